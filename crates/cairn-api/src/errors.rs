@@ -1,0 +1,141 @@
+//! The one mapping from error kinds to AWS error codes and HTTP statuses, and the two
+//! envelopes: AWS JSON 1.1 (`__type` + `message`) and S3 XML (`<Error>`).
+
+use axum::response::Response;
+use cairn_core::{ApiError, ErrorKind};
+use http::{HeaderValue, StatusCode};
+
+/// The AWS error code and HTTP status of a kind.
+pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
+    use ErrorKind::*;
+    let bad = StatusCode::BAD_REQUEST;
+    match kind {
+        TrailNotFound => ("TrailNotFoundException", bad),
+        TrailAlreadyExists => ("TrailAlreadyExistsException", bad),
+        InvalidTrailName => ("InvalidTrailNameException", bad),
+        CloudTrailArnInvalid => ("CloudTrailARNInvalidException", bad),
+        MaximumNumberOfTrailsExceeded => ("MaximumNumberOfTrailsExceededException", bad),
+        S3BucketDoesNotExist => ("S3BucketDoesNotExistException", bad),
+        InsufficientS3BucketPolicy => ("InsufficientS3BucketPolicyException", bad),
+        InvalidS3BucketName => ("InvalidS3BucketNameException", bad),
+        InvalidS3Prefix => ("InvalidS3PrefixException", bad),
+        InvalidSnsTopicName => ("InvalidSnsTopicNameException", bad),
+        InvalidKmsKeyId => ("InvalidKmsKeyIdException", bad),
+        InvalidCloudWatchLogsLogGroupArn => ("InvalidCloudWatchLogsLogGroupArnException", bad),
+        InvalidCloudWatchLogsRoleArn => ("InvalidCloudWatchLogsRoleArnException", bad),
+        InvalidParameterCombination => ("InvalidParameterCombinationException", bad),
+        InvalidParameter => ("InvalidParameterException", bad),
+        InvalidHomeRegion => ("InvalidHomeRegionException", bad),
+        TagsLimitExceeded => ("TagsLimitExceededException", bad),
+        InvalidTagParameter => ("InvalidTagParameterException", bad),
+        ResourceNotFound => ("ResourceNotFoundException", bad),
+        InvalidEventSelectors => ("InvalidEventSelectorsException", bad),
+        InvalidInsightSelectors => ("InvalidInsightSelectorsException", bad),
+        InsightNotEnabled => ("InsightNotEnabledException", bad),
+        InvalidLookupAttributes => ("InvalidLookupAttributesException", bad),
+        InvalidTimeRange => ("InvalidTimeRangeException", bad),
+        InvalidMaxResults => ("InvalidMaxResultsException", bad),
+        InvalidNextToken => ("InvalidNextTokenException", bad),
+        InvalidEventCategory => ("InvalidEventCategoryException", bad),
+        InvalidToken => ("InvalidTokenException", bad),
+        OrganizationsNotInUse => ("OrganizationsNotInUseException", bad),
+        UnsupportedOperation => ("UnsupportedOperationException", bad),
+        Serialization => ("SerializationException", bad),
+        Validation => ("ValidationException", bad),
+        S3NoSuchBucket => ("NoSuchBucket", StatusCode::NOT_FOUND),
+        S3BucketAlreadyOwnedByYou => ("BucketAlreadyOwnedByYou", StatusCode::CONFLICT),
+        S3BucketAlreadyExists => ("BucketAlreadyExists", StatusCode::CONFLICT),
+        S3BucketNotEmpty => ("BucketNotEmpty", StatusCode::CONFLICT),
+        S3InvalidBucketName => ("InvalidBucketName", bad),
+        S3InvalidLocationConstraint => ("InvalidLocationConstraint", bad),
+        S3IllegalLocationConstraint => ("IllegalLocationConstraintException", bad),
+        S3MalformedXml => ("MalformedXML", bad),
+        S3MalformedPolicy => ("MalformedPolicy", bad),
+        S3NoSuchBucketPolicy => ("NoSuchBucketPolicy", StatusCode::NOT_FOUND),
+        S3AccessDenied => ("AccessDenied", StatusCode::FORBIDDEN),
+        Internal => ("InternalFailure", StatusCode::INTERNAL_SERVER_ERROR),
+    }
+}
+
+/// An error as the edge answers it: a code, a status and a message. Protocol-level errors
+/// (authentication, serialization) that never reach the core are built directly.
+#[derive(Clone, Debug)]
+pub struct WireError {
+    /// AWS error code.
+    pub code: &'static str,
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Message.
+    pub message: String,
+}
+
+impl WireError {
+    /// A protocol error with a 400 status.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<&ApiError> for WireError {
+    fn from(e: &ApiError) -> Self {
+        let (code, status) = code_and_status(e.kind);
+        Self {
+            code,
+            status,
+            message: e.message.clone(),
+        }
+    }
+}
+
+/// Renders an AWS JSON 1.1 error.
+pub fn json_error(err: &WireError, request_id: &str) -> Response {
+    let body = serde_json::json!({"__type": err.code, "message": err.message}).to_string();
+    let mut resp = Response::new(axum::body::Body::from(body));
+    *resp.status_mut() = err.status;
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+    crate::server::set_request_id(&mut resp, request_id);
+    resp
+}
+
+/// Escapes text for XML.
+pub fn xml_escape(text: &str) -> String {
+    quick_xml::escape::escape(text).into_owned()
+}
+
+/// Renders an S3 XML error (HEAD responses carry no body).
+pub fn s3_error(
+    err: &WireError,
+    request_id: &str,
+    resource: Option<(&str, &str)>,
+    head: bool,
+) -> Response {
+    let extra = resource
+        .map(|(tag, value)| format!("<{tag}>{}</{tag}>", xml_escape(value)))
+        .unwrap_or_default();
+    let body = if head {
+        String::new()
+    } else {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>{extra}<RequestId>{request_id}</RequestId><HostId>{request_id}</HostId></Error>",
+            err.code,
+            xml_escape(&err.message)
+        )
+    };
+    let mut resp = Response::new(axum::body::Body::from(body));
+    *resp.status_mut() = err.status;
+    if !head {
+        resp.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/xml"),
+        );
+    }
+    crate::server::set_request_id(&mut resp, request_id);
+    resp
+}

@@ -1,0 +1,17 @@
+//! Cairn's protocol edge: the only crate that knows HTTP, JSON 1.1 and S3 XML.
+//!
+//! A request flows: [`server`] (listener, body limit, request id) → [`auth`] (SigV4, which
+//! also names the service from the credential scope) → [`cloudtrail`] (AWS JSON 1.1
+//! dispatch on `X-Amz-Target`) or [`s3`] (REST, path-style) → `cairn-core` inside one
+//! store write, together with the event [`recording`] builds → response. [`errors`] is the
+//! one place that maps `cairn_core::ErrorKind` to AWS error codes and HTTP statuses.
+
+pub mod auth;
+pub mod cloudtrail;
+pub mod errors;
+pub mod recording;
+pub mod s3;
+pub mod server;
+pub mod wire;
+
+pub use server::{AppState, Settings, router};

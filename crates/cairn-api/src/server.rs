@@ -1,0 +1,175 @@
+//! The HTTP listener: one router for every protocol, body limits, request ids, and the
+//! split by service (from the credential scope) between CloudTrail JSON and S3 REST.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::response::Response;
+use axum::routing::get;
+use cairn_core::token::TokenKey;
+use cairn_model::AccountId;
+use cairn_store::Store;
+use http::HeaderValue;
+use sha2::{Digest, Sha256};
+
+use crate::auth::{Flavor, RootCredentials};
+use crate::errors::{WireError, json_error, s3_error};
+
+/// Settings the edge needs.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The account served.
+    pub account: AccountId,
+    /// Root credentials.
+    pub root: RootCredentials,
+    /// Pagination token key.
+    pub token_key: TokenKey,
+    /// Event history retention, seconds.
+    pub retention_secs: i64,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Largest request body accepted, bytes.
+    pub max_body_bytes: usize,
+}
+
+/// Shared state of the listener.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+    /// Settings.
+    pub settings: std::sync::Arc<Settings>,
+}
+
+/// Builds the router: `/health` plus the AWS protocols on every other path.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .fallback(handle)
+        .with_state(state)
+}
+
+async fn health() -> Response {
+    let mut resp = Response::new(Body::from(r#"{"status":"ok"}"#));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// Adds the request-id headers every AWS response carries.
+pub fn set_request_id(resp: &mut Response, request_id: &str) {
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        resp.headers_mut().insert("x-amzn-requestid", v.clone());
+        resp.headers_mut().insert("x-amz-request-id", v.clone());
+        resp.headers_mut().insert("x-amz-id-2", v);
+    }
+}
+
+/// A request with its body read and its headers flattened, ready for the protocols.
+pub struct Received {
+    /// Method.
+    pub method: http::Method,
+    /// Raw path.
+    pub raw_path: String,
+    /// Raw query.
+    pub raw_query: String,
+    /// Headers as (lower-case name, value).
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: bytes::Bytes,
+    /// Hex SHA-256 of the body.
+    pub body_sha256: String,
+    /// Peer IP.
+    pub source_ip: String,
+    /// Our request id.
+    pub request_id: String,
+}
+
+impl Received {
+    /// First value of a header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn flavor_of(headers: &[(String, String)]) -> Flavor {
+    let service = crate::auth::scope_service(headers);
+    match service.as_deref() {
+        Some("s3") => Flavor::S3,
+        Some(_) => Flavor::Json,
+        None if headers.iter().any(|(n, _)| n == "x-amz-target") => Flavor::Json,
+        None => Flavor::S3,
+    }
+}
+
+async fn handle(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let (parts, body) = req.into_parts();
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let flavor = flavor_of(&headers);
+    let head = parts.method == http::Method::HEAD;
+    let too_large = || {
+        let err = WireError {
+            code: match flavor {
+                Flavor::Json => "RequestEntityTooLargeException",
+                Flavor::S3 => "EntityTooLarge",
+            },
+            status: http::StatusCode::PAYLOAD_TOO_LARGE,
+            message: format!(
+                "Request body exceeds the maximum allowed size of {} bytes.",
+                state.settings.max_body_bytes
+            ),
+        };
+        match flavor {
+            Flavor::Json => json_error(&err, &request_id),
+            Flavor::S3 => s3_error(&err, &request_id, None, head),
+        }
+    };
+    let declared_len = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared_len.is_some_and(|n| n > state.settings.max_body_bytes) {
+        return too_large();
+    }
+    let body = match axum::body::to_bytes(body, state.settings.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => return too_large(),
+    };
+    let received = Received {
+        method: parts.method.clone(),
+        raw_path: parts.uri.path().to_owned(),
+        raw_query: parts.uri.query().unwrap_or("").to_owned(),
+        body_sha256: hex::encode(Sha256::digest(&body)),
+        headers,
+        body,
+        source_ip: peer.ip().to_string(),
+        request_id,
+    };
+    match flavor {
+        Flavor::Json => crate::cloudtrail::handle(&state, received).await,
+        Flavor::S3 => crate::s3::handle(&state, received).await,
+    }
+}

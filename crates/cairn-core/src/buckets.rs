@@ -1,0 +1,166 @@
+//! The bucket control plane: create, head, list, delete, location, policy.
+
+use cairn_model::KNOWN_REGIONS;
+use cairn_store::Connection;
+use cairn_store::buckets::{self, Bucket};
+
+use crate::CallContext;
+use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::policy::Policy;
+use crate::validate::is_valid_bucket_name;
+
+/// What CreateBucket did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Created {
+    /// A new bucket.
+    New,
+    /// The caller already owned it, and us-east-1 answers that with success.
+    AlreadyOwnedLegacy,
+}
+
+fn no_such_bucket(name: &str) -> ApiError {
+    ApiError::new(
+        ErrorKind::S3NoSuchBucket,
+        format!("The specified bucket does not exist: {name}"),
+    )
+}
+
+/// Fetches a bucket the caller may use.
+pub fn owned(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResult<Bucket> {
+    let bucket = buckets::get(conn, name)?.ok_or_else(|| no_such_bucket(name))?;
+    if bucket.account != ctx.account().as_str() {
+        return Err(ApiError::new(ErrorKind::S3AccessDenied, "Access Denied"));
+    }
+    Ok(bucket)
+}
+
+/// CreateBucket.
+pub fn create(
+    conn: &Connection,
+    ctx: &CallContext,
+    name: &str,
+    location: Option<&str>,
+) -> ApiResult<Created> {
+    if !is_valid_bucket_name(name) {
+        return Err(ApiError::new(
+            ErrorKind::S3InvalidBucketName,
+            "The specified bucket is not valid.",
+        ));
+    }
+    let request_region = ctx.region.as_str();
+    let region = match location {
+        Some("") | None => {
+            if request_region != "us-east-1" {
+                return Err(ApiError::new(
+                    ErrorKind::S3IllegalLocationConstraint,
+                    "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.",
+                ));
+            }
+            "us-east-1"
+        }
+        Some(loc) => {
+            let known = KNOWN_REGIONS.contains(&loc) && loc != "us-east-1" || loc == "EU";
+            if !known {
+                return Err(ApiError::new(
+                    ErrorKind::S3InvalidLocationConstraint,
+                    "The specified location-constraint is not valid",
+                ));
+            }
+            let loc = if loc == "EU" { "eu-west-1" } else { loc };
+            if loc != request_region {
+                return Err(ApiError::new(
+                    ErrorKind::S3IllegalLocationConstraint,
+                    format!(
+                        "The {loc} location constraint is incompatible for the region specific endpoint this request was sent to."
+                    ),
+                ));
+            }
+            loc
+        }
+    };
+    if let Some(existing) = buckets::get(conn, name)? {
+        if existing.account != ctx.account().as_str() {
+            return Err(ApiError::new(
+                ErrorKind::S3BucketAlreadyExists,
+                "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",
+            ));
+        }
+        if request_region == "us-east-1" && existing.region == "us-east-1" {
+            return Ok(Created::AlreadyOwnedLegacy);
+        }
+        return Err(ApiError::new(
+            ErrorKind::S3BucketAlreadyOwnedByYou,
+            "Your previous request to create the named bucket succeeded and you already own it.",
+        ));
+    }
+    buckets::insert(
+        conn,
+        &Bucket {
+            name: name.to_owned(),
+            account: ctx.account().to_string(),
+            region: region.to_owned(),
+            created: ctx.now,
+            policy: None,
+        },
+    )?;
+    Ok(Created::New)
+}
+
+/// DeleteBucket. `is_empty` says whether the bucket holds no objects.
+pub fn delete(conn: &Connection, ctx: &CallContext, name: &str, is_empty: bool) -> ApiResult<()> {
+    owned(conn, ctx, name)?;
+    if !is_empty {
+        return Err(ApiError::new(
+            ErrorKind::S3BucketNotEmpty,
+            "The bucket you tried to delete is not empty",
+        ));
+    }
+    buckets::delete(conn, name)?;
+    Ok(())
+}
+
+/// ListBuckets.
+pub fn list(conn: &Connection, ctx: &CallContext) -> ApiResult<Vec<Bucket>> {
+    Ok(buckets::list(conn, ctx.account().as_str())?)
+}
+
+/// PutBucketPolicy: the document must parse and name only this bucket's resources.
+pub fn put_policy(
+    conn: &Connection,
+    ctx: &CallContext,
+    name: &str,
+    document: &str,
+) -> ApiResult<()> {
+    owned(conn, ctx, name)?;
+    let policy =
+        Policy::parse(document).map_err(|m| ApiError::new(ErrorKind::S3MalformedPolicy, m))?;
+    let bucket_arn = format!("arn:aws:s3:::{name}");
+    for resource in policy.resources() {
+        let ok = resource == bucket_arn || resource.starts_with(&format!("{bucket_arn}/"));
+        if !ok {
+            return Err(ApiError::new(
+                ErrorKind::S3MalformedPolicy,
+                "Policy has invalid resource",
+            ));
+        }
+    }
+    buckets::set_policy(conn, name, Some(document))?;
+    Ok(())
+}
+
+/// GetBucketPolicy.
+pub fn get_policy(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResult<String> {
+    owned(conn, ctx, name)?.policy.ok_or_else(|| {
+        ApiError::new(
+            ErrorKind::S3NoSuchBucketPolicy,
+            "The bucket policy does not exist",
+        )
+    })
+}
+
+/// DeleteBucketPolicy.
+pub fn delete_policy(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResult<()> {
+    owned(conn, ctx, name)?;
+    buckets::set_policy(conn, name, None)?;
+    Ok(())
+}

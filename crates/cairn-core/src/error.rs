@@ -1,0 +1,91 @@
+//! Errors a client can cause (and the one server fault), named the way AWS names them.
+//!
+//! [`ErrorKind`] is the vocabulary; the edge's error mapping is the only place that turns a
+//! kind into an AWS error code string and HTTP status.
+
+use cairn_store::StoreError;
+
+/// The AWS error a call ends with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum ErrorKind {
+    // CloudTrail.
+    TrailNotFound,
+    TrailAlreadyExists,
+    InvalidTrailName,
+    CloudTrailArnInvalid,
+    MaximumNumberOfTrailsExceeded,
+    S3BucketDoesNotExist,
+    InsufficientS3BucketPolicy,
+    InvalidS3BucketName,
+    InvalidS3Prefix,
+    InvalidSnsTopicName,
+    InvalidKmsKeyId,
+    InvalidCloudWatchLogsLogGroupArn,
+    InvalidCloudWatchLogsRoleArn,
+    InvalidParameterCombination,
+    InvalidParameter,
+    InvalidHomeRegion,
+    TagsLimitExceeded,
+    InvalidTagParameter,
+    ResourceNotFound,
+    InvalidEventSelectors,
+    InvalidInsightSelectors,
+    InsightNotEnabled,
+    InvalidLookupAttributes,
+    InvalidTimeRange,
+    InvalidMaxResults,
+    InvalidNextToken,
+    InvalidEventCategory,
+    InvalidToken,
+    OrganizationsNotInUse,
+    UnsupportedOperation,
+    /// A member has the wrong JSON type.
+    Serialization,
+    /// A required member is missing or a value breaks a modeled constraint.
+    Validation,
+    // S3.
+    S3NoSuchBucket,
+    S3BucketAlreadyOwnedByYou,
+    S3BucketAlreadyExists,
+    S3BucketNotEmpty,
+    S3InvalidBucketName,
+    S3InvalidLocationConstraint,
+    S3IllegalLocationConstraint,
+    S3MalformedXml,
+    S3MalformedPolicy,
+    S3NoSuchBucketPolicy,
+    S3AccessDenied,
+    // Server.
+    Internal,
+}
+
+/// A failed call: what kind, and AWS's message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{kind:?}: {message}")]
+pub struct ApiError {
+    /// The kind.
+    pub kind: ErrorKind,
+    /// The message shown to the client.
+    pub message: String,
+}
+
+impl ApiError {
+    /// Builds an error.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "store failure");
+        ApiError::new(ErrorKind::Internal, "An internal error occurred.")
+    }
+}
+
+/// Result alias.
+pub type ApiResult<T> = Result<T, ApiError>;

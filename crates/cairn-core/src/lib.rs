@@ -1,0 +1,22 @@
+//! CloudTrail semantics, free of wire formats.
+//!
+//! Each operation is a plain function over a store connection (so it runs inside the
+//! writer's group commit together with the event that records it) and typed inputs, and
+//! returns typed outputs or an [`ApiError`]. The edge (`cairn-api`) turns wire shapes into
+//! these inputs and the results back into wire shapes; this crate never sees JSON bodies,
+//! HTTP or XML.
+
+pub mod buckets;
+pub mod context;
+pub mod error;
+pub mod lookup;
+pub mod policy;
+pub mod record;
+pub mod selectors;
+pub mod tags;
+pub mod token;
+pub mod trails;
+mod validate;
+
+pub use context::CallContext;
+pub use error::{ApiError, ErrorKind};

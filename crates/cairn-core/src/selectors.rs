@@ -1,0 +1,422 @@
+//! PutEventSelectors / GetEventSelectors / PutInsightSelectors / GetInsightSelectors,
+//! with CloudTrail's validation.
+
+use cairn_model::trail::{
+    AdvancedEventSelector, EventSelector, FieldSelector, InsightSelector, InsightType,
+    ReadWriteType, Selectors, Trail,
+};
+use cairn_store::{Connection, trails};
+
+use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::{CallContext, trails as trail_ops};
+
+const DATA_RESOURCE_TYPES: &[&str] = &[
+    "AWS::S3::Object",
+    "AWS::Lambda::Function",
+    "AWS::DynamoDB::Table",
+];
+const EXCLUDABLE_SOURCES: &[&str] = &["kms.amazonaws.com", "rdsdata.amazonaws.com"];
+const MANAGEMENT_FIELDS: &[&str] = &["eventCategory", "eventSource", "readOnly"];
+const DATA_FIELDS: &[&str] = &[
+    "eventCategory",
+    "resources.type",
+    "resources.ARN",
+    "eventName",
+    "eventSource",
+    "eventType",
+    "readOnly",
+    "sessionCredentialFromConsole",
+    "userIdentity.arn",
+];
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorKind::InvalidEventSelectors, message)
+}
+
+/// A basic selector as supplied, before defaults.
+#[derive(Clone, Debug, Default)]
+pub struct BasicSelectorInput {
+    /// `ReadWriteType` text.
+    pub read_write_type: Option<String>,
+    /// `IncludeManagementEvents`.
+    pub include_management_events: Option<bool>,
+    /// `DataResources` as (type, values).
+    pub data_resources: Vec<(Option<String>, Vec<String>)>,
+    /// `ExcludeManagementEventSources`.
+    pub exclude_management_event_sources: Vec<String>,
+}
+
+fn data_value_ok(resource_type: &str, value: &str) -> (bool, bool) {
+    // Returns (valid, is "all resources of the type").
+    match resource_type {
+        "AWS::S3::Object" => {
+            if value == "arn:aws:s3" || value == "arn:aws:s3:::" {
+                return (true, true);
+            }
+            let ok = value
+                .strip_prefix("arn:aws:s3:::")
+                .and_then(|rest| rest.split_once('/'))
+                .is_some_and(|(bucket, _)| crate::validate::is_valid_bucket_name(bucket));
+            (ok, false)
+        }
+        "AWS::Lambda::Function" => {
+            if value == "arn:aws:lambda" {
+                return (true, true);
+            }
+            (
+                value.starts_with("arn:aws:lambda:") && value.contains(":function:"),
+                false,
+            )
+        }
+        "AWS::DynamoDB::Table" => {
+            if value == "arn:aws:dynamodb" {
+                return (true, true);
+            }
+            (
+                value.starts_with("arn:aws:dynamodb:") && value.contains(":table/"),
+                false,
+            )
+        }
+        _ => (false, false),
+    }
+}
+
+/// Validates basic selectors and fills defaults.
+pub fn validate_basic(inputs: &[BasicSelectorInput]) -> ApiResult<Vec<EventSelector>> {
+    if inputs.len() > 5 {
+        return Err(invalid("A trail can have a maximum of 5 event selectors."));
+    }
+    let mut total_values = 0usize;
+    let mut out = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let read_write_type = match input.read_write_type.as_deref() {
+            None => ReadWriteType::All,
+            Some(text) => ReadWriteType::parse(text).ok_or_else(|| {
+                invalid(format!(
+                    "Invalid ReadWriteType: {text}. Valid values are ReadOnly, WriteOnly, All."
+                ))
+            })?,
+        };
+        let mut data_resources = Vec::new();
+        for (rtype, values) in &input.data_resources {
+            let rtype = rtype
+                .as_deref()
+                .ok_or_else(|| invalid("DataResource Type must be specified."))?;
+            if !DATA_RESOURCE_TYPES.contains(&rtype) {
+                return Err(invalid(format!("Invalid DataResource type: {rtype}.")));
+            }
+            for value in values {
+                let (ok, all) = data_value_ok(rtype, value);
+                if !ok {
+                    return Err(invalid(format!(
+                        "Value {value} for DataResources.Values is invalid."
+                    )));
+                }
+                if !all {
+                    total_values += 1;
+                }
+            }
+            data_resources.push(cairn_model::trail::DataResource {
+                resource_type: rtype.to_owned(),
+                values: values.clone(),
+            });
+        }
+        for source in &input.exclude_management_event_sources {
+            if !EXCLUDABLE_SOURCES.contains(&source.as_str()) {
+                return Err(invalid(format!(
+                    "Invalid ExcludeManagementEventSources value: {source}. Valid values are kms.amazonaws.com, rdsdata.amazonaws.com."
+                )));
+            }
+        }
+        out.push(EventSelector {
+            read_write_type,
+            include_management_events: input.include_management_events.unwrap_or(true),
+            data_resources,
+            exclude_management_event_sources: input.exclude_management_event_sources.clone(),
+        });
+    }
+    if total_values > 250 {
+        return Err(invalid(
+            "A trail can have a maximum of 250 data resources across all event selectors.",
+        ));
+    }
+    Ok(out)
+}
+
+/// Validates advanced selectors.
+pub fn validate_advanced(selectors: &[AdvancedEventSelector]) -> ApiResult<()> {
+    if selectors.is_empty() {
+        return Err(invalid("At least one advanced event selector is required."));
+    }
+    let mut total = 0usize;
+    for selector in selectors {
+        if selector
+            .name
+            .as_deref()
+            .is_some_and(|n| n.chars().count() > 1000)
+        {
+            return Err(invalid(
+                "Advanced event selector name must be at most 1000 characters.",
+            ));
+        }
+        if selector.field_selectors.is_empty() {
+            return Err(invalid(
+                "Each advanced event selector must have at least one field selector.",
+            ));
+        }
+        let category = selector
+            .field_selectors
+            .iter()
+            .find(|f| f.field == "eventCategory")
+            .ok_or_else(|| {
+                invalid("Each advanced event selector must have an eventCategory field selector.")
+            })?;
+        let categories = category.equals.clone().unwrap_or_default();
+        let is_data = match categories.as_slice() {
+            [c] if c == "Management" => false,
+            [c] if c == "Data" => true,
+            _ => {
+                return Err(invalid(
+                    "The eventCategory field must use Equals with exactly one value: Management or Data.",
+                ));
+            }
+        };
+        let allowed = if is_data {
+            DATA_FIELDS
+        } else {
+            MANAGEMENT_FIELDS
+        };
+        for field in &selector.field_selectors {
+            check_field(field, allowed)?;
+            total += field
+                .operators()
+                .iter()
+                .filter_map(|(_, v)| v.map(Vec::len))
+                .sum::<usize>();
+        }
+        if is_data
+            && !selector
+                .field_selectors
+                .iter()
+                .any(|f| f.field == "resources.type")
+        {
+            return Err(invalid(
+                "Data event selectors must include a resources.type field selector.",
+            ));
+        }
+    }
+    if total > 500 {
+        return Err(invalid(
+            "A trail can have a maximum of 500 conditions across all advanced event selectors.",
+        ));
+    }
+    Ok(())
+}
+
+fn check_field(field: &FieldSelector, allowed: &[&str]) -> ApiResult<()> {
+    let name_ok = !field.field.is_empty()
+        && field.field.chars().count() <= 1000
+        && field
+            .field
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '.' || c == '_' || c == '|');
+    if !name_ok || !allowed.contains(&field.field.as_str()) {
+        return Err(invalid(format!(
+            "Invalid FieldSelector field: {}.",
+            field.field
+        )));
+    }
+    let ops = field.operators();
+    if ops.iter().all(|(_, v)| v.is_none()) {
+        return Err(invalid(format!(
+            "FieldSelector {} must specify an operator.",
+            field.field
+        )));
+    }
+    for (op, values) in ops {
+        let Some(values) = values else { continue };
+        if values.is_empty() {
+            return Err(invalid(format!(
+                "Operator {op} of {} must have at least one value.",
+                field.field
+            )));
+        }
+        if values
+            .iter()
+            .any(|v| v.is_empty() || v.chars().count() > 2048)
+        {
+            return Err(invalid(format!(
+                "Values of {} must be 1 to 2048 characters.",
+                field.field
+            )));
+        }
+        let equals_only = matches!(
+            field.field.as_str(),
+            "eventCategory" | "readOnly" | "resources.type"
+        );
+        if equals_only && op != "Equals" {
+            return Err(invalid(format!(
+                "Field {} only supports the Equals operator.",
+                field.field
+            )));
+        }
+        if field.field == "readOnly" && values.iter().any(|v| v != "true" && v != "false") {
+            return Err(invalid("readOnly values must be true or false."));
+        }
+    }
+    Ok(())
+}
+
+/// PutEventSelectors: exactly one kind must be supplied; it replaces the other kind.
+pub fn put_event_selectors(
+    conn: &Connection,
+    ctx: &CallContext,
+    trail_name: &str,
+    basic: Option<&[BasicSelectorInput]>,
+    advanced: Option<&[AdvancedEventSelector]>,
+) -> ApiResult<Trail> {
+    let selectors = match (basic, advanced) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::new(
+                ErrorKind::InvalidParameterCombination,
+                "You cannot apply both EventSelectors and AdvancedEventSelectors to a trail.",
+            ));
+        }
+        (None, None) => {
+            return Err(ApiError::new(
+                ErrorKind::InvalidParameterCombination,
+                "You must specify either EventSelectors or AdvancedEventSelectors.",
+            ));
+        }
+        (Some(b), None) => Selectors::Basic(validate_basic(b)?),
+        (None, Some(a)) => {
+            validate_advanced(a)?;
+            Selectors::Advanced(a.to_vec())
+        }
+    };
+    let mut trail = trail_ops::resolve_home(conn, ctx, trail_name)?;
+    trail.selectors = selectors;
+    trail.has_custom_event_selectors = true;
+    trails::put(conn, &trail)?;
+    Ok(trail)
+}
+
+/// Which management events a trail logs: (reads, writes).
+pub fn management_coverage(trail: &Trail) -> (bool, bool) {
+    match &trail.selectors {
+        Selectors::Basic(list) => {
+            list.iter()
+                .filter(|s| s.include_management_events)
+                .fold((false, false), |(r, w), s| match s.read_write_type {
+                    ReadWriteType::All => (true, true),
+                    ReadWriteType::ReadOnly => (true, w),
+                    ReadWriteType::WriteOnly => (r, true),
+                })
+        }
+        Selectors::Advanced(list) => list
+            .iter()
+            .filter(|s| {
+                s.field_selectors.iter().any(|f| {
+                    f.field == "eventCategory"
+                        && f.equals
+                            .as_ref()
+                            .is_some_and(|v| v.iter().any(|c| c == "Management"))
+                })
+            })
+            .fold((false, false), |(r, w), s| {
+                let ro = s
+                    .field_selectors
+                    .iter()
+                    .find(|f| f.field == "readOnly")
+                    .and_then(|f| f.equals.clone());
+                match ro.as_deref() {
+                    Some([v]) if v == "true" => (true, w),
+                    Some([v]) if v == "false" => (r, true),
+                    _ => (true, true),
+                }
+            }),
+    }
+}
+
+/// An insight selector as supplied.
+#[derive(Clone, Debug, Default)]
+pub struct InsightSelectorInput {
+    /// `InsightType`.
+    pub insight_type: Option<String>,
+    /// `EventCategories`.
+    pub event_categories: Option<Vec<String>>,
+}
+
+/// PutInsightSelectors for a trail. An empty list turns Insights off.
+pub fn put_insight_selectors(
+    conn: &Connection,
+    ctx: &CallContext,
+    trail_name: &str,
+    inputs: &[InsightSelectorInput],
+) -> ApiResult<Trail> {
+    let bad = |m: String| ApiError::new(ErrorKind::InvalidInsightSelectors, m);
+    let mut selectors: Vec<InsightSelector> = Vec::new();
+    for input in inputs {
+        let text = input.insight_type.as_deref().unwrap_or("");
+        let insight_type = InsightType::parse(text).ok_or_else(|| {
+            bad(format!("Invalid InsightType: {text}. Valid values are ApiCallRateInsight, ApiErrorRateInsight."))
+        })?;
+        if selectors.iter().any(|s| s.insight_type == insight_type) {
+            return Err(bad(format!("Duplicate InsightType: {text}.")));
+        }
+        let event_categories = input
+            .event_categories
+            .clone()
+            .unwrap_or_else(|| vec!["Management".to_owned()]);
+        if event_categories.is_empty()
+            || event_categories
+                .iter()
+                .any(|c| c != "Management" && c != "Data")
+        {
+            return Err(bad(
+                "EventCategories must contain Management and/or Data.".to_owned()
+            ));
+        }
+        selectors.push(InsightSelector {
+            insight_type,
+            event_categories,
+        });
+    }
+    let mut trail = trail_ops::resolve_home(conn, ctx, trail_name)?;
+    let (reads, writes) = management_coverage(&trail);
+    for s in &selectors {
+        let ok = match s.insight_type {
+            InsightType::ApiCallRateInsight => writes,
+            InsightType::ApiErrorRateInsight => reads || writes,
+        };
+        if !ok {
+            return Err(bad(format!(
+                "The trail {} does not log the management events that {} needs.",
+                trail.arn(),
+                s.insight_type.as_str()
+            )));
+        }
+    }
+    trail.insight_selectors = selectors;
+    trails::put(conn, &trail)?;
+    Ok(trail)
+}
+
+/// GetInsightSelectors for a trail.
+pub fn get_insight_selectors(
+    conn: &Connection,
+    ctx: &CallContext,
+    trail_name: &str,
+) -> ApiResult<Trail> {
+    let trail = trail_ops::resolve(conn, ctx, trail_name)?;
+    if trail.insight_selectors.is_empty() {
+        return Err(ApiError::new(
+            ErrorKind::InsightNotEnabled,
+            format!(
+                "Trail {} does not have Insights enabled. Edit the trail settings to enable Insights, and then try the operation again.",
+                trail.arn()
+            ),
+        ));
+    }
+    Ok(trail)
+}

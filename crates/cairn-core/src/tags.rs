@@ -1,0 +1,87 @@
+//! AddTags / RemoveTags / ListTags on trails.
+
+use cairn_model::trail::{Tag, Trail, TrailArn};
+use cairn_store::{Connection, trails};
+
+use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::{CallContext, validate};
+
+fn trail_for_resource(conn: &Connection, ctx: &CallContext, resource_id: &str) -> ApiResult<Trail> {
+    let arn = TrailArn::parse(resource_id).ok_or_else(|| {
+        ApiError::new(
+            ErrorKind::CloudTrailArnInvalid,
+            format!("Invalid CloudTrail ARN: {resource_id}."),
+        )
+    })?;
+    let found = if arn.account == ctx.account().as_str() {
+        trails::get(conn, &arn.account, &arn.region, &arn.name)?
+    } else {
+        None
+    };
+    found.ok_or_else(|| {
+        ApiError::new(
+            ErrorKind::ResourceNotFound,
+            format!("Resource not found: {resource_id}"),
+        )
+    })
+}
+
+fn home_only(ctx: &CallContext, trail: &Trail) -> ApiResult<()> {
+    if trail.home_region != ctx.region.as_str() {
+        return Err(ApiError::new(
+            ErrorKind::InvalidHomeRegion,
+            format!(
+                "Tags of {} can only be changed from its home region, {}.",
+                trail.arn(),
+                trail.home_region
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// AddTags.
+pub fn add(conn: &Connection, ctx: &CallContext, resource_id: &str, tags: &[Tag]) -> ApiResult<()> {
+    let mut trail = trail_for_resource(conn, ctx, resource_id)?;
+    home_only(ctx, &trail)?;
+    validate::merge_tags(&mut trail.tags, tags)?;
+    trails::put(conn, &trail)?;
+    Ok(())
+}
+
+/// RemoveTags: removes keys (and, when a value is given, only if it matches).
+pub fn remove(
+    conn: &Connection,
+    ctx: &CallContext,
+    resource_id: &str,
+    tags: &[Tag],
+) -> ApiResult<()> {
+    let mut trail = trail_for_resource(conn, ctx, resource_id)?;
+    home_only(ctx, &trail)?;
+    validate::tags(tags)?;
+    trail.tags.retain(|t| {
+        !tags
+            .iter()
+            .any(|r| r.key == t.key && (r.value.is_none() || r.value == t.value))
+    });
+    trails::put(conn, &trail)?;
+    Ok(())
+}
+
+/// ListTags: tags per resource, in the order asked.
+pub fn list(
+    conn: &Connection,
+    ctx: &CallContext,
+    resource_ids: &[String],
+) -> ApiResult<Vec<(String, Vec<Tag>)>> {
+    if resource_ids.len() > 20 {
+        return Err(ApiError::new(
+            ErrorKind::InvalidParameter,
+            "ResourceIdList can contain at most 20 resources.",
+        ));
+    }
+    resource_ids
+        .iter()
+        .map(|id| Ok((id.clone(), trail_for_resource(conn, ctx, id)?.tags)))
+        .collect()
+}

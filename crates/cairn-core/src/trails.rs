@@ -1,0 +1,421 @@
+//! The trail control plane: create, read, update, delete, start and stop logging.
+
+use cairn_model::KNOWN_REGIONS;
+use cairn_model::trail::{
+    EventSelector, Selectors, Tag, Trail, TrailArn, TrailName, TrailStatus, trail_arn,
+};
+use cairn_store::{Connection, buckets, trails};
+
+use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::policy::{AccessRequest, Caller, Decision, Policy};
+use crate::{CallContext, validate};
+
+/// At most this many trails may be visible in one region.
+pub const MAX_TRAILS_PER_REGION: usize = 5;
+
+/// The settable members shared by CreateTrail and UpdateTrail. `None` = not supplied.
+#[derive(Clone, Debug, Default)]
+pub struct TrailArgs {
+    /// `S3BucketName`.
+    pub s3_bucket_name: Option<String>,
+    /// `S3KeyPrefix` (empty clears on update).
+    pub s3_key_prefix: Option<String>,
+    /// `SnsTopicName`, a name or ARN (empty clears on update).
+    pub sns_topic_name: Option<String>,
+    /// `IncludeGlobalServiceEvents`.
+    pub include_global_service_events: Option<bool>,
+    /// `IsMultiRegionTrail`.
+    pub is_multi_region_trail: Option<bool>,
+    /// `EnableLogFileValidation`.
+    pub enable_log_file_validation: Option<bool>,
+    /// `CloudWatchLogsLogGroupArn` (empty clears on update).
+    pub cloud_watch_logs_log_group_arn: Option<String>,
+    /// `CloudWatchLogsRoleArn` (empty clears on update).
+    pub cloud_watch_logs_role_arn: Option<String>,
+    /// `KmsKeyId` (empty clears on update).
+    pub kms_key_id: Option<String>,
+    /// `IsOrganizationTrail`.
+    pub is_organization_trail: Option<bool>,
+}
+
+fn not_found(ctx: &CallContext, shown: &str) -> ApiError {
+    ApiError::new(
+        ErrorKind::TrailNotFound,
+        format!("Unknown trail: {shown} for the user: {}", ctx.account()),
+    )
+}
+
+/// Whether a `Name`/`TrailName` argument is an ARN (vs a bare name).
+fn parse_arn(ctx: &CallContext, value: &str) -> ApiResult<TrailArn> {
+    TrailArn::parse(value).ok_or_else(|| {
+        ApiError::new(
+            ErrorKind::CloudTrailArnInvalid,
+            format!("Invalid CloudTrail ARN: {value}. Ensure the ARN is of the form arn:aws:cloudtrail:region:{}:trail/trailName.", ctx.account()),
+        )
+    })
+}
+
+fn parse_name(value: &str) -> ApiResult<TrailName> {
+    TrailName::parse(value).map_err(|e| ApiError::new(ErrorKind::InvalidTrailName, e.to_string()))
+}
+
+/// Resolves a name or ARN to a trail visible from the caller's region.
+pub fn resolve(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<Trail> {
+    let account = ctx.account().as_str();
+    if name_or_arn.starts_with("arn:") {
+        let arn = parse_arn(ctx, name_or_arn)?;
+        let found = if arn.account == account {
+            trails::get(conn, account, &arn.region, &arn.name)?
+        } else {
+            None
+        };
+        return found
+            .filter(|t| t.visible_in(ctx.region.as_str()) || t.home_region == arn.region)
+            .ok_or_else(|| not_found(ctx, name_or_arn));
+    }
+    let name = parse_name(name_or_arn)?;
+    let region = ctx.region.as_str();
+    if let Some(t) = trails::get(conn, account, region, name.as_str())? {
+        return Ok(t);
+    }
+    trails::visible_in(conn, account, region)?
+        .into_iter()
+        .find(|t| t.name == name.as_str())
+        .ok_or_else(|| not_found(ctx, &trail_arn(&ctx.region, ctx.account(), name.as_str())))
+}
+
+/// Resolves a trail that the call must address in its home region.
+pub fn resolve_home(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<Trail> {
+    let trail = resolve(conn, ctx, name_or_arn)?;
+    if trail.home_region != ctx.region.as_str() {
+        return Err(ApiError::new(
+            ErrorKind::InvalidHomeRegion,
+            format!(
+                "This operation must be called from the trail's home region, {}. The request was made in {}.",
+                trail.home_region, ctx.region
+            ),
+        ));
+    }
+    Ok(trail)
+}
+
+fn account_trails(conn: &Connection, account: &str) -> ApiResult<Vec<Trail>> {
+    Ok(trails::all(conn)?
+        .into_iter()
+        .filter(|t| t.account == account)
+        .collect())
+}
+
+/// Enforces the five-trails-per-region limit for a trail about to exist as `candidate`.
+fn check_trail_limit(ctx: &CallContext, existing: &[Trail], candidate: &Trail) -> ApiResult<()> {
+    let others: Vec<&Trail> = existing
+        .iter()
+        .filter(|t| !(t.home_region == candidate.home_region && t.name == candidate.name))
+        .collect();
+    let regions: Vec<&str> = if candidate.is_multi_region_trail {
+        KNOWN_REGIONS.to_vec()
+    } else {
+        vec![candidate.home_region.as_str()]
+    };
+    for region in regions {
+        let visible = others.iter().filter(|t| t.visible_in(region)).count();
+        if visible >= MAX_TRAILS_PER_REGION {
+            return Err(ApiError::new(
+                ErrorKind::MaximumNumberOfTrailsExceeded,
+                format!(
+                    "User: {} already has {MAX_TRAILS_PER_REGION} trails in {region}.",
+                    ctx.account()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that the bucket exists and lets CloudTrail write this trail's logs.
+fn check_bucket(conn: &Connection, ctx: &CallContext, trail: &Trail) -> ApiResult<()> {
+    let bucket_name = &trail.s3_bucket_name;
+    let bucket = buckets::get(conn, bucket_name)?.ok_or_else(|| {
+        ApiError::new(
+            ErrorKind::S3BucketDoesNotExist,
+            format!("S3 bucket {bucket_name} does not exist!"),
+        )
+    })?;
+    let insufficient = || {
+        ApiError::new(
+            ErrorKind::InsufficientS3BucketPolicy,
+            format!("Incorrect S3 bucket policy is detected for bucket: {bucket_name}"),
+        )
+    };
+    let policy = bucket
+        .policy
+        .as_deref()
+        .and_then(|p| Policy::parse(p).ok())
+        .ok_or_else(insufficient)?;
+    let prefix = match trail.s3_key_prefix.as_deref() {
+        Some(p) if !p.is_empty() => format!("{p}/"),
+        _ => String::new(),
+    };
+    let source_arn = trail.arn();
+    let context = [
+        ("aws:SourceArn", source_arn.as_str()),
+        ("aws:SourceAccount", ctx.account().as_str()),
+        ("s3:x-amz-acl", "bucket-owner-full-control"),
+    ];
+    let acl = AccessRequest {
+        caller: Caller::Service("cloudtrail.amazonaws.com"),
+        action: "s3:GetBucketAcl",
+        resource: &format!("arn:aws:s3:::{bucket_name}"),
+        context: &context,
+    };
+    let put = AccessRequest {
+        caller: Caller::Service("cloudtrail.amazonaws.com"),
+        action: "s3:PutObject",
+        resource: &format!(
+            "arn:aws:s3:::{bucket_name}/{prefix}AWSLogs/{}/CloudTrail/{}/probe.json.gz",
+            ctx.account(),
+            ctx.region
+        ),
+        context: &context,
+    };
+    if policy.evaluate(&acl) == Decision::Allow && policy.evaluate(&put) == Decision::Allow {
+        Ok(())
+    } else {
+        Err(insufficient())
+    }
+}
+
+fn empty_to_none(v: &str) -> Option<&str> {
+    (!v.is_empty()).then_some(v)
+}
+
+/// Applies `args` to `trail`, validating each supplied member.
+fn apply_args(ctx: &CallContext, trail: &mut Trail, args: &TrailArgs) -> ApiResult<()> {
+    let region = ctx.region.as_str();
+    let account = ctx.account().as_str();
+    if let Some(bucket) = &args.s3_bucket_name {
+        validate::bucket_name(bucket)?;
+        trail.s3_bucket_name = bucket.clone();
+    }
+    if let Some(prefix) = &args.s3_key_prefix {
+        validate::key_prefix(prefix)?;
+        trail.s3_key_prefix = empty_to_none(prefix).map(str::to_owned);
+    }
+    if let Some(topic) = &args.sns_topic_name {
+        trail.sns_topic_arn = match empty_to_none(topic) {
+            Some(t) => Some(validate::sns_topic(t, region, account)?),
+            None => None,
+        };
+    }
+    if let Some(key) = &args.kms_key_id {
+        trail.kms_key_id = match empty_to_none(key) {
+            Some(k) => Some(validate::kms_key(k, region, account)?),
+            None => None,
+        };
+    }
+    if let Some(group) = &args.cloud_watch_logs_log_group_arn {
+        if let Some(g) = empty_to_none(group) {
+            validate::log_group_arn(g)?;
+        }
+        trail.cloud_watch_logs_log_group_arn = empty_to_none(group).map(str::to_owned);
+    }
+    if let Some(role) = &args.cloud_watch_logs_role_arn {
+        if let Some(r) = empty_to_none(role) {
+            validate::role_arn(r)?;
+        }
+        trail.cloud_watch_logs_role_arn = empty_to_none(role).map(str::to_owned);
+    }
+    if trail.cloud_watch_logs_log_group_arn.is_some() != trail.cloud_watch_logs_role_arn.is_some() {
+        return Err(ApiError::new(
+            ErrorKind::InvalidParameterCombination,
+            "You must specify both a log group ARN and a role ARN for CloudWatch Logs delivery.",
+        ));
+    }
+    if let Some(multi) = args.is_multi_region_trail {
+        if multi != trail.is_multi_region_trail && args.include_global_service_events.is_none() {
+            trail.include_global_service_events = multi || trail.include_global_service_events;
+        }
+        trail.is_multi_region_trail = multi;
+    }
+    if let Some(global) = args.include_global_service_events {
+        trail.include_global_service_events = global;
+    }
+    if trail.is_multi_region_trail && !trail.include_global_service_events {
+        return Err(ApiError::new(
+            ErrorKind::InvalidParameterCombination,
+            "Multi-Region trail must include global service events.",
+        ));
+    }
+    if let Some(validation) = args.enable_log_file_validation {
+        trail.log_file_validation_enabled = validation;
+    }
+    if args.is_organization_trail == Some(true) {
+        return Err(ApiError::new(
+            ErrorKind::OrganizationsNotInUse,
+            "This account is not a member of an organization.",
+        ));
+    }
+    Ok(())
+}
+
+/// CreateTrail.
+pub fn create(
+    conn: &Connection,
+    ctx: &CallContext,
+    name: &str,
+    args: &TrailArgs,
+    tags: &[Tag],
+) -> ApiResult<Trail> {
+    let name = parse_name(name)?;
+    let bucket = args.s3_bucket_name.clone().unwrap_or_default();
+    let mut trail = Trail {
+        name: name.as_str().to_owned(),
+        account: ctx.account().to_string(),
+        home_region: ctx.region.to_string(),
+        s3_bucket_name: bucket,
+        s3_key_prefix: None,
+        sns_topic_arn: None,
+        include_global_service_events: true,
+        is_multi_region_trail: false,
+        log_file_validation_enabled: false,
+        cloud_watch_logs_log_group_arn: None,
+        cloud_watch_logs_role_arn: None,
+        kms_key_id: None,
+        is_organization_trail: false,
+        selectors: Selectors::Basic(vec![EventSelector::default_all_management()]),
+        has_custom_event_selectors: false,
+        insight_selectors: Vec::new(),
+        tags: Vec::new(),
+        status: TrailStatus::default(),
+        created_at: ctx.now,
+    };
+    apply_args(ctx, &mut trail, args)?;
+    validate::bucket_name(&trail.s3_bucket_name)?;
+    validate::merge_tags(&mut trail.tags, tags)?;
+    let existing = account_trails(conn, ctx.account().as_str())?;
+    if existing
+        .iter()
+        .any(|t| t.name == trail.name && t.visible_in(ctx.region.as_str()))
+    {
+        return Err(ApiError::new(
+            ErrorKind::TrailAlreadyExists,
+            format!(
+                "Trail {} already exists for customer: {}",
+                trail.name,
+                ctx.account()
+            ),
+        ));
+    }
+    check_trail_limit(ctx, &existing, &trail)?;
+    check_bucket(conn, ctx, &trail)?;
+    trails::put(conn, &trail)?;
+    Ok(trail)
+}
+
+/// UpdateTrail.
+pub fn update(
+    conn: &Connection,
+    ctx: &CallContext,
+    name_or_arn: &str,
+    args: &TrailArgs,
+) -> ApiResult<Trail> {
+    let mut trail = resolve_home(conn, ctx, name_or_arn)?;
+    let was_multi = trail.is_multi_region_trail;
+    apply_args(ctx, &mut trail, args)?;
+    if trail.is_multi_region_trail && !was_multi {
+        let existing = account_trails(conn, ctx.account().as_str())?;
+        check_trail_limit(ctx, &existing, &trail)?;
+    }
+    check_bucket(conn, ctx, &trail)?;
+    trails::put(conn, &trail)?;
+    Ok(trail)
+}
+
+/// DeleteTrail. Logging stops with it; the bucket and its objects stay.
+pub fn delete(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<Trail> {
+    let trail = resolve_home(conn, ctx, name_or_arn)?;
+    trails::delete(conn, &trail.account, &trail.home_region, &trail.name)?;
+    Ok(trail)
+}
+
+/// GetTrail.
+pub fn get(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<Trail> {
+    resolve(conn, ctx, name_or_arn)
+}
+
+/// DescribeTrails.
+pub fn describe(
+    conn: &Connection,
+    ctx: &CallContext,
+    names: &[String],
+    include_shadow: bool,
+) -> ApiResult<Vec<Trail>> {
+    let region = ctx.region.as_str();
+    let visible: Vec<Trail> = trails::visible_in(conn, ctx.account().as_str(), region)?
+        .into_iter()
+        .filter(|t| include_shadow || t.home_region == region)
+        .collect();
+    if names.is_empty() {
+        return Ok(visible);
+    }
+    let mut out: Vec<Trail> = Vec::new();
+    for wanted in names {
+        let found = if wanted.starts_with("arn:") {
+            let arn = parse_arn(ctx, wanted)?;
+            if arn.account == ctx.account().as_str() {
+                trails::get(conn, &arn.account, &arn.region, &arn.name)?
+            } else {
+                None
+            }
+        } else {
+            parse_name(wanted)?;
+            visible
+                .iter()
+                .find(|t| &t.name == wanted && t.home_region == region)
+                .or_else(|| visible.iter().find(|t| &t.name == wanted))
+                .cloned()
+        };
+        if let Some(t) = found {
+            if !out.iter().any(|o| o.arn() == t.arn()) {
+                out.push(t);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// ListTrails: every trail visible from the region, in a stable order.
+pub fn list(conn: &Connection, ctx: &CallContext) -> ApiResult<Vec<Trail>> {
+    Ok(trails::visible_in(
+        conn,
+        ctx.account().as_str(),
+        ctx.region.as_str(),
+    )?)
+}
+
+/// StartLogging.
+pub fn start_logging(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<Trail> {
+    let mut trail = resolve_home(conn, ctx, name_or_arn)?;
+    if !trail.status.is_logging {
+        trail.status.is_logging = true;
+        trail.status.start_logging_time = Some(ctx.now);
+    }
+    trails::put(conn, &trail)?;
+    Ok(trail)
+}
+
+/// StopLogging.
+pub fn stop_logging(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<Trail> {
+    let mut trail = resolve_home(conn, ctx, name_or_arn)?;
+    if trail.status.is_logging {
+        trail.status.is_logging = false;
+        trail.status.stop_logging_time = Some(ctx.now);
+    }
+    trails::put(conn, &trail)?;
+    Ok(trail)
+}
+
+/// GetTrailStatus.
+pub fn status(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<Trail> {
+    resolve(conn, ctx, name_or_arn)
+}

@@ -1,0 +1,78 @@
+//! Bucket records: owner, region and policy. Object data lives on disk beside the database.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::StoreResult;
+
+/// A stored bucket.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bucket {
+    /// Bucket name.
+    pub name: String,
+    /// Owning account.
+    pub account: String,
+    /// Region (location constraint; `us-east-1` when none was given).
+    pub region: String,
+    /// Creation time, epoch seconds.
+    pub created: f64,
+    /// Bucket policy document, as stored.
+    pub policy: Option<String>,
+}
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Bucket> {
+    Ok(Bucket {
+        name: r.get(0)?,
+        account: r.get(1)?,
+        region: r.get(2)?,
+        created: r.get(3)?,
+        policy: r.get(4)?,
+    })
+}
+
+/// Fetches a bucket.
+pub fn get(conn: &Connection, name: &str) -> StoreResult<Option<Bucket>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT name, account, region, created, policy FROM buckets WHERE name = ?1",
+        )?
+        .query_row([name], row)
+        .optional()?)
+}
+
+/// Inserts a bucket.
+pub fn insert(conn: &Connection, bucket: &Bucket) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO buckets (name, account, region, created, policy) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        bucket.name,
+        bucket.account,
+        bucket.region,
+        bucket.created,
+        bucket.policy
+    ])?;
+    Ok(())
+}
+
+/// Deletes a bucket record.
+pub fn delete(conn: &Connection, name: &str) -> StoreResult<()> {
+    conn.prepare_cached("DELETE FROM buckets WHERE name = ?1")?
+        .execute([name])?;
+    Ok(())
+}
+
+/// Sets or clears the policy.
+pub fn set_policy(conn: &Connection, name: &str, policy: Option<&str>) -> StoreResult<()> {
+    conn.prepare_cached("UPDATE buckets SET policy = ?2 WHERE name = ?1")?
+        .execute(params![name, policy])?;
+    Ok(())
+}
+
+/// Buckets of an account, by name.
+pub fn list(conn: &Connection, account: &str) -> StoreResult<Vec<Bucket>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, account, region, created, policy FROM buckets WHERE account = ?1 ORDER BY name",
+    )?;
+    let rows = stmt.query_map([account], row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}

@@ -1,0 +1,257 @@
+//! The event log: append, look up, expire.
+
+use rusqlite::{Connection, params};
+
+use crate::StoreResult;
+
+/// What to index about an event besides its canonical record.
+pub struct NewEvent<'a> {
+    /// `eventID`.
+    pub event_id: &'a str,
+    /// Epoch seconds of `eventTime`.
+    pub event_time: i64,
+    /// Recipient account.
+    pub account: &'a str,
+    /// `awsRegion`.
+    pub region: &'a str,
+    /// `eventCategory`.
+    pub category: &'a str,
+    /// `eventName`.
+    pub event_name: &'a str,
+    /// `eventSource`.
+    pub event_source: &'a str,
+    /// `"true"` or `"false"`.
+    pub read_only: &'a str,
+    /// LookupEvents `Username`.
+    pub username: &'a str,
+    /// `userIdentity.accessKeyId`.
+    pub access_key_id: &'a str,
+    /// LookupEvents resources: (type, name).
+    pub resources: &'a [(String, String)],
+    /// The canonical record JSON.
+    pub record: &'a str,
+}
+
+/// Appends one event. Returns its sequence number.
+pub fn append(conn: &Connection, event: &NewEvent<'_>) -> StoreResult<i64> {
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO events (event_id, event_time, account, region, category, event_name,
+             event_source, read_only, username, access_key_id, record)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?;
+    insert.execute(params![
+        event.event_id,
+        event.event_time,
+        event.account,
+        event.region,
+        event.category,
+        event.event_name,
+        event.event_source,
+        event.read_only,
+        event.username,
+        event.access_key_id,
+        event.record,
+    ])?;
+    let seq = conn.last_insert_rowid();
+    let mut res = conn.prepare_cached(
+        "INSERT INTO event_resources (seq, account, region, category, event_time, resource_type, resource_name)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for (rtype, rname) in event.resources {
+        res.execute(params![
+            seq,
+            event.account,
+            event.region,
+            event.category,
+            event.event_time,
+            rtype,
+            rname
+        ])?;
+    }
+    Ok(seq)
+}
+
+/// The one lookup attribute of a LookupEvents call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LookupFilter {
+    /// No attribute.
+    All,
+    /// `EventId`.
+    EventId(String),
+    /// `EventName`.
+    EventName(String),
+    /// `ReadOnly`.
+    ReadOnly(String),
+    /// `Username`.
+    Username(String),
+    /// `ResourceType`.
+    ResourceType(String),
+    /// `ResourceName`.
+    ResourceName(String),
+    /// `EventSource`.
+    EventSource(String),
+    /// `AccessKeyId`.
+    AccessKeyId(String),
+}
+
+/// A LookupEvents page request.
+pub struct LookupQuery<'a> {
+    /// Account.
+    pub account: &'a str,
+    /// Region.
+    pub region: &'a str,
+    /// Event category (`Management`).
+    pub category: &'a str,
+    /// The attribute filter.
+    pub filter: &'a LookupFilter,
+    /// Inclusive lower bound, epoch seconds.
+    pub start: i64,
+    /// Inclusive upper bound, epoch seconds.
+    pub end: i64,
+    /// Continue strictly after (older than) this (event_time, seq) position.
+    pub after: Option<(i64, i64)>,
+    /// Page size.
+    pub limit: usize,
+}
+
+/// An event as LookupEvents needs it.
+#[derive(Clone, Debug)]
+pub struct StoredEvent {
+    /// Sequence number.
+    pub seq: i64,
+    /// Epoch seconds.
+    pub event_time: i64,
+    /// `eventID`.
+    pub event_id: String,
+    /// `eventName`.
+    pub event_name: String,
+    /// `eventSource`.
+    pub event_source: String,
+    /// `"true"`/`"false"`.
+    pub read_only: String,
+    /// LookupEvents username.
+    pub username: String,
+    /// Access key id.
+    pub access_key_id: String,
+    /// Canonical record.
+    pub record: String,
+    /// (type, name) pairs.
+    pub resources: Vec<(String, String)>,
+}
+
+const EVENT_COLUMNS: &str = "e.seq, e.event_time, e.event_id, e.event_name, e.event_source, e.read_only, e.username, e.access_key_id, e.record";
+
+/// Returns one page, newest first.
+pub fn lookup(conn: &Connection, q: &LookupQuery<'_>) -> StoreResult<Vec<StoredEvent>> {
+    let (after_time, after_seq) = q.after.unwrap_or((i64::MAX, i64::MAX));
+    let position = "(e.event_time < ?6 OR (e.event_time = ?6 AND e.seq < ?7))";
+    let base =
+        "e.account = ?1 AND e.region = ?2 AND e.category = ?3 AND e.event_time BETWEEN ?4 AND ?5";
+    let (sql, value) = match q.filter {
+        LookupFilter::All => (
+            format!(
+                "SELECT {EVENT_COLUMNS} FROM events e WHERE {base} AND {position} AND ?8 = ?8 ORDER BY e.event_time DESC, e.seq DESC LIMIT ?9"
+            ),
+            String::new(),
+        ),
+        LookupFilter::ResourceType(v) | LookupFilter::ResourceName(v) => {
+            let column = if matches!(q.filter, LookupFilter::ResourceType(_)) {
+                "resource_type"
+            } else {
+                "resource_name"
+            };
+            (
+                format!(
+                    "SELECT {EVENT_COLUMNS} FROM events e WHERE e.seq IN (
+                        SELECT DISTINCT r.seq FROM event_resources r
+                        WHERE r.account = ?1 AND r.region = ?2 AND r.category = ?3 AND r.{column} = ?8
+                          AND r.event_time BETWEEN ?4 AND ?5
+                          AND (r.event_time < ?6 OR (r.event_time = ?6 AND r.seq < ?7))
+                        ORDER BY r.event_time DESC, r.seq DESC LIMIT ?9)
+                     ORDER BY e.event_time DESC, e.seq DESC"
+                ),
+                v.clone(),
+            )
+        }
+        other => {
+            let (column, v) = match other {
+                LookupFilter::EventId(v) => ("event_id", v),
+                LookupFilter::EventName(v) => ("event_name", v),
+                LookupFilter::ReadOnly(v) => ("read_only", v),
+                LookupFilter::Username(v) => ("username", v),
+                LookupFilter::EventSource(v) => ("event_source", v),
+                LookupFilter::AccessKeyId(v) => ("access_key_id", v),
+                LookupFilter::All
+                | LookupFilter::ResourceType(_)
+                | LookupFilter::ResourceName(_) => {
+                    unreachable!("handled above")
+                }
+            };
+            (
+                format!(
+                    "SELECT {EVENT_COLUMNS} FROM events e WHERE {base} AND {position} AND e.{column} = ?8 ORDER BY e.event_time DESC, e.seq DESC LIMIT ?9"
+                ),
+                v.clone(),
+            )
+        }
+    };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![
+            q.account,
+            q.region,
+            q.category,
+            q.start,
+            q.end,
+            after_time,
+            after_seq,
+            value,
+            q.limit as i64
+        ],
+        |r| {
+            Ok(StoredEvent {
+                seq: r.get(0)?,
+                event_time: r.get(1)?,
+                event_id: r.get(2)?,
+                event_name: r.get(3)?,
+                event_source: r.get(4)?,
+                read_only: r.get(5)?,
+                username: r.get(6)?,
+                access_key_id: r.get(7)?,
+                record: r.get(8)?,
+                resources: Vec::new(),
+            })
+        },
+    )?;
+    let mut events = rows.collect::<Result<Vec<_>, _>>()?;
+    let mut res = conn.prepare_cached(
+        "SELECT resource_type, resource_name FROM event_resources WHERE seq = ?1 ORDER BY rowid",
+    )?;
+    for event in &mut events {
+        event.resources = res
+            .query_map([event.seq], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+    }
+    Ok(events)
+}
+
+/// Deletes up to `batch` events older than `cutoff` (epoch seconds). Returns how many went.
+pub fn expire_before(conn: &Connection, cutoff: i64, batch: usize) -> StoreResult<usize> {
+    let n = conn.execute(
+        "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE event_time < ?1 LIMIT ?2)",
+        params![cutoff, batch as i64],
+    )?;
+    Ok(n)
+}
+
+/// Number of stored events (any category).
+pub fn count(conn: &Connection) -> StoreResult<i64> {
+    Ok(conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?)
+}
+
+/// Whether an event id exists.
+pub fn exists(conn: &Connection, event_id: &str) -> StoreResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM events WHERE event_id = ?1")?
+        .exists([event_id])?)
+}

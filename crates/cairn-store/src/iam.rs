@@ -1,0 +1,111 @@
+//! IAM users and their access keys.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::StoreResult;
+
+/// An IAM user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct User {
+    /// Account.
+    pub account: String,
+    /// User name.
+    pub name: String,
+    /// Stable id (`AIDA…`).
+    pub user_id: String,
+    /// Creation time, epoch seconds.
+    pub created: f64,
+}
+
+/// An access key with its owner.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccessKey {
+    /// `AKIA…`.
+    pub access_key_id: String,
+    /// The secret.
+    pub secret: String,
+    /// Account.
+    pub account: String,
+    /// Owning user.
+    pub user_name: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+}
+
+/// Creates a user; false if it already existed.
+pub fn create_user(conn: &Connection, user: &User) -> StoreResult<bool> {
+    let n = conn.execute(
+        "INSERT OR IGNORE INTO iam_users (account, name, user_id, created) VALUES (?1, ?2, ?3, ?4)",
+        params![user.account, user.name, user.user_id, user.created],
+    )?;
+    Ok(n > 0)
+}
+
+/// Fetches a user.
+pub fn get_user(conn: &Connection, account: &str, name: &str) -> StoreResult<Option<User>> {
+    Ok(conn
+        .query_row(
+            "SELECT account, name, user_id, created FROM iam_users WHERE account = ?1 AND name = ?2",
+            params![account, name],
+            |r| {
+                Ok(User {
+                    account: r.get(0)?,
+                    name: r.get(1)?,
+                    user_id: r.get(2)?,
+                    created: r.get(3)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Lists users of an account by name.
+pub fn list_users(conn: &Connection, account: &str) -> StoreResult<Vec<User>> {
+    let mut stmt = conn.prepare(
+        "SELECT account, name, user_id, created FROM iam_users WHERE account = ?1 ORDER BY name",
+    )?;
+    let rows = stmt.query_map([account], |r| {
+        Ok(User {
+            account: r.get(0)?,
+            name: r.get(1)?,
+            user_id: r.get(2)?,
+            created: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Stores a new access key.
+pub fn insert_access_key(conn: &Connection, key: &AccessKey, created: f64) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO iam_access_keys (access_key_id, secret, account, user_name, status, created)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            key.access_key_id,
+            key.secret,
+            key.account,
+            key.user_name,
+            key.status,
+            created
+        ],
+    )?;
+    Ok(())
+}
+
+/// Looks up an access key.
+pub fn get_access_key(conn: &Connection, access_key_id: &str) -> StoreResult<Option<AccessKey>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT access_key_id, secret, account, user_name, status FROM iam_access_keys WHERE access_key_id = ?1",
+        )?
+        .query_row([access_key_id], |r| {
+            Ok(AccessKey {
+                access_key_id: r.get(0)?,
+                secret: r.get(1)?,
+                account: r.get(2)?,
+                user_name: r.get(3)?,
+                status: r.get(4)?,
+            })
+        })
+        .optional()?)
+}

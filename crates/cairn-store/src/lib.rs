@@ -1,0 +1,138 @@
+//! Cairn's embedded store: one SQLite database in WAL mode.
+//!
+//! Writes go through a single writer thread ([`writer`]) that group-commits: it takes every
+//! job waiting in its queue, runs each inside its own savepoint, commits them all with one
+//! `COMMIT` (one fsync, `synchronous=FULL`), and only then tells each caller its outcome.
+//! A caller therefore never learns of a success that is not on disk, and a request's state
+//! change and its CloudTrail event always commit together. Reads use a pool of read-only
+//! connections and never wait for the writer.
+//!
+//! The typed queries live in one module per table family: [`events`], [`trails`],
+//! [`buckets`], [`iam`], [`meta`].
+
+pub mod buckets;
+pub mod events;
+pub mod iam;
+pub mod meta;
+mod schema;
+pub mod trails;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+pub use rusqlite::Connection;
+pub use writer::with_savepoint;
+
+/// Store failures. They are server faults, never client mistakes.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite reported an error.
+    #[error("sqlite: {0}")]
+    Sqlite(String),
+    /// The writer thread is gone (shutting down).
+    #[error("store writer is not running")]
+    WriterGone,
+    /// A persisted value could not be decoded.
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Sqlite(e.to_string())
+    }
+}
+
+/// Result alias.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Handle to the store. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: writer::WriterHandle,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and starts the writer thread.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let conn = Connection::open(path)?;
+        schema::configure(&conn)?;
+        schema::migrate(&conn)?;
+        let writer = writer::WriterHandle::spawn(conn);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                writer,
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// Runs `job` on the writer thread inside the next group commit and returns its value
+    /// once that commit is durable. The job must do its own error handling: its writes are
+    /// committed whatever it returns (use [`with_savepoint`] to undo a failed mutation).
+    pub async fn write<T, F>(&self, job: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> T + Send + 'static,
+    {
+        self.inner.writer.submit(job).await
+    }
+
+    /// Like [`Store::write`] but blocking, for admin commands and tests outside a runtime.
+    pub fn write_blocking<T, F>(&self, job: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> T + Send + 'static,
+    {
+        self.inner.writer.submit_blocking(job)
+    }
+
+    /// Runs `query` on a pooled read-only connection.
+    pub fn read_blocking<T>(
+        &self,
+        query: impl FnOnce(&Connection) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let conn = {
+            let mut pool = self.inner.readers.lock().expect("reader pool lock");
+            pool.pop()
+        };
+        let conn = match conn {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    &self.inner.path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                c.busy_timeout(std::time::Duration::from_secs(5))?;
+                c
+            }
+        };
+        let out = query(&conn);
+        let mut pool = self.inner.readers.lock().expect("reader pool lock");
+        if pool.len() < 8 {
+            pool.push(conn);
+        }
+        out
+    }
+
+    /// Runs `query` on a read-only connection from async code.
+    pub async fn read<T, F>(&self, query: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.read_blocking(query))
+            .await
+            .map_err(|e| StoreError::Sqlite(format!("reader task failed: {e}")))?
+    }
+}

@@ -1,0 +1,63 @@
+//! Connection settings and the schema.
+
+use rusqlite::Connection;
+
+use crate::StoreResult;
+
+/// WAL, full fsync on commit, foreign keys on.
+pub(crate) fn configure(conn: &Connection) -> StoreResult<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;",
+    )?;
+    Ok(())
+}
+
+const SCHEMA_V1: &str = "
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE iam_users (
+    account TEXT NOT NULL, name TEXT NOT NULL, user_id TEXT NOT NULL, created REAL NOT NULL,
+    PRIMARY KEY (account, name));
+CREATE TABLE iam_access_keys (
+    access_key_id TEXT PRIMARY KEY, secret TEXT NOT NULL, account TEXT NOT NULL,
+    user_name TEXT NOT NULL, status TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE trails (
+    account TEXT NOT NULL, home_region TEXT NOT NULL, name TEXT NOT NULL,
+    multi_region INTEGER NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (account, home_region, name));
+CREATE TABLE buckets (
+    name TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL,
+    created REAL NOT NULL, policy TEXT);
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, event_time INTEGER NOT NULL,
+    account TEXT NOT NULL, region TEXT NOT NULL, category TEXT NOT NULL,
+    event_name TEXT NOT NULL, event_source TEXT NOT NULL, read_only TEXT NOT NULL,
+    username TEXT NOT NULL, access_key_id TEXT NOT NULL, record TEXT NOT NULL);
+CREATE INDEX events_by_time ON events (account, region, category, event_time);
+CREATE INDEX events_by_name ON events (account, region, category, event_name, event_time);
+CREATE INDEX events_by_source ON events (account, region, category, event_source, event_time);
+CREATE INDEX events_by_read_only ON events (account, region, category, read_only, event_time);
+CREATE INDEX events_by_username ON events (account, region, category, username, event_time);
+CREATE INDEX events_by_key ON events (account, region, category, access_key_id, event_time);
+CREATE INDEX events_by_age ON events (event_time);
+CREATE TABLE event_resources (
+    seq INTEGER NOT NULL REFERENCES events(seq) ON DELETE CASCADE,
+    account TEXT NOT NULL, region TEXT NOT NULL, category TEXT NOT NULL, event_time INTEGER NOT NULL,
+    resource_type TEXT NOT NULL, resource_name TEXT NOT NULL);
+CREATE INDEX resources_by_seq ON event_resources (seq);
+CREATE INDEX resources_by_type ON event_resources (account, region, category, resource_type, event_time, seq);
+CREATE INDEX resources_by_name ON event_resources (account, region, category, resource_name, event_time, seq);
+";
+
+/// Applies schema versions the database has not seen yet.
+pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version < 1 {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V1} PRAGMA user_version = 1; COMMIT;"
+        ))?;
+    }
+    Ok(())
+}

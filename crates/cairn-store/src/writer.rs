@@ -1,0 +1,138 @@
+//! The single writer thread and its group commit.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc;
+
+use rusqlite::Connection;
+
+use crate::{StoreError, StoreResult};
+
+/// Largest number of jobs committed together.
+const MAX_BATCH: usize = 512;
+
+type Completion = Box<dyn FnOnce(StoreResult<()>) + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> Completion + Send>;
+
+pub(crate) struct WriterHandle {
+    tx: mpsc::Sender<Job>,
+}
+
+impl WriterHandle {
+    pub(crate) fn spawn(conn: Connection) -> Self {
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("cairn-store-writer".into())
+            .spawn(move || run(conn, rx))
+            .expect("spawn writer thread");
+        Self { tx }
+    }
+
+    fn enqueue<T, F>(&self, job: F) -> StoreResult<std::sync::mpsc::Receiver<StoreResult<T>>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> T + Send + 'static,
+    {
+        let (done_tx, done_rx) = mpsc::sync_channel(1);
+        let boxed: Job = Box::new(move |conn| {
+            let value = job(conn);
+            Box::new(move |outcome: StoreResult<()>| {
+                let _ = done_tx.send(outcome.map(|()| value));
+            })
+        });
+        self.tx.send(boxed).map_err(|_| StoreError::WriterGone)?;
+        Ok(done_rx)
+    }
+
+    pub(crate) async fn submit<T, F>(&self, job: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> T + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let boxed: Job = Box::new(move |conn| {
+            let value = job(conn);
+            Box::new(move |outcome: StoreResult<()>| {
+                let _ = tx.send(outcome.map(|()| value));
+            })
+        });
+        self.tx.send(boxed).map_err(|_| StoreError::WriterGone)?;
+        rx.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    pub(crate) fn submit_blocking<T, F>(&self, job: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> T + Send + 'static,
+    {
+        let rx = self.enqueue(job)?;
+        rx.recv().map_err(|_| StoreError::WriterGone)?
+    }
+}
+
+fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&conn, batch);
+    }
+}
+
+fn commit_batch(conn: &Connection, batch: Vec<Job>) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let err = StoreError::from(e);
+        for job in batch {
+            // The job never ran; run it against nothing by dropping it and reporting.
+            drop(job);
+            tracing::error!(error = %err, "cannot begin write transaction");
+        }
+        return;
+    }
+    let mut completions: Vec<Completion> = Vec::with_capacity(batch.len());
+    for job in batch {
+        if conn.execute_batch("SAVEPOINT job").is_err() {
+            continue;
+        }
+        match catch_unwind(AssertUnwindSafe(|| job(conn))) {
+            Ok(done) => {
+                let _ = conn.execute_batch("RELEASE job");
+                completions.push(done);
+            }
+            Err(_) => {
+                tracing::error!("store job panicked; its writes were rolled back");
+                let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+            }
+        }
+    }
+    let outcome = conn.execute_batch("COMMIT").map_err(StoreError::from);
+    if outcome.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for done in completions {
+        done(outcome.clone());
+    }
+}
+
+/// Runs `body` inside a savepoint and rolls its writes back if it returns `Err`.
+pub fn with_savepoint<T, E>(
+    conn: &Connection,
+    body: impl FnOnce(&Connection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<StoreError>,
+{
+    conn.execute_batch("SAVEPOINT op")
+        .map_err(StoreError::from)?;
+    let out = body(conn);
+    let end = if out.is_ok() {
+        "RELEASE op"
+    } else {
+        "ROLLBACK TO op; RELEASE op"
+    };
+    conn.execute_batch(end).map_err(StoreError::from)?;
+    out
+}

@@ -1,0 +1,163 @@
+//! Settings for `cairn serve`: flags, `CAIRN_*` environment variables and an optional TOML
+//! file, in that order of precedence, over embedded defaults. Unknown file keys are errors.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde::Deserialize;
+
+/// Flags (each also readable from its `CAIRN_*` variable).
+#[derive(Args, Debug, Default, Clone)]
+pub struct ServeArgs {
+    /// TOML settings file.
+    #[arg(long, env = "CAIRN_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data directory (SQLite store, buckets, keys). Default `./cairn-data`.
+    #[arg(long, env = "CAIRN_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Listen address. Default `127.0.0.1:4599`.
+    #[arg(long, env = "CAIRN_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// The 12-digit account id. Default `123456789012`.
+    #[arg(long, env = "CAIRN_ACCOUNT_ID")]
+    pub account_id: Option<String>,
+    /// Event history retention in days. Default 90.
+    #[arg(long, env = "CAIRN_RETENTION_DAYS")]
+    pub retention_days: Option<u32>,
+    /// Log format: `text` or `json`. Default `text`.
+    #[arg(long, env = "CAIRN_LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// Largest request body, in bytes. Default 8 MiB.
+    #[arg(long, env = "CAIRN_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Seconds between retention sweeps. Default 600.
+    #[arg(long, env = "CAIRN_SWEEP_INTERVAL_SECS")]
+    pub sweep_interval_secs: Option<u64>,
+}
+
+/// The TOML file's keys.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+    account_id: Option<String>,
+    retention_days: Option<u32>,
+    log_format: Option<String>,
+    max_body_bytes: Option<usize>,
+    sweep_interval_secs: Option<u64>,
+}
+
+/// Resolved settings.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Account id.
+    pub account_id: cairn_model::AccountId,
+    /// Retention, days.
+    pub retention_days: u32,
+    /// `text` or `json`.
+    pub json_logs: bool,
+    /// Body limit.
+    pub max_body_bytes: usize,
+    /// Sweep interval.
+    pub sweep_interval_secs: u64,
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+impl ServeConfig {
+    /// Merges flags/env over the file over defaults, and validates.
+    pub fn resolve(args: &ServeArgs) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            Some(p) => read_file(p)?,
+            None => FileConfig::default(),
+        };
+        let account = args
+            .account_id
+            .clone()
+            .or(file.account_id)
+            .unwrap_or_else(|| "123456789012".to_owned());
+        let account_id = cairn_model::AccountId::parse(&account).map_err(anyhow::Error::msg)?;
+        let log_format = args
+            .log_format
+            .clone()
+            .or(file.log_format)
+            .unwrap_or_else(|| "text".to_owned());
+        let json_logs = match log_format.as_str() {
+            "text" => false,
+            "json" => true,
+            other => bail!("log_format must be text or json, not {other:?}"),
+        };
+        let retention_days = args.retention_days.or(file.retention_days).unwrap_or(90);
+        if retention_days == 0 {
+            bail!("retention_days must be at least 1");
+        }
+        Ok(Self {
+            data_dir: args
+                .data_dir
+                .clone()
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("cairn-data")),
+            listen: args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| "127.0.0.1:4599".parse().expect("valid default")),
+            account_id,
+            retention_days,
+            json_logs,
+            max_body_bytes: args
+                .max_body_bytes
+                .or(file.max_body_bytes)
+                .unwrap_or(8 << 20),
+            sweep_interval_secs: args
+                .sweep_interval_secs
+                .or(file.sweep_interval_secs)
+                .unwrap_or(600)
+                .max(1),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_file_keys_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:1\"\nnot_a_key = 1\n").unwrap();
+        let args = ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        };
+        let err = ServeConfig::resolve(&args).unwrap_err();
+        assert!(format!("{err:#}").contains("not_a_key"), "{err:#}");
+    }
+
+    #[test]
+    fn flags_override_file_over_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "account_id = \"111122223333\"\nretention_days = 7\n").unwrap();
+        let args = ServeArgs {
+            config: Some(path),
+            retention_days: Some(30),
+            ..Default::default()
+        };
+        let c = ServeConfig::resolve(&args).unwrap();
+        assert_eq!(c.account_id.as_str(), "111122223333");
+        assert_eq!(c.retention_days, 30);
+        assert_eq!(c.listen.port(), 4599);
+    }
+}

@@ -1,0 +1,43 @@
+//! The `cairn` binary: `serve`, IAM admin commands on a data dir, and `bench`.
+
+mod bench;
+mod config;
+mod credentials;
+mod iam_cmd;
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+/// Cairn: a self-hosted, wire-compatible AWS CloudTrail.
+#[derive(Parser, Debug)]
+#[command(name = "cairn", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the CloudTrail and S3 APIs.
+    Serve(config::ServeArgs),
+    /// Manage IAM users and access keys in a data dir.
+    Iam(iam_cmd::IamArgs),
+    /// Measure Cairn against a running endpoint (see BENCHMARKS.md).
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Iam(args) => iam_cmd::run(args),
+        Command::Bench(args) => bench::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cairn: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

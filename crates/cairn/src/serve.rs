@@ -1,0 +1,128 @@
+//! `cairn serve`: open the data dir, start the listener, run the retention sweep, and shut
+//! down gracefully on SIGTERM/SIGINT.
+
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use cairn_api::{AppState, Settings, router};
+use cairn_core::token::TokenKey;
+use cairn_store::{Store, events, meta};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{ServeArgs, ServeConfig};
+use crate::credentials;
+
+fn init_logs(json: bool) {
+    let filter = EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Opens the data dir (0700) and its store.
+pub fn open_data_dir(config: &ServeConfig) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
+    std::fs::create_dir_all(config.data_dir.join("buckets"))?;
+    Store::open(&config.data_dir.join("cairn.db")).context("opening the store")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("install SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term.recv() => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// Deletes events older than the retention window, in batches.
+pub async fn sweep_once(store: &Store, retention_secs: i64) -> anyhow::Result<usize> {
+    let cutoff = chrono::Utc::now().timestamp() - retention_secs;
+    let mut total = 0;
+    loop {
+        let n = store
+            .write(move |c| events::expire_before(c, cutoff, 5_000))
+            .await??;
+        total += n;
+        if n < 5_000 {
+            return Ok(total);
+        }
+    }
+}
+
+/// Runs the server until a signal arrives.
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let config = ServeConfig::resolve(&args)?;
+    init_logs(config.json_logs);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let store = open_data_dir(&config)?;
+    let key_hex =
+        store.write_blocking(|c| meta::get_or_insert(c, "token-key", TokenKey::generate_hex))??;
+    let token_key = TokenKey::from_hex(&key_hex).context("stored token key is damaged")?;
+    let (root, generated) = credentials::load_or_create(&config.data_dir)?;
+    if let Some(path) = generated {
+        println!(
+            "root credentials are in {} (mode 0600); read them with: cat {}",
+            path.display(),
+            path.display()
+        );
+    }
+    let retention_secs = i64::from(config.retention_days) * 86_400;
+    let settings = Settings {
+        account: config.account_id.clone(),
+        root,
+        token_key,
+        retention_secs,
+        data_dir: config.data_dir.clone(),
+        max_body_bytes: config.max_body_bytes,
+    };
+    let state = AppState {
+        store: store.clone(),
+        settings: Arc::new(settings),
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    println!("cairn listening on http://{addr}");
+    tracing::info!(%addr, account = %config.account_id, data_dir = %config.data_dir.display(), "listening");
+
+    let sweep_store = store.clone();
+    let interval = Duration::from_secs(config.sweep_interval_secs);
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        loop {
+            ticker.tick().await;
+            match sweep_once(&sweep_store, retention_secs).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(expired = n, "retention sweep"),
+                Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
+            }
+        }
+    });
+
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    Ok(())
+}
