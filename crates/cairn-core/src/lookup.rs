@@ -109,7 +109,10 @@ pub fn lookup(
     let filter = parse_filter(&input.attributes, insight)?;
     let now = ctx.now_secs();
     let oldest = now - retention_secs;
-    let start = input.start.map(|s| s.floor() as i64).unwrap_or(oldest);
+    let start = input
+        .start
+        .map(|s| s.floor() as i64)
+        .unwrap_or(oldest.min(end_default(input, now)));
     let end = input.end.map(|e| e.floor() as i64).unwrap_or(now);
     if start > end {
         return Err(ApiError::new(
@@ -173,4 +176,8 @@ pub fn lookup(
         events: found,
         next_token,
     })
+}
+
+fn end_default(input: &LookupInput, now: i64) -> i64 {
+    input.end.map(|e| e.floor() as i64).unwrap_or(now)
 }

@@ -1,1 +1,9 @@
+//! Integration tests: each starts the real `cairn` binary on port 0 with its own data dir.
 
+mod durability;
+mod edge_fuzz;
+mod harness;
+mod lookup;
+mod named_errors;
+mod sigv4;
+mod trails;

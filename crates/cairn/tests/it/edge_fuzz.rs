@@ -1,0 +1,77 @@
+//! Property test of the request edge: random bodies, headers and targets, signed or not,
+//! always get an AWS-shaped 4xx and never a panic or a 5xx.
+
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, TestRunner};
+
+use crate::harness::*;
+
+fn targets() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("CreateTrail".to_owned()),
+        Just("UpdateTrail".to_owned()),
+        Just("LookupEvents".to_owned()),
+        Just("PutEventSelectors".to_owned()),
+        Just("AddTags".to_owned()),
+        Just("DescribeTrails".to_owned()),
+        "[A-Za-z]{0,20}",
+    ]
+}
+
+fn bodies() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..200),
+        "\\{\"[A-Za-z]{1,12}\":(\"[ -~]{0,20}\"|[0-9]{1,5}|true|null|\\[\\]|\\{\\})\\}".prop_map(String::into_bytes),
+        Just(br#"{"Name":"x"}"#.to_vec()),
+        Just(br#"{"LookupAttributes":[{"AttributeKey":"EventName"}]}"#.to_vec()),
+        Just(br#"{"EventSelectors":[{"DataResources":[{"Type":"AWS::S3::Object","Values":[1]}]}],"TrailName":"abc"}"#.to_vec()),
+        Just(br#"{"TagsList":"nope","ResourceId":"arn:aws:cloudtrail:us-east-1:123456789012:trail/abc"}"#.to_vec()),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn random_requests_get_aws_shaped_client_errors() {
+    let server = Server::start();
+    let mut runner = TestRunner::new(Config {
+        cases: 300,
+        ..Config::default()
+    });
+    let strategy = (targets(), bodies(), any::<bool>(), "[ -~]{0,30}");
+    let cases: Vec<_> = (0..300)
+        .map(|_| {
+            strategy
+                .new_tree(&mut runner)
+                .expect("generate a case")
+                .current()
+        })
+        .collect();
+    for (target, body, signed, junk_header) in cases {
+        let mut req = sign_json(
+            &server.addr,
+            "us-east-1",
+            ACCESS_KEY,
+            SECRET,
+            &target,
+            body.clone(),
+            chrono::Utc::now(),
+        );
+        if !signed {
+            req.headers.retain(|(n, _)| n != "authorization");
+            req.headers
+                .push(("authorization".into(), junk_header.clone()));
+        }
+        let (status, headers, bytes) = server.send(req).await;
+        assert!(status < 500, "{target} {body:?} -> {status}");
+        assert!(headers.contains_key("x-amzn-requestid"));
+        if status >= 400 {
+            let v: serde_json::Value = serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("non-JSON error for {target} {body:?}"));
+            assert!(v["__type"].as_str().is_some_and(|t| !t.is_empty()), "{v}");
+            assert!(v["message"].is_string(), "{v}");
+        }
+    }
+    // The server is still healthy after all of that.
+    let health = reqwest::get(server.url("/health")).await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+}

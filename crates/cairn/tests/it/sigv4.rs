@@ -1,0 +1,196 @@
+//! SigV4 positive and negative cases against the running server.
+
+use serde_json::json;
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn signed_request_is_accepted_and_bad_ones_are_refused_with_aws_errors() {
+    let server = Server::start();
+    let now = chrono::Utc::now();
+    let body = b"{}".to_vec();
+
+    let ok = sign_json(
+        &server.addr,
+        "eu-west-1",
+        ACCESS_KEY,
+        SECRET,
+        "DescribeTrails",
+        body.clone(),
+        now,
+    );
+    assert_eq!(server.send(ok).await.0, 200);
+
+    let forged = sign_json(
+        &server.addr,
+        "eu-west-1",
+        ACCESS_KEY,
+        "not-the-secret",
+        "DescribeTrails",
+        body.clone(),
+        now,
+    );
+    let (status, _, bytes) = server.send(forged).await;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!((status, error_type(&v)), (400, "InvalidSignatureException"));
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("The request signature we calculated does not match")
+    );
+
+    let stale = sign_json(
+        &server.addr,
+        "eu-west-1",
+        ACCESS_KEY,
+        SECRET,
+        "DescribeTrails",
+        body.clone(),
+        now - chrono::TimeDelta::minutes(10),
+    );
+    let (status, _, bytes) = server.send(stale).await;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!((status, error_type(&v)), (400, "InvalidSignatureException"));
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Signature expired: "),
+        "{v}"
+    );
+    assert!(
+        v["message"].as_str().unwrap().ends_with(" - 5 min.)"),
+        "{v}"
+    );
+
+    let future = sign_json(
+        &server.addr,
+        "eu-west-1",
+        ACCESS_KEY,
+        SECRET,
+        "DescribeTrails",
+        body.clone(),
+        now + chrono::TimeDelta::minutes(10),
+    );
+    let (_, _, bytes) = server.send(future).await;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Signature not yet current: "),
+        "{v}"
+    );
+
+    let unknown = sign_json(
+        &server.addr,
+        "eu-west-1",
+        "AKIDUNKNOWN",
+        SECRET,
+        "DescribeTrails",
+        body.clone(),
+        now,
+    );
+    let (status, _, bytes) = server.send(unknown).await;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(
+        (status, error_type(&v)),
+        (400, "UnrecognizedClientException")
+    );
+    assert_eq!(
+        v["message"],
+        "The security token included in the request is invalid."
+    );
+
+    let mut altered = sign_json(
+        &server.addr,
+        "eu-west-1",
+        ACCESS_KEY,
+        SECRET,
+        "DescribeTrails",
+        br#"{"includeShadowTrails":true}"#.to_vec(),
+        now,
+    );
+    altered.body = br#"{"includeShadowTrails":false}"#.to_vec();
+    let (status, _, bytes) = server.send(altered).await;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!((status, error_type(&v)), (400, "InvalidSignatureException"));
+
+    let mut unsigned = sign_json(
+        &server.addr,
+        "eu-west-1",
+        ACCESS_KEY,
+        SECRET,
+        "DescribeTrails",
+        body.clone(),
+        now,
+    );
+    unsigned.headers.retain(|(n, _)| n != "authorization");
+    let (status, _, bytes) = server.send(unsigned).await;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(
+        (status, error_type(&v)),
+        (400, "MissingAuthenticationTokenException")
+    );
+
+    // Only the accepted call reached an operation, so only it was recorded.
+    let (_, page) = server.ct_in("eu-west-1", "LookupEvents", json!({"LookupAttributes":[{"AttributeKey":"EventName","AttributeValue":"DescribeTrails"}]})).await;
+    assert_eq!(page["Events"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn iam_user_keys_sign_as_iam_user_identities() {
+    let server = Server::start();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .args(["iam", "--data-dir"])
+            .arg(server.data_dir())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    run(&["create-user", "alice"]);
+    let key = run(&["create-access-key", "alice"]);
+    let users = run(&["list-users"]);
+    assert_eq!(users["Users"][0]["UserName"], "alice");
+    let id = key["AccessKey"]["AccessKeyId"].as_str().unwrap();
+    let secret = key["AccessKey"]["SecretAccessKey"].as_str().unwrap();
+    let req = sign_json(
+        &server.addr,
+        "us-east-1",
+        id,
+        secret,
+        "ListTrails",
+        b"{}".to_vec(),
+        chrono::Utc::now(),
+    );
+    assert_eq!(server.send(req).await.0, 200);
+    let (_, page) = server
+        .ct(
+            "LookupEvents",
+            json!({"LookupAttributes":[{"AttributeKey":"Username","AttributeValue":"alice"}]}),
+        )
+        .await;
+    let record: serde_json::Value =
+        serde_json::from_str(page["Events"][0]["CloudTrailEvent"].as_str().unwrap()).unwrap();
+    assert_eq!(record["userIdentity"]["type"], "IAMUser");
+    assert_eq!(record["userIdentity"]["userName"], "alice");
+    assert_eq!(
+        record["userIdentity"]["arn"],
+        "arn:aws:iam::123456789012:user/alice"
+    );
+    assert_eq!(record["userIdentity"]["accessKeyId"], id);
+    assert!(
+        record["userIdentity"]["principalId"]
+            .as_str()
+            .unwrap()
+            .starts_with("AIDA")
+    );
+}

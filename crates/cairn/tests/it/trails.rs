@@ -1,0 +1,169 @@
+//! The trail control plane: the setup recipe, shadows, status, selectors, tags.
+
+use serde_json::json;
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn recipe_shadows_status_selectors_and_tags() {
+    let server = Server::start();
+    server.bucket_for_trails("bucket-for-cloudtrail").await;
+    let (s, v) = server.ct("CreateTrail", json!({"Name": "test-trail", "S3BucketName": "bucket-for-cloudtrail",
+        "IsMultiRegionTrail": true, "EnableLogFileValidation": true, "TagsList": [{"Key": "createdBy", "Value": "ayush"}]})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["TrailARN"],
+        "arn:aws:cloudtrail:us-east-1:123456789012:trail/test-trail"
+    );
+    assert!(
+        v.get("KmsKeyId").is_none(),
+        "absent members are omitted, not null"
+    );
+    // Visible as a shadow from another region, and hidden when shadows are excluded.
+    let (_, d) = server.ct_in("eu-west-1", "DescribeTrails", json!({})).await;
+    assert_eq!(d["trailList"][0]["HomeRegion"], "us-east-1");
+    let (_, d) = server
+        .ct_in(
+            "eu-west-1",
+            "DescribeTrails",
+            json!({"includeShadowTrails": false}),
+        )
+        .await;
+    assert_eq!(d["trailList"].as_array().unwrap().len(), 0);
+    // New trails do not log until started.
+    let (_, st) = server
+        .ct("GetTrailStatus", json!({"Name": "test-trail"}))
+        .await;
+    assert_eq!(st["IsLogging"], false);
+    server
+        .ct(
+            "StartLogging",
+            json!({"Name": "arn:aws:cloudtrail:us-east-1:123456789012:trail/test-trail"}),
+        )
+        .await;
+    let (_, st) = server
+        .ct("GetTrailStatus", json!({"Name": "test-trail"}))
+        .await;
+    assert_eq!(st["IsLogging"], true);
+    assert!(st["StartLoggingTime"].as_f64().is_some());
+    server
+        .ct("StopLogging", json!({"Name": "test-trail"}))
+        .await;
+    let (_, st) = server
+        .ct("GetTrailStatus", json!({"Name": "test-trail"}))
+        .await;
+    assert_eq!(st["IsLogging"], false);
+    assert!(st["StopLoggingTime"].as_f64().is_some());
+    // Default selectors, then advanced ones replace them.
+    let (_, sel) = server
+        .ct("GetEventSelectors", json!({"TrailName": "test-trail"}))
+        .await;
+    assert_eq!(
+        sel["EventSelectors"],
+        json!([{"ReadWriteType": "All", "IncludeManagementEvents": true, "DataResources": [], "ExcludeManagementEventSources": []}])
+    );
+    let adv = json!([{"Name": "mgmt", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}, {"Field": "readOnly", "Equals": ["false"]}]}]);
+    let (s, put) = server
+        .ct(
+            "PutEventSelectors",
+            json!({"TrailName": "test-trail", "AdvancedEventSelectors": adv}),
+        )
+        .await;
+    assert_eq!(s, 200, "{put}");
+    let (_, sel) = server
+        .ct("GetEventSelectors", json!({"TrailName": "test-trail"}))
+        .await;
+    assert_eq!(sel["AdvancedEventSelectors"], adv);
+    assert!(sel.get("EventSelectors").is_none());
+    let (_, t) = server.ct("GetTrail", json!({"Name": "test-trail"})).await;
+    assert_eq!(t["Trail"]["HasCustomEventSelectors"], true);
+    // Insights need write management events: the write-only selector allows both types.
+    let (s, ins) = server.ct("PutInsightSelectors", json!({"TrailName": "test-trail", "InsightSelectors": [{"InsightType": "ApiCallRateInsight"}]})).await;
+    assert_eq!(s, 200, "{ins}");
+    assert_eq!(
+        ins["InsightSelectors"][0]["EventCategories"],
+        json!(["Management"])
+    );
+    server
+        .ct(
+            "PutInsightSelectors",
+            json!({"TrailName": "test-trail", "InsightSelectors": []}),
+        )
+        .await;
+    let (s, _) = server
+        .ct("GetInsightSelectors", json!({"TrailName": "test-trail"}))
+        .await;
+    assert_eq!(s, 400);
+    // Tags.
+    let arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/test-trail";
+    server
+        .ct(
+            "AddTags",
+            json!({"ResourceId": arn, "TagsList": [{"Key": "env", "Value": "dev"}]}),
+        )
+        .await;
+    server
+        .ct(
+            "RemoveTags",
+            json!({"ResourceId": arn, "TagsList": [{"Key": "createdBy"}]}),
+        )
+        .await;
+    let (_, tags) = server
+        .ct("ListTags", json!({"ResourceIdList": [arn]}))
+        .await;
+    assert_eq!(
+        tags["ResourceTagList"][0]["TagsList"],
+        json!([{"Key": "env", "Value": "dev"}])
+    );
+    // ListTrails and DeleteTrail.
+    let (_, list) = server.ct_in("eu-west-1", "ListTrails", json!({})).await;
+    assert_eq!(list["Trails"][0]["Name"], "test-trail");
+    let (s, _) = server
+        .ct("DeleteTrail", json!({"Name": "test-trail"}))
+        .await;
+    assert_eq!(s, 200);
+    let (_, d) = server.ct("DescribeTrails", json!({})).await;
+    assert_eq!(d["trailList"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn bucket_calls_are_s3_shaped_and_recorded() {
+    let server = Server::start();
+    let (s, body) = server.s3("GET", "/nope?location", b"").await;
+    assert_eq!(s, 404);
+    assert!(body.contains("<Code>NoSuchBucket</Code>"), "{body}");
+    let (s, _) = server.s3("PUT", "/bkt-one", b"").await;
+    assert_eq!(s, 200);
+    let (s, _) = server.s3("PUT", "/bkt-one", b"").await;
+    assert_eq!(s, 200, "us-east-1 answers BucketAlreadyOwnedByYou with 200");
+    let (s, body) = server.s3("GET", "/", b"").await;
+    assert_eq!(s, 200);
+    assert!(body.contains("<Name>bkt-one</Name>"));
+    let (s, body) = server.s3("GET", "/bkt-one?policy", b"").await;
+    assert_eq!(s, 404);
+    assert!(body.contains("NoSuchBucketPolicy"));
+    let (s, body) = server.s3("PUT", "/bkt-one?policy", b"{not json").await;
+    assert_eq!(s, 400);
+    assert!(body.contains("MalformedPolicy"));
+    let (s, _) = server.s3("DELETE", "/bkt-one", b"").await;
+    assert_eq!(s, 204);
+    let (_, page) = server.ct("LookupEvents", json!({"LookupAttributes": [{"AttributeKey": "EventSource", "AttributeValue": "s3.amazonaws.com"}]})).await;
+    let names: Vec<&str> = page["Events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["EventName"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "DeleteBucket",
+            "PutBucketPolicy",
+            "GetBucketPolicy",
+            "ListBuckets",
+            "CreateBucket",
+            "CreateBucket",
+            "GetBucketLocation"
+        ]
+    );
+}
