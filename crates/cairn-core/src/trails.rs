@@ -375,10 +375,10 @@ pub fn describe(
                 .or_else(|| visible.iter().find(|t| &t.name == wanted))
                 .cloned()
         };
-        if let Some(t) = found {
-            if !out.iter().any(|o| o.arn() == t.arn()) {
-                out.push(t);
-            }
+        if let Some(t) = found
+            && !out.iter().any(|o| o.arn() == t.arn())
+        {
+            out.push(t);
         }
     }
     Ok(out)

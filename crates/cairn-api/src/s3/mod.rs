@@ -210,18 +210,18 @@ fn wire_error(e: &ApiError) -> WireError {
 
 fn request_parameters(route: &Route, host: &str, body: &[u8]) -> Value {
     let mut m = Map::new();
-    if let Route::PutBucketPolicy(_) = route {
-        if let Ok(policy) = serde_json::from_slice::<Value>(body) {
-            m.insert("bucketPolicy".into(), policy);
-        }
+    if let Route::PutBucketPolicy(_) = route
+        && let Ok(policy) = serde_json::from_slice::<Value>(body)
+    {
+        m.insert("bucketPolicy".into(), policy);
     }
-    if let Route::CreateBucket(_) = route {
-        if let Ok(Some(loc)) = xml::parse_location_constraint(body) {
-            m.insert(
-                "CreateBucketConfiguration".into(),
-                json!({"LocationConstraint": loc, "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}),
-            );
-        }
+    if let Route::CreateBucket(_) = route
+        && let Ok(Some(loc)) = xml::parse_location_constraint(body)
+    {
+        m.insert(
+            "CreateBucketConfiguration".into(),
+            json!({"LocationConstraint": loc, "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}),
+        );
     }
     if let Some(b) = route.bucket() {
         m.insert("bucketName".into(), json!(b));

@@ -186,6 +186,7 @@ pub struct Signed {
     pub body: Vec<u8>,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn sign(
     addr: &SocketAddr,
     region: &str,

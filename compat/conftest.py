@@ -1,0 +1,67 @@
+"""Starts the real cairn binary on port 0 with its own data dir for each test module."""
+
+import json
+import os
+import subprocess
+import tempfile
+
+import boto3
+import pytest
+
+ACCESS_KEY = "AKIDCOMPATTEST"
+SECRET = "compat-test-secret"
+
+
+class Cairn:
+    def __init__(self, binary):
+        self.dir = tempfile.TemporaryDirectory()
+        env = dict(os.environ, CAIRN_ROOT_ACCESS_KEY_ID=ACCESS_KEY,
+                   CAIRN_ROOT_SECRET_ACCESS_KEY=SECRET, CAIRN_LOG="warn")
+        self.proc = subprocess.Popen(
+            [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.dir.name],
+            stdout=subprocess.PIPE, env=env, text=True)
+        for line in self.proc.stdout:
+            if line.startswith("cairn listening on "):
+                self.endpoint = line.split()[-1]
+                break
+        else:
+            raise RuntimeError("cairn exited before listening")
+
+    def client(self, service, region="us-east-1"):
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=region,
+                            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET)
+
+    def cli(self, *args, region="us-east-1", check=True):
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET,
+                   AWS_DEFAULT_REGION=region, AWS_CONFIG_FILE="/dev/null",
+                   AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        out = subprocess.run(["aws", "--endpoint-url", self.endpoint, "--output", "json", *args],
+                             env=env, capture_output=True, text=True)
+        if check and out.returncode != 0:
+            raise AssertionError(f"aws {' '.join(args)} failed: {out.stderr}")
+        return out
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.dir.cleanup()
+
+
+@pytest.fixture(scope="module")
+def cairn():
+    binary = os.environ.get("CAIRN_BIN", os.path.join(os.path.dirname(__file__), "..", "target", "debug", "cairn"))
+    server = Cairn(binary)
+    yield server
+    server.stop()
+
+
+def cloudtrail_policy(bucket, prefix=""):
+    path = f"{prefix}/AWSLogs/123456789012/*" if prefix else "AWSLogs/123456789012/*"
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow",
+         "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
+         "Resource": f"arn:aws:s3:::{bucket}"},
+        {"Sid": "AWSCloudTrailWrite20150319", "Effect": "Allow",
+         "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+         "Resource": f"arn:aws:s3:::{bucket}/{path}",
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}]})
