@@ -40,7 +40,13 @@ pub struct BenchArgs {
     bucket: String,
 }
 
-fn signed(args: &BenchArgs, host: &str, op: &str, body: String) -> reqwest::RequestBuilder {
+fn signed(
+    client: &reqwest::Client,
+    args: &BenchArgs,
+    host: &str,
+    op: &str,
+    body: String,
+) -> reqwest::RequestBuilder {
     let now = chrono::Utc::now();
     let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
     let date = &amz_date[..8];
@@ -73,7 +79,7 @@ fn signed(args: &BenchArgs, host: &str, op: &str, body: String) -> reqwest::Requ
         &key,
         &cairn_sigv4::string_to_sign(&amz_date, &scope, &canonical),
     );
-    reqwest::Client::new()
+    client
         .post(format!("{}/", args.endpoint))
         .header("content-type", "application/x-amz-json-1.1")
         .header("x-amz-date", amz_date)
@@ -108,18 +114,20 @@ async fn control_plane(args: BenchArgs) -> anyhow::Result<()> {
         bail!("unknown op {}", args.op);
     }
     let args = std::sync::Arc::new(args);
+    let client = reqwest::Client::new();
     let started = Instant::now();
     let mut workers = Vec::new();
     for worker in 0..args.concurrency {
         let args = args.clone();
         let host = host.clone();
+        let client = client.clone();
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut i = worker;
             while i < args.requests {
                 let t0 = Instant::now();
                 if args.op == "describe-trails" {
-                    let resp = signed(&args, &host, "DescribeTrails", "{}".into())
+                    let resp = signed(&client, &args, &host, "DescribeTrails", "{}".into())
                         .send()
                         .await?;
                     anyhow::ensure!(
@@ -131,10 +139,14 @@ async fn control_plane(args: BenchArgs) -> anyhow::Result<()> {
                     let name = format!("bench-{worker}-{i}");
                     let body =
                         serde_json::json!({"Name": name, "S3BucketName": args.bucket}).to_string();
-                    let resp = signed(&args, &host, "CreateTrail", body).send().await?;
+                    let resp = signed(&client, &args, &host, "CreateTrail", body)
+                        .send()
+                        .await?;
                     anyhow::ensure!(resp.status().is_success(), "CreateTrail: {}", resp.status());
                     let body = serde_json::json!({"Name": name}).to_string();
-                    let resp = signed(&args, &host, "DeleteTrail", body).send().await?;
+                    let resp = signed(&client, &args, &host, "DeleteTrail", body)
+                        .send()
+                        .await?;
                     anyhow::ensure!(resp.status().is_success(), "DeleteTrail: {}", resp.status());
                 }
                 latencies.push(t0.elapsed());
