@@ -59,15 +59,12 @@ pub fn find_key(
             },
         ));
     }
-    let key = store
+    let (key, user) = store
         .read_blocking(|c| iam::get_access_key(c, access_key_id))
         .ok()??;
     if key.status != "Active" {
         return None;
     }
-    let user = store
-        .read_blocking(|c| iam::get_user(c, &key.account, &key.user_name))
-        .ok()??;
     let account = AccountId::parse(&key.account).ok()?;
     Some((
         key.secret,

@@ -80,6 +80,24 @@ impl WireError {
     }
 }
 
+impl WireError {
+    /// The server-fault error of a protocol; never carries internal detail.
+    pub fn internal(flavor: crate::auth::Flavor) -> Self {
+        match flavor {
+            crate::auth::Flavor::Json => Self {
+                code: "InternalFailure",
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                message: "The request processing has failed because of an unknown error, exception or failure.".into(),
+            },
+            crate::auth::Flavor::S3 => Self {
+                code: "InternalError",
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                message: "We encountered an internal error. Please try again.".into(),
+            },
+        }
+    }
+}
+
 impl From<&ApiError> for WireError {
     fn from(e: &ApiError) -> Self {
         let (code, status) = code_and_status(e.kind);

@@ -17,6 +17,26 @@ pub struct CallInfo {
     pub user_agent: String,
 }
 
+impl CallInfo {
+    /// The call facts of an authenticated request received at `now`.
+    pub fn new(
+        authed: crate::auth::Authenticated,
+        req: &crate::server::Received,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        Self {
+            ctx: CallContext {
+                principal: authed.principal,
+                region: authed.region,
+                now: now.timestamp_millis() as f64 / 1000.0,
+            },
+            request_id: req.request_id.clone(),
+            source_ip: req.source_ip.clone(),
+            user_agent: req.header("user-agent").unwrap_or("").to_owned(),
+        }
+    }
+}
+
 /// What a call did, in record terms.
 pub struct Outcome {
     /// `eventSource`.

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
@@ -41,7 +42,7 @@ pub struct AppState {
     /// The store.
     pub store: Store,
     /// Settings.
-    pub settings: std::sync::Arc<Settings>,
+    pub settings: Arc<Settings>,
 }
 
 /// Builds the router: `/health` plus the AWS protocols on every other path.
@@ -91,6 +92,17 @@ pub struct Received {
 }
 
 impl Received {
+    /// The request as the SigV4 verifier sees it.
+    pub fn incoming(&self) -> crate::auth::Incoming<'_> {
+        crate::auth::Incoming {
+            method: self.method.as_str(),
+            raw_path: &self.raw_path,
+            raw_query: &self.raw_query,
+            headers: &self.headers,
+            body_sha256: &self.body_sha256,
+        }
+    }
+
     /// First value of a header.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -98,6 +110,28 @@ impl Received {
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// Verifies a request's signature off the async workers (IAM key lookups read SQLite).
+pub async fn authenticate(
+    state: &AppState,
+    req: &Arc<Received>,
+    flavor: Flavor,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<crate::auth::Authenticated, WireError> {
+    let (state, req) = (state.clone(), req.clone());
+    tokio::task::spawn_blocking(move || {
+        crate::auth::authenticate(
+            &state.store,
+            &state.settings.account,
+            &state.settings.root,
+            &req.incoming(),
+            flavor,
+            now,
+        )
+    })
+    .await
+    .unwrap_or_else(|_| Err(WireError::internal(flavor)))
 }
 
 fn flavor_of(headers: &[(String, String)]) -> Flavor {
@@ -158,7 +192,7 @@ async fn handle(
         Ok(b) => b,
         Err(_) => return too_large(),
     };
-    let received = Received {
+    let received = Arc::new(Received {
         method: parts.method.clone(),
         raw_path: parts.uri.path().to_owned(),
         raw_query: parts.uri.query().unwrap_or("").to_owned(),
@@ -167,7 +201,7 @@ async fn handle(
         body,
         source_ip: peer.ip().to_string(),
         request_id,
-    };
+    });
     match flavor {
         Flavor::Json => crate::cloudtrail::handle(&state, received).await,
         Flavor::S3 => crate::s3::handle(&state, received).await,

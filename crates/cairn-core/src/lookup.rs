@@ -109,11 +109,13 @@ pub fn lookup(
     let filter = parse_filter(&input.attributes, insight)?;
     let now = ctx.now_secs();
     let oldest = now - retention_secs;
+    let end = input.end.map(|e| e.floor() as i64).unwrap_or(now);
+    // Without a StartTime the window opens at the oldest retained event (or at EndTime,
+    // when that is older still, so an old EndTime yields an empty page, not an error).
     let start = input
         .start
         .map(|s| s.floor() as i64)
-        .unwrap_or(oldest.min(end_default(input, now)));
-    let end = input.end.map(|e| e.floor() as i64).unwrap_or(now);
+        .unwrap_or(oldest.min(end));
     if start > end {
         return Err(ApiError::new(
             ErrorKind::InvalidTimeRange,
@@ -176,8 +178,4 @@ pub fn lookup(
         events: found,
         next_token,
     })
-}
-
-fn end_default(input: &LookupInput, now: i64) -> i64 {
-    input.end.map(|e| e.floor() as i64).unwrap_or(now)
 }

@@ -100,10 +100,7 @@ pub fn resolve_home(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> 
 }
 
 fn account_trails(conn: &Connection, account: &str) -> ApiResult<Vec<Trail>> {
-    Ok(trails::all(conn)?
-        .into_iter()
-        .filter(|t| t.account == account)
-        .collect())
+    Ok(trails::of_account(conn, account)?)
 }
 
 /// Enforces the five-trails-per-region limit for a trail about to exist as `candidate`.

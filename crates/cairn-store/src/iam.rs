@@ -92,20 +92,32 @@ pub fn insert_access_key(conn: &Connection, key: &AccessKey, created: f64) -> St
     Ok(())
 }
 
-/// Looks up an access key.
-pub fn get_access_key(conn: &Connection, access_key_id: &str) -> StoreResult<Option<AccessKey>> {
+/// Looks up an access key together with the user it belongs to, in one query.
+pub fn get_access_key(
+    conn: &Connection,
+    access_key_id: &str,
+) -> StoreResult<Option<(AccessKey, User)>> {
     Ok(conn
         .prepare_cached(
-            "SELECT access_key_id, secret, account, user_name, status FROM iam_access_keys WHERE access_key_id = ?1",
+            "SELECT k.access_key_id, k.secret, k.account, k.user_name, k.status, u.user_id, u.created
+             FROM iam_access_keys k JOIN iam_users u ON u.account = k.account AND u.name = k.user_name
+             WHERE k.access_key_id = ?1",
         )?
         .query_row([access_key_id], |r| {
-            Ok(AccessKey {
+            let key = AccessKey {
                 access_key_id: r.get(0)?,
                 secret: r.get(1)?,
                 account: r.get(2)?,
                 user_name: r.get(3)?,
                 status: r.get(4)?,
-            })
+            };
+            let user = User {
+                account: key.account.clone(),
+                name: key.user_name.clone(),
+                user_id: r.get(5)?,
+                created: r.get(6)?,
+            };
+            Ok((key, user))
         })
         .optional()?)
 }

@@ -80,12 +80,12 @@ pub fn visible_in(conn: &Connection, account: &str, region: &str) -> StoreResult
     bodies.into_iter().map(decode).collect()
 }
 
-/// Every trail of every account (for background workers).
-pub fn all(conn: &Connection) -> StoreResult<Vec<Trail>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT body FROM trails ORDER BY account, home_region, name")?;
+/// Every trail of one account, in every region.
+pub fn of_account(conn: &Connection, account: &str) -> StoreResult<Vec<Trail>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT body FROM trails WHERE account = ?1 ORDER BY home_region, name")?;
     let bodies = stmt
-        .query_map([], |r| r.get::<_, String>(0))?
+        .query_map([account], |r| r.get::<_, String>(0))?
         .collect::<Result<Vec<_>, _>>()?;
     bodies.into_iter().map(decode).collect()
 }

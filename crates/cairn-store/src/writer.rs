@@ -27,20 +27,21 @@ impl WriterHandle {
         Self { tx }
     }
 
-    fn enqueue<T, F>(&self, job: F) -> StoreResult<std::sync::mpsc::Receiver<StoreResult<T>>>
+    /// Queues `job`; `reply` receives its value once the batch holding it has committed.
+    fn enqueue<T, F>(
+        &self,
+        job: F,
+        reply: impl FnOnce(StoreResult<T>) + Send + 'static,
+    ) -> StoreResult<()>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> T + Send + 'static,
     {
-        let (done_tx, done_rx) = mpsc::sync_channel(1);
         let boxed: Job = Box::new(move |conn| {
             let value = job(conn);
-            Box::new(move |outcome: StoreResult<()>| {
-                let _ = done_tx.send(outcome.map(|()| value));
-            })
+            Box::new(move |outcome: StoreResult<()>| reply(outcome.map(|()| value)))
         });
-        self.tx.send(boxed).map_err(|_| StoreError::WriterGone)?;
-        Ok(done_rx)
+        self.tx.send(boxed).map_err(|_| StoreError::WriterGone)
     }
 
     pub(crate) async fn submit<T, F>(&self, job: F) -> StoreResult<T>
@@ -49,13 +50,9 @@ impl WriterHandle {
         F: FnOnce(&Connection) -> T + Send + 'static,
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let boxed: Job = Box::new(move |conn| {
-            let value = job(conn);
-            Box::new(move |outcome: StoreResult<()>| {
-                let _ = tx.send(outcome.map(|()| value));
-            })
-        });
-        self.tx.send(boxed).map_err(|_| StoreError::WriterGone)?;
+        self.enqueue(job, move |r| {
+            let _ = tx.send(r);
+        })?;
         rx.await.map_err(|_| StoreError::WriterGone)?
     }
 
@@ -64,7 +61,10 @@ impl WriterHandle {
         T: Send + 'static,
         F: FnOnce(&Connection) -> T + Send + 'static,
     {
-        let rx = self.enqueue(job)?;
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.enqueue(job, move |r| {
+            let _ = tx.send(r);
+        })?;
         rx.recv().map_err(|_| StoreError::WriterGone)?
     }
 }
@@ -84,17 +84,14 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
 
 fn commit_batch(conn: &Connection, batch: Vec<Job>) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        let err = StoreError::from(e);
-        for job in batch {
-            // The job never ran; run it against nothing by dropping it and reporting.
-            drop(job);
-            tracing::error!(error = %err, "cannot begin write transaction");
-        }
+        // Dropping the unrun jobs drops their reply channels: each caller gets WriterGone.
+        tracing::error!(error = %e, jobs = batch.len(), "cannot begin write transaction");
         return;
     }
     let mut completions: Vec<Completion> = Vec::with_capacity(batch.len());
     for job in batch {
-        if conn.execute_batch("SAVEPOINT job").is_err() {
+        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+            tracing::error!(error = %e, "cannot open a job savepoint; the job is dropped");
             continue;
         }
         match catch_unwind(AssertUnwindSafe(|| job(conn))) {

@@ -10,14 +10,15 @@ mod shapes;
 
 use axum::body::Body;
 use axum::response::Response;
-use cairn_core::CallContext;
 use http::HeaderValue;
 use serde_json::Value;
 
-use crate::auth::{self, Flavor, Incoming};
+use std::sync::Arc;
+
+use crate::auth::Flavor;
 use crate::errors::{WireError, json_error};
 use crate::recording::{self, CallInfo, Outcome};
-use crate::server::{AppState, Received, set_request_id};
+use crate::server::{AppState, Received, authenticate, set_request_id};
 use crate::wire::camelize;
 
 pub use ops::OPERATIONS;
@@ -35,50 +36,16 @@ fn json_ok(body: &Value, request_id: &str) -> Response {
 }
 
 fn internal(request_id: &str) -> Response {
-    json_error(
-        &WireError {
-            code: "InternalFailure",
-            status: http::StatusCode::INTERNAL_SERVER_ERROR,
-            message: "The request processing has failed because of an unknown error, exception or failure.".into(),
-        },
-        request_id,
-    )
+    json_error(&WireError::internal(Flavor::Json), request_id)
 }
 
 /// Answers one CloudTrail JSON request.
-pub async fn handle(state: &AppState, req: Received) -> Response {
+pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let rid = req.request_id.clone();
     let now = chrono::Utc::now();
-    let settings = state.settings.clone();
-    let store = state.store.clone();
-    let incoming_headers = req.headers.clone();
-    let (method, path, query, body_sha) = (
-        req.method.as_str().to_owned(),
-        req.raw_path.clone(),
-        req.raw_query.clone(),
-        req.body_sha256.clone(),
-    );
-    let authed = tokio::task::spawn_blocking(move || {
-        auth::authenticate(
-            &store,
-            &settings.account,
-            &settings.root,
-            &Incoming {
-                method: &method,
-                raw_path: &path,
-                raw_query: &query,
-                headers: &incoming_headers,
-                body_sha256: &body_sha,
-            },
-            Flavor::Json,
-            now,
-        )
-    })
-    .await;
-    let authed = match authed {
-        Ok(Ok(a)) => a,
-        Ok(Err(e)) => return json_error(&e, &rid),
-        Err(_) => return internal(&rid),
+    let authed = match authenticate(state, &req, Flavor::Json, now).await {
+        Ok(a) => a,
+        Err(e) => return json_error(&e, &rid),
     };
     if authed.service != "cloudtrail" {
         return json_error(
@@ -122,16 +89,7 @@ pub async fn handle(state: &AppState, req: Received) -> Response {
             }
         }
     };
-    let info = CallInfo {
-        ctx: CallContext {
-            principal: authed.principal,
-            region: authed.region,
-            now: now.timestamp() as f64 + f64::from(now.timestamp_subsec_millis()) / 1000.0,
-        },
-        request_id: rid.clone(),
-        source_ip: req.source_ip.clone(),
-        user_agent: req.header("user-agent").unwrap_or("").to_owned(),
-    };
+    let info = CallInfo::new(authed, &req, now);
     run(state, op_name, op, body, info).await
 }
 

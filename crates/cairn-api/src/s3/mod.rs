@@ -16,10 +16,12 @@ use cairn_model::event::EventResource;
 use http::{HeaderValue, Method, StatusCode};
 use serde_json::{Map, Value, json};
 
-use crate::auth::{self, Flavor, Incoming};
+use std::sync::Arc;
+
+use crate::auth::Flavor;
 use crate::errors::{WireError, s3_error};
 use crate::recording::{self, CallInfo, Outcome};
-use crate::server::{AppState, Received, set_request_id};
+use crate::server::{AppState, Received, authenticate, set_request_id};
 
 /// A routed S3 call.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -234,53 +236,17 @@ fn request_parameters(route: &Route, host: &str, body: &[u8]) -> Value {
 }
 
 /// Answers one S3 request.
-pub async fn handle(state: &AppState, req: Received) -> Response {
+pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let rid = req.request_id.clone();
     let head = req.method == Method::HEAD;
     let now = chrono::Utc::now();
-    let settings = state.settings.clone();
-    let store = state.store.clone();
-    let headers = req.headers.clone();
-    let (method, path, query, sha) = (
-        req.method.as_str().to_owned(),
-        req.raw_path.clone(),
-        req.raw_query.clone(),
-        req.body_sha256.clone(),
-    );
-    let authed = tokio::task::spawn_blocking(move || {
-        auth::authenticate(
-            &store,
-            &settings.account,
-            &settings.root,
-            &Incoming {
-                method: &method,
-                raw_path: &path,
-                raw_query: &query,
-                headers: &headers,
-                body_sha256: &sha,
-            },
-            Flavor::S3,
-            now,
-        )
-    })
-    .await;
-    let authed = match authed {
-        Ok(Ok(a)) => a,
-        Ok(Err(e)) => return s3_error(&e, &rid, None, head),
-        Err(_) => return s3_error(&internal_error(), &rid, None, head),
+    let authed = match authenticate(state, &req, Flavor::S3, now).await {
+        Ok(a) => a,
+        Err(e) => return s3_error(&e, &rid, None, head),
     };
     let host = req.header("host").unwrap_or("").to_owned();
     let route = route(&req.method, &req.raw_path, &req.raw_query, Some(&host));
-    let info = CallInfo {
-        ctx: CallContext {
-            principal: authed.principal,
-            region: authed.region,
-            now: now.timestamp() as f64 + f64::from(now.timestamp_subsec_millis()) / 1000.0,
-        },
-        request_id: rid.clone(),
-        source_ip: req.source_ip.clone(),
-        user_agent: req.header("user-agent").unwrap_or("").to_owned(),
-    };
+    let info = CallInfo::new(authed, &req, now);
     let ctx = info.ctx.clone();
     let body = req.body.clone();
     let route_for_op = route.clone();
@@ -342,15 +308,7 @@ pub async fn handle(state: &AppState, req: Received) -> Response {
         Ok(Err(e)) if e.kind != ErrorKind::Internal => {
             s3_error(&wire_error(&e), &rid, bucket, head)
         }
-        _ => s3_error(&internal_error(), &rid, None, head),
-    }
-}
-
-fn internal_error() -> WireError {
-    WireError {
-        code: "InternalError",
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        message: "We encountered an internal error. Please try again.".into(),
+        _ => s3_error(&WireError::internal(Flavor::S3), &rid, None, head),
     }
 }
 

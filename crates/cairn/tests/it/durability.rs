@@ -39,18 +39,9 @@ async fn acknowledged_events_survive_kill_9_and_restart() {
         let client = server.client.clone();
         let url = server.url("/");
         tasks.push(tokio::spawn(async move {
-            let mut b = client.post(url);
-            for (n, v) in &req.headers {
-                if n != "host" {
-                    b = b.header(n, v);
-                }
-            }
-            let resp = b.body(req.body).send().await.unwrap();
-            assert_eq!(resp.status().as_u16(), 200);
-            resp.headers()["x-amzn-requestid"]
-                .to_str()
-                .unwrap()
-                .to_owned()
+            let (status, headers, _) = send_with(&client, &url, req).await;
+            assert_eq!(status, 200);
+            headers["x-amzn-requestid"].to_str().unwrap().to_owned()
         }));
     }
     for t in tasks {

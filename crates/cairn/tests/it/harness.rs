@@ -88,19 +88,13 @@ impl Server {
 
     /// Sends a signed request and returns (status, headers, body).
     pub async fn send(&self, req: Signed) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
-        let mut builder = self
-            .client
-            .request(req.method.parse().unwrap(), self.url(&req.path_and_query));
-        for (n, v) in &req.headers {
-            if n != "host" {
-                builder = builder.header(n, v);
-            }
-        }
-        let resp = builder.body(req.body).send().await.expect("send");
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp.bytes().await.expect("body").to_vec();
-        (status, headers, body)
+        send_with(&self.client, &self.url("/"), req).await
+    }
+
+    /// Sends a signed request whose answer is JSON; returns (status, body).
+    pub async fn send_json(&self, req: Signed) -> (u16, Value) {
+        let (status, _, bytes) = self.send(req).await;
+        (status, serde_json::from_slice(&bytes).expect("JSON body"))
     }
 
     /// A CloudTrail call signed with the root key in `region`; returns (status, JSON body).
@@ -159,6 +153,36 @@ impl Server {
             .await;
         assert_eq!(s, 204, "{body}");
     }
+}
+
+/// Sends `req` to the server at `base` ("http://host:port/"); usable from spawned tasks.
+pub async fn send_with(
+    client: &reqwest::Client,
+    base: &str,
+    req: Signed,
+) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+    let url = format!("{}{}", base.trim_end_matches('/'), req.path_and_query);
+    let mut builder = client.request(req.method.parse().unwrap(), url);
+    for (n, v) in &req.headers {
+        if n != "host" {
+            builder = builder.header(n, v);
+        }
+    }
+    let resp = builder.body(req.body).send().await.expect("send");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.bytes().await.expect("body").to_vec();
+    (status, headers, body)
+}
+
+/// The `EventName`s of a LookupEvents page, in order.
+pub fn event_names(page: &Value) -> Vec<String> {
+    page["Events"]
+        .as_array()
+        .expect("Events")
+        .iter()
+        .map(|e| e["EventName"].as_str().expect("EventName").to_owned())
+        .collect()
 }
 
 impl Drop for Server {

@@ -1,24 +1,33 @@
 //! Every named error of the control plane and event history, with AWS's code and status.
+//! Cases are tables of (operation, body, expected `__type`) run in order against one server,
+//! so each case sees the state the earlier ones left.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::harness::*;
 
-async fn expect(
-    server: &Server,
-    op: &str,
-    body: serde_json::Value,
-    code: &str,
-) -> serde_json::Value {
+async fn expect(server: &Server, op: &str, body: Value, code: &str) -> Value {
     let (status, v) = server.ct(op, body.clone()).await;
     assert_eq!((status, error_type(&v)), (400, code), "{op} {body} -> {v}");
     assert!(v["message"].is_string());
     v
 }
 
+async fn expect_all(server: &Server, cases: &[(&str, Value, &str)]) {
+    for (op, body, code) in cases {
+        expect(server, op, body.clone(), code).await;
+    }
+}
+
+async fn ok(server: &Server, op: &str, body: Value) {
+    let (status, v) = server.ct(op, body.clone()).await;
+    assert_eq!(status, 200, "{op} {body} -> {v}");
+}
+
 #[tokio::test]
 async fn trail_errors_are_named_like_aws() {
     let server = Server::start();
+    let arn1 = "arn:aws:cloudtrail:us-east-1:123456789012:trail/tr1";
     let v = expect(
         &server,
         "GetTrail",
@@ -41,27 +50,6 @@ async fn trail_errors_are_named_like_aws() {
         v["message"],
         "Trail name too short. Minimum allowed length: 3 characters. Specified name length: 2 characters."
     );
-    expect(
-        &server,
-        "CreateTrail",
-        json!({"Name": "my--trail", "S3BucketName": "b1"}),
-        "InvalidTrailNameException",
-    )
-    .await;
-    expect(
-        &server,
-        "StartLogging",
-        json!({"Name": "arn:aws:cloudtrail:us-east-1:12:trail/x"}),
-        "CloudTrailARNInvalidException",
-    )
-    .await;
-    expect(
-        &server,
-        "CreateTrail",
-        json!({"Name": "tr1", "S3BucketName": "missing-bucket"}),
-        "S3BucketDoesNotExistException",
-    )
-    .await;
     server.s3("PUT", "/no-policy-bucket", b"").await;
     let v = expect(
         &server,
@@ -74,61 +62,42 @@ async fn trail_errors_are_named_like_aws() {
         v["message"],
         "Incorrect S3 bucket policy is detected for bucket: no-policy-bucket"
     );
-    expect(
-        &server,
-        "CreateTrail",
-        json!({"Name": "tr1", "S3BucketName": "Bad_Bucket"}),
-        "InvalidS3BucketNameException",
-    )
-    .await;
     server.bucket_for_trails("trail-bucket").await;
-    // A prefix outside the policy's AWSLogs path is refused too.
+    let create = |extra: Value| {
+        let mut body = json!({"Name": "tr1", "S3BucketName": "trail-bucket"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    expect_all(&server, &[
+        ("CreateTrail", json!({"Name": "my--trail", "S3BucketName": "b1"}), "InvalidTrailNameException"),
+        ("StartLogging", json!({"Name": "arn:aws:cloudtrail:us-east-1:12:trail/x"}), "CloudTrailARNInvalidException"),
+        ("CreateTrail", json!({"Name": "tr1", "S3BucketName": "missing-bucket"}), "S3BucketDoesNotExistException"),
+        ("CreateTrail", json!({"Name": "tr1", "S3BucketName": "Bad_Bucket"}), "InvalidS3BucketNameException"),
+        // A prefix outside the policy's AWSLogs path is refused too.
+        ("CreateTrail", create(json!({"S3KeyPrefix": "elsewhere"})), "InsufficientS3BucketPolicyException"),
+        ("CreateTrail", create(json!({"SnsTopicName": "bad topic"})), "InvalidSnsTopicNameException"),
+        ("CreateTrail", create(json!({"KmsKeyId": "not-a-key"})), "InvalidKmsKeyIdException"),
+        ("CreateTrail", create(json!({"CloudWatchLogsLogGroupArn": "arn:aws:logs:us-east-1:123456789012:log-group:g:*"})), "InvalidParameterCombinationException"),
+        ("CreateTrail", create(json!({"IsMultiRegionTrail": true, "IncludeGlobalServiceEvents": false})), "InvalidParameterCombinationException"),
+        ("CreateTrail", create(json!({"TagsList": [{"Key": "", "Value": "v"}]})), "InvalidTagParameterException"),
+    ]).await;
+    ok(&server, "CreateTrail", create(json!({}))).await;
     expect(
         &server,
         "CreateTrail",
-        json!({"Name": "tr1", "S3BucketName": "trail-bucket", "S3KeyPrefix": "elsewhere"}),
-        "InsufficientS3BucketPolicyException",
-    )
-    .await;
-    expect(
-        &server,
-        "CreateTrail",
-        json!({"Name": "tr1", "S3BucketName": "trail-bucket", "SnsTopicName": "bad topic"}),
-        "InvalidSnsTopicNameException",
-    )
-    .await;
-    expect(
-        &server,
-        "CreateTrail",
-        json!({"Name": "tr1", "S3BucketName": "trail-bucket", "KmsKeyId": "not-a-key"}),
-        "InvalidKmsKeyIdException",
-    )
-    .await;
-    expect(&server, "CreateTrail", json!({"Name": "tr1", "S3BucketName": "trail-bucket", "CloudWatchLogsLogGroupArn": "arn:aws:logs:us-east-1:123456789012:log-group:g:*"}), "InvalidParameterCombinationException").await;
-    expect(&server, "CreateTrail", json!({"Name": "tr1", "S3BucketName": "trail-bucket", "IsMultiRegionTrail": true, "IncludeGlobalServiceEvents": false}), "InvalidParameterCombinationException").await;
-    expect(&server, "CreateTrail", json!({"Name": "tr1", "S3BucketName": "trail-bucket", "TagsList": [{"Key": "", "Value": "v"}]}), "InvalidTagParameterException").await;
-    let (s, _) = server
-        .ct(
-            "CreateTrail",
-            json!({"Name": "tr1", "S3BucketName": "trail-bucket"}),
-        )
-        .await;
-    assert_eq!(s, 200);
-    expect(
-        &server,
-        "CreateTrail",
-        json!({"Name": "tr1", "S3BucketName": "trail-bucket"}),
+        create(json!({})),
         "TrailAlreadyExistsException",
     )
     .await;
     for i in 2..=5 {
-        let (s, v) = server
-            .ct(
-                "CreateTrail",
-                json!({"Name": format!("tr{i}"), "S3BucketName": "trail-bucket"}),
-            )
-            .await;
-        assert_eq!(s, 200, "{v}");
+        ok(
+            &server,
+            "CreateTrail",
+            json!({"Name": format!("tr{i}"), "S3BucketName": "trail-bucket"}),
+        )
+        .await;
     }
     let v = expect(
         &server,
@@ -141,55 +110,29 @@ async fn trail_errors_are_named_like_aws() {
         v["message"],
         "User: 123456789012 already has 5 trails in us-east-1."
     );
-    expect(
-        &server,
-        "GetInsightSelectors",
-        json!({"TrailName": "tr1"}),
-        "InsightNotEnabledException",
-    )
-    .await;
-    expect(
-        &server,
-        "PutEventSelectors",
-        json!({"TrailName": "tr1", "EventSelectors": [{"ReadWriteType": "Sometimes"}]}),
-        "InvalidEventSelectorsException",
-    )
-    .await;
-    expect(&server, "PutEventSelectors", json!({"TrailName": "tr1", "AdvancedEventSelectors": [{"FieldSelectors": [{"Field": "eventCategory", "StartsWith": ["Man"]}]}]}), "InvalidEventSelectorsException").await;
-    expect(
-        &server,
-        "PutInsightSelectors",
-        json!({"TrailName": "tr1", "InsightSelectors": [{"InsightType": "Nope"}]}),
-        "InvalidInsightSelectorsException",
-    )
-    .await;
-    expect(&server, "AddTags", json!({"ResourceId": "arn:aws:cloudtrail:us-east-1:123456789012:trail/none", "TagsList": []}), "ResourceNotFoundException").await;
-    let tags: Vec<_> = (0..51)
+    let too_many_tags: Vec<Value> = (0..51)
         .map(|i| json!({"Key": format!("k{i}"), "Value": "v"}))
         .collect();
-    expect(&server, "AddTags", json!({"ResourceId": "arn:aws:cloudtrail:us-east-1:123456789012:trail/tr1", "TagsList": tags}), "TagsLimitExceededException").await;
+    expect_all(&server, &[
+        ("GetInsightSelectors", json!({"TrailName": "tr1"}), "InsightNotEnabledException"),
+        ("PutEventSelectors", json!({"TrailName": "tr1", "EventSelectors": [{"ReadWriteType": "Sometimes"}]}), "InvalidEventSelectorsException"),
+        ("PutEventSelectors", json!({"TrailName": "tr1", "AdvancedEventSelectors": [{"FieldSelectors": [{"Field": "eventCategory", "StartsWith": ["Man"]}]}]}), "InvalidEventSelectorsException"),
+        ("PutInsightSelectors", json!({"TrailName": "tr1", "InsightSelectors": [{"InsightType": "Nope"}]}), "InvalidInsightSelectorsException"),
+        ("AddTags", json!({"ResourceId": "arn:aws:cloudtrail:us-east-1:123456789012:trail/none", "TagsList": []}), "ResourceNotFoundException"),
+        ("AddTags", json!({"ResourceId": arn1, "TagsList": too_many_tags}), "TagsLimitExceededException"),
+        ("ListPublicKeys", json!({}), "UnsupportedOperationException"),
+    ]).await;
     // Home-region rules: a multi-region trail is visible elsewhere but managed only at home.
-    server
-        .ct(
-            "UpdateTrail",
-            json!({"Name": "tr1", "IsMultiRegionTrail": true}),
-        )
-        .await;
-    let (s, v) = server
-        .ct_in(
-            "eu-west-1",
-            "StartLogging",
-            json!({"Name": "arn:aws:cloudtrail:us-east-1:123456789012:trail/tr1"}),
-        )
-        .await;
-    assert_eq!((s, error_type(&v)), (400, "InvalidHomeRegionException"));
-    expect(
+    ok(
         &server,
-        "ListPublicKeys",
-        json!({}),
-        "UnsupportedOperationException",
+        "UpdateTrail",
+        json!({"Name": "tr1", "IsMultiRegionTrail": true}),
     )
     .await;
+    let (s, v) = server
+        .ct_in("eu-west-1", "StartLogging", json!({"Name": arn1}))
+        .await;
+    assert_eq!((s, error_type(&v)), (400, "InvalidHomeRegionException"));
 }
 
 #[tokio::test]
@@ -206,8 +149,7 @@ async fn protocol_errors_are_aws_shaped() {
         b"{not json".to_vec(),
         chrono::Utc::now(),
     );
-    let (s, _, bytes) = server.send(req).await;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let (s, v) = server.send_json(req).await;
     assert_eq!((s, error_type(&v)), (400, "SerializationException"));
     let (s, v) = server.ct("GetTrail", json!({"Name": 5})).await;
     assert_eq!((s, error_type(&v)), (400, "SerializationException"));
@@ -222,56 +164,53 @@ async fn protocol_errors_are_aws_shaped() {
         big,
         chrono::Utc::now(),
     );
-    let (s, _, bytes) = small.send(req).await;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let (s, v) = small.send_json(req).await;
     assert_eq!((s, error_type(&v)), (413, "RequestEntityTooLargeException"));
 }
 
 #[tokio::test]
 async fn lookup_errors_are_named_like_aws() {
     let server = Server::start();
-    expect(&server, "LookupEvents", json!({"LookupAttributes": [
-        {"AttributeKey": "EventName", "AttributeValue": "a"}, {"AttributeKey": "EventName", "AttributeValue": "b"}]}), "InvalidLookupAttributesException").await;
-    expect(
+    let one = |key: &str, value: &str| json!({"AttributeKey": key, "AttributeValue": value});
+    expect_all(
         &server,
-        "LookupEvents",
-        json!({"LookupAttributes": [{"AttributeKey": "Colour", "AttributeValue": "a"}]}),
-        "InvalidLookupAttributesException",
-    )
-    .await;
-    expect(
-        &server,
-        "LookupEvents",
-        json!({"StartTime": 1_800_000_000, "EndTime": 1_700_000_000}),
-        "InvalidTimeRangeException",
-    )
-    .await;
-    expect(
-        &server,
-        "LookupEvents",
-        json!({"MaxResults": 51}),
-        "InvalidMaxResultsException",
-    )
-    .await;
-    expect(
-        &server,
-        "LookupEvents",
-        json!({"MaxResults": 0}),
-        "InvalidMaxResultsException",
-    )
-    .await;
-    expect(
-        &server,
-        "LookupEvents",
-        json!({"EventCategory": "management"}),
-        "InvalidEventCategoryException",
-    )
-    .await;
-    expect(
-        &server,
-        "LookupEvents",
-        json!({"NextToken": "forged.token"}),
-        "InvalidNextTokenException",
+        &[
+            (
+                "LookupEvents",
+                json!({"LookupAttributes": [one("EventName", "a"), one("EventName", "b")]}),
+                "InvalidLookupAttributesException",
+            ),
+            (
+                "LookupEvents",
+                json!({"LookupAttributes": [one("Colour", "a")]}),
+                "InvalidLookupAttributesException",
+            ),
+            (
+                "LookupEvents",
+                json!({"StartTime": 1_800_000_000, "EndTime": 1_700_000_000}),
+                "InvalidTimeRangeException",
+            ),
+            (
+                "LookupEvents",
+                json!({"MaxResults": 51}),
+                "InvalidMaxResultsException",
+            ),
+            (
+                "LookupEvents",
+                json!({"MaxResults": 0}),
+                "InvalidMaxResultsException",
+            ),
+            (
+                "LookupEvents",
+                json!({"EventCategory": "management"}),
+                "InvalidEventCategoryException",
+            ),
+            (
+                "LookupEvents",
+                json!({"NextToken": "forged.token"}),
+                "InvalidNextTokenException",
+            ),
+        ],
     )
     .await;
 }

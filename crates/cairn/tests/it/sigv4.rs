@@ -9,29 +9,24 @@ async fn signed_request_is_accepted_and_bad_ones_are_refused_with_aws_errors() {
     let server = Server::start();
     let now = chrono::Utc::now();
     let body = b"{}".to_vec();
+    // DescribeTrails in eu-west-1, signed with the given key, secret, body and time.
+    let describe = |key: &str, secret: &str, body: &[u8], when| {
+        sign_json(
+            &server.addr,
+            "eu-west-1",
+            key,
+            secret,
+            "DescribeTrails",
+            body.to_vec(),
+            when,
+        )
+    };
 
-    let ok = sign_json(
-        &server.addr,
-        "eu-west-1",
-        ACCESS_KEY,
-        SECRET,
-        "DescribeTrails",
-        body.clone(),
-        now,
-    );
+    let ok = describe(ACCESS_KEY, SECRET, &body, now);
     assert_eq!(server.send(ok).await.0, 200);
 
-    let forged = sign_json(
-        &server.addr,
-        "eu-west-1",
-        ACCESS_KEY,
-        "not-the-secret",
-        "DescribeTrails",
-        body.clone(),
-        now,
-    );
-    let (status, _, bytes) = server.send(forged).await;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let forged = describe(ACCESS_KEY, "not-the-secret", &body, now);
+    let (status, v) = server.send_json(forged).await;
     assert_eq!((status, error_type(&v)), (400, "InvalidSignatureException"));
     assert!(
         v["message"]
@@ -40,17 +35,13 @@ async fn signed_request_is_accepted_and_bad_ones_are_refused_with_aws_errors() {
             .starts_with("The request signature we calculated does not match")
     );
 
-    let stale = sign_json(
-        &server.addr,
-        "eu-west-1",
+    let stale = describe(
         ACCESS_KEY,
         SECRET,
-        "DescribeTrails",
-        body.clone(),
+        &body,
         now - chrono::TimeDelta::minutes(10),
     );
-    let (status, _, bytes) = server.send(stale).await;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let (status, v) = server.send_json(stale).await;
     assert_eq!((status, error_type(&v)), (400, "InvalidSignatureException"));
     assert!(
         v["message"]
@@ -64,17 +55,13 @@ async fn signed_request_is_accepted_and_bad_ones_are_refused_with_aws_errors() {
         "{v}"
     );
 
-    let future = sign_json(
-        &server.addr,
-        "eu-west-1",
+    let future = describe(
         ACCESS_KEY,
         SECRET,
-        "DescribeTrails",
-        body.clone(),
+        &body,
         now + chrono::TimeDelta::minutes(10),
     );
-    let (_, _, bytes) = server.send(future).await;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let (_, v) = server.send_json(future).await;
     assert!(
         v["message"]
             .as_str()
@@ -83,17 +70,8 @@ async fn signed_request_is_accepted_and_bad_ones_are_refused_with_aws_errors() {
         "{v}"
     );
 
-    let unknown = sign_json(
-        &server.addr,
-        "eu-west-1",
-        "AKIDUNKNOWN",
-        SECRET,
-        "DescribeTrails",
-        body.clone(),
-        now,
-    );
-    let (status, _, bytes) = server.send(unknown).await;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let unknown = describe("AKIDUNKNOWN", SECRET, &body, now);
+    let (status, v) = server.send_json(unknown).await;
     assert_eq!(
         (status, error_type(&v)),
         (400, "UnrecognizedClientException")
@@ -103,32 +81,14 @@ async fn signed_request_is_accepted_and_bad_ones_are_refused_with_aws_errors() {
         "The security token included in the request is invalid."
     );
 
-    let mut altered = sign_json(
-        &server.addr,
-        "eu-west-1",
-        ACCESS_KEY,
-        SECRET,
-        "DescribeTrails",
-        br#"{"includeShadowTrails":true}"#.to_vec(),
-        now,
-    );
+    let mut altered = describe(ACCESS_KEY, SECRET, br#"{"includeShadowTrails":true}"#, now);
     altered.body = br#"{"includeShadowTrails":false}"#.to_vec();
-    let (status, _, bytes) = server.send(altered).await;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let (status, v) = server.send_json(altered).await;
     assert_eq!((status, error_type(&v)), (400, "InvalidSignatureException"));
 
-    let mut unsigned = sign_json(
-        &server.addr,
-        "eu-west-1",
-        ACCESS_KEY,
-        SECRET,
-        "DescribeTrails",
-        body.clone(),
-        now,
-    );
+    let mut unsigned = describe(ACCESS_KEY, SECRET, &body, now);
     unsigned.headers.retain(|(n, _)| n != "authorization");
-    let (status, _, bytes) = server.send(unsigned).await;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let (status, v) = server.send_json(unsigned).await;
     assert_eq!(
         (status, error_type(&v)),
         (400, "MissingAuthenticationTokenException")

@@ -148,14 +148,8 @@ async fn bucket_calls_are_s3_shaped_and_recorded() {
     let (s, _) = server.s3("DELETE", "/bkt-one", b"").await;
     assert_eq!(s, 204);
     let (_, page) = server.ct("LookupEvents", json!({"LookupAttributes": [{"AttributeKey": "EventSource", "AttributeValue": "s3.amazonaws.com"}]})).await;
-    let names: Vec<&str> = page["Events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["EventName"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        names,
+        event_names(&page),
         [
             "DeleteBucket",
             "PutBucketPolicy",
