@@ -1,6 +1,7 @@
 //! Building the canonical CloudTrail record of a call the edge answered.
 
 use cairn_core::CallContext;
+use cairn_core::record::{PreparedEvent, append};
 use cairn_model::event::{EVENT_VERSION, EventRecord, EventResource, format_event_time};
 use serde_json::Value;
 
@@ -71,8 +72,8 @@ fn truncate_user_agent(ua: &str) -> String {
     ua[..end].to_owned()
 }
 
-/// Builds the record plus the lookup resource pairs.
-pub fn build(info: &CallInfo, outcome: Outcome) -> (EventRecord, Vec<(String, String)>) {
+/// Builds the record and serialises it with its lookup index fields.
+pub fn prepare(info: &CallInfo, outcome: Outcome) -> PreparedEvent {
     let lookup: Vec<(String, String)> = outcome
         .resources
         .iter()
@@ -110,19 +111,8 @@ pub fn build(info: &CallInfo, outcome: Outcome) -> (EventRecord, Vec<(String, St
         }
         .to_owned(),
     };
-    (record, lookup)
-}
-
-/// Appends the record on `conn` (inside the caller's write job).
-pub fn append(
-    conn: &cairn_store::Connection,
-    info: &CallInfo,
-    record: &EventRecord,
-    lookup: &[(String, String)],
-) -> cairn_store::StoreResult<String> {
-    cairn_core::record::append(
-        conn,
-        record,
+    PreparedEvent::new(
+        &record,
         info.ctx.now_secs(),
         info.ctx.principal.lookup_username(),
         lookup,
@@ -148,11 +138,8 @@ where
 {
     if read_only {
         let result = store.read(move |conn| Ok(op(conn))).await.map_err(|_| ())?;
-        let (record, lookup) = build(&info, describe(&result));
-        match store
-            .write(move |conn| append(conn, &info, &record, &lookup))
-            .await
-        {
+        let event = prepare(&info, describe(&result));
+        match store.write(move |conn| append(conn, &event)).await {
             Ok(Ok(_)) => Ok(result),
             _ => Err(()),
         }
@@ -161,8 +148,7 @@ where
             .write(move |conn| {
                 cairn_store::with_savepoint(conn, |c| {
                     let result = cairn_store::with_savepoint(c, op);
-                    let (record, lookup) = build(&info, describe(&result));
-                    append(c, &info, &record, &lookup)?;
+                    append(c, &prepare(&info, describe(&result)))?;
                     Ok::<_, cairn_store::StoreError>(result)
                 })
             })

@@ -112,26 +112,22 @@ impl Received {
     }
 }
 
-/// Verifies a request's signature off the async workers (IAM key lookups read SQLite).
-pub async fn authenticate(
+/// Verifies a request's signature. Root keys are checked in memory; IAM keys cost one
+/// indexed SQLite read, short enough to run on the calling worker.
+pub fn authenticate(
     state: &AppState,
-    req: &Arc<Received>,
+    req: &Received,
     flavor: Flavor,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<crate::auth::Authenticated, WireError> {
-    let (state, req) = (state.clone(), req.clone());
-    tokio::task::spawn_blocking(move || {
-        crate::auth::authenticate(
-            &state.store,
-            &state.settings.account,
-            &state.settings.root,
-            &req.incoming(),
-            flavor,
-            now,
-        )
-    })
-    .await
-    .unwrap_or_else(|_| Err(WireError::internal(flavor)))
+    crate::auth::authenticate(
+        &state.store,
+        &state.settings.account,
+        &state.settings.root,
+        &req.incoming(),
+        flavor,
+        now,
+    )
 }
 
 fn flavor_of(headers: &[(String, String)]) -> Flavor {

@@ -112,7 +112,7 @@ impl Store {
                     rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
                         | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
-                c.busy_timeout(std::time::Duration::from_secs(5))?;
+                schema::configure_reader(&c)?;
                 c
             }
         };

@@ -83,20 +83,20 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
 }
 
 fn commit_batch(conn: &Connection, batch: Vec<Job>) {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
         // Dropping the unrun jobs drops their reply channels: each caller gets WriterGone.
         tracing::error!(error = %e, jobs = batch.len(), "cannot begin write transaction");
         return;
     }
     let mut completions: Vec<Completion> = Vec::with_capacity(batch.len());
     for job in batch {
-        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+        if let Err(e) = exec(conn, "SAVEPOINT job") {
             tracing::error!(error = %e, "cannot open a job savepoint; the job is dropped");
             continue;
         }
         match catch_unwind(AssertUnwindSafe(|| job(conn))) {
             Ok(done) => {
-                let _ = conn.execute_batch("RELEASE job");
+                let _ = exec(conn, "RELEASE job");
                 completions.push(done);
             }
             Err(_) => {
@@ -105,7 +105,7 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>) {
             }
         }
     }
-    let outcome = conn.execute_batch("COMMIT").map_err(StoreError::from);
+    let outcome = exec(conn, "COMMIT").map_err(StoreError::from);
     if outcome.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
     }
@@ -122,14 +122,16 @@ pub fn with_savepoint<T, E>(
 where
     E: From<StoreError>,
 {
-    conn.execute_batch("SAVEPOINT op")
-        .map_err(StoreError::from)?;
+    exec(conn, "SAVEPOINT op").map_err(StoreError::from)?;
     let out = body(conn);
-    let end = if out.is_ok() {
-        "RELEASE op"
-    } else {
-        "ROLLBACK TO op; RELEASE op"
-    };
-    conn.execute_batch(end).map_err(StoreError::from)?;
+    if out.is_err() {
+        exec(conn, "ROLLBACK TO op").map_err(StoreError::from)?;
+    }
+    exec(conn, "RELEASE op").map_err(StoreError::from)?;
     out
+}
+
+/// Runs a transaction-control statement from the statement cache (no re-parsing per call).
+fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }

@@ -43,7 +43,7 @@ fn internal(request_id: &str) -> Response {
 pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let rid = req.request_id.clone();
     let now = chrono::Utc::now();
-    let authed = match authenticate(state, &req, Flavor::Json, now).await {
+    let authed = match authenticate(state, &req, Flavor::Json, now) {
         Ok(a) => a,
         Err(e) => return json_error(&e, &rid),
     };

@@ -240,7 +240,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let rid = req.request_id.clone();
     let head = req.method == Method::HEAD;
     let now = chrono::Utc::now();
-    let authed = match authenticate(state, &req, Flavor::S3, now).await {
+    let authed = match authenticate(state, &req, Flavor::S3, now) {
         Ok(a) => a,
         Err(e) => return s3_error(&e, &rid, None, head),
     };

@@ -1,0 +1,172 @@
+//! `cairn bench`: the measurements behind BENCHMARKS.md.
+//!
+//! - `control-plane`: closed-loop signed CloudTrail calls against any endpoint (Cairn or moto).
+//! - `sign`: prints one signed request as `wrk -H` arguments, for replay by an external load
+//!   generator (SigV4 allows replay within the clock-skew window).
+//! - `populate`: fills a data dir with synthetic management events.
+//! - `lookup`: LookupEvents latency per attribute against a running endpoint.
+//! - `recording`: durable event commits per second through the store's group commit.
+
+mod control_plane;
+mod lookup;
+mod populate;
+mod recording;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use sha2::{Digest, Sha256};
+
+/// Arguments of `cairn bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Subcommand, Debug)]
+enum Scenario {
+    /// Control-plane throughput and latency.
+    ControlPlane(control_plane::ControlPlaneArgs),
+    /// Print a signed request as `wrk` header arguments.
+    Sign(SignArgs),
+    /// Fill a data dir with synthetic events.
+    Populate(populate::PopulateArgs),
+    /// LookupEvents latency per attribute.
+    Lookup(lookup::LookupArgs),
+    /// Durable recording throughput.
+    Recording(recording::RecordingArgs),
+}
+
+/// Runs a benchmark scenario.
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    match args.scenario {
+        Scenario::ControlPlane(a) => control_plane::run(a),
+        Scenario::Sign(a) => sign(a),
+        Scenario::Populate(a) => populate::run(a),
+        Scenario::Lookup(a) => lookup::run(a),
+        Scenario::Recording(a) => recording::run(a),
+    }
+}
+
+/// Where to send signed CloudTrail calls, and with which key.
+#[derive(Args, Debug, Clone)]
+pub struct Target {
+    /// Endpoint URL, e.g. http://127.0.0.1:4599.
+    #[arg(long)]
+    pub endpoint: String,
+    /// Access key id.
+    #[arg(long, env = "AWS_ACCESS_KEY_ID")]
+    pub access_key_id: String,
+    /// Secret access key.
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub secret_access_key: String,
+    /// Region to sign for.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+}
+
+impl Target {
+    fn host(&self) -> anyhow::Result<&str> {
+        Ok(self
+            .endpoint
+            .strip_prefix("http://")
+            .context("endpoint must be http://host:port")?
+            .trim_end_matches('/'))
+    }
+
+    /// The headers of a signed CloudTrail JSON call, `host` excluded.
+    pub fn signed_headers(&self, op: &str, body: &str) -> anyhow::Result<Vec<(String, String)>> {
+        let now = chrono::Utc::now();
+        let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
+        let date = &amz_date[..8];
+        let headers = vec![
+            (
+                "content-type".to_owned(),
+                "application/x-amz-json-1.1".to_owned(),
+            ),
+            ("host".to_owned(), self.host()?.to_owned()),
+            ("x-amz-date".to_owned(), amz_date.clone()),
+            (
+                "x-amz-target".to_owned(),
+                format!("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.{op}"),
+            ),
+        ];
+        let names: Vec<String> = headers.iter().map(|(n, _)| n.clone()).collect();
+        let payload = hex::encode(Sha256::digest(body.as_bytes()));
+        let canonical = cairn_sigv4::canonical_request(
+            &cairn_sigv4::RequestParts {
+                method: "POST",
+                raw_path: "/",
+                raw_query: "",
+                headers: &headers,
+                payload_hash: &payload,
+            },
+            &names,
+            false,
+        );
+        let scope = format!("{date}/{}/cloudtrail/aws4_request", self.region);
+        let key =
+            cairn_sigv4::signing_key(&self.secret_access_key, date, &self.region, "cloudtrail");
+        let sig = cairn_sigv4::signature(
+            &key,
+            &cairn_sigv4::string_to_sign(&amz_date, &scope, &canonical),
+        );
+        let mut out: Vec<(String, String)> =
+            headers.into_iter().filter(|(n, _)| n != "host").collect();
+        out.push((
+            "authorization".into(),
+            format!(
+                "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={}, Signature={sig}",
+                self.access_key_id,
+                names.join(";")
+            ),
+        ));
+        Ok(out)
+    }
+
+    /// A signed POST ready to send.
+    pub fn post(
+        &self,
+        client: &reqwest::Client,
+        op: &str,
+        body: String,
+    ) -> anyhow::Result<reqwest::RequestBuilder> {
+        let mut req = client.post(format!("{}/", self.endpoint.trim_end_matches('/')));
+        for (n, v) in self.signed_headers(op, &body)? {
+            req = req.header(n, v);
+        }
+        Ok(req.body(body))
+    }
+}
+
+/// Arguments of `cairn bench sign`.
+#[derive(Args, Debug)]
+pub struct SignArgs {
+    #[command(flatten)]
+    target: Target,
+    /// Operation, e.g. `DescribeTrails`.
+    #[arg(long, default_value = "DescribeTrails")]
+    op: String,
+    /// JSON body.
+    #[arg(long, default_value = "{}")]
+    body: String,
+}
+
+fn sign(args: SignArgs) -> anyhow::Result<()> {
+    let parts: Vec<String> = args
+        .target
+        .signed_headers(&args.op, &args.body)?
+        .into_iter()
+        .map(|(n, v)| format!("-H '{n}: {v}'"))
+        .collect();
+    println!("{}", parts.join(" "));
+    Ok(())
+}
+
+/// Sorted latencies' percentile, in milliseconds.
+pub fn percentile_ms(sorted: &[std::time::Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)].as_secs_f64() * 1000.0
+}
