@@ -25,6 +25,10 @@ pub struct ControlPlaneArgs {
     /// Bucket for create-delete (must exist with a CloudTrail policy).
     #[arg(long, default_value = "bench-bucket")]
     bucket: String,
+    /// Spread workers over this many regions (worker `w` signs for region `w mod N`), so
+    /// create-delete can keep more than the 5-trails-per-region limit in flight.
+    #[arg(long, default_value_t = 1)]
+    regions: usize,
 }
 
 async fn call(
@@ -53,18 +57,22 @@ pub fn run(args: ControlPlaneArgs) -> anyhow::Result<()> {
         let mut workers = Vec::new();
         for worker in 0..args.concurrency {
             let (args, client) = (args.clone(), client.clone());
+            let mut target = args.target.clone();
+            if args.regions > 1 {
+                target.region = cairn_model::KNOWN_REGIONS[worker % args.regions.min(cairn_model::KNOWN_REGIONS.len())].to_owned();
+            }
             workers.push(tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 for i in (worker..args.requests).step_by(args.concurrency) {
                     let t0 = Instant::now();
                     if args.op == "describe-trails" {
-                        call(&client, &args.target, "DescribeTrails", "{}".into()).await?;
+                        call(&client, &target, "DescribeTrails", "{}".into()).await?;
                     } else {
                         let name = format!("bench-{worker}-{i}");
                         let create = serde_json::json!({"Name": name, "S3BucketName": args.bucket});
-                        call(&client, &args.target, "CreateTrail", create.to_string()).await?;
+                        call(&client, &target, "CreateTrail", create.to_string()).await?;
                         let delete = serde_json::json!({"Name": name});
-                        call(&client, &args.target, "DeleteTrail", delete.to_string()).await?;
+                        call(&client, &target, "DeleteTrail", delete.to_string()).await?;
                     }
                     latencies.push(t0.elapsed());
                 }
@@ -79,10 +87,11 @@ pub fn run(args: ControlPlaneArgs) -> anyhow::Result<()> {
         all.sort();
         let calls = all.len() as f64 * if args.op == "create-delete" { 2.0 } else { 1.0 };
         println!(
-            "{} op={} requests={calls} concurrency={} throughput={:.0} req/s p50={:.2} ms p99={:.2} ms",
+            "{} op={} requests={calls} concurrency={} regions={} throughput={:.0} req/s p50={:.2} ms p99={:.2} ms",
             args.target.endpoint,
             args.op,
             args.concurrency,
+            args.regions,
             calls / elapsed.as_secs_f64(),
             percentile_ms(&all, 0.50),
             percentile_ms(&all, 0.99),
