@@ -53,6 +53,18 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         S3MalformedPolicy => ("MalformedPolicy", bad),
         S3NoSuchBucketPolicy => ("NoSuchBucketPolicy", StatusCode::NOT_FOUND),
         S3AccessDenied => ("AccessDenied", StatusCode::FORBIDDEN),
+        S3NoSuchKey => ("NoSuchKey", StatusCode::NOT_FOUND),
+        S3NoSuchUpload => ("NoSuchUpload", StatusCode::NOT_FOUND),
+        S3InvalidPart => ("InvalidPart", bad),
+        S3InvalidPartOrder => ("InvalidPartOrder", bad),
+        S3EntityTooSmall => ("EntityTooSmall", bad),
+        S3InvalidArgument => ("InvalidArgument", bad),
+        S3NoSuchLifecycleConfiguration => ("NoSuchLifecycleConfiguration", StatusCode::NOT_FOUND),
+        S3InvalidRequest => ("InvalidRequest", bad),
+        S3BadDigest => ("BadDigest", bad),
+        S3PreconditionFailed => ("PreconditionFailed", StatusCode::PRECONDITION_FAILED),
+        S3NotModified => ("NotModified", StatusCode::NOT_MODIFIED),
+        S3InvalidRange => ("InvalidRange", StatusCode::RANGE_NOT_SATISFIABLE),
         Internal => ("InternalFailure", StatusCode::INTERNAL_SERVER_ERROR),
     }
 }

@@ -17,7 +17,7 @@ use http::HeaderValue;
 use sha2::{Digest, Sha256};
 
 use crate::auth::{Flavor, RootCredentials};
-use crate::errors::{WireError, json_error, s3_error};
+use crate::errors::{WireError, json_error};
 
 /// Settings the edge needs.
 #[derive(Clone, Debug)]
@@ -43,6 +43,21 @@ pub struct AppState {
     pub store: Store,
     /// Settings.
     pub settings: Arc<Settings>,
+    /// The S3 protocol service.
+    pub s3: Arc<s3s::service::S3Service>,
+}
+
+impl AppState {
+    /// Builds the state, including the S3 service over the data dir's object files.
+    pub fn new(store: Store, settings: Settings) -> std::io::Result<Self> {
+        let settings = Arc::new(settings);
+        let s3 = Arc::new(crate::s3::service(store.clone(), settings.clone())?);
+        Ok(Self {
+            store,
+            settings,
+            s3,
+        })
+    }
 }
 
 /// Builds the router: `/health` plus the AWS protocols on every other path.
@@ -146,9 +161,8 @@ async fn handle(
     req: Request,
 ) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let (parts, body) = req.into_parts();
-    let headers: Vec<(String, String)> = parts
-        .headers
+    let headers: Vec<(String, String)> = req
+        .headers()
         .iter()
         .map(|(n, v)| {
             (
@@ -157,24 +171,25 @@ async fn handle(
             )
         })
         .collect();
-    let flavor = flavor_of(&headers);
-    let head = parts.method == http::Method::HEAD;
+    if flavor_of(&headers) == Flavor::S3 {
+        // S3 bodies stream (objects can be gigabytes); s3s verifies their signatures.
+        let meta = crate::s3::RequestMeta {
+            request_id,
+            source_ip: peer.ip().to_string(),
+        };
+        return crate::s3::handle(&state.s3, req, meta).await;
+    }
+    let (parts, body) = req.into_parts();
     let too_large = || {
         let err = WireError {
-            code: match flavor {
-                Flavor::Json => "RequestEntityTooLargeException",
-                Flavor::S3 => "EntityTooLarge",
-            },
+            code: "RequestEntityTooLargeException",
             status: http::StatusCode::PAYLOAD_TOO_LARGE,
             message: format!(
                 "Request body exceeds the maximum allowed size of {} bytes.",
                 state.settings.max_body_bytes
             ),
         };
-        match flavor {
-            Flavor::Json => json_error(&err, &request_id),
-            Flavor::S3 => s3_error(&err, &request_id, None, head),
-        }
+        json_error(&err, &request_id)
     };
     let declared_len = parts
         .headers
@@ -198,8 +213,5 @@ async fn handle(
         source_ip: peer.ip().to_string(),
         request_id,
     });
-    match flavor {
-        Flavor::Json => crate::cloudtrail::handle(&state, received).await,
-        Flavor::S3 => crate::s3::handle(&state, received).await,
-    }
+    crate::cloudtrail::handle(&state, received).await
 }

@@ -106,10 +106,10 @@ pub fn create(
     Ok(Created::New)
 }
 
-/// DeleteBucket. `is_empty` says whether the bucket holds no objects.
-pub fn delete(conn: &Connection, ctx: &CallContext, name: &str, is_empty: bool) -> ApiResult<()> {
+/// DeleteBucket: only an empty bucket can go.
+pub fn delete(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResult<()> {
     owned(conn, ctx, name)?;
-    if !is_empty {
+    if !cairn_store::objects::bucket_is_empty(conn, name)? {
         return Err(ApiError::new(
             ErrorKind::S3BucketNotEmpty,
             "The bucket you tried to delete is not empty",

@@ -56,6 +56,18 @@ pub enum ErrorKind {
     S3MalformedPolicy,
     S3NoSuchBucketPolicy,
     S3AccessDenied,
+    S3NoSuchKey,
+    S3NoSuchUpload,
+    S3InvalidPart,
+    S3InvalidPartOrder,
+    S3EntityTooSmall,
+    S3InvalidArgument,
+    S3NoSuchLifecycleConfiguration,
+    S3InvalidRequest,
+    S3BadDigest,
+    S3PreconditionFailed,
+    S3NotModified,
+    S3InvalidRange,
     // Server.
     Internal,
 }

@@ -9,7 +9,9 @@
 pub mod buckets;
 pub mod context;
 pub mod error;
+pub mod lifecycle;
 pub mod lookup;
+pub mod objects;
 pub mod policy;
 pub mod record;
 pub mod selectors;

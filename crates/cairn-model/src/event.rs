@@ -15,9 +15,9 @@ pub struct EventResource {
     /// The resource ARN.
     #[serde(rename = "ARN")]
     pub arn: String,
-    /// The account that owns it.
-    #[serde(rename = "accountId")]
-    pub account_id: String,
+    /// The account that owns it (object resources carry none).
+    #[serde(rename = "accountId", skip_serializing_if = "Option::is_none", default)]
+    pub account_id: Option<String>,
     /// The resource type, e.g. `AWS::CloudTrail::Trail`.
     #[serde(rename = "type")]
     pub resource_type: String,

@@ -76,3 +76,28 @@ pub fn list(conn: &Connection, account: &str) -> StoreResult<Vec<Bucket>> {
     let rows = stmt.query_map([account], row)?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
+
+/// Sets or clears the lifecycle configuration (JSON).
+pub fn set_lifecycle(conn: &Connection, name: &str, lifecycle: Option<&str>) -> StoreResult<()> {
+    conn.prepare_cached("UPDATE buckets SET lifecycle = ?2 WHERE name = ?1")?
+        .execute(params![name, lifecycle])?;
+    Ok(())
+}
+
+/// The lifecycle configuration (JSON), if any.
+pub fn lifecycle(conn: &Connection, name: &str) -> StoreResult<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT lifecycle FROM buckets WHERE name = ?1")?
+        .query_row([name], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
+}
+
+/// Every bucket with a lifecycle configuration: (name, JSON).
+pub fn with_lifecycle(conn: &Connection) -> StoreResult<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, lifecycle FROM buckets WHERE lifecycle IS NOT NULL ORDER BY name",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}

@@ -8,12 +8,13 @@
 //! connections and never wait for the writer.
 //!
 //! The typed queries live in one module per table family: [`events`], [`trails`],
-//! [`buckets`], [`iam`], [`meta`].
+//! [`buckets`], [`objects`], [`iam`], [`meta`].
 
 pub mod buckets;
 pub mod events;
 pub mod iam;
 pub mod meta;
+pub mod objects;
 mod schema;
 pub mod trails;
 mod writer;

@@ -66,12 +66,34 @@ CREATE INDEX resources_by_type ON event_resources (account, region, category, re
 CREATE INDEX resources_by_name ON event_resources (account, region, category, resource_name, event_time, seq);
 ";
 
+const SCHEMA_V2: &str = "
+ALTER TABLE buckets ADD COLUMN lifecycle TEXT;
+CREATE TABLE objects (
+    bucket TEXT NOT NULL, key TEXT NOT NULL, file TEXT NOT NULL, size INTEGER NOT NULL,
+    etag TEXT NOT NULL, last_modified REAL NOT NULL, meta TEXT NOT NULL,
+    PRIMARY KEY (bucket, key)) WITHOUT ROWID;
+CREATE TABLE multipart_uploads (
+    upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL,
+    initiated REAL NOT NULL, meta TEXT NOT NULL);
+CREATE INDEX multipart_by_bucket ON multipart_uploads (bucket, key, initiated);
+CREATE TABLE multipart_parts (
+    upload_id TEXT NOT NULL REFERENCES multipart_uploads(upload_id) ON DELETE CASCADE,
+    part_number INTEGER NOT NULL, file TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
+    last_modified REAL NOT NULL,
+    PRIMARY KEY (upload_id, part_number));
+";
+
 /// Applies schema versions the database has not seen yet.
 pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version < 1 {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V1} PRAGMA user_version = 1; COMMIT;"
+        ))?;
+    }
+    if version < 2 {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V2} PRAGMA user_version = 2; COMMIT;"
         ))?;
     }
     Ok(())

@@ -2,7 +2,6 @@
 //! down gracefully on SIGTERM/SIGINT.
 
 use std::os::unix::fs::PermissionsExt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -93,10 +92,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         data_dir: config.data_dir.clone(),
         max_body_bytes: config.max_body_bytes,
     };
-    let state = AppState {
-        store: store.clone(),
-        settings: Arc::new(settings),
-    };
+    let state = AppState::new(store.clone(), settings).context("opening the object store")?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;

@@ -155,7 +155,7 @@ fn trail_resource(t: &Trail) -> Vec<(EventResource, String)> {
     vec![(
         EventResource {
             arn: t.arn(),
-            account_id: t.account.clone(),
+            account_id: Some(t.account.clone()),
             resource_type: "AWS::CloudTrail::Trail".into(),
         },
         t.arn(),

@@ -117,7 +117,7 @@ fn synthetic(
         read_only,
         resources: vec![EventResource {
             arn: format!("arn:aws:bench:::{rname}"),
-            account_id: account.into(),
+            account_id: Some(account.into()),
             resource_type: rtype.into(),
         }],
         event_type: "AwsApiCall".into(),

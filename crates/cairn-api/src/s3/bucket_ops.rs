@@ -1,0 +1,408 @@
+//! Bucket-level operations (management events).
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use cairn_core::{buckets, lifecycle};
+use s3s::dto::*;
+use s3s::{S3Request, S3Response, S3Result};
+use serde_json::json;
+
+use super::CairnS3;
+use super::event::Spec;
+
+/// Epoch seconds as an s3s timestamp.
+pub(crate) fn timestamp(epoch: f64) -> Timestamp {
+    Timestamp::from(UNIX_EPOCH + Duration::from_secs_f64(epoch.max(0.0)))
+}
+
+/// The request's `Host` header.
+pub(crate) fn host<T>(req: &S3Request<T>) -> String {
+    req.headers
+        .get(http::header::HOST)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default()
+}
+
+fn owner(account: &str) -> Owner {
+    Owner {
+        display_name: Some(account.to_owned()),
+        id: Some(account.to_owned()),
+    }
+}
+
+impl CairnS3 {
+    pub(super) async fn create_bucket_op(
+        &self,
+        req: S3Request<CreateBucketInput>,
+    ) -> S3Result<S3Response<CreateBucketOutput>> {
+        let info = self.call_info(&req)?;
+        let bucket = req.input.bucket.clone();
+        let location = req
+            .input
+            .create_bucket_configuration
+            .as_ref()
+            .and_then(|c| c.location_constraint.as_ref())
+            .map(|l| l.as_str().to_owned());
+        let mut spec = Spec::new(
+            "CreateBucket",
+            false,
+            false,
+            Some(&bucket),
+            None,
+            &host(&req),
+        );
+        if let Some(l) = &location {
+            spec = spec.param(
+                "CreateBucketConfiguration",
+                json!({"LocationConstraint": l, "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}),
+            );
+        }
+        let ctx = info.ctx.clone();
+        let b = bucket.clone();
+        self.recorded(info, spec, move |c| {
+            buckets::create(c, &ctx, &b, location.as_deref())
+        })
+        .await?;
+        Ok(S3Response::new(CreateBucketOutput {
+            location: Some(format!("/{bucket}")),
+        }))
+    }
+
+    pub(super) async fn head_bucket_op(
+        &self,
+        req: S3Request<HeadBucketInput>,
+    ) -> S3Result<S3Response<HeadBucketOutput>> {
+        let info = self.call_info(&req)?;
+        let bucket = req.input.bucket.clone();
+        let spec = Spec::new("HeadBucket", true, false, Some(&bucket), None, &host(&req));
+        let ctx = info.ctx.clone();
+        let found = self
+            .recorded(info, spec, move |c| buckets::owned(c, &ctx, &bucket))
+            .await?;
+        Ok(S3Response::new(HeadBucketOutput {
+            bucket_region: Some(found.region),
+            ..Default::default()
+        }))
+    }
+
+    pub(super) async fn list_buckets_op(
+        &self,
+        req: S3Request<ListBucketsInput>,
+    ) -> S3Result<S3Response<ListBucketsOutput>> {
+        let info = self.call_info(&req)?;
+        let account = info.ctx.account().to_string();
+        let spec = Spec::new("ListBuckets", true, false, None, None, &host(&req));
+        let ctx = info.ctx.clone();
+        let list = self
+            .recorded(info, spec, move |c| buckets::list(c, &ctx))
+            .await?;
+        Ok(S3Response::new(ListBucketsOutput {
+            buckets: Some(
+                list.into_iter()
+                    .map(|b| Bucket {
+                        bucket_region: Some(b.region),
+                        creation_date: Some(timestamp(b.created)),
+                        name: Some(b.name),
+                    })
+                    .collect(),
+            ),
+            owner: Some(owner(&account)),
+            ..Default::default()
+        }))
+    }
+
+    pub(super) async fn delete_bucket_op(
+        &self,
+        req: S3Request<DeleteBucketInput>,
+    ) -> S3Result<S3Response<DeleteBucketOutput>> {
+        let info = self.call_info(&req)?;
+        let bucket = req.input.bucket.clone();
+        let spec = Spec::new(
+            "DeleteBucket",
+            false,
+            false,
+            Some(&bucket),
+            None,
+            &host(&req),
+        );
+        let ctx = info.ctx.clone();
+        self.recorded(info, spec, move |c| buckets::delete(c, &ctx, &bucket))
+            .await?;
+        Ok(S3Response::new(DeleteBucketOutput {}))
+    }
+
+    pub(super) async fn get_bucket_location_op(
+        &self,
+        req: S3Request<GetBucketLocationInput>,
+    ) -> S3Result<S3Response<GetBucketLocationOutput>> {
+        let info = self.call_info(&req)?;
+        let bucket = req.input.bucket.clone();
+        let spec = Spec::new(
+            "GetBucketLocation",
+            true,
+            false,
+            Some(&bucket),
+            None,
+            &host(&req),
+        )
+        .param("location", json!(""));
+        let ctx = info.ctx.clone();
+        let b = self
+            .recorded(info, spec, move |c| buckets::owned(c, &ctx, &bucket))
+            .await?;
+        Ok(S3Response::new(GetBucketLocationOutput {
+            location_constraint: (b.region != "us-east-1")
+                .then(|| BucketLocationConstraint::from(b.region)),
+        }))
+    }
+
+    pub(super) async fn put_bucket_policy_op(
+        &self,
+        req: S3Request<PutBucketPolicyInput>,
+    ) -> S3Result<S3Response<PutBucketPolicyOutput>> {
+        let info = self.call_info(&req)?;
+        let bucket = req.input.bucket.clone();
+        let policy = req.input.policy.clone();
+        let mut spec = Spec::new(
+            "PutBucketPolicy",
+            false,
+            false,
+            Some(&bucket),
+            None,
+            &host(&req),
+        )
+        .param("policy", json!(""))
+        .bytes_in(policy.len() as i64);
+        if let Ok(doc) = serde_json::from_str::<serde_json::Value>(&policy) {
+            spec = spec.param("bucketPolicy", doc);
+        }
+        let ctx = info.ctx.clone();
+        self.recorded(info, spec, move |c| {
+            buckets::put_policy(c, &ctx, &bucket, &policy)
+        })
+        .await?;
+        let mut resp = S3Response::new(PutBucketPolicyOutput {});
+        resp.status = Some(http::StatusCode::NO_CONTENT);
+        Ok(resp)
+    }
+
+    pub(super) async fn get_bucket_policy_op(
+        &self,
+        req: S3Request<GetBucketPolicyInput>,
+    ) -> S3Result<S3Response<GetBucketPolicyOutput>> {
+        let info = self.call_info(&req)?;
+        let bucket = req.input.bucket.clone();
+        let spec = Spec::new(
+            "GetBucketPolicy",
+            true,
+            false,
+            Some(&bucket),
+            None,
+            &host(&req),
+        )
+        .param("policy", json!(""))
+        .response(|p: &String| (serde_json::Value::Null, p.len() as i64));
+        let ctx = info.ctx.clone();
+        let policy = self
+            .recorded(info, spec, move |c| buckets::get_policy(c, &ctx, &bucket))
+            .await?;
+        Ok(S3Response::new(GetBucketPolicyOutput {
+            policy: Some(policy),
+        }))
+    }
+
+    pub(super) async fn delete_bucket_policy_op(
+        &self,
+        req: S3Request<DeleteBucketPolicyInput>,
+    ) -> S3Result<S3Response<DeleteBucketPolicyOutput>> {
+        let info = self.call_info(&req)?;
+        let bucket = req.input.bucket.clone();
+        let spec = Spec::new(
+            "DeleteBucketPolicy",
+            false,
+            false,
+            Some(&bucket),
+            None,
+            &host(&req),
+        )
+        .param("policy", json!(""));
+        let ctx = info.ctx.clone();
+        self.recorded(info, spec, move |c| {
+            buckets::delete_policy(c, &ctx, &bucket)
+        })
+        .await?;
+        Ok(S3Response::new(DeleteBucketPolicyOutput {}))
+    }
+
+    pub(super) async fn get_bucket_acl_op(
+        &self,
+        req: S3Request<GetBucketAclInput>,
+    ) -> S3Result<S3Response<GetBucketAclOutput>> {
+        let info = self.call_info(&req)?;
+        let bucket = req.input.bucket.clone();
+        let spec = Spec::new(
+            "GetBucketAcl",
+            true,
+            false,
+            Some(&bucket),
+            None,
+            &host(&req),
+        )
+        .param("acl", json!(""));
+        let ctx = info.ctx.clone();
+        let b = self
+            .recorded(info, spec, move |c| buckets::owned(c, &ctx, &bucket))
+            .await?;
+        Ok(S3Response::new(GetBucketAclOutput {
+            grants: Some(vec![Grant {
+                grantee: Some(Grantee {
+                    display_name: Some(b.account.clone()),
+                    email_address: None,
+                    id: Some(b.account.clone()),
+                    type_: Type::from_static(Type::CANONICAL_USER),
+                    uri: None,
+                }),
+                permission: Some(Permission::from_static(Permission::FULL_CONTROL)),
+            }]),
+            owner: Some(owner(&b.account)),
+        }))
+    }
+
+    pub(super) async fn get_bucket_versioning_op(
+        &self,
+        req: S3Request<GetBucketVersioningInput>,
+    ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
+        let info = self.call_info(&req)?;
+        let bucket = req.input.bucket.clone();
+        let spec = Spec::new(
+            "GetBucketVersioning",
+            true,
+            false,
+            Some(&bucket),
+            None,
+            &host(&req),
+        )
+        .param("versioning", json!(""));
+        let ctx = info.ctx.clone();
+        self.recorded(info, spec, move |c| buckets::owned(c, &ctx, &bucket))
+            .await?;
+        Ok(S3Response::new(GetBucketVersioningOutput::default()))
+    }
+
+    pub(super) async fn put_bucket_lifecycle_op(
+        &self,
+        req: S3Request<PutBucketLifecycleConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketLifecycleConfigurationOutput>> {
+        let info = self.call_info(&req)?;
+        let bucket = req.input.bucket.clone();
+        let rules: Vec<lifecycle::Rule> = req
+            .input
+            .lifecycle_configuration
+            .as_ref()
+            .map(|c| {
+                c.rules
+                    .iter()
+                    .map(|r| lifecycle::Rule {
+                        id: r.id.clone(),
+                        prefix: r
+                            .filter
+                            .as_ref()
+                            .and_then(|f| f.prefix.clone())
+                            .or_else(|| r.prefix.clone())
+                            .unwrap_or_default(),
+                        days: r.expiration.as_ref().and_then(|e| e.days).map(i64::from),
+                        enabled: r.status.as_str() == ExpirationStatus::ENABLED,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let spec = Spec::new(
+            "PutBucketLifecycle",
+            false,
+            false,
+            Some(&bucket),
+            None,
+            &host(&req),
+        )
+        .param("lifecycle", json!(""));
+        let ctx = info.ctx.clone();
+        self.recorded(info, spec, move |c| {
+            lifecycle::put(c, &ctx, &bucket, &rules)
+        })
+        .await?;
+        Ok(S3Response::new(
+            PutBucketLifecycleConfigurationOutput::default(),
+        ))
+    }
+
+    pub(super) async fn get_bucket_lifecycle_op(
+        &self,
+        req: S3Request<GetBucketLifecycleConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketLifecycleConfigurationOutput>> {
+        let info = self.call_info(&req)?;
+        let bucket = req.input.bucket.clone();
+        let spec = Spec::new(
+            "GetBucketLifecycle",
+            true,
+            false,
+            Some(&bucket),
+            None,
+            &host(&req),
+        )
+        .param("lifecycle", json!(""));
+        let ctx = info.ctx.clone();
+        let rules = self
+            .recorded(info, spec, move |c| lifecycle::get(c, &ctx, &bucket))
+            .await?;
+        Ok(S3Response::new(GetBucketLifecycleConfigurationOutput {
+            rules: Some(
+                rules
+                    .into_iter()
+                    .map(|r| LifecycleRule {
+                        abort_incomplete_multipart_upload: None,
+                        expiration: r.days.map(|d| LifecycleExpiration {
+                            days: Some(d as i32),
+                            ..Default::default()
+                        }),
+                        filter: Some(LifecycleRuleFilter {
+                            prefix: Some(r.prefix),
+                            ..Default::default()
+                        }),
+                        id: r.id,
+                        noncurrent_version_expiration: None,
+                        noncurrent_version_transitions: None,
+                        prefix: None,
+                        status: ExpirationStatus::from_static(if r.enabled {
+                            ExpirationStatus::ENABLED
+                        } else {
+                            ExpirationStatus::DISABLED
+                        }),
+                        transitions: None,
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }))
+    }
+
+    pub(super) async fn delete_bucket_lifecycle_op(
+        &self,
+        req: S3Request<DeleteBucketLifecycleInput>,
+    ) -> S3Result<S3Response<DeleteBucketLifecycleOutput>> {
+        let info = self.call_info(&req)?;
+        let bucket = req.input.bucket.clone();
+        let spec = Spec::new(
+            "DeleteBucketLifecycle",
+            false,
+            false,
+            Some(&bucket),
+            None,
+            &host(&req),
+        )
+        .param("lifecycle", json!(""));
+        let ctx = info.ctx.clone();
+        self.recorded(info, spec, move |c| lifecycle::delete(c, &ctx, &bucket))
+            .await?;
+        Ok(S3Response::new(DeleteBucketLifecycleOutput {}))
+    }
+}

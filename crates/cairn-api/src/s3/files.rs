@@ -1,0 +1,153 @@
+//! Object bytes on disk: one file per object or part, named by an opaque id under
+//! `<data-dir>/objects`. Keys never become paths, so no key can escape the data dir.
+//! Writes go to a temp file, are fsynced, then renamed into place: a crash leaves either
+//! the old object or the new one, never a torn file.
+
+use std::io::SeekFrom;
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use md5::{Digest, Md5};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+/// A file that has been written and made durable.
+#[derive(Clone, Debug)]
+pub struct Written {
+    /// The file id.
+    pub file: String,
+    /// Bytes written.
+    pub size: i64,
+    /// Hex MD5 of the bytes.
+    pub md5_hex: String,
+}
+
+/// Why a write failed.
+#[derive(Debug)]
+pub enum WriteError {
+    /// The body stream failed (client went away, bad chunk signature…).
+    Body(String),
+    /// The disk failed.
+    Io(std::io::Error),
+}
+
+/// The object file directory.
+#[derive(Clone, Debug)]
+pub struct ObjectFiles {
+    dir: PathBuf,
+}
+
+impl ObjectFiles {
+    /// Uses (and creates) `<data_dir>/objects`.
+    pub fn new(data_dir: &Path) -> std::io::Result<Self> {
+        let dir = data_dir.join("objects");
+        std::fs::create_dir_all(&dir)?;
+        Ok(Self { dir })
+    }
+
+    fn path(&self, file: &str) -> PathBuf {
+        self.dir.join(file)
+    }
+
+    /// Streams `body` into a new durable file.
+    pub async fn write<S, E>(&self, mut body: S) -> Result<Written, WriteError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let file = uuid::Uuid::new_v4().simple().to_string();
+        let tmp = self.path(&format!("tmp-{file}"));
+        let result = async {
+            let mut out = tokio::fs::File::create(&tmp)
+                .await
+                .map_err(WriteError::Io)?;
+            let mut md5 = Md5::new();
+            let mut size = 0i64;
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.map_err(|e| WriteError::Body(e.to_string()))?;
+                md5.update(&chunk);
+                size += chunk.len() as i64;
+                out.write_all(&chunk).await.map_err(WriteError::Io)?;
+            }
+            out.sync_all().await.map_err(WriteError::Io)?;
+            Ok((size, hex::encode(md5.finalize())))
+        }
+        .await;
+        match result {
+            Ok((size, md5_hex)) => {
+                tokio::fs::rename(&tmp, self.path(&file))
+                    .await
+                    .map_err(WriteError::Io)?;
+                self.sync_dir().await.map_err(WriteError::Io)?;
+                Ok(Written {
+                    file,
+                    size,
+                    md5_hex,
+                })
+            }
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn sync_dir(&self) -> std::io::Result<()> {
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
+            .await
+            .map_err(std::io::Error::other)?
+    }
+
+    /// Concatenates files into a new durable file (multipart completion, copies).
+    pub async fn concat(&self, files: &[String]) -> Result<Written, WriteError> {
+        let paths: Vec<PathBuf> = files.iter().map(|f| self.path(f)).collect();
+        let stream = futures::stream::iter(paths)
+            .then(|p| async move { tokio::fs::read(p).await.map(Bytes::from) })
+            .boxed();
+        self.write(stream).await
+    }
+
+    /// Reads `range` of a file as a stream of chunks.
+    pub async fn read(
+        &self,
+        file: &str,
+        range: std::ops::Range<u64>,
+    ) -> std::io::Result<impl Stream<Item = std::io::Result<Bytes>> + Send + Sync + 'static> {
+        let mut f = tokio::fs::File::open(self.path(file)).await?;
+        f.seek(SeekFrom::Start(range.start)).await?;
+        let limited = f.take(range.end - range.start);
+        Ok(tokio_util::io::ReaderStream::with_capacity(
+            limited,
+            256 * 1024,
+        ))
+    }
+
+    /// Deletes files (after the commit that stopped referencing them).
+    pub async fn remove(&self, files: impl IntoIterator<Item = String>) {
+        for f in files {
+            if let Err(e) = tokio::fs::remove_file(self.path(&f)).await
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!(file = %f, error = %e, "cannot delete object file");
+            }
+        }
+    }
+
+    /// Deletes temp files and files no record references (after a crash mid-write).
+    pub fn remove_orphans(
+        &self,
+        referenced: &std::collections::HashSet<String>,
+    ) -> std::io::Result<usize> {
+        let mut removed = 0;
+        for entry in std::fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !referenced.contains(&name) {
+                std::fs::remove_file(entry.path())?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}

@@ -1,0 +1,353 @@
+//! Multipart uploads (data events): create, upload part, complete, abort, list parts and
+//! uploads. Parts are durable files; completion concatenates them into the object's file.
+
+use cairn_core::objects::{self, ObjectMeta};
+use cairn_store::objects::{ObjectRow, PartRow};
+use s3s::dto::*;
+use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
+use serde_json::json;
+
+use super::CairnS3;
+use super::bucket_ops::{host, timestamp};
+use super::event::Spec;
+
+impl CairnS3 {
+    pub(super) async fn create_multipart_upload_op(
+        &self,
+        req: S3Request<CreateMultipartUploadInput>,
+    ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+        let info = self.call_info(&req)?;
+        let host = host(&req);
+        let input = req.input;
+        let (bucket, key) = (input.bucket.clone(), input.key.clone());
+        let spec = Spec::new(
+            "CreateMultipartUpload",
+            false,
+            true,
+            Some(&bucket),
+            Some(&key),
+            &host,
+        )
+        .param("uploads", json!(""));
+        let meta = ObjectMeta {
+            content_type: input.content_type.map(|c| c.to_string()),
+            cache_control: input.cache_control,
+            content_disposition: input.content_disposition,
+            content_encoding: input.content_encoding,
+            content_language: input.content_language,
+            user: input.metadata.unwrap_or_default().into_iter().collect(),
+            ..Default::default()
+        };
+        let upload_id = uuid::Uuid::new_v4().simple().to_string();
+        let ctx = info.ctx.clone();
+        let (b, k, id) = (bucket.clone(), key.clone(), upload_id.clone());
+        self.recorded(info, spec, move |c| {
+            objects::authorize(c, &ctx, &b, "s3:PutObject", Some(&k))?;
+            objects::create_upload(c, &ctx, &b, &k, &id, &meta)
+        })
+        .await?;
+        Ok(S3Response::new(CreateMultipartUploadOutput {
+            bucket: Some(bucket),
+            key: Some(key),
+            upload_id: Some(upload_id),
+            ..Default::default()
+        }))
+    }
+
+    pub(super) async fn upload_part_op(
+        &self,
+        req: S3Request<UploadPartInput>,
+    ) -> S3Result<S3Response<UploadPartOutput>> {
+        let info = self.call_info(&req)?;
+        let host = host(&req);
+        let input = req.input;
+        let (bucket, key, upload_id) = (
+            input.bucket.clone(),
+            input.key.clone(),
+            input.upload_id.clone(),
+        );
+        let part_number = i64::from(input.part_number);
+        let written = match input.body {
+            Some(body) => self.files.write(body).await,
+            None => {
+                self.files
+                    .write(futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>())
+                    .await
+            }
+        }
+        .map_err(|e| match e {
+            super::files::WriteError::Body(m) => {
+                S3Error::with_message(S3ErrorCode::IncompleteBody, m)
+            }
+            super::files::WriteError::Io(e) => S3Error::internal_error(e),
+        })?;
+        let spec = Spec::new("UploadPart", false, true, Some(&bucket), Some(&key), &host)
+            .param("partNumber", json!(part_number.to_string()))
+            .param("uploadId", json!(upload_id))
+            .bytes_in(written.size);
+        let ctx = info.ctx.clone();
+        let part = PartRow {
+            part_number,
+            file: written.file.clone(),
+            size: written.size,
+            etag: written.md5_hex.clone(),
+            last_modified: 0.0,
+        };
+        match self
+            .recorded(info, spec, move |c| {
+                objects::authorize(c, &ctx, &bucket, "s3:PutObject", Some(&key))?;
+                objects::put_part(c, &ctx, &bucket, &key, &upload_id, part)
+            })
+            .await
+        {
+            Ok(replaced) => {
+                self.files.remove(replaced).await;
+                Ok(S3Response::new(UploadPartOutput {
+                    e_tag: Some(ETag::Strong(written.md5_hex)),
+                    ..Default::default()
+                }))
+            }
+            Err(e) => {
+                self.files.remove([written.file]).await;
+                Err(e)
+            }
+        }
+    }
+
+    pub(super) async fn complete_multipart_upload_op(
+        &self,
+        req: S3Request<CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        let info = self.call_info(&req)?;
+        let host = host(&req);
+        let input = req.input;
+        let (bucket, key, upload_id) = (
+            input.bucket.clone(),
+            input.key.clone(),
+            input.upload_id.clone(),
+        );
+        let requested: Vec<(i64, String)> = input
+            .multipart_upload
+            .and_then(|m| m.parts)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| {
+                (
+                    i64::from(p.part_number.unwrap_or(0)),
+                    p.e_tag.map(|e| e.value().to_owned()).unwrap_or_default(),
+                )
+            })
+            .collect();
+        let spec = || {
+            Spec::new(
+                "CompleteMultipartUpload",
+                false,
+                true,
+                Some(&bucket),
+                Some(&key),
+                &host,
+            )
+            .param("uploadId", json!(upload_id))
+        };
+        // Validate and pick the parts first, then build the object's file outside the writer.
+        let (b, k, id, r) = (
+            bucket.clone(),
+            key.clone(),
+            upload_id.clone(),
+            requested.clone(),
+        );
+        let ctx = info.ctx.clone();
+        let chosen = self
+            .store
+            .read(move |c| {
+                Ok(objects::authorize(c, &ctx, &b, "s3:PutObject", Some(&k))
+                    .and_then(|_| objects::upload(c, &b, &k, &id))
+                    .and_then(|u| objects::parts_for_completion(c, &id, &r).map(|p| (u, p))))
+            })
+            .await
+            .map_err(|e| super::s3_error(&e.into()))?;
+        let (upload, parts) = match chosen {
+            Ok(v) => v,
+            Err(e) => return Err(self.record_failure(info, spec(), e).await),
+        };
+        let files: Vec<String> = parts.iter().map(|p| p.file.clone()).collect();
+        let written = self.files.concat(&files).await.map_err(|e| match e {
+            super::files::WriteError::Body(m) => {
+                S3Error::with_message(S3ErrorCode::InternalError, m)
+            }
+            super::files::WriteError::Io(e) => S3Error::internal_error(e),
+        })?;
+        let etag = objects::multipart_etag(&parts);
+        let mut meta = ObjectMeta::decode(&upload.meta);
+        meta.parts_count = Some(parts.len() as i64);
+        let row = ObjectRow {
+            bucket: bucket.clone(),
+            key: key.clone(),
+            file: written.file.clone(),
+            size: written.size,
+            etag: etag.clone(),
+            last_modified: 0.0,
+            meta: meta.encode(),
+        };
+        let ctx = info.ctx.clone();
+        let id = upload_id.clone();
+        match self
+            .recorded(info, spec().bytes_in(0), move |c| {
+                objects::upload(c, &row.bucket, &row.key, &id)?;
+                let replaced = objects::put(c, &ctx, row)?;
+                let mut unused = objects::finish_upload(c, &id, &[])?;
+                unused.extend(replaced);
+                Ok(unused)
+            })
+            .await
+        {
+            Ok(stale) => {
+                self.files.remove(stale).await;
+                Ok(S3Response::new(CompleteMultipartUploadOutput {
+                    bucket: Some(bucket.clone()),
+                    key: Some(key.clone()),
+                    e_tag: Some(ETag::Strong(etag)),
+                    location: Some(format!("/{bucket}/{key}")),
+                    ..Default::default()
+                }))
+            }
+            Err(e) => {
+                self.files.remove([written.file]).await;
+                Err(e)
+            }
+        }
+    }
+
+    pub(super) async fn abort_multipart_upload_op(
+        &self,
+        req: S3Request<AbortMultipartUploadInput>,
+    ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+        let info = self.call_info(&req)?;
+        let (bucket, key, upload_id) = (
+            req.input.bucket.clone(),
+            req.input.key.clone(),
+            req.input.upload_id.clone(),
+        );
+        let spec = Spec::new(
+            "AbortMultipartUpload",
+            false,
+            true,
+            Some(&bucket),
+            Some(&key),
+            &host(&req),
+        )
+        .param("uploadId", json!(upload_id));
+        let ctx = info.ctx.clone();
+        let files = self
+            .recorded(info, spec, move |c| {
+                objects::authorize(c, &ctx, &bucket, "s3:AbortMultipartUpload", Some(&key))?;
+                objects::upload(c, &bucket, &key, &upload_id)?;
+                objects::finish_upload(c, &upload_id, &[])
+            })
+            .await?;
+        self.files.remove(files).await;
+        Ok(S3Response::new(AbortMultipartUploadOutput::default()))
+    }
+
+    pub(super) async fn list_parts_op(
+        &self,
+        req: S3Request<ListPartsInput>,
+    ) -> S3Result<S3Response<ListPartsOutput>> {
+        let info = self.call_info(&req)?;
+        let (bucket, key, upload_id) = (
+            req.input.bucket.clone(),
+            req.input.key.clone(),
+            req.input.upload_id.clone(),
+        );
+        let marker = req.input.part_number_marker.map(i64::from).unwrap_or(0);
+        let max = req.input.max_parts.unwrap_or(1000).clamp(1, 1000) as usize;
+        let spec = Spec::new(
+            "ListParts",
+            true,
+            true,
+            Some(&bucket),
+            Some(&key),
+            &host(&req),
+        )
+        .param("uploadId", json!(upload_id));
+        let ctx = info.ctx.clone();
+        let (b, k, id) = (bucket.clone(), key.clone(), upload_id.clone());
+        let parts = self
+            .recorded(info, spec, move |c| {
+                objects::authorize(c, &ctx, &b, "s3:ListMultipartUploadParts", Some(&k))?;
+                objects::upload(c, &b, &k, &id)?;
+                Ok(cairn_store::objects::list_parts(c, &id)?)
+            })
+            .await?;
+        let after: Vec<PartRow> = parts
+            .into_iter()
+            .filter(|p| p.part_number > marker)
+            .collect();
+        let truncated = after.len() > max;
+        let page: Vec<PartRow> = after.into_iter().take(max).collect();
+        Ok(S3Response::new(ListPartsOutput {
+            bucket: Some(bucket),
+            key: Some(key),
+            upload_id: Some(upload_id),
+            is_truncated: Some(truncated),
+            max_parts: Some(max as i32),
+            part_number_marker: Some(marker as i32),
+            next_part_number_marker: page.last().map(|p| p.part_number as i32),
+            parts: Some(
+                page.into_iter()
+                    .map(|p| Part {
+                        e_tag: Some(ETag::Strong(p.etag)),
+                        last_modified: Some(timestamp(p.last_modified)),
+                        part_number: Some(p.part_number as i32),
+                        size: Some(p.size),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }))
+    }
+
+    pub(super) async fn list_multipart_uploads_op(
+        &self,
+        req: S3Request<ListMultipartUploadsInput>,
+    ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
+        let info = self.call_info(&req)?;
+        let bucket = req.input.bucket.clone();
+        let prefix = req.input.prefix.clone().unwrap_or_default();
+        let spec = Spec::new(
+            "ListMultipartUploads",
+            true,
+            false,
+            Some(&bucket),
+            None,
+            &host(&req),
+        )
+        .param("uploads", json!(""));
+        let ctx = info.ctx.clone();
+        let (b, p) = (bucket.clone(), prefix.clone());
+        let uploads = self
+            .recorded(info, spec, move |c| {
+                objects::authorize(c, &ctx, &b, "s3:ListBucketMultipartUploads", None)?;
+                Ok(cairn_store::objects::list_uploads(c, &b, &p)?)
+            })
+            .await?;
+        Ok(S3Response::new(ListMultipartUploadsOutput {
+            bucket: Some(bucket),
+            prefix: Some(prefix),
+            is_truncated: Some(false),
+            uploads: Some(
+                uploads
+                    .into_iter()
+                    .map(|u| MultipartUpload {
+                        initiated: Some(timestamp(u.initiated)),
+                        key: Some(u.key),
+                        upload_id: Some(u.upload_id),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }))
+    }
+}

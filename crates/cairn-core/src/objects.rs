@@ -1,0 +1,357 @@
+//! Object semantics over the store: access checks against bucket policies, object records,
+//! listing with prefixes and delimiters, and multipart uploads. Object bytes are the edge's
+//! business (files named by opaque ids); this module only sees their ids, sizes and ETags.
+
+use std::collections::BTreeMap;
+
+use cairn_store::Connection;
+use cairn_store::buckets::{self, Bucket};
+use cairn_store::objects::{self, ObjectRow, PartRow, UploadRow};
+use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
+
+use crate::CallContext;
+use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::policy::{AccessRequest, Caller, Decision, Policy};
+
+/// Headers, user metadata and checksums kept with an object (persisted as JSON).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ObjectMeta {
+    /// `Content-Type`.
+    pub content_type: Option<String>,
+    /// `Cache-Control`.
+    pub cache_control: Option<String>,
+    /// `Content-Disposition`.
+    pub content_disposition: Option<String>,
+    /// `Content-Encoding`.
+    pub content_encoding: Option<String>,
+    /// `Content-Language`.
+    pub content_language: Option<String>,
+    /// `x-amz-meta-*`, names lower-cased without the prefix.
+    pub user: BTreeMap<String, String>,
+    /// Checksums by algorithm (`CRC32`, `CRC32C`, `SHA1`, `SHA256`, `CRC64NVME`), base64.
+    pub checksums: BTreeMap<String, String>,
+    /// Number of parts for multipart objects.
+    pub parts_count: Option<i64>,
+}
+
+impl ObjectMeta {
+    /// Decodes stored JSON.
+    pub fn decode(text: &str) -> Self {
+        serde_json::from_str(text).unwrap_or_default()
+    }
+
+    /// Encodes for storage.
+    pub fn encode(&self) -> String {
+        serde_json::to_string(self).expect("metadata serialises")
+    }
+}
+
+/// An object as readers see it.
+#[derive(Clone, Debug)]
+pub struct Object {
+    /// The stored row.
+    pub row: ObjectRow,
+    /// Decoded metadata.
+    pub meta: ObjectMeta,
+}
+
+fn no_such_bucket(name: &str) -> ApiError {
+    ApiError::new(
+        ErrorKind::S3NoSuchBucket,
+        format!("The specified bucket does not exist: {name}"),
+    )
+}
+
+/// The bucket, or `NoSuchBucket`.
+pub fn require_bucket(conn: &Connection, bucket: &str) -> ApiResult<Bucket> {
+    buckets::get(conn, bucket)?.ok_or_else(|| no_such_bucket(bucket))
+}
+
+/// The request context keys policies can test.
+fn context_keys() -> [(&'static str, &'static str); 2] {
+    [
+        ("aws:SecureTransport", "false"),
+        ("aws:MultiFactorAuthPresent", "false"),
+    ]
+}
+
+/// Checks that the caller may perform `action` on `resource` in `bucket`.
+///
+/// An explicit Deny in the bucket policy always wins. The bucket owner's principals are
+/// otherwise allowed; other accounts need an Allow.
+pub fn authorize(
+    conn: &Connection,
+    ctx: &CallContext,
+    bucket: &str,
+    action: &str,
+    key: Option<&str>,
+) -> ApiResult<Bucket> {
+    let b = require_bucket(conn, bucket)?;
+    let resource = match key {
+        Some(k) => format!("arn:aws:s3:::{bucket}/{k}"),
+        None => format!("arn:aws:s3:::{bucket}"),
+    };
+    let arn = ctx.principal.arn();
+    let decision = b
+        .policy
+        .as_deref()
+        .and_then(|p| Policy::parse(p).ok())
+        .map(|p| {
+            p.evaluate(&AccessRequest {
+                caller: Caller::Aws {
+                    arn: &arn,
+                    account: ctx.account().as_str(),
+                },
+                action,
+                resource: &resource,
+                context: &context_keys(),
+            })
+        })
+        .unwrap_or(Decision::NotApplicable);
+    let owner = b.account == ctx.account().as_str();
+    match decision {
+        Decision::Deny => Err(ApiError::new(ErrorKind::S3AccessDenied, "Access Denied")),
+        Decision::Allow => Ok(b),
+        Decision::NotApplicable if owner => Ok(b),
+        Decision::NotApplicable => Err(ApiError::new(ErrorKind::S3AccessDenied, "Access Denied")),
+    }
+}
+
+fn no_such_key(key: &str) -> ApiError {
+    ApiError::new(
+        ErrorKind::S3NoSuchKey,
+        format!("The specified key does not exist: {key}"),
+    )
+}
+
+/// Validates an object key: 1–1024 bytes.
+pub fn check_key(key: &str) -> ApiResult<()> {
+    if key.is_empty() || key.len() > 1024 {
+        return Err(ApiError::new(
+            ErrorKind::S3InvalidArgument,
+            "Object keys must be 1 to 1024 bytes long.",
+        ));
+    }
+    Ok(())
+}
+
+/// Reads an object's record.
+pub fn get(conn: &Connection, bucket: &str, key: &str) -> ApiResult<Object> {
+    let row = objects::get(conn, bucket, key)?.ok_or_else(|| no_such_key(key))?;
+    let meta = ObjectMeta::decode(&row.meta);
+    Ok(Object { row, meta })
+}
+
+/// Stores an object record; returns the data file it replaced (to delete after commit).
+pub fn put(conn: &Connection, ctx: &CallContext, row: ObjectRow) -> ApiResult<Option<String>> {
+    check_key(&row.key)?;
+    let row = ObjectRow {
+        last_modified: ctx.now,
+        ..row
+    };
+    Ok(objects::put(conn, &row)?)
+}
+
+/// Deletes an object record (deleting a missing key succeeds, as in S3); returns its file.
+pub fn delete(conn: &Connection, bucket: &str, key: &str) -> ApiResult<Option<String>> {
+    Ok(objects::delete(conn, bucket, key)?)
+}
+
+/// One page of a listing.
+#[derive(Clone, Debug, Default)]
+pub struct Listing {
+    /// Objects.
+    pub objects: Vec<ObjectRow>,
+    /// Common prefixes (with delimiter).
+    pub common_prefixes: Vec<String>,
+    /// Whether more follow.
+    pub truncated: bool,
+    /// The last key or prefix returned (the next marker).
+    pub last: Option<String>,
+}
+
+/// Lists keys after `after` with `prefix`, rolling keys that contain `delimiter` after the
+/// prefix into common prefixes; at most `max` entries (objects plus prefixes).
+pub fn list(
+    conn: &Connection,
+    bucket: &str,
+    prefix: &str,
+    delimiter: Option<&str>,
+    after: &str,
+    max: usize,
+) -> ApiResult<Listing> {
+    let mut out = Listing::default();
+    if max == 0 {
+        return Ok(out);
+    }
+    let mut cursor = after.to_owned();
+    loop {
+        let batch = objects::list(conn, bucket, prefix, &cursor, 1000)?;
+        if batch.is_empty() {
+            return Ok(out);
+        }
+        for row in batch {
+            cursor = row.key.clone();
+            let rolled = delimiter.filter(|d| !d.is_empty()).and_then(|d| {
+                row.key[prefix.len()..]
+                    .find(d)
+                    .map(|i| row.key[..prefix.len() + i + d.len()].to_owned())
+            });
+            if let Some(cp) = &rolled
+                && out.common_prefixes.last() == Some(cp)
+            {
+                continue;
+            }
+            if out.objects.len() + out.common_prefixes.len() == max {
+                out.truncated = true;
+                return Ok(out);
+            }
+            match rolled {
+                Some(cp) => {
+                    out.last = Some(cp.clone());
+                    out.common_prefixes.push(cp.clone());
+                    // Skip every key under this prefix: continue after its last possible key.
+                    cursor = format!("{cp}\u{10FFFF}");
+                    break;
+                }
+                None => {
+                    out.last = Some(row.key.clone());
+                    out.objects.push(row);
+                }
+            }
+        }
+    }
+}
+
+fn no_such_upload(id: &str) -> ApiError {
+    ApiError::new(
+        ErrorKind::S3NoSuchUpload,
+        format!(
+            "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed: {id}"
+        ),
+    )
+}
+
+/// Starts a multipart upload.
+pub fn create_upload(
+    conn: &Connection,
+    ctx: &CallContext,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    meta: &ObjectMeta,
+) -> ApiResult<()> {
+    check_key(key)?;
+    objects::create_upload(
+        conn,
+        &UploadRow {
+            upload_id: upload_id.to_owned(),
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            initiated: ctx.now,
+            meta: meta.encode(),
+        },
+    )?;
+    Ok(())
+}
+
+/// The upload, checked against its bucket and key.
+pub fn upload(conn: &Connection, bucket: &str, key: &str, upload_id: &str) -> ApiResult<UploadRow> {
+    objects::get_upload(conn, upload_id)?
+        .filter(|u| u.bucket == bucket && u.key == key)
+        .ok_or_else(|| no_such_upload(upload_id))
+}
+
+/// Records a part; returns the file of a part it replaced.
+pub fn put_part(
+    conn: &Connection,
+    ctx: &CallContext,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    part: PartRow,
+) -> ApiResult<Option<String>> {
+    upload(conn, bucket, key, upload_id)?;
+    if !(1..=10_000).contains(&part.part_number) {
+        return Err(ApiError::new(
+            ErrorKind::S3InvalidArgument,
+            "Part number must be an integer between 1 and 10000, inclusive",
+        ));
+    }
+    Ok(objects::put_part(
+        conn,
+        upload_id,
+        &PartRow {
+            last_modified: ctx.now,
+            ..part
+        },
+    )?)
+}
+
+/// The parts a CompleteMultipartUpload names, checked against the uploaded ones: numbers
+/// ascending, each present with the given ETag, every part but the last at least 5 MiB.
+pub fn parts_for_completion(
+    conn: &Connection,
+    upload_id: &str,
+    requested: &[(i64, String)],
+) -> ApiResult<Vec<PartRow>> {
+    if requested.is_empty() {
+        return Err(ApiError::new(
+            ErrorKind::S3InvalidRequest,
+            "You must specify at least one part",
+        ));
+    }
+    if requested.windows(2).any(|w| w[0].0 >= w[1].0) {
+        return Err(ApiError::new(
+            ErrorKind::S3InvalidPartOrder,
+            "The list of parts was not in ascending order. Parts must be ordered by part number.",
+        ));
+    }
+    let uploaded = objects::list_parts(conn, upload_id)?;
+    let mut chosen = Vec::with_capacity(requested.len());
+    for (number, etag) in requested {
+        let part = uploaded
+            .iter()
+            .find(|p| p.part_number == *number && p.etag == etag.trim_matches('"'))
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorKind::S3InvalidPart,
+                    "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.",
+                )
+            })?;
+        chosen.push(part.clone());
+    }
+    if chosen[..chosen.len() - 1]
+        .iter()
+        .any(|p| p.size < 5 * 1024 * 1024)
+    {
+        return Err(ApiError::new(
+            ErrorKind::S3EntityTooSmall,
+            "Your proposed upload is smaller than the minimum allowed object size.",
+        ));
+    }
+    Ok(chosen)
+}
+
+/// The multipart ETag: MD5 over the parts' binary MD5s, then `-<count>`.
+pub fn multipart_etag(parts: &[PartRow]) -> String {
+    let mut joined = Vec::with_capacity(parts.len() * 16);
+    for p in parts {
+        joined.extend(hex::decode(&p.etag).unwrap_or_default());
+    }
+    format!("{}-{}", hex::encode(Md5::digest(&joined)), parts.len())
+}
+
+/// Finishes an upload: removes its records and returns the files of parts not used.
+pub fn finish_upload(
+    conn: &Connection,
+    upload_id: &str,
+    used: &[PartRow],
+) -> ApiResult<Vec<String>> {
+    let files = objects::delete_upload(conn, upload_id)?;
+    Ok(files
+        .into_iter()
+        .filter(|f| !used.iter().any(|p| &p.file == f))
+        .collect())
+}

@@ -1,0 +1,245 @@
+//! Object records and multipart uploads. Object bytes live in files under the data dir,
+//! named by an opaque id (`file`); keys never touch the filesystem.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::StoreResult;
+
+/// A stored object's record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectRow {
+    /// Bucket.
+    pub bucket: String,
+    /// Key.
+    pub key: String,
+    /// Data file id.
+    pub file: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// ETag without quotes.
+    pub etag: String,
+    /// Epoch seconds.
+    pub last_modified: f64,
+    /// Headers, user metadata and checksums, as JSON.
+    pub meta: String,
+}
+
+fn object_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectRow> {
+    Ok(ObjectRow {
+        bucket: r.get(0)?,
+        key: r.get(1)?,
+        file: r.get(2)?,
+        size: r.get(3)?,
+        etag: r.get(4)?,
+        last_modified: r.get(5)?,
+        meta: r.get(6)?,
+    })
+}
+
+const COLUMNS: &str = "bucket, key, file, size, etag, last_modified, meta";
+
+/// Fetches one object.
+pub fn get(conn: &Connection, bucket: &str, key: &str) -> StoreResult<Option<ObjectRow>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2"
+        ))?
+        .query_row(params![bucket, key], object_row)
+        .optional()?)
+}
+
+/// Inserts or replaces an object; returns the file id it replaced, if any.
+pub fn put(conn: &Connection, row: &ObjectRow) -> StoreResult<Option<String>> {
+    let previous = get(conn, &row.bucket, &row.key)?.map(|o| o.file);
+    conn.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO objects ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    ))?
+    .execute(params![
+        row.bucket,
+        row.key,
+        row.file,
+        row.size,
+        row.etag,
+        row.last_modified,
+        row.meta
+    ])?;
+    Ok(previous)
+}
+
+/// Deletes an object; returns its file id if it existed.
+pub fn delete(conn: &Connection, bucket: &str, key: &str) -> StoreResult<Option<String>> {
+    let previous = get(conn, bucket, key)?.map(|o| o.file);
+    conn.prepare_cached("DELETE FROM objects WHERE bucket = ?1 AND key = ?2")?
+        .execute(params![bucket, key])?;
+    Ok(previous)
+}
+
+/// Objects of a bucket with `prefix`, keys strictly after `after`, in key (byte) order.
+pub fn list(
+    conn: &Connection,
+    bucket: &str,
+    prefix: &str,
+    after: &str,
+    limit: usize,
+) -> StoreResult<Vec<ObjectRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM objects WHERE bucket = ?1 AND key > ?2 AND substr(key, 1, length(?3)) = ?3
+         ORDER BY key LIMIT ?4"
+    ))?;
+    let rows = stmt.query_map(params![bucket, after, prefix, limit as i64], object_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Whether a bucket holds any object or unfinished upload.
+pub fn bucket_is_empty(conn: &Connection, bucket: &str) -> StoreResult<bool> {
+    let objects: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)")?
+        .query_row([bucket], |r| r.get(0))?;
+    Ok(!objects)
+}
+
+/// Objects last modified before `cutoff` whose key starts with `prefix`.
+pub fn older_than(
+    conn: &Connection,
+    bucket: &str,
+    prefix: &str,
+    cutoff: f64,
+) -> StoreResult<Vec<ObjectRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM objects WHERE bucket = ?1 AND substr(key, 1, length(?2)) = ?2 AND last_modified < ?3"
+    ))?;
+    let rows = stmt.query_map(params![bucket, prefix, cutoff], object_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Every file id the store references (objects and parts), for orphan cleanup.
+pub fn referenced_files(conn: &Connection) -> StoreResult<std::collections::HashSet<String>> {
+    let mut out = std::collections::HashSet::new();
+    for sql in [
+        "SELECT file FROM objects",
+        "SELECT file FROM multipart_parts",
+    ] {
+        let mut stmt = conn.prepare(sql)?;
+        for f in stmt.query_map([], |r| r.get::<_, String>(0))? {
+            out.insert(f?);
+        }
+    }
+    Ok(out)
+}
+
+/// A multipart upload in progress.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UploadRow {
+    /// Upload id.
+    pub upload_id: String,
+    /// Bucket.
+    pub bucket: String,
+    /// Key.
+    pub key: String,
+    /// Epoch seconds.
+    pub initiated: f64,
+    /// Metadata the object will get, as JSON.
+    pub meta: String,
+}
+
+/// One uploaded part.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PartRow {
+    /// Part number (1–10000).
+    pub part_number: i64,
+    /// Data file id.
+    pub file: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// ETag without quotes.
+    pub etag: String,
+    /// Epoch seconds.
+    pub last_modified: f64,
+}
+
+/// Starts an upload.
+pub fn create_upload(conn: &Connection, u: &UploadRow) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO multipart_uploads (upload_id, bucket, key, initiated, meta) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![u.upload_id, u.bucket, u.key, u.initiated, u.meta])?;
+    Ok(())
+}
+
+/// Fetches an upload.
+pub fn get_upload(conn: &Connection, upload_id: &str) -> StoreResult<Option<UploadRow>> {
+    Ok(conn
+        .prepare_cached("SELECT upload_id, bucket, key, initiated, meta FROM multipart_uploads WHERE upload_id = ?1")?
+        .query_row([upload_id], |r| {
+            Ok(UploadRow {
+                upload_id: r.get(0)?,
+                bucket: r.get(1)?,
+                key: r.get(2)?,
+                initiated: r.get(3)?,
+                meta: r.get(4)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Uploads of a bucket, by key then initiation time.
+pub fn list_uploads(conn: &Connection, bucket: &str, prefix: &str) -> StoreResult<Vec<UploadRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT upload_id, bucket, key, initiated, meta FROM multipart_uploads
+         WHERE bucket = ?1 AND substr(key, 1, length(?2)) = ?2 ORDER BY key, initiated",
+    )?;
+    let rows = stmt.query_map(params![bucket, prefix], |r| {
+        Ok(UploadRow {
+            upload_id: r.get(0)?,
+            bucket: r.get(1)?,
+            key: r.get(2)?,
+            initiated: r.get(3)?,
+            meta: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Records a part; returns the file id of a part it replaced.
+pub fn put_part(conn: &Connection, upload_id: &str, part: &PartRow) -> StoreResult<Option<String>> {
+    let previous: Option<String> = conn
+        .prepare_cached(
+            "SELECT file FROM multipart_parts WHERE upload_id = ?1 AND part_number = ?2",
+        )?
+        .query_row(params![upload_id, part.part_number], |r| r.get(0))
+        .optional()?;
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO multipart_parts (upload_id, part_number, file, size, etag, last_modified)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![upload_id, part.part_number, part.file, part.size, part.etag, part.last_modified])?;
+    Ok(previous)
+}
+
+/// Parts of an upload, by number.
+pub fn list_parts(conn: &Connection, upload_id: &str) -> StoreResult<Vec<PartRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT part_number, file, size, etag, last_modified FROM multipart_parts WHERE upload_id = ?1 ORDER BY part_number",
+    )?;
+    let rows = stmt.query_map([upload_id], |r| {
+        Ok(PartRow {
+            part_number: r.get(0)?,
+            file: r.get(1)?,
+            size: r.get(2)?,
+            etag: r.get(3)?,
+            last_modified: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Removes an upload and its parts; returns the parts' file ids.
+pub fn delete_upload(conn: &Connection, upload_id: &str) -> StoreResult<Vec<String>> {
+    let files = list_parts(conn, upload_id)?
+        .into_iter()
+        .map(|p| p.file)
+        .collect();
+    conn.prepare_cached("DELETE FROM multipart_uploads WHERE upload_id = ?1")?
+        .execute([upload_id])?;
+    Ok(files)
+}
