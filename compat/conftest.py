@@ -14,6 +14,7 @@ SECRET = "compat-test-secret"
 
 class Cairn:
     def __init__(self, binary):
+        self.binary = binary
         self.dir = tempfile.TemporaryDirectory()
         env = dict(os.environ, CAIRN_ROOT_ACCESS_KEY_ID=ACCESS_KEY,
                    CAIRN_ROOT_SECRET_ACCESS_KEY=SECRET, CAIRN_LOG="warn")
@@ -40,6 +41,16 @@ class Cairn:
         if check and out.returncode != 0:
             raise AssertionError(f"aws {' '.join(args)} failed: {out.stderr}")
         return out
+
+    def admin(self, *args):
+        """Runs a `cairn` admin command on this server's data dir; returns stdout."""
+        out = subprocess.run([self.binary, *args, "--data-dir", self.dir.name],
+                             capture_output=True, text=True, check=True)
+        return out.stdout
+
+    def records(self, category="Data"):
+        """Every stored record of a category, oldest first."""
+        return [json.loads(line) for line in self.admin("events", "--category", category).splitlines()]
 
     def stop(self):
         self.proc.kill()

@@ -275,3 +275,19 @@ pub fn exists(conn: &Connection, event_id: &str) -> StoreResult<bool> {
         .prepare_cached("SELECT 1 FROM events WHERE event_id = ?1")?
         .exists([event_id])?)
 }
+
+/// Canonical records of one category in commit order (for `cairn events`).
+pub fn records(
+    conn: &Connection,
+    category: &str,
+    after_seq: i64,
+    limit: usize,
+) -> StoreResult<Vec<(i64, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, record FROM events WHERE category = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![category, after_seq, limit as i64], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}

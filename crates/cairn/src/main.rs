@@ -1,5 +1,6 @@
 //! The `cairn` binary: `serve`, IAM admin commands on a data dir, and `bench`.
 
+mod admin_cmd;
 mod bench;
 mod config;
 mod credentials;
@@ -22,6 +23,10 @@ enum Command {
     Serve(config::ServeArgs),
     /// Manage IAM users and access keys in a data dir.
     Iam(iam_cmd::IamArgs),
+    /// Print stored CloudTrail records of a data dir, one per line.
+    Events(admin_cmd::EventsArgs),
+    /// Apply bucket lifecycle rules to a data dir.
+    Lifecycle(admin_cmd::LifecycleArgs),
     /// Measure Cairn against a running endpoint (see BENCHMARKS.md).
     Bench(bench::BenchArgs),
 }
@@ -31,6 +36,8 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Iam(args) => iam_cmd::run(args),
+        Command::Events(args) => admin_cmd::events(args),
+        Command::Lifecycle(args) => admin_cmd::lifecycle(args),
         Command::Bench(args) => bench::run(args),
     };
     match result {

@@ -60,6 +60,25 @@ pub async fn sweep_once(store: &Store, retention_secs: i64) -> anyhow::Result<us
     }
 }
 
+/// Applies lifecycle expiration as of `now` (epoch seconds): removes the due objects'
+/// records in one write, then their files. Returns how many objects expired.
+pub fn expire_objects(
+    store: &Store,
+    data_dir: &std::path::Path,
+    now: f64,
+) -> anyhow::Result<usize> {
+    let files = store.write_blocking(move |c| cairn_core::lifecycle::expire_due(c, now))??;
+    let dir = data_dir.join("objects");
+    for f in &files {
+        if let Err(e) = std::fs::remove_file(dir.join(f))
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(file = %f, error = %e, "cannot delete expired object file");
+        }
+    }
+    Ok(files.len())
+}
+
 /// Runs the server until a signal arrives.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = ServeConfig::resolve(&args)?;
@@ -101,6 +120,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     tracing::info!(%addr, account = %config.account_id, data_dir = %config.data_dir.display(), "listening");
 
     let sweep_store = store.clone();
+    let sweep_dir = config.data_dir.clone();
     let interval = Duration::from_secs(config.sweep_interval_secs);
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
@@ -110,6 +130,14 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired = n, "retention sweep"),
                 Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
+            }
+            let (store, dir) = (sweep_store.clone(), sweep_dir.clone());
+            let now = chrono::Utc::now().timestamp() as f64;
+            match tokio::task::spawn_blocking(move || expire_objects(&store, &dir, now)).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(expired = n, "lifecycle sweep"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "lifecycle sweep failed"),
+                Err(e) => tracing::warn!(error = %e, "lifecycle sweep task failed"),
             }
         }
     });

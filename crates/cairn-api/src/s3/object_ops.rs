@@ -306,10 +306,12 @@ impl CairnS3 {
             &mut out.metadata,
         );
         out.parts_count = obj.meta.parts_count.map(|n| n as i32);
-        if input
-            .checksum_mode
-            .as_ref()
-            .is_some_and(|m| m.as_str() == ChecksumMode::ENABLED)
+        // Checksums cover the whole object, so a ranged read carries none (as on S3).
+        if range.is_none()
+            && input
+                .checksum_mode
+                .as_ref()
+                .is_some_and(|m| m.as_str() == ChecksumMode::ENABLED)
         {
             out.checksum_crc32 = obj.meta.checksums.get("CRC32").cloned();
             out.checksum_crc32c = obj.meta.checksums.get("CRC32C").cloned();
