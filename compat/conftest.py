@@ -13,13 +13,13 @@ SECRET = "compat-test-secret"
 
 
 class Cairn:
-    def __init__(self, binary):
+    def __init__(self, binary, extra_args=()):
         self.binary = binary
         self.dir = tempfile.TemporaryDirectory()
         env = dict(os.environ, CAIRN_ROOT_ACCESS_KEY_ID=ACCESS_KEY,
                    CAIRN_ROOT_SECRET_ACCESS_KEY=SECRET, CAIRN_LOG="warn")
         self.proc = subprocess.Popen(
-            [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.dir.name],
+            [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.dir.name, *extra_args],
             stdout=subprocess.PIPE, env=env, text=True)
         for line in self.proc.stdout:
             if line.startswith("cairn listening on "):
@@ -58,10 +58,13 @@ class Cairn:
         self.dir.cleanup()
 
 
+def cairn_binary():
+    return os.environ.get("CAIRN_BIN", os.path.join(os.path.dirname(__file__), "..", "target", "debug", "cairn"))
+
+
 @pytest.fixture(scope="module")
 def cairn():
-    binary = os.environ.get("CAIRN_BIN", os.path.join(os.path.dirname(__file__), "..", "target", "debug", "cairn"))
-    server = Cairn(binary)
+    server = Cairn(cairn_binary())
     yield server
     server.stop()
 

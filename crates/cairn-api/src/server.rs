@@ -34,6 +34,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Largest request body accepted, bytes.
     pub max_body_bytes: usize,
+    /// Buckets that live in external S3-compatible stores.
+    pub external: cairn_buckets::ExternalBuckets,
 }
 
 /// Shared state of the listener.

@@ -129,9 +129,28 @@ fn check_trail_limit(ctx: &CallContext, existing: &[Trail], candidate: &Trail) -
     Ok(())
 }
 
+/// Reachability of the configured external buckets (name → reachable), probed by the edge
+/// before the call; an external bucket's policy is its own store's business.
+pub type ExternalBuckets = std::collections::BTreeMap<String, bool>;
+
 /// Checks that the bucket exists and lets CloudTrail write this trail's logs.
-fn check_bucket(conn: &Connection, ctx: &CallContext, trail: &Trail) -> ApiResult<()> {
+fn check_bucket(
+    conn: &Connection,
+    ctx: &CallContext,
+    trail: &Trail,
+    external: &ExternalBuckets,
+) -> ApiResult<()> {
     let bucket_name = &trail.s3_bucket_name;
+    if let Some(reachable) = external.get(bucket_name) {
+        return if *reachable {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorKind::S3BucketDoesNotExist,
+                format!("S3 bucket {bucket_name} does not exist!"),
+            ))
+        };
+    }
     let bucket = buckets::get(conn, bucket_name)?.ok_or_else(|| {
         ApiError::new(
             ErrorKind::S3BucketDoesNotExist,
@@ -262,6 +281,7 @@ pub fn create(
     name: &str,
     args: &TrailArgs,
     tags: &[Tag],
+    external: &ExternalBuckets,
 ) -> ApiResult<Trail> {
     let name = parse_name(name)?;
     let bucket = args.s3_bucket_name.clone().unwrap_or_default();
@@ -304,7 +324,7 @@ pub fn create(
         ));
     }
     check_trail_limit(ctx, &existing, &trail)?;
-    check_bucket(conn, ctx, &trail)?;
+    check_bucket(conn, ctx, &trail, external)?;
     trails::put(conn, &trail)?;
     Ok(trail)
 }
@@ -315,6 +335,7 @@ pub fn update(
     ctx: &CallContext,
     name_or_arn: &str,
     args: &TrailArgs,
+    external: &ExternalBuckets,
 ) -> ApiResult<Trail> {
     let mut trail = resolve_home(conn, ctx, name_or_arn)?;
     let was_multi = trail.is_multi_region_trail;
@@ -323,7 +344,7 @@ pub fn update(
         let existing = account_trails(conn, ctx.account().as_str())?;
         check_trail_limit(ctx, &existing, &trail)?;
     }
-    check_bucket(conn, ctx, &trail)?;
+    check_bucket(conn, ctx, &trail, external)?;
     trails::put(conn, &trail)?;
     Ok(trail)
 }

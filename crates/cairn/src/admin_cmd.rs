@@ -70,3 +70,91 @@ pub fn lifecycle(args: LifecycleArgs) -> anyhow::Result<()> {
         }
     }
 }
+
+/// Arguments of `cairn external`.
+#[derive(Args, Debug)]
+pub struct ExternalArgs {
+    /// Settings file with the `[buckets.<name>]` sections.
+    #[arg(long, env = "CAIRN_CONFIG")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: ExternalCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum ExternalCommand {
+    /// Check that a configured external bucket is reachable.
+    Check {
+        /// Bucket name (as configured).
+        #[arg(long)]
+        bucket: String,
+    },
+    /// Upload a file with `x-amz-meta-*` metadata.
+    Put {
+        /// Bucket name (as configured).
+        #[arg(long)]
+        bucket: String,
+        /// Object key.
+        #[arg(long)]
+        key: String,
+        /// File to upload.
+        #[arg(long)]
+        file: PathBuf,
+        /// Metadata as `name=value` (repeatable).
+        #[arg(long = "meta")]
+        meta: Vec<String>,
+    },
+    /// Download an object; prints its size, SHA-256 and metadata as JSON.
+    Get {
+        /// Bucket name (as configured).
+        #[arg(long)]
+        bucket: String,
+        /// Object key.
+        #[arg(long)]
+        key: String,
+    },
+}
+
+/// Runs an external-bucket command (connectivity checks for `[buckets.*]` settings).
+pub fn external(args: ExternalArgs) -> anyhow::Result<()> {
+    let config = crate::config::ServeConfig::resolve(&crate::config::ServeArgs {
+        config: Some(args.config),
+        ..Default::default()
+    })?;
+    let buckets = cairn_buckets::ExternalBuckets::new(&config.external_buckets)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match args.command {
+            ExternalCommand::Check { bucket } => {
+                println!("{}", serde_json::json!({"Bucket": bucket, "Reachable": buckets.reachable(&bucket).await?}));
+            }
+            ExternalCommand::Put { bucket, key, file, meta } => {
+                let body = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+                let metadata = meta
+                    .iter()
+                    .map(|m| {
+                        m.split_once('=')
+                            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                            .with_context(|| format!("--meta {m:?} is not name=value"))
+                    })
+                    .collect::<anyhow::Result<_>>()?;
+                buckets.put(&bucket, &key, body.into(), &metadata).await?;
+            }
+            ExternalCommand::Get { bucket, key } => {
+                use sha2::Digest;
+                let object = buckets.get(&bucket, &key).await?;
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "Size": object.body.len(),
+                        "Sha256": hex::encode(sha2::Sha256::digest(&object.body)),
+                        "Metadata": object.metadata,
+                    })
+                );
+            }
+        }
+        Ok(())
+    })
+}

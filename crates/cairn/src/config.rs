@@ -48,6 +48,8 @@ struct FileConfig {
     log_format: Option<String>,
     max_body_bytes: Option<usize>,
     sweep_interval_secs: Option<u64>,
+    #[serde(default)]
+    buckets: std::collections::BTreeMap<String, cairn_buckets::ExternalBucketConfig>,
 }
 
 /// Resolved settings.
@@ -67,6 +69,8 @@ pub struct ServeConfig {
     pub max_body_bytes: usize,
     /// Sweep interval.
     pub sweep_interval_secs: u64,
+    /// External buckets (`[buckets.<name>]` in the settings file).
+    pub external_buckets: std::collections::BTreeMap<String, cairn_buckets::ExternalBucketConfig>,
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
@@ -124,6 +128,7 @@ impl ServeConfig {
                 .or(file.sweep_interval_secs)
                 .unwrap_or(600)
                 .max(1),
+            external_buckets: file.buckets,
         })
     }
 }

@@ -27,6 +27,8 @@ enum Command {
     Events(admin_cmd::EventsArgs),
     /// Apply bucket lifecycle rules to a data dir.
     Lifecycle(admin_cmd::LifecycleArgs),
+    /// Check, write and read configured external buckets.
+    External(admin_cmd::ExternalArgs),
     /// Measure Cairn against a running endpoint (see BENCHMARKS.md).
     Bench(bench::BenchArgs),
 }
@@ -38,6 +40,7 @@ fn main() -> std::process::ExitCode {
         Command::Iam(args) => iam_cmd::run(args),
         Command::Events(args) => admin_cmd::events(args),
         Command::Lifecycle(args) => admin_cmd::lifecycle(args),
+        Command::External(args) => admin_cmd::external(args),
         Command::Bench(args) => bench::run(args),
     };
     match result {

@@ -110,6 +110,8 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         retention_secs,
         data_dir: config.data_dir.clone(),
         max_body_bytes: config.max_body_bytes,
+        external: cairn_buckets::ExternalBuckets::new(&config.external_buckets)
+            .context("configuring external buckets")?,
     };
     let state = AppState::new(store.clone(), settings).context("opening the object store")?;
     let listener = tokio::net::TcpListener::bind(config.listen)

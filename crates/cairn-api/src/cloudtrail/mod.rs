@@ -136,6 +136,22 @@ fn outcome(
     }
 }
 
+/// Probes every configured external bucket (outside any store transaction).
+async fn probe_external(state: &AppState) -> cairn_core::trails::ExternalBuckets {
+    let mut out = cairn_core::trails::ExternalBuckets::new();
+    for name in state.settings.external.names() {
+        let reachable = match state.settings.external.reachable(&name).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(bucket = %name, error = %e, "external bucket unreachable");
+                false
+            }
+        };
+        out.insert(name, reachable);
+    }
+    out
+}
+
 async fn run(
     state: &AppState,
     op_name: String,
@@ -144,10 +160,16 @@ async fn run(
     info: CallInfo,
 ) -> Response {
     let rid = info.request_id.clone();
+    let external = if matches!(op_name.as_str(), "CreateTrail" | "UpdateTrail") {
+        probe_external(state).await
+    } else {
+        Default::default()
+    };
     let env = ops::OpEnv {
         ctx: info.ctx.clone(),
         token_key: state.settings.token_key.clone(),
         retention_secs: state.settings.retention_secs,
+        external,
     };
     let read_only = op.read_only;
     let body_for_op = body.clone();

