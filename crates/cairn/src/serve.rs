@@ -144,6 +144,13 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         }
     });
 
+    // Streamed bodies go out as several writes; without TCP_NODELAY, Nagle's algorithm and
+    // delayed ACKs add ~40 ms to every small GetObject.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -6,11 +6,13 @@
 //! - `populate`: fills a data dir with synthetic management events.
 //! - `lookup`: LookupEvents latency per attribute against a running endpoint.
 //! - `recording`: durable event commits per second through the store's group commit.
+//! - `s3`: PutObject and GetObject throughput for one object size against any S3 endpoint.
 
 mod control_plane;
 mod lookup;
 mod populate;
 mod recording;
+mod s3;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -35,6 +37,8 @@ enum Scenario {
     Lookup(lookup::LookupArgs),
     /// Durable recording throughput.
     Recording(recording::RecordingArgs),
+    /// PutObject/GetObject throughput for one object size.
+    S3(s3::S3Args),
 }
 
 /// Runs a benchmark scenario.
@@ -45,6 +49,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Scenario::Populate(a) => populate::run(a),
         Scenario::Lookup(a) => lookup::run(a),
         Scenario::Recording(a) => recording::run(a),
+        Scenario::S3(a) => s3::run(a),
     }
 }
 
