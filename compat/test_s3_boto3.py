@@ -63,8 +63,10 @@ def test_objects_metadata_ranges_copy_and_errors(s3):
     assert got["Body"].read() == body
     assert got["ContentType"] == "text/plain"
     assert got["Metadata"] == {"signature": "abc123", "signature-algorithm": "SHA256withRSA"}
-    head = s3.head_object(Bucket="obj-bkt", Key="dir/a.txt")
+    head = s3.head_object(Bucket="obj-bkt", Key="dir/a.txt", ChecksumMode="ENABLED")
     assert head["ContentLength"] == len(body) and head["ETag"] == put["ETag"]
+    # botocore sends a CRC32 with every PutObject; it is kept and returned.
+    assert put["ChecksumCRC32"] and head["ChecksumCRC32"] == put["ChecksumCRC32"]
     part = s3.get_object(Bucket="obj-bkt", Key="dir/a.txt", Range="bytes=10-19")
     assert part["Body"].read() == body[10:20]
     assert part["ContentRange"] == "bytes 10-19/1000"

@@ -291,3 +291,59 @@ pub fn records(
     })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(id: &str, time: i64) -> NewEvent<'_> {
+        NewEvent {
+            event_id: id,
+            event_time: time,
+            account: "123456789012",
+            region: "us-east-1",
+            category: "Management",
+            event_name: "ListTrails",
+            event_source: "cloudtrail.amazonaws.com",
+            read_only: "true",
+            username: "root",
+            access_key_id: "AKID",
+            resources: &[],
+            record: "{}",
+        }
+    }
+
+    #[test]
+    fn expiry_removes_only_events_older_than_the_cutoff_in_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Store::open(&dir.path().join("t.db")).unwrap();
+        store
+            .write_blocking(|c| {
+                for i in 0..25 {
+                    append(c, &event(&format!("old-{i}"), 1_000 + i)).unwrap();
+                }
+                append(c, &event("new", 5_000)).unwrap();
+            })
+            .unwrap();
+        let first = store
+            .write_blocking(|c| expire_before(c, 2_000, 10))
+            .unwrap()
+            .unwrap();
+        assert_eq!(first, 10, "a sweep step removes at most one batch");
+        let mut rest = 0;
+        loop {
+            let n = store
+                .write_blocking(|c| expire_before(c, 2_000, 10))
+                .unwrap()
+                .unwrap();
+            if n == 0 {
+                break;
+            }
+            rest += n;
+        }
+        assert_eq!(rest, 15);
+        assert!(store.read_blocking(|c| exists(c, "new")).unwrap());
+        assert!(!store.read_blocking(|c| exists(c, "old-3")).unwrap());
+        assert_eq!(store.read_blocking(count).unwrap(), 1);
+    }
+}

@@ -141,6 +141,7 @@ impl CairnS3 {
         let info = self.call_info(&req)?;
         let host = host(&req);
         let input = req.input;
+        let trailing = req.trailing_headers;
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
         let spec = |n: i64| {
             Spec::new("PutObject", false, true, Some(&bucket), Some(&key), &host).bytes_in(n)
@@ -177,7 +178,7 @@ impl CairnS3 {
                 return Err(self.record_failure(info, spec(written.size), e).await);
             }
         }
-        let meta = ObjectMeta {
+        let mut meta = ObjectMeta {
             content_type: input.content_type.map(|c| c.to_string()),
             cache_control: input.cache_control,
             content_disposition: input.content_disposition,
@@ -193,6 +194,20 @@ impl CairnS3 {
             ),
             parts_count: None,
         };
+        // Checksums sent as aws-chunked trailers (verified by s3s) are kept like header ones.
+        if let Some(trailers) = trailing.and_then(|t| t.take()) {
+            for (algo, header) in [
+                ("CRC32", "x-amz-checksum-crc32"),
+                ("CRC32C", "x-amz-checksum-crc32c"),
+                ("CRC64NVME", "x-amz-checksum-crc64nvme"),
+                ("SHA1", "x-amz-checksum-sha1"),
+                ("SHA256", "x-amz-checksum-sha256"),
+            ] {
+                if let Some(v) = trailers.get(header).and_then(|v| v.to_str().ok()) {
+                    meta.checksums.insert(algo.to_owned(), v.to_owned());
+                }
+            }
+        }
         let row = ObjectRow {
             bucket: bucket.clone(),
             key: key.clone(),

@@ -5,5 +5,6 @@ mod edge_fuzz;
 mod harness;
 mod lookup;
 mod named_errors;
+mod s3_streaming;
 mod sigv4;
 mod trails;
