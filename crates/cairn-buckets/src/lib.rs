@@ -1,9 +1,14 @@
-//! Buckets that live outside Cairn.
+//! Where bucket objects live.
+//!
+//! [`local`] keeps Cairn's own buckets' bytes as files under the data dir (records are in
+//! the store). The rest of this module reaches buckets that live outside Cairn.
 //!
 //! The `[buckets.<name>]` sections of the settings file map a bucket name to an external
 //! S3-compatible store (AWS S3, MinIO, SeaweedFS): endpoint, region, credentials and the
 //! bucket's name there. [`ExternalBuckets`] reaches them through `object_store`, so trails can
 //! deliver log files and signed digests (with their `x-amz-meta-*` metadata) there.
+
+pub mod local;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

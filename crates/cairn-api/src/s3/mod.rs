@@ -2,14 +2,13 @@
 //!
 //! The protocol (routing, path and virtual-host addressing, SigV4 header, presigned and
 //! `aws-chunked` streaming verification, XML) is the `s3s` crate's. [`CairnS3`] implements
-//! its `S3` trait over `cairn-core` and the object files in [`files`]. Bucket-level calls are
+//! its `S3` trait over `cairn-core` and the object files in [`cairn_buckets::local`]. Bucket-level calls are
 //! recorded as management events, object-level calls as data events, each durably before
 //! the response goes out.
 
 mod access;
 mod bucket_ops;
 mod event;
-mod files;
 mod multipart_ops;
 mod object_ops;
 
@@ -21,7 +20,7 @@ use cairn_model::Region;
 use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Result};
 
-pub use files::ObjectFiles;
+pub use cairn_buckets::local::ObjectFiles;
 
 use crate::recording::CallInfo;
 use crate::server::{Settings, set_request_id};

@@ -76,10 +76,10 @@ impl CairnS3 {
             }
         }
         .map_err(|e| match e {
-            super::files::WriteError::Body(m) => {
+            cairn_buckets::local::WriteError::Body(m) => {
                 S3Error::with_message(S3ErrorCode::IncompleteBody, m)
             }
-            super::files::WriteError::Io(e) => S3Error::internal_error(e),
+            cairn_buckets::local::WriteError::Io(e) => S3Error::internal_error(e),
         })?;
         let spec = Spec::new("UploadPart", false, true, Some(&bucket), Some(&key), &host)
             .param("partNumber", json!(part_number.to_string()))
@@ -172,10 +172,10 @@ impl CairnS3 {
         };
         let files: Vec<String> = parts.iter().map(|p| p.file.clone()).collect();
         let written = self.files.concat(&files).await.map_err(|e| match e {
-            super::files::WriteError::Body(m) => {
+            cairn_buckets::local::WriteError::Body(m) => {
                 S3Error::with_message(S3ErrorCode::InternalError, m)
             }
-            super::files::WriteError::Io(e) => S3Error::internal_error(e),
+            cairn_buckets::local::WriteError::Io(e) => S3Error::internal_error(e),
         })?;
         let etag = objects::multipart_etag(&parts);
         let mut meta = ObjectMeta::decode(&upload.meta);

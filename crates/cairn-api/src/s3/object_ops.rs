@@ -12,8 +12,8 @@ use serde_json::json;
 
 use super::bucket_ops::{host, timestamp};
 use super::event::Spec;
-use super::files::WriteError;
 use super::{CairnS3, s3_error};
+use cairn_buckets::local::WriteError;
 
 /// Characters `encoding-type=url` leaves as they are: unreserved and `/`.
 const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
