@@ -14,6 +14,7 @@ pub mod lookup;
 pub mod objects;
 pub mod policy;
 pub mod record;
+pub mod routing;
 pub mod selectors;
 pub mod tags;
 pub mod token;

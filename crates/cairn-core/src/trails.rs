@@ -417,6 +417,16 @@ pub fn start_logging(conn: &Connection, ctx: &CallContext, name_or_arn: &str) ->
     if !trail.status.is_logging {
         trail.status.is_logging = true;
         trail.status.start_logging_time = Some(ctx.now);
+        // This call's own event is the next row of the event log (it is appended in the same
+        // write job, right after this operation), so the window starts with it.
+        let next = cairn_store::delivery::max_seq(conn)? + 1;
+        trail
+            .status
+            .windows
+            .push(cairn_model::trail::LoggingWindow {
+                start_seq: next,
+                end_seq: None,
+            });
     }
     trails::put(conn, &trail)?;
     Ok(trail)
@@ -428,6 +438,11 @@ pub fn stop_logging(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> 
     if trail.status.is_logging {
         trail.status.is_logging = false;
         trail.status.stop_logging_time = Some(ctx.now);
+        // The StopLogging event itself is the last one delivered.
+        let this_event = cairn_store::delivery::max_seq(conn)? + 1;
+        if let Some(w) = trail.status.windows.last_mut() {
+            w.end_seq = Some(this_event);
+        }
     }
     trails::put(conn, &trail)?;
     Ok(trail)

@@ -292,6 +292,16 @@ pub struct Tag {
     pub value: Option<String>,
 }
 
+/// A span of the event log during which a trail was logging: event seqs from `start_seq`
+/// (the StartLogging event) through `end_seq` (the StopLogging event), open while logging.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggingWindow {
+    /// First event seq delivered.
+    pub start_seq: i64,
+    /// Last event seq delivered, once logging stopped.
+    pub end_seq: Option<i64>,
+}
+
 /// Logging status of a trail (in its home region).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrailStatus {
@@ -301,6 +311,27 @@ pub struct TrailStatus {
     pub start_logging_time: Option<f64>,
     /// Epoch seconds of the last StopLogging.
     pub stop_logging_time: Option<f64>,
+    /// The event seqs the trail delivers.
+    #[serde(default)]
+    pub windows: Vec<LoggingWindow>,
+    /// Delivery outcomes, for GetTrailStatus.
+    #[serde(default)]
+    pub delivery: DeliveryStatus,
+}
+
+/// What delivery last did for a trail (GetTrailStatus).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryStatus {
+    /// Last successful log file delivery.
+    pub latest_delivery_time: Option<f64>,
+    /// Last log file delivery attempt.
+    pub latest_delivery_attempt_time: Option<f64>,
+    /// Error code of the last failed log file delivery.
+    pub latest_delivery_error: Option<String>,
+    /// Last successful digest delivery.
+    pub latest_digest_delivery_time: Option<f64>,
+    /// Error code of the last failed digest delivery.
+    pub latest_digest_delivery_error: Option<String>,
 }
 
 /// A trail.

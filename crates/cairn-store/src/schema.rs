@@ -83,6 +83,25 @@ CREATE TABLE multipart_parts (
     PRIMARY KEY (upload_id, part_number));
 ";
 
+const SCHEMA_V3: &str = "
+CREATE TABLE delivery_cursors (trail_arn TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE deliveries (
+    id INTEGER PRIMARY KEY, trail_arn TEXT NOT NULL, region TEXT NOT NULL,
+    bucket TEXT NOT NULL, key TEXT NOT NULL UNIQUE, seqs TEXT NOT NULL, state TEXT NOT NULL,
+    sha256 TEXT, oldest TEXT, newest TEXT, delivered_at REAL, digest_end REAL);
+CREATE INDEX deliveries_by_state ON deliveries (state, id);
+CREATE INDEX deliveries_for_digest ON deliveries (trail_arn, region, digest_end, delivered_at);
+CREATE TABLE digests (
+    trail_arn TEXT NOT NULL, region TEXT NOT NULL, bucket TEXT NOT NULL, key TEXT NOT NULL,
+    start_time REAL NOT NULL, end_time REAL NOT NULL, sha256 TEXT NOT NULL, signature TEXT NOT NULL,
+    chain_start INTEGER NOT NULL,
+    PRIMARY KEY (trail_arn, region, end_time));
+CREATE TABLE signing_keys (
+    fingerprint TEXT PRIMARY KEY, region TEXT NOT NULL, public_der BLOB NOT NULL,
+    private_file TEXT NOT NULL, valid_from REAL NOT NULL, valid_to REAL NOT NULL);
+CREATE INDEX signing_keys_by_region ON signing_keys (region, valid_from);
+";
+
 /// Applies schema versions the database has not seen yet.
 pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -94,6 +113,11 @@ pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     if version < 2 {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V2} PRAGMA user_version = 2; COMMIT;"
+        ))?;
+    }
+    if version < 3 {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V3} PRAGMA user_version = 3; COMMIT;"
         ))?;
     }
     Ok(())

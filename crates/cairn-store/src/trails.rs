@@ -89,3 +89,13 @@ pub fn of_account(conn: &Connection, account: &str) -> StoreResult<Vec<Trail>> {
         .collect::<Result<Vec<_>, _>>()?;
     bodies.into_iter().map(decode).collect()
 }
+
+/// Every trail of every account (for the delivery worker).
+pub fn all(conn: &Connection) -> StoreResult<Vec<Trail>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT body FROM trails ORDER BY account, home_region, name")?;
+    let bodies = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    bodies.into_iter().map(decode).collect()
+}

@@ -158,3 +158,37 @@ pub fn external(args: ExternalArgs) -> anyhow::Result<()> {
         Ok(())
     })
 }
+
+/// Arguments of `cairn flush`.
+#[derive(Args, Debug)]
+pub struct FlushArgs {
+    /// Data directory.
+    #[arg(long, env = "CAIRN_DATA_DIR", default_value = "cairn-data")]
+    data_dir: PathBuf,
+    /// Settings file (for external buckets).
+    #[arg(long, env = "CAIRN_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+/// Delivers every pending event now and writes every trail's digest, due or not.
+pub fn flush(args: FlushArgs) -> anyhow::Result<()> {
+    let config = crate::config::ServeConfig::resolve(&crate::config::ServeArgs {
+        config: args.config,
+        data_dir: Some(args.data_dir.clone()),
+        ..Default::default()
+    })?;
+    let store = Store::open(&args.data_dir.join("cairn.db")).context("opening store")?;
+    let external = cairn_buckets::ExternalBuckets::new(&config.external_buckets)?;
+    let worker =
+        cairn_delivery::Delivery::new(store, &args.data_dir, external, config.digest_interval)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    let outcome = runtime.block_on(worker.run_once(now, true))?;
+    println!(
+        "{}",
+        serde_json::json!({"Files": outcome.files, "Events": outcome.events, "Digests": outcome.digests})
+    );
+    Ok(())
+}

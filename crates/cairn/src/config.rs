@@ -35,6 +35,12 @@ pub struct ServeArgs {
     /// Seconds between retention sweeps. Default 600.
     #[arg(long, env = "CAIRN_SWEEP_INTERVAL_SECS")]
     pub sweep_interval_secs: Option<u64>,
+    /// Seconds between trail log file deliveries. Default 300.
+    #[arg(long, env = "CAIRN_DELIVERY_INTERVAL")]
+    pub delivery_interval: Option<f64>,
+    /// Seconds between digests of a trail. Default 3600.
+    #[arg(long, env = "CAIRN_DIGEST_INTERVAL")]
+    pub digest_interval: Option<f64>,
 }
 
 /// The TOML file's keys.
@@ -48,6 +54,8 @@ struct FileConfig {
     log_format: Option<String>,
     max_body_bytes: Option<usize>,
     sweep_interval_secs: Option<u64>,
+    delivery_interval: Option<f64>,
+    digest_interval: Option<f64>,
     #[serde(default)]
     buckets: std::collections::BTreeMap<String, cairn_buckets::ExternalBucketConfig>,
 }
@@ -69,6 +77,10 @@ pub struct ServeConfig {
     pub max_body_bytes: usize,
     /// Sweep interval.
     pub sweep_interval_secs: u64,
+    /// Seconds between deliveries.
+    pub delivery_interval: f64,
+    /// Seconds between digests.
+    pub digest_interval: f64,
     /// External buckets (`[buckets.<name>]` in the settings file).
     pub external_buckets: std::collections::BTreeMap<String, cairn_buckets::ExternalBucketConfig>,
 }
@@ -128,6 +140,16 @@ impl ServeConfig {
                 .or(file.sweep_interval_secs)
                 .unwrap_or(600)
                 .max(1),
+            delivery_interval: args
+                .delivery_interval
+                .or(file.delivery_interval)
+                .unwrap_or(300.0)
+                .max(0.05),
+            digest_interval: args
+                .digest_interval
+                .or(file.digest_interval)
+                .unwrap_or(3600.0)
+                .max(1.0),
             external_buckets: file.buckets,
         })
     }

@@ -27,6 +27,8 @@ enum Command {
     Events(admin_cmd::EventsArgs),
     /// Apply bucket lifecycle rules to a data dir.
     Lifecycle(admin_cmd::LifecycleArgs),
+    /// Deliver pending trail events and write digests now.
+    Flush(admin_cmd::FlushArgs),
     /// Check, write and read configured external buckets.
     External(admin_cmd::ExternalArgs),
     /// Measure Cairn against a running endpoint (see BENCHMARKS.md).
@@ -41,6 +43,7 @@ fn main() -> std::process::ExitCode {
         Command::Events(args) => admin_cmd::events(args),
         Command::Lifecycle(args) => admin_cmd::lifecycle(args),
         Command::External(args) => admin_cmd::external(args),
+        Command::Flush(args) => admin_cmd::flush(args),
         Command::Bench(args) => bench::run(args),
     };
     match result {

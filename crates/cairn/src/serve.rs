@@ -114,6 +114,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             .context("configuring external buckets")?,
     };
     let state = AppState::new(store.clone(), settings).context("opening the object store")?;
+    let state_for_worker = state.clone();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
@@ -149,6 +150,32 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::warn!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
+    let worker = cairn_delivery::Delivery::new(
+        store.clone(),
+        &config.data_dir,
+        state_for_worker.settings.external.clone(),
+        config.digest_interval,
+    )?;
+    let delivery_every = Duration::from_secs_f64(config.delivery_interval);
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(delivery_every);
+        loop {
+            ticker.tick().await;
+            let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+            match worker.run_once(now, false).await {
+                Ok(o) if o.files + o.digests > 0 => {
+                    tracing::info!(
+                        files = o.files,
+                        events = o.events,
+                        digests = o.digests,
+                        "delivered"
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "delivery step failed"),
+            }
         }
     });
     axum::serve(

@@ -1,6 +1,7 @@
 //! The operation table: each CloudTrail operation decodes its wire input, calls
 //! `cairn-core`, and renders its wire output.
 
+use base64::Engine;
 use cairn_core::error::{ApiError, ApiResult, ErrorKind};
 use cairn_core::lookup::{LookupInput, lookup};
 use cairn_core::token::TokenKey;
@@ -137,6 +138,7 @@ pub fn find(name: &str) -> Option<Op> {
         "RemoveTags" => remove_tags,
         "ListTags" => list_tags,
         "LookupEvents" => lookup_events,
+        "ListPublicKeys" => list_public_keys,
         other if OPERATIONS.contains(&other) => unsupported,
         _ => return None,
     };
@@ -382,4 +384,31 @@ fn lookup_events(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOu
         output["NextToken"] = json!(token);
     }
     out(output, Vec::new())
+}
+
+fn list_public_keys(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
+    let end = opt_time(body, "EndTime")?.unwrap_or(env.ctx.now);
+    let start = opt_time(body, "StartTime")?.unwrap_or(end);
+    if start > end {
+        return Err(ApiError::new(
+            ErrorKind::InvalidTimeRange,
+            "Start time must be earlier than end time.",
+        ));
+    }
+    if opt_str(body, "NextToken")?.is_some() {
+        return Err(ApiError::new(ErrorKind::InvalidToken, "Invalid NextToken."));
+    }
+    let keys = cairn_store::delivery::keys_overlapping(conn, env.ctx.region.as_str(), start, end)?;
+    let list: Vec<Value> = keys
+        .iter()
+        .map(|k| {
+            json!({
+                "Value": base64::engine::general_purpose::STANDARD.encode(&k.public_der),
+                "ValidityStartTime": epoch(k.valid_from),
+                "ValidityEndTime": epoch(k.valid_to),
+                "Fingerprint": k.fingerprint,
+            })
+        })
+        .collect();
+    out(json!({"PublicKeyList": list}), Vec::new())
 }

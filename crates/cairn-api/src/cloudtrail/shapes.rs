@@ -107,10 +107,34 @@ pub fn trail_status(t: &Trail) -> Value {
         m.insert("StopLoggingTime".into(), epoch(s));
         m.insert("TimeLoggingStopped".into(), json!(iso(s)));
     }
-    m.insert("LatestDeliveryAttemptTime".into(), json!(""));
+    let d = &t.status.delivery;
+    if let Some(s) = d.latest_delivery_time {
+        m.insert("LatestDeliveryTime".into(), epoch(s));
+    }
+    if let Some(e) = &d.latest_delivery_error {
+        m.insert("LatestDeliveryError".into(), json!(e));
+    }
+    if let Some(s) = d.latest_digest_delivery_time {
+        m.insert("LatestDigestDeliveryTime".into(), epoch(s));
+    }
+    if let Some(e) = &d.latest_digest_delivery_error {
+        m.insert("LatestDigestDeliveryError".into(), json!(e));
+    }
+    m.insert(
+        "LatestDeliveryAttemptTime".into(),
+        json!(d.latest_delivery_attempt_time.map(iso).unwrap_or_default()),
+    );
     m.insert("LatestNotificationAttemptTime".into(), json!(""));
     m.insert("LatestNotificationAttemptSucceeded".into(), json!(""));
-    m.insert("LatestDeliveryAttemptSucceeded".into(), json!(""));
+    m.insert(
+        "LatestDeliveryAttemptSucceeded".into(),
+        json!(
+            match (d.latest_delivery_attempt_time, &d.latest_delivery_error) {
+                (Some(_), None) => d.latest_delivery_time.map(iso).unwrap_or_default(),
+                _ => String::new(),
+            }
+        ),
+    );
     Value::Object(m)
 }
 

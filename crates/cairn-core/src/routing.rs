@@ -1,0 +1,387 @@
+//! Which logging trail takes which recorded event, and into which region's files.
+//!
+//! An event is taken when it was recorded inside one of the trail's logging windows, its
+//! region is covered (home region, or any for multi-region trails; global-service events
+//! count as us-east-1 and need `IncludeGlobalServiceEvents`), and the trail's basic or
+//! advanced event selectors select it.
+
+use cairn_model::trail::{
+    DataResource, EventSelector, FieldSelector, ReadWriteType, Selectors, Trail,
+};
+use serde_json::Value;
+
+/// Event sources CloudTrail treats as global (delivered as us-east-1).
+pub const GLOBAL_SOURCES: &[&str] = &[
+    "iam.amazonaws.com",
+    "sts.amazonaws.com",
+    "cloudfront.amazonaws.com",
+    "route53.amazonaws.com",
+    "organizations.amazonaws.com",
+    "signin.amazonaws.com",
+];
+
+fn text<'a>(event: &'a Value, field: &str) -> &'a str {
+    event.get(field).and_then(Value::as_str).unwrap_or("")
+}
+
+/// The region folder a trail files the event under, if it takes the event at all.
+pub fn route(trail: &Trail, seq: i64, event: &Value) -> Option<String> {
+    let in_window = trail
+        .status
+        .windows
+        .iter()
+        .any(|w| seq >= w.start_seq && w.end_seq.is_none_or(|end| seq <= end));
+    if !in_window {
+        return None;
+    }
+    let source = text(event, "eventSource");
+    let region = if GLOBAL_SOURCES.contains(&source) {
+        if !trail.include_global_service_events {
+            return None;
+        }
+        "us-east-1"
+    } else {
+        text(event, "awsRegion")
+    };
+    if !trail.is_multi_region_trail && region != trail.home_region {
+        return None;
+    }
+    selected(&trail.selectors, event).then(|| region.to_owned())
+}
+
+fn selected(selectors: &Selectors, event: &Value) -> bool {
+    match selectors {
+        Selectors::Basic(list) => list.iter().any(|s| basic_selects(s, event)),
+        Selectors::Advanced(list) => list
+            .iter()
+            .any(|s| s.field_selectors.iter().all(|f| field_matches(f, event))),
+    }
+}
+
+fn read_only(event: &Value) -> bool {
+    event
+        .get("readOnly")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
+fn rw_matches(rw: ReadWriteType, event: &Value) -> bool {
+    match rw {
+        ReadWriteType::All => true,
+        ReadWriteType::ReadOnly => read_only(event),
+        ReadWriteType::WriteOnly => !read_only(event),
+    }
+}
+
+fn resources(event: &Value) -> Vec<(&str, &str)> {
+    event
+        .get("resources")
+        .and_then(Value::as_array)
+        .map(|rs| {
+            rs.iter()
+                .map(|r| (text(r, "type"), text(r, "ARN")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn data_resource_matches(dr: &DataResource, event: &Value) -> bool {
+    resources(event).iter().any(|(rtype, arn)| {
+        *rtype == dr.resource_type
+            && dr.values.iter().any(|v| {
+                let all = matches!(
+                    v.as_str(),
+                    "arn:aws:s3" | "arn:aws:s3:::" | "arn:aws:lambda" | "arn:aws:dynamodb"
+                );
+                all || arn.starts_with(v.as_str())
+            })
+    })
+}
+
+fn basic_selects(s: &EventSelector, event: &Value) -> bool {
+    if !rw_matches(s.read_write_type, event) {
+        return false;
+    }
+    match text(event, "eventCategory") {
+        "Management" => {
+            s.include_management_events
+                && !s
+                    .exclude_management_event_sources
+                    .iter()
+                    .any(|x| x == text(event, "eventSource"))
+        }
+        "Data" => s
+            .data_resources
+            .iter()
+            .any(|dr| data_resource_matches(dr, event)),
+        _ => false,
+    }
+}
+
+/// The values an advanced selector field has for an event (several for resources).
+fn field_values(field: &str, event: &Value) -> Vec<String> {
+    match field {
+        "readOnly" => vec![read_only(event).to_string()],
+        "resources.type" => resources(event)
+            .iter()
+            .map(|(t, _)| (*t).to_owned())
+            .collect(),
+        "resources.ARN" => resources(event)
+            .iter()
+            .map(|(_, a)| (*a).to_owned())
+            .collect(),
+        "userIdentity.arn" => vec![
+            event
+                .pointer("/userIdentity/arn")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+        ],
+        other => vec![text(event, other).to_owned()],
+    }
+}
+
+fn field_matches(f: &FieldSelector, event: &Value) -> bool {
+    let values = field_values(&f.field, event);
+    let any = |list: &Option<Vec<String>>, test: &dyn Fn(&str, &str) -> bool| {
+        list.as_ref()
+            .is_none_or(|wanted| values.iter().any(|v| wanted.iter().any(|w| test(v, w))))
+    };
+    let none = |list: &Option<Vec<String>>, test: &dyn Fn(&str, &str) -> bool| {
+        list.as_ref()
+            .is_none_or(|unwanted| !values.iter().any(|v| unwanted.iter().any(|w| test(v, w))))
+    };
+    any(&f.equals, &|v, w| v == w)
+        && any(&f.starts_with, &|v, w| v.starts_with(w))
+        && any(&f.ends_with, &|v, w| v.ends_with(w))
+        && none(&f.not_equals, &|v, w| v == w)
+        && none(&f.not_starts_with, &|v, w| v.starts_with(w))
+        && none(&f.not_ends_with, &|v, w| v.ends_with(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use cairn_model::trail::{AdvancedEventSelector, LoggingWindow, TrailStatus};
+    use serde_json::json;
+
+    use super::*;
+
+    fn trail(multi: bool, global: bool, selectors: Selectors) -> Trail {
+        Trail {
+            name: "t".into(),
+            account: "123456789012".into(),
+            home_region: "eu-west-1".into(),
+            s3_bucket_name: "b".into(),
+            s3_key_prefix: None,
+            sns_topic_arn: None,
+            include_global_service_events: global,
+            is_multi_region_trail: multi,
+            log_file_validation_enabled: true,
+            cloud_watch_logs_log_group_arn: None,
+            cloud_watch_logs_role_arn: None,
+            kms_key_id: None,
+            is_organization_trail: false,
+            selectors,
+            has_custom_event_selectors: false,
+            insight_selectors: vec![],
+            tags: vec![],
+            status: TrailStatus {
+                is_logging: true,
+                windows: vec![
+                    LoggingWindow {
+                        start_seq: 10,
+                        end_seq: Some(20),
+                    },
+                    LoggingWindow {
+                        start_seq: 30,
+                        end_seq: None,
+                    },
+                ],
+                ..Default::default()
+            },
+            created_at: 0.0,
+        }
+    }
+
+    fn mgmt(region: &str, source: &str, read_only: bool) -> Value {
+        json!({"eventCategory": "Management", "awsRegion": region, "eventSource": source, "eventName": "X", "readOnly": read_only})
+    }
+
+    fn object_event(arn: &str, read_only: bool) -> Value {
+        json!({"eventCategory": "Data", "awsRegion": "eu-west-1", "eventSource": "s3.amazonaws.com", "eventName": "PutObject",
+               "readOnly": read_only, "resources": [{"type": "AWS::S3::Object", "ARN": arn}, {"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::b"}]})
+    }
+
+    #[test]
+    fn windows_bound_delivery_exactly() {
+        let t = trail(
+            false,
+            true,
+            Selectors::Basic(vec![EventSelector::default_all_management()]),
+        );
+        let e = mgmt("eu-west-1", "cloudtrail.amazonaws.com", false);
+        assert!(route(&t, 9, &e).is_none());
+        assert!(route(&t, 10, &e).is_some());
+        assert!(
+            route(&t, 20, &e).is_some(),
+            "the StopLogging event itself is delivered"
+        );
+        assert!(route(&t, 21, &e).is_none());
+        assert!(route(&t, 30, &e).is_some());
+    }
+
+    #[test]
+    fn regions_and_global_events() {
+        let all = || Selectors::Basic(vec![EventSelector::default_all_management()]);
+        let single = trail(false, true, all());
+        let multi = trail(true, true, all());
+        assert!(
+            route(
+                &single,
+                15,
+                &mgmt("us-west-2", "cloudtrail.amazonaws.com", false)
+            )
+            .is_none()
+        );
+        assert_eq!(
+            route(
+                &multi,
+                15,
+                &mgmt("us-west-2", "cloudtrail.amazonaws.com", false)
+            )
+            .as_deref(),
+            Some("us-west-2")
+        );
+        assert_eq!(
+            route(&multi, 15, &mgmt("eu-west-1", "iam.amazonaws.com", false)).as_deref(),
+            Some("us-east-1")
+        );
+        assert!(
+            route(&single, 15, &mgmt("eu-west-1", "iam.amazonaws.com", false)).is_none(),
+            "global events are us-east-1's"
+        );
+        let no_global = trail(true, false, all());
+        assert!(
+            route(
+                &no_global,
+                15,
+                &mgmt("eu-west-1", "iam.amazonaws.com", false)
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn basic_selectors_filter_read_write_sources_and_data() {
+        let s = EventSelector {
+            read_write_type: ReadWriteType::WriteOnly,
+            include_management_events: true,
+            data_resources: vec![DataResource {
+                resource_type: "AWS::S3::Object".into(),
+                values: vec!["arn:aws:s3:::b/logs/".into()],
+            }],
+            exclude_management_event_sources: vec!["kms.amazonaws.com".into()],
+        };
+        let t = trail(false, true, Selectors::Basic(vec![s]));
+        assert!(
+            route(
+                &t,
+                15,
+                &mgmt("eu-west-1", "cloudtrail.amazonaws.com", false)
+            )
+            .is_some()
+        );
+        assert!(route(&t, 15, &mgmt("eu-west-1", "cloudtrail.amazonaws.com", true)).is_none());
+        assert!(route(&t, 15, &mgmt("eu-west-1", "kms.amazonaws.com", false)).is_none());
+        assert!(route(&t, 15, &object_event("arn:aws:s3:::b/logs/x", false)).is_some());
+        assert!(route(&t, 15, &object_event("arn:aws:s3:::b/other/x", false)).is_none());
+        let default = trail(
+            false,
+            true,
+            Selectors::Basic(vec![EventSelector::default_all_management()]),
+        );
+        assert!(
+            route(&default, 15, &object_event("arn:aws:s3:::b/logs/x", false)).is_none(),
+            "no data events by default"
+        );
+    }
+
+    #[test]
+    fn advanced_selectors_and_their_operators() {
+        let sel = |fields: Vec<FieldSelector>| {
+            Selectors::Advanced(vec![AdvancedEventSelector {
+                name: None,
+                field_selectors: fields,
+            }])
+        };
+        let f = |field: &str| FieldSelector {
+            field: field.into(),
+            ..Default::default()
+        };
+        let data = trail(
+            false,
+            true,
+            sel(vec![
+                FieldSelector {
+                    equals: Some(vec!["Data".into()]),
+                    ..f("eventCategory")
+                },
+                FieldSelector {
+                    equals: Some(vec!["AWS::S3::Object".into()]),
+                    ..f("resources.type")
+                },
+                FieldSelector {
+                    starts_with: Some(vec!["arn:aws:s3:::b/logs/".into()]),
+                    ..f("resources.ARN")
+                },
+                FieldSelector {
+                    not_equals: Some(vec!["GetObject".into()]),
+                    ..f("eventName")
+                },
+            ]),
+        );
+        assert!(route(&data, 15, &object_event("arn:aws:s3:::b/logs/x", false)).is_some());
+        assert!(route(&data, 15, &object_event("arn:aws:s3:::b/x", false)).is_none());
+        let mut get = object_event("arn:aws:s3:::b/logs/x", true);
+        get["eventName"] = json!("GetObject");
+        assert!(route(&data, 15, &get).is_none());
+        let writes = trail(
+            false,
+            true,
+            sel(vec![
+                FieldSelector {
+                    equals: Some(vec!["Management".into()]),
+                    ..f("eventCategory")
+                },
+                FieldSelector {
+                    equals: Some(vec!["false".into()]),
+                    ..f("readOnly")
+                },
+                FieldSelector {
+                    not_ends_with: Some(vec![
+                        ".kms.amazonaws.com".into(),
+                        "kms.amazonaws.com".into(),
+                    ]),
+                    ..f("eventSource")
+                },
+            ]),
+        );
+        assert!(
+            route(
+                &writes,
+                15,
+                &mgmt("eu-west-1", "cloudtrail.amazonaws.com", false)
+            )
+            .is_some()
+        );
+        assert!(
+            route(
+                &writes,
+                15,
+                &mgmt("eu-west-1", "cloudtrail.amazonaws.com", true)
+            )
+            .is_none()
+        );
+        assert!(route(&writes, 15, &mgmt("eu-west-1", "kms.amazonaws.com", false)).is_none());
+    }
+}
