@@ -15,6 +15,7 @@ SECRET = "compat-test-secret"
 class Cairn:
     def __init__(self, binary, extra_args=()):
         self.binary = binary
+        self.extra_args = list(extra_args)
         self.dir = tempfile.TemporaryDirectory()
         env = dict(os.environ, CAIRN_ROOT_ACCESS_KEY_ID=ACCESS_KEY,
                    CAIRN_ROOT_SECRET_ACCESS_KEY=SECRET, CAIRN_LOG="warn")
@@ -51,6 +52,21 @@ class Cairn:
     def records(self, category="Data"):
         """Every stored record of a category, oldest first."""
         return [json.loads(line) for line in self.admin("events", "--category", category).splitlines()]
+
+    def restart(self):
+        """Kills the server (SIGKILL) and starts it again on the same data dir."""
+        self.proc.kill()
+        self.proc.wait()
+        env = dict(os.environ, CAIRN_ROOT_ACCESS_KEY_ID=ACCESS_KEY,
+                   CAIRN_ROOT_SECRET_ACCESS_KEY=SECRET, CAIRN_LOG="warn")
+        self.proc = subprocess.Popen(
+            [self.binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.dir.name, *self.extra_args],
+            stdout=subprocess.PIPE, env=env, text=True)
+        for line in self.proc.stdout:
+            if line.startswith("cairn listening on "):
+                self.endpoint = line.split()[-1]
+                return
+        raise RuntimeError("cairn exited before listening")
 
     def stop(self):
         self.proc.kill()

@@ -285,6 +285,10 @@ impl Delivery {
             return Ok(false);
         }
         let end = now.floor();
+        if end <= start.floor() {
+            // A digest must end at a later second than its predecessor (keys carry seconds).
+            return Ok(false);
+        }
         let key = keys::digest(
             trail.s3_key_prefix.as_deref(),
             &trail.account,

@@ -168,6 +168,10 @@ pub struct FlushArgs {
     /// Settings file (for external buckets).
     #[arg(long, env = "CAIRN_CONFIG")]
     config: Option<PathBuf>,
+    /// Deliver as of this time, epoch seconds (default: now). Tests use it to step a
+    /// trail through digest periods without waiting.
+    #[arg(long)]
+    now: Option<f64>,
 }
 
 /// Delivers every pending event now and writes every trail's digest, due or not.
@@ -184,7 +188,9 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    let now = args
+        .now
+        .unwrap_or_else(|| chrono::Utc::now().timestamp_millis() as f64 / 1000.0);
     let outcome = runtime.block_on(worker.run_once(now, true))?;
     println!(
         "{}",
