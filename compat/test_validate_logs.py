@@ -36,6 +36,13 @@ def validate(server, arn, start, end, *extra):
                           env=env, capture_output=True, text=True)
 
 
+def cairn_validate(server, arn, start, end, *extra):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET, AWS_DEFAULT_REGION="us-east-1")
+    return subprocess.run([cairn_binary(), "validate-logs", "--endpoint-url", server.endpoint, "--trail-arn", arn,
+                           "--start-time", iso(start), "--end-time", iso(end), *extra],
+                          env=env, capture_output=True, text=True)
+
+
 def flush(server, at):
     return json.loads(server.admin("flush", "--now", str(at)))
 
@@ -70,6 +77,10 @@ def test_chain_over_periods_restart_and_stop_start_is_valid(server):
     result = validate(server, arn, t0 - 60, t0 + 5 * HOUR)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "INVALID" not in result.stdout + result.stderr
+    ours = cairn_validate(server, arn, t0 - 60, t0 + 5 * HOUR, "--json")
+    assert ours.returncode == 0, ours.stdout + ours.stderr
+    report = json.loads(ours.stdout)
+    assert report["Digests"]["Invalid"] == 0 and report["LogFiles"]["Invalid"] == 0 and report["Digests"]["Valid"] >= 5
     digests = [line for line in result.stdout.splitlines() if line.startswith("Digest file")]
     assert len(digests) >= 5, result.stdout
     assert "log files valid" in result.stdout
@@ -98,27 +109,39 @@ def tampered(server, name, tamper):
     logs = [k for k in keys if "/CloudTrail/" in k]
     digests = [k for k in keys if "/CloudTrail-Digest/" in k]
     tamper(s3, bucket, logs, digests)
-    result = validate(server, arn, t0 - 60, t0 + 4 * HOUR)
+    stock = validate(server, arn, t0 - 60, t0 + 4 * HOUR)
+    ours = cairn_validate(server, arn, t0 - 60, t0 + 4 * HOUR)
     ct.delete_trail(Name=name)  # stay under the five-trails-per-region limit
-    return result
+    return stock, ours
 
 
 def test_a_changed_record_is_reported(server):
     def change(s3, bucket, logs, digests):
         body = gzip.decompress(s3.get_object(Bucket=bucket, Key=logs[0])["Body"].read())
         s3.put_object(Bucket=bucket, Key=logs[0], Body=gzip.compress(body.replace(b"DescribeTrails", b"DescribeTrailz", 1)))
-    r = tampered(server, "tamper-record", change)
-    assert r.returncode == 1 and "INVALID: hash value doesn't match" in r.stderr, r.stderr
+    for r in tampered(server, "tamper-record", change):
+        assert r.returncode == 1 and "INVALID: hash value doesn't match" in r.stderr, r.stderr
 
 
 def test_a_deleted_log_file_is_reported(server):
-    r = tampered(server, "tamper-logdel", lambda s3, b, logs, d: s3.delete_object(Bucket=b, Key=logs[0]))
-    assert r.returncode == 1 and "Log file" in r.stderr and "INVALID: not found" in r.stderr, r.stderr
+    for r in tampered(server, "tamper-logdel", lambda s3, b, logs, d: s3.delete_object(Bucket=b, Key=logs[0])):
+        assert r.returncode == 1 and "Log file" in r.stderr and "INVALID: not found" in r.stderr, r.stderr
 
 
 def test_a_deleted_digest_is_reported(server):
-    r = tampered(server, "tamper-digdel", lambda s3, b, logs, digests: s3.delete_object(Bucket=b, Key=digests[1]))
-    assert r.returncode == 1 and "Digest file" in r.stderr and "INVALID: not found" in r.stderr, r.stderr
+    for r in tampered(server, "tamper-digdel", lambda s3, b, logs, digests: s3.delete_object(Bucket=b, Key=digests[1])):
+        assert r.returncode == 1 and "Digest file" in r.stderr and "INVALID: not found" in r.stderr, r.stderr
+
+
+def test_two_consecutive_deleted_digests_only_cairn_reports(server):
+    def delete_two(s3, bucket, logs, digests):
+        for key in digests[0:2]:
+            s3.delete_object(Bucket=bucket, Key=key)
+    stock, ours = tampered(server, "tamper-two", delete_two)
+    # aws-cli issue 7054: the stock tool sees at most the newest missing digest.
+    assert "2 digest file(s) missing" in ours.stderr and ours.returncode == 1, ours.stderr
+    assert "not listed in any digest" in ours.stderr, "the orphaned log files are reported too"
+    assert "not listed in any digest" not in stock.stderr
 
 
 def test_a_forged_signature_is_reported(server):
@@ -127,8 +150,8 @@ def test_a_forged_signature_is_reported(server):
         meta = dict(obj["Metadata"])
         meta["signature"] = "00" * 256
         s3.put_object(Bucket=bucket, Key=digests[-1], Body=obj["Body"].read(), Metadata=meta)
-    r = tampered(server, "tamper-sig", forge)
-    assert r.returncode == 1 and "INVALID: signature verification failed" in r.stderr, r.stderr
+    for r in tampered(server, "tamper-sig", forge):
+        assert r.returncode == 1 and "INVALID: signature verification failed" in r.stderr, r.stderr
 
 
 def test_a_moved_file_is_reported(server):
@@ -138,5 +161,5 @@ def test_a_moved_file_is_reported(server):
         moved = newest.replace(stamp, stamp[:13] + ("58Z" if stamp[13:15] == "59" else "59Z"))
         s3.copy_object(Bucket=bucket, Key=moved, CopySource={"Bucket": bucket, "Key": newest})
         s3.delete_object(Bucket=bucket, Key=newest)
-    r = tampered(server, "tamper-move", move)
-    assert r.returncode == 1 and "has been moved from its original location" in r.stderr, r.stderr
+    for r in tampered(server, "tamper-move", move):
+        assert r.returncode == 1 and "has been moved from its original location" in r.stderr, r.stderr

@@ -105,6 +105,25 @@ impl ExternalBuckets {
         Ok(Self { stores })
     }
 
+    /// A single bucket reached at `config` (for tools such as `cairn validate-logs`).
+    pub fn single(name: &str, config: &ExternalBucketConfig) -> Result<Self, ExternalError> {
+        Self::new(&BTreeMap::from([(name.to_owned(), config.clone())]))
+    }
+
+    /// Every key under `prefix` (a key prefix ending in `/`), in key order.
+    pub async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, ExternalError> {
+        use futures::TryStreamExt;
+        let store = self.store(bucket)?;
+        let dir = Path::from(prefix.trim_end_matches('/'));
+        let mut keys: Vec<String> = store
+            .list(Some(&dir))
+            .map_ok(|m| m.location.to_string())
+            .try_collect()
+            .await?;
+        keys.sort();
+        Ok(keys)
+    }
+
     /// The configured bucket names.
     pub fn names(&self) -> Vec<String> {
         self.stores.keys().cloned().collect()

@@ -3,12 +3,14 @@
 //! - [`keys`]: object keys of log files and digests.
 //! - [`records`]: the `{"Records":[…]}` body and its gzip.
 //! - [`digest`]: the digest JSON and the string its RSA signature covers.
+//! - [`verify`]: digest signature and hash checks for `cairn validate-logs`.
 //!
 //! Shared by delivery (which writes these files) and, later, `cairn validate-logs`.
 
 pub mod digest;
 pub mod keys;
 pub mod records;
+pub mod verify;
 
 use sha2::{Digest as _, Sha256};
 

@@ -2,10 +2,12 @@
 
 mod admin_cmd;
 mod bench;
+mod client;
 mod config;
 mod credentials;
 mod iam_cmd;
 mod serve;
+mod validate;
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +29,8 @@ enum Command {
     Events(admin_cmd::EventsArgs),
     /// Apply bucket lifecycle rules to a data dir.
     Lifecycle(admin_cmd::LifecycleArgs),
+    /// Validate a trail's log files and digests (like `aws cloudtrail validate-logs`, stricter).
+    ValidateLogs(validate::ValidateArgs),
     /// Deliver pending trail events and write digests now.
     Flush(admin_cmd::FlushArgs),
     /// Check, write and read configured external buckets.
@@ -38,6 +42,12 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::ValidateLogs(args) => {
+            return validate::run(args).unwrap_or_else(|e| {
+                eprintln!("cairn: {e:#}");
+                std::process::ExitCode::from(255)
+            });
+        }
         Command::Serve(args) => serve::run(args),
         Command::Iam(args) => iam_cmd::run(args),
         Command::Events(args) => admin_cmd::events(args),

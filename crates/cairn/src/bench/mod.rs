@@ -16,7 +16,6 @@ mod s3;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use sha2::{Digest, Sha256};
 
 /// Arguments of `cairn bench`.
 #[derive(Args, Debug)]
@@ -81,52 +80,14 @@ impl Target {
 
     /// The headers of a signed CloudTrail JSON call, `host` excluded.
     pub fn signed_headers(&self, op: &str, body: &str) -> anyhow::Result<Vec<(String, String)>> {
-        let now = chrono::Utc::now();
-        let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
-        let date = &amz_date[..8];
-        let headers = vec![
-            (
-                "content-type".to_owned(),
-                "application/x-amz-json-1.1".to_owned(),
-            ),
-            ("host".to_owned(), self.host()?.to_owned()),
-            ("x-amz-date".to_owned(), amz_date.clone()),
-            (
-                "x-amz-target".to_owned(),
-                format!("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.{op}"),
-            ),
-        ];
-        let names: Vec<String> = headers.iter().map(|(n, _)| n.clone()).collect();
-        let payload = hex::encode(Sha256::digest(body.as_bytes()));
-        let canonical = cairn_sigv4::canonical_request(
-            &cairn_sigv4::RequestParts {
-                method: "POST",
-                raw_path: "/",
-                raw_query: "",
-                headers: &headers,
-                payload_hash: &payload,
-            },
-            &names,
-            false,
-        );
-        let scope = format!("{date}/{}/cloudtrail/aws4_request", self.region);
-        let key =
-            cairn_sigv4::signing_key(&self.secret_access_key, date, &self.region, "cloudtrail");
-        let sig = cairn_sigv4::signature(
-            &key,
-            &cairn_sigv4::string_to_sign(&amz_date, &scope, &canonical),
-        );
-        let mut out: Vec<(String, String)> =
-            headers.into_iter().filter(|(n, _)| n != "host").collect();
-        out.push((
-            "authorization".into(),
-            format!(
-                "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={}, Signature={sig}",
-                self.access_key_id,
-                names.join(";")
-            ),
-        ));
-        Ok(out)
+        Ok(crate::client::sign_cloudtrail(
+            self.host()?,
+            &self.region,
+            &self.access_key_id,
+            &self.secret_access_key,
+            op,
+            body,
+        ))
     }
 
     /// A signed POST ready to send.
