@@ -19,8 +19,8 @@ use sha2::{Digest as _, Sha256};
 
 use crate::{DeliveryError, KeyRing};
 
-/// Most events planned per step (the rest wait for the next step).
-const MAX_EVENTS_PER_STEP: i64 = 50_000;
+/// Default for the most events one trail plans per step (the rest wait for the next step).
+pub const MAX_EVENTS_PER_STEP: i64 = 50_000;
 
 /// What a step did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -31,6 +31,8 @@ pub struct Outcome {
     pub events: usize,
     /// Digests written.
     pub digests: usize,
+    /// Files planned this step.
+    pub planned: usize,
 }
 
 /// The delivery worker's state.
@@ -41,6 +43,7 @@ pub struct Delivery {
     external: ExternalBuckets,
     keys: KeyRing,
     digest_interval: f64,
+    max_events_per_step: i64,
 }
 
 /// 16 characters `[A-Za-z0-9]` derived from the planned file's identity, so a re-write after
@@ -79,13 +82,21 @@ impl Delivery {
             store,
             external,
             digest_interval: digest_interval_secs,
+            max_events_per_step: MAX_EVENTS_PER_STEP,
         })
+    }
+
+    /// Caps how many events one trail plans per step (so files hold at most this many).
+    pub fn with_max_events_per_step(mut self, n: i64) -> Self {
+        self.max_events_per_step = n.max(1);
+        self
     }
 
     /// One step at time `now` (epoch seconds). With `force_digests`, digests that are not yet
     /// due are written too (`cairn flush`).
     pub async fn run_once(&self, now: f64, force_digests: bool) -> Result<Outcome, DeliveryError> {
-        let planned = self.store.write(move |c| plan(c, now)).await??;
+        let cap = self.max_events_per_step;
+        let planned = self.store.write(move |c| plan(c, now, cap)).await??;
         let mut out = Outcome::default();
         let pending = self.store.read(delivery::pending).await?;
         for p in pending {
@@ -100,7 +111,7 @@ impl Delivery {
                 }
             }
         }
-        let _ = planned;
+        out.planned = planned;
         out.digests = self.write_digests(now, force_digests).await?;
         Ok(out)
     }
@@ -419,7 +430,7 @@ fn update_trail(
 
 /// Plans files for every logging trail: routes the events after each trail's cursor, one
 /// file per region, and advances the cursor — all in the caller's transaction.
-fn plan(conn: &cairn_store::Connection, now: f64) -> cairn_store::StoreResult<usize> {
+fn plan(conn: &cairn_store::Connection, now: f64, cap: i64) -> cairn_store::StoreResult<usize> {
     let max = delivery::max_seq(conn)?;
     let mut planned = 0;
     for trail in trails::all(conn)? {
@@ -431,7 +442,7 @@ fn plan(conn: &cairn_store::Connection, now: f64) -> cairn_store::StoreResult<us
         if cursor >= max {
             continue;
         }
-        let upto = max.min(cursor + MAX_EVENTS_PER_STEP);
+        let upto = max.min(cursor + cap);
         let mut by_region: BTreeMap<String, Vec<i64>> = BTreeMap::new();
         for (seq, _, record) in delivery::events_between(conn, cursor, upto)? {
             let Ok(event) = serde_json::from_str::<Value>(&record) else {

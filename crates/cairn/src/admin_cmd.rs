@@ -172,6 +172,9 @@ pub struct FlushArgs {
     /// trail through digest periods without waiting.
     #[arg(long)]
     now: Option<f64>,
+    /// Most events per log file (default 50,000).
+    #[arg(long)]
+    max_events_per_file: Option<i64>,
 }
 
 /// Delivers every pending event now and writes every trail's digest, due or not.
@@ -183,18 +186,34 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<()> {
     })?;
     let store = Store::open(&args.data_dir.join("cairn.db")).context("opening store")?;
     let external = cairn_buckets::ExternalBuckets::new(&config.external_buckets)?;
-    let worker =
+    let mut worker =
         cairn_delivery::Delivery::new(store, &args.data_dir, external, config.digest_interval)?;
+    if let Some(n) = args.max_events_per_file {
+        worker = worker.with_max_events_per_step(n);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let now = args
         .now
         .unwrap_or_else(|| chrono::Utc::now().timestamp_millis() as f64 / 1000.0);
-    let outcome = runtime.block_on(worker.run_once(now, true))?;
+    let started = std::time::Instant::now();
+    // Step until everything recorded so far is delivered; the last step writes the digests.
+    let mut total = cairn_delivery::Outcome::default();
+    loop {
+        let o = runtime.block_on(worker.run_once(now, false))?;
+        total.files += o.files;
+        total.events += o.events;
+        total.digests += o.digests;
+        if o.planned == 0 {
+            break;
+        }
+    }
+    total.digests += runtime.block_on(worker.run_once(now, true))?.digests;
     println!(
         "{}",
-        serde_json::json!({"Files": outcome.files, "Events": outcome.events, "Digests": outcome.digests})
+        serde_json::json!({"Files": total.files, "Events": total.events, "Digests": total.digests,
+                           "Seconds": started.elapsed().as_secs_f64()})
     );
     Ok(())
 }
