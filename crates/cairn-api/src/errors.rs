@@ -65,6 +65,9 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         S3PreconditionFailed => ("PreconditionFailed", StatusCode::PRECONDITION_FAILED),
         S3NotModified => ("NotModified", StatusCode::NOT_MODIFIED),
         S3InvalidRange => ("InvalidRange", StatusCode::RANGE_NOT_SATISFIABLE),
+        SnsNotFound => ("NotFound", StatusCode::NOT_FOUND),
+        SnsInvalidParameter => ("InvalidParameter", bad),
+        InsufficientSnsTopicPolicy => ("InsufficientSnsTopicPolicyException", bad),
         Internal => ("InternalFailure", StatusCode::INTERNAL_SERVER_ERROR),
     }
 }

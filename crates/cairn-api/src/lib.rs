@@ -12,6 +12,7 @@ pub mod errors;
 pub mod recording;
 pub mod s3;
 pub mod server;
+pub mod sns;
 pub mod wire;
 
 pub use server::{AppState, Settings, router};

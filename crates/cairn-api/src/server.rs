@@ -147,12 +147,13 @@ pub fn authenticate(
     )
 }
 
-fn flavor_of(headers: &[(String, String)]) -> Flavor {
+fn flavor_of(headers: &[(String, String)], raw_query: &str) -> Flavor {
     let service = crate::auth::scope_service(headers);
     match service.as_deref() {
         Some("s3") => Flavor::S3,
         Some(_) => Flavor::Json,
         None if headers.iter().any(|(n, _)| n == "x-amz-target") => Flavor::Json,
+        None if crate::sns::is_confirmation(raw_query) => Flavor::Json,
         None => Flavor::S3,
     }
 }
@@ -173,7 +174,7 @@ async fn handle(
             )
         })
         .collect();
-    if flavor_of(&headers) == Flavor::S3 {
+    if flavor_of(&headers, req.uri().query().unwrap_or("")) == Flavor::S3 {
         // S3 bodies stream (objects can be gigabytes); s3s verifies their signatures.
         let meta = crate::s3::RequestMeta {
             request_id,
@@ -215,5 +216,11 @@ async fn handle(
         source_ip: peer.ip().to_string(),
         request_id,
     });
+    let sns = crate::auth::scope_service(&received.headers).as_deref() == Some("sns")
+        || (received.header("authorization").is_none()
+            && crate::sns::is_confirmation(&received.raw_query));
+    if sns {
+        return crate::sns::handle(&state, received).await;
+    }
     crate::cloudtrail::handle(&state, received).await
 }

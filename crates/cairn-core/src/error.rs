@@ -68,6 +68,10 @@ pub enum ErrorKind {
     S3PreconditionFailed,
     S3NotModified,
     S3InvalidRange,
+    // SNS.
+    SnsNotFound,
+    SnsInvalidParameter,
+    InsufficientSnsTopicPolicy,
     // Server.
     Internal,
 }

@@ -16,6 +16,7 @@ pub mod policy;
 pub mod record;
 pub mod routing;
 pub mod selectors;
+pub mod sns;
 pub mod tags;
 pub mod token;
 pub mod trails;

@@ -133,6 +133,21 @@ fn check_trail_limit(ctx: &CallContext, existing: &[Trail], candidate: &Trail) -
 /// before the call; an external bucket's policy is its own store's business.
 pub type ExternalBuckets = std::collections::BTreeMap<String, bool>;
 
+/// Checks that a configured topic exists and lets CloudTrail publish.
+fn check_topic(conn: &Connection, ctx: &CallContext, trail: &Trail) -> ApiResult<()> {
+    let Some(topic) = &trail.sns_topic_arn else {
+        return Ok(());
+    };
+    if crate::sns::cloudtrail_may_publish(conn, topic, &trail.arn(), ctx.account().as_str())? {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorKind::InsufficientSnsTopicPolicy,
+            "SNS Topic does not exist or the topic policy is incorrect!",
+        ))
+    }
+}
+
 /// Checks that the bucket exists and lets CloudTrail write this trail's logs.
 fn check_bucket(
     conn: &Connection,
@@ -325,6 +340,7 @@ pub fn create(
     }
     check_trail_limit(ctx, &existing, &trail)?;
     check_bucket(conn, ctx, &trail, external)?;
+    check_topic(conn, ctx, &trail)?;
     trails::put(conn, &trail)?;
     Ok(trail)
 }
@@ -345,6 +361,7 @@ pub fn update(
         check_trail_limit(ctx, &existing, &trail)?;
     }
     check_bucket(conn, ctx, &trail, external)?;
+    check_topic(conn, ctx, &trail)?;
     trails::put(conn, &trail)?;
     Ok(trail)
 }

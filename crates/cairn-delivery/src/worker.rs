@@ -219,17 +219,64 @@ impl Delivery {
         )
         .await?;
         let (id, arn) = (p.id, p.trail_arn.clone());
-        self.store
-            .write(move |c| -> cairn_store::StoreResult<()> {
+        let topic = self
+            .store
+            .write(move |c| -> cairn_store::StoreResult<Option<String>> {
                 delivery::mark_done(c, id, &sha, &oldest, &newest, now)?;
+                let mut topic = None;
                 update_trail(c, &arn, |t| {
                     t.status.delivery.latest_delivery_time = Some(now);
                     t.status.delivery.latest_delivery_attempt_time = Some(now);
                     t.status.delivery.latest_delivery_error = None;
-                })
+                    topic = t.sns_topic_arn.clone();
+                })?;
+                Ok(topic)
             })
             .await??;
+        if let Some(topic) = topic {
+            self.notify(&topic, &p.bucket, &p.key).await;
+        }
         Ok(recs.len())
+    }
+
+    /// Posts CloudTrail's delivery notification to the topic's confirmed HTTP(S) subscribers.
+    async fn notify(&self, topic: &str, bucket: &str, key: &str) {
+        let t = topic.to_owned();
+        let subs = match self
+            .store
+            .read(move |c| cairn_store::sns::subscriptions(c, &t))
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read subscriptions");
+                return;
+            }
+        };
+        let message = serde_json::json!({"s3Bucket": bucket, "s3ObjectKey": [key]}).to_string();
+        for sub in subs.into_iter().filter(|s| s.confirmed) {
+            let envelope = serde_json::json!({
+                "Type": "Notification",
+                "MessageId": uuid::Uuid::new_v4().to_string(),
+                "TopicArn": topic,
+                "Message": message,
+                "Timestamp": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+                "SignatureVersion": "1",
+                "UnsubscribeURL": "",
+            });
+            let sent = reqwest::Client::new()
+                .post(&sub.endpoint)
+                .header("x-amz-sns-message-type", "Notification")
+                .header("x-amz-sns-topic-arn", topic)
+                .header("x-amz-sns-subscription-arn", sub.arn.as_str())
+                .header("content-type", "text/plain; charset=UTF-8")
+                .body(envelope.to_string())
+                .send()
+                .await;
+            if let Err(e) = sent {
+                tracing::warn!(endpoint = %sub.endpoint, error = %e, "notification not delivered");
+            }
+        }
     }
 
     async fn write_digests(&self, now: f64, force: bool) -> Result<usize, DeliveryError> {

@@ -17,6 +17,7 @@ pub mod iam;
 pub mod meta;
 pub mod objects;
 mod schema;
+pub mod sns;
 pub mod trails;
 mod writer;
 

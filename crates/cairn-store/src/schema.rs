@@ -102,6 +102,16 @@ CREATE TABLE signing_keys (
 CREATE INDEX signing_keys_by_region ON signing_keys (region, valid_from);
 ";
 
+const SCHEMA_V4: &str = "
+CREATE TABLE sns_topics (
+    arn TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+    policy TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE sns_subscriptions (
+    arn TEXT PRIMARY KEY, topic_arn TEXT NOT NULL REFERENCES sns_topics(arn) ON DELETE CASCADE,
+    protocol TEXT NOT NULL, endpoint TEXT NOT NULL, token TEXT NOT NULL, confirmed INTEGER NOT NULL);
+CREATE INDEX sns_subscriptions_by_topic ON sns_subscriptions (topic_arn);
+";
+
 /// Applies schema versions the database has not seen yet.
 pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -118,6 +128,11 @@ pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     if version < 3 {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V3} PRAGMA user_version = 3; COMMIT;"
+        ))?;
+    }
+    if version < 4 {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V4} PRAGMA user_version = 4; COMMIT;"
         ))?;
     }
     Ok(())

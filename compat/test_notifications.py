@@ -1,0 +1,76 @@
+"""SNS topics with HTTP subscribers and CloudTrail delivery notifications."""
+
+import json
+import queue
+import threading
+import urllib.request
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from conftest import Cairn, cairn_binary, cloudtrail_policy
+
+
+@pytest.fixture()
+def subscriber():
+    received = queue.Queue()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.put((self.headers["x-amz-sns-message-type"], json.loads(body)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/", received
+    httpd.shutdown()
+
+
+def topic_policy(arn):
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "AWSCloudTrailSNSPolicy20131101", "Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "SNS:Publish", "Resource": arn}]})
+
+
+def test_delivered_files_are_notified_to_confirmed_http_subscribers(subscriber):
+    endpoint, received = subscriber
+    server = Cairn(cairn_binary(), ["--delivery-interval", "86400"])
+    try:
+        sns, s3, ct = server.client("sns"), server.client("s3"), server.client("cloudtrail")
+        arn = sns.create_topic(Name="trail-notes")["TopicArn"]
+        assert arn == "arn:aws:sns:us-east-1:123456789012:trail-notes"
+        assert arn in [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+        s3.create_bucket(Bucket="notes-bucket")
+        s3.put_bucket_policy(Bucket="notes-bucket", Policy=cloudtrail_policy("notes-bucket"))
+        with pytest.raises(ct.exceptions.InsufficientSnsTopicPolicyException):
+            ct.create_trail(Name="noted", S3BucketName="notes-bucket", SnsTopicName="trail-notes")
+        sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=topic_policy(arn))
+        assert json.loads(sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"])["Statement"][0]["Action"] == "SNS:Publish"
+
+        sns.subscribe(TopicArn=arn, Protocol="http", Endpoint=endpoint)
+        kind, confirmation = received.get(timeout=10)
+        assert kind == "SubscriptionConfirmation" and confirmation["TopicArn"] == arn
+        urllib.request.urlopen(confirmation["SubscribeURL"]).read()
+        assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["SubscriptionsConfirmed"] == "1"
+
+        trail = ct.create_trail(Name="noted", S3BucketName="notes-bucket", SnsTopicName="trail-notes")
+        assert trail["SnsTopicARN"] == arn and trail["SnsTopicName"] == "trail-notes"
+        ct.start_logging(Name="noted")
+        ct.describe_trails()
+        server.admin("flush")
+        kind, note = received.get(timeout=10)
+        assert kind == "Notification" and note["TopicArn"] == arn
+        message = json.loads(note["Message"])
+        assert message["s3Bucket"] == "notes-bucket"
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="notes-bucket", Prefix="AWSLogs/123456789012/CloudTrail/")["Contents"]]
+        assert message["s3ObjectKey"] == keys
+        sns.delete_topic(TopicArn=arn)
+        assert arn not in [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+    finally:
+        server.stop()

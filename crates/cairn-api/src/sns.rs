@@ -1,0 +1,227 @@
+//! A minimal SNS (Query protocol, XML) on the same listener: CreateTopic, DeleteTopic,
+//! ListTopics, Get/SetTopicAttributes, Subscribe (http/https) and ConfirmSubscription.
+//! Enough for CloudTrail's delivery notifications and for tools that create topics first.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::response::Response;
+use cairn_core::error::ApiResult;
+use cairn_core::{ApiError, sns};
+use http::HeaderValue;
+use serde_json::{Map, Value, json};
+
+use crate::auth::Flavor;
+use crate::errors::{WireError, xml_escape};
+use crate::recording::{self, CallInfo, Outcome};
+use crate::server::{AppState, Received, authenticate, set_request_id};
+
+const XMLNS: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
+
+/// Whether an unsigned request is an SNS subscription confirmation (which SNS authorises by
+/// token, so the subscriber can simply GET the SubscribeURL).
+pub fn is_confirmation(raw_query: &str) -> bool {
+    form_urlencoded::parse(raw_query.as_bytes())
+        .any(|(k, v)| k == "Action" && v == "ConfirmSubscription")
+}
+
+fn xml_response(action: &str, result: &str, rid: &str) -> Response {
+    let body = format!(
+        "<{action}Response xmlns=\"{XMLNS}\"><{action}Result>{result}</{action}Result><ResponseMetadata><RequestId>{rid}</RequestId></ResponseMetadata></{action}Response>"
+    );
+    let mut resp = Response::new(Body::from(body));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/xml"),
+    );
+    set_request_id(&mut resp, rid);
+    resp
+}
+
+fn xml_error(e: &WireError, rid: &str) -> Response {
+    let body = format!(
+        "<ErrorResponse xmlns=\"{XMLNS}\"><Error><Type>Sender</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>",
+        e.code,
+        xml_escape(&e.message)
+    );
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = e.status;
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/xml"),
+    );
+    set_request_id(&mut resp, rid);
+    resp
+}
+
+fn lower_first(key: &str) -> String {
+    let mut c = key.chars();
+    c.next()
+        .map(|f| f.to_lowercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// Answers one SNS request.
+pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
+    let rid = req.request_id.clone();
+    let mut params: Vec<(String, String)> = form_urlencoded::parse(req.raw_query.as_bytes())
+        .into_owned()
+        .collect();
+    params.extend(form_urlencoded::parse(&req.body).into_owned());
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let action = get("Action").unwrap_or_default();
+    let now = chrono::Utc::now();
+    if action == "ConfirmSubscription" && req.header("authorization").is_none() {
+        let (topic, token) = (
+            get("TopicArn").unwrap_or_default(),
+            get("Token").unwrap_or_default(),
+        );
+        return match state
+            .store
+            .write(move |c| sns::confirm(c, &topic, &token))
+            .await
+        {
+            Ok(Ok(arn)) => xml_response(
+                &action,
+                &format!("<SubscriptionArn>{}</SubscriptionArn>", xml_escape(&arn)),
+                &rid,
+            ),
+            Ok(Err(e)) => xml_error(&WireError::from(&e), &rid),
+            Err(_) => xml_error(&WireError::internal(Flavor::Json), &rid),
+        };
+    }
+    let authed = match authenticate(state, &req, Flavor::Json, now) {
+        Ok(a) => a,
+        Err(e) => return xml_error(&e, &rid),
+    };
+    let info = CallInfo::new(authed, &req, now);
+    let ctx = info.ctx.clone();
+    let read_only = matches!(action.as_str(), "ListTopics" | "GetTopicAttributes");
+    let mut request_parameters = Map::new();
+    for (k, v) in &params {
+        if k != "Action" && k != "Version" {
+            request_parameters.insert(lower_first(k), json!(v));
+        }
+    }
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let confirmation_token = token.clone();
+    let sub_id = uuid::Uuid::new_v4().to_string();
+    let (topic, name) = (
+        get("TopicArn").unwrap_or_default(),
+        get("Name").unwrap_or_default(),
+    );
+    let (attr, value) = (
+        get("AttributeName").unwrap_or_default(),
+        get("AttributeValue").unwrap_or_default(),
+    );
+    let (protocol, endpoint) = (
+        get("Protocol").unwrap_or_default(),
+        get("Endpoint").unwrap_or_default(),
+    );
+    let act = action.clone();
+    let event_name = action.clone();
+    let op = move |c: &cairn_store::Connection| -> ApiResult<String> {
+        match act.as_str() {
+            "CreateTopic" => sns::create_topic(c, &ctx, &name)
+                .map(|arn| format!("<TopicArn>{}</TopicArn>", xml_escape(&arn))),
+            "DeleteTopic" => sns::delete_topic(c, &ctx, &topic).map(|()| String::new()),
+            "ListTopics" => sns::list_topics(c, &ctx).map(|list| {
+                let members: String = list
+                    .iter()
+                    .map(|a| format!("<member><TopicArn>{}</TopicArn></member>", xml_escape(a)))
+                    .collect();
+                format!("<Topics>{members}</Topics>")
+            }),
+            "GetTopicAttributes" => sns::get_attributes(c, &ctx, &topic).map(|attrs| {
+                let entries: String = attrs
+                    .iter()
+                    .map(|(k, v)| {
+                        format!(
+                            "<entry><key>{}</key><value>{}</value></entry>",
+                            xml_escape(k),
+                            xml_escape(v)
+                        )
+                    })
+                    .collect();
+                format!("<Attributes>{entries}</Attributes>")
+            }),
+            "SetTopicAttributes" => {
+                sns::set_attribute(c, &ctx, &topic, &attr, &value).map(|()| String::new())
+            }
+            "Subscribe" => sns::subscribe(c, &ctx, &topic, &protocol, &endpoint, &token, &sub_id)
+                .map(|_| "<SubscriptionArn>pending confirmation</SubscriptionArn>".to_owned()),
+            other => Err(ApiError::new(
+                cairn_core::ErrorKind::SnsInvalidParameter,
+                format!("Invalid action: {other}"),
+            )),
+        }
+    };
+    let describe = move |r: &ApiResult<String>| Outcome {
+        event_source: "sns.amazonaws.com",
+        event_name,
+        read_only,
+        management: true,
+        request_parameters: Value::Object(request_parameters),
+        response_elements: Value::Null,
+        error: r.as_ref().err().map(|e| {
+            let w = WireError::from(e);
+            (w.code.to_owned(), w.message)
+        }),
+        resources: Vec::new(),
+        additional_event_data: None,
+    };
+    match recording::execute(&state.store, info, read_only, op, describe).await {
+        Ok(Ok(result)) => {
+            if action == "Subscribe" {
+                let host = req.header("host").unwrap_or("127.0.0.1").to_owned();
+                send_confirmation(
+                    get("TopicArn").unwrap_or_default(),
+                    get("Endpoint").unwrap_or_default(),
+                    host,
+                    confirmation_token,
+                );
+            }
+            xml_response(&action, &result, &rid)
+        }
+        Ok(Err(e)) => xml_error(&WireError::from(&e), &rid),
+        Err(()) => xml_error(&WireError::internal(Flavor::Json), &rid),
+    }
+}
+
+/// Posts the SubscriptionConfirmation message to a new endpoint, in the background. The
+/// subscriber confirms by fetching `SubscribeURL` (or calling ConfirmSubscription).
+fn send_confirmation(topic: String, endpoint: String, host: String, token: String) {
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("Action", "ConfirmSubscription")
+        .append_pair("TopicArn", &topic)
+        .append_pair("Token", &token)
+        .finish();
+    let message = json!({
+        "Type": "SubscriptionConfirmation",
+        "MessageId": uuid::Uuid::new_v4().to_string(),
+        "Token": token,
+        "TopicArn": topic,
+        "Message": format!("You have chosen to subscribe to the topic {topic}.\nTo confirm the subscription, visit the SubscribeURL included in this message."),
+        "SubscribeURL": format!("http://{host}/?{query}"),
+        "Timestamp": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        "SignatureVersion": "1",
+    });
+    tokio::spawn(async move {
+        let sent = reqwest::Client::new()
+            .post(&endpoint)
+            .header("x-amz-sns-message-type", "SubscriptionConfirmation")
+            .header("x-amz-sns-topic-arn", topic.as_str())
+            .header("content-type", "text/plain; charset=UTF-8")
+            .body(message.to_string())
+            .send()
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(endpoint = %endpoint, error = %e, "subscription confirmation not delivered");
+        }
+    });
+}
