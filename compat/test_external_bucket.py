@@ -108,5 +108,28 @@ secret_access_key = "any"
         assert weed_s3.get_object(Bucket="external-logs", Key=key)["Body"].read() == body.read_bytes()
         got = json.loads(run("get", "--bucket", "external-logs", "--key", key))
         assert got["Size"] == 4096 and got["Metadata"]["signature"] == "abcdef"
+
+        # A trail delivers log files and signed digests into the external bucket, and
+        # `cairn validate-logs` verifies them there (S3 endpoint = SeaweedFS).
+        weed_s3.delete_object(Bucket="external-logs", Key=key)
+        ct.update_trail(Name="to-seaweed", EnableLogFileValidation=True)
+        started = time.time()
+        ct.start_logging(Name="to-seaweed")
+        ct.describe_trails()
+        # A digest ends at a later second than the logging start: deliver "two seconds later".
+        flushed = json.loads(server.admin("flush", "--config", str(config), "--now", str(time.time() + 2)))
+        assert flushed["Files"] == 1 and flushed["Digests"] == 1, flushed
+        listed = [o["Key"] for o in weed_s3.list_objects_v2(Bucket="external-logs")["Contents"]]
+        digest = next(k for k in listed if "/CloudTrail-Digest/" in k)
+        assert weed_s3.head_object(Bucket="external-logs", Key=digest)["Metadata"]["signature-algorithm"] == "SHA256withRSA"
+        assert "LatestDeliveryTime" in ct.get_trail_status(Name="to-seaweed")
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDCOMPATTEST", AWS_SECRET_ACCESS_KEY="compat-test-secret")
+        stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+        check = subprocess.run([cairn_binary(), "validate-logs", "--endpoint-url", server.endpoint,
+                                "--s3-endpoint-url", endpoint, "--trail-arn", created["TrailARN"],
+                                "--start-time", stamp(started - 60), "--end-time", stamp(time.time() + 120), "--verbose"],
+                               env=env, capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "1/1 digest files valid" in check.stdout and "1/1 log files valid" in check.stdout
     finally:
         server.stop()

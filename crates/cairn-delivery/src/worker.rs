@@ -44,6 +44,50 @@ pub struct Delivery {
     keys: KeyRing,
     digest_interval: f64,
     max_events_per_step: i64,
+    backoff: Backoff,
+}
+
+/// Exponential backoff per bucket for failed writes: 1 s doubling to 5 min. Pending files are
+/// never dropped; a bucket that fails is just tried less often until it works again.
+#[derive(Clone, Default)]
+struct Backoff(std::sync::Arc<std::sync::Mutex<BTreeMap<String, (u32, f64)>>>);
+
+impl Backoff {
+    fn may_try(&self, bucket: &str, now: f64) -> bool {
+        self.0
+            .lock()
+            .expect("backoff lock")
+            .get(bucket)
+            .is_none_or(|(_, next)| now >= *next)
+    }
+
+    fn failed(&self, bucket: &str, now: f64) -> f64 {
+        let mut map = self.0.lock().expect("backoff lock");
+        let entry = map.entry(bucket.to_owned()).or_insert((0, now));
+        entry.0 += 1;
+        let wait = (2f64.powi(entry.0.min(9) as i32 - 1)).min(300.0);
+        entry.1 = now + wait;
+        wait
+    }
+
+    fn succeeded(&self, bucket: &str) {
+        self.0.lock().expect("backoff lock").remove(bucket);
+    }
+}
+
+/// The S3 error code GetTrailStatus reports for a failed write.
+fn error_code(e: &DeliveryError) -> &'static str {
+    match e {
+        DeliveryError::External(cairn_buckets::ExternalError::Store(
+            object_store::Error::NotFound { .. },
+        )) => "NoSuchBucket",
+        DeliveryError::External(cairn_buckets::ExternalError::Store(
+            object_store::Error::PermissionDenied { .. }
+            | object_store::Error::Unauthenticated { .. },
+        )) => "AccessDenied",
+        DeliveryError::Io(io) if io.kind() == std::io::ErrorKind::NotFound => "NoSuchBucket",
+        _ => "InternalError",
+    }
 }
 
 /// 16 characters `[A-Za-z0-9]` derived from the planned file's identity, so a re-write after
@@ -83,6 +127,7 @@ impl Delivery {
             external,
             digest_interval: digest_interval_secs,
             max_events_per_step: MAX_EVENTS_PER_STEP,
+            backoff: Backoff::default(),
         })
     }
 
@@ -100,13 +145,18 @@ impl Delivery {
         let mut out = Outcome::default();
         let pending = self.store.read(delivery::pending).await?;
         for p in pending {
+            if !self.backoff.may_try(&p.bucket, now) {
+                continue;
+            }
             match self.write_file(&p, now).await {
                 Ok(n) => {
+                    self.backoff.succeeded(&p.bucket);
                     out.files += 1;
                     out.events += n;
                 }
                 Err(e) => {
-                    tracing::warn!(key = %p.key, error = %e, "log file delivery failed; will retry");
+                    let wait = self.backoff.failed(&p.bucket, now);
+                    tracing::warn!(key = %p.key, error = %e, retry_in_secs = wait, "log file delivery failed; the file stays pending");
                     self.note_delivery_error(&p.trail_arn, &e, now).await;
                 }
             }
@@ -117,11 +167,7 @@ impl Delivery {
     }
 
     async fn note_delivery_error(&self, trail_arn: &str, e: &DeliveryError, now: f64) {
-        let code = match e {
-            DeliveryError::External(_) => "NoSuchBucket",
-            _ => "InternalError",
-        }
-        .to_owned();
+        let code = error_code(e).to_owned();
         let arn = trail_arn.to_owned();
         let _ = self
             .store
