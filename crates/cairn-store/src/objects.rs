@@ -157,6 +157,16 @@ pub struct PartRow {
     pub last_modified: f64,
 }
 
+fn upload_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UploadRow> {
+    Ok(UploadRow {
+        upload_id: r.get(0)?,
+        bucket: r.get(1)?,
+        key: r.get(2)?,
+        initiated: r.get(3)?,
+        meta: r.get(4)?,
+    })
+}
+
 /// Starts an upload.
 pub fn create_upload(conn: &Connection, u: &UploadRow) -> StoreResult<()> {
     conn.prepare_cached(
@@ -170,15 +180,7 @@ pub fn create_upload(conn: &Connection, u: &UploadRow) -> StoreResult<()> {
 pub fn get_upload(conn: &Connection, upload_id: &str) -> StoreResult<Option<UploadRow>> {
     Ok(conn
         .prepare_cached("SELECT upload_id, bucket, key, initiated, meta FROM multipart_uploads WHERE upload_id = ?1")?
-        .query_row([upload_id], |r| {
-            Ok(UploadRow {
-                upload_id: r.get(0)?,
-                bucket: r.get(1)?,
-                key: r.get(2)?,
-                initiated: r.get(3)?,
-                meta: r.get(4)?,
-            })
-        })
+        .query_row([upload_id], upload_row)
         .optional()?)
 }
 
@@ -188,15 +190,7 @@ pub fn list_uploads(conn: &Connection, bucket: &str, prefix: &str) -> StoreResul
         "SELECT upload_id, bucket, key, initiated, meta FROM multipart_uploads
          WHERE bucket = ?1 AND substr(key, 1, length(?2)) = ?2 ORDER BY key, initiated",
     )?;
-    let rows = stmt.query_map(params![bucket, prefix], |r| {
-        Ok(UploadRow {
-            upload_id: r.get(0)?,
-            bucket: r.get(1)?,
-            key: r.get(2)?,
-            initiated: r.get(3)?,
-            meta: r.get(4)?,
-        })
-    })?;
+    let rows = stmt.query_map(params![bucket, prefix], upload_row)?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 

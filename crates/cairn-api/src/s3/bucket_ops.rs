@@ -2,7 +2,9 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use cairn_core::{buckets, lifecycle};
+use cairn_core::error::ApiResult;
+use cairn_core::{CallContext, buckets, lifecycle};
+use cairn_store::Connection;
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
 use serde_json::json;
@@ -30,12 +32,45 @@ fn owner(account: &str) -> Owner {
     }
 }
 
+/// A bucket call's event spec; `subresource` is the query flag AWS records as a parameter
+/// (`location`, `policy`, `acl`…).
+fn spec<T, I>(
+    req: &S3Request<I>,
+    name: &'static str,
+    read_only: bool,
+    bucket: &str,
+    subresource: Option<&str>,
+) -> Spec<T> {
+    let spec = Spec::new(name, read_only, false, Some(bucket), None, &host(req));
+    match subresource {
+        Some(s) => spec.param(s, json!("")),
+        None => spec,
+    }
+}
+
 impl CairnS3 {
+    /// Runs a bucket operation for `req` and records it with `spec`.
+    async fn bucket_call<I, T, F>(
+        &self,
+        req: &S3Request<I>,
+        bucket: String,
+        spec: Spec<T>,
+        op: F,
+    ) -> S3Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &CallContext, &str) -> ApiResult<T> + Send + 'static,
+    {
+        let info = self.call_info(req)?;
+        let ctx = info.ctx.clone();
+        self.recorded(info, spec, move |c| op(c, &ctx, &bucket))
+            .await
+    }
+
     pub(super) async fn create_bucket_op(
         &self,
         req: S3Request<CreateBucketInput>,
     ) -> S3Result<S3Response<CreateBucketOutput>> {
-        let info = self.call_info(&req)?;
         let bucket = req.input.bucket.clone();
         let location = req
             .input
@@ -43,24 +78,15 @@ impl CairnS3 {
             .as_ref()
             .and_then(|c| c.location_constraint.as_ref())
             .map(|l| l.as_str().to_owned());
-        let mut spec = Spec::new(
-            "CreateBucket",
-            false,
-            false,
-            Some(&bucket),
-            None,
-            &host(&req),
-        );
+        let mut s = spec(&req, "CreateBucket", false, &bucket, None);
         if let Some(l) = &location {
-            spec = spec.param(
+            s = s.param(
                 "CreateBucketConfiguration",
                 json!({"LocationConstraint": l, "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}),
             );
         }
-        let ctx = info.ctx.clone();
-        let b = bucket.clone();
-        self.recorded(info, spec, move |c| {
-            buckets::create(c, &ctx, &b, location.as_deref())
+        self.bucket_call(&req, bucket.clone(), s, move |c, ctx, b| {
+            buckets::create(c, ctx, b, location.as_deref())
         })
         .await?;
         Ok(S3Response::new(CreateBucketOutput {
@@ -72,13 +98,9 @@ impl CairnS3 {
         &self,
         req: S3Request<HeadBucketInput>,
     ) -> S3Result<S3Response<HeadBucketOutput>> {
-        let info = self.call_info(&req)?;
         let bucket = req.input.bucket.clone();
-        let spec = Spec::new("HeadBucket", true, false, Some(&bucket), None, &host(&req));
-        let ctx = info.ctx.clone();
-        let found = self
-            .recorded(info, spec, move |c| buckets::owned(c, &ctx, &bucket))
-            .await?;
+        let s = spec(&req, "HeadBucket", true, &bucket, None);
+        let found = self.bucket_call(&req, bucket, s, buckets::owned).await?;
         Ok(S3Response::new(HeadBucketOutput {
             bucket_region: Some(found.region),
             ..Default::default()
@@ -91,10 +113,10 @@ impl CairnS3 {
     ) -> S3Result<S3Response<ListBucketsOutput>> {
         let info = self.call_info(&req)?;
         let account = info.ctx.account().to_string();
-        let spec = Spec::new("ListBuckets", true, false, None, None, &host(&req));
+        let s = Spec::new("ListBuckets", true, false, None, None, &host(&req));
         let ctx = info.ctx.clone();
         let list = self
-            .recorded(info, spec, move |c| buckets::list(c, &ctx))
+            .recorded(info, s, move |c| buckets::list(c, &ctx))
             .await?;
         Ok(S3Response::new(ListBucketsOutput {
             buckets: Some(
@@ -115,19 +137,9 @@ impl CairnS3 {
         &self,
         req: S3Request<DeleteBucketInput>,
     ) -> S3Result<S3Response<DeleteBucketOutput>> {
-        let info = self.call_info(&req)?;
         let bucket = req.input.bucket.clone();
-        let spec = Spec::new(
-            "DeleteBucket",
-            false,
-            false,
-            Some(&bucket),
-            None,
-            &host(&req),
-        );
-        let ctx = info.ctx.clone();
-        self.recorded(info, spec, move |c| buckets::delete(c, &ctx, &bucket))
-            .await?;
+        let s = spec(&req, "DeleteBucket", false, &bucket, None);
+        self.bucket_call(&req, bucket, s, buckets::delete).await?;
         Ok(S3Response::new(DeleteBucketOutput {}))
     }
 
@@ -135,21 +147,9 @@ impl CairnS3 {
         &self,
         req: S3Request<GetBucketLocationInput>,
     ) -> S3Result<S3Response<GetBucketLocationOutput>> {
-        let info = self.call_info(&req)?;
         let bucket = req.input.bucket.clone();
-        let spec = Spec::new(
-            "GetBucketLocation",
-            true,
-            false,
-            Some(&bucket),
-            None,
-            &host(&req),
-        )
-        .param("location", json!(""));
-        let ctx = info.ctx.clone();
-        let b = self
-            .recorded(info, spec, move |c| buckets::owned(c, &ctx, &bucket))
-            .await?;
+        let s = spec(&req, "GetBucketLocation", true, &bucket, Some("location"));
+        let b = self.bucket_call(&req, bucket, s, buckets::owned).await?;
         Ok(S3Response::new(GetBucketLocationOutput {
             location_constraint: (b.region != "us-east-1")
                 .then(|| BucketLocationConstraint::from(b.region)),
@@ -160,25 +160,15 @@ impl CairnS3 {
         &self,
         req: S3Request<PutBucketPolicyInput>,
     ) -> S3Result<S3Response<PutBucketPolicyOutput>> {
-        let info = self.call_info(&req)?;
         let bucket = req.input.bucket.clone();
         let policy = req.input.policy.clone();
-        let mut spec = Spec::new(
-            "PutBucketPolicy",
-            false,
-            false,
-            Some(&bucket),
-            None,
-            &host(&req),
-        )
-        .param("policy", json!(""))
-        .bytes_in(policy.len() as i64);
+        let mut s = spec(&req, "PutBucketPolicy", false, &bucket, Some("policy"))
+            .bytes_in(policy.len() as i64);
         if let Ok(doc) = serde_json::from_str::<serde_json::Value>(&policy) {
-            spec = spec.param("bucketPolicy", doc);
+            s = s.param("bucketPolicy", doc);
         }
-        let ctx = info.ctx.clone();
-        self.recorded(info, spec, move |c| {
-            buckets::put_policy(c, &ctx, &bucket, &policy)
+        self.bucket_call(&req, bucket, s, move |c, ctx, b| {
+            buckets::put_policy(c, ctx, b, &policy)
         })
         .await?;
         let mut resp = S3Response::new(PutBucketPolicyOutput {});
@@ -190,21 +180,11 @@ impl CairnS3 {
         &self,
         req: S3Request<GetBucketPolicyInput>,
     ) -> S3Result<S3Response<GetBucketPolicyOutput>> {
-        let info = self.call_info(&req)?;
         let bucket = req.input.bucket.clone();
-        let spec = Spec::new(
-            "GetBucketPolicy",
-            true,
-            false,
-            Some(&bucket),
-            None,
-            &host(&req),
-        )
-        .param("policy", json!(""))
-        .response(|p: &String| (serde_json::Value::Null, p.len() as i64));
-        let ctx = info.ctx.clone();
+        let s = spec(&req, "GetBucketPolicy", true, &bucket, Some("policy"))
+            .response(|p: &String| (serde_json::Value::Null, p.len() as i64));
         let policy = self
-            .recorded(info, spec, move |c| buckets::get_policy(c, &ctx, &bucket))
+            .bucket_call(&req, bucket, s, buckets::get_policy)
             .await?;
         Ok(S3Response::new(GetBucketPolicyOutput {
             policy: Some(policy),
@@ -215,22 +195,10 @@ impl CairnS3 {
         &self,
         req: S3Request<DeleteBucketPolicyInput>,
     ) -> S3Result<S3Response<DeleteBucketPolicyOutput>> {
-        let info = self.call_info(&req)?;
         let bucket = req.input.bucket.clone();
-        let spec = Spec::new(
-            "DeleteBucketPolicy",
-            false,
-            false,
-            Some(&bucket),
-            None,
-            &host(&req),
-        )
-        .param("policy", json!(""));
-        let ctx = info.ctx.clone();
-        self.recorded(info, spec, move |c| {
-            buckets::delete_policy(c, &ctx, &bucket)
-        })
-        .await?;
+        let s = spec(&req, "DeleteBucketPolicy", false, &bucket, Some("policy"));
+        self.bucket_call(&req, bucket, s, buckets::delete_policy)
+            .await?;
         Ok(S3Response::new(DeleteBucketPolicyOutput {}))
     }
 
@@ -238,21 +206,9 @@ impl CairnS3 {
         &self,
         req: S3Request<GetBucketAclInput>,
     ) -> S3Result<S3Response<GetBucketAclOutput>> {
-        let info = self.call_info(&req)?;
         let bucket = req.input.bucket.clone();
-        let spec = Spec::new(
-            "GetBucketAcl",
-            true,
-            false,
-            Some(&bucket),
-            None,
-            &host(&req),
-        )
-        .param("acl", json!(""));
-        let ctx = info.ctx.clone();
-        let b = self
-            .recorded(info, spec, move |c| buckets::owned(c, &ctx, &bucket))
-            .await?;
+        let s = spec(&req, "GetBucketAcl", true, &bucket, Some("acl"));
+        let b = self.bucket_call(&req, bucket, s, buckets::owned).await?;
         Ok(S3Response::new(GetBucketAclOutput {
             grants: Some(vec![Grant {
                 grantee: Some(Grantee {
@@ -272,20 +228,15 @@ impl CairnS3 {
         &self,
         req: S3Request<GetBucketVersioningInput>,
     ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
-        let info = self.call_info(&req)?;
         let bucket = req.input.bucket.clone();
-        let spec = Spec::new(
+        let s = spec(
+            &req,
             "GetBucketVersioning",
             true,
-            false,
-            Some(&bucket),
-            None,
-            &host(&req),
-        )
-        .param("versioning", json!(""));
-        let ctx = info.ctx.clone();
-        self.recorded(info, spec, move |c| buckets::owned(c, &ctx, &bucket))
-            .await?;
+            &bucket,
+            Some("versioning"),
+        );
+        self.bucket_call(&req, bucket, s, buckets::owned).await?;
         Ok(S3Response::new(GetBucketVersioningOutput::default()))
     }
 
@@ -293,7 +244,6 @@ impl CairnS3 {
         &self,
         req: S3Request<PutBucketLifecycleConfigurationInput>,
     ) -> S3Result<S3Response<PutBucketLifecycleConfigurationOutput>> {
-        let info = self.call_info(&req)?;
         let bucket = req.input.bucket.clone();
         let rules: Vec<lifecycle::Rule> = req
             .input
@@ -316,18 +266,15 @@ impl CairnS3 {
                     .collect()
             })
             .unwrap_or_default();
-        let spec = Spec::new(
+        let s = spec(
+            &req,
             "PutBucketLifecycle",
             false,
-            false,
-            Some(&bucket),
-            None,
-            &host(&req),
-        )
-        .param("lifecycle", json!(""));
-        let ctx = info.ctx.clone();
-        self.recorded(info, spec, move |c| {
-            lifecycle::put(c, &ctx, &bucket, &rules)
+            &bucket,
+            Some("lifecycle"),
+        );
+        self.bucket_call(&req, bucket, s, move |c, ctx, b| {
+            lifecycle::put(c, ctx, b, &rules)
         })
         .await?;
         Ok(S3Response::new(
@@ -339,21 +286,9 @@ impl CairnS3 {
         &self,
         req: S3Request<GetBucketLifecycleConfigurationInput>,
     ) -> S3Result<S3Response<GetBucketLifecycleConfigurationOutput>> {
-        let info = self.call_info(&req)?;
         let bucket = req.input.bucket.clone();
-        let spec = Spec::new(
-            "GetBucketLifecycle",
-            true,
-            false,
-            Some(&bucket),
-            None,
-            &host(&req),
-        )
-        .param("lifecycle", json!(""));
-        let ctx = info.ctx.clone();
-        let rules = self
-            .recorded(info, spec, move |c| lifecycle::get(c, &ctx, &bucket))
-            .await?;
+        let s = spec(&req, "GetBucketLifecycle", true, &bucket, Some("lifecycle"));
+        let rules = self.bucket_call(&req, bucket, s, lifecycle::get).await?;
         Ok(S3Response::new(GetBucketLifecycleConfigurationOutput {
             rules: Some(
                 rules
@@ -389,20 +324,15 @@ impl CairnS3 {
         &self,
         req: S3Request<DeleteBucketLifecycleInput>,
     ) -> S3Result<S3Response<DeleteBucketLifecycleOutput>> {
-        let info = self.call_info(&req)?;
         let bucket = req.input.bucket.clone();
-        let spec = Spec::new(
+        let s = spec(
+            &req,
             "DeleteBucketLifecycle",
             false,
-            false,
-            Some(&bucket),
-            None,
-            &host(&req),
-        )
-        .param("lifecycle", json!(""));
-        let ctx = info.ctx.clone();
-        self.recorded(info, spec, move |c| lifecycle::delete(c, &ctx, &bucket))
-            .await?;
+            &bucket,
+            Some("lifecycle"),
+        );
+        self.bucket_call(&req, bucket, s, lifecycle::delete).await?;
         Ok(S3Response::new(DeleteBucketLifecycleOutput {}))
     }
 }

@@ -75,12 +75,7 @@ impl CairnS3 {
                     .await
             }
         }
-        .map_err(|e| match e {
-            cairn_buckets::local::WriteError::Body(m) => {
-                S3Error::with_message(S3ErrorCode::IncompleteBody, m)
-            }
-            cairn_buckets::local::WriteError::Io(e) => S3Error::internal_error(e),
-        })?;
+        .map_err(super::object_ops::body_error)?;
         let spec = Spec::new("UploadPart", false, true, Some(&bucket), Some(&key), &host)
             .param("partNumber", json!(part_number.to_string()))
             .param("uploadId", json!(upload_id))

@@ -113,7 +113,7 @@ fn range_of(range: Option<&Range>, size: i64) -> Result<Option<std::ops::Range<u
     }
 }
 
-fn body_error(e: WriteError) -> S3Error {
+pub(super) fn body_error(e: WriteError) -> S3Error {
     match e {
         WriteError::Body(m) => S3Error::with_message(S3ErrorCode::IncompleteBody, m),
         WriteError::Io(e) => S3Error::internal_error(e),
