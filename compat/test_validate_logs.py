@@ -88,11 +88,20 @@ def test_chain_over_periods_restart_and_stop_start_is_valid(server):
     assert "LatestDeliveryTime" in status and "LatestDigestDeliveryTime" in status
     # Exactly once: every event id delivered appears in exactly one file.
     ids = []
+    bodies = b""
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="AWSLogs/123456789012/CloudTrail/"):
         for o in page.get("Contents", []):
             body = gzip.decompress(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read())
+            bodies += body
             ids += [r["eventID"] for r in json.loads(body)["Records"]]
     assert len(ids) == len(set(ids)) and len(ids) > 10
+    # One canonical record: the file carries the exact bytes LookupEvents returns.
+    looked_up = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "StopLogging"}])["Events"][0]
+    assert looked_up["CloudTrailEvent"].encode() in bodies
+    # Turning validation off stops digests.
+    ct.update_trail(Name="chain-trail", EnableLogFileValidation=False)
+    ct.describe_trails()
+    assert flush(server, t0 + 6 * HOUR)["Digests"] == 0
 
 
 def tampered(server, name, tamper):

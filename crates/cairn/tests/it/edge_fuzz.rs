@@ -75,3 +75,58 @@ async fn random_requests_get_aws_shaped_client_errors() {
     let health = reqwest::get(server.url("/health")).await.unwrap();
     assert_eq!(health.status().as_u16(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn random_s3_requests_never_fail_the_server() {
+    let server = Server::start();
+    assert_eq!(server.s3("PUT", "/fuzz-bucket", b"").await.0, 200);
+    let mut runner = TestRunner::new(Config {
+        cases: 200,
+        ..Config::default()
+    });
+    let strategy = (
+        prop_oneof![
+            Just("GET"),
+            Just("PUT"),
+            Just("POST"),
+            Just("DELETE"),
+            Just("HEAD")
+        ],
+        prop_oneof![
+            Just("/fuzz-bucket".to_owned()),
+            "/[a-z0-9.-]{0,12}",
+            "/fuzz-bucket/[ -~]{0,20}"
+        ],
+        prop_oneof![
+            Just(String::new()),
+            Just("uploads".to_owned()),
+            Just("policy".to_owned()),
+            Just("lifecycle".to_owned()),
+            Just("delete".to_owned()),
+            "list-type=2&max-keys=[0-9]{1,4}&prefix=[a-z]{0,3}",
+            "uploadId=[a-z0-9]{0,8}&partNumber=[0-9]{1,6}",
+            "[a-z-]{1,10}=[a-z0-9]{0,5}",
+        ],
+        proptest::collection::vec(any::<u8>(), 0..300),
+    );
+    for _ in 0..200 {
+        let (method, path, query, body) = strategy.new_tree(&mut runner).expect("case").current();
+        let pq = if query.is_empty() {
+            path.clone()
+        } else {
+            format!("{path}?{query}")
+        };
+        let req = sign_s3(
+            &server.addr,
+            "us-east-1",
+            method,
+            &pq,
+            body,
+            chrono::Utc::now(),
+        );
+        let (status, _, _) = server.send(req).await;
+        assert!(status != 500 && status < 502, "{method} {pq} -> {status}");
+    }
+    let health = reqwest::get(server.url("/health")).await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+}
