@@ -343,15 +343,8 @@ pub fn multipart_etag(parts: &[PartRow]) -> String {
     format!("{}-{}", hex::encode(Md5::digest(&joined)), parts.len())
 }
 
-/// Finishes an upload: removes its records and returns the files of parts not used.
-pub fn finish_upload(
-    conn: &Connection,
-    upload_id: &str,
-    used: &[PartRow],
-) -> ApiResult<Vec<String>> {
-    let files = objects::delete_upload(conn, upload_id)?;
-    Ok(files
-        .into_iter()
-        .filter(|f| !used.iter().any(|p| &p.file == f))
-        .collect())
+/// Finishes an upload (completed or aborted): removes its records and returns its parts'
+/// files, which the caller deletes after the commit.
+pub fn finish_upload(conn: &Connection, upload_id: &str) -> ApiResult<Vec<String>> {
+    Ok(objects::delete_upload(conn, upload_id)?)
 }

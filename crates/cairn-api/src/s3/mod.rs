@@ -148,6 +148,25 @@ impl CairnS3 {
         })
     }
 
+    /// Settles a freshly written object file once the commit that points at it has run: on
+    /// success the files its record replaced are deleted, on failure the new file is.
+    async fn settle<I: IntoIterator<Item = String>>(
+        &self,
+        new_file: String,
+        committed: S3Result<I>,
+    ) -> S3Result<()> {
+        match committed {
+            Ok(replaced) => {
+                self.files.remove(replaced).await;
+                Ok(())
+            }
+            Err(e) => {
+                self.files.remove([new_file]).await;
+                Err(e)
+            }
+        }
+    }
+
     /// Runs `op` and records its event (see [`event::Spec`]); a failure to make the event
     /// durable answers 500.
     async fn recorded<T, Op>(&self, info: CallInfo, spec: event::Spec<T>, op: Op) -> S3Result<T>

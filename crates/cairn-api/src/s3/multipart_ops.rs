@@ -88,25 +88,17 @@ impl CairnS3 {
             etag: written.md5_hex.clone(),
             last_modified: 0.0,
         };
-        match self
+        let committed = self
             .recorded(info, spec, move |c| {
                 objects::authorize(c, &ctx, &bucket, "s3:PutObject", Some(&key))?;
                 objects::put_part(c, &ctx, &bucket, &key, &upload_id, part)
             })
-            .await
-        {
-            Ok(replaced) => {
-                self.files.remove(replaced).await;
-                Ok(S3Response::new(UploadPartOutput {
-                    e_tag: Some(ETag::Strong(written.md5_hex)),
-                    ..Default::default()
-                }))
-            }
-            Err(e) => {
-                self.files.remove([written.file]).await;
-                Err(e)
-            }
-        }
+            .await;
+        self.settle(written.file, committed).await?;
+        Ok(S3Response::new(UploadPartOutput {
+            e_tag: Some(ETag::Strong(written.md5_hex)),
+            ..Default::default()
+        }))
     }
 
     pub(super) async fn complete_multipart_upload_op(
@@ -186,31 +178,23 @@ impl CairnS3 {
         };
         let ctx = info.ctx.clone();
         let id = upload_id.clone();
-        match self
+        let committed = self
             .recorded(info, spec().bytes_in(0), move |c| {
                 objects::upload(c, &row.bucket, &row.key, &id)?;
                 let replaced = objects::put(c, &ctx, row)?;
-                let mut unused = objects::finish_upload(c, &id, &[])?;
+                let mut unused = objects::finish_upload(c, &id)?;
                 unused.extend(replaced);
                 Ok(unused)
             })
-            .await
-        {
-            Ok(stale) => {
-                self.files.remove(stale).await;
-                Ok(S3Response::new(CompleteMultipartUploadOutput {
-                    bucket: Some(bucket.clone()),
-                    key: Some(key.clone()),
-                    e_tag: Some(ETag::Strong(etag)),
-                    location: Some(format!("/{bucket}/{key}")),
-                    ..Default::default()
-                }))
-            }
-            Err(e) => {
-                self.files.remove([written.file]).await;
-                Err(e)
-            }
-        }
+            .await;
+        self.settle(written.file, committed).await?;
+        Ok(S3Response::new(CompleteMultipartUploadOutput {
+            bucket: Some(bucket.clone()),
+            key: Some(key.clone()),
+            e_tag: Some(ETag::Strong(etag)),
+            location: Some(format!("/{bucket}/{key}")),
+            ..Default::default()
+        }))
     }
 
     pub(super) async fn abort_multipart_upload_op(
@@ -237,7 +221,7 @@ impl CairnS3 {
             .recorded(info, spec, move |c| {
                 objects::authorize(c, &ctx, &bucket, "s3:AbortMultipartUpload", Some(&key))?;
                 objects::upload(c, &bucket, &key, &upload_id)?;
-                objects::finish_upload(c, &upload_id, &[])
+                objects::finish_upload(c, &upload_id)
             })
             .await?;
         self.files.remove(files).await;

@@ -224,31 +224,23 @@ impl CairnS3 {
                 objects::put(c, &ctx, row)
             })
             .await;
-        match result {
-            Ok(replaced) => {
-                self.files.remove(replaced).await;
-                let mut out = PutObjectOutput {
-                    e_tag: Some(strong(&written.md5_hex)),
-                    size: Some(written.size),
-                    ..Default::default()
-                };
-                for (algo, value) in &meta.checksums {
-                    match algo.as_str() {
-                        "CRC32" => out.checksum_crc32 = Some(value.clone()),
-                        "CRC32C" => out.checksum_crc32c = Some(value.clone()),
-                        "CRC64NVME" => out.checksum_crc64nvme = Some(value.clone()),
-                        "SHA1" => out.checksum_sha1 = Some(value.clone()),
-                        "SHA256" => out.checksum_sha256 = Some(value.clone()),
-                        _ => {}
-                    }
-                }
-                Ok(S3Response::new(out))
-            }
-            Err(e) => {
-                self.files.remove([written.file]).await;
-                Err(e)
+        self.settle(written.file.clone(), result).await?;
+        let mut out = PutObjectOutput {
+            e_tag: Some(strong(&written.md5_hex)),
+            size: Some(written.size),
+            ..Default::default()
+        };
+        for (algo, value) in &meta.checksums {
+            match algo.as_str() {
+                "CRC32" => out.checksum_crc32 = Some(value.clone()),
+                "CRC32C" => out.checksum_crc32c = Some(value.clone()),
+                "CRC64NVME" => out.checksum_crc64nvme = Some(value.clone()),
+                "SHA1" => out.checksum_sha1 = Some(value.clone()),
+                "SHA256" => out.checksum_sha256 = Some(value.clone()),
+                _ => {}
             }
         }
+        Ok(S3Response::new(out))
     }
 
     pub(super) async fn get_object_op(
@@ -596,29 +588,21 @@ impl CairnS3 {
         };
         let ctx = info.ctx.clone();
         let now = ctx.now;
-        match self
+        let committed = self
             .recorded(info, spec(written.size), move |c| {
                 objects::authorize(c, &ctx, &row.bucket, "s3:PutObject", Some(&row.key))?;
                 objects::put(c, &ctx, row)
             })
-            .await
-        {
-            Ok(replaced) => {
-                self.files.remove(replaced).await;
-                Ok(S3Response::new(CopyObjectOutput {
-                    copy_object_result: Some(CopyObjectResult {
-                        e_tag: Some(strong(&source.row.etag)),
-                        last_modified: Some(timestamp(now)),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                }))
-            }
-            Err(e) => {
-                self.files.remove([written.file]).await;
-                Err(e)
-            }
-        }
+            .await;
+        self.settle(written.file, committed).await?;
+        Ok(S3Response::new(CopyObjectOutput {
+            copy_object_result: Some(CopyObjectResult {
+                e_tag: Some(strong(&source.row.etag)),
+                last_modified: Some(timestamp(now)),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }))
     }
 
     pub(super) async fn list_objects_op(
