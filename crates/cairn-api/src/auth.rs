@@ -1,12 +1,14 @@
-//! SigV4 authentication of incoming requests, and the credential lookup behind it.
+//! SigV4 authentication of incoming requests for the JSON and Query protocols (S3 requests
+//! are verified by `s3s`, with secrets from the same [`crate::credentials`] cache), and the
+//! one mapping from authentication failures to each protocol's error codes and messages.
 
-use cairn_model::{AccountId, Principal, Region};
+use cairn_model::{Principal, Region};
 use cairn_sigv4::{Authorization, RequestParts};
-use cairn_store::{Store, iam};
 use chrono::{DateTime, Utc};
-use subtle::ConstantTimeEq;
 
+use crate::credentials::CredentialCache;
 use crate::errors::WireError;
+use crate::protocol::Protocol;
 
 /// The account's root credentials.
 #[derive(Clone)]
@@ -39,75 +41,128 @@ pub struct Authenticated {
 
 const SIGNATURE_MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 
-/// Looks up the secret and principal for an access key.
-pub fn find_key(
-    store: &Store,
-    account: &AccountId,
-    root: &RootCredentials,
-    access_key_id: &str,
-) -> Option<(String, Principal)> {
-    if bool::from(
-        access_key_id
-            .as_bytes()
-            .ct_eq(root.access_key_id.as_bytes()),
-    ) {
-        return Some((
-            root.secret_access_key.clone(),
-            Principal::Root {
-                account: account.clone(),
-                access_key_id: access_key_id.to_owned(),
-            },
-        ));
-    }
-    let (key, user) = store
-        .read_blocking(|c| iam::get_access_key(c, access_key_id))
-        .ok()??;
-    if key.status != "Active" {
-        return None;
-    }
-    let account = AccountId::parse(&key.account).ok()?;
-    Some((
-        key.secret,
-        Principal::IamUser {
-            account,
-            user_name: user.name,
-            user_id: user.user_id,
-            access_key_id: key.access_key_id,
-        },
-    ))
+/// Why a request failed authentication. Each protocol names these differently.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No `Authorization` header (and no presigned query).
+    Missing,
+    /// The header or its date is malformed.
+    Incomplete(String),
+    /// The credential scope names a region that does not exist.
+    InvalidRegion(String),
+    /// The credential scope's date disagrees with `X-Amz-Date`.
+    ScopeDate(String),
+    /// The request time is outside the allowed skew.
+    Skew(String),
+    /// No active key with that id.
+    UnknownKey,
+    /// `x-amz-content-sha256` disagrees with the body.
+    PayloadMismatch,
+    /// The payload hash is not one this protocol accepts.
+    BadPayloadHash(String),
+    /// A header that must be signed is not.
+    Unsigned(String),
+    /// The signature does not match.
+    SignatureMismatch,
 }
 
-/// Which protocol's error codes to use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Flavor {
-    /// AWS JSON services.
-    Json,
-    /// S3.
-    S3,
-}
-
-fn fail(
-    flavor: Flavor,
-    json_code: &'static str,
-    s3_code: &'static str,
-    message: impl Into<String>,
-) -> WireError {
-    let message = message.into();
-    match flavor {
-        Flavor::Json => WireError::bad_request(json_code, message),
-        Flavor::S3 => WireError {
-            code: s3_code,
-            status: if s3_code == "AccessDenied"
-                || s3_code == "InvalidAccessKeyId"
-                || s3_code == "SignatureDoesNotMatch"
-                || s3_code == "RequestTimeTooSkewed"
-            {
-                http::StatusCode::FORBIDDEN
-            } else {
-                http::StatusCode::BAD_REQUEST
+impl AuthFailure {
+    /// The error this failure answers with in `protocol`.
+    pub fn to_wire(&self, protocol: Protocol) -> WireError {
+        use http::StatusCode as S;
+        let (json, query, s3, status_s3, message): (&str, &str, &str, S, String) = match self {
+            AuthFailure::Missing => (
+                "MissingAuthenticationTokenException",
+                "MissingAuthenticationToken",
+                "AccessDenied",
+                S::FORBIDDEN,
+                "Missing Authentication Token".into(),
+            ),
+            AuthFailure::Incomplete(m) => (
+                "IncompleteSignatureException",
+                "IncompleteSignature",
+                "AuthorizationHeaderMalformed",
+                S::BAD_REQUEST,
+                m.clone(),
+            ),
+            AuthFailure::InvalidRegion(region) => (
+                "InvalidSignatureException",
+                "SignatureDoesNotMatch",
+                "AuthorizationHeaderMalformed",
+                S::BAD_REQUEST,
+                match protocol {
+                    Protocol::S3 => format!(
+                        "The authorization header is malformed; the region '{region}' is wrong; expecting 'us-east-1'"
+                    ),
+                    _ => format!("Credential should be scoped to a valid region, not '{region}'. "),
+                },
+            ),
+            AuthFailure::ScopeDate(m) => (
+                "InvalidSignatureException",
+                "SignatureDoesNotMatch",
+                "AuthorizationHeaderMalformed",
+                S::BAD_REQUEST,
+                m.clone(),
+            ),
+            AuthFailure::Skew(m) => (
+                "InvalidSignatureException",
+                "SignatureDoesNotMatch",
+                "RequestTimeTooSkewed",
+                S::FORBIDDEN,
+                m.clone(),
+            ),
+            AuthFailure::UnknownKey => (
+                "UnrecognizedClientException",
+                "InvalidClientTokenId",
+                "InvalidAccessKeyId",
+                S::FORBIDDEN,
+                match protocol {
+                    Protocol::S3 => {
+                        "The AWS Access Key Id you provided does not exist in our records.".into()
+                    }
+                    _ => "The security token included in the request is invalid.".into(),
+                },
+            ),
+            AuthFailure::PayloadMismatch => (
+                "InvalidSignatureException",
+                "SignatureDoesNotMatch",
+                "XAmzContentSHA256Mismatch",
+                S::BAD_REQUEST,
+                "The provided 'x-amz-content-sha256' header does not match what was computed."
+                    .into(),
+            ),
+            AuthFailure::BadPayloadHash(m) | AuthFailure::Unsigned(m) => (
+                "InvalidSignatureException",
+                "SignatureDoesNotMatch",
+                "InvalidRequest",
+                S::BAD_REQUEST,
+                m.clone(),
+            ),
+            AuthFailure::SignatureMismatch => (
+                "InvalidSignatureException",
+                "SignatureDoesNotMatch",
+                "SignatureDoesNotMatch",
+                S::FORBIDDEN,
+                SIGNATURE_MISMATCH.into(),
+            ),
+        };
+        match protocol {
+            Protocol::Json => WireError::bad_request(json, message),
+            Protocol::Query => WireError {
+                code: query,
+                status: if query == "IncompleteSignature" {
+                    S::BAD_REQUEST
+                } else {
+                    S::FORBIDDEN
+                },
+                message,
             },
-            message,
-        },
+            Protocol::S3 => WireError {
+                code: s3,
+                status: status_s3,
+                message,
+            },
+        }
     }
 }
 
@@ -132,106 +187,66 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// Verifies the `Authorization` header of `req`.
-pub fn authenticate(
-    store: &Store,
-    account: &AccountId,
-    root: &RootCredentials,
-    req: &Incoming<'_>,
-    flavor: Flavor,
+/// Parses and checks everything about a signed request that needs no secret: the header, the
+/// dates, the region, the skew and the payload hash. Returns the parsed header, the region,
+/// the `X-Amz-Date` value and the payload hash the signature covers.
+fn precheck<'a>(
+    req: &'a Incoming<'a>,
     now: DateTime<Utc>,
-) -> Result<Authenticated, WireError> {
-    let Some(header_value) = header(req.headers, "authorization") else {
-        return Err(fail(
-            flavor,
-            "MissingAuthenticationTokenException",
-            "AccessDenied",
-            "Missing Authentication Token",
-        ));
-    };
-    let auth = Authorization::parse(header_value).map_err(|e| {
-        fail(
-            flavor,
-            "IncompleteSignatureException",
-            "AuthorizationHeaderMalformed",
-            e.to_string(),
-        )
-    })?;
+) -> Result<(Authorization, Region, &'a str, &'a str), AuthFailure> {
+    let header_value = header(req.headers, "authorization").ok_or(AuthFailure::Missing)?;
+    let auth =
+        Authorization::parse(header_value).map_err(|e| AuthFailure::Incomplete(e.to_string()))?;
     let amz_date = header(req.headers, "x-amz-date").ok_or_else(|| {
-        fail(
-            flavor,
-            "IncompleteSignatureException",
-            "AccessDenied",
-            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+        AuthFailure::Incomplete(
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
+                .into(),
         )
     })?;
-    let request_time = cairn_sigv4::parse_amz_date(amz_date).ok_or_else(|| {
-        fail(
-            flavor,
-            "IncompleteSignatureException",
-            "AccessDenied",
-            format!("Invalid X-Amz-Date: {amz_date}"),
-        )
-    })?;
+    let request_time = cairn_sigv4::parse_amz_date(amz_date)
+        .ok_or_else(|| AuthFailure::Incomplete(format!("Invalid X-Amz-Date: {amz_date}")))?;
     if !amz_date.starts_with(&auth.date) {
-        return Err(fail(
-            flavor,
-            "InvalidSignatureException",
-            "AuthorizationHeaderMalformed",
-            format!(
-                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{amz_date}'.",
-                auth.date,
-                &amz_date[..8.min(amz_date.len())]
-            ),
-        ));
+        return Err(AuthFailure::ScopeDate(format!(
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{amz_date}'.",
+            auth.date,
+            &amz_date[..8.min(amz_date.len())]
+        )));
     }
-    let region = Region::parse(&auth.region).map_err(|_| {
-        fail(
-            flavor,
-            "IncompleteSignatureException",
-            "AuthorizationHeaderMalformed",
-            format!(
-                "Credential should be scoped to a valid region, not '{}'.",
-                auth.region
-            ),
-        )
-    })?;
-    cairn_sigv4::check_skew(request_time, now).map_err(|e| {
-        fail(
-            flavor,
-            "InvalidSignatureException",
-            "RequestTimeTooSkewed",
-            e.to_string(),
-        )
-    })?;
-    let Some((secret, principal)) = find_key(store, account, root, &auth.access_key_id) else {
-        return Err(fail(
-            flavor,
-            "UnrecognizedClientException",
-            "InvalidAccessKeyId",
-            match flavor {
-                Flavor::Json => "The security token included in the request is invalid.",
-                Flavor::S3 => "The AWS Access Key Id you provided does not exist in our records.",
-            },
-        ));
-    };
+    let region =
+        Region::parse(&auth.region).map_err(|_| AuthFailure::InvalidRegion(auth.region.clone()))?;
+    cairn_sigv4::check_skew(request_time, now).map_err(|e| AuthFailure::Skew(e.to_string()))?;
+    // JSON and Query bodies are always covered by the signature: only a hex SHA-256 (which
+    // must match the body) or no header at all (the hash is then computed) is accepted.
     let payload_hash = match header(req.headers, "x-amz-content-sha256") {
+        None => req.body_sha256,
         Some(declared)
             if declared.len() == 64 && declared.bytes().all(|b| b.is_ascii_hexdigit()) =>
         {
             if !declared.eq_ignore_ascii_case(req.body_sha256) {
-                return Err(fail(
-                    flavor,
-                    "InvalidSignatureException",
-                    "XAmzContentSHA256Mismatch",
-                    "The provided 'x-amz-content-sha256' header does not match what was computed.",
-                ));
+                return Err(AuthFailure::PayloadMismatch);
             }
             declared
         }
-        Some(declared) => declared,
-        None => req.body_sha256,
+        Some(declared) => {
+            return Err(AuthFailure::BadPayloadHash(format!(
+                "x-amz-content-sha256 must be the hex SHA-256 of the request body for this service, not '{declared}'."
+            )));
+        }
     };
+    Ok((auth, region, amz_date, payload_hash))
+}
+
+/// Verifies the `Authorization` header of a JSON or Query request.
+pub async fn authenticate(
+    credentials: &CredentialCache,
+    req: &Incoming<'_>,
+    now: DateTime<Utc>,
+) -> Result<Authenticated, AuthFailure> {
+    let (auth, region, amz_date, payload_hash) = precheck(req, now)?;
+    let key = credentials
+        .lookup(&auth.access_key_id)
+        .await
+        .ok_or(AuthFailure::UnknownKey)?;
     let parts = RequestParts {
         method: req.method,
         raw_path: req.raw_path,
@@ -239,16 +254,11 @@ pub fn authenticate(
         headers: req.headers,
         payload_hash,
     };
-    if !cairn_sigv4::verify(&auth, &parts, amz_date, &secret) {
-        return Err(fail(
-            flavor,
-            "InvalidSignatureException",
-            "SignatureDoesNotMatch",
-            SIGNATURE_MISMATCH,
-        ));
+    if !cairn_sigv4::verify(&auth, &parts, amz_date, &key.secret) {
+        return Err(AuthFailure::SignatureMismatch);
     }
     Ok(Authenticated {
-        principal,
+        principal: key.principal.clone(),
         region,
         service: auth.service,
     })

@@ -5,6 +5,8 @@ use axum::response::Response;
 use cairn_core::{ApiError, ErrorKind};
 use http::{HeaderValue, StatusCode};
 
+use crate::protocol::Protocol;
+
 /// The AWS error code and HTTP status of a kind.
 pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
     use ErrorKind::*;
@@ -97,19 +99,46 @@ impl WireError {
 
 impl WireError {
     /// The server-fault error of a protocol; never carries internal detail.
-    pub fn internal(flavor: crate::auth::Flavor) -> Self {
-        match flavor {
-            crate::auth::Flavor::Json => Self {
+    pub fn internal(protocol: Protocol) -> Self {
+        match protocol {
+            Protocol::Json => Self {
                 code: "InternalFailure",
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 message: "The request processing has failed because of an unknown error, exception or failure.".into(),
             },
-            crate::auth::Flavor::S3 => Self {
+            Protocol::Query => Self {
+                code: "InternalFailure",
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                message: "The request processing has failed because of an unknown error, exception or failure.".into(),
+            },
+            Protocol::S3 => Self {
                 code: "InternalError",
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 message: "We encountered an internal error. Please try again.".into(),
             },
         }
+    }
+}
+
+/// The XML namespace of a Query service's responses.
+pub fn query_namespace(service: &str) -> &'static str {
+    match service {
+        "sns" => "http://sns.amazonaws.com/doc/2010-03-31/",
+        "iam" => "https://iam.amazonaws.com/doc/2010-05-08/",
+        "sts" => "https://sts.amazonaws.com/doc/2011-06-15/",
+        "cloudformation" => "http://cloudformation.amazonaws.com/doc/2010-05-15/",
+        "monitoring" => "http://monitoring.amazonaws.com/doc/2010-08-01/",
+        _ => "",
+    }
+}
+
+/// Renders an error in `protocol`'s envelope for `service` (the signing name).
+pub fn render(protocol: Protocol, service: &str, err: &WireError, request_id: &str) -> Response {
+    match protocol {
+        Protocol::Json => json_error(err, request_id),
+        Protocol::Query if service == "ec2" => crate::query::ec2_error(err, request_id),
+        Protocol::Query => crate::query::error(query_namespace(service), err, request_id),
+        Protocol::S3 => s3_error(err, request_id, None, false),
     }
 }
 
@@ -149,6 +178,25 @@ pub fn s3_error(
     resource: Option<(&str, &str)>,
     head: bool,
 ) -> Response {
+    s3_error_response(
+        err.code,
+        err.status,
+        &err.message,
+        request_id,
+        resource,
+        head,
+    )
+}
+
+/// Renders an S3 XML error from its parts.
+pub fn s3_error_response(
+    code: &str,
+    status: StatusCode,
+    message: &str,
+    request_id: &str,
+    resource: Option<(&str, &str)>,
+    head: bool,
+) -> Response {
     let extra = resource
         .map(|(tag, value)| format!("<{tag}>{}</{tag}>", xml_escape(value)))
         .unwrap_or_default();
@@ -157,12 +205,12 @@ pub fn s3_error(
     } else {
         format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>{extra}<RequestId>{request_id}</RequestId><HostId>{request_id}</HostId></Error>",
-            err.code,
-            xml_escape(&err.message)
+            xml_escape(code),
+            xml_escape(message)
         )
     };
     let mut resp = Response::new(axum::body::Body::from(body));
-    *resp.status_mut() = err.status;
+    *resp.status_mut() = status;
     if !head {
         resp.headers_mut().insert(
             http::header::CONTENT_TYPE,

@@ -8,7 +8,11 @@
 
 pub mod auth;
 pub mod cloudtrail;
+pub mod credentials;
 pub mod errors;
+pub mod json;
+pub mod protocol;
+pub mod query;
 pub mod recording;
 pub mod s3;
 pub mod server;

@@ -1,5 +1,6 @@
 //! The HTTP listener: one router for every protocol, body limits, request ids, and the
-//! split by service (from the credential scope) between CloudTrail JSON and S3 REST.
+//! split by service (from the credential scope, see [`crate::protocol`]) between the JSON,
+//! Query and S3 REST services.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -16,8 +17,10 @@ use cairn_store::Store;
 use http::HeaderValue;
 use sha2::{Digest, Sha256};
 
-use crate::auth::{Flavor, RootCredentials};
-use crate::errors::{WireError, json_error};
+use crate::auth::RootCredentials;
+use crate::credentials::CredentialCache;
+use crate::errors::WireError;
+use crate::protocol::{Protocol, Route, route};
 
 /// Settings the edge needs.
 #[derive(Clone, Debug)]
@@ -47,17 +50,29 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The S3 protocol service.
     pub s3: Arc<s3s::service::S3Service>,
+    /// Access keys → secrets and principals, in memory.
+    pub credentials: Arc<CredentialCache>,
 }
 
 impl AppState {
     /// Builds the state, including the S3 service over the data dir's object files.
     pub fn new(store: Store, settings: Settings) -> std::io::Result<Self> {
         let settings = Arc::new(settings);
-        let s3 = Arc::new(crate::s3::service(store.clone(), settings.clone())?);
+        let credentials = Arc::new(CredentialCache::new(
+            store.clone(),
+            settings.account.clone(),
+            &settings.root,
+        ));
+        let s3 = Arc::new(crate::s3::service(
+            store.clone(),
+            settings.clone(),
+            credentials.clone(),
+        )?);
         Ok(Self {
             store,
             settings,
             s3,
+            credentials,
         })
     }
 }
@@ -129,33 +144,28 @@ impl Received {
     }
 }
 
-/// Verifies a request's signature. Root keys are checked in memory; IAM keys cost one
-/// indexed SQLite read, short enough to run on the calling worker.
-pub fn authenticate(
+/// Verifies a JSON or Query request's signature, reporting failures in `protocol`'s terms.
+pub async fn authenticate(
     state: &AppState,
     req: &Received,
-    flavor: Flavor,
+    protocol: Protocol,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<crate::auth::Authenticated, WireError> {
-    crate::auth::authenticate(
-        &state.store,
-        &state.settings.account,
-        &state.settings.root,
-        &req.incoming(),
-        flavor,
-        now,
-    )
+    crate::auth::authenticate(&state.credentials, &req.incoming(), now)
+        .await
+        .map_err(|f| {
+            tracing::debug!(request_id = %req.request_id, failure = ?f, "authentication failed");
+            f.to_wire(protocol)
+        })
 }
 
-fn flavor_of(headers: &[(String, String)], raw_query: &str) -> Flavor {
-    let service = crate::auth::scope_service(headers);
-    match service.as_deref() {
-        Some("s3") => Flavor::S3,
-        Some(_) => Flavor::Json,
-        None if headers.iter().any(|(n, _)| n == "x-amz-target") => Flavor::Json,
-        None if crate::sns::is_confirmation(raw_query) => Flavor::Json,
-        None => Flavor::S3,
-    }
+fn too_large(max: usize, protocol: Protocol, request_id: &str) -> Response {
+    let err = WireError {
+        code: "RequestEntityTooLargeException",
+        status: http::StatusCode::PAYLOAD_TOO_LARGE,
+        message: format!("Request body exceeds the maximum allowed size of {max} bytes."),
+    };
+    crate::errors::render(protocol, "", &err, request_id)
 }
 
 async fn handle(
@@ -174,7 +184,12 @@ async fn handle(
             )
         })
         .collect();
-    if flavor_of(&headers, req.uri().query().unwrap_or("")) == Flavor::S3 {
+    let route = route(
+        crate::auth::scope_service(&headers).as_deref(),
+        &headers,
+        req.uri().query().unwrap_or(""),
+    );
+    if route == Route::S3 {
         // S3 bodies stream (objects can be gigabytes); s3s verifies their signatures.
         let meta = crate::s3::RequestMeta {
             request_id,
@@ -182,29 +197,24 @@ async fn handle(
         };
         return crate::s3::handle(&state.s3, req, meta).await;
     }
-    let (parts, body) = req.into_parts();
-    let too_large = || {
-        let err = WireError {
-            code: "RequestEntityTooLargeException",
-            status: http::StatusCode::PAYLOAD_TOO_LARGE,
-            message: format!(
-                "Request body exceeds the maximum allowed size of {} bytes.",
-                state.settings.max_body_bytes
-            ),
-        };
-        json_error(&err, &request_id)
+    let protocol = match &route {
+        Route::Sns => Protocol::Query,
+        Route::Unserved { protocol, .. } => *protocol,
+        _ => Protocol::Json,
     };
+    let (parts, body) = req.into_parts();
+    let max = state.settings.max_body_bytes;
     let declared_len = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared_len.is_some_and(|n| n > state.settings.max_body_bytes) {
-        return too_large();
+    if declared_len.is_some_and(|n| n > max) {
+        return too_large(max, protocol, &request_id);
     }
-    let body = match axum::body::to_bytes(body, state.settings.max_body_bytes).await {
+    let body = match axum::body::to_bytes(body, max).await {
         Ok(b) => b,
-        Err(_) => return too_large(),
+        Err(_) => return too_large(max, protocol, &request_id),
     };
     let received = Arc::new(Received {
         method: parts.method.clone(),
@@ -216,11 +226,41 @@ async fn handle(
         source_ip: peer.ip().to_string(),
         request_id,
     });
-    let sns = crate::auth::scope_service(&received.headers).as_deref() == Some("sns")
-        || (received.header("authorization").is_none()
-            && crate::sns::is_confirmation(&received.raw_query));
-    if sns {
-        return crate::sns::handle(&state, received).await;
+    match route {
+        Route::Sns => crate::sns::handle(&state, received).await,
+        Route::CloudTrail => crate::cloudtrail::handle(&state, received).await,
+        Route::Unserved { service, protocol } => {
+            unserved(&state, &received, &service, protocol).await
+        }
+        Route::S3 => unreachable!("S3 requests were handed to s3s above"),
     }
-    crate::cloudtrail::handle(&state, received).await
+}
+
+/// Answers a request for a service Cairn does not serve, in that service's protocol, after
+/// checking its signature (so a bad signature still gets the authentication error).
+async fn unserved(state: &AppState, req: &Received, service: &str, protocol: Protocol) -> Response {
+    let rid = &req.request_id;
+    if let Err(e) = authenticate(state, req, protocol, chrono::Utc::now()).await {
+        return crate::errors::render(protocol, service, &e, rid);
+    }
+    let err = match protocol {
+        Protocol::Query => {
+            let params = crate::query::Params::parse(&req.raw_query, &req.body);
+            WireError::bad_request(
+                "InvalidAction",
+                format!(
+                    "Cairn does not serve the {service} service (action {}).",
+                    params.action()
+                ),
+            )
+        }
+        _ => WireError::bad_request(
+            "UnknownOperationException",
+            format!(
+                "Cairn does not serve the {service} service (target {}).",
+                req.header("x-amz-target").unwrap_or("none")
+            ),
+        ),
+    };
+    crate::errors::render(protocol, service, &err, rid)
 }

@@ -4,17 +4,15 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::response::Response;
 use cairn_core::error::ApiResult;
 use cairn_core::{ApiError, sns};
-use http::HeaderValue;
 use serde_json::{Map, Value, json};
 
-use crate::auth::Flavor;
 use crate::errors::{WireError, xml_escape};
+use crate::protocol::Protocol;
 use crate::recording::{self, CallInfo, Outcome};
-use crate::server::{AppState, Received, authenticate, set_request_id};
+use crate::server::{AppState, Received, authenticate};
 
 const XMLNS: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
 
@@ -26,32 +24,11 @@ pub fn is_confirmation(raw_query: &str) -> bool {
 }
 
 fn xml_response(action: &str, result: &str, rid: &str) -> Response {
-    let body = format!(
-        "<{action}Response xmlns=\"{XMLNS}\"><{action}Result>{result}</{action}Result><ResponseMetadata><RequestId>{rid}</RequestId></ResponseMetadata></{action}Response>"
-    );
-    let mut resp = Response::new(Body::from(body));
-    resp.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/xml"),
-    );
-    set_request_id(&mut resp, rid);
-    resp
+    crate::query::ok(XMLNS, action, Some(result), rid)
 }
 
 fn xml_error(e: &WireError, rid: &str) -> Response {
-    let body = format!(
-        "<ErrorResponse xmlns=\"{XMLNS}\"><Error><Type>Sender</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>",
-        e.code,
-        xml_escape(&e.message)
-    );
-    let mut resp = Response::new(Body::from(body));
-    *resp.status_mut() = e.status;
-    resp.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/xml"),
-    );
-    set_request_id(&mut resp, rid);
-    resp
+    crate::query::error(XMLNS, e, rid)
 }
 
 fn lower_first(key: &str) -> String {
@@ -64,16 +41,8 @@ fn lower_first(key: &str) -> String {
 /// Answers one SNS request.
 pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let rid = req.request_id.clone();
-    let mut params: Vec<(String, String)> = form_urlencoded::parse(req.raw_query.as_bytes())
-        .into_owned()
-        .collect();
-    params.extend(form_urlencoded::parse(&req.body).into_owned());
-    let get = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
+    let params = crate::query::Params::parse(&req.raw_query, &req.body);
+    let get = |name: &str| params.get(name).map(str::to_owned);
     let action = get("Action").unwrap_or_default();
     let now = chrono::Utc::now();
     if action == "ConfirmSubscription" && req.header("authorization").is_none() {
@@ -92,10 +61,10 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
                 &rid,
             ),
             Ok(Err(e)) => xml_error(&WireError::from(&e), &rid),
-            Err(_) => xml_error(&WireError::internal(Flavor::Json), &rid),
+            Err(_) => xml_error(&WireError::internal(Protocol::Query), &rid),
         };
     }
-    let authed = match authenticate(state, &req, Flavor::Json, now) {
+    let authed = match authenticate(state, &req, Protocol::Query, now).await {
         Ok(a) => a,
         Err(e) => return xml_error(&e, &rid),
     };
@@ -103,7 +72,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let ctx = info.ctx.clone();
     let read_only = matches!(action.as_str(), "ListTopics" | "GetTopicAttributes");
     let mut request_parameters = Map::new();
-    for (k, v) in &params {
+    for (k, v) in params.iter() {
         if k != "Action" && k != "Version" {
             request_parameters.insert(lower_first(k), json!(v));
         }
@@ -189,7 +158,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
             xml_response(&action, &result, &rid)
         }
         Ok(Err(e)) => xml_error(&WireError::from(&e), &rid),
-        Err(()) => xml_error(&WireError::internal(Flavor::Json), &rid),
+        Err(()) => xml_error(&WireError::internal(Protocol::Query), &rid),
     }
 }
 

@@ -32,7 +32,9 @@ impl fmt::Display for AccountId {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Region(String);
 
-/// The regions a multi-region trail shadows into and that bucket location constraints accept.
+/// The regions of the `aws` partition: the regions a multi-region trail shadows into, that
+/// bucket location constraints accept, and that a credential scope may name. Source:
+/// botocore 1.43.11 `data/endpoints.json`, partition `aws` (one Cairn serves one partition).
 pub const KNOWN_REGIONS: &[&str] = &[
     "us-east-1",
     "us-east-2",
@@ -40,6 +42,7 @@ pub const KNOWN_REGIONS: &[&str] = &[
     "us-west-2",
     "af-south-1",
     "ap-east-1",
+    "ap-east-2",
     "ap-south-1",
     "ap-south-2",
     "ap-northeast-1",
@@ -49,6 +52,9 @@ pub const KNOWN_REGIONS: &[&str] = &[
     "ap-southeast-2",
     "ap-southeast-3",
     "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
     "ca-central-1",
     "ca-west-1",
     "eu-central-1",
@@ -62,12 +68,23 @@ pub const KNOWN_REGIONS: &[&str] = &[
     "il-central-1",
     "me-central-1",
     "me-south-1",
+    "mx-central-1",
     "sa-east-1",
 ];
 
 impl Region {
-    /// Parses a region name: lower-case letters, digits and dashes, `xx-name-N` in shape.
+    /// Parses the name of a region that exists (one of [`KNOWN_REGIONS`]).
     pub fn parse(text: &str) -> Result<Self, String> {
+        if KNOWN_REGIONS.contains(&text) {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(format!("unknown region {text:?}"))
+        }
+    }
+
+    /// Parses any name of AWS's region shape, `xx-name-N`, whether or not it exists (for
+    /// checking the form of ARNs before asking whether their region exists).
+    pub fn parse_shape(text: &str) -> Result<Self, String> {
         let parts: Vec<&str> = text.split('-').collect();
         let shape_ok = parts.len() >= 3
             && parts.iter().all(|p| !p.is_empty())
@@ -107,10 +124,18 @@ mod tests {
 
     #[test]
     fn regions_have_aws_shape() {
+        assert!(Region::parse_shape("eu-west-1").is_ok());
+        assert!(Region::parse_shape("us-gov-west-1").is_ok());
+        assert!(Region::parse_shape("EU-west-1").is_err());
+        assert!(Region::parse_shape("euwest1").is_err());
+        assert!(Region::parse_shape("eu-west-").is_err());
+    }
+
+    #[test]
+    fn only_regions_that_exist_parse() {
         assert!(Region::parse("eu-west-1").is_ok());
-        assert!(Region::parse("us-gov-west-1").is_ok());
-        assert!(Region::parse("EU-west-1").is_err());
-        assert!(Region::parse("euwest1").is_err());
-        assert!(Region::parse("eu-west-").is_err());
+        assert!(Region::parse("mx-central-1").is_ok());
+        assert!(Region::parse("xx-nowhere-7").is_err());
+        assert!(Region::parse("us-gov-west-1").is_err(), "another partition");
     }
 }

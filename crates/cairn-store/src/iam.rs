@@ -32,12 +32,35 @@ pub struct AccessKey {
     pub status: String,
 }
 
+/// The IAM generation: a counter every change to users, keys or policies increments in the
+/// same transaction, so caches of credentials and decisions (in this process or another one
+/// sharing the data dir) know when to drop what they hold.
+pub fn generation(conn: &Connection) -> StoreResult<i64> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM meta WHERE key = 'iam_generation'")?
+        .query_row([], |r| r.get::<_, String>(0))
+        .optional()?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
+}
+
+/// Increments the IAM generation (call in every transaction that changes IAM state).
+pub fn bump_generation(conn: &Connection) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES ('iam_generation', '1')
+         ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+    )?
+    .execute([])?;
+    Ok(())
+}
+
 /// Creates a user; false if it already existed.
 pub fn create_user(conn: &Connection, user: &User) -> StoreResult<bool> {
     let n = conn.execute(
         "INSERT OR IGNORE INTO iam_users (account, name, user_id, created) VALUES (?1, ?2, ?3, ?4)",
         params![user.account, user.name, user.user_id, user.created],
     )?;
+    bump_generation(conn)?;
     Ok(n > 0)
 }
 
@@ -89,7 +112,7 @@ pub fn insert_access_key(conn: &Connection, key: &AccessKey, created: f64) -> St
             created
         ],
     )?;
-    Ok(())
+    bump_generation(conn)
 }
 
 /// Looks up an access key together with the user it belongs to, in one query.

@@ -13,10 +13,21 @@ use tracing_subscriber::EnvFilter;
 use crate::config::{ServeArgs, ServeConfig};
 use crate::credentials;
 
+/// Logs go to stderr, in colour only when stderr is a terminal. `s3s` logs every client
+/// mistake at ERROR; Cairn logs those itself at DEBUG, so `s3s` is silenced unless `CAIRN_LOG`
+/// names it.
 fn init_logs(json: bool) {
-    let filter = EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    let spec = std::env::var("CAIRN_LOG").unwrap_or_else(|_| "info".to_owned());
+    let spec = if spec.contains("s3s") {
+        spec
+    } else {
+        format!("{spec},s3s=off")
+    };
+    let filter = EnvFilter::try_new(&spec).unwrap_or_else(|_| EnvFilter::new("info,s3s=off"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();
@@ -115,6 +126,16 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     };
     let state = AppState::new(store.clone(), settings).context("opening the object store")?;
     let state_for_worker = state.clone();
+    // IAM changes made by another process on this data dir (the `cairn iam` admin commands)
+    // reach the credential cache within one poll.
+    let credentials = state.credentials.clone();
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            ticker.tick().await;
+            credentials.poll().await;
+        }
+    });
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;

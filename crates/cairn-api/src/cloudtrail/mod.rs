@@ -15,15 +15,20 @@ use serde_json::Value;
 
 use std::sync::Arc;
 
-use crate::auth::Flavor;
 use crate::errors::{WireError, json_error};
+use crate::protocol::Protocol;
 use crate::recording::{self, CallInfo, Outcome};
 use crate::server::{AppState, Received, authenticate, set_request_id};
 use crate::wire::camelize;
 
 pub use ops::OPERATIONS;
 
-const TARGET_PREFIX: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.";
+/// The `X-Amz-Target` prefixes CloudTrail answers to: botocore's long form and the short
+/// form the Smithy-based SDKs (JavaScript v3, Rust, Go v2, Java v2) send.
+pub const TARGET_PREFIXES: &[&str] = &[
+    "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.",
+    "CloudTrail_20131101.",
+];
 
 fn json_ok(body: &Value, request_id: &str) -> Response {
     let mut resp = Response::new(Body::from(body.to_string()));
@@ -36,42 +41,22 @@ fn json_ok(body: &Value, request_id: &str) -> Response {
 }
 
 fn internal(request_id: &str) -> Response {
-    json_error(&WireError::internal(Flavor::Json), request_id)
+    json_error(&WireError::internal(Protocol::Json), request_id)
 }
 
 /// Answers one CloudTrail JSON request.
 pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let rid = req.request_id.clone();
     let now = chrono::Utc::now();
-    let authed = match authenticate(state, &req, Flavor::Json, now) {
+    let authed = match authenticate(state, &req, Protocol::Json, now).await {
         Ok(a) => a,
         Err(e) => return json_error(&e, &rid),
     };
-    if authed.service != "cloudtrail" {
-        return json_error(
-            &WireError::bad_request(
-                "UnknownOperationException",
-                format!(
-                    "The service {} is not served by this endpoint.",
-                    authed.service
-                ),
-            ),
-            &rid,
-        );
-    }
-    let op_name = req
-        .header("x-amz-target")
-        .and_then(|t| t.strip_prefix(TARGET_PREFIX))
-        .unwrap_or("")
-        .to_owned();
-    let Some(op) = ops::find(&op_name) else {
-        return json_error(
-            &WireError::bad_request(
-                "UnknownOperationException",
-                format!("Unknown operation {op_name}"),
-            ),
-            &rid,
-        );
+    let target = req.header("x-amz-target").unwrap_or("");
+    let Some((op_name, op)) = crate::json::operation(target, TARGET_PREFIXES)
+        .and_then(|name| ops::find(name).map(|op| (name.to_owned(), op)))
+    else {
+        return json_error(&crate::json::unknown_operation(target), &rid);
     };
     let body: Value = if req.body.is_empty() {
         Value::Object(Default::default())

@@ -7,27 +7,27 @@ use s3s::auth::{S3Auth, SecretKey};
 use s3s::host::{S3Host, VirtualHost};
 use s3s::{S3Result, s3_error};
 
-use crate::server::Settings;
+use crate::credentials::CredentialCache;
 
-/// Looks secrets up the same way the JSON protocols do.
+/// Looks secrets up in the same credential cache as the JSON and Query protocols.
 pub struct CairnAuth {
-    /// The store.
-    pub store: cairn_store::Store,
-    /// Settings (account, root key).
-    pub settings: Arc<Settings>,
+    /// The credential cache.
+    pub credentials: Arc<CredentialCache>,
 }
 
 #[async_trait::async_trait]
 impl S3Auth for CairnAuth {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
-        crate::auth::find_key(
-            &self.store,
-            &self.settings.account,
-            &self.settings.root,
-            access_key,
-        )
-        .map(|(secret, _)| SecretKey::from(secret))
-        .ok_or_else(|| s3_error!(InvalidAccessKeyId))
+        self.credentials
+            .lookup(access_key)
+            .await
+            .map(|k| SecretKey::from(k.secret.clone()))
+            .ok_or_else(|| {
+                s3_error!(
+                    InvalidAccessKeyId,
+                    "The AWS Access Key Id you provided does not exist in our records."
+                )
+            })
     }
 }
 

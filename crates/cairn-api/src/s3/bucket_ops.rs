@@ -61,7 +61,7 @@ impl CairnS3 {
         T: Send + 'static,
         F: FnOnce(&Connection, &CallContext, &str) -> ApiResult<T> + Send + 'static,
     {
-        let info = self.call_info(req)?;
+        let info = self.call_info(req).await?;
         let ctx = info.ctx.clone();
         self.recorded(info, spec, move |c| op(c, &ctx, &bucket))
             .await
@@ -111,7 +111,7 @@ impl CairnS3 {
         &self,
         req: S3Request<ListBucketsInput>,
     ) -> S3Result<S3Response<ListBucketsOutput>> {
-        let info = self.call_info(&req)?;
+        let info = self.call_info(&req).await?;
         let account = info.ctx.account().to_string();
         let s = Spec::new("ListBuckets", true, false, None, None, &host(&req));
         let ctx = info.ctx.clone();

@@ -8,9 +8,11 @@
 
 mod access;
 mod bucket_ops;
+mod error_body;
 mod event;
 mod multipart_ops;
 mod object_ops;
+mod presign;
 
 use std::sync::Arc;
 
@@ -22,6 +24,7 @@ use s3s::{S3Error, S3ErrorCode, S3Request, S3Result};
 
 pub use cairn_buckets::local::ObjectFiles;
 
+use crate::credentials::CredentialCache;
 use crate::recording::CallInfo;
 use crate::server::{Settings, set_request_id};
 
@@ -37,12 +40,16 @@ pub struct RequestMeta {
 /// The `S3` trait implementation.
 pub struct CairnS3 {
     store: cairn_store::Store,
-    settings: Arc<Settings>,
     files: ObjectFiles,
+    credentials: Arc<CredentialCache>,
 }
 
 /// Builds the s3s service over the store and the data dir's object files.
-pub fn service(store: cairn_store::Store, settings: Arc<Settings>) -> std::io::Result<S3Service> {
+pub fn service(
+    store: cairn_store::Store,
+    settings: Arc<Settings>,
+    credentials: Arc<CredentialCache>,
+) -> std::io::Result<S3Service> {
     let files = ObjectFiles::new(&settings.data_dir)?;
     let referenced = store
         .read_blocking(cairn_store::objects::referenced_files)
@@ -52,11 +59,11 @@ pub fn service(store: cairn_store::Store, settings: Arc<Settings>) -> std::io::R
         tracing::info!(removed, "removed object files no record references");
     }
     let mut builder = S3ServiceBuilder::new(CairnS3 {
-        store: store.clone(),
-        settings: settings.clone(),
+        store,
         files,
+        credentials: credentials.clone(),
     });
-    builder.set_auth(access::CairnAuth { store, settings });
+    builder.set_auth(access::CairnAuth { credentials });
     builder.set_host(access::CairnHost);
     Ok(builder.build())
 }
@@ -68,16 +75,26 @@ pub async fn handle(
     meta: RequestMeta,
 ) -> Response {
     let rid = meta.request_id.clone();
+    let head = req.method() == http::Method::HEAD;
+    if let Err(e) = presign::check(
+        req.uri().query().unwrap_or(""),
+        chrono::Utc::now().timestamp(),
+    ) {
+        return crate::errors::s3_error(&e, &rid, None, head);
+    }
     req.extensions_mut().insert(meta);
     let (parts, body) = req.into_parts();
     let req = http::Request::from_parts(parts, s3s::Body::http_body_unsync(body));
     let mut resp = match s3.call(req).await {
+        Ok(resp) if resp.status().is_client_error() || resp.status().is_server_error() => {
+            complete_error(resp, &rid, head).await
+        }
         Ok(resp) => {
             let (parts, body) = resp.into_parts();
             Response::from_parts(parts, axum::body::Body::new(body))
         }
         Err(e) => {
-            tracing::warn!(error = ?e, "s3 request aborted");
+            tracing::debug!(error = ?e, "s3 request aborted");
             let mut r = Response::new(axum::body::Body::empty());
             *r.status_mut() = http::StatusCode::BAD_REQUEST;
             r
@@ -85,6 +102,34 @@ pub async fn handle(
     };
     set_request_id(&mut resp, &rid);
     resp
+}
+
+/// Re-renders an error response with AWS's message for its code and our request id (error
+/// bodies are small; anything over 64 KiB is passed through as it is).
+async fn complete_error(resp: s3s::HttpResponse, rid: &str, head: bool) -> Response {
+    let (parts, body) = resp.into_parts();
+    let status = parts.status;
+    let bytes =
+        match http_body_util::BodyExt::collect(http_body_util::Limited::new(body, 65_536)).await {
+            Ok(c) => c.to_bytes(),
+            Err(_) => {
+                let mut r = Response::new(axum::body::Body::empty());
+                *r.status_mut() = status;
+                return r;
+            }
+        };
+    let Some((code, message)) = error_body::parse(&bytes) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    let message = error_body::complete_message(&code, &message);
+    tracing::debug!(request_id = %rid, %code, %message, "s3 error");
+    let mut out = crate::errors::s3_error_response(&code, status, &message, rid, None, head);
+    for (name, value) in parts.headers.iter() {
+        if name != http::header::CONTENT_LENGTH && name != http::header::CONTENT_TYPE {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
 }
 
 /// Maps a core error to the S3 error s3s renders.
@@ -104,25 +149,35 @@ pub(crate) fn s3_error(e: &ApiError) -> S3Error {
 
 impl CairnS3 {
     /// The call facts of a verified request.
-    fn call_info<T>(&self, req: &S3Request<T>) -> S3Result<CallInfo> {
+    async fn call_info<T>(&self, req: &S3Request<T>) -> S3Result<CallInfo> {
         let creds = req.credentials.as_ref().ok_or_else(|| {
             S3Error::with_message(
                 S3ErrorCode::AccessDenied,
                 "Anonymous access is forbidden for this operation",
             )
         })?;
-        let (_, principal) = crate::auth::find_key(
-            &self.store,
-            &self.settings.account,
-            &self.settings.root,
-            &creds.access_key,
-        )
-        .ok_or_else(|| S3Error::new(S3ErrorCode::InvalidAccessKeyId))?;
-        let region = req
-            .region
-            .as_ref()
-            .and_then(|r| Region::parse(r.as_str()).ok())
-            .unwrap_or_else(|| Region::parse("us-east-1").expect("valid region"));
+        let principal = self
+            .credentials
+            .lookup(&creds.access_key)
+            .await
+            .map(|k| k.principal.clone())
+            .ok_or_else(|| {
+                S3Error::with_message(
+                    S3ErrorCode::InvalidAccessKeyId,
+                    "The AWS Access Key Id you provided does not exist in our records.",
+                )
+            })?;
+        // SigV2 presigned URLs carry no region: they act in us-east-1, as on AWS.
+        let region = match req.region.as_ref() {
+            None => Region::parse("us-east-1").expect("us-east-1 exists"),
+            Some(r) => Region::parse(r.as_str()).map_err(|_| {
+                let failure = crate::auth::AuthFailure::InvalidRegion(r.as_str().to_owned());
+                S3Error::with_message(
+                    S3ErrorCode::AuthorizationHeaderMalformed,
+                    failure.to_wire(crate::protocol::Protocol::S3).message,
+                )
+            })?,
+        };
         let meta = req
             .extensions
             .get::<RequestMeta>()

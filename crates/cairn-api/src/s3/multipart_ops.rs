@@ -16,7 +16,7 @@ impl CairnS3 {
         &self,
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
-        let info = self.call_info(&req)?;
+        let info = self.call_info(&req).await?;
         let host = host(&req);
         let input = req.input;
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
@@ -58,7 +58,7 @@ impl CairnS3 {
         &self,
         req: S3Request<UploadPartInput>,
     ) -> S3Result<S3Response<UploadPartOutput>> {
-        let info = self.call_info(&req)?;
+        let info = self.call_info(&req).await?;
         let host = host(&req);
         let input = req.input;
         let (bucket, key, upload_id) = (
@@ -105,7 +105,7 @@ impl CairnS3 {
         &self,
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
-        let info = self.call_info(&req)?;
+        let info = self.call_info(&req).await?;
         let host = host(&req);
         let input = req.input;
         let (bucket, key, upload_id) = (
@@ -201,7 +201,7 @@ impl CairnS3 {
         &self,
         req: S3Request<AbortMultipartUploadInput>,
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
-        let info = self.call_info(&req)?;
+        let info = self.call_info(&req).await?;
         let (bucket, key, upload_id) = (
             req.input.bucket.clone(),
             req.input.key.clone(),
@@ -232,7 +232,7 @@ impl CairnS3 {
         &self,
         req: S3Request<ListPartsInput>,
     ) -> S3Result<S3Response<ListPartsOutput>> {
-        let info = self.call_info(&req)?;
+        let info = self.call_info(&req).await?;
         let (bucket, key, upload_id) = (
             req.input.bucket.clone(),
             req.input.key.clone(),
@@ -291,7 +291,7 @@ impl CairnS3 {
         &self,
         req: S3Request<ListMultipartUploadsInput>,
     ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
-        let info = self.call_info(&req)?;
+        let info = self.call_info(&req).await?;
         let bucket = req.input.bucket.clone();
         let prefix = req.input.prefix.clone().unwrap_or_default();
         let spec = Spec::new(

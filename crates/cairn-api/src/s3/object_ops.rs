@@ -138,7 +138,7 @@ impl CairnS3 {
         &self,
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
-        let info = self.call_info(&req)?;
+        let info = self.call_info(&req).await?;
         let host = host(&req);
         let input = req.input;
         let trailing = req.trailing_headers;
@@ -247,7 +247,7 @@ impl CairnS3 {
         &self,
         req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
-        let info = self.call_info(&req)?;
+        let info = self.call_info(&req).await?;
         let input = req.input;
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
         let spec = Spec::new(
@@ -336,7 +336,7 @@ impl CairnS3 {
         &self,
         req: S3Request<HeadObjectInput>,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
-        let info = self.call_info(&req)?;
+        let info = self.call_info(&req).await?;
         let input = req.input;
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
         let spec = Spec::new(
@@ -396,7 +396,7 @@ impl CairnS3 {
         &self,
         req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
-        let info = self.call_info(&req)?;
+        let info = self.call_info(&req).await?;
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         let spec = Spec::new(
             "DeleteObject",
@@ -421,7 +421,7 @@ impl CairnS3 {
         &self,
         req: S3Request<DeleteObjectsInput>,
     ) -> S3Result<S3Response<DeleteObjectsOutput>> {
-        let info = self.call_info(&req)?;
+        let info = self.call_info(&req).await?;
         let bucket = req.input.bucket.clone();
         let keys: Vec<String> = req
             .input
@@ -501,7 +501,7 @@ impl CairnS3 {
         &self,
         req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
-        let info = self.call_info(&req)?;
+        let info = self.call_info(&req).await?;
         let host = host(&req);
         let input = req.input;
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
@@ -609,7 +609,7 @@ impl CairnS3 {
         &self,
         req: S3Request<ListObjectsInput>,
     ) -> S3Result<S3Response<ListObjectsOutput>> {
-        let info = self.call_info(&req)?;
+        let info = self.call_info(&req).await?;
         let input = req.input;
         let bucket = input.bucket.clone();
         let prefix = input.prefix.clone().unwrap_or_default();
@@ -680,7 +680,7 @@ impl CairnS3 {
         &self,
         req: S3Request<ListObjectsV2Input>,
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
-        let info = self.call_info(&req)?;
+        let info = self.call_info(&req).await?;
         let input = req.input;
         let bucket = input.bucket.clone();
         let prefix = input.prefix.clone().unwrap_or_default();

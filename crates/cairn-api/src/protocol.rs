@@ -1,0 +1,144 @@
+//! Which wire protocol a request speaks, and which service it is for.
+//!
+//! The service comes from the SigV4 credential scope. The protocol decides how errors are
+//! written: AWS JSON (`__type` + `message`), AWS Query (`<ErrorResponse>` XML, or EC2's
+//! `<Response><Errors>` form) or S3 REST XML. Services Cairn does not serve still get an error
+//! in their own protocol, so every client can parse it.
+
+/// The error envelope a request expects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// AWS JSON 1.0/1.1 (`X-Amz-Target`), and REST-JSON services.
+    Json,
+    /// AWS Query (form-encoded `Action=`), XML responses.
+    Query,
+    /// S3 REST XML.
+    S3,
+}
+
+/// Where the listener sends a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// CloudTrail (JSON 1.1).
+    CloudTrail,
+    /// SNS (Query).
+    Sns,
+    /// S3 (REST XML, through s3s).
+    S3,
+    /// A service Cairn does not serve, answered in its protocol.
+    Unserved {
+        /// The signing name from the credential scope.
+        service: String,
+        /// Its protocol.
+        protocol: Protocol,
+    },
+}
+
+/// Services Cairn knows speak AWS Query (and the EC2 dialect of it).
+const QUERY_SERVICES: &[&str] = &[
+    "iam",
+    "sts",
+    "sns",
+    "sqs",
+    "ec2",
+    "cloudformation",
+    "monitoring",
+    "elasticloadbalancing",
+    "autoscaling",
+    "rds",
+    "ses",
+    "elasticache",
+    "redshift",
+    "elasticbeanstalk",
+    "cloudsearch",
+    "sdb",
+    "importexport",
+];
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Whether the request looks like an AWS Query call: a form body or an `Action=` query.
+pub fn looks_like_query(headers: &[(String, String)], raw_query: &str) -> bool {
+    header(headers, "content-type")
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"))
+        || form_urlencoded::parse(raw_query.as_bytes()).any(|(k, _)| k == "Action")
+}
+
+/// Routes a request by the service its credential scope names (`service`), falling back on
+/// the request's shape when it is unsigned.
+pub fn route(service: Option<&str>, headers: &[(String, String)], raw_query: &str) -> Route {
+    let json_shaped = header(headers, "x-amz-target").is_some();
+    match service {
+        Some("s3") => Route::S3,
+        Some("cloudtrail") => Route::CloudTrail,
+        Some("sns") => Route::Sns,
+        Some(other) => Route::Unserved {
+            service: other.to_owned(),
+            protocol: if json_shaped {
+                Protocol::Json
+            } else if QUERY_SERVICES.contains(&other) || looks_like_query(headers, raw_query) {
+                Protocol::Query
+            } else {
+                Protocol::Json
+            },
+        },
+        // Unsigned: JSON calls carry a target; SNS subscription confirmations are plain GETs
+        // authorised by their token; everything else (presigned URLs, anonymous GETs) is S3.
+        None if json_shaped => Route::CloudTrail,
+        None if crate::sns::is_confirmation(raw_query) => Route::Sns,
+        None => Route::S3,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn services_route_to_their_protocol() {
+        assert_eq!(route(Some("s3"), &[], ""), Route::S3);
+        assert_eq!(route(Some("cloudtrail"), &[], ""), Route::CloudTrail);
+        assert_eq!(
+            route(Some("ec2"), &h(&[]), ""),
+            Route::Unserved {
+                service: "ec2".into(),
+                protocol: Protocol::Query
+            }
+        );
+        assert_eq!(
+            route(
+                Some("kms"),
+                &h(&[("x-amz-target", "TrentService.ListKeys")]),
+                ""
+            ),
+            Route::Unserved {
+                service: "kms".into(),
+                protocol: Protocol::Json
+            }
+        );
+        assert_eq!(
+            route(
+                Some("newservice"),
+                &h(&[("content-type", "application/x-www-form-urlencoded")]),
+                ""
+            ),
+            Route::Unserved {
+                service: "newservice".into(),
+                protocol: Protocol::Query
+            }
+        );
+        assert_eq!(route(None, &[], "X-Amz-Signature=abc"), Route::S3);
+    }
+}

@@ -1,0 +1,106 @@
+//! Completes the S3 error bodies `s3s` writes on its own (authentication, presigned-URL and
+//! protocol errors raised before our handlers run): every error carries AWS's message for its
+//! code and our request id, so clients print more than "Unknown".
+
+use quick_xml::Reader;
+use quick_xml::events::Event;
+
+/// AWS's message for S3 error codes `s3s` may raise without one (or with its own wording).
+fn aws_message(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "SignatureDoesNotMatch" => {
+            "The request signature we calculated does not match the signature you provided. Check your key and signing method."
+        }
+        "InvalidAccessKeyId" => "The AWS Access Key Id you provided does not exist in our records.",
+        "RequestTimeTooSkewed" => {
+            "The difference between the request time and the current time is too large."
+        }
+        "AccessDenied" => "Access Denied",
+        "AuthorizationHeaderMalformed" => "The authorization header you provided is invalid.",
+        "MissingSecurityHeader" => "Your request was missing a required header.",
+        "NotImplemented" => "A header you provided implies functionality that is not implemented.",
+        "MethodNotAllowed" => "The specified method is not allowed against this resource.",
+        "InvalidArgument" => "Invalid Argument",
+        "InvalidRequest" => "Invalid Request",
+        "MalformedXML" => {
+            "The XML you provided was not well-formed or did not validate against our published schema."
+        }
+        "IncompleteBody" => {
+            "You did not provide the number of bytes specified by the Content-Length HTTP header."
+        }
+        "XAmzContentSHA256Mismatch" => {
+            "The provided 'x-amz-content-sha256' header does not match what was computed."
+        }
+        _ => return None,
+    })
+}
+
+/// Texts `s3s` uses that are not AWS's; they are replaced by AWS's message for the code.
+const S3S_WORDING: &[&str] = &[
+    "request time is too far from server time",
+    "request date is later than server time too much",
+    "credential scope date does not match x-amz-date",
+    "invalid header: x-amz-content-sha256",
+];
+
+/// The `Code` and `Message` of an S3 XML error body.
+pub fn parse(body: &[u8]) -> Option<(String, String)> {
+    let mut reader = Reader::from_reader(body);
+    let (mut code, mut message) = (None, String::new());
+    let mut current: Option<Vec<u8>> = None;
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) => current = Some(e.name().as_ref().to_vec()),
+            Event::Text(t) => {
+                let text = t.decode().ok()?.into_owned();
+                let text = quick_xml::escape::unescape(&text).ok()?.into_owned();
+                match current.as_deref() {
+                    Some(b"Code") => code = Some(text),
+                    Some(b"Message") => message = text,
+                    _ => {}
+                }
+            }
+            Event::End(_) => current = None,
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    code.map(|c| (c, message))
+}
+
+/// The message an error with `code` and `message` should carry.
+pub fn complete_message(code: &str, message: &str) -> String {
+    let generic = message.trim().is_empty() || S3S_WORDING.contains(&message.trim());
+    match aws_message(code) {
+        Some(aws) if generic => aws.to_owned(),
+        _ if message.trim().is_empty() => code.to_owned(),
+        _ => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_and_s3s_messages_become_aws_messages() {
+        let body = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SignatureDoesNotMatch</Code></Error>";
+        let (code, message) = parse(body).unwrap();
+        assert_eq!(code, "SignatureDoesNotMatch");
+        assert!(
+            complete_message(&code, &message).starts_with("The request signature we calculated")
+        );
+        assert_eq!(
+            complete_message(
+                "RequestTimeTooSkewed",
+                "request time is too far from server time"
+            ),
+            "The difference between the request time and the current time is too large."
+        );
+        assert_eq!(
+            complete_message("AccessDenied", "Request has expired"),
+            "Request has expired"
+        );
+        assert_eq!(complete_message("Weird", ""), "Weird");
+    }
+}

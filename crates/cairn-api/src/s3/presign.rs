@@ -1,0 +1,134 @@
+//! AWS's limits on presigned URLs, checked before `s3s` verifies the signature: SigV4
+//! `X-Amz-Expires` at most 604800 s (seven days), a request date no later than the allowed
+//! skew, and SigV2 `Expires` no further ahead than the same seven days.
+
+use crate::errors::WireError;
+
+/// The longest validity AWS allows a presigned URL, seconds.
+pub const MAX_EXPIRES_SECS: i64 = 604_800;
+
+/// How far in the future a presigned request's date may be.
+const MAX_FUTURE_SKEW_SECS: i64 = 900;
+
+fn forbidden(code: &'static str, message: &str) -> WireError {
+    WireError {
+        code,
+        status: http::StatusCode::FORBIDDEN,
+        message: message.to_owned(),
+    }
+}
+
+fn bad(code: &'static str, message: &str) -> WireError {
+    WireError::bad_request(code, message)
+}
+
+/// Checks the presigned-URL parameters of `raw_query` at time `now` (epoch seconds). A query
+/// without presigned parameters passes.
+pub fn check(raw_query: &str, now: i64) -> Result<(), WireError> {
+    let mut expires_v4 = None;
+    let mut amz_date = None;
+    let mut expires_v2 = None;
+    let mut signature_v2 = false;
+    for (k, v) in form_urlencoded::parse(raw_query.as_bytes()) {
+        match k.as_ref() {
+            "X-Amz-Expires" => expires_v4 = Some(v.into_owned()),
+            "X-Amz-Date" => amz_date = Some(v.into_owned()),
+            "Expires" => expires_v2 = Some(v.into_owned()),
+            "Signature" => signature_v2 = true,
+            _ => {}
+        }
+    }
+    if let Some(expires) = expires_v4 {
+        let secs: i64 = expires.parse().map_err(|_| {
+            bad(
+                "AuthorizationQueryParametersError",
+                "X-Amz-Expires should be a number",
+            )
+        })?;
+        if secs < 0 {
+            return Err(bad(
+                "AuthorizationQueryParametersError",
+                "X-Amz-Expires must be non-negative",
+            ));
+        }
+        if secs > MAX_EXPIRES_SECS {
+            return Err(bad(
+                "AuthorizationQueryParametersError",
+                "X-Amz-Expires must be less than a week (in seconds) that is 604800",
+            ));
+        }
+        if let Some(date) = amz_date.as_deref().and_then(cairn_sigv4::parse_amz_date)
+            && date.timestamp() - now > MAX_FUTURE_SKEW_SECS
+        {
+            return Err(forbidden("AccessDenied", "Request is not valid yet"));
+        }
+    } else if signature_v2 && let Some(expires) = expires_v2 {
+        let at: i64 = expires.parse().map_err(|_| {
+            forbidden(
+                "AccessDenied",
+                "Invalid date (should be seconds since epoch)",
+            )
+        })?;
+        if at - now > MAX_EXPIRES_SECS + MAX_FUTURE_SKEW_SECS {
+            return Err(bad(
+                "AuthorizationQueryParametersError",
+                "Expires must be less than a week (in seconds) from now",
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_764_000_000; // 2025-11-24T16:00:00Z
+
+    fn amz(t: i64) -> String {
+        chrono::DateTime::from_timestamp(t, 0)
+            .unwrap()
+            .format("%Y%m%dT%H%M%SZ")
+            .to_string()
+    }
+
+    #[test]
+    fn sigv4_expiry_is_at_most_a_week() {
+        let ok = format!(
+            "X-Amz-Date={}&X-Amz-Expires=604800&X-Amz-Signature=x",
+            amz(NOW)
+        );
+        assert!(check(&ok, NOW).is_ok());
+        let long = format!(
+            "X-Amz-Date={}&X-Amz-Expires=604801&X-Amz-Signature=x",
+            amz(NOW)
+        );
+        let e = check(&long, NOW).unwrap_err();
+        assert_eq!(e.code, "AuthorizationQueryParametersError");
+        assert!(check("X-Amz-Expires=-1", NOW).is_err());
+        assert!(check("X-Amz-Expires=soon", NOW).is_err());
+    }
+
+    #[test]
+    fn sigv4_dates_in_the_future_are_refused_beyond_the_skew() {
+        let near = format!("X-Amz-Date={}&X-Amz-Expires=60", amz(NOW + 600));
+        assert!(check(&near, NOW).is_ok());
+        let far = format!("X-Amz-Date={}&X-Amz-Expires=60", amz(NOW + 86_400));
+        assert_eq!(check(&far, NOW).unwrap_err().code, "AccessDenied");
+    }
+
+    #[test]
+    fn sigv2_expires_is_bounded_too() {
+        let ok = format!("AWSAccessKeyId=A&Signature=s&Expires={}", NOW + 3600);
+        assert!(check(&ok, NOW).is_ok());
+        let forever = format!(
+            "AWSAccessKeyId=A&Signature=s&Expires={}",
+            NOW + 10 * 365 * 86_400
+        );
+        assert!(check(&forever, NOW).is_err());
+        assert!(
+            check("Expires=123", NOW).is_ok(),
+            "no Signature: not a presigned URL"
+        );
+    }
+}
