@@ -68,10 +68,15 @@ pub enum ErrorKind {
     S3PreconditionFailed,
     S3NotModified,
     S3InvalidRange,
+    S3EntityTooLarge,
     // SNS.
     SnsNotFound,
     SnsInvalidParameter,
     InsufficientSnsTopicPolicy,
+    // Every service.
+    /// The caller lacks a permission (rendered per protocol: `AccessDeniedException` in JSON,
+    /// `AccessDenied` in Query and S3; always recorded as `AccessDenied`).
+    AccessDenied,
     // Server.
     Internal,
 }
