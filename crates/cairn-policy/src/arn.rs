@@ -16,48 +16,86 @@ pub(crate) fn split6(arn: &str) -> Option<[&str; 6]> {
     Some(f)
 }
 
+/// Like [`split6`], but colons inside `${…}` (policy variables such as
+/// `${aws:PrincipalAccount}`) do not split.
+fn split6_pattern(text: &str) -> Option<[&str; 6]> {
+    if !text.contains("${") {
+        return split6(text);
+    }
+    let mut cuts = [0usize; 5];
+    let mut n = 0;
+    let mut depth = 0usize;
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() && n < 5 {
+        match b[i] {
+            b'$' if b.get(i + 1) == Some(&b'{') => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' if depth > 0 => depth -= 1,
+            b':' if depth == 0 => {
+                cuts[n] = i;
+                n += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if n < 5 {
+        return None;
+    }
+    Some([
+        &text[..cuts[0]],
+        &text[cuts[0] + 1..cuts[1]],
+        &text[cuts[1] + 1..cuts[2]],
+        &text[cuts[2] + 1..cuts[3]],
+        &text[cuts[3] + 1..cuts[4]],
+        &text[cuts[4] + 1..],
+    ])
+}
+
 /// A compiled ARN pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum ArnPattern {
     /// `*`.
     Any,
-    /// Six fields.
-    Fields(Box<[Template; 6]>),
-    /// Fewer than six fields: the whole text as one glob.
-    Whole(Template),
+    /// Up to six colon-separated fields. With fewer than six, the last field is matched
+    /// against the rest of the ARN (so `arn:*` matches every ARN, but a `*` in an earlier
+    /// field still cannot cross a colon).
+    Fields(Box<[Template]>),
 }
 
 impl ArnPattern {
     /// Compiles a pattern. `head_vars` allows variables in fields one to five (condition
-    /// values); `vars` allows them in the sixth (and in `Whole` patterns).
+    /// values); `vars` allows them in the sixth (or last) field.
     pub(crate) fn new(text: &str, vars: bool, head_vars: bool) -> Self {
         if text == "*" {
             return Self::Any;
         }
-        match split6(text) {
-            Some(f) => Self::Fields(Box::new([
-                Template::new(f[0], head_vars, true, false),
-                Template::new(f[1], head_vars, true, false),
-                Template::new(f[2], head_vars, true, false),
-                Template::new(f[3], head_vars, true, false),
-                Template::new(f[4], head_vars, true, false),
-                Template::new(f[5], vars, true, false),
-            ])),
-            None => Self::Whole(Template::new(text, vars, true, false)),
-        }
+        let fields: Vec<&str> = match split6_pattern(text) {
+            Some(f) => f.to_vec(),
+            None => text.split(':').collect(),
+        };
+        let last = fields.len() - 1;
+        Self::Fields(
+            fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| Template::new(f, if i == last { vars } else { head_vars }, true, false))
+                .collect(),
+        )
     }
 
     /// Whether `arn` matches.
     pub(crate) fn matches(&self, arn: &str, ctx: &Context, missing: &mut Missing) -> bool {
         match self {
             Self::Any => true,
-            Self::Whole(t) => t.glob(ctx, missing).is_some_and(|g| g.matches(arn)),
             Self::Fields(fields) => {
-                let Some(parts) = split6(arn) else {
-                    return false;
-                };
-                fields.iter().zip(parts).all(|(t, p)| {
-                    t.is_any() || t.glob(ctx, missing).is_some_and(|g| g.matches(p))
+                let mut parts = arn.splitn(fields.len(), ':');
+                fields.iter().all(|t| match parts.next() {
+                    Some(p) => t.is_any() || t.glob(ctx, missing).is_some_and(|g| g.matches(p)),
+                    None => false,
                 })
             }
         }

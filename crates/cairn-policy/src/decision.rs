@@ -418,5 +418,10 @@ fn outcome(
     if identity_ok {
         return None;
     }
-    Some(if id.allow { limits_type } else { PolicyType::IdentityBased })
+    // An Allow (identity, or resource naming the role) that the limits cut off names them.
+    Some(if id.allow || res.role {
+        limits_type
+    } else {
+        PolicyType::IdentityBased
+    })
 }
