@@ -12,7 +12,14 @@ use crate::variables::Template;
 /// Splits an ARN into its six fields; `None` when it has fewer than five colons.
 pub(crate) fn split6(arn: &str) -> Option<[&str; 6]> {
     let mut it = arn.splitn(6, ':');
-    let f = [it.next()?, it.next()?, it.next()?, it.next()?, it.next()?, it.next()?];
+    let f = [
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+    ];
     Some(f)
 }
 
@@ -82,7 +89,9 @@ impl ArnPattern {
             fields
                 .iter()
                 .enumerate()
-                .map(|(i, f)| Template::new(f, if i == last { vars } else { head_vars }, true, false))
+                .map(|(i, f)| {
+                    Template::new(f, if i == last { vars } else { head_vars }, true, false)
+                })
                 .collect(),
         )
     }
@@ -125,6 +134,9 @@ mod tests {
         assert!(!m("arn:aws:s3:::B", "arn:aws:s3:::b"));
         assert!(m("arn:*", "arn:aws:s3:::b"));
         assert!(!m("arn:aws:s3:::b", "arn:aws:s3:::b:"));
-        assert!(m("arn:aws:iam::*:role/*", "arn:aws:iam::111122223333:role/a/b"));
+        assert!(m(
+            "arn:aws:iam::*:role/*",
+            "arn:aws:iam::111122223333:role/a/b"
+        ));
     }
 }

@@ -126,7 +126,9 @@ impl Statement {
     /// Resource patterns as written, and whether they are a `NotResource`; `None` in trust
     /// policies.
     pub fn resources(&self) -> Option<(&[String], bool)> {
-        self.resource.as_ref().map(|r| (r.raw.as_slice(), r.negated))
+        self.resource
+            .as_ref()
+            .map(|r| (r.raw.as_slice(), r.negated))
     }
 
     /// Condition keys the statement references, as written.

@@ -31,7 +31,11 @@ pub struct BenchResult {
 
 /// Runs `authorize` over `requests` round-robin for at least `min` and returns
 /// (evaluations, elapsed).
-pub fn evaluations_per_second(set: &PolicySet<'_>, requests: &[Request<'_>], min: Duration) -> (u64, Duration) {
+pub fn evaluations_per_second(
+    set: &PolicySet<'_>,
+    requests: &[Request<'_>],
+    min: Duration,
+) -> (u64, Duration) {
     let start = Instant::now();
     let mut n = 0u64;
     if requests.is_empty() {
@@ -105,7 +109,10 @@ const MIX: [(&str, &str); 8] = [
     ("cloudtrail:LookupEvents", "*"),
     ("cloudtrail:StopLogging", TRAIL),
     ("cloudtrail:GetEventSelectors", TRAIL),
-    ("s3:GetObject", "arn:aws:s3:::audit-logs/AWSLogs/111122223333/CloudTrail/x.json.gz"),
+    (
+        "s3:GetObject",
+        "arn:aws:s3:::audit-logs/AWSLogs/111122223333/CloudTrail/x.json.gz",
+    ),
     ("s3:DeleteBucket", "arn:aws:s3:::aws-cloudtrail-logs-1"),
     ("iam:CreateUser", "arn:aws:iam::111122223333:user/bob"),
 ];
@@ -127,7 +134,10 @@ pub fn standard(min: Duration) -> Vec<BenchResult> {
     let mut sets: Vec<(&'static str, SourcedPolicy<'_>)> = Vec::new();
     for (label, name) in [
         ("AWSCloudTrail_FullAccess", "AWSCloudTrail_FullAccess"),
-        ("AWSCloudTrail_ReadOnlyAccess", "AWSCloudTrail_ReadOnlyAccess"),
+        (
+            "AWSCloudTrail_ReadOnlyAccess",
+            "AWSCloudTrail_ReadOnlyAccess",
+        ),
     ] {
         if let Some(m) = managed::by_name(name) {
             sets.push((

@@ -203,7 +203,11 @@ pub(crate) fn parse_date(s: &str) -> Option<i64> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
         return Some(dt.timestamp_millis());
     }
-    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(s, f) {
             return Some(dt.and_utc().timestamp_millis());
         }
@@ -230,7 +234,9 @@ fn parse_bool(s: &str) -> Option<bool> {
 }
 
 fn b64(s: &str) -> Option<Vec<u8>> {
-    base64::engine::general_purpose::STANDARD.decode(s.trim()).ok()
+    base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .ok()
 }
 
 /// Compiled policy values of one key.
@@ -265,13 +271,19 @@ impl Condition {
                     .map(|v| Template::new(v, vars, false, false))
                     .collect(),
             ),
-            Family::Like => Values::Like(raw.iter().map(|v| Template::new(v, vars, true, false)).collect()),
+            Family::Like => Values::Like(
+                raw.iter()
+                    .map(|v| Template::new(v, vars, true, false))
+                    .collect(),
+            ),
             Family::Num(_) => Values::Num(raw.iter().map(|v| v.trim().parse().ok()).collect()),
             Family::Date(_) => Values::Date(raw.iter().map(|v| parse_date(v)).collect()),
             Family::Bool => Values::Bool(raw.iter().map(|v| parse_bool(v)).collect()),
             Family::Binary => Values::Bin(raw.iter().map(|v| b64(v)).collect()),
             Family::Ip => Values::Ip(raw.iter().map(|v| Cidr::parse(v)).collect()),
-            Family::Arn => Values::Arn(raw.iter().map(|v| ArnPattern::new(v, vars, vars)).collect()),
+            Family::Arn => {
+                Values::Arn(raw.iter().map(|v| ArnPattern::new(v, vars, vars)).collect())
+            }
             Family::Null => Values::Null(raw.iter().map(|v| parse_bool(v)).collect()),
         };
         Self {
@@ -295,7 +307,7 @@ impl Condition {
         }
         if let Values::Null(wanted) = &self.values {
             let absent = got.is_none_or(<[String]>::is_empty);
-            return wanted.iter().any(|w| *w == Some(absent));
+            return wanted.contains(&Some(absent));
         }
         let vals = match got {
             Some(v) if !v.is_empty() => v,
@@ -308,8 +320,12 @@ impl Condition {
             }
         };
         match self.op.set {
-            SetOp::ForAll => vals.iter().all(|v| self.base_any(v, ctx, missing) != self.op.negated),
-            SetOp::ForAny => vals.iter().any(|v| self.base_any(v, ctx, missing) != self.op.negated),
+            SetOp::ForAll => vals
+                .iter()
+                .all(|v| self.base_any(v, ctx, missing) != self.op.negated),
+            SetOp::ForAny => vals
+                .iter()
+                .any(|v| self.base_any(v, ctx, missing) != self.op.negated),
             SetOp::Single => vals.iter().any(|v| self.base_any(v, ctx, missing)) != self.op.negated,
         }
     }
@@ -320,10 +336,13 @@ impl Condition {
             Values::Str(ts) => {
                 let ci = matches!(self.op.family, Family::Str { ci: true });
                 ts.iter().any(|t| {
-                    t.text(ctx, missing).is_some_and(|p| if ci { eq_ci(&p, v) } else { *p == *v })
+                    t.text(ctx, missing)
+                        .is_some_and(|p| if ci { eq_ci(&p, v) } else { *p == *v })
                 })
             }
-            Values::Like(ts) => ts.iter().any(|t| t.glob(ctx, missing).is_some_and(|g| g.matches(v))),
+            Values::Like(ts) => ts
+                .iter()
+                .any(|t| t.glob(ctx, missing).is_some_and(|g| g.matches(v))),
             Values::Num(ns) => {
                 let Family::Num(cmp) = self.op.family else {
                     return false;
@@ -342,7 +361,7 @@ impl Condition {
                 };
                 ds.iter().flatten().any(|d| cmp.holds(x, *d))
             }
-            Values::Bool(bs) => parse_bool(v).is_some_and(|x| bs.iter().any(|b| *b == Some(x))),
+            Values::Bool(bs) => parse_bool(v).is_some_and(|x| bs.contains(&Some(x))),
             Values::Bin(bs) => {
                 let x = b64(v).unwrap_or_else(|| v.as_bytes().to_vec());
                 bs.iter().flatten().any(|b| *b == x)
@@ -385,12 +404,20 @@ mod tests {
         assert!(c.contains("203.0.113.9".parse().unwrap()));
         assert!(!c.contains("203.0.114.9".parse().unwrap()));
         assert!(c.contains("::ffff:203.0.113.9".parse().unwrap()));
-        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
+        assert!(
+            Cidr::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
         let v6 = Cidr::parse("2001:db8::/32").unwrap();
         assert!(v6.contains("2001:db8::1".parse().unwrap()));
         assert!(!v6.contains("10.0.0.1".parse().unwrap()));
         assert!(Cidr::parse("10.0.0.1/33").is_none());
-        assert!(Cidr::parse("10.0.0.1").unwrap().contains("10.0.0.1".parse().unwrap()));
+        assert!(
+            Cidr::parse("10.0.0.1")
+                .unwrap()
+                .contains("10.0.0.1".parse().unwrap())
+        );
     }
 
     #[test]
@@ -398,7 +425,10 @@ mod tests {
         assert_eq!(parse_date("0"), Some(0));
         assert_eq!(parse_date("2020-01-01"), parse_date("2020-01-01T00:00:00Z"));
         assert_eq!(parse_date("1577836800"), parse_date("2020-01-01T00:00:00Z"));
-        assert_eq!(parse_date("2020-01-01T01:00:00+01:00"), parse_date("2020-01-01T00:00:00Z"));
+        assert_eq!(
+            parse_date("2020-01-01T01:00:00+01:00"),
+            parse_date("2020-01-01T00:00:00Z")
+        );
         assert!(parse_date("2020-01-01T00:00:00.123Z").is_some());
         assert!(parse_date("yesterday").is_none());
     }

@@ -126,7 +126,10 @@ impl<'a> PolicySet<'a> {
     }
 
     /// The policy and statement a match refers to.
-    pub fn resolve(&self, m: MatchedStatement) -> Option<(&SourcedPolicy<'a>, &'a crate::Statement)> {
+    pub fn resolve(
+        &self,
+        m: MatchedStatement,
+    ) -> Option<(&SourcedPolicy<'a>, &'a crate::Statement)> {
         let p = self.policy(m.slot)?;
         let doc: &'a Document = p.document;
         Some((p, doc.statements.get(m.statement)?))
@@ -239,7 +242,14 @@ struct Hits {
 }
 
 impl Hits {
-    fn scan(&mut self, slot: Slot, doc: &Document, req: &Request<'_>, missing: &mut Missing, all: bool) {
+    fn scan(
+        &mut self,
+        slot: Slot,
+        doc: &Document,
+        req: &Request<'_>,
+        missing: &mut Missing,
+        all: bool,
+    ) {
         for (i, st) in doc.statements.iter().enumerate() {
             let how = st.applies(req, missing);
             if how == PrincipalMatch::No {
@@ -273,9 +283,14 @@ impl Hits {
 
 fn decide(req: &Request<'_>, set: &PolicySet<'_>, missing: &mut Missing, all: bool) -> Decision {
     if req.action.eq_ignore_ascii_case("sts:GetCallerIdentity") {
-        return Decision::Allow { matched: Vec::new() };
+        return Decision::Allow {
+            matched: Vec::new(),
+        };
     }
-    let has_identity = matches!(req.principal, Principal::User { .. } | Principal::RoleSession { .. });
+    let has_identity = matches!(
+        req.principal,
+        Principal::User { .. } | Principal::RoleSession { .. }
+    );
     let explicit = |policy_type, hits: &mut Hits| Decision::Deny {
         explicit: true,
         policy_type,
@@ -350,7 +365,16 @@ fn decide(req: &Request<'_>, set: &PolicySet<'_>, missing: &mut Missing, all: bo
     } else {
         PolicyType::PermissionsBoundary
     };
-    let outcome = outcome(req, set, has_identity, &id, &res, limits_ok, identity_ok, limits_type);
+    let outcome = outcome(
+        req,
+        set,
+        has_identity,
+        &id,
+        &res,
+        limits_ok,
+        identity_ok,
+        limits_type,
+    );
     match outcome {
         None => {
             let mut matched = Vec::new();

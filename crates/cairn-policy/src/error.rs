@@ -112,7 +112,9 @@ impl Malformed {
     pub fn s3_message(&self) -> String {
         use Reason::*;
         match &self.reason {
-            Syntax | NotJsonObject => "Policies must be valid JSON and the first byte must be '{'".to_owned(),
+            Syntax | NotJsonObject => {
+                "Policies must be valid JSON and the first byte must be '{'".to_owned()
+            }
             Version => "Invalid policy version".to_owned(), // (unconfirmed)
             MissingStatement => "Missing required field Statement".to_owned(),
             EmptyStatement => "Could not parse the policy: Statement is empty!".to_owned(),
@@ -123,9 +125,8 @@ impl Malformed {
             MissingPrincipal => "Missing required field Principal".to_owned(),
             PrincipalNotAllowed | InvalidPrincipal(_) => "Invalid principal in policy".to_owned(),
             NoVendor | TwoColons | BadVendor(_) => "Policy has invalid action".to_owned(),
-            ResourceNotArn(_) | BadPartition(_) | VendorNotQualified | ResourceFormat(_) | ProhibitedResource => {
-                "Policy has invalid resource".to_owned()
-            }
+            ResourceNotArn(_) | BadPartition(_) | VendorNotQualified | ResourceFormat(_)
+            | ProhibitedResource => "Policy has invalid resource".to_owned(),
             DuplicateSid => "Statement IDs (SID) in a single policy must be unique.".to_owned(), // (unconfirmed)
             SidNotAlphanumeric | TrustAction => "Policy has invalid action".to_owned(),
             ConditionNotObject => "Condition must be an object".to_owned(),

@@ -82,7 +82,8 @@ impl GlobBuilder {
     /// Appends literal text.
     pub(crate) fn lit(&mut self, text: &str) {
         if self.fold {
-            self.pending.extend(text.chars().map(|c| c.to_ascii_lowercase()));
+            self.pending
+                .extend(text.chars().map(|c| c.to_ascii_lowercase()));
         } else {
             self.pending.push_str(text);
         }

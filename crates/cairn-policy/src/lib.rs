@@ -51,8 +51,8 @@ mod variables;
 pub use ast::{Document, Effect, PolicyKind, Statement, Version};
 pub use context::Context;
 pub use decision::{
-    Decision, MatchedStatement, PolicySet, PolicySource, PolicyType, Simulation, Slot, SourcedPolicy, authorize,
-    simulate,
+    Decision, MatchedStatement, PolicySet, PolicySource, PolicyType, Simulation, Slot,
+    SourcedPolicy, authorize, simulate,
 };
 pub use error::{Malformed, Reason};
 pub use limits::non_whitespace_len;

@@ -38,11 +38,13 @@ pub struct ManagedPolicy {
 impl ManagedPolicy {
     /// The parsed document (parsed on first use).
     pub fn parsed(&self) -> &Document {
-        self.parsed.get_or_init(|| match Document::parse(self.document, PolicyKind::Identity) {
-            Ok(d) => d,
-            // Unreachable for the shipped data (tested); an empty list would allow nothing.
-            Err(e) => unreachable!("managed policy {} does not parse: {e}", self.name),
-        })
+        self.parsed.get_or_init(
+            || match Document::parse(self.document, PolicyKind::Identity) {
+                Ok(d) => d,
+                // Unreachable for the shipped data (tested); an empty list would allow nothing.
+                Err(e) => unreachable!("managed policy {} does not parse: {e}", self.name),
+            },
+        )
     }
 
     /// Creation date.

@@ -60,9 +60,11 @@ impl Statement {
         }
         let holds = if missing.0.is_some() {
             // Tracing: evaluate every condition so every absent key is reported.
-            self.conditions
-                .iter()
-                .fold(true, |acc, c| c.eval(req.context, missing) && acc)
+            let mut holds = true;
+            for c in &self.conditions {
+                holds &= c.eval(req.context, missing);
+            }
+            holds
         } else {
             self.conditions.iter().all(|c| c.eval(req.context, missing))
         };

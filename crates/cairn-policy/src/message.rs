@@ -61,14 +61,23 @@ impl DeniedMessage<'_> {
         }
         let words = self.policy_type.words();
         if self.explicit {
-            let article = if words.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
-            s.push_str(&format!(" with an explicit deny in {article} {words} policy"));
+            let article = if words.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            s.push_str(&format!(
+                " with an explicit deny in {article} {words} policy"
+            ));
             if let Some(arn) = self.policy_arn {
                 s.push_str(": ");
                 s.push_str(arn);
             }
         } else {
-            s.push_str(&format!(" because no {words} policy allows the {} action", self.action));
+            s.push_str(&format!(
+                " because no {words} policy allows the {} action",
+                self.action
+            ));
         }
         s
     }
@@ -126,19 +135,39 @@ mod tests {
     fn forms() {
         let trail = "arn:aws:cloudtrail:us-east-1:111122223333:trail/prod";
         assert_eq!(
-            msg(false, PolicyType::IdentityBased, trail, ResourceStyle::Plain),
+            msg(
+                false,
+                PolicyType::IdentityBased,
+                trail,
+                ResourceStyle::Plain
+            ),
             "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: cloudtrail:StopLogging on resource: arn:aws:cloudtrail:us-east-1:111122223333:trail/prod because no identity-based policy allows the cloudtrail:StopLogging action"
         );
         assert_eq!(
             msg(true, PolicyType::IdentityBased, "*", ResourceStyle::Plain),
             "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: cloudtrail:StopLogging with an explicit deny in an identity-based policy"
         );
-        assert!(msg(true, PolicyType::ResourceBased, "*", ResourceStyle::Plain).ends_with("in a resource-based policy"));
         assert!(
-            msg(true, PolicyType::PermissionsBoundary, "*", ResourceStyle::Plain)
-                .ends_with("in a permissions boundary policy")
+            msg(true, PolicyType::ResourceBased, "*", ResourceStyle::Plain)
+                .ends_with("in a resource-based policy")
         );
-        assert!(msg(false, PolicyType::Session, "arn:aws:s3:::b/k", ResourceStyle::Quoted)
-            .contains("on resource: \"arn:aws:s3:::b/k\" because no session policy allows"));
+        assert!(
+            msg(
+                true,
+                PolicyType::PermissionsBoundary,
+                "*",
+                ResourceStyle::Plain
+            )
+            .ends_with("in a permissions boundary policy")
+        );
+        assert!(
+            msg(
+                false,
+                PolicyType::Session,
+                "arn:aws:s3:::b/k",
+                ResourceStyle::Quoted
+            )
+            .contains("on resource: \"arn:aws:s3:::b/k\" because no session policy allows")
+        );
     }
 }

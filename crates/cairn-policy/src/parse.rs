@@ -30,7 +30,14 @@ const STATEMENT_KEYS: [&str; 9] = [
     "Condition",
 ];
 
-const PARTITIONS: [&str; 6] = ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-eusc"];
+const PARTITIONS: [&str; 6] = [
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-eusc",
+];
 
 const IAM_RESOURCE_TYPES: [&str; 13] = [
     "user/",
@@ -77,7 +84,10 @@ fn parse(text: &str, kind: PolicyKind) -> R<Document> {
         s3_precheck(top)?;
     }
     // Syntax.
-    if top.keys().any(|k| !matches!(k.as_str(), "Version" | "Id" | "Statement")) {
+    if top
+        .keys()
+        .any(|k| !matches!(k.as_str(), "Version" | "Id" | "Statement"))
+    {
         return Err(Reason::Syntax);
     }
     let version_raw = match top.get("Version") {
@@ -126,13 +136,18 @@ fn parse(text: &str, kind: PolicyKind) -> R<Document> {
         }
     }
     if matches!(kind, PolicyKind::Identity | PolicyKind::Trust)
-        && sids.iter().any(|s| !s.bytes().all(|b| b.is_ascii_alphanumeric()))
+        && sids
+            .iter()
+            .any(|s| !s.bytes().all(|b| b.is_ascii_alphanumeric()))
     {
         return Err(Reason::SidNotAlphanumeric);
     }
     // Actions.
     for st in &stmts {
-        if string_list(st, "Action").or_else(|| string_list(st, "NotAction")).is_none_or(|l| l.is_empty()) {
+        if string_list(st, "Action")
+            .or_else(|| string_list(st, "NotAction"))
+            .is_none_or(|l| l.is_empty())
+        {
             return Err(Reason::NoActions);
         }
     }
@@ -177,7 +192,14 @@ fn parse(text: &str, kind: PolicyKind) -> R<Document> {
             }
         }
     }
-    Ok(compile(text, kind, version, version_raw.is_some(), id, &stmts))
+    Ok(compile(
+        text,
+        kind,
+        version,
+        version_raw.is_some(),
+        id,
+        &stmts,
+    ))
 }
 
 /// S3's own checks, in the order and with the reasons of Cairn's earlier bucket-policy parser.
@@ -192,7 +214,10 @@ fn s3_precheck(top: &Map<String, Value>) -> R<()> {
     }
     for st in stmts {
         let st = st.as_object().ok_or(Reason::StatementNotObject)?;
-        if !matches!(st.get("Effect").and_then(Value::as_str), Some("Allow" | "Deny")) {
+        if !matches!(
+            st.get("Effect").and_then(Value::as_str),
+            Some("Allow" | "Deny")
+        ) {
             return Err(Reason::InvalidEffect);
         }
         if !st.contains_key("Principal") && !st.contains_key("NotPrincipal") {
@@ -232,13 +257,18 @@ fn statement_syntax(st: &Map<String, Value>) -> R<()> {
     if st.keys().any(|k| !STATEMENT_KEYS.contains(&k.as_str())) {
         return Err(Reason::Syntax);
     }
-    for (a, b) in [("Action", "NotAction"), ("Resource", "NotResource"), ("Principal", "NotPrincipal")] {
+    for (a, b) in [
+        ("Action", "NotAction"),
+        ("Resource", "NotResource"),
+        ("Principal", "NotPrincipal"),
+    ] {
         if st.contains_key(a) && st.contains_key(b) {
             return Err(Reason::Syntax);
         }
     }
     match st.get("Effect") {
-        Some(Value::String(e)) if e.eq_ignore_ascii_case("allow") || e.eq_ignore_ascii_case("deny") => {}
+        Some(Value::String(e))
+            if e.eq_ignore_ascii_case("allow") || e.eq_ignore_ascii_case("deny") => {}
         _ => return Err(Reason::InvalidEffect),
     }
     for key in ["Action", "NotAction", "Resource", "NotResource"] {
@@ -255,10 +285,15 @@ fn statement_syntax(st: &Map<String, Value>) -> R<()> {
             Some(Value::String(s)) if s == "*" => {}
             Some(Value::Object(o)) if !o.is_empty() => {
                 for (t, v) in o {
-                    let typed = matches!(t.as_str(), "AWS" | "Service" | "Federated" | "CanonicalUser");
+                    let typed = matches!(
+                        t.as_str(),
+                        "AWS" | "Service" | "Federated" | "CanonicalUser"
+                    );
                     let values_ok = match v {
                         Value::String(_) => true,
-                        Value::Array(items) => !items.is_empty() && items.iter().all(Value::is_string),
+                        Value::Array(items) => {
+                            !items.is_empty() && items.iter().all(Value::is_string)
+                        }
                         _ => false,
                     };
                     if !typed || !values_ok {
@@ -303,7 +338,10 @@ fn condition_values(v: &Value) -> Option<Vec<String>> {
 }
 
 fn legacy(st: &Map<String, Value>, resource_error: &mut Option<Reason>) -> R<()> {
-    if !matches!(st.get("Effect").and_then(Value::as_str), Some("Allow" | "Deny")) {
+    if !matches!(
+        st.get("Effect").and_then(Value::as_str),
+        Some("Allow" | "Deny")
+    ) {
         return Err(Reason::LegacyParsing);
     }
     if let Some(Value::Object(cond)) = st.get("Condition") {
@@ -356,10 +394,18 @@ fn resource_format(r: &str) -> R<()> {
     };
     if partition != "*" && !PARTITIONS.contains(&partition) {
         let parts: Vec<&str> = after.unwrap_or("").split(':').collect();
-        let arn1 = if !parts[0].is_empty() || parts.len() > 1 { parts[0] } else { "*" };
+        let arn1 = if !parts[0].is_empty() || parts.len() > 1 {
+            parts[0]
+        } else {
+            "*"
+        };
         let arn2 = parts.get(1).copied().unwrap_or("*");
         let arn3 = parts.get(2).copied().unwrap_or("*");
-        let arn4 = if parts.len() > 3 { parts[3..].join(":") } else { "*".to_owned() };
+        let arn4 = if parts.len() > 3 {
+            parts[3..].join(":")
+        } else {
+            "*".to_owned()
+        };
         return Err(Reason::BadPartition(format!(
             "Partition \"{partition}\" is not valid for resource \"arn:{partition}:{arn1}:{arn2}:{arn3}:{arn4}\"."
         )));
@@ -403,7 +449,11 @@ fn check_action(a: &str) -> R<()> {
         return Err(Reason::TwoColons);
     }
     let vendor = parts[0];
-    if vendor != "*" && !vendor.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
+    if vendor != "*"
+        && !vendor
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
         return Err(Reason::BadVendor(vendor.to_owned()));
     }
     Ok(())
@@ -426,7 +476,10 @@ fn check_principal(st: &Map<String, Value>) -> R<()> {
             || (!v.contains(['*', '?'])
                 && (is_account_id(v)
                     || split6(v).is_some_and(|f| {
-                        f[0] == "arn" && matches!(f[2], "iam" | "sts") && is_account_id(f[4]) && !f[5].is_empty()
+                        f[0] == "arn"
+                            && matches!(f[2], "iam" | "sts")
+                            && is_account_id(f[4])
+                            && !f[5].is_empty()
                     })
                     || is_unique_id(v)));
         if !ok {
@@ -440,7 +493,8 @@ fn check_principal(st: &Map<String, Value>) -> R<()> {
 fn is_unique_id(v: &str) -> bool {
     (16..=128).contains(&v.len())
         && v.starts_with('A')
-        && v.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && v.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 fn compile(
@@ -473,7 +527,12 @@ fn compile(
     }
 }
 
-fn compile_statement(st: &Map<String, Value>, vars: bool, start: Position, end: Position) -> Statement {
+fn compile_statement(
+    st: &Map<String, Value>,
+    vars: bool,
+    start: Position,
+    end: Position,
+) -> Statement {
     let owned = |key| -> Option<Vec<String>> {
         string_list(st, key).map(|l| l.into_iter().map(str::to_owned).collect())
     };
@@ -493,7 +552,10 @@ fn compile_statement(st: &Map<String, Value>, vars: bool, start: Position, end: 
     }
     .map(|(raw, negated)| ResourceClause {
         negated,
-        patterns: raw.iter().map(|r| ArnPattern::new(r, vars, false)).collect(),
+        patterns: raw
+            .iter()
+            .map(|r| ArnPattern::new(r, vars, false))
+            .collect(),
         raw,
     });
     let principal = [("Principal", false), ("NotPrincipal", true)]
@@ -536,7 +598,11 @@ fn principal_spec(v: &Value) -> PrincipalSpec {
     let list = |v: &Value| -> Vec<String> {
         match v {
             Value::String(s) => vec![s.clone()],
-            Value::Array(items) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            Value::Array(items) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
             _ => Vec::new(),
         }
     };

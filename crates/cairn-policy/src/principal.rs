@@ -69,9 +69,9 @@ impl Principal {
     /// The principal's account, when it has one.
     pub fn account(&self) -> Option<&str> {
         match self {
-            Self::Root { account } | Self::User { account, .. } | Self::RoleSession { account, .. } => {
-                Some(account)
-            }
+            Self::Root { account }
+            | Self::User { account, .. }
+            | Self::RoleSession { account, .. } => Some(account),
             Self::Service { .. } | Self::Anonymous => None,
         }
     }
@@ -178,7 +178,10 @@ impl PrincipalSpec {
         match p {
             Principal::Root { account: a } if account(a) => PrincipalMatch::Direct,
             Principal::User {
-                account: a, arn: u, id, ..
+                account: a,
+                arn: u,
+                id,
+                ..
             } => {
                 if arn(u) || arn(id) {
                     PrincipalMatch::Direct
@@ -205,7 +208,9 @@ impl PrincipalSpec {
                     PrincipalMatch::No
                 }
             }
-            Principal::Service { name } if self.services.iter().any(|s| s.eq_ignore_ascii_case(name)) => {
+            Principal::Service { name }
+                if self.services.iter().any(|s| s.eq_ignore_ascii_case(name)) =>
+            {
                 PrincipalMatch::Direct
             }
             _ => PrincipalMatch::No,
@@ -250,10 +255,16 @@ mod tests {
         let mut d = PrincipalSpec::default();
         d.add_aws("arn:aws:sts::111122223333:assumed-role/ops/s1");
         assert_eq!(d.matches(&session()), PrincipalMatch::Direct);
-        assert_eq!(session().display_arn(), "arn:aws:sts::111122223333:assumed-role/ops/s1");
+        assert_eq!(
+            session().display_arn(),
+            "arn:aws:sts::111122223333:assumed-role/ops/s1"
+        );
         let mut c = Context::new();
         session().add_context_keys(&mut c);
-        assert_eq!(c.first("aws:PrincipalArn"), Some("arn:aws:iam::111122223333:role/ops"));
+        assert_eq!(
+            c.first("aws:PrincipalArn"),
+            Some("arn:aws:iam::111122223333:role/ops")
+        );
         assert!(c.get("aws:username").is_none());
     }
 }

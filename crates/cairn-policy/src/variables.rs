@@ -75,7 +75,11 @@ impl Template {
     }
 
     /// Resolves to a glob; `None` when a variable is absent (the entry matches nothing).
-    pub(crate) fn glob<'s>(&'s self, ctx: &Context, missing: &mut Missing) -> Option<Cow<'s, Glob>> {
+    pub(crate) fn glob<'s>(
+        &'s self,
+        ctx: &Context,
+        missing: &mut Missing,
+    ) -> Option<Cow<'s, Glob>> {
         if let Some(g) = &self.glob {
             return Some(Cow::Borrowed(g));
         }
@@ -212,7 +216,11 @@ mod tests {
     #[test]
     fn old_version_is_literal() {
         let t = Template::new("trail/${aws:username}", false, true, false);
-        assert!(t.glob(&ctx(), &mut Missing(None)).unwrap().matches("trail/${aws:username}"));
+        assert!(
+            t.glob(&ctx(), &mut Missing(None))
+                .unwrap()
+                .matches("trail/${aws:username}")
+        );
     }
 
     #[test]
@@ -225,7 +233,10 @@ mod tests {
         assert_eq!(d.text(&Context::new(), &mut Missing(None)).unwrap(), "none");
         let a = Template::new("x/${aws:userid}", true, false, false);
         let mut seen = Vec::new();
-        assert!(a.text(&Context::new(), &mut Missing(Some(&mut seen))).is_none());
+        assert!(
+            a.text(&Context::new(), &mut Missing(Some(&mut seen)))
+                .is_none()
+        );
         assert_eq!(seen, ["aws:userid"]);
         let u = Template::new("x/${unterminated", true, true, false);
         assert_eq!(u.plain(), Some("x/${unterminated"));

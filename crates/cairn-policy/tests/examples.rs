@@ -3,7 +3,9 @@
 
 mod common;
 
-use cairn_policy::{Decision, Document, PolicyKind, PolicyType, ResourceStyle, access_denied_message};
+use cairn_policy::{
+    Decision, Document, PolicyKind, PolicyType, ResourceStyle, access_denied_message,
+};
 use common::*;
 
 const CAROL_DENY: &str = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"cloudtrail:StopLogging","Resource":"arn:aws:cloudtrail:us-east-1:111122223333:trail/prod"}}"#;
@@ -28,7 +30,8 @@ const KEY_K2: &str = r#"{"Version":"2012-10-17","Id":"key-default-1","Statement"
 const KEY_K3: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Bob only","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/bob"},"Action":"kms:*","Resource":"*"}]}"#;
 
 const K_ARN: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-const LOG_OBJECT: &str = "arn:aws:s3:::audit-logs/AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/22/f.json.gz";
+const LOG_OBJECT: &str =
+    "arn:aws:s3:::audit-logs/AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/22/f.json.gz";
 const OPS_ROLE: &str = "arn:aws:iam::111122223333:role/ops";
 
 fn ro() -> &'static Document {
@@ -44,24 +47,59 @@ fn rows_1_to_5_readonly_users() {
     let alice = user("alice");
     let c = ctx_for(&alice, &[]);
     // 1
-    assert!(is_allow(&decide(&alice, &[ro()], None, "cloudtrail:DescribeTrails", "*", &c)));
+    assert!(is_allow(&decide(
+        &alice,
+        &[ro()],
+        None,
+        "cloudtrail:DescribeTrails",
+        "*",
+        &c
+    )));
     // 2
-    assert!(is_allow(&decide(&alice, &[ro()], None, "cloudtrail:GetTrailStatus", PROD, &c)));
+    assert!(is_allow(&decide(
+        &alice,
+        &[ro()],
+        None,
+        "cloudtrail:GetTrailStatus",
+        PROD,
+        &c
+    )));
     // 3
     let d = decide(&alice, &[ro()], None, "cloudtrail:StopLogging", PROD, &c);
     assert!(implicit(&d, PolicyType::IdentityBased));
     assert_eq!(
-        access_denied_message(&alice, "cloudtrail:StopLogging", PROD, &d, ResourceStyle::Plain).unwrap(),
+        access_denied_message(
+            &alice,
+            "cloudtrail:StopLogging",
+            PROD,
+            &d,
+            ResourceStyle::Plain
+        )
+        .unwrap(),
         "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: cloudtrail:StopLogging on resource: arn:aws:cloudtrail:us-east-1:111122223333:trail/prod because no identity-based policy allows the cloudtrail:StopLogging action"
     );
     // 4: dave through group Auditors.
     let dave = user("dave");
     let cd = ctx_for(&dave, &[]);
-    assert!(is_allow(&decide(&dave, &[ro()], None, "cloudtrail:LookupEvents", "*", &cd)));
+    assert!(is_allow(&decide(
+        &dave,
+        &[ro()],
+        None,
+        "cloudtrail:LookupEvents",
+        "*",
+        &cd
+    )));
     // 5
     let d = decide(&alice, &[ro()], None, "s3:GetObject", LOG_OBJECT, &c);
     assert!(implicit(&d, PolicyType::IdentityBased));
-    let m = access_denied_message(&alice, "s3:GetObject", LOG_OBJECT, &d, ResourceStyle::Quoted).unwrap();
+    let m = access_denied_message(
+        &alice,
+        "s3:GetObject",
+        LOG_OBJECT,
+        &d,
+        ResourceStyle::Quoted,
+    )
+    .unwrap();
     assert!(m.contains(&format!("on resource: \"{LOG_OBJECT}\" because no identity-based policy allows the s3:GetObject action")));
 }
 
@@ -70,15 +108,43 @@ fn rows_6_to_10_full_access_and_explicit_deny() {
     let bob = user("bob");
     let c = ctx_for(&bob, &[]);
     // 6
-    assert!(is_allow(&decide(&bob, &[full()], None, "cloudtrail:CreateTrail", PROD, &c)));
+    assert!(is_allow(&decide(
+        &bob,
+        &[full()],
+        None,
+        "cloudtrail:CreateTrail",
+        PROD,
+        &c
+    )));
     let passed = ctx_for(&bob, &[("iam:PassedToService", "cloudtrail.amazonaws.com")]);
     let cwl_role = "arn:aws:iam::111122223333:role/CloudTrail_CloudWatchLogs_Role";
-    assert!(is_allow(&decide(&bob, &[full()], None, "iam:PassRole", cwl_role, &passed)));
+    assert!(is_allow(&decide(
+        &bob,
+        &[full()],
+        None,
+        "iam:PassRole",
+        cwl_role,
+        &passed
+    )));
     let elsewhere = ctx_for(&bob, &[("iam:PassedToService", "ec2.amazonaws.com")]);
-    assert!(!is_allow(&decide(&bob, &[full()], None, "iam:PassRole", cwl_role, &elsewhere)));
+    assert!(!is_allow(&decide(
+        &bob,
+        &[full()],
+        None,
+        "iam:PassRole",
+        cwl_role,
+        &elsewhere
+    )));
     // 7
     assert!(implicit(
-        &decide(&bob, &[full()], None, "s3:CreateBucket", "arn:aws:s3:::my-logs", &c),
+        &decide(
+            &bob,
+            &[full()],
+            None,
+            "s3:CreateBucket",
+            "arn:aws:s3:::my-logs",
+            &c
+        ),
         PolicyType::IdentityBased
     ));
     assert!(is_allow(&decide(
@@ -91,14 +157,28 @@ fn rows_6_to_10_full_access_and_explicit_deny() {
     )));
     // 8
     assert!(implicit(
-        &decide(&bob, &[full()], None, "s3:DeleteBucket", "arn:aws:s3:::aws-cloudtrail-logs-1", &c),
+        &decide(
+            &bob,
+            &[full()],
+            None,
+            "s3:DeleteBucket",
+            "arn:aws:s3:::aws-cloudtrail-logs-1",
+            &c
+        ),
         PolicyType::IdentityBased
     ));
     // 9
     let carol = user("carol");
     let cc = ctx_for(&carol, &[]);
     let deny = identity(CAROL_DENY);
-    let d = decide(&carol, &[full(), &deny], None, "cloudtrail:StopLogging", PROD, &cc);
+    let d = decide(
+        &carol,
+        &[full(), &deny],
+        None,
+        "cloudtrail:StopLogging",
+        PROD,
+        &cc,
+    );
     assert!(explicit(&d, PolicyType::IdentityBased));
     assert!(
         access_denied_message(&carol, "cloudtrail:StopLogging", PROD, &d, ResourceStyle::Plain)
@@ -106,7 +186,14 @@ fn rows_6_to_10_full_access_and_explicit_deny() {
             .ends_with("on resource: arn:aws:cloudtrail:us-east-1:111122223333:trail/prod with an explicit deny in an identity-based policy")
     );
     // 10
-    assert!(is_allow(&decide(&carol, &[full(), &deny], None, "cloudtrail:StopLogging", DEV, &cc)));
+    assert!(is_allow(&decide(
+        &carol,
+        &[full(), &deny],
+        None,
+        "cloudtrail:StopLogging",
+        DEV,
+        &cc
+    )));
 }
 
 #[test]
@@ -114,12 +201,28 @@ fn rows_11_to_13_not_action_and_mfa() {
     let u = user("erin");
     let c = ctx_for(&u, &[]);
     // 11
-    let na = identity(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}}"#);
+    let na = identity(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}}"#,
+    );
     assert!(implicit(
-        &decide(&u, &[&na], None, "iam:CreateUser", "arn:aws:iam::111122223333:user/x", &c),
+        &decide(
+            &u,
+            &[&na],
+            None,
+            "iam:CreateUser",
+            "arn:aws:iam::111122223333:user/x",
+            &c
+        ),
         PolicyType::IdentityBased
     ));
-    assert!(is_allow(&decide(&u, &[&na], None, "cloudtrail:DeleteTrail", PROD, &c)));
+    assert!(is_allow(&decide(
+        &u,
+        &[&na],
+        None,
+        "cloudtrail:DeleteTrail",
+        PROD,
+        &c
+    )));
     // 12: long-term key, no aws:MultiFactorAuthPresent.
     let mfa = identity(
         r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"cloudtrail:*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}}"#,
@@ -129,16 +232,37 @@ fn rows_11_to_13_not_action_and_mfa() {
         PolicyType::IdentityBased
     ));
     let with_mfa = ctx_for(&u, &[("aws:MultiFactorAuthPresent", "true")]);
-    assert!(is_allow(&decide(&u, &[&mfa], None, "cloudtrail:GetTrail", PROD, &with_mfa)));
+    assert!(is_allow(&decide(
+        &u,
+        &[&mfa],
+        None,
+        "cloudtrail:GetTrail",
+        PROD,
+        &with_mfa
+    )));
     // 13
     let deny = identity(
         r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}}"#,
     );
     assert!(explicit(
-        &decide(&u, &[full(), &deny], None, "cloudtrail:DescribeTrails", "*", &c),
+        &decide(
+            &u,
+            &[full(), &deny],
+            None,
+            "cloudtrail:DescribeTrails",
+            "*",
+            &c
+        ),
         PolicyType::IdentityBased
     ));
-    assert!(is_allow(&decide(&u, &[full(), &deny], None, "cloudtrail:DescribeTrails", "*", &with_mfa)));
+    assert!(is_allow(&decide(
+        &u,
+        &[full(), &deny],
+        None,
+        "cloudtrail:DescribeTrails",
+        "*",
+        &with_mfa
+    )));
 }
 
 #[test]
@@ -149,19 +273,47 @@ fn rows_14_to_16_variables_sessions_root() {
     let audit = "arn:aws:cloudtrail:us-east-1:111122223333:trail/alice-audit";
     let alice = user("alice");
     // 14
-    assert!(is_allow(&decide(&alice, &[ro(), &var], None, "cloudtrail:StopLogging", audit, &ctx_for(&alice, &[]))));
+    assert!(is_allow(&decide(
+        &alice,
+        &[ro(), &var],
+        None,
+        "cloudtrail:StopLogging",
+        audit,
+        &ctx_for(&alice, &[])
+    )));
     let s1 = session("ops", "s1");
     let cs = ctx_for(&s1, &[]);
     let ops = identity(OPS_POLICY);
     assert!(implicit(
-        &decide(&s1, &[&ops, &var], None, "cloudtrail:StopLogging", audit, &cs),
+        &decide(
+            &s1,
+            &[&ops, &var],
+            None,
+            "cloudtrail:StopLogging",
+            audit,
+            &cs
+        ),
         PolicyType::IdentityBased
     ));
     // 15
-    assert!(is_allow(&decide(&s1, &[&ops], None, "cloudtrail:GetTrail", PROD, &cs)));
+    assert!(is_allow(&decide(
+        &s1,
+        &[&ops],
+        None,
+        "cloudtrail:GetTrail",
+        PROD,
+        &cs
+    )));
     // 16
     let r = root();
-    assert!(is_allow(&decide(&r, &[], None, "cloudtrail:StopLogging", PROD, &ctx_for(&r, &[]))));
+    assert!(is_allow(&decide(
+        &r,
+        &[],
+        None,
+        "cloudtrail:StopLogging",
+        PROD,
+        &ctx_for(&r, &[])
+    )));
 }
 
 #[test]
@@ -172,7 +324,10 @@ fn rows_17_to_20_key_policies() {
         let mut extra = vec![
             ("kms:CallerAccount", ACCT),
             ("kms:ViaService", "s3.us-east-1.amazonaws.com"),
-            ("kms:EncryptionContext:aws:s3:arn", "arn:aws:s3:::audit-logs/AWSLogs/x"),
+            (
+                "kms:EncryptionContext:aws:s3:arn",
+                "arn:aws:s3:::audit-logs/AWSLogs/x",
+            ),
         ];
         if with_trail {
             extra.push(("kms:EncryptionContext:aws:cloudtrail:arn", PROD));
@@ -180,46 +335,110 @@ fn rows_17_to_20_key_policies() {
         ctx_for(&alice, &extra)
     };
     // 17
-    assert!(is_allow(&decide(&alice, &[ro()], Some(&k), "kms:Decrypt", K_ARN, &kms_ctx(true))));
+    assert!(is_allow(&decide(
+        &alice,
+        &[ro()],
+        Some(&k),
+        "kms:Decrypt",
+        K_ARN,
+        &kms_ctx(true)
+    )));
     // 18
-    let d = decide(&alice, &[ro()], Some(&k), "kms:Decrypt", K_ARN, &kms_ctx(false));
+    let d = decide(
+        &alice,
+        &[ro()],
+        Some(&k),
+        "kms:Decrypt",
+        K_ARN,
+        &kms_ctx(false),
+    );
     assert!(implicit(&d, PolicyType::IdentityBased));
     // 19
     let k2 = doc(KEY_K2, PolicyKind::KeyPolicy);
     let dec = identity(&format!(
         r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":"kms:Decrypt","Resource":"{K_ARN}"}}}}"#
     ));
-    assert!(is_allow(&decide(&alice, &[&dec], Some(&k2), "kms:Decrypt", K_ARN, &kms_ctx(false))));
+    assert!(is_allow(&decide(
+        &alice,
+        &[&dec],
+        Some(&k2),
+        "kms:Decrypt",
+        K_ARN,
+        &kms_ctx(false)
+    )));
     assert!(implicit(
-        &decide(&alice, &[ro()], Some(&k2), "kms:Decrypt", K_ARN, &kms_ctx(false)),
+        &decide(
+            &alice,
+            &[ro()],
+            Some(&k2),
+            "kms:Decrypt",
+            K_ARN,
+            &kms_ctx(false)
+        ),
         PolicyType::IdentityBased
     ));
     // 20
     let k3 = doc(KEY_K3, PolicyKind::KeyPolicy);
-    let all_kms = identity(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:*","Resource":"*"}}"#);
+    let all_kms = identity(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:*","Resource":"*"}}"#,
+    );
     assert!(implicit(
-        &decide(&alice, &[&all_kms], Some(&k3), "kms:Decrypt", K_ARN, &kms_ctx(false)),
+        &decide(
+            &alice,
+            &[&all_kms],
+            Some(&k3),
+            "kms:Decrypt",
+            K_ARN,
+            &kms_ctx(false)
+        ),
         PolicyType::ResourceBased
     ));
     let bob = user("bob");
-    assert!(is_allow(&decide(&bob, &[], Some(&k3), "kms:Decrypt", K_ARN, &ctx_for(&bob, &[]))));
+    assert!(is_allow(&decide(
+        &bob,
+        &[],
+        Some(&k3),
+        "kms:Decrypt",
+        K_ARN,
+        &ctx_for(&bob, &[])
+    )));
     // Root is denied by a key policy that neither names nor delegates to it.
     let r = root();
     assert!(implicit(
         &decide(&r, &[], Some(&k3), "kms:Decrypt", K_ARN, &ctx_for(&r, &[])),
         PolicyType::ResourceBased
     ));
-    assert!(is_allow(&decide(&r, &[], Some(&k2), "kms:PutKeyPolicy", K_ARN, &ctx_for(&r, &[]))));
+    assert!(is_allow(&decide(
+        &r,
+        &[],
+        Some(&k2),
+        "kms:PutKeyPolicy",
+        K_ARN,
+        &ctx_for(&r, &[])
+    )));
     // CloudTrail encrypts with K only for its trail.
     let ct = service("cloudtrail.amazonaws.com");
     let ct_ctx = ctx_for(
         &ct,
-        &[("aws:SourceArn", PROD), ("kms:EncryptionContext:aws:cloudtrail:arn", PROD)],
+        &[
+            ("aws:SourceArn", PROD),
+            ("kms:EncryptionContext:aws:cloudtrail:arn", PROD),
+        ],
     );
-    assert!(is_allow(&decide(&ct, &[], Some(&k), "kms:GenerateDataKey", K_ARN, &ct_ctx)));
+    assert!(is_allow(&decide(
+        &ct,
+        &[],
+        Some(&k),
+        "kms:GenerateDataKey",
+        K_ARN,
+        &ct_ctx
+    )));
     let other = ctx_for(
         &ct,
-        &[("aws:SourceArn", DEV), ("kms:EncryptionContext:aws:cloudtrail:arn", DEV)],
+        &[
+            ("aws:SourceArn", DEV),
+            ("kms:EncryptionContext:aws:cloudtrail:arn", DEV),
+        ],
     );
     assert!(implicit(
         &decide(&ct, &[], Some(&k), "kms:GenerateDataKey", K_ARN, &other),
@@ -241,18 +460,46 @@ fn rows_21_to_23_trust_and_caller_identity() {
     };
     // 21
     let by_account = trust("arn:aws:iam::111122223333:root");
-    let d = decide(&alice, &[ro()], Some(&by_account), "sts:AssumeRole", OPS_ROLE, &c);
+    let d = decide(
+        &alice,
+        &[ro()],
+        Some(&by_account),
+        "sts:AssumeRole",
+        OPS_ROLE,
+        &c,
+    );
     assert!(implicit(&d, PolicyType::IdentityBased));
     let may_assume = identity(&format!(
         r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"{OPS_ROLE}"}}}}"#
     ));
-    assert!(is_allow(&decide(&alice, &[&may_assume], Some(&by_account), "sts:AssumeRole", OPS_ROLE, &c)));
+    assert!(is_allow(&decide(
+        &alice,
+        &[&may_assume],
+        Some(&by_account),
+        "sts:AssumeRole",
+        OPS_ROLE,
+        &c
+    )));
     let by_name = trust("arn:aws:iam::111122223333:user/alice");
-    assert!(is_allow(&decide(&alice, &[ro()], Some(&by_name), "sts:AssumeRole", OPS_ROLE, &c)));
+    assert!(is_allow(&decide(
+        &alice,
+        &[ro()],
+        Some(&by_name),
+        "sts:AssumeRole",
+        OPS_ROLE,
+        &c
+    )));
     // A trust policy naming someone else refuses even with an identity Allow.
     let other = trust("arn:aws:iam::111122223333:user/bob");
     assert!(implicit(
-        &decide(&alice, &[&may_assume], Some(&other), "sts:AssumeRole", OPS_ROLE, &c),
+        &decide(
+            &alice,
+            &[&may_assume],
+            Some(&other),
+            "sts:AssumeRole",
+            OPS_ROLE,
+            &c
+        ),
         PolicyType::ResourceBased
     ));
     // 22
@@ -270,7 +517,9 @@ fn rows_21_to_23_trust_and_caller_identity() {
         &ctx_for(&ct, &[])
     )));
     // 23
-    let deny_sts = identity(r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"sts:*","Resource":"*"}}"#);
+    let deny_sts = identity(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"sts:*","Resource":"*"}}"#,
+    );
     let d = decide(&alice, &[&deny_sts], None, "sts:GetCallerIdentity", "*", &c);
     assert_eq!(d, Decision::Allow { matched: vec![] });
     assert!(explicit(

@@ -4,12 +4,15 @@
 mod common;
 
 use cairn_policy::{
-    Decision, PolicyEffect, PolicyKind, PolicySet, PolicySource, PolicyType, Request, SourcedPolicy, authorize,
+    Decision, PolicyEffect, PolicyKind, PolicySet, PolicySource, PolicyType, Request,
+    SourcedPolicy, authorize,
 };
 use common::*;
 
 fn allow(action: &str, resource: &str) -> String {
-    format!(r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":"{action}","Resource":"{resource}"}}}}"#)
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":"{action}","Resource":"{resource}"}}}}"#
+    )
 }
 
 #[test]
@@ -42,16 +45,36 @@ fn resource_patterns_across_colons() {
     let u = user("u");
     let c = ctx_for(&u, &[]);
     let cases: &[(&str, &str, bool)] = &[
-        ("arn:aws:logs:*:*:log-group:aws-cloudtrail-logs*", "arn:aws:logs:us-east-1:111122223333:log-group:aws-cloudtrail-logs-1:log-stream:s", true),
-        ("arn:aws:logs:*:*:log-group:aws-cloudtrail-logs*", "arn:aws:logs:us-east-1:111122223333:log-group:other", false),
+        (
+            "arn:aws:logs:*:*:log-group:aws-cloudtrail-logs*",
+            "arn:aws:logs:us-east-1:111122223333:log-group:aws-cloudtrail-logs-1:log-stream:s",
+            true,
+        ),
+        (
+            "arn:aws:logs:*:*:log-group:aws-cloudtrail-logs*",
+            "arn:aws:logs:us-east-1:111122223333:log-group:other",
+            false,
+        ),
         ("arn:aws:s3:::b/*", "arn:aws:s3:::b/a:b:c", true),
         ("arn:aws:s3:::b*", "arn:aws:s3:::bucket/key", true),
         ("arn:aws:cloudtrail:*:111122223333:trail/*", PROD, true),
-        ("arn:aws:cloudtrail:*:111122223333:trail/*", "arn:aws:cloudtrail:us-east-1:444455556666:trail/prod", false),
+        (
+            "arn:aws:cloudtrail:*:111122223333:trail/*",
+            "arn:aws:cloudtrail:us-east-1:444455556666:trail/prod",
+            false,
+        ),
         ("arn:aws:cloudtrail:us-*:*:trail/prod", PROD, true),
         ("arn:aws:cloudtrail:*:trail/prod", PROD, false),
-        ("arn:aws:cloudtrail:us-east-1:111122223333:trail/Prod", PROD, false),
-        ("arn:aws:sns:*:*:aws-cloudtrail-logs*", "arn:aws:sns:us-east-1:111122223333:aws-cloudtrail-logs-x", true),
+        (
+            "arn:aws:cloudtrail:us-east-1:111122223333:trail/Prod",
+            PROD,
+            false,
+        ),
+        (
+            "arn:aws:sns:*:*:aws-cloudtrail-logs*",
+            "arn:aws:sns:us-east-1:111122223333:aws-cloudtrail-logs-x",
+            true,
+        ),
         ("*", "*", true),
         ("arn:aws:s3:::*", "*", false),
     ];
@@ -81,9 +104,26 @@ fn not_action_and_not_resource() {
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},
           {"Effect":"Deny","Action":"s3:*","NotResource":["arn:aws:s3:::mine","arn:aws:s3:::mine/*"]}]}"#,
     );
-    assert!(decide(&u, &[&deny], None, "s3:GetObject", "arn:aws:s3:::mine/k", &c).is_allowed());
+    assert!(
+        decide(
+            &u,
+            &[&deny],
+            None,
+            "s3:GetObject",
+            "arn:aws:s3:::mine/k",
+            &c
+        )
+        .is_allowed()
+    );
     assert!(explicit(
-        &decide(&u, &[&deny], None, "s3:GetObject", "arn:aws:s3:::theirs/k", &c),
+        &decide(
+            &u,
+            &[&deny],
+            None,
+            "s3:GetObject",
+            "arn:aws:s3:::theirs/k",
+            &c
+        ),
         PolicyType::IdentityBased
     ));
 }
@@ -109,7 +149,14 @@ fn resource_policy_cross_cases() {
     assert!(decide(&alice, &[], Some(&named), "s3:GetObject", OBJ, &c).is_allowed());
     let bob = user("bob");
     assert!(implicit(
-        &decide(&bob, &[], Some(&named), "s3:GetObject", OBJ, &ctx_for(&bob, &[])),
+        &decide(
+            &bob,
+            &[],
+            Some(&named),
+            "s3:GetObject",
+            OBJ,
+            &ctx_for(&bob, &[])
+        ),
         PolicyType::IdentityBased
     ));
     // Naming the account delegates: an identity Allow is needed.
@@ -126,27 +173,74 @@ fn resource_policy_cross_cases() {
         r#"{{"Sid":"DenyDeleteWithoutMFA","Effect":"Deny","Principal":"*","Action":["s3:DeleteObject","s3:DeleteBucketPolicy"],"Resource":["{BUCKET}","{BUCKET}/*"],"Condition":{{"BoolIfExists":{{"aws:MultiFactorAuthPresent":"false"}}}}}}"#
     ));
     let s3full = managed_doc("AmazonS3FullAccess");
-    let d = decide(&alice, &[s3full], Some(&mfa_delete), "s3:DeleteObject", OBJ, &c);
+    let d = decide(
+        &alice,
+        &[s3full],
+        Some(&mfa_delete),
+        "s3:DeleteObject",
+        OBJ,
+        &c,
+    );
     assert!(explicit(&d, PolicyType::ResourceBased));
     assert!(explicit(
-        &decide(&alice, &[s3full], Some(&mfa_delete), "s3:DeleteBucketPolicy", BUCKET, &c),
+        &decide(
+            &alice,
+            &[s3full],
+            Some(&mfa_delete),
+            "s3:DeleteBucketPolicy",
+            BUCKET,
+            &c
+        ),
         PolicyType::ResourceBased
     ));
     let r = root();
     assert!(explicit(
-        &decide(&r, &[], Some(&mfa_delete), "s3:DeleteObject", OBJ, &ctx_for(&r, &[])),
+        &decide(
+            &r,
+            &[],
+            Some(&mfa_delete),
+            "s3:DeleteObject",
+            OBJ,
+            &ctx_for(&r, &[])
+        ),
         PolicyType::ResourceBased
     ));
-    assert!(decide(&r, &[], Some(&mfa_delete), "s3:GetObject", OBJ, &ctx_for(&r, &[])).is_allowed());
+    assert!(
+        decide(
+            &r,
+            &[],
+            Some(&mfa_delete),
+            "s3:GetObject",
+            OBJ,
+            &ctx_for(&r, &[])
+        )
+        .is_allowed()
+    );
     let with_mfa = ctx_for(&alice, &[("aws:MultiFactorAuthPresent", "true")]);
-    assert!(decide(&alice, &[s3full], Some(&mfa_delete), "s3:DeleteObject", OBJ, &with_mfa).is_allowed());
+    assert!(
+        decide(
+            &alice,
+            &[s3full],
+            Some(&mfa_delete),
+            "s3:DeleteObject",
+            OBJ,
+            &with_mfa
+        )
+        .is_allowed()
+    );
     // CloudTrail's bucket-policy statements: only the service, only with the ACL.
     let ct_policy = bucket_policy(&format!(
         r#"{{"Sid":"AWSCloudTrailAclCheck","Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"s3:GetBucketAcl","Resource":"{BUCKET}"}},
            {{"Sid":"AWSCloudTrailWrite","Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"s3:PutObject","Resource":"{BUCKET}/AWSLogs/111122223333/*","Condition":{{"StringEquals":{{"s3:x-amz-acl":"bucket-owner-full-control","aws:SourceArn":"{PROD}"}}}}}}"#
     ));
     let ct = service("cloudtrail.amazonaws.com");
-    let good = ctx_for(&ct, &[("s3:x-amz-acl", "bucket-owner-full-control"), ("aws:SourceArn", PROD)]);
+    let good = ctx_for(
+        &ct,
+        &[
+            ("s3:x-amz-acl", "bucket-owner-full-control"),
+            ("aws:SourceArn", PROD),
+        ],
+    );
     assert!(decide(&ct, &[], Some(&ct_policy), "s3:PutObject", OBJ, &good).is_allowed());
     assert!(decide(&ct, &[], Some(&ct_policy), "s3:GetBucketAcl", BUCKET, &good).is_allowed());
     let no_acl = ctx_for(&ct, &[("aws:SourceArn", PROD)]);
@@ -162,7 +256,17 @@ fn resource_policy_cross_cases() {
     ));
     let anon = cairn_policy::Principal::Anonymous;
     let ca = ctx_for(&anon, &[]);
-    assert!(decide(&anon, &[], Some(&public), "s3:GetObject", &format!("{BUCKET}/public/x"), &ca).is_allowed());
+    assert!(
+        decide(
+            &anon,
+            &[],
+            Some(&public),
+            "s3:GetObject",
+            &format!("{BUCKET}/public/x"),
+            &ca
+        )
+        .is_allowed()
+    );
     assert!(implicit(
         &decide(&anon, &[], Some(&public), "s3:GetObject", OBJ, &ca),
         PolicyType::ResourceBased
@@ -175,8 +279,22 @@ fn resource_policy_cross_cases() {
         context: &good,
     };
     assert_eq!(ct_policy.evaluate(&req), PolicyEffect::Allow);
-    assert_eq!(mfa_delete.evaluate(&Request { action: "s3:DeleteObject", principal: &alice, context: &c, ..req }), PolicyEffect::Deny);
-    assert_eq!(named.evaluate(&Request { principal: &bob, ..req }), PolicyEffect::NotApplicable);
+    assert_eq!(
+        mfa_delete.evaluate(&Request {
+            action: "s3:DeleteObject",
+            principal: &alice,
+            context: &c,
+            ..req
+        }),
+        PolicyEffect::Deny
+    );
+    assert_eq!(
+        named.evaluate(&Request {
+            principal: &bob,
+            ..req
+        }),
+        PolicyEffect::NotApplicable
+    );
 }
 
 #[test]
@@ -187,15 +305,52 @@ fn not_principal() {
     let s3full = managed_doc("AmazonS3FullAccess");
     let alice = user("alice");
     let bob = user("bob");
-    assert!(decide(&alice, &[s3full], Some(&policy), "s3:GetObject", OBJ, &ctx_for(&alice, &[])).is_allowed());
+    assert!(
+        decide(
+            &alice,
+            &[s3full],
+            Some(&policy),
+            "s3:GetObject",
+            OBJ,
+            &ctx_for(&alice, &[])
+        )
+        .is_allowed()
+    );
     assert!(explicit(
-        &decide(&bob, &[s3full], Some(&policy), "s3:GetObject", OBJ, &ctx_for(&bob, &[])),
+        &decide(
+            &bob,
+            &[s3full],
+            Some(&policy),
+            "s3:GetObject",
+            OBJ,
+            &ctx_for(&bob, &[])
+        ),
         PolicyType::ResourceBased
     ));
     let r = root();
-    assert!(decide(&r, &[], Some(&policy), "s3:GetObject", OBJ, &ctx_for(&r, &[])).is_allowed());
+    assert!(
+        decide(
+            &r,
+            &[],
+            Some(&policy),
+            "s3:GetObject",
+            OBJ,
+            &ctx_for(&r, &[])
+        )
+        .is_allowed()
+    );
     let s = session("ops", "s1");
-    assert!(!decide(&s, &[s3full], Some(&policy), "s3:GetObject", OBJ, &ctx_for(&s, &[])).is_allowed());
+    assert!(
+        !decide(
+            &s,
+            &[s3full],
+            Some(&policy),
+            "s3:GetObject",
+            OBJ,
+            &ctx_for(&s, &[])
+        )
+        .is_allowed()
+    );
 }
 
 #[test]
@@ -214,7 +369,17 @@ fn role_sessions_in_resource_policies() {
     for p in [&by_role, &by_session, &by_id] {
         assert!(decide(&s1, &[], Some(p), "s3:GetObject", OBJ, &c).is_allowed());
     }
-    assert!(!decide(&session("ops", "s2"), &[], Some(&by_session), "s3:GetObject", OBJ, &c).is_allowed());
+    assert!(
+        !decide(
+            &session("ops", "s2"),
+            &[],
+            Some(&by_session),
+            "s3:GetObject",
+            OBJ,
+            &c
+        )
+        .is_allowed()
+    );
     // Session policies restrict a grant to the role, not one to the session itself.
     let nothing = identity(&allow("cloudtrail:GetTrail", "*"));
     let sess = [SourcedPolicy {
@@ -305,9 +470,17 @@ fn boundaries_and_session_policies_only_restrict() {
         PolicyType::IdentityBased
     ));
     assert!(run(&[admin], None, Some(&[ro]), "cloudtrail:LookupEvents").is_allowed());
-    assert!(implicit(&run(&[admin], None, Some(&[ro]), "cloudtrail:StopLogging"), PolicyType::Session));
-    assert!(implicit(&run(&[admin], None, Some(&[]), "cloudtrail:LookupEvents"), PolicyType::Session));
-    let deny_b = identity(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"cloudtrail:StopLogging","Resource":"*"}]}"#);
+    assert!(implicit(
+        &run(&[admin], None, Some(&[ro]), "cloudtrail:StopLogging"),
+        PolicyType::Session
+    ));
+    assert!(implicit(
+        &run(&[admin], None, Some(&[]), "cloudtrail:LookupEvents"),
+        PolicyType::Session
+    ));
+    let deny_b = identity(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"cloudtrail:StopLogging","Resource":"*"}]}"#,
+    );
     assert!(matches!(
         run(&[admin], Some(&deny_b), None, "cloudtrail:StopLogging"),
         Decision::Deny { explicit: true, policy_type: PolicyType::PermissionsBoundary, ref matched } if matched.len() == 1

@@ -78,14 +78,29 @@ fn iam_messages() {
 
 #[test]
 fn s3_messages_keep_the_earlier_wording() {
-    let ok_stmt = r#"{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*"}"#;
-    assert_eq!(s3_err("not json"), "Policies must be valid JSON and the first byte must be '{'");
-    assert_eq!(s3_err("[]"), "Policies must be valid JSON and the first byte must be '{'");
-    assert_eq!(s3_err(r#"{"Version":"2012-10-17"}"#), "Missing required field Statement");
-    assert_eq!(s3_err(r#"{"Statement":[]}"#), "Could not parse the policy: Statement is empty!");
+    let ok_stmt =
+        r#"{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*"}"#;
+    assert_eq!(
+        s3_err("not json"),
+        "Policies must be valid JSON and the first byte must be '{'"
+    );
+    assert_eq!(
+        s3_err("[]"),
+        "Policies must be valid JSON and the first byte must be '{'"
+    );
+    assert_eq!(
+        s3_err(r#"{"Version":"2012-10-17"}"#),
+        "Missing required field Statement"
+    );
+    assert_eq!(
+        s3_err(r#"{"Statement":[]}"#),
+        "Could not parse the policy: Statement is empty!"
+    );
     assert_eq!(s3_err(r#"{"Statement":[1]}"#), "Statement is not an object");
     assert_eq!(
-        s3_err(r#"{"Statement":[{"Effect":"Maybe","Principal":"*","Action":"s3:*","Resource":"*"}]}"#),
+        s3_err(
+            r#"{"Statement":[{"Effect":"Maybe","Principal":"*","Action":"s3:*","Resource":"*"}]}"#
+        ),
         "Invalid effect"
     );
     assert_eq!(
@@ -101,23 +116,34 @@ fn s3_messages_keep_the_earlier_wording() {
         "Missing required field Resource"
     );
     assert_eq!(
-        s3_err(r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Weird":{}}}}"#),
+        s3_err(
+            r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Weird":{}}}}"#
+        ),
         "Invalid Condition type : Weird"
     );
     assert_eq!(
-        s3_err(r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":[]}}"#),
+        s3_err(
+            r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":[]}}"#
+        ),
         "Condition must be an object"
     );
     assert_eq!(
-        s3_err(r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":1}}}"#),
+        s3_err(
+            r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":1}}}"#
+        ),
         "Condition block must be an object"
     );
     assert_eq!(
-        s3_err(r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"bucket"}}"#),
+        s3_err(
+            r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"bucket"}}"#
+        ),
         "Policy has invalid resource"
     );
     // Bucket policies allow spaces in Sids.
-    let sid = format!(r#"{{"Version":"2012-10-17","Statement":[{}]}}"#, ok_stmt.replace("{\"Effect", "{\"Sid\":\"Allow public read\",\"Effect"));
+    let sid = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        ok_stmt.replace("{\"Effect", "{\"Sid\":\"Allow public read\",\"Effect")
+    );
     assert!(Document::parse(&sid, RES).is_ok());
     // Kind-appropriate message.
     let e = Document::parse("nope", RES).unwrap_err();
@@ -133,11 +159,19 @@ fn versions_and_statement_forms() {
     assert_eq!(d.version(), Version::V2008_10_17);
     assert!(!d.version_given());
     let old = r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":["*"]}]}"#;
-    assert_eq!(Document::parse(old, ID).unwrap().version(), Version::V2008_10_17);
-    let list = st(r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Deny","NotAction":"s3:Get*","NotResource":"arn:aws:s3:::b"}"#);
+    assert_eq!(
+        Document::parse(old, ID).unwrap().version(),
+        Version::V2008_10_17
+    );
+    let list = st(
+        r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Deny","NotAction":"s3:Get*","NotResource":"arn:aws:s3:::b"}"#,
+    );
     let d = Document::parse(&list, ID).unwrap();
     assert_eq!(d.statements().len(), 2);
-    assert_eq!(d.statements()[1].actions(), (&["s3:Get*".to_owned()][..], true));
+    assert_eq!(
+        d.statements()[1].actions(),
+        (&["s3:Get*".to_owned()][..], true)
+    );
     assert_eq!(d.resources(), ["*", "arn:aws:s3:::b"]);
     // Principal forms.
     let principals = st(
@@ -154,7 +188,9 @@ fn versions_and_statement_forms() {
     );
     assert_eq!(d.service_principals(), ["cloudtrail.amazonaws.com"]);
     // Conditions: numbers and booleans are accepted; unknown operators with empty blocks too.
-    let c = st(r#"{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"NumericLessThan":{"n":5},"Bool":{"aws:SecureTransport":true},"Weird":{}}}"#);
+    let c = st(
+        r#"{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"NumericLessThan":{"n":5},"Bool":{"aws:SecureTransport":true},"Weird":{}}}"#,
+    );
     let d = Document::parse(&c, ID).unwrap();
     assert_eq!(d.condition_keys(), ["n", "aws:SecureTransport"]);
     // Escaped keys and statement spans survive.
@@ -167,6 +203,5 @@ fn versions_and_statement_forms() {
 fn sizes() {
     let text = "{\n  \"Version\": \"2012-10-17\"\n}";
     assert_eq!(non_whitespace_len(text), 24);
-    assert!(limits::USER_INLINE_AGGREGATE < limits::GROUP_INLINE_AGGREGATE);
     assert_eq!(limits::MANAGED_POLICY, 6144);
 }

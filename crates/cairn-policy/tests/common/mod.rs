@@ -3,8 +3,8 @@
 #![allow(dead_code)]
 
 use cairn_policy::{
-    Context, Decision, Document, PolicyKind, PolicySet, PolicySource, PolicyType, Principal, Request,
-    SourcedPolicy, authorize, managed,
+    Context, Decision, Document, PolicyKind, PolicySet, PolicySource, PolicyType, Principal,
+    Request, SourcedPolicy, authorize, managed,
 };
 
 pub const ACCT: &str = "111122223333";
@@ -31,7 +31,9 @@ pub fn session(role: &str, name: &str) -> Principal {
 }
 
 pub fn root() -> Principal {
-    Principal::Root { account: ACCT.into() }
+    Principal::Root {
+        account: ACCT.into(),
+    }
 }
 
 pub fn service(name: &str) -> Principal {
