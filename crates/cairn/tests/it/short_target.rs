@@ -2,8 +2,8 @@
 //! and other Smithy-based SDKs send (issue 7 §1), is answered and recorded like the long
 //! form botocore sends; an unknown target's error names what was received.
 //!
-//! `short_target_form_is_answered_and_recorded` FAILS until `cairn-api`'s CloudTrail dispatch
-//! accepts the short form (the lead's fix in `crates/cairn-api/src/cloudtrail/mod.rs`).
+//! Both tests FAIL until `cairn-api`'s CloudTrail dispatch accepts the short form and names an
+//! unknown target in its error (the fix in `crates/cairn-api/src/cloudtrail/mod.rs`).
 
 use serde_json::{Value, json};
 
