@@ -114,7 +114,7 @@ impl CredentialCache {
 
     /// Reads the store's IAM generation and drops the cache if it moved since the last poll.
     pub async fn poll(&self) {
-        let Ok(now) = self.store.read(|c| iam::generation(c)).await else {
+        let Ok(now) = self.store.read(iam::generation).await else {
             return;
         };
         if self.generation.swap(now, Ordering::AcqRel) != now {

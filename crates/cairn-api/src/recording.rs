@@ -7,7 +7,7 @@ use std::sync::Arc;
 use cairn_core::authz::{Evaluator, Permission, authorize_all};
 use cairn_core::error::ApiResult;
 use cairn_core::record::{PreparedEvent, append};
-use cairn_core::{CallContext, authz::ResourceDenyOnly};
+use cairn_core::{CallContext, authz::PolicyEvaluator};
 use cairn_model::event::{EVENT_VERSION, EventRecord, EventResource, format_event_time};
 use serde_json::Value;
 
@@ -143,9 +143,9 @@ impl Gate {
         Self { store, evaluator }
     }
 
-    /// A gate with the evaluator used until identity policies exist.
-    pub fn resource_deny_only(store: cairn_store::Store) -> Self {
-        Self::new(store, Arc::new(ResourceDenyOnly))
+    /// A gate deciding with IAM's policy evaluator.
+    pub fn with_policies(store: cairn_store::Store) -> Self {
+        Self::new(store, Arc::new(PolicyEvaluator::new()))
     }
 
     /// The evaluator, for operations that authorize item by item (DeleteObjects).

@@ -66,7 +66,7 @@ impl AppState {
             settings.account.clone(),
             &settings.root,
         ));
-        let gate = Gate::resource_deny_only(store.clone());
+        let gate = Gate::with_policies(store.clone());
         let s3 = Arc::new(crate::s3::service(
             gate.clone(),
             settings.clone(),

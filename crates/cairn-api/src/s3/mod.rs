@@ -85,6 +85,9 @@ pub async fn handle(
     ) {
         return crate::errors::s3_error(&e, &rid, None, head);
     }
+    if let Some(e) = unsigned_amz_header(req.headers()) {
+        return crate::errors::s3_error(&e, &rid, None, head);
+    }
     req.extensions_mut().insert(meta);
     let (parts, body) = req.into_parts();
     let req = http::Request::from_parts(parts, s3s::Body::http_body_unsync(body));
@@ -105,6 +108,37 @@ pub async fn handle(
     };
     set_request_id(&mut resp, &rid);
     resp
+}
+
+/// AWS S3 refuses a SigV4 header-signed request carrying `x-amz-*` headers the signature does
+/// not cover (they could have been changed in transit).
+fn unsigned_amz_header(headers: &http::HeaderMap) -> Option<crate::errors::WireError> {
+    let auth = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let auth = cairn_sigv4::Authorization::parse(auth).ok()?;
+    let flat: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    cairn_sigv4::check_signed_headers(&auth, &flat)
+        .err()
+        .map(|e| {
+            let message = match e {
+                cairn_sigv4::SignedHeaderError::NotSigned(_) => {
+                    "There were headers present in the request which were not signed".to_owned()
+                }
+                other => other.to_string(),
+            };
+            crate::errors::WireError {
+                code: "AccessDenied",
+                status: http::StatusCode::FORBIDDEN,
+                message,
+            }
+        })
 }
 
 /// Re-renders an error response with AWS's message for its code and our request id (error
