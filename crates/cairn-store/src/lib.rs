@@ -8,13 +8,16 @@
 //! connections and never wait for the writer.
 //!
 //! The typed queries live in one module per table family: [`events`], [`trails`],
-//! [`buckets`], [`objects`], [`iam`], [`meta`].
+//! [`buckets`], [`objects`], [`iam`], [`meta`], [`logs`] (CloudWatch Logs) and [`metrics`]
+//! (CloudWatch datapoints).
 
 pub mod buckets;
 pub mod delivery;
 pub mod events;
 pub mod iam;
+pub mod logs;
 pub mod meta;
+pub mod metrics;
 pub mod objects;
 mod schema;
 pub mod sns;
