@@ -73,6 +73,10 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         InsufficientSnsTopicPolicy => ("InsufficientSnsTopicPolicyException", bad),
         AccessDenied => ("AccessDenied", StatusCode::FORBIDDEN),
         Internal => ("InternalFailure", StatusCode::INTERNAL_SERVER_ERROR),
+        LogsResourceAlreadyExists => ("ResourceAlreadyExistsException", bad),
+        LogsLimitExceeded => ("LimitExceededException", bad),
+        LogsTooManyTags => ("TooManyTagsException", bad),
+        LogsMalformedQuery => ("MalformedQueryException", bad),
     }
 }
 

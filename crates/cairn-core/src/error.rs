@@ -79,6 +79,15 @@ pub enum ErrorKind {
     AccessDenied,
     // Server.
     Internal,
+    // CloudWatch Logs.
+    /// `ResourceAlreadyExistsException`.
+    LogsResourceAlreadyExists,
+    /// `LimitExceededException`.
+    LogsLimitExceeded,
+    /// `TooManyTagsException`.
+    LogsTooManyTags,
+    /// `MalformedQueryException` (Logs Insights).
+    LogsMalformedQuery,
 }
 
 /// A failed call: what kind, and AWS's message.

@@ -53,6 +53,14 @@ impl From<rusqlite::Error> for StoreError {
 /// Result alias.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// A migrated in-memory database, for tests of the layers above.
+pub fn in_memory() -> StoreResult<Connection> {
+    let conn = Connection::open_in_memory()?;
+    schema::configure(&conn)?;
+    schema::migrate(&conn)?;
+    Ok(conn)
+}
+
 /// Handle to the store. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
