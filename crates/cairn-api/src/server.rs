@@ -234,6 +234,7 @@ async fn handle(
     match route {
         Route::Sns => crate::sns::handle(&state, received).await,
         Route::CloudTrail => crate::cloudtrail::handle(&state, received).await,
+        Route::Logs => crate::logs::handle(&state, received).await,
         Route::Unserved { service, protocol } => {
             unserved(&state, &received, &service, protocol).await
         }

@@ -252,3 +252,13 @@ pub fn tag(
     store::put_tags(conn, group.id, tags)?;
     Ok(())
 }
+
+/// A group's tags, by key.
+pub fn tags(conn: &Connection, group: &LogGroup) -> ApiResult<Vec<(String, String)>> {
+    Ok(store::tags(conn, group.id)?)
+}
+
+/// Removes tags by key (absent keys are ignored).
+pub fn untag(conn: &Connection, group: &LogGroup, keys: &[String]) -> ApiResult<()> {
+    Ok(store::remove_tags(conn, group.id, keys)?)
+}

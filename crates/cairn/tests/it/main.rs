@@ -3,6 +3,7 @@
 mod durability;
 mod edge_fuzz;
 mod harness;
+mod logs;
 mod lookup;
 mod named_errors;
 mod s3_streaming;
