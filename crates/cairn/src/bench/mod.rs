@@ -7,8 +7,11 @@
 //! - `lookup`: LookupEvents latency per attribute against a running endpoint.
 //! - `recording`: durable event commits per second through the store's group commit.
 //! - `s3`: PutObject and GetObject throughput for one object size against any S3 endpoint.
+//! - `logs`: filter-pattern matching (the CIS patterns vs a serde_json parse), ingest and
+//!   FilterLogEvents, in process.
 
 mod control_plane;
+mod logs;
 mod lookup;
 mod populate;
 mod recording;
@@ -38,6 +41,8 @@ enum Scenario {
     Recording(recording::RecordingArgs),
     /// PutObject/GetObject throughput for one object size.
     S3(s3::S3Args),
+    /// Filter-pattern matching, ingest and FilterLogEvents throughput.
+    Logs(logs::LogsArgs),
 }
 
 /// Runs a benchmark scenario.
@@ -49,6 +54,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Scenario::Lookup(a) => lookup::run(a),
         Scenario::Recording(a) => recording::run(a),
         Scenario::S3(a) => s3::run(a),
+        Scenario::Logs(a) => logs::run(a),
     }
 }
 
