@@ -1,0 +1,207 @@
+//! Write-time validation: every message of spec §2.6 (IAM `MalformedPolicyDocument`), S3's
+//! `MalformedPolicy` wording for bucket policies, Version handling, Statement forms, and the
+//! size helper of §2.7.
+
+use cairn_policy::{Document, PolicyKind, Reason, Version, limits, non_whitespace_len};
+
+const ID: PolicyKind = PolicyKind::Identity;
+const TRUST: PolicyKind = PolicyKind::Trust;
+const RES: PolicyKind = PolicyKind::Resource;
+const KEY: PolicyKind = PolicyKind::KeyPolicy;
+
+fn st(body: &str) -> String {
+    format!(r#"{{"Version":"2012-10-17","Statement":[{body}]}}"#)
+}
+
+fn err(text: &str, kind: PolicyKind) -> String {
+    match Document::parse(text, kind) {
+        Ok(_) => panic!("accepted: {text}"),
+        Err(e) => e.message(),
+    }
+}
+
+fn s3_err(text: &str) -> String {
+    match Document::parse(text, RES) {
+        Ok(_) => panic!("accepted: {text}"),
+        Err(e) => e.s3_message(),
+    }
+}
+
+#[test]
+fn iam_messages() {
+    let cases: Vec<(String, PolicyKind, &str)> = vec![
+        ("not json".into(), ID, "Syntax errors in policy."),
+        ("[1,2]".into(), ID, "Syntax errors in policy."),
+        (r#"{"Version":"2012-10-17","Statement":[],"Extra":1}"#.into(), ID, "Syntax errors in policy."),
+        (st(r#"{"Effect":"Allow","Action":"s3:*","Resource":"*","Bogus":1}"#), ID, "Syntax errors in policy."),
+        (st(r#"{"Effect":"Maybe","Action":"s3:*","Resource":"*"}"#), ID, "Syntax errors in policy."),
+        (st(r#"{"Effect":"Allow","Action":5,"Resource":"*"}"#), ID, "Syntax errors in policy."),
+        (st(r#"{"Effect":"Allow","Action":"s3:*","NotAction":"s3:Get*","Resource":"*"}"#), ID, "Syntax errors in policy."),
+        (st(r#"{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Weird":{"k":"v"}}}"#), ID, "Syntax errors in policy."),
+        (st(r#"{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"k":{"x":1}}}}"#), ID, "Syntax errors in policy."),
+        (r#"{"Version":"2012-10-17"}"#.into(), ID, "Syntax errors in policy."),
+        (r#"{"Version":"2012-10-17","Statement":[]}"#.into(), ID, "Syntax errors in policy."),
+        (r#"{"Version":"2021-01-01","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#.into(), ID, "Policy document must be version 2012-10-17 or greater."),
+        (st(r#"{"Effect":"allow","Action":"s3:*","Resource":"*"}"#), ID, "The policy failed legacy parsing"),
+        (st(r#"{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":"tomorrow"}}}"#), ID, "The policy failed legacy parsing"),
+        (st(r#"{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3::bucket"}"#), ID, "The policy failed legacy parsing"),
+        (st(r#"{"Effect":"Allow","Resource":"*"}"#), ID, "Policy statement must contain actions."),
+        (st(r#"{"Effect":"Allow","Action":[],"Resource":"*"}"#), ID, "Policy statement must contain actions."),
+        (st(r#"{"Effect":"Allow","Action":"s3:*"}"#), ID, "Policy statement must contain resources."),
+        (st(r#"{"Effect":"Allow","Action":"GetObject","Resource":"*"}"#), ID, "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."),
+        (st(r#"{"Effect":"Allow","Action":"s3:Get:Object","Resource":"*"}"#), ID, "Actions/Condition can contain only one colon."),
+        (st(r#"{"Effect":"Allow","Action":"s_3:GetObject","Resource":"*"}"#), ID, "Vendor s_3 is not valid"),
+        (st(r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"bucket"}"#), ID, "Resource bucket must be in ARN format or \"*\"."),
+        (st(r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:xyz:s3:::b"}"#), ID, "Partition \"xyz\" is not valid for resource \"arn:xyz:s3:::b\"."),
+        (st(r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:xyz"}"#), ID, "Partition \"xyz\" is not valid for resource \"arn:xyz:*:*:*:*\"."),
+        (st(r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws"}"#), ID, "Resource vendor must be fully qualified and cannot contain regexes."),
+        (st(r#"{"Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws:iam:us-east-1:111122223333:user/a"}"#), ID, "IAM resource arn:aws:iam:us-east-1:111122223333:user/a cannot contain region information."),
+        (st(r#"{"Sid":"A","Effect":"Allow","Action":"s3:*","Resource":"*"},{"Sid":"A","Effect":"Deny","Action":"s3:*","Resource":"*"}"#), ID, "Statement IDs (SID) in a single policy must be unique."),
+        (st(r#"{"Sid":"Not alnum","Effect":"Allow","Action":"s3:*","Resource":"*"}"#), ID, "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*"),
+        (st(r#"{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}"#), ID, "Policy document should not specify a principal."),
+        (st(r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole","Resource":"*"}"#), TRUST, "Has prohibited field Resource."),
+        (st(r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject"}"#), TRUST, "Trust Policy statement actions can only be sts:AssumeRole, sts:AssumeRoleWithSAML,  and sts:AssumeRoleWithWebIdentity"),
+        (st(r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:sts::111122223333:assumed-role/R/*"},"Action":"sts:AssumeRole"}"#), TRUST, "Invalid principal in policy: \"AWS\":\"arn:aws:sts::111122223333:assumed-role/R/*\""),
+        (st(r#"{"Effect":"Allow","Principal":{"AWS":"someone"},"Action":"sts:AssumeRole"}"#), TRUST, "Invalid principal in policy: \"AWS\":\"someone\""),
+        (st(r#"{"Effect":"Allow","Action":"sts:AssumeRole"}"#), TRUST, "Missing required field Principal"),
+        (st(r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:*"}"#), KEY, "Policy statement must contain resources."),
+    ];
+    let mut failures = Vec::new();
+    for (text, kind, want) in &cases {
+        let got = err(text, *kind);
+        if got != *want {
+            failures.push(format!("{text}\n  want: {want}\n  got:  {got}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn s3_messages_keep_the_earlier_wording() {
+    let ok_stmt =
+        r#"{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*"}"#;
+    assert_eq!(
+        s3_err("not json"),
+        "Policies must be valid JSON and the first byte must be '{'"
+    );
+    assert_eq!(
+        s3_err("[]"),
+        "Policies must be valid JSON and the first byte must be '{'"
+    );
+    assert_eq!(
+        s3_err(r#"{"Version":"2012-10-17"}"#),
+        "Missing required field Statement"
+    );
+    assert_eq!(
+        s3_err(r#"{"Statement":[]}"#),
+        "Could not parse the policy: Statement is empty!"
+    );
+    assert_eq!(s3_err(r#"{"Statement":[1]}"#), "Statement is not an object");
+    assert_eq!(
+        s3_err(
+            r#"{"Statement":[{"Effect":"Maybe","Principal":"*","Action":"s3:*","Resource":"*"}]}"#
+        ),
+        "Invalid effect"
+    );
+    assert_eq!(
+        s3_err(r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#),
+        "Missing required field Principal"
+    );
+    assert_eq!(
+        s3_err(r#"{"Statement":[{"Effect":"Allow","Principal":"*","Resource":"*"}]}"#),
+        "Missing required field Action"
+    );
+    assert_eq!(
+        s3_err(r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*"}]}"#),
+        "Missing required field Resource"
+    );
+    assert_eq!(
+        s3_err(
+            r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Weird":{}}}}"#
+        ),
+        "Invalid Condition type : Weird"
+    );
+    assert_eq!(
+        s3_err(
+            r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":[]}}"#
+        ),
+        "Condition must be an object"
+    );
+    assert_eq!(
+        s3_err(
+            r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":1}}}"#
+        ),
+        "Condition block must be an object"
+    );
+    assert_eq!(
+        s3_err(
+            r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"bucket"}}"#
+        ),
+        "Policy has invalid resource"
+    );
+    // Bucket policies allow spaces in Sids.
+    let sid = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        ok_stmt.replace("{\"Effect", "{\"Sid\":\"Allow public read\",\"Effect")
+    );
+    assert!(Document::parse(&sid, RES).is_ok());
+    // Kind-appropriate message.
+    let e = Document::parse("nope", RES).unwrap_err();
+    assert_eq!(e.kind_message(), e.s3_message());
+    assert_eq!(e.to_string(), "Syntax errors in policy.");
+    assert_eq!(e.reason, Reason::NotJsonObject);
+}
+
+#[test]
+fn versions_and_statement_forms() {
+    let no_version = r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#;
+    let d = Document::parse(no_version, ID).unwrap();
+    assert_eq!(d.version(), Version::V2008_10_17);
+    assert!(!d.version_given());
+    let old = r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":["*"]}]}"#;
+    assert_eq!(
+        Document::parse(old, ID).unwrap().version(),
+        Version::V2008_10_17
+    );
+    let list = st(
+        r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Deny","NotAction":"s3:Get*","NotResource":"arn:aws:s3:::b"}"#,
+    );
+    let d = Document::parse(&list, ID).unwrap();
+    assert_eq!(d.statements().len(), 2);
+    assert_eq!(
+        d.statements()[1].actions(),
+        (&["s3:Get*".to_owned()][..], true)
+    );
+    assert_eq!(d.resources(), ["*", "arn:aws:s3:::b"]);
+    // Principal forms.
+    let principals = st(
+        r#"{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":["111122223333","arn:aws:iam::111122223333:user/alice","arn:aws:sts::111122223333:assumed-role/ops/s1","AIDACKCEVSQ6C2EXAMPLE"],"Service":["cloudtrail.amazonaws.com"]},"Action":"kms:*","Resource":"*"}"#,
+    );
+    let d = Document::parse(&principals, KEY).unwrap();
+    assert_eq!(
+        d.principal_arns(),
+        [
+            "arn:aws:iam::111122223333:user/alice",
+            "arn:aws:sts::111122223333:assumed-role/ops/s1",
+            "AIDACKCEVSQ6C2EXAMPLE"
+        ]
+    );
+    assert_eq!(d.service_principals(), ["cloudtrail.amazonaws.com"]);
+    // Conditions: numbers and booleans are accepted; unknown operators with empty blocks too.
+    let c = st(
+        r#"{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"NumericLessThan":{"n":5},"Bool":{"aws:SecureTransport":true},"Weird":{}}}"#,
+    );
+    let d = Document::parse(&c, ID).unwrap();
+    assert_eq!(d.condition_keys(), ["n", "aws:SecureTransport"]);
+    // Escaped keys and statement spans survive.
+    let esc = r#"{"Version":"2012-10-17","Statem\u0065nt":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#;
+    let d = Document::parse(esc, ID).unwrap();
+    assert_eq!(d.statements()[0].start().column, 42);
+}
+
+#[test]
+fn sizes() {
+    let text = "{\n  \"Version\": \"2012-10-17\"\n}";
+    assert_eq!(non_whitespace_len(text), 24);
+    assert_eq!(limits::MANAGED_POLICY, 6144);
+}
