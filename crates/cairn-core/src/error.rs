@@ -72,6 +72,20 @@ pub enum ErrorKind {
     SnsNotFound,
     SnsInvalidParameter,
     InsufficientSnsTopicPolicy,
+    // IAM and STS (AWS Query codes).
+    EntityAlreadyExists,
+    NoSuchEntity,
+    DeleteConflict,
+    MalformedPolicyDocument,
+    LimitExceeded,
+    InvalidInput,
+    /// Query services' `ValidationError` (JSON services say `ValidationException`).
+    IamValidation,
+    UnmodifiableEntity,
+    PolicyNotAttachable,
+    /// Query services' `AccessDenied` (403).
+    IamAccessDenied,
+    PackedPolicyTooLarge,
     // Server.
     Internal,
 }

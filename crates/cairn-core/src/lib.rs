@@ -9,6 +9,7 @@
 pub mod buckets;
 pub mod context;
 pub mod error;
+pub mod iam;
 pub mod lifecycle;
 pub mod lookup;
 pub mod objects;
@@ -17,6 +18,7 @@ pub mod record;
 pub mod routing;
 pub mod selectors;
 pub mod sns;
+pub mod sts;
 pub mod tags;
 pub mod token;
 pub mod trails;
