@@ -148,16 +148,27 @@ def test_multipart_operations(s3):
 
 
 def test_policy_denying_deletes_without_mfa_blocks_deletes(s3):
+    """The MFA-delete Deny as AWS evaluates it: long-term keys carry no
+    aws:MultiFactorAuthPresent at all, so `BoolIfExists false` denies them while plain
+    `Bool false` (a condition on an absent key) does not apply to them."""
     s3.create_bucket(Bucket="locked-bkt")
     s3.put_object(Bucket="locked-bkt", Key="keep", Body=b"audit")
-    s3.put_bucket_policy(Bucket="locked-bkt", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Sid": "DenyDeleteWithoutMFA", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject",
-        "Resource": "arn:aws:s3:::locked-bkt/*",
-        "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}}]}))
+
+    def deny_without_mfa(operator):
+        return json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Sid": "DenyDeleteWithoutMFA", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject",
+            "Resource": "arn:aws:s3:::locked-bkt/*",
+            "Condition": {operator: {"aws:MultiFactorAuthPresent": "false"}}}]})
+
+    s3.put_bucket_policy(Bucket="locked-bkt", Policy=deny_without_mfa("BoolIfExists"))
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.delete_object(Bucket="locked-bkt", Key="keep")
     assert (code(e), status(e)) == ("AccessDenied", 403)
+    assert "explicit deny in a resource-based policy" in e.value.response["Error"]["Message"]
     assert s3.get_object(Bucket="locked-bkt", Key="keep")["Body"].read() == b"audit"
+    s3.put_bucket_policy(Bucket="locked-bkt", Policy=deny_without_mfa("Bool"))
+    s3.put_object(Bucket="locked-bkt", Key="other", Body=b"x")
+    s3.delete_object(Bucket="locked-bkt", Key="other")
     s3.delete_bucket_policy(Bucket="locked-bkt")
     s3.delete_object(Bucket="locked-bkt", Key="keep")
 

@@ -67,6 +67,7 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         S3PreconditionFailed => ("PreconditionFailed", StatusCode::PRECONDITION_FAILED),
         S3NotModified => ("NotModified", StatusCode::NOT_MODIFIED),
         S3InvalidRange => ("InvalidRange", StatusCode::RANGE_NOT_SATISFIABLE),
+        S3EntityTooLarge => ("EntityTooLarge", bad),
         SnsNotFound => ("NotFound", StatusCode::NOT_FOUND),
         SnsInvalidParameter => ("InvalidParameter", bad),
         InsufficientSnsTopicPolicy => ("InsufficientSnsTopicPolicyException", bad),
@@ -79,8 +80,8 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         IamValidation => ("ValidationError", bad),
         UnmodifiableEntity => ("UnmodifiableEntity", bad),
         PolicyNotAttachable => ("PolicyNotAttachable", bad),
-        IamAccessDenied => ("AccessDenied", StatusCode::FORBIDDEN),
         PackedPolicyTooLarge => ("PackedPolicyTooLarge", bad),
+        AccessDenied => ("AccessDenied", StatusCode::FORBIDDEN),
         Internal => ("InternalFailure", StatusCode::INTERNAL_SERVER_ERROR),
     }
 }
@@ -150,6 +151,19 @@ pub fn render(protocol: Protocol, service: &str, err: &WireError, request_id: &s
         Protocol::Query if service == "ec2" => crate::query::ec2_error(err, request_id),
         Protocol::Query => crate::query::error(query_namespace(service), err, request_id),
         Protocol::S3 => s3_error(err, request_id, None, false),
+    }
+}
+
+impl WireError {
+    /// The error as an AWS JSON service answers it: `AccessDenied` becomes
+    /// `AccessDeniedException`, 400 (the status AWS JSON services use for it).
+    pub fn json(e: &ApiError) -> Self {
+        let mut w = Self::from(e);
+        if e.kind == cairn_core::ErrorKind::AccessDenied {
+            w.code = "AccessDeniedException";
+            w.status = StatusCode::BAD_REQUEST;
+        }
+        w
     }
 }
 

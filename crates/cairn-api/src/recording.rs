@@ -1,7 +1,13 @@
-//! Building the canonical CloudTrail record of a call the edge answered.
+//! The one choke point every operation of every service passes ([`Gate::execute`]): it
+//! authorizes the call, runs it and records its canonical CloudTrail event, durably, before the
+//! caller answers. Also builds that record.
 
-use cairn_core::CallContext;
+use std::sync::Arc;
+
+use cairn_core::authz::{Evaluator, Permission, authorize_all};
+use cairn_core::error::ApiResult;
 use cairn_core::record::{PreparedEvent, append};
+use cairn_core::{CallContext, authz::ResourceDenyOnly};
 use cairn_model::event::{EVENT_VERSION, EventRecord, EventResource, format_event_time};
 use serde_json::Value;
 
@@ -30,6 +36,11 @@ impl CallInfo {
                 principal: authed.principal,
                 region: authed.region,
                 now: now.timestamp_millis() as f64 / 1000.0,
+                origin: cairn_core::context::Origin {
+                    source_ip: req.source_ip.clone(),
+                    user_agent: req.header("user-agent").unwrap_or("").to_owned(),
+                    secure_transport: false,
+                },
             },
             request_id: req.request_id.clone(),
             source_ip: req.source_ip.clone(),
@@ -119,43 +130,102 @@ pub fn prepare(info: &CallInfo, outcome: Outcome) -> PreparedEvent {
     )
 }
 
-/// Runs an operation and records it, durably, before the caller answers.
-///
-/// Mutating operations run on the writer inside one savepoint with their event, so both
-/// commit or neither does. Read-only operations run on a reader, then append their event.
-/// `Err(())` means the event could not be made durable: the caller must answer 500.
-pub async fn execute<T, Op, Describe>(
-    store: &cairn_store::Store,
-    info: CallInfo,
-    read_only: bool,
-    op: Op,
-    describe: Describe,
-) -> Result<cairn_core::error::ApiResult<T>, ()>
-where
-    T: Send + 'static,
-    Op: FnOnce(&cairn_store::Connection) -> cairn_core::error::ApiResult<T> + Send + 'static,
-    Describe: FnOnce(&cairn_core::error::ApiResult<T>) -> Outcome + Send + 'static,
-{
-    if read_only {
-        let result = store.read(move |conn| Ok(op(conn))).await.map_err(|_| ())?;
-        let event = prepare(&info, describe(&result));
-        match store.write(move |conn| append(conn, &event)).await {
-            Ok(Ok(_)) => Ok(result),
-            _ => Err(()),
-        }
-    } else {
-        let job = store
-            .write(move |conn| {
-                cairn_store::with_savepoint(conn, |c| {
-                    let result = cairn_store::with_savepoint(c, op);
-                    append(c, &prepare(&info, describe(&result)))?;
-                    Ok::<_, cairn_store::StoreError>(result)
+/// The choke point: authorization, the operation and its event, in one store transaction.
+#[derive(Clone)]
+pub struct Gate {
+    store: cairn_store::Store,
+    evaluator: Arc<dyn Evaluator>,
+}
+
+impl Gate {
+    /// A gate over `store` deciding with `evaluator`.
+    pub fn new(store: cairn_store::Store, evaluator: Arc<dyn Evaluator>) -> Self {
+        Self { store, evaluator }
+    }
+
+    /// A gate with the evaluator used until identity policies exist.
+    pub fn resource_deny_only(store: cairn_store::Store) -> Self {
+        Self::new(store, Arc::new(ResourceDenyOnly))
+    }
+
+    /// The evaluator, for operations that authorize item by item (DeleteObjects).
+    pub fn evaluator(&self) -> Arc<dyn Evaluator> {
+        self.evaluator.clone()
+    }
+
+    /// The store behind the gate.
+    pub fn store(&self) -> &cairn_store::Store {
+        &self.store
+    }
+
+    /// Authorizes, runs and records one call, durably, before the caller answers.
+    ///
+    /// `permissions` names what the call needs (it may read the store, e.g. to turn a trail
+    /// name into its home-region ARN); each is authorized before `op` runs, and a denial ends
+    /// the call with `AccessDenied`, changes nothing, and is recorded like any failure.
+    /// Mutating operations run on the writer inside one savepoint with their event, so both
+    /// commit or neither does. Read-only operations run on a reader, then append their event.
+    /// `Err(())` means the event could not be made durable: the caller must answer 500.
+    pub async fn execute<T, Perms, Op, Describe>(
+        &self,
+        info: CallInfo,
+        read_only: bool,
+        permissions: Perms,
+        op: Op,
+        describe: Describe,
+    ) -> Result<ApiResult<T>, ()>
+    where
+        T: Send + 'static,
+        Perms: FnOnce(&cairn_store::Connection, &CallContext) -> ApiResult<Vec<Permission>>
+            + Send
+            + 'static,
+        Op: FnOnce(&cairn_store::Connection) -> ApiResult<T> + Send + 'static,
+        Describe: FnOnce(&ApiResult<T>) -> Outcome + Send + 'static,
+    {
+        let evaluator = self.evaluator.clone();
+        let ctx = info.ctx.clone();
+        let guarded = move |conn: &cairn_store::Connection| -> ApiResult<T> {
+            let needed = permissions(conn, &ctx)?;
+            authorize_all(evaluator.as_ref(), conn, &ctx, &needed)?;
+            op(conn)
+        };
+        if read_only {
+            let result = self
+                .store
+                .read(move |conn| Ok(guarded(conn)))
+                .await
+                .map_err(|_| ())?;
+            let event = prepare(&info, describe(&result));
+            match self.store.write(move |conn| append(conn, &event)).await {
+                Ok(Ok(_)) => Ok(result),
+                _ => Err(()),
+            }
+        } else {
+            let job = self
+                .store
+                .write(move |conn| {
+                    cairn_store::with_savepoint(conn, |c| {
+                        let result = cairn_store::with_savepoint(c, guarded);
+                        append(c, &prepare(&info, describe(&result)))?;
+                        Ok::<_, cairn_store::StoreError>(result)
+                    })
                 })
-            })
-            .await;
-        match job {
-            Ok(Ok(result)) => Ok(result),
-            _ => Err(()),
+                .await;
+            match job {
+                Ok(Ok(result)) => Ok(result),
+                _ => Err(()),
+            }
         }
+    }
+
+    /// Checks permissions on a reader without running or recording anything: for calls that
+    /// must refuse before they accept a body (an upload is authorized before its bytes are
+    /// written). A denial must still be recorded by the caller, through [`Gate::execute`].
+    pub async fn check(&self, ctx: &CallContext, permissions: Vec<Permission>) -> ApiResult<()> {
+        let evaluator = self.evaluator.clone();
+        let ctx = ctx.clone();
+        self.store
+            .read(move |conn| Ok(authorize_all(evaluator.as_ref(), conn, &ctx, &permissions)))
+            .await?
     }
 }

@@ -21,6 +21,7 @@ use crate::auth::RootCredentials;
 use crate::credentials::CredentialCache;
 use crate::errors::WireError;
 use crate::protocol::{Protocol, Route, route};
+use crate::recording::Gate;
 
 /// Settings the edge needs.
 #[derive(Clone, Debug)]
@@ -52,6 +53,8 @@ pub struct AppState {
     pub s3: Arc<s3s::service::S3Service>,
     /// Access keys → secrets and principals, in memory.
     pub credentials: Arc<CredentialCache>,
+    /// The choke point every operation passes: authorize, run, record.
+    pub gate: Gate,
 }
 
 impl AppState {
@@ -63,8 +66,9 @@ impl AppState {
             settings.account.clone(),
             &settings.root,
         ));
+        let gate = Gate::resource_deny_only(store.clone());
         let s3 = Arc::new(crate::s3::service(
-            store.clone(),
+            gate.clone(),
             settings.clone(),
             credentials.clone(),
         )?);
@@ -73,6 +77,7 @@ impl AppState {
             settings,
             s3,
             credentials,
+            gate,
         })
     }
 }

@@ -11,8 +11,9 @@ use serde_json::{Map, Value, json};
 
 use crate::errors::{WireError, xml_escape};
 use crate::protocol::Protocol;
-use crate::recording::{self, CallInfo, Outcome};
+use crate::recording::{CallInfo, Outcome};
 use crate::server::{AppState, Received, authenticate};
+use cairn_core::authz::{Permission, ResourcePolicy};
 
 const XMLNS: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
 
@@ -144,7 +145,35 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         resources: Vec::new(),
         additional_event_data: None,
     };
-    match recording::execute(&state.store, info, read_only, op, describe).await {
+    let permission = {
+        let action = format!("sns:{action}");
+        match (action.as_str(), get("TopicArn")) {
+            ("sns:CreateTopic", _) => Permission::new(
+                action,
+                format!(
+                    "arn:aws:sns:{}:{}:{}",
+                    info.ctx.region,
+                    info.ctx.account(),
+                    get("Name").unwrap_or_default()
+                ),
+            ),
+            (_, Some(topic)) => {
+                Permission::new(action, topic.clone()).under(ResourcePolicy::Topic(topic))
+            }
+            _ => Permission::any(action),
+        }
+    };
+    match state
+        .gate
+        .execute(
+            info,
+            read_only,
+            move |_, _| Ok(vec![permission]),
+            op,
+            describe,
+        )
+        .await
+    {
         Ok(Ok(result)) => {
             if action == "Subscribe" {
                 let host = req.header("host").unwrap_or("127.0.0.1").to_owned();

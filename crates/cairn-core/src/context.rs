@@ -11,6 +11,19 @@ pub struct CallContext {
     pub region: Region,
     /// Call time, epoch seconds (with fraction).
     pub now: f64,
+    /// Where the call came from, for `aws:SourceIp`, `aws:UserAgent`, `aws:SecureTransport`.
+    pub origin: Origin,
+}
+
+/// Connection facts of a call that policies can test.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The caller's IP address (the peer, or a trusted proxy's forwarded address).
+    pub source_ip: String,
+    /// `User-Agent` as received.
+    pub user_agent: String,
+    /// Whether the request came over TLS.
+    pub secure_transport: bool,
 }
 
 impl CallContext {

@@ -68,6 +68,7 @@ pub enum ErrorKind {
     S3PreconditionFailed,
     S3NotModified,
     S3InvalidRange,
+    S3EntityTooLarge,
     // SNS.
     SnsNotFound,
     SnsInvalidParameter,
@@ -83,9 +84,11 @@ pub enum ErrorKind {
     IamValidation,
     UnmodifiableEntity,
     PolicyNotAttachable,
-    /// Query services' `AccessDenied` (403).
-    IamAccessDenied,
     PackedPolicyTooLarge,
+    // Every service.
+    /// The caller lacks a permission (rendered per protocol: `AccessDeniedException` in JSON,
+    /// `AccessDenied` in Query and S3; always recorded as `AccessDenied`).
+    AccessDenied,
     // Server.
     Internal,
 }

@@ -6,6 +6,7 @@
 //! these inputs and the results back into wire shapes; this crate never sees JSON bodies,
 //! HTTP or XML.
 
+pub mod authz;
 pub mod buckets;
 pub mod context;
 pub mod error;

@@ -1,4 +1,4 @@
-//! Object semantics over the store: access checks against bucket policies, object records,
+//! Object semantics over the store: object records,
 //! listing with prefixes and delimiters, and multipart uploads. Object bytes are the edge's
 //! business (files named by opaque ids); this module only sees their ids, sizes and ETags.
 
@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::CallContext;
 use crate::error::{ApiError, ApiResult, ErrorKind};
-use crate::policy::{AccessRequest, Caller, Decision, Policy};
 
 /// Headers, user metadata and checksums kept with an object (persisted as JSON).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -66,56 +65,6 @@ fn no_such_bucket(name: &str) -> ApiError {
 /// The bucket, or `NoSuchBucket`.
 pub fn require_bucket(conn: &Connection, bucket: &str) -> ApiResult<Bucket> {
     buckets::get(conn, bucket)?.ok_or_else(|| no_such_bucket(bucket))
-}
-
-/// The request context keys policies can test.
-fn context_keys() -> [(&'static str, &'static str); 2] {
-    [
-        ("aws:SecureTransport", "false"),
-        ("aws:MultiFactorAuthPresent", "false"),
-    ]
-}
-
-/// Checks that the caller may perform `action` on `resource` in `bucket`.
-///
-/// An explicit Deny in the bucket policy always wins. The bucket owner's principals are
-/// otherwise allowed; other accounts need an Allow.
-pub fn authorize(
-    conn: &Connection,
-    ctx: &CallContext,
-    bucket: &str,
-    action: &str,
-    key: Option<&str>,
-) -> ApiResult<Bucket> {
-    let b = require_bucket(conn, bucket)?;
-    let resource = match key {
-        Some(k) => format!("arn:aws:s3:::{bucket}/{k}"),
-        None => format!("arn:aws:s3:::{bucket}"),
-    };
-    let arn = ctx.principal.arn();
-    let decision = b
-        .policy
-        .as_deref()
-        .and_then(|p| Policy::parse(p).ok())
-        .map(|p| {
-            p.evaluate(&AccessRequest {
-                caller: Caller::Aws {
-                    arn: &arn,
-                    account: ctx.account().as_str(),
-                },
-                action,
-                resource: &resource,
-                context: &context_keys(),
-            })
-        })
-        .unwrap_or(Decision::NotApplicable);
-    let owner = b.account == ctx.account().as_str();
-    match decision {
-        Decision::Deny => Err(ApiError::new(ErrorKind::S3AccessDenied, "Access Denied")),
-        Decision::Allow => Ok(b),
-        Decision::NotApplicable if owner => Ok(b),
-        Decision::NotApplicable => Err(ApiError::new(ErrorKind::S3AccessDenied, "Access Denied")),
-    }
 }
 
 fn no_such_key(key: &str) -> ApiError {

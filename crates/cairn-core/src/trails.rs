@@ -84,6 +84,19 @@ pub fn resolve(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiRe
         .ok_or_else(|| not_found(ctx, &trail_arn(&ctx.region, ctx.account(), name.as_str())))
 }
 
+/// The ARN a call naming `name_or_arn` is authorized against: the trail's home-region ARN
+/// when it exists (shadow trails resolve to their home), else the ARN the name would have in
+/// the caller's region. Authorization comes before existence checks, so an unauthorized
+/// caller learns nothing about which trails exist.
+pub fn arn_for_authz(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<String> {
+    match resolve(conn, ctx, name_or_arn) {
+        Ok(t) => Ok(t.arn()),
+        Err(e) if e.kind == ErrorKind::Internal => Err(e),
+        Err(_) if name_or_arn.starts_with("arn:") => Ok(name_or_arn.to_owned()),
+        Err(_) => Ok(trail_arn(&ctx.region, ctx.account(), name_or_arn)),
+    }
+}
+
 /// Resolves a trail that the call must address in its home region.
 pub fn resolve_home(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<Trail> {
     let trail = resolve(conn, ctx, name_or_arn)?;

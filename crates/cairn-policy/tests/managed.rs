@@ -174,5 +174,9 @@ fn broad_policies() {
 fn bench_runs_all_three_sets() {
     let results = cairn_policy::bench::standard(std::time::Duration::from_millis(20));
     assert_eq!(results.len(), 3);
-    assert!(results.iter().all(|r| r.evaluations > 0 && r.per_second > 0.0));
+    assert!(
+        results
+            .iter()
+            .all(|r| r.evaluations > 0 && r.per_second > 0.0)
+    );
 }

@@ -205,3 +205,16 @@ fn sizes() {
     assert_eq!(non_whitespace_len(text), 24);
     assert_eq!(limits::MANAGED_POLICY, 6144);
 }
+
+#[test]
+fn documents_cairn_already_writes_are_accepted() {
+    let sns_default = r#"{"Version":"2008-10-17","Id":"__default_policy_ID","Statement":[{"Sid":"__default_statement_ID","Effect":"Allow","Principal":{"AWS":"*"},"Action":["SNS:GetTopicAttributes","SNS:SetTopicAttributes","SNS:AddPermission","SNS:RemovePermission","SNS:DeleteTopic","SNS:Subscribe","SNS:ListSubscriptionsByTopic","SNS:Publish"],"Resource":"arn:aws:sns:us-east-1:123456789012:t","Condition":{"StringEquals":{"AWS:SourceOwner":"123456789012"}}}]}"#;
+    assert!(Document::parse(sns_default, RES).is_ok());
+    let bucket = r#"{"Version":"2012-10-17","Statement":[
+      {"Sid":"AWSCloudTrailAclCheck20150319","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::b1"},
+      {"Sid":"AWSCloudTrailWrite20150319","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::b1/AWSLogs/123456789012/*","Condition":{"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control"}}},
+      {"Sid":"DenyDeleteWithoutMFA","Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::b1/*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}}]}"#;
+    assert!(Document::parse(bucket, RES).is_ok());
+    let cwl_trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    assert!(Document::parse(cwl_trust, TRUST).is_ok());
+}

@@ -82,7 +82,7 @@ impl Authorization {
             .collect();
         if signed_headers.is_empty() || !signed_headers.iter().any(|h| h == "host") {
             return Err(AuthorizationError::Incomplete(
-                "Signed headers must include 'host'.".to_owned(),
+                crate::rules::HOST_NOT_SIGNED.to_owned(),
             ));
         }
         if signature.len() != 64 || !signature.bytes().all(|b| b.is_ascii_hexdigit()) {

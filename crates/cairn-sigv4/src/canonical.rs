@@ -1,7 +1,16 @@
-//! Canonical request, string to sign and key derivation, as botocore's `SigV4Auth` builds them.
+//! Canonical request, string to sign and key derivation, as AWS's published SigV4 test suite
+//! defines them (checked against those vectors and against requests signed by botocore and
+//! the JavaScript SDK in `tests/`).
+//!
+//! Paths: every service but S3 normalizes `.`/`..`/empty segments and URI-encodes the path as
+//! received (so an already-encoded `%20` becomes `%2520`); S3 takes the path exactly as sent.
+//! Query strings: each name and value is percent-decoded and re-encoded with RFC 3986's
+//! unreserved set (upper-case hex), then the pairs are sorted by name, then value.
 
 use hmac::{Hmac, KeyInit, Mac};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{
+    AsciiSet, NON_ALPHANUMERIC, percent_decode_str, percent_encode, utf8_percent_encode,
+};
 use sha2::{Digest, Sha256};
 
 /// A received request, as the edge saw it.
@@ -53,12 +62,20 @@ fn normalize_path(path: &str) -> String {
     joined
 }
 
+/// Decodes `%XX` escapes (a malformed escape stays literal) and encodes the bytes again the
+/// one canonical way, so `%e1`, `%E1` and a raw non-ASCII byte all canonicalize alike.
+fn reencode(component: &str) -> String {
+    let bytes: Vec<u8> = percent_decode_str(component).collect();
+    percent_encode(&bytes, URI_ENCODE).to_string()
+}
+
 fn canonical_query(raw_query: &str) -> String {
-    let mut pairs: Vec<(&str, &str)> = raw_query
+    let mut pairs: Vec<(String, String)> = raw_query
         .split('&')
         .filter(|p| !p.is_empty())
         .map(|p| p.split_once('=').unwrap_or((p, "")))
         .filter(|(k, _)| *k != "X-Amz-Signature")
+        .map(|(k, v)| (reencode(k), reencode(v)))
         .collect();
     pairs.sort();
     pairs

@@ -4,14 +4,21 @@
 //! pairs, payload hash — plus the secret for the access key named in the credential scope.
 //! This crate rebuilds the canonical request over exactly the headers the client signed,
 //! derives the signing key and compares signatures in constant time. Clock skew is checked
-//! separately so the caller can answer with AWS's exact messages.
+//! separately so the caller can answer with AWS's exact messages, and so are the
+//! signature-edge rules of [`rules`]: which headers must be signed, which payload hashes a
+//! service accepts.
 
 mod authorization;
 mod canonical;
+pub mod rules;
 mod skew;
 
 pub use authorization::{Authorization, AuthorizationError};
 pub use canonical::{RequestParts, canonical_request, signature, signing_key, string_to_sign};
+pub use rules::{
+    HOST_NOT_SIGNED, PayloadHashError, PayloadRules, S3_PAYLOAD_LITERALS, SIGNATURE_MISMATCH,
+    SignedHeaderError, check_signed_headers, payload_hash,
+};
 pub use skew::{SkewError, check_skew, parse_amz_date};
 
 use subtle::ConstantTimeEq;

@@ -172,7 +172,7 @@ CREATE TABLE sts_sessions (
     token_hash TEXT NOT NULL, kind TEXT NOT NULL, subject_id TEXT NOT NULL, session_name TEXT,
     issued REAL NOT NULL, expires REAL NOT NULL, mfa INTEGER NOT NULL, policy TEXT,
     policy_arns TEXT NOT NULL, tags TEXT NOT NULL, transitive_tag_keys TEXT NOT NULL,
-    source_identity TEXT);
+    source_identity TEXT, subject_name TEXT NOT NULL, subject_path TEXT NOT NULL);
 CREATE INDEX sts_sessions_by_expiry ON sts_sessions (expires);
 ";
 

@@ -6,6 +6,7 @@
 //! their event; the response goes out only after the event is durable.
 
 mod ops;
+mod permissions;
 mod shapes;
 
 use axum::body::Body;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 
 use crate::errors::{WireError, json_error};
 use crate::protocol::Protocol;
-use crate::recording::{self, CallInfo, Outcome};
+use crate::recording::{CallInfo, Outcome};
 use crate::server::{AppState, Received, authenticate, set_request_id};
 use crate::wire::camelize;
 
@@ -157,19 +158,23 @@ async fn run(
         external,
     };
     let read_only = op.read_only;
-    let body_for_op = body.clone();
-    let executed = recording::execute(
-        &state.store,
-        info,
-        read_only,
-        move |conn| (op.run)(conn, &env, &body_for_op),
-        move |result| outcome(&op_name, read_only, &body, result),
-    )
-    .await;
+    let body = Arc::new(body);
+    let (body_for_op, body_for_perms) = (body.clone(), body.clone());
+    let name_for_perms = op_name.clone();
+    let executed = state
+        .gate
+        .execute(
+            info,
+            read_only,
+            move |conn, ctx| permissions::of(conn, ctx, &name_for_perms, &body_for_perms),
+            move |conn| (op.run)(conn, &env, &body_for_op),
+            move |result| outcome(&op_name, read_only, &body, result),
+        )
+        .await;
     match executed {
         Ok(Ok(out)) => json_ok(&out.output, &rid),
         Ok(Err(e)) if e.kind != cairn_core::ErrorKind::Internal => {
-            json_error(&WireError::from(&e), &rid)
+            json_error(&WireError::json(&e), &rid)
         }
         _ => internal(&rid),
     }

@@ -1,6 +1,7 @@
 //! The CloudTrail record of an S3 call: management events for bucket calls, data events
 //! (`AWS::S3::Object` + `AWS::S3::Bucket` resources, bytes transferred) for object calls.
 
+use cairn_core::authz::{Permission, ResourcePolicy};
 use cairn_core::error::ApiResult;
 use cairn_model::event::EventResource;
 use serde_json::{Map, Value, json};
@@ -28,6 +29,39 @@ pub struct Spec<T> {
     pub bytes_in: i64,
     /// `responseElements` and bytes sent, from a successful result.
     pub response: fn(&T) -> (Value, i64),
+    /// Condition keys of the request (`s3:x-amz-acl`, `s3:prefix`, …).
+    pub conditions: Vec<(String, Vec<String>)>,
+    /// Permissions beyond the operation's own (CopyObject reads its source).
+    pub also: Vec<Permission>,
+}
+
+/// The IAM action an S3 API call needs (Service Authorization Reference: the action is not
+/// always the API name).
+pub fn action_of(event_name: &str) -> &'static str {
+    match event_name {
+        "CreateBucket" => "s3:CreateBucket",
+        "HeadBucket" | "ListObjects" | "ListObjectsV2" => "s3:ListBucket",
+        "ListBuckets" => "s3:ListAllMyBuckets",
+        "DeleteBucket" => "s3:DeleteBucket",
+        "GetBucketLocation" => "s3:GetBucketLocation",
+        "PutBucketPolicy" => "s3:PutBucketPolicy",
+        "GetBucketPolicy" => "s3:GetBucketPolicy",
+        "DeleteBucketPolicy" => "s3:DeleteBucketPolicy",
+        "GetBucketAcl" => "s3:GetBucketAcl",
+        "GetBucketVersioning" => "s3:GetBucketVersioning",
+        "PutBucketLifecycle" | "DeleteBucketLifecycle" => "s3:PutLifecycleConfiguration",
+        "GetBucketLifecycle" => "s3:GetLifecycleConfiguration",
+        "PutBucketEncryption" | "DeleteBucketEncryption" => "s3:PutEncryptionConfiguration",
+        "GetBucketEncryption" => "s3:GetEncryptionConfiguration",
+        "GetObject" | "HeadObject" => "s3:GetObject",
+        "DeleteObject" | "DeleteObjects" => "s3:DeleteObject",
+        "AbortMultipartUpload" => "s3:AbortMultipartUpload",
+        "ListParts" => "s3:ListMultipartUploadParts",
+        "ListMultipartUploads" => "s3:ListBucketMultipartUploads",
+        // PutObject, CopyObject (its destination), CreateMultipartUpload, UploadPart,
+        // CompleteMultipartUpload.
+        _ => "s3:PutObject",
+    }
 }
 
 impl<T> Spec<T> {
@@ -50,7 +84,43 @@ impl<T> Spec<T> {
             extra: Map::new(),
             bytes_in: 0,
             response: |_| (Value::Null, 0),
+            conditions: Vec::new(),
+            also: Vec::new(),
         }
+    }
+
+    /// Adds a condition key the policies may test.
+    pub fn condition(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.conditions.push((key.to_owned(), vec![value.into()]));
+        self
+    }
+
+    /// Adds a permission the call needs besides its own.
+    pub fn also_needs(mut self, p: Permission) -> Self {
+        self.also.push(p);
+        self
+    }
+
+    /// What the call must be allowed to do: its action on the object (or bucket) under the
+    /// bucket's policy, then anything it also needs.
+    pub fn permissions(&self) -> Vec<Permission> {
+        if self.name == "DeleteObjects" {
+            // Authorized key by key inside the operation.
+            return Vec::new();
+        }
+        let action = action_of(self.name);
+        let own = match (&self.bucket, &self.key) {
+            (Some(b), Some(k)) => Permission::new(action, format!("arn:aws:s3:::{b}/{k}"))
+                .under(ResourcePolicy::Bucket(b.clone())),
+            (Some(b), _) => Permission::new(action, format!("arn:aws:s3:::{b}"))
+                .under(ResourcePolicy::Bucket(b.clone())),
+            (None, _) => Permission::any(action),
+        };
+        let mut own = own;
+        own.context.extend(self.conditions.iter().cloned());
+        let mut all = vec![own];
+        all.extend(self.also.iter().cloned());
+        all
     }
 
     /// Adds a request parameter.

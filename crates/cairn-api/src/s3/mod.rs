@@ -25,7 +25,7 @@ use s3s::{S3Error, S3ErrorCode, S3Request, S3Result};
 pub use cairn_buckets::local::ObjectFiles;
 
 use crate::credentials::CredentialCache;
-use crate::recording::CallInfo;
+use crate::recording::{CallInfo, Gate};
 use crate::server::{Settings, set_request_id};
 
 /// Connection facts the listener hands to the S3 implementation through request extensions.
@@ -40,16 +40,18 @@ pub struct RequestMeta {
 /// The `S3` trait implementation.
 pub struct CairnS3 {
     store: cairn_store::Store,
+    gate: Gate,
     files: ObjectFiles,
     credentials: Arc<CredentialCache>,
 }
 
 /// Builds the s3s service over the store and the data dir's object files.
 pub fn service(
-    store: cairn_store::Store,
+    gate: Gate,
     settings: Arc<Settings>,
     credentials: Arc<CredentialCache>,
 ) -> std::io::Result<S3Service> {
+    let store = gate.store().clone();
     let files = ObjectFiles::new(&settings.data_dir)?;
     let referenced = store
         .read_blocking(cairn_store::objects::referenced_files)
@@ -60,6 +62,7 @@ pub fn service(
     }
     let mut builder = S3ServiceBuilder::new(CairnS3 {
         store,
+        gate,
         files,
         credentials: credentials.clone(),
     });
@@ -192,6 +195,15 @@ impl CairnS3 {
                 principal,
                 region,
                 now: now.timestamp_millis() as f64 / 1000.0,
+                origin: cairn_core::context::Origin {
+                    source_ip: meta.source_ip.clone(),
+                    user_agent: req
+                        .headers
+                        .get(http::header::USER_AGENT)
+                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                        .unwrap_or_default(),
+                    secure_transport: false,
+                },
             },
             request_id: meta.request_id,
             source_ip: meta.source_ip,
@@ -232,10 +244,17 @@ impl CairnS3 {
         let read_only = spec.read_only;
         let rid = info.request_id.clone();
         let account = info.ctx.account().to_string();
-        match crate::recording::execute(&self.store, info, read_only, op, move |r| {
-            spec.outcome(r, &rid, &account)
-        })
-        .await
+        let permissions = spec.permissions();
+        match self
+            .gate
+            .execute(
+                info,
+                read_only,
+                move |_, _| Ok(permissions),
+                op,
+                move |r| spec.outcome(r, &rid, &account),
+            )
+            .await
         {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(s3_error(&e)),

@@ -11,6 +11,9 @@ use super::CairnS3;
 use super::bucket_ops::{host, timestamp};
 use super::event::Spec;
 
+/// AWS's largest part (and largest single PUT): 5 GiB.
+pub(super) const MAX_PART_BYTES: i64 = 5 * 1024 * 1024 * 1024;
+
 impl CairnS3 {
     pub(super) async fn create_multipart_upload_op(
         &self,
@@ -42,7 +45,7 @@ impl CairnS3 {
         let ctx = info.ctx.clone();
         let (b, k, id) = (bucket.clone(), key.clone(), upload_id.clone());
         self.recorded(info, spec, move |c| {
-            objects::authorize(c, &ctx, &b, "s3:PutObject", Some(&k))?;
+            objects::require_bucket(c, &b)?;
             objects::create_upload(c, &ctx, &b, &k, &id, &meta)
         })
         .await?;
@@ -67,6 +70,23 @@ impl CairnS3 {
             input.upload_id.clone(),
         );
         let part_number = i64::from(input.part_number);
+        let spec = |n: i64| {
+            Spec::new("UploadPart", false, true, Some(&bucket), Some(&key), &host)
+                .param("partNumber", json!(part_number.to_string()))
+                .param("uploadId", json!(upload_id))
+                .bytes_in(n)
+        };
+        // Authorize before accepting the body, and refuse parts over AWS's 5 GiB at once.
+        if let Err(e) = self.gate.check(&info.ctx, spec(0).permissions()).await {
+            return Err(self.record_failure(info, spec(0), e).await);
+        }
+        if input.content_length.is_some_and(|n| n > MAX_PART_BYTES) {
+            let e = cairn_core::ApiError::new(
+                cairn_core::ErrorKind::S3EntityTooLarge,
+                "Your proposed upload exceeds the maximum allowed size",
+            );
+            return Err(self.record_failure(info, spec(0), e).await);
+        }
         let written = match input.body {
             Some(body) => self.files.write(body).await,
             None => {
@@ -76,10 +96,7 @@ impl CairnS3 {
             }
         }
         .map_err(super::object_ops::body_error)?;
-        let spec = Spec::new("UploadPart", false, true, Some(&bucket), Some(&key), &host)
-            .param("partNumber", json!(part_number.to_string()))
-            .param("uploadId", json!(upload_id))
-            .bytes_in(written.size);
+        let spec = spec(written.size);
         let ctx = info.ctx.clone();
         let part = PartRow {
             part_number,
@@ -90,7 +107,7 @@ impl CairnS3 {
         };
         let committed = self
             .recorded(info, spec, move |c| {
-                objects::authorize(c, &ctx, &bucket, "s3:PutObject", Some(&key))?;
+                objects::require_bucket(c, &bucket)?;
                 objects::put_part(c, &ctx, &bucket, &key, &upload_id, part)
             })
             .await;
@@ -143,11 +160,11 @@ impl CairnS3 {
             upload_id.clone(),
             requested.clone(),
         );
-        let ctx = info.ctx.clone();
+
         let chosen = self
             .store
             .read(move |c| {
-                Ok(objects::authorize(c, &ctx, &b, "s3:PutObject", Some(&k))
+                Ok(objects::require_bucket(c, &b)
                     .and_then(|_| objects::upload(c, &b, &k, &id))
                     .and_then(|u| objects::parts_for_completion(c, &id, &r).map(|p| (u, p))))
             })
@@ -216,10 +233,10 @@ impl CairnS3 {
             &host(&req),
         )
         .param("uploadId", json!(upload_id));
-        let ctx = info.ctx.clone();
+
         let files = self
             .recorded(info, spec, move |c| {
-                objects::authorize(c, &ctx, &bucket, "s3:AbortMultipartUpload", Some(&key))?;
+                objects::require_bucket(c, &bucket)?;
                 objects::upload(c, &bucket, &key, &upload_id)?;
                 objects::finish_upload(c, &upload_id)
             })
@@ -249,11 +266,11 @@ impl CairnS3 {
             &host(&req),
         )
         .param("uploadId", json!(upload_id));
-        let ctx = info.ctx.clone();
+
         let (b, k, id) = (bucket.clone(), key.clone(), upload_id.clone());
         let parts = self
             .recorded(info, spec, move |c| {
-                objects::authorize(c, &ctx, &b, "s3:ListMultipartUploadParts", Some(&k))?;
+                objects::require_bucket(c, &b)?;
                 objects::upload(c, &b, &k, &id)?;
                 Ok(cairn_store::objects::list_parts(c, &id)?)
             })
@@ -297,17 +314,17 @@ impl CairnS3 {
         let spec = Spec::new(
             "ListMultipartUploads",
             true,
-            false,
+            true,
             Some(&bucket),
             None,
             &host(&req),
         )
         .param("uploads", json!(""));
-        let ctx = info.ctx.clone();
+
         let (b, p) = (bucket.clone(), prefix.clone());
         let uploads = self
             .recorded(info, spec, move |c| {
-                objects::authorize(c, &ctx, &b, "s3:ListBucketMultipartUploads", None)?;
+                objects::require_bucket(c, &b)?;
                 Ok(cairn_store::objects::list_uploads(c, &b, &p)?)
             })
             .await?;

@@ -14,6 +14,7 @@ use super::bucket_ops::{host, timestamp};
 use super::event::Spec;
 use super::{CairnS3, s3_error};
 use cairn_buckets::local::WriteError;
+use cairn_core::authz::{Permission, ResourcePolicy, authorize_all};
 
 /// Characters `encoding-type=url` leaves as they are: unreserved and `/`.
 const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
@@ -143,17 +144,22 @@ impl CairnS3 {
         let input = req.input;
         let trailing = req.trailing_headers;
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
+        let acl = input.acl.as_ref().map(|a| a.as_str().to_owned());
         let spec = |n: i64| {
-            Spec::new("PutObject", false, true, Some(&bucket), Some(&key), &host).bytes_in(n)
+            let s =
+                Spec::new("PutObject", false, true, Some(&bucket), Some(&key), &host).bytes_in(n);
+            match &acl {
+                Some(a) => s.condition("s3:x-amz-acl", a.clone()),
+                None => s,
+            }
         };
-        let ctx = info.ctx.clone();
         let (b, k) = (bucket.clone(), key.clone());
+        if let Err(e) = self.gate.check(&info.ctx, spec(0).permissions()).await {
+            return Err(self.record_failure(info, spec(0), e).await);
+        }
         let allowed = self
             .store
-            .read(move |c| {
-                Ok(objects::authorize(c, &ctx, &b, "s3:PutObject", Some(&k))
-                    .and_then(|_| objects::check_key(&k)))
-            })
+            .read(move |c| Ok(objects::require_bucket(c, &b).and_then(|_| objects::check_key(&k))))
             .await
             .map_err(|e| s3_error(&e.into()))?;
         if let Err(e) = allowed {
@@ -220,7 +226,7 @@ impl CairnS3 {
         let ctx = info.ctx.clone();
         let result = self
             .recorded(info, spec(written.size), move |c| {
-                objects::authorize(c, &ctx, &row.bucket, "s3:PutObject", Some(&row.key))?;
+                objects::require_bucket(c, &row.bucket)?;
                 objects::put(c, &ctx, row)
             })
             .await;
@@ -262,10 +268,10 @@ impl CairnS3 {
             let n = r.as_ref().map_or(o.row.size, |r| (r.end - r.start) as i64);
             (serde_json::Value::Null, n)
         });
-        let ctx = info.ctx.clone();
+
         let (obj, range) = self
             .recorded(info, spec, move |c| {
-                objects::authorize(c, &ctx, &bucket, "s3:GetObject", Some(&key))?;
+                objects::require_bucket(c, &bucket)?;
                 let obj = objects::get(c, &bucket, &key)?;
                 check_conditions(
                     &obj.row,
@@ -347,10 +353,10 @@ impl CairnS3 {
             Some(&key),
             &host_of(&req.headers),
         );
-        let ctx = info.ctx.clone();
+
         let obj = self
             .recorded(info, spec, move |c| {
-                objects::authorize(c, &ctx, &bucket, "s3:GetObject", Some(&key))?;
+                objects::require_bucket(c, &bucket)?;
                 let obj = objects::get(c, &bucket, &key)?;
                 check_conditions(
                     &obj.row,
@@ -406,10 +412,10 @@ impl CairnS3 {
             Some(&key),
             &host(&req),
         );
-        let ctx = info.ctx.clone();
+
         let removed = self
             .recorded(info, spec, move |c| {
-                objects::authorize(c, &ctx, &bucket, "s3:DeleteObject", Some(&key))?;
+                objects::require_bucket(c, &bucket)?;
                 objects::delete(c, &bucket, &key)
             })
             .await?;
@@ -447,6 +453,7 @@ impl CairnS3 {
         )
         .param("delete", json!(""));
         let ctx = info.ctx.clone();
+        let evaluator = self.gate.evaluator();
         let outcome = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &bucket)?;
@@ -454,7 +461,12 @@ impl CairnS3 {
                 let mut errors = Vec::new();
                 let mut files = Vec::new();
                 for key in keys {
-                    match objects::authorize(c, &ctx, &bucket, "s3:DeleteObject", Some(&key))
+                    // Each key is authorized on its own, as on AWS: a denied key is an
+                    // error entry, the others still go.
+                    let permission =
+                        Permission::new("s3:DeleteObject", format!("arn:aws:s3:::{bucket}/{key}"))
+                            .under(ResourcePolicy::Bucket(bucket.clone()));
+                    match authorize_all(evaluator.as_ref(), c, &ctx, &[permission])
                         .and_then(|_| objects::delete(c, &bucket, &key))
                     {
                         Ok(file) => {
@@ -523,20 +535,24 @@ impl CairnS3 {
                     "x-amz-copy-source",
                     json!(format!("{src_bucket}/{src_key}")),
                 )
+                .also_needs(
+                    Permission::new(
+                        "s3:GetObject",
+                        format!("arn:aws:s3:::{src_bucket}/{src_key}"),
+                    )
+                    .under(ResourcePolicy::Bucket(src_bucket.clone())),
+                )
                 .bytes_in(n)
         };
-        let ctx = info.ctx.clone();
-        let (sb, sk, db, dk) = (
-            src_bucket.clone(),
-            src_key.clone(),
-            bucket.clone(),
-            key.clone(),
-        );
+        if let Err(e) = self.gate.check(&info.ctx, spec(0).permissions()).await {
+            return Err(self.record_failure(info, spec(0), e).await);
+        }
+        let (sb, sk, db) = (src_bucket.clone(), src_key.clone(), bucket.clone());
         let source = self
             .store
             .read(move |c| {
-                Ok(objects::authorize(c, &ctx, &sb, "s3:GetObject", Some(&sk))
-                    .and_then(|_| objects::authorize(c, &ctx, &db, "s3:PutObject", Some(&dk)))
+                Ok(objects::require_bucket(c, &sb)
+                    .and_then(|_| objects::require_bucket(c, &db))
                     .and_then(|_| objects::get(c, &sb, &sk)))
             })
             .await
@@ -590,7 +606,7 @@ impl CairnS3 {
         let now = ctx.now;
         let committed = self
             .recorded(info, spec(written.size), move |c| {
-                objects::authorize(c, &ctx, &row.bucket, "s3:PutObject", Some(&row.key))?;
+                objects::require_bucket(c, &row.bucket)?;
                 objects::put(c, &ctx, row)
             })
             .await;
@@ -623,14 +639,16 @@ impl CairnS3 {
         let spec = Spec::new(
             "ListObjects",
             true,
-            false,
+            true,
             Some(&bucket),
             None,
             &host_of(&req.headers),
         )
         .param("prefix", json!(prefix))
-        .param("marker", json!(marker));
-        let ctx = info.ctx.clone();
+        .param("marker", json!(marker))
+        .condition("s3:prefix", prefix.clone())
+        .condition("s3:max-keys", max.to_string());
+
         let (b, p, d, m) = (
             bucket.clone(),
             prefix.clone(),
@@ -639,7 +657,7 @@ impl CairnS3 {
         );
         let listing = self
             .recorded(info, spec, move |c| {
-                objects::authorize(c, &ctx, &b, "s3:ListBucket", None)?;
+                objects::require_bucket(c, &b)?;
                 objects::list(c, &b, &p, d.as_deref(), &m, max)
             })
             .await?;
@@ -709,18 +727,20 @@ impl CairnS3 {
         let spec = Spec::new(
             "ListObjects",
             true,
-            false,
+            true,
             Some(&bucket),
             None,
             &host_of(&req.headers),
         )
         .param("list-type", json!("2"))
-        .param("prefix", json!(prefix));
-        let ctx = info.ctx.clone();
+        .param("prefix", json!(prefix))
+        .condition("s3:prefix", prefix.clone())
+        .condition("s3:max-keys", max.to_string());
+
         let (b, p, d) = (bucket.clone(), prefix.clone(), delimiter.clone());
         let listing = self
             .recorded(info, spec, move |c| {
-                objects::authorize(c, &ctx, &b, "s3:ListBucket", None)?;
+                objects::require_bucket(c, &b)?;
                 objects::list(c, &b, &p, d.as_deref(), &after, max)
             })
             .await?;

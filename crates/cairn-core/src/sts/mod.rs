@@ -156,7 +156,7 @@ fn session_pattern(value: &str, field: &str, min: usize, max: usize, extra: &str
 
 fn mfa_refused() -> ApiError {
     ApiError::new(
-        ErrorKind::IamAccessDenied,
+        ErrorKind::AccessDenied,
         "MultiFactorAuthentication failed with invalid MFA one time pass code.",
     )
 }
@@ -223,7 +223,7 @@ fn validate_assume_role(input: &AssumeRoleInput) -> ApiResult<Option<i64>> {
 
 fn denied(ctx: &CallContext, role_arn: &str) -> ApiError {
     ApiError::new(
-        ErrorKind::IamAccessDenied,
+        ErrorKind::AccessDenied,
         format!(
             "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
             ctx.principal.arn()
@@ -242,7 +242,7 @@ pub fn assume_role(
     let packed_policy_size = validate_assume_role(input)?;
     if matches!(ctx.principal, Principal::Root { .. }) {
         return Err(ApiError::new(
-            ErrorKind::IamAccessDenied,
+            ErrorKind::AccessDenied,
             "Roles may not be assumed by root accounts.",
         ));
     }
@@ -344,7 +344,7 @@ pub fn get_session_token(
     }
     if ctx.principal.session().is_some() {
         return Err(ApiError::new(
-            ErrorKind::IamAccessDenied,
+            ErrorKind::AccessDenied,
             "Cannot call GetSessionToken with session credentials",
         ));
     }
@@ -373,7 +373,7 @@ pub fn get_session_token(
         ),
         Principal::AssumedRole { .. } => {
             return Err(ApiError::new(
-                ErrorKind::IamAccessDenied,
+                ErrorKind::AccessDenied,
                 "Cannot call GetSessionToken with session credentials",
             ));
         }

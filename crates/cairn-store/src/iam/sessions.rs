@@ -53,6 +53,10 @@ pub struct Session {
     pub kind: SessionKind,
     /// Role id, user id or account.
     pub subject_id: String,
+    /// Role or user name when issued (kept so a session renders after its role is deleted).
+    pub subject_name: String,
+    /// Role or user path when issued.
+    pub subject_path: String,
     /// `RoleSessionName` (role sessions).
     pub session_name: Option<String>,
     /// Issue time, epoch seconds.
@@ -96,8 +100,9 @@ pub fn insert_session(conn: &Connection, s: &Session) -> StoreResult<()> {
         ServerKey::for_connection(conn)?.seal(s.secret.as_bytes(), s.access_key_id.as_bytes())?;
     conn.prepare_cached(
         "INSERT INTO sts_sessions (access_key_id, account, secret, token_hash, kind, subject_id, session_name,
-             issued, expires, mfa, policy, policy_arns, tags, transitive_tag_keys, source_identity)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             issued, expires, mfa, policy, policy_arns, tags, transitive_tag_keys, source_identity,
+             subject_name, subject_path)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?
     .execute(params![
         s.access_key_id,
@@ -114,7 +119,9 @@ pub fn insert_session(conn: &Connection, s: &Session) -> StoreResult<()> {
         json(&s.policy_arns),
         json(&s.tags),
         json(&s.transitive_tag_keys),
-        s.source_identity
+        s.source_identity,
+        s.subject_name,
+        s.subject_path
     ])?;
     conn.prepare_cached("DELETE FROM sts_sessions WHERE expires < ?1")?
         .execute([s.issued - PRUNE_AFTER_SECS])?;
@@ -130,7 +137,8 @@ pub fn get_session(conn: &Connection, access_key_id: &str) -> StoreResult<Option
     let found = conn
         .prepare_cached(
             "SELECT access_key_id, account, secret, token_hash, kind, subject_id, session_name, issued,
-                    expires, mfa, policy, policy_arns, tags, transitive_tag_keys, source_identity
+                    expires, mfa, policy, policy_arns, tags, transitive_tag_keys, source_identity,
+                    subject_name, subject_path
              FROM sts_sessions WHERE access_key_id = ?1",
         )?
         .query_row([access_key_id], |r| {
@@ -147,6 +155,8 @@ pub fn get_session(conn: &Connection, access_key_id: &str) -> StoreResult<Option
                     token_hash: r.get(3)?,
                     kind: SessionKind::Role,
                     subject_id: r.get(5)?,
+                    subject_name: r.get(15)?,
+                    subject_path: r.get(16)?,
                     session_name: r.get(6)?,
                     issued: r.get(7)?,
                     expires: r.get(8)?,
@@ -186,6 +196,8 @@ mod tests {
             token_hash: "00".into(),
             kind: SessionKind::Role,
             subject_id: "AROA1".into(),
+            subject_name: "ops".into(),
+            subject_path: "/".into(),
             session_name: Some("s".into()),
             issued: 1000.0,
             expires: 1900.0,

@@ -6,5 +6,6 @@ mod harness;
 mod lookup;
 mod named_errors;
 mod s3_streaming;
+mod short_target;
 mod sigv4;
 mod trails;
