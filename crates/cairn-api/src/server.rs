@@ -203,7 +203,7 @@ async fn handle(
         return crate::s3::handle(&state.s3, req, meta).await;
     }
     let protocol = match &route {
-        Route::Sns => Protocol::Query,
+        Route::Sns | Route::Iam | Route::Sts => Protocol::Query,
         Route::Unserved { protocol, .. } => *protocol,
         _ => Protocol::Json,
     };
@@ -233,6 +233,8 @@ async fn handle(
     });
     match route {
         Route::Sns => crate::sns::handle(&state, received).await,
+        Route::Iam => crate::iam::handle(&state, received).await,
+        Route::Sts => crate::sts::handle(&state, received).await,
         Route::CloudTrail => crate::cloudtrail::handle(&state, received).await,
         Route::Unserved { service, protocol } => {
             unserved(&state, &received, &service, protocol).await

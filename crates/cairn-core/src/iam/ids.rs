@@ -62,7 +62,7 @@ pub fn new_id(kind: IdKind, account: &AccountId) -> String {
     for i in (0..8).rev() {
         out.push(char::from(ALPHABET[((x >> (i * 5)) & 31) as usize]));
     }
-    let parity_half = if acct % 2 == 0 { 0 } else { 16 };
+    let parity_half = if acct.is_multiple_of(2) { 0 } else { 16 };
     out.push(char::from(
         ALPHABET[parity_half + rng.random_range(0..16usize)],
     ));

@@ -88,7 +88,7 @@ pub enum SessionLookup {
     /// The key exists but the token is not its token (altered, forged, another key's).
     BadToken,
     /// The session (expiry not yet checked: the caller compares with the request time).
-    Found(SessionCredential),
+    Found(Box<SessionCredential>),
 }
 
 fn principal_of(s: &Session, account: AccountId) -> Principal {
@@ -153,7 +153,7 @@ pub fn load_session(
     if !mac_valid(&key, access_key_id, token) || !credential.token_matches(token) {
         return Ok(SessionLookup::BadToken);
     }
-    Ok(SessionLookup::Found(credential))
+    Ok(SessionLookup::Found(Box::new(credential)))
 }
 
 /// Whether an access key id is a temporary one (`ASIA…`).
