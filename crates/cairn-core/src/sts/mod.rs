@@ -404,7 +404,8 @@ pub fn get_session_token(
 
 /// AWS's rule for `GetSessionToken` credentials: without MFA they may not call IAM, and of
 /// STS only AssumeRole and GetCallerIdentity. `Some(message)` when `action` (e.g.
-/// `iam:ListUsers`) is refused for this caller.
+/// `iam:ListUsers`) is refused for this caller (AccessDenied; AWS's exact text for this case is
+/// unconfirmed).
 pub fn session_token_restriction(principal: &Principal, action: &str) -> Option<String> {
     let from_session_token = matches!(
         principal,
@@ -416,7 +417,9 @@ pub fn session_token_restriction(principal: &Principal, action: &str) -> Option<
     let (service, name) = action.split_once(':')?;
     let refused = match service {
         "iam" => true,
-        "sts" => !matches!(name, "AssumeRole" | "GetCallerIdentity"),
+        // GetSessionToken answers its own message ("Cannot call GetSessionToken with session
+        // credentials").
+        "sts" => !matches!(name, "AssumeRole" | "GetCallerIdentity" | "GetSessionToken"),
         _ => false,
     };
     refused.then(|| {
