@@ -3,9 +3,11 @@
 mod durability;
 mod edge_fuzz;
 mod harness;
+mod iam_query;
 mod lookup;
 mod named_errors;
 mod s3_streaming;
 mod short_target;
 mod sigv4;
+mod sts_sessions;
 mod trails;
