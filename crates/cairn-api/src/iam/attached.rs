@@ -39,7 +39,45 @@ fn split(action: &str) -> Option<(&'static str, &str, &'static str)> {
     None
 }
 
+/// ListEntitiesForPolicy.
+fn list_entities(p: &Input) -> Call {
+    let p = p.clone();
+    Call::read(
+        Target::Arn(p.opt("PolicyArn").unwrap_or_else(|| "*".to_owned())),
+        move |c, ctx| {
+            let (filter, prefix, usage) =
+                (p.opt("EntityFilter"), p.opt("PathPrefix"), p.opt("PolicyUsageFilter"));
+            let page = attach::list_entities_for_policy(
+                c,
+                ctx,
+                &p.req("PolicyArn", "policyArn")?,
+                filter.as_deref(),
+                prefix.as_deref(),
+                usage.as_deref(),
+                &p.page()?,
+            )?;
+            let of = |kind: EntityKind, word: &str| {
+                let items: Vec<_> = page.items.iter().filter(|(k, _, _)| *k == kind).collect();
+                xml::members(&format!("Policy{word}s"), &items, |(_, name, id)| {
+                    format!("{}{}", el(&format!("{word}Name"), name), el(&format!("{word}Id"), id))
+                })
+            };
+            Ok(Reply::xml(format!(
+                "{}{}{}<IsTruncated>{}</IsTruncated>{}",
+                of(EntityKind::Group, "Group"),
+                of(EntityKind::User, "User"),
+                of(EntityKind::Role, "Role"),
+                page.is_truncated(),
+                xml::opt("Marker", page.marker.as_deref())
+            )))
+        },
+    )
+}
+
 pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
+    if action == "ListEntitiesForPolicy" {
+        return Some(list_entities(p));
+    }
     let (verb, word, suffix) = split(action)?;
     let (kind, member, target_kind) = kind_of(word)?;
     let field = kind.field();

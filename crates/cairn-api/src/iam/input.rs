@@ -230,4 +230,28 @@ mod tests {
         assert_eq!(rp["maxItems"], 5);
         assert_eq!(rp["actionNames"][0], "s3:GetObject");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_parameters_never_panic(
+            pairs in proptest::collection::vec(
+                ("[A-Za-z]{1,8}(\\.member\\.[0-9]{1,5}(\\.[A-Za-z]{1,6}(\\.member\\.[0-9]{1,3})?)?)?", ".{0,12}"),
+                0..24,
+            )
+        ) {
+            let body: String = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs.iter())
+                .finish();
+            let params = Params::parse("", body.as_bytes());
+            let input = Input::new(&params);
+            let _ = request_parameters(&params);
+            let _ = input.tags();
+            let _ = input.page();
+            let _ = input.int("MaxItems", "maxItems");
+            for s in input.structs("ContextEntries") {
+                let _ = s.list("ContextKeyValues");
+            }
+            let _ = input.list("ActionNames");
+        }
+    }
 }

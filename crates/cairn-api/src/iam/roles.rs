@@ -137,6 +137,14 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
             )?;
             Ok(Reply::empty())
         }),
+        // Cairn has no instance profiles: every role is instance-less.
+        "ListInstanceProfilesForRole" => Call::read(entity(), move |c, ctx| {
+            roles::get_role(c, ctx, &p.req("RoleName", "roleName")?)?;
+            p.page()?;
+            Ok(Reply::xml(
+                "<InstanceProfiles/><IsTruncated>false</IsTruncated>".to_owned(),
+            ))
+        }),
         "DeleteRolePermissionsBoundary" => Call::write(entity(), move |c, ctx| {
             roles::delete_role_boundary(c, ctx, &p.req("RoleName", "roleName")?)?;
             Ok(Reply::empty())

@@ -124,3 +124,74 @@ pub fn list_attached(
         .collect();
     page.apply_ordered(list)
 }
+
+/// A ListEntitiesForPolicy member: kind, name, unique id.
+pub type Entity = (EntityKind, String, String);
+
+/// ListEntitiesForPolicy: the users, groups and roles a managed policy is attached to (or,
+/// with `usage` `PermissionsBoundary`, that use it as their boundary).
+#[allow(clippy::too_many_arguments)]
+pub fn list_entities_for_policy(
+    conn: &Connection,
+    ctx: &CallContext,
+    arn: &str,
+    entity_filter: Option<&str>,
+    path_prefix: Option<&str>,
+    usage: Option<&str>,
+    page: &PageRequest,
+) -> ApiResult<Page<Entity>> {
+    use cairn_store::iam::{groups, roles, users};
+    validate::length(arn, "policyArn", 20, 2048)?;
+    if policy_name(conn, ctx, arn)?.is_none() {
+        return Err(err(ErrorKind::NoSuchEntity, format!("Policy {arn} was not found.")));
+    }
+    if let Some(f) = entity_filter
+        && !matches!(f, "User" | "Role" | "Group" | "LocalManagedPolicy" | "AWSManagedPolicy")
+    {
+        return Err(validate::violation(
+            f,
+            "entityFilter",
+            "Member must satisfy enum value set: [User, Role, Group, LocalManagedPolicy, AWSManagedPolicy]",
+        ));
+    }
+    let account = ctx.account().as_str();
+    let mut out: Vec<(Entity, String)> = Vec::new();
+    if usage == Some("PermissionsBoundary") {
+        for u in users::list_users(conn, account)? {
+            if u.boundary.as_deref() == Some(arn) {
+                out.push(((EntityKind::User, u.name, u.user_id), u.path));
+            }
+        }
+        for r in roles::list_roles(conn, account)? {
+            if r.boundary.as_deref() == Some(arn) {
+                out.push(((EntityKind::Role, r.name, r.role_id), r.path));
+            }
+        }
+    } else {
+        for (kind, id) in policies::attachments_of(conn, arn)? {
+            let found = match kind.as_str() {
+                "user" => users::get_user_by_id(conn, &id)?
+                    .map(|u| ((EntityKind::User, u.name, u.user_id), u.path)),
+                "role" => roles::get_role_by_id(conn, &id)?
+                    .map(|r| ((EntityKind::Role, r.name, r.role_id), r.path)),
+                _ => groups::list_groups(conn, account)?
+                    .into_iter()
+                    .find(|g| g.group_id == id)
+                    .map(|g| ((EntityKind::Group, g.name, g.group_id), g.path)),
+            };
+            out.extend(found);
+        }
+    }
+    let wanted = |k: EntityKind| match entity_filter {
+        Some("User") => k == EntityKind::User,
+        Some("Group") => k == EntityKind::Group,
+        Some("Role") => k == EntityKind::Role,
+        _ => true,
+    };
+    let list: Vec<Entity> = out
+        .into_iter()
+        .filter(|((k, _, _), path)| wanted(*k) && path_prefix.is_none_or(|p| path.starts_with(p)))
+        .map(|(e, _)| e)
+        .collect();
+    page.apply_ordered(list)
+}

@@ -296,3 +296,38 @@ async fn altered_missing_and_foreign_tokens_are_refused() {
     let (s, _, body) = server.send(resigned).await;
     assert_eq!(s, 200, "{}", String::from_utf8_lossy(&body));
 }
+
+#[tokio::test]
+async fn arbitrary_parameters_get_client_errors_not_faults() {
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let server = Server::start();
+    let actions = [
+        "CreateUser", "GetUser", "ListUsers", "DeleteUser", "TagUser", "CreateAccessKey",
+        "UpdateAccessKey", "CreateGroup", "AddUserToGroup", "GetGroup", "CreateRole",
+        "UpdateRole", "CreatePolicy", "CreatePolicyVersion", "GetPolicyVersion", "ListPolicies",
+        "AttachUserPolicy", "PutUserPolicy", "GetUserPolicy", "ListEntitiesForPolicy",
+        "GetAccountAuthorizationDetails", "SimulateCustomPolicy", "SimulatePrincipalPolicy",
+    ];
+    let names = [
+        "UserName", "GroupName", "RoleName", "PolicyName", "PolicyArn", "PolicyDocument",
+        "AssumeRolePolicyDocument", "Path", "PathPrefix", "MaxItems", "Marker", "VersionId",
+        "AccessKeyId", "Status", "Tags.member.1.Key", "Tags.member.1.Value", "Scope",
+        "ActionNames.member.1", "PolicyInputList.member.1", "Filter.member.1", "MaxSessionDuration",
+    ];
+    let strategy = (
+        0..actions.len(),
+        proptest::collection::vec((0..names.len(), "\\PC{0,40}"), 0..6),
+    );
+    let mut runner = TestRunner::deterministic();
+    for _ in 0..48 {
+        let (a, params) = strategy.new_tree(&mut runner).expect("tree").current();
+        let mut form: Vec<(&str, &str)> = vec![("Action", actions[a])];
+        form.extend(params.iter().map(|(n, v)| (names[*n], v.as_str())));
+        for service in ["iam", "sts"] {
+            let (status, body) = call(&server, service, ROOT, None, &form).await;
+            assert!(status < 500, "{form:?} → {status} {body}");
+        }
+    }
+}
