@@ -45,8 +45,11 @@ fn list_entities(p: &Input) -> Call {
     Call::read(
         Target::Arn(p.opt("PolicyArn").unwrap_or_else(|| "*".to_owned())),
         move |c, ctx| {
-            let (filter, prefix, usage) =
-                (p.opt("EntityFilter"), p.opt("PathPrefix"), p.opt("PolicyUsageFilter"));
+            let (filter, prefix, usage) = (
+                p.opt("EntityFilter"),
+                p.opt("PathPrefix"),
+                p.opt("PolicyUsageFilter"),
+            );
             let page = attach::list_entities_for_policy(
                 c,
                 ctx,
@@ -59,7 +62,11 @@ fn list_entities(p: &Input) -> Call {
             let of = |kind: EntityKind, word: &str| {
                 let items: Vec<_> = page.items.iter().filter(|(k, _, _)| *k == kind).collect();
                 xml::members(&format!("Policy{word}s"), &items, |(_, name, id)| {
-                    format!("{}{}", el(&format!("{word}Name"), name), el(&format!("{word}Id"), id))
+                    format!(
+                        "{}{}",
+                        el(&format!("{word}Name"), name),
+                        el(&format!("{word}Id"), id)
+                    )
                 })
             };
             Ok(Reply::xml(format!(

@@ -143,10 +143,16 @@ pub fn list_entities_for_policy(
     use cairn_store::iam::{groups, roles, users};
     validate::length(arn, "policyArn", 20, 2048)?;
     if policy_name(conn, ctx, arn)?.is_none() {
-        return Err(err(ErrorKind::NoSuchEntity, format!("Policy {arn} was not found.")));
+        return Err(err(
+            ErrorKind::NoSuchEntity,
+            format!("Policy {arn} was not found."),
+        ));
     }
     if let Some(f) = entity_filter
-        && !matches!(f, "User" | "Role" | "Group" | "LocalManagedPolicy" | "AWSManagedPolicy")
+        && !matches!(
+            f,
+            "User" | "Role" | "Group" | "LocalManagedPolicy" | "AWSManagedPolicy"
+        )
     {
         return Err(validate::violation(
             f,

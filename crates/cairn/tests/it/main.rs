@@ -3,6 +3,7 @@
 mod durability;
 mod edge_fuzz;
 mod harness;
+mod iam_core;
 mod iam_query;
 mod lookup;
 mod named_errors;
