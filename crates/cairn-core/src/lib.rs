@@ -12,6 +12,7 @@ pub mod context;
 pub mod error;
 pub mod lifecycle;
 pub mod lookup;
+pub mod net;
 pub mod objects;
 pub mod policy;
 pub mod record;
