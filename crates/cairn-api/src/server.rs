@@ -98,8 +98,18 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn health() -> Response {
-    let mut resp = Response::new(Body::from(r#"{"status":"ok"}"#));
+/// `{"status":"ok"}`, or 503 when the server can no longer record calls.
+async fn health(State(state): State<AppState>) -> Response {
+    let (status, body) = if state.store.writer_alive() {
+        (http::StatusCode::OK, r#"{"status":"ok"}"#)
+    } else {
+        (
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            r#"{"status":"unavailable","reason":"the store writer stopped; calls cannot be recorded"}"#,
+        )
+    };
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = status;
     resp.headers_mut().insert(
         http::header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

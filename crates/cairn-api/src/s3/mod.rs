@@ -299,8 +299,7 @@ impl CairnS3 {
         let rid = info.request_id.clone();
         let account = info.ctx.account().to_string();
         let permissions = spec.permissions();
-        match self
-            .gate
+        self.gate
             .execute(
                 info,
                 read_only,
@@ -309,14 +308,7 @@ impl CairnS3 {
                 move |r| spec.outcome(r, &rid, &account),
             )
             .await
-        {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(s3_error(&e)),
-            Err(()) => Err(S3Error::with_message(
-                S3ErrorCode::InternalError,
-                "We encountered an internal error. Please try again.",
-            )),
-        }
+            .map_err(|e| s3_error(&e))
     }
 }
 

@@ -1,5 +1,6 @@
 //! Integration tests: each starts the real `cairn` binary on port 0 with its own data dir.
 
+mod disk_full;
 mod durability;
 mod edge_fuzz;
 mod edge_hardening;
