@@ -36,8 +36,7 @@ async fn trail_errors_are_named_like_aws() {
     )
     .await;
     assert_eq!(
-        v["message"],
-        "Unknown trail: nope for the user: 123456789012",
+        v["message"], "Unknown trail: nope for the user: 123456789012",
         "GetTrail names the trail as given"
     );
     let v = expect(
@@ -61,7 +60,10 @@ async fn trail_errors_are_named_like_aws() {
     )
     .await;
     assert!(
-        v["message"].as_str().unwrap().contains("must starts with a letter or number"),
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("must starts with a letter or number"),
         "{v}"
     );
     let v = expect(
