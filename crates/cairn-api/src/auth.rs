@@ -240,24 +240,21 @@ fn precheck<'a>(
     let region =
         Region::parse(&auth.region).map_err(|_| AuthFailure::InvalidRegion(auth.region.clone()))?;
     cairn_sigv4::check_skew(request_time, now).map_err(|e| AuthFailure::Skew(e.to_string()))?;
-    // JSON and Query bodies are always covered by the signature: only a hex SHA-256 (which
-    // must match the body) or no header at all (the hash is then computed) is accepted.
-    let payload_hash = match header(req.headers, "x-amz-content-sha256") {
-        None => req.body_sha256,
-        Some(declared)
-            if declared.len() == 64 && declared.bytes().all(|b| b.is_ascii_hexdigit()) =>
-        {
-            if !declared.eq_ignore_ascii_case(req.body_sha256) {
-                return Err(AuthFailure::PayloadMismatch);
-            }
-            declared
-        }
-        Some(declared) => {
-            return Err(AuthFailure::BadPayloadHash(format!(
-                "x-amz-content-sha256 must be the hex SHA-256 of the request body for this service, not '{declared}'."
-            )));
-        }
-    };
+    // AWS's rule: `host` and every `x-amz-*` header (the operation's `X-Amz-Target` among
+    // them) must be signed, or they could be changed in transit.
+    cairn_sigv4::check_signed_headers(&auth, req.headers)
+        .map_err(|e| AuthFailure::Unsigned(e.to_string()))?;
+    // JSON and Query bodies are always covered by the signature: only the body's own hex
+    // SHA-256 (or no header at all: the hash is then computed) is accepted.
+    let payload_hash = cairn_sigv4::payload_hash(
+        header(req.headers, "x-amz-content-sha256"),
+        req.body_sha256,
+        cairn_sigv4::PayloadRules::BodySigned,
+    )
+    .map_err(|e| match e {
+        cairn_sigv4::PayloadHashError::Mismatch => AuthFailure::PayloadMismatch,
+        other => AuthFailure::BadPayloadHash(other.to_string()),
+    })?;
     Ok((auth, region, amz_date, payload_hash, request_time))
 }
 

@@ -82,6 +82,7 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         PolicyNotAttachable => ("PolicyNotAttachable", bad),
         PackedPolicyTooLarge => ("PackedPolicyTooLarge", bad),
         AccessDenied => ("AccessDenied", StatusCode::FORBIDDEN),
+        ServiceUnavailable => ("ServiceUnavailable", StatusCode::SERVICE_UNAVAILABLE),
         Internal => ("InternalFailure", StatusCode::INTERNAL_SERVER_ERROR),
     }
 }

@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod errors;
 pub mod iam;
 pub mod json;
+pub mod listener;
 pub mod protocol;
 pub mod query;
 pub mod recording;

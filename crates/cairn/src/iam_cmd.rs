@@ -11,7 +11,7 @@ use cairn_core::CallContext;
 use cairn_core::error::ApiResult;
 use cairn_core::iam::{EntityKind, PageRequest, attach, groups, inline, keys, user_arn, users};
 use cairn_model::{AccountId, Principal, Region};
-use cairn_store::{Connection, Store};
+use cairn_store::Connection;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
@@ -131,26 +131,6 @@ enum IamCommand {
     },
 }
 
-/// Opens the store of an existing data dir, refusing to create one.
-fn open_existing(dir: &std::path::Path) -> anyhow::Result<Store> {
-    let db = dir.join("cairn.db");
-    if !dir.is_dir() {
-        bail!(
-            "data dir {} does not exist (start `cairn serve --data-dir {}` once to create it)",
-            dir.display(),
-            dir.display()
-        );
-    }
-    if !db.is_file() {
-        bail!(
-            "{} holds no Cairn store ({} is missing; start `cairn serve` on it once)",
-            dir.display(),
-            db.display()
-        );
-    }
-    Store::open(&db).context("opening store")
-}
-
 fn document(arg: &str) -> anyhow::Result<String> {
     match arg.strip_prefix('@') {
         Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {path}")),
@@ -161,7 +141,7 @@ fn document(arg: &str) -> anyhow::Result<String> {
 /// Runs an IAM admin command.
 pub fn run(args: IamArgs) -> anyhow::Result<()> {
     let account = AccountId::parse(&args.account_id).map_err(anyhow::Error::msg)?;
-    let store = open_existing(&args.data_dir)?;
+    let store = crate::admin_store::open_existing(&args.data_dir)?;
     let ctx = CallContext {
         principal: Principal::Root {
             account,

@@ -172,10 +172,10 @@ async fn run(
         )
         .await;
     match executed {
-        Ok(Ok(out)) => json_ok(&out.output, &rid),
-        Ok(Err(e)) if e.kind != cairn_core::ErrorKind::Internal => {
+        Ok(out) => json_ok(&out.output, &rid),
+        Err(e) if e.kind != cairn_core::ErrorKind::Internal => {
             json_error(&WireError::json(&e), &rid)
         }
-        _ => internal(&rid),
+        Err(_) => internal(&rid),
     }
 }

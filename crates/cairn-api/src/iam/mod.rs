@@ -226,13 +226,12 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         )
         .await;
     match outcome {
-        Ok(Ok(reply)) => {
+        Ok(reply) => {
             if !read_only {
                 state.credentials.invalidate();
             }
             crate::query::ok(XMLNS, &action, reply.xml.as_deref(), &rid)
         }
-        Ok(Err(e)) => crate::query::error(XMLNS, &WireError::from(&e), &rid),
-        Err(()) => crate::query::error(XMLNS, &WireError::internal(Protocol::Query), &rid),
+        Err(e) => crate::query::error(XMLNS, &WireError::from(&e), &rid),
     }
 }

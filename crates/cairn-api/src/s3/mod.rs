@@ -85,6 +85,11 @@ pub async fn handle(
     ) {
         return crate::errors::s3_error(&e, &rid, None, head);
     }
+    if let Some(e) = unsigned_amz_header(req.headers())
+        .or_else(|| unknown_region(req.headers(), req.uri().query().unwrap_or("")))
+    {
+        return crate::errors::s3_error(&e, &rid, None, head);
+    }
     req.extensions_mut().insert(meta);
     let (parts, body) = req.into_parts();
     let req = http::Request::from_parts(parts, s3s::Body::http_body_unsync(body));
@@ -105,6 +110,55 @@ pub async fn handle(
     };
     set_request_id(&mut resp, &rid);
     resp
+}
+
+/// A credential scope (header or presigned query) naming a region that does not exist.
+fn unknown_region(headers: &http::HeaderMap, raw_query: &str) -> Option<crate::errors::WireError> {
+    let from_header = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| cairn_sigv4::Authorization::parse(v).ok())
+        .map(|a| a.region);
+    let region = from_header.or_else(|| {
+        form_urlencoded::parse(raw_query.as_bytes())
+            .find(|(k, _)| k == "X-Amz-Credential")
+            .and_then(|(_, v)| v.split('/').nth(2).map(str::to_owned))
+    })?;
+    if cairn_model::Region::parse(&region).is_ok() {
+        return None;
+    }
+    Some(crate::auth::AuthFailure::InvalidRegion(region).to_wire(crate::protocol::Protocol::S3))
+}
+
+/// AWS S3 refuses a SigV4 header-signed request carrying `x-amz-*` headers the signature does
+/// not cover (they could have been changed in transit).
+fn unsigned_amz_header(headers: &http::HeaderMap) -> Option<crate::errors::WireError> {
+    let auth = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let auth = cairn_sigv4::Authorization::parse(auth).ok()?;
+    let flat: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    cairn_sigv4::check_signed_headers(&auth, &flat)
+        .err()
+        .map(|e| {
+            let message = match e {
+                cairn_sigv4::SignedHeaderError::NotSigned(_) => {
+                    "There were headers present in the request which were not signed".to_owned()
+                }
+                other => other.to_string(),
+            };
+            crate::errors::WireError {
+                code: "AccessDenied",
+                status: http::StatusCode::FORBIDDEN,
+                message,
+            }
+        })
 }
 
 /// Re-renders an error response with AWS's message for its code and our request id (error
@@ -245,8 +299,7 @@ impl CairnS3 {
         let rid = info.request_id.clone();
         let account = info.ctx.account().to_string();
         let permissions = spec.permissions();
-        match self
-            .gate
+        self.gate
             .execute(
                 info,
                 read_only,
@@ -255,14 +308,7 @@ impl CairnS3 {
                 move |r| spec.outcome(r, &rid, &account),
             )
             .await
-        {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(s3_error(&e)),
-            Err(()) => Err(S3Error::with_message(
-                S3ErrorCode::InternalError,
-                "We encountered an internal error. Please try again.",
-            )),
-        }
+            .map_err(|e| s3_error(&e))
     }
 }
 

@@ -157,7 +157,9 @@ fn run(action: &str, p: &Input, c: &Connection, ctx: &CallContext) -> ApiResult<
 }
 
 /// The permission a call needs (AssumeRole: on the role, under its trust policy).
-fn permission(action: &str, p: &Input) -> Permission {
+/// GetSessionToken needs none: "No permissions are required for users to perform this
+/// operation" (STS API reference); policies cannot control authentication.
+fn permission(action: &str, p: &Input) -> Option<Permission> {
     let iam_action = format!("sts:{action}");
     match (action, p.opt("RoleArn")) {
         ("AssumeRole", Some(role)) => {
@@ -172,9 +174,10 @@ fn permission(action: &str, p: &Input) -> Permission {
             if let Some(s) = p.opt("SourceIdentity") {
                 perm = perm.with("sts:SourceIdentity", s);
             }
-            perm
+            Some(perm)
         }
-        _ => Permission::any(iam_action),
+        ("GetSessionToken", _) => None,
+        _ => Some(Permission::any(iam_action)),
     }
 }
 
@@ -206,7 +209,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let ctx = info.ctx.clone();
     let input = Input::new(&params);
     let needed = permission(&action, &input);
-    let restricted_action = needed.action.clone();
+    let restricted_action = format!("sts:{action}");
     // Nothing secret is ever sent in an STS request, so every member is recorded.
     let rp = request_parameters(&params);
     let (act, event_name) = (action.clone(), action.clone());
@@ -214,7 +217,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         if let Some(message) = sts::session_token_restriction(&ctx.principal, &restricted_action) {
             return Err(ApiError::new(ErrorKind::AccessDenied, message));
         }
-        Ok(vec![needed])
+        Ok(needed.into_iter().collect())
     };
     let describe = move |r: &ApiResult<Reply>| Outcome {
         event_source: "sts.amazonaws.com",
@@ -246,8 +249,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         )
         .await;
     match outcome {
-        Ok(Ok(reply)) => crate::query::ok(XMLNS, &action, Some(&reply.xml), &rid),
-        Ok(Err(e)) => crate::query::error(XMLNS, &WireError::from(&e), &rid),
-        Err(()) => crate::query::error(XMLNS, &WireError::internal(Protocol::Query), &rid),
+        Ok(reply) => crate::query::ok(XMLNS, &action, Some(&reply.xml), &rid),
+        Err(e) => crate::query::error(XMLNS, &WireError::from(&e), &rid),
     }
 }

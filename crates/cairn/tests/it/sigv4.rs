@@ -99,6 +99,8 @@ async fn signed_request_is_accepted_and_bad_ones_are_refused_with_aws_errors() {
     assert_eq!(page["Events"].as_array().unwrap().len(), 1);
 }
 
+/// An IAM user's key authenticates as that user; with no policies the user may do nothing,
+/// and the denied call is recorded with its AccessDenied error and the user's identity.
 #[tokio::test]
 async fn iam_user_keys_sign_as_iam_user_identities() {
     let server = Server::start();
@@ -131,7 +133,13 @@ async fn iam_user_keys_sign_as_iam_user_identities() {
         b"{}".to_vec(),
         chrono::Utc::now(),
     );
-    assert_eq!(server.send(req).await.0, 200);
+    let (status, body) = server.send_json(req).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["__type"], "AccessDeniedException");
+    assert_eq!(
+        body["message"],
+        "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: cloudtrail:ListTrails because no identity-based policy allows the cloudtrail:ListTrails action"
+    );
     let (_, page) = server
         .ct(
             "LookupEvents",
@@ -147,6 +155,9 @@ async fn iam_user_keys_sign_as_iam_user_identities() {
         "arn:aws:iam::123456789012:user/alice"
     );
     assert_eq!(record["userIdentity"]["accessKeyId"], id);
+    assert_eq!(record["eventName"], "ListTrails");
+    assert_eq!(record["errorCode"], "AccessDenied");
+    assert_eq!(record["errorMessage"], body["message"]);
     assert!(
         record["userIdentity"]["principalId"]
             .as_str()

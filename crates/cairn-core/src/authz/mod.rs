@@ -7,10 +7,16 @@
 //! runs the operation and records its event, so a denied call changes nothing and is recorded
 //! with its `AccessDenied` error.
 
+mod evaluator;
+mod identity;
+
 use cairn_store::Connection;
 
 use crate::context::CallContext;
 use crate::error::ApiResult;
+
+pub use evaluator::PolicyEvaluator;
+pub use identity::{Gathered, OwnedPolicy};
 
 /// The resource policy that takes part in a decision.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,95 +105,4 @@ pub fn authorize_all(
     permissions
         .iter()
         .try_for_each(|p| evaluator.authorize(conn, ctx, p))
-}
-
-/// The evaluator used until identity policies exist: every authenticated caller of the
-/// account is allowed unless a bucket policy explicitly denies it (AWS's rule that an
-/// explicit Deny in a resource policy binds even the root user).
-pub struct ResourceDenyOnly;
-
-impl Evaluator for ResourceDenyOnly {
-    fn authorize(
-        &self,
-        conn: &Connection,
-        ctx: &CallContext,
-        permission: &Permission,
-    ) -> ApiResult<()> {
-        use crate::policy::{AccessRequest, Caller, Decision, Policy};
-        let ResourcePolicy::Bucket(bucket) = &permission.resource_policy else {
-            return Ok(());
-        };
-        let Some(document) = cairn_store::buckets::get(conn, bucket)?.and_then(|b| b.policy) else {
-            return Ok(());
-        };
-        let Ok(policy) = Policy::parse(&document) else {
-            return Ok(());
-        };
-        let arn = ctx.principal.arn();
-        let mut keys: Vec<(&str, &str)> = vec![
-            (
-                "aws:SecureTransport",
-                if ctx.origin.secure_transport {
-                    "true"
-                } else {
-                    "false"
-                },
-            ),
-            ("aws:SourceIp", ctx.origin.source_ip.as_str()),
-        ];
-        for (k, values) in &permission.context {
-            for v in values {
-                keys.push((k.as_str(), v.as_str()));
-            }
-        }
-        let decision = policy.evaluate(&AccessRequest {
-            caller: Caller::Aws {
-                arn: &arn,
-                account: ctx.account().as_str(),
-            },
-            action: &permission.action,
-            resource: &permission.resource,
-            context: &keys,
-        });
-        if decision == Decision::Deny {
-            return Err(denied(ctx, permission, true, "resource-based"));
-        }
-        Ok(())
-    }
-}
-
-/// AWS's AccessDenied message (IAM user guide, "Troubleshoot access denied"): the implicit
-/// form names the missing allow, the explicit form the policy type that denied. S3 quotes the
-/// resource; actions without a resource omit it.
-pub fn denied(
-    ctx: &CallContext,
-    permission: &Permission,
-    explicit: bool,
-    policy_type: &str,
-) -> crate::ApiError {
-    let resource = if permission.resource == "*" {
-        String::new()
-    } else if permission.action.starts_with("s3:") {
-        format!(" on resource: \"{}\"", permission.resource)
-    } else {
-        format!(" on resource: {}", permission.resource)
-    };
-    let action = &permission.action;
-    let reason = if explicit {
-        let article = if policy_type.starts_with(['a', 'e', 'i', 'o', 'u']) {
-            "an"
-        } else {
-            "a"
-        };
-        format!("with an explicit deny in {article} {policy_type} policy")
-    } else {
-        format!("because no {policy_type} policy allows the {action} action")
-    };
-    crate::ApiError::new(
-        crate::ErrorKind::AccessDenied,
-        format!(
-            "User: {} is not authorized to perform: {action}{resource} {reason}",
-            ctx.principal.arn()
-        ),
-    )
 }

@@ -1,0 +1,165 @@
+//! The evaluator every call passes: it gathers the caller's identity policies and the
+//! resource's policy, builds the request context (global keys, principal keys, the call's own
+//! keys) and lets `cairn_policy` decide with AWS's algorithm.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use cairn_policy::{
+    Context, Decision, Document, PolicyKind, PolicySet, PolicySource, Request, ResourceStyle,
+    SourcedPolicy,
+};
+use cairn_store::Connection;
+
+use super::identity::IdentityCache;
+use super::{Evaluator, Permission, ResourcePolicy};
+use crate::context::CallContext;
+use crate::error::{ApiError, ApiResult, ErrorKind};
+
+/// Decides with identity policies, resource policies and AWS's order.
+#[derive(Default)]
+pub struct PolicyEvaluator {
+    identities: IdentityCache,
+    documents: Mutex<HashMap<String, Arc<Document>>>,
+}
+
+impl PolicyEvaluator {
+    /// A fresh evaluator with empty caches.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A resource policy document, parsed once per distinct text. A stored document that no
+    /// longer parses applies nothing (it was validated when it was stored).
+    fn document(&self, text: &str, kind: PolicyKind) -> Option<Arc<Document>> {
+        if let Some(d) = self.documents.lock().expect("document cache").get(text) {
+            return Some(d.clone());
+        }
+        let parsed = Arc::new(Document::parse(text, kind).ok()?);
+        let mut cache = self.documents.lock().expect("document cache");
+        if cache.len() > 1_024 {
+            cache.clear();
+        }
+        cache.insert(text.to_owned(), parsed.clone());
+        Some(parsed)
+    }
+
+    fn resource_policy(
+        &self,
+        conn: &Connection,
+        which: &ResourcePolicy,
+    ) -> ApiResult<Option<(String, Arc<Document>)>> {
+        let (id, text, kind) = match which {
+            ResourcePolicy::None => return Ok(None),
+            ResourcePolicy::Bucket(b) => {
+                match cairn_store::buckets::get(conn, b)?.and_then(|b| b.policy) {
+                    Some(p) => (format!("arn:aws:s3:::{b}"), p, PolicyKind::Resource),
+                    None => return Ok(None),
+                }
+            }
+            ResourcePolicy::Topic(arn) => match cairn_store::sns::get_topic(conn, arn)? {
+                Some(t) => (arn.clone(), t.policy, PolicyKind::Resource),
+                None => return Ok(None),
+            },
+            ResourcePolicy::RoleTrust(arn) => {
+                let account = arn.split(':').nth(4).unwrap_or_default();
+                match crate::iam::role_trust_policy(conn, account, arn)? {
+                    Some(t) => (t.role_arn, t.document, PolicyKind::Trust),
+                    None => return Ok(None),
+                }
+            }
+            // Keys arrive with the KMS service.
+            ResourcePolicy::Key(_) => return Ok(None),
+        };
+        Ok(self.document(&text, kind).map(|d| (id, d)))
+    }
+}
+
+/// The `cairn_policy` view of a caller.
+pub fn policy_principal(principal: &cairn_model::Principal) -> cairn_policy::Principal {
+    crate::sts::evaluator_principal(principal)
+}
+
+/// The global condition keys of a call (spec iam-kms.md §4.7).
+pub fn request_context(ctx: &CallContext, principal: &cairn_policy::Principal) -> Context {
+    let mut c = Context::new();
+    principal.add_context_keys(&mut c);
+    let now = ctx.now_secs();
+    c.insert("aws:SourceIp", ctx.origin.source_ip.clone());
+    c.insert(
+        "aws:SecureTransport",
+        if ctx.origin.secure_transport {
+            "true"
+        } else {
+            "false"
+        },
+    );
+    c.insert("aws:UserAgent", ctx.origin.user_agent.clone());
+    c.insert("aws:RequestedRegion", ctx.region.to_string());
+    c.insert("aws:EpochTime", now.to_string());
+    if let Some(t) = chrono::DateTime::from_timestamp(now, 0) {
+        c.insert(
+            "aws:CurrentTime",
+            t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        );
+    }
+    c.insert("aws:ResourceAccount", ctx.account().to_string());
+    c
+}
+
+impl Evaluator for PolicyEvaluator {
+    fn authorize(
+        &self,
+        conn: &Connection,
+        ctx: &CallContext,
+        permission: &Permission,
+    ) -> ApiResult<()> {
+        let principal = policy_principal(&ctx.principal);
+        let gathered = self.identities.get(conn, &ctx.principal)?;
+        let resource = self.resource_policy(conn, &permission.resource_policy)?;
+        let identity: Vec<SourcedPolicy<'_>> =
+            gathered.identity.iter().map(|p| p.sourced()).collect();
+        let session: Option<Vec<SourcedPolicy<'_>>> = gathered
+            .session
+            .as_ref()
+            .map(|s| s.iter().map(|p| p.sourced()).collect());
+        let set = PolicySet {
+            identity: &identity,
+            session: session.as_deref(),
+            boundary: gathered.boundary.as_ref().map(|b| b.sourced()),
+            resource: resource.as_ref().map(|(id, d)| SourcedPolicy {
+                source: PolicySource::Resource,
+                id,
+                document: d,
+            }),
+        };
+        let mut context = request_context(ctx, &principal);
+        for (k, values) in &permission.context {
+            context.insert_values(k, values.clone());
+        }
+        let request = Request {
+            principal: &principal,
+            action: &permission.action,
+            resource: &permission.resource,
+            context: &context,
+        };
+        let decision = cairn_policy::authorize(&request, &set);
+        if let Decision::Allow { .. } = decision {
+            return Ok(());
+        }
+        let style = if permission.action.starts_with("s3:") {
+            ResourceStyle::Quoted
+        } else {
+            ResourceStyle::Plain
+        };
+        let message = cairn_policy::access_denied_message(
+            &principal,
+            &permission.action,
+            &permission.resource,
+            &decision,
+            style,
+        )
+        .unwrap_or_else(|| "Access Denied".to_owned());
+        Err(ApiError::new(ErrorKind::AccessDenied, message))
+    }
+}
