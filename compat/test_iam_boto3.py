@@ -232,3 +232,29 @@ def test_iam_calls_are_recorded_as_global_events(cairn):
     eu = cairn.client("cloudtrail", region="eu-west-1").lookup_events(
         LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateAccessKey"}])["Events"]
     assert eu == []
+
+
+def test_iam_calls_are_authorized_like_any_other(cairn):
+    import boto3
+    import botocore.exceptions
+    iam = cairn.client("iam")
+    iam.create_user(UserName="iam-reader")
+    iam.attach_user_policy(UserName="iam-reader", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    key = iam.create_access_key(UserName="iam-reader")["AccessKey"]
+    reader = boto3.client("iam", endpoint_url=cairn.endpoint, region_name="us-east-1",
+                          aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    assert any(u["UserName"] == "iam-reader" for u in reader.list_users()["Users"])
+    assert reader.get_user()["User"]["UserName"] == "iam-reader"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        reader.create_user(UserName="not-allowed")
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert e.value.response["Error"]["Message"].startswith(
+        f"User: arn:aws:iam::{ACCOUNT}:user/iam-reader is not authorized to perform: iam:CreateUser "
+        f"on resource: arn:aws:iam::{ACCOUNT}:user/not-allowed")
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_user(UserName="not-allowed")
+    events = cairn.client("cloudtrail").lookup_events(LookupAttributes=[
+        {"AttributeKey": "Username", "AttributeValue": "iam-reader"}])["Events"]
+    denied = [json.loads(e["CloudTrailEvent"]) for e in events if e["EventName"] == "CreateUser"]
+    assert denied and denied[0]["errorCode"] == "AccessDenied"
