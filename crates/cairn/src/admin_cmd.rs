@@ -255,19 +255,20 @@ pub struct EnvArgs {
 }
 
 /// Prints shell `export` lines for the data dir's root credentials (from the environment when
-/// the server is given them there, else from the generated 0600 file), so that
-/// `eval "$(cairn env)"` prepares a shell for the AWS CLI.
+/// the server is given them there, else from the 0600 file), so that `eval "$(cairn env)"`
+/// prepares a shell for the AWS CLI. The credentials are generated here if the server has not
+/// started yet; the server then uses the same ones.
 pub fn env(args: EnvArgs) -> anyhow::Result<()> {
-    if !args.data_dir.join(crate::credentials::FILE_NAME).is_file()
-        && std::env::var("CAIRN_ROOT_ACCESS_KEY_ID").is_err()
-    {
-        anyhow::bail!(
-            "{} holds no root credentials yet: start `cairn serve --data-dir {}` once first",
-            args.data_dir.display(),
-            args.data_dir.display()
-        );
+    if !args.data_dir.exists() {
+        std::fs::create_dir_all(&args.data_dir)
+            .with_context(|| format!("creating {}", args.data_dir.display()))?;
+        std::fs::set_permissions(
+            &args.data_dir,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )?;
     }
     let (root, _) = crate::credentials::load_or_create(&args.data_dir)?;
+    wait_for_listener(&args.endpoint_url);
     let quote = |v: &str| format!("'{}'", v.replace('\'', "'\\''"));
     println!("export AWS_ACCESS_KEY_ID={}", quote(&root.access_key_id));
     println!(
@@ -277,4 +278,24 @@ pub fn env(args: EnvArgs) -> anyhow::Result<()> {
     println!("export AWS_DEFAULT_REGION={}", quote(&args.region));
     println!("export AWS_ENDPOINT_URL={}", quote(&args.endpoint_url));
     Ok(())
+}
+
+/// Waits (up to 10 s) until the endpoint accepts connections, so a pasted quick start's next
+/// line does not race the server it just started; warns on stderr if it never does.
+fn wait_for_listener(endpoint_url: &str) {
+    let Some(authority) = endpoint_url
+        .split("://")
+        .nth(1)
+        .map(|rest| rest.split('/').next().unwrap_or(rest))
+    else {
+        return;
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if std::net::TcpStream::connect(authority).is_ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    eprintln!("cairn: nothing answers at {endpoint_url} yet; is `cairn serve` running?");
 }

@@ -94,6 +94,7 @@ fn env_prints_the_root_credentials_as_exports() {
     let out = cairn()
         .args(["env", "--data-dir"])
         .arg(server.data_dir())
+        .args(["--endpoint-url", &server.url("")])
         .env("CAIRN_ROOT_ACCESS_KEY_ID", ACCESS_KEY)
         .env("CAIRN_ROOT_SECRET_ACCESS_KEY", SECRET)
         .output()
