@@ -104,6 +104,26 @@ pub fn request_context(ctx: &CallContext, principal: &cairn_policy::Principal) -
         );
     }
     c.insert("aws:ResourceAccount", ctx.account().to_string());
+    // Temporary credentials carry the MFA flag and their issue time; long-term keys carry
+    // neither (so `Bool aws:MultiFactorAuthPresent false` does not match them, as on AWS).
+    if let Some(session) = ctx.principal.session() {
+        c.insert(
+            "aws:MultiFactorAuthPresent",
+            if session.mfa { "true" } else { "false" },
+        );
+        if let Some(t) = chrono::DateTime::from_timestamp(session.created, 0) {
+            c.insert(
+                "aws:TokenIssueTime",
+                t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            );
+        }
+        if session.mfa {
+            c.insert(
+                "aws:MultiFactorAuthAge",
+                (now - session.created).to_string(),
+            );
+        }
+    }
     c
 }
 
