@@ -74,6 +74,20 @@ pub enum Principal {
         /// The session.
         session: SessionContext,
     },
+    /// An AWS service acting on its own behalf inside Cairn (CloudTrail writing to a bucket,
+    /// encrypting with a key or assuming a role), recorded as AWS records such calls.
+    Service {
+        /// The account the work is done for.
+        account: AccountId,
+        /// The service principal, e.g. `cloudtrail.amazonaws.com`.
+        name: String,
+    },
+    /// A caller without credentials whose call is authorized otherwise (an SNS subscription
+    /// confirmed by its token, an S3 object a bucket policy makes public).
+    Anonymous {
+        /// The account whose resource the call touched.
+        account: AccountId,
+    },
 }
 
 impl Principal {
@@ -82,7 +96,9 @@ impl Principal {
         match self {
             Principal::Root { account, .. }
             | Principal::IamUser { account, .. }
-            | Principal::AssumedRole { account, .. } => account,
+            | Principal::AssumedRole { account, .. }
+            | Principal::Service { account, .. }
+            | Principal::Anonymous { account } => account,
         }
     }
 
@@ -92,6 +108,7 @@ impl Principal {
             Principal::Root { access_key_id, .. }
             | Principal::IamUser { access_key_id, .. }
             | Principal::AssumedRole { access_key_id, .. } => access_key_id,
+            Principal::Service { .. } | Principal::Anonymous { .. } => "",
         }
     }
 
@@ -102,6 +119,7 @@ impl Principal {
                 session.as_ref()
             }
             Principal::AssumedRole { session, .. } => Some(session),
+            Principal::Service { .. } | Principal::Anonymous { .. } => None,
         }
     }
 
@@ -121,6 +139,8 @@ impl Principal {
                 session_name,
                 ..
             } => format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}"),
+            Principal::Service { name, .. } => name.clone(),
+            Principal::Anonymous { .. } => "anonymous".to_owned(),
         }
     }
 
@@ -148,6 +168,8 @@ impl Principal {
                 session_name,
                 ..
             } => format!("{role_id}:{session_name}"),
+            Principal::Service { name, .. } => name.clone(),
+            Principal::Anonymous { .. } => String::new(),
         }
     }
 
@@ -158,6 +180,8 @@ impl Principal {
             Principal::Root { .. } => "root",
             Principal::IamUser { user_name, .. } => user_name,
             Principal::AssumedRole { session_name, .. } => session_name,
+            Principal::Service { name, .. } => name,
+            Principal::Anonymous { .. } => "anonymous",
         }
     }
 
@@ -188,6 +212,15 @@ impl Principal {
                 "accountId": account.as_str(),
                 "accessKeyId": access_key_id,
                 "userName": user_name,
+            }),
+            Principal::Service { name, .. } => serde_json::json!({
+                "type": "AWSService",
+                "invokedBy": name,
+            }),
+            Principal::Anonymous { .. } => serde_json::json!({
+                "type": "AWSAccount",
+                "principalId": "",
+                "accountId": "anonymous",
             }),
             Principal::AssumedRole {
                 account,
@@ -221,7 +254,9 @@ impl Principal {
                 });
             }
         };
-        if let Some(session) = self.session() {
+        if let Some(session) = self.session()
+            && !matches!(self, Principal::AssumedRole { .. })
+        {
             identity["sessionContext"] = serde_json::json!({
                 "sessionIssuer": {},
                 "webIdFederationData": {},

@@ -56,7 +56,10 @@ fn target_user(conn: &Connection, ctx: &CallContext, name: Option<&str>) -> ApiR
             ErrorKind::IamValidation,
             "Root access keys are set in Cairn's configuration; specify userName.",
         )),
-        (None, Principal::AssumedRole { .. }) => Err(err(
+        (
+            None,
+            Principal::AssumedRole { .. } | Principal::Service { .. } | Principal::Anonymous { .. },
+        ) => Err(err(
             ErrorKind::IamValidation,
             "Must specify userName when calling with non-User credentials",
         )),

@@ -119,7 +119,10 @@ pub fn get_user(
                 account: account.to_string(),
             });
         }
-        (None, Principal::AssumedRole { .. }) => {
+        (
+            None,
+            Principal::AssumedRole { .. } | Principal::Service { .. } | Principal::Anonymous { .. },
+        ) => {
             return Err(err(
                 ErrorKind::IamValidation,
                 "Must specify userName when calling with non-User credentials",

@@ -371,7 +371,7 @@ pub fn get_session_token(
             path.clone(),
             duration.unwrap_or(43_200),
         ),
-        Principal::AssumedRole { .. } => {
+        Principal::AssumedRole { .. } | Principal::Service { .. } | Principal::Anonymous { .. } => {
             return Err(ApiError::new(
                 ErrorKind::AccessDenied,
                 "Cannot call GetSessionToken with session credentials",

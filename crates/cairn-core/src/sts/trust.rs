@@ -36,6 +36,8 @@ pub fn evaluator_principal(p: &Principal) -> cairn_policy::Principal {
         Principal::Root { account, .. } => cairn_policy::Principal::Root {
             account: account.to_string(),
         },
+        Principal::Service { name, .. } => cairn_policy::Principal::Service { name: name.clone() },
+        Principal::Anonymous { .. } => cairn_policy::Principal::Anonymous,
         Principal::IamUser {
             account,
             user_name,
