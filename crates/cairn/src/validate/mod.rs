@@ -86,12 +86,16 @@ pub struct ValidateArgs {
     concurrency: usize,
 }
 
-/// Runs the validator; returns the process exit code.
+/// Runs the validator; returns the process exit code: 0 when everything is valid, 1 when
+/// something is not, 255 when it could not validate (printed as the stock tool prints it).
 pub fn run(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(validate(args))
+    Ok(runtime.block_on(validate(args)).unwrap_or_else(|e| {
+        eprint!("\n{e:#}\n");
+        std::process::ExitCode::from(255)
+    }))
 }
 
 /// The stock tool's check of the ARN's shape, `arn:.+:cloudtrail:.+:\d{12}:trail/.+`.
