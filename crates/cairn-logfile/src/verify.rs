@@ -19,6 +19,22 @@ pub fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// The most a digest may inflate to. CloudTrail's digests list an hour's log files, a few
+/// MB at most; a larger one is treated as malformed rather than filling memory.
+pub const MAX_DIGEST_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Gunzips at most `limit` bytes; more is an error.
+pub fn gunzip_limited(bytes: &[u8], limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .take(limit + 1)
+        .read_to_end(&mut out)?;
+    if out.len() as u64 > limit {
+        return Err(std::io::Error::other("inflates past the limit"));
+    }
+    Ok(out)
+}
+
 /// Why a digest is invalid, worded like `aws cloudtrail validate-logs`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DigestProblem {
@@ -88,7 +104,7 @@ pub fn verify_digest(
     metadata: DigestMetadata<'_>,
     public_keys: &HashMap<String, Vec<u8>>,
 ) -> Result<VerifiedDigest, DigestProblem> {
-    let raw = gunzip(gz).map_err(|_| DigestProblem::InvalidFormat)?;
+    let raw = gunzip_limited(gz, MAX_DIGEST_BYTES).map_err(|_| DigestProblem::InvalidFormat)?;
     let value: serde_json::Value =
         serde_json::from_slice(&raw).map_err(|_| DigestProblem::InvalidFormat)?;
     let (Some(signature), Some(_)) = (metadata.signature, metadata.signature_algorithm) else {
@@ -135,6 +151,9 @@ fn unhexlify(text: &str) -> Result<Vec<u8>, DigestProblem> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvalidLogFormat;
 
+/// How much inflated output is hashed at a time.
+const OUT_CHUNK: usize = 64 * 1024;
+
 /// Gunzips a log file as it streams in and hashes what comes out, as the stock tool
 /// does: only the first gzip member counts, bytes after it are ignored, a truncated file
 /// is hashed as far as it goes, and a corrupt stream or a bad CRC is an invalid format.
@@ -157,7 +176,7 @@ impl LogHasher {
         Self {
             inflate: Decompress::new_gzip(15),
             sha: Sha256::new(),
-            out: vec![0; 64 * 1024],
+            out: Vec::with_capacity(OUT_CHUNK),
             ended: false,
         }
     }
@@ -165,21 +184,25 @@ impl LogHasher {
     /// Feeds the next bytes of the gzip file.
     pub fn update(&mut self, mut input: &[u8]) -> Result<(), InvalidLogFormat> {
         while !self.ended {
-            let (in_before, out_before) = (self.inflate.total_in(), self.inflate.total_out());
+            let in_before = self.inflate.total_in();
+            self.out.clear();
+            // Inflates into the buffer's spare capacity: nothing to zero first.
             let status = self
                 .inflate
-                .decompress(input, &mut self.out, FlushDecompress::None)
+                .decompress_vec(input, &mut self.out, FlushDecompress::None)
                 .map_err(|_| InvalidLogFormat)?;
             let consumed = (self.inflate.total_in() - in_before) as usize;
-            let produced = (self.inflate.total_out() - out_before) as usize;
-            self.sha.update(&self.out[..produced]);
+            let produced = self.out.len();
+            self.sha.update(&self.out);
             input = &input[consumed..];
             if status == Status::StreamEnd {
                 self.ended = true;
             }
             // Stop when the input is used up and the output buffer was not filled (zlib
             // holds nothing back then), or when zlib can make no progress.
-            if (input.is_empty() && produced < self.out.len()) || (consumed == 0 && produced == 0) {
+            if (input.is_empty() && produced < self.out.capacity())
+                || (consumed == 0 && produced == 0)
+            {
                 break;
             }
         }
@@ -251,6 +274,13 @@ mod tests {
         let n = file.len();
         file[n - 6] ^= 0xff; // inside the CRC-32 trailer
         assert_eq!(hash_log(&file), Err(InvalidLogFormat));
+    }
+
+    #[test]
+    fn inflating_is_bounded() {
+        let file = gz(&vec![b'a'; 10_000]);
+        assert_eq!(gunzip_limited(&file, 10_000).unwrap().len(), 10_000);
+        assert!(gunzip_limited(&file, 9_999).is_err());
     }
 
     #[test]

@@ -211,13 +211,42 @@ fn no_prefix(p: Option<&str>) -> Option<&str> {
     p.filter(|p| !p.is_empty())
 }
 
+/// The log file keys of the layout's region delivered from `from` to `to` (whole days),
+/// with the minute each carries.
+pub async fn list_logs(
+    s3: &S3,
+    layout: &Layout,
+    from: i64,
+    to: i64,
+) -> anyhow::Result<Vec<(String, i64)>> {
+    let dir = layout.log_dir();
+    let stop = day(to);
+    let keys = s3
+        .list(
+            &layout.bucket,
+            &dir,
+            Some(&format!("{dir}{}", day(from))),
+            |page| {
+                page.last()
+                    .and_then(|k| Layout::day_of(k, &dir))
+                    .is_some_and(|d| d > stop.as_str())
+            },
+        )
+        .await?;
+    Ok(keys
+        .into_iter()
+        .filter_map(|k| log_stamp(&k).map(|m| (k, m)))
+        .collect())
+}
+
 /// Log files in the span the chain covers (up to `later` when digests are known to have
-/// existed until then) that no valid digest of any trail lists. Returns the findings, or a
-/// notice when the check cannot be made.
+/// existed until then) that no valid digest of any trail lists, among `log_keys` (from
+/// [`list_logs`]). Returns the findings, or a notice when the check cannot be made.
 pub async fn unlisted_logs(
     cx: &Context<'_>,
     steps: &[Step],
     later: Option<i64>,
+    log_keys: &[(String, i64)],
     others: &[String],
     trails: &[Value],
     fetched: &mut Fetched,
@@ -250,25 +279,10 @@ pub async fn unlisted_logs(
             )),
         ));
     }
-    let dir = layout.log_dir();
-    let stop = day(coverage.to);
-    let keys = cx
-        .fetcher
-        .s3
-        .list(
-            bucket,
-            &dir,
-            Some(&format!("{dir}{}", day(coverage.from - 60))),
-            |page| {
-                page.last()
-                    .and_then(|k| Layout::day_of(k, &dir))
-                    .is_some_and(|d| d > stop.as_str())
-            },
-        )
-        .await?;
-    let stamped: Vec<(String, i64)> = keys
-        .into_iter()
-        .filter_map(|k| log_stamp(&k).map(|m| (k, m)))
+    let stamped: Vec<(String, i64)> = log_keys
+        .iter()
+        .filter(|(_, m)| *m >= coverage.from - 60 && *m <= coverage.to)
+        .cloned()
         .collect();
     let listed: HashSet<&str> = steps
         .iter()

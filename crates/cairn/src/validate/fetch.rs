@@ -6,7 +6,9 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-use cairn_logfile::verify::{DigestMetadata, DigestProblem, LogHasher, verify_digest};
+use cairn_logfile::verify::{
+    DigestMetadata, DigestProblem, LogHasher, MAX_DIGEST_BYTES, verify_digest,
+};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
@@ -42,7 +44,7 @@ pub struct Fetcher {
 impl Fetcher {
     /// Fetches and verifies one digest.
     pub async fn digest(&self, bucket: &str, key: &str) -> anyhow::Result<Outcome> {
-        let Some(resp) = self.s3.get(bucket, key).await? else {
+        let Some(mut resp) = self.s3.get(bucket, key).await? else {
             return Ok(Outcome::Missing);
         };
         let header = |name: &str| {
@@ -53,7 +55,13 @@ impl Fetcher {
         };
         let signature = header("x-amz-meta-signature");
         let algorithm = header("x-amz-meta-signature-algorithm");
-        let body = resp.bytes().await?;
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await? {
+            if body.len() + chunk.len() > MAX_DIGEST_BYTES as usize {
+                return Ok(Outcome::Invalid(DigestProblem::InvalidFormat.to_string()));
+            }
+            body.extend_from_slice(&chunk);
+        }
         let meta = DigestMetadata {
             signature: signature.as_deref(),
             signature_algorithm: algorithm.as_deref(),

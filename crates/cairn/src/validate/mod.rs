@@ -344,9 +344,13 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
     let objects = |keys: &[String], b: &str| -> Vec<(String, String)> {
         keys.iter().map(|k| (b.to_owned(), k.clone())).collect()
     };
-    fetcher
-        .fetch_into(&mut fetched, objects(&own, &bucket), vec![], true)
-        .await?;
+    // Log files are listed (for the unlisted-file check) while the digests' are fetched.
+    let (log_keys, done) = tokio::join!(
+        checks::list_logs(&fetcher.s3, &layout, list_from - 60, window_end + 7200),
+        fetcher.fetch_into(&mut fetched, objects(&own, &bucket), vec![], true),
+    );
+    let log_keys = log_keys?;
+    done?;
     let mut listings = HashMap::from([(bucket.clone(), own.clone())]);
     let steps = loop {
         match traverse::walk(&listings, &bucket, start, &fetched.digests) {
@@ -411,6 +415,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         &context,
         &steps,
         later,
+        &log_keys,
         &others,
         &facts.trails,
         &mut fetched,

@@ -122,8 +122,10 @@ pub fn walk(
     let mut bucket = first_bucket.to_owned();
     let mut next = pop_last(lists.entry(bucket.clone()).or_default(), None);
     let mut last_start = next.as_ref().map_or(i64::MIN, |(_, d)| *d);
+    let mut seen: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
     while let Some((key, _)) = next.take() {
-        if start > last_start {
+        // A chain that loops back (never written by CloudTrail) ends the walk.
+        if start > last_start || !seen.insert((bucket.clone(), key.clone())) {
             break;
         }
         let outcome = fetched
@@ -200,6 +202,9 @@ mod tests {
     use super::*;
     use cairn_logfile::digest::Digest;
 
+    type Listings = HashMap<String, Vec<String>>;
+    type Fetched = HashMap<(String, String), Outcome>;
+
     const HOUR: i64 = 3600;
     const T0: i64 = 1_795_510_800; // 2026-11-24T09:00:00Z
 
@@ -248,12 +253,7 @@ mod tests {
             .collect()
     }
 
-    fn setup(
-        present: &[(i64, Outcome)],
-    ) -> (
-        HashMap<String, Vec<String>>,
-        HashMap<(String, String), Outcome>,
-    ) {
+    fn setup(present: &[(i64, Outcome)]) -> (Listings, Fetched) {
         let listing = present.iter().map(|(e, _)| key(*e)).collect();
         let fetched = present
             .iter()
