@@ -42,6 +42,10 @@ pub struct Context<'a> {
     pub own_after: Option<String>,
     /// GetTrailStatus's `LatestDigestDeliveryTime`.
     pub latest_digest: Option<i64>,
+    /// Whether a digest is due here every period: the trail's home region, its own
+    /// account, and the bucket and prefix it delivers to now. (Other regions get digests
+    /// only once they have had log files.)
+    pub always_digested: bool,
 }
 
 fn own_page_filter(layout: &Layout, page: &[String], after: &str) -> Option<String> {
@@ -100,7 +104,7 @@ pub async fn vanished_digests(
     let dir = cx.layout.digest_dir();
     let newest = cx.own.iter().filter_map(|k| key_date(k)).max();
     if latest >= cx.start && latest <= cx.window_end {
-        if newest.is_some_and(|n| n + SLACK >= latest) {
+        if !cx.always_digested || newest.is_some_and(|n| n + SLACK >= latest) {
             return Ok((Vec::new(), None));
         }
         let what = match newest {
@@ -153,7 +157,7 @@ pub async fn vanished_digests(
         }
     };
     let Some(after) = after else {
-        if newest.is_some() {
+        if newest.is_some() || !cx.always_digested {
             return Ok((Vec::new(), None));
         }
         let finding = Finding {

@@ -408,6 +408,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         own: &own,
         own_after,
         latest_digest: facts.latest_digest,
+        always_digested: always_digested(&facts.trails, &args.trail_arn, &layout, &arn),
     };
     let (tail, later) = checks::vanished_digests(&context, &mut fetched).await?;
     findings.extend(tail);
@@ -443,6 +444,24 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
     } else {
         std::process::ExitCode::SUCCESS
     })
+}
+
+/// Whether the trail writes a digest to this place every period while it logs: its home
+/// region, its own account, the bucket and prefix it has now.
+fn always_digested(
+    trails: &[Value],
+    arn_text: &str,
+    layout: &Layout,
+    arn: &cairn_model::trail::TrailArn,
+) -> bool {
+    let no_prefix = |p: Option<&str>| p.filter(|p| !p.is_empty()).map(str::to_owned);
+    layout.region == arn.region
+        && layout.account == arn.account
+        && trails.iter().any(|t| {
+            t["TrailARN"] == arn_text
+                && t["S3BucketName"] == layout.bucket.as_str()
+                && no_prefix(t["S3KeyPrefix"].as_str()) == no_prefix(layout.prefix.as_deref())
+        })
 }
 
 /// Prints the walk's lines in the stock tool's order: each digest, then its log files.
