@@ -10,7 +10,9 @@ pub mod auth;
 pub mod cloudtrail;
 pub mod credentials;
 pub mod errors;
+pub mod iam;
 pub mod json;
+pub mod listener;
 pub mod logs;
 pub mod protocol;
 pub mod query;
@@ -18,6 +20,7 @@ pub mod recording;
 pub mod s3;
 pub mod server;
 pub mod sns;
+pub mod sts;
 pub mod wire;
 
 pub use server::{AppState, Settings, router};

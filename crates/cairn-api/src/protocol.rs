@@ -23,6 +23,10 @@ pub enum Route {
     CloudTrail,
     /// SNS (Query).
     Sns,
+    /// IAM (Query).
+    Iam,
+    /// STS (Query).
+    Sts,
     /// CloudWatch Logs (JSON 1.1).
     Logs,
     /// S3 (REST XML, through s3s).
@@ -79,6 +83,8 @@ pub fn route(service: Option<&str>, headers: &[(String, String)], raw_query: &st
         Some("s3") => Route::S3,
         Some("cloudtrail") => Route::CloudTrail,
         Some("sns") => Route::Sns,
+        Some("iam") => Route::Iam,
+        Some("sts") => Route::Sts,
         Some("logs") => Route::Logs,
         Some(other) => Route::Unserved {
             service: other.to_owned(),

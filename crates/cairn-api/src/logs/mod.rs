@@ -148,7 +148,7 @@ async fn run(state: &AppState, name: String, op: ops::Op, body: Value, info: Cal
         )
         .await;
     match executed {
-        Ok(Ok(out)) => {
+        Ok(out) => {
             if let Some(query) = out.pending_query {
                 let saved = state
                     .store
@@ -160,9 +160,9 @@ async fn run(state: &AppState, name: String, op: ops::Op, body: Value, info: Cal
             }
             json_ok(&out.output, &rid)
         }
-        Ok(Err(e)) if e.kind != cairn_core::ErrorKind::Internal => {
+        Err(e) if e.kind != cairn_core::ErrorKind::Internal => {
             json_error(&WireError::json(&e), &rid)
         }
-        _ => json_error(&WireError::internal(Protocol::Json), &rid),
+        Err(_) => json_error(&WireError::internal(Protocol::Json), &rid),
     }
 }

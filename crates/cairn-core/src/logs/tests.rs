@@ -17,6 +17,7 @@ fn ctx() -> CallContext {
         principal: Principal::Root {
             account: AccountId::parse("123456789012").unwrap(),
             access_key_id: "AKID".into(),
+            session: None,
         },
         region: Region::parse("us-east-1").unwrap(),
         now: NOW as f64 / 1000.0,

@@ -7,12 +7,14 @@
 //! - `lookup`: LookupEvents latency per attribute against a running endpoint.
 //! - `recording`: durable event commits per second through the store's group commit.
 //! - `s3`: PutObject and GetObject throughput for one object size against any S3 endpoint.
+//! - `policy`: policy evaluations per second per core.
 //! - `logs`: filter-pattern matching (the CIS patterns vs a serde_json parse), ingest and
 //!   FilterLogEvents, in process.
 
 mod control_plane;
 mod logs;
 mod lookup;
+mod policy;
 mod populate;
 mod recording;
 mod s3;
@@ -41,6 +43,8 @@ enum Scenario {
     Recording(recording::RecordingArgs),
     /// PutObject/GetObject throughput for one object size.
     S3(s3::S3Args),
+    /// Policy evaluations per second per core.
+    Policy(policy::PolicyArgs),
     /// Filter-pattern matching, ingest and FilterLogEvents throughput.
     Logs(logs::LogsArgs),
 }
@@ -54,6 +58,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Scenario::Lookup(a) => lookup::run(a),
         Scenario::Recording(a) => recording::run(a),
         Scenario::S3(a) => s3::run(a),
+        Scenario::Policy(a) => policy::run(a),
         Scenario::Logs(a) => logs::run(a),
     }
 }

@@ -15,6 +15,10 @@ use crate::recording::{CallInfo, Outcome};
 use crate::server::{AppState, Received, authenticate};
 use cairn_core::authz::{Permission, ResourcePolicy};
 
+mod outbound;
+
+pub use outbound::{OutboundRules, Vetted, vet};
+
 const XMLNS: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
 
 /// Whether an unsigned request is an SNS subscription confirmation (which SNS authorises by
@@ -47,23 +51,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let action = get("Action").unwrap_or_default();
     let now = chrono::Utc::now();
     if action == "ConfirmSubscription" && req.header("authorization").is_none() {
-        let (topic, token) = (
-            get("TopicArn").unwrap_or_default(),
-            get("Token").unwrap_or_default(),
-        );
-        return match state
-            .store
-            .write(move |c| sns::confirm(c, &topic, &token))
-            .await
-        {
-            Ok(Ok(arn)) => xml_response(
-                &action,
-                &format!("<SubscriptionArn>{}</SubscriptionArn>", xml_escape(&arn)),
-                &rid,
-            ),
-            Ok(Err(e)) => xml_error(&WireError::from(&e), &rid),
-            Err(_) => xml_error(&WireError::internal(Protocol::Query), &rid),
-        };
+        return confirm_by_token(state, &req, &params, now).await;
     }
     let authed = match authenticate(state, &req, Protocol::Query, now).await {
         Ok(a) => a,
@@ -93,6 +81,15 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         get("Protocol").unwrap_or_default(),
         get("Endpoint").unwrap_or_default(),
     );
+    let rules = outbound::OutboundRules {
+        allowed: state.settings.sns_allowed_networks.clone(),
+        own: state.settings.listen_addr,
+    };
+    let endpoint_refused = if action == "Subscribe" {
+        outbound::vet(&endpoint, &rules).await.err()
+    } else {
+        None
+    };
     let act = action.clone();
     let event_name = action.clone();
     let op = move |c: &cairn_store::Connection| -> ApiResult<String> {
@@ -123,8 +120,16 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
             "SetTopicAttributes" => {
                 sns::set_attribute(c, &ctx, &topic, &attr, &value).map(|()| String::new())
             }
-            "Subscribe" => sns::subscribe(c, &ctx, &topic, &protocol, &endpoint, &token, &sub_id)
-                .map(|_| "<SubscriptionArn>pending confirmation</SubscriptionArn>".to_owned()),
+            "Subscribe" => {
+                if let Some(why) = &endpoint_refused {
+                    return Err(ApiError::new(
+                        cairn_core::ErrorKind::SnsInvalidParameter,
+                        format!("Invalid parameter: Endpoint: {why}"),
+                    ));
+                }
+                sns::subscribe(c, &ctx, &topic, &protocol, &endpoint, &token, &sub_id)
+                    .map(|_| "<SubscriptionArn>pending confirmation</SubscriptionArn>".to_owned())
+            }
             other => Err(ApiError::new(
                 cairn_core::ErrorKind::SnsInvalidParameter,
                 format!("Invalid action: {other}"),
@@ -174,7 +179,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         )
         .await
     {
-        Ok(Ok(result)) => {
+        Ok(result) => {
             if action == "Subscribe" {
                 let host = req.header("host").unwrap_or("127.0.0.1").to_owned();
                 send_confirmation(
@@ -182,18 +187,102 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
                     get("Endpoint").unwrap_or_default(),
                     host,
                     confirmation_token,
+                    rules,
                 );
             }
             xml_response(&action, &result, &rid)
         }
-        Ok(Err(e)) => xml_error(&WireError::from(&e), &rid),
-        Err(()) => xml_error(&WireError::internal(Protocol::Query), &rid),
+        Err(e) if e.kind == cairn_core::ErrorKind::Internal => {
+            xml_error(&WireError::internal(Protocol::Query), &rid)
+        }
+        Err(e) => xml_error(&WireError::from(&e), &rid),
+    }
+}
+
+/// ConfirmSubscription without a signature, as a subscriber does by fetching `SubscribeURL`:
+/// the token is the authorization. It changes state, so it is recorded like any call, with an
+/// anonymous identity (the token itself is never recorded).
+async fn confirm_by_token(
+    state: &AppState,
+    req: &Received,
+    params: &crate::query::Params,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Response {
+    let rid = req.request_id.clone();
+    let topic = params.get("TopicArn").unwrap_or_default().to_owned();
+    let token = params.get("Token").unwrap_or_default().to_owned();
+    let region = topic
+        .split(':')
+        .nth(3)
+        .and_then(|r| cairn_model::Region::parse(r).ok())
+        .unwrap_or_else(|| cairn_model::Region::parse("us-east-1").expect("us-east-1 exists"));
+    let info = CallInfo {
+        ctx: cairn_core::CallContext {
+            principal: cairn_model::Principal::Anonymous {
+                account: state.settings.account.clone(),
+            },
+            region,
+            now: now.timestamp_millis() as f64 / 1000.0,
+            origin: cairn_core::context::Origin {
+                source_ip: req.source_ip.clone(),
+                user_agent: req.header("user-agent").unwrap_or("").to_owned(),
+                secure_transport: false,
+            },
+        },
+        request_id: rid.clone(),
+        source_ip: req.source_ip.clone(),
+        user_agent: req.header("user-agent").unwrap_or("").to_owned(),
+    };
+    let topic_for_event = topic.clone();
+    let describe = move |r: &ApiResult<String>| Outcome {
+        event_source: "sns.amazonaws.com",
+        event_name: "ConfirmSubscription".to_owned(),
+        read_only: false,
+        management: true,
+        request_parameters: json!({ "topicArn": topic_for_event }),
+        response_elements: match r {
+            Ok(arn) => json!({ "subscriptionArn": arn }),
+            Err(_) => Value::Null,
+        },
+        error: r.as_ref().err().map(|e| {
+            let w = WireError::from(e);
+            (w.code.to_owned(), w.message)
+        }),
+        resources: Vec::new(),
+        additional_event_data: None,
+    };
+    let confirmed = state
+        .gate
+        .execute(
+            info,
+            false,
+            |_, _| Ok(Vec::new()),
+            move |c| sns::confirm(c, &topic, &token),
+            describe,
+        )
+        .await;
+    match confirmed {
+        Ok(arn) => xml_response(
+            "ConfirmSubscription",
+            &format!("<SubscriptionArn>{}</SubscriptionArn>", xml_escape(&arn)),
+            &rid,
+        ),
+        Err(e) if e.kind == cairn_core::ErrorKind::Internal => {
+            xml_error(&WireError::internal(Protocol::Query), &rid)
+        }
+        Err(e) => xml_error(&WireError::from(&e), &rid),
     }
 }
 
 /// Posts the SubscriptionConfirmation message to a new endpoint, in the background. The
 /// subscriber confirms by fetching `SubscribeURL` (or calling ConfirmSubscription).
-fn send_confirmation(topic: String, endpoint: String, host: String, token: String) {
+fn send_confirmation(
+    topic: String,
+    endpoint: String,
+    host: String,
+    token: String,
+    rules: outbound::OutboundRules,
+) {
     let query: String = form_urlencoded::Serializer::new(String::new())
         .append_pair("Action", "ConfirmSubscription")
         .append_pair("TopicArn", &topic)
@@ -210,8 +299,17 @@ fn send_confirmation(topic: String, endpoint: String, host: String, token: Strin
         "SignatureVersion": "1",
     });
     tokio::spawn(async move {
-        let sent = reqwest::Client::new()
-            .post(&endpoint)
+        // Checked again at send time: the name may resolve elsewhere now.
+        let vetted = match outbound::vet(&endpoint, &rules).await {
+            Ok(v) => v,
+            Err(why) => {
+                tracing::warn!(endpoint = %endpoint, reason = %why, "subscription confirmation not sent");
+                return;
+            }
+        };
+        let sent = vetted
+            .client
+            .post(vetted.url)
             .header("x-amz-sns-message-type", "SubscriptionConfirmation")
             .header("x-amz-sns-topic-arn", topic.as_str())
             .header("content-type", "text/plain; charset=UTF-8")
