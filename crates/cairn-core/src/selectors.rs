@@ -1,9 +1,13 @@
 //! PutEventSelectors / GetEventSelectors / PutInsightSelectors / GetInsightSelectors,
 //! with CloudTrail's validation.
+//!
+//! A selector change is not retroactive: PutEventSelectors keeps the replaced selectors in
+//! the trail's `selector_history` with the seq of its own event, and routing applies to each
+//! event the selectors in force when it was recorded.
 
 use cairn_model::trail::{
     AdvancedEventSelector, EventSelector, FieldSelector, InsightSelector, InsightType,
-    ReadWriteType, Selectors, Trail,
+    ReadWriteType, SelectorEpoch, Selectors, Trail,
 };
 use cairn_store::{Connection, trails};
 
@@ -295,10 +299,35 @@ pub fn put_event_selectors(
         }
     };
     let mut trail = trail_ops::resolve_home(conn, ctx, trail_name)?;
-    trail.selectors = selectors;
+    // This call's own event is the next one appended (in this write job): the new
+    // selectors apply from it on, the old ones to everything recorded before.
+    let from_seq = cairn_store::events::next_seq(conn)?;
+    let previous = std::mem::replace(&mut trail.selectors, selectors);
+    let cursor = cairn_store::delivery::cursor(conn, &trail.arn())?;
+    remember_selectors(&mut trail, previous, from_seq, cursor);
     trail.has_custom_event_selectors = true;
     trails::put(conn, &trail)?;
     Ok(trail)
+}
+
+/// Keeps `previous` as the selectors of events before `from_seq`, and forgets the epochs
+/// no undelivered event can need: those ending at or before the first seq the trail has
+/// not planned yet (`cursor + 1`, or its first logging window's start without a cursor; a
+/// trail that never logged needs none).
+fn remember_selectors(trail: &mut Trail, previous: Selectors, from_seq: i64, cursor: Option<i64>) {
+    let history = &mut trail.status.selector_history;
+    if previous != trail.selectors {
+        history.push(SelectorEpoch {
+            until_seq: from_seq,
+            selectors: previous,
+        });
+    }
+    let first_needed = match (cursor, trail.status.windows.first()) {
+        (Some(c), _) => c + 1,
+        (None, Some(w)) => w.start_seq,
+        (None, None) => i64::MAX,
+    };
+    history.retain(|epoch| epoch.until_seq > first_needed);
 }
 
 /// Which management events a trail logs: (reads, writes).

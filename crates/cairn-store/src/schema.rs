@@ -112,28 +112,65 @@ CREATE TABLE sns_subscriptions (
 CREATE INDEX sns_subscriptions_by_topic ON sns_subscriptions (topic_arn);
 ";
 
+/// Version 5: the event chain and the trails generation.
+/// - `events.chain` holds each event's running hash (see `events::chain`); the head and the
+///   retention anchor live in `meta`. Rows written before this version are chained by
+///   [`crate::events::chain::backfill`] in the same transaction.
+/// - Every change to `trails` stamps `meta['trails.generation']` with a fresh random value,
+///   in the changing transaction, so an in-memory summary of trails can tell it is stale
+///   (random, not a counter: a rolled-back change must never be mistaken for a later one).
+const SCHEMA_V5: &str = "
+ALTER TABLE events ADD COLUMN chain BLOB;
+INSERT OR REPLACE INTO meta (key, value) VALUES ('trails.generation', lower(hex(randomblob(8))));
+CREATE TRIGGER trails_generation_on_insert AFTER INSERT ON trails BEGIN
+    UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'trails.generation';
+END;
+CREATE TRIGGER trails_generation_on_update AFTER UPDATE ON trails BEGIN
+    UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'trails.generation';
+END;
+CREATE TRIGGER trails_generation_on_delete AFTER DELETE ON trails BEGIN
+    UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'trails.generation';
+END;
+";
+
 /// Applies schema versions the database has not seen yet.
 pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
+    migrate_to(conn, i64::MAX)
+}
+
+/// Applies the schema versions above the database's and at most `target` (tests build
+/// older stores with it).
+pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version < 1 {
+    let due = |n: i64| version < n && target >= n;
+    if due(1) {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V1} PRAGMA user_version = 1; COMMIT;"
         ))?;
     }
-    if version < 2 {
+    if due(2) {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V2} PRAGMA user_version = 2; COMMIT;"
         ))?;
     }
-    if version < 3 {
+    if due(3) {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V3} PRAGMA user_version = 3; COMMIT;"
         ))?;
     }
-    if version < 4 {
+    if due(4) {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V4} PRAGMA user_version = 4; COMMIT;"
         ))?;
+    }
+    if due(5) {
+        conn.execute_batch(&format!("BEGIN; {SCHEMA_V5}"))?;
+        let chained = crate::events::chain::backfill(conn)
+            .and_then(|()| Ok(conn.execute_batch("PRAGMA user_version = 5; COMMIT;")?));
+        if let Err(e) = chained {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ mod credentials;
 mod iam_cmd;
 mod serve;
 mod validate;
+mod verify_store;
 
 use clap::{Parser, Subcommand};
 
@@ -35,6 +36,8 @@ enum Command {
     Flush(admin_cmd::FlushArgs),
     /// Check, write and read configured external buckets.
     External(admin_cmd::ExternalArgs),
+    /// Check the event chain of a data dir offline; report deleted, inserted or edited events.
+    VerifyStore(verify_store::VerifyStoreArgs),
     /// Measure Cairn against a running endpoint (see BENCHMARKS.md).
     Bench(bench::BenchArgs),
 }
@@ -48,6 +51,7 @@ fn main() -> std::process::ExitCode {
                 std::process::ExitCode::from(255)
             });
         }
+        Command::VerifyStore(args) => return verify_store::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Iam(args) => iam_cmd::run(args),
         Command::Events(args) => admin_cmd::events(args),

@@ -2,6 +2,8 @@
 
 mod durability;
 mod edge_fuzz;
+mod events_log;
+mod events_selection;
 mod harness;
 mod lookup;
 mod named_errors;
