@@ -120,18 +120,35 @@ impl EventRecord {
     /// The canonical serialisation: compact JSON, fields in declaration order, every field
     /// within AWS's size limits. A field over its limit keeps the members that fit (in
     /// order) plus `"omitted": true`; a non-object over its limit becomes
-    /// `{"omitted": true}`. Fields are measured with a counting writer that stops at the
-    /// limit, so an 8 MB member costs 100 KB of work, and it is never copied.
+    /// `{"omitted": true}`. Oversized fields are measured with a counting writer that stops
+    /// at the limit, and their members are never copied whole.
     pub fn to_canonical_json(&self) -> String {
+        let text = serde_json::to_string(self).expect("an event record always serialises");
+        let texts_fit = self.user_agent.len() <= MAX_TEXT_BYTES
+            && self
+                .error_code
+                .as_deref()
+                .is_none_or(|s| s.len() <= MAX_TEXT_BYTES)
+            && self
+                .error_message
+                .as_deref()
+                .is_none_or(|s| s.len() <= MAX_TEXT_BYTES);
+        // No field can be longer than the whole record: a record within the smallest
+        // object limit needs no further measuring (the usual case, at no extra cost).
+        if texts_fit && text.len() <= MAX_ADDITIONAL_DATA_BYTES {
+            return text;
+        }
         let bounded = self.bounded();
-        let record = bounded.as_ref().unwrap_or(self);
-        let text = serde_json::to_string(record).expect("an event record always serialises");
+        let text = match &bounded {
+            None => text,
+            Some(b) => serde_json::to_string(b).expect("an event record always serialises"),
+        };
         if text.len() <= MAX_RECORD_BYTES {
             return text;
         }
         // The field limits add up to less than 256 KB; only unusually large identities or
         // resources get here. Drop the parameters entirely rather than exceed the record limit.
-        let mut smaller = record.clone();
+        let mut smaller = bounded.unwrap_or_else(|| self.clone());
         smaller.request_parameters = omitted(Map::new());
         smaller.response_elements = omitted(Map::new());
         smaller.additional_event_data = smaller.additional_event_data.map(|_| omitted(Map::new()));
@@ -340,6 +357,18 @@ mod tests {
         assert!(size(&v["additionalEventData"]) <= MAX_ADDITIONAL_DATA_BYTES);
         assert!(v["errorMessage"].as_str().unwrap().len() <= MAX_TEXT_BYTES);
         assert!(serde_json::to_string(&v).unwrap().len() <= MAX_RECORD_BYTES);
+    }
+
+    #[test]
+    fn a_record_stays_within_256_kb_even_when_each_field_fits() {
+        let nearly = |n: usize| serde_json::json!({"v": "y".repeat(n)});
+        let mut r = record(nearly(MAX_ELEMENTS_BYTES - 100));
+        r.response_elements = nearly(MAX_ELEMENTS_BYTES - 100);
+        r.user_identity = serde_json::json!({"type": "Root", "extra": "z".repeat(80 * 1024)});
+        let text = r.to_canonical_json();
+        assert!(text.len() <= MAX_RECORD_BYTES, "{} bytes", text.len());
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["requestParameters"], serde_json::json!({"omitted": true}));
     }
 
     #[test]

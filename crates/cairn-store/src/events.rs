@@ -1,6 +1,6 @@
 //! The event log: append, look up, expire.
 //!
-//! Every event gets the next sequence number after the chain head (kept in `meta`), never
+//! Every event gets the next sequence number after the chain head (`event_chain`), never
 //! reused: seqs are gapless and monotonic across restarts, `VACUUM` and retention. Each row
 //! also carries its running hash ([`chain`]); retention ([`retention`]) deletes only a
 //! prefix of the log that every trail has delivered, and [`verify`] checks the chain.

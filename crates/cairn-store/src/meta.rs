@@ -1,5 +1,5 @@
-//! Small key/value settings owned by the server (e.g. the pagination-token key, the event
-//! chain's head and anchor, the trails generation).
+//! Small key/value settings owned by the server (e.g. the pagination-token key, the trails
+//! generation, the event chain's legacy mark).
 
 use rusqlite::{Connection, OptionalExtension, params};
 

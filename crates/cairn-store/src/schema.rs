@@ -113,14 +113,18 @@ CREATE INDEX sns_subscriptions_by_topic ON sns_subscriptions (topic_arn);
 ";
 
 /// Version 5: the event chain and the trails generation.
-/// - `events.chain` holds each event's running hash (see `events::chain`); the head and the
-///   retention anchor live in `meta`. Rows written before this version are chained by
+/// - `events.chain` holds each event's running hash (see `events::chain`); `event_chain`
+///   holds the head (row 1) and the retention anchor (row 2), typed and keyed by integer
+///   because every append reads and rewrites the head (a text-keyed `meta` row cost twice
+///   as much per event). Rows written before this version are chained by
 ///   [`crate::events::chain::backfill`] in the same transaction.
 /// - Every change to `trails` stamps `meta['trails.generation']` with a fresh random value,
 ///   in the changing transaction, so an in-memory summary of trails can tell it is stale
 ///   (random, not a counter: a rolled-back change must never be mistaken for a later one).
 const SCHEMA_V5: &str = "
 ALTER TABLE events ADD COLUMN chain BLOB;
+CREATE TABLE event_chain (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, chain BLOB NOT NULL);
+INSERT INTO event_chain (id, seq, chain) VALUES (1, 0, zeroblob(32)), (2, 0, zeroblob(32));
 INSERT OR REPLACE INTO meta (key, value) VALUES ('trails.generation', lower(hex(randomblob(8))));
 CREATE TRIGGER trails_generation_on_insert AFTER INSERT ON trails BEGIN
     UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'trails.generation';

@@ -2,17 +2,18 @@
 //!
 //! `chain(n) = SHA-256(chain(n-1) || seq(n) as 8 big-endian bytes || SHA-256(record(n)))`.
 //! The head (seq and chain of the newest event) and the anchor (seq and chain of the last
-//! event retention deleted, or seq 0 and 32 zero bytes) are kept in `meta`, updated in the
-//! transaction that appends or expires. So the retained log always verifies from the anchor
-//! to the head, and the head's seq is the high-water mark new seqs continue from.
+//! event retention deleted, or seq 0 and 32 zero bytes) are kept in `event_chain`, updated
+//! in the transaction that appends or expires. So the retained log always verifies from the
+//! anchor to the head, and the head's seq is the high-water mark new seqs continue from.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use crate::{StoreError, StoreResult, meta};
 
-const HEAD: &str = "events.head";
-const ANCHOR: &str = "events.anchor";
+/// `event_chain` row ids.
+const HEAD: i64 = 1;
+const ANCHOR: i64 = 2;
 /// Events with seqs up to this value were chained by the version-5 migration, not at
 /// commit: gaps among them come from the older, time-based retention and are not breaks.
 const LEGACY_UPTO: &str = "events.legacy_upto";
@@ -32,21 +33,6 @@ impl ChainPoint {
         seq: 0,
         chain: [0; 32],
     };
-
-    fn encode(&self) -> String {
-        format!("{} {}", self.seq, hex::encode(self.chain))
-    }
-
-    fn decode(text: &str) -> StoreResult<Self> {
-        let bad = || StoreError::Corrupt(format!("chain point {text:?}"));
-        let (seq, chain) = text.split_once(' ').ok_or_else(bad)?;
-        let mut out = [0u8; 32];
-        hex::decode_to_slice(chain, &mut out).map_err(|_| bad())?;
-        Ok(Self {
-            seq: seq.parse().map_err(|_| bad())?,
-            chain: out,
-        })
-    }
 }
 
 /// SHA-256 of a canonical record.
@@ -63,10 +49,19 @@ pub fn link(previous: &[u8; 32], seq: i64, record_hash: &[u8; 32]) -> [u8; 32] {
     h.finalize().into()
 }
 
-fn point(conn: &Connection, key: &str) -> StoreResult<ChainPoint> {
-    match meta::get(conn, key)? {
-        Some(text) => ChainPoint::decode(&text),
+fn point(conn: &Connection, id: i64) -> StoreResult<ChainPoint> {
+    let row: Option<(i64, Vec<u8>)> = conn
+        .prepare_cached("SELECT seq, chain FROM event_chain WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match row {
         None => Ok(ChainPoint::GENESIS),
+        Some((seq, chain)) => Ok(ChainPoint {
+            seq,
+            chain: chain
+                .try_into()
+                .map_err(|_| StoreError::Corrupt(format!("event_chain row {id}")))?,
+        }),
     }
 }
 
@@ -80,19 +75,25 @@ pub fn anchor(conn: &Connection) -> StoreResult<ChainPoint> {
     point(conn, ANCHOR)
 }
 
+fn set_point(conn: &Connection, id: i64, p: &ChainPoint) -> StoreResult<()> {
+    conn.prepare_cached("UPDATE event_chain SET seq = ?2, chain = ?3 WHERE id = ?1")?
+        .execute(params![id, p.seq, &p.chain[..]])?;
+    Ok(())
+}
+
+pub(crate) fn set_head(conn: &Connection, head: &ChainPoint) -> StoreResult<()> {
+    set_point(conn, HEAD, head)
+}
+
+pub(crate) fn set_anchor(conn: &Connection, anchor: &ChainPoint) -> StoreResult<()> {
+    set_point(conn, ANCHOR, anchor)
+}
+
 /// Seqs at or below this were chained by the migration (0 when none were).
 pub fn legacy_upto(conn: &Connection) -> StoreResult<i64> {
     Ok(meta::get(conn, LEGACY_UPTO)?
         .and_then(|v| v.parse().ok())
         .unwrap_or(0))
-}
-
-pub(crate) fn set_head(conn: &Connection, head: &ChainPoint) -> StoreResult<()> {
-    meta::put(conn, HEAD, &head.encode())
-}
-
-pub(crate) fn set_anchor(conn: &Connection, anchor: &ChainPoint) -> StoreResult<()> {
-    meta::put(conn, ANCHOR, &anchor.encode())
 }
 
 /// Chains the events of a store written before version 5, in seq order, and sets the head
@@ -154,13 +155,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn points_round_trip_and_links_depend_on_every_input() {
-        let p = ChainPoint {
-            seq: 42,
-            chain: link(&[7; 32], 42, &record_hash("{}")),
-        };
-        assert_eq!(ChainPoint::decode(&p.encode()).unwrap(), p);
-        assert!(ChainPoint::decode("42 zz").is_err());
+    fn links_depend_on_every_input() {
         let base = link(&[0; 32], 1, &record_hash("a"));
         assert_ne!(base, link(&[1; 32], 1, &record_hash("a")));
         assert_ne!(base, link(&[0; 32], 2, &record_hash("a")));

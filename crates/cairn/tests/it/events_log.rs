@@ -119,13 +119,13 @@ async fn logging_trail(server: &Server, name: &str, bucket: &str) {
 }
 
 #[tokio::test]
-async fn seqs_never_restart_after_retention_empties_the_log() {
-    let mut server = Server::start();
+async fn retention_keeps_what_a_trail_has_not_delivered() {
+    let server = Server::start();
     let dir = server.data_dir();
     logging_trail(&server, "keeper", "keeper-bucket").await;
     let (_, _, first) = call(&server, "ListTrails", json!({})).await;
 
-    // Retention runs before delivery: the trail's undelivered events stay.
+    // Retention runs before delivery: only the events before StartLogging may go.
     let store = open(&dir);
     let before = store.read_blocking(events::count).unwrap();
     let gone = expire_all(&store);
@@ -133,17 +133,28 @@ async fn seqs_never_restart_after_retention_empties_the_log() {
     assert_eq!(gone as i64, before - kept);
     assert!(
         kept >= 2,
-        "StartLogging and ListTrails are not delivered yet"
+        "StartLogging and ListTrails were deleted before delivery"
     );
     drop(store);
 
     flush(&dir);
     let ids = request_ids(&delivered(&server, "keeper-bucket").await);
     assert!(ids.contains(&first), "the held-back event was delivered");
+}
+
+#[tokio::test]
+async fn seqs_never_restart_after_retention_empties_the_log() {
+    let mut server = Server::start();
+    let dir = server.data_dir();
+    logging_trail(&server, "restart", "restart-bucket").await;
+    let (_, _, first) = call(&server, "ListTrails", json!({})).await;
+    flush(&dir);
+    let ids = request_ids(&delivered(&server, "restart-bucket").await);
+    assert!(ids.contains(&first));
     // Reading the bucket recorded a ListObjectsV2 call: deliver that too.
     flush(&dir);
 
-    // Everything is delivered now: retention may empty the log.
+    // Everything is delivered: retention may empty the log.
     let store = open(&dir);
     expire_all(&store);
     assert_eq!(store.read_blocking(events::count).unwrap(), 0);
@@ -157,7 +168,7 @@ async fn seqs_never_restart_after_retention_empties_the_log() {
         after.push(rid);
     }
     flush(&dir);
-    let ids = request_ids(&delivered(&server, "keeper-bucket").await);
+    let ids = request_ids(&delivered(&server, "restart-bucket").await);
     for rid in &after {
         assert!(
             ids.contains(rid),
