@@ -175,3 +175,135 @@ async fn a_data_selector_does_not_reach_back_to_events_recorded_before_it() {
         "a PutObject recorded before the trail had a data selector was delivered"
     );
 }
+
+/// A logging trail whose selectors are `selectors` (serde form), for store-level tests.
+fn stored_trail(selectors: Value) -> cairn_model::trail::Trail {
+    serde_json::from_value(json!({
+        "name": "sel", "account": "123456789012", "home_region": "us-east-1",
+        "s3_bucket_name": "b", "s3_key_prefix": null, "sns_topic_arn": null,
+        "include_global_service_events": true, "is_multi_region_trail": false,
+        "log_file_validation_enabled": false, "cloud_watch_logs_log_group_arn": null,
+        "cloud_watch_logs_role_arn": null, "kms_key_id": null, "is_organization_trail": false,
+        "selectors": selectors, "has_custom_event_selectors": true, "insight_selectors": [],
+        "tags": [],
+        "status": {"is_logging": true, "start_logging_time": null, "stop_logging_time": null,
+            "windows": [{"start_seq": 1, "end_seq": null}]},
+        "created_at": 0.0
+    }))
+    .unwrap()
+}
+
+fn get_object_event() -> cairn_core::record::PreparedEvent {
+    use cairn_model::event::{EVENT_VERSION, EventRecord, EventResource};
+    let record = EventRecord {
+        event_version: EVENT_VERSION.into(),
+        user_identity: json!({"type": "Root", "arn": "arn:aws:iam::123456789012:root"}),
+        event_time: "2026-01-01T00:00:00Z".into(),
+        event_source: "s3.amazonaws.com".into(),
+        event_name: "GetObject".into(),
+        aws_region: "us-east-1".into(),
+        source_ip_address: "127.0.0.1".into(),
+        user_agent: "test".into(),
+        error_code: None,
+        error_message: None,
+        request_parameters: json!({"bucketName": "d", "key": "k"}),
+        response_elements: Value::Null,
+        additional_event_data: None,
+        request_id: "r".into(),
+        event_id: uuid_like(),
+        read_only: true,
+        resources: vec![EventResource {
+            arn: "arn:aws:s3:::d/k".into(),
+            account_id: None,
+            resource_type: "AWS::S3::Object".into(),
+        }],
+        event_type: "AwsApiCall".into(),
+        management_event: false,
+        recipient_account_id: "123456789012".into(),
+        event_category: "Data".into(),
+    };
+    cairn_core::record::PreparedEvent::new(&record, 1_767_225_600, "root", vec![])
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "00000000-0000-4000-8000-{:012}",
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+#[test]
+fn the_data_selection_follows_committed_and_rolled_back_trail_changes() {
+    use cairn_core::record::append;
+    use cairn_store::{Store, StoreError, trails, with_savepoint};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("cairn.db")).unwrap();
+    let appended = |store: &Store| {
+        let e = get_object_event();
+        store
+            .write_blocking(move |c| append(c, &e).unwrap())
+            .unwrap()
+    };
+    let data = json!({"Basic": [{"read_write_type": "All", "include_management_events": true,
+        "data_resources": [{"resource_type": "AWS::S3::Object", "values": ["arn:aws:s3:::d/"]}],
+        "exclude_management_event_sources": []}]});
+    let management = json!({"Basic": [{"read_write_type": "All", "include_management_events": true,
+        "data_resources": [], "exclude_management_event_sources": []}]});
+
+    assert_eq!(appended(&store), None, "no trail: not written");
+    let t = stored_trail(data.clone());
+    store
+        .write_blocking(move |c| trails::put(c, &t).unwrap())
+        .unwrap();
+    assert!(
+        appended(&store).is_some(),
+        "a committed data selector is seen at once"
+    );
+
+    // A change that rolls back must not leave a stale "nothing selects" behind.
+    let t = stored_trail(management.clone());
+    let inside = store
+        .write_blocking(move |c| {
+            let inside = with_savepoint(c, |c| -> Result<(), StoreError> {
+                trails::put(c, &t)?;
+                let e = get_object_event();
+                assert_eq!(
+                    append(c, &e)?,
+                    None,
+                    "the change is seen inside its transaction"
+                );
+                Err(StoreError::Corrupt("roll back".into()))
+            });
+            assert!(inside.is_err());
+            let e = get_object_event();
+            append(c, &e).unwrap()
+        })
+        .unwrap();
+    assert!(
+        inside.is_some(),
+        "after the rollback the data selector applies again"
+    );
+    assert!(appended(&store).is_some());
+
+    let t = stored_trail(management);
+    store
+        .write_blocking(move |c| trails::put(c, &t).unwrap())
+        .unwrap();
+    assert_eq!(
+        appended(&store),
+        None,
+        "a committed removal is seen at once"
+    );
+    let mut stopped = stored_trail(data);
+    stopped.status.is_logging = false;
+    store
+        .write_blocking(move |c| trails::put(c, &stopped).unwrap())
+        .unwrap();
+    assert_eq!(
+        appended(&store),
+        None,
+        "a trail that is not logging selects nothing"
+    );
+}
