@@ -96,7 +96,8 @@ fn chain_value(bytes: Option<Vec<u8>>) -> Option<[u8; 32]> {
     bytes.and_then(|b| b.try_into().ok())
 }
 
-/// Walks rows in seq order from `start`, pushing breaks. Returns the last chain point.
+/// Walks rows in seq order from `previous`, collecting breaks; `previous` ends at the last
+/// chained row.
 struct Walk {
     previous: ChainPoint,
     anchor: i64,
