@@ -191,7 +191,17 @@ def test_lifecycle_expiry_with_a_controllable_clock(s3, cairn):
 
 
 def test_data_events_have_the_documented_shape(s3, cairn):
+    from conftest import cloudtrail_policy
+
     s3.create_bucket(Bucket="events-bkt")
+    # Object calls are recorded only when a logging trail selects them, as on AWS.
+    s3.create_bucket(Bucket="events-trail-bkt")
+    s3.put_bucket_policy(Bucket="events-trail-bkt", Policy=cloudtrail_policy("events-trail-bkt"))
+    ct = cairn.client("cloudtrail")
+    ct.create_trail(Name="events-data", S3BucketName="events-trail-bkt")
+    ct.put_event_selectors(TrailName="events-data", EventSelectors=[{"ReadWriteType": "All", "DataResources": [
+        {"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::events-bkt/"]}]}])
+    ct.start_logging(Name="events-data")
     s3.put_object(Bucket="events-bkt", Key="k1", Body=b"12345")
     s3.get_object(Bucket="events-bkt", Key="k1")["Body"].read()
     s3.delete_object(Bucket="events-bkt", Key="k1")
@@ -212,7 +222,6 @@ def test_data_events_have_the_documented_shape(s3, cairn):
     assert by_name["PutObject"]["additionalEventData"]["bytesTransferredIn"] == 5
     assert by_name["GetObject"]["additionalEventData"]["bytesTransferredOut"] == 5
     # Data events stay out of event history; bucket calls are management events there.
-    ct = cairn.client("cloudtrail")
     names = [e["EventName"] for e in ct.lookup_events(LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": "events-bkt"}])["Events"]]
     assert "CreateBucket" in names and "PutObject" not in names
 

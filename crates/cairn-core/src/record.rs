@@ -1,17 +1,31 @@
 //! Preparing and appending the canonical event record of a call.
 //!
-//! [`PreparedEvent::new`] serialises the record once, off the writer thread where it can;
-//! [`append`] only inserts, so the single writer spends its time on SQLite, not on JSON.
+//! [`PreparedEvent::new`] serialises the record once (bounded as AWS bounds it) and hashes it
+//! for the event chain, off the writer thread where it can; [`append`] only decides and
+//! inserts, so the single writer spends its time on SQLite, not on JSON.
+//!
+//! Management events are always recorded (they are event history). A data event is
+//! recorded only when a logging trail selects it at that moment, as on AWS: calls nothing
+//! selects pay no durable write. The decision reads a cached summary of the logging trails
+//! ([`selection`]) that is rebuilt whenever the trails generation in the store changes, and
+//! it is made inside the appending transaction, so a selector change that committed (or
+//! committed earlier in the same group commit) is always seen.
+
+mod selection;
 
 use cairn_model::event::EventRecord;
-use cairn_store::events::{self, NewEvent};
+use cairn_store::events::{self, NewEvent, chain::record_hash};
 use cairn_store::{Connection, StoreResult};
+use serde_json::Value;
+
+use crate::routing;
 
 /// A record in its canonical bytes plus the fields the lookup indexes need.
 #[derive(Clone, Debug)]
 pub struct PreparedEvent {
     /// The canonical record JSON.
     pub canonical: String,
+    record_hash: [u8; 32],
     event_id: String,
     event_time: i64,
     account: String,
@@ -23,6 +37,8 @@ pub struct PreparedEvent {
     username: String,
     access_key_id: String,
     lookup_resources: Vec<(String, String)>,
+    /// For data events: the record fields trail selectors read.
+    routing_view: Option<Value>,
 }
 
 impl PreparedEvent {
@@ -34,8 +50,10 @@ impl PreparedEvent {
         username: &str,
         lookup_resources: Vec<(String, String)>,
     ) -> Self {
+        let canonical = record.to_canonical_json();
         Self {
-            canonical: record.to_canonical_json(),
+            record_hash: record_hash(&canonical),
+            canonical,
             event_id: record.event_id.clone(),
             event_time: epoch_seconds,
             account: record.recipient_account_id.clone(),
@@ -52,12 +70,35 @@ impl PreparedEvent {
                 .unwrap_or("")
                 .to_owned(),
             lookup_resources,
+            routing_view: (record.event_category != "Management")
+                .then(|| routing::routing_view(record)),
         }
+    }
+
+    /// Whether this is a data (not management) event.
+    pub fn is_data(&self) -> bool {
+        self.routing_view.is_some()
     }
 }
 
-/// Appends a prepared event with its lookup index entries.
-pub fn append(conn: &Connection, event: &PreparedEvent) -> StoreResult<i64> {
+/// Whether [`append`] records this event: management events always; data events when a
+/// logging trail selects them, judged on the state `conn` sees. On a reader this is a
+/// pre-check that lets an unselected call skip the writer entirely; it is exact for any
+/// change that committed before the reader's transaction began.
+pub fn is_recorded(conn: &Connection, event: &PreparedEvent) -> StoreResult<bool> {
+    match &event.routing_view {
+        None => Ok(true),
+        Some(view) => selection::selected(conn, view),
+    }
+}
+
+/// Appends a prepared event with its lookup index entries and chain value, if it is
+/// recorded at all ([`is_recorded`]). Returns its seq, or `None` for a data event no
+/// logging trail selects.
+pub fn append(conn: &Connection, event: &PreparedEvent) -> StoreResult<Option<i64>> {
+    if !is_recorded(conn, event)? {
+        return Ok(None);
+    }
     events::append(
         conn,
         &NewEvent {
@@ -73,6 +114,8 @@ pub fn append(conn: &Connection, event: &PreparedEvent) -> StoreResult<i64> {
             access_key_id: &event.access_key_id,
             resources: &event.lookup_resources,
             record: &event.canonical,
+            record_hash: event.record_hash,
         },
     )
+    .map(Some)
 }

@@ -2,13 +2,20 @@
 //!
 //! An event is taken when it was recorded inside one of the trail's logging windows, its
 //! region is covered (home region, or any for multi-region trails; global-service events
-//! count as us-east-1 and need `IncludeGlobalServiceEvents`), and the trail's basic or
-//! advanced event selectors select it.
+//! count as us-east-1 and need `IncludeGlobalServiceEvents`), and the basic or advanced
+//! event selectors the trail had *when the event was recorded* select it: a
+//! PutEventSelectors applies from its own event's seq on ([`Trail::selectors_at`]), never
+//! to events recorded before it.
+//!
+//! [`takes_now`] is the same decision for an event being recorded at this moment (current
+//! selectors, logging now); the recorder uses it to write only the data events some trail
+//! will deliver.
 
+use cairn_model::event::EventRecord;
 use cairn_model::trail::{
     DataResource, EventSelector, FieldSelector, ReadWriteType, Selectors, Trail,
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Event sources CloudTrail treats as global (delivered as us-east-1).
 pub const GLOBAL_SOURCES: &[&str] = &[
@@ -24,7 +31,9 @@ fn text<'a>(event: &'a Value, field: &str) -> &'a str {
     event.get(field).and_then(Value::as_str).unwrap_or("")
 }
 
-/// The region folder a trail files the event under, if it takes the event at all.
+/// The region folder a trail files the event with this seq under, if it takes the event at
+/// all: inside a logging window, region covered, and selected by the selectors the trail
+/// had at that seq.
 pub fn route(trail: &Trail, seq: i64, event: &Value) -> Option<String> {
     let in_window = trail
         .status
@@ -34,6 +43,59 @@ pub fn route(trail: &Trail, seq: i64, event: &Value) -> Option<String> {
     if !in_window {
         return None;
     }
+    let region = covered_region(trail, event)?;
+    selected(trail.selectors_at(seq), event).then(|| region.to_owned())
+}
+
+/// Whether the trail takes an event recorded now: it is logging, covers the event's region
+/// and its current selectors select it. For an event appended now this equals
+/// `route(trail, its seq, event).is_some()`.
+pub fn takes_now(trail: &Trail, event: &Value) -> bool {
+    trail.status.is_logging
+        && covered_region(trail, event).is_some()
+        && selected(&trail.selectors, event)
+}
+
+/// Whether the selectors can select any data event at all.
+pub fn selects_data_events(selectors: &Selectors) -> bool {
+    match selectors {
+        Selectors::Basic(list) => list.iter().any(|s| !s.data_resources.is_empty()),
+        Selectors::Advanced(list) => list.iter().any(|s| {
+            s.field_selectors.iter().any(|f| {
+                f.field == "eventCategory"
+                    && f.equals
+                        .as_ref()
+                        .is_some_and(|v| v.iter().any(|c| c == "Data"))
+            })
+        }),
+    }
+}
+
+/// The record fields routing reads, as a small JSON value: what [`route`] sees when it
+/// parses the stored record, without serialising (or parsing) the whole record.
+pub fn routing_view(record: &EventRecord) -> Value {
+    let resources: Vec<Value> = record
+        .resources
+        .iter()
+        .map(|r| json!({"type": r.resource_type, "ARN": r.arn}))
+        .collect();
+    let mut view = json!({
+        "eventCategory": record.event_category,
+        "eventSource": record.event_source,
+        "eventName": record.event_name,
+        "eventType": record.event_type,
+        "awsRegion": record.aws_region,
+        "readOnly": record.read_only,
+        "resources": resources,
+    });
+    if let Some(arn) = record.user_identity.get("arn") {
+        view["userIdentity"] = json!({"arn": arn});
+    }
+    view
+}
+
+/// The region folder for the event if the trail covers its region.
+fn covered_region<'a>(trail: &Trail, event: &'a Value) -> Option<&'a str> {
     let source = text(event, "eventSource");
     let region = if GLOBAL_SOURCES.contains(&source) {
         if !trail.include_global_service_events {
@@ -46,7 +108,7 @@ pub fn route(trail: &Trail, seq: i64, event: &Value) -> Option<String> {
     if !trail.is_multi_region_trail && region != trail.home_region {
         return None;
     }
-    selected(&trail.selectors, event).then(|| region.to_owned())
+    Some(region)
 }
 
 fn selected(selectors: &Selectors, event: &Value) -> bool {
@@ -383,5 +445,123 @@ mod tests {
             .is_none()
         );
         assert!(route(&writes, 15, &mgmt("eu-west-1", "kms.amazonaws.com", false)).is_none());
+    }
+
+    #[test]
+    fn selectors_apply_as_they_were_when_the_event_was_recorded() {
+        let write_only = Selectors::Basic(vec![EventSelector {
+            read_write_type: ReadWriteType::WriteOnly,
+            ..EventSelector::default_all_management()
+        }]);
+        let all = Selectors::Basic(vec![EventSelector::default_all_management()]);
+        // Write-only until seq 16 (the PutEventSelectors event), All from then on.
+        let mut t = trail(false, true, all.clone());
+        t.status.selector_history = vec![cairn_model::trail::SelectorEpoch {
+            until_seq: 16,
+            selectors: write_only.clone(),
+        }];
+        let read = mgmt("eu-west-1", "cloudtrail.amazonaws.com", true);
+        assert!(
+            route(&t, 15, &read).is_none(),
+            "recorded before the switch to All"
+        );
+        assert!(route(&t, 16, &read).is_some());
+        assert!(route(&t, 30, &read).is_some());
+        // The reverse: a data selector added at seq 16 does not reach back.
+        let data = Selectors::Basic(vec![EventSelector {
+            data_resources: vec![DataResource {
+                resource_type: "AWS::S3::Object".into(),
+                values: vec!["arn:aws:s3".into()],
+            }],
+            ..EventSelector::default_all_management()
+        }]);
+        let mut t = trail(false, true, data);
+        t.status.selector_history = vec![cairn_model::trail::SelectorEpoch {
+            until_seq: 16,
+            selectors: all,
+        }];
+        let put = object_event("arn:aws:s3:::b/k", false);
+        assert!(route(&t, 15, &put).is_none());
+        assert!(route(&t, 17, &put).is_some());
+        assert!(takes_now(&t, &put));
+        assert!(selects_data_events(&t.selectors));
+        assert!(!selects_data_events(&write_only));
+    }
+
+    #[test]
+    fn the_routing_view_routes_like_the_stored_record() {
+        use cairn_model::event::{EVENT_VERSION, EventRecord, EventResource};
+        let f = |field: &str, equals: &[&str]| FieldSelector {
+            field: field.into(),
+            equals: Some(equals.iter().map(|s| s.to_string()).collect()),
+            ..Default::default()
+        };
+        let selector_sets = vec![
+            Selectors::Basic(vec![EventSelector {
+                read_write_type: ReadWriteType::ReadOnly,
+                include_management_events: false,
+                data_resources: vec![DataResource {
+                    resource_type: "AWS::S3::Object".into(),
+                    values: vec!["arn:aws:s3:::b/".into()],
+                }],
+                exclude_management_event_sources: vec![],
+            }]),
+            Selectors::Advanced(vec![AdvancedEventSelector {
+                name: None,
+                field_selectors: vec![
+                    f("eventCategory", &["Data"]),
+                    f("resources.type", &["AWS::S3::Object"]),
+                    f("eventName", &["GetObject"]),
+                    f(
+                        "userIdentity.arn",
+                        &["arn:aws:iam::123456789012:user/alice"],
+                    ),
+                    f("eventType", &["AwsApiCall"]),
+                ],
+            }]),
+        ];
+        for (name, read_only, user) in [
+            ("GetObject", true, "alice"),
+            ("GetObject", true, "bob"),
+            ("PutObject", false, "alice"),
+        ] {
+            let record = EventRecord {
+                event_version: EVENT_VERSION.into(),
+                user_identity: json!({"type": "IAMUser", "arn": format!("arn:aws:iam::123456789012:user/{user}")}),
+                event_time: "2024-01-01T00:00:00Z".into(),
+                event_source: "s3.amazonaws.com".into(),
+                event_name: name.into(),
+                aws_region: "eu-west-1".into(),
+                source_ip_address: "127.0.0.1".into(),
+                user_agent: "ua".into(),
+                error_code: None,
+                error_message: None,
+                request_parameters: json!({"bucketName": "b", "junk": "x".repeat(200_000)}),
+                response_elements: Value::Null,
+                additional_event_data: None,
+                request_id: "r".into(),
+                event_id: "e".into(),
+                read_only,
+                resources: vec![EventResource {
+                    arn: "arn:aws:s3:::b/k".into(),
+                    account_id: None,
+                    resource_type: "AWS::S3::Object".into(),
+                }],
+                event_type: "AwsApiCall".into(),
+                management_event: false,
+                recipient_account_id: "123456789012".into(),
+                event_category: "Data".into(),
+            };
+            let stored: Value = serde_json::from_str(&record.to_canonical_json()).unwrap();
+            let view = routing_view(&record);
+            for selectors in &selector_sets {
+                let t = trail(false, true, selectors.clone());
+                assert_eq!(
+                    route(&t, 15, &stored),
+                    route(&t, 15, &view),
+                    "{name} by {user} under {selectors:?}"
+                );
+            }
+        }
     }
 }

@@ -1,9 +1,13 @@
 //! PutEventSelectors / GetEventSelectors / PutInsightSelectors / GetInsightSelectors,
 //! with CloudTrail's validation.
+//!
+//! A selector change is not retroactive: PutEventSelectors keeps the replaced selectors in
+//! the trail's `selector_history` with the seq of its own event, and routing applies to each
+//! event the selectors in force when it was recorded.
 
 use cairn_model::trail::{
     AdvancedEventSelector, EventSelector, FieldSelector, InsightSelector, InsightType,
-    ReadWriteType, Selectors, Trail,
+    ReadWriteType, SelectorEpoch, Selectors, Trail,
 };
 use cairn_store::{Connection, trails};
 
@@ -295,10 +299,35 @@ pub fn put_event_selectors(
         }
     };
     let mut trail = trail_ops::resolve_home(conn, ctx, trail_name)?;
-    trail.selectors = selectors;
+    // This call's own event is the next one appended (in this write job): the new
+    // selectors apply from it on, the old ones to everything recorded before.
+    let from_seq = cairn_store::events::next_seq(conn)?;
+    let previous = std::mem::replace(&mut trail.selectors, selectors);
+    let cursor = cairn_store::delivery::cursor(conn, &trail.arn())?;
+    remember_selectors(&mut trail, previous, from_seq, cursor);
     trail.has_custom_event_selectors = true;
     trails::put(conn, &trail)?;
     Ok(trail)
+}
+
+/// Keeps `previous` as the selectors of events before `from_seq`, and forgets the epochs
+/// no undelivered event can need: those ending at or before the first seq the trail has
+/// not planned yet (`cursor + 1`, or its first logging window's start without a cursor; a
+/// trail that never logged needs none).
+fn remember_selectors(trail: &mut Trail, previous: Selectors, from_seq: i64, cursor: Option<i64>) {
+    let history = &mut trail.status.selector_history;
+    if previous != trail.selectors {
+        history.push(SelectorEpoch {
+            until_seq: from_seq,
+            selectors: previous,
+        });
+    }
+    let first_needed = match (cursor, trail.status.windows.first()) {
+        (Some(c), _) => c + 1,
+        (None, Some(w)) => w.start_seq,
+        (None, None) => i64::MAX,
+    };
+    history.retain(|epoch| epoch.until_seq > first_needed);
 }
 
 /// Which management events a trail logs: (reads, writes).
@@ -419,4 +448,63 @@ pub fn get_insight_selectors(
         ));
     }
     Ok(trail)
+}
+
+#[cfg(test)]
+mod tests {
+    use cairn_model::trail::LoggingWindow;
+
+    use super::*;
+
+    fn trail(windows: Vec<LoggingWindow>) -> Trail {
+        serde_json::from_value(serde_json::json!({
+            "name": "t", "account": "123456789012", "home_region": "us-east-1",
+            "s3_bucket_name": "b", "s3_key_prefix": null, "sns_topic_arn": null,
+            "include_global_service_events": true, "is_multi_region_trail": false,
+            "log_file_validation_enabled": false, "cloud_watch_logs_log_group_arn": null,
+            "cloud_watch_logs_role_arn": null, "kms_key_id": null, "is_organization_trail": false,
+            "selectors": {"Basic": [{"read_write_type": "All", "include_management_events": true,
+                "data_resources": [], "exclude_management_event_sources": []}]},
+            "has_custom_event_selectors": false, "insight_selectors": [], "tags": [],
+            "status": {"is_logging": true, "start_logging_time": null, "stop_logging_time": null,
+                "windows": windows},
+            "created_at": 0.0
+        }))
+        .unwrap()
+    }
+
+    fn write_only() -> Selectors {
+        Selectors::Basic(vec![EventSelector {
+            read_write_type: ReadWriteType::WriteOnly,
+            ..EventSelector::default_all_management()
+        }])
+    }
+
+    #[test]
+    fn replaced_selectors_are_kept_until_every_event_they_route_is_planned() {
+        let mut t = trail(vec![LoggingWindow {
+            start_seq: 5,
+            end_seq: None,
+        }]);
+        let all = t.selectors.clone();
+        t.selectors = write_only();
+        remember_selectors(&mut t, all.clone(), 10, None);
+        assert_eq!(t.status.selector_history.len(), 1);
+        assert_eq!(t.selectors_at(9), &all);
+        assert_eq!(t.selectors_at(10), &write_only());
+        // A second change while the cursor is at 12: the first epoch (seqs < 10) is done.
+        let previous = std::mem::replace(&mut t.selectors, all.clone());
+        remember_selectors(&mut t, previous, 20, Some(12));
+        assert_eq!(t.status.selector_history.len(), 1);
+        assert_eq!(t.status.selector_history[0].until_seq, 20);
+        assert_eq!(t.selectors_at(15), &write_only());
+        assert_eq!(t.selectors_at(20), &all);
+        // Setting the same selectors again records nothing new.
+        remember_selectors(&mut t, all.clone(), 30, Some(12));
+        assert_eq!(t.status.selector_history.len(), 1);
+        // A trail that never logged needs no history at all.
+        let mut idle = trail(vec![]);
+        remember_selectors(&mut idle, write_only(), 40, None);
+        assert!(idle.status.selector_history.is_empty());
+    }
 }

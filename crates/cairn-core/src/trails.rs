@@ -458,7 +458,7 @@ pub fn start_logging(conn: &Connection, ctx: &CallContext, name_or_arn: &str) ->
         trail.status.start_logging_time = Some(ctx.now);
         // This call's own event is the next row of the event log (it is appended in the same
         // write job, right after this operation), so the window starts with it.
-        let next = cairn_store::delivery::max_seq(conn)? + 1;
+        let next = cairn_store::events::next_seq(conn)?;
         trail
             .status
             .windows
@@ -478,7 +478,7 @@ pub fn stop_logging(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> 
         trail.status.is_logging = false;
         trail.status.stop_logging_time = Some(ctx.now);
         // The StopLogging event itself is the last one delivered.
-        let this_event = cairn_store::delivery::max_seq(conn)? + 1;
+        let this_event = cairn_store::events::next_seq(conn)?;
         if let Some(w) = trail.status.windows.last_mut() {
             w.end_seq = Some(this_event);
         }

@@ -303,6 +303,17 @@ pub struct LoggingWindow {
     pub end_seq: Option<i64>,
 }
 
+/// Event selectors that applied to a trail before a later PutEventSelectors replaced them:
+/// they route the events with seqs below `until_seq` (the seq of the PutEventSelectors event
+/// that replaced them) and at or above the previous epoch's `until_seq`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelectorEpoch {
+    /// First event seq the next selectors apply to.
+    pub until_seq: i64,
+    /// The selectors in force before it.
+    pub selectors: Selectors,
+}
+
 /// Logging status of a trail (in its home region).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrailStatus {
@@ -318,6 +329,10 @@ pub struct TrailStatus {
     /// Delivery outcomes, for GetTrailStatus.
     #[serde(default)]
     pub delivery: DeliveryStatus,
+    /// Earlier selectors still needed to route undelivered events, oldest first (bodies
+    /// written before this field existed decode with none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub selector_history: Vec<SelectorEpoch>,
 }
 
 /// What delivery last did for a trail (GetTrailStatus).
@@ -392,6 +407,16 @@ impl Trail {
         self.sns_topic_arn
             .as_deref()
             .map(|arn| arn.rsplit(':').next().unwrap_or(arn))
+    }
+
+    /// The selectors that applied to the event with this seq: an earlier epoch's if the
+    /// event came before the change that ended it, else the current ones.
+    pub fn selectors_at(&self, seq: i64) -> &Selectors {
+        self.status
+            .selector_history
+            .iter()
+            .find(|epoch| seq < epoch.until_seq)
+            .map_or(&self.selectors, |epoch| &epoch.selectors)
     }
 
     /// Whether the trail is visible from `region` (its home, or anywhere if multi-region).

@@ -1,8 +1,20 @@
 //! The event log: append, look up, expire.
+//!
+//! Every event gets the next sequence number after the chain head (`event_chain`), never
+//! reused: seqs are gapless and monotonic across restarts, `VACUUM` and retention. Each row
+//! also carries its running hash ([`chain`]); retention ([`retention`]) deletes only a
+//! prefix of the log that every trail has delivered, and [`verify`] checks the chain.
+
+pub mod chain;
+pub mod retention;
+pub mod verify;
 
 use rusqlite::{Connection, params};
 
 use crate::StoreResult;
+
+pub use retention::{expire_before, undelivered_floor};
+pub use verify::{BreakKind, ChainBreak, verify_chain};
 
 /// What to index about an event besides its canonical record.
 pub struct NewEvent<'a> {
@@ -30,14 +42,24 @@ pub struct NewEvent<'a> {
     pub resources: &'a [(String, String)],
     /// The canonical record JSON.
     pub record: &'a str,
+    /// SHA-256 of `record` ([`chain::record_hash`]), computed by the caller, off the writer.
+    pub record_hash: [u8; 32],
 }
 
-/// Appends one event. Returns its sequence number.
+/// The seq the next appended event will get.
+pub fn next_seq(conn: &Connection) -> StoreResult<i64> {
+    Ok(chain::head(conn)?.seq + 1)
+}
+
+/// Appends one event after the chain head and advances the head. Returns its seq.
 pub fn append(conn: &Connection, event: &NewEvent<'_>) -> StoreResult<i64> {
+    let head = chain::head(conn)?;
+    let seq = head.seq + 1;
+    let link = chain::link(&head.chain, seq, &event.record_hash);
     let mut insert = conn.prepare_cached(
-        "INSERT INTO events (event_id, event_time, account, region, category, event_name,
-             event_source, read_only, username, access_key_id, record)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT INTO events (seq, event_id, event_time, account, region, category, event_name,
+             event_source, read_only, username, access_key_id, record, chain)
+         VALUES (?12, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?13)",
     )?;
     insert.execute(params![
         event.event_id,
@@ -51,8 +73,9 @@ pub fn append(conn: &Connection, event: &NewEvent<'_>) -> StoreResult<i64> {
         event.username,
         event.access_key_id,
         event.record,
+        seq,
+        &link[..],
     ])?;
-    let seq = conn.last_insert_rowid();
     let mut res = conn.prepare_cached(
         "INSERT INTO event_resources (seq, account, region, category, event_time, resource_type, resource_name)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -68,6 +91,7 @@ pub fn append(conn: &Connection, event: &NewEvent<'_>) -> StoreResult<i64> {
             rname
         ])?;
     }
+    chain::set_head(conn, &chain::ChainPoint { seq, chain: link })?;
     Ok(seq)
 }
 
@@ -255,15 +279,6 @@ fn attach_resources(conn: &Connection, events: &mut [StoredEvent]) -> StoreResul
     Ok(())
 }
 
-/// Deletes up to `batch` events older than `cutoff` (epoch seconds). Returns how many went.
-pub fn expire_before(conn: &Connection, cutoff: i64, batch: usize) -> StoreResult<usize> {
-    let n = conn.execute(
-        "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE event_time < ?1 LIMIT ?2)",
-        params![cutoff, batch as i64],
-    )?;
-    Ok(n)
-}
-
 /// Number of stored events (any category).
 pub fn count(conn: &Connection) -> StoreResult<i64> {
     Ok(conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?)
@@ -293,10 +308,11 @@ pub fn records(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn event(id: &str, time: i64) -> NewEvent<'_> {
+    /// A minimal management event for store tests.
+    pub(crate) fn event(id: &str, time: i64) -> NewEvent<'_> {
         NewEvent {
             event_id: id,
             event_time: time,
@@ -310,40 +326,38 @@ mod tests {
             access_key_id: "AKID",
             resources: &[],
             record: "{}",
+            record_hash: chain::record_hash("{}"),
         }
     }
 
     #[test]
-    fn expiry_removes_only_events_older_than_the_cutoff_in_batches() {
+    fn seqs_are_gapless_and_survive_reopening_and_vacuum() {
         let dir = tempfile::tempdir().unwrap();
-        let store = crate::Store::open(&dir.path().join("t.db")).unwrap();
-        store
-            .write_blocking(|c| {
-                for i in 0..25 {
-                    append(c, &event(&format!("old-{i}"), 1_000 + i)).unwrap();
-                }
-                append(c, &event("new", 5_000)).unwrap();
-            })
-            .unwrap();
-        let first = store
-            .write_blocking(|c| expire_before(c, 2_000, 10))
-            .unwrap()
-            .unwrap();
-        assert_eq!(first, 10, "a sweep step removes at most one batch");
-        let mut rest = 0;
-        loop {
-            let n = store
-                .write_blocking(|c| expire_before(c, 2_000, 10))
-                .unwrap()
+        let path = dir.path().join("t.db");
+        {
+            let store = crate::Store::open(&path).unwrap();
+            let seqs: Vec<i64> = store
+                .write_blocking(|c| {
+                    (0..3)
+                        .map(|i| append(c, &event(&format!("e{i}"), 1_000)).unwrap())
+                        .collect()
+                })
                 .unwrap();
-            if n == 0 {
-                break;
-            }
-            rest += n;
+            assert_eq!(seqs, vec![1, 2, 3]);
+            let gone = store
+                .write_blocking(|c| expire_before(c, 2_000, 100).unwrap())
+                .unwrap();
+            assert_eq!(gone, 3, "nothing holds these events back");
         }
-        assert_eq!(rest, 15);
-        assert!(store.read_blocking(|c| exists(c, "new")).unwrap());
-        assert!(!store.read_blocking(|c| exists(c, "old-3")).unwrap());
-        assert_eq!(store.read_blocking(count).unwrap(), 1);
+        let conn = Connection::open(&path).unwrap();
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .unwrap();
+        conn.execute_batch("VACUUM").unwrap();
+        drop(conn);
+        let store = crate::Store::open(&path).unwrap();
+        let seq = store
+            .write_blocking(|c| append(c, &event("after", 3_000)).unwrap())
+            .unwrap();
+        assert_eq!(seq, 4, "an emptied log does not reuse seqs");
     }
 }

@@ -1,4 +1,5 @@
-//! Small key/value settings owned by the server (e.g. the pagination-token key).
+//! Small key/value settings owned by the server (e.g. the pagination-token key, the trails
+//! generation, the event chain's legacy mark).
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -7,8 +8,19 @@ use crate::StoreResult;
 /// Reads a value.
 pub fn get(conn: &Connection, key: &str) -> StoreResult<Option<String>> {
     Ok(conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
         .optional()?)
+}
+
+/// Stores a value, replacing any.
+pub fn put(conn: &Connection, key: &str, value: &str) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![key, value])?;
+    Ok(())
 }
 
 /// Returns the stored value, or stores and returns `make()` if none exists.
@@ -26,4 +38,10 @@ pub fn get_or_insert(
         params![key, value],
     )?;
     Ok(value)
+}
+
+/// The value every change to `trails` replaces with a fresh random one (a schema trigger).
+/// Equal values mean no trail changed in between.
+pub fn trails_generation(conn: &Connection) -> StoreResult<Option<String>> {
+    get(conn, "trails.generation")
 }

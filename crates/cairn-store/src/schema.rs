@@ -112,6 +112,31 @@ CREATE TABLE sns_subscriptions (
 CREATE INDEX sns_subscriptions_by_topic ON sns_subscriptions (topic_arn);
 ";
 
+/// Version 5: the event chain and the trails generation.
+/// - `events.chain` holds each event's running hash (see `events::chain`); `event_chain`
+///   holds the head (row 1) and the retention anchor (row 2), typed and keyed by integer
+///   because every append reads and rewrites the head (a text-keyed `meta` row cost twice
+///   as much per event). Rows written before this version are chained by
+///   [`crate::events::chain::backfill`] in the same transaction.
+/// - Every change to `trails` stamps `meta['trails.generation']` with a fresh random value,
+///   in the changing transaction, so an in-memory summary of trails can tell it is stale
+///   (random, not a counter: a rolled-back change must never be mistaken for a later one).
+const SCHEMA_V5: &str = "
+ALTER TABLE events ADD COLUMN chain BLOB;
+CREATE TABLE event_chain (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, chain BLOB NOT NULL);
+INSERT INTO event_chain (id, seq, chain) VALUES (1, 0, zeroblob(32)), (2, 0, zeroblob(32));
+INSERT OR REPLACE INTO meta (key, value) VALUES ('trails.generation', lower(hex(randomblob(8))));
+CREATE TRIGGER trails_generation_on_insert AFTER INSERT ON trails BEGIN
+    UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'trails.generation';
+END;
+CREATE TRIGGER trails_generation_on_update AFTER UPDATE ON trails BEGIN
+    UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'trails.generation';
+END;
+CREATE TRIGGER trails_generation_on_delete AFTER DELETE ON trails BEGIN
+    UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'trails.generation';
+END;
+";
+
 /// IAM and STS (users with paths and boundaries, access keys with sealed secrets, groups,
 /// roles, managed policies with versions, attachments, inline policies, tags, STS sessions).
 /// Users and keys are rebuilt from the version 1 tables; plaintext secrets are sealed right
@@ -220,37 +245,55 @@ CREATE INDEX metric_points_by_age ON metric_points (ts);
 
 /// Applies schema versions the database has not seen yet.
 pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
+    migrate_to(conn, i64::MAX)
+}
+
+/// Applies the schema versions above the database's and at most `target` (tests build
+/// older stores with it).
+pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version < 1 {
+    let due = |n: i64| version < n && target >= n;
+    if due(1) {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V1} PRAGMA user_version = 1; COMMIT;"
         ))?;
     }
-    if version < 2 {
+    if due(2) {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V2} PRAGMA user_version = 2; COMMIT;"
         ))?;
     }
-    if version < 3 {
+    if due(3) {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V3} PRAGMA user_version = 3; COMMIT;"
         ))?;
     }
-    if version < 4 {
+    if due(4) {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V4} PRAGMA user_version = 4; COMMIT;"
         ))?;
     }
-    if version < 7 {
+    if due(5) {
+        conn.execute_batch(&format!("BEGIN; {SCHEMA_V5}"))?;
+        let chained = crate::events::chain::backfill(conn)
+            .and_then(|()| Ok(conn.execute_batch("PRAGMA user_version = 5; COMMIT;")?));
+        if let Err(e) = chained {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
+    }
+    if due(7) {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V7} PRAGMA user_version = 7; COMMIT;"
         ))?;
     }
-    if version < 9 {
+    if due(9) {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V9} PRAGMA user_version = 9; COMMIT;"
         ))?;
     }
-    crate::iam::seal_legacy_secrets(conn)?;
+    if target >= 7 {
+        crate::iam::seal_legacy_secrets(conn)?;
+    }
     Ok(())
 }

@@ -11,6 +11,7 @@ mod logs_cmd;
 mod serve;
 mod timearg;
 mod validate;
+mod verify_store;
 
 use clap::{Parser, Subcommand};
 
@@ -48,6 +49,8 @@ enum Command {
     Logs(logs_cmd::LogsArgs),
     /// Check, write and read configured external buckets.
     External(admin_cmd::ExternalArgs),
+    /// Check the event chain of a data dir offline; report deleted, inserted or edited events.
+    VerifyStore(verify_store::VerifyStoreArgs),
     /// Measure Cairn against a running endpoint (see BENCHMARKS.md).
     Bench(bench::BenchArgs),
 }
@@ -61,6 +64,7 @@ fn main() -> std::process::ExitCode {
                 std::process::ExitCode::from(255)
             });
         }
+        Command::VerifyStore(args) => return verify_store::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Env(args) => admin_cmd::env(args),
         Command::Iam(args) => iam_cmd::run(args),

@@ -62,7 +62,11 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Deletes events older than the retention window, in batches.
+/// Deletes events older than the retention window, in batches of 5,000 (one write job
+/// each): only the oldest prefix of the log, and never an event a trail has not delivered
+/// yet (a planned file or a logging trail's cursor holds it back; see
+/// `cairn_store::events::retention`). Each batch moves the chain's retention anchor in the
+/// same transaction.
 pub async fn sweep_once(store: &Store, retention_secs: i64) -> anyhow::Result<usize> {
     let cutoff = chrono::Utc::now().timestamp() - retention_secs;
     let mut total = 0;

@@ -5,6 +5,8 @@ mod disk_full;
 mod durability;
 mod edge_fuzz;
 mod edge_hardening;
+mod events_log;
+mod events_selection;
 mod harness;
 mod iam_core;
 mod iam_query;

@@ -1,0 +1,82 @@
+"""The event log with boto3: data events recorded only when selected, selector changes not
+retroactive, and `cairn verify-store` catching an edited store."""
+
+import gzip
+import json
+import sqlite3
+import subprocess
+
+from conftest import Cairn, cairn_binary, cloudtrail_policy
+
+
+def delivered(s3, bucket):
+    records = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="AWSLogs/"):
+        for o in page.get("Contents", []):
+            if "CloudTrail-Digest" in o["Key"]:
+                continue
+            body = gzip.decompress(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read())
+            records += json.loads(body)["Records"]
+    return records
+
+
+def verify_store(server):
+    return subprocess.run([server.binary, "verify-store", "--data-dir", server.dir.name],
+                          capture_output=True, text=True)
+
+
+def test_data_events_follow_the_selectors_in_force_when_they_happen():
+    server = Cairn(cairn_binary())
+    try:
+        ct, s3 = server.client("cloudtrail"), server.client("s3")
+        s3.create_bucket(Bucket="chain-logs")
+        s3.put_bucket_policy(Bucket="chain-logs", Policy=cloudtrail_policy("chain-logs"))
+        s3.create_bucket(Bucket="chain-data")
+        s3.put_object(Bucket="chain-data", Key="k", Body=b"v")
+        ct.create_trail(Name="chain", S3BucketName="chain-logs")
+        ct.start_logging(Name="chain")
+
+        unselected = s3.get_object(Bucket="chain-data", Key="k")["ResponseMetadata"]["RequestId"]
+        assert server.records("Data") == [], "an object call nothing selects was written"
+
+        ct.put_event_selectors(TrailName="chain", EventSelectors=[{"ReadWriteType": "ReadOnly",
+            "IncludeManagementEvents": True,
+            "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::chain-data/"]}]}])
+        selected = s3.get_object(Bucket="chain-data", Key="k")["ResponseMetadata"]["RequestId"]
+        put = s3.put_object(Bucket="chain-data", Key="k2", Body=b"w")["ResponseMetadata"]["RequestId"]
+        assert [r["requestID"] for r in server.records("Data")] == [selected], "only the selected read"
+
+        server.admin("flush")
+        ids = {r["requestID"] for r in delivered(s3, "chain-logs")}
+        assert selected in ids
+        assert unselected not in ids and put not in ids
+    finally:
+        server.stop()
+
+
+def test_verify_store_catches_an_edited_event():
+    server = Cairn(cairn_binary())
+    try:
+        ct = server.client("cloudtrail")
+        for _ in range(5):
+            ct.list_trails()
+        ok = verify_store(server)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert "Chain intact" in ok.stdout
+
+        db = sqlite3.connect(f"{server.dir.name}/cairn.db", timeout=5)
+        with db:
+            db.execute("UPDATE events SET record = replace(record, 'ListTrails', 'Edited') WHERE seq = 2")
+        db.close()
+        bad = verify_store(server)
+        assert bad.returncode == 1, bad.stdout
+        assert "seq 2: event edited" in bad.stdout
+    finally:
+        server.stop()
+
+
+def test_verify_store_refuses_a_missing_data_dir(tmp_path):
+    out = subprocess.run([cairn_binary(), "verify-store", "--data-dir", str(tmp_path / "typo")],
+                         capture_output=True, text=True)
+    assert out.returncode == 2
+    assert not (tmp_path / "typo").exists()
