@@ -1,13 +1,21 @@
 //! Delivery bookkeeping: per-trail cursors over the event log, the delivery ledger (one row
-//! per log file, planned before it is written), digests and signing keys.
+//! per log file, planned before it is written), deleted trails still draining, digests and
+//! signing keys.
 //!
 //! Exactly-once: planning a file advances the trail's cursor and inserts the `pending` row
 //! naming its event seqs and key in one transaction. Writing the file is idempotent (same
 //! key, same bytes), so a crash between plan and `done` re-writes the same file.
+//!
+//! A deleted trail that still has events to deliver is *retired*: its definition (with its
+//! last logging window closed at the deletion) and its cursor move to `retired_trails`, and
+//! its outstanding ledger rows are tagged with the retired id, so a new trail of the same
+//! name never mixes with them. The row goes once everything is written (and digested).
 
+use cairn_model::trail::Trail;
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::StoreResult;
+use crate::{StoreError, StoreResult};
 
 /// The cursor of a trail: every event with a smaller or equal seq has been planned.
 pub fn cursor(conn: &Connection, trail_arn: &str) -> StoreResult<Option<i64>> {
@@ -32,29 +40,62 @@ pub fn max_seq(conn: &Connection) -> StoreResult<i64> {
     Ok(conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?)
 }
 
-/// (seq, region, record) of events with seq in `(after, upto]`, in seq order.
-pub fn events_between(
+/// Streams the events with seq in `(after, upto]`, in seq order, to `each` as (seq, record);
+/// the record is `None` when it is not UTF-8 text. `each` returns `false` to stop. Rows are
+/// read one at a time: nothing but the current record is held in memory.
+pub fn scan_events(
     conn: &Connection,
     after: i64,
     upto: i64,
-) -> StoreResult<Vec<(i64, String, String)>> {
+    mut each: impl FnMut(i64, Option<&str>) -> bool,
+) -> StoreResult<()> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, region, record FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
+        "SELECT seq, record FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
     )?;
-    let rows = stmt.query_map(params![after, upto], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-    })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    let mut rows = stmt.query(params![after, upto])?;
+    while let Some(row) = rows.next()? {
+        let seq: i64 = row.get(0)?;
+        let record = match row.get_ref(1)? {
+            ValueRef::Text(bytes) => std::str::from_utf8(bytes).ok(),
+            _ => None,
+        };
+        if !each(seq, record) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Streams the records of `seqs` (ascending) to `each` as (seq, record), in seq order. Seqs
+/// with no stored event are skipped: the caller compares what it got with what it asked for.
+pub fn records_of(
+    conn: &Connection,
+    seqs: &[i64],
+    mut each: impl FnMut(i64, Option<&str>),
+) -> StoreResult<()> {
+    let json = serde_json::to_string(seqs).expect("integers serialise");
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, record FROM events WHERE seq IN (SELECT value FROM json_each(?1)) ORDER BY seq",
+    )?;
+    let mut rows = stmt.query([json])?;
+    while let Some(row) = rows.next()? {
+        let seq: i64 = row.get(0)?;
+        let record = match row.get_ref(1)? {
+            ValueRef::Text(bytes) => std::str::from_utf8(bytes).ok(),
+            _ => None,
+        };
+        each(seq, record);
+    }
+    Ok(())
 }
 
 /// Records of the given seqs, in seq order.
 pub fn records(conn: &Connection, seqs: &[i64]) -> StoreResult<Vec<String>> {
-    let json = serde_json::to_string(seqs).expect("integers serialise");
-    let mut stmt = conn.prepare_cached(
-        "SELECT record FROM events WHERE seq IN (SELECT value FROM json_each(?1)) ORDER BY seq",
-    )?;
-    let rows = stmt.query_map([json], |r| r.get(0))?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    let mut out = Vec::with_capacity(seqs.len());
+    records_of(conn, seqs, |_, r| {
+        out.push(r.unwrap_or_default().to_owned())
+    })?;
+    Ok(out)
 }
 
 /// A planned or finished log file.
@@ -70,11 +111,13 @@ pub struct Delivery {
     pub bucket: String,
     /// Object key.
     pub key: String,
-    /// Event seqs it carries.
-    pub seqs: Vec<i64>,
+    /// Event seqs it carries (ascending), or why the stored list cannot be read.
+    pub seqs: Result<Vec<i64>, String>,
+    /// The retired (deleted, draining) trail it belongs to; `None` for a live trail.
+    pub retired: Option<i64>,
 }
 
-/// Plans a file (state `pending`).
+/// Plans a file of a live trail (state `pending`).
 pub fn plan(
     conn: &Connection,
     trail_arn: &str,
@@ -83,17 +126,49 @@ pub fn plan(
     key: &str,
     seqs: &[i64],
 ) -> StoreResult<i64> {
+    plan_file(conn, trail_arn, None, region, bucket, key, seqs)
+}
+
+/// Plans a file of a live (`retired: None`) or retired trail (state `pending`).
+pub fn plan_file(
+    conn: &Connection,
+    trail_arn: &str,
+    retired: Option<i64>,
+    region: &str,
+    bucket: &str,
+    key: &str,
+    seqs: &[i64],
+) -> StoreResult<i64> {
     conn.prepare_cached(
-        "INSERT INTO deliveries (trail_arn, region, bucket, key, seqs, state) VALUES (?1, ?2, ?3, ?4, ?5, 'pending')",
+        "INSERT INTO deliveries (trail_arn, region, bucket, key, seqs, state, retired)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)",
     )?
-    .execute(params![trail_arn, region, bucket, key, serde_json::to_string(seqs).expect("integers serialise")])?;
+    .execute(params![
+        trail_arn,
+        region,
+        bucket,
+        key,
+        serde_json::to_string(seqs).expect("integers serialise"),
+        retired
+    ])?;
     Ok(conn.last_insert_rowid())
 }
 
-/// Files planned but not yet written.
+/// Decodes a stored seq list: a JSON array of strictly ascending integers.
+fn decode_seqs(text: &str) -> Result<Vec<i64>, String> {
+    let seqs: Vec<i64> =
+        serde_json::from_str(text).map_err(|e| format!("undecodable event list: {e}"))?;
+    if seqs.is_empty() || seqs.windows(2).any(|w| w[0] >= w[1]) {
+        return Err("event list is empty or out of order".to_owned());
+    }
+    Ok(seqs)
+}
+
+/// Files planned but not yet written, oldest first.
 pub fn pending(conn: &Connection) -> StoreResult<Vec<Delivery>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, trail_arn, region, bucket, key, seqs FROM deliveries WHERE state = 'pending' ORDER BY id",
+        "SELECT id, trail_arn, region, bucket, key, seqs, retired FROM deliveries
+         WHERE state = 'pending' ORDER BY id",
     )?;
     let rows = stmt.query_map([], |r| {
         let seqs: String = r.get(5)?;
@@ -103,7 +178,8 @@ pub fn pending(conn: &Connection) -> StoreResult<Vec<Delivery>> {
             region: r.get(2)?,
             bucket: r.get(3)?,
             key: r.get(4)?,
-            seqs: serde_json::from_str(&seqs).unwrap_or_default(),
+            seqs: decode_seqs(&seqs),
+            retired: r.get(6)?,
         })
     })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -142,19 +218,22 @@ pub struct Undigested {
     pub newest: String,
 }
 
-/// Written files of a trail and region delivered at or before `upto` and not digested yet.
+/// Written files of a live (`retired: None`) or retired trail and a region, delivered at or
+/// before `upto` and not digested yet.
 pub fn undigested(
     conn: &Connection,
     trail_arn: &str,
+    retired: Option<i64>,
     region: &str,
     upto: f64,
 ) -> StoreResult<Vec<Undigested>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, bucket, key, sha256, oldest, newest FROM deliveries
-         WHERE trail_arn = ?1 AND region = ?2 AND state = 'done' AND digest_end IS NULL AND delivered_at <= ?3
+         WHERE trail_arn = ?1 AND retired IS ?4 AND region = ?2 AND state = 'done'
+           AND digest_end IS NULL AND delivered_at <= ?3
          ORDER BY id",
     )?;
-    let rows = stmt.query_map(params![trail_arn, region, upto], |r| {
+    let rows = stmt.query_map(params![trail_arn, region, upto, retired], |r| {
         Ok(Undigested {
             id: r.get(0)?,
             bucket: r.get(1)?,
@@ -164,6 +243,19 @@ pub fn undigested(
             newest: r.get(5)?,
         })
     })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Regions a live (`retired: None`) or retired trail has planned files for.
+pub fn file_regions(
+    conn: &Connection,
+    trail_arn: &str,
+    retired: Option<i64>,
+) -> StoreResult<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT region FROM deliveries WHERE trail_arn = ?1 AND retired IS ?2 ORDER BY region",
+    )?;
+    let rows = stmt.query_map(params![trail_arn, retired], |r| r.get(0))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
@@ -236,6 +328,155 @@ pub fn insert_digest(conn: &Connection, d: &DigestRow) -> StoreResult<()> {
     Ok(())
 }
 
+/// A deleted trail that still has events to deliver.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Retired {
+    /// Row id (what its ledger rows carry in `retired`).
+    pub id: i64,
+    /// The trail as it was deleted, its last logging window closed at the deletion.
+    pub trail: Trail,
+    /// Every event with a smaller or equal seq has been planned.
+    pub cursor: i64,
+}
+
+fn last_window_end(trail: &Trail) -> Option<i64> {
+    trail.status.windows.last().and_then(|w| w.end_seq)
+}
+
+/// Retires a trail that is being deleted (call in the deleting transaction, before the
+/// trail's row goes): closes its open logging window at `end_seq` (the deletion's own event),
+/// moves its cursor here and tags its outstanding ledger rows. Does nothing and returns
+/// `None` when the trail has nothing left to deliver or digest.
+pub fn retire_trail(
+    conn: &Connection,
+    trail: &Trail,
+    end_seq: i64,
+    at: f64,
+) -> StoreResult<Option<i64>> {
+    let arn = trail.arn();
+    let mut snapshot = trail.clone();
+    snapshot.status.is_logging = false;
+    if let Some(w) = snapshot.status.windows.last_mut()
+        && w.end_seq.is_none()
+    {
+        w.end_seq = Some(end_seq);
+        snapshot.status.stop_logging_time = Some(at);
+    }
+    let stored = cursor(conn, &arn)?;
+    conn.prepare_cached("DELETE FROM delivery_cursors WHERE trail_arn = ?1")?
+        .execute([&arn])?;
+    let start = snapshot.status.windows.first().map(|w| w.start_seq - 1);
+    let cursor = stored.or(start).unwrap_or(0);
+    let to_plan = last_window_end(&snapshot).is_some_and(|end| cursor < end);
+    let outstanding: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM deliveries WHERE trail_arn = ?1 AND retired IS NULL
+               AND (state = 'pending' OR (?2 AND digest_end IS NULL)))",
+        )?
+        .query_row(params![arn, trail.log_file_validation_enabled], |r| {
+            r.get(0)
+        })?;
+    if !to_plan && !outstanding {
+        return Ok(None);
+    }
+    let body = serde_json::to_string(&snapshot).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    conn.prepare_cached(
+        "INSERT INTO retired_trails (trail_arn, body, cursor, retired_at) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![arn, body, cursor, at])?;
+    let id = conn.last_insert_rowid();
+    conn.prepare_cached(
+        "UPDATE deliveries SET retired = ?2 WHERE trail_arn = ?1 AND retired IS NULL
+           AND (state = 'pending' OR digest_end IS NULL)",
+    )?
+    .execute(params![arn, id])?;
+    Ok(Some(id))
+}
+
+/// Every retired trail still draining, oldest first.
+pub fn retired(conn: &Connection) -> StoreResult<Vec<Retired>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, body, cursor FROM retired_trails ORDER BY id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, body, cursor) = row?;
+        let trail = serde_json::from_str(&body)
+            .map_err(|e| StoreError::Corrupt(format!("retired trail {id}: {e}")))?;
+        out.push(Retired { id, trail, cursor });
+    }
+    Ok(out)
+}
+
+/// The cursor of a retired trail, if it is still there.
+pub fn retired_cursor(conn: &Connection, id: i64) -> StoreResult<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT cursor FROM retired_trails WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?)
+}
+
+/// Sets a retired trail's cursor.
+pub fn set_retired_cursor(conn: &Connection, id: i64, seq: i64) -> StoreResult<()> {
+    conn.prepare_cached("UPDATE retired_trails SET cursor = ?2 WHERE id = ?1")?
+        .execute(params![id, seq])?;
+    Ok(())
+}
+
+/// Removes a retired trail once it has planned through its last window and has no pending
+/// file (nor, with validation, an undigested one). Returns whether it went.
+pub fn finish_retired(conn: &Connection, id: i64) -> StoreResult<bool> {
+    let Some(r) = retired(conn)?.into_iter().find(|r| r.id == id) else {
+        return Ok(false);
+    };
+    if last_window_end(&r.trail).is_some_and(|end| r.cursor < end) {
+        return Ok(false);
+    }
+    let outstanding: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM deliveries WHERE retired = ?1
+               AND (state = 'pending' OR (?2 AND digest_end IS NULL)))",
+        )?
+        .query_row(params![id, r.trail.log_file_validation_enabled], |r| {
+            r.get(0)
+        })?;
+    if outstanding {
+        return Ok(false);
+    }
+    conn.prepare_cached("DELETE FROM retired_trails WHERE id = ?1")?
+        .execute([id])?;
+    Ok(true)
+}
+
+/// The smallest event seq delivery still needs (retention must keep it and every later
+/// event), or `None` when it needs none: the first event of every pending file, and the
+/// event after each cursor of a trail (live or retired) whose logging windows reach past it.
+pub fn retention_floor(conn: &Connection) -> StoreResult<Option<i64>> {
+    let mut floor: Option<i64> = conn.query_row(
+        "SELECT min(json_extract(seqs, '$[0]')) FROM deliveries WHERE state = 'pending'",
+        [],
+        |r| r.get(0),
+    )?;
+    let mut need = |from: i64| floor = Some(floor.map_or(from, |f| f.min(from)));
+    for trail in crate::trails::all(conn)? {
+        let Some(first) = trail.status.windows.first() else {
+            continue;
+        };
+        let cursor = cursor(conn, &trail.arn())?.unwrap_or(first.start_seq - 1);
+        if last_window_end(&trail).is_none_or(|end| cursor < end) {
+            need(cursor + 1);
+        }
+    }
+    for r in retired(conn)? {
+        if last_window_end(&r.trail).is_some_and(|end| r.cursor < end) {
+            need(r.cursor + 1);
+        }
+    }
+    Ok(floor)
+}
+
 /// A signing key's public part.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SigningKey {
@@ -271,6 +512,16 @@ pub fn insert_key(conn: &Connection, k: &SigningKey) -> StoreResult<()> {
     )?
     .execute(params![k.fingerprint, k.region, k.public_der, k.private_file, k.valid_from, k.valid_to])?;
     Ok(())
+}
+
+/// Stores `k` unless the region already has a key valid at `k.valid_from`; returns the key
+/// in force (so two racing creators agree on one).
+pub fn insert_key_if_none(conn: &Connection, k: &SigningKey) -> StoreResult<SigningKey> {
+    if let Some(existing) = current_key(conn, &k.region, k.valid_from)? {
+        return Ok(existing);
+    }
+    insert_key(conn, k)?;
+    Ok(k.clone())
 }
 
 /// The region's key valid at `at` (newest first).

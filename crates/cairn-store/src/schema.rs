@@ -112,6 +112,17 @@ CREATE TABLE sns_subscriptions (
 CREATE INDEX sns_subscriptions_by_topic ON sns_subscriptions (topic_arn);
 ";
 
+/// Delivery that survives damage and deletion: planned files remember the deleted trail they
+/// belong to (`retired`), and a deleted trail that still has events to deliver keeps its
+/// definition and cursor in `retired_trails` until its last file (and digest) is written.
+const SCHEMA_V6: &str = "
+ALTER TABLE deliveries ADD COLUMN retired INTEGER;
+CREATE INDEX deliveries_by_retired ON deliveries (retired, state);
+CREATE TABLE retired_trails (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, trail_arn TEXT NOT NULL, body TEXT NOT NULL,
+    cursor INTEGER NOT NULL, retired_at REAL NOT NULL);
+";
+
 /// Applies schema versions the database has not seen yet.
 pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -133,6 +144,11 @@ pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     if version < 4 {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V4} PRAGMA user_version = 4; COMMIT;"
+        ))?;
+    }
+    if version < 6 {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V6} PRAGMA user_version = 6; COMMIT;"
         ))?;
     }
     Ok(())

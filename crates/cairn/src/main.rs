@@ -5,6 +5,7 @@ mod bench;
 mod client;
 mod config;
 mod credentials;
+mod datadir;
 mod iam_cmd;
 mod serve;
 mod validate;

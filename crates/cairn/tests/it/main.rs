@@ -1,5 +1,8 @@
 //! Integration tests: each starts the real `cairn` binary on port 0 with its own data dir.
 
+mod delivery_lock;
+mod delivery_notify;
+mod delivery_trails;
 mod durability;
 mod edge_fuzz;
 mod harness;
