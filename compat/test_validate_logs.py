@@ -44,7 +44,7 @@ def cairn_validate(server, arn, start, end, *extra):
 
 
 def flush(server, at):
-    return json.loads(server.admin("flush", "--now", str(at)))
+    return json.loads(server.flush("--now", str(at)))
 
 
 def make_trail(server, name):

@@ -29,7 +29,7 @@ mod put;
 mod worker;
 
 pub use keys::KeyRing;
-pub use notify::{Notification, Notifier, NotifierConfig, NotifyStats, RetryPolicy};
+pub use notify::{AddressGuard, Notification, Notifier, NotifierConfig, NotifyStats, RetryPolicy};
 pub use worker::{
     DEFAULT_MAX_EVENTS_PER_FILE, DEFAULT_MAX_EVENTS_PER_STEP, DEFAULT_MAX_FILE_BYTES, Delivery,
     Outcome,
@@ -127,17 +127,6 @@ mod tests {
             },
         ));
         assert_eq!(missing.s3_code(), "NoSuchBucket");
-        let coded = DeliveryError::External(cairn_buckets::ExternalError::Store(
-            object_store::Error::Generic {
-                store: "S3",
-                source: "Client error with status 403 Forbidden: <?xml version=\"1.0\"?><Error><Code>KMS.DisabledException</Code></Error>".into(),
-            },
-        ));
-        assert_eq!(
-            coded.s3_code(),
-            "InternalError",
-            "only plain codes are taken"
-        );
         let slow = DeliveryError::External(cairn_buckets::ExternalError::Store(
             object_store::Error::Generic {
                 store: "S3",

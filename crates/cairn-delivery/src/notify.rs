@@ -10,6 +10,7 @@
 //! beyond that the oldest is dropped, counted and logged.
 
 use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -73,8 +74,11 @@ impl RetryPolicy {
     }
 }
 
+/// Says why an endpoint address may not be reached (`Some(reason)`), or `None` when it may.
+pub type AddressGuard = Arc<dyn Fn(SocketAddr) -> Option<String> + Send + Sync>;
+
 /// How notifications are sent.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct NotifierConfig {
     /// The delivery policy.
     pub policy: RetryPolicy,
@@ -84,6 +88,21 @@ pub struct NotifierConfig {
     pub request_timeout: Duration,
     /// Most notifications queued per subscription; the oldest is dropped beyond it.
     pub backlog: usize,
+    /// With a guard, each notification's endpoint is resolved once, every address is checked,
+    /// and the request is pinned to those addresses (no second lookup that could rebind).
+    pub guard: Option<AddressGuard>,
+}
+
+impl std::fmt::Debug for NotifierConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotifierConfig")
+            .field("policy", &self.policy)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("backlog", &self.backlog)
+            .field("guard", &self.guard.is_some())
+            .finish()
+    }
 }
 
 impl Default for NotifierConfig {
@@ -93,6 +112,7 @@ impl Default for NotifierConfig {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(15),
             backlog: 1000,
+            guard: None,
         }
     }
 }
@@ -150,10 +170,7 @@ pub struct Notifier {
 impl Notifier {
     /// A notifier. Sender tasks start on the Tokio runtime of the first [`Notifier::send`].
     pub fn new(config: NotifierConfig) -> Self {
-        let client = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.request_timeout)
-            .redirect(reqwest::redirect::Policy::none())
+        let client = client_builder(&config)
             .build()
             .expect("an HTTP client with timeouts builds");
         Self {
@@ -250,11 +267,59 @@ async fn work(inner: Arc<Inner>, sub: String) {
     }
 }
 
+fn client_builder(config: &NotifierConfig) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.request_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+}
+
+/// The client to reach `endpoint` with: the shared one, or, under a guard, one pinned to the
+/// endpoint's checked addresses. `Err` says why the endpoint may not be reached.
+async fn client_for(inner: &Inner, endpoint: &str) -> Result<reqwest::Client, String> {
+    let Some(guard) = &inner.config.guard else {
+        return Ok(inner.client.clone());
+    };
+    let url = reqwest::Url::parse(endpoint).map_err(|_| "not a valid URL".to_owned())?;
+    let host = url.host_str().ok_or("the URL has no host")?;
+    let port = url.port_or_known_default().ok_or("the URL has no port")?;
+    let bare = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let addrs: Vec<SocketAddr> = tokio::time::timeout(
+        inner.config.connect_timeout,
+        tokio::net::lookup_host((bare.as_str(), port)),
+    )
+    .await
+    .map_err(|_| "the host name did not resolve in time".to_owned())?
+    .map_err(|_| "the host name does not resolve".to_owned())?
+    .collect();
+    if addrs.is_empty() {
+        return Err("the host name does not resolve".to_owned());
+    }
+    if let Some(why) = addrs.iter().find_map(|a| guard(*a)) {
+        return Err(why);
+    }
+    client_builder(&inner.config)
+        .resolve_to_addrs(&bare, &addrs)
+        .build()
+        .map_err(|e| format!("cannot build a client: {e}"))
+}
+
 /// Sends one notification under the delivery policy. Returns whether it was delivered.
 async fn deliver(inner: &Inner, n: &Notification) -> bool {
+    let client = match client_for(inner, &n.endpoint).await {
+        Ok(c) => c,
+        Err(why) => {
+            tracing::warn!(endpoint = %n.endpoint, subscription = %n.subscription_arn, reason = %why,
+                "notification not sent: the endpoint may not be reached");
+            return false;
+        }
+    };
     let mut retry = 0;
     loop {
-        let error = match post(inner, n).await {
+        let error = match post(&client, n).await {
             Ok(()) => return true,
             Err(e) => e,
         };
@@ -273,9 +338,8 @@ async fn deliver(inner: &Inner, n: &Notification) -> bool {
     }
 }
 
-async fn post(inner: &Inner, n: &Notification) -> Result<(), String> {
-    let resp = inner
-        .client
+async fn post(client: &reqwest::Client, n: &Notification) -> Result<(), String> {
+    let resp = client
         .post(&n.endpoint)
         .header("x-amz-sns-message-type", "Notification")
         .header("x-amz-sns-topic-arn", n.topic_arn.as_str())

@@ -89,7 +89,54 @@ fn in_window(trail: &Trail, seq: i64) -> bool {
 #[derive(Default)]
 struct Filling {
     seqs: Vec<i64>,
-    lens: Vec<usize>,
+    /// Uncompressed body bytes so far.
+    bytes: usize,
+}
+
+impl Filling {
+    /// The body's size with one more record of `len` bytes.
+    fn with(&self, len: usize) -> usize {
+        if self.seqs.is_empty() {
+            cairn_logfile::records::body_len([len])
+        } else {
+            self.bytes + 1 + len
+        }
+    }
+}
+
+/// Cuts a trail's routed events into files: one open file per region, closed before it
+/// would pass the event or byte limit (a record larger than the byte limit gets a file of
+/// its own).
+#[derive(Default)]
+struct Cutter {
+    open: BTreeMap<String, Filling>,
+    full: Vec<(String, Vec<i64>)>,
+}
+
+impl Cutter {
+    fn push(&mut self, region: String, seq: i64, len: usize, limits: &Limits) {
+        let file = self.open.entry(region.clone()).or_default();
+        if !file.seqs.is_empty()
+            && (file.seqs.len() >= limits.max_events_per_file
+                || file.with(len) > limits.max_file_bytes)
+        {
+            self.full.push((region, std::mem::take(&mut file.seqs)));
+            file.bytes = 0;
+        }
+        file.bytes = file.with(len);
+        file.seqs.push(seq);
+    }
+
+    /// Every file, full ones first, each with its seqs ascending.
+    fn finish(mut self) -> Vec<(String, Vec<i64>)> {
+        self.full.extend(
+            self.open
+                .into_iter()
+                .filter(|(_, f)| !f.seqs.is_empty())
+                .map(|(region, f)| (region, f.seqs)),
+        );
+        self.full
+    }
 }
 
 /// Plans every live and retired trail (read only).
@@ -125,10 +172,19 @@ fn plan_one(
     let Some(first) = trail.status.windows.first() else {
         return Ok(None);
     };
-    let cursor = match owner {
+    let mut cursor = match owner {
         Owner::Live { cursor } => cursor.unwrap_or(first.start_seq - 1),
         Owner::Retired { cursor, .. } => cursor,
     };
+    // Events between logging windows are nobody's: start at the next window.
+    if let Some(next) = trail
+        .status
+        .windows
+        .iter()
+        .find(|w| w.end_seq.is_none_or(|end| end > cursor))
+    {
+        cursor = cursor.max(next.start_seq - 1);
+    }
     let windows_end = trail
         .status
         .windows
@@ -139,8 +195,7 @@ fn plan_one(
     if cursor >= upto {
         return Ok(None);
     }
-    let mut open: BTreeMap<String, Filling> = BTreeMap::new();
-    let mut full: Vec<(String, Filling)> = Vec::new();
+    let mut cutter = Cutter::default();
     let mut last = cursor;
     let mut examined = 0;
     let mut stopped_at = None;
@@ -154,17 +209,7 @@ fn plan_one(
             return false;
         };
         if let Some(region) = routing::route(&trail, seq, &event) {
-            let len = record.map_or(0, str::len);
-            let file = open.entry(region.clone()).or_default();
-            let would_be = cairn_logfile::records::body_len(file.lens.iter().copied().chain([len]));
-            if !file.seqs.is_empty()
-                && (file.seqs.len() >= limits.max_events_per_file
-                    || would_be > limits.max_file_bytes)
-            {
-                full.push((region, std::mem::take(file)));
-            }
-            file.seqs.push(seq);
-            file.lens.push(len);
+            cutter.push(region, seq, record.map_or(0, str::len), &limits);
         }
         last = seq;
         examined += 1;
@@ -174,16 +219,15 @@ fn plan_one(
         tracing::error!(trail = %trail.arn(), seq,
             "a stored event cannot be read; the trail's delivery stops before it until it is repaired");
     }
-    full.extend(open);
     let arn = trail.arn();
-    let files = full
+    let files = cutter
+        .finish()
         .into_iter()
-        .filter(|(_, f)| !f.seqs.is_empty())
-        .map(|(region, f)| {
+        .map(|(region, seqs)| {
             let unique = unique_suffix(&format!(
                 "{arn}\n{region}\n{}\n{}",
-                f.seqs[0],
-                f.seqs[f.seqs.len() - 1]
+                seqs[0],
+                seqs[seqs.len() - 1]
             ));
             let key = keys::log_file(
                 trail.s3_key_prefix.as_deref(),
@@ -192,11 +236,7 @@ fn plan_one(
                 now.floor() as i64,
                 &unique,
             );
-            PlannedFile {
-                region,
-                key,
-                seqs: f.seqs,
-            }
+            PlannedFile { region, key, seqs }
         })
         .collect();
     Ok(Some(Plan {
@@ -249,4 +289,43 @@ pub(crate) fn commit(conn: &Connection, plans: &[Plan]) -> StoreResult<usize> {
         }
     }
     Ok(planned)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn files_respect_the_limits_and_hold_every_event_once_in_order(
+            events in proptest::collection::vec((0usize..3, 1usize..500), 0..300),
+            max_events in 1usize..20,
+            max_bytes in 1usize..2_000,
+        ) {
+            let limits = Limits { max_events_per_file: max_events, max_file_bytes: max_bytes, max_events_per_step: usize::MAX };
+            let mut cutter = Cutter::default();
+            let mut len_of = std::collections::HashMap::new();
+            for (i, (region, len)) in events.iter().enumerate() {
+                len_of.insert(i as i64, *len);
+                cutter.push(format!("r{region}"), i as i64, *len, &limits);
+            }
+            let files = cutter.finish();
+            let mut seen = Vec::new();
+            for (region, seqs) in &files {
+                prop_assert!(!seqs.is_empty());
+                prop_assert!(seqs.len() <= max_events);
+                prop_assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+                let bytes = cairn_logfile::records::body_len(seqs.iter().map(|s| len_of[s]));
+                prop_assert!(seqs.len() == 1 || bytes <= max_bytes, "{} bytes in {} records", bytes, seqs.len());
+                for s in seqs {
+                    prop_assert_eq!(&format!("r{}", events[*s as usize].0), region);
+                }
+                seen.extend(seqs.iter().copied());
+            }
+            seen.sort();
+            prop_assert_eq!(seen, (0..events.len() as i64).collect::<Vec<_>>());
+        }
+    }
 }

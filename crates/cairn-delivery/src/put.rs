@@ -178,7 +178,9 @@ impl Putter {
                 self.files.remove([w.file]).await;
                 return Err(e);
             }
-            (Err(e), Err(_)) => return Err(e),
+            // The disk failed first (the producer then only saw the channel close).
+            (Err(_), Err(WriteError::Io(e))) => return Err(DeliveryError::Io(e)),
+            (Err(e), Err(WriteError::Body(_))) => return Err(e),
             (Ok(_), Err(WriteError::Io(e))) => return Err(DeliveryError::Io(e)),
             (Ok(_), Err(WriteError::Body(m))) => {
                 return Err(DeliveryError::Io(std::io::Error::other(m)));

@@ -242,15 +242,8 @@ impl Delivery {
             .filter(|p| p.stopped_at.is_some() && matches!(p.owner, plan::Owner::Live { .. }))
             .map(|p| p.trail.arn())
             .collect();
-        let to_commit: Vec<_> = plans
-            .into_iter()
-            .filter(|p| !p.files.is_empty() || p.stopped_at.is_none())
-            .collect();
         let mut out = Outcome {
-            planned: self
-                .store
-                .write(move |c| plan::commit(c, &to_commit))
-                .await??,
+            planned: self.store.write(move |c| plan::commit(c, &plans)).await??,
             ..Outcome::default()
         };
         self.write_pending(now, &mut out).await?;

@@ -104,6 +104,7 @@ fn fast(retries: u32, timeout: Duration, backlog: usize) -> NotifierConfig {
         connect_timeout: timeout,
         request_timeout: timeout,
         backlog,
+        guard: None,
     }
 }
 
@@ -263,4 +264,39 @@ async fn a_full_backlog_drops_the_oldest_and_counts_it() {
             dropped: 1
         }
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guard_refuses_forbidden_addresses_and_pins_allowed_ones() {
+    let ep = endpoint();
+    let port = ep
+        .url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    let refuse_all: AddressGuard = Arc::new(|a| Some(format!("{a} is forbidden")));
+    let n = Notifier::new(NotifierConfig {
+        guard: Some(refuse_all),
+        ..fast(3, Duration::from_secs(10), 10)
+    });
+    n.send(note(&ep, "s", "never"));
+    assert!(n.drain(Duration::from_secs(10)).await);
+    assert_eq!(n.stats().failed, 1, "refused without an attempt or a retry");
+    assert!(ep.bodies.try_recv().is_err());
+
+    let loopback_only: AddressGuard =
+        Arc::new(|a| (!a.ip().is_loopback()).then(|| "not loopback".to_owned()));
+    let n = Notifier::new(NotifierConfig {
+        guard: Some(loopback_only),
+        ..fast(0, Duration::from_secs(10), 10)
+    });
+    ep.answers.send(200).unwrap();
+    let mut by_name = note(&ep, "s", "pinned");
+    by_name.endpoint = format!("http://localhost:{port}/");
+    n.send(by_name);
+    assert_eq!(next_body(&ep).await, "pinned");
+    assert!(n.drain(Duration::from_secs(10)).await);
+    assert_eq!(n.stats().delivered, 1);
 }

@@ -7,8 +7,11 @@
 //! - `lookup`: LookupEvents latency per attribute against a running endpoint.
 //! - `recording`: durable event commits per second through the store's group commit.
 //! - `s3`: PutObject and GetObject throughput for one object size against any S3 endpoint.
+//! - `delivery-data`: a data dir with a logging trail and N undelivered events of B bytes,
+//!   for measuring `cairn flush` (time, peak RSS).
 
 mod control_plane;
+mod delivery;
 mod lookup;
 mod populate;
 mod recording;
@@ -38,6 +41,8 @@ enum Scenario {
     Recording(recording::RecordingArgs),
     /// PutObject/GetObject throughput for one object size.
     S3(s3::S3Args),
+    /// A data dir of undelivered events of a given size (for `cairn flush` measurements).
+    DeliveryData(delivery::DeliveryDataArgs),
 }
 
 /// Runs a benchmark scenario.
@@ -49,6 +54,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Scenario::Lookup(a) => lookup::run(a),
         Scenario::Recording(a) => recording::run(a),
         Scenario::S3(a) => s3::run(a),
+        Scenario::DeliveryData(a) => delivery::run(a),
     }
 }
 
