@@ -73,8 +73,7 @@ impl Delivery {
                                     })
                                 })
                                 .await;
-                            if let Err(e) = noted.map_err(DeliveryError::from).and_then(|r| Ok(r?))
-                            {
+                            if let Err(e) = noted.and_then(|r| r) {
                                 tracing::warn!(error = %e, "cannot record the digest error");
                             }
                         }

@@ -251,21 +251,26 @@ impl Delivery {
             self.note_delivery_error(&arn, "InternalError".into(), now)
                 .await;
         }
-        let mut owners: Vec<DigestOwner> = self
-            .store
-            .read(trails::all)
-            .await?
-            .into_iter()
-            .map(|trail| DigestOwner {
-                trail,
-                retired: None,
+        // Deleted trails first: a deleted trail's last digest precedes the first digest of a
+        // new trail of the same name (they share the ARN's chain).
+        let retired = self.store.read(delivery::retired).await?;
+        let mut owners: Vec<DigestOwner> = retired
+            .iter()
+            .map(|r| DigestOwner {
+                trail: r.trail.clone(),
+                retired: Some(r.id),
             })
             .collect();
-        let retired = self.store.read(delivery::retired).await?;
-        owners.extend(retired.iter().map(|r| DigestOwner {
-            trail: r.trail.clone(),
-            retired: Some(r.id),
-        }));
+        owners.extend(
+            self.store
+                .read(trails::all)
+                .await?
+                .into_iter()
+                .map(|trail| DigestOwner {
+                    trail,
+                    retired: None,
+                }),
+        );
         let (digests, failed) = self.write_digests(owners, now, force_digests).await;
         out.digests = digests;
         out.failed += failed;

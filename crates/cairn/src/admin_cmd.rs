@@ -187,6 +187,8 @@ pub struct FlushArgs {
 /// data-dir lock throughout: it is refused while a server runs on the data dir (two writers
 /// of one digest chain would fork it).
 pub fn flush(args: FlushArgs) -> anyhow::Result<()> {
+    // Failures (a bucket refusing, damaged state) are logged to stderr as the server logs them.
+    crate::serve::init_logs(false);
     let _lock = crate::datadir::lock(&args.data_dir, crate::datadir::Holder::Admin("flush"))?;
     let config = crate::config::ServeConfig::resolve(&crate::config::ServeArgs {
         config: args.config,

@@ -14,7 +14,7 @@ use crate::config::{ServeArgs, ServeConfig};
 use crate::credentials;
 use crate::datadir::{self, DataDirLock, Holder};
 
-fn init_logs(json: bool) {
+pub(crate) fn init_logs(json: bool) {
     let filter = EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
