@@ -35,9 +35,17 @@ pub fn set_cursor(conn: &Connection, trail_arn: &str, seq: i64) -> StoreResult<(
     Ok(())
 }
 
-/// The highest event seq.
+/// The highest event seq ever assigned (logging windows and cursors are built on it). When
+/// `events.seq` is an AUTOINCREMENT key, that is SQLite's sequence counter, which retention
+/// never lowers; otherwise it is the highest stored seq. (`sqlite_sequence` exists from
+/// schema v6 on, which has an AUTOINCREMENT table.)
 pub fn max_seq(conn: &Connection) -> StoreResult<i64> {
-    Ok(conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?)
+    Ok(conn.query_row(
+        "SELECT max(coalesce((SELECT max(seq) FROM events), 0),
+                    coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0))",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
 /// Streams the events with seq in `(after, upto]`, in seq order, to `each` as (seq, record);
@@ -87,15 +95,6 @@ pub fn records_of(
         each(seq, record);
     }
     Ok(())
-}
-
-/// Records of the given seqs, in seq order.
-pub fn records(conn: &Connection, seqs: &[i64]) -> StoreResult<Vec<String>> {
-    let mut out = Vec::with_capacity(seqs.len());
-    records_of(conn, seqs, |_, r| {
-        out.push(r.unwrap_or_default().to_owned())
-    })?;
-    Ok(out)
 }
 
 /// A planned or finished log file.
@@ -702,22 +701,11 @@ mod tests {
         store
             .write_blocking(|c| {
                 for i in 0..5 {
-                    crate::events::append(
-                        c,
-                        &crate::events::NewEvent {
-                            event_id: &format!("e{i}"),
-                            event_time: 1,
-                            account: "a",
-                            region: "r",
-                            category: "Management",
-                            event_name: "n",
-                            event_source: "s",
-                            read_only: "true",
-                            username: "u",
-                            access_key_id: "k",
-                            resources: &[],
-                            record: &format!("{{\"i\":{i}}}"),
-                        },
+                    c.execute(
+                        "INSERT INTO events (event_id, event_time, account, region, category, event_name,
+                             event_source, read_only, username, access_key_id, record)
+                         VALUES (?1, 1, 'a', 'r', 'Management', 'n', 's', 'true', 'u', 'k', ?2)",
+                        params![format!("e{i}"), format!("{{\"i\":{i}}}")],
                     )
                     .unwrap();
                 }
@@ -744,6 +732,23 @@ mod tests {
                     vec![1, 3],
                     "missing seqs are left out for the caller to see"
                 );
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn max_seq_never_goes_below_an_assigned_seq() {
+        let (_dir, store) = open();
+        store
+            .write_blocking(|c| {
+                assert_eq!(max_seq(c).unwrap(), 0);
+                // As an AUTOINCREMENT events table leaves it after retention emptied it.
+                c.execute(
+                    "INSERT INTO sqlite_sequence (name, seq) VALUES ('events', 41)",
+                    [],
+                )
+                .unwrap();
+                assert_eq!(max_seq(c).unwrap(), 41);
             })
             .unwrap();
     }
