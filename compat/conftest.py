@@ -17,17 +17,19 @@ class Cairn:
         self.binary = binary
         self.extra_args = list(extra_args)
         self.dir = tempfile.TemporaryDirectory()
+        self._spawn("127.0.0.1:0")
+
+    def _spawn(self, listen):
         env = dict(os.environ, CAIRN_ROOT_ACCESS_KEY_ID=ACCESS_KEY,
                    CAIRN_ROOT_SECRET_ACCESS_KEY=SECRET, CAIRN_LOG="warn")
         self.proc = subprocess.Popen(
-            [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.dir.name, *extra_args],
+            [self.binary, "serve", "--listen", listen, "--data-dir", self.dir.name, *self.extra_args],
             stdout=subprocess.PIPE, env=env, text=True)
         for line in self.proc.stdout:
             if line.startswith("cairn listening on "):
                 self.endpoint = line.split()[-1]
-                break
-        else:
-            raise RuntimeError("cairn exited before listening")
+                return
+        raise RuntimeError("cairn exited before listening")
 
     def client(self, service, region="us-east-1"):
         return boto3.client(service, endpoint_url=self.endpoint, region_name=region,
@@ -63,16 +65,18 @@ class Cairn:
         """Kills the server (SIGKILL) and starts it again on the same data dir."""
         self.proc.kill()
         self.proc.wait()
-        env = dict(os.environ, CAIRN_ROOT_ACCESS_KEY_ID=ACCESS_KEY,
-                   CAIRN_ROOT_SECRET_ACCESS_KEY=SECRET, CAIRN_LOG="warn")
-        self.proc = subprocess.Popen(
-            [self.binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.dir.name, *self.extra_args],
-            stdout=subprocess.PIPE, env=env, text=True)
-        for line in self.proc.stdout:
-            if line.startswith("cairn listening on "):
-                self.endpoint = line.split()[-1]
-                return
-        raise RuntimeError("cairn exited before listening")
+        self._spawn("127.0.0.1:0")
+
+    def flush(self, *args):
+        """Runs `cairn flush` on the data dir and returns its stdout. Flush is refused beside
+        a running server (the data-dir lock), so the server is stopped first and started
+        again afterwards, on the same address so existing clients keep working."""
+        self.proc.kill()
+        self.proc.wait()
+        try:
+            return self.admin("flush", *args)
+        finally:
+            self._spawn(self.endpoint.removeprefix("http://").rstrip("/"))
 
     def stop(self):
         self.proc.kill()

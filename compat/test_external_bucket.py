@@ -117,7 +117,7 @@ secret_access_key = "any"
         ct.start_logging(Name="to-seaweed")
         ct.describe_trails()
         # A digest ends at a later second than the logging start: deliver "two seconds later".
-        flushed = json.loads(server.admin("flush", "--config", str(config), "--now", str(time.time() + 2)))
+        flushed = json.loads(server.flush("--config", str(config), "--now", str(time.time() + 2)))
         assert flushed["Files"] == 1 and flushed["Digests"] == 1, flushed
         listed = [o["Key"] for o in weed_s3.list_objects_v2(Bucket="external-logs")["Contents"]]
         digest = next(k for k in listed if "/CloudTrail-Digest/" in k)

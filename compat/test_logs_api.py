@@ -137,7 +137,23 @@ def test_tags_both_api_generations(logs):
         logs.tag_resource(resourceArn=arn, tags={f"k{n}": "v" for n in range(50)})
 
 
+def select_log_data_events(cairn):
+    """PutLogEvents is a data event: recorded only while a logging trail selects it."""
+    from conftest import cloudtrail_policy
+
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="logs-data-trail")
+    s3.put_bucket_policy(Bucket="logs-data-trail", Policy=cloudtrail_policy("logs-data-trail"))
+    ct = cairn.client("cloudtrail")
+    ct.create_trail(Name="logs-data", S3BucketName="logs-data-trail")
+    ct.put_event_selectors(TrailName="logs-data", AdvancedEventSelectors=[{"Name": "log streams", "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.type", "Equals": ["AWS::Logs::LogStream"]}]}])
+    ct.start_logging(Name="logs-data")
+
+
 def test_insights_and_recorded_events(cairn, logs):
+    select_log_data_events(cairn)
     logs.create_log_group(logGroupName="/compat/insights")
     logs.create_log_stream(logGroupName="/compat/insights", logStreamName="s")
     t = now_ms()

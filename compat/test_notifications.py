@@ -68,7 +68,7 @@ def test_delivered_files_are_notified_to_confirmed_http_subscribers(subscriber):
         assert trail["SnsTopicARN"] == arn and trail["SnsTopicName"] == "trail-notes"
         ct.start_logging(Name="noted")
         ct.describe_trails()
-        server.admin("flush")
+        server.flush()
         kind, note = received.get(timeout=10)
         assert kind == "Notification" and note["TopicArn"] == arn
         message = json.loads(note["Message"])

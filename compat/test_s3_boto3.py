@@ -190,6 +190,23 @@ def test_lifecycle_expiry_with_a_controllable_clock(s3, cairn):
     assert code(e) == "NoSuchLifecycleConfiguration"
 
 
+AWSDOCS_S3 = "../../shared/datasets/cloudtrail/awsdocs-examples/amazon-s3-userguide.records.json"
+
+
+def awsdocs_data_example():
+    """The S3 user guide's data event record (third-party dataset in ../shared), or None, with a
+    visible note, when ../shared is absent (a fresh clone)."""
+    import os
+    import warnings
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), AWSDOCS_S3)
+    if not os.path.exists(path):
+        warnings.warn("skipped: comparison with the AWS docs' S3 data event (no ../shared)")
+        return None
+    with open(path) as f:
+        return next(r for r in json.load(f)["Records"] if r.get("eventCategory") == "Data")
+
+
 def test_data_events_have_the_documented_shape(s3, cairn):
     from conftest import cloudtrail_policy
 
@@ -208,16 +225,16 @@ def test_data_events_have_the_documented_shape(s3, cairn):
     data = [r for r in cairn.records("Data") if r["requestParameters"].get("bucketName") == "events-bkt"]
     by_name = {r["eventName"]: r for r in data}
     assert set(by_name) >= {"PutObject", "GetObject", "DeleteObject"}
-    with open("../../shared/datasets/cloudtrail/awsdocs-examples/amazon-s3-userguide.records.json") as f:
-        example = next(r for r in json.load(f)["Records"] if r.get("eventCategory") == "Data")
+    example = awsdocs_data_example()
     for name, rec in by_name.items():
         assert rec["eventCategory"] == "Data" and rec["managementEvent"] is False
         assert rec["eventSource"] == "s3.amazonaws.com" and rec["eventType"] == "AwsApiCall"
         assert rec["requestParameters"]["key"] == "k1"
         assert [x["type"] for x in rec["resources"]] == ["AWS::S3::Object", "AWS::S3::Bucket"]
         assert rec["resources"][0]["ARN"] == "arn:aws:s3:::events-bkt/k1"
-        assert set(example["additionalEventData"]) - {"CipherSuite"} <= set(rec["additionalEventData"])
-        assert set(example) - {"sharedEventID", "edgeDeviceDetails", "responseElements"} <= set(rec), name
+        if example is not None:
+            assert set(example["additionalEventData"]) - {"CipherSuite"} <= set(rec["additionalEventData"])
+            assert set(example) - {"sharedEventID", "edgeDeviceDetails", "responseElements"} <= set(rec), name
     assert by_name["PutObject"]["readOnly"] is False and by_name["GetObject"]["readOnly"] is True
     assert by_name["PutObject"]["additionalEventData"]["bytesTransferredIn"] == 5
     assert by_name["GetObject"]["additionalEventData"]["bytesTransferredOut"] == 5

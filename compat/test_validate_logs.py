@@ -69,7 +69,7 @@ def assert_stock_lines_kept(stock, ours):
 
 
 def flush(server, at):
-    return json.loads(server.admin("flush", "--now", str(at)))
+    return json.loads(server.flush("--now", str(at)))
 
 
 def make_trail(server, name):

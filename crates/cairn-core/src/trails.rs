@@ -381,9 +381,12 @@ pub fn update(
     Ok(trail)
 }
 
-/// DeleteTrail. Logging stops with it; the bucket and its objects stay.
+/// DeleteTrail. Logging stops with it; the bucket and its objects stay. What the trail had
+/// selected up to the deletion (this call's own event included) is still delivered.
 pub fn delete(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<Trail> {
     let trail = resolve_home(conn, ctx, name_or_arn)?;
+    let this_event = cairn_store::delivery::max_seq(conn)? + 1;
+    cairn_store::delivery::retire_trail(conn, &trail, this_event, ctx.now)?;
     trails::delete(conn, &trail.account, &trail.home_region, &trail.name)?;
     Ok(trail)
 }

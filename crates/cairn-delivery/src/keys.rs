@@ -3,7 +3,8 @@
 //! Private keys are PKCS#8 DER files (mode 0600) in `<data-dir>/keys`; the store keeps each
 //! key's public PKCS#1 DER, fingerprint (MD5 of that DER, as `ListPublicKeys` reports it) and
 //! validity. A key signs for [`VALIDITY_SECS`]; then a new one is made and the old one stays
-//! listable.
+//! listable. A region's first key is made on demand: by the first digest, or by the first
+//! `ListPublicKeys` (AWS always has a current key). Concurrent creators agree on one key.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -70,9 +71,14 @@ impl KeyRing {
             valid_to: now + VALIDITY_SECS,
         };
         let k = key.clone();
-        self.store
-            .write_blocking(move |c| delivery::insert_key(c, &k))??;
-        Ok(key)
+        let in_force = self
+            .store
+            .write_blocking(move |c| delivery::insert_key_if_none(c, &k))??;
+        if in_force.fingerprint != key.fingerprint {
+            // Another creator won the race: its key is the one in force.
+            let _ = std::fs::remove_file(self.dir.join(&key.private_file));
+        }
+        Ok(in_force)
     }
 
     /// Signs `message` with SHA256withRSA; returns lower-case hex.
@@ -115,6 +121,19 @@ mod tests {
             key,
             "the same key until it expires"
         );
+        let racers: Vec<_> = (0..4)
+            .map(|_| {
+                let ring = ring.clone();
+                std::thread::spawn(move || ring.current("us-west-2", 5_000.0).unwrap())
+            })
+            .collect();
+        let keys: Vec<SigningKey> = racers.into_iter().map(|t| t.join().unwrap()).collect();
+        assert!(
+            keys.iter().all(|k| k == &keys[0]),
+            "concurrent creators agree on one key"
+        );
+        let files = std::fs::read_dir(dir.path().join("keys")).unwrap().count();
+        assert_eq!(files, 2, "losing creators leave no key file behind");
         let rotated = ring
             .current("eu-west-1", 1_000.0 + VALIDITY_SECS + 1.0)
             .unwrap();

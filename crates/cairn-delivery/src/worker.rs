@@ -1,26 +1,30 @@
-//! One delivery step: plan, write, digest.
+//! One delivery step: plan, write, digest — each trail on its own.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
 
-use bytes::Bytes;
 use cairn_buckets::ExternalBuckets;
 use cairn_buckets::local::ObjectFiles;
-use cairn_core::objects::ObjectMeta;
-use cairn_core::routing;
-use cairn_logfile::digest::{Digest, LogFileEntry, signing_string};
-use cairn_logfile::{iso_seconds, keys, records, sha256_hex};
+use cairn_logfile::records::BodyWriter;
 use cairn_model::trail::Trail;
-use cairn_store::delivery::{self, DigestRow};
-use cairn_store::objects::ObjectRow;
-use cairn_store::{Store, trails};
-use serde_json::Value;
-use sha2::{Digest as _, Sha256};
+use cairn_store::{Store, delivery, trails};
 
+use crate::digest::DigestOwner;
+use crate::notify::{Notification, Notifier, NotifierConfig};
+use crate::plan::{self, Limits};
+use crate::put::{Putter, Target};
 use crate::{DeliveryError, KeyRing};
 
-/// Default for the most events one trail plans per step (the rest wait for the next step).
-pub const MAX_EVENTS_PER_STEP: i64 = 50_000;
+/// Default for the most events in one log file.
+pub const DEFAULT_MAX_EVENTS_PER_FILE: usize = 50_000;
+/// Default for the most uncompressed bytes in one log file (8 MiB of record JSON; a single
+/// larger record still gets a file of its own).
+pub const DEFAULT_MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
+/// Default for the most events one trail examines per step.
+pub const DEFAULT_MAX_EVENTS_PER_STEP: usize = 200_000;
+/// Records read from the store per query while a file is written.
+const READ_BATCH: usize = 64;
 
 /// What a step did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -33,18 +37,20 @@ pub struct Outcome {
     pub digests: usize,
     /// Files planned this step.
     pub planned: usize,
+    /// Log files and digests that failed this step (they are retried later).
+    pub failed: usize,
 }
 
-/// The delivery worker's state.
+/// The delivery worker's state. Cheap to clone.
 #[derive(Clone)]
 pub struct Delivery {
-    store: Store,
-    files: ObjectFiles,
-    external: ExternalBuckets,
-    keys: KeyRing,
-    digest_interval: f64,
-    max_events_per_step: i64,
+    pub(crate) store: Store,
+    pub(crate) putter: Putter,
+    pub(crate) keys: KeyRing,
+    pub(crate) digest_interval: f64,
+    limits: Limits,
     backoff: Backoff,
+    notifier: Notifier,
 }
 
 /// Exponential backoff per bucket for failed writes: 1 s doubling to 5 min. Pending files are
@@ -75,45 +81,99 @@ impl Backoff {
     }
 }
 
-/// The S3 error code GetTrailStatus reports for a failed write.
-fn error_code(e: &DeliveryError) -> &'static str {
-    match e {
-        DeliveryError::External(cairn_buckets::ExternalError::Store(
-            object_store::Error::NotFound { .. },
-        )) => "NoSuchBucket",
-        DeliveryError::External(cairn_buckets::ExternalError::Store(
-            object_store::Error::PermissionDenied { .. }
-            | object_store::Error::Unauthenticated { .. },
-        )) => "AccessDenied",
-        DeliveryError::Io(io) if io.kind() == std::io::ErrorKind::NotFound => "NoSuchBucket",
-        _ => "InternalError",
+/// Applies `change` to the trail with this ARN, if it still exists.
+pub(crate) fn update_trail(
+    conn: &cairn_store::Connection,
+    arn: &str,
+    change: impl FnOnce(&mut Trail),
+) -> cairn_store::StoreResult<()> {
+    let Some(parsed) = cairn_model::trail::TrailArn::parse(arn) else {
+        return Ok(());
+    };
+    if let Some(mut t) = trails::get(conn, &parsed.account, &parsed.region, &parsed.name)? {
+        change(&mut t);
+        trails::put(conn, &t)?;
     }
+    Ok(())
 }
 
-/// 16 characters `[A-Za-z0-9]` derived from the planned file's identity, so a re-write after
-/// a crash reuses the key.
-fn unique_suffix(seed: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    Sha256::digest(seed.as_bytes())
-        .iter()
-        .take(16)
-        .map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char)
-        .collect()
+/// What streaming a log file's body learned.
+struct LogBody {
+    sha256: String,
+    oldest: String,
+    newest: String,
+    events: usize,
 }
 
-fn event_time(record: &str) -> String {
-    serde_json::from_str::<Value>(record)
-        .ok()
-        .and_then(|v| {
-            v.get("eventTime")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .unwrap_or_default()
+#[derive(serde::Deserialize)]
+struct EventTime {
+    #[serde(rename = "eventTime", default)]
+    event_time: Option<String>,
+}
+
+/// Streams the records of `seqs` into `sink` as a gzipped log file body. Every planned event
+/// must still be there and be a JSON object: anything else is damage, and no file is made.
+fn stream_log_body(
+    store: &Store,
+    seqs: &[i64],
+    sink: &mut dyn Write,
+) -> Result<LogBody, DeliveryError> {
+    let mut body = BodyWriter::new(sink)?;
+    let (mut oldest, mut newest): (Option<String>, Option<String>) = (None, None);
+    for batch in seqs.chunks(READ_BATCH) {
+        let mut expected = batch.iter();
+        let mut failure: Option<DeliveryError> = None;
+        store.read_blocking(|c| {
+            delivery::records_of(c, batch, |seq, record| {
+                if failure.is_some() {
+                    return;
+                }
+                if expected.next() != Some(&seq) {
+                    failure = Some(DeliveryError::Damaged(format!(
+                        "a planned event before seq {seq} is gone"
+                    )));
+                    return;
+                }
+                let Some(time) = record.and_then(|r| serde_json::from_str::<EventTime>(r).ok())
+                else {
+                    failure = Some(DeliveryError::Damaged(format!(
+                        "the record of event seq {seq} cannot be read"
+                    )));
+                    return;
+                };
+                if let Some(t) = time.event_time {
+                    if oldest.as_ref().is_none_or(|o| t < *o) {
+                        oldest = Some(t.clone());
+                    }
+                    if newest.as_ref().is_none_or(|n| t > *n) {
+                        newest = Some(t);
+                    }
+                }
+                if let Err(e) = body.record(record.unwrap_or_default()) {
+                    failure = Some(e.into());
+                }
+            })
+        })?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if let Some(missing) = expected.next() {
+            return Err(DeliveryError::Damaged(format!(
+                "planned event seq {missing} is gone"
+            )));
+        }
+    }
+    let (_, summary) = body.finish()?;
+    Ok(LogBody {
+        sha256: summary.sha256,
+        oldest: oldest.unwrap_or_default(),
+        newest: newest.unwrap_or_default(),
+        events: summary.records,
+    })
 }
 
 impl Delivery {
-    /// A worker over a data dir.
+    /// A worker over a data dir, notifying with SNS's default HTTP/S delivery policy.
     pub fn new(
         store: Store,
         data_dir: &Path,
@@ -121,171 +181,236 @@ impl Delivery {
         digest_interval_secs: f64,
     ) -> std::io::Result<Self> {
         Ok(Self {
-            files: ObjectFiles::new(data_dir)?,
+            putter: Putter {
+                store: store.clone(),
+                files: ObjectFiles::new(data_dir)?,
+                external,
+            },
             keys: KeyRing::new(data_dir, store.clone())?,
             store,
-            external,
             digest_interval: digest_interval_secs,
-            max_events_per_step: MAX_EVENTS_PER_STEP,
+            limits: Limits {
+                max_events_per_file: DEFAULT_MAX_EVENTS_PER_FILE,
+                max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+                max_events_per_step: DEFAULT_MAX_EVENTS_PER_STEP,
+            },
             backoff: Backoff::default(),
+            notifier: Notifier::new(NotifierConfig::default()),
         })
     }
 
-    /// Caps how many events one trail plans per step (so files hold at most this many).
-    pub fn with_max_events_per_step(mut self, n: i64) -> Self {
-        self.max_events_per_step = n.max(1);
+    /// Caps the events in one log file.
+    pub fn with_max_events_per_file(mut self, n: usize) -> Self {
+        self.limits.max_events_per_file = n.max(1);
         self
     }
 
+    /// Caps the uncompressed bytes of one log file.
+    pub fn with_max_file_bytes(mut self, n: usize) -> Self {
+        self.limits.max_file_bytes = n.max(1);
+        self
+    }
+
+    /// Caps the events one trail examines per step.
+    pub fn with_max_events_per_step(mut self, n: usize) -> Self {
+        self.limits.max_events_per_step = n.max(1);
+        self
+    }
+
+    /// Sends notifications with `config` instead of SNS's defaults.
+    pub fn with_notifier(mut self, config: NotifierConfig) -> Self {
+        self.notifier = Notifier::new(config);
+        self
+    }
+
+    /// The notification sender (to wait for its queues, or read its counters).
+    pub fn notifier(&self) -> &Notifier {
+        &self.notifier
+    }
+
     /// One step at time `now` (epoch seconds). With `force_digests`, digests that are not yet
-    /// due are written too (`cairn flush`).
+    /// due are written too (`cairn flush`). A trail's failure is recorded in its status and
+    /// counted in [`Outcome::failed`]; only a failing store fails the step.
     pub async fn run_once(&self, now: f64, force_digests: bool) -> Result<Outcome, DeliveryError> {
-        let cap = self.max_events_per_step;
-        let planned = self.store.write(move |c| plan(c, now, cap)).await??;
-        let mut out = Outcome::default();
+        let limits = self.limits;
+        let plans = self
+            .store
+            .read(move |c| plan::plan_all(c, now, limits))
+            .await?;
+        let stopped: Vec<String> = plans
+            .iter()
+            .filter(|p| p.stopped_at.is_some() && matches!(p.owner, plan::Owner::Live { .. }))
+            .map(|p| p.trail.arn())
+            .collect();
+        let mut out = Outcome {
+            planned: self.store.write(move |c| plan::commit(c, &plans)).await??,
+            ..Outcome::default()
+        };
+        self.write_pending(now, &mut out).await?;
+        for arn in stopped {
+            self.note_delivery_error(&arn, "InternalError".into(), now)
+                .await;
+        }
+        // Deleted trails first: a deleted trail's last digest precedes the first digest of a
+        // new trail of the same name (they share the ARN's chain).
+        let retired = self.store.read(delivery::retired).await?;
+        let mut owners: Vec<DigestOwner> = retired
+            .iter()
+            .map(|r| DigestOwner {
+                trail: r.trail.clone(),
+                retired: Some(r.id),
+            })
+            .collect();
+        owners.extend(
+            self.store
+                .read(trails::all)
+                .await?
+                .into_iter()
+                .map(|trail| DigestOwner {
+                    trail,
+                    retired: None,
+                }),
+        );
+        let (digests, failed) = self.write_digests(owners, now, force_digests).await;
+        out.digests = digests;
+        out.failed += failed;
+        for r in retired {
+            let id = r.id;
+            if self
+                .store
+                .write(move |c| delivery::finish_retired(c, id))
+                .await??
+            {
+                tracing::info!(trail = %r.trail.arn(), "a deleted trail's last files are delivered");
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes the pending files: buckets concurrently, each bucket's files in plan order. A
+    /// trail whose plan is damaged stops at that file for this step.
+    async fn write_pending(&self, now: f64, out: &mut Outcome) -> Result<(), DeliveryError> {
         let pending = self.store.read(delivery::pending).await?;
+        let mut by_bucket: BTreeMap<String, Vec<delivery::Delivery>> = BTreeMap::new();
         for p in pending {
-            if !self.backoff.may_try(&p.bucket, now) {
+            by_bucket.entry(p.bucket.clone()).or_default().push(p);
+        }
+        let results = futures::future::join_all(
+            by_bucket
+                .into_values()
+                .map(|files| self.write_bucket(files, now)),
+        )
+        .await;
+        for (files, events, failed) in results {
+            out.files += files;
+            out.events += events;
+            out.failed += failed;
+        }
+        Ok(())
+    }
+
+    /// Writes one bucket's pending files; returns (files, events, failed).
+    async fn write_bucket(
+        &self,
+        pending: Vec<delivery::Delivery>,
+        now: f64,
+    ) -> (usize, usize, usize) {
+        let (mut files, mut events, mut failed) = (0, 0, 0);
+        let mut stopped: Vec<(String, Option<i64>)> = Vec::new();
+        for p in pending {
+            let owner = (p.trail_arn.clone(), p.retired);
+            if stopped.contains(&owner) || !self.backoff.may_try(&p.bucket, now) {
                 continue;
             }
             match self.write_file(&p, now).await {
                 Ok(n) => {
                     self.backoff.succeeded(&p.bucket);
-                    out.files += 1;
-                    out.events += n;
+                    files += 1;
+                    events += n;
                 }
                 Err(e) => {
-                    let wait = self.backoff.failed(&p.bucket, now);
-                    tracing::warn!(key = %p.key, error = %e, retry_in_secs = wait, "log file delivery failed; the file stays pending");
-                    self.note_delivery_error(&p.trail_arn, &e, now).await;
+                    failed += 1;
+                    let code = e.s3_code();
+                    if let DeliveryError::Damaged(_) = e {
+                        tracing::error!(key = %p.key, trail = %p.trail_arn, error = %e,
+                            "a planned log file cannot be written; the trail's delivery stops here until it is repaired");
+                        stopped.push(owner);
+                    } else {
+                        let wait = self.backoff.failed(&p.bucket, now);
+                        tracing::warn!(key = %p.key, trail = %p.trail_arn, error = %e, code = %code,
+                            retry_in_secs = wait, "log file delivery failed; the file stays pending");
+                    }
+                    if p.retired.is_none() {
+                        self.note_delivery_error(&p.trail_arn, code, now).await;
+                    }
                 }
             }
         }
-        out.planned = planned;
-        out.digests = self.write_digests(now, force_digests).await?;
-        Ok(out)
+        (files, events, failed)
     }
 
-    async fn note_delivery_error(&self, trail_arn: &str, e: &DeliveryError, now: f64) {
-        let code = error_code(e).to_owned();
+    async fn note_delivery_error(&self, trail_arn: &str, code: String, now: f64) {
         let arn = trail_arn.to_owned();
-        let _ = self
+        let noted = self
             .store
             .write(move |c| {
                 update_trail(c, &arn, |t| {
                     t.status.delivery.latest_delivery_attempt_time = Some(now);
-                    t.status.delivery.latest_delivery_error = Some(code.clone());
+                    t.status.delivery.latest_delivery_error = Some(code);
                 })
             })
             .await;
+        if let Err(e) = noted.and_then(|r| r) {
+            tracing::warn!(trail = %trail_arn, error = %e, "cannot record the delivery error");
+        }
     }
 
-    /// Writes a bucket object: a local bucket's file and record, or an external PUT.
-    async fn put_object(
-        &self,
-        bucket: &str,
-        key: &str,
-        body: Vec<u8>,
-        meta: BTreeMap<String, String>,
-        content_type: &str,
-        now: f64,
-    ) -> Result<(), DeliveryError> {
-        if self.external.contains(bucket) {
-            self.external
-                .put(bucket, key, Bytes::from(body), &meta)
-                .await?;
-            return Ok(());
-        }
-        let md5 = hex::encode(md5::Md5::digest(&body));
-        let written = self
-            .files
-            .write(futures::stream::iter([Ok::<_, std::io::Error>(
-                Bytes::from(body),
-            )]))
-            .await
-            .map_err(|e| match e {
-                cairn_buckets::local::WriteError::Io(e) => DeliveryError::Io(e),
-                cairn_buckets::local::WriteError::Body(m) => {
-                    DeliveryError::Io(std::io::Error::other(m))
-                }
-            })?;
-        let object_meta = ObjectMeta {
-            content_type: Some(content_type.to_owned()),
-            content_encoding: Some("gzip".to_owned()),
-            user: meta,
-            ..Default::default()
-        };
-        let row = ObjectRow {
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-            file: written.file.clone(),
-            size: written.size,
-            etag: md5,
-            last_modified: now,
-            meta: object_meta.encode(),
-        };
-        let replaced = self
-            .store
-            .write(move |c| -> cairn_store::StoreResult<Option<String>> {
-                if cairn_store::buckets::get(c, &row.bucket)?.is_none() {
-                    return Ok(Some(row.file.clone()));
-                }
-                cairn_store::objects::put(c, &row)
-            })
-            .await??;
-        let missing_bucket = replaced.as_deref() == Some(written.file.as_str());
-        self.files.remove(replaced).await;
-        if missing_bucket {
-            return Err(DeliveryError::Io(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                format!("bucket {bucket} does not exist"),
-            )));
-        }
-        Ok(())
-    }
-
+    /// Writes one planned file and marks it done; returns its event count.
     async fn write_file(&self, p: &delivery::Delivery, now: f64) -> Result<usize, DeliveryError> {
-        let seqs = p.seqs.clone();
-        let recs = self
-            .store
-            .read(move |c| delivery::records(c, &seqs))
+        let seqs = p.seqs.clone().map_err(|e| {
+            DeliveryError::Damaged(format!("planned file {} ({}): {e}", p.id, p.key))
+        })?;
+        let account = cairn_model::trail::TrailArn::parse(&p.trail_arn)
+            .map(|a| a.account)
+            .unwrap_or_default();
+        let target = Target {
+            bucket: p.bucket.clone(),
+            key: p.key.clone(),
+            trail_arn: p.trail_arn.clone(),
+            account,
+            meta: BTreeMap::new(),
+        };
+        let store = self.store.clone();
+        let (id, arn, live) = (p.id, p.trail_arn.clone(), p.retired.is_none());
+        let (body, topic) = self
+            .putter
+            .put(
+                &target,
+                Box::new(move |sink: &mut dyn Write| stream_log_body(&store, &seqs, sink)),
+                now,
+                move |c, body: &LogBody| -> cairn_store::StoreResult<Option<String>> {
+                    delivery::mark_done(c, id, &body.sha256, &body.oldest, &body.newest, now)?;
+                    let mut topic = None;
+                    if live {
+                        update_trail(c, &arn, |t| {
+                            t.status.delivery.latest_delivery_time = Some(now);
+                            t.status.delivery.latest_delivery_attempt_time = Some(now);
+                            t.status.delivery.latest_delivery_error = None;
+                            topic = t.sns_topic_arn.clone();
+                        })?;
+                    }
+                    Ok(topic)
+                },
+            )
             .await?;
-        let body = records::body(recs.iter().map(String::as_str));
-        let sha = sha256_hex(&body);
-        let times: Vec<String> = recs.iter().map(|r| event_time(r)).collect();
-        let oldest = times.iter().min().cloned().unwrap_or_default();
-        let newest = times.iter().max().cloned().unwrap_or_default();
-        self.put_object(
-            &p.bucket,
-            &p.key,
-            records::gzip(&body),
-            BTreeMap::new(),
-            "application/json",
-            now,
-        )
-        .await?;
-        let (id, arn) = (p.id, p.trail_arn.clone());
-        let topic = self
-            .store
-            .write(move |c| -> cairn_store::StoreResult<Option<String>> {
-                delivery::mark_done(c, id, &sha, &oldest, &newest, now)?;
-                let mut topic = None;
-                update_trail(c, &arn, |t| {
-                    t.status.delivery.latest_delivery_time = Some(now);
-                    t.status.delivery.latest_delivery_attempt_time = Some(now);
-                    t.status.delivery.latest_delivery_error = None;
-                    topic = t.sns_topic_arn.clone();
-                })?;
-                Ok(topic)
-            })
-            .await??;
         if let Some(topic) = topic {
             self.notify(&topic, &p.bucket, &p.key).await;
         }
-        Ok(recs.len())
+        Ok(body.events)
     }
 
-    /// Posts CloudTrail's delivery notification to the topic's confirmed HTTP(S) subscribers.
+    /// Queues CloudTrail's delivery notification for the topic's confirmed HTTP(S)
+    /// subscribers; returns at once.
     async fn notify(&self, topic: &str, bucket: &str, key: &str) {
         let t = topic.to_owned();
         let subs = match self
@@ -310,258 +435,12 @@ impl Delivery {
                 "SignatureVersion": "1",
                 "UnsubscribeURL": "",
             });
-            let sent = reqwest::Client::new()
-                .post(&sub.endpoint)
-                .header("x-amz-sns-message-type", "Notification")
-                .header("x-amz-sns-topic-arn", topic)
-                .header("x-amz-sns-subscription-arn", sub.arn.as_str())
-                .header("content-type", "text/plain; charset=UTF-8")
-                .body(envelope.to_string())
-                .send()
-                .await;
-            if let Err(e) = sent {
-                tracing::warn!(endpoint = %sub.endpoint, error = %e, "notification not delivered");
-            }
+            self.notifier.send(Notification {
+                subscription_arn: sub.arn,
+                endpoint: sub.endpoint,
+                topic_arn: topic.to_owned(),
+                body: envelope.to_string(),
+            });
         }
     }
-
-    async fn write_digests(&self, now: f64, force: bool) -> Result<usize, DeliveryError> {
-        let all = self.store.read(trails::all).await?;
-        let mut written = 0;
-        for trail in all.into_iter().filter(|t| t.log_file_validation_enabled) {
-            let Some(started) = trail.status.start_logging_time else {
-                continue;
-            };
-            let arn = trail.arn();
-            let a = arn.clone();
-            let mut regions: BTreeSet<String> = self
-                .store
-                .read(move |c| {
-                    let mut stmt = c.prepare_cached(
-                        "SELECT DISTINCT region FROM deliveries WHERE trail_arn = ?1",
-                    )?;
-                    let rows = stmt.query_map([a], |r| r.get::<_, String>(0))?;
-                    Ok(rows.collect::<Result<BTreeSet<_>, _>>()?)
-                })
-                .await?;
-            regions.insert(trail.home_region.clone());
-            for region in regions {
-                if self
-                    .digest_one(&trail, &arn, &region, started, now, force)
-                    .await?
-                {
-                    written += 1;
-                }
-            }
-        }
-        Ok(written)
-    }
-
-    /// Writes the digest of one trail and region if one is due. Returns whether it did.
-    async fn digest_one(
-        &self,
-        trail: &Trail,
-        arn: &str,
-        region: &str,
-        started: f64,
-        now: f64,
-        force: bool,
-    ) -> Result<bool, DeliveryError> {
-        let (a, r) = (arn.to_owned(), region.to_owned());
-        let last = self
-            .store
-            .read(move |c| delivery::last_digest(c, &a, &r))
-            .await?;
-        let (a, r) = (arn.to_owned(), region.to_owned());
-        let files = self
-            .store
-            .read(move |c| delivery::undigested(c, &a, &r, now))
-            .await?;
-        // The chain continues unless logging (re)started after the last digest.
-        let previous = last.filter(|d| d.end_time >= started);
-        let start = previous.as_ref().map_or(started, |d| d.end_time);
-        if !trail.status.is_logging && files.is_empty() {
-            return Ok(false);
-        }
-        let due =
-            now - start >= self.digest_interval || (!trail.status.is_logging && !files.is_empty());
-        if !(due || force) || now <= start {
-            return Ok(false);
-        }
-        let end = now.floor();
-        if end <= start.floor() {
-            // A digest must end at a later second than its predecessor (keys carry seconds).
-            return Ok(false);
-        }
-        let key = keys::digest(
-            trail.s3_key_prefix.as_deref(),
-            &trail.account,
-            region,
-            &trail.name,
-            &trail.home_region,
-            end as i64,
-        );
-        let signing_key = {
-            let keys = self.keys.clone();
-            let r = region.to_owned();
-            tokio::task::spawn_blocking(move || keys.current(&r, end))
-                .await
-                .map_err(|e| DeliveryError::Signing(e.to_string()))??
-        };
-        let oldest = files.iter().map(|f| f.oldest.clone()).min();
-        let newest = files.iter().map(|f| f.newest.clone()).max();
-        let digest = Digest {
-            aws_account_id: trail.account.clone(),
-            digest_start_time: iso_seconds(start.floor() as i64),
-            digest_end_time: iso_seconds(end as i64),
-            digest_s3_bucket: trail.s3_bucket_name.clone(),
-            digest_s3_object: key.clone(),
-            digest_public_key_fingerprint: signing_key.fingerprint.clone(),
-            digest_signature_algorithm: "SHA256withRSA".to_owned(),
-            newest_event_time: newest,
-            oldest_event_time: oldest,
-            previous_digest_s3_bucket: previous.as_ref().map(|d| d.bucket.clone()),
-            previous_digest_s3_object: previous.as_ref().map(|d| d.key.clone()),
-            previous_digest_hash_value: previous.as_ref().map(|d| d.sha256.clone()),
-            previous_digest_hash_algorithm: previous.as_ref().map(|_| "SHA-256".to_owned()),
-            previous_digest_signature: previous.as_ref().map(|d| d.signature.clone()),
-            log_files: files
-                .iter()
-                .map(|f| LogFileEntry {
-                    s3_bucket: f.bucket.clone(),
-                    s3_object: f.key.clone(),
-                    hash_value: f.sha256.clone(),
-                    hash_algorithm: "SHA-256".to_owned(),
-                    newest_event_time: f.newest.clone(),
-                    oldest_event_time: f.oldest.clone(),
-                })
-                .collect(),
-        };
-        let bytes = digest.to_bytes();
-        let sha = sha256_hex(&bytes);
-        let to_sign = signing_string(
-            &digest.digest_end_time,
-            &digest.digest_s3_bucket,
-            &key,
-            &sha,
-            digest.previous_digest_signature.as_deref(),
-        );
-        let signature = {
-            let (keys, k) = (self.keys.clone(), signing_key.clone());
-            tokio::task::spawn_blocking(move || keys.sign(&k, to_sign.as_bytes()))
-                .await
-                .map_err(|e| DeliveryError::Signing(e.to_string()))??
-        };
-        let meta = BTreeMap::from([
-            ("signature".to_owned(), signature.clone()),
-            ("signature-algorithm".to_owned(), "SHA256withRSA".to_owned()),
-        ]);
-        if let Err(e) = self
-            .put_object(
-                &trail.s3_bucket_name,
-                &key,
-                records::gzip(&bytes),
-                meta,
-                "application/json",
-                now,
-            )
-            .await
-        {
-            let arn = arn.to_owned();
-            let _ = self
-                .store
-                .write(move |c| {
-                    update_trail(c, &arn, |t| {
-                        t.status.delivery.latest_digest_delivery_error = Some("NoSuchBucket".into())
-                    })
-                })
-                .await;
-            return Err(e);
-        }
-        let row = DigestRow {
-            trail_arn: arn.to_owned(),
-            region: region.to_owned(),
-            bucket: trail.s3_bucket_name.clone(),
-            key,
-            start_time: start,
-            end_time: end,
-            sha256: sha,
-            signature,
-            chain_start: previous.is_none(),
-        };
-        let ids: Vec<i64> = files.iter().map(|f| f.id).collect();
-        let arn = arn.to_owned();
-        self.store
-            .write(move |c| -> cairn_store::StoreResult<()> {
-                delivery::insert_digest(c, &row)?;
-                delivery::mark_digested(c, &ids, end)?;
-                update_trail(c, &arn, |t| {
-                    t.status.delivery.latest_digest_delivery_time = Some(now);
-                    t.status.delivery.latest_digest_delivery_error = None;
-                })
-            })
-            .await??;
-        Ok(true)
-    }
-}
-
-/// Applies `change` to the trail with this ARN, if it still exists.
-fn update_trail(
-    conn: &cairn_store::Connection,
-    arn: &str,
-    change: impl FnOnce(&mut Trail),
-) -> cairn_store::StoreResult<()> {
-    let Some(parsed) = cairn_model::trail::TrailArn::parse(arn) else {
-        return Ok(());
-    };
-    if let Some(mut t) = trails::get(conn, &parsed.account, &parsed.region, &parsed.name)? {
-        change(&mut t);
-        trails::put(conn, &t)?;
-    }
-    Ok(())
-}
-
-/// Plans files for every logging trail: routes the events after each trail's cursor, one
-/// file per region, and advances the cursor — all in the caller's transaction.
-fn plan(conn: &cairn_store::Connection, now: f64, cap: i64) -> cairn_store::StoreResult<usize> {
-    let max = delivery::max_seq(conn)?;
-    let mut planned = 0;
-    for trail in trails::all(conn)? {
-        let Some(first) = trail.status.windows.first() else {
-            continue;
-        };
-        let arn = trail.arn();
-        let cursor = delivery::cursor(conn, &arn)?.unwrap_or(first.start_seq - 1);
-        if cursor >= max {
-            continue;
-        }
-        let upto = max.min(cursor + cap);
-        let mut by_region: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-        for (seq, _, record) in delivery::events_between(conn, cursor, upto)? {
-            let Ok(event) = serde_json::from_str::<Value>(&record) else {
-                continue;
-            };
-            if let Some(region) = routing::route(&trail, seq, &event) {
-                by_region.entry(region).or_default().push(seq);
-            }
-        }
-        for (region, seqs) in by_region {
-            let unique = unique_suffix(&format!(
-                "{arn}\n{region}\n{}\n{}",
-                seqs[0],
-                seqs[seqs.len() - 1]
-            ));
-            let key = keys::log_file(
-                trail.s3_key_prefix.as_deref(),
-                &trail.account,
-                &region,
-                now.floor() as i64,
-                &unique,
-            );
-            delivery::plan(conn, &arn, &region, &trail.s3_bucket_name, &key, &seqs)?;
-            planned += 1;
-        }
-        delivery::set_cursor(conn, &arn, upto)?;
-    }
-    Ok(planned)
 }

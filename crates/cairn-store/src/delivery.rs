@@ -1,13 +1,21 @@
 //! Delivery bookkeeping: per-trail cursors over the event log, the delivery ledger (one row
-//! per log file, planned before it is written), digests and signing keys.
+//! per log file, planned before it is written), deleted trails still draining, digests and
+//! signing keys.
 //!
 //! Exactly-once: planning a file advances the trail's cursor and inserts the `pending` row
 //! naming its event seqs and key in one transaction. Writing the file is idempotent (same
 //! key, same bytes), so a crash between plan and `done` re-writes the same file.
+//!
+//! A deleted trail that still has events to deliver is *retired*: its definition (with its
+//! last logging window closed at the deletion) and its cursor move to `retired_trails`, and
+//! its outstanding ledger rows are tagged with the retired id, so a new trail of the same
+//! name never mixes with them. The row goes once everything is written (and digested).
 
+use cairn_model::trail::Trail;
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::StoreResult;
+use crate::{StoreError, StoreResult};
 
 /// The cursor of a trail: every event with a smaller or equal seq has been planned.
 pub fn cursor(conn: &Connection, trail_arn: &str) -> StoreResult<Option<i64>> {
@@ -27,34 +35,66 @@ pub fn set_cursor(conn: &Connection, trail_arn: &str, seq: i64) -> StoreResult<(
     Ok(())
 }
 
-/// The highest event seq.
+/// The highest event seq ever assigned (logging windows and cursors are built on it). When
+/// `events.seq` is an AUTOINCREMENT key, that is SQLite's sequence counter, which retention
+/// never lowers; otherwise it is the highest stored seq. (`sqlite_sequence` exists from
+/// schema v6 on, which has an AUTOINCREMENT table.)
 pub fn max_seq(conn: &Connection) -> StoreResult<i64> {
-    Ok(conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?)
+    Ok(conn.query_row(
+        "SELECT max(coalesce((SELECT max(seq) FROM events), 0),
+                    coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0))",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
-/// (seq, region, record) of events with seq in `(after, upto]`, in seq order.
-pub fn events_between(
+/// Streams the events with seq in `(after, upto]`, in seq order, to `each` as (seq, record);
+/// the record is `None` when it is not UTF-8 text. `each` returns `false` to stop. Rows are
+/// read one at a time: nothing but the current record is held in memory.
+pub fn scan_events(
     conn: &Connection,
     after: i64,
     upto: i64,
-) -> StoreResult<Vec<(i64, String, String)>> {
+    mut each: impl FnMut(i64, Option<&str>) -> bool,
+) -> StoreResult<()> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, region, record FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
+        "SELECT seq, record FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
     )?;
-    let rows = stmt.query_map(params![after, upto], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-    })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    let mut rows = stmt.query(params![after, upto])?;
+    while let Some(row) = rows.next()? {
+        let seq: i64 = row.get(0)?;
+        let record = match row.get_ref(1)? {
+            ValueRef::Text(bytes) => std::str::from_utf8(bytes).ok(),
+            _ => None,
+        };
+        if !each(seq, record) {
+            break;
+        }
+    }
+    Ok(())
 }
 
-/// Records of the given seqs, in seq order.
-pub fn records(conn: &Connection, seqs: &[i64]) -> StoreResult<Vec<String>> {
+/// Streams the records of `seqs` (ascending) to `each` as (seq, record), in seq order. Seqs
+/// with no stored event are skipped: the caller compares what it got with what it asked for.
+pub fn records_of(
+    conn: &Connection,
+    seqs: &[i64],
+    mut each: impl FnMut(i64, Option<&str>),
+) -> StoreResult<()> {
     let json = serde_json::to_string(seqs).expect("integers serialise");
     let mut stmt = conn.prepare_cached(
-        "SELECT record FROM events WHERE seq IN (SELECT value FROM json_each(?1)) ORDER BY seq",
+        "SELECT seq, record FROM events WHERE seq IN (SELECT value FROM json_each(?1)) ORDER BY seq",
     )?;
-    let rows = stmt.query_map([json], |r| r.get(0))?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    let mut rows = stmt.query([json])?;
+    while let Some(row) = rows.next()? {
+        let seq: i64 = row.get(0)?;
+        let record = match row.get_ref(1)? {
+            ValueRef::Text(bytes) => std::str::from_utf8(bytes).ok(),
+            _ => None,
+        };
+        each(seq, record);
+    }
+    Ok(())
 }
 
 /// A planned or finished log file.
@@ -70,11 +110,13 @@ pub struct Delivery {
     pub bucket: String,
     /// Object key.
     pub key: String,
-    /// Event seqs it carries.
-    pub seqs: Vec<i64>,
+    /// Event seqs it carries (ascending), or why the stored list cannot be read.
+    pub seqs: Result<Vec<i64>, String>,
+    /// The retired (deleted, draining) trail it belongs to; `None` for a live trail.
+    pub retired: Option<i64>,
 }
 
-/// Plans a file (state `pending`).
+/// Plans a file of a live trail (state `pending`).
 pub fn plan(
     conn: &Connection,
     trail_arn: &str,
@@ -83,17 +125,49 @@ pub fn plan(
     key: &str,
     seqs: &[i64],
 ) -> StoreResult<i64> {
+    plan_file(conn, trail_arn, None, region, bucket, key, seqs)
+}
+
+/// Plans a file of a live (`retired: None`) or retired trail (state `pending`).
+pub fn plan_file(
+    conn: &Connection,
+    trail_arn: &str,
+    retired: Option<i64>,
+    region: &str,
+    bucket: &str,
+    key: &str,
+    seqs: &[i64],
+) -> StoreResult<i64> {
     conn.prepare_cached(
-        "INSERT INTO deliveries (trail_arn, region, bucket, key, seqs, state) VALUES (?1, ?2, ?3, ?4, ?5, 'pending')",
+        "INSERT INTO deliveries (trail_arn, region, bucket, key, seqs, state, retired)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)",
     )?
-    .execute(params![trail_arn, region, bucket, key, serde_json::to_string(seqs).expect("integers serialise")])?;
+    .execute(params![
+        trail_arn,
+        region,
+        bucket,
+        key,
+        serde_json::to_string(seqs).expect("integers serialise"),
+        retired
+    ])?;
     Ok(conn.last_insert_rowid())
 }
 
-/// Files planned but not yet written.
+/// Decodes a stored seq list: a JSON array of strictly ascending integers.
+fn decode_seqs(text: &str) -> Result<Vec<i64>, String> {
+    let seqs: Vec<i64> =
+        serde_json::from_str(text).map_err(|e| format!("undecodable event list: {e}"))?;
+    if seqs.is_empty() || seqs.windows(2).any(|w| w[0] >= w[1]) {
+        return Err("event list is empty or out of order".to_owned());
+    }
+    Ok(seqs)
+}
+
+/// Files planned but not yet written, oldest first.
 pub fn pending(conn: &Connection) -> StoreResult<Vec<Delivery>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, trail_arn, region, bucket, key, seqs FROM deliveries WHERE state = 'pending' ORDER BY id",
+        "SELECT id, trail_arn, region, bucket, key, seqs, retired FROM deliveries
+         WHERE state = 'pending' ORDER BY id",
     )?;
     let rows = stmt.query_map([], |r| {
         let seqs: String = r.get(5)?;
@@ -103,7 +177,8 @@ pub fn pending(conn: &Connection) -> StoreResult<Vec<Delivery>> {
             region: r.get(2)?,
             bucket: r.get(3)?,
             key: r.get(4)?,
-            seqs: serde_json::from_str(&seqs).unwrap_or_default(),
+            seqs: decode_seqs(&seqs),
+            retired: r.get(6)?,
         })
     })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -142,19 +217,22 @@ pub struct Undigested {
     pub newest: String,
 }
 
-/// Written files of a trail and region delivered at or before `upto` and not digested yet.
+/// Written files of a live (`retired: None`) or retired trail and a region, delivered at or
+/// before `upto` and not digested yet.
 pub fn undigested(
     conn: &Connection,
     trail_arn: &str,
+    retired: Option<i64>,
     region: &str,
     upto: f64,
 ) -> StoreResult<Vec<Undigested>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, bucket, key, sha256, oldest, newest FROM deliveries
-         WHERE trail_arn = ?1 AND region = ?2 AND state = 'done' AND digest_end IS NULL AND delivered_at <= ?3
+         WHERE trail_arn = ?1 AND retired IS ?4 AND region = ?2 AND state = 'done'
+           AND digest_end IS NULL AND delivered_at <= ?3
          ORDER BY id",
     )?;
-    let rows = stmt.query_map(params![trail_arn, region, upto], |r| {
+    let rows = stmt.query_map(params![trail_arn, region, upto, retired], |r| {
         Ok(Undigested {
             id: r.get(0)?,
             bucket: r.get(1)?,
@@ -164,6 +242,19 @@ pub fn undigested(
             newest: r.get(5)?,
         })
     })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Regions a live (`retired: None`) or retired trail has planned files for.
+pub fn file_regions(
+    conn: &Connection,
+    trail_arn: &str,
+    retired: Option<i64>,
+) -> StoreResult<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT region FROM deliveries WHERE trail_arn = ?1 AND retired IS ?2 ORDER BY region",
+    )?;
+    let rows = stmt.query_map(params![trail_arn, retired], |r| r.get(0))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
@@ -236,6 +327,155 @@ pub fn insert_digest(conn: &Connection, d: &DigestRow) -> StoreResult<()> {
     Ok(())
 }
 
+/// A deleted trail that still has events to deliver.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Retired {
+    /// Row id (what its ledger rows carry in `retired`).
+    pub id: i64,
+    /// The trail as it was deleted, its last logging window closed at the deletion.
+    pub trail: Trail,
+    /// Every event with a smaller or equal seq has been planned.
+    pub cursor: i64,
+}
+
+fn last_window_end(trail: &Trail) -> Option<i64> {
+    trail.status.windows.last().and_then(|w| w.end_seq)
+}
+
+/// Retires a trail that is being deleted (call in the deleting transaction, before the
+/// trail's row goes): closes its open logging window at `end_seq` (the deletion's own event),
+/// moves its cursor here and tags its outstanding ledger rows. Does nothing and returns
+/// `None` when the trail has nothing left to deliver or digest.
+pub fn retire_trail(
+    conn: &Connection,
+    trail: &Trail,
+    end_seq: i64,
+    at: f64,
+) -> StoreResult<Option<i64>> {
+    let arn = trail.arn();
+    let mut snapshot = trail.clone();
+    snapshot.status.is_logging = false;
+    if let Some(w) = snapshot.status.windows.last_mut()
+        && w.end_seq.is_none()
+    {
+        w.end_seq = Some(end_seq);
+        snapshot.status.stop_logging_time = Some(at);
+    }
+    let stored = cursor(conn, &arn)?;
+    conn.prepare_cached("DELETE FROM delivery_cursors WHERE trail_arn = ?1")?
+        .execute([&arn])?;
+    let start = snapshot.status.windows.first().map(|w| w.start_seq - 1);
+    let cursor = stored.or(start).unwrap_or(0);
+    let to_plan = last_window_end(&snapshot).is_some_and(|end| cursor < end);
+    let outstanding: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM deliveries WHERE trail_arn = ?1 AND retired IS NULL
+               AND (state = 'pending' OR (?2 AND digest_end IS NULL)))",
+        )?
+        .query_row(params![arn, trail.log_file_validation_enabled], |r| {
+            r.get(0)
+        })?;
+    if !to_plan && !outstanding {
+        return Ok(None);
+    }
+    let body = serde_json::to_string(&snapshot).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    conn.prepare_cached(
+        "INSERT INTO retired_trails (trail_arn, body, cursor, retired_at) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![arn, body, cursor, at])?;
+    let id = conn.last_insert_rowid();
+    conn.prepare_cached(
+        "UPDATE deliveries SET retired = ?2 WHERE trail_arn = ?1 AND retired IS NULL
+           AND (state = 'pending' OR digest_end IS NULL)",
+    )?
+    .execute(params![arn, id])?;
+    Ok(Some(id))
+}
+
+/// Every retired trail still draining, oldest first.
+pub fn retired(conn: &Connection) -> StoreResult<Vec<Retired>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, body, cursor FROM retired_trails ORDER BY id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, body, cursor) = row?;
+        let trail = serde_json::from_str(&body)
+            .map_err(|e| StoreError::Corrupt(format!("retired trail {id}: {e}")))?;
+        out.push(Retired { id, trail, cursor });
+    }
+    Ok(out)
+}
+
+/// The cursor of a retired trail, if it is still there.
+pub fn retired_cursor(conn: &Connection, id: i64) -> StoreResult<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT cursor FROM retired_trails WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?)
+}
+
+/// Sets a retired trail's cursor.
+pub fn set_retired_cursor(conn: &Connection, id: i64, seq: i64) -> StoreResult<()> {
+    conn.prepare_cached("UPDATE retired_trails SET cursor = ?2 WHERE id = ?1")?
+        .execute(params![id, seq])?;
+    Ok(())
+}
+
+/// Removes a retired trail once it has planned through its last window and has no pending
+/// file (nor, with validation, an undigested one). Returns whether it went.
+pub fn finish_retired(conn: &Connection, id: i64) -> StoreResult<bool> {
+    let Some(r) = retired(conn)?.into_iter().find(|r| r.id == id) else {
+        return Ok(false);
+    };
+    if last_window_end(&r.trail).is_some_and(|end| r.cursor < end) {
+        return Ok(false);
+    }
+    let outstanding: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM deliveries WHERE retired = ?1
+               AND (state = 'pending' OR (?2 AND digest_end IS NULL)))",
+        )?
+        .query_row(params![id, r.trail.log_file_validation_enabled], |r| {
+            r.get(0)
+        })?;
+    if outstanding {
+        return Ok(false);
+    }
+    conn.prepare_cached("DELETE FROM retired_trails WHERE id = ?1")?
+        .execute([id])?;
+    Ok(true)
+}
+
+/// The smallest event seq delivery still needs (retention must keep it and every later
+/// event), or `None` when it needs none: the first event of every pending file, and the
+/// event after each cursor of a trail (live or retired) whose logging windows reach past it.
+pub fn retention_floor(conn: &Connection) -> StoreResult<Option<i64>> {
+    let mut floor: Option<i64> = conn.query_row(
+        "SELECT min(json_extract(seqs, '$[0]')) FROM deliveries WHERE state = 'pending'",
+        [],
+        |r| r.get(0),
+    )?;
+    let mut need = |from: i64| floor = Some(floor.map_or(from, |f| f.min(from)));
+    for trail in crate::trails::all(conn)? {
+        let Some(first) = trail.status.windows.first() else {
+            continue;
+        };
+        let cursor = cursor(conn, &trail.arn())?.unwrap_or(first.start_seq - 1);
+        if last_window_end(&trail).is_none_or(|end| cursor < end) {
+            need(cursor + 1);
+        }
+    }
+    for r in retired(conn)? {
+        if last_window_end(&r.trail).is_some_and(|end| r.cursor < end) {
+            need(r.cursor + 1);
+        }
+    }
+    Ok(floor)
+}
+
 /// A signing key's public part.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SigningKey {
@@ -273,6 +513,16 @@ pub fn insert_key(conn: &Connection, k: &SigningKey) -> StoreResult<()> {
     Ok(())
 }
 
+/// Stores `k` unless the region already has a key valid at `k.valid_from`; returns the key
+/// in force (so two racing creators agree on one).
+pub fn insert_key_if_none(conn: &Connection, k: &SigningKey) -> StoreResult<SigningKey> {
+    if let Some(existing) = current_key(conn, &k.region, k.valid_from)? {
+        return Ok(existing);
+    }
+    insert_key(conn, k)?;
+    Ok(k.clone())
+}
+
 /// The region's key valid at `at` (newest first).
 pub fn current_key(conn: &Connection, region: &str, at: f64) -> StoreResult<Option<SigningKey>> {
     Ok(conn
@@ -297,4 +547,246 @@ pub fn keys_overlapping(
     )?;
     let rows = stmt.query_map(params![region, start, end], key_row)?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use cairn_model::trail::{EventSelector, LoggingWindow, Selectors, TrailStatus};
+
+    use super::*;
+    use crate::Store;
+
+    fn trail(windows: Vec<LoggingWindow>, validation: bool) -> Trail {
+        Trail {
+            name: "t".into(),
+            account: "123456789012".into(),
+            home_region: "us-east-1".into(),
+            s3_bucket_name: "b".into(),
+            s3_key_prefix: None,
+            sns_topic_arn: None,
+            include_global_service_events: true,
+            is_multi_region_trail: false,
+            log_file_validation_enabled: validation,
+            cloud_watch_logs_log_group_arn: None,
+            cloud_watch_logs_role_arn: None,
+            kms_key_id: None,
+            is_organization_trail: false,
+            selectors: Selectors::Basic(vec![EventSelector::default_all_management()]),
+            has_custom_event_selectors: false,
+            insight_selectors: vec![],
+            tags: vec![],
+            status: TrailStatus {
+                is_logging: windows.last().is_some_and(|w| w.end_seq.is_none()),
+                start_logging_time: Some(1.0),
+                windows,
+                ..Default::default()
+            },
+            created_at: 0.0,
+        }
+    }
+
+    fn open() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        (dir, store)
+    }
+
+    fn window(start: i64, end: Option<i64>) -> LoggingWindow {
+        LoggingWindow {
+            start_seq: start,
+            end_seq: end,
+        }
+    }
+
+    #[test]
+    fn a_deleted_trail_drains_under_its_own_identity_then_goes() {
+        let (_dir, store) = open();
+        store
+            .write_blocking(|c| {
+                let t = trail(vec![window(5, None)], true);
+                let arn = t.arn();
+                crate::trails::put(c, &t).unwrap();
+                set_cursor(c, &arn, 7).unwrap();
+                let pending = plan(c, &arn, "us-east-1", "b", "k1", &[6, 7]).unwrap();
+                let id = retire_trail(c, &t, 10, 99.0).unwrap().expect("retired");
+                assert_eq!(
+                    cursor(c, &arn).unwrap(),
+                    None,
+                    "a new trail of the name starts fresh"
+                );
+                let r = retired(c).unwrap();
+                assert_eq!(r.len(), 1);
+                assert_eq!(r[0].cursor, 7);
+                assert_eq!(r[0].trail.status.windows, vec![window(5, Some(10))]);
+                assert!(!r[0].trail.status.is_logging);
+                let rows = pending_rows(c);
+                assert_eq!(
+                    rows,
+                    vec![(pending, Some(id))],
+                    "outstanding rows follow the retired trail"
+                );
+                assert!(
+                    !finish_retired(c, id).unwrap(),
+                    "events 8..=10 are not planned yet"
+                );
+                set_retired_cursor(c, id, 10).unwrap();
+                assert!(!finish_retired(c, id).unwrap(), "a file is still pending");
+                mark_done(c, pending, "h", "a", "b", 100.0).unwrap();
+                assert!(
+                    !finish_retired(c, id).unwrap(),
+                    "validation on: not digested yet"
+                );
+                assert_eq!(
+                    undigested(c, &arn, None, "us-east-1", 200.0).unwrap(),
+                    vec![]
+                );
+                assert_eq!(
+                    undigested(c, &arn, Some(id), "us-east-1", 200.0)
+                        .unwrap()
+                        .len(),
+                    1
+                );
+                mark_digested(c, &[pending], 150.0).unwrap();
+                assert!(finish_retired(c, id).unwrap());
+                assert!(retired(c).unwrap().is_empty());
+            })
+            .unwrap();
+    }
+
+    fn pending_rows(c: &Connection) -> Vec<(i64, Option<i64>)> {
+        pending(c)
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.id, d.retired))
+            .collect()
+    }
+
+    #[test]
+    fn a_trail_with_nothing_left_is_not_retired() {
+        let (_dir, store) = open();
+        store
+            .write_blocking(|c| {
+                assert_eq!(retire_trail(c, &trail(vec![], true), 3, 1.0).unwrap(), None);
+                let stopped = trail(vec![window(2, Some(4))], false);
+                set_cursor(c, &stopped.arn(), 4).unwrap();
+                assert_eq!(retire_trail(c, &stopped, 9, 1.0).unwrap(), None);
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn the_retention_floor_is_the_oldest_event_delivery_still_needs() {
+        let (_dir, store) = open();
+        store
+            .write_blocking(|c| {
+                assert_eq!(retention_floor(c).unwrap(), None);
+                let logging = trail(vec![window(20, None)], false);
+                crate::trails::put(c, &logging).unwrap();
+                assert_eq!(retention_floor(c).unwrap(), Some(20), "never planned");
+                set_cursor(c, &logging.arn(), 30).unwrap();
+                assert_eq!(retention_floor(c).unwrap(), Some(31));
+                plan(c, "other", "us-east-1", "b", "k", &[12, 13]).unwrap();
+                assert_eq!(
+                    retention_floor(c).unwrap(),
+                    Some(12),
+                    "a pending file's events"
+                );
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn scans_stream_in_order_and_stop_on_request() {
+        let (_dir, store) = open();
+        store
+            .write_blocking(|c| {
+                for i in 0..5 {
+                    c.execute(
+                        "INSERT INTO events (event_id, event_time, account, region, category, event_name,
+                             event_source, read_only, username, access_key_id, record)
+                         VALUES (?1, 1, 'a', 'r', 'Management', 'n', 's', 'true', 'u', 'k', ?2)",
+                        params![format!("e{i}"), format!("{{\"i\":{i}}}")],
+                    )
+                    .unwrap();
+                }
+                c.execute("UPDATE events SET record = x'ff' WHERE seq = 2", [])
+                    .unwrap();
+                let mut seen = Vec::new();
+                scan_events(c, 0, 5, |seq, record| {
+                    seen.push((seq, record.map(str::to_owned)));
+                    seq < 3
+                })
+                .unwrap();
+                assert_eq!(
+                    seen,
+                    vec![
+                        (1, Some("{\"i\":0}".into())),
+                        (2, None),
+                        (3, Some("{\"i\":2}".into()))
+                    ]
+                );
+                let mut got = Vec::new();
+                records_of(c, &[1, 3, 9], |seq, _| got.push(seq)).unwrap();
+                assert_eq!(
+                    got,
+                    vec![1, 3],
+                    "missing seqs are left out for the caller to see"
+                );
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn max_seq_never_goes_below_an_assigned_seq() {
+        let (_dir, store) = open();
+        store
+            .write_blocking(|c| {
+                assert_eq!(max_seq(c).unwrap(), 0);
+                // As an AUTOINCREMENT events table leaves it after retention emptied it.
+                c.execute(
+                    "INSERT INTO sqlite_sequence (name, seq) VALUES ('events', 41)",
+                    [],
+                )
+                .unwrap();
+                assert_eq!(max_seq(c).unwrap(), 41);
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn a_damaged_seq_list_is_reported_not_emptied() {
+        assert_eq!(decode_seqs("[1,2,3]"), Ok(vec![1, 2, 3]));
+        for bad in ["[1,2,", "[]", "[3,2]", "[1,1]", "\"x\""] {
+            assert!(decode_seqs(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn racing_key_creators_keep_the_first_key() {
+        let (_dir, store) = open();
+        let key = |fp: &str, from: f64| SigningKey {
+            fingerprint: fp.into(),
+            region: "us-east-1".into(),
+            public_der: vec![1],
+            private_file: format!("{fp}.pk8"),
+            valid_from: from,
+            valid_to: from + 100.0,
+        };
+        store
+            .write_blocking(move |c| {
+                assert_eq!(
+                    insert_key_if_none(c, &key("a", 10.0)).unwrap().fingerprint,
+                    "a"
+                );
+                assert_eq!(
+                    insert_key_if_none(c, &key("b", 11.0)).unwrap().fingerprint,
+                    "a"
+                );
+                assert_eq!(
+                    insert_key_if_none(c, &key("c", 120.0)).unwrap().fingerprint,
+                    "c"
+                );
+            })
+            .unwrap();
+    }
 }

@@ -137,6 +137,17 @@ CREATE TRIGGER trails_generation_on_delete AFTER DELETE ON trails BEGIN
 END;
 ";
 
+/// Delivery that survives damage and deletion: planned files remember the deleted trail they
+/// belong to (`retired`), and a deleted trail that still has events to deliver keeps its
+/// definition and cursor in `retired_trails` until its last file (and digest) is written.
+const SCHEMA_V6: &str = "
+ALTER TABLE deliveries ADD COLUMN retired INTEGER;
+CREATE INDEX deliveries_by_retired ON deliveries (retired, state);
+CREATE TABLE retired_trails (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, trail_arn TEXT NOT NULL, body TEXT NOT NULL,
+    cursor INTEGER NOT NULL, retired_at REAL NOT NULL);
+";
+
 /// IAM and STS (users with paths and boundaries, access keys with sealed secrets, groups,
 /// roles, managed policies with versions, attachments, inline policies, tags, STS sessions).
 /// Users and keys are rebuilt from the version 1 tables; plaintext secrets are sealed right
@@ -281,6 +292,11 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
             let _ = conn.execute_batch("ROLLBACK");
             return Err(e);
         }
+    }
+    if due(6) {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V6} PRAGMA user_version = 6; COMMIT;"
+        ))?;
     }
     if due(7) {
         conn.execute_batch(&format!(

@@ -184,7 +184,7 @@ pub fn external(args: ExternalArgs) -> anyhow::Result<()> {
 /// Arguments of `cairn flush`.
 #[derive(Args, Debug)]
 pub struct FlushArgs {
-    /// Data directory.
+    /// Data directory (must exist; refused while a server runs on it).
     #[arg(long, env = "CAIRN_DATA_DIR", default_value = "cairn-data")]
     data_dir: PathBuf,
     /// Settings file (for external buckets).
@@ -196,11 +196,22 @@ pub struct FlushArgs {
     now: Option<f64>,
     /// Most events per log file (default 50,000).
     #[arg(long)]
-    max_events_per_file: Option<i64>,
+    max_events_per_file: Option<usize>,
+    /// Most uncompressed bytes per log file (default 8 MiB).
+    #[arg(long)]
+    max_file_bytes: Option<usize>,
+    /// Longest wait for queued SNS notifications before exiting, seconds.
+    #[arg(long, default_value_t = 30.0)]
+    notification_wait: f64,
 }
 
-/// Delivers every pending event now and writes every trail's digest, due or not.
+/// Delivers every pending event now and writes every trail's digest, due or not. Holds the
+/// data-dir lock throughout: it is refused while a server runs on the data dir (two writers
+/// of one digest chain would fork it).
 pub fn flush(args: FlushArgs) -> anyhow::Result<()> {
+    // Failures (a bucket refusing, damaged state) are logged to stderr as the server logs them.
+    crate::serve::init_logs(false);
+    let _lock = crate::datadir::lock(&args.data_dir, crate::datadir::Holder::Admin("flush"))?;
     let config = crate::config::ServeConfig::resolve(&crate::config::ServeArgs {
         config: args.config,
         data_dir: Some(args.data_dir.clone()),
@@ -211,7 +222,10 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<()> {
     let mut worker =
         cairn_delivery::Delivery::new(store, &args.data_dir, external, config.digest_interval)?;
     if let Some(n) = args.max_events_per_file {
-        worker = worker.with_max_events_per_step(n);
+        worker = worker.with_max_events_per_file(n);
+    }
+    if let Some(n) = args.max_file_bytes {
+        worker = worker.with_max_file_bytes(n);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -220,22 +234,34 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<()> {
         .now
         .unwrap_or_else(|| chrono::Utc::now().timestamp_millis() as f64 / 1000.0);
     let started = std::time::Instant::now();
-    // Step until everything recorded so far is delivered; the last step writes the digests.
+    // Step until everything recorded so far is planned; the last step writes the digests.
     let mut total = cairn_delivery::Outcome::default();
-    loop {
-        let o = runtime.block_on(worker.run_once(now, false))?;
+    let mut add = |o: cairn_delivery::Outcome| {
         total.files += o.files;
         total.events += o.events;
         total.digests += o.digests;
-        if o.planned == 0 {
+        total.failed += o.failed;
+    };
+    loop {
+        let o = runtime.block_on(worker.run_once(now, false))?;
+        let planned = o.planned;
+        add(o);
+        if planned == 0 {
             break;
         }
     }
-    total.digests += runtime.block_on(worker.run_once(now, true))?.digests;
+    add(runtime.block_on(worker.run_once(now, true))?);
+    let wait = std::time::Duration::from_secs_f64(args.notification_wait.max(0.0));
+    if !runtime.block_on(worker.notifier().drain(wait)) {
+        tracing::warn!(
+            outstanding = worker.notifier().outstanding(),
+            "notifications still queued when flush gave up waiting; they are dropped"
+        );
+    }
     println!(
         "{}",
         serde_json::json!({"Files": total.files, "Events": total.events, "Digests": total.digests,
-                           "Seconds": started.elapsed().as_secs_f64()})
+                           "Failed": total.failed, "Seconds": started.elapsed().as_secs_f64()})
     );
     Ok(())
 }

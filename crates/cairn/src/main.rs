@@ -6,6 +6,7 @@ mod bench;
 mod client;
 mod config;
 mod credentials;
+mod datadir;
 mod iam_cmd;
 mod logs_cmd;
 mod serve;

@@ -12,11 +12,12 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::{ServeArgs, ServeConfig};
 use crate::credentials;
+use crate::datadir::{self, DataDirLock, Holder};
 
 /// Logs go to stderr, in colour only when stderr is a terminal. `s3s` logs every client
 /// mistake at ERROR; Cairn logs those itself at DEBUG, so `s3s` is silenced unless `CAIRN_LOG`
 /// names it.
-fn init_logs(json: bool) {
+pub(crate) fn init_logs(json: bool) {
     use std::io::IsTerminal;
     let spec = std::env::var("CAIRN_LOG").unwrap_or_else(|_| "info".to_owned());
     let spec = if spec.contains("s3s") {
@@ -36,19 +37,22 @@ fn init_logs(json: bool) {
     }
 }
 
-/// Opens the data dir (0700) and its store.
-pub fn open_data_dir(config: &ServeConfig) -> anyhow::Result<Store> {
+/// Opens the data dir (0700), takes its lock (held as long as the returned guard lives:
+/// a second server on the same data dir is refused) and opens its store.
+pub fn open_data_dir(config: &ServeConfig) -> anyhow::Result<(DataDirLock, Store)> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
+    let lock = datadir::lock(&config.data_dir, Holder::Server)?;
     std::fs::create_dir_all(config.data_dir.join("buckets"))?;
-    Store::open_with(
+    let store = Store::open_with(
         &config.data_dir.join("cairn.db"),
         cairn_store::StoreOptions {
             max_bytes: config.max_store_bytes,
         },
     )
-    .context("opening the store")
+    .context("opening the store")?;
+    Ok((lock, store))
 }
 
 async fn shutdown_signal() {
@@ -110,8 +114,25 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(serve(config))
 }
 
+/// Notifications obey the same outbound rules as the SNS confirmation handshake: no
+/// instance-metadata or loopback/private address outside `--sns-allowed-networks`, and never
+/// Cairn's own listener.
+fn notifier_config(
+    allowed: Vec<cairn_core::net::Cidr>,
+    own: std::net::SocketAddr,
+) -> cairn_delivery::NotifierConfig {
+    let guard: cairn_delivery::AddressGuard =
+        std::sync::Arc::new(move |a| cairn_core::net::outbound_refusal(a, &allowed, Some(own)));
+    cairn_delivery::NotifierConfig {
+        guard: Some(guard),
+        ..Default::default()
+    }
+}
+
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
-    let store = open_data_dir(&config)?;
+    // The lock lives as long as this function: until the server has shut down.
+    let (lock, store) = open_data_dir(&config)?;
+    tracing::debug!(lock = %lock.path().display(), "data dir locked");
     let key_hex =
         store.write_blocking(|c| meta::get_or_insert(c, "token-key", TokenKey::generate_hex))??;
     let token_key = TokenKey::from_hex(&key_hex).context("stored token key is damaged")?;
@@ -199,20 +220,26 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         &config.data_dir,
         state_for_worker.settings.external.clone(),
         config.digest_interval,
-    )?;
+    )?
+    .with_notifier(notifier_config(config.sns_allowed_networks.clone(), addr));
     let delivery_every = Duration::from_secs_f64(config.delivery_interval);
+    // One step at a time; a trail's failure is recorded in its status and retried on a later
+    // step, and notifications leave through their own queues, so a step never waits on a
+    // subscriber.
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(delivery_every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
             let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
             match worker.run_once(now, false).await {
-                Ok(o) if o.files + o.digests > 0 => {
+                Ok(o) if o.files + o.digests + o.failed > 0 => {
                     tracing::info!(
                         files = o.files,
                         events = o.events,
                         digests = o.digests,
-                        "delivered"
+                        failed = o.failed,
+                        "delivery step"
                     )
                 }
                 Ok(_) => {}

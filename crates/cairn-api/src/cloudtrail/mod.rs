@@ -155,6 +155,25 @@ async fn probe_external(state: &AppState, body: &Value) -> cairn_core::trails::E
     out
 }
 
+/// AWS always has a current digest-signing key in a region: makes the region's first one
+/// (outside any store transaction) before ListPublicKeys reads the keys. Digests make the
+/// later ones.
+async fn ensure_current_key(state: &AppState, ctx: &cairn_core::CallContext) {
+    let (dir, store) = (state.settings.data_dir.clone(), state.store.clone());
+    let (region, now) = (ctx.region.to_string(), ctx.now);
+    let made = tokio::task::spawn_blocking(move || {
+        cairn_delivery::KeyRing::new(&dir, store)
+            .map_err(cairn_delivery::DeliveryError::from)
+            .and_then(|ring| ring.current(&region, now))
+    })
+    .await;
+    match made {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "cannot make the region's signing key"),
+        Err(e) => tracing::warn!(error = %e, "signing key task failed"),
+    }
+}
+
 async fn run(
     state: &AppState,
     op_name: String,
@@ -168,6 +187,9 @@ async fn run(
     } else {
         Default::default()
     };
+    if op_name == "ListPublicKeys" {
+        ensure_current_key(state, &info.ctx).await;
+    }
     let env = ops::OpEnv {
         ctx: info.ctx.clone(),
         token_key: state.settings.token_key.clone(),

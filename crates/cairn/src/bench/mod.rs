@@ -10,8 +10,11 @@
 //! - `policy`: policy evaluations per second per core.
 //! - `logs`: filter-pattern matching (the CIS patterns vs a serde_json parse), ingest and
 //!   FilterLogEvents, in process.
+//! - `delivery-data`: a data dir with a logging trail and N undelivered events of B bytes,
+//!   for measuring `cairn flush` (time, peak RSS).
 
 mod control_plane;
+mod delivery;
 mod logs;
 mod lookup;
 mod policy;
@@ -47,6 +50,8 @@ enum Scenario {
     Policy(policy::PolicyArgs),
     /// Filter-pattern matching, ingest and FilterLogEvents throughput.
     Logs(logs::LogsArgs),
+    /// A data dir of undelivered events of a given size (for `cairn flush` measurements).
+    DeliveryData(delivery::DeliveryDataArgs),
 }
 
 /// Runs a benchmark scenario.
@@ -60,6 +65,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Scenario::S3(a) => s3::run(a),
         Scenario::Policy(a) => policy::run(a),
         Scenario::Logs(a) => logs::run(a),
+        Scenario::DeliveryData(a) => delivery::run(a),
     }
 }
 

@@ -17,17 +17,6 @@ pub fn cairn(args: &[&str]) -> Output {
         .expect("run cairn")
 }
 
-/// Delivers everything pending now (`cairn flush`); the trails in these tests do not
-/// validate, so a flush beside the running server writes no digest chain.
-pub fn flush(dir: &Path) {
-    let out = cairn(&["flush", "--data-dir", dir.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// Every record in the bucket's CloudTrail log files.
 pub async fn delivered(server: &Server, bucket: &str) -> Vec<Value> {
     let (s, listing) = server
@@ -120,7 +109,7 @@ async fn logging_trail(server: &Server, name: &str, bucket: &str) {
 
 #[tokio::test]
 async fn retention_keeps_what_a_trail_has_not_delivered() {
-    let server = Server::start();
+    let mut server = Server::start();
     let dir = server.data_dir();
     logging_trail(&server, "keeper", "keeper-bucket").await;
     let (_, _, first) = call(&server, "ListTrails", json!({})).await;
@@ -137,7 +126,7 @@ async fn retention_keeps_what_a_trail_has_not_delivered() {
     );
     drop(store);
 
-    flush(&dir);
+    server.flush(&[]);
     let ids = request_ids(&delivered(&server, "keeper-bucket").await);
     assert!(ids.contains(&first), "the held-back event was delivered");
 }
@@ -148,11 +137,11 @@ async fn seqs_never_restart_after_retention_empties_the_log() {
     let dir = server.data_dir();
     logging_trail(&server, "restart", "restart-bucket").await;
     let (_, _, first) = call(&server, "ListTrails", json!({})).await;
-    flush(&dir);
+    server.flush(&[]);
     let ids = request_ids(&delivered(&server, "restart-bucket").await);
     assert!(ids.contains(&first));
     // Reading the bucket recorded a ListObjectsV2 call: deliver that too.
-    flush(&dir);
+    server.flush(&[]);
 
     // Everything is delivered: retention may empty the log.
     let store = open(&dir);
@@ -167,7 +156,7 @@ async fn seqs_never_restart_after_retention_empties_the_log() {
         assert_eq!(s, 200);
         after.push(rid);
     }
-    flush(&dir);
+    server.flush(&[]);
     let ids = request_ids(&delivered(&server, "restart-bucket").await);
     for rid in &after {
         assert!(

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::events_log::{cairn, call, delivered, flush, request_ids};
+use crate::events_log::{cairn, call, delivered, request_ids};
 use crate::harness::*;
 
 async fn trail(server: &Server, name: &str, bucket: &str, selectors: Value) {
@@ -59,7 +59,7 @@ fn stored_data(server: &Server) -> Vec<Value> {
 
 #[tokio::test]
 async fn a_switch_to_all_does_not_deliver_reads_recorded_before_it() {
-    let server = Server::start();
+    let mut server = Server::start();
     trail(
         &server,
         "writes",
@@ -82,7 +82,7 @@ async fn a_switch_to_all_does_not_deliver_reads_recorded_before_it() {
         .await;
     assert_eq!(s, 200, "{v}");
     let (_, _, read_after) = call(&server, "DescribeTrails", json!({})).await;
-    flush(&server.data_dir());
+    server.flush(&[]);
     let ids = request_ids(&delivered(&server, "writes-bucket").await);
     assert!(ids.contains(&write_before));
     assert!(ids.contains(&read_after));
@@ -94,7 +94,7 @@ async fn a_switch_to_all_does_not_deliver_reads_recorded_before_it() {
 
 #[tokio::test]
 async fn unselected_data_events_are_not_written_and_selected_ones_are_delivered() {
-    let server = Server::start();
+    let mut server = Server::start();
     let (s, _) = server.s3("PUT", "/data-bkt", b"").await;
     assert_eq!(s, 200);
     trail(
@@ -129,7 +129,7 @@ async fn unselected_data_events_are_not_written_and_selected_ones_are_delivered(
     );
     assert!(!stored.contains(&other_bucket));
 
-    flush(&server.data_dir());
+    server.flush(&[]);
     let ids = request_ids(&delivered(&server, "mgmt-bucket").await);
     assert!(
         ids.contains(&selected),
@@ -140,7 +140,7 @@ async fn unselected_data_events_are_not_written_and_selected_ones_are_delivered(
 
 #[tokio::test]
 async fn a_data_selector_does_not_reach_back_to_events_recorded_before_it() {
-    let server = Server::start();
+    let mut server = Server::start();
     let (s, _) = server.s3("PUT", "/hist-data", b"").await;
     assert_eq!(s, 200);
     // Trail B selects the bucket's objects from the start, so they are recorded.
@@ -165,7 +165,7 @@ async fn a_data_selector_does_not_reach_back_to_events_recorded_before_it() {
     let (s, v) = server.ct("PutEventSelectors", body).await;
     assert_eq!(s, 200, "{v}");
     let after = s3_call(&server, "PUT", "/hist-data/two", b"2").await;
-    flush(&server.data_dir());
+    server.flush(&[]);
     let b = request_ids(&delivered(&server, "hist-b").await);
     assert!(b.contains(&before) && b.contains(&after));
     let a = request_ids(&delivered(&server, "hist-a").await);

@@ -82,6 +82,30 @@ impl Server {
         self.addr = addr;
     }
 
+    /// Stops the server, runs `cairn flush <extra>` on its data dir (refused beside a running
+    /// server), starts it again, and returns the flush's JSON summary.
+    pub fn flush(&mut self, extra: &[&str]) -> Value {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("reap");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .arg("flush")
+            .arg("--data-dir")
+            .arg(self.dir.path())
+            .args(extra)
+            .env("CAIRN_LOG", "warn")
+            .output()
+            .expect("run cairn flush");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (child, addr) = spawn_in(self.dir.path(), &self.extra);
+        self.child = child;
+        self.addr = addr;
+        serde_json::from_slice(&out.stdout).expect("flush prints JSON")
+    }
+
     /// Kills the server and starts it again on the same data dir with other `serve` flags.
     pub fn restart_with(&mut self, extra: &[&str]) {
         self.extra = extra.iter().map(|s| s.to_string()).collect();

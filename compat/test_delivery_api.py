@@ -1,0 +1,69 @@
+"""Delivery as the AWS CLI and boto3 see it: a current public key before any digest, a
+deleted trail's last events delivered, AccessDenied from a bucket policy in GetTrailStatus,
+and `cairn flush` refused beside a running server."""
+
+import gzip
+import json
+import subprocess
+
+import pytest
+
+from conftest import Cairn, cairn_binary, cloudtrail_policy
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = Cairn(cairn_binary(), ["--delivery-interval", "86400"])
+    yield s
+    s.stop()
+
+
+def delivered(s3, bucket):
+    records = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="AWSLogs/123456789012/CloudTrail/"):
+        for o in page.get("Contents", []):
+            records += json.loads(gzip.decompress(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()))["Records"]
+    return records
+
+
+def test_list_public_keys_has_the_current_key_before_any_digest(server):
+    keys = json.loads(server.cli("cloudtrail", "list-public-keys", region="eu-west-1").stdout)["PublicKeyList"]
+    assert len(keys) == 1 and len(keys[0]["Fingerprint"]) == 32
+
+
+def test_flush_is_refused_beside_the_running_server(server):
+    out = subprocess.run([server.binary, "flush", "--data-dir", server.dir.name], capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "stop the server" in out.stderr and "delivery loop" in out.stderr, out.stderr
+
+
+def test_a_deleted_trail_delivers_its_last_events(server):
+    ct, s3 = server.client("cloudtrail"), server.client("s3")
+    s3.create_bucket(Bucket="drained")
+    s3.put_bucket_policy(Bucket="drained", Policy=cloudtrail_policy("drained"))
+    ct.create_trail(Name="drained-trail", S3BucketName="drained")
+    ct.start_logging(Name="drained-trail")
+    rid = ct.describe_trails()["ResponseMetadata"]["RequestId"]
+    ct.delete_trail(Name="drained-trail")
+    server.flush()
+    records = delivered(s3, "drained")
+    assert rid in [r["requestID"] for r in records]
+    assert [r["eventName"] for r in records].count("DeleteTrail") == 1
+
+
+def test_a_denying_bucket_policy_shows_as_access_denied_and_loses_nothing(server):
+    ct, s3 = server.client("cloudtrail"), server.client("s3")
+    s3.create_bucket(Bucket="denying")
+    s3.put_bucket_policy(Bucket="denying", Policy=cloudtrail_policy("denying"))
+    ct.create_trail(Name="denied-trail", S3BucketName="denying")
+    ct.start_logging(Name="denied-trail")
+    s3.put_bucket_policy(Bucket="denying", Policy=cloudtrail_policy("denying", prefix="elsewhere"))
+    rid = ct.describe_trails()["ResponseMetadata"]["RequestId"]
+    server.flush()
+    status = json.loads(server.cli("cloudtrail", "get-trail-status", "--name", "denied-trail").stdout)
+    assert status["LatestDeliveryError"] == "AccessDenied", status
+    assert delivered(s3, "denying") == []
+    s3.put_bucket_policy(Bucket="denying", Policy=cloudtrail_policy("denying"))
+    server.flush()
+    assert rid in [r["requestID"] for r in delivered(s3, "denying")]
+    assert "LatestDeliveryError" not in ct.get_trail_status(Name="denied-trail")

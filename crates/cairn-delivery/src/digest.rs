@@ -1,0 +1,225 @@
+//! Signed digests: one per trail and region per digest interval, chained.
+//!
+//! A failed digest (bucket gone, policy denies, store refuses) is recorded in that trail's
+//! `LatestDigestDeliveryError` with the real S3 code and retried on the next step; it never
+//! stops the digests of other trails or regions.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+
+use cairn_logfile::digest::{Digest, LogFileEntry, signing_string};
+use cairn_logfile::{iso_seconds, keys, records, sha256_hex};
+use cairn_model::trail::Trail;
+use cairn_store::delivery::{self, DigestRow};
+
+use crate::DeliveryError;
+use crate::put::Target;
+use crate::worker::{Delivery, update_trail};
+
+/// A trail that may owe digests: live (`retired: None`) or deleted and draining.
+#[derive(Clone, Debug)]
+pub(crate) struct DigestOwner {
+    pub trail: Trail,
+    pub retired: Option<i64>,
+}
+
+impl Delivery {
+    /// Writes every due digest; returns (written, failed).
+    pub(crate) async fn write_digests(
+        &self,
+        owners: Vec<DigestOwner>,
+        now: f64,
+        force: bool,
+    ) -> (usize, usize) {
+        let (mut written, mut failed) = (0, 0);
+        for owner in owners
+            .into_iter()
+            .filter(|o| o.trail.log_file_validation_enabled)
+        {
+            let Some(started) = owner.trail.status.start_logging_time else {
+                continue;
+            };
+            let arn = owner.trail.arn();
+            let (a, retired) = (arn.clone(), owner.retired);
+            let mut regions: BTreeSet<String> = match self
+                .store
+                .read(move |c| delivery::file_regions(c, &a, retired))
+                .await
+            {
+                Ok(r) => r.into_iter().collect(),
+                Err(e) => {
+                    tracing::warn!(trail = %arn, error = %e, "cannot read the trail's files");
+                    failed += 1;
+                    continue;
+                }
+            };
+            regions.insert(owner.trail.home_region.clone());
+            for region in regions {
+                match self.digest_one(&owner, &region, started, now, force).await {
+                    Ok(true) => written += 1,
+                    Ok(false) => {}
+                    Err(e) => {
+                        failed += 1;
+                        let code = e.s3_code();
+                        tracing::warn!(trail = %arn, region = %region, error = %e, code = %code,
+                            "digest delivery failed; retried on the next step");
+                        if owner.retired.is_none() {
+                            let arn = arn.clone();
+                            let noted = self
+                                .store
+                                .write(move |c| {
+                                    update_trail(c, &arn, |t| {
+                                        t.status.delivery.latest_digest_delivery_error = Some(code)
+                                    })
+                                })
+                                .await;
+                            if let Err(e) = noted.and_then(|r| r) {
+                                tracing::warn!(error = %e, "cannot record the digest error");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        (written, failed)
+    }
+
+    /// Writes the digest of one trail and region if one is due. Returns whether it did.
+    async fn digest_one(
+        &self,
+        owner: &DigestOwner,
+        region: &str,
+        started: f64,
+        now: f64,
+        force: bool,
+    ) -> Result<bool, DeliveryError> {
+        let trail = &owner.trail;
+        let arn = trail.arn();
+        let (a, r) = (arn.clone(), region.to_owned());
+        let last = self
+            .store
+            .read(move |c| delivery::last_digest(c, &a, &r))
+            .await?;
+        let (a, r, retired) = (arn.clone(), region.to_owned(), owner.retired);
+        let files = self
+            .store
+            .read(move |c| delivery::undigested(c, &a, retired, &r, now))
+            .await?;
+        // The chain continues unless logging (re)started after the last digest.
+        let previous = last.filter(|d| d.end_time >= started);
+        let start = previous.as_ref().map_or(started, |d| d.end_time);
+        if !trail.status.is_logging && files.is_empty() {
+            return Ok(false);
+        }
+        let due =
+            now - start >= self.digest_interval || (!trail.status.is_logging && !files.is_empty());
+        if !(due || force) || now <= start {
+            return Ok(false);
+        }
+        let end = now.floor();
+        if end <= start.floor() {
+            // A digest must end at a later second than its predecessor (keys carry seconds).
+            return Ok(false);
+        }
+        let key = keys::digest(
+            trail.s3_key_prefix.as_deref(),
+            &trail.account,
+            region,
+            &trail.name,
+            &trail.home_region,
+            end as i64,
+        );
+        let signing_key = {
+            let keys = self.keys.clone();
+            let r = region.to_owned();
+            tokio::task::spawn_blocking(move || keys.current(&r, end))
+                .await
+                .map_err(|e| DeliveryError::Signing(e.to_string()))??
+        };
+        let digest = Digest {
+            aws_account_id: trail.account.clone(),
+            digest_start_time: iso_seconds(start.floor() as i64),
+            digest_end_time: iso_seconds(end as i64),
+            digest_s3_bucket: trail.s3_bucket_name.clone(),
+            digest_s3_object: key.clone(),
+            digest_public_key_fingerprint: signing_key.fingerprint.clone(),
+            digest_signature_algorithm: "SHA256withRSA".to_owned(),
+            newest_event_time: files.iter().map(|f| f.newest.clone()).max(),
+            oldest_event_time: files.iter().map(|f| f.oldest.clone()).min(),
+            previous_digest_s3_bucket: previous.as_ref().map(|d| d.bucket.clone()),
+            previous_digest_s3_object: previous.as_ref().map(|d| d.key.clone()),
+            previous_digest_hash_value: previous.as_ref().map(|d| d.sha256.clone()),
+            previous_digest_hash_algorithm: previous.as_ref().map(|_| "SHA-256".to_owned()),
+            previous_digest_signature: previous.as_ref().map(|d| d.signature.clone()),
+            log_files: files
+                .iter()
+                .map(|f| LogFileEntry {
+                    s3_bucket: f.bucket.clone(),
+                    s3_object: f.key.clone(),
+                    hash_value: f.sha256.clone(),
+                    hash_algorithm: "SHA-256".to_owned(),
+                    newest_event_time: f.newest.clone(),
+                    oldest_event_time: f.oldest.clone(),
+                })
+                .collect(),
+        };
+        let bytes = digest.to_bytes();
+        let sha = sha256_hex(&bytes);
+        let to_sign = signing_string(
+            &digest.digest_end_time,
+            &digest.digest_s3_bucket,
+            &key,
+            &sha,
+            digest.previous_digest_signature.as_deref(),
+        );
+        let signature = {
+            let (keys, k) = (self.keys.clone(), signing_key.clone());
+            tokio::task::spawn_blocking(move || keys.sign(&k, to_sign.as_bytes()))
+                .await
+                .map_err(|e| DeliveryError::Signing(e.to_string()))??
+        };
+        let target = Target {
+            bucket: trail.s3_bucket_name.clone(),
+            key: key.clone(),
+            trail_arn: arn.clone(),
+            account: trail.account.clone(),
+            meta: BTreeMap::from([
+                ("signature".to_owned(), signature.clone()),
+                ("signature-algorithm".to_owned(), "SHA256withRSA".to_owned()),
+            ]),
+        };
+        let row = DigestRow {
+            trail_arn: arn.clone(),
+            region: region.to_owned(),
+            bucket: trail.s3_bucket_name.clone(),
+            key,
+            start_time: start,
+            end_time: end,
+            sha256: sha,
+            signature,
+            chain_start: previous.is_none(),
+        };
+        let ids: Vec<i64> = files.iter().map(|f| f.id).collect();
+        let live = owner.retired.is_none();
+        let gz = records::gzip(&bytes);
+        self.putter
+            .put(
+                &target,
+                Box::new(move |sink: &mut dyn Write| Ok(sink.write_all(&gz)?)),
+                now,
+                move |c, _: &()| {
+                    delivery::insert_digest(c, &row)?;
+                    delivery::mark_digested(c, &ids, end)?;
+                    if live {
+                        update_trail(c, &arn, |t| {
+                            t.status.delivery.latest_digest_delivery_time = Some(now);
+                            t.status.delivery.latest_digest_delivery_error = None;
+                        })?;
+                    }
+                    Ok(())
+                },
+            )
+            .await?;
+        Ok(true)
+    }
+}

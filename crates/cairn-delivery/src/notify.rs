@@ -1,0 +1,361 @@
+//! SNS notifications of delivered log files, sent off the delivery path.
+//!
+//! Every subscription has its own queue and its own sender task, so a slow, failing or
+//! silent endpoint holds up only its own notifications, never delivery, digests or another
+//! subscriber. Sending follows SNS's HTTP/S rules: the endpoint must answer within a timeout
+//! (SNS waits about 15 seconds); 2xx–4xx is delivered, anything else (5xx, no answer, no
+//! connection) is retried under the delivery policy ([`RetryPolicy`], by default SNS's: three
+//! retries 20 seconds apart), then dropped and counted, as SNS discards a message whose
+//! policy is exhausted. A queue holds at most [`NotifierConfig::backlog`] notifications;
+//! beyond that the oldest is dropped, counted and logged.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// An HTTP/S delivery policy (SNS `healthyRetryPolicy`): retries in four phases — without
+/// delay, at the minimum delay, backing off linearly from the minimum to the maximum delay,
+/// then at the maximum delay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries in total, over all phases (`numRetries`).
+    pub num_retries: u32,
+    /// Retries without delay (`numNoDelayRetries`).
+    pub num_no_delay_retries: u32,
+    /// Retries at the minimum delay (`numMinDelayRetries`).
+    pub num_min_delay_retries: u32,
+    /// Retries at the maximum delay, after the backoff phase (`numMaxDelayRetries`).
+    pub num_max_delay_retries: u32,
+    /// `minDelayTarget`.
+    pub min_delay: Duration,
+    /// `maxDelayTarget`.
+    pub max_delay: Duration,
+}
+
+impl RetryPolicy {
+    /// SNS's default for HTTP/S endpoints: `numRetries` 3, `minDelayTarget` and
+    /// `maxDelayTarget` 20 s, linear backoff ("up to three retries with a delay between
+    /// failed attempts set at 20 seconds").
+    pub fn sns_http_default() -> Self {
+        Self {
+            num_retries: 3,
+            num_no_delay_retries: 0,
+            num_min_delay_retries: 0,
+            num_max_delay_retries: 0,
+            min_delay: Duration::from_secs(20),
+            max_delay: Duration::from_secs(20),
+        }
+    }
+
+    /// The wait before retry `n` (0 = the first retry), or `None` once the policy is
+    /// exhausted.
+    pub fn delay_before_retry(&self, n: u32) -> Option<Duration> {
+        if n >= self.num_retries {
+            return None;
+        }
+        let no_delay = self.num_no_delay_retries;
+        let at_min = no_delay + self.num_min_delay_retries;
+        let backoff = self
+            .num_retries
+            .saturating_sub(at_min + self.num_max_delay_retries);
+        if n < no_delay {
+            return Some(Duration::ZERO);
+        }
+        if n < at_min {
+            return Some(self.min_delay);
+        }
+        if n < at_min + backoff {
+            let step = n - at_min + 1;
+            let span = self.max_delay.saturating_sub(self.min_delay);
+            return Some(self.min_delay + span.mul_f64(f64::from(step) / f64::from(backoff)));
+        }
+        Some(self.max_delay)
+    }
+}
+
+/// Says why an endpoint address may not be reached (`Some(reason)`), or `None` when it may.
+pub type AddressGuard = Arc<dyn Fn(SocketAddr) -> Option<String> + Send + Sync>;
+
+/// How notifications are sent.
+#[derive(Clone)]
+pub struct NotifierConfig {
+    /// The delivery policy.
+    pub policy: RetryPolicy,
+    /// Longest wait for a TCP (and TLS) connection.
+    pub connect_timeout: Duration,
+    /// Longest wait for the endpoint's answer, connection included.
+    pub request_timeout: Duration,
+    /// Most notifications queued per subscription; the oldest is dropped beyond it.
+    pub backlog: usize,
+    /// With a guard, each notification's endpoint is resolved once, every address is checked,
+    /// and the request is pinned to those addresses (no second lookup that could rebind).
+    pub guard: Option<AddressGuard>,
+}
+
+impl std::fmt::Debug for NotifierConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotifierConfig")
+            .field("policy", &self.policy)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("backlog", &self.backlog)
+            .field("guard", &self.guard.is_some())
+            .finish()
+    }
+}
+
+impl Default for NotifierConfig {
+    fn default() -> Self {
+        Self {
+            policy: RetryPolicy::sns_http_default(),
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(15),
+            backlog: 1000,
+            guard: None,
+        }
+    }
+}
+
+/// One notification for one subscription.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notification {
+    /// The subscription (its queue).
+    pub subscription_arn: String,
+    /// Its HTTP(S) endpoint.
+    pub endpoint: String,
+    /// The topic.
+    pub topic_arn: String,
+    /// The SNS message envelope (JSON); retries resend it unchanged.
+    pub body: String,
+}
+
+/// Counters since start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NotifyStats {
+    /// Answered 2xx–4xx.
+    pub delivered: u64,
+    /// Given up after the policy's last retry.
+    pub failed: u64,
+    /// Dropped from a full queue.
+    pub dropped: u64,
+}
+
+#[derive(Default)]
+struct Queue {
+    pending: VecDeque<Notification>,
+    /// A sender task is running for this queue (it holds one notification besides these).
+    busy: bool,
+}
+
+#[derive(Default)]
+struct State {
+    queues: HashMap<String, Queue>,
+    stats: NotifyStats,
+}
+
+struct Inner {
+    client: reqwest::Client,
+    config: NotifierConfig,
+    state: Mutex<State>,
+    idle: tokio::sync::Notify,
+}
+
+/// The notification sender. Cheap to clone.
+#[derive(Clone)]
+pub struct Notifier {
+    inner: Arc<Inner>,
+}
+
+impl Notifier {
+    /// A notifier. Sender tasks start on the Tokio runtime of the first [`Notifier::send`].
+    pub fn new(config: NotifierConfig) -> Self {
+        let client = client_builder(&config)
+            .build()
+            .expect("an HTTP client with timeouts builds");
+        Self {
+            inner: Arc::new(Inner {
+                client,
+                config,
+                state: Mutex::new(State::default()),
+                idle: tokio::sync::Notify::new(),
+            }),
+        }
+    }
+
+    /// Queues a notification and returns at once. Must be called within a Tokio runtime.
+    pub fn send(&self, n: Notification) {
+        let sub = n.subscription_arn.clone();
+        let start = {
+            let mut state = self.inner.state.lock().expect("notifier lock");
+            let backlog = self.inner.config.backlog.max(1);
+            let queue = state.queues.entry(sub.clone()).or_default();
+            queue.pending.push_back(n);
+            let mut dropped = 0;
+            while queue.pending.len() > backlog {
+                queue.pending.pop_front();
+                dropped += 1;
+            }
+            let start = !queue.busy;
+            queue.busy = true;
+            if dropped > 0 {
+                state.stats.dropped += dropped;
+                tracing::warn!(subscription = %sub, dropped, total_dropped = state.stats.dropped,
+                    "notification backlog full; the oldest notifications were dropped");
+            }
+            start
+        };
+        if start {
+            tokio::spawn(work(self.inner.clone(), sub));
+        }
+    }
+
+    /// Counters since start.
+    pub fn stats(&self) -> NotifyStats {
+        self.inner.state.lock().expect("notifier lock").stats
+    }
+
+    /// Notifications queued or being sent.
+    pub fn outstanding(&self) -> usize {
+        let state = self.inner.state.lock().expect("notifier lock");
+        state
+            .queues
+            .values()
+            .map(|q| q.pending.len() + usize::from(q.busy))
+            .sum()
+    }
+
+    /// Waits until every queue is empty and idle, for at most `limit`. Returns whether it
+    /// got there (`cairn flush` waits for its notifications before exiting).
+    pub async fn drain(&self, limit: Duration) -> bool {
+        let wait = async {
+            loop {
+                let idle = self.inner.idle.notified();
+                if self.outstanding() == 0 {
+                    return;
+                }
+                idle.await;
+            }
+        };
+        tokio::time::timeout(limit, wait).await.is_ok()
+    }
+}
+
+/// The sender task of one subscription: sends its queue in order until it is empty.
+async fn work(inner: Arc<Inner>, sub: String) {
+    loop {
+        let next = {
+            let mut state = inner.state.lock().expect("notifier lock");
+            let queue = state.queues.get_mut(&sub).expect("a busy queue exists");
+            match queue.pending.pop_front() {
+                Some(n) => n,
+                None => {
+                    state.queues.remove(&sub);
+                    drop(state);
+                    inner.idle.notify_waiters();
+                    return;
+                }
+            }
+        };
+        let delivered = deliver(&inner, &next).await;
+        let mut state = inner.state.lock().expect("notifier lock");
+        if delivered {
+            state.stats.delivered += 1;
+        } else {
+            state.stats.failed += 1;
+        }
+    }
+}
+
+fn client_builder(config: &NotifierConfig) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.request_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+}
+
+/// The client to reach `endpoint` with: the shared one, or, under a guard, one pinned to the
+/// endpoint's checked addresses. `Err` says why the endpoint may not be reached.
+async fn client_for(inner: &Inner, endpoint: &str) -> Result<reqwest::Client, String> {
+    let Some(guard) = &inner.config.guard else {
+        return Ok(inner.client.clone());
+    };
+    let url = reqwest::Url::parse(endpoint).map_err(|_| "not a valid URL".to_owned())?;
+    let host = url.host_str().ok_or("the URL has no host")?;
+    let port = url.port_or_known_default().ok_or("the URL has no port")?;
+    let bare = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let addrs: Vec<SocketAddr> = tokio::time::timeout(
+        inner.config.connect_timeout,
+        tokio::net::lookup_host((bare.as_str(), port)),
+    )
+    .await
+    .map_err(|_| "the host name did not resolve in time".to_owned())?
+    .map_err(|_| "the host name does not resolve".to_owned())?
+    .collect();
+    if addrs.is_empty() {
+        return Err("the host name does not resolve".to_owned());
+    }
+    if let Some(why) = addrs.iter().find_map(|a| guard(*a)) {
+        return Err(why);
+    }
+    client_builder(&inner.config)
+        .resolve_to_addrs(&bare, &addrs)
+        .build()
+        .map_err(|e| format!("cannot build a client: {e}"))
+}
+
+/// Sends one notification under the delivery policy. Returns whether it was delivered.
+async fn deliver(inner: &Inner, n: &Notification) -> bool {
+    let client = match client_for(inner, &n.endpoint).await {
+        Ok(c) => c,
+        Err(why) => {
+            tracing::warn!(endpoint = %n.endpoint, subscription = %n.subscription_arn, reason = %why,
+                "notification not sent: the endpoint may not be reached");
+            return false;
+        }
+    };
+    let mut retry = 0;
+    loop {
+        let error = match post(&client, n).await {
+            Ok(()) => return true,
+            Err(e) => e,
+        };
+        match inner.config.policy.delay_before_retry(retry) {
+            Some(wait) => {
+                tracing::debug!(endpoint = %n.endpoint, error = %error, retry, ?wait, "notification failed; retrying");
+                tokio::time::sleep(wait).await;
+                retry += 1;
+            }
+            None => {
+                tracing::warn!(endpoint = %n.endpoint, subscription = %n.subscription_arn, error = %error,
+                    attempts = retry + 1, "notification not delivered; the delivery policy is exhausted");
+                return false;
+            }
+        }
+    }
+}
+
+async fn post(client: &reqwest::Client, n: &Notification) -> Result<(), String> {
+    let resp = client
+        .post(&n.endpoint)
+        .header("x-amz-sns-message-type", "Notification")
+        .header("x-amz-sns-topic-arn", n.topic_arn.as_str())
+        .header("x-amz-sns-subscription-arn", n.subscription_arn.as_str())
+        .header("content-type", "text/plain; charset=UTF-8")
+        .body(n.body.clone())
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = resp.status().as_u16();
+    if (200..500).contains(&status) {
+        Ok(())
+    } else {
+        Err(format!("status {status}"))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,6 @@
+//! Delivery worker tests over a real store and data dir, with a controllable clock.
+
+mod bounded;
+mod isolation;
+mod nothing_lost;
+mod support;
