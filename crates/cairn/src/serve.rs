@@ -36,12 +36,30 @@ fn init_logs(json: bool) {
     }
 }
 
+/// Creates `dir` and its missing parents. Each new directory is synced into its parent: until
+/// then a power cut can take the directory away with everything acknowledged inside it.
+pub fn create_dir_durably(dir: &std::path::Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    create_dir_durably(parent)?;
+    match std::fs::create_dir(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        other => other?,
+    }
+    std::fs::File::open(parent)?.sync_all()
+}
+
 /// Opens the data dir (0700) and its store.
 pub fn open_data_dir(config: &ServeConfig) -> anyhow::Result<Store> {
-    std::fs::create_dir_all(&config.data_dir)
+    create_dir_durably(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
-    std::fs::create_dir_all(config.data_dir.join("buckets"))?;
+    create_dir_durably(&config.data_dir.join("buckets"))?;
     Store::open_with(
         &config.data_dir.join("cairn.db"),
         cairn_store::StoreOptions {

@@ -10,6 +10,7 @@ mod iam_core;
 mod iam_query;
 mod lookup;
 mod named_errors;
+mod power_cut;
 mod s3_streaming;
 mod short_target;
 mod sigv4;
