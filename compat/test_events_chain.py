@@ -46,7 +46,7 @@ def test_data_events_follow_the_selectors_in_force_when_they_happen():
         put = s3.put_object(Bucket="chain-data", Key="k2", Body=b"w")["ResponseMetadata"]["RequestId"]
         assert [r["requestID"] for r in server.records("Data")] == [selected], "only the selected read"
 
-        server.admin("flush")
+        server.flush()
         ids = {r["requestID"] for r in delivered(s3, "chain-logs")}
         assert selected in ids
         assert unselected not in ids and put not in ids

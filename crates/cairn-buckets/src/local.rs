@@ -42,6 +42,8 @@ impl ObjectFiles {
     pub fn new(data_dir: &Path) -> std::io::Result<Self> {
         let dir = data_dir.join("objects");
         std::fs::create_dir_all(&dir)?;
+        // A new directory survives a power cut only once its parent is synced.
+        std::fs::File::open(data_dir)?.sync_all()?;
         Ok(Self { dir })
     }
 

@@ -35,6 +35,8 @@ impl KeyRing {
     pub fn new(data_dir: &std::path::Path, store: Store) -> std::io::Result<Self> {
         let dir = data_dir.join("keys");
         std::fs::create_dir_all(&dir)?;
+        // A new directory survives a power cut only once its parent is synced.
+        std::fs::File::open(data_dir)?.sync_all()?;
         Ok(Self { dir, store })
     }
 
@@ -62,6 +64,8 @@ impl KeyRing {
             .open(self.dir.join(&private_file))?;
         f.write_all(pkcs8.as_ref())?;
         f.sync_all()?;
+        // The file's name is durable before the record that points at it commits.
+        std::fs::File::open(&self.dir)?.sync_all()?;
         let key = SigningKey {
             fingerprint,
             region: region.to_owned(),

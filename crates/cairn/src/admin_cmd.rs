@@ -286,7 +286,7 @@ pub struct EnvArgs {
 /// started yet; the server then uses the same ones.
 pub fn env(args: EnvArgs) -> anyhow::Result<()> {
     if !args.data_dir.exists() {
-        std::fs::create_dir_all(&args.data_dir)
+        crate::serve::create_dir_durably(&args.data_dir)
             .with_context(|| format!("creating {}", args.data_dir.display()))?;
         std::fs::set_permissions(
             &args.data_dir,

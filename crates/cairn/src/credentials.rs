@@ -41,6 +41,10 @@ pub fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", path.display()))?;
     f.write_all(contents.as_bytes())?;
     f.sync_all()?;
+    // The new name, too, must survive a power cut.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
     Ok(())
 }
 

@@ -37,14 +37,32 @@ pub(crate) fn init_logs(json: bool) {
     }
 }
 
+/// Creates `dir` and its missing parents. Each new directory is synced into its parent: until
+/// then a power cut can take the directory away with everything acknowledged inside it.
+pub fn create_dir_durably(dir: &std::path::Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    create_dir_durably(parent)?;
+    match std::fs::create_dir(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        other => other?,
+    }
+    std::fs::File::open(parent)?.sync_all()
+}
+
 /// Opens the data dir (0700), takes its lock (held as long as the returned guard lives:
 /// a second server on the same data dir is refused) and opens its store.
 pub fn open_data_dir(config: &ServeConfig) -> anyhow::Result<(DataDirLock, Store)> {
-    std::fs::create_dir_all(&config.data_dir)
+    create_dir_durably(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
     let lock = datadir::lock(&config.data_dir, Holder::Server)?;
-    std::fs::create_dir_all(config.data_dir.join("buckets"))?;
+    create_dir_durably(&config.data_dir.join("buckets"))?;
     let store = Store::open_with(
         &config.data_dir.join("cairn.db"),
         cairn_store::StoreOptions {

@@ -22,11 +22,12 @@ pub struct Server {
     extra: Vec<String>,
 }
 
-fn spawn_in(dir: &Path, extra: &[String]) -> (Child, SocketAddr) {
+fn spawn_in(dir: &Path, extra: &[String], env: &[(String, String)]) -> (Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .args(extra)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .env("CAIRN_ROOT_ACCESS_KEY_ID", ACCESS_KEY)
         .env("CAIRN_ROOT_SECRET_ACCESS_KEY", SECRET)
         .env("CAIRN_LOG", "warn")
@@ -59,13 +60,41 @@ impl Server {
     pub fn start_with(extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-        let (child, addr) = spawn_in(dir.path(), &extra);
+        let (child, addr) = spawn_in(dir.path(), &extra, &[]);
         Self {
             addr,
             child,
             dir,
             client: reqwest::Client::new(),
             extra,
+        }
+    }
+
+    /// Starts on `dir` with extra environment variables (the power-cut shim's `LD_PRELOAD`).
+    /// Restarts drop them.
+    pub fn start_in_with_env(dir: tempfile::TempDir, env: &[(String, String)]) -> Self {
+        let (child, addr) = spawn_in(dir.path(), &[], env);
+        Self {
+            addr,
+            child,
+            dir,
+            client: reqwest::Client::new(),
+            extra: Vec::new(),
+        }
+    }
+
+    /// Waits until the server exits by itself and returns how; panics after `timeout`.
+    pub fn wait_exit(&mut self, timeout: std::time::Duration) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server was still running after {timeout:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
         }
     }
 
@@ -77,7 +106,7 @@ impl Server {
     pub fn kill9_and_restart(&mut self) {
         self.child.kill().expect("kill -9");
         self.child.wait().expect("reap");
-        let (child, addr) = spawn_in(self.dir.path(), &self.extra);
+        let (child, addr) = spawn_in(self.dir.path(), &self.extra, &[]);
         self.child = child;
         self.addr = addr;
     }
@@ -100,7 +129,7 @@ impl Server {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let (child, addr) = spawn_in(self.dir.path(), &self.extra);
+        let (child, addr) = spawn_in(self.dir.path(), &self.extra, &[]);
         self.child = child;
         self.addr = addr;
         serde_json::from_slice(&out.stdout).expect("flush prints JSON")

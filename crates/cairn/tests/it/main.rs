@@ -16,6 +16,7 @@ mod iam_query;
 mod logs;
 mod lookup;
 mod named_errors;
+mod power_cut;
 mod s3_streaming;
 mod short_target;
 mod sigv4;
