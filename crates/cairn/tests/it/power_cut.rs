@@ -142,10 +142,14 @@ fn the_shim_keeps_exactly_what_was_synced() {
 /// One call of the load.
 #[derive(Clone)]
 enum Call {
-    /// Setup: CreateBucket, PutBucketPolicy (CloudTrail may write), CreateTrail.
+    /// Setup: CreateBucket, PutBucketPolicy (CloudTrail may write), CreateTrail, the trail
+    /// selecting the bucket's object events (data events are recorded only when a logging
+    /// trail selects them), StartLogging.
     Bucket,
     Policy,
     Trail,
+    Selectors,
+    Start,
     /// S3 PutObject of `body` under `key` (a data event and an object file).
     Put {
         key: String,
@@ -168,6 +172,8 @@ impl std::fmt::Debug for Call {
             Call::Bucket => write!(f, "CreateBucket"),
             Call::Policy => write!(f, "PutBucketPolicy"),
             Call::Trail => write!(f, "CreateTrail"),
+            Call::Selectors => write!(f, "PutEventSelectors"),
+            Call::Start => write!(f, "StartLogging"),
             Call::Put { key, .. } => write!(f, "PutObject {key}"),
             Call::Tag { worker, index } => write!(f, "AddTags w{worker}={index}"),
             Call::Status => write!(f, "GetTrailStatus"),
@@ -240,6 +246,13 @@ impl Call {
                 json!({"ResourceId": TRAIL_ARN,
                        "TagsList": [{"Key": format!("w{worker}"), "Value": index.to_string()}]}),
             ),
+            Call::Selectors => ct(
+                "PutEventSelectors",
+                json!({"TrailName": TRAIL, "EventSelectors": [{"ReadWriteType": "All",
+                       "DataResources": [{"Type": "AWS::S3::Object",
+                                          "Values": [format!("arn:aws:s3:::{BUCKET}/")]}]}]}),
+            ),
+            Call::Start => ct("StartLogging", json!({ "Name": TRAIL })),
             Call::Status => ct("GetTrailStatus", json!({ "Name": TRAIL })),
             Call::Missing => ct("GetTrail", json!({"Name": "no-such-trail"})),
         }
@@ -396,7 +409,13 @@ async fn power_cut(at: &str, lie: bool) -> Outcome {
     let log = Arc::new(Mutex::new(Log::default()));
 
     // A bucket CloudTrail may write to and a trail to tag, acknowledged like everything else.
-    for setup in [Call::Bucket, Call::Policy, Call::Trail] {
+    for setup in [
+        Call::Bucket,
+        Call::Policy,
+        Call::Trail,
+        Call::Selectors,
+        Call::Start,
+    ] {
         assert!(call(&client, &addr, &log, setup).await, "setup call");
     }
     assert!(log.lock().unwrap().server_errors.is_empty());
