@@ -112,6 +112,12 @@ CREATE TABLE sns_subscriptions (
 CREATE INDEX sns_subscriptions_by_topic ON sns_subscriptions (topic_arn);
 ";
 
+const SCHEMA_V11: &str = "
+CREATE TABLE bucket_encryption (
+    bucket TEXT PRIMARY KEY REFERENCES buckets(name) ON DELETE CASCADE,
+    config TEXT NOT NULL);
+";
+
 /// Applies schema versions the database has not seen yet.
 pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -133,6 +139,11 @@ pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     if version < 4 {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V4} PRAGMA user_version = 4; COMMIT;"
+        ))?;
+    }
+    if version < 11 {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V11} PRAGMA user_version = 11; COMMIT;"
         ))?;
     }
     Ok(())

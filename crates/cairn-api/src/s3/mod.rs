@@ -8,10 +8,16 @@
 
 mod access;
 mod bucket_ops;
+mod copy_ops;
+mod encryption_ops;
 mod error_body;
 mod event;
+mod integrity;
+mod leftover;
+mod list_ops;
 mod multipart_ops;
 mod object_ops;
+mod preconditions;
 mod presign;
 
 use std::sync::Arc;
@@ -90,6 +96,7 @@ pub async fn handle(
     }
     req.extensions_mut().insert(meta);
     let (parts, body) = req.into_parts();
+    let (body, leftover) = leftover::share(body, &parts.headers);
     let req = http::Request::from_parts(parts, s3s::Body::http_body_unsync(body));
     let mut resp = match s3.call(req).await {
         Ok(resp) if resp.status().is_client_error() || resp.status().is_server_error() => {
@@ -107,6 +114,14 @@ pub async fn handle(
         }
     };
     set_request_id(&mut resp, &rid);
+    // Whatever the operation left of the body is read now, so the connection stays usable;
+    // when that cannot be done the response says the connection closes.
+    if !leftover.drain().await {
+        resp.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+    }
     resp
 }
 
@@ -379,6 +394,24 @@ impl s3s::S3 for CairnS3 {
         req: S3Request<s3s::dto::DeleteBucketLifecycleInput>,
     ) -> S3Result<s3s::S3Response<s3s::dto::DeleteBucketLifecycleOutput>> {
         self.delete_bucket_lifecycle_op(req).await
+    }
+    async fn put_bucket_encryption(
+        &self,
+        req: S3Request<s3s::dto::PutBucketEncryptionInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::PutBucketEncryptionOutput>> {
+        self.put_bucket_encryption_op(req).await
+    }
+    async fn get_bucket_encryption(
+        &self,
+        req: S3Request<s3s::dto::GetBucketEncryptionInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::GetBucketEncryptionOutput>> {
+        self.get_bucket_encryption_op(req).await
+    }
+    async fn delete_bucket_encryption(
+        &self,
+        req: S3Request<s3s::dto::DeleteBucketEncryptionInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::DeleteBucketEncryptionOutput>> {
+        self.delete_bucket_encryption_op(req).await
     }
     async fn put_object(
         &self,
