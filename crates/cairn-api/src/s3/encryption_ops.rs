@@ -28,7 +28,6 @@ fn to_dto(r: Rule) -> ServerSideEncryptionConfiguration {
                 sse_algorithm: ServerSideEncryption::from(r.algorithm),
             }),
             bucket_key_enabled: Some(r.bucket_key_enabled),
-            ..Default::default()
         }],
     }
 }

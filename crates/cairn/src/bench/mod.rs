@@ -7,12 +7,14 @@
 //! - `lookup`: LookupEvents latency per attribute against a running endpoint.
 //! - `recording`: durable event commits per second through the store's group commit.
 //! - `s3`: PutObject and GetObject throughput for one object size against any S3 endpoint.
+//! - `s3-memory`: the server's peak RSS while it assembles a multipart upload and copies it.
 
 mod control_plane;
 mod lookup;
 mod populate;
 mod recording;
 mod s3;
+mod s3_memory;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -38,6 +40,8 @@ enum Scenario {
     Recording(recording::RecordingArgs),
     /// PutObject/GetObject throughput for one object size.
     S3(s3::S3Args),
+    /// Server peak RSS during CompleteMultipartUpload and CopyObject of a large object.
+    S3Memory(s3_memory::S3MemoryArgs),
 }
 
 /// Runs a benchmark scenario.
@@ -49,6 +53,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Scenario::Lookup(a) => lookup::run(a),
         Scenario::Recording(a) => recording::run(a),
         Scenario::S3(a) => s3::run(a),
+        Scenario::S3Memory(a) => s3_memory::run(a),
     }
 }
 

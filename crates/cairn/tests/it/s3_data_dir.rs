@@ -84,7 +84,8 @@ async fn hostile_keys_create_nothing_outside_the_data_dir() {
     let server = Nested::start();
     let marker = format!("cairn-escape-{}", std::process::id());
     let mut conn = RawConn::connect(&server.addr).await;
-    let put = |path: &str, body: &[u8]| s3_request(&server.addr, "PUT", path, vec![], body.to_vec());
+    let put =
+        |path: &str, body: &[u8]| s3_request(&server.addr, "PUT", path, vec![], body.to_vec());
     let resp = conn.call(&put("/hostile-bkt", b"")).await.unwrap();
     assert_eq!(resp.status, 200, "{}", resp.text());
 
@@ -178,13 +179,20 @@ async fn hostile_keys_create_nothing_outside_the_data_dir() {
 async fn files_no_record_references_are_removed_at_start_up() {
     let mut server = Server::start();
     assert_eq!(server.s3("PUT", "/orphan-bkt", b"").await.0, 200);
-    assert_eq!(server.s3("PUT", "/orphan-bkt/kept", b"kept bytes").await.0, 200);
+    assert_eq!(
+        server.s3("PUT", "/orphan-bkt/kept", b"kept bytes").await.0,
+        200
+    );
     let objects = server.data_dir().join("objects");
     let before: Vec<_> = std::fs::read_dir(&objects).unwrap().collect();
     assert_eq!(before.len(), 1);
     // What a crash can leave: a temp file mid-write, and a complete file whose record never
     // committed.
-    std::fs::write(objects.join("tmp-0123456789abcdef0123456789abcdef"), b"half").unwrap();
+    std::fs::write(
+        objects.join("tmp-0123456789abcdef0123456789abcdef"),
+        b"half",
+    )
+    .unwrap();
     std::fs::write(objects.join("0123456789abcdef0123456789abcdef"), b"orphan").unwrap();
     server.kill9_and_restart();
     let left: Vec<String> = std::fs::read_dir(&objects)

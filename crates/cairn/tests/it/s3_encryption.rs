@@ -64,8 +64,14 @@ async fn bucket_encryption_defaults_to_sse_s3_and_is_kept_per_bucket() {
     assert_eq!(server.s3("PUT", "/other-bkt", b"").await.0, 200);
     let (status, body) = server.s3("GET", "/enc-bkt?encryption", b"").await;
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("<SSEAlgorithm>AES256</SSEAlgorithm>"), "{body}");
-    assert!(body.contains("<BucketKeyEnabled>false</BucketKeyEnabled>"), "{body}");
+    assert!(
+        body.contains("<SSEAlgorithm>AES256</SSEAlgorithm>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<BucketKeyEnabled>false</BucketKeyEnabled>"),
+        "{body}"
+    );
 
     let (status, body) = put_config(
         &server,
@@ -75,15 +81,24 @@ async fn bucket_encryption_defaults_to_sse_s3_and_is_kept_per_bucket() {
     .await;
     assert_eq!(status, 200, "{body}");
     let (_, body) = server.s3("GET", "/enc-bkt?encryption", b"").await;
-    assert!(body.contains("<SSEAlgorithm>aws:kms</SSEAlgorithm>"), "{body}");
+    assert!(
+        body.contains("<SSEAlgorithm>aws:kms</SSEAlgorithm>"),
+        "{body}"
+    );
     assert!(
         body.contains("<KMSMasterKeyID>alias/cloudtrail</KMSMasterKeyID>"),
         "{body}"
     );
-    assert!(body.contains("<BucketKeyEnabled>true</BucketKeyEnabled>"), "{body}");
+    assert!(
+        body.contains("<BucketKeyEnabled>true</BucketKeyEnabled>"),
+        "{body}"
+    );
     // Per bucket: the other one still has the default.
     let (_, body) = server.s3("GET", "/other-bkt?encryption", b"").await;
-    assert!(body.contains("<SSEAlgorithm>AES256</SSEAlgorithm>"), "{body}");
+    assert!(
+        body.contains("<SSEAlgorithm>AES256</SSEAlgorithm>"),
+        "{body}"
+    );
 
     // Refused configurations change nothing.
     let (status, body) = put_config(&server, "enc-bkt", &kms_config(Some("k"), "AES256")).await;
@@ -93,13 +108,19 @@ async fn bucket_encryption_defaults_to_sse_s3_and_is_kept_per_bucket() {
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("<Code>MalformedXML</Code>"), "{body}");
     let (_, body) = server.s3("GET", "/enc-bkt?encryption", b"").await;
-    assert!(body.contains("<SSEAlgorithm>aws:kms</SSEAlgorithm>"), "{body}");
+    assert!(
+        body.contains("<SSEAlgorithm>aws:kms</SSEAlgorithm>"),
+        "{body}"
+    );
 
     // Deleting returns the bucket to the default.
     let (status, body) = server.s3("DELETE", "/enc-bkt?encryption", b"").await;
     assert_eq!(status, 204, "{body}");
     let (_, body) = server.s3("GET", "/enc-bkt?encryption", b"").await;
-    assert!(body.contains("<SSEAlgorithm>AES256</SSEAlgorithm>"), "{body}");
+    assert!(
+        body.contains("<SSEAlgorithm>AES256</SSEAlgorithm>"),
+        "{body}"
+    );
     let (status, body) = server.s3("GET", "/missing-bkt?encryption", b"").await;
     assert_eq!(status, 404, "{body}");
 
@@ -108,7 +129,10 @@ async fn bucket_encryption_defaults_to_sse_s3_and_is_kept_per_bucket() {
     assert_eq!(server.s3("DELETE", "/other-bkt", b"").await.0, 204);
     assert_eq!(server.s3("PUT", "/other-bkt", b"").await.0, 200);
     let (_, body) = server.s3("GET", "/other-bkt?encryption", b"").await;
-    assert!(body.contains("<SSEAlgorithm>AES256</SSEAlgorithm>"), "{body}");
+    assert!(
+        body.contains("<SSEAlgorithm>AES256</SSEAlgorithm>"),
+        "{body}"
+    );
 
     // Each call is a management event in event history, failures included.
     let (_, page) = server
@@ -130,7 +154,10 @@ async fn bucket_encryption_defaults_to_sse_s3_and_is_kept_per_bucket() {
         .unwrap()
         .iter()
         .filter(|e| e["EventName"] == "PutBucketEncryption")
-        .map(|e| serde_json::from_str::<serde_json::Value>(e["CloudTrailEvent"].as_str().unwrap()).unwrap())
+        .map(|e| {
+            serde_json::from_str::<serde_json::Value>(e["CloudTrailEvent"].as_str().unwrap())
+                .unwrap()
+        })
         .filter(|r| r.get("errorCode").is_some())
         .count();
     assert_eq!(failed, 2);

@@ -73,7 +73,13 @@ async fn copy_and_multipart_assembly_do_not_hold_objects_in_memory() {
         "CopyObject of {size} bytes raised the peak RSS by {growth} bytes"
     );
     let (status, _, body) = server
-        .send(s3_request(&server.addr, "GET", "/mem-bkt/big-copy", vec![], vec![]))
+        .send(s3_request(
+            &server.addr,
+            "GET",
+            "/mem-bkt/big-copy",
+            vec![],
+            vec![],
+        ))
         .await;
     assert_eq!(status, 200);
     assert!(body == data, "the copy differs from its source");
@@ -117,7 +123,13 @@ async fn copy_and_multipart_assembly_do_not_hold_objects_in_memory() {
         "CompleteMultipartUpload of {size} bytes raised the peak RSS by {growth} bytes"
     );
     let (status, _, body) = server
-        .send(s3_request(&server.addr, "GET", "/mem-bkt/mp", vec![], vec![]))
+        .send(s3_request(
+            &server.addr,
+            "GET",
+            "/mem-bkt/mp",
+            vec![],
+            vec![],
+        ))
         .await;
     assert_eq!(status, 200);
     assert!(body == data, "the assembled object differs from its parts");

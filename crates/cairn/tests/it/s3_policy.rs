@@ -65,7 +65,10 @@ async fn a_bucket_policy_allow_grants_the_principals_it_names_and_no_others() {
     assert_eq!(server.s3("PUT", "/shared-bkt", b"").await.0, 200);
     assert_eq!(server.s3("PUT", "/private-bkt", b"").await.0, 200);
     assert_eq!(
-        server.s3("PUT", "/shared-bkt/public/readme", b"hello").await.0,
+        server
+            .s3("PUT", "/shared-bkt/public/readme", b"hello")
+            .await
+            .0,
         200
     );
     assert_eq!(
@@ -86,7 +89,9 @@ async fn a_bucket_policy_allow_grants_the_principals_it_names_and_no_others() {
 
     // Alice, named by the policy, reads and writes though no identity policy lets her.
     assert_eq!(
-        call(&server, &alice, "PUT", "/shared-bkt/from-alice", b"a").await.0,
+        call(&server, &alice, "PUT", "/shared-bkt/from-alice", b"a")
+            .await
+            .0,
         200
     );
     assert_eq!(
@@ -98,7 +103,9 @@ async fn a_bucket_policy_allow_grants_the_principals_it_names_and_no_others() {
     assert_eq!(s, 403, "{body}");
     assert!(body.contains("<Code>AccessDenied</Code>"), "{body}");
     assert_eq!(
-        call(&server, &alice, "GET", "/private-bkt/anything", b"").await.0,
+        call(&server, &alice, "GET", "/private-bkt/anything", b"")
+            .await
+            .0,
         403
     );
     // Bob is covered only by the `*` statement.
@@ -106,9 +113,16 @@ async fn a_bucket_policy_allow_grants_the_principals_it_names_and_no_others() {
         call(&server, &bob, "GET", "/shared-bkt/public/readme", b"").await,
         (200, "hello".to_owned())
     );
-    assert_eq!(call(&server, &bob, "GET", "/shared-bkt/secret", b"").await.0, 403);
     assert_eq!(
-        call(&server, &bob, "PUT", "/shared-bkt/from-bob", b"b").await.0,
+        call(&server, &bob, "GET", "/shared-bkt/secret", b"")
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        call(&server, &bob, "PUT", "/shared-bkt/from-bob", b"b")
+            .await
+            .0,
         403
     );
     assert_eq!(server.s3("GET", "/shared-bkt/from-bob", b"").await.0, 404);

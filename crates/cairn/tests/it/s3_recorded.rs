@@ -2,10 +2,10 @@
 //! before a body is accepted, bodies that fail or do not match their digests, and bad
 //! arguments. Each failing call below must leave exactly one data event with its error.
 
-use base64::Engine;
 use crate::harness::*;
 use crate::s3_streaming::{signed_chunks, streaming_headers, trailer_put};
 use crate::s3_util::*;
+use base64::Engine;
 
 const BUCKET: &str = "rec-bkt";
 

@@ -31,17 +31,15 @@ pub fn s3_request(
 
 /// A signed S3 request whose body is not covered (`UNSIGNED-PAYLOAD`), as SDKs send large
 /// uploads; signing then costs nothing in proportion to the body.
-pub fn s3_unsigned(
-    addr: &SocketAddr,
-    method: &str,
-    path_and_query: &str,
-    body: Vec<u8>,
-) -> Signed {
+pub fn s3_unsigned(addr: &SocketAddr, method: &str, path_and_query: &str, body: Vec<u8>) -> Signed {
     let amz_date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
     let date = &amz_date[..8];
     let mut headers = vec![
         ("host".to_owned(), addr.to_string()),
-        ("x-amz-content-sha256".to_owned(), "UNSIGNED-PAYLOAD".to_owned()),
+        (
+            "x-amz-content-sha256".to_owned(),
+            "UNSIGNED-PAYLOAD".to_owned(),
+        ),
         ("x-amz-date".to_owned(), amz_date.clone()),
     ];
     let names: Vec<String> = headers.iter().map(|(n, _)| n.clone()).collect();
@@ -86,10 +84,7 @@ pub async fn select_data_events(server: &Server, bucket: &str) {
     server.bucket_for_trails(&logs).await;
     let trail = format!("{bucket}-data");
     let (s, v) = server
-        .ct(
-            "CreateTrail",
-            json!({"Name": trail, "S3BucketName": logs}),
-        )
+        .ct("CreateTrail", json!({"Name": trail, "S3BucketName": logs}))
         .await;
     assert_eq!(s, 200, "{v}");
     let (s, v) = server
