@@ -13,6 +13,7 @@ pub mod encryption;
 pub mod error;
 pub mod lifecycle;
 pub mod lookup;
+pub mod net;
 pub mod objects;
 pub mod policy;
 pub mod record;

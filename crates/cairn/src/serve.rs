@@ -123,6 +123,18 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         max_body_bytes: config.max_body_bytes,
         external: cairn_buckets::ExternalBuckets::new(&config.external_buckets)
             .context("configuring external buckets")?,
+        trusted_proxies: config.trusted_proxies.clone(),
+        sns_allowed_networks: config.sns_allowed_networks.clone(),
+        listen_addr: None,
+        access_log: config.access_log,
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let settings = Settings {
+        listen_addr: Some(addr),
+        ..settings
     };
     let state = AppState::new(store.clone(), settings).context("opening the object store")?;
     let state_for_worker = state.clone();
@@ -136,10 +148,10 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             credentials.poll().await;
         }
     });
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
-    let addr = listener.local_addr()?;
+    match cairn_api::listener::raise_open_file_limit() {
+        Ok(n) => tracing::debug!(open_files = n, "open-file limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
+    }
     println!("cairn listening on http://{addr}");
     tracing::info!(%addr, account = %config.account_id, data_dir = %config.data_dir.display(), "listening");
 
@@ -166,13 +178,6 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         }
     });
 
-    // Streamed bodies go out as several writes; without TCP_NODELAY, Nagle's algorithm and
-    // delayed ACKs add ~40 ms to every small GetObject.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
     let worker = cairn_delivery::Delivery::new(
         store.clone(),
         &config.data_dir,
@@ -199,11 +204,6 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             }
         }
     });
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    cairn_api::listener::serve(listener, router(state), config.limits, shutdown_signal()).await?;
     Ok(())
 }

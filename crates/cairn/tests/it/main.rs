@@ -2,6 +2,7 @@
 
 mod durability;
 mod edge_fuzz;
+mod edge_hardening;
 mod harness;
 mod lookup;
 mod named_errors;
