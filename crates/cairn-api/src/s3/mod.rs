@@ -77,28 +77,44 @@ pub fn service(
     Ok(builder.build())
 }
 
-/// Answers one S3 request through s3s.
+/// Answers one S3 request through s3s. Whatever the answer left unread of the request body
+/// is drained afterwards, so the connection stays usable; when that cannot be done the
+/// response says the connection closes (see [`leftover`]).
 pub async fn handle(
     s3: &S3Service,
-    mut req: http::Request<axum::body::Body>,
+    req: http::Request<axum::body::Body>,
+    meta: RequestMeta,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let (body, leftover) = leftover::share(body, &parts.headers);
+    let mut resp = answer(s3, parts, body, meta).await;
+    if !leftover.drain().await {
+        resp.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+    }
+    resp
+}
+
+async fn answer(
+    s3: &S3Service,
+    mut parts: http::request::Parts,
+    body: leftover::SharedBody,
     meta: RequestMeta,
 ) -> Response {
     let rid = meta.request_id.clone();
-    let head = req.method() == http::Method::HEAD;
-    if let Err(e) = presign::check(
-        req.uri().query().unwrap_or(""),
-        chrono::Utc::now().timestamp(),
-    ) {
+    let head = parts.method == http::Method::HEAD;
+    let query = parts.uri.query().unwrap_or("");
+    if let Err(e) = presign::check(query, chrono::Utc::now().timestamp()) {
         return crate::errors::s3_error(&e, &rid, None, head);
     }
-    if let Some(e) = unsigned_amz_header(req.headers())
-        .or_else(|| unknown_region(req.headers(), req.uri().query().unwrap_or("")))
+    if let Some(e) =
+        unsigned_amz_header(&parts.headers).or_else(|| unknown_region(&parts.headers, query))
     {
         return crate::errors::s3_error(&e, &rid, None, head);
     }
-    req.extensions_mut().insert(meta);
-    let (parts, body) = req.into_parts();
-    let (body, leftover) = leftover::share(body, &parts.headers);
+    parts.extensions.insert(meta);
     let req = http::Request::from_parts(parts, s3s::Body::http_body_unsync(body));
     let mut resp = match s3.call(req).await {
         Ok(resp) if resp.status().is_client_error() || resp.status().is_server_error() => {
@@ -116,14 +132,6 @@ pub async fn handle(
         }
     };
     set_request_id(&mut resp, &rid);
-    // Whatever the operation left of the body is read now, so the connection stays usable;
-    // when that cannot be done the response says the connection closes.
-    if !leftover.drain().await {
-        resp.headers_mut().insert(
-            http::header::CONNECTION,
-            http::HeaderValue::from_static("close"),
-        );
-    }
     resp
 }
 

@@ -44,6 +44,23 @@ async fn an_early_error_leaves_the_connection_usable() {
     assert_eq!(resp.status, 400, "{}", resp.text());
     let resp = conn.call(&list).await.expect("still usable");
     assert_eq!(resp.status, 200);
+    // And after a refusal made before s3s runs at all (a region that does not exist).
+    let put = sign(
+        &server.addr,
+        "xx-nowhere-7",
+        "s3",
+        ACCESS_KEY,
+        SECRET,
+        "PUT",
+        "/conn-bkt/k",
+        Vec::new(),
+        vec![b'z'; 70_000],
+        chrono::Utc::now(),
+    );
+    let resp = conn.call(&put).await.expect("PutObject answered");
+    assert!((400..500).contains(&resp.status), "{}", resp.text());
+    let resp = conn.call(&list).await.expect("still usable");
+    assert_eq!(resp.status, 200);
 }
 
 #[tokio::test]
