@@ -266,6 +266,56 @@ def test_presigned_urls_work_and_tampering_is_refused(s3, cairn):
     assert urllib.request.urlopen(v2_url).read() == b"presigned body"
 
 
+def test_default_encryption_and_sse_headers(s3, cairn):
+    s3.create_bucket(Bucket="sse-bkt")
+    assert s3.put_object(Bucket="sse-bkt", Key="k", Body=b"x")["ServerSideEncryption"] == "AES256"
+    assert s3.head_object(Bucket="sse-bkt", Key="k")["ServerSideEncryption"] == "AES256"
+    assert s3.get_object(Bucket="sse-bkt", Key="k")["ServerSideEncryption"] == "AES256"
+    default = s3.get_bucket_encryption(Bucket="sse-bkt")["ServerSideEncryptionConfiguration"]
+    assert default["Rules"] == [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                                 "BucketKeyEnabled": False}]
+    s3.put_bucket_encryption(Bucket="sse-bkt", ServerSideEncryptionConfiguration={"Rules": [{
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/logs"},
+        "BucketKeyEnabled": True}]})
+    rule = s3.get_bucket_encryption(Bucket="sse-bkt")["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/logs"}
+    assert rule["BucketKeyEnabled"] is True
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_bucket_encryption(Bucket="sse-bkt", ServerSideEncryptionConfiguration={"Rules": [{
+            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256", "KMSMasterKeyID": "k"}}]})
+    assert (code(e), status(e)) == ("InvalidArgument", 400)
+    s3.delete_bucket_encryption(Bucket="sse-bkt")
+    rule = s3.get_bucket_encryption(Bucket="sse-bkt")["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    ct = cairn.client("cloudtrail")
+    names = [ev["EventName"] for ev in ct.lookup_events(LookupAttributes=[
+        {"AttributeKey": "ResourceName", "AttributeValue": "sse-bkt"}])["Events"]]
+    assert {"PutBucketEncryption", "GetBucketEncryption", "DeleteBucketEncryption"} <= set(names)
+
+
+def test_checksums_are_verified_and_failures_recorded(s3, cairn):
+    s3.create_bucket(Bucket="sum-bkt")
+    select_data_events(cairn, "sum-bkt")
+    # boto3 computes a CRC32 and sends it; Cairn checks it and returns it.
+    out = s3.put_object(Bucket="sum-bkt", Key="ok", Body=b"checked", ChecksumAlgorithm="CRC32")
+    assert out["ChecksumCRC32"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_object(Bucket="sum-bkt", Key="bad", Body=b"checked", ChecksumCRC32="AAAAAA==")
+    assert (code(e), status(e)) == ("BadDigest", 400)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.upload_part(Bucket="sum-bkt", Key="mp", UploadId="no-such-upload", PartNumber=1, Body=b"p")
+    assert code(e) == "NoSuchUpload"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.list_objects_v2(Bucket="sum-bkt", ContinuationToken="!!!")
+    assert code(e) == "InvalidArgument"
+    with pytest.raises(botocore.exceptions.ClientError):
+        s3.get_object(Bucket="sum-bkt", Key="bad")
+    failed = sorted((r["eventName"], r["errorCode"]) for r in cairn.records("Data")
+                    if r["requestParameters"].get("bucketName") == "sum-bkt" and r.get("errorCode"))
+    assert failed == sorted([("PutObject", "BadDigest"), ("UploadPart", "NoSuchUpload"),
+                             ("ListObjects", "InvalidArgument"), ("GetObject", "NoSuchKey")])
+
+
 def boto3_client_v4(cairn):
     import boto3
     from botocore.config import Config

@@ -200,19 +200,16 @@ impl CairnS3 {
             requested.clone(),
         );
 
-        let chosen = self
-            .store
-            .read(move |c| {
-                Ok(objects::require_bucket(c, &b)
-                    .and_then(|_| objects::upload(c, &b, &k, &id))
-                    .and_then(|u| objects::parts_for_completion(c, &id, &r).map(|p| (u, p))))
+        // Authorized before the parts are assembled: a caller who may not complete the upload
+        // costs no copy.
+        let (upload, parts) = self
+            .admit(&info, spec, move |c| {
+                objects::require_bucket(c, &b)?;
+                let upload = objects::upload(c, &b, &k, &id)?;
+                let parts = objects::parts_for_completion(c, &id, &r)?;
+                Ok((upload, parts))
             })
-            .await
-            .map_err(|e| super::s3_error(&e.into()))?;
-        let (upload, parts) = match chosen {
-            Ok(v) => v,
-            Err(e) => return Err(self.record_failure(info, spec(), e).await),
-        };
+            .await?;
         let files: Vec<String> = parts.iter().map(|p| p.file.clone()).collect();
         let written = match self.files.concat(&files).await {
             Ok(w) => w,
