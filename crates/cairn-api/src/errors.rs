@@ -76,7 +76,18 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         SnsNotFound => ("NotFound", StatusCode::NOT_FOUND),
         SnsInvalidParameter => ("InvalidParameter", bad),
         InsufficientSnsTopicPolicy => ("InsufficientSnsTopicPolicyException", bad),
+        EntityAlreadyExists => ("EntityAlreadyExists", StatusCode::CONFLICT),
+        NoSuchEntity => ("NoSuchEntity", StatusCode::NOT_FOUND),
+        DeleteConflict => ("DeleteConflict", StatusCode::CONFLICT),
+        MalformedPolicyDocument => ("MalformedPolicyDocument", bad),
+        LimitExceeded => ("LimitExceeded", StatusCode::CONFLICT),
+        InvalidInput => ("InvalidInput", bad),
+        IamValidation => ("ValidationError", bad),
+        UnmodifiableEntity => ("UnmodifiableEntity", bad),
+        PolicyNotAttachable => ("PolicyNotAttachable", bad),
+        PackedPolicyTooLarge => ("PackedPolicyTooLarge", bad),
         AccessDenied => ("AccessDenied", StatusCode::FORBIDDEN),
+        ServiceUnavailable => ("ServiceUnavailable", StatusCode::SERVICE_UNAVAILABLE),
         Internal => ("InternalFailure", StatusCode::INTERNAL_SERVER_ERROR),
     }
 }

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cloudtrail;
 pub mod credentials;
 pub mod errors;
+pub mod iam;
 pub mod json;
 pub mod listener;
 pub mod protocol;
@@ -18,6 +19,7 @@ pub mod recording;
 pub mod s3;
 pub mod server;
 pub mod sns;
+pub mod sts;
 pub mod wire;
 
 pub use server::{AppState, Settings, router};

@@ -98,8 +98,18 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn health() -> Response {
-    let mut resp = Response::new(Body::from(r#"{"status":"ok"}"#));
+/// `{"status":"ok"}`, or 503 when the server can no longer record calls.
+async fn health(State(state): State<AppState>) -> Response {
+    let (status, body) = if state.store.writer_alive() {
+        (http::StatusCode::OK, r#"{"status":"ok"}"#)
+    } else {
+        (
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            r#"{"status":"unavailable","reason":"the store writer stopped; calls cannot be recorded"}"#,
+        )
+    };
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = status;
     resp.headers_mut().insert(
         http::header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -254,7 +264,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         return resp;
     }
     let protocol = match &route {
-        Route::Sns => Protocol::Query,
+        Route::Sns | Route::Iam | Route::Sts => Protocol::Query,
         Route::Unserved { protocol, .. } => *protocol,
         _ => Protocol::Json,
     };
@@ -284,6 +294,8 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
     });
     let note = match &route {
         Route::Sns
+        | Route::Iam
+        | Route::Sts
         | Route::Unserved {
             protocol: Protocol::Query,
             ..
@@ -296,6 +308,8 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
     };
     let mut resp = match route {
         Route::Sns => crate::sns::handle(state, received).await,
+        Route::Iam => crate::iam::handle(state, received).await,
+        Route::Sts => crate::sts::handle(state, received).await,
         Route::CloudTrail => crate::cloudtrail::handle(state, received).await,
         Route::Unserved { service, protocol } => {
             unserved(state, &received, &service, protocol).await
@@ -323,6 +337,8 @@ fn access_note(
     AccessNote(match route {
         Route::CloudTrail => format!("cloudtrail {target}"),
         Route::Sns => "sns".to_owned(),
+        Route::Iam => "iam".to_owned(),
+        Route::Sts => "sts".to_owned(),
         Route::S3 => {
             let depth = path
                 .trim_matches('/')

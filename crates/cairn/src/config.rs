@@ -62,6 +62,10 @@ pub struct ServeArgs {
     /// Log one line per request (method, service, operation, status, latency, request id).
     #[arg(long, env = "CAIRN_ACCESS_LOG")]
     pub access_log: bool,
+    /// Largest the event store may grow, in MiB; at the limit calls are refused with 503 as on
+    /// a full disk. Default: no limit but the disk.
+    #[arg(long, env = "CAIRN_MAX_STORE_MB")]
+    pub max_store_mb: Option<u64>,
 }
 
 /// The TOML file's keys.
@@ -83,6 +87,7 @@ struct FileConfig {
     trusted_proxies: Option<Vec<String>>,
     sns_allowed_networks: Option<Vec<String>>,
     access_log: Option<bool>,
+    max_store_mb: Option<u64>,
     #[serde(default)]
     buckets: std::collections::BTreeMap<String, cairn_buckets::ExternalBucketConfig>,
 }
@@ -118,6 +123,8 @@ pub struct ServeConfig {
     pub sns_allowed_networks: Vec<cairn_core::net::Cidr>,
     /// One log line per request.
     pub access_log: bool,
+    /// Store size limit, bytes.
+    pub max_store_bytes: Option<u64>,
 }
 
 fn cidrs(what: &str, list: Option<Vec<String>>) -> anyhow::Result<Vec<cairn_core::net::Cidr>> {
@@ -228,6 +235,10 @@ impl ServeConfig {
                     .or(file.sns_allowed_networks),
             )?,
             access_log: args.access_log || file.access_log.unwrap_or(false),
+            max_store_bytes: args
+                .max_store_mb
+                .or(file.max_store_mb)
+                .map(|mb| mb.max(1) << 20),
         })
     }
 }

@@ -42,7 +42,13 @@ pub fn open_data_dir(config: &ServeConfig) -> anyhow::Result<Store> {
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
     std::fs::create_dir_all(config.data_dir.join("buckets"))?;
-    Store::open(&config.data_dir.join("cairn.db")).context("opening the store")
+    Store::open_with(
+        &config.data_dir.join("cairn.db"),
+        cairn_store::StoreOptions {
+            max_bytes: config.max_store_bytes,
+        },
+    )
+    .context("opening the store")
 }
 
 async fn shutdown_signal() {

@@ -195,7 +195,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         )
         .await
     {
-        Ok(Ok(result)) => {
+        Ok(result) => {
             if action == "Subscribe" {
                 let host = req.header("host").unwrap_or("127.0.0.1").to_owned();
                 send_confirmation(
@@ -208,8 +208,10 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
             }
             xml_response(&action, &result, &rid)
         }
-        Ok(Err(e)) => xml_error(&WireError::from(&e), &rid),
-        Err(()) => xml_error(&WireError::internal(Protocol::Query), &rid),
+        Err(e) if e.kind == cairn_core::ErrorKind::Internal => {
+            xml_error(&WireError::internal(Protocol::Query), &rid)
+        }
+        Err(e) => xml_error(&WireError::from(&e), &rid),
     }
 }
 

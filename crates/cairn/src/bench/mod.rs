@@ -8,9 +8,11 @@
 //! - `recording`: durable event commits per second through the store's group commit.
 //! - `s3`: PutObject and GetObject throughput for one object size against any S3 endpoint.
 //! - `s3-memory`: the server's peak RSS while it assembles a multipart upload and copies it.
+//! - `policy`: policy evaluations per second per core.
 
 mod control_plane;
 mod lookup;
+mod policy;
 mod populate;
 mod recording;
 mod s3;
@@ -42,6 +44,8 @@ enum Scenario {
     S3(s3::S3Args),
     /// Server peak RSS during CompleteMultipartUpload and CopyObject of a large object.
     S3Memory(s3_memory::S3MemoryArgs),
+    /// Policy evaluations per second per core.
+    Policy(policy::PolicyArgs),
 }
 
 /// Runs a benchmark scenario.
@@ -54,6 +58,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Scenario::Recording(a) => recording::run(a),
         Scenario::S3(a) => s3::run(a),
         Scenario::S3Memory(a) => s3_memory::run(a),
+        Scenario::Policy(a) => policy::run(a),
     }
 }
 

@@ -1,9 +1,13 @@
 //! Integration tests: each starts the real `cairn` binary on port 0 with its own data dir.
 
+mod admin_commands;
+mod disk_full;
 mod durability;
 mod edge_fuzz;
 mod edge_hardening;
 mod harness;
+mod iam_core;
+mod iam_query;
 mod lookup;
 mod named_errors;
 mod raw_http;
@@ -17,4 +21,5 @@ mod s3_streaming;
 mod s3_util;
 mod short_target;
 mod sigv4;
+mod sts_sessions;
 mod trails;
