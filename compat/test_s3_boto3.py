@@ -293,7 +293,13 @@ def test_default_encryption_and_sse_headers(s3, cairn):
     assert {"PutBucketEncryption", "GetBucketEncryption", "DeleteBucketEncryption"} <= set(names)
 
 
-def test_checksums_are_verified_and_failures_recorded(s3, cairn):
+def test_checksums_are_verified_and_failures_recorded(cairn):
+    import boto3
+    from botocore.config import Config
+    from conftest import ACCESS_KEY, SECRET
+    # One attempt per call (botocore retries BadDigest), so each failure is one request.
+    s3 = boto3.client("s3", endpoint_url=cairn.endpoint, region_name="us-east-1", aws_access_key_id=ACCESS_KEY,
+                      aws_secret_access_key=SECRET, config=Config(retries={"total_max_attempts": 1}))
     s3.create_bucket(Bucket="sum-bkt")
     select_data_events(cairn, "sum-bkt")
     # boto3 computes a CRC32 and sends it; Cairn checks it and returns it.
