@@ -210,3 +210,83 @@ impl ObjectFiles {
         Ok(removed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Dir(PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn scratch() -> (Dir, ObjectFiles) {
+        let dir = std::env::temp_dir().join(format!("cairn-local-{}", uuid::Uuid::new_v4()));
+        let files = ObjectFiles::new(&dir).unwrap();
+        (Dir(dir), files)
+    }
+
+    fn names(files: &ObjectFiles) -> Vec<String> {
+        let mut out: Vec<String> = std::fs::read_dir(&files.dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        out.sort();
+        out
+    }
+
+    async fn write(files: &ObjectFiles, data: &[u8]) -> Written {
+        files
+            .write(futures::stream::iter([Ok::<_, std::io::Error>(
+                Bytes::copy_from_slice(data),
+            )]))
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn concat_joins_files_in_order_into_a_new_durable_file() {
+        let (_d, files) = scratch();
+        let a = write(&files, b"first part, ").await;
+        let b = write(&files, &vec![b'x'; 300_000]).await;
+        let placed = files
+            .concat(&[a.file.clone(), b.file.clone()])
+            .await
+            .unwrap();
+        let mut expected = b"first part, ".to_vec();
+        expected.extend(vec![b'x'; 300_000]);
+        assert_eq!(placed.size, expected.len() as i64);
+        assert_eq!(std::fs::read(files.path(&placed.file)).unwrap(), expected);
+        // The sources are untouched and no temp file is left.
+        assert_eq!(names(&files).len(), 3);
+        assert!(names(&files).iter().all(|n| !n.starts_with("tmp-")));
+    }
+
+    #[tokio::test]
+    async fn a_failed_concat_leaves_nothing_behind() {
+        let (_d, files) = scratch();
+        let a = write(&files, b"present").await;
+        let e = files
+            .concat(&[a.file.clone(), "missing".to_owned()])
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+        assert_eq!(names(&files), vec![a.file]);
+    }
+
+    #[tokio::test]
+    async fn a_failed_body_leaves_no_file() {
+        let (_d, files) = scratch();
+        let body = futures::stream::iter([
+            Ok(Bytes::from_static(b"some bytes")),
+            Err(std::io::Error::other("client went away")),
+        ]);
+        match files.write(body).await {
+            Err(WriteError::Body(m)) => assert!(m.contains("client went away")),
+            other => panic!("expected a body error, got {other:?}"),
+        }
+        assert!(names(&files).is_empty());
+    }
+}
