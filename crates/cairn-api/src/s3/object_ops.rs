@@ -153,10 +153,22 @@ impl CairnS3 {
             }
         };
         let (b, k) = (bucket.clone(), key.clone());
+        let declared_len = input.content_length;
         self.admit(
             &info,
             || spec(0),
-            move |c| objects::require_bucket(c, &b).and_then(|_| objects::check_key(&k)),
+            move |c| {
+                objects::require_bucket(c, &b)?;
+                objects::check_key(&k)?;
+                // AWS's largest single PUT is 5 GiB: refused before a byte is accepted.
+                if declared_len.is_some_and(|n| n > super::multipart_ops::MAX_PART_BYTES) {
+                    return Err(ApiError::new(
+                        ErrorKind::S3EntityTooLarge,
+                        "Your proposed upload exceeds the maximum allowed size",
+                    ));
+                }
+                Ok(())
+            },
         )
         .await?;
         let declared = Declared::parse(Headers {

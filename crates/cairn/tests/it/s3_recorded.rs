@@ -77,6 +77,23 @@ async fn every_failing_object_call_is_recorded_once() {
     expect_error(&server, req, 400, "InvalidRequest").await;
     expected.push(("PutObject", "InvalidRequest"));
 
+    // A PutObject over AWS's 5 GiB single-PUT limit is refused from its headers alone (and the
+    // connection closed, since its body cannot be drained).
+    let mut conn = crate::raw_http::RawConn::connect(&addr).await;
+    let huge = s3_unsigned(&addr, "PUT", &format!("/{BUCKET}/huge"), Vec::new());
+    let six_gib = 6 * 1024 * 1024 * 1024;
+    conn.write(&crate::raw_http::RawConn::head(&huge, six_gib))
+        .await
+        .unwrap();
+    let resp = conn
+        .response(false)
+        .await
+        .expect("answered from the headers");
+    assert_eq!(resp.status, 400, "{}", resp.text());
+    assert!(resp.text().contains("<Code>EntityTooLarge</Code>"));
+    assert_eq!(resp.header("connection"), Some("close"));
+    expected.push(("PutObject", "EntityTooLarge"));
+
     // A trailer checksum that does not match the streamed body.
     let crc = b64(&crc32fast::hash(b"another body").to_be_bytes());
     let req = trailer_put(&server, &format!("/{BUCKET}/trailer-wrong"), &body, &crc);
