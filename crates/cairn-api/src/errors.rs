@@ -89,6 +89,10 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         AccessDenied => ("AccessDenied", StatusCode::FORBIDDEN),
         ServiceUnavailable => ("ServiceUnavailable", StatusCode::SERVICE_UNAVAILABLE),
         Internal => ("InternalFailure", StatusCode::INTERNAL_SERVER_ERROR),
+        LogsResourceAlreadyExists => ("ResourceAlreadyExistsException", bad),
+        LogsLimitExceeded => ("LimitExceededException", bad),
+        LogsTooManyTags => ("TooManyTagsException", bad),
+        LogsMalformedQuery => ("MalformedQueryException", bad),
     }
 }
 

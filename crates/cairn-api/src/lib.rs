@@ -13,6 +13,7 @@ pub mod errors;
 pub mod iam;
 pub mod json;
 pub mod listener;
+pub mod logs;
 pub mod protocol;
 pub mod query;
 pub mod recording;

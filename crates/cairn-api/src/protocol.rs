@@ -27,6 +27,8 @@ pub enum Route {
     Iam,
     /// STS (Query).
     Sts,
+    /// CloudWatch Logs (JSON 1.1).
+    Logs,
     /// S3 (REST XML, through s3s).
     S3,
     /// A service Cairn does not serve, answered in its protocol.
@@ -83,6 +85,7 @@ pub fn route(service: Option<&str>, headers: &[(String, String)], raw_query: &st
         Some("sns") => Route::Sns,
         Some("iam") => Route::Iam,
         Some("sts") => Route::Sts,
+        Some("logs") => Route::Logs,
         Some(other) => Route::Unserved {
             service: other.to_owned(),
             protocol: if json_shaped {
@@ -95,6 +98,11 @@ pub fn route(service: Option<&str>, headers: &[(String, String)], raw_query: &st
         },
         // Unsigned: JSON calls carry a target; SNS subscription confirmations are plain GETs
         // authorised by their token; everything else (presigned URLs, anonymous GETs) is S3.
+        None if header(headers, "x-amz-target")
+            .is_some_and(|t| t.starts_with("Logs_20140328.")) =>
+        {
+            Route::Logs
+        }
         None if json_shaped => Route::CloudTrail,
         None if crate::sns::is_confirmation(raw_query) => Route::Sns,
         None => Route::S3,

@@ -311,6 +311,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         Route::Iam => crate::iam::handle(state, received).await,
         Route::Sts => crate::sts::handle(state, received).await,
         Route::CloudTrail => crate::cloudtrail::handle(state, received).await,
+        Route::Logs => crate::logs::handle(state, received).await,
         Route::Unserved { service, protocol } => {
             unserved(state, &received, &service, protocol).await
         }
@@ -336,6 +337,7 @@ fn access_note(
         .unwrap_or("");
     AccessNote(match route {
         Route::CloudTrail => format!("cloudtrail {target}"),
+        Route::Logs => format!("logs {target}"),
         Route::Sns => "sns".to_owned(),
         Route::Iam => "iam".to_owned(),
         Route::Sts => "sts".to_owned(),

@@ -98,6 +98,15 @@ pub enum ErrorKind {
     /// The disk or store is full, or the writer stopped: nothing was done; retry later (503).
     ServiceUnavailable,
     Internal,
+    // CloudWatch Logs.
+    /// `ResourceAlreadyExistsException`.
+    LogsResourceAlreadyExists,
+    /// `LimitExceededException`.
+    LogsLimitExceeded,
+    /// `TooManyTagsException`.
+    LogsTooManyTags,
+    /// `MalformedQueryException` (Logs Insights).
+    LogsMalformedQuery,
 }
 
 /// A failed call: what kind, and AWS's message.

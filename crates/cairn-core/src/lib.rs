@@ -1,4 +1,4 @@
-//! CloudTrail semantics, free of wire formats.
+//! CloudTrail semantics (and CloudWatch Logs and metrics), free of wire formats.
 //!
 //! Each operation is a plain function over a store connection (so it runs inside the
 //! writer's group commit together with the event that records it) and typed inputs, and
@@ -13,7 +13,9 @@ pub mod encryption;
 pub mod error;
 pub mod iam;
 pub mod lifecycle;
+pub mod logs;
 pub mod lookup;
+pub mod metrics;
 pub mod net;
 pub mod objects;
 pub mod policy;

@@ -8,14 +8,17 @@
 //! connections and never wait for the writer.
 //!
 //! The typed queries live in one module per table family: [`events`], [`trails`],
-//! [`buckets`], [`objects`], [`iam`], [`meta`].
+//! [`buckets`], [`objects`], [`iam`], [`meta`], [`logs`] (CloudWatch Logs) and [`metrics`]
+//! (CloudWatch datapoints).
 
 pub mod buckets;
 pub mod delivery;
 pub mod encryption;
 pub mod events;
 pub mod iam;
+pub mod logs;
 pub mod meta;
+pub mod metrics;
 pub mod objects;
 mod schema;
 pub mod sns;
@@ -73,6 +76,14 @@ pub struct StoreOptions {
 
 /// Result alias.
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A migrated in-memory database, for tests of the layers above.
+pub fn in_memory() -> StoreResult<Connection> {
+    let conn = Connection::open_in_memory()?;
+    schema::configure(&conn)?;
+    schema::migrate(&conn)?;
+    Ok(conn)
+}
 
 /// Handle to the store. Cheap to clone.
 #[derive(Clone)]

@@ -176,6 +176,49 @@ CREATE TABLE sts_sessions (
 CREATE INDEX sts_sessions_by_expiry ON sts_sessions (expires);
 ";
 
+/// CloudWatch Logs (groups, streams, one row per event indexed by group/stream and time, metric
+/// filters, Logs Insights queries) and the CloudWatch metric datapoint store.
+const SCHEMA_V9: &str = "
+CREATE TABLE log_groups (
+    id INTEGER PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+    created INTEGER NOT NULL, retention_days INTEGER, kms_key_id TEXT, class TEXT NOT NULL,
+    deletion_protection INTEGER NOT NULL, stored_bytes INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (account, region, name));
+CREATE TABLE log_group_tags (
+    group_id INTEGER NOT NULL REFERENCES log_groups(id) ON DELETE CASCADE,
+    key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (group_id, key));
+CREATE TABLE log_streams (
+    id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL REFERENCES log_groups(id) ON DELETE CASCADE,
+    name TEXT NOT NULL, created INTEGER NOT NULL, first_event INTEGER, last_event INTEGER,
+    last_ingestion INTEGER, upload_seq INTEGER NOT NULL DEFAULT 0, stored_bytes INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (group_id, name));
+CREATE TABLE log_events (
+    id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL, stream_id INTEGER NOT NULL,
+    ts INTEGER NOT NULL, ingested INTEGER NOT NULL, message TEXT NOT NULL);
+CREATE INDEX log_events_by_group ON log_events (group_id, ts, id);
+CREATE INDEX log_events_by_stream ON log_events (stream_id, ts, id);
+CREATE TABLE log_metric_filters (
+    group_id INTEGER NOT NULL REFERENCES log_groups(id) ON DELETE CASCADE, name TEXT NOT NULL,
+    pattern TEXT NOT NULL, transformation TEXT NOT NULL, created INTEGER NOT NULL,
+    PRIMARY KEY (group_id, name));
+CREATE TABLE logs_queries (
+    query_id TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL,
+    query_string TEXT NOT NULL, log_group TEXT NOT NULL, status TEXT NOT NULL,
+    created INTEGER NOT NULL, duration INTEGER NOT NULL, result TEXT NOT NULL);
+CREATE INDEX logs_queries_by_time ON logs_queries (account, region, created);
+CREATE TABLE metrics (
+    id INTEGER PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, namespace TEXT NOT NULL,
+    name TEXT NOT NULL, dimensions TEXT NOT NULL, last_ts INTEGER NOT NULL,
+    UNIQUE (account, region, namespace, name, dimensions));
+CREATE TABLE metric_points (
+    metric_id INTEGER NOT NULL REFERENCES metrics(id) ON DELETE CASCADE, ts INTEGER NOT NULL,
+    sample_count REAL NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL,
+    unit TEXT NOT NULL, resolution INTEGER NOT NULL);
+CREATE INDEX metric_points_by_time ON metric_points (metric_id, ts);
+CREATE INDEX metric_points_by_age ON metric_points (ts);
+";
+
+/// Bucket default-encryption configurations (PutBucketEncryption), one per bucket.
 const SCHEMA_V11: &str = "
 CREATE TABLE bucket_encryption (
     bucket TEXT PRIMARY KEY REFERENCES buckets(name) ON DELETE CASCADE,
@@ -208,6 +251,11 @@ pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     if version < 7 {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V7} PRAGMA user_version = 7; COMMIT;"
+        ))?;
+    }
+    if version < 9 {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V9} PRAGMA user_version = 9; COMMIT;"
         ))?;
     }
     crate::iam::seal_legacy_secrets(conn)?;

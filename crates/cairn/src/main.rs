@@ -7,6 +7,7 @@ mod client;
 mod config;
 mod credentials;
 mod iam_cmd;
+mod logs_cmd;
 mod serve;
 mod timearg;
 mod validate;
@@ -43,6 +44,8 @@ enum Command {
     ValidateLogs(validate::ValidateArgs),
     /// Deliver pending trail events and write digests now.
     Flush(admin_cmd::FlushArgs),
+    /// CloudWatch Logs housekeeping on a data dir (the retention sweep).
+    Logs(logs_cmd::LogsArgs),
     /// Check, write and read configured external buckets.
     External(admin_cmd::ExternalArgs),
     /// Measure Cairn against a running endpoint (see BENCHMARKS.md).
@@ -65,6 +68,7 @@ fn main() -> std::process::ExitCode {
         Command::Lifecycle(args) => admin_cmd::lifecycle(args),
         Command::External(args) => admin_cmd::external(args),
         Command::Flush(args) => admin_cmd::flush(args),
+        Command::Logs(args) => logs_cmd::run(args),
         Command::Bench(args) => bench::run(args),
     };
     match result {

@@ -173,6 +173,12 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
                 Ok(n) => tracing::info!(expired = n, "retention sweep"),
                 Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
             }
+            match crate::logs_cmd::sweep(&sweep_store, chrono::Utc::now().timestamp_millis()).await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(expired = n, "log retention sweep"),
+                Err(e) => tracing::warn!(error = %e, "log retention sweep failed"),
+            }
             let (store, dir) = (sweep_store.clone(), sweep_dir.clone());
             let now = chrono::Utc::now().timestamp() as f64;
             match tokio::task::spawn_blocking(move || expire_objects(&store, &dir, now)).await {

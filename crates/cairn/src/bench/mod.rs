@@ -9,8 +9,11 @@
 //! - `s3`: PutObject and GetObject throughput for one object size against any S3 endpoint.
 //! - `s3-memory`: the server's peak RSS while it assembles a multipart upload and copies it.
 //! - `policy`: policy evaluations per second per core.
+//! - `logs`: filter-pattern matching (the CIS patterns vs a serde_json parse), ingest and
+//!   FilterLogEvents, in process.
 
 mod control_plane;
+mod logs;
 mod lookup;
 mod policy;
 mod populate;
@@ -46,6 +49,8 @@ enum Scenario {
     S3Memory(s3_memory::S3MemoryArgs),
     /// Policy evaluations per second per core.
     Policy(policy::PolicyArgs),
+    /// Filter-pattern matching, ingest and FilterLogEvents throughput.
+    Logs(logs::LogsArgs),
 }
 
 /// Runs a benchmark scenario.
@@ -59,6 +64,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Scenario::S3(a) => s3::run(a),
         Scenario::S3Memory(a) => s3_memory::run(a),
         Scenario::Policy(a) => policy::run(a),
+        Scenario::Logs(a) => logs::run(a),
     }
 }
 

@@ -8,6 +8,7 @@ mod edge_hardening;
 mod harness;
 mod iam_core;
 mod iam_query;
+mod logs;
 mod lookup;
 mod named_errors;
 mod raw_http;

@@ -1,0 +1,168 @@
+//! CloudWatch Logs over AWS JSON 1.1 (`X-Amz-Target: Logs_20140328.<Op>`, signed as `logs`).
+//!
+//! [`handle`] authenticates, finds the operation in [`ops`], and runs it through the gate:
+//! authorized per [`permissions`], executed in a store transaction and recorded as a CloudTrail
+//! event with `eventSource` `logs.amazonaws.com`. Control calls are management events;
+//! PutLogEvents, GetLogEvents and FilterLogEvents are data events (AWS logs them only through
+//! advanced event selectors), so they never reach a trail by default. StartQuery runs its query
+//! on a reader and stores the answer once its event is durable.
+
+mod events;
+mod filters;
+mod ops;
+mod permissions;
+mod shapes;
+mod wire;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::response::Response;
+use cairn_core::error::ApiResult;
+use http::HeaderValue;
+use serde_json::Value;
+
+use crate::errors::{WireError, json_error};
+use crate::protocol::Protocol;
+use crate::recording::{CallInfo, Outcome};
+use crate::server::{AppState, Received, authenticate, set_request_id};
+
+/// The `X-Amz-Target` prefixes CloudWatch Logs answers to.
+pub const TARGET_PREFIXES: &[&str] = &["Logs_20140328."];
+
+fn json_ok(body: &Value, request_id: &str) -> Response {
+    let mut resp = Response::new(Body::from(body.to_string()));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+    set_request_id(&mut resp, request_id);
+    resp
+}
+
+/// Answers one CloudWatch Logs request.
+pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
+    let rid = req.request_id.clone();
+    let now = chrono::Utc::now();
+    let authed = match authenticate(state, &req, Protocol::Json, now).await {
+        Ok(a) => a,
+        Err(e) => return json_error(&e, &rid),
+    };
+    let target = req.header("x-amz-target").unwrap_or("");
+    let Some((name, op)) = crate::json::operation(target, TARGET_PREFIXES)
+        .and_then(|name| ops::find(name).map(|op| (name.to_owned(), op)))
+    else {
+        return json_error(&crate::json::unknown_operation(target), &rid);
+    };
+    let body: Value = if req.body.is_empty() {
+        Value::Object(Default::default())
+    } else {
+        match serde_json::from_slice::<Value>(&req.body) {
+            Ok(v @ Value::Object(_)) => v,
+            _ => {
+                return json_error(
+                    &WireError::bad_request(
+                        "SerializationException",
+                        "Start of structure or map found where not expected, or the body is not valid JSON.",
+                    ),
+                    &rid,
+                );
+            }
+        }
+    };
+    let info = CallInfo::new(authed, &req, now);
+    run(state, name, op, body, info).await
+}
+
+/// Request parameters as the record shows them: the request, without the bulk of event
+/// messages.
+fn request_parameters(name: &str, body: &Value) -> Value {
+    let mut b = body.clone();
+    if let Some(m) = b.as_object_mut() {
+        match name {
+            "PutLogEvents" => {
+                m.remove("logEvents");
+            }
+            "TestMetricFilter" => {
+                m.remove("logEventMessages");
+            }
+            _ => {}
+        }
+        if m.is_empty() {
+            return Value::Null;
+        }
+    }
+    b
+}
+
+fn outcome(name: &str, op: &ops::Op, body: &Value, result: &ApiResult<ops::OpOutput>) -> Outcome {
+    let (response_elements, error, resources) = match result {
+        Ok(out) => (
+            match &out.output {
+                Value::Object(m) if m.is_empty() || op.record_read_only => Value::Null,
+                v if op.echo_response => v.clone(),
+                _ => Value::Null,
+            },
+            None,
+            out.resources.clone(),
+        ),
+        Err(e) => {
+            let wire = WireError::from(e);
+            (
+                Value::Null,
+                Some((wire.code.to_owned(), wire.message)),
+                Vec::new(),
+            )
+        }
+    };
+    Outcome {
+        event_source: "logs.amazonaws.com",
+        event_name: name.to_owned(),
+        read_only: op.record_read_only,
+        management: op.management,
+        request_parameters: request_parameters(name, body),
+        response_elements,
+        error,
+        resources,
+        additional_event_data: None,
+    }
+}
+
+async fn run(state: &AppState, name: String, op: ops::Op, body: Value, info: CallInfo) -> Response {
+    let rid = info.request_id.clone();
+    let env = ops::OpEnv {
+        ctx: info.ctx.clone(),
+        token_key: state.settings.token_key.clone(),
+    };
+    let body = Arc::new(body);
+    let (for_op, for_perms) = (body.clone(), body.clone());
+    let name_for_perms = name.clone();
+    let executed = state
+        .gate
+        .execute(
+            info,
+            op.runs_on_reader,
+            move |conn, ctx| permissions::of(conn, ctx, &name_for_perms, &for_perms),
+            move |conn| (op.run)(conn, &env, &for_op),
+            move |result| outcome(&name, &op, &body, result),
+        )
+        .await;
+    match executed {
+        Ok(out) => {
+            if let Some(query) = out.pending_query {
+                let saved = state
+                    .store
+                    .write(move |c| cairn_core::logs::insights::save(c, &query))
+                    .await;
+                if !matches!(saved, Ok(Ok(()))) {
+                    return json_error(&WireError::internal(Protocol::Json), &rid);
+                }
+            }
+            json_ok(&out.output, &rid)
+        }
+        Err(e) if e.kind != cairn_core::ErrorKind::Internal => {
+            json_error(&WireError::json(&e), &rid)
+        }
+        Err(_) => json_error(&WireError::internal(Protocol::Json), &rid),
+    }
+}

@@ -1,0 +1,414 @@
+//! The operation table of CloudWatch Logs, and the group, stream and tag operations. Every
+//! operation of the 2014-03-28 model is known: those Cairn does not serve answer
+//! `UnsupportedOperationException` (and are recorded like any call).
+
+use cairn_core::CallContext;
+use cairn_core::error::{ApiError, ApiResult, ErrorKind};
+use cairn_core::logs::{self, GroupKey, groups, streams};
+use cairn_core::token::TokenKey;
+use cairn_model::event::EventResource;
+use cairn_store::Connection;
+use cairn_store::logs::filters::StoredQuery;
+use serde_json::{Value, json};
+
+use super::shapes;
+use super::wire::{
+    limit, map, open_offset, opt_bool, opt_map, opt_str, opt_str_list, req_str, seal,
+};
+
+/// What an operation needs besides its input.
+pub struct OpEnv {
+    /// The call.
+    pub ctx: CallContext,
+    /// Pagination token key.
+    pub token_key: TokenKey,
+}
+
+/// An operation's wire output, the resources its event names, and a query to store after the
+/// event (StartQuery).
+#[derive(Clone, Debug)]
+pub struct OpOutput {
+    /// The JSON response body.
+    pub output: Value,
+    /// Resources, each with its LookupEvents name.
+    pub resources: Vec<(EventResource, String)>,
+    /// A Logs Insights query to store once the call's event is durable.
+    pub pending_query: Option<StoredQuery>,
+}
+
+type OpFn = fn(&Connection, &OpEnv, &Value) -> ApiResult<OpOutput>;
+
+/// One operation.
+#[derive(Clone, Copy)]
+pub struct Op {
+    /// The handler.
+    pub run: OpFn,
+    /// Runs on a reader (it changes nothing in the store).
+    pub runs_on_reader: bool,
+    /// `readOnly` in its event.
+    pub record_read_only: bool,
+    /// A management event (else a data event).
+    pub management: bool,
+    /// Whether its event carries the response (`responseElements`).
+    pub echo_response: bool,
+}
+
+/// Every operation of the CloudWatch Logs 2014-03-28 model.
+pub const OPERATIONS: [&str; 113] = [
+    "AssociateKmsKey",
+    "AssociateSourceToS3TableIntegration",
+    "CancelExportTask",
+    "CancelImportTask",
+    "CreateDelivery",
+    "CreateExportTask",
+    "CreateImportTask",
+    "CreateLogAnomalyDetector",
+    "CreateLogGroup",
+    "CreateLogStream",
+    "CreateLookupTable",
+    "CreateScheduledQuery",
+    "DeleteAccountPolicy",
+    "DeleteDataProtectionPolicy",
+    "DeleteDelivery",
+    "DeleteDeliveryDestination",
+    "DeleteDeliveryDestinationPolicy",
+    "DeleteDeliverySource",
+    "DeleteDestination",
+    "DeleteIndexPolicy",
+    "DeleteIntegration",
+    "DeleteLogAnomalyDetector",
+    "DeleteLogGroup",
+    "DeleteLogStream",
+    "DeleteLookupTable",
+    "DeleteMetricFilter",
+    "DeleteQueryDefinition",
+    "DeleteResourcePolicy",
+    "DeleteRetentionPolicy",
+    "DeleteScheduledQuery",
+    "DeleteSubscriptionFilter",
+    "DeleteTransformer",
+    "DescribeAccountPolicies",
+    "DescribeConfigurationTemplates",
+    "DescribeDeliveries",
+    "DescribeDeliveryDestinations",
+    "DescribeDeliverySources",
+    "DescribeDestinations",
+    "DescribeExportTasks",
+    "DescribeFieldIndexes",
+    "DescribeImportTaskBatches",
+    "DescribeImportTasks",
+    "DescribeIndexPolicies",
+    "DescribeLogGroups",
+    "DescribeLogStreams",
+    "DescribeLookupTables",
+    "DescribeMetricFilters",
+    "DescribeQueries",
+    "DescribeQueryDefinitions",
+    "DescribeResourcePolicies",
+    "DescribeSubscriptionFilters",
+    "DisassociateKmsKey",
+    "DisassociateSourceFromS3TableIntegration",
+    "FilterLogEvents",
+    "GetDataProtectionPolicy",
+    "GetDelivery",
+    "GetDeliveryDestination",
+    "GetDeliveryDestinationPolicy",
+    "GetDeliverySource",
+    "GetIntegration",
+    "GetLogAnomalyDetector",
+    "GetLogEvents",
+    "GetLogFields",
+    "GetLogGroupFields",
+    "GetLogObject",
+    "GetLogRecord",
+    "GetLookupTable",
+    "GetQueryResults",
+    "GetScheduledQuery",
+    "GetScheduledQueryHistory",
+    "GetTransformer",
+    "ListAggregateLogGroupSummaries",
+    "ListAnomalies",
+    "ListIntegrations",
+    "ListLogAnomalyDetectors",
+    "ListLogGroups",
+    "ListLogGroupsForQuery",
+    "ListScheduledQueries",
+    "ListSourcesForS3TableIntegration",
+    "ListTagsForResource",
+    "ListTagsLogGroup",
+    "PutAccountPolicy",
+    "PutBearerTokenAuthentication",
+    "PutDataProtectionPolicy",
+    "PutDeliveryDestination",
+    "PutDeliveryDestinationPolicy",
+    "PutDeliverySource",
+    "PutDestination",
+    "PutDestinationPolicy",
+    "PutIndexPolicy",
+    "PutIntegration",
+    "PutLogEvents",
+    "PutLogGroupDeletionProtection",
+    "PutMetricFilter",
+    "PutQueryDefinition",
+    "PutResourcePolicy",
+    "PutRetentionPolicy",
+    "PutSubscriptionFilter",
+    "PutTransformer",
+    "StartLiveTail",
+    "StartQuery",
+    "StopQuery",
+    "TagLogGroup",
+    "TagResource",
+    "TestMetricFilter",
+    "TestTransformer",
+    "UntagLogGroup",
+    "UntagResource",
+    "UpdateAnomaly",
+    "UpdateDeliveryConfiguration",
+    "UpdateLogAnomalyDetector",
+    "UpdateLookupTable",
+    "UpdateScheduledQuery",
+];
+
+fn read_only_name(name: &str) -> bool {
+    ["Get", "Describe", "List", "Test", "Filter"]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
+/// Finds an operation by its `X-Amz-Target` suffix.
+pub fn find(name: &str) -> Option<Op> {
+    use super::{events as ev, filters as fl};
+    let run: OpFn = match name {
+        "CreateLogGroup" => create_log_group,
+        "DeleteLogGroup" => delete_log_group,
+        "DescribeLogGroups" => describe_log_groups,
+        "PutRetentionPolicy" => put_retention_policy,
+        "DeleteRetentionPolicy" => delete_retention_policy,
+        "CreateLogStream" => create_log_stream,
+        "DeleteLogStream" => delete_log_stream,
+        "DescribeLogStreams" => describe_log_streams,
+        "TagResource" | "TagLogGroup" => tag,
+        "UntagResource" | "UntagLogGroup" => untag,
+        "ListTagsForResource" | "ListTagsLogGroup" => list_tags,
+        "PutLogEvents" => ev::put_log_events,
+        "GetLogEvents" => ev::get_log_events,
+        "FilterLogEvents" => ev::filter_log_events,
+        "PutMetricFilter" => fl::put_metric_filter,
+        "DeleteMetricFilter" => fl::delete_metric_filter,
+        "DescribeMetricFilters" => fl::describe_metric_filters,
+        "TestMetricFilter" => fl::test_metric_filter,
+        "StartQuery" => fl::start_query,
+        "GetQueryResults" => fl::get_query_results,
+        "StopQuery" => fl::stop_query,
+        "DescribeQueries" => fl::describe_queries,
+        other if OPERATIONS.contains(&other) => unsupported,
+        _ => return None,
+    };
+    let data = matches!(name, "PutLogEvents" | "GetLogEvents" | "FilterLogEvents");
+    let record_read_only = read_only_name(name) || name == "StartQuery";
+    Some(Op {
+        run,
+        runs_on_reader: read_only_name(name) || name == "StartQuery",
+        record_read_only,
+        management: !data,
+        echo_response: matches!(name, "StartQuery" | "StopQuery"),
+    })
+}
+
+fn unsupported(_: &Connection, _: &OpEnv, _: &Value) -> ApiResult<OpOutput> {
+    Err(ApiError::new(
+        ErrorKind::UnsupportedOperation,
+        "This operation is not supported by this Cairn release.",
+    ))
+}
+
+/// An output with no resources.
+pub fn out(output: Value) -> ApiResult<OpOutput> {
+    Ok(OpOutput {
+        output,
+        resources: Vec::new(),
+        pending_query: None,
+    })
+}
+
+/// An output naming the log group it acted on.
+pub fn out_group(output: Value, key: &GroupKey) -> ApiResult<OpOutput> {
+    Ok(OpOutput {
+        output,
+        resources: vec![(
+            EventResource {
+                arn: key.arn(),
+                account_id: Some(key.account.clone()),
+                resource_type: "AWS::Logs::LogGroup".into(),
+            },
+            key.name.clone(),
+        )],
+        pending_query: None,
+    })
+}
+
+/// The group a request names by `logGroupName` or `logGroupIdentifier` (exactly one).
+pub fn group_of(env: &OpEnv, body: &Value) -> ApiResult<GroupKey> {
+    match (
+        opt_str(body, "logGroupName")?,
+        opt_str(body, "logGroupIdentifier")?,
+    ) {
+        (Some(n), None) => {
+            logs::check_group_name(&n, "logGroupName")?;
+            Ok(GroupKey::of(&env.ctx, &n))
+        }
+        (None, Some(id)) => Ok(GroupKey::of(
+            &env.ctx,
+            &logs::identifier_name(&env.ctx, &id)?,
+        )),
+        (Some(_), Some(_)) => Err(logs::invalid(
+            "LogGroup name and LogGroup ARN are mutually exclusive parameters.",
+        )),
+        (None, None) => Err(logs::invalid(
+            "Either logGroupName or logGroupIdentifier must be specified.",
+        )),
+    }
+}
+
+fn create_log_group(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
+    let input = groups::CreateGroup {
+        name: req_str(body, "logGroupName")?,
+        kms_key_id: opt_str(body, "kmsKeyId")?,
+        tags: opt_map(body, "tags")?.unwrap_or_default(),
+        class: opt_str(body, "logGroupClass")?,
+        deletion_protection: opt_bool(body, "deletionProtectionEnabled")?.unwrap_or(false),
+    };
+    groups::create(conn, &env.ctx, &input)?;
+    out_group(json!({}), &GroupKey::of(&env.ctx, &input.name))
+}
+
+fn delete_log_group(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
+    let name = req_str(body, "logGroupName")?;
+    groups::delete(conn, &env.ctx, &name)?;
+    out_group(json!({}), &GroupKey::of(&env.ctx, &name))
+}
+
+fn describe_log_groups(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
+    let pattern = opt_str(body, "logGroupNamePattern")?;
+    let input = groups::Describe {
+        prefix: opt_str(body, "logGroupNamePrefix")?,
+        pattern: pattern.clone(),
+        identifiers: opt_str_list(body, "logGroupIdentifiers")?,
+        class: opt_str(body, "logGroupClass")?,
+        limit: limit(body, "limit", 50, 50)?,
+        offset: open_offset(&env.token_key, "DescribeLogGroups", body)?,
+    };
+    if let Some(p) = &input.prefix {
+        logs::check_group_name(p, "logGroupNamePrefix")?;
+    }
+    let (page, more) = groups::describe(conn, &env.ctx, &input)?;
+    let items: Vec<Value> = page
+        .iter()
+        .map(|g| shapes::log_group(g, pattern.is_some()))
+        .collect();
+    let mut output = json!({"logGroups": items});
+    if more {
+        let next = (input.offset + input.limit).to_string();
+        output["nextToken"] = seal(&env.token_key, "DescribeLogGroups", body, &next).into();
+    }
+    out(output)
+}
+
+fn put_retention_policy(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
+    let name = req_str(body, "logGroupName")?;
+    let days = super::wire::req_i64(body, "retentionInDays")?;
+    groups::set_retention(conn, &env.ctx, &name, Some(days))?;
+    out_group(json!({}), &GroupKey::of(&env.ctx, &name))
+}
+
+fn delete_retention_policy(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
+    let name = req_str(body, "logGroupName")?;
+    groups::set_retention(conn, &env.ctx, &name, None)?;
+    out_group(json!({}), &GroupKey::of(&env.ctx, &name))
+}
+
+fn create_log_stream(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
+    let group = req_str(body, "logGroupName")?;
+    logs::check_group_name(&group, "logGroupName")?;
+    let key = GroupKey::of(&env.ctx, &group);
+    streams::create(conn, &env.ctx, &key, &req_str(body, "logStreamName")?)?;
+    out_group(json!({}), &key)
+}
+
+fn delete_log_stream(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
+    let group = req_str(body, "logGroupName")?;
+    logs::check_group_name(&group, "logGroupName")?;
+    let key = GroupKey::of(&env.ctx, &group);
+    streams::delete(conn, &key, &req_str(body, "logStreamName")?)?;
+    out_group(json!({}), &key)
+}
+
+fn describe_log_streams(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
+    let key = group_of(env, body)?;
+    let input = streams::Describe {
+        prefix: opt_str(body, "logStreamNamePrefix")?,
+        order_by: opt_str(body, "orderBy")?,
+        descending: opt_bool(body, "descending")?.unwrap_or(false),
+        limit: limit(body, "limit", 50, 50)?,
+        offset: open_offset(&env.token_key, "DescribeLogStreams", body)?,
+    };
+    let (page, more) = streams::describe(conn, &key, &input)?;
+    let items: Vec<Value> = page.iter().map(|s| shapes::log_stream(&key, s)).collect();
+    let mut output = json!({"logStreams": items});
+    if more {
+        let next = (input.offset + input.limit).to_string();
+        output["nextToken"] = seal(&env.token_key, "DescribeLogStreams", body, &next).into();
+    }
+    out(output)
+}
+
+/// The group a tagging call names: `resourceArn` (TagResource family) or `logGroupName`.
+fn tagged_group(
+    conn: &Connection,
+    env: &OpEnv,
+    body: &Value,
+) -> ApiResult<(cairn_store::logs::LogGroup, bool)> {
+    match opt_str(body, "resourceArn")? {
+        Some(arn) => Ok((groups::for_tagging(conn, &env.ctx, &arn)?, false)),
+        None => {
+            let name = req_str(body, "logGroupName")?;
+            Ok((groups::for_tagging(conn, &env.ctx, &name)?, true))
+        }
+    }
+}
+
+fn tag(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
+    let tags = opt_map(body, "tags")?.ok_or_else(|| super::wire::missing("tags"))?;
+    if tags.is_empty() || tags.len() > groups::MAX_TAGS {
+        return Err(logs::constraint(
+            "",
+            "tags",
+            "Member must have length less than or equal to 50 and greater than or equal to 1",
+        ));
+    }
+    let (group, legacy) = tagged_group(conn, env, body)?;
+    groups::tag(conn, &group, &tags, legacy)?;
+    out_group(json!({}), &GroupKey::of(&env.ctx, &group.name))
+}
+
+fn untag(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
+    let member = if body.get("resourceArn").is_some() {
+        "tagKeys"
+    } else {
+        "tags"
+    };
+    let keys = opt_str_list(body, member)?.ok_or_else(|| super::wire::missing(member))?;
+    let (group, _) = tagged_group(conn, env, body)?;
+    groups::untag(conn, &group, &keys)?;
+    out_group(json!({}), &GroupKey::of(&env.ctx, &group.name))
+}
+
+fn list_tags(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
+    let (group, _) = tagged_group(conn, env, body)?;
+    let tags = groups::tags(conn, &group)?;
+    out_group(
+        json!({"tags": map(&tags)}),
+        &GroupKey::of(&env.ctx, &group.name),
+    )
+}

@@ -1,0 +1,113 @@
+//! What each CloudWatch Logs operation must be allowed to do (spec iam-kms.md §5.2): the action
+//! is `logs:<Operation>`; stream-level calls are authorized against the stream ARN
+//! (`…:log-group:<g>:log-stream:<s>`), group-level calls against the group ARN
+//! (`…:log-group:<g>`), tagging calls against the ARN they name, the rest against `*`.
+
+use cairn_core::CallContext;
+use cairn_core::authz::Permission;
+use cairn_core::error::ApiResult;
+use cairn_core::logs::{group_arn, stream_arn};
+use cairn_store::Connection;
+use serde_json::Value;
+
+fn text<'a>(body: &'a Value, member: &str) -> Option<&'a str> {
+    body.get(member).and_then(Value::as_str)
+}
+
+/// The group a request names, by name or by ARN (with or without `:*`).
+fn group_name(body: &Value) -> Option<String> {
+    if let Some(n) = text(body, "logGroupName") {
+        return Some(n.to_owned());
+    }
+    let id = text(body, "logGroupIdentifier")?;
+    Some(match id.split_once(":log-group:") {
+        Some((_, rest)) => rest.strip_suffix(":*").unwrap_or(rest).to_owned(),
+        None => id.to_owned(),
+    })
+}
+
+fn with_request_tags(mut p: Permission, body: &Value) -> Permission {
+    if let Some(tags) = body.get("tags").and_then(Value::as_object) {
+        for (k, v) in tags {
+            if let Some(v) = v.as_str() {
+                p = p.with(&format!("aws:RequestTag/{k}"), v);
+            }
+        }
+        p = p.with_values("aws:TagKeys", tags.keys().cloned().collect());
+    }
+    p
+}
+
+/// The permissions `op` needs for request `body`.
+pub fn of(_: &Connection, ctx: &CallContext, op: &str, body: &Value) -> ApiResult<Vec<Permission>> {
+    let action = format!("logs:{op}");
+    let (region, account) = (ctx.region.as_str(), ctx.account().as_str());
+    let group = group_name(body);
+    let group_resource = || {
+        group
+            .as_deref()
+            .map_or_else(|| "*".to_owned(), |g| group_arn(region, account, g))
+    };
+    let needed = match op {
+        "PutLogEvents" | "GetLogEvents" | "CreateLogStream" | "DeleteLogStream" => {
+            match (&group, text(body, "logStreamName")) {
+                (Some(g), Some(s)) => {
+                    vec![Permission::new(action, stream_arn(region, account, g, s))]
+                }
+                _ => vec![Permission::new(action, group_resource())],
+            }
+        }
+        "CreateLogGroup" | "TagLogGroup" => {
+            vec![with_request_tags(
+                Permission::new(action, group_resource()),
+                body,
+            )]
+        }
+        "DeleteLogGroup"
+        | "DescribeLogStreams"
+        | "FilterLogEvents"
+        | "PutRetentionPolicy"
+        | "DeleteRetentionPolicy"
+        | "PutMetricFilter"
+        | "DeleteMetricFilter"
+        | "UntagLogGroup"
+        | "ListTagsLogGroup" => vec![Permission::new(action, group_resource())],
+        "DescribeMetricFilters" => vec![Permission::new(action, group_resource())],
+        "TagResource" | "UntagResource" | "ListTagsForResource" => {
+            let arn = text(body, "resourceArn").unwrap_or("*");
+            let arn = arn.strip_suffix(":*").unwrap_or(arn);
+            let p = Permission::new(action, arn);
+            vec![if op == "TagResource" {
+                with_request_tags(p, body)
+            } else {
+                p
+            }]
+        }
+        "StartQuery" => {
+            let mut names: Vec<String> = Vec::new();
+            if let Some(n) = text(body, "logGroupName") {
+                names.push(n.to_owned());
+            }
+            for member in ["logGroupNames", "logGroupIdentifiers"] {
+                if let Some(list) = body.get(member).and_then(Value::as_array) {
+                    for id in list.iter().filter_map(Value::as_str) {
+                        names.push(match id.split_once(":log-group:") {
+                            Some((_, rest)) => rest.strip_suffix(":*").unwrap_or(rest).to_owned(),
+                            None => id.to_owned(),
+                        });
+                    }
+                }
+            }
+            if names.is_empty() {
+                vec![Permission::any(action)]
+            } else {
+                names
+                    .iter()
+                    .map(|n| Permission::new(&action, group_arn(region, account, n)))
+                    .collect()
+            }
+        }
+        _ => vec![Permission::any(action)],
+    };
+    Ok(needed)
+}

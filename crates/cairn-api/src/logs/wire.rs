@@ -1,0 +1,122 @@
+//! Wire helpers of the CloudWatch Logs API: required members (missing ones are
+//! `InvalidParameterException` with AWS's validation wording), page sizes, maps, and sealed
+//! pagination tokens bound to the call's other parameters.
+
+use cairn_core::error::{ApiError, ApiResult, ErrorKind};
+use cairn_core::logs::{constraint, invalid};
+use cairn_core::token::TokenKey;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+pub use crate::wire::{opt_bool, opt_i64, opt_list, opt_str, opt_str_list};
+
+/// A required string member.
+pub fn req_str(body: &Value, member: &str) -> ApiResult<String> {
+    opt_str(body, member)?.ok_or_else(|| missing(member))
+}
+
+/// The error for a required member that is absent.
+pub fn missing(member: &str) -> ApiError {
+    invalid(format!(
+        "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
+    ))
+}
+
+/// A required integer member.
+pub fn req_i64(body: &Value, member: &str) -> ApiResult<i64> {
+    opt_i64(body, member)?.ok_or_else(|| missing(member))
+}
+
+/// An optional page size within `1..=max`, defaulting to `default`.
+pub fn limit(body: &Value, member: &str, max: i64, default: i64) -> ApiResult<i64> {
+    match opt_i64(body, member)? {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(n) => Err(constraint(
+            &n.to_string(),
+            member,
+            &format!(
+                "Member must have value less than or equal to {max} and greater than or equal to 1"
+            ),
+        )),
+    }
+}
+
+/// An optional time member in epoch milliseconds (a non-negative integer).
+pub fn opt_time(body: &Value, member: &str) -> ApiResult<Option<i64>> {
+    match opt_i64(body, member)? {
+        Some(t) if t < 0 => Err(constraint(
+            &t.to_string(),
+            member,
+            "Member must have value greater than or equal to 0",
+        )),
+        other => Ok(other),
+    }
+}
+
+/// An optional string→string map member, in key order.
+pub fn opt_map(body: &Value, member: &str) -> ApiResult<Option<Vec<(String, String)>>> {
+    match body.get(member) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => Ok((k.clone(), s.clone())),
+                _ => Err(ApiError::new(
+                    ErrorKind::Serialization,
+                    format!("Cannot deserialize member {member}: expected a map of strings."),
+                )),
+            })
+            .collect::<ApiResult<Vec<_>>>()
+            .map(Some),
+        Some(_) => Err(ApiError::new(
+            ErrorKind::Serialization,
+            format!("Cannot deserialize member {member}: expected a map."),
+        )),
+    }
+}
+
+/// A string→string map as JSON.
+pub fn map(pairs: &[(String, String)]) -> Value {
+    Value::Object(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect::<Map<_, _>>(),
+    )
+}
+
+/// The scope a token is bound to: the operation and every member but `nextToken`.
+fn scope(op: &str, body: &Value) -> String {
+    let mut b = body.clone();
+    if let Some(m) = b.as_object_mut() {
+        m.remove("nextToken");
+    }
+    hex::encode(Sha256::digest(format!("{op}\n{b}").as_bytes()))
+}
+
+/// Opens `nextToken`, if present, into the position it carries.
+pub fn open_token(key: &TokenKey, op: &str, body: &Value) -> ApiResult<Option<String>> {
+    match opt_str(body, "nextToken")? {
+        None => Ok(None),
+        Some(t) => key
+            .open(&scope(op, body), &t)
+            .map(Some)
+            .ok_or_else(|| invalid("The specified nextToken is invalid.")),
+    }
+}
+
+/// An offset carried by `nextToken` (0 without one).
+pub fn open_offset(key: &TokenKey, op: &str, body: &Value) -> ApiResult<i64> {
+    match open_token(key, op, body)? {
+        None => Ok(0),
+        Some(p) => p
+            .parse()
+            .map_err(|_| invalid("The specified nextToken is invalid.")),
+    }
+}
+
+/// Seals a position into a `nextToken` for the same call.
+pub fn seal(key: &TokenKey, op: &str, body: &Value, position: &str) -> String {
+    key.seal(&scope(op, body), position)
+}

@@ -1,0 +1,264 @@
+//! Log groups: create, delete, describe, retention and tags (spec monitoring.md §1.3).
+
+use cairn_store::Connection;
+use cairn_store::logs::{self as store, GroupFilter, LogGroup, NewGroup};
+
+use super::{GroupKey, MAX_GROUPS, check_group_name, constraint, invalid, load_group, now_ms};
+use crate::CallContext;
+use crate::error::{ApiError, ApiResult, ErrorKind};
+
+/// The retention values AWS accepts, in days.
+pub const RETENTION_DAYS: [i64; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+/// Most tags a group may carry.
+pub const MAX_TAGS: usize = 50;
+
+/// CreateLogGroup's input.
+#[derive(Clone, Debug, Default)]
+pub struct CreateGroup {
+    /// Name.
+    pub name: String,
+    /// KMS key ARN.
+    pub kms_key_id: Option<String>,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
+    /// Class (default `STANDARD`).
+    pub class: Option<String>,
+    /// Deletion protection.
+    pub deletion_protection: bool,
+}
+
+/// Validates tag keys and values the way AWS constrains them.
+pub fn check_tags(tags: &[(String, String)]) -> ApiResult<()> {
+    let allowed = |c: char| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c);
+    for (k, v) in tags {
+        if k.is_empty()
+            || k.chars().count() > 128
+            || !k.chars().all(allowed)
+            || k.starts_with("aws:")
+        {
+            return Err(constraint(
+                k,
+                "tags",
+                "Map keys must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+)$]",
+            ));
+        }
+        if v.chars().count() > 256 || !v.chars().all(allowed) {
+            return Err(constraint(
+                v,
+                "tags",
+                "Map value must satisfy constraint: [Member must have length less than or equal to 256, Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$]",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// CreateLogGroup.
+pub fn create(conn: &Connection, ctx: &CallContext, input: &CreateGroup) -> ApiResult<()> {
+    check_group_name(&input.name, "logGroupName")?;
+    if input.name.starts_with("aws/") {
+        return Err(invalid(
+            "Log group names starting with 'aws/' are reserved for AWS.",
+        ));
+    }
+    let class = input.class.as_deref().unwrap_or("STANDARD");
+    if !["STANDARD", "INFREQUENT_ACCESS", "DELIVERY"].contains(&class) {
+        return Err(constraint(
+            class,
+            "logGroupClass",
+            "Member must satisfy enum value set: [STANDARD, INFREQUENT_ACCESS, DELIVERY]",
+        ));
+    }
+    if input.tags.len() > MAX_TAGS {
+        return Err(constraint(
+            "",
+            "tags",
+            "Member must have length less than or equal to 50",
+        ));
+    }
+    check_tags(&input.tags)?;
+    let key = GroupKey::of(ctx, &input.name);
+    if store::count_groups(conn, &key.account, &key.region)? >= MAX_GROUPS {
+        return Err(ApiError::new(
+            ErrorKind::LogsLimitExceeded,
+            "Resource limit exceeded.",
+        ));
+    }
+    let id = store::create_group(
+        conn,
+        &NewGroup {
+            account: &key.account,
+            region: &key.region,
+            name: &key.name,
+            created: now_ms(ctx),
+            kms_key_id: input.kms_key_id.as_deref(),
+            class,
+            deletion_protection: input.deletion_protection,
+        },
+    )?
+    .ok_or_else(|| {
+        ApiError::new(
+            ErrorKind::LogsResourceAlreadyExists,
+            "The specified log group already exists",
+        )
+    })?;
+    store::put_tags(conn, id, &input.tags)?;
+    Ok(())
+}
+
+/// DeleteLogGroup: the group with its streams, events, metric filters and tags.
+pub fn delete(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResult<()> {
+    check_group_name(name, "logGroupName")?;
+    let group = load_group(conn, &GroupKey::of(ctx, name))?;
+    if group.deletion_protection {
+        return Err(ApiError::new(
+            ErrorKind::Validation,
+            "Log group deletion is not allowed while deletion protection is enabled.",
+        ));
+    }
+    store::delete_group(conn, group.id)?;
+    Ok(())
+}
+
+/// DescribeLogGroups' selection.
+#[derive(Clone, Debug, Default)]
+pub struct Describe {
+    /// Name prefix.
+    pub prefix: Option<String>,
+    /// Case-sensitive substring.
+    pub pattern: Option<String>,
+    /// Names or ARNs.
+    pub identifiers: Option<Vec<String>>,
+    /// Class.
+    pub class: Option<String>,
+    /// Page size, 1–50.
+    pub limit: i64,
+    /// Where the page starts.
+    pub offset: i64,
+}
+
+/// DescribeLogGroups: a page of groups and whether more follow.
+pub fn describe(
+    conn: &Connection,
+    ctx: &CallContext,
+    input: &Describe,
+) -> ApiResult<(Vec<LogGroup>, bool)> {
+    if input.prefix.is_some() && input.pattern.is_some() {
+        return Err(invalid(
+            "LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.",
+        ));
+    }
+    let names = match &input.identifiers {
+        Some(ids) => Some(
+            ids.iter()
+                .map(|id| super::identifier_name(ctx, id))
+                .collect::<ApiResult<Vec<_>>>()?,
+        ),
+        None => None,
+    };
+    let filter = GroupFilter {
+        prefix: input.prefix.as_deref(),
+        pattern: input.pattern.as_deref(),
+        class: input.class.as_deref(),
+        names: names.as_deref(),
+    };
+    let mut page = store::list_groups(
+        conn,
+        ctx.account().as_str(),
+        ctx.region.as_str(),
+        &filter,
+        input.offset,
+        input.limit + 1,
+    )?;
+    let more = page.len() as i64 > input.limit;
+    page.truncate(input.limit as usize);
+    Ok((page, more))
+}
+
+/// PutRetentionPolicy (`Some(days)`) or DeleteRetentionPolicy (`None`).
+pub fn set_retention(
+    conn: &Connection,
+    ctx: &CallContext,
+    name: &str,
+    days: Option<i64>,
+) -> ApiResult<()> {
+    check_group_name(name, "logGroupName")?;
+    if let Some(d) = days
+        && !RETENTION_DAYS.contains(&d)
+    {
+        let set: Vec<String> = RETENTION_DAYS.iter().map(i64::to_string).collect();
+        return Err(constraint(
+            &d.to_string(),
+            "retentionInDays",
+            &format!("Member must satisfy enum value set: [{}]", set.join(", ")),
+        ));
+    }
+    let group = load_group(conn, &GroupKey::of(ctx, name))?;
+    store::set_retention(conn, group.id, days)?;
+    Ok(())
+}
+
+/// The group a tagging call names: a name (`TagLogGroup`) or the group ARN without `:*`
+/// (`TagResource`).
+pub fn for_tagging(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<LogGroup> {
+    let name = if name_or_arn.starts_with("arn:") {
+        if name_or_arn.ends_with(":*") {
+            return Err(invalid(format!(
+                "The specified resource ARN is invalid: {name_or_arn}. Use the log group ARN without the ':*' suffix."
+            )));
+        }
+        super::identifier_name(ctx, name_or_arn).map_err(|e| match e.kind {
+            ErrorKind::ResourceNotFound => e,
+            _ => invalid(format!("Invalid resource ARN: {name_or_arn}")),
+        })?
+    } else {
+        check_group_name(name_or_arn, "logGroupName")?;
+        name_or_arn.to_owned()
+    };
+    load_group(conn, &GroupKey::of(ctx, &name))
+}
+
+/// Adds tags; more than 50 in all is `TooManyTagsException` (or, for the deprecated
+/// `TagLogGroup`, `InvalidParameterException`).
+pub fn tag(
+    conn: &Connection,
+    group: &LogGroup,
+    tags: &[(String, String)],
+    legacy: bool,
+) -> ApiResult<()> {
+    check_tags(tags)?;
+    let mut keys: Vec<String> = store::tags(conn, group.id)?
+        .into_iter()
+        .map(|t| t.0)
+        .collect();
+    keys.extend(tags.iter().map(|t| t.0.clone()));
+    keys.sort();
+    keys.dedup();
+    if keys.len() > MAX_TAGS {
+        let message = format!(
+            "A resource can have no more than {MAX_TAGS} tags. {} is over the limit.",
+            super::group_arn(&group.region, &group.account, &group.name)
+        );
+        return Err(if legacy {
+            invalid(message)
+        } else {
+            ApiError::new(ErrorKind::LogsTooManyTags, message)
+        });
+    }
+    store::put_tags(conn, group.id, tags)?;
+    Ok(())
+}
+
+/// A group's tags, by key.
+pub fn tags(conn: &Connection, group: &LogGroup) -> ApiResult<Vec<(String, String)>> {
+    Ok(store::tags(conn, group.id)?)
+}
+
+/// Removes tags by key (absent keys are ignored).
+pub fn untag(conn: &Connection, group: &LogGroup, keys: &[String]) -> ApiResult<()> {
+    Ok(store::remove_tags(conn, group.id, keys)?)
+}

@@ -1,0 +1,233 @@
+//! The one ingest path (spec monitoring.md §1.3 PutLogEvents, §2.8): PutLogEvents and the
+//! trail's CloudWatch Logs delivery both call [`ingest`], which applies AWS's batch rules,
+//! stores the accepted events, and runs the group's metric filters into the metric store.
+
+use std::collections::BTreeMap;
+
+use cairn_store::Connection;
+use cairn_store::logs::{LogGroup, events as store_events, filters as store_filters};
+use cairn_store::metrics::MetricKey;
+
+use super::metric_filters::{self, Compiled};
+use super::{GroupKey, invalid, load_group, load_stream};
+use crate::error::ApiResult;
+use crate::metrics::{self, StatSet};
+
+/// Most events in one batch.
+pub const MAX_BATCH_EVENTS: usize = 10_000;
+/// Most bytes in one batch, counting 26 bytes per event.
+pub const MAX_BATCH_BYTES: usize = 1_048_576;
+/// Bytes AWS adds per event when sizing a batch.
+pub const EVENT_OVERHEAD: usize = 26;
+/// The widest time span of one batch.
+pub const MAX_SPAN_MS: i64 = 24 * 3_600_000;
+/// How far in the future an event may be.
+pub const MAX_FUTURE_MS: i64 = 2 * 3_600_000;
+/// How old an event may be.
+pub const MAX_AGE_MS: i64 = 14 * 86_400_000;
+
+/// One event to ingest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputEvent {
+    /// Event time, ms.
+    pub timestamp: i64,
+    /// The message (≥ 1 character).
+    pub message: String,
+}
+
+/// Which events of a batch were refused (indexes as AWS reports them).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Rejected {
+    /// Events before this index were older than 14 days.
+    pub too_old_end: Option<usize>,
+    /// Events from this index on were more than 2 hours in the future.
+    pub too_new_start: Option<usize>,
+    /// Events before this index were older than the group's retention.
+    pub expired_end: Option<usize>,
+}
+
+impl Rejected {
+    /// Whether nothing was refused.
+    pub fn is_empty(&self) -> bool {
+        *self == Rejected::default()
+    }
+}
+
+/// What an ingest did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ingested {
+    /// The legacy `nextSequenceToken`.
+    pub next_sequence_token: String,
+    /// Refused events.
+    pub rejected: Rejected,
+    /// Events stored.
+    pub stored: usize,
+    /// Datapoints emitted by metric filters (after aggregation).
+    pub datapoints: usize,
+}
+
+/// Stores a batch in `stream` of `group` as of `now_ms` and applies the group's metric filters.
+///
+/// Errors: the group or stream does not exist (`ResourceNotFoundException`); the batch breaks a
+/// rule (`InvalidParameterException`: too many events, too large, out of order, spans more
+/// than 24 hours). Events too old, expired or too new are refused individually.
+pub fn ingest(
+    conn: &Connection,
+    group: &GroupKey,
+    stream: &str,
+    events: &[InputEvent],
+    now_ms: i64,
+) -> ApiResult<Ingested> {
+    let group = load_group(conn, group)?;
+    let stream = load_stream(conn, &group, stream)?;
+    if events.is_empty() {
+        return Err(super::constraint(
+            "",
+            "logEvents",
+            "Member must have length greater than or equal to 1",
+        ));
+    }
+    if events.len() > MAX_BATCH_EVENTS {
+        return Err(invalid(format!(
+            "The batch of log events in a single PutLogEvents request cannot have more than {MAX_BATCH_EVENTS} events."
+        )));
+    }
+    let size: usize = events
+        .iter()
+        .map(|e| e.message.len() + EVENT_OVERHEAD)
+        .sum();
+    if size > MAX_BATCH_BYTES {
+        return Err(invalid(format!(
+            "Upload too large: {size} bytes exceeds limit of {MAX_BATCH_BYTES}"
+        )));
+    }
+    if events.iter().any(|e| e.message.is_empty()) {
+        return Err(super::constraint(
+            "",
+            "logEvents.member.message",
+            "Member must have length greater than or equal to 1",
+        ));
+    }
+    if events.windows(2).any(|w| w[1].timestamp < w[0].timestamp) {
+        return Err(invalid(
+            "Log events in a single PutLogEvents request must be in chronological order.",
+        ));
+    }
+    let too_old = events
+        .iter()
+        .take_while(|e| e.timestamp < now_ms - MAX_AGE_MS)
+        .count();
+    let expired = group.retention_days.map_or(0, |days| {
+        events
+            .iter()
+            .take_while(|e| e.timestamp < now_ms - days * 86_400_000)
+            .count()
+    });
+    let too_new_start = events
+        .iter()
+        .position(|e| e.timestamp > now_ms + MAX_FUTURE_MS);
+    let first_valid = too_old.max(expired);
+    let end_valid = too_new_start.unwrap_or(events.len()).max(first_valid);
+    let valid = &events[first_valid..end_valid];
+    if let (Some(first), Some(last)) = (valid.first(), valid.last())
+        && last.timestamp - first.timestamp > MAX_SPAN_MS
+    {
+        return Err(invalid(
+            "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.",
+        ));
+    }
+    let rejected = Rejected {
+        too_old_end: (too_old > 0).then_some(too_old),
+        too_new_start,
+        expired_end: (expired > 0).then_some(expired),
+    };
+    let rows: Vec<(i64, &str)> = valid
+        .iter()
+        .map(|e| (e.timestamp, e.message.as_str()))
+        .collect();
+    if !rows.is_empty() {
+        store_events::append(conn, group.id, stream.id, &rows, now_ms)?;
+    }
+    let datapoints = apply_metric_filters(conn, &group, &rows)?;
+    Ok(Ingested {
+        next_sequence_token: format!("{:056}", stream.upload_seq + 1),
+        rejected,
+        stored: rows.len(),
+        datapoints,
+    })
+}
+
+/// One aggregated datapoint: (filter index, dimension values, minute start, value).
+type PointKey = (usize, Vec<(String, String)>, i64, u64);
+
+/// Runs the group's metric filters over stored events, aggregating per filter, dimension
+/// values, UTC minute of the event and value; returns how many datapoints were written.
+fn apply_metric_filters(
+    conn: &Connection,
+    group: &LogGroup,
+    events: &[(i64, &str)],
+) -> ApiResult<usize> {
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let stored = store_filters::of_group(conn, group.id)?;
+    if stored.is_empty() {
+        return Ok(0);
+    }
+    let compiled = metric_filters::compile(&stored)?;
+    let mut points: BTreeMap<PointKey, f64> = BTreeMap::new();
+    for (ts, message) in events {
+        collect(&compiled, *ts, message, &mut points);
+    }
+    for ((index, dims, minute, bits), count) in &points {
+        let t = &compiled.transformations[*index];
+        let key = MetricKey {
+            account: &group.account,
+            region: &group.region,
+            namespace: &t.namespace,
+            name: &t.name,
+            dimensions: dims,
+        };
+        let value = f64::from_bits(*bits);
+        metrics::put_stats(
+            conn,
+            &key,
+            *minute,
+            StatSet::repeated(value, *count),
+            &t.unit,
+            60,
+        )?;
+    }
+    Ok(points.len())
+}
+
+/// Evaluates every filter of a group against one message, adding its datapoints to `points`.
+pub fn collect(compiled: &Compiled, ts: i64, message: &str, points: &mut BTreeMap<PointKey, f64>) {
+    let scan = compiled.matcher.scan(message);
+    let minute = ts.div_euclid(60_000) * 60_000;
+    for (index, t) in compiled.transformations.iter().enumerate() {
+        let emitted = if scan.results[index].is_some() {
+            let Some(value) = t.value.value(&scan, index) else {
+                continue;
+            };
+            let mut dims = Vec::with_capacity(t.dimensions.len());
+            for (name, selector) in &t.dimensions {
+                match scan.resolve(index, selector) {
+                    Some(v) if !v.is_empty() => dims.push((name.clone(), v)),
+                    _ => break,
+                }
+            }
+            if dims.len() != t.dimensions.len() {
+                continue;
+            }
+            (value, dims)
+        } else if let Some(default) = t.default_value {
+            (default, Vec::new())
+        } else {
+            continue;
+        };
+        *points
+            .entry((index, emitted.1, minute, emitted.0.to_bits()))
+            .or_insert(0.0) += 1.0;
+    }
+}

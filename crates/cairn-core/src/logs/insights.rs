@@ -1,0 +1,234 @@
+//! Logs Insights queries (StartQuery, GetQueryResults, StopQuery, DescribeQueries). A query
+//! runs to completion inside StartQuery, on a reader, within a time and record budget
+//! (`Timeout` with the rows found so far when it runs out); its answer is then stored, so the
+//! first GetQueryResults already sees `Complete`.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use cairn_logsql::Record;
+use cairn_store::Connection;
+use cairn_store::logs::filters::{self as store, StoredQuery};
+use cairn_store::logs::{events, streams};
+use serde::{Deserialize, Serialize};
+
+use super::{GroupKey, identifier_name, invalid, load_group, now_ms};
+use crate::CallContext;
+use crate::error::{ApiError, ApiResult, ErrorKind};
+
+/// Longest a query may run.
+pub const TIME_BUDGET: Duration = Duration::from_secs(60);
+/// Most records a query may examine.
+pub const RECORD_BUDGET: u64 = 20_000_000;
+/// Most log groups one query may name.
+pub const MAX_GROUPS_PER_QUERY: usize = 50;
+
+/// StartQuery's input.
+#[derive(Clone, Debug, Default)]
+pub struct StartQuery {
+    /// Group names or ARNs (from `logGroupName`, `logGroupNames` or `logGroupIdentifiers`).
+    pub groups: Vec<String>,
+    /// Start, epoch seconds (inclusive).
+    pub start_secs: i64,
+    /// End, epoch seconds (inclusive).
+    pub end_secs: i64,
+    /// The query text.
+    pub query: String,
+    /// Most rows (default 10,000).
+    pub limit: Option<i64>,
+}
+
+/// A query's answer as stored.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    /// Rows of (field, value).
+    pub rows: Vec<Vec<(String, String)>>,
+    /// Records that matched.
+    pub records_matched: f64,
+    /// Records examined.
+    pub records_scanned: f64,
+    /// Bytes examined.
+    pub bytes_scanned: f64,
+    /// Groups examined.
+    pub log_groups_scanned: f64,
+}
+
+fn query_id() -> String {
+    let b: [u8; 16] = rand::random();
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
+fn malformed(e: cairn_logsql::QueryError) -> ApiError {
+    ApiError::new(ErrorKind::LogsMalformedQuery, e.to_string())
+}
+
+/// Runs a query (on a reader) and returns the record to store with its answer.
+pub fn run(conn: &Connection, ctx: &CallContext, input: &StartQuery) -> ApiResult<StoredQuery> {
+    if input.groups.is_empty() {
+        return Err(invalid(
+            "One of logGroupName, logGroupNames or logGroupIdentifiers must be specified.",
+        ));
+    }
+    if input.groups.len() > MAX_GROUPS_PER_QUERY {
+        return Err(invalid(format!(
+            "A query can name at most {MAX_GROUPS_PER_QUERY} log groups."
+        )));
+    }
+    if input.end_secs < input.start_secs {
+        return Err(invalid(
+            "End time must be greater than or equal to start time.",
+        ));
+    }
+    if input.limit.is_some_and(|l| !(1..=10_000).contains(&l)) {
+        return Err(super::constraint(
+            &input.limit.unwrap_or_default().to_string(),
+            "limit",
+            "Member must have value between 1 and 10000",
+        ));
+    }
+    let query = cairn_logsql::parse(&input.query).map_err(malformed)?;
+    let mut groups = Vec::new();
+    for g in &input.groups {
+        let name = identifier_name(ctx, g)?;
+        groups.push(load_group(conn, &GroupKey::of(ctx, &name))?);
+    }
+    let started = Instant::now();
+    let mut ex = query.executor(input.limit.unwrap_or(10_000) as usize);
+    let (start, end) = (input.start_secs * 1000, input.end_secs * 1000 + 999);
+    let mut status = "Complete";
+    'groups: for g in &groups {
+        let names: HashMap<i64, String> = streams::names(conn, g.id)?.into_iter().collect();
+        let log = format!("{}:{}", g.account, g.name);
+        let mut after = None;
+        loop {
+            let batch = events::in_group(conn, g.id, Some(start), Some(end), after, None, 5_000)?;
+            for e in &batch {
+                let ptr = format!("{}/{}", g.id, e.id);
+                ex.push(&Record {
+                    timestamp: e.timestamp,
+                    ingestion_time: e.ingested,
+                    message: &e.message,
+                    log_stream: names.get(&e.stream_id).map_or("", String::as_str),
+                    log: &log,
+                    ptr: &ptr,
+                });
+                if ex.done() {
+                    break 'groups;
+                }
+            }
+            if ex.records_scanned >= RECORD_BUDGET || started.elapsed() > TIME_BUDGET {
+                status = "Timeout";
+                break 'groups;
+            }
+            match batch.last() {
+                Some(last) if batch.len() == 5_000 => after = Some((last.timestamp, last.id)),
+                _ => break,
+            }
+        }
+    }
+    let out = ex.finish();
+    let answer = Answer {
+        rows: out.rows,
+        records_matched: out.records_matched as f64,
+        records_scanned: out.records_scanned as f64,
+        bytes_scanned: out.bytes_scanned as f64,
+        log_groups_scanned: groups.len() as f64,
+    };
+    Ok(StoredQuery {
+        query_id: query_id(),
+        account: ctx.account().to_string(),
+        region: ctx.region.to_string(),
+        query_string: input.query.clone(),
+        log_group: groups[0].name.clone(),
+        status: status.to_owned(),
+        created: now_ms(ctx),
+        duration: started.elapsed().as_millis() as i64,
+        result: serde_json::to_string(&answer)
+            .map_err(|e| ApiError::new(ErrorKind::Internal, e.to_string()))?,
+    })
+}
+
+/// Stores a query run by [`run`].
+pub fn save(conn: &Connection, q: &StoredQuery) -> ApiResult<()> {
+    Ok(store::put_query(conn, q)?)
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::new(
+        ErrorKind::ResourceNotFound,
+        format!("Query does not exist: {id}"),
+    )
+}
+
+/// GetQueryResults: the query and its answer.
+pub fn results(conn: &Connection, ctx: &CallContext, id: &str) -> ApiResult<(StoredQuery, Answer)> {
+    let q = store::get_query(conn, ctx.account().as_str(), ctx.region.as_str(), id)?
+        .ok_or_else(|| not_found(id))?;
+    let answer = serde_json::from_str(&q.result)
+        .map_err(|e| ApiError::new(ErrorKind::Internal, format!("stored answer: {e}")))?;
+    Ok((q, answer))
+}
+
+/// StopQuery: whether a running query was stopped (a finished one is not).
+pub fn stop(conn: &Connection, ctx: &CallContext, id: &str) -> ApiResult<bool> {
+    let mut q = store::get_query(conn, ctx.account().as_str(), ctx.region.as_str(), id)?
+        .ok_or_else(|| not_found(id))?;
+    if matches!(q.status.as_str(), "Scheduled" | "Running") {
+        q.status = "Cancelled".to_owned();
+        store::put_query(conn, &q)?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// DescribeQueries: a page of queries, newest first, and whether more follow.
+pub fn describe(
+    conn: &Connection,
+    ctx: &CallContext,
+    group: Option<&str>,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> ApiResult<(Vec<StoredQuery>, bool)> {
+    const STATUSES: [&str; 7] = [
+        "Scheduled",
+        "Running",
+        "Complete",
+        "Failed",
+        "Cancelled",
+        "Timeout",
+        "Unknown",
+    ];
+    if let Some(s) = status
+        && !STATUSES.contains(&s)
+    {
+        return Err(super::constraint(
+            s,
+            "status",
+            &format!(
+                "Member must satisfy enum value set: [{}]",
+                STATUSES.join(", ")
+            ),
+        ));
+    }
+    let mut page = store::list_queries(
+        conn,
+        ctx.account().as_str(),
+        ctx.region.as_str(),
+        group,
+        status,
+        offset,
+        limit + 1,
+    )?;
+    let more = page.len() as i64 > limit;
+    page.truncate(limit as usize);
+    Ok((page, more))
+}

@@ -1,0 +1,589 @@
+//! Core checks of CloudWatch Logs semantics on an in-memory store, with a fixed clock.
+
+use cairn_model::{AccountId, Principal, Region};
+use cairn_store::metrics::MetricKey;
+
+use super::ingest::{InputEvent, ingest};
+use super::metric_filters::{PutFilter, Transformation};
+use super::read::{FilterEvents, GetEvents, filter_log_events, get_log_events};
+use super::*;
+use crate::context::Origin;
+use crate::metrics::{MetricQuery, query};
+
+const NOW: i64 = 1_767_607_200_000; // 2026-01-05T10:00:00Z
+
+fn ctx() -> CallContext {
+    CallContext {
+        principal: Principal::Root {
+            account: AccountId::parse("123456789012").unwrap(),
+            access_key_id: "AKID".into(),
+            session: None,
+        },
+        region: Region::parse("us-east-1").unwrap(),
+        now: NOW as f64 / 1000.0,
+        origin: Origin::default(),
+    }
+}
+
+fn setup() -> (Connection, GroupKey) {
+    let conn = cairn_store::in_memory().unwrap();
+    let c = ctx();
+    groups::create(
+        &conn,
+        &c,
+        &groups::CreateGroup {
+            name: "trail".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let key = GroupKey::of(&c, "trail");
+    streams::create(&conn, &c, &key, "s1").unwrap();
+    (conn, key)
+}
+
+fn ev(ts: i64, m: &str) -> InputEvent {
+    InputEvent {
+        timestamp: ts,
+        message: m.into(),
+    }
+}
+
+#[test]
+fn groups_validate_names_and_refuse_duplicates() {
+    let (conn, _) = setup();
+    let c = ctx();
+    let dup = groups::create(
+        &conn,
+        &c,
+        &groups::CreateGroup {
+            name: "trail".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert_eq!(dup.kind, ErrorKind::LogsResourceAlreadyExists);
+    let bad = groups::create(
+        &conn,
+        &c,
+        &groups::CreateGroup {
+            name: "a b".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert_eq!(bad.kind, ErrorKind::InvalidParameter);
+    assert!(
+        bad.message.contains("regular expression pattern"),
+        "{}",
+        bad.message
+    );
+    let missing = groups::delete(&conn, &c, "nope").unwrap_err();
+    assert_eq!(
+        (missing.kind, missing.message.as_str()),
+        (
+            ErrorKind::ResourceNotFound,
+            "The specified log group does not exist."
+        )
+    );
+    let r = groups::set_retention(&conn, &c, "trail", Some(2)).unwrap_err();
+    assert!(r.message.contains("enum value set"), "{}", r.message);
+    assert_eq!(
+        identifier_name(&c, "arn:aws:logs:us-east-1:123456789012:log-group:trail:*").unwrap(),
+        "trail"
+    );
+    assert_eq!(
+        identifier_name(&c, "arn:aws:logs:us-east-1:123456789012:log-group:trail").unwrap(),
+        "trail"
+    );
+}
+
+#[test]
+fn batches_follow_the_put_log_events_rules() {
+    let (conn, key) = setup();
+    let order = ingest(&conn, &key, "s1", &[ev(NOW, "b"), ev(NOW - 1, "a")], NOW).unwrap_err();
+    assert_eq!(
+        order.message,
+        "Log events in a single PutLogEvents request must be in chronological order."
+    );
+    let many: Vec<InputEvent> = (0..10_001).map(|_| ev(NOW, "x")).collect();
+    assert_eq!(
+        ingest(&conn, &key, "s1", &many, NOW).unwrap_err().kind,
+        ErrorKind::InvalidParameter
+    );
+    let big = "x".repeat(1_048_576 - 26 + 1);
+    assert!(
+        ingest(&conn, &key, "s1", &[ev(NOW, &big)], NOW)
+            .unwrap_err()
+            .message
+            .starts_with("Upload too large")
+    );
+    let exact = "x".repeat(1_048_576 - 26);
+    assert_eq!(
+        ingest(&conn, &key, "s1", &[ev(NOW, &exact)], NOW)
+            .unwrap()
+            .stored,
+        1
+    );
+    let span = ingest(
+        &conn,
+        &key,
+        "s1",
+        &[ev(NOW - 25 * 3_600_000, "a"), ev(NOW, "b")],
+        NOW,
+    )
+    .unwrap_err();
+    assert!(span.message.contains("24 hours"), "{}", span.message);
+    let out = ingest(
+        &conn,
+        &key,
+        "s1",
+        &[
+            ev(NOW - 15 * 86_400_000, "old"),
+            ev(NOW - 1000, "ok1"),
+            ev(NOW, "ok2"),
+            ev(NOW + 3 * 3_600_000, "new"),
+        ],
+        NOW,
+    )
+    .unwrap();
+    assert_eq!(out.stored, 2);
+    assert_eq!(out.rejected.too_old_end, Some(1));
+    assert_eq!(out.rejected.too_new_start, Some(3));
+    assert_eq!(out.rejected.expired_end, None);
+    assert_eq!(out.next_sequence_token.len(), 56);
+    groups::set_retention(&conn, &ctx(), "trail", Some(1)).unwrap();
+    let out = ingest(
+        &conn,
+        &key,
+        "s1",
+        &[ev(NOW - 2 * 86_400_000, "expired"), ev(NOW, "ok")],
+        NOW,
+    )
+    .unwrap();
+    assert_eq!((out.rejected.expired_end, out.stored), (Some(1), 1));
+    let missing = ingest(&conn, &key, "nope", &[ev(NOW, "x")], NOW).unwrap_err();
+    assert_eq!(missing.message, "The specified log stream does not exist.");
+}
+
+fn put_filter(conn: &Connection, name: &str, pattern: &str, t: Transformation) {
+    metric_filters::put(
+        conn,
+        &ctx(),
+        &PutFilter {
+            group: "trail".into(),
+            name: name.into(),
+            pattern: pattern.into(),
+            transformations: vec![t],
+        },
+    )
+    .unwrap();
+}
+
+fn t(name: &str, value: &str) -> Transformation {
+    Transformation {
+        metric_name: name.into(),
+        metric_namespace: "CISBenchmark".into(),
+        metric_value: value.into(),
+        default_value: None,
+        dimensions: Vec::new(),
+        unit: None,
+    }
+}
+
+fn sum(conn: &Connection, name: &str, dims: &[(String, String)]) -> (f64, f64) {
+    let q = MetricQuery {
+        metric: MetricKey {
+            account: "123456789012",
+            region: "us-east-1",
+            namespace: "CISBenchmark",
+            name,
+            dimensions: dims,
+        },
+        start_ms: NOW - 3_600_000,
+        end_ms: NOW + 3_600_000,
+        period_secs: 7200,
+        unit: None,
+    };
+    query(conn, &q)
+        .unwrap()
+        .first()
+        .map_or((0.0, 0.0), |p| (p.stats.sum, p.stats.sample_count))
+}
+
+#[test]
+fn metric_filters_emit_datapoints_at_once() {
+    let (conn, key) = setup();
+    put_filter(
+        &conn,
+        "root",
+        r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#,
+        t("root_usage_metric", "1"),
+    );
+    let mut with_default = t("errors", "1");
+    with_default.default_value = Some(0.0);
+    put_filter(&conn, "errors", "{ $.errorCode = * }", with_default);
+    let mut dims = t("latency", "$.latency");
+    dims.dimensions = vec![("Source".into(), "$.eventSource".into())];
+    put_filter(&conn, "latency", "{ $.latency > 0 }", dims);
+    put_filter(
+        &conn,
+        "bytes",
+        "[ip, user, ..., status=4*, size]",
+        t("bytes_4xx", "$size"),
+    );
+    let root = r#"{"eventSource":"iam.amazonaws.com","userIdentity":{"type":"Root"},"eventType":"AwsApiCall","latency":12}"#;
+    let user = r#"{"eventSource":"s3.amazonaws.com","userIdentity":{"type":"IAMUser"},"eventType":"AwsApiCall","errorCode":"AccessDenied","latency":30}"#;
+    let out = ingest(
+        &conn,
+        &key,
+        "s1",
+        &[
+            ev(NOW, root),
+            ev(NOW, root),
+            ev(NOW + 1, user),
+            ev(NOW + 2, "1.2.3.4 bob GET 404 512"),
+        ],
+        NOW,
+    )
+    .unwrap();
+    assert!(out.datapoints > 0);
+    assert_eq!(sum(&conn, "root_usage_metric", &[]), (2.0, 2.0));
+    assert_eq!(
+        sum(&conn, "errors", &[]),
+        (1.0, 4.0),
+        "three defaults of 0 and one match"
+    );
+    assert_eq!(
+        sum(
+            &conn,
+            "latency",
+            &[("Source".into(), "iam.amazonaws.com".into())]
+        ),
+        (24.0, 2.0)
+    );
+    assert_eq!(
+        sum(
+            &conn,
+            "latency",
+            &[("Source".into(), "s3.amazonaws.com".into())]
+        ),
+        (30.0, 1.0)
+    );
+    assert_eq!(sum(&conn, "bytes_4xx", &[]), (512.0, 1.0));
+    let rows = crate::metrics::list(
+        &conn,
+        "123456789012",
+        "us-east-1",
+        Some("CISBenchmark"),
+        None,
+        &[],
+        0,
+    )
+    .unwrap();
+    assert_eq!(rows.len(), 5, "{rows:?}");
+}
+
+#[test]
+fn metric_filter_validation_and_limits() {
+    let (conn, _) = setup();
+    let c = ctx();
+    let bad = metric_filters::put(
+        &conn,
+        &c,
+        &PutFilter {
+            group: "trail".into(),
+            name: "f".into(),
+            pattern: "ERROR:".into(),
+            transformations: vec![t("m", "1")],
+        },
+    )
+    .unwrap_err();
+    assert_eq!(bad.message, "Invalid character(s) in term ':'");
+    let bad = metric_filters::put(
+        &conn,
+        &c,
+        &PutFilter {
+            group: "trail".into(),
+            name: "f".into(),
+            pattern: "ERROR".into(),
+            transformations: vec![t("m", "one")],
+        },
+    )
+    .unwrap_err();
+    assert_eq!(bad.kind, ErrorKind::InvalidParameter);
+    for k in 0..5 {
+        put_filter(&conn, &format!("re{k}"), "%ERROR%", t("m", "1"));
+    }
+    let limit = metric_filters::put(
+        &conn,
+        &c,
+        &PutFilter {
+            group: "trail".into(),
+            name: "re5".into(),
+            pattern: "%WARN%".into(),
+            transformations: vec![t("m", "1")],
+        },
+    )
+    .unwrap_err();
+    assert_eq!(limit.kind, ErrorKind::LogsLimitExceeded);
+    put_filter(&conn, "re0", "%WARN%", t("m", "1"));
+    let (views, more) = metric_filters::describe(
+        &conn,
+        &c,
+        &metric_filters::Describe {
+            group: Some("trail".into()),
+            limit: 2,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!((views.len(), more), (2, true));
+    assert_eq!(views[0].stored.pattern, "%WARN%");
+    let missing = metric_filters::delete(&conn, &c, "trail", "nope").unwrap_err();
+    assert_eq!(missing.kind, ErrorKind::ResourceNotFound);
+}
+
+#[test]
+fn get_log_events_tokens_stop_at_the_end() {
+    let (conn, key) = setup();
+    let batch: Vec<InputEvent> = (0..5).map(|k| ev(NOW + k, &format!("m{k}"))).collect();
+    ingest(&conn, &key, "s1", &batch, NOW).unwrap();
+    let mut input = GetEvents {
+        group: key.clone(),
+        stream: "s1".into(),
+        start: None,
+        end: None,
+        limit: Some(2),
+        start_from_head: true,
+        token: None,
+    };
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        let page = get_log_events(&conn, &input).unwrap();
+        seen.extend(page.events.iter().map(|e| e.message.clone()));
+        if input.token.as_deref() == Some(page.forward.as_str()) {
+            break;
+        }
+        input.token = Some(page.forward);
+    }
+    assert_eq!(seen, ["m0", "m1", "m2", "m3", "m4"]);
+    let tail = get_log_events(
+        &conn,
+        &GetEvents {
+            start_from_head: false,
+            token: None,
+            ..input.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        tail.events
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>(),
+        ["m3", "m4"]
+    );
+    let back = get_log_events(
+        &conn,
+        &GetEvents {
+            token: Some(tail.backward.clone()),
+            ..input.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        back.events
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>(),
+        ["m1", "m2"]
+    );
+    let bad = get_log_events(
+        &conn,
+        &GetEvents {
+            token: Some("zzz".into()),
+            ..input
+        },
+    )
+    .unwrap_err();
+    assert_eq!(bad.kind, ErrorKind::InvalidParameter);
+}
+
+#[test]
+fn filter_log_events_matches_and_pages() {
+    let (conn, key) = setup();
+    streams::create(&conn, &ctx(), &key, "s2").unwrap();
+    ingest(
+        &conn,
+        &key,
+        "s1",
+        &[ev(NOW, "ERROR one"), ev(NOW + 2, "INFO two")],
+        NOW,
+    )
+    .unwrap();
+    ingest(&conn, &key, "s2", &[ev(NOW + 1, "ERROR three")], NOW).unwrap();
+    let base = FilterEvents {
+        group: key.clone(),
+        stream_names: None,
+        stream_prefix: None,
+        start: None,
+        end: None,
+        pattern: Some("ERROR".into()),
+        limit: Some(1),
+        after: None,
+    };
+    let p1 = filter_log_events(&conn, &base).unwrap();
+    assert_eq!(p1.events[0].0.message, "ERROR one");
+    let p2 = filter_log_events(
+        &conn,
+        &FilterEvents {
+            after: p1.next,
+            ..base.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        (p2.events[0].0.message.as_str(), p2.events[0].1.as_str()),
+        ("ERROR three", "s2")
+    );
+    let p3 = filter_log_events(
+        &conn,
+        &FilterEvents {
+            after: p2.next,
+            ..base.clone()
+        },
+    )
+    .unwrap();
+    assert!(p3.events.is_empty() && p3.next.is_none());
+    let only = filter_log_events(
+        &conn,
+        &FilterEvents {
+            stream_prefix: Some("s1".into()),
+            limit: None,
+            pattern: None,
+            ..base.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(only.events.len(), 2);
+    let timed = filter_log_events(
+        &conn,
+        &FilterEvents {
+            start: Some(NOW + 1),
+            end: Some(NOW + 1),
+            limit: None,
+            pattern: None,
+            ..base.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(timed.events.len(), 1);
+    let bad = filter_log_events(
+        &conn,
+        &FilterEvents {
+            pattern: Some("{ $.a = ".into()),
+            ..base
+        },
+    )
+    .unwrap_err();
+    assert_eq!(bad.message, "Invalid metric filter pattern");
+}
+
+#[test]
+fn retention_sweep_deletes_only_expired_events() {
+    let (conn, key) = setup();
+    ingest(
+        &conn,
+        &key,
+        "s1",
+        &[
+            ev(NOW - 3 * 86_400_000, "old"),
+            ev(NOW - 3 * 86_400_000 + 1, "old2"),
+        ],
+        NOW - 3 * 86_400_000,
+    )
+    .unwrap();
+    ingest(&conn, &key, "s1", &[ev(NOW, "new")], NOW).unwrap();
+    assert_eq!(
+        sweep::sweep(&conn, NOW, 1000).unwrap(),
+        0,
+        "no retention, nothing expires"
+    );
+    groups::set_retention(&conn, &ctx(), "trail", Some(1)).unwrap();
+    assert_eq!(sweep::sweep(&conn, NOW, 1).unwrap(), 1);
+    assert_eq!(sweep::sweep(&conn, NOW, 1000).unwrap(), 1);
+    let all = filter_log_events(
+        &conn,
+        &FilterEvents {
+            group: key,
+            stream_names: None,
+            stream_prefix: None,
+            start: None,
+            end: None,
+            pattern: None,
+            limit: None,
+            after: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(all.events.len(), 1);
+}
+
+#[test]
+fn insights_queries_run_and_are_kept() {
+    let (conn, key) = setup();
+    ingest(
+        &conn,
+        &key,
+        "s1",
+        &[
+            ev(NOW, r#"{"eventName":"A"}"#),
+            ev(NOW + 1, r#"{"eventName":"B"}"#),
+            ev(NOW + 2, r#"{"eventName":"A"}"#),
+        ],
+        NOW,
+    )
+    .unwrap();
+    let c = ctx();
+    let input = insights::StartQuery {
+        groups: vec!["trail".into()],
+        start_secs: NOW / 1000 - 10,
+        end_secs: NOW / 1000 + 10,
+        query: "stats count(*) as n by eventName | sort n desc".into(),
+        limit: None,
+    };
+    let q = insights::run(&conn, &c, &input).unwrap();
+    insights::save(&conn, &q).unwrap();
+    let (stored, answer) = insights::results(&conn, &c, &q.query_id).unwrap();
+    assert_eq!(stored.status, "Complete");
+    assert_eq!(
+        answer.rows[0],
+        vec![
+            ("eventName".to_owned(), "A".to_owned()),
+            ("n".to_owned(), "2".to_owned())
+        ]
+    );
+    assert_eq!(answer.records_scanned, 3.0);
+    assert!(!insights::stop(&conn, &c, &q.query_id).unwrap());
+    let bad = insights::run(
+        &conn,
+        &c,
+        &insights::StartQuery {
+            query: "stats".into(),
+            ..input.clone()
+        },
+    )
+    .unwrap_err();
+    assert_eq!(bad.kind, ErrorKind::LogsMalformedQuery);
+    let missing = insights::run(
+        &conn,
+        &c,
+        &insights::StartQuery {
+            groups: vec!["nope".into()],
+            ..input
+        },
+    )
+    .unwrap_err();
+    assert_eq!(missing.kind, ErrorKind::ResourceNotFound);
+}

@@ -1,0 +1,212 @@
+//! The CloudWatch metric datapoint store (spec monitoring.md §3.2), as a typed API for metric
+//! filters, PutMetricData and alarms: [`put`] / [`put_stats`] store datapoints (available to
+//! [`query`] at once), [`query`] returns per-period statistics (SampleCount, Sum, Minimum,
+//! Maximum, Average) with the exact values behind them for percentiles, and [`list`] the known
+//! metrics.
+
+use cairn_store::Connection;
+use cairn_store::metrics::{self as store, MetricKey, Point};
+
+pub use store::{MetricKey as Metric, MetricRow};
+
+use crate::error::ApiResult;
+
+/// A statistic set: what one stored datapoint summarises.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StatSet {
+    /// Number of samples.
+    pub sample_count: f64,
+    /// Their sum.
+    pub sum: f64,
+    /// Their minimum.
+    pub min: f64,
+    /// Their maximum.
+    pub max: f64,
+}
+
+impl StatSet {
+    /// `count` samples all equal to `value`.
+    pub fn repeated(value: f64, count: f64) -> Self {
+        Self {
+            sample_count: count,
+            sum: value * count,
+            min: value,
+            max: value,
+        }
+    }
+}
+
+/// Stores one value at `timestamp_ms` (standard resolution).
+pub fn put(
+    conn: &Connection,
+    metric: &MetricKey<'_>,
+    timestamp_ms: i64,
+    value: f64,
+    unit: &str,
+) -> ApiResult<()> {
+    put_stats(
+        conn,
+        metric,
+        timestamp_ms,
+        StatSet::repeated(value, 1.0),
+        unit,
+        60,
+    )
+}
+
+/// Stores a statistic set at `timestamp_ms` with a storage resolution of 1 or 60 seconds.
+pub fn put_stats(
+    conn: &Connection,
+    metric: &MetricKey<'_>,
+    timestamp_ms: i64,
+    stats: StatSet,
+    unit: &str,
+    resolution: i64,
+) -> ApiResult<()> {
+    let id =
+        store::metric_id(conn, metric, timestamp_ms, true)?.expect("a metric just inserted exists");
+    store::put_point(
+        conn,
+        id,
+        &Point {
+            ts: timestamp_ms,
+            sample_count: stats.sample_count,
+            sum: stats.sum,
+            min: stats.min,
+            max: stats.max,
+            unit: unit.to_owned(),
+            resolution,
+        },
+    )?;
+    Ok(())
+}
+
+/// What to aggregate.
+#[derive(Clone, Debug)]
+pub struct MetricQuery<'a> {
+    /// The metric (its dimension set must equal the published one).
+    pub metric: MetricKey<'a>,
+    /// Inclusive start, ms.
+    pub start_ms: i64,
+    /// Exclusive end, ms.
+    pub end_ms: i64,
+    /// Period, seconds (≥ 1).
+    pub period_secs: i64,
+    /// Only datapoints with this unit.
+    pub unit: Option<&'a str>,
+}
+
+/// The statistics of one period that has data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeriodStats {
+    /// Period start, ms (aligned to `start_ms`).
+    pub start_ms: i64,
+    /// Totals over the period.
+    pub stats: StatSet,
+    /// The unit of the period's datapoints (the first one's).
+    pub unit: String,
+    /// Exact sample values with their multiplicity (from single values and repeated-value
+    /// sets); statistic sets with distinct minimum and maximum contribute their bounds.
+    pub values: Vec<(f64, f64)>,
+}
+
+impl PeriodStats {
+    /// Sum / SampleCount.
+    pub fn average(&self) -> f64 {
+        if self.stats.sample_count > 0.0 {
+            self.stats.sum / self.stats.sample_count
+        } else {
+            0.0
+        }
+    }
+
+    /// The nearest-rank percentile `p` (0–100) of the values.
+    pub fn percentile(&self, p: f64) -> Option<f64> {
+        let mut values = self.values.clone();
+        values.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let total: f64 = values.iter().map(|v| v.1).sum();
+        if total <= 0.0 || !(0.0..=100.0).contains(&p) {
+            return None;
+        }
+        let rank = ((p / 100.0) * total).ceil().max(1.0);
+        let mut seen = 0.0;
+        for (v, n) in &values {
+            seen += n;
+            if seen >= rank {
+                return Some(*v);
+            }
+        }
+        values.last().map(|v| v.0)
+    }
+}
+
+/// Per-period statistics over `[start, end)`, only for periods with data, ascending.
+pub fn query(conn: &Connection, q: &MetricQuery<'_>) -> ApiResult<Vec<PeriodStats>> {
+    let Some(id) = store::metric_id(conn, &q.metric, 0, false)? else {
+        return Ok(Vec::new());
+    };
+    let period = q.period_secs.max(1) * 1000;
+    let mut out: Vec<PeriodStats> = Vec::new();
+    for p in store::points(conn, id, q.start_ms, q.end_ms)? {
+        if q.unit.is_some_and(|u| u != p.unit) {
+            continue;
+        }
+        let start = q.start_ms + (p.ts - q.start_ms).div_euclid(period) * period;
+        let values = if p.min == p.max {
+            vec![(p.min, p.sample_count)]
+        } else {
+            vec![(p.min, 1.0), (p.max, 1.0)]
+        };
+        match out.last_mut() {
+            Some(last) if last.start_ms == start => {
+                last.stats.sample_count += p.sample_count;
+                last.stats.sum += p.sum;
+                last.stats.min = last.stats.min.min(p.min);
+                last.stats.max = last.stats.max.max(p.max);
+                last.values.extend(values);
+            }
+            _ => out.push(PeriodStats {
+                start_ms: start,
+                stats: StatSet {
+                    sample_count: p.sample_count,
+                    sum: p.sum,
+                    min: p.min,
+                    max: p.max,
+                },
+                unit: p.unit.clone(),
+                values,
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// Metrics of an account and region with data since `since_ms`, optionally of one namespace
+/// and name, keeping those whose dimensions include every `(name, value?)` of `dimensions`.
+pub fn list(
+    conn: &Connection,
+    account: &str,
+    region: &str,
+    namespace: Option<&str>,
+    name: Option<&str>,
+    dimensions: &[(String, Option<String>)],
+    since_ms: i64,
+) -> ApiResult<Vec<MetricRow>> {
+    let mut rows = store::list(conn, account, region, namespace, name, since_ms)?;
+    rows.retain(|m| {
+        dimensions.iter().all(|(n, v)| {
+            m.dimensions
+                .iter()
+                .any(|(mn, mv)| mn == n && v.as_ref().is_none_or(|v| v == mv))
+        })
+    });
+    Ok(rows)
+}
+
+/// Deletes datapoints older than `cutoff_ms` (CloudWatch keeps 15 months at most).
+pub fn expire(conn: &Connection, cutoff_ms: i64) -> ApiResult<usize> {
+    Ok(store::expire_points(conn, cutoff_ms, 50_000)?)
+}
+
+#[cfg(test)]
+mod tests;

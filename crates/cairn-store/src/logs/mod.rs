@@ -1,0 +1,237 @@
+//! CloudWatch Logs tables: log groups and their tags here; streams, events, metric filters and
+//! Logs Insights queries in the submodules. Times are epoch milliseconds.
+
+pub mod events;
+pub mod filters;
+pub mod streams;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::StoreResult;
+
+/// A log group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogGroup {
+    /// Row id (events and streams refer to it).
+    pub id: i64,
+    /// Owner.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// Name.
+    pub name: String,
+    /// Creation time, ms.
+    pub created: i64,
+    /// Retention, if set.
+    pub retention_days: Option<i64>,
+    /// KMS key ARN, if set.
+    pub kms_key_id: Option<String>,
+    /// `STANDARD`, `INFREQUENT_ACCESS` or `DELIVERY`.
+    pub class: String,
+    /// Deletion protection.
+    pub deletion_protection: bool,
+    /// Bytes of stored messages.
+    pub stored_bytes: i64,
+    /// Number of metric filters.
+    pub metric_filter_count: i64,
+}
+
+const GROUP_COLUMNS: &str = "g.id, g.account, g.region, g.name, g.created, g.retention_days, g.kms_key_id, g.class, g.deletion_protection, g.stored_bytes, (SELECT COUNT(*) FROM log_metric_filters f WHERE f.group_id = g.id)";
+
+fn group_row(r: &Row<'_>) -> rusqlite::Result<LogGroup> {
+    Ok(LogGroup {
+        id: r.get(0)?,
+        account: r.get(1)?,
+        region: r.get(2)?,
+        name: r.get(3)?,
+        created: r.get(4)?,
+        retention_days: r.get(5)?,
+        kms_key_id: r.get(6)?,
+        class: r.get(7)?,
+        deletion_protection: r.get(8)?,
+        stored_bytes: r.get(9)?,
+        metric_filter_count: r.get(10)?,
+    })
+}
+
+/// What a new group is made of.
+#[derive(Clone, Debug)]
+pub struct NewGroup<'a> {
+    /// Owner.
+    pub account: &'a str,
+    /// Region.
+    pub region: &'a str,
+    /// Name.
+    pub name: &'a str,
+    /// Creation time, ms.
+    pub created: i64,
+    /// KMS key ARN.
+    pub kms_key_id: Option<&'a str>,
+    /// Class.
+    pub class: &'a str,
+    /// Deletion protection.
+    pub deletion_protection: bool,
+}
+
+/// Inserts a group; returns its id, or `None` if the name is taken.
+pub fn create_group(conn: &Connection, g: &NewGroup<'_>) -> StoreResult<Option<i64>> {
+    let n = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO log_groups (account, region, name, created, kms_key_id, class, deletion_protection)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            g.account,
+            g.region,
+            g.name,
+            g.created,
+            g.kms_key_id,
+            g.class,
+            g.deletion_protection
+        ])?;
+    Ok((n == 1).then(|| conn.last_insert_rowid()))
+}
+
+/// Fetches a group by name.
+pub fn get_group(
+    conn: &Connection,
+    account: &str,
+    region: &str,
+    name: &str,
+) -> StoreResult<Option<LogGroup>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {GROUP_COLUMNS} FROM log_groups g WHERE g.account = ?1 AND g.region = ?2 AND g.name = ?3"
+        ))?
+        .query_row(params![account, region, name], group_row)
+        .optional()?)
+}
+
+/// How many groups an account has in a region.
+pub fn count_groups(conn: &Connection, account: &str, region: &str) -> StoreResult<i64> {
+    Ok(conn
+        .prepare_cached("SELECT COUNT(*) FROM log_groups WHERE account = ?1 AND region = ?2")?
+        .query_row(params![account, region], |r| r.get(0))?)
+}
+
+/// Which groups [`list_groups`] returns.
+#[derive(Clone, Debug, Default)]
+pub struct GroupFilter<'a> {
+    /// Name prefix.
+    pub prefix: Option<&'a str>,
+    /// Case-sensitive substring of the name.
+    pub pattern: Option<&'a str>,
+    /// Class.
+    pub class: Option<&'a str>,
+    /// Exact names.
+    pub names: Option<&'a [String]>,
+}
+
+fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Groups of an account and region in ASCII name order, from `offset`, at most `limit`.
+pub fn list_groups(
+    conn: &Connection,
+    account: &str,
+    region: &str,
+    filter: &GroupFilter<'_>,
+    offset: i64,
+    limit: i64,
+) -> StoreResult<Vec<LogGroup>> {
+    let prefix = filter.prefix.map(|p| format!("{}%", like_escape(p)));
+    let pattern = filter.pattern.map(|p| format!("%{}%", like_escape(p)));
+    let names = filter
+        .names
+        .map(|n| serde_json::to_string(n).unwrap_or_else(|_| "[]".into()));
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {GROUP_COLUMNS} FROM log_groups g
+         WHERE g.account = ?1 AND g.region = ?2
+           AND (?3 IS NULL OR g.name LIKE ?3 ESCAPE '\\')
+           AND (?4 IS NULL OR g.name LIKE ?4 ESCAPE '\\')
+           AND (?5 IS NULL OR g.class = ?5)
+           AND (?6 IS NULL OR g.name IN (SELECT value FROM json_each(?6)))
+         ORDER BY g.name COLLATE BINARY LIMIT ?7 OFFSET ?8"
+    ))?;
+    let rows = stmt.query_map(
+        params![
+            account,
+            region,
+            prefix,
+            pattern,
+            filter.class,
+            names,
+            limit,
+            offset
+        ],
+        group_row,
+    )?;
+    let mut out: Vec<LogGroup> = rows.collect::<Result<_, _>>()?;
+    // LIKE is case-insensitive for ASCII in SQLite; the API is case-sensitive.
+    out.retain(|g| {
+        filter.prefix.is_none_or(|p| g.name.starts_with(p))
+            && filter.pattern.is_none_or(|p| g.name.contains(p))
+    });
+    Ok(out)
+}
+
+/// Deletes a group with its streams, events, tags and metric filters.
+pub fn delete_group(conn: &Connection, id: i64) -> StoreResult<()> {
+    conn.prepare_cached("DELETE FROM log_events WHERE group_id = ?1")?
+        .execute([id])?;
+    conn.prepare_cached("DELETE FROM log_groups WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
+/// Sets or clears a group's retention.
+pub fn set_retention(conn: &Connection, id: i64, days: Option<i64>) -> StoreResult<()> {
+    conn.prepare_cached("UPDATE log_groups SET retention_days = ?2 WHERE id = ?1")?
+        .execute(params![id, days])?;
+    Ok(())
+}
+
+/// Every group that has a retention: (id, days).
+pub fn retained_groups(conn: &Connection) -> StoreResult<Vec<(i64, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, retention_days FROM log_groups WHERE retention_days IS NOT NULL ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A group's tags, by key.
+pub fn tags(conn: &Connection, group_id: i64) -> StoreResult<Vec<(String, String)>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT key, value FROM log_group_tags WHERE group_id = ?1 ORDER BY key")?;
+    let rows = stmt.query_map([group_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Adds or overwrites tags.
+pub fn put_tags(conn: &Connection, group_id: i64, tags: &[(String, String)]) -> StoreResult<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO log_group_tags (group_id, key, value) VALUES (?1, ?2, ?3)
+         ON CONFLICT (group_id, key) DO UPDATE SET value = excluded.value",
+    )?;
+    for (k, v) in tags {
+        stmt.execute(params![group_id, k, v])?;
+    }
+    Ok(())
+}
+
+/// Removes tags by key (absent keys are ignored).
+pub fn remove_tags(conn: &Connection, group_id: i64, keys: &[String]) -> StoreResult<()> {
+    let mut stmt =
+        conn.prepare_cached("DELETE FROM log_group_tags WHERE group_id = ?1 AND key = ?2")?;
+    for k in keys {
+        stmt.execute(params![group_id, k])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
