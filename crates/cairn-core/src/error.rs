@@ -69,6 +69,11 @@ pub enum ErrorKind {
     S3NotModified,
     S3InvalidRange,
     S3EntityTooLarge,
+    S3IncompleteBody,
+    S3InvalidDigest,
+    S3SignatureDoesNotMatch,
+    S3NotImplemented,
+    S3MalformedTrailer,
     // SNS.
     SnsNotFound,
     SnsInvalidParameter,

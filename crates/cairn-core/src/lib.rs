@@ -9,6 +9,7 @@
 pub mod authz;
 pub mod buckets;
 pub mod context;
+pub mod encryption;
 pub mod error;
 pub mod iam;
 pub mod lifecycle;

@@ -212,6 +212,17 @@ pub fn upload(conn: &Connection, bucket: &str, key: &str, upload_id: &str) -> Ap
         .ok_or_else(|| no_such_upload(upload_id))
 }
 
+/// A part number must be 1–10000.
+pub fn check_part_number(part_number: i64) -> ApiResult<()> {
+    if !(1..=10_000).contains(&part_number) {
+        return Err(ApiError::new(
+            ErrorKind::S3InvalidArgument,
+            "Part number must be an integer between 1 and 10000, inclusive",
+        ));
+    }
+    Ok(())
+}
+
 /// Records a part; returns the file of a part it replaced.
 pub fn put_part(
     conn: &Connection,
@@ -222,12 +233,7 @@ pub fn put_part(
     part: PartRow,
 ) -> ApiResult<Option<String>> {
     upload(conn, bucket, key, upload_id)?;
-    if !(1..=10_000).contains(&part.part_number) {
-        return Err(ApiError::new(
-            ErrorKind::S3InvalidArgument,
-            "Part number must be an integer between 1 and 10000, inclusive",
-        ));
-    }
+    check_part_number(part.part_number)?;
     Ok(objects::put_part(
         conn,
         upload_id,

@@ -16,6 +16,7 @@ use cairn_model::trail::{
     DataResource, EventSelector, FieldSelector, ReadWriteType, Selectors, Trail,
 };
 use serde_json::{Value, json};
+use std::borrow::Cow;
 
 /// Event sources CloudTrail treats as global (delivered as us-east-1).
 pub const GLOBAL_SOURCES: &[&str] = &[
@@ -135,16 +136,29 @@ fn rw_matches(rw: ReadWriteType, event: &Value) -> bool {
     }
 }
 
-fn resources(event: &Value) -> Vec<(&str, &str)> {
-    event
+/// The (type, ARN) pairs selectors read. An S3 data event on a bucket as a whole
+/// (ListObjects, DeleteObjects, ListMultipartUploads, …) names the bucket's objects as
+/// `arn:aws:s3:::<bucket>/` (AWS records it as the object `ARNPrefix`), so an object selector
+/// covering the whole bucket selects it.
+fn resources(event: &Value) -> Vec<(&str, Cow<'_, str>)> {
+    let mut out: Vec<(&str, Cow<'_, str>)> = event
         .get("resources")
         .and_then(Value::as_array)
         .map(|rs| {
             rs.iter()
-                .map(|r| (text(r, "type"), text(r, "ARN")))
+                .map(|r| (text(r, "type"), Cow::Borrowed(text(r, "ARN"))))
                 .collect()
         })
-        .unwrap_or_default()
+        .unwrap_or_default();
+    if text(event, "eventSource") == "s3.amazonaws.com"
+        && text(event, "eventCategory") == "Data"
+        && !out.iter().any(|(t, _)| *t == "AWS::S3::Object")
+        && let Some((_, bucket)) = out.iter().find(|(t, _)| *t == "AWS::S3::Bucket")
+    {
+        let prefix = format!("{bucket}/");
+        out.push(("AWS::S3::Object", Cow::Owned(prefix)));
+    }
+    out
 }
 
 fn data_resource_matches(dr: &DataResource, event: &Value) -> bool {
@@ -189,8 +203,8 @@ fn field_values(field: &str, event: &Value) -> Vec<String> {
             .map(|(t, _)| (*t).to_owned())
             .collect(),
         "resources.ARN" => resources(event)
-            .iter()
-            .map(|(_, a)| (*a).to_owned())
+            .into_iter()
+            .map(|(_, a)| a.into_owned())
             .collect(),
         "userIdentity.arn" => vec![
             event
@@ -272,6 +286,31 @@ mod tests {
     fn object_event(arn: &str, read_only: bool) -> Value {
         json!({"eventCategory": "Data", "awsRegion": "eu-west-1", "eventSource": "s3.amazonaws.com", "eventName": "PutObject",
                "readOnly": read_only, "resources": [{"type": "AWS::S3::Object", "ARN": arn}, {"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::b"}]})
+    }
+
+    #[test]
+    fn bucket_wide_object_calls_are_selected_by_a_whole_bucket_object_selector() {
+        let list = json!({"eventCategory": "Data", "awsRegion": "eu-west-1", "eventSource": "s3.amazonaws.com",
+                          "eventName": "ListObjects", "readOnly": true,
+                          "resources": [{"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::b"}]});
+        let select = |value: &str| {
+            trail(
+                false,
+                true,
+                Selectors::Basic(vec![EventSelector {
+                    read_write_type: ReadWriteType::All,
+                    include_management_events: false,
+                    data_resources: vec![DataResource {
+                        resource_type: "AWS::S3::Object".into(),
+                        values: vec![value.into()],
+                    }],
+                    exclude_management_event_sources: vec![],
+                }]),
+            )
+        };
+        assert!(route(&select("arn:aws:s3:::b/"), 15, &list).is_some());
+        assert!(route(&select("arn:aws:s3:::b/logs/"), 15, &list).is_none());
+        assert!(route(&select("arn:aws:s3:::bb/"), 15, &list).is_none());
     }
 
     #[test]

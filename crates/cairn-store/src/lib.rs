@@ -13,6 +13,7 @@
 
 pub mod buckets;
 pub mod delivery;
+pub mod encryption;
 pub mod events;
 pub mod iam;
 pub mod logs;

@@ -254,6 +254,13 @@ CREATE INDEX metric_points_by_time ON metric_points (metric_id, ts);
 CREATE INDEX metric_points_by_age ON metric_points (ts);
 ";
 
+/// Bucket default-encryption configurations (PutBucketEncryption), one per bucket.
+const SCHEMA_V11: &str = "
+CREATE TABLE bucket_encryption (
+    bucket TEXT PRIMARY KEY REFERENCES buckets(name) ON DELETE CASCADE,
+    config TEXT NOT NULL);
+";
+
 /// Applies schema versions the database has not seen yet.
 pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     migrate_to(conn, i64::MAX)
@@ -310,6 +317,11 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
     }
     if target >= 7 {
         crate::iam::seal_legacy_secrets(conn)?;
+    }
+    if due(11) {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V11} PRAGMA user_version = 11; COMMIT;"
+        ))?;
     }
     Ok(())
 }

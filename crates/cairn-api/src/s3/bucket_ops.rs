@@ -34,7 +34,7 @@ fn owner(account: &str) -> Owner {
 
 /// A bucket call's event spec; `subresource` is the query flag AWS records as a parameter
 /// (`location`, `policy`, `acl`…).
-fn spec<T, I>(
+pub(super) fn spec<T, I>(
     req: &S3Request<I>,
     name: &'static str,
     read_only: bool,
@@ -50,7 +50,7 @@ fn spec<T, I>(
 
 impl CairnS3 {
     /// Runs a bucket operation for `req` and records it with `spec`.
-    async fn bucket_call<I, T, F>(
+    pub(super) async fn bucket_call<I, T, F>(
         &self,
         req: &S3Request<I>,
         bucket: String,

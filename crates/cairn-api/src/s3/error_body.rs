@@ -31,6 +31,42 @@ fn aws_message(code: &str) -> Option<&'static str> {
         "XAmzContentSHA256Mismatch" => {
             "The provided 'x-amz-content-sha256' header does not match what was computed."
         }
+        "InvalidBucketName" => "The specified bucket is not valid.",
+        "NoSuchBucket" => "The specified bucket does not exist",
+        "NoSuchKey" => "The specified key does not exist.",
+        "NoSuchUpload" => {
+            "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."
+        }
+        "KeyTooLongError" => "Your key is too long",
+        "InvalidURI" => "Couldn't parse the specified URI.",
+        "MissingContentLength" => "You must provide the Content-Length HTTP header.",
+        "InvalidDigest" => "The Content-MD5 you specified was invalid.",
+        "BadDigest" => "The Content-MD5 you specified did not match what we received.",
+        "EntityTooLarge" => "Your proposed upload exceeds the maximum allowed size",
+        "EntityTooSmall" => "Your proposed upload is smaller than the minimum allowed object size.",
+        "InvalidRange" => "The requested range is not satisfiable",
+        "InvalidPart" => {
+            "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag."
+        }
+        "InvalidPartOrder" => {
+            "The list of parts was not in ascending order. Parts must be ordered by part number."
+        }
+        "PreconditionFailed" => "At least one of the pre-conditions you specified did not hold",
+        "MalformedTrailerError" => {
+            "The request contained trailing data that was not well-formed or did not conform to our published schema."
+        }
+        "MissingRequestBodyError" => "Request Body is empty",
+        "UnexpectedContent" => "This request does not support content",
+        "InvalidStorageClass" => "The storage class you specified is not valid",
+        "InvalidEncryptionAlgorithmError" => {
+            "The encryption request you specified is not valid. The valid value is AES256."
+        }
+        "RequestTimeout" => {
+            "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed."
+        }
+        "SlowDown" => "Please reduce your request rate.",
+        "ServiceUnavailable" => "Please reduce your request rate.",
+        "InternalError" => "We encountered an internal error. Please try again.",
         _ => return None,
     })
 }
@@ -102,5 +138,9 @@ mod tests {
             "Request has expired"
         );
         assert_eq!(complete_message("Weird", ""), "Weird");
+        assert_eq!(
+            complete_message("InvalidBucketName", ""),
+            "The specified bucket is not valid."
+        );
     }
 }

@@ -8,10 +8,16 @@
 
 mod access;
 mod bucket_ops;
+mod copy_ops;
+mod encryption_ops;
 mod error_body;
 mod event;
+mod integrity;
+mod leftover;
+mod list_ops;
 mod multipart_ops;
 mod object_ops;
+mod preconditions;
 mod presign;
 
 use std::sync::Arc;
@@ -71,27 +77,44 @@ pub fn service(
     Ok(builder.build())
 }
 
-/// Answers one S3 request through s3s.
+/// Answers one S3 request through s3s. Whatever the answer left unread of the request body
+/// is drained afterwards, so the connection stays usable; when that cannot be done the
+/// response says the connection closes (see [`leftover`]).
 pub async fn handle(
     s3: &S3Service,
-    mut req: http::Request<axum::body::Body>,
+    req: http::Request<axum::body::Body>,
+    meta: RequestMeta,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let (body, leftover) = leftover::share(body, &parts.headers);
+    let mut resp = answer(s3, parts, body, meta).await;
+    if !leftover.drain().await {
+        resp.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+    }
+    resp
+}
+
+async fn answer(
+    s3: &S3Service,
+    mut parts: http::request::Parts,
+    body: leftover::SharedBody,
     meta: RequestMeta,
 ) -> Response {
     let rid = meta.request_id.clone();
-    let head = req.method() == http::Method::HEAD;
-    if let Err(e) = presign::check(
-        req.uri().query().unwrap_or(""),
-        chrono::Utc::now().timestamp(),
-    ) {
+    let head = parts.method == http::Method::HEAD;
+    let query = parts.uri.query().unwrap_or("");
+    if let Err(e) = presign::check(query, chrono::Utc::now().timestamp()) {
         return crate::errors::s3_error(&e, &rid, None, head);
     }
-    if let Some(e) = unsigned_amz_header(req.headers())
-        .or_else(|| unknown_region(req.headers(), req.uri().query().unwrap_or("")))
+    if let Some(e) =
+        unsigned_amz_header(&parts.headers).or_else(|| unknown_region(&parts.headers, query))
     {
         return crate::errors::s3_error(&e, &rid, None, head);
     }
-    req.extensions_mut().insert(meta);
-    let (parts, body) = req.into_parts();
+    parts.extensions.insert(meta);
     let req = http::Request::from_parts(parts, s3s::Body::http_body_unsync(body));
     let mut resp = match s3.call(req).await {
         Ok(resp) if resp.status().is_client_error() || resp.status().is_server_error() => {
@@ -418,6 +441,24 @@ impl s3s::S3 for CairnS3 {
         req: S3Request<s3s::dto::DeleteBucketLifecycleInput>,
     ) -> S3Result<s3s::S3Response<s3s::dto::DeleteBucketLifecycleOutput>> {
         self.delete_bucket_lifecycle_op(req).await
+    }
+    async fn put_bucket_encryption(
+        &self,
+        req: S3Request<s3s::dto::PutBucketEncryptionInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::PutBucketEncryptionOutput>> {
+        self.put_bucket_encryption_op(req).await
+    }
+    async fn get_bucket_encryption(
+        &self,
+        req: S3Request<s3s::dto::GetBucketEncryptionInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::GetBucketEncryptionOutput>> {
+        self.get_bucket_encryption_op(req).await
+    }
+    async fn delete_bucket_encryption(
+        &self,
+        req: S3Request<s3s::dto::DeleteBucketEncryptionInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::DeleteBucketEncryptionOutput>> {
+        self.delete_bucket_encryption_op(req).await
     }
     async fn put_object(
         &self,

@@ -4,12 +4,14 @@
 use cairn_core::objects::{self, ObjectMeta};
 use cairn_store::objects::{ObjectRow, PartRow};
 use s3s::dto::*;
-use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
+use s3s::{S3Request, S3Response, S3Result};
 use serde_json::json;
 
 use super::CairnS3;
 use super::bucket_ops::{host, timestamp};
 use super::event::Spec;
+use super::integrity::{Declared, Headers, checksum_headers};
+use super::object_ops::sse_s3;
 
 /// AWS's largest part (and largest single PUT): 5 GiB.
 pub(super) const MAX_PART_BYTES: i64 = 5 * 1024 * 1024 * 1024;
@@ -53,6 +55,7 @@ impl CairnS3 {
             bucket: Some(bucket),
             key: Some(key),
             upload_id: Some(upload_id),
+            server_side_encryption: sse_s3(),
             ..Default::default()
         }))
     }
@@ -76,26 +79,55 @@ impl CairnS3 {
                 .param("uploadId", json!(upload_id))
                 .bytes_in(n)
         };
-        // Authorize before accepting the body, and refuse parts over AWS's 5 GiB at once.
-        if let Err(e) = self.gate.check(&info.ctx, spec(0).permissions()).await {
-            return Err(self.record_failure(info, spec(0), e).await);
-        }
-        if input.content_length.is_some_and(|n| n > MAX_PART_BYTES) {
-            let e = cairn_core::ApiError::new(
-                cairn_core::ErrorKind::S3EntityTooLarge,
-                "Your proposed upload exceeds the maximum allowed size",
-            );
-            return Err(self.record_failure(info, spec(0), e).await);
-        }
-        let written = match input.body {
-            Some(body) => self.files.write(body).await,
-            None => {
-                self.files
-                    .write(futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>())
-                    .await
+        // Authorize, check the upload and the part's number and size, and the declared
+        // digests, all before accepting the body; every failure is recorded.
+        let (b, k, id) = (bucket.clone(), key.clone(), upload_id.clone());
+        let declared_len = input.content_length;
+        self.admit(
+            &info,
+            || spec(0),
+            move |c| {
+                objects::require_bucket(c, &b)?;
+                objects::upload(c, &b, &k, &id)?;
+                objects::check_part_number(part_number)?;
+                if declared_len.is_some_and(|n| n > MAX_PART_BYTES) {
+                    return Err(cairn_core::ApiError::new(
+                        cairn_core::ErrorKind::S3EntityTooLarge,
+                        "Your proposed upload exceeds the maximum allowed size",
+                    ));
+                }
+                Ok(())
+            },
+        )
+        .await?;
+        let declared = Declared::parse(Headers {
+            content_md5: input.content_md5.as_deref(),
+            checksums: checksum_headers(
+                &input.checksum_crc32,
+                &input.checksum_crc32c,
+                &input.checksum_crc64nvme,
+                &input.checksum_sha1,
+                &input.checksum_sha256,
+            ),
+            algorithm: input.checksum_algorithm.as_ref().map(|a| a.as_str()),
+            all: &req.headers,
+        });
+        let declared = match declared {
+            Ok(d) => d,
+            Err(e) => return Err(self.record_failure(info, spec(0), e).await),
+        };
+        let (written, computed) = match self.receive(input.body, &declared).await {
+            Ok(r) => r,
+            Err(e) => return Err(self.record_failure(info, spec(0), e).await),
+        };
+        let trailers = req.trailing_headers.and_then(|t| t.take());
+        let checksums = match declared.verify(&written.md5_hex, computed, trailers.as_ref()) {
+            Ok(c) => c,
+            Err(e) => {
+                self.files.remove([written.file.clone()]).await;
+                return Err(self.record_failure(info, spec(written.size), e).await);
             }
-        }
-        .map_err(super::object_ops::body_error)?;
+        };
         let spec = spec(written.size);
         let ctx = info.ctx.clone();
         let part = PartRow {
@@ -112,8 +144,15 @@ impl CairnS3 {
             })
             .await;
         self.settle(written.file, committed).await?;
+        let sum = |a: &str| checksums.get(a).cloned();
         Ok(S3Response::new(UploadPartOutput {
             e_tag: Some(ETag::Strong(written.md5_hex)),
+            server_side_encryption: sse_s3(),
+            checksum_crc32: sum("CRC32"),
+            checksum_crc32c: sum("CRC32C"),
+            checksum_crc64nvme: sum("CRC64NVME"),
+            checksum_sha1: sum("SHA1"),
+            checksum_sha256: sum("SHA256"),
             ..Default::default()
         }))
     }
@@ -161,26 +200,28 @@ impl CairnS3 {
             requested.clone(),
         );
 
-        let chosen = self
-            .store
-            .read(move |c| {
-                Ok(objects::require_bucket(c, &b)
-                    .and_then(|_| objects::upload(c, &b, &k, &id))
-                    .and_then(|u| objects::parts_for_completion(c, &id, &r).map(|p| (u, p))))
+        // Authorized before the parts are assembled: a caller who may not complete the upload
+        // costs no copy.
+        let (upload, parts) = self
+            .admit(&info, spec, move |c| {
+                objects::require_bucket(c, &b)?;
+                let upload = objects::upload(c, &b, &k, &id)?;
+                let parts = objects::parts_for_completion(c, &id, &r)?;
+                Ok((upload, parts))
             })
-            .await
-            .map_err(|e| super::s3_error(&e.into()))?;
-        let (upload, parts) = match chosen {
-            Ok(v) => v,
-            Err(e) => return Err(self.record_failure(info, spec(), e).await),
-        };
+            .await?;
         let files: Vec<String> = parts.iter().map(|p| p.file.clone()).collect();
-        let written = self.files.concat(&files).await.map_err(|e| match e {
-            cairn_buckets::local::WriteError::Body(m) => {
-                S3Error::with_message(S3ErrorCode::InternalError, m)
+        let written = match self.files.concat(&files).await {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot assemble a multipart object");
+                let e = cairn_core::ApiError::new(
+                    cairn_core::ErrorKind::Internal,
+                    "multipart assembly failed",
+                );
+                return Err(self.record_failure(info, spec(), e).await);
             }
-            cairn_buckets::local::WriteError::Io(e) => S3Error::internal_error(e),
-        })?;
+        };
         let etag = objects::multipart_etag(&parts);
         let mut meta = ObjectMeta::decode(&upload.meta);
         meta.parts_count = Some(parts.len() as i64);
@@ -210,6 +251,7 @@ impl CairnS3 {
             key: Some(key.clone()),
             e_tag: Some(ETag::Strong(etag)),
             location: Some(format!("/{bucket}/{key}")),
+            server_side_encryption: sse_s3(),
             ..Default::default()
         }))
     }

@@ -1,137 +1,136 @@
-//! Object-level operations (data events): put, get, head, delete, batch delete, copy, list.
+//! Object-level operations (data events): put, get, head, delete, batch delete. Every
+//! failure after the caller is identified is recorded: the checks made before a body is
+//! accepted ([`CairnS3::admit`]), the body itself ([`CairnS3::receive`]) and the operation.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use cairn_core::objects::{self, ObjectMeta};
 use cairn_core::{ApiError, ErrorKind};
 use cairn_store::objects::ObjectRow;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use s3s::dto::*;
-use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
+use s3s::{S3Error, S3Request, S3Response, S3Result};
 use serde_json::json;
 
+use super::CairnS3;
 use super::bucket_ops::{host, timestamp};
 use super::event::Spec;
-use super::{CairnS3, s3_error};
-use cairn_buckets::local::WriteError;
+use super::integrity::{Declared, Headers, body_fault, checksum_headers};
+use super::preconditions::{check_conditions, range_of};
+use crate::recording::CallInfo;
+use cairn_buckets::local::{WriteError, Written};
 use cairn_core::authz::{Permission, ResourcePolicy, authorize_all};
 
-/// Characters `encoding-type=url` leaves as they are: unreserved and `/`.
-const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~')
-    .remove(b'/');
-
-fn url_encode(s: &str) -> String {
-    utf8_percent_encode(s, KEY_ENCODE).to_string()
-}
-
-fn strong(etag: &str) -> ETag {
+pub(super) fn strong(etag: &str) -> ETag {
     ETag::Strong(etag.to_owned())
 }
 
-/// Collects the checksum headers a PutObject or UploadPart carried.
-fn checksums(
-    crc32: &Option<String>,
-    crc32c: &Option<String>,
-    crc64: &Option<String>,
-    sha1: &Option<String>,
-    sha256: &Option<String>,
-) -> std::collections::BTreeMap<String, String> {
-    [
-        ("CRC32", crc32),
-        ("CRC32C", crc32c),
-        ("CRC64NVME", crc64),
-        ("SHA1", sha1),
-        ("SHA256", sha256),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.clone().map(|v| (k.to_owned(), v)))
-    .collect()
+/// `x-amz-server-side-encryption: AES256`: every object is encrypted at rest by default on
+/// S3 since 2023-01-05, and its responses say so.
+pub(super) fn sse_s3() -> Option<ServerSideEncryption> {
+    Some(ServerSideEncryption::from_static(
+        ServerSideEncryption::AES256,
+    ))
 }
 
-fn etag_matches(cond: &ETagCondition, etag: &str) -> bool {
-    match cond {
-        ETagCondition::Any => true,
-        ETagCondition::ETag(e) => e.value() == etag,
-    }
+/// The checksums of an object, for responses that asked for them (`x-amz-checksum-mode`).
+struct ChecksumFields {
+    crc32: Option<String>,
+    crc32c: Option<String>,
+    crc64nvme: Option<String>,
+    sha1: Option<String>,
+    sha256: Option<String>,
 }
 
-/// Applies If-Match / If-None-Match / If-Modified-Since / If-Unmodified-Since.
-fn check_conditions(
-    row: &ObjectRow,
-    if_match: Option<&ETagCondition>,
-    if_none_match: Option<&ETagCondition>,
-    if_modified_since: Option<&Timestamp>,
-    if_unmodified_since: Option<&Timestamp>,
-) -> Result<(), ApiError> {
-    let modified = std::time::UNIX_EPOCH + std::time::Duration::from_secs(row.last_modified as u64);
-    let as_system =
-        |t: &Timestamp| std::time::SystemTime::from(time::OffsetDateTime::from(t.clone()));
-    let precondition = || {
-        ApiError::new(
-            ErrorKind::S3PreconditionFailed,
-            "At least one of the pre-conditions you specified did not hold",
-        )
-    };
-    let not_modified = || ApiError::new(ErrorKind::S3NotModified, "Not Modified");
-    if let Some(c) = if_match
-        && !etag_matches(c, &row.etag)
-    {
-        return Err(precondition());
-    }
-    if if_match.is_none()
-        && let Some(t) = if_unmodified_since
-        && modified > as_system(t)
-    {
-        return Err(precondition());
-    }
-    if let Some(c) = if_none_match
-        && etag_matches(c, &row.etag)
-    {
-        return Err(not_modified());
-    }
-    if if_none_match.is_none()
-        && let Some(t) = if_modified_since
-        && modified <= as_system(t)
-    {
-        return Err(not_modified());
-    }
-    Ok(())
-}
-
-fn range_of(range: Option<&Range>, size: i64) -> Result<Option<std::ops::Range<u64>>, ApiError> {
-    match range {
-        None => Ok(None),
-        Some(r) => r.check(size as u64).map(Some).map_err(|_| {
-            ApiError::new(
-                ErrorKind::S3InvalidRange,
-                "The requested range is not satisfiable",
-            )
-        }),
+impl ChecksumFields {
+    fn of(meta: &ObjectMeta) -> Self {
+        let get = |a: &str| meta.checksums.get(a).cloned();
+        Self {
+            crc32: get("CRC32"),
+            crc32c: get("CRC32C"),
+            crc64nvme: get("CRC64NVME"),
+            sha1: get("SHA1"),
+            sha256: get("SHA256"),
+        }
     }
 }
 
-pub(super) fn body_error(e: WriteError) -> S3Error {
-    match e {
-        WriteError::Body(m) => S3Error::with_message(S3ErrorCode::IncompleteBody, m),
-        WriteError::Io(e) => S3Error::internal_error(e),
-    }
+fn checksum_mode_enabled(mode: Option<&ChecksumMode>) -> bool {
+    mode.is_some_and(|m| m.as_str() == ChecksumMode::ENABLED)
 }
 
 impl CairnS3 {
     /// Records a call that failed before reaching the store (and returns its S3 error).
     pub(super) async fn record_failure<T: Send + 'static>(
         &self,
-        info: crate::recording::CallInfo,
+        info: CallInfo,
         spec: Spec<T>,
         e: ApiError,
     ) -> S3Error {
         match self.recorded(info, spec, move |_| Err(e)).await {
             Err(err) => err,
             Ok(_) => unreachable!("the operation always fails"),
+        }
+    }
+
+    /// The checks a call passes before it accepts a body: its permissions, then `check` on a
+    /// reader (the bucket exists, the upload exists…). A failure is recorded with `spec`.
+    pub(super) async fn admit<T, R, S, C>(&self, info: &CallInfo, spec: S, check: C) -> S3Result<R>
+    where
+        T: Send + 'static,
+        R: Send + 'static,
+        S: Fn() -> Spec<T>,
+        C: FnOnce(&cairn_store::Connection) -> cairn_core::error::ApiResult<R> + Send + 'static,
+    {
+        let outcome = match self.gate.check(&info.ctx, spec().permissions()).await {
+            Err(e) => Err(e),
+            Ok(()) => self
+                .store
+                .read(move |c| Ok(check(c)))
+                .await
+                .unwrap_or_else(|e| Err(e.into())),
+        };
+        match outcome {
+            Ok(r) => Ok(r),
+            Err(e) => Err(self.record_failure(info.clone(), spec(), e).await),
+        }
+    }
+
+    /// Streams an upload's body into a new durable file, computing the checksums `declared`
+    /// names on the way. A body that fails is reported as S3 does (see [`body_fault`]).
+    pub(super) async fn receive(
+        &self,
+        body: Option<StreamingBlob>,
+        declared: &Declared,
+    ) -> Result<(Written, Checksum), ApiError> {
+        use futures::StreamExt;
+        let mut hasher = declared.hasher();
+        let result = match body {
+            Some(body) => {
+                let hashed = body.map(|chunk| {
+                    if let Ok(bytes) = &chunk {
+                        hasher.update(bytes);
+                    }
+                    chunk
+                });
+                self.files.write(hashed).await
+            }
+            None => {
+                self.files
+                    .write(futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>())
+                    .await
+            }
+        };
+        match result {
+            Ok(written) => Ok((written, hasher.finalize())),
+            Err(WriteError::Body(m)) => {
+                tracing::debug!(error = %m, "request body failed");
+                Err(body_fault(&m))
+            }
+            Err(WriteError::Io(e)) => {
+                tracing::error!(error = %e, "cannot write an object file");
+                Err(ApiError::new(
+                    ErrorKind::Internal,
+                    "object file write failed",
+                ))
+            }
         }
     }
 
@@ -154,66 +153,62 @@ impl CairnS3 {
             }
         };
         let (b, k) = (bucket.clone(), key.clone());
-        if let Err(e) = self.gate.check(&info.ctx, spec(0).permissions()).await {
-            return Err(self.record_failure(info, spec(0), e).await);
-        }
-        let allowed = self
-            .store
-            .read(move |c| Ok(objects::require_bucket(c, &b).and_then(|_| objects::check_key(&k))))
-            .await
-            .map_err(|e| s3_error(&e.into()))?;
-        if let Err(e) = allowed {
-            return Err(self.record_failure(info, spec(0), e).await);
-        }
-        let written = match input.body {
-            Some(body) => self.files.write(body).await.map_err(body_error)?,
-            None => self
-                .files
-                .write(futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>())
-                .await
-                .map_err(body_error)?,
-        };
-        if let Some(md5) = &input.content_md5 {
-            let declared = STANDARD.decode(md5).map(hex::encode).unwrap_or_default();
-            if declared != written.md5_hex {
-                self.files.remove([written.file.clone()]).await;
-                let e = ApiError::new(
-                    ErrorKind::S3BadDigest,
-                    "The Content-MD5 you specified did not match what we received.",
-                );
-                return Err(self.record_failure(info, spec(written.size), e).await);
-            }
-        }
-        let mut meta = ObjectMeta {
-            content_type: input.content_type.map(|c| c.to_string()),
-            cache_control: input.cache_control,
-            content_disposition: input.content_disposition,
-            content_encoding: input.content_encoding,
-            content_language: input.content_language,
-            user: input.metadata.unwrap_or_default().into_iter().collect(),
-            checksums: checksums(
+        let declared_len = input.content_length;
+        self.admit(
+            &info,
+            || spec(0),
+            move |c| {
+                objects::require_bucket(c, &b)?;
+                objects::check_key(&k)?;
+                // AWS's largest single PUT is 5 GiB: refused before a byte is accepted.
+                if declared_len.is_some_and(|n| n > super::multipart_ops::MAX_PART_BYTES) {
+                    return Err(ApiError::new(
+                        ErrorKind::S3EntityTooLarge,
+                        "Your proposed upload exceeds the maximum allowed size",
+                    ));
+                }
+                Ok(())
+            },
+        )
+        .await?;
+        let declared = Declared::parse(Headers {
+            content_md5: input.content_md5.as_deref(),
+            checksums: checksum_headers(
                 &input.checksum_crc32,
                 &input.checksum_crc32c,
                 &input.checksum_crc64nvme,
                 &input.checksum_sha1,
                 &input.checksum_sha256,
             ),
+            algorithm: input.checksum_algorithm.as_ref().map(|a| a.as_str()),
+            all: &req.headers,
+        });
+        let declared = match declared {
+            Ok(d) => d,
+            Err(e) => return Err(self.record_failure(info, spec(0), e).await),
+        };
+        let (written, computed) = match self.receive(input.body, &declared).await {
+            Ok(r) => r,
+            Err(e) => return Err(self.record_failure(info, spec(0), e).await),
+        };
+        let trailers = trailing.and_then(|t| t.take());
+        let checksums = match declared.verify(&written.md5_hex, computed, trailers.as_ref()) {
+            Ok(c) => c,
+            Err(e) => {
+                self.files.remove([written.file.clone()]).await;
+                return Err(self.record_failure(info, spec(written.size), e).await);
+            }
+        };
+        let meta = ObjectMeta {
+            content_type: input.content_type.map(|c| c.to_string()),
+            cache_control: input.cache_control,
+            content_disposition: input.content_disposition,
+            content_encoding: input.content_encoding,
+            content_language: input.content_language,
+            user: input.metadata.unwrap_or_default().into_iter().collect(),
+            checksums,
             parts_count: None,
         };
-        // Checksums sent as aws-chunked trailers (verified by s3s) are kept like header ones.
-        if let Some(trailers) = trailing.and_then(|t| t.take()) {
-            for (algo, header) in [
-                ("CRC32", "x-amz-checksum-crc32"),
-                ("CRC32C", "x-amz-checksum-crc32c"),
-                ("CRC64NVME", "x-amz-checksum-crc64nvme"),
-                ("SHA1", "x-amz-checksum-sha1"),
-                ("SHA256", "x-amz-checksum-sha256"),
-            ] {
-                if let Some(v) = trailers.get(header).and_then(|v| v.to_str().ok()) {
-                    meta.checksums.insert(algo.to_owned(), v.to_owned());
-                }
-            }
-        }
         let row = ObjectRow {
             bucket: bucket.clone(),
             key: key.clone(),
@@ -231,22 +226,18 @@ impl CairnS3 {
             })
             .await;
         self.settle(written.file.clone(), result).await?;
-        let mut out = PutObjectOutput {
+        let sums = ChecksumFields::of(&meta);
+        Ok(S3Response::new(PutObjectOutput {
             e_tag: Some(strong(&written.md5_hex)),
             size: Some(written.size),
+            server_side_encryption: sse_s3(),
+            checksum_crc32: sums.crc32,
+            checksum_crc32c: sums.crc32c,
+            checksum_crc64nvme: sums.crc64nvme,
+            checksum_sha1: sums.sha1,
+            checksum_sha256: sums.sha256,
             ..Default::default()
-        };
-        for (algo, value) in &meta.checksums {
-            match algo.as_str() {
-                "CRC32" => out.checksum_crc32 = Some(value.clone()),
-                "CRC32C" => out.checksum_crc32c = Some(value.clone()),
-                "CRC64NVME" => out.checksum_crc64nvme = Some(value.clone()),
-                "SHA1" => out.checksum_sha1 = Some(value.clone()),
-                "SHA256" => out.checksum_sha256 = Some(value.clone()),
-                _ => {}
-            }
-        }
-        Ok(S3Response::new(out))
+        }))
     }
 
     pub(super) async fn get_object_op(
@@ -264,12 +255,14 @@ impl CairnS3 {
             Some(&key),
             &host_of(&req.headers),
         )
-        .response(|(o, r): &(objects::Object, Option<std::ops::Range<u64>>)| {
-            let n = r.as_ref().map_or(o.row.size, |r| (r.end - r.start) as i64);
-            (serde_json::Value::Null, n)
-        });
-
-        let (obj, range) = self
+        .response(
+            |(o, r, _): &(objects::Object, Option<std::ops::Range<u64>>, _)| {
+                let n = r.as_ref().map_or(o.row.size, |r| (r.end - r.start) as i64);
+                (serde_json::Value::Null, n)
+            },
+        );
+        let files = self.files.clone();
+        let (obj, range, file) = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &bucket)?;
                 let obj = objects::get(c, &bucket, &key)?;
@@ -281,18 +274,20 @@ impl CairnS3 {
                     input.if_unmodified_since.as_ref(),
                 )?;
                 let range = range_of(input.range.as_ref(), obj.row.size)?;
-                Ok((obj, range))
+                // Opened while the record is read: the bytes stay readable even if a later
+                // commit replaces the object and deletes this file.
+                let file = files.open_blocking(&obj.row.file).map_err(|e| {
+                    tracing::error!(file = %obj.row.file, error = %e, "object file missing");
+                    ApiError::new(ErrorKind::Internal, "object file missing")
+                })?;
+                Ok((obj, range, file))
             })
             .await?;
         let full = 0..obj.row.size as u64;
         let span = range.clone().unwrap_or(full);
-        let stream = self
-            .files
-            .read(&obj.row.file, span.clone())
+        let stream = cairn_buckets::local::ObjectFiles::read_opened(file, span.clone())
             .await
-            .map_err(|_| {
-                S3Error::with_message(S3ErrorCode::NoSuchKey, "The specified key does not exist.")
-            })?;
+            .map_err(S3Error::internal_error)?;
         let mut out = GetObjectOutput {
             accept_ranges: Some("bytes".into()),
             body: Some(StreamingBlob::wrap(stream)),
@@ -307,6 +302,7 @@ impl CairnS3 {
             }),
             e_tag: Some(strong(&obj.row.etag)),
             last_modified: Some(timestamp(obj.row.last_modified)),
+            server_side_encryption: sse_s3(),
             ..Default::default()
         };
         fill_headers(
@@ -320,16 +316,13 @@ impl CairnS3 {
         );
         out.parts_count = obj.meta.parts_count.map(|n| n as i32);
         // Checksums cover the whole object, so a ranged read carries none (as on S3).
-        if range.is_none()
-            && input
-                .checksum_mode
-                .as_ref()
-                .is_some_and(|m| m.as_str() == ChecksumMode::ENABLED)
-        {
-            out.checksum_crc32 = obj.meta.checksums.get("CRC32").cloned();
-            out.checksum_crc32c = obj.meta.checksums.get("CRC32C").cloned();
-            out.checksum_sha1 = obj.meta.checksums.get("SHA1").cloned();
-            out.checksum_sha256 = obj.meta.checksums.get("SHA256").cloned();
+        if range.is_none() && checksum_mode_enabled(input.checksum_mode.as_ref()) {
+            let sums = ChecksumFields::of(&obj.meta);
+            out.checksum_crc32 = sums.crc32;
+            out.checksum_crc32c = sums.crc32c;
+            out.checksum_crc64nvme = sums.crc64nvme;
+            out.checksum_sha1 = sums.sha1;
+            out.checksum_sha256 = sums.sha256;
         }
         let mut resp = S3Response::new(out);
         if range.is_some() {
@@ -373,6 +366,7 @@ impl CairnS3 {
             content_length: Some(obj.row.size),
             e_tag: Some(strong(&obj.row.etag)),
             last_modified: Some(timestamp(obj.row.last_modified)),
+            server_side_encryption: sse_s3(),
             ..Default::default()
         };
         fill_headers(
@@ -385,15 +379,13 @@ impl CairnS3 {
             &mut out.metadata,
         );
         out.parts_count = obj.meta.parts_count.map(|n| n as i32);
-        if input
-            .checksum_mode
-            .as_ref()
-            .is_some_and(|m| m.as_str() == ChecksumMode::ENABLED)
-        {
-            out.checksum_crc32 = obj.meta.checksums.get("CRC32").cloned();
-            out.checksum_crc32c = obj.meta.checksums.get("CRC32C").cloned();
-            out.checksum_sha1 = obj.meta.checksums.get("SHA1").cloned();
-            out.checksum_sha256 = obj.meta.checksums.get("SHA256").cloned();
+        if checksum_mode_enabled(input.checksum_mode.as_ref()) {
+            let sums = ChecksumFields::of(&obj.meta);
+            out.checksum_crc32 = sums.crc32;
+            out.checksum_crc32c = sums.crc32c;
+            out.checksum_crc64nvme = sums.crc64nvme;
+            out.checksum_sha1 = sums.sha1;
+            out.checksum_sha256 = sums.sha256;
         }
         Ok(S3Response::new(out))
     }
@@ -437,12 +429,6 @@ impl CairnS3 {
             .map(|o| o.key.clone())
             .collect();
         let quiet = req.input.delete.quiet.unwrap_or(false);
-        if keys.len() > 1000 {
-            return Err(S3Error::with_message(
-                S3ErrorCode::MalformedXML,
-                "A batch delete may name at most 1000 keys.",
-            ));
-        }
         let spec = Spec::new(
             "DeleteObjects",
             false,
@@ -452,6 +438,13 @@ impl CairnS3 {
             &host(&req),
         )
         .param("delete", json!(""));
+        if keys.len() > 1000 {
+            let e = ApiError::new(
+                ErrorKind::S3MalformedXml,
+                "The XML you provided was not well-formed or did not validate against our published schema.",
+            );
+            return Err(self.record_failure(info, spec, e).await);
+        }
         let ctx = info.ctx.clone();
         let evaluator = self.gate.evaluator();
         let outcome = self
@@ -508,298 +501,9 @@ impl CairnS3 {
             ..Default::default()
         }))
     }
-
-    pub(super) async fn copy_object_op(
-        &self,
-        req: S3Request<CopyObjectInput>,
-    ) -> S3Result<S3Response<CopyObjectOutput>> {
-        let info = self.call_info(&req).await?;
-        let host = host(&req);
-        let input = req.input;
-        let (bucket, key) = (input.bucket.clone(), input.key.clone());
-        let CopySource::Bucket {
-            bucket: src_bucket,
-            key: src_key,
-            ..
-        } = &input.copy_source
-        else {
-            return Err(S3Error::with_message(
-                S3ErrorCode::NotImplemented,
-                "Copying from access points is not supported.",
-            ));
-        };
-        let (src_bucket, src_key) = (src_bucket.to_string(), src_key.to_string());
-        let spec = |n: i64| {
-            Spec::new("CopyObject", false, true, Some(&bucket), Some(&key), &host)
-                .param(
-                    "x-amz-copy-source",
-                    json!(format!("{src_bucket}/{src_key}")),
-                )
-                .also_needs(
-                    Permission::new(
-                        "s3:GetObject",
-                        format!("arn:aws:s3:::{src_bucket}/{src_key}"),
-                    )
-                    .under(ResourcePolicy::Bucket(src_bucket.clone())),
-                )
-                .bytes_in(n)
-        };
-        if let Err(e) = self.gate.check(&info.ctx, spec(0).permissions()).await {
-            return Err(self.record_failure(info, spec(0), e).await);
-        }
-        let (sb, sk, db) = (src_bucket.clone(), src_key.clone(), bucket.clone());
-        let source = self
-            .store
-            .read(move |c| {
-                Ok(objects::require_bucket(c, &sb)
-                    .and_then(|_| objects::require_bucket(c, &db))
-                    .and_then(|_| objects::get(c, &sb, &sk)))
-            })
-            .await
-            .map_err(|e| s3_error(&e.into()))?;
-        let source = match source {
-            Ok(s) => s,
-            Err(e) => return Err(self.record_failure(info, spec(0), e).await),
-        };
-        if let Some(c) = input.copy_source_if_match.as_ref()
-            && !etag_matches(c, &source.row.etag)
-        {
-            let e = ApiError::new(
-                ErrorKind::S3PreconditionFailed,
-                "At least one of the pre-conditions you specified did not hold",
-            );
-            return Err(self.record_failure(info, spec(0), e).await);
-        }
-        let written = self
-            .files
-            .concat(std::slice::from_ref(&source.row.file))
-            .await
-            .map_err(body_error)?;
-        let replace = input
-            .metadata_directive
-            .as_ref()
-            .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
-        let meta = if replace {
-            ObjectMeta {
-                content_type: input.content_type.map(|c| c.to_string()),
-                cache_control: input.cache_control,
-                content_disposition: input.content_disposition,
-                content_encoding: input.content_encoding,
-                content_language: input.content_language,
-                user: input.metadata.unwrap_or_default().into_iter().collect(),
-                checksums: source.meta.checksums.clone(),
-                parts_count: None,
-            }
-        } else {
-            source.meta.clone()
-        };
-        let row = ObjectRow {
-            bucket: bucket.clone(),
-            key: key.clone(),
-            file: written.file.clone(),
-            size: written.size,
-            etag: source.row.etag.clone(),
-            last_modified: 0.0,
-            meta: meta.encode(),
-        };
-        let ctx = info.ctx.clone();
-        let now = ctx.now;
-        let committed = self
-            .recorded(info, spec(written.size), move |c| {
-                objects::require_bucket(c, &row.bucket)?;
-                objects::put(c, &ctx, row)
-            })
-            .await;
-        self.settle(written.file, committed).await?;
-        Ok(S3Response::new(CopyObjectOutput {
-            copy_object_result: Some(CopyObjectResult {
-                e_tag: Some(strong(&source.row.etag)),
-                last_modified: Some(timestamp(now)),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }))
-    }
-
-    pub(super) async fn list_objects_op(
-        &self,
-        req: S3Request<ListObjectsInput>,
-    ) -> S3Result<S3Response<ListObjectsOutput>> {
-        let info = self.call_info(&req).await?;
-        let input = req.input;
-        let bucket = input.bucket.clone();
-        let prefix = input.prefix.clone().unwrap_or_default();
-        let delimiter = input.delimiter.clone();
-        let marker = input.marker.clone().unwrap_or_default();
-        let max = input.max_keys.unwrap_or(1000).clamp(0, 1000) as usize;
-        let url = input
-            .encoding_type
-            .as_ref()
-            .is_some_and(|e| e.as_str() == EncodingType::URL);
-        let spec = Spec::new(
-            "ListObjects",
-            true,
-            true,
-            Some(&bucket),
-            None,
-            &host_of(&req.headers),
-        )
-        .param("prefix", json!(prefix))
-        .param("marker", json!(marker))
-        .condition("s3:prefix", prefix.clone())
-        .condition("s3:max-keys", max.to_string());
-
-        let (b, p, d, m) = (
-            bucket.clone(),
-            prefix.clone(),
-            delimiter.clone(),
-            marker.clone(),
-        );
-        let listing = self
-            .recorded(info, spec, move |c| {
-                objects::require_bucket(c, &b)?;
-                objects::list(c, &b, &p, d.as_deref(), &m, max)
-            })
-            .await?;
-        let enc = |s: String| if url { url_encode(&s) } else { s };
-        Ok(S3Response::new(ListObjectsOutput {
-            name: Some(bucket),
-            prefix: Some(enc(prefix)),
-            marker: Some(enc(marker)),
-            max_keys: Some(max as i32),
-            is_truncated: Some(listing.truncated),
-            next_marker: listing
-                .truncated
-                .then(|| listing.last.clone().map(enc))
-                .flatten(),
-            delimiter: delimiter.map(enc),
-            encoding_type: url.then(|| EncodingType::from_static(EncodingType::URL)),
-            contents: Some(
-                listing
-                    .objects
-                    .into_iter()
-                    .map(|o| object_entry(o, &enc))
-                    .collect(),
-            ),
-            common_prefixes: Some(
-                listing
-                    .common_prefixes
-                    .into_iter()
-                    .map(|p| CommonPrefix {
-                        prefix: Some(enc(p)),
-                    })
-                    .collect(),
-            ),
-            ..Default::default()
-        }))
-    }
-
-    pub(super) async fn list_objects_v2_op(
-        &self,
-        req: S3Request<ListObjectsV2Input>,
-    ) -> S3Result<S3Response<ListObjectsV2Output>> {
-        let info = self.call_info(&req).await?;
-        let input = req.input;
-        let bucket = input.bucket.clone();
-        let prefix = input.prefix.clone().unwrap_or_default();
-        let delimiter = input.delimiter.clone();
-        let max = input.max_keys.unwrap_or(1000).clamp(0, 1000) as usize;
-        let url = input
-            .encoding_type
-            .as_ref()
-            .is_some_and(|e| e.as_str() == EncodingType::URL);
-        let after = match &input.continuation_token {
-            Some(t) => match base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(t)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-            {
-                Some(k) => k,
-                None => {
-                    return Err(S3Error::with_message(
-                        S3ErrorCode::InvalidArgument,
-                        "The continuation token provided is incorrect",
-                    ));
-                }
-            },
-            None => input.start_after.clone().unwrap_or_default(),
-        };
-        let spec = Spec::new(
-            "ListObjects",
-            true,
-            true,
-            Some(&bucket),
-            None,
-            &host_of(&req.headers),
-        )
-        .param("list-type", json!("2"))
-        .param("prefix", json!(prefix))
-        .condition("s3:prefix", prefix.clone())
-        .condition("s3:max-keys", max.to_string());
-
-        let (b, p, d) = (bucket.clone(), prefix.clone(), delimiter.clone());
-        let listing = self
-            .recorded(info, spec, move |c| {
-                objects::require_bucket(c, &b)?;
-                objects::list(c, &b, &p, d.as_deref(), &after, max)
-            })
-            .await?;
-        let enc = |s: String| if url { url_encode(&s) } else { s };
-        let key_count = (listing.objects.len() + listing.common_prefixes.len()) as i32;
-        Ok(S3Response::new(ListObjectsV2Output {
-            name: Some(bucket),
-            prefix: Some(enc(prefix)),
-            max_keys: Some(max as i32),
-            key_count: Some(key_count),
-            continuation_token: input.continuation_token,
-            is_truncated: Some(listing.truncated),
-            next_continuation_token: listing
-                .truncated
-                .then(|| {
-                    listing
-                        .last
-                        .clone()
-                        .map(|l| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(l))
-                })
-                .flatten(),
-            delimiter: delimiter.map(enc),
-            encoding_type: url.then(|| EncodingType::from_static(EncodingType::URL)),
-            start_after: input.start_after.map(enc),
-            contents: Some(
-                listing
-                    .objects
-                    .into_iter()
-                    .map(|o| object_entry(o, &enc))
-                    .collect(),
-            ),
-            common_prefixes: Some(
-                listing
-                    .common_prefixes
-                    .into_iter()
-                    .map(|p| CommonPrefix {
-                        prefix: Some(enc(p)),
-                    })
-                    .collect(),
-            ),
-            ..Default::default()
-        }))
-    }
 }
 
-fn object_entry(o: ObjectRow, enc: &dyn Fn(String) -> String) -> Object {
-    Object {
-        e_tag: Some(strong(&o.etag)),
-        key: Some(enc(o.key)),
-        last_modified: Some(timestamp(o.last_modified)),
-        size: Some(o.size),
-        storage_class: Some(ObjectStorageClass::from_static(
-            ObjectStorageClass::STANDARD,
-        )),
-        ..Default::default()
-    }
-}
-
-fn host_of(headers: &http::HeaderMap) -> String {
+pub(super) fn host_of(headers: &http::HeaderMap) -> String {
     headers
         .get(http::header::HOST)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
@@ -807,7 +511,7 @@ fn host_of(headers: &http::HeaderMap) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn fill_headers(
+pub(super) fn fill_headers(
     meta: &ObjectMeta,
     content_type: &mut Option<ContentType>,
     cache_control: &mut Option<String>,

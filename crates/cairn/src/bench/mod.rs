@@ -7,6 +7,7 @@
 //! - `lookup`: LookupEvents latency per attribute against a running endpoint.
 //! - `recording`: durable event commits per second through the store's group commit.
 //! - `s3`: PutObject and GetObject throughput for one object size against any S3 endpoint.
+//! - `s3-memory`: the server's peak RSS while it assembles a multipart upload and copies it.
 //! - `policy`: policy evaluations per second per core.
 //! - `logs`: filter-pattern matching (the CIS patterns vs a serde_json parse), ingest and
 //!   FilterLogEvents, in process.
@@ -21,6 +22,7 @@ mod policy;
 mod populate;
 mod recording;
 mod s3;
+mod s3_memory;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -46,6 +48,8 @@ enum Scenario {
     Recording(recording::RecordingArgs),
     /// PutObject/GetObject throughput for one object size.
     S3(s3::S3Args),
+    /// Server peak RSS during CompleteMultipartUpload and CopyObject of a large object.
+    S3Memory(s3_memory::S3MemoryArgs),
     /// Policy evaluations per second per core.
     Policy(policy::PolicyArgs),
     /// Filter-pattern matching, ingest and FilterLogEvents throughput.
@@ -63,6 +67,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Scenario::Lookup(a) => lookup::run(a),
         Scenario::Recording(a) => recording::run(a),
         Scenario::S3(a) => s3::run(a),
+        Scenario::S3Memory(a) => s3_memory::run(a),
         Scenario::Policy(a) => policy::run(a),
         Scenario::Logs(a) => logs::run(a),
         Scenario::DeliveryData(a) => delivery::run(a),

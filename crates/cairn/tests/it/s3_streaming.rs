@@ -1,15 +1,15 @@
 //! `aws-chunked` request bodies: the signed streaming form (a signature per chunk) and the
-//! unsigned-trailer form current SDKs send with a CRC32 trailer.
+//! unsigned-trailer form current SDKs send with a CRC32 trailer, whose checksum must match.
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use crate::harness::*;
 
-const EMPTY: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+pub const EMPTY: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /// Signs the headers of a streaming PUT; returns (headers, seed signature, date, scope).
-fn streaming_headers(
+pub fn streaming_headers(
     server: &Server,
     path: &str,
     content_sha: &str,
@@ -175,4 +175,88 @@ async fn unsigned_payload_with_crc32_trailer_is_accepted_and_the_checksum_kept()
     let (status, headers, _) = server.send(head).await;
     assert_eq!(status, 200);
     assert_eq!(headers["x-amz-checksum-crc32"].to_str().unwrap(), crc);
+}
+
+/// A body in the signed streaming form, one signature per 64 KiB chunk.
+pub fn signed_chunks(data: &[u8], seed: &str, amz_date: &str, scope: &str) -> Vec<u8> {
+    let key = cairn_sigv4::signing_key(SECRET, &amz_date[..8], "us-east-1", "s3");
+    let mut previous = seed.to_owned();
+    let mut body = Vec::new();
+    for chunk in data.chunks(65_536).chain(std::iter::once(&[][..])) {
+        let to_sign = format!(
+            "AWS4-HMAC-SHA256-PAYLOAD\n{amz_date}\n{scope}\n{previous}\n{EMPTY}\n{}",
+            hex::encode(Sha256::digest(chunk))
+        );
+        let sig = cairn_sigv4::signature(&key, &to_sign);
+        body.extend(format!("{:x};chunk-signature={sig}\r\n", chunk.len()).as_bytes());
+        body.extend(chunk);
+        body.extend(b"\r\n");
+        previous = sig;
+    }
+    body
+}
+
+/// An unsigned `aws-chunked` PUT of `data` whose CRC32 trailer says `crc` (base64).
+pub fn trailer_put(server: &Server, path: &str, data: &[u8], crc: &str) -> Signed {
+    let (headers, _, _, _) = streaming_headers(
+        server,
+        path,
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        vec![
+            ("content-encoding".into(), "aws-chunked".into()),
+            (
+                "x-amz-decoded-content-length".into(),
+                data.len().to_string(),
+            ),
+            ("x-amz-trailer".into(), "x-amz-checksum-crc32".into()),
+        ],
+    );
+    let mut body = Vec::new();
+    body.extend(format!("{:x}\r\n", data.len()).as_bytes());
+    body.extend(data);
+    body.extend(format!("\r\n0\r\nx-amz-checksum-crc32:{crc}\r\n\r\n").as_bytes());
+    Signed {
+        method: "PUT".into(),
+        path_and_query: path.into(),
+        headers,
+        body,
+    }
+}
+
+#[tokio::test]
+async fn a_trailer_checksum_that_does_not_match_the_body_is_refused_and_nothing_stored() {
+    let server = Server::start();
+    assert_eq!(server.s3("PUT", "/badcrc-bkt", b"").await.0, 200);
+    let data = b"the body the trailer lies about".repeat(50);
+    let wrong = crc32fast::hash(b"some other body");
+    let crc = base64::engine::general_purpose::STANDARD.encode(wrong.to_be_bytes());
+    let (status, _, body) = server
+        .send(trailer_put(&server, "/badcrc-bkt/bad.bin", &data, &crc))
+        .await;
+    let body = String::from_utf8_lossy(&body);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("<Code>BadDigest</Code>"), "{body}");
+    assert!(
+        body.contains("The CRC32 you specified did not match the calculated checksum."),
+        "{body}"
+    );
+    assert_eq!(get(&server, "/badcrc-bkt/bad.bin").await.0, 404);
+    let (_, listing) = server.s3("GET", "/badcrc-bkt?list-type=2", b"").await;
+    assert!(listing.contains("<KeyCount>0</KeyCount>"), "{listing}");
+    // Nothing of the refused body is left on disk either.
+    let files = std::fs::read_dir(server.data_dir().join("objects"))
+        .unwrap()
+        .count();
+    assert_eq!(files, 0, "the refused upload's file was left behind");
+    // A header checksum is held to the same rule.
+    let req = crate::s3_util::s3_request(
+        &server.addr,
+        "PUT",
+        "/badcrc-bkt/header.bin",
+        vec![("x-amz-checksum-crc32".into(), crc.clone())],
+        data.clone(),
+    );
+    let (status, _, body) = server.send(req).await;
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(get(&server, "/badcrc-bkt/header.bin").await.0, 404);
 }

@@ -1,0 +1,362 @@
+//! What an upload's body must prove before it is stored: `Content-MD5` (`InvalidDigest` when
+//! malformed, `BadDigest` when it does not match) and the additional checksums
+//! (`x-amz-checksum-*` headers or `aws-chunked` trailers: CRC32, CRC32C, CRC64NVME, SHA1,
+//! SHA256), computed while the body streams to disk and compared with what the client sent.
+//! Also classifies a failed body stream the way S3 reports it.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use cairn_core::{ApiError, ErrorKind};
+use s3s::checksum::ChecksumHasher;
+use s3s::crypto::Checksum as _;
+
+/// The additional checksum algorithms, with their header and digest length in bytes.
+const ALGORITHMS: [(&str, &str, usize); 5] = [
+    ("CRC32", "x-amz-checksum-crc32", 4),
+    ("CRC32C", "x-amz-checksum-crc32c", 4),
+    ("CRC64NVME", "x-amz-checksum-crc64nvme", 8),
+    ("SHA1", "x-amz-checksum-sha1", 20),
+    ("SHA256", "x-amz-checksum-sha256", 32),
+];
+
+/// The checks an upload declared, validated before its body is accepted.
+#[derive(Clone, Debug, Default)]
+pub struct Declared {
+    /// Hex MD5 from `Content-MD5`.
+    md5_hex: Option<String>,
+    /// Checksums sent as headers, by algorithm (base64).
+    headers: BTreeMap<String, String>,
+    /// Algorithms whose value comes as an `aws-chunked` trailer (from `x-amz-trailer`).
+    trailers: Vec<String>,
+    /// An algorithm named by `x-amz-sdk-checksum-algorithm` with no value sent: computed and
+    /// kept, as S3 does.
+    requested: Option<String>,
+}
+
+/// The header values of an upload that [`Declared::parse`] checks.
+pub struct Headers<'a> {
+    /// `Content-MD5`.
+    pub content_md5: Option<&'a str>,
+    /// `x-amz-checksum-*` values by algorithm.
+    pub checksums: BTreeMap<String, String>,
+    /// `x-amz-sdk-checksum-algorithm`.
+    pub algorithm: Option<&'a str>,
+    /// The request headers (for `x-amz-trailer`).
+    pub all: &'a http::HeaderMap,
+}
+
+fn invalid_value(header: &str) -> ApiError {
+    ApiError::new(
+        ErrorKind::S3InvalidRequest,
+        format!("Value for {header} header is invalid."),
+    )
+}
+
+impl Declared {
+    /// Validates the declared digests' form: a `Content-MD5` must be base64 of 16 bytes, a
+    /// checksum header base64 of its algorithm's length, a trailer one S3 knows.
+    pub fn parse(h: Headers<'_>) -> Result<Self, ApiError> {
+        let mut out = Declared::default();
+        if let Some(md5) = h.content_md5 {
+            let bytes = STANDARD.decode(md5.trim()).ok().filter(|b| b.len() == 16);
+            let Some(bytes) = bytes else {
+                return Err(ApiError::new(
+                    ErrorKind::S3InvalidDigest,
+                    "The Content-MD5 you specified was invalid.",
+                ));
+            };
+            out.md5_hex = Some(hex::encode(bytes));
+        }
+        for (algo, value) in h.checksums {
+            let (_, header, len) = ALGORITHMS
+                .iter()
+                .find(|(a, _, _)| *a == algo)
+                .copied()
+                .ok_or_else(|| invalid_value(&algo))?;
+            if STANDARD.decode(value.trim()).map(|b| b.len()) != Ok(len) {
+                return Err(invalid_value(header));
+            }
+            out.headers.insert(algo, value.trim().to_owned());
+        }
+        if out.headers.len() > 1 {
+            return Err(ApiError::new(
+                ErrorKind::S3InvalidRequest,
+                "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+            ));
+        }
+        for value in h.all.get_all("x-amz-trailer") {
+            let names = String::from_utf8_lossy(value.as_bytes()).to_ascii_lowercase();
+            for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                let Some((algo, _, _)) = ALGORITHMS.iter().find(|(_, hd, _)| *hd == name) else {
+                    return Err(ApiError::new(
+                        ErrorKind::S3InvalidRequest,
+                        format!(
+                            "The value specified in the x-amz-trailer header is not supported: {name}"
+                        ),
+                    ));
+                };
+                out.trailers.push((*algo).to_owned());
+            }
+        }
+        if let Some(algo) = h.algorithm {
+            let algo = algo.to_ascii_uppercase();
+            if !ALGORITHMS.iter().any(|(a, _, _)| *a == algo) {
+                return Err(ApiError::new(
+                    ErrorKind::S3InvalidRequest,
+                    "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
+                ));
+            }
+            if out.headers.is_empty() && out.trailers.is_empty() {
+                out.requested = Some(algo);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A hasher for every algorithm that must be computed.
+    pub fn hasher(&self) -> ChecksumHasher {
+        let mut hasher = ChecksumHasher::default();
+        let names = self
+            .headers
+            .keys()
+            .chain(self.trailers.iter())
+            .chain(self.requested.iter());
+        for algo in names {
+            match algo.as_str() {
+                "CRC32" => hasher.crc32 = Some(s3s::crypto::Crc32::new()),
+                "CRC32C" => hasher.crc32c = Some(s3s::crypto::Crc32c::new()),
+                "CRC64NVME" => hasher.crc64nvme = Some(s3s::crypto::Crc64Nvme::new()),
+                "SHA1" => hasher.sha1 = Some(s3s::crypto::Sha1::new()),
+                "SHA256" => hasher.sha256 = Some(s3s::crypto::Sha256::new()),
+                _ => {}
+            }
+        }
+        hasher
+    }
+
+    /// Compares what was received (hex MD5, computed checksums, the trailers that came) with
+    /// what was declared; returns the checksums to keep with the object.
+    pub fn verify(
+        &self,
+        md5_hex: &str,
+        computed: s3s::dto::Checksum,
+        trailers: Option<&http::HeaderMap>,
+    ) -> Result<BTreeMap<String, String>, ApiError> {
+        if let Some(declared) = &self.md5_hex
+            && declared != md5_hex
+        {
+            return Err(ApiError::new(
+                ErrorKind::S3BadDigest,
+                "The Content-MD5 you specified did not match what we received.",
+            ));
+        }
+        let computed: BTreeMap<&str, String> = [
+            ("CRC32", computed.checksum_crc32),
+            ("CRC32C", computed.checksum_crc32c),
+            ("CRC64NVME", computed.checksum_crc64nvme),
+            ("SHA1", computed.checksum_sha1),
+            ("SHA256", computed.checksum_sha256),
+        ]
+        .into_iter()
+        .filter_map(|(a, v)| v.map(|v| (a, v)))
+        .collect();
+        let mut claims: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .map(|(a, v)| (a.clone(), v.clone()))
+            .collect();
+        for algo in &self.trailers {
+            let (_, header, len) = ALGORITHMS
+                .iter()
+                .find(|(a, _, _)| a == algo)
+                .copied()
+                .expect("parsed trailers are known algorithms");
+            let value = trailers
+                .and_then(|t| t.get(header))
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().to_owned());
+            let Some(value) = value else {
+                return Err(ApiError::new(
+                    ErrorKind::S3MalformedTrailer,
+                    "The request contained trailing data that was not well-formed or did not conform to our published schema.",
+                ));
+            };
+            if STANDARD.decode(&value).map(|b| b.len()) != Ok(len) {
+                return Err(invalid_value(header));
+            }
+            claims.push((algo.clone(), value));
+        }
+        let mut kept = BTreeMap::new();
+        for (algo, value) in claims {
+            if computed.get(algo.as_str()) != Some(&value) {
+                return Err(ApiError::new(
+                    ErrorKind::S3BadDigest,
+                    format!("The {algo} you specified did not match the calculated checksum."),
+                ));
+            }
+            kept.insert(algo, value);
+        }
+        if let Some(algo) = &self.requested
+            && let Some(value) = computed.get(algo.as_str())
+        {
+            kept.insert(algo.clone(), value.clone());
+        }
+        Ok(kept)
+    }
+}
+
+/// The checksum headers of a PutObject or UploadPart, by algorithm.
+pub fn checksum_headers(
+    crc32: &Option<String>,
+    crc32c: &Option<String>,
+    crc64: &Option<String>,
+    sha1: &Option<String>,
+    sha256: &Option<String>,
+) -> BTreeMap<String, String> {
+    [
+        ("CRC32", crc32),
+        ("CRC32C", crc32c),
+        ("CRC64NVME", crc64),
+        ("SHA1", sha1),
+        ("SHA256", sha256),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.clone().map(|v| (k.to_owned(), v)))
+    .collect()
+}
+
+/// How S3 reports a request body that failed while streaming: a chunk whose signature does
+/// not verify is `SignatureDoesNotMatch`; anything else (a client gone, a malformed chunk, a
+/// short body) is `IncompleteBody`.
+pub fn body_fault(message: &str) -> ApiError {
+    if message.contains("SignatureMismatch") {
+        ApiError::new(
+            ErrorKind::S3SignatureDoesNotMatch,
+            "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+        )
+    } else {
+        ApiError::new(
+            ErrorKind::S3IncompleteBody,
+            "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn declared(md5: Option<&str>, checksums: &[(&str, &str)], trailer: Option<&str>) -> Declared {
+        let mut all = http::HeaderMap::new();
+        if let Some(t) = trailer {
+            all.insert("x-amz-trailer", t.parse().unwrap());
+        }
+        Declared::parse(Headers {
+            content_md5: md5,
+            checksums: checksums
+                .iter()
+                .map(|(a, v)| (a.to_string(), v.to_string()))
+                .collect(),
+            algorithm: None,
+            all: &all,
+        })
+        .unwrap()
+    }
+
+    fn computed(data: &[u8], d: &Declared) -> s3s::dto::Checksum {
+        let mut h = d.hasher();
+        h.update(data);
+        h.finalize()
+    }
+
+    #[test]
+    fn malformed_md5_and_checksum_values_are_refused_before_the_body() {
+        let all = http::HeaderMap::new();
+        let parse = |md5: Option<&str>, sums: &[(&str, &str)]| {
+            Declared::parse(Headers {
+                content_md5: md5,
+                checksums: sums
+                    .iter()
+                    .map(|(a, v)| (a.to_string(), v.to_string()))
+                    .collect(),
+                algorithm: None,
+                all: &all,
+            })
+            .map(|_| ())
+            .map_err(|e| e.kind)
+        };
+        assert_eq!(
+            parse(Some("not base64!"), &[]),
+            Err(ErrorKind::S3InvalidDigest)
+        );
+        assert_eq!(parse(Some("AAAA"), &[]), Err(ErrorKind::S3InvalidDigest));
+        assert_eq!(
+            parse(None, &[("CRC32", "AAAAAAAA")]),
+            Err(ErrorKind::S3InvalidRequest)
+        );
+        assert_eq!(parse(None, &[("CRC32", "AAAAAA==")]), Ok(()));
+    }
+
+    #[test]
+    fn checksums_are_compared_with_the_bytes_received() {
+        let data = b"hello world";
+        let crc = STANDARD.encode(crc32fast_like(data));
+        let good = declared(None, &[("CRC32", &crc)], None);
+        let kept = good
+            .verify("", computed(data, &good), None)
+            .expect("matching checksum");
+        assert_eq!(kept["CRC32"], crc);
+        let bad = declared(None, &[("CRC32", "AAAAAA==")], None);
+        let e = bad.verify("", computed(data, &bad), None).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::S3BadDigest);
+        assert_eq!(
+            e.message,
+            "The CRC32 you specified did not match the calculated checksum."
+        );
+    }
+
+    #[test]
+    fn a_trailer_checksum_must_arrive_and_match() {
+        let data = b"trailer body";
+        let d = declared(None, &[], Some("x-amz-checksum-crc32"));
+        let e = d.verify("", computed(data, &d), None).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::S3MalformedTrailer);
+        let mut t = http::HeaderMap::new();
+        t.insert("x-amz-checksum-crc32", "AAAAAA==".parse().unwrap());
+        let e = d.verify("", computed(data, &d), Some(&t)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::S3BadDigest);
+        let crc = STANDARD.encode(crc32fast_like(data));
+        t.insert("x-amz-checksum-crc32", crc.parse().unwrap());
+        assert!(d.verify("", computed(data, &d), Some(&t)).is_ok());
+    }
+
+    #[test]
+    fn content_md5_mismatch_is_bad_digest() {
+        let md5 = STANDARD.encode([0u8; 16]);
+        let d = declared(Some(&md5), &[], None);
+        let e = d.verify("ff", computed(b"x", &d), None).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::S3BadDigest);
+        assert!(
+            d.verify(&hex::encode([0u8; 16]), computed(b"x", &d), None)
+                .is_ok()
+        );
+    }
+
+    /// CRC32 (IEEE) computed independently of s3s's implementation.
+    fn crc32fast_like(data: &[u8]) -> [u8; 4] {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        (!crc).to_be_bytes()
+    }
+}

@@ -1,0 +1,205 @@
+//! Listing a bucket's objects (data events): ListObjects (v1, with `Marker`) and
+//! ListObjectsV2 (continuation tokens), with prefixes, delimiters and `encoding-type=url`.
+
+use base64::Engine;
+use cairn_core::objects;
+use cairn_core::{ApiError, ErrorKind};
+use cairn_store::objects::ObjectRow;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use s3s::dto::*;
+use s3s::{S3Request, S3Response, S3Result};
+use serde_json::json;
+
+use super::CairnS3;
+use super::bucket_ops::timestamp;
+use super::event::Spec;
+use super::object_ops::{host_of, strong};
+
+/// Characters `encoding-type=url` leaves as they are: unreserved and `/`.
+const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+fn url_encode(s: &str) -> String {
+    utf8_percent_encode(s, KEY_ENCODE).to_string()
+}
+
+impl CairnS3 {
+    pub(super) async fn list_objects_op(
+        &self,
+        req: S3Request<ListObjectsInput>,
+    ) -> S3Result<S3Response<ListObjectsOutput>> {
+        let info = self.call_info(&req).await?;
+        let input = req.input;
+        let bucket = input.bucket.clone();
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let delimiter = input.delimiter.clone();
+        let marker = input.marker.clone().unwrap_or_default();
+        let max = input.max_keys.unwrap_or(1000).clamp(0, 1000) as usize;
+        let url = input
+            .encoding_type
+            .as_ref()
+            .is_some_and(|e| e.as_str() == EncodingType::URL);
+        let spec = Spec::new(
+            "ListObjects",
+            true,
+            true,
+            Some(&bucket),
+            None,
+            &host_of(&req.headers),
+        )
+        .param("prefix", json!(prefix))
+        .param("marker", json!(marker))
+        .condition("s3:prefix", prefix.clone())
+        .condition("s3:max-keys", max.to_string());
+
+        let (b, p, d, m) = (
+            bucket.clone(),
+            prefix.clone(),
+            delimiter.clone(),
+            marker.clone(),
+        );
+        let listing = self
+            .recorded(info, spec, move |c| {
+                objects::require_bucket(c, &b)?;
+                objects::list(c, &b, &p, d.as_deref(), &m, max)
+            })
+            .await?;
+        let enc = |s: String| if url { url_encode(&s) } else { s };
+        Ok(S3Response::new(ListObjectsOutput {
+            name: Some(bucket),
+            prefix: Some(enc(prefix)),
+            marker: Some(enc(marker)),
+            max_keys: Some(max as i32),
+            is_truncated: Some(listing.truncated),
+            next_marker: listing
+                .truncated
+                .then(|| listing.last.clone().map(enc))
+                .flatten(),
+            delimiter: delimiter.map(enc),
+            encoding_type: url.then(|| EncodingType::from_static(EncodingType::URL)),
+            contents: Some(
+                listing
+                    .objects
+                    .into_iter()
+                    .map(|o| object_entry(o, &enc))
+                    .collect(),
+            ),
+            common_prefixes: Some(
+                listing
+                    .common_prefixes
+                    .into_iter()
+                    .map(|p| CommonPrefix {
+                        prefix: Some(enc(p)),
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }))
+    }
+
+    pub(super) async fn list_objects_v2_op(
+        &self,
+        req: S3Request<ListObjectsV2Input>,
+    ) -> S3Result<S3Response<ListObjectsV2Output>> {
+        let info = self.call_info(&req).await?;
+        let input = req.input;
+        let bucket = input.bucket.clone();
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let delimiter = input.delimiter.clone();
+        let max = input.max_keys.unwrap_or(1000).clamp(0, 1000) as usize;
+        let url = input
+            .encoding_type
+            .as_ref()
+            .is_some_and(|e| e.as_str() == EncodingType::URL);
+        // A token that does not decode fails inside the operation, so the call is recorded.
+        let after = match &input.continuation_token {
+            Some(t) => base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(t)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorKind::S3InvalidArgument,
+                        "The continuation token provided is incorrect",
+                    )
+                }),
+            None => Ok(input.start_after.clone().unwrap_or_default()),
+        };
+        let spec = Spec::new(
+            "ListObjects",
+            true,
+            true,
+            Some(&bucket),
+            None,
+            &host_of(&req.headers),
+        )
+        .param("list-type", json!("2"))
+        .param("prefix", json!(prefix))
+        .condition("s3:prefix", prefix.clone())
+        .condition("s3:max-keys", max.to_string());
+
+        let (b, p, d) = (bucket.clone(), prefix.clone(), delimiter.clone());
+        let listing = self
+            .recorded(info, spec, move |c| {
+                objects::require_bucket(c, &b)?;
+                objects::list(c, &b, &p, d.as_deref(), &after?, max)
+            })
+            .await?;
+        let enc = |s: String| if url { url_encode(&s) } else { s };
+        let key_count = (listing.objects.len() + listing.common_prefixes.len()) as i32;
+        Ok(S3Response::new(ListObjectsV2Output {
+            name: Some(bucket),
+            prefix: Some(enc(prefix)),
+            max_keys: Some(max as i32),
+            key_count: Some(key_count),
+            continuation_token: input.continuation_token,
+            is_truncated: Some(listing.truncated),
+            next_continuation_token: listing
+                .truncated
+                .then(|| {
+                    listing
+                        .last
+                        .clone()
+                        .map(|l| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(l))
+                })
+                .flatten(),
+            delimiter: delimiter.map(enc),
+            encoding_type: url.then(|| EncodingType::from_static(EncodingType::URL)),
+            start_after: input.start_after.map(enc),
+            contents: Some(
+                listing
+                    .objects
+                    .into_iter()
+                    .map(|o| object_entry(o, &enc))
+                    .collect(),
+            ),
+            common_prefixes: Some(
+                listing
+                    .common_prefixes
+                    .into_iter()
+                    .map(|p| CommonPrefix {
+                        prefix: Some(enc(p)),
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }))
+    }
+}
+
+fn object_entry(o: ObjectRow, enc: &dyn Fn(String) -> String) -> Object {
+    Object {
+        e_tag: Some(strong(&o.etag)),
+        key: Some(enc(o.key)),
+        last_modified: Some(timestamp(o.last_modified)),
+        size: Some(o.size),
+        storage_class: Some(ObjectStorageClass::from_static(
+            ObjectStorageClass::STANDARD,
+        )),
+        ..Default::default()
+    }
+}

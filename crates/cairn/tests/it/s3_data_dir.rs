@@ -1,0 +1,206 @@
+//! Object bytes stay inside the data dir whatever the key (`..` segments, absolute paths,
+//! odd bytes, the longest keys), checked on the filesystem itself; and files no record
+//! references are removed at start-up.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::harness::*;
+use crate::raw_http::RawConn;
+use crate::s3_util::*;
+
+/// A server whose data dir is `<parent>/data`, so the test owns the directory around it.
+struct Nested {
+    parent: tempfile::TempDir,
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Nested {
+    fn start() -> Self {
+        let parent = tempfile::tempdir().expect("tempdir");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(parent.path().join("data"))
+            .env("CAIRN_ROOT_ACCESS_KEY_ID", ACCESS_KEY)
+            .env("CAIRN_ROOT_SECRET_ACCESS_KEY", SECRET)
+            .env("CAIRN_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start cairn");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let addr = loop {
+            let line = lines.next().expect("server exited").expect("stdout");
+            if let Some(rest) = line.strip_prefix("cairn listening on http://") {
+                break rest.parse().expect("address");
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Self {
+            parent,
+            child,
+            addr,
+        }
+    }
+
+    fn data(&self) -> PathBuf {
+        self.parent.path().join("data")
+    }
+}
+
+impl Drop for Nested {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every file and directory under `dir`.
+fn walk(dir: &Path, out: &mut BTreeSet<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        out.insert(path.clone());
+        if path.is_dir() && !path.is_symlink() {
+            walk(&path, out);
+        }
+    }
+}
+
+fn tmp_entries_with(marker: &str) -> Vec<PathBuf> {
+    std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().contains(marker))
+        .collect()
+}
+
+#[tokio::test]
+async fn hostile_keys_create_nothing_outside_the_data_dir() {
+    let server = Nested::start();
+    let marker = format!("cairn-escape-{}", std::process::id());
+    let mut conn = RawConn::connect(&server.addr).await;
+    let put =
+        |path: &str, body: &[u8]| s3_request(&server.addr, "PUT", path, vec![], body.to_vec());
+    let resp = conn.call(&put("/hostile-bkt", b"")).await.unwrap();
+    assert_eq!(resp.status, 200, "{}", resp.text());
+
+    let long = format!("{}{marker}", "../".repeat(400));
+    let long = &long[long.len() - 1024..];
+    let keys: Vec<String> = vec![
+        format!("../{marker}"),
+        format!("../../{marker}"),
+        format!("../../../{marker}"),
+        format!("../../../../../../../../tmp/{marker}"),
+        format!("/{marker}"),
+        format!("/tmp/{marker}"),
+        format!("a/../../../{marker}"),
+        format!("..\\..\\{marker}"),
+        format!("./{marker}"),
+        "..".to_owned(),
+        ".".to_owned(),
+        "objects".to_owned(),
+        "cairn.db".to_owned(),
+        "../cairn.db".to_owned(),
+        "root-credentials.json".to_owned(),
+        format!("tab\tnew\nline\r\u{1}\u{7f}-{marker}"),
+        format!("ünïcødé-🙂-{marker}"),
+        format!("{marker}/"),
+        long.to_owned(),
+    ];
+    for (i, key) in keys.iter().enumerate() {
+        let body = format!("body {i}");
+        // Signed over the canonical path (dots as they are), then sent once like that and
+        // once with every dot percent-encoded.
+        let plain = format!("/hostile-bkt/{}", encode_key(key).replace("%2E", "."));
+        for sent in [plain.clone(), format!("/hostile-bkt/{}", encode_key(key))] {
+            let mut req = put(&plain, body.as_bytes());
+            req.path_and_query = sent.clone();
+            let resp = conn.call(&req).await.unwrap();
+            assert_eq!(resp.status, 200, "{key:?} sent as {sent}: {}", resp.text());
+            let mut get = s3_request(&server.addr, "GET", &plain, vec![], vec![]);
+            get.path_and_query = sent;
+            let got = conn.call(&get).await.unwrap();
+            assert_eq!(got.status, 200, "{key:?}");
+            assert_eq!(got.body, body.as_bytes(), "{key:?}");
+        }
+    }
+    // One byte over the limit is refused.
+    let too_long = format!("k{}", "x".repeat(1024));
+    let resp = conn
+        .call(&put(&format!("/hostile-bkt/{too_long}"), b"x"))
+        .await
+        .unwrap();
+    assert!((400..500).contains(&resp.status), "{}", resp.status);
+
+    // On disk: everything the server wrote is under the data dir, object files are named by
+    // opaque ids, and no path anywhere carries the marker.
+    let mut all = BTreeSet::new();
+    walk(server.parent.path(), &mut all);
+    let data = server.data();
+    for path in &all {
+        assert!(
+            path == &data || path.starts_with(&data),
+            "created outside the data dir: {}",
+            path.display()
+        );
+        assert!(
+            !path.to_string_lossy().contains(&marker),
+            "a key became a path: {}",
+            path.display()
+        );
+    }
+    let objects: Vec<String> = std::fs::read_dir(data.join("objects"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!objects.is_empty());
+    for name in &objects {
+        assert!(
+            name.len() == 32 && name.bytes().all(|b| b.is_ascii_hexdigit()),
+            "object file not named by an opaque id: {name:?}"
+        );
+    }
+    assert_eq!(tmp_entries_with(&marker), Vec::<PathBuf>::new());
+    assert!(!Path::new(&format!("/{marker}")).exists());
+    // The database the hostile keys named is still the server's own.
+    let resp = conn
+        .call(&s3_request(&server.addr, "GET", "/", vec![], vec![]))
+        .await
+        .unwrap();
+    assert!(resp.text().contains("<Name>hostile-bkt</Name>"));
+}
+
+#[tokio::test]
+async fn files_no_record_references_are_removed_at_start_up() {
+    let mut server = Server::start();
+    assert_eq!(server.s3("PUT", "/orphan-bkt", b"").await.0, 200);
+    assert_eq!(
+        server.s3("PUT", "/orphan-bkt/kept", b"kept bytes").await.0,
+        200
+    );
+    let objects = server.data_dir().join("objects");
+    let before: Vec<_> = std::fs::read_dir(&objects).unwrap().collect();
+    assert_eq!(before.len(), 1);
+    // What a crash can leave: a temp file mid-write, and a complete file whose record never
+    // committed.
+    std::fs::write(
+        objects.join("tmp-0123456789abcdef0123456789abcdef"),
+        b"half",
+    )
+    .unwrap();
+    std::fs::write(objects.join("0123456789abcdef0123456789abcdef"), b"orphan").unwrap();
+    server.kill9_and_restart();
+    let left: Vec<String> = std::fs::read_dir(&objects)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(!left.contains(&"0123456789abcdef0123456789abcdef".to_owned()));
+    let (status, body) = server.s3("GET", "/orphan-bkt/kept", b"").await;
+    assert_eq!((status, body.as_str()), (200, "kept bytes"));
+}

@@ -1,0 +1,252 @@
+//! Every S3 call that reaches an operation is recorded, failures included: refusals made
+//! before a body is accepted, bodies that fail or do not match their digests, and bad
+//! arguments. Each failing call below must leave exactly one data event with its error.
+
+use crate::harness::*;
+use crate::s3_streaming::{signed_chunks, streaming_headers, trailer_put};
+use crate::s3_util::*;
+use base64::Engine;
+
+const BUCKET: &str = "rec-bkt";
+
+/// Sends `req` and checks the status and error code it gets.
+async fn expect_error(server: &Server, req: Signed, status: u16, code: &str) {
+    let what = format!("{} {}", req.method, req.path_and_query);
+    let (got, _, body) = server.send(req).await;
+    let body = String::from_utf8_lossy(&body);
+    assert_eq!(got, status, "{what}: {body}");
+    assert!(
+        body.contains(&format!("<Code>{code}</Code>")),
+        "{what}: {body}"
+    );
+}
+
+fn upload_id(xml: &str) -> String {
+    let start = xml.find("<UploadId>").expect("UploadId") + "<UploadId>".len();
+    let end = xml[start..].find("</UploadId>").unwrap() + start;
+    xml[start..end].to_owned()
+}
+
+#[tokio::test]
+async fn every_failing_object_call_is_recorded_once() {
+    let server = Server::start();
+    assert_eq!(server.s3("PUT", &format!("/{BUCKET}"), b"").await.0, 200);
+    select_data_events(&server, BUCKET).await;
+    let addr = server.addr;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let body = b"a small object body".to_vec();
+    let mut expected: Vec<(&str, &str)> = Vec::new();
+
+    // Content-MD5 that is not an MD5, then one that does not match.
+    let req = s3_request(
+        &addr,
+        "PUT",
+        &format!("/{BUCKET}/md5-malformed"),
+        vec![("content-md5".into(), "bm90LW1kNQ==".into())],
+        body.clone(),
+    );
+    expect_error(&server, req, 400, "InvalidDigest").await;
+    expected.push(("PutObject", "InvalidDigest"));
+    let req = s3_request(
+        &addr,
+        "PUT",
+        &format!("/{BUCKET}/md5-wrong"),
+        vec![("content-md5".into(), b64(&[0u8; 16]))],
+        body.clone(),
+    );
+    expect_error(&server, req, 400, "BadDigest").await;
+    expected.push(("PutObject", "BadDigest"));
+
+    // Additional checksums: a wrong value, then a malformed one.
+    let req = s3_request(
+        &addr,
+        "PUT",
+        &format!("/{BUCKET}/crc-wrong"),
+        vec![("x-amz-checksum-crc32".into(), b64(&[1, 2, 3, 4]))],
+        body.clone(),
+    );
+    expect_error(&server, req, 400, "BadDigest").await;
+    expected.push(("PutObject", "BadDigest"));
+    let req = s3_request(
+        &addr,
+        "PUT",
+        &format!("/{BUCKET}/sha-malformed"),
+        vec![("x-amz-checksum-sha256".into(), "abc".into())],
+        body.clone(),
+    );
+    expect_error(&server, req, 400, "InvalidRequest").await;
+    expected.push(("PutObject", "InvalidRequest"));
+
+    // A PutObject over AWS's 5 GiB single-PUT limit is refused from its headers alone (and the
+    // connection closed, since its body cannot be drained).
+    let mut conn = crate::raw_http::RawConn::connect(&addr).await;
+    let huge = s3_unsigned(&addr, "PUT", &format!("/{BUCKET}/huge"), Vec::new());
+    let six_gib = 6 * 1024 * 1024 * 1024;
+    conn.write(&crate::raw_http::RawConn::head(&huge, six_gib))
+        .await
+        .unwrap();
+    let resp = conn
+        .response(false)
+        .await
+        .expect("answered from the headers");
+    assert_eq!(resp.status, 400, "{}", resp.text());
+    assert!(resp.text().contains("<Code>EntityTooLarge</Code>"));
+    assert_eq!(resp.header("connection"), Some("close"));
+    expected.push(("PutObject", "EntityTooLarge"));
+
+    // A trailer checksum that does not match the streamed body.
+    let crc = b64(&crc32fast::hash(b"another body").to_be_bytes());
+    let req = trailer_put(&server, &format!("/{BUCKET}/trailer-wrong"), &body, &crc);
+    expect_error(&server, req, 400, "BadDigest").await;
+    expected.push(("PutObject", "BadDigest"));
+
+    // A signed streaming body with a tampered chunk fails while it is being read.
+    let path = format!("/{BUCKET}/tampered");
+    let data = vec![7u8; 100_000];
+    let (headers, seed, amz_date, scope) = streaming_headers(
+        &server,
+        &path,
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+        vec![
+            ("content-encoding".into(), "aws-chunked".into()),
+            (
+                "x-amz-decoded-content-length".into(),
+                data.len().to_string(),
+            ),
+        ],
+    );
+    let mut chunked = signed_chunks(&data, &seed, &amz_date, &scope);
+    let at = chunked.len() / 2;
+    chunked[at] ^= 0xff;
+    let req = Signed {
+        method: "PUT".into(),
+        path_and_query: path,
+        headers,
+        body: chunked,
+    };
+    expect_error(&server, req, 403, "SignatureDoesNotMatch").await;
+    expected.push(("PutObject", "SignatureDoesNotMatch"));
+
+    // Multipart: a part for an upload that does not exist, a part number out of range, and
+    // completing an upload that does not exist.
+    let req = s3_request(
+        &addr,
+        "PUT",
+        &format!("/{BUCKET}/mp?partNumber=1&uploadId=no-such-upload"),
+        vec![],
+        body.clone(),
+    );
+    expect_error(&server, req, 404, "NoSuchUpload").await;
+    expected.push(("UploadPart", "NoSuchUpload"));
+    let (s, created) = server
+        .s3("POST", &format!("/{BUCKET}/mp?uploads"), b"")
+        .await;
+    assert_eq!(s, 200, "{created}");
+    let id = upload_id(&created);
+    let req = s3_request(
+        &addr,
+        "PUT",
+        &format!("/{BUCKET}/mp?partNumber=10001&uploadId={id}"),
+        vec![],
+        body.clone(),
+    );
+    expect_error(&server, req, 400, "InvalidArgument").await;
+    expected.push(("UploadPart", "InvalidArgument"));
+    let complete = b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"x\"</ETag></Part></CompleteMultipartUpload>";
+    let req = s3_request(
+        &addr,
+        "POST",
+        &format!("/{BUCKET}/mp?uploadId=no-such-upload"),
+        vec![],
+        complete.to_vec(),
+    );
+    expect_error(&server, req, 404, "NoSuchUpload").await;
+    expected.push(("CompleteMultipartUpload", "NoSuchUpload"));
+
+    // Bad arguments: a continuation token that is not ours, a batch delete over 1000 keys.
+    let req = s3_request(
+        &addr,
+        "GET",
+        &format!("/{BUCKET}?continuation-token=%21%21%21&list-type=2"),
+        vec![],
+        vec![],
+    );
+    expect_error(&server, req, 400, "InvalidArgument").await;
+    expected.push(("ListObjects", "InvalidArgument"));
+    let mut delete = String::from("<Delete>");
+    for i in 0..1001 {
+        delete.push_str(&format!("<Object><Key>k{i}</Key></Object>"));
+    }
+    delete.push_str("</Delete>");
+    // S3 requires an integrity header on a batch delete; a CRC32 serves.
+    let crc = b64(&crc32fast::hash(delete.as_bytes()).to_be_bytes());
+    let req = s3_request(
+        &addr,
+        "POST",
+        &format!("/{BUCKET}?delete"),
+        vec![("x-amz-checksum-crc32".into(), crc)],
+        delete.into_bytes(),
+    );
+    expect_error(&server, req, 400, "MalformedXML").await;
+    expected.push(("DeleteObjects", "MalformedXML"));
+
+    // Copies: from a missing key, and onto itself without a change.
+    assert_eq!(
+        server
+            .s3("PUT", &format!("/{BUCKET}/present"), b"here")
+            .await
+            .0,
+        200
+    );
+    let req = s3_request(
+        &addr,
+        "PUT",
+        &format!("/{BUCKET}/copy"),
+        vec![("x-amz-copy-source".into(), format!("/{BUCKET}/absent"))],
+        vec![],
+    );
+    expect_error(&server, req, 404, "NoSuchKey").await;
+    expected.push(("CopyObject", "NoSuchKey"));
+    let req = s3_request(
+        &addr,
+        "PUT",
+        &format!("/{BUCKET}/present"),
+        vec![("x-amz-copy-source".into(), format!("/{BUCKET}/present"))],
+        vec![],
+    );
+    expect_error(&server, req, 400, "InvalidRequest").await;
+    expected.push(("CopyObject", "InvalidRequest"));
+
+    // A read of a missing key (recorded before this change too: the control).
+    let req = s3_request(&addr, "GET", &format!("/{BUCKET}/absent"), vec![], vec![]);
+    expect_error(&server, req, 404, "NoSuchKey").await;
+    expected.push(("GetObject", "NoSuchKey"));
+
+    let mut failures: Vec<(String, String)> = stored_records(&server, "Data")
+        .iter()
+        .filter(|r| r["requestParameters"]["bucketName"] == BUCKET)
+        .filter(|r| r.get("errorCode").is_some_and(|c| !c.is_null()))
+        .map(|r| {
+            assert!(
+                r["errorMessage"].as_str().is_some_and(|m| !m.is_empty()),
+                "{r}"
+            );
+            (
+                r["eventName"].as_str().unwrap().to_owned(),
+                r["errorCode"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut expected: Vec<(String, String)> = expected
+        .into_iter()
+        .map(|(n, c)| (n.to_owned(), c.to_owned()))
+        .collect();
+    failures.sort();
+    expected.sort();
+    assert_eq!(failures, expected);
+    // The refused uploads left no object behind.
+    let (_, listing) = server
+        .s3("GET", &format!("/{BUCKET}?list-type=2"), b"")
+        .await;
+    assert!(listing.contains("<KeyCount>1</KeyCount>"), "{listing}");
+}
