@@ -73,6 +73,23 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         InsufficientSnsTopicPolicy => ("InsufficientSnsTopicPolicyException", bad),
         AccessDenied => ("AccessDenied", StatusCode::FORBIDDEN),
         Internal => ("InternalFailure", StatusCode::INTERNAL_SERVER_ERROR),
+        // KMS (spec iam-kms.md §7.1: 400 for client errors, 409 for state conflicts).
+        KmsNotFound => ("NotFoundException", bad),
+        KmsAlreadyExists => ("AlreadyExistsException", StatusCode::CONFLICT),
+        KmsDisabled => ("DisabledException", StatusCode::CONFLICT),
+        KmsInvalidState => ("KMSInvalidStateException", StatusCode::CONFLICT),
+        KmsInvalidCiphertext => ("InvalidCiphertextException", bad),
+        KmsIncorrectKey => ("IncorrectKeyException", bad),
+        KmsInvalidKeyUsage => ("InvalidKeyUsageException", bad),
+        KmsInvalidArn => ("InvalidArnException", bad),
+        KmsInvalidAliasName => ("InvalidAliasNameException", bad),
+        KmsInvalidMarker => ("InvalidMarkerException", bad),
+        KmsInvalidGrantToken => ("InvalidGrantTokenException", bad),
+        KmsInvalidGrantId => ("InvalidGrantIdException", bad),
+        KmsLimitExceeded => ("LimitExceededException", bad),
+        KmsMalformedPolicyDocument => ("MalformedPolicyDocumentException", bad),
+        KmsTag => ("TagException", bad),
+        KmsDryRun => ("DryRunOperationException", StatusCode::PRECONDITION_FAILED),
     }
 }
 

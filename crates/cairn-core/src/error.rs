@@ -79,6 +79,23 @@ pub enum ErrorKind {
     AccessDenied,
     // Server.
     Internal,
+    // KMS.
+    KmsNotFound,
+    KmsAlreadyExists,
+    KmsDisabled,
+    KmsInvalidState,
+    KmsInvalidCiphertext,
+    KmsIncorrectKey,
+    KmsInvalidKeyUsage,
+    KmsInvalidArn,
+    KmsInvalidAliasName,
+    KmsInvalidMarker,
+    KmsInvalidGrantToken,
+    KmsInvalidGrantId,
+    KmsLimitExceeded,
+    KmsMalformedPolicyDocument,
+    KmsTag,
+    KmsDryRun,
 }
 
 /// A failed call: what kind, and AWS's message.

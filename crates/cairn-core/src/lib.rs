@@ -10,6 +10,7 @@ pub mod authz;
 pub mod buckets;
 pub mod context;
 pub mod error;
+pub mod kms;
 pub mod lifecycle;
 pub mod lookup;
 pub mod objects;

@@ -8,12 +8,13 @@
 //! connections and never wait for the writer.
 //!
 //! The typed queries live in one module per table family: [`events`], [`trails`],
-//! [`buckets`], [`objects`], [`iam`], [`meta`].
+//! [`buckets`], [`objects`], [`iam`], [`kms`], [`meta`].
 
 pub mod buckets;
 pub mod delivery;
 pub mod events;
 pub mod iam;
+pub mod kms;
 pub mod meta;
 pub mod objects;
 mod schema;

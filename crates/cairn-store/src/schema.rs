@@ -135,5 +135,11 @@ pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
             "BEGIN; {SCHEMA_V4} PRAGMA user_version = 4; COMMIT;"
         ))?;
     }
+    if version < 8 {
+        conn.execute_batch(&format!(
+            "BEGIN; {} PRAGMA user_version = 8; COMMIT;",
+            crate::kms::SCHEMA
+        ))?;
+    }
     Ok(())
 }

@@ -61,8 +61,14 @@ impl PolicyEvaluator {
                 Some(t) => (arn.clone(), t.policy, PolicyKind::Resource),
                 None => return Ok(None),
             },
-            // Roles and keys arrive with the IAM and KMS services.
-            ResourcePolicy::RoleTrust(_) | ResourcePolicy::Key(_) => return Ok(None),
+            // KMS key policies are mandatory: `PolicyKind::KeyPolicy` makes cairn-policy apply
+            // KMS's rule (identity policies count only when the key policy delegates).
+            ResourcePolicy::Key(arn) => match cairn_store::kms::key_policy_by_arn(conn, arn)? {
+                Some(p) => (arn.clone(), p, PolicyKind::KeyPolicy),
+                None => return Ok(None),
+            },
+            // Roles arrive with the IAM service.
+            ResourcePolicy::RoleTrust(_) => return Ok(None),
         };
         Ok(self.document(&text, kind).map(|d| (id, d)))
     }

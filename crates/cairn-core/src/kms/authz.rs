@@ -1,0 +1,382 @@
+//! What KMS operations must be allowed to do, and the KMS parts of the decision: condition
+//! keys (spec §4.7, §7.6), grants, and service principals.
+//!
+//! Every key operation is authorized against the key's ARN with the key policy as the
+//! (mandatory) resource policy: [`ResourcePolicy::Key`]. Its [`Permission`] carries the KMS
+//! condition keys: `kms:CallerAccount`, `kms:EncryptionContext:<k>` and
+//! `kms:EncryptionContextKeys`, `kms:RequestAlias` when the request named an alias,
+//! `kms:KeySpec`, `kms:KeyUsage`, `kms:KeyOrigin`, `kms:MultiRegion`,
+//! `kms:EncryptionAlgorithm`, `kms:ViaService` (with `aws:ViaAWSService` and `aws:CalledVia`)
+//! when another Cairn service calls for the principal, the key's `aws:ResourceTag/<k>`, and
+//! whatever the operation adds (`kms:BypassPolicyLockoutSafetyCheck`, …).
+//!
+//! Grants allow what they name without any policy: a permission a grant covers is dropped from
+//! what the policy evaluator must allow — unless a policy denies it explicitly, which wins over
+//! a grant as it wins over everything.
+
+use cairn_model::{AccountId, Region};
+use cairn_policy::{
+    Context, Document, PolicyKind, PolicySet, PolicySource, Request, ResourceStyle, SourcedPolicy,
+};
+use cairn_store::Connection;
+
+use super::{EncryptionContext, Key, SYMMETRIC_DEFAULT, Scope};
+use crate::authz::{Evaluator, Permission, ResourcePolicy, authorize_all};
+use crate::context::CallContext;
+use crate::error::{ApiError, ApiResult, ErrorKind};
+
+/// A service principal acting on its own behalf (CloudTrail encrypting a log file).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceCall {
+    /// Service principal, e.g. `cloudtrail.amazonaws.com`.
+    pub service: String,
+    /// The account whose key it uses.
+    pub account: AccountId,
+    /// The key's region.
+    pub region: Region,
+    /// Call time, epoch seconds.
+    pub now: f64,
+    /// `aws:SourceArn` (e.g. the trail ARN).
+    pub source_arn: Option<String>,
+    /// `aws:SourceAccount`.
+    pub source_account: Option<String>,
+}
+
+/// On whose behalf a KMS operation runs.
+#[derive(Clone, Copy, Debug)]
+pub enum Actor<'a> {
+    /// A principal calling KMS directly.
+    Caller(&'a CallContext),
+    /// A principal's request that another Cairn service makes for it (S3 SSE-KMS): the
+    /// principal is authorized, with `kms:ViaService = <service>.<region>.amazonaws.com`.
+    Via {
+        /// The principal's call.
+        ctx: &'a CallContext,
+        /// The calling service's short name, e.g. `s3`.
+        service: &'a str,
+    },
+    /// A service principal acting for itself.
+    Service(&'a ServiceCall),
+}
+
+impl Actor<'_> {
+    /// Account and region of the call.
+    pub fn scope(&self) -> Scope {
+        match self {
+            Actor::Caller(ctx) | Actor::Via { ctx, .. } => Scope::of(ctx),
+            Actor::Service(s) => Scope {
+                account: s.account.to_string(),
+                region: s.region.to_string(),
+            },
+        }
+    }
+
+    /// Call time.
+    pub fn now(&self) -> f64 {
+        match self {
+            Actor::Caller(ctx) | Actor::Via { ctx, .. } => ctx.now,
+            Actor::Service(s) => s.now,
+        }
+    }
+
+    /// `kms:CallerAccount` (absent for service principals).
+    pub fn caller_account(&self) -> Option<String> {
+        match self {
+            Actor::Caller(ctx) | Actor::Via { ctx, .. } => Some(ctx.account().to_string()),
+            Actor::Service(_) => None,
+        }
+    }
+
+    /// `kms:ViaService`.
+    pub fn via_service(&self) -> Option<String> {
+        match self {
+            Actor::Via { ctx, service } => Some(format!("{service}.{}.amazonaws.com", ctx.region)),
+            _ => None,
+        }
+    }
+
+    /// Whether a grant's `GranteePrincipal` names this actor.
+    pub fn is_grantee(&self, grantee: &str) -> bool {
+        match self {
+            Actor::Caller(ctx) | Actor::Via { ctx, .. } => principal_is(ctx, grantee),
+            Actor::Service(s) => s.service == grantee,
+        }
+    }
+
+    /// The principal ARN as grants name it (`RetiringPrincipal` checks).
+    pub fn principal_arn(&self) -> String {
+        match self {
+            Actor::Caller(ctx) | Actor::Via { ctx, .. } => ctx.principal.arn(),
+            Actor::Service(s) => s.service.clone(),
+        }
+    }
+}
+
+/// Whether `name` (a grant's grantee or retiring principal) names the caller: its ARN, the
+/// role of a role session, or the account for root.
+pub fn principal_is(ctx: &CallContext, name: &str) -> bool {
+    let arn = ctx.principal.arn();
+    if arn == name {
+        return true;
+    }
+    let account = ctx.account().as_str();
+    if arn.ends_with(":root") {
+        return name == account;
+    }
+    let session_prefix = format!("arn:aws:sts::{account}:assumed-role/");
+    if let Some(rest) = arn.strip_prefix(&session_prefix)
+        && let Some((role, _session)) = rest.split_once('/')
+        && let Some(role_path) = name.strip_prefix(&format!("arn:aws:iam::{account}:role/"))
+    {
+        return role_path == role || role_path.ends_with(&format!("/{role}"));
+    }
+    false
+}
+
+/// A permission on a key, and the grant operation that could allow it instead.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyPermission {
+    /// What the policies must allow.
+    pub permission: Permission,
+    /// A grant that names this operation (and whose constraints the context meets) allows
+    /// it as well.
+    pub grant: Option<GrantUse>,
+}
+
+impl KeyPermission {
+    /// A permission no grant can give (`kms:CreateKey`, `kms:ListKeys`, alias resources…).
+    pub fn policy_only(permission: Permission) -> Self {
+        Self {
+            permission,
+            grant: None,
+        }
+    }
+}
+
+/// What a grant must cover.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GrantUse {
+    /// The key.
+    pub key_id: String,
+    /// The grant operation, e.g. `Decrypt`, `ReEncryptFrom`, `DescribeKey`.
+    pub operation: String,
+    /// The request's encryption context (for grant constraints).
+    pub context: EncryptionContext,
+}
+
+/// A key operation's needs, for [`key_permission`].
+#[derive(Clone, Debug, Default)]
+pub struct KeyAction<'a> {
+    /// IAM action, e.g. `kms:Decrypt`.
+    pub action: &'a str,
+    /// `kms:RequestAlias`, when the request named the key by an alias.
+    pub alias: Option<&'a str>,
+    /// The request's encryption context.
+    pub context: Option<&'a EncryptionContext>,
+    /// Adds `kms:EncryptionAlgorithm` (`SYMMETRIC_DEFAULT`).
+    pub algorithm: bool,
+    /// The grant operation that may allow it.
+    pub grant_operation: Option<&'a str>,
+    /// Operation-specific keys.
+    pub extra: Vec<(String, Vec<String>)>,
+}
+
+/// The permission `action` on `key` needs for `actor`, with every KMS condition key.
+pub fn key_permission(
+    conn: &Connection,
+    actor: &Actor<'_>,
+    key: &Key,
+    a: KeyAction<'_>,
+) -> ApiResult<KeyPermission> {
+    let mut p = Permission::new(a.action, &key.arn).under(ResourcePolicy::Key(key.arn.clone()));
+    if let Some(acct) = actor.caller_account() {
+        p = p.with("kms:CallerAccount", acct);
+    }
+    p = p
+        .with("kms:KeySpec", &key.key_spec)
+        .with("kms:KeyUsage", &key.key_usage)
+        .with("kms:KeyOrigin", &key.origin)
+        .with(
+            "kms:MultiRegion",
+            if key.multi_region { "true" } else { "false" },
+        );
+    if let Some(alias) = a.alias {
+        p = p.with("kms:RequestAlias", alias);
+    }
+    if let Some(ctx) = a.context.filter(|c| !c.is_empty()) {
+        for (k, v) in ctx {
+            p = p.with(&format!("kms:EncryptionContext:{k}"), v);
+        }
+        p = p.with_values("kms:EncryptionContextKeys", ctx.keys().cloned().collect());
+    }
+    if a.algorithm {
+        p = p.with("kms:EncryptionAlgorithm", SYMMETRIC_DEFAULT);
+    }
+    if let Some(via) = actor.via_service() {
+        let called = match actor {
+            Actor::Via { service, .. } => format!("{service}.amazonaws.com"),
+            _ => String::new(),
+        };
+        p = p
+            .with("kms:ViaService", via)
+            .with("aws:ViaAWSService", "true")
+            .with_values("aws:CalledVia", vec![called.clone()])
+            .with("aws:CalledViaFirst", called.clone())
+            .with("aws:CalledViaLast", called);
+    }
+    for t in cairn_store::kms::list_tags(conn, &key.key_id, "", 50)? {
+        p = p.with(&format!("aws:ResourceTag/{}", t.key), t.value);
+    }
+    for (k, v) in a.extra {
+        p = p.with_values(&k, v);
+    }
+    Ok(KeyPermission {
+        permission: p,
+        grant: a.grant_operation.map(|op| GrantUse {
+            key_id: key.key_id.clone(),
+            operation: op.to_owned(),
+            context: a.context.cloned().unwrap_or_default(),
+        }),
+    })
+}
+
+/// Whether an AccessDenied came from an explicit `Deny` (the evaluator's AWS message says so).
+fn is_explicit_denial(e: &ApiError) -> bool {
+    e.kind == ErrorKind::AccessDenied && e.message.contains(" with an explicit deny in ")
+}
+
+/// For API calls through the edge's choke point: the permissions the policy evaluator must
+/// allow, after dropping those a grant allows (checked here: a grant never overrides an
+/// explicit deny, so such a permission is kept and the choke point denies it).
+pub fn resolve_grants(
+    conn: &Connection,
+    evaluator: &dyn Evaluator,
+    ctx: &CallContext,
+    needed: Vec<KeyPermission>,
+) -> ApiResult<Vec<Permission>> {
+    let actor = Actor::Caller(ctx);
+    let mut out = Vec::with_capacity(needed.len());
+    for kp in needed {
+        let Some(g) = &kp.grant else {
+            out.push(kp.permission);
+            continue;
+        };
+        if !super::grants::grant_allows(conn, &actor, g)? {
+            out.push(kp.permission);
+            continue;
+        }
+        match evaluator.authorize(conn, ctx, &kp.permission) {
+            Err(e) if is_explicit_denial(&e) => out.push(kp.permission),
+            Err(e) if e.kind != ErrorKind::AccessDenied => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Authorizes everything `needed` for `actor` (internal calls: S3 for a caller, CloudTrail as
+/// itself). The first denial ends with AWS's AccessDenied message.
+pub fn authorize(
+    conn: &Connection,
+    evaluator: &dyn Evaluator,
+    actor: &Actor<'_>,
+    needed: Vec<KeyPermission>,
+) -> ApiResult<()> {
+    match actor {
+        Actor::Caller(ctx) | Actor::Via { ctx, .. } => {
+            let perms = resolve_grants(conn, evaluator, ctx, needed)?;
+            authorize_all(evaluator, conn, ctx, &perms)
+        }
+        Actor::Service(call) => {
+            for kp in needed {
+                let granted = match &kp.grant {
+                    Some(g) => super::grants::grant_allows(conn, actor, g)?,
+                    None => false,
+                };
+                match service_decision(conn, call, &kp.permission)? {
+                    Ok(()) => {}
+                    Err((e, explicit)) if explicit || !granted => return Err(e),
+                    Err(_) => {}
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The key-policy decision for a service principal: `Ok(Ok(()))` when allowed, otherwise the
+/// AccessDenied error and whether it was an explicit deny.
+fn service_decision(
+    conn: &Connection,
+    call: &ServiceCall,
+    permission: &Permission,
+) -> ApiResult<Result<(), (ApiError, bool)>> {
+    let principal = cairn_policy::Principal::Service {
+        name: call.service.clone(),
+    };
+    let text = match &permission.resource_policy {
+        ResourcePolicy::Key(arn) => cairn_store::kms::key_policy_by_arn(conn, arn)?,
+        _ => None,
+    };
+    let doc = text.and_then(|t| Document::parse(&t, PolicyKind::KeyPolicy).ok());
+    let id = permission.resource.clone();
+    let set = PolicySet {
+        identity: &[],
+        session: None,
+        boundary: None,
+        resource: doc.as_ref().map(|d| SourcedPolicy {
+            source: PolicySource::Resource,
+            id: &id,
+            document: d,
+        }),
+    };
+    let mut context = Context::new();
+    principal.add_context_keys(&mut context);
+    context.insert("aws:PrincipalServiceName", call.service.clone());
+    context.insert("aws:PrincipalIsAWSService", "true");
+    if let Some(s) = &call.source_arn {
+        context.insert("aws:SourceArn", s.clone());
+    }
+    if let Some(s) = &call.source_account {
+        context.insert("aws:SourceAccount", s.clone());
+    }
+    let now = call.now.floor() as i64;
+    context.insert("aws:EpochTime", now.to_string());
+    if let Some(t) = chrono::DateTime::from_timestamp(now, 0) {
+        context.insert(
+            "aws:CurrentTime",
+            t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        );
+    }
+    context.insert("aws:RequestedRegion", call.region.to_string());
+    context.insert("aws:ResourceAccount", call.account.to_string());
+    for (k, v) in &permission.context {
+        context.insert_values(k, v.clone());
+    }
+    let request = Request {
+        principal: &principal,
+        action: &permission.action,
+        resource: &permission.resource,
+        context: &context,
+    };
+    let decision = cairn_policy::authorize(&request, &set);
+    if decision.is_allowed() {
+        return Ok(Ok(()));
+    }
+    let explicit = matches!(
+        decision,
+        cairn_policy::Decision::Deny { explicit: true, .. }
+    );
+    let message = cairn_policy::access_denied_message(
+        &principal,
+        &permission.action,
+        &permission.resource,
+        &decision,
+        ResourceStyle::Plain,
+    )
+    .unwrap_or_else(|| "Access Denied".to_owned());
+    Ok(Err((
+        ApiError::new(ErrorKind::AccessDenied, message),
+        explicit,
+    )))
+}
