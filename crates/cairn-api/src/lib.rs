@@ -11,6 +11,7 @@ pub mod cloudtrail;
 pub mod credentials;
 pub mod errors;
 pub mod json;
+pub mod kms;
 pub mod protocol;
 pub mod query;
 pub mod recording;

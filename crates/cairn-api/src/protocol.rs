@@ -21,6 +21,8 @@ pub enum Protocol {
 pub enum Route {
     /// CloudTrail (JSON 1.1).
     CloudTrail,
+    /// KMS (JSON 1.1).
+    Kms,
     /// SNS (Query).
     Sns,
     /// S3 (REST XML, through s3s).
@@ -76,6 +78,7 @@ pub fn route(service: Option<&str>, headers: &[(String, String)], raw_query: &st
     match service {
         Some("s3") => Route::S3,
         Some("cloudtrail") => Route::CloudTrail,
+        Some("kms") => Route::Kms,
         Some("sns") => Route::Sns,
         Some(other) => Route::Unserved {
             service: other.to_owned(),
@@ -123,10 +126,7 @@ mod tests {
                 &h(&[("x-amz-target", "TrentService.ListKeys")]),
                 ""
             ),
-            Route::Unserved {
-                service: "kms".into(),
-                protocol: Protocol::Json
-            }
+            Route::Kms
         );
         assert_eq!(
             route(

@@ -40,6 +40,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Buckets that live in external S3-compatible stores.
     pub external: cairn_buckets::ExternalBuckets,
+    /// The KMS master key: every KMS backing key is stored wrapped under it.
+    pub kms_master: Arc<cairn_core::kms::MasterKey>,
 }
 
 /// Shared state of the listener.
@@ -234,6 +236,7 @@ async fn handle(
     match route {
         Route::Sns => crate::sns::handle(&state, received).await,
         Route::CloudTrail => crate::cloudtrail::handle(&state, received).await,
+        Route::Kms => crate::kms::handle(&state, received).await,
         Route::Unserved { service, protocol } => {
             unserved(&state, &received, &service, protocol).await
         }

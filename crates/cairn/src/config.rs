@@ -41,6 +41,11 @@ pub struct ServeArgs {
     /// Seconds between digests of a trail. Default 3600.
     #[arg(long, env = "CAIRN_DIGEST_INTERVAL")]
     pub digest_interval: Option<f64>,
+    /// KMS master key file (32 random bytes, raw or 64 hex digits), outside the data dir.
+    /// Default: `CAIRN_KMS_MASTER_KEY` (hex), else `<data-dir>.kms-master-key` beside the data
+    /// dir, generated on first start.
+    #[arg(long, env = "CAIRN_KMS_MASTER_KEY_FILE")]
+    pub kms_master_key_file: Option<PathBuf>,
 }
 
 /// The TOML file's keys.
@@ -56,6 +61,7 @@ struct FileConfig {
     sweep_interval_secs: Option<u64>,
     delivery_interval: Option<f64>,
     digest_interval: Option<f64>,
+    kms_master_key_file: Option<PathBuf>,
     #[serde(default)]
     buckets: std::collections::BTreeMap<String, cairn_buckets::ExternalBucketConfig>,
 }
@@ -81,6 +87,8 @@ pub struct ServeConfig {
     pub delivery_interval: f64,
     /// Seconds between digests.
     pub digest_interval: f64,
+    /// KMS master key file, when one is configured.
+    pub kms_master_key_file: Option<PathBuf>,
     /// External buckets (`[buckets.<name>]` in the settings file).
     pub external_buckets: std::collections::BTreeMap<String, cairn_buckets::ExternalBucketConfig>,
 }
@@ -150,6 +158,10 @@ impl ServeConfig {
                 .or(file.digest_interval)
                 .unwrap_or(3600.0)
                 .max(1.0),
+            kms_master_key_file: args
+                .kms_master_key_file
+                .clone()
+                .or(file.kms_master_key_file),
             external_buckets: file.buckets,
         })
     }

@@ -6,6 +6,7 @@ mod client;
 mod config;
 mod credentials;
 mod iam_cmd;
+mod kms_cmd;
 mod serve;
 mod validate;
 
@@ -25,6 +26,8 @@ enum Command {
     Serve(config::ServeArgs),
     /// Manage IAM users and access keys in a data dir.
     Iam(iam_cmd::IamArgs),
+    /// KMS operator commands on a data dir: sweep, reset-key-policy, master-key rotation.
+    Kms(kms_cmd::KmsArgs),
     /// Print stored CloudTrail records of a data dir, one per line.
     Events(admin_cmd::EventsArgs),
     /// Apply bucket lifecycle rules to a data dir.
@@ -50,6 +53,7 @@ fn main() -> std::process::ExitCode {
         }
         Command::Serve(args) => serve::run(args),
         Command::Iam(args) => iam_cmd::run(args),
+        Command::Kms(args) => kms_cmd::run(args),
         Command::Events(args) => admin_cmd::events(args),
         Command::Lifecycle(args) => admin_cmd::lifecycle(args),
         Command::External(args) => admin_cmd::external(args),

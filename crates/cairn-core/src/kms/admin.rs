@@ -40,9 +40,12 @@ pub fn check_master(conn: &Connection, master: &MasterKey) -> ApiResult<MasterSt
     }
     match cairn_store::kms::all_wrapped(conn)?.first() {
         None => Ok(MasterStatus::Fresh),
-        Some((_, arn, generation, wrapped)) => Ok(
+        Some(w) => Ok(
             if master
-                .unwrap(wrapped, &cairn_crypto::backing_key_aad(arn, *generation))
+                .unwrap(
+                    &w.wrapped,
+                    &cairn_crypto::backing_key_aad(&w.arn, w.generation),
+                )
                 .is_ok()
             {
                 MasterStatus::Matches
@@ -73,9 +76,10 @@ pub fn rotate_master_key(conn: &Connection, old: &MasterKey, new: &MasterKey) ->
         ));
     }
     let all = cairn_store::kms::all_wrapped(conn)?;
-    for (key_id, arn, generation, wrapped) in &all {
-        let aad = cairn_crypto::backing_key_aad(arn, *generation);
-        let plain = old.unwrap(wrapped, &aad).map_err(|_| {
+    for w in &all {
+        let (arn, generation) = (&w.arn, w.generation);
+        let aad = cairn_crypto::backing_key_aad(arn, generation);
+        let plain = old.unwrap(&w.wrapped, &aad).map_err(|_| {
             err(
                 ErrorKind::Validation,
                 format!("generation {generation} of {arn} does not open under the old master key"),
@@ -84,7 +88,7 @@ pub fn rotate_master_key(conn: &Connection, old: &MasterKey, new: &MasterKey) ->
         let rewrapped = new
             .wrap(plain.expose(), &aad)
             .map_err(super::material_fault)?;
-        cairn_store::kms::replace_wrapped(conn, key_id, *generation, &rewrapped)?;
+        cairn_store::kms::replace_wrapped(conn, &w.key_id, generation, &rewrapped)?;
     }
     adopt_master(conn, new)?;
     Ok(all.len())

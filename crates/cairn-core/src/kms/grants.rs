@@ -436,7 +436,7 @@ pub fn grant_allows(conn: &Connection, actor: &Actor<'_>, use_: &GrantUse) -> Ap
         .iter()
         .any(|g| {
             actor.is_grantee(&g.grantee)
-                && g.operations.iter().any(|o| *o == use_.operation)
+                && g.operations.contains(&use_.operation)
                 && constraints_met(&g.constraints, &use_.context)
         }))
 }

@@ -332,13 +332,33 @@ pub fn materials(conn: &Connection, key_id: &str) -> StoreResult<Vec<Material>> 
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-/// Every wrapped generation of every key: (key id, key ARN, generation, wrapped).
-pub fn all_wrapped(conn: &Connection) -> StoreResult<Vec<(String, String, u32, Vec<u8>)>> {
+/// One wrapped generation with the key it belongs to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Wrapped {
+    /// Key id.
+    pub key_id: String,
+    /// Key ARN (part of the wrapping's additional data).
+    pub arn: String,
+    /// Generation.
+    pub generation: u32,
+    /// The wrapped backing key.
+    pub wrapped: Vec<u8>,
+}
+
+/// Every wrapped generation of every key.
+pub fn all_wrapped(conn: &Connection) -> StoreResult<Vec<Wrapped>> {
     let mut stmt = conn.prepare_cached(
         "SELECT m.key_id, k.arn, m.generation, m.wrapped FROM kms_key_material m \
          JOIN kms_keys k ON k.key_id = m.key_id ORDER BY m.key_id, m.generation",
     )?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Wrapped {
+            key_id: r.get(0)?,
+            arn: r.get(1)?,
+            generation: r.get(2)?,
+            wrapped: r.get(3)?,
+        })
+    })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
