@@ -138,14 +138,27 @@ pub fn validate_create(input: &CreateGrantInput) -> ApiResult<()> {
             ));
         }
     }
-    if let Some(c) = &input.constraints
-        && c.subset.is_some()
-        && c.equals.is_some()
-    {
-        return Err(err(
-            ErrorKind::Validation,
-            "A grant can have only one type of encryption context constraint: EncryptionContextSubset or EncryptionContextEquals.",
-        ));
+    if let Some(c) = &input.constraints {
+        if c.subset.is_some() && c.equals.is_some() {
+            return Err(err(
+                ErrorKind::Validation,
+                "A grant can have only one type of encryption context constraint: EncryptionContextSubset or EncryptionContextEquals.",
+            ));
+        }
+        for map in [&c.subset, &c.equals].into_iter().flatten() {
+            if map.len() > 8 {
+                return Err(err(
+                    ErrorKind::Validation,
+                    "A grant constraint can include at most 8 encryption context pairs.",
+                ));
+            }
+            if let Some((k, _)) = map.iter().find(|(_, v)| v.chars().count() > 384) {
+                return Err(err(
+                    ErrorKind::Validation,
+                    format!("The value of grant constraint pair {k} exceeds 384 characters."),
+                ));
+            }
+        }
     }
     if let Some(name) = &input.name {
         check_len("name", name, 1, 256)?;
@@ -413,17 +426,44 @@ pub fn delete(conn: &Connection, grant: &Grant) -> ApiResult<()> {
     Ok(())
 }
 
-fn constraints_met(c: &Option<GrantConstraints>, context: &EncryptionContext) -> bool {
+/// Grant operations that take an encryption context: the only ones grant constraints apply
+/// to (DescribeKey, RetireGrant and CreateGrant are allowed whatever the constraints).
+const CONTEXT_OPERATIONS: [&str; 8] = [
+    "Decrypt",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "ReEncryptFrom",
+    "ReEncryptTo",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+];
+
+/// Whether a request's context meets a grant's constraints. In a constraint, keys match
+/// case-insensitively and values case-sensitively (KMS's rule for grant constraints).
+fn constraints_met(
+    c: &Option<GrantConstraints>,
+    operation: &str,
+    context: &EncryptionContext,
+) -> bool {
     let Some(c) = c else {
         return true;
     };
+    if !CONTEXT_OPERATIONS.contains(&operation) {
+        return true;
+    }
+    let has = |k: &str, v: &str| {
+        context
+            .iter()
+            .any(|(rk, rv)| rk.eq_ignore_ascii_case(k) && rv == v)
+    };
     if let Some(equals) = &c.equals
-        && equals != context
+        && (equals.len() != context.len() || !equals.iter().all(|(k, v)| has(k, v)))
     {
         return false;
     }
     if let Some(subset) = &c.subset
-        && !subset.iter().all(|(k, v)| context.get(k) == Some(v))
+        && !subset.iter().all(|(k, v)| has(k, v))
     {
         return false;
     }
@@ -437,7 +477,7 @@ pub fn grant_allows(conn: &Connection, actor: &Actor<'_>, use_: &GrantUse) -> Ap
         .any(|g| {
             actor.is_grantee(&g.grantee)
                 && g.operations.contains(&use_.operation)
-                && constraints_met(&g.constraints, &use_.context)
+                && constraints_met(&g.constraints, &use_.operation, &use_.context)
         }))
 }
 
@@ -458,15 +498,26 @@ mod tests {
             subset: Some(map(&[("a", "1")])),
             equals: None,
         });
-        assert!(constraints_met(&subset, &map(&[("a", "1"), ("b", "2")])));
-        assert!(!constraints_met(&subset, &map(&[("a", "2")])));
+        assert!(constraints_met(
+            &subset,
+            "Decrypt",
+            &map(&[("a", "1"), ("b", "2")])
+        ));
+        assert!(constraints_met(&subset, "Decrypt", &map(&[("A", "1")])));
+        assert!(!constraints_met(&subset, "Decrypt", &map(&[("a", "2")])));
+        assert!(constraints_met(&subset, "DescribeKey", &map(&[])));
         let equals = Some(GrantConstraints {
             subset: None,
             equals: Some(map(&[("a", "1")])),
         });
-        assert!(constraints_met(&equals, &map(&[("a", "1")])));
-        assert!(!constraints_met(&equals, &map(&[("a", "1"), ("b", "2")])));
-        assert!(constraints_met(&None, &map(&[])));
+        assert!(constraints_met(&equals, "Encrypt", &map(&[("a", "1")])));
+        assert!(!constraints_met(
+            &equals,
+            "Encrypt",
+            &map(&[("a", "1"), ("b", "2")])
+        ));
+        assert!(!constraints_met(&equals, "Encrypt", &map(&[("a", "A")])));
+        assert!(constraints_met(&None, "Encrypt", &map(&[])));
     }
 
     #[test]
