@@ -38,7 +38,7 @@ pub mod tags;
 
 use std::collections::BTreeMap;
 
-pub use cairn_crypto::{MasterKey, Secret, key_material_id};
+pub use cairn_crypto::{MasterKey, Secret, backing_key_aad, key_material_id};
 pub use cairn_store::kms::KeyRow as Key;
 
 pub use aliases::aws_managed_key;

@@ -7,8 +7,10 @@
 //! - `lookup`: LookupEvents latency per attribute against a running endpoint.
 //! - `recording`: durable event commits per second through the store's group commit.
 //! - `s3`: PutObject and GetObject throughput for one object size against any S3 endpoint.
+//! - `kms`: GenerateDataKey and Decrypt throughput over HTTP.
 
 mod control_plane;
+mod kms;
 mod lookup;
 mod populate;
 mod recording;
@@ -38,6 +40,8 @@ enum Scenario {
     Recording(recording::RecordingArgs),
     /// PutObject/GetObject throughput for one object size.
     S3(s3::S3Args),
+    /// KMS GenerateDataKey and Decrypt throughput.
+    Kms(kms::KmsArgs),
 }
 
 /// Runs a benchmark scenario.
@@ -49,6 +53,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Scenario::Lookup(a) => lookup::run(a),
         Scenario::Recording(a) => recording::run(a),
         Scenario::S3(a) => s3::run(a),
+        Scenario::Kms(a) => kms::run(a),
     }
 }
 

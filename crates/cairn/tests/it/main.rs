@@ -3,6 +3,9 @@
 mod durability;
 mod edge_fuzz;
 mod harness;
+mod kms_at_rest;
+mod kms_master;
+mod kms_util;
 mod lookup;
 mod named_errors;
 mod s3_streaming;
