@@ -245,9 +245,11 @@ fn is_explicit_denial(e: &ApiError) -> bool {
     e.kind == ErrorKind::AccessDenied && e.message.contains(" with an explicit deny in ")
 }
 
-/// For API calls through the edge's choke point: the permissions the policy evaluator must
-/// allow, after dropping those a grant allows (checked here: a grant never overrides an
-/// explicit deny, so such a permission is kept and the choke point denies it).
+/// For API calls through the edge's choke point: the permissions the choke point must still
+/// check. A permission a grant may give is decided here, inside the call's transaction: when
+/// the policies allow it, it is done; when they deny it implicitly, a grant that covers the
+/// request allows it; otherwise (an explicit deny, which wins over grants, or no grant) it is
+/// returned, and the choke point denies it with AWS's message.
 pub fn resolve_grants(
     conn: &Connection,
     evaluator: &dyn Evaluator,
@@ -261,14 +263,12 @@ pub fn resolve_grants(
             out.push(kp.permission);
             continue;
         };
-        if !super::grants::grant_allows(conn, &actor, g)? {
-            out.push(kp.permission);
-            continue;
-        }
         match evaluator.authorize(conn, ctx, &kp.permission) {
-            Err(e) if is_explicit_denial(&e) => out.push(kp.permission),
+            Ok(()) => {}
             Err(e) if e.kind != ErrorKind::AccessDenied => return Err(e),
-            _ => {}
+            Err(e) if is_explicit_denial(&e) => out.push(kp.permission),
+            Err(_) if super::grants::grant_allows(conn, &actor, g)? => {}
+            Err(_) => out.push(kp.permission),
         }
     }
     Ok(out)
