@@ -22,6 +22,7 @@ def server():
         f.write(os.urandom(32).hex())
     os.chmod(master, 0o600)
     s = Cairn(cairn_binary(), ["--kms-master-key-file", master])
+    s.master_key_file = master
     yield s
     s.stop()
     keys.cleanup()
@@ -259,6 +260,23 @@ def test_rotation_settings(kms):
         kms.rotate_key_on_demand(KeyId=m["KeyId"])
     with pytest.raises(kms.exceptions.DisabledException):
         kms.enable_key_rotation(KeyId=m["KeyId"])
+
+
+def test_automatic_rotation_happens_when_the_driven_clock_reaches_it(server, kms):
+    m = new_key(kms)
+    old = kms.encrypt(KeyId=m["KeyId"], Plaintext=b"before rotation")["CiphertextBlob"]
+    kms.enable_key_rotation(KeyId=m["KeyId"], RotationPeriodInDays=90)
+    due = kms.get_key_rotation_status(KeyId=m["KeyId"])["NextRotationDate"].timestamp()
+    sweep = ["kms", "sweep", "--kms-master-key-file", server.master_key_file, "--now"]
+    assert m["Arn"] not in json.loads(server.admin(*sweep, str(due - 60)))["Rotated"]
+    assert m["Arn"] in json.loads(server.admin(*sweep, str(due + 1)))["Rotated"]
+    rotations = kms.list_key_rotations(KeyId=m["KeyId"])["Rotations"]
+    assert [r["RotationType"] for r in rotations] == ["AUTOMATIC"]
+    status = kms.get_key_rotation_status(KeyId=m["KeyId"])
+    assert abs(status["NextRotationDate"].timestamp() - (due + 90 * 86400)) < 5
+    assert kms.decrypt(CiphertextBlob=old)["Plaintext"] == b"before rotation"
+    new = kms.encrypt(KeyId=m["KeyId"], Plaintext=b"after")
+    assert kms.decrypt(CiphertextBlob=new["CiphertextBlob"])["KeyMaterialId"] == rotations[0]["KeyMaterialId"]
 
 
 def test_update_description_and_unsupported_operations(kms):

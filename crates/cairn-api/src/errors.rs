@@ -72,6 +72,7 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         SnsInvalidParameter => ("InvalidParameter", bad),
         InsufficientSnsTopicPolicy => ("InsufficientSnsTopicPolicyException", bad),
         AccessDenied => ("AccessDenied", StatusCode::FORBIDDEN),
+        ServiceUnavailable => ("ServiceUnavailable", StatusCode::SERVICE_UNAVAILABLE),
         Internal => ("InternalFailure", StatusCode::INTERNAL_SERVER_ERROR),
         // KMS (spec iam-kms.md §7.1: 400 for client errors, 409 for state conflicts).
         KmsNotFound => ("NotFoundException", bad),

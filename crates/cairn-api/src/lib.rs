@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod errors;
 pub mod json;
 pub mod kms;
+pub mod listener;
 pub mod protocol;
 pub mod query;
 pub mod recording;

@@ -165,7 +165,9 @@ impl Gate {
     /// the call with `AccessDenied`, changes nothing, and is recorded like any failure.
     /// Mutating operations run on the writer inside one savepoint with their event, so both
     /// commit or neither does. Read-only operations run on a reader, then append their event.
-    /// `Err(())` means the event could not be made durable: the caller must answer 500.
+    /// When the event cannot be made durable the call fails, unrecorded and unacknowledged:
+    /// `ServiceUnavailable` (503) when the disk is full or the writer stopped, `Internal` (500)
+    /// otherwise; what the operation did is rolled back with its event.
     pub async fn execute<T, Perms, Op, Describe>(
         &self,
         info: CallInfo,
@@ -173,7 +175,7 @@ impl Gate {
         permissions: Perms,
         op: Op,
         describe: Describe,
-    ) -> Result<ApiResult<T>, ()>
+    ) -> ApiResult<T>
     where
         T: Send + 'static,
         Perms: FnOnce(&cairn_store::Connection, &CallContext) -> ApiResult<Vec<Permission>>
@@ -190,16 +192,10 @@ impl Gate {
             op(conn)
         };
         if read_only {
-            let result = self
-                .store
-                .read(move |conn| Ok(guarded(conn)))
-                .await
-                .map_err(|_| ())?;
+            let result = self.store.read(move |conn| Ok(guarded(conn))).await?;
             let event = prepare(&info, describe(&result));
-            match self.store.write(move |conn| append(conn, &event)).await {
-                Ok(Ok(_)) => Ok(result),
-                _ => Err(()),
-            }
+            self.store.write(move |conn| append(conn, &event)).await??;
+            result
         } else {
             let job = self
                 .store
@@ -211,10 +207,7 @@ impl Gate {
                     })
                 })
                 .await;
-            match job {
-                Ok(Ok(result)) => Ok(result),
-                _ => Err(()),
-            }
+            job??
         }
     }
 

@@ -42,6 +42,14 @@ pub struct Settings {
     pub external: cairn_buckets::ExternalBuckets,
     /// The KMS master key: every KMS backing key is stored wrapped under it.
     pub kms_master: Arc<cairn_core::kms::MasterKey>,
+    /// Proxies whose `X-Forwarded-For` is trusted.
+    pub trusted_proxies: Vec<cairn_core::net::Cidr>,
+    /// Networks SNS HTTP subscriptions may reach (empty: any but the forbidden ranges).
+    pub sns_allowed_networks: Vec<cairn_core::net::Cidr>,
+    /// This server's listening address, which subscriptions may not target.
+    pub listen_addr: Option<SocketAddr>,
+    /// One log line per request.
+    pub access_log: bool,
 }
 
 /// Shared state of the listener.
@@ -92,8 +100,18 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn health() -> Response {
-    let mut resp = Response::new(Body::from(r#"{"status":"ok"}"#));
+/// `{"status":"ok"}`, or 503 when the server can no longer record calls.
+async fn health(State(state): State<AppState>) -> Response {
+    let (status, body) = if state.store.writer_alive() {
+        (http::StatusCode::OK, r#"{"status":"ok"}"#)
+    } else {
+        (
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            r#"{"status":"unavailable","reason":"the store writer stopped; calls cannot be recorded"}"#,
+        )
+    };
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = status;
     resp.headers_mut().insert(
         http::header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -177,9 +195,42 @@ fn too_large(max: usize, protocol: Protocol, request_id: &str) -> Response {
 
 async fn handle(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    peer: ConnectInfo<SocketAddr>,
     req: Request,
 ) -> Response {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let mut resp = dispatch(&state, peer.0, req).await;
+    if state.settings.access_log {
+        let rid = resp
+            .headers()
+            .get("x-amzn-requestid")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let operation = resp
+            .extensions_mut()
+            .remove::<AccessNote>()
+            .map(|n| n.0)
+            .unwrap_or_default();
+        tracing::info!(
+            target: "cairn::access",
+            %method,
+            operation = %operation,
+            status = resp.status().as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            request_id = %rid,
+            "request"
+        );
+    }
+    resp
+}
+
+/// The service and operation of a request, for the access log (never its parameters).
+#[derive(Clone, Debug)]
+pub struct AccessNote(pub String);
+
+async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let headers: Vec<(String, String)> = req
         .headers()
@@ -196,13 +247,23 @@ async fn handle(
         &headers,
         req.uri().query().unwrap_or(""),
     );
+    let forwarded = headers
+        .iter()
+        .find(|(n, _)| n == "x-forwarded-for")
+        .map(|(_, v)| v.as_str());
+    let source_ip =
+        cairn_core::net::client_ip(peer.ip(), forwarded, &state.settings.trusted_proxies)
+            .to_string();
+    let note = access_note(&route, &headers, req.method(), req.uri().path());
     if route == Route::S3 {
         // S3 bodies stream (objects can be gigabytes); s3s verifies their signatures.
         let meta = crate::s3::RequestMeta {
             request_id,
-            source_ip: peer.ip().to_string(),
+            source_ip,
         };
-        return crate::s3::handle(&state.s3, req, meta).await;
+        let mut resp = crate::s3::handle(&state.s3, req, meta).await;
+        resp.extensions_mut().insert(note);
+        return resp;
     }
     let protocol = match &route {
         Route::Sns => Protocol::Query,
@@ -230,18 +291,67 @@ async fn handle(
         body_sha256: hex::encode(Sha256::digest(&body)),
         headers,
         body,
-        source_ip: peer.ip().to_string(),
+        source_ip,
         request_id,
     });
-    match route {
-        Route::Sns => crate::sns::handle(&state, received).await,
-        Route::CloudTrail => crate::cloudtrail::handle(&state, received).await,
-        Route::Kms => crate::kms::handle(&state, received).await,
+    let note = match &route {
+        Route::Sns
+        | Route::Unserved {
+            protocol: Protocol::Query,
+            ..
+        } => AccessNote(format!(
+            "{} {}",
+            note.0,
+            crate::query::Params::parse(&received.raw_query, &received.body).action()
+        )),
+        _ => note,
+    };
+    let mut resp = match route {
+        Route::Sns => crate::sns::handle(state, received).await,
+        Route::CloudTrail => crate::cloudtrail::handle(state, received).await,
+        Route::Kms => crate::kms::handle(state, received).await,
         Route::Unserved { service, protocol } => {
-            unserved(&state, &received, &service, protocol).await
+            unserved(state, &received, &service, protocol).await
         }
         Route::S3 => unreachable!("S3 requests were handed to s3s above"),
-    }
+    };
+    resp.extensions_mut().insert(note);
+    resp
+}
+
+/// What the access log says a request was: the service and, where the envelope names it, the
+/// operation (`X-Amz-Target`'s suffix; a Query `Action` once the body is read; for S3 only the
+/// method and whether it addressed the service, a bucket or an object, never keys).
+fn access_note(
+    route: &Route,
+    headers: &[(String, String)],
+    method: &http::Method,
+    path: &str,
+) -> AccessNote {
+    let target = headers
+        .iter()
+        .find(|(n, _)| n == "x-amz-target")
+        .and_then(|(_, v)| v.rsplit('.').next())
+        .unwrap_or("");
+    AccessNote(match route {
+        Route::CloudTrail => format!("cloudtrail {target}"),
+        Route::Kms => format!("kms {target}"),
+        Route::Sns => "sns".to_owned(),
+        Route::S3 => {
+            let depth = path
+                .trim_matches('/')
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .count();
+            let level = match depth {
+                0 => "service",
+                1 => "bucket",
+                _ => "object",
+            };
+            format!("s3 {method} {level}")
+        }
+        Route::Unserved { service, .. } => format!("{service} {target}"),
+    })
 }
 
 /// Answers a request for a service Cairn does not serve, in that service's protocol, after

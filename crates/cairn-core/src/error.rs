@@ -78,6 +78,8 @@ pub enum ErrorKind {
     /// `AccessDenied` in Query and S3; always recorded as `AccessDenied`).
     AccessDenied,
     // Server.
+    /// The disk or store is full, or the writer stopped: nothing was done; retry later (503).
+    ServiceUnavailable,
     Internal,
     // KMS.
     KmsNotFound,
@@ -120,8 +122,16 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        tracing::error!(error = %e, "store failure");
-        ApiError::new(ErrorKind::Internal, "An internal error occurred.")
+        match e {
+            StoreError::Full(_) | StoreError::WriterGone => ApiError::new(
+                ErrorKind::ServiceUnavailable,
+                "The service is temporarily unavailable: the server cannot record calls right now (its disk is full or its store has stopped). Retry later.",
+            ),
+            other => {
+                tracing::error!(error = %other, "store failure");
+                ApiError::new(ErrorKind::Internal, "An internal error occurred.")
+            }
+        }
     }
 }
 

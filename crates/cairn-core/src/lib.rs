@@ -13,6 +13,7 @@ pub mod error;
 pub mod kms;
 pub mod lifecycle;
 pub mod lookup;
+pub mod net;
 pub mod objects;
 pub mod policy;
 pub mod record;

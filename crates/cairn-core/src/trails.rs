@@ -386,9 +386,16 @@ pub fn delete(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiRes
     Ok(trail)
 }
 
-/// GetTrail.
+/// GetTrail. Unlike the other trail calls, its not-found message names the trail as given
+/// (`Unknown trail: <name> for the user: <account>`), not its ARN.
 pub fn get(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<Trail> {
-    resolve(conn, ctx, name_or_arn)
+    resolve(conn, ctx, name_or_arn).map_err(|e| {
+        if e.kind == ErrorKind::TrailNotFound {
+            not_found(ctx, name_or_arn)
+        } else {
+            e
+        }
+    })
 }
 
 /// DescribeTrails.

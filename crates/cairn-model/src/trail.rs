@@ -55,14 +55,15 @@ impl TrailName {
         }
         let bytes = text.as_bytes();
         let punct = |b: u8| matches!(b, b'.' | b'_' | b'-');
-        if !bytes.iter().all(|&b| b.is_ascii_alphanumeric() || punct(b)) {
-            return Err(TrailNameError::BadCharacter);
-        }
+        // AWS checks the first and last characters before the character set.
         if !bytes[0].is_ascii_alphanumeric() {
             return Err(TrailNameError::BadStart);
         }
         if !bytes[bytes.len() - 1].is_ascii_alphanumeric() {
             return Err(TrailNameError::BadEnd);
+        }
+        if !bytes.iter().all(|&b| b.is_ascii_alphanumeric() || punct(b)) {
+            return Err(TrailNameError::BadCharacter);
         }
         if bytes.windows(2).any(|w| punct(w[0]) && punct(w[1])) {
             return Err(TrailNameError::AdjacentPunctuation);

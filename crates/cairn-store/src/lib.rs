@@ -40,12 +40,35 @@ pub enum StoreError {
     /// A persisted value could not be decoded.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
+    /// The disk (or the store's configured size limit) is full; nothing was written.
+    #[error("the store is full: {0}")]
+    Full(String),
+}
+
+impl StoreError {
+    /// Whether the failure is a full disk or store (the server answers 503 and recovers when
+    /// space comes back) rather than a fault.
+    pub fn is_full(&self) -> bool {
+        matches!(self, StoreError::Full(_))
+    }
 }
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError::Sqlite(e.to_string())
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            StoreError::Full(e.to_string())
+        } else {
+            StoreError::Sqlite(e.to_string())
+        }
     }
+}
+
+/// How to open the store.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StoreOptions {
+    /// Largest the database may grow, in bytes (`None`: until the disk is full). Reaching it
+    /// behaves exactly like a full disk.
+    pub max_bytes: Option<u64>,
 }
 
 /// Result alias.
@@ -66,9 +89,19 @@ struct Inner {
 impl Store {
     /// Opens (creating if needed) the database at `path` and starts the writer thread.
     pub fn open(path: &Path) -> StoreResult<Self> {
+        Self::open_with(path, StoreOptions::default())
+    }
+
+    /// [`Store::open`] with options.
+    pub fn open_with(path: &Path, options: StoreOptions) -> StoreResult<Self> {
         let conn = Connection::open(path)?;
         schema::configure(&conn)?;
         schema::migrate(&conn)?;
+        if let Some(max) = options.max_bytes {
+            let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+            let page = page.max(512) as u64;
+            conn.execute_batch(&format!("PRAGMA max_page_count = {}", (max / page).max(1)))?;
+        }
         let writer = writer::WriterHandle::spawn(conn);
         Ok(Self {
             inner: Arc::new(Inner {
@@ -126,6 +159,11 @@ impl Store {
             pool.push(conn);
         }
         out
+    }
+
+    /// Whether the writer thread is running (it stops only on an unrecoverable fault).
+    pub fn writer_alive(&self) -> bool {
+        self.inner.writer.alive()
     }
 
     /// Runs `query` on a read-only connection from async code.

@@ -1,6 +1,8 @@
 //! The single writer thread and its group commit.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use rusqlite::Connection;
@@ -15,16 +17,36 @@ type Job = Box<dyn FnOnce(&Connection) -> Completion + Send>;
 
 pub(crate) struct WriterHandle {
     tx: mpsc::Sender<Job>,
+    alive: Arc<AtomicBool>,
+}
+
+/// Marks the writer dead when its thread ends, however it ends.
+struct AliveGuard(Arc<AtomicBool>);
+
+impl Drop for AliveGuard {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+        tracing::error!("the store writer stopped; the server can no longer record calls");
+    }
 }
 
 impl WriterHandle {
     pub(crate) fn spawn(conn: Connection) -> Self {
         let (tx, rx) = mpsc::channel::<Job>();
+        let alive = Arc::new(AtomicBool::new(true));
+        let guard = AliveGuard(alive.clone());
         std::thread::Builder::new()
             .name("cairn-store-writer".into())
-            .spawn(move || run(conn, rx))
+            .spawn(move || {
+                let _guard = guard;
+                run(conn, rx)
+            })
             .expect("spawn writer thread");
-        Self { tx }
+        Self { tx, alive }
+    }
+
+    pub(crate) fn alive(&self) -> bool {
+        self.alive.load(Ordering::Acquire)
     }
 
     /// Queues `job`; `reply` receives its value once the batch holding it has committed.
@@ -89,25 +111,54 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>) {
         return;
     }
     let mut completions: Vec<Completion> = Vec::with_capacity(batch.len());
+    let mut poisoned = None;
     for job in batch {
+        if poisoned.is_some() {
+            // The transaction can no longer be trusted; the remaining jobs are not run.
+            continue;
+        }
         if let Err(e) = exec(conn, "SAVEPOINT job") {
             tracing::error!(error = %e, "cannot open a job savepoint; the job is dropped");
             continue;
         }
         match catch_unwind(AssertUnwindSafe(|| job(conn))) {
+            Ok(done) if conn.is_autocommit() => {
+                // SQLite rolled the whole transaction back on its own, which it does when the
+                // disk is full (or on an I/O error): every job of the batch is undone.
+                completions.push(done);
+                poisoned = Some(StoreError::Full(
+                    "the write transaction was rolled back by SQLite (disk full or I/O error)"
+                        .into(),
+                ));
+            }
             Ok(done) => {
                 let _ = exec(conn, "RELEASE job");
                 completions.push(done);
             }
             Err(_) => {
-                tracing::error!("store job panicked; its writes were rolled back");
-                let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                tracing::error!("store job panicked; rolling its writes back");
+                // If its writes cannot be undone, a state change could commit without its
+                // event: the whole transaction is abandoned instead.
+                if let Err(e) = conn.execute_batch("ROLLBACK TO job; RELEASE job") {
+                    poisoned = Some(StoreError::from(e));
+                }
             }
         }
     }
-    let outcome = exec(conn, "COMMIT").map_err(StoreError::from);
-    if outcome.is_err() {
+    let outcome = match poisoned {
+        Some(e) => {
+            tracing::error!(error = %e, "the batch is abandoned");
+            Err(e)
+        }
+        None => exec(conn, "COMMIT").map_err(StoreError::from),
+    };
+    if let Err(e) = &outcome {
         let _ = conn.execute_batch("ROLLBACK");
+        if e.is_full() {
+            tracing::error!(error = %e, "the disk (or the store's size limit) is full: calls are refused with 503 until space is freed");
+            // Give the WAL's space back so the disk can recover.
+            let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+        }
     }
     for done in completions {
         done(outcome.clone());

@@ -15,25 +15,47 @@ pub struct EventsArgs {
     /// Data directory.
     #[arg(long, env = "CAIRN_DATA_DIR", default_value = "cairn-data")]
     data_dir: PathBuf,
-    /// `Management` or `Data`.
-    #[arg(long, default_value = "Management")]
-    category: String,
+    /// Event category.
+    #[arg(long, value_enum, default_value_t = Category::Management)]
+    category: Category,
 }
 
-/// Prints every stored record of a category as one JSON object per line, oldest first.
+/// The event categories a store holds.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Category {
+    /// Management events.
+    #[value(name = "Management")]
+    Management,
+    /// Data events.
+    #[value(name = "Data")]
+    Data,
+    /// Insights events.
+    #[value(name = "Insight")]
+    Insight,
+}
+
+/// Prints every stored record of a category as one JSON object per line, oldest first. A
+/// reader that stops early (`cairn events | head`) ends the command quietly.
 pub fn events(args: EventsArgs) -> anyhow::Result<()> {
-    let store = Store::open(&args.data_dir.join("cairn.db")).context("opening store")?;
+    let store = crate::admin_store::open_existing(&args.data_dir)?;
     let mut out = std::io::stdout().lock();
     let mut after = 0;
+    let category = match args.category {
+        Category::Management => "Management",
+        Category::Data => "Data",
+        Category::Insight => "Insight",
+    };
     loop {
-        let category = args.category.clone();
-        let page = store.read_blocking(move |c| events::records(c, &category, after, 10_000))?;
+        let page = store.read_blocking(move |c| events::records(c, category, after, 10_000))?;
         let Some((last, _)) = page.last() else {
             return Ok(());
         };
         after = *last;
         for (_, record) in page {
-            writeln!(out, "{record}")?;
+            match writeln!(out, "{record}") {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+                other => other?,
+            }
         }
     }
 }
@@ -52,8 +74,8 @@ enum LifecycleCommand {
         /// Data directory.
         #[arg(long, env = "CAIRN_DATA_DIR", default_value = "cairn-data")]
         data_dir: PathBuf,
-        /// The time to evaluate rules at, epoch seconds (default: now).
-        #[arg(long)]
+        /// The time to evaluate rules at: epoch seconds or ISO-8601 (default: now).
+        #[arg(long, value_parser = crate::timearg::parse)]
         now: Option<f64>,
     },
 }
@@ -62,7 +84,7 @@ enum LifecycleCommand {
 pub fn lifecycle(args: LifecycleArgs) -> anyhow::Result<()> {
     match args.command {
         LifecycleCommand::Run { data_dir, now } => {
-            let store = Store::open(&data_dir.join("cairn.db")).context("opening store")?;
+            let store = crate::admin_store::open_existing(&data_dir)?;
             let now = now.unwrap_or_else(|| chrono::Utc::now().timestamp() as f64);
             let expired = crate::serve::expire_objects(&store, &data_dir, now)?;
             println!("{}", serde_json::json!({"Expired": expired}));
@@ -216,4 +238,64 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<()> {
                            "Seconds": started.elapsed().as_secs_f64()})
     );
     Ok(())
+}
+
+/// Arguments of `cairn env`.
+#[derive(Args, Debug)]
+pub struct EnvArgs {
+    /// Data directory.
+    #[arg(long, env = "CAIRN_DATA_DIR", default_value = "cairn-data")]
+    data_dir: PathBuf,
+    /// Region for `AWS_DEFAULT_REGION`.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// The server's URL, for `AWS_ENDPOINT_URL`.
+    #[arg(long, default_value = "http://127.0.0.1:4599")]
+    endpoint_url: String,
+}
+
+/// Prints shell `export` lines for the data dir's root credentials (from the environment when
+/// the server is given them there, else from the 0600 file), so that `eval "$(cairn env)"`
+/// prepares a shell for the AWS CLI. The credentials are generated here if the server has not
+/// started yet; the server then uses the same ones.
+pub fn env(args: EnvArgs) -> anyhow::Result<()> {
+    if !args.data_dir.exists() {
+        std::fs::create_dir_all(&args.data_dir)
+            .with_context(|| format!("creating {}", args.data_dir.display()))?;
+        std::fs::set_permissions(
+            &args.data_dir,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )?;
+    }
+    let (root, _) = crate::credentials::load_or_create(&args.data_dir)?;
+    wait_for_listener(&args.endpoint_url);
+    let quote = |v: &str| format!("'{}'", v.replace('\'', "'\\''"));
+    println!("export AWS_ACCESS_KEY_ID={}", quote(&root.access_key_id));
+    println!(
+        "export AWS_SECRET_ACCESS_KEY={}",
+        quote(&root.secret_access_key)
+    );
+    println!("export AWS_DEFAULT_REGION={}", quote(&args.region));
+    println!("export AWS_ENDPOINT_URL={}", quote(&args.endpoint_url));
+    Ok(())
+}
+
+/// Waits (up to 10 s) until the endpoint accepts connections, so a pasted quick start's next
+/// line does not race the server it just started; warns on stderr if it never does.
+fn wait_for_listener(endpoint_url: &str) {
+    let Some(authority) = endpoint_url
+        .split("://")
+        .nth(1)
+        .map(|rest| rest.split('/').next().unwrap_or(rest))
+    else {
+        return;
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if std::net::TcpStream::connect(authority).is_ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    eprintln!("cairn: nothing answers at {endpoint_url} yet; is `cairn serve` running?");
 }

@@ -46,6 +46,31 @@ pub struct ServeArgs {
     /// dir, generated on first start.
     #[arg(long, env = "CAIRN_KMS_MASTER_KEY_FILE")]
     pub kms_master_key_file: Option<PathBuf>,
+    /// Most client connections open at once. Default 1024.
+    #[arg(long, env = "CAIRN_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Seconds a client has to send request headers (also the keep-alive idle limit).
+    /// Default 20.
+    #[arg(long, env = "CAIRN_HEADER_TIMEOUT_SECS")]
+    pub header_timeout_secs: Option<u64>,
+    /// Seconds a connection may move no byte mid-request before it is closed. Default 120.
+    #[arg(long, env = "CAIRN_IDLE_TIMEOUT_SECS")]
+    pub idle_timeout_secs: Option<u64>,
+    /// Proxies (addresses or CIDRs, comma-separated) whose `X-Forwarded-For` is trusted for
+    /// `aws:SourceIp` and `sourceIPAddress`. Default: none.
+    #[arg(long, env = "CAIRN_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<String>>,
+    /// Networks (CIDRs, comma-separated) SNS HTTP subscriptions may reach. Default: any
+    /// address except the instance-metadata ranges and this server's own listener.
+    #[arg(long, env = "CAIRN_SNS_ALLOWED_NETWORKS", value_delimiter = ',')]
+    pub sns_allowed_networks: Option<Vec<String>>,
+    /// Log one line per request (method, service, operation, status, latency, request id).
+    #[arg(long, env = "CAIRN_ACCESS_LOG")]
+    pub access_log: bool,
+    /// Largest the event store may grow, in MiB; at the limit calls are refused with 503 as on
+    /// a full disk. Default: no limit but the disk.
+    #[arg(long, env = "CAIRN_MAX_STORE_MB")]
+    pub max_store_mb: Option<u64>,
 }
 
 /// The TOML file's keys.
@@ -62,6 +87,13 @@ struct FileConfig {
     delivery_interval: Option<f64>,
     digest_interval: Option<f64>,
     kms_master_key_file: Option<PathBuf>,
+    max_connections: Option<usize>,
+    header_timeout_secs: Option<u64>,
+    idle_timeout_secs: Option<u64>,
+    trusted_proxies: Option<Vec<String>>,
+    sns_allowed_networks: Option<Vec<String>>,
+    access_log: Option<bool>,
+    max_store_mb: Option<u64>,
     #[serde(default)]
     buckets: std::collections::BTreeMap<String, cairn_buckets::ExternalBucketConfig>,
 }
@@ -91,6 +123,28 @@ pub struct ServeConfig {
     pub kms_master_key_file: Option<PathBuf>,
     /// External buckets (`[buckets.<name>]` in the settings file).
     pub external_buckets: std::collections::BTreeMap<String, cairn_buckets::ExternalBucketConfig>,
+    /// Connection limits.
+    pub limits: cairn_api::listener::Limits,
+    /// Proxies trusted for `X-Forwarded-For`.
+    pub trusted_proxies: Vec<cairn_core::net::Cidr>,
+    /// Networks SNS HTTP subscriptions may reach (empty: any but the forbidden ranges).
+    pub sns_allowed_networks: Vec<cairn_core::net::Cidr>,
+    /// One log line per request.
+    pub access_log: bool,
+    /// Store size limit, bytes.
+    pub max_store_bytes: Option<u64>,
+}
+
+fn cidrs(what: &str, list: Option<Vec<String>>) -> anyhow::Result<Vec<cairn_core::net::Cidr>> {
+    list.unwrap_or_default()
+        .iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            s.trim()
+                .parse()
+                .map_err(|e| anyhow::anyhow!("{what}: {s:?} is not an address or CIDR: {e}"))
+        })
+        .collect()
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
@@ -163,6 +217,40 @@ impl ServeConfig {
                 .clone()
                 .or(file.kms_master_key_file),
             external_buckets: file.buckets,
+            limits: cairn_api::listener::Limits {
+                max_connections: args
+                    .max_connections
+                    .or(file.max_connections)
+                    .unwrap_or(1024)
+                    .max(1),
+                header_timeout: std::time::Duration::from_secs(
+                    args.header_timeout_secs
+                        .or(file.header_timeout_secs)
+                        .unwrap_or(20)
+                        .max(1),
+                ),
+                idle_timeout: std::time::Duration::from_secs(
+                    args.idle_timeout_secs
+                        .or(file.idle_timeout_secs)
+                        .unwrap_or(120)
+                        .max(1),
+                ),
+            },
+            trusted_proxies: cidrs(
+                "trusted_proxies",
+                args.trusted_proxies.clone().or(file.trusted_proxies),
+            )?,
+            sns_allowed_networks: cidrs(
+                "sns_allowed_networks",
+                args.sns_allowed_networks
+                    .clone()
+                    .or(file.sns_allowed_networks),
+            )?,
+            access_log: args.access_log || file.access_log.unwrap_or(false),
+            max_store_bytes: args
+                .max_store_mb
+                .or(file.max_store_mb)
+                .map(|mb| mb.max(1) << 20),
         })
     }
 }

@@ -64,7 +64,13 @@ pub fn load_or_create(data_dir: &Path) -> anyhow::Result<(RootCredentials, Optio
             "AccessKeyId": random_id("AKIA", 16),
             "SecretAccessKey": random_secret(),
         });
-        write_private(&path, &serde_json::to_string_pretty(&doc)?)?;
+        // Another process (`cairn env` beside a starting server) may create it first: then
+        // its file is the one both use.
+        if let Err(e) = write_private(&path, &serde_json::to_string_pretty(&doc)?)
+            && !path.exists()
+        {
+            return Err(e);
+        }
     }
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;

@@ -1,6 +1,7 @@
-//! The `cairn` binary: `serve`, IAM admin commands on a data dir, and `bench`.
+//! The `cairn` binary: `serve`, admin commands on a data dir, `validate-logs`, and `bench`.
 
 mod admin_cmd;
+mod admin_store;
 mod bench;
 mod client;
 mod config;
@@ -8,13 +9,20 @@ mod credentials;
 mod iam_cmd;
 mod kms_cmd;
 mod serve;
+mod timearg;
 mod validate;
 
 use clap::{Parser, Subcommand};
 
-/// Cairn: a self-hosted, wire-compatible AWS CloudTrail.
+/// Cairn: a self-hosted, wire-compatible AWS CloudTrail in one binary. Point the AWS CLI or any
+/// AWS SDK at it by changing only the endpoint URL.
 #[derive(Parser, Debug)]
-#[command(name = "cairn", version, about)]
+#[command(
+    name = "cairn",
+    version,
+    about = "Cairn: a self-hosted, wire-compatible AWS CloudTrail (with the S3, SNS and IAM it needs) in one binary.",
+    long_about = None
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -22,8 +30,10 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Serve the CloudTrail and S3 APIs.
+    /// Serve the AWS APIs (CloudTrail, S3, SNS, …) on one listener.
     Serve(config::ServeArgs),
+    /// Print `export AWS_…` lines for the root credentials of a data dir.
+    Env(admin_cmd::EnvArgs),
     /// Manage IAM users and access keys in a data dir.
     Iam(iam_cmd::IamArgs),
     /// KMS operator commands on a data dir: sweep, reset-key-policy, master-key rotation.
@@ -52,6 +62,7 @@ fn main() -> std::process::ExitCode {
             });
         }
         Command::Serve(args) => serve::run(args),
+        Command::Env(args) => admin_cmd::env(args),
         Command::Iam(args) => iam_cmd::run(args),
         Command::Kms(args) => kms_cmd::run(args),
         Command::Events(args) => admin_cmd::events(args),

@@ -42,7 +42,13 @@ pub fn open_data_dir(config: &ServeConfig) -> anyhow::Result<Store> {
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
     std::fs::create_dir_all(config.data_dir.join("buckets"))?;
-    Store::open(&config.data_dir.join("cairn.db")).context("opening the store")
+    Store::open_with(
+        &config.data_dir.join("cairn.db"),
+        cairn_store::StoreOptions {
+            max_bytes: config.max_store_bytes,
+        },
+    )
+    .context("opening the store")
 }
 
 async fn shutdown_signal() {
@@ -129,6 +135,18 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         external: cairn_buckets::ExternalBuckets::new(&config.external_buckets)
             .context("configuring external buckets")?,
         kms_master: kms_master.clone(),
+        trusted_proxies: config.trusted_proxies.clone(),
+        sns_allowed_networks: config.sns_allowed_networks.clone(),
+        listen_addr: None,
+        access_log: config.access_log,
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let settings = Settings {
+        listen_addr: Some(addr),
+        ..settings
     };
     let state = AppState::new(store.clone(), settings).context("opening the object store")?;
     let state_for_worker = state.clone();
@@ -142,10 +160,10 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             credentials.poll().await;
         }
     });
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
-    let addr = listener.local_addr()?;
+    match cairn_api::listener::raise_open_file_limit() {
+        Ok(n) => tracing::debug!(open_files = n, "open-file limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
+    }
     println!("cairn listening on http://{addr}");
     tracing::info!(%addr, account = %config.account_id, data_dir = %config.data_dir.display(), "listening");
 
@@ -189,13 +207,6 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         }
     });
 
-    // Streamed bodies go out as several writes; without TCP_NODELAY, Nagle's algorithm and
-    // delayed ACKs add ~40 ms to every small GetObject.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
     let worker = cairn_delivery::Delivery::new(
         store.clone(),
         &config.data_dir,
@@ -222,11 +233,6 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             }
         }
     });
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    cairn_api::listener::serve(listener, router(state), config.limits, shutdown_signal()).await?;
     Ok(())
 }

@@ -99,13 +99,20 @@ pub fn trail_status(t: &Trail) -> Value {
     };
     let mut m = Map::new();
     m.insert("IsLogging".into(), json!(t.status.is_logging));
+    // AWS always returns both Time* strings, empty when unset.
+    m.insert(
+        "TimeLoggingStarted".into(),
+        json!(t.status.start_logging_time.map(iso).unwrap_or_default()),
+    );
+    m.insert(
+        "TimeLoggingStopped".into(),
+        json!(t.status.stop_logging_time.map(iso).unwrap_or_default()),
+    );
     if let Some(s) = t.status.start_logging_time {
         m.insert("StartLoggingTime".into(), epoch(s));
-        m.insert("TimeLoggingStarted".into(), json!(iso(s)));
     }
     if let Some(s) = t.status.stop_logging_time {
         m.insert("StopLoggingTime".into(), epoch(s));
-        m.insert("TimeLoggingStopped".into(), json!(iso(s)));
     }
     let d = &t.status.delivery;
     if let Some(s) = d.latest_delivery_time {

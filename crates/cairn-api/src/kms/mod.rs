@@ -243,11 +243,11 @@ async fn run(state: &AppState, name: String, op: ops::Op, body: Value, info: Cal
         )
         .await;
     match executed {
-        Ok(Ok(reply)) => json_ok(&reply.body, &rid),
-        Ok(Err(e)) if e.kind != cairn_core::ErrorKind::Internal => {
+        Ok(reply) => json_ok(&reply.body, &rid),
+        Err(e) if e.kind != cairn_core::ErrorKind::Internal => {
             kms_error(&WireError::json(&e), &rid)
         }
-        _ => kms_error(&WireError::internal(Protocol::Json), &rid),
+        Err(_) => kms_error(&WireError::internal(Protocol::Json), &rid),
     }
 }
 

@@ -85,7 +85,9 @@ pub async fn handle(
     ) {
         return crate::errors::s3_error(&e, &rid, None, head);
     }
-    if let Some(e) = unsigned_amz_header(req.headers()) {
+    if let Some(e) = unsigned_amz_header(req.headers())
+        .or_else(|| unknown_region(req.headers(), req.uri().query().unwrap_or("")))
+    {
         return crate::errors::s3_error(&e, &rid, None, head);
     }
     req.extensions_mut().insert(meta);
@@ -108,6 +110,24 @@ pub async fn handle(
     };
     set_request_id(&mut resp, &rid);
     resp
+}
+
+/// A credential scope (header or presigned query) naming a region that does not exist.
+fn unknown_region(headers: &http::HeaderMap, raw_query: &str) -> Option<crate::errors::WireError> {
+    let from_header = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| cairn_sigv4::Authorization::parse(v).ok())
+        .map(|a| a.region);
+    let region = from_header.or_else(|| {
+        form_urlencoded::parse(raw_query.as_bytes())
+            .find(|(k, _)| k == "X-Amz-Credential")
+            .and_then(|(_, v)| v.split('/').nth(2).map(str::to_owned))
+    })?;
+    if cairn_model::Region::parse(&region).is_ok() {
+        return None;
+    }
+    Some(crate::auth::AuthFailure::InvalidRegion(region).to_wire(crate::protocol::Protocol::S3))
 }
 
 /// AWS S3 refuses a SigV4 header-signed request carrying `x-amz-*` headers the signature does
@@ -279,8 +299,7 @@ impl CairnS3 {
         let rid = info.request_id.clone();
         let account = info.ctx.account().to_string();
         let permissions = spec.permissions();
-        match self
-            .gate
+        self.gate
             .execute(
                 info,
                 read_only,
@@ -289,14 +308,7 @@ impl CairnS3 {
                 move |r| spec.outcome(r, &rid, &account),
             )
             .await
-        {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(s3_error(&e)),
-            Err(()) => Err(S3Error::with_message(
-                S3ErrorCode::InternalError,
-                "We encountered an internal error. Please try again.",
-            )),
-        }
+            .map_err(|e| s3_error(&e))
     }
 }
 

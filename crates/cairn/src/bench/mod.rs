@@ -8,10 +8,12 @@
 //! - `recording`: durable event commits per second through the store's group commit.
 //! - `s3`: PutObject and GetObject throughput for one object size against any S3 endpoint.
 //! - `kms`: GenerateDataKey and Decrypt throughput over HTTP.
+//! - `policy`: policy evaluations per second per core.
 
 mod control_plane;
 mod kms;
 mod lookup;
+mod policy;
 mod populate;
 mod recording;
 mod s3;
@@ -42,6 +44,8 @@ enum Scenario {
     S3(s3::S3Args),
     /// KMS GenerateDataKey and Decrypt throughput.
     Kms(kms::KmsArgs),
+    /// Policy evaluations per second per core.
+    Policy(policy::PolicyArgs),
 }
 
 /// Runs a benchmark scenario.
@@ -54,6 +58,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Scenario::Recording(a) => recording::run(a),
         Scenario::S3(a) => s3::run(a),
         Scenario::Kms(a) => kms::run(a),
+        Scenario::Policy(a) => policy::run(a),
     }
 }
 

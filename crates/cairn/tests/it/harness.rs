@@ -82,6 +82,12 @@ impl Server {
         self.addr = addr;
     }
 
+    /// Kills the server and starts it again on the same data dir with other `serve` flags.
+    pub fn restart_with(&mut self, extra: &[&str]) {
+        self.extra = extra.iter().map(|s| s.to_string()).collect();
+        self.kill9_and_restart();
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

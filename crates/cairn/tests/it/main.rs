@@ -1,7 +1,10 @@
 //! Integration tests: each starts the real `cairn` binary on port 0 with its own data dir.
 
+mod admin_commands;
+mod disk_full;
 mod durability;
 mod edge_fuzz;
+mod edge_hardening;
 mod harness;
 mod kms_at_rest;
 mod kms_master;

@@ -36,8 +36,35 @@ async fn trail_errors_are_named_like_aws() {
     )
     .await;
     assert_eq!(
+        v["message"], "Unknown trail: nope for the user: 123456789012",
+        "GetTrail names the trail as given"
+    );
+    let v = expect(
+        &server,
+        "GetTrailStatus",
+        json!({"Name": "nope"}),
+        "TrailNotFoundException",
+    )
+    .await;
+    assert_eq!(
         v["message"],
-        "Unknown trail: arn:aws:cloudtrail:us-east-1:123456789012:trail/nope for the user: 123456789012"
+        "Unknown trail: arn:aws:cloudtrail:us-east-1:123456789012:trail/nope for the user: 123456789012",
+        "GetTrailStatus names its ARN"
+    );
+    // The first and last characters are checked before the character set.
+    let v = expect(
+        &server,
+        "CreateTrail",
+        json!({"Name": "-bad$name", "S3BucketName": "b1"}),
+        "InvalidTrailNameException",
+    )
+    .await;
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("must starts with a letter or number"),
+        "{v}"
     );
     let v = expect(
         &server,

@@ -15,6 +15,10 @@ use crate::recording::{CallInfo, Outcome};
 use crate::server::{AppState, Received, authenticate};
 use cairn_core::authz::{Permission, ResourcePolicy};
 
+mod outbound;
+
+pub use outbound::{OutboundRules, Vetted, vet};
+
 const XMLNS: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
 
 /// Whether an unsigned request is an SNS subscription confirmation (which SNS authorises by
@@ -93,6 +97,15 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         get("Protocol").unwrap_or_default(),
         get("Endpoint").unwrap_or_default(),
     );
+    let rules = outbound::OutboundRules {
+        allowed: state.settings.sns_allowed_networks.clone(),
+        own: state.settings.listen_addr,
+    };
+    let endpoint_refused = if action == "Subscribe" {
+        outbound::vet(&endpoint, &rules).await.err()
+    } else {
+        None
+    };
     let act = action.clone();
     let event_name = action.clone();
     let op = move |c: &cairn_store::Connection| -> ApiResult<String> {
@@ -123,8 +136,16 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
             "SetTopicAttributes" => {
                 sns::set_attribute(c, &ctx, &topic, &attr, &value).map(|()| String::new())
             }
-            "Subscribe" => sns::subscribe(c, &ctx, &topic, &protocol, &endpoint, &token, &sub_id)
-                .map(|_| "<SubscriptionArn>pending confirmation</SubscriptionArn>".to_owned()),
+            "Subscribe" => {
+                if let Some(why) = &endpoint_refused {
+                    return Err(ApiError::new(
+                        cairn_core::ErrorKind::SnsInvalidParameter,
+                        format!("Invalid parameter: Endpoint: {why}"),
+                    ));
+                }
+                sns::subscribe(c, &ctx, &topic, &protocol, &endpoint, &token, &sub_id)
+                    .map(|_| "<SubscriptionArn>pending confirmation</SubscriptionArn>".to_owned())
+            }
             other => Err(ApiError::new(
                 cairn_core::ErrorKind::SnsInvalidParameter,
                 format!("Invalid action: {other}"),
@@ -174,7 +195,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         )
         .await
     {
-        Ok(Ok(result)) => {
+        Ok(result) => {
             if action == "Subscribe" {
                 let host = req.header("host").unwrap_or("127.0.0.1").to_owned();
                 send_confirmation(
@@ -182,18 +203,27 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
                     get("Endpoint").unwrap_or_default(),
                     host,
                     confirmation_token,
+                    rules,
                 );
             }
             xml_response(&action, &result, &rid)
         }
-        Ok(Err(e)) => xml_error(&WireError::from(&e), &rid),
-        Err(()) => xml_error(&WireError::internal(Protocol::Query), &rid),
+        Err(e) if e.kind == cairn_core::ErrorKind::Internal => {
+            xml_error(&WireError::internal(Protocol::Query), &rid)
+        }
+        Err(e) => xml_error(&WireError::from(&e), &rid),
     }
 }
 
 /// Posts the SubscriptionConfirmation message to a new endpoint, in the background. The
 /// subscriber confirms by fetching `SubscribeURL` (or calling ConfirmSubscription).
-fn send_confirmation(topic: String, endpoint: String, host: String, token: String) {
+fn send_confirmation(
+    topic: String,
+    endpoint: String,
+    host: String,
+    token: String,
+    rules: outbound::OutboundRules,
+) {
     let query: String = form_urlencoded::Serializer::new(String::new())
         .append_pair("Action", "ConfirmSubscription")
         .append_pair("TopicArn", &topic)
@@ -210,8 +240,17 @@ fn send_confirmation(topic: String, endpoint: String, host: String, token: Strin
         "SignatureVersion": "1",
     });
     tokio::spawn(async move {
-        let sent = reqwest::Client::new()
-            .post(&endpoint)
+        // Checked again at send time: the name may resolve elsewhere now.
+        let vetted = match outbound::vet(&endpoint, &rules).await {
+            Ok(v) => v,
+            Err(why) => {
+                tracing::warn!(endpoint = %endpoint, reason = %why, "subscription confirmation not sent");
+                return;
+            }
+        };
+        let sent = vetted
+            .client
+            .post(vetted.url)
             .header("x-amz-sns-message-type", "SubscriptionConfirmation")
             .header("x-amz-sns-topic-arn", topic.as_str())
             .header("content-type", "text/plain; charset=UTF-8")

@@ -1,0 +1,63 @@
+"""Errors every client can parse, and bucket policies that bind bucket-level calls (issue 7)."""
+
+import json
+import os
+import subprocess
+
+import botocore.exceptions
+import pytest
+
+from conftest import ACCESS_KEY
+
+
+def test_unserved_query_services_answer_in_xml_the_cli_parses(cairn):
+    for args, code in ((["ec2", "describe-instances"], "InvalidAction"),
+                       (["rds", "describe-db-instances"], "InvalidAction"),
+                       (["sqs", "list-queues"], "UnknownOperationException"),
+                       (["kinesis", "list-streams"], "UnknownOperationException")):
+        out = cairn.cli(*args, check=False)
+        assert out.returncode != 0
+        assert "Unable to parse response" not in out.stderr, out.stderr
+        assert f"({code})" in out.stderr, out.stderr
+        assert "Cairn does not serve" in out.stderr, out.stderr
+
+
+def test_s3_signature_errors_carry_aws_message_and_request_id(cairn):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY="wrong-secret",
+               AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null",
+               AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    out = subprocess.run(["aws", "--endpoint-url", cairn.endpoint, "s3api", "list-buckets"],
+                         env=env, capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "(SignatureDoesNotMatch)" in out.stderr, out.stderr
+    assert "The request signature we calculated does not match" in out.stderr, out.stderr
+    bad = cairn.client("s3")
+    bad._request_signer._credentials.secret_key = "wrong-secret"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        bad.list_buckets()
+    assert e.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+    assert e.value.response["ResponseMetadata"]["RequestId"]
+
+
+def test_a_bucket_policy_deny_binds_bucket_level_calls(cairn):
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="deny-bkt")
+    s3.put_bucket_policy(Bucket="deny-bkt", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "KeepThisPolicy", "Effect": "Deny", "Principal": "*",
+        "Action": ["s3:DeleteBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucket",
+                   "s3:PutLifecycleConfiguration"],
+        "Resource": "arn:aws:s3:::deny-bkt"}]}))
+    for call in (lambda: s3.delete_bucket_policy(Bucket="deny-bkt"),
+                 lambda: s3.put_bucket_policy(Bucket="deny-bkt", Policy="{}"),
+                 lambda: s3.delete_bucket(Bucket="deny-bkt"),
+                 lambda: s3.put_bucket_lifecycle_configuration(Bucket="deny-bkt", LifecycleConfiguration={
+                     "Rules": [{"ID": "x", "Filter": {"Prefix": ""}, "Status": "Enabled",
+                                "Expiration": {"Days": 1}}]})):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call()
+        assert e.value.response["Error"]["Code"] == "AccessDenied"
+        assert "explicit deny in a resource-based policy" in e.value.response["Error"]["Message"]
+    assert "KeepThisPolicy" in s3.get_bucket_policy(Bucket="deny-bkt")["Policy"]
+    denied = [r for r in cairn.records("Management")
+              if r["eventName"] == "DeleteBucketPolicy" and r.get("errorCode") == "AccessDenied"]
+    assert denied and "deny-bkt" in denied[0]["requestParameters"]["bucketName"]

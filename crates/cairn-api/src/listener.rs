@@ -1,0 +1,186 @@
+//! The accept loop, bounded: a cap on open connections, a deadline for request headers (which
+//! also closes idle keep-alive connections), and an idle deadline for connections whose bytes
+//! stop moving mid-request, so slow or silent sockets cannot exhaust file descriptors.
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tower::ServiceExt;
+
+/// Connection limits.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Most connections open at once; further clients wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers, and the longest a kept-alive connection
+    /// may sit idle between requests.
+    pub header_timeout: Duration,
+    /// Time without a byte moving either way after which a connection is closed.
+    pub idle_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(20),
+            idle_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// A socket that notes when bytes last moved.
+struct Tracked<S> {
+    inner: S,
+    last: Arc<AtomicU64>,
+    epoch: Instant,
+}
+
+impl<S> Tracked<S> {
+    fn touch(&self) {
+        self.last
+            .store(self.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.touch();
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write(cx, data);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.touch();
+        }
+        polled
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Resolves once the connection has moved no byte for `idle`.
+async fn idle_for(last: Arc<AtomicU64>, epoch: Instant, idle: Duration) {
+    let idle_ms = idle.as_millis() as u64;
+    loop {
+        let since = epoch.elapsed().as_millis() as u64 - last.load(Ordering::Relaxed);
+        if since >= idle_ms {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(idle_ms - since)).await;
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets open connections finish
+/// their current request (for at most `idle_timeout`).
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(true);
+    let builder = Arc::new(builder);
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            _ = &mut shutdown => break,
+            p = permits.clone().acquire_owned() => p.expect("semaphore is never closed"),
+        };
+        let (tcp, peer) = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // EMFILE and friends: back off briefly instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        // Streamed bodies go out as several writes; without TCP_NODELAY, Nagle's algorithm
+        // and delayed ACKs add ~40 ms to every small GetObject.
+        let _ = tcp.set_nodelay(true);
+        let epoch = Instant::now();
+        let last = Arc::new(AtomicU64::new(0));
+        let io = TokioIo::new(Tracked {
+            inner: tcp,
+            last: last.clone(),
+            epoch,
+        });
+        let router = router.clone();
+        let builder = builder.clone();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+                router.clone().oneshot(req)
+            });
+            let conn = builder.serve_connection(io, service);
+            tokio::pin!(conn);
+            let reason = tokio::select! {
+                _ = conn.as_mut() => return,
+                _ = idle_for(last.clone(), epoch, limits.idle_timeout) => "idle",
+                _ = stop.wait_for(|s| *s) => "shutdown",
+            };
+            tracing::debug!(%peer, reason, "closing connection");
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(limits.idle_timeout, conn.as_mut()).await;
+        });
+    }
+    let _ = stop_tx.send(true);
+    // Wait (bounded) for open connections to hand back their permits.
+    let _ = tokio::time::timeout(
+        limits.idle_timeout,
+        permits.acquire_many(limits.max_connections as u32),
+    )
+    .await;
+    Ok(())
+}
+
+/// Raises this process's soft limit on open files to its hard limit, so the connection cap,
+/// not the default 1024 descriptors, is what bounds a busy server. Returns the new limit.
+pub fn raise_open_file_limit() -> std::io::Result<u64> {
+    rlimit::increase_nofile_limit(u64::MAX)
+}

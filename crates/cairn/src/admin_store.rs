@@ -1,0 +1,27 @@
+//! Opening an existing data dir for an admin command: a path that holds no Cairn store is
+//! refused (a typo must not create an empty store next to the real one).
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use cairn_store::Store;
+
+/// The store of the data dir at `data_dir`, which must already exist.
+pub fn open_existing(data_dir: &Path) -> anyhow::Result<Store> {
+    let db = data_dir.join("cairn.db");
+    if !data_dir.is_dir() {
+        bail!(
+            "{} is not a Cairn data dir (it does not exist); start `cairn serve --data-dir {}` first, or check the path",
+            data_dir.display(),
+            data_dir.display()
+        );
+    }
+    if !db.is_file() {
+        bail!(
+            "{} is not a Cairn data dir (it has no cairn.db); start `cairn serve --data-dir {}` first, or check the path",
+            data_dir.display(),
+            data_dir.display()
+        );
+    }
+    Store::open(&db).with_context(|| format!("opening the store in {}", data_dir.display()))
+}

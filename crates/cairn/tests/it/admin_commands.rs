@@ -1,0 +1,115 @@
+//! The admin commands a newcomer meets first (issue 7 §5): they refuse a data dir that does
+//! not exist instead of creating an empty one, validate their arguments, end quietly when
+//! their reader stops early, and `cairn env` prints working credentials.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use serde_json::json;
+
+use crate::harness::{ACCESS_KEY, SECRET, Server};
+
+fn cairn() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cairn"))
+}
+
+#[test]
+fn a_missing_data_dir_is_refused_not_created() {
+    let parent = tempfile::tempdir().unwrap();
+    let typo = parent.path().join("typo");
+    for args in [vec!["events"], vec!["lifecycle", "run"]] {
+        let out = cairn()
+            .args(&args)
+            .arg("--data-dir")
+            .arg(&typo)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("is not a Cairn data dir"), "{args:?}: {err}");
+        assert!(!typo.exists(), "{args:?} created {}", typo.display());
+    }
+}
+
+#[test]
+fn help_says_what_cairn_is_and_lists_the_commands() {
+    let out = cairn().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.lines()
+            .next()
+            .unwrap()
+            .contains("wire-compatible AWS CloudTrail"),
+        "{help}"
+    );
+    for sub in [
+        "serve",
+        "env",
+        "events",
+        "lifecycle",
+        "validate-logs",
+        "flush",
+        "bench",
+    ] {
+        assert!(
+            help.contains(&format!("  {sub} ")),
+            "{sub} missing from {help}"
+        );
+    }
+    let out = cairn()
+        .args(["events", "--category", "Bogus", "--data-dir", "."])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("possible values"));
+}
+
+#[tokio::test]
+async fn events_piped_into_a_short_reader_end_quietly() {
+    let server = Server::start();
+    for _ in 0..300 {
+        assert_eq!(server.ct("ListTrails", json!({})).await.0, 200);
+    }
+    let mut child = cairn()
+        .args(["events", "--data-dir"])
+        .arg(server.data_dir())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is gone (like `| head -1`).
+    let out = child.wait_with_output().unwrap();
+    assert!(first.contains("\"eventName\""));
+    assert!(out.status.success(), "status {:?}", out.status);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
+fn env_prints_the_root_credentials_as_exports() {
+    let server = Server::start();
+    let out = cairn()
+        .args(["env", "--data-dir"])
+        .arg(server.data_dir())
+        .args(["--endpoint-url", &server.url("")])
+        .env("CAIRN_ROOT_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("CAIRN_ROOT_SECRET_ACCESS_KEY", SECRET)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("export AWS_ACCESS_KEY_ID='{ACCESS_KEY}'")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("export AWS_SECRET_ACCESS_KEY='{SECRET}'")),
+        "{text}"
+    );
+    assert!(
+        text.contains("export AWS_DEFAULT_REGION='us-east-1'"),
+        "{text}"
+    );
+}

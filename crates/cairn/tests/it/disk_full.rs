@@ -1,0 +1,68 @@
+//! A full store (here: the `--max-store-mb` limit, which SQLite reports exactly like a full
+//! disk) answers AWS's 503, records nothing it did not acknowledge, loses nothing it did, and
+//! recovers when space comes back.
+
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::harness::{Server, error_type};
+
+fn management_events(server: &Server) -> Vec<serde_json::Value> {
+    let out = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(["events", "--category", "Management", "--data-dir"])
+        .arg(server.data_dir())
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_full_store_answers_503_and_loses_nothing_acknowledged() {
+    let mut server = Server::start_with(&["--max-store-mb", "1"]);
+    let padding = "x".repeat(2_000);
+    let mut acknowledged = Vec::new();
+    let refused = loop {
+        let name = format!("t{}", acknowledged.len());
+        let (status, body) = server
+            .ct("GetTrail", json!({ "Name": format!("{name}-{padding}") }))
+            .await;
+        match status {
+            400 => acknowledged.push(name),
+            503 => break body,
+            other => panic!("unexpected {other}: {body}"),
+        }
+        assert!(acknowledged.len() < 5_000, "the store never filled");
+    };
+    assert_eq!(error_type(&refused), "ServiceUnavailable");
+    assert!(refused["message"].as_str().unwrap().contains("Retry later"));
+    let health = server
+        .client
+        .get(server.url("/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200, "a full disk is not a dead writer");
+    // Every acknowledged call is recorded, exactly once; the refused one is not.
+    server.restart_with(&[]);
+    let recorded: Vec<String> = management_events(&server)
+        .iter()
+        .filter(|e| e["eventName"] == "GetTrail")
+        .map(|e| {
+            e["requestParameters"]["name"]
+                .as_str()
+                .unwrap()
+                .split('-')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(recorded, acknowledged);
+    // With space again, calls succeed.
+    let (status, _) = server.ct("ListTrails", json!({})).await;
+    assert_eq!(status, 200);
+}
