@@ -7,9 +7,7 @@ check refuses a policy that would lock the caller out, the operator can reset a 
 import json
 import os
 import tempfile
-import time
 
-import boto3
 import botocore.exceptions
 import pytest
 
@@ -38,24 +36,27 @@ def kms(server):
     return server.client("kms")
 
 
+def iam_user(server, name, inline=None):
+    """A KMS client for a new IAM user, with an optional inline identity policy."""
+    iam = server.client("iam")
+    iam.create_user(UserName=name)
+    if inline:
+        iam.put_user_policy(UserName=name, PolicyName="kms", PolicyDocument=json.dumps(inline))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return server.client_with(key["AccessKeyId"], key["SecretAccessKey"], "kms")
+
+
 @pytest.fixture(scope="module")
 def alice(server):
-    """A KMS client for IAM user alice, who has no identity policies."""
-    server.admin("iam", "create-user", "alice")
-    key = json.loads(server.admin("iam", "create-access-key", "alice"))["AccessKey"]
-    client = boto3.client("kms", endpoint_url=server.endpoint, region_name="us-east-1",
-                          aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
-    deadline = time.monotonic() + 15
-    while True:  # the server picks up keys made by the admin command within one poll
-        try:
-            client.list_keys()
-        except botocore.exceptions.ClientError as e:
-            if e.response["Error"]["Code"] != "UnrecognizedClientException" or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-            continue
-        break
-    return client
+    """IAM user alice, who has no identity policies."""
+    return iam_user(server, "alice")
+
+
+@pytest.fixture(scope="module")
+def bob(server):
+    """IAM user bob, whose identity policy allows kms:Encrypt and kms:GenerateDataKey only."""
+    return iam_user(server, "bob", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["kms:Encrypt", "kms:GenerateDataKey"], "Resource": "*"}]})
 
 
 def policy(*statements):
@@ -85,6 +86,22 @@ def test_user_without_kms_permissions_is_denied(kms, alice):
         alice.create_key()
     assert denied(e) == (f"User: {ALICE} is not authorized to perform: kms:CreateKey "
                          "because no identity-based policy allows the kms:CreateKey action")
+
+
+def test_identity_policies_count_when_the_key_policy_delegates(kms, bob):
+    key = kms.create_key()["KeyMetadata"]
+    dk = bob.generate_data_key(KeyId=key["KeyId"], KeySpec="AES_256")
+    assert len(dk["Plaintext"]) == 32
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        bob.decrypt(CiphertextBlob=dk["CiphertextBlob"])
+    assert denied(e) == (f"User: arn:aws:iam::{ACCOUNT}:user/bob is not authorized to perform: kms:Decrypt "
+                         f"on resource: {key['Arn']} because no identity-based policy allows the kms:Decrypt action")
+    closed = kms.create_key(Policy=policy({
+        "Sid": "root only, no delegation to IAM", "Effect": "Allow", "Principal": {"AWS": ROOT},
+        "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalType": "Account"}}}))["KeyMetadata"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        bob.encrypt(KeyId=closed["KeyId"], Plaintext=b"x")
+    assert denied(e).endswith("because no resource-based policy allows the kms:Encrypt action")
 
 
 def test_key_policy_naming_a_user_allows_by_itself(kms, alice):

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cloudtrail;
 pub mod credentials;
 pub mod errors;
+pub mod iam;
 pub mod json;
 pub mod kms;
 pub mod listener;
@@ -19,6 +20,7 @@ pub mod recording;
 pub mod s3;
 pub mod server;
 pub mod sns;
+pub mod sts;
 pub mod wire;
 
 pub use server::{AppState, Settings, router};

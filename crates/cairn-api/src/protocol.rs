@@ -25,6 +25,10 @@ pub enum Route {
     Kms,
     /// SNS (Query).
     Sns,
+    /// IAM (Query).
+    Iam,
+    /// STS (Query).
+    Sts,
     /// S3 (REST XML, through s3s).
     S3,
     /// A service Cairn does not serve, answered in its protocol.
@@ -80,6 +84,8 @@ pub fn route(service: Option<&str>, headers: &[(String, String)], raw_query: &st
         Some("cloudtrail") => Route::CloudTrail,
         Some("kms") => Route::Kms,
         Some("sns") => Route::Sns,
+        Some("iam") => Route::Iam,
+        Some("sts") => Route::Sts,
         Some(other) => Route::Unserved {
             service: other.to_owned(),
             protocol: if json_shaped {

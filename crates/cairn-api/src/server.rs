@@ -266,7 +266,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         return resp;
     }
     let protocol = match &route {
-        Route::Sns => Protocol::Query,
+        Route::Sns | Route::Iam | Route::Sts => Protocol::Query,
         Route::Unserved { protocol, .. } => *protocol,
         _ => Protocol::Json,
     };
@@ -296,6 +296,8 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
     });
     let note = match &route {
         Route::Sns
+        | Route::Iam
+        | Route::Sts
         | Route::Unserved {
             protocol: Protocol::Query,
             ..
@@ -308,6 +310,8 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
     };
     let mut resp = match route {
         Route::Sns => crate::sns::handle(state, received).await,
+        Route::Iam => crate::iam::handle(state, received).await,
+        Route::Sts => crate::sts::handle(state, received).await,
         Route::CloudTrail => crate::cloudtrail::handle(state, received).await,
         Route::Kms => crate::kms::handle(state, received).await,
         Route::Unserved { service, protocol } => {
@@ -337,6 +341,8 @@ fn access_note(
         Route::CloudTrail => format!("cloudtrail {target}"),
         Route::Kms => format!("kms {target}"),
         Route::Sns => "sns".to_owned(),
+        Route::Iam => "iam".to_owned(),
+        Route::Sts => "sts".to_owned(),
         Route::S3 => {
             let depth = path
                 .trim_matches('/')

@@ -126,7 +126,13 @@ fn outcome(
 /// deadline and outside any store transaction (a slow or dead store cannot stall the control
 /// plane; an unreachable one is refused like a missing bucket).
 async fn probe_external(state: &AppState, body: &Value) -> cairn_core::trails::ExternalBuckets {
-    let mut out = cairn_core::trails::ExternalBuckets::new();
+    let mut out: cairn_core::trails::ExternalBuckets = state
+        .settings
+        .external
+        .names()
+        .into_iter()
+        .map(|n| (n, None))
+        .collect();
     let Some(name) = body.get("S3BucketName").and_then(Value::as_str) else {
         return out;
     };
@@ -145,7 +151,7 @@ async fn probe_external(state: &AppState, body: &Value) -> cairn_core::trails::E
             false
         }
     };
-    out.insert(name.to_owned(), reachable);
+    out.insert(name.to_owned(), Some(reachable));
     out
 }
 

@@ -14,10 +14,7 @@
 //! what the policy evaluator must allow — unless a policy denies it explicitly, which wins over
 //! a grant as it wins over everything.
 
-use cairn_model::{AccountId, Region};
-use cairn_policy::{
-    Context, Document, PolicyKind, PolicySet, PolicySource, Request, ResourceStyle, SourcedPolicy,
-};
+use cairn_model::{AccountId, Principal, Region};
 use cairn_store::Connection;
 
 use super::{EncryptionContext, Key, SYMMETRIC_DEFAULT, Scope};
@@ -40,6 +37,38 @@ pub struct ServiceCall {
     pub source_arn: Option<String>,
     /// `aws:SourceAccount`.
     pub source_account: Option<String>,
+}
+
+impl ServiceCall {
+    /// The call as the policy evaluator sees it: the service principal, acting in the
+    /// account and region of the key.
+    pub fn context(&self) -> CallContext {
+        CallContext {
+            principal: Principal::Service {
+                account: self.account.clone(),
+                name: self.service.clone(),
+            },
+            region: self.region.clone(),
+            now: self.now,
+            origin: crate::context::Origin {
+                source_ip: self.service.clone(),
+                user_agent: self.service.clone(),
+                secure_transport: true,
+            },
+        }
+    }
+
+    /// `aws:SourceArn` and `aws:SourceAccount`, which the service sends with its requests.
+    fn source_keys(&self) -> Vec<(String, Vec<String>)> {
+        let mut keys = Vec::new();
+        if let Some(s) = &self.source_arn {
+            keys.push(("aws:SourceArn".to_owned(), vec![s.clone()]));
+        }
+        if let Some(s) = &self.source_account {
+            keys.push(("aws:SourceAccount".to_owned(), vec![s.clone()]));
+        }
+        keys
+    }
 }
 
 /// On whose behalf a KMS operation runs.
@@ -113,24 +142,15 @@ impl Actor<'_> {
 }
 
 /// Whether `name` (a grant's grantee or retiring principal) names the caller: its ARN, the
-/// role of a role session, or the account for root.
+/// role of a role session, the account for root, or the service principal's name.
 pub fn principal_is(ctx: &CallContext, name: &str) -> bool {
-    let arn = ctx.principal.arn();
-    if arn == name {
-        return true;
+    let p = &ctx.principal;
+    match p {
+        Principal::Root { account, .. } => name == p.arn() || name == account.as_str(),
+        Principal::Service { name: service, .. } => name == service,
+        Principal::Anonymous { .. } => false,
+        _ => name == p.arn() || p.role_arn().is_some_and(|role| role == name),
     }
-    let account = ctx.account().as_str();
-    if arn.ends_with(":root") {
-        return name == account;
-    }
-    let session_prefix = format!("arn:aws:sts::{account}:assumed-role/");
-    if let Some(rest) = arn.strip_prefix(&session_prefix)
-        && let Some((role, _session)) = rest.split_once('/')
-        && let Some(role_path) = name.strip_prefix(&format!("arn:aws:iam::{account}:role/"))
-    {
-        return role_path == role || role_path.ends_with(&format!("/{role}"));
-    }
-    false
 }
 
 /// A permission on a key, and the grant operation that could allow it instead.
@@ -256,7 +276,16 @@ pub fn resolve_grants(
     ctx: &CallContext,
     needed: Vec<KeyPermission>,
 ) -> ApiResult<Vec<Permission>> {
-    let actor = Actor::Caller(ctx);
+    resolve(conn, evaluator, ctx, &Actor::Caller(ctx), needed)
+}
+
+fn resolve(
+    conn: &Connection,
+    evaluator: &dyn Evaluator,
+    ctx: &CallContext,
+    actor: &Actor<'_>,
+    needed: Vec<KeyPermission>,
+) -> ApiResult<Vec<Permission>> {
     let mut out = Vec::with_capacity(needed.len());
     for kp in needed {
         let Some(g) = &kp.grant else {
@@ -267,7 +296,7 @@ pub fn resolve_grants(
             Ok(()) => {}
             Err(e) if e.kind != ErrorKind::AccessDenied => return Err(e),
             Err(e) if is_explicit_denial(&e) => out.push(kp.permission),
-            Err(_) if super::grants::grant_allows(conn, &actor, g)? => {}
+            Err(_) if super::grants::grant_allows(conn, actor, g)? => {}
             Err(_) => out.push(kp.permission),
         }
     }
@@ -275,7 +304,10 @@ pub fn resolve_grants(
 }
 
 /// Authorizes everything `needed` for `actor` (internal calls: S3 for a caller, CloudTrail as
-/// itself). The first denial ends with AWS's AccessDenied message.
+/// itself), through the same policy evaluator as API calls. A service principal is evaluated
+/// as `Principal::Service` with its `aws:SourceArn`/`aws:SourceAccount`; it has no identity
+/// policies, so only the key policy (or a grant) can allow it. The first denial ends with
+/// AWS's AccessDenied message.
 pub fn authorize(
     conn: &Connection,
     evaluator: &dyn Evaluator,
@@ -284,99 +316,21 @@ pub fn authorize(
 ) -> ApiResult<()> {
     match actor {
         Actor::Caller(ctx) | Actor::Via { ctx, .. } => {
-            let perms = resolve_grants(conn, evaluator, ctx, needed)?;
+            let perms = resolve(conn, evaluator, ctx, actor, needed)?;
             authorize_all(evaluator, conn, ctx, &perms)
         }
         Actor::Service(call) => {
-            for kp in needed {
-                let granted = match &kp.grant {
-                    Some(g) => super::grants::grant_allows(conn, actor, g)?,
-                    None => false,
-                };
-                match service_decision(conn, call, &kp.permission)? {
-                    Ok(()) => {}
-                    Err((e, explicit)) if explicit || !granted => return Err(e),
-                    Err(_) => {}
-                }
-            }
-            Ok(())
+            let ctx = call.context();
+            let keys = call.source_keys();
+            let needed = needed
+                .into_iter()
+                .map(|mut kp| {
+                    kp.permission.context.extend(keys.iter().cloned());
+                    kp
+                })
+                .collect();
+            let perms = resolve(conn, evaluator, &ctx, actor, needed)?;
+            authorize_all(evaluator, conn, &ctx, &perms)
         }
     }
-}
-
-/// The key-policy decision for a service principal: `Ok(Ok(()))` when allowed, otherwise the
-/// AccessDenied error and whether it was an explicit deny.
-fn service_decision(
-    conn: &Connection,
-    call: &ServiceCall,
-    permission: &Permission,
-) -> ApiResult<Result<(), (ApiError, bool)>> {
-    let principal = cairn_policy::Principal::Service {
-        name: call.service.clone(),
-    };
-    let text = match &permission.resource_policy {
-        ResourcePolicy::Key(arn) => cairn_store::kms::key_policy_by_arn(conn, arn)?,
-        _ => None,
-    };
-    let doc = text.and_then(|t| Document::parse(&t, PolicyKind::KeyPolicy).ok());
-    let id = permission.resource.clone();
-    let set = PolicySet {
-        identity: &[],
-        session: None,
-        boundary: None,
-        resource: doc.as_ref().map(|d| SourcedPolicy {
-            source: PolicySource::Resource,
-            id: &id,
-            document: d,
-        }),
-    };
-    let mut context = Context::new();
-    principal.add_context_keys(&mut context);
-    context.insert("aws:PrincipalServiceName", call.service.clone());
-    context.insert("aws:PrincipalIsAWSService", "true");
-    if let Some(s) = &call.source_arn {
-        context.insert("aws:SourceArn", s.clone());
-    }
-    if let Some(s) = &call.source_account {
-        context.insert("aws:SourceAccount", s.clone());
-    }
-    let now = call.now.floor() as i64;
-    context.insert("aws:EpochTime", now.to_string());
-    if let Some(t) = chrono::DateTime::from_timestamp(now, 0) {
-        context.insert(
-            "aws:CurrentTime",
-            t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        );
-    }
-    context.insert("aws:RequestedRegion", call.region.to_string());
-    context.insert("aws:ResourceAccount", call.account.to_string());
-    for (k, v) in &permission.context {
-        context.insert_values(k, v.clone());
-    }
-    let request = Request {
-        principal: &principal,
-        action: &permission.action,
-        resource: &permission.resource,
-        context: &context,
-    };
-    let decision = cairn_policy::authorize(&request, &set);
-    if decision.is_allowed() {
-        return Ok(Ok(()));
-    }
-    let explicit = matches!(
-        decision,
-        cairn_policy::Decision::Deny { explicit: true, .. }
-    );
-    let message = cairn_policy::access_denied_message(
-        &principal,
-        &permission.action,
-        &permission.resource,
-        &decision,
-        ResourceStyle::Plain,
-    )
-    .unwrap_or_else(|| "Access Denied".to_owned());
-    Ok(Err((
-        ApiError::new(ErrorKind::AccessDenied, message),
-        explicit,
-    )))
 }

@@ -45,6 +45,7 @@ fn root() -> CallContext {
     ctx(Principal::Root {
         account: AccountId::parse(ACCT).unwrap(),
         access_key_id: "AKIDROOT".into(),
+        session: None,
     })
 }
 
@@ -53,7 +54,9 @@ fn user(name: &str) -> CallContext {
         account: AccountId::parse(ACCT).unwrap(),
         user_name: name.into(),
         user_id: format!("AIDA{}", name.to_uppercase()),
+        path: "/".into(),
         access_key_id: "AKIDUSER".into(),
+        session: None,
     })
 }
 
