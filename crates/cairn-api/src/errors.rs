@@ -93,6 +93,23 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         LogsLimitExceeded => ("LimitExceededException", bad),
         LogsTooManyTags => ("TooManyTagsException", bad),
         LogsMalformedQuery => ("MalformedQueryException", bad),
+        // KMS (spec iam-kms.md §7.1: 400 for client errors, 409 for state conflicts).
+        KmsNotFound => ("NotFoundException", bad),
+        KmsAlreadyExists => ("AlreadyExistsException", StatusCode::CONFLICT),
+        KmsDisabled => ("DisabledException", StatusCode::CONFLICT),
+        KmsInvalidState => ("KMSInvalidStateException", StatusCode::CONFLICT),
+        KmsInvalidCiphertext => ("InvalidCiphertextException", bad),
+        KmsIncorrectKey => ("IncorrectKeyException", bad),
+        KmsInvalidKeyUsage => ("InvalidKeyUsageException", bad),
+        KmsInvalidArn => ("InvalidArnException", bad),
+        KmsInvalidAliasName => ("InvalidAliasNameException", bad),
+        KmsInvalidMarker => ("InvalidMarkerException", bad),
+        KmsInvalidGrantToken => ("InvalidGrantTokenException", bad),
+        KmsInvalidGrantId => ("InvalidGrantIdException", bad),
+        KmsLimitExceeded => ("LimitExceededException", bad),
+        KmsMalformedPolicyDocument => ("MalformedPolicyDocumentException", bad),
+        KmsTag => ("TagException", bad),
+        KmsDryRun => ("DryRunOperationException", StatusCode::PRECONDITION_FAILED),
     }
 }
 

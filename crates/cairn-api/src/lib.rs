@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod errors;
 pub mod iam;
 pub mod json;
+pub mod kms;
 pub mod listener;
 pub mod logs;
 pub mod protocol;

@@ -21,6 +21,8 @@ pub enum Protocol {
 pub enum Route {
     /// CloudTrail (JSON 1.1).
     CloudTrail,
+    /// KMS (JSON 1.1).
+    Kms,
     /// SNS (Query).
     Sns,
     /// IAM (Query).
@@ -82,6 +84,7 @@ pub fn route(service: Option<&str>, headers: &[(String, String)], raw_query: &st
     match service {
         Some("s3") => Route::S3,
         Some("cloudtrail") => Route::CloudTrail,
+        Some("kms") => Route::Kms,
         Some("sns") => Route::Sns,
         Some("iam") => Route::Iam,
         Some("sts") => Route::Sts,
@@ -137,10 +140,7 @@ mod tests {
                 &h(&[("x-amz-target", "TrentService.ListKeys")]),
                 ""
             ),
-            Route::Unserved {
-                service: "kms".into(),
-                protocol: Protocol::Json
-            }
+            Route::Kms
         );
         assert_eq!(
             route(

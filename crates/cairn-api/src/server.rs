@@ -40,6 +40,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Buckets that live in external S3-compatible stores.
     pub external: cairn_buckets::ExternalBuckets,
+    /// The KMS master key: every KMS backing key is stored wrapped under it.
+    pub kms_master: Arc<cairn_core::kms::MasterKey>,
     /// Proxies whose `X-Forwarded-For` is trusted.
     pub trusted_proxies: Vec<cairn_core::net::Cidr>,
     /// Networks SNS HTTP subscriptions may reach (empty: any but the forbidden ranges).
@@ -312,6 +314,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         Route::Sts => crate::sts::handle(state, received).await,
         Route::CloudTrail => crate::cloudtrail::handle(state, received).await,
         Route::Logs => crate::logs::handle(state, received).await,
+        Route::Kms => crate::kms::handle(state, received).await,
         Route::Unserved { service, protocol } => {
             unserved(state, &received, &service, protocol).await
         }
@@ -338,6 +341,7 @@ fn access_note(
     AccessNote(match route {
         Route::CloudTrail => format!("cloudtrail {target}"),
         Route::Logs => format!("logs {target}"),
+        Route::Kms => format!("kms {target}"),
         Route::Sns => "sns".to_owned(),
         Route::Iam => "iam".to_owned(),
         Route::Sts => "sts".to_owned(),

@@ -107,6 +107,23 @@ pub enum ErrorKind {
     LogsTooManyTags,
     /// `MalformedQueryException` (Logs Insights).
     LogsMalformedQuery,
+    // KMS.
+    KmsNotFound,
+    KmsAlreadyExists,
+    KmsDisabled,
+    KmsInvalidState,
+    KmsInvalidCiphertext,
+    KmsIncorrectKey,
+    KmsInvalidKeyUsage,
+    KmsInvalidArn,
+    KmsInvalidAliasName,
+    KmsInvalidMarker,
+    KmsInvalidGrantToken,
+    KmsInvalidGrantId,
+    KmsLimitExceeded,
+    KmsMalformedPolicyDocument,
+    KmsTag,
+    KmsDryRun,
 }
 
 /// A failed call: what kind, and AWS's message.

@@ -12,6 +12,7 @@ pub mod context;
 pub mod encryption;
 pub mod error;
 pub mod iam;
+pub mod kms;
 pub mod lifecycle;
 pub mod logs;
 pub mod lookup;

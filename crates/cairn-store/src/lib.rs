@@ -8,14 +8,15 @@
 //! connections and never wait for the writer.
 //!
 //! The typed queries live in one module per table family: [`events`], [`trails`],
-//! [`buckets`], [`objects`], [`iam`], [`meta`], [`logs`] (CloudWatch Logs) and [`metrics`]
-//! (CloudWatch datapoints).
+//! [`buckets`], [`objects`], [`iam`], [`kms`], [`meta`], [`logs`] (CloudWatch Logs) and
+//! [`metrics`] (CloudWatch datapoints).
 
 pub mod buckets;
 pub mod delivery;
 pub mod encryption;
 pub mod events;
 pub mod iam;
+pub mod kms;
 pub mod logs;
 pub mod meta;
 pub mod metrics;

@@ -310,6 +310,12 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
             "BEGIN; {SCHEMA_V7} PRAGMA user_version = 7; COMMIT;"
         ))?;
     }
+    if due(8) {
+        conn.execute_batch(&format!(
+            "BEGIN; {} PRAGMA user_version = 8; COMMIT;",
+            crate::kms::SCHEMA
+        ))?;
+    }
     if due(9) {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V9} PRAGMA user_version = 9; COMMIT;"

@@ -41,6 +41,11 @@ pub struct ServeArgs {
     /// Seconds between digests of a trail. Default 3600.
     #[arg(long, env = "CAIRN_DIGEST_INTERVAL")]
     pub digest_interval: Option<f64>,
+    /// KMS master key file (32 random bytes, raw or 64 hex digits), outside the data dir.
+    /// Default: `CAIRN_KMS_MASTER_KEY` (hex), else `<data-dir>.kms-master-key` beside the data
+    /// dir, generated on first start.
+    #[arg(long, env = "CAIRN_KMS_MASTER_KEY_FILE")]
+    pub kms_master_key_file: Option<PathBuf>,
     /// Most client connections open at once. Default 1024.
     #[arg(long, env = "CAIRN_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
@@ -81,6 +86,7 @@ struct FileConfig {
     sweep_interval_secs: Option<u64>,
     delivery_interval: Option<f64>,
     digest_interval: Option<f64>,
+    kms_master_key_file: Option<PathBuf>,
     max_connections: Option<usize>,
     header_timeout_secs: Option<u64>,
     idle_timeout_secs: Option<u64>,
@@ -113,6 +119,8 @@ pub struct ServeConfig {
     pub delivery_interval: f64,
     /// Seconds between digests.
     pub digest_interval: f64,
+    /// KMS master key file, when one is configured.
+    pub kms_master_key_file: Option<PathBuf>,
     /// External buckets (`[buckets.<name>]` in the settings file).
     pub external_buckets: std::collections::BTreeMap<String, cairn_buckets::ExternalBucketConfig>,
     /// Connection limits.
@@ -204,6 +212,10 @@ impl ServeConfig {
                 .or(file.digest_interval)
                 .unwrap_or(3600.0)
                 .max(1.0),
+            kms_master_key_file: args
+                .kms_master_key_file
+                .clone()
+                .or(file.kms_master_key_file),
             external_buckets: file.buckets,
             limits: cairn_api::listener::Limits {
                 max_connections: args

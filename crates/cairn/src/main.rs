@@ -8,6 +8,7 @@ mod config;
 mod credentials;
 mod datadir;
 mod iam_cmd;
+mod kms_cmd;
 mod logs_cmd;
 mod serve;
 mod timearg;
@@ -38,6 +39,8 @@ enum Command {
     Env(admin_cmd::EnvArgs),
     /// Manage IAM users and access keys in a data dir.
     Iam(iam_cmd::IamArgs),
+    /// KMS operator commands on a data dir: sweep, reset-key-policy, master-key rotation.
+    Kms(kms_cmd::KmsArgs),
     /// Print stored CloudTrail records of a data dir, one per line.
     Events(admin_cmd::EventsArgs),
     /// Apply bucket lifecycle rules to a data dir.
@@ -69,6 +72,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Env(args) => admin_cmd::env(args),
         Command::Iam(args) => iam_cmd::run(args),
+        Command::Kms(args) => kms_cmd::run(args),
         Command::Events(args) => admin_cmd::events(args),
         Command::Lifecycle(args) => admin_cmd::lifecycle(args),
         Command::External(args) => admin_cmd::external(args),

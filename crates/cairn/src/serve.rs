@@ -162,6 +162,11 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             path.display()
         );
     }
+    let kms_master = crate::kms_cmd::master_key_for_serve(
+        &store,
+        &config.data_dir,
+        config.kms_master_key_file.as_deref(),
+    )?;
     let retention_secs = i64::from(config.retention_days) * 86_400;
     let settings = Settings {
         account: config.account_id.clone(),
@@ -172,6 +177,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         max_body_bytes: config.max_body_bytes,
         external: cairn_buckets::ExternalBuckets::new(&config.external_buckets)
             .context("configuring external buckets")?,
+        kms_master: kms_master.clone(),
         trusted_proxies: config.trusted_proxies.clone(),
         sns_allowed_networks: config.sns_allowed_networks.clone(),
         listen_addr: None,
@@ -229,6 +235,23 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
                 Ok(Ok(n)) => tracing::info!(expired = n, "lifecycle sweep"),
                 Ok(Err(e)) => tracing::warn!(error = %e, "lifecycle sweep failed"),
                 Err(e) => tracing::warn!(error = %e, "lifecycle sweep task failed"),
+            }
+            let master = kms_master.clone();
+            let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+            match sweep_store
+                .write(move |c| cairn_core::kms::keys::sweep(c, Some(&master), now))
+                .await
+            {
+                Ok(Ok(r)) if r.deleted.len() + r.rotated.len() > 0 => {
+                    tracing::info!(
+                        deleted = r.deleted.len(),
+                        rotated = r.rotated.len(),
+                        "KMS sweep"
+                    )
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e.message, "KMS sweep failed"),
+                Err(e) => tracing::warn!(error = %e, "KMS sweep failed"),
             }
         }
     });

@@ -68,8 +68,12 @@ impl PolicyEvaluator {
                     None => return Ok(None),
                 }
             }
-            // Keys arrive with the KMS service.
-            ResourcePolicy::Key(_) => return Ok(None),
+            // KMS key policies are mandatory: `PolicyKind::KeyPolicy` makes cairn-policy apply
+            // KMS's rule (identity policies count only when the key policy delegates).
+            ResourcePolicy::Key(arn) => match cairn_store::kms::key_policy_by_arn(conn, arn)? {
+                Some(p) => (arn.clone(), p, PolicyKind::KeyPolicy),
+                None => return Ok(None),
+            },
         };
         Ok(self.document(&text, kind).map(|d| (id, d)))
     }

@@ -8,6 +8,7 @@
 //! - `recording`: durable event commits per second through the store's group commit.
 //! - `s3`: PutObject and GetObject throughput for one object size against any S3 endpoint.
 //! - `s3-memory`: the server's peak RSS while it assembles a multipart upload and copies it.
+//! - `kms`: GenerateDataKey and Decrypt throughput over HTTP.
 //! - `policy`: policy evaluations per second per core.
 //! - `logs`: filter-pattern matching (the CIS patterns vs a serde_json parse), ingest and
 //!   FilterLogEvents, in process.
@@ -16,6 +17,7 @@
 
 mod control_plane;
 mod delivery;
+mod kms;
 mod logs;
 mod lookup;
 mod policy;
@@ -50,6 +52,8 @@ enum Scenario {
     S3(s3::S3Args),
     /// Server peak RSS during CompleteMultipartUpload and CopyObject of a large object.
     S3Memory(s3_memory::S3MemoryArgs),
+    /// KMS GenerateDataKey and Decrypt throughput.
+    Kms(kms::KmsArgs),
     /// Policy evaluations per second per core.
     Policy(policy::PolicyArgs),
     /// Filter-pattern matching, ingest and FilterLogEvents throughput.
@@ -68,6 +72,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Scenario::Recording(a) => recording::run(a),
         Scenario::S3(a) => s3::run(a),
         Scenario::S3Memory(a) => s3_memory::run(a),
+        Scenario::Kms(a) => kms::run(a),
         Scenario::Policy(a) => policy::run(a),
         Scenario::Logs(a) => logs::run(a),
         Scenario::DeliveryData(a) => delivery::run(a),

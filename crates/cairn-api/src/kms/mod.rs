@@ -1,0 +1,272 @@
+//! AWS KMS over AWS JSON 1.1 (`X-Amz-Target: TrentService.<Op>`, signed as `kms`), regional.
+//!
+//! [`handle`] authenticates, decodes the request into an operation's [`ops::Call`], and runs it
+//! through the one choke point ([`crate::recording::Gate::execute`]): the call's permissions
+//! (each on the key's ARN under its key policy, with KMS's condition keys; grants may stand in,
+//! see `cairn_core::kms::authz::resolve_grants`) are authorized, the operation runs in a store
+//! transaction, and its KMS event is recorded — `readOnly` for the cryptographic and
+//! Describe/List/Get operations, `requestParameters` without plaintext or ciphertext,
+//! `responseElements` null except for the operations that change something.
+
+mod input;
+mod ops;
+mod shapes;
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::response::Response;
+use cairn_core::ApiError;
+use cairn_core::error::ApiResult;
+use cairn_core::kms::authz::resolve_grants;
+use cairn_model::event::EventResource;
+use http::HeaderValue;
+use serde_json::{Map, Value};
+
+use crate::errors::WireError;
+use crate::protocol::Protocol;
+use crate::recording::{CallInfo, Outcome};
+use crate::server::{AppState, Received, authenticate, set_request_id};
+
+pub use ops::OPERATIONS;
+
+/// The `X-Amz-Target` prefix KMS answers to.
+pub const TARGET_PREFIXES: &[&str] = &["TrentService."];
+
+/// The AWS error code of an error as KMS answers it (for the records other services write of
+/// their internal KMS calls, `cairn_core::kms::internal::InternalCall::error`).
+pub fn error_code(e: &ApiError) -> &'static str {
+    WireError::json(e).code
+}
+
+fn json_ok(body: &Value, request_id: &str) -> Response {
+    let mut resp = Response::new(Body::from(body.to_string()));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+    set_request_id(&mut resp, request_id);
+    resp
+}
+
+/// A KMS error: `{"__type":…,"message":…}`, without `message` when there is none (AWS answers
+/// `InvalidCiphertextException` with no message).
+fn kms_error(err: &WireError, request_id: &str) -> Response {
+    let mut body = Map::new();
+    body.insert("__type".into(), Value::String(err.code.to_owned()));
+    if !err.message.is_empty() {
+        body.insert("message".into(), Value::String(err.message.clone()));
+    }
+    let mut resp = json_ok(&Value::Object(body), request_id);
+    *resp.status_mut() = err.status;
+    resp
+}
+
+/// Answers one KMS JSON request.
+pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
+    let rid = req.request_id.clone();
+    let now = chrono::Utc::now();
+    let authed = match authenticate(state, &req, Protocol::Json, now).await {
+        Ok(a) => a,
+        Err(e) => return kms_error(&e, &rid),
+    };
+    let target = req.header("x-amz-target").unwrap_or("");
+    let Some((name, op)) = crate::json::operation(target, TARGET_PREFIXES)
+        .and_then(|name| ops::find(name).map(|op| (name.to_owned(), op)))
+    else {
+        return kms_error(&crate::json::unknown_operation(target), &rid);
+    };
+    let body: Value = if req.body.is_empty() {
+        Value::Object(Default::default())
+    } else {
+        match serde_json::from_slice::<Value>(&req.body) {
+            Ok(v @ Value::Object(_)) => v,
+            _ => {
+                return kms_error(
+                    &WireError::bad_request(
+                        "SerializationException",
+                        "Start of structure or map found where not expected, or the body is not valid JSON.",
+                    ),
+                    &rid,
+                );
+            }
+        }
+    };
+    run(state, name, op, body, CallInfo::new(authed, &req, now)).await
+}
+
+/// Members holding encryption contexts: their keys are data, not member names.
+const CONTEXT_MEMBERS: [&str; 5] = [
+    "EncryptionContext",
+    "SourceEncryptionContext",
+    "DestinationEncryptionContext",
+    "EncryptionContextSubset",
+    "EncryptionContextEquals",
+];
+
+/// Members never recorded: plaintext, ciphertext, and grant tokens (capabilities).
+const SECRET_MEMBERS: [&str; 5] = [
+    "Plaintext",
+    "CiphertextBlob",
+    "GrantTokens",
+    "GrantToken",
+    "Recipient",
+];
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_lowercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+fn record_form(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| !SECRET_MEMBERS.contains(&k.as_str()))
+                .map(|(k, v)| {
+                    let value = if CONTEXT_MEMBERS.contains(&k.as_str()) {
+                        v.clone()
+                    } else {
+                        record_form(v)
+                    };
+                    (lower_first(k), value)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(record_form).collect()),
+        other => other.clone(),
+    }
+}
+
+/// `requestParameters`: the request in lower-camel form, encryption contexts verbatim,
+/// without plaintext, ciphertext or grant tokens; null for an empty request.
+pub fn request_parameters(body: &Value) -> Value {
+    match record_form(body) {
+        Value::Object(m) if m.is_empty() => Value::Null,
+        v => v,
+    }
+}
+
+fn outcome(
+    name: &str,
+    read_only: bool,
+    body: &Value,
+    account: &str,
+    touched: &[String],
+    result: &ApiResult<ops::Reply>,
+) -> Outcome {
+    let mut arns: Vec<String> = touched.to_vec();
+    if let Ok(r) = result {
+        arns.extend(r.resources.iter().cloned());
+    }
+    let mut seen = std::collections::HashSet::new();
+    arns.retain(|a| seen.insert(a.clone()));
+    let resources = arns
+        .into_iter()
+        .map(|arn| {
+            (
+                EventResource {
+                    arn: arn.clone(),
+                    account_id: Some(account.to_owned()),
+                    resource_type: "AWS::KMS::Key".to_owned(),
+                },
+                arn,
+            )
+        })
+        .collect();
+    let (response_elements, error, additional) = match result {
+        Ok(r) => (
+            if read_only {
+                Value::Null
+            } else {
+                r.response_elements.clone()
+            },
+            None,
+            r.additional.clone(),
+        ),
+        Err(e) => {
+            let w = WireError::json(e);
+            (Value::Null, Some((w.code.to_owned(), w.message)), None)
+        }
+    };
+    Outcome {
+        event_source: "kms.amazonaws.com",
+        event_name: name.to_owned(),
+        read_only,
+        management: true,
+        request_parameters: request_parameters(body),
+        response_elements,
+        error,
+        resources,
+        additional_event_data: additional,
+    }
+}
+
+async fn run(state: &AppState, name: String, op: ops::Op, body: Value, info: CallInfo) -> Response {
+    let rid = info.request_id.clone();
+    let parsed: Result<Arc<dyn ops::Call>, ApiError> = (op.parse)(&body).map(Arc::from);
+    let env = Arc::new(ops::Env {
+        ctx: info.ctx.clone(),
+        master: state.settings.kms_master.clone(),
+        evaluator: state.gate.evaluator(),
+    });
+    let account = info.ctx.account().to_string();
+    let touched = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (parsed_p, env_p, touched_p) = (parsed.clone(), env.clone(), touched.clone());
+    let read_only = op.read_only;
+    let executed = state
+        .gate
+        .execute(
+            info,
+            read_only,
+            move |conn, ctx| {
+                let call = parsed_p?;
+                let needed = call.permissions(conn, &env_p)?;
+                if let Ok(mut t) = touched_p.lock() {
+                    t.extend(
+                        needed
+                            .iter()
+                            .map(|k| &k.permission.resource)
+                            .filter(|r| r.contains(":key/"))
+                            .cloned(),
+                    );
+                }
+                resolve_grants(conn, env_p.evaluator.as_ref(), ctx, needed)
+            },
+            move |conn| parsed?.run(conn, &env),
+            move |result| {
+                let t = touched.lock().map(|t| t.clone()).unwrap_or_default();
+                outcome(&name, read_only, &body, &account, &t, result)
+            },
+        )
+        .await;
+    match executed {
+        Ok(reply) => json_ok(&reply.body, &rid),
+        Err(e) if e.kind != cairn_core::ErrorKind::Internal => {
+            kms_error(&WireError::json(&e), &rid)
+        }
+        Err(_) => kms_error(&WireError::internal(Protocol::Json), &rid),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn records_keep_contexts_verbatim_and_drop_secrets() {
+        let body = json!({"KeyId": "alias/x", "Plaintext": "c2VjcmV0",
+            "EncryptionContext": {"Department": "IT"}, "GrantTokens": ["t"],
+            "Tags": [{"TagKey": "K", "TagValue": "V"}]});
+        assert_eq!(
+            request_parameters(&body),
+            json!({"keyId": "alias/x", "encryptionContext": {"Department": "IT"},
+                   "tags": [{"tagKey": "K", "tagValue": "V"}]})
+        );
+        assert_eq!(request_parameters(&json!({})), Value::Null);
+    }
+}

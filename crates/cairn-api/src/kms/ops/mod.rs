@@ -1,0 +1,267 @@
+//! The KMS operation table. Each operation decodes its request into a [`Call`], which states
+//! the permissions it needs (resolving key identifiers through the store) and runs through
+//! `cairn_core::kms`. Operations Cairn does not implement answer
+//! `UnsupportedOperationException` (and are recorded like every call).
+
+mod aliases;
+mod crypto;
+mod grants;
+mod keys;
+mod settings;
+
+use std::sync::Arc;
+
+use cairn_core::CallContext;
+use cairn_core::authz::Evaluator;
+use cairn_core::error::{ApiError, ApiResult, ErrorKind};
+use cairn_core::kms::authz::{Actor, KeyAction, KeyPermission, key_permission};
+use cairn_core::kms::ids::{self, Target};
+use cairn_core::kms::{Key, MasterKey, Scope};
+use cairn_store::Connection;
+use serde_json::Value;
+
+/// What an operation runs with.
+pub struct Env {
+    /// The call.
+    pub ctx: CallContext,
+    /// The master key wrapping backing keys.
+    pub master: Arc<MasterKey>,
+    /// The policy evaluator (lockout check, grants).
+    pub evaluator: Arc<dyn Evaluator>,
+}
+
+impl Env {
+    /// The caller as a KMS actor.
+    pub fn actor(&self) -> Actor<'_> {
+        Actor::Caller(&self.ctx)
+    }
+
+    /// The call's account and region.
+    pub fn scope(&self) -> Scope {
+        Scope::of(&self.ctx)
+    }
+
+    /// Resolves a key identifier (`aliases`: whether alias forms are accepted).
+    pub fn target(&self, conn: &Connection, id: &str, aliases: bool) -> ApiResult<Target> {
+        ids::resolve(conn, &self.scope(), id, aliases)
+    }
+
+    /// A plain permission on a key (no context, no grant).
+    pub fn on_key(
+        &self,
+        conn: &Connection,
+        key: &Key,
+        action: &str,
+        extra: Vec<(String, Vec<String>)>,
+    ) -> ApiResult<KeyPermission> {
+        key_permission(
+            conn,
+            &self.actor(),
+            key,
+            KeyAction {
+                action,
+                extra,
+                ..Default::default()
+            },
+        )
+    }
+}
+
+/// What a successful operation answers and records.
+#[derive(Clone, Debug, Default)]
+pub struct Reply {
+    /// The JSON response.
+    pub body: Value,
+    /// `responseElements` of the record (null unless the operation changes something).
+    pub response_elements: Value,
+    /// `additionalEventData`.
+    pub additional: Option<Value>,
+    /// Key ARNs the record names (besides those authorized).
+    pub resources: Vec<String>,
+}
+
+impl Reply {
+    /// A reply recorded with null `responseElements`.
+    pub fn body(body: Value) -> Self {
+        Self {
+            body,
+            ..Default::default()
+        }
+    }
+}
+
+/// One decoded request.
+pub trait Call: Send + Sync + 'static {
+    /// The permissions the call needs.
+    fn permissions(&self, conn: &Connection, env: &Env) -> ApiResult<Vec<KeyPermission>>;
+    /// Runs the call (after authorization).
+    fn run(&self, conn: &Connection, env: &Env) -> ApiResult<Reply>;
+}
+
+type Parse = fn(&Value) -> ApiResult<Box<dyn Call>>;
+
+/// An operation.
+#[derive(Clone, Copy)]
+pub struct Op {
+    /// Decodes a request.
+    pub parse: Parse,
+    /// Whether it only reads (runs on a reader; `readOnly` in its record).
+    pub read_only: bool,
+}
+
+/// Every KMS 2014-11-01 operation name.
+pub const OPERATIONS: [&str; 54] = [
+    "CancelKeyDeletion",
+    "ConnectCustomKeyStore",
+    "CreateAlias",
+    "CreateCustomKeyStore",
+    "CreateGrant",
+    "CreateKey",
+    "Decrypt",
+    "DeleteAlias",
+    "DeleteCustomKeyStore",
+    "DeleteImportedKeyMaterial",
+    "DeriveSharedSecret",
+    "DescribeCustomKeyStores",
+    "DescribeKey",
+    "DisableKey",
+    "DisableKeyRotation",
+    "DisconnectCustomKeyStore",
+    "EnableKey",
+    "EnableKeyRotation",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateMac",
+    "GenerateRandom",
+    "GetKeyLastUsage",
+    "GetKeyPolicy",
+    "GetKeyRotationStatus",
+    "GetParametersForImport",
+    "GetPublicKey",
+    "ImportKeyMaterial",
+    "ListAliases",
+    "ListGrants",
+    "ListKeyPolicies",
+    "ListKeyRotations",
+    "ListKeys",
+    "ListResourceTags",
+    "ListRetirableGrants",
+    "PutKeyPolicy",
+    "ReEncrypt",
+    "ReplicateKey",
+    "RetireGrant",
+    "RevokeGrant",
+    "RotateKeyOnDemand",
+    "ScheduleKeyDeletion",
+    "Sign",
+    "TagResource",
+    "UntagResource",
+    "UpdateAlias",
+    "UpdateCustomKeyStore",
+    "UpdateKeyDescription",
+    "UpdatePrimaryRegion",
+    "Verify",
+    "VerifyMac",
+];
+
+/// Operations recorded with `readOnly: true` (spec §7.9) and run on a reader.
+fn is_read_only(name: &str) -> bool {
+    matches!(
+        name,
+        "Encrypt"
+            | "Decrypt"
+            | "ReEncrypt"
+            | "GenerateDataKey"
+            | "GenerateDataKeyWithoutPlaintext"
+            | "GenerateDataKeyPair"
+            | "GenerateDataKeyPairWithoutPlaintext"
+            | "GenerateRandom"
+            | "GenerateMac"
+            | "VerifyMac"
+            | "Sign"
+            | "Verify"
+            | "DeriveSharedSecret"
+    ) || ["Describe", "List", "Get"]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
+fn unsupported(_: &Value) -> ApiResult<Box<dyn Call>> {
+    Err(ApiError::new(
+        ErrorKind::UnsupportedOperation,
+        "Cairn does not support this operation: it serves symmetric encryption keys in AWS KMS's own key store only.",
+    ))
+}
+
+/// The operation named `name`, if KMS has one.
+pub fn find(name: &str) -> Option<Op> {
+    let parse: Parse = match name {
+        "CreateKey" => keys::create_key,
+        "DescribeKey" => keys::describe_key,
+        "ListKeys" => keys::list_keys,
+        "EnableKey" => keys::enable_key,
+        "DisableKey" => keys::disable_key,
+        "ScheduleKeyDeletion" => keys::schedule_key_deletion,
+        "CancelKeyDeletion" => keys::cancel_key_deletion,
+        "UpdateKeyDescription" => keys::update_key_description,
+        "CreateAlias" => aliases::create_alias,
+        "UpdateAlias" => aliases::update_alias,
+        "DeleteAlias" => aliases::delete_alias,
+        "ListAliases" => aliases::list_aliases,
+        "GetKeyPolicy" => settings::get_key_policy,
+        "PutKeyPolicy" => settings::put_key_policy,
+        "ListKeyPolicies" => settings::list_key_policies,
+        "TagResource" => settings::tag_resource,
+        "UntagResource" => settings::untag_resource,
+        "ListResourceTags" => settings::list_resource_tags,
+        "EnableKeyRotation" => settings::enable_key_rotation,
+        "DisableKeyRotation" => settings::disable_key_rotation,
+        "GetKeyRotationStatus" => settings::get_key_rotation_status,
+        "RotateKeyOnDemand" => settings::rotate_key_on_demand,
+        "ListKeyRotations" => settings::list_key_rotations,
+        "Encrypt" => crypto::encrypt,
+        "Decrypt" => crypto::decrypt,
+        "ReEncrypt" => crypto::re_encrypt,
+        "GenerateDataKey" => crypto::generate_data_key,
+        "GenerateDataKeyWithoutPlaintext" => crypto::generate_data_key_without_plaintext,
+        "GenerateRandom" => crypto::generate_random,
+        "CreateGrant" => grants::create_grant,
+        "ListGrants" => grants::list_grants,
+        "ListRetirableGrants" => grants::list_retirable_grants,
+        "RetireGrant" => grants::retire_grant,
+        "RevokeGrant" => grants::revoke_grant,
+        other if OPERATIONS.contains(&other) => unsupported,
+        _ => return None,
+    };
+    Some(Op {
+        parse,
+        read_only: is_read_only(name),
+    })
+}
+
+/// `DryRunOperationException`: the request would have succeeded.
+pub(crate) fn dry_run_error() -> ApiError {
+    ApiError::new(
+        ErrorKind::KmsDryRun,
+        "The request would have succeeded, but the DryRun option is set.",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_is_answered() {
+        for name in OPERATIONS {
+            assert!(find(name).is_some(), "{name}");
+        }
+        assert!(find("Nope").is_none());
+        assert!(find("Decrypt").unwrap().read_only);
+        assert!(!find("CreateKey").unwrap().read_only);
+        assert!(find("ListAliases").unwrap().read_only);
+    }
+}

@@ -1,0 +1,234 @@
+//! Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases, and the AWS managed keys
+//! other services create on first use (`alias/aws/<service>`, [`aws_managed_key`]).
+//!
+//! Names are `alias/` followed by `[a-zA-Z0-9/_-]`, at most 256 characters in all; the
+//! `alias/aws/` prefix is reserved for AWS managed keys.
+
+use cairn_store::Connection;
+use cairn_store::kms::Alias;
+
+use super::authz::{Actor, KeyPermission};
+use super::keys::NewKey;
+use super::paging::{self, Page};
+use super::{AWS_MANAGED, Key, MasterKey, Scope, check_len, constraint, err, ids, not_pending};
+use crate::authz::Permission;
+use crate::context::CallContext;
+use crate::error::{ApiResult, ErrorKind};
+
+/// Most aliases one key may have.
+pub const MAX_ALIASES_PER_KEY: i64 = 50;
+/// The reserved prefix.
+pub const RESERVED_PREFIX: &str = "alias/aws/";
+
+/// Checks an alias name: model length and pattern, the `alias/` prefix, the characters of
+/// the name. With `reserved_ok` false, `alias/aws/` names are refused too.
+pub fn validate_name(name: &str, reserved_ok: bool) -> ApiResult<()> {
+    check_len("aliasName", name, 1, 256)?;
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || ":/_-".contains(c))
+    {
+        return Err(constraint(
+            "aliasName",
+            name,
+            "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$",
+        ));
+    }
+    let Some(rest) = name.strip_prefix("alias/").filter(|r| !r.is_empty()) else {
+        return Err(err(
+            ErrorKind::KmsInvalidAliasName,
+            format!("Alias name {name} must begin with alias/ followed by a name."),
+        ));
+    };
+    if rest.contains(':') {
+        return Err(err(
+            ErrorKind::KmsInvalidAliasName,
+            format!(
+                "Alias name {name} may contain only alphanumeric characters, forward slashes (/), underscores (_) and dashes (-) after alias/."
+            ),
+        ));
+    }
+    if !reserved_ok && name.starts_with(RESERVED_PREFIX) {
+        return Err(err(
+            ErrorKind::KmsInvalidAliasName,
+            format!(
+                "Alias name {name} must not begin with alias/aws/: that prefix is reserved for AWS managed keys."
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The permission on the alias itself that CreateAlias, UpdateAlias and DeleteAlias need
+/// besides the one on the key (aliases have no resource policy: identity policies decide).
+pub fn alias_permission(actor: &Actor<'_>, action: &str, name: &str) -> KeyPermission {
+    let scope = actor.scope();
+    let mut p = Permission::new(action, ids::alias_arn(&scope, name));
+    if let Some(acct) = actor.caller_account() {
+        p = p.with("kms:CallerAccount", acct);
+    }
+    KeyPermission::policy_only(p)
+}
+
+/// An alias by name (`NotFoundException` "Alias <ARN> is not found.").
+pub fn get(conn: &Connection, scope: &Scope, name: &str) -> ApiResult<Alias> {
+    cairn_store::kms::get_alias(conn, &scope.account, &scope.region, name)?.ok_or_else(|| {
+        err(
+            ErrorKind::KmsNotFound,
+            format!("Alias {} is not found.", ids::alias_arn(scope, name)),
+        )
+    })
+}
+
+/// CreateAlias (after authorization).
+pub fn create(conn: &Connection, scope: &Scope, name: &str, key: &Key, now: f64) -> ApiResult<()> {
+    validate_name(name, false)?;
+    not_pending(key)?;
+    if cairn_store::kms::count_aliases_for_key(conn, &key.key_id)? >= MAX_ALIASES_PER_KEY {
+        return Err(err(
+            ErrorKind::KmsLimitExceeded,
+            format!("{} already has {MAX_ALIASES_PER_KEY} aliases.", key.arn),
+        ));
+    }
+    let inserted = cairn_store::kms::insert_alias(
+        conn,
+        &Alias {
+            account: scope.account.clone(),
+            region: scope.region.clone(),
+            name: name.to_owned(),
+            target_key_id: key.key_id.clone(),
+            created: now,
+            updated: now,
+        },
+    )?;
+    if !inserted {
+        return Err(err(
+            ErrorKind::KmsAlreadyExists,
+            format!(
+                "An alias with the name {} already exists",
+                ids::alias_arn(scope, name)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// UpdateAlias: points an existing alias at another key.
+pub fn update(conn: &Connection, scope: &Scope, name: &str, key: &Key, now: f64) -> ApiResult<()> {
+    validate_name(name, false)?;
+    get(conn, scope, name)?;
+    not_pending(key)?;
+    cairn_store::kms::update_alias(conn, &scope.account, &scope.region, name, &key.key_id, now)?;
+    Ok(())
+}
+
+/// DeleteAlias.
+pub fn delete(conn: &Connection, scope: &Scope, name: &str) -> ApiResult<()> {
+    validate_name(name, false)?;
+    get(conn, scope, name)?;
+    cairn_store::kms::delete_alias(conn, &scope.account, &scope.region, name)?;
+    Ok(())
+}
+
+/// ListAliases: one page, by name; of one key when `key` is given.
+pub fn list(
+    conn: &Connection,
+    scope: &Scope,
+    key: Option<&Key>,
+    marker: Option<&str>,
+    limit: usize,
+) -> ApiResult<Page<Alias>> {
+    let after = paging::decode(marker)?;
+    let items = cairn_store::kms::list_aliases(
+        conn,
+        &scope.account,
+        &scope.region,
+        key.map(|k| k.key_id.as_str()),
+        &after,
+        limit + 1,
+    )?;
+    Ok(paging::page(items, limit, |a| a.name.clone()))
+}
+
+/// The AWS managed key of `service` (e.g. `s3`) in the caller's account and region:
+/// `alias/aws/<service>`, created on first use with the AWS managed key policy (usable by
+/// account principals only through that service) and yearly rotation. Run on the writer.
+pub fn aws_managed_key(
+    conn: &Connection,
+    master: &MasterKey,
+    ctx: &CallContext,
+    service: &str,
+) -> ApiResult<Key> {
+    let scope = Scope::of(ctx);
+    let name = format!("{RESERVED_PREFIX}{service}");
+    validate_name(&name, true)?;
+    if let Some(a) = cairn_store::kms::get_alias(conn, &scope.account, &scope.region, &name)? {
+        return ids::key_in_scope(conn, &scope, &a.target_key_id);
+    }
+    let title = if service == "s3" {
+        "S3".to_owned()
+    } else {
+        service.to_ascii_uppercase()
+    };
+    let key = super::keys::insert_new(
+        conn,
+        master,
+        &scope,
+        ctx.now,
+        NewKey {
+            description: &format!(
+                "Default key that protects my {title} objects when no other key is defined"
+            ),
+            policy: super::policy::aws_managed_policy(&scope.account, &scope.region, service),
+            key_manager: AWS_MANAGED,
+            multi_region: false,
+        },
+    )?;
+    let next = ctx.now + 365.0 * 86_400.0;
+    cairn_store::kms::set_rotation(conn, &key.key_id, true, Some(365), Some(next))?;
+    cairn_store::kms::insert_alias(
+        conn,
+        &Alias {
+            account: scope.account.clone(),
+            region: scope.region.clone(),
+            name,
+            target_key_id: key.key_id.clone(),
+            created: ctx.now,
+            updated: ctx.now,
+        },
+    )?;
+    ids::key_in_scope(conn, &scope, &key.key_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alias_name_rules() {
+        assert!(validate_name("alias/my-key_1/x", false).is_ok());
+        assert_eq!(
+            validate_name("my-key", false).unwrap_err().kind,
+            ErrorKind::KmsInvalidAliasName
+        );
+        assert_eq!(
+            validate_name("alias/", false).unwrap_err().kind,
+            ErrorKind::KmsInvalidAliasName
+        );
+        assert_eq!(
+            validate_name("alias/aws/s3", false).unwrap_err().kind,
+            ErrorKind::KmsInvalidAliasName
+        );
+        assert!(validate_name("alias/aws/s3", true).is_ok());
+        assert_eq!(
+            validate_name("alias/a b", false).unwrap_err().kind,
+            ErrorKind::Validation
+        );
+        assert_eq!(
+            validate_name(&format!("alias/{}", "a".repeat(251)), false)
+                .unwrap_err()
+                .kind,
+            ErrorKind::Validation
+        );
+    }
+}

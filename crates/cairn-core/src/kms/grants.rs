@@ -1,0 +1,557 @@
+//! Grants: CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant, and the
+//! check that lets a grant allow an operation ([`grant_allows`]).
+//!
+//! A grant names a key, a grantee principal (ARN, account, or service principal), the
+//! operations it allows, optional encryption-context constraints (`EncryptionContextSubset`
+//! or `EncryptionContextEquals`) and an optional retiring principal. Grants take effect at
+//! once in Cairn; grant tokens are still issued and checked, because clients pass them.
+//!
+//! Grant token: base64 of `0x01 ‖ grant id (32 bytes) ‖ HMAC-SHA256(master-derived key,
+//! grant id)`. It identifies its grant to RetireGrant and cannot be forged from a grant id.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use cairn_store::Connection;
+use cairn_store::kms::{Grant, GrantConstraints};
+
+use super::authz::{Actor, GrantUse, KeyAction, KeyPermission, key_permission};
+use super::paging::{self, Page};
+use super::{EncryptionContext, Key, MasterKey, Scope, check_len, constraint, err, not_usable};
+use crate::error::{ApiError, ApiResult, ErrorKind};
+
+/// Every `GrantOperation` of the model.
+pub const OPERATIONS: [&str; 17] = [
+    "Decrypt",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "ReEncryptFrom",
+    "ReEncryptTo",
+    "Sign",
+    "Verify",
+    "GetPublicKey",
+    "CreateGrant",
+    "RetireGrant",
+    "DescribeKey",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "GenerateMac",
+    "VerifyMac",
+    "DeriveSharedSecret",
+];
+
+/// Operations a grant on a symmetric encryption key may allow.
+const SYMMETRIC_OPERATIONS: [&str; 11] = [
+    "Decrypt",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "ReEncryptFrom",
+    "ReEncryptTo",
+    "CreateGrant",
+    "RetireGrant",
+    "DescribeKey",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+];
+
+const TOKEN_VERSION: u8 = 1;
+
+/// CreateGrant's input.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CreateGrantInput {
+    /// `GranteePrincipal`.
+    pub grantee: String,
+    /// `RetiringPrincipal`.
+    pub retiring: Option<String>,
+    /// `Operations`.
+    pub operations: Vec<String>,
+    /// `Constraints`.
+    pub constraints: Option<GrantConstraints>,
+    /// `Name`.
+    pub name: Option<String>,
+}
+
+/// A created grant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreatedGrant {
+    /// `GrantId`.
+    pub grant_id: String,
+    /// `GrantToken`.
+    pub token: String,
+}
+
+fn check_principal(member: &str, value: &str) -> ApiResult<()> {
+    check_len(member, value, 1, 256)?;
+    let ok = value
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '_' || "+=,.@:/-".contains(c));
+    if !ok {
+        return Err(constraint(
+            member,
+            value,
+            "Member must satisfy regular expression pattern: ^[\\w+=,.@:/-]+$",
+        ));
+    }
+    let is_arn = value.starts_with("arn:aws:iam::") || value.starts_with("arn:aws:sts::");
+    let is_account = value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit());
+    let is_service = value.ends_with(".amazonaws.com") && !value.contains(':');
+    if !(is_arn || is_account || is_service) {
+        return Err(err(
+            ErrorKind::KmsInvalidArn,
+            format!("ARN {value} is not a valid principal"),
+        ));
+    }
+    Ok(())
+}
+
+/// Validates CreateGrant's input (model constraints and KMS's rules).
+pub fn validate_create(input: &CreateGrantInput) -> ApiResult<()> {
+    check_principal("granteePrincipal", &input.grantee)?;
+    if let Some(r) = &input.retiring {
+        check_principal("retiringPrincipal", r)?;
+    }
+    if input.operations.is_empty() {
+        return Err(constraint(
+            "operations",
+            "[]",
+            "Member must have length greater than or equal to 1",
+        ));
+    }
+    for op in &input.operations {
+        if !OPERATIONS.contains(&op.as_str()) {
+            return Err(constraint(
+                "operations",
+                op,
+                &format!(
+                    "Member must satisfy enum value set: [{}]",
+                    OPERATIONS.join(", ")
+                ),
+            ));
+        }
+        if !SYMMETRIC_OPERATIONS.contains(&op.as_str()) {
+            return Err(err(
+                ErrorKind::Validation,
+                format!(
+                    "The grant operation {op} is not valid for a symmetric encryption KMS key."
+                ),
+            ));
+        }
+    }
+    if let Some(c) = &input.constraints {
+        if c.subset.is_some() && c.equals.is_some() {
+            return Err(err(
+                ErrorKind::Validation,
+                "A grant can have only one type of encryption context constraint: EncryptionContextSubset or EncryptionContextEquals.",
+            ));
+        }
+        for map in [&c.subset, &c.equals].into_iter().flatten() {
+            if map.len() > 8 {
+                return Err(err(
+                    ErrorKind::Validation,
+                    "A grant constraint can include at most 8 encryption context pairs.",
+                ));
+            }
+            if let Some((k, _)) = map.iter().find(|(_, v)| v.chars().count() > 384) {
+                return Err(err(
+                    ErrorKind::Validation,
+                    format!("The value of grant constraint pair {k} exceeds 384 characters."),
+                ));
+            }
+        }
+    }
+    if let Some(name) = &input.name {
+        check_len("name", name, 1, 256)?;
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ":/_-".contains(c))
+        {
+            return Err(constraint(
+                "name",
+                name,
+                "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The condition keys CreateGrant adds to `kms:CreateGrant`.
+pub fn create_condition_keys(input: &CreateGrantInput, via: bool) -> Vec<(String, Vec<String>)> {
+    let mut keys = vec![
+        (
+            "kms:GranteePrincipal".to_owned(),
+            vec![input.grantee.clone()],
+        ),
+        ("kms:GrantOperations".to_owned(), input.operations.clone()),
+        (
+            "kms:GrantIsForAWSResource".to_owned(),
+            vec![if via { "true" } else { "false" }.to_owned()],
+        ),
+    ];
+    if let Some(r) = &input.retiring {
+        keys.push(("kms:RetiringPrincipal".to_owned(), vec![r.clone()]));
+    }
+    if let Some(c) = &input.constraints {
+        let (kind, map) = match (&c.subset, &c.equals) {
+            (Some(m), _) => ("EncryptionContextSubset", m),
+            (_, Some(m)) => ("EncryptionContextEquals", m),
+            _ => return keys,
+        };
+        keys.push(("kms:GrantConstraintType".to_owned(), vec![kind.to_owned()]));
+        for (k, v) in map {
+            keys.push((format!("kms:EncryptionContext:{k}"), vec![v.clone()]));
+        }
+        keys.push((
+            "kms:EncryptionContextKeys".to_owned(),
+            map.keys().cloned().collect(),
+        ));
+    }
+    keys
+}
+
+fn token_for(master: &MasterKey, grant_id: &str) -> ApiResult<String> {
+    let id = hex::decode(grant_id).map_err(|_| err(ErrorKind::Internal, "bad grant id"))?;
+    let mut raw = vec![TOKEN_VERSION];
+    raw.extend_from_slice(&id);
+    raw.extend_from_slice(&master.grant_token_mac(&id));
+    Ok(STANDARD.encode(raw))
+}
+
+fn bad_token() -> ApiError {
+    err(
+        ErrorKind::KmsInvalidGrantToken,
+        "The grant token is not valid.",
+    )
+}
+
+/// The grant id a token names, after checking its form (not its MAC).
+fn token_parts(token: &str) -> ApiResult<(Vec<u8>, Vec<u8>)> {
+    let raw = STANDARD.decode(token.trim()).map_err(|_| bad_token())?;
+    if raw.len() != 65 || raw[0] != TOKEN_VERSION {
+        return Err(bad_token());
+    }
+    Ok((raw[1..33].to_vec(), raw[33..].to_vec()))
+}
+
+/// Checks the form of the grant tokens a request carries (`InvalidGrantTokenException`).
+pub fn check_tokens(tokens: &[String]) -> ApiResult<()> {
+    if tokens.len() > 10 {
+        return Err(constraint(
+            "grantTokens",
+            &format!("{tokens:?}"),
+            "Member must have length less than or equal to 10",
+        ));
+    }
+    tokens.iter().try_for_each(|t| token_parts(t).map(|_| ()))
+}
+
+/// The grant id of a genuine token.
+pub fn verify_token(master: &MasterKey, token: &str) -> ApiResult<String> {
+    let (id, mac) = token_parts(token)?;
+    if !cairn_crypto::constant_time_eq(&master.grant_token_mac(&id), &mac) {
+        return Err(bad_token());
+    }
+    Ok(hex::encode(id))
+}
+
+/// CreateGrant (after authorization): returns the grant id and token. A request naming an
+/// existing grant by `Name` with identical parameters returns that grant.
+pub fn create_grant(
+    conn: &Connection,
+    master: &MasterKey,
+    scope: &Scope,
+    key: &Key,
+    input: &CreateGrantInput,
+    now: f64,
+) -> ApiResult<CreatedGrant> {
+    validate_create(input)?;
+    if let Some(e) = not_usable(key) {
+        return Err(e);
+    }
+    if let Some(name) = &input.name {
+        for g in cairn_store::kms::find_named_grant(conn, &key.key_id, name)? {
+            if g.grantee == input.grantee
+                && g.retiring == input.retiring
+                && g.operations == input.operations
+                && g.constraints == input.constraints
+            {
+                return Ok(CreatedGrant {
+                    token: token_for(master, &g.grant_id)?,
+                    grant_id: g.grant_id,
+                });
+            }
+        }
+    }
+    let grant_id = hex::encode(cairn_crypto::random_array::<32>().map_err(super::material_fault)?);
+    cairn_store::kms::insert_grant(
+        conn,
+        &Grant {
+            seq: 0,
+            grant_id: grant_id.clone(),
+            key_id: key.key_id.clone(),
+            name: input.name.clone(),
+            created: now,
+            grantee: input.grantee.clone(),
+            retiring: input.retiring.clone(),
+            issuing_account: format!("arn:aws:iam::{}:root", scope.account),
+            operations: input.operations.clone(),
+            constraints: input.constraints.clone(),
+        },
+    )?;
+    Ok(CreatedGrant {
+        token: token_for(master, &grant_id)?,
+        grant_id,
+    })
+}
+
+/// ListGrants of a key (optionally one grant id or grantee).
+pub fn list_grants(
+    conn: &Connection,
+    key: &Key,
+    grant_id: Option<&str>,
+    grantee: Option<&str>,
+    marker: Option<&str>,
+    limit: usize,
+) -> ApiResult<Page<Grant>> {
+    if let Some(id) = grant_id {
+        check_grant_id(id)?;
+    }
+    let after = seq_after(marker)?;
+    let items =
+        cairn_store::kms::list_grants(conn, &key.key_id, grant_id, grantee, after, limit + 1)?;
+    Ok(paging::page(items, limit, |g| g.seq.to_string()))
+}
+
+/// ListRetirableGrants: grants naming `retiring` as their retiring principal, on keys of the
+/// caller's account.
+pub fn list_retirable(
+    conn: &Connection,
+    scope: &Scope,
+    retiring: &str,
+    marker: Option<&str>,
+    limit: usize,
+) -> ApiResult<Page<(Grant, String)>> {
+    check_principal("retiringPrincipal", retiring)?;
+    let mut after = seq_after(marker)?;
+    let mut out = Vec::new();
+    loop {
+        let batch = cairn_store::kms::list_retirable_grants(conn, retiring, after, limit + 1)?;
+        let done = batch.len() <= limit;
+        for g in batch {
+            after = g.seq;
+            if let Some(k) = cairn_store::kms::get_key(conn, &g.key_id)?
+                && k.account == scope.account
+            {
+                out.push((g, k.arn));
+            }
+        }
+        if done || out.len() > limit {
+            break;
+        }
+    }
+    Ok(paging::page(out, limit, |(g, _)| g.seq.to_string()))
+}
+
+fn seq_after(marker: Option<&str>) -> ApiResult<i64> {
+    let s = paging::decode(marker)?;
+    if s.is_empty() {
+        return Ok(0);
+    }
+    s.parse()
+        .map_err(|_| err(ErrorKind::KmsInvalidMarker, "Invalid marker"))
+}
+
+fn check_grant_id(id: &str) -> ApiResult<()> {
+    check_len("grantId", id, 1, 128)?;
+    if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(err(
+            ErrorKind::KmsInvalidGrantId,
+            format!("Invalid grant id {id}"),
+        ));
+    }
+    Ok(())
+}
+
+/// A grant of `key` by id (`NotFoundException` if it does not exist).
+pub fn grant_of_key(conn: &Connection, key: &Key, grant_id: &str) -> ApiResult<Grant> {
+    check_grant_id(grant_id)?;
+    match cairn_store::kms::get_grant(conn, grant_id)? {
+        Some(g) if g.key_id == key.key_id => Ok(g),
+        _ => Err(err(
+            ErrorKind::KmsNotFound,
+            format!("Grant id not found: {grant_id}"),
+        )),
+    }
+}
+
+/// The grant a token names (`NotFoundException` once retired or revoked).
+pub fn grant_of_token(conn: &Connection, master: &MasterKey, token: &str) -> ApiResult<Grant> {
+    let id = verify_token(master, token)?;
+    cairn_store::kms::get_grant(conn, &id)?
+        .ok_or_else(|| err(ErrorKind::KmsNotFound, format!("Grant id not found: {id}")))
+}
+
+/// What RetireGrant needs: nothing when the caller is the grant's retiring principal, or its
+/// grantee and the grant allows `RetireGrant`; otherwise `kms:RetireGrant` on the key.
+pub fn retire_permissions(
+    conn: &Connection,
+    actor: &Actor<'_>,
+    key: &Key,
+    grant: &Grant,
+) -> ApiResult<Vec<KeyPermission>> {
+    let retiring = grant
+        .retiring
+        .as_deref()
+        .is_some_and(|r| actor.is_grantee(r));
+    let grantee_may =
+        actor.is_grantee(&grant.grantee) && grant.operations.iter().any(|o| o == "RetireGrant");
+    if retiring || grantee_may {
+        return Ok(Vec::new());
+    }
+    Ok(vec![key_permission(
+        conn,
+        actor,
+        key,
+        KeyAction {
+            action: "kms:RetireGrant",
+            ..Default::default()
+        },
+    )?])
+}
+
+/// Deletes a grant (RetireGrant and RevokeGrant, after authorization).
+pub fn delete(conn: &Connection, grant: &Grant) -> ApiResult<()> {
+    cairn_store::kms::delete_grant(conn, &grant.grant_id)?;
+    Ok(())
+}
+
+/// Grant operations that take an encryption context: the only ones grant constraints apply
+/// to (DescribeKey, RetireGrant and CreateGrant are allowed whatever the constraints).
+const CONTEXT_OPERATIONS: [&str; 8] = [
+    "Decrypt",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "ReEncryptFrom",
+    "ReEncryptTo",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+];
+
+/// Whether a request's context meets a grant's constraints. In a constraint, keys match
+/// case-insensitively and values case-sensitively (KMS's rule for grant constraints).
+fn constraints_met(
+    c: &Option<GrantConstraints>,
+    operation: &str,
+    context: &EncryptionContext,
+) -> bool {
+    let Some(c) = c else {
+        return true;
+    };
+    if !CONTEXT_OPERATIONS.contains(&operation) {
+        return true;
+    }
+    let has = |k: &str, v: &str| {
+        context
+            .iter()
+            .any(|(rk, rv)| rk.eq_ignore_ascii_case(k) && rv == v)
+    };
+    if let Some(equals) = &c.equals
+        && (equals.len() != context.len() || !equals.iter().all(|(k, v)| has(k, v)))
+    {
+        return false;
+    }
+    if let Some(subset) = &c.subset
+        && !subset.iter().all(|(k, v)| has(k, v))
+    {
+        return false;
+    }
+    true
+}
+
+/// Whether a grant on the key lets `actor` perform `use_.operation` with `use_.context`.
+pub fn grant_allows(conn: &Connection, actor: &Actor<'_>, use_: &GrantUse) -> ApiResult<bool> {
+    Ok(cairn_store::kms::grants_for_key(conn, &use_.key_id)?
+        .iter()
+        .any(|g| {
+            actor.is_grantee(&g.grantee)
+                && g.operations.contains(&use_.operation)
+                && constraints_met(&g.constraints, &use_.operation, &use_.context)
+        }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> EncryptionContext {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn constraints_subset_and_equals() {
+        let subset = Some(GrantConstraints {
+            subset: Some(map(&[("a", "1")])),
+            equals: None,
+        });
+        assert!(constraints_met(
+            &subset,
+            "Decrypt",
+            &map(&[("a", "1"), ("b", "2")])
+        ));
+        assert!(constraints_met(&subset, "Decrypt", &map(&[("A", "1")])));
+        assert!(!constraints_met(&subset, "Decrypt", &map(&[("a", "2")])));
+        assert!(constraints_met(&subset, "DescribeKey", &map(&[])));
+        let equals = Some(GrantConstraints {
+            subset: None,
+            equals: Some(map(&[("a", "1")])),
+        });
+        assert!(constraints_met(&equals, "Encrypt", &map(&[("a", "1")])));
+        assert!(!constraints_met(
+            &equals,
+            "Encrypt",
+            &map(&[("a", "1"), ("b", "2")])
+        ));
+        assert!(!constraints_met(&equals, "Encrypt", &map(&[("a", "A")])));
+        assert!(constraints_met(&None, "Encrypt", &map(&[])));
+    }
+
+    #[test]
+    fn tokens_verify_and_forgeries_fail() {
+        let (master, _) = MasterKey::generate().unwrap();
+        let id = "ab".repeat(32);
+        let token = token_for(&master, &id).unwrap();
+        assert_eq!(verify_token(&master, &token).unwrap(), id);
+        let (other, _) = MasterKey::generate().unwrap();
+        assert!(verify_token(&other, &token).is_err());
+        assert!(check_tokens(&["garbage".into()]).is_err());
+        assert!(check_tokens(std::slice::from_ref(&token)).is_ok());
+    }
+
+    #[test]
+    fn create_input_rules() {
+        let mut input = CreateGrantInput {
+            grantee: "arn:aws:iam::111122223333:user/bob".into(),
+            operations: vec!["Decrypt".into()],
+            ..Default::default()
+        };
+        assert!(validate_create(&input).is_ok());
+        input.operations = vec!["Sign".into()];
+        assert_eq!(
+            validate_create(&input).unwrap_err().kind,
+            ErrorKind::Validation
+        );
+        input.operations = vec!["Nope".into()];
+        assert!(validate_create(&input).is_err());
+        input.operations = vec!["Decrypt".into()];
+        input.grantee = "bob".into();
+        assert_eq!(
+            validate_create(&input).unwrap_err().kind,
+            ErrorKind::KmsInvalidArn
+        );
+    }
+}

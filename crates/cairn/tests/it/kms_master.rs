@@ -1,0 +1,115 @@
+//! The KMS master key: generated beside a new data dir with a message, refused inside the data
+//! dir, taken from `CAIRN_KMS_MASTER_KEY`, and rotated with `cairn kms rotate-master-key` so
+//! that old ciphertexts still decrypt under the new key and the old key is refused.
+
+use std::os::unix::fs::PermissionsExt;
+
+use serde_json::json;
+
+use crate::kms_util::{admin, b64, kms, refused, start, unb64, write_master_key};
+
+#[tokio::test]
+async fn a_new_data_dir_gets_a_generated_key_beside_it() {
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("data");
+    let server = start(&data, &[], &[]);
+    let key_file = parent.path().join("data.kms-master-key");
+    let message = server.printed.join("\n");
+    assert!(
+        message.contains(&format!(
+            "generated the KMS master key in {}",
+            key_file.display()
+        )) && message.contains("back it up"),
+        "{message}"
+    );
+    let meta = std::fs::metadata(&key_file).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap().trim().len(), 64);
+    let c = reqwest::Client::new();
+    let (s, v) = kms(&c, &server.addr, "CreateKey", json!({})).await;
+    assert_eq!(s, 200, "{v}");
+    drop(server);
+    // The next start finds the key beside the data dir and says nothing more.
+    let again = start(&data, &[], &[]);
+    assert!(again.printed.iter().all(|l| !l.contains("generated")));
+    let (s, _) = kms(&c, &again.addr, "ListKeys", json!({})).await;
+    assert_eq!(s, 200);
+}
+
+#[test]
+fn a_key_file_inside_the_data_dir_is_refused() {
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let inside = data.join("master.key");
+    write_master_key(&inside);
+    let stderr = refused(
+        &data,
+        &["--kms-master-key-file", inside.to_str().unwrap()],
+        &[],
+    );
+    assert!(stderr.contains("is inside the data dir"), "{stderr}");
+}
+
+#[tokio::test]
+async fn rotating_the_master_key_rewraps_every_backing_key() {
+    let keys = tempfile::tempdir().unwrap();
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("data");
+    let old = keys.path().join("old.key");
+    write_master_key(&old);
+    let old_arg = old.to_str().unwrap().to_owned();
+    let c = reqwest::Client::new();
+
+    let server = start(&data, &["--kms-master-key-file", &old_arg], &[]);
+    let (_, created) = kms(&c, &server.addr, "CreateKey", json!({})).await;
+    let key_id = created["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
+    kms(
+        &c,
+        &server.addr,
+        "RotateKeyOnDemand",
+        json!({"KeyId": key_id}),
+    )
+    .await;
+    let (s, enc) = kms(
+        &c,
+        &server.addr,
+        "Encrypt",
+        json!({"KeyId": key_id, "Plaintext": b64(b"survives rotation")}),
+    )
+    .await;
+    assert_eq!(s, 200, "{enc}");
+    drop(server);
+
+    let new = keys.path().join("new.key");
+    let generated = admin(&["generate-master-key", "--out", new.to_str().unwrap()]);
+    assert_eq!(
+        generated["MasterKeyFingerprint"].as_str().unwrap().len(),
+        16
+    );
+    let data_arg = data.to_str().unwrap();
+    let rotated = admin(&[
+        "rotate-master-key",
+        "--data-dir",
+        data_arg,
+        "--old",
+        &old_arg,
+        "--new",
+        new.to_str().unwrap(),
+    ]);
+    assert_eq!(rotated["Rewrapped"], 2, "both generations of the key");
+
+    let stderr = refused(&data, &["--kms-master-key-file", &old_arg], &[]);
+    assert!(stderr.contains("does not open"), "{stderr}");
+    let new_hex = std::fs::read_to_string(&new).unwrap();
+    let server = start(&data, &[], &[("CAIRN_KMS_MASTER_KEY", new_hex.trim())]);
+    let (s, dec) = kms(
+        &c,
+        &server.addr,
+        "Decrypt",
+        json!({"CiphertextBlob": enc["CiphertextBlob"]}),
+    )
+    .await;
+    assert_eq!(s, 200, "{dec}");
+    assert_eq!(unb64(&dec["Plaintext"]), b"survives rotation");
+}
