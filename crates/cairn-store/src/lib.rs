@@ -11,6 +11,7 @@
 //! [`buckets`], [`objects`], [`iam`], [`meta`].
 
 pub mod buckets;
+pub mod console;
 pub mod delivery;
 pub mod events;
 pub mod iam;

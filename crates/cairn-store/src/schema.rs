@@ -112,6 +112,13 @@ CREATE TABLE sns_subscriptions (
 CREATE INDEX sns_subscriptions_by_topic ON sns_subscriptions (topic_arn);
 ";
 
+const SCHEMA_V10: &str = "
+CREATE TABLE console_sessions (
+    id_hash TEXT PRIMARY KEY, access_key_id TEXT NOT NULL, region TEXT NOT NULL,
+    csrf TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL);
+CREATE INDEX console_sessions_by_expiry ON console_sessions (expires);
+";
+
 /// Applies schema versions the database has not seen yet.
 pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -133,6 +140,11 @@ pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     if version < 4 {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V4} PRAGMA user_version = 4; COMMIT;"
+        ))?;
+    }
+    if version < 10 {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V10} PRAGMA user_version = 10; COMMIT;"
         ))?;
     }
     Ok(())

@@ -9,7 +9,7 @@
 mod access;
 mod bucket_ops;
 mod error_body;
-mod event;
+pub(crate) mod event;
 mod multipart_ops;
 mod object_ops;
 mod presign;
@@ -266,6 +266,7 @@ impl CairnS3 {
                 .get(http::header::USER_AGENT)
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
                 .unwrap_or_default(),
+            console: None,
         })
     }
 
