@@ -267,7 +267,7 @@ pub async fn detail(state: &AppState, signed: &Signed, event_id: &str) -> Respon
     let item = match caller.cloudtrail("LookupEvents", body).await {
         Err(e) => {
             page.error = Some(describe_error(&e));
-            return web::page_with(http::StatusCode::BAD_REQUEST, &page);
+            return web::page_with(http::StatusCode::OK, &page);
         }
         Ok(out) => out
             .get("Events")

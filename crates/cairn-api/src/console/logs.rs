@@ -61,7 +61,7 @@ pub async fn browse(state: &AppState, signed: &Signed, name: &str, query: &Form)
         Ok(l) => l,
         Err(e) => {
             page.error = Some(e);
-            return web::page_with(StatusCode::BAD_REQUEST, &page);
+            return web::page_with(StatusCode::OK, &page);
         }
     };
     let folder = query

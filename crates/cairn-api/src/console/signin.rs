@@ -144,7 +144,7 @@ pub async fn submit(
             None,
             &key_id,
             region.as_str(),
-            StatusCode::UNAUTHORIZED,
+            StatusCode::OK,
         );
     };
     let id = session::new_secret();

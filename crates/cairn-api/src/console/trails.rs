@@ -275,16 +275,9 @@ pub async fn detail(
             })
             .collect(),
         flash,
-        error: error.clone(),
+        error,
     };
-    web::page_with(
-        if error.is_some() {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::OK
-        },
-        &page,
-    )
+    web::page(&page)
 }
 
 /// `POST /console/trails/{name}/{action}` for start, stop, selectors and tags.
@@ -387,7 +380,7 @@ pub async fn delete(state: &AppState, signed: &Signed, name: &str, f: &Form) -> 
     };
     if f.get("confirm") != Some(name) {
         page.error = Some("Enter the trail name exactly to confirm.".to_owned());
-        return web::page_with(StatusCode::BAD_REQUEST, &page);
+        return web::page_with(StatusCode::OK, &page);
     }
     match Caller::new(state, signed)
         .cloudtrail("DeleteTrail", json!({"Name": name}))
@@ -399,7 +392,7 @@ pub async fn delete(state: &AppState, signed: &Signed, name: &str, f: &Form) -> 
         )),
         Err(e) => {
             page.error = Some(describe_error(&e));
-            web::page_with(StatusCode::BAD_REQUEST, &page)
+            web::page_with(StatusCode::OK, &page)
         }
     }
 }

@@ -20,7 +20,7 @@ pub fn secure(resp: &mut Response) {
         HeaderValue::from_static("nosniff"),
     );
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert(
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
@@ -30,7 +30,8 @@ pub fn secure(resp: &mut Response) {
     }
 }
 
-/// A rendered page with `status`.
+/// A rendered page with `status`. A form shown again with an operation's error answers 200,
+/// as a single-page console would: the error is the page's content, not a failed load.
 pub fn page_with<T: Template>(status: StatusCode, page: &T) -> Response {
     match page.render() {
         Ok(html) => {
@@ -158,9 +159,16 @@ pub fn url(path: &str, pairs: &[(&str, &str)]) -> String {
     }
 }
 
+/// What a path segment may carry as it is: RFC 3986's unreserved characters.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// One path segment, percent-encoded.
 pub fn segment(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
 }
 
 #[cfg(test)]
@@ -178,6 +186,7 @@ mod tests {
         );
         assert_eq!(url("/x", &[("q", "")]), "/x");
         assert_eq!(segment("a/b c"), "a%2Fb%20c");
+        assert_eq!(segment("e-1_a.b~"), "e-1_a.b~");
     }
 
     #[test]

@@ -163,7 +163,7 @@ pub async fn submit(state: &AppState, signed: &Signed, f: &Form) -> Response {
             } else {
                 1
             };
-            return render(signed, back, wizard, errors, StatusCode::BAD_REQUEST);
+            return render(signed, back, wizard, errors, StatusCode::OK);
         }
     }
     if target <= 3 {
@@ -182,7 +182,7 @@ pub async fn submit(state: &AppState, signed: &Signed, f: &Form) -> Response {
             if errors.selectors.is_some() { 2 } else { 1 },
             wizard,
             errors,
-            StatusCode::BAD_REQUEST,
+            StatusCode::OK,
         );
     }
     match create(state, signed, &wizard).await {
@@ -196,7 +196,7 @@ pub async fn submit(state: &AppState, signed: &Signed, f: &Form) -> Response {
         }
         Err((_, e)) => {
             let (errors, step) = place(&e);
-            render(signed, step, wizard, errors, StatusCode::BAD_REQUEST)
+            render(signed, step, wizard, errors, StatusCode::OK)
         }
     }
 }
