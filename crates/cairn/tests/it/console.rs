@@ -334,7 +334,7 @@ async fn forms_need_the_session_token_and_this_origin() {
         .as_object()
         .unwrap()
         .keys()
-        .last()
+        .next_back()
         .unwrap()
         .clone();
     assert_eq!(last_key, "sessionCredentialFromConsole");
