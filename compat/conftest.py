@@ -33,6 +33,12 @@ class Cairn:
         return boto3.client(service, endpoint_url=self.endpoint, region_name=region,
                             aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET)
 
+    def client_with(self, access_key, secret, service, region="us-east-1", token=None):
+        """A client signing with other credentials (an IAM user's or a session's)."""
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=region,
+                            aws_access_key_id=access_key, aws_secret_access_key=secret,
+                            aws_session_token=token)
+
     def cli(self, *args, region="us-east-1", check=True):
         env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET,
                    AWS_DEFAULT_REGION=region, AWS_CONFIG_FILE="/dev/null",

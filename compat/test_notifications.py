@@ -58,6 +58,11 @@ def test_delivered_files_are_notified_to_confirmed_http_subscribers(subscriber):
         assert kind == "SubscriptionConfirmation" and confirmation["TopicArn"] == arn
         urllib.request.urlopen(confirmation["SubscribeURL"]).read()
         assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["SubscriptionsConfirmed"] == "1"
+        # The unsigned confirmation changed state, so it is recorded (without its token).
+        confirmed = [r for r in server.records("Management") if r["eventName"] == "ConfirmSubscription"]
+        assert len(confirmed) == 1 and confirmed[0]["userIdentity"]["accountId"] == "anonymous"
+        assert confirmed[0]["requestParameters"] == {"topicArn": arn}
+        assert confirmation["Token"] not in json.dumps(confirmed[0])
 
         trail = ct.create_trail(Name="noted", S3BucketName="notes-bucket", SnsTopicName="trail-notes")
         assert trail["SnsTopicARN"] == arn and trail["SnsTopicName"] == "trail-notes"

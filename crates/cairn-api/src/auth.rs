@@ -64,6 +64,11 @@ pub enum AuthFailure {
     Unsigned(String),
     /// The signature does not match.
     SignatureMismatch,
+    /// A temporary key without its session token, or a token that is not the key's (altered,
+    /// forged, or sent with a long-term key).
+    InvalidToken,
+    /// The temporary credentials expired before the request's signing time.
+    ExpiredToken,
 }
 
 impl AuthFailure {
@@ -138,6 +143,26 @@ impl AuthFailure {
                 S::BAD_REQUEST,
                 m.clone(),
             ),
+            AuthFailure::InvalidToken => (
+                "UnrecognizedClientException",
+                "InvalidClientTokenId",
+                "InvalidToken",
+                S::BAD_REQUEST,
+                match protocol {
+                    Protocol::S3 => "The provided token is malformed or otherwise invalid.".into(),
+                    _ => "The security token included in the request is invalid.".into(),
+                },
+            ),
+            AuthFailure::ExpiredToken => (
+                "ExpiredTokenException",
+                "ExpiredToken",
+                "ExpiredToken",
+                S::BAD_REQUEST,
+                match protocol {
+                    Protocol::S3 => "The provided token has expired.".into(),
+                    _ => "The security token included in the request is expired".into(),
+                },
+            ),
             AuthFailure::SignatureMismatch => (
                 "InvalidSignatureException",
                 "SignatureDoesNotMatch",
@@ -193,7 +218,7 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 fn precheck<'a>(
     req: &'a Incoming<'a>,
     now: DateTime<Utc>,
-) -> Result<(Authorization, Region, &'a str, &'a str), AuthFailure> {
+) -> Result<(Authorization, Region, &'a str, &'a str, DateTime<Utc>), AuthFailure> {
     let header_value = header(req.headers, "authorization").ok_or(AuthFailure::Missing)?;
     let auth =
         Authorization::parse(header_value).map_err(|e| AuthFailure::Incomplete(e.to_string()))?;
@@ -230,7 +255,7 @@ fn precheck<'a>(
         cairn_sigv4::PayloadHashError::Mismatch => AuthFailure::PayloadMismatch,
         other => AuthFailure::BadPayloadHash(other.to_string()),
     })?;
-    Ok((auth, region, amz_date, payload_hash))
+    Ok((auth, region, amz_date, payload_hash, request_time))
 }
 
 /// Verifies the `Authorization` header of a JSON or Query request.
@@ -239,11 +264,25 @@ pub async fn authenticate(
     req: &Incoming<'_>,
     now: DateTime<Utc>,
 ) -> Result<Authenticated, AuthFailure> {
-    let (auth, region, amz_date, payload_hash) = precheck(req, now)?;
+    let (auth, region, amz_date, payload_hash, request_time) = precheck(req, now)?;
+    let token = header(req.headers, "x-amz-security-token").or_else(|| {
+        req.raw_query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("X-Amz-Security-Token="))
+    });
+    let decoded;
+    let token = match token {
+        Some(t) if t.contains('%') => {
+            decoded = percent_encoding::percent_decode_str(t)
+                .decode_utf8_lossy()
+                .into_owned();
+            Some(decoded.as_str())
+        }
+        other => other,
+    };
     let key = credentials
-        .lookup(&auth.access_key_id)
-        .await
-        .ok_or(AuthFailure::UnknownKey)?;
+        .resolve(&auth.access_key_id, token, request_time.timestamp())
+        .await?;
     let parts = RequestParts {
         method: req.method,
         raw_path: req.raw_path,

@@ -11,6 +11,7 @@ pub mod cloudtrail;
 pub mod console;
 pub mod credentials;
 pub mod errors;
+pub mod iam;
 pub mod json;
 pub mod listener;
 pub mod protocol;
@@ -19,6 +20,7 @@ pub mod recording;
 pub mod s3;
 pub mod server;
 pub mod sns;
+pub mod sts;
 pub mod wire;
 
 pub use server::{AppState, Settings, router};

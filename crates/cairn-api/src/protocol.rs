@@ -23,6 +23,10 @@ pub enum Route {
     CloudTrail,
     /// SNS (Query).
     Sns,
+    /// IAM (Query).
+    Iam,
+    /// STS (Query).
+    Sts,
     /// S3 (REST XML, through s3s).
     S3,
     /// A service Cairn does not serve, answered in its protocol.
@@ -77,6 +81,8 @@ pub fn route(service: Option<&str>, headers: &[(String, String)], raw_query: &st
         Some("s3") => Route::S3,
         Some("cloudtrail") => Route::CloudTrail,
         Some("sns") => Route::Sns,
+        Some("iam") => Route::Iam,
+        Some("sts") => Route::Sts,
         Some(other) => Route::Unserved {
             service: other.to_owned(),
             protocol: if json_shaped {

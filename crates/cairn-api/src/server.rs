@@ -285,7 +285,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         return resp;
     }
     let protocol = match &route {
-        Route::Sns => Protocol::Query,
+        Route::Sns | Route::Iam | Route::Sts => Protocol::Query,
         Route::Unserved { protocol, .. } => *protocol,
         _ => Protocol::Json,
     };
@@ -315,6 +315,8 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
     });
     let note = match &route {
         Route::Sns
+        | Route::Iam
+        | Route::Sts
         | Route::Unserved {
             protocol: Protocol::Query,
             ..
@@ -327,6 +329,8 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
     };
     let mut resp = match route {
         Route::Sns => crate::sns::handle(state, received).await,
+        Route::Iam => crate::iam::handle(state, received).await,
+        Route::Sts => crate::sts::handle(state, received).await,
         Route::CloudTrail => crate::cloudtrail::handle(state, received).await,
         Route::Unserved { service, protocol } => {
             unserved(state, &received, &service, protocol).await
@@ -354,6 +358,8 @@ fn access_note(
     AccessNote(match route {
         Route::CloudTrail => format!("cloudtrail {target}"),
         Route::Sns => "sns".to_owned(),
+        Route::Iam => "iam".to_owned(),
+        Route::Sts => "sts".to_owned(),
         Route::S3 => {
             let depth = path
                 .trim_matches('/')

@@ -73,6 +73,18 @@ pub enum ErrorKind {
     SnsNotFound,
     SnsInvalidParameter,
     InsufficientSnsTopicPolicy,
+    // IAM and STS (AWS Query codes).
+    EntityAlreadyExists,
+    NoSuchEntity,
+    DeleteConflict,
+    MalformedPolicyDocument,
+    LimitExceeded,
+    InvalidInput,
+    /// Query services' `ValidationError` (JSON services say `ValidationException`).
+    IamValidation,
+    UnmodifiableEntity,
+    PolicyNotAttachable,
+    PackedPolicyTooLarge,
     // Every service.
     /// The caller lacks a permission (rendered per protocol: `AccessDeniedException` in JSON,
     /// `AccessDenied` in Query and S3; always recorded as `AccessDenied`).

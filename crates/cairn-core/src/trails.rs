@@ -142,9 +142,11 @@ fn check_trail_limit(ctx: &CallContext, existing: &[Trail], candidate: &Trail) -
     Ok(())
 }
 
-/// Reachability of the configured external buckets (name → reachable), probed by the edge
-/// before the call; an external bucket's policy is its own store's business.
-pub type ExternalBuckets = std::collections::BTreeMap<String, bool>;
+/// The configured external buckets (name → reachability): `Some(reachable)` for the bucket the
+/// call names, probed by the edge before the call; `None` for the others (an unchanged bucket
+/// was checked when the trail was set to it). An external bucket's policy is its own store's
+/// business.
+pub type ExternalBuckets = std::collections::BTreeMap<String, Option<bool>>;
 
 /// Checks that a configured topic exists and lets CloudTrail publish.
 fn check_topic(conn: &Connection, ctx: &CallContext, trail: &Trail) -> ApiResult<()> {
@@ -170,7 +172,7 @@ fn check_bucket(
 ) -> ApiResult<()> {
     let bucket_name = &trail.s3_bucket_name;
     if let Some(reachable) = external.get(bucket_name) {
-        return if *reachable {
+        return if reachable.unwrap_or(true) {
             Ok(())
         } else {
             Err(ApiError::new(

@@ -112,6 +112,70 @@ CREATE TABLE sns_subscriptions (
 CREATE INDEX sns_subscriptions_by_topic ON sns_subscriptions (topic_arn);
 ";
 
+/// IAM and STS (users with paths and boundaries, access keys with sealed secrets, groups,
+/// roles, managed policies with versions, attachments, inline policies, tags, STS sessions).
+/// Users and keys are rebuilt from the version 1 tables; plaintext secrets are sealed right
+/// after ([`crate::iam::seal_legacy_secrets`]).
+const SCHEMA_V7: &str = "
+CREATE TABLE iam_users_v7 (
+    user_id TEXT PRIMARY KEY, account TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL,
+    path TEXT NOT NULL, created REAL NOT NULL, boundary_arn TEXT,
+    UNIQUE (account, name_key));
+INSERT INTO iam_users_v7 (user_id, account, name, name_key, path, created)
+    SELECT user_id, account, name, lower(name), '/', created FROM iam_users;
+CREATE TABLE iam_access_keys_v7 (
+    access_key_id TEXT PRIMARY KEY, account TEXT NOT NULL, user_id TEXT NOT NULL,
+    secret BLOB NOT NULL, sealed INTEGER NOT NULL, status TEXT NOT NULL, created REAL NOT NULL);
+INSERT INTO iam_access_keys_v7 (access_key_id, account, user_id, secret, sealed, status, created)
+    SELECT k.access_key_id, k.account, u.user_id, CAST(k.secret AS BLOB), 0, k.status, k.created
+    FROM iam_access_keys k JOIN iam_users u ON u.account = k.account AND u.name = k.user_name;
+DROP TABLE iam_access_keys;
+DROP TABLE iam_users;
+ALTER TABLE iam_users_v7 RENAME TO iam_users;
+ALTER TABLE iam_access_keys_v7 RENAME TO iam_access_keys;
+CREATE INDEX iam_access_keys_by_user ON iam_access_keys (user_id, created);
+CREATE TABLE iam_groups (
+    group_id TEXT PRIMARY KEY, account TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL,
+    path TEXT NOT NULL, created REAL NOT NULL,
+    UNIQUE (account, name_key));
+CREATE TABLE iam_group_members (
+    group_id TEXT NOT NULL, user_id TEXT NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (group_id, user_id));
+CREATE INDEX iam_group_members_by_user ON iam_group_members (user_id, seq);
+CREATE TABLE iam_roles (
+    role_id TEXT PRIMARY KEY, account TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL,
+    path TEXT NOT NULL, created REAL NOT NULL, trust_policy TEXT NOT NULL, description TEXT,
+    max_session INTEGER NOT NULL, boundary_arn TEXT, last_used REAL, last_used_region TEXT,
+    UNIQUE (account, name_key));
+CREATE TABLE iam_policies (
+    policy_id TEXT PRIMARY KEY, account TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL,
+    path TEXT NOT NULL, arn TEXT NOT NULL UNIQUE, description TEXT, created REAL NOT NULL,
+    updated REAL NOT NULL, default_version TEXT NOT NULL, next_version INTEGER NOT NULL,
+    UNIQUE (account, name_key));
+CREATE TABLE iam_policy_versions (
+    policy_id TEXT NOT NULL, version_id TEXT NOT NULL, version_num INTEGER NOT NULL,
+    document TEXT NOT NULL, created REAL NOT NULL,
+    PRIMARY KEY (policy_id, version_id));
+CREATE TABLE iam_attachments (
+    owner_id TEXT NOT NULL, owner_kind TEXT NOT NULL, policy_arn TEXT NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (owner_id, policy_arn));
+CREATE INDEX iam_attachments_by_policy ON iam_attachments (policy_arn);
+CREATE TABLE iam_inline_policies (
+    owner_id TEXT NOT NULL, owner_kind TEXT NOT NULL, name TEXT NOT NULL, document TEXT NOT NULL,
+    PRIMARY KEY (owner_id, name));
+CREATE TABLE iam_tags (
+    owner_id TEXT NOT NULL, key TEXT NOT NULL, key_lower TEXT NOT NULL, value TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (owner_id, key_lower));
+CREATE TABLE sts_sessions (
+    access_key_id TEXT PRIMARY KEY, account TEXT NOT NULL, secret BLOB NOT NULL,
+    token_hash TEXT NOT NULL, kind TEXT NOT NULL, subject_id TEXT NOT NULL, session_name TEXT,
+    issued REAL NOT NULL, expires REAL NOT NULL, mfa INTEGER NOT NULL, policy TEXT,
+    policy_arns TEXT NOT NULL, tags TEXT NOT NULL, transitive_tag_keys TEXT NOT NULL,
+    source_identity TEXT, subject_name TEXT NOT NULL, subject_path TEXT NOT NULL);
+CREATE INDEX sts_sessions_by_expiry ON sts_sessions (expires);
+";
+
 const SCHEMA_V10: &str = "
 CREATE TABLE console_sessions (
     id_hash TEXT PRIMARY KEY, access_key_id TEXT NOT NULL, region TEXT NOT NULL,
@@ -142,10 +206,16 @@ pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
             "BEGIN; {SCHEMA_V4} PRAGMA user_version = 4; COMMIT;"
         ))?;
     }
+    if version < 7 {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V7} PRAGMA user_version = 7; COMMIT;"
+        ))?;
+    }
     if version < 10 {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V10} PRAGMA user_version = 10; COMMIT;"
         ))?;
     }
+    crate::iam::seal_legacy_secrets(conn)?;
     Ok(())
 }

@@ -1,17 +1,24 @@
-//! `cairn iam …`: admin commands that work directly on a data dir.
+//! `cairn iam …`: admin commands for bootstrapping and recovery that change IAM state directly
+//! in an existing data dir, through the same `cairn_core::iam` functions as the API (same
+//! names rules, quotas and errors). Each change bumps the IAM generation in its transaction,
+//! so a server running on the data dir drops its cached credentials within one poll. There is
+//! no API call behind them, so they are not recorded as CloudTrail events.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use cairn_store::{Store, iam};
+use cairn_core::CallContext;
+use cairn_core::error::ApiResult;
+use cairn_core::iam::{EntityKind, PageRequest, attach, groups, inline, keys, user_arn, users};
+use cairn_model::{AccountId, Principal, Region};
+use cairn_store::Connection;
 use clap::{Args, Subcommand};
-
-use crate::credentials::{random_id, random_secret};
+use serde_json::{Value, json};
 
 /// Arguments of `cairn iam`.
 #[derive(Args, Debug)]
 pub struct IamArgs {
-    /// Data directory.
+    /// Data directory (must already exist: start `cairn serve` on it once).
     #[arg(
         long,
         env = "CAIRN_DATA_DIR",
@@ -37,83 +44,215 @@ enum IamCommand {
     CreateUser {
         /// User name.
         name: String,
+        /// Path (`/` by default).
+        #[arg(long)]
+        path: Option<String>,
     },
-    /// Create an access key for a user; prints the secret once.
-    CreateAccessKey {
+    /// Delete a user (it must have no keys, policies or groups left).
+    DeleteUser {
         /// User name.
         name: String,
     },
     /// List users.
     ListUsers,
+    /// Create an access key for a user; prints the secret once.
+    CreateAccessKey {
+        /// User name.
+        name: String,
+    },
+    /// List a user's access keys.
+    ListAccessKeys {
+        /// User name.
+        name: String,
+    },
+    /// Activate or deactivate an access key (an inactive key stops authenticating at once).
+    UpdateAccessKey {
+        /// User name.
+        name: String,
+        /// Access key id.
+        access_key_id: String,
+        /// `Active` or `Inactive`.
+        #[arg(long)]
+        status: String,
+    },
+    /// Delete an access key.
+    DeleteAccessKey {
+        /// User name.
+        name: String,
+        /// Access key id.
+        access_key_id: String,
+    },
+    /// Attach a managed policy (customer or `arn:aws:iam::aws:policy/…`) to a user.
+    AttachUserPolicy {
+        /// User name.
+        name: String,
+        /// Policy ARN.
+        #[arg(long)]
+        policy_arn: String,
+    },
+    /// Detach a managed policy from a user.
+    DetachUserPolicy {
+        /// User name.
+        name: String,
+        /// Policy ARN.
+        #[arg(long)]
+        policy_arn: String,
+    },
+    /// Create or replace a user's inline policy.
+    PutUserPolicy {
+        /// User name.
+        name: String,
+        /// Policy name.
+        #[arg(long)]
+        policy_name: String,
+        /// The policy document (JSON), or `@FILE` to read it from a file.
+        #[arg(long)]
+        policy_document: String,
+    },
+    /// Create a group.
+    CreateGroup {
+        /// Group name.
+        name: String,
+    },
+    /// Add a user to a group.
+    AddUserToGroup {
+        /// Group name.
+        group: String,
+        /// User name.
+        user: String,
+    },
+    /// Attach a managed policy to a group.
+    AttachGroupPolicy {
+        /// Group name.
+        group: String,
+        /// Policy ARN.
+        #[arg(long)]
+        policy_arn: String,
+    },
 }
 
-fn valid_user_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+fn document(arg: &str) -> anyhow::Result<String> {
+    match arg.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {path}")),
+        None => Ok(arg.to_owned()),
+    }
 }
 
 /// Runs an IAM admin command.
 pub fn run(args: IamArgs) -> anyhow::Result<()> {
-    let account = cairn_model::AccountId::parse(&args.account_id)
-        .map_err(anyhow::Error::msg)?
-        .to_string();
-    std::fs::create_dir_all(&args.data_dir)?;
-    let store = Store::open(&args.data_dir.join("cairn.db")).context("opening store")?;
-    let now = chrono::Utc::now().timestamp() as f64;
-    match args.command {
-        IamCommand::CreateUser { name } => {
-            if !valid_user_name(&name) {
-                bail!("invalid user name {name:?}");
-            }
-            let user = iam::User {
-                account: account.clone(),
-                name: name.clone(),
-                user_id: random_id("AIDA", 17),
-                created: now,
-            };
-            let u = user.clone();
-            let created = store.write_blocking(move |c| iam::create_user(c, &u))??;
-            if !created {
-                bail!("user {name} already exists");
-            }
-            println!(
-                "{}",
-                serde_json::json!({"User": {"UserName": user.name, "UserId": user.user_id, "Arn": format!("arn:aws:iam::{account}:user/{name}")}})
-            );
+    let account = AccountId::parse(&args.account_id).map_err(anyhow::Error::msg)?;
+    let store = crate::admin_store::open_existing(&args.data_dir)?;
+    let ctx = CallContext {
+        principal: Principal::Root {
+            account,
+            access_key_id: String::new(),
+            session: None,
+        },
+        region: Region::parse("us-east-1").expect("us-east-1 exists"),
+        now: chrono::Utc::now().timestamp() as f64,
+        origin: Default::default(),
+    };
+    let command = args.command;
+    let out: ApiResult<Value> = store
+        .write_blocking(move |c| cairn_store::with_savepoint(c, |c| execute(c, &ctx, command)))?;
+    match out {
+        Ok(Value::Null) => Ok(()),
+        Ok(v) => {
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(())
         }
-        IamCommand::CreateAccessKey { name } => {
-            let acct = account.clone();
-            let n = name.clone();
-            if store
-                .read_blocking(move |c| iam::get_user(c, &acct, &n))?
-                .is_none()
-            {
-                bail!("no such user {name}");
-            }
-            let key = iam::AccessKey {
-                access_key_id: random_id("AKIA", 16),
-                secret: random_secret(),
-                account,
-                user_name: name,
-                status: "Active".into(),
-            };
-            let k = key.clone();
-            store.write_blocking(move |c| iam::insert_access_key(c, &k, now))??;
-            println!(
-                "{}",
-                serde_json::json!({"AccessKey": {"UserName": key.user_name, "AccessKeyId": key.access_key_id, "SecretAccessKey": key.secret, "Status": key.status}})
-            );
+        Err(e) => bail!(
+            "{}: {}",
+            cairn_api::errors::code_and_status(e.kind).0,
+            e.message
+        ),
+    }
+}
+
+fn execute(c: &Connection, ctx: &CallContext, command: IamCommand) -> ApiResult<Value> {
+    let all = PageRequest {
+        marker: None,
+        max_items: Some(1000),
+    };
+    Ok(match command {
+        IamCommand::CreateUser { name, path } => {
+            let u = users::create_user(c, ctx, &name, path.as_deref(), None, &[])?.user;
+            json!({"User": {"UserName": u.name, "UserId": u.user_id, "Path": u.path, "Arn": user_arn(&u)}})
+        }
+        IamCommand::DeleteUser { name } => {
+            users::delete_user(c, ctx, &name)?;
+            Value::Null
         }
         IamCommand::ListUsers => {
-            let users = store.read_blocking(move |c| iam::list_users(c, &account))?;
-            let list: Vec<_> = users
+            let list: Vec<Value> = users::list_users(c, ctx, None, &all)?
+                .items
                 .iter()
-                .map(|u| serde_json::json!({"UserName": u.name, "UserId": u.user_id, "Arn": format!("arn:aws:iam::{}:user/{}", u.account, u.name)}))
+                .map(|u| json!({"UserName": u.name, "UserId": u.user_id, "Path": u.path, "Arn": user_arn(u)}))
                 .collect();
-            println!("{}", serde_json::json!({"Users": list}));
+            json!({ "Users": list })
         }
-    }
-    Ok(())
+        IamCommand::CreateAccessKey { name } => {
+            let k = keys::create_access_key(c, ctx, Some(&name))?;
+            json!({"AccessKey": {
+                "UserName": k.user_name,
+                "AccessKeyId": k.key.access_key_id,
+                "SecretAccessKey": k.key.secret,
+                "Status": k.key.status,
+            }})
+        }
+        IamCommand::ListAccessKeys { name } => {
+            let list: Vec<Value> = keys::list_access_keys(c, ctx, Some(&name), &all)?
+                .items
+                .iter()
+                .map(|k| json!({"UserName": k.user_name, "AccessKeyId": k.meta.access_key_id, "Status": k.meta.status}))
+                .collect();
+            json!({ "AccessKeyMetadata": list })
+        }
+        IamCommand::UpdateAccessKey {
+            name,
+            access_key_id,
+            status,
+        } => {
+            keys::update_access_key(c, ctx, Some(&name), &access_key_id, &status)?;
+            Value::Null
+        }
+        IamCommand::DeleteAccessKey {
+            name,
+            access_key_id,
+        } => {
+            keys::delete_access_key(c, ctx, Some(&name), &access_key_id)?;
+            Value::Null
+        }
+        IamCommand::AttachUserPolicy { name, policy_arn } => {
+            attach::attach_policy(c, ctx, EntityKind::User, &name, &policy_arn)?;
+            Value::Null
+        }
+        IamCommand::DetachUserPolicy { name, policy_arn } => {
+            attach::detach_policy(c, ctx, EntityKind::User, &name, &policy_arn)?;
+            Value::Null
+        }
+        IamCommand::PutUserPolicy {
+            name,
+            policy_name,
+            policy_document,
+        } => {
+            let doc = document(&policy_document).map_err(|e| {
+                cairn_core::ApiError::new(cairn_core::ErrorKind::InvalidInput, format!("{e:#}"))
+            })?;
+            inline::put_inline(c, ctx, EntityKind::User, &name, &policy_name, &doc)?;
+            Value::Null
+        }
+        IamCommand::CreateGroup { name } => {
+            let g = groups::create_group(c, ctx, &name, None)?;
+            json!({"Group": {"GroupName": g.name, "GroupId": g.group_id, "Arn": cairn_core::iam::group_arn(&g)}})
+        }
+        IamCommand::AddUserToGroup { group, user } => {
+            groups::add_user_to_group(c, ctx, &group, &user)?;
+            Value::Null
+        }
+        IamCommand::AttachGroupPolicy { group, policy_arn } => {
+            attach::attach_policy(c, ctx, EntityKind::Group, &group, &policy_arn)?;
+            Value::Null
+        }
+    })
 }

@@ -122,19 +122,36 @@ fn outcome(
     }
 }
 
-/// Probes every configured external bucket (outside any store transaction).
-async fn probe_external(state: &AppState) -> cairn_core::trails::ExternalBuckets {
-    let mut out = cairn_core::trails::ExternalBuckets::new();
-    for name in state.settings.external.names() {
-        let reachable = match state.settings.external.reachable(&name).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(bucket = %name, error = %e, "external bucket unreachable");
-                false
-            }
-        };
-        out.insert(name, reachable);
+/// Probes the external bucket a CreateTrail/UpdateTrail names, if it is one, with a short
+/// deadline and outside any store transaction (a slow or dead store cannot stall the control
+/// plane; an unreachable one is refused like a missing bucket).
+async fn probe_external(state: &AppState, body: &Value) -> cairn_core::trails::ExternalBuckets {
+    let mut out: cairn_core::trails::ExternalBuckets = state
+        .settings
+        .external
+        .names()
+        .into_iter()
+        .map(|n| (n, None))
+        .collect();
+    let Some(name) = body.get("S3BucketName").and_then(Value::as_str) else {
+        return out;
+    };
+    if !state.settings.external.contains(name) {
+        return out;
     }
+    let probe = state.settings.external.reachable(name);
+    let reachable = match tokio::time::timeout(std::time::Duration::from_secs(3), probe).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
+            tracing::warn!(bucket = %name, error = %e, "external bucket unreachable");
+            false
+        }
+        Err(_) => {
+            tracing::warn!(bucket = %name, "external bucket did not answer within 3 s");
+            false
+        }
+    };
+    out.insert(name.to_owned(), Some(reachable));
     out
 }
 
@@ -181,7 +198,7 @@ async fn execute(
     info: CallInfo,
 ) -> cairn_core::error::ApiResult<Value> {
     let external = if matches!(op_name.as_str(), "CreateTrail" | "UpdateTrail") {
-        probe_external(state).await
+        probe_external(state, &body).await
     } else {
         Default::default()
     };

@@ -18,10 +18,12 @@ pub struct CairnAuth {
 #[async_trait::async_trait]
 impl S3Auth for CairnAuth {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
+        // Temporary keys verify here too; their session token is checked before the call
+        // acts (`CairnS3::call_info`).
         self.credentials
-            .lookup(access_key)
+            .signing_secret(access_key)
             .await
-            .map(|k| SecretKey::from(k.secret.clone()))
+            .map(SecretKey::from)
             .ok_or_else(|| {
                 s3_error!(
                     InvalidAccessKeyId,

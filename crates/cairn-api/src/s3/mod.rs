@@ -189,6 +189,13 @@ async fn complete_error(resp: s3s::HttpResponse, rid: &str, head: bool) -> Respo
     out
 }
 
+/// The first value of a query parameter.
+fn query_param(uri: &http::Uri, name: &str) -> Option<String> {
+    form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
 /// Maps a core error to the S3 error s3s renders.
 pub(crate) fn s3_error(e: &ApiError) -> S3Error {
     if e.kind == ErrorKind::Internal {
@@ -213,17 +220,37 @@ impl CairnS3 {
                 "Anonymous access is forbidden for this operation",
             )
         })?;
-        let principal = self
-            .credentials
-            .lookup(&creds.access_key)
-            .await
-            .map(|k| k.principal.clone())
-            .ok_or_else(|| {
-                S3Error::with_message(
-                    S3ErrorCode::InvalidAccessKeyId,
-                    "The AWS Access Key Id you provided does not exist in our records.",
-                )
-            })?;
+        let principal = {
+            let token = req
+                .headers
+                .get("x-amz-security-token")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .or_else(|| query_param(&req.uri, "X-Amz-Security-Token"));
+            let signed_at = req
+                .headers
+                .get("x-amz-date")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .or_else(|| query_param(&req.uri, "X-Amz-Date"))
+                .and_then(|d| cairn_sigv4::parse_amz_date(&d))
+                .map(|t| t.timestamp());
+            // A presigned URL is checked against the time it is used, never earlier.
+            let now = chrono::Utc::now().timestamp();
+            let at = signed_at.map_or(now, |t| t.max(now));
+            self.credentials
+                .resolve(&creds.access_key, token.as_deref(), at)
+                .await
+                .map(|k| k.principal.clone())
+                .map_err(|f| {
+                    let w = f.to_wire(crate::protocol::Protocol::S3);
+                    let code = S3ErrorCode::from_bytes(w.code.as_bytes())
+                        .unwrap_or(S3ErrorCode::AccessDenied);
+                    let mut e = S3Error::with_message(code, w.message);
+                    e.set_status_code(w.status);
+                    e
+                })?
+        };
         // SigV2 presigned URLs carry no region: they act in us-east-1, as on AWS.
         let region = match req.region.as_ref() {
             None => Region::parse("us-east-1").expect("us-east-1 exists"),

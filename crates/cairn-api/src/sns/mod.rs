@@ -51,23 +51,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let action = get("Action").unwrap_or_default();
     let now = chrono::Utc::now();
     if action == "ConfirmSubscription" && req.header("authorization").is_none() {
-        let (topic, token) = (
-            get("TopicArn").unwrap_or_default(),
-            get("Token").unwrap_or_default(),
-        );
-        return match state
-            .store
-            .write(move |c| sns::confirm(c, &topic, &token))
-            .await
-        {
-            Ok(Ok(arn)) => xml_response(
-                &action,
-                &format!("<SubscriptionArn>{}</SubscriptionArn>", xml_escape(&arn)),
-                &rid,
-            ),
-            Ok(Err(e)) => xml_error(&WireError::from(&e), &rid),
-            Err(_) => xml_error(&WireError::internal(Protocol::Query), &rid),
-        };
+        return confirm_by_token(state, &req, &params, now).await;
     }
     let authed = match authenticate(state, &req, Protocol::Query, now).await {
         Ok(a) => a,
@@ -208,6 +192,82 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
             }
             xml_response(&action, &result, &rid)
         }
+        Err(e) if e.kind == cairn_core::ErrorKind::Internal => {
+            xml_error(&WireError::internal(Protocol::Query), &rid)
+        }
+        Err(e) => xml_error(&WireError::from(&e), &rid),
+    }
+}
+
+/// ConfirmSubscription without a signature, as a subscriber does by fetching `SubscribeURL`:
+/// the token is the authorization. It changes state, so it is recorded like any call, with an
+/// anonymous identity (the token itself is never recorded).
+async fn confirm_by_token(
+    state: &AppState,
+    req: &Received,
+    params: &crate::query::Params,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Response {
+    let rid = req.request_id.clone();
+    let topic = params.get("TopicArn").unwrap_or_default().to_owned();
+    let token = params.get("Token").unwrap_or_default().to_owned();
+    let region = topic
+        .split(':')
+        .nth(3)
+        .and_then(|r| cairn_model::Region::parse(r).ok())
+        .unwrap_or_else(|| cairn_model::Region::parse("us-east-1").expect("us-east-1 exists"));
+    let info = CallInfo {
+        ctx: cairn_core::CallContext {
+            principal: cairn_model::Principal::Anonymous {
+                account: state.settings.account.clone(),
+            },
+            region,
+            now: now.timestamp_millis() as f64 / 1000.0,
+            origin: cairn_core::context::Origin {
+                source_ip: req.source_ip.clone(),
+                user_agent: req.header("user-agent").unwrap_or("").to_owned(),
+                secure_transport: false,
+            },
+        },
+        request_id: rid.clone(),
+        source_ip: req.source_ip.clone(),
+        user_agent: req.header("user-agent").unwrap_or("").to_owned(),
+        console: None,
+    };
+    let topic_for_event = topic.clone();
+    let describe = move |r: &ApiResult<String>| Outcome {
+        event_source: "sns.amazonaws.com",
+        event_name: "ConfirmSubscription".to_owned(),
+        read_only: false,
+        management: true,
+        request_parameters: json!({ "topicArn": topic_for_event }),
+        response_elements: match r {
+            Ok(arn) => json!({ "subscriptionArn": arn }),
+            Err(_) => Value::Null,
+        },
+        error: r.as_ref().err().map(|e| {
+            let w = WireError::from(e);
+            (w.code.to_owned(), w.message)
+        }),
+        resources: Vec::new(),
+        additional_event_data: None,
+    };
+    let confirmed = state
+        .gate
+        .execute(
+            info,
+            false,
+            |_, _| Ok(Vec::new()),
+            move |c| sns::confirm(c, &topic, &token),
+            describe,
+        )
+        .await;
+    match confirmed {
+        Ok(arn) => xml_response(
+            "ConfirmSubscription",
+            &format!("<SubscriptionArn>{}</SubscriptionArn>", xml_escape(&arn)),
+            &rid,
+        ),
         Err(e) if e.kind == cairn_core::ErrorKind::Internal => {
             xml_error(&WireError::internal(Protocol::Query), &rid)
         }

@@ -61,8 +61,15 @@ impl PolicyEvaluator {
                 Some(t) => (arn.clone(), t.policy, PolicyKind::Resource),
                 None => return Ok(None),
             },
-            // Roles and keys arrive with the IAM and KMS services.
-            ResourcePolicy::RoleTrust(_) | ResourcePolicy::Key(_) => return Ok(None),
+            ResourcePolicy::RoleTrust(arn) => {
+                let account = arn.split(':').nth(4).unwrap_or_default();
+                match crate::iam::role_trust_policy(conn, account, arn)? {
+                    Some(t) => (t.role_arn, t.document, PolicyKind::Trust),
+                    None => return Ok(None),
+                }
+            }
+            // Keys arrive with the KMS service.
+            ResourcePolicy::Key(_) => return Ok(None),
         };
         Ok(self.document(&text, kind).map(|d| (id, d)))
     }
@@ -70,22 +77,7 @@ impl PolicyEvaluator {
 
 /// The `cairn_policy` view of a caller.
 pub fn policy_principal(principal: &cairn_model::Principal) -> cairn_policy::Principal {
-    match principal {
-        cairn_model::Principal::Root { account, .. } => cairn_policy::Principal::Root {
-            account: account.to_string(),
-        },
-        cairn_model::Principal::IamUser {
-            account,
-            user_name,
-            user_id,
-            ..
-        } => cairn_policy::Principal::User {
-            account: account.to_string(),
-            arn: principal.arn(),
-            id: user_id.clone(),
-            name: user_name.clone(),
-        },
-    }
+    crate::sts::evaluator_principal(principal)
 }
 
 /// The global condition keys of a call (spec iam-kms.md §4.7).
@@ -112,6 +104,26 @@ pub fn request_context(ctx: &CallContext, principal: &cairn_policy::Principal) -
         );
     }
     c.insert("aws:ResourceAccount", ctx.account().to_string());
+    // Temporary credentials carry the MFA flag and their issue time; long-term keys carry
+    // neither (so `Bool aws:MultiFactorAuthPresent false` does not match them, as on AWS).
+    if let Some(session) = ctx.principal.session() {
+        c.insert(
+            "aws:MultiFactorAuthPresent",
+            if session.mfa { "true" } else { "false" },
+        );
+        if let Some(t) = chrono::DateTime::from_timestamp(session.created, 0) {
+            c.insert(
+                "aws:TokenIssueTime",
+                t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            );
+        }
+        if session.mfa {
+            c.insert(
+                "aws:MultiFactorAuthAge",
+                (now - session.created).to_string(),
+            );
+        }
+    }
     c
 }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use cairn_model::Principal;
-use cairn_policy::{Document, PolicySource, SourcedPolicy};
+use cairn_policy::{Document, PolicyKind, PolicySource, SourcedPolicy};
 use cairn_store::{Connection, StoreResult, iam};
 
 /// A parsed policy with where it came from.
@@ -42,13 +42,28 @@ pub struct Gathered {
     pub boundary: Option<OwnedPolicy>,
 }
 
-/// Reads a principal's policies from the store. Root and service principals have none.
-pub fn gather(_conn: &Connection, principal: &Principal) -> StoreResult<Gathered> {
-    match principal {
-        Principal::Root { .. } => Ok(Gathered::default()),
-        // IAM users have no stored policies until the IAM service lands.
-        Principal::IamUser { .. } => Ok(Gathered::default()),
-    }
+/// Parses stored policies (validated when written; one that no longer parses applies nothing).
+fn parsed(docs: Vec<crate::iam::PolicyDoc>) -> Vec<OwnedPolicy> {
+    docs.into_iter()
+        .filter_map(|d| {
+            Some(OwnedPolicy {
+                document: Arc::new(Document::parse(&d.document, PolicyKind::Identity).ok()?),
+                source: d.source,
+                id: d.id,
+            })
+        })
+        .collect()
+}
+
+/// Reads a principal's policies from the store (`crate::iam::principal_policies`). Root and
+/// service principals have none.
+pub fn gather(conn: &Connection, principal: &Principal) -> StoreResult<Gathered> {
+    let found = crate::iam::principal_policies(conn, principal)?;
+    Ok(Gathered {
+        identity: parsed(found.identity),
+        session: found.session.map(parsed),
+        boundary: found.boundary.and_then(|b| parsed(vec![b]).pop()),
+    })
 }
 
 /// Gathered policies per principal, valid for one IAM generation.

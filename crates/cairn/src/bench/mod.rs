@@ -7,9 +7,11 @@
 //! - `lookup`: LookupEvents latency per attribute against a running endpoint.
 //! - `recording`: durable event commits per second through the store's group commit.
 //! - `s3`: PutObject and GetObject throughput for one object size against any S3 endpoint.
+//! - `policy`: policy evaluations per second per core.
 
 mod control_plane;
 mod lookup;
+mod policy;
 mod populate;
 mod recording;
 mod s3;
@@ -38,6 +40,8 @@ enum Scenario {
     Recording(recording::RecordingArgs),
     /// PutObject/GetObject throughput for one object size.
     S3(s3::S3Args),
+    /// Policy evaluations per second per core.
+    Policy(policy::PolicyArgs),
 }
 
 /// Runs a benchmark scenario.
@@ -49,6 +53,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Scenario::Lookup(a) => lookup::run(a),
         Scenario::Recording(a) => recording::run(a),
         Scenario::S3(a) => s3::run(a),
+        Scenario::Policy(a) => policy::run(a),
     }
 }
 

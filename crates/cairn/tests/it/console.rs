@@ -454,3 +454,99 @@ async fn a_user_without_permissions_sees_access_denied() {
     assert_eq!(denied[0]["errorCode"], "AccessDenied");
     assert_eq!(denied[0]["sessionCredentialFromConsole"], "true");
 }
+
+/// An IAM Query call signed by root.
+async fn iam(server: &Server, form: &[(&str, &str)]) -> String {
+    let mut all = vec![("Version", "2010-05-08")];
+    all.extend_from_slice(form);
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(all)
+        .finish();
+    let req = crate::harness::sign(
+        &server.addr,
+        "us-east-1",
+        "iam",
+        ACCESS_KEY,
+        SECRET,
+        "POST",
+        "/",
+        vec![(
+            "content-type".to_owned(),
+            "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
+        )],
+        body.into_bytes(),
+        chrono::Utc::now(),
+    );
+    let (status, _, body) = server.send(req).await;
+    let body = String::from_utf8(body).unwrap();
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+fn xml_member(xml: &str, name: &str) -> String {
+    let open = format!("<{name}>");
+    let start = xml.find(&open).unwrap() + open.len();
+    xml[start..].split('<').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_read_only_user_sees_trails_and_events_but_cannot_create() {
+    let server = Server::start();
+    server.bucket_for_trails("ro-bucket").await;
+    let (status, body) = server
+        .ct(
+            "CreateTrail",
+            json!({"Name": "seen-trail", "S3BucketName": "ro-bucket"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    iam(&server, &[("Action", "CreateUser"), ("UserName", "reader")]).await;
+    iam(
+        &server,
+        &[
+            ("Action", "AttachUserPolicy"),
+            ("UserName", "reader"),
+            (
+                "PolicyArn",
+                "arn:aws:iam::aws:policy/AWSCloudTrail_ReadOnlyAccess",
+            ),
+        ],
+    )
+    .await;
+    let key = iam(
+        &server,
+        &[("Action", "CreateAccessKey"), ("UserName", "reader")],
+    )
+    .await;
+    let (id, secret) = (
+        xml_member(&key, "AccessKeyId"),
+        xml_member(&key, "SecretAccessKey"),
+    );
+    let mut b = Browser::new(&server);
+    let (status, _, _) = b.sign_in(&id, &secret).await;
+    assert_eq!(status, 303);
+    let (_, _, body) = b.get("/console/trails").await;
+    assert!(body.contains("seen-trail"), "{body}");
+    assert!(!body.contains("AccessDenied"), "{body}");
+    let (_, _, body) = b.get("/console/events").await;
+    assert!(body.contains("CreateTrail"), "{body}");
+    assert!(!body.contains("AccessDenied"));
+    let (_, _, body) = b.get("/console/trails/seen-trail").await;
+    assert!(body.contains("ro-bucket"));
+    let csrf = b.csrf.clone();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("step", "3"),
+        ("go", "create"),
+        ("name", "not-allowed"),
+        ("storage", "existing"),
+        ("existing_bucket", "ro-bucket"),
+    ];
+    let (status, _, body) = b.post("/console/trails/create", &form).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("id=\"wizard-error\""));
+    assert!(
+        body.contains("AccessDeniedException: User: arn:aws:iam::123456789012:user/reader is not authorized to perform: cloudtrail:CreateTrail"),
+        "{body}"
+    );
+}

@@ -1,0 +1,109 @@
+"""A trail's digests cannot be made to vanish quietly (issue 7, section 4).
+
+The stock `aws cloudtrail validate-logs` answers "No digests found" and exit 0 for a bucket
+whose digests were all deleted, and cannot see deleted digests newer than the last one left.
+`cairn validate-logs` asks GetTrailStatus when the trail last delivered a digest, and reads
+the chain of the first digest after the range, so both fail. Time is driven with
+`cairn flush --now` and `cairn lifecycle run --now`."""
+
+import json
+import time
+
+import pytest
+
+from conftest import Cairn, cairn_binary
+from test_validate_logs import HOUR, assert_identical, cairn_validate, flush, make_trail, validate
+
+DIGESTS = "AWSLogs/123456789012/CloudTrail-Digest/"
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = Cairn(cairn_binary(), ["--delivery-interval", "86400", "--digest-interval", str(HOUR)])
+    yield s
+    s.stop()
+
+
+def delivered(server, name, hours=3):
+    """A trail with `hours` hourly digests; returns (t0, ct, s3, bucket, arn, digest keys)."""
+    t0 = time.time()
+    ct, s3, bucket, arn = make_trail(server, name)
+    for hour in range(1, hours + 1):
+        ct.describe_trails()
+        flush(server, t0 + hour * HOUR)
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=DIGESTS)["Contents"])
+    assert len(keys) == hours
+    return t0, ct, s3, bucket, arn, keys
+
+
+def test_deleting_every_digest_fails(server):
+    t0, ct, s3, bucket, arn, _ = delivered(server, "emptied-rm")
+    assert validate(server, arn, t0 - 60, t0 + 4 * HOUR).returncode == 0
+    server.cli("s3", "rm", f"s3://{bucket}/{DIGESTS}", "--recursive")
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix=DIGESTS)
+    stock = validate(server, arn, t0 - 60, t0 + 4 * HOUR)
+    assert stock.returncode == 0 and "No digests found" in stock.stdout, "the hole this closes"
+    ours = cairn_validate(server, arn, t0 - 60, t0 + 4 * HOUR)
+    assert ours.returncode == 1, ours.stdout + ours.stderr
+    assert "INVALID: none found, but trail " + arn + " delivered a digest file at" in ours.stderr, ours.stderr
+    assert "No valid digests found in range" in ours.stdout and "1/1 digest files INVALID" in ours.stdout
+    assert "not listed in any digest" in ours.stderr, "the log files left behind are unlisted"
+    report = json.loads(cairn_validate(server, arn, t0 - 60, t0 + 4 * HOUR, "--json").stdout)
+    assert report["Digests"]["Invalid"] == 1 and report["Digests"]["Valid"] == 0
+    ct.delete_trail(Name="emptied-rm")
+
+
+def test_a_lifecycle_rule_that_empties_the_bucket_fails(server):
+    t0, ct, s3, bucket, arn, _ = delivered(server, "emptied-lc")
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+        {"ID": "expire-all", "Filter": {"Prefix": ""}, "Status": "Enabled", "Expiration": {"Days": 1}}]})
+    expired = json.loads(server.admin("lifecycle", "run", "--now", str(t0 + 10 * 86400)))["Expired"]
+    assert expired >= 6, "every log file and digest expired"
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+    stock = validate(server, arn, t0 - 60, t0 + 4 * HOUR)
+    assert stock.returncode == 0 and "No digests found" in stock.stdout
+    ours = cairn_validate(server, arn, t0 - 60, t0 + 4 * HOUR)
+    assert ours.returncode == 1 and "INVALID: none found" in ours.stderr, ours.stdout + ours.stderr
+    s3.delete_bucket_lifecycle(Bucket=bucket)
+    ct.delete_trail(Name="emptied-lc")
+
+
+def test_deleting_the_newest_digests_fails(server):
+    t0, ct, s3, bucket, arn, keys = delivered(server, "emptied-tail")
+    for key in keys[1:]:
+        s3.delete_object(Bucket=bucket, Key=key)
+    stock = validate(server, arn, t0 - 60, t0 + 4 * HOUR)
+    assert stock.returncode == 0, "the stock tool starts from the newest digest left"
+    ours = cairn_validate(server, arn, t0 - 60, t0 + 4 * HOUR)
+    assert ours.returncode == 1, ours.stdout + ours.stderr
+    assert "INVALID: none after " in ours.stderr and "they have been deleted or moved" in ours.stderr
+    assert "not listed in any digest" in ours.stderr, "the deleted digests' log files are orphans"
+    ct.delete_trail(Name="emptied-tail")
+
+
+def test_a_past_range_emptied_is_caught_by_the_next_digests_chain(server):
+    t0, ct, s3, bucket, arn, keys = delivered(server, "emptied-past", hours=4)
+    # Only the digest ending at t0+2h falls in [start, end + 1 h] for this range.
+    start, end = t0 + HOUR + 30 * 60, t0 + HOUR + 40 * 60
+    assert_identical(validate(server, arn, start, end), cairn_validate(server, arn, start, end, "--verbose"))
+    s3.delete_object(Bucket=bucket, Key=keys[1])
+    stock = validate(server, arn, start, end)
+    assert stock.returncode == 0 and "No digests found" in stock.stdout
+    ours = cairn_validate(server, arn, start, end)
+    assert ours.returncode == 1, ours.stdout + ours.stderr
+    assert f"Digest file\ts3://{bucket}/{keys[1]}\tINVALID: not found" in ours.stderr, ours.stderr
+    ct.delete_trail(Name="emptied-past")
+
+
+def test_a_range_before_the_trail_existed_is_not_an_alarm(server):
+    t0, ct, s3, bucket, arn, _ = delivered(server, "emptied-none", hours=2)
+    # Before the first digest: no public key was in use yet, which both tools say alike.
+    stock = validate(server, arn, t0 - 5 * HOUR, t0 - 4 * HOUR)
+    assert stock.returncode == 255 and "No public keys found between" in stock.stderr, stock.stderr
+    assert_identical(stock, cairn_validate(server, arn, t0 - 5 * HOUR, t0 - 4 * HOUR, "--verbose"))
+    # A range just before the first digest, with the signing key in use by its end: the
+    # first digest starts a chain, so no digest was due and none is missing.
+    stock = validate(server, arn, t0 - 50 * 60, t0 - 40 * 60)
+    assert stock.returncode == 0 and "No digests found" in stock.stdout, stock.stdout + stock.stderr
+    assert_identical(stock, cairn_validate(server, arn, t0 - 50 * 60, t0 - 40 * 60, "--verbose"))
+    ct.delete_trail(Name="emptied-none")

@@ -1,0 +1,237 @@
+//! IAM over the AWS Query protocol (`Version=2010-05-08`, namespace
+//! `https://iam.amazonaws.com/doc/2010-05-08/`), on the same listener, signed as service
+//! `iam` with whatever region the client's scope names.
+//!
+//! The layer is thin: each operation parses its parameters ([`input`]) into the typed inputs
+//! of `cairn_core::iam`, and writes the typed output as XML ([`xml`]). Every call passes the
+//! gate (authorization as `iam:<Action>` on the entity's ARN, the operation and its event in
+//! one transaction). IAM is a global service: its events carry `awsRegion` `us-east-1`
+//! whatever region signed the request. A successful change drops the credential cache at once,
+//! so a deactivated key stops authenticating on the next request.
+
+mod attached;
+mod details;
+mod groups;
+pub mod input;
+mod keys;
+mod policies;
+mod roles;
+mod simulate;
+mod users;
+pub mod xml;
+
+use std::sync::Arc;
+
+use axum::response::Response;
+use cairn_core::CallContext;
+use cairn_core::authz::Permission;
+use cairn_core::error::ApiResult;
+use cairn_model::{Principal, Region};
+use cairn_store::Connection;
+use serde_json::Value;
+
+use crate::errors::WireError;
+use crate::protocol::Protocol;
+use crate::query::Params;
+use crate::recording::{CallInfo, Outcome};
+use crate::server::{AppState, Received, authenticate};
+use input::Input;
+
+/// The IAM XML namespace.
+pub const XMLNS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+
+/// What an operation answers: the XML inside `<{Action}Result>` (none for operations without
+/// output) and the `responseElements` of its event.
+pub(crate) struct Reply {
+    pub xml: Option<String>,
+    pub response_elements: Value,
+}
+
+impl Reply {
+    /// No output.
+    pub fn empty() -> Self {
+        Self {
+            xml: None,
+            response_elements: Value::Null,
+        }
+    }
+
+    /// A result element, no response elements (reads).
+    pub fn xml(xml: String) -> Self {
+        Self {
+            xml: Some(xml),
+            response_elements: Value::Null,
+        }
+    }
+
+    /// A result element and the event's response elements (creates).
+    pub fn with(xml: String, response_elements: Value) -> Self {
+        Self {
+            xml: Some(xml),
+            response_elements,
+        }
+    }
+}
+
+/// The resource an IAM action is authorized on.
+pub(crate) enum Target {
+    /// No resource-level permissions (`*`).
+    Any,
+    /// An existing user, group or role by name (`None`: the calling user).
+    Entity(&'static str, Option<String>),
+    /// A new entity: kind, path, name.
+    New(&'static str, Option<String>, String),
+    /// An ARN as given.
+    Arn(String),
+}
+
+type Run = Box<dyn FnOnce(&Connection, &CallContext) -> ApiResult<Reply> + Send>;
+
+/// One operation, ready to pass the gate.
+pub(crate) struct Call {
+    pub read_only: bool,
+    pub target: Target,
+    pub run: Run,
+}
+
+impl Call {
+    /// A read-only operation.
+    pub fn read(
+        target: Target,
+        run: impl FnOnce(&Connection, &CallContext) -> ApiResult<Reply> + Send + 'static,
+    ) -> Self {
+        Self {
+            read_only: true,
+            target,
+            run: Box::new(run),
+        }
+    }
+
+    /// A mutating operation.
+    pub fn write(
+        target: Target,
+        run: impl FnOnce(&Connection, &CallContext) -> ApiResult<Reply> + Send + 'static,
+    ) -> Self {
+        Self {
+            read_only: false,
+            target,
+            run: Box::new(run),
+        }
+    }
+}
+
+/// The ARN a target names (existing entities with their stored path).
+fn resource(conn: &Connection, ctx: &CallContext, target: &Target) -> ApiResult<String> {
+    use cairn_store::iam::{groups, roles, users};
+    let account = ctx.account().as_str();
+    Ok(match target {
+        Target::Any => "*".to_owned(),
+        Target::Arn(a) => a.clone(),
+        Target::New(kind, path, name) => {
+            cairn_core::iam::arn(account, kind, path.as_deref().unwrap_or("/"), name)
+        }
+        Target::Entity(kind, None) => match &ctx.principal {
+            Principal::IamUser { .. } if *kind == "user" => ctx.principal.arn(),
+            _ => "*".to_owned(),
+        },
+        Target::Entity(kind, Some(name)) => {
+            let path = match *kind {
+                "user" => users::get_user(conn, account, name)?.map(|u| (u.path, u.name)),
+                "group" => groups::get_group(conn, account, name)?.map(|g| (g.path, g.name)),
+                _ => roles::get_role(conn, account, name)?.map(|r| (r.path, r.name)),
+            };
+            let (path, name) = path.unwrap_or_else(|| ("/".to_owned(), name.clone()));
+            cairn_core::iam::arn(account, kind, &path, &name)
+        }
+    })
+}
+
+fn find_call(action: &str, p: &Input) -> Option<Call> {
+    users::call(action, p)
+        .or_else(|| keys::call(action, p))
+        .or_else(|| groups::call(action, p))
+        .or_else(|| roles::call(action, p))
+        .or_else(|| policies::call(action, p))
+        .or_else(|| attached::call(action, p))
+        .or_else(|| details::call(action, p))
+        .or_else(|| simulate::call(action, p))
+}
+
+/// Answers one IAM request.
+pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
+    let rid = req.request_id.clone();
+    let params = Params::parse(&req.raw_query, &req.body);
+    let now = chrono::Utc::now();
+    let authed = match authenticate(state, &req, Protocol::Query, now).await {
+        Ok(a) => a,
+        Err(e) => return crate::query::error(XMLNS, &e, &rid),
+    };
+    let action = params.action().to_owned();
+    let input = Input::new(&params);
+    let Some(call) = find_call(&action, &input) else {
+        let e = WireError::bad_request(
+            "InvalidAction",
+            format!("Could not find operation {action} for version 2010-05-08"),
+        );
+        return crate::query::error(XMLNS, &e, &rid);
+    };
+    let mut info = CallInfo::new(authed, &req, now);
+    info.ctx.region = Region::parse("us-east-1").expect("us-east-1 exists");
+    let ctx = info.ctx.clone();
+    let request_parameters = input::request_parameters(&params);
+    let read_only = call.read_only;
+    let iam_action = format!("iam:{action}");
+    let target = call.target;
+    let run = call.run;
+    let event_name = action.clone();
+    let permissions = move |conn: &Connection, ctx: &CallContext| -> ApiResult<Vec<Permission>> {
+        if let Some(message) =
+            cairn_core::sts::session_token_restriction(&ctx.principal, &iam_action)
+        {
+            return Err(cairn_core::ApiError::new(
+                cairn_core::ErrorKind::AccessDenied,
+                message,
+            ));
+        }
+        Ok(vec![Permission::new(
+            iam_action,
+            resource(conn, ctx, &target)?,
+        )])
+    };
+    let describe = move |r: &ApiResult<Reply>| Outcome {
+        event_source: "iam.amazonaws.com",
+        event_name,
+        read_only,
+        management: true,
+        request_parameters,
+        response_elements: r
+            .as_ref()
+            .map(|reply| reply.response_elements.clone())
+            .unwrap_or(Value::Null),
+        error: r.as_ref().err().map(|e| {
+            let w = WireError::from(e);
+            (w.code.to_owned(), w.message)
+        }),
+        resources: Vec::new(),
+        additional_event_data: None,
+    };
+    let outcome = state
+        .gate
+        .execute(
+            info,
+            read_only,
+            permissions,
+            move |c| run(c, &ctx),
+            describe,
+        )
+        .await;
+    match outcome {
+        Ok(reply) => {
+            if !read_only {
+                state.credentials.invalidate();
+            }
+            crate::query::ok(XMLNS, &action, reply.xml.as_deref(), &rid)
+        }
+        Err(e) => crate::query::error(XMLNS, &WireError::from(&e), &rid),
+    }
+}

@@ -1,0 +1,86 @@
+//! SimulatePrincipalPolicy and SimulateCustomPolicy: one `EvaluationResults` member per action
+//! and resource, with `MatchedStatements` (and their positions) and `MissingContextValues`.
+
+use cairn_core::iam::simulate::{self, ContextEntry, EvaluationResult, SimulateInput};
+use cairn_policy::Position;
+
+use super::input::Input;
+use super::xml::{el, members, paged};
+use super::{Call, Reply, Target};
+
+fn position(name: &str, p: &Position) -> String {
+    format!(
+        "<{name}><Line>{}</Line><Column>{}</Column></{name}>",
+        p.line, p.column
+    )
+}
+
+fn result(r: &EvaluationResult) -> String {
+    let matched = members("MatchedStatements", &r.matched, |m| {
+        format!(
+            "{}{}{}{}",
+            el("SourcePolicyId", &m.source_policy_id),
+            el("SourcePolicyType", &m.source_policy_type),
+            position("StartPosition", &m.start),
+            position("EndPosition", &m.end)
+        )
+    });
+    let boundary = r
+        .allowed_by_boundary
+        .map(|b| {
+            format!(
+                "<PermissionsBoundaryDecisionDetail><AllowedByPermissionsBoundary>{b}</AllowedByPermissionsBoundary></PermissionsBoundaryDecisionDetail>"
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "{}{}{}{}{}{}<EvalDecisionDetails/>",
+        el("EvalActionName", &r.action),
+        el("EvalResourceName", &r.resource),
+        el("EvalDecision", r.decision),
+        matched,
+        members("MissingContextValues", &r.missing, |k| super::xml::escape(
+            k
+        )),
+        boundary
+    )
+}
+
+fn input(p: &Input) -> SimulateInput {
+    SimulateInput {
+        source_arn: p.opt("PolicySourceArn"),
+        policies: p.list("PolicyInputList"),
+        boundaries: p.list("PermissionsBoundaryPolicyInputList"),
+        actions: p.list("ActionNames"),
+        resources: p.list("ResourceArns"),
+        resource_policy: p.opt("ResourcePolicy"),
+        caller_arn: p.opt("CallerArn"),
+        context: p
+            .structs("ContextEntries")
+            .into_iter()
+            .map(|e| ContextEntry {
+                name: e.opt("ContextKeyName").unwrap_or_default(),
+                values: e.list("ContextKeyValues"),
+                kind: e.opt("ContextKeyType"),
+            })
+            .collect(),
+    }
+}
+
+pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
+    let p = p.clone();
+    Some(match action {
+        "SimulatePrincipalPolicy" => Call::read(
+            Target::Arn(p.opt("PolicySourceArn").unwrap_or_else(|| "*".to_owned())),
+            move |c, ctx| {
+                let page = simulate::simulate_principal_policy(c, ctx, &input(&p), &p.page()?)?;
+                Ok(Reply::xml(paged("EvaluationResults", &page, result)))
+            },
+        ),
+        "SimulateCustomPolicy" => Call::read(Target::Any, move |_, ctx| {
+            let page = simulate::simulate_custom_policy(ctx, &input(&p), &p.page()?)?;
+            Ok(Reply::xml(paged("EvaluationResults", &page, result)))
+        }),
+        _ => return None,
+    })
+}

@@ -1,0 +1,255 @@
+//! STS over the AWS Query protocol (`Version=2011-06-15`, namespace
+//! `https://sts.amazonaws.com/doc/2011-06-15/`): GetCallerIdentity, AssumeRole,
+//! GetSessionToken, GetAccessKeyInfo. Events carry `eventSource` `sts.amazonaws.com` and the
+//! credential-scope region; they never carry secret keys or session tokens.
+
+use std::sync::Arc;
+
+use axum::response::Response;
+use cairn_core::authz::{Permission, ResourcePolicy};
+use cairn_core::error::ApiResult;
+use cairn_core::sts::{self, AssumeRoleInput, Credentials};
+use cairn_core::{ApiError, CallContext, ErrorKind};
+use cairn_model::event::EventResource;
+use cairn_store::Connection;
+use serde_json::{Value, json};
+
+use crate::errors::WireError;
+use crate::iam::input::{Input, request_parameters};
+use crate::iam::xml::{el, opt};
+use crate::protocol::Protocol;
+use crate::query::Params;
+use crate::recording::{CallInfo, Outcome};
+use crate::server::{AppState, Received, authenticate};
+
+/// The STS XML namespace.
+pub const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+
+/// `Expiration`: ISO 8601 with milliseconds.
+fn expiration(epoch: i64) -> String {
+    chrono::DateTime::from_timestamp(epoch, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// The Java-style date CloudTrail writes for `credentials.expiration`.
+fn java_date(epoch: i64) -> String {
+    crate::iam::xml::java_date(epoch as f64)
+}
+
+fn credentials_xml(c: &Credentials) -> String {
+    format!(
+        "<Credentials>{}{}{}{}</Credentials>",
+        el("AccessKeyId", &c.access_key_id),
+        el("SecretAccessKey", &c.secret_access_key),
+        el("SessionToken", &c.session_token),
+        el("Expiration", &expiration(c.expiration))
+    )
+}
+
+/// `responseElements.credentials`: no secret key, no session token.
+fn credentials_element(c: &Credentials) -> Value {
+    json!({"accessKeyId": c.access_key_id, "expiration": java_date(c.expiration)})
+}
+
+struct Reply {
+    xml: String,
+    elements: Value,
+    resources: Vec<(EventResource, String)>,
+}
+
+fn assume_role_input(p: &Input) -> ApiResult<AssumeRoleInput> {
+    Ok(AssumeRoleInput {
+        role_arn: p.req("RoleArn", "roleArn")?,
+        session_name: p.req("RoleSessionName", "roleSessionName")?,
+        duration: p.int("DurationSeconds", "durationSeconds")?,
+        policy: p.opt("Policy"),
+        policy_arns: p
+            .structs("PolicyArns")
+            .into_iter()
+            .filter_map(|s| s.opt("arn"))
+            .collect(),
+        tags: p.tags()?,
+        transitive_tag_keys: p.list("TransitiveTagKeys"),
+        external_id: p.opt("ExternalId"),
+        serial_number: p.opt("SerialNumber"),
+        token_code: p.opt("TokenCode"),
+        source_identity: p.opt("SourceIdentity"),
+    })
+}
+
+fn run(action: &str, p: &Input, c: &Connection, ctx: &CallContext) -> ApiResult<Reply> {
+    match action {
+        "GetCallerIdentity" => {
+            let id = sts::get_caller_identity(ctx);
+            Ok(Reply {
+                xml: format!(
+                    "{}{}{}",
+                    el("UserId", &id.user_id),
+                    el("Account", &id.account),
+                    el("Arn", &id.arn)
+                ),
+                elements: Value::Null,
+                resources: Vec::new(),
+            })
+        }
+        "GetAccessKeyInfo" => {
+            let account = sts::get_access_key_info(c, ctx, &p.req("AccessKeyId", "accessKeyId")?)?;
+            Ok(Reply {
+                xml: el("Account", &account),
+                elements: Value::Null,
+                resources: Vec::new(),
+            })
+        }
+        "GetSessionToken" => {
+            let creds = sts::get_session_token(
+                c,
+                ctx,
+                p.int("DurationSeconds", "durationSeconds")?,
+                p.opt("SerialNumber").as_deref(),
+                p.opt("TokenCode").as_deref(),
+            )?;
+            Ok(Reply {
+                xml: credentials_xml(&creds),
+                elements: json!({"credentials": credentials_element(&creds)}),
+                resources: Vec::new(),
+            })
+        }
+        "AssumeRole" => {
+            let out = sts::assume_role(c, ctx, &assume_role_input(p)?)?;
+            let mut elements = json!({
+                "credentials": credentials_element(&out.credentials),
+                "assumedRoleUser": {"assumedRoleId": out.assumed_role_id, "arn": out.arn},
+            });
+            if let Some(n) = out.packed_policy_size {
+                elements["packedPolicySize"] = json!(n);
+            }
+            if let Some(s) = &out.source_identity {
+                elements["sourceIdentity"] = json!(s);
+            }
+            let resource = EventResource {
+                arn: out.role_arn.clone(),
+                account_id: Some(ctx.account().to_string()),
+                resource_type: "AWS::IAM::Role".to_owned(),
+            };
+            Ok(Reply {
+                xml: format!(
+                    "{}<AssumedRoleUser>{}{}</AssumedRoleUser>{}{}",
+                    credentials_xml(&out.credentials),
+                    el("AssumedRoleId", &out.assumed_role_id),
+                    el("Arn", &out.arn),
+                    opt(
+                        "PackedPolicySize",
+                        out.packed_policy_size.map(|n| n.to_string()).as_deref()
+                    ),
+                    opt("SourceIdentity", out.source_identity.as_deref())
+                ),
+                elements,
+                resources: vec![(resource, out.role_arn)],
+            })
+        }
+        other => Err(ApiError::new(
+            ErrorKind::IamValidation,
+            format!("Could not find operation {other} for version 2011-06-15"),
+        )),
+    }
+}
+
+/// The permission a call needs (AssumeRole: on the role, under its trust policy).
+/// GetSessionToken needs none: "No permissions are required for users to perform this
+/// operation" (STS API reference); policies cannot control authentication.
+fn permission(action: &str, p: &Input) -> Option<Permission> {
+    let iam_action = format!("sts:{action}");
+    match (action, p.opt("RoleArn")) {
+        ("AssumeRole", Some(role)) => {
+            let mut perm =
+                Permission::new(iam_action, role.clone()).under(ResourcePolicy::RoleTrust(role));
+            if let Some(name) = p.opt("RoleSessionName") {
+                perm = perm.with("sts:RoleSessionName", name);
+            }
+            if let Some(e) = p.opt("ExternalId") {
+                perm = perm.with("sts:ExternalId", e);
+            }
+            if let Some(s) = p.opt("SourceIdentity") {
+                perm = perm.with("sts:SourceIdentity", s);
+            }
+            Some(perm)
+        }
+        ("GetSessionToken", _) => None,
+        _ => Some(Permission::any(iam_action)),
+    }
+}
+
+const ACTIONS: &[&str] = &[
+    "GetCallerIdentity",
+    "GetAccessKeyInfo",
+    "GetSessionToken",
+    "AssumeRole",
+];
+
+/// Answers one STS request.
+pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
+    let rid = req.request_id.clone();
+    let params = Params::parse(&req.raw_query, &req.body);
+    let now = chrono::Utc::now();
+    let authed = match authenticate(state, &req, Protocol::Query, now).await {
+        Ok(a) => a,
+        Err(e) => return crate::query::error(XMLNS, &e, &rid),
+    };
+    let action = params.action().to_owned();
+    if !ACTIONS.contains(&action.as_str()) {
+        let e = WireError::bad_request(
+            "InvalidAction",
+            format!("Could not find operation {action} for version 2011-06-15"),
+        );
+        return crate::query::error(XMLNS, &e, &rid);
+    }
+    let info = CallInfo::new(authed, &req, now);
+    let ctx = info.ctx.clone();
+    let input = Input::new(&params);
+    let needed = permission(&action, &input);
+    let restricted_action = format!("sts:{action}");
+    // Nothing secret is ever sent in an STS request, so every member is recorded.
+    let rp = request_parameters(&params);
+    let (act, event_name) = (action.clone(), action.clone());
+    let permissions = move |_: &Connection, ctx: &CallContext| -> ApiResult<Vec<Permission>> {
+        if let Some(message) = sts::session_token_restriction(&ctx.principal, &restricted_action) {
+            return Err(ApiError::new(ErrorKind::AccessDenied, message));
+        }
+        Ok(needed.into_iter().collect())
+    };
+    let describe = move |r: &ApiResult<Reply>| Outcome {
+        event_source: "sts.amazonaws.com",
+        event_name,
+        read_only: true,
+        management: true,
+        request_parameters: rp,
+        response_elements: r
+            .as_ref()
+            .map(|x| x.elements.clone())
+            .unwrap_or(Value::Null),
+        error: r.as_ref().err().map(|e| {
+            let w = WireError::from(e);
+            (w.code.to_owned(), w.message)
+        }),
+        resources: r.as_ref().map(|x| x.resources.clone()).unwrap_or_default(),
+        additional_event_data: None,
+    };
+    // AssumeRole and GetSessionToken store a session; the others only read.
+    let read_only = matches!(action.as_str(), "GetCallerIdentity" | "GetAccessKeyInfo");
+    let outcome = state
+        .gate
+        .execute(
+            info,
+            read_only,
+            permissions,
+            move |c| run(&act, &input, c, &ctx),
+            describe,
+        )
+        .await;
+    match outcome {
+        Ok(reply) => crate::query::ok(XMLNS, &action, Some(&reply.xml), &rid),
+        Err(e) => crate::query::error(XMLNS, &WireError::from(&e), &rid),
+    }
+}

@@ -1,0 +1,150 @@
+//! GetAccountAuthorizationDetails: every user, group, role and managed policy with their
+//! policies, in one paginated list (users, then groups, roles, policies).
+
+use cairn_store::Connection;
+use cairn_store::iam::{groups, inline, policies, roles, tags, users};
+
+use super::attach::{Attached, attached_of};
+use super::managed::{PolicyInfo, VersionInfo, get_policy, list_versions};
+use super::roles::RoleInfo;
+use super::{Page, PageRequest, Tag, validate};
+use crate::CallContext;
+use crate::error::ApiResult;
+
+/// An inline policy: `(name, document)`.
+pub type Inline = (String, String);
+
+/// One entry of the result.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Detail {
+    /// `UserDetailList` member.
+    User {
+        /// The user.
+        user: users::User,
+        /// Inline policies.
+        inline: Vec<Inline>,
+        /// Names of its groups.
+        groups: Vec<String>,
+        /// Attached managed policies.
+        attached: Vec<Attached>,
+        /// Tags.
+        tags: Vec<Tag>,
+    },
+    /// `GroupDetailList` member.
+    Group {
+        /// The group.
+        group: groups::Group,
+        /// Inline policies.
+        inline: Vec<Inline>,
+        /// Attached managed policies.
+        attached: Vec<Attached>,
+    },
+    /// `RoleDetailList` member.
+    Role {
+        /// The role with its tags.
+        role: RoleInfo,
+        /// Inline policies.
+        inline: Vec<Inline>,
+        /// Attached managed policies.
+        attached: Vec<Attached>,
+    },
+    /// `Policies` member.
+    Policy {
+        /// The policy.
+        policy: PolicyInfo,
+        /// Every version with its document.
+        versions: Vec<VersionInfo>,
+    },
+}
+
+const FILTERS: [&str; 5] = [
+    "User",
+    "Role",
+    "Group",
+    "LocalManagedPolicy",
+    "AWSManagedPolicy",
+];
+
+fn attached_list(conn: &Connection, ctx: &CallContext, id: &str) -> ApiResult<Vec<Attached>> {
+    Ok(attached_of(conn, ctx, id)?
+        .into_iter()
+        .map(|(a, _)| a)
+        .collect())
+}
+
+/// GetAccountAuthorizationDetails. An empty `filter` means every kind.
+pub fn get_account_authorization_details(
+    conn: &Connection,
+    ctx: &CallContext,
+    filter: &[String],
+    page: &PageRequest,
+) -> ApiResult<Page<Detail>> {
+    for f in filter {
+        if !FILTERS.contains(&f.as_str()) {
+            return Err(validate::violation(
+                f,
+                "filter",
+                "Member must satisfy enum value set: [User, Role, Group, LocalManagedPolicy, AWSManagedPolicy]",
+            ));
+        }
+    }
+    let want = |k: &str| filter.is_empty() || filter.iter().any(|f| f == k);
+    let account = ctx.account().as_str();
+    let mut out = Vec::new();
+    if want("User") {
+        for user in users::list_users(conn, account)? {
+            out.push(Detail::User {
+                inline: inline::list_inline(conn, &user.user_id)?,
+                groups: groups::groups_for_user(conn, &user.user_id)?
+                    .into_iter()
+                    .map(|g| g.name)
+                    .collect(),
+                attached: attached_list(conn, ctx, &user.user_id)?,
+                tags: tags::tags(conn, &user.user_id)?,
+                user,
+            });
+        }
+    }
+    if want("Group") {
+        for group in groups::list_groups(conn, account)? {
+            out.push(Detail::Group {
+                inline: inline::list_inline(conn, &group.group_id)?,
+                attached: attached_list(conn, ctx, &group.group_id)?,
+                group,
+            });
+        }
+    }
+    if want("Role") {
+        for role in roles::list_roles(conn, account)? {
+            out.push(Detail::Role {
+                inline: inline::list_inline(conn, &role.role_id)?,
+                attached: attached_list(conn, ctx, &role.role_id)?,
+                role: RoleInfo {
+                    tags: tags::tags(conn, &role.role_id)?,
+                    role,
+                },
+            });
+        }
+    }
+    if want("LocalManagedPolicy") {
+        for p in policies::list_policies(conn, account)? {
+            out.push(Detail::Policy {
+                versions: list_versions(conn, ctx, &p.arn)?,
+                policy: get_policy(conn, ctx, &p.arn)?,
+            });
+        }
+    }
+    if want("AWSManagedPolicy") {
+        for p in cairn_policy::managed::all() {
+            if policies::attachment_count(conn, p.arn)? > 0
+                || policies::boundary_count(conn, p.arn)? > 0
+            {
+                out.push(Detail::Policy {
+                    versions: list_versions(conn, ctx, p.arn)?,
+                    policy: get_policy(conn, ctx, p.arn)?,
+                });
+            }
+        }
+    }
+    page.apply_ordered(out)
+}

@@ -1,0 +1,157 @@
+//! Access keys: CreateAccessKey (at most 2 per user), ListAccessKeys, UpdateAccessKey (an
+//! inactive key stops authenticating at once: the change bumps the IAM generation, which drops
+//! the credential cache) and DeleteAccessKey.
+
+use cairn_model::Principal;
+use cairn_store::Connection;
+use cairn_store::iam::{keys, users};
+
+use super::ids::{IdKind, new_id, new_secret};
+use super::{EntityKind, Page, PageRequest, err, find_user, not_found, validate};
+use crate::CallContext;
+use crate::error::{ApiResult, ErrorKind};
+
+/// Access keys per user.
+pub const KEYS_PER_USER: usize = 2;
+
+/// A new key, the only time its secret is shown.
+#[derive(Clone, PartialEq)]
+pub struct NewAccessKey {
+    /// Owner.
+    pub user_name: String,
+    /// The key.
+    pub key: keys::AccessKey,
+}
+
+impl std::fmt::Debug for NewAccessKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewAccessKey")
+            .field("user_name", &self.user_name)
+            .field("key", &self.key)
+            .finish()
+    }
+}
+
+/// A key's metadata with its owner's name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyInfo {
+    /// Owner.
+    pub user_name: String,
+    /// The metadata.
+    pub meta: keys::AccessKeyMeta,
+}
+
+/// The user an access-key call is about: the named one, or the calling user.
+fn target_user(conn: &Connection, ctx: &CallContext, name: Option<&str>) -> ApiResult<users::User> {
+    match (name, &ctx.principal) {
+        (Some(n), _) => find_user(conn, ctx, n),
+        (
+            None,
+            Principal::IamUser {
+                user_id, user_name, ..
+            },
+        ) => users::get_user_by_id(conn, user_id)?
+            .ok_or_else(|| not_found(EntityKind::User, user_name)),
+        (None, Principal::Root { .. }) => Err(err(
+            ErrorKind::IamValidation,
+            "Root access keys are set in Cairn's configuration; specify userName.",
+        )),
+        (
+            None,
+            Principal::AssumedRole { .. } | Principal::Service { .. } | Principal::Anonymous { .. },
+        ) => Err(err(
+            ErrorKind::IamValidation,
+            "Must specify userName when calling with non-User credentials",
+        )),
+    }
+}
+
+/// CreateAccessKey.
+pub fn create_access_key(
+    conn: &Connection,
+    ctx: &CallContext,
+    name: Option<&str>,
+) -> ApiResult<NewAccessKey> {
+    let user = target_user(conn, ctx, name)?;
+    if keys::list_access_keys(conn, &user.user_id)?.len() >= KEYS_PER_USER {
+        return Err(err(
+            ErrorKind::LimitExceeded,
+            format!("Cannot exceed quota for AccessKeysPerUser: {KEYS_PER_USER}"),
+        ));
+    }
+    let key = keys::AccessKey {
+        access_key_id: new_id(IdKind::AccessKey, ctx.account()),
+        secret: new_secret(),
+        account: user.account.clone(),
+        user_id: user.user_id.clone(),
+        status: "Active".to_owned(),
+        created: ctx.now.floor(),
+    };
+    keys::insert_access_key(conn, &key)?;
+    Ok(NewAccessKey {
+        user_name: user.name,
+        key,
+    })
+}
+
+/// ListAccessKeys.
+pub fn list_access_keys(
+    conn: &Connection,
+    ctx: &CallContext,
+    name: Option<&str>,
+    page: &PageRequest,
+) -> ApiResult<Page<KeyInfo>> {
+    let user = target_user(conn, ctx, name)?;
+    let list = keys::list_access_keys(conn, &user.user_id)?
+        .into_iter()
+        .map(|meta| KeyInfo {
+            user_name: user.name.clone(),
+            meta,
+        })
+        .collect();
+    page.apply_ordered(list)
+}
+
+fn owned_key(
+    conn: &Connection,
+    ctx: &CallContext,
+    name: Option<&str>,
+    access_key_id: &str,
+) -> ApiResult<keys::AccessKeyMeta> {
+    validate::length(access_key_id, "accessKeyId", 16, 128)?;
+    let user = target_user(conn, ctx, name)?;
+    keys::get_access_key_meta(conn, access_key_id)?
+        .filter(|k| k.user_id == user.user_id)
+        .ok_or_else(|| {
+            err(
+                ErrorKind::NoSuchEntity,
+                format!("The Access Key with id {access_key_id} cannot be found."),
+            )
+        })
+}
+
+/// UpdateAccessKey (`Active` / `Inactive`).
+pub fn update_access_key(
+    conn: &Connection,
+    ctx: &CallContext,
+    name: Option<&str>,
+    access_key_id: &str,
+    status: &str,
+) -> ApiResult<()> {
+    validate::key_status(status)?;
+    let key = owned_key(conn, ctx, name, access_key_id)?;
+    keys::set_access_key_status(conn, &key.access_key_id, status)?;
+    Ok(())
+}
+
+/// DeleteAccessKey.
+pub fn delete_access_key(
+    conn: &Connection,
+    ctx: &CallContext,
+    name: Option<&str>,
+    access_key_id: &str,
+) -> ApiResult<()> {
+    let key = owned_key(conn, ctx, name, access_key_id)?;
+    keys::delete_access_key(conn, &key.access_key_id)?;
+    Ok(())
+}

@@ -1,0 +1,375 @@
+//! SimulatePrincipalPolicy and SimulateCustomPolicy, answered by the same evaluator that
+//! enforces (`cairn_policy::simulate`): one result per action and resource, with the matched
+//! statements and their positions, and the condition keys the policies referenced that the
+//! request's `ContextEntries` did not supply. Condition keys come only from those entries.
+
+use cairn_policy::{
+    Context, Document, PolicyKind, PolicySet, PolicySource, Position, Request, Slot, SourcedPolicy,
+};
+use cairn_store::Connection;
+use cairn_store::iam::{groups, inline, policies as pstore, roles, users};
+
+use super::principal::{PolicyDoc, PrincipalPolicies, managed_doc, role_policies, user_policies};
+use super::{EntityKind, Page, PageRequest, err, not_found, validate};
+use crate::CallContext;
+use crate::error::{ApiResult, ErrorKind};
+
+/// A `ContextEntries` member.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ContextEntry {
+    /// `ContextKeyName`.
+    pub name: String,
+    /// `ContextKeyValues`.
+    pub values: Vec<String>,
+    /// `ContextKeyType` (`string`, `ipList`…).
+    pub kind: Option<String>,
+}
+
+/// The inputs both simulations share.
+#[derive(Clone, Debug, Default)]
+pub struct SimulateInput {
+    /// `PolicySourceArn` (SimulatePrincipalPolicy only).
+    pub source_arn: Option<String>,
+    /// `PolicyInputList`.
+    pub policies: Vec<String>,
+    /// `PermissionsBoundaryPolicyInputList`.
+    pub boundaries: Vec<String>,
+    /// `ActionNames`.
+    pub actions: Vec<String>,
+    /// `ResourceArns` (default `*`).
+    pub resources: Vec<String>,
+    /// `ResourcePolicy`.
+    pub resource_policy: Option<String>,
+    /// `CallerArn`.
+    pub caller_arn: Option<String>,
+    /// `ContextEntries`.
+    pub context: Vec<ContextEntry>,
+}
+
+/// A `MatchedStatements` member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Matched {
+    /// `SourcePolicyId`.
+    pub source_policy_id: String,
+    /// `SourcePolicyType`.
+    pub source_policy_type: String,
+    /// Start of the statement.
+    pub start: Position,
+    /// End of the statement.
+    pub end: Position,
+}
+
+/// An `EvaluationResults` member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvaluationResult {
+    /// `EvalActionName`.
+    pub action: String,
+    /// `EvalResourceName`.
+    pub resource: String,
+    /// `allowed`, `explicitDeny` or `implicitDeny`.
+    pub decision: &'static str,
+    /// `MatchedStatements`.
+    pub matched: Vec<Matched>,
+    /// `MissingContextValues`.
+    pub missing: Vec<String>,
+    /// `PermissionsBoundaryDecisionDetail.AllowedByPermissionsBoundary`, when a boundary
+    /// took part.
+    pub allowed_by_boundary: Option<bool>,
+}
+
+struct Parsed {
+    doc: Document,
+    source: PolicySource,
+    id: String,
+    report_type: String,
+}
+
+fn parse(
+    text: &str,
+    kind: PolicyKind,
+    source: PolicySource,
+    id: String,
+    report_type: &str,
+) -> ApiResult<Parsed> {
+    let doc = Document::parse(text, kind).map_err(|m| err(ErrorKind::InvalidInput, m.message()))?;
+    Ok(Parsed {
+        doc,
+        source,
+        id,
+        report_type: report_type.to_owned(),
+    })
+}
+
+fn from_docs(docs: Vec<PolicyDoc>) -> ApiResult<Vec<Parsed>> {
+    docs.into_iter()
+        .map(|d| {
+            let id = d.id.clone();
+            let t = d.source.simulate_type();
+            parse(&d.document, PolicyKind::Identity, d.source, id, t)
+        })
+        .collect()
+}
+
+/// The principal a simulation evaluates as, and the stored policies of its source.
+fn source(
+    conn: &Connection,
+    ctx: &CallContext,
+    arn: &str,
+) -> ApiResult<(cairn_policy::Principal, PrincipalPolicies)> {
+    let account = ctx.account().as_str();
+    let prefix = format!("arn:aws:iam::{account}:");
+    let missing = || {
+        err(
+            ErrorKind::NoSuchEntity,
+            format!("PolicySourceArn {arn} does not exist."),
+        )
+    };
+    let rest = arn.strip_prefix(&prefix).ok_or_else(missing)?;
+    let name = rest.rsplit('/').next().unwrap_or_default();
+    if rest.starts_with("user/") {
+        let u = users::get_user(conn, account, name)?
+            .filter(|u| super::user_arn(u) == arn)
+            .ok_or_else(|| not_found(EntityKind::User, name))?;
+        let p = cairn_policy::Principal::User {
+            account: account.to_owned(),
+            arn: arn.to_owned(),
+            id: u.user_id.clone(),
+            name: u.name.clone(),
+        };
+        Ok((p, user_policies(conn, &u.user_id)?))
+    } else if rest.starts_with("role/") {
+        let r = roles::get_role(conn, account, name)?
+            .filter(|r| super::role_arn(r) == arn)
+            .ok_or_else(|| not_found(EntityKind::Role, name))?;
+        let p = cairn_policy::Principal::RoleSession {
+            account: account.to_owned(),
+            role_arn: arn.to_owned(),
+            role_id: r.role_id.clone(),
+            session_arn: format!(
+                "arn:aws:sts::{account}:assumed-role/{}/SimulatedSession",
+                r.name
+            ),
+            session_name: "SimulatedSession".to_owned(),
+        };
+        Ok((p, role_policies(conn, &r.role_id)?))
+    } else if rest.starts_with("group/") {
+        let g = groups::get_group(conn, account, name)?
+            .filter(|g| super::group_arn(g) == arn)
+            .ok_or_else(|| not_found(EntityKind::Group, name))?;
+        let mut docs = Vec::new();
+        for (n, d) in inline::list_inline(conn, &g.group_id)? {
+            docs.push(PolicyDoc {
+                source: PolicySource::GroupInline,
+                id: n,
+                owner: Some(g.name.clone()),
+                version_id: None,
+                document: d,
+            });
+        }
+        for a in pstore::attached(conn, &g.group_id)? {
+            docs.extend(managed_doc(conn, &a, None)?);
+        }
+        let p = cairn_policy::Principal::User {
+            account: account.to_owned(),
+            arn: arn.to_owned(),
+            id: g.group_id.clone(),
+            name: g.name.clone(),
+        };
+        Ok((
+            p,
+            PrincipalPolicies {
+                identity: docs,
+                ..Default::default()
+            },
+        ))
+    } else {
+        Err(missing())
+    }
+}
+
+fn caller(ctx: &CallContext, arn: &str) -> cairn_policy::Principal {
+    let account = ctx.account().as_str();
+    if arn == format!("arn:aws:iam::{account}:root") {
+        return cairn_policy::Principal::Root {
+            account: account.to_owned(),
+        };
+    }
+    cairn_policy::Principal::User {
+        account: account.to_owned(),
+        arn: arn.to_owned(),
+        id: String::new(),
+        name: arn.rsplit('/').next().unwrap_or_default().to_owned(),
+    }
+}
+
+/// SimulatePrincipalPolicy.
+pub fn simulate_principal_policy(
+    conn: &Connection,
+    ctx: &CallContext,
+    input: &SimulateInput,
+    page: &PageRequest,
+) -> ApiResult<Page<EvaluationResult>> {
+    let arn = validate::required(input.source_arn.as_deref(), "policySourceArn")?;
+    validate::length(arn, "policySourceArn", 20, 2048)?;
+    let (principal, stored) = source(conn, ctx, arn)?;
+    let mut identity = from_docs(stored.identity)?;
+    let mut boundary = stored.boundary.map(|b| from_docs(vec![b])).transpose()?;
+    run(ctx, input, principal, &mut identity, &mut boundary, page)
+}
+
+/// SimulateCustomPolicy.
+pub fn simulate_custom_policy(
+    ctx: &CallContext,
+    input: &SimulateInput,
+    page: &PageRequest,
+) -> ApiResult<Page<EvaluationResult>> {
+    if input.policies.is_empty() {
+        return Err(validate::missing("policyInputList"));
+    }
+    let principal = caller(
+        ctx,
+        input.caller_arn.as_deref().unwrap_or(&format!(
+            "arn:aws:iam::{}:user/SimulatedUser",
+            ctx.account()
+        )),
+    );
+    run(ctx, input, principal, &mut Vec::new(), &mut None, page)
+}
+
+fn run(
+    ctx: &CallContext,
+    input: &SimulateInput,
+    mut principal: cairn_policy::Principal,
+    identity: &mut Vec<Parsed>,
+    boundary: &mut Option<Vec<Parsed>>,
+    page: &PageRequest,
+) -> ApiResult<Page<EvaluationResult>> {
+    if input.actions.is_empty() {
+        return Err(validate::missing("actionNames"));
+    }
+    for (i, a) in input.actions.iter().enumerate() {
+        validate::length(a, &format!("actionNames.{}.member", i + 1), 3, 128)?;
+    }
+    for (i, text) in input.policies.iter().enumerate() {
+        validate::document_text(text, "policyInputList")?;
+        identity.push(parse(
+            text,
+            PolicyKind::Identity,
+            PolicySource::UserInline,
+            format!("PolicyInputList.{}", i + 1),
+            "IAM Policy",
+        )?);
+    }
+    if !input.boundaries.is_empty() {
+        let mut list = Vec::new();
+        for (i, text) in input.boundaries.iter().enumerate() {
+            list.push(parse(
+                text,
+                PolicyKind::Identity,
+                PolicySource::PermissionsBoundary,
+                format!("PermissionsBoundaryPolicyInputList.{}", i + 1),
+                "IAM Policy",
+            )?);
+        }
+        *boundary = Some(list);
+    }
+    let resource_policy = input
+        .resource_policy
+        .as_deref()
+        .map(|t| {
+            parse(
+                t,
+                PolicyKind::Resource,
+                PolicySource::Resource,
+                "ResourcePolicy".into(),
+                "resource",
+            )
+        })
+        .transpose()?;
+    if let Some(c) = &input.caller_arn {
+        principal = caller(ctx, c);
+    }
+    let mut context = Context::new();
+    for (i, e) in input.context.iter().enumerate() {
+        validate::length(
+            &e.name,
+            &format!("contextEntries.{}.member.contextKeyName", i + 1),
+            5,
+            256,
+        )?;
+        context.insert_values(&e.name, e.values.clone());
+    }
+    let sourced: Vec<SourcedPolicy<'_>> = identity
+        .iter()
+        .map(|p| SourcedPolicy {
+            source: p.source,
+            id: &p.id,
+            document: &p.doc,
+        })
+        .collect();
+    let boundary_parsed = boundary.as_ref().and_then(|b| b.first());
+    let set = PolicySet {
+        identity: &sourced,
+        session: None,
+        boundary: boundary_parsed.map(|p| SourcedPolicy {
+            source: p.source,
+            id: &p.id,
+            document: &p.doc,
+        }),
+        resource: resource_policy.as_ref().map(|p| SourcedPolicy {
+            source: p.source,
+            id: &p.id,
+            document: &p.doc,
+        }),
+    };
+    let report_type = |slot: Slot| -> &str {
+        match slot {
+            Slot::Identity(i) => &identity[i].report_type,
+            Slot::Boundary => boundary_parsed.map_or("none", |p| p.report_type.as_str()),
+            Slot::Resource => "resource",
+            Slot::Session(_) => "none",
+        }
+    };
+    let resources: Vec<String> = if input.resources.is_empty() {
+        vec!["*".to_owned()]
+    } else {
+        input.resources.clone()
+    };
+    let mut results = Vec::new();
+    for action in &input.actions {
+        for resource in &resources {
+            let req = Request {
+                principal: &principal,
+                action,
+                resource,
+                context: &context,
+            };
+            let sim = cairn_policy::simulate(&req, &set);
+            let matched = sim
+                .decision
+                .matched()
+                .iter()
+                .filter_map(|m| {
+                    let (p, st) = set.resolve(*m)?;
+                    Some(Matched {
+                        source_policy_id: p.id.to_owned(),
+                        source_policy_type: report_type(m.slot).to_owned(),
+                        start: st.start(),
+                        end: st.end(),
+                    })
+                })
+                .collect();
+            let allowed_by_boundary =
+                boundary_parsed.map(|b| b.doc.evaluate(&req) == cairn_policy::PolicyEffect::Allow);
+            results.push(EvaluationResult {
+                action: action.clone(),
+                resource: resource.clone(),
+                decision: sim.decision.eval_decision(),
+                matched,
+                missing: sim.missing_context_values,
+                allowed_by_boundary,
+            });
+        }
+    }
+    page.apply_ordered(results)
+}

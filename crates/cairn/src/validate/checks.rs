@@ -1,0 +1,340 @@
+//! The checks that need more from the bucket than the walk fetched:
+//! - digests that vanished: GetTrailStatus's `LatestDigestDeliveryTime` falls in the
+//!   range but no digest that recent is there (an emptied bucket, a lifecycle rule, a
+//!   deleted tail), or the first digest after the range names a predecessor in the range
+//!   that is gone;
+//! - log files no digest lists. Log file keys carry no trail name, so with several trails
+//!   delivering to one bucket and prefix a file counts as listed when a valid digest of
+//!   any of them lists it. When one of them delivers without validation, its files cannot
+//!   be told from planted ones and this check is skipped with a notice.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use super::extra::{Coverage, Finding};
+use super::fetch::{Fetched, Fetcher, Object};
+use super::layout::{Layout, day, is_backfill, log_stamp};
+use super::report::line;
+use super::s3::S3;
+use super::time::{display, key_stamp};
+use super::traverse::{Outcome, Step, key_date, key_stamp_text};
+
+/// How much older than GetTrailStatus's latest digest the newest one found may be (digests
+/// of the regions of one trail are not all written in the same second).
+const SLACK: i64 = 300;
+
+/// What the checks share.
+pub struct Context<'a> {
+    /// The trail's place.
+    pub layout: &'a Layout,
+    /// Fetcher.
+    pub fetcher: &'a Fetcher,
+    /// Trail ARN.
+    pub arn: &'a str,
+    /// Requested start.
+    pub start: i64,
+    /// End of the digest window (requested end plus an hour).
+    pub window_end: i64,
+    /// This trail's digest keys in the window.
+    pub own: &'a [String],
+    /// The oldest of this trail's digest keys after the window, if it was listed.
+    pub own_after: Option<String>,
+    /// GetTrailStatus's `LatestDigestDeliveryTime`.
+    pub latest_digest: Option<i64>,
+    /// Whether a digest is due here every period: the trail's home region, its own
+    /// account, and the bucket and prefix it delivers to now. (Other regions get digests
+    /// only once they have had log files.)
+    pub always_digested: bool,
+}
+
+fn own_page_filter(layout: &Layout, page: &[String], after: &str) -> Option<String> {
+    page.iter()
+        .find(|k| {
+            layout.is_own_digest(k)
+                && !is_backfill(k)
+                && key_stamp_text(k).is_some_and(|s| s > after)
+        })
+        .cloned()
+}
+
+/// This trail's digest keys in `layout.bucket` for `[start, end + 1h]` (the stock tool's
+/// window), in key order.
+pub async fn own_digests(
+    s3: &S3,
+    layout: &Layout,
+    start: i64,
+    end: i64,
+) -> anyhow::Result<Vec<String>> {
+    let dir = layout.digest_dir();
+    let (lo, hi) = (key_stamp(start), key_stamp(end + 3600));
+    let stop = day(end + 3600);
+    let keys = s3
+        .list(
+            &layout.bucket,
+            &dir,
+            Some(&layout.digest_key(start - 60)),
+            |page| {
+                page.last()
+                    .and_then(|k| Layout::day_of(k, &dir))
+                    .is_some_and(|d| d > stop.as_str())
+            },
+        )
+        .await?;
+    Ok(keys
+        .into_iter()
+        .filter(|k| {
+            layout.is_own_digest(k)
+                && !is_backfill(k)
+                && key_stamp_text(k).is_some_and(|s| s >= lo.as_str() && s <= hi.as_str())
+        })
+        .collect())
+}
+
+/// Digests the trail delivered that are gone. Returns the findings and, when digests in
+/// the window are known to have existed, the latest time they covered.
+pub async fn vanished_digests(
+    cx: &Context<'_>,
+    fetched: &mut Fetched,
+) -> anyhow::Result<(Vec<Finding>, Option<i64>)> {
+    let Some(latest) = cx.latest_digest else {
+        return Ok((Vec::new(), None));
+    };
+    let bucket = &cx.layout.bucket;
+    let dir = cx.layout.digest_dir();
+    let newest = cx.own.iter().filter_map(|k| key_date(k)).max();
+    if latest >= cx.start && latest <= cx.window_end {
+        if !cx.always_digested || newest.is_some_and(|n| n + SLACK >= latest) {
+            return Ok((Vec::new(), None));
+        }
+        let what = match newest {
+            None => "none found".to_owned(),
+            Some(n) => format!("none after {}", display(n)),
+        };
+        let finding = Finding {
+            line: line(
+                "Digest files",
+                bucket,
+                &dir,
+                &format!(
+                    "INVALID: {what}, but trail {} delivered a digest file at {} \
+                     (GetTrailStatus LatestDigestDeliveryTime); they have been deleted or moved",
+                    cx.arn,
+                    display(latest)
+                ),
+            ),
+            digests: 1,
+            logs: 0,
+        };
+        return Ok((vec![finding], Some(latest)));
+    }
+    if latest < cx.window_end {
+        return Ok((Vec::new(), None));
+    }
+    // Digests were delivered after the window: the oldest of them names its predecessor.
+    let hi = key_stamp(cx.window_end);
+    let after = match &cx.own_after {
+        Some(k) => Some(k.clone()),
+        None => {
+            let stop = day(latest);
+            let keys = cx
+                .fetcher
+                .s3
+                .list(
+                    bucket,
+                    &dir,
+                    Some(&cx.layout.digest_key(cx.window_end)),
+                    |page| {
+                        own_page_filter(cx.layout, page, &hi).is_some()
+                            || page
+                                .last()
+                                .and_then(|k| Layout::day_of(k, &dir))
+                                .is_some_and(|d| d > stop.as_str())
+                    },
+                )
+                .await?;
+            own_page_filter(cx.layout, &keys, &hi)
+        }
+    };
+    let Some(after) = after else {
+        if newest.is_some() || !cx.always_digested {
+            return Ok((Vec::new(), None));
+        }
+        let finding = Finding {
+            line: line(
+                "Digest files",
+                bucket,
+                &dir,
+                &format!(
+                    "INVALID: none found, but trail {} delivered digest files until {} \
+                     (GetTrailStatus LatestDigestDeliveryTime); they have been deleted or moved",
+                    cx.arn,
+                    display(latest)
+                ),
+            ),
+            digests: 1,
+            logs: 0,
+        };
+        return Ok((vec![finding], None));
+    };
+    let object = (bucket.clone(), after);
+    cx.fetcher
+        .fetch_into(fetched, vec![object.clone()], vec![], false)
+        .await?;
+    let Some(Outcome::Valid(v)) = fetched.digests.get(&object) else {
+        return Ok((Vec::new(), None));
+    };
+    let (Some(pb), Some(pk)) = (
+        v.digest.previous_digest_s3_bucket.clone(),
+        v.digest.previous_digest_s3_object.clone(),
+    ) else {
+        return Ok((Vec::new(), None));
+    };
+    let Some(date) = key_date(&pk) else {
+        return Ok((Vec::new(), None));
+    };
+    if pb != *bucket || date < cx.start || date > cx.window_end || cx.own.contains(&pk) {
+        return Ok((Vec::new(), None));
+    }
+    let prev = (pb, pk);
+    cx.fetcher
+        .fetch_into(fetched, vec![prev.clone()], vec![], false)
+        .await?;
+    if !matches!(fetched.digests.get(&prev), Some(Outcome::Missing)) {
+        return Ok((Vec::new(), None));
+    }
+    let finding = Finding {
+        line: line("Digest file", &prev.0, &prev.1, "INVALID: not found"),
+        digests: 1,
+        logs: 0,
+    };
+    Ok((vec![finding], Some(date)))
+}
+
+fn no_prefix(p: Option<&str>) -> Option<&str> {
+    p.filter(|p| !p.is_empty())
+}
+
+/// The log file keys of the layout's region delivered from `from` to `to` (whole days),
+/// with the minute each carries.
+pub async fn list_logs(
+    s3: &S3,
+    layout: &Layout,
+    from: i64,
+    to: i64,
+) -> anyhow::Result<Vec<(String, i64)>> {
+    let dir = layout.log_dir();
+    let stop = day(to);
+    let keys = s3
+        .list(
+            &layout.bucket,
+            &dir,
+            Some(&format!("{dir}{}", day(from))),
+            |page| {
+                page.last()
+                    .and_then(|k| Layout::day_of(k, &dir))
+                    .is_some_and(|d| d > stop.as_str())
+            },
+        )
+        .await?;
+    Ok(keys
+        .into_iter()
+        .filter_map(|k| log_stamp(&k).map(|m| (k, m)))
+        .collect())
+}
+
+/// Log files in the span the chain covers (up to `later` when digests are known to have
+/// existed until then) that no valid digest of any trail lists, among `log_keys` (from
+/// [`list_logs`]). Returns the findings, or a notice when the check cannot be made.
+pub async fn unlisted_logs(
+    cx: &Context<'_>,
+    steps: &[Step],
+    later: Option<i64>,
+    log_keys: &[(String, i64)],
+    others: &[String],
+    trails: &[Value],
+    fetched: &mut Fetched,
+) -> anyhow::Result<(Vec<Finding>, Option<String>)> {
+    let layout = cx.layout;
+    let bucket = &layout.bucket;
+    let Some(mut coverage) = Coverage::of(steps, cx.start, later).or_else(|| {
+        later.map(|to| Coverage {
+            from: cx.start,
+            to,
+            holes: Vec::new(),
+        })
+    }) else {
+        return Ok((Vec::new(), None));
+    };
+    coverage.from = coverage.from.max(cx.start - 86_400);
+    if let Some(t) = trails.iter().find(|t| {
+        t["TrailARN"] != cx.arn
+            && t["S3BucketName"] == bucket.as_str()
+            && no_prefix(t["S3KeyPrefix"].as_str()) == no_prefix(layout.prefix.as_deref())
+            && t["LogFileValidationEnabled"] != true
+    }) {
+        return Ok((
+            Vec::new(),
+            Some(format!(
+                "Log files that no digest lists were not looked for: trail {} also delivers to \
+                 s3://{bucket}/{} without log file validation",
+                t["TrailARN"].as_str().unwrap_or_default(),
+                layout.log_dir()
+            )),
+        ));
+    }
+    let stamped: Vec<(String, i64)> = log_keys
+        .iter()
+        .filter(|(_, m)| *m >= coverage.from - 60 && *m <= coverage.to)
+        .cloned()
+        .collect();
+    let listed: HashSet<&str> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Valid { digest, .. } => Some(digest),
+            _ => None,
+        })
+        .flat_map(|d| &d.digest.log_files)
+        .filter(|f| f.s3_bucket == *bucket)
+        .map(|f| f.s3_object.as_str())
+        .collect();
+    let mut candidates = super::extra::unlisted(&stamped, &coverage, &listed);
+    if !candidates.is_empty() && !others.is_empty() {
+        // Other trails' digests that could list them.
+        let first = candidates
+            .iter()
+            .filter_map(|k| log_stamp(k))
+            .min()
+            .unwrap_or(i64::MIN);
+        let wanted: Vec<Object> = others
+            .iter()
+            .filter(|k| key_date(k).is_some_and(|d| d >= first))
+            .map(|k| (bucket.clone(), k.clone()))
+            .collect();
+        cx.fetcher
+            .fetch_into(fetched, wanted.clone(), vec![], false)
+            .await?;
+        let theirs: HashSet<&str> = wanted
+            .iter()
+            .filter_map(|o| match fetched.digests.get(o) {
+                Some(Outcome::Valid(v)) => Some(v),
+                _ => None,
+            })
+            .flat_map(|v| &v.digest.log_files)
+            .filter(|f| f.s3_bucket == *bucket)
+            .map(|f| f.s3_object.as_str())
+            .collect();
+        candidates.retain(|k| !theirs.contains(k));
+    }
+    Ok((
+        candidates
+            .into_iter()
+            .map(|k| Finding {
+                line: line("Log file", bucket, k, "INVALID: not listed in any digest"),
+                digests: 0,
+                logs: 1,
+            })
+            .collect(),
+        None,
+    ))
+}

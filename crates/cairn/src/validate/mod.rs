@@ -1,0 +1,602 @@
+//! `cairn validate-logs`: the stock validator's arguments, walk and output lines (byte for
+//! byte where it reports the same thing), but fetching in parallel, and stricter. Beyond
+//! what `aws cloudtrail validate-logs` checks it also reports:
+//! - a trail whose digests are gone: GetTrailStatus says a digest was delivered in the
+//!   range but none (or none that recent) is there, or a later digest's chain names a
+//!   digest in the range that is gone;
+//! - runs of two or more deleted digests (aws-cli issue 7054);
+//! - a `previousDigestHashValue` or `previousDigestSignature` that does not match the
+//!   previous digest, and periods that do not meet;
+//! - log files in the span the chain covers that no digest of any trail lists.
+//!
+//! Its output lines follow the stock tool's; its own findings come after them, before the
+//! summary, and count in it.
+
+mod checks;
+mod extra;
+mod fetch;
+mod layout;
+mod profile;
+mod report;
+mod s3;
+pub mod time;
+mod traverse;
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use clap::Args;
+use serde_json::{Value, json};
+
+use crate::client::CloudTrail;
+use fetch::{Fetched, Fetcher, LogOutcome};
+use layout::{Layout, day, is_backfill};
+use report::{Printer, Summary, line};
+use time::{display, key_stamp, parse_time};
+use traverse::{Need, Step};
+
+/// Arguments of `cairn validate-logs` (as `aws cloudtrail validate-logs`, plus endpoints).
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// The trail ARN.
+    #[arg(long)]
+    trail_arn: String,
+    /// Start of the range: ISO 8601 (`2026-11-24T10:00:00Z`, `2026-11-24T10:00+02:00`,
+    /// `2026-11-24`; no offset means UTC) or epoch seconds.
+    #[arg(long)]
+    start_time: String,
+    /// End of the range, in the same forms (default: now).
+    #[arg(long)]
+    end_time: Option<String>,
+    /// Bucket (default: the trail's, from DescribeTrails).
+    #[arg(long)]
+    s3_bucket: Option<String>,
+    /// Key prefix (with --s3-bucket).
+    #[arg(long)]
+    s3_prefix: Option<String>,
+    /// Account id (default: the trail ARN's).
+    #[arg(long)]
+    account_id: Option<String>,
+    /// Print a line for every valid file too.
+    #[arg(long)]
+    verbose: bool,
+    /// Print a JSON report instead of the text lines.
+    #[arg(long)]
+    json: bool,
+    /// CloudTrail endpoint (default: AWS_ENDPOINT_URL_CLOUDTRAIL, AWS_ENDPOINT_URL, then AWS).
+    #[arg(long)]
+    endpoint_url: Option<String>,
+    /// S3 endpoint (default: AWS_ENDPOINT_URL_S3, then the CloudTrail endpoint if one was
+    /// given, then AWS).
+    #[arg(long)]
+    s3_endpoint_url: Option<String>,
+    /// Region whose logs to validate (default: AWS_DEFAULT_REGION, AWS_REGION, the
+    /// profile's region, then the trail's home region).
+    #[arg(long)]
+    region: Option<String>,
+    /// Profile of ~/.aws/credentials and ~/.aws/config (default: AWS_PROFILE, `default`).
+    /// Credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN
+    /// unless a profile is named here.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Concurrent object fetches (1 to 1024).
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+}
+
+/// Runs the validator; returns the process exit code: 0 when everything is valid, 1 when
+/// something is not, 255 when it could not validate (printed as the stock tool prints it).
+pub fn run(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    Ok(runtime.block_on(validate(args)).unwrap_or_else(|e| {
+        eprint!("\n{e:#}\n");
+        std::process::ExitCode::from(255)
+    }))
+}
+
+/// The stock tool's check of the ARN's shape, `arn:.+:cloudtrail:.+:\d{12}:trail/.+`.
+fn check_arn(arn: &str) -> anyhow::Result<()> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "cloudtrail"
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5]
+            .strip_prefix("trail/")
+            .is_some_and(|n| !n.is_empty())
+        && !parts[1].is_empty()
+        && !parts[3].is_empty();
+    if !ok {
+        bail!("Invalid trail ARN provided: {arn}");
+    }
+    Ok(())
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// What the CloudTrail API told us.
+struct TrailFacts {
+    trails: Vec<Value>,
+    latest_digest: Option<i64>,
+    public_keys: HashMap<String, Vec<u8>>,
+}
+
+async fn ask_cloudtrail(
+    ct: &CloudTrail,
+    arn: &str,
+    start: i64,
+    end: i64,
+    need_trails: bool,
+) -> anyhow::Result<TrailFacts> {
+    // Status before any listing: a digest it reports is in the bucket before we list.
+    let (describe, status_of, keys_in) = (
+        json!({}),
+        json!({ "Name": arn }),
+        json!({"StartTime": start, "EndTime": end + 7200}),
+    );
+    let (trails, status, keys) = tokio::join!(
+        ct.call("DescribeTrails", &describe),
+        ct.call("GetTrailStatus", &status_of),
+        ct.call("ListPublicKeys", &keys_in),
+    );
+    let trails = match trails {
+        Ok(v) => v["trailList"].as_array().cloned().unwrap_or_default(),
+        Err(e) if need_trails => return Err(e),
+        Err(e) => {
+            tracing::debug!("DescribeTrails: {e:#}");
+            Vec::new()
+        }
+    };
+    let latest_digest = match status {
+        Ok(v) => v["LatestDigestDeliveryTime"]
+            .as_f64()
+            .map(|t| t.floor() as i64),
+        Err(e) => {
+            tracing::debug!("GetTrailStatus: {e:#}");
+            None
+        }
+    };
+    let public_keys = keys?["PublicKeyList"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|k| {
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(k["Value"].as_str()?)
+                .ok()?;
+            Some((k["Fingerprint"].as_str()?.to_owned(), der))
+        })
+        .collect();
+    Ok(TrailFacts {
+        trails,
+        latest_digest,
+        public_keys,
+    })
+}
+
+/// Output: text through the printer (unless `--json`), and every problem kept for JSON.
+struct Out {
+    printer: Printer<Box<dyn Write>, Box<dyn Write>>,
+    problems: Vec<String>,
+}
+
+impl Out {
+    fn valid(&mut self, text: &str) -> anyhow::Result<()> {
+        Ok(self.printer.valid(text)?)
+    }
+
+    fn problem(&mut self, text: String) -> anyhow::Result<()> {
+        self.printer.problem(&text)?;
+        self.problems.push(text);
+        Ok(())
+    }
+}
+
+async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> {
+    check_arn(&args.trail_arn)?;
+    let arn = cairn_model::trail::TrailArn::parse(&args.trail_arn)
+        .with_context(|| format!("Invalid trail ARN provided: {}", args.trail_arn))?;
+    let start = parse_time(&args.start_time)?;
+    let end = match &args.end_time {
+        Some(t) => parse_time(t)?,
+        None => chrono::Utc::now().timestamp(),
+    };
+    if start > end {
+        bail!("Invalid time range specified: start-time must occur before end-time");
+    }
+    let resolved = profile::resolve(&profile::Sources::from_process(args.profile.clone()))?;
+    tracing::debug!(source = %resolved.source, "credentials");
+    let region = args
+        .region
+        .clone()
+        .or(resolved.region.clone())
+        .unwrap_or_else(|| arn.region.clone());
+    let given_endpoint = args
+        .endpoint_url
+        .clone()
+        .or_else(|| env("AWS_ENDPOINT_URL_CLOUDTRAIL"))
+        .or_else(|| env("AWS_ENDPOINT_URL"));
+    let concurrency = args.concurrency.clamp(1, 1024);
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .tcp_nodelay(true)
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .read_timeout(std::time::Duration::from_secs(60))
+        .build()?;
+    let ct = CloudTrail {
+        endpoint: given_endpoint
+            .clone()
+            .unwrap_or_else(|| format!("https://cloudtrail.{region}.amazonaws.com")),
+        region: region.clone(),
+        credentials: resolved.credentials.clone(),
+        http: http.clone(),
+    };
+    let facts = ask_cloudtrail(&ct, &args.trail_arn, start, end, args.s3_bucket.is_none()).await?;
+    let (bucket, prefix) = match &args.s3_bucket {
+        Some(b) => (b.clone(), args.s3_prefix.clone()),
+        None => {
+            let trail = facts
+                .trails
+                .iter()
+                .find(|t| t["TrailARN"] == args.trail_arn.as_str())
+                .with_context(|| format!("A trail could not be found for {}", args.trail_arn))?;
+            (
+                trail["S3BucketName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                trail["S3KeyPrefix"].as_str().map(str::to_owned),
+            )
+        }
+    };
+    let layout = Layout {
+        bucket: bucket.clone(),
+        prefix,
+        account: args.account_id.clone().unwrap_or(arn.account.clone()),
+        region: region.clone(),
+        name: arn.name.clone(),
+        home: arn.region.clone(),
+    };
+    let (out, err): (Box<dyn Write>, Box<dyn Write>) = if args.json {
+        (Box::new(std::io::sink()), Box::new(std::io::sink()))
+    } else {
+        (
+            Box::new(std::io::BufWriter::new(std::io::stdout())),
+            Box::new(std::io::stderr()),
+        )
+    };
+    let mut out = Out {
+        printer: Printer::new(out, err, args.verbose),
+        problems: Vec::new(),
+    };
+    out.printer.startup(&args.trail_arn, start, end)?;
+    if facts.public_keys.is_empty() {
+        bail!(
+            "No public keys found between {} and {}",
+            display(start),
+            display(end + 7200)
+        );
+    }
+    let fetcher = Fetcher {
+        s3: s3::S3::new(
+            http,
+            args.s3_endpoint_url
+                .clone()
+                .or_else(|| env("AWS_ENDPOINT_URL_S3"))
+                .or(given_endpoint),
+            &region,
+            resolved.credentials,
+        ),
+        public_keys: facts.public_keys.clone(),
+        home_region: arn.region.clone(),
+        concurrency,
+    };
+
+    // The digests of every trail for this account and region, from a day before the start
+    // to two hours past the stock tool's window (its end plus an hour).
+    let window_end = end + 3600;
+    let list_from = start - 86_400;
+    let dir = layout.digest_dir();
+    let stop_day = day(window_end + 7200);
+    let listed = fetcher
+        .s3
+        .list(
+            &bucket,
+            &dir,
+            Some(&format!("{dir}{}", day(list_from))),
+            |page| {
+                page.last()
+                    .and_then(|k| Layout::day_of(k, &dir))
+                    .is_some_and(|d| d > stop_day.as_str())
+            },
+        )
+        .await?;
+    let (lo, hi) = (key_stamp(start), key_stamp(window_end));
+    let stamp = traverse::key_stamp_text;
+    let in_window = |k: &str| stamp(k).is_some_and(|s| s >= lo.as_str() && s <= hi.as_str());
+    let own: Vec<String> = listed
+        .iter()
+        .filter(|k| layout.is_own_digest(k) && !is_backfill(k) && in_window(k))
+        .cloned()
+        .collect();
+    let own_after: Option<String> = listed
+        .iter()
+        .find(|k| {
+            layout.is_own_digest(k) && !is_backfill(k) && stamp(k).is_some_and(|s| s > hi.as_str())
+        })
+        .cloned();
+    let others: Vec<String> = listed
+        .iter()
+        .filter(|k| !layout.is_own_digest(k) && layout.is_any_digest(k) && !is_backfill(k))
+        .cloned()
+        .collect();
+
+    // Fetch and verify this trail's digests and their log files, then walk the chain as
+    // the stock tool does, fetching whatever else it leads to.
+    let mut fetched = Fetched::default();
+    let objects = |keys: &[String], b: &str| -> Vec<(String, String)> {
+        keys.iter().map(|k| (b.to_owned(), k.clone())).collect()
+    };
+    // Log files are listed (for the unlisted-file check) while the digests' are fetched.
+    let (log_keys, done) = tokio::join!(
+        checks::list_logs(&fetcher.s3, &layout, list_from - 60, window_end + 7200),
+        fetcher.fetch_into(&mut fetched, objects(&own, &bucket), vec![], true),
+    );
+    let log_keys = log_keys?;
+    done?;
+    let mut listings = HashMap::from([(bucket.clone(), own.clone())]);
+    let steps = loop {
+        match traverse::walk(&listings, &bucket, start, &fetched.digests) {
+            Ok(steps) => break steps,
+            Err(Need::Object { bucket: b, key }) => {
+                fetcher
+                    .fetch_into(&mut fetched, vec![(b, key)], vec![], true)
+                    .await?;
+            }
+            Err(Need::Listing { bucket: b, end: e }) => {
+                let moved = Layout {
+                    bucket: b.clone(),
+                    ..layout.clone()
+                };
+                let keys = checks::own_digests(&fetcher.s3, &moved, start, e).await?;
+                fetcher
+                    .fetch_into(&mut fetched, objects(&keys, &b), vec![], true)
+                    .await?;
+                listings.insert(b, keys);
+            }
+        }
+    };
+    let logs: Vec<(String, String)> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Valid { digest, .. } => Some(digest),
+            _ => None,
+        })
+        .flat_map(|d| &d.digest.log_files)
+        .map(|f| (f.s3_bucket.clone(), f.s3_object.clone()))
+        .collect();
+    fetcher
+        .fetch_into(&mut fetched, vec![], logs, false)
+        .await?;
+
+    let mut summary = Summary {
+        start,
+        end,
+        ..Default::default()
+    };
+    print_steps(&steps, &fetched, &mut out, &mut summary)?;
+
+    // Cairn's own checks.
+    let mut findings = extra::chain_mismatches(&steps);
+    let mismatched: usize = findings.iter().map(|f| f.digests).sum();
+    summary.digests_valid -= mismatched.min(summary.digests_valid);
+    let gaps = extra::missing_runs(&steps, start);
+    findings.extend(gaps.iter().cloned());
+    let context = checks::Context {
+        layout: &layout,
+        fetcher: &fetcher,
+        arn: &args.trail_arn,
+        start,
+        window_end,
+        own: &own,
+        own_after,
+        latest_digest: facts.latest_digest,
+        always_digested: always_digested(&facts.trails, &args.trail_arn, &layout, &arn),
+    };
+    let (tail, later) = checks::vanished_digests(&context, &mut fetched).await?;
+    findings.extend(tail);
+    let (unlisted, notice) = checks::unlisted_logs(
+        &context,
+        &steps,
+        later,
+        &log_keys,
+        &others,
+        &facts.trails,
+        &mut fetched,
+    )
+    .await?;
+    findings.extend(unlisted);
+    for f in &findings {
+        summary.digests_invalid += f.digests;
+        summary.logs_invalid += f.logs;
+        out.problem(f.line.clone())?;
+    }
+    if let Some(n) = &notice {
+        out.problem(n.clone())?;
+    }
+
+    let failed = summary.digests_invalid > 0 || summary.logs_invalid > 0;
+    if args.json {
+        let report = json_report(&args.trail_arn, &summary, &gaps, &out.problems, notice);
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        out.printer.summary(&summary)?;
+    }
+    Ok(if failed {
+        std::process::ExitCode::from(1)
+    } else {
+        std::process::ExitCode::SUCCESS
+    })
+}
+
+/// Whether the trail writes a digest to this place every period while it logs: its home
+/// region, its own account, the bucket and prefix it has now.
+fn always_digested(
+    trails: &[Value],
+    arn_text: &str,
+    layout: &Layout,
+    arn: &cairn_model::trail::TrailArn,
+) -> bool {
+    let no_prefix = |p: Option<&str>| p.filter(|p| !p.is_empty()).map(str::to_owned);
+    layout.region == arn.region
+        && layout.account == arn.account
+        && trails.iter().any(|t| {
+            t["TrailARN"] == arn_text
+                && t["S3BucketName"] == layout.bucket.as_str()
+                && no_prefix(t["S3KeyPrefix"].as_str()) == no_prefix(layout.prefix.as_deref())
+        })
+}
+
+/// Prints the walk's lines in the stock tool's order: each digest, then its log files.
+fn print_steps(
+    steps: &[Step],
+    fetched: &Fetched,
+    out: &mut Out,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    for step in steps {
+        match step {
+            Step::Valid {
+                bucket,
+                key,
+                digest,
+            } => {
+                summary.digests_valid += 1;
+                let d = &digest.digest;
+                if let (Some(a), Some(b)) = (
+                    time::parse_digest_time(&d.digest_start_time),
+                    time::parse_digest_time(&d.digest_end_time),
+                ) {
+                    let (a, b) = (a.max(summary.start), b.min(summary.end));
+                    summary.found = Some(match summary.found {
+                        None => (a, b),
+                        Some((x, y)) => (x.min(a), y.max(b)),
+                    });
+                }
+                out.valid(&line("Digest file", bucket, key, "valid"))?;
+                for f in &d.log_files {
+                    let got = fetched
+                        .logs
+                        .get(&(f.s3_bucket.clone(), f.s3_object.clone()))
+                        .context("a listed log file was not fetched")?;
+                    let state = match got {
+                        LogOutcome::Hash(h) if *h == f.hash_value => {
+                            summary.logs_valid += 1;
+                            out.valid(&line("Log file", &f.s3_bucket, &f.s3_object, "valid"))?;
+                            continue;
+                        }
+                        LogOutcome::Hash(_) => "INVALID: hash value doesn't match",
+                        LogOutcome::Missing => "INVALID: not found",
+                        LogOutcome::InvalidFormat => "INVALID: invalid format",
+                    };
+                    summary.logs_invalid += 1;
+                    out.problem(line("Log file", &f.s3_bucket, &f.s3_object, state))?;
+                }
+            }
+            Step::Missing { bucket, key } => {
+                summary.digests_invalid += 1;
+                out.problem(line("Digest file", bucket, key, "INVALID: not found"))?;
+            }
+            Step::Invalid {
+                bucket,
+                key,
+                problem,
+            } => {
+                summary.digests_invalid += 1;
+                out.problem(line(
+                    "Digest file",
+                    bucket,
+                    key,
+                    &format!("INVALID: {problem}"),
+                ))?;
+            }
+            Step::Gap {
+                next_end,
+                last_start,
+            } => out.problem(format!(
+                "No log files were delivered by CloudTrail between {} and {}",
+                display(*next_end),
+                display(*last_start)
+            ))?,
+        }
+    }
+    Ok(())
+}
+
+fn json_report(
+    arn: &str,
+    s: &Summary,
+    gaps: &[extra::Finding],
+    problems: &[String],
+    notice: Option<String>,
+) -> Value {
+    let problems: Vec<Value> = problems
+        .iter()
+        .map(|p| {
+            let parts: Vec<&str> = p.splitn(3, '\t').collect();
+            match parts.as_slice() {
+                [kind, object, state] => json!({
+                    "Kind": kind,
+                    "Object": object,
+                    "Problem": state.strip_prefix("INVALID: ").unwrap_or(state),
+                }),
+                _ => json!({ "Kind": "Notice", "Problem": p }),
+            }
+        })
+        .collect();
+    let missing = problems
+        .iter()
+        .filter(|p| p["Kind"] == "Digest file" && p["Problem"] == "not found")
+        .count()
+        + gaps.iter().map(|g| g.digests).sum::<usize>();
+    json!({
+        "TrailARN": arn,
+        "StartTime": display(s.start),
+        "EndTime": display(s.end),
+        "ResultsFound": s.found.map(|(a, b)| json!({"StartTime": display(a), "EndTime": display(b)})),
+        "Digests": {"Valid": s.digests_valid, "Invalid": s.digests_invalid, "Total": s.digests_valid + s.digests_invalid},
+        "LogFiles": {"Valid": s.logs_valid, "Invalid": s.logs_invalid, "Total": s.logs_valid + s.logs_invalid},
+        "Gaps": gaps.iter().map(|g| g.line.clone()).collect::<Vec<_>>(),
+        "MissingDigests": missing,
+        "Notice": notice,
+        "Problems": problems,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_are_checked_like_the_stock_tool() {
+        check_arn("arn:aws:cloudtrail:us-east-1:123456789012:trail/t").unwrap();
+        for bad in [
+            "",
+            "arn:aws:cloudtrail:us-east-1:12345678901:trail/t",
+            "arn:aws:s3:us-east-1:123456789012:trail/t",
+            "arn:aws:cloudtrail:us-east-1:123456789012:trail/",
+        ] {
+            assert_eq!(
+                check_arn(bad).unwrap_err().to_string(),
+                format!("Invalid trail ARN provided: {bad}")
+            );
+        }
+    }
+}
