@@ -8,7 +8,9 @@
 //! - `recording`: durable event commits per second through the store's group commit.
 //! - `s3`: PutObject and GetObject throughput for one object size against any S3 endpoint.
 //! - `policy`: policy evaluations per second per core.
+//! - `console`: the web console's Event history page, time to first byte and whole page.
 
+mod console;
 mod control_plane;
 mod lookup;
 mod policy;
@@ -42,6 +44,8 @@ enum Scenario {
     S3(s3::S3Args),
     /// Policy evaluations per second per core.
     Policy(policy::PolicyArgs),
+    /// The console's Event history page over a populated data dir.
+    Console(console::ConsoleArgs),
 }
 
 /// Runs a benchmark scenario.
@@ -54,6 +58,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Scenario::Recording(a) => recording::run(a),
         Scenario::S3(a) => s3::run(a),
         Scenario::Policy(a) => policy::run(a),
+        Scenario::Console(a) => console::run(a),
     }
 }
 
