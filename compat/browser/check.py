@@ -6,6 +6,7 @@ usage: check.py ENDPOINT COMMAND [ARGS...]
   put-event NAME             makes a CloudTrail call whose parameters contain HTML (a failing
                              GetTrail on a name with <script>)
   trails                     DescribeTrails
+  keys BUCKET PREFIX         the object keys under a prefix
 """
 
 import json
@@ -69,6 +70,11 @@ def main():
         out = lookup(endpoint, *args)
     elif command == "put-event":
         out = put_event(endpoint, *args)
+    elif command == "keys":
+        _, s3 = clients(endpoint)
+        bucket, prefix = args
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        out = {"keys": [o["Key"] for p in pages for o in p.get("Contents", [])]}
     elif command == "trails":
         ct, _ = clients(endpoint)
         out = ct.describe_trails()

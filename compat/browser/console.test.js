@@ -271,23 +271,60 @@ test("HTML in event fields renders as text", async () => {
   noProblems();
 });
 
-test("log files and delete behind a confirmation", async () => {
+/** Waits (polling, bounded) until the trail's bucket holds a digest file. */
+async function waitForDigest(bucket) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { keys } = boto3(cairn.endpoint, "keys", bucket, "org/AWSLogs/123456789012/CloudTrail-Digest/");
+    if (keys.length > 0) return keys;
+    assert.ok(Date.now() < deadline, "a digest file is delivered within a minute");
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test("log files: browse by date, download, and the integrity check", async () => {
   const { page } = browser;
+  const bucket = boto3(cairn.endpoint, "trail", TRAIL).trail.S3BucketName;
+  await waitForDigest(bucket);
   await page.goto(`${cairn.endpoint}/console/trails/${TRAIL}/logs`);
   await page.getByRole("heading", { name: "Log files" }).waitFor();
+  await page.getByRole("link", { name: "CloudTrail-Digest/" }).waitFor();
+  await page.getByRole("link", { name: "CloudTrail/", exact: true }).click();
+  // Region, year, month, day: each a folder.
+  for (let depth = 0; depth < 4; depth++) {
+    await page.locator("#log-files tbody a").first().click();
+  }
+  const file = page.locator("#log-files tbody a[download]").first();
+  await file.waitFor();
   await snap("14-log-files");
+  const [download] = await Promise.all([page.waitForEvent("download"), file.click()]);
+  const bytes = readFileSync(await download.path());
+  assert.deepEqual([...bytes.subarray(0, 2)], [0x1f, 0x8b], "a gzip log file");
+  await page.locator("#run-check").click();
+  const summary = await page.locator("#check-summary").innerText();
+  const m = summary.match(/^(\d+)\/(\d+) digest files valid, (\d+)\/(\d+) log files valid$/);
+  assert.ok(m, summary);
+  assert.ok(Number(m[2]) >= 1, "at least one digest checked");
+  assert.equal(m[1], m[2], "every digest valid");
+  assert.equal(m[3], m[4], "every log file valid");
+  await snap("15-integrity-check");
+  noProblems();
+});
+
+test("delete behind a confirmation", async () => {
+  const { page } = browser;
   await page.goto(`${cairn.endpoint}/console/trails/${TRAIL}`);
   await page.locator("#delete-trail").click();
   await page.getByLabel("To confirm, enter the trail name").fill("wrong");
   await page.locator("#confirm-delete").click();
   await page.getByRole("alert").getByText("exactly").waitFor();
-  await snap("15-delete-confirm");
+  await snap("16-delete-confirm");
   await page.getByLabel("To confirm, enter the trail name").fill(TRAIL);
   await page.locator("#confirm-delete").click();
   await page.getByRole("status").getByText(`Trail ${TRAIL} deleted`).waitFor();
   assert.deepEqual(boto3(cairn.endpoint, "trails").trailList, []);
   await page.goto(`${cairn.endpoint}/console/`);
-  await snap("16-dashboard");
+  await snap("17-dashboard");
   noProblems();
 });
 

@@ -37,6 +37,9 @@ export async function startCairn() {
       CAIRN_ROOT_SECRET_ACCESS_KEY: SECRET,
       CAIRN_ACCOUNT_ID: ACCOUNT,
       CAIRN_LOG: "warn",
+      // Deliver log files and digests within seconds, so the Log files page has files.
+      CAIRN_DELIVERY_INTERVAL: "1",
+      CAIRN_DIGEST_INTERVAL: "2",
     },
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -132,8 +132,14 @@ impl<'a> Caller<'a> {
         })
     }
 
-    /// S3 GetObject of a whole object of at most `max` bytes.
-    pub async fn get_object(&self, bucket: &str, key: &str, max: i64) -> ApiResult<Vec<u8>> {
+    /// S3 GetObject of a whole object of at most `max` bytes: its bytes and its user
+    /// metadata (`x-amz-meta-*`, names without the prefix).
+    pub async fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        max: i64,
+    ) -> ApiResult<(Vec<u8>, std::collections::BTreeMap<String, String>)> {
         let spec = Spec::new("GetObject", true, true, Some(bucket), Some(key), S3_HOST)
             .response(|o: &objects::Object| (Value::Null, o.row.size));
         let (b, k) = (bucket.to_owned(), key.to_owned());
@@ -164,7 +170,7 @@ impl<'a> Caller<'a> {
                 .map_err(|e| {
                     ApiError::new(ErrorKind::Internal, format!("reading an object file: {e}"))
                 })?;
-        Ok(chunks.concat())
+        Ok((chunks.concat(), obj.meta.user))
     }
 }
 

@@ -4,7 +4,7 @@
 use axum::body::Body;
 use axum::response::Response;
 use cairn_console::pages::{FileRow, Link, LogFiles};
-use cairn_console::text::{display_size, display_time, input_time};
+use cairn_console::text::{display_size, display_time, input_time, parse_input_time};
 use http::StatusCode;
 use serde_json::{Value, json};
 
@@ -46,17 +46,60 @@ pub async fn location(
 
 /// `GET /console/trails/{name}/logs?folder=…&after=…`.
 pub async fn browse(state: &AppState, signed: &Signed, name: &str, query: &Form) -> Response {
+    let now = chrono::Utc::now().timestamp();
+    browse_with(state, signed, name, query, (now - 86400, now), None).await
+}
+
+/// `POST /console/trails/{name}/logs/validate`: the integrity check for the posted range,
+/// shown on the log files page.
+pub async fn validate(state: &AppState, signed: &Signed, name: &str, f: &Form) -> Response {
+    let now = chrono::Utc::now().timestamp();
+    let start = parse_input_time(&f.str("start")).unwrap_or(now - 86400);
+    let end = parse_input_time(&f.str("end")).unwrap_or(now);
+    let caller = Caller::new(state, signed);
+    let result = match location(&caller, signed, name).await {
+        Ok((bucket, root)) => {
+            super::validate::check(&caller, signed, (&bucket, &root), name, start, end).await
+        }
+        Err(e) => Err(e),
+    };
+    browse_with(
+        state,
+        signed,
+        name,
+        &Form::default(),
+        (start, end),
+        Some(result),
+    )
+    .await
+}
+
+async fn browse_with(
+    state: &AppState,
+    signed: &Signed,
+    name: &str,
+    query: &Form,
+    (start, end): (i64, i64),
+    check: Option<Result<super::validate::Report, String>>,
+) -> Response {
     let caller = Caller::new(state, signed);
     let base = format!("/console/trails/{}", web::segment(name));
-    let now = chrono::Utc::now().timestamp();
     let mut page = LogFiles {
         chrome: signed.chrome("trails"),
         trail: name.to_owned(),
         trail_href: base.clone(),
-        check_start: input_time(now - 86400),
-        check_end: input_time(now),
+        check_start: input_time(start),
+        check_end: input_time(end),
         ..Default::default()
     };
+    match check {
+        Some(Ok(report)) => {
+            page.check = Some(report.rows);
+            page.check_summary = Some(report.summary);
+        }
+        Some(Err(e)) => page.check_summary = Some(e),
+        None => {}
+    }
     let (bucket, root) = match location(&caller, signed, name).await {
         Ok(l) => l,
         Err(e) => {
@@ -134,7 +177,7 @@ pub async fn file(state: &AppState, signed: &Signed, name: &str, query: &Form) -
     };
     let key = query.str("key");
     match caller.get_object(&bucket, &key, MAX_DOWNLOAD_BYTES).await {
-        Ok(bytes) => {
+        Ok((bytes, _)) => {
             let filename = key.rsplit('/').next().unwrap_or("log.json.gz");
             web::download("application/octet-stream", filename, Body::from(bytes))
         }

@@ -16,6 +16,7 @@ mod selectors;
 pub mod session;
 pub mod signin;
 mod trails;
+mod validate;
 pub mod web;
 mod wizard;
 
@@ -194,6 +195,9 @@ async fn route(
         (false, ["trails", name, "delete"]) => trails::delete(state, &signed, name, &form).await,
         (true, ["trails", name, "logs"]) => logs::browse(state, &signed, name, query).await,
         (true, ["trails", name, "logs", "file"]) => logs::file(state, &signed, name, query).await,
+        (false, ["trails", name, "logs", "validate"]) => {
+            logs::validate(state, &signed, name, &form).await
+        }
         (false, ["trails", name, action]) => trails::act(state, &signed, name, action, &form).await,
         (false, ["signout"]) => signin::sign_out(state, &signed).await,
         (false, ["region"]) => {
