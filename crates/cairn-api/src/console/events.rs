@@ -442,3 +442,63 @@ pub fn entries(newest_first: &[Value]) -> Vec<TimelineEntry> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(name: &str, user: &str, params: Value) -> Value {
+        let record = json!({"eventName": name, "awsRegion": "us-east-1", "sourceIPAddress": "10.0.0.1",
+                            "readOnly": false, "userIdentity": {"arn": "arn:aws:iam::1:user/u"},
+                            "requestParameters": params, "eventID": "e", "userAgent": "ua"});
+        json!({"EventId": "e", "EventName": name, "Username": user, "EventTime": 1_704_067_200.0,
+               "EventSource": "cloudtrail.amazonaws.com", "ReadOnly": "false", "AccessKeyId": "AKID",
+               "Resources": [{"ResourceType": "AWS::CloudTrail::Trail", "ResourceName": "=t"}],
+               "CloudTrailEvent": record.to_string()})
+    }
+
+    #[test]
+    fn csv_neutralises_formulas_in_every_cell() {
+        let out = csv(&[item("CreateTrail", "=HYPERLINK(\"http://x\")", Value::Null)]);
+        let lines: Vec<&str> = out.split("\r\n").collect();
+        assert!(lines[0].starts_with("Event ID,Event time,User name,Event name"));
+        assert!(
+            lines[1].contains("\"'=HYPERLINK(\"\"http://x\"\")\""),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[1].contains(",'=t,"), "{}", lines[1]);
+        assert!(lines[1].contains(",2024-01-01T00:00:00Z,"));
+    }
+
+    #[test]
+    fn the_timeline_marks_what_changed() {
+        let newest_first = [
+            item(
+                "UpdateTrail",
+                "u",
+                json!({"name": "t", "s3BucketName": "b2"}),
+            ),
+            item("GetTrail", "u", json!({"name": "t"})),
+            item(
+                "CreateTrail",
+                "u",
+                json!({"name": "t", "s3BucketName": "b1"}),
+            ),
+        ];
+        let entries = entries(&newest_first);
+        assert_eq!(entries[0].name, "CreateTrail");
+        assert!(
+            entries[0].params.iter().all(|p| !p.changed),
+            "nothing changed at creation"
+        );
+        let update = &entries[2];
+        let changed: Vec<&str> = update
+            .params
+            .iter()
+            .filter(|p| p.changed)
+            .map(|p| p.key.as_str())
+            .collect();
+        assert_eq!(changed, vec!["s3BucketName"]);
+    }
+}
