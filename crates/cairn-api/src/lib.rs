@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod cloudtrail;
+pub mod console;
 pub mod credentials;
 pub mod errors;
 pub mod iam;

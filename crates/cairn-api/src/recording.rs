@@ -22,6 +22,16 @@ pub struct CallInfo {
     pub source_ip: String,
     /// `User-Agent`, as received.
     pub user_agent: String,
+    /// Set when the web console makes the call for its signed-in user.
+    pub console: Option<ConsoleMarks>,
+}
+
+/// What a record of a call made by the web console carries besides the call itself: AWS's
+/// `sessionCredentialFromConsole` and the console session's `sessionContext`.
+#[derive(Clone, Debug)]
+pub struct ConsoleMarks {
+    /// When the user signed in, epoch seconds.
+    pub signed_in: i64,
 }
 
 impl CallInfo {
@@ -45,6 +55,7 @@ impl CallInfo {
             request_id: req.request_id.clone(),
             source_ip: req.source_ip.clone(),
             user_agent: req.header("user-agent").unwrap_or("").to_owned(),
+            console: None,
         }
     }
 }
@@ -94,9 +105,15 @@ pub fn prepare(info: &CallInfo, outcome: Outcome) -> PreparedEvent {
         Some((c, m)) => (Some(c), Some(m)),
         None => (None, None),
     };
+    let mut user_identity = info.ctx.principal.user_identity();
+    if let (Some(marks), Some(identity)) = (&info.console, user_identity.as_object_mut()) {
+        identity
+            .entry("sessionContext")
+            .or_insert_with(|| console_session_context(marks));
+    }
     let record = EventRecord {
         event_version: EVENT_VERSION.to_owned(),
-        user_identity: info.ctx.principal.user_identity(),
+        user_identity,
         event_time: format_event_time(info.ctx.now_secs()),
         event_source: outcome.event_source.to_owned(),
         event_name: outcome.event_name,
@@ -122,12 +139,41 @@ pub fn prepare(info: &CallInfo, outcome: Outcome) -> PreparedEvent {
         }
         .to_owned(),
     };
-    PreparedEvent::new(
+    let mut prepared = PreparedEvent::new(
         &record,
         info.ctx.now_secs(),
         info.ctx.principal.lookup_username(),
         lookup,
-    )
+    );
+    if info.console.is_some() {
+        prepared.canonical =
+            with_member(&prepared.canonical, "sessionCredentialFromConsole", "true");
+    }
+    prepared
+}
+
+/// `sessionContext` of a console session: the sign-in time, without MFA.
+fn console_session_context(marks: &ConsoleMarks) -> Value {
+    serde_json::json!({
+        "sessionIssuer": {},
+        "webIdFederationData": {},
+        "attributes": {
+            "creationDate": format_event_time(marks.signed_in),
+            "mfaAuthenticated": "false",
+        }
+    })
+}
+
+/// The canonical record with one more top-level member at its end, where AWS writes
+/// `sessionCredentialFromConsole` (member order is kept).
+fn with_member(canonical: &str, name: &str, value: &str) -> String {
+    match serde_json::from_str::<Value>(canonical) {
+        Ok(Value::Object(mut m)) => {
+            m.insert(name.to_owned(), Value::String(value.to_owned()));
+            Value::Object(m).to_string()
+        }
+        _ => canonical.to_owned(),
+    }
 }
 
 /// The choke point: authorization, the operation and its event, in one store transaction.

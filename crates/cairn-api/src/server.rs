@@ -242,6 +242,27 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
             )
         })
         .collect();
+    let raw_query = req.uri().query().unwrap_or("");
+    if crate::console::is_browser_root(req.method(), req.uri().path(), req.headers(), raw_query) {
+        let mut resp = crate::console::redirect_root();
+        resp.extensions_mut()
+            .insert(AccessNote("console /".to_owned()));
+        return resp;
+    }
+    if crate::console::is_console_request(req.method(), req.uri().path(), req.headers(), raw_query)
+    {
+        let forwarded = headers
+            .iter()
+            .find(|(n, _)| n == "x-forwarded-for")
+            .map(|(_, v)| v.as_str());
+        let source_ip =
+            cairn_core::net::client_ip(peer.ip(), forwarded, &state.settings.trusted_proxies)
+                .to_string();
+        let mut resp = crate::console::handle(state, source_ip, req).await;
+        resp.extensions_mut()
+            .insert(AccessNote("console".to_owned()));
+        return resp;
+    }
     let route = route(
         crate::auth::scope_service(&headers).as_deref(),
         &headers,

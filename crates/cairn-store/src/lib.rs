@@ -12,6 +12,7 @@
 //! [`metrics`] (CloudWatch datapoints).
 
 pub mod buckets;
+pub mod console;
 pub mod delivery;
 pub mod encryption;
 pub mod events;

@@ -261,6 +261,14 @@ CREATE TABLE bucket_encryption (
     config TEXT NOT NULL);
 ";
 
+/// Web console sessions (the session id is stored hashed).
+const SCHEMA_V10: &str = "
+CREATE TABLE console_sessions (
+    id_hash TEXT PRIMARY KEY, access_key_id TEXT NOT NULL, region TEXT NOT NULL,
+    csrf TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL);
+CREATE INDEX console_sessions_by_expiry ON console_sessions (expires);
+";
+
 /// Applies schema versions the database has not seen yet.
 pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     migrate_to(conn, i64::MAX)
@@ -319,6 +327,11 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
     if due(9) {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V9} PRAGMA user_version = 9; COMMIT;"
+        ))?;
+    }
+    if due(10) {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V10} PRAGMA user_version = 10; COMMIT;"
         ))?;
     }
     if target >= 7 {

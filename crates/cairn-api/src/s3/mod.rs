@@ -11,7 +11,7 @@ mod bucket_ops;
 mod copy_ops;
 mod encryption_ops;
 mod error_body;
-mod event;
+pub(crate) mod event;
 mod integrity;
 mod leftover;
 mod list_ops;
@@ -316,6 +316,7 @@ impl CairnS3 {
                 .get(http::header::USER_AGENT)
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
                 .unwrap_or_default(),
+            console: None,
         })
     }
 

@@ -232,6 +232,7 @@ async fn confirm_by_token(
         request_id: rid.clone(),
         source_ip: req.source_ip.clone(),
         user_agent: req.header("user-agent").unwrap_or("").to_owned(),
+        console: None,
     };
     let topic_for_event = topic.clone();
     let describe = move |r: &ApiResult<String>| Outcome {

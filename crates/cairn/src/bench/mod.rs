@@ -14,7 +14,9 @@
 //!   FilterLogEvents, in process.
 //! - `delivery-data`: a data dir with a logging trail and N undelivered events of B bytes,
 //!   for measuring `cairn flush` (time, peak RSS).
+//! - `console`: the web console's Event history page, time to first byte and whole page.
 
+mod console;
 mod control_plane;
 mod delivery;
 mod kms;
@@ -60,6 +62,8 @@ enum Scenario {
     Logs(logs::LogsArgs),
     /// A data dir of undelivered events of a given size (for `cairn flush` measurements).
     DeliveryData(delivery::DeliveryDataArgs),
+    /// The console's Event history page over a populated data dir.
+    Console(console::ConsoleArgs),
 }
 
 /// Runs a benchmark scenario.
@@ -76,6 +80,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Scenario::Policy(a) => policy::run(a),
         Scenario::Logs(a) => logs::run(a),
         Scenario::DeliveryData(a) => delivery::run(a),
+        Scenario::Console(a) => console::run(a),
     }
 }
 

@@ -1,0 +1,88 @@
+"""boto3 checks the browser tests run after acting in the console: prints one JSON object.
+
+usage: check.py ENDPOINT COMMAND [ARGS...]
+  trail NAME                 the trail, its status, selectors, tags, and its bucket's policy
+  lookup KEY VALUE           LookupEvents items for one attribute (all pages, read-only too)
+  put-event NAME             makes a CloudTrail call whose parameters contain HTML (a failing
+                             GetTrail on a name with <script>)
+  trails                     DescribeTrails
+  keys BUCKET PREFIX         the object keys under a prefix
+"""
+
+import json
+import sys
+
+import boto3
+from botocore.config import Config
+
+
+def clients(endpoint):
+    cfg = Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"})
+    ct = boto3.client("cloudtrail", endpoint_url=endpoint, config=cfg)
+    s3 = boto3.client("s3", endpoint_url=endpoint, config=cfg)
+    return ct, s3
+
+
+def trail(endpoint, name):
+    ct, s3 = clients(endpoint)
+    t = ct.get_trail(Name=name)["Trail"]
+    status = ct.get_trail_status(Name=name)
+    selectors = ct.get_event_selectors(TrailName=name)
+    tags = ct.list_tags(ResourceIdList=[t["TrailARN"]])["ResourceTagList"][0].get("TagsList", [])
+    policy = json.loads(s3.get_bucket_policy(Bucket=t["S3BucketName"])["Policy"])
+    return {
+        "trail": t,
+        "isLogging": status["IsLogging"],
+        "eventSelectors": selectors.get("EventSelectors", []),
+        "tags": tags,
+        "bucketPolicy": policy,
+    }
+
+
+def lookup(endpoint, key, value):
+    ct, _ = clients(endpoint)
+    items = []
+    kwargs = {"LookupAttributes": [{"AttributeKey": key, "AttributeValue": value}]}
+    while True:
+        page = ct.lookup_events(**kwargs)
+        for e in page["Events"]:
+            e["EventTime"] = e["EventTime"].timestamp()
+            items.append(e)
+        if "NextToken" not in page:
+            return {"events": items}
+        kwargs["NextToken"] = page["NextToken"]
+
+
+def put_event(endpoint, name):
+    ct, _ = clients(endpoint)
+    try:
+        ct.create_trail(Name=name, S3BucketName="<b>no-such-bucket</b>")
+    except ct.exceptions.ClientError as e:
+        return {"error": e.response["Error"]["Code"]}
+    return {"error": None}
+
+
+def main():
+    endpoint, command, *args = sys.argv[1:]
+    if command == "trail":
+        out = trail(endpoint, *args)
+    elif command == "lookup":
+        out = lookup(endpoint, *args)
+    elif command == "put-event":
+        out = put_event(endpoint, *args)
+    elif command == "keys":
+        _, s3 = clients(endpoint)
+        bucket, prefix = args
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        out = {"keys": [o["Key"] for p in pages for o in p.get("Contents", [])]}
+    elif command == "trails":
+        ct, _ = clients(endpoint)
+        out = ct.describe_trails()
+        out.pop("ResponseMetadata", None)
+    else:
+        raise SystemExit(f"unknown command {command}")
+    json.dump(out, sys.stdout, default=str)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,338 @@
+// The web console in a real Chromium: sign-in, the create-trail wizard, trail actions, event
+// history, records, downloads and the resource timeline; every page screenshotted; no request
+// to another host and no browser console error anywhere.
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { ACCESS_KEY, ARTIFACTS, boto3, openBrowser, shot, signIn, startCairn } from "./harness.js";
+
+let cairn;
+let browser;
+const shots = [];
+
+before(async () => {
+  cairn = await startCairn();
+  browser = await openBrowser(cairn.endpoint);
+});
+
+after(async () => {
+  await browser?.close();
+  cairn?.stop();
+  console.log(`screenshots (${shots.length}) in ${ARTIFACTS}:\n  ${shots.join("\n  ")}`);
+});
+
+async function snap(name) {
+  shots.push(await shot(browser.page, name));
+}
+
+function noProblems() {
+  assert.deepEqual(browser.problems.splice(0), [], "no other host, no console error");
+}
+
+test("a browser at / is sent to the console's sign-in page", async () => {
+  const { page } = browser;
+  await page.goto(`${cairn.endpoint}/`);
+  assert.match(page.url(), /\/console\/signin$/);
+  await assert.doesNotReject(page.getByLabel("Access key ID").waitFor());
+  await snap("01-signin");
+  noProblems();
+});
+
+test("a wrong secret is refused, shown, and recorded as a failed ConsoleLogin", async () => {
+  const { page } = browser;
+  await signIn(page, cairn.endpoint, ACCESS_KEY, "not-the-secret");
+  assert.match(page.url(), /\/console\/signin$/);
+  await page.getByRole("alert").getByText("not valid").waitFor();
+  await snap("02-signin-failed");
+  const { events } = boto3(cairn.endpoint, "lookup", "EventName", "ConsoleLogin");
+  const records = events.map((e) => JSON.parse(e.CloudTrailEvent));
+  const failed = records.find((r) => r.responseElements.ConsoleLogin === "Failure");
+  assert.ok(failed, "a Failure record");
+  assert.equal(failed.eventSource, "signin.amazonaws.com");
+  assert.equal(failed.eventType, "AwsConsoleSignIn");
+  assert.equal(failed.errorMessage, "Failed authentication");
+  assert.equal(failed.additionalEventData.MFAUsed, "No");
+  assert.equal(failed.userIdentity.type, "Root");
+  const cookies = await browser.context.cookies();
+  assert.ok(!cookies.some((c) => c.name === "cairn_console"), "no session after a failure");
+  noProblems();
+});
+
+test("the right keys sign in with an HttpOnly, SameSite=Strict session, recorded as Success", async () => {
+  const { page } = browser;
+  await signIn(page, cairn.endpoint);
+  assert.match(page.url(), /\/console\/$/);
+  await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+  await page.locator("#no-multi-region").waitFor();
+  await snap("03-dashboard-empty");
+  const session = (await browser.context.cookies()).find((c) => c.name === "cairn_console");
+  assert.ok(session, "session cookie");
+  assert.equal(session.httpOnly, true);
+  assert.equal(session.sameSite, "Strict");
+  assert.equal(session.path, "/console");
+  assert.ok(session.expires > Date.now() / 1000, "the cookie expires");
+  const { events } = boto3(cairn.endpoint, "lookup", "EventName", "ConsoleLogin");
+  const ok = events.map((e) => JSON.parse(e.CloudTrailEvent)).find((r) => r.responseElements.ConsoleLogin === "Success");
+  assert.ok(ok, "a Success record");
+  assert.equal(ok.errorMessage, undefined);
+  assert.equal(ok.additionalEventData.MFAUsed, "No");
+  noProblems();
+});
+
+const TRAIL = "console-trail";
+
+test("the wizard creates a multi-region trail with a new bucket, its policy, tags and validation", async () => {
+  const { page } = browser;
+  await page.getByRole("link", { name: "Trails", exact: true }).click();
+  await page.getByRole("link", { name: "Create trail" }).first().click();
+  await page.getByLabel("Trail name").fill(TRAIL);
+  await page.getByLabel("Create new S3 bucket").check();
+  const bucket = await page.getByLabel("Trail log bucket and folder").inputValue();
+  assert.match(bucket, /^aws-cloudtrail-logs-123456789012-[0-9a-f]{8}$/);
+  await page.getByLabel("Prefix").fill("org");
+  assert.equal(await page.locator("#validation").isChecked(), true, "validation is on by default");
+  await page.locator("#kms-unavailable").waitFor();
+  await page.locator("#cloudwatch-unavailable").waitFor();
+  await page.getByRole("textbox", { name: "Key" }).first().fill("team");
+  await page.getByRole("textbox", { name: "Value" }).first().fill("security");
+  await page.getByRole("button", { name: "Add tag" }).click();
+  await page.getByRole("textbox", { name: "Key" }).nth(1).fill("env");
+  await page.getByRole("textbox", { name: "Value" }).nth(1).fill("test");
+  await snap("04-wizard-step1");
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByRole("heading", { name: "Choose log events" }).waitFor();
+  assert.equal(await page.getByLabel("Read", { exact: true }).first().isChecked(), true);
+  assert.equal(await page.getByLabel("Write", { exact: true }).first().isChecked(), true);
+  await snap("05-wizard-step2");
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByRole("heading", { name: "Review and create" }).waitFor();
+  await snap("06-wizard-review");
+  await page.getByRole("button", { name: "Create trail" }).click();
+  await page.getByRole("status").getByText(`Trail ${TRAIL} created`).waitFor();
+  await snap("07-trails");
+
+  const t = boto3(cairn.endpoint, "trail", TRAIL);
+  assert.equal(t.trail.S3BucketName, bucket);
+  assert.equal(t.trail.S3KeyPrefix, "org");
+  assert.equal(t.trail.IsMultiRegionTrail, true);
+  assert.equal(t.trail.LogFileValidationEnabled, true);
+  assert.equal(t.isLogging, true);
+  assert.deepEqual(
+    t.tags.map((x) => [x.Key, x.Value]).sort(),
+    [["env", "test"], ["team", "security"]],
+  );
+  assert.equal(t.eventSelectors[0].ReadWriteType, "All");
+  assert.equal(t.eventSelectors[0].IncludeManagementEvents, true);
+  const sids = t.bucketPolicy.Statement.map((s) => s.Sid).sort();
+  assert.deepEqual(sids, ["AWSCloudTrailAclCheck20150319", "AWSCloudTrailWrite20150319"]);
+  const write = t.bucketPolicy.Statement.find((s) => s.Sid === "AWSCloudTrailWrite20150319");
+  assert.equal(write.Resource, `arn:aws:s3:::${bucket}/org/AWSLogs/123456789012/*`);
+
+  // The console's calls are recorded as console calls.
+  const { events } = boto3(cairn.endpoint, "lookup", "EventName", "CreateTrail");
+  const created = JSON.parse(events[0].CloudTrailEvent);
+  assert.equal(created.sessionCredentialFromConsole, "true");
+  assert.equal(created.userAgent, "console.amazonaws.com");
+  noProblems();
+});
+
+test("a wizard error shows next to its field", async () => {
+  const { page } = browser;
+  await page.goto(`${cairn.endpoint}/console/trails/create`);
+  await page.getByLabel("Trail name").fill(TRAIL);
+  await page.getByLabel("Use existing S3 bucket").check();
+  await page.getByLabel("Trail log bucket name").fill("no-such-bucket-anywhere");
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByRole("button", { name: "Create trail" }).click();
+  await page.locator("#name-error").getByText("TrailAlreadyExistsException").waitFor();
+  await snap("08-wizard-error");
+  noProblems();
+});
+
+test("the details page stops and starts logging", async () => {
+  const { page } = browser;
+  await page.goto(`${cairn.endpoint}/console/trails`);
+  await page.getByRole("link", { name: TRAIL }).click();
+  await page.getByText("Log file validation").first().waitFor();
+  await snap("09-trail-details");
+  await page.getByRole("button", { name: "Stop logging" }).click();
+  await page.locator("#trail-status").getByText("Off").waitFor();
+  assert.equal(boto3(cairn.endpoint, "trail", TRAIL).isLogging, false);
+  await page.getByRole("button", { name: "Start logging" }).click();
+  await page.locator("#trail-status").getByText("Logging").waitFor();
+  assert.equal(boto3(cairn.endpoint, "trail", TRAIL).isLogging, true);
+  noProblems();
+});
+
+test("event history filters by each of the eight lookup attributes", async () => {
+  const { page } = browser;
+  const { events } = boto3(cairn.endpoint, "lookup", "EventName", "StartLogging");
+  const sample = events[0];
+  const record = JSON.parse(sample.CloudTrailEvent);
+  const cases = [
+    ["EventName", "StartLogging"],
+    ["Username", sample.Username],
+    ["ResourceType", "AWS::CloudTrail::Trail"],
+    ["ResourceName", record.resources[0].ARN],
+    ["EventSource", "cloudtrail.amazonaws.com"],
+    ["EventId", sample.EventId],
+    ["ReadOnly", "true"],
+    ["AccessKeyId", sample.AccessKeyId],
+  ];
+  for (const [key, value] of cases) {
+    await page.goto(`${cairn.endpoint}/console/events`);
+    await page.locator("#attr-1").selectOption(key);
+    await page.locator("#value-1").fill(value);
+    await page.getByRole("button", { name: "Apply" }).click();
+    await page.locator("#events-table").waitFor();
+    const names = await page.locator("#events-table tbody a.event-link").allInnerTexts();
+    assert.ok(names.length > 0, `${key}=${value} finds events`);
+    const expected = boto3(cairn.endpoint, "lookup", key, value).events
+      .filter((e) => key === "ReadOnly" || e.ReadOnly === "false")
+      .map((e) => e.EventName);
+    for (const n of names) assert.ok(expected.includes(n), `${key}: ${n} is a match`);
+    if (key === "EventId") assert.deepEqual(names, ["StartLogging"]);
+    if (key === "ReadOnly") assert.ok(names.every((n) => /^(Get|Describe|List|Lookup)/.test(n)), names.join());
+    if (key === "EventName") await snap("10-event-history-filtered");
+  }
+  // Several attributes at once and free text (beyond AWS).
+  await page.goto(`${cairn.endpoint}/console/events?attr=EventSource&value=cloudtrail.amazonaws.com&attr=EventName&value=StopLogging&q=${TRAIL}`);
+  const both = await page.locator("#events-table tbody a.event-link").allInnerTexts();
+  assert.deepEqual([...new Set(both)], ["StopLogging"]);
+  await page.goto(`${cairn.endpoint}/console/events`);
+  await snap("11-event-history");
+  noProblems();
+});
+
+test("the event record is LookupEvents' CloudTrailEvent", async () => {
+  const { page } = browser;
+  const { events } = boto3(cairn.endpoint, "lookup", "EventName", "CreateTrail");
+  const item = events[0];
+  await page.goto(`${cairn.endpoint}/console/events`);
+  await page.locator(`a[href="/console/events/${item.EventId}"]`).first().click();
+  const shown = await page.locator("#event-record").innerText();
+  assert.deepEqual(JSON.parse(shown), JSON.parse(item.CloudTrailEvent));
+  await page.getByRole("heading", { name: "Resources referenced" }).waitFor();
+  await snap("12-event-record");
+  noProblems();
+});
+
+test("downloads carry the current filter as CSV and JSON", async () => {
+  const { page } = browser;
+  for (const [format, id] of [["csv", "#download-csv"], ["json", "#download-json"]]) {
+    await page.goto(`${cairn.endpoint}/console/events?attr=EventName&value=StopLogging`);
+    await page.getByText("Download events").click();
+    const [download] = await Promise.all([page.waitForEvent("download"), page.locator(id).click()]);
+    const text = readFileSync(await download.path(), "utf8");
+    if (format === "csv") {
+      const lines = text.trim().split("\r\n");
+      assert.equal(lines[0].split(",")[0], "Event ID");
+      assert.equal(lines.length, 2, "one StopLogging event");
+      assert.ok(lines[1].includes(",StopLogging,"));
+    } else {
+      const { Records } = JSON.parse(text);
+      assert.equal(Records.length, 1);
+      assert.equal(Records[0].eventName, "StopLogging");
+    }
+  }
+  noProblems();
+});
+
+test("the resource timeline lists the trail's changes oldest first", async () => {
+  const { page } = browser;
+  await page.goto(`${cairn.endpoint}/console/trails/${TRAIL}`);
+  await page.getByRole("link", { name: "Timeline" }).click();
+  await page.locator("#timeline li").first().waitFor();
+  const names = await page.locator("#timeline li .what a").allInnerTexts();
+  assert.equal(names[0], "CreateTrail");
+  const writes = names.filter((n) => ["CreateTrail", "PutEventSelectors", "StartLogging", "StopLogging"].includes(n));
+  assert.deepEqual(writes.slice(0, 3), ["CreateTrail", "PutEventSelectors", "StartLogging"]);
+  await snap("13-resource-timeline");
+  noProblems();
+});
+
+test("HTML in event fields renders as text", async () => {
+  const { page } = browser;
+  const evil = "<script>alert(1)</script>";
+  boto3(cairn.endpoint, "put-event", evil);
+  let dialogs = 0;
+  page.on("dialog", async (d) => {
+    dialogs += 1;
+    await d.dismiss();
+  });
+  await page.goto(`${cairn.endpoint}/console/events?q=alert`);
+  await page.locator("#events-table tbody a.event-link").first().click();
+  const shown = await page.locator("#event-record").innerText();
+  assert.ok(shown.includes(evil), "the markup is shown as text");
+  assert.equal(await page.locator("script").count(), 1, "only the console's own script");
+  assert.equal(dialogs, 0);
+  noProblems();
+});
+
+/** Waits (polling, bounded) until the trail's bucket holds a digest file. */
+async function waitForDigest(bucket) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { keys } = boto3(cairn.endpoint, "keys", bucket, "org/AWSLogs/123456789012/CloudTrail-Digest/");
+    if (keys.length > 0) return keys;
+    assert.ok(Date.now() < deadline, "a digest file is delivered within a minute");
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test("log files: browse by date, download, and the integrity check", async () => {
+  const { page } = browser;
+  const bucket = boto3(cairn.endpoint, "trail", TRAIL).trail.S3BucketName;
+  await waitForDigest(bucket);
+  await page.goto(`${cairn.endpoint}/console/trails/${TRAIL}/logs`);
+  await page.getByRole("heading", { name: "Log files" }).waitFor();
+  await page.getByRole("link", { name: "CloudTrail-Digest/" }).waitFor();
+  await page.getByRole("link", { name: "CloudTrail/", exact: true }).click();
+  // Region, year, month, day: each a folder.
+  for (let depth = 0; depth < 4; depth++) {
+    await page.locator("#log-files tbody a").first().click();
+  }
+  const file = page.locator("#log-files tbody a[download]").first();
+  await file.waitFor();
+  await snap("14-log-files");
+  const [download] = await Promise.all([page.waitForEvent("download"), file.click()]);
+  const bytes = readFileSync(await download.path());
+  assert.deepEqual([...bytes.subarray(0, 2)], [0x1f, 0x8b], "a gzip log file");
+  await page.locator("#run-check").click();
+  const summary = await page.locator("#check-summary").innerText();
+  const m = summary.match(/^(\d+)\/(\d+) digest files valid, (\d+)\/(\d+) log files valid$/);
+  assert.ok(m, summary);
+  assert.ok(Number(m[2]) >= 1, "at least one digest checked");
+  assert.equal(m[1], m[2], "every digest valid");
+  assert.equal(m[3], m[4], "every log file valid");
+  await snap("15-integrity-check");
+  noProblems();
+});
+
+test("delete behind a confirmation", async () => {
+  const { page } = browser;
+  await page.goto(`${cairn.endpoint}/console/trails/${TRAIL}`);
+  await page.locator("#delete-trail").click();
+  await page.getByLabel("To confirm, enter the trail name").fill("wrong");
+  await page.locator("#confirm-delete").click();
+  await page.getByRole("alert").getByText("exactly").waitFor();
+  await snap("16-delete-confirm");
+  await page.getByLabel("To confirm, enter the trail name").fill(TRAIL);
+  await page.locator("#confirm-delete").click();
+  await page.getByRole("status").getByText(`Trail ${TRAIL} deleted`).waitFor();
+  assert.deepEqual(boto3(cairn.endpoint, "trails").trailList, []);
+  await page.goto(`${cairn.endpoint}/console/`);
+  await snap("17-dashboard");
+  noProblems();
+});
+
+test("sign out ends the session", async () => {
+  const { page } = browser;
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByText("You signed out.").waitFor();
+  await page.goto(`${cairn.endpoint}/console/trails`);
+  assert.match(page.url(), /\/console\/signin$/);
+  noProblems();
+});

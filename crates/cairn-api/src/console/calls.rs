@@ -1,0 +1,215 @@
+//! The console's only way to act: the operations the API serves, as the signed-in user,
+//! through the one gate (authorization, the operation, its recorded event). CloudTrail calls
+//! run the CloudTrail operation table with the JSON an SDK would send; S3 calls run the same
+//! core functions under the same permissions and event specs as the S3 handlers.
+
+use cairn_core::error::ApiResult;
+use cairn_core::{ApiError, ErrorKind, buckets, objects};
+use serde_json::{Value, json};
+
+use super::session::Signed;
+use crate::s3::event::Spec;
+use crate::server::AppState;
+
+/// The console's `Host` as S3 records name it.
+const S3_HOST: &str = "s3.amazonaws.com";
+
+/// Calls the API as one signed-in user.
+pub struct Caller<'a> {
+    state: &'a AppState,
+    signed: &'a Signed,
+}
+
+/// A listed object.
+pub struct Listed {
+    /// Objects (key, size, last modified).
+    pub objects: Vec<(String, i64, f64)>,
+    /// Common prefixes.
+    pub prefixes: Vec<String>,
+    /// The key to continue after, when more follow.
+    pub next: Option<String>,
+}
+
+impl<'a> Caller<'a> {
+    /// A caller acting for `signed`.
+    pub fn new(state: &'a AppState, signed: &'a Signed) -> Self {
+        Self { state, signed }
+    }
+
+    /// One CloudTrail operation with its JSON request; the JSON response or the API error.
+    pub async fn cloudtrail(&self, op: &str, body: Value) -> ApiResult<Value> {
+        crate::cloudtrail::invoke(self.state, op, body, self.signed.call_info()).await
+    }
+
+    /// Runs an S3 call described by `spec` through the gate.
+    async fn s3<T, Op>(&self, spec: Spec<T>, op: Op) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        Op: FnOnce(&cairn_store::Connection, &cairn_core::CallContext) -> ApiResult<T>
+            + Send
+            + 'static,
+    {
+        let info = self.signed.call_info();
+        let ctx = info.ctx.clone();
+        let rid = info.request_id.clone();
+        let account = ctx.account().to_string();
+        let read_only = spec.read_only;
+        let permissions = spec.permissions();
+        self.state
+            .gate
+            .execute(
+                info,
+                read_only,
+                move |_, _| Ok(permissions),
+                move |c| op(c, &ctx),
+                move |r| spec.outcome(r, &rid, &account),
+            )
+            .await
+    }
+
+    /// S3 CreateBucket in the console's region.
+    pub async fn create_bucket(&self, bucket: &str) -> ApiResult<()> {
+        let region = self.signed.region.to_string();
+        let location = (region != "us-east-1").then_some(region);
+        let mut spec = Spec::new("CreateBucket", false, false, Some(bucket), None, S3_HOST);
+        if let Some(l) = &location {
+            spec = spec.param(
+                "CreateBucketConfiguration",
+                json!({"LocationConstraint": l, "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}),
+            );
+        }
+        let b = bucket.to_owned();
+        self.s3(spec, move |c, ctx| {
+            buckets::create(c, ctx, &b, location.as_deref()).map(|_| ())
+        })
+        .await
+    }
+
+    /// S3 PutBucketPolicy.
+    pub async fn put_bucket_policy(&self, bucket: &str, policy: &str) -> ApiResult<()> {
+        let mut spec = Spec::new("PutBucketPolicy", false, false, Some(bucket), None, S3_HOST)
+            .param("policy", json!(""))
+            .bytes_in(policy.len() as i64);
+        if let Ok(doc) = serde_json::from_str::<Value>(policy) {
+            spec = spec.param("bucketPolicy", doc);
+        }
+        let (b, p) = (bucket.to_owned(), policy.to_owned());
+        self.s3(spec, move |c, ctx| buckets::put_policy(c, ctx, &b, &p))
+            .await
+    }
+
+    /// S3 ListObjectsV2 of one folder level (delimiter `/`), at most `max` entries after
+    /// `after`.
+    pub async fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after: &str,
+        max: usize,
+    ) -> ApiResult<Listed> {
+        let spec = Spec::new("ListObjects", true, true, Some(bucket), None, S3_HOST)
+            .param("list-type", json!("2"))
+            .param("prefix", json!(prefix))
+            .param("delimiter", json!("/"))
+            .condition("s3:prefix", prefix)
+            .condition("s3:delimiter", "/")
+            .condition("s3:max-keys", max.to_string());
+        let (b, p, a) = (bucket.to_owned(), prefix.to_owned(), after.to_owned());
+        let listing = self
+            .s3(spec, move |c, ctx| {
+                buckets::owned(c, ctx, &b)?;
+                objects::list(c, &b, &p, Some("/"), &a, max)
+            })
+            .await?;
+        Ok(Listed {
+            objects: listing
+                .objects
+                .into_iter()
+                .map(|o| (o.key, o.size, o.last_modified))
+                .collect(),
+            prefixes: listing.common_prefixes,
+            next: listing.truncated.then_some(listing.last).flatten(),
+        })
+    }
+
+    /// S3 GetObject of a whole object of at most `max` bytes: its bytes and its user
+    /// metadata (`x-amz-meta-*`, names without the prefix).
+    pub async fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        max: i64,
+    ) -> ApiResult<(Vec<u8>, std::collections::BTreeMap<String, String>)> {
+        let spec = Spec::new("GetObject", true, true, Some(bucket), Some(key), S3_HOST)
+            .response(|o: &objects::Object| (Value::Null, o.row.size));
+        let (b, k) = (bucket.to_owned(), key.to_owned());
+        let obj = self
+            .s3(spec, move |c, _| {
+                objects::require_bucket(c, &b)?;
+                let o = objects::get(c, &b, &k)?;
+                if o.row.size > max {
+                    return Err(ApiError::new(
+                        ErrorKind::S3InvalidArgument,
+                        format!("The object is larger than the console downloads ({max} bytes)."),
+                    ));
+                }
+                Ok(o)
+            })
+            .await?;
+        let files = cairn_buckets::local::ObjectFiles::new(&self.state.settings.data_dir)
+            .map_err(|e| ApiError::new(ErrorKind::Internal, format!("object files: {e}")))?;
+        let stream = files
+            .read(&obj.row.file, 0..obj.row.size as u64)
+            .await
+            .map_err(|_| {
+                ApiError::new(ErrorKind::S3NoSuchKey, "The specified key does not exist.")
+            })?;
+        let chunks: Vec<bytes::Bytes> =
+            futures::TryStreamExt::try_collect(stream)
+                .await
+                .map_err(|e| {
+                    ApiError::new(ErrorKind::Internal, format!("reading an object file: {e}"))
+                })?;
+        Ok((chunks.concat(), obj.meta.user))
+    }
+}
+
+/// The bucket policy CloudTrail needs to deliver `trail_arn`'s logs under `prefix`, as the
+/// AWS console writes it for a new bucket (scoped to the trail with `aws:SourceArn`).
+pub fn cloudtrail_bucket_policy(
+    bucket: &str,
+    prefix: &str,
+    account: &str,
+    trail_arn: &str,
+) -> String {
+    let folder = if prefix.is_empty() {
+        String::new()
+    } else {
+        format!("{prefix}/")
+    };
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AWSCloudTrailAclCheck20150319",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:GetBucketAcl",
+                "Resource": format!("arn:aws:s3:::{bucket}"),
+                "Condition": {"StringEquals": {"AWS:SourceArn": trail_arn}}
+            },
+            {
+                "Sid": "AWSCloudTrailWrite20150319",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": format!("arn:aws:s3:::{bucket}/{folder}AWSLogs/{account}/*"),
+                "Condition": {"StringEquals": {
+                    "s3:x-amz-acl": "bucket-owner-full-control",
+                    "AWS:SourceArn": trail_arn
+                }}
+            }
+        ]
+    })
+    .to_string()
+}

@@ -1,0 +1,186 @@
+//! A trail's log files: its bucket browsed folder by folder (ListObjectsV2 with `/`), log and
+//! digest files downloaded (GetObject), both as the signed-in user.
+
+use axum::body::Body;
+use axum::response::Response;
+use cairn_console::pages::{FileRow, Link, LogFiles};
+use cairn_console::text::{display_size, display_time, input_time, parse_input_time};
+use http::StatusCode;
+use serde_json::{Value, json};
+
+use super::calls::Caller;
+use super::describe_error;
+use super::session::Signed;
+use super::web::{self, Form, url};
+use crate::server::AppState;
+
+/// Entries per listing page.
+const PAGE: usize = 200;
+/// Largest file the console downloads.
+pub const MAX_DOWNLOAD_BYTES: i64 = 64 * 1024 * 1024;
+
+/// The trail's bucket and the folder its files start in (`prefix/AWSLogs/account/`).
+pub async fn location(
+    caller: &Caller<'_>,
+    signed: &Signed,
+    name: &str,
+) -> Result<(String, String), String> {
+    let trail = caller
+        .cloudtrail("GetTrail", json!({"Name": name}))
+        .await
+        .map_err(|e| describe_error(&e))?;
+    let t = trail.get("Trail").cloned().unwrap_or(Value::Null);
+    let bucket = t
+        .get("S3BucketName")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let prefix = t.get("S3KeyPrefix").and_then(Value::as_str).unwrap_or("");
+    let root = if prefix.is_empty() {
+        format!("AWSLogs/{}/", signed.principal.account())
+    } else {
+        format!("{prefix}/AWSLogs/{}/", signed.principal.account())
+    };
+    Ok((bucket, root))
+}
+
+/// `GET /console/trails/{name}/logs?folder=…&after=…`.
+pub async fn browse(state: &AppState, signed: &Signed, name: &str, query: &Form) -> Response {
+    let now = chrono::Utc::now().timestamp();
+    browse_with(state, signed, name, query, (now - 86400, now), None).await
+}
+
+/// `POST /console/trails/{name}/logs/validate`: the integrity check for the posted range,
+/// shown on the log files page.
+pub async fn validate(state: &AppState, signed: &Signed, name: &str, f: &Form) -> Response {
+    let now = chrono::Utc::now().timestamp();
+    let start = parse_input_time(&f.str("start")).unwrap_or(now - 86400);
+    let end = parse_input_time(&f.str("end")).unwrap_or(now);
+    let caller = Caller::new(state, signed);
+    let result = match location(&caller, signed, name).await {
+        Ok((bucket, root)) => {
+            super::validate::check(&caller, signed, (&bucket, &root), name, start, end).await
+        }
+        Err(e) => Err(e),
+    };
+    browse_with(
+        state,
+        signed,
+        name,
+        &Form::default(),
+        (start, end),
+        Some(result),
+    )
+    .await
+}
+
+async fn browse_with(
+    state: &AppState,
+    signed: &Signed,
+    name: &str,
+    query: &Form,
+    (start, end): (i64, i64),
+    check: Option<Result<super::validate::Report, String>>,
+) -> Response {
+    let caller = Caller::new(state, signed);
+    let base = format!("/console/trails/{}", web::segment(name));
+    let mut page = LogFiles {
+        chrome: signed.chrome("trails"),
+        trail: name.to_owned(),
+        trail_href: base.clone(),
+        check_start: input_time(start),
+        check_end: input_time(end),
+        ..Default::default()
+    };
+    match check {
+        Some(Ok(report)) => {
+            page.check = Some(report.rows);
+            page.check_summary = Some(report.summary);
+        }
+        Some(Err(e)) => page.check_summary = Some(e),
+        None => {}
+    }
+    let (bucket, root) = match location(&caller, signed, name).await {
+        Ok(l) => l,
+        Err(e) => {
+            page.error = Some(e);
+            return web::page_with(StatusCode::OK, &page);
+        }
+    };
+    let folder = query
+        .get("folder")
+        .filter(|f| !f.is_empty())
+        .unwrap_or(&root)
+        .to_owned();
+    page.bucket = bucket.clone();
+    page.folder = folder.clone();
+    let logs = format!("{base}/logs");
+    let mut acc = String::new();
+    page.crumbs.push(Link {
+        text: bucket.clone(),
+        href: url(&logs, &[("folder", "/")]),
+    });
+    for part in folder.split('/').filter(|p| !p.is_empty()) {
+        acc.push_str(part);
+        acc.push('/');
+        page.crumbs.push(Link {
+            text: part.to_owned(),
+            href: url(&logs, &[("folder", &acc)]),
+        });
+    }
+    let list_prefix = if folder == "/" { "" } else { folder.as_str() };
+    match caller
+        .list_objects(&bucket, list_prefix, &query.str("after"), PAGE)
+        .await
+    {
+        Err(e) => page.error = Some(describe_error(&e)),
+        Ok(listed) => {
+            page.folders = listed
+                .prefixes
+                .iter()
+                .map(|p| Link {
+                    text: p[list_prefix.len()..].to_owned(),
+                    href: url(&logs, &[("folder", p)]),
+                })
+                .collect();
+            page.files = listed
+                .objects
+                .iter()
+                .map(|(key, size, modified)| FileRow {
+                    name: key[list_prefix.len()..].to_owned(),
+                    href: url(&format!("{logs}/file"), &[("key", key)]),
+                    key: key.clone(),
+                    size: display_size(*size),
+                    modified: display_time(*modified as i64),
+                    kind: if key.contains("/CloudTrail-Digest/") {
+                        "Digest file"
+                    } else {
+                        "Log file"
+                    }
+                    .to_owned(),
+                })
+                .collect();
+            page.next_href = listed
+                .next
+                .map(|after| url(&logs, &[("folder", &folder), ("after", &after)]));
+        }
+    }
+    web::page(&page)
+}
+
+/// `GET /console/trails/{name}/logs/file?key=…`.
+pub async fn file(state: &AppState, signed: &Signed, name: &str, query: &Form) -> Response {
+    let caller = Caller::new(state, signed);
+    let (bucket, _) = match location(&caller, signed, name).await {
+        Ok(l) => l,
+        Err(e) => return web::text(StatusCode::BAD_REQUEST, &e),
+    };
+    let key = query.str("key");
+    match caller.get_object(&bucket, &key, MAX_DOWNLOAD_BYTES).await {
+        Ok((bytes, _)) => {
+            let filename = key.rsplit('/').next().unwrap_or("log.json.gz");
+            web::download("application/octet-stream", filename, Body::from(bytes))
+        }
+        Err(e) => web::text(StatusCode::BAD_REQUEST, &describe_error(&e)),
+    }
+}

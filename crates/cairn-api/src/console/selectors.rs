@@ -1,0 +1,317 @@
+//! The event selector editor: form fields to the basic selectors PutEventSelectors takes (one
+//! selector for management events, one for S3 data events, as the AWS console writes them),
+//! and GetEventSelectors' output back to the form and its summary.
+
+use cairn_console::pages::{DataRow, SelectorForm, Setting};
+use serde_json::{Value, json};
+
+use super::web::Form;
+
+/// The selector form as submitted.
+pub fn read_form(f: &Form) -> SelectorForm {
+    SelectorForm {
+        management: f.checked("management"),
+        read: f.checked("read"),
+        write: f.checked("write"),
+        exclude_kms: f.checked("exclude_kms"),
+        s3_data: f.checked("s3_data"),
+        s3_all: f.get("s3_scope") != Some("some"),
+        s3_buckets: f.str("s3_buckets"),
+        s3_read: f.checked("s3_read"),
+        s3_write: f.checked("s3_write"),
+        insights_call_rate: f.checked("insights_call_rate"),
+        insights_error_rate: f.checked("insights_error_rate"),
+        advanced: None,
+    }
+}
+
+/// AWS's defaults: management events, Read and Write, nothing else.
+pub fn defaults() -> SelectorForm {
+    SelectorForm {
+        management: true,
+        read: true,
+        write: true,
+        s3_all: true,
+        s3_read: true,
+        s3_write: true,
+        ..Default::default()
+    }
+}
+
+fn read_write(read: bool, write: bool) -> &'static str {
+    match (read, write) {
+        (true, false) => "ReadOnly",
+        (false, true) => "WriteOnly",
+        _ => "All",
+    }
+}
+
+/// The S3 data resource values of the form: `arn:aws:s3` for all buckets, else one
+/// `arn:aws:s3:::bucket/prefix` per line (a bare bucket gets its trailing `/`).
+fn s3_values(form: &SelectorForm) -> Vec<String> {
+    if form.s3_all {
+        return vec!["arn:aws:s3".to_owned()];
+    }
+    form.s3_buckets
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let bare = l.strip_prefix("arn:aws:s3:::").unwrap_or(l);
+            if bare.contains('/') {
+                format!("arn:aws:s3:::{bare}")
+            } else {
+                format!("arn:aws:s3:::{bare}/")
+            }
+        })
+        .collect()
+}
+
+/// `EventSelectors` for the form.
+pub fn basic(form: &SelectorForm) -> Value {
+    let mut list = Vec::new();
+    let mgmt = form.management && (form.read || form.write);
+    let mut first = json!({
+        "ReadWriteType": read_write(form.read, form.write),
+        "IncludeManagementEvents": mgmt,
+        "DataResources": [],
+    });
+    if mgmt && form.exclude_kms {
+        first["ExcludeManagementEventSources"] = json!(["kms.amazonaws.com"]);
+    }
+    let data = form.s3_data && (form.s3_read || form.s3_write);
+    if data {
+        let resources = json!([{"Type": "AWS::S3::Object", "Values": s3_values(form)}]);
+        if mgmt && read_write(form.read, form.write) == read_write(form.s3_read, form.s3_write) {
+            first["DataResources"] = resources;
+        } else {
+            list.push(json!({
+                "ReadWriteType": read_write(form.s3_read, form.s3_write),
+                "IncludeManagementEvents": false,
+                "DataResources": resources,
+            }));
+        }
+    }
+    if mgmt || !data {
+        list.insert(0, first);
+    }
+    Value::Array(list)
+}
+
+/// `InsightSelectors` for the form.
+pub fn insights(form: &SelectorForm) -> Value {
+    let mut list = Vec::new();
+    if form.insights_call_rate {
+        list.push(json!({"InsightType": "ApiCallRateInsight"}));
+    }
+    if form.insights_error_rate {
+        list.push(json!({"InsightType": "ApiErrorRateInsight"}));
+    }
+    Value::Array(list)
+}
+
+/// What the details page shows of a trail's selectors.
+pub struct Shown {
+    /// Management events summary.
+    pub management: Vec<Setting>,
+    /// Data event rows.
+    pub data: Vec<DataRow>,
+    /// Insights summary.
+    pub insights: String,
+    /// The editor, filled.
+    pub form: SelectorForm,
+}
+
+fn rw_words(rw: &str) -> &'static str {
+    match rw {
+        "ReadOnly" => "Read",
+        "WriteOnly" => "Write",
+        _ => "Read, Write",
+    }
+}
+
+/// Reads GetEventSelectors' and GetInsightSelectors' outputs.
+pub fn shown(selectors: &Value, insights_out: &Value) -> Shown {
+    let mut form = SelectorForm {
+        s3_all: true,
+        ..Default::default()
+    };
+    let mut management = Vec::new();
+    let mut data = Vec::new();
+    for sel in selectors
+        .get("EventSelectors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let rw = sel
+            .get("ReadWriteType")
+            .and_then(Value::as_str)
+            .unwrap_or("All");
+        let (r, w) = (rw != "WriteOnly", rw != "ReadOnly");
+        if sel
+            .get("IncludeManagementEvents")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+        {
+            form.management = true;
+            form.read |= r;
+            form.write |= w;
+            let excluded: Vec<&str> = sel
+                .get("ExcludeManagementEventSources")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            form.exclude_kms |= excluded.contains(&"kms.amazonaws.com");
+            management.push(Setting::new("API activity", rw_words(rw)));
+            if !excluded.is_empty() {
+                management.push(Setting::new("Excluded event sources", excluded.join(", ")));
+            }
+        }
+        for dr in sel
+            .get("DataResources")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let kind = dr
+                .get("Type")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            let values: Vec<String> = dr
+                .get("Values")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if kind == "AWS::S3::Object" {
+                form.s3_data = true;
+                form.s3_read |= r;
+                form.s3_write |= w;
+                let all = values
+                    .iter()
+                    .any(|v| v == "arn:aws:s3" || v == "arn:aws:s3:::");
+                form.s3_all = all;
+                if !all {
+                    form.s3_buckets = values
+                        .iter()
+                        .map(|v| v.strip_prefix("arn:aws:s3:::").unwrap_or(v).to_owned())
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                }
+            }
+            data.push(DataRow {
+                resource_type: kind,
+                values: values.join(", "),
+                read_write: rw_words(rw).to_owned(),
+            });
+        }
+    }
+    if let Some(adv) = selectors
+        .get("AdvancedEventSelectors")
+        .and_then(Value::as_array)
+    {
+        form.advanced = serde_json::to_string_pretty(adv).ok();
+        for sel in adv {
+            data.push(DataRow {
+                resource_type: sel
+                    .get("Name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("Advanced event selector")
+                    .to_owned(),
+                values: sel
+                    .get("FieldSelectors")
+                    .map(Value::to_string)
+                    .unwrap_or_default(),
+                read_write: String::new(),
+            });
+        }
+    }
+    if management.is_empty() {
+        management.push(Setting::new("Management events", "Not enabled"));
+    }
+    let kinds: Vec<&str> = insights_out
+        .get("InsightSelectors")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i.get("InsightType").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default();
+    form.insights_call_rate = kinds.contains(&"ApiCallRateInsight");
+    form.insights_error_rate = kinds.contains(&"ApiErrorRateInsight");
+    let insights = match (form.insights_call_rate, form.insights_error_rate) {
+        (true, true) => "API call rate, API error rate",
+        (true, false) => "API call rate",
+        (false, true) => "API error rate",
+        (false, false) => "Not enabled",
+    }
+    .to_owned();
+    Shown {
+        management,
+        data,
+        insights,
+        form,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_management_read_and_write() {
+        assert_eq!(
+            basic(&defaults()),
+            json!([{"ReadWriteType": "All", "IncludeManagementEvents": true, "DataResources": []}])
+        );
+    }
+
+    #[test]
+    fn data_events_get_their_own_selector_when_read_write_differs() {
+        let form = SelectorForm {
+            management: true,
+            read: false,
+            write: true,
+            exclude_kms: true,
+            s3_data: true,
+            s3_all: false,
+            s3_buckets: "logs\narn:aws:s3:::other/prefix/".into(),
+            s3_read: true,
+            s3_write: true,
+            ..Default::default()
+        };
+        let v = basic(&form);
+        assert_eq!(v[0]["ReadWriteType"], "WriteOnly");
+        assert_eq!(
+            v[0]["ExcludeManagementEventSources"],
+            json!(["kms.amazonaws.com"])
+        );
+        assert_eq!(
+            v[1]["DataResources"][0]["Values"],
+            json!(["arn:aws:s3:::logs/", "arn:aws:s3:::other/prefix/"])
+        );
+        let back = shown(&json!({"EventSelectors": v}), &Value::Null).form;
+        assert!(back.management && !back.read && back.write && back.exclude_kms);
+        assert!(back.s3_data && !back.s3_all && back.s3_read && back.s3_write);
+        assert_eq!(back.s3_buckets, "logs/\nother/prefix/");
+    }
+
+    #[test]
+    fn insights_round_trip() {
+        let form = SelectorForm {
+            insights_error_rate: true,
+            ..Default::default()
+        };
+        let v = insights(&form);
+        let back = shown(&Value::Null, &json!({"InsightSelectors": v}));
+        assert!(back.form.insights_error_rate && !back.form.insights_call_rate);
+        assert_eq!(back.insights, "API error rate");
+    }
+}

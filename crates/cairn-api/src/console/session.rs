@@ -1,0 +1,214 @@
+//! Console sessions: random 256-bit ids kept only as SHA-256 hashes in the store, an
+//! HttpOnly, SameSite=Strict cookie scoped to `/console`, a CSRF token per session checked in
+//! constant time on every form, and the signed-in principal re-resolved from its access key
+//! on every request.
+
+use axum::response::Response;
+use cairn_model::{KNOWN_REGIONS, Principal, Region};
+use cairn_store::console::{self as store, Session};
+use http::{HeaderMap, HeaderValue, header};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::recording::{CallInfo, ConsoleMarks};
+use crate::server::AppState;
+use cairn_console::pages::Chrome;
+
+/// The session cookie.
+pub const COOKIE: &str = "cairn_console";
+/// The sign-in form's double-submit CSRF cookie.
+pub const SIGNIN_COOKIE: &str = "cairn_signin";
+/// How long a session lasts (AWS console sessions of IAM users last up to 12 hours).
+pub const LIFETIME_SECS: i64 = 12 * 3600;
+/// The `userAgent` AWS records for calls the console makes.
+pub const CONSOLE_USER_AGENT: &str = "console.amazonaws.com";
+
+/// 256 random bits, hex.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// What the store keeps of a session id.
+pub fn hash(id: &str) -> String {
+    hex::encode(Sha256::digest(id.as_bytes()))
+}
+
+/// Constant-time string equality.
+pub fn same(a: &str, b: &str) -> bool {
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// The value of cookie `name`, if the request carries it.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Sets cookie `name` (HttpOnly, SameSite=Strict) on `path` for `max_age` seconds; an empty
+/// value with `max_age` 0 deletes it.
+pub fn set_cookie(resp: &mut Response, name: &str, value: &str, path: &str, max_age: i64) {
+    let cookie =
+        format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict");
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// Whether a state-changing request comes from this console's own pages: a browser that
+/// names the request's origin (`Origin`, `Sec-Fetch-Site`) must name this host.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return false;
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let origin_host = origin
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .unwrap_or(origin);
+    !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+}
+
+/// A signed-in user.
+#[derive(Clone, Debug)]
+pub struct Signed {
+    /// The session.
+    pub session: Session,
+    /// Who.
+    pub principal: Principal,
+    /// The console's region.
+    pub region: Region,
+    /// Where the browser is.
+    pub source_ip: String,
+}
+
+/// The signed-in user of a request, or `None` (no cookie, unknown or expired session, or
+/// the key it signed in with is no longer active).
+pub async fn load(state: &AppState, headers: &HeaderMap, source_ip: &str) -> Option<Signed> {
+    let id = cookie(headers, COOKIE)?;
+    if id.len() != 64 {
+        return None;
+    }
+    let id_hash = hash(&id);
+    let now = chrono::Utc::now().timestamp() as f64;
+    let session = state
+        .store
+        .read(move |c| store::get(c, &id_hash, now))
+        .await
+        .ok()??;
+    let key = state.credentials.lookup(&session.access_key_id).await?;
+    let region = Region::parse(&session.region).ok()?;
+    Some(Signed {
+        principal: key.principal.clone(),
+        session,
+        region,
+        source_ip: source_ip.to_owned(),
+    })
+}
+
+impl Signed {
+    /// The call facts of an operation the console makes for this user now.
+    pub fn call_info(&self) -> CallInfo {
+        let now = chrono::Utc::now();
+        CallInfo {
+            ctx: cairn_core::CallContext {
+                principal: self.principal.clone(),
+                region: self.region.clone(),
+                now: now.timestamp_millis() as f64 / 1000.0,
+                origin: cairn_core::context::Origin {
+                    source_ip: self.source_ip.clone(),
+                    user_agent: CONSOLE_USER_AGENT.to_owned(),
+                    secure_transport: false,
+                },
+            },
+            request_id: uuid::Uuid::new_v4().to_string(),
+            source_ip: self.source_ip.clone(),
+            user_agent: CONSOLE_USER_AGENT.to_owned(),
+            console: Some(ConsoleMarks {
+                signed_in: self.session.created as i64,
+            }),
+        }
+    }
+
+    /// Whether `form` carries this session's CSRF token.
+    pub fn csrf_ok(&self, token: Option<&str>) -> bool {
+        token.is_some_and(|t| same(t, &self.session.csrf))
+    }
+
+    /// The page chrome for navigation entry `nav`.
+    pub fn chrome(&self, nav: &'static str) -> Chrome {
+        Chrome {
+            principal: self.principal.arn(),
+            account: self.principal.account().to_string(),
+            region: self.region.to_string(),
+            regions: regions(),
+            csrf: self.session.csrf.clone(),
+            nav,
+        }
+    }
+}
+
+/// The regions the pickers offer.
+pub fn regions() -> Vec<String> {
+    KNOWN_REGIONS.iter().map(|r| r.to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_256_bits_and_distinct() {
+        let (a, b) = (new_secret(), new_secret());
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+        assert_ne!(hash(&a), a);
+    }
+
+    #[test]
+    fn cookies_are_found_by_name() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; cairn_console=xyz; b=2"),
+        );
+        assert_eq!(cookie(&h, COOKIE).as_deref(), Some("xyz"));
+        assert_eq!(cookie(&h, "c"), None);
+    }
+
+    #[test]
+    fn cross_site_posts_are_refused() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:9000"));
+        assert!(same_origin(&h));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://127.0.0.1:9000"),
+        );
+        assert!(same_origin(&h));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://evil.example"),
+        );
+        assert!(!same_origin(&h));
+        h.remove(header::ORIGIN);
+        h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(!same_origin(&h));
+    }
+}

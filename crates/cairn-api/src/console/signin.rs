@@ -1,0 +1,314 @@
+//! Sign-in, sign-out and the region switch. Every sign-in attempt is recorded as a
+//! `ConsoleLogin` event shaped like AWS's (`signin.amazonaws.com`, `AwsConsoleSignIn`,
+//! `responseElements.ConsoleLogin` Success/Failure, `additionalEventData.MFAUsed`), durably,
+//! before the browser is answered.
+
+use axum::response::Response;
+use cairn_core::record::{PreparedEvent, append};
+use cairn_model::event::{EVENT_VERSION, EventRecord, format_event_time};
+use cairn_model::{Principal, Region};
+use cairn_store::console::{self as store, Session};
+use http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
+
+use super::session::{self, Signed};
+use super::web::{self, Form};
+use crate::server::AppState;
+use cairn_console::pages::SignIn;
+
+/// What AWS shows for a sign-in whose user does not exist.
+const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
+/// The message a wrong secret gets.
+pub const INVALID_CREDENTIALS: &str =
+    "The access key ID or secret access key is not valid. Check your credentials and try again.";
+
+/// The sign-in page, with a fresh double-submit CSRF cookie.
+pub fn page(notice: Option<&str>) -> Response {
+    form(None, notice, "", "us-east-1", StatusCode::OK)
+}
+
+fn form(
+    error: Option<&str>,
+    notice: Option<&str>,
+    access_key_id: &str,
+    region: &str,
+    status: StatusCode,
+) -> Response {
+    let csrf = session::new_secret();
+    let mut resp = web::page_with(
+        status,
+        &SignIn {
+            error: error.map(str::to_owned),
+            notice: notice.map(str::to_owned),
+            access_key_id: access_key_id.to_owned(),
+            csrf: csrf.clone(),
+            regions: session::regions(),
+            region: region.to_owned(),
+        },
+    );
+    session::set_cookie(
+        &mut resp,
+        session::SIGNIN_COOKIE,
+        &csrf,
+        "/console/signin",
+        3600,
+    );
+    resp
+}
+
+/// Handles the sign-in form.
+pub async fn submit(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+    source_ip: &str,
+) -> Response {
+    let f = Form::parse(body);
+    let token_ok = match (
+        session::cookie(headers, session::SIGNIN_COOKIE),
+        f.get("csrf"),
+    ) {
+        (Some(c), Some(t)) => session::same(&c, t),
+        _ => false,
+    };
+    if !token_ok || !session::same_origin(headers) {
+        return form(
+            Some("The sign-in form expired. Sign in again."),
+            None,
+            "",
+            "us-east-1",
+            StatusCode::FORBIDDEN,
+        );
+    }
+    let key_id = f.str("access_key_id");
+    let secret =
+        f.0.iter()
+            .find(|(k, _)| k == "secret_access_key")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+    let region = Region::parse(f.get("region").unwrap_or("us-east-1"))
+        .unwrap_or_else(|_| Region::parse("us-east-1").expect("us-east-1 exists"));
+    let user_agent = headers
+        .get(http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let host = headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let found = if key_id.is_empty() {
+        None
+    } else {
+        state.credentials.lookup(&key_id).await
+    };
+    // Compare against something even for an unknown key, so timing does not tell them apart.
+    let (principal, secret_ok) = match &found {
+        Some(k) => (Some(k.principal.clone()), session::same(&k.secret, &secret)),
+        None => {
+            let _ = session::same(&session::new_secret(), &secret);
+            (None, false)
+        }
+    };
+    let now = chrono::Utc::now().timestamp();
+    let attempt = Attempt {
+        account: state.settings.account.to_string(),
+        region: region.to_string(),
+        source_ip: source_ip.to_owned(),
+        user_agent,
+        login_to: format!("http://{host}/console/"),
+        at: now,
+    };
+    let outcome = match (&principal, secret_ok) {
+        (Some(p), true) => LoginResult::Success(p),
+        (Some(p), false) => LoginResult::WrongSecret(p),
+        (None, _) => LoginResult::UnknownUser,
+    };
+    let event = login_event(&attempt, &outcome);
+    let Some(p) = principal.filter(|_| secret_ok) else {
+        if let Err(e) = state
+            .store
+            .write(move |c| append(c, &event))
+            .await
+            .and_then(|r| r)
+        {
+            tracing::error!(error = %e, "could not record a failed console sign-in");
+            return web::text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Sign-in is unavailable: the attempt could not be recorded.",
+            );
+        }
+        return form(
+            Some(INVALID_CREDENTIALS),
+            None,
+            &key_id,
+            region.as_str(),
+            StatusCode::OK,
+        );
+    };
+    let id = session::new_secret();
+    let row = Session {
+        id_hash: session::hash(&id),
+        access_key_id: p.access_key_id().to_owned(),
+        region: region.to_string(),
+        csrf: session::new_secret(),
+        created: now as f64,
+        expires: (now + session::LIFETIME_SECS) as f64,
+    };
+    // The session and its ConsoleLogin event commit together.
+    let stored = state
+        .store
+        .write(move |c| {
+            cairn_store::with_savepoint(c, |c| {
+                store::delete_expired(c, now as f64)?;
+                store::insert(c, &row)?;
+                append(c, &event)
+            })
+        })
+        .await
+        .and_then(|r| r);
+    if let Err(e) = stored {
+        tracing::error!(error = %e, "could not store a console session");
+        return web::text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Sign-in is unavailable: the session could not be stored.",
+        );
+    }
+    let mut resp = web::redirect("/console/");
+    session::set_cookie(
+        &mut resp,
+        session::COOKIE,
+        &id,
+        "/console",
+        session::LIFETIME_SECS,
+    );
+    session::set_cookie(&mut resp, session::SIGNIN_COOKIE, "", "/console/signin", 0);
+    resp
+}
+
+/// Ends the session.
+pub async fn sign_out(state: &AppState, signed: &Signed) -> Response {
+    let id_hash = signed.session.id_hash.clone();
+    if let Err(e) = state
+        .store
+        .write(move |c| store::delete(c, &id_hash))
+        .await
+        .and_then(|r| r)
+    {
+        tracing::error!(error = %e, "could not end a console session");
+    }
+    let mut resp = web::redirect("/console/signin?signed_out=1");
+    session::set_cookie(&mut resp, session::COOKIE, "", "/console", 0);
+    resp
+}
+
+/// Switches the console's region.
+pub async fn switch_region(state: &AppState, signed: &Signed, f: &Form, back: &str) -> Response {
+    if let Ok(region) = Region::parse(f.get("region").unwrap_or("")) {
+        let id_hash = signed.session.id_hash.clone();
+        let r = region.to_string();
+        if let Err(e) = state
+            .store
+            .write(move |c| store::set_region(c, &id_hash, &r))
+            .await
+            .and_then(|r| r)
+        {
+            tracing::error!(error = %e, "could not switch the console region");
+        }
+    }
+    web::redirect(back)
+}
+
+/// One sign-in attempt's facts.
+pub struct Attempt {
+    /// Account.
+    pub account: String,
+    /// Region chosen.
+    pub region: String,
+    /// Browser address.
+    pub source_ip: String,
+    /// Browser user agent.
+    pub user_agent: String,
+    /// `additionalEventData.LoginTo`.
+    pub login_to: String,
+    /// When.
+    pub at: i64,
+}
+
+/// How an attempt ended.
+pub enum LoginResult<'a> {
+    /// Signed in.
+    Success(&'a Principal),
+    /// The key exists but the secret is wrong.
+    WrongSecret(&'a Principal),
+    /// No active key with that id.
+    UnknownUser,
+}
+
+/// The `ConsoleLogin` record of an attempt, as AWS writes it (no `requestID`; the console
+/// sign-in's `userIdentity.accessKeyId` is empty).
+pub fn login_event(a: &Attempt, result: &LoginResult<'_>) -> PreparedEvent {
+    let (identity, username, error, outcome) = match result {
+        LoginResult::Success(p) => (
+            signin_identity(p),
+            p.lookup_username().to_owned(),
+            None,
+            "Success",
+        ),
+        LoginResult::WrongSecret(p) => (
+            signin_identity(p),
+            p.lookup_username().to_owned(),
+            Some("Failed authentication"),
+            "Failure",
+        ),
+        LoginResult::UnknownUser => (
+            json!({"type": "IAMUser", "accountId": a.account, "accessKeyId": "", "userName": HIDDEN}),
+            HIDDEN.to_owned(),
+            Some("No username found in supplied account"),
+            "Failure",
+        ),
+    };
+    let record = EventRecord {
+        event_version: EVENT_VERSION.to_owned(),
+        user_identity: identity,
+        event_time: format_event_time(a.at),
+        event_source: "signin.amazonaws.com".to_owned(),
+        event_name: "ConsoleLogin".to_owned(),
+        aws_region: a.region.clone(),
+        source_ip_address: a.source_ip.clone(),
+        user_agent: a.user_agent.chars().take(1024).collect(),
+        error_code: None,
+        error_message: error.map(str::to_owned),
+        request_parameters: Value::Null,
+        response_elements: json!({"ConsoleLogin": outcome}),
+        additional_event_data: Some(json!({
+            "LoginTo": a.login_to,
+            "MobileVersion": "No",
+            "MFAUsed": "No",
+        })),
+        request_id: String::new(),
+        event_id: uuid::Uuid::new_v4().to_string(),
+        read_only: false,
+        resources: Vec::new(),
+        event_type: "AwsConsoleSignIn".to_owned(),
+        management_event: true,
+        recipient_account_id: a.account.clone(),
+        event_category: "Management".to_owned(),
+    };
+    let mut prepared = PreparedEvent::new(&record, a.at, &username, Vec::new());
+    if let Ok(Value::Object(mut m)) = serde_json::from_str::<Value>(&prepared.canonical) {
+        m.shift_remove("requestID");
+        prepared.canonical = Value::Object(m).to_string();
+    }
+    prepared
+}
+
+/// The principal as a ConsoleLogin record names it.
+fn signin_identity(p: &Principal) -> Value {
+    let mut identity = p.user_identity();
+    if let Some(m) = identity.as_object_mut() {
+        m.insert("accessKeyId".into(), json!(""));
+    }
+    identity
+}

@@ -1,0 +1,398 @@
+//! The dashboard, the trails table, a trail's details and its actions (start and stop
+//! logging, delete behind a confirmation, event selectors, tags).
+
+use axum::response::Response;
+use cairn_console::pages::{
+    ConfirmDelete, Dashboard, Setting, TagRow, TrailDetail, TrailRow, Trails,
+};
+use cairn_console::text::display_time;
+use http::StatusCode;
+use serde_json::{Value, json};
+
+use super::calls::Caller;
+use super::history::{self, Filter};
+use super::selectors;
+use super::session::Signed;
+use super::web::{self, Form, url};
+use super::{describe_error, events};
+use crate::server::AppState;
+
+fn s(v: &Value, m: &str) -> String {
+    v.get(m).and_then(Value::as_str).unwrap_or("").to_owned()
+}
+
+fn time(v: &Value, m: &str) -> String {
+    v.get(m)
+        .and_then(Value::as_f64)
+        .map(|t| display_time(t as i64))
+        .unwrap_or_else(|| "-".to_owned())
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "Yes" } else { "No" }.to_owned()
+}
+
+/// Every trail visible in the console's region with its status (DescribeTrails, then
+/// GetTrailStatus per trail), and the errors met.
+async fn trail_rows(caller: &Caller<'_>) -> (Vec<TrailRow>, Vec<String>) {
+    let mut errors = Vec::new();
+    let list = match caller.cloudtrail("DescribeTrails", json!({})).await {
+        Ok(out) => out
+            .get("trailList")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default(),
+        Err(e) => {
+            errors.push(describe_error(&e));
+            Vec::new()
+        }
+    };
+    let mut rows = Vec::new();
+    for t in list {
+        let status = match caller
+            .cloudtrail("GetTrailStatus", json!({"Name": s(&t, "TrailARN")}))
+            .await
+        {
+            Ok(st) => st,
+            Err(e) => {
+                errors.push(describe_error(&e));
+                Value::Null
+            }
+        };
+        let error = s(&status, "LatestDeliveryError");
+        rows.push(TrailRow {
+            href: format!("/console/trails/{}", web::segment(&s(&t, "Name"))),
+            name: s(&t, "Name"),
+            home_region: s(&t, "HomeRegion"),
+            multi_region: yes_no(
+                t.get("IsMultiRegionTrail")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+            ),
+            bucket: s(&t, "S3BucketName"),
+            logging: status
+                .get("IsLogging")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            latest_delivery: time(&status, "LatestDeliveryTime"),
+            latest_digest: time(&status, "LatestDigestDeliveryTime"),
+            delivery_error: (!error.is_empty()).then_some(error),
+        });
+    }
+    (rows, errors)
+}
+
+/// `GET /console/`.
+pub async fn dashboard(state: &AppState, signed: &Signed) -> Response {
+    let caller = Caller::new(state, signed);
+    let (trails, mut errors) = trail_rows(&caller).await;
+    let recent = match history::read(&caller, &Filter::default(), 10, 1).await {
+        Ok(found) => found.events.iter().take(10).map(events::row).collect(),
+        Err(e) => {
+            errors.push(describe_error(&e));
+            Vec::new()
+        }
+    };
+    let page = Dashboard {
+        chrome: signed.chrome("dashboard"),
+        multi_region_logging: trails.iter().any(|t| t.logging && t.multi_region == "Yes"),
+        trails,
+        recent,
+        errors,
+    };
+    web::page(&page)
+}
+
+/// `GET /console/trails`.
+pub async fn list(state: &AppState, signed: &Signed, query: &Form) -> Response {
+    let caller = Caller::new(state, signed);
+    let (rows, errors) = trail_rows(&caller).await;
+    let name = query.str("name");
+    let flash = match query.get("done") {
+        Some("deleted") => Some(format!("Trail {name} deleted.")),
+        Some("created") => Some(format!("Trail {name} created and logging.")),
+        _ => None,
+    };
+    web::page(&Trails {
+        chrome: signed.chrome("trails"),
+        rows,
+        flash,
+        errors,
+    })
+}
+
+/// `GET /console/trails/{name}`, or the same page after a failed action.
+pub async fn detail(
+    state: &AppState,
+    signed: &Signed,
+    name: &str,
+    flash: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let caller = Caller::new(state, signed);
+    let trail = match caller.cloudtrail("GetTrail", json!({"Name": name})).await {
+        Ok(out) => out.get("Trail").cloned().unwrap_or(Value::Null),
+        Err(e) => {
+            return web::page_with(
+                StatusCode::NOT_FOUND,
+                &cairn_console::pages::ErrorPage {
+                    chrome: signed.chrome("trails"),
+                    title: name.to_owned(),
+                    message: describe_error(&e),
+                },
+            );
+        }
+    };
+    let arn = s(&trail, "TrailARN");
+    let status = caller
+        .cloudtrail("GetTrailStatus", json!({"Name": arn}))
+        .await
+        .unwrap_or(Value::Null);
+    let selectors_out = caller
+        .cloudtrail("GetEventSelectors", json!({"TrailName": arn}))
+        .await
+        .unwrap_or(Value::Null);
+    let insights_out = caller
+        .cloudtrail("GetInsightSelectors", json!({"TrailName": arn}))
+        .await
+        .unwrap_or(Value::Null);
+    let tags = caller
+        .cloudtrail("ListTags", json!({"ResourceIdList": [arn]}))
+        .await
+        .ok()
+        .and_then(|o| {
+            o.pointer("/ResourceTagList/0/TagsList")
+                .and_then(Value::as_array)
+                .cloned()
+        })
+        .unwrap_or_default();
+    let b = |m: &str| trail.get(m).and_then(Value::as_bool).unwrap_or(false);
+    let dash = |v: String| if v.is_empty() { "-".to_owned() } else { v };
+    let bucket = s(&trail, "S3BucketName");
+    let general = vec![
+        Setting::new("Trail name", s(&trail, "Name")),
+        Setting::new("Home region", s(&trail, "HomeRegion")),
+        Setting::new("Multi-region trail", yes_no(b("IsMultiRegionTrail"))),
+        Setting::new(
+            "Apply trail to my organization",
+            yes_no(b("IsOrganizationTrail")),
+        ),
+        Setting::new(
+            "Trail log location",
+            format!("{bucket}/{}", s(&trail, "S3KeyPrefix")),
+        ),
+        Setting::new("S3 bucket", bucket.clone()),
+        Setting::new("Prefix", dash(s(&trail, "S3KeyPrefix"))),
+        Setting::new(
+            "Log file SSE-KMS encryption",
+            if s(&trail, "KmsKeyId").is_empty() {
+                "Disabled".to_owned()
+            } else {
+                "Enabled".to_owned()
+            },
+        ),
+        Setting::new("AWS KMS key", dash(s(&trail, "KmsKeyId"))),
+        Setting::new(
+            "Log file validation",
+            if b("LogFileValidationEnabled") {
+                "Enabled"
+            } else {
+                "Disabled"
+            },
+        ),
+        Setting::new(
+            "SNS notification delivery",
+            if s(&trail, "SnsTopicARN").is_empty() {
+                "Disabled".to_owned()
+            } else {
+                "Enabled".to_owned()
+            },
+        ),
+        Setting::new("SNS topic", dash(s(&trail, "SnsTopicARN"))),
+        Setting::new(
+            "Include global service events",
+            yes_no(b("IncludeGlobalServiceEvents")),
+        ),
+    ];
+    let cloudwatch = vec![
+        Setting::new("Log group", dash(s(&trail, "CloudWatchLogsLogGroupArn"))),
+        Setting::new("IAM Role", dash(s(&trail, "CloudWatchLogsRoleArn"))),
+    ];
+    let logging = status
+        .get("IsLogging")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let status_rows = vec![
+        Setting::new("Logging", if logging { "Logging" } else { "Off" }),
+        Setting::new(
+            "Latest log file delivery",
+            time(&status, "LatestDeliveryTime"),
+        ),
+        Setting::new(
+            "Last log file delivery error",
+            dash(s(&status, "LatestDeliveryError")),
+        ),
+        Setting::new(
+            "Latest digest delivery",
+            time(&status, "LatestDigestDeliveryTime"),
+        ),
+        Setting::new(
+            "Last digest delivery error",
+            dash(s(&status, "LatestDigestDeliveryError")),
+        ),
+        Setting::new(
+            "Latest CloudWatch Logs delivery",
+            time(&status, "LatestCloudWatchLogsDeliveryTime"),
+        ),
+        Setting::new(
+            "Last CloudWatch Logs delivery error",
+            dash(s(&status, "LatestCloudWatchLogsDeliveryError")),
+        ),
+        Setting::new("Logging started", time(&status, "StartLoggingTime")),
+        Setting::new("Logging stopped", time(&status, "StopLoggingTime")),
+    ];
+    let shown = selectors::shown(&selectors_out, &insights_out);
+    let page = TrailDetail {
+        chrome: signed.chrome("trails"),
+        name: s(&trail, "Name"),
+        home: s(&trail, "HomeRegion") == signed.region.as_str(),
+        logs_href: format!("/console/trails/{}/logs", web::segment(name)),
+        timeline_href: url("/console/timeline", &[("name", &arn)]),
+        arn,
+        logging,
+        general,
+        cloudwatch,
+        status: status_rows,
+        management: shown.management,
+        data: shown.data,
+        insights: shown.insights,
+        form: shown.form,
+        tags: tags
+            .iter()
+            .map(|t| TagRow {
+                key: s(t, "Key"),
+                value: s(t, "Value"),
+            })
+            .collect(),
+        flash,
+        error,
+    };
+    web::page(&page)
+}
+
+/// `POST /console/trails/{name}/{action}` for start, stop, selectors and tags.
+pub async fn act(
+    state: &AppState,
+    signed: &Signed,
+    name: &str,
+    action: &str,
+    f: &Form,
+) -> Response {
+    let caller = Caller::new(state, signed);
+    let result = match action {
+        "start" => caller
+            .cloudtrail("StartLogging", json!({"Name": name}))
+            .await
+            .map(|_| "Logging started."),
+        "stop" => caller
+            .cloudtrail("StopLogging", json!({"Name": name}))
+            .await
+            .map(|_| "Logging stopped."),
+        "selectors" => save_selectors(&caller, name, f)
+            .await
+            .map(|_| "Event selectors saved."),
+        "tags" => tags(&caller, name, f).await,
+        _ => return web::text(StatusCode::NOT_FOUND, "Not found."),
+    };
+    match result {
+        Ok(done) => detail(state, signed, name, Some(done.to_owned()), None).await,
+        Err(e) => detail(state, signed, name, None, Some(describe_error(&e))).await,
+    }
+}
+
+async fn save_selectors(
+    caller: &Caller<'_>,
+    name: &str,
+    f: &Form,
+) -> cairn_core::error::ApiResult<()> {
+    let form = selectors::read_form(f);
+    caller
+        .cloudtrail(
+            "PutEventSelectors",
+            json!({"TrailName": name, "EventSelectors": selectors::basic(&form)}),
+        )
+        .await?;
+    caller
+        .cloudtrail(
+            "PutInsightSelectors",
+            json!({"TrailName": name, "InsightSelectors": selectors::insights(&form)}),
+        )
+        .await?;
+    Ok(())
+}
+
+async fn tags(
+    caller: &Caller<'_>,
+    name: &str,
+    f: &Form,
+) -> cairn_core::error::ApiResult<&'static str> {
+    let trail = caller.cloudtrail("GetTrail", json!({"Name": name})).await?;
+    let arn = trail
+        .pointer("/Trail/TrailARN")
+        .and_then(Value::as_str)
+        .unwrap_or(name)
+        .to_owned();
+    let key = f.str("key");
+    if f.get("op") == Some("remove") {
+        caller
+            .cloudtrail(
+                "RemoveTags",
+                json!({"ResourceId": arn, "TagsList": [{"Key": key}]}),
+            )
+            .await?;
+        Ok("Tag removed.")
+    } else {
+        caller
+            .cloudtrail(
+                "AddTags",
+                json!({"ResourceId": arn, "TagsList": [{"Key": key, "Value": f.str("value")}]}),
+            )
+            .await?;
+        Ok("Tag added.")
+    }
+}
+
+/// `GET /console/trails/{name}/delete`.
+pub fn confirm_delete(signed: &Signed, name: &str) -> Response {
+    web::page(&ConfirmDelete {
+        chrome: signed.chrome("trails"),
+        name: name.to_owned(),
+        error: None,
+    })
+}
+
+/// `POST /console/trails/{name}/delete`: deletes once the name was typed.
+pub async fn delete(state: &AppState, signed: &Signed, name: &str, f: &Form) -> Response {
+    let mut page = ConfirmDelete {
+        chrome: signed.chrome("trails"),
+        name: name.to_owned(),
+        error: None,
+    };
+    if f.get("confirm") != Some(name) {
+        page.error = Some("Enter the trail name exactly to confirm.".to_owned());
+        return web::page_with(StatusCode::OK, &page);
+    }
+    match Caller::new(state, signed)
+        .cloudtrail("DeleteTrail", json!({"Name": name}))
+        .await
+    {
+        Ok(_) => web::redirect(&url(
+            "/console/trails",
+            &[("done", "deleted"), ("name", name)],
+        )),
+        Err(e) => {
+            page.error = Some(describe_error(&e));
+            web::page_with(StatusCode::OK, &page)
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! The Log files page's integrity check: the trail's digest files in a time range, each
+//! verified with `cairn-logfile`'s digest verification (the checks `validate-logs` makes:
+//! format, location, public key, signature), then every log file a valid digest lists hashed
+//! and compared. Every read is a recorded call as the signed-in user (ListPublicKeys,
+//! ListObjects, GetObject).
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use cairn_console::pages::CheckRow;
+use cairn_logfile::verify::{DigestMetadata, hash_log, verify_digest};
+use serde_json::{Value, json};
+
+use super::calls::Caller;
+use super::describe_error;
+use super::session::Signed;
+
+/// The widest range one check covers.
+pub const MAX_DAYS: i64 = 31;
+/// The most digests one check verifies.
+const MAX_DIGESTS: usize = 200;
+/// Largest file read.
+const MAX_BYTES: i64 = 64 * 1024 * 1024;
+
+/// A finished check: a row per digest and log file, and a summary.
+pub struct Report {
+    /// Rows, digests first in time order, each followed by its log files.
+    pub rows: Vec<CheckRow>,
+    /// One line.
+    pub summary: String,
+}
+
+fn row(key: &str, status: &str, class: &'static str, detail: impl Into<String>) -> CheckRow {
+    CheckRow {
+        key: key.to_owned(),
+        status: status.to_owned(),
+        class,
+        detail: detail.into(),
+    }
+}
+
+/// The public keys valid in the range (fingerprint → DER).
+async fn public_keys(
+    caller: &Caller<'_>,
+    start: i64,
+    end: i64,
+) -> Result<HashMap<String, Vec<u8>>, String> {
+    let out = caller
+        .cloudtrail(
+            "ListPublicKeys",
+            json!({"StartTime": start, "EndTime": end}),
+        )
+        .await
+        .map_err(|e| describe_error(&e))?;
+    let mut keys = HashMap::new();
+    for k in out
+        .get("PublicKeyList")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let fp = k.get("Fingerprint").and_then(Value::as_str).unwrap_or("");
+        let der = k
+            .get("Value")
+            .and_then(Value::as_str)
+            .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok());
+        if let Some(der) = der {
+            keys.insert(fp.to_owned(), der);
+        }
+    }
+    Ok(keys)
+}
+
+/// Digest keys of `trail` in the console's region between `start` and `end` (whole days).
+async fn digest_keys(
+    caller: &Caller<'_>,
+    signed: &Signed,
+    bucket: &str,
+    root: &str,
+    trail: &str,
+    start: i64,
+    end: i64,
+) -> Result<Vec<String>, String> {
+    let mut keys = Vec::new();
+    let mut day = start - start.rem_euclid(86400);
+    while day <= end && keys.len() < MAX_DIGESTS {
+        let date = chrono::DateTime::from_timestamp(day, 0).unwrap_or_default();
+        let folder = format!(
+            "{root}CloudTrail-Digest/{}/{}/",
+            signed.region,
+            date.format("%Y/%m/%d")
+        );
+        let mut after = String::new();
+        loop {
+            let listed = caller
+                .list_objects(bucket, &folder, &after, 1000)
+                .await
+                .map_err(|e| describe_error(&e))?;
+            keys.extend(
+                listed
+                    .objects
+                    .into_iter()
+                    .map(|(k, _, _)| k)
+                    .filter(|k| k.contains(&format!("_{trail}_"))),
+            );
+            match listed.next {
+                Some(n) if keys.len() < MAX_DIGESTS => after = n,
+                _ => break,
+            }
+        }
+        day += 86400;
+    }
+    keys.truncate(MAX_DIGESTS);
+    Ok(keys)
+}
+
+/// Checks `trail`'s files between `start` and `end`.
+pub async fn check(
+    caller: &Caller<'_>,
+    signed: &Signed,
+    (bucket, root): (&str, &str),
+    trail: &str,
+    start: i64,
+    end: i64,
+) -> Result<Report, String> {
+    if end < start {
+        return Err("The end of the range must be after its start.".to_owned());
+    }
+    if end - start > MAX_DAYS * 86400 {
+        return Err(format!("Check at most {MAX_DAYS} days at a time."));
+    }
+    let keys = public_keys(caller, start - 86400, end + 86400).await?;
+    let digests = digest_keys(caller, signed, bucket, root, trail, start, end).await?;
+    let mut rows = Vec::new();
+    let (mut ok_digests, mut ok_logs, mut logs) = (0, 0, 0);
+    for key in &digests {
+        let (gz, meta) = match caller.get_object(bucket, key, MAX_BYTES).await {
+            Ok(x) => x,
+            Err(e) => {
+                rows.push(row(key, "Not found", "bad", describe_error(&e)));
+                continue;
+            }
+        };
+        let metadata = DigestMetadata {
+            signature: meta.get("signature").map(String::as_str),
+            signature_algorithm: meta.get("signature-algorithm").map(String::as_str),
+        };
+        let verified = match verify_digest(bucket, key, &gz, metadata, &keys) {
+            Ok(v) => v,
+            Err(problem) => {
+                rows.push(row(key, "Invalid", "bad", format!("Digest file {problem}")));
+                continue;
+            }
+        };
+        ok_digests += 1;
+        rows.push(row(
+            key,
+            "Valid",
+            "ok",
+            format!("Digest file, {} log files", verified.digest.log_files.len()),
+        ));
+        for file in &verified.digest.log_files {
+            logs += 1;
+            let got = caller
+                .get_object(&file.s3_bucket, &file.s3_object, MAX_BYTES)
+                .await;
+            let r = match got {
+                Err(e) => row(&file.s3_object, "Not found", "bad", describe_error(&e)),
+                Ok((bytes, _)) => match hash_log(&bytes) {
+                    Err(_) => row(&file.s3_object, "Invalid", "bad", "Log file invalid format"),
+                    Ok(hash) if hash == file.hash_value => {
+                        ok_logs += 1;
+                        row(
+                            &file.s3_object,
+                            "Valid",
+                            "ok",
+                            "Log file hash matches the digest",
+                        )
+                    }
+                    Ok(_) => row(
+                        &file.s3_object,
+                        "Invalid",
+                        "bad",
+                        "Log file hash value doesn't match",
+                    ),
+                },
+            };
+            rows.push(r);
+        }
+    }
+    let summary = format!(
+        "{ok_digests}/{} digest files valid, {ok_logs}/{logs} log files valid",
+        digests.len()
+    );
+    Ok(Report { rows, summary })
+}
