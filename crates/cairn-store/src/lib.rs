@@ -8,9 +8,10 @@
 //! connections and never wait for the writer.
 //!
 //! The typed queries live in one module per table family: [`events`], [`trails`],
-//! [`buckets`], [`objects`], [`iam`], [`meta`].
+//! [`buckets`], [`objects`], [`iam`], [`meta`], [`cloudformation`].
 
 pub mod buckets;
+pub mod cloudformation;
 pub mod delivery;
 pub mod events;
 pub mod iam;

@@ -204,6 +204,12 @@ pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
             "BEGIN; {SCHEMA_V7} PRAGMA user_version = 7; COMMIT;"
         ))?;
     }
+    if version < 12 {
+        conn.execute_batch(&format!(
+            "BEGIN; {} PRAGMA user_version = 12; COMMIT;",
+            crate::cloudformation::SCHEMA_V12
+        ))?;
+    }
     crate::iam::seal_legacy_secrets(conn)?;
     Ok(())
 }
