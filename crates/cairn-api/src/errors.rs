@@ -84,6 +84,12 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         AccessDenied => ("AccessDenied", StatusCode::FORBIDDEN),
         ServiceUnavailable => ("ServiceUnavailable", StatusCode::SERVICE_UNAVAILABLE),
         Internal => ("InternalFailure", StatusCode::INTERNAL_SERVER_ERROR),
+        CfnAlreadyExists => ("AlreadyExistsException", bad),
+        CfnInsufficientCapabilities => ("InsufficientCapabilitiesException", bad),
+        CfnChangeSetNotFound => ("ChangeSetNotFound", StatusCode::NOT_FOUND),
+        CfnInvalidChangeSetStatus => ("InvalidChangeSetStatus", bad),
+        CfnTokenAlreadyExists => ("TokenAlreadyExistsException", bad),
+        CfnLimitExceeded => ("LimitExceededException", bad),
     }
 }
 

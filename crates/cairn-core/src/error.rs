@@ -93,6 +93,13 @@ pub enum ErrorKind {
     /// The disk or store is full, or the writer stopped: nothing was done; retry later (503).
     ServiceUnavailable,
     Internal,
+    // CloudFormation (its `ValidationError` is [`ErrorKind::IamValidation`]).
+    CfnAlreadyExists,
+    CfnInsufficientCapabilities,
+    CfnChangeSetNotFound,
+    CfnInvalidChangeSetStatus,
+    CfnTokenAlreadyExists,
+    CfnLimitExceeded,
 }
 
 /// A failed call: what kind, and AWS's message.

@@ -463,6 +463,23 @@ impl Template {
         out
     }
 
+    /// Every resource with what it depends on (`DependsOn`, `Ref`, `Fn::GetAtt`, `Fn::Sub`),
+    /// whatever the conditions: the order to delete a stack's resources in, reversed.
+    pub fn static_dependencies(&self) -> Vec<(String, Vec<String>)> {
+        self.resources
+            .iter()
+            .map(|r| {
+                let mut deps = r.depends_on.clone();
+                for d in crate::refs::resource_refs(self, &r.properties).unwrap_or_default() {
+                    if !deps.contains(&d) {
+                        deps.push(d);
+                    }
+                }
+                (r.logical_id.clone(), deps)
+            })
+            .collect()
+    }
+
     /// The template's `Metadata` section.
     pub fn metadata(&self) -> Option<&Value> {
         self.root.get("Metadata")
