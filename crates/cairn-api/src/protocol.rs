@@ -27,6 +27,8 @@ pub enum Route {
     Iam,
     /// STS (Query).
     Sts,
+    /// CloudFormation (Query).
+    CloudFormation,
     /// S3 (REST XML, through s3s).
     S3,
     /// A service Cairn does not serve, answered in its protocol.
@@ -83,6 +85,7 @@ pub fn route(service: Option<&str>, headers: &[(String, String)], raw_query: &st
         Some("sns") => Route::Sns,
         Some("iam") => Route::Iam,
         Some("sts") => Route::Sts,
+        Some("cloudformation") => Route::CloudFormation,
         Some(other) => Route::Unserved {
             service: other.to_owned(),
             protocol: if json_shaped {

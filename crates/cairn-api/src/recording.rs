@@ -22,6 +22,9 @@ pub struct CallInfo {
     pub source_ip: String,
     /// `User-Agent`, as received.
     pub user_agent: String,
+    /// The service that made the call for the principal (`invokedBy` in the record), e.g.
+    /// `cloudformation.amazonaws.com` for the calls a stack makes.
+    pub invoked_by: Option<String>,
 }
 
 impl CallInfo {
@@ -45,6 +48,7 @@ impl CallInfo {
             request_id: req.request_id.clone(),
             source_ip: req.source_ip.clone(),
             user_agent: req.header("user-agent").unwrap_or("").to_owned(),
+            invoked_by: None,
         }
     }
 }
@@ -94,9 +98,13 @@ pub fn prepare(info: &CallInfo, outcome: Outcome) -> PreparedEvent {
         Some((c, m)) => (Some(c), Some(m)),
         None => (None, None),
     };
+    let mut user_identity = info.ctx.principal.user_identity();
+    if let (Some(by), Some(identity)) = (&info.invoked_by, user_identity.as_object_mut()) {
+        identity.insert("invokedBy".to_owned(), Value::String(by.clone()));
+    }
     let record = EventRecord {
         event_version: EVENT_VERSION.to_owned(),
-        user_identity: info.ctx.principal.user_identity(),
+        user_identity,
         event_time: format_event_time(info.ctx.now_secs()),
         event_source: outcome.event_source.to_owned(),
         event_name: outcome.event_name,

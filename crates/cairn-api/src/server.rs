@@ -264,7 +264,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         return resp;
     }
     let protocol = match &route {
-        Route::Sns | Route::Iam | Route::Sts => Protocol::Query,
+        Route::Sns | Route::Iam | Route::Sts | Route::CloudFormation => Protocol::Query,
         Route::Unserved { protocol, .. } => *protocol,
         _ => Protocol::Json,
     };
@@ -296,6 +296,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         Route::Sns
         | Route::Iam
         | Route::Sts
+        | Route::CloudFormation
         | Route::Unserved {
             protocol: Protocol::Query,
             ..
@@ -310,6 +311,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         Route::Sns => crate::sns::handle(state, received).await,
         Route::Iam => crate::iam::handle(state, received).await,
         Route::Sts => crate::sts::handle(state, received).await,
+        Route::CloudFormation => crate::cloudformation::handle(state, received).await,
         Route::CloudTrail => crate::cloudtrail::handle(state, received).await,
         Route::Unserved { service, protocol } => {
             unserved(state, &received, &service, protocol).await
@@ -339,6 +341,7 @@ fn access_note(
         Route::Sns => "sns".to_owned(),
         Route::Iam => "iam".to_owned(),
         Route::Sts => "sts".to_owned(),
+        Route::CloudFormation => "cloudformation".to_owned(),
         Route::S3 => {
             let depth = path
                 .trim_matches('/')

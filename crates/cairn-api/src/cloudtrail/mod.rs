@@ -163,6 +163,40 @@ async fn run(
     info: CallInfo,
 ) -> Response {
     let rid = info.request_id.clone();
+    match execute(state, op_name, op, body, info).await {
+        Ok(output) => json_ok(&output, &rid),
+        Err(e) if e.kind != cairn_core::ErrorKind::Internal => {
+            json_error(&WireError::json(&e), &rid)
+        }
+        Err(_) => internal(&rid),
+    }
+}
+
+/// Runs one CloudTrail operation for a caller inside the server (a CloudFormation stack): the
+/// same table, permissions, gate and record a signed request reaches, with `body` the JSON
+/// request an SDK would send. Returns the JSON response body, or the error the API answers.
+pub(crate) async fn call_internal(
+    state: &AppState,
+    op_name: &str,
+    body: Value,
+    info: CallInfo,
+) -> cairn_core::error::ApiResult<Value> {
+    let op = ops::find(op_name).ok_or_else(|| {
+        cairn_core::ApiError::new(
+            cairn_core::ErrorKind::UnsupportedOperation,
+            format!("Unknown operation {op_name}."),
+        )
+    })?;
+    execute(state, op_name.to_owned(), op, body, info).await
+}
+
+async fn execute(
+    state: &AppState,
+    op_name: String,
+    op: ops::Op,
+    body: Value,
+    info: CallInfo,
+) -> cairn_core::error::ApiResult<Value> {
     let external = if matches!(op_name.as_str(), "CreateTrail" | "UpdateTrail") {
         probe_external(state, &body).await
     } else {
@@ -178,7 +212,7 @@ async fn run(
     let body = Arc::new(body);
     let (body_for_op, body_for_perms) = (body.clone(), body.clone());
     let name_for_perms = op_name.clone();
-    let executed = state
+    state
         .gate
         .execute(
             info,
@@ -187,12 +221,6 @@ async fn run(
             move |conn| (op.run)(conn, &env, &body_for_op),
             move |result| outcome(&op_name, read_only, &body, result),
         )
-        .await;
-    match executed {
-        Ok(out) => json_ok(&out.output, &rid),
-        Err(e) if e.kind != cairn_core::ErrorKind::Internal => {
-            json_error(&WireError::json(&e), &rid)
-        }
-        Err(_) => internal(&rid),
-    }
+        .await
+        .map(|out| out.output)
 }

@@ -9,7 +9,7 @@
 mod access;
 mod bucket_ops;
 mod error_body;
-mod event;
+pub(crate) mod event;
 mod multipart_ops;
 mod object_ops;
 mod presign;
@@ -293,6 +293,7 @@ impl CairnS3 {
                 .get(http::header::USER_AGENT)
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
                 .unwrap_or_default(),
+            invoked_by: None,
         })
     }
 
