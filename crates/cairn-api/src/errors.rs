@@ -110,6 +110,12 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         KmsMalformedPolicyDocument => ("MalformedPolicyDocumentException", bad),
         KmsTag => ("TagException", bad),
         KmsDryRun => ("DryRunOperationException", StatusCode::PRECONDITION_FAILED),
+        CfnAlreadyExists => ("AlreadyExistsException", bad),
+        CfnInsufficientCapabilities => ("InsufficientCapabilitiesException", bad),
+        CfnChangeSetNotFound => ("ChangeSetNotFound", StatusCode::NOT_FOUND),
+        CfnInvalidChangeSetStatus => ("InvalidChangeSetStatus", bad),
+        CfnTokenAlreadyExists => ("TokenAlreadyExistsException", bad),
+        CfnLimitExceeded => ("LimitExceededException", bad),
     }
 }
 

@@ -31,6 +31,8 @@ pub enum Route {
     Sts,
     /// CloudWatch Logs (JSON 1.1).
     Logs,
+    /// CloudFormation (Query).
+    CloudFormation,
     /// S3 (REST XML, through s3s).
     S3,
     /// A service Cairn does not serve, answered in its protocol.
@@ -89,6 +91,7 @@ pub fn route(service: Option<&str>, headers: &[(String, String)], raw_query: &st
         Some("iam") => Route::Iam,
         Some("sts") => Route::Sts,
         Some("logs") => Route::Logs,
+        Some("cloudformation") => Route::CloudFormation,
         Some(other) => Route::Unserved {
             service: other.to_owned(),
             protocol: if json_shaped {

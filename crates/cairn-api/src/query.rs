@@ -23,6 +23,11 @@ impl Params {
         Self(params)
     }
 
+    /// Parameters given as pairs (calls made inside the server).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        Self(pairs)
+    }
+
     /// The first value of a parameter.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0

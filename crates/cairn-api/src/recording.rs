@@ -22,6 +22,9 @@ pub struct CallInfo {
     pub source_ip: String,
     /// `User-Agent`, as received.
     pub user_agent: String,
+    /// The service that made the call for the principal (`invokedBy` in the record), e.g.
+    /// `cloudformation.amazonaws.com` for the calls a stack makes.
+    pub invoked_by: Option<String>,
     /// Set when the web console makes the call for its signed-in user.
     pub console: Option<ConsoleMarks>,
 }
@@ -56,6 +59,7 @@ impl CallInfo {
             source_ip: req.source_ip.clone(),
             user_agent: req.header("user-agent").unwrap_or("").to_owned(),
             console: None,
+            invoked_by: None,
         }
     }
 }
@@ -106,6 +110,9 @@ pub fn prepare(info: &CallInfo, outcome: Outcome) -> PreparedEvent {
         None => (None, None),
     };
     let mut user_identity = info.ctx.principal.user_identity();
+    if let (Some(by), Some(identity)) = (&info.invoked_by, user_identity.as_object_mut()) {
+        identity.insert("invokedBy".to_owned(), Value::String(by.clone()));
+    }
     if let (Some(marks), Some(identity)) = (&info.console, user_identity.as_object_mut()) {
         identity
             .entry("sessionContext")

@@ -287,7 +287,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         return resp;
     }
     let protocol = match &route {
-        Route::Sns | Route::Iam | Route::Sts => Protocol::Query,
+        Route::Sns | Route::Iam | Route::Sts | Route::CloudFormation => Protocol::Query,
         Route::Unserved { protocol, .. } => *protocol,
         _ => Protocol::Json,
     };
@@ -319,6 +319,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         Route::Sns
         | Route::Iam
         | Route::Sts
+        | Route::CloudFormation
         | Route::Unserved {
             protocol: Protocol::Query,
             ..
@@ -333,6 +334,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         Route::Sns => crate::sns::handle(state, received).await,
         Route::Iam => crate::iam::handle(state, received).await,
         Route::Sts => crate::sts::handle(state, received).await,
+        Route::CloudFormation => crate::cloudformation::handle(state, received).await,
         Route::CloudTrail => crate::cloudtrail::handle(state, received).await,
         Route::Logs => crate::logs::handle(state, received).await,
         Route::Kms => crate::kms::handle(state, received).await,
@@ -366,6 +368,7 @@ fn access_note(
         Route::Sns => "sns".to_owned(),
         Route::Iam => "iam".to_owned(),
         Route::Sts => "sts".to_owned(),
+        Route::CloudFormation => "cloudformation".to_owned(),
         Route::S3 => {
             let depth = path
                 .trim_matches('/')

@@ -124,6 +124,13 @@ pub enum ErrorKind {
     KmsMalformedPolicyDocument,
     KmsTag,
     KmsDryRun,
+    // CloudFormation (its `ValidationError` is [`ErrorKind::IamValidation`]).
+    CfnAlreadyExists,
+    CfnInsufficientCapabilities,
+    CfnChangeSetNotFound,
+    CfnInvalidChangeSetStatus,
+    CfnTokenAlreadyExists,
+    CfnLimitExceeded,
 }
 
 /// A failed call: what kind, and AWS's message.

@@ -8,6 +8,7 @@
 
 pub mod authz;
 pub mod buckets;
+pub mod cloudformation;
 pub mod context;
 pub mod encryption;
 pub mod error;

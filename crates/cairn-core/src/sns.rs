@@ -156,6 +156,21 @@ pub fn subscribe(
     Ok(sub)
 }
 
+/// Unsubscribe: removes a subscription of one of the caller's topics.
+pub fn unsubscribe(conn: &Connection, ctx: &CallContext, subscription_arn: &str) -> ApiResult<()> {
+    let gone = || ApiError::new(ErrorKind::SnsNotFound, "Subscription does not exist");
+    let topic = subscription_arn
+        .rsplit_once(':')
+        .map(|(t, _)| t)
+        .ok_or_else(gone)?;
+    owned(conn, ctx, topic).map_err(|_| gone())?;
+    if sns::delete_subscription(conn, subscription_arn)? {
+        Ok(())
+    } else {
+        Err(gone())
+    }
+}
+
 /// ConfirmSubscription (token-authorised, like SNS).
 pub fn confirm(conn: &Connection, topic_arn: &str, token: &str) -> ApiResult<String> {
     sns::confirm(conn, topic_arn, token)?

@@ -8,10 +8,12 @@
 //! connections and never wait for the writer.
 //!
 //! The typed queries live in one module per table family: [`events`], [`trails`],
-//! [`buckets`], [`objects`], [`iam`], [`kms`], [`meta`], [`logs`] (CloudWatch Logs) and
-//! [`metrics`] (CloudWatch datapoints).
+//! [`buckets`], [`objects`], [`iam`], [`kms`], [`meta`], [`logs`] (CloudWatch Logs),
+//! [`metrics`] (CloudWatch datapoints), [`console`] (web console sessions) and
+//! [`cloudformation`] (stacks).
 
 pub mod buckets;
+pub mod cloudformation;
 pub mod console;
 pub mod delivery;
 pub mod encryption;

@@ -342,5 +342,11 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
             "BEGIN; {SCHEMA_V11} PRAGMA user_version = 11; COMMIT;"
         ))?;
     }
+    if due(12) {
+        conn.execute_batch(&format!(
+            "BEGIN; {} PRAGMA user_version = 12; COMMIT;",
+            crate::cloudformation::SCHEMA_V12
+        ))?;
+    }
     Ok(())
 }

@@ -123,3 +123,11 @@ pub fn subscriptions(conn: &Connection, topic_arn: &str) -> StoreResult<Vec<Subs
     })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
+
+/// Deletes a subscription; whether it existed.
+pub fn delete_subscription(conn: &Connection, arn: &str) -> StoreResult<bool> {
+    Ok(conn
+        .prepare_cached("DELETE FROM sns_subscriptions WHERE arn = ?1")?
+        .execute(rusqlite::params![arn])?
+        > 0)
+}

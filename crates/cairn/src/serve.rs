@@ -203,6 +203,13 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             credentials.poll().await;
         }
     });
+    // CloudFormation: stack operations a previous run left in progress resume (or roll back)
+    // in the background.
+    match cairn_api::cloudformation::start(&state).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(stacks = n, "resuming interrupted stack operations"),
+        Err(e) => tracing::error!(error = %e, "cannot resume interrupted stack operations"),
+    }
     match cairn_api::listener::raise_open_file_limit() {
         Ok(n) => tracing::debug!(open_files = n, "open-file limit"),
         Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),

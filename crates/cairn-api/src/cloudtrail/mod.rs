@@ -191,9 +191,10 @@ async fn run(
     }
 }
 
-/// Runs one CloudTrail operation for a caller that is not an HTTP request (the web console):
-/// the same table, permissions, gate and record an SDK call reaches, with `body` the JSON
-/// request an SDK would send. Returns the JSON response body, or the error the API answers.
+/// Runs one CloudTrail operation for a caller that is not an HTTP request (the web console, a
+/// CloudFormation stack): the same table, permissions, gate and record an SDK call reaches,
+/// with `body` the JSON request an SDK would send. Returns the JSON response body, or the
+/// error the API answers.
 pub(crate) async fn invoke(
     state: &AppState,
     op_name: &str,

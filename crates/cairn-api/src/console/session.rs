@@ -140,6 +140,7 @@ impl Signed {
             request_id: uuid::Uuid::new_v4().to_string(),
             source_ip: self.source_ip.clone(),
             user_agent: CONSOLE_USER_AGENT.to_owned(),
+            invoked_by: None,
             console: Some(ConsoleMarks {
                 signed_in: self.session.created as i64,
             }),

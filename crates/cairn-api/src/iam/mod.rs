@@ -168,17 +168,36 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     };
     let action = params.action().to_owned();
     let input = Input::new(&params);
-    let Some(call) = find_call(&action, &input) else {
+    if find_call(&action, &input).is_none() {
         let e = WireError::bad_request(
             "InvalidAction",
             format!("Could not find operation {action} for version 2010-05-08"),
         );
         return crate::query::error(XMLNS, &e, &rid);
+    }
+    let info = CallInfo::new(authed, &req, now);
+    match call_internal(state, info, &params).await {
+        Ok(xml) => crate::query::ok(XMLNS, &action, xml.as_deref(), &rid),
+        Err(e) => crate::query::error(XMLNS, &WireError::from(&e), &rid),
+    }
+}
+
+/// Runs one IAM operation for a caller inside the server (a CloudFormation stack): the same
+/// operation table, permissions, gate and record a signed request reaches. Returns the XML
+/// inside `<{Action}Result>` (none for operations without output).
+pub(crate) async fn call_internal(
+    state: &AppState,
+    mut info: CallInfo,
+    params: &Params,
+) -> ApiResult<Option<String>> {
+    let action = params.action().to_owned();
+    let input = Input::new(params);
+    let Some(call) = find_call(&action, &input) else {
+        return Err(input::unknown_action(&action, "2010-05-08"));
     };
-    let mut info = CallInfo::new(authed, &req, now);
     info.ctx.region = Region::parse("us-east-1").expect("us-east-1 exists");
     let ctx = info.ctx.clone();
-    let request_parameters = input::request_parameters(&params);
+    let request_parameters = input::request_parameters(params);
     let read_only = call.read_only;
     let iam_action = format!("iam:{action}");
     let target = call.target;
@@ -225,13 +244,9 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
             describe,
         )
         .await;
-    match outcome {
-        Ok(reply) => {
-            if !read_only {
-                state.credentials.invalidate();
-            }
-            crate::query::ok(XMLNS, &action, reply.xml.as_deref(), &rid)
-        }
-        Err(e) => crate::query::error(XMLNS, &WireError::from(&e), &rid),
+    let reply = outcome?;
+    if !read_only {
+        state.credentials.invalidate();
     }
+    Ok(reply.xml)
 }

@@ -317,6 +317,7 @@ impl CairnS3 {
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
                 .unwrap_or_default(),
             console: None,
+            invoked_by: None,
         })
     }
 

@@ -1,5 +1,6 @@
 //! A minimal SNS (Query protocol, XML) on the same listener: CreateTopic, DeleteTopic,
-//! ListTopics, Get/SetTopicAttributes, Subscribe (http/https) and ConfirmSubscription.
+//! ListTopics, Get/SetTopicAttributes, Subscribe (http/https; `ReturnSubscriptionArn`),
+//! ConfirmSubscription and Unsubscribe.
 //! Enough for CloudTrail's delivery notifications and for tools that create topics first.
 
 use std::sync::Arc;
@@ -58,6 +59,27 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         Err(e) => return xml_error(&e, &rid),
     };
     let info = CallInfo::new(authed, &req, now);
+    let host = req.header("host").unwrap_or("127.0.0.1").to_owned();
+    match call_internal(state, info, &params, host).await {
+        Ok(result) => xml_response(&action, &result, &rid),
+        Err(e) if e.kind == cairn_core::ErrorKind::Internal => {
+            xml_error(&WireError::internal(Protocol::Query), &rid)
+        }
+        Err(e) => xml_error(&WireError::from(&e), &rid),
+    }
+}
+
+/// Runs one SNS operation for a caller inside the server (a CloudFormation stack): the same
+/// permissions, gate and record a signed request reaches. `host` is where subscription
+/// confirmations point. Returns the XML inside `<{Action}Result>`.
+pub(crate) async fn call_internal(
+    state: &AppState,
+    info: CallInfo,
+    params: &crate::query::Params,
+    host: String,
+) -> ApiResult<String> {
+    let get = |name: &str| params.get(name).map(str::to_owned);
+    let action = get("Action").unwrap_or_default();
     let ctx = info.ctx.clone();
     let read_only = matches!(action.as_str(), "ListTopics" | "GetTopicAttributes");
     let mut request_parameters = Map::new();
@@ -90,6 +112,8 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     } else {
         None
     };
+    let return_arn = get("ReturnSubscriptionArn").as_deref() == Some("true");
+    let subscription = get("SubscriptionArn").unwrap_or_default();
     let act = action.clone();
     let event_name = action.clone();
     let op = move |c: &cairn_store::Connection| -> ApiResult<String> {
@@ -127,9 +151,16 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
                         format!("Invalid parameter: Endpoint: {why}"),
                     ));
                 }
-                sns::subscribe(c, &ctx, &topic, &protocol, &endpoint, &token, &sub_id)
-                    .map(|_| "<SubscriptionArn>pending confirmation</SubscriptionArn>".to_owned())
+                sns::subscribe(c, &ctx, &topic, &protocol, &endpoint, &token, &sub_id).map(|sub| {
+                    let shown = if return_arn {
+                        sub.arn
+                    } else {
+                        "pending confirmation".to_owned()
+                    };
+                    format!("<SubscriptionArn>{}</SubscriptionArn>", xml_escape(&shown))
+                })
             }
+            "Unsubscribe" => sns::unsubscribe(c, &ctx, &subscription).map(|()| String::new()),
             other => Err(ApiError::new(
                 cairn_core::ErrorKind::SnsInvalidParameter,
                 format!("Invalid action: {other}"),
@@ -152,7 +183,9 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     };
     let permission = {
         let action = format!("sns:{action}");
-        match (action.as_str(), get("TopicArn")) {
+        let topic_of_subscription =
+            get("SubscriptionArn").and_then(|a| a.rsplit_once(':').map(|(t, _)| t.to_owned()));
+        match (action.as_str(), get("TopicArn").or(topic_of_subscription)) {
             ("sns:CreateTopic", _) => Permission::new(
                 action,
                 format!(
@@ -168,7 +201,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
             _ => Permission::any(action),
         }
     };
-    match state
+    let result = state
         .gate
         .execute(
             info,
@@ -177,26 +210,17 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
             op,
             describe,
         )
-        .await
-    {
-        Ok(result) => {
-            if action == "Subscribe" {
-                let host = req.header("host").unwrap_or("127.0.0.1").to_owned();
-                send_confirmation(
-                    get("TopicArn").unwrap_or_default(),
-                    get("Endpoint").unwrap_or_default(),
-                    host,
-                    confirmation_token,
-                    rules,
-                );
-            }
-            xml_response(&action, &result, &rid)
-        }
-        Err(e) if e.kind == cairn_core::ErrorKind::Internal => {
-            xml_error(&WireError::internal(Protocol::Query), &rid)
-        }
-        Err(e) => xml_error(&WireError::from(&e), &rid),
+        .await?;
+    if action == "Subscribe" {
+        send_confirmation(
+            get("TopicArn").unwrap_or_default(),
+            get("Endpoint").unwrap_or_default(),
+            host,
+            confirmation_token,
+            rules,
+        );
     }
+    Ok(result)
 }
 
 /// ConfirmSubscription without a signature, as a subscriber does by fetching `SubscribeURL`:
@@ -233,6 +257,7 @@ async fn confirm_by_token(
         source_ip: req.source_ip.clone(),
         user_agent: req.header("user-agent").unwrap_or("").to_owned(),
         console: None,
+        invoked_by: None,
     };
     let topic_for_event = topic.clone();
     let describe = move |r: &ApiResult<String>| Outcome {

@@ -206,12 +206,33 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         return crate::query::error(XMLNS, &e, &rid);
     }
     let info = CallInfo::new(authed, &req, now);
+    match call_internal(state, info, &params).await {
+        Ok(xml) => crate::query::ok(XMLNS, &action, Some(&xml), &rid),
+        Err(e) => crate::query::error(XMLNS, &WireError::from(&e), &rid),
+    }
+}
+
+/// Runs one STS operation for a caller inside the server (CloudFormation assuming a stack's
+/// service role): the same permissions, gate and record a signed request reaches. Returns the
+/// XML inside `<{Action}Result>`.
+pub(crate) async fn call_internal(
+    state: &AppState,
+    info: CallInfo,
+    params: &Params,
+) -> ApiResult<String> {
+    let action = params.action().to_owned();
+    if !ACTIONS.contains(&action.as_str()) {
+        return Err(ApiError::new(
+            ErrorKind::IamValidation,
+            format!("Could not find operation {action} for version 2011-06-15"),
+        ));
+    }
     let ctx = info.ctx.clone();
-    let input = Input::new(&params);
+    let input = Input::new(params);
     let needed = permission(&action, &input);
     let restricted_action = format!("sts:{action}");
     // Nothing secret is ever sent in an STS request, so every member is recorded.
-    let rp = request_parameters(&params);
+    let rp = request_parameters(params);
     let (act, event_name) = (action.clone(), action.clone());
     let permissions = move |_: &Connection, ctx: &CallContext| -> ApiResult<Vec<Permission>> {
         if let Some(message) = sts::session_token_restriction(&ctx.principal, &restricted_action) {
@@ -248,8 +269,5 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
             describe,
         )
         .await;
-    match outcome {
-        Ok(reply) => crate::query::ok(XMLNS, &action, Some(&reply.xml), &rid),
-        Err(e) => crate::query::error(XMLNS, &WireError::from(&e), &rid),
-    }
+    outcome.map(|reply| reply.xml)
 }

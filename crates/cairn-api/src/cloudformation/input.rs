@@ -1,0 +1,71 @@
+//! CloudFormation's Query members as typed inputs.
+
+use cairn_core::cloudformation::stacks::StackInput;
+use cairn_core::error::ApiResult;
+use cairn_template::Given;
+
+use crate::iam::input::Input;
+
+/// Whether a list member was sent at all (an empty list arrives as `Name=`).
+fn sent(p: &Input, name: &str) -> bool {
+    p.opt(name).is_some() || !p.list(name).is_empty() || !p.structs(name).is_empty()
+}
+
+/// `Tags.member.N.Key/Value` (`None` when not sent).
+pub fn tags(p: &Input) -> ApiResult<Option<Vec<(String, String)>>> {
+    if !sent(p, "Tags") {
+        return Ok(None);
+    }
+    Ok(Some(
+        p.structs("Tags")
+            .into_iter()
+            .map(|t| {
+                (
+                    t.opt("Key").unwrap_or_default(),
+                    t.opt("Value").unwrap_or_default(),
+                )
+            })
+            .collect(),
+    ))
+}
+
+/// `Parameters.member.N`.
+pub fn parameters(p: &Input) -> ApiResult<Vec<Given>> {
+    p.structs("Parameters")
+        .into_iter()
+        .map(|m| {
+            Ok(Given {
+                key: m.opt("ParameterKey").unwrap_or_default(),
+                value: m.opt("ParameterValue"),
+                use_previous: m
+                    .boolean("UsePreviousValue", "usePreviousValue")?
+                    .unwrap_or(false),
+            })
+        })
+        .collect()
+}
+
+/// The members CreateStack, UpdateStack and CreateChangeSet share.
+pub fn stack_input(p: &Input) -> ApiResult<StackInput> {
+    Ok(StackInput {
+        name: p.opt("StackName").unwrap_or_default(),
+        template_body: p.opt("TemplateBody"),
+        template_url: p.opt("TemplateURL"),
+        use_previous_template: p
+            .boolean("UsePreviousTemplate", "usePreviousTemplate")?
+            .unwrap_or(false),
+        parameters: parameters(p)?,
+        capabilities: p.list("Capabilities"),
+        tags: tags(p)?,
+        notification_arns: sent(p, "NotificationARNs").then(|| p.list("NotificationARNs")),
+        role_arn: p.opt("RoleARN"),
+        disable_rollback: p.boolean("DisableRollback", "disableRollback")?,
+        on_failure: p.opt("OnFailure"),
+        termination_protection: p
+            .boolean("EnableTerminationProtection", "enableTerminationProtection")?,
+        timeout_minutes: p.int("TimeoutInMinutes", "timeoutInMinutes")?,
+        stack_policy: p.opt("StackPolicyBody"),
+        policy_during_update: p.opt("StackPolicyDuringUpdateBody"),
+        client_request_token: p.opt("ClientRequestToken"),
+    })
+}

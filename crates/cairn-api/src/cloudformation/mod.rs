@@ -1,0 +1,505 @@
+//! CloudFormation over the AWS Query protocol (`Version=2010-05-15`, namespace
+//! `http://cloudformation.amazonaws.com/doc/2010-05-15/`), signed as `cloudformation`.
+//!
+//! Every operation passes the gate (`cloudformation:<Action>` on the stack's ARN, plus
+//! `iam:PassRole` for a `RoleARN`) and is recorded with `eventSource`
+//! `cloudformation.amazonaws.com`. Operations that start work write the stack's
+//! `_IN_PROGRESS` status in their call's transaction; the engine ([`engine`]) then runs the
+//! operation in the background, making resources through [`services::Internal`]. The answer
+//! waits for the operation for a short while ([`LINGER`]), so the CLI's waiters find most
+//! stacks already complete on their first poll.
+
+mod input;
+pub mod services;
+mod xml;
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::response::Response;
+use cairn_core::authz::Permission;
+use cairn_core::cloudformation::{Engine, Fault, Registry, changesets, queries, stacks};
+use cairn_core::error::ApiResult;
+use cairn_core::{ApiError, CallContext};
+use cairn_store::Connection;
+use serde_json::{Value, json};
+
+use crate::errors::WireError;
+use crate::iam::input::{Input, request_parameters};
+use crate::iam::xml::{el, members, opt};
+use crate::protocol::Protocol;
+use crate::query::Params;
+use crate::recording::{CallInfo, Outcome};
+use crate::server::{AppState, Received, authenticate};
+
+/// The CloudFormation XML namespace.
+pub const XMLNS: &str = "http://cloudformation.amazonaws.com/doc/2010-05-15/";
+
+/// How long an operation that starts work waits for it before answering.
+pub const LINGER: Duration = Duration::from_secs(10);
+
+/// The operations served.
+pub const ACTIONS: &[&str] = &[
+    "CreateStack",
+    "UpdateStack",
+    "DeleteStack",
+    "DescribeStacks",
+    "ListStacks",
+    "DescribeStackEvents",
+    "DescribeStackResource",
+    "DescribeStackResources",
+    "ListStackResources",
+    "GetTemplate",
+    "GetTemplateSummary",
+    "ValidateTemplate",
+    "ListExports",
+    "ListImports",
+    "CreateChangeSet",
+    "DescribeChangeSet",
+    "ExecuteChangeSet",
+    "DeleteChangeSet",
+    "ListChangeSets",
+    "SetStackPolicy",
+    "GetStackPolicy",
+    "UpdateTerminationProtection",
+];
+
+fn registry() -> Arc<Registry> {
+    static REGISTRY: OnceLock<Arc<Registry>> = OnceLock::new();
+    REGISTRY
+        .get_or_init(|| Arc::new(Registry::standard()))
+        .clone()
+}
+
+fn fault() -> Option<Arc<Fault>> {
+    static FAULT: OnceLock<Option<Arc<Fault>>> = OnceLock::new();
+    FAULT
+        .get_or_init(|| {
+            std::env::var("CAIRN_FAULT_CFN_ABORT_AFTER")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .map(|n| Arc::new(Fault::abort_after(n)))
+        })
+        .clone()
+}
+
+/// The engine over this server's services.
+pub fn engine(state: &AppState) -> Engine {
+    Engine {
+        store: state.store.clone(),
+        services: Arc::new(services::Internal {
+            state: state.clone(),
+        }),
+        registry: registry(),
+        fault: fault(),
+    }
+}
+
+/// Resumes every stack operation a previous run left in progress (call before serving).
+/// Returns how many were resumed.
+pub async fn start(state: &AppState) -> ApiResult<usize> {
+    let pending = state
+        .store
+        .read(cairn_store::cloudformation::stacks_in_progress)
+        .await?;
+    let mut n = 0;
+    for row in pending {
+        if row.status == "REVIEW_IN_PROGRESS" {
+            continue;
+        }
+        let engine = engine(state);
+        tracing::warn!(stack = %row.name, status = %row.status, "resuming an interrupted stack operation");
+        tokio::spawn(async move { engine.run(&row.stack_id, true).await });
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// What an operation answers, and the stack whose operation it started.
+struct Reply {
+    xml: Option<String>,
+    elements: Value,
+    run: Option<String>,
+}
+
+impl Reply {
+    fn xml(xml: String) -> Self {
+        Self {
+            xml: Some(xml),
+            elements: Value::Null,
+            run: None,
+        }
+    }
+    fn none() -> Self {
+        Self {
+            xml: None,
+            elements: Value::Null,
+            run: None,
+        }
+    }
+}
+
+/// The ARN a stack name is authorized as: the live stack's id, or `stack/<name>/*`.
+fn stack_arn(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResult<String> {
+    if name.starts_with("arn:") {
+        return Ok(name.to_owned());
+    }
+    let live = cairn_store::cloudformation::live_stack(
+        conn,
+        ctx.account().as_str(),
+        ctx.region.as_str(),
+        name,
+    )?;
+    Ok(live.map(|r| r.stack_id).unwrap_or_else(|| {
+        format!(
+            "arn:aws:cloudformation:{}:{}:stack/{name}/*",
+            ctx.region,
+            ctx.account()
+        )
+    }))
+}
+
+fn run(action: &str, p: &Input, c: &Connection, ctx: &CallContext) -> ApiResult<Reply> {
+    let reg = registry();
+    let name = p.opt("StackName").unwrap_or_default();
+    let started = |s: cairn_core::cloudformation::model::Stack| Reply {
+        xml: Some(el("StackId", &s.stack_id)),
+        elements: json!({"stackId": s.stack_id}),
+        run: Some(s.stack_id),
+    };
+    Ok(match action {
+        "CreateStack" => started(stacks::create_stack(c, ctx, &reg, &input::stack_input(p)?)?),
+        "UpdateStack" => started(stacks::update_stack(c, ctx, &reg, &input::stack_input(p)?)?),
+        "DeleteStack" => {
+            let s = stacks::delete_stack(
+                c,
+                ctx,
+                &name,
+                &p.list("RetainResources"),
+                p.opt("RoleARN"),
+                p.opt("ClientRequestToken"),
+            )?;
+            Reply {
+                xml: None,
+                elements: Value::Null,
+                run: s.map(|s| s.stack_id),
+            }
+        }
+        "DescribeStacks" => {
+            let list = queries::describe_stacks(c, ctx, p.opt("StackName").as_deref())?;
+            Reply::xml(members("Stacks", &list, xml::stack))
+        }
+        "ListStacks" => {
+            let list = queries::list_stacks(c, ctx, &p.list("StackStatusFilter"))?;
+            Reply::xml(members("StackSummaries", &list, xml::stack_summary))
+        }
+        "DescribeStackEvents" => {
+            let (events, next) =
+                queries::stack_events(c, ctx, &name, p.opt("NextToken").as_deref())?;
+            Reply::xml(format!(
+                "{}{}",
+                members("StackEvents", &events, xml::event),
+                opt("NextToken", next.as_deref())
+            ))
+        }
+        "DescribeStackResource" => {
+            let logical = p.opt("LogicalResourceId").unwrap_or_default();
+            let (s, rows) = queries::stack_resources(c, ctx, Some(&name), None)?;
+            let r = rows
+                .iter()
+                .find(|r| r.logical_id == logical)
+                .ok_or_else(|| {
+                    stacks_invalid(format!(
+                        "Resource {logical} does not exist for stack {name}"
+                    ))
+                })?;
+            Reply::xml(format!(
+                "<StackResourceDetail>{}</StackResourceDetail>",
+                xml::resource_detail(&s, r)
+            ))
+        }
+        "DescribeStackResources" => {
+            let (s, rows) = queries::stack_resources(
+                c,
+                ctx,
+                p.opt("StackName").as_deref(),
+                p.opt("PhysicalResourceId").as_deref(),
+            )?;
+            let logical = p.opt("LogicalResourceId");
+            let rows: Vec<_> = rows
+                .into_iter()
+                .filter(|r| logical.as_ref().is_none_or(|l| *l == r.logical_id))
+                .collect();
+            Reply::xml(members("StackResources", &rows, |r| xml::resource(&s, r)))
+        }
+        "ListStackResources" => {
+            let (_, rows) = queries::stack_resources(c, ctx, Some(&name), None)?;
+            Reply::xml(members(
+                "StackResourceSummaries",
+                &rows,
+                xml::resource_summary,
+            ))
+        }
+        "GetTemplate" => {
+            let body = match p.opt("ChangeSetName") {
+                Some(cs) => changesets::find_change_set(c, ctx, &cs, Some(&name))?.template_body,
+                None => {
+                    cairn_core::cloudformation::records::find_stack(
+                        c,
+                        ctx.account().as_str(),
+                        ctx.region.as_str(),
+                        &name,
+                    )?
+                    .0
+                    .template_body
+                }
+            };
+            Reply::xml(format!(
+                "<TemplateBody>{}</TemplateBody><StagesAvailable><member>Original</member><member>Processed</member></StagesAvailable>",
+                xml::exact(&body)
+            ))
+        }
+        "GetTemplateSummary" => {
+            let body = match (p.opt("TemplateBody"), p.opt("StackName")) {
+                (Some(b), _) => cairn_core::cloudformation::prepare::body_of(Some(&b), None)?,
+                (None, Some(s)) => {
+                    cairn_core::cloudformation::records::find_stack(
+                        c,
+                        ctx.account().as_str(),
+                        ctx.region.as_str(),
+                        &s,
+                    )?
+                    .0
+                    .template_body
+                }
+                (None, None) => cairn_core::cloudformation::prepare::body_of(
+                    None,
+                    p.opt("TemplateURL").as_deref(),
+                )?,
+            };
+            Reply::xml(xml::template_summary(&queries::summarize(&reg, &body)?))
+        }
+        "ValidateTemplate" => {
+            let body = cairn_core::cloudformation::prepare::body_of(
+                p.opt("TemplateBody").as_deref(),
+                p.opt("TemplateURL").as_deref(),
+            )?;
+            Reply::xml(xml::validation(&queries::summarize(&reg, &body)?))
+        }
+        "ListExports" => {
+            let list = queries::list_exports(c, ctx)?;
+            Reply::xml(members("Exports", &list, |(n, v, s)| {
+                format!(
+                    "{}{}{}",
+                    el("ExportingStackId", s),
+                    el("Name", n),
+                    el("Value", v)
+                )
+            }))
+        }
+        "ListImports" => {
+            let names = queries::list_imports(c, ctx, &p.opt("ExportName").unwrap_or_default())?;
+            Reply::xml(members("Imports", &names, |n| crate::iam::xml::escape(n)))
+        }
+        "CreateChangeSet" => {
+            let cs = changesets::create_change_set(
+                c,
+                ctx,
+                &reg,
+                &input::stack_input(p)?,
+                &p.opt("ChangeSetName").unwrap_or_default(),
+                &p.opt("ChangeSetType")
+                    .unwrap_or_else(|| "UPDATE".to_owned()),
+                p.opt("Description"),
+            )?;
+            Reply {
+                xml: Some(format!(
+                    "{}{}",
+                    el("Id", &cs.change_set_id),
+                    el("StackId", &cs.stack_id)
+                )),
+                elements: json!({"id": cs.change_set_id, "stackId": cs.stack_id}),
+                run: None,
+            }
+        }
+        "DescribeChangeSet" => {
+            let cs = changesets::find_change_set(
+                c,
+                ctx,
+                &p.opt("ChangeSetName").unwrap_or_default(),
+                p.opt("StackName").as_deref(),
+            )?;
+            Reply::xml(xml::change_set(&cs))
+        }
+        "ExecuteChangeSet" => {
+            let s = changesets::execute_change_set(
+                c,
+                ctx,
+                &p.opt("ChangeSetName").unwrap_or_default(),
+                p.opt("StackName").as_deref(),
+                p.boolean("DisableRollback", "disableRollback")?,
+                p.opt("ClientRequestToken"),
+            )?;
+            Reply {
+                xml: Some(String::new()),
+                elements: Value::Null,
+                run: Some(s.stack_id),
+            }
+        }
+        "DeleteChangeSet" => {
+            changesets::delete_change_set(
+                c,
+                ctx,
+                &p.opt("ChangeSetName").unwrap_or_default(),
+                p.opt("StackName").as_deref(),
+            )?;
+            Reply::xml(String::new())
+        }
+        "ListChangeSets" => {
+            let list = changesets::list_change_sets(c, ctx, &name)?;
+            Reply::xml(members("Summaries", &list, xml::change_set_summary))
+        }
+        "SetStackPolicy" => {
+            let policy = p.opt("StackPolicyBody").ok_or_else(|| {
+                stacks_invalid("Either StackPolicyBody or StackPolicyURL must be specified.")
+            })?;
+            stacks::set_stack_policy(c, ctx, &name, &policy)?;
+            Reply::none()
+        }
+        "GetStackPolicy" => {
+            let s = cairn_core::cloudformation::records::find_live(
+                c,
+                ctx.account().as_str(),
+                ctx.region.as_str(),
+                &name,
+            )?;
+            Reply::xml(opt("StackPolicyBody", s.stack_policy.as_deref()))
+        }
+        "UpdateTerminationProtection" => {
+            let on = p
+                .boolean("EnableTerminationProtection", "enableTerminationProtection")?
+                .unwrap_or(false);
+            let id = stacks::set_termination_protection(c, ctx, &name, on)?;
+            Reply::xml(el("StackId", &id))
+        }
+        other => {
+            return Err(stacks_invalid(format!(
+                "Could not find operation {other} for version 2010-05-15"
+            )));
+        }
+    })
+}
+
+fn stacks_invalid(message: impl Into<String>) -> ApiError {
+    cairn_core::cloudformation::prepare::invalid(message)
+}
+
+fn is_read_only(action: &str) -> bool {
+    ["Describe", "List", "Get", "Validate"]
+        .iter()
+        .any(|p| action.starts_with(p))
+}
+
+/// `requestParameters`, with the values of `NoEcho` parameters masked.
+fn recorded_parameters(params: &Params) -> Value {
+    let mut rp = request_parameters(params);
+    let hidden = params
+        .get("TemplateBody")
+        .map(xml::no_echo)
+        .unwrap_or_default();
+    if let Some(list) = rp.get_mut("parameters").and_then(Value::as_array_mut) {
+        for p in list {
+            let key = p
+                .get("parameterKey")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            if hidden.contains(&key) && p.get("parameterValue").is_some() {
+                p["parameterValue"] = json!("****");
+            }
+        }
+    }
+    rp
+}
+
+/// Answers one CloudFormation request.
+pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
+    let rid = req.request_id.clone();
+    let params = Params::parse(&req.raw_query, &req.body);
+    let now = chrono::Utc::now();
+    let authed = match authenticate(state, &req, Protocol::Query, now).await {
+        Ok(a) => a,
+        Err(e) => return crate::query::error(XMLNS, &e, &rid),
+    };
+    let action = params.action().to_owned();
+    if !ACTIONS.contains(&action.as_str()) {
+        let e = WireError::bad_request(
+            "InvalidAction",
+            format!("Could not find operation {action} for version 2010-05-15"),
+        );
+        return crate::query::error(XMLNS, &e, &rid);
+    }
+    let info = CallInfo::new(authed, &req, now);
+    let ctx = info.ctx.clone();
+    let input = Input::new(&params);
+    let read_only = is_read_only(&action);
+    let (act, event_name) = (action.clone(), action.clone());
+    let (perm_input, perm_action) = (input.clone(), action.clone());
+    let request_parameters = recorded_parameters(&params);
+    let permissions = move |conn: &Connection, ctx: &CallContext| -> ApiResult<Vec<Permission>> {
+        let resource = match perm_input.opt("StackName") {
+            Some(name) => stack_arn(conn, ctx, &name)?,
+            None => "*".to_owned(),
+        };
+        let mut needed = vec![Permission::new(
+            format!("cloudformation:{perm_action}"),
+            resource,
+        )];
+        if let Some(role) = perm_input.opt("RoleARN") {
+            needed.push(Permission::new("iam:PassRole", role));
+        }
+        Ok(needed)
+    };
+    let describe = move |r: &ApiResult<Reply>| Outcome {
+        event_source: "cloudformation.amazonaws.com",
+        event_name,
+        read_only,
+        management: true,
+        request_parameters,
+        response_elements: r
+            .as_ref()
+            .map(|x| x.elements.clone())
+            .unwrap_or(Value::Null),
+        error: r.as_ref().err().map(|e| {
+            let w = WireError::from(e);
+            (w.code.to_owned(), w.message)
+        }),
+        resources: Vec::new(),
+        additional_event_data: None,
+    };
+    let outcome = state
+        .gate
+        .execute(
+            info,
+            read_only,
+            permissions,
+            move |c| run(&act, &input, c, &ctx),
+            describe,
+        )
+        .await;
+    match outcome {
+        Ok(reply) => {
+            if let Some(stack_id) = reply.run {
+                let engine = engine(state);
+                let task = tokio::spawn(async move { engine.run(&stack_id, false).await });
+                // The task goes on in the background when it takes longer.
+                let _ = tokio::time::timeout(LINGER, task).await;
+            }
+            crate::query::ok(XMLNS, &action, reply.xml.as_deref(), &rid)
+        }
+        Err(e) if e.kind == cairn_core::ErrorKind::Internal => {
+            crate::query::error(XMLNS, &WireError::internal(Protocol::Query), &rid)
+        }
+        Err(e) => crate::query::error(XMLNS, &WireError::from(&e), &rid),
+    }
+}

@@ -1,0 +1,337 @@
+//! Change sets: CreateChangeSet computes what an update (or a create, on a stack it leaves in
+//! `REVIEW_IN_PROGRESS`) would do; ExecuteChangeSet starts it; Describe/List/Delete.
+
+use cairn_store::Connection;
+
+use super::model::{Caller, ChangeSet, Stack};
+use super::prepare::{check_name, invalid, plan, prepare};
+use super::providers::Registry;
+use super::records::{self, put_stack, stack_event};
+use super::stacks::{
+    StackInput, UPDATABLE, begin_update, new_stack_id, pseudo_of, update_body, wrong_state,
+};
+use crate::CallContext;
+use crate::error::{ApiError, ApiResult, ErrorKind};
+
+/// The reason of a change set without changes (the CLI's `deploy` looks for it).
+pub const NO_CHANGES: &str = "The submitted information didn't contain changes. Submit different information to create a change set.";
+
+fn not_found(name: &str) -> ApiError {
+    ApiError::new(
+        ErrorKind::CfnChangeSetNotFound,
+        format!("ChangeSet [{name}] does not exist"),
+    )
+}
+
+/// CreateChangeSet; returns the change set.
+pub fn create_change_set(
+    conn: &Connection,
+    ctx: &CallContext,
+    registry: &Registry,
+    input: &StackInput,
+    change_set_name: &str,
+    change_set_type: &str,
+    description: Option<String>,
+) -> ApiResult<ChangeSet> {
+    check_name(&input.name, "stackName")?;
+    check_name(change_set_name, "changeSetName")?;
+    let (account, region) = (ctx.account().to_string(), ctx.region.to_string());
+    let existing = cairn_store::cloudformation::live_stack(conn, &account, &region, &input.name)?
+        .map(|r| super::model::from_body::<Stack>(&r.body))
+        .transpose()?;
+    let mut stack = match (change_set_type, existing) {
+        ("CREATE", Some(s)) if s.status != "REVIEW_IN_PROGRESS" => {
+            return Err(invalid(format!(
+                "Stack [{}] already exists and cannot be created again with the changeSet [{change_set_name}].",
+                input.name
+            )));
+        }
+        ("CREATE", Some(s)) => s,
+        ("CREATE", None) => {
+            let stack_id = new_stack_id(ctx, &input.name);
+            Stack {
+                stack_id,
+                name: input.name.clone(),
+                account: account.clone(),
+                region: region.clone(),
+                status: "REVIEW_IN_PROGRESS".into(),
+                status_reason: Some("User Initiated".into()),
+                description: None,
+                created: ctx.now,
+                updated: None,
+                deleted_time: None,
+                template_body: String::new(),
+                parameters: Vec::new(),
+                tags: input.tags.clone().unwrap_or_default(),
+                capabilities: input.capabilities.clone(),
+                notification_arns: input.notification_arns.clone().unwrap_or_default(),
+                role_arn: input.role_arn.clone(),
+                disable_rollback: false,
+                termination_protection: false,
+                timeout_minutes: None,
+                stack_policy: None,
+                outputs: Vec::new(),
+                caller: Caller::of(&ctx.principal)?,
+                previous: None,
+                change_set_id: None,
+                retain_resources: Vec::new(),
+                client_request_token: None,
+                policy_during_update: None,
+                delete_on_failure: false,
+            }
+        }
+        ("UPDATE", Some(s)) if UPDATABLE.contains(&s.status.as_str()) => s,
+        ("UPDATE", Some(s)) => return Err(wrong_state(&s, "updated")),
+        ("UPDATE", None) => return Err(invalid(format!("Stack [{}] does not exist", input.name))),
+        ("IMPORT", _) => {
+            return Err(invalid(
+                "Resource import is not supported by this Cairn release.",
+            ));
+        }
+        (other, _) => {
+            return Err(invalid(format!(
+                "1 validation error detected: Value '{other}' at 'changeSetType' failed to satisfy constraint: Member must satisfy enum value set: [IMPORT, UPDATE, CREATE]"
+            )));
+        }
+    };
+    if records::change_sets(conn, &stack.stack_id)?
+        .iter()
+        .any(|c| c.name == change_set_name)
+    {
+        return Err(ApiError::new(
+            ErrorKind::CfnAlreadyExists,
+            format!("ChangeSet [{change_set_name}] already exists"),
+        ));
+    }
+    let body = if change_set_type == "CREATE" {
+        super::prepare::body_of(
+            input.template_body.as_deref(),
+            input.template_url.as_deref(),
+        )?
+    } else {
+        update_body(&stack, input)?
+    };
+    let notifications = input
+        .notification_arns
+        .clone()
+        .unwrap_or_else(|| stack.notification_arns.clone());
+    let pseudo = pseudo_of(ctx, &stack.name, &stack.stack_id, &notifications);
+    let previous = (change_set_type == "UPDATE").then_some(stack.parameters.as_slice());
+    let prepared = prepare(
+        registry,
+        &body,
+        &input.parameters,
+        previous,
+        &input.capabilities,
+        pseudo.clone(),
+    )?;
+    let rows = records::resources(conn, &stack.stack_id)?;
+    let exports: Vec<(String, String)> =
+        cairn_store::cloudformation::exports(conn, &account, &region)?
+            .into_iter()
+            .map(|(n, _, v)| (n, v))
+            .collect();
+    let changes = plan(registry, &prepared, pseudo, &rows, &exports)?;
+    let same_tags = input.tags.as_ref().is_none_or(|t| *t == stack.tags);
+    let empty = change_set_type == "UPDATE"
+        && changes.is_empty()
+        && prepared.parameters == stack.parameters
+        && same_tags
+        && cairn_template::parse_body(&body).ok()
+            == cairn_template::parse_body(&stack.template_body).ok();
+    if change_set_type == "CREATE" && stack.status == "REVIEW_IN_PROGRESS" {
+        put_stack(conn, &stack, false)?;
+        if records::change_sets(conn, &stack.stack_id)?.is_empty() {
+            records::append_event(conn, &stack_event(&stack, ctx.now))?;
+        }
+    }
+    stack.status_reason = None;
+    let id = format!(
+        "arn:aws:cloudformation:{region}:{account}:changeSet/{change_set_name}/{}",
+        records::uuid_like()
+    );
+    let cs = ChangeSet {
+        change_set_id: id,
+        name: change_set_name.to_owned(),
+        stack_id: stack.stack_id.clone(),
+        stack_name: stack.name.clone(),
+        change_set_type: change_set_type.to_owned(),
+        description,
+        created: ctx.now,
+        status: if empty { "FAILED" } else { "CREATE_COMPLETE" }.into(),
+        status_reason: empty.then(|| NO_CHANGES.to_owned()),
+        execution_status: if empty { "UNAVAILABLE" } else { "AVAILABLE" }.into(),
+        template_body: body,
+        parameters: prepared.parameters,
+        tags: input.tags.clone().unwrap_or_else(|| stack.tags.clone()),
+        capabilities: input.capabilities.clone(),
+        notification_arns: notifications,
+        role_arn: input.role_arn.clone().or_else(|| stack.role_arn.clone()),
+        changes,
+    };
+    records::put_change_set(conn, &cs)?;
+    Ok(cs)
+}
+
+/// Finds a change set by ARN, or by name within a stack.
+pub fn find_change_set(
+    conn: &Connection,
+    ctx: &CallContext,
+    name: &str,
+    stack_name: Option<&str>,
+) -> ApiResult<ChangeSet> {
+    if name.starts_with("arn:") {
+        let row = cairn_store::cloudformation::get_change_set(conn, name)?
+            .ok_or_else(|| not_found(name))?;
+        let cs: ChangeSet = super::model::from_body(&row.body)?;
+        let ours = records::get_stack(conn, &cs.stack_id)?.is_some_and(|(s, _)| {
+            s.account == ctx.account().as_str() && s.region == ctx.region.as_str()
+        });
+        return if ours { Ok(cs) } else { Err(not_found(name)) };
+    }
+    let Some(stack_name) = stack_name else {
+        return Err(invalid(
+            "StackName must be specified if ChangeSetName is not specified as an ARN.",
+        ));
+    };
+    let (stack, _) = records::find_stack(
+        conn,
+        ctx.account().as_str(),
+        ctx.region.as_str(),
+        stack_name,
+    )?;
+    records::change_sets(conn, &stack.stack_id)?
+        .into_iter()
+        .find(|c| c.name == name)
+        .ok_or_else(|| not_found(name))
+}
+
+/// ExecuteChangeSet: the stack, now `CREATE_IN_PROGRESS` or `UPDATE_IN_PROGRESS`.
+pub fn execute_change_set(
+    conn: &Connection,
+    ctx: &CallContext,
+    name: &str,
+    stack_name: Option<&str>,
+    disable_rollback: Option<bool>,
+    token: Option<String>,
+) -> ApiResult<Stack> {
+    let mut cs = find_change_set(conn, ctx, name, stack_name)?;
+    if cs.status != "CREATE_COMPLETE" || cs.execution_status != "AVAILABLE" {
+        return Err(ApiError::new(
+            ErrorKind::CfnInvalidChangeSetStatus,
+            format!(
+                "ChangeSet [{}] cannot be executed in its current status of [{}]",
+                cs.change_set_id, cs.status
+            ),
+        ));
+    }
+    let (mut stack, _) = records::find_stack(
+        conn,
+        ctx.account().as_str(),
+        ctx.region.as_str(),
+        &cs.stack_id,
+    )?;
+    let description = cairn_template::Template::parse(&cs.template_body)
+        .ok()
+        .and_then(|t| t.description);
+    if cs.change_set_type == "CREATE" {
+        if stack.status != "REVIEW_IN_PROGRESS" {
+            return Err(wrong_state(&stack, "updated"));
+        }
+        stack.template_body = cs.template_body.clone();
+        stack.parameters = cs.parameters.clone();
+        stack.tags = cs.tags.clone();
+        stack.capabilities = cs.capabilities.clone();
+        stack.notification_arns = cs.notification_arns.clone();
+        stack.role_arn = cs.role_arn.clone();
+        stack.description = description;
+        stack.disable_rollback = disable_rollback.unwrap_or(false);
+        stack.caller = Caller::of(&ctx.principal)?;
+        stack.client_request_token = token;
+        stack.status = "CREATE_IN_PROGRESS".into();
+        stack.status_reason = Some("User Initiated".into());
+    } else {
+        if !UPDATABLE.contains(&stack.status.as_str()) {
+            return Err(wrong_state(&stack, "updated"));
+        }
+        let input = StackInput {
+            tags: Some(cs.tags.clone()),
+            notification_arns: Some(cs.notification_arns.clone()),
+            role_arn: cs.role_arn.clone(),
+            disable_rollback,
+            capabilities: cs.capabilities.clone(),
+            client_request_token: token,
+            ..Default::default()
+        };
+        begin_update(
+            &mut stack,
+            ctx,
+            &input,
+            cs.template_body.clone(),
+            cs.parameters.clone(),
+            description,
+        )?;
+    }
+    stack.change_set_id = Some(cs.change_set_id.clone());
+    for other in records::change_sets(conn, &stack.stack_id)? {
+        if other.change_set_id != cs.change_set_id {
+            cairn_store::cloudformation::delete_change_set(conn, &other.change_set_id)?;
+        }
+    }
+    cs.execution_status = "EXECUTE_IN_PROGRESS".into();
+    records::put_change_set(conn, &cs)?;
+    put_stack(conn, &stack, false)?;
+    records::append_event(conn, &stack_event(&stack, ctx.now))?;
+    Ok(stack)
+}
+
+/// DeleteChangeSet.
+pub fn delete_change_set(
+    conn: &Connection,
+    ctx: &CallContext,
+    name: &str,
+    stack_name: Option<&str>,
+) -> ApiResult<()> {
+    let cs = find_change_set(conn, ctx, name, stack_name)?;
+    if cs.execution_status == "EXECUTE_IN_PROGRESS" {
+        return Err(ApiError::new(
+            ErrorKind::CfnInvalidChangeSetStatus,
+            format!(
+                "ChangeSet [{}] cannot be deleted in its current status of [{}]",
+                cs.change_set_id, cs.execution_status
+            ),
+        ));
+    }
+    cairn_store::cloudformation::delete_change_set(conn, &cs.change_set_id)?;
+    Ok(())
+}
+
+/// ListChangeSets.
+pub fn list_change_sets(
+    conn: &Connection,
+    ctx: &CallContext,
+    stack_name: &str,
+) -> ApiResult<Vec<ChangeSet>> {
+    let (stack, _) = records::find_stack(
+        conn,
+        ctx.account().as_str(),
+        ctx.region.as_str(),
+        stack_name,
+    )?;
+    records::change_sets(conn, &stack.stack_id)
+}
+
+/// Marks the change set a finished operation executed (engine).
+pub fn finish_change_set(conn: &Connection, change_set_id: &str, succeeded: bool) -> ApiResult<()> {
+    if let Some(row) = cairn_store::cloudformation::get_change_set(conn, change_set_id)? {
+        let mut cs: ChangeSet = super::model::from_body(&row.body)?;
+        cs.execution_status = if succeeded {
+            "EXECUTE_COMPLETE"
+        } else {
+            "EXECUTE_FAILED"
+        }
+        .into();
+        records::put_change_set(conn, &cs)?;
+    }
+    Ok(())
+}

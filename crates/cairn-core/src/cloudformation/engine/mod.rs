@@ -1,0 +1,423 @@
+//! The deployment engine: runs a stack's operation from its status to a final one.
+//!
+//! A stack's status says what is left to do (`CREATE_IN_PROGRESS`: create its resources;
+//! `ROLLBACK_IN_PROGRESS`: delete what was made; `UPDATE_COMPLETE_CLEANUP_IN_PROGRESS`: delete
+//! what the update replaced or removed; …), so [`Engine::run`] is a loop over statuses, and a
+//! restart resumes any stack whose status ends in `_IN_PROGRESS` (a create or update that was
+//! interrupted rolls back, with a stack event saying why). Resources are created, updated and
+//! deleted in dependency order, independent ones concurrently; every state change of a
+//! resource commits together with the event that reports it. Before a create call the
+//! resource's row already names the physical id it will get (when a name determines it), so an
+//! interrupted create can be cleaned up.
+
+mod phases;
+mod schedule;
+mod update;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use cairn_model::{AccountId, Principal, Region};
+use cairn_store::Store;
+use serde_json::Value;
+
+use super::model::{Stack, StackEvent, StackResource};
+use super::providers::Registry;
+use super::records;
+use super::services::{Call, Caller, Service, Services};
+use crate::error::{ApiError, ApiResult};
+
+/// A fault injected for tests: abort the process after this many resource operations.
+pub struct Fault {
+    after: usize,
+    done: AtomicUsize,
+}
+
+impl Fault {
+    /// Aborts after `after` completed resource operations.
+    pub fn abort_after(after: usize) -> Self {
+        Self {
+            after,
+            done: AtomicUsize::new(0),
+        }
+    }
+
+    fn tick(&self) {
+        if self.done.fetch_add(1, Ordering::SeqCst) + 1 >= self.after {
+            tracing::warn!("injected fault: aborting mid-deployment");
+            std::process::abort();
+        }
+    }
+}
+
+/// What runs stack operations.
+#[derive(Clone)]
+pub struct Engine {
+    /// The store.
+    pub store: Store,
+    /// The services resources are made with.
+    pub services: Arc<dyn Services>,
+    /// The resource types.
+    pub registry: Arc<Registry>,
+    /// A fault to inject (tests).
+    pub fault: Option<Arc<Fault>>,
+}
+
+/// Epoch seconds now.
+pub fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default()
+}
+
+/// One operation in progress.
+pub(crate) struct Run<'e> {
+    engine: &'e Engine,
+    stack: Stack,
+    rows: BTreeMap<String, StackResource>,
+    caller: Caller,
+    /// Export values of other stacks, by name.
+    exports: BTreeMap<String, String>,
+    /// Properties a running update will leave a resource with.
+    pending: BTreeMap<String, Value>,
+    /// Export names this stack's templates imported.
+    imported: std::sync::Mutex<Vec<String>>,
+    /// The stack's current template, parsed.
+    template: Arc<cairn_template::Template>,
+}
+
+impl Engine {
+    /// Runs a stack's operation to its end. `resumed`: the server restarted while it was in
+    /// progress.
+    pub async fn run(&self, stack_id: &str, resumed: bool) {
+        if let Err(e) = self.try_run(stack_id, resumed).await {
+            tracing::error!(stack = %stack_id, error = %e, "stack operation stopped");
+        }
+    }
+
+    async fn try_run(&self, stack_id: &str, resumed: bool) -> ApiResult<()> {
+        let id = stack_id.to_owned();
+        let loaded = self
+            .store
+            .read(move |c| {
+                Ok(records::get_stack(c, &id).and_then(|s| {
+                    let rows = records::resources(c, &id)?;
+                    let exports = match &s {
+                        Some((stack, _)) => {
+                            cairn_store::cloudformation::exports(c, &stack.account, &stack.region)?
+                        }
+                        None => Vec::new(),
+                    };
+                    Ok((s, rows, exports))
+                }))
+            })
+            .await??;
+        let (Some((stack, false)), rows, exports) = loaded else {
+            return Ok(());
+        };
+        let principal = stack.caller.principal()?;
+        let template = Arc::new(
+            cairn_template::Template::parse(&stack.template_body)
+                .map_err(|e| ApiError::new(crate::ErrorKind::Internal, e.to_string()))?,
+        );
+        let region = Region::parse(&stack.region)
+            .map_err(|e| ApiError::new(crate::ErrorKind::Internal, e))?;
+        let mut run = Run {
+            engine: self,
+            caller: Caller { principal, region },
+            rows: rows
+                .into_iter()
+                .map(|r| (r.logical_id.clone(), r))
+                .collect(),
+            exports: exports
+                .into_iter()
+                .filter(|(_, s, _)| *s != stack.stack_id)
+                .map(|(n, _, v)| (n, v))
+                .collect(),
+            stack,
+            pending: BTreeMap::new(),
+            imported: std::sync::Mutex::new(Vec::new()),
+            template,
+        };
+        if resumed {
+            run.interrupted().await?;
+        }
+        if let Some(role) = run.stack.role_arn.clone()
+            && let Err(reason) = run.assume_role(&role).await
+        {
+            return run.role_failed(reason).await;
+        }
+        loop {
+            let status = run.stack.status.clone();
+            match status.as_str() {
+                "CREATE_IN_PROGRESS" => run.create().await?,
+                "ROLLBACK_IN_PROGRESS" => run.rollback_create().await?,
+                "DELETE_IN_PROGRESS" => run.delete().await?,
+                "UPDATE_IN_PROGRESS" => run.update().await?,
+                "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" => run.cleanup_update().await?,
+                "UPDATE_ROLLBACK_IN_PROGRESS" => run.rollback_update().await?,
+                "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS" => run.cleanup_rollback().await?,
+                "ROLLBACK_COMPLETE" if run.stack.delete_on_failure => {
+                    run.set_status(
+                        "DELETE_IN_PROGRESS",
+                        Some("The stack failed to create and OnFailure is DELETE".into()),
+                    )
+                    .await?
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+}
+
+impl Run<'_> {
+    /// Writes the stack with a new status and its stack event.
+    pub(crate) async fn set_status(
+        &mut self,
+        status: &str,
+        reason: Option<String>,
+    ) -> ApiResult<()> {
+        self.stack.status = status.to_owned();
+        self.stack.status_reason = reason;
+        let finished_change_set = if status.ends_with("_IN_PROGRESS") {
+            None
+        } else {
+            self.stack.change_set_id.take()
+        };
+        let succeeded = matches!(status, "CREATE_COMPLETE" | "UPDATE_COMPLETE");
+        let stack = self.stack.clone();
+        let deleted = status == "DELETE_COMPLETE";
+        let event = records::stack_event(&stack, now());
+        self.engine
+            .store
+            .write(move |c| {
+                cairn_store::with_savepoint(c, |c| {
+                    records::put_stack(c, &stack, deleted)?;
+                    if let Some(cs) = &finished_change_set {
+                        crate::cloudformation::changesets::finish_change_set(c, cs, succeeded)?;
+                    }
+                    records::append_event(c, &event)
+                })
+            })
+            .await??;
+        Ok(())
+    }
+
+    /// Writes a resource with a new status and the event that reports it.
+    pub(crate) async fn set_resource(
+        &mut self,
+        mut row: StackResource,
+        status: &str,
+        reason: Option<String>,
+        with_properties: bool,
+    ) -> ApiResult<()> {
+        row.status = status.to_owned();
+        row.status_reason = reason.clone();
+        row.updated = now();
+        let props = with_properties.then(|| row.properties.to_string());
+        let event = records::event(
+            &self.stack,
+            &row.logical_id,
+            row.physical_id.as_deref(),
+            &row.resource_type,
+            status,
+            reason.as_deref(),
+            props,
+            row.updated,
+        );
+        self.rows.insert(row.logical_id.clone(), row.clone());
+        self.write_resource(row, Some(event)).await
+    }
+
+    /// Writes an extra event for a resource without changing it.
+    pub(crate) async fn resource_event(
+        &self,
+        row: &StackResource,
+        status: &str,
+        reason: &str,
+    ) -> ApiResult<()> {
+        let event = records::event(
+            &self.stack,
+            &row.logical_id,
+            row.physical_id.as_deref(),
+            &row.resource_type,
+            status,
+            Some(reason),
+            None,
+            now(),
+        );
+        self.engine
+            .store
+            .write(move |c| records::append_event(c, &event))
+            .await??;
+        Ok(())
+    }
+
+    async fn write_resource(&self, row: StackResource, event: Option<StackEvent>) -> ApiResult<()> {
+        let stack_id = self.stack.stack_id.clone();
+        self.engine
+            .store
+            .write(move |c| {
+                cairn_store::with_savepoint(c, |c| {
+                    records::put_resource(c, &stack_id, &row)?;
+                    if let Some(e) = &event {
+                        records::append_event(c, e)?;
+                    }
+                    Ok::<_, ApiError>(())
+                })
+            })
+            .await??;
+        Ok(())
+    }
+
+    /// Forgets a resource (removed by an update, or added by an update that rolled back).
+    pub(crate) async fn drop_resource(&mut self, logical_id: &str) -> ApiResult<()> {
+        self.rows.remove(logical_id);
+        let (stack_id, id) = (self.stack.stack_id.clone(), logical_id.to_owned());
+        self.engine
+            .store
+            .write(move |c| cairn_store::cloudformation::delete_resource(c, &stack_id, &id))
+            .await??;
+        Ok(())
+    }
+
+    /// Marks what an interrupted operation left in progress, and turns an interrupted create
+    /// or update into its rollback.
+    async fn interrupted(&mut self) -> ApiResult<()> {
+        let why = "Cairn restarted while this operation was in progress";
+        let in_progress: Vec<StackResource> = self
+            .rows
+            .values()
+            .filter(|r| r.status.ends_with("_IN_PROGRESS"))
+            .cloned()
+            .collect();
+        for row in in_progress {
+            let status = match row.status.as_str() {
+                "CREATE_IN_PROGRESS" => "CREATE_FAILED",
+                "UPDATE_IN_PROGRESS" => "UPDATE_FAILED",
+                _ => continue,
+            };
+            self.set_resource(
+                row,
+                status,
+                Some(format!("Resource operation cancelled: {why}")),
+                false,
+            )
+            .await?;
+        }
+        let status = self.stack.status.clone();
+        let (next, reason) = match status.as_str() {
+            "CREATE_IN_PROGRESS" if self.stack.disable_rollback => (
+                "CREATE_FAILED",
+                format!("{why}; rollback is disabled, so what was created is kept."),
+            ),
+            "CREATE_IN_PROGRESS" => ("ROLLBACK_IN_PROGRESS", format!("{why}. Rolling back.")),
+            "UPDATE_IN_PROGRESS" => (
+                "UPDATE_ROLLBACK_IN_PROGRESS",
+                format!("{why}. Rolling back the update."),
+            ),
+            other => (other, format!("{why}. Resuming it.")),
+        };
+        let next = next.to_owned();
+        self.set_status(&next, Some(reason)).await
+    }
+
+    /// Acts as the stack's service role from now on.
+    async fn assume_role(&mut self, role_arn: &str) -> Result<(), String> {
+        let invalid = || format!("Role {role_arn} is invalid or cannot be assumed");
+        let account = AccountId::parse(&self.stack.account).map_err(|_| invalid())?;
+        let service = Caller {
+            principal: Principal::Service {
+                account: account.clone(),
+                name: "cloudformation.amazonaws.com".to_owned(),
+            },
+            region: self.caller.region.clone(),
+        };
+        let out = self
+            .engine
+            .services
+            .call(
+                &service,
+                Call {
+                    service: Service::Sts,
+                    action: "AssumeRole",
+                    input: serde_json::json!({"RoleArn": role_arn, "RoleSessionName": "AWSCloudFormation"}),
+                },
+            )
+            .await
+            .map_err(|_| invalid())?;
+        let s = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
+        let creds = out.get("Credentials");
+        let assumed_id = s(out
+            .get("AssumedRoleUser")
+            .and_then(|u| u.get("AssumedRoleId")));
+        let (role_id, session_name) = assumed_id.split_once(':').ok_or_else(invalid)?;
+        let path_and_name = role_arn
+            .split_once(":role")
+            .map(|(_, r)| r)
+            .ok_or_else(invalid)?;
+        let (path, name) = match path_and_name.rfind('/') {
+            Some(i) => (&path_and_name[..=i], &path_and_name[i + 1..]),
+            None => ("/", path_and_name),
+        };
+        let expires =
+            chrono::DateTime::parse_from_rfc3339(&s(creds.and_then(|c| c.get("Expiration"))))
+                .map(|t| t.timestamp())
+                .unwrap_or(now() as i64 + 3600);
+        self.caller.principal = Principal::AssumedRole {
+            account,
+            role_name: name.to_owned(),
+            role_id: role_id.to_owned(),
+            role_path: path.to_owned(),
+            session_name: session_name.to_owned(),
+            access_key_id: s(creds.and_then(|c| c.get("AccessKeyId"))),
+            session: cairn_model::identity::SessionContext {
+                created: now() as i64,
+                expires,
+                mfa: false,
+                source_identity: None,
+            },
+        };
+        Ok(())
+    }
+
+    /// Ends the operation because its service role cannot be assumed.
+    async fn role_failed(&mut self, reason: String) -> ApiResult<()> {
+        let next = match self.stack.status.as_str() {
+            "CREATE_IN_PROGRESS" | "ROLLBACK_IN_PROGRESS"
+                if self.rows.values().all(|r| r.physical_id.is_none()) =>
+            {
+                if self.stack.status == "CREATE_IN_PROGRESS" {
+                    self.set_status("ROLLBACK_IN_PROGRESS", Some(reason.clone()))
+                        .await?;
+                }
+                "ROLLBACK_COMPLETE"
+            }
+            "CREATE_IN_PROGRESS" | "ROLLBACK_IN_PROGRESS" => "ROLLBACK_FAILED",
+            "DELETE_IN_PROGRESS" => "DELETE_FAILED",
+            "UPDATE_IN_PROGRESS" | "UPDATE_ROLLBACK_IN_PROGRESS" => "UPDATE_ROLLBACK_FAILED",
+            _ => "UPDATE_ROLLBACK_FAILED",
+        };
+        self.set_status(next, Some(reason)).await
+    }
+
+    /// The stack's pseudo parameters.
+    pub(crate) fn pseudo(&self) -> cairn_template::Pseudo {
+        cairn_template::Pseudo {
+            account_id: self.stack.account.clone(),
+            region: self.stack.region.clone(),
+            stack_name: self.stack.name.clone(),
+            stack_id: self.stack.stack_id.clone(),
+            notification_arns: self.stack.notification_arns.clone(),
+        }
+    }
+
+    /// Parses a template body the stack already validated.
+    pub(crate) fn parse(body: &str) -> ApiResult<Arc<cairn_template::Template>> {
+        cairn_template::Template::parse(body)
+            .map(Arc::new)
+            .map_err(|e| ApiError::new(crate::ErrorKind::Internal, e.to_string()))
+    }
+}

@@ -1,0 +1,26 @@
+//! CloudFormation: stacks deployed from templates by calling Cairn's own operations.
+//!
+//! - [`stacks`] and [`changesets`]: the operations that start work, run inside their call's
+//!   store transaction (they check the request with [`prepare`], write the stack's new
+//!   `_IN_PROGRESS` status and its event);
+//! - [`engine`]: carries an operation to its end (dependency order, independent resources
+//!   concurrently, rollback, cleanup, resumption after a restart);
+//! - [`providers`]: one per resource type, each calling the owning service through
+//!   [`services::Services`] as the stack's principal (or its service role);
+//! - [`queries`]: the read operations; [`records`]: the persisted records ([`model`]);
+//! - [`stack_policy`]: which updates a stack policy allows.
+
+pub mod changesets;
+pub mod engine;
+pub mod model;
+pub mod prepare;
+pub mod providers;
+pub mod queries;
+pub mod records;
+pub mod services;
+pub mod stack_policy;
+pub mod stacks;
+
+pub use engine::{Engine, Fault};
+pub use providers::Registry;
+pub use services::{BoxFuture, Call, CallError, Caller, Service, Services};

@@ -1,0 +1,259 @@
+//! What every operation that takes a template checks first, in CloudFormation's order: the
+//! stack name, the template (size, shape, references, types), the parameter values, the
+//! capabilities its IAM resources need; and the plan of an update (which resources are added,
+//! modified, in place or by replacement, or removed).
+
+use cairn_template::{Evaluator, Given, Lookup, Pseudo, Template};
+use serde_json::Value;
+
+use super::model::{Change, StackResource};
+use super::providers::{Capability, Registry};
+use crate::error::{ApiError, ApiResult, ErrorKind};
+
+/// A `ValidationError`.
+pub fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorKind::IamValidation, message)
+}
+
+/// Checks a stack (or change set) name: `[a-zA-Z][-a-zA-Z0-9]*`, at most 128 characters.
+pub fn check_name(name: &str, field: &str) -> ApiResult<()> {
+    let ok = name.len() <= 128
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        return Ok(());
+    }
+    let pattern = if field == "stackName" {
+        "[a-zA-Z][-a-zA-Z0-9]*|arn:[-a-zA-Z0-9:/._+]*"
+    } else {
+        "[a-zA-Z][-a-zA-Z0-9]*"
+    };
+    Err(invalid(format!(
+        "1 validation error detected: Value '{name}' at '{field}' failed to satisfy constraint: Member must satisfy regular expression pattern: {pattern}"
+    )))
+}
+
+/// The template body of a request: given, or refused as AWS refuses a missing one.
+pub fn body_of(body: Option<&str>, url: Option<&str>) -> ApiResult<String> {
+    match (body, url) {
+        (Some(_), Some(_)) => Err(invalid(
+            "You cannot specify both TemplateURL and TemplateBody",
+        )),
+        (Some(b), None) => {
+            if b.len() > cairn_template::MAX_BODY_BYTES {
+                return Err(invalid(format!(
+                    "1 validation error detected: Value at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to {}",
+                    cairn_template::MAX_BODY_BYTES
+                )));
+            }
+            Ok(b.to_owned())
+        }
+        (None, Some(_)) => Err(invalid(
+            "TemplateURL is not supported by this Cairn release: pass the template as TemplateBody.",
+        )),
+        (None, None) => Err(invalid(
+            "Either Template URL or Template Body must be specified.",
+        )),
+    }
+}
+
+/// Parses and validates a template against the resource types Cairn has.
+pub fn template(registry: &Registry, body: &str) -> ApiResult<Template> {
+    let t = Template::parse(body).map_err(|e| invalid(e.to_string()))?;
+    cairn_template::validate(&t, registry).map_err(|e| invalid(e.to_string()))?;
+    Ok(t)
+}
+
+/// The capabilities a template's resources need, most demanding last.
+pub fn needed_capabilities(registry: &Registry, t: &Template) -> Vec<Capability> {
+    let mut out: Vec<Capability> = t
+        .resources
+        .iter()
+        .filter_map(|r| registry.get(&r.resource_type)?.capability(&r.properties))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The capability names a template needs to be acknowledged.
+pub fn capability_names(needed: &[Capability]) -> Vec<&'static str> {
+    match needed.last() {
+        Some(Capability::NamedIam) => vec!["CAPABILITY_NAMED_IAM"],
+        Some(Capability::Iam) => vec!["CAPABILITY_IAM"],
+        None => Vec::new(),
+    }
+}
+
+/// Refuses a template whose IAM resources were not acknowledged.
+pub fn check_capabilities(registry: &Registry, t: &Template, given: &[String]) -> ApiResult<()> {
+    for c in given {
+        if !matches!(
+            c.as_str(),
+            "CAPABILITY_IAM" | "CAPABILITY_NAMED_IAM" | "CAPABILITY_AUTO_EXPAND"
+        ) {
+            return Err(invalid(format!(
+                "1 validation error detected: Value '[{c}]' at 'capabilities' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [CAPABILITY_AUTO_EXPAND, CAPABILITY_NAMED_IAM, CAPABILITY_IAM]]"
+            )));
+        }
+    }
+    let needed = needed_capabilities(registry, t);
+    let missing = match needed.last() {
+        Some(Capability::NamedIam) if !given.iter().any(|c| c == "CAPABILITY_NAMED_IAM") => {
+            Some("CAPABILITY_NAMED_IAM")
+        }
+        Some(Capability::Iam)
+            if !given
+                .iter()
+                .any(|c| c == "CAPABILITY_IAM" || c == "CAPABILITY_NAMED_IAM") =>
+        {
+            Some("CAPABILITY_IAM")
+        }
+        _ => None,
+    };
+    match missing {
+        Some(m) => Err(ApiError::new(
+            ErrorKind::CfnInsufficientCapabilities,
+            format!("Requires capabilities : [{m}]"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A template with its parameter values, checked.
+pub struct Prepared {
+    /// The template.
+    pub template: Template,
+    /// Parameter values.
+    pub parameters: Vec<(String, String)>,
+}
+
+/// Template, parameters, capabilities, conditions and the dependency graph, checked.
+pub fn prepare(
+    registry: &Registry,
+    body: &str,
+    given: &[Given],
+    previous: Option<&[(String, String)]>,
+    capabilities: &[String],
+    pseudo: Pseudo,
+) -> ApiResult<Prepared> {
+    let template = template(registry, body)?;
+    let parameters = cairn_template::params::resolve(&template.parameters, given, previous)
+        .map_err(|e| invalid(e.to_string()))?;
+    check_capabilities(registry, &template, capabilities)?;
+    let ev = Evaluator::new(&template, pseudo, &parameters).map_err(|e| invalid(e.to_string()))?;
+    ev.order().map_err(|e| invalid(e.to_string()))?;
+    Ok(Prepared {
+        template,
+        parameters,
+    })
+}
+
+/// What exists now, for planning.
+struct Current<'a> {
+    rows: &'a [StackResource],
+    exports: &'a [(String, String)],
+}
+
+impl Lookup for Current<'_> {
+    fn physical_id(&self, id: &str) -> Option<String> {
+        self.rows
+            .iter()
+            .find(|r| r.logical_id == id)?
+            .physical_id
+            .clone()
+    }
+    fn attribute(&self, id: &str, attr: &str) -> Result<Value, String> {
+        self.rows
+            .iter()
+            .find(|r| r.logical_id == id)
+            .and_then(|r| r.attributes.get(attr).cloned())
+            .ok_or_else(|| format!("resource {id} has no attribute {attr} yet"))
+    }
+    fn export(&self, name: &str) -> Option<String> {
+        self.exports
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+/// The changes an update (or a create, with no `rows`) would make.
+pub fn plan(
+    registry: &Registry,
+    prepared: &Prepared,
+    pseudo: Pseudo,
+    rows: &[StackResource],
+    exports: &[(String, String)],
+) -> ApiResult<Vec<Change>> {
+    let ev = Evaluator::new(&prepared.template, pseudo, &prepared.parameters)
+        .map_err(|e| invalid(e.to_string()))?;
+    let current = Current { rows, exports };
+    let mut changes = Vec::new();
+    let live: Vec<&StackResource> = rows
+        .iter()
+        .filter(|r| !r.status.starts_with("DELETE_"))
+        .collect();
+    for r in ev.active_resources() {
+        let Some(row) = live.iter().find(|x| x.logical_id == r.logical_id) else {
+            changes.push(Change {
+                action: "Add".into(),
+                logical_id: r.logical_id.clone(),
+                physical_id: None,
+                resource_type: r.resource_type.clone(),
+                replacement: None,
+                scope: Vec::new(),
+                details: Vec::new(),
+            });
+            continue;
+        };
+        let resolved = ev.resolve(&r.properties, &current);
+        let (details, replacement) = if row.resource_type != r.resource_type {
+            (vec![("Type".to_owned(), "Always".to_owned())], "True")
+        } else {
+            match &resolved {
+                Ok(props) => {
+                    let (changed, replace) =
+                        registry.diff(&r.resource_type, &row.properties, props);
+                    let details = changed
+                        .into_iter()
+                        .map(|(k, r)| (k, if r { "Always" } else { "Never" }.to_owned()))
+                        .collect();
+                    (details, if replace { "True" } else { "False" })
+                }
+                Err(_) => (Vec::new(), "Conditional"),
+            }
+        };
+        if details.is_empty() && replacement != "Conditional" {
+            continue;
+        }
+        changes.push(Change {
+            action: "Modify".into(),
+            logical_id: r.logical_id.clone(),
+            physical_id: row.physical_id.clone(),
+            resource_type: r.resource_type.clone(),
+            replacement: Some(replacement.to_owned()),
+            scope: vec!["Properties".to_owned()],
+            details,
+        });
+    }
+    let active: Vec<String> = ev
+        .active_resources()
+        .iter()
+        .map(|r| r.logical_id.clone())
+        .collect();
+    for row in live {
+        if !active.contains(&row.logical_id) {
+            changes.push(Change {
+                action: "Remove".into(),
+                logical_id: row.logical_id.clone(),
+                physical_id: row.physical_id.clone(),
+                resource_type: row.resource_type.clone(),
+                replacement: None,
+                scope: Vec::new(),
+                details: Vec::new(),
+            });
+        }
+    }
+    Ok(changes)
+}

@@ -1,0 +1,659 @@
+//! `AWS::IAM::Role`, `AWS::IAM::User`, `AWS::IAM::Group` and `AWS::IAM::AccessKey`, with
+//! the inline policies, managed policy attachments, tags and boundaries of each entity.
+
+use serde_json::{Value, json};
+
+use super::util::{document, only, opt_int, opt_str, props, req_str, str_list, tag_list, tags};
+use super::{Capability, Cx, Failure, Made, Provider};
+use crate::cloudformation::services::{BoxFuture, Service};
+
+/// Which kind of IAM entity a provider manages.
+#[derive(Clone, Copy)]
+pub(super) enum Kind {
+    Role,
+    User,
+    Group,
+}
+
+impl Kind {
+    pub(super) fn word(self) -> &'static str {
+        match self {
+            Self::Role => "Role",
+            Self::User => "User",
+            Self::Group => "Group",
+        }
+    }
+
+    fn type_name(self) -> &'static str {
+        match self {
+            Self::Role => "AWS::IAM::Role",
+            Self::User => "AWS::IAM::User",
+            Self::Group => "AWS::IAM::Group",
+        }
+    }
+
+    fn taggable(self) -> bool {
+        !matches!(self, Self::Group)
+    }
+}
+
+fn inline_policies(p: &Value, type_name: &str) -> Result<Vec<(String, String)>, Failure> {
+    let Some(list) = props(p).get("Policies") else {
+        return Ok(Vec::new());
+    };
+    let Value::Array(items) = list else {
+        return Err(Failure::new(format!(
+            "Properties validation failed for resource of type {type_name}: #/Policies: expected type: JSONArray"
+        )));
+    };
+    items
+        .iter()
+        .map(|i| {
+            Ok((
+                req_str(i, "PolicyName", type_name)?,
+                document(i, "PolicyDocument", type_name)?.unwrap_or_default(),
+            ))
+        })
+        .collect()
+}
+
+/// Brings an entity's inline policies, managed attachments, tags and boundary from `old` to
+/// `new` (`old` `None`: the entity was just created with its tags and boundary).
+pub(super) async fn sync_entity(
+    cx: &Cx<'_>,
+    kind: Kind,
+    name: &str,
+    old: Option<&Value>,
+    new: &Value,
+) -> Result<(), Failure> {
+    let t = kind.type_name();
+    let w = kind.word();
+    let key = format!("{w}Name");
+    let empty = Value::Object(Default::default());
+    let before = old.unwrap_or(&empty);
+    let (old_inline, new_inline) = (inline_policies(before, t)?, inline_policies(new, t)?);
+    for (pname, _) in old_inline
+        .iter()
+        .filter(|(n, _)| !new_inline.iter().any(|(m, _)| m == n))
+    {
+        let action = match kind {
+            Kind::Role => "DeleteRolePolicy",
+            Kind::User => "DeleteUserPolicy",
+            Kind::Group => "DeleteGroupPolicy",
+        };
+        cx.call(
+            Service::Iam,
+            action,
+            json!({key.as_str(): name, "PolicyName": pname}),
+        )
+        .await?;
+    }
+    for (pname, doc) in new_inline.iter().filter(|x| !old_inline.contains(x)) {
+        let action = match kind {
+            Kind::Role => "PutRolePolicy",
+            Kind::User => "PutUserPolicy",
+            Kind::Group => "PutGroupPolicy",
+        };
+        cx.call(
+            Service::Iam,
+            action,
+            json!({key.as_str(): name, "PolicyName": pname, "PolicyDocument": doc}),
+        )
+        .await?;
+    }
+    let (old_arns, new_arns) = (
+        str_list(before, "ManagedPolicyArns", t)?,
+        str_list(new, "ManagedPolicyArns", t)?,
+    );
+    for arn in old_arns.iter().filter(|a| !new_arns.contains(a)) {
+        let action = match kind {
+            Kind::Role => "DetachRolePolicy",
+            Kind::User => "DetachUserPolicy",
+            Kind::Group => "DetachGroupPolicy",
+        };
+        cx.call(
+            Service::Iam,
+            action,
+            json!({key.as_str(): name, "PolicyArn": arn}),
+        )
+        .await?;
+    }
+    for arn in new_arns.iter().filter(|a| !old_arns.contains(a)) {
+        let action = match kind {
+            Kind::Role => "AttachRolePolicy",
+            Kind::User => "AttachUserPolicy",
+            Kind::Group => "AttachGroupPolicy",
+        };
+        cx.call(
+            Service::Iam,
+            action,
+            json!({key.as_str(): name, "PolicyArn": arn}),
+        )
+        .await?;
+    }
+    if old.is_some() && kind.taggable() {
+        let (a, b) = (
+            tags(before, t, cx.stack_tags)?,
+            tags(new, t, cx.stack_tags)?,
+        );
+        let removed: Vec<String> = a
+            .iter()
+            .filter(|(k, _)| !b.iter().any(|(n, _)| n == k))
+            .map(|(k, _)| k.clone())
+            .collect();
+        if !removed.is_empty() {
+            cx.call(
+                Service::Iam,
+                if matches!(kind, Kind::Role) {
+                    "UntagRole"
+                } else {
+                    "UntagUser"
+                },
+                json!({key.as_str(): name, "TagKeys": removed}),
+            )
+            .await?;
+        }
+        if a != b && !b.is_empty() {
+            cx.call(
+                Service::Iam,
+                if matches!(kind, Kind::Role) {
+                    "TagRole"
+                } else {
+                    "TagUser"
+                },
+                json!({key.as_str(): name, "Tags": tag_list(&b)}),
+            )
+            .await?;
+        }
+        let (ob, nb) = (
+            opt_str(before, "PermissionsBoundary", t)?,
+            opt_str(new, "PermissionsBoundary", t)?,
+        );
+        if ob != nb {
+            match &nb {
+                Some(arn) => {
+                    cx.call(
+                        Service::Iam,
+                        if matches!(kind, Kind::Role) {
+                            "PutRolePermissionsBoundary"
+                        } else {
+                            "PutUserPermissionsBoundary"
+                        },
+                        json!({key.as_str(): name, "PermissionsBoundary": arn}),
+                    )
+                    .await?;
+                }
+                None => {
+                    cx.call(
+                        Service::Iam,
+                        if matches!(kind, Kind::Role) {
+                            "DeleteRolePermissionsBoundary"
+                        } else {
+                            "DeleteUserPermissionsBoundary"
+                        },
+                        json!({key.as_str(): name}),
+                    )
+                    .await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes what `sync_entity` added, so the entity itself can be deleted.
+async fn strip_entity(cx: &Cx<'_>, kind: Kind, name: &str, p: &Value) -> Result<(), Failure> {
+    let empty = json!({});
+    match sync_entity(cx, kind, name, Some(p), &empty).await {
+        Err(f) if f.is_not_found() => Ok(()),
+        other => other,
+    }
+}
+
+fn entity_name(cx: &Cx<'_>, p: &Value, kind: Kind, max: usize) -> Result<String, Failure> {
+    Ok(
+        match opt_str(p, &format!("{}Name", kind.word()), kind.type_name())? {
+            Some(n) => n,
+            None => cx.generated_name(max, false),
+        },
+    )
+}
+
+fn named_capability(p: &Value, key: &str) -> Option<Capability> {
+    Some(if props(p).contains_key(key) {
+        Capability::NamedIam
+    } else {
+        Capability::Iam
+    })
+}
+
+fn arn_of(out: &Value, element: &str) -> String {
+    out.get(element)
+        .and_then(|e| e.get("Arn"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// `AWS::IAM::Role`.
+pub struct Role;
+
+const ROLE_PROPERTIES: &[&str] = &[
+    "AssumeRolePolicyDocument",
+    "Description",
+    "ManagedPolicyArns",
+    "MaxSessionDuration",
+    "Path",
+    "PermissionsBoundary",
+    "Policies",
+    "RoleName",
+    "Tags",
+];
+
+impl Provider for Role {
+    fn resource_type(&self) -> &'static str {
+        "AWS::IAM::Role"
+    }
+    fn attributes(&self) -> &'static [&'static str] {
+        &["Arn", "RoleId"]
+    }
+    fn replaces(&self) -> &'static [&'static str] {
+        &["RoleName", "Path"]
+    }
+    fn name_property(&self) -> Option<&'static str> {
+        Some("RoleName")
+    }
+    fn capability(&self, p: &Value) -> Option<Capability> {
+        named_capability(p, "RoleName")
+    }
+    fn intended_id(&self, cx: &Cx<'_>, p: &Value) -> Option<String> {
+        entity_name(cx, p, Kind::Role, 64).ok()
+    }
+
+    fn create<'a>(&'a self, cx: &'a Cx<'a>, p: &'a Value) -> BoxFuture<'a, Result<Made, Failure>> {
+        Box::pin(async move {
+            let t = "AWS::IAM::Role";
+            only(p, t, ROLE_PROPERTIES)?;
+            let name = entity_name(cx, p, Kind::Role, 64)?;
+            let trust = document(p, "AssumeRolePolicyDocument", t)?.ok_or_else(|| {
+                Failure::new("Properties validation failed for resource of type AWS::IAM::Role: #: required key [AssumeRolePolicyDocument] not found")
+            })?;
+            let mut input = json!({"RoleName": name, "AssumeRolePolicyDocument": trust});
+            for k in ["Path", "Description", "PermissionsBoundary"] {
+                if let Some(v) = opt_str(p, k, t)? {
+                    input[k] = json!(v);
+                }
+            }
+            if let Some(m) = opt_int(p, "MaxSessionDuration", t)? {
+                input["MaxSessionDuration"] = json!(m);
+            }
+            let all_tags = tags(p, t, cx.stack_tags)?;
+            if !all_tags.is_empty() {
+                input["Tags"] = tag_list(&all_tags);
+            }
+            let out = cx.call(Service::Iam, "CreateRole", input).await?;
+            sync_entity(cx, Kind::Role, &name, None, p)
+                .await
+                .map_err(|f| f.made(&name))?;
+            let role_id = out
+                .get("Role")
+                .and_then(|r| r.get("RoleId"))
+                .cloned()
+                .unwrap_or(Value::Null);
+            Ok(Made::id(name)
+                .with("Arn", arn_of(&out, "Role"))
+                .with("RoleId", role_id))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        current: &'a Made,
+        old: &'a Value,
+        new: &'a Value,
+    ) -> BoxFuture<'a, Result<Made, Failure>> {
+        Box::pin(async move {
+            let t = "AWS::IAM::Role";
+            only(new, t, ROLE_PROPERTIES)?;
+            let name = &current.physical_id;
+            let (o, n) = (props(old), props(new));
+            if o.get("AssumeRolePolicyDocument") != n.get("AssumeRolePolicyDocument") {
+                let doc = document(new, "AssumeRolePolicyDocument", t)?.unwrap_or_default();
+                cx.call(
+                    Service::Iam,
+                    "UpdateAssumeRolePolicy",
+                    json!({"RoleName": name, "PolicyDocument": doc}),
+                )
+                .await?;
+            }
+            if o.get("Description") != n.get("Description")
+                || o.get("MaxSessionDuration") != n.get("MaxSessionDuration")
+            {
+                let mut input = json!({"RoleName": name, "Description": opt_str(new, "Description", t)?.unwrap_or_default()});
+                if let Some(m) = opt_int(new, "MaxSessionDuration", t)? {
+                    input["MaxSessionDuration"] = json!(m);
+                }
+                cx.call(Service::Iam, "UpdateRole", input).await?;
+            }
+            sync_entity(cx, Kind::Role, name, Some(old), new).await?;
+            Ok(current.clone())
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        current: &'a Made,
+        p: &'a Value,
+    ) -> BoxFuture<'a, Result<(), Failure>> {
+        Box::pin(async move {
+            strip_entity(cx, Kind::Role, &current.physical_id, p).await?;
+            cx.call(
+                Service::Iam,
+                "DeleteRole",
+                json!({"RoleName": current.physical_id}),
+            )
+            .await
+            .map(|_| ())
+        })
+    }
+}
+
+/// `AWS::IAM::User`.
+pub struct User;
+
+const USER_PROPERTIES: &[&str] = &[
+    "Groups",
+    "ManagedPolicyArns",
+    "Path",
+    "PermissionsBoundary",
+    "Policies",
+    "Tags",
+    "UserName",
+];
+
+async fn sync_groups(
+    cx: &Cx<'_>,
+    name: &str,
+    old: &[String],
+    new: &[String],
+) -> Result<(), Failure> {
+    for g in old.iter().filter(|g| !new.contains(g)) {
+        match cx
+            .call(
+                Service::Iam,
+                "RemoveUserFromGroup",
+                json!({"UserName": name, "GroupName": g}),
+            )
+            .await
+        {
+            Err(f) if f.is_not_found() => {}
+            other => {
+                other?;
+            }
+        }
+    }
+    for g in new.iter().filter(|g| !old.contains(g)) {
+        cx.call(
+            Service::Iam,
+            "AddUserToGroup",
+            json!({"UserName": name, "GroupName": g}),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+impl Provider for User {
+    fn resource_type(&self) -> &'static str {
+        "AWS::IAM::User"
+    }
+    fn attributes(&self) -> &'static [&'static str] {
+        &["Arn"]
+    }
+    fn replaces(&self) -> &'static [&'static str] {
+        &["UserName", "Path"]
+    }
+    fn name_property(&self) -> Option<&'static str> {
+        Some("UserName")
+    }
+    fn capability(&self, p: &Value) -> Option<Capability> {
+        named_capability(p, "UserName")
+    }
+    fn intended_id(&self, cx: &Cx<'_>, p: &Value) -> Option<String> {
+        entity_name(cx, p, Kind::User, 64).ok()
+    }
+
+    fn create<'a>(&'a self, cx: &'a Cx<'a>, p: &'a Value) -> BoxFuture<'a, Result<Made, Failure>> {
+        Box::pin(async move {
+            let t = "AWS::IAM::User";
+            only(p, t, USER_PROPERTIES)?;
+            let name = entity_name(cx, p, Kind::User, 64)?;
+            let mut input = json!({"UserName": name});
+            for k in ["Path", "PermissionsBoundary"] {
+                if let Some(v) = opt_str(p, k, t)? {
+                    input[k] = json!(v);
+                }
+            }
+            let all_tags = tags(p, t, cx.stack_tags)?;
+            if !all_tags.is_empty() {
+                input["Tags"] = tag_list(&all_tags);
+            }
+            let out = cx.call(Service::Iam, "CreateUser", input).await?;
+            sync_entity(cx, Kind::User, &name, None, p)
+                .await
+                .map_err(|f| f.made(&name))?;
+            sync_groups(cx, &name, &[], &str_list(p, "Groups", t)?)
+                .await
+                .map_err(|f| f.made(&name))?;
+            Ok(Made::id(name).with("Arn", arn_of(&out, "User")))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        current: &'a Made,
+        old: &'a Value,
+        new: &'a Value,
+    ) -> BoxFuture<'a, Result<Made, Failure>> {
+        Box::pin(async move {
+            let t = "AWS::IAM::User";
+            only(new, t, USER_PROPERTIES)?;
+            sync_entity(cx, Kind::User, &current.physical_id, Some(old), new).await?;
+            sync_groups(
+                cx,
+                &current.physical_id,
+                &str_list(old, "Groups", t)?,
+                &str_list(new, "Groups", t)?,
+            )
+            .await?;
+            Ok(current.clone())
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        current: &'a Made,
+        p: &'a Value,
+    ) -> BoxFuture<'a, Result<(), Failure>> {
+        Box::pin(async move {
+            let name = &current.physical_id;
+            sync_groups(cx, name, &str_list(p, "Groups", "AWS::IAM::User")?, &[])
+                .await
+                .or_else(|f| if f.is_not_found() { Ok(()) } else { Err(f) })?;
+            strip_entity(cx, Kind::User, name, p).await?;
+            cx.call(Service::Iam, "DeleteUser", json!({"UserName": name}))
+                .await
+                .map(|_| ())
+        })
+    }
+}
+
+/// `AWS::IAM::Group`.
+pub struct Group;
+
+impl Provider for Group {
+    fn resource_type(&self) -> &'static str {
+        "AWS::IAM::Group"
+    }
+    fn attributes(&self) -> &'static [&'static str] {
+        &["Arn"]
+    }
+    fn replaces(&self) -> &'static [&'static str] {
+        &["GroupName", "Path"]
+    }
+    fn name_property(&self) -> Option<&'static str> {
+        Some("GroupName")
+    }
+    fn capability(&self, p: &Value) -> Option<Capability> {
+        named_capability(p, "GroupName")
+    }
+    fn intended_id(&self, cx: &Cx<'_>, p: &Value) -> Option<String> {
+        entity_name(cx, p, Kind::Group, 128).ok()
+    }
+
+    fn create<'a>(&'a self, cx: &'a Cx<'a>, p: &'a Value) -> BoxFuture<'a, Result<Made, Failure>> {
+        Box::pin(async move {
+            let t = "AWS::IAM::Group";
+            only(
+                p,
+                t,
+                &["GroupName", "ManagedPolicyArns", "Path", "Policies"],
+            )?;
+            let name = entity_name(cx, p, Kind::Group, 128)?;
+            let mut input = json!({"GroupName": name});
+            if let Some(v) = opt_str(p, "Path", t)? {
+                input["Path"] = json!(v);
+            }
+            let out = cx.call(Service::Iam, "CreateGroup", input).await?;
+            sync_entity(cx, Kind::Group, &name, None, p)
+                .await
+                .map_err(|f| f.made(&name))?;
+            Ok(Made::id(name).with("Arn", arn_of(&out, "Group")))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        current: &'a Made,
+        old: &'a Value,
+        new: &'a Value,
+    ) -> BoxFuture<'a, Result<Made, Failure>> {
+        Box::pin(async move {
+            only(
+                new,
+                "AWS::IAM::Group",
+                &["GroupName", "ManagedPolicyArns", "Path", "Policies"],
+            )?;
+            sync_entity(cx, Kind::Group, &current.physical_id, Some(old), new).await?;
+            Ok(current.clone())
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        current: &'a Made,
+        p: &'a Value,
+    ) -> BoxFuture<'a, Result<(), Failure>> {
+        Box::pin(async move {
+            strip_entity(cx, Kind::Group, &current.physical_id, p).await?;
+            cx.call(
+                Service::Iam,
+                "DeleteGroup",
+                json!({"GroupName": current.physical_id}),
+            )
+            .await
+            .map(|_| ())
+        })
+    }
+}
+
+/// `AWS::IAM::AccessKey`: `UserName`, `Status`, `Serial`. `Ref` is the access key id;
+/// `Fn::GetAtt … SecretAccessKey` the secret.
+pub struct AccessKey;
+
+impl Provider for AccessKey {
+    fn resource_type(&self) -> &'static str {
+        "AWS::IAM::AccessKey"
+    }
+    fn attributes(&self) -> &'static [&'static str] {
+        &["SecretAccessKey"]
+    }
+    fn replaces(&self) -> &'static [&'static str] {
+        &["UserName", "Serial"]
+    }
+    fn capability(&self, _: &Value) -> Option<Capability> {
+        Some(Capability::Iam)
+    }
+
+    fn create<'a>(&'a self, cx: &'a Cx<'a>, p: &'a Value) -> BoxFuture<'a, Result<Made, Failure>> {
+        Box::pin(async move {
+            let t = "AWS::IAM::AccessKey";
+            only(p, t, &["UserName", "Status", "Serial"])?;
+            let user = req_str(p, "UserName", t)?;
+            let out = cx
+                .call(Service::Iam, "CreateAccessKey", json!({"UserName": user}))
+                .await?;
+            let key = out.get("AccessKey").cloned().unwrap_or(Value::Null);
+            let id = key
+                .get("AccessKeyId")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let secret = key.get("SecretAccessKey").cloned().unwrap_or(Value::Null);
+            if opt_str(p, "Status", t)?.as_deref() == Some("Inactive") {
+                cx.call(
+                    Service::Iam,
+                    "UpdateAccessKey",
+                    json!({"UserName": user, "AccessKeyId": id, "Status": "Inactive"}),
+                )
+                .await
+                .map_err(|f| f.made(&id))?;
+            }
+            Ok(Made::id(id).with("SecretAccessKey", secret))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        current: &'a Made,
+        _: &'a Value,
+        new: &'a Value,
+    ) -> BoxFuture<'a, Result<Made, Failure>> {
+        Box::pin(async move {
+            let t = "AWS::IAM::AccessKey";
+            let status = opt_str(new, "Status", t)?.unwrap_or_else(|| "Active".to_owned());
+            cx.call(
+                Service::Iam,
+                "UpdateAccessKey",
+                json!({"UserName": req_str(new, "UserName", t)?, "AccessKeyId": current.physical_id, "Status": status}),
+            )
+            .await?;
+            Ok(current.clone())
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        current: &'a Made,
+        p: &'a Value,
+    ) -> BoxFuture<'a, Result<(), Failure>> {
+        Box::pin(async move {
+            let user = req_str(p, "UserName", "AWS::IAM::AccessKey")?;
+            cx.call(
+                Service::Iam,
+                "DeleteAccessKey",
+                json!({"UserName": user, "AccessKeyId": current.physical_id}),
+            )
+            .await
+            .map(|_| ())
+        })
+    }
+}

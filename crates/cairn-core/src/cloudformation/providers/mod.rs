@@ -1,0 +1,274 @@
+//! Resource providers: one per resource type, each turning resolved properties into calls of
+//! the owning service (create, update in place, delete), naming what it makes, and stating
+//! which properties force a replacement and which `Fn::GetAtt` attributes it returns.
+//!
+//! [`Registry`] maps type names to providers; a new service adds its providers to
+//! [`Registry::standard`] (KMS keys and aliases, log groups, metric filters and alarms slot in
+//! the same way). A property a provider cannot honour fails the resource with a reason that
+//! says so; nothing is ignored silently.
+
+mod cloudtrail;
+mod iam;
+mod iam_policies;
+mod s3;
+mod sns;
+mod util;
+
+use serde_json::{Map, Value};
+
+use super::services::{BoxFuture, Call, CallError, Caller, Service, Services};
+
+pub use util::{generated_name, new_suffix};
+
+/// What a provider made: the physical id and the `Fn::GetAtt` attributes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Made {
+    /// `PhysicalResourceId` (what `Ref` returns).
+    pub physical_id: String,
+    /// Attributes.
+    pub attributes: Map<String, Value>,
+}
+
+impl Made {
+    /// A resource with no attributes.
+    pub fn id(physical_id: impl Into<String>) -> Self {
+        Self {
+            physical_id: physical_id.into(),
+            attributes: Map::new(),
+        }
+    }
+
+    /// Adds an attribute.
+    pub fn with(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.attributes.insert(name.to_owned(), value.into());
+        self
+    }
+}
+
+/// Why a provider operation failed: the `ResourceStatusReason`, the service's error code when
+/// a call failed, and the physical id when a create failed after the resource came to exist.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The reason.
+    pub reason: String,
+    /// The failed call's error code.
+    pub code: Option<String>,
+    /// The resource that exists despite the failure (to delete on rollback).
+    pub physical_id: Option<String>,
+}
+
+impl Failure {
+    /// A failure that is not a call's (a property Cairn cannot honour, a bad value).
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            code: None,
+            physical_id: None,
+        }
+    }
+
+    /// Notes that the resource exists despite the failure.
+    pub fn made(mut self, physical_id: &str) -> Self {
+        self.physical_id = Some(physical_id.to_owned());
+        self
+    }
+
+    /// Whether the failed call found nothing to act on (a delete of something already gone).
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self.code.as_deref(),
+            Some(
+                "NoSuchBucket"
+                    | "NoSuchEntity"
+                    | "NotFound"
+                    | "TrailNotFoundException"
+                    | "NoSuchBucketPolicy"
+                    | "NoSuchLifecycleConfiguration"
+            )
+        )
+    }
+}
+
+/// The IAM capability a resource needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Capability {
+    /// `CAPABILITY_IAM`.
+    Iam,
+    /// `CAPABILITY_NAMED_IAM` (an IAM resource with a custom name).
+    NamedIam,
+}
+
+/// Everything a provider operation knows about where it runs.
+pub struct Cx<'a> {
+    /// The services.
+    pub services: &'a dyn Services,
+    /// Whom the calls act as.
+    pub caller: &'a Caller,
+    /// The account.
+    pub account: &'a str,
+    /// `AWS::StackName`.
+    pub stack_name: &'a str,
+    /// `AWS::StackId`.
+    pub stack_id: &'a str,
+    /// The resource's logical id.
+    pub logical_id: &'a str,
+    /// The random suffix of generated names for this attempt.
+    pub suffix: &'a str,
+    /// Stack tags to propagate.
+    pub stack_tags: &'a [(String, String)],
+}
+
+impl Cx<'_> {
+    /// Calls a service; a failure carries CloudFormation's status reason.
+    pub async fn call(
+        &self,
+        service: Service,
+        action: &'static str,
+        input: Value,
+    ) -> Result<Value, Failure> {
+        self.services
+            .call(
+                self.caller,
+                Call {
+                    service,
+                    action,
+                    input,
+                },
+            )
+            .await
+            .map_err(|e: CallError| Failure {
+                reason: e.reason(service),
+                code: Some(e.code),
+                physical_id: None,
+            })
+    }
+
+    /// The region.
+    pub fn region(&self) -> &str {
+        self.caller.region.as_str()
+    }
+
+    /// A name as CloudFormation generates it: `<stack>-<logicalid>-<suffix>`, shortened to
+    /// `max` characters, lower case when `lower`.
+    pub fn generated_name(&self, max: usize, lower: bool) -> String {
+        generated_name(self.stack_name, self.logical_id, self.suffix, max, lower)
+    }
+}
+
+/// A resource type.
+pub trait Provider: Send + Sync {
+    /// `AWS::Service::Type`.
+    fn resource_type(&self) -> &'static str;
+    /// `Fn::GetAtt` attributes.
+    fn attributes(&self) -> &'static [&'static str];
+    /// Properties whose change replaces the resource (every other change is applied in place
+    /// without interruption).
+    fn replaces(&self) -> &'static [&'static str];
+    /// The property that gives the resource a custom name, if the type has one.
+    fn name_property(&self) -> Option<&'static str> {
+        None
+    }
+    /// The IAM capability the resource needs.
+    fn capability(&self, _props: &Value) -> Option<Capability> {
+        None
+    }
+    /// The physical id a create will give the resource, when it follows from its name.
+    fn intended_id(&self, _cx: &Cx<'_>, _props: &Value) -> Option<String> {
+        None
+    }
+    /// Creates the resource.
+    fn create<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        props: &'a Value,
+    ) -> BoxFuture<'a, Result<Made, Failure>>;
+    /// Applies a change that needs no replacement.
+    fn update<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        current: &'a Made,
+        old: &'a Value,
+        new: &'a Value,
+    ) -> BoxFuture<'a, Result<Made, Failure>>;
+    /// Deletes the resource.
+    fn delete<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        current: &'a Made,
+        props: &'a Value,
+    ) -> BoxFuture<'a, Result<(), Failure>>;
+}
+
+/// The resource types Cairn can deploy.
+pub struct Registry {
+    providers: Vec<Box<dyn Provider>>,
+}
+
+impl Registry {
+    /// Every provider this build has.
+    pub fn standard() -> Self {
+        let providers: Vec<Box<dyn Provider>> = vec![
+            Box::new(s3::Bucket),
+            Box::new(s3::BucketPolicy),
+            Box::new(cloudtrail::Trail),
+            Box::new(sns::Topic),
+            Box::new(sns::TopicPolicy),
+            Box::new(sns::Subscription),
+            Box::new(iam::Role),
+            Box::new(iam::User),
+            Box::new(iam::Group),
+            Box::new(iam::AccessKey),
+            Box::new(iam_policies::Policy),
+            Box::new(iam_policies::ManagedPolicy),
+        ];
+        Self { providers }
+    }
+
+    /// The provider of a type.
+    pub fn get(&self, resource_type: &str) -> Option<&dyn Provider> {
+        self.providers
+            .iter()
+            .find(|p| p.resource_type() == resource_type)
+            .map(|p| p.as_ref())
+    }
+
+    /// Which properties differ between two property sets, and whether any forces a
+    /// replacement.
+    pub fn diff(
+        &self,
+        resource_type: &str,
+        old: &Value,
+        new: &Value,
+    ) -> (Vec<(String, bool)>, bool) {
+        let replaces = self.get(resource_type).map(|p| p.replaces()).unwrap_or(&[]);
+        let empty = Map::new();
+        let (o, n) = (
+            old.as_object().unwrap_or(&empty),
+            new.as_object().unwrap_or(&empty),
+        );
+        let mut keys: Vec<&String> = o.keys().chain(n.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        let mut changed = Vec::new();
+        let mut replace = false;
+        for k in keys {
+            if o.get(k) != n.get(k) {
+                let r = replaces.contains(&k.as_str());
+                replace |= r;
+                changed.push((k.clone(), r));
+            }
+        }
+        (changed, replace)
+    }
+}
+
+impl cairn_template::Catalog for Registry {
+    fn knows(&self, resource_type: &str) -> bool {
+        self.get(resource_type).is_some()
+    }
+
+    fn has_attribute(&self, resource_type: &str, attribute: &str) -> bool {
+        self.get(resource_type)
+            .is_some_and(|p| p.attributes().contains(&attribute))
+    }
+}

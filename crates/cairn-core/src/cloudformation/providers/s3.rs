@@ -1,0 +1,337 @@
+//! `AWS::S3::Bucket` and `AWS::S3::BucketPolicy`.
+
+use serde_json::{Value, json};
+
+use super::util::{document, only, opt_int, opt_str, props, req_str};
+use super::{Cx, Failure, Made, Provider};
+use crate::cloudformation::services::{BoxFuture, Service};
+
+const BUCKET: &str = "AWS::S3::Bucket";
+const POLICY: &str = "AWS::S3::BucketPolicy";
+
+/// `AWS::S3::Bucket`: `BucketName`, `BucketEncryption`, `LifecycleConfiguration`,
+/// `VersioningConfiguration`, `PublicAccessBlockConfiguration` and `Tags`, each set with the
+/// S3 call that owns it. Stack tags are not propagated to buckets (only a template's own
+/// `Tags`, through `PutBucketTagging`).
+pub struct Bucket;
+
+const BUCKET_PROPERTIES: &[&str] = &[
+    "BucketName",
+    "BucketEncryption",
+    "LifecycleConfiguration",
+    "VersioningConfiguration",
+    "PublicAccessBlockConfiguration",
+    "Tags",
+];
+
+fn bucket_name(cx: &Cx<'_>, p: &Value) -> Result<String, Failure> {
+    Ok(match opt_str(p, "BucketName", BUCKET)? {
+        Some(n) => n,
+        None => cx.generated_name(63, true),
+    })
+}
+
+fn bucket_made(name: &str, region: &str) -> Made {
+    Made::id(name)
+        .with("Arn", format!("arn:aws:s3:::{name}"))
+        .with("DomainName", format!("{name}.s3.amazonaws.com"))
+        .with(
+            "DualStackDomainName",
+            format!("{name}.s3.dualstack.{region}.amazonaws.com"),
+        )
+        .with(
+            "RegionalDomainName",
+            format!("{name}.s3.{region}.amazonaws.com"),
+        )
+        .with(
+            "WebsiteURL",
+            format!("http://{name}.s3-website-{region}.amazonaws.com"),
+        )
+}
+
+/// `LifecycleConfiguration.Rules` as PutBucketLifecycleConfiguration takes them.
+fn lifecycle_rules(p: &Value) -> Result<Option<Value>, Failure> {
+    let Some(config) = props(p).get("LifecycleConfiguration") else {
+        return Ok(None);
+    };
+    let rules = config.get("Rules").and_then(Value::as_array).ok_or_else(|| {
+        Failure::new("Properties validation failed for resource of type AWS::S3::Bucket: #/LifecycleConfiguration: required key [Rules] not found")
+    })?;
+    let mut out = Vec::new();
+    for rule in rules {
+        only(
+            rule,
+            "AWS::S3::Bucket LifecycleConfiguration rules",
+            &["Id", "Prefix", "Status", "ExpirationInDays"],
+        )?;
+        let mut r = json!({
+            "Status": req_str(rule, "Status", BUCKET)?,
+            "Filter": {"Prefix": opt_str(rule, "Prefix", BUCKET)?.unwrap_or_default()},
+        });
+        if let Some(id) = opt_str(rule, "Id", BUCKET)? {
+            r["ID"] = json!(id);
+        }
+        if let Some(days) = opt_int(rule, "ExpirationInDays", BUCKET)? {
+            r["Expiration"] = json!({"Days": days});
+        }
+        out.push(r);
+    }
+    Ok(Some(json!({"Rules": out})))
+}
+
+async fn apply_bucket_settings(
+    cx: &Cx<'_>,
+    name: &str,
+    old: Option<&Value>,
+    new: &Value,
+) -> Result<(), Failure> {
+    let changed = |k: &str| old.map(|o| props(o).get(k)) != Some(props(new).get(k));
+    let had = |k: &str| old.is_some_and(|o| props(o).contains_key(k));
+    let np = props(new);
+    if changed("BucketEncryption") {
+        match np.get("BucketEncryption") {
+            Some(enc) => {
+                let rules = enc
+                    .get("ServerSideEncryptionConfiguration")
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                cx.call(
+                    Service::S3,
+                    "PutBucketEncryption",
+                    json!({"Bucket": name, "ServerSideEncryptionConfiguration": {"Rules": rules}}),
+                )
+                .await?;
+            }
+            None if had("BucketEncryption") => {
+                cx.call(
+                    Service::S3,
+                    "DeleteBucketEncryption",
+                    json!({"Bucket": name}),
+                )
+                .await?;
+            }
+            None => {}
+        }
+    }
+    if changed("LifecycleConfiguration") {
+        match lifecycle_rules(new)? {
+            Some(config) => {
+                cx.call(
+                    Service::S3,
+                    "PutBucketLifecycleConfiguration",
+                    json!({"Bucket": name, "LifecycleConfiguration": config}),
+                )
+                .await?;
+            }
+            None if had("LifecycleConfiguration") => {
+                cx.call(
+                    Service::S3,
+                    "DeleteBucketLifecycle",
+                    json!({"Bucket": name}),
+                )
+                .await?;
+            }
+            None => {}
+        }
+    }
+    if changed("VersioningConfiguration")
+        && let Some(v) = np.get("VersioningConfiguration")
+    {
+        let status = req_str(v, "Status", BUCKET)?;
+        cx.call(
+            Service::S3,
+            "PutBucketVersioning",
+            json!({"Bucket": name, "VersioningConfiguration": {"Status": status}}),
+        )
+        .await?;
+    }
+    if changed("PublicAccessBlockConfiguration") {
+        match np.get("PublicAccessBlockConfiguration") {
+            Some(pab) => {
+                cx.call(
+                    Service::S3,
+                    "PutPublicAccessBlock",
+                    json!({"Bucket": name, "PublicAccessBlockConfiguration": pab}),
+                )
+                .await?;
+            }
+            None if had("PublicAccessBlockConfiguration") => {
+                cx.call(
+                    Service::S3,
+                    "DeletePublicAccessBlock",
+                    json!({"Bucket": name}),
+                )
+                .await?;
+            }
+            None => {}
+        }
+    }
+    if changed("Tags") {
+        let tags = super::util::tags(new, BUCKET, &[])?;
+        if tags.is_empty() {
+            if had("Tags") {
+                cx.call(Service::S3, "DeleteBucketTagging", json!({"Bucket": name}))
+                    .await?;
+            }
+        } else {
+            cx.call(
+                Service::S3,
+                "PutBucketTagging",
+                json!({"Bucket": name, "Tagging": {"TagSet": super::util::tag_list(&tags)}}),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+impl Provider for Bucket {
+    fn resource_type(&self) -> &'static str {
+        BUCKET
+    }
+
+    fn attributes(&self) -> &'static [&'static str] {
+        &[
+            "Arn",
+            "DomainName",
+            "DualStackDomainName",
+            "RegionalDomainName",
+            "WebsiteURL",
+        ]
+    }
+
+    fn replaces(&self) -> &'static [&'static str] {
+        &["BucketName"]
+    }
+
+    fn name_property(&self) -> Option<&'static str> {
+        Some("BucketName")
+    }
+
+    fn intended_id(&self, cx: &Cx<'_>, p: &Value) -> Option<String> {
+        bucket_name(cx, p).ok()
+    }
+
+    fn create<'a>(&'a self, cx: &'a Cx<'a>, p: &'a Value) -> BoxFuture<'a, Result<Made, Failure>> {
+        Box::pin(async move {
+            only(p, BUCKET, BUCKET_PROPERTIES)?;
+            lifecycle_rules(p)?;
+            let name = bucket_name(cx, p)?;
+            let mut input = json!({"Bucket": name});
+            if cx.region() != "us-east-1" {
+                input["CreateBucketConfiguration"] = json!({"LocationConstraint": cx.region()});
+            }
+            cx.call(Service::S3, "CreateBucket", input).await?;
+            apply_bucket_settings(cx, &name, None, p)
+                .await
+                .map_err(|f| f.made(&name))?;
+            Ok(bucket_made(&name, cx.region()))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        current: &'a Made,
+        old: &'a Value,
+        new: &'a Value,
+    ) -> BoxFuture<'a, Result<Made, Failure>> {
+        Box::pin(async move {
+            only(new, BUCKET, BUCKET_PROPERTIES)?;
+            apply_bucket_settings(cx, &current.physical_id, Some(old), new).await?;
+            Ok(current.clone())
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        current: &'a Made,
+        _: &'a Value,
+    ) -> BoxFuture<'a, Result<(), Failure>> {
+        Box::pin(async move {
+            cx.call(
+                Service::S3,
+                "DeleteBucket",
+                json!({"Bucket": current.physical_id}),
+            )
+            .await
+            .map(|_| ())
+        })
+    }
+}
+
+/// `AWS::S3::BucketPolicy`: `Bucket` and `PolicyDocument`.
+pub struct BucketPolicy;
+
+impl Provider for BucketPolicy {
+    fn resource_type(&self) -> &'static str {
+        POLICY
+    }
+
+    fn attributes(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    fn replaces(&self) -> &'static [&'static str] {
+        &["Bucket"]
+    }
+
+    fn intended_id(&self, _: &Cx<'_>, p: &Value) -> Option<String> {
+        opt_str(p, "Bucket", POLICY).ok().flatten()
+    }
+
+    fn create<'a>(&'a self, cx: &'a Cx<'a>, p: &'a Value) -> BoxFuture<'a, Result<Made, Failure>> {
+        Box::pin(async move {
+            only(p, POLICY, &["Bucket", "PolicyDocument"])?;
+            let bucket = req_str(p, "Bucket", POLICY)?;
+            let policy = document(p, "PolicyDocument", POLICY)?.ok_or_else(|| {
+                Failure::new("Properties validation failed for resource of type AWS::S3::BucketPolicy: #: required key [PolicyDocument] not found")
+            })?;
+            cx.call(
+                Service::S3,
+                "PutBucketPolicy",
+                json!({"Bucket": bucket, "Policy": policy}),
+            )
+            .await?;
+            Ok(Made::id(bucket))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        current: &'a Made,
+        _: &'a Value,
+        new: &'a Value,
+    ) -> BoxFuture<'a, Result<Made, Failure>> {
+        Box::pin(async move {
+            only(new, POLICY, &["Bucket", "PolicyDocument"])?;
+            let policy = document(new, "PolicyDocument", POLICY)?.unwrap_or_default();
+            cx.call(
+                Service::S3,
+                "PutBucketPolicy",
+                json!({"Bucket": current.physical_id, "Policy": policy}),
+            )
+            .await?;
+            Ok(current.clone())
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        current: &'a Made,
+        _: &'a Value,
+    ) -> BoxFuture<'a, Result<(), Failure>> {
+        Box::pin(async move {
+            cx.call(
+                Service::S3,
+                "DeleteBucketPolicy",
+                json!({"Bucket": current.physical_id}),
+            )
+            .await
+            .map(|_| ())
+        })
+    }
+}

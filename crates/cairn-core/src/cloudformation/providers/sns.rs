@@ -1,0 +1,341 @@
+//! `AWS::SNS::Topic`, `AWS::SNS::TopicPolicy` and `AWS::SNS::Subscription`.
+
+use serde_json::{Value, json};
+
+use super::util::{document, only, opt_str, props, req_str, str_list};
+use super::{Cx, Failure, Made, Provider};
+use crate::cloudformation::services::{BoxFuture, Service};
+
+const TOPIC: &str = "AWS::SNS::Topic";
+const POLICY: &str = "AWS::SNS::TopicPolicy";
+const SUBSCRIPTION: &str = "AWS::SNS::Subscription";
+
+/// `AWS::SNS::Topic`: `TopicName`, `DisplayName`, `Subscription` and `Tags`.
+pub struct Topic;
+
+fn topic_name(cx: &Cx<'_>, p: &Value) -> Result<String, Failure> {
+    Ok(match opt_str(p, "TopicName", TOPIC)? {
+        Some(n) => n,
+        None => cx.generated_name(256, false),
+    })
+}
+
+fn topic_arn(cx: &Cx<'_>, name: &str) -> String {
+    format!("arn:aws:sns:{}:{}:{name}", cx.region(), cx.account)
+}
+
+fn subscriptions(p: &Value) -> Result<Vec<(String, String)>, Failure> {
+    let Some(list) = props(p).get("Subscription") else {
+        return Ok(Vec::new());
+    };
+    let Value::Array(items) = list else {
+        return Err(Failure::new(
+            "Properties validation failed for resource of type AWS::SNS::Topic: #/Subscription: expected type: JSONArray",
+        ));
+    };
+    items
+        .iter()
+        .map(|i| {
+            Ok((
+                req_str(i, "Protocol", TOPIC)?,
+                req_str(i, "Endpoint", TOPIC)?,
+            ))
+        })
+        .collect()
+}
+
+async fn subscribe(
+    cx: &Cx<'_>,
+    arn: &str,
+    protocol: &str,
+    endpoint: &str,
+) -> Result<Value, Failure> {
+    cx.call(
+        Service::Sns,
+        "Subscribe",
+        json!({"TopicArn": arn, "Protocol": protocol, "Endpoint": endpoint, "ReturnSubscriptionArn": "true"}),
+    )
+    .await
+}
+
+impl Provider for Topic {
+    fn resource_type(&self) -> &'static str {
+        TOPIC
+    }
+
+    fn attributes(&self) -> &'static [&'static str] {
+        &["TopicArn", "TopicName"]
+    }
+
+    fn replaces(&self) -> &'static [&'static str] {
+        &["TopicName", "FifoTopic"]
+    }
+
+    fn name_property(&self) -> Option<&'static str> {
+        Some("TopicName")
+    }
+
+    fn intended_id(&self, cx: &Cx<'_>, p: &Value) -> Option<String> {
+        topic_name(cx, p).ok().map(|n| topic_arn(cx, &n))
+    }
+
+    fn create<'a>(&'a self, cx: &'a Cx<'a>, p: &'a Value) -> BoxFuture<'a, Result<Made, Failure>> {
+        Box::pin(async move {
+            only(
+                p,
+                TOPIC,
+                &["TopicName", "DisplayName", "Subscription", "Tags"],
+            )?;
+            let name = topic_name(cx, p)?;
+            let out = cx
+                .call(Service::Sns, "CreateTopic", json!({"Name": name}))
+                .await?;
+            let arn = out
+                .get("TopicArn")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| topic_arn(cx, &name));
+            let settle = async {
+                if let Some(d) = opt_str(p, "DisplayName", TOPIC)? {
+                    cx.call(
+                    Service::Sns,
+                    "SetTopicAttributes",
+                    json!({"TopicArn": arn, "AttributeName": "DisplayName", "AttributeValue": d}),
+                )
+                .await?;
+                }
+                let tags = super::util::tags(p, TOPIC, &[])?;
+                if !tags.is_empty() {
+                    cx.call(
+                        Service::Sns,
+                        "TagResource",
+                        json!({"ResourceArn": arn, "Tags": super::util::tag_list(&tags)}),
+                    )
+                    .await?;
+                }
+                for (protocol, endpoint) in subscriptions(p)? {
+                    subscribe(cx, &arn, &protocol, &endpoint).await?;
+                }
+                Ok::<(), Failure>(())
+            };
+            settle.await.map_err(|f| f.made(&arn))?;
+            Ok(Made::id(arn.clone())
+                .with("TopicArn", arn)
+                .with("TopicName", name))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        current: &'a Made,
+        old: &'a Value,
+        new: &'a Value,
+    ) -> BoxFuture<'a, Result<Made, Failure>> {
+        Box::pin(async move {
+            only(
+                new,
+                TOPIC,
+                &["TopicName", "DisplayName", "Subscription", "Tags"],
+            )?;
+            let arn = &current.physical_id;
+            if props(old).get("DisplayName") != props(new).get("DisplayName") {
+                let d = opt_str(new, "DisplayName", TOPIC)?.unwrap_or_default();
+                cx.call(
+                    Service::Sns,
+                    "SetTopicAttributes",
+                    json!({"TopicArn": arn, "AttributeName": "DisplayName", "AttributeValue": d}),
+                )
+                .await?;
+            }
+            let (before, after) = (subscriptions(old)?, subscriptions(new)?);
+            if before.iter().any(|s| !after.contains(s)) {
+                return Err(Failure::new(
+                    "Cairn cannot remove subscriptions listed in an AWS::SNS::Topic's Subscription property; declare them as AWS::SNS::Subscription resources to manage them.",
+                ));
+            }
+            for (protocol, endpoint) in after.iter().filter(|s| !before.contains(s)) {
+                subscribe(cx, arn, protocol, endpoint).await?;
+            }
+            if props(old).get("Tags") != props(new).get("Tags") {
+                let tags = super::util::tags(new, TOPIC, &[])?;
+                cx.call(
+                    Service::Sns,
+                    "TagResource",
+                    json!({"ResourceArn": arn, "Tags": super::util::tag_list(&tags)}),
+                )
+                .await?;
+            }
+            Ok(current.clone())
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        current: &'a Made,
+        _: &'a Value,
+    ) -> BoxFuture<'a, Result<(), Failure>> {
+        Box::pin(async move {
+            cx.call(
+                Service::Sns,
+                "DeleteTopic",
+                json!({"TopicArn": current.physical_id}),
+            )
+            .await
+            .map(|_| ())
+        })
+    }
+}
+
+/// The access policy SNS gives a new topic (restored when a TopicPolicy is deleted).
+fn default_policy(arn: &str, account: &str) -> String {
+    json!({"Version": "2008-10-17", "Id": "__default_policy_ID", "Statement": [{
+        "Sid": "__default_statement_ID", "Effect": "Allow", "Principal": {"AWS": "*"},
+        "Action": ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission", "SNS:RemovePermission",
+                   "SNS:DeleteTopic", "SNS:Subscribe", "SNS:ListSubscriptionsByTopic", "SNS:Publish"],
+        "Resource": arn, "Condition": {"StringEquals": {"AWS:SourceOwner": account}}}]})
+    .to_string()
+}
+
+/// `AWS::SNS::TopicPolicy`: `PolicyDocument` set on every topic of `Topics`.
+pub struct TopicPolicy;
+
+async fn set_policies(cx: &Cx<'_>, topics: &[String], policy: Option<&str>) -> Result<(), Failure> {
+    for t in topics {
+        let doc = match policy {
+            Some(p) => p.to_owned(),
+            None => default_policy(t, cx.account),
+        };
+        let done = cx
+            .call(
+                Service::Sns,
+                "SetTopicAttributes",
+                json!({"TopicArn": t, "AttributeName": "Policy", "AttributeValue": doc}),
+            )
+            .await;
+        match done {
+            Err(f) if policy.is_none() && f.is_not_found() => {}
+            other => {
+                other?;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Provider for TopicPolicy {
+    fn resource_type(&self) -> &'static str {
+        POLICY
+    }
+
+    fn attributes(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    fn replaces(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    fn create<'a>(&'a self, cx: &'a Cx<'a>, p: &'a Value) -> BoxFuture<'a, Result<Made, Failure>> {
+        Box::pin(async move {
+            only(p, POLICY, &["PolicyDocument", "Topics"])?;
+            let policy = document(p, "PolicyDocument", POLICY)?.unwrap_or_default();
+            let id = cx.generated_name(255, false);
+            set_policies(cx, &str_list(p, "Topics", POLICY)?, Some(&policy))
+                .await
+                .map_err(|f| f.made(&id))?;
+            Ok(Made::id(id))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        current: &'a Made,
+        old: &'a Value,
+        new: &'a Value,
+    ) -> BoxFuture<'a, Result<Made, Failure>> {
+        Box::pin(async move {
+            only(new, POLICY, &["PolicyDocument", "Topics"])?;
+            let (before, after) = (
+                str_list(old, "Topics", POLICY)?,
+                str_list(new, "Topics", POLICY)?,
+            );
+            let dropped: Vec<String> = before.into_iter().filter(|t| !after.contains(t)).collect();
+            set_policies(cx, &dropped, None).await?;
+            let policy = document(new, "PolicyDocument", POLICY)?.unwrap_or_default();
+            set_policies(cx, &after, Some(&policy)).await?;
+            Ok(current.clone())
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        _: &'a Made,
+        p: &'a Value,
+    ) -> BoxFuture<'a, Result<(), Failure>> {
+        Box::pin(async move { set_policies(cx, &str_list(p, "Topics", POLICY)?, None).await })
+    }
+}
+
+/// `AWS::SNS::Subscription`: `TopicArn`, `Protocol`, `Endpoint`.
+pub struct Subscription;
+
+impl Provider for Subscription {
+    fn resource_type(&self) -> &'static str {
+        SUBSCRIPTION
+    }
+
+    fn attributes(&self) -> &'static [&'static str] {
+        &["Arn"]
+    }
+
+    fn replaces(&self) -> &'static [&'static str] {
+        &["TopicArn", "Protocol", "Endpoint"]
+    }
+
+    fn create<'a>(&'a self, cx: &'a Cx<'a>, p: &'a Value) -> BoxFuture<'a, Result<Made, Failure>> {
+        Box::pin(async move {
+            only(p, SUBSCRIPTION, &["TopicArn", "Protocol", "Endpoint"])?;
+            let topic = req_str(p, "TopicArn", SUBSCRIPTION)?;
+            let protocol = req_str(p, "Protocol", SUBSCRIPTION)?;
+            let endpoint = req_str(p, "Endpoint", SUBSCRIPTION)?;
+            let out = subscribe(cx, &topic, &protocol, &endpoint).await?;
+            let arn = out
+                .get("SubscriptionArn")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            Ok(Made::id(arn.clone()).with("Arn", arn))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        _: &'a Cx<'a>,
+        current: &'a Made,
+        _: &'a Value,
+        _: &'a Value,
+    ) -> BoxFuture<'a, Result<Made, Failure>> {
+        Box::pin(async move { Ok(current.clone()) })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        current: &'a Made,
+        _: &'a Value,
+    ) -> BoxFuture<'a, Result<(), Failure>> {
+        Box::pin(async move {
+            cx.call(
+                Service::Sns,
+                "Unsubscribe",
+                json!({"SubscriptionArn": current.physical_id}),
+            )
+            .await
+            .map(|_| ())
+        })
+    }
+}

@@ -1,0 +1,204 @@
+//! Helpers every provider uses: generated names, property coercion (templates write booleans
+//! and numbers as strings too, as CloudFormation accepts), and refusing properties Cairn
+//! cannot honour.
+
+use rand::Rng;
+use serde_json::{Map, Value, json};
+
+use super::Failure;
+
+/// A fresh random suffix for generated names: 12 upper-case letters and digits, as
+/// CloudFormation's.
+pub fn new_suffix() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut rng = rand::rng();
+    (0..12)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// `<stack>-<logicalid>-<suffix>` within `max` characters: the stack name and logical id are
+/// shortened (the longer first) until it fits.
+pub fn generated_name(stack: &str, logical: &str, suffix: &str, max: usize, lower: bool) -> String {
+    let room = max.saturating_sub(suffix.len() + 2);
+    let (mut s, mut l) = (stack.len(), logical.len());
+    while s + l > room {
+        if s >= l && s > 0 {
+            s -= 1;
+        } else if l > 0 {
+            l -= 1;
+        } else {
+            break;
+        }
+    }
+    let name = format!("{}-{}-{suffix}", &stack[..s], &logical[..l]);
+    if lower { name.to_lowercase() } else { name }
+}
+
+/// The properties object.
+pub fn props(v: &Value) -> &Map<String, Value> {
+    static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+    v.as_object().unwrap_or_else(|| EMPTY.get_or_init(Map::new))
+}
+
+fn bad(type_name: &str, prop: &str, expected: &str) -> Failure {
+    Failure::new(format!(
+        "Properties validation failed for resource of type {type_name}: #/{prop}: expected type: {expected}"
+    ))
+}
+
+/// An optional string property (numbers and booleans are written as text).
+pub fn opt_str(p: &Value, name: &str, type_name: &str) -> Result<Option<String>, Failure> {
+    match props(p).get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(Value::Bool(b)) => Ok(Some(b.to_string())),
+        Some(_) => Err(bad(type_name, name, "String")),
+    }
+}
+
+/// A required string property.
+pub fn req_str(p: &Value, name: &str, type_name: &str) -> Result<String, Failure> {
+    opt_str(p, name, type_name)?.ok_or_else(|| {
+        Failure::new(format!(
+            "Properties validation failed for resource of type {type_name}: #: required key [{name}] not found"
+        ))
+    })
+}
+
+/// An optional boolean property (`true`/`false`, as JSON or text).
+pub fn opt_bool(p: &Value, name: &str, type_name: &str) -> Result<Option<bool>, Failure> {
+    match props(p).get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
+        Some(_) => Err(bad(type_name, name, "Boolean")),
+    }
+}
+
+/// An optional integer property.
+pub fn opt_int(p: &Value, name: &str, type_name: &str) -> Result<Option<i64>, Failure> {
+    match props(p).get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| bad(type_name, name, "Integer")),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| bad(type_name, name, "Integer")),
+        Some(_) => Err(bad(type_name, name, "Integer")),
+    }
+}
+
+/// An optional list of strings.
+pub fn str_list(p: &Value, name: &str, type_name: &str) -> Result<Vec<String>, Failure> {
+    match props(p).get(name) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => Ok(s.clone()),
+                Value::Number(n) => Ok(n.to_string()),
+                _ => Err(bad(type_name, name, "Array of String")),
+            })
+            .collect(),
+        Some(_) => Err(bad(type_name, name, "Array")),
+    }
+}
+
+/// A policy document property as JSON text (templates write objects or strings).
+pub fn document(p: &Value, name: &str, type_name: &str) -> Result<Option<String>, Failure> {
+    match props(p).get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(v @ Value::Object(_)) => Ok(Some(v.to_string())),
+        Some(_) => Err(bad(type_name, name, "JSONObject")),
+    }
+}
+
+/// `Tags` as (key, value) pairs, stack tags first (template tags win on the same key).
+pub fn tags(
+    p: &Value,
+    type_name: &str,
+    stack_tags: &[(String, String)],
+) -> Result<Vec<(String, String)>, Failure> {
+    let mut out: Vec<(String, String)> = stack_tags.to_vec();
+    if let Some(v) = props(p).get("Tags") {
+        let Value::Array(items) = v else {
+            return Err(bad(type_name, "Tags", "Array"));
+        };
+        for item in items {
+            let k = opt_str(item, "Key", type_name)?
+                .ok_or_else(|| bad(type_name, "Tags", "Tag with Key"))?;
+            let v = opt_str(item, "Value", type_name)?.unwrap_or_default();
+            out.retain(|(x, _)| *x != k);
+            out.push((k, v));
+        }
+    }
+    Ok(out)
+}
+
+/// Tags as the API takes them: `[{"Key": …, "Value": …}]`.
+pub fn tag_list(tags: &[(String, String)]) -> Value {
+    Value::Array(
+        tags.iter()
+            .map(|(k, v)| json!({"Key": k, "Value": v}))
+            .collect(),
+    )
+}
+
+/// Refuses properties a provider does not implement, naming them.
+pub fn only(p: &Value, type_name: &str, supported: &[&str]) -> Result<(), Failure> {
+    let unsupported: Vec<&str> = props(p)
+        .keys()
+        .filter(|k| !supported.contains(&k.as_str()))
+        .map(String::as_str)
+        .collect();
+    if unsupported.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::new(format!(
+            "Cairn cannot honour the {} of {type_name} [{}]: this release does not implement them, so the resource is not created rather than created without them.",
+            if unsupported.len() == 1 {
+                "property"
+            } else {
+                "properties"
+            },
+            unsupported.join(", ")
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_fit() {
+        assert_eq!(
+            generated_name(
+                "example-cloudtrail",
+                "CloudTrailBucket",
+                "1A2B3C4D5E6F",
+                63,
+                true
+            ),
+            "example-cloudtrail-cloudtrailbucket-1a2b3c4d5e6f"
+        );
+        let long = generated_name(
+            &"s".repeat(100),
+            &"L".repeat(100),
+            "ABCDEFGHIJKL",
+            63,
+            false,
+        );
+        assert_eq!(long.len(), 63);
+        assert!(long.ends_with("-ABCDEFGHIJKL"));
+        assert_eq!(new_suffix().len(), 12);
+    }
+}

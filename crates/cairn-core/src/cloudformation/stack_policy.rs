@@ -1,0 +1,143 @@
+//! Stack policies: which update actions (`Update:Modify`, `Update:Replace`, `Update:Delete`,
+//! `Update:*`) a stack update may take on which resources (`LogicalResourceId/<id>`). With a
+//! policy set, anything not explicitly allowed is denied, and an explicit deny wins.
+
+use serde_json::Value;
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `*` and `?` wildcards, case-sensitive.
+fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0usize, 0usize, None::<usize>, 0usize);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+fn any_match(patterns: &[String], text: &str) -> bool {
+    patterns.iter().any(|p| glob(p, text))
+}
+
+fn applies(statement: &Value, resource: &str, resource_type: &str, action: &str) -> bool {
+    let action_ok = match (statement.get("Action"), statement.get("NotAction")) {
+        (Some(a), _) => any_match(&strings(Some(a)), action),
+        (None, Some(n)) => !any_match(&strings(Some(n)), action),
+        _ => false,
+    };
+    let resource_ok = match (statement.get("Resource"), statement.get("NotResource")) {
+        (Some(r), _) => any_match(&strings(Some(r)), resource),
+        (None, Some(n)) => !any_match(&strings(Some(n)), resource),
+        _ => false,
+    };
+    let condition_ok = match statement.get("Condition").and_then(Value::as_object) {
+        None => true,
+        Some(ops) => ops.iter().all(|(op, keys)| {
+            let want = strings(keys.get("ResourceType"));
+            match op.as_str() {
+                "StringEquals" => want.iter().any(|w| w == resource_type),
+                "StringLike" => any_match(&want, resource_type),
+                _ => false,
+            }
+        }),
+    };
+    action_ok && resource_ok && condition_ok
+}
+
+/// Checks a policy document's shape (SetStackPolicy).
+pub fn check(document: &str) -> Result<(), String> {
+    let v: Value = serde_json::from_str(document)
+        .map_err(|_| "Error validating stack policy: Invalid stack policy".to_owned())?;
+    let ok = v
+        .get("Statement")
+        .is_some_and(|s| s.is_array() || s.is_object());
+    if ok {
+        Ok(())
+    } else {
+        Err("Error validating stack policy: Invalid stack policy".to_owned())
+    }
+}
+
+/// `Some(reason)` when the policy denies `action` on the resource.
+pub fn denies(
+    policy: Option<&str>,
+    logical_id: &str,
+    resource_type: &str,
+    action: &str,
+) -> Option<String> {
+    let policy = policy?;
+    let doc: Value = serde_json::from_str(policy).ok()?;
+    let statements: Vec<Value> = match doc.get("Statement") {
+        Some(Value::Array(items)) => items.clone(),
+        Some(s @ Value::Object(_)) => vec![s.clone()],
+        _ => Vec::new(),
+    };
+    let resource = format!("LogicalResourceId/{logical_id}");
+    let mut allowed = false;
+    for (i, s) in statements.iter().enumerate() {
+        if !applies(s, &resource, resource_type, action) {
+            continue;
+        }
+        match s.get("Effect").and_then(Value::as_str) {
+            Some("Deny") => {
+                return Some(format!(
+                    "Action denied by stack policy: Statement [#{}] denies {action} on resource {resource}",
+                    i + 1
+                ));
+            }
+            Some("Allow") => allowed = true,
+            _ => {}
+        }
+    }
+    (!allowed).then(|| {
+        format!(
+            "Action denied by stack policy: no statement allows {action} on resource {resource}"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_all_but_one() {
+        let p = r#"{"Statement":[
+            {"Effect":"Allow","Action":"Update:*","Principal":"*","Resource":"*"},
+            {"Effect":"Deny","Action":"Update:Replace","Principal":"*","Resource":"LogicalResourceId/Trail"}]}"#;
+        assert!(denies(Some(p), "Bucket", "AWS::S3::Bucket", "Update:Replace").is_none());
+        assert!(denies(Some(p), "Trail", "AWS::CloudTrail::Trail", "Update:Modify").is_none());
+        assert!(denies(Some(p), "Trail", "AWS::CloudTrail::Trail", "Update:Replace").is_some());
+        let typed = r#"{"Statement":[{"Effect":"Allow","Action":"Update:Modify","Principal":"*","Resource":"*",
+            "Condition":{"StringEquals":{"ResourceType":["AWS::S3::Bucket"]}}}]}"#;
+        assert!(denies(Some(typed), "B", "AWS::S3::Bucket", "Update:Modify").is_none());
+        assert!(denies(Some(typed), "T", "AWS::SNS::Topic", "Update:Modify").is_some());
+        assert!(denies(None, "T", "AWS::SNS::Topic", "Update:Delete").is_none());
+    }
+}

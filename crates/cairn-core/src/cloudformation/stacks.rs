@@ -1,0 +1,381 @@
+//! The stack operations that start work (CreateStack, UpdateStack, DeleteStack) and the
+//! settings calls (stack policy, termination protection). Each runs inside its call's store
+//! transaction: it checks the request, writes the stack with its new `_IN_PROGRESS` status and
+//! the stack event, and the engine takes it from there.
+
+use cairn_store::Connection;
+use cairn_template::{Given, Pseudo};
+
+use super::model::{Caller, Previous, Stack};
+use super::prepare::{body_of, check_name, invalid, prepare};
+use super::providers::Registry;
+use super::records::{self, find_live, put_stack, stack_event};
+use super::stack_policy;
+use crate::CallContext;
+use crate::error::{ApiError, ApiResult, ErrorKind};
+
+/// The members CreateStack and UpdateStack (and CreateChangeSet) share.
+#[derive(Clone, Debug, Default)]
+pub struct StackInput {
+    /// `StackName`.
+    pub name: String,
+    /// `TemplateBody`.
+    pub template_body: Option<String>,
+    /// `TemplateURL`.
+    pub template_url: Option<String>,
+    /// `UsePreviousTemplate`.
+    pub use_previous_template: bool,
+    /// `Parameters`.
+    pub parameters: Vec<Given>,
+    /// `Capabilities`.
+    pub capabilities: Vec<String>,
+    /// `Tags` (`None`: keep the stack's).
+    pub tags: Option<Vec<(String, String)>>,
+    /// `NotificationARNs`.
+    pub notification_arns: Option<Vec<String>>,
+    /// `RoleARN`.
+    pub role_arn: Option<String>,
+    /// `DisableRollback`.
+    pub disable_rollback: Option<bool>,
+    /// `OnFailure`.
+    pub on_failure: Option<String>,
+    /// `EnableTerminationProtection`.
+    pub termination_protection: Option<bool>,
+    /// `TimeoutInMinutes`.
+    pub timeout_minutes: Option<i64>,
+    /// `StackPolicyBody`.
+    pub stack_policy: Option<String>,
+    /// `StackPolicyDuringUpdateBody`.
+    pub policy_during_update: Option<String>,
+    /// `ClientRequestToken`.
+    pub client_request_token: Option<String>,
+}
+
+/// The pseudo parameters of a stack.
+pub fn pseudo_of(
+    ctx: &CallContext,
+    name: &str,
+    stack_id: &str,
+    notifications: &[String],
+) -> Pseudo {
+    Pseudo {
+        account_id: ctx.account().to_string(),
+        region: ctx.region.to_string(),
+        stack_name: name.to_owned(),
+        stack_id: stack_id.to_owned(),
+        notification_arns: notifications.to_vec(),
+    }
+}
+
+/// A new stack id.
+pub fn new_stack_id(ctx: &CallContext, name: &str) -> String {
+    format!(
+        "arn:aws:cloudformation:{}:{}:stack/{name}/{}",
+        ctx.region,
+        ctx.account(),
+        records::uuid_like()
+    )
+}
+
+fn check_policy(p: Option<&String>) -> ApiResult<()> {
+    if let Some(p) = p {
+        stack_policy::check(p).map_err(invalid)?;
+    }
+    Ok(())
+}
+
+fn check_tags(tags: &Option<Vec<(String, String)>>) -> ApiResult<()> {
+    if let Some(t) = tags
+        && t.len() > 50
+    {
+        return Err(invalid(
+            "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50",
+        ));
+    }
+    Ok(())
+}
+
+/// CreateStack: the stack, `CREATE_IN_PROGRESS`.
+pub fn create_stack(
+    conn: &Connection,
+    ctx: &CallContext,
+    registry: &Registry,
+    input: &StackInput,
+) -> ApiResult<Stack> {
+    check_name(&input.name, "stackName")?;
+    let body = body_of(
+        input.template_body.as_deref(),
+        input.template_url.as_deref(),
+    )?;
+    if input.on_failure.is_some() && input.disable_rollback.is_some() {
+        return Err(invalid(
+            "You cannot specify both DisableRollback and OnFailure.",
+        ));
+    }
+    check_tags(&input.tags)?;
+    check_policy(input.stack_policy.as_ref())?;
+    let account = ctx.account().to_string();
+    if cairn_store::cloudformation::live_stack(conn, &account, ctx.region.as_str(), &input.name)?
+        .is_some()
+    {
+        return Err(ApiError::new(
+            ErrorKind::CfnAlreadyExists,
+            format!("Stack [{}] already exists", input.name),
+        ));
+    }
+    let stack_id = new_stack_id(ctx, &input.name);
+    let notifications = input.notification_arns.clone().unwrap_or_default();
+    let prepared = prepare(
+        registry,
+        &body,
+        &input.parameters,
+        None,
+        &input.capabilities,
+        pseudo_of(ctx, &input.name, &stack_id, &notifications),
+    )?;
+    let (disable_rollback, delete_on_failure) = match input.on_failure.as_deref() {
+        Some("DO_NOTHING") => (true, false),
+        Some("DELETE") => (false, true),
+        Some("ROLLBACK") | None => (input.disable_rollback.unwrap_or(false), false),
+        Some(other) => {
+            return Err(invalid(format!(
+                "1 validation error detected: Value '{other}' at 'onFailure' failed to satisfy constraint: Member must satisfy enum value set: [DO_NOTHING, ROLLBACK, DELETE]"
+            )));
+        }
+    };
+    let stack = Stack {
+        stack_id,
+        name: input.name.clone(),
+        account,
+        region: ctx.region.to_string(),
+        status: "CREATE_IN_PROGRESS".into(),
+        status_reason: Some("User Initiated".into()),
+        description: prepared.template.description.clone(),
+        created: ctx.now,
+        updated: None,
+        deleted_time: None,
+        template_body: body,
+        parameters: prepared.parameters,
+        tags: input.tags.clone().unwrap_or_default(),
+        capabilities: input.capabilities.clone(),
+        notification_arns: notifications,
+        role_arn: input.role_arn.clone(),
+        disable_rollback,
+        termination_protection: input.termination_protection.unwrap_or(false),
+        timeout_minutes: input.timeout_minutes,
+        stack_policy: input.stack_policy.clone(),
+        outputs: Vec::new(),
+        caller: Caller::of(&ctx.principal)?,
+        previous: None,
+        change_set_id: None,
+        retain_resources: Vec::new(),
+        client_request_token: input.client_request_token.clone(),
+        policy_during_update: None,
+        delete_on_failure,
+    };
+    put_stack(conn, &stack, false)?;
+    records::append_event(conn, &stack_event(&stack, ctx.now))?;
+    Ok(stack)
+}
+
+/// Statuses from which a stack can be updated.
+pub const UPDATABLE: &[&str] = &[
+    "CREATE_COMPLETE",
+    "UPDATE_COMPLETE",
+    "UPDATE_ROLLBACK_COMPLETE",
+    "IMPORT_COMPLETE",
+    "IMPORT_ROLLBACK_COMPLETE",
+];
+
+/// The error for an operation a stack's status does not allow.
+pub fn wrong_state(stack: &Stack, verb: &str) -> ApiError {
+    invalid(format!(
+        "Stack:{} is in {} state and can not be {verb}.",
+        stack.stack_id, stack.status
+    ))
+}
+
+/// The template an update uses: its new body, or the stack's with `UsePreviousTemplate`.
+pub fn update_body(stack: &Stack, input: &StackInput) -> ApiResult<String> {
+    if input.use_previous_template {
+        if input.template_body.is_some() || input.template_url.is_some() {
+            return Err(invalid(
+                "You cannot specify both usePreviousTemplate and Template Body/Template URL",
+            ));
+        }
+        return Ok(stack.template_body.clone());
+    }
+    body_of(
+        input.template_body.as_deref(),
+        input.template_url.as_deref(),
+    )
+}
+
+/// Moves a stack into an update of `body` with `parameters` (UpdateStack, ExecuteChangeSet).
+pub fn begin_update(
+    stack: &mut Stack,
+    ctx: &CallContext,
+    input: &StackInput,
+    body: String,
+    parameters: Vec<(String, String)>,
+    description: Option<String>,
+) -> ApiResult<()> {
+    stack.previous = Some(Previous {
+        template_body: std::mem::replace(&mut stack.template_body, body),
+        parameters: std::mem::replace(&mut stack.parameters, parameters),
+        outputs: stack.outputs.clone(),
+        tags: stack.tags.clone(),
+        description: std::mem::replace(&mut stack.description, description),
+    });
+    if let Some(t) = &input.tags {
+        stack.tags = t.clone();
+    }
+    if let Some(n) = &input.notification_arns {
+        stack.notification_arns = n.clone();
+    }
+    if input.role_arn.is_some() {
+        stack.role_arn = input.role_arn.clone();
+    }
+    if let Some(d) = input.disable_rollback {
+        stack.disable_rollback = d;
+    }
+    if input.stack_policy.is_some() {
+        stack.stack_policy = input.stack_policy.clone();
+    }
+    stack.capabilities = input.capabilities.clone();
+    stack.policy_during_update = input.policy_during_update.clone();
+    stack.client_request_token = input.client_request_token.clone();
+    stack.caller = Caller::of(&ctx.principal)?;
+    stack.updated = Some(ctx.now);
+    stack.status = "UPDATE_IN_PROGRESS".into();
+    stack.status_reason = Some("User Initiated".into());
+    Ok(())
+}
+
+/// UpdateStack: the stack, `UPDATE_IN_PROGRESS`.
+pub fn update_stack(
+    conn: &Connection,
+    ctx: &CallContext,
+    registry: &Registry,
+    input: &StackInput,
+) -> ApiResult<Stack> {
+    let mut stack = find_live(
+        conn,
+        ctx.account().as_str(),
+        ctx.region.as_str(),
+        &input.name,
+    )?;
+    if !UPDATABLE.contains(&stack.status.as_str()) {
+        return Err(wrong_state(&stack, "updated"));
+    }
+    check_tags(&input.tags)?;
+    check_policy(input.stack_policy.as_ref())?;
+    check_policy(input.policy_during_update.as_ref())?;
+    let body = update_body(&stack, input)?;
+    let notifications = input
+        .notification_arns
+        .clone()
+        .unwrap_or_else(|| stack.notification_arns.clone());
+    let prepared = prepare(
+        registry,
+        &body,
+        &input.parameters,
+        Some(&stack.parameters),
+        &input.capabilities,
+        pseudo_of(ctx, &stack.name, &stack.stack_id, &notifications),
+    )?;
+    let same_template = body == stack.template_body
+        || cairn_template::parse_body(&body).ok()
+            == cairn_template::parse_body(&stack.template_body).ok();
+    let same_tags = input.tags.as_ref().is_none_or(|t| *t == stack.tags);
+    if same_template && prepared.parameters == stack.parameters && same_tags {
+        return Err(invalid("No updates are to be performed."));
+    }
+    let description = prepared.template.description.clone();
+    begin_update(
+        &mut stack,
+        ctx,
+        input,
+        body,
+        prepared.parameters,
+        description,
+    )?;
+    put_stack(conn, &stack, false)?;
+    records::append_event(conn, &stack_event(&stack, ctx.now))?;
+    Ok(stack)
+}
+
+/// DeleteStack: `Some(stack)` when the engine has work to do. Deleting a stack that does not
+/// exist succeeds, as on AWS.
+pub fn delete_stack(
+    conn: &Connection,
+    ctx: &CallContext,
+    name: &str,
+    retain: &[String],
+    role_arn: Option<String>,
+    token: Option<String>,
+) -> ApiResult<Option<Stack>> {
+    let account = ctx.account().to_string();
+    let mut stack = match records::find_stack(conn, &account, ctx.region.as_str(), name) {
+        Ok((s, false)) => s,
+        Ok((_, true)) => return Ok(None),
+        Err(e) if e.message.ends_with("does not exist") => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if stack.termination_protection {
+        return Err(invalid(format!(
+            "Stack [{}] cannot be deleted while TerminationProtection is enabled",
+            stack.name
+        )));
+    }
+    if !retain.is_empty() && stack.status != "DELETE_FAILED" {
+        return Err(invalid(format!(
+            "Invalid operation on stack [{}]. RetainResources can only be specified when the stack is in the DELETE_FAILED state",
+            stack.stack_id
+        )));
+    }
+    match stack.status.as_str() {
+        "DELETE_IN_PROGRESS" => return Ok(None),
+        s if s.ends_with("_IN_PROGRESS") && s != "REVIEW_IN_PROGRESS" => {
+            return Err(wrong_state(&stack, "deleted"));
+        }
+        _ => {}
+    }
+    stack.caller = Caller::of(&ctx.principal)?;
+    if role_arn.is_some() {
+        stack.role_arn = role_arn;
+    }
+    stack.retain_resources = retain.to_vec();
+    stack.client_request_token = token;
+    stack.status = "DELETE_IN_PROGRESS".into();
+    stack.status_reason = Some("User Initiated".into());
+    put_stack(conn, &stack, false)?;
+    records::append_event(conn, &stack_event(&stack, ctx.now))?;
+    Ok(Some(stack))
+}
+
+/// SetStackPolicy.
+pub fn set_stack_policy(
+    conn: &Connection,
+    ctx: &CallContext,
+    name: &str,
+    policy: &str,
+) -> ApiResult<()> {
+    let mut stack = find_live(conn, ctx.account().as_str(), ctx.region.as_str(), name)?;
+    stack_policy::check(policy).map_err(invalid)?;
+    stack.stack_policy = Some(policy.to_owned());
+    put_stack(conn, &stack, false)
+}
+
+/// UpdateTerminationProtection; returns the stack id.
+pub fn set_termination_protection(
+    conn: &Connection,
+    ctx: &CallContext,
+    name: &str,
+    on: bool,
+) -> ApiResult<String> {
+    let mut stack = find_live(conn, ctx.account().as_str(), ctx.region.as_str(), name)?;
+    stack.termination_protection = on;
+    put_stack(conn, &stack, false)?;
+    Ok(stack.stack_id)
+}

@@ -1,0 +1,33 @@
+//! CloudFormation templates, pure: no IO, no clock, no store.
+//!
+//! 1. [`parse`] a body (JSON, or YAML with the short-form tags `!Ref`, `!GetAtt`, `!Sub`, …)
+//!    into one long-form JSON model;
+//! 2. [`Template`] checks its sections' shape (`Parameters`, `Mappings`, `Conditions`,
+//!    `Resources`, `Outputs`) with CloudFormation's `Template format error: …` messages;
+//! 3. [`validate`] checks what refers to what (unresolved `Ref`s, `Fn::GetAtt` on unknown
+//!    resources or attributes, unknown conditions and functions, unknown resource types,
+//!    circular dependencies) against a [`Catalog`] of resource types;
+//! 4. [`params::resolve`] gives parameters their values; [`Evaluator`] evaluates the
+//!    conditions, orders the active resources by their dependencies ([`graph`]) and resolves
+//!    intrinsic functions against what a deployment has made so far ([`Lookup`]).
+
+mod error;
+mod eval;
+mod functions;
+pub mod graph;
+mod model;
+pub mod params;
+mod parse;
+mod refs;
+
+pub use error::{TemplateError, TemplateResult};
+pub use eval::{Evaluator, Lookup, NoResources, Pseudo};
+pub use model::{MAX_RESOURCES, Output, Policy, Resource, Template};
+pub use params::{Given, ParamType, Parameter};
+pub use parse::{MAX_BODY_BYTES, is_json, parse_body};
+pub use refs::{Catalog, validate};
+
+/// Parses and shape-checks a template body.
+pub fn parse(body: &str) -> TemplateResult<Template> {
+    Template::parse(body)
+}

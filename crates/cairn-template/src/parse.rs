@@ -1,0 +1,210 @@
+//! Template bodies into one JSON model: a body whose first non-blank character is `{` is JSON,
+//! anything else YAML. YAML's short-form tags become their long forms (`!Ref X` →
+//! `{"Ref": "X"}`, `!GetAtt a.b` → `{"Fn::GetAtt": ["a", "b"]}`, `!Sub s` → `{"Fn::Sub": s}`,
+//! …), which is also the form CloudFormation processes, so the rest of the crate sees only
+//! JSON values.
+
+use serde_json::{Map, Number, Value};
+use serde_norway::Value as Yaml;
+
+use crate::error::{TemplateError, TemplateResult};
+
+/// The largest template body CloudFormation accepts inline (`TemplateBody`), in bytes.
+pub const MAX_BODY_BYTES: usize = 51_200;
+
+/// How deeply values may nest before the template is refused (guards the stack).
+const MAX_DEPTH: usize = 64;
+
+/// The short-form tags and the long-form keys they stand for.
+const SHORT_FORMS: &[(&str, &str)] = &[
+    ("Ref", "Ref"),
+    ("Condition", "Condition"),
+    ("GetAtt", "Fn::GetAtt"),
+    ("Base64", "Fn::Base64"),
+    ("Cidr", "Fn::Cidr"),
+    ("FindInMap", "Fn::FindInMap"),
+    ("GetAZs", "Fn::GetAZs"),
+    ("ImportValue", "Fn::ImportValue"),
+    ("Join", "Fn::Join"),
+    ("Select", "Fn::Select"),
+    ("Split", "Fn::Split"),
+    ("Sub", "Fn::Sub"),
+    ("Transform", "Fn::Transform"),
+    ("And", "Fn::And"),
+    ("Equals", "Fn::Equals"),
+    ("If", "Fn::If"),
+    ("Not", "Fn::Not"),
+    ("Or", "Fn::Or"),
+];
+
+/// Whether a body is JSON (its first non-blank character is `{`).
+pub fn is_json(body: &str) -> bool {
+    body.trim_start().starts_with('{')
+}
+
+/// Parses a template body (JSON or YAML) into its long-form JSON model.
+pub fn parse_body(body: &str) -> TemplateResult<Value> {
+    let value = if is_json(body) {
+        serde_json::from_str::<Value>(body).map_err(|e| {
+            TemplateError::format(format!(
+                "JSON not well-formed. (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
+        })?
+    } else {
+        let yaml: Yaml = serde_norway::from_str(body).map_err(|e| match e.location() {
+            Some(l) => TemplateError::format(format!(
+                "YAML not well-formed. (line {}, column {})",
+                l.line(),
+                l.column()
+            )),
+            None => TemplateError::format(format!("YAML not well-formed. {e}")),
+        })?;
+        to_json(yaml, 0)?
+    };
+    check_depth(&value, 0)?;
+    match value {
+        Value::Object(_) => Ok(value),
+        _ => Err(TemplateError::format(
+            "not a valid template: the template must be a JSON object or a YAML mapping",
+        )),
+    }
+}
+
+fn too_deep() -> TemplateError {
+    TemplateError::format(format!(
+        "the template nests values more than {MAX_DEPTH} levels deep"
+    ))
+}
+
+fn check_depth(v: &Value, depth: usize) -> TemplateResult<()> {
+    if depth > MAX_DEPTH {
+        return Err(too_deep());
+    }
+    match v {
+        Value::Array(items) => items.iter().try_for_each(|i| check_depth(i, depth + 1)),
+        Value::Object(m) => m.values().try_for_each(|i| check_depth(i, depth + 1)),
+        _ => Ok(()),
+    }
+}
+
+fn number(n: &serde_norway::Number) -> Value {
+    if let Some(i) = n.as_i64() {
+        Value::Number(i.into())
+    } else if let Some(u) = n.as_u64() {
+        Value::Number(u.into())
+    } else {
+        n.as_f64()
+            .and_then(Number::from_f64)
+            .map(Value::Number)
+            .unwrap_or_else(|| Value::String(n.to_string()))
+    }
+}
+
+fn key_string(k: Yaml) -> TemplateResult<String> {
+    match k {
+        Yaml::String(s) => Ok(s),
+        Yaml::Number(n) => Ok(n.to_string()),
+        Yaml::Bool(b) => Ok(b.to_string()),
+        Yaml::Null => Ok("null".to_owned()),
+        _ => Err(TemplateError::format(
+            "YAML not well-formed. Mapping keys must be scalars",
+        )),
+    }
+}
+
+fn to_json(y: Yaml, depth: usize) -> TemplateResult<Value> {
+    if depth > MAX_DEPTH {
+        return Err(too_deep());
+    }
+    Ok(match y {
+        Yaml::Null => Value::Null,
+        Yaml::Bool(b) => Value::Bool(b),
+        Yaml::Number(n) => number(&n),
+        Yaml::String(s) => Value::String(s),
+        Yaml::Sequence(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|i| to_json(i, depth + 1))
+                .collect::<TemplateResult<_>>()?,
+        ),
+        Yaml::Mapping(m) => {
+            let mut out = Map::new();
+            for (k, v) in m {
+                out.insert(key_string(k)?, to_json(v, depth + 1)?);
+            }
+            Value::Object(out)
+        }
+        Yaml::Tagged(tagged) => {
+            let tag = tagged.tag.to_string();
+            let name = tag.trim_start_matches('!');
+            let Some((short, long)) = SHORT_FORMS.iter().find(|(s, _)| *s == name) else {
+                return Err(TemplateError::format(format!(
+                    "YAML not well-formed. Unsupported tag {tag}: the short forms are !Ref, !Condition and !{{function}} for Fn:: functions"
+                )));
+            };
+            let inner = to_json(tagged.value, depth + 1)?;
+            let inner = match (*short, inner) {
+                ("GetAtt", Value::String(s)) => match s.split_once('.') {
+                    Some((res, attr)) => {
+                        Value::Array(vec![Value::String(res.into()), Value::String(attr.into())])
+                    }
+                    None => Value::String(s),
+                },
+                (_, v) => v,
+            };
+            let mut out = Map::new();
+            out.insert((*long).to_owned(), inner);
+            Value::Object(out)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn short_forms_become_long_forms() {
+        let v = parse_body(
+            "Resources:\n  A:\n    Type: X\n    Properties:\n      P: !Ref B\n      Q: !GetAtt B.Arn\n      R: !Join ['', [a, !Sub '${AWS::Region}']]\n      S: !If [C, !Ref AWS::NoValue, 1]\n",
+        )
+        .unwrap();
+        let p = &v["Resources"]["A"]["Properties"];
+        assert_eq!(p["P"], json!({"Ref": "B"}));
+        assert_eq!(p["Q"], json!({"Fn::GetAtt": ["B", "Arn"]}));
+        assert_eq!(
+            p["R"],
+            json!({"Fn::Join": ["", ["a", {"Fn::Sub": "${AWS::Region}"}]]})
+        );
+        assert_eq!(p["S"], json!({"Fn::If": ["C", {"Ref": "AWS::NoValue"}, 1]}));
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let e = parse_body("{\"Resources\": ").unwrap_err();
+        assert!(
+            e.message()
+                .starts_with("Template format error: JSON not well-formed. (line 1, column"),
+            "{e}"
+        );
+        let e = parse_body("Resources:\n  A: [1,\n").unwrap_err();
+        assert!(
+            e.message()
+                .starts_with("Template format error: YAML not well-formed. (line"),
+            "{e}"
+        );
+        let e = parse_body("A: !Nope x").unwrap_err();
+        assert!(e.message().contains("Unsupported tag !Nope"), "{e}");
+        assert!(parse_body("- a").is_err());
+    }
+
+    #[test]
+    fn depth_is_bounded() {
+        let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        assert!(parse_body(&format!("{{\"a\": {deep}}}")).is_err());
+        assert!(parse_body(&format!("a: {deep}")).is_err());
+    }
+}
