@@ -88,6 +88,13 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         LogsLimitExceeded => ("LimitExceededException", bad),
         LogsTooManyTags => ("TooManyTagsException", bad),
         LogsMalformedQuery => ("MalformedQueryException", bad),
+        CwInvalidParameterValue => ("InvalidParameterValue", bad),
+        CwMissingParameter => ("MissingParameter", bad),
+        CwInvalidParameterCombination => ("InvalidParameterCombination", bad),
+        CwResourceNotFound => ("ResourceNotFound", StatusCode::NOT_FOUND),
+        CwLimitExceeded => ("LimitExceeded", bad),
+        CwInvalidFormat => ("InvalidFormat", bad),
+        CwInvalidNextToken => ("InvalidNextToken", bad),
     }
 }
 

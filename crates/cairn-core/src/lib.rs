@@ -6,6 +6,7 @@
 //! these inputs and the results back into wire shapes; this crate never sees JSON bodies,
 //! HTTP or XML.
 
+pub mod alarms;
 pub mod authz;
 pub mod buckets;
 pub mod context;
@@ -18,6 +19,7 @@ pub mod metrics;
 pub mod net;
 pub mod objects;
 pub mod policy;
+pub mod publish;
 pub mod record;
 pub mod routing;
 pub mod selectors;

@@ -11,6 +11,7 @@
 //! [`buckets`], [`objects`], [`iam`], [`meta`], [`logs`] (CloudWatch Logs) and [`metrics`]
 //! (CloudWatch datapoints).
 
+pub mod alarms;
 pub mod buckets;
 pub mod delivery;
 pub mod events;
