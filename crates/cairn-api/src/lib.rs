@@ -14,6 +14,7 @@ pub mod iam;
 pub mod json;
 pub mod listener;
 pub mod logs;
+pub mod monitoring;
 pub mod protocol;
 pub mod query;
 pub mod recording;

@@ -29,6 +29,8 @@ pub enum Route {
     Sts,
     /// CloudWatch Logs (JSON 1.1).
     Logs,
+    /// CloudWatch metrics and alarms (JSON 1.0 or Query).
+    Monitoring,
     /// S3 (REST XML, through s3s).
     S3,
     /// A service Cairn does not serve, answered in its protocol.
@@ -86,6 +88,7 @@ pub fn route(service: Option<&str>, headers: &[(String, String)], raw_query: &st
         Some("iam") => Route::Iam,
         Some("sts") => Route::Sts,
         Some("logs") => Route::Logs,
+        Some("monitoring") => Route::Monitoring,
         Some(other) => Route::Unserved {
             service: other.to_owned(),
             protocol: if json_shaped {

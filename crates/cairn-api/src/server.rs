@@ -63,6 +63,8 @@ pub struct AppState {
     pub credentials: Arc<CredentialCache>,
     /// The choke point every operation passes: authorize, run, record.
     pub gate: Gate,
+    /// Sends SNS notifications (alarm actions), under the outbound rules of SNS.
+    pub notifier: cairn_delivery::Notifier,
 }
 
 impl AppState {
@@ -80,12 +82,20 @@ impl AppState {
             settings.clone(),
             credentials.clone(),
         )?);
+        let (allowed, own) = (settings.sns_allowed_networks.clone(), settings.listen_addr);
+        let guard: cairn_delivery::AddressGuard =
+            Arc::new(move |a| cairn_core::net::outbound_refusal(a, &allowed, own));
+        let notifier = cairn_delivery::Notifier::new(cairn_delivery::NotifierConfig {
+            guard: Some(guard),
+            ..Default::default()
+        });
         Ok(Self {
             store,
             settings,
             s3,
             credentials,
             gate,
+            notifier,
         })
     }
 }
@@ -265,6 +275,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
     }
     let protocol = match &route {
         Route::Sns | Route::Iam | Route::Sts => Protocol::Query,
+        Route::Monitoring if !headers.iter().any(|(n, _)| n == "x-amz-target") => Protocol::Query,
         Route::Unserved { protocol, .. } => *protocol,
         _ => Protocol::Json,
     };
@@ -296,6 +307,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         Route::Sns
         | Route::Iam
         | Route::Sts
+        | Route::Monitoring
         | Route::Unserved {
             protocol: Protocol::Query,
             ..
@@ -312,6 +324,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         Route::Sts => crate::sts::handle(state, received).await,
         Route::CloudTrail => crate::cloudtrail::handle(state, received).await,
         Route::Logs => crate::logs::handle(state, received).await,
+        Route::Monitoring => crate::monitoring::handle(state, received).await,
         Route::Unserved { service, protocol } => {
             unserved(state, &received, &service, protocol).await
         }
@@ -338,6 +351,7 @@ fn access_note(
     AccessNote(match route {
         Route::CloudTrail => format!("cloudtrail {target}"),
         Route::Logs => format!("logs {target}"),
+        Route::Monitoring => format!("monitoring {target}"),
         Route::Sns => "sns".to_owned(),
         Route::Iam => "iam".to_owned(),
         Route::Sts => "sts".to_owned(),

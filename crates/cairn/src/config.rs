@@ -41,6 +41,11 @@ pub struct ServeArgs {
     /// Seconds between digests of a trail. Default 3600.
     #[arg(long, env = "CAIRN_DIGEST_INTERVAL")]
     pub digest_interval: Option<f64>,
+    /// Seconds between checks for CloudWatch alarms due for evaluation (each alarm is
+    /// evaluated once per period end). Default 1; 0 turns evaluation off (tests drive it
+    /// with `cairn alarms run`).
+    #[arg(long, env = "CAIRN_ALARM_TICK_SECS")]
+    pub alarm_tick_secs: Option<f64>,
     /// Most client connections open at once. Default 1024.
     #[arg(long, env = "CAIRN_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
@@ -81,6 +86,7 @@ struct FileConfig {
     sweep_interval_secs: Option<u64>,
     delivery_interval: Option<f64>,
     digest_interval: Option<f64>,
+    alarm_tick_secs: Option<f64>,
     max_connections: Option<usize>,
     header_timeout_secs: Option<u64>,
     idle_timeout_secs: Option<u64>,
@@ -113,6 +119,8 @@ pub struct ServeConfig {
     pub delivery_interval: f64,
     /// Seconds between digests.
     pub digest_interval: f64,
+    /// Seconds between alarm evaluation checks (0: off).
+    pub alarm_tick_secs: f64,
     /// External buckets (`[buckets.<name>]` in the settings file).
     pub external_buckets: std::collections::BTreeMap<String, cairn_buckets::ExternalBucketConfig>,
     /// Connection limits.
@@ -199,6 +207,11 @@ impl ServeConfig {
                 .or(file.delivery_interval)
                 .unwrap_or(300.0)
                 .max(0.05),
+            alarm_tick_secs: args
+                .alarm_tick_secs
+                .or(file.alarm_tick_secs)
+                .unwrap_or(1.0)
+                .max(0.0),
             digest_interval: args
                 .digest_interval
                 .or(file.digest_interval)

@@ -103,6 +103,12 @@ pub fn evaluate(
 /// Evaluates every alarm whose period has ended since its last evaluation, as of `now_ms`,
 /// and stores them. Returns the publications of their actions.
 pub fn evaluate_due(conn: &Connection, now_ms: i64) -> ApiResult<Vec<Publication>> {
+    evaluate_pass(conn, now_ms, false)
+}
+
+/// Evaluates alarms at the end of their period containing `now_ms`: those not evaluated
+/// there yet, or every alarm when `force` (an operator stepping a controllable clock).
+pub fn evaluate_pass(conn: &Connection, now_ms: i64, force: bool) -> ApiResult<Vec<Publication>> {
     let mut out = Vec::new();
     for row in store::all(conn)? {
         let Ok(mut alarm) = Alarm::decode(&row.body) else {
@@ -110,7 +116,7 @@ pub fn evaluate_due(conn: &Connection, now_ms: i64) -> ApiResult<Vec<Publication
         };
         let step = step_ms(alarm.config.period);
         let end = now_ms.div_euclid(step) * step;
-        if end <= alarm.last_evaluated_ms {
+        if end <= alarm.last_evaluated_ms && !force {
             continue;
         }
         let (_, sent) = evaluate(conn, &mut alarm, end, now_ms)?;
