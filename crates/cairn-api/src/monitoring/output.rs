@@ -135,7 +135,7 @@ mod tests {
         ]);
         assert_eq!(
             o.json().to_string(),
-            r#"{"Datapoints":[{"Sum":2.0,"Timestamp":1704067200}],"Label":"a<b"}"#
+            r#"{"Label":"a<b","Datapoints":[{"Timestamp":1704067200,"Sum":2.0}]}"#
         );
         assert_eq!(
             o.xml(),
