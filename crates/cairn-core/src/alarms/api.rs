@@ -361,13 +361,13 @@ pub fn set_state(
             "The parameter StateReason must be shorter than 1024 characters.",
         ));
     }
-    if let Some(d) = reason_data {
-        if d.chars().count() > 4000 || serde_json::from_str::<serde_json::Value>(d).is_err() {
-            return Err(ApiError::new(
-                ErrorKind::CwInvalidFormat,
-                "Invalid JSON in the parameter StateReasonData.",
-            ));
-        }
+    if let Some(d) = reason_data
+        && (d.chars().count() > 4000 || serde_json::from_str::<serde_json::Value>(d).is_err())
+    {
+        return Err(ApiError::new(
+            ErrorKind::CwInvalidFormat,
+            "Invalid JSON in the parameter StateReasonData.",
+        ));
     }
     let mut a = load(conn, ctx, name)?.ok_or_else(|| {
         ApiError::new(

@@ -40,13 +40,11 @@ pub fn statistic_value(
     }
 }
 
-/// The datapoints of an alarm's range ending at `end_ms`: per slot (oldest first) its start,
-/// its value and its sample count.
-pub fn datapoints(
-    conn: &Connection,
-    alarm: &Alarm,
-    end_ms: i64,
-) -> ApiResult<(Vec<i64>, Vec<Option<f64>>, Vec<f64>)> {
+/// Per slot of an evaluation range (oldest first): its start (ms), its value, its sample count.
+pub type Range = (Vec<i64>, Vec<Option<f64>>, Vec<f64>);
+
+/// The datapoints of an alarm's range ending at `end_ms`.
+pub fn datapoints(conn: &Connection, alarm: &Alarm, end_ms: i64) -> ApiResult<Range> {
     let c = &alarm.config;
     let period = c.period.max(1) * 1000;
     let r = eval::range_len(c.rule().n);
