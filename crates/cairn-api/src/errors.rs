@@ -116,6 +116,13 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         CfnInvalidChangeSetStatus => ("InvalidChangeSetStatus", bad),
         CfnTokenAlreadyExists => ("TokenAlreadyExistsException", bad),
         CfnLimitExceeded => ("LimitExceededException", bad),
+        CwInvalidParameterValue => ("InvalidParameterValue", bad),
+        CwMissingParameter => ("MissingParameter", bad),
+        CwInvalidParameterCombination => ("InvalidParameterCombination", bad),
+        CwResourceNotFound => ("ResourceNotFound", StatusCode::NOT_FOUND),
+        CwLimitExceeded => ("LimitExceeded", bad),
+        CwInvalidFormat => ("InvalidFormat", bad),
+        CwInvalidNextToken => ("InvalidNextToken", bad),
     }
 }
 

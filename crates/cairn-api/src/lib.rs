@@ -17,6 +17,7 @@ pub mod json;
 pub mod kms;
 pub mod listener;
 pub mod logs;
+pub mod monitoring;
 pub mod protocol;
 pub mod query;
 pub mod recording;

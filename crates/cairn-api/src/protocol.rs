@@ -33,6 +33,8 @@ pub enum Route {
     Logs,
     /// CloudFormation (Query).
     CloudFormation,
+    /// CloudWatch metrics and alarms (JSON 1.0 or Query).
+    Monitoring,
     /// S3 (REST XML, through s3s).
     S3,
     /// A service Cairn does not serve, answered in its protocol.
@@ -92,6 +94,7 @@ pub fn route(service: Option<&str>, headers: &[(String, String)], raw_query: &st
         Some("sts") => Route::Sts,
         Some("logs") => Route::Logs,
         Some("cloudformation") => Route::CloudFormation,
+        Some("monitoring") => Route::Monitoring,
         Some(other) => Route::Unserved {
             service: other.to_owned(),
             protocol: if json_shaped {

@@ -65,6 +65,8 @@ pub struct AppState {
     pub credentials: Arc<CredentialCache>,
     /// The choke point every operation passes: authorize, run, record.
     pub gate: Gate,
+    /// Sends SNS notifications (alarm actions), under the outbound rules of SNS.
+    pub notifier: cairn_delivery::Notifier,
 }
 
 impl AppState {
@@ -82,12 +84,20 @@ impl AppState {
             settings.clone(),
             credentials.clone(),
         )?);
+        let (allowed, own) = (settings.sns_allowed_networks.clone(), settings.listen_addr);
+        let guard: cairn_delivery::AddressGuard =
+            Arc::new(move |a| cairn_core::net::outbound_refusal(a, &allowed, own));
+        let notifier = cairn_delivery::Notifier::new(cairn_delivery::NotifierConfig {
+            guard: Some(guard),
+            ..Default::default()
+        });
         Ok(Self {
             store,
             settings,
             s3,
             credentials,
             gate,
+            notifier,
         })
     }
 }
@@ -288,6 +298,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
     }
     let protocol = match &route {
         Route::Sns | Route::Iam | Route::Sts | Route::CloudFormation => Protocol::Query,
+        Route::Monitoring if !headers.iter().any(|(n, _)| n == "x-amz-target") => Protocol::Query,
         Route::Unserved { protocol, .. } => *protocol,
         _ => Protocol::Json,
     };
@@ -320,6 +331,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         | Route::Iam
         | Route::Sts
         | Route::CloudFormation
+        | Route::Monitoring
         | Route::Unserved {
             protocol: Protocol::Query,
             ..
@@ -338,6 +350,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         Route::CloudTrail => crate::cloudtrail::handle(state, received).await,
         Route::Logs => crate::logs::handle(state, received).await,
         Route::Kms => crate::kms::handle(state, received).await,
+        Route::Monitoring => crate::monitoring::handle(state, received).await,
         Route::Unserved { service, protocol } => {
             unserved(state, &received, &service, protocol).await
         }
@@ -365,6 +378,7 @@ fn access_note(
         Route::CloudTrail => format!("cloudtrail {target}"),
         Route::Logs => format!("logs {target}"),
         Route::Kms => format!("kms {target}"),
+        Route::Monitoring => format!("monitoring {target}"),
         Route::Sns => "sns".to_owned(),
         Route::Iam => "iam".to_owned(),
         Route::Sts => "sts".to_owned(),

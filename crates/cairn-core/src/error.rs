@@ -131,6 +131,21 @@ pub enum ErrorKind {
     CfnInvalidChangeSetStatus,
     CfnTokenAlreadyExists,
     CfnLimitExceeded,
+    // CloudWatch (query codes; the JSON shape names are the edge's business).
+    /// `InvalidParameterValue`.
+    CwInvalidParameterValue,
+    /// `MissingParameter`.
+    CwMissingParameter,
+    /// `InvalidParameterCombination`.
+    CwInvalidParameterCombination,
+    /// `ResourceNotFound`.
+    CwResourceNotFound,
+    /// `LimitExceeded` (400).
+    CwLimitExceeded,
+    /// `InvalidFormat`.
+    CwInvalidFormat,
+    /// `InvalidNextToken`.
+    CwInvalidNextToken,
 }
 
 /// A failed call: what kind, and AWS's message.

@@ -6,6 +6,7 @@
 //! these inputs and the results back into wire shapes; this crate never sees JSON bodies,
 //! HTTP or XML.
 
+pub mod alarms;
 pub mod authz;
 pub mod buckets;
 pub mod cloudformation;
@@ -21,6 +22,7 @@ pub mod metrics;
 pub mod net;
 pub mod objects;
 pub mod policy;
+pub mod publish;
 pub mod record;
 pub mod routing;
 pub mod selectors;

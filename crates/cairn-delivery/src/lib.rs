@@ -25,11 +25,13 @@ mod digest;
 mod keys;
 mod notify;
 mod plan;
+mod publish;
 mod put;
 mod worker;
 
 pub use keys::KeyRing;
 pub use notify::{AddressGuard, Notification, Notifier, NotifierConfig, NotifyStats, RetryPolicy};
+pub use publish::{envelope, publish};
 pub use worker::{
     DEFAULT_MAX_EVENTS_PER_FILE, DEFAULT_MAX_EVENTS_PER_STEP, DEFAULT_MAX_FILE_BYTES, Delivery,
     Outcome,

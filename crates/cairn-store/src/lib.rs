@@ -12,6 +12,7 @@
 //! [`metrics`] (CloudWatch datapoints), [`console`] (web console sessions) and
 //! [`cloudformation`] (stacks).
 
+pub mod alarms;
 pub mod buckets;
 pub mod cloudformation;
 pub mod console;

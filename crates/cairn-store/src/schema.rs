@@ -269,6 +269,20 @@ CREATE TABLE console_sessions (
 CREATE INDEX console_sessions_by_expiry ON console_sessions (expires);
 ";
 
+/// Version 14: CloudWatch alarms (each a versioned JSON body keyed by account, region and
+/// name) and their history, which outlives the alarm.
+const SCHEMA_V14: &str = "
+CREATE TABLE cw_alarms (
+    account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (account, region, name));
+CREATE TABLE cw_alarm_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, region TEXT NOT NULL,
+    alarm_name TEXT NOT NULL, ts INTEGER NOT NULL, item_type TEXT NOT NULL,
+    summary TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX cw_alarm_history_by_alarm ON cw_alarm_history (account, region, alarm_name, ts);
+CREATE INDEX cw_alarm_history_by_time ON cw_alarm_history (ts);
+";
+
 /// Applies schema versions the database has not seen yet.
 pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     migrate_to(conn, i64::MAX)
@@ -346,6 +360,11 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
         conn.execute_batch(&format!(
             "BEGIN; {} PRAGMA user_version = 12; COMMIT;",
             crate::cloudformation::SCHEMA_V12
+        ))?;
+    }
+    if due(14) {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V14} PRAGMA user_version = 14; COMMIT;"
         ))?;
     }
     Ok(())

@@ -46,6 +46,11 @@ pub struct ServeArgs {
     /// dir, generated on first start.
     #[arg(long, env = "CAIRN_KMS_MASTER_KEY_FILE")]
     pub kms_master_key_file: Option<PathBuf>,
+    /// Seconds between checks for CloudWatch alarms due for evaluation (each alarm is
+    /// evaluated once per period end). Default 1; 0 turns evaluation off (tests drive it
+    /// with `cairn alarms run`).
+    #[arg(long, env = "CAIRN_ALARM_TICK_SECS")]
+    pub alarm_tick_secs: Option<f64>,
     /// Most client connections open at once. Default 1024.
     #[arg(long, env = "CAIRN_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
@@ -87,6 +92,7 @@ struct FileConfig {
     delivery_interval: Option<f64>,
     digest_interval: Option<f64>,
     kms_master_key_file: Option<PathBuf>,
+    alarm_tick_secs: Option<f64>,
     max_connections: Option<usize>,
     header_timeout_secs: Option<u64>,
     idle_timeout_secs: Option<u64>,
@@ -121,6 +127,8 @@ pub struct ServeConfig {
     pub digest_interval: f64,
     /// KMS master key file, when one is configured.
     pub kms_master_key_file: Option<PathBuf>,
+    /// Seconds between alarm evaluation checks (0: off).
+    pub alarm_tick_secs: f64,
     /// External buckets (`[buckets.<name>]` in the settings file).
     pub external_buckets: std::collections::BTreeMap<String, cairn_buckets::ExternalBucketConfig>,
     /// Connection limits.
@@ -207,6 +215,11 @@ impl ServeConfig {
                 .or(file.delivery_interval)
                 .unwrap_or(300.0)
                 .max(0.05),
+            alarm_tick_secs: args
+                .alarm_tick_secs
+                .or(file.alarm_tick_secs)
+                .unwrap_or(1.0)
+                .max(0.0),
             digest_interval: args
                 .digest_interval
                 .or(file.digest_interval)

@@ -2,6 +2,7 @@
 
 mod admin_cmd;
 mod admin_store;
+mod alarms_cmd;
 mod bench;
 mod client;
 mod config;
@@ -51,6 +52,8 @@ enum Command {
     Flush(admin_cmd::FlushArgs),
     /// CloudWatch Logs housekeeping on a data dir (the retention sweep).
     Logs(logs_cmd::LogsArgs),
+    /// Evaluate a data dir's CloudWatch alarms now or at a given time.
+    Alarms(alarms_cmd::AlarmsArgs),
     /// Check, write and read configured external buckets.
     External(admin_cmd::ExternalArgs),
     /// Check the event chain of a data dir offline; report deleted, inserted or edited events.
@@ -78,6 +81,7 @@ fn main() -> std::process::ExitCode {
         Command::External(args) => admin_cmd::external(args),
         Command::Flush(args) => admin_cmd::flush(args),
         Command::Logs(args) => logs_cmd::run(args),
+        Command::Alarms(args) => alarms_cmd::run(args),
         Command::Bench(args) => bench::run(args),
     };
     match result {

@@ -192,6 +192,14 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         ..settings
     };
     let state = AppState::new(store.clone(), settings).context("opening the object store")?;
+    if config.alarm_tick_secs > 0.0 {
+        let tick = Duration::from_secs_f64(config.alarm_tick_secs.max(0.05));
+        tokio::spawn(crate::alarms_cmd::run_loop(
+            store.clone(),
+            state.notifier.clone(),
+            tick,
+        ));
+    }
     let state_for_worker = state.clone();
     // IAM changes made by another process on this data dir (the `cairn iam` admin commands)
     // reach the credential cache within one poll.

@@ -4,6 +4,8 @@
 //! Maximum, Average) with the exact values behind them for percentiles, and [`list`] the known
 //! metrics.
 
+pub mod api;
+
 use cairn_store::Connection;
 use cairn_store::metrics::{self as store, MetricKey, Point};
 

@@ -1,6 +1,7 @@
 //! Integration tests: each starts the real `cairn` binary on port 0 with its own data dir.
 
 mod admin_commands;
+mod alarms;
 mod console;
 mod delivery_lock;
 mod delivery_notify;

@@ -1,0 +1,158 @@
+"""CloudWatch metrics and alarms through boto3 and the AWS CLI (AWS JSON 1.0, what botocore
+1.43 speaks): metric data, statistics, alarms, their errors as modeled exceptions, and an
+alarm on the real clock notifying an HTTP subscriber."""
+
+import datetime
+import json
+import queue
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from conftest import Cairn, cairn_binary
+
+
+@pytest.fixture()
+def subscriber():
+    received = queue.Queue()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.put((time.time(), self.headers["x-amz-sns-message-type"], json.loads(body)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/", received
+    httpd.shutdown()
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def test_metric_data_statistics_and_listing(cairn):
+    cw = cairn.client("cloudwatch")
+    cw.put_metric_data(Namespace="Shop", MetricData=[
+        {"MetricName": "Latency", "Dimensions": [{"Name": "Page", "Value": "cart"}],
+         "Values": [10, 20, 30, 400], "Counts": [1, 1, 1, 1], "Unit": "Milliseconds"},
+        {"MetricName": "Orders", "Value": 3, "Unit": "Count", "StorageResolution": 1},
+        {"MetricName": "Orders", "StatisticValues": {"SampleCount": 2, "Sum": 5, "Minimum": 2, "Maximum": 3},
+         "Unit": "Count"},
+    ])
+    metrics = cw.list_metrics(Namespace="Shop")["Metrics"]
+    assert {m["MetricName"] for m in metrics} == {"Latency", "Orders"}
+    assert cw.list_metrics(Dimensions=[{"Name": "Page"}])["Metrics"][0]["MetricName"] == "Latency"
+    start, end = now() - datetime.timedelta(minutes=5), now() + datetime.timedelta(minutes=1)
+    points = cw.get_metric_statistics(Namespace="Shop", MetricName="Orders", StartTime=start, EndTime=end,
+                                      Period=3600, Statistics=["Sum", "SampleCount", "Maximum"])["Datapoints"]
+    assert len(points) == 1 and points[0]["Sum"] == 8.0 and points[0]["SampleCount"] == 3.0
+    assert points[0]["Maximum"] == 3.0 and points[0]["Unit"] == "Count"
+    p = cw.get_metric_statistics(Namespace="Shop", MetricName="Latency", StartTime=start, EndTime=end,
+                                 Dimensions=[{"Name": "Page", "Value": "cart"}], Period=3600,
+                                 ExtendedStatistics=["p50", "p99"])["Datapoints"][0]
+    assert p["ExtendedStatistics"] == {"p50": 20.0, "p99": 400.0}
+    data = cw.get_metric_data(StartTime=start, EndTime=end, MetricDataQueries=[
+        {"Id": "latency", "MetricStat": {"Metric": {"Namespace": "Shop", "MetricName": "Latency",
+                                                    "Dimensions": [{"Name": "Page", "Value": "cart"}]},
+                                         "Period": 3600, "Stat": "Average"}}])["MetricDataResults"][0]
+    assert data["Id"] == "latency" and data["Values"] == [115.0] and data["StatusCode"] == "Complete"
+    # A dimension set is part of the metric's identity.
+    assert cw.get_metric_statistics(Namespace="Shop", MetricName="Latency", StartTime=start, EndTime=end,
+                                    Period=3600, Statistics=["Sum"])["Datapoints"] == []
+
+
+def test_errors_are_modeled_exceptions(cairn):
+    cw = cairn.client("cloudwatch")
+    start, end = now() - datetime.timedelta(minutes=5), now()
+    with pytest.raises(cw.exceptions.InvalidParameterValueException) as e:
+        cw.get_metric_statistics(Namespace="n", MetricName="m", StartTime=start, EndTime=end, Period=61,
+                                 Statistics=["Sum"])
+    assert e.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert e.value.response["Error"]["Message"] == "The parameter Period must be a multiple of 60."
+    with pytest.raises(cw.exceptions.InvalidParameterValueException):
+        cw.put_metric_data(Namespace="AWS/EC2", MetricData=[{"MetricName": "x", "Value": 1}])
+    with pytest.raises(cw.exceptions.InvalidParameterCombinationException):
+        cw.put_metric_data(Namespace="n", MetricData=[{"MetricName": "x", "Value": 1, "Values": [1]}])
+    with pytest.raises(cw.exceptions.ResourceNotFound):
+        cw.set_alarm_state(AlarmName="absent", StateValue="OK", StateReason="x")
+    with pytest.raises(cw.exceptions.InvalidFormatFault):
+        cw.put_metric_alarm(AlarmName="f", MetricName="m", Namespace="n", Statistic="Sum", Period=60,
+                            EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+        cw.set_alarm_state(AlarmName="f", StateValue="OK", StateReason="x", StateReasonData="{not json")
+    with pytest.raises(cw.exceptions.ClientError) as e:
+        cw.put_metric_alarm(AlarmName="w", MetricName="m", Namespace="n", Statistic="Sum", Period=3600,
+                            EvaluationPeriods=200, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+    assert e.value.response["Error"]["Code"] == "ValidationError"
+    cw.delete_alarms(AlarmNames=["f"])
+
+
+def test_alarm_api(cairn):
+    cw = cairn.client("cloudwatch")
+    for name in ("cpu-high", "cpu-low", "disk"):
+        cw.put_metric_alarm(AlarmName=name, MetricName="CPU", Namespace="Host", Statistic="Average",
+                            Dimensions=[{"Name": "Host", "Value": "a"}], Period=300, EvaluationPeriods=3,
+                            DatapointsToAlarm=2, Threshold=80, ComparisonOperator="GreaterThanThreshold",
+                            Tags=[{"Key": "team", "Value": "ops"}])
+    alarms = cw.describe_alarms(AlarmNamePrefix="cpu-")["MetricAlarms"]
+    assert [a["AlarmName"] for a in alarms] == ["cpu-high", "cpu-low"]
+    a = alarms[0]
+    assert a["StateValue"] == "INSUFFICIENT_DATA" and a["StateReason"] == "Unchecked: Initial alarm creation"
+    assert a["AlarmArn"] == "arn:aws:cloudwatch:us-east-1:123456789012:alarm:cpu-high"
+    assert a["DatapointsToAlarm"] == 2 and a["Threshold"] == 80.0 and a["ActionsEnabled"] is True
+    assert cw.list_tags_for_resource(ResourceARN=a["AlarmArn"])["Tags"] == [{"Key": "team", "Value": "ops"}]
+    cw.tag_resource(ResourceARN=a["AlarmArn"], Tags=[{"Key": "env", "Value": "prod"}])
+    cw.untag_resource(ResourceARN=a["AlarmArn"], TagKeys=["team"])
+    assert cw.list_tags_for_resource(ResourceARN=a["AlarmArn"])["Tags"] == [{"Key": "env", "Value": "prod"}]
+    for_metric = cw.describe_alarms_for_metric(MetricName="CPU", Namespace="Host",
+                                               Dimensions=[{"Name": "Host", "Value": "a"}])["MetricAlarms"]
+    assert len(for_metric) == 3
+    cw.set_alarm_state(AlarmName="disk", StateValue="ALARM", StateReason="drill", StateReasonData="{}")
+    assert [a["AlarmName"] for a in cw.describe_alarms(StateValue="ALARM")["MetricAlarms"]] == ["disk"]
+    cw.disable_alarm_actions(AlarmNames=["disk"])
+    assert cw.describe_alarms(AlarmNames=["disk"])["MetricAlarms"][0]["ActionsEnabled"] is False
+    history = cw.describe_alarm_history(AlarmName="disk", HistoryItemType="StateUpdate")["AlarmHistoryItems"]
+    assert history[0]["HistorySummary"] == "Alarm updated from INSUFFICIENT_DATA to ALARM"
+    assert json.loads(history[0]["HistoryData"])["newState"]["stateReason"] == "drill"
+    pages = list(cw.get_paginator("describe_alarms").paginate(PaginationConfig={"PageSize": 2}))
+    assert [len(p["MetricAlarms"]) for p in pages] == [2, 1]
+    cw.delete_alarms(AlarmNames=["cpu-low", "disk"])
+    assert [a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"]] == ["cpu-high"]
+    # The CLI speaks the same protocol.
+    out = json.loads(cairn.cli("cloudwatch", "describe-alarms", "--alarm-names", "cpu-high").stdout)
+    assert out["MetricAlarms"][0]["ComparisonOperator"] == "GreaterThanThreshold"
+    # Alarm calls are management events of monitoring.amazonaws.com.
+    names = [r["eventName"] for r in cairn.records("Management") if r["eventSource"] == "monitoring.amazonaws.com"]
+    assert "PutMetricAlarm" in names and "DeleteAlarms" in names
+
+
+def test_a_high_resolution_alarm_notifies_on_the_real_clock(subscriber):
+    endpoint, received = subscriber
+    server = Cairn(cairn_binary())
+    try:
+        sns, cw = server.client("sns"), server.client("cloudwatch")
+        topic = sns.create_topic(Name="pager")["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint)
+        _, kind, confirmation = received.get(timeout=10)
+        urllib.request.urlopen(confirmation["SubscribeURL"]).read()
+        cw.put_metric_alarm(AlarmName="fast", MetricName="Hits", Namespace="App", Statistic="Maximum",
+                            Period=10, EvaluationPeriods=1, Threshold=5,
+                            ComparisonOperator="GreaterThanOrEqualToThreshold", AlarmActions=[topic])
+        sent = time.time()
+        cw.put_metric_data(Namespace="App", MetricData=[{"MetricName": "Hits", "Value": 9, "StorageResolution": 1}])
+        at, kind, note = received.get(timeout=30)
+        assert kind == "Notification" and note["Subject"] == 'ALARM: "fast" in US East (N. Virginia)'
+        message = json.loads(note["Message"])
+        assert message["NewStateValue"] == "ALARM" and message["Trigger"]["Period"] == 10
+        assert at - sent < 12, f"a 10-second alarm notifies within one period and a tick ({at - sent:.1f} s)"
+        assert cw.describe_alarms(AlarmNames=["fast"])["MetricAlarms"][0]["StateValue"] == "ALARM"
+    finally:
+        server.stop()

@@ -1,0 +1,334 @@
+//! The alarm operations: PutMetricAlarm, DescribeAlarms, DescribeAlarmsForMetric,
+//! DeleteAlarms, SetAlarmState, Enable/DisableAlarmActions, DescribeAlarmHistory and the
+//! tagging calls.
+
+use cairn_core::CallContext;
+use cairn_core::alarms::api::{self, Describe, ForMetric};
+use cairn_core::alarms::{Alarm, AlarmConfig, Comparison, StateValue, TreatMissing, invalid};
+use cairn_core::error::{ApiError, ApiResult, ErrorKind};
+use cairn_store::Connection;
+use cairn_store::alarms::HistoryFilter;
+use serde_json::Value;
+
+use super::Done;
+use super::input::{
+    full_dimensions, opt_bool, opt_f64, opt_i64, opt_list, opt_str, opt_time, req_str, str_list,
+    tags,
+};
+use super::output::{Out, members};
+
+fn enum_value<T>(v: &Value, member: &str, parse: fn(&str) -> Option<T>) -> ApiResult<Option<T>> {
+    match opt_str(v, member)? {
+        None => Ok(None),
+        Some(s) => parse(&s).map(Some).ok_or_else(|| {
+            invalid(format!(
+                "The value {s} for parameter {member} is not valid."
+            ))
+        }),
+    }
+}
+
+/// PutMetricAlarm.
+pub fn put_metric_alarm(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
+    let name = req_str(v, "AlarmName")?;
+    if !opt_list(v, "Metrics")?.is_empty() {
+        return Err(invalid(
+            "Metric math alarms (Metrics) are not supported by Cairn; use MetricName and Namespace.",
+        ));
+    }
+    if v.get("EvaluationCriteria").is_some_and(|x| !x.is_null()) {
+        return Err(invalid("EvaluationCriteria is not supported by Cairn."));
+    }
+    let comparison = enum_value(v, "ComparisonOperator", Comparison::parse)?
+        .ok_or_else(|| cairn_core::alarms::missing("ComparisonOperator"))?;
+    let config = AlarmConfig {
+        name,
+        description: opt_str(v, "AlarmDescription")?,
+        actions_enabled: opt_bool(v, "ActionsEnabled")?.unwrap_or(true),
+        ok_actions: str_list(v, "OKActions")?,
+        alarm_actions: str_list(v, "AlarmActions")?,
+        insufficient_data_actions: str_list(v, "InsufficientDataActions")?,
+        metric_name: opt_str(v, "MetricName")?
+            .ok_or_else(|| cairn_core::alarms::missing("MetricName"))?,
+        namespace: opt_str(v, "Namespace")?
+            .ok_or_else(|| cairn_core::alarms::missing("Namespace"))?,
+        statistic: opt_str(v, "Statistic")?,
+        extended_statistic: opt_str(v, "ExtendedStatistic")?,
+        dimensions: full_dimensions(v, "Dimensions")?,
+        period: opt_i64(v, "Period")?.ok_or_else(|| cairn_core::alarms::missing("Period"))?,
+        unit: opt_str(v, "Unit")?,
+        evaluation_periods: opt_i64(v, "EvaluationPeriods")?
+            .ok_or_else(|| cairn_core::alarms::missing("EvaluationPeriods"))?,
+        datapoints_to_alarm: opt_i64(v, "DatapointsToAlarm")?,
+        threshold: opt_f64(v, "Threshold")?
+            .ok_or_else(|| cairn_core::alarms::missing("Threshold"))?,
+        comparison,
+        treat_missing_data: enum_value(v, "TreatMissingData", TreatMissing::parse)?,
+        evaluate_low_sample_count_percentile: opt_str(v, "EvaluateLowSampleCountPercentile")?,
+    };
+    if let Some(u) = &config.unit {
+        cairn_core::metrics::api::check_unit(u)?;
+    }
+    api::put(c, ctx, config, tags(v, "Tags")?)?;
+    Ok(Done::empty())
+}
+
+/// A `MetricAlarm` structure.
+pub fn alarm_out(a: &Alarm) -> Out {
+    let c = &a.config;
+    members(vec![
+        ("AlarmName", Some(Out::S(c.name.clone()))),
+        ("AlarmArn", Some(Out::S(a.arn()))),
+        ("AlarmDescription", Out::opt_s(&c.description)),
+        (
+            "AlarmConfigurationUpdatedTimestamp",
+            Some(Out::T(a.config_updated_ms)),
+        ),
+        ("ActionsEnabled", Some(Out::B(c.actions_enabled))),
+        ("OKActions", Some(Out::strings(&c.ok_actions))),
+        ("AlarmActions", Some(Out::strings(&c.alarm_actions))),
+        (
+            "InsufficientDataActions",
+            Some(Out::strings(&c.insufficient_data_actions)),
+        ),
+        ("StateValue", Some(Out::S(a.state.value.as_str().into()))),
+        ("StateReason", Some(Out::S(a.state.reason.clone()))),
+        ("StateReasonData", Out::opt_s(&a.state.reason_data)),
+        ("StateUpdatedTimestamp", Some(Out::T(a.state.updated_ms))),
+        ("MetricName", Some(Out::S(c.metric_name.clone()))),
+        ("Namespace", Some(Out::S(c.namespace.clone()))),
+        ("Statistic", Out::opt_s(&c.statistic)),
+        ("ExtendedStatistic", Out::opt_s(&c.extended_statistic)),
+        ("Dimensions", Some(dims_out(&c.dimensions))),
+        ("Period", Some(Out::I(c.period))),
+        ("Unit", Out::opt_s(&c.unit)),
+        ("EvaluationPeriods", Some(Out::I(c.evaluation_periods))),
+        ("DatapointsToAlarm", c.datapoints_to_alarm.map(Out::I)),
+        ("Threshold", Some(Out::F(c.threshold))),
+        (
+            "ComparisonOperator",
+            Some(Out::S(c.comparison.as_str().into())),
+        ),
+        (
+            "TreatMissingData",
+            c.treat_missing_data.map(|t| Out::S(t.as_str().into())),
+        ),
+        (
+            "EvaluateLowSampleCountPercentile",
+            Out::opt_s(&c.evaluate_low_sample_count_percentile),
+        ),
+        (
+            "StateTransitionedTimestamp",
+            Some(Out::T(a.state.transitioned_ms)),
+        ),
+    ])
+}
+
+fn dims_out(d: &[(String, String)]) -> Out {
+    Out::L(
+        d.iter()
+            .map(|(n, v)| {
+                Out::M(vec![
+                    ("Name", Out::S(n.clone())),
+                    ("Value", Out::S(v.clone())),
+                ])
+            })
+            .collect(),
+    )
+}
+
+fn page_size(v: &Value) -> ApiResult<usize> {
+    match opt_i64(v, "MaxRecords")? {
+        None => Ok(50),
+        Some(n) if (1..=100).contains(&n) => Ok(n as usize),
+        Some(n) => Err(invalid(format!(
+            "The value {n} for parameter MaxRecords is not valid: it must be between 1 and 100."
+        ))),
+    }
+}
+
+fn offset(v: &Value) -> ApiResult<usize> {
+    match opt_str(v, "NextToken")? {
+        None => Ok(0),
+        Some(t) => t
+            .parse()
+            .map_err(|_| ApiError::new(ErrorKind::CwInvalidNextToken, "The NextToken is invalid.")),
+    }
+}
+
+/// DescribeAlarms.
+pub fn describe_alarms(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
+    let names = str_list(v, "AlarmNames")?;
+    if names.len() > 100 {
+        return Err(invalid(
+            "The collection AlarmNames must not have a size greater than 100.",
+        ));
+    }
+    let f = Describe {
+        names,
+        prefix: opt_str(v, "AlarmNamePrefix")?,
+        state: enum_value(v, "StateValue", StateValue::parse)?,
+        action_prefix: opt_str(v, "ActionPrefix")?,
+    };
+    let types = str_list(v, "AlarmTypes")?;
+    let metric_alarms = types.is_empty() || types.iter().any(|t| t == "MetricAlarm");
+    let (size, from) = (page_size(v)?, offset(v)?);
+    let all = if metric_alarms {
+        api::describe(c, ctx, &f)?
+    } else {
+        Vec::new()
+    };
+    let page: Vec<Out> = all.iter().skip(from).take(size).map(alarm_out).collect();
+    let next = (all.len() > from + size).then(|| Out::S((from + size).to_string()));
+    Ok(Done::with(members(vec![
+        ("CompositeAlarms", Some(Out::L(vec![]))),
+        ("MetricAlarms", Some(Out::L(page))),
+        ("NextToken", next),
+    ])))
+}
+
+/// DescribeAlarmsForMetric.
+pub fn describe_alarms_for_metric(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
+    let dims = full_dimensions(v, "Dimensions")?;
+    let f = ForMetric {
+        namespace: req_str(v, "Namespace")?,
+        metric_name: req_str(v, "MetricName")?,
+        dimensions: v
+            .get("Dimensions")
+            .is_some_and(|d| !d.is_null())
+            .then_some(dims),
+        statistic: opt_str(v, "Statistic")?,
+        extended_statistic: opt_str(v, "ExtendedStatistic")?,
+        period: opt_i64(v, "Period")?,
+        unit: opt_str(v, "Unit")?,
+    };
+    let found = api::for_metric(c, ctx, &f)?;
+    Ok(Done::with(Out::M(vec![(
+        "MetricAlarms",
+        Out::L(found.iter().map(alarm_out).collect()),
+    )])))
+}
+
+fn required_names(v: &Value) -> ApiResult<Vec<String>> {
+    let names = str_list(v, "AlarmNames")?;
+    if v.get("AlarmNames").is_none_or(Value::is_null) {
+        return Err(cairn_core::alarms::missing("AlarmNames"));
+    }
+    Ok(names)
+}
+
+/// DeleteAlarms.
+pub fn delete_alarms(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
+    api::delete(c, ctx, &required_names(v)?)?;
+    Ok(Done::empty())
+}
+
+/// SetAlarmState.
+pub fn set_alarm_state(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
+    let name = req_str(v, "AlarmName")?;
+    let value = enum_value(v, "StateValue", StateValue::parse)?
+        .ok_or_else(|| cairn_core::alarms::missing("StateValue"))?;
+    let reason = req_str(v, "StateReason")?;
+    let data = opt_str(v, "StateReasonData")?;
+    let sent = api::set_state(c, ctx, &name, value, &reason, data.as_deref())?;
+    Ok(Done {
+        out: None,
+        publications: sent,
+    })
+}
+
+/// EnableAlarmActions.
+pub fn enable_alarm_actions(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
+    api::set_actions_enabled(c, ctx, &required_names(v)?, true)?;
+    Ok(Done::empty())
+}
+
+/// DisableAlarmActions.
+pub fn disable_alarm_actions(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
+    api::set_actions_enabled(c, ctx, &required_names(v)?, false)?;
+    Ok(Done::empty())
+}
+
+/// DescribeAlarmHistory.
+pub fn describe_alarm_history(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
+    let name = opt_str(v, "AlarmName")?;
+    let item_type = opt_str(v, "HistoryItemType")?;
+    let ascending = match opt_str(v, "ScanBy")?.as_deref() {
+        None | Some("TimestampDescending") => false,
+        Some("TimestampAscending") => true,
+        Some(other) => {
+            return Err(invalid(format!(
+                "The value {other} for parameter ScanBy is not valid."
+            )));
+        }
+    };
+    let types = str_list(v, "AlarmTypes")?;
+    let (size, from) = (page_size(v)?, offset(v)?);
+    let items = if types.is_empty() || types.iter().any(|t| t == "MetricAlarm") {
+        api::alarm_history(
+            c,
+            ctx,
+            &HistoryFilter {
+                alarm_name: name.as_deref(),
+                item_type: item_type.as_deref(),
+                start_ms: opt_time(v, "StartDate")?.unwrap_or(0),
+                end_ms: opt_time(v, "EndDate")?.unwrap_or(i64::MAX),
+                ascending,
+                offset: from as i64,
+                limit: size as i64 + 1,
+            },
+        )?
+    } else {
+        Vec::new()
+    };
+    let next = (items.len() > size).then(|| Out::S((from + size).to_string()));
+    let list = items
+        .iter()
+        .take(size)
+        .map(|h| {
+            Out::M(vec![
+                ("AlarmName", Out::S(h.alarm_name.clone())),
+                ("AlarmType", Out::S("MetricAlarm".into())),
+                ("Timestamp", Out::T(h.ts)),
+                ("HistoryItemType", Out::S(h.item_type.clone())),
+                ("HistorySummary", Out::S(h.summary.clone())),
+                ("HistoryData", Out::S(h.data.clone())),
+            ])
+        })
+        .collect();
+    Ok(Done::with(members(vec![
+        ("AlarmHistoryItems", Some(Out::L(list))),
+        ("NextToken", next),
+    ])))
+}
+
+/// ListTagsForResource.
+pub fn list_tags_for_resource(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
+    let found = api::list_tags(c, ctx, &req_str(v, "ResourceARN")?)?;
+    Ok(Done::with(Out::M(vec![(
+        "Tags",
+        Out::L(
+            found
+                .into_iter()
+                .map(|(k, v)| Out::M(vec![("Key", Out::S(k)), ("Value", Out::S(v))]))
+                .collect(),
+        ),
+    )])))
+}
+
+/// TagResource.
+pub fn tag_resource(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
+    api::tag(c, ctx, &req_str(v, "ResourceARN")?, &tags(v, "Tags")?)?;
+    Ok(Done::empty())
+}
+
+/// UntagResource.
+pub fn untag_resource(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
+    api::untag(
+        c,
+        ctx,
+        &req_str(v, "ResourceARN")?,
+        &str_list(v, "TagKeys")?,
+    )?;
+    Ok(Done::empty())
+}

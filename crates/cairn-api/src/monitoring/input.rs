@@ -1,0 +1,233 @@
+//! CloudWatch request members, whatever the protocol: AWS Query parameters are folded into the
+//! JSON shape (`A.member.1.B` → `{"A":[{"B":…}]}`) so one set of typed accessors reads both;
+//! scalars from Query arrive as strings and are accepted as such.
+
+use std::collections::BTreeMap;
+
+use cairn_core::alarms::{invalid, missing};
+use cairn_core::error::ApiResult;
+use serde_json::{Map, Value};
+
+#[derive(Default)]
+struct Node {
+    value: Option<String>,
+    children: BTreeMap<String, Node>,
+}
+
+fn to_value(node: Node) -> Value {
+    if node.children.is_empty() {
+        return node.value.map(Value::String).unwrap_or(Value::Null);
+    }
+    let mut fields = Map::new();
+    for (k, child) in node.children {
+        fields.insert(k, to_value_member(child));
+    }
+    Value::Object(fields)
+}
+
+/// A node whose only child is `member` (with numbered children) is a list.
+fn to_value_member(mut node: Node) -> Value {
+    if node.children.len() == 1
+        && let Some(members) = node.children.remove("member")
+    {
+        let mut items: Vec<(u64, Node)> = members
+            .children
+            .into_iter()
+            .filter_map(|(i, n)| i.parse::<u64>().ok().map(|i| (i, n)))
+            .collect();
+        items.sort_by_key(|(i, _)| *i);
+        return Value::Array(items.into_iter().map(|(_, n)| to_value(n)).collect());
+    }
+    to_value(node)
+}
+
+/// Folds Query parameters (other than `Action` and `Version`) into a JSON object.
+pub fn from_query(params: &crate::query::Params) -> Value {
+    let mut root = Node::default();
+    for (k, v) in params.iter() {
+        if k == "Action" || k == "Version" {
+            continue;
+        }
+        let mut node = &mut root;
+        for part in k.split('.') {
+            node = node.children.entry(part.to_owned()).or_default();
+        }
+        node.value = Some(v.clone());
+    }
+    match to_value(root) {
+        Value::Null => Value::Object(Map::new()),
+        v => v,
+    }
+}
+
+fn type_error(member: &str, expected: &str) -> cairn_core::ApiError {
+    invalid(format!("The parameter {member} must be {expected}."))
+}
+
+/// An optional string.
+pub fn opt_str(v: &Value, member: &str) -> ApiResult<Option<String>> {
+    match v.get(member) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(type_error(member, "a string")),
+    }
+}
+
+/// A required string.
+pub fn req_str(v: &Value, member: &str) -> ApiResult<String> {
+    opt_str(v, member)?.ok_or_else(|| missing(member))
+}
+
+/// An optional number (JSON number or numeric string).
+pub fn opt_f64(v: &Value, member: &str) -> ApiResult<Option<f64>> {
+    match v.get(member) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .map(Some)
+            .ok_or_else(|| type_error(member, "a number")),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse::<f64>()
+            .map(Some)
+            .map_err(|_| type_error(member, "a number")),
+        Some(_) => Err(type_error(member, "a number")),
+    }
+}
+
+/// An optional integer.
+pub fn opt_i64(v: &Value, member: &str) -> ApiResult<Option<i64>> {
+    match opt_f64(v, member)? {
+        None => Ok(None),
+        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
+        Some(_) => Err(type_error(member, "an integer")),
+    }
+}
+
+/// A required integer.
+pub fn req_i64(v: &Value, member: &str) -> ApiResult<i64> {
+    opt_i64(v, member)?.ok_or_else(|| missing(member))
+}
+
+/// An optional boolean (`true`/`false`, as JSON or text).
+pub fn opt_bool(v: &Value, member: &str) -> ApiResult<Option<bool>> {
+    match v.get(member) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(Value::String(s)) if s == "true" => Ok(Some(true)),
+        Some(Value::String(s)) if s == "false" => Ok(Some(false)),
+        Some(_) => Err(type_error(member, "a boolean")),
+    }
+}
+
+/// An optional timestamp in ms: epoch seconds (JSON) or ISO 8601 (Query).
+pub fn opt_time(v: &Value, member: &str) -> ApiResult<Option<i64>> {
+    let secs = match v.get(member) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => s.parse::<f64>().ok().or_else(|| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| t.timestamp_millis() as f64 / 1000.0)
+        }),
+        Some(_) => None,
+    };
+    match secs {
+        Some(s) if s.is_finite() && s.abs() < 1.0e12 => Ok(Some((s * 1000.0).round() as i64)),
+        _ => Err(type_error(member, "a timestamp")),
+    }
+}
+
+/// A required timestamp in ms.
+pub fn req_time(v: &Value, member: &str) -> ApiResult<i64> {
+    opt_time(v, member)?.ok_or_else(|| missing(member))
+}
+
+/// An optional list.
+pub fn opt_list<'a>(v: &'a Value, member: &str) -> ApiResult<&'a [Value]> {
+    match v.get(member) {
+        None | Some(Value::Null) => Ok(&[]),
+        Some(Value::Array(a)) => Ok(a),
+        Some(_) => Err(type_error(member, "a list")),
+    }
+}
+
+/// An optional list of strings.
+pub fn str_list(v: &Value, member: &str) -> ApiResult<Vec<String>> {
+    opt_list(v, member)?
+        .iter()
+        .map(|x| {
+            x.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| type_error(member, "a list of strings"))
+        })
+        .collect()
+}
+
+/// `[{Name, Value}]` dimensions (`Value` required unless `value_optional`).
+pub fn dimensions(
+    v: &Value,
+    member: &str,
+    value_optional: bool,
+) -> ApiResult<Vec<(String, Option<String>)>> {
+    opt_list(v, member)?
+        .iter()
+        .map(|d| {
+            let name = req_str(d, "Name")?;
+            let value = opt_str(d, "Value")?;
+            if value.is_none() && !value_optional {
+                return Err(missing("Value"));
+            }
+            Ok((name, value))
+        })
+        .collect()
+}
+
+/// Dimensions whose values are all present.
+pub fn full_dimensions(v: &Value, member: &str) -> ApiResult<Vec<(String, String)>> {
+    Ok(dimensions(v, member, false)?
+        .into_iter()
+        .map(|(n, v)| (n, v.unwrap_or_default()))
+        .collect())
+}
+
+/// `[{Key, Value}]` tags.
+pub fn tags(v: &Value, member: &str) -> ApiResult<Vec<(String, String)>> {
+    opt_list(v, member)?
+        .iter()
+        .map(|t| Ok((req_str(t, "Key")?, req_str(t, "Value")?)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn query_parameters_fold_into_the_json_shape() {
+        let p = crate::query::Params::parse(
+            "",
+            b"Action=PutMetricData&Version=2010-08-01&Namespace=ns&MetricData.member.2.MetricName=b&MetricData.member.1.MetricName=a&MetricData.member.1.Value=1.5&MetricData.member.1.Dimensions.member.1.Name=d&MetricData.member.1.Dimensions.member.1.Value=v",
+        );
+        assert_eq!(
+            from_query(&p),
+            json!({"Namespace": "ns", "MetricData": [
+                {"MetricName": "a", "Value": "1.5", "Dimensions": [{"Name": "d", "Value": "v"}]},
+                {"MetricName": "b"}]})
+        );
+    }
+
+    #[test]
+    fn scalars_read_from_text_or_json() {
+        let v =
+            json!({"a": "1.5", "b": 2, "t": "2024-01-01T00:00:30Z", "u": 1704067230, "f": "false"});
+        assert_eq!(opt_f64(&v, "a").unwrap(), Some(1.5));
+        assert_eq!(opt_i64(&v, "b").unwrap(), Some(2));
+        assert_eq!(opt_time(&v, "t").unwrap(), Some(1_704_067_230_000));
+        assert_eq!(opt_time(&v, "u").unwrap(), Some(1_704_067_230_000));
+        assert_eq!(opt_bool(&v, "f").unwrap(), Some(false));
+        assert!(opt_i64(&v, "a").is_err());
+        assert!(req_str(&v, "missing").is_err());
+    }
+}

@@ -1,0 +1,299 @@
+//! The metric operations: PutMetricData, GetMetricStatistics, GetMetricData (MetricStat
+//! queries) and ListMetrics.
+
+use cairn_core::CallContext;
+use cairn_core::alarms::{invalid, missing};
+use cairn_core::error::{ApiError, ApiResult, ErrorKind};
+use cairn_core::metrics::StatSet;
+use cairn_core::metrics::api::{self as metrics_api, Datum, StatsRequest};
+use cairn_store::Connection;
+use serde_json::Value;
+
+use super::Done;
+use super::input::{
+    dimensions, full_dimensions, opt_f64, opt_i64, opt_list, opt_str, opt_time, req_i64, req_str,
+    req_time, str_list,
+};
+use super::output::{Out, members};
+
+fn numbers(v: &Value, member: &str) -> ApiResult<Vec<f64>> {
+    opt_list(v, member)?
+        .iter()
+        .map(|x| match x {
+            Value::Number(n) => n.as_f64().ok_or_else(|| {
+                invalid(format!("The parameter {member} must be a list of numbers."))
+            }),
+            Value::String(s) => s
+                .parse()
+                .map_err(|_| invalid(format!("The parameter {member} must be a list of numbers."))),
+            _ => Err(invalid(format!(
+                "The parameter {member} must be a list of numbers."
+            ))),
+        })
+        .collect()
+}
+
+/// PutMetricData.
+pub fn put_metric_data(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
+    let namespace = req_str(v, "Namespace")?;
+    let mut data = Vec::new();
+    for d in opt_list(v, "MetricData")? {
+        let stats = match d.get("StatisticValues") {
+            None | Some(Value::Null) => None,
+            Some(s) => Some(StatSet {
+                sample_count: opt_f64(s, "SampleCount")?.ok_or_else(|| missing("SampleCount"))?,
+                sum: opt_f64(s, "Sum")?.ok_or_else(|| missing("Sum"))?,
+                min: opt_f64(s, "Minimum")?.ok_or_else(|| missing("Minimum"))?,
+                max: opt_f64(s, "Maximum")?.ok_or_else(|| missing("Maximum"))?,
+            }),
+        };
+        data.push(Datum {
+            metric_name: req_str(d, "MetricName")?,
+            dimensions: full_dimensions(d, "Dimensions")?,
+            timestamp_ms: opt_time(d, "Timestamp")?,
+            value: opt_f64(d, "Value")?,
+            stats,
+            values: numbers(d, "Values")?,
+            counts: numbers(d, "Counts")?,
+            unit: opt_str(d, "Unit")?,
+            storage_resolution: opt_i64(d, "StorageResolution")?,
+        });
+    }
+    if !opt_list(v, "EntityMetricData")?.is_empty() {
+        return Err(invalid("EntityMetricData is not supported by Cairn."));
+    }
+    metrics_api::put_metric_data(c, ctx, &namespace, &data)?;
+    Ok(Done::empty())
+}
+
+fn stat_key(s: &str) -> &'static str {
+    match s {
+        "SampleCount" => "SampleCount",
+        "Average" => "Average",
+        "Sum" => "Sum",
+        "Minimum" => "Minimum",
+        "Maximum" => "Maximum",
+        _ => "",
+    }
+}
+
+/// GetMetricStatistics.
+pub fn get_metric_statistics(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
+    let statistics = str_list(v, "Statistics")?;
+    let extended = str_list(v, "ExtendedStatistics")?;
+    let r = StatsRequest {
+        namespace: req_str(v, "Namespace")?,
+        metric_name: req_str(v, "MetricName")?,
+        dimensions: full_dimensions(v, "Dimensions")?,
+        start_ms: req_time(v, "StartTime")?,
+        end_ms: req_time(v, "EndTime")?,
+        period: req_i64(v, "Period")?,
+        statistics: statistics.iter().chain(&extended).cloned().collect(),
+        unit: opt_str(v, "Unit")?,
+    };
+    metrics_api::check_statistics(&statistics, &extended)?;
+    let points = metrics_api::statistics(c, ctx, &r)?;
+    let datapoints = points
+        .into_iter()
+        .map(|p| {
+            let mut m: Vec<(&'static str, Out)> = vec![("Timestamp", Out::T(p.timestamp_ms))];
+            for (s, val) in &p.values {
+                let k = stat_key(s);
+                if !k.is_empty() {
+                    m.push((k, Out::F(*val)));
+                }
+            }
+            m.push(("Unit", Out::S(p.unit.clone())));
+            let ext: Vec<(String, f64)> = p
+                .values
+                .iter()
+                .filter(|(s, _)| stat_key(s).is_empty())
+                .cloned()
+                .collect();
+            if !ext.is_empty() {
+                m.push(("ExtendedStatistics", extended_map(&ext)));
+            }
+            Out::M(m)
+        })
+        .collect();
+    Ok(Done::with(members(vec![
+        ("Label", Some(Out::S(r.metric_name.clone()))),
+        ("Datapoints", Some(Out::L(datapoints))),
+    ])))
+}
+
+/// A `DatapointValueMap` (percentile → value). JSON renders it as an object; Query as
+/// `<entry><key/><value/></entry>`.
+fn extended_map(values: &[(String, f64)]) -> Out {
+    Out::Map(values.to_vec())
+}
+
+/// GetMetricData (MetricStat queries; metric math is not supported).
+pub fn get_metric_data(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
+    let start = req_time(v, "StartTime")?;
+    let end = req_time(v, "EndTime")?;
+    let queries = opt_list(v, "MetricDataQueries")?;
+    if queries.is_empty() {
+        return Err(missing("MetricDataQueries"));
+    }
+    if queries.len() > 500 {
+        return Err(invalid(
+            "The collection MetricDataQueries must not have a size greater than 500.",
+        ));
+    }
+    let ascending = match opt_str(v, "ScanBy")?.as_deref() {
+        None | Some("TimestampDescending") => false,
+        Some("TimestampAscending") => true,
+        Some(other) => {
+            return Err(invalid(format!(
+                "The value {other} for parameter ScanBy is not valid."
+            )));
+        }
+    };
+    let mut ids = Vec::new();
+    let mut results = Vec::new();
+    for q in queries {
+        let id = req_str(q, "Id")?;
+        let id_ok = id.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !id_ok {
+            return Err(invalid(format!(
+                "The value {id} for parameter MetricDataQueries.member.Id is not valid: it must start with a lowercase letter and contain only letters, digits and underscores."
+            )));
+        }
+        if ids.contains(&id) {
+            return Err(invalid(format!(
+                "The value {id} for parameter MetricDataQueries.member.Id is not unique."
+            )));
+        }
+        ids.push(id.clone());
+        if q.get("Expression").is_some_and(|e| !e.is_null()) {
+            return Err(invalid(
+                "Metric math expressions are not supported by Cairn; use MetricStat queries.",
+            ));
+        }
+        let Some(stat) = q.get("MetricStat").filter(|s| !s.is_null()) else {
+            return Err(ApiError::new(
+                ErrorKind::CwMissingParameter,
+                "Exactly one of MetricStat and Expression must be specified in each MetricDataQuery.",
+            ));
+        };
+        let metric = stat.get("Metric").ok_or_else(|| missing("Metric"))?;
+        let statistic = req_str(stat, "Stat")?;
+        let r = StatsRequest {
+            namespace: req_str(metric, "Namespace")?,
+            metric_name: req_str(metric, "MetricName")?,
+            dimensions: full_dimensions(metric, "Dimensions")?,
+            start_ms: start,
+            end_ms: end,
+            period: req_i64(stat, "Period")?,
+            statistics: vec![statistic.clone()],
+            unit: opt_str(stat, "Unit")?,
+        };
+        if !statistic.starts_with('p') {
+            metrics_api::check_statistics(std::slice::from_ref(&statistic), &[])?;
+        } else {
+            metrics_api::check_statistics(&[], std::slice::from_ref(&statistic))?;
+        }
+        let mut points: Vec<(i64, f64)> = metrics_api::statistics(c, ctx, &r)?
+            .into_iter()
+            .filter_map(|p| p.values.first().map(|(_, v)| (p.timestamp_ms, *v)))
+            .collect();
+        if !ascending {
+            points.reverse();
+        }
+        if q.get("ReturnData").and_then(|b| match b {
+            Value::Bool(b) => Some(*b),
+            Value::String(s) => Some(s == "true"),
+            _ => None,
+        }) == Some(false)
+        {
+            continue;
+        }
+        let label = opt_str(q, "Label")?.unwrap_or_else(|| r.metric_name.clone());
+        results.push(Out::M(vec![
+            ("Id", Out::S(id)),
+            ("Label", Out::S(label)),
+            (
+                "Timestamps",
+                Out::L(points.iter().map(|(t, _)| Out::T(*t)).collect()),
+            ),
+            (
+                "Values",
+                Out::L(points.iter().map(|(_, v)| Out::F(*v)).collect()),
+            ),
+            ("StatusCode", Out::S("Complete".into())),
+        ]));
+    }
+    Ok(Done::with(Out::M(vec![
+        ("MetricDataResults", Out::L(results)),
+        ("Messages", Out::L(vec![])),
+    ])))
+}
+
+const PAGE: usize = 500;
+
+/// ListMetrics.
+pub fn list_metrics(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
+    let wanted = dimensions(v, "Dimensions", true)?;
+    if wanted.len() > 10 {
+        return Err(invalid(
+            "The collection Dimensions must not have a size greater than 10.",
+        ));
+    }
+    let now = (ctx.now * 1000.0) as i64;
+    let since = match opt_str(v, "RecentlyActive")?.as_deref() {
+        None => now - 14 * 86_400_000,
+        Some("PT3H") => now - 3 * 3_600_000,
+        Some(other) => {
+            return Err(invalid(format!(
+                "The value {other} for parameter RecentlyActive is not valid."
+            )));
+        }
+    };
+    let offset = match opt_str(v, "NextToken")? {
+        None => 0,
+        Some(t) => t.parse::<usize>().map_err(|_| {
+            ApiError::new(ErrorKind::CwInvalidNextToken, "The NextToken is invalid.")
+        })?,
+    };
+    let rows = cairn_core::metrics::list(
+        c,
+        ctx.account().as_str(),
+        ctx.region.as_str(),
+        opt_str(v, "Namespace")?.as_deref(),
+        opt_str(v, "MetricName")?.as_deref(),
+        &wanted,
+        since,
+    )?;
+    let page: Vec<Out> = rows
+        .iter()
+        .skip(offset)
+        .take(PAGE)
+        .map(|m| {
+            Out::M(vec![
+                ("Namespace", Out::S(m.namespace.clone())),
+                ("MetricName", Out::S(m.name.clone())),
+                (
+                    "Dimensions",
+                    Out::L(
+                        m.dimensions
+                            .iter()
+                            .map(|(n, v)| {
+                                Out::M(vec![
+                                    ("Name", Out::S(n.clone())),
+                                    ("Value", Out::S(v.clone())),
+                                ])
+                            })
+                            .collect(),
+                    ),
+                ),
+            ])
+        })
+        .collect();
+    let next = (rows.len() > offset + PAGE).then(|| Out::S((offset + PAGE).to_string()));
+    Ok(Done::with(members(vec![
+        ("Metrics", Some(Out::L(page))),
+        ("NextToken", next),
+    ])))
+}

@@ -1,0 +1,295 @@
+//! CloudWatch metrics and alarms (`monitoring`, 2010-08-01) in the protocol the request uses:
+//! AWS JSON 1.0 (`X-Amz-Target: GraniteServiceVersion20100801.<Op>`, what botocore 1.43 and
+//! the AWS CLI send) or AWS Query (form `Action=<Op>`, XML answers). JSON errors carry
+//! `x-amzn-query-error` so query-compatible SDKs see the Query error code.
+//!
+//! Every operation runs through the gate: authorized as `cloudwatch:<Op>`, executed in a store
+//! transaction and recorded with `eventSource` `monitoring.amazonaws.com` (the metric data
+//! calls as data events). SetAlarmState's actions are published once its event is durable.
+
+mod alarm_ops;
+mod input;
+mod metric_ops;
+mod output;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::response::Response;
+use cairn_core::CallContext;
+use cairn_core::authz::Permission;
+use cairn_core::error::ApiResult;
+use cairn_core::publish::Publication;
+use cairn_store::Connection;
+use http::HeaderValue;
+use serde_json::Value;
+
+use crate::errors::WireError;
+use crate::protocol::Protocol;
+use crate::recording::{CallInfo, Outcome};
+use crate::server::{AppState, Received, authenticate, set_request_id};
+use output::Out;
+
+/// The XML namespace of Query responses.
+pub const XMLNS: &str = "http://monitoring.amazonaws.com/doc/2010-08-01/";
+
+/// The `X-Amz-Target` prefixes CloudWatch answers to.
+pub const TARGET_PREFIXES: &[&str] = &[
+    "GraniteServiceVersion20100801.",
+    "com.amazonaws.cloudwatch.v20100801.GraniteServiceVersion20100801.",
+];
+
+/// What an operation produced: its result members and the SNS publications to send.
+pub struct Done {
+    /// Result members (`None`: no result element).
+    pub out: Option<Out>,
+    /// Publications (alarm actions) to send once the call is durable.
+    pub publications: Vec<Publication>,
+}
+
+impl Done {
+    fn empty() -> Self {
+        Self {
+            out: None,
+            publications: Vec::new(),
+        }
+    }
+
+    fn with(out: Out) -> Self {
+        Self {
+            out: Some(out),
+            publications: Vec::new(),
+        }
+    }
+}
+
+type Run = fn(&Connection, &CallContext, &Value) -> ApiResult<Done>;
+
+#[derive(Clone, Copy)]
+struct Op {
+    run: Run,
+    read_only: bool,
+    data_event: bool,
+}
+
+fn find(name: &str) -> Option<Op> {
+    let (run, read_only, data_event): (Run, bool, bool) = match name {
+        "PutMetricData" => (metric_ops::put_metric_data, false, true),
+        "GetMetricStatistics" => (metric_ops::get_metric_statistics, true, true),
+        "GetMetricData" => (metric_ops::get_metric_data, true, true),
+        "ListMetrics" => (metric_ops::list_metrics, true, true),
+        "PutMetricAlarm" => (alarm_ops::put_metric_alarm, false, false),
+        "DescribeAlarms" => (alarm_ops::describe_alarms, true, false),
+        "DescribeAlarmsForMetric" => (alarm_ops::describe_alarms_for_metric, true, false),
+        "DeleteAlarms" => (alarm_ops::delete_alarms, false, false),
+        "SetAlarmState" => (alarm_ops::set_alarm_state, false, false),
+        "EnableAlarmActions" => (alarm_ops::enable_alarm_actions, false, false),
+        "DisableAlarmActions" => (alarm_ops::disable_alarm_actions, false, false),
+        "DescribeAlarmHistory" => (alarm_ops::describe_alarm_history, true, false),
+        "ListTagsForResource" => (alarm_ops::list_tags_for_resource, true, false),
+        "TagResource" => (alarm_ops::tag_resource, false, false),
+        "UntagResource" => (alarm_ops::untag_resource, false, false),
+        _ => return None,
+    };
+    Some(Op {
+        run,
+        read_only,
+        data_event,
+    })
+}
+
+/// The JSON shape name of a Query error code (for `__type`).
+fn shape_of(code: &str) -> &str {
+    match code {
+        "InvalidParameterValue" => "InvalidParameterValueException",
+        "MissingParameter" => "MissingRequiredParameterException",
+        "InvalidParameterCombination" => "InvalidParameterCombinationException",
+        "LimitExceeded" => "LimitExceededFault",
+        "InvalidFormat" => "InvalidFormatFault",
+        "InternalFailure" => "InternalServiceFault",
+        other => other,
+    }
+}
+
+fn json_error(e: &WireError, rid: &str) -> Response {
+    let body = serde_json::json!({
+        "__type": format!("com.amazonaws.cloudwatch#{}", shape_of(e.code)),
+        "message": e.message,
+    });
+    let mut resp = Response::new(Body::from(body.to_string()));
+    *resp.status_mut() = e.status;
+    let fault = if e.status.is_server_error() {
+        "Receiver"
+    } else {
+        "Sender"
+    };
+    if let Ok(v) = HeaderValue::from_str(&format!("{};{fault}", e.code)) {
+        resp.headers_mut().insert("x-amzn-query-error", v);
+    }
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-amz-json-1.0"),
+    );
+    set_request_id(&mut resp, rid);
+    resp
+}
+
+fn error(protocol: Protocol, e: &WireError, rid: &str) -> Response {
+    match protocol {
+        Protocol::Query => crate::query::error(XMLNS, e, rid),
+        _ => json_error(e, rid),
+    }
+}
+
+fn ok(protocol: Protocol, action: &str, out: Option<&Out>, rid: &str) -> Response {
+    if protocol == Protocol::Query {
+        let xml = out.map(Out::xml);
+        return crate::query::ok(XMLNS, action, xml.as_deref(), rid);
+    }
+    let body = out.map_or_else(|| "{}".to_owned(), |o| o.json().to_string());
+    let mut resp = Response::new(Body::from(body));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-amz-json-1.0"),
+    );
+    set_request_id(&mut resp, rid);
+    resp
+}
+
+/// Answers one CloudWatch request.
+pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
+    let rid = req.request_id.clone();
+    let now = chrono::Utc::now();
+    let target = req.header("x-amz-target").map(str::to_owned);
+    let protocol = if target.is_some() {
+        Protocol::Json
+    } else {
+        Protocol::Query
+    };
+    if req.raw_path.starts_with("/service/") {
+        let e = WireError::bad_request(
+            "UnknownOperationException",
+            "Cairn answers CloudWatch in AWS JSON 1.0 and AWS Query, not RPC v2 CBOR.",
+        );
+        return json_error(&e, &rid);
+    }
+    let authed = match authenticate(state, &req, protocol, now).await {
+        Ok(a) => a,
+        Err(e) => return error(protocol, &e, &rid),
+    };
+    let (name, body) = match &target {
+        Some(t) => {
+            let Some(name) = crate::json::operation(t, TARGET_PREFIXES) else {
+                return json_error(&crate::json::unknown_operation(t), &rid);
+            };
+            let body = if req.body.is_empty() {
+                Value::Object(Default::default())
+            } else {
+                match serde_json::from_slice::<Value>(&req.body) {
+                    Ok(v @ Value::Object(_)) => v,
+                    _ => {
+                        let e = WireError::bad_request(
+                            "SerializationException",
+                            "The request body is not a valid JSON object.",
+                        );
+                        return json_error(&e, &rid);
+                    }
+                }
+            };
+            (name.to_owned(), body)
+        }
+        None => {
+            let params = crate::query::Params::parse(&req.raw_query, &req.body);
+            (params.action().to_owned(), input::from_query(&params))
+        }
+    };
+    let Some(op) = find(&name) else {
+        let e = WireError::bad_request(
+            "InvalidAction",
+            format!(
+                "The action {} is not valid for this web service.",
+                name.chars().take(128).collect::<String>()
+            ),
+        );
+        return error(protocol, &e, &rid);
+    };
+    let info = CallInfo::new(authed, &req, now);
+    let op_ctx = info.ctx.clone();
+    let body = Arc::new(body);
+    let (for_op, for_perms, for_record) = (body.clone(), body.clone(), body);
+    let (perm_name, record_name) = (name.clone(), name.clone());
+    let executed = state
+        .gate
+        .execute(
+            info,
+            op.read_only,
+            move |_, ctx| Ok(permissions(ctx, &perm_name, &for_perms)),
+            move |conn| (op.run)(conn, &op_ctx, &for_op),
+            move |r: &ApiResult<Done>| Outcome {
+                event_source: "monitoring.amazonaws.com",
+                event_name: record_name,
+                read_only: op.read_only,
+                management: !op.data_event,
+                request_parameters: crate::wire::camelize(&for_record),
+                response_elements: Value::Null,
+                error: r.as_ref().err().map(|e| {
+                    let w = WireError::from(e);
+                    (w.code.to_owned(), w.message)
+                }),
+                resources: Vec::new(),
+                additional_event_data: None,
+            },
+        )
+        .await;
+    match executed {
+        Ok(done) => {
+            for p in &done.publications {
+                cairn_delivery::publish(&state.notifier, p);
+            }
+            ok(protocol, &name, done.out.as_ref(), &rid)
+        }
+        Err(e) if e.kind == cairn_core::ErrorKind::Internal => {
+            error(protocol, &WireError::internal(protocol), &rid)
+        }
+        Err(e) => error(protocol, &WireError::from(&e), &rid),
+    }
+}
+
+/// What a call needs: `cloudwatch:<Op>` on the alarms it names, else on `*`.
+fn permissions(ctx: &CallContext, op: &str, body: &Value) -> Vec<Permission> {
+    let action = format!("cloudwatch:{op}");
+    let arn = |name: &str| {
+        cairn_core::alarms::alarm_arn(ctx.region.as_str(), ctx.account().as_str(), name)
+    };
+    let text = |m: &str| body.get(m).and_then(Value::as_str).map(str::to_owned);
+    match op {
+        "PutMetricAlarm" | "SetAlarmState" | "DescribeAlarmHistory" => match text("AlarmName") {
+            Some(n) => vec![Permission::new(action, arn(&n))],
+            None => vec![Permission::any(action)],
+        },
+        "DeleteAlarms" | "EnableAlarmActions" | "DisableAlarmActions" => {
+            let names: Vec<String> = body
+                .get("AlarmNames")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).map(arn).collect())
+                .unwrap_or_default();
+            if names.is_empty() {
+                vec![Permission::any(action)]
+            } else {
+                names
+                    .into_iter()
+                    .map(|r| Permission::new(action.clone(), r))
+                    .collect()
+            }
+        }
+        "TagResource" | "UntagResource" | "ListTagsForResource" => match text("ResourceARN") {
+            Some(r) => vec![Permission::new(action, r)],
+            None => vec![Permission::any(action)],
+        },
+        "PutMetricData" => match text("Namespace") {
+            Some(ns) => vec![Permission::any(action).with("cloudwatch:namespace", ns)],
+            None => vec![Permission::any(action)],
+        },
+        _ => vec![Permission::any(action)],
+    }
+}

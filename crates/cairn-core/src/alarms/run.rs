@@ -1,0 +1,231 @@
+//! The evaluation pass: each alarm is evaluated once per period end (every minute, or every
+//! 10/20/30 s for high-resolution periods) over its evaluation range, and every state change
+//! writes its history and its actions. Runs in one writer transaction; the publications it
+//! returns are sent once that transaction has committed.
+
+use cairn_store::Connection;
+use cairn_store::alarms::{self as store, HistoryItem};
+use cairn_store::metrics::MetricKey;
+use serde_json::json;
+
+use super::eval::{self, Decision};
+use super::reason::{self, alarm_message, state_update_data};
+use super::{Alarm, AlarmState, StateValue};
+use crate::error::ApiResult;
+use crate::metrics::{self, MetricQuery, PeriodStats};
+use crate::publish::{self, Publication};
+
+/// How often an alarm with `period` (seconds) is evaluated, ms.
+pub fn step_ms(period: i64) -> i64 {
+    period.clamp(1, 60) * 1000
+}
+
+/// The value of a statistic over one period's data.
+pub fn statistic_value(
+    statistic: Option<&str>,
+    extended: Option<&str>,
+    p: &PeriodStats,
+) -> Option<f64> {
+    match (statistic, extended) {
+        (Some("SampleCount"), _) => Some(p.stats.sample_count),
+        (Some("Sum"), _) => Some(p.stats.sum),
+        (Some("Minimum"), _) => Some(p.stats.min),
+        (Some("Maximum"), _) => Some(p.stats.max),
+        (Some("Average"), _) => Some(p.average()),
+        (None, Some(e)) => e
+            .strip_prefix('p')
+            .and_then(|n| n.parse::<f64>().ok())
+            .and_then(|n| p.percentile(n)),
+        _ => None,
+    }
+}
+
+/// Per slot of an evaluation range (oldest first): its start (ms), its value, its sample count.
+pub type Range = (Vec<i64>, Vec<Option<f64>>, Vec<f64>);
+
+/// The datapoints of an alarm's range ending at `end_ms`.
+pub fn datapoints(conn: &Connection, alarm: &Alarm, end_ms: i64) -> ApiResult<Range> {
+    let c = &alarm.config;
+    let period = c.period.max(1) * 1000;
+    let r = eval::range_len(c.rule().n);
+    let start = end_ms - period * r as i64;
+    let stats = metrics::query(
+        conn,
+        &MetricQuery {
+            metric: MetricKey {
+                account: &alarm.account,
+                region: &alarm.region,
+                namespace: &c.namespace,
+                name: &c.metric_name,
+                dimensions: &c.dimensions,
+            },
+            start_ms: start,
+            end_ms,
+            period_secs: c.period.max(1),
+            unit: c.unit.as_deref(),
+        },
+    )?;
+    let starts: Vec<i64> = (0..r).map(|i| start + i as i64 * period).collect();
+    let mut values = vec![None; r];
+    let mut counts = vec![0.0; r];
+    for p in &stats {
+        let i = usize::try_from((p.start_ms - start) / period).unwrap_or(usize::MAX);
+        if i < r {
+            values[i] = statistic_value(c.statistic.as_deref(), c.extended_statistic.as_deref(), p);
+            counts[i] = p.stats.sample_count;
+        }
+    }
+    Ok((starts, values, counts))
+}
+
+/// Evaluates one alarm at period end `end_ms` (queried at `now_ms`); changes its state when
+/// the decision differs, returning what to publish.
+pub fn evaluate(
+    conn: &Connection,
+    alarm: &mut Alarm,
+    end_ms: i64,
+    now_ms: i64,
+) -> ApiResult<(Decision, Vec<Publication>)> {
+    let (starts, values, counts) = datapoints(conn, alarm, end_ms)?;
+    let d = eval::decide(&alarm.config.rule(), &values, alarm.state.value);
+    alarm.last_evaluated_ms = end_ms;
+    if d.state == alarm.state.value {
+        return Ok((d, Vec::new()));
+    }
+    let reason = reason::state_reason(&alarm.config, &d, &starts);
+    let data = reason::state_reason_data(&alarm.config, &d, &starts, &counts, now_ms);
+    let sent = transition(conn, alarm, d.state, reason, Some(data), now_ms)?;
+    Ok((d, sent))
+}
+
+/// Evaluates every alarm whose period has ended since its last evaluation, as of `now_ms`,
+/// and stores them. Returns the publications of their actions.
+pub fn evaluate_due(conn: &Connection, now_ms: i64) -> ApiResult<Vec<Publication>> {
+    evaluate_pass(conn, now_ms, false)
+}
+
+/// Evaluates alarms at the end of their period containing `now_ms`: those not evaluated
+/// there yet, or every alarm when `force` (an operator stepping a controllable clock).
+pub fn evaluate_pass(conn: &Connection, now_ms: i64, force: bool) -> ApiResult<Vec<Publication>> {
+    let mut out = Vec::new();
+    for row in store::all(conn)? {
+        let Ok(mut alarm) = Alarm::decode(&row.body) else {
+            continue;
+        };
+        let step = step_ms(alarm.config.period);
+        let end = now_ms.div_euclid(step) * step;
+        if end <= alarm.last_evaluated_ms && !force {
+            continue;
+        }
+        let (_, sent) = evaluate(conn, &mut alarm, end, now_ms)?;
+        out.extend(sent);
+        store::put(
+            conn,
+            &alarm.account,
+            &alarm.region,
+            &alarm.config.name,
+            &alarm.encode(),
+        )?;
+    }
+    Ok(out)
+}
+
+/// Moves an alarm to `value` (a state change: history, then actions when enabled), in the
+/// caller's transaction. The caller stores the alarm. Returns what to publish.
+pub fn transition(
+    conn: &Connection,
+    alarm: &mut Alarm,
+    value: StateValue,
+    reason: String,
+    reason_data: Option<String>,
+    now_ms: i64,
+) -> ApiResult<Vec<Publication>> {
+    let old = alarm.state.clone();
+    alarm.state = AlarmState {
+        value,
+        reason,
+        reason_data,
+        updated_ms: now_ms,
+        transitioned_ms: if value == old.value {
+            old.transitioned_ms
+        } else {
+            now_ms
+        },
+    };
+    history(
+        conn,
+        alarm,
+        now_ms,
+        "StateUpdate",
+        format!(
+            "Alarm updated from {} to {}",
+            old.value.as_str(),
+            value.as_str()
+        ),
+        state_update_data(&old, &alarm.state),
+    )?;
+    if !alarm.config.actions_enabled || value == old.value {
+        return Ok(Vec::new());
+    }
+    let message = alarm_message(alarm, old.value);
+    let subject = reason::subject(alarm);
+    let mut out = Vec::new();
+    for arn in alarm.config.actions_for(value).to_vec() {
+        let result = if sns_topic_of(&arn, &alarm.account, &alarm.region) {
+            publish::prepare(conn, &arn, Some(&subject), &message, now_ms).map_err(|e| e.message)
+        } else {
+            Err("Cairn executes only SNS topic actions of the alarm's account and region".into())
+        };
+        let (summary, data) = match &result {
+            Ok(_) => (
+                format!("Successfully executed action {arn}"),
+                json!({"actionState": "Succeeded", "stateUpdateTimestamp": now_ms,
+                       "notificationResource": arn, "publishedMessage": message}),
+            ),
+            Err(why) => (
+                format!("Failed to execute action {arn}. Reason: {why}"),
+                json!({"actionState": "Failed", "stateUpdateTimestamp": now_ms,
+                       "notificationResource": arn, "error": why}),
+            ),
+        };
+        let summary: String = summary.chars().take(255).collect();
+        history(conn, alarm, now_ms, "Action", summary, data.to_string())?;
+        if let Ok(p) = result {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+fn sns_topic_of(arn: &str, account: &str, region: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "sns"
+        && parts[3] == region
+        && parts[4] == account
+}
+
+/// Appends one history item of `alarm`.
+pub fn history(
+    conn: &Connection,
+    alarm: &Alarm,
+    ts: i64,
+    item_type: &str,
+    summary: String,
+    data: String,
+) -> ApiResult<()> {
+    store::add_history(
+        conn,
+        &alarm.account,
+        &alarm.region,
+        &HistoryItem {
+            alarm_name: alarm.config.name.clone(),
+            ts,
+            item_type: item_type.to_owned(),
+            summary,
+            data,
+        },
+    )?;
+    Ok(())
+}

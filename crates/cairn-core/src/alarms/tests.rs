@@ -1,0 +1,179 @@
+//! Evaluation tables (AWS's published M-of-N / TreatMissingData expectations), reason texts,
+//! and evaluation passes over a store on a controllable clock.
+
+use super::eval::{Rule, decide, range_len};
+use super::reason::{java_double, state_reason};
+use super::*;
+
+fn slots(s: &str) -> Vec<Option<f64>> {
+    s.split_whitespace()
+        .map(|t| match t {
+            "0" => Some(0.0),
+            "X" => Some(5.0),
+            _ => None,
+        })
+        .collect()
+}
+
+fn rule(n: usize, m: usize, treat: TreatMissing) -> Rule {
+    Rule {
+        n,
+        m,
+        op: Comparison::GreaterThanOrEqualToThreshold,
+        threshold: 1.0,
+        treat,
+    }
+}
+
+const TREATS: [TreatMissing; 4] = [
+    TreatMissing::Missing,
+    TreatMissing::Ignore,
+    TreatMissing::Breaching,
+    TreatMissing::NotBreaching,
+];
+
+/// `expected` per TreatMissingData (missing, ignore, breaching, notBreaching); `keep` = the
+/// current state (checked from both OK and ALARM).
+fn check(n: usize, m: usize, points: &str, expected: [&str; 4]) {
+    assert_eq!(slots(points).len(), range_len(n));
+    for (treat, want) in TREATS.iter().zip(expected) {
+        for current in [StateValue::Ok, StateValue::Alarm] {
+            let got = decide(&rule(n, m, *treat), &slots(points), current).state;
+            let want = match want {
+                "keep" => current,
+                other => StateValue::parse(other).unwrap(),
+            };
+            assert_eq!(got, want, "N={n} M={m} {points} {treat:?} from {current:?}");
+        }
+    }
+}
+
+#[test]
+fn aws_table_three_of_three() {
+    check(3, 3, "0 - X - X", ["OK", "OK", "OK", "OK"]);
+    check(3, 3, "0 - - - -", ["OK", "OK", "OK", "OK"]);
+    check(
+        3,
+        3,
+        "- - - - -",
+        ["INSUFFICIENT_DATA", "keep", "ALARM", "OK"],
+    );
+    check(3, 3, "0 X X - X", ["ALARM", "ALARM", "ALARM", "ALARM"]);
+    check(
+        3,
+        3,
+        "- - - - X",
+        ["INSUFFICIENT_DATA", "keep", "ALARM", "OK"],
+    );
+    check(3, 3, "X - - - -", ["ALARM", "keep", "ALARM", "OK"]);
+}
+
+#[test]
+fn aws_table_two_of_three() {
+    check(3, 2, "0 - X - X", ["ALARM", "ALARM", "ALARM", "ALARM"]);
+    check(3, 2, "0 0 X 0 X", ["ALARM", "ALARM", "ALARM", "ALARM"]);
+    check(3, 2, "0 - X - -", ["OK", "OK", "ALARM", "OK"]);
+    check(3, 2, "- - - - 0", ["OK", "OK", "ALARM", "OK"]);
+    check(
+        3,
+        2,
+        "- - - - X",
+        ["INSUFFICIENT_DATA", "keep", "ALARM", "OK"],
+    );
+}
+
+#[test]
+fn one_of_one_follows_the_newest_point() {
+    check(1, 1, "- - X", ["ALARM", "ALARM", "ALARM", "ALARM"]);
+    check(1, 1, "X - 0", ["OK", "OK", "OK", "OK"]);
+    check(1, 1, "- - -", ["INSUFFICIENT_DATA", "keep", "ALARM", "OK"]);
+    // Missing points are skipped: the newest real point decides.
+    check(1, 1, "- X -", ["ALARM", "ALARM", "ALARM", "ALARM"]);
+}
+
+#[test]
+fn the_range_is_wider_than_n() {
+    assert_eq!(range_len(1), 3);
+    assert_eq!(range_len(3), 5);
+    assert_eq!(range_len(9), 12);
+}
+
+#[test]
+fn java_doubles_print_like_cloudwatch() {
+    assert_eq!(java_double(1.0), "1.0");
+    assert_eq!(java_double(65.0), "65.0");
+    assert_eq!(java_double(8.891518474692088), "8.891518474692088");
+    assert_eq!(java_double(0.0), "0.0");
+    assert_eq!(java_double(1e7), "1.0E7");
+    assert_eq!(java_double(0.0001), "1.0E-4");
+    assert_eq!(java_double(-2.5), "-2.5");
+}
+
+fn config(n: i64, m: Option<i64>) -> AlarmConfig {
+    AlarmConfig {
+        name: "a".into(),
+        description: None,
+        actions_enabled: true,
+        ok_actions: vec![],
+        alarm_actions: vec![],
+        insufficient_data_actions: vec![],
+        metric_name: "m".into(),
+        namespace: "ns".into(),
+        statistic: Some("Sum".into()),
+        extended_statistic: None,
+        dimensions: vec![],
+        period: 60,
+        unit: None,
+        evaluation_periods: n,
+        datapoints_to_alarm: m,
+        threshold: 1.0,
+        comparison: Comparison::GreaterThanOrEqualToThreshold,
+        treat_missing_data: None,
+        evaluate_low_sample_count_percentile: None,
+    }
+}
+
+// 2019-03-24 21:17:00 UTC and the following minutes.
+const T0: i64 = 1_553_462_220_000;
+
+fn starts(r: usize) -> Vec<i64> {
+    (0..r as i64).map(|i| T0 + i * 60_000).collect()
+}
+
+#[test]
+fn reasons_read_like_aws() {
+    let c = config(1, None);
+    let d = decide(&c.rule(), &[None, None, Some(1.0)], StateValue::Ok);
+    assert_eq!(
+        state_reason(&c, &d, &starts(3)),
+        "Threshold Crossed: 1 datapoint [1.0 (24/03/19 21:19:00)] was greater than or equal to the threshold (1.0)."
+    );
+    let d = decide(&c.rule(), &[None, None, Some(0.0)], StateValue::Alarm);
+    assert_eq!(
+        state_reason(&c, &d, &starts(3)),
+        "Threshold Crossed: 1 datapoint [0.0 (24/03/19 21:19:00)] was not greater than or equal to the threshold (1.0)."
+    );
+    let mut c3 = config(3, Some(3));
+    c3.threshold = 7.0;
+    let d = decide(
+        &c3.rule(),
+        &[None, None, Some(8.0), Some(9.0), Some(10.0)],
+        StateValue::Ok,
+    );
+    assert_eq!(
+        state_reason(&c3, &d, &starts(5)),
+        "Threshold Crossed: 3 out of the last 3 datapoints [10.0 (24/03/19 21:21:00), 9.0 (24/03/19 21:20:00), 8.0 (24/03/19 21:19:00)] were greater than or equal to the threshold (7.0) (minimum 3 datapoints for OK -> ALARM transition)."
+    );
+    let mut nb = config(1, None);
+    nb.treat_missing_data = Some(TreatMissing::NotBreaching);
+    let d = decide(&nb.rule(), &[None, None, None], StateValue::Alarm);
+    assert_eq!(
+        state_reason(&nb, &d, &starts(3)),
+        "Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was treated as [NonBreaching]."
+    );
+    let d = decide(&c.rule(), &[None, None, None], StateValue::Ok);
+    assert_eq!(
+        state_reason(&c, &d, &starts(3)),
+        "Insufficient Data: 1 datapoint was unknown."
+    );
+}

@@ -1,0 +1,377 @@
+//! CloudWatch's metric operations over typed inputs (spec monitoring.md §3.2): PutMetricData's
+//! validation and storage, GetMetricStatistics and the MetricStat queries of GetMetricData
+//! (per-period statistics, percentiles included), with AWS's limits and messages.
+
+use cairn_store::Connection;
+use cairn_store::metrics::MetricKey;
+
+use super::{MetricQuery, StatSet, put_stats, query};
+use crate::CallContext;
+use crate::alarms::api::valid_percentile;
+use crate::alarms::run::statistic_value;
+use crate::alarms::{invalid, missing};
+use crate::error::{ApiError, ApiResult, ErrorKind};
+
+/// Units CloudWatch accepts.
+pub const UNITS: [&str; 27] = [
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
+];
+
+/// One `MetricDatum`.
+#[derive(Clone, Debug, Default)]
+pub struct Datum {
+    /// `MetricName`.
+    pub metric_name: String,
+    /// `Dimensions`.
+    pub dimensions: Vec<(String, String)>,
+    /// `Timestamp`, ms (default: now).
+    pub timestamp_ms: Option<i64>,
+    /// `Value`.
+    pub value: Option<f64>,
+    /// `StatisticValues`.
+    pub stats: Option<StatSet>,
+    /// `Values`.
+    pub values: Vec<f64>,
+    /// `Counts` (parallel to `values`; 1 each when empty).
+    pub counts: Vec<f64>,
+    /// `Unit`.
+    pub unit: Option<String>,
+    /// `StorageResolution` (1 or 60).
+    pub storage_resolution: Option<i64>,
+}
+
+/// Checks a unit name.
+pub fn check_unit(unit: &str) -> ApiResult<()> {
+    if UNITS.contains(&unit) {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "The parameter Unit must be one of {}.",
+            UNITS.join(", ")
+        )))
+    }
+}
+
+fn check_text(what: &str, v: &str, max: usize) -> ApiResult<()> {
+    if v.is_empty() || v.chars().count() > max || v.chars().any(|c| c.is_control()) {
+        return Err(invalid(format!(
+            "The parameter {what} must be between 1 and {max} characters long and contain no control characters."
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a metric's dimensions.
+pub fn check_dimensions(dims: &[(String, String)]) -> ApiResult<()> {
+    if dims.len() > 30 {
+        return Err(invalid(
+            "The collection Dimensions must not have a size greater than 30.",
+        ));
+    }
+    for (n, v) in dims {
+        check_text("Dimensions.member.Name", n, 255)?;
+        check_text("Dimensions.member.Value", v, 1024)?;
+    }
+    Ok(())
+}
+
+fn check_value(v: f64) -> ApiResult<()> {
+    let limit = 2f64.powi(360);
+    if !v.is_finite() || v.abs() > limit || (v != 0.0 && v.abs() < 1.0 / limit) {
+        return Err(invalid(
+            "The value of a metric must be a finite number between -2^360 and 2^360.",
+        ));
+    }
+    Ok(())
+}
+
+/// PutMetricData.
+pub fn put_metric_data(
+    conn: &Connection,
+    ctx: &CallContext,
+    namespace: &str,
+    data: &[Datum],
+) -> ApiResult<()> {
+    check_text("Namespace", namespace, 255)?;
+    if namespace.starts_with(':') {
+        return Err(invalid("The parameter Namespace must not start with ':'."));
+    }
+    if namespace.starts_with("AWS/") {
+        return Err(invalid(
+            "The value AWS/ for parameter Namespace is invalid: namespaces starting with AWS/ are reserved for AWS services.",
+        ));
+    }
+    if data.is_empty() {
+        return Err(missing("MetricData"));
+    }
+    if data.len() > 1000 {
+        return Err(invalid(
+            "The collection MetricData must not have a size greater than 1000.",
+        ));
+    }
+    let now = (ctx.now * 1000.0) as i64;
+    for (i, d) in data.iter().enumerate() {
+        check_text("MetricName", &d.metric_name, 255)?;
+        check_dimensions(&d.dimensions)?;
+        if let Some(u) = &d.unit {
+            check_unit(u)?;
+        }
+        let resolution = d.storage_resolution.unwrap_or(60);
+        if resolution != 1 && resolution != 60 {
+            return Err(invalid(format!(
+                "The value {resolution} for parameter MetricData.member.{}.StorageResolution is invalid.",
+                i + 1
+            )));
+        }
+        let ts = d.timestamp_ms.unwrap_or(now);
+        if ts < now - 14 * 86_400_000 || ts > now + 2 * 3_600_000 {
+            return Err(invalid(format!(
+                "The parameter MetricData.member.{}.Timestamp must specify a time no more than two weeks in the past and no more than two hours in the future.",
+                i + 1
+            )));
+        }
+        let forms = usize::from(d.value.is_some())
+            + usize::from(d.stats.is_some())
+            + usize::from(!d.values.is_empty());
+        if forms > 1 {
+            return Err(ApiError::new(
+                ErrorKind::CwInvalidParameterCombination,
+                format!(
+                    "The parameters MetricData.member.{0}.Value, MetricData.member.{0}.StatisticValues and MetricData.member.{0}.Values are mutually exclusive and you have specified more than one.",
+                    i + 1
+                ),
+            ));
+        }
+        let mut sets: Vec<StatSet> = Vec::new();
+        if let Some(v) = d.value {
+            check_value(v)?;
+            sets.push(StatSet::repeated(v, 1.0));
+        } else if let Some(s) = d.stats {
+            for v in [s.sum, s.min, s.max, s.sample_count] {
+                check_value(v)?;
+            }
+            if s.sample_count <= 0.0 || s.min > s.max {
+                return Err(invalid(format!(
+                    "The parameter MetricData.member.{}.StatisticValues is invalid: SampleCount must be positive and Minimum no greater than Maximum.",
+                    i + 1
+                )));
+            }
+            sets.push(s);
+        } else if !d.values.is_empty() {
+            if d.values.len() > 150 {
+                return Err(invalid(format!(
+                    "The collection MetricData.member.{}.Values must not have a size greater than 150.",
+                    i + 1
+                )));
+            }
+            if !d.counts.is_empty() && d.counts.len() != d.values.len() {
+                return Err(invalid(format!(
+                    "The parameters MetricData.member.{0}.Values and MetricData.member.{0}.Counts must be of the same size.",
+                    i + 1
+                )));
+            }
+            for (j, v) in d.values.iter().enumerate() {
+                check_value(*v)?;
+                let n = d.counts.get(j).copied().unwrap_or(1.0);
+                if !(n.is_finite() && n > 0.0) {
+                    continue;
+                }
+                sets.push(StatSet::repeated(*v, n));
+            }
+        } else {
+            return Err(ApiError::new(
+                ErrorKind::CwInvalidParameterCombination,
+                format!(
+                    "One of the parameters MetricData.member.{0}.Value, MetricData.member.{0}.StatisticValues or MetricData.member.{0}.Values must be specified.",
+                    i + 1
+                ),
+            ));
+        }
+        let key = MetricKey {
+            account: ctx.account().as_str(),
+            region: ctx.region.as_str(),
+            namespace,
+            name: &d.metric_name,
+            dimensions: &d.dimensions,
+        };
+        let unit = d.unit.as_deref().unwrap_or("None");
+        for s in sets {
+            put_stats(conn, &key, ts, s, unit, resolution)?;
+        }
+    }
+    Ok(())
+}
+
+/// A statistics request (GetMetricStatistics, or one MetricStat of GetMetricData).
+#[derive(Clone, Debug)]
+pub struct StatsRequest {
+    /// `Namespace`.
+    pub namespace: String,
+    /// `MetricName`.
+    pub metric_name: String,
+    /// `Dimensions`.
+    pub dimensions: Vec<(String, String)>,
+    /// `StartTime`, ms (inclusive).
+    pub start_ms: i64,
+    /// `EndTime`, ms (exclusive).
+    pub end_ms: i64,
+    /// `Period`, seconds.
+    pub period: i64,
+    /// Statistics (`Sum`, …, `p99`).
+    pub statistics: Vec<String>,
+    /// `Unit` filter.
+    pub unit: Option<String>,
+}
+
+/// One period's answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Datapoint {
+    /// Period start, ms.
+    pub timestamp_ms: i64,
+    /// (statistic, value) in the order requested; a percentile without data is absent.
+    pub values: Vec<(String, f64)>,
+    /// The period's unit.
+    pub unit: String,
+}
+
+/// Checks a period (≥ 1; 1, 5, 10, 20, 30 or a multiple of 60).
+pub fn check_period(period: i64) -> ApiResult<()> {
+    if period < 1 {
+        return Err(invalid(
+            "The parameter Period must be greater than or equal to 1.",
+        ));
+    }
+    if !(matches!(period, 1 | 5 | 10 | 20 | 30) || period % 60 == 0) {
+        return Err(invalid("The parameter Period must be a multiple of 60."));
+    }
+    Ok(())
+}
+
+/// Per-period statistics, ascending by time; only periods with data.
+pub fn statistics(
+    conn: &Connection,
+    ctx: &CallContext,
+    r: &StatsRequest,
+) -> ApiResult<Vec<Datapoint>> {
+    check_period(r.period)?;
+    if r.start_ms >= r.end_ms {
+        return Err(invalid(
+            "The parameter StartTime must be less than the parameter EndTime.",
+        ));
+    }
+    if let Some(u) = &r.unit {
+        check_unit(u)?;
+    }
+    let start = r.start_ms.div_euclid(60_000) * 60_000;
+    let requested = (r.end_ms - start) / (r.period * 1000) + 1;
+    if requested > 1440 {
+        return Err(ApiError::new(
+            ErrorKind::CwInvalidParameterCombination,
+            format!(
+                "You have requested up to {requested} datapoints, which exceeds the limit of 1,440. You may reduce the datapoints requested by increasing Period, or decreasing the time range."
+            ),
+        ));
+    }
+    let periods = query(
+        conn,
+        &MetricQuery {
+            metric: MetricKey {
+                account: ctx.account().as_str(),
+                region: ctx.region.as_str(),
+                namespace: &r.namespace,
+                name: &r.metric_name,
+                dimensions: &r.dimensions,
+            },
+            start_ms: start,
+            end_ms: r.end_ms,
+            period_secs: r.period,
+            unit: r.unit.as_deref(),
+        },
+    )?;
+    Ok(periods
+        .iter()
+        .map(|p| Datapoint {
+            timestamp_ms: p.start_ms,
+            values: r
+                .statistics
+                .iter()
+                .filter_map(|s| {
+                    let v = if s.starts_with('p') {
+                        statistic_value(None, Some(s), p)
+                    } else {
+                        statistic_value(Some(s), None, p)
+                    };
+                    v.map(|v| (s.clone(), v))
+                })
+                .collect(),
+            unit: p.unit.clone(),
+        })
+        .collect())
+}
+
+/// Checks GetMetricStatistics' `Statistics` xor `ExtendedStatistics`.
+pub fn check_statistics(statistics: &[String], extended: &[String]) -> ApiResult<()> {
+    match (statistics.is_empty(), extended.is_empty()) {
+        (true, true) => {
+            return Err(missing("Statistics"));
+        }
+        (false, false) => {
+            return Err(ApiError::new(
+                ErrorKind::CwInvalidParameterCombination,
+                "The parameters Statistics and ExtendedStatistics are mutually exclusive and you have specified both.",
+            ));
+        }
+        _ => {}
+    }
+    if statistics.len() > 5 {
+        return Err(invalid(
+            "The collection Statistics must not have a size greater than 5.",
+        ));
+    }
+    if extended.len() > 10 {
+        return Err(invalid(
+            "The collection ExtendedStatistics must not have a size greater than 10.",
+        ));
+    }
+    for s in statistics {
+        if !["SampleCount", "Average", "Sum", "Minimum", "Maximum"].contains(&s.as_str()) {
+            return Err(invalid(format!(
+                "The parameter Statistics.member.1 must be a value in the set [ Maximum, Sum, SampleCount, Average, Minimum ] (got {s})."
+            )));
+        }
+    }
+    for e in extended {
+        if !valid_percentile(e) {
+            return Err(invalid(format!(
+                "The value {e} for parameter ExtendedStatistics is not supported."
+            )));
+        }
+    }
+    Ok(())
+}

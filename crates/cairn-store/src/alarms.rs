@@ -1,0 +1,194 @@
+//! CloudWatch alarms and their history. An alarm is an opaque, versioned JSON body (its
+//! configuration and state, owned by `cairn-core`) keyed by account, region and name; history
+//! items are rows that outlive the alarm they describe.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::StoreResult;
+
+/// A stored alarm.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlarmRow {
+    /// Owner.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// Alarm name.
+    pub name: String,
+    /// The body (JSON).
+    pub body: String,
+}
+
+/// Creates or replaces an alarm.
+pub fn put(
+    conn: &Connection,
+    account: &str,
+    region: &str,
+    name: &str,
+    body: &str,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO cw_alarms (account, region, name, body) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (account, region, name) DO UPDATE SET body = excluded.body",
+    )?
+    .execute(params![account, region, name, body])?;
+    Ok(())
+}
+
+/// One alarm's body.
+pub fn get(
+    conn: &Connection,
+    account: &str,
+    region: &str,
+    name: &str,
+) -> StoreResult<Option<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT body FROM cw_alarms WHERE account = ?1 AND region = ?2 AND name = ?3",
+        )?
+        .query_row(params![account, region, name], |r| r.get(0))
+        .optional()?)
+}
+
+/// Alarms of an account and region whose name starts with `prefix`, by name.
+pub fn list(
+    conn: &Connection,
+    account: &str,
+    region: &str,
+    prefix: &str,
+) -> StoreResult<Vec<AlarmRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT account, region, name, body FROM cw_alarms
+         WHERE account = ?1 AND region = ?2 AND substr(name, 1, length(?3)) = ?3 ORDER BY name",
+    )?;
+    let rows = stmt.query_map(params![account, region, prefix], row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Every alarm of every account and region (for evaluation).
+pub fn all(conn: &Connection) -> StoreResult<Vec<AlarmRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT account, region, name, body FROM cw_alarms ORDER BY account, region, name",
+    )?;
+    let rows = stmt.query_map([], row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlarmRow> {
+    Ok(AlarmRow {
+        account: r.get(0)?,
+        region: r.get(1)?,
+        name: r.get(2)?,
+        body: r.get(3)?,
+    })
+}
+
+/// Deletes an alarm; returns whether it existed.
+pub fn delete(conn: &Connection, account: &str, region: &str, name: &str) -> StoreResult<bool> {
+    Ok(conn
+        .prepare_cached("DELETE FROM cw_alarms WHERE account = ?1 AND region = ?2 AND name = ?3")?
+        .execute(params![account, region, name])?
+        > 0)
+}
+
+/// One history item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryItem {
+    /// Alarm name.
+    pub alarm_name: String,
+    /// Time, ms.
+    pub ts: i64,
+    /// `ConfigurationUpdate`, `StateUpdate` or `Action`.
+    pub item_type: String,
+    /// `HistorySummary`.
+    pub summary: String,
+    /// `HistoryData` (JSON).
+    pub data: String,
+}
+
+/// Appends a history item.
+pub fn add_history(
+    conn: &Connection,
+    account: &str,
+    region: &str,
+    item: &HistoryItem,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO cw_alarm_history (account, region, alarm_name, ts, item_type, summary, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        account,
+        region,
+        item.alarm_name,
+        item.ts,
+        item.item_type,
+        item.summary,
+        item.data
+    ])?;
+    Ok(())
+}
+
+/// What history to read.
+#[derive(Clone, Debug, Default)]
+pub struct HistoryFilter<'a> {
+    /// Only this alarm.
+    pub alarm_name: Option<&'a str>,
+    /// Only this item type.
+    pub item_type: Option<&'a str>,
+    /// Inclusive start, ms.
+    pub start_ms: i64,
+    /// Inclusive end, ms.
+    pub end_ms: i64,
+    /// Oldest first (else newest first).
+    pub ascending: bool,
+    /// Skip this many.
+    pub offset: i64,
+    /// At most this many.
+    pub limit: i64,
+}
+
+/// History items of an account and region matching `f`.
+pub fn history(
+    conn: &Connection,
+    account: &str,
+    region: &str,
+    f: &HistoryFilter<'_>,
+) -> StoreResult<Vec<HistoryItem>> {
+    let order = if f.ascending { "ASC" } else { "DESC" };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT alarm_name, ts, item_type, summary, data FROM cw_alarm_history
+         WHERE account = ?1 AND region = ?2 AND (?3 IS NULL OR alarm_name = ?3)
+           AND (?4 IS NULL OR item_type = ?4) AND ts >= ?5 AND ts <= ?6
+         ORDER BY ts {order}, id {order} LIMIT ?7 OFFSET ?8"
+    ))?;
+    let rows = stmt.query_map(
+        params![
+            account,
+            region,
+            f.alarm_name,
+            f.item_type,
+            f.start_ms,
+            f.end_ms,
+            f.limit,
+            f.offset
+        ],
+        |r| {
+            Ok(HistoryItem {
+                alarm_name: r.get(0)?,
+                ts: r.get(1)?,
+                item_type: r.get(2)?,
+                summary: r.get(3)?,
+                data: r.get(4)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Deletes history older than `cutoff` (ms); returns how many items.
+pub fn expire_history(conn: &Connection, cutoff: i64) -> StoreResult<usize> {
+    Ok(conn
+        .prepare_cached("DELETE FROM cw_alarm_history WHERE ts < ?1")?
+        .execute(params![cutoff])?)
+}
