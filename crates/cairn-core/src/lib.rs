@@ -11,6 +11,7 @@ pub mod buckets;
 pub mod context;
 pub mod error;
 pub mod iam;
+pub mod insights;
 pub mod lifecycle;
 pub mod logs;
 pub mod lookup;

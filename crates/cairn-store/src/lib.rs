@@ -8,13 +8,14 @@
 //! connections and never wait for the writer.
 //!
 //! The typed queries live in one module per table family: [`events`], [`trails`],
-//! [`buckets`], [`objects`], [`iam`], [`meta`], [`logs`] (CloudWatch Logs) and [`metrics`]
-//! (CloudWatch datapoints).
+//! [`buckets`], [`objects`], [`iam`], [`meta`], [`logs`] (CloudWatch Logs), [`metrics`]
+//! (CloudWatch datapoints) and [`insights`] (CloudTrail Insights series and state).
 
 pub mod buckets;
 pub mod delivery;
 pub mod events;
 pub mod iam;
+pub mod insights;
 pub mod logs;
 pub mod meta;
 pub mod metrics;
