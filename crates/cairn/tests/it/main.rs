@@ -13,6 +13,7 @@ mod events_selection;
 mod harness;
 mod iam_core;
 mod iam_query;
+mod insights;
 mod logs;
 mod lookup;
 mod named_errors;
