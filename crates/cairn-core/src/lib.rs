@@ -14,6 +14,7 @@ pub mod context;
 pub mod encryption;
 pub mod error;
 pub mod iam;
+pub mod insights;
 pub mod kms;
 pub mod lifecycle;
 pub mod logs;

@@ -426,8 +426,10 @@ pub fn put_insight_selectors(
             )));
         }
     }
+    let had_insights = !trail.insight_selectors.is_empty();
     trail.insight_selectors = selectors;
     trails::put(conn, &trail)?;
+    crate::insights::selectors_changed(conn, had_insights, &trail, ctx.now_secs())?;
     Ok(trail)
 }
 

@@ -9,6 +9,9 @@
 //!    gzip into its object file, after checking the bucket policy lets CloudTrail write;
 //! 3. write the digests that are due.
 //!
+//! Insights events ([`insights`]) are planned into `CloudTrail-Insight/` files in the same
+//! ledger before step 2, so they are written, notified and digested like log files.
+//!
 //! Each trail fails and recovers on its own: a failure is recorded in the trail's status
 //! (GetTrailStatus `LatestDeliveryError` / `LatestDigestDeliveryError`, as an S3 error code)
 //! and retried later; it never stops another trail. Damaged stored state (an unparsable
@@ -22,6 +25,7 @@
 //! The server calls `run_once` every delivery interval; `cairn flush` calls it on demand.
 
 mod digest;
+mod insights;
 mod keys;
 mod notify;
 mod plan;

@@ -246,6 +246,10 @@ impl Delivery {
             planned: self.store.write(move |c| plan::commit(c, &plans)).await??,
             ..Outcome::default()
         };
+        out.planned += self
+            .store
+            .write(move |c| cairn_store::with_savepoint(c, |c| crate::insights::plan(c, now)))
+            .await??;
         self.write_pending(now, &mut out).await?;
         for arn in stopped {
             self.note_delivery_error(&arn, "InternalError".into(), now)

@@ -1,4 +1,4 @@
-//! Object keys: `[prefix/]AWSLogs/<account>/CloudTrail[-Digest]/<region>/YYYY/MM/DD/…`.
+//! Object keys: `[prefix/]AWSLogs/<account>/CloudTrail[-Digest|-Insight]/<region>/YYYY/MM/DD/…`.
 
 use chrono::{DateTime, Utc};
 
@@ -25,6 +25,23 @@ pub fn log_file(
     let t = at(stamp);
     format!(
         "{}/{account}/CloudTrail/{region}/{}/{account}_CloudTrail_{region}_{}_{unique}.json.gz",
+        base(prefix),
+        t.format("%Y/%m/%d"),
+        t.format("%Y%m%dT%H%MZ"),
+    )
+}
+
+/// An Insights file key (`CloudTrail-Insight` folder); like [`log_file`].
+pub fn insight_file(
+    prefix: Option<&str>,
+    account: &str,
+    region: &str,
+    stamp: i64,
+    unique: &str,
+) -> String {
+    let t = at(stamp);
+    format!(
+        "{}/{account}/CloudTrail-Insight/{region}/{}/{account}_CloudTrail-Insight_{region}_{}_{unique}.json.gz",
         base(prefix),
         t.format("%Y/%m/%d"),
         t.format("%Y%m%dT%H%MZ"),
@@ -72,6 +89,16 @@ mod tests {
         assert_eq!(
             key,
             "pre/AWSLogs/111122223333/CloudTrail-Digest/us-east-2/2015/08/17/111122223333_CloudTrail-Digest_us-east-2_trail_us-east-2_20150817T150131Z.json.gz"
+        );
+        assert_eq!(
+            insight_file(
+                None,
+                "123456789015",
+                "ca-central-1",
+                1_600_838_160,
+                "KL5e9VCV2SS7IqzB"
+            ),
+            "AWSLogs/123456789015/CloudTrail-Insight/ca-central-1/2020/09/23/123456789015_CloudTrail-Insight_ca-central-1_20200923T0516Z_KL5e9VCV2SS7IqzB.json.gz"
         );
         // awscli reads the end time back as key[-24:-8].
         assert_eq!(&key[key.len() - 24..key.len() - 8], "20150817T150131Z");

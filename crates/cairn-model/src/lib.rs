@@ -8,6 +8,7 @@
 pub mod event;
 pub mod identity;
 pub mod ids;
+pub mod insight;
 pub mod trail;
 
 pub use identity::Principal;

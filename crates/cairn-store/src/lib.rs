@@ -9,8 +9,8 @@
 //!
 //! The typed queries live in one module per table family: [`events`], [`trails`],
 //! [`buckets`], [`objects`], [`iam`], [`kms`], [`meta`], [`logs`] (CloudWatch Logs),
-//! [`metrics`] (CloudWatch datapoints), [`console`] (web console sessions) and
-//! [`cloudformation`] (stacks).
+//! [`metrics`] (CloudWatch datapoints), [`console`] (web console sessions),
+//! [`cloudformation`] (stacks) and [`insights`] (CloudTrail Insights series and state).
 
 pub mod alarms;
 pub mod buckets;
@@ -20,6 +20,7 @@ pub mod delivery;
 pub mod encryption;
 pub mod events;
 pub mod iam;
+pub mod insights;
 pub mod kms;
 pub mod logs;
 pub mod meta;

@@ -283,6 +283,40 @@ CREATE INDEX cw_alarm_history_by_alarm ON cw_alarm_history (account, region, ala
 CREATE INDEX cw_alarm_history_by_time ON cw_alarm_history (ts);
 ";
 
+/// CloudTrail Insights (`insights`): per-minute series and attribution counters (empty minutes
+/// have no row), each trail's arming time, detection progress and open insights, and the
+/// Insights events each trail wrote with the file that delivered them.
+const SCHEMA_V13: &str = "
+CREATE TABLE insight_counts (
+    account TEXT NOT NULL, region TEXT NOT NULL, kind INTEGER NOT NULL, source TEXT NOT NULL,
+    name TEXT NOT NULL, error_code TEXT NOT NULL, minute INTEGER NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (account, region, kind, source, name, error_code, minute)) WITHOUT ROWID;
+CREATE INDEX insight_counts_by_minute ON insight_counts (account, region, minute, kind, count);
+CREATE TABLE insight_attributions (
+    account TEXT NOT NULL, region TEXT NOT NULL, kind INTEGER NOT NULL, source TEXT NOT NULL,
+    name TEXT NOT NULL, error_code TEXT NOT NULL, attribute TEXT NOT NULL, minute INTEGER NOT NULL,
+    value TEXT NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (account, region, kind, source, name, error_code, attribute, minute, value))
+    WITHOUT ROWID;
+CREATE INDEX insight_attributions_by_minute ON insight_attributions (minute);
+CREATE TABLE insight_arming (trail_arn TEXT PRIMARY KEY, enabled_at INTEGER NOT NULL);
+CREATE TABLE insight_progress (
+    trail_arn TEXT NOT NULL, region TEXT NOT NULL, next_minute INTEGER NOT NULL,
+    PRIMARY KEY (trail_arn, region));
+CREATE TABLE insight_open (
+    trail_arn TEXT NOT NULL, region TEXT NOT NULL, kind INTEGER NOT NULL, source TEXT NOT NULL,
+    name TEXT NOT NULL, error_code TEXT NOT NULL, open INTEGER NOT NULL,
+    start_minute INTEGER NOT NULL, baseline_mean REAL NOT NULL, baseline_duration INTEGER NOT NULL,
+    threshold REAL NOT NULL, last_active INTEGER NOT NULL, sum_to_last_active INTEGER NOT NULL,
+    sum_running INTEGER NOT NULL, cooldown_until INTEGER NOT NULL, shared_event_id TEXT NOT NULL,
+    PRIMARY KEY (trail_arn, region, kind, source, name, error_code));
+CREATE TABLE insight_events (
+    trail_arn TEXT NOT NULL, event_id TEXT NOT NULL, seq INTEGER NOT NULL,
+    event_time INTEGER NOT NULL, region TEXT NOT NULL, delivered TEXT,
+    PRIMARY KEY (trail_arn, seq), UNIQUE (event_id));
+CREATE INDEX insight_events_pending ON insight_events (trail_arn, seq) WHERE delivered IS NULL;
+";
+
 /// Applies schema versions the database has not seen yet.
 pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     migrate_to(conn, i64::MAX)
@@ -360,6 +394,11 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
         conn.execute_batch(&format!(
             "BEGIN; {} PRAGMA user_version = 12; COMMIT;",
             crate::cloudformation::SCHEMA_V12
+        ))?;
+    }
+    if due(13) {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V13} PRAGMA user_version = 13; COMMIT;"
         ))?;
     }
     if due(14) {

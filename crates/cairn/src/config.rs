@@ -76,6 +76,10 @@ pub struct ServeArgs {
     /// a full disk. Default: no limit but the disk.
     #[arg(long, env = "CAIRN_MAX_STORE_MB")]
     pub max_store_mb: Option<u64>,
+    /// Seconds from enabling CloudTrail Insights (or restarting logging) to the first
+    /// evaluated minute; kept in the data dir for `cairn insights run`. Default 129600 (36 h).
+    #[arg(long = "insights-warm-up", env = "CAIRN_INSIGHTS_WARM_UP")]
+    pub insights_warm_up: Option<u64>,
 }
 
 /// The TOML file's keys.
@@ -100,6 +104,7 @@ struct FileConfig {
     sns_allowed_networks: Option<Vec<String>>,
     access_log: Option<bool>,
     max_store_mb: Option<u64>,
+    insights_warm_up: Option<u64>,
     #[serde(default)]
     buckets: std::collections::BTreeMap<String, cairn_buckets::ExternalBucketConfig>,
 }
@@ -141,6 +146,8 @@ pub struct ServeConfig {
     pub access_log: bool,
     /// Store size limit, bytes.
     pub max_store_bytes: Option<u64>,
+    /// Insights warm-up, seconds.
+    pub insights_warm_up_secs: u64,
 }
 
 fn cidrs(what: &str, list: Option<Vec<String>>) -> anyhow::Result<Vec<cairn_core::net::Cidr>> {
@@ -264,6 +271,10 @@ impl ServeConfig {
                 .max_store_mb
                 .or(file.max_store_mb)
                 .map(|mb| mb.max(1) << 20),
+            insights_warm_up_secs: args
+                .insights_warm_up
+                .or(file.insights_warm_up)
+                .unwrap_or(36 * 3600),
         })
     }
 }

@@ -9,6 +9,7 @@ mod config;
 mod credentials;
 mod datadir;
 mod iam_cmd;
+mod insights_cmd;
 mod kms_cmd;
 mod logs_cmd;
 mod serve;
@@ -48,6 +49,8 @@ enum Command {
     Lifecycle(admin_cmd::LifecycleArgs),
     /// Validate a trail's log files and digests (like `aws cloudtrail validate-logs`, stricter).
     ValidateLogs(validate::ValidateArgs),
+    /// CloudTrail Insights on a data dir: evaluate closed minutes up to a clock.
+    Insights(insights_cmd::InsightsArgs),
     /// Deliver pending trail events and write digests now.
     Flush(admin_cmd::FlushArgs),
     /// CloudWatch Logs housekeeping on a data dir (the retention sweep).
@@ -80,6 +83,7 @@ fn main() -> std::process::ExitCode {
         Command::Lifecycle(args) => admin_cmd::lifecycle(args),
         Command::External(args) => admin_cmd::external(args),
         Command::Flush(args) => admin_cmd::flush(args),
+        Command::Insights(args) => insights_cmd::run(args),
         Command::Logs(args) => logs_cmd::run(args),
         Command::Alarms(args) => alarms_cmd::run(args),
         Command::Bench(args) => bench::run(args),

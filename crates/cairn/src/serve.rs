@@ -271,6 +271,28 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         }
     });
 
+    // CloudTrail Insights: the warm-up is kept in the data dir for `cairn insights run`;
+    // every minute, count what was recorded and evaluate the minutes that closed.
+    let warm_up = config.insights_warm_up_secs as i64;
+    store.write_blocking(move |c| cairn_store::insights::set_warm_up(c, warm_up))??;
+    let insights_store = store.clone();
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(Duration::from_secs(60));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let store = insights_store.clone();
+            let now = chrono::Utc::now().timestamp();
+            match tokio::task::spawn_blocking(move || crate::insights_cmd::tick(&store, now)).await
+            {
+                Ok(Ok(r)) if r.written > 0 => tracing::info!(written = r.written, "insights"),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "insights step failed"),
+                Err(e) => tracing::warn!(error = %e, "insights task failed"),
+            }
+        }
+    });
+
     let worker = cairn_delivery::Delivery::new(
         store.clone(),
         &config.data_dir,

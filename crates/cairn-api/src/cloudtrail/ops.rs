@@ -139,6 +139,7 @@ pub fn find(name: &str) -> Option<Op> {
         "ListTags" => list_tags,
         "LookupEvents" => lookup_events,
         "ListPublicKeys" => list_public_keys,
+        "ListInsightsMetricData" => list_insights_metric_data,
         other if OPERATIONS.contains(&other) => unsupported,
         _ => return None,
     };
@@ -411,4 +412,35 @@ fn list_public_keys(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<O
         })
         .collect();
     out(json!({"PublicKeyList": list}), Vec::new())
+}
+
+fn list_insights_metric_data(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
+    use cairn_core::insights::metric_data::{MetricDataInput, list};
+    let input = MetricDataInput {
+        event_source: req_str(body, "EventSource")?,
+        event_name: req_str(body, "EventName")?,
+        insight_type: req_str(body, "InsightType")?,
+        error_code: opt_str(body, "ErrorCode")?,
+        start: opt_time(body, "StartTime")?,
+        end: opt_time(body, "EndTime")?,
+        period: opt_i64(body, "Period")?,
+        data_type: opt_str(body, "DataType")?,
+        max_results: opt_i64(body, "MaxResults")?,
+        next_token: opt_str(body, "NextToken")?,
+    };
+    let page = list(conn, &env.ctx, &env.token_key, &input)?;
+    let mut output = json!({
+        "EventSource": input.event_source,
+        "EventName": input.event_name,
+        "InsightType": page.insight_type.as_str(),
+        "Timestamps": page.timestamps.iter().map(|t| epoch(*t as f64)).collect::<Vec<_>>(),
+        "Values": page.values,
+    });
+    if let Some(code) = input.error_code {
+        output["ErrorCode"] = json!(code);
+    }
+    if let Some(token) = page.next_token {
+        output["NextToken"] = json!(token);
+    }
+    out(output, Vec::new())
 }

@@ -15,6 +15,7 @@ mod events_selection;
 mod harness;
 mod iam_core;
 mod iam_query;
+mod insights;
 mod kms_at_rest;
 mod kms_master;
 mod kms_util;

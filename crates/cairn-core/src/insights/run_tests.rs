@@ -1,0 +1,156 @@
+//! Counting from recorded events and running to a clock on a real store: a burst becomes
+//! one Start/End pair, and running again (or past the same minutes) writes nothing twice.
+
+use cairn_model::event::{EVENT_VERSION, EventRecord};
+use cairn_store::insights as store;
+use cairn_store::{Store, events, trails};
+use serde_json::{Value, json};
+
+use super::detect::Params;
+use super::run::{Report, run_once};
+use super::tests::trail;
+use crate::record::{PreparedEvent, append};
+
+const S: i64 = 26_589_416;
+
+fn call(minute: i64, name: &str, read_only: bool, error: Option<&str>) -> PreparedEvent {
+    let record = EventRecord {
+        event_version: EVENT_VERSION.into(),
+        user_identity: json!({"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/alice"}),
+        event_time: super::records::minute_time(minute),
+        event_source: "ec2.amazonaws.com".into(),
+        event_name: name.into(),
+        aws_region: "us-east-1".into(),
+        source_ip_address: "127.0.0.1".into(),
+        user_agent: "aws-cli/2.15.0".into(),
+        error_code: error.map(str::to_owned),
+        error_message: error.map(|_| "denied".to_owned()),
+        request_parameters: Value::Null,
+        response_elements: Value::Null,
+        additional_event_data: None,
+        request_id: "r".into(),
+        event_id: uuid_like(minute, name),
+        read_only,
+        resources: vec![],
+        event_type: "AwsApiCall".into(),
+        management_event: true,
+        recipient_account_id: "123456789012".into(),
+        event_category: "Management".into(),
+    };
+    PreparedEvent::new(&record, minute * 60 + 7, "alice", vec![])
+}
+
+fn uuid_like(minute: i64, name: &str) -> String {
+    super::records::uuid_v5(&format!("{minute}{name}{}", rand::random::<u64>()))
+}
+
+#[test]
+fn bursts_become_pairs_once_whoever_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("cairn.db")).unwrap();
+    let mut t = trail(&["ApiCallRateInsight", "ApiErrorRateInsight"]);
+    t.status.start_logging_time = Some(((S - 600) * 60) as f64);
+    let arn = t.arn();
+    store
+        .write_blocking(move |c| {
+            trails::put(c, &t)?;
+            store::arm(c, &t.arn(), (S - 600) * 60)
+        })
+        .unwrap()
+        .unwrap();
+    let mut batch = Vec::new();
+    for m in S..S + 3 {
+        for _ in 0..4 {
+            batch.push(call(m, "AuthorizeSecurityGroupIngress", false, None));
+            batch.push(call(m, "DescribeInstances", true, Some("AccessDenied")));
+        }
+        batch.push(call(m, "DescribeInstances", true, None));
+    }
+    store
+        .write_blocking(move |c| {
+            for e in &batch {
+                append(c, e)?;
+            }
+            Ok::<_, cairn_store::StoreError>(())
+        })
+        .unwrap()
+        .unwrap();
+    let p = Params {
+        warm_up_secs: 0,
+        ..Params::default()
+    };
+    // Before the minutes settle nothing is evaluated past them.
+    let early = run_once(&store, (S + 1) * 60, &p).unwrap();
+    assert_eq!(early.counted, 27);
+    assert_eq!(early.written, 0);
+    let now = (S + 20) * 60 + p.settle_lag_secs;
+    let report = run_once(&store, now, &p).unwrap();
+    assert_eq!(report.written, 4, "{report:?}");
+    assert_eq!(
+        run_once(&store, now, &p).unwrap(),
+        Report {
+            counted: 0,
+            minutes: 0,
+            written: 0
+        }
+    );
+    let found = store
+        .read_blocking(|c| {
+            events::lookup(
+                c,
+                &events::LookupQuery {
+                    account: "123456789012",
+                    region: "us-east-1",
+                    category: "Insight",
+                    filter: &events::LookupFilter::All,
+                    start: 0,
+                    end: i64::MAX,
+                    after: None,
+                    limit: 50,
+                },
+            )
+        })
+        .unwrap();
+    let mut kinds: Vec<(String, String, String)> = found
+        .iter()
+        .map(|e| {
+            let r: Value = serde_json::from_str(&e.record).unwrap();
+            let d = &r["insightDetails"];
+            (
+                d["insightType"].as_str().unwrap().to_owned(),
+                d["eventName"].as_str().unwrap().to_owned(),
+                d["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        vec![
+            (
+                "ApiCallRateInsight".into(),
+                "AuthorizeSecurityGroupIngress".into(),
+                "End".into()
+            ),
+            (
+                "ApiCallRateInsight".into(),
+                "AuthorizeSecurityGroupIngress".into(),
+                "Start".into()
+            ),
+            (
+                "ApiErrorRateInsight".into(),
+                "DescribeInstances".into(),
+                "End".into()
+            ),
+            (
+                "ApiErrorRateInsight".into(),
+                "DescribeInstances".into(),
+                "Start".into()
+            ),
+        ]
+    );
+    let pending = store
+        .read_blocking(move |c| store::undelivered(c, &arn, 100))
+        .unwrap();
+    assert_eq!(pending.len(), 4);
+}
