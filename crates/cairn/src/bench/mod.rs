@@ -12,9 +12,11 @@
 //!   FilterLogEvents, in process.
 //! - `delivery-data`: a data dir with a logging trail and N undelivered events of B bytes,
 //!   for measuring `cairn flush` (time, peak RSS).
+//! - `insights`: recording with and without an Insights trail; per-minute detection time.
 
 mod control_plane;
 mod delivery;
+mod insights;
 mod logs;
 mod lookup;
 mod policy;
@@ -52,6 +54,8 @@ enum Scenario {
     Logs(logs::LogsArgs),
     /// A data dir of undelivered events of a given size (for `cairn flush` measurements).
     DeliveryData(delivery::DeliveryDataArgs),
+    /// CloudTrail Insights: recording cost and detection time.
+    Insights(insights::InsightsArgs),
 }
 
 /// Runs a benchmark scenario.
@@ -66,6 +70,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Scenario::Policy(a) => policy::run(a),
         Scenario::Logs(a) => logs::run(a),
         Scenario::DeliveryData(a) => delivery::run(a),
+        Scenario::Insights(a) => insights::run(a),
     }
 }
 
