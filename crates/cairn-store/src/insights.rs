@@ -106,19 +106,40 @@ pub fn apply_counts(
     let mut up = conn.prepare_cached(
         "INSERT INTO insight_counts (account, region, kind, source, name, error_code, minute, count)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-         ON CONFLICT DO UPDATE SET count = count + excluded.count",
+         ON CONFLICT DO UPDATE SET count = count + excluded.count
+         RETURNING count",
+    )?;
+    let mut day = conn.prepare_cached(
+        "INSERT INTO insight_days (account, region, kind, source, name, error_code, day, sum, sum_sq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT DO UPDATE SET sum = sum + excluded.sum, sum_sq = sum_sq + excluded.sum_sq",
     )?;
     for d in series {
         let k = &d.key;
-        up.execute(params![
+        let new: i64 = up.query_row(
+            params![
+                k.account,
+                k.region,
+                k.kind,
+                k.source,
+                k.name,
+                k.error_code,
+                d.minute,
+                d.count
+            ],
+            |r| r.get(0),
+        )?;
+        let old = new - d.count;
+        day.execute(params![
             k.account,
             k.region,
             k.kind,
             k.source,
             k.name,
             k.error_code,
-            d.minute,
-            d.count
+            d.minute.div_euclid(DAY_MINUTES),
+            d.count,
+            new * new - old * old
         ])?;
     }
     let mut up = conn.prepare_cached(
@@ -200,13 +221,50 @@ pub fn busy_at(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Σcount and Σcount² of one series over minutes `from <= m < to`.
+/// Minutes per day (series days are UTC days of epoch minutes).
+const DAY_MINUTES: i64 = 1440;
+
+/// Σcount and Σcount² of one series over minutes `from <= m < to`: whole days from the
+/// per-day sums, the rest from the minutes.
 pub fn window_sums(
     conn: &Connection,
     key: &SeriesKey,
     from: i64,
     to: i64,
 ) -> StoreResult<(i64, i64)> {
+    let first_day = from.div_euclid(DAY_MINUTES) + i64::from(from.rem_euclid(DAY_MINUTES) != 0);
+    let end_day = to.div_euclid(DAY_MINUTES);
+    if first_day >= end_day {
+        return minute_sums(conn, key, from, to);
+    }
+    let (s1, q1) = minute_sums(conn, key, from, first_day * DAY_MINUTES)?;
+    let (s2, q2): (i64, i64) = conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(sum), 0), COALESCE(SUM(sum_sq), 0) FROM insight_days
+             WHERE account = ?1 AND region = ?2 AND kind = ?3 AND source = ?4 AND name = ?5
+               AND error_code = ?6 AND day >= ?7 AND day < ?8",
+        )?
+        .query_row(
+            params![
+                key.account,
+                key.region,
+                key.kind,
+                key.source,
+                key.name,
+                key.error_code,
+                first_day,
+                end_day
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+    let (s3, q3) = minute_sums(conn, key, end_day * DAY_MINUTES, to)?;
+    Ok((s1 + s2 + s3, q1 + q2 + q3))
+}
+
+fn minute_sums(conn: &Connection, key: &SeriesKey, from: i64, to: i64) -> StoreResult<(i64, i64)> {
+    if from >= to {
+        return Ok((0, 0));
+    }
     Ok(conn
         .prepare_cached(
             "SELECT COALESCE(SUM(count), 0), COALESCE(SUM(count * count), 0) FROM insight_counts
@@ -309,6 +367,8 @@ pub fn prune(
     let a = conn
         .prepare_cached("DELETE FROM insight_counts WHERE minute < ?1")?
         .execute([series_before])?;
+    conn.prepare_cached("DELETE FROM insight_days WHERE day < ?1")?
+        .execute([series_before.div_euclid(DAY_MINUTES)])?;
     let b = conn
         .prepare_cached("DELETE FROM insight_attributions WHERE minute < ?1")?
         .execute([attributions_before])?;
@@ -611,6 +671,31 @@ mod tests {
                 .unwrap()
                 .len(),
             1
+        );
+        // Across days the per-day sums and the minutes agree.
+        let far = |m, c| SeriesDelta {
+            key: key("RunInstances"),
+            minute: m,
+            count: c,
+        };
+        assert!(
+            apply_counts(
+                &conn,
+                9,
+                10,
+                &[far(1440 * 3 + 5, 2), far(1440 * 4 + 1, 4)],
+                &[]
+            )
+            .unwrap()
+        );
+        assert!(apply_counts(&conn, 10, 11, &[far(1440 * 3 + 5, 1)], &[]).unwrap());
+        assert_eq!(
+            window_sums(&conn, &key("RunInstances"), 0, 1440 * 5).unwrap(),
+            (6 + 3 + 4, 18 + 9 + 16)
+        );
+        assert_eq!(
+            window_sums(&conn, &key("RunInstances"), 11, 1440 * 4 + 2).unwrap(),
+            (3 + 3 + 4, 9 + 9 + 16)
         );
         assert_eq!(prune(&conn, 11, 0).unwrap(), 1);
         assert_eq!(

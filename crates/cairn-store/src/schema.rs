@@ -283,8 +283,8 @@ CREATE INDEX cw_alarm_history_by_alarm ON cw_alarm_history (account, region, ala
 CREATE INDEX cw_alarm_history_by_time ON cw_alarm_history (ts);
 ";
 
-/// CloudTrail Insights (`insights`): per-minute series and attribution counters (empty minutes
-/// have no row), each trail's arming time, detection progress and open insights, and the
+/// CloudTrail Insights (`insights`): per-minute series with per-day sums of counts and of
+/// their squares, and attribution counters (empty minutes have no row), each trail's arming time, detection progress and open insights, and the
 /// Insights events each trail wrote with the file that delivered them.
 const SCHEMA_V13: &str = "
 CREATE TABLE insight_counts (
@@ -292,6 +292,11 @@ CREATE TABLE insight_counts (
     name TEXT NOT NULL, error_code TEXT NOT NULL, minute INTEGER NOT NULL, count INTEGER NOT NULL,
     PRIMARY KEY (account, region, kind, source, name, error_code, minute)) WITHOUT ROWID;
 CREATE INDEX insight_counts_by_minute ON insight_counts (account, region, minute, kind, count);
+CREATE TABLE insight_days (
+    account TEXT NOT NULL, region TEXT NOT NULL, kind INTEGER NOT NULL, source TEXT NOT NULL,
+    name TEXT NOT NULL, error_code TEXT NOT NULL, day INTEGER NOT NULL, sum INTEGER NOT NULL,
+    sum_sq INTEGER NOT NULL,
+    PRIMARY KEY (account, region, kind, source, name, error_code, day)) WITHOUT ROWID;
 CREATE TABLE insight_attributions (
     account TEXT NOT NULL, region TEXT NOT NULL, kind INTEGER NOT NULL, source TEXT NOT NULL,
     name TEXT NOT NULL, error_code TEXT NOT NULL, attribute TEXT NOT NULL, minute INTEGER NOT NULL,

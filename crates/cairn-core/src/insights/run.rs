@@ -65,6 +65,7 @@ pub fn count_all(store: &Store) -> StoreResult<usize> {
 /// enabling Insights or from the latest StartLogging, whichever is later) ends in.
 fn first_minute(conn: &Connection, trail: &Trail, now: i64, p: &Params) -> StoreResult<i64> {
     let armed = store::armed_at(conn, &trail.arn())?.unwrap_or(now);
+    // Logging restarted after Insights were enabled restarts the warm-up, as on AWS.
     let started = trail
         .status
         .start_logging_time
@@ -122,6 +123,16 @@ pub fn run_once(store: &Store, now: i64, p: &Params) -> StoreResult<Report> {
         ..Report::default()
     };
     let last = last_closed_minute(now, p);
+    // Trails whose Insights were enabled before this store kept arming times start their
+    // warm-up now.
+    store.write_blocking(move |c| -> StoreResult<()> {
+        for trail in trails::all(c)? {
+            if !trail.insight_selectors.is_empty() && store::armed_at(c, &trail.arn())?.is_none() {
+                store::arm(c, &trail.arn(), now)?;
+            }
+        }
+        Ok(())
+    })??;
     let plans = store.read_blocking(|c| {
         let mut plans = Vec::new();
         for trail in trails::all(c)? {

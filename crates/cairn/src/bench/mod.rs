@@ -15,11 +15,13 @@
 //! - `delivery-data`: a data dir with a logging trail and N undelivered events of B bytes,
 //!   for measuring `cairn flush` (time, peak RSS).
 //! - `console`: the web console's Event history page, time to first byte and whole page.
+//! - `insights`: recording with and without an Insights trail; per-minute detection time.
 
 mod console;
 mod control_plane;
 mod delivery;
 mod kms;
+mod insights;
 mod logs;
 mod lookup;
 mod policy;
@@ -64,6 +66,8 @@ enum Scenario {
     DeliveryData(delivery::DeliveryDataArgs),
     /// The console's Event history page over a populated data dir.
     Console(console::ConsoleArgs),
+    /// CloudTrail Insights: recording cost and detection time.
+    Insights(insights::InsightsArgs),
 }
 
 /// Runs a benchmark scenario.
@@ -81,6 +85,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Scenario::Logs(a) => logs::run(a),
         Scenario::DeliveryData(a) => delivery::run(a),
         Scenario::Console(a) => console::run(a),
+        Scenario::Insights(a) => insights::run(a),
     }
 }
 
