@@ -110,6 +110,12 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         KmsMalformedPolicyDocument => ("MalformedPolicyDocumentException", bad),
         KmsTag => ("TagException", bad),
         KmsDryRun => ("DryRunOperationException", StatusCode::PRECONDITION_FAILED),
+        TrailKmsKeyNotFound => ("KmsKeyNotFoundException", bad),
+        InsufficientEncryptionPolicy => ("InsufficientEncryptionPolicyException", bad),
+        TrailKms => ("KmsException", bad),
+        S3KmsNotFound => ("KMS.NotFoundException", bad),
+        S3KmsDisabled => ("KMS.DisabledException", bad),
+        S3KmsInvalidState => ("KMS.KMSInvalidStateException", bad),
     }
 }
 

@@ -15,6 +15,7 @@ mod iam_core;
 mod iam_query;
 mod kms_at_rest;
 mod kms_master;
+mod kms_trail;
 mod kms_util;
 mod logs;
 mod lookup;
