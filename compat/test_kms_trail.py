@@ -142,3 +142,35 @@ def test_a_disabled_key_holds_delivery_until_enabled(server):
     assert len(marked) == 1
     ids = [r["eventID"] for r in records]
     assert len(ids) == len(set(ids))
+
+
+def test_readers_need_kms_decrypt_but_not_for_metadata(server):
+    ct, kms, iam = server.client("cloudtrail"), server.client("kms"), server.client("iam")
+    key_arn = ct.get_trail(Name=TRAIL)["Trail"]["KmsKeyId"]
+    # Without the guide's account-wide decrypt statement, only principals whose own policies
+    # allow kms:Decrypt (the key policy delegates to the account) may read the files.
+    policy = json.loads(key_policy(f"arn:aws:cloudtrail:us-east-1:{ACCT}:trail/{TRAIL}"))
+    policy["Statement"] = policy["Statement"][:3]
+    kms.put_key_policy(KeyId=key_arn, PolicyName="default", Policy=json.dumps(policy))
+    iam.create_user(UserName="log-reader")
+    iam.put_user_policy(UserName="log-reader", PolicyName="read-logs", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+             "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"]}]}))
+    ak = iam.create_access_key(UserName="log-reader")["AccessKey"]
+    reader = server.client_with(ak["AccessKeyId"], ak["SecretAccessKey"], "s3")
+    key = reader.list_objects_v2(Bucket=BUCKET, Prefix=f"AWSLogs/{ACCT}/CloudTrail/")["Contents"][0]["Key"]
+    assert reader.head_object(Bucket=BUCKET, Key=key)["SSEKMSKeyId"] == key_arn
+    with pytest.raises(Exception) as denied:
+        reader.get_object(Bucket=BUCKET, Key=key)
+    err = denied.value.response["Error"]
+    assert denied.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert err["Code"] == "AccessDenied"
+    assert "kms:Decrypt" in err["Message"] and key_arn in err["Message"], err
+    # Root, through the delegating statement, still reads them.
+    assert server.client("s3").get_object(Bucket=BUCKET, Key=key)["ServerSideEncryption"] == "aws:kms"
+    iam.put_user_policy(UserName="log-reader", PolicyName="decrypt", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_arn}]}))
+    body = reader.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    assert json.loads(gzip.decompress(body))["Records"]
