@@ -123,6 +123,12 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         CwLimitExceeded => ("LimitExceeded", bad),
         CwInvalidFormat => ("InvalidFormat", bad),
         CwInvalidNextToken => ("InvalidNextToken", bad),
+        TrailKmsKeyNotFound => ("KmsKeyNotFoundException", bad),
+        InsufficientEncryptionPolicy => ("InsufficientEncryptionPolicyException", bad),
+        TrailKms => ("KmsException", bad),
+        S3KmsNotFound => ("KMS.NotFoundException", bad),
+        S3KmsDisabled => ("KMS.DisabledException", bad),
+        S3KmsInvalidState => ("KMS.KMSInvalidStateException", bad),
     }
 }
 

@@ -146,6 +146,19 @@ pub enum ErrorKind {
     CwInvalidFormat,
     /// `InvalidNextToken`.
     CwInvalidNextToken,
+    // KMS as other services report it (SSE-KMS, trails with a key).
+    /// CloudTrail's `KmsKeyNotFoundException`.
+    TrailKmsKeyNotFound,
+    /// CloudTrail's `InsufficientEncryptionPolicyException`.
+    InsufficientEncryptionPolicy,
+    /// CloudTrail's `KmsException` (the key cannot be used).
+    TrailKms,
+    /// S3's `KMS.NotFoundException`.
+    S3KmsNotFound,
+    /// S3's `KMS.DisabledException`.
+    S3KmsDisabled,
+    /// S3's `KMS.KMSInvalidStateException`.
+    S3KmsInvalidState,
 }
 
 /// A failed call: what kind, and AWS's message.

@@ -32,6 +32,10 @@ pub struct ObjectMeta {
     pub checksums: BTreeMap<String, String>,
     /// Number of parts for multipart objects.
     pub parts_count: Option<i64>,
+    /// SSE-KMS: the object's bytes are sealed frames under this wrapped data key
+    /// (`crate::sse`); absent for objects stored as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sse_kms: Option<crate::sse::SseKms>,
 }
 
 impl ObjectMeta {

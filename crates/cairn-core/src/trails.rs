@@ -231,6 +231,36 @@ fn check_bucket(
     }
 }
 
+/// Checks a `KmsKeyId` given in this call (spec iam-kms.md §9.2) and stores the key ARN.
+fn check_key(
+    conn: &Connection,
+    ctx: &CallContext,
+    trail: &mut Trail,
+    args: &TrailArgs,
+    external: &ExternalBuckets,
+    kms: crate::sse::KmsAccess<'_>,
+) -> ApiResult<()> {
+    if args.kms_key_id.as_deref().is_none_or(str::is_empty) {
+        return Ok(());
+    }
+    let Some(given) = trail.kms_key_id.clone() else {
+        return Ok(());
+    };
+    if external.contains_key(&trail.s3_bucket_name) {
+        return Err(ApiError::new(
+            ErrorKind::TrailKms,
+            format!(
+                "Cairn cannot encrypt log files with a KMS key in the external bucket {}.",
+                trail.s3_bucket_name
+            ),
+        ));
+    }
+    trail.kms_key_id = Some(crate::sse::check_trail_key(
+        conn, kms, trail, &given, ctx.now,
+    )?);
+    Ok(())
+}
+
 fn empty_to_none(v: &str) -> Option<&str> {
     (!v.is_empty()).then_some(v)
 }
@@ -312,6 +342,7 @@ pub fn create(
     args: &TrailArgs,
     tags: &[Tag],
     external: &ExternalBuckets,
+    kms: crate::sse::KmsAccess<'_>,
 ) -> ApiResult<Trail> {
     let name = parse_name(name)?;
     let bucket = args.s3_bucket_name.clone().unwrap_or_default();
@@ -356,6 +387,7 @@ pub fn create(
     check_trail_limit(ctx, &existing, &trail)?;
     check_bucket(conn, ctx, &trail, external)?;
     check_topic(conn, ctx, &trail)?;
+    check_key(conn, ctx, &mut trail, args, external, kms)?;
     trails::put(conn, &trail)?;
     Ok(trail)
 }
@@ -367,6 +399,7 @@ pub fn update(
     name_or_arn: &str,
     args: &TrailArgs,
     external: &ExternalBuckets,
+    kms: crate::sse::KmsAccess<'_>,
 ) -> ApiResult<Trail> {
     let mut trail = resolve_home(conn, ctx, name_or_arn)?;
     let was_multi = trail.is_multi_region_trail;
@@ -377,6 +410,7 @@ pub fn update(
     }
     check_bucket(conn, ctx, &trail, external)?;
     check_topic(conn, ctx, &trail)?;
+    check_key(conn, ctx, &mut trail, args, external, kms)?;
     trails::put(conn, &trail)?;
     Ok(trail)
 }

@@ -15,6 +15,7 @@
 //! - [`Secret`] holds plaintext key material in memory, redacted in `Debug` and zeroed on drop.
 
 pub mod blob;
+pub mod frames;
 mod master;
 mod secret;
 

@@ -187,6 +187,9 @@ impl Delivery {
                 ("signature".to_owned(), signature.clone()),
                 ("signature-algorithm".to_owned(), "SHA256withRSA".to_owned()),
             ]),
+            region: trail.home_region.clone(),
+            // Digest files are sealed with the trail's key too (spec iam-kms.md §11.3).
+            kms_key_arn: trail.kms_key_id.clone(),
         };
         let row = DigestRow {
             trail_arn: arn.clone(),

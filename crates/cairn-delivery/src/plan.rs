@@ -28,6 +28,9 @@ pub(crate) struct Limits {
     pub max_file_bytes: usize,
     /// Most events one trail examines per step (the rest wait for the next step).
     pub max_events_per_step: usize,
+    /// Plan no event after this seq (`cairn flush` stops at the events recorded before it
+    /// started, not at the KMS events its own deliveries record).
+    pub until_seq: Option<i64>,
 }
 
 /// Whose files these are.
@@ -141,7 +144,8 @@ impl Cutter {
 
 /// Plans every live and retired trail (read only).
 pub(crate) fn plan_all(conn: &Connection, now: f64, limits: Limits) -> StoreResult<Vec<Plan>> {
-    let max = delivery::max_seq(conn)?;
+    let head = delivery::max_seq(conn)?;
+    let max = limits.until_seq.map_or(head, |u| head.min(u));
     let mut plans = Vec::new();
     for trail in trails::all(conn)? {
         let cursor = delivery::cursor(conn, &trail.arn())?;
@@ -304,7 +308,7 @@ mod tests {
             max_events in 1usize..20,
             max_bytes in 1usize..2_000,
         ) {
-            let limits = Limits { max_events_per_file: max_events, max_file_bytes: max_bytes, max_events_per_step: usize::MAX };
+            let limits = Limits { max_events_per_file: max_events, max_file_bytes: max_bytes, max_events_per_step: usize::MAX, until_seq: None };
             let mut cutter = Cutter::default();
             let mut len_of = std::collections::HashMap::new();
             for (i, (region, len)) in events.iter().enumerate() {

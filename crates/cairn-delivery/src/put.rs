@@ -22,6 +22,11 @@ use cairn_core::policy::{AccessRequest, Caller, Decision, Policy};
 use cairn_store::buckets::Bucket;
 use cairn_store::objects::ObjectRow;
 use cairn_store::{Connection, Store, StoreResult, buckets};
+use std::sync::Arc;
+
+use cairn_core::authz::Evaluator;
+use cairn_core::kms::MasterKey;
+use cairn_core::sse::{self, KmsAccess, SseKms, frames::FrameSealer};
 use tokio::sync::mpsc;
 
 use crate::DeliveryError;
@@ -44,6 +49,10 @@ pub(crate) struct Target {
     pub account: String,
     /// `x-amz-meta-*` metadata.
     pub meta: BTreeMap<String, String>,
+    /// The trail's home region (where its KMS key lives).
+    pub region: String,
+    /// The trail's KMS key ARN: the object is sealed under a data key of it (SSE-KMS).
+    pub kms_key_arn: Option<String>,
 }
 
 /// Whether `bucket`'s policy lets CloudTrail write `key` for the trail.
@@ -130,6 +139,26 @@ pub(crate) struct Putter {
     pub store: Store,
     pub files: ObjectFiles,
     pub external: ExternalBuckets,
+    /// KMS's master key; without it files of trails with a key are refused.
+    pub kms_master: Option<Arc<MasterKey>>,
+    /// The policy evaluator (key policies).
+    pub evaluator: Arc<dyn Evaluator>,
+}
+
+/// The KMS failure of a data-key request as `LatestDeliveryError` reports it.
+fn kms_refusal(e: &cairn_core::ApiError) -> DeliveryError {
+    use cairn_core::ErrorKind as K;
+    let code = match e.kind {
+        K::KmsDisabled => "KMS.DisabledException",
+        K::KmsInvalidState => "KMS.KMSInvalidStateException",
+        K::KmsNotFound => "KMS.NotFoundException",
+        K::AccessDenied => "KMS.AccessDeniedException",
+        _ => "KMS.KMSInternalException",
+    };
+    DeliveryError::Refused {
+        code,
+        message: e.message.clone(),
+    }
 }
 
 impl Putter {
@@ -149,19 +178,48 @@ impl Putter {
         C: FnOnce(&Connection, &R) -> StoreResult<T> + Send + 'static,
     {
         if self.external.contains(&target.bucket) {
+            if target.kms_key_arn.is_some() {
+                // Never written in the clear: Cairn does not seal objects in external stores.
+                return Err(DeliveryError::Refused {
+                    code: "KMS.UnsupportedOperationException",
+                    message: format!(
+                        "Cairn cannot encrypt log files with a KMS key in the external bucket {}",
+                        target.bucket
+                    ),
+                });
+            }
             return self.put_external(target, produce, commit).await;
         }
         let t = target.clone();
         if let Some(refused) = self.store.read(move |c| refusal(c, &t)).await? {
             return Err(refused);
         }
+        let sealing = match &target.kms_key_arn {
+            Some(key_arn) => Some(self.data_key(target, key_arn, now).await?),
+            None => None,
+        };
+        let (data_key, sse_kms) = match sealing {
+            Some((k, s)) => (Some(k), Some(s)),
+            None => (None, None),
+        };
         let (tx, mut rx) = mpsc::channel::<Result<Bytes, String>>(IN_FLIGHT);
         let producer = tokio::task::spawn_blocking(move || {
             let mut sink = ChunkSink {
                 tx: tx.clone(),
                 buf: Vec::with_capacity(CHUNK),
             };
-            let out = produce(&mut sink).and_then(|r| sink.flush().map(|()| r).map_err(Into::into));
+            let out = match data_key {
+                // Sealed frame by frame on the way to the file: no plaintext byte is written.
+                Some(k) => FrameSealer::new(&mut sink, k.expose())
+                    .map_err(|e| DeliveryError::Io(std::io::Error::other(e.to_string())))
+                    .and_then(|mut sealer| {
+                        let r = produce(&mut sealer)?;
+                        let (_, plain) = sealer.finish()?;
+                        Ok((r, Some(plain)))
+                    }),
+                None => produce(&mut sink).map(|r| (r, None)),
+            }
+            .and_then(|r| sink.flush().map(|()| r).map_err(Into::into));
             if let Err(e) = &out {
                 let _ = tx.blocking_send(Err(e.to_string()));
             }
@@ -172,7 +230,7 @@ impl Putter {
         let produced = producer
             .await
             .map_err(|e| DeliveryError::Io(std::io::Error::other(e.to_string())))?;
-        let (produced, written) = match (produced, written) {
+        let ((produced, plain_len), written) = match (produced, written) {
             (Ok(p), Ok(w)) => (p, w),
             (Err(e), Ok(w)) => {
                 self.files.remove([w.file]).await;
@@ -190,13 +248,14 @@ impl Putter {
             content_type: Some("application/json".to_owned()),
             content_encoding: Some("gzip".to_owned()),
             user: target.meta.clone(),
+            sse_kms,
             ..Default::default()
         };
         let row = ObjectRow {
             bucket: target.bucket.clone(),
             key: target.key.clone(),
             file: written.file.clone(),
-            size: written.size,
+            size: plain_len.map_or(written.size, |n| n as i64),
             etag: written.md5_hex.clone(),
             last_modified: now,
             meta: object_meta.encode(),
@@ -231,6 +290,57 @@ impl Putter {
                 Err(e.into())
             }
         }
+    }
+
+    /// A data key for `target` from the trail's KMS key, asked as CloudTrail with its
+    /// encryption context; the KMS call is recorded either way. A key that cannot be used
+    /// refuses the write with the KMS error (`KMS.DisabledException`, …).
+    async fn data_key(
+        &self,
+        target: &Target,
+        key_arn: &str,
+        now: f64,
+    ) -> Result<(cairn_core::kms::Secret, SseKms), DeliveryError> {
+        let Some(master) = self.kms_master.clone() else {
+            return Err(DeliveryError::Refused {
+                code: "KMS.KMSInternalException",
+                message: "no KMS master key was given to this process".to_owned(),
+            });
+        };
+        let evaluator = self.evaluator.clone();
+        let (t, key_arn) = (target.clone(), key_arn.to_owned());
+        let made = self
+            .store
+            .write(move |c| {
+                let access = KmsAccess {
+                    master: &master,
+                    evaluator: evaluator.as_ref(),
+                };
+                let (made, event) = sse::cloudtrail_data_key(
+                    c,
+                    access,
+                    &t.trail_arn,
+                    &t.account,
+                    &t.region,
+                    &key_arn,
+                    &t.bucket,
+                    &t.key,
+                    now,
+                );
+                if let Some(event) = event {
+                    cairn_core::record::append(c, &event)?;
+                }
+                Ok::<_, cairn_store::StoreError>(made)
+            })
+            .await??;
+        let (dk, context) = made.map_err(|e| kms_refusal(&e))?;
+        let sse = SseKms {
+            key_arn: dk.key_arn.clone(),
+            data_key: hex::encode(&dk.ciphertext),
+            context,
+            bucket_key: false,
+        };
+        Ok((dk.plaintext, sse))
     }
 
     async fn put_external<R, T, C>(

@@ -97,6 +97,27 @@ pub(crate) fn update_trail(
     Ok(())
 }
 
+/// The KMS key a trail (live, or retired and draining) seals its files with.
+fn trail_kms_key(
+    conn: &cairn_store::Connection,
+    arn: &str,
+    retired: Option<i64>,
+) -> cairn_store::StoreResult<Option<String>> {
+    if let Some(id) = retired {
+        return Ok(cairn_store::delivery::retired(conn)?
+            .into_iter()
+            .find(|r| r.id == id)
+            .and_then(|r| r.trail.kms_key_id));
+    }
+    let Some(parsed) = cairn_model::trail::TrailArn::parse(arn) else {
+        return Ok(None);
+    };
+    Ok(
+        trails::get(conn, &parsed.account, &parsed.region, &parsed.name)?
+            .and_then(|t| t.kms_key_id),
+    )
+}
+
 /// What streaming a log file's body learned.
 struct LogBody {
     sha256: String,
@@ -185,6 +206,8 @@ impl Delivery {
                 store: store.clone(),
                 files: ObjectFiles::new(data_dir)?,
                 external,
+                kms_master: None,
+                evaluator: std::sync::Arc::new(cairn_core::authz::PolicyEvaluator::new()),
             },
             keys: KeyRing::new(data_dir, store.clone())?,
             store,
@@ -193,6 +216,7 @@ impl Delivery {
                 max_events_per_file: DEFAULT_MAX_EVENTS_PER_FILE,
                 max_file_bytes: DEFAULT_MAX_FILE_BYTES,
                 max_events_per_step: DEFAULT_MAX_EVENTS_PER_STEP,
+                until_seq: None,
             },
             backoff: Backoff::default(),
             notifier: Notifier::new(NotifierConfig::default()),
@@ -211,9 +235,23 @@ impl Delivery {
         self
     }
 
+    /// Plans no event recorded after `seq` (a flush delivers what was recorded before it;
+    /// the KMS calls its own deliveries record wait for the next delivery).
+    pub fn with_planning_bound(mut self, seq: i64) -> Self {
+        self.limits.until_seq = Some(seq);
+        self
+    }
+
     /// Caps the events one trail examines per step.
     pub fn with_max_events_per_step(mut self, n: usize) -> Self {
         self.limits.max_events_per_step = n.max(1);
+        self
+    }
+
+    /// Seals the files of trails with a KMS key with data keys of it (without a master key,
+    /// their delivery fails and waits).
+    pub fn with_kms(mut self, master: std::sync::Arc<cairn_core::kms::MasterKey>) -> Self {
+        self.putter.kms_master = Some(master);
         self
     }
 
@@ -374,15 +412,24 @@ impl Delivery {
         let seqs = p.seqs.clone().map_err(|e| {
             DeliveryError::Damaged(format!("planned file {} ({}): {e}", p.id, p.key))
         })?;
-        let account = cairn_model::trail::TrailArn::parse(&p.trail_arn)
-            .map(|a| a.account)
+        let parsed = cairn_model::trail::TrailArn::parse(&p.trail_arn);
+        let (account, region) = parsed
+            .as_ref()
+            .map(|a| (a.account.clone(), a.region.clone()))
             .unwrap_or_default();
+        let (arn, retired) = (p.trail_arn.clone(), p.retired);
+        let kms_key_arn = self
+            .store
+            .read(move |c| trail_kms_key(c, &arn, retired))
+            .await?;
         let target = Target {
             bucket: p.bucket.clone(),
             key: p.key.clone(),
             trail_arn: p.trail_arn.clone(),
             account,
             meta: BTreeMap::new(),
+            region,
+            kms_key_arn,
         };
         let store = self.store.clone();
         let (id, arn, live) = (p.id, p.trail_arn.clone(), p.retired.is_none());

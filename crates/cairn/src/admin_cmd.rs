@@ -219,8 +219,18 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<()> {
     })?;
     let store = Store::open(&args.data_dir.join("cairn.db")).context("opening store")?;
     let external = cairn_buckets::ExternalBuckets::new(&config.external_buckets)?;
+    let head = store.read_blocking(cairn_store::delivery::max_seq)?;
     let mut worker =
-        cairn_delivery::Delivery::new(store, &args.data_dir, external, config.digest_interval)?;
+        cairn_delivery::Delivery::new(store, &args.data_dir, external, config.digest_interval)?
+            .with_planning_bound(head);
+    // Trails with a KMS key need the master key to seal their files (else they wait).
+    if let Some(m) = crate::kms_cmd::resolve_master_key(
+        config.kms_master_key_file.as_deref(),
+        &args.data_dir,
+        false,
+    )? {
+        worker = worker.with_kms(std::sync::Arc::new(m.key));
+    }
     if let Some(n) = args.max_events_per_file {
         worker = worker.with_max_events_per_file(n);
     }

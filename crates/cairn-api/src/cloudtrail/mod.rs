@@ -230,6 +230,8 @@ async fn execute(
         token_key: state.settings.token_key.clone(),
         retention_secs: state.settings.retention_secs,
         external,
+        kms_master: state.settings.kms_master.clone(),
+        evaluator: state.gate.evaluator(),
     };
     let read_only = op.read_only;
     let body = Arc::new(body);

@@ -26,6 +26,19 @@ pub struct OpEnv {
     pub retention_secs: i64,
     /// Reachability of external buckets (probed only for calls that check buckets).
     pub external: trails::ExternalBuckets,
+    /// KMS's master key (trails with a `KmsKeyId`).
+    pub kms_master: std::sync::Arc<cairn_core::kms::MasterKey>,
+    /// The policy evaluator (KMS key policies).
+    pub evaluator: std::sync::Arc<dyn cairn_core::authz::Evaluator>,
+}
+
+impl OpEnv {
+    fn kms(&self) -> cairn_core::sse::KmsAccess<'_> {
+        cairn_core::sse::KmsAccess {
+            master: &self.kms_master,
+            evaluator: self.evaluator.as_ref(),
+        }
+    }
 }
 
 /// An operation's wire output and the resources its event names.
@@ -176,14 +189,22 @@ fn create_trail(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOut
     req_str(body, "S3BucketName")?;
     let args = shapes::decode_trail_args(body)?;
     let tags = shapes::decode_tags(body, "TagsList")?;
-    let t = trails::create(conn, &env.ctx, &name, &args, &tags, &env.external)?;
+    let t = trails::create(
+        conn,
+        &env.ctx,
+        &name,
+        &args,
+        &tags,
+        &env.external,
+        env.kms(),
+    )?;
     out(shapes::trail_write_output(&t), trail_resource(&t))
 }
 
 fn update_trail(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
     let name = req_str(body, "Name")?;
     let args = shapes::decode_trail_args(body)?;
-    let t = trails::update(conn, &env.ctx, &name, &args, &env.external)?;
+    let t = trails::update(conn, &env.ctx, &name, &args, &env.external, env.kms())?;
     out(shapes::trail_write_output(&t), trail_resource(&t))
 }
 

@@ -118,6 +118,7 @@ impl CairnS3 {
                 user: input.metadata.unwrap_or_default().into_iter().collect(),
                 checksums: source.meta.checksums.clone(),
                 parts_count: None,
+                sse_kms: source.meta.sse_kms.clone(),
             }
         } else {
             source.meta.clone()
@@ -126,7 +127,13 @@ impl CairnS3 {
             bucket: bucket.clone(),
             key: key.clone(),
             file: placed.file.clone(),
-            size: placed.size,
+            // A sealed source is copied sealed (same data key and context): its record keeps
+            // the plaintext size.
+            size: if source.meta.sse_kms.is_some() {
+                source.row.size
+            } else {
+                placed.size
+            },
             etag: source.row.etag.clone(),
             last_modified: 0.0,
             meta: meta.encode(),

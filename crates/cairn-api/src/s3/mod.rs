@@ -19,6 +19,7 @@ mod multipart_ops;
 mod object_ops;
 mod preconditions;
 mod presign;
+mod sse_ops;
 
 use std::sync::Arc;
 
@@ -44,11 +45,13 @@ pub struct RequestMeta {
 }
 
 /// The `S3` trait implementation.
+#[derive(Clone)]
 pub struct CairnS3 {
     store: cairn_store::Store,
     gate: Gate,
     files: ObjectFiles,
     credentials: Arc<CredentialCache>,
+    kms_master: Arc<cairn_core::kms::MasterKey>,
 }
 
 /// Builds the s3s service over the store and the data dir's object files.
@@ -71,6 +74,7 @@ pub fn service(
         gate,
         files,
         credentials: credentials.clone(),
+        kms_master: settings.kms_master.clone(),
     });
     builder.set_auth(access::CairnAuth { credentials });
     builder.set_host(access::CairnHost);

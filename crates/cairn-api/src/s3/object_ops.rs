@@ -208,6 +208,7 @@ impl CairnS3 {
             user: input.metadata.unwrap_or_default().into_iter().collect(),
             checksums,
             parts_count: None,
+            sse_kms: None,
         };
         let row = ObjectRow {
             bucket: bucket.clone(),
@@ -256,13 +257,15 @@ impl CairnS3 {
             &host_of(&req.headers),
         )
         .response(
-            |(o, r, _): &(objects::Object, Option<std::ops::Range<u64>>, _)| {
+            |(o, r, _, _): &(objects::Object, Option<std::ops::Range<u64>>, _, _)| {
                 let n = r.as_ref().map_or(o.row.size, |r| (r.end - r.start) as i64);
                 (serde_json::Value::Null, n)
             },
         );
         let files = self.files.clone();
-        let (obj, range, file) = self
+        let slot = super::sse_ops::EventSlot::default();
+        let (this, ctx, slot_op) = (self.clone(), info.ctx.clone(), slot.clone());
+        let got = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &bucket)?;
                 let obj = objects::get(c, &bucket, &key)?;
@@ -280,17 +283,35 @@ impl CairnS3 {
                     tracing::error!(file = %obj.row.file, error = %e, "object file missing");
                     ApiError::new(ErrorKind::Internal, "object file missing")
                 })?;
-                Ok((obj, range, file))
+                let data_key = match &obj.meta.sse_kms {
+                    Some(sse) => Some(this.open_data_key(c, &ctx, sse, &slot_op)?),
+                    None => None,
+                };
+                Ok((obj, range, file, data_key))
             })
-            .await?;
+            .await;
+        self.append_slot(&slot).await?;
+        let (obj, range, file, data_key) = got?;
         let full = 0..obj.row.size as u64;
         let span = range.clone().unwrap_or(full);
-        let stream = cairn_buckets::local::ObjectFiles::read_opened(file, span.clone())
-            .await
-            .map_err(S3Error::internal_error)?;
+        let body = match data_key {
+            Some(k) => StreamingBlob::wrap(
+                super::sse_ops::decrypting(file, obj.row.size as u64, span.clone(), k)
+                    .await
+                    .map_err(S3Error::internal_error)?,
+            ),
+            None => StreamingBlob::wrap(
+                cairn_buckets::local::ObjectFiles::read_opened(file, span.clone())
+                    .await
+                    .map_err(S3Error::internal_error)?,
+            ),
+        };
+        let sse = super::sse_ops::SseFields::of(&obj.meta);
         let mut out = GetObjectOutput {
             accept_ranges: Some("bytes".into()),
-            body: Some(StreamingBlob::wrap(stream)),
+            body: Some(body),
+            ssekms_key_id: sse.key_id,
+            bucket_key_enabled: sse.bucket_key,
             content_length: Some((span.end - span.start) as i64),
             content_range: range.as_ref().map(|r| {
                 format!(
@@ -302,7 +323,7 @@ impl CairnS3 {
             }),
             e_tag: Some(strong(&obj.row.etag)),
             last_modified: Some(timestamp(obj.row.last_modified)),
-            server_side_encryption: sse_s3(),
+            server_side_encryption: sse.algorithm,
             ..Default::default()
         };
         fill_headers(
@@ -361,12 +382,15 @@ impl CairnS3 {
                 Ok(obj)
             })
             .await?;
+        let sse = super::sse_ops::SseFields::of(&obj.meta);
         let mut out = HeadObjectOutput {
             accept_ranges: Some("bytes".into()),
+            ssekms_key_id: sse.key_id,
+            bucket_key_enabled: sse.bucket_key,
             content_length: Some(obj.row.size),
             e_tag: Some(strong(&obj.row.etag)),
             last_modified: Some(timestamp(obj.row.last_modified)),
-            server_side_encryption: sse_s3(),
+            server_side_encryption: sse.algorithm,
             ..Default::default()
         };
         fill_headers(

@@ -18,6 +18,7 @@ mod iam_query;
 mod insights;
 mod kms_at_rest;
 mod kms_master;
+mod kms_trail;
 mod kms_util;
 mod logs;
 mod lookup;

@@ -1,0 +1,310 @@
+//! SSE-KMS for object bytes (spec iam-kms.md §8.3, §9.2): the per-object record of how an
+//! object is sealed ([`SseKms`]), and the KMS calls other services make for it through
+//! [`crate::kms::internal`]:
+//!
+//! - CloudTrail validating a trail's `KmsKeyId` ([`check_trail_key`]: resolve and DescribeKey
+//!   as `cloudtrail.amazonaws.com`, then a probe `GenerateDataKey` with CloudTrail's context),
+//!   and asking for one data key per delivered file ([`cloudtrail_data_key`]);
+//! - S3 opening an object's data key for a reader ([`open_for_caller`]: `Decrypt` as the
+//!   caller via `s3.amazonaws.com`, with the context stored with the object).
+//!
+//! Each returns the KMS event AWS records for the call (CloudTrail's own calls with the
+//! service identity; S3's with the caller's identity and `invokedBy s3.amazonaws.com`), for
+//! the caller to append in its transaction. The object bytes are sealed and opened with
+//! `cairn_crypto::frames` under the data key.
+
+use std::collections::BTreeMap;
+
+pub use cairn_crypto::frames;
+
+use cairn_model::trail::Trail;
+use cairn_model::{AccountId, Region};
+use cairn_store::Connection;
+use serde::{Deserialize, Serialize};
+
+use crate::CallContext;
+use crate::authz::Evaluator;
+use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::kms::internal::{self, Actor, DataKey, InternalCall, ServiceCall};
+use crate::kms::{EncryptionContext, MasterKey, Scope, Secret, ids};
+use crate::record::PreparedEvent;
+
+/// The service principal CloudTrail acts as.
+pub const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
+
+/// How an object's bytes are sealed: frames under a data key that KMS wrapped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SseKms {
+    /// The KMS key's ARN (`x-amz-server-side-encryption-aws-kms-key-id` in responses).
+    pub key_arn: String,
+    /// The wrapped data key (KMS ciphertext blob), hex.
+    pub data_key: String,
+    /// The encryption context the data key is bound to.
+    pub context: BTreeMap<String, String>,
+    /// Whether an S3 Bucket Key was asked for.
+    #[serde(default)]
+    pub bucket_key: bool,
+}
+
+/// What the KMS calls need: the master key and the policy evaluator.
+#[derive(Clone, Copy)]
+pub struct KmsAccess<'a> {
+    /// The operator's master key.
+    pub master: &'a MasterKey,
+    /// The policy evaluator.
+    pub evaluator: &'a dyn Evaluator,
+}
+
+/// The KMS API error code of a failure, for the KMS event of an internal call (the same
+/// names the edge's KMS mapping answers).
+pub fn kms_code(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::AccessDenied => "AccessDenied",
+        ErrorKind::KmsNotFound => "NotFoundException",
+        ErrorKind::KmsDisabled => "DisabledException",
+        ErrorKind::KmsInvalidState => "KMSInvalidStateException",
+        ErrorKind::KmsInvalidCiphertext => "InvalidCiphertextException",
+        ErrorKind::KmsIncorrectKey => "IncorrectKeyException",
+        ErrorKind::KmsInvalidArn => "InvalidArnException",
+        ErrorKind::Validation => "ValidationException",
+        _ => "KMSInternalException",
+    }
+}
+
+/// CloudTrail acting for a trail: `aws:SourceArn` the trail, `aws:SourceAccount` its account.
+pub fn cloudtrail_call(
+    trail_arn: &str,
+    account: &str,
+    region: &str,
+    now: f64,
+) -> ApiResult<ServiceCall> {
+    let internal = |e: String| ApiError::new(ErrorKind::Internal, e);
+    Ok(ServiceCall {
+        service: CLOUDTRAIL.to_owned(),
+        account: AccountId::parse(account).map_err(internal)?,
+        region: Region::parse(region).map_err(internal)?,
+        now,
+        source_arn: Some(trail_arn.to_owned()),
+        source_account: Some(account.to_owned()),
+    })
+}
+
+/// CloudTrail's encryption context for an object it writes.
+pub fn cloudtrail_context(trail_arn: &str, bucket: &str, key: &str) -> EncryptionContext {
+    BTreeMap::from([
+        ("aws:cloudtrail:arn".to_owned(), trail_arn.to_owned()),
+        (
+            "aws:s3:arn".to_owned(),
+            format!("arn:aws:s3:::{bucket}/{key}"),
+        ),
+    ])
+}
+
+fn event(
+    actor: &Actor<'_>,
+    name: &str,
+    key_id: &str,
+    arn: Option<&str>,
+    ctx: Option<&EncryptionContext>,
+    material: Option<&str>,
+    error: Option<&ApiError>,
+) -> PreparedEvent {
+    let code = error.map(|e| kms_code(e.kind));
+    internal::internal_event(
+        actor,
+        &InternalCall {
+            event_name: name,
+            key_id: Some(key_id),
+            key_arn: arn,
+            context: ctx,
+            key_spec: (name == "GenerateDataKey").then_some("AES_256"),
+            key_material_id: material,
+            error: code.zip(error.map(|e| e.message.as_str())),
+        },
+    )
+}
+
+/// CreateTrail/UpdateTrail's check of `KmsKeyId` (`given` already passed the syntax check),
+/// spec §9.2 steps 2–4, as `cloudtrail.amazonaws.com` for `trail`. Appends the probe's
+/// `GenerateDataKey` event and returns the key ARN to store.
+pub fn check_trail_key(
+    conn: &Connection,
+    kms: KmsAccess<'_>,
+    trail: &Trail,
+    given: &str,
+    now: f64,
+) -> ApiResult<String> {
+    let arn = trail.arn();
+    let call = cloudtrail_call(&arn, &trail.account, &trail.home_region, now)?;
+    let actor = Actor::Service(&call);
+    let scope = Scope {
+        account: trail.account.clone(),
+        region: trail.home_region.clone(),
+    };
+    let target = ids::resolve(conn, &scope, given, true).map_err(|e| match e.kind {
+        ErrorKind::KmsNotFound | ErrorKind::KmsInvalidArn => ApiError::new(
+            ErrorKind::TrailKmsKeyNotFound,
+            format!("KMS key not found: {given}"),
+        ),
+        _ => e,
+    })?;
+    let key_arn = target.key.arn.clone();
+    let bucket = &trail.s3_bucket_name;
+    let insufficient = || {
+        ApiError::new(
+            ErrorKind::InsufficientEncryptionPolicy,
+            format!("Insufficient permissions to access S3 bucket {bucket} or KMS key {key_arn}."),
+        )
+    };
+    let unusable = |e: ApiError| match e.kind {
+        ErrorKind::AccessDenied => insufficient(),
+        ErrorKind::KmsDisabled | ErrorKind::KmsInvalidState => {
+            ApiError::new(ErrorKind::TrailKms, e.message)
+        }
+        _ => e,
+    };
+    let meta = internal::describe_key(conn, kms.evaluator, &actor, given).map_err(unusable)?;
+    let state = match meta.state.as_str() {
+        crate::kms::ENABLED => None,
+        crate::kms::PENDING_DELETION => Some("pending deletion"),
+        crate::kms::DISABLED => Some("disabled"),
+        other => Some(other),
+    };
+    if let Some(state) = state {
+        return Err(ApiError::new(
+            ErrorKind::TrailKms,
+            format!("{} is {state}.", meta.arn),
+        ));
+    }
+    let prefix = match trail.s3_key_prefix.as_deref() {
+        Some(p) if !p.is_empty() => format!("{p}/"),
+        _ => String::new(),
+    };
+    let context = cloudtrail_context(&arn, bucket, &format!("{prefix}AWSLogs/{}/", trail.account));
+    let dk =
+        internal::generate_data_key(conn, kms.master, kms.evaluator, &actor, given, &context, 32)
+            .map_err(unusable)?;
+    let ev = event(
+        &actor,
+        "GenerateDataKey",
+        given,
+        Some(&dk.key_arn),
+        Some(&context),
+        Some(&dk.key_material_id),
+        None,
+    );
+    crate::record::append(conn, &ev)?;
+    Ok(key_arn)
+}
+
+/// One data key for a file CloudTrail delivers, bound to CloudTrail's context for it, and
+/// the KMS event of the call (success or failure) to append.
+#[allow(clippy::too_many_arguments)]
+pub fn cloudtrail_data_key(
+    conn: &Connection,
+    kms: KmsAccess<'_>,
+    trail_arn: &str,
+    account: &str,
+    region: &str,
+    key_arn: &str,
+    bucket: &str,
+    object_key: &str,
+    now: f64,
+) -> (
+    ApiResult<(DataKey, EncryptionContext)>,
+    Option<PreparedEvent>,
+) {
+    let call = match cloudtrail_call(trail_arn, account, region, now) {
+        Ok(c) => c,
+        Err(e) => return (Err(e), None),
+    };
+    let actor = Actor::Service(&call);
+    let context = cloudtrail_context(trail_arn, bucket, object_key);
+    let made = internal::generate_data_key(
+        conn,
+        kms.master,
+        kms.evaluator,
+        &actor,
+        key_arn,
+        &context,
+        32,
+    );
+    let ev = match &made {
+        Ok(dk) => event(
+            &actor,
+            "GenerateDataKey",
+            key_arn,
+            Some(&dk.key_arn),
+            Some(&context),
+            Some(&dk.key_material_id),
+            None,
+        ),
+        Err(e) => event(
+            &actor,
+            "GenerateDataKey",
+            key_arn,
+            Some(key_arn),
+            Some(&context),
+            None,
+            Some(e),
+        ),
+    };
+    (made.map(|dk| (dk, context)), Some(ev))
+}
+
+/// Opens an object's data key for the caller reading it (S3 calls `Decrypt` as the caller,
+/// via `s3.amazonaws.com`, with the stored context). Errors are S3's: `AccessDenied` with
+/// KMS's message, `KMS.DisabledException`, `KMS.KMSInvalidStateException`,
+/// `KMS.NotFoundException`. Returns the KMS event to append either way.
+pub fn open_for_caller(
+    conn: &Connection,
+    kms: KmsAccess<'_>,
+    ctx: &CallContext,
+    sse: &SseKms,
+) -> (ApiResult<Secret>, PreparedEvent) {
+    let actor = Actor::Via { ctx, service: "s3" };
+    let blob = hex::decode(&sse.data_key).unwrap_or_default();
+    let opened = internal::decrypt(
+        conn,
+        kms.master,
+        kms.evaluator,
+        &actor,
+        &blob,
+        &sse.context,
+        None,
+    );
+    let ev = match &opened {
+        Ok(d) => event(
+            &actor,
+            "Decrypt",
+            &sse.key_arn,
+            Some(&d.key_arn),
+            Some(&sse.context),
+            Some(&d.key_material_id),
+            None,
+        ),
+        Err(e) => event(
+            &actor,
+            "Decrypt",
+            &sse.key_arn,
+            Some(&sse.key_arn),
+            Some(&sse.context),
+            None,
+            Some(e),
+        ),
+    };
+    (opened.map(|d| d.plaintext).map_err(s3_error), ev)
+}
+
+/// A KMS failure as S3 answers it.
+pub fn s3_error(e: ApiError) -> ApiError {
+    let kind = match e.kind {
+        ErrorKind::KmsDisabled => ErrorKind::S3KmsDisabled,
+        ErrorKind::KmsInvalidState => ErrorKind::S3KmsInvalidState,
+        ErrorKind::KmsNotFound => ErrorKind::S3KmsNotFound,
+        ErrorKind::AccessDenied => ErrorKind::S3AccessDenied,
+        ErrorKind::KmsInvalidCiphertext => ErrorKind::Internal,
+        other => other,
+    };
+    ApiError::new(kind, e.message)
+}
