@@ -30,6 +30,7 @@ pub mod sns;
 pub mod sts;
 pub mod tags;
 pub mod token;
+pub mod trail_logs;
 pub mod trails;
 mod validate;
 
