@@ -32,6 +32,7 @@ pub mod sse;
 pub mod sts;
 pub mod tags;
 pub mod token;
+pub mod trail_logs;
 pub mod trails;
 mod validate;
 

@@ -289,11 +289,13 @@ fn apply_args(ctx: &CallContext, trail: &mut Trail, args: &TrailArgs) -> ApiResu
             None => None,
         };
     }
+    // The group ARN's form is checked with the rest of the destination (`trail_logs::check`).
     if let Some(group) = &args.cloud_watch_logs_log_group_arn {
-        if let Some(g) = empty_to_none(group) {
-            validate::log_group_arn(g)?;
-        }
         trail.cloud_watch_logs_log_group_arn = empty_to_none(group).map(str::to_owned);
+        if group.is_empty() {
+            // An empty group clears CloudWatch Logs delivery: the role goes with it.
+            trail.cloud_watch_logs_role_arn = None;
+        }
     }
     if let Some(role) = &args.cloud_watch_logs_role_arn {
         if let Some(r) = empty_to_none(role) {
@@ -301,12 +303,7 @@ fn apply_args(ctx: &CallContext, trail: &mut Trail, args: &TrailArgs) -> ApiResu
         }
         trail.cloud_watch_logs_role_arn = empty_to_none(role).map(str::to_owned);
     }
-    if trail.cloud_watch_logs_log_group_arn.is_some() != trail.cloud_watch_logs_role_arn.is_some() {
-        return Err(ApiError::new(
-            ErrorKind::InvalidParameterCombination,
-            "You must specify both a log group ARN and a role ARN for CloudWatch Logs delivery.",
-        ));
-    }
+    crate::trail_logs::check_pair(trail)?;
     if let Some(multi) = args.is_multi_region_trail {
         if multi != trail.is_multi_region_trail && args.include_global_service_events.is_none() {
             trail.include_global_service_events = multi || trail.include_global_service_events;
@@ -388,7 +385,9 @@ pub fn create(
     check_bucket(conn, ctx, &trail, external)?;
     check_topic(conn, ctx, &trail)?;
     check_key(conn, ctx, &mut trail, args, external, kms)?;
+    crate::trail_logs::check(conn, ctx, &trail)?;
     trails::put(conn, &trail)?;
+    crate::trail_logs::configure(conn, &trail)?;
     Ok(trail)
 }
 
@@ -411,7 +410,11 @@ pub fn update(
     check_bucket(conn, ctx, &trail, external)?;
     check_topic(conn, ctx, &trail)?;
     check_key(conn, ctx, &mut trail, args, external, kms)?;
+    if args.cloud_watch_logs_log_group_arn.is_some() || args.cloud_watch_logs_role_arn.is_some() {
+        crate::trail_logs::check(conn, ctx, &trail)?;
+    }
     trails::put(conn, &trail)?;
+    crate::trail_logs::configure(conn, &trail)?;
     Ok(trail)
 }
 
@@ -422,6 +425,7 @@ pub fn delete(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiRes
     let this_event = cairn_store::delivery::max_seq(conn)? + 1;
     cairn_store::delivery::retire_trail(conn, &trail, this_event, ctx.now)?;
     trails::delete(conn, &trail.account, &trail.home_region, &trail.name)?;
+    cairn_store::trail_logs::clear(conn, &trail.arn())?;
     Ok(trail)
 }
 

@@ -108,32 +108,6 @@ pub fn kms_key(value: &str, region: &str, account: &str) -> ApiResult<String> {
     Err(invalid())
 }
 
-/// Checks a CloudWatch Logs log group ARN (with or without the trailing `:*`).
-pub fn log_group_arn(value: &str) -> ApiResult<()> {
-    let ok = arn_parts(value).is_some_and(|p| {
-        p[2] == "logs" && !p[3].is_empty() && p[4].len() == 12 && {
-            let rest = p[5];
-            let name = rest
-                .strip_prefix("log-group:")
-                .map(|n| n.strip_suffix(":*").unwrap_or(n));
-            name.is_some_and(|n| {
-                (1..=512).contains(&n.len())
-                    && n.bytes().all(|c| {
-                        c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'/' | b'.' | b'#')
-                    })
-            })
-        }
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            ErrorKind::InvalidCloudWatchLogsLogGroupArn,
-            "You must specify a valid log group ARN.",
-        ))
-    }
-}
-
 /// Checks a CloudWatch Logs delivery role ARN.
 pub fn role_arn(value: &str) -> ApiResult<()> {
     let ok = arn_parts(value).is_some_and(|p| {

@@ -24,6 +24,7 @@
 //!
 //! The server calls `run_once` every delivery interval; `cairn flush` calls it on demand.
 
+mod cwl;
 mod digest;
 mod insights;
 mod keys;
@@ -33,6 +34,7 @@ mod publish;
 mod put;
 mod worker;
 
+pub use cwl::LogsOutcome;
 pub use keys::KeyRing;
 pub use notify::{AddressGuard, Notification, Notifier, NotifierConfig, NotifyStats, RetryPolicy};
 pub use publish::{envelope, publish};

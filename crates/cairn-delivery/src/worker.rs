@@ -39,6 +39,8 @@ pub struct Outcome {
     pub planned: usize,
     /// Log files and digests that failed this step (they are retried later).
     pub failed: usize,
+    /// CloudWatch Logs delivery (log events stored, trails that failed).
+    pub logs: crate::LogsOutcome,
 }
 
 /// The delivery worker's state. Cheap to clone.
@@ -289,6 +291,7 @@ impl Delivery {
             .write(move |c| cairn_store::with_savepoint(c, |c| crate::insights::plan(c, now)))
             .await??;
         self.write_pending(now, &mut out).await?;
+        out.logs = self.deliver_logs(now).await?;
         for arn in stopped {
             self.note_delivery_error(&arn, "InternalError".into(), now)
                 .await;

@@ -348,6 +348,12 @@ pub struct DeliveryStatus {
     pub latest_digest_delivery_time: Option<f64>,
     /// Error code of the last failed digest delivery.
     pub latest_digest_delivery_error: Option<String>,
+    /// Last successful CloudWatch Logs delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_cloud_watch_logs_delivery_time: Option<f64>,
+    /// Why the last CloudWatch Logs delivery failed (cleared by the next success).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_cloud_watch_logs_delivery_error: Option<String>,
 }
 
 /// A trail.

@@ -459,7 +459,17 @@ pub fn retention_floor(conn: &Connection) -> StoreResult<Option<i64>> {
         |r| r.get(0),
     )?;
     let mut need = |from: i64| floor = Some(floor.map_or(from, |f| f.min(from)));
-    for trail in crate::trails::all(conn)? {
+    let live = crate::trails::all(conn)?;
+    // CloudWatch Logs delivery keeps what it has not delivered yet, too.
+    for (arn, seq) in crate::trail_logs::all(conn)? {
+        if let Some(t) = live.iter().find(|t| t.arn() == arn)
+            && !t.status.windows.is_empty()
+            && last_window_end(t).is_none_or(|end| seq < end)
+        {
+            need(seq + 1);
+        }
+    }
+    for trail in live {
         let Some(first) = trail.status.windows.first() else {
             continue;
         };

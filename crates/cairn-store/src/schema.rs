@@ -411,5 +411,11 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
             "BEGIN; {SCHEMA_V14} PRAGMA user_version = 14; COMMIT;"
         ))?;
     }
+    if due(17) {
+        conn.execute_batch(&format!(
+            "BEGIN; {} PRAGMA user_version = 17; COMMIT;",
+            crate::trail_logs::SCHEMA_V17
+        ))?;
+    }
     Ok(())
 }

@@ -121,6 +121,12 @@ pub fn trail_status(t: &Trail) -> Value {
     if let Some(e) = &d.latest_delivery_error {
         m.insert("LatestDeliveryError".into(), json!(e));
     }
+    if let Some(s) = d.latest_cloud_watch_logs_delivery_time {
+        m.insert("LatestCloudWatchLogsDeliveryTime".into(), epoch(s));
+    }
+    if let Some(e) = &d.latest_cloud_watch_logs_delivery_error {
+        m.insert("LatestCloudWatchLogsDeliveryError".into(), json!(e));
+    }
     if let Some(s) = d.latest_digest_delivery_time {
         m.insert("LatestDigestDeliveryTime".into(), epoch(s));
     }

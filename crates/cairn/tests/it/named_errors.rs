@@ -106,7 +106,7 @@ async fn trail_errors_are_named_like_aws() {
         ("CreateTrail", create(json!({"S3KeyPrefix": "elsewhere"})), "InsufficientS3BucketPolicyException"),
         ("CreateTrail", create(json!({"SnsTopicName": "bad topic"})), "InvalidSnsTopicNameException"),
         ("CreateTrail", create(json!({"KmsKeyId": "not-a-key"})), "InvalidKmsKeyIdException"),
-        ("CreateTrail", create(json!({"CloudWatchLogsLogGroupArn": "arn:aws:logs:us-east-1:123456789012:log-group:g:*"})), "InvalidParameterCombinationException"),
+        ("CreateTrail", create(json!({"CloudWatchLogsLogGroupArn": "arn:aws:logs:us-east-1:123456789012:log-group:g:*"})), "InvalidCloudWatchLogsRoleArnException"),
         ("CreateTrail", create(json!({"IsMultiRegionTrail": true, "IncludeGlobalServiceEvents": false})), "InvalidParameterCombinationException"),
         ("CreateTrail", create(json!({"TagsList": [{"Key": "", "Value": "v"}]})), "InvalidTagParameterException"),
     ]).await;
