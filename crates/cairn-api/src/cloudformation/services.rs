@@ -363,6 +363,17 @@ impl Services for Internal {
                         .map(query)
                         .map_err(|e| call_error(&e, &rid, false))
                 }
+                Service::Kms => crate::kms::invoke(state, call.action, call.input, info)
+                    .await
+                    .map_err(|e| call_error(&e, &rid, true)),
+                Service::Logs => crate::logs::invoke(state, call.action, call.input, info)
+                    .await
+                    .map_err(|e| call_error(&e, &rid, true)),
+                Service::CloudWatch => {
+                    crate::monitoring::invoke(state, call.action, call.input, info)
+                        .await
+                        .map_err(|e| call_error(&e, &rid, false))
+                }
                 Service::S3 => match s3_call(state, info, call.action, &call.input).await {
                     Ok(v) => Ok(v),
                     Err(Some(e)) => Err(call_error(&e, &rid, false)),

@@ -206,6 +206,42 @@ fn outcome(
 
 async fn run(state: &AppState, name: String, op: ops::Op, body: Value, info: CallInfo) -> Response {
     let rid = info.request_id.clone();
+    match execute(state, name, op, body, info).await {
+        Ok(reply) => json_ok(&reply.body, &rid),
+        Err(e) if e.kind != cairn_core::ErrorKind::Internal => {
+            kms_error(&WireError::json(&e), &rid)
+        }
+        Err(_) => kms_error(&WireError::internal(Protocol::Json), &rid),
+    }
+}
+
+/// Runs one KMS operation for a caller that is not an HTTP request (a CloudFormation stack):
+/// the same parsing, permissions, gate and record a signed call reaches, with `body` the JSON
+/// request an SDK would send. Returns the JSON response body, or the error the API answers.
+pub(crate) async fn invoke(
+    state: &AppState,
+    name: &str,
+    body: Value,
+    info: CallInfo,
+) -> ApiResult<Value> {
+    let op = ops::find(name).ok_or_else(|| {
+        ApiError::new(
+            cairn_core::ErrorKind::UnsupportedOperation,
+            format!("Unknown operation {name}."),
+        )
+    })?;
+    execute(state, name.to_owned(), op, body, info)
+        .await
+        .map(|r| r.body)
+}
+
+async fn execute(
+    state: &AppState,
+    name: String,
+    op: ops::Op,
+    body: Value,
+    info: CallInfo,
+) -> ApiResult<ops::Reply> {
     let parsed: Result<Arc<dyn ops::Call>, ApiError> = (op.parse)(&body).map(Arc::from);
     let env = Arc::new(ops::Env {
         ctx: info.ctx.clone(),
@@ -216,7 +252,7 @@ async fn run(state: &AppState, name: String, op: ops::Op, body: Value, info: Cal
     let touched = Arc::new(Mutex::new(Vec::<String>::new()));
     let (parsed_p, env_p, touched_p) = (parsed.clone(), env.clone(), touched.clone());
     let read_only = op.read_only;
-    let executed = state
+    state
         .gate
         .execute(
             info,
@@ -241,14 +277,7 @@ async fn run(state: &AppState, name: String, op: ops::Op, body: Value, info: Cal
                 outcome(&name, read_only, &body, &account, &t, result)
             },
         )
-        .await;
-    match executed {
-        Ok(reply) => json_ok(&reply.body, &rid),
-        Err(e) if e.kind != cairn_core::ErrorKind::Internal => {
-            kms_error(&WireError::json(&e), &rid)
-        }
-        Err(_) => kms_error(&WireError::internal(Protocol::Json), &rid),
-    }
+        .await
 }
 
 #[cfg(test)]

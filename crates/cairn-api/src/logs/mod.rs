@@ -130,6 +130,41 @@ fn outcome(name: &str, op: &ops::Op, body: &Value, result: &ApiResult<ops::OpOut
 
 async fn run(state: &AppState, name: String, op: ops::Op, body: Value, info: CallInfo) -> Response {
     let rid = info.request_id.clone();
+    match execute(state, name, op, body, info).await {
+        Ok(output) => json_ok(&output, &rid),
+        Err(e) if e.kind != cairn_core::ErrorKind::Internal => {
+            json_error(&WireError::json(&e), &rid)
+        }
+        Err(_) => json_error(&WireError::internal(Protocol::Json), &rid),
+    }
+}
+
+/// Runs one CloudWatch Logs operation for a caller that is not an HTTP request (a
+/// CloudFormation stack): the same table, permissions, gate and record a signed call reaches,
+/// with `body` the JSON request an SDK would send. Returns the JSON response body, or the
+/// error the API answers.
+pub(crate) async fn invoke(
+    state: &AppState,
+    name: &str,
+    body: Value,
+    info: CallInfo,
+) -> ApiResult<Value> {
+    let op = ops::find(name).ok_or_else(|| {
+        cairn_core::ApiError::new(
+            cairn_core::ErrorKind::UnsupportedOperation,
+            format!("Unknown operation {name}."),
+        )
+    })?;
+    execute(state, name.to_owned(), op, body, info).await
+}
+
+async fn execute(
+    state: &AppState,
+    name: String,
+    op: ops::Op,
+    body: Value,
+    info: CallInfo,
+) -> ApiResult<Value> {
     let env = ops::OpEnv {
         ctx: info.ctx.clone(),
         token_key: state.settings.token_key.clone(),
@@ -146,23 +181,18 @@ async fn run(state: &AppState, name: String, op: ops::Op, body: Value, info: Cal
             move |conn| (op.run)(conn, &env, &for_op),
             move |result| outcome(&name, &op, &body, result),
         )
-        .await;
-    match executed {
-        Ok(out) => {
-            if let Some(query) = out.pending_query {
-                let saved = state
-                    .store
-                    .write(move |c| cairn_core::logs::insights::save(c, &query))
-                    .await;
-                if !matches!(saved, Ok(Ok(()))) {
-                    return json_error(&WireError::internal(Protocol::Json), &rid);
-                }
-            }
-            json_ok(&out.output, &rid)
+        .await?;
+    if let Some(query) = executed.pending_query {
+        let saved = state
+            .store
+            .write(move |c| cairn_core::logs::insights::save(c, &query))
+            .await;
+        if !matches!(saved, Ok(Ok(()))) {
+            return Err(cairn_core::ApiError::new(
+                cairn_core::ErrorKind::Internal,
+                "cannot store the query",
+            ));
         }
-        Err(e) if e.kind != cairn_core::ErrorKind::Internal => {
-            json_error(&WireError::json(&e), &rid)
-        }
-        Err(_) => json_error(&WireError::internal(Protocol::Json), &rid),
     }
+    Ok(executed.output)
 }

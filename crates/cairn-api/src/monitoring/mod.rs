@@ -214,11 +214,50 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         return error(protocol, &e, &rid);
     };
     let info = CallInfo::new(authed, &req, now);
+    match execute(state, &name, op, body, info).await {
+        Ok(done) => ok(protocol, &name, done.out.as_ref(), &rid),
+        Err(e) if e.kind == cairn_core::ErrorKind::Internal => {
+            error(protocol, &WireError::internal(protocol), &rid)
+        }
+        Err(e) => error(protocol, &WireError::from(&e), &rid),
+    }
+}
+
+/// Runs one CloudWatch operation for a caller that is not an HTTP request (a CloudFormation
+/// stack): the same table, permissions, gate and record a signed call reaches, with `body` the
+/// JSON request an SDK would send. Returns the JSON response body, or the error the API
+/// answers.
+pub(crate) async fn invoke(
+    state: &AppState,
+    name: &str,
+    body: Value,
+    info: CallInfo,
+) -> ApiResult<Value> {
+    let op = find(name).ok_or_else(|| {
+        cairn_core::ApiError::new(
+            cairn_core::ErrorKind::UnsupportedOperation,
+            format!("Unknown operation {name}."),
+        )
+    })?;
+    let done = execute(state, name, op, body, info).await?;
+    Ok(done
+        .out
+        .map_or_else(|| Value::Object(Default::default()), |o| o.json()))
+}
+
+/// Runs an operation through the gate; sends its SNS publications once its event is durable.
+async fn execute(
+    state: &AppState,
+    name: &str,
+    op: Op,
+    body: Value,
+    info: CallInfo,
+) -> ApiResult<Done> {
     let op_ctx = info.ctx.clone();
     let body = Arc::new(body);
     let (for_op, for_perms, for_record) = (body.clone(), body.clone(), body);
-    let (perm_name, record_name) = (name.clone(), name.clone());
-    let executed = state
+    let (perm_name, record_name) = (name.to_owned(), name.to_owned());
+    let done = state
         .gate
         .execute(
             info,
@@ -240,19 +279,11 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
                 additional_event_data: None,
             },
         )
-        .await;
-    match executed {
-        Ok(done) => {
-            for p in &done.publications {
-                cairn_delivery::publish(&state.notifier, p);
-            }
-            ok(protocol, &name, done.out.as_ref(), &rid)
-        }
-        Err(e) if e.kind == cairn_core::ErrorKind::Internal => {
-            error(protocol, &WireError::internal(protocol), &rid)
-        }
-        Err(e) => error(protocol, &WireError::from(&e), &rid),
+        .await?;
+    for p in &done.publications {
+        cairn_delivery::publish(&state.notifier, p);
     }
+    Ok(done)
 }
 
 /// What a call needs: `cloudwatch:<Op>` on the alarms it names, else on `*`.

@@ -26,6 +26,12 @@ pub enum Service {
     Sns,
     /// STS.
     Sts,
+    /// KMS.
+    Kms,
+    /// CloudWatch Logs.
+    Logs,
+    /// CloudWatch (metrics and alarms).
+    CloudWatch,
 }
 
 impl Service {
@@ -37,6 +43,9 @@ impl Service {
             Self::Iam => "AmazonIdentityManagement",
             Self::Sns => "AmazonSNS",
             Self::Sts => "AWSSecurityTokenService",
+            Self::Kms => "AWSKMS",
+            Self::Logs => "AWSLogs",
+            Self::CloudWatch => "AmazonCloudWatch",
         }
     }
 }

@@ -3,13 +3,15 @@
 //! which properties force a replacement and which `Fn::GetAtt` attributes it returns.
 //!
 //! [`Registry`] maps type names to providers; a new service adds its providers to
-//! [`Registry::standard`] (KMS keys and aliases, log groups, metric filters and alarms slot in
-//! the same way). A property a provider cannot honour fails the resource with a reason that
+//! [`Registry::standard`]. A property a provider cannot honour fails the resource with a reason that
 //! says so; nothing is ignored silently.
 
 mod cloudtrail;
+mod cloudwatch;
 mod iam;
 mod iam_policies;
+mod kms;
+mod logs;
 mod s3;
 mod sns;
 mod util;
@@ -84,6 +86,9 @@ impl Failure {
                     | "TrailNotFoundException"
                     | "NoSuchBucketPolicy"
                     | "NoSuchLifecycleConfiguration"
+                    | "ResourceNotFoundException"
+                    | "ResourceNotFound"
+                    | "NotFoundException"
             )
         )
     }
@@ -220,6 +225,11 @@ impl Registry {
             Box::new(iam::AccessKey),
             Box::new(iam_policies::Policy),
             Box::new(iam_policies::ManagedPolicy),
+            Box::new(kms::Key),
+            Box::new(kms::Alias),
+            Box::new(logs::LogGroup),
+            Box::new(logs::MetricFilter),
+            Box::new(cloudwatch::Alarm),
         ];
         Self { providers }
     }
