@@ -178,7 +178,7 @@ fn detection(keys: usize, every: i64) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let store = Store::open(&dir.path().join("cairn.db"))?;
     // 2026-11-24T12:00Z: the window holds 7 days and 720 minutes.
-    let t = 1_795_521_600 / 60;
+    let t: i64 = 1_795_521_600 / 60;
     let from = t - t.rem_euclid(DAY) - WEEK;
     let key = |k: usize| SeriesKey {
         account: "123456789012".into(),
@@ -189,9 +189,9 @@ fn detection(keys: usize, every: i64) -> anyhow::Result<()> {
         error_code: String::new(),
     };
     let started = Instant::now();
-    let mut cursor = 0;
     let mut rows = 0usize;
     for k in 0..keys {
+        let cursor = k as i64;
         let deltas: Vec<SeriesDelta> = (from..t)
             .step_by(every as usize)
             .map(|minute| SeriesDelta {
@@ -213,7 +213,6 @@ fn detection(keys: usize, every: i64) -> anyhow::Result<()> {
         rows += deltas.len();
         store
             .write_blocking(move |c| store::apply_counts(c, cursor, cursor + 1, &deltas, &[]))??;
-        cursor += 1;
     }
     println!(
         "filled keys={keys} rows={rows} in {:.1} s",
