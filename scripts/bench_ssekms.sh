@@ -56,3 +56,25 @@ print(f"{name}: GetObject {3*len(keys)} files, {total/3/len(keys)/1e6:.2f} MB av
 PY
   stop
 done
+
+# PutObject/GetObject with and without SSE-KMS, same server, same run.
+rm -rf "$W/s3"; mkdir "$W/s3"
+serve "$W/s3" 4615
+$PY - <<'PY'
+import boto3, os, time
+s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:4615")
+s3.create_bucket(Bucket="bench-sse")
+for size, n in ((1024, 300), (1 << 20, 60), (16 << 20, 6)):
+    data = os.urandom(size)
+    for mode, extra in (("none (as written)", {}), ("SSE-KMS", {"ServerSideEncryption": "aws:kms"})):
+        t = time.perf_counter()
+        for i in range(n):
+            s3.put_object(Bucket="bench-sse", Key=f"{size}/{mode}/{i}", Body=data, **extra)
+        put = time.perf_counter() - t
+        t = time.perf_counter()
+        for i in range(n):
+            assert len(s3.get_object(Bucket="bench-sse", Key=f"{size}/{mode}/{i}")["Body"].read()) == size
+        get = time.perf_counter() - t
+        print(f"{size} B {mode}: PUT {n/put:.1f}/s {size*n/put/1e6:.1f} MB/s, GET {n/get:.1f}/s {size*n/get/1e6:.1f} MB/s")
+PY
+stop
