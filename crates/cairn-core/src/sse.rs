@@ -308,3 +308,79 @@ pub fn s3_error(e: ApiError) -> ApiError {
     };
     ApiError::new(kind, e.message)
 }
+
+/// A data key for an object a caller writes with `aws:kms` (S3 calls `GenerateDataKey` as the
+/// caller, via `s3.amazonaws.com`): under `key_id`, or the account's `alias/aws/s3` key
+/// (created on first use) without one, bound to the caller's context plus `aws:s3:arn` (the
+/// object ARN). Run on the writer. Returns the KMS event to append either way (none when the
+/// managed key cannot be made).
+pub fn data_key_for_caller(
+    conn: &Connection,
+    kms: KmsAccess<'_>,
+    ctx: &CallContext,
+    key_id: Option<&str>,
+    mut context: EncryptionContext,
+    bucket: &str,
+    key: &str,
+) -> (
+    ApiResult<(DataKey, EncryptionContext)>,
+    Option<PreparedEvent>,
+) {
+    let key_id = match key_id {
+        Some(k) => k.to_owned(),
+        None => match crate::kms::aws_managed_key(conn, kms.master, ctx, "s3") {
+            Ok(k) => k.arn,
+            Err(e) => return (Err(s3_error(e)), None),
+        },
+    };
+    context.insert(
+        "aws:s3:arn".to_owned(),
+        format!("arn:aws:s3:::{bucket}/{key}"),
+    );
+    let actor = Actor::Via { ctx, service: "s3" };
+    let made = internal::generate_data_key(
+        conn,
+        kms.master,
+        kms.evaluator,
+        &actor,
+        &key_id,
+        &context,
+        32,
+    );
+    let ev = match &made {
+        Ok(dk) => event(
+            &actor,
+            "GenerateDataKey",
+            &key_id,
+            Some(&dk.key_arn),
+            Some(&context),
+            Some(&dk.key_material_id),
+            None,
+        ),
+        Err(e) => event(
+            &actor,
+            "GenerateDataKey",
+            &key_id,
+            None,
+            Some(&context),
+            None,
+            Some(e),
+        ),
+    };
+    (made.map(|dk| (dk, context)).map_err(s3_error), Some(ev))
+}
+
+/// Parses `x-amz-server-side-encryption-context` (base64 of a JSON object of strings).
+pub fn parse_context_header(value: &str) -> ApiResult<EncryptionContext> {
+    use base64::Engine;
+    let bad = || {
+        ApiError::new(
+            ErrorKind::S3InvalidArgument,
+            "The header 'x-amz-server-side-encryption-context' shall be Base64-encoded UTF-8 string holding JSON which represents a string-string map",
+        )
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .map_err(|_| bad())?;
+    serde_json::from_slice::<EncryptionContext>(&bytes).map_err(|_| bad())
+}

@@ -95,6 +95,11 @@ impl<W: Write> FrameSealer<W> {
         Ok(())
     }
 
+    /// The writer sealed frames go to (to take what was written so far).
+    pub fn inner_mut(&mut self) -> &mut W {
+        &mut self.inner
+    }
+
     /// Seals the last frame and returns the inner writer and the plaintext length.
     pub fn finish(mut self) -> std::io::Result<(W, u64)> {
         let n = self.buf.len();

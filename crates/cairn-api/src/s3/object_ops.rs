@@ -187,12 +187,51 @@ impl CairnS3 {
             Ok(d) => d,
             Err(e) => return Err(self.record_failure(info, spec(0), e).await),
         };
-        let (written, computed) = match self.receive(input.body, &declared).await {
-            Ok(r) => r,
-            Err(e) => return Err(self.record_failure(info, spec(0), e).await),
+        // SSE-KMS: a data key from KMS as the caller, then the body sealed on its way in.
+        let wants_kms = input
+            .server_side_encryption
+            .as_ref()
+            .is_some_and(|a| a.as_str() == ServerSideEncryption::AWS_KMS);
+        let mut sse_kms = None;
+        let (written, computed, plain) = if wants_kms {
+            let sealed = async {
+                let context = match input.ssekms_encryption_context.as_deref() {
+                    Some(v) => cairn_core::sse::parse_context_header(v)?,
+                    None => Default::default(),
+                };
+                let (dk, meta) = self
+                    .upload_data_key(
+                        &info.ctx,
+                        input.ssekms_key_id.clone(),
+                        context,
+                        &bucket,
+                        &key,
+                        input.bucket_key_enabled == Some(true),
+                    )
+                    .await?;
+                let up = self.receive_sealed(input.body, &declared, &dk).await?;
+                Ok::<_, ApiError>((up, meta))
+            }
+            .await;
+            match sealed {
+                Ok((up, meta)) => {
+                    sse_kms = Some(meta);
+                    (up.written, up.computed, Some((up.plain_md5, up.plain_len)))
+                }
+                Err(e) => return Err(self.record_failure(info, spec(0), e).await),
+            }
+        } else {
+            match self.receive(input.body, &declared).await {
+                Ok((w, c)) => (w, c, None),
+                Err(e) => return Err(self.record_failure(info, spec(0), e).await),
+            }
         };
+        let plain_md5 = plain
+            .as_ref()
+            .map_or(written.md5_hex.clone(), |p| p.0.clone());
+        let size = plain.as_ref().map_or(written.size, |p| p.1 as i64);
         let trailers = trailing.and_then(|t| t.take());
-        let checksums = match declared.verify(&written.md5_hex, computed, trailers.as_ref()) {
+        let checksums = match declared.verify(&plain_md5, computed, trailers.as_ref()) {
             Ok(c) => c,
             Err(e) => {
                 self.files.remove([written.file.clone()]).await;
@@ -208,30 +247,33 @@ impl CairnS3 {
             user: input.metadata.unwrap_or_default().into_iter().collect(),
             checksums,
             parts_count: None,
-            sse_kms: None,
+            sse_kms,
         };
         let row = ObjectRow {
             bucket: bucket.clone(),
             key: key.clone(),
             file: written.file.clone(),
-            size: written.size,
+            size,
             etag: written.md5_hex.clone(),
             last_modified: 0.0,
             meta: meta.encode(),
         };
         let ctx = info.ctx.clone();
         let result = self
-            .recorded(info, spec(written.size), move |c| {
+            .recorded(info, spec(size), move |c| {
                 objects::require_bucket(c, &row.bucket)?;
                 objects::put(c, &ctx, row)
             })
             .await;
         self.settle(written.file.clone(), result).await?;
         let sums = ChecksumFields::of(&meta);
+        let sse = super::sse_ops::SseFields::of(&meta);
         Ok(S3Response::new(PutObjectOutput {
             e_tag: Some(strong(&written.md5_hex)),
-            size: Some(written.size),
-            server_side_encryption: sse_s3(),
+            size: Some(size),
+            server_side_encryption: sse.algorithm,
+            ssekms_key_id: sse.key_id,
+            bucket_key_enabled: sse.bucket_key,
             checksum_crc32: sums.crc32,
             checksum_crc32c: sums.crc32c,
             checksum_crc64nvme: sums.crc64nvme,

@@ -143,3 +143,143 @@ pub(super) async fn decrypting(
     });
     Ok(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
 }
+
+/// An upload sealed on its way to disk.
+pub(super) struct SealedUpload {
+    /// The file (of sealed frames).
+    pub written: cairn_buckets::local::Written,
+    /// Checksums of the plaintext.
+    pub computed: s3s::dto::Checksum,
+    /// Hex MD5 of the plaintext (what `Content-MD5` is checked against).
+    pub plain_md5: String,
+    /// Plaintext length.
+    pub plain_len: u64,
+}
+
+struct Sealing {
+    sealer: Option<cairn_core::sse::frames::FrameSealer<Vec<u8>>>,
+    md5: md5::Md5,
+    hasher: s3s::checksum::ChecksumHasher,
+    plain_len: u64,
+}
+
+impl CairnS3 {
+    /// Streams an upload's body into a new durable file sealed under `data_key` (SSE-KMS),
+    /// hashing and checksumming the plaintext on the way.
+    pub(super) async fn receive_sealed(
+        &self,
+        body: Option<s3s::dto::StreamingBlob>,
+        declared: &super::integrity::Declared,
+        data_key: &cairn_core::kms::Secret,
+    ) -> Result<SealedUpload, ApiError> {
+        use md5::Digest;
+        use std::io::Write;
+        let sealer = cairn_core::sse::frames::FrameSealer::new(Vec::new(), data_key.expose())
+            .map_err(|_| ApiError::new(cairn_core::ErrorKind::Internal, "bad data key"))?;
+        let state = Arc::new(Mutex::new(Sealing {
+            sealer: Some(sealer),
+            md5: md5::Md5::new(),
+            hasher: declared.hasher(),
+            plain_len: 0,
+        }));
+        let (feed, last) = (state.clone(), state.clone());
+        let body: std::pin::Pin<
+            Box<dyn futures::Stream<Item = Result<Bytes, std::io::Error>> + Send + Sync>,
+        > = match body {
+            Some(b) => Box::pin(b.map(|c| c.map_err(|e| std::io::Error::other(e.to_string())))),
+            None => Box::pin(futures::stream::empty()),
+        };
+        let sealed = body
+            .map(move |chunk| {
+                let bytes = chunk?;
+                let mut s = feed.lock().expect("sealing state");
+                s.md5.update(&bytes);
+                s.hasher.update(&bytes);
+                s.plain_len += bytes.len() as u64;
+                let sealer = s.sealer.as_mut().expect("sealer until the end");
+                sealer.write_all(&bytes)?;
+                Ok(Bytes::from(std::mem::take(sealer.inner_mut())))
+            })
+            .chain(futures::stream::once(async move {
+                let sealer = last.lock().expect("sealing state").sealer.take();
+                match sealer {
+                    Some(s) => s.finish().map(|(rest, _)| Bytes::from(rest)),
+                    None => Ok(Bytes::new()),
+                }
+            }));
+        let written = match self.files.write(Box::pin(sealed)).await {
+            Ok(w) => w,
+            Err(cairn_buckets::local::WriteError::Body(m)) => {
+                return Err(super::integrity::body_fault(&m));
+            }
+            Err(cairn_buckets::local::WriteError::Io(e)) => {
+                tracing::error!(error = %e, "cannot write an object file");
+                return Err(ApiError::new(
+                    cairn_core::ErrorKind::Internal,
+                    "object file write failed",
+                ));
+            }
+        };
+        let s = Arc::try_unwrap(state)
+            .ok()
+            .map(|m| m.into_inner().expect("sealing state"))
+            .ok_or_else(|| {
+                ApiError::new(cairn_core::ErrorKind::Internal, "sealing state shared")
+            })?;
+        Ok(SealedUpload {
+            written,
+            computed: s.hasher.finalize(),
+            plain_md5: hex::encode(s.md5.finalize()),
+            plain_len: s.plain_len,
+        })
+    }
+
+    /// Asks KMS for an upload's data key as the caller, recording the KMS call.
+    pub(super) async fn upload_data_key(
+        &self,
+        ctx: &CallContext,
+        key_id: Option<String>,
+        context: cairn_core::kms::EncryptionContext,
+        bucket: &str,
+        key: &str,
+        bucket_key: bool,
+    ) -> Result<(cairn_core::kms::Secret, SseKms), ApiError> {
+        let (this, ctx) = (self.clone(), ctx.clone());
+        let (b, k) = (bucket.to_owned(), key.to_owned());
+        let made = self
+            .store
+            .write(move |c| {
+                let evaluator = this.gate.evaluator();
+                let access = KmsAccess {
+                    master: &this.kms_master,
+                    evaluator: evaluator.as_ref(),
+                };
+                let (made, event) = cairn_core::sse::data_key_for_caller(
+                    c,
+                    access,
+                    &ctx,
+                    key_id.as_deref(),
+                    context,
+                    &b,
+                    &k,
+                );
+                if let Some(e) = event {
+                    cairn_core::record::append(c, &e)?;
+                }
+                Ok::<_, cairn_store::StoreError>(made)
+            })
+            .await
+            .map_err(ApiError::from)?
+            .map_err(ApiError::from)?;
+        let (dk, context) = made?;
+        Ok((
+            dk.plaintext,
+            SseKms {
+                key_arn: dk.key_arn,
+                data_key: hex::encode(&dk.ciphertext),
+                context,
+                bucket_key,
+            },
+        ))
+    }
+}
