@@ -251,12 +251,15 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<()> {
         total.events += o.events;
         total.digests += o.digests;
         total.failed += o.failed;
+        total.logs.events += o.logs.events;
+        total.logs.failed += o.logs.failed;
     };
     loop {
         let o = runtime.block_on(worker.run_once(now, false))?;
         let planned = o.planned;
+        let logged = o.logs.events;
         add(o);
-        if planned == 0 {
+        if planned == 0 && logged == 0 {
             break;
         }
     }
@@ -271,7 +274,8 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<()> {
     println!(
         "{}",
         serde_json::json!({"Files": total.files, "Events": total.events, "Digests": total.digests,
-                           "Failed": total.failed, "Seconds": started.elapsed().as_secs_f64()})
+                           "Failed": total.failed, "LogEvents": total.logs.events,
+                           "Seconds": started.elapsed().as_secs_f64()})
     );
     Ok(())
 }

@@ -12,6 +12,7 @@ mod iam_cmd;
 mod insights_cmd;
 mod kms_cmd;
 mod logs_cmd;
+mod monitoring_cmd;
 mod serve;
 mod timearg;
 mod validate;
@@ -57,6 +58,8 @@ enum Command {
     Logs(logs_cmd::LogsArgs),
     /// Evaluate a data dir's CloudWatch alarms now or at a given time.
     Alarms(alarms_cmd::AlarmsArgs),
+    /// Monitoring recipes through a running server's API (`install-cis`).
+    Monitoring(monitoring_cmd::MonitoringArgs),
     /// Check, write and read configured external buckets.
     External(admin_cmd::ExternalArgs),
     /// Check the event chain of a data dir offline; report deleted, inserted or edited events.
@@ -86,6 +89,7 @@ fn main() -> std::process::ExitCode {
         Command::Insights(args) => insights_cmd::run(args),
         Command::Logs(args) => logs_cmd::run(args),
         Command::Alarms(args) => alarms_cmd::run(args),
+        Command::Monitoring(args) => monitoring_cmd::run(args),
         Command::Bench(args) => bench::run(args),
     };
     match result {

@@ -37,4 +37,5 @@ mod s3_util;
 mod short_target;
 mod sigv4;
 mod sts_sessions;
+mod trail_logs;
 mod trails;

@@ -1,0 +1,178 @@
+//! A trail delivering to CloudWatch Logs against the real binary: the guide's role, a crash
+//! before delivery loses nothing, and repeated deliveries (across restarts) never duplicate a
+//! record in the stream `<account>_CloudTrail_<region>`.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::harness::{ACCESS_KEY, SECRET, Server, sign};
+
+const STREAM: &str = "123456789012_CloudTrail_us-east-1";
+
+async fn call(
+    server: &Server,
+    service: &str,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+) -> (u16, String) {
+    let req = sign(
+        &server.addr,
+        "us-east-1",
+        service,
+        ACCESS_KEY,
+        SECRET,
+        "POST",
+        "/",
+        headers,
+        body,
+        chrono::Utc::now(),
+    );
+    let (status, _, bytes) = server.send(req).await;
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+async fn logs(server: &Server, op: &str, body: Value) -> Value {
+    let (status, text) = call(
+        server,
+        "logs",
+        vec![
+            ("content-type".into(), "application/x-amz-json-1.1".into()),
+            ("x-amz-target".into(), format!("Logs_20140328.{op}")),
+        ],
+        body.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "{op}: {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+async fn query(server: &Server, service: &str, params: &[(&str, &str)]) {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        s.append_pair(k, v);
+    }
+    let (status, text) = call(
+        server,
+        service,
+        vec![(
+            "content-type".into(),
+            "application/x-www-form-urlencoded; charset=utf-8".into(),
+        )],
+        s.finish().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "{params:?}: {text}");
+}
+
+/// The records in the trail's stream, oldest first.
+async fn stream_records(server: &Server) -> Vec<Value> {
+    let page = logs(
+        server,
+        "GetLogEvents",
+        json!({"logGroupName": "ct", "logStreamName": STREAM, "startFromHead": true}),
+    )
+    .await;
+    page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| serde_json::from_str(e["message"].as_str().unwrap()).unwrap())
+        .collect()
+}
+
+fn ids(records: &[Value]) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| r["eventID"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn records_reach_the_stream_once_across_crashes_and_repeated_flushes() {
+    let mut server = Server::start_with(&["--delivery-interval", "3600", "--alarm-tick-secs", "0"]);
+    server.bucket_for_trails("cwl-it").await;
+    logs(&server, "CreateLogGroup", json!({"logGroupName": "ct"})).await;
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let perms = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"arn:aws:logs:us-east-1:123456789012:log-group:ct:*"}]}"#;
+    let v = ("Version", "2010-05-08");
+    query(
+        &server,
+        "iam",
+        &[
+            ("Action", "CreateRole"),
+            v,
+            ("RoleName", "ct-role"),
+            ("AssumeRolePolicyDocument", trust),
+        ],
+    )
+    .await;
+    query(
+        &server,
+        "iam",
+        &[
+            ("Action", "PutRolePolicy"),
+            v,
+            ("RoleName", "ct-role"),
+            ("PolicyName", "p"),
+            ("PolicyDocument", perms),
+        ],
+    )
+    .await;
+    let (status, created) = server
+        .ct(
+            "CreateTrail",
+            json!({"Name": "cwl-it", "S3BucketName": "cwl-it",
+                "CloudWatchLogsLogGroupArn": "arn:aws:logs:us-east-1:123456789012:log-group:ct:*",
+                "CloudWatchLogsRoleArn": "arn:aws:iam::123456789012:role/ct-role"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    let (status, _) = server.ct("StartLogging", json!({"Name": "cwl-it"})).await;
+    assert_eq!(status, 200);
+    for i in 0..20 {
+        let (status, _) = server.ct("ListTrails", json!({})).await;
+        assert_eq!(status, 200, "call {i}");
+    }
+    // A crash before any delivery loses nothing: the events are in the log, the cursor waits.
+    server.kill9_and_restart();
+    let first = server.flush(&[]);
+    assert!(first["LogEvents"].as_u64().unwrap() >= 21, "{first}");
+    let delivered = stream_records(&server).await;
+    let first_ids = ids(&delivered);
+    assert_eq!(delivered[0]["eventName"], "StartLogging");
+    assert_eq!(
+        delivered
+            .iter()
+            .filter(|r| r["eventName"] == "ListTrails")
+            .count(),
+        20
+    );
+    // Another crash and two more flushes: only what was recorded since is added.
+    let (status, _) = server.ct("ListTrails", json!({})).await;
+    assert_eq!(status, 200);
+    server.kill9_and_restart();
+    server.flush(&[]);
+    server.flush(&[]);
+    let again = ids(&stream_records(&server).await);
+    assert_eq!(
+        &again[..first_ids.len()],
+        &first_ids[..],
+        "delivered records stay in order"
+    );
+    let unique: BTreeSet<&String> = again.iter().collect();
+    assert_eq!(unique.len(), again.len(), "no record is delivered twice");
+    assert!(
+        again.len() > first_ids.len(),
+        "the calls since were delivered too"
+    );
+    let (_, status) = server.ct("GetTrailStatus", json!({"Name": "cwl-it"})).await;
+    assert!(
+        status["LatestCloudWatchLogsDeliveryTime"].is_number(),
+        "{status}"
+    );
+    assert!(
+        status.get("LatestCloudWatchLogsDeliveryError").is_none(),
+        "{status}"
+    );
+}
