@@ -1,9 +1,10 @@
 //! Console sessions: random 256-bit ids kept only as SHA-256 hashes in the store, an
 //! HttpOnly, SameSite=Strict cookie scoped to `/console`, a CSRF token per session checked in
 //! constant time on every form, and the signed-in principal re-resolved from its access key
-//! on every request.
+//! on every request (for temporary keys, from their STS session, which must not have expired).
 
 use axum::response::Response;
+use cairn_core::sts;
 use cairn_model::{KNOWN_REGIONS, Principal, Region};
 use cairn_store::console::{self as store, Session};
 use http::{HeaderMap, HeaderValue, header};
@@ -112,10 +113,30 @@ pub async fn load(state: &AppState, headers: &HeaderMap, source_ip: &str) -> Opt
         .read(move |c| store::get(c, &id_hash, now))
         .await
         .ok()??;
-    let key = state.credentials.lookup(&session.access_key_id).await?;
+    let principal = if sts::is_temporary_key(&session.access_key_id) {
+        // Signed in with temporary keys: their token was verified at sign-in; the STS
+        // session must still exist and not have expired.
+        let key = session.access_key_id.clone();
+        let (principal, expires) = state
+            .store
+            .read(move |c| sts::session::session_principal(c, &key))
+            .await
+            .ok()??;
+        if now >= expires as f64 {
+            return None;
+        }
+        principal
+    } else {
+        state
+            .credentials
+            .lookup(&session.access_key_id)
+            .await?
+            .principal
+            .clone()
+    };
     let region = Region::parse(&session.region).ok()?;
     Some(Signed {
-        principal: key.principal.clone(),
+        principal,
         session,
         region,
         source_ip: source_ip.to_owned(),

@@ -5,6 +5,7 @@
 
 use axum::response::Response;
 use cairn_core::record::{PreparedEvent, append};
+use cairn_core::sts;
 use cairn_model::event::{EVENT_VERSION, EventRecord, format_event_time};
 use cairn_model::{Principal, Region};
 use cairn_store::console::{self as store, Session};
@@ -98,8 +99,14 @@ pub async fn submit(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
+    let token = f.str("session_token");
+    let now = chrono::Utc::now().timestamp();
     let found = if key_id.is_empty() {
         None
+    } else if !token.is_empty() || sts::is_temporary_key(&key_id) {
+        // Temporary keys (AssumeRole, GetSessionToken) sign in with their session token.
+        let token = (!token.is_empty()).then_some(token.as_str());
+        state.credentials.resolve(&key_id, token, now).await.ok()
     } else {
         state.credentials.lookup(&key_id).await
     };
@@ -111,7 +118,6 @@ pub async fn submit(
             (None, false)
         }
     };
-    let now = chrono::Utc::now().timestamp();
     let attempt = Attempt {
         account: state.settings.account.to_string(),
         region: region.to_string(),
@@ -119,6 +125,10 @@ pub async fn submit(
         user_agent,
         login_to: format!("http://{host}/console/"),
         at: now,
+        mfa_used: match principal.as_ref().and_then(|p| p.session()) {
+            Some(c) if c.mfa => "Yes",
+            _ => "No",
+        },
     };
     let outcome = match (&principal, secret_ok) {
         (Some(p), true) => LoginResult::Success(p),
@@ -147,6 +157,10 @@ pub async fn submit(
             StatusCode::OK,
         );
     };
+    // A console session never outlives the credentials it signed in with.
+    let lifetime = p.session().map_or(session::LIFETIME_SECS, |c| {
+        (c.expires - now).clamp(0, session::LIFETIME_SECS)
+    });
     let id = session::new_secret();
     let row = Session {
         id_hash: session::hash(&id),
@@ -154,7 +168,7 @@ pub async fn submit(
         region: region.to_string(),
         csrf: session::new_secret(),
         created: now as f64,
-        expires: (now + session::LIFETIME_SECS) as f64,
+        expires: (now + lifetime) as f64,
     };
     // The session and its ConsoleLogin event commit together.
     let stored = state
@@ -176,13 +190,7 @@ pub async fn submit(
         );
     }
     let mut resp = web::redirect("/console/");
-    session::set_cookie(
-        &mut resp,
-        session::COOKIE,
-        &id,
-        "/console",
-        session::LIFETIME_SECS,
-    );
+    session::set_cookie(&mut resp, session::COOKIE, &id, "/console", lifetime);
     session::set_cookie(&mut resp, session::SIGNIN_COOKIE, "", "/console/signin", 0);
     resp
 }
@@ -234,6 +242,8 @@ pub struct Attempt {
     pub login_to: String,
     /// When.
     pub at: i64,
+    /// `additionalEventData.MFAUsed`: "Yes" when the keys are a session's issued with MFA.
+    pub mfa_used: &'static str,
 }
 
 /// How an attempt ended.
@@ -285,7 +295,7 @@ pub fn login_event(a: &Attempt, result: &LoginResult<'_>) -> PreparedEvent {
         additional_event_data: Some(json!({
             "LoginTo": a.login_to,
             "MobileVersion": "No",
-            "MFAUsed": "No",
+            "MFAUsed": a.mfa_used,
         })),
         request_id: String::new(),
         event_id: uuid::Uuid::new_v4().to_string(),

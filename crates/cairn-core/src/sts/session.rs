@@ -156,6 +156,22 @@ pub fn load_session(
     Ok(SessionLookup::Found(Box::new(credential)))
 }
 
+/// The principal a temporary key acts as and its expiry (epoch seconds), without its token:
+/// for a caller that verified the token earlier with [`load_session`] and kept only the key
+/// id (the web console's server-side session). `None` when the session is gone.
+pub fn session_principal(
+    conn: &Connection,
+    access_key_id: &str,
+) -> StoreResult<Option<(Principal, i64)>> {
+    let Some(s) = sessions::get_session(conn, access_key_id)? else {
+        return Ok(None);
+    };
+    let Ok(account) = AccountId::parse(&s.account) else {
+        return Ok(None);
+    };
+    Ok(Some((principal_of(&s, account), s.expires.floor() as i64)))
+}
+
 /// Whether an access key id is a temporary one (`ASIA…`).
 pub fn is_temporary_key(access_key_id: &str) -> bool {
     access_key_id.starts_with("ASIA")

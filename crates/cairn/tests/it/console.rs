@@ -550,3 +550,218 @@ async fn a_read_only_user_sees_trails_and_events_but_cannot_create() {
         "{body}"
     );
 }
+
+/// An STS Query call signed with `key`/`secret`.
+async fn sts(server: &Server, key: &str, secret: &str, form: &[(&str, &str)]) -> String {
+    let mut all = vec![("Version", "2011-06-15")];
+    all.extend_from_slice(form);
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(all)
+        .finish();
+    let req = crate::harness::sign(
+        &server.addr,
+        "us-east-1",
+        "sts",
+        key,
+        secret,
+        "POST",
+        "/",
+        vec![(
+            "content-type".to_owned(),
+            "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
+        )],
+        body.into_bytes(),
+        chrono::Utc::now(),
+    );
+    let (status, _, body) = server.send(req).await;
+    let body = String::from_utf8(body).unwrap();
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn assumed_role_keys_sign_in_with_their_session_token() {
+    let server = Server::start();
+    server.bucket_for_trails("role-bucket").await;
+    let (status, body) = server
+        .ct(
+            "CreateTrail",
+            json!({"Name": "role-trail", "S3BucketName": "role-bucket"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    iam(&server, &[("Action", "CreateUser"), ("UserName", "dev")]).await;
+    let allow = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#;
+    iam(
+        &server,
+        &[
+            ("Action", "PutUserPolicy"),
+            ("UserName", "dev"),
+            ("PolicyName", "assume"),
+            ("PolicyDocument", allow),
+        ],
+    )
+    .await;
+    let key = iam(
+        &server,
+        &[("Action", "CreateAccessKey"), ("UserName", "dev")],
+    )
+    .await;
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/dev"},"Action":"sts:AssumeRole"}]}"#;
+    iam(
+        &server,
+        &[
+            ("Action", "CreateRole"),
+            ("RoleName", "auditor"),
+            ("AssumeRolePolicyDocument", trust),
+        ],
+    )
+    .await;
+    iam(
+        &server,
+        &[
+            ("Action", "AttachRolePolicy"),
+            ("RoleName", "auditor"),
+            (
+                "PolicyArn",
+                "arn:aws:iam::aws:policy/AWSCloudTrail_ReadOnlyAccess",
+            ),
+        ],
+    )
+    .await;
+    let assumed = sts(
+        &server,
+        &xml_member(&key, "AccessKeyId"),
+        &xml_member(&key, "SecretAccessKey"),
+        &[
+            ("Action", "AssumeRole"),
+            ("RoleArn", "arn:aws:iam::123456789012:role/auditor"),
+            ("RoleSessionName", "console-s"),
+        ],
+    )
+    .await;
+    let (id, secret, token) = (
+        xml_member(&assumed, "AccessKeyId"),
+        xml_member(&assumed, "SecretAccessKey"),
+        xml_member(&assumed, "SessionToken"),
+    );
+    assert!(id.starts_with("ASIA"), "{id}");
+
+    let mut b = Browser::new(&server);
+    // Without its token, or with another, a temporary key does not sign in.
+    for t in ["", "bm90LWEtdG9rZW4="] {
+        b.get("/console/signin").await;
+        let csrf = b.csrf.clone();
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("access_key_id", id.as_str()),
+            ("secret_access_key", secret.as_str()),
+            ("session_token", t),
+            ("region", "us-east-1"),
+        ];
+        let (status, _, body) = b.post("/console/signin", &form).await;
+        assert_eq!(status, 200);
+        assert!(body.contains("not valid"), "{body}");
+    }
+    b.get("/console/signin").await;
+    let csrf = b.csrf.clone();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("access_key_id", id.as_str()),
+        ("secret_access_key", secret.as_str()),
+        ("session_token", token.as_str()),
+        ("region", "us-east-1"),
+    ];
+    let (status, headers, body) = b.post("/console/signin", &form).await;
+    assert_eq!(status, 303, "{body}");
+    let cookie = headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("cairn_console="))
+        .expect("session cookie");
+    let max_age: i64 = cookie
+        .split("Max-Age=")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=3600).contains(&max_age),
+        "the session ends with the role's credentials: {cookie}"
+    );
+    let (status, _, body) = b.get("/console/trails").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("role-trail"), "{body}");
+    assert!(body.contains("assumed-role/auditor/console-s"), "{body}");
+    assert!(!body.contains("AccessDenied"), "{body}");
+
+    let logins = lookup(&server, "EventName", "ConsoleLogin").await;
+    let ok: Vec<&Value> = logins
+        .iter()
+        .filter(|r| r["responseElements"]["ConsoleLogin"] == "Success")
+        .collect();
+    assert_eq!(ok.len(), 1);
+    assert_eq!(ok[0]["userIdentity"]["type"], "AssumedRole");
+    assert_eq!(
+        ok[0]["userIdentity"]["arn"],
+        "arn:aws:sts::123456789012:assumed-role/auditor/console-s"
+    );
+    assert_eq!(logins.len(), 3, "both refused attempts are recorded too");
+    // The console's calls are the role session's.
+    let listed = lookup(&server, "EventName", "DescribeTrails").await;
+    let console: Vec<&Value> = listed
+        .iter()
+        .filter(|r| r["sessionCredentialFromConsole"] == "true")
+        .collect();
+    assert!(!console.is_empty(), "{listed:?}");
+    assert_eq!(console[0]["userIdentity"]["type"], "AssumedRole");
+}
+
+/// The `href` of the element with `id`, unescaped.
+fn href_of(html: &str, id: &str) -> Option<String> {
+    let marker = format!("id=\"{id}\" href=\"");
+    let start = html.find(&marker)? + marker.len();
+    let raw = html[start..].split('"').next()?;
+    Some(
+        raw.replace("&#38;", "&")
+            .replace("&amp;", "&")
+            .replace("&#43;", "+")
+            .replace("&#61;", "="),
+    )
+}
+
+#[tokio::test]
+async fn event_history_pages_with_next_token_and_keeps_its_time_range() {
+    let server = Server::start();
+    for i in 0..60 {
+        let (status, _) = server
+            .ct("DeleteTrail", json!({"Name": format!("missing-{i}")}))
+            .await;
+        assert_eq!(status, 400);
+    }
+    let mut b = Browser::new(&server);
+    b.sign_in(ACCESS_KEY, SECRET).await;
+    let rows = |body: &str| body.matches("class=\"event-link\"").count();
+    let (status, _, body) = b
+        .get("/console/events?attr=EventName&value=DeleteTrail")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(rows(&body), 50, "a full first page");
+    let next = href_of(&body, "next-page").expect("a Next page link");
+    assert!(next.contains("token="), "{next}");
+    let (status, _, body) = b.get(&next).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(rows(&body), 10, "the rest on the second page ({next})");
+    assert!(href_of(&body, "next-page").is_none(), "no third page");
+    // A custom range that ends before the calls finds none of them.
+    let (status, _, body) = b
+        .get("/console/events?attr=EventName&value=DeleteTrail&range=custom&start=2020-01-01T00%3A00%3A00&end=2020-01-02T00%3A00%3A00")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(rows(&body), 0, "{body}");
+    assert!(body.contains("No events match the filter."));
+}
