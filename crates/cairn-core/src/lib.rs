@@ -27,6 +27,7 @@ pub mod record;
 pub mod routing;
 pub mod selectors;
 pub mod sns;
+pub mod sns_filter;
 pub mod sts;
 pub mod tags;
 pub mod token;
