@@ -87,9 +87,11 @@ impl AppState {
         let (allowed, own) = (settings.sns_allowed_networks.clone(), settings.listen_addr);
         let guard: cairn_delivery::AddressGuard =
             Arc::new(move |a| cairn_core::net::outbound_refusal(a, &allowed, own));
+        let signer = cairn_delivery::SnsSigner::load_or_create(&settings.data_dir)
+            .map_err(std::io::Error::other)?;
         let notifier = cairn_delivery::Notifier::new(cairn_delivery::NotifierConfig {
             guard: Some(guard),
-            ..Default::default()
+            ..crate::sns::notifier_defaults(&settings, signer)
         });
         Ok(Self {
             store,
@@ -253,6 +255,11 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         })
         .collect();
     let raw_query = req.uri().query().unwrap_or("");
+    if let Some(mut resp) = crate::sns::signing_certificate(state, req.method(), req.uri().path()) {
+        resp.extensions_mut()
+            .insert(AccessNote("sns certificate".to_owned()));
+        return resp;
+    }
     if crate::console::is_browser_root(req.method(), req.uri().path(), req.headers(), raw_query) {
         let mut resp = crate::console::redirect_root();
         resp.extensions_mut()

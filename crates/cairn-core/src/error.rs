@@ -78,6 +78,13 @@ pub enum ErrorKind {
     SnsNotFound,
     SnsInvalidParameter,
     InsufficientSnsTopicPolicy,
+    /// `ParameterValueInvalid` (shape InvalidParameterValueException).
+    SnsParameterValueInvalid,
+    SnsTooManyEntriesInBatchRequest,
+    SnsEmptyBatchRequest,
+    SnsBatchEntryIdsNotDistinct,
+    SnsBatchRequestTooLong,
+    SnsInvalidBatchEntryId,
     // IAM and STS (AWS Query codes).
     EntityAlreadyExists,
     NoSuchEntity,

@@ -28,6 +28,7 @@ pub mod record;
 pub mod routing;
 pub mod selectors;
 pub mod sns;
+pub mod sns_filter;
 pub mod sse;
 pub mod sts;
 pub mod tags;

@@ -1,21 +1,45 @@
 //! Publishing a message to an SNS topic, the part that belongs in a store transaction: check
-//! the topic exists and fix who receives the message (its confirmed subscriptions) and the
-//! message's identity. Sending is `cairn_delivery::publish`, after the transaction commits.
+//! the topic exists and the message is valid (AWS's limits and messages), and fix who receives
+//! it (its confirmed subscriptions whose filter policy passes) and the message's identity.
+//! Sending is `cairn_delivery::publish`, after the transaction commits.
 //!
-//! Alarm actions publish through [`prepare`]; the public `Publish` API should call the same
-//! function inside its gated operation and hand the result to `cairn_delivery::publish`.
+//! Alarm actions and CloudTrail's file notifications publish through [`prepare`]; the public
+//! `Publish` and `PublishBatch` through [`accept`]. Both end in the same [`Publication`].
 
 use cairn_store::Connection;
 
 use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::sns_filter::Attribute;
+
+/// Largest message, attributes included, in bytes (256 KiB).
+pub const MAX_MESSAGE_BYTES: usize = 262_144;
+/// Most message attributes on one message.
+pub const MAX_ATTRIBUTES: usize = 10;
 
 /// One subscriber a publication goes to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Recipient {
     /// Subscription ARN.
     pub subscription_arn: String,
-    /// Its HTTP(S) endpoint.
+    /// Its endpoint (a URL or an email address).
     pub endpoint: String,
+    /// `http`, `https`, `email` or `email-json`.
+    pub protocol: String,
+    /// `RawMessageDelivery`.
+    pub raw: bool,
+    /// The Cairn URL its links point at.
+    pub base_url: String,
+}
+
+/// A message attribute (`MessageAttributes.entry.N`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageAttribute {
+    /// Name.
+    pub name: String,
+    /// `String`, `Number`, `Binary`, `String.Array`, optionally with a custom suffix.
+    pub data_type: String,
+    /// `StringValue`, or `BinaryValue` as base64.
+    pub value: String,
 }
 
 /// A message accepted by a topic, ready to send.
@@ -27,12 +51,41 @@ pub struct Publication {
     pub topic_arn: String,
     /// `Subject`, when published with one.
     pub subject: Option<String>,
-    /// `Message`.
+    /// `Message` (the `default` entry under `MessageStructure=json`).
     pub message: String,
+    /// Under `MessageStructure=json`, the per-protocol messages (`http`, `email`, …).
+    pub per_protocol: Vec<(String, String)>,
+    /// Message attributes.
+    pub attributes: Vec<MessageAttribute>,
+    /// The topic's `SignatureVersion` ("1" or "2").
+    pub signature_version: String,
     /// Publication time, ms (the envelope's `Timestamp`).
     pub timestamp_ms: i64,
     /// Confirmed subscriptions at publication time.
     pub recipients: Vec<Recipient>,
+}
+
+impl Publication {
+    /// The message a subscription of `protocol` receives.
+    pub fn message_for(&self, protocol: &str) -> &str {
+        self.per_protocol
+            .iter()
+            .find(|(p, _)| p == protocol)
+            .map_or(self.message.as_str(), |(_, m)| m.as_str())
+    }
+}
+
+/// What a `Publish` call (or one `PublishBatch` entry) asks.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PublishInput {
+    /// `Message`.
+    pub message: String,
+    /// `Subject`.
+    pub subject: Option<String>,
+    /// `MessageStructure`.
+    pub message_structure: Option<String>,
+    /// `MessageAttributes`.
+    pub attributes: Vec<MessageAttribute>,
 }
 
 fn uuid_v4() -> String {
@@ -50,8 +103,182 @@ fn uuid_v4() -> String {
     )
 }
 
-/// Accepts `message` for `topic_arn` at `now_ms`: `NotFound` ("Topic does not exist") when the
-/// topic is unknown, else the publication for its confirmed subscribers (possibly none).
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorKind::SnsInvalidParameter, message)
+}
+
+fn value_invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorKind::SnsParameterValueInvalid, message)
+}
+
+/// The size SNS counts against [`MAX_MESSAGE_BYTES`]: the message, and each attribute's name,
+/// type and value.
+pub fn counted_size(input: &PublishInput) -> usize {
+    input.message.len()
+        + input
+            .attributes
+            .iter()
+            .map(|a| a.name.len() + a.data_type.len() + a.value.len())
+            .sum::<usize>()
+}
+
+fn check_attribute(a: &MessageAttribute) -> ApiResult<()> {
+    let name_ok = (1..=256).contains(&a.name.len())
+        && a.name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        && !a.name.starts_with('.')
+        && !a.name.ends_with('.')
+        && !a.name.contains("..")
+        && !a.name.to_ascii_lowercase().starts_with("aws.")
+        && !a.name.to_ascii_lowercase().starts_with("amazon.");
+    if !name_ok {
+        return Err(value_invalid(format!(
+            "The message attribute name '{}' is invalid.",
+            a.name
+        )));
+    }
+    let base = a.data_type.split('.').next().unwrap_or_default();
+    if !matches!(base, "String" | "Number" | "Binary") {
+        return Err(value_invalid(format!(
+            "The message attribute '{}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.",
+            a.name
+        )));
+    }
+    if a.value.is_empty() {
+        return Err(value_invalid(format!(
+            "The message attribute '{}' must contain non-empty message attribute value for message attribute type '{}'.",
+            a.name, a.data_type
+        )));
+    }
+    if base == "Number" {
+        let ok = a.value.trim().parse::<f64>().is_ok_and(f64::is_finite);
+        if !ok {
+            return Err(value_invalid(format!(
+                "An error occurred while trying to convert number value '{}' for message attribute '{}'.",
+                a.value, a.name
+            )));
+        }
+    }
+    if a.data_type.starts_with("String.Array") {
+        let ok = matches!(
+            serde_json::from_str::<serde_json::Value>(&a.value),
+            Ok(serde_json::Value::Array(_))
+        );
+        if !ok {
+            return Err(value_invalid(format!(
+                "The message attribute '{}' has an invalid value for message attribute type 'String.Array'.",
+                a.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a message against SNS's rules: a non-empty message of at most 256 KiB with its
+/// attributes, a subject under 100 printable characters, a JSON structure with a `default`,
+/// at most ten well-formed attributes. Returns the `default` and per-protocol messages.
+pub fn validate(input: &PublishInput) -> ApiResult<(String, Vec<(String, String)>)> {
+    if input.message.is_empty() {
+        return Err(invalid("Invalid parameter: Empty message"));
+    }
+    if let Some(s) = &input.subject {
+        let ok = !s.is_empty()
+            && s.chars().count() < 100
+            && !s.chars().any(char::is_control)
+            && s.chars().next().is_some_and(|c| !c.is_whitespace());
+        if !ok {
+            return Err(invalid("Invalid parameter: Subject"));
+        }
+    }
+    if input.attributes.len() > MAX_ATTRIBUTES {
+        return Err(invalid(format!(
+            "Invalid parameter: MessageAttributes Reason: Number of message attributes [{}] exceeds the allowed maximum [{MAX_ATTRIBUTES}].",
+            input.attributes.len()
+        )));
+    }
+    for a in &input.attributes {
+        check_attribute(a)?;
+    }
+    if counted_size(input) > MAX_MESSAGE_BYTES {
+        return Err(invalid("Invalid parameter: Message too long"));
+    }
+    match input.message_structure.as_deref() {
+        None | Some("") => Ok((input.message.clone(), Vec::new())),
+        Some("json") => {
+            let parsed: serde_json::Value = serde_json::from_str(&input.message).map_err(|_| {
+                invalid("Invalid parameter: Message Structure - JSON message body failed to parse")
+            })?;
+            let serde_json::Value::Object(m) = parsed else {
+                return Err(invalid(
+                    "Invalid parameter: Message Structure - JSON message body failed to parse",
+                ));
+            };
+            let Some(serde_json::Value::String(default)) = m.get("default") else {
+                return Err(invalid(
+                    "Invalid parameter: Message Structure - No default entry in JSON message body",
+                ));
+            };
+            let per = m
+                .iter()
+                .filter(|(k, _)| k.as_str() != "default")
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
+                .collect();
+            Ok((default.clone(), per))
+        }
+        Some(_) => Err(invalid("Invalid parameter: MessageStructure")),
+    }
+}
+
+fn topic_not_found() -> ApiError {
+    ApiError::new(ErrorKind::SnsNotFound, "Topic does not exist")
+}
+
+fn publication(
+    conn: &Connection,
+    topic: &cairn_store::sns::Topic,
+    subject: Option<String>,
+    message: String,
+    per_protocol: Vec<(String, String)>,
+    attributes: Vec<MessageAttribute>,
+    now_ms: i64,
+) -> ApiResult<Publication> {
+    let filter_view: Vec<Attribute<'_>> = attributes
+        .iter()
+        .map(|a| Attribute {
+            name: &a.name,
+            data_type: &a.data_type,
+            value: &a.value,
+        })
+        .collect();
+    let recipients = cairn_store::sns::subscriptions(conn, &topic.arn)?
+        .into_iter()
+        .filter(|s| s.confirmed)
+        .filter(|s| crate::sns::filter_policy(s).is_none_or(|p| p.matches(&filter_view)))
+        .map(|s| Recipient {
+            raw: crate::sns::raw_delivery(&s),
+            subscription_arn: s.arn,
+            endpoint: s.endpoint,
+            protocol: s.protocol,
+            base_url: s.base_url,
+        })
+        .collect();
+    Ok(Publication {
+        message_id: uuid_v4(),
+        topic_arn: topic.arn.clone(),
+        subject,
+        message,
+        per_protocol,
+        attributes,
+        signature_version: crate::sns::signature_version(topic),
+        timestamp_ms: now_ms,
+        recipients,
+    })
+}
+
+/// Accepts `message` for `topic_arn` at `now_ms` (alarm actions, trail notifications):
+/// `NotFound` ("Topic does not exist") when the topic is unknown, else the publication for
+/// its confirmed subscribers (possibly none).
 pub fn prepare(
     conn: &Connection,
     topic_arn: &str,
@@ -59,26 +286,193 @@ pub fn prepare(
     message: &str,
     now_ms: i64,
 ) -> ApiResult<Publication> {
-    if cairn_store::sns::get_topic(conn, topic_arn)?.is_none() {
+    let topic = cairn_store::sns::get_topic(conn, topic_arn)?.ok_or_else(topic_not_found)?;
+    publication(
+        conn,
+        &topic,
+        subject.map(str::to_owned),
+        message.to_owned(),
+        Vec::new(),
+        Vec::new(),
+        now_ms,
+    )
+}
+
+/// The public `Publish`: the topic must be the caller's (`account`), the message valid.
+pub fn accept(
+    conn: &Connection,
+    account: &str,
+    topic_arn: &str,
+    input: &PublishInput,
+    now_ms: i64,
+) -> ApiResult<Publication> {
+    let topic = cairn_store::sns::get_topic(conn, topic_arn)?
+        .filter(|t| t.account == account)
+        .ok_or_else(topic_not_found)?;
+    let (message, per_protocol) = validate(input)?;
+    publication(
+        conn,
+        &topic,
+        input.subject.clone(),
+        message,
+        per_protocol,
+        input.attributes.clone(),
+        now_ms,
+    )
+}
+
+/// Most entries in one `PublishBatch`.
+pub const MAX_BATCH_ENTRIES: usize = 10;
+
+/// The public `PublishBatch`: the batch as a whole must be well formed (AWS's batch errors);
+/// then each entry is accepted or fails on its own, in order, as (Id, result).
+pub fn accept_batch(
+    conn: &Connection,
+    account: &str,
+    topic_arn: &str,
+    entries: &[(String, PublishInput)],
+    now_ms: i64,
+) -> ApiResult<Vec<(String, ApiResult<Publication>)>> {
+    if entries.is_empty() {
         return Err(ApiError::new(
-            ErrorKind::SnsNotFound,
-            "Topic does not exist",
+            ErrorKind::SnsEmptyBatchRequest,
+            "The batch request doesn't contain any entries.",
         ));
     }
-    let recipients = cairn_store::sns::subscriptions(conn, topic_arn)?
-        .into_iter()
-        .filter(|s| s.confirmed)
-        .map(|s| Recipient {
-            subscription_arn: s.arn,
-            endpoint: s.endpoint,
+    if entries.len() > MAX_BATCH_ENTRIES {
+        return Err(ApiError::new(
+            ErrorKind::SnsTooManyEntriesInBatchRequest,
+            "The batch request contains more entries than permissible.",
+        ));
+    }
+    for (id, _) in entries {
+        let ok = (1..=80).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !ok {
+            return Err(ApiError::new(
+                ErrorKind::SnsInvalidBatchEntryId,
+                "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.",
+            ));
+        }
+    }
+    let mut ids: Vec<&str> = entries.iter().map(|(i, _)| i.as_str()).collect();
+    ids.sort_unstable();
+    if ids.windows(2).any(|w| w[0] == w[1]) {
+        return Err(ApiError::new(
+            ErrorKind::SnsBatchEntryIdsNotDistinct,
+            "Two or more batch entries in the request have the same Id.",
+        ));
+    }
+    if entries.iter().map(|(_, i)| counted_size(i)).sum::<usize>() > MAX_MESSAGE_BYTES {
+        return Err(ApiError::new(
+            ErrorKind::SnsBatchRequestTooLong,
+            "The length of all the messages put together is more than the limit.",
+        ));
+    }
+    cairn_store::sns::get_topic(conn, topic_arn)?
+        .filter(|t| t.account == account)
+        .ok_or_else(topic_not_found)?;
+    entries
+        .iter()
+        .map(|(id, input)| {
+            let one = accept(conn, account, topic_arn, input, now_ms);
+            match one {
+                Err(e) if matches!(e.kind, ErrorKind::Internal | ErrorKind::ServiceUnavailable) => {
+                    Err(e)
+                }
+                other => Ok((id.clone(), other)),
+            }
         })
-        .collect();
-    Ok(Publication {
-        message_id: uuid_v4(),
-        topic_arn: topic_arn.to_owned(),
-        subject: subject.map(str::to_owned),
-        message: message.to_owned(),
-        timestamp_ms: now_ms,
-        recipients,
-    })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(message: &str) -> PublishInput {
+        PublishInput {
+            message: message.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn limits_and_messages_are_aws_s() {
+        let e = validate(&input("")).unwrap_err();
+        assert_eq!(e.message, "Invalid parameter: Empty message");
+        assert!(validate(&input(&"x".repeat(MAX_MESSAGE_BYTES))).is_ok());
+        let e = validate(&input(&"x".repeat(MAX_MESSAGE_BYTES + 1))).unwrap_err();
+        assert_eq!(e.message, "Invalid parameter: Message too long");
+        let mut near = input(&"x".repeat(MAX_MESSAGE_BYTES - 10));
+        near.attributes.push(MessageAttribute {
+            name: "abcdef".into(),
+            data_type: "String".into(),
+            value: "v".into(),
+        });
+        assert!(
+            validate(&near).is_err(),
+            "attributes count against the limit"
+        );
+        let mut subj = input("m");
+        subj.subject = Some("a\nb".into());
+        assert_eq!(
+            validate(&subj).unwrap_err().message,
+            "Invalid parameter: Subject"
+        );
+        subj.subject = Some("s".repeat(100));
+        assert!(validate(&subj).is_err());
+        subj.subject = Some("s".repeat(99));
+        assert!(validate(&subj).is_ok());
+    }
+
+    #[test]
+    fn json_structure_needs_a_default() {
+        let mut i = input(r#"{"default":"d","http":"h","email":"e"}"#);
+        i.message_structure = Some("json".into());
+        let (d, per) = validate(&i).unwrap();
+        assert_eq!(d, "d");
+        assert_eq!(
+            per,
+            vec![("http".into(), "h".into()), ("email".into(), "e".into())]
+        );
+        i.message = r#"{"http":"h"}"#.into();
+        assert_eq!(
+            validate(&i).unwrap_err().message,
+            "Invalid parameter: Message Structure - No default entry in JSON message body"
+        );
+        i.message = "not json".into();
+        assert!(
+            validate(&i)
+                .unwrap_err()
+                .message
+                .contains("failed to parse")
+        );
+    }
+
+    #[test]
+    fn attributes_are_checked() {
+        let attr = |n: &str, t: &str, v: &str| MessageAttribute {
+            name: n.into(),
+            data_type: t.into(),
+            value: v.into(),
+        };
+        let with = |a: Vec<MessageAttribute>| PublishInput {
+            message: "m".into(),
+            attributes: a,
+            ..Default::default()
+        };
+        assert!(validate(&with(vec![attr("n", "Number", "12.5")])).is_ok());
+        let e = validate(&with(vec![attr("n", "Number", "x")])).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::SnsParameterValueInvalid);
+        assert!(validate(&with(vec![attr("n", "Bogus", "x")])).is_err());
+        assert!(validate(&with(vec![attr("n", "String", "")])).is_err());
+        assert!(validate(&with(vec![attr("AWS.x", "String", "v")])).is_err());
+        let many = (0..11)
+            .map(|i| attr(&format!("a{i}"), "String", "v"))
+            .collect();
+        assert!(validate(&with(many)).unwrap_err().message.contains("[11]"));
+    }
 }

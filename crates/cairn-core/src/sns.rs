@@ -1,6 +1,6 @@
-//! The minimal SNS semantics CloudTrail needs: topics with access policies, HTTP(S)
-//! subscriptions with the confirmation handshake, and the check that a topic lets CloudTrail
-//! publish.
+//! SNS semantics: topics with access policies and attributes, HTTP(S) and email subscriptions
+//! with the confirmation handshake and their attributes, paginated listings, and the check
+//! that a topic lets CloudTrail publish. Publishing is [`crate::publish`].
 
 use cairn_store::Connection;
 use cairn_store::sns::{self, Subscription, Topic};
@@ -22,19 +22,72 @@ fn default_policy(arn: &str, account: &str) -> String {
     .to_string()
 }
 
-/// CreateTopic (idempotent, like SNS).
-pub fn create_topic(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResult<String> {
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorKind::SnsInvalidParameter, message)
+}
+
+/// The attribute map stored as a JSON object.
+fn attr_map(json: &str) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::from_str(json) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// Checks one topic attribute other than `Policy`; the value to keep.
+fn check_topic_attribute(name: &str, value: &str) -> ApiResult<()> {
+    let ok = match name {
+        "DisplayName" => value.chars().count() <= 100,
+        "SignatureVersion" => matches!(value, "1" | "2"),
+        "TracingConfig" => matches!(value, "PassThrough" | "Active"),
+        "DeliveryPolicy" => {
+            serde_json::from_str::<serde_json::Value>(value).is_ok_and(|v| v.is_object())
+        }
+        "KmsMasterKeyId" => true,
+        _ => {
+            return Err(invalid(format!(
+                "Invalid parameter: AttributeName Reason: Unknown attribute {name}"
+            )));
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "Invalid parameter: Attributes Reason: {name}: invalid value {value}"
+        )))
+    }
+}
+
+/// CreateTopic (idempotent, like SNS), with `Attributes` as (name, value) pairs.
+pub fn create_topic(
+    conn: &Connection,
+    ctx: &CallContext,
+    name: &str,
+    attributes: &[(String, String)],
+) -> ApiResult<String> {
     let ok = (1..=256).contains(&name.len())
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !ok {
-        return Err(ApiError::new(
-            ErrorKind::SnsInvalidParameter,
-            "Invalid parameter: Topic Name",
-        ));
+        return Err(invalid("Invalid parameter: Topic Name"));
     }
     let arn = format!("arn:aws:sns:{}:{}:{name}", ctx.region, ctx.account());
+    let mut policy = default_policy(&arn, ctx.account().as_str());
+    let mut attrs = serde_json::Map::new();
+    for (k, v) in attributes {
+        if k == "Policy" {
+            check_policy(v)?;
+            policy = v.clone();
+        } else {
+            check_topic_attribute(k, v)?;
+            attrs.insert(k.clone(), v.clone().into());
+        }
+    }
+    if sns::get_topic(conn, &arn)?.is_some() {
+        return Ok(arn);
+    }
     sns::create_topic(
         conn,
         &Topic {
@@ -42,11 +95,18 @@ pub fn create_topic(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResu
             account: ctx.account().to_string(),
             region: ctx.region.to_string(),
             name: name.to_owned(),
-            policy: default_policy(&arn, ctx.account().as_str()),
+            policy,
+            attributes: serde_json::Value::Object(attrs).to_string(),
         },
         ctx.now,
     )?;
     Ok(arn)
+}
+
+fn check_policy(value: &str) -> ApiResult<()> {
+    Policy::parse(value)
+        .map(|_| ())
+        .map_err(|m| invalid(format!("Invalid parameter: Policy Error: {m}")))
 }
 
 fn owned(conn: &Connection, ctx: &CallContext, arn: &str) -> ApiResult<Topic> {
@@ -72,6 +132,9 @@ pub fn list_topics(conn: &Connection, ctx: &CallContext) -> ApiResult<Vec<String
     )?)
 }
 
+/// SNS's default HTTP/S delivery policy, as `EffectiveDeliveryPolicy` shows it.
+pub const EFFECTIVE_DELIVERY_POLICY: &str = r#"{"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":20,"maxDelayTarget":20,"numRetries":3,"numMaxDelayRetries":0,"numNoDelayRetries":0,"numMinDelayRetries":0,"backoffFunction":"linear"},"disableSubscriptionOverrides":false,"defaultRequestPolicy":{"headerContentType":"text/plain; charset=UTF-8"}}}"#;
+
 /// GetTopicAttributes: (name, value) pairs.
 pub fn get_attributes(
     conn: &Connection,
@@ -80,11 +143,16 @@ pub fn get_attributes(
 ) -> ApiResult<Vec<(String, String)>> {
     let t = owned(conn, ctx, arn)?;
     let subs = sns::subscriptions(conn, arn)?;
-    Ok(vec![
+    let attrs = attr_map(&t.attributes);
+    let text = |k: &str| attrs.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    let mut out = vec![
         ("TopicArn".into(), t.arn.clone()),
         ("Owner".into(), t.account.clone()),
         ("Policy".into(), t.policy),
-        ("DisplayName".into(), String::new()),
+        (
+            "DisplayName".into(),
+            text("DisplayName").unwrap_or_default(),
+        ),
         (
             "SubscriptionsConfirmed".into(),
             subs.iter().filter(|s| s.confirmed).count().to_string(),
@@ -93,10 +161,33 @@ pub fn get_attributes(
             "SubscriptionsPending".into(),
             subs.iter().filter(|s| !s.confirmed).count().to_string(),
         ),
-    ])
+        ("SubscriptionsDeleted".into(), "0".into()),
+        (
+            "EffectiveDeliveryPolicy".into(),
+            EFFECTIVE_DELIVERY_POLICY.into(),
+        ),
+        (
+            "SignatureVersion".into(),
+            text("SignatureVersion").unwrap_or_else(|| "1".into()),
+        ),
+    ];
+    for k in ["DeliveryPolicy", "KmsMasterKeyId", "TracingConfig"] {
+        if let Some(v) = text(k) {
+            out.push((k.into(), v));
+        }
+    }
+    Ok(out)
 }
 
-/// SetTopicAttributes (only `Policy` and `DisplayName` are kept).
+/// The topic's `SignatureVersion` ("1" unless set to "2").
+pub fn signature_version(topic: &Topic) -> String {
+    match attr_map(&topic.attributes).get("SignatureVersion") {
+        Some(serde_json::Value::String(v)) if v == "2" => "2".into(),
+        _ => "1".into(),
+    }
+}
+
+/// SetTopicAttributes.
 pub fn set_attribute(
     conn: &Connection,
     ctx: &CallContext,
@@ -104,45 +195,127 @@ pub fn set_attribute(
     name: &str,
     value: &str,
 ) -> ApiResult<()> {
-    owned(conn, ctx, arn)?;
+    let topic = owned(conn, ctx, arn)?;
+    if name == "Policy" {
+        check_policy(value)?;
+        sns::set_policy(conn, arn, value)?;
+        return Ok(());
+    }
+    check_topic_attribute(name, value)?;
+    let mut attrs = attr_map(&topic.attributes);
+    attrs.insert(name.to_owned(), value.into());
+    sns::set_topic_attributes(conn, arn, &serde_json::Value::Object(attrs).to_string())?;
+    Ok(())
+}
+
+/// Checks one subscription attribute for a subscription of `protocol`.
+fn check_subscription_attribute(protocol: &str, name: &str, value: &str) -> ApiResult<()> {
+    let bad = |why: &str| {
+        Err(invalid(format!(
+            "Invalid parameter: Attributes Reason: {why}"
+        )))
+    };
     match name {
-        "Policy" => {
-            Policy::parse(value).map_err(|m| {
-                ApiError::new(
-                    ErrorKind::SnsInvalidParameter,
-                    format!("Invalid parameter: Policy Error: {m}"),
-                )
-            })?;
-            sns::set_policy(conn, arn, value)?;
+        "RawMessageDelivery" => {
+            if !matches!(value, "true" | "false") {
+                return bad(&format!(
+                    "RawMessageDelivery: Invalid value [{value}]. Must be true or false."
+                ));
+            }
+            if protocol.starts_with("email") && value == "true" {
+                return bad(&format!(
+                    "Delivery protocol [{protocol}] does not support raw message delivery."
+                ));
+            }
             Ok(())
         }
-        "DisplayName" => Ok(()),
-        other => Err(ApiError::new(
-            ErrorKind::SnsInvalidParameter,
-            format!("Invalid parameter: AttributeName {other}"),
-        )),
+        "FilterPolicy" => crate::sns_filter::FilterPolicy::parse(value)
+            .map(|_| ())
+            .map_err(|m| invalid(format!("Invalid parameter: FilterPolicy: {m}"))),
+        "FilterPolicyScope" => match value {
+            "MessageAttributes" => Ok(()),
+            "MessageBody" => {
+                bad("FilterPolicyScope: MessageBody filtering is not supported by Cairn")
+            }
+            _ => bad("FilterPolicyScope: Invalid value. Must be MessageAttributes or MessageBody."),
+        },
+        "DeliveryPolicy" | "RedrivePolicy" => {
+            if serde_json::from_str::<serde_json::Value>(value).is_ok_and(|v| v.is_object()) {
+                Ok(())
+            } else {
+                bad(&format!("{name}: failed to parse JSON."))
+            }
+        }
+        _ => Err(invalid(format!(
+            "Invalid parameter: AttributeName Reason: Unknown attribute {name}"
+        ))),
     }
 }
 
-/// Subscribe an HTTP(S) endpoint; returns the pending subscription (its token is sent to the
-/// endpoint by the edge).
+fn valid_endpoint(protocol: &str, endpoint: &str) -> ApiResult<()> {
+    match protocol {
+        "http" | "https" => {
+            if endpoint.starts_with(&format!("{protocol}://")) {
+                Ok(())
+            } else {
+                Err(invalid("Invalid parameter: Endpoint"))
+            }
+        }
+        "email" | "email-json" => {
+            let ok = endpoint.len() <= 254
+                && endpoint.split_once('@').is_some_and(|(l, d)| {
+                    !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+                })
+                && endpoint.chars().all(|c| c.is_ascii_graphic());
+            if ok {
+                Ok(())
+            } else {
+                Err(invalid("Invalid parameter: Email address"))
+            }
+        }
+        _ => Err(invalid(format!(
+            "Invalid parameter: Amazon SNS does not support this protocol string: {protocol}"
+        ))),
+    }
+}
+
+/// What Subscribe did.
+#[derive(Clone, Debug)]
+pub struct Subscribed {
+    /// The subscription (new, or the existing one for this endpoint).
+    pub subscription: Subscription,
+    /// Whether a SubscriptionConfirmation must be sent (a pending subscription).
+    pub confirm: bool,
+}
+
+/// Subscribe an HTTP(S) or email endpoint: a pending subscription whose token the edge sends
+/// to the endpoint; an endpoint already confirmed keeps its subscription. `base_url` is where
+/// the subscriber's links point.
+#[allow(clippy::too_many_arguments)]
 pub fn subscribe(
     conn: &Connection,
     ctx: &CallContext,
     topic_arn: &str,
     protocol: &str,
     endpoint: &str,
+    attributes: &[(String, String)],
     token: &str,
     id: &str,
-) -> ApiResult<Subscription> {
+    base_url: &str,
+) -> ApiResult<Subscribed> {
     owned(conn, ctx, topic_arn)?;
-    let valid =
-        matches!(protocol, "http" | "https") && endpoint.starts_with(&format!("{protocol}://"));
-    if !valid {
-        return Err(ApiError::new(
-            ErrorKind::SnsInvalidParameter,
-            "Invalid parameter: only http and https endpoints are supported",
-        ));
+    valid_endpoint(protocol, endpoint)?;
+    let mut attrs = serde_json::Map::new();
+    for (k, v) in attributes {
+        check_subscription_attribute(protocol, k, v)?;
+        attrs.insert(k.clone(), v.clone().into());
+    }
+    if let Some(existing) = sns::find_subscription(conn, topic_arn, protocol, endpoint)? {
+        let confirm = !existing.confirmed;
+        return Ok(Subscribed {
+            subscription: existing,
+            confirm,
+        });
     }
     let sub = Subscription {
         arn: format!("{topic_arn}:{id}"),
@@ -151,30 +324,175 @@ pub fn subscribe(
         endpoint: endpoint.to_owned(),
         token: token.to_owned(),
         confirmed: false,
+        attributes: serde_json::Value::Object(attrs).to_string(),
+        base_url: base_url.to_owned(),
     };
     sns::subscribe(conn, &sub)?;
+    Ok(Subscribed {
+        subscription: sub,
+        confirm: true,
+    })
+}
+
+fn subscription_not_found() -> ApiError {
+    ApiError::new(ErrorKind::SnsNotFound, "Subscription does not exist")
+}
+
+/// A subscription of one of the caller's topics.
+fn owned_subscription(
+    conn: &Connection,
+    ctx: &CallContext,
+    arn: &str,
+) -> ApiResult<(Topic, Subscription)> {
+    let sub = sns::get_subscription(conn, arn)?.ok_or_else(subscription_not_found)?;
+    let topic = owned(conn, ctx, &sub.topic_arn).map_err(|_| subscription_not_found())?;
+    Ok((topic, sub))
+}
+
+/// One page of ListSubscriptions / ListSubscriptionsByTopic: up to 100 after `next_token`
+/// (the last ARN of the previous page), and the token of the next page.
+pub fn list_subscriptions(
+    conn: &Connection,
+    ctx: &CallContext,
+    topic_arn: Option<&str>,
+    next_token: Option<&str>,
+) -> ApiResult<(Vec<Subscription>, Option<String>)> {
+    if let Some(t) = topic_arn {
+        owned(conn, ctx, t)?;
+    }
+    let after = match next_token {
+        None | Some("") => String::new(),
+        Some(t) => {
+            let decoded = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, t)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .filter(|a| a.starts_with("arn:aws:sns:"));
+            decoded.ok_or_else(|| invalid("Invalid parameter: NextToken"))?
+        }
+    };
+    const PAGE: usize = 100;
+    let mut rows = sns::list_subscriptions(
+        conn,
+        ctx.account().as_str(),
+        ctx.region.as_str(),
+        topic_arn,
+        &after,
+        PAGE + 1,
+    )?;
+    let next = if rows.len() > PAGE {
+        rows.truncate(PAGE);
+        rows.last().map(|s| {
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, s.arn.as_bytes())
+        })
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+/// GetSubscriptionAttributes: (name, value) pairs.
+pub fn get_subscription_attributes(
+    conn: &Connection,
+    ctx: &CallContext,
+    arn: &str,
+) -> ApiResult<Vec<(String, String)>> {
+    let (topic, sub) = owned_subscription(conn, ctx, arn)?;
+    let attrs = attr_map(&sub.attributes);
+    let mut out = vec![
+        ("SubscriptionArn".into(), sub.arn.clone()),
+        ("TopicArn".into(), sub.topic_arn.clone()),
+        ("Owner".into(), topic.account.clone()),
+        ("Protocol".into(), sub.protocol.clone()),
+        ("Endpoint".into(), sub.endpoint.clone()),
+        ("ConfirmationWasAuthenticated".into(), "false".into()),
+        ("PendingConfirmation".into(), (!sub.confirmed).to_string()),
+        (
+            "RawMessageDelivery".into(),
+            attrs
+                .get("RawMessageDelivery")
+                .and_then(|v| v.as_str())
+                .unwrap_or("false")
+                .into(),
+        ),
+    ];
+    if sub.protocol.starts_with("http") {
+        out.push((
+            "EffectiveDeliveryPolicy".into(),
+            EFFECTIVE_DELIVERY_POLICY.into(),
+        ));
+    }
+    for k in [
+        "FilterPolicy",
+        "FilterPolicyScope",
+        "DeliveryPolicy",
+        "RedrivePolicy",
+    ] {
+        if let Some(v) = attrs.get(k).and_then(|v| v.as_str()) {
+            out.push((k.into(), v.into()));
+        }
+    }
+    if attrs.contains_key("FilterPolicy") && !attrs.contains_key("FilterPolicyScope") {
+        out.push(("FilterPolicyScope".into(), "MessageAttributes".into()));
+    }
+    Ok(out)
+}
+
+/// SetSubscriptionAttributes.
+pub fn set_subscription_attribute(
+    conn: &Connection,
+    ctx: &CallContext,
+    arn: &str,
+    name: &str,
+    value: &str,
+) -> ApiResult<()> {
+    let (_, sub) = owned_subscription(conn, ctx, arn)?;
+    check_subscription_attribute(&sub.protocol, name, value)?;
+    let mut attrs = attr_map(&sub.attributes);
+    if value.is_empty() && name != "RawMessageDelivery" {
+        attrs.remove(name);
+    } else {
+        attrs.insert(name.to_owned(), value.into());
+    }
+    sns::set_subscription_attributes(conn, arn, &serde_json::Value::Object(attrs).to_string())?;
+    Ok(())
+}
+
+/// Whether a subscription's `RawMessageDelivery` is on.
+pub fn raw_delivery(sub: &Subscription) -> bool {
+    attr_map(&sub.attributes).get("RawMessageDelivery") == Some(&"true".into())
+}
+
+/// A subscription's `FilterPolicy`, when it has one that parses.
+pub fn filter_policy(sub: &Subscription) -> Option<crate::sns_filter::FilterPolicy> {
+    attr_map(&sub.attributes)
+        .get("FilterPolicy")
+        .and_then(|v| v.as_str())
+        .and_then(|p| crate::sns_filter::FilterPolicy::parse(p).ok())
+}
+
+/// Unsubscribe: removes a subscription of one of the caller's topics; returns it (an
+/// HTTP(S) endpoint is told with an UnsubscribeConfirmation).
+pub fn unsubscribe(
+    conn: &Connection,
+    ctx: &CallContext,
+    subscription_arn: &str,
+) -> ApiResult<Subscription> {
+    let (_, sub) = owned_subscription(conn, ctx, subscription_arn)?;
+    sns::delete_subscription(conn, subscription_arn)?;
     Ok(sub)
 }
 
-/// Unsubscribe: removes a subscription of one of the caller's topics.
-pub fn unsubscribe(conn: &Connection, ctx: &CallContext, subscription_arn: &str) -> ApiResult<()> {
-    let gone = || ApiError::new(ErrorKind::SnsNotFound, "Subscription does not exist");
-    let topic = subscription_arn
-        .rsplit_once(':')
-        .map(|(t, _)| t)
-        .ok_or_else(gone)?;
-    owned(conn, ctx, topic).map_err(|_| gone())?;
-    if sns::delete_subscription(conn, subscription_arn)? {
-        Ok(())
-    } else {
-        Err(gone())
-    }
+/// Unsubscribe through a message's `UnsubscribeURL` (unsigned, like SNS: the subscription ARN
+/// is the authorization); returns the removed subscription.
+pub fn unsubscribe_by_link(conn: &Connection, subscription_arn: &str) -> ApiResult<Subscription> {
+    let sub = sns::get_subscription(conn, subscription_arn)?.ok_or_else(subscription_not_found)?;
+    sns::delete_subscription(conn, subscription_arn)?;
+    Ok(sub)
 }
 
 /// ConfirmSubscription (token-authorised, like SNS).
 pub fn confirm(conn: &Connection, topic_arn: &str, token: &str) -> ApiResult<String> {
-    sns::confirm(conn, topic_arn, token)?
-        .ok_or_else(|| ApiError::new(ErrorKind::SnsInvalidParameter, "Invalid token"))
+    sns::confirm(conn, topic_arn, token)?.ok_or_else(|| invalid("Invalid parameter: Token"))
 }
 
 /// Whether the topic exists and its policy lets `cloudtrail.amazonaws.com` publish.

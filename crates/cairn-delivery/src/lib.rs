@@ -28,16 +28,20 @@ mod cwl;
 mod digest;
 mod insights;
 mod keys;
+mod mail;
 mod notify;
 mod plan;
 mod publish;
 mod put;
+pub mod sns_message;
+mod sns_sign;
 mod worker;
 
 pub use cwl::LogsOutcome;
 pub use keys::KeyRing;
 pub use notify::{AddressGuard, Notification, Notifier, NotifierConfig, NotifyStats, RetryPolicy};
-pub use publish::{envelope, publish};
+pub use publish::{publish, send_confirmation};
+pub use sns_sign::SnsSigner;
 pub use worker::{
     DEFAULT_MAX_EVENTS_PER_FILE, DEFAULT_MAX_EVENTS_PER_STEP, DEFAULT_MAX_FILE_BYTES, Delivery,
     Outcome,

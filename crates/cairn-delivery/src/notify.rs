@@ -1,4 +1,5 @@
-//! SNS notifications of delivered log files, sent off the delivery path.
+//! SNS messages to subscribers (published messages, alarm notifications, CloudTrail's file
+//! notifications, subscription confirmations), sent off the calling path.
 //!
 //! Every subscription has its own queue and its own sender task, so a slow, failing or
 //! silent endpoint holds up only its own notifications, never delivery, digests or another
@@ -91,6 +92,13 @@ pub struct NotifierConfig {
     /// With a guard, each notification's endpoint is resolved once, every address is checked,
     /// and the request is pinned to those addresses (no second lookup that could rebind).
     pub guard: Option<AddressGuard>,
+    /// Signs the JSON messages (`Signature`, `SigningCertURL`); unsigned without one.
+    pub signer: Option<Arc<crate::SnsSigner>>,
+    /// Cairn's URL for subscriptions that recorded none (made before version 16).
+    pub base_url: String,
+    /// Where `email` and `email-json` subscriptions' mail is written (a maildir); without
+    /// one, mail is not sent.
+    pub maildir: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for NotifierConfig {
@@ -101,6 +109,9 @@ impl std::fmt::Debug for NotifierConfig {
             .field("request_timeout", &self.request_timeout)
             .field("backlog", &self.backlog)
             .field("guard", &self.guard.is_some())
+            .field("signer", &self.signer)
+            .field("base_url", &self.base_url)
+            .field("maildir", &self.maildir)
             .finish()
     }
 }
@@ -113,11 +124,14 @@ impl Default for NotifierConfig {
             request_timeout: Duration::from_secs(15),
             backlog: 1000,
             guard: None,
+            signer: None,
+            base_url: "http://127.0.0.1".into(),
+            maildir: None,
         }
     }
 }
 
-/// One notification for one subscription.
+/// One message for one subscription.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notification {
     /// The subscription (its queue).
@@ -126,7 +140,18 @@ pub struct Notification {
     pub endpoint: String,
     /// The topic.
     pub topic_arn: String,
-    /// The SNS message envelope (JSON); retries resend it unchanged.
+    /// `http`, `https`, `email` or `email-json`.
+    pub protocol: String,
+    /// `x-amz-sns-message-type`.
+    pub message_type: crate::sns_message::MessageType,
+    /// `x-amz-sns-message-id`.
+    pub message_id: String,
+    /// Raw message delivery (`x-amz-sns-rawdelivery: true`).
+    pub raw: bool,
+    /// The mail's subject (email protocols).
+    pub subject: Option<String>,
+    /// What the endpoint receives: the signed JSON message, the raw message, or the mail's
+    /// text; retries resend it unchanged.
     pub body: String,
 }
 
@@ -208,6 +233,16 @@ impl Notifier {
         if start {
             tokio::spawn(work(self.inner.clone(), sub));
         }
+    }
+
+    /// The signer of JSON messages, if any.
+    pub fn signer(&self) -> Option<Arc<crate::SnsSigner>> {
+        self.inner.config.signer.clone()
+    }
+
+    /// Cairn's URL for subscriptions that recorded none.
+    pub fn base_url(&self) -> &str {
+        &self.inner.config.base_url
     }
 
     /// Counters since start.
@@ -309,6 +344,15 @@ async fn client_for(inner: &Inner, endpoint: &str) -> Result<reqwest::Client, St
 
 /// Sends one notification under the delivery policy. Returns whether it was delivered.
 async fn deliver(inner: &Inner, n: &Notification) -> bool {
+    if n.protocol.starts_with("email") {
+        return match crate::mail::write(inner.config.maildir.as_deref(), n).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(subscription = %n.subscription_arn, error = %e, "mail not written");
+                false
+            }
+        };
+    }
     let client = match client_for(inner, &n.endpoint).await {
         Ok(c) => c,
         Err(why) => {
@@ -339,12 +383,20 @@ async fn deliver(inner: &Inner, n: &Notification) -> bool {
 }
 
 async fn post(client: &reqwest::Client, n: &Notification) -> Result<(), String> {
-    let resp = client
+    let mut req = client
         .post(&n.endpoint)
-        .header("x-amz-sns-message-type", "Notification")
+        .header("x-amz-sns-message-type", n.message_type.as_str())
+        .header("x-amz-sns-message-id", n.message_id.as_str())
         .header("x-amz-sns-topic-arn", n.topic_arn.as_str())
-        .header("x-amz-sns-subscription-arn", n.subscription_arn.as_str())
         .header("content-type", "text/plain; charset=UTF-8")
+        .header("user-agent", "Amazon Simple Notification Service Agent");
+    if n.message_type != crate::sns_message::MessageType::SubscriptionConfirmation {
+        req = req.header("x-amz-sns-subscription-arn", n.subscription_arn.as_str());
+    }
+    if n.raw {
+        req = req.header("x-amz-sns-rawdelivery", "true");
+    }
+    let resp = req
         .body(n.body.clone())
         .send()
         .await

@@ -11,7 +11,7 @@ use cairn_model::trail::Trail;
 use cairn_store::{Store, delivery, trails};
 
 use crate::digest::DigestOwner;
-use crate::notify::{Notification, Notifier, NotifierConfig};
+use crate::notify::{Notifier, NotifierConfig};
 use crate::plan::{self, Limits};
 use crate::put::{Putter, Target};
 use crate::{DeliveryError, KeyRing};
@@ -221,7 +221,13 @@ impl Delivery {
                 until_seq: None,
             },
             backoff: Backoff::default(),
-            notifier: Notifier::new(NotifierConfig::default()),
+            notifier: Notifier::new(NotifierConfig {
+                signer: crate::SnsSigner::load_or_create(data_dir)
+                    .ok()
+                    .map(std::sync::Arc::new),
+                maildir: Some(data_dir.join("mail")),
+                ..NotifierConfig::default()
+            }),
         })
     }
 
@@ -463,38 +469,20 @@ impl Delivery {
         Ok(body.events)
     }
 
-    /// Queues CloudTrail's delivery notification for the topic's confirmed HTTP(S)
-    /// subscribers; returns at once.
+    /// Queues CloudTrail's delivery notification for the topic's confirmed subscribers
+    /// (signed like every SNS message); returns at once.
     async fn notify(&self, topic: &str, bucket: &str, key: &str) {
         let t = topic.to_owned();
-        let subs = match self
-            .store
-            .read(move |c| cairn_store::sns::subscriptions(c, &t))
-            .await
-        {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read subscriptions");
-                return;
-            }
-        };
         let message = serde_json::json!({"s3Bucket": bucket, "s3ObjectKey": [key]}).to_string();
-        for sub in subs.into_iter().filter(|s| s.confirmed) {
-            let envelope = serde_json::json!({
-                "Type": "Notification",
-                "MessageId": uuid::Uuid::new_v4().to_string(),
-                "TopicArn": topic,
-                "Message": message,
-                "Timestamp": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-                "SignatureVersion": "1",
-                "UnsubscribeURL": "",
-            });
-            self.notifier.send(Notification {
-                subscription_arn: sub.arn,
-                endpoint: sub.endpoint,
-                topic_arn: topic.to_owned(),
-                body: envelope.to_string(),
-            });
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let prepared = self
+            .store
+            .read(move |c| Ok(cairn_core::publish::prepare(c, &t, None, &message, now_ms)))
+            .await;
+        match prepared {
+            Ok(Ok(p)) => crate::publish::publish(&self.notifier, &p),
+            Ok(Err(e)) => tracing::warn!(topic, error = %e.message, "no notification"),
+            Err(e) => tracing::warn!(error = %e, "cannot read subscriptions"),
         }
     }
 }

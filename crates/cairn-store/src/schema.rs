@@ -411,6 +411,12 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
             "BEGIN; {SCHEMA_V14} PRAGMA user_version = 14; COMMIT;"
         ))?;
     }
+    if due(16) {
+        conn.execute_batch(&format!(
+            "BEGIN; {} PRAGMA user_version = 16; COMMIT;",
+            crate::sns::schema_v16(conn)?
+        ))?;
+    }
     if due(17) {
         conn.execute_batch(&format!(
             "BEGIN; {} PRAGMA user_version = 17; COMMIT;",

@@ -1,4 +1,5 @@
-//! SNS topics and their subscriptions (the minimum CloudTrail notifications need).
+//! SNS topics and their subscriptions: access policy, topic and subscription attributes (a JSON
+//! map each), and the Cairn URL a subscription's messages point back to.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -17,6 +18,8 @@ pub struct Topic {
     pub name: String,
     /// Access policy JSON.
     pub policy: String,
+    /// Other attributes (`DisplayName`, `SignatureVersion`, …) as a JSON object.
+    pub attributes: String,
 }
 
 /// A subscription.
@@ -34,21 +37,67 @@ pub struct Subscription {
     pub token: String,
     /// Whether the endpoint confirmed.
     pub confirmed: bool,
+    /// Attributes (`RawMessageDelivery`, `FilterPolicy`, …) as a JSON object.
+    pub attributes: String,
+    /// The Cairn URL the subscriber's `SubscribeURL`, `UnsubscribeURL` and `SigningCertURL`
+    /// point at (where the subscribing call reached Cairn).
+    pub base_url: String,
+}
+
+/// Version 16: topic and subscription attributes, the subscription's Cairn URL (on the
+/// tables that exist: a store built by a test at a later version may lack them).
+pub(crate) fn schema_v16(conn: &Connection) -> StoreResult<String> {
+    let has = |t: &str| -> StoreResult<bool> {
+        Ok(conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [t],
+            |r| r.get::<_, i64>(0),
+        )? > 0)
+    };
+    let mut sql = String::new();
+    if has("sns_topics")? {
+        sql.push_str("ALTER TABLE sns_topics ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}';");
+    }
+    if has("sns_subscriptions")? {
+        sql.push_str(
+            "ALTER TABLE sns_subscriptions ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}';\
+             ALTER TABLE sns_subscriptions ADD COLUMN base_url TEXT NOT NULL DEFAULT '';",
+        );
+    }
+    Ok(sql)
+}
+
+const SUB_COLUMNS: &str =
+    "arn, topic_arn, protocol, endpoint, token, confirmed, attributes, base_url";
+
+fn sub_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Subscription> {
+    Ok(Subscription {
+        arn: r.get(0)?,
+        topic_arn: r.get(1)?,
+        protocol: r.get(2)?,
+        endpoint: r.get(3)?,
+        token: r.get(4)?,
+        confirmed: r.get(5)?,
+        attributes: r.get(6)?,
+        base_url: r.get(7)?,
+    })
 }
 
 /// Inserts a topic (no-op if it exists).
 pub fn create_topic(conn: &Connection, t: &Topic, created: f64) -> StoreResult<()> {
     conn.prepare_cached(
-        "INSERT OR IGNORE INTO sns_topics (arn, account, region, name, policy, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT OR IGNORE INTO sns_topics (arn, account, region, name, policy, created, attributes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![t.arn, t.account, t.region, t.name, t.policy, created])?;
+    .execute(params![t.arn, t.account, t.region, t.name, t.policy, created, t.attributes])?;
     Ok(())
 }
 
 /// Fetches a topic.
 pub fn get_topic(conn: &Connection, arn: &str) -> StoreResult<Option<Topic>> {
     Ok(conn
-        .prepare_cached("SELECT arn, account, region, name, policy FROM sns_topics WHERE arn = ?1")?
+        .prepare_cached(
+            "SELECT arn, account, region, name, policy, attributes FROM sns_topics WHERE arn = ?1",
+        )?
         .query_row([arn], |r| {
             Ok(Topic {
                 arn: r.get(0)?,
@@ -56,6 +105,7 @@ pub fn get_topic(conn: &Connection, arn: &str) -> StoreResult<Option<Topic>> {
                 region: r.get(2)?,
                 name: r.get(3)?,
                 policy: r.get(4)?,
+                attributes: r.get(5)?,
             })
         })
         .optional()?)
@@ -84,12 +134,79 @@ pub fn set_policy(conn: &Connection, arn: &str, policy: &str) -> StoreResult<()>
     Ok(())
 }
 
+/// Replaces a topic's attributes (JSON object).
+pub fn set_topic_attributes(conn: &Connection, arn: &str, attributes: &str) -> StoreResult<()> {
+    conn.prepare_cached("UPDATE sns_topics SET attributes = ?2 WHERE arn = ?1")?
+        .execute(params![arn, attributes])?;
+    Ok(())
+}
+
+/// Replaces a subscription's attributes (JSON object).
+pub fn set_subscription_attributes(
+    conn: &Connection,
+    arn: &str,
+    attributes: &str,
+) -> StoreResult<()> {
+    conn.prepare_cached("UPDATE sns_subscriptions SET attributes = ?2 WHERE arn = ?1")?
+        .execute(params![arn, attributes])?;
+    Ok(())
+}
+
+/// Fetches a subscription.
+pub fn get_subscription(conn: &Connection, arn: &str) -> StoreResult<Option<Subscription>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {SUB_COLUMNS} FROM sns_subscriptions WHERE arn = ?1"
+        ))?
+        .query_row([arn], sub_row)
+        .optional()?)
+}
+
+/// The subscription of `topic_arn` with this protocol and endpoint, if any.
+pub fn find_subscription(
+    conn: &Connection,
+    topic_arn: &str,
+    protocol: &str,
+    endpoint: &str,
+) -> StoreResult<Option<Subscription>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {SUB_COLUMNS} FROM sns_subscriptions WHERE topic_arn = ?1 AND protocol = ?2 AND endpoint = ?3"
+        ))?
+        .query_row(params![topic_arn, protocol, endpoint], sub_row)
+        .optional()?)
+}
+
+/// Up to `limit` subscriptions of an account and region's topics (of one topic when
+/// `topic_arn` is given) whose ARN sorts after `after`, by ARN.
+pub fn list_subscriptions(
+    conn: &Connection,
+    account: &str,
+    region: &str,
+    topic_arn: Option<&str>,
+    after: &str,
+    limit: usize,
+) -> StoreResult<Vec<Subscription>> {
+    let sql = format!(
+        "SELECT s.{} FROM sns_subscriptions s JOIN sns_topics t ON t.arn = s.topic_arn \
+         WHERE t.account = ?1 AND t.region = ?2 AND (?3 IS NULL OR s.topic_arn = ?3) AND s.arn > ?4 \
+         ORDER BY s.arn LIMIT ?5",
+        SUB_COLUMNS.replace(", ", ", s.")
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![account, region, topic_arn, after, limit as i64],
+        sub_row,
+    )?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
 /// Adds a subscription.
 pub fn subscribe(conn: &Connection, s: &Subscription) -> StoreResult<()> {
     conn.prepare_cached(
-        "INSERT INTO sns_subscriptions (arn, topic_arn, protocol, endpoint, token, confirmed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO sns_subscriptions (arn, topic_arn, protocol, endpoint, token, confirmed, attributes, base_url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
-    .execute(params![s.arn, s.topic_arn, s.protocol, s.endpoint, s.token, s.confirmed])?;
+    .execute(params![s.arn, s.topic_arn, s.protocol, s.endpoint, s.token, s.confirmed, s.attributes, s.base_url])?;
     Ok(())
 }
 
@@ -108,19 +225,10 @@ pub fn confirm(conn: &Connection, topic_arn: &str, token: &str) -> StoreResult<O
 
 /// Subscriptions of a topic.
 pub fn subscriptions(conn: &Connection, topic_arn: &str) -> StoreResult<Vec<Subscription>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT arn, topic_arn, protocol, endpoint, token, confirmed FROM sns_subscriptions WHERE topic_arn = ?1 ORDER BY arn",
-    )?;
-    let rows = stmt.query_map([topic_arn], |r| {
-        Ok(Subscription {
-            arn: r.get(0)?,
-            topic_arn: r.get(1)?,
-            protocol: r.get(2)?,
-            endpoint: r.get(3)?,
-            token: r.get(4)?,
-            confirmed: r.get(5)?,
-        })
-    })?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {SUB_COLUMNS} FROM sns_subscriptions WHERE topic_arn = ?1 ORDER BY arn"
+    ))?;
+    let rows = stmt.query_map([topic_arn], sub_row)?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 

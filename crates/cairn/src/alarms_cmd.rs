@@ -90,7 +90,13 @@ pub fn run(args: AlarmsArgs) -> anyhow::Result<()> {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
-            let notifier = cairn_delivery::Notifier::new(cairn_delivery::NotifierConfig::default());
+            let notifier = cairn_delivery::Notifier::new(cairn_delivery::NotifierConfig {
+                signer: cairn_delivery::SnsSigner::load_or_create(&data_dir)
+                    .ok()
+                    .map(std::sync::Arc::new),
+                maildir: Some(data_dir.join("mail")),
+                ..Default::default()
+            });
             let published = runtime.block_on(async {
                 let n = evaluate_once(&store, &notifier, now_ms, now.is_some()).await?;
                 notifier

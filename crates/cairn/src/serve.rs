@@ -299,7 +299,12 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         state_for_worker.settings.external.clone(),
         config.digest_interval,
     )?
-    .with_notifier(notifier_config(config.sns_allowed_networks.clone(), addr))
+    .with_notifier(cairn_delivery::NotifierConfig {
+        signer: state_for_worker.notifier.signer(),
+        base_url: state_for_worker.notifier.base_url().to_owned(),
+        maildir: Some(config.data_dir.join("mail")),
+        ..notifier_config(config.sns_allowed_networks.clone(), addr)
+    })
     .with_kms(state_for_worker.settings.kms_master.clone());
     let delivery_every = Duration::from_secs_f64(config.delivery_interval);
     // One step at a time; a trail's failure is recorded in its status and retried on a later

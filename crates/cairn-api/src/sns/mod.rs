@@ -1,13 +1,18 @@
-//! A minimal SNS (Query protocol, XML) on the same listener: CreateTopic, DeleteTopic,
-//! ListTopics, Get/SetTopicAttributes, Subscribe (http/https; `ReturnSubscriptionArn`),
-//! ConfirmSubscription and Unsubscribe.
-//! Enough for CloudTrail's delivery notifications and for tools that create topics first.
+//! SNS (Query protocol, XML) on the same listener: topics (Create/Delete/List,
+//! Get/SetTopicAttributes), subscriptions (Subscribe for http, https, email and email-json;
+//! ConfirmSubscription; Unsubscribe; ListSubscriptions(ByTopic); Get/SetSubscriptionAttributes)
+//! and `Publish`/`PublishBatch`. Messages leave through `cairn_delivery::publish` after the
+//! call's transaction commits, signed with the data dir's key, whose certificate this module
+//! serves at `/SimpleNotificationService-<id>.pem`. `SubscribeURL` and `UnsubscribeURL` are
+//! plain GET links, authorised by their token or subscription ARN.
 
 use std::sync::Arc;
 
 use axum::response::Response;
 use cairn_core::error::ApiResult;
+use cairn_core::publish::{self, Publication};
 use cairn_core::{ApiError, sns};
+use cairn_store::sns::Subscription;
 use serde_json::{Map, Value, json};
 
 use crate::errors::{WireError, xml_escape};
@@ -17,16 +22,60 @@ use crate::server::{AppState, Received, authenticate};
 use cairn_core::authz::{Permission, ResourcePolicy};
 
 mod outbound;
+mod params;
+mod render;
 
 pub use outbound::{OutboundRules, Vetted, vet};
 
 const XMLNS: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
 
-/// Whether an unsigned request is an SNS subscription confirmation (which SNS authorises by
-/// token, so the subscriber can simply GET the SubscribeURL).
+/// Whether an unsigned request is an SNS link: a subscription confirmation (authorised by its
+/// token) or an `UnsubscribeURL` (by the subscription ARN), so a subscriber can simply GET it.
 pub fn is_confirmation(raw_query: &str) -> bool {
     form_urlencoded::parse(raw_query.as_bytes())
-        .any(|(k, v)| k == "Action" && v == "ConfirmSubscription")
+        .any(|(k, v)| k == "Action" && (v == "ConfirmSubscription" || v == "Unsubscribe"))
+}
+
+/// The notifier settings SNS needs: the signer, the URL links fall back to, the maildir.
+pub fn notifier_defaults(
+    settings: &crate::server::Settings,
+    signer: cairn_delivery::SnsSigner,
+) -> cairn_delivery::NotifierConfig {
+    let base_url = match settings.listen_addr {
+        Some(a) if a.ip().is_unspecified() => format!("http://127.0.0.1:{}", a.port()),
+        Some(a) => format!("http://{a}"),
+        None => "http://127.0.0.1".to_owned(),
+    };
+    cairn_delivery::NotifierConfig {
+        signer: Some(Arc::new(signer)),
+        base_url,
+        maildir: Some(settings.data_dir.join("mail")),
+        ..Default::default()
+    }
+}
+
+/// `GET /SimpleNotificationService-<id>.pem`: the signing certificate, unauthenticated.
+pub fn signing_certificate(
+    state: &AppState,
+    method: &http::Method,
+    path: &str,
+) -> Option<Response> {
+    if method != http::Method::GET || !path.starts_with("/SimpleNotificationService-") {
+        return None;
+    }
+    let signer = state.notifier.signer()?;
+    let mut resp = if path.trim_start_matches('/') == signer.cert_file_name() {
+        Response::new(axum::body::Body::from(signer.cert_pem().to_owned()))
+    } else {
+        let mut r = Response::new(axum::body::Body::from("Not Found"));
+        *r.status_mut() = http::StatusCode::NOT_FOUND;
+        r
+    };
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/x-x509-ca-cert"),
+    );
+    Some(resp)
 }
 
 fn xml_response(action: &str, result: &str, rid: &str) -> Response {
@@ -51,7 +100,9 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let get = |name: &str| params.get(name).map(str::to_owned);
     let action = get("Action").unwrap_or_default();
     let now = chrono::Utc::now();
-    if action == "ConfirmSubscription" && req.header("authorization").is_none() {
+    if (action == "ConfirmSubscription" || action == "Unsubscribe")
+        && req.header("authorization").is_none()
+    {
         return confirm_by_token(state, &req, &params, now).await;
     }
     let authed = match authenticate(state, &req, Protocol::Query, now).await {
@@ -69,6 +120,75 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     }
 }
 
+/// What an operation leaves to do once its transaction has committed.
+#[derive(Default)]
+struct Done {
+    /// The XML inside `<{Action}Result>`.
+    xml: String,
+    /// Messages to send.
+    publications: Vec<Publication>,
+    /// A confirmation to send: the subscription, the topic's signature version, and whether
+    /// it is an UnsubscribeConfirmation.
+    confirmation: Option<(Subscription, String, bool)>,
+}
+
+fn xml_done(xml: String) -> Done {
+    Done {
+        xml,
+        ..Default::default()
+    }
+}
+
+fn entries_xml(name: &str, attrs: &[(String, String)]) -> String {
+    let entries: String = attrs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "<entry><key>{}</key><value>{}</value></entry>",
+                xml_escape(k),
+                xml_escape(v)
+            )
+        })
+        .collect();
+    format!("<{name}>{entries}</{name}>")
+}
+
+/// Sends what a committed call left to send.
+fn send_after_commit(state: &AppState, done: &Done, now_ms: i64) {
+    for p in &done.publications {
+        cairn_delivery::publish(&state.notifier, p);
+    }
+    if let Some((sub, version, unsubscribed)) = &done.confirmation {
+        let http = sub.protocol.starts_with("http");
+        if !*unsubscribed || http {
+            cairn_delivery::send_confirmation(&state.notifier, sub, version, *unsubscribed, now_ms);
+        }
+    }
+}
+
+/// The signature version of a subscription's topic ("1" when the topic is gone).
+fn topic_version(c: &cairn_store::Connection, topic: &str) -> ApiResult<String> {
+    Ok(cairn_store::sns::get_topic(c, topic)?
+        .map(|t| sns::signature_version(&t))
+        .unwrap_or_else(|| "1".into()))
+}
+
+/// Request parameters as the record shows them: never a message's text or attributes.
+fn recorded_parameters(params: &crate::query::Params) -> Map<String, Value> {
+    let mut request_parameters = Map::new();
+    for (k, v) in params.iter() {
+        let secret = k == "Message"
+            || k == "Subject"
+            || k.starts_with("MessageAttributes.")
+            || k.starts_with("PublishBatchRequestEntries.")
+            || k == "Token";
+        if k != "Action" && k != "Version" && !secret {
+            request_parameters.insert(lower_first(k), json!(v));
+        }
+    }
+    request_parameters
+}
+
 /// Runs one SNS operation for a caller inside the server (a CloudFormation stack): the same
 /// permissions, gate and record a signed request reaches. `host` is where subscription
 /// confirmations point. Returns the XML inside `<{Action}Result>`.
@@ -81,20 +201,23 @@ pub(crate) async fn call_internal(
     let get = |name: &str| params.get(name).map(str::to_owned);
     let action = get("Action").unwrap_or_default();
     let ctx = info.ctx.clone();
-    let read_only = matches!(action.as_str(), "ListTopics" | "GetTopicAttributes");
-    let mut request_parameters = Map::new();
-    for (k, v) in params.iter() {
-        if k != "Action" && k != "Version" {
-            request_parameters.insert(lower_first(k), json!(v));
-        }
-    }
-    let token = uuid::Uuid::new_v4().simple().to_string();
-    let confirmation_token = token.clone();
-    let sub_id = uuid::Uuid::new_v4().to_string();
-    let (topic, name) = (
-        get("TopicArn").unwrap_or_default(),
-        get("Name").unwrap_or_default(),
+    let read_only = matches!(
+        action.as_str(),
+        "ListTopics"
+            | "GetTopicAttributes"
+            | "ListSubscriptions"
+            | "ListSubscriptionsByTopic"
+            | "GetSubscriptionAttributes"
     );
+    let management = !matches!(action.as_str(), "Publish" | "PublishBatch");
+    let request_parameters = recorded_parameters(params);
+    let token = hex::encode(rand::random::<[u8; 32]>());
+    let sub_id = uuid::Uuid::new_v4().to_string();
+    let base_url = format!("http://{host}");
+    let topic = get("TopicArn")
+        .or_else(|| get("TargetArn").filter(|_| action == "Publish"))
+        .unwrap_or_default();
+    let name = get("Name").unwrap_or_default();
     let (attr, value) = (
         get("AttributeName").unwrap_or_default(),
         get("AttributeValue").unwrap_or_default(),
@@ -107,42 +230,38 @@ pub(crate) async fn call_internal(
         allowed: state.settings.sns_allowed_networks.clone(),
         own: state.settings.listen_addr,
     };
-    let endpoint_refused = if action == "Subscribe" {
+    let endpoint_refused = if action == "Subscribe" && protocol.starts_with("http") {
         outbound::vet(&endpoint, &rules).await.err()
     } else {
         None
     };
+    let attributes = params::attribute_map(params);
+    let publish_input = params::publish_input(params);
+    let batch = params::batch_entries(params);
+    let phone = get("PhoneNumber");
     let return_arn = get("ReturnSubscriptionArn").as_deref() == Some("true");
     let subscription = get("SubscriptionArn").unwrap_or_default();
+    let next_token = get("NextToken");
+    let now_ms = (info.ctx.now * 1000.0) as i64;
+    let account = info.ctx.account().to_string();
     let act = action.clone();
     let event_name = action.clone();
-    let op = move |c: &cairn_store::Connection| -> ApiResult<String> {
+    let op = move |c: &cairn_store::Connection| -> ApiResult<Done> {
         match act.as_str() {
-            "CreateTopic" => sns::create_topic(c, &ctx, &name)
-                .map(|arn| format!("<TopicArn>{}</TopicArn>", xml_escape(&arn))),
-            "DeleteTopic" => sns::delete_topic(c, &ctx, &topic).map(|()| String::new()),
+            "CreateTopic" => sns::create_topic(c, &ctx, &name, &attributes)
+                .map(|arn| xml_done(format!("<TopicArn>{}</TopicArn>", xml_escape(&arn)))),
+            "DeleteTopic" => sns::delete_topic(c, &ctx, &topic).map(|()| Done::default()),
             "ListTopics" => sns::list_topics(c, &ctx).map(|list| {
                 let members: String = list
                     .iter()
                     .map(|a| format!("<member><TopicArn>{}</TopicArn></member>", xml_escape(a)))
                     .collect();
-                format!("<Topics>{members}</Topics>")
+                xml_done(format!("<Topics>{members}</Topics>"))
             }),
-            "GetTopicAttributes" => sns::get_attributes(c, &ctx, &topic).map(|attrs| {
-                let entries: String = attrs
-                    .iter()
-                    .map(|(k, v)| {
-                        format!(
-                            "<entry><key>{}</key><value>{}</value></entry>",
-                            xml_escape(k),
-                            xml_escape(v)
-                        )
-                    })
-                    .collect();
-                format!("<Attributes>{entries}</Attributes>")
-            }),
+            "GetTopicAttributes" => sns::get_attributes(c, &ctx, &topic)
+                .map(|attrs| xml_done(entries_xml("Attributes", &attrs))),
             "SetTopicAttributes" => {
-                sns::set_attribute(c, &ctx, &topic, &attr, &value).map(|()| String::new())
+                sns::set_attribute(c, &ctx, &topic, &attr, &value).map(|()| Done::default())
             }
             "Subscribe" => {
                 if let Some(why) = &endpoint_refused {
@@ -151,29 +270,95 @@ pub(crate) async fn call_internal(
                         format!("Invalid parameter: Endpoint: {why}"),
                     ));
                 }
-                sns::subscribe(c, &ctx, &topic, &protocol, &endpoint, &token, &sub_id).map(|sub| {
-                    let shown = if return_arn {
-                        sub.arn
-                    } else {
-                        "pending confirmation".to_owned()
-                    };
-                    format!("<SubscriptionArn>{}</SubscriptionArn>", xml_escape(&shown))
+                let s = sns::subscribe(
+                    c,
+                    &ctx,
+                    &topic,
+                    &protocol,
+                    &endpoint,
+                    &attributes,
+                    &token,
+                    &sub_id,
+                    &base_url,
+                )?;
+                let shown = if return_arn || !s.confirm {
+                    s.subscription.arn.clone()
+                } else {
+                    "pending confirmation".to_owned()
+                };
+                let version = topic_version(c, &topic)?;
+                Ok(Done {
+                    xml: format!("<SubscriptionArn>{}</SubscriptionArn>", xml_escape(&shown)),
+                    confirmation: s.confirm.then_some((s.subscription, version, false)),
+                    ..Default::default()
                 })
             }
-            "Unsubscribe" => sns::unsubscribe(c, &ctx, &subscription).map(|()| String::new()),
+            "Unsubscribe" => {
+                let sub = sns::unsubscribe(c, &ctx, &subscription)?;
+                let version = topic_version(c, &sub.topic_arn)?;
+                Ok(Done {
+                    confirmation: Some((sub, version, true)),
+                    ..Default::default()
+                })
+            }
+            "ListSubscriptions" | "ListSubscriptionsByTopic" => {
+                let by_topic = (act == "ListSubscriptionsByTopic").then_some(topic.as_str());
+                sns::list_subscriptions(c, &ctx, by_topic, next_token.as_deref())
+                    .map(|(subs, next)| xml_done(render::subscriptions(&subs, next.as_deref())))
+            }
+            "GetSubscriptionAttributes" => sns::get_subscription_attributes(c, &ctx, &subscription)
+                .map(|attrs| xml_done(entries_xml("Attributes", &attrs))),
+            "SetSubscriptionAttributes" => {
+                sns::set_subscription_attribute(c, &ctx, &subscription, &attr, &value)
+                    .map(|()| Done::default())
+            }
+            "Publish" => {
+                if phone.is_some() && topic.is_empty() {
+                    return Err(ApiError::new(
+                        cairn_core::ErrorKind::SnsInvalidParameter,
+                        "Invalid parameter: PhoneNumber Reason: Cairn does not send SMS",
+                    ));
+                }
+                if topic.is_empty() {
+                    return Err(ApiError::new(
+                        cairn_core::ErrorKind::SnsInvalidParameter,
+                        "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter",
+                    ));
+                }
+                let p = publish::accept(c, &account, &topic, &publish_input, now_ms)?;
+                Ok(Done {
+                    xml: format!("<MessageId>{}</MessageId>", p.message_id),
+                    publications: vec![p],
+                    ..Default::default()
+                })
+            }
+            "PublishBatch" => {
+                let results = publish::accept_batch(c, &account, &topic, &batch, now_ms)?;
+                let (xml, publications) = render::batch(results);
+                Ok(Done {
+                    xml,
+                    publications,
+                    ..Default::default()
+                })
+            }
             other => Err(ApiError::new(
                 cairn_core::ErrorKind::SnsInvalidParameter,
                 format!("Invalid action: {other}"),
             )),
         }
     };
-    let describe = move |r: &ApiResult<String>| Outcome {
+    let describe = move |r: &ApiResult<Done>| Outcome {
         event_source: "sns.amazonaws.com",
         event_name,
         read_only,
-        management: true,
+        management,
         request_parameters: Value::Object(request_parameters),
-        response_elements: Value::Null,
+        response_elements: match r {
+            Ok(d) if d.publications.len() == 1 && !d.xml.contains("<Successful>") => {
+                json!({ "messageId": d.publications[0].message_id })
+            }
+            _ => Value::Null,
+        },
         error: r.as_ref().err().map(|e| {
             let w = WireError::from(e);
             (w.code.to_owned(), w.message)
@@ -182,12 +367,16 @@ pub(crate) async fn call_internal(
         additional_event_data: None,
     };
     let permission = {
-        let action = format!("sns:{action}");
+        let sns_action = match action.as_str() {
+            "PublishBatch" => "sns:Publish".to_owned(),
+            other => format!("sns:{other}"),
+        };
         let topic_of_subscription =
             get("SubscriptionArn").and_then(|a| a.rsplit_once(':').map(|(t, _)| t.to_owned()));
-        match (action.as_str(), get("TopicArn").or(topic_of_subscription)) {
+        let topic_param = get("TopicArn").or_else(|| get("TargetArn"));
+        match (sns_action.as_str(), topic_param.or(topic_of_subscription)) {
             ("sns:CreateTopic", _) => Permission::new(
-                action,
+                sns_action,
                 format!(
                     "arn:aws:sns:{}:{}:{}",
                     info.ctx.region,
@@ -195,13 +384,14 @@ pub(crate) async fn call_internal(
                     get("Name").unwrap_or_default()
                 ),
             ),
+            ("sns:ListSubscriptions" | "sns:ListTopics", _) => Permission::any(sns_action),
             (_, Some(topic)) => {
-                Permission::new(action, topic.clone()).under(ResourcePolicy::Topic(topic))
+                Permission::new(sns_action, topic.clone()).under(ResourcePolicy::Topic(topic))
             }
-            _ => Permission::any(action),
+            _ => Permission::any(sns_action),
         }
     };
-    let result = state
+    let done = state
         .gate
         .execute(
             info,
@@ -211,21 +401,13 @@ pub(crate) async fn call_internal(
             describe,
         )
         .await?;
-    if action == "Subscribe" {
-        send_confirmation(
-            get("TopicArn").unwrap_or_default(),
-            get("Endpoint").unwrap_or_default(),
-            host,
-            confirmation_token,
-            rules,
-        );
-    }
-    Ok(result)
+    send_after_commit(state, &done, chrono::Utc::now().timestamp_millis());
+    Ok(done.xml)
 }
 
-/// ConfirmSubscription without a signature, as a subscriber does by fetching `SubscribeURL`:
-/// the token is the authorization. It changes state, so it is recorded like any call, with an
-/// anonymous identity (the token itself is never recorded).
+/// An unsigned SNS link: ConfirmSubscription by token, as a subscriber does by fetching
+/// `SubscribeURL`, or Unsubscribe by a message's `UnsubscribeURL`. It changes state, so it is
+/// recorded like any call, with an anonymous identity (the token itself is never recorded).
 async fn confirm_by_token(
     state: &AppState,
     req: &Received,
@@ -233,11 +415,14 @@ async fn confirm_by_token(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Response {
     let rid = req.request_id.clone();
+    let action = params.action().to_owned();
     let topic = params.get("TopicArn").unwrap_or_default().to_owned();
     let token = params.get("Token").unwrap_or_default().to_owned();
+    let subscription = params.get("SubscriptionArn").unwrap_or_default().to_owned();
     let region = topic
         .split(':')
         .nth(3)
+        .or_else(|| subscription.split(':').nth(3))
         .and_then(|r| cairn_model::Region::parse(r).ok())
         .unwrap_or_else(|| cairn_model::Region::parse("us-east-1").expect("us-east-1 exists"));
     let info = CallInfo {
@@ -259,16 +444,22 @@ async fn confirm_by_token(
         console: None,
         invoked_by: None,
     };
-    let topic_for_event = topic.clone();
-    let describe = move |r: &ApiResult<String>| Outcome {
+    let unsubscribing = action == "Unsubscribe";
+    let request_parameters = if unsubscribing {
+        json!({ "subscriptionArn": subscription })
+    } else {
+        json!({ "topicArn": topic })
+    };
+    let event_name = action.clone();
+    let describe = move |r: &ApiResult<Done>| Outcome {
         event_source: "sns.amazonaws.com",
-        event_name: "ConfirmSubscription".to_owned(),
+        event_name,
         read_only: false,
         management: true,
-        request_parameters: json!({ "topicArn": topic_for_event }),
+        request_parameters,
         response_elements: match r {
-            Ok(arn) => json!({ "subscriptionArn": arn }),
-            Err(_) => Value::Null,
+            Ok(d) if !unsubscribing => json!({ "subscriptionArn": d.xml }),
+            _ => Value::Null,
         },
         error: r.as_ref().err().map(|e| {
             let w = WireError::from(e);
@@ -277,73 +468,38 @@ async fn confirm_by_token(
         resources: Vec::new(),
         additional_event_data: None,
     };
-    let confirmed = state
+    let op = move |c: &cairn_store::Connection| -> ApiResult<Done> {
+        if unsubscribing {
+            let sub = sns::unsubscribe_by_link(c, &subscription)?;
+            let version = topic_version(c, &sub.topic_arn)?;
+            Ok(Done {
+                confirmation: Some((sub, version, true)),
+                ..Default::default()
+            })
+        } else {
+            sns::confirm(c, &topic, &token).map(xml_done)
+        }
+    };
+    let done = state
         .gate
-        .execute(
-            info,
-            false,
-            |_, _| Ok(Vec::new()),
-            move |c| sns::confirm(c, &topic, &token),
-            describe,
-        )
+        .execute(info, false, |_, _| Ok(Vec::new()), op, describe)
         .await;
-    match confirmed {
-        Ok(arn) => xml_response(
-            "ConfirmSubscription",
-            &format!("<SubscriptionArn>{}</SubscriptionArn>", xml_escape(&arn)),
-            &rid,
-        ),
+    match done {
+        Ok(d) => {
+            send_after_commit(state, &d, now.timestamp_millis());
+            if unsubscribing {
+                crate::query::ok(XMLNS, "Unsubscribe", None, &rid)
+            } else {
+                xml_response(
+                    "ConfirmSubscription",
+                    &format!("<SubscriptionArn>{}</SubscriptionArn>", xml_escape(&d.xml)),
+                    &rid,
+                )
+            }
+        }
         Err(e) if e.kind == cairn_core::ErrorKind::Internal => {
             xml_error(&WireError::internal(Protocol::Query), &rid)
         }
         Err(e) => xml_error(&WireError::from(&e), &rid),
     }
-}
-
-/// Posts the SubscriptionConfirmation message to a new endpoint, in the background. The
-/// subscriber confirms by fetching `SubscribeURL` (or calling ConfirmSubscription).
-fn send_confirmation(
-    topic: String,
-    endpoint: String,
-    host: String,
-    token: String,
-    rules: outbound::OutboundRules,
-) {
-    let query: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("Action", "ConfirmSubscription")
-        .append_pair("TopicArn", &topic)
-        .append_pair("Token", &token)
-        .finish();
-    let message = json!({
-        "Type": "SubscriptionConfirmation",
-        "MessageId": uuid::Uuid::new_v4().to_string(),
-        "Token": token,
-        "TopicArn": topic,
-        "Message": format!("You have chosen to subscribe to the topic {topic}.\nTo confirm the subscription, visit the SubscribeURL included in this message."),
-        "SubscribeURL": format!("http://{host}/?{query}"),
-        "Timestamp": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-        "SignatureVersion": "1",
-    });
-    tokio::spawn(async move {
-        // Checked again at send time: the name may resolve elsewhere now.
-        let vetted = match outbound::vet(&endpoint, &rules).await {
-            Ok(v) => v,
-            Err(why) => {
-                tracing::warn!(endpoint = %endpoint, reason = %why, "subscription confirmation not sent");
-                return;
-            }
-        };
-        let sent = vetted
-            .client
-            .post(vetted.url)
-            .header("x-amz-sns-message-type", "SubscriptionConfirmation")
-            .header("x-amz-sns-topic-arn", topic.as_str())
-            .header("content-type", "text/plain; charset=UTF-8")
-            .body(message.to_string())
-            .send()
-            .await;
-        if let Err(e) = sent {
-            tracing::warn!(endpoint = %endpoint, error = %e, "subscription confirmation not delivered");
-        }
-    });
 }

@@ -89,6 +89,11 @@ fn note(ep: &Endpoint, sub: &str, body: &str) -> Notification {
         subscription_arn: sub.into(),
         endpoint: ep.url.clone(),
         topic_arn: "arn:aws:sns:us-east-1:123456789012:t".into(),
+        protocol: "http".into(),
+        message_type: crate::sns_message::MessageType::Notification,
+        message_id: "m".into(),
+        raw: false,
+        subject: None,
         body: body.into(),
     }
 }
@@ -105,6 +110,7 @@ fn fast(retries: u32, timeout: Duration, backlog: usize) -> NotifierConfig {
         request_timeout: timeout,
         backlog,
         guard: None,
+        ..Default::default()
     }
 }
 

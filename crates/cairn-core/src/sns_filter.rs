@@ -1,0 +1,259 @@
+//! SNS subscription filter policies over message attributes (`FilterPolicyScope`
+//! `MessageAttributes`): every key of the policy must match an attribute, and a key matches
+//! when any of its conditions does. Conditions: exact strings and numbers, `prefix`, `suffix`,
+//! `equals-ignore-case`, `anything-but` (values or a prefix), `numeric` ranges and `exists`.
+//! A `String.Array` attribute matches when one of its elements does.
+
+use serde_json::Value;
+
+/// Most keys a policy may have (AWS's limit).
+pub const MAX_KEYS: usize = 5;
+
+/// One condition on an attribute.
+#[derive(Clone, Debug, PartialEq)]
+enum Condition {
+    Exact(String),
+    Number(f64),
+    Prefix(String),
+    Suffix(String),
+    IgnoreCase(String),
+    AnythingBut(Vec<Value>),
+    AnythingButPrefix(String),
+    Numeric(Vec<(String, f64)>),
+    Exists(bool),
+}
+
+/// A parsed filter policy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FilterPolicy {
+    keys: Vec<(String, Vec<Condition>)>,
+}
+
+/// A message attribute as the filter sees it: its data type and string value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attribute<'a> {
+    /// Name.
+    pub name: &'a str,
+    /// `String`, `Number`, `String.Array`, `Binary`, possibly with a custom suffix.
+    pub data_type: &'a str,
+    /// The value (base64 for binary).
+    pub value: &'a str,
+}
+
+fn condition(v: &Value) -> Result<Condition, String> {
+    match v {
+        Value::String(s) => Ok(Condition::Exact(s.clone())),
+        Value::Number(n) => Ok(Condition::Number(n.as_f64().unwrap_or(f64::NAN))),
+        Value::Object(m) if m.len() == 1 => {
+            let (op, arg) = m.iter().next().expect("one member");
+            let text = || {
+                arg.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("{op} match pattern must be a string"))
+            };
+            match op.as_str() {
+                "prefix" => Ok(Condition::Prefix(text()?)),
+                "suffix" => Ok(Condition::Suffix(text()?)),
+                "equals-ignore-case" => Ok(Condition::IgnoreCase(text()?)),
+                "exists" => arg
+                    .as_bool()
+                    .map(Condition::Exists)
+                    .ok_or_else(|| "exists match pattern must be either true or false.".into()),
+                "anything-but" => match arg {
+                    Value::Array(a) => Ok(Condition::AnythingBut(a.clone())),
+                    Value::Object(p) => match p.get("prefix").and_then(Value::as_str) {
+                        Some(x) => Ok(Condition::AnythingButPrefix(x.to_owned())),
+                        None => Err("Unsupported anything-but pattern".into()),
+                    },
+                    other => Ok(Condition::AnythingBut(vec![other.clone()])),
+                },
+                "numeric" => {
+                    let a = arg.as_array().ok_or("Value of numeric must be an array.")?;
+                    if a.is_empty() || a.len() % 2 != 0 || a.len() > 4 {
+                        return Err("Value of numeric must be an array.".into());
+                    }
+                    let mut ops = Vec::new();
+                    for pair in a.chunks(2) {
+                        let op = pair[0].as_str().unwrap_or_default();
+                        if !matches!(op, "=" | "<" | "<=" | ">" | ">=") {
+                            return Err(format!("Unrecognized numeric range operator: {op}"));
+                        }
+                        let n = pair[1]
+                            .as_f64()
+                            .ok_or("Value of numeric must be a number.")?;
+                        ops.push((op.to_owned(), n));
+                    }
+                    Ok(Condition::Numeric(ops))
+                }
+                other => Err(format!("Unrecognized match type {other}")),
+            }
+        }
+        _ => Err("Match value must be String, number, true, false, or null".into()),
+    }
+}
+
+fn numeric_ok(op: &str, x: f64, n: f64) -> bool {
+    match op {
+        "=" => x == n,
+        "<" => x < n,
+        "<=" => x <= n,
+        ">" => x > n,
+        _ => x >= n,
+    }
+}
+
+impl Condition {
+    /// Whether one value (of a Number attribute when `number`) matches.
+    fn matches_value(&self, value: &str, number: bool) -> bool {
+        let as_num = || value.trim().parse::<f64>().ok();
+        match self {
+            Condition::Exact(s) => !number && s == value,
+            Condition::Number(n) => number && as_num() == Some(*n),
+            Condition::Prefix(p) => value.starts_with(p.as_str()),
+            Condition::Suffix(p) => value.ends_with(p.as_str()),
+            Condition::IgnoreCase(s) => s.eq_ignore_ascii_case(value),
+            Condition::AnythingBut(list) => !list.iter().any(|v| match v {
+                Value::String(s) => s == value,
+                Value::Number(n) => number && as_num() == n.as_f64(),
+                _ => false,
+            }),
+            Condition::AnythingButPrefix(p) => !value.starts_with(p.as_str()),
+            Condition::Numeric(ops) => {
+                number && as_num().is_some_and(|x| ops.iter().all(|(o, n)| numeric_ok(o, x, *n)))
+            }
+            Condition::Exists(_) => true,
+        }
+    }
+}
+
+impl FilterPolicy {
+    /// Parses a policy; the error is AWS's reason text.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let v: Value =
+            serde_json::from_str(text).map_err(|_| "failed to parse JSON.".to_owned())?;
+        let Value::Object(m) = v else {
+            return Err("Filter policy must be a JSON object".into());
+        };
+        if m.len() > MAX_KEYS {
+            return Err(format!(
+                "Filter policy can not have more than {MAX_KEYS} keys"
+            ));
+        }
+        let mut keys = Vec::new();
+        for (k, v) in m {
+            let conds = match &v {
+                Value::Array(a) if !a.is_empty() => {
+                    a.iter().map(condition).collect::<Result<Vec<_>, _>>()?
+                }
+                Value::Array(_) => return Err("Empty arrays are not allowed".into()),
+                _ => {
+                    return Err(format!("\"{k}\" must be an object or an array"));
+                }
+            };
+            keys.push((k, conds));
+        }
+        Ok(Self { keys })
+    }
+
+    /// Whether a message with these attributes passes.
+    pub fn matches(&self, attributes: &[Attribute<'_>]) -> bool {
+        self.keys.iter().all(|(key, conds)| {
+            let attr = attributes.iter().find(|a| a.name == key);
+            conds.iter().any(|c| match (c, attr) {
+                (Condition::Exists(want), a) => *want == a.is_some(),
+                (_, None) => false,
+                (c, Some(a)) => {
+                    let base = a.data_type.split('.').next().unwrap_or_default();
+                    if a.data_type.starts_with("String.Array") {
+                        match serde_json::from_str::<Value>(a.value) {
+                            Ok(Value::Array(items)) => items.iter().any(|i| match i {
+                                Value::String(s) => c.matches_value(s, false),
+                                Value::Number(n) => c.matches_value(&n.to_string(), true),
+                                _ => false,
+                            }),
+                            _ => false,
+                        }
+                    } else if base == "Binary" {
+                        false
+                    } else {
+                        c.matches_value(a.value, base == "Number")
+                    }
+                }
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attr<'a>(name: &'a str, data_type: &'a str, value: &'a str) -> Attribute<'a> {
+        Attribute {
+            name,
+            data_type,
+            value,
+        }
+    }
+
+    #[test]
+    fn policies_match_like_sns() {
+        let p = FilterPolicy::parse(
+            r#"{"store":["example_corp"],"price":[{"numeric":[">=",100,"<",200]}],"event":[{"anything-but":["cancelled"]}]}"#,
+        )
+        .unwrap();
+        let hit = [
+            attr("store", "String", "example_corp"),
+            attr("price", "Number", "150"),
+            attr("event", "String", "order_placed"),
+        ];
+        assert!(p.matches(&hit));
+        let miss = [
+            attr("store", "String", "example_corp"),
+            attr("price", "Number", "250"),
+            attr("event", "String", "order_placed"),
+        ];
+        assert!(!p.matches(&miss));
+        let cancelled = [
+            attr("store", "String", "example_corp"),
+            attr("price", "Number", "150"),
+            attr("event", "String", "cancelled"),
+        ];
+        assert!(!p.matches(&cancelled));
+        assert!(!p.matches(&hit[..2]), "a missing key does not match");
+    }
+
+    #[test]
+    fn arrays_prefixes_and_exists() {
+        let p = FilterPolicy::parse(
+            r#"{"colors":["red"],"name":[{"prefix":"ca"}],"debug":[{"exists":false}]}"#,
+        )
+        .unwrap();
+        let a = [
+            attr("colors", "String.Array", r#"["blue","red"]"#),
+            attr("name", "String", "cairn"),
+        ];
+        assert!(p.matches(&a));
+        let b = [
+            attr("colors", "String.Array", r#"["blue","red"]"#),
+            attr("name", "String", "cairn"),
+            attr("debug", "String", "1"),
+        ];
+        assert!(!p.matches(&b));
+    }
+
+    #[test]
+    fn malformed_policies_are_refused() {
+        for bad in [
+            "[]",
+            "{",
+            r#"{"a":"x"}"#,
+            r#"{"a":[]}"#,
+            r#"{"a":[{"numeric":["!",1]}]}"#,
+            r#"{"a":[{"wat":1}]}"#,
+            r#"{"a":[1],"b":[1],"c":[1],"d":[1],"e":[1],"f":[1]}"#,
+        ] {
+            assert!(FilterPolicy::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
