@@ -20,8 +20,8 @@
 mod console;
 mod control_plane;
 mod delivery;
-mod kms;
 mod insights;
+mod kms;
 mod logs;
 mod lookup;
 mod policy;
