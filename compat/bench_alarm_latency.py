@@ -1,5 +1,5 @@
 """Measures the latency from PutMetricData to the SNS POST of the alarm it trips, on the real
-clock (BENCHMARKS.alarms.md). Usage: CAIRN_BIN=... python compat/bench_alarm_latency.py [period] [runs]"""
+clock (BENCHMARKS.md). Usage: CAIRN_BIN=... python compat/bench_alarm_latency.py [period] [runs]"""
 
 import json
 import queue

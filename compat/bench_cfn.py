@@ -1,6 +1,6 @@
 """Wall time to CREATE_COMPLETE for the guide's three-resource stack and a 30-resource stack,
 against the same resources made by the AWS CLI one call at a time, in the same run and on the
-same server (BENCHMARKS.cfn.md).
+same server (BENCHMARKS.md).
 
 Usage: CAIRN_BIN=... python compat/bench_cfn.py [runs]
 

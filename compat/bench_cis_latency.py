@@ -1,6 +1,6 @@
 """Measures the latency from a watched API call (UpdateTrail, CIS 4.5) to the SNS POST of
 its CIS alarm, on the real clock, through the whole chain: the call's event, the trail's
-CloudWatch Logs delivery, the metric filter, the 300-second CIS alarm, SNS (BENCHMARKS.cwl.md).
+CloudWatch Logs delivery, the metric filter, the 300-second CIS alarm, SNS (BENCHMARKS.md).
 Usage: CAIRN_BIN=... python compat/bench_cis_latency.py [delivery-interval-secs|default]"""
 
 import json

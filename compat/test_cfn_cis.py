@@ -106,7 +106,8 @@ def test_cis_monitoring_stack_deploys_and_its_alarm_fires(subscriber):
         assert kind == "SubscriptionConfirmation" and confirmation["TopicArn"] == out["TopicArn"]
         urllib.request.urlopen(confirmation["SubscribeURL"]).read()
 
-        # A console sign-in by root, as CloudTrail writes it to the log group.
+        # A console sign-in by root, as CloudTrail writes it, put in the log group on a stream of
+        # its own (the trail itself delivers to 123456789012_CloudTrail_us-east-1).
         now = time.time()
         minute = int(now // 60) * 60
         root_event = {"eventVersion": "1.08", "userIdentity": {"type": "Root", "principalId": "123456789012",
@@ -114,9 +115,9 @@ def test_cis_monitoring_stack_deploys_and_its_alarm_fires(subscriber):
                       "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
                       "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
                       "eventType": "AwsConsoleSignIn", "awsRegion": "us-east-1"}
-        server.cli("logs", "create-log-stream", "--log-group-name", group, "--log-stream-name", "123456789012_CloudTrail_us-east-1")
+        server.cli("logs", "create-log-stream", "--log-group-name", group, "--log-stream-name", "cis-probe")
         server.cli("logs", "put-log-events", "--log-group-name", group, "--log-stream-name",
-                   "123456789012_CloudTrail_us-east-1", "--log-events",
+                   "cis-probe", "--log-events",
                    json.dumps([{"timestamp": int(now * 1000), "message": json.dumps(root_event)}]))
 
         run = json.loads(server.admin("alarms", "run", "--now", str(minute + 60)))

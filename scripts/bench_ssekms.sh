@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Delivery with and without a trail KMS key on the same synthetic events, then GetObject of
-# the delivered files (sealed vs as written). Used for BENCHMARKS.ssekms.md.
+# the delivered files (sealed vs as written). Used for BENCHMARKS.md.
 # Usage: scripts/bench_ssekms.sh CAIRN_BINARY [EVENTS]
 set -euo pipefail
 BIN=${1:?cairn binary}; EVENTS=${2:-200000}

@@ -1,5 +1,5 @@
 // Full page loads of the console's Event history in Chromium, against a running Cairn whose
-// data dir was filled by `cairn bench populate`. Not a test: run by hand (BENCHMARKS.console.md).
+// data dir was filled by `cairn bench populate`. Not a test: run by hand (BENCHMARKS.md).
 //
 //   CAIRN_ENDPOINT=http://127.0.0.1:4711 AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… \
 //     node bench.mjs [loads-per-filter]

@@ -82,7 +82,7 @@ test("the right keys sign in with an HttpOnly, SameSite=Strict session, recorded
 
 const TRAIL = "console-trail";
 
-test("the wizard creates a multi-region trail with a new bucket, its policy, tags and validation", async () => {
+test("the wizard creates a multi-region trail with a new bucket, its policy, a KMS key, CloudWatch Logs, tags and validation", async () => {
   const { page } = browser;
   await page.getByRole("link", { name: "Trails", exact: true }).click();
   await page.getByRole("link", { name: "Create trail" }).first().click();
@@ -92,8 +92,16 @@ test("the wizard creates a multi-region trail with a new bucket, its policy, tag
   assert.match(bucket, /^aws-cloudtrail-logs-123456789012-[0-9a-f]{8}$/);
   await page.getByLabel("Prefix").fill("org");
   assert.equal(await page.locator("#validation").isChecked(), true, "validation is on by default");
-  await page.locator("#kms-unavailable").waitFor();
-  await page.locator("#cloudwatch-unavailable").waitFor();
+  // SSE-KMS with a new key, and CloudWatch Logs with a new group and role: their fields show
+  // once chosen.
+  assert.equal(await page.locator("#kms_alias").isVisible(), false, "key fields hidden until chosen");
+  await page.locator("#kms").check();
+  await page.locator("#kms_alias").fill("wizard-logs-key");
+  assert.equal(await page.locator("#kms_key").isVisible(), false, "existing-key field hidden for a new key");
+  assert.equal(await page.locator("#cwl_group").isVisible(), false);
+  await page.locator("#cloudwatch").check();
+  await page.locator("#cwl_group").fill("wizard-trail-group");
+  await page.locator("#cwl_role").fill("WizardTrailRole");
   await page.getByRole("textbox", { name: "Key" }).first().fill("team");
   await page.getByRole("textbox", { name: "Value" }).first().fill("security");
   await page.getByRole("button", { name: "Add tag" }).click();
@@ -117,6 +125,9 @@ test("the wizard creates a multi-region trail with a new bucket, its policy, tag
   assert.equal(t.trail.S3KeyPrefix, "org");
   assert.equal(t.trail.IsMultiRegionTrail, true);
   assert.equal(t.trail.LogFileValidationEnabled, true);
+  assert.match(t.trail.KmsKeyId, /^arn:aws:kms:us-east-1:123456789012:key\//);
+  assert.equal(t.trail.CloudWatchLogsLogGroupArn, "arn:aws:logs:us-east-1:123456789012:log-group:wizard-trail-group:*");
+  assert.equal(t.trail.CloudWatchLogsRoleArn, "arn:aws:iam::123456789012:role/WizardTrailRole");
   assert.equal(t.isLogging, true);
   assert.deepEqual(
     t.tags.map((x) => [x.Key, x.Value]).sort(),
@@ -194,7 +205,7 @@ test("event history filters by each of the eight lookup attributes", async () =>
       .map((e) => e.EventName);
     for (const n of names) assert.ok(expected.includes(n), `${key}: ${n} is a match`);
     if (key === "EventId") assert.deepEqual(names, ["StartLogging"]);
-    if (key === "ReadOnly") assert.ok(names.every((n) => /^(Get|Describe|List|Lookup)/.test(n)), names.join());
+    if (key === "ReadOnly") assert.ok(names.every((n) => /^(Get|Describe|List|Lookup|GenerateDataKey|Decrypt)/.test(n)), names.join());
     if (key === "EventName") await snap("10-event-history-filtered");
   }
   // Several attributes at once and free text (beyond AWS).

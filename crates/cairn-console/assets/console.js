@@ -60,6 +60,24 @@
     show();
   }
 
+  // Wizard: a block marked data-show="name=value" shows while that checkbox or radio is
+  // chosen (SSE-KMS key choice, CloudWatch Logs group and role).
+  var shown = document.querySelectorAll("[data-show]");
+  if (shown.length) {
+    var showChosen = function () {
+      shown.forEach(function (d) {
+        var want = d.getAttribute("data-show").split("=");
+        var sel = "input[name=" + want[0] + "]:checked";
+        var chosen = document.querySelector(sel);
+        d.hidden = !chosen || chosen.value !== want[1];
+      });
+    };
+    document.querySelectorAll("input[type=checkbox], input[type=radio]").forEach(function (r) {
+      on(r, "change", showChosen);
+    });
+    showChosen();
+  }
+
   // Wizard: "Add tag" reveals one more empty row.
   var tagAdd = document.getElementById("add-tag");
   var tagRows = document.getElementById("tag-rows");

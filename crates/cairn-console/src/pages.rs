@@ -410,6 +410,12 @@ pub struct WizardState {
     pub prefix: String,
     /// SSE-KMS requested.
     pub kms: bool,
+    /// `new` (a key with CloudTrail's key policy) or `existing`.
+    pub kms_mode: String,
+    /// Alias of the new key, without `alias/`.
+    pub kms_alias: String,
+    /// Existing key: key ID, key ARN, alias name or alias ARN.
+    pub kms_key: String,
     /// Log file validation.
     pub validation: bool,
     /// SNS notification delivery.
@@ -418,6 +424,14 @@ pub struct WizardState {
     pub sns_topic: String,
     /// CloudWatch Logs requested.
     pub cloudwatch: bool,
+    /// `new` or `existing` log group.
+    pub cwl_group_mode: String,
+    /// Log group name.
+    pub cwl_group: String,
+    /// `new` or `existing` IAM role.
+    pub cwl_role_mode: String,
+    /// Role name (new) or role ARN or name (existing).
+    pub cwl_role: String,
     /// Tags (only rows with a key are kept between steps).
     pub tags: Vec<TagRow>,
     /// Event selectors.
@@ -435,6 +449,10 @@ pub struct FieldErrors {
     pub prefix: Option<String>,
     /// SNS.
     pub sns: Option<String>,
+    /// SSE-KMS key.
+    pub kms: Option<String>,
+    /// CloudWatch Logs group or role.
+    pub cloudwatch: Option<String>,
     /// Tags.
     pub tags: Option<String>,
     /// Event selectors.
@@ -457,10 +475,6 @@ pub struct Wizard {
     pub errors: FieldErrors,
     /// Tag rows to show (state's tags plus empty rows).
     pub tag_rows: Vec<TagRow>,
-    /// Whether SSE-KMS can be used yet.
-    pub kms_available: bool,
-    /// Whether CloudWatch Logs can be used yet.
-    pub cloudwatch_available: bool,
 }
 
 /// One entry of a bucket listing.

@@ -3,7 +3,12 @@
 //! run the CloudTrail operation table with the JSON an SDK would send; S3 calls run the same
 //! core functions under the same permissions and event specs as the S3 handlers.
 
+use std::sync::{Arc, Mutex};
+
 use cairn_core::error::ApiResult;
+use cairn_core::kms::Secret;
+use cairn_core::record::PreparedEvent;
+use cairn_core::sse::{KmsAccess, open_for_caller};
 use cairn_core::{ApiError, ErrorKind, buckets, objects};
 use serde_json::{Value, json};
 
@@ -39,6 +44,28 @@ impl<'a> Caller<'a> {
     /// One CloudTrail operation with its JSON request; the JSON response or the API error.
     pub async fn cloudtrail(&self, op: &str, body: Value) -> ApiResult<Value> {
         crate::cloudtrail::invoke(self.state, op, body, self.signed.call_info()).await
+    }
+
+    /// The console's region.
+    pub fn region(&self) -> String {
+        self.signed.region.to_string()
+    }
+
+    /// One KMS operation with the JSON request an SDK would send.
+    pub async fn kms(&self, op: &str, body: Value) -> ApiResult<Value> {
+        crate::kms::invoke(self.state, op, body, self.signed.call_info()).await
+    }
+
+    /// One CloudWatch Logs operation with the JSON request an SDK would send.
+    pub async fn logs(&self, op: &str, body: Value) -> ApiResult<Value> {
+        crate::logs::invoke(self.state, op, body, self.signed.call_info()).await
+    }
+
+    /// One IAM action with API-shaped members (flattened to Query parameters as the CLI
+    /// sends them); the XML result, if any.
+    pub async fn iam(&self, action: &str, input: Value) -> ApiResult<Option<String>> {
+        let params = crate::cloudformation::services::flatten(action, &input);
+        crate::iam::call_internal(self.state, self.signed.call_info(), &params).await
     }
 
     /// Runs an S3 call described by `spec` through the gate.
@@ -141,10 +168,18 @@ impl<'a> Caller<'a> {
         max: i64,
     ) -> ApiResult<(Vec<u8>, std::collections::BTreeMap<String, String>)> {
         let spec = Spec::new("GetObject", true, true, Some(bucket), Some(key), S3_HOST)
-            .response(|o: &objects::Object| (Value::Null, o.row.size));
+            .response(|o: &(objects::Object, Option<Secret>)| (Value::Null, o.0.row.size));
         let (b, k) = (bucket.to_owned(), key.to_owned());
-        let obj = self
-            .s3(spec, move |c, _| {
+        let files = cairn_buckets::local::ObjectFiles::new(&self.state.settings.data_dir)
+            .map_err(|e| ApiError::new(ErrorKind::Internal, format!("object files: {e}")))?;
+        // An SSE-KMS object's data key is opened as the reader, as S3 does; KMS's Decrypt
+        // event is recorded whether it opens or not.
+        let master = self.state.settings.kms_master.clone();
+        let evaluator = self.state.gate.evaluator();
+        let slot: Arc<Mutex<Option<PreparedEvent>>> = Arc::default();
+        let slot_op = slot.clone();
+        let got = self
+            .s3(spec, move |c, ctx| {
                 objects::require_bucket(c, &b)?;
                 let o = objects::get(c, &b, &k)?;
                 if o.row.size > max {
@@ -153,23 +188,48 @@ impl<'a> Caller<'a> {
                         format!("The object is larger than the console downloads ({max} bytes)."),
                     ));
                 }
-                Ok(o)
+                let data_key = match &o.meta.sse_kms {
+                    Some(sse) => {
+                        let access = KmsAccess {
+                            master: &master,
+                            evaluator: evaluator.as_ref(),
+                        };
+                        let (opened, event) = open_for_caller(c, access, ctx, sse);
+                        *slot_op.lock().expect("event slot") = Some(event);
+                        Some(opened?)
+                    }
+                    None => None,
+                };
+                Ok((o, data_key))
             })
-            .await?;
-        let files = cairn_buckets::local::ObjectFiles::new(&self.state.settings.data_dir)
-            .map_err(|e| ApiError::new(ErrorKind::Internal, format!("object files: {e}")))?;
-        let stream = files
-            .read(&obj.row.file, 0..obj.row.size as u64)
-            .await
-            .map_err(|_| {
-                ApiError::new(ErrorKind::S3NoSuchKey, "The specified key does not exist.")
-            })?;
-        let chunks: Vec<bytes::Bytes> =
-            futures::TryStreamExt::try_collect(stream)
+            .await;
+        let event = slot.lock().expect("event slot").take();
+        if let Some(event) = event {
+            self.state
+                .store
+                .write(move |c| cairn_core::record::append(c, &event))
                 .await
-                .map_err(|e| {
-                    ApiError::new(ErrorKind::Internal, format!("reading an object file: {e}"))
-                })?;
+                .map_err(ApiError::from)?
+                .map_err(ApiError::from)?;
+        }
+        let (obj, data_key) = got?;
+        let missing =
+            |_| ApiError::new(ErrorKind::S3NoSuchKey, "The specified key does not exist.");
+        let size = obj.row.size as u64;
+        let chunks: Vec<bytes::Bytes> = match data_key {
+            Some(key) => {
+                let file = files.open_blocking(&obj.row.file).map_err(missing)?;
+                let stream = crate::s3::sse_ops::decrypting(file, size, 0..size, key)
+                    .await
+                    .map_err(missing)?;
+                futures::TryStreamExt::try_collect(stream).await
+            }
+            None => {
+                let stream = files.read(&obj.row.file, 0..size).await.map_err(missing)?;
+                futures::TryStreamExt::try_collect(stream).await
+            }
+        }
+        .map_err(|e| ApiError::new(ErrorKind::Internal, format!("reading an object file: {e}")))?;
         Ok((chunks.concat(), obj.meta.user))
     }
 }
@@ -208,6 +268,95 @@ pub fn cloudtrail_bucket_policy(
                     "s3:x-amz-acl": "bucket-owner-full-control",
                     "AWS:SourceArn": trail_arn
                 }}
+            }
+        ]
+    })
+    .to_string()
+}
+
+/// The key policy the AWS console gives a new key for `trail_arn`'s log files: the account
+/// administers the key, CloudTrail may generate data keys for this trail and describe the key,
+/// and principals in the account may decrypt log files of the account's trails.
+pub fn cloudtrail_key_policy(account: &str, trail_arn: &str) -> String {
+    let trails = format!("arn:aws:cloudtrail:*:{account}:trail/*");
+    json!({
+        "Version": "2012-10-17",
+        "Id": "Key policy created by CloudTrail",
+        "Statement": [
+            {
+                "Sid": "Enable IAM User Permissions",
+                "Effect": "Allow",
+                "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+                "Action": "kms:*",
+                "Resource": "*"
+            },
+            {
+                "Sid": "Allow CloudTrail to encrypt logs",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"AWS:SourceArn": trail_arn},
+                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails}
+                }
+            },
+            {
+                "Sid": "Allow CloudTrail to describe key",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:DescribeKey",
+                "Resource": "*"
+            },
+            {
+                "Sid": "Allow principals in the account to decrypt log files",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"kms:CallerAccount": account},
+                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails}
+                }
+            }
+        ]
+    })
+    .to_string()
+}
+
+/// The trust policy of a role CloudTrail assumes to deliver to CloudWatch Logs.
+pub fn cloudtrail_logs_trust_policy() -> String {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "sts:AssumeRole"
+        }]
+    })
+    .to_string()
+}
+
+/// The role policy the console writes: create the trail's streams (`<account>_CloudTrail_*`,
+/// one per region of a multi-region trail) in `group` and put log events in them.
+pub fn cloudtrail_logs_role_policy(region: &str, account: &str, group: &str) -> String {
+    let streams = format!(
+        "arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{account}_CloudTrail_*"
+    );
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AWSCloudTrailCreateLogStream2014110",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream"],
+                "Resource": [streams]
+            },
+            {
+                "Sid": "AWSCloudTrailPutLogEvents20141101",
+                "Effect": "Allow",
+                "Action": ["logs:PutLogEvents"],
+                "Resource": [streams]
             }
         ]
     })

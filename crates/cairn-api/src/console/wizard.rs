@@ -1,37 +1,46 @@
 //! The create-trail wizard: three steps carried in hidden fields, then the calls AWS's
-//! console makes (CreateBucket and PutBucketPolicy for a new bucket, CreateTrail as a
-//! multi-region trail, PutEventSelectors, PutInsightSelectors, StartLogging), each as the
-//! signed-in user. An operation's error is shown next to the field it concerns.
+//! console makes (CreateBucket and PutBucketPolicy for a new bucket; CreateKey with
+//! CloudTrail's key policy and CreateAlias for a new SSE-KMS key; CreateLogGroup, CreateRole
+//! and PutRolePolicy for new CloudWatch Logs resources; CreateTrail as a multi-region trail,
+//! PutEventSelectors, PutInsightSelectors, StartLogging), each as the signed-in user. An
+//! operation's error is shown next to the field it concerns.
 
 use axum::response::Response;
 use cairn_console::pages::{FieldErrors, TagRow, Wizard, WizardState};
+use cairn_core::error::ApiResult;
 use cairn_core::{ApiError, ErrorKind};
 use http::StatusCode;
 use serde_json::{Value, json};
 
-use super::calls::{Caller, cloudtrail_bucket_policy};
+use super::calls::{
+    Caller, cloudtrail_bucket_policy, cloudtrail_key_policy, cloudtrail_logs_role_policy,
+    cloudtrail_logs_trust_policy,
+};
 use super::describe_error;
 use super::selectors;
 use super::session::Signed;
 use super::web::{self, Form, url};
 use crate::server::AppState;
 
-/// Whether the KMS feature is in this build (SSE-KMS for log files).
-const KMS_AVAILABLE: bool = false;
-/// Whether CloudWatch Logs delivery is in this build.
-const CLOUDWATCH_AVAILABLE: bool = false;
 /// Tag rows the form offers.
 const TAG_ROWS: usize = 5;
 
 /// The wizard's first step with AWS's defaults.
 pub fn start(signed: &Signed) -> Response {
     let suffix = &super::session::new_secret()[..8];
+    let generated = format!(
+        "aws-cloudtrail-logs-{}-{suffix}",
+        signed.principal.account()
+    );
     let state = WizardState {
         storage: "new".to_owned(),
-        new_bucket: format!(
-            "aws-cloudtrail-logs-{}-{suffix}",
-            signed.principal.account()
-        ),
+        new_bucket: generated.clone(),
+        kms_mode: "new".to_owned(),
+        kms_alias: generated.clone(),
+        cwl_group_mode: "new".to_owned(),
+        cwl_group: generated,
+        cwl_role_mode: "new".to_owned(),
+        cwl_role: format!("CloudTrailRoleForCloudWatchLogs_{suffix}"),
         validation: true,
         selectors: selectors::defaults(),
         ..Default::default()
@@ -58,8 +67,6 @@ fn render(
             state,
             errors,
             tag_rows,
-            kms_available: KMS_AVAILABLE,
-            cloudwatch_available: CLOUDWATCH_AVAILABLE,
         },
     )
 }
@@ -84,7 +91,10 @@ pub fn read_state(f: &Form) -> WizardState {
         new_bucket: f.str("new_bucket"),
         existing_bucket: f.str("existing_bucket"),
         prefix: f.str("prefix"),
-        kms: KMS_AVAILABLE && f.checked("kms"),
+        kms: f.checked("kms"),
+        kms_mode: choice(f, "kms_mode"),
+        kms_alias: f.str("kms_alias"),
+        kms_key: f.str("kms_key"),
         validation: if f.get("validation_seen").is_some() {
             f.checked("validation")
         } else {
@@ -92,7 +102,11 @@ pub fn read_state(f: &Form) -> WizardState {
         },
         sns: f.checked("sns"),
         sns_topic: f.str("sns_topic"),
-        cloudwatch: CLOUDWATCH_AVAILABLE && f.checked("cloudwatch"),
+        cloudwatch: f.checked("cloudwatch"),
+        cwl_group_mode: choice(f, "cwl_group_mode"),
+        cwl_group: f.str("cwl_group"),
+        cwl_role_mode: choice(f, "cwl_role_mode"),
+        cwl_role: f.str("cwl_role"),
         tags,
         selectors: if f.get("selectors_seen").is_some() {
             selectors::read_form(f)
@@ -100,6 +114,16 @@ pub fn read_state(f: &Form) -> WizardState {
             selectors::defaults()
         },
     }
+}
+
+/// A new/existing radio's value (`new` unless `existing` was chosen).
+fn choice(f: &Form, name: &str) -> String {
+    if f.get(name) == Some("existing") {
+        "existing"
+    } else {
+        "new"
+    }
+    .to_owned()
 }
 
 fn bucket_of(state: &WizardState) -> &str {
@@ -123,6 +147,16 @@ fn precheck(state: &WizardState, step: u8) -> FieldErrors {
         if state.sns && state.sns_topic.is_empty() {
             e.sns = Some("Enter an SNS topic, or turn SNS notification delivery off.".to_owned());
         }
+        if state.kms && state.kms_mode == "existing" && state.kms_key.is_empty() {
+            e.kms = Some("Choose an AWS KMS key, or turn SSE-KMS encryption off.".to_owned());
+        }
+        if state.kms && state.kms_mode != "existing" && state.kms_alias.is_empty() {
+            e.kms = Some("Enter an alias for the new AWS KMS key.".to_owned());
+        }
+        if state.cloudwatch && (state.cwl_group.is_empty() || state.cwl_role.is_empty()) {
+            e.cloudwatch =
+                Some("Enter a log group and an IAM role, or turn CloudWatch Logs off.".to_owned());
+        }
     }
     let s = &state.selectors;
     if step >= 2 && s.insights_call_rate && !(s.management && s.write) {
@@ -137,6 +171,8 @@ fn has_errors(e: &FieldErrors) -> bool {
         || e.bucket.is_some()
         || e.prefix.is_some()
         || e.sns.is_some()
+        || e.kms.is_some()
+        || e.cloudwatch.is_some()
         || e.tags.is_some()
         || e.selectors.is_some()
         || e.general.is_some()
@@ -158,6 +194,8 @@ pub async fn submit(state: &AppState, signed: &Signed, f: &Form) -> Response {
                 && errors.name.is_none()
                 && errors.bucket.is_none()
                 && errors.sns.is_none()
+                && errors.kms.is_none()
+                && errors.cloudwatch.is_none()
             {
                 2
             } else {
@@ -232,6 +270,26 @@ fn place(e: &ApiError) -> (FieldErrors, u8) {
             f.sns = msg;
             1
         }
+        InvalidKmsKeyId
+        | TrailKmsKeyNotFound
+        | KmsNotFound
+        | KmsAlreadyExists
+        | KmsInvalidAliasName
+        | KmsDisabled
+        | KmsInvalidState
+        | KmsInvalidArn
+        | KmsMalformedPolicyDocument
+        | KmsLimitExceeded => {
+            f.kms = msg;
+            1
+        }
+        InvalidCloudWatchLogsLogGroupArn
+        | InvalidCloudWatchLogsRoleArn
+        | LogsResourceAlreadyExists
+        | EntityAlreadyExists => {
+            f.cloudwatch = msg;
+            1
+        }
         TagsLimitExceeded | InvalidTagParameter => {
             f.tags = msg;
             1
@@ -282,6 +340,16 @@ async fn create(
     if !w.prefix.is_empty() {
         body["S3KeyPrefix"] = json!(w.prefix);
     }
+    if w.kms {
+        body["KmsKeyId"] = json!(kms_key(&caller, w, &account, &trail_arn).await?);
+    }
+    if w.cloudwatch {
+        let (group_arn, role_arn) = cloudwatch(&caller, w, &signed.region.to_string(), &account)
+            .await
+            .map_err(|e| (false, e))?;
+        body["CloudWatchLogsLogGroupArn"] = json!(group_arn);
+        body["CloudWatchLogsRoleArn"] = json!(role_arn);
+    }
     if w.sns {
         body["SnsTopicName"] = json!(w.sns_topic);
     }
@@ -320,6 +388,108 @@ async fn create(
         .await
         .map_err(after)?;
     Ok(())
+}
+
+/// The key the trail encrypts with: the one chosen, or a new key with CloudTrail's key policy
+/// for this trail under the alias given.
+async fn kms_key(
+    caller: &Caller<'_>,
+    w: &WizardState,
+    account: &str,
+    trail_arn: &str,
+) -> Result<String, (bool, ApiError)> {
+    if w.kms_mode == "existing" {
+        return Ok(w.kms_key.clone());
+    }
+    let alias = format!("alias/{}", w.kms_alias.trim_start_matches("alias/"));
+    // An alias already taken would leave a key behind: ask first, as the console does.
+    if caller
+        .kms("DescribeKey", json!({"KeyId": alias}))
+        .await
+        .is_ok()
+    {
+        return Err((
+            false,
+            ApiError::new(
+                ErrorKind::KmsAlreadyExists,
+                format!(
+                    "An alias with the name arn:aws:kms:{}:{account}:{alias} already exists",
+                    caller.region()
+                ),
+            ),
+        ));
+    }
+    let created = caller
+        .kms(
+            "CreateKey",
+            json!({
+                "Policy": cloudtrail_key_policy(account, trail_arn),
+                "Description": "The key created by CloudTrail to encrypt log files.",
+            }),
+        )
+        .await
+        .map_err(|e| (false, e))?;
+    let key_arn = created["KeyMetadata"]["Arn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    caller
+        .kms(
+            "CreateAlias",
+            json!({"AliasName": alias, "TargetKeyId": key_arn}),
+        )
+        .await
+        .map_err(|e| (false, e))?;
+    Ok(key_arn)
+}
+
+/// The log group ARN (`…:log-group:NAME:*`) and role ARN the trail delivers with, making the
+/// group and the role (trusting CloudTrail, allowed the trail's streams only) when new.
+async fn cloudwatch(
+    caller: &Caller<'_>,
+    w: &WizardState,
+    region: &str,
+    account: &str,
+) -> ApiResult<(String, String)> {
+    let group = w.cwl_group.trim();
+    if w.cwl_group_mode != "existing" {
+        caller
+            .logs("CreateLogGroup", json!({"logGroupName": group}))
+            .await?;
+    }
+    let role_arn = if w.cwl_role_mode == "existing" {
+        if w.cwl_role.starts_with("arn:") {
+            w.cwl_role.clone()
+        } else {
+            format!("arn:aws:iam::{account}:role/{}", w.cwl_role)
+        }
+    } else {
+        caller
+            .iam(
+                "CreateRole",
+                json!({
+                    "RoleName": w.cwl_role,
+                    "AssumeRolePolicyDocument": cloudtrail_logs_trust_policy(),
+                    "Description": "The role CloudTrail assumes to deliver events to CloudWatch Logs.",
+                }),
+            )
+            .await?;
+        caller
+            .iam(
+                "PutRolePolicy",
+                json!({
+                    "RoleName": w.cwl_role,
+                    "PolicyName": "CloudTrailPolicyForCloudWatchLogs",
+                    "PolicyDocument": cloudtrail_logs_role_policy(region, account, group),
+                }),
+            )
+            .await?;
+        format!("arn:aws:iam::{account}:role/{}", w.cwl_role)
+    };
+    Ok((
+        format!("arn:aws:logs:{region}:{account}:log-group:{group}:*"),
+        role_arn,
+    ))
 }
 
 #[cfg(test)]

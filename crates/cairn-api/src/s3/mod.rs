@@ -19,7 +19,7 @@ mod multipart_ops;
 mod object_ops;
 mod preconditions;
 mod presign;
-mod sse_ops;
+pub(crate) mod sse_ops;
 
 use std::sync::Arc;
 

@@ -82,7 +82,7 @@ impl CairnS3 {
 /// A stream of the plaintext bytes `range` of a sealed object of `size` bytes, opened with
 /// `data_key`. Frames are read and opened on a task; a frame that does not open ends the
 /// stream with an error (the client sees a truncated body, never wrong bytes).
-pub(super) async fn decrypting(
+pub(crate) async fn decrypting(
     file: std::fs::File,
     size: u64,
     range: std::ops::Range<u64>,

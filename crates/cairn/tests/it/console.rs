@@ -9,11 +9,11 @@ use serde_json::{Value, json};
 use crate::harness::{ACCESS_KEY, SECRET, Server, sign_json};
 
 /// A browser-like client: no automatic redirects, cookies kept by hand.
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
     cookies: Vec<(String, String)>,
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 fn as_refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
@@ -27,7 +27,7 @@ fn hidden(html: &str, name: &str) -> Option<String> {
 }
 
 impl Browser {
-    fn new(server: &Server) -> Self {
+    pub(crate) fn new(server: &Server) -> Self {
         Self {
             http: reqwest::Client::builder()
                 .redirect(Policy::none())
@@ -59,7 +59,7 @@ impl Browser {
             .join("; ")
     }
 
-    async fn get(&mut self, path: &str) -> (u16, reqwest::header::HeaderMap, String) {
+    pub(crate) async fn get(&mut self, path: &str) -> (u16, reqwest::header::HeaderMap, String) {
         let resp = self
             .http
             .get(format!("{}{path}", self.base))
@@ -77,7 +77,7 @@ impl Browser {
         (status, headers, body)
     }
 
-    async fn post(
+    pub(crate) async fn post(
         &mut self,
         path: &str,
         form: &[(&str, &str)],
@@ -97,7 +97,7 @@ impl Browser {
     }
 
     /// Signs in; returns the sign-in response's status and headers.
-    async fn sign_in(
+    pub(crate) async fn sign_in(
         &mut self,
         key: &str,
         secret: &str,
@@ -117,7 +117,7 @@ impl Browser {
     }
 }
 
-async fn lookup(server: &Server, key: &str, value: &str) -> Vec<Value> {
+pub(crate) async fn lookup(server: &Server, key: &str, value: &str) -> Vec<Value> {
     let (status, page) = server
         .ct(
             "LookupEvents",
@@ -456,7 +456,7 @@ async fn a_user_without_permissions_sees_access_denied() {
 }
 
 /// An IAM Query call signed by root.
-async fn iam(server: &Server, form: &[(&str, &str)]) -> String {
+pub(crate) async fn iam(server: &Server, form: &[(&str, &str)]) -> String {
     let mut all = vec![("Version", "2010-05-08")];
     all.extend_from_slice(form);
     let body = form_urlencoded::Serializer::new(String::new())
@@ -483,7 +483,7 @@ async fn iam(server: &Server, form: &[(&str, &str)]) -> String {
     body
 }
 
-fn xml_member(xml: &str, name: &str) -> String {
+pub(crate) fn xml_member(xml: &str, name: &str) -> String {
     let open = format!("<{name}>");
     let start = xml.find(&open).unwrap() + open.len();
     xml[start..].split('<').next().unwrap().to_owned()

@@ -3,6 +3,7 @@
 mod admin_commands;
 mod alarms;
 mod console;
+mod console_wizard;
 mod delivery_lock;
 mod delivery_notify;
 mod delivery_trails;

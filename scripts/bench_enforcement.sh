@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The cost of IAM enforcement on the control plane (issue 8): signed DescribeTrails with wrk as
+# root and as an IAM user whose only permission is the AWSCloudTrail_ReadOnlyAccess managed
+# policy, alternating in the same run against one release server.
+#
+#   bash scripts/bench_enforcement.sh [ROUNDS] [SECONDS]
+#
+# Needs: a release build (cargo build --release -p cairn), Debian's wrk, the AWS CLI in .venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS="${1:-3}"
+SECONDS_PER_RUN="${2:-10}"
+BIN="${CAIRN_BIN:-${CARGO_TARGET_DIR:-target}/release/cairn}"
+AWS="${AWS_CLI:-.venv/bin/aws}"
+PORT="${PORT:-4711}"
+E="http://127.0.0.1:$PORT"
+work="$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench-enforcement-XXXXXX")"
+trap 'kill "$server" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+
+export AWS_ACCESS_KEY_ID=AKIDBENCHROOT AWS_SECRET_ACCESS_KEY=benchrootsecret AWS_DEFAULT_REGION=us-east-1
+CAIRN_ROOT_ACCESS_KEY_ID="$AWS_ACCESS_KEY_ID" CAIRN_ROOT_SECRET_ACCESS_KEY="$AWS_SECRET_ACCESS_KEY" \
+  "$BIN" serve --data-dir "$work/data" --listen "127.0.0.1:$PORT" >"$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 1 200); do
+  curl -fsS "$E/health" >/dev/null 2>&1 && break
+  sleep 0.05
+done
+
+# A bucket with CloudTrail's policy and two trails, so DescribeTrails returns real data.
+"$AWS" --endpoint-url "$E" s3api create-bucket --bucket bench-bucket >/dev/null
+cat >"$work/policy.json" <<'JSON'
+{"Version":"2012-10-17","Statement":[
+ {"Sid":"AWSCloudTrailAclCheck","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
+  "Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::bench-bucket"},
+ {"Sid":"AWSCloudTrailWrite","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
+  "Action":"s3:PutObject","Resource":"arn:aws:s3:::bench-bucket/AWSLogs/*",
+  "Condition":{"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control"}}}]}
+JSON
+"$AWS" --endpoint-url "$E" s3api put-bucket-policy --bucket bench-bucket --policy "file://$work/policy.json"
+for t in bench-a bench-b; do
+  "$AWS" --endpoint-url "$E" cloudtrail create-trail --name "$t" --s3-bucket-name bench-bucket >/dev/null
+done
+
+# The auditor: an IAM user with the managed read-only policy and nothing else.
+"$AWS" --endpoint-url "$E" iam create-user --user-name auditor >/dev/null
+"$AWS" --endpoint-url "$E" iam attach-user-policy --user-name auditor \
+  --policy-arn arn:aws:iam::aws:policy/AWSCloudTrail_ReadOnlyAccess
+read -r USER_KEY USER_SECRET < <("$AWS" --endpoint-url "$E" iam create-access-key --user-name auditor \
+  --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text)
+
+printf 'wrk.method = "POST"\nwrk.body = "{}"\n' >"$work/post.lua"
+run() { # label key secret
+  local headers
+  headers=$(AWS_ACCESS_KEY_ID="$2" AWS_SECRET_ACCESS_KEY="$3" \
+    "$BIN" bench sign --endpoint "$E" --op DescribeTrails --body '{}')
+  # Check the signed request succeeds before measuring it.
+  eval curl -fsS -X POST --data '{}' "$headers" "$E/" >/dev/null
+  local out rps p50 p99
+  out=$(eval wrk -t1 -c64 -d"${SECONDS_PER_RUN}s" -s "$work/post.lua" --latency "$headers" "$E/")
+  if grep -q "Non-2xx" <<<"$out"; then
+    echo "$1: non-2xx answers" >&2
+    echo "$out" >&2
+    exit 1
+  fi
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  echo "$1 req/s=$rps p50=$p50 p99=$p99"
+}
+for r in $(seq 1 "$ROUNDS"); do
+  echo "round $r"
+  run root "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY"
+  run iam-user "$USER_KEY" "$USER_SECRET"
+done
