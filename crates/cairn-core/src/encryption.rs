@@ -84,6 +84,16 @@ pub fn get(conn: &Connection, ctx: &CallContext, bucket: &str) -> ApiResult<Rule
         .unwrap_or_else(Rule::default_sse_s3))
 }
 
+/// The SSE-KMS default a PutObject without encryption headers takes from its bucket: the
+/// configured `aws:kms` rule, if any (an SSE-S3 rule or none leaves the object as written).
+/// Authorization is the PutObject's own: this is part of that call, not a read of the
+/// configuration.
+pub fn kms_default_for_put(conn: &Connection, bucket: &str) -> ApiResult<Option<Rule>> {
+    Ok(cairn_store::encryption::get(conn, bucket)?
+        .and_then(|j| serde_json::from_str::<Rule>(&j).ok())
+        .filter(|r| r.algorithm == AWS_KMS))
+}
+
 /// DeleteBucketEncryption: back to the SSE-S3 default.
 pub fn delete(conn: &Connection, ctx: &CallContext, bucket: &str) -> ApiResult<()> {
     owned(conn, ctx, bucket)?;

@@ -229,3 +229,95 @@ async fn aws_kms_uploads_are_sealed_and_opened_for_the_caller() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_bucket_default_aws_kms_rule_seals_uploads_without_headers() {
+    let server = Server::start();
+    let (s, _) = server.s3("PUT", "/defaulted", b"").await;
+    assert_eq!(s, 200);
+    let c = reqwest::Client::new();
+    let (s, v) = kms(&c, &server.addr, "CreateKey", json!({})).await;
+    assert_eq!(s, 200);
+    let key_arn = v["KeyMetadata"]["Arn"].as_str().unwrap().to_owned();
+    let config = format!(
+        "<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault>\
+         <SSEAlgorithm>aws:kms</SSEAlgorithm><KMSMasterKeyID>{key_arn}</KMSMasterKeyID>\
+         </ApplyServerSideEncryptionByDefault><BucketKeyEnabled>true</BucketKeyEnabled></Rule>\
+         </ServerSideEncryptionConfiguration>"
+    );
+    let (s, body) = server
+        .s3("PUT", "/defaulted?encryption", config.as_bytes())
+        .await;
+    assert_eq!(s, 200, "{body}");
+
+    let plain = b"a line that must not be stored as written\n".repeat(500);
+    let (s, hd, body) = put(&server, "/defaulted/plain-put", Vec::new(), &plain).await;
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(h(&hd, "x-amz-server-side-encryption"), "aws:kms");
+    assert_eq!(
+        h(&hd, "x-amz-server-side-encryption-aws-kms-key-id"),
+        key_arn
+    );
+    assert_eq!(
+        h(&hd, "x-amz-server-side-encryption-bucket-key-enabled"),
+        "true"
+    );
+    // Opened for the caller, and not on disk as written.
+    let req = sign_s3(
+        &server.addr,
+        "us-east-1",
+        "GET",
+        "/defaulted/plain-put",
+        Vec::new(),
+        chrono::Utc::now(),
+    );
+    let (s, hd, got) = server.send(req).await;
+    assert_eq!(s, 200);
+    assert_eq!(h(&hd, "x-amz-server-side-encryption"), "aws:kms");
+    assert_eq!(got, plain);
+    let probe = &plain[..64];
+    for entry in walk(&server.data_dir().join("objects")) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(
+            !bytes.windows(probe.len()).any(|w| w == probe),
+            "{} holds the plaintext",
+            entry.display()
+        );
+    }
+    // An explicit header still wins over the default.
+    let (s, hd, _) = put(
+        &server,
+        "/defaulted/as-s3",
+        vec![("x-amz-server-side-encryption", "AES256".into())],
+        b"x",
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(h(&hd, "x-amz-server-side-encryption"), "AES256");
+    // S3's GenerateDataKey for the default rule is recorded as the caller's.
+    let kms_events: Vec<_> = stored_records(&server, "Management")
+        .into_iter()
+        .filter(|r| r["eventName"] == "GenerateDataKey")
+        .collect();
+    assert_eq!(
+        kms_events.len(),
+        1,
+        "one data key for the one sealed upload"
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
