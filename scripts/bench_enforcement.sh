@@ -8,6 +8,7 @@
 # Needs: a release build (cargo build --release -p cairn), Debian's wrk, the AWS CLI in .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench_common.sh
 ROUNDS="${1:-3}"
 SECONDS_PER_RUN="${2:-10}"
 BIN="${CAIRN_BIN:-${CARGO_TARGET_DIR:-target}/release/cairn}"
@@ -21,22 +22,10 @@ export AWS_ACCESS_KEY_ID=AKIDBENCHROOT AWS_SECRET_ACCESS_KEY=benchrootsecret AWS
 CAIRN_ROOT_ACCESS_KEY_ID="$AWS_ACCESS_KEY_ID" CAIRN_ROOT_SECRET_ACCESS_KEY="$AWS_SECRET_ACCESS_KEY" \
   "$BIN" serve --data-dir "$work/data" --listen "127.0.0.1:$PORT" >"$work/server.log" 2>&1 &
 server=$!
-for _ in $(seq 1 200); do
-  curl -fsS "$E/health" >/dev/null 2>&1 && break
-  sleep 0.05
-done
+wait_health "$E"
 
 # A bucket with CloudTrail's policy and two trails, so DescribeTrails returns real data.
-"$AWS" --endpoint-url "$E" s3api create-bucket --bucket bench-bucket >/dev/null
-cat >"$work/policy.json" <<'JSON'
-{"Version":"2012-10-17","Statement":[
- {"Sid":"AWSCloudTrailAclCheck","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
-  "Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::bench-bucket"},
- {"Sid":"AWSCloudTrailWrite","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
-  "Action":"s3:PutObject","Resource":"arn:aws:s3:::bench-bucket/AWSLogs/*",
-  "Condition":{"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control"}}}]}
-JSON
-"$AWS" --endpoint-url "$E" s3api put-bucket-policy --bucket bench-bucket --policy "file://$work/policy.json"
+cloudtrail_bucket "$AWS" "$E" bench-bucket "$work"
 for t in bench-a bench-b; do
   "$AWS" --endpoint-url "$E" cloudtrail create-trail --name "$t" --s3-bucket-name bench-bucket >/dev/null
 done

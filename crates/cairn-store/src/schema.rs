@@ -4,6 +4,12 @@ use rusqlite::Connection;
 
 use crate::StoreResult;
 
+/// Prepared statements kept per connection. The store has a few hundred distinct statements;
+/// rusqlite keeps 16 by default, so a job that mixes services (an event append beside
+/// Insights counts, IAM reads beside a trail write) evicted and re-parsed its statements every
+/// time: SQL parsing was about 6 % of the writer's CPU under the Insights benchmark.
+const STATEMENT_CACHE: usize = 512;
+
 /// WAL, full fsync on commit, foreign keys on. Savepoint journals live in memory, so a group
 /// commit writes no sub-journal pages to a temp file. The WAL is checkpointed every 8192
 /// pages (32 MiB) instead of SQLite's default 1000: fewer, larger checkpoints rewrite each hot
@@ -11,6 +17,7 @@ use crate::StoreResult;
 /// WAL never fully drains and never restarts, so it grew without bound.)
 pub(crate) fn configure(conn: &Connection) -> StoreResult<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
@@ -27,6 +34,7 @@ pub(crate) fn configure(conn: &Connection) -> StoreResult<()> {
 /// bought nothing, and mapping cost page-table churn.)
 pub(crate) fn configure_reader(conn: &Connection) -> StoreResult<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(())
 }
 

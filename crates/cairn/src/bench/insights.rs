@@ -1,8 +1,9 @@
-//! `cairn bench insights`: the two CloudTrail Insights figures of BENCHMARKS.insights.md.
+//! `cairn bench insights`: the two CloudTrail Insights figures of BENCHMARKS.md.
 //!
 //! - `recording`: durable events per second with and without a trail with Insights, in the
-//!   same run (phases alternate), while the Insights step (count and evaluate) runs in a
-//!   loop beside the writers, every `--tick-ms` (the server runs it once a minute).
+//!   same run (phases alternate), while the Insights step (count and evaluate) runs beside
+//!   the writers every `--tick-ms` (the server runs it once a minute); a phase with Insights
+//!   ends when its last event is counted.
 //! - `detection`: the time to evaluate one minute for one region with `--keys` active
 //!   (source, name) series holding a full seven-day baseline, every series busy enough in
 //!   that minute to need its baseline computed; and the minute in which all of them fire.
@@ -38,7 +39,7 @@ enum Part {
         /// Concurrent writers.
         #[arg(long, default_value_t = 64)]
         concurrency: u64,
-        /// Pairs of phases (without, with).
+        /// Pairs of phases (without and with, in ABBA order).
         #[arg(long, default_value_t = 3)]
         rounds: u32,
         /// Milliseconds between Insights steps during the "with" phases.
@@ -94,9 +95,8 @@ pub fn run(args: InsightsArgs) -> anyhow::Result<()> {
     }
 }
 
-async fn phase(store: &Store, events: u64, concurrency: u64, offset: u64) -> anyhow::Result<f64> {
-    let now = chrono::Utc::now().timestamp();
-    let started = Instant::now();
+/// Records `events` with `concurrency` writers; returns how many were recorded.
+async fn phase(store: &Store, events: u64, concurrency: u64, offset: u64) -> anyhow::Result<u64> {
     let mut tasks = Vec::new();
     let per = events / concurrency;
     for w in 0..concurrency {
@@ -104,7 +104,8 @@ async fn phase(store: &Store, events: u64, concurrency: u64, offset: u64) -> any
         tasks.push(tokio::spawn(async move {
             for n in 0..per {
                 let i = offset + w * per + n;
-                let (record, time, user, resources) = populate::synthetic_for_bench(i, now);
+                let now = chrono::Utc::now().timestamp();
+                let (record, time, user, resources) = populate::synthetic_current(i, now);
                 let prepared =
                     cairn_core::record::PreparedEvent::new(&record, time, &user, resources);
                 store
@@ -117,7 +118,7 @@ async fn phase(store: &Store, events: u64, concurrency: u64, offset: u64) -> any
     for t in tasks {
         t.await??;
     }
-    Ok((per * concurrency) as f64 / started.elapsed().as_secs_f64())
+    Ok(per * concurrency)
 }
 
 fn recording(events: u64, concurrency: u64, rounds: u32, tick_ms: u64) -> anyhow::Result<()> {
@@ -133,32 +134,59 @@ fn recording(events: u64, concurrency: u64, rounds: u32, tick_ms: u64) -> anyhow
     let mut offset = 0;
     let (mut without, mut with) = (Vec::new(), Vec::new());
     for round in 0..rounds {
-        for insights in [false, true] {
+        // ABBA order: the store grows through the run and gets slower as it does, so the
+        // phase that runs second in every round would pay for that.
+        let order = if round % 2 == 0 {
+            [false, true]
+        } else {
+            [true, false]
+        };
+        for insights in order {
             let t = trail(insights);
+            // Armed now, as PutInsightSelectors does: the step then evaluates the minutes
+            // that close during the phase, as a server does, not a week of history.
+            let armed = chrono::Utc::now().timestamp();
             store.write_blocking(move |c| {
                 cairn_store::trails::put(c, &t)?;
-                cairn_core::insights::selectors_changed(c, !insights, &t, 0)
+                cairn_core::insights::selectors_changed(c, !insights, &t, armed)
             })??;
+            if insights {
+                // The events of the phase before were recorded without an Insights trail:
+                // count them now, outside the timed phase, so that the phase counts its own
+                // events only, as a server with Insights on all along does.
+                cairn_core::insights::run::count_all(&store)?;
+            }
             let stop = Arc::new(AtomicBool::new(false));
             let ticker = insights.then(|| {
                 let (store, stop) = (store.clone(), stop.clone());
                 std::thread::spawn(move || -> anyhow::Result<usize> {
                     let mut counted = 0;
+                    let mut next = Instant::now();
                     while !stop.load(Ordering::Relaxed) {
-                        counted +=
-                            run_once(&store, chrono::Utc::now().timestamp(), &params)?.counted;
-                        std::thread::sleep(Duration::from_millis(tick_ms));
+                        if Instant::now() >= next {
+                            counted +=
+                                run_once(&store, chrono::Utc::now().timestamp(), &params)?.counted;
+                            next = Instant::now() + Duration::from_millis(tick_ms);
+                        }
+                        std::thread::sleep(Duration::from_millis(tick_ms.min(50)));
                     }
                     Ok(counted)
                 })
             });
-            let rate = runtime.block_on(phase(&store, events, concurrency, offset))?;
+            let started = Instant::now();
+            let recorded = runtime.block_on(phase(&store, events, concurrency, offset))?;
             offset += events;
             stop.store(true, Ordering::Relaxed);
-            let counted = match ticker {
+            let mut counted = match ticker {
                 Some(h) => h.join().expect("ticker thread")?,
                 None => 0,
             };
+            if insights {
+                // The phase's last events, not yet counted by a step: their counting is part
+                // of the phase's cost.
+                counted += cairn_core::insights::run::count_all(&store)?;
+            }
+            let rate = recorded as f64 / started.elapsed().as_secs_f64();
             println!(
                 "round={round} insights_trail={insights} events={events} concurrency={concurrency} durable_events_per_s={rate:.0} counted_meanwhile={counted}"
             );

@@ -165,3 +165,8 @@ pub fn run(args: PopulateArgs) -> anyhow::Result<()> {
 pub fn synthetic_for_bench(i: u64, now: i64) -> (EventRecord, i64, String, Vec<(String, String)>) {
     synthetic(i, "123456789012", "us-east-1", now, 86_400)
 }
+
+/// One synthetic event of the last minute before `now`, as a server records them.
+pub fn synthetic_current(i: u64, now: i64) -> (EventRecord, i64, String, Vec<(String, String)>) {
+    synthetic(i, "123456789012", "us-east-1", now, 60)
+}
