@@ -8,32 +8,11 @@ use serde_json::{Value, json};
 
 use crate::console::{Browser, iam, lookup, xml_member};
 use crate::delivery_notify::keys;
-use crate::harness::{ACCESS_KEY, SECRET, Server, sign};
+use crate::harness::{ACCESS_KEY, SECRET, Server};
 use crate::kms_util::kms;
+use crate::logs::ok as logs;
 
 const ACCT: &str = "123456789012";
-
-async fn logs(server: &Server, op: &str, body: Value) -> Value {
-    let req = sign(
-        &server.addr,
-        "us-east-1",
-        "logs",
-        ACCESS_KEY,
-        SECRET,
-        "POST",
-        "/",
-        vec![
-            ("content-type".into(), "application/x-amz-json-1.1".into()),
-            ("x-amz-target".into(), format!("Logs_20140328.{op}")),
-        ],
-        body.to_string().into_bytes(),
-        chrono::Utc::now(),
-    );
-    let (status, _, bytes) = server.send(req).await;
-    let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    assert_eq!(status, 200, "{op}: {v}");
-    v
-}
 
 /// The wizard's last step posted with `extra` fields beside a new bucket named `bucket`.
 async fn create(

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{ACCESS_KEY, SECRET, Server, error_type, sign};
 
-async fn logs(server: &Server, op: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn logs(server: &Server, op: &str, body: Value) -> (u16, Value) {
     let req = sign(
         &server.addr,
         "us-east-1",
@@ -35,7 +35,7 @@ async fn logs(server: &Server, op: &str, body: Value) -> (u16, Value) {
     (status, value)
 }
 
-async fn ok(server: &Server, op: &str, body: Value) -> Value {
+pub(crate) async fn ok(server: &Server, op: &str, body: Value) -> Value {
     let (status, v) = logs(server, op, body).await;
     assert_eq!(status, 200, "{op}: {v}");
     v

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::util::{only, opt_bool, opt_int, opt_str, props, tag_list, tags};
+use super::util::{only, opt_bool, opt_int, opt_str, props, removed_tag_keys, tag_list, tags};
 use super::{Cx, Failure, Made, Provider};
 use crate::cloudformation::services::{BoxFuture, Service};
 
@@ -134,11 +134,7 @@ impl Provider for Alarm {
                 tags(old, ALARM, cx.stack_tags)?,
                 tags(new, ALARM, cx.stack_tags)?,
             );
-            let gone: Vec<&String> = before
-                .iter()
-                .filter(|(k, _)| !after.iter().any(|(x, _)| x == k))
-                .map(|(k, _)| k)
-                .collect();
+            let gone = removed_tag_keys(&before, &after);
             if !gone.is_empty() {
                 cx.call(
                     Service::CloudWatch,

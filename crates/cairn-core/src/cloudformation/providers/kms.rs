@@ -4,7 +4,9 @@
 
 use serde_json::{Value, json};
 
-use super::util::{document, only, opt_bool, opt_int, opt_str, props, req_str, tags};
+use super::util::{
+    document, only, opt_bool, opt_int, opt_str, props, removed_tag_keys, req_str, tags,
+};
 use super::{Cx, Failure, Made, Provider};
 use crate::cloudformation::services::{BoxFuture, Service};
 
@@ -167,11 +169,7 @@ impl Provider for Key {
                 tags(new, KEY, cx.stack_tags)?,
             );
             if before != after {
-                let gone: Vec<&String> = before
-                    .iter()
-                    .filter(|(k, _)| !after.iter().any(|(x, _)| x == k))
-                    .map(|(k, _)| k)
-                    .collect();
+                let gone = removed_tag_keys(&before, &after);
                 if !gone.is_empty() {
                     cx.call(
                         Service::Kms,

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::util::{only, opt_int, opt_str, props, req_str, tags};
+use super::util::{only, opt_int, opt_str, props, removed_tag_keys, req_str, tags};
 use super::{Cx, Failure, Made, Provider};
 use crate::cloudformation::services::{BoxFuture, Service};
 
@@ -133,11 +133,7 @@ impl Provider for LogGroup {
             );
             if before != after {
                 let arn = group_arn(cx, name);
-                let gone: Vec<&String> = before
-                    .iter()
-                    .filter(|(k, _)| !after.iter().any(|(x, _)| x == k))
-                    .map(|(k, _)| k)
-                    .collect();
+                let gone = removed_tag_keys(&before, &after);
                 if !gone.is_empty() {
                     cx.call(
                         Service::Logs,

@@ -143,6 +143,18 @@ pub fn tags(
     Ok(out)
 }
 
+/// The keys of `before` that `after` no longer has (the tags an update must remove).
+pub fn removed_tag_keys<'t>(
+    before: &'t [(String, String)],
+    after: &[(String, String)],
+) -> Vec<&'t String> {
+    before
+        .iter()
+        .filter(|(k, _)| !after.iter().any(|(x, _)| x == k))
+        .map(|(k, _)| k)
+        .collect()
+}
+
 /// Tags as the API takes them: `[{"Key": …, "Value": …}]`.
 pub fn tag_list(tags: &[(String, String)]) -> Value {
     Value::Array(
