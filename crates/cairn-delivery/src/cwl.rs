@@ -3,7 +3,7 @@
 //! Planning reads on a reader connection: the events after the trail's CloudWatch Logs
 //! cursor, routed with the same `cairn_core::routing` as S3 delivery (logging windows,
 //! regions, the selectors in force at each event), at most one PutLogEvents batch's worth
-//! per round. The writer job (`cairn_core::trail_logs::deliver`) then checks nothing moved,
+//! per round, and the Insights events the trail wrote. The writer job (`cairn_core::trail_logs::deliver`) then checks nothing moved,
 //! acts as the role, ingests the records and advances the cursor in one transaction, so
 //! every selected event reaches the group exactly once across crashes. A refused delivery
 //! (role, permission, group gone) leaves the cursor where it was and shows in
@@ -12,7 +12,7 @@
 use cairn_core::routing;
 use cairn_core::trail_logs::{self, Delivered, MAX_RECORD_BYTES, Planned, RegionBatch};
 use cairn_model::trail::Trail;
-use cairn_store::{Connection, StoreResult, delivery, trail_logs as cursors, trails};
+use cairn_store::{Connection, StoreResult, delivery, insights, trail_logs as cursors, trails};
 use serde_json::Value;
 
 use crate::{Delivery, DeliveryError};
@@ -53,6 +53,8 @@ fn plan_round(conn: &Connection, trail: &Trail) -> StoreResult<Option<Planned>> 
     let mut batches: Vec<RegionBatch> = Vec::new();
     let (mut count, mut bytes, mut last) = (0usize, 0usize, from);
     let mut damaged = None;
+    let mut failed = None;
+    let arn = trail.arn();
     delivery::scan_events(conn, from, upto, |seq, record| {
         let Some(text) = record else {
             damaged = Some(seq);
@@ -62,7 +64,19 @@ fn plan_round(conn: &Connection, trail: &Trail) -> StoreResult<Option<Planned>> 
             damaged = Some(seq);
             return false;
         };
-        if let Some(region) = routing::route(trail, seq, &event)
+        // Insights events go to the group of the trail that wrote them, as AWS sends them.
+        let region = if event.get("eventCategory").and_then(Value::as_str) == Some("Insight") {
+            match insights::written_by(conn, &arn, seq) {
+                Ok(region) => region,
+                Err(e) => {
+                    failed = Some(e);
+                    return false;
+                }
+            }
+        } else {
+            routing::route(trail, seq, &event)
+        };
+        if let Some(region) = region
             && text.len() <= MAX_RECORD_BYTES
         {
             let size = text.len() + trail_logs_overhead();
@@ -85,6 +99,9 @@ fn plan_round(conn: &Connection, trail: &Trail) -> StoreResult<Option<Planned>> 
         last = seq;
         true
     })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
     if let Some(seq) = damaged
         && last == from
     {

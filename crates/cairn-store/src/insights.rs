@@ -564,6 +564,15 @@ pub fn event_exists(conn: &Connection, event_id: &str) -> StoreResult<bool> {
         .is_some())
 }
 
+/// The region of the Insights event with this seq if `trail_arn` wrote it (None: another
+/// trail's, or not an Insights event).
+pub fn written_by(conn: &Connection, trail_arn: &str, seq: i64) -> StoreResult<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT region FROM insight_events WHERE trail_arn = ?1 AND seq = ?2")?
+        .query_row(params![trail_arn, seq], |r| r.get(0))
+        .optional()?)
+}
+
 /// An Insights event a trail has not delivered yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingEvent {

@@ -18,7 +18,8 @@ async fn ok(server: &Server, op: &str, body: Value) -> Value {
     v
 }
 
-fn insights_run(server: &Server, now: i64) -> Value {
+/// Runs `cairn insights run --now` on the server's data dir; its JSON report.
+pub(crate) fn insights_run(server: &Server, now: i64) -> Value {
     let out = cairn()
         .args(["insights", "run", "--data-dir"])
         .arg(server.data_dir())

@@ -88,16 +88,16 @@ fn ids(records: &[Value]) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn records_reach_the_stream_once_across_crashes_and_repeated_flushes() {
-    let mut server = Server::start_with(&["--delivery-interval", "3600", "--alarm-tick-secs", "0"]);
-    server.bucket_for_trails("cwl-it").await;
-    logs(&server, "CreateLogGroup", json!({"logGroupName": "ct"})).await;
+/// Makes the group `ct`, the guide's role `ct-role`, and a logging trail `name` (with a bucket
+/// of the same name) that delivers to the group as the role.
+async fn logging_to_group(server: &Server, name: &str) {
+    server.bucket_for_trails(name).await;
+    logs(server, "CreateLogGroup", json!({"logGroupName": "ct"})).await;
     let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     let perms = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"arn:aws:logs:us-east-1:123456789012:log-group:ct:*"}]}"#;
     let v = ("Version", "2010-05-08");
     query(
-        &server,
+        server,
         "iam",
         &[
             ("Action", "CreateRole"),
@@ -108,7 +108,7 @@ async fn records_reach_the_stream_once_across_crashes_and_repeated_flushes() {
     )
     .await;
     query(
-        &server,
+        server,
         "iam",
         &[
             ("Action", "PutRolePolicy"),
@@ -122,14 +122,20 @@ async fn records_reach_the_stream_once_across_crashes_and_repeated_flushes() {
     let (status, created) = server
         .ct(
             "CreateTrail",
-            json!({"Name": "cwl-it", "S3BucketName": "cwl-it",
+            json!({"Name": name, "S3BucketName": name,
                 "CloudWatchLogsLogGroupArn": "arn:aws:logs:us-east-1:123456789012:log-group:ct:*",
                 "CloudWatchLogsRoleArn": "arn:aws:iam::123456789012:role/ct-role"}),
         )
         .await;
     assert_eq!(status, 200, "{created}");
-    let (status, _) = server.ct("StartLogging", json!({"Name": "cwl-it"})).await;
+    let (status, _) = server.ct("StartLogging", json!({"Name": name})).await;
     assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn records_reach_the_stream_once_across_crashes_and_repeated_flushes() {
+    let mut server = Server::start_with(&["--delivery-interval", "3600", "--alarm-tick-secs", "0"]);
+    logging_to_group(&server, "cwl-it").await;
     for i in 0..20 {
         let (status, _) = server.ct("ListTrails", json!({})).await;
         assert_eq!(status, 200, "call {i}");
@@ -174,5 +180,58 @@ async fn records_reach_the_stream_once_across_crashes_and_repeated_flushes() {
     assert!(
         status.get("LatestCloudWatchLogsDeliveryError").is_none(),
         "{status}"
+    );
+}
+
+#[tokio::test]
+async fn insights_events_reach_the_group_of_the_trail_that_wrote_them() {
+    let mut server = Server::start_with(&[
+        "--delivery-interval",
+        "86400",
+        "--alarm-tick-secs",
+        "0",
+        "--insights-warm-up",
+        "0",
+    ]);
+    logging_to_group(&server, "watched").await;
+    let (status, set) = server
+        .ct(
+            "PutInsightSelectors",
+            json!({"TrailName": "watched", "InsightSelectors": [{"InsightType": "ApiCallRateInsight"}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{set}");
+    for i in 0..12 {
+        let (status, _) = server
+            .ct(
+                "AddTags",
+                json!({"ResourceId": "arn:aws:cloudtrail:us-east-1:123456789012:trail/watched",
+                       "TagsList": [{"Key": format!("k{i}"), "Value": "v"}]}),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    let now = chrono::Utc::now().timestamp() + 1800;
+    let report = crate::insights::insights_run(&server, now);
+    assert_eq!(report["Written"], 2, "{report}");
+    server.flush(&["--now", &(now + 60).to_string()]);
+    let insights: Vec<(String, String)> = stream_records(&server)
+        .await
+        .iter()
+        .filter(|r| r["eventCategory"] == "Insight")
+        .map(|r| {
+            let d = &r["insightDetails"];
+            (
+                d["eventName"].as_str().unwrap().to_owned(),
+                d["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        insights,
+        [
+            ("AddTags".to_owned(), "Start".to_owned()),
+            ("AddTags".to_owned(), "End".to_owned())
+        ]
     );
 }
