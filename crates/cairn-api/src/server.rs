@@ -50,6 +50,8 @@ pub struct Settings {
     pub listen_addr: Option<SocketAddr>,
     /// One log line per request.
     pub access_log: bool,
+    /// The clock the JSON and Query services read (the system's unless `--clock-file`).
+    pub clock: cairn_core::clock::Clock,
 }
 
 /// Shared state of the listener.
@@ -70,6 +72,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Now, on the server's clock ([`cairn_core::clock`]).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.settings.clock.now()
+    }
+
     /// Builds the state, including the S3 service over the data dir's object files.
     pub fn new(store: Store, settings: Settings) -> std::io::Result<Self> {
         let settings = Arc::new(settings);
@@ -411,7 +418,7 @@ fn access_note(
 /// checking its signature (so a bad signature still gets the authentication error).
 async fn unserved(state: &AppState, req: &Received, service: &str, protocol: Protocol) -> Response {
     let rid = &req.request_id;
-    if let Err(e) = authenticate(state, req, protocol, chrono::Utc::now()).await {
+    if let Err(e) = authenticate(state, req, protocol, state.now()).await {
         return crate::errors::render(protocol, service, &e, rid);
     }
     let err = match protocol {

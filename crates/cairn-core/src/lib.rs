@@ -9,6 +9,7 @@
 pub mod alarms;
 pub mod authz;
 pub mod buckets;
+pub mod clock;
 pub mod cloudformation;
 pub mod context;
 pub mod encryption;

@@ -80,6 +80,11 @@ pub struct ServeArgs {
     /// evaluated minute; kept in the data dir for `cairn insights run`. Default 129600 (36 h).
     #[arg(long = "insights-warm-up", env = "CAIRN_INSIGHTS_WARM_UP")]
     pub insights_warm_up: Option<u64>,
+    /// For tests only: the JSON and Query services take "now" from this file (epoch
+    /// seconds), so that a test can make calls a week apart in seconds. S3 keeps the system
+    /// clock. Never set this on a server whose records matter.
+    #[arg(long, env = "CAIRN_CLOCK_FILE")]
+    pub clock_file: Option<PathBuf>,
 }
 
 /// The TOML file's keys.
@@ -148,6 +153,8 @@ pub struct ServeConfig {
     pub max_store_bytes: Option<u64>,
     /// Insights warm-up, seconds.
     pub insights_warm_up_secs: u64,
+    /// The clock of the JSON and Query services.
+    pub clock: cairn_core::clock::Clock,
 }
 
 fn cidrs(what: &str, list: Option<Vec<String>>) -> anyhow::Result<Vec<cairn_core::net::Cidr>> {
@@ -275,6 +282,10 @@ impl ServeConfig {
                 .insights_warm_up
                 .or(file.insights_warm_up)
                 .unwrap_or(36 * 3600),
+            clock: args.clock_file.clone().map_or_else(
+                cairn_core::clock::Clock::system,
+                cairn_core::clock::Clock::from_file,
+            ),
         })
     }
 }

@@ -168,6 +168,11 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         config.kms_master_key_file.as_deref(),
     )?;
     let retention_secs = i64::from(config.retention_days) * 86_400;
+    if config.clock.is_controlled() {
+        tracing::warn!(
+            "the JSON and Query services read their clock from --clock-file: for tests only"
+        );
+    }
     let settings = Settings {
         account: config.account_id.clone(),
         root,
@@ -182,6 +187,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         sns_allowed_networks: config.sns_allowed_networks.clone(),
         listen_addr: None,
         access_log: config.access_log,
+        clock: config.clock.clone(),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

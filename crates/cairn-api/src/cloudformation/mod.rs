@@ -426,7 +426,7 @@ fn recorded_parameters(params: &Params) -> Value {
 pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let rid = req.request_id.clone();
     let params = Params::parse(&req.raw_query, &req.body);
-    let now = chrono::Utc::now();
+    let now = state.now();
     let authed = match authenticate(state, &req, Protocol::Query, now).await {
         Ok(a) => a,
         Err(e) => return crate::query::error(XMLNS, &e, &rid),

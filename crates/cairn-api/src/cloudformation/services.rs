@@ -28,8 +28,7 @@ pub struct Internal {
     pub state: AppState,
 }
 
-fn info_for(caller: &Caller) -> CallInfo {
-    let now = chrono::Utc::now();
+fn info_for(caller: &Caller, now: chrono::DateTime<chrono::Utc>) -> CallInfo {
     CallInfo {
         ctx: CallContext {
             principal: caller.principal.clone(),
@@ -327,7 +326,7 @@ impl Services for Internal {
         call: Call,
     ) -> BoxFuture<'a, Result<Value, CallError>> {
         Box::pin(async move {
-            let info = info_for(caller);
+            let info = info_for(caller, self.state.now());
             let rid = info.request_id.clone();
             let state = &self.state;
             let query = |xml: String| xml_to_json(&xml);

@@ -48,7 +48,7 @@ fn internal(request_id: &str) -> Response {
 /// Answers one CloudTrail JSON request.
 pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let rid = req.request_id.clone();
-    let now = chrono::Utc::now();
+    let now = state.now();
     let authed = match authenticate(state, &req, Protocol::Json, now).await {
         Ok(a) => a,
         Err(e) => return json_error(&e, &rid),

@@ -65,7 +65,7 @@ fn kms_error(err: &WireError, request_id: &str) -> Response {
 /// Answers one KMS JSON request.
 pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let rid = req.request_id.clone();
-    let now = chrono::Utc::now();
+    let now = state.now();
     let authed = match authenticate(state, &req, Protocol::Json, now).await {
         Ok(a) => a,
         Err(e) => return kms_error(&e, &rid),

@@ -43,7 +43,7 @@ fn json_ok(body: &Value, request_id: &str) -> Response {
 /// Answers one CloudWatch Logs request.
 pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let rid = req.request_id.clone();
-    let now = chrono::Utc::now();
+    let now = state.now();
     let authed = match authenticate(state, &req, Protocol::Json, now).await {
         Ok(a) => a,
         Err(e) => return json_error(&e, &rid),

@@ -159,7 +159,7 @@ fn ok(protocol: Protocol, action: &str, out: Option<&Out>, rid: &str) -> Respons
 /// Answers one CloudWatch request.
 pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let rid = req.request_id.clone();
-    let now = chrono::Utc::now();
+    let now = state.now();
     let target = req.header("x-amz-target").map(str::to_owned);
     let protocol = if target.is_some() {
         Protocol::Json

@@ -99,7 +99,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let params = crate::query::Params::parse(&req.raw_query, &req.body);
     let get = |name: &str| params.get(name).map(str::to_owned);
     let action = get("Action").unwrap_or_default();
-    let now = chrono::Utc::now();
+    let now = state.now();
     if (action == "ConfirmSubscription" || action == "Unsubscribe")
         && req.header("authorization").is_none()
     {
@@ -401,7 +401,7 @@ pub(crate) async fn call_internal(
             describe,
         )
         .await?;
-    send_after_commit(state, &done, chrono::Utc::now().timestamp_millis());
+    send_after_commit(state, &done, state.now().timestamp_millis());
     Ok(done.xml)
 }
 

@@ -17,6 +17,7 @@ mod harness;
 mod iam_core;
 mod iam_query;
 mod insights;
+mod insights_baseline;
 mod kms_at_rest;
 mod kms_master;
 mod kms_trail;
