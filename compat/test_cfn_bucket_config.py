@@ -111,3 +111,30 @@ def test_a_public_policy_on_a_blocking_bucket_fails_and_rolls_back(cairn):
                   if e["LogicalResourceId"] == "SiteBucket" and e["ResourceStatus"] == "DELETE_COMPLETE")
     gone = cairn.cli("s3api", "head-bucket", "--bucket", bucket, check=False)
     assert gone.returncode != 0
+
+
+def test_a_log_group_key_changes_in_place(cairn):
+    template = os.path.join(HERE, "cfn", "log-group-key.yml")
+    first = j(cairn.cli("kms", "create-key", "--description", "first"))["KeyMetadata"]["Arn"]
+    second = j(cairn.cli("kms", "create-key", "--description", "second"))["KeyMetadata"]["Arn"]
+
+    def key():
+        groups = j(cairn.cli("logs", "describe-log-groups", "--log-group-name-prefix", "cfn-trail-logs"))
+        assert len(groups["logGroups"]) == 1
+        return groups["logGroups"][0].get("kmsKeyId")
+
+    def deploy(*overrides):
+        cairn.cli("cloudformation", "deploy", "--template-file", template, "--stack-name", "trail-logs",
+                  *(["--parameter-overrides", *overrides] if overrides else []))
+
+    deploy(f"KeyArn={first}")
+    assert key() == first
+    deploy(f"KeyArn={second}")
+    assert key() == second
+    deploy("KeyArn=")
+    assert key() is None
+    events = j(cairn.cli("cloudformation", "describe-stack-events", "--stack-name", "trail-logs"))["StackEvents"]
+    group_events = [e["ResourceStatus"] for e in events if e["LogicalResourceId"] == "TrailLogs"]
+    assert group_events.count("CREATE_COMPLETE") == 1 and group_events.count("UPDATE_COMPLETE") == 2
+    cairn.cli("cloudformation", "delete-stack", "--stack-name", "trail-logs")
+    cairn.cli("cloudformation", "wait", "stack-delete-complete", "--stack-name", "trail-logs")

@@ -22,6 +22,7 @@ mod kms_master;
 mod kms_trail;
 mod kms_util;
 mod logs;
+mod logs_kms_key;
 mod lookup;
 mod named_errors;
 mod power_cut;
