@@ -1,5 +1,6 @@
-//! Bucket records: owner, region, policy, lifecycle, versioning state and public access
-//! block. Object data lives on disk beside the database.
+//! Bucket records: owner, region, policy and lifecycle; each bucket's versioning state and
+//! public access block (`bucket_settings`, deleted with the bucket). Object data lives on disk
+//! beside the database.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -115,7 +116,7 @@ pub struct Versioning {
 /// The versioning state (default when the bucket has none or does not exist).
 pub fn versioning(conn: &Connection, name: &str) -> StoreResult<Versioning> {
     Ok(conn
-        .prepare_cached("SELECT versioning, mfa_delete FROM buckets WHERE name = ?1")?
+        .prepare_cached("SELECT versioning, mfa_delete FROM bucket_settings WHERE bucket = ?1")?
         .query_row([name], |r| {
             Ok(Versioning {
                 status: r.get(0)?,
@@ -128,8 +129,12 @@ pub fn versioning(conn: &Connection, name: &str) -> StoreResult<Versioning> {
 
 /// Sets the versioning state.
 pub fn set_versioning(conn: &Connection, name: &str, v: &Versioning) -> StoreResult<()> {
-    conn.prepare_cached("UPDATE buckets SET versioning = ?2, mfa_delete = ?3 WHERE name = ?1")?
-        .execute(params![name, v.status, v.mfa_delete])?;
+    conn.prepare_cached(
+        "INSERT INTO bucket_settings (bucket, versioning, mfa_delete) VALUES (?1, ?2, ?3)
+         ON CONFLICT (bucket) DO UPDATE SET versioning = excluded.versioning,
+         mfa_delete = excluded.mfa_delete",
+    )?
+    .execute(params![name, v.status, v.mfa_delete])?;
     Ok(())
 }
 
@@ -170,7 +175,7 @@ pub fn public_access_block(
     name: &str,
 ) -> StoreResult<Option<PublicAccessBlock>> {
     Ok(conn
-        .prepare_cached("SELECT public_access_block FROM buckets WHERE name = ?1")?
+        .prepare_cached("SELECT public_access_block FROM bucket_settings WHERE bucket = ?1")?
         .query_row([name], |r| r.get::<_, Option<i64>>(0))
         .optional()?
         .flatten()
@@ -183,7 +188,10 @@ pub fn set_public_access_block(
     name: &str,
     block: Option<PublicAccessBlock>,
 ) -> StoreResult<()> {
-    conn.prepare_cached("UPDATE buckets SET public_access_block = ?2 WHERE name = ?1")?
-        .execute(params![name, block.map(PublicAccessBlock::bits)])?;
+    conn.prepare_cached(
+        "INSERT INTO bucket_settings (bucket, public_access_block) VALUES (?1, ?2)
+         ON CONFLICT (bucket) DO UPDATE SET public_access_block = excluded.public_access_block",
+    )?
+    .execute(params![name, block.map(PublicAccessBlock::bits)])?;
     Ok(())
 }

@@ -332,11 +332,11 @@ CREATE INDEX insight_events_pending ON insight_events (trail_arn, seq) WHERE del
 
 /// Version 18: a bucket's versioning state (`Enabled`/`Suspended`, NULL when never
 /// configured), its MFA-delete setting as last put, and its public access block (a bit per
-/// setting, NULL when none).
+/// setting, NULL when none); the row goes with its bucket.
 const SCHEMA_V18: &str = "
-ALTER TABLE buckets ADD COLUMN versioning TEXT;
-ALTER TABLE buckets ADD COLUMN mfa_delete TEXT;
-ALTER TABLE buckets ADD COLUMN public_access_block INTEGER;
+CREATE TABLE bucket_settings (
+    bucket TEXT PRIMARY KEY REFERENCES buckets(name) ON DELETE CASCADE,
+    versioning TEXT, mfa_delete TEXT, public_access_block INTEGER);
 ";
 
 /// Applies schema versions the database has not seen yet.
