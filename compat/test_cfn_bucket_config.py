@@ -138,3 +138,30 @@ def test_a_log_group_key_changes_in_place(cairn):
     assert group_events.count("CREATE_COMPLETE") == 1 and group_events.count("UPDATE_COMPLETE") == 2
     cairn.cli("cloudformation", "delete-stack", "--stack-name", "trail-logs")
     cairn.cli("cloudformation", "wait", "stack-delete-complete", "--stack-name", "trail-logs")
+
+
+def test_the_s3api_calls_behind_the_properties(cairn):
+    cairn.cli("s3api", "create-bucket", "--bucket", "cli-config-bucket")
+    cairn.cli("s3api", "put-bucket-versioning", "--bucket", "cli-config-bucket",
+              "--versioning-configuration", "Status=Enabled")
+    cairn.cli("s3api", "put-bucket-versioning", "--bucket", "cli-config-bucket",
+              "--versioning-configuration", "Status=Suspended,MFADelete=Disabled")
+    assert j(cairn.cli("s3api", "get-bucket-versioning", "--bucket", "cli-config-bucket")) == {
+        "Status": "Suspended", "MFADelete": "Disabled"}
+    mfa = cairn.cli("s3api", "put-bucket-versioning", "--bucket", "cli-config-bucket",
+                    "--versioning-configuration", "Status=Enabled,MFADelete=Enabled", check=False)
+    assert mfa.returncode != 0 and "AccessDenied" in mfa.stderr
+    cairn.cli("s3api", "put-public-access-block", "--bucket", "cli-config-bucket",
+              "--public-access-block-configuration", "BlockPublicPolicy=true,RestrictPublicBuckets=true")
+    assert access_block(cairn, "cli-config-bucket") == {
+        "BlockPublicAcls": False, "IgnorePublicAcls": False,
+        "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+    public = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::cli-config-bucket/*"}]})
+    refused = cairn.cli("s3api", "put-bucket-policy", "--bucket", "cli-config-bucket",
+                        "--policy", public, check=False)
+    assert refused.returncode != 0
+    assert "AccessDenied" in refused.stderr and "BlockPublicPolicy" in refused.stderr
+    cairn.cli("s3api", "delete-public-access-block", "--bucket", "cli-config-bucket")
+    cairn.cli("s3api", "put-bucket-policy", "--bucket", "cli-config-bucket", "--policy", public)
