@@ -62,6 +62,10 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         S3EntityTooSmall => ("EntityTooSmall", bad),
         S3InvalidArgument => ("InvalidArgument", bad),
         S3NoSuchLifecycleConfiguration => ("NoSuchLifecycleConfiguration", StatusCode::NOT_FOUND),
+        S3NoSuchPublicAccessBlockConfiguration => (
+            "NoSuchPublicAccessBlockConfiguration",
+            StatusCode::NOT_FOUND,
+        ),
         S3InvalidRequest => ("InvalidRequest", bad),
         S3BadDigest => ("BadDigest", bad),
         S3PreconditionFailed => ("PreconditionFailed", StatusCode::PRECONDITION_FAILED),

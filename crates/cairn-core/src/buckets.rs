@@ -124,7 +124,8 @@ pub fn list(conn: &Connection, ctx: &CallContext) -> ApiResult<Vec<Bucket>> {
     Ok(buckets::list(conn, ctx.account().as_str())?)
 }
 
-/// PutBucketPolicy: the document must parse and name only this bucket's resources.
+/// PutBucketPolicy: the document must parse and name only this bucket's resources, and may
+/// not be public while the bucket's public access block sets `BlockPublicPolicy`.
 pub fn put_policy(
     conn: &Connection,
     ctx: &CallContext,
@@ -143,6 +144,9 @@ pub fn put_policy(
                 "Policy has invalid resource",
             ));
         }
+    }
+    if let Ok(doc) = serde_json::from_str(document) {
+        crate::bucket_config::check_policy_allowed(conn, ctx, name, &doc)?;
     }
     buckets::set_policy(conn, name, Some(document))?;
     Ok(())

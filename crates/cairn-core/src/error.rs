@@ -63,6 +63,7 @@ pub enum ErrorKind {
     S3EntityTooSmall,
     S3InvalidArgument,
     S3NoSuchLifecycleConfiguration,
+    S3NoSuchPublicAccessBlockConfiguration,
     S3InvalidRequest,
     S3BadDigest,
     S3PreconditionFailed,

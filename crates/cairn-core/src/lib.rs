@@ -8,6 +8,7 @@
 
 pub mod alarms;
 pub mod authz;
+pub mod bucket_config;
 pub mod buckets;
 pub mod clock;
 pub mod cloudformation;

@@ -1,4 +1,6 @@
-//! Bucket records: owner, region and policy. Object data lives on disk beside the database.
+//! Bucket records: owner, region, policy and lifecycle; each bucket's versioning state and
+//! public access block (`bucket_settings`, deleted with the bucket). Object data lives on disk
+//! beside the database.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -100,4 +102,96 @@ pub fn with_lifecycle(conn: &Connection) -> StoreResult<Vec<(String, String)>> {
     )?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// A bucket's versioning state as PutBucketVersioning last set it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Versioning {
+    /// `Enabled` or `Suspended`; `None` while the bucket was never versioned.
+    pub status: Option<String>,
+    /// `MFADelete` as last put (`Disabled`), if it ever was.
+    pub mfa_delete: Option<String>,
+}
+
+/// The versioning state (default when the bucket has none or does not exist).
+pub fn versioning(conn: &Connection, name: &str) -> StoreResult<Versioning> {
+    Ok(conn
+        .prepare_cached("SELECT versioning, mfa_delete FROM bucket_settings WHERE bucket = ?1")?
+        .query_row([name], |r| {
+            Ok(Versioning {
+                status: r.get(0)?,
+                mfa_delete: r.get(1)?,
+            })
+        })
+        .optional()?
+        .unwrap_or_default())
+}
+
+/// Sets the versioning state.
+pub fn set_versioning(conn: &Connection, name: &str, v: &Versioning) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO bucket_settings (bucket, versioning, mfa_delete) VALUES (?1, ?2, ?3)
+         ON CONFLICT (bucket) DO UPDATE SET versioning = excluded.versioning,
+         mfa_delete = excluded.mfa_delete",
+    )?
+    .execute(params![name, v.status, v.mfa_delete])?;
+    Ok(())
+}
+
+/// A bucket's public access block (PutPublicAccessBlock).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PublicAccessBlock {
+    /// `BlockPublicAcls`.
+    pub block_public_acls: bool,
+    /// `IgnorePublicAcls`.
+    pub ignore_public_acls: bool,
+    /// `BlockPublicPolicy`.
+    pub block_public_policy: bool,
+    /// `RestrictPublicBuckets`.
+    pub restrict_public_buckets: bool,
+}
+
+impl PublicAccessBlock {
+    fn bits(self) -> i64 {
+        i64::from(self.block_public_acls)
+            | i64::from(self.ignore_public_acls) << 1
+            | i64::from(self.block_public_policy) << 2
+            | i64::from(self.restrict_public_buckets) << 3
+    }
+
+    fn from_bits(b: i64) -> Self {
+        Self {
+            block_public_acls: b & 1 != 0,
+            ignore_public_acls: b & 2 != 0,
+            block_public_policy: b & 4 != 0,
+            restrict_public_buckets: b & 8 != 0,
+        }
+    }
+}
+
+/// The public access block, if one is set.
+pub fn public_access_block(
+    conn: &Connection,
+    name: &str,
+) -> StoreResult<Option<PublicAccessBlock>> {
+    Ok(conn
+        .prepare_cached("SELECT public_access_block FROM bucket_settings WHERE bucket = ?1")?
+        .query_row([name], |r| r.get::<_, Option<i64>>(0))
+        .optional()?
+        .flatten()
+        .map(PublicAccessBlock::from_bits))
+}
+
+/// Sets (or with `None` removes) the public access block.
+pub fn set_public_access_block(
+    conn: &Connection,
+    name: &str,
+    block: Option<PublicAccessBlock>,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO bucket_settings (bucket, public_access_block) VALUES (?1, ?2)
+         ON CONFLICT (bucket) DO UPDATE SET public_access_block = excluded.public_access_block",
+    )?
+    .execute(params![name, block.map(PublicAccessBlock::bits)])?;
+    Ok(())
 }

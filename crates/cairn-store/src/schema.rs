@@ -330,6 +330,15 @@ CREATE TABLE insight_events (
 CREATE INDEX insight_events_pending ON insight_events (trail_arn, seq) WHERE delivered IS NULL;
 ";
 
+/// Version 18: a bucket's versioning state (`Enabled`/`Suspended`, NULL when never
+/// configured), its MFA-delete setting as last put, and its public access block (a bit per
+/// setting, NULL when none); the row goes with its bucket.
+const SCHEMA_V18: &str = "
+CREATE TABLE bucket_settings (
+    bucket TEXT PRIMARY KEY REFERENCES buckets(name) ON DELETE CASCADE,
+    versioning TEXT, mfa_delete TEXT, public_access_block INTEGER);
+";
+
 /// Applies schema versions the database has not seen yet.
 pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     migrate_to(conn, i64::MAX)
@@ -429,6 +438,11 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
         conn.execute_batch(&format!(
             "BEGIN; {} PRAGMA user_version = 17; COMMIT;",
             crate::trail_logs::SCHEMA_V17
+        ))?;
+    }
+    if due(18) {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V18} PRAGMA user_version = 18; COMMIT;"
         ))?;
     }
     Ok(())

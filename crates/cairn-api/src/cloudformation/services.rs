@@ -300,7 +300,9 @@ async fn s3_call(
             .param("lifecycle", Value::String(String::new())),
             Box::new(move |c| lifecycle::delete(c, &ctx, &b)),
         ),
-        _ => return Err(None),
+        other => {
+            crate::s3::bucket_config_ops::internal(other, input, ctx, &bucket, &host).ok_or(None)?
+        }
     };
     let rid = info.request_id.clone();
     let account = info.ctx.account().to_string();

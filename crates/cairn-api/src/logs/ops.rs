@@ -185,6 +185,8 @@ pub fn find(name: &str) -> Option<Op> {
         "DescribeLogGroups" => describe_log_groups,
         "PutRetentionPolicy" => put_retention_policy,
         "DeleteRetentionPolicy" => delete_retention_policy,
+        "AssociateKmsKey" => associate_kms_key,
+        "DisassociateKmsKey" => disassociate_kms_key,
         "CreateLogStream" => create_log_stream,
         "DeleteLogStream" => delete_log_stream,
         "DescribeLogStreams" => describe_log_streams,
@@ -325,6 +327,19 @@ fn put_retention_policy(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResu
 fn delete_retention_policy(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
     let name = req_str(body, "logGroupName")?;
     groups::set_retention(conn, &env.ctx, &name, None)?;
+    out_group(json!({}), &GroupKey::of(&env.ctx, &name))
+}
+
+fn associate_kms_key(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
+    let name = req_str(body, "logGroupName")?;
+    let key = req_str(body, "kmsKeyId")?;
+    groups::set_kms_key(conn, &env.ctx, &name, Some(&key))?;
+    out_group(json!({}), &GroupKey::of(&env.ctx, &name))
+}
+
+fn disassociate_kms_key(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
+    let name = req_str(body, "logGroupName")?;
+    groups::set_kms_key(conn, &env.ctx, &name, None)?;
     out_group(json!({}), &GroupKey::of(&env.ctx, &name))
 }
 

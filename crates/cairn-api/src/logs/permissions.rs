@@ -68,6 +68,8 @@ pub fn of(_: &Connection, ctx: &CallContext, op: &str, body: &Value) -> ApiResul
         | "FilterLogEvents"
         | "PutRetentionPolicy"
         | "DeleteRetentionPolicy"
+        | "AssociateKmsKey"
+        | "DisassociateKmsKey"
         | "PutMetricFilter"
         | "DeleteMetricFilter"
         | "UntagLogGroup"

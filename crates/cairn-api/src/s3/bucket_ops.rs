@@ -224,22 +224,6 @@ impl CairnS3 {
         }))
     }
 
-    pub(super) async fn get_bucket_versioning_op(
-        &self,
-        req: S3Request<GetBucketVersioningInput>,
-    ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
-        let bucket = req.input.bucket.clone();
-        let s = spec(
-            &req,
-            "GetBucketVersioning",
-            true,
-            &bucket,
-            Some("versioning"),
-        );
-        self.bucket_call(&req, bucket, s, buckets::owned).await?;
-        Ok(S3Response::new(GetBucketVersioningOutput::default()))
-    }
-
     pub(super) async fn put_bucket_lifecycle_op(
         &self,
         req: S3Request<PutBucketLifecycleConfigurationInput>,

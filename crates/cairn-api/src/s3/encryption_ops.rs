@@ -33,7 +33,7 @@ fn to_dto(r: Rule) -> ServerSideEncryptionConfiguration {
 }
 
 /// The configuration as CloudTrail records it in `requestParameters`.
-fn recorded_config(rules: &[Rule]) -> serde_json::Value {
+pub(super) fn recorded_config(rules: &[Rule]) -> serde_json::Value {
     let rules: Vec<serde_json::Value> = rules
         .iter()
         .map(|r| {

@@ -49,6 +49,11 @@ pub fn action_of(event_name: &str) -> &'static str {
         "DeleteBucketPolicy" => "s3:DeleteBucketPolicy",
         "GetBucketAcl" => "s3:GetBucketAcl",
         "GetBucketVersioning" => "s3:GetBucketVersioning",
+        "PutBucketVersioning" => "s3:PutBucketVersioning",
+        "PutBucketPublicAccessBlock" | "DeleteBucketPublicAccessBlock" => {
+            "s3:PutBucketPublicAccessBlock"
+        }
+        "GetBucketPublicAccessBlock" => "s3:GetBucketPublicAccessBlock",
         "PutBucketLifecycle" | "DeleteBucketLifecycle" => "s3:PutLifecycleConfiguration",
         "GetBucketLifecycle" => "s3:GetLifecycleConfiguration",
         "PutBucketEncryption" | "DeleteBucketEncryption" => "s3:PutEncryptionConfiguration",

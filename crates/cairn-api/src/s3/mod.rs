@@ -7,6 +7,7 @@
 //! the response goes out.
 
 mod access;
+pub(crate) mod bucket_config_ops;
 mod bucket_ops;
 mod copy_ops;
 mod encryption_ops;
@@ -429,6 +430,30 @@ impl s3s::S3 for CairnS3 {
         req: S3Request<s3s::dto::GetBucketVersioningInput>,
     ) -> S3Result<s3s::S3Response<s3s::dto::GetBucketVersioningOutput>> {
         self.get_bucket_versioning_op(req).await
+    }
+    async fn put_bucket_versioning(
+        &self,
+        req: S3Request<s3s::dto::PutBucketVersioningInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::PutBucketVersioningOutput>> {
+        self.put_bucket_versioning_op(req).await
+    }
+    async fn put_public_access_block(
+        &self,
+        req: S3Request<s3s::dto::PutPublicAccessBlockInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::PutPublicAccessBlockOutput>> {
+        self.put_public_access_block_op(req).await
+    }
+    async fn get_public_access_block(
+        &self,
+        req: S3Request<s3s::dto::GetPublicAccessBlockInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::GetPublicAccessBlockOutput>> {
+        self.get_public_access_block_op(req).await
+    }
+    async fn delete_public_access_block(
+        &self,
+        req: S3Request<s3s::dto::DeletePublicAccessBlockInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::DeletePublicAccessBlockOutput>> {
+        self.delete_public_access_block_op(req).await
     }
     async fn put_bucket_lifecycle_configuration(
         &self,

@@ -202,6 +202,30 @@ pub fn set_retention(
     Ok(())
 }
 
+/// AssociateKmsKey (`Some(key ARN)`) or DisassociateKmsKey (`None`) on a log group. As with
+/// CreateLogGroup's `kmsKeyId`, the key is recorded and reported by DescribeLogGroups; Cairn
+/// does not encrypt stored log events with it.
+pub fn set_kms_key(
+    conn: &Connection,
+    ctx: &CallContext,
+    name: &str,
+    key: Option<&str>,
+) -> ApiResult<()> {
+    check_group_name(name, "logGroupName")?;
+    if let Some(k) = key
+        && k.chars().count() > 256
+    {
+        return Err(constraint(
+            k,
+            "kmsKeyId",
+            "Member must have length less than or equal to 256",
+        ));
+    }
+    let group = load_group(conn, &GroupKey::of(ctx, name))?;
+    store::set_kms_key(conn, group.id, key)?;
+    Ok(())
+}
+
 /// The group a tagging call names: a name (`TagLogGroup`) or the group ARN without `:*`
 /// (`TagResource`).
 pub fn for_tagging(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<LogGroup> {

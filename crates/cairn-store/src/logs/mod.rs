@@ -194,6 +194,13 @@ pub fn set_retention(conn: &Connection, id: i64, days: Option<i64>) -> StoreResu
     Ok(())
 }
 
+/// Sets (AssociateKmsKey) or clears (DisassociateKmsKey) a group's KMS key.
+pub fn set_kms_key(conn: &Connection, id: i64, key: Option<&str>) -> StoreResult<()> {
+    conn.prepare_cached("UPDATE log_groups SET kms_key_id = ?2 WHERE id = ?1")?
+        .execute(params![id, key])?;
+    Ok(())
+}
+
 /// Every group that has a retention: (id, days).
 pub fn retained_groups(conn: &Connection) -> StoreResult<Vec<(i64, i64)>> {
     let mut stmt = conn.prepare_cached(

@@ -120,9 +120,24 @@ impl Provider for LogGroup {
             only(new, GROUP, GROUP_PROPERTIES)?;
             let name = &current.physical_id;
             if props(old).get("KmsKeyId") != props(new).get("KmsKeyId") {
-                return Err(Failure::new(
-                    "Cairn cannot change the KmsKeyId of an existing AWS::Logs::LogGroup in this release (AssociateKmsKey is not implemented).",
-                ));
+                match opt_str(new, "KmsKeyId", GROUP)? {
+                    Some(k) => {
+                        cx.call(
+                            Service::Logs,
+                            "AssociateKmsKey",
+                            json!({"logGroupName": name, "kmsKeyId": k}),
+                        )
+                        .await?;
+                    }
+                    None => {
+                        cx.call(
+                            Service::Logs,
+                            "DisassociateKmsKey",
+                            json!({"logGroupName": name}),
+                        )
+                        .await?;
+                    }
+                }
             }
             if props(old).get("RetentionInDays") != props(new).get("RetentionInDays") {
                 set_retention(cx, name, opt_int(new, "RetentionInDays", GROUP)?).await?;

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::util::{document, only, opt_int, opt_str, props, req_str};
+use super::util::{document, only, opt_bool, opt_int, opt_str, props, req_str};
 use super::{Cx, Failure, Made, Provider};
 use crate::cloudformation::services::{BoxFuture, Service};
 
@@ -79,6 +79,95 @@ fn lifecycle_rules(p: &Value) -> Result<Option<Value>, Failure> {
     Ok(Some(json!({"Rules": out})))
 }
 
+/// `BucketEncryption.ServerSideEncryptionConfiguration` as PutBucketEncryption takes it
+/// (`ServerSideEncryptionByDefault` becomes `ApplyServerSideEncryptionByDefault`).
+fn encryption_config(p: &Value) -> Result<Option<Value>, Failure> {
+    let Some(enc) = props(p).get("BucketEncryption") else {
+        return Ok(None);
+    };
+    only(
+        enc,
+        "AWS::S3::Bucket BucketEncryption",
+        &["ServerSideEncryptionConfiguration"],
+    )?;
+    let rules = enc
+        .get("ServerSideEncryptionConfiguration")
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            Failure::new("Properties validation failed for resource of type AWS::S3::Bucket: #/BucketEncryption: required key [ServerSideEncryptionConfiguration] not found")
+        })?;
+    let mut out = Vec::new();
+    for rule in rules {
+        only(
+            rule,
+            "AWS::S3::Bucket ServerSideEncryptionRule",
+            &["ServerSideEncryptionByDefault", "BucketKeyEnabled"],
+        )?;
+        let mut r = json!({});
+        if let Some(d) = props(rule).get("ServerSideEncryptionByDefault") {
+            only(
+                d,
+                "AWS::S3::Bucket ServerSideEncryptionByDefault",
+                &["SSEAlgorithm", "KMSMasterKeyID"],
+            )?;
+            let mut default = json!({"SSEAlgorithm": req_str(d, "SSEAlgorithm", BUCKET)?});
+            if let Some(k) = opt_str(d, "KMSMasterKeyID", BUCKET)? {
+                default["KMSMasterKeyID"] = json!(k);
+            }
+            r["ApplyServerSideEncryptionByDefault"] = default;
+        }
+        if let Some(b) = opt_bool(rule, "BucketKeyEnabled", BUCKET)? {
+            r["BucketKeyEnabled"] = json!(b);
+        }
+        out.push(r);
+    }
+    Ok(Some(json!({"Rules": out})))
+}
+
+/// `VersioningConfiguration.Status`.
+fn versioning_status(p: &Value) -> Result<Option<String>, Failure> {
+    let Some(v) = props(p).get("VersioningConfiguration") else {
+        return Ok(None);
+    };
+    only(v, "AWS::S3::Bucket VersioningConfiguration", &["Status"])?;
+    req_str(v, "Status", BUCKET).map(Some)
+}
+
+/// `PublicAccessBlockConfiguration`'s four settings (an absent one is `false`).
+fn public_access_block(p: &Value) -> Result<Option<Value>, Failure> {
+    const SETTINGS: [&str; 4] = [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ];
+    let Some(pab) = props(p).get("PublicAccessBlockConfiguration") else {
+        return Ok(None);
+    };
+    only(
+        pab,
+        "AWS::S3::Bucket PublicAccessBlockConfiguration",
+        &SETTINGS,
+    )?;
+    let mut out = serde_json::Map::new();
+    for k in SETTINGS {
+        out.insert(
+            k.to_owned(),
+            json!(opt_bool(pab, k, BUCKET)?.unwrap_or(false)),
+        );
+    }
+    Ok(Some(Value::Object(out)))
+}
+
+/// Checks the bucket's configuration properties before any call is made.
+fn validate_settings(p: &Value) -> Result<(), Failure> {
+    lifecycle_rules(p)?;
+    encryption_config(p)?;
+    versioning_status(p)?;
+    public_access_block(p)?;
+    Ok(())
+}
+
 async fn apply_bucket_settings(
     cx: &Cx<'_>,
     name: &str,
@@ -87,18 +176,13 @@ async fn apply_bucket_settings(
 ) -> Result<(), Failure> {
     let changed = |k: &str| old.map(|o| props(o).get(k)) != Some(props(new).get(k));
     let had = |k: &str| old.is_some_and(|o| props(o).contains_key(k));
-    let np = props(new);
     if changed("BucketEncryption") {
-        match np.get("BucketEncryption") {
-            Some(enc) => {
-                let rules = enc
-                    .get("ServerSideEncryptionConfiguration")
-                    .cloned()
-                    .unwrap_or(Value::Null);
+        match encryption_config(new)? {
+            Some(config) => {
                 cx.call(
                     Service::S3,
                     "PutBucketEncryption",
-                    json!({"Bucket": name, "ServerSideEncryptionConfiguration": {"Rules": rules}}),
+                    json!({"Bucket": name, "ServerSideEncryptionConfiguration": config}),
                 )
                 .await?;
             }
@@ -134,19 +218,30 @@ async fn apply_bucket_settings(
             None => {}
         }
     }
-    if changed("VersioningConfiguration")
-        && let Some(v) = np.get("VersioningConfiguration")
-    {
-        let status = req_str(v, "Status", BUCKET)?;
-        cx.call(
-            Service::S3,
-            "PutBucketVersioning",
-            json!({"Bucket": name, "VersioningConfiguration": {"Status": status}}),
-        )
-        .await?;
+    if changed("VersioningConfiguration") {
+        // Without the property the bucket's status is `Suspended` (the property's default);
+        // a bucket that was never versioned is left as it is.
+        let was_enabled = old
+            .map(versioning_status)
+            .transpose()?
+            .flatten()
+            .is_some_and(|s| s == "Enabled");
+        let status = match versioning_status(new)? {
+            Some(s) => Some(s),
+            None if was_enabled => Some("Suspended".to_owned()),
+            None => None,
+        };
+        if let Some(status) = status {
+            cx.call(
+                Service::S3,
+                "PutBucketVersioning",
+                json!({"Bucket": name, "VersioningConfiguration": {"Status": status}}),
+            )
+            .await?;
+        }
     }
     if changed("PublicAccessBlockConfiguration") {
-        match np.get("PublicAccessBlockConfiguration") {
+        match public_access_block(new)? {
             Some(pab) => {
                 cx.call(
                     Service::S3,
@@ -215,7 +310,7 @@ impl Provider for Bucket {
     fn create<'a>(&'a self, cx: &'a Cx<'a>, p: &'a Value) -> BoxFuture<'a, Result<Made, Failure>> {
         Box::pin(async move {
             only(p, BUCKET, BUCKET_PROPERTIES)?;
-            lifecycle_rules(p)?;
+            validate_settings(p)?;
             let name = bucket_name(cx, p)?;
             let mut input = json!({"Bucket": name});
             if cx.region() != "us-east-1" {
@@ -238,6 +333,7 @@ impl Provider for Bucket {
     ) -> BoxFuture<'a, Result<Made, Failure>> {
         Box::pin(async move {
             only(new, BUCKET, BUCKET_PROPERTIES)?;
+            validate_settings(new)?;
             apply_bucket_settings(cx, &current.physical_id, Some(old), new).await?;
             Ok(current.clone())
         })

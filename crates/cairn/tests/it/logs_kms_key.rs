@@ -1,0 +1,77 @@
+//! AssociateKmsKey and DisassociateKmsKey: the key a log group reports in DescribeLogGroups
+//! changes in place, each call needs its own `logs:` action and is a management event.
+
+use serde_json::{Value, json};
+
+use crate::harness::{Server, error_type};
+use crate::logs::{logs, ok};
+
+const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+async fn key_of(server: &Server, group: &str) -> Option<String> {
+    let page = ok(
+        server,
+        "DescribeLogGroups",
+        json!({"logGroupNamePrefix": group}),
+    )
+    .await;
+    page["logGroups"][0]
+        .get("kmsKeyId")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn a_group_key_is_associated_and_disassociated_in_place() {
+    let s = Server::start();
+    ok(&s, "CreateLogGroup", json!({"logGroupName": "trail/keyed"})).await;
+    assert_eq!(key_of(&s, "trail/keyed").await, None);
+
+    ok(
+        &s,
+        "AssociateKmsKey",
+        json!({"logGroupName": "trail/keyed", "kmsKeyId": KEY}),
+    )
+    .await;
+    assert_eq!(key_of(&s, "trail/keyed").await.as_deref(), Some(KEY));
+    ok(
+        &s,
+        "DisassociateKmsKey",
+        json!({"logGroupName": "trail/keyed"}),
+    )
+    .await;
+    assert_eq!(key_of(&s, "trail/keyed").await, None);
+
+    let (status, e) = logs(
+        &s,
+        "AssociateKmsKey",
+        json!({"logGroupName": "trail/missing", "kmsKeyId": KEY}),
+    )
+    .await;
+    assert_eq!(status, 400, "{e}");
+    assert_eq!(error_type(&e), "ResourceNotFoundException");
+    let (status, e) = logs(
+        &s,
+        "AssociateKmsKey",
+        json!({"logGroupName": "trail/keyed"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{e}");
+
+    let (_, page) = s
+        .ct(
+            "LookupEvents",
+            json!({"LookupAttributes": [{"AttributeKey": "EventSource", "AttributeValue": "logs.amazonaws.com"}], "MaxResults": 50}),
+        )
+        .await;
+    let names = crate::harness::event_names(&page);
+    assert_eq!(
+        names.iter().filter(|n| *n == "AssociateKmsKey").count(),
+        3,
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"DisassociateKmsKey".to_owned()),
+        "{names:?}"
+    );
+}
