@@ -187,48 +187,29 @@ impl CairnS3 {
             Ok(d) => d,
             Err(e) => return Err(self.record_failure(info, spec(0), e).await),
         };
-        // SSE-KMS: a data key from KMS as the caller, then the body sealed on its way in. A
-        // request without encryption headers takes its bucket's default `aws:kms` rule.
-        let mut key_id = input.ssekms_key_id.clone();
-        let mut bucket_key = input.bucket_key_enabled == Some(true);
-        let mut wants_kms = input
-            .server_side_encryption
-            .as_ref()
-            .is_some_and(|a| a.as_str() == ServerSideEncryption::AWS_KMS);
-        if input.server_side_encryption.is_none() {
-            let b = bucket.clone();
-            let rule = self
-                .store
-                .read(move |c| Ok(cairn_core::encryption::kms_default_for_put(c, &b)))
-                .await
-                .map_err(ApiError::from)
-                .and_then(|r| r);
-            match rule {
-                Ok(Some(rule)) => {
-                    wants_kms = true;
-                    key_id = rule.kms_key_id;
-                    bucket_key = rule.bucket_key_enabled;
-                }
-                Ok(None) => {}
-                Err(e) => return Err(self.record_failure(info, spec(0), e).await),
-            }
-        }
+        // How S3 seals the object (the headers, else the bucket's default rule), then for
+        // SSE-KMS a data key from KMS as the caller and the body sealed on its way in.
+        let requested = super::sse_ops::requested(
+            input.server_side_encryption.as_ref(),
+            input.ssekms_key_id.as_ref(),
+            input.ssekms_encryption_context.as_ref(),
+            input.bucket_key_enabled,
+        );
+        let sealing = match self.sealing(&bucket, requested).await {
+            Ok(s) => s,
+            Err(e) => return Err(self.record_failure(info, spec(0), e).await),
+        };
+        let data_key = match self
+            .upload_data_key(&info.ctx, &sealing, &bucket, &key)
+            .await
+        {
+            Ok(k) => k,
+            Err(e) => return Err(self.record_failure(info, spec(0), e).await),
+        };
         let mut sse_kms = None;
-        let (written, computed, plain) = if wants_kms {
-            let sealed = async {
-                let context = match input.ssekms_encryption_context.as_deref() {
-                    Some(v) => cairn_core::sse::parse_context_header(v)?,
-                    None => Default::default(),
-                };
-                let (dk, meta) = self
-                    .upload_data_key(&info.ctx, key_id, context, &bucket, &key, bucket_key)
-                    .await?;
-                let up = self.receive_sealed(input.body, &declared, &dk).await?;
-                Ok::<_, ApiError>((up, meta))
-            }
-            .await;
-            match sealed {
-                Ok((up, meta)) => {
+        let (written, computed, plain) = if let Some((dk, meta)) = data_key {
+            match self.receive_sealed(input.body, &declared, &dk).await {
+                Ok(up) => {
                     sse_kms = Some(meta);
                     (up.written, up.computed, Some((up.plain_md5, up.plain_len)))
                 }
