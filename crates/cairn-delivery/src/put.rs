@@ -10,6 +10,13 @@
 //!
 //! External buckets get a PUT through `object_store` (their policy is their store's
 //! business); the compressed body is assembled in memory first, bounded by the file limits.
+//!
+//! Sealing: a trail with a KMS key has each file sealed under a data key CloudTrail asks for
+//! with its own encryption context. Without one, CloudTrail's PUT carries no encryption
+//! headers, so S3 applies the bucket's default rule exactly as for any PutObject
+//! (`cairn_core::encryption::sealing_for_write`, the same decision PutObject makes): an
+//! `aws:kms` default seals the file (log or digest) under a data key S3 asks for as
+//! `cloudtrail.amazonaws.com`, which the key policy must allow, as on AWS.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -26,6 +33,7 @@ use std::sync::Arc;
 
 use cairn_core::authz::Evaluator;
 use cairn_core::kms::MasterKey;
+use cairn_core::kms::internal::Actor;
 use cairn_core::sse::{self, KmsAccess, SseKms, frames::FrameSealer};
 use tokio::sync::mpsc;
 
@@ -145,14 +153,16 @@ pub(crate) struct Putter {
     pub evaluator: Arc<dyn Evaluator>,
 }
 
-/// The KMS failure of a data-key request as `LatestDeliveryError` reports it.
+/// The KMS failure of a data-key request as `LatestDeliveryError` reports it (CloudTrail's
+/// own request, or S3's answer to its PUT into a bucket whose default rule is `aws:kms`).
 fn kms_refusal(e: &cairn_core::ApiError) -> DeliveryError {
     use cairn_core::ErrorKind as K;
     let code = match e.kind {
-        K::KmsDisabled => "KMS.DisabledException",
-        K::KmsInvalidState => "KMS.KMSInvalidStateException",
-        K::KmsNotFound => "KMS.NotFoundException",
+        K::KmsDisabled | K::S3KmsDisabled => "KMS.DisabledException",
+        K::KmsInvalidState | K::S3KmsInvalidState => "KMS.KMSInvalidStateException",
+        K::KmsNotFound | K::S3KmsNotFound => "KMS.NotFoundException",
         K::AccessDenied => "KMS.AccessDeniedException",
+        K::S3AccessDenied => "AccessDenied",
         _ => "KMS.KMSInternalException",
     };
     DeliveryError::Refused {
@@ -196,7 +206,7 @@ impl Putter {
         }
         let sealing = match &target.kms_key_arn {
             Some(key_arn) => Some(self.data_key(target, key_arn, now).await?),
-            None => None,
+            None => self.bucket_default_key(target, now).await?,
         };
         let (data_key, sse_kms) = match sealing {
             Some((k, s)) => (Some(k), Some(s)),
@@ -341,6 +351,63 @@ impl Putter {
             bucket_key: false,
         };
         Ok((dk.plaintext, sse))
+    }
+
+    /// The data key S3 seals `target` with when the trail has no key: the bucket's default
+    /// rule, decided as for any PutObject without encryption headers, with the data key asked
+    /// of KMS as `cloudtrail.amazonaws.com` (the writer) and its KMS event recorded either way.
+    /// `None` when the default is SSE-S3.
+    async fn bucket_default_key(
+        &self,
+        target: &Target,
+        now: f64,
+    ) -> Result<Option<(cairn_core::kms::Secret, SseKms)>, DeliveryError> {
+        let master = self.kms_master.clone();
+        let evaluator = self.evaluator.clone();
+        let t = target.clone();
+        let made = self
+            .store
+            .write(move |c| {
+                let sealing = match cairn_core::encryption::sealing_for_write(
+                    c,
+                    &t.bucket,
+                    &cairn_core::encryption::Requested::default(),
+                ) {
+                    Ok(s) => s,
+                    Err(e) => return Ok(Err(e)),
+                };
+                if sealing == cairn_core::encryption::Sealing::SseS3 {
+                    return Ok(Ok(None));
+                }
+                let Some(master) = master else {
+                    return Ok(Err(cairn_core::ApiError::new(
+                        cairn_core::ErrorKind::Internal,
+                        "no KMS master key was given to this process",
+                    )));
+                };
+                let call = match sse::cloudtrail_call(&t.trail_arn, &t.account, &t.region, now) {
+                    Ok(call) => call,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let access = KmsAccess {
+                    master: &master,
+                    evaluator: evaluator.as_ref(),
+                };
+                let (made, event) = cairn_core::encryption::data_key_for(
+                    c,
+                    access,
+                    Actor::Service(&call),
+                    &sealing,
+                    &t.bucket,
+                    &t.key,
+                );
+                if let Some(event) = event {
+                    cairn_core::record::append(c, &event)?;
+                }
+                Ok::<_, cairn_store::StoreError>(made)
+            })
+            .await??;
+        made.map_err(|e| kms_refusal(&e))
     }
 
     async fn put_external<R, T, C>(

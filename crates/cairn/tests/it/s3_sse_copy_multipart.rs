@@ -562,3 +562,121 @@ async fn multipart_uploads_are_sealed_and_read_like_put_objects() {
     assert_eq!(count("GenerateDataKey"), 1);
     assert_eq!(count("Decrypt"), 3 + 2, "two parts, completion, two GETs");
 }
+
+const ACCT: &str = "123456789012";
+
+/// A key CloudTrail may use for the trail `trail` as a bucket default (no CloudTrail context
+/// condition: S3 asks with its own context), and the account may administer and decrypt.
+fn bucket_key_policy(trail: &str) -> String {
+    json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "account", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCT}:root")},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "cloudtrail", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:SourceArn": format!("arn:aws:cloudtrail:us-east-1:{ACCT}:trail/{trail}")}}}]})
+    .to_string()
+}
+
+#[tokio::test]
+async fn trail_files_take_their_bucket_default_kms_rule() {
+    let mut server = Server::start_with(&["--delivery-interval", "86400"]);
+    server.bucket_for_trails("dflt-logs").await;
+    server.bucket_for_trails("denied-logs").await;
+    let (_, key_arn) = new_key(&server, json!({"Policy": bucket_key_policy("dflt")})).await;
+    // A key whose policy does not let CloudTrail use it.
+    let (_, closed_arn) = new_key(&server, json!({})).await;
+    set_default_kms(&server, "dflt-logs", &key_arn).await;
+    set_default_kms(&server, "denied-logs", &closed_arn).await;
+    for (name, bucket) in [("dflt", "dflt-logs"), ("denied", "denied-logs")] {
+        let (s, v) = server
+            .ct(
+                "CreateTrail",
+                json!({"Name": name, "S3BucketName": bucket, "EnableLogFileValidation": true}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        assert!(v.get("KmsKeyId").is_none(), "{v}");
+        let (s, v) = server.ct("StartLogging", json!({"Name": name})).await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let now = chrono::Utc::now().timestamp() as f64 + 2.0;
+    server.flush(&["--now", &now.to_string()]);
+
+    let logs =
+        crate::delivery_notify::keys(&server, "dflt-logs", &format!("AWSLogs/{ACCT}/CloudTrail/"))
+            .await;
+    let digests = crate::delivery_notify::keys(
+        &server,
+        "dflt-logs",
+        &format!("AWSLogs/{ACCT}/CloudTrail-Digest/"),
+    )
+    .await;
+    assert!(
+        !logs.is_empty() && !digests.is_empty(),
+        "{logs:?} {digests:?}"
+    );
+    for key in logs.iter().chain(&digests) {
+        let path = format!("/dflt-logs/{key}");
+        let (s, hd, _) = call(&server, "HEAD", &path, &[], b"").await;
+        assert_eq!(s, 200);
+        assert_eq!(h(&hd, "x-amz-server-side-encryption"), "aws:kms", "{key}");
+        assert_eq!(
+            h(&hd, "x-amz-server-side-encryption-aws-kms-key-id"),
+            key_arn
+        );
+        let (s, _, gz) = call(&server, "GET", &path, &[], b"").await;
+        assert_eq!(s, 200);
+        let v: serde_json::Value =
+            serde_json::from_slice(&cairn_logfile::verify::gunzip(&gz).unwrap()).unwrap();
+        assert!(v.is_object());
+    }
+    assert!(
+        !stored_files(&server)
+            .iter()
+            .any(|f| f.starts_with(&[0x1f, 0x8b])),
+        "no log or digest file is stored in the clear"
+    );
+
+    // A default key CloudTrail may not use: S3 refuses the PUT, nothing is written.
+    let (_, status) = server.ct("GetTrailStatus", json!({"Name": "denied"})).await;
+    assert_eq!(status["LatestDeliveryError"], "AccessDenied", "{status}");
+    let denied = crate::delivery_notify::keys(&server, "denied-logs", "AWSLogs/").await;
+    assert!(denied.is_empty(), "{denied:?}");
+
+    // S3's GenerateDataKey for CloudTrail's PUTs: the service identity, S3's context.
+    let records = stored_records(&server, "Management");
+    let for_files: Vec<_> = records
+        .iter()
+        .filter(|r| {
+            r["eventName"] == "GenerateDataKey"
+                && r["requestParameters"]["encryptionContext"]["aws:s3:arn"]
+                    .as_str()
+                    .is_some_and(|a| a.starts_with("arn:aws:s3:::dflt-logs/AWSLogs/"))
+        })
+        .collect();
+    // One per file written (a file planned from the delivery's own KMS events may follow).
+    for key in logs.iter().chain(&digests) {
+        let arn = format!("arn:aws:s3:::dflt-logs/{key}");
+        assert!(
+            for_files
+                .iter()
+                .any(|r| r["requestParameters"]["encryptionContext"]["aws:s3:arn"] == arn),
+            "{key}"
+        );
+    }
+    for r in for_files {
+        assert_eq!(r["userIdentity"]["type"], "AWSService");
+        assert_eq!(r["userIdentity"]["invokedBy"], "cloudtrail.amazonaws.com");
+        assert_eq!(r["resources"][0]["ARN"], json!(key_arn));
+        assert!(
+            r["requestParameters"]["encryptionContext"]
+                .get("aws:cloudtrail:arn")
+                .is_none()
+        );
+    }
+    assert!(records.iter().any(|r| {
+        r["eventName"] == "GenerateDataKey"
+            && r["errorCode"] == "AccessDenied"
+            && r["requestParameters"]["keyId"] == closed_arn.as_str()
+    }));
+}
