@@ -11,6 +11,7 @@ use crate::kms_util::kms;
 use crate::s3_util::stored_records;
 
 type Answer = (u16, reqwest::header::HeaderMap, Vec<u8>);
+type Headers<'a> = &'a [(&'a str, &'a str)];
 
 async fn call(
     server: &Server,
@@ -190,7 +191,7 @@ async fn copies_are_sealed_as_their_request_or_destination_default_says() {
     assert_eq!(s, 200, "{}", text(&body));
     assert_eq!(h(&hd, "x-amz-server-side-encryption"), "AES256");
     assert_eq!(h(&hd, "x-amz-server-side-encryption-aws-kms-key-id"), "");
-    let (s, hd, got) = call(&server, "HEAD", "/dst/s3", &[], b"").await;
+    let (s, hd, _) = call(&server, "HEAD", "/dst/s3", &[], b"").await;
     assert_eq!(s, 200);
     assert_eq!(h(&hd, "x-amz-server-side-encryption"), "AES256");
     assert_eq!(h(&hd, "content-length"), sealed.len().to_string());
@@ -235,7 +236,7 @@ async fn copies_are_sealed_as_their_request_or_destination_default_says() {
     assert_not_at_rest(&server, &plain, "copies");
 
     // S3's errors for bad headers and unusable keys; nothing is written.
-    let cases: [(&[(&str, &str)], u16, &str); 4] = [
+    let cases: [(Headers, u16, &str); 4] = [
         (
             &[
                 ("x-amz-server-side-encryption", "AES256"),
