@@ -17,7 +17,8 @@ use crate::CallContext;
 use crate::buckets::owned;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::kms::internal::Actor;
-use crate::kms::{EncryptionContext, Secret};
+use crate::kms::{EncryptionContext, MasterKey, Secret};
+use crate::objects::ObjectMeta;
 use crate::record::PreparedEvent;
 use crate::sse::{KmsAccess, SseKms};
 
@@ -198,10 +199,87 @@ pub fn sealing_for_write(
     }
 }
 
-/// The data key of a new object sealed as `sealing` says, asked of KMS by `writer` (a caller
-/// through S3: `Actor::Via`; a service principal writing to a bucket: `Actor::Service`), and
-/// the KMS event to append in the same transaction (none for SSE-S3, or when the managed key
-/// cannot be made). Failures are S3's `KMS.`-prefixed errors.
+/// How an SSE-S3 object's bytes are sealed at rest: frames under a data key of its own,
+/// stored wrapped by Cairn's master key (the operator's key, outside the data dir) and bound
+/// to the object's ARN. No KMS key and no KMS call are involved, as on S3.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SseS3 {
+    /// The wrapped data key, hex.
+    pub data_key: String,
+}
+
+/// A new object's sealing, as recorded with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seal {
+    /// SSE-KMS.
+    Kms(SseKms),
+    /// SSE-S3.
+    S3(SseS3),
+}
+
+impl ObjectMeta {
+    /// Records how the object's bytes are sealed.
+    pub fn sealed(mut self, seal: Option<Seal>) -> Self {
+        (self.sse_kms, self.sse_s3) = match seal {
+            Some(Seal::Kms(k)) => (Some(k), None),
+            Some(Seal::S3(s)) => (None, Some(s)),
+            None => (None, None),
+        };
+        self
+    }
+
+    /// Whether the object's bytes are stored sealed.
+    pub fn is_sealed(&self) -> bool {
+        self.sse_kms.is_some() || self.sse_s3.is_some()
+    }
+}
+
+fn sse_s3_aad(bucket: &str, key: &str) -> Vec<u8> {
+    format!("cairn-sse-s3/v1\0arn:aws:s3:::{bucket}/{key}").into_bytes()
+}
+
+fn sealing_fault() -> ApiError {
+    ApiError::new(ErrorKind::Internal, "object key material is unusable")
+}
+
+/// A new SSE-S3 data key for `bucket`/`key`, and its record.
+pub fn new_sse_s3_key(master: &MasterKey, bucket: &str, key: &str) -> ApiResult<(Secret, SseS3)> {
+    let dk = cairn_crypto::random_secret(32).map_err(|_| sealing_fault())?;
+    let wrapped = master
+        .wrap(dk.expose(), &sse_s3_aad(bucket, key))
+        .map_err(|_| sealing_fault())?;
+    Ok((
+        dk,
+        SseS3 {
+            data_key: hex::encode(wrapped),
+        },
+    ))
+}
+
+/// Opens an SSE-S3 object's data key (a data dir read with another master key does not open).
+pub fn open_sse_s3_key(
+    master: &MasterKey,
+    sse: &SseS3,
+    bucket: &str,
+    key: &str,
+) -> ApiResult<Secret> {
+    let wrapped = hex::decode(&sse.data_key).map_err(|_| sealing_fault())?;
+    master
+        .unwrap(&wrapped, &sse_s3_aad(bucket, key))
+        .map_err(|_| {
+            tracing::error!(
+                bucket,
+                key,
+                "an SSE-S3 data key does not open under this master key"
+            );
+            sealing_fault()
+        })
+}
+
+/// The data key of a new object sealed as `sealing` says, and the KMS event to append in the
+/// same transaction. SSE-KMS asks KMS as `writer` (a caller through S3: `Actor::Via`; a
+/// service principal writing to a bucket: `Actor::Service`); failures are S3's
+/// `KMS.`-prefixed errors. SSE-S3 makes a data key wrapped by the master key (no event).
 pub fn data_key_for(
     conn: &Connection,
     kms: KmsAccess<'_>,
@@ -209,14 +287,15 @@ pub fn data_key_for(
     sealing: &Sealing,
     bucket: &str,
     key: &str,
-) -> (ApiResult<Option<(Secret, SseKms)>>, Option<PreparedEvent>) {
+) -> (ApiResult<Option<(Secret, Seal)>>, Option<PreparedEvent>) {
     let Sealing::Kms {
         key_id,
         context,
         bucket_key,
     } = sealing
     else {
-        return (Ok(None), None);
+        let made = new_sse_s3_key(kms.master, bucket, key).map(|(k, s)| Some((k, Seal::S3(s))));
+        return (made, None);
     };
     let (made, event) = crate::sse::data_key_for_writer(
         conn,
@@ -234,7 +313,7 @@ pub fn data_key_for(
             context,
             bucket_key: *bucket_key,
         };
-        Some((dk.plaintext, sse))
+        Some((dk.plaintext, Seal::Kms(sse)))
     });
     (made, event)
 }

@@ -32,9 +32,11 @@ use cairn_store::{Connection, Store, StoreResult, buckets};
 use std::sync::Arc;
 
 use cairn_core::authz::Evaluator;
+use cairn_core::encryption::Seal;
 use cairn_core::kms::MasterKey;
 use cairn_core::kms::internal::Actor;
 use cairn_core::sse::{self, KmsAccess, SseKms, frames::FrameSealer};
+use md5::Digest;
 use tokio::sync::mpsc;
 
 use crate::DeliveryError;
@@ -133,6 +135,24 @@ impl Write for ChunkSink {
     }
 }
 
+/// A `Write` that hashes (MD5) what passes through it to `inner`.
+struct Md5Tee<W: Write> {
+    inner: W,
+    md5: md5::Md5,
+}
+
+impl<W: Write> Write for Md5Tee<W> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(data)?;
+        self.md5.update(&data[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Produces an object's (gzip) bytes into a sink, on a blocking thread.
 pub(crate) type Produce<R> =
     Box<dyn FnOnce(&mut dyn Write) -> Result<R, DeliveryError> + Send + 'static>;
@@ -205,10 +225,13 @@ impl Putter {
             return Err(refused);
         }
         let sealing = match &target.kms_key_arn {
-            Some(key_arn) => Some(self.data_key(target, key_arn, now).await?),
+            Some(key_arn) => {
+                let (k, sse) = self.data_key(target, key_arn, now).await?;
+                Some((k, Seal::Kms(sse)))
+            }
             None => self.bucket_default_key(target, now).await?,
         };
-        let (data_key, sse_kms) = match sealing {
+        let (data_key, seal) = match sealing {
             Some((k, s)) => (Some(k), Some(s)),
             None => (None, None),
         };
@@ -222,10 +245,14 @@ impl Putter {
                 // Sealed frame by frame on the way to the file: no plaintext byte is written.
                 Some(k) => FrameSealer::new(&mut sink, k.expose())
                     .map_err(|e| DeliveryError::Io(std::io::Error::other(e.to_string())))
-                    .and_then(|mut sealer| {
-                        let r = produce(&mut sealer)?;
-                        let (_, plain) = sealer.finish()?;
-                        Ok((r, Some(plain)))
+                    .and_then(|sealer| {
+                        let mut hashed = Md5Tee {
+                            inner: sealer,
+                            md5: md5::Md5::new(),
+                        };
+                        let r = produce(&mut hashed)?;
+                        let (_, plain) = hashed.inner.finish()?;
+                        Ok((r, Some((plain, hex::encode(hashed.md5.finalize())))))
                     }),
                 None => produce(&mut sink).map(|r| (r, None)),
             }
@@ -258,15 +285,20 @@ impl Putter {
             content_type: Some("application/json".to_owned()),
             content_encoding: Some("gzip".to_owned()),
             user: target.meta.clone(),
-            sse_kms,
             ..Default::default()
+        }
+        .sealed(seal);
+        // SSE-S3 objects keep the MD5 of their data as ETag; SSE-KMS ones do not (as on S3).
+        let etag = match &plain_len {
+            Some((_, md5)) if object_meta.sse_kms.is_none() => md5.clone(),
+            _ => written.md5_hex.clone(),
         };
         let row = ObjectRow {
             bucket: target.bucket.clone(),
             key: target.key.clone(),
             file: written.file.clone(),
-            size: plain_len.map_or(written.size, |n| n as i64),
-            etag: written.md5_hex.clone(),
+            size: plain_len.map_or(written.size, |(n, _)| n as i64),
+            etag,
             last_modified: now,
             meta: object_meta.encode(),
         };
@@ -361,7 +393,7 @@ impl Putter {
         &self,
         target: &Target,
         now: f64,
-    ) -> Result<Option<(cairn_core::kms::Secret, SseKms)>, DeliveryError> {
+    ) -> Result<Option<(cairn_core::kms::Secret, Seal)>, DeliveryError> {
         let master = self.kms_master.clone();
         let evaluator = self.evaluator.clone();
         let t = target.clone();
@@ -376,14 +408,18 @@ impl Putter {
                     Ok(s) => s,
                     Err(e) => return Ok(Err(e)),
                 };
-                if sealing == cairn_core::encryption::Sealing::SseS3 {
-                    return Ok(Ok(None));
-                }
+                let sse_s3 = sealing == cairn_core::encryption::Sealing::SseS3;
                 let Some(master) = master else {
-                    return Ok(Err(cairn_core::ApiError::new(
-                        cairn_core::ErrorKind::Internal,
-                        "no KMS master key was given to this process",
-                    )));
+                    // Without the master key SSE-S3 files are stored as written; SSE-KMS ones
+                    // are refused (never written in the clear).
+                    return Ok(if sse_s3 {
+                        Ok(None)
+                    } else {
+                        Err(cairn_core::ApiError::new(
+                            cairn_core::ErrorKind::Internal,
+                            "no KMS master key was given to this process",
+                        ))
+                    });
                 };
                 let call = match sse::cloudtrail_call(&t.trail_arn, &t.account, &t.region, now) {
                     Ok(call) => call,

@@ -1,10 +1,10 @@
 //! CopyObject (a data event on the destination that also needs `s3:GetObject` on the
 //! source). The copy is sealed as a PutObject would be: the request's SSE headers, else the
 //! destination bucket's default rule; the source's encryption is not carried over (as on S3).
-//! A sealed source is opened with `Decrypt` as the caller, and a sealed destination gets a
-//! data key from `GenerateDataKey` as the caller (both recorded, via S3). Plaintext source to
-//! SSE-S3 destination moves file to file ([`cairn_buckets::local::ObjectFiles::concat`]);
-//! otherwise the bytes stream through a few frames of memory.
+//! An SSE-KMS source is opened with `Decrypt` as the caller, and an SSE-KMS destination gets
+//! a data key from `GenerateDataKey` as the caller (both recorded, via S3); SSE-S3 keys are
+//! Cairn's own. The bytes stream through a few frames of memory, opened and sealed again
+//! under the copy's own data key.
 
 use cairn_core::authz::{Permission, ResourcePolicy};
 use cairn_core::objects::{self, ObjectMeta};
@@ -20,7 +20,7 @@ use super::event::Spec;
 use super::object_ops::strong;
 use super::preconditions::etag_matches;
 use super::sse_ops::{BodyStream, SseFields, decrypting, requested};
-use cairn_core::encryption::Sealing;
+use cairn_core::encryption::{Seal, Sealing};
 
 /// AWS's largest copy source for CopyObject (larger objects are copied with UploadPartCopy).
 const MAX_COPY_SOURCE_BYTES: i64 = 5 * 1024 * 1024 * 1024;
@@ -121,7 +121,7 @@ impl CairnS3 {
             Err(e) => return Err(self.record_failure(info, spec(0), e).await),
         };
         let placed = match self
-            .place_copy(&info.ctx, &source, source_file, &sealing, &bucket, &key)
+            .place_copy(&info.ctx, &source, source_file, &sealing, (&bucket, &key))
             .await
         {
             Ok(p) => p,
@@ -137,14 +137,15 @@ impl CairnS3 {
                 user: input.metadata.unwrap_or_default().into_iter().collect(),
                 checksums: source.meta.checksums.clone(),
                 parts_count: None,
-                sse_kms: placed.sse_kms.clone(),
+                ..Default::default()
             }
+            .sealed(placed.seal.clone())
         } else {
             ObjectMeta {
                 parts_count: None,
-                sse_kms: placed.sse_kms.clone(),
                 ..source.meta.clone()
             }
+            .sealed(placed.seal.clone())
         };
         let row = ObjectRow {
             bucket: bucket.clone(),
@@ -179,40 +180,26 @@ impl CairnS3 {
         }))
     }
 
-    /// Writes the copy's file as `sealing` says: the source's plaintext (opened with `Decrypt`
-    /// as the caller when sealed) sealed under a new data key, or stored as it is.
+    /// Writes the copy's file as `sealing` says: the source's plaintext (its data key opened
+    /// as for a GetObject: `Decrypt` as the caller for SSE-KMS) sealed under a new data key.
     async fn place_copy(
         &self,
         ctx: &cairn_core::CallContext,
         source: &objects::Object,
         source_file: std::fs::File,
         sealing: &Sealing,
-        bucket: &str,
-        key: &str,
+        (bucket, key): (&str, &str),
     ) -> Result<Placed, ApiError> {
-        if source.meta.sse_kms.is_none() && *sealing == Sealing::SseS3 {
-            let p = self
-                .files
-                .concat(std::slice::from_ref(&source.row.file))
-                .await
-                .map_err(copy_fault)?;
-            return Ok(Placed {
-                file: p.file,
-                stored: p.size,
-                etag: source.row.etag.clone(),
-                sse_kms: None,
-            });
-        }
         let size = source.row.size as u64;
-        let plain: BodyStream = match &source.meta.sse_kms {
-            Some(sse) => {
-                let k = self.open_data_key_now(ctx, sse).await?;
-                Box::pin(
-                    decrypting(source_file, size, 0..size, k)
-                        .await
-                        .map_err(copy_fault)?,
-                )
-            }
+        let source_key = self
+            .open_object_key_now(ctx, &source.meta, &source.row.bucket, &source.row.key)
+            .await?;
+        let plain: BodyStream = match source_key {
+            Some(k) => Box::pin(
+                decrypting(source_file, size, 0..size, k)
+                    .await
+                    .map_err(copy_fault)?,
+            ),
             None => Box::pin(
                 cairn_buckets::local::ObjectFiles::read_opened(source_file, 0..size)
                     .await
@@ -221,13 +208,18 @@ impl CairnS3 {
         };
         let declared = super::integrity::Declared::default();
         match self.upload_data_key(ctx, sealing, bucket, key).await? {
-            Some((dk, sse)) => {
+            Some((dk, seal)) => {
                 let up = self.seal_stream(plain, &declared, &dk, None).await?;
+                // SSE-S3 copies keep the MD5 of their data as ETag; SSE-KMS ones do not.
+                let etag = match seal {
+                    Seal::Kms(_) => up.written.md5_hex,
+                    Seal::S3(_) => up.plain_md5,
+                };
                 Ok(Placed {
                     file: up.written.file,
                     stored: up.written.size,
-                    etag: up.written.md5_hex,
-                    sse_kms: Some(sse),
+                    etag,
+                    seal: Some(seal),
                 })
             }
             None => {
@@ -238,7 +230,7 @@ impl CairnS3 {
                     file: written.file,
                     stored: written.size,
                     etag: written.md5_hex,
-                    sse_kms: None,
+                    seal: None,
                 })
             }
         }
@@ -248,10 +240,10 @@ impl CairnS3 {
 /// The copy's new file.
 struct Placed {
     file: String,
-    /// Bytes stored (ciphertext for a sealed copy).
+    /// Bytes stored (sealed frames for a sealed copy).
     stored: i64,
     etag: String,
-    sse_kms: Option<cairn_core::sse::SseKms>,
+    seal: Option<Seal>,
 }
 
 fn copy_fault(e: std::io::Error) -> ApiError {

@@ -61,9 +61,10 @@ impl CairnS3 {
             }
             Err(e) => Err(e),
         };
-        let sse_kms = match sealed {
-            // The data key itself is dropped: parts reopen it through KMS as their caller.
-            Ok(k) => k.map(|(_, sse)| sse),
+        let seal = match sealed {
+            // The data key itself is dropped: parts reopen it (SSE-KMS: through KMS as their
+            // caller).
+            Ok(k) => k.map(|(_, seal)| seal),
             Err(e) => return Err(self.record_failure(info, spec(), e).await),
         };
         let meta = ObjectMeta {
@@ -73,9 +74,9 @@ impl CairnS3 {
             content_encoding: input.content_encoding,
             content_language: input.content_language,
             user: input.metadata.unwrap_or_default().into_iter().collect(),
-            sse_kms,
             ..Default::default()
-        };
+        }
+        .sealed(seal);
         let sse = SseFields::of(&meta);
         let upload_id = uuid::Uuid::new_v4().simple().to_string();
         let ctx = info.ctx.clone();
@@ -156,18 +157,19 @@ impl CairnS3 {
             Ok(d) => d,
             Err(e) => return Err(self.record_failure(info, spec(0), e).await),
         };
-        let received = match &upload_meta.sse_kms {
-            Some(upload_sse) => match self.open_data_key_now(&info.ctx, upload_sse).await {
-                Ok(dk) => self
-                    .receive_sealed_part(input.body, &declared, &dk)
-                    .await
-                    .map(|up| (up.written, up.computed, Some((up.plain_md5, up.plain_len)))),
-                Err(e) => Err(e),
-            },
-            None => self
+        let received = match self
+            .open_object_key_now(&info.ctx, &upload_meta, &bucket, &key)
+            .await
+        {
+            Ok(Some(dk)) => self
+                .receive_sealed_part(input.body, &declared, &dk)
+                .await
+                .map(|up| (up.written, up.computed, Some((up.plain_md5, up.plain_len)))),
+            Ok(None) => self
                 .receive(input.body, &declared)
                 .await
                 .map(|(w, c)| (w, c, None)),
+            Err(e) => Err(e),
         };
         let (written, computed, plain) = match received {
             Ok(r) => r,
@@ -187,11 +189,17 @@ impl CairnS3 {
         };
         let spec = spec(written.size);
         let ctx = info.ctx.clone();
+        // SSE-S3 parts keep the MD5 of their data as ETag; SSE-KMS ones do not (as on S3).
+        let part_etag = if upload_meta.sse_kms.is_some() {
+            written.md5_hex.clone()
+        } else {
+            plain_md5.clone()
+        };
         let part = PartRow {
             part_number,
             file: written.file.clone(),
             size: part_size,
-            etag: written.md5_hex.clone(),
+            etag: part_etag.clone(),
             last_modified: 0.0,
         };
         let committed = self
@@ -203,7 +211,7 @@ impl CairnS3 {
         self.settle(written.file, committed).await?;
         let sum = |a: &str| checksums.get(a).cloned();
         Ok(S3Response::new(UploadPartOutput {
-            e_tag: Some(ETag::Strong(written.md5_hex)),
+            e_tag: Some(ETag::Strong(part_etag)),
             server_side_encryption: sse.algorithm,
             ssekms_key_id: sse.key_id,
             bucket_key_enabled: sse.bucket_key,
@@ -270,7 +278,10 @@ impl CairnS3 {
             })
             .await?;
         let mut meta = ObjectMeta::decode(&upload.meta);
-        let (written, size) = match self.assemble(&info.ctx, &meta, &parts).await {
+        let (written, size) = match self
+            .assemble(&info.ctx, &meta, (&bucket, &key), &parts)
+            .await
+        {
             Ok(w) => w,
             Err(e) => return Err(self.record_failure(info, spec(), e).await),
         };
@@ -450,20 +461,20 @@ impl CairnS3 {
         &self,
         ctx: &cairn_core::CallContext,
         meta: &ObjectMeta,
+        (bucket, key): (&str, &str),
         parts: &[PartRow],
     ) -> Result<(String, i64), cairn_core::ApiError> {
         let fault = |e: std::io::Error| {
             tracing::error!(error = %e, "cannot assemble a multipart object");
             cairn_core::ApiError::new(cairn_core::ErrorKind::Internal, "multipart assembly failed")
         };
-        match &meta.sse_kms {
+        match self.open_object_key_now(ctx, meta, bucket, key).await? {
             None => {
                 let files: Vec<String> = parts.iter().map(|p| p.file.clone()).collect();
                 let placed = self.files.concat(&files).await.map_err(fault)?;
                 Ok((placed.file, placed.size))
             }
-            Some(sse) => {
-                let dk = self.open_data_key_now(ctx, sse).await?;
+            Some(dk) => {
                 let pieces: Vec<(String, u64)> = parts
                     .iter()
                     .map(|p| (p.file.clone(), p.size as u64))

@@ -206,11 +206,11 @@ impl CairnS3 {
             Ok(k) => k,
             Err(e) => return Err(self.record_failure(info, spec(0), e).await),
         };
-        let mut sse_kms = None;
-        let (written, computed, plain) = if let Some((dk, meta)) = data_key {
+        let mut seal = None;
+        let (written, computed, plain) = if let Some((dk, sealed)) = data_key {
             match self.receive_sealed(input.body, &declared, &dk).await {
                 Ok(up) => {
-                    sse_kms = Some(meta);
+                    seal = Some(sealed);
                     (up.written, up.computed, Some((up.plain_md5, up.plain_len)))
                 }
                 Err(e) => return Err(self.record_failure(info, spec(0), e).await),
@@ -242,14 +242,21 @@ impl CairnS3 {
             user: input.metadata.unwrap_or_default().into_iter().collect(),
             checksums,
             parts_count: None,
-            sse_kms,
+            ..Default::default()
+        }
+        .sealed(seal);
+        // SSE-S3 objects keep the MD5 of their data as ETag; SSE-KMS ones do not (as on S3).
+        let etag = if meta.sse_kms.is_some() {
+            written.md5_hex.clone()
+        } else {
+            plain_md5.clone()
         };
         let row = ObjectRow {
             bucket: bucket.clone(),
             key: key.clone(),
             file: written.file.clone(),
             size,
-            etag: written.md5_hex.clone(),
+            etag: etag.clone(),
             last_modified: 0.0,
             meta: meta.encode(),
         };
@@ -264,7 +271,7 @@ impl CairnS3 {
         let sums = ChecksumFields::of(&meta);
         let sse = super::sse_ops::SseFields::of(&meta);
         Ok(S3Response::new(PutObjectOutput {
-            e_tag: Some(strong(&written.md5_hex)),
+            e_tag: Some(strong(&etag)),
             size: Some(size),
             server_side_encryption: sse.algorithm,
             ssekms_key_id: sse.key_id,
@@ -320,10 +327,8 @@ impl CairnS3 {
                     tracing::error!(file = %obj.row.file, error = %e, "object file missing");
                     ApiError::new(ErrorKind::Internal, "object file missing")
                 })?;
-                let data_key = match &obj.meta.sse_kms {
-                    Some(sse) => Some(this.open_data_key(c, &ctx, sse, &slot_op)?),
-                    None => None,
-                };
+                let data_key =
+                    this.open_object_key(c, &ctx, &obj.meta, (&bucket, &key), &slot_op)?;
                 Ok((obj, range, file, data_key))
             })
             .await;

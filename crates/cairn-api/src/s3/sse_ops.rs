@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use cairn_core::encryption::{Requested, Sealing};
+use cairn_core::encryption::{Requested, Seal, Sealing};
 use cairn_core::kms::internal::Actor;
 use cairn_core::objects::ObjectMeta;
 use cairn_core::record::PreparedEvent;
@@ -297,17 +297,18 @@ impl CairnS3 {
             .map_err(ApiError::from)?
     }
 
-    /// Asks KMS for a new object's data key as the caller (via S3), recording the KMS call;
-    /// `None` for SSE-S3.
+    /// A new object's data key: from KMS as the caller (via S3, the KMS call recorded) for
+    /// SSE-KMS, or wrapped by the master key for SSE-S3.
     pub(super) async fn upload_data_key(
         &self,
         ctx: &CallContext,
         sealing: &Sealing,
         bucket: &str,
         key: &str,
-    ) -> Result<Option<(cairn_core::kms::Secret, SseKms)>, ApiError> {
+    ) -> Result<Option<(cairn_core::kms::Secret, Seal)>, ApiError> {
         if *sealing == Sealing::SseS3 {
-            return Ok(None);
+            return cairn_core::encryption::new_sse_s3_key(&self.kms_master, bucket, key)
+                .map(|(k, s)| Some((k, Seal::S3(s))));
         }
         let (this, ctx, sealing) = (self.clone(), ctx.clone(), sealing.clone());
         let (b, k) = (bucket.to_owned(), key.to_owned());
@@ -332,6 +333,44 @@ impl CairnS3 {
             .await
             .map_err(ApiError::from)?
             .map_err(ApiError::from)?
+    }
+
+    /// Opens the data key of a sealed object (or upload) `bucket`/`key` described by `meta`,
+    /// inside a read's store call: SSE-KMS through KMS as the caller (its event left in
+    /// `slot`), SSE-S3 with the master key. `None` for bytes stored as written.
+    pub(super) fn open_object_key(
+        &self,
+        conn: &cairn_store::Connection,
+        ctx: &CallContext,
+        meta: &ObjectMeta,
+        (bucket, key): (&str, &str),
+        slot: &EventSlot,
+    ) -> Result<Option<cairn_core::kms::Secret>, ApiError> {
+        if let Some(sse) = &meta.sse_kms {
+            return self.open_data_key(conn, ctx, sse, slot).map(Some);
+        }
+        meta.sse_s3
+            .as_ref()
+            .map(|s| cairn_core::encryption::open_sse_s3_key(&self.kms_master, s, bucket, key))
+            .transpose()
+    }
+
+    /// [`CairnS3::open_object_key`] on its own: S3's `Decrypt` event (SSE-KMS) is appended
+    /// durably before returning.
+    pub(super) async fn open_object_key_now(
+        &self,
+        ctx: &CallContext,
+        meta: &ObjectMeta,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<cairn_core::kms::Secret>, ApiError> {
+        if let Some(sse) = &meta.sse_kms {
+            return self.open_data_key_now(ctx, sse).await.map(Some);
+        }
+        meta.sse_s3
+            .as_ref()
+            .map(|s| cairn_core::encryption::open_sse_s3_key(&self.kms_master, s, bucket, key))
+            .transpose()
     }
 
     /// Opens a sealed object's (or upload's) data key as the caller, appending S3's `Decrypt`

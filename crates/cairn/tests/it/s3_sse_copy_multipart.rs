@@ -583,12 +583,17 @@ async fn trail_files_take_their_bucket_default_kms_rule() {
     let mut server = Server::start_with(&["--delivery-interval", "86400"]);
     server.bucket_for_trails("dflt-logs").await;
     server.bucket_for_trails("denied-logs").await;
+    server.bucket_for_trails("aes-logs").await;
     let (_, key_arn) = new_key(&server, json!({"Policy": bucket_key_policy("dflt")})).await;
     // A key whose policy does not let CloudTrail use it.
     let (_, closed_arn) = new_key(&server, json!({})).await;
     set_default_kms(&server, "dflt-logs", &key_arn).await;
     set_default_kms(&server, "denied-logs", &closed_arn).await;
-    for (name, bucket) in [("dflt", "dflt-logs"), ("denied", "denied-logs")] {
+    for (name, bucket) in [
+        ("dflt", "dflt-logs"),
+        ("denied", "denied-logs"),
+        ("aes", "aes-logs"),
+    ] {
         let (s, v) = server
             .ct(
                 "CreateTrail",
@@ -630,6 +635,15 @@ async fn trail_files_take_their_bucket_default_kms_rule() {
         let v: serde_json::Value =
             serde_json::from_slice(&cairn_logfile::verify::gunzip(&gz).unwrap()).unwrap();
         assert!(v.is_object());
+    }
+    // In an SSE-S3 bucket the files are sealed too (with Cairn's own key).
+    let aes = crate::delivery_notify::keys(&server, "aes-logs", "AWSLogs/").await;
+    assert!(aes.len() >= 2, "{aes:?}");
+    for key in &aes {
+        let (s, hd, gz) = call(&server, "GET", &format!("/aes-logs/{key}"), &[], b"").await;
+        assert_eq!(s, 200);
+        assert_eq!(h(&hd, "x-amz-server-side-encryption"), "AES256");
+        assert!(cairn_logfile::verify::gunzip(&gz).is_ok(), "{key}");
     }
     assert!(
         !stored_files(&server)
@@ -680,4 +694,60 @@ async fn trail_files_take_their_bucket_default_kms_rule() {
             && r["errorCode"] == "AccessDenied"
             && r["requestParameters"]["keyId"] == closed_arn.as_str()
     }));
+}
+
+#[tokio::test]
+async fn sse_s3_objects_are_sealed_at_rest_and_keep_md5_etags() {
+    use md5::Digest;
+    let server = Server::start();
+    assert_eq!(server.s3("PUT", "/aes", b"").await.0, 200);
+    let md5_of = |b: &[u8]| format!("\"{}\"", hex::encode(md5::Md5::digest(b)));
+    let body = plaintext(200_000, "aes-put");
+    let (s, hd, _) = call(&server, "PUT", "/aes/put", &[], &body).await;
+    assert_eq!(s, 200);
+    assert_eq!(h(&hd, "x-amz-server-side-encryption"), "AES256");
+    assert_eq!(
+        h(&hd, "etag"),
+        md5_of(&body),
+        "SSE-S3 ETags are the data's MD5"
+    );
+    let (s, hd, got) = call(&server, "GET", "/aes/put", &[], b"").await;
+    assert_eq!(s, 200);
+    assert!(got == body);
+    assert_eq!(h(&hd, "etag"), md5_of(&body));
+    let (s, _, part) = call(
+        &server,
+        "GET",
+        "/aes/put",
+        &[("range", "bytes=65530-65545")],
+        b"",
+    )
+    .await;
+    assert_eq!(s, 206);
+    assert!(part == body[65530..=65545]);
+
+    let (s, hd, _) = call(
+        &server,
+        "PUT",
+        "/aes/copy",
+        &[("x-amz-copy-source", "/aes/put")],
+        b"",
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(h(&hd, "x-amz-server-side-encryption"), "AES256");
+    let (_, _, got) = call(&server, "GET", "/aes/copy", &[], b"").await;
+    assert!(got == body);
+
+    let first = plaintext(5 * 1024 * 1024, "aes-part");
+    let second = plaintext(1000, "aes-tail");
+    let (created, parts, done) = multipart(&server, "/aes/multi", &[], &[&first, &second]).await;
+    assert_eq!(done.0, 200, "{}", text(&done.2));
+    assert_eq!(h(&created.1, "x-amz-server-side-encryption"), "AES256");
+    assert_eq!(h(&parts[0].1, "etag"), md5_of(&first));
+    let (_, _, got) = call(&server, "GET", "/aes/multi", &[], b"").await;
+    assert!(got == [first.clone(), second].concat());
+
+    assert_not_at_rest(&server, &body, "SSE-S3 put and copy");
+    assert_not_at_rest(&server, &first, "SSE-S3 multipart");
 }
