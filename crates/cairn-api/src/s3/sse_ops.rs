@@ -1,6 +1,8 @@
-//! Reading SSE-KMS objects: the response fields that describe their encryption, the KMS
-//! `Decrypt` S3 makes as the reader (its event appended before the answer), and the stream
-//! that opens the stored frames a range needs (`cairn_core::sse::frames`).
+//! Sealed object bytes in S3: the response fields that describe an object's encryption; the
+//! data keys of new objects (SSE-KMS from KMS as the caller, SSE-S3 wrapped by the master key)
+//! and of stored ones (S3's `Decrypt` as the reader, its event appended before the answer);
+//! bodies sealed on their way to disk, multipart parts sealed under keys derived from their
+//! upload's data key, and the streams that open stored frames (`cairn_core::sse::frames`).
 
 use std::sync::{Arc, Mutex};
 
