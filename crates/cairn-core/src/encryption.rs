@@ -1,8 +1,14 @@
-//! Bucket default encryption (Put/Get/DeleteBucketEncryption). Since 2023-01-05 every S3
-//! bucket encrypts new objects with SSE-S3 (`AES256`) unless configured otherwise, so a
-//! bucket that was never configured, or whose configuration was deleted, answers that
-//! default rule. Configurations name `AES256` or `aws:kms` (with an optional key, validated
-//! by the KMS service once Cairn has one).
+//! Bucket default encryption (Put/Get/DeleteBucketEncryption), and how S3 seals a new
+//! object. Since 2023-01-05 every S3 bucket encrypts new objects with SSE-S3 (`AES256`) unless
+//! configured otherwise, so a bucket that was never configured, or whose configuration was
+//! deleted, answers that default rule. Configurations name `AES256` or `aws:kms` (with an
+//! optional key, resolved by KMS when an object is written).
+//!
+//! Every write that creates an object (PutObject, CopyObject, CreateMultipartUpload, and
+//! CloudTrail delivering a file to a bucket) decides its sealing here, in one place:
+//! [`sealing_for_write`] takes the request's encryption headers, or else the bucket's default
+//! rule (a copy does not inherit its source's encryption, as on S3), and [`data_key_for`] asks
+//! KMS for the object's data key as the writer (a caller via S3, or a service principal).
 
 use cairn_store::Connection;
 use serde::{Deserialize, Serialize};
@@ -10,6 +16,11 @@ use serde::{Deserialize, Serialize};
 use crate::CallContext;
 use crate::buckets::owned;
 use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::kms::internal::Actor;
+use crate::kms::{EncryptionContext, MasterKey, Secret};
+use crate::objects::ObjectMeta;
+use crate::record::PreparedEvent;
+use crate::sse::{KmsAccess, SseKms};
 
 /// `AES256` (SSE-S3).
 pub const AES256: &str = "AES256";
@@ -94,6 +105,219 @@ pub fn kms_default_for_put(conn: &Connection, bucket: &str) -> ApiResult<Option<
         .filter(|r| r.algorithm == AWS_KMS))
 }
 
+/// The encryption headers of a write: `x-amz-server-side-encryption`,
+/// `…-aws-kms-key-id`, `…-context` (base64 JSON) and `…-bucket-key-enabled`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Requested {
+    /// `x-amz-server-side-encryption`.
+    pub algorithm: Option<String>,
+    /// `x-amz-server-side-encryption-aws-kms-key-id`.
+    pub kms_key_id: Option<String>,
+    /// `x-amz-server-side-encryption-context`, as sent.
+    pub context: Option<String>,
+    /// `x-amz-server-side-encryption-bucket-key-enabled`.
+    pub bucket_key: Option<bool>,
+}
+
+impl Requested {
+    /// Whether the request carries any encryption header.
+    pub fn is_empty(&self) -> bool {
+        self.algorithm.is_none()
+            && self.kms_key_id.is_none()
+            && self.context.is_none()
+            && self.bucket_key.is_none()
+    }
+}
+
+/// How S3 seals a new object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sealing {
+    /// SSE-S3 (`AES256`).
+    SseS3,
+    /// SSE-KMS: a data key from KMS under `key_id` (the account's `alias/aws/s3` key when
+    /// absent), bound to the caller's `context` plus the object ARN.
+    Kms {
+        /// The key as named (id, ARN, alias name or alias ARN).
+        key_id: Option<String>,
+        /// The caller's encryption context (without `aws:s3:arn`).
+        context: EncryptionContext,
+        /// Whether an S3 Bucket Key was asked for.
+        bucket_key: bool,
+    },
+}
+
+fn kms_header_without_kms() -> ApiError {
+    ApiError::new(
+        ErrorKind::S3InvalidArgument,
+        "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms",
+    )
+}
+
+/// Checks a write's encryption headers as S3 does and decides how the object is sealed: the
+/// headers when sent, else `bucket`'s default rule (SSE-S3 when none is configured). A copy's
+/// source encryption plays no part: S3 applies the request or the destination's default.
+pub fn sealing_for_write(
+    conn: &Connection,
+    bucket: &str,
+    requested: &Requested,
+) -> ApiResult<Sealing> {
+    let context = match requested.context.as_deref() {
+        Some(v) => crate::sse::parse_context_header(v)?,
+        None => EncryptionContext::new(),
+    };
+    match requested.algorithm.as_deref() {
+        Some(AWS_KMS) => Ok(Sealing::Kms {
+            key_id: requested.kms_key_id.clone(),
+            context,
+            bucket_key: requested.bucket_key == Some(true),
+        }),
+        Some(AWS_KMS_DSSE) => Err(ApiError::new(
+            ErrorKind::S3NotImplemented,
+            "A header you provided implies functionality that is not implemented.",
+        )),
+        Some(AES256) => {
+            if requested.kms_key_id.is_some() || requested.context.is_some() {
+                return Err(kms_header_without_kms());
+            }
+            Ok(Sealing::SseS3)
+        }
+        Some(_) => Err(ApiError::new(
+            ErrorKind::S3InvalidArgument,
+            "The encryption method specified is not supported",
+        )),
+        None if requested.kms_key_id.is_some() || requested.context.is_some() => {
+            Err(kms_header_without_kms())
+        }
+        None => Ok(match kms_default_for_put(conn, bucket)? {
+            Some(rule) => Sealing::Kms {
+                key_id: rule.kms_key_id,
+                context,
+                bucket_key: requested.bucket_key.unwrap_or(rule.bucket_key_enabled),
+            },
+            None => Sealing::SseS3,
+        }),
+    }
+}
+
+/// How an SSE-S3 object's bytes are sealed at rest: frames under a data key of its own,
+/// stored wrapped by Cairn's master key (the operator's key, outside the data dir) and bound
+/// to the object's ARN. No KMS key and no KMS call are involved, as on S3.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SseS3 {
+    /// The wrapped data key, hex.
+    pub data_key: String,
+}
+
+/// A new object's sealing, as recorded with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seal {
+    /// SSE-KMS.
+    Kms(SseKms),
+    /// SSE-S3.
+    S3(SseS3),
+}
+
+impl ObjectMeta {
+    /// Records how the object's bytes are sealed.
+    pub fn sealed(mut self, seal: Option<Seal>) -> Self {
+        (self.sse_kms, self.sse_s3) = match seal {
+            Some(Seal::Kms(k)) => (Some(k), None),
+            Some(Seal::S3(s)) => (None, Some(s)),
+            None => (None, None),
+        };
+        self
+    }
+
+    /// Whether the object's bytes are stored sealed.
+    pub fn is_sealed(&self) -> bool {
+        self.sse_kms.is_some() || self.sse_s3.is_some()
+    }
+}
+
+fn sse_s3_aad(bucket: &str, key: &str) -> Vec<u8> {
+    format!("cairn-sse-s3/v1\0arn:aws:s3:::{bucket}/{key}").into_bytes()
+}
+
+fn sealing_fault() -> ApiError {
+    ApiError::new(ErrorKind::Internal, "object key material is unusable")
+}
+
+/// A new SSE-S3 data key for `bucket`/`key`, and its record.
+pub fn new_sse_s3_key(master: &MasterKey, bucket: &str, key: &str) -> ApiResult<(Secret, SseS3)> {
+    let dk = cairn_crypto::random_secret(32).map_err(|_| sealing_fault())?;
+    let wrapped = master
+        .wrap(dk.expose(), &sse_s3_aad(bucket, key))
+        .map_err(|_| sealing_fault())?;
+    Ok((
+        dk,
+        SseS3 {
+            data_key: hex::encode(wrapped),
+        },
+    ))
+}
+
+/// Opens an SSE-S3 object's data key (a data dir read with another master key does not open).
+pub fn open_sse_s3_key(
+    master: &MasterKey,
+    sse: &SseS3,
+    bucket: &str,
+    key: &str,
+) -> ApiResult<Secret> {
+    let wrapped = hex::decode(&sse.data_key).map_err(|_| sealing_fault())?;
+    master
+        .unwrap(&wrapped, &sse_s3_aad(bucket, key))
+        .map_err(|_| {
+            tracing::error!(
+                bucket,
+                key,
+                "an SSE-S3 data key does not open under this master key"
+            );
+            sealing_fault()
+        })
+}
+
+/// The data key of a new object sealed as `sealing` says, and the KMS event to append in the
+/// same transaction. SSE-KMS asks KMS as `writer` (a caller through S3: `Actor::Via`; a
+/// service principal writing to a bucket: `Actor::Service`); failures are S3's
+/// `KMS.`-prefixed errors. SSE-S3 makes a data key wrapped by the master key (no event).
+pub fn data_key_for(
+    conn: &Connection,
+    kms: KmsAccess<'_>,
+    writer: Actor<'_>,
+    sealing: &Sealing,
+    bucket: &str,
+    key: &str,
+) -> (ApiResult<Option<(Secret, Seal)>>, Option<PreparedEvent>) {
+    let Sealing::Kms {
+        key_id,
+        context,
+        bucket_key,
+    } = sealing
+    else {
+        let made = new_sse_s3_key(kms.master, bucket, key).map(|(k, s)| Some((k, Seal::S3(s))));
+        return (made, None);
+    };
+    let (made, event) = crate::sse::data_key_for_writer(
+        conn,
+        kms,
+        writer,
+        key_id.as_deref(),
+        context.clone(),
+        bucket,
+        key,
+    );
+    let made = made.map(|(dk, context)| {
+        let sse = SseKms {
+            key_arn: dk.key_arn,
+            data_key: hex::encode(&dk.ciphertext),
+            context,
+            bucket_key: *bucket_key,
+        };
+        Some((dk.plaintext, Seal::Kms(sse)))
+    });
+    (made, event)
+}
+
 /// DeleteBucketEncryption: back to the SSE-S3 default.
 pub fn delete(conn: &Connection, ctx: &CallContext, bucket: &str) -> ApiResult<()> {
     owned(conn, ctx, bucket)?;
@@ -104,6 +328,58 @@ pub fn delete(conn: &Connection, ctx: &CallContext, bucket: &str) -> ApiResult<(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn headers(algorithm: Option<&str>, key: Option<&str>) -> Requested {
+        Requested {
+            algorithm: algorithm.map(str::to_owned),
+            kms_key_id: key.map(str::to_owned),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn headers_decide_the_sealing_before_the_bucket_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = cairn_store::Store::open(&dir.path().join("cairn.db")).unwrap();
+        let sealing = |r: Requested| {
+            store
+                .read_blocking(move |c| Ok(sealing_for_write(c, "b", &r)))
+                .unwrap()
+        };
+        assert_eq!(sealing(Requested::default()).unwrap(), Sealing::SseS3);
+        assert_eq!(
+            sealing(headers(Some(AES256), None)).unwrap(),
+            Sealing::SseS3
+        );
+        assert_eq!(
+            sealing(headers(Some(AWS_KMS), Some("alias/k"))).unwrap(),
+            Sealing::Kms {
+                key_id: Some("alias/k".into()),
+                context: EncryptionContext::new(),
+                bucket_key: false
+            }
+        );
+        let kind = |r| sealing(r).unwrap_err().kind;
+        assert_eq!(
+            kind(headers(Some("DES"), None)),
+            ErrorKind::S3InvalidArgument
+        );
+        assert_eq!(
+            kind(headers(Some(AES256), Some("k"))),
+            ErrorKind::S3InvalidArgument
+        );
+        assert_eq!(kind(headers(None, Some("k"))), ErrorKind::S3InvalidArgument);
+        assert_eq!(
+            kind(headers(Some(AWS_KMS_DSSE), None)),
+            ErrorKind::S3NotImplemented
+        );
+        let bad_context = Requested {
+            algorithm: Some(AWS_KMS.into()),
+            context: Some("not base64 json".into()),
+            ..Default::default()
+        };
+        assert_eq!(kind(bad_context), ErrorKind::S3InvalidArgument);
+    }
 
     fn rule(algorithm: &str, key: Option<&str>) -> Rule {
         Rule {

@@ -36,6 +36,10 @@ pub struct ObjectMeta {
     /// (`crate::sse`); absent for objects stored as written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sse_kms: Option<crate::sse::SseKms>,
+    /// SSE-S3: the object's bytes are sealed frames under this data key, wrapped by the master
+    /// key (`crate::encryption`); absent for objects stored as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sse_s3: Option<crate::encryption::SseS3>,
 }
 
 impl ObjectMeta {

@@ -309,15 +309,18 @@ pub fn s3_error(e: ApiError) -> ApiError {
     ApiError::new(kind, e.message)
 }
 
-/// A data key for an object a caller writes with `aws:kms` (S3 calls `GenerateDataKey` as the
-/// caller, via `s3.amazonaws.com`): under `key_id`, or the account's `alias/aws/s3` key
-/// (created on first use) without one, bound to the caller's context plus `aws:s3:arn` (the
-/// object ARN). Run on the writer. Returns the KMS event to append either way (none when the
-/// managed key cannot be made).
-pub fn data_key_for_caller(
+/// A data key for an object written with `aws:kms` (S3 calls `GenerateDataKey` as the
+/// writer: a caller via `s3.amazonaws.com`, or a service principal such as CloudTrail writing
+/// to a bucket whose default rule is `aws:kms`): under `key_id`, or the account's
+/// `alias/aws/s3` key (created on first use) without one, bound to the writer's context plus
+/// `aws:s3:arn` (the object ARN). Run on the writer. Returns the KMS event to append either
+/// way (none when the managed key cannot be made). Callers decide the sealing with
+/// [`crate::encryption::sealing_for_write`] and call this through
+/// [`crate::encryption::data_key_for`].
+pub fn data_key_for_writer(
     conn: &Connection,
     kms: KmsAccess<'_>,
-    ctx: &CallContext,
+    actor: Actor<'_>,
     key_id: Option<&str>,
     mut context: EncryptionContext,
     bucket: &str,
@@ -328,16 +331,25 @@ pub fn data_key_for_caller(
 ) {
     let key_id = match key_id {
         Some(k) => k.to_owned(),
-        None => match crate::kms::aws_managed_key(conn, kms.master, ctx, "s3") {
-            Ok(k) => k.arn,
-            Err(e) => return (Err(s3_error(e)), None),
-        },
+        None => {
+            let service_ctx;
+            let ctx = match actor {
+                Actor::Caller(c) | Actor::Via { ctx: c, .. } => c,
+                Actor::Service(s) => {
+                    service_ctx = s.context();
+                    &service_ctx
+                }
+            };
+            match crate::kms::aws_managed_key(conn, kms.master, ctx, "s3") {
+                Ok(k) => k.arn,
+                Err(e) => return (Err(s3_error(e)), None),
+            }
+        }
     };
     context.insert(
         "aws:s3:arn".to_owned(),
         format!("arn:aws:s3:::{bucket}/{key}"),
     );
-    let actor = Actor::Via { ctx, service: "s3" };
     let made = internal::generate_data_key(
         conn,
         kms.master,

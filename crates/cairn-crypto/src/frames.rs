@@ -126,6 +126,25 @@ impl<W: Write> Write for FrameSealer<W> {
     }
 }
 
+/// Bytes of the salt [`piece_key`] derives a key from.
+pub const PIECE_SALT_LEN: usize = 16;
+
+/// A key of its own for one piece of an object sealed before the object is whole (a multipart
+/// upload's part): HKDF-SHA256 of the object's data key with a random `salt`, so two pieces
+/// (or two uploads of the same part number) never seal frames under the same key and nonce.
+pub fn piece_key(data_key: &[u8], salt: &[u8]) -> crate::Secret {
+    use aws_lc_rs::hkdf;
+    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, salt).extract(data_key);
+    let info: [&[u8]; 1] = [b"cairn-sse-piece/v1"];
+    let okm = prk
+        .expand(&info, hkdf::HKDF_SHA256)
+        .expect("32 bytes is within HKDF-SHA256's output limit");
+    let mut out = crate::Secret::zeroed(32);
+    okm.fill(out.expose_mut())
+        .expect("32 bytes is within HKDF-SHA256's output limit");
+    out
+}
+
 /// Seals a whole plaintext at once (small objects, tests).
 pub fn seal_all(data_key: &[u8], plaintext: &[u8]) -> CryptoResult<Vec<u8>> {
     let mut s = FrameSealer::new(Vec::new(), data_key)?;
@@ -220,6 +239,18 @@ mod tests {
     use proptest::prelude::*;
 
     const KEY: [u8; 32] = [7u8; 32];
+
+    #[test]
+    fn piece_keys_differ_by_salt_and_data_key() {
+        let a = piece_key(&KEY, &[1u8; PIECE_SALT_LEN]);
+        let b = piece_key(&KEY, &[2u8; PIECE_SALT_LEN]);
+        let c = piece_key(&[8u8; 32], &[1u8; PIECE_SALT_LEN]);
+        assert_eq!(a.len(), 32);
+        assert_ne!(a.expose(), b.expose());
+        assert_ne!(a.expose(), c.expose());
+        assert_eq!(a.expose(), piece_key(&KEY, &[1u8; PIECE_SALT_LEN]).expose());
+        assert_ne!(a.expose(), &KEY[..]);
+    }
 
     #[test]
     fn round_trips_at_frame_boundaries() {

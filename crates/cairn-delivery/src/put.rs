@@ -10,6 +10,13 @@
 //!
 //! External buckets get a PUT through `object_store` (their policy is their store's
 //! business); the compressed body is assembled in memory first, bounded by the file limits.
+//!
+//! Sealing: a trail with a KMS key has each file sealed under a data key CloudTrail asks for
+//! with its own encryption context. Without one, CloudTrail's PUT carries no encryption
+//! headers, so S3 applies the bucket's default rule exactly as for any PutObject
+//! (`cairn_core::encryption::sealing_for_write`, the same decision PutObject makes): an
+//! `aws:kms` default seals the file (log or digest) under a data key S3 asks for as
+//! `cloudtrail.amazonaws.com`, which the key policy must allow, as on AWS.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -25,8 +32,11 @@ use cairn_store::{Connection, Store, StoreResult, buckets};
 use std::sync::Arc;
 
 use cairn_core::authz::Evaluator;
+use cairn_core::encryption::Seal;
 use cairn_core::kms::MasterKey;
+use cairn_core::kms::internal::Actor;
 use cairn_core::sse::{self, KmsAccess, SseKms, frames::FrameSealer};
+use md5::Digest;
 use tokio::sync::mpsc;
 
 use crate::DeliveryError;
@@ -125,6 +135,24 @@ impl Write for ChunkSink {
     }
 }
 
+/// A `Write` that hashes (MD5) what passes through it to `inner`.
+struct Md5Tee<W: Write> {
+    inner: W,
+    md5: md5::Md5,
+}
+
+impl<W: Write> Write for Md5Tee<W> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(data)?;
+        self.md5.update(&data[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Produces an object's (gzip) bytes into a sink, on a blocking thread.
 pub(crate) type Produce<R> =
     Box<dyn FnOnce(&mut dyn Write) -> Result<R, DeliveryError> + Send + 'static>;
@@ -145,14 +173,16 @@ pub(crate) struct Putter {
     pub evaluator: Arc<dyn Evaluator>,
 }
 
-/// The KMS failure of a data-key request as `LatestDeliveryError` reports it.
+/// The KMS failure of a data-key request as `LatestDeliveryError` reports it (CloudTrail's
+/// own request, or S3's answer to its PUT into a bucket whose default rule is `aws:kms`).
 fn kms_refusal(e: &cairn_core::ApiError) -> DeliveryError {
     use cairn_core::ErrorKind as K;
     let code = match e.kind {
-        K::KmsDisabled => "KMS.DisabledException",
-        K::KmsInvalidState => "KMS.KMSInvalidStateException",
-        K::KmsNotFound => "KMS.NotFoundException",
+        K::KmsDisabled | K::S3KmsDisabled => "KMS.DisabledException",
+        K::KmsInvalidState | K::S3KmsInvalidState => "KMS.KMSInvalidStateException",
+        K::KmsNotFound | K::S3KmsNotFound => "KMS.NotFoundException",
         K::AccessDenied => "KMS.AccessDeniedException",
+        K::S3AccessDenied => "AccessDenied",
         _ => "KMS.KMSInternalException",
     };
     DeliveryError::Refused {
@@ -195,10 +225,13 @@ impl Putter {
             return Err(refused);
         }
         let sealing = match &target.kms_key_arn {
-            Some(key_arn) => Some(self.data_key(target, key_arn, now).await?),
-            None => None,
+            Some(key_arn) => {
+                let (k, sse) = self.data_key(target, key_arn, now).await?;
+                Some((k, Seal::Kms(sse)))
+            }
+            None => self.bucket_default_key(target, now).await?,
         };
-        let (data_key, sse_kms) = match sealing {
+        let (data_key, seal) = match sealing {
             Some((k, s)) => (Some(k), Some(s)),
             None => (None, None),
         };
@@ -212,10 +245,14 @@ impl Putter {
                 // Sealed frame by frame on the way to the file: no plaintext byte is written.
                 Some(k) => FrameSealer::new(&mut sink, k.expose())
                     .map_err(|e| DeliveryError::Io(std::io::Error::other(e.to_string())))
-                    .and_then(|mut sealer| {
-                        let r = produce(&mut sealer)?;
-                        let (_, plain) = sealer.finish()?;
-                        Ok((r, Some(plain)))
+                    .and_then(|sealer| {
+                        let mut hashed = Md5Tee {
+                            inner: sealer,
+                            md5: md5::Md5::new(),
+                        };
+                        let r = produce(&mut hashed)?;
+                        let (_, plain) = hashed.inner.finish()?;
+                        Ok((r, Some((plain, hex::encode(hashed.md5.finalize())))))
                     }),
                 None => produce(&mut sink).map(|r| (r, None)),
             }
@@ -248,15 +285,20 @@ impl Putter {
             content_type: Some("application/json".to_owned()),
             content_encoding: Some("gzip".to_owned()),
             user: target.meta.clone(),
-            sse_kms,
             ..Default::default()
+        }
+        .sealed(seal);
+        // SSE-S3 objects keep the MD5 of their data as ETag; SSE-KMS ones do not (as on S3).
+        let etag = match &plain_len {
+            Some((_, md5)) if object_meta.sse_kms.is_none() => md5.clone(),
+            _ => written.md5_hex.clone(),
         };
         let row = ObjectRow {
             bucket: target.bucket.clone(),
             key: target.key.clone(),
             file: written.file.clone(),
-            size: plain_len.map_or(written.size, |n| n as i64),
-            etag: written.md5_hex.clone(),
+            size: plain_len.map_or(written.size, |(n, _)| n as i64),
+            etag,
             last_modified: now,
             meta: object_meta.encode(),
         };
@@ -341,6 +383,67 @@ impl Putter {
             bucket_key: false,
         };
         Ok((dk.plaintext, sse))
+    }
+
+    /// The data key S3 seals `target` with when the trail has no key: the bucket's default
+    /// rule, decided as for any PutObject without encryption headers, with the data key asked
+    /// of KMS as `cloudtrail.amazonaws.com` (the writer) and its KMS event recorded either way.
+    /// `None` when the default is SSE-S3.
+    async fn bucket_default_key(
+        &self,
+        target: &Target,
+        now: f64,
+    ) -> Result<Option<(cairn_core::kms::Secret, Seal)>, DeliveryError> {
+        let master = self.kms_master.clone();
+        let evaluator = self.evaluator.clone();
+        let t = target.clone();
+        let made = self
+            .store
+            .write(move |c| {
+                let sealing = match cairn_core::encryption::sealing_for_write(
+                    c,
+                    &t.bucket,
+                    &cairn_core::encryption::Requested::default(),
+                ) {
+                    Ok(s) => s,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let sse_s3 = sealing == cairn_core::encryption::Sealing::SseS3;
+                let Some(master) = master else {
+                    // Without the master key SSE-S3 files are stored as written; SSE-KMS ones
+                    // are refused (never written in the clear).
+                    return Ok(if sse_s3 {
+                        Ok(None)
+                    } else {
+                        Err(cairn_core::ApiError::new(
+                            cairn_core::ErrorKind::Internal,
+                            "no KMS master key was given to this process",
+                        ))
+                    });
+                };
+                let call = match sse::cloudtrail_call(&t.trail_arn, &t.account, &t.region, now) {
+                    Ok(call) => call,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let access = KmsAccess {
+                    master: &master,
+                    evaluator: evaluator.as_ref(),
+                };
+                let (made, event) = cairn_core::encryption::data_key_for(
+                    c,
+                    access,
+                    Actor::Service(&call),
+                    &sealing,
+                    &t.bucket,
+                    &t.key,
+                );
+                if let Some(event) = event {
+                    cairn_core::record::append(c, &event)?;
+                }
+                Ok::<_, cairn_store::StoreError>(made)
+            })
+            .await??;
+        made.map_err(|e| kms_refusal(&e))
     }
 
     async fn put_external<R, T, C>(

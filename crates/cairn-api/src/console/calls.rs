@@ -198,7 +198,12 @@ impl<'a> Caller<'a> {
                         *slot_op.lock().expect("event slot") = Some(event);
                         Some(opened?)
                     }
-                    None => None,
+                    None => o
+                        .meta
+                        .sse_s3
+                        .as_ref()
+                        .map(|s| cairn_core::encryption::open_sse_s3_key(&master, s, &b, &k))
+                        .transpose()?,
                 };
                 Ok((o, data_key))
             })

@@ -1,6 +1,10 @@
 //! CopyObject (a data event on the destination that also needs `s3:GetObject` on the
-//! source). The bytes move file to file ([`cairn_buckets::local::ObjectFiles::concat`]), so
-//! a copy costs no memory in proportion to the object.
+//! source). The copy is sealed as a PutObject would be: the request's SSE headers, else the
+//! destination bucket's default rule; the source's encryption is not carried over (as on S3).
+//! An SSE-KMS source is opened with `Decrypt` as the caller, and an SSE-KMS destination gets
+//! a data key from `GenerateDataKey` as the caller (both recorded, via S3); SSE-S3 keys are
+//! Cairn's own. The bytes stream through a few frames of memory, opened and sealed again
+//! under the copy's own data key.
 
 use cairn_core::authz::{Permission, ResourcePolicy};
 use cairn_core::objects::{self, ObjectMeta};
@@ -13,8 +17,10 @@ use serde_json::json;
 use super::CairnS3;
 use super::bucket_ops::{host, timestamp};
 use super::event::Spec;
-use super::object_ops::{sse_s3, strong};
+use super::object_ops::strong;
 use super::preconditions::etag_matches;
+use super::sse_ops::{BodyStream, SseFields, decrypting, requested};
+use cairn_core::encryption::{Seal, Sealing};
 
 /// AWS's largest copy source for CopyObject (larger objects are copied with UploadPartCopy).
 const MAX_COPY_SOURCE_BYTES: i64 = 5 * 1024 * 1024 * 1024;
@@ -60,9 +66,18 @@ impl CairnS3 {
             .as_ref()
             .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
         let same = src_bucket == bucket && src_key == key;
+        let wanted = requested(
+            input.server_side_encryption.as_ref(),
+            input.ssekms_key_id.as_ref(),
+            input.ssekms_encryption_context.as_ref(),
+            input.bucket_key_enabled,
+        );
+        // Changing only the encryption is a legal copy onto itself.
+        let changes_encryption = !wanted.is_empty();
         let (sb, sk, db) = (src_bucket.clone(), src_key.clone(), bucket.clone());
         let if_match = input.copy_source_if_match.clone();
-        let source = self
+        let files = self.files.clone();
+        let (source, source_file) = self
             .admit(
                 &info,
                 || spec(0),
@@ -78,7 +93,7 @@ impl CairnS3 {
                             "At least one of the pre-conditions you specified did not hold",
                         ));
                     }
-                    if same && !replace {
+                    if same && !replace && !changes_encryption {
                         return Err(ApiError::new(
                             ErrorKind::S3InvalidRequest,
                             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -92,21 +107,25 @@ impl CairnS3 {
                             ),
                         ));
                     }
-                    Ok(source)
+                    // Opened while the record is read (a later commit may delete the file).
+                    let file = files.open_blocking(&source.row.file).map_err(|e| {
+                        tracing::error!(file = %source.row.file, error = %e, "object file missing");
+                        ApiError::new(ErrorKind::Internal, "object file missing")
+                    })?;
+                    Ok((source, file))
                 },
             )
             .await?;
+        let sealing = match self.sealing(&bucket, wanted).await {
+            Ok(s) => s,
+            Err(e) => return Err(self.record_failure(info, spec(0), e).await),
+        };
         let placed = match self
-            .files
-            .concat(std::slice::from_ref(&source.row.file))
+            .place_copy(&info.ctx, &source, source_file, &sealing, (&bucket, &key))
             .await
         {
             Ok(p) => p,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot copy an object file");
-                let e = ApiError::new(ErrorKind::Internal, "object file copy failed");
-                return Err(self.record_failure(info, spec(0), e).await);
-            }
+            Err(e) => return Err(self.record_failure(info, spec(0), e).await),
         };
         let meta = if replace {
             ObjectMeta {
@@ -118,43 +137,116 @@ impl CairnS3 {
                 user: input.metadata.unwrap_or_default().into_iter().collect(),
                 checksums: source.meta.checksums.clone(),
                 parts_count: None,
-                sse_kms: source.meta.sse_kms.clone(),
+                ..Default::default()
             }
+            .sealed(placed.seal.clone())
         } else {
-            source.meta.clone()
+            ObjectMeta {
+                parts_count: None,
+                ..source.meta.clone()
+            }
+            .sealed(placed.seal.clone())
         };
         let row = ObjectRow {
             bucket: bucket.clone(),
             key: key.clone(),
             file: placed.file.clone(),
-            // A sealed source is copied sealed (same data key and context): its record keeps
-            // the plaintext size.
-            size: if source.meta.sse_kms.is_some() {
-                source.row.size
-            } else {
-                placed.size
-            },
-            etag: source.row.etag.clone(),
+            size: source.row.size,
+            etag: placed.etag.clone(),
             last_modified: 0.0,
             meta: meta.encode(),
         };
         let ctx = info.ctx.clone();
         let now = ctx.now;
         let committed = self
-            .recorded(info, spec(placed.size), move |c| {
+            .recorded(info, spec(placed.stored), move |c| {
                 objects::require_bucket(c, &row.bucket)?;
                 objects::put(c, &ctx, row)
             })
             .await;
         self.settle(placed.file, committed).await?;
+        let sse = SseFields::of(&meta);
         Ok(S3Response::new(CopyObjectOutput {
             copy_object_result: Some(CopyObjectResult {
-                e_tag: Some(strong(&source.row.etag)),
+                e_tag: Some(strong(&placed.etag)),
                 last_modified: Some(timestamp(now)),
                 ..Default::default()
             }),
-            server_side_encryption: sse_s3(),
+            server_side_encryption: sse.algorithm,
+            ssekms_key_id: sse.key_id,
+            ssekms_encryption_context: input.ssekms_encryption_context,
+            bucket_key_enabled: sse.bucket_key,
             ..Default::default()
         }))
     }
+
+    /// Writes the copy's file as `sealing` says: the source's plaintext (its data key opened
+    /// as for a GetObject: `Decrypt` as the caller for SSE-KMS) sealed under a new data key.
+    async fn place_copy(
+        &self,
+        ctx: &cairn_core::CallContext,
+        source: &objects::Object,
+        source_file: std::fs::File,
+        sealing: &Sealing,
+        (bucket, key): (&str, &str),
+    ) -> Result<Placed, ApiError> {
+        let size = source.row.size as u64;
+        let source_key = self
+            .open_object_key_now(ctx, &source.meta, &source.row.bucket, &source.row.key)
+            .await?;
+        let plain: BodyStream = match source_key {
+            Some(k) => Box::pin(
+                decrypting(source_file, size, 0..size, k)
+                    .await
+                    .map_err(copy_fault)?,
+            ),
+            None => Box::pin(
+                cairn_buckets::local::ObjectFiles::read_opened(source_file, 0..size)
+                    .await
+                    .map_err(copy_fault)?,
+            ),
+        };
+        let declared = super::integrity::Declared::default();
+        match self.upload_data_key(ctx, sealing, bucket, key).await? {
+            Some((dk, seal)) => {
+                let up = self.seal_stream(plain, &declared, &dk, None).await?;
+                // SSE-S3 copies keep the MD5 of their data as ETag; SSE-KMS ones do not.
+                let etag = match seal {
+                    Seal::Kms(_) => up.written.md5_hex,
+                    Seal::S3(_) => up.plain_md5,
+                };
+                Ok(Placed {
+                    file: up.written.file,
+                    stored: up.written.size,
+                    etag,
+                    seal: Some(seal),
+                })
+            }
+            None => {
+                let (written, _) = self
+                    .receive(Some(StreamingBlob::wrap(plain)), &declared)
+                    .await?;
+                Ok(Placed {
+                    file: written.file,
+                    stored: written.size,
+                    etag: written.md5_hex,
+                    seal: None,
+                })
+            }
+        }
+    }
+}
+
+/// The copy's new file.
+struct Placed {
+    file: String,
+    /// Bytes stored (sealed frames for a sealed copy).
+    stored: i64,
+    etag: String,
+    seal: Option<Seal>,
+}
+
+fn copy_fault(e: std::io::Error) -> ApiError {
+    tracing::error!(error = %e, "cannot copy an object file");
+    ApiError::new(ErrorKind::Internal, "object file copy failed")
 }

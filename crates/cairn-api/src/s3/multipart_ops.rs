@@ -1,5 +1,12 @@
 //! Multipart uploads (data events): create, upload part, complete, abort, list parts and
 //! uploads. Parts are durable files; completion concatenates them into the object's file.
+//!
+//! SSE: CreateMultipartUpload decides the sealing as PutObject does (headers, else the
+//! bucket's default rule) and, for SSE-KMS, asks KMS for the object's data key as the caller,
+//! kept (wrapped) with the upload. Each part is sealed on arrival under a key derived from that
+//! data key (S3 `Decrypt`s it as the caller), and completion opens the parts and seals the
+//! whole object under the data key (one more `Decrypt`, which is why AWS needs `kms:Decrypt`
+//! for multipart SSE-KMS uploads). No part or object byte is stored in the clear.
 
 use cairn_core::objects::{self, ObjectMeta};
 use cairn_store::objects::{ObjectRow, PartRow};
@@ -11,7 +18,7 @@ use super::CairnS3;
 use super::bucket_ops::{host, timestamp};
 use super::event::Spec;
 use super::integrity::{Declared, Headers, checksum_headers};
-use super::object_ops::sse_s3;
+use super::sse_ops::{SseFields, requested};
 
 /// AWS's largest part (and largest single PUT): 5 GiB.
 pub(super) const MAX_PART_BYTES: i64 = 5 * 1024 * 1024 * 1024;
@@ -25,15 +32,41 @@ impl CairnS3 {
         let host = host(&req);
         let input = req.input;
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
-        let spec = Spec::new(
-            "CreateMultipartUpload",
-            false,
-            true,
-            Some(&bucket),
-            Some(&key),
-            &host,
-        )
-        .param("uploads", json!(""));
+        let spec = || {
+            Spec::new(
+                "CreateMultipartUpload",
+                false,
+                true,
+                Some(&bucket),
+                Some(&key),
+                &host,
+            )
+            .param("uploads", json!(""))
+        };
+        let b = bucket.clone();
+        self.admit(&info, spec, move |c| {
+            objects::require_bucket(c, &b).map(|_| ())
+        })
+        .await?;
+        let wanted = requested(
+            input.server_side_encryption.as_ref(),
+            input.ssekms_key_id.as_ref(),
+            input.ssekms_encryption_context.as_ref(),
+            input.bucket_key_enabled,
+        );
+        let sealed = match self.sealing(&bucket, wanted).await {
+            Ok(sealing) => {
+                self.upload_data_key(&info.ctx, &sealing, &bucket, &key)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        let seal = match sealed {
+            // The data key itself is dropped: parts reopen it (SSE-KMS: through KMS as their
+            // caller).
+            Ok(k) => k.map(|(_, seal)| seal),
+            Err(e) => return Err(self.record_failure(info, spec(), e).await),
+        };
         let meta = ObjectMeta {
             content_type: input.content_type.map(|c| c.to_string()),
             cache_control: input.cache_control,
@@ -42,11 +75,13 @@ impl CairnS3 {
             content_language: input.content_language,
             user: input.metadata.unwrap_or_default().into_iter().collect(),
             ..Default::default()
-        };
+        }
+        .sealed(seal);
+        let sse = SseFields::of(&meta);
         let upload_id = uuid::Uuid::new_v4().simple().to_string();
         let ctx = info.ctx.clone();
         let (b, k, id) = (bucket.clone(), key.clone(), upload_id.clone());
-        self.recorded(info, spec, move |c| {
+        self.recorded(info, spec(), move |c| {
             objects::require_bucket(c, &b)?;
             objects::create_upload(c, &ctx, &b, &k, &id, &meta)
         })
@@ -55,7 +90,10 @@ impl CairnS3 {
             bucket: Some(bucket),
             key: Some(key),
             upload_id: Some(upload_id),
-            server_side_encryption: sse_s3(),
+            server_side_encryption: sse.algorithm,
+            ssekms_key_id: sse.key_id,
+            ssekms_encryption_context: input.ssekms_encryption_context,
+            bucket_key_enabled: sse.bucket_key,
             ..Default::default()
         }))
     }
@@ -83,23 +121,26 @@ impl CairnS3 {
         // digests, all before accepting the body; every failure is recorded.
         let (b, k, id) = (bucket.clone(), key.clone(), upload_id.clone());
         let declared_len = input.content_length;
-        self.admit(
-            &info,
-            || spec(0),
-            move |c| {
-                objects::require_bucket(c, &b)?;
-                objects::upload(c, &b, &k, &id)?;
-                objects::check_part_number(part_number)?;
-                if declared_len.is_some_and(|n| n > MAX_PART_BYTES) {
-                    return Err(cairn_core::ApiError::new(
-                        cairn_core::ErrorKind::S3EntityTooLarge,
-                        "Your proposed upload exceeds the maximum allowed size",
-                    ));
-                }
-                Ok(())
-            },
-        )
-        .await?;
+        let upload = self
+            .admit(
+                &info,
+                || spec(0),
+                move |c| {
+                    objects::require_bucket(c, &b)?;
+                    let upload = objects::upload(c, &b, &k, &id)?;
+                    objects::check_part_number(part_number)?;
+                    if declared_len.is_some_and(|n| n > MAX_PART_BYTES) {
+                        return Err(cairn_core::ApiError::new(
+                            cairn_core::ErrorKind::S3EntityTooLarge,
+                            "Your proposed upload exceeds the maximum allowed size",
+                        ));
+                    }
+                    Ok(upload)
+                },
+            )
+            .await?;
+        let upload_meta = ObjectMeta::decode(&upload.meta);
+        let sse = SseFields::of(&upload_meta);
         let declared = Declared::parse(Headers {
             content_md5: input.content_md5.as_deref(),
             checksums: checksum_headers(
@@ -116,12 +157,30 @@ impl CairnS3 {
             Ok(d) => d,
             Err(e) => return Err(self.record_failure(info, spec(0), e).await),
         };
-        let (written, computed) = match self.receive(input.body, &declared).await {
+        let received = match self
+            .open_object_key_now(&info.ctx, &upload_meta, &bucket, &key)
+            .await
+        {
+            Ok(Some(dk)) => self
+                .receive_sealed_part(input.body, &declared, &dk)
+                .await
+                .map(|up| (up.written, up.computed, Some((up.plain_md5, up.plain_len)))),
+            Ok(None) => self
+                .receive(input.body, &declared)
+                .await
+                .map(|(w, c)| (w, c, None)),
+            Err(e) => Err(e),
+        };
+        let (written, computed, plain) = match received {
             Ok(r) => r,
             Err(e) => return Err(self.record_failure(info, spec(0), e).await),
         };
+        let plain_md5 = plain
+            .as_ref()
+            .map_or(written.md5_hex.clone(), |p| p.0.clone());
+        let part_size = plain.as_ref().map_or(written.size, |p| p.1 as i64);
         let trailers = req.trailing_headers.and_then(|t| t.take());
-        let checksums = match declared.verify(&written.md5_hex, computed, trailers.as_ref()) {
+        let checksums = match declared.verify(&plain_md5, computed, trailers.as_ref()) {
             Ok(c) => c,
             Err(e) => {
                 self.files.remove([written.file.clone()]).await;
@@ -130,11 +189,17 @@ impl CairnS3 {
         };
         let spec = spec(written.size);
         let ctx = info.ctx.clone();
+        // SSE-S3 parts keep the MD5 of their data as ETag; SSE-KMS ones do not (as on S3).
+        let part_etag = if upload_meta.sse_kms.is_some() {
+            written.md5_hex.clone()
+        } else {
+            plain_md5.clone()
+        };
         let part = PartRow {
             part_number,
             file: written.file.clone(),
-            size: written.size,
-            etag: written.md5_hex.clone(),
+            size: part_size,
+            etag: part_etag.clone(),
             last_modified: 0.0,
         };
         let committed = self
@@ -146,8 +211,10 @@ impl CairnS3 {
         self.settle(written.file, committed).await?;
         let sum = |a: &str| checksums.get(a).cloned();
         Ok(S3Response::new(UploadPartOutput {
-            e_tag: Some(ETag::Strong(written.md5_hex)),
-            server_side_encryption: sse_s3(),
+            e_tag: Some(ETag::Strong(part_etag)),
+            server_side_encryption: sse.algorithm,
+            ssekms_key_id: sse.key_id,
+            bucket_key_enabled: sse.bucket_key,
             checksum_crc32: sum("CRC32"),
             checksum_crc32c: sum("CRC32C"),
             checksum_crc64nvme: sum("CRC64NVME"),
@@ -210,26 +277,21 @@ impl CairnS3 {
                 Ok((upload, parts))
             })
             .await?;
-        let files: Vec<String> = parts.iter().map(|p| p.file.clone()).collect();
-        let written = match self.files.concat(&files).await {
+        let mut meta = ObjectMeta::decode(&upload.meta);
+        let (written, size) = match self
+            .assemble(&info.ctx, &meta, (&bucket, &key), &parts)
+            .await
+        {
             Ok(w) => w,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot assemble a multipart object");
-                let e = cairn_core::ApiError::new(
-                    cairn_core::ErrorKind::Internal,
-                    "multipart assembly failed",
-                );
-                return Err(self.record_failure(info, spec(), e).await);
-            }
+            Err(e) => return Err(self.record_failure(info, spec(), e).await),
         };
         let etag = objects::multipart_etag(&parts);
-        let mut meta = ObjectMeta::decode(&upload.meta);
         meta.parts_count = Some(parts.len() as i64);
         let row = ObjectRow {
             bucket: bucket.clone(),
             key: key.clone(),
-            file: written.file.clone(),
-            size: written.size,
+            file: written.clone(),
+            size,
             etag: etag.clone(),
             last_modified: 0.0,
             meta: meta.encode(),
@@ -245,13 +307,16 @@ impl CairnS3 {
                 Ok(unused)
             })
             .await;
-        self.settle(written.file, committed).await?;
+        self.settle(written, committed).await?;
+        let sse = SseFields::of(&meta);
         Ok(S3Response::new(CompleteMultipartUploadOutput {
             bucket: Some(bucket.clone()),
             key: Some(key.clone()),
             e_tag: Some(ETag::Strong(etag)),
             location: Some(format!("/{bucket}/{key}")),
-            server_side_encryption: sse_s3(),
+            server_side_encryption: sse.algorithm,
+            ssekms_key_id: sse.key_id,
+            bucket_key_enabled: sse.bucket_key,
             ..Default::default()
         }))
     }
@@ -387,5 +452,44 @@ impl CairnS3 {
             ),
             ..Default::default()
         }))
+    }
+
+    /// Builds a completed upload's file from its parts: concatenated as stored, or (SSE-KMS)
+    /// each part opened and the whole sealed under the upload's data key, which the caller
+    /// opens through KMS. Returns the file and the object's (plaintext) size.
+    async fn assemble(
+        &self,
+        ctx: &cairn_core::CallContext,
+        meta: &ObjectMeta,
+        (bucket, key): (&str, &str),
+        parts: &[PartRow],
+    ) -> Result<(String, i64), cairn_core::ApiError> {
+        let fault = |e: std::io::Error| {
+            tracing::error!(error = %e, "cannot assemble a multipart object");
+            cairn_core::ApiError::new(cairn_core::ErrorKind::Internal, "multipart assembly failed")
+        };
+        match self.open_object_key_now(ctx, meta, bucket, key).await? {
+            None => {
+                let files: Vec<String> = parts.iter().map(|p| p.file.clone()).collect();
+                let placed = self.files.concat(&files).await.map_err(fault)?;
+                Ok((placed.file, placed.size))
+            }
+            Some(dk) => {
+                let pieces: Vec<(String, u64)> = parts
+                    .iter()
+                    .map(|p| (p.file.clone(), p.size as u64))
+                    .collect();
+                let body = self.plain_parts(pieces, &dk);
+                let up = self
+                    .seal_stream(body, &Declared::default(), &dk, None)
+                    .await?;
+                let expected: i64 = parts.iter().map(|p| p.size).sum();
+                if up.plain_len as i64 != expected {
+                    self.files.remove([up.written.file]).await;
+                    return Err(fault(std::io::Error::other("a sealed part is short")));
+                }
+                Ok((up.written.file, expected))
+            }
+        }
     }
 }

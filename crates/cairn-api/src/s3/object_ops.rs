@@ -187,49 +187,30 @@ impl CairnS3 {
             Ok(d) => d,
             Err(e) => return Err(self.record_failure(info, spec(0), e).await),
         };
-        // SSE-KMS: a data key from KMS as the caller, then the body sealed on its way in. A
-        // request without encryption headers takes its bucket's default `aws:kms` rule.
-        let mut key_id = input.ssekms_key_id.clone();
-        let mut bucket_key = input.bucket_key_enabled == Some(true);
-        let mut wants_kms = input
-            .server_side_encryption
-            .as_ref()
-            .is_some_and(|a| a.as_str() == ServerSideEncryption::AWS_KMS);
-        if input.server_side_encryption.is_none() {
-            let b = bucket.clone();
-            let rule = self
-                .store
-                .read(move |c| Ok(cairn_core::encryption::kms_default_for_put(c, &b)))
-                .await
-                .map_err(ApiError::from)
-                .and_then(|r| r);
-            match rule {
-                Ok(Some(rule)) => {
-                    wants_kms = true;
-                    key_id = rule.kms_key_id;
-                    bucket_key = rule.bucket_key_enabled;
-                }
-                Ok(None) => {}
-                Err(e) => return Err(self.record_failure(info, spec(0), e).await),
-            }
-        }
-        let mut sse_kms = None;
-        let (written, computed, plain) = if wants_kms {
-            let sealed = async {
-                let context = match input.ssekms_encryption_context.as_deref() {
-                    Some(v) => cairn_core::sse::parse_context_header(v)?,
-                    None => Default::default(),
-                };
-                let (dk, meta) = self
-                    .upload_data_key(&info.ctx, key_id, context, &bucket, &key, bucket_key)
-                    .await?;
-                let up = self.receive_sealed(input.body, &declared, &dk).await?;
-                Ok::<_, ApiError>((up, meta))
-            }
-            .await;
-            match sealed {
-                Ok((up, meta)) => {
-                    sse_kms = Some(meta);
+        // How S3 seals the object (the headers, else the bucket's default rule), then for
+        // SSE-KMS a data key from KMS as the caller and the body sealed on its way in.
+        let requested = super::sse_ops::requested(
+            input.server_side_encryption.as_ref(),
+            input.ssekms_key_id.as_ref(),
+            input.ssekms_encryption_context.as_ref(),
+            input.bucket_key_enabled,
+        );
+        let sealing = match self.sealing(&bucket, requested).await {
+            Ok(s) => s,
+            Err(e) => return Err(self.record_failure(info, spec(0), e).await),
+        };
+        let data_key = match self
+            .upload_data_key(&info.ctx, &sealing, &bucket, &key)
+            .await
+        {
+            Ok(k) => k,
+            Err(e) => return Err(self.record_failure(info, spec(0), e).await),
+        };
+        let mut seal = None;
+        let (written, computed, plain) = if let Some((dk, sealed)) = data_key {
+            match self.receive_sealed(input.body, &declared, &dk).await {
+                Ok(up) => {
+                    seal = Some(sealed);
                     (up.written, up.computed, Some((up.plain_md5, up.plain_len)))
                 }
                 Err(e) => return Err(self.record_failure(info, spec(0), e).await),
@@ -261,14 +242,21 @@ impl CairnS3 {
             user: input.metadata.unwrap_or_default().into_iter().collect(),
             checksums,
             parts_count: None,
-            sse_kms,
+            ..Default::default()
+        }
+        .sealed(seal);
+        // SSE-S3 objects keep the MD5 of their data as ETag; SSE-KMS ones do not (as on S3).
+        let etag = if meta.sse_kms.is_some() {
+            written.md5_hex.clone()
+        } else {
+            plain_md5.clone()
         };
         let row = ObjectRow {
             bucket: bucket.clone(),
             key: key.clone(),
             file: written.file.clone(),
             size,
-            etag: written.md5_hex.clone(),
+            etag: etag.clone(),
             last_modified: 0.0,
             meta: meta.encode(),
         };
@@ -283,7 +271,7 @@ impl CairnS3 {
         let sums = ChecksumFields::of(&meta);
         let sse = super::sse_ops::SseFields::of(&meta);
         Ok(S3Response::new(PutObjectOutput {
-            e_tag: Some(strong(&written.md5_hex)),
+            e_tag: Some(strong(&etag)),
             size: Some(size),
             server_side_encryption: sse.algorithm,
             ssekms_key_id: sse.key_id,
@@ -339,10 +327,8 @@ impl CairnS3 {
                     tracing::error!(file = %obj.row.file, error = %e, "object file missing");
                     ApiError::new(ErrorKind::Internal, "object file missing")
                 })?;
-                let data_key = match &obj.meta.sse_kms {
-                    Some(sse) => Some(this.open_data_key(c, &ctx, sse, &slot_op)?),
-                    None => None,
-                };
+                let data_key =
+                    this.open_object_key(c, &ctx, &obj.meta, (&bucket, &key), &slot_op)?;
                 Ok((obj, range, file, data_key))
             })
             .await;

@@ -1,13 +1,18 @@
-//! Reading SSE-KMS objects: the response fields that describe their encryption, the KMS
-//! `Decrypt` S3 makes as the reader (its event appended before the answer), and the stream
-//! that opens the stored frames a range needs (`cairn_core::sse::frames`).
+//! Sealed object bytes in S3: the response fields that describe an object's encryption; the
+//! data keys of new objects (SSE-KMS from KMS as the caller, SSE-S3 wrapped by the master key)
+//! and of stored ones (S3's `Decrypt` as the reader, its event appended before the answer);
+//! bodies sealed on their way to disk, multipart parts sealed under keys derived from their
+//! upload's data key, and the streams that open stored frames (`cairn_core::sse::frames`).
 
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use cairn_core::encryption::{Requested, Seal, Sealing};
+use cairn_core::kms::internal::Actor;
 use cairn_core::objects::ObjectMeta;
 use cairn_core::record::PreparedEvent;
 use cairn_core::sse::frames::{FrameOpener, FrameSpan, SEALED_FRAME_LEN};
+use cairn_core::sse::frames::{PIECE_SALT_LEN, piece_key};
 use cairn_core::sse::{KmsAccess, SseKms, open_for_caller};
 use cairn_core::{ApiError, CallContext};
 use futures::StreamExt;
@@ -88,12 +93,23 @@ pub(crate) async fn decrypting(
     range: std::ops::Range<u64>,
     data_key: cairn_core::kms::Secret,
 ) -> std::io::Result<impl futures::Stream<Item = std::io::Result<Bytes>> + Send + Sync + 'static> {
+    decrypting_at(file, 0, size, range, data_key).await
+}
+
+/// [`decrypting`] of frames stored after `header` bytes (a sealed part's salt).
+async fn decrypting_at(
+    file: std::fs::File,
+    header: u64,
+    size: u64,
+    range: std::ops::Range<u64>,
+    data_key: cairn_core::kms::Secret,
+) -> std::io::Result<impl futures::Stream<Item = std::io::Result<Bytes>> + Send + Sync + 'static> {
     let span = FrameSpan::of(range, size);
     let mut opener = FrameOpener::new(data_key.expose(), size, span.first)
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     drop(data_key);
-    let mut inner =
-        Box::pin(cairn_buckets::local::ObjectFiles::read_opened(file, span.stored.clone()).await?);
+    let stored = span.stored.start + header..span.stored.end + header;
+    let mut inner = Box::pin(cairn_buckets::local::ObjectFiles::read_opened(file, stored).await?);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
     tokio::spawn(async move {
         let (mut skip, mut remaining) = (span.skip as usize, span.len as usize);
@@ -144,6 +160,33 @@ pub(crate) async fn decrypting(
     Ok(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
 }
 
+/// A request or plaintext body on its way to a file.
+pub(super) type BodyStream =
+    std::pin::Pin<Box<dyn futures::Stream<Item = std::io::Result<Bytes>> + Send + Sync>>;
+
+/// A request body as a [`BodyStream`].
+pub(super) fn body_stream(body: Option<s3s::dto::StreamingBlob>) -> BodyStream {
+    match body {
+        Some(b) => Box::pin(b.map(|c| c.map_err(|e| std::io::Error::other(e.to_string())))),
+        None => Box::pin(futures::stream::empty()),
+    }
+}
+
+/// The encryption headers of a request, as `cairn_core::encryption` reads them.
+pub(super) fn requested(
+    algorithm: Option<&ServerSideEncryption>,
+    key_id: Option<&String>,
+    context: Option<&String>,
+    bucket_key: Option<bool>,
+) -> Requested {
+    Requested {
+        algorithm: algorithm.map(|a| a.as_str().to_owned()),
+        kms_key_id: key_id.cloned(),
+        context: context.cloned(),
+        bucket_key,
+    }
+}
+
 /// An upload sealed on its way to disk.
 pub(super) struct SealedUpload {
     /// The file (of sealed frames).
@@ -156,7 +199,7 @@ pub(super) struct SealedUpload {
     pub plain_len: u64,
 }
 
-struct Sealing {
+struct SealState {
     sealer: Option<cairn_core::sse::frames::FrameSealer<Vec<u8>>>,
     md5: md5::Md5,
     hasher: s3s::checksum::ChecksumHasher,
@@ -172,23 +215,31 @@ impl CairnS3 {
         declared: &super::integrity::Declared,
         data_key: &cairn_core::kms::Secret,
     ) -> Result<SealedUpload, ApiError> {
+        self.seal_stream(body_stream(body), declared, data_key, None)
+            .await
+    }
+
+    /// Seals `body` into a new durable file under `data_key` (after `header`, if any),
+    /// hashing and checksumming the plaintext on the way.
+    pub(super) async fn seal_stream(
+        &self,
+        body: BodyStream,
+        declared: &super::integrity::Declared,
+        data_key: &cairn_core::kms::Secret,
+        header: Option<Bytes>,
+    ) -> Result<SealedUpload, ApiError> {
         use md5::Digest;
         use std::io::Write;
         let sealer = cairn_core::sse::frames::FrameSealer::new(Vec::new(), data_key.expose())
             .map_err(|_| ApiError::new(cairn_core::ErrorKind::Internal, "bad data key"))?;
-        let state = Arc::new(Mutex::new(Sealing {
+        let state = Arc::new(Mutex::new(SealState {
             sealer: Some(sealer),
             md5: md5::Md5::new(),
             hasher: declared.hasher(),
             plain_len: 0,
         }));
         let (feed, last) = (state.clone(), state.clone());
-        let body: std::pin::Pin<
-            Box<dyn futures::Stream<Item = Result<Bytes, std::io::Error>> + Send + Sync>,
-        > = match body {
-            Some(b) => Box::pin(b.map(|c| c.map_err(|e| std::io::Error::other(e.to_string())))),
-            None => Box::pin(futures::stream::empty()),
-        };
+        let head = futures::stream::iter(header.map(Ok));
         let sealed = body
             .map(move |chunk| {
                 let bytes = chunk?;
@@ -207,7 +258,7 @@ impl CairnS3 {
                     None => Ok(Bytes::new()),
                 }
             }));
-        let written = match self.files.write(Box::pin(sealed)).await {
+        let written = match self.files.write(Box::pin(head.chain(sealed))).await {
             Ok(w) => w,
             Err(cairn_buckets::local::WriteError::Body(m)) => {
                 return Err(super::integrity::body_fault(&m));
@@ -234,35 +285,48 @@ impl CairnS3 {
         })
     }
 
-    /// Asks KMS for an upload's data key as the caller, recording the KMS call.
+    /// How a new object in `bucket` is sealed: `requested`'s headers, or the bucket's
+    /// default rule (`cairn_core::encryption::sealing_for_write`).
+    pub(super) async fn sealing(
+        &self,
+        bucket: &str,
+        requested: Requested,
+    ) -> Result<Sealing, ApiError> {
+        let b = bucket.to_owned();
+        self.store
+            .read(move |c| Ok(cairn_core::encryption::sealing_for_write(c, &b, &requested)))
+            .await
+            .map_err(ApiError::from)?
+    }
+
+    /// A new object's data key: from KMS as the caller (via S3, the KMS call recorded) for
+    /// SSE-KMS, or wrapped by the master key for SSE-S3.
     pub(super) async fn upload_data_key(
         &self,
         ctx: &CallContext,
-        key_id: Option<String>,
-        context: cairn_core::kms::EncryptionContext,
+        sealing: &Sealing,
         bucket: &str,
         key: &str,
-        bucket_key: bool,
-    ) -> Result<(cairn_core::kms::Secret, SseKms), ApiError> {
-        let (this, ctx) = (self.clone(), ctx.clone());
+    ) -> Result<Option<(cairn_core::kms::Secret, Seal)>, ApiError> {
+        if *sealing == Sealing::SseS3 {
+            return cairn_core::encryption::new_sse_s3_key(&self.kms_master, bucket, key)
+                .map(|(k, s)| Some((k, Seal::S3(s))));
+        }
+        let (this, ctx, sealing) = (self.clone(), ctx.clone(), sealing.clone());
         let (b, k) = (bucket.to_owned(), key.to_owned());
-        let made = self
-            .store
+        self.store
             .write(move |c| {
                 let evaluator = this.gate.evaluator();
                 let access = KmsAccess {
                     master: &this.kms_master,
                     evaluator: evaluator.as_ref(),
                 };
-                let (made, event) = cairn_core::sse::data_key_for_caller(
-                    c,
-                    access,
-                    &ctx,
-                    key_id.as_deref(),
-                    context,
-                    &b,
-                    &k,
-                );
+                let writer = Actor::Via {
+                    ctx: &ctx,
+                    service: "s3",
+                };
+                let (made, event) =
+                    cairn_core::encryption::data_key_for(c, access, writer, &sealing, &b, &k);
                 if let Some(e) = event {
                     cairn_core::record::append(c, &e)?;
                 }
@@ -270,16 +334,127 @@ impl CairnS3 {
             })
             .await
             .map_err(ApiError::from)?
-            .map_err(ApiError::from)?;
-        let (dk, context) = made?;
-        Ok((
-            dk.plaintext,
-            SseKms {
-                key_arn: dk.key_arn,
-                data_key: hex::encode(&dk.ciphertext),
-                context,
-                bucket_key,
-            },
-        ))
+            .map_err(ApiError::from)?
+    }
+
+    /// Opens the data key of a sealed object (or upload) `bucket`/`key` described by `meta`,
+    /// inside a read's store call: SSE-KMS through KMS as the caller (its event left in
+    /// `slot`), SSE-S3 with the master key. `None` for bytes stored as written.
+    pub(super) fn open_object_key(
+        &self,
+        conn: &cairn_store::Connection,
+        ctx: &CallContext,
+        meta: &ObjectMeta,
+        (bucket, key): (&str, &str),
+        slot: &EventSlot,
+    ) -> Result<Option<cairn_core::kms::Secret>, ApiError> {
+        if let Some(sse) = &meta.sse_kms {
+            return self.open_data_key(conn, ctx, sse, slot).map(Some);
+        }
+        meta.sse_s3
+            .as_ref()
+            .map(|s| cairn_core::encryption::open_sse_s3_key(&self.kms_master, s, bucket, key))
+            .transpose()
+    }
+
+    /// [`CairnS3::open_object_key`] on its own: S3's `Decrypt` event (SSE-KMS) is appended
+    /// durably before returning.
+    pub(super) async fn open_object_key_now(
+        &self,
+        ctx: &CallContext,
+        meta: &ObjectMeta,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<cairn_core::kms::Secret>, ApiError> {
+        if let Some(sse) = &meta.sse_kms {
+            return self.open_data_key_now(ctx, sse).await.map(Some);
+        }
+        meta.sse_s3
+            .as_ref()
+            .map(|s| cairn_core::encryption::open_sse_s3_key(&self.kms_master, s, bucket, key))
+            .transpose()
+    }
+
+    /// Opens a sealed object's (or upload's) data key as the caller, appending S3's `Decrypt`
+    /// event durably before returning.
+    pub(super) async fn open_data_key_now(
+        &self,
+        ctx: &CallContext,
+        sse: &SseKms,
+    ) -> Result<cairn_core::kms::Secret, ApiError> {
+        let (this, ctx, sse) = (self.clone(), ctx.clone(), sse.clone());
+        self.store
+            .write(move |c| {
+                let evaluator = this.gate.evaluator();
+                let access = KmsAccess {
+                    master: &this.kms_master,
+                    evaluator: evaluator.as_ref(),
+                };
+                let (opened, event) = open_for_caller(c, access, &ctx, &sse);
+                cairn_core::record::append(c, &event)?;
+                Ok::<_, cairn_store::StoreError>(opened)
+            })
+            .await
+            .map_err(ApiError::from)?
+            .map_err(ApiError::from)?
+    }
+
+    /// Streams a multipart upload's part into a new durable file sealed under a key of its
+    /// own (derived from the upload's data key and a random salt stored at the head of the
+    /// file), hashing the plaintext on the way.
+    pub(super) async fn receive_sealed_part(
+        &self,
+        body: Option<s3s::dto::StreamingBlob>,
+        declared: &super::integrity::Declared,
+        data_key: &cairn_core::kms::Secret,
+    ) -> Result<SealedUpload, ApiError> {
+        // Unique, not secret: the system's CSPRNG via `rand`.
+        let salt: [u8; PIECE_SALT_LEN] = rand::random();
+        let key = piece_key(data_key.expose(), &salt);
+        self.seal_stream(
+            body_stream(body),
+            declared,
+            &key,
+            Some(Bytes::copy_from_slice(&salt)),
+        )
+        .await
+    }
+
+    /// The plaintext of a sealed upload's parts, in order, as one stream (each part opened
+    /// under its own key), for sealing the whole object at completion.
+    pub(super) fn plain_parts(
+        &self,
+        parts: Vec<(String, u64)>,
+        data_key: &cairn_core::kms::Secret,
+    ) -> BodyStream {
+        let files = self.files.clone();
+        let data_key = data_key.clone();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+        tokio::spawn(async move {
+            for (file, size) in parts {
+                let opened = async {
+                    let mut f = files.open_blocking(&file)?;
+                    let mut salt = [0u8; PIECE_SALT_LEN];
+                    std::io::Read::read_exact(&mut f, &mut salt)?;
+                    let key = piece_key(data_key.expose(), &salt);
+                    decrypting_at(f, PIECE_SALT_LEN as u64, size, 0..size, key).await
+                }
+                .await;
+                let mut stream = match opened {
+                    Ok(s) => Box::pin(s),
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                };
+                while let Some(chunk) = stream.next().await {
+                    let failed = chunk.is_err();
+                    if tx.send(chunk).await.is_err() || failed {
+                        return;
+                    }
+                }
+            }
+        });
+        Box::pin(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
     }
 }

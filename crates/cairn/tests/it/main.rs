@@ -35,6 +35,7 @@ mod s3_encryption;
 mod s3_memory;
 mod s3_policy;
 mod s3_recorded;
+mod s3_sse_copy_multipart;
 mod s3_sse_kms;
 mod s3_streaming;
 mod s3_util;
