@@ -71,7 +71,9 @@ pub fn counted_seq(conn: &Connection) -> StoreResult<i64> {
 }
 
 /// Calls `each(seq, event_time, record)` for every management event with
-/// `after < seq <= upto`, in seq order.
+/// `after < seq <= upto` that Insights may count, in seq order: write calls, and read calls
+/// whose record names an `errorCode` (a read that succeeded counts in no series, so it is
+/// not read out and parsed).
 pub fn management_records(
     conn: &Connection,
     after: i64,
@@ -80,7 +82,9 @@ pub fn management_records(
 ) -> StoreResult<()> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, event_time, record FROM events
-         WHERE seq > ?1 AND seq <= ?2 AND category = 'Management' ORDER BY seq",
+         WHERE seq > ?1 AND seq <= ?2 AND category = 'Management'
+           AND (read_only <> 'true' OR instr(record, '"errorCode"') > 0)
+         ORDER BY seq",
     )?;
     let mut rows = stmt.query(params![after, upto])?;
     while let Some(row) = rows.next()? {
