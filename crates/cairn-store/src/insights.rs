@@ -83,7 +83,7 @@ pub fn management_records(
     let mut stmt = conn.prepare_cached(
         "SELECT seq, event_time, record FROM events
          WHERE seq > ?1 AND seq <= ?2 AND category = 'Management'
-           AND (read_only <> 'true' OR instr(record, '"errorCode"') > 0)
+           AND (read_only <> 'true' OR instr(record, '\"errorCode\"') > 0)
          ORDER BY seq",
     )?;
     let mut rows = stmt.query(params![after, upto])?;
