@@ -1,8 +1,9 @@
 """`AWS::S3::Bucket`'s `BucketEncryption`, `VersioningConfiguration` and
-`PublicAccessBlockConfiguration` with the AWS CLI: applied on create, changed in place on
-update (same bucket), removed properties taken back as CloudFormation does, and a public
-bucket policy beside a bucket that blocks them failing with S3's AccessDenied and rolling
-back."""
+`PublicAccessBlockConfiguration` and `Tags` with the AWS CLI: applied on create, changed in
+place on update (same bucket), removed properties taken back as CloudFormation does, and a
+public bucket policy beside a bucket that blocks them failing with S3's AccessDenied and
+rolling back. Bucket tags also carry the stack's tags and CloudFormation's own
+`aws:cloudformation:*` tags, as on AWS."""
 
 import json
 import os
@@ -10,6 +11,7 @@ import os
 HERE = os.path.dirname(__file__)
 CONFIG = os.path.join(HERE, "cfn", "bucket-config.yml")
 PUBLIC = os.path.join(HERE, "cfn", "bucket-public-policy.yml")
+TAGS = os.path.join(HERE, "cfn", "bucket-tags.yml")
 
 
 def j(out):
@@ -165,3 +167,66 @@ def test_the_s3api_calls_behind_the_properties(cairn):
     assert "AccessDenied" in refused.stderr and "BlockPublicPolicy" in refused.stderr
     cairn.cli("s3api", "delete-public-access-block", "--bucket", "cli-config-bucket")
     cairn.cli("s3api", "put-bucket-policy", "--bucket", "cli-config-bucket", "--policy", public)
+
+
+def bucket_tags(cairn, bucket):
+    tags = j(cairn.cli("s3api", "get-bucket-tagging", "--bucket", bucket))["TagSet"]
+    return {t["Key"]: t["Value"] for t in tags}
+
+
+def test_bucket_tags_are_applied_and_changed_in_place(cairn):
+    def deploy(*overrides):
+        cairn.cli("cloudformation", "deploy", "--template-file", TAGS, "--stack-name", "tagged",
+                  "--tags", "project=cairn", "team=stack-level",
+                  *(["--parameter-overrides", *overrides] if overrides else []))
+
+    deploy()
+    bucket = bucket_of(cairn, "tagged")
+    stack_id = j(cairn.cli("cloudformation", "describe-stacks", "--stack-name", "tagged"))["Stacks"][0]["StackId"]
+    system = {"aws:cloudformation:stack-name": "tagged", "aws:cloudformation:stack-id": stack_id,
+              "aws:cloudformation:logical-id": "TaggedBucket"}
+    # The template's `team` wins over the stack tag of the same key.
+    assert bucket_tags(cairn, bucket) == {"team": "ops", "cost-center": "1234", "project": "cairn", **system}
+
+    deploy("Team=security", "CostCenter=42")
+    assert bucket_of(cairn, "tagged") == bucket
+    assert bucket_tags(cairn, bucket) == {"team": "security", "cost-center": "42", "project": "cairn", **system}
+    events = j(cairn.cli("cloudformation", "describe-stack-events", "--stack-name", "tagged"))["StackEvents"]
+    bucket_events = [e["ResourceStatus"] for e in events if e["LogicalResourceId"] == "TaggedBucket"]
+    assert bucket_events[:2] == ["UPDATE_COMPLETE", "UPDATE_IN_PROGRESS"]
+    assert bucket_events.count("CREATE_COMPLETE") == 1
+
+    records = [json.loads(line) for line in cairn.admin("events", "--category", "Management").splitlines()]
+    puts = [r for r in records if r["eventName"] == "PutBucketTagging"
+            and r.get("requestParameters", {}).get("bucketName") == bucket]
+    assert len(puts) == 2
+    assert all(r["userIdentity"].get("invokedBy") == "cloudformation.amazonaws.com" for r in puts)
+
+    cairn.cli("cloudformation", "delete-stack", "--stack-name", "tagged")
+    cairn.cli("cloudformation", "wait", "stack-delete-complete", "--stack-name", "tagged")
+
+
+def test_the_s3api_tagging_calls(cairn):
+    cairn.cli("s3api", "create-bucket", "--bucket", "cli-tag-bucket")
+    missing = cairn.cli("s3api", "get-bucket-tagging", "--bucket", "cli-tag-bucket", check=False)
+    assert missing.returncode != 0
+    assert "NoSuchTagSet" in missing.stderr and "The TagSet does not exist" in missing.stderr
+    cairn.cli("s3api", "put-bucket-tagging", "--bucket", "cli-tag-bucket",
+              "--tagging", "TagSet=[{Key=env,Value=prod},{Key=team,Value=ops}]")
+    assert bucket_tags(cairn, "cli-tag-bucket") == {"env": "prod", "team": "ops"}
+    cairn.cli("s3api", "put-bucket-tagging", "--bucket", "cli-tag-bucket",
+              "--tagging", "TagSet=[{Key=owner,Value=me}]")
+    assert bucket_tags(cairn, "cli-tag-bucket") == {"owner": "me"}
+    for tagset, code, message in [
+        ("TagSet=[{Key=aws:x,Value=y}]", "InvalidTag", "System tags cannot be added/updated by requester"),
+        ("TagSet=[{Key=a,Value=1},{Key=a,Value=2}]", "InvalidTag",
+         "Cannot provide multiple Tags with the same key"),
+    ]:
+        refused = cairn.cli("s3api", "put-bucket-tagging", "--bucket", "cli-tag-bucket",
+                            "--tagging", tagset, check=False)
+        assert refused.returncode != 0
+        assert code in refused.stderr and message in refused.stderr, refused.stderr
+    assert bucket_tags(cairn, "cli-tag-bucket") == {"owner": "me"}
+    cairn.cli("s3api", "delete-bucket-tagging", "--bucket", "cli-tag-bucket")
+    gone = cairn.cli("s3api", "get-bucket-tagging", "--bucket", "cli-tag-bucket", check=False)
+    assert gone.returncode != 0 and "NoSuchTagSet" in gone.stderr

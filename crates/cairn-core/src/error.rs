@@ -75,6 +75,10 @@ pub enum ErrorKind {
     S3SignatureDoesNotMatch,
     S3NotImplemented,
     S3MalformedTrailer,
+    S3InvalidTag,
+    S3NoSuchTagSet,
+    /// S3's `BadRequest` (too many bucket tags).
+    S3BadRequest,
     // SNS.
     SnsNotFound,
     SnsInvalidParameter,

@@ -1,5 +1,6 @@
 //! Bucket records: owner, region, policy and lifecycle; each bucket's versioning state and
-//! public access block (`bucket_settings`, deleted with the bucket). Object data lives on disk
+//! public access block (`bucket_settings`) and its tag set (`bucket_tags`), both deleted with
+//! the bucket. Object data lives on disk
 //! beside the database.
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -194,4 +195,57 @@ pub fn set_public_access_block(
     )?
     .execute(params![name, block.map(PublicAccessBlock::bits)])?;
     Ok(())
+}
+
+/// The bucket's tags, by key (empty when it has none).
+pub fn tags(conn: &Connection, name: &str) -> StoreResult<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT tag_key, tag_value FROM bucket_tags WHERE bucket = ?1 ORDER BY tag_key",
+    )?;
+    let rows = stmt.query_map([name], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Replaces the bucket's tag set (an empty `tags` removes it).
+pub fn set_tags(conn: &Connection, name: &str, tags: &[(String, String)]) -> StoreResult<()> {
+    conn.prepare_cached("DELETE FROM bucket_tags WHERE bucket = ?1")?
+        .execute([name])?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO bucket_tags (bucket, tag_key, tag_value) VALUES (?1, ?2, ?3)",
+    )?;
+    for (k, v) in tags {
+        insert.execute(params![name, k, v])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_replaced_whole_and_go_with_the_bucket() {
+        let conn = Connection::open_in_memory().unwrap();
+        crate::schema::configure(&conn).unwrap();
+        crate::schema::migrate(&conn).unwrap();
+        let b = Bucket {
+            name: "b".into(),
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            created: 0.0,
+            policy: None,
+        };
+        insert(&conn, &b).unwrap();
+        let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        set_tags(&conn, "b", &[pair("z", "1"), pair("a", "")]).unwrap();
+        assert_eq!(
+            tags(&conn, "b").unwrap(),
+            vec![pair("a", ""), pair("z", "1")]
+        );
+        set_tags(&conn, "b", &[pair("k", "v")]).unwrap();
+        assert_eq!(tags(&conn, "b").unwrap(), vec![pair("k", "v")]);
+        delete(&conn, "b").unwrap();
+        insert(&conn, &b).unwrap();
+        assert!(tags(&conn, "b").unwrap().is_empty());
+    }
 }

@@ -339,6 +339,15 @@ CREATE TABLE bucket_settings (
     versioning TEXT, mfa_delete TEXT, public_access_block INTEGER);
 ";
 
+/// Version 19: a bucket's tag set (PutBucketTagging replaces it whole; no rows while the
+/// bucket has none); the rows go with their bucket.
+const SCHEMA_V19: &str = "
+CREATE TABLE bucket_tags (
+    bucket TEXT NOT NULL REFERENCES buckets(name) ON DELETE CASCADE,
+    tag_key TEXT NOT NULL, tag_value TEXT NOT NULL,
+    PRIMARY KEY (bucket, tag_key));
+";
+
 /// Applies schema versions the database has not seen yet.
 pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     migrate_to(conn, i64::MAX)
@@ -443,6 +452,11 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
     if due(18) {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V18} PRAGMA user_version = 18; COMMIT;"
+        ))?;
+    }
+    if due(19) {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V19} PRAGMA user_version = 19; COMMIT;"
         ))?;
     }
     Ok(())

@@ -3,8 +3,8 @@
 //! which CloudTrail records as `PutBucketPublicAccessBlock`, `GetBucketPublicAccessBlock` and
 //! `DeleteBucketPublicAccessBlock`.
 //!
-//! [`internal`] builds the same operations (and bucket default encryption) for CloudFormation's
-//! calls from JSON members, with the same records as the signed requests.
+//! [`internal`] builds the same operations (and bucket default encryption and tagging) for
+//! CloudFormation's calls from JSON members, with the same records as the signed requests.
 
 use cairn_core::CallContext;
 use cairn_core::bucket_config;
@@ -149,7 +149,7 @@ pub(crate) fn internal(
             base("DeleteBucketEncryption", "encryption"),
             Box::new(move |c| encryption::delete(c, &ctx, &b)),
         ),
-        _ => return None,
+        _ => return super::bucket_tagging_ops::internal(action, input, ctx, bucket, host),
     })
 }
 

@@ -58,6 +58,8 @@ pub fn action_of(event_name: &str) -> &'static str {
         "GetBucketLifecycle" => "s3:GetLifecycleConfiguration",
         "PutBucketEncryption" | "DeleteBucketEncryption" => "s3:PutEncryptionConfiguration",
         "GetBucketEncryption" => "s3:GetEncryptionConfiguration",
+        "PutBucketTagging" | "DeleteBucketTagging" => "s3:PutBucketTagging",
+        "GetBucketTagging" => "s3:GetBucketTagging",
         "GetObject" | "HeadObject" => "s3:GetObject",
         "DeleteObject" | "DeleteObjects" => "s3:DeleteObject",
         "AbortMultipartUpload" => "s3:AbortMultipartUpload",

@@ -9,6 +9,7 @@
 mod access;
 pub(crate) mod bucket_config_ops;
 mod bucket_ops;
+mod bucket_tagging_ops;
 mod copy_ops;
 mod encryption_ops;
 mod error_body;
@@ -454,6 +455,24 @@ impl s3s::S3 for CairnS3 {
         req: S3Request<s3s::dto::DeletePublicAccessBlockInput>,
     ) -> S3Result<s3s::S3Response<s3s::dto::DeletePublicAccessBlockOutput>> {
         self.delete_public_access_block_op(req).await
+    }
+    async fn put_bucket_tagging(
+        &self,
+        req: S3Request<s3s::dto::PutBucketTaggingInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::PutBucketTaggingOutput>> {
+        self.put_bucket_tagging_op(req).await
+    }
+    async fn get_bucket_tagging(
+        &self,
+        req: S3Request<s3s::dto::GetBucketTaggingInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::GetBucketTaggingOutput>> {
+        self.get_bucket_tagging_op(req).await
+    }
+    async fn delete_bucket_tagging(
+        &self,
+        req: S3Request<s3s::dto::DeleteBucketTaggingInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::DeleteBucketTaggingOutput>> {
+        self.delete_bucket_tagging_op(req).await
     }
     async fn put_bucket_lifecycle_configuration(
         &self,

@@ -2,6 +2,8 @@
 //! is one way (a versioned bucket can be suspended, never unversioned), MFA delete is only
 //! accepted as `Disabled`, Put/Get/DeletePublicAccessBlock keep the four settings, and
 //! `BlockPublicPolicy` makes PutBucketPolicy refuse public policies with `AccessDenied`.
+//! PutBucketTagging replaces the whole tag set under S3's rules (`InvalidTag`, `BadRequest`),
+//! GetBucketTagging answers `NoSuchTagSet` for a bucket without one.
 //! Every call is a management event under the IAM action AWS names.
 
 use serde_json::{Value, json};
@@ -279,7 +281,7 @@ async fn the_calls_need_their_own_iam_actions() {
     };
     run(&["create-user", "carol"]);
     let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Action": ["s3:GetBucketVersioning", "s3:GetBucketPublicAccessBlock"],
+        "Action": ["s3:GetBucketVersioning", "s3:GetBucketPublicAccessBlock", "s3:GetBucketTagging"],
         "Resource": "arn:aws:s3:::acts-bkt"}]})
     .to_string();
     run(&[
@@ -348,4 +350,155 @@ async fn the_calls_need_their_own_iam_actions() {
         .send(as_carol("GET", "/acts-bkt?publicAccessBlock", ""))
         .await;
     assert_eq!(status, 404, "{}", String::from_utf8_lossy(&body));
+    // Tagging: Get under s3:GetBucketTagging, Put and Delete both under s3:PutBucketTagging.
+    let (status, _, body) = server.send(as_carol("GET", "/acts-bkt?tagging", "")).await;
+    let body = String::from_utf8_lossy(&body);
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("<Code>NoSuchTagSet</Code>"), "{body}");
+    for (method, xml) in [("PUT", tagging(&[("k", "v")])), ("DELETE", String::new())] {
+        let (status, _, body) = server
+            .send(as_carol(method, "/acts-bkt?tagging", &xml))
+            .await;
+        assert_eq!(status, 403, "{method}");
+        let body = String::from_utf8_lossy(&body);
+        assert!(body.contains("s3:PutBucketTagging"), "{method}: {body}");
+    }
+}
+
+fn tagging(tags: &[(&str, &str)]) -> String {
+    let tags: String = tags
+        .iter()
+        .map(|(k, v)| format!("<Tag><Key>{k}</Key><Value>{v}</Value></Tag>"))
+        .collect();
+    format!(
+        "<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet>{tags}</TagSet></Tagging>"
+    )
+}
+
+#[tokio::test]
+async fn bucket_tags_are_replaced_whole_under_s3s_rules() {
+    let server = Server::start();
+    assert_eq!(server.s3("PUT", "/tag-bkt", b"").await.0, 200);
+    let (status, body) = server.s3("GET", "/tag-bkt?tagging", b"").await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("<Code>NoSuchTagSet</Code>"), "{body}");
+    assert!(
+        body.contains("<Message>The TagSet does not exist</Message>"),
+        "{body}"
+    );
+
+    let put = |xml: String| {
+        let server = &server;
+        async move { put_with_checksum(server, "/tag-bkt?tagging", vec![], &xml).await }
+    };
+    let (status, body) = put(tagging(&[("env", "prod"), ("team", "")])).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = server.s3("GET", "/tag-bkt?tagging", b"").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<Key>env</Key><Value>prod</Value>"), "{body}");
+    assert!(body.contains("<Key>team</Key>"), "{body}");
+
+    // A put replaces the set: keys it does not name are gone.
+    let (status, body) = put(tagging(&[("owner", "ops")])).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = server.s3("GET", "/tag-bkt?tagging", b"").await;
+    assert!(
+        body.contains("<Key>owner</Key><Value>ops</Value>"),
+        "{body}"
+    );
+    assert!(!body.contains("env"), "{body}");
+
+    let long_key = "k".repeat(129);
+    let long_value = "v".repeat(257);
+    let fifty_one: Vec<(String, String)> =
+        (0..51).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+    let fifty_one: Vec<(&str, &str)> = fifty_one
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    for (xml, code, message) in [
+        (
+            tagging(&[("a", "1"), ("a", "2")]),
+            "InvalidTag",
+            "Cannot provide multiple Tags with the same key",
+        ),
+        (
+            tagging(&[("aws:owner", "x")]),
+            "InvalidTag",
+            "System tags cannot be added/updated by requester",
+        ),
+        (
+            tagging(&[(&long_key, "v")]),
+            "InvalidTag",
+            "The TagKey you have provided is invalid",
+        ),
+        (
+            tagging(&[("k", &long_value)]),
+            "InvalidTag",
+            "The TagValue you have provided is invalid",
+        ),
+        (
+            tagging(&fifty_one),
+            "BadRequest",
+            "Bucket tag count cannot be greater than 50",
+        ),
+    ] {
+        let (status, body) = put(xml).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains(&format!("<Code>{code}</Code>")), "{body}");
+        assert!(
+            body.contains(&format!("<Message>{message}</Message>")),
+            "{body}"
+        );
+    }
+    let (_, body) = server.s3("GET", "/tag-bkt?tagging", b"").await;
+    assert!(
+        body.contains("<Key>owner</Key>"),
+        "refused puts changed nothing: {body}"
+    );
+    let fifty = &fifty_one[..50];
+    assert_eq!(put(tagging(fifty)).await.0, 200);
+
+    let (status, body) = server.s3("DELETE", "/tag-bkt?tagging", b"").await;
+    assert_eq!(status, 204, "{body}");
+    let (status, _) = server.s3("GET", "/tag-bkt?tagging", b"").await;
+    assert_eq!(status, 404);
+    let (status, _) = server.s3("DELETE", "/tag-bkt?tagging", b"").await;
+    assert_eq!(status, 204, "deleting what is not there succeeds");
+    let (status, _) = put(String::new()).await;
+    assert_eq!(status, 400, "a put needs a Tagging document");
+    let (status, _) = server.s3("GET", "/no-such-tag-bkt?tagging", b"").await;
+    assert_eq!(status, 404);
+
+    // Tags go with their bucket.
+    assert_eq!(put(tagging(&[("k", "v")])).await.0, 200);
+    assert_eq!(server.s3("DELETE", "/tag-bkt", b"").await.0, 204);
+    assert_eq!(server.s3("PUT", "/tag-bkt", b"").await.0, 200);
+    assert_eq!(server.s3("GET", "/tag-bkt?tagging", b"").await.0, 404);
+
+    let recs = records(&server, "tag-bkt").await;
+    let named = |n: &str| -> Vec<&Value> { recs.iter().filter(|r| r["eventName"] == n).collect() };
+    let puts = named("PutBucketTagging");
+    assert_eq!(
+        puts.last().unwrap()["requestParameters"]["Tagging"]["TagSet"]["Tag"],
+        json!({"Key": "k", "Value": "v"}),
+        "{recs:?}"
+    );
+    assert_eq!(puts[0]["managementEvent"], true);
+    assert_eq!(puts[0]["readOnly"], false);
+    assert_eq!(puts[0]["requestParameters"]["tagging"], "");
+    assert_eq!(
+        puts[0]["requestParameters"]["Tagging"]["TagSet"]["Tag"][0],
+        json!({"Key": "env", "Value": "prod"})
+    );
+    assert_eq!(
+        puts[1]["requestParameters"]["Tagging"]["TagSet"]["Tag"],
+        json!({"Key": "owner", "Value": "ops"})
+    );
+    assert_eq!(puts[2]["errorCode"], "InvalidTag");
+    assert_eq!(puts[6]["errorCode"], "BadRequest");
+    let gets = named("GetBucketTagging");
+    assert_eq!(gets[0]["errorCode"], "NoSuchTagSet");
+    assert_eq!(gets[0]["readOnly"], true);
+    assert_eq!(named("DeleteBucketTagging").len(), 2);
 }

@@ -11,8 +11,10 @@ const POLICY: &str = "AWS::S3::BucketPolicy";
 
 /// `AWS::S3::Bucket`: `BucketName`, `BucketEncryption`, `LifecycleConfiguration`,
 /// `VersioningConfiguration`, `PublicAccessBlockConfiguration` and `Tags`, each set with the
-/// S3 call that owns it. Stack tags are not propagated to buckets (only a template's own
-/// `Tags`, through `PutBucketTagging`).
+/// S3 call that owns it. The bucket's tag set is the stack's tags, then the template's `Tags`
+/// (which win on the same key), then CloudFormation's `aws:cloudformation:stack-name`,
+/// `stack-id` and `logical-id`, as AWS tags the buckets it creates; one `PutBucketTagging`
+/// sets it on create and again on an update that changes it (no interruption).
 pub struct Bucket;
 
 const BUCKET_PROPERTIES: &[&str] = &[
@@ -159,12 +161,32 @@ fn public_access_block(p: &Value) -> Result<Option<Value>, Failure> {
     Ok(Some(Value::Object(out)))
 }
 
+/// The tag set a bucket gets: stack tags, the template's `Tags`, CloudFormation's own.
+fn bucket_tags(cx: &Cx<'_>, p: &Value) -> Result<Vec<(String, String)>, Failure> {
+    let mut t = super::util::tags(p, BUCKET, cx.stack_tags)?;
+    t.push(("aws:cloudformation:stack-name".into(), cx.stack_name.into()));
+    t.push(("aws:cloudformation:stack-id".into(), cx.stack_id.into()));
+    t.push(("aws:cloudformation:logical-id".into(), cx.logical_id.into()));
+    Ok(t)
+}
+
 /// Checks the bucket's configuration properties before any call is made.
 fn validate_settings(p: &Value) -> Result<(), Failure> {
     lifecycle_rules(p)?;
     encryption_config(p)?;
     versioning_status(p)?;
     public_access_block(p)?;
+    // Only CloudFormation's own tags may use the `aws:` prefix (S3 refuses it from a
+    // requester with this message).
+    let reserved = |k: &str| k.get(..4).is_some_and(|x| x.eq_ignore_ascii_case("aws:"));
+    if super::util::tags(p, BUCKET, &[])?
+        .iter()
+        .any(|(k, _)| reserved(k))
+    {
+        return Err(Failure::new(
+            "System tags cannot be added/updated by requester",
+        ));
+    }
     Ok(())
 }
 
@@ -261,21 +283,15 @@ async fn apply_bucket_settings(
             None => {}
         }
     }
-    if changed("Tags") {
-        let tags = super::util::tags(new, BUCKET, &[])?;
-        if tags.is_empty() {
-            if had("Tags") {
-                cx.call(Service::S3, "DeleteBucketTagging", json!({"Bucket": name}))
-                    .await?;
-            }
-        } else {
-            cx.call(
-                Service::S3,
-                "PutBucketTagging",
-                json!({"Bucket": name, "Tagging": {"TagSet": super::util::tag_list(&tags)}}),
-            )
-            .await?;
-        }
+    let before = old.map(|o| bucket_tags(cx, o)).transpose()?;
+    let after = bucket_tags(cx, new)?;
+    if before.as_ref() != Some(&after) {
+        cx.call(
+            Service::S3,
+            "PutBucketTagging",
+            json!({"Bucket": name, "Tagging": {"TagSet": super::util::tag_list(&after)}}),
+        )
+        .await?;
     }
     Ok(())
 }
