@@ -105,3 +105,18 @@ def cloudtrail_policy(bucket, prefix=""):
          "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
          "Resource": f"arn:aws:s3:::{bucket}/{path}",
          "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}]})
+
+
+def serve_with_master_key(extra_args=()):
+    """A fixture body: a Cairn server with its KMS master key in a 0600 file of its own
+    (hex, as `cairn kms` writes it); the file's path is `server.master_key_file`."""
+    keys = tempfile.TemporaryDirectory()
+    master = os.path.join(keys.name, "master.key")
+    with open(master, "w") as f:
+        f.write(os.urandom(32).hex() + "\n")
+    os.chmod(master, 0o600)
+    s = Cairn(cairn_binary(), ["--kms-master-key-file", master, *extra_args])
+    s.master_key_file = master
+    yield s
+    s.stop()
+    keys.cleanup()

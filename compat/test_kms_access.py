@@ -5,13 +5,11 @@ check refuses a policy that would lock the caller out, the operator can reset a 
 (and that is recorded), and grants let a grantee with no policy use a key."""
 
 import json
-import os
-import tempfile
 
 import botocore.exceptions
 import pytest
 
-from conftest import Cairn, cairn_binary
+from conftest import serve_with_master_key
 
 ACCOUNT = "123456789012"
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
@@ -20,15 +18,7 @@ ALICE = f"arn:aws:iam::{ACCOUNT}:user/alice"
 
 @pytest.fixture(scope="module")
 def server():
-    keys = tempfile.TemporaryDirectory()
-    master = os.path.join(keys.name, "master.key")
-    with open(master, "w") as f:
-        f.write(os.urandom(32).hex() + "\n")
-    os.chmod(master, 0o600)
-    s = Cairn(cairn_binary(), ["--kms-master-key-file", master])
-    yield s
-    s.stop()
-    keys.cleanup()
+    yield from serve_with_master_key()
 
 
 @pytest.fixture(scope="module")

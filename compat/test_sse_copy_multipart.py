@@ -7,26 +7,17 @@ upload sent without headers."""
 import filecmp
 import json
 import os
-import tempfile
 
 import pytest
 
-from conftest import Cairn, cairn_binary
+from conftest import serve_with_master_key
 
 ACCOUNT = "123456789012"
 
 
 @pytest.fixture(scope="module")
 def server():
-    keys = tempfile.TemporaryDirectory()
-    master = os.path.join(keys.name, "master.key")
-    with open(master, "w") as f:
-        f.write(os.urandom(32).hex() + "\n")
-    os.chmod(master, 0o600)
-    s = Cairn(cairn_binary(), ["--kms-master-key-file", master])
-    yield s
-    s.stop()
-    keys.cleanup()
+    yield from serve_with_master_key()
 
 
 def api(server, *args):

@@ -389,20 +389,7 @@ async fn html_in_event_fields_is_escaped() {
 #[tokio::test]
 async fn a_user_without_permissions_sees_access_denied() {
     let server = Server::start();
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
-            .args(["iam", "--data-dir"])
-            .arg(server.data_dir())
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice::<Value>(&out.stdout).unwrap()
-    };
+    let run = |args: &[&str]| server.admin_iam(args);
     run(&["create-user", "carol"]);
     let key = run(&["create-access-key", "carol"]);
     let id = key["AccessKey"]["AccessKeyId"].as_str().unwrap();

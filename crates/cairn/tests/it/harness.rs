@@ -102,6 +102,23 @@ impl Server {
         self.dir.path().to_owned()
     }
 
+    /// Runs `cairn iam <args> --data-dir` on this server's data dir (the operator's path, safe
+    /// while it runs) and returns its JSON output (`Null` for commands that print nothing).
+    pub fn admin_iam(&self, args: &[&str]) -> Value {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .args(["iam", "--data-dir"])
+            .arg(self.data_dir())
+            .args(args)
+            .output()
+            .expect("cairn iam");
+        assert!(
+            out.status.success(),
+            "cairn iam {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    }
+
     /// Kills the server with SIGKILL and starts it again on the same data dir.
     pub fn kill9_and_restart(&mut self) {
         self.child.kill().expect("kill -9");

@@ -100,16 +100,7 @@ async fn bursts_become_insight_pairs_in_history_bucket_and_digest() {
         )
         .await;
     }
-    let iam = |args: &[&str]| -> Value {
-        let out = cairn()
-            .args(["iam", "--data-dir"])
-            .arg(server.data_dir())
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
+    let iam = |args: &[&str]| server.admin_iam(args);
     iam(&["create-user", "mallory"]);
     let key = iam(&["create-access-key", "mallory"]);
     let id = key["AccessKey"]["AccessKeyId"].as_str().unwrap();

@@ -36,17 +36,6 @@ async fn call_at(
     server.send_json(req).await
 }
 
-fn iam(server: &Server, args: &[&str]) -> Value {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
-        .args(["iam", "--data-dir"])
-        .arg(server.data_dir())
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 fn round10(x: f64) -> f64 {
     (x * 1e10).round() / 1e10
 }
@@ -65,9 +54,9 @@ async fn a_week_of_background_calls_sets_the_baseline_of_the_insights() {
     ]);
     // S3 keeps the system clock: the bucket is made before the clock file exists.
     server.bucket_for_trails("baseline-bucket").await;
-    let user = iam(&server, &["create-user", "mallory"]);
+    let user = server.admin_iam(&["create-user", "mallory"]);
     assert_eq!(user["User"]["UserName"], "mallory");
-    let made = iam(&server, &["create-access-key", "mallory"]);
+    let made = server.admin_iam(&["create-access-key", "mallory"]);
     let mallory = (
         made["AccessKey"]["AccessKeyId"]
             .as_str()

@@ -265,20 +265,7 @@ async fn the_public_access_block_is_kept_and_blocks_public_policies() {
 async fn the_calls_need_their_own_iam_actions() {
     let server = Server::start();
     assert_eq!(server.s3("PUT", "/acts-bkt", b"").await.0, 200);
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
-            .args(["iam", "--data-dir"])
-            .arg(server.data_dir())
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice::<Value>(&out.stdout).unwrap_or(Value::Null)
-    };
+    let run = |args: &[&str]| server.admin_iam(args);
     run(&["create-user", "carol"]);
     let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Action": ["s3:GetBucketVersioning", "s3:GetBucketPublicAccessBlock", "s3:GetBucketTagging"],

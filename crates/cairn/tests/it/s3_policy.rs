@@ -2,29 +2,14 @@
 //! (who has no identity policy) use the bucket, a `*` principal lets anyone with a key read
 //! what it names, and nobody else gets in.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::harness::*;
 
-fn iam(server: &Server, args: &[&str]) -> Value {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
-        .args(["iam", "--data-dir"])
-        .arg(server.data_dir())
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 /// A user and its (access key id, secret).
 fn user(server: &Server, name: &str) -> (String, String) {
-    iam(server, &["create-user", name]);
-    let key = iam(server, &["create-access-key", name]);
+    server.admin_iam(&["create-user", name]);
+    let key = server.admin_iam(&["create-access-key", name]);
     (
         key["AccessKey"]["AccessKeyId"].as_str().unwrap().to_owned(),
         key["AccessKey"]["SecretAccessKey"]

@@ -6,9 +6,9 @@
 
 use serde_json::json;
 
-use crate::harness::{ACCESS_KEY, SECRET, Server, sign};
+use crate::harness::Server;
 use crate::kms_util::kms;
-use crate::s3_util::stored_records;
+use crate::s3_util::{s3_request, stored_records};
 
 type Answer = (u16, reqwest::header::HeaderMap, Vec<u8>);
 type Headers<'a> = &'a [(&'a str, &'a str)];
@@ -24,24 +24,11 @@ async fn call(
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
-    let req = sign(
-        &server.addr,
-        "us-east-1",
-        "s3",
-        ACCESS_KEY,
-        SECRET,
-        method,
-        path,
-        headers,
-        body.to_vec(),
-        chrono::Utc::now(),
-    );
+    let req = s3_request(&server.addr, method, path, headers, body.to_vec());
     server.send(req).await
 }
 
-fn h<'a>(m: &'a reqwest::header::HeaderMap, n: &str) -> &'a str {
-    m.get(n).and_then(|v| v.to_str().ok()).unwrap_or("")
-}
+use crate::s3_util::header as h;
 
 fn text(body: &[u8]) -> String {
     String::from_utf8_lossy(body).into_owned()

@@ -5,9 +5,9 @@
 
 use serde_json::json;
 
-use crate::harness::{ACCESS_KEY, SECRET, Server, sign, sign_s3};
+use crate::harness::{Server, sign_s3};
 use crate::kms_util::kms;
-use crate::s3_util::stored_records;
+use crate::s3_util::{s3_request, stored_records};
 
 async fn put(
     server: &Server,
@@ -19,24 +19,11 @@ async fn put(
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
-    let req = sign(
-        &server.addr,
-        "us-east-1",
-        "s3",
-        ACCESS_KEY,
-        SECRET,
-        "PUT",
-        path,
-        headers,
-        body.to_vec(),
-        chrono::Utc::now(),
-    );
+    let req = s3_request(&server.addr, "PUT", path, headers, body.to_vec());
     server.send(req).await
 }
 
-fn h<'a>(m: &'a reqwest::header::HeaderMap, n: &str) -> &'a str {
-    m.get(n).and_then(|v| v.to_str().ok()).unwrap_or("")
-}
+use crate::s3_util::header as h;
 
 #[tokio::test]
 async fn aws_kms_uploads_are_sealed_and_opened_for_the_caller() {

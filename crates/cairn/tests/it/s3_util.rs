@@ -29,6 +29,11 @@ pub fn s3_request(
     )
 }
 
+/// A response header's value as text ("" when absent).
+pub fn header<'a>(m: &'a reqwest::header::HeaderMap, n: &str) -> &'a str {
+    m.get(n).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
 /// A signed S3 request whose body is not covered (`UNSIGNED-PAYLOAD`), as SDKs send large
 /// uploads; signing then costs nothing in proportion to the body.
 pub fn s3_unsigned(addr: &SocketAddr, method: &str, path_and_query: &str, body: Vec<u8>) -> Signed {

@@ -104,20 +104,7 @@ async fn signed_request_is_accepted_and_bad_ones_are_refused_with_aws_errors() {
 #[tokio::test]
 async fn iam_user_keys_sign_as_iam_user_identities() {
     let server = Server::start();
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
-            .args(["iam", "--data-dir"])
-            .arg(server.data_dir())
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
-    };
+    let run = |args: &[&str]| server.admin_iam(args);
     run(&["create-user", "alice"]);
     let key = run(&["create-access-key", "alice"]);
     let users = run(&["list-users"]);
