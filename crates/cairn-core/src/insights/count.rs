@@ -65,21 +65,57 @@ pub struct Batch {
     pub events: usize,
 }
 
+/// Adds up a batch without allocating per event: a series is looked up by a key text built
+/// in a reused buffer, and an attribution value by the borrowed value; only a series or a
+/// value seen for the first time in the batch allocates.
 #[derive(Default)]
 struct Tally {
-    series: HashMap<(SeriesKey, i64), i64>,
-    attributions: HashMap<(SeriesKey, i64, &'static str, String), i64>,
+    ids: HashMap<String, usize>,
+    keys: Vec<SeriesKey>,
+    buf: String,
+    series: HashMap<(usize, i64), i64>,
+    attributions: HashMap<(usize, i64, &'static str), HashMap<String, i64>>,
 }
 
 impl Tally {
-    fn add(&mut self, key: &SeriesKey, minute: i64, attrs: &[(&'static str, Option<&str>)]) {
-        *self.series.entry((key.clone(), minute)).or_default() += 1;
+    fn id(&mut self, v: &View<'_>, kind: i64, code: &str) -> usize {
+        use std::fmt::Write;
+        self.buf.clear();
+        let _ = write!(
+            self.buf,
+            "{}\u{1}{}\u{1}{kind}\u{1}{}\u{1}{}\u{1}{code}",
+            v.recipient_account_id, v.aws_region, v.event_source, v.event_name
+        );
+        if let Some(id) = self.ids.get(self.buf.as_str()) {
+            return *id;
+        }
+        let id = self.keys.len();
+        self.keys.push(SeriesKey {
+            account: v.recipient_account_id.to_string(),
+            region: v.aws_region.to_string(),
+            kind,
+            source: v.event_source.to_string(),
+            name: v.event_name.to_string(),
+            error_code: code.to_owned(),
+        });
+        self.ids.insert(self.buf.clone(), id);
+        id
+    }
+
+    fn add(&mut self, id: usize, minute: i64, attrs: &[(&'static str, Option<&str>)]) {
+        *self.series.entry((id, minute)).or_default() += 1;
         for (attribute, value) in attrs {
             if let Some(v) = value {
-                *self
+                let values = self
                     .attributions
-                    .entry((key.clone(), minute, attribute, (*v).to_owned()))
-                    .or_default() += 1;
+                    .entry((id, minute, attribute))
+                    .or_default();
+                match values.get_mut(*v) {
+                    Some(n) => *n += 1,
+                    None => {
+                        values.insert((*v).to_owned(), 1);
+                    }
+                }
             }
         }
     }
@@ -92,33 +128,28 @@ impl Tally {
         let arn = v.user_identity.as_ref().and_then(|i| i.arn.as_deref());
         let agent = v.user_agent.as_deref();
         let error = v.error_code.as_deref().filter(|e| !e.is_empty());
-        let key = |kind, code: &str| SeriesKey {
-            account: v.recipient_account_id.to_string(),
-            region: v.aws_region.to_string(),
-            kind,
-            source: v.event_source.to_string(),
-            name: v.event_name.to_string(),
-            error_code: code.to_owned(),
-        };
         if !v.read_only && matches!(&*v.event_type, "AwsApiCall" | "AwsConsoleAction") {
             let attrs = [
                 ("userIdentityArn", arn),
                 ("userAgent", agent),
                 ("errorCode", Some(error.unwrap_or("null"))),
             ];
-            self.add(&key(KIND_CALL, ""), minute, &attrs);
+            let id = self.id(&v, KIND_CALL, "");
+            self.add(id, minute, &attrs);
         }
         if let Some(code) = error {
             let attrs = [("userIdentityArn", arn), ("userAgent", agent)];
-            self.add(&key(KIND_ERROR, code), minute, &attrs);
+            let id = self.id(&v, KIND_ERROR, code);
+            self.add(id, minute, &attrs);
         }
     }
 }
 
-/// Reads and adds up at most `limit` seqs after the counted-seq cursor (on a reader).
-pub fn plan(conn: &Connection, limit: i64) -> StoreResult<Batch> {
+/// Reads and adds up at most `limit` seqs after the counted-seq cursor, none after `upto`
+/// (on a reader).
+pub fn plan(conn: &Connection, limit: i64, upto: i64) -> StoreResult<Batch> {
     let from = store::counted_seq(conn)?;
-    let head = events::chain::head(conn)?.seq;
+    let head = events::chain::head(conn)?.seq.min(upto);
     let to = head.min(from + limit.max(1));
     let mut tally = Tally::default();
     let mut n = 0;
@@ -128,24 +159,31 @@ pub fn plan(conn: &Connection, limit: i64) -> StoreResult<Batch> {
             tally.count(time, record);
         })?;
     }
+    let keys = &tally.keys;
     let mut series: Vec<SeriesDelta> = tally
         .series
         .into_iter()
-        .map(|((key, minute), count)| SeriesDelta { key, minute, count })
+        .map(|((id, minute), count)| SeriesDelta {
+            key: keys[id].clone(),
+            minute,
+            count,
+        })
         .collect();
     series.sort_by(|a, b| (&a.key, a.minute).cmp(&(&b.key, b.minute)));
     let mut attributions: Vec<AttributionDelta> = tally
         .attributions
         .into_iter()
-        .map(
-            |((key, minute, attribute, value), count)| AttributionDelta {
-                key,
-                minute,
-                attribute: attribute.to_owned(),
-                value,
-                count,
-            },
-        )
+        .flat_map(|((id, minute, attribute), values)| {
+            values
+                .into_iter()
+                .map(move |(value, count)| AttributionDelta {
+                    key: keys[id].clone(),
+                    minute,
+                    attribute: attribute.to_owned(),
+                    value,
+                    count,
+                })
+        })
         .collect();
     attributions.sort_by(|a, b| {
         (&a.key, a.minute, &a.attribute, &a.value).cmp(&(&b.key, b.minute, &b.attribute, &b.value))

@@ -44,11 +44,14 @@ pub fn last_closed_minute(now: i64, p: &Params) -> i64 {
     (now - p.settle_lag_secs).div_euclid(60) - 1
 }
 
-/// Counts every event recorded so far into the series.
+/// Counts every event recorded before the call into the series. Events recorded meanwhile
+/// are left to the next call: chasing the head while writers append would hold a core and
+/// the writer for as long as they keep up, in batches of a few events each.
 pub fn count_all(store: &Store) -> StoreResult<usize> {
+    let head = store.read_blocking(|c| cairn_store::events::chain::head(c).map(|h| h.seq))?;
     let mut total = 0;
     loop {
-        let batch = store.read_blocking(|c| count::plan(c, COUNT_BATCH))?;
+        let batch = store.read_blocking(move |c| count::plan(c, COUNT_BATCH, head))?;
         if batch.to == batch.from {
             return Ok(total);
         }

@@ -155,3 +155,79 @@ fn bursts_become_pairs_once_whoever_runs() {
         .unwrap();
     assert_eq!(pending.len(), 4);
 }
+
+#[test]
+fn a_plan_stops_where_it_is_told_and_adds_up_per_series_minute_and_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("cairn.db")).unwrap();
+    let calls = [
+        call(S, "RunInstances", false, None),
+        call(S, "RunInstances", false, Some("AccessDenied")),
+        call(S, "RunInstances", false, None),
+        call(S + 1, "RunInstances", false, None),
+        call(S, "DescribeInstances", true, None),
+        call(S, "DescribeInstances", true, Some("AccessDenied")),
+    ];
+    for c in calls {
+        store
+            .write_blocking(move |w| append(w, &c))
+            .unwrap()
+            .unwrap();
+    }
+    let batch = store
+        .read_blocking(|c| super::count::plan(c, 100, 2))
+        .unwrap();
+    assert_eq!((batch.from, batch.to, batch.events), (0, 2, 2));
+    let batch = store
+        .read_blocking(|c| super::count::plan(c, 100, i64::MAX))
+        .unwrap();
+    assert_eq!(
+        (batch.to, batch.events),
+        (6, 5),
+        "the successful read is not read out"
+    );
+    let count = |kind, name: &str, code: &str, minute| {
+        batch
+            .series
+            .iter()
+            .find(|d| {
+                d.key.kind == kind
+                    && d.key.name == name
+                    && d.key.error_code == code
+                    && d.minute == minute
+            })
+            .map(|d| d.count)
+    };
+    assert_eq!(count(store::KIND_CALL, "RunInstances", "", S), Some(3));
+    assert_eq!(count(store::KIND_CALL, "RunInstances", "", S + 1), Some(1));
+    assert_eq!(
+        count(store::KIND_ERROR, "RunInstances", "AccessDenied", S),
+        Some(1)
+    );
+    assert_eq!(
+        count(store::KIND_ERROR, "DescribeInstances", "AccessDenied", S),
+        Some(1)
+    );
+    assert_eq!(count(store::KIND_CALL, "DescribeInstances", "", S), None);
+    let attr = |attribute: &str, value: &str| {
+        batch
+            .attributions
+            .iter()
+            .filter(|a| {
+                a.key.kind == store::KIND_CALL
+                    && a.key.name == "RunInstances"
+                    && a.minute == S
+                    && a.attribute == attribute
+                    && a.value == value
+            })
+            .map(|a| a.count)
+            .sum::<i64>()
+    };
+    assert_eq!(attr("errorCode", "null"), 2);
+    assert_eq!(attr("errorCode", "AccessDenied"), 1);
+    assert_eq!(
+        attr("userIdentityArn", "arn:aws:iam::123456789012:user/alice"),
+        3
+    );
+    assert_eq!(attr("userAgent", "aws-cli/2.15.0"), 3);
+}
