@@ -9,8 +9,10 @@ W=$(mktemp -d /tmp/ssekms-bench.XXXX)
 trap 'kill ${SERVE_PID:-} 2>/dev/null || true; rm -rf "$W"' EXIT
 export CAIRN_ROOT_ACCESS_KEY_ID=AKIDBENCH CAIRN_ROOT_SECRET_ACCESS_KEY=bench-secret CAIRN_LOG=warn
 export AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench-secret AWS_DEFAULT_REGION=us-east-1
-"$BIN" bench delivery-data --data-dir "$W/plain" --events "$EVENTS" --event-bytes 950 >/dev/null
-cp -a "$W/plain" "$W/sealed"
+# The sealed copy's trail gets its key before it has any events: a server delivers what is
+# pending when it starts, so keying a copy that already holds the events would deliver them
+# unsealed. Both copies then get the same events.
+"$BIN" bench delivery-data --data-dir "$W/sealed" --events 0 --event-bytes 950 >/dev/null
 
 serve() { # data dir, port
   "$BIN" serve --data-dir "$1" --listen "127.0.0.1:$2" --delivery-interval 86400 > "$W/serve-$2.log" 2>&1 &
@@ -18,13 +20,11 @@ serve() { # data dir, port
   for _ in $(seq 200); do grep -q 'listening' "$W/serve-$2.log" && return; sleep 0.05; done; exit 1
 }
 stop() { kill "$SERVE_PID"; wait "$SERVE_PID" || true; }
-serve "$W/plain" 4611; stop
 serve "$W/sealed" 4612
 $PY - <<'PY'
 import boto3, json
 kms = boto3.client("kms", endpoint_url="http://127.0.0.1:4612")
 ct = boto3.client("cloudtrail", endpoint_url="http://127.0.0.1:4612")
-trail = "arn:aws:cloudtrail:us-east-1:123456789012:trail/bench-delivery"
 policy = {"Version": "2012-10-17", "Statement": [
   {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"},
   {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": "*"}]}
@@ -32,6 +32,8 @@ key = kms.create_key(Policy=json.dumps(policy))["KeyMetadata"]["Arn"]
 ct.update_trail(Name="bench-delivery", KmsKeyId=key)
 PY
 stop
+"$BIN" bench delivery-data --data-dir "$W/plain" --events "$EVENTS" --event-bytes 950 >/dev/null
+"$BIN" bench delivery-data --data-dir "$W/sealed" --events "$EVENTS" --event-bytes 950 --append >/dev/null
 
 for d in plain sealed; do
   /usr/bin/time -f "$d: %U user %S sys %e wall %M KB" "$BIN" flush --data-dir "$W/$d" --now 4102444800 > "$W/flush-$d.json" 2> "$W/time-$d"

@@ -32,6 +32,10 @@ pub struct DeliveryDataArgs {
     /// Approximate size of each record, bytes.
     #[arg(long, default_value_t = 200_000)]
     event_bytes: usize,
+    /// Append the events to a data dir this command made before (with `--events 0`), whose
+    /// trail may have been changed since through a server (say, given a KMS key).
+    #[arg(long)]
+    append: bool,
 }
 
 const ACCOUNT: &str = "123456789012";
@@ -100,17 +104,30 @@ fn policy() -> String {
     .to_string()
 }
 
-/// Creates the data dir.
+/// Creates the data dir (or, with `--append`, adds the events to one it made before).
 pub fn run(args: DeliveryDataArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        !args.data_dir.exists(),
-        "{} exists; give a new data dir",
-        args.data_dir.display()
-    );
-    std::fs::create_dir_all(&args.data_dir)?;
-    let store = Store::open(&args.data_dir.join("cairn.db"))?;
+    let db = args.data_dir.join("cairn.db");
+    if args.append {
+        anyhow::ensure!(db.exists(), "{} does not exist", db.display());
+    } else {
+        anyhow::ensure!(
+            !args.data_dir.exists(),
+            "{} exists; give a new data dir",
+            args.data_dir.display()
+        );
+        std::fs::create_dir_all(&args.data_dir)?;
+    }
+    let store = Store::open(&db)?;
     let now = chrono::Utc::now().timestamp() as f64;
+    let append_only = args.append;
     store.write_blocking(move |c| -> anyhow::Result<()> {
+        if append_only {
+            anyhow::ensure!(
+                trails::get(c, ACCOUNT, REGION, "bench-delivery")?.is_some(),
+                "the data dir has no bench-delivery trail"
+            );
+            return Ok(());
+        }
         anyhow::ensure!(delivery::max_seq(c)? == 0, "the store is not empty");
         buckets::insert(
             c,

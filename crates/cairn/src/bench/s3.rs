@@ -27,6 +27,9 @@ pub struct S3Args {
     /// Requests in flight.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    /// Server-side encryption to ask for on every PUT (`aws:kms`, `AES256`); none by default.
+    #[arg(long)]
+    sse: Option<String>,
     /// Access key id.
     #[arg(long, env = "AWS_ACCESS_KEY_ID")]
     access_key_id: String,
@@ -44,7 +47,7 @@ fn sign(args: &S3Args, method: &str, key: &str) -> anyhow::Result<Vec<(String, S
     let now = chrono::Utc::now();
     let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
     let date = &amz_date[..8];
-    let headers = vec![
+    let mut headers = vec![
         ("host".to_owned(), host.to_owned()),
         (
             "x-amz-content-sha256".to_owned(),
@@ -52,6 +55,9 @@ fn sign(args: &S3Args, method: &str, key: &str) -> anyhow::Result<Vec<(String, S
         ),
         ("x-amz-date".to_owned(), amz_date.clone()),
     ];
+    if let (Some(sse), "PUT") = (&args.sse, method) {
+        headers.push(("x-amz-server-side-encryption".to_owned(), sse.clone()));
+    }
     let names: Vec<String> = headers.iter().map(|(n, _)| n.clone()).collect();
     let path = format!("/{}/{key}", args.bucket);
     let canonical = cairn_sigv4::canonical_request(
@@ -146,9 +152,10 @@ pub fn run(args: S3Args) -> anyhow::Result<()> {
             let (elapsed, lat) = phase(&args, &client, &body, put).await?;
             let secs = elapsed.as_secs_f64();
             println!(
-                "{} {} size={} count={} concurrency={} objects_per_s={:.0} MB_per_s={:.1} p50={:.2} ms p99={:.2} ms",
+                "{} {} sse={} size={} count={} concurrency={} objects_per_s={:.0} MB_per_s={:.1} p50={:.2} ms p99={:.2} ms",
                 args.endpoint,
                 if put { "PUT" } else { "GET" },
+                args.sse.as_deref().unwrap_or("none"),
                 args.size,
                 args.count,
                 args.concurrency,
