@@ -19,6 +19,7 @@ mod leftover;
 mod list_ops;
 mod multipart_ops;
 mod object_ops;
+mod part_copy_ops;
 mod preconditions;
 mod presign;
 pub(crate) mod sse_ops;
@@ -569,6 +570,12 @@ impl s3s::S3 for CairnS3 {
         req: S3Request<s3s::dto::UploadPartInput>,
     ) -> S3Result<s3s::S3Response<s3s::dto::UploadPartOutput>> {
         self.upload_part_op(req).await
+    }
+    async fn upload_part_copy(
+        &self,
+        req: S3Request<s3s::dto::UploadPartCopyInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::UploadPartCopyOutput>> {
+        self.upload_part_copy_op(req).await
     }
     async fn complete_multipart_upload(
         &self,

@@ -408,16 +408,23 @@ impl CairnS3 {
         declared: &super::integrity::Declared,
         data_key: &cairn_core::kms::Secret,
     ) -> Result<SealedUpload, ApiError> {
+        self.seal_part_stream(body_stream(body), declared, data_key)
+            .await
+    }
+
+    /// [`CairnS3::receive_sealed_part`] of any plaintext stream (UploadPartCopy's source
+    /// range).
+    pub(super) async fn seal_part_stream(
+        &self,
+        body: BodyStream,
+        declared: &super::integrity::Declared,
+        data_key: &cairn_core::kms::Secret,
+    ) -> Result<SealedUpload, ApiError> {
         // Unique, not secret: the system's CSPRNG via `rand`.
         let salt: [u8; PIECE_SALT_LEN] = rand::random();
         let key = piece_key(data_key.expose(), &salt);
-        self.seal_stream(
-            body_stream(body),
-            declared,
-            &key,
-            Some(Bytes::copy_from_slice(&salt)),
-        )
-        .await
+        self.seal_stream(body, declared, &key, Some(Bytes::copy_from_slice(&salt)))
+            .await
     }
 
     /// The plaintext of a sealed upload's parts, in order, as one stream (each part opened
