@@ -55,6 +55,8 @@ pub struct CairnS3 {
     files: ObjectFiles,
     credentials: Arc<CredentialCache>,
     kms_master: Arc<cairn_core::kms::MasterKey>,
+    /// S3 Bucket Keys held for SSE-KMS writers and readers (in memory only).
+    bucket_keys: Arc<cairn_core::bucket_key::BucketKeys>,
 }
 
 /// Builds the s3s service over the store and the data dir's object files.
@@ -78,6 +80,7 @@ pub fn service(
         files,
         credentials: credentials.clone(),
         kms_master: settings.kms_master.clone(),
+        bucket_keys: Arc::new(cairn_core::bucket_key::BucketKeys::new()),
     });
     builder.set_auth(access::CairnAuth { credentials });
     builder.set_host(access::CairnHost);

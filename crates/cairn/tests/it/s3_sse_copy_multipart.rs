@@ -293,7 +293,8 @@ async fn copies_are_sealed_as_their_request_or_destination_default_says() {
     assert_eq!(server.s3("GET", "/dst/refused", b"").await.0, 404);
 
     // S3's KMS calls for the copies, as the caller: Decrypt of the source, GenerateDataKey
-    // for the copy with the destination object's ARN in the context.
+    // for the copy with the destination object's ARN in the context (the bucket's ARN for
+    // the copy made with an S3 Bucket Key).
     let records = stored_records(&server, "Management");
     let by_s3: Vec<_> = records
         .iter()
@@ -309,14 +310,13 @@ async fn copies_are_sealed_as_their_request_or_destination_default_says() {
         })
     };
     assert!(context_of("Decrypt", "arn:aws:s3:::src/sealed"));
-    assert!(context_of("GenerateDataKey", "arn:aws:s3:::dst/kms"));
+    assert!(context_of("GenerateDataKey", "arn:aws:s3:::dst"));
     assert!(context_of("GenerateDataKey", "arn:aws:s3:::dflt/copy"));
     let copy_kms = by_s3
         .iter()
         .find(|r| {
             r["eventName"] == "GenerateDataKey"
-                && r["requestParameters"]["encryptionContext"]["aws:s3:arn"]
-                    == "arn:aws:s3:::dst/kms"
+                && r["requestParameters"]["encryptionContext"]["aws:s3:arn"] == "arn:aws:s3:::dst"
         })
         .unwrap();
     assert_eq!(
