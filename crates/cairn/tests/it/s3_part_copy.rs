@@ -140,7 +140,8 @@ async fn bad_ranges_conditions_and_sources_get_s3s_errors() {
     assert_eq!(s, 200);
     let id = upload_id(&created);
     let path = format!("/bkt/dst?partNumber=1&uploadId={id}");
-    let cases: &[(&[(&str, &str)], u16, &str, &str)] = &[
+    type Case<'a> = (&'a [(&'a str, &'a str)], u16, &'a str, &'a str);
+    let cases: &[Case] = &[
         (
             &[("x-amz-copy-source-range", "0-9")],
             400,
