@@ -3,6 +3,8 @@
 //! and of stored ones (S3's `Decrypt` as the reader, its event appended before the answer);
 //! bodies sealed on their way to disk, multipart parts sealed under keys derived from their
 //! upload's data key, and the streams that open stored frames (`cairn_core::sse::frames`).
+//! With an S3 Bucket Key the KMS calls are made per bucket key, not per object: the keys
+//! writers and readers hold are in [`cairn_core::bucket_key::BucketKeys`].
 
 use std::sync::{Arc, Mutex};
 
