@@ -14,6 +14,7 @@ use cairn_store::Connection;
 use serde::{Deserialize, Serialize};
 
 use crate::CallContext;
+use crate::bucket_key::Held;
 use crate::buckets::owned;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::kms::internal::Actor;
@@ -297,6 +298,11 @@ pub fn data_key_for(
         let made = new_sse_s3_key(kms.master, bucket, key).map(|(k, s)| Some((k, Seal::S3(s))));
         return (made, None);
     };
+    if *bucket_key {
+        // No bucket key at hand: a new one, used for this object only.
+        let (held, event) = bucket_key_for(conn, kms, writer, sealing, bucket);
+        return (held.and_then(|h| h.seal_object()).map(Some), event);
+    }
     let (made, event) = crate::sse::data_key_for_writer(
         conn,
         kms,
@@ -311,11 +317,53 @@ pub fn data_key_for(
             key_arn: dk.key_arn,
             data_key: hex::encode(&dk.ciphertext),
             context,
-            bucket_key: *bucket_key,
+            bucket_key: false,
+            bucket_key_salt: None,
         };
         Some((dk.plaintext, Seal::Kms(sse)))
     });
     (made, event)
+}
+
+/// A new S3 Bucket Key for `bucket` from KMS, as `writer` (S3's `GenerateDataKey` with the
+/// bucket ARN in the context), for a write sealed as `sealing` says (SSE-KMS with a Bucket
+/// Key), and the KMS event to append either way. The caller keeps it
+/// ([`crate::bucket_key::BucketKeys`]) and seals objects with [`Held::seal_object`].
+pub fn bucket_key_for(
+    conn: &Connection,
+    kms: KmsAccess<'_>,
+    writer: Actor<'_>,
+    sealing: &Sealing,
+    bucket: &str,
+) -> (ApiResult<Held>, Option<PreparedEvent>) {
+    let Sealing::Kms {
+        key_id, context, ..
+    } = sealing
+    else {
+        return (
+            Err(ApiError::new(ErrorKind::Internal, "not an SSE-KMS sealing")),
+            None,
+        );
+    };
+    let (made, event) = crate::sse::bucket_key_for_writer(
+        conn,
+        kms,
+        writer,
+        key_id.as_deref(),
+        context.clone(),
+        bucket,
+    );
+    let held = made.map(|(dk, context)| Held {
+        sse: SseKms {
+            key_arn: dk.key_arn,
+            data_key: hex::encode(&dk.ciphertext),
+            context,
+            bucket_key: true,
+            bucket_key_salt: None,
+        },
+        plaintext: dk.plaintext,
+    });
+    (held, event)
 }
 
 /// DeleteBucketEncryption: back to the SSE-S3 default.

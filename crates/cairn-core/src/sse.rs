@@ -44,6 +44,27 @@ pub struct SseKms {
     /// Whether an S3 Bucket Key was asked for.
     #[serde(default)]
     pub bucket_key: bool,
+    /// With an S3 Bucket Key: the object's salt (hex). `data_key` is then the wrapped
+    /// *bucket* key, `context` holds the bucket ARN, and the object's data key is derived
+    /// from the bucket key and this salt ([`frames::bucket_object_key`]). Absent for objects
+    /// sealed under a data key of their own (and for those written before Bucket Keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket_key_salt: Option<String>,
+}
+
+impl SseKms {
+    /// The object's data key from what KMS opened for it: the data key itself, or (Bucket
+    /// Key) the key derived from the bucket key and the object's salt.
+    pub fn object_key(&self, opened: Secret) -> ApiResult<Secret> {
+        let Some(salt) = &self.bucket_key_salt else {
+            return Ok(opened);
+        };
+        let salt = hex::decode(salt)
+            .ok()
+            .filter(|s| s.len() == frames::PIECE_SALT_LEN)
+            .ok_or_else(|| ApiError::new(ErrorKind::Internal, "object key material is unusable"))?;
+        Ok(frames::bucket_object_key(opened.expose(), &salt))
+    }
 }
 
 /// What the KMS calls need: the master key and the policy evaluator.
@@ -262,6 +283,18 @@ pub fn open_for_caller(
     ctx: &CallContext,
     sse: &SseKms,
 ) -> (ApiResult<Secret>, PreparedEvent) {
+    let (opened, ev) = open_wrapped_for_caller(conn, kms, ctx, sse);
+    (opened.and_then(|k| sse.object_key(k)), ev)
+}
+
+/// [`open_for_caller`] without the derivation: what KMS's `Decrypt` returned (the object's
+/// data key, or its S3 Bucket Key, which a reader may keep for a while).
+pub fn open_wrapped_for_caller(
+    conn: &Connection,
+    kms: KmsAccess<'_>,
+    ctx: &CallContext,
+    sse: &SseKms,
+) -> (ApiResult<Secret>, PreparedEvent) {
     let actor = Actor::Via { ctx, service: "s3" };
     let blob = hex::decode(&sse.data_key).unwrap_or_default();
     let opened = internal::decrypt(
@@ -322,9 +355,43 @@ pub fn data_key_for_writer(
     kms: KmsAccess<'_>,
     actor: Actor<'_>,
     key_id: Option<&str>,
-    mut context: EncryptionContext,
+    context: EncryptionContext,
     bucket: &str,
     key: &str,
+) -> (
+    ApiResult<(DataKey, EncryptionContext)>,
+    Option<PreparedEvent>,
+) {
+    let arn = format!("arn:aws:s3:::{bucket}/{key}");
+    generate_for_writer(conn, kms, actor, key_id, context, arn)
+}
+
+/// An S3 Bucket Key for objects of `bucket` written with `aws:kms` and a Bucket Key: as
+/// [`data_key_for_writer`], but bound to the **bucket** ARN (`aws:s3:arn`), as S3 asks KMS
+/// for it (and as CloudTrail then records the call). The plaintext is kept by S3 for a while
+/// and each object's data key derived from it; the wrapped key is stored with every object.
+pub fn bucket_key_for_writer(
+    conn: &Connection,
+    kms: KmsAccess<'_>,
+    actor: Actor<'_>,
+    key_id: Option<&str>,
+    context: EncryptionContext,
+    bucket: &str,
+) -> (
+    ApiResult<(DataKey, EncryptionContext)>,
+    Option<PreparedEvent>,
+) {
+    let arn = format!("arn:aws:s3:::{bucket}");
+    generate_for_writer(conn, kms, actor, key_id, context, arn)
+}
+
+fn generate_for_writer(
+    conn: &Connection,
+    kms: KmsAccess<'_>,
+    actor: Actor<'_>,
+    key_id: Option<&str>,
+    mut context: EncryptionContext,
+    s3_arn: String,
 ) -> (
     ApiResult<(DataKey, EncryptionContext)>,
     Option<PreparedEvent>,
@@ -346,10 +413,7 @@ pub fn data_key_for_writer(
             }
         }
     };
-    context.insert(
-        "aws:s3:arn".to_owned(),
-        format!("arn:aws:s3:::{bucket}/{key}"),
-    );
+    context.insert("aws:s3:arn".to_owned(), s3_arn);
     let made = internal::generate_data_key(
         conn,
         kms.master,

@@ -133,9 +133,19 @@ pub const PIECE_SALT_LEN: usize = 16;
 /// upload's part): HKDF-SHA256 of the object's data key with a random `salt`, so two pieces
 /// (or two uploads of the same part number) never seal frames under the same key and nonce.
 pub fn piece_key(data_key: &[u8], salt: &[u8]) -> crate::Secret {
+    derived_key(data_key, salt, b"cairn-sse-piece/v1")
+}
+
+/// An object's data key under an S3 Bucket Key: HKDF-SHA256 of the bucket key with the
+/// object's random `salt` (stored with the object), domain-separated from [`piece_key`].
+pub fn bucket_object_key(bucket_key: &[u8], salt: &[u8]) -> crate::Secret {
+    derived_key(bucket_key, salt, b"cairn-s3-bucket-key/v1")
+}
+
+fn derived_key(ikm: &[u8], salt: &[u8], label: &'static [u8]) -> crate::Secret {
     use aws_lc_rs::hkdf;
-    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, salt).extract(data_key);
-    let info: [&[u8]; 1] = [b"cairn-sse-piece/v1"];
+    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, salt).extract(ikm);
+    let info: [&[u8]; 1] = [label];
     let okm = prk
         .expand(&info, hkdf::HKDF_SHA256)
         .expect("32 bytes is within HKDF-SHA256's output limit");
@@ -250,6 +260,13 @@ mod tests {
         assert_ne!(a.expose(), c.expose());
         assert_eq!(a.expose(), piece_key(&KEY, &[1u8; PIECE_SALT_LEN]).expose());
         assert_ne!(a.expose(), &KEY[..]);
+        let o = bucket_object_key(&KEY, &[1u8; PIECE_SALT_LEN]);
+        assert_eq!(o.len(), 32);
+        assert_ne!(o.expose(), a.expose(), "domain-separated from piece keys");
+        assert_ne!(
+            o.expose(),
+            bucket_object_key(&KEY, &[2u8; PIECE_SALT_LEN]).expose()
+        );
     }
 
     #[test]

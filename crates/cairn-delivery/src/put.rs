@@ -381,6 +381,7 @@ impl Putter {
             data_key: hex::encode(&dk.ciphertext),
             context,
             bucket_key: false,
+            bucket_key_salt: None,
         };
         Ok((dk.plaintext, sse))
     }

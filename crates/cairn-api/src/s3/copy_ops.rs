@@ -18,7 +18,7 @@ use super::CairnS3;
 use super::bucket_ops::{host, timestamp};
 use super::event::Spec;
 use super::object_ops::strong;
-use super::preconditions::etag_matches;
+use super::part_copy_ops::SourceConditions;
 use super::sse_ops::{BodyStream, SseFields, decrypting, requested};
 use cairn_core::encryption::{Seal, Sealing};
 
@@ -75,7 +75,12 @@ impl CairnS3 {
         // Changing only the encryption is a legal copy onto itself.
         let changes_encryption = !wanted.is_empty();
         let (sb, sk, db) = (src_bucket.clone(), src_key.clone(), bucket.clone());
-        let if_match = input.copy_source_if_match.clone();
+        let conditions = SourceConditions {
+            if_match: input.copy_source_if_match.clone(),
+            if_none_match: input.copy_source_if_none_match.clone(),
+            if_modified_since: input.copy_source_if_modified_since.clone(),
+            if_unmodified_since: input.copy_source_if_unmodified_since.clone(),
+        };
         let files = self.files.clone();
         let (source, source_file) = self
             .admit(
@@ -85,14 +90,7 @@ impl CairnS3 {
                     objects::require_bucket(c, &sb)?;
                     objects::require_bucket(c, &db)?;
                     let source = objects::get(c, &sb, &sk)?;
-                    if let Some(cond) = &if_match
-                        && !etag_matches(cond, &source.row.etag)
-                    {
-                        return Err(ApiError::new(
-                            ErrorKind::S3PreconditionFailed,
-                            "At least one of the pre-conditions you specified did not hold",
-                        ));
-                    }
+                    conditions.check(&source.row)?;
                     if same && !replace && !changes_encryption {
                         return Err(ApiError::new(
                             ErrorKind::S3InvalidRequest,

@@ -19,6 +19,7 @@ mod leftover;
 mod list_ops;
 mod multipart_ops;
 mod object_ops;
+mod part_copy_ops;
 mod preconditions;
 mod presign;
 pub(crate) mod sse_ops;
@@ -54,6 +55,8 @@ pub struct CairnS3 {
     files: ObjectFiles,
     credentials: Arc<CredentialCache>,
     kms_master: Arc<cairn_core::kms::MasterKey>,
+    /// S3 Bucket Keys held for SSE-KMS writers and readers (in memory only).
+    bucket_keys: Arc<cairn_core::bucket_key::BucketKeys>,
 }
 
 /// Builds the s3s service over the store and the data dir's object files.
@@ -77,6 +80,7 @@ pub fn service(
         files,
         credentials: credentials.clone(),
         kms_master: settings.kms_master.clone(),
+        bucket_keys: Arc::new(cairn_core::bucket_key::BucketKeys::new()),
     });
     builder.set_auth(access::CairnAuth { credentials });
     builder.set_host(access::CairnHost);
@@ -569,6 +573,12 @@ impl s3s::S3 for CairnS3 {
         req: S3Request<s3s::dto::UploadPartInput>,
     ) -> S3Result<s3s::S3Response<s3s::dto::UploadPartOutput>> {
         self.upload_part_op(req).await
+    }
+    async fn upload_part_copy(
+        &self,
+        req: S3Request<s3s::dto::UploadPartCopyInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::UploadPartCopyOutput>> {
+        self.upload_part_copy_op(req).await
     }
     async fn complete_multipart_upload(
         &self,

@@ -3,17 +3,20 @@
 //! and of stored ones (S3's `Decrypt` as the reader, its event appended before the answer);
 //! bodies sealed on their way to disk, multipart parts sealed under keys derived from their
 //! upload's data key, and the streams that open stored frames (`cairn_core::sse::frames`).
+//! With an S3 Bucket Key the KMS calls are made per bucket key, not per object: the keys
+//! writers and readers hold are in [`cairn_core::bucket_key::BucketKeys`].
 
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use cairn_core::bucket_key::{Held, WriteSlot, holder};
 use cairn_core::encryption::{Requested, Seal, Sealing};
 use cairn_core::kms::internal::Actor;
 use cairn_core::objects::ObjectMeta;
 use cairn_core::record::PreparedEvent;
 use cairn_core::sse::frames::{FrameOpener, FrameSpan, SEALED_FRAME_LEN};
 use cairn_core::sse::frames::{PIECE_SALT_LEN, piece_key};
-use cairn_core::sse::{KmsAccess, SseKms, open_for_caller};
+use cairn_core::sse::{KmsAccess, SseKms, open_wrapped_for_caller};
 use cairn_core::{ApiError, CallContext};
 use futures::StreamExt;
 use s3s::dto::ServerSideEncryption;
@@ -65,9 +68,35 @@ impl CairnS3 {
             master: &self.kms_master,
             evaluator: evaluator.as_ref(),
         };
-        let (opened, event) = open_for_caller(conn, access, ctx, sse);
+        if let Some(k) = self.held_bucket_key(ctx, sse) {
+            return sse.object_key(k);
+        }
+        let (opened, event) = open_wrapped_for_caller(conn, access, ctx, sse);
         *slot.lock().expect("event slot") = Some(event);
-        opened
+        self.opened_key(ctx, sse, opened?)
+    }
+
+    /// The S3 Bucket Key of a bucket-key object that the caller opened lately.
+    fn held_bucket_key(&self, ctx: &CallContext, sse: &SseKms) -> Option<cairn_core::kms::Secret> {
+        sse.bucket_key_salt.as_ref()?;
+        let (holder, now) = holder(&Actor::Caller(ctx));
+        self.bucket_keys.for_read(&sse.data_key, &holder, now)
+    }
+
+    /// The object's data key from what `Decrypt` opened for the caller (a bucket key is kept
+    /// for the caller's next reads).
+    fn opened_key(
+        &self,
+        ctx: &CallContext,
+        sse: &SseKms,
+        opened: cairn_core::kms::Secret,
+    ) -> Result<cairn_core::kms::Secret, ApiError> {
+        if sse.bucket_key_salt.is_some() {
+            let (holder, now) = holder(&Actor::Caller(ctx));
+            self.bucket_keys
+                .keep_read(&sse.data_key, &holder, opened.clone(), now);
+        }
+        sse.object_key(opened)
     }
 
     /// Appends the KMS event a read left in `slot`, durably, before the answer.
@@ -312,6 +341,15 @@ impl CairnS3 {
             return cairn_core::encryption::new_sse_s3_key(&self.kms_master, bucket, key)
                 .map(|(k, s)| Some((k, Seal::S3(s))));
         }
+        let writer = Actor::Via { ctx, service: "s3" };
+        let (holder, now) = holder(&writer);
+        if let Some(slot) = WriteSlot::of(sealing, bucket, &holder) {
+            return self
+                .bucket_key_for_write(ctx, sealing, bucket, slot, now)
+                .await
+                .and_then(|held| held.seal_object())
+                .map(Some);
+        }
         let (this, ctx, sealing) = (self.clone(), ctx.clone(), sealing.clone());
         let (b, k) = (bucket.to_owned(), key.to_owned());
         self.store
@@ -382,21 +420,68 @@ impl CairnS3 {
         ctx: &CallContext,
         sse: &SseKms,
     ) -> Result<cairn_core::kms::Secret, ApiError> {
-        let (this, ctx, sse) = (self.clone(), ctx.clone(), sse.clone());
-        self.store
+        if let Some(k) = self.held_bucket_key(ctx, sse) {
+            return sse.object_key(k);
+        }
+        let (this, c2, s2) = (self.clone(), ctx.clone(), sse.clone());
+        let opened = self
+            .store
             .write(move |c| {
                 let evaluator = this.gate.evaluator();
                 let access = KmsAccess {
                     master: &this.kms_master,
                     evaluator: evaluator.as_ref(),
                 };
-                let (opened, event) = open_for_caller(c, access, &ctx, &sse);
+                let (opened, event) = open_wrapped_for_caller(c, access, &c2, &s2);
                 cairn_core::record::append(c, &event)?;
                 Ok::<_, cairn_store::StoreError>(opened)
             })
             .await
             .map_err(ApiError::from)?
+            .map_err(ApiError::from)??;
+        self.opened_key(ctx, sse, opened)
+    }
+
+    /// The S3 Bucket Key a write in `slot` seals its object under: the one the writer holds,
+    /// or a new one from KMS as the caller (S3's `GenerateDataKey` with the bucket ARN,
+    /// recorded), then held for [`cairn_core::bucket_key::BUCKET_KEY_SECS`].
+    async fn bucket_key_for_write(
+        &self,
+        ctx: &CallContext,
+        sealing: &Sealing,
+        bucket: &str,
+        slot: WriteSlot,
+        now: f64,
+    ) -> Result<Held, ApiError> {
+        if let Some(held) = self.bucket_keys.for_write(&slot, now) {
+            return Ok(held);
+        }
+        let (this, ctx, sealing) = (self.clone(), ctx.clone(), sealing.clone());
+        let b = bucket.to_owned();
+        let held = self
+            .store
+            .write(move |c| {
+                let evaluator = this.gate.evaluator();
+                let access = KmsAccess {
+                    master: &this.kms_master,
+                    evaluator: evaluator.as_ref(),
+                };
+                let writer = Actor::Via {
+                    ctx: &ctx,
+                    service: "s3",
+                };
+                let (made, event) =
+                    cairn_core::encryption::bucket_key_for(c, access, writer, &sealing, &b);
+                if let Some(e) = event {
+                    cairn_core::record::append(c, &e)?;
+                }
+                Ok::<_, cairn_store::StoreError>(made)
+            })
+            .await
             .map_err(ApiError::from)?
+            .map_err(ApiError::from)??;
+        self.bucket_keys.keep_write(slot, held.clone(), now);
+        Ok(held)
     }
 
     /// Streams a multipart upload's part into a new durable file sealed under a key of its
@@ -408,16 +493,23 @@ impl CairnS3 {
         declared: &super::integrity::Declared,
         data_key: &cairn_core::kms::Secret,
     ) -> Result<SealedUpload, ApiError> {
+        self.seal_part_stream(body_stream(body), declared, data_key)
+            .await
+    }
+
+    /// [`CairnS3::receive_sealed_part`] of any plaintext stream (UploadPartCopy's source
+    /// range).
+    pub(super) async fn seal_part_stream(
+        &self,
+        body: BodyStream,
+        declared: &super::integrity::Declared,
+        data_key: &cairn_core::kms::Secret,
+    ) -> Result<SealedUpload, ApiError> {
         // Unique, not secret: the system's CSPRNG via `rand`.
         let salt: [u8; PIECE_SALT_LEN] = rand::random();
         let key = piece_key(data_key.expose(), &salt);
-        self.seal_stream(
-            body_stream(body),
-            declared,
-            &key,
-            Some(Bytes::copy_from_slice(&salt)),
-        )
-        .await
+        self.seal_stream(body, declared, &key, Some(Bytes::copy_from_slice(&salt)))
+            .await
     }
 
     /// The plaintext of a sealed upload's parts, in order, as one stream (each part opened

@@ -10,10 +10,10 @@ use crate::harness::Server;
 use crate::kms_util::kms;
 use crate::s3_util::{s3_request, stored_records};
 
-type Answer = (u16, reqwest::header::HeaderMap, Vec<u8>);
+pub(crate) type Answer = (u16, reqwest::header::HeaderMap, Vec<u8>);
 type Headers<'a> = &'a [(&'a str, &'a str)];
 
-async fn call(
+pub(crate) async fn call(
     server: &Server,
     method: &str,
     path: &str,
@@ -30,11 +30,11 @@ async fn call(
 
 use crate::s3_util::header as h;
 
-fn text(body: &[u8]) -> String {
+pub(crate) fn text(body: &[u8]) -> String {
     String::from_utf8_lossy(body).into_owned()
 }
 
-async fn new_key(server: &Server, body: serde_json::Value) -> (String, String) {
+pub(crate) async fn new_key(server: &Server, body: serde_json::Value) -> (String, String) {
     let (s, v) = kms(&reqwest::Client::new(), &server.addr, "CreateKey", body).await;
     assert_eq!(s, 200, "{v}");
     (
@@ -43,13 +43,13 @@ async fn new_key(server: &Server, body: serde_json::Value) -> (String, String) {
     )
 }
 
-async fn kms_ok(server: &Server, op: &str, body: serde_json::Value) {
+pub(crate) async fn kms_ok(server: &Server, op: &str, body: serde_json::Value) {
     let (s, v) = kms(&reqwest::Client::new(), &server.addr, op, body).await;
     assert_eq!(s, 200, "{op}: {v}");
 }
 
 /// Bytes that differ in every 64-byte window, so a probe finds them only where stored.
-fn plaintext(n: usize, tag: &str) -> Vec<u8> {
+pub(crate) fn plaintext(n: usize, tag: &str) -> Vec<u8> {
     (0..)
         .flat_map(|i: u64| format!("{tag} line {i:08} of a secret\n").into_bytes())
         .take(n)
@@ -73,7 +73,7 @@ fn stored_files(server: &Server) -> Vec<Vec<u8>> {
     out
 }
 
-fn assert_not_at_rest(server: &Server, plain: &[u8], what: &str) {
+pub(crate) fn assert_not_at_rest(server: &Server, plain: &[u8], what: &str) {
     let files = stored_files(server);
     for at in [0, plain.len() / 2, plain.len() - 64] {
         let probe = &plain[at..at + 64];
@@ -84,7 +84,7 @@ fn assert_not_at_rest(server: &Server, plain: &[u8], what: &str) {
     }
 }
 
-async fn set_default_kms(server: &Server, bucket: &str, key_arn: &str) {
+pub(crate) async fn set_default_kms(server: &Server, bucket: &str, key_arn: &str) {
     let config = format!(
         "<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault>\
          <SSEAlgorithm>aws:kms</SSEAlgorithm><KMSMasterKeyID>{key_arn}</KMSMasterKeyID>\
@@ -293,7 +293,8 @@ async fn copies_are_sealed_as_their_request_or_destination_default_says() {
     assert_eq!(server.s3("GET", "/dst/refused", b"").await.0, 404);
 
     // S3's KMS calls for the copies, as the caller: Decrypt of the source, GenerateDataKey
-    // for the copy with the destination object's ARN in the context.
+    // for the copy with the destination object's ARN in the context (the bucket's ARN for
+    // the copy made with an S3 Bucket Key).
     let records = stored_records(&server, "Management");
     let by_s3: Vec<_> = records
         .iter()
@@ -309,14 +310,13 @@ async fn copies_are_sealed_as_their_request_or_destination_default_says() {
         })
     };
     assert!(context_of("Decrypt", "arn:aws:s3:::src/sealed"));
-    assert!(context_of("GenerateDataKey", "arn:aws:s3:::dst/kms"));
+    assert!(context_of("GenerateDataKey", "arn:aws:s3:::dst"));
     assert!(context_of("GenerateDataKey", "arn:aws:s3:::dflt/copy"));
     let copy_kms = by_s3
         .iter()
         .find(|r| {
             r["eventName"] == "GenerateDataKey"
-                && r["requestParameters"]["encryptionContext"]["aws:s3:arn"]
-                    == "arn:aws:s3:::dst/kms"
+                && r["requestParameters"]["encryptionContext"]["aws:s3:arn"] == "arn:aws:s3:::dst"
         })
         .unwrap();
     assert_eq!(
@@ -363,7 +363,7 @@ async fn copying_a_sealed_source_needs_kms_decrypt_as_the_caller() {
     assert_eq!(server.s3("GET", "/locked/copy", b"").await.0, 404);
 }
 
-fn upload_id(body: &[u8]) -> String {
+pub(crate) fn upload_id(body: &[u8]) -> String {
     let t = text(body);
     let start = t.find("<UploadId>").unwrap() + "<UploadId>".len();
     t[start..start + t[start..].find('<').unwrap()].to_owned()
