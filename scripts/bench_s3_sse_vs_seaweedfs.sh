@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# S3 PutObject/GetObject on Cairn (no header = SSE-S3, every bucket's default; and SSE-KMS)
+# S3 PutObject/GetObject on Cairn (no header = SSE-S3, every bucket's default; SSE-KMS, and
+# SSE-KMS with an S3 Bucket Key)
 # against SeaweedFS without encryption, in the same run, with the same client
 # (`cairn bench s3`). Used for BENCHMARKS.md, "SSE-KMS against SeaweedFS".
 #
@@ -48,5 +49,6 @@ for r in $(seq 1 "$ROUNDS"); do
     "$B" bench s3 --endpoint "$W" --bucket bench-obj --size "$1" --count "$2" --concurrency "$3"
     "$B" bench s3 --endpoint "$C" --bucket bench-obj --size "$1" --count "$2" --concurrency "$3"
     "$B" bench s3 --endpoint "$C" --bucket bench-obj --size "$1" --count "$2" --concurrency "$3" --sse aws:kms
+    "$B" bench s3 --endpoint "$C" --bucket bench-obj --size "$1" --count "$2" --concurrency "$3" --sse aws:kms --bucket-key
   done
 done

@@ -30,6 +30,9 @@ pub struct S3Args {
     /// Server-side encryption to ask for on every PUT (`aws:kms`, `AES256`); none by default.
     #[arg(long)]
     sse: Option<String>,
+    /// With `--sse aws:kms`: ask for an S3 Bucket Key on every PUT.
+    #[arg(long)]
+    bucket_key: bool,
     /// Access key id.
     #[arg(long, env = "AWS_ACCESS_KEY_ID")]
     access_key_id: String,
@@ -57,6 +60,12 @@ fn sign(args: &S3Args, method: &str, key: &str) -> anyhow::Result<Vec<(String, S
     ];
     if let (Some(sse), "PUT") = (&args.sse, method) {
         headers.push(("x-amz-server-side-encryption".to_owned(), sse.clone()));
+        if args.bucket_key {
+            headers.push((
+                "x-amz-server-side-encryption-bucket-key-enabled".to_owned(),
+                "true".to_owned(),
+            ));
+        }
     }
     let names: Vec<String> = headers.iter().map(|(n, _)| n.clone()).collect();
     let path = format!("/{}/{key}", args.bucket);
@@ -152,10 +161,11 @@ pub fn run(args: S3Args) -> anyhow::Result<()> {
             let (elapsed, lat) = phase(&args, &client, &body, put).await?;
             let secs = elapsed.as_secs_f64();
             println!(
-                "{} {} sse={} size={} count={} concurrency={} objects_per_s={:.0} MB_per_s={:.1} p50={:.2} ms p99={:.2} ms",
+                "{} {} sse={}{} size={} count={} concurrency={} objects_per_s={:.0} MB_per_s={:.1} p50={:.2} ms p99={:.2} ms",
                 args.endpoint,
                 if put { "PUT" } else { "GET" },
                 args.sse.as_deref().unwrap_or("none"),
+                if args.bucket_key { "+bucket-key" } else { "" },
                 args.size,
                 args.count,
                 args.concurrency,
