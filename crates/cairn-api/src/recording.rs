@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use cairn_core::authz::{Evaluator, Permission, authorize_all};
 use cairn_core::error::ApiResult;
-use cairn_core::record::{PreparedEvent, append};
+use cairn_core::record::{PreparedEvent, append, is_recorded};
 use cairn_core::{CallContext, authz::PolicyEvaluator};
 use cairn_model::event::{EVENT_VERSION, EventRecord, EventResource, format_event_time};
 use serde_json::Value;
@@ -245,9 +245,21 @@ impl Gate {
             op(conn)
         };
         if read_only {
-            let result = self.store.read(move |conn| Ok(guarded(conn))).await?;
-            let event = prepare(&info, describe(&result));
-            self.store.write(move |conn| append(conn, &event)).await??;
+            let (result, event) = self
+                .store
+                .read(move |conn| {
+                    let result = guarded(conn);
+                    let event = prepare(&info, describe(&result));
+                    // A data event that no logging trail selects, judged on the snapshot the
+                    // call itself read, needs no writer: the call happened at that snapshot.
+                    // The writer judges again whatever this lets through.
+                    let event = is_recorded(conn, &event)?.then_some(event);
+                    Ok((result, event))
+                })
+                .await?;
+            if let Some(event) = event {
+                self.store.write(move |conn| append(conn, &event)).await??;
+            }
             result
         } else {
             let job = self
