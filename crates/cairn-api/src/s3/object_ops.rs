@@ -56,6 +56,57 @@ fn checksum_mode_enabled(mode: Option<&ChecksumMode>) -> bool {
     mode.is_some_and(|m| m.as_str() == ChecksumMode::ENABLED)
 }
 
+/// Objects up to this size (plaintext) are read and opened whole on the reader thread that
+/// looked them up, and answered from memory: one thread hand-off per GET instead of one
+/// per file operation. Larger objects stream.
+const SMALL_GET_BYTES: u64 = 256 * 1024;
+
+/// A GetObject's bytes: read already, or a file to stream (sealed, with its data key).
+enum ObjectBytes {
+    Read(bytes::Bytes),
+    Sealed(std::fs::File, cairn_core::kms::Secret),
+    Plain(std::fs::File),
+}
+
+/// Reads and opens `span` of a small object now (on the blocking reader), or leaves a large
+/// one to stream. A sealed small object whose frames do not open is an internal error,
+/// never wrong bytes.
+fn small_object_bytes(
+    file: std::fs::File,
+    size: u64,
+    span: std::ops::Range<u64>,
+    data_key: Option<cairn_core::kms::Secret>,
+) -> Result<ObjectBytes, ApiError> {
+    if size > SMALL_GET_BYTES {
+        return Ok(match data_key {
+            Some(k) => ObjectBytes::Sealed(file, k),
+            None => ObjectBytes::Plain(file),
+        });
+    }
+    let broken = |what: &str| {
+        tracing::error!(what, "small object does not read");
+        ApiError::new(ErrorKind::Internal, "object file unreadable")
+    };
+    let mut stored = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(file, SMALL_GET_BYTES * 2),
+        &mut stored,
+    )
+    .map_err(|_| broken("read"))?;
+    let plain = match data_key {
+        Some(k) => cairn_core::sse::frames::open_all(k.expose(), &stored, size)
+            .map_err(|_| broken("open"))?,
+        None => stored,
+    };
+    let (start, end) = (span.start as usize, span.end as usize);
+    if plain.len() as u64 != size || end > plain.len() || start > end {
+        return Err(broken("length"));
+    }
+    Ok(ObjectBytes::Read(
+        bytes::Bytes::from(plain).slice(start..end),
+    ))
+}
+
 impl CairnS3 {
     /// Records a call that failed before reaching the store (and returns its S3 error).
     pub(super) async fn record_failure<T: Send + 'static>(
@@ -301,7 +352,7 @@ impl CairnS3 {
             &host_of(&req.headers),
         )
         .response(
-            |(o, r, _, _): &(objects::Object, Option<std::ops::Range<u64>>, _, _)| {
+            |(o, r, _): &(objects::Object, Option<std::ops::Range<u64>>, _)| {
                 let n = r.as_ref().map_or(o.row.size, |r| (r.end - r.start) as i64);
                 (serde_json::Value::Null, n)
             },
@@ -329,20 +380,27 @@ impl CairnS3 {
                 })?;
                 let data_key =
                     this.open_object_key(c, &ctx, &obj.meta, (&bucket, &key), &slot_op)?;
-                Ok((obj, range, file, data_key))
+                let span = range.clone().unwrap_or(0..obj.row.size as u64);
+                let bytes = small_object_bytes(file, obj.row.size as u64, span, data_key)?;
+                Ok((obj, range, bytes))
             })
             .await;
         self.append_slot(&slot).await?;
-        let (obj, range, file, data_key) = got?;
+        let (obj, range, bytes) = got?;
         let full = 0..obj.row.size as u64;
         let span = range.clone().unwrap_or(full);
-        let body = match data_key {
-            Some(k) => StreamingBlob::wrap(
+        let body = match bytes {
+            ObjectBytes::Read(b) => {
+                StreamingBlob::wrap(futures::stream::once(
+                    async move { Ok::<_, std::io::Error>(b) },
+                ))
+            }
+            ObjectBytes::Sealed(file, k) => StreamingBlob::wrap(
                 super::sse_ops::decrypting(file, obj.row.size as u64, span.clone(), k)
                     .await
                     .map_err(S3Error::internal_error)?,
             ),
-            None => StreamingBlob::wrap(
+            ObjectBytes::Plain(file) => StreamingBlob::wrap(
                 cairn_buckets::local::ObjectFiles::read_opened(file, span.clone())
                     .await
                     .map_err(S3Error::internal_error)?,

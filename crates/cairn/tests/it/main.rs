@@ -33,6 +33,7 @@ mod s3_bucket_keys;
 mod s3_connection;
 mod s3_data_dir;
 mod s3_encryption;
+mod s3_get_sizes;
 mod s3_memory;
 mod s3_part_copy;
 mod s3_policy;
