@@ -120,9 +120,17 @@ fn evaluate_span(
 }
 
 /// Counts, then evaluates every closed minute up to `now` for every trail with Insights.
+/// While no trail has Insights nothing is counted (no cost on a store that never uses them);
+/// the first step after Insights are enabled counts every event recorded since the cursor,
+/// so events from before still count toward the baseline.
 pub fn run_once(store: &Store, now: i64, p: &Params) -> StoreResult<Report> {
+    let wanted = store.read_blocking(|c| {
+        Ok(trails::all(c)?
+            .iter()
+            .any(|t| !t.insight_selectors.is_empty()))
+    })?;
     let mut report = Report {
-        counted: count_all(store)?,
+        counted: if wanted { count_all(store)? } else { 0 },
         ..Report::default()
     };
     let last = last_closed_minute(now, p);

@@ -231,3 +231,51 @@ fn a_plan_stops_where_it_is_told_and_adds_up_per_series_minute_and_value() {
     );
     assert_eq!(attr("userAgent", "aws-cli/2.15.0"), 3);
 }
+
+#[test]
+fn nothing_is_counted_until_a_trail_has_insights_and_then_the_backlog_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("cairn.db")).unwrap();
+    let p = Params {
+        warm_up_secs: 0,
+        ..Params::default()
+    };
+    let plain = trail(&[]);
+    store
+        .write_blocking(move |c| trails::put(c, &plain))
+        .unwrap()
+        .unwrap();
+    for m in [S, S + 1] {
+        let e = call(m, "RunInstances", false, None);
+        store
+            .write_blocking(move |c| append(c, &e))
+            .unwrap()
+            .unwrap();
+    }
+    let idle = run_once(&store, (S + 30) * 60, &p).unwrap();
+    assert_eq!(idle.counted, 0, "no trail has Insights: nothing counted");
+    assert_eq!(store.read_blocking(store::counted_seq).unwrap(), 0);
+
+    let with = trail(&["ApiCallRateInsight"]);
+    store
+        .write_blocking(move |c| trails::put(c, &with))
+        .unwrap()
+        .unwrap();
+    let report = run_once(&store, (S + 30) * 60, &p).unwrap();
+    assert_eq!(report.counted, 2, "the events from before Insights count");
+    let key = store::SeriesKey {
+        account: "123456789012".into(),
+        region: "us-east-1".into(),
+        kind: store::KIND_CALL,
+        source: "ec2.amazonaws.com".into(),
+        name: "RunInstances".into(),
+        error_code: String::new(),
+    };
+    let at = |m| {
+        let k = key.clone();
+        store
+            .read_blocking(move |c| store::count_at(c, &k, m))
+            .unwrap()
+    };
+    assert_eq!((at(S), at(S + 1)), (1, 1));
+}
