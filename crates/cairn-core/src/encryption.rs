@@ -289,12 +289,7 @@ pub fn data_key_for(
     bucket: &str,
     key: &str,
 ) -> (ApiResult<Option<(Secret, Seal)>>, Option<PreparedEvent>) {
-    let Sealing::Kms {
-        key_id,
-        context,
-        bucket_key,
-    } = sealing
-    else {
+    let Sealing::Kms { bucket_key, .. } = sealing else {
         let made = new_sse_s3_key(kms.master, bucket, key).map(|(k, s)| Some((k, Seal::S3(s))));
         return (made, None);
     };
@@ -303,6 +298,48 @@ pub fn data_key_for(
         let (held, event) = bucket_key_for(conn, kms, writer, sealing, bucket);
         return (held.and_then(|h| h.seal_object()).map(Some), event);
     }
+    let (made, event) = kms_key_for(conn, kms, writer, sealing, bucket, Some(key));
+    (
+        made.map(|(plaintext, sse)| Some((plaintext, Seal::Kms(sse)))),
+        event,
+    )
+}
+
+/// A new S3 Bucket Key for `bucket` from KMS, as `writer` (S3's `GenerateDataKey` with the
+/// bucket ARN in the context), for a write sealed as `sealing` says (SSE-KMS with a Bucket
+/// Key), and the KMS event to append either way. The caller keeps it
+/// ([`crate::bucket_key::BucketKeys`]) and seals objects with [`Held::seal_object`].
+pub fn bucket_key_for(
+    conn: &Connection,
+    kms: KmsAccess<'_>,
+    writer: Actor<'_>,
+    sealing: &Sealing,
+    bucket: &str,
+) -> (ApiResult<Held>, Option<PreparedEvent>) {
+    let (made, event) = kms_key_for(conn, kms, writer, sealing, bucket, None);
+    (made.map(|(plaintext, sse)| Held { sse, plaintext }), event)
+}
+
+/// A key from KMS for an SSE-KMS `sealing`, as `writer`: an object's own data key
+/// (`Some(key)`), or (`None`) an S3 Bucket Key for `bucket`; its plaintext and how it is
+/// stored, and the KMS event to append either way.
+fn kms_key_for(
+    conn: &Connection,
+    kms: KmsAccess<'_>,
+    writer: Actor<'_>,
+    sealing: &Sealing,
+    bucket: &str,
+    key: Option<&str>,
+) -> (ApiResult<(Secret, SseKms)>, Option<PreparedEvent>) {
+    let Sealing::Kms {
+        key_id, context, ..
+    } = sealing
+    else {
+        return (
+            Err(ApiError::new(ErrorKind::Internal, "not an SSE-KMS sealing")),
+            None,
+        );
+    };
     let (made, event) = crate::sse::data_key_for_writer(
         conn,
         kms,
@@ -317,53 +354,12 @@ pub fn data_key_for(
             key_arn: dk.key_arn,
             data_key: hex::encode(&dk.ciphertext),
             context,
-            bucket_key: false,
+            bucket_key: key.is_none(),
             bucket_key_salt: None,
         };
-        Some((dk.plaintext, Seal::Kms(sse)))
+        (dk.plaintext, sse)
     });
     (made, event)
-}
-
-/// A new S3 Bucket Key for `bucket` from KMS, as `writer` (S3's `GenerateDataKey` with the
-/// bucket ARN in the context), for a write sealed as `sealing` says (SSE-KMS with a Bucket
-/// Key), and the KMS event to append either way. The caller keeps it
-/// ([`crate::bucket_key::BucketKeys`]) and seals objects with [`Held::seal_object`].
-pub fn bucket_key_for(
-    conn: &Connection,
-    kms: KmsAccess<'_>,
-    writer: Actor<'_>,
-    sealing: &Sealing,
-    bucket: &str,
-) -> (ApiResult<Held>, Option<PreparedEvent>) {
-    let Sealing::Kms {
-        key_id, context, ..
-    } = sealing
-    else {
-        return (
-            Err(ApiError::new(ErrorKind::Internal, "not an SSE-KMS sealing")),
-            None,
-        );
-    };
-    let (made, event) = crate::sse::bucket_key_for_writer(
-        conn,
-        kms,
-        writer,
-        key_id.as_deref(),
-        context.clone(),
-        bucket,
-    );
-    let held = made.map(|(dk, context)| Held {
-        sse: SseKms {
-            key_arn: dk.key_arn,
-            data_key: hex::encode(&dk.ciphertext),
-            context,
-            bucket_key: true,
-            bucket_key_salt: None,
-        },
-        plaintext: dk.plaintext,
-    });
-    (held, event)
 }
 
 /// DeleteBucketEncryption: back to the SSE-S3 default.

@@ -342,60 +342,34 @@ pub fn s3_error(e: ApiError) -> ApiError {
     ApiError::new(kind, e.message)
 }
 
-/// A data key for an object written with `aws:kms` (S3 calls `GenerateDataKey` as the
+/// A data key S3 seals with, for a write with `aws:kms` (S3 calls `GenerateDataKey` as the
 /// writer: a caller via `s3.amazonaws.com`, or a service principal such as CloudTrail writing
 /// to a bucket whose default rule is `aws:kms`): under `key_id`, or the account's
 /// `alias/aws/s3` key (created on first use) without one, bound to the writer's context plus
-/// `aws:s3:arn` (the object ARN). Run on the writer. Returns the KMS event to append either
-/// way (none when the managed key cannot be made). Callers decide the sealing with
+/// `aws:s3:arn`. That ARN is the object's (`bucket`/`key`) for an object's own data key, or
+/// the **bucket**'s (`key` `None`) for an S3 Bucket Key, as S3 asks KMS for it (and as
+/// CloudTrail then records the call): the bucket key's plaintext is kept by S3 for a while and
+/// each object's data key derived from it; the wrapped key is stored with every object.
+/// Run on the writer. Returns the KMS event to append either way (none when the managed key
+/// cannot be made). Callers decide the sealing with
 /// [`crate::encryption::sealing_for_write`] and call this through
-/// [`crate::encryption::data_key_for`].
+/// [`crate::encryption::data_key_for`] or [`crate::encryption::bucket_key_for`].
 pub fn data_key_for_writer(
     conn: &Connection,
     kms: KmsAccess<'_>,
     actor: Actor<'_>,
     key_id: Option<&str>,
-    context: EncryptionContext,
-    bucket: &str,
-    key: &str,
-) -> (
-    ApiResult<(DataKey, EncryptionContext)>,
-    Option<PreparedEvent>,
-) {
-    let arn = format!("arn:aws:s3:::{bucket}/{key}");
-    generate_for_writer(conn, kms, actor, key_id, context, arn)
-}
-
-/// An S3 Bucket Key for objects of `bucket` written with `aws:kms` and a Bucket Key: as
-/// [`data_key_for_writer`], but bound to the **bucket** ARN (`aws:s3:arn`), as S3 asks KMS
-/// for it (and as CloudTrail then records the call). The plaintext is kept by S3 for a while
-/// and each object's data key derived from it; the wrapped key is stored with every object.
-pub fn bucket_key_for_writer(
-    conn: &Connection,
-    kms: KmsAccess<'_>,
-    actor: Actor<'_>,
-    key_id: Option<&str>,
-    context: EncryptionContext,
-    bucket: &str,
-) -> (
-    ApiResult<(DataKey, EncryptionContext)>,
-    Option<PreparedEvent>,
-) {
-    let arn = format!("arn:aws:s3:::{bucket}");
-    generate_for_writer(conn, kms, actor, key_id, context, arn)
-}
-
-fn generate_for_writer(
-    conn: &Connection,
-    kms: KmsAccess<'_>,
-    actor: Actor<'_>,
-    key_id: Option<&str>,
     mut context: EncryptionContext,
-    s3_arn: String,
+    bucket: &str,
+    key: Option<&str>,
 ) -> (
     ApiResult<(DataKey, EncryptionContext)>,
     Option<PreparedEvent>,
 ) {
+    let s3_arn = match key {
+        Some(key) => format!("arn:aws:s3:::{bucket}/{key}"),
+        None => format!("arn:aws:s3:::{bucket}"),
+    };
     let key_id = match key_id {
         Some(k) => k.to_owned(),
         None => {

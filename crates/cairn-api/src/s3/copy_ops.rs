@@ -6,20 +6,18 @@
 //! Cairn's own. The bytes stream through a few frames of memory, opened and sealed again
 //! under the copy's own data key.
 
-use cairn_core::authz::{Permission, ResourcePolicy};
 use cairn_core::objects::{self, ObjectMeta};
 use cairn_core::{ApiError, ErrorKind};
 use cairn_store::objects::ObjectRow;
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
-use serde_json::json;
 
 use super::CairnS3;
 use super::bucket_ops::{host, timestamp};
+use super::copy_source::{Source, open_object_file, source_conditions};
 use super::event::Spec;
 use super::object_ops::strong;
-use super::part_copy_ops::SourceConditions;
-use super::sse_ops::{BodyStream, SseFields, decrypting, requested};
+use super::sse_ops::{SseFields, requested};
 use cairn_core::encryption::{Seal, Sealing};
 
 /// AWS's largest copy source for CopyObject (larger objects are copied with UploadPartCopy).
@@ -34,38 +32,17 @@ impl CairnS3 {
         let host = host(&req);
         let input = req.input;
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
-        let (src_bucket, src_key) = match &input.copy_source {
-            CopySource::Bucket { bucket, key, .. } => (bucket.to_string(), key.to_string()),
-            _ => {
-                let spec: Spec<()> =
-                    Spec::new("CopyObject", false, true, Some(&bucket), Some(&key), &host);
-                let e = ApiError::new(
-                    ErrorKind::S3NotImplemented,
-                    "A header you provided implies functionality that is not implemented.",
-                );
-                return Err(self.record_failure(info, spec, e).await);
-            }
+        let bare = || Spec::new("CopyObject", false, true, Some(&bucket), Some(&key), &host);
+        let src = match Source::of(&input.copy_source) {
+            Ok(s) => s,
+            Err(e) => return Err(self.record_failure(info, bare(), e).await),
         };
-        let spec = |n: i64| {
-            Spec::new("CopyObject", false, true, Some(&bucket), Some(&key), &host)
-                .param(
-                    "x-amz-copy-source",
-                    json!(format!("{src_bucket}/{src_key}")),
-                )
-                .also_needs(
-                    Permission::new(
-                        "s3:GetObject",
-                        format!("arn:aws:s3:::{src_bucket}/{src_key}"),
-                    )
-                    .under(ResourcePolicy::Bucket(src_bucket.clone())),
-                )
-                .bytes_in(n)
-        };
+        let spec = |n: i64| src.read_by(bare()).bytes_in(n);
         let replace = input
             .metadata_directive
             .as_ref()
             .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
-        let same = src_bucket == bucket && src_key == key;
+        let same = src.bucket == bucket && src.key == key;
         let wanted = requested(
             input.server_side_encryption.as_ref(),
             input.ssekms_key_id.as_ref(),
@@ -74,13 +51,8 @@ impl CairnS3 {
         );
         // Changing only the encryption is a legal copy onto itself.
         let changes_encryption = !wanted.is_empty();
-        let (sb, sk, db) = (src_bucket.clone(), src_key.clone(), bucket.clone());
-        let conditions = SourceConditions {
-            if_match: input.copy_source_if_match.clone(),
-            if_none_match: input.copy_source_if_none_match.clone(),
-            if_modified_since: input.copy_source_if_modified_since.clone(),
-            if_unmodified_since: input.copy_source_if_unmodified_since.clone(),
-        };
+        let (sb, sk, db) = (src.bucket.clone(), src.key.clone(), bucket.clone());
+        let conditions = source_conditions!(input);
         let files = self.files.clone();
         let (source, source_file) = self
             .admit(
@@ -105,11 +77,7 @@ impl CairnS3 {
                             ),
                         ));
                     }
-                    // Opened while the record is read (a later commit may delete the file).
-                    let file = files.open_blocking(&source.row.file).map_err(|e| {
-                        tracing::error!(file = %source.row.file, error = %e, "object file missing");
-                        ApiError::new(ErrorKind::Internal, "object file missing")
-                    })?;
+                    let file = open_object_file(&files, &source.row)?;
                     Ok((source, file))
                 },
             )
@@ -189,21 +157,9 @@ impl CairnS3 {
         (bucket, key): (&str, &str),
     ) -> Result<Placed, ApiError> {
         let size = source.row.size as u64;
-        let source_key = self
-            .open_object_key_now(ctx, &source.meta, &source.row.bucket, &source.row.key)
+        let plain = self
+            .source_plaintext(ctx, source, source_file, 0..size, copy_fault)
             .await?;
-        let plain: BodyStream = match source_key {
-            Some(k) => Box::pin(
-                decrypting(source_file, size, 0..size, k)
-                    .await
-                    .map_err(copy_fault)?,
-            ),
-            None => Box::pin(
-                cairn_buckets::local::ObjectFiles::read_opened(source_file, 0..size)
-                    .await
-                    .map_err(copy_fault)?,
-            ),
-        };
         let declared = super::integrity::Declared::default();
         match self.upload_data_key(ctx, sealing, bucket, key).await? {
             Some((dk, seal)) => {

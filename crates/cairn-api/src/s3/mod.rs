@@ -11,6 +11,7 @@ pub(crate) mod bucket_config_ops;
 mod bucket_ops;
 mod bucket_tagging_ops;
 mod copy_ops;
+mod copy_source;
 mod encryption_ops;
 mod error_body;
 pub(crate) mod event;

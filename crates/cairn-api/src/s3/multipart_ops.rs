@@ -9,7 +9,7 @@
 //! for multipart SSE-KMS uploads). No part or object byte is stored in the clear.
 
 use cairn_core::objects::{self, ObjectMeta};
-use cairn_store::objects::{ObjectRow, PartRow};
+use cairn_store::objects::{ObjectRow, PartRow, UploadRow};
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
 use serde_json::json;
@@ -19,9 +19,53 @@ use super::bucket_ops::{host, timestamp};
 use super::event::Spec;
 use super::integrity::{Declared, Headers, checksum_headers};
 use super::sse_ops::{SseFields, requested};
+use crate::recording::CallInfo;
 
 /// AWS's largest part (and largest single PUT): 5 GiB.
 pub(super) const MAX_PART_BYTES: i64 = 5 * 1024 * 1024 * 1024;
+
+/// The part an UploadPart or UploadPartCopy writes: its upload's bucket, key and id, and its
+/// number.
+#[derive(Clone)]
+pub(super) struct PartTarget {
+    pub bucket: String,
+    pub key: String,
+    pub upload_id: String,
+    pub number: i64,
+}
+
+/// The [`PartTarget`] of an UploadPart or UploadPartCopy input (the two name its fields
+/// alike).
+macro_rules! part_target {
+    ($input:expr) => {
+        $crate::s3::multipart_ops::PartTarget {
+            bucket: $input.bucket.clone(),
+            key: $input.key.clone(),
+            upload_id: $input.upload_id.clone(),
+            number: i64::from($input.part_number),
+        }
+    };
+}
+pub(super) use part_target;
+
+impl PartTarget {
+    /// The data event `op` on this part, with `partNumber` and `uploadId` recorded.
+    pub(super) fn spec<T>(&self, op: &'static str, host: &str) -> Spec<T> {
+        Spec::new(op, false, true, Some(&self.bucket), Some(&self.key), host)
+            .param("partNumber", json!(self.number.to_string()))
+            .param("uploadId", json!(self.upload_id))
+    }
+}
+
+/// A part's ETag: SSE-S3 (and unsealed) parts keep the MD5 of their data; SSE-KMS ones the
+/// MD5 of what is stored (as on S3).
+pub(super) fn part_etag(upload_meta: &ObjectMeta, stored_md5: &str, plain_md5: &str) -> String {
+    if upload_meta.sse_kms.is_some() {
+        stored_md5.to_owned()
+    } else {
+        plain_md5.to_owned()
+    }
+}
 
 impl CairnS3 {
     pub(super) async fn create_multipart_upload_op(
@@ -105,37 +149,24 @@ impl CairnS3 {
         let info = self.call_info(&req).await?;
         let host = host(&req);
         let input = req.input;
-        let (bucket, key, upload_id) = (
-            input.bucket.clone(),
-            input.key.clone(),
-            input.upload_id.clone(),
-        );
-        let part_number = i64::from(input.part_number);
-        let spec = |n: i64| {
-            Spec::new("UploadPart", false, true, Some(&bucket), Some(&key), &host)
-                .param("partNumber", json!(part_number.to_string()))
-                .param("uploadId", json!(upload_id))
-                .bytes_in(n)
-        };
+        let part = part_target!(input);
+        let spec = |n: i64| part.spec("UploadPart", &host).bytes_in(n);
         // Authorize, check the upload and the part's number and size, and the declared
         // digests, all before accepting the body; every failure is recorded.
-        let (b, k, id) = (bucket.clone(), key.clone(), upload_id.clone());
         let declared_len = input.content_length;
-        let upload = self
-            .admit(
+        let (upload, ()) = self
+            .admit_part(
                 &info,
                 || spec(0),
-                move |c| {
-                    objects::require_bucket(c, &b)?;
-                    let upload = objects::upload(c, &b, &k, &id)?;
-                    objects::check_part_number(part_number)?;
+                &part,
+                move |_| {
                     if declared_len.is_some_and(|n| n > MAX_PART_BYTES) {
                         return Err(cairn_core::ApiError::new(
                             cairn_core::ErrorKind::S3EntityTooLarge,
                             "Your proposed upload exceeds the maximum allowed size",
                         ));
                     }
-                    Ok(upload)
+                    Ok(())
                 },
             )
             .await?;
@@ -158,7 +189,7 @@ impl CairnS3 {
             Err(e) => return Err(self.record_failure(info, spec(0), e).await),
         };
         let received = match self
-            .open_object_key_now(&info.ctx, &upload_meta, &bucket, &key)
+            .open_object_key_now(&info.ctx, &upload_meta, &part.bucket, &part.key)
             .await
         {
             Ok(Some(dk)) => self
@@ -187,28 +218,10 @@ impl CairnS3 {
                 return Err(self.record_failure(info, spec(written.size), e).await);
             }
         };
-        let spec = spec(written.size);
-        let ctx = info.ctx.clone();
-        // SSE-S3 parts keep the MD5 of their data as ETag; SSE-KMS ones do not (as on S3).
-        let part_etag = if upload_meta.sse_kms.is_some() {
-            written.md5_hex.clone()
-        } else {
-            plain_md5.clone()
-        };
-        let part = PartRow {
-            part_number,
-            file: written.file.clone(),
-            size: part_size,
-            etag: part_etag.clone(),
-            last_modified: 0.0,
-        };
-        let committed = self
-            .recorded(info, spec, move |c| {
-                objects::require_bucket(c, &bucket)?;
-                objects::put_part(c, &ctx, &bucket, &key, &upload_id, part)
-            })
-            .await;
-        self.settle(written.file, committed).await?;
+        let part_etag = part_etag(&upload_meta, &written.md5_hex, &plain_md5);
+        let (file, etag) = (written.file, part_etag.clone());
+        self.commit_part(info, spec(written.size), &part, file, part_size, etag)
+            .await?;
         let sum = |a: &str| checksums.get(a).cloned();
         Ok(S3Response::new(UploadPartOutput {
             e_tag: Some(ETag::Strong(part_etag)),
@@ -452,6 +465,63 @@ impl CairnS3 {
             ),
             ..Default::default()
         }))
+    }
+
+    /// The checks a part (UploadPart, UploadPartCopy) passes before its bytes are written: the
+    /// call's permissions, then on a reader that the bucket exists, the upload is `part`'s
+    /// key's, and the part number is 1–10000, and then `check`. Returns the upload and what
+    /// `check` found; a failure is recorded with `spec`.
+    pub(super) async fn admit_part<T, R, S, C>(
+        &self,
+        info: &CallInfo,
+        spec: S,
+        part: &PartTarget,
+        check: C,
+    ) -> S3Result<(UploadRow, R)>
+    where
+        T: Send + 'static,
+        R: Send + 'static,
+        S: Fn() -> Spec<T>,
+        C: FnOnce(&cairn_store::Connection) -> cairn_core::error::ApiResult<R> + Send + 'static,
+    {
+        let p = part.clone();
+        self.admit(info, spec, move |c| {
+            objects::require_bucket(c, &p.bucket)?;
+            let upload = objects::upload(c, &p.bucket, &p.key, &p.upload_id)?;
+            objects::check_part_number(p.number)?;
+            Ok((upload, check(c)?))
+        })
+        .await
+    }
+
+    /// Records `part`'s new `file` (`size` plaintext bytes, `etag`) in its upload with the
+    /// call's event `spec`; then the file of a part it replaced is deleted (or, if the commit
+    /// failed, the new file).
+    pub(super) async fn commit_part(
+        &self,
+        info: CallInfo,
+        spec: Spec<Option<String>>,
+        part: &PartTarget,
+        file: String,
+        size: i64,
+        etag: String,
+    ) -> S3Result<()> {
+        let row = PartRow {
+            part_number: part.number,
+            file: file.clone(),
+            size,
+            etag,
+            last_modified: 0.0,
+        };
+        let ctx = info.ctx.clone();
+        let p = part.clone();
+        let committed = self
+            .recorded(info, spec, move |c| {
+                objects::require_bucket(c, &p.bucket)?;
+                objects::put_part(c, &ctx, &p.bucket, &p.key, &p.upload_id, row)
+            })
+            .await;
+        self.settle(file, committed).await
     }
 
     /// Builds a completed upload's file from its parts: concatenated as stored, or (SSE-KMS)

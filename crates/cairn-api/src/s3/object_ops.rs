@@ -372,12 +372,8 @@ impl CairnS3 {
                     input.if_unmodified_since.as_ref(),
                 )?;
                 let range = range_of(input.range.as_ref(), obj.row.size)?;
-                // Opened while the record is read: the bytes stay readable even if a later
-                // commit replaces the object and deletes this file.
-                let file = files.open_blocking(&obj.row.file).map_err(|e| {
-                    tracing::error!(file = %obj.row.file, error = %e, "object file missing");
-                    ApiError::new(ErrorKind::Internal, "object file missing")
-                })?;
+                // Opened while the record is read (a later commit may delete the file).
+                let file = super::copy_source::open_object_file(&files, &obj.row)?;
                 let data_key =
                     this.open_object_key(c, &ctx, &obj.meta, (&bucket, &key), &slot_op)?;
                 let span = range.clone().unwrap_or(0..obj.row.size as u64);

@@ -9,58 +9,18 @@
 //! `x-amz-copy-source-range` must be `bytes=first-last` within the source (AWS's
 //! `InvalidArgument` otherwise); the four `x-amz-copy-source-if-*` conditions answer 412.
 
-use cairn_core::authz::{Permission, ResourcePolicy};
 use cairn_core::objects::{self, ObjectMeta};
 use cairn_core::{ApiError, ErrorKind};
-use cairn_store::objects::{ObjectRow, PartRow};
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
-use serde_json::json;
 
 use super::CairnS3;
 use super::bucket_ops::{host, timestamp};
+use super::copy_source::{Source, open_object_file, source_conditions};
 use super::event::Spec;
-use super::multipart_ops::MAX_PART_BYTES;
+use super::multipart_ops::{MAX_PART_BYTES, part_etag, part_target};
 use super::object_ops::strong;
-use super::preconditions::etag_matches;
-use super::sse_ops::{BodyStream, SseFields, decrypting};
-
-/// The copy-source conditions of CopyObject and UploadPartCopy.
-#[derive(Clone, Default)]
-pub(super) struct SourceConditions {
-    pub if_match: Option<ETagCondition>,
-    pub if_none_match: Option<ETagCondition>,
-    pub if_modified_since: Option<Timestamp>,
-    pub if_unmodified_since: Option<Timestamp>,
-}
-
-impl SourceConditions {
-    /// Checks the source as S3 does for a copy: every failed condition is 412
-    /// `PreconditionFailed` (a copy never answers 304). An `if-match` that holds overrides a
-    /// failing `if-unmodified-since`, and an `if-none-match` that holds overrides a failing
-    /// `if-modified-since`.
-    pub(super) fn check(&self, row: &ObjectRow) -> Result<(), ApiError> {
-        let modified =
-            std::time::UNIX_EPOCH + std::time::Duration::from_secs(row.last_modified as u64);
-        let at = |t: &Timestamp| std::time::SystemTime::from(time::OffsetDateTime::from(t.clone()));
-        let failed = match (&self.if_match, &self.if_unmodified_since) {
-            (Some(c), _) => !etag_matches(c, &row.etag),
-            (None, Some(t)) => modified > at(t),
-            (None, None) => false,
-        } || match (&self.if_none_match, &self.if_modified_since) {
-            (Some(c), _) => etag_matches(c, &row.etag),
-            (None, Some(t)) => modified <= at(t),
-            (None, None) => false,
-        };
-        if failed {
-            return Err(ApiError::new(
-                ErrorKind::S3PreconditionFailed,
-                "At least one of the pre-conditions you specified did not hold",
-            ));
-        }
-        Ok(())
-    }
-}
+use super::sse_ops::SseFields;
 
 /// Parses `x-amz-copy-source-range` (`bytes=first-last`, both zero-based offsets, inclusive)
 /// into `first..=last`; any other form is AWS's `InvalidArgument`.
@@ -111,9 +71,9 @@ pub(super) fn copy_span(
     Ok(span)
 }
 
-/// What the admission check found: the upload, the source and its opened file, the span.
+/// What the admission check found besides the upload: the source and its opened file, the
+/// span.
 struct Admitted {
-    upload: cairn_store::objects::UploadRow,
     source: objects::Object,
     file: std::fs::File,
     span: std::ops::Range<u64>,
@@ -127,118 +87,55 @@ impl CairnS3 {
         let info = self.call_info(&req).await?;
         let host = host(&req);
         let input = req.input;
-        let (bucket, key, upload_id) = (
-            input.bucket.clone(),
-            input.key.clone(),
-            input.upload_id.clone(),
-        );
-        let part_number = i64::from(input.part_number);
-        let base = || {
-            Spec::new(
-                "UploadPartCopy",
-                false,
-                true,
-                Some(&bucket),
-                Some(&key),
-                &host,
-            )
-            .param("partNumber", json!(part_number.to_string()))
-            .param("uploadId", json!(upload_id))
-        };
-        let (src_bucket, src_key) = match &input.copy_source {
-            CopySource::Bucket { bucket, key, .. } => (bucket.to_string(), key.to_string()),
-            _ => {
-                let e = ApiError::new(
-                    ErrorKind::S3NotImplemented,
-                    "A header you provided implies functionality that is not implemented.",
-                );
-                let spec: Spec<()> = Spec::new(
-                    "UploadPartCopy",
-                    false,
-                    true,
-                    Some(&bucket),
-                    Some(&key),
-                    &host,
-                );
+        let part = part_target!(input);
+        let src = match Source::of(&input.copy_source) {
+            Ok(s) => s,
+            Err(e) => {
+                let (bucket, key) = (Some(part.bucket.as_str()), Some(part.key.as_str()));
+                let spec: Spec<()> = Spec::new("UploadPartCopy", false, true, bucket, key, &host);
                 return Err(self.record_failure(info, spec, e).await);
             }
         };
-        let spec = |n: i64| {
-            base()
-                .param(
-                    "x-amz-copy-source",
-                    json!(format!("{src_bucket}/{src_key}")),
-                )
-                .also_needs(
-                    Permission::new(
-                        "s3:GetObject",
-                        format!("arn:aws:s3:::{src_bucket}/{src_key}"),
-                    )
-                    .under(ResourcePolicy::Bucket(src_bucket.clone())),
-                )
-                .bytes_in(n)
-        };
+        let spec = |n: i64| src.read_by(part.spec("UploadPartCopy", &host)).bytes_in(n);
         let range = input.copy_source_range.as_deref().map(parse_copy_range);
-        let conditions = SourceConditions {
-            if_match: input.copy_source_if_match.clone(),
-            if_none_match: input.copy_source_if_none_match.clone(),
-            if_modified_since: input.copy_source_if_modified_since.clone(),
-            if_unmodified_since: input.copy_source_if_unmodified_since.clone(),
-        };
-        let (b, k, id) = (bucket.clone(), key.clone(), upload_id.clone());
-        let (sb, sk) = (src_bucket.clone(), src_key.clone());
+        let conditions = source_conditions!(input);
+        let (sb, sk) = (src.bucket.clone(), src.key.clone());
         let files = self.files.clone();
-        let admitted = self
-            .admit(
+        let (upload, admitted) = self
+            .admit_part(
                 &info,
                 || spec(0),
+                &part,
                 move |c| {
-                    objects::require_bucket(c, &b)?;
-                    let upload = objects::upload(c, &b, &k, &id)?;
-                    objects::check_part_number(part_number)?;
                     let range = range.transpose()?;
                     objects::require_bucket(c, &sb)?;
                     let source = objects::get(c, &sb, &sk)?;
                     conditions.check(&source.row)?;
                     let span = copy_span(range, source.row.size as u64)?;
-                    // Opened while the record is read (a later commit may delete the file).
-                    let file = files.open_blocking(&source.row.file).map_err(|e| {
-                        tracing::error!(file = %source.row.file, error = %e, "object file missing");
-                        ApiError::new(ErrorKind::Internal, "object file missing")
-                    })?;
-                    Ok(Admitted {
-                        upload,
-                        source,
-                        file,
-                        span,
-                    })
+                    let file = open_object_file(&files, &source.row)?;
+                    Ok(Admitted { source, file, span })
                 },
             )
             .await?;
-        let upload_meta = ObjectMeta::decode(&admitted.upload.meta);
+        let upload_meta = ObjectMeta::decode(&upload.meta);
         let placed = match self
-            .place_part_copy(&info.ctx, &upload_meta, (&bucket, &key), admitted)
+            .place_part_copy(&info.ctx, &upload_meta, (&part.bucket, &part.key), admitted)
             .await
         {
             Ok(p) => p,
             Err(e) => return Err(self.record_failure(info, spec(0), e).await),
         };
-        let part = PartRow {
-            part_number,
-            file: placed.file.clone(),
-            size: placed.size,
-            etag: placed.etag.clone(),
-            last_modified: 0.0,
-        };
-        let ctx = info.ctx.clone();
-        let now = ctx.now;
-        let committed = self
-            .recorded(info, spec(placed.stored), move |c| {
-                objects::require_bucket(c, &bucket)?;
-                objects::put_part(c, &ctx, &bucket, &key, &upload_id, part)
-            })
-            .await;
-        self.settle(placed.file, committed).await?;
+        let now = info.ctx.now;
+        let etag = placed.etag.clone();
+        self.commit_part(
+            info,
+            spec(placed.stored),
+            &part,
+            placed.file,
+            placed.size,
+            etag,
+        )
+        .await?;
         let sse = SseFields::of(&upload_meta);
         Ok(S3Response::new(UploadPartCopyOutput {
             copy_part_result: Some(CopyPartResult {
@@ -262,66 +159,41 @@ impl CairnS3 {
         (bucket, key): (&str, &str),
         admitted: Admitted,
     ) -> Result<PlacedPart, ApiError> {
-        let Admitted {
-            source, file, span, ..
-        } = admitted;
-        let size = source.row.size as u64;
+        let Admitted { source, file, span } = admitted;
         let want = span.end - span.start;
-        let source_key = self
-            .open_object_key_now(ctx, &source.meta, &source.row.bucket, &source.row.key)
+        let plain = self
+            .source_plaintext(ctx, &source, file, span, part_fault)
             .await?;
-        let plain: BodyStream = match source_key {
-            Some(k) => Box::pin(decrypting(file, size, span, k).await.map_err(part_fault)?),
-            None => Box::pin(
-                cairn_buckets::local::ObjectFiles::read_opened(file, span)
-                    .await
-                    .map_err(part_fault)?,
-            ),
-        };
         let declared = super::integrity::Declared::default();
-        match self
+        let (file, stored, plain_len, etag) = match self
             .open_object_key_now(ctx, upload_meta, bucket, key)
             .await?
         {
             Some(dk) => {
                 let up = self.seal_part_stream(plain, &declared, &dk).await?;
-                if up.plain_len != want {
-                    self.files.remove([up.written.file]).await;
-                    return Err(part_fault(std::io::Error::other(
-                        "the copy source is short",
-                    )));
-                }
-                // SSE-S3 parts keep the MD5 of their data as ETag; SSE-KMS ones do not.
-                let etag = if upload_meta.sse_kms.is_some() {
-                    up.written.md5_hex.clone()
-                } else {
-                    up.plain_md5
-                };
-                Ok(PlacedPart {
-                    file: up.written.file,
-                    stored: up.written.size,
-                    size: want as i64,
-                    etag,
-                })
+                let etag = part_etag(upload_meta, &up.written.md5_hex, &up.plain_md5);
+                (up.written.file, up.written.size, up.plain_len, etag)
             }
             None => {
                 let (written, _) = self
                     .receive(Some(StreamingBlob::wrap(plain)), &declared)
                     .await?;
-                if written.size as u64 != want {
-                    self.files.remove([written.file]).await;
-                    return Err(part_fault(std::io::Error::other(
-                        "the copy source is short",
-                    )));
-                }
-                Ok(PlacedPart {
-                    file: written.file,
-                    stored: written.size,
-                    size: written.size,
-                    etag: written.md5_hex,
-                })
+                let len = written.size as u64;
+                (written.file, written.size, len, written.md5_hex)
             }
+        };
+        if plain_len != want {
+            self.files.remove([file]).await;
+            return Err(part_fault(std::io::Error::other(
+                "the copy source is short",
+            )));
         }
+        Ok(PlacedPart {
+            file,
+            stored,
+            size: want as i64,
+            etag,
+        })
     }
 }
 

@@ -350,8 +350,27 @@ impl CairnS3 {
                 .and_then(|held| held.seal_object())
                 .map(Some);
         }
-        let (this, ctx, sealing) = (self.clone(), ctx.clone(), sealing.clone());
-        let (b, k) = (bucket.to_owned(), key.to_owned());
+        let (sealing, b, k) = (sealing.clone(), bucket.to_owned(), key.to_owned());
+        self.ask_kms_as_writer(ctx, move |c, access, writer| {
+            cairn_core::encryption::data_key_for(c, access, writer, &sealing, &b, &k)
+        })
+        .await
+    }
+
+    /// Runs `ask` on the writer with KMS as S3 reaches it for the caller `ctx` (the writer is
+    /// `Actor::Via` S3), appending the KMS event it returns in the same transaction.
+    async fn ask_kms_as_writer<R, F>(&self, ctx: &CallContext, ask: F) -> Result<R, ApiError>
+    where
+        R: Send + 'static,
+        F: for<'a> FnOnce(
+                &'a cairn_store::Connection,
+                KmsAccess<'a>,
+                Actor<'a>,
+            ) -> (Result<R, ApiError>, Option<PreparedEvent>)
+            + Send
+            + 'static,
+    {
+        let (this, ctx) = (self.clone(), ctx.clone());
         self.store
             .write(move |c| {
                 let evaluator = this.gate.evaluator();
@@ -363,8 +382,7 @@ impl CairnS3 {
                     ctx: &ctx,
                     service: "s3",
                 };
-                let (made, event) =
-                    cairn_core::encryption::data_key_for(c, access, writer, &sealing, &b, &k);
+                let (made, event) = ask(c, access, writer);
                 if let Some(e) = event {
                     cairn_core::record::append(c, &e)?;
                 }
@@ -456,30 +474,12 @@ impl CairnS3 {
         if let Some(held) = self.bucket_keys.for_write(&slot, now) {
             return Ok(held);
         }
-        let (this, ctx, sealing) = (self.clone(), ctx.clone(), sealing.clone());
-        let b = bucket.to_owned();
+        let (sealing, b) = (sealing.clone(), bucket.to_owned());
         let held = self
-            .store
-            .write(move |c| {
-                let evaluator = this.gate.evaluator();
-                let access = KmsAccess {
-                    master: &this.kms_master,
-                    evaluator: evaluator.as_ref(),
-                };
-                let writer = Actor::Via {
-                    ctx: &ctx,
-                    service: "s3",
-                };
-                let (made, event) =
-                    cairn_core::encryption::bucket_key_for(c, access, writer, &sealing, &b);
-                if let Some(e) = event {
-                    cairn_core::record::append(c, &e)?;
-                }
-                Ok::<_, cairn_store::StoreError>(made)
+            .ask_kms_as_writer(ctx, move |c, access, writer| {
+                cairn_core::encryption::bucket_key_for(c, access, writer, &sealing, &b)
             })
-            .await
-            .map_err(ApiError::from)?
-            .map_err(ApiError::from)??;
+            .await?;
         self.bucket_keys.keep_write(slot, held.clone(), now);
         Ok(held)
     }

@@ -6,10 +6,10 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{Server, sign};
+use crate::harness::Server;
 use crate::kms_util::write_master_key;
 use crate::s3_sse_copy_multipart::{assert_not_at_rest, call, new_key, plaintext, text};
-use crate::s3_util::header as h;
+use crate::s3_util::{header as h, new_user, s3_as};
 
 const N: usize = 12;
 
@@ -206,8 +206,9 @@ async fn a_bucket_default_rule_with_bucket_key_enabled_uses_one() {
     assert_eq!((s, got.as_slice()), (200, &b"ruled"[..]));
 }
 
+/// A user whose identity policy allows `actions`; its (access key id, secret).
 fn user(server: &Server, name: &str, actions: &[&str]) -> (String, String) {
-    server.admin_iam(&["create-user", name]);
+    let who = new_user(server, name);
     let policy = json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": actions, "Resource": "*"}]})
     .to_string();
@@ -219,42 +220,7 @@ fn user(server: &Server, name: &str, actions: &[&str]) -> (String, String) {
         "--policy-document",
         &policy,
     ]);
-    let key = server.admin_iam(&["create-access-key", name]);
-    (
-        key["AccessKey"]["AccessKeyId"].as_str().unwrap().to_owned(),
-        key["AccessKey"]["SecretAccessKey"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-    )
-}
-
-async fn as_user(
-    server: &Server,
-    who: &(String, String),
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> (u16, String) {
-    let headers = headers
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    let req = sign(
-        &server.addr,
-        "us-east-1",
-        "s3",
-        &who.0,
-        &who.1,
-        method,
-        path,
-        headers,
-        body.to_vec(),
-        chrono::Utc::now(),
-    );
-    let (s, _, bytes) = server.send(req).await;
-    (s, String::from_utf8_lossy(&bytes).into_owned())
+    who
 }
 
 #[tokio::test]
@@ -276,16 +242,16 @@ async fn a_held_bucket_key_does_not_spare_another_principal_kms_authorization() 
     assert_eq!(s, 200, "{}", text(&body));
 
     let s3_only = user(&server, "s3-only", &["s3:*"]);
-    let (s, body) = as_user(&server, &s3_only, "GET", "/shared/by-root", &[], b"").await;
+    let (s, body) = s3_as(&server, &s3_only, "GET", "/shared/by-root", &[], b"").await;
     assert_eq!(s, 403, "{body}");
     assert!(body.contains("<Code>AccessDenied</Code>"), "{body}");
     assert!(body.contains("kms:Decrypt"), "{body}");
-    let (s, body) = as_user(&server, &s3_only, "PUT", "/shared/by-user", &sealed, b"x").await;
+    let (s, body) = s3_as(&server, &s3_only, "PUT", "/shared/by-user", &sealed, b"x").await;
     assert_eq!(s, 403, "{body}");
     assert!(body.contains("kms:GenerateDataKey"), "{body}");
     // HeadObject needs no KMS call.
     assert_eq!(
-        as_user(&server, &s3_only, "HEAD", "/shared/by-root", &[], b"")
+        s3_as(&server, &s3_only, "HEAD", "/shared/by-root", &[], b"")
             .await
             .0,
         200
@@ -298,9 +264,9 @@ async fn a_held_bucket_key_does_not_spare_another_principal_kms_authorization() 
         "reader",
         &["s3:*", "kms:Decrypt", "kms:GenerateDataKey"],
     );
-    let (s, body) = as_user(&server, &reader, "GET", "/shared/by-root", &[], b"").await;
+    let (s, body) = s3_as(&server, &reader, "GET", "/shared/by-root", &[], b"").await;
     assert_eq!((s, body.as_str()), (200, "root's secret"));
-    let (s, body) = as_user(&server, &reader, "PUT", "/shared/by-reader", &sealed, b"r").await;
+    let (s, body) = s3_as(&server, &reader, "PUT", "/shared/by-reader", &sealed, b"r").await;
     assert_eq!(s, 200, "{body}");
     let generated = kms_events(&server, "GenerateDataKey").await;
     let ok: Vec<&str> = generated

@@ -5,7 +5,10 @@
 use serde_json::json;
 
 use crate::harness::Server;
-use crate::s3_sse_copy_multipart::{assert_not_at_rest, call, new_key, plaintext, text, upload_id};
+use crate::s3_sse_copy_multipart::{
+    assert_not_at_rest, call, copying_the_locked_source_is_refused, locked_source, new_key,
+    plaintext, sse_kms, text, upload_id,
+};
 use crate::s3_util::{header as h, select_data_events, stored_records};
 
 const MIB: usize = 1024 * 1024;
@@ -27,26 +30,13 @@ async fn parts_copied_from_a_sealed_source_rebuild_it_under_the_uploads_key() {
     let (_, src_key) = new_key(&server, json!({})).await;
     let (_, dst_key) = new_key(&server, json!({})).await;
     let source = plaintext(5 * MIB + 70_000, "source");
-    let (s, _, body) = call(
-        &server,
-        "PUT",
-        "/src/big",
-        &[
-            ("x-amz-server-side-encryption", "aws:kms"),
-            ("x-amz-server-side-encryption-aws-kms-key-id", &src_key),
-        ],
-        &source,
-    )
-    .await;
+    let (s, _, body) = call(&server, "PUT", "/src/big", &sse_kms(&src_key), &source).await;
     assert_eq!(s, 200, "{}", text(&body));
     let (s, _, created) = call(
         &server,
         "POST",
         "/dst/joined?uploads",
-        &[
-            ("x-amz-server-side-encryption", "aws:kms"),
-            ("x-amz-server-side-encryption-aws-kms-key-id", &dst_key),
-        ],
+        &sse_kms(&dst_key),
         b"",
     )
     .await;
@@ -141,50 +131,33 @@ async fn bad_ranges_conditions_and_sources_get_s3s_errors() {
     let id = upload_id(&created);
     let path = format!("/bkt/dst?partNumber=1&uploadId={id}");
     type Case<'a> = (&'a [(&'a str, &'a str)], u16, &'a str, &'a str);
+    const RANGE: &str = "x-amz-copy-source-range";
+    const BAD: &str = "InvalidArgument";
+    const FAILED: &str = "PreconditionFailed";
+    let form = "must be of the form bytes=first-last";
+    let outside = "Range specified is not valid for source object of size: 1000";
+    let later = "Fri, 01 Jan 2100 00:00:00 GMT";
     let cases: &[Case] = &[
-        (
-            &[("x-amz-copy-source-range", "0-9")],
-            400,
-            "InvalidArgument",
-            "must be of the form bytes=first-last",
-        ),
-        (
-            &[("x-amz-copy-source-range", "bytes=5")],
-            400,
-            "InvalidArgument",
-            "must be of the form bytes=first-last",
-        ),
-        (
-            &[("x-amz-copy-source-range", "bytes=0-1000")],
-            400,
-            "InvalidArgument",
-            "Range specified is not valid for source object of size: 1000",
-        ),
-        (
-            &[("x-amz-copy-source-range", "bytes=9-3")],
-            400,
-            "InvalidArgument",
-            "Range specified is not valid for source object of size: 1000",
-        ),
+        (&[(RANGE, "0-9")], 400, BAD, form),
+        (&[(RANGE, "bytes=5")], 400, BAD, form),
+        (&[(RANGE, "bytes=0-1000")], 400, BAD, outside),
+        (&[(RANGE, "bytes=9-3")], 400, BAD, outside),
         (
             &[("x-amz-copy-source-if-match", "\"0123\"")],
             412,
-            "PreconditionFailed",
+            FAILED,
             "",
         ),
         (
             &[("x-amz-copy-source-if-none-match", &etag)],
             412,
-            "PreconditionFailed",
+            FAILED,
             "",
         ),
         (
-            &[(
-                "x-amz-copy-source-if-modified-since",
-                "Fri, 01 Jan 2100 00:00:00 GMT",
-            )],
+            &[("x-amz-copy-source-if-modified-since", later)],
             412,
-            "PreconditionFailed",
+            FAILED,
             "",
         ),
     ];
@@ -247,38 +220,11 @@ async fn bad_ranges_conditions_and_sources_get_s3s_errors() {
 #[tokio::test]
 async fn a_part_copy_of_an_sse_kms_source_needs_kms_decrypt_as_the_caller() {
     let server = Server::start();
-    assert_eq!(server.s3("PUT", "/locked", b"").await.0, 200);
-    let policy = json!({"Version": "2012-10-17", "Statement": [
-        {"Sid": "admin", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-         "Action": "kms:*", "Resource": "*"},
-        {"Sid": "no-decrypt", "Effect": "Deny", "Principal": {"AWS": "*"},
-         "Action": "kms:Decrypt", "Resource": "*"}]});
-    let (_, key_arn) = new_key(&server, json!({"Policy": policy.to_string()})).await;
-    let (s, _, body) = call(
-        &server,
-        "PUT",
-        "/locked/src",
-        &[
-            ("x-amz-server-side-encryption", "aws:kms"),
-            ("x-amz-server-side-encryption-aws-kms-key-id", &key_arn),
-        ],
-        &plaintext(10_000, "locked"),
-    )
-    .await;
-    assert_eq!(s, 200, "{}", text(&body));
+    locked_source(&server, &plaintext(10_000, "locked")).await;
     let (_, _, created) = call(&server, "POST", "/locked/dst?uploads", &[], b"").await;
     let id = upload_id(&created);
-    let (s, _, body) = call(
-        &server,
-        "PUT",
-        &format!("/locked/dst?partNumber=1&uploadId={id}"),
-        &[("x-amz-copy-source", "/locked/src")],
-        b"",
-    )
-    .await;
-    assert_eq!(s, 403, "{}", text(&body));
-    assert!(text(&body).contains("<Code>AccessDenied</Code>"));
-    assert!(text(&body).contains("kms:Decrypt"), "{}", text(&body));
+    let part = format!("/locked/dst?partNumber=1&uploadId={id}");
+    copying_the_locked_source_is_refused(&server, &part).await;
     let (_, _, body) = call(
         &server,
         "GET",

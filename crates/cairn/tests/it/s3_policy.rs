@@ -5,19 +5,7 @@
 use serde_json::json;
 
 use crate::harness::*;
-
-/// A user and its (access key id, secret).
-fn user(server: &Server, name: &str) -> (String, String) {
-    server.admin_iam(&["create-user", name]);
-    let key = server.admin_iam(&["create-access-key", name]);
-    (
-        key["AccessKey"]["AccessKeyId"].as_str().unwrap().to_owned(),
-        key["AccessKey"]["SecretAccessKey"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-    )
-}
+use crate::s3_util::{new_user as user, s3_as};
 
 async fn call(
     server: &Server,
@@ -26,20 +14,7 @@ async fn call(
     path: &str,
     body: &[u8],
 ) -> (u16, String) {
-    let req = sign(
-        &server.addr,
-        "us-east-1",
-        "s3",
-        &who.0,
-        &who.1,
-        method,
-        path,
-        Vec::new(),
-        body.to_vec(),
-        chrono::Utc::now(),
-    );
-    let (status, _, bytes) = server.send(req).await;
-    (status, String::from_utf8_lossy(&bytes).into_owned())
+    s3_as(server, who, method, path, &[], body).await
 }
 
 #[tokio::test]

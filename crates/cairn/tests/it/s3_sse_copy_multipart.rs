@@ -48,6 +48,38 @@ pub(crate) async fn kms_ok(server: &Server, op: &str, body: serde_json::Value) {
     assert_eq!(s, 200, "{op}: {v}");
 }
 
+/// The headers of a write sealed with SSE-KMS under `key`.
+pub(crate) fn sse_kms(key: &str) -> [(&'static str, &str); 2] {
+    [
+        ("x-amz-server-side-encryption", "aws:kms"),
+        ("x-amz-server-side-encryption-aws-kms-key-id", key),
+    ]
+}
+
+/// Creates the bucket `locked` and stores `body` as `/locked/src` sealed under a key the
+/// account may use for everything but `Decrypt` (so nobody may read or copy it).
+pub(crate) async fn locked_source(server: &Server, body: &[u8]) {
+    assert_eq!(server.s3("PUT", "/locked", b"").await.0, 200);
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "admin", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "no-decrypt", "Effect": "Deny", "Principal": {"AWS": "*"},
+         "Action": "kms:Decrypt", "Resource": "*"}]});
+    let (_, key_arn) = new_key(server, json!({"Policy": policy.to_string()})).await;
+    let (s, _, answer) = call(server, "PUT", "/locked/src", &sse_kms(&key_arn), body).await;
+    assert_eq!(s, 200, "{}", text(&answer));
+}
+
+/// A copy of `/locked/src` (see [`locked_source`]) to `path` (an object, or a part of an
+/// upload): refused, AccessDenied for `kms:Decrypt`.
+pub(crate) async fn copying_the_locked_source_is_refused(server: &Server, path: &str) {
+    let source = [("x-amz-copy-source", "/locked/src")];
+    let (s, _, body) = call(server, "PUT", path, &source, b"").await;
+    assert_eq!(s, 403, "{}", text(&body));
+    assert!(text(&body).contains("<Code>AccessDenied</Code>"));
+    assert!(text(&body).contains("kms:Decrypt"), "{}", text(&body));
+}
+
 /// Bytes that differ in every 64-byte window, so a probe finds them only where stored.
 pub(crate) fn plaintext(n: usize, tag: &str) -> Vec<u8> {
     (0..)
@@ -115,17 +147,7 @@ async fn copies_are_sealed_as_their_request_or_destination_default_says() {
     let plain = plaintext(150_000, "plain");
     let sealed = plaintext(140_000, "sealed");
     assert_eq!(call(&server, "PUT", "/src/plain", &[], &plain).await.0, 200);
-    let (s, _, body) = call(
-        &server,
-        "PUT",
-        "/src/sealed",
-        &[
-            ("x-amz-server-side-encryption", "aws:kms"),
-            ("x-amz-server-side-encryption-aws-kms-key-id", &key_arn),
-        ],
-        &sealed,
-    )
-    .await;
+    let (s, _, body) = call(&server, "PUT", "/src/sealed", &sse_kms(&key_arn), &sealed).await;
     assert_eq!(s, 200, "{}", text(&body));
 
     // A plaintext source copied with aws:kms and a key alias: sealed under that key.
@@ -328,38 +350,8 @@ async fn copies_are_sealed_as_their_request_or_destination_default_says() {
 #[tokio::test]
 async fn copying_a_sealed_source_needs_kms_decrypt_as_the_caller() {
     let server = Server::start();
-    assert_eq!(server.s3("PUT", "/locked", b"").await.0, 200);
-    // The account may do everything with the key except Decrypt.
-    let policy = json!({"Version": "2012-10-17", "Statement": [
-        {"Sid": "admin", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-         "Action": "kms:*", "Resource": "*"},
-        {"Sid": "no-decrypt", "Effect": "Deny", "Principal": {"AWS": "*"},
-         "Action": "kms:Decrypt", "Resource": "*"}]});
-    let (_, key_arn) = new_key(&server, json!({"Policy": policy.to_string()})).await;
-    let secret = plaintext(70_000, "locked");
-    let (s, _, body) = call(
-        &server,
-        "PUT",
-        "/locked/src",
-        &[
-            ("x-amz-server-side-encryption", "aws:kms"),
-            ("x-amz-server-side-encryption-aws-kms-key-id", &key_arn),
-        ],
-        &secret,
-    )
-    .await;
-    assert_eq!(s, 200, "{}", text(&body));
-    let (s, _, body) = call(
-        &server,
-        "PUT",
-        "/locked/copy",
-        &[("x-amz-copy-source", "/locked/src")],
-        b"",
-    )
-    .await;
-    assert_eq!(s, 403, "{}", text(&body));
-    assert!(text(&body).contains("<Code>AccessDenied</Code>"));
-    assert!(text(&body).contains("kms:Decrypt"), "{}", text(&body));
+    locked_source(&server, &plaintext(70_000, "locked")).await;
+    copying_the_locked_source_is_refused(&server, "/locked/copy").await;
     assert_eq!(server.s3("GET", "/locked/copy", b"").await.0, 404);
 }
 
@@ -439,10 +431,7 @@ async fn multipart_uploads_are_sealed_and_read_like_put_objects() {
     let (created, parts, done) = multipart(
         &server,
         "/mpu/big",
-        &[
-            ("x-amz-server-side-encryption", "aws:kms"),
-            ("x-amz-server-side-encryption-aws-kms-key-id", "alias/parts"),
-        ],
+        &sse_kms("alias/parts"),
         &[&first, &second],
     )
     .await;
@@ -500,10 +489,7 @@ async fn multipart_uploads_are_sealed_and_read_like_put_objects() {
         &server,
         "POST",
         "/mpu/nokey?uploads",
-        &[
-            ("x-amz-server-side-encryption", "aws:kms"),
-            ("x-amz-server-side-encryption-aws-kms-key-id", "alias/nokey"),
-        ],
+        &sse_kms("alias/nokey"),
         b"",
     )
     .await;
@@ -513,10 +499,7 @@ async fn multipart_uploads_are_sealed_and_read_like_put_objects() {
         &server,
         "POST",
         "/mpu/late?uploads",
-        &[
-            ("x-amz-server-side-encryption", "aws:kms"),
-            ("x-amz-server-side-encryption-aws-kms-key-id", &key_arn),
-        ],
+        &sse_kms(&key_arn),
         b"",
     )
     .await;

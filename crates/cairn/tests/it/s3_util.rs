@@ -1,5 +1,6 @@
 //! Helpers the S3 integration tests share: signing with extra headers or an unsigned
-//! payload, a trail that selects a bucket's data events, and the stored data records.
+//! payload, IAM users and requests signed as them, a trail that selects a bucket's data
+//! events, and the stored data records.
 
 use std::net::SocketAddr;
 
@@ -27,6 +28,50 @@ pub fn s3_request(
         body,
         chrono::Utc::now(),
     )
+}
+
+/// Creates the IAM user `name` (no policy of its own) with an access key; returns its
+/// (access key id, secret).
+pub fn new_user(server: &Server, name: &str) -> (String, String) {
+    server.admin_iam(&["create-user", name]);
+    let key = server.admin_iam(&["create-access-key", name]);
+    (
+        key["AccessKey"]["AccessKeyId"].as_str().unwrap().to_owned(),
+        key["AccessKey"]["SecretAccessKey"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    )
+}
+
+/// An S3 request signed with `who`'s (access key id, secret), with extra headers; the status
+/// and the body as text.
+pub async fn s3_as(
+    server: &Server,
+    who: &(String, String),
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String) {
+    let headers = headers
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let req = sign(
+        &server.addr,
+        "us-east-1",
+        "s3",
+        &who.0,
+        &who.1,
+        method,
+        path,
+        headers,
+        body.to_vec(),
+        chrono::Utc::now(),
+    );
+    let (status, _, bytes) = server.send(req).await;
+    (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// A response header's value as text ("" when absent).
