@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use cairn_core::authz::{Evaluator, Permission, authorize_all};
 use cairn_core::error::ApiResult;
-use cairn_core::record::{PreparedEvent, append, is_recorded};
+use cairn_core::record::{PreparedEvent, append, is_selected};
 use cairn_core::{CallContext, authz::PolicyEvaluator};
 use cairn_model::event::{EVENT_VERSION, EventRecord, EventResource, format_event_time};
 use serde_json::Value;
@@ -100,6 +100,12 @@ fn truncate_user_agent(ua: &str) -> String {
 
 /// Builds the record and serialises it with its lookup index fields.
 pub fn prepare(info: &CallInfo, outcome: Outcome) -> PreparedEvent {
+    let (record, lookup) = draft(info, outcome);
+    serialise(info, &record, lookup)
+}
+
+/// The record of a call and the (type, name) pairs LookupEvents shows, not yet serialised.
+fn draft(info: &CallInfo, outcome: Outcome) -> (EventRecord, Vec<(String, String)>) {
     let lookup: Vec<(String, String)> = outcome
         .resources
         .iter()
@@ -146,8 +152,17 @@ pub fn prepare(info: &CallInfo, outcome: Outcome) -> PreparedEvent {
         }
         .to_owned(),
     };
+    (record, lookup)
+}
+
+/// Serialises a drafted record (and hashes it for the chain).
+fn serialise(
+    info: &CallInfo,
+    record: &EventRecord,
+    lookup: Vec<(String, String)>,
+) -> PreparedEvent {
     let mut prepared = PreparedEvent::new(
-        &record,
+        record,
         info.ctx.now_secs(),
         info.ctx.principal.lookup_username(),
         lookup,
@@ -249,11 +264,12 @@ impl Gate {
                 .store
                 .read(move |conn| {
                     let result = guarded(conn);
-                    let event = prepare(&info, describe(&result));
+                    let (record, lookup) = draft(&info, describe(&result));
                     // A data event that no logging trail selects, judged on the snapshot the
-                    // call itself read, needs no writer: the call happened at that snapshot.
-                    // The writer judges again whatever this lets through.
-                    let event = is_recorded(conn, &event)?.then_some(event);
+                    // call itself read, needs no writer (the call happened at that snapshot)
+                    // and is never serialised. The writer judges again what this lets through.
+                    let event =
+                        is_selected(conn, &record)?.then(|| serialise(&info, &record, lookup));
                     Ok((result, event))
                 })
                 .await?;

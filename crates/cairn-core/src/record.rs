@@ -92,6 +92,15 @@ pub fn is_recorded(conn: &Connection, event: &PreparedEvent) -> StoreResult<bool
     }
 }
 
+/// [`is_recorded`] for a record not serialised yet, so a reader spends nothing on the JSON
+/// and chain hash of a data event no logging trail selects.
+pub fn is_selected(conn: &Connection, record: &EventRecord) -> StoreResult<bool> {
+    if record.event_category == "Management" {
+        return Ok(true);
+    }
+    selection::selected(conn, &routing::routing_view(record))
+}
+
 /// Appends a prepared event with its lookup index entries and chain value, if it is
 /// recorded at all ([`is_recorded`]). Returns its seq, or `None` for a data event no
 /// logging trail selects.

@@ -20,6 +20,11 @@ mod verify_store;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of the system allocator: a request's many short-lived allocations
+/// cost a fifth of the server's CPU under glibc's (BENCHMARKS.md, validate-logs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Cairn: a self-hosted, wire-compatible AWS CloudTrail in one binary. Point the AWS CLI or any
 /// AWS SDK at it by changing only the endpoint URL.
 #[derive(Parser, Debug)]

@@ -80,21 +80,12 @@ impl Fetcher {
 
     /// Fetches one log file, inflating and hashing it as it streams in.
     pub async fn log(&self, bucket: &str, key: &str) -> anyhow::Result<LogOutcome> {
-        let Some(mut resp) = self.s3.get(bucket, key).await? else {
+        let Some(resp) = self.s3.get(bucket, key).await? else {
             return Ok(LogOutcome::Missing);
         };
-        let mut hasher = LogHasher::new();
-        let mut bad = false;
-        while let Some(chunk) = resp.chunk().await? {
-            if !bad && hasher.update(&chunk).is_err() {
-                bad = true; // read the rest so the connection can be reused
-            }
-        }
-        Ok(if bad {
-            LogOutcome::InvalidFormat
-        } else {
-            LogOutcome::Hash(hasher.finish())
-        })
+        // Inflating and hashing are most of the client's work: a task of their own lets
+        // every runtime thread take a share, not only the one polling the fetches.
+        tokio::spawn(hash_log(resp)).await?
     }
 
     /// Fetches the digests `digests` and the log files `logs` into `into`, at most
@@ -161,6 +152,22 @@ impl Fetcher {
             }
         })
     }
+}
+
+/// Inflates and hashes a log file's body as it streams in.
+async fn hash_log(mut resp: reqwest::Response) -> anyhow::Result<LogOutcome> {
+    let mut hasher = LogHasher::new();
+    let mut bad = false;
+    while let Some(chunk) = resp.chunk().await? {
+        if !bad && hasher.update(&chunk).is_err() {
+            bad = true; // read the rest so the connection can be reused
+        }
+    }
+    Ok(if bad {
+        LogOutcome::InvalidFormat
+    } else {
+        LogOutcome::Hash(hasher.finish())
+    })
 }
 
 enum Job {
