@@ -198,6 +198,30 @@ fn with_member(canonical: &str, name: &str, value: &str) -> String {
     }
 }
 
+/// Where [`Gate::execute`] runs a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// On the writer, in one savepoint with its event.
+    Write,
+    /// On a pooled reader in the blocking pool: a read whose work the request does not bound.
+    Read,
+    /// On a pooled reader, on the request's own worker thread: a read whose work is bounded
+    /// (point lookups, a page of at most 1,000 rows, at most 256 KiB of object bytes), so
+    /// handing it to another thread would cost more than it does.
+    ShortRead,
+}
+
+impl From<bool> for Access {
+    /// `read_only` → [`Access::Read`], otherwise [`Access::Write`].
+    fn from(read_only: bool) -> Self {
+        if read_only {
+            Access::Read
+        } else {
+            Access::Write
+        }
+    }
+}
+
 /// The choke point: authorization, the operation and its event, in one store transaction.
 #[derive(Clone)]
 pub struct Gate {
@@ -232,14 +256,15 @@ impl Gate {
     /// name into its home-region ARN); each is authorized before `op` runs, and a denial ends
     /// the call with `AccessDenied`, changes nothing, and is recorded like any failure.
     /// Mutating operations run on the writer inside one savepoint with their event, so both
-    /// commit or neither does. Read-only operations run on a reader, then append their event.
+    /// commit or neither does. Read-only operations run on a reader, then append their event
+    /// (`access` says which, and on which thread: [`Access`]; `true` is [`Access::Read`]).
     /// When the event cannot be made durable the call fails, unrecorded and unacknowledged:
     /// `ServiceUnavailable` (503) when the disk is full or the writer stopped, `Internal` (500)
     /// otherwise; what the operation did is rolled back with its event.
     pub async fn execute<T, Perms, Op, Describe>(
         &self,
         info: CallInfo,
-        read_only: bool,
+        access: impl Into<Access>,
         permissions: Perms,
         op: Op,
         describe: Describe,
@@ -259,20 +284,21 @@ impl Gate {
             authorize_all(evaluator.as_ref(), conn, &ctx, &needed)?;
             op(conn)
         };
-        if read_only {
-            let (result, event) = self
-                .store
-                .read(move |conn| {
-                    let result = guarded(conn);
-                    let (record, lookup) = draft(&info, describe(&result));
-                    // A data event that no logging trail selects, judged on the snapshot the
-                    // call itself read, needs no writer (the call happened at that snapshot)
-                    // and is never serialised. The writer judges again what this lets through.
-                    let event =
-                        is_selected(conn, &record)?.then(|| serialise(&info, &record, lookup));
-                    Ok((result, event))
-                })
-                .await?;
+        let access = access.into();
+        if access != Access::Write {
+            let reading = move |conn: &cairn_store::Connection| {
+                let result = guarded(conn);
+                let (record, lookup) = draft(&info, describe(&result));
+                // A data event that no logging trail selects, judged on the snapshot the
+                // call itself read, needs no writer (the call happened at that snapshot)
+                // and is never serialised. The writer judges again what this lets through.
+                let event = is_selected(conn, &record)?.then(|| serialise(&info, &record, lookup));
+                Ok((result, event))
+            };
+            let (result, event) = match access {
+                Access::ShortRead => self.store.read_blocking(reading)?,
+                _ => self.store.read(reading).await?,
+            };
             if let Some(event) = event {
                 self.store.write(move |conn| append(conn, &event)).await??;
             }

@@ -98,7 +98,7 @@ pub fn is_selected(conn: &Connection, record: &EventRecord) -> StoreResult<bool>
     if record.event_category == "Management" {
         return Ok(true);
     }
-    selection::selected(conn, &routing::routing_view(record))
+    selection::selected_lazily(conn, || routing::routing_view(record))
 }
 
 /// Appends a prepared event with its lookup index entries and chain value, if it is

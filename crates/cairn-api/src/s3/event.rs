@@ -7,7 +7,7 @@ use cairn_model::event::EventResource;
 use serde_json::{Map, Value, json};
 
 use crate::errors::WireError;
-use crate::recording::Outcome;
+use crate::recording::{Access, Outcome};
 
 /// What to record about one S3 call whose result is a `T`.
 pub struct Spec<T> {
@@ -106,6 +106,17 @@ impl<T> Spec<T> {
     pub fn also_needs(mut self, p: Permission) -> Self {
         self.also.push(p);
         self
+    }
+
+    /// Where the gate runs the call. Reads of one object by key are point lookups that read
+    /// at most 256 KiB whole (larger objects stream afterwards), so they run on the
+    /// request's own worker; other reads (listings may scan) go to the blocking pool.
+    pub fn access(&self) -> Access {
+        match (self.read_only, self.name) {
+            (false, _) => Access::Write,
+            (true, "GetObject" | "HeadObject") => Access::ShortRead,
+            (true, _) => Access::Read,
+        }
     }
 
     /// What the call must be allowed to do: its action on the object (or bucket) under the

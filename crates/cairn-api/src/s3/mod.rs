@@ -358,14 +358,14 @@ impl CairnS3 {
         T: Send + 'static,
         Op: FnOnce(&cairn_store::Connection) -> cairn_core::error::ApiResult<T> + Send + 'static,
     {
-        let read_only = spec.read_only;
+        let access = spec.access();
         let rid = info.request_id.clone();
         let account = info.ctx.account().to_string();
         let permissions = spec.permissions();
         self.gate
             .execute(
                 info,
-                read_only,
+                access,
                 move |_, _| Ok(permissions),
                 op,
                 move |r| spec.outcome(r, &rid, &account),

@@ -87,7 +87,10 @@ fn small_object_bytes(
         tracing::error!(what, "small object does not read");
         ApiError::new(ErrorKind::Internal, "object file unreadable")
     };
-    let mut stored = Vec::new();
+    // Sized from the file up front: growing the buffer by doubling costs reallocations and
+    // copies on every GET.
+    let stored_len = file.metadata().map_or(0, |m| m.len().min(SMALL_GET_BYTES * 2));
+    let mut stored = Vec::with_capacity(stored_len as usize + 1);
     std::io::Read::read_to_end(
         &mut std::io::Read::take(file, SMALL_GET_BYTES * 2),
         &mut stored,

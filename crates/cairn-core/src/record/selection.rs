@@ -37,9 +37,31 @@ fn takers(conn: &Connection) -> StoreResult<Vec<Trail>> {
 
 /// Whether a logging trail selects the data event whose routing view is `view`.
 pub(super) fn selected(conn: &Connection, view: &Value) -> StoreResult<bool> {
+    with_takers(conn, |takers| {
+        takers.iter().any(|t| routing::takes_now(t, view))
+    })
+}
+
+/// Whether a logging trail selects the data event whose routing view `view` makes; the view
+/// is not made at all while no logging trail selects data events.
+pub(super) fn selected_lazily(
+    conn: &Connection,
+    view: impl FnOnce() -> Value,
+) -> StoreResult<bool> {
+    with_takers(conn, |takers| {
+        if takers.is_empty() {
+            return false;
+        }
+        let view = view();
+        takers.iter().any(|t| routing::takes_now(t, &view))
+    })
+}
+
+/// Runs `f` on the logging trails that can select data events, as `conn` sees them.
+fn with_takers<R>(conn: &Connection, f: impl FnOnce(&[Trail]) -> R) -> StoreResult<R> {
     let Some(generation) = meta::trails_generation(conn)? else {
         // No generation to validate a snapshot against: decide from the trails directly.
-        return Ok(takers(conn)?.iter().any(|t| routing::takes_now(t, view)));
+        return Ok(f(&takers(conn)?));
     };
     SNAPSHOT.with_borrow_mut(|slot| {
         if slot.as_ref().is_none_or(|s| s.generation != generation) {
@@ -49,6 +71,6 @@ pub(super) fn selected(conn: &Connection, view: &Value) -> StoreResult<bool> {
             });
         }
         let snapshot = slot.as_ref().expect("just filled");
-        Ok(snapshot.takers.iter().any(|t| routing::takes_now(t, view)))
+        Ok(f(&snapshot.takers))
     })
 }
