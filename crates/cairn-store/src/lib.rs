@@ -92,6 +92,12 @@ pub fn in_memory() -> StoreResult<Connection> {
     Ok(conn)
 }
 
+/// Reader connections kept open between reads. A connection dropped here is opened again
+/// (and reads the schema and prepares its statements again) by the next read that finds
+/// none, so fewer kept than reads in flight (64 concurrent DescribeTrails, say) means a new
+/// connection for many reads. A reader that is idle holds only its page cache.
+const IDLE_READERS: usize = 64;
+
 /// Handle to the store. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -173,7 +179,7 @@ impl Store {
         };
         let out = query(&conn);
         let mut pool = self.inner.readers.lock().expect("reader pool lock");
-        if pool.len() < 8 {
+        if pool.len() < IDLE_READERS {
             pool.push(conn);
         }
         out

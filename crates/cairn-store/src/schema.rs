@@ -18,6 +18,7 @@ const STATEMENT_CACHE: usize = 512;
 pub(crate) fn configure(conn: &Connection) -> StoreResult<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    stable_plans(conn)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
@@ -35,6 +36,20 @@ pub(crate) fn configure(conn: &Connection) -> StoreResult<()> {
 pub(crate) fn configure_reader(conn: &Connection) -> StoreResult<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    stable_plans(conn)?;
+    Ok(())
+}
+
+/// The query planner's stability guarantee (`SQLITE_DBCONFIG_ENABLE_QPSG`): a plan does not
+/// depend on the values bound to it. Without it, SQLite (built with STAT4) marks some
+/// cached statements to be compiled again whenever a parameter is bound to a new value, so
+/// the statement cache saved nothing for them: re-parsing the trails query of DescribeTrails
+/// took 14 % of the server's CPU under load (BENCHMARKS.md, control plane).
+fn stable_plans(conn: &Connection) -> StoreResult<()> {
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     Ok(())
 }
 
@@ -460,4 +475,20 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
         ))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::config::DbConfig;
+
+    /// The writer's and the readers' connections both plan without looking at bound values
+    /// ([`super::stable_plans`]): the statement cache depends on it.
+    #[test]
+    fn writer_and_readers_plan_stably() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Store::open(&dir.path().join("cairn.db")).unwrap();
+        let qpsg = |c: &rusqlite::Connection| c.db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG);
+        assert!(store.write_blocking(move |c| qpsg(c)).unwrap().unwrap());
+        assert!(store.read_blocking(|c| Ok(qpsg(c)?)).unwrap());
+    }
 }

@@ -89,7 +89,9 @@ fn small_object_bytes(
     };
     // Sized from the file up front: growing the buffer by doubling costs reallocations and
     // copies on every GET.
-    let stored_len = file.metadata().map_or(0, |m| m.len().min(SMALL_GET_BYTES * 2));
+    let stored_len = file
+        .metadata()
+        .map_or(0, |m| m.len().min(SMALL_GET_BYTES * 2));
     let mut stored = Vec::with_capacity(stored_len as usize + 1);
     std::io::Read::read_to_end(
         &mut std::io::Read::take(file, SMALL_GET_BYTES * 2),
