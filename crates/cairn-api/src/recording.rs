@@ -205,9 +205,9 @@ pub enum Access {
     Write,
     /// On a pooled reader in the blocking pool: a read whose work the request does not bound.
     Read,
-    /// On a pooled reader, on the request's own worker thread: a read whose work is bounded
-    /// (point lookups, a page of at most 1,000 rows, at most 256 KiB of object bytes), so
-    /// handing it to another thread would cost more than it does.
+    /// On a pooled reader, on the request's own worker thread: a read whose work is small
+    /// and bounded (a lookup by key and at most 256 KiB of object bytes, as GetObject and
+    /// HeadObject), so handing it to another thread would cost more than it does.
     ShortRead,
 }
 

@@ -82,9 +82,9 @@ impl PreparedEvent {
 }
 
 /// Whether [`append`] records this event: management events always; data events when a
-/// logging trail selects them, judged on the state `conn` sees. On a reader this is a
-/// pre-check that lets an unselected call skip the writer entirely; it is exact for any
-/// change that committed before the reader's transaction began.
+/// logging trail selects them, judged on the state `conn` sees. (A reader's pre-check, before
+/// anything is serialised, is [`is_selected`]: exact for any change that committed before the
+/// reader's transaction began.)
 pub fn is_recorded(conn: &Connection, event: &PreparedEvent) -> StoreResult<bool> {
     match &event.routing_view {
         None => Ok(true),
