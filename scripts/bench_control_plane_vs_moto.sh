@@ -12,8 +12,6 @@ cd "$(dirname "$0")/.."
 . scripts/bench_common.sh
 ROUNDS="${1:-3}"
 SECONDS_PER_RUN="${2:-10}"
-BIN="${CAIRN_BIN:-${CARGO_TARGET_DIR:-target}/release/cairn}"
-AWS="${AWS_CLI:-.venv/bin/aws}"
 MOTO="${MOTO_SERVER:-.venv/bin/moto_server}"
 CAIRN_PORT="${CAIRN_PORT:-4712}"
 MOTO_PORT="${MOTO_PORT:-5055}"
@@ -34,16 +32,8 @@ for _ in $(seq 1 200); do
   sleep 0.05
 done
 
-printf 'wrk.method = "POST"\nwrk.body = "{}"\n' >"$work/post.lua"
 measure() { # PORT: "req/s p50 p99" of one wrk run of signed DescribeTrails
-  local e="http://127.0.0.1:$1" h
-  h=$("$BIN" bench sign --endpoint "$e" --op DescribeTrails --body '{}')
-  eval wrk -t1 -c64 -d"${SECONDS_PER_RUN}s" -s "$work/post.lua" --latency "$h" "$e/" >"$work/wrk.out"
-  if grep -q "Non-2xx" "$work/wrk.out"; then
-    cat "$work/wrk.out" >&2
-    exit 1
-  fi
-  awk '/Requests\/sec/ {r=$2} $1=="50%" {p50=$2} $1=="99%" {p99=$2} END {print r, p50, p99}' "$work/wrk.out"
+  wrk_describe_trails "http://127.0.0.1:$1" "$SECONDS_PER_RUN" || exit 1
 }
 
 for port in "$CAIRN_PORT" "$MOTO_PORT"; do

@@ -11,8 +11,6 @@ cd "$(dirname "$0")/.."
 . scripts/bench_common.sh
 ROUNDS="${1:-3}"
 SECONDS_PER_RUN="${2:-10}"
-BIN="${CAIRN_BIN:-${CARGO_TARGET_DIR:-target}/release/cairn}"
-AWS="${AWS_CLI:-.venv/bin/aws}"
 PORT="${PORT:-4711}"
 E="http://127.0.0.1:$PORT"
 work="$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench-enforcement-XXXXXX")"
@@ -37,23 +35,11 @@ done
 read -r USER_KEY USER_SECRET < <("$AWS" --endpoint-url "$E" iam create-access-key --user-name auditor \
   --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text)
 
-printf 'wrk.method = "POST"\nwrk.body = "{}"\n' >"$work/post.lua"
 run() { # label key secret
-  local headers
-  headers=$(AWS_ACCESS_KEY_ID="$2" AWS_SECRET_ACCESS_KEY="$3" \
-    "$BIN" bench sign --endpoint "$E" --op DescribeTrails --body '{}')
-  # Check the signed request succeeds before measuring it.
-  eval curl -fsS -X POST --data '{}' "$headers" "$E/" >/dev/null
-  local out rps p50 p99
-  out=$(eval wrk -t1 -c64 -d"${SECONDS_PER_RUN}s" -s "$work/post.lua" --latency "$headers" "$E/")
-  if grep -q "Non-2xx" <<<"$out"; then
-    echo "$1: non-2xx answers" >&2
-    echo "$out" >&2
-    exit 1
-  fi
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  local rps p50 p99
+  read -r rps p50 p99 < <(AWS_ACCESS_KEY_ID="$2" AWS_SECRET_ACCESS_KEY="$3" \
+    wrk_describe_trails "$E" "$SECONDS_PER_RUN")
+  [ -n "$rps" ] || { echo "$1: the measurement failed" >&2; exit 1; }
   echo "$1 req/s=$rps p50=$p50 p99=$p99"
 }
 for r in $(seq 1 "$ROUNDS"); do

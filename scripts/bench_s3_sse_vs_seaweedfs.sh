@@ -12,8 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench_common.sh
 ROUNDS="${1:-3}"
-B="${CAIRN_BIN:-${CARGO_TARGET_DIR:-target}/release/cairn}"
-AWS="${AWS_CLI:-$PWD/.venv/bin/aws}"
+B="$BIN"
 WEED="${WEED:-$(command -v weed || echo "$PWD/.venv/bin/weed")}"
 D="$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench-sse-XXXXXX")"
 server="" weed=""

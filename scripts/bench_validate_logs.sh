@@ -10,8 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench_common.sh
 RUNS="${1:-5}"
-B="${CAIRN_BIN:-${CARGO_TARGET_DIR:-target}/release/cairn}"
-AWS="${AWS_CLI:-$PWD/.venv/bin/aws}"
+B="$BIN"
 PORT="${PORT:-4704}"
 E="http://127.0.0.1:$PORT"
 D="$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench-validate-XXXXXX")"
