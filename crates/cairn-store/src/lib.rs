@@ -156,7 +156,9 @@ impl Store {
         self.inner.writer.submit_blocking(job)
     }
 
-    /// Runs `query` on a pooled read-only connection.
+    /// Runs `query` on a pooled read-only connection, inside one read transaction: every
+    /// query it makes sees the same committed state, and the connection takes its WAL read
+    /// lock once rather than once per statement.
     pub fn read_blocking<T>(
         &self,
         query: impl FnOnce(&Connection) -> StoreResult<T>,
@@ -177,7 +179,17 @@ impl Store {
                 c
             }
         };
+        conn.prepare_cached("BEGIN")?.execute([])?;
         let out = query(&conn);
+        // A read-only transaction: ending it cannot lose anything. If it cannot be ended,
+        // the connection is dropped rather than pooled with a transaction open.
+        if conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut s| s.execute([]))
+            .is_err()
+        {
+            return out;
+        }
         let mut pool = self.inner.readers.lock().expect("reader pool lock");
         if pool.len() < IDLE_READERS {
             pool.push(conn);
@@ -200,5 +212,37 @@ impl Store {
         tokio::task::spawn_blocking(move || store.read_blocking(query))
             .await
             .map_err(|e| StoreError::Sqlite(format!("reader task failed: {e}")))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every query of one read sees the same committed state, even when a write commits
+    /// between two of them.
+    #[test]
+    fn a_read_sees_one_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Store::open(&dir.path().join("cairn.db")).unwrap();
+        store
+            .write_blocking(|c| c.execute_batch("CREATE TABLE t (x INTEGER)"))
+            .unwrap()
+            .unwrap();
+        let count = |c: &rusqlite::Connection| -> rusqlite::Result<i64> {
+            c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+        };
+        let writer = store.clone();
+        let (before, after) = store
+            .read_blocking(move |c| {
+                let before = count(c)?;
+                writer
+                    .write_blocking(|w| w.execute("INSERT INTO t VALUES (1)", []))
+                    .unwrap()
+                    .unwrap();
+                Ok((before, count(c)?))
+            })
+            .unwrap();
+        assert_eq!((before, after), (0, 0));
+        // The next read sees the commit.
+        assert_eq!(store.read_blocking(|c| Ok(count(c)?)).unwrap(), 1);
     }
 }

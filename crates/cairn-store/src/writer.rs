@@ -20,13 +20,18 @@ pub(crate) struct WriterHandle {
     alive: Arc<AtomicBool>,
 }
 
-/// Marks the writer dead when its thread ends, however it ends.
+/// Marks the writer dead when its thread ends, however it ends. Ending because the store
+/// was closed (every handle dropped, as at shutdown) is normal; ending any other way is not.
 struct AliveGuard(Arc<AtomicBool>);
 
 impl Drop for AliveGuard {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            tracing::error!("the store writer stopped; the server can no longer record calls");
+        } else {
+            tracing::debug!("the store writer stopped: the store was closed");
+        }
         self.0.store(false, Ordering::Release);
-        tracing::error!("the store writer stopped; the server can no longer record calls");
     }
 }
 
@@ -35,11 +40,15 @@ impl WriterHandle {
         let (tx, rx) = mpsc::channel::<Job>();
         let alive = Arc::new(AtomicBool::new(true));
         let guard = AliveGuard(alive.clone());
+        // The thread logs where the code that opened the store logs.
+        let dispatch = tracing::dispatcher::get_default(|d| d.clone());
         std::thread::Builder::new()
             .name("cairn-store-writer".into())
             .spawn(move || {
-                let _guard = guard;
-                run(conn, rx)
+                tracing::dispatcher::with_default(&dispatch, || {
+                    let _guard = guard;
+                    run(conn, rx)
+                })
             })
             .expect("spawn writer thread");
         Self { tx, alive }
@@ -185,4 +194,51 @@ where
 /// Runs a transaction-control statement from the statement cache (no re-parsing per call).
 fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    /// Log lines written by the subscriber under test.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Closing the store (every handle dropped, as at shutdown) ends the writer quietly.
+    #[test]
+    fn closing_the_store_logs_no_error() {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let dir = tempfile::tempdir().unwrap();
+        tracing::subscriber::with_default(subscriber, || {
+            let conn = rusqlite::Connection::open(dir.path().join("w.db")).unwrap();
+            let handle = super::WriterHandle::spawn(conn);
+            handle.submit_blocking(|_| ()).unwrap();
+            let alive = handle.alive.clone();
+            drop(handle);
+            // The thread ends once it sees the channel closed.
+            while alive.load(std::sync::atomic::Ordering::Acquire) {
+                std::thread::yield_now();
+            }
+        });
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        assert!(text.contains("the store was closed"), "{text}");
+        assert!(!text.contains("ERROR"), "{text}");
+    }
 }

@@ -73,15 +73,19 @@ pub fn open_data_dir(config: &ServeConfig) -> anyhow::Result<(DataDirLock, Store
     Ok((lock, store))
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("install SIGTERM handler");
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term.recv() => {},
-    }
-    tracing::info!("shutting down");
+/// Installs the SIGINT and SIGTERM handlers at once, so a signal sent as soon as the server
+/// says it is listening stops it cleanly; the future ends at the first of them.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {},
+            _ = term.recv() => {},
+        }
+        tracing::info!("shutting down");
+    })
 }
 
 /// Deletes events older than the retention window, in batches of 5,000 (one write job
@@ -228,6 +232,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         Ok(n) => tracing::debug!(open_files = n, "open-file limit"),
         Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
     }
+    let shutdown = shutdown_signal()?;
     println!("cairn listening on http://{addr}");
     tracing::info!(%addr, account = %config.account_id, data_dir = %config.data_dir.display(), "listening");
 
@@ -337,6 +342,6 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             }
         }
     });
-    cairn_api::listener::serve(listener, router(state), config.limits, shutdown_signal()).await?;
+    cairn_api::listener::serve(listener, router(state), config.limits, shutdown).await?;
     Ok(())
 }

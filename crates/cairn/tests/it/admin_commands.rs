@@ -1,6 +1,7 @@
 //! The admin commands a newcomer meets first (issue 7 §5): they refuse a data dir that does
 //! not exist instead of creating an empty one, validate their arguments, end quietly when
-//! their reader stops early, and `cairn env` prints working credentials.
+//! their reader stops early, `cairn env` prints working credentials, and a server stopped
+//! the usual way logs no error.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -111,5 +112,44 @@ fn env_prints_the_root_credentials_as_exports() {
     assert!(
         text.contains("export AWS_DEFAULT_REGION='us-east-1'"),
         "{text}"
+    );
+}
+
+#[test]
+fn a_server_stopped_by_sigterm_exits_cleanly_and_logs_no_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let mut child = cairn()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .env("CAIRN_ROOT_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("CAIRN_ROOT_SECRET_ACCESS_KEY", SECRET)
+        .env("CAIRN_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "serve ended early"
+        );
+        if line.starts_with("cairn listening on") {
+            break;
+        }
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    let logged = std::fs::read_to_string(&log_path).unwrap();
+    assert!(status.success(), "status {status:?}: {logged}");
+    assert!(
+        !logged.lines().any(|l| l.contains(" ERROR ")),
+        "a clean stop logged an error: {logged}"
     );
 }
