@@ -277,6 +277,71 @@ pub fn open_sse_s3_key(
         })
 }
 
+/// Rewraps the SSE-S3 data key of every object and multipart upload from `old` to `new`
+/// (master-key rotation, in the caller's transaction); returns how many. Only the wrapped
+/// key changes: the object's bytes and the rest of its metadata stay as they are.
+pub fn rewrap_sse_s3_keys(conn: &Connection, old: &MasterKey, new: &MasterKey) -> ApiResult<usize> {
+    const PAGE: usize = 1000;
+    let rewrap = |row: &mut cairn_store::objects::MetaRow| -> ApiResult<bool> {
+        let mut meta: serde_json::Value =
+            serde_json::from_str(&row.meta).map_err(|_| sealing_fault())?;
+        let Some(wrapped) = meta
+            .get("sse_s3")
+            .and_then(|s| s.get("data_key"))
+            .and_then(|k| k.as_str())
+        else {
+            return Ok(false);
+        };
+        let aad = sse_s3_aad(&row.bucket, &row.key);
+        let plain = hex::decode(wrapped)
+            .ok()
+            .and_then(|w| old.unwrap(&w, &aad).ok())
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorKind::Validation,
+                    format!(
+                        "the SSE-S3 data key of s3://{}/{} does not open under the old master key",
+                        row.bucket, row.key
+                    ),
+                )
+            })?;
+        let rewrapped = new
+            .wrap(plain.expose(), &aad)
+            .map_err(|_| sealing_fault())?;
+        meta["sse_s3"]["data_key"] = serde_json::Value::String(hex::encode(rewrapped));
+        row.meta = meta.to_string();
+        Ok(true)
+    };
+    let mut count = 0;
+    for mut row in cairn_store::objects::upload_metas_containing(conn, "\"sse_s3\"")? {
+        if rewrap(&mut row)? {
+            cairn_store::objects::set_meta(conn, &row)?;
+            count += 1;
+        }
+    }
+    let mut after: Option<(String, String)> = None;
+    loop {
+        let page = cairn_store::objects::object_metas_containing(
+            conn,
+            "\"sse_s3\"",
+            after.as_ref().map(|(b, k)| (b.as_str(), k.as_str())),
+            PAGE,
+        )?;
+        for mut row in page.iter().cloned() {
+            if rewrap(&mut row)? {
+                cairn_store::objects::set_meta(conn, &row)?;
+                count += 1;
+            }
+        }
+        match page.last() {
+            Some(last) if page.len() == PAGE => {
+                after = Some((last.bucket.clone(), last.key.clone()))
+            }
+            _ => return Ok(count),
+        }
+    }
+}
+
 /// The data key of a new object sealed as `sealing` says, and the KMS event to append in the
 /// same transaction. SSE-KMS asks KMS as `writer` (a caller through S3: `Actor::Via`; a
 /// service principal writing to a bucket: `Actor::Service`); failures are S3's

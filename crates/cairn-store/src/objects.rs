@@ -237,3 +237,136 @@ pub fn delete_upload(conn: &Connection, upload_id: &str) -> StoreResult<Vec<Stri
         .execute([upload_id])?;
     Ok(files)
 }
+
+/// One record's stored metadata, for a pass that rewrites it (master-key rotation): an
+/// object's (`upload_id` empty) or a multipart upload's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetaRow {
+    /// Bucket.
+    pub bucket: String,
+    /// Key.
+    pub key: String,
+    /// The upload's id, for a multipart upload; empty for an object.
+    pub upload_id: String,
+    /// Metadata JSON.
+    pub meta: String,
+}
+
+/// Up to `limit` object records whose metadata matches `needle` (a `LIKE` pattern's middle,
+/// so `_` matches any character: callers check what they get), in (bucket, key) order after
+/// `after`.
+pub fn object_metas_containing(
+    conn: &Connection,
+    needle: &str,
+    after: Option<(&str, &str)>,
+    limit: usize,
+) -> StoreResult<Vec<MetaRow>> {
+    let (b, k) = after.unwrap_or(("", ""));
+    let mut stmt = conn.prepare_cached(
+        "SELECT bucket, key, meta FROM objects
+         WHERE (bucket > ?1 OR (bucket = ?1 AND key > ?2)) AND meta LIKE '%' || ?3 || '%'
+         ORDER BY bucket, key LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(params![b, k, needle, limit as i64], |r| {
+        Ok(MetaRow {
+            bucket: r.get(0)?,
+            key: r.get(1)?,
+            upload_id: String::new(),
+            meta: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Every multipart upload whose metadata matches `needle` as above (uploads are few and
+/// short-lived).
+pub fn upload_metas_containing(conn: &Connection, needle: &str) -> StoreResult<Vec<MetaRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT bucket, key, upload_id, meta FROM multipart_uploads
+         WHERE meta LIKE '%' || ?1 || '%' ORDER BY upload_id",
+    )?;
+    let rows = stmt.query_map(params![needle], |r| {
+        Ok(MetaRow {
+            bucket: r.get(0)?,
+            key: r.get(1)?,
+            upload_id: r.get(2)?,
+            meta: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Replaces the metadata of the object or upload `row` names with `row.meta`.
+pub fn set_meta(conn: &Connection, row: &MetaRow) -> StoreResult<()> {
+    if row.upload_id.is_empty() {
+        conn.prepare_cached("UPDATE objects SET meta = ?3 WHERE bucket = ?1 AND key = ?2")?
+            .execute(params![row.bucket, row.key, row.meta])?;
+    } else {
+        conn.prepare_cached("UPDATE multipart_uploads SET meta = ?2 WHERE upload_id = ?1")?
+            .execute(params![row.upload_id, row.meta])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pages of matching records follow (bucket, key) order without gaps or repeats, and
+    /// `set_meta` rewrites the one record named.
+    #[test]
+    fn metas_page_in_key_order_and_are_rewritten_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Store::open(&dir.path().join("cairn.db")).unwrap();
+        let got = store
+            .write_blocking(|c| {
+                for (bucket, key, meta) in [
+                    ("a", "1", r#"{"sse_s3":{"data_key":"01"}}"#),
+                    ("a", "2", "{}"),
+                    ("a", "3", r#"{"sse_s3":{"data_key":"03"}}"#),
+                    ("b", "1", r#"{"sse_s3":{"data_key":"b1"}}"#),
+                ] {
+                    put(
+                        c,
+                        &ObjectRow {
+                            bucket: bucket.into(),
+                            key: key.into(),
+                            file: format!("{bucket}{key}"),
+                            size: 0,
+                            etag: String::new(),
+                            last_modified: 0.0,
+                            meta: meta.into(),
+                        },
+                    )?;
+                }
+                let first = object_metas_containing(c, "\"sse_s3\"", None, 2)?;
+                let last = first.last().unwrap();
+                let second = object_metas_containing(
+                    c,
+                    "\"sse_s3\"",
+                    Some((&last.bucket, &last.key)),
+                    2,
+                )?;
+                let mut row = second[0].clone();
+                row.meta = "{}".into();
+                set_meta(c, &row)?;
+                let names = |rows: &[MetaRow]| {
+                    rows.iter()
+                        .map(|r| format!("{}/{}", r.bucket, r.key))
+                        .collect::<Vec<_>>()
+                };
+                Ok::<_, crate::StoreError>((
+                    names(&first),
+                    names(&second),
+                    get(c, "b", "1")?.unwrap().meta,
+                    get(c, "a", "1")?.unwrap().meta,
+                ))
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.0, ["a/1", "a/3"]);
+        assert_eq!(got.1, ["b/1"]);
+        assert_eq!(got.2, "{}");
+        assert_eq!(got.3, r#"{"sse_s3":{"data_key":"01"}}"#);
+    }
+}

@@ -296,7 +296,11 @@ pub fn run(args: KmsArgs) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!(e.message))?;
             println!(
                 "{}",
-                serde_json::json!({"Rewrapped": n, "MasterKeyFingerprint": fingerprint})
+                serde_json::json!({
+                    "Rewrapped": n.backing_keys,
+                    "ObjectKeysRewrapped": n.object_keys,
+                    "MasterKeyFingerprint": fingerprint
+                })
             );
             Ok(())
         }

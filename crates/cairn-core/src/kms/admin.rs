@@ -4,8 +4,8 @@
 //!   mandatory, so a policy that names nobody who may change it locks the key for good (AWS
 //!   needs its Support to recover). Cairn's operator restores the default policy; the reset
 //!   is recorded as a `PutKeyPolicy` event by `cairn-admin`, visible in event history.
-//! - [`rotate_master_key`]: rewraps every backing key from the old master key to the new one
-//!   in one transaction.
+//! - [`rotate_master_key`]: rewraps every backing key, and every SSE-S3 object's data key,
+//!   from the old master key to the new one in one transaction.
 //! - [`check_master`] / [`adopt_master`]: a data dir remembers (as a wrapped check value)
 //!   which master key wraps its key material, so a start with another key is refused before
 //!   it can mix keys.
@@ -63,9 +63,22 @@ pub fn adopt_master(conn: &Connection, master: &MasterKey) -> ApiResult<()> {
     Ok(())
 }
 
-/// Rewraps every stored backing key from `old` to `new` and adopts `new`; returns how many
-/// generations were rewrapped. Run it in one write job: all or nothing.
-pub fn rotate_master_key(conn: &Connection, old: &MasterKey, new: &MasterKey) -> ApiResult<usize> {
+/// What a master-key rotation rewrapped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rotated {
+    /// Generations of KMS backing keys.
+    pub backing_keys: usize,
+    /// SSE-S3 data keys of objects and multipart uploads.
+    pub object_keys: usize,
+}
+
+/// Rewraps every stored backing key and every SSE-S3 data key from `old` to `new` and
+/// adopts `new`. Run it in one write job: all or nothing.
+pub fn rotate_master_key(
+    conn: &Connection,
+    old: &MasterKey,
+    new: &MasterKey,
+) -> ApiResult<Rotated> {
     if check_master(conn, old)? == MasterStatus::Mismatch {
         return Err(err(
             ErrorKind::Validation,
@@ -90,8 +103,12 @@ pub fn rotate_master_key(conn: &Connection, old: &MasterKey, new: &MasterKey) ->
             .map_err(super::material_fault)?;
         cairn_store::kms::replace_wrapped(conn, &w.key_id, generation, &rewrapped)?;
     }
+    let object_keys = crate::encryption::rewrap_sse_s3_keys(conn, old, new)?;
     adopt_master(conn, new)?;
-    Ok(all.len())
+    Ok(Rotated {
+        backing_keys: all.len(),
+        object_keys,
+    })
 }
 
 /// The key named by an id or key ARN, in whatever account and region it lives.

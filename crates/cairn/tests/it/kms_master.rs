@@ -1,12 +1,45 @@
 //! The KMS master key: generated beside a new data dir with a message, refused inside the data
 //! dir, taken from `CAIRN_KMS_MASTER_KEY`, and rotated with `cairn kms rotate-master-key` so
-//! that old ciphertexts still decrypt under the new key and the old key is refused.
+//! that old ciphertexts, SSE-S3 objects and multipart uploads still open under the new key
+//! and the old key is refused.
 
 use std::os::unix::fs::PermissionsExt;
 
 use serde_json::json;
 
+use crate::harness::{send_with, sign_s3};
 use crate::kms_util::{admin, b64, kms, refused, start, unb64, write_master_key};
+
+/// A signed S3 call as the root user: status and body.
+async fn s3(
+    c: &reqwest::Client,
+    addr: &std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> (u16, String) {
+    let req = sign_s3(
+        addr,
+        "us-east-1",
+        method,
+        path,
+        body.to_vec(),
+        chrono::Utc::now(),
+    );
+    let (status, _, bytes) = send_with(c, &format!("http://{addr}"), req).await;
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// A first part of S3's minimum size.
+fn first_part() -> Vec<u8> {
+    vec![b'a'; 5 * 1024 * 1024]
+}
+
+/// The `<UploadId>` of a CreateMultipartUpload answer.
+fn upload_id(xml: &str) -> String {
+    let start = xml.find("<UploadId>").expect(xml) + "<UploadId>".len();
+    xml[start..start + xml[start..].find('<').unwrap()].to_owned()
+}
 
 #[tokio::test]
 async fn a_new_data_dir_gets_a_generated_key_beside_it() {
@@ -79,6 +112,18 @@ async fn rotating_the_master_key_rewraps_every_backing_key() {
     )
     .await;
     assert_eq!(s, 200, "{enc}");
+    // An SSE-S3 object (every bucket's default) and a multipart upload in progress.
+    assert_eq!(s3(&c, &server.addr, "PUT", "/sealed", b"").await.0, 200);
+    let (s, put) = s3(&c, &server.addr, "PUT", "/sealed/object", b"sealed at rest").await;
+    assert_eq!(s, 200, "{put}");
+    let (s, created) = s3(&c, &server.addr, "POST", "/sealed/big?uploads", b"").await;
+    assert_eq!(s, 200, "{created}");
+    let upload = upload_id(&created);
+    let part = format!("/sealed/big?partNumber=1&uploadId={upload}");
+    assert_eq!(
+        s3(&c, &server.addr, "PUT", &part, &first_part()).await.0,
+        200
+    );
     drop(server);
 
     let new = keys.path().join("new.key");
@@ -98,6 +143,10 @@ async fn rotating_the_master_key_rewraps_every_backing_key() {
         new.to_str().unwrap(),
     ]);
     assert_eq!(rotated["Rewrapped"], 2, "both generations of the key");
+    assert_eq!(
+        rotated["ObjectKeysRewrapped"], 2,
+        "the object and the upload"
+    );
 
     let stderr = refused(&data, &["--kms-master-key-file", &old_arg], &[]);
     assert!(stderr.contains("does not open"), "{stderr}");
@@ -112,4 +161,42 @@ async fn rotating_the_master_key_rewraps_every_backing_key() {
     .await;
     assert_eq!(s, 200, "{dec}");
     assert_eq!(unb64(&dec["Plaintext"]), b"survives rotation");
+    let (s, got) = s3(&c, &server.addr, "GET", "/sealed/object", b"").await;
+    assert_eq!((s, got.as_str()), (200, "sealed at rest"));
+    // The upload goes on under the new key: a second part, then the whole object.
+    let part = format!("/sealed/big?partNumber=2&uploadId={upload}");
+    assert_eq!(s3(&c, &server.addr, "PUT", &part, b", second").await.0, 200);
+    let (s, parts) = s3(
+        &c,
+        &server.addr,
+        "GET",
+        &format!("/sealed/big?uploadId={upload}"),
+        b"",
+    )
+    .await;
+    assert_eq!(s, 200, "{parts}");
+    let etags: Vec<&str> = parts
+        .split("<ETag>")
+        .skip(1)
+        .map(|p| &p[..p.find("</ETag>").unwrap()])
+        .collect();
+    let complete = format!(
+        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{}</ETag></Part><Part><PartNumber>2</PartNumber><ETag>{}</ETag></Part></CompleteMultipartUpload>",
+        etags[0], etags[1]
+    );
+    let (s, done) = s3(
+        &c,
+        &server.addr,
+        "POST",
+        &format!("/sealed/big?uploadId={upload}"),
+        complete.as_bytes(),
+    )
+    .await;
+    assert_eq!(s, 200, "{done}");
+    let (s, got) = s3(&c, &server.addr, "GET", "/sealed/big", b"").await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        got.into_bytes(),
+        [first_part(), b", second".to_vec()].concat()
+    );
 }
