@@ -161,17 +161,17 @@ fn serialise(
     record: &EventRecord,
     lookup: Vec<(String, String)>,
 ) -> PreparedEvent {
-    let mut prepared = PreparedEvent::new(
+    let mut canonical = record.to_canonical_json();
+    if info.console.is_some() {
+        canonical = with_member(&canonical, "sessionCredentialFromConsole", "true");
+    }
+    PreparedEvent::with_canonical(
         record,
+        canonical,
         info.ctx.now_secs(),
         info.ctx.principal.lookup_username(),
         lookup,
-    );
-    if info.console.is_some() {
-        prepared.canonical =
-            with_member(&prepared.canonical, "sessionCredentialFromConsole", "true");
-    }
-    prepared
+    )
 }
 
 /// `sessionContext` of a console session: the sign-in time, without MFA.

@@ -23,8 +23,8 @@ use crate::routing;
 /// A record in its canonical bytes plus the fields the lookup indexes need.
 #[derive(Clone, Debug)]
 pub struct PreparedEvent {
-    /// The canonical record JSON.
-    pub canonical: String,
+    /// The canonical record JSON, final: it is what [`Self::record_hash`] covers.
+    canonical: String,
     record_hash: [u8; 32],
     event_id: String,
     event_time: i64,
@@ -50,7 +50,26 @@ impl PreparedEvent {
         username: &str,
         lookup_resources: Vec<(String, String)>,
     ) -> Self {
-        let canonical = record.to_canonical_json();
+        Self::with_canonical(
+            record,
+            record.to_canonical_json(),
+            epoch_seconds,
+            username,
+            lookup_resources,
+        )
+    }
+
+    /// Like [`Self::new`], with the record's stored JSON given: `canonical` is `record`'s
+    /// canonical JSON with whatever the caller had to change in it (a member AWS adds or
+    /// leaves out). It is hashed for the event chain here and cannot change afterwards, so
+    /// the stored record is always the one the chain covers.
+    pub fn with_canonical(
+        record: &EventRecord,
+        canonical: String,
+        epoch_seconds: i64,
+        username: &str,
+        lookup_resources: Vec<(String, String)>,
+    ) -> Self {
         Self {
             record_hash: record_hash(&canonical),
             canonical,
@@ -73,6 +92,11 @@ impl PreparedEvent {
             routing_view: (record.event_category != "Management")
                 .then(|| routing::routing_view(record)),
         }
+    }
+
+    /// The canonical record JSON, as it is stored and chained.
+    pub fn canonical(&self) -> &str {
+        &self.canonical
     }
 
     /// Whether this is a data (not management) event.

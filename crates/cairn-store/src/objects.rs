@@ -341,12 +341,8 @@ mod tests {
                 }
                 let first = object_metas_containing(c, "\"sse_s3\"", None, 2)?;
                 let last = first.last().unwrap();
-                let second = object_metas_containing(
-                    c,
-                    "\"sse_s3\"",
-                    Some((&last.bucket, &last.key)),
-                    2,
-                )?;
+                let second =
+                    object_metas_containing(c, "\"sse_s3\"", Some((&last.bucket, &last.key)), 2)?;
                 let mut row = second[0].clone();
                 row.meta = "{}".into();
                 set_meta(c, &row)?;

@@ -306,12 +306,13 @@ pub fn login_event(a: &Attempt, result: &LoginResult<'_>) -> PreparedEvent {
         recipient_account_id: a.account.clone(),
         event_category: "Management".to_owned(),
     };
-    let mut prepared = PreparedEvent::new(&record, a.at, &username, Vec::new());
-    if let Ok(Value::Object(mut m)) = serde_json::from_str::<Value>(&prepared.canonical) {
+    // A ConsoleLogin record has no requestID.
+    let mut canonical = record.to_canonical_json();
+    if let Ok(Value::Object(mut m)) = serde_json::from_str::<Value>(&canonical) {
         m.shift_remove("requestID");
-        prepared.canonical = Value::Object(m).to_string();
+        canonical = Value::Object(m).to_string();
     }
-    prepared
+    PreparedEvent::with_canonical(&record, canonical, a.at, &username, Vec::new())
 }
 
 /// The principal as a ConsoleLogin record names it.

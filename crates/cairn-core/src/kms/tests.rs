@@ -312,9 +312,9 @@ fn service_principal_generates_data_keys_under_the_cloudtrail_policy() {
                 ..Default::default()
             },
         );
-        assert!(event.canonical.contains(r#""invokedBy":"cloudtrail.amazonaws.com""#));
-        assert!(event.canonical.contains(r#""readOnly":true"#));
-        assert!(!event.canonical.contains(&hex::encode(dk.plaintext.expose())));
+        assert!(event.canonical().contains(r#""invokedBy":"cloudtrail.amazonaws.com""#));
+        assert!(event.canonical().contains(r#""readOnly":true"#));
+        assert!(!event.canonical().contains(&hex::encode(dk.plaintext.expose())));
     });
 }
 

@@ -752,3 +752,24 @@ async fn event_history_pages_with_next_token_and_keeps_its_time_range() {
     assert_eq!(rows(&body), 0, "{body}");
     assert!(body.contains("No events match the filter."));
 }
+
+/// The console adds `sessionCredentialFromConsole` to its calls' records and leaves
+/// `requestID` out of ConsoleLogin: the records the event chain covers are the ones stored.
+#[tokio::test]
+async fn console_sign_ins_and_calls_keep_the_event_chain_intact() {
+    let server = Server::start();
+    assert_eq!(server.ct("DescribeTrails", json!({})).await.0, 200);
+    let mut browser = Browser::new(&server);
+    browser.sign_in(ACCESS_KEY, "not-the-secret").await;
+    assert_eq!(browser.sign_in(ACCESS_KEY, SECRET).await.0, 303);
+    assert_eq!(browser.get("/console/").await.0, 200);
+    assert_eq!(browser.get("/console/trails").await.0, 200);
+    let out = crate::events_log::cairn(&[
+        "verify-store",
+        "--data-dir",
+        server.data_dir().to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Chain intact"), "{text}");
+}
