@@ -135,12 +135,19 @@ struct EventTime {
 }
 
 /// Streams the records of `seqs` into `sink` as a gzipped log file body. Every planned event
-/// must still be there and be a JSON object: anything else is damage, and no file is made.
+/// must still be there and be a JSON object, and the event chain must hold over the file's
+/// span of seqs (every event in it unedited and linked to the one before): anything else is
+/// damage, and no file is made.
 fn stream_log_body(
     store: &Store,
     seqs: &[i64],
     sink: &mut dyn Write,
 ) -> Result<LogBody, DeliveryError> {
+    if let (Some(&first), Some(&last)) = (seqs.iter().min(), seqs.iter().max()) {
+        store
+            .read_blocking(|c| Ok(cairn_store::events::verify_chain(c, first, last)))?
+            .map_err(|b| DeliveryError::Damaged(format!("the event chain is broken: {b}")))?;
+    }
     let mut body = BodyWriter::new(sink)?;
     let (mut oldest, mut newest): (Option<String>, Option<String>) = (None, None);
     for batch in seqs.chunks(READ_BATCH) {

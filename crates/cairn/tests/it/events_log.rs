@@ -236,3 +236,47 @@ fn verify_store_refuses_a_missing_data_dir_and_creates_nothing() {
     assert_eq!(code, 2);
     assert!(!missing.exists(), "verify-store created the data dir");
 }
+
+/// Delivery checks the event chain before it writes (and so before any digest signs) a
+/// file: an event edited in the store after it was recorded stops the trail's delivery at
+/// that file, which GetTrailStatus reports, instead of going out as if it were genuine.
+#[tokio::test]
+async fn delivery_refuses_a_file_whose_events_were_edited() {
+    let mut server = Server::start();
+    server.bucket_for_trails("chain-bucket").await;
+    let (s, v) = server
+        .ct(
+            "CreateTrail",
+            json!({"Name": "chained", "S3BucketName": "chain-bucket"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        server
+            .ct("StartLogging", json!({"Name": "chained"}))
+            .await
+            .0,
+        200
+    );
+    for _ in 0..3 {
+        assert_eq!(server.ct("ListTrails", json!({})).await.0, 200);
+    }
+    let dir = server.data_dir();
+    tamper(
+        &dir,
+        "UPDATE events SET record = replace(record, 'ListTrails', 'ListTrailz')
+         WHERE seq = (SELECT max(seq) FROM events WHERE event_name = 'ListTrails')",
+    );
+    let flushed = server.flush(&[]);
+    assert_eq!(flushed["Files"], 0, "{flushed}");
+    assert!(flushed["Failed"].as_u64().unwrap() >= 1, "{flushed}");
+    assert!(
+        delivered(&server, "chain-bucket").await.is_empty(),
+        "a file with an edited event was delivered"
+    );
+    let (s, status) = server
+        .ct("GetTrailStatus", json!({"Name": "chained"}))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(status["LatestDeliveryError"], "InternalError", "{status}");
+}
