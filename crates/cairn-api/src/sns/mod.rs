@@ -25,7 +25,7 @@ mod outbound;
 mod params;
 mod render;
 
-pub use outbound::{OutboundRules, Vetted, vet};
+pub use outbound::{OutboundRules, check_endpoint};
 
 const XMLNS: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
 
@@ -231,7 +231,7 @@ pub(crate) async fn call_internal(
         own: state.settings.listen_addr,
     };
     let endpoint_refused = if action == "Subscribe" && protocol.starts_with("http") {
-        outbound::vet(&endpoint, &rules).await.err()
+        outbound::check_endpoint(&endpoint, &rules).await.err()
     } else {
         None
     };

@@ -294,6 +294,18 @@ async fn sns_endpoints_cannot_aim_at_metadata_or_the_server_itself() {
         assert_eq!(status, 400, "{endpoint}: {text}");
         assert!(text.contains("<Code>InvalidParameter</Code>"), "{text}");
     }
+    // A host name that does not resolve is accepted, as SNS accepts it: the subscription
+    // waits for a confirmation that can reach it (a delivery checks the host again).
+    let params = form_urlencoded::Serializer::new(String::new())
+        .append_pair("Action", "Subscribe")
+        .append_pair("TopicArn", topic)
+        .append_pair("Protocol", "https")
+        .append_pair("Endpoint", "https://hooks.cairn-test.invalid/alert")
+        .finish();
+    let (status, _, body) = server.send(call(&params)).await;
+    let text = String::from_utf8_lossy(&body);
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("pending confirmation"), "{text}");
 }
 
 #[test]
