@@ -289,10 +289,18 @@ pub struct EnvArgs {
     /// Region for `AWS_DEFAULT_REGION`.
     #[arg(long, default_value = "us-east-1")]
     region: String,
-    /// The server's URL, for `AWS_ENDPOINT_URL`.
-    #[arg(long, default_value = "http://127.0.0.1:4599")]
-    endpoint_url: String,
+    /// The server's URL, for `AWS_ENDPOINT_URL` (default: the URL the data dir's server
+    /// listens on, which it writes to `<data-dir>/ENDPOINT`, else `http://127.0.0.1:4599`).
+    #[arg(long)]
+    endpoint_url: Option<String>,
 }
+
+/// The file in a data dir that names the URL its running server listens on (written when it
+/// starts listening, removed when it stops).
+pub const ENDPOINT_FILE: &str = "ENDPOINT";
+
+/// The default endpoint of `cairn serve`.
+const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:4599";
 
 /// Prints shell `export` lines for the data dir's root credentials (from the environment when
 /// the server is given them there, else from the 0600 file), so that `eval "$(cairn env)"`
@@ -308,7 +316,23 @@ pub fn env(args: EnvArgs) -> anyhow::Result<()> {
         )?;
     }
     let (root, _) = crate::credentials::load_or_create(&args.data_dir)?;
-    wait_for_listener(&args.endpoint_url);
+    let endpoint_url = match args.endpoint_url {
+        Some(url) => {
+            wait_for_listener(|| Some(url.clone()));
+            url
+        }
+        None => {
+            let recorded = || {
+                std::fs::read_to_string(args.data_dir.join(ENDPOINT_FILE))
+                    .ok()
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+            };
+            wait_for_listener(|| recorded().or_else(|| Some(DEFAULT_ENDPOINT.to_owned())))
+                .or_else(recorded)
+                .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned())
+        }
+    };
     let quote = |v: &str| format!("'{}'", v.replace('\'', "'\\''"));
     println!("export AWS_ACCESS_KEY_ID={}", quote(&root.access_key_id));
     println!(
@@ -316,26 +340,30 @@ pub fn env(args: EnvArgs) -> anyhow::Result<()> {
         quote(&root.secret_access_key)
     );
     println!("export AWS_DEFAULT_REGION={}", quote(&args.region));
-    println!("export AWS_ENDPOINT_URL={}", quote(&args.endpoint_url));
+    println!("export AWS_ENDPOINT_URL={}", quote(&endpoint_url));
     Ok(())
 }
 
-/// Waits (up to 10 s) until the endpoint accepts connections, so a pasted quick start's next
-/// line does not race the server it just started; warns on stderr if it never does.
-fn wait_for_listener(endpoint_url: &str) {
-    let Some(authority) = endpoint_url
-        .split("://")
-        .nth(1)
-        .map(|rest| rest.split('/').next().unwrap_or(rest))
-    else {
-        return;
-    };
+/// Waits (up to 10 s) until the endpoint `candidate` names accepts connections, so a pasted
+/// quick start's next line does not race the server it just started; returns the endpoint
+/// that answered, or warns on stderr if none did. `candidate` is asked again each time (the
+/// server writes its endpoint file once it listens).
+fn wait_for_listener(candidate: impl Fn() -> Option<String>) -> Option<String> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut last = None;
     while std::time::Instant::now() < deadline {
-        if std::net::TcpStream::connect(authority).is_ok() {
-            return;
+        last = candidate();
+        let authority = last
+            .as_deref()
+            .and_then(|url| url.split("://").nth(1))
+            .map(|rest| rest.split('/').next().unwrap_or(rest));
+        if authority.is_some_and(|a| std::net::TcpStream::connect(a).is_ok()) {
+            return last;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    eprintln!("cairn: nothing answers at {endpoint_url} yet; is `cairn serve` running?");
+    if let Some(url) = last {
+        eprintln!("cairn: nothing answers at {url} yet; is `cairn serve` running?");
+    }
+    None
 }

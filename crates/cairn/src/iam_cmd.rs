@@ -105,7 +105,7 @@ enum IamCommand {
         /// Policy name.
         #[arg(long)]
         policy_name: String,
-        /// The policy document (JSON), or `@FILE` to read it from a file.
+        /// The policy document (JSON), or `file://FILE` (or `@FILE`) to read it from a file.
         #[arg(long)]
         policy_document: String,
     },
@@ -131,8 +131,13 @@ enum IamCommand {
     },
 }
 
+/// A policy document argument: the JSON itself, or a file named as `file://PATH` (as the
+/// AWS CLI takes it) or `@PATH`.
 fn document(arg: &str) -> anyhow::Result<String> {
-    match arg.strip_prefix('@') {
+    match arg
+        .strip_prefix("file://")
+        .or_else(|| arg.strip_prefix('@'))
+    {
         Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {path}")),
         None => Ok(arg.to_owned()),
     }
@@ -255,4 +260,25 @@ fn execute(c: &Connection, ctx: &CallContext, command: IamCommand) -> ApiResult<
             Value::Null
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// A document is read from `file://PATH` or `@PATH`, and taken as it is otherwise.
+    #[test]
+    fn documents_come_inline_or_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
+        std::fs::write(&path, r#"{"Version":"2012-10-17"}"#).unwrap();
+        let path = path.to_str().unwrap();
+        for arg in [format!("file://{path}"), format!("@{path}")] {
+            assert_eq!(
+                super::document(&arg).unwrap(),
+                r#"{"Version":"2012-10-17"}"#
+            );
+        }
+        assert_eq!(super::document("{}").unwrap(), "{}");
+        let missing = super::document("file:///nonexistent/p.json").unwrap_err();
+        assert!(format!("{missing:#}").contains("/nonexistent/p.json"));
+    }
 }

@@ -233,6 +233,10 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
     }
     let shutdown = shutdown_signal()?;
+    let endpoint_file = config.data_dir.join(crate::admin_cmd::ENDPOINT_FILE);
+    if let Err(e) = std::fs::write(&endpoint_file, format!("http://{addr}\n")) {
+        tracing::warn!(error = %e, "cannot write {}", endpoint_file.display());
+    }
     println!("cairn listening on http://{addr}");
     tracing::info!(%addr, account = %config.account_id, data_dir = %config.data_dir.display(), "listening");
 
@@ -342,6 +346,8 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             }
         }
     });
-    cairn_api::listener::serve(listener, router(state), config.limits, shutdown).await?;
+    let served = cairn_api::listener::serve(listener, router(state), config.limits, shutdown).await;
+    let _ = std::fs::remove_file(&endpoint_file);
+    served?;
     Ok(())
 }

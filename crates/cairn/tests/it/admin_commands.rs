@@ -115,6 +115,24 @@ fn env_prints_the_root_credentials_as_exports() {
     );
 }
 
+/// Without `--endpoint-url`, `cairn env` names the URL the data dir's server listens on,
+/// whatever port it was given.
+#[test]
+fn env_finds_the_endpoint_of_the_data_dirs_server() {
+    let server = Server::start();
+    let out = cairn()
+        .args(["env", "--data-dir"])
+        .arg(server.data_dir())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("export AWS_ENDPOINT_URL='http://{}'", server.addr)),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn a_server_stopped_by_sigterm_exits_cleanly_and_logs_no_error() {
     let dir = tempfile::tempdir().unwrap();
@@ -140,6 +158,11 @@ fn a_server_stopped_by_sigterm_exits_cleanly_and_logs_no_error() {
             break;
         }
     }
+    let endpoint = dir.path().join("data").join("ENDPOINT");
+    assert!(
+        endpoint.exists(),
+        "the server names its endpoint in the data dir"
+    );
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -148,6 +171,10 @@ fn a_server_stopped_by_sigterm_exits_cleanly_and_logs_no_error() {
     let status = child.wait().unwrap();
     let logged = std::fs::read_to_string(&log_path).unwrap();
     assert!(status.success(), "status {status:?}: {logged}");
+    assert!(
+        !endpoint.exists(),
+        "a stopped server leaves no endpoint behind"
+    );
     assert!(
         !logged.lines().any(|l| l.contains(" ERROR ")),
         "a clean stop logged an error: {logged}"
