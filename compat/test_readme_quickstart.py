@@ -1,5 +1,6 @@
-"""The README's quick start, run as written (only the port is changed, and its `sleep` becomes
-a wait for the first log file), with the binary under test first on PATH."""
+"""The README's quick start, run as written (only the port and the digest interval are changed,
+and its `sleep`s become waits for the first log file and the first digest), with the binary
+under test first on PATH."""
 
 import os
 import re
@@ -32,12 +33,18 @@ def test_the_readme_quick_start_runs_as_written():
     script = script.replace("cairn serve --data-dir ./cairn-data",
                             f"cairn serve --listen 127.0.0.1:{port} --data-dir ./cairn-data", 1)
     script = re.sub(r"(cairn serve [^\n]*?) &", r"\1 > serve.log 2>&1 &", script, count=1)
-    script = script.replace("cairn env --data-dir ./cairn-data",
-                            f"cairn env --data-dir ./cairn-data --endpoint-url http://127.0.0.1:{port}")
+    # `cairn env` finds the port itself (the server names it in the data dir).
+    assert "--digest-interval 60" in script
+    script = script.replace("--digest-interval 60", "--digest-interval 5", 1)
     script = script.replace(
         "sleep 10; aws s3 ls --recursive s3://bucket-for-cloudtrail/",
         "for i in $(seq 120); do aws s3 ls --recursive s3://bucket-for-cloudtrail/ | grep -q json.gz && break;"
         " sleep 0.5; done; aws s3 ls --recursive s3://bucket-for-cloudtrail/")
+    assert "sleep 60" in script
+    script = script.replace(
+        "sleep 60",
+        "for i in $(seq 120); do aws s3 ls --recursive s3://bucket-for-cloudtrail/ | grep -q Digest && break;"
+        " sleep 0.5; done")
     binary_dir = os.path.dirname(os.path.realpath(cairn_binary()))
     with tempfile.TemporaryDirectory() as work:
         env = dict(os.environ, PATH=f"{binary_dir}:{os.environ['PATH']}",
@@ -52,3 +59,8 @@ def test_the_readme_quick_start_runs_as_written():
         assert out.returncode == 0, out.stderr + open(os.path.join(work, "serve.log")).read()
         assert "CreateTrail" in out.stdout
         assert re.search(r"AWSLogs/123456789012/CloudTrail/us-east-1/.*\.json\.gz", out.stdout), out.stdout
+        # Both validators, the stock one and ours, find the digest and the log files valid.
+        for kind in ("digest", "log"):
+            counts = re.findall(rf"(\d+)/(\d+) {kind} files valid", out.stdout)
+            assert len(counts) == 2 and all(a == b != "0" for a, b in counts), out.stdout
+        assert "INVALID" not in out.stdout, out.stdout
