@@ -130,17 +130,7 @@ pub fn xml_to_json(xml: &str) -> Value {
                 }
             }
             Ok(Event::GeneralRef(r)) => {
-                let resolved = match r.resolve_char_ref() {
-                    Ok(Some(c)) => Some(c.to_string()),
-                    _ => match r.decode().as_deref() {
-                        Ok("amp") => Some("&".to_owned()),
-                        Ok("lt") => Some("<".to_owned()),
-                        Ok("gt") => Some(">".to_owned()),
-                        Ok("quot") => Some("\"".to_owned()),
-                        Ok("apos") => Some("'".to_owned()),
-                        _ => None,
-                    },
-                };
+                let resolved = crate::s3::error_body::ref_text(&r);
                 if let (Some(top), Some(text)) = (stack.last_mut(), resolved) {
                     top.2.push_str(&text);
                 }

@@ -87,21 +87,32 @@ pub fn parse(body: &[u8]) -> Option<(String, String)> {
     loop {
         match reader.read_event().ok()? {
             Event::Start(e) => current = Some(e.name().as_ref().to_vec()),
-            Event::Text(t) => {
-                let text = t.decode().ok()?.into_owned();
-                let text = quick_xml::escape::unescape(&text).ok()?.into_owned();
-                match current.as_deref() {
-                    Some(b"Code") => code = Some(text),
-                    Some(b"Message") => message = text,
-                    _ => {}
-                }
-            }
+            // A text is split at each entity (`&apos;`, `&#39;`): the pieces are appended.
+            Event::Text(t) => push_text(&mut code, &mut message, &current, &t.decode().ok()?),
+            Event::GeneralRef(r) => push_text(&mut code, &mut message, &current, &ref_text(&r)?),
             Event::End(_) => current = None,
             Event::Eof => break,
             _ => {}
         }
     }
     code.map(|c| (c, message))
+}
+
+fn push_text(code: &mut Option<String>, message: &mut String, at: &Option<Vec<u8>>, text: &str) {
+    match at.as_deref() {
+        Some(b"Code") => code.get_or_insert_with(String::new).push_str(text),
+        Some(b"Message") => message.push_str(text),
+        _ => {}
+    }
+}
+
+/// The text an XML entity or character reference (`&apos;`, `&#39;`) stands for.
+pub(crate) fn ref_text(r: &quick_xml::events::BytesRef<'_>) -> Option<String> {
+    if let Ok(Some(c)) = r.resolve_char_ref() {
+        return Some(c.to_string());
+    }
+    let name = r.decode().ok()?;
+    quick_xml::escape::resolve_predefined_entity(&name).map(str::to_owned)
 }
 
 /// The message an error with `code` and `message` should carry.
@@ -117,6 +128,15 @@ pub fn complete_message(code: &str, message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Quotes and apostrophes in a message survive (the XML reader splits text at them).
+    #[test]
+    fn messages_keep_their_escaped_characters() {
+        let body = b"<Error><Code>InvalidArgument</Code><Message>&apos;Days&apos; for Expiration &amp; the part&#39;s &quot;tag&quot;</Message></Error>";
+        let (code, message) = parse(body).unwrap();
+        assert_eq!(code, "InvalidArgument");
+        assert_eq!(message, "'Days' for Expiration & the part's \"tag\"");
+    }
 
     #[test]
     fn empty_and_s3s_messages_become_aws_messages() {

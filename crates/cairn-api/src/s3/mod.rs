@@ -13,7 +13,7 @@ mod bucket_tagging_ops;
 mod copy_ops;
 mod copy_source;
 mod encryption_ops;
-mod error_body;
+pub(crate) mod error_body;
 pub(crate) mod event;
 mod integrity;
 mod leftover;
