@@ -1,5 +1,13 @@
-//! Bucket lifecycle configuration: `Expiration` rules (days, prefix) and the sweep that
-//! applies them. The sweep takes its clock as an argument, so tests can run it "later".
+//! Bucket lifecycle configuration: `Expiration` (days or date) and
+//! `AbortIncompleteMultipartUpload` rules filtered by key prefix, and the sweep that applies
+//! them. The sweep takes its clock as an argument, so tests can run it "later".
+//!
+//! A rule with anything Cairn does not apply (tag or size filters, transitions, noncurrent
+//! versions, delete markers) is refused whole with `NotImplemented`: storing it without its
+//! filter would widen it to the whole bucket, and storing it without its action would
+//! silently do nothing.
+
+use std::collections::HashSet;
 
 use cairn_store::Connection;
 use cairn_store::buckets;
@@ -10,21 +18,84 @@ use crate::CallContext;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::objects::require_bucket;
 
-/// One expiration rule.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+const DAY: i64 = 86_400;
+
+/// One lifecycle rule.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rule {
     /// `ID`.
     pub id: Option<String>,
     /// Key prefix the rule applies to (empty = whole bucket).
     pub prefix: String,
-    /// Objects older than this many days expire.
+    /// `Expiration.Days`: objects expire this many days after creation, at the next
+    /// midnight UTC.
     pub days: Option<i64>,
+    /// `Expiration.Date` (epoch seconds, a midnight UTC): objects expire from then on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<i64>,
+    /// `AbortIncompleteMultipartUpload.DaysAfterInitiation`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abort_upload_days: Option<i64>,
     /// `Status` is `Enabled`.
     pub enabled: bool,
+    /// What the request gave that Cairn does not apply, named as S3 names it (`Filter.Tag`,
+    /// `Transitions`, …). Never stored: a rule with any is refused.
+    #[serde(skip)]
+    pub unsupported: Vec<String>,
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorKind::S3InvalidArgument, message)
+}
+
+fn invalid_request(message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorKind::S3InvalidRequest, message)
+}
+
+fn check(rule: &Rule, ids: &mut HashSet<String>) -> ApiResult<()> {
+    if let Some(what) = rule.unsupported.first() {
+        return Err(ApiError::new(
+            ErrorKind::S3NotImplemented,
+            format!(
+                "Cairn does not apply lifecycle {what} (rule {}); it applies Expiration (Days or Date) and AbortIncompleteMultipartUpload, filtered by Prefix",
+                rule.id.as_deref().unwrap_or("without an ID")
+            ),
+        ));
+    }
+    if let Some(id) = &rule.id {
+        if id.len() > 255 {
+            return Err(invalid("ID length should not exceed allowed limit of 255"));
+        }
+        if !ids.insert(id.clone()) {
+            return Err(invalid(
+                "Rule ID must be unique. Found same ID for more than one rule",
+            ));
+        }
+    }
+    if rule.days.is_some_and(|d| d < 1) {
+        return Err(invalid(
+            "'Days' for Expiration action must be a positive integer",
+        ));
+    }
+    if rule.days.is_some() && rule.date.is_some() {
+        return Err(invalid_request(
+            "Found mixed 'Date' and 'Days' based Expiration action",
+        ));
+    }
+    if rule.date.is_some_and(|d| d.rem_euclid(DAY) != 0) {
+        return Err(invalid("'Date' must be at midnight GMT"));
+    }
+    if rule.abort_upload_days.is_some_and(|d| d < 1) {
+        return Err(invalid(
+            "'DaysAfterInitiation' for AbortIncompleteMultipartUpload action must be a positive integer",
+        ));
+    }
+    if rule.days.is_none() && rule.date.is_none() && rule.abort_upload_days.is_none() {
+        return Err(invalid_request(
+            "At least one action needs to be specified in a rule",
+        ));
+    }
+    Ok(())
 }
 
 /// PutBucketLifecycleConfiguration.
@@ -35,15 +106,9 @@ pub fn put(conn: &Connection, _ctx: &CallContext, bucket: &str, rules: &[Rule]) 
             "A lifecycle configuration must have 1 to 1000 rules.",
         ));
     }
+    let mut ids = HashSet::new();
     for r in rules {
-        if r.days.is_some_and(|d| d < 1) {
-            return Err(invalid(
-                "'Days' for Expiration action must be a positive integer",
-            ));
-        }
-        if r.id.as_deref().is_some_and(|id| id.len() > 255) {
-            return Err(invalid("ID length should not exceed allowed limit of 255"));
-        }
+        check(r, &mut ids)?;
     }
     let json = serde_json::to_string(rules).expect("rules serialise");
     buckets::set_lifecycle(conn, bucket, Some(&json))?;
@@ -70,21 +135,57 @@ pub fn delete(conn: &Connection, _ctx: &CallContext, bucket: &str) -> ApiResult<
     Ok(())
 }
 
-/// Expires every object due at `now` (epoch seconds). Returns the data files to delete
-/// once the transaction has committed.
-pub fn expire_due(conn: &Connection, now: f64) -> cairn_store::StoreResult<Vec<String>> {
-    let mut files = Vec::new();
+/// What one sweep removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// Objects expired.
+    pub objects: usize,
+    /// Multipart uploads aborted.
+    pub uploads: usize,
+    /// Data files to delete once the transaction has committed.
+    pub files: Vec<String>,
+}
+
+/// The latest midnight UTC at or before `now`.
+fn midnight_before(now: f64) -> f64 {
+    ((now.floor() as i64).div_euclid(DAY) * DAY) as f64
+}
+
+/// Applies every enabled rule as of `now` (epoch seconds), as S3 does: an object expires
+/// `Days` after its creation rounded up to the next midnight UTC (so it is due once that
+/// midnight has passed), or on `Date`; an upload is aborted likewise `DaysAfterInitiation`
+/// after it began.
+pub fn expire_due(conn: &Connection, now: f64) -> cairn_store::StoreResult<Swept> {
+    let mut swept = Swept::default();
+    let midnight = midnight_before(now);
     for (bucket, json) in buckets::with_lifecycle(conn)? {
         let rules: Vec<Rule> = serde_json::from_str(&json).unwrap_or_default();
         for rule in rules.iter().filter(|r| r.enabled) {
-            let Some(days) = rule.days else { continue };
-            let cutoff = now - days as f64 * 86_400.0;
-            for row in objects::older_than(conn, &bucket, &rule.prefix, cutoff)? {
-                if let Some(file) = objects::delete(conn, &bucket, &row.key)? {
-                    files.push(file);
+            let cutoff = match (rule.days, rule.date) {
+                (Some(days), _) => Some(midnight - (days * DAY) as f64 + 1e-6),
+                (None, Some(date)) if now >= date as f64 => Some(now),
+                _ => None,
+            };
+            if let Some(cutoff) = cutoff {
+                for row in objects::older_than(conn, &bucket, &rule.prefix, cutoff)? {
+                    swept.objects += 1;
+                    swept
+                        .files
+                        .extend(objects::delete(conn, &bucket, &row.key)?);
+                }
+            }
+            if let Some(days) = rule.abort_upload_days {
+                let cutoff = midnight - (days * DAY) as f64;
+                for upload in objects::list_uploads(conn, &bucket, &rule.prefix)? {
+                    if upload.initiated <= cutoff {
+                        swept.uploads += 1;
+                        swept
+                            .files
+                            .extend(objects::delete_upload(conn, &upload.upload_id)?);
+                    }
                 }
             }
         }
     }
-    Ok(files)
+    Ok(swept)
 }

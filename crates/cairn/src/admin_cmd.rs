@@ -69,7 +69,7 @@ pub struct LifecycleArgs {
 
 #[derive(Subcommand, Debug)]
 enum LifecycleCommand {
-    /// Expire every object due under its bucket's lifecycle rules.
+    /// Expire every object (and abort every upload) due under its bucket's lifecycle rules.
     Run {
         /// Data directory.
         #[arg(long, env = "CAIRN_DATA_DIR", default_value = "cairn-data")]
@@ -86,8 +86,11 @@ pub fn lifecycle(args: LifecycleArgs) -> anyhow::Result<()> {
         LifecycleCommand::Run { data_dir, now } => {
             let store = crate::admin_store::open_existing(&data_dir)?;
             let now = now.unwrap_or_else(|| chrono::Utc::now().timestamp() as f64);
-            let expired = crate::serve::expire_objects(&store, &data_dir, now)?;
-            println!("{}", serde_json::json!({"Expired": expired}));
+            let swept = crate::serve::expire_objects(&store, &data_dir, now)?;
+            println!(
+                "{}",
+                serde_json::json!({"Expired": swept.objects, "AbortedUploads": swept.uploads})
+            );
             Ok(())
         }
     }

@@ -107,23 +107,23 @@ pub async fn sweep_once(store: &Store, retention_secs: i64) -> anyhow::Result<us
     }
 }
 
-/// Applies lifecycle expiration as of `now` (epoch seconds): removes the due objects'
-/// records in one write, then their files. Returns how many objects expired.
+/// Applies lifecycle rules as of `now` (epoch seconds): removes the due objects' and
+/// uploads' records in one write, then their files. Returns what was removed.
 pub fn expire_objects(
     store: &Store,
     data_dir: &std::path::Path,
     now: f64,
-) -> anyhow::Result<usize> {
-    let files = store.write_blocking(move |c| cairn_core::lifecycle::expire_due(c, now))??;
+) -> anyhow::Result<cairn_core::lifecycle::Swept> {
+    let swept = store.write_blocking(move |c| cairn_core::lifecycle::expire_due(c, now))??;
     let dir = data_dir.join("objects");
-    for f in &files {
+    for f in &swept.files {
         if let Err(e) = std::fs::remove_file(dir.join(f))
             && e.kind() != std::io::ErrorKind::NotFound
         {
             tracing::warn!(file = %f, error = %e, "cannot delete expired object file");
         }
     }
-    Ok(files.len())
+    Ok(swept)
 }
 
 /// Runs the server until a signal arrives.
@@ -261,8 +261,14 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             let (store, dir) = (sweep_store.clone(), sweep_dir.clone());
             let now = chrono::Utc::now().timestamp() as f64;
             match tokio::task::spawn_blocking(move || expire_objects(&store, &dir, now)).await {
-                Ok(Ok(0)) => {}
-                Ok(Ok(n)) => tracing::info!(expired = n, "lifecycle sweep"),
+                Ok(Ok(s)) if s.objects + s.uploads == 0 => {}
+                Ok(Ok(s)) => {
+                    tracing::info!(
+                        expired = s.objects,
+                        aborted_uploads = s.uploads,
+                        "lifecycle sweep"
+                    )
+                }
                 Ok(Err(e)) => tracing::warn!(error = %e, "lifecycle sweep failed"),
                 Err(e) => tracing::warn!(error = %e, "lifecycle sweep task failed"),
             }

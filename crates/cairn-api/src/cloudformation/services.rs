@@ -250,17 +250,29 @@ async fn s3_call(
                 .map(|rules| {
                     rules
                         .iter()
-                        .map(|r| lifecycle::Rule {
-                            id: r.get("ID").and_then(scalar),
-                            prefix: r
-                                .get("Filter")
-                                .map(|f| text(f, "Prefix"))
-                                .unwrap_or_default(),
-                            days: r
-                                .get("Expiration")
-                                .and_then(|e| e.get("Days"))
-                                .and_then(Value::as_i64),
-                            enabled: text(r, "Status") == "Enabled",
+                        .map(|r| {
+                            let expiration = r.get("Expiration");
+                            lifecycle::Rule {
+                                id: r.get("ID").and_then(scalar),
+                                prefix: r
+                                    .get("Filter")
+                                    .map(|f| text(f, "Prefix"))
+                                    .unwrap_or_default(),
+                                days: expiration
+                                    .and_then(|e| e.get("Days"))
+                                    .and_then(Value::as_i64),
+                                date: expiration
+                                    .and_then(|e| e.get("Date"))
+                                    .and_then(Value::as_str)
+                                    .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+                                    .map(|d| d.timestamp()),
+                                abort_upload_days: r
+                                    .get("AbortIncompleteMultipartUpload")
+                                    .and_then(|a| a.get("DaysAfterInitiation"))
+                                    .and_then(Value::as_i64),
+                                enabled: text(r, "Status") == "Enabled",
+                                unsupported: Vec::new(),
+                            }
                         })
                         .collect()
                 })

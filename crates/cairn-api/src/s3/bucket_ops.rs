@@ -236,17 +236,7 @@ impl CairnS3 {
             .map(|c| {
                 c.rules
                     .iter()
-                    .map(|r| lifecycle::Rule {
-                        id: r.id.clone(),
-                        prefix: r
-                            .filter
-                            .as_ref()
-                            .and_then(|f| f.prefix.clone())
-                            .or_else(|| r.prefix.clone())
-                            .unwrap_or_default(),
-                        days: r.expiration.as_ref().and_then(|e| e.days).map(i64::from),
-                        enabled: r.status.as_str() == ExpirationStatus::ENABLED,
-                    })
+                    .map(super::lifecycle_wire::rule_from_wire)
                     .collect()
             })
             .unwrap_or_default();
@@ -277,27 +267,7 @@ impl CairnS3 {
             rules: Some(
                 rules
                     .into_iter()
-                    .map(|r| LifecycleRule {
-                        abort_incomplete_multipart_upload: None,
-                        expiration: r.days.map(|d| LifecycleExpiration {
-                            days: Some(d as i32),
-                            ..Default::default()
-                        }),
-                        filter: Some(LifecycleRuleFilter {
-                            prefix: Some(r.prefix),
-                            ..Default::default()
-                        }),
-                        id: r.id,
-                        noncurrent_version_expiration: None,
-                        noncurrent_version_transitions: None,
-                        prefix: None,
-                        status: ExpirationStatus::from_static(if r.enabled {
-                            ExpirationStatus::ENABLED
-                        } else {
-                            ExpirationStatus::DISABLED
-                        }),
-                        transitions: None,
-                    })
+                    .map(super::lifecycle_wire::rule_to_wire)
                     .collect(),
             ),
             ..Default::default()

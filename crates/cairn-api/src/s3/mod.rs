@@ -17,6 +17,7 @@ pub(crate) mod error_body;
 pub(crate) mod event;
 mod integrity;
 mod leftover;
+mod lifecycle_wire;
 mod list_ops;
 mod multipart_ops;
 mod object_ops;

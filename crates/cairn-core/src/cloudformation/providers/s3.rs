@@ -64,7 +64,14 @@ fn lifecycle_rules(p: &Value) -> Result<Option<Value>, Failure> {
         only(
             rule,
             "AWS::S3::Bucket LifecycleConfiguration rules",
-            &["Id", "Prefix", "Status", "ExpirationInDays"],
+            &[
+                "Id",
+                "Prefix",
+                "Status",
+                "ExpirationInDays",
+                "ExpirationDate",
+                "AbortIncompleteMultipartUpload",
+            ],
         )?;
         let mut r = json!({
             "Status": req_str(rule, "Status", BUCKET)?,
@@ -75,6 +82,21 @@ fn lifecycle_rules(p: &Value) -> Result<Option<Value>, Failure> {
         }
         if let Some(days) = opt_int(rule, "ExpirationInDays", BUCKET)? {
             r["Expiration"] = json!({"Days": days});
+        }
+        if let Some(date) = opt_str(rule, "ExpirationDate", BUCKET)? {
+            // With ExpirationInDays too, both go through and the rule is refused as mixed.
+            r["Expiration"]["Date"] = json!(date);
+        }
+        if let Some(abort) = props(rule).get("AbortIncompleteMultipartUpload") {
+            only(
+                abort,
+                "AWS::S3::Bucket AbortIncompleteMultipartUpload",
+                &["DaysAfterInitiation"],
+            )?;
+            let days = opt_int(abort, "DaysAfterInitiation", BUCKET)?.ok_or_else(|| {
+                Failure::new("Properties validation failed for resource of type AWS::S3::Bucket: #/LifecycleConfiguration/Rules/AbortIncompleteMultipartUpload: required key [DaysAfterInitiation] not found")
+            })?;
+            r["AbortIncompleteMultipartUpload"] = json!({"DaysAfterInitiation": days});
         }
         out.push(r);
     }
