@@ -70,6 +70,20 @@ def test_metric_data_statistics_and_listing(cairn):
                                     Period=3600, Statistics=["Sum"])["Datapoints"] == []
 
 
+def test_large_metric_data_arrives_gzipped_and_is_read(cairn):
+    """botocore gzips PutMetricData bodies of 10 KiB or more (Content-Encoding: gzip)."""
+    cw = cairn.client("cloudwatch")
+    sent = []
+    cw.meta.events.register("before-send.cloudwatch.PutMetricData",
+                            lambda request, **_: sent.append(request.headers.get("Content-Encoding")))
+    data = [{"MetricName": "Big", "Dimensions": [{"Name": "Shard", "Value": f"shard-{i:04d}"}],
+             "Values": [float(v) for v in range(20)], "Unit": "Count"} for i in range(60)]
+    cw.put_metric_data(Namespace="Gzipped", MetricData=data)
+    assert sent == [b"gzip"] or sent == ["gzip"], sent
+    metrics = cw.list_metrics(Namespace="Gzipped")["Metrics"]
+    assert len(metrics) == 60
+
+
 def test_errors_are_modeled_exceptions(cairn):
     cw = cairn.client("cloudwatch")
     start, end = now() - datetime.timedelta(minutes=5), now()

@@ -21,6 +21,7 @@ pub mod monitoring;
 pub mod protocol;
 pub mod query;
 pub mod recording;
+pub mod request_encoding;
 pub mod s3;
 pub mod server;
 pub mod sns;

@@ -212,6 +212,16 @@ fn too_large(max: usize, protocol: Protocol, request_id: &str) -> Response {
     crate::errors::render(protocol, "", &err, request_id)
 }
 
+fn bad_encoding(protocol: Protocol, request_id: &str) -> Response {
+    let err = WireError {
+        code: "InvalidParameterValue",
+        status: http::StatusCode::BAD_REQUEST,
+        message: "The request body is not the gzip stream its Content-Encoding header says."
+            .to_owned(),
+    };
+    crate::errors::render(protocol, "", &err, request_id)
+}
+
 async fn handle(
     State(state): State<AppState>,
     peer: ConnectInfo<SocketAddr>,
@@ -330,11 +340,22 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         Ok(b) => b,
         Err(_) => return too_large(max, protocol, &request_id),
     };
+    // The signature covers the bytes as sent; the service reads them inflated.
+    let body_sha256 = hex::encode(Sha256::digest(&body));
+    let body = match crate::request_encoding::decoded_body(&headers, body, max) {
+        Ok(b) => b,
+        Err(crate::request_encoding::BodyEncodingError::TooLarge) => {
+            return too_large(max, protocol, &request_id);
+        }
+        Err(crate::request_encoding::BodyEncodingError::Corrupt) => {
+            return bad_encoding(protocol, &request_id);
+        }
+    };
     let received = Arc::new(Received {
         method: parts.method.clone(),
         raw_path: parts.uri.path().to_owned(),
         raw_query: parts.uri.query().unwrap_or("").to_owned(),
-        body_sha256: hex::encode(Sha256::digest(&body)),
+        body_sha256,
         headers,
         body,
         source_ip,
