@@ -328,3 +328,18 @@ def boto3_client_v4(cairn):
     from conftest import ACCESS_KEY, SECRET
     return boto3.client("s3", endpoint_url=cairn.endpoint, region_name="us-east-1", aws_access_key_id=ACCESS_KEY,
                         aws_secret_access_key=SECRET, config=Config(signature_version="s3v4"))
+
+
+def test_user_metadata_is_limited_to_2_kb(s3):
+    s3.create_bucket(Bucket="meta-bkt")
+    s3.put_object(Bucket="meta-bkt", Key="fits", Body=b"x", Metadata={"k": "v" * 2000})
+    for call in (lambda m: s3.put_object(Bucket="meta-bkt", Key="big", Body=b"x", Metadata=m),
+                 lambda m: s3.create_multipart_upload(Bucket="meta-bkt", Key="big", Metadata=m),
+                 lambda m: s3.copy_object(Bucket="meta-bkt", Key="big", CopySource="meta-bkt/fits",
+                                          MetadataDirective="REPLACE", Metadata=m)):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call({"k": "v" * 3000})
+        assert (code(e), status(e)) == ("MetadataTooLarge", 400)
+        assert e.value.response["Error"]["Message"] == \
+            "Your metadata headers exceed the maximum allowed metadata size"
+    assert "big" not in [o["Key"] for o in s3.list_objects_v2(Bucket="meta-bkt")["Contents"]]

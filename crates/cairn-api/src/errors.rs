@@ -60,6 +60,7 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         S3InvalidPart => ("InvalidPart", bad),
         S3InvalidPartOrder => ("InvalidPartOrder", bad),
         S3EntityTooSmall => ("EntityTooSmall", bad),
+        S3MetadataTooLarge => ("MetadataTooLarge", bad),
         S3InvalidArgument => ("InvalidArgument", bad),
         S3NoSuchLifecycleConfiguration => ("NoSuchLifecycleConfiguration", StatusCode::NOT_FOUND),
         S3NoSuchPublicAccessBlockConfiguration => (

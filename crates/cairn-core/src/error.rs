@@ -61,6 +61,8 @@ pub enum ErrorKind {
     S3InvalidPart,
     S3InvalidPartOrder,
     S3EntityTooSmall,
+    /// S3's `MetadataTooLarge` (user metadata over 2 KB).
+    S3MetadataTooLarge,
     S3InvalidArgument,
     S3NoSuchLifecycleConfiguration,
     S3NoSuchPublicAccessBlockConfiguration,

@@ -93,6 +93,24 @@ pub fn check_key(key: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// S3's limit on user-defined metadata (`x-amz-meta-*`): 2 KB, the UTF-8 bytes of every name
+/// and value together.
+pub const MAX_USER_METADATA_BYTES: usize = 2048;
+
+/// Validates user-defined metadata against [`MAX_USER_METADATA_BYTES`].
+pub fn check_user_metadata<'a>(
+    pairs: impl IntoIterator<Item = (&'a String, &'a String)>,
+) -> ApiResult<()> {
+    let size: usize = pairs.into_iter().map(|(k, v)| k.len() + v.len()).sum();
+    if size > MAX_USER_METADATA_BYTES {
+        return Err(ApiError::new(
+            ErrorKind::S3MetadataTooLarge,
+            "Your metadata headers exceed the maximum allowed metadata size",
+        ));
+    }
+    Ok(())
+}
+
 /// Reads an object's record.
 pub fn get(conn: &Connection, bucket: &str, key: &str) -> ApiResult<Object> {
     let row = objects::get(conn, bucket, key)?.ok_or_else(|| no_such_key(key))?;

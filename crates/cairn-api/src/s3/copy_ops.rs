@@ -54,6 +54,11 @@ impl CairnS3 {
         let (sb, sk, db) = (src.bucket.clone(), src.key.clone(), bucket.clone());
         let conditions = source_conditions!(input);
         let files = self.files.clone();
+        let metadata = if replace {
+            objects::check_user_metadata(input.metadata.iter().flatten())
+        } else {
+            Ok(())
+        };
         let (source, source_file) = self
             .admit(
                 &info,
@@ -61,6 +66,7 @@ impl CairnS3 {
                 move |c| {
                     objects::require_bucket(c, &sb)?;
                     objects::require_bucket(c, &db)?;
+                    metadata?;
                     let source = objects::get(c, &sb, &sk)?;
                     conditions.check(&source.row)?;
                     if same && !replace && !changes_encryption {

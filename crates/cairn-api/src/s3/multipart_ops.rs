@@ -88,8 +88,10 @@ impl CairnS3 {
             .param("uploads", json!(""))
         };
         let b = bucket.clone();
+        let metadata = objects::check_user_metadata(input.metadata.iter().flatten());
         self.admit(&info, spec, move |c| {
-            objects::require_bucket(c, &b).map(|_| ())
+            objects::require_bucket(c, &b)?;
+            metadata
         })
         .await?;
         let wanted = requested(

@@ -210,12 +210,14 @@ impl CairnS3 {
         };
         let (b, k) = (bucket.clone(), key.clone());
         let declared_len = input.content_length;
+        let metadata = objects::check_user_metadata(input.metadata.iter().flatten());
         self.admit(
             &info,
             || spec(0),
             move |c| {
                 objects::require_bucket(c, &b)?;
                 objects::check_key(&k)?;
+                metadata?;
                 // AWS's largest single PUT is 5 GiB: refused before a byte is accepted.
                 if declared_len.is_some_and(|n| n > super::multipart_ops::MAX_PART_BYTES) {
                     return Err(ApiError::new(
