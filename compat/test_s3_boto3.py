@@ -343,3 +343,20 @@ def test_user_metadata_is_limited_to_2_kb(s3):
         assert e.value.response["Error"]["Message"] == \
             "Your metadata headers exceed the maximum allowed metadata size"
     assert "big" not in [o["Key"] for o in s3.list_objects_v2(Bucket="meta-bkt")["Contents"]]
+
+
+def test_bucket_policies_are_limited_to_20_kb(s3):
+    s3.create_bucket(Bucket="big-policy")
+
+    def policy(statements, indent=None):
+        return json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Sid": f"S{i}", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject",
+             "Resource": f"arn:aws:s3:::big-policy/prefix-{i:05d}/*"} for i in range(statements)]},
+            indent=indent)
+    # Whitespace does not count: 150 statements fit minified even when pretty-printed.
+    assert len(policy(150)) < 20480 < len(policy(150, indent=8))
+    s3.put_bucket_policy(Bucket="big-policy", Policy=policy(150, indent=8))
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_bucket_policy(Bucket="big-policy", Policy=policy(200))
+    assert (code(e), status(e)) == ("MalformedPolicy", 400)
+    assert e.value.response["Error"]["Message"] == "Policy exceeds the maximum allowed document size."

@@ -124,7 +124,10 @@ pub fn list(conn: &Connection, ctx: &CallContext) -> ApiResult<Vec<Bucket>> {
     Ok(buckets::list(conn, ctx.account().as_str())?)
 }
 
-/// PutBucketPolicy: the document must parse and name only this bucket's resources, and may
+/// S3's bucket policy size limit, in bytes of minified JSON.
+pub const MAX_BUCKET_POLICY_BYTES: usize = 20 * 1024;
+
+/// PutBucketPolicy: the document must fit S3's 20 KB, parse and name only this bucket's resources, and may
 /// not be public while the bucket's public access block sets `BlockPublicPolicy`.
 pub fn put_policy(
     conn: &Connection,
@@ -133,6 +136,16 @@ pub fn put_policy(
     document: &str,
 ) -> ApiResult<()> {
     owned(conn, ctx, name)?;
+    // S3's limit: 20 KB, measured without the whitespace JSON does not need.
+    let minified = serde_json::from_str::<serde_json::Value>(document)
+        .map(|v| v.to_string().len())
+        .unwrap_or(document.len());
+    if minified > MAX_BUCKET_POLICY_BYTES {
+        return Err(ApiError::new(
+            ErrorKind::S3MalformedPolicy,
+            "Policy exceeds the maximum allowed document size.",
+        ));
+    }
     let policy =
         Policy::parse(document).map_err(|m| ApiError::new(ErrorKind::S3MalformedPolicy, m))?;
     let bucket_arn = format!("arn:aws:s3:::{name}");
