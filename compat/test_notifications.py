@@ -75,7 +75,14 @@ def test_delivered_files_are_notified_to_confirmed_http_subscribers(subscriber):
         assert message["s3Bucket"] == "notes-bucket"
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket="notes-bucket", Prefix="AWSLogs/123456789012/CloudTrail/")["Contents"]]
         assert message["s3ObjectKey"] == keys
+        status = ct.get_trail_status(Name="noted")
+        assert status["LatestNotificationTime"] == status["LatestDeliveryTime"], status
+        assert "LatestNotificationError" not in status
         sns.delete_topic(TopicArn=arn)
         assert arn not in [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+        # With the topic gone, the next file is delivered and its notification fails.
+        ct.describe_trails()
+        server.flush()
+        assert ct.get_trail_status(Name="noted")["LatestNotificationError"] == "NotFound"
     finally:
         server.stop()

@@ -459,12 +459,30 @@ impl Delivery {
                     delivery::mark_done(c, id, &body.sha256, &body.oldest, &body.newest, now)?;
                     let mut topic = None;
                     if live {
+                        let mut failure = None;
                         update_trail(c, &arn, |t| {
-                            t.status.delivery.latest_delivery_time = Some(now);
-                            t.status.delivery.latest_delivery_attempt_time = Some(now);
-                            t.status.delivery.latest_delivery_error = None;
-                            topic = t.sns_topic_arn.clone();
+                            let configured = t.sns_topic_arn.clone();
+                            let d = &mut t.status.delivery;
+                            d.latest_delivery_time = Some(now);
+                            d.latest_delivery_attempt_time = Some(now);
+                            d.latest_delivery_error = None;
+                            // The notification is published to the topic with the file.
+                            let Some(arn) = configured else { return };
+                            match cairn_store::sns::get_topic(c, &arn) {
+                                Ok(Some(_)) => {
+                                    d.latest_notification_time = Some(now);
+                                    d.latest_notification_error = None;
+                                    topic = Some(arn);
+                                }
+                                Ok(None) => {
+                                    d.latest_notification_error = Some("NotFound".to_owned())
+                                }
+                                Err(e) => failure = Some(e),
+                            }
                         })?;
+                        if let Some(e) = failure {
+                            return Err(e);
+                        }
                     }
                     Ok(topic)
                 },

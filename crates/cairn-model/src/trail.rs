@@ -354,6 +354,12 @@ pub struct DeliveryStatus {
     /// Why the last CloudWatch Logs delivery failed (cleared by the next success).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest_cloud_watch_logs_delivery_error: Option<String>,
+    /// Last log file notification published to the trail's SNS topic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_notification_time: Option<f64>,
+    /// Why the last notification could not be published (`NotFound`: the topic is gone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_notification_error: Option<String>,
 }
 
 /// A trail.

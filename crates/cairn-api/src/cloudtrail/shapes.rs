@@ -137,6 +137,13 @@ pub fn trail_status(t: &Trail) -> Value {
         "LatestDeliveryAttemptTime".into(),
         json!(d.latest_delivery_attempt_time.map(iso).unwrap_or_default()),
     );
+    if let Some(s) = d.latest_notification_time {
+        m.insert("LatestNotificationTime".into(), epoch(s));
+    }
+    if let Some(e) = &d.latest_notification_error {
+        m.insert("LatestNotificationError".into(), json!(e));
+    }
+    // AWS documents both as no longer in use and answers them empty.
     m.insert("LatestNotificationAttemptTime".into(), json!(""));
     m.insert("LatestNotificationAttemptSucceeded".into(), json!(""));
     m.insert(
