@@ -193,9 +193,9 @@ pub struct FlushArgs {
     /// Settings file (for external buckets).
     #[arg(long, env = "CAIRN_CONFIG")]
     config: Option<PathBuf>,
-    /// Deliver as of this time, epoch seconds (default: now). Tests use it to step a
-    /// trail through digest periods without waiting.
-    #[arg(long)]
+    /// Deliver as of this time, epoch seconds or ISO-8601 (default: now). Tests use it to
+    /// step a trail through digest periods without waiting.
+    #[arg(long, value_parser = crate::timearg::parse)]
     now: Option<f64>,
     /// Most events per log file (default 50,000).
     #[arg(long)]

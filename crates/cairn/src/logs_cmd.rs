@@ -1,5 +1,5 @@
 //! CloudWatch Logs housekeeping: the retention sweep the server runs with its periodic sweep,
-//! and `cairn logs sweep --data-dir D --now EPOCH` to run it on a data dir at a chosen time.
+//! and `cairn logs sweep --data-dir D --now TIME` to run it on a data dir at a chosen time.
 
 use std::path::PathBuf;
 
@@ -39,8 +39,8 @@ enum LogsCommand {
         /// Data directory.
         #[arg(long, env = "CAIRN_DATA_DIR", default_value = "cairn-data")]
         data_dir: PathBuf,
-        /// The time to apply retention at, epoch seconds (default: now).
-        #[arg(long)]
+        /// The time to apply retention at, epoch seconds or ISO-8601 (default: now).
+        #[arg(long, value_parser = crate::timearg::parse)]
         now: Option<f64>,
     },
 }
