@@ -54,8 +54,8 @@ pub enum ExternalError {
         /// Why.
         message: String,
     },
-    /// The store answered with an error.
-    #[error("{0}")]
+    /// The store answered with an error (shown as the store's own message, once).
+    #[error(transparent)]
     Store(#[from] object_store::Error),
 }
 

@@ -152,9 +152,18 @@ pub fn external(args: ExternalArgs) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async move {
         match args.command {
-            ExternalCommand::Check { bucket } => {
-                println!("{}", serde_json::json!({"Bucket": bucket, "Reachable": buckets.reachable(&bucket).await?}));
-            }
+            ExternalCommand::Check { bucket } => match buckets.reachable(&bucket).await {
+                Ok(reachable) => {
+                    println!("{}", serde_json::json!({"Bucket": bucket, "Reachable": reachable}));
+                }
+                Err(e) => {
+                    println!(
+                        "{}",
+                        serde_json::json!({"Bucket": bucket, "Reachable": false, "Error": e.to_string()})
+                    );
+                    anyhow::bail!("bucket {bucket} is not reachable");
+                }
+            },
             ExternalCommand::Put { bucket, key, file, meta } => {
                 let body = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
                 let metadata = meta
