@@ -368,10 +368,25 @@ pub fn create(
     validate::bucket_name(&trail.s3_bucket_name)?;
     validate::merge_tags(&mut trail.tags, tags)?;
     let existing = account_trails(conn, ctx.account().as_str())?;
-    if existing
-        .iter()
-        .any(|t| t.name == trail.name && t.visible_in(ctx.region.as_str()))
-    {
+    check_name_free(ctx, &existing, &trail)?;
+    check_trail_limit(ctx, &existing, &trail)?;
+    check_bucket(conn, ctx, &trail, external)?;
+    check_topic(conn, ctx, &trail)?;
+    check_key(conn, ctx, &mut trail, args, external, kms)?;
+    crate::trail_logs::check(conn, ctx, &trail)?;
+    trails::put(conn, &trail)?;
+    crate::trail_logs::configure(conn, &trail)?;
+    Ok(trail)
+}
+
+/// A trail name names one trail in every Region where a trail of that name is visible: a
+/// trail may not share its name with another trail visible in its home Region, and a
+/// multi-Region trail (visible everywhere) with any trail of the account.
+fn check_name_free(ctx: &CallContext, others: &[Trail], trail: &Trail) -> ApiResult<()> {
+    let clash = others.iter().any(|t| {
+        t.name == trail.name && (t.visible_in(&trail.home_region) || trail.is_multi_region_trail)
+    });
+    if clash {
         return Err(ApiError::new(
             ErrorKind::TrailAlreadyExists,
             format!(
@@ -381,14 +396,7 @@ pub fn create(
             ),
         ));
     }
-    check_trail_limit(ctx, &existing, &trail)?;
-    check_bucket(conn, ctx, &trail, external)?;
-    check_topic(conn, ctx, &trail)?;
-    check_key(conn, ctx, &mut trail, args, external, kms)?;
-    crate::trail_logs::check(conn, ctx, &trail)?;
-    trails::put(conn, &trail)?;
-    crate::trail_logs::configure(conn, &trail)?;
-    Ok(trail)
+    Ok(())
 }
 
 /// UpdateTrail.
@@ -405,7 +413,12 @@ pub fn update(
     apply_args(ctx, &mut trail, args)?;
     if trail.is_multi_region_trail && !was_multi {
         let existing = account_trails(conn, ctx.account().as_str())?;
-        check_trail_limit(ctx, &existing, &trail)?;
+        let others: Vec<Trail> = existing
+            .into_iter()
+            .filter(|t| t.arn() != trail.arn())
+            .collect();
+        check_name_free(ctx, &others, &trail)?;
+        check_trail_limit(ctx, &others, &trail)?;
     }
     check_bucket(conn, ctx, &trail, external)?;
     check_topic(conn, ctx, &trail)?;

@@ -161,3 +161,45 @@ async fn bucket_calls_are_s3_shaped_and_recorded() {
         ]
     );
 }
+
+/// A multi-Region trail is visible in every Region, so its name may not be taken by a trail
+/// of another Region, whether it is created multi-Region or becomes one.
+#[tokio::test]
+async fn a_multi_region_trail_name_is_unique_in_every_region() {
+    let server = Server::start();
+    server.bucket_for_trails("names-bucket").await;
+    let create = |name: &str, multi: bool| json!({"Name": name, "S3BucketName": "names-bucket", "IsMultiRegionTrail": multi});
+    let (s, v) = server
+        .ct_in("us-west-2", "CreateTrail", create("taken", false))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = server.ct("CreateTrail", create("taken", true)).await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(
+        crate::harness::error_type(&v),
+        "TrailAlreadyExistsException"
+    );
+    // A single-Region trail of the same name in another Region is fine...
+    let (s, v) = server.ct("CreateTrail", create("taken", false)).await;
+    assert_eq!(s, 200, "{v}");
+    // ...until it would become visible in us-west-2.
+    let (s, v) = server
+        .ct(
+            "UpdateTrail",
+            json!({"Name": "taken", "IsMultiRegionTrail": true}),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(
+        crate::harness::error_type(&v),
+        "TrailAlreadyExistsException"
+    );
+    let (_, d) = server.ct_in("us-west-2", "DescribeTrails", json!({})).await;
+    let names: Vec<&str> = d["trailList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["Name"].as_str())
+        .collect();
+    assert_eq!(names, ["taken"], "{d}");
+}
