@@ -190,8 +190,21 @@ pub fn validate_advanced(selectors: &[AdvancedEventSelector]) -> ApiResult<()> {
         } else {
             MANAGEMENT_FIELDS
         };
+        for once in ["eventCategory", "resources.type"] {
+            let n = selector
+                .field_selectors
+                .iter()
+                .filter(|f| f.field == once)
+                .count();
+            if n > 1 {
+                return Err(invalid(format!(
+                    "You can have only one {once} field per selector."
+                )));
+            }
+        }
         for field in &selector.field_selectors {
             check_field(field, allowed)?;
+            check_field_for_category(field, is_data)?;
             total += field
                 .operators()
                 .iter()
@@ -212,6 +225,35 @@ pub fn validate_advanced(selectors: &[AdvancedEventSelector]) -> ApiResult<()> {
     if total > 500 {
         return Err(invalid(
             "A trail can have a maximum of 500 conditions across all advanced event selectors.",
+        ));
+    }
+    Ok(())
+}
+
+/// AWS's rules that depend on the category: for management events `eventSource` may only
+/// exclude KMS or RDS Data API events; `resources.type` names exactly one type (another type
+/// takes another selector).
+fn check_field_for_category(field: &FieldSelector, is_data: bool) -> ApiResult<()> {
+    const EXCLUDABLE: &[&str] = &["kms.amazonaws.com", "rdsdata.amazonaws.com"];
+    if !is_data && field.field == "eventSource" {
+        let only_not_equals = field
+            .operators()
+            .iter()
+            .all(|(op, v)| v.is_none() || *op == "NotEquals");
+        let values_ok = field
+            .not_equals
+            .iter()
+            .flatten()
+            .all(|v| EXCLUDABLE.contains(&v.as_str()));
+        if !only_not_equals || !values_ok {
+            return Err(invalid(
+                "For management events, eventSource can only use NotEquals with kms.amazonaws.com or rdsdata.amazonaws.com.",
+            ));
+        }
+    }
+    if field.field == "resources.type" && field.equals.as_ref().is_some_and(|v| v.len() != 1) {
+        return Err(invalid(
+            "resources.type must use Equals with exactly one value; add another selector to log data events of another resource type.",
         ));
     }
     Ok(())
@@ -508,5 +550,70 @@ mod tests {
         let mut idle = trail(vec![]);
         remember_selectors(&mut idle, write_only(), 40, None);
         assert!(idle.status.selector_history.is_empty());
+    }
+
+    /// AWS's per-category rules for advanced field selectors.
+    #[test]
+    fn advanced_selectors_follow_the_category_rules() {
+        let field = |name: &str, op: &str, values: &[&str]| {
+            let v = Some(values.iter().map(|s| s.to_string()).collect());
+            let mut f = FieldSelector {
+                field: name.into(),
+                ..Default::default()
+            };
+            match op {
+                "Equals" => f.equals = v,
+                "NotEquals" => f.not_equals = v,
+                _ => f.starts_with = v,
+            }
+            f
+        };
+        let selector = |fields: Vec<FieldSelector>| {
+            vec![AdvancedEventSelector {
+                name: None,
+                field_selectors: fields,
+            }]
+        };
+        let management = || field("eventCategory", "Equals", &["Management"]);
+        let data = || field("eventCategory", "Equals", &["Data"]);
+        let object = || field("resources.type", "Equals", &["AWS::S3::Object"]);
+        let ok = [
+            selector(vec![
+                management(),
+                field("eventSource", "NotEquals", &["kms.amazonaws.com"]),
+            ]),
+            selector(vec![data(), object()]),
+        ];
+        for s in ok {
+            assert!(validate_advanced(&s).is_ok(), "{s:?}");
+        }
+        let refused = [
+            selector(vec![
+                management(),
+                field("eventSource", "Equals", &["kms.amazonaws.com"]),
+            ]),
+            selector(vec![
+                management(),
+                field("eventSource", "NotEquals", &["s3.amazonaws.com"]),
+            ]),
+            selector(vec![
+                management(),
+                field("eventSource", "StartsWith", &["kms"]),
+            ]),
+            selector(vec![
+                data(),
+                field(
+                    "resources.type",
+                    "Equals",
+                    &["AWS::S3::Object", "AWS::Lambda::Function"],
+                ),
+            ]),
+            selector(vec![data(), object(), object()]),
+            selector(vec![management(), management()]),
+        ];
+        for s in refused {
+            let e = validate_advanced(&s).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidEventSelectors, "{s:?}");
+        }
     }
 }
