@@ -455,14 +455,24 @@ pub fn put_insight_selectors(
     }
     let mut trail = trail_ops::resolve_home(conn, ctx, trail_name)?;
     let (reads, writes) = management_coverage(&trail);
+    let logs_data = crate::routing::selects_data_events(&trail.selectors);
     for s in &selectors {
-        let ok = match s.insight_type {
+        let wants = |c: &str| s.event_categories.iter().any(|e| e == c);
+        let management_ok = match s.insight_type {
             InsightType::ApiCallRateInsight => writes,
             InsightType::ApiErrorRateInsight => reads || writes,
         };
-        if !ok {
+        if wants("Management") && !management_ok {
             return Err(bad(format!(
                 "The trail {} does not log the management events that {} needs.",
+                trail.arn(),
+                s.insight_type.as_str()
+            )));
+        }
+        // For data events Insights, the trail must log read or write data events.
+        if wants("Data") && !logs_data {
+            return Err(bad(format!(
+                "The trail {} does not log the data events that {} on data events needs.",
                 trail.arn(),
                 s.insight_type.as_str()
             )));

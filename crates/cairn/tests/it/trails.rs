@@ -203,3 +203,38 @@ async fn a_multi_region_trail_name_is_unique_in_every_region() {
         .collect();
     assert_eq!(names, ["taken"], "{d}");
 }
+
+/// Insights on data events need a trail that logs data events.
+#[tokio::test]
+async fn data_events_insights_need_data_events() {
+    let server = Server::start();
+    server.bucket_for_trails("insight-bucket").await;
+    let (s, v) = server
+        .ct(
+            "CreateTrail",
+            json!({"Name": "mgmt", "S3BucketName": "insight-bucket"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let data_insights = json!({"TrailName": "mgmt", "InsightSelectors": [
+        {"InsightType": "ApiErrorRateInsight", "EventCategories": ["Data"]}]});
+    let (s, v) = server
+        .ct("PutInsightSelectors", data_insights.clone())
+        .await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(
+        crate::harness::error_type(&v),
+        "InvalidInsightSelectorsException"
+    );
+    let (s, v) = server
+        .ct(
+            "PutEventSelectors",
+            json!({"TrailName": "mgmt", "AdvancedEventSelectors": [{"FieldSelectors": [
+                {"Field": "eventCategory", "Equals": ["Data"]},
+                {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]}]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = server.ct("PutInsightSelectors", data_insights).await;
+    assert_eq!(s, 200, "{v}");
+}
