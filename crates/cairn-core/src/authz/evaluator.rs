@@ -158,8 +158,19 @@ impl Evaluator for PolicyEvaluator {
             }),
         };
         let mut context = request_context(ctx, &principal);
+        for (k, v) in &gathered.tags {
+            context.insert(&format!("aws:PrincipalTag/{k}"), v.clone());
+        }
         for (k, values) in &permission.context {
             context.insert_values(k, values.clone());
+        }
+        // Always in the request context (false unless the call says otherwise).
+        for key in ["aws:ViaAWSService", "aws:PrincipalIsAWSService"] {
+            if context.get(key).is_none() {
+                let service = matches!(ctx.principal, cairn_model::Principal::Service { .. });
+                let value = key == "aws:PrincipalIsAWSService" && service;
+                context.insert(key, value.to_string());
+            }
         }
         let request = Request {
             principal: &principal,

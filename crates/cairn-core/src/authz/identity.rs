@@ -40,6 +40,8 @@ pub struct Gathered {
     pub session: Option<Vec<OwnedPolicy>>,
     /// Permissions boundary.
     pub boundary: Option<OwnedPolicy>,
+    /// The principal's tags (`aws:PrincipalTag/<key>`).
+    pub tags: Vec<(String, String)>,
 }
 
 /// Parses stored policies (validated when written; one that no longer parses applies nothing).
@@ -63,6 +65,7 @@ pub fn gather(conn: &Connection, principal: &Principal) -> StoreResult<Gathered>
         identity: parsed(found.identity),
         session: found.session.map(parsed),
         boundary: found.boundary.and_then(|b| parsed(vec![b]).pop()),
+        tags: crate::iam::principal_tags(conn, principal)?,
     })
 }
 

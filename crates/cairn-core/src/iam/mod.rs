@@ -27,7 +27,8 @@ use cairn_store::iam::{groups as gstore, roles as rstore, users as ustore};
 pub use page::{Page, PageRequest};
 pub(crate) use principal::role_policies;
 pub use principal::{
-    PolicyDoc, PrincipalPolicies, TrustPolicy, principal_policies, role_trust_policy,
+    PolicyDoc, PrincipalPolicies, TrustPolicy, principal_policies, principal_tags,
+    role_trust_policy,
 };
 
 use crate::CallContext;

@@ -230,3 +230,29 @@ pub fn role_trust_policy(
         max_session: role.max_session,
     }))
 }
+
+/// The principal's tags, for `aws:PrincipalTag/<key>`: an IAM user's tags, or an assumed
+/// role's tags with the session's tags in place of any of the same key (case-insensitive).
+pub fn principal_tags(
+    conn: &Connection,
+    principal: &Principal,
+) -> StoreResult<Vec<(String, String)>> {
+    match principal {
+        Principal::IamUser { user_id, .. } => cairn_store::iam::tags::tags(conn, user_id),
+        Principal::AssumedRole {
+            role_id,
+            access_key_id,
+            ..
+        } => {
+            let mut tags = cairn_store::iam::tags::tags(conn, role_id)?;
+            if let Some(s) = sessions::get_session(conn, access_key_id)? {
+                for (k, v) in s.tags {
+                    tags.retain(|(old, _)| !old.eq_ignore_ascii_case(&k));
+                    tags.push((k, v));
+                }
+            }
+            Ok(tags)
+        }
+        _ => Ok(Vec::new()),
+    }
+}
