@@ -40,6 +40,9 @@ def test_s3_signature_errors_carry_aws_message_and_request_id(cairn):
 
 
 def test_a_bucket_policy_deny_binds_bucket_level_calls(cairn):
+    """A Deny binds bucket-level calls too. The one exception is S3's: the owning account's
+    root user may always get, put and delete the bucket policy, so no policy locks its owner
+    out for good."""
     s3 = cairn.client("s3")
     s3.create_bucket(Bucket="deny-bkt")
     s3.put_bucket_policy(Bucket="deny-bkt", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
@@ -47,12 +50,17 @@ def test_a_bucket_policy_deny_binds_bucket_level_calls(cairn):
         "Action": ["s3:DeleteBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucket",
                    "s3:PutLifecycleConfiguration"],
         "Resource": "arn:aws:s3:::deny-bkt"}]}))
-    for call in (lambda: s3.delete_bucket_policy(Bucket="deny-bkt"),
-                 lambda: s3.put_bucket_policy(Bucket="deny-bkt", Policy="{}"),
+    iam = cairn.client("iam")
+    iam.create_user(UserName="s3-admin")
+    iam.attach_user_policy(UserName="s3-admin", PolicyArn="arn:aws:iam::aws:policy/AmazonS3FullAccess")
+    key = iam.create_access_key(UserName="s3-admin")["AccessKey"]
+    admin = cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], "s3")
+    lifecycle = {"Rules": [{"ID": "x", "Filter": {"Prefix": ""}, "Status": "Enabled", "Expiration": {"Days": 1}}]}
+    for call in (lambda: admin.delete_bucket_policy(Bucket="deny-bkt"),
+                 lambda: admin.put_bucket_policy(Bucket="deny-bkt", Policy="{}"),
                  lambda: s3.delete_bucket(Bucket="deny-bkt"),
-                 lambda: s3.put_bucket_lifecycle_configuration(Bucket="deny-bkt", LifecycleConfiguration={
-                     "Rules": [{"ID": "x", "Filter": {"Prefix": ""}, "Status": "Enabled",
-                                "Expiration": {"Days": 1}}]})):
+                 lambda: s3.put_bucket_lifecycle_configuration(Bucket="deny-bkt",
+                                                               LifecycleConfiguration=lifecycle)):
         with pytest.raises(botocore.exceptions.ClientError) as e:
             call()
         assert e.value.response["Error"]["Code"] == "AccessDenied"
@@ -61,3 +69,7 @@ def test_a_bucket_policy_deny_binds_bucket_level_calls(cairn):
     denied = [r for r in cairn.records("Management")
               if r["eventName"] == "DeleteBucketPolicy" and r.get("errorCode") == "AccessDenied"]
     assert denied and "deny-bkt" in denied[0]["requestParameters"]["bucketName"]
+    assert denied[0]["userIdentity"]["userName"] == "s3-admin"
+    # The owner's root user can still remove the policy.
+    s3.delete_bucket_policy(Bucket="deny-bkt")
+    s3.put_bucket_lifecycle_configuration(Bucket="deny-bkt", LifecycleConfiguration=lifecycle)
