@@ -174,3 +174,37 @@ def test_get_session_token_with_the_cli(cairn, alice):
     identity = json.loads(events[-1]["CloudTrailEvent"])["userIdentity"]
     assert identity["type"] == "IAMUser" and identity["accessKeyId"] == creds["AccessKeyId"]
     assert identity["sessionContext"]["attributes"]["mfaAuthenticated"] == "false"
+
+
+def test_session_tags_and_source_identity_need_their_own_permissions(cairn, alice):
+    """AssumeRole with Tags needs sts:TagSession, with a SourceIdentity sts:SetSourceIdentity,
+    and a source identity, once set, cannot be changed down a role chain."""
+    iam = cairn.client("iam")
+    user_arn = f"arn:aws:iam::{ACCOUNT}:user/sts-alice"
+    iam.put_user_policy(UserName="sts-alice", PolicyName="assume", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*",
+                                                "Action": ["sts:AssumeRole", "sts:TagSession",
+                                                           "sts:SetSourceIdentity"]}]}))
+    iam.create_role(RoleName="plain-trust", AssumeRolePolicyDocument=trust(user_arn))
+    sts = client_as(cairn, "sts", alice)
+    plain = f"arn:aws:iam::{ACCOUNT}:role/plain-trust"
+    for extra in ({"Tags": [{"Key": "team", "Value": "x"}]}, {"SourceIdentity": "alice"}):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            sts.assume_role(RoleArn=plain, RoleSessionName="s0", **extra)
+        assert e.value.response["Error"]["Code"] == "AccessDenied", extra
+    full = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+         "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"]}]})
+    iam.create_role(RoleName="full-trust", AssumeRolePolicyDocument=full)
+    iam.put_role_policy(RoleName="full-trust", PolicyName="chain", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:*", "Resource": "*"}]}))
+    full_arn = f"arn:aws:iam::{ACCOUNT}:role/full-trust"
+    first = sts.assume_role(RoleArn=full_arn, RoleSessionName="s1", SourceIdentity="alice",
+                            Tags=[{"Key": "team", "Value": "x"}])
+    assert first["SourceIdentity"] == "alice"
+    chained = client_as(cairn, "sts", first["Credentials"])
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        chained.assume_role(RoleArn=full_arn, RoleSessionName="s2", SourceIdentity="bob")
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    # Without one, the chained session keeps alice.
+    assert chained.assume_role(RoleArn=full_arn, RoleSessionName="s3")["SourceIdentity"] == "alice"

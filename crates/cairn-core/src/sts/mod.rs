@@ -253,10 +253,30 @@ pub fn assume_role(
         // Cairn has no MFA devices, so no code can verify.
         return Err(mfa_refused());
     }
+    // A source identity, once set, stays with every session chained from it (IAM user guide:
+    // it cannot be changed during the role session).
+    let inherited = match &ctx.principal {
+        Principal::AssumedRole { access_key_id, .. } => {
+            sessions::get_session(conn, access_key_id)?.and_then(|s| s.source_identity)
+        }
+        _ => None,
+    };
+    if let (Some(old), Some(new)) = (&inherited, &input.source_identity)
+        && old != new
+    {
+        return Err(ApiError::new(
+            ErrorKind::AccessDenied,
+            format!(
+                "User: {} is not authorized to change the source identity {old} of its session",
+                ctx.principal.arn()
+            ),
+        ));
+    }
+    let source_identity = input.source_identity.clone().or(inherited);
     let trust_ctx = AssumeRoleContext {
         external_id: input.external_id.as_deref(),
         session_name: &input.session_name,
-        source_identity: input.source_identity.as_deref(),
+        source_identity: source_identity.as_deref(),
         tags: &input.tags,
     };
     if !trust_allows(conn, ctx, &trust, &trust_ctx)? {
@@ -295,7 +315,7 @@ pub fn assume_role(
             policy_arns: input.policy_arns.clone(),
             tags: input.tags.clone(),
             transitive_tag_keys: input.transitive_tag_keys.clone(),
-            source_identity: input.source_identity.clone(),
+            source_identity: source_identity.clone(),
         },
     )?;
     roles::record_role_used(conn, &trust.role_id, ctx.now.floor(), ctx.region.as_str())?;
@@ -308,7 +328,7 @@ pub fn assume_role(
         ),
         role_arn: trust.role_arn,
         packed_policy_size,
-        source_identity: input.source_identity.clone(),
+        source_identity,
     })
 }
 

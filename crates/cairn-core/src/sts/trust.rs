@@ -146,11 +146,22 @@ pub fn trust_allows(
             request.tags.iter().map(|(k, _)| k.clone()).collect(),
         );
     }
-    let req = Request {
-        principal: &principal,
-        action: "sts:AssumeRole",
-        resource: &trust.role_arn,
-        context: &context,
-    };
-    Ok(cairn_policy::authorize(&req, &set).is_allowed())
+    // Tags and a source identity each need their own action too (IAM user guide: "Required
+    // permissions to add session tags", "Permissions required to set source identity").
+    let mut actions = vec!["sts:AssumeRole"];
+    if !request.tags.is_empty() {
+        actions.push("sts:TagSession");
+    }
+    if request.source_identity.is_some() {
+        actions.push("sts:SetSourceIdentity");
+    }
+    Ok(actions.into_iter().all(|action| {
+        let req = Request {
+            principal: &principal,
+            action,
+            resource: &trust.role_arn,
+            context: &context,
+        };
+        cairn_policy::authorize(&req, &set).is_allowed()
+    }))
 }
