@@ -258,3 +258,28 @@ def test_denials_are_recorded(server, kms, alice):
     assert len(mine) == 1
     assert mine[0]["errorCode"] == "AccessDeniedException"
     assert mine[0]["userIdentity"]["arn"] == ALICE
+
+
+def test_a_grant_that_allows_create_grant_only_allows_narrower_grants(server, kms):
+    """A grantee holding CreateGrant through a grant may pass on at most the grant's own
+    operations, under constraints at least as strict (KMS developer guide, grants)."""
+    iam_user(server, "granter")
+    key = kms.create_key()["KeyMetadata"]
+    granter_arn = ALICE.replace("alice", "granter")
+    kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=granter_arn,
+                     Operations=["CreateGrant", "Decrypt"],
+                     Constraints={"EncryptionContextSubset": {"app": "a"}})
+    iam = server.client("iam")
+    access = iam.create_access_key(UserName="granter")["AccessKey"]
+    granter = server.client_with(access["AccessKeyId"], access["SecretAccessKey"], "kms")
+    for operations, constraints in (
+            (["GenerateDataKey", "Encrypt", "Decrypt"], {"EncryptionContextSubset": {"app": "a"}}),
+            (["Decrypt"], None),
+            (["Decrypt"], {"EncryptionContextSubset": {"app": "zzz"}})):
+        extra = {"Constraints": constraints} if constraints else {}
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            granter.create_grant(KeyId=key["Arn"], GranteePrincipal=ALICE, Operations=operations, **extra)
+        denied(e)
+    narrower = granter.create_grant(KeyId=key["Arn"], GranteePrincipal=ALICE, Operations=["Decrypt"],
+                                    Constraints={"EncryptionContextSubset": {"app": "a", "env": "prod"}})
+    assert len(narrower["GrantId"]) == 64

@@ -182,6 +182,9 @@ pub struct GrantUse {
     pub operation: String,
     /// The request's encryption context (for grant constraints).
     pub context: EncryptionContext,
+    /// For CreateGrant: the operations and constraints of the grant asked for. A grant that
+    /// allows CreateGrant only allows grants at most as wide as itself.
+    pub creates: Option<(Vec<String>, Option<cairn_store::kms::GrantConstraints>)>,
 }
 
 /// A key operation's needs, for [`key_permission`].
@@ -197,6 +200,8 @@ pub struct KeyAction<'a> {
     pub algorithm: bool,
     /// The grant operation that may allow it.
     pub grant_operation: Option<&'a str>,
+    /// For CreateGrant: the grant asked for (see [`GrantUse::creates`]).
+    pub creates: Option<(Vec<String>, Option<cairn_store::kms::GrantConstraints>)>,
     /// Operation-specific keys.
     pub extra: Vec<(String, Vec<String>)>,
 }
@@ -256,6 +261,7 @@ pub fn key_permission(
             key_id: key.key_id.clone(),
             operation: op.to_owned(),
             context: a.context.cloned().unwrap_or_default(),
+            creates: a.creates.clone(),
         }),
     })
 }

@@ -478,7 +478,31 @@ pub fn grant_allows(conn: &Connection, actor: &Actor<'_>, use_: &GrantUse) -> Ap
             actor.is_grantee(&g.grantee)
                 && g.operations.contains(&use_.operation)
                 && constraints_met(&g.constraints, &use_.operation, &use_.context)
+                && use_.creates.as_ref().is_none_or(|(ops, constraints)| {
+                    ops.iter().all(|o| g.operations.contains(o))
+                        && at_least_as_strict(constraints, &g.constraints)
+                })
         }))
+}
+
+/// Whether a new grant's constraints are at least as strict as its parent grant's (KMS: a
+/// grant created through a grant's CreateGrant may not widen it): every pair a parent's
+/// `EncryptionContextSubset` requires is required again, and a parent's
+/// `EncryptionContextEquals` is kept as it is.
+fn at_least_as_strict(new: &Option<GrantConstraints>, parent: &Option<GrantConstraints>) -> bool {
+    let Some(parent) = parent else { return true };
+    let Some(new) = new else { return false };
+    let covers = |required: &std::collections::BTreeMap<String, String>| {
+        let has_all = |m: &std::collections::BTreeMap<String, String>| {
+            required.iter().all(|(k, v)| m.get(k) == Some(v))
+        };
+        new.subset.as_ref().is_some_and(has_all) || new.equals.as_ref().is_some_and(has_all)
+    };
+    parent.subset.as_ref().is_none_or(covers)
+        && parent
+            .equals
+            .as_ref()
+            .is_none_or(|e| new.equals.as_ref() == Some(e))
 }
 
 #[cfg(test)]

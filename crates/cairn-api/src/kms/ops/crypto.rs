@@ -39,6 +39,7 @@ fn crypto_permission(
             algorithm: true,
             grant_operation: Some(op),
             extra,
+            creates: None,
         },
     )
 }

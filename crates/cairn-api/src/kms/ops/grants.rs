@@ -51,6 +51,10 @@ impl Call for CreateGrant {
             KeyAction {
                 action: "kms:CreateGrant",
                 grant_operation: Some("CreateGrant"),
+                creates: Some((
+                    self.input.operations.clone(),
+                    self.input.constraints.clone(),
+                )),
                 extra: grants::create_condition_keys(&self.input, false),
                 ..Default::default()
             },
