@@ -127,8 +127,17 @@ pub fn role_arn(value: &str) -> ApiResult<()> {
     }
 }
 
-/// Tag limits: ≤ 50 per resource, keys 1–128, values ≤ 256.
+/// CloudTrail tag rules: ≤ 50 per resource, keys 1–128 and values ≤ 256 characters of
+/// `[\p{L}\p{Z}\p{N}_.:/=+\-@]`, keys unique within a request, no `aws:` prefix.
 pub fn tags(tags: &[Tag]) -> ApiResult<()> {
+    for (i, tag) in tags.iter().enumerate() {
+        if tags[..i].iter().any(|t| t.key == tag.key) {
+            return Err(ApiError::new(
+                ErrorKind::InvalidTagParameter,
+                format!("Tag key names must be unique; {} appears twice.", tag.key),
+            ));
+        }
+    }
     for tag in tags {
         if tag.key.is_empty() || tag.key.chars().count() > 128 {
             return Err(ApiError::new(
@@ -156,6 +165,16 @@ pub fn tags(tags: &[Tag]) -> ApiResult<()> {
             return Err(ApiError::new(
                 ErrorKind::InvalidTagParameter,
                 "Tag keys cannot start with the reserved prefix aws:.",
+            ));
+        }
+        let allowed = |t: &str| t.chars().all(crate::iam::validate::tag_char);
+        if !allowed(&tag.key) || !tag.value.as_deref().is_none_or(allowed) {
+            return Err(ApiError::new(
+                ErrorKind::InvalidTagParameter,
+                format!(
+                    "Tag {} is invalid: keys and values may contain only letters, numbers, spaces and _ . : / = + - @.",
+                    tag.key
+                ),
             ));
         }
     }

@@ -146,7 +146,8 @@ pub fn description(value: &str, field: &str, max: usize) -> ApiResult<()> {
     length(value, field, 0, max)
 }
 
-fn tag_char(c: char) -> bool {
+/// A character AWS allows in tag keys and values (`[\p{L}\p{Z}\p{N}_.:/=+\-@]`).
+pub fn tag_char(c: char) -> bool {
     c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
 }
 
@@ -170,6 +171,15 @@ pub fn tags(tags: &[Tag], existing: usize, quota_name: &str) -> ApiResult<()> {
             v.chars().all(tag_char),
             r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*",
         )?;
+    }
+    if let Some((k, _)) = tags
+        .iter()
+        .find(|(k, _)| k.to_lowercase().starts_with("aws:"))
+    {
+        return Err(err(
+            ErrorKind::InvalidInput,
+            format!("Tag key {k} is invalid: the aws: prefix is reserved for AWS use."),
+        ));
     }
     for (i, (k, _)) in tags.iter().enumerate() {
         if tags[..i]

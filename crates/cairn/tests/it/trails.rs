@@ -238,3 +238,55 @@ async fn data_events_insights_need_data_events() {
     let (s, v) = server.ct("PutInsightSelectors", data_insights).await;
     assert_eq!(s, 200, "{v}");
 }
+
+/// Tags follow AWS's rules: keys unique within a request, AWS's character set, and no
+/// `aws:` prefix (IAM tags too).
+#[tokio::test]
+async fn tags_follow_aws_rules() {
+    let server = Server::start();
+    server.bucket_for_trails("tags-bucket").await;
+    for tags in [
+        json!([{"Key": "dup", "Value": "1"}, {"Key": "dup", "Value": "2"}]),
+        json!([{"Key": "k#!", "Value": "v"}]),
+        json!([{"Key": "k", "Value": "v%^"}]),
+    ] {
+        let (s, v) = server
+            .ct(
+                "CreateTrail",
+                json!({"Name": "tagged", "S3BucketName": "tags-bucket", "TagsList": tags}),
+            )
+            .await;
+        assert_eq!(s, 400, "{tags}: {v}");
+        assert_eq!(
+            crate::harness::error_type(&v),
+            "InvalidTagParameterException"
+        );
+    }
+    let out = server.admin_iam(&["create-user", "tagged-user"]);
+    assert!(out.get("User").is_some(), "{out}");
+    let iam = |params: &str| {
+        crate::harness::sign(
+            &server.addr,
+            "us-east-1",
+            "iam",
+            crate::harness::ACCESS_KEY,
+            crate::harness::SECRET,
+            "POST",
+            "/",
+            vec![(
+                "content-type".into(),
+                "application/x-www-form-urlencoded".into(),
+            )],
+            params.as_bytes().to_vec(),
+            chrono::Utc::now(),
+        )
+    };
+    let (s, _, body) = server
+        .send(iam(
+            "Action=TagUser&Version=2010-05-08&UserName=tagged-user&Tags.member.1.Key=aws%3Ax&Tags.member.1.Value=v",
+        ))
+        .await;
+    let text = String::from_utf8_lossy(&body);
+    assert_eq!(s, 400, "{text}");
+    assert!(text.contains("<Code>InvalidInput</Code>"), "{text}");
+}
