@@ -76,3 +76,32 @@ def test_service_keys_are_false_on_a_direct_call(cairn, trail):
     human = user(cairn, "human", {"Bool": {"aws:PrincipalIsAWSService": "false"}})
     denied(lambda: human.stop_logging(Name="plain"))
     assert trail.get_trail_status(Name="plain")["IsLogging"] is True
+
+
+def test_iam_requests_carry_their_condition_keys(cairn):
+    """iam:PolicyARN, aws:TagKeys/aws:RequestTag and iam:ResourceTag decide IAM calls: a
+    user allowed IAM writes but denied AdministratorAccess cannot attach it to himself."""
+    iam = cairn.client("iam")
+    iam.create_user(UserName="mallory")
+    iam.put_user_policy(UserName="mallory", PolicyName="iam", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["iam:AttachUserPolicy", "iam:TagUser", "iam:CreateUser",
+                                           "iam:CreateAccessKey"], "Resource": "*"},
+            {"Effect": "Deny", "Action": "iam:AttachUserPolicy", "Resource": "*",
+             "Condition": {"ArnLike": {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}}},
+            {"Effect": "Deny", "Action": ["iam:TagUser", "iam:CreateUser"], "Resource": "*",
+             "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["admin"]}}},
+            {"Effect": "Deny", "Action": "iam:CreateAccessKey", "Resource": "*",
+             "Condition": {"StringEquals": {"iam:ResourceTag/protected": "yes"}}}]}))
+    key = iam.create_access_key(UserName="mallory")["AccessKey"]
+    mallory = cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], "iam")
+    denied(lambda: mallory.attach_user_policy(UserName="mallory",
+                                              PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"))
+    mallory.attach_user_policy(UserName="mallory", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    denied(lambda: mallory.tag_user(UserName="mallory", Tags=[{"Key": "admin", "Value": "true"}]))
+    denied(lambda: mallory.create_user(UserName="boss", Tags=[{"Key": "admin", "Value": "true"}]))
+    mallory.tag_user(UserName="mallory", Tags=[{"Key": "team", "Value": "ops"}])
+    iam.create_user(UserName="vault", Tags=[{"Key": "protected", "Value": "yes"}])
+    denied(lambda: mallory.create_access_key(UserName="vault"))
+    attached = iam.list_attached_user_policies(UserName="mallory")["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["ReadOnlyAccess"]

@@ -10,6 +10,7 @@
 //! so a deactivated key stops authenticating on the next request.
 
 mod attached;
+mod condition_keys;
 mod details;
 mod groups;
 pub mod input;
@@ -200,6 +201,7 @@ pub(crate) async fn call_internal(
     let request_parameters = input::request_parameters(params);
     let read_only = call.read_only;
     let iam_action = format!("iam:{action}");
+    let keyed_input = Input::new(params);
     let target = call.target;
     let run = call.run;
     let event_name = action.clone();
@@ -212,10 +214,14 @@ pub(crate) async fn call_internal(
                 message,
             ));
         }
-        Ok(vec![Permission::new(
-            iam_action,
-            resource(conn, ctx, &target)?,
-        )])
+        let arn = resource(conn, ctx, &target)?;
+        let p = Permission::new(iam_action, &arn);
+        Ok(vec![condition_keys::with_request_keys(
+            conn,
+            p,
+            &keyed_input,
+            &arn,
+        )?])
     };
     let describe = move |r: &ApiResult<Reply>| Outcome {
         event_source: "iam.amazonaws.com",
