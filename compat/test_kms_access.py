@@ -283,3 +283,16 @@ def test_a_grant_that_allows_create_grant_only_allows_narrower_grants(server, km
     narrower = granter.create_grant(KeyId=key["Arn"], GranteePrincipal=ALICE, Operations=["Decrypt"],
                                     Constraints={"EncryptionContextSubset": {"app": "a", "env": "prod"}})
     assert len(narrower["GrantId"]) == 64
+
+
+def test_a_key_policy_naming_a_missing_user_is_refused(kms):
+    ghost = policy(admin_statement(), {"Effect": "Allow", "Principal": {"AWS": ALICE.replace("alice", "ghost")},
+                                       "Action": "kms:Decrypt", "Resource": "*"})
+    key = kms.create_key()["KeyMetadata"]
+    for call in (lambda: kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=ghost),
+                 lambda: kms.create_key(Policy=ghost)):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call()
+        err = e.value.response["Error"]
+        assert err["Code"] == "MalformedPolicyDocumentException", err
+        assert "invalid principals" in err["Message"]

@@ -42,7 +42,22 @@ pub(crate) fn check_trust_policy(
             ),
         ));
     }
-    let account = ctx.account().as_str();
+    if let Some(p) = missing_principal(conn, ctx.account().as_str(), &doc)? {
+        return Err(err(
+            ErrorKind::MalformedPolicyDocument,
+            format!("Invalid principal in policy: \"AWS\":\"{p}\""),
+        ));
+    }
+    Ok(())
+}
+
+/// The first IAM user or role of `account` that `doc` names as a principal and that does not
+/// exist (AWS refuses such resource policies: trust policies, key policies).
+pub fn missing_principal(
+    conn: &Connection,
+    account: &str,
+    doc: &cairn_policy::Document,
+) -> ApiResult<Option<String>> {
     let ours = format!("arn:aws:iam::{account}:");
     for p in doc.principal_arns() {
         let Some(rest) = p.strip_prefix(&ours) else {
@@ -62,13 +77,10 @@ pub(crate) fn check_trust_policy(
             true
         };
         if !exists {
-            return Err(err(
-                ErrorKind::MalformedPolicyDocument,
-                format!("Invalid principal in policy: \"AWS\":\"{p}\""),
-            ));
+            return Ok(Some(p.to_owned()));
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Whether `<path><name>` names an entity `lookup` finds with that path.

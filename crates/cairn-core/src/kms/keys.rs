@@ -273,6 +273,9 @@ pub fn create_key(
 ) -> ApiResult<Key> {
     validate_create(input)?;
     let scope = Scope::of(ctx);
+    if let Some(p) = &input.policy {
+        super::policy::check_principals(conn, &scope.account, p)?;
+    }
     let policy = input
         .policy
         .clone()

@@ -91,6 +91,20 @@ pub fn validate(text: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// KMS refuses a key policy naming an IAM user or role of the account that does not exist.
+pub fn check_principals(conn: &Connection, account: &str, text: &str) -> ApiResult<()> {
+    let Ok(doc) = Document::parse(text, PolicyKind::KeyPolicy) else {
+        return Ok(()); // `validate` reports it
+    };
+    if crate::iam::roles::missing_principal(conn, account, &doc)?.is_some() {
+        return Err(err(
+            ErrorKind::KmsMalformedPolicyDocument,
+            "Policy contains a statement with one or more invalid principals.",
+        ));
+    }
+    Ok(())
+}
+
 /// The lockout safety check: with the new policy stored (inside the call's transaction), the
 /// caller must still be allowed `kms:PutKeyPolicy` on the key. A refusal is
 /// `MalformedPolicyDocumentException`, and the caller's transaction rolls the policy back.
@@ -133,6 +147,7 @@ pub fn put_policy(
     bypass_lockout_check: bool,
 ) -> ApiResult<()> {
     validate(text)?;
+    check_principals(conn, &key.account, text)?;
     not_pending(key)?;
     if key.key_manager == AWS_MANAGED {
         return Err(err(
