@@ -296,3 +296,17 @@ def test_a_key_policy_naming_a_missing_user_is_refused(kms):
         err = e.value.response["Error"]
         assert err["Code"] == "MalformedPolicyDocumentException", err
         assert "invalid principals" in err["Message"]
+
+
+def test_resource_aliases_decide_like_aws(server, kms):
+    """kms:ResourceAliases lists the key's aliases (ForAnyValue), as the KMS guide's
+    alias-based access control uses it."""
+    user = iam_user(server, "alias-user", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*",
+         "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/team-a"}}}]})
+    key = kms.create_key()["KeyMetadata"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        user.encrypt(KeyId=key["Arn"], Plaintext=b"x")
+    denied(e)
+    kms.create_alias(AliasName="alias/team-a", TargetKeyId=key["KeyId"])
+    assert user.encrypt(KeyId=key["Arn"], Plaintext=b"x")["KeyId"] == key["Arn"]

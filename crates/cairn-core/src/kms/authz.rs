@@ -6,7 +6,7 @@
 //! condition keys: `kms:CallerAccount`, `kms:EncryptionContext:<k>` and
 //! `kms:EncryptionContextKeys`, `kms:RequestAlias` when the request named an alias,
 //! `kms:KeySpec`, `kms:KeyUsage`, `kms:KeyOrigin`, `kms:MultiRegion`,
-//! `kms:EncryptionAlgorithm`, `kms:ViaService` (with `aws:ViaAWSService` and `aws:CalledVia`)
+//! `kms:EncryptionAlgorithm`, `kms:ResourceAliases`, `kms:ViaService` (with `aws:ViaAWSService` and `aws:CalledVia`)
 //! when another Cairn service calls for the principal, the key's `aws:ResourceTag/<k>`, and
 //! whatever the operation adds (`kms:BypassPolicyLockoutSafetyCheck`, …).
 //!
@@ -251,6 +251,16 @@ pub fn key_permission(
     }
     for t in cairn_store::kms::list_tags(conn, &key.key_id, "", 50)? {
         p = p.with(&format!("aws:ResourceTag/{}", t.key), t.value);
+    }
+    // `kms:ResourceAliases`: every alias of the key (multi-valued, at most 50 per key).
+    let region = key.arn.split(':').nth(3).unwrap_or_default();
+    let aliases: Vec<String> =
+        cairn_store::kms::list_aliases(conn, &key.account, region, Some(&key.key_id), "", 50)?
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
+    if !aliases.is_empty() {
+        p = p.with_values("kms:ResourceAliases", aliases);
     }
     for (k, v) in a.extra {
         p = p.with_values(&k, v);
