@@ -207,7 +207,7 @@ fn lockout_check_and_explicit_deny_of_root() {
         assert!(denied.message.contains("explicit deny"), "{}", denied.message);
 
         let lockout = format!(
-            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCT}:user/alice"}},"Action":"kms:*","Resource":"*"}}]}}"#
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"kms:*","Resource":"*"}}]}}"#
         );
         let refused = policy::put_policy(c, e, &who, &key, &lockout, false).unwrap_err();
         assert_eq!(refused.kind, ErrorKind::KmsMalformedPolicyDocument);
