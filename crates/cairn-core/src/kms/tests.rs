@@ -206,9 +206,7 @@ fn lockout_check_and_explicit_deny_of_root() {
         assert_eq!(denied.kind, ErrorKind::AccessDenied);
         assert!(denied.message.contains("explicit deny"), "{}", denied.message);
 
-        let lockout = format!(
-            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"kms:*","Resource":"*"}}]}}"#
-        );
+        let lockout = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"kms:*","Resource":"*"}]}"#.to_owned();
         let refused = policy::put_policy(c, e, &who, &key, &lockout, false).unwrap_err();
         assert_eq!(refused.kind, ErrorKind::KmsMalformedPolicyDocument);
         assert_eq!(refused.message, policy::LOCKOUT_MESSAGE);
