@@ -256,27 +256,10 @@ fn silent_and_slow_connections_are_closed() {
 #[tokio::test]
 async fn sns_endpoints_cannot_aim_at_metadata_or_the_server_itself() {
     let server = Server::start();
-    let call = |params: &str| {
-        sign(
-            &server.addr,
-            "us-east-1",
-            "sns",
-            ACCESS_KEY,
-            SECRET,
-            "POST",
-            "/",
-            vec![(
-                "content-type".into(),
-                "application/x-www-form-urlencoded".into(),
-            )],
-            params.as_bytes().to_vec(),
-            chrono::Utc::now(),
-        )
-    };
-    let (status, _, body) = server
-        .send(call("Action=CreateTopic&Name=t&Version=2010-03-31"))
+    let (status, body) = server
+        .query("sns", "Action=CreateTopic&Name=t&Version=2010-03-31")
         .await;
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(status, 200, "{body}");
     let topic = "arn:aws:sns:us-east-1:123456789012:t";
     for endpoint in [
         "http://169.254.169.254/latest/meta-data/".to_owned(),
@@ -289,8 +272,7 @@ async fn sns_endpoints_cannot_aim_at_metadata_or_the_server_itself() {
             .append_pair("Protocol", "http")
             .append_pair("Endpoint", &endpoint)
             .finish();
-        let (status, _, body) = server.send(call(&params)).await;
-        let text = String::from_utf8_lossy(&body);
+        let (status, text) = server.query("sns", &params).await;
         assert_eq!(status, 400, "{endpoint}: {text}");
         assert!(text.contains("<Code>InvalidParameter</Code>"), "{text}");
     }
@@ -302,8 +284,7 @@ async fn sns_endpoints_cannot_aim_at_metadata_or_the_server_itself() {
         .append_pair("Protocol", "https")
         .append_pair("Endpoint", "https://hooks.cairn-test.invalid/alert")
         .finish();
-    let (status, _, body) = server.send(call(&params)).await;
-    let text = String::from_utf8_lossy(&body);
+    let (status, text) = server.query("sns", &params).await;
     assert_eq!(status, 200, "{text}");
     assert!(text.contains("pending confirmation"), "{text}");
 }

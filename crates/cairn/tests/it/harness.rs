@@ -216,6 +216,27 @@ impl Server {
         (status, String::from_utf8_lossy(&bytes).into_owned())
     }
 
+    /// A signed Query-protocol call (SNS, IAM, STS, …) as root: status and body.
+    pub async fn query(&self, service: &str, params: &str) -> (u16, String) {
+        let req = sign(
+            &self.addr,
+            "us-east-1",
+            service,
+            ACCESS_KEY,
+            SECRET,
+            "POST",
+            "/",
+            vec![(
+                "content-type".into(),
+                "application/x-www-form-urlencoded".into(),
+            )],
+            params.as_bytes().to_vec(),
+            chrono::Utc::now(),
+        );
+        let (status, _, bytes) = self.send(req).await;
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     /// Creates a bucket with the policy CloudTrail needs.
     pub async fn bucket_for_trails(&self, bucket: &str) {
         let (s, _) = self.s3("PUT", &format!("/{bucket}"), b"").await;

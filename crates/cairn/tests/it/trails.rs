@@ -264,29 +264,12 @@ async fn tags_follow_aws_rules() {
     }
     let out = server.admin_iam(&["create-user", "tagged-user"]);
     assert!(out.get("User").is_some(), "{out}");
-    let iam = |params: &str| {
-        crate::harness::sign(
-            &server.addr,
-            "us-east-1",
+    let (s, text) = server
+        .query(
             "iam",
-            crate::harness::ACCESS_KEY,
-            crate::harness::SECRET,
-            "POST",
-            "/",
-            vec![(
-                "content-type".into(),
-                "application/x-www-form-urlencoded".into(),
-            )],
-            params.as_bytes().to_vec(),
-            chrono::Utc::now(),
-        )
-    };
-    let (s, _, body) = server
-        .send(iam(
             "Action=TagUser&Version=2010-05-08&UserName=tagged-user&Tags.member.1.Key=aws%3Ax&Tags.member.1.Value=v",
-        ))
+        )
         .await;
-    let text = String::from_utf8_lossy(&body);
     assert_eq!(s, 400, "{text}");
     assert!(text.contains("<Code>InvalidInput</Code>"), "{text}");
 }
