@@ -360,3 +360,17 @@ def test_bucket_policies_are_limited_to_20_kb(s3):
         s3.put_bucket_policy(Bucket="big-policy", Policy=policy(200))
     assert (code(e), status(e)) == ("MalformedPolicy", 400)
     assert e.value.response["Error"]["Message"] == "Policy exceeds the maximum allowed document size."
+
+
+def test_max_keys_zero_is_an_empty_page_and_negative_is_refused(s3):
+    s3.create_bucket(Bucket="maxkeys-bkt")
+    s3.put_object(Bucket="maxkeys-bkt", Key="a", Body=b"x")
+    page = s3.list_objects_v2(Bucket="maxkeys-bkt", MaxKeys=0)
+    assert page.get("Contents", []) == [] and page["IsTruncated"] is False
+    for call in (lambda: s3.list_objects_v2(Bucket="maxkeys-bkt", MaxKeys=-1),
+                 lambda: s3.list_objects(Bucket="maxkeys-bkt", MaxKeys=-1)):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call()
+        assert (code(e), status(e)) == ("InvalidArgument", 400)
+        assert e.value.response["Error"]["Message"] == \
+            "Argument maxKeys must be an integer between 0 and 2147483647"

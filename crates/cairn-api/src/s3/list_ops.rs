@@ -27,6 +27,21 @@ fn url_encode(s: &str) -> String {
     utf8_percent_encode(s, KEY_ENCODE).to_string()
 }
 
+/// A listing's page size (`max-keys`, at most 1000), and S3's refusal of a negative one
+/// (checked inside the operation, so the call is recorded).
+fn max_keys(given: Option<i32>) -> (usize, Result<(), ApiError>) {
+    let n = given.unwrap_or(1000);
+    let negative = if n < 0 {
+        Err(ApiError::new(
+            ErrorKind::S3InvalidArgument,
+            "Argument maxKeys must be an integer between 0 and 2147483647",
+        ))
+    } else {
+        Ok(())
+    };
+    (n.clamp(0, 1000) as usize, negative)
+}
+
 impl CairnS3 {
     pub(super) async fn list_objects_op(
         &self,
@@ -38,7 +53,7 @@ impl CairnS3 {
         let prefix = input.prefix.clone().unwrap_or_default();
         let delimiter = input.delimiter.clone();
         let marker = input.marker.clone().unwrap_or_default();
-        let max = input.max_keys.unwrap_or(1000).clamp(0, 1000) as usize;
+        let (max, negative) = max_keys(input.max_keys);
         let url = input
             .encoding_type
             .as_ref()
@@ -65,6 +80,7 @@ impl CairnS3 {
         let listing = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &b)?;
+                negative?;
                 objects::list(c, &b, &p, d.as_deref(), &m, max)
             })
             .await?;
@@ -110,7 +126,7 @@ impl CairnS3 {
         let bucket = input.bucket.clone();
         let prefix = input.prefix.clone().unwrap_or_default();
         let delimiter = input.delimiter.clone();
-        let max = input.max_keys.unwrap_or(1000).clamp(0, 1000) as usize;
+        let (max, negative) = max_keys(input.max_keys);
         let url = input
             .encoding_type
             .as_ref()
@@ -146,6 +162,7 @@ impl CairnS3 {
         let listing = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &b)?;
+                negative?;
                 objects::list(c, &b, &p, d.as_deref(), &after?, max)
             })
             .await?;
