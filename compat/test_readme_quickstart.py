@@ -55,7 +55,8 @@ def test_the_readme_quick_start_runs_as_written():
             out = subprocess.run(["bash", "-e", "-c", script], cwd=work, env=env,
                                  capture_output=True, text=True, timeout=300)
         finally:
-            subprocess.run(["pkill", "-f", f"--listen 127.0.0.1:{port}"])
+            # The pattern must not start with "-", or pkill reads it as an option.
+            subprocess.run(["pkill", "-f", f"cairn serve --listen 127.0.0.1:{port}"])
         assert out.returncode == 0, out.stderr + open(os.path.join(work, "serve.log")).read()
         assert "CreateTrail" in out.stdout
         assert re.search(r"AWSLogs/123456789012/CloudTrail/us-east-1/.*\.json\.gz", out.stdout), out.stdout
