@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::harness::{ACCESS_KEY, SECRET, Server, sign};
+use crate::harness::Server;
 
 fn read_request(stream: &mut TcpStream) -> Vec<u8> {
     let mut buf = Vec::new();
@@ -60,41 +60,20 @@ fn received(rx: &mpsc::Receiver<Value>) -> Value {
         .expect("the subscriber received a message")
 }
 
-async fn call(
-    server: &Server,
-    service: &str,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
-    let req = sign(
-        &server.addr,
-        "us-east-1",
-        service,
-        ACCESS_KEY,
-        SECRET,
-        "POST",
-        "/",
-        headers,
-        body,
-        chrono::Utc::now(),
-    );
-    server.send(req).await
-}
-
 async fn cw(server: &Server, op: &str, body: Value) -> (u16, Value, Option<String>) {
-    let (status, headers, bytes) = call(
-        server,
-        "monitoring",
-        vec![
-            ("content-type".into(), "application/x-amz-json-1.0".into()),
-            (
-                "x-amz-target".into(),
-                format!("GraniteServiceVersion20100801.{op}"),
-            ),
-        ],
-        body.to_string().into_bytes(),
-    )
-    .await;
+    let (status, headers, bytes) = server
+        .post(
+            "monitoring",
+            vec![
+                ("content-type".into(), "application/x-amz-json-1.0".into()),
+                (
+                    "x-amz-target".into(),
+                    format!("GraniteServiceVersion20100801.{op}"),
+                ),
+            ],
+            body.to_string().into_bytes(),
+        )
+        .await;
     let query_error = headers
         .get("x-amzn-query-error")
         .map(|v| v.to_str().unwrap().to_owned());
@@ -112,16 +91,16 @@ async fn cw_ok(server: &Server, op: &str, body: Value) -> Value {
 }
 
 async fn logs_ok(server: &Server, op: &str, body: Value) -> Value {
-    let (status, _, bytes) = call(
-        server,
-        "logs",
-        vec![
-            ("content-type".into(), "application/x-amz-json-1.1".into()),
-            ("x-amz-target".into(), format!("Logs_20140328.{op}")),
-        ],
-        body.to_string().into_bytes(),
-    )
-    .await;
+    let (status, _, bytes) = server
+        .post(
+            "logs",
+            vec![
+                ("content-type".into(), "application/x-amz-json-1.1".into()),
+                ("x-amz-target".into(), format!("Logs_20140328.{op}")),
+            ],
+            body.to_string().into_bytes(),
+        )
+        .await;
     let text = String::from_utf8_lossy(&bytes).into_owned();
     assert_eq!(status, 200, "{op}: {text}");
     serde_json::from_str(&text).unwrap_or(Value::Null)
@@ -136,16 +115,16 @@ fn form(params: &[(&str, &str)]) -> Vec<u8> {
 }
 
 async fn query(server: &Server, service: &str, params: &[(&str, &str)]) -> (u16, String) {
-    let (status, _, bytes) = call(
-        server,
-        service,
-        vec![(
-            "content-type".into(),
-            "application/x-www-form-urlencoded; charset=utf-8".into(),
-        )],
-        form(params),
-    )
-    .await;
+    let (status, _, bytes) = server
+        .post(
+            service,
+            vec![(
+                "content-type".into(),
+                "application/x-www-form-urlencoded; charset=utf-8".into(),
+            )],
+            form(params),
+        )
+        .await;
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::harness::{ACCESS_KEY, SECRET, Server, sign};
+use crate::harness::Server;
 
 /// Reads one HTTP request (headers and a Content-Length body); returns its body.
 fn read_request(stream: &mut TcpStream) -> Vec<u8> {
@@ -74,24 +74,7 @@ fn silent_subscriber() -> SilentSubscriber {
 }
 
 async fn sns(server: &Server, params: &[(&str, &str)]) -> String {
-    let body = form_urlencoded(params);
-    let req = sign(
-        &server.addr,
-        "us-east-1",
-        "sns",
-        ACCESS_KEY,
-        SECRET,
-        "POST",
-        "/",
-        vec![(
-            "content-type".into(),
-            "application/x-www-form-urlencoded".into(),
-        )],
-        body.into_bytes(),
-        chrono::Utc::now(),
-    );
-    let (status, _, bytes) = server.send(req).await;
-    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let (status, text) = server.query("sns", &form_urlencoded(params)).await;
     assert_eq!(status, 200, "{text}");
     text
 }

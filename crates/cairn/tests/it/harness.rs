@@ -216,8 +216,13 @@ impl Server {
         (status, String::from_utf8_lossy(&bytes).into_owned())
     }
 
-    /// A signed Query-protocol call (SNS, IAM, STS, …) as root: status and body.
-    pub async fn query(&self, service: &str, params: &str) -> (u16, String) {
+    /// A POST to `/` for `service`, signed now as root in us-east-1 (JSON and Query calls).
+    pub async fn post(
+        &self,
+        service: &str,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
         let req = sign(
             &self.addr,
             "us-east-1",
@@ -226,14 +231,20 @@ impl Server {
             SECRET,
             "POST",
             "/",
-            vec![(
-                "content-type".into(),
-                "application/x-www-form-urlencoded".into(),
-            )],
-            params.as_bytes().to_vec(),
+            headers,
+            body,
             chrono::Utc::now(),
         );
-        let (status, _, bytes) = self.send(req).await;
+        self.send(req).await
+    }
+
+    /// A signed Query-protocol call (SNS, IAM, STS, …) as root: status and body.
+    pub async fn query(&self, service: &str, params: &str) -> (u16, String) {
+        let form = vec![(
+            "content-type".into(),
+            "application/x-www-form-urlencoded".into(),
+        )];
+        let (status, _, bytes) = self.post(service, form, params.as_bytes().to_vec()).await;
         (status, String::from_utf8_lossy(&bytes).into_owned())
     }
 

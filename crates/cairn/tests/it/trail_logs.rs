@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::harness::{ACCESS_KEY, SECRET, Server, sign};
+use crate::harness::Server;
 
 const STREAM: &str = "123456789012_CloudTrail_us-east-1";
 
@@ -16,19 +16,7 @@ async fn call(
     headers: Vec<(String, String)>,
     body: Vec<u8>,
 ) -> (u16, String) {
-    let req = sign(
-        &server.addr,
-        "us-east-1",
-        service,
-        ACCESS_KEY,
-        SECRET,
-        "POST",
-        "/",
-        headers,
-        body,
-        chrono::Utc::now(),
-    );
-    let (status, _, bytes) = server.send(req).await;
+    let (status, _, bytes) = server.post(service, headers, body).await;
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
