@@ -74,7 +74,14 @@ class Cairn:
         self.proc.kill()
         self.proc.wait()
         try:
-            return self.admin("flush", *args)
+            out = subprocess.run([self.binary, "flush", *args, "--data-dir", self.dir.name],
+                                 capture_output=True, text=True)
+            report = json.loads(out.stdout) if out.stdout.strip() else None
+            # Exit 0 exactly when nothing failed, 3 when a file or log event stayed pending.
+            failed = report is not None and (report["Failed"] or report["LogEventsFailed"])
+            assert report is not None and out.returncode == (3 if failed else 0), \
+                f"cairn flush exited {out.returncode}: {out.stdout} {out.stderr}"
+            return out.stdout
         finally:
             self._spawn(self.endpoint.removeprefix("http://").rstrip("/"))
 

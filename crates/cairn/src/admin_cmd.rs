@@ -219,8 +219,10 @@ pub struct FlushArgs {
 
 /// Delivers every pending event now and writes every trail's digest, due or not. Holds the
 /// data-dir lock throughout: it is refused while a server runs on the data dir (two writers
-/// of one digest chain would fork it).
-pub fn flush(args: FlushArgs) -> anyhow::Result<()> {
+/// of one digest chain would fork it). Returns whether everything was delivered: a file or
+/// log event that failed stays pending, is counted in the printed `Failed`, and makes the
+/// command exit with [`FLUSH_INCOMPLETE`].
+pub fn flush(args: FlushArgs) -> anyhow::Result<bool> {
     // Failures (a bucket refusing, damaged state) are logged to stderr as the server logs them.
     crate::serve::init_logs(false);
     let _lock = crate::datadir::lock(&args.data_dir, crate::datadir::Holder::Admin("flush"))?;
@@ -287,10 +289,15 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<()> {
         "{}",
         serde_json::json!({"Files": total.files, "Events": total.events, "Digests": total.digests,
                            "Failed": total.failed, "LogEvents": total.logs.events,
+                           "LogEventsFailed": total.logs.failed,
                            "Seconds": started.elapsed().as_secs_f64()})
     );
-    Ok(())
+    Ok(total.failed == 0 && total.logs.failed == 0)
 }
+
+/// The exit status of a `cairn flush` that ran to the end but left a file or log event
+/// undelivered (1 stays "could not run at all").
+pub const FLUSH_INCOMPLETE: u8 = 3;
 
 /// Arguments of `cairn env`.
 #[derive(Args, Debug)]

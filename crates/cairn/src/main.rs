@@ -90,7 +90,11 @@ fn main() -> std::process::ExitCode {
         Command::Events(args) => admin_cmd::events(args),
         Command::Lifecycle(args) => admin_cmd::lifecycle(args),
         Command::External(args) => admin_cmd::external(args),
-        Command::Flush(args) => admin_cmd::flush(args),
+        Command::Flush(args) => match admin_cmd::flush(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return std::process::ExitCode::from(admin_cmd::FLUSH_INCOMPLETE),
+            Err(e) => Err(e),
+        },
         Command::Insights(args) => insights_cmd::run(args),
         Command::Logs(args) => logs_cmd::run(args),
         Command::Alarms(args) => alarms_cmd::run(args),

@@ -141,15 +141,23 @@ impl Server {
             .env("CAIRN_LOG", "warn")
             .output()
             .expect("run cairn flush");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
         let (child, addr) = spawn_in(self.dir.path(), &self.extra, &[]);
         self.child = child;
         self.addr = addr;
-        serde_json::from_slice(&out.stdout).expect("flush prints JSON")
+        let report: Value = match serde_json::from_slice(&out.stdout) {
+            Ok(v) => v,
+            Err(_) => panic!("flush failed: {}", String::from_utf8_lossy(&out.stderr)),
+        };
+        // Exit 0 exactly when nothing failed; 3 when something stayed pending.
+        let failed =
+            report["Failed"].as_u64() != Some(0) || report["LogEventsFailed"].as_u64() != Some(0);
+        assert_eq!(
+            out.status.code(),
+            Some(if failed { 3 } else { 0 }),
+            "{report} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        report
     }
 
     /// Kills the server and starts it again on the same data dir with other `serve` flags.
