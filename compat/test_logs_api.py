@@ -166,6 +166,10 @@ def test_insights_and_recorded_events(cairn, logs):
     assert res["status"] == "Complete"
     assert [[(f["field"], f["value"]) for f in row] for row in res["results"]] == [
         [("eventName", "ListBuckets"), ("n", "6")], [("eventName", "CreateTrail"), ("n", "3")]]
+    # A far-future end (ms would overflow i64) is an open end, not a 500.
+    far = logs.start_query(logGroupName="/compat/insights", startTime=0, endTime=10**17,
+                           queryString="stats count(*) as n")["queryId"]
+    assert logs.get_query_results(queryId=far)["results"] == [[{"field": "n", "value": "9"}]]
     with pytest.raises(logs.exceptions.MalformedQueryException):
         logs.start_query(logGroupName="/compat/insights", startTime=0, endTime=1, queryString="fields |")
     with pytest.raises(logs.exceptions.ResourceNotFoundException):

@@ -82,6 +82,15 @@ pub fn run(conn: &Connection, ctx: &CallContext, input: &StartQuery) -> ApiResul
             "A query can name at most {MAX_GROUPS_PER_QUERY} log groups."
         )));
     }
+    for (value, name) in [(input.start_secs, "startTime"), (input.end_secs, "endTime")] {
+        if value < 0 {
+            return Err(super::constraint(
+                &value.to_string(),
+                name,
+                "Member must have value greater than or equal to 0",
+            ));
+        }
+    }
     if input.end_secs < input.start_secs {
         return Err(invalid(
             "End time must be greater than or equal to start time.",
@@ -102,7 +111,11 @@ pub fn run(conn: &Connection, ctx: &CallContext, input: &StartQuery) -> ApiResul
     }
     let started = Instant::now();
     let mut ex = query.executor(input.limit.unwrap_or(10_000) as usize);
-    let (start, end) = (input.start_secs * 1000, input.end_secs * 1000 + 999);
+    // Seconds to ms; a far-future end saturates (it cannot overflow into the past).
+    let (start, end) = (
+        input.start_secs.saturating_mul(1000),
+        input.end_secs.saturating_mul(1000).saturating_add(999),
+    );
     let mut status = "Complete";
     'groups: for g in &groups {
         let names: HashMap<i64, String> = streams::names(conn, g.id)?.into_iter().collect();

@@ -126,18 +126,21 @@ pub fn get_log_events(conn: &Connection, input: &GetEvents) -> ApiResult<EventsP
         events.reverse();
     }
     fit(&mut events, ascending);
-    let (forward, backward) = match (events.first(), events.last(), given) {
-        (Some(first), Some(last), _) => (
+    // An empty page returns its own token unchanged; the token for the other direction
+    // must still include the event at the position (a backward token means "before pos", so
+    // the forward token from there means "from pos on", and the other way round).
+    let (forward, backward) = match (events.first(), events.last(), &input.token, given) {
+        (Some(first), Some(last), _, _) => (
             token(true, (last.timestamp, last.id)),
             token(false, (first.timestamp, first.id)),
         ),
-        (_, _, Some((_, pos))) => (token(true, pos), token(false, pos)),
+        (_, _, Some(t), Some((true, (ts, id)))) => {
+            (t.clone(), token(false, (ts, id.saturating_add(1))))
+        }
+        (_, _, Some(t), Some((false, (ts, id)))) => {
+            (token(true, (ts, id.saturating_sub(1))), t.clone())
+        }
         _ => (token(true, (0, 0)), token(false, (0, 0))),
-    };
-    let (forward, backward) = match (&input.token, events.is_empty(), given) {
-        (Some(t), true, Some((true, _))) => (t.clone(), backward),
-        (Some(t), true, Some((false, _))) => (forward, t.clone()),
-        _ => (forward, backward),
     };
     Ok(EventsPage {
         events,

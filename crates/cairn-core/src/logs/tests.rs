@@ -399,6 +399,53 @@ fn get_log_events_tokens_stop_at_the_end() {
             .collect::<Vec<_>>(),
         ["m1", "m2"]
     );
+    // Paging back past the head gives an empty page; its forward token starts at the head
+    // again (it skipped the first event), and the same at the tail the other way.
+    let mut token = Some(back.backward.clone());
+    let mut empty = None;
+    for _ in 0..5 {
+        let page = get_log_events(
+            &conn,
+            &GetEvents {
+                token: token.clone(),
+                ..input.clone()
+            },
+        )
+        .unwrap();
+        if page.events.is_empty() {
+            empty = Some(page);
+            break;
+        }
+        token = Some(page.backward.clone());
+    }
+    let empty = empty.expect("paging back reaches an empty page");
+    let again = get_log_events(
+        &conn,
+        &GetEvents {
+            token: Some(empty.forward),
+            ..input.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(again.events[0].message, "m0");
+    let end = get_log_events(
+        &conn,
+        &GetEvents {
+            token: Some(tail.forward.clone()),
+            ..input.clone()
+        },
+    )
+    .unwrap();
+    assert!(end.events.is_empty());
+    let last = get_log_events(
+        &conn,
+        &GetEvents {
+            token: Some(end.backward),
+            ..input.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(last.events.last().unwrap().message, "m4");
     let bad = get_log_events(
         &conn,
         &GetEvents {
@@ -586,4 +633,26 @@ fn insights_queries_run_and_are_kept() {
     )
     .unwrap_err();
     assert_eq!(missing.kind, ErrorKind::ResourceNotFound);
+}
+
+#[test]
+fn start_query_refuses_negative_times_and_saturates_a_far_end() {
+    let (conn, _) = setup();
+    let q = |start_secs, end_secs| {
+        super::insights::run(
+            &conn,
+            &ctx(),
+            &super::insights::StartQuery {
+                groups: vec!["trail".into()],
+                start_secs,
+                end_secs,
+                query: "fields @message".into(),
+                limit: None,
+            },
+        )
+    };
+    let err = q(-1, 10).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidParameter, "{}", err.message);
+    assert!(err.message.contains("startTime"), "{}", err.message);
+    assert!(q(0, i64::MAX).is_ok());
 }
