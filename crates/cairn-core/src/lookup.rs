@@ -79,6 +79,11 @@ fn parse_filter(attributes: &[(String, String)], insight: bool) -> ApiResult<Loo
         "ResourceType" if !insight => LookupFilter::ResourceType(v),
         "ResourceName" if !insight => LookupFilter::ResourceName(v),
         "AccessKeyId" if !insight => LookupFilter::AccessKeyId(v),
+        other if insight => {
+            return Err(attr_error(format!(
+                "Invalid AttributeKey: {other}. Valid keys for insight events are EventId, EventName, EventSource."
+            )));
+        }
         other => {
             return Err(attr_error(format!(
                 "Invalid AttributeKey: {other}. Valid keys are EventId, EventName, ReadOnly, Username, ResourceType, ResourceName, EventSource, AccessKeyId."

@@ -448,6 +448,13 @@ pub fn put_insight_selectors(
                 "EventCategories must contain Management and/or Data.".to_owned()
             ));
         }
+        if let Some(dup) = event_categories
+            .iter()
+            .enumerate()
+            .find_map(|(i, c)| event_categories[..i].contains(c).then_some(c))
+        {
+            return Err(bad(format!("Duplicate EventCategory: {dup}.")));
+        }
         selectors.push(InsightSelector {
             insight_type,
             event_categories,

@@ -448,6 +448,7 @@ fn list_insights_metric_data(conn: &Connection, env: &OpEnv, body: &Value) -> Ap
         data_type: opt_str(body, "DataType")?,
         max_results: opt_i64(body, "MaxResults")?,
         next_token: opt_str(body, "NextToken")?,
+        trail: opt_str(body, "TrailName")?,
     };
     let page = list(conn, &env.ctx, &env.token_key, &input)?;
     let mut output = json!({

@@ -37,6 +37,8 @@ pub struct MetricDataInput {
     pub max_results: Option<i64>,
     /// `NextToken`.
     pub next_token: Option<String>,
+    /// `TrailName` (name or ARN): the data-event series of that trail.
+    pub trail: Option<String>,
 }
 
 /// One page of datapoints.
@@ -127,8 +129,18 @@ pub fn list(
             format!("MaxResults must be between 1 and {MAX_RESULTS}; {limit} is not valid."),
         ));
     }
+    // `TrailName` asks for a trail's data-event series: the trail must exist, and its series
+    // are empty because Insights on data events detect nothing yet (README).
+    let data_events = match &input.trail {
+        Some(name) => {
+            crate::trails::resolve(conn, ctx, name)?;
+            true
+        }
+        None => false,
+    };
     let now = ctx.now_secs();
-    let end = input.end.map(|e| e.floor() as i64).unwrap_or(now);
+    // No datapoints after now, not even zeros (the minutes have not happened).
+    let end = input.end.map(|e| e.floor() as i64).unwrap_or(now).min(now);
     let start = input
         .start
         .map(|s| s.floor() as i64)
@@ -149,12 +161,16 @@ pub fn list(
         name: input.event_name.clone(),
         error_code,
     };
-    let rows = store::series(
-        conn,
-        &series_key,
-        first_bucket.div_euclid(60),
-        end.div_euclid(60) + i64::from(end.rem_euclid(60) != 0),
-    )?;
+    let rows = if data_events {
+        Vec::new()
+    } else {
+        store::series(
+            conn,
+            &series_key,
+            first_bucket.div_euclid(60),
+            end.div_euclid(60) + i64::from(end.rem_euclid(60) != 0),
+        )?
+    };
     let mut buckets: Vec<(i64, i64)> = Vec::new();
     for (minute, count) in rows {
         let b = (minute * 60).div_euclid(period) * period;

@@ -90,6 +90,18 @@ async fn bursts_become_insight_pairs_in_history_bucket_and_digest() {
     )
     .await;
     assert_eq!(set["InsightSelectors"].as_array().unwrap().len(), 2);
+    let (s, e) = server
+        .ct(
+            "PutInsightSelectors",
+            json!({"TrailName": "watch", "InsightSelectors": [{"InsightType": "ApiCallRateInsight",
+                   "EventCategories": ["Management", "Management"]}]}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["__type"].as_str()),
+        (400, Some("InvalidInsightSelectorsException")),
+        "{e}"
+    );
 
     // A burst of write calls, and a burst of AccessDenied errors by a user with no policy.
     for i in 0..12 {
@@ -209,6 +221,47 @@ async fn bursts_become_insight_pairs_in_history_bucket_and_digest() {
         .map(|v| v.as_f64().unwrap())
         .sum();
     assert_eq!(total, 12.0, "{metric}");
+    // `TrailName` asks for a trail's data-event series: the trail must exist (and has none).
+    let series = |trail: &str| {
+        json!({"EventSource": "cloudtrail.amazonaws.com", "EventName": "AddTags",
+               "InsightType": "ApiCallRateInsight", "Period": 60, "TrailName": trail})
+    };
+    let (s, e) = server.ct("ListInsightsMetricData", series("nosuch")).await;
+    assert_eq!(
+        (s, e["__type"].as_str()),
+        (400, Some("TrailNotFoundException")),
+        "{e}"
+    );
+    let (s, e) = server
+        .ct("ListInsightsMetricData", series("bad name!"))
+        .await;
+    assert_eq!(
+        (s, e["__type"].as_str()),
+        (400, Some("InvalidTrailNameException")),
+        "{e}"
+    );
+    let (s, data) = server.ct("ListInsightsMetricData", series("watch")).await;
+    assert_eq!(
+        (s, data["Values"].as_array().map(Vec::len)),
+        (200, Some(0)),
+        "{data}"
+    );
+    // Insight history takes three lookup attributes, and says so.
+    let (s, e) = server
+        .ct(
+            "LookupEvents",
+            json!({"EventCategory": "insight", "LookupAttributes":
+                   [{"AttributeKey": "Username", "AttributeValue": "x"}]}),
+        )
+        .await;
+    assert_eq!(s, 400);
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("EventId, EventName, EventSource."),
+        "{e}"
+    );
 
     server.flush(&["--now", &(now + 60).to_string()]);
     let prefix = "AWSLogs/123456789012/CloudTrail-Insight/us-east-1/";
