@@ -230,6 +230,7 @@ async fn handle(
     let started = std::time::Instant::now();
     let method = req.method().clone();
     let mut resp = dispatch(&state, peer.0, req).await;
+    sandbox_content(resp.headers_mut());
     if state.settings.access_log {
         let rid = resp
             .headers()
@@ -253,6 +254,21 @@ async fn handle(
         );
     }
     resp
+}
+
+/// Content a caller stored (an S3 object served as `text/html` or SVG, through a presigned URL
+/// or not) comes from the console's origin, where AWS's would not: without this it could run
+/// script as the signed-in console user, read the console's CSRF tokens and act as them.
+/// Every response that did not set its own policy (the console sets a stricter one) gets
+/// `Content-Security-Policy: sandbox` (an opaque origin with no scripts, forms or cookies of
+/// ours) and `X-Content-Type-Options: nosniff`. API clients ignore both.
+fn sandbox_content(headers: &mut http::HeaderMap) {
+    headers
+        .entry(http::header::CONTENT_SECURITY_POLICY)
+        .or_insert(http::HeaderValue::from_static("sandbox"));
+    headers
+        .entry(http::header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(http::HeaderValue::from_static("nosniff"));
 }
 
 /// The service and operation of a request, for the access log (never its parameters).

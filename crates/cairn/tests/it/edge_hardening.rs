@@ -221,6 +221,49 @@ async fn presigned_urls_have_aws_limits() {
     assert_eq!(status, 400, "{body}");
 }
 
+/// S3 objects come from the console's origin, so an HTML object must not run script there
+/// (it could read the console's CSRF token and act as whoever is signed in).
+#[tokio::test]
+async fn stored_html_is_sandboxed_and_the_console_keeps_its_own_policy() {
+    let server = Server::start();
+    assert_eq!(server.s3("PUT", "/html-bucket", b"").await.0, 200);
+    let page = b"<script>fetch('/console/trails')</script>";
+    let req = crate::s3_util::s3_request(
+        &server.addr,
+        "PUT",
+        "/html-bucket/report.html",
+        vec![("content-type".into(), "text/html".into())],
+        page.to_vec(),
+    );
+    assert_eq!(server.send(req).await.0, 200);
+    let url = presign(
+        &server.addr,
+        "/html-bucket/report.html",
+        600,
+        chrono::Utc::now(),
+    );
+    let resp = server.client.get(server.url(&url)).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let h = resp.headers();
+    assert_eq!(crate::s3_util::header(h, "content-type"), "text/html");
+    assert_eq!(
+        crate::s3_util::header(h, "content-security-policy"),
+        "sandbox"
+    );
+    assert_eq!(
+        crate::s3_util::header(h, "x-content-type-options"),
+        "nosniff"
+    );
+    let console = server
+        .client
+        .get(server.url("/console/signin"))
+        .send()
+        .await
+        .unwrap();
+    let csp = crate::s3_util::header(console.headers(), "content-security-policy").to_owned();
+    assert!(csp.contains("default-src") && csp != "sandbox", "{csp}");
+}
+
 #[test]
 fn silent_and_slow_connections_are_closed() {
     let server = Server::start_with(&["--header-timeout-secs", "1", "--idle-timeout-secs", "2"]);
