@@ -106,11 +106,20 @@ pub fn prepare(info: &CallInfo, outcome: Outcome) -> PreparedEvent {
 
 /// The record of a call and the (type, name) pairs LookupEvents shows, not yet serialised.
 fn draft(info: &CallInfo, outcome: Outcome) -> (EventRecord, Vec<(String, String)>) {
-    let lookup: Vec<(String, String)> = outcome
+    let mut lookup: Vec<(String, String)> = outcome
         .resources
         .iter()
         .map(|(r, name)| (r.resource_type.clone(), name.clone()))
         .collect();
+    for pair in cairn_core::record::lookup_names::derived(
+        outcome.event_source,
+        &outcome.request_parameters,
+        &outcome.response_elements,
+    ) {
+        if !lookup.contains(&pair) {
+            lookup.push(pair);
+        }
+    }
     let (error_code, error_message) = match outcome.error {
         Some((c, m)) => (Some(c), Some(m)),
         None => (None, None),

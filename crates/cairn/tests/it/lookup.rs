@@ -412,3 +412,61 @@ async fn an_oversized_member_is_bounded_and_lookup_stays_small() {
         _ => eprintln!("peak RSS not measurable here; checked the response size only"),
     }
 }
+
+/// IAM and SNS records carry no `resources`; LookupEvents still names what a call acted on,
+/// derived from its parameters as CloudTrail does, so a ResourceName lookup finds it.
+#[tokio::test]
+async fn iam_and_sns_calls_are_found_by_the_resources_they_name() {
+    let server = Server::start();
+    let (s, body) = server
+        .query(
+            "iam",
+            "Action=CreateUser&Version=2010-05-08&UserName=mallory",
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = server
+        .query(
+            "iam",
+            "Action=CreateAccessKey&Version=2010-05-08&UserName=mallory",
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = server
+        .query("sns", "Action=CreateTopic&Version=2010-03-31&Name=alerts")
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = server
+        .query(
+            "sns",
+            "Action=GetTopicAttributes&Version=2010-03-31&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A123456789012%3Aalerts",
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let by_name = |name: &'static str| {
+        query(
+            &server,
+            json!({"LookupAttributes": [{"AttributeKey": "ResourceName", "AttributeValue": name}]}),
+        )
+    };
+    let names: BTreeSet<String> = by_name("mallory")
+        .await
+        .iter()
+        .map(|e| e["EventName"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        BTreeSet::from(["CreateUser".to_owned(), "CreateAccessKey".to_owned()])
+    );
+    let topic = by_name("arn:aws:sns:us-east-1:123456789012:alerts").await;
+    assert_eq!(topic.len(), 1, "{topic:?}");
+    assert_eq!(
+        topic[0]["Resources"],
+        json!([{"ResourceType": "AWS::SNS::Topic",
+                "ResourceName": "arn:aws:sns:us-east-1:123456789012:alerts"}])
+    );
+    // The record itself is unchanged: IAM records have no `resources` member.
+    let create = &by_name("mallory").await[1];
+    let record: Value = serde_json::from_str(create["CloudTrailEvent"].as_str().unwrap()).unwrap();
+    assert!(record.get("resources").is_none(), "{record}");
+}
