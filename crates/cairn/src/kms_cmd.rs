@@ -150,11 +150,11 @@ pub fn master_key_for_serve(
         );
     };
     if let Some(path) = &resolved.generated {
-        println!(
+        crate::serve::say(&format!(
             "generated the KMS master key in {} (mode 0600, fingerprint {}): back it up apart from the data dir; without it the KMS keys and everything encrypted under them are lost",
             path.display(),
             resolved.key.fingerprint()
-        );
+        ));
     }
     let key = Arc::new(resolved.key);
     let status = store.read_blocking(|c| {

@@ -26,15 +26,27 @@ pub(crate) fn init_logs(json: bool) {
         format!("{spec},s3s=off")
     };
     let filter = EnvFilter::try_new(&spec).unwrap_or_else(|_| EnvFilter::new("info,s3s=off"));
+    // A log line that cannot be written is dropped. tracing-subscriber would otherwise report
+    // the failure with `eprintln!`, which panics when stderr itself is gone (a closed pipe, a
+    // full disk): the panic killed the request (no response) or the delivery loop (silently).
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
+        .log_internal_errors(false)
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
         builder.init();
     }
+}
+
+/// Prints a line on stdout for whoever started the server; a stdout that cannot be written
+/// (closed, full) loses the line, never the server (`println!` would panic).
+pub(crate) fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
 /// Creates `dir` and its missing parents. Each new directory is synced into its parent: until
@@ -160,11 +172,11 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let token_key = TokenKey::from_hex(&key_hex).context("stored token key is damaged")?;
     let (root, generated) = credentials::load_or_create(&config.data_dir)?;
     if let Some(path) = generated {
-        println!(
+        say(&format!(
             "root credentials are in {} (mode 0600); read them with: cat {}",
             path.display(),
             path.display()
-        );
+        ));
     }
     let kms_master = crate::kms_cmd::master_key_for_serve(
         &store,
@@ -237,7 +249,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     if let Err(e) = std::fs::write(&endpoint_file, format!("http://{addr}\n")) {
         tracing::warn!(error = %e, "cannot write {}", endpoint_file.display());
     }
-    println!("cairn listening on http://{addr}");
+    say(&format!("cairn listening on http://{addr}"));
     tracing::info!(%addr, account = %config.account_id, data_dir = %config.data_dir.display(), "listening");
 
     let sweep_store = store.clone();

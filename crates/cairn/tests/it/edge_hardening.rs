@@ -439,3 +439,75 @@ fn signature_of(headers: &[(String, String)]) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// Logs that cannot be written (the reader of stderr went away) lose lines, never calls or
+/// delivery: a failed log write used to panic the request (no response, with `--access-log`)
+/// and the delivery loop (the trail silently stopped delivering).
+#[tokio::test]
+async fn a_closed_log_pipe_loses_log_lines_not_calls_or_delivery() {
+    let server = Server::start_with_broken_logs(&["--access-log", "--delivery-interval", "1"]);
+    server.bucket_for_trails("pipe-bucket").await;
+    let (s, e) = server
+        .ct(
+            "CreateTrail",
+            json!({"Name": "piped", "S3BucketName": "pipe-bucket"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{e}");
+    for _ in 0..3 {
+        assert_eq!(server.ct("DescribeTrails", json!({})).await.0, 200);
+    }
+    assert_eq!(
+        server.ct("StartLogging", json!({"Name": "piped"})).await.0,
+        200
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, status) = server.ct("GetTrailStatus", json!({"Name": "piped"})).await;
+        if status.get("LatestDeliveryTime").is_some() {
+            assert!(status.get("LatestDeliveryError").is_none(), "{status}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no delivery: {status}"
+        );
+        tokio::task::yield_now().await;
+        server.ct("ListTrails", json!({})).await;
+    }
+}
+
+/// A server whose stdout and stderr cannot be written (here /dev/full: every write fails
+/// with ENOSPC) still starts and serves; it used to exit 101 on its first `println!`.
+#[tokio::test]
+async fn a_full_stdout_does_not_stop_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("CAIRN_LOG", "info")
+        .stdout(full())
+        .stderr(full())
+        .spawn()
+        .unwrap();
+    let endpoint = dir.path().join("ENDPOINT");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let url = loop {
+        if let Ok(url) = std::fs::read_to_string(&endpoint) {
+            break url.trim().to_owned();
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the server exited");
+        assert!(std::time::Instant::now() < deadline, "never listened");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let health = reqwest::get(format!("{url}/health")).await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -23,16 +23,25 @@ pub struct Server {
 }
 
 fn spawn_in(dir: &Path, extra: &[String], env: &[(String, String)]) -> (Child, SocketAddr) {
+    spawn_logging_to(dir, extra, env, Stdio::inherit())
+}
+
+fn spawn_logging_to(
+    dir: &Path,
+    extra: &[String],
+    env: &[(String, String)],
+    stderr: Stdio,
+) -> (Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .args(extra)
+        .env("CAIRN_LOG", "warn")
         .envs(env.iter().map(|(k, v)| (k, v)))
         .env("CAIRN_ROOT_ACCESS_KEY_ID", ACCESS_KEY)
         .env("CAIRN_ROOT_SECRET_ACCESS_KEY", SECRET)
-        .env("CAIRN_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .expect("start cairn");
     let stdout = child.stdout.take().expect("stdout");
@@ -54,6 +63,23 @@ fn spawn_in(dir: &Path, extra: &[String], env: &[(String, String)]) -> (Child, S
 impl Server {
     pub fn start() -> Self {
         Self::start_with(&[])
+    }
+
+    /// Starts with extra `serve` flags and `CAIRN_LOG=info`, logging into a pipe whose
+    /// reading end is closed at once: every log write fails (EPIPE).
+    pub fn start_with_broken_logs(extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let env = [("CAIRN_LOG".to_owned(), "info".to_owned())];
+        let (mut child, addr) = spawn_logging_to(dir.path(), &extra, &env, Stdio::piped());
+        drop(child.stderr.take());
+        Self {
+            addr,
+            child,
+            dir,
+            client: reqwest::Client::new(),
+            extra,
+        }
     }
 
     /// Starts with extra `serve` flags.
