@@ -1,5 +1,5 @@
-//! The metric operations: PutMetricData, GetMetricStatistics, GetMetricData (MetricStat
-//! queries) and ListMetrics.
+//! The metric operations: PutMetricData, GetMetricStatistics and ListMetrics (GetMetricData is
+//! in `metric_data`).
 
 use cairn_core::CallContext;
 use cairn_core::alarms::{invalid, missing};
@@ -126,109 +126,6 @@ pub fn get_metric_statistics(c: &Connection, ctx: &CallContext, v: &Value) -> Ap
 /// `<entry><key/><value/></entry>`.
 fn extended_map(values: &[(String, f64)]) -> Out {
     Out::Map(values.to_vec())
-}
-
-/// GetMetricData (MetricStat queries; metric math is not supported).
-pub fn get_metric_data(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
-    let start = req_time(v, "StartTime")?;
-    let end = req_time(v, "EndTime")?;
-    let queries = opt_list(v, "MetricDataQueries")?;
-    if queries.is_empty() {
-        return Err(missing("MetricDataQueries"));
-    }
-    if queries.len() > 500 {
-        return Err(invalid(
-            "The collection MetricDataQueries must not have a size greater than 500.",
-        ));
-    }
-    let ascending = match opt_str(v, "ScanBy")?.as_deref() {
-        None | Some("TimestampDescending") => false,
-        Some("TimestampAscending") => true,
-        Some(other) => {
-            return Err(invalid(format!(
-                "The value {other} for parameter ScanBy is not valid."
-            )));
-        }
-    };
-    let mut ids = Vec::new();
-    let mut results = Vec::new();
-    for q in queries {
-        let id = req_str(q, "Id")?;
-        let id_ok = id.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !id_ok {
-            return Err(invalid(format!(
-                "The value {id} for parameter MetricDataQueries.member.Id is not valid: it must start with a lowercase letter and contain only letters, digits and underscores."
-            )));
-        }
-        if ids.contains(&id) {
-            return Err(invalid(format!(
-                "The value {id} for parameter MetricDataQueries.member.Id is not unique."
-            )));
-        }
-        ids.push(id.clone());
-        if q.get("Expression").is_some_and(|e| !e.is_null()) {
-            return Err(invalid(
-                "Metric math expressions are not supported by Cairn; use MetricStat queries.",
-            ));
-        }
-        let Some(stat) = q.get("MetricStat").filter(|s| !s.is_null()) else {
-            return Err(ApiError::new(
-                ErrorKind::CwMissingParameter,
-                "Exactly one of MetricStat and Expression must be specified in each MetricDataQuery.",
-            ));
-        };
-        let metric = stat.get("Metric").ok_or_else(|| missing("Metric"))?;
-        let statistic = req_str(stat, "Stat")?;
-        let r = StatsRequest {
-            namespace: req_str(metric, "Namespace")?,
-            metric_name: req_str(metric, "MetricName")?,
-            dimensions: full_dimensions(metric, "Dimensions")?,
-            start_ms: start,
-            end_ms: end,
-            period: req_i64(stat, "Period")?,
-            statistics: vec![statistic.clone()],
-            unit: opt_str(stat, "Unit")?,
-        };
-        if !statistic.starts_with('p') {
-            metrics_api::check_statistics(std::slice::from_ref(&statistic), &[])?;
-        } else {
-            metrics_api::check_statistics(&[], std::slice::from_ref(&statistic))?;
-        }
-        let mut points: Vec<(i64, f64)> = metrics_api::statistics(c, ctx, &r)?
-            .into_iter()
-            .filter_map(|p| p.values.first().map(|(_, v)| (p.timestamp_ms, *v)))
-            .collect();
-        if !ascending {
-            points.reverse();
-        }
-        if q.get("ReturnData").and_then(|b| match b {
-            Value::Bool(b) => Some(*b),
-            Value::String(s) => Some(s == "true"),
-            _ => None,
-        }) == Some(false)
-        {
-            continue;
-        }
-        let label = opt_str(q, "Label")?.unwrap_or_else(|| r.metric_name.clone());
-        results.push(Out::M(vec![
-            ("Id", Out::S(id)),
-            ("Label", Out::S(label)),
-            (
-                "Timestamps",
-                Out::L(points.iter().map(|(t, _)| Out::T(*t)).collect()),
-            ),
-            (
-                "Values",
-                Out::L(points.iter().map(|(_, v)| Out::F(*v)).collect()),
-            ),
-            ("StatusCode", Out::S("Complete".into())),
-        ]));
-    }
-    Ok(Done::with(Out::M(vec![
-        ("MetricDataResults", Out::L(results)),
-        ("Messages", Out::L(vec![])),
-    ])))
 }
 
 const PAGE: usize = 500;

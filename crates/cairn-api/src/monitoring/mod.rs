@@ -9,6 +9,7 @@
 
 mod alarm_ops;
 mod input;
+mod metric_data;
 mod metric_ops;
 mod output;
 
@@ -20,6 +21,7 @@ use cairn_core::CallContext;
 use cairn_core::authz::Permission;
 use cairn_core::error::ApiResult;
 use cairn_core::publish::Publication;
+use cairn_core::token::TokenKey;
 use cairn_store::Connection;
 use http::HeaderValue;
 use serde_json::Value;
@@ -63,7 +65,13 @@ impl Done {
     }
 }
 
-type Run = fn(&Connection, &CallContext, &Value) -> ApiResult<Done>;
+/// How an operation runs: on the caller's context, or also with the server's token key
+/// (operations that hand out signed `NextToken`s).
+#[derive(Clone, Copy)]
+enum Run {
+    Plain(fn(&Connection, &CallContext, &Value) -> ApiResult<Done>),
+    Paged(fn(&Connection, &CallContext, &TokenKey, &Value) -> ApiResult<Done>),
+}
 
 #[derive(Clone, Copy)]
 struct Op {
@@ -73,22 +81,23 @@ struct Op {
 }
 
 fn find(name: &str) -> Option<Op> {
+    use Run::{Paged, Plain};
     let (run, read_only, data_event): (Run, bool, bool) = match name {
-        "PutMetricData" => (metric_ops::put_metric_data, false, true),
-        "GetMetricStatistics" => (metric_ops::get_metric_statistics, true, true),
-        "GetMetricData" => (metric_ops::get_metric_data, true, true),
-        "ListMetrics" => (metric_ops::list_metrics, true, true),
-        "PutMetricAlarm" => (alarm_ops::put_metric_alarm, false, false),
-        "DescribeAlarms" => (alarm_ops::describe_alarms, true, false),
-        "DescribeAlarmsForMetric" => (alarm_ops::describe_alarms_for_metric, true, false),
-        "DeleteAlarms" => (alarm_ops::delete_alarms, false, false),
-        "SetAlarmState" => (alarm_ops::set_alarm_state, false, false),
-        "EnableAlarmActions" => (alarm_ops::enable_alarm_actions, false, false),
-        "DisableAlarmActions" => (alarm_ops::disable_alarm_actions, false, false),
-        "DescribeAlarmHistory" => (alarm_ops::describe_alarm_history, true, false),
-        "ListTagsForResource" => (alarm_ops::list_tags_for_resource, true, false),
-        "TagResource" => (alarm_ops::tag_resource, false, false),
-        "UntagResource" => (alarm_ops::untag_resource, false, false),
+        "PutMetricData" => (Plain(metric_ops::put_metric_data), false, true),
+        "GetMetricStatistics" => (Plain(metric_ops::get_metric_statistics), true, true),
+        "GetMetricData" => (Paged(metric_data::get_metric_data), true, true),
+        "ListMetrics" => (Plain(metric_ops::list_metrics), true, true),
+        "PutMetricAlarm" => (Plain(alarm_ops::put_metric_alarm), false, false),
+        "DescribeAlarms" => (Plain(alarm_ops::describe_alarms), true, false),
+        "DescribeAlarmsForMetric" => (Plain(alarm_ops::describe_alarms_for_metric), true, false),
+        "DeleteAlarms" => (Plain(alarm_ops::delete_alarms), false, false),
+        "SetAlarmState" => (Plain(alarm_ops::set_alarm_state), false, false),
+        "EnableAlarmActions" => (Plain(alarm_ops::enable_alarm_actions), false, false),
+        "DisableAlarmActions" => (Plain(alarm_ops::disable_alarm_actions), false, false),
+        "DescribeAlarmHistory" => (Plain(alarm_ops::describe_alarm_history), true, false),
+        "ListTagsForResource" => (Plain(alarm_ops::list_tags_for_resource), true, false),
+        "TagResource" => (Plain(alarm_ops::tag_resource), false, false),
+        "UntagResource" => (Plain(alarm_ops::untag_resource), false, false),
         _ => return None,
     };
     Some(Op {
@@ -254,6 +263,7 @@ async fn execute(
     info: CallInfo,
 ) -> ApiResult<Done> {
     let op_ctx = info.ctx.clone();
+    let token_key = state.settings.token_key.clone();
     let body = Arc::new(body);
     let (for_op, for_perms, for_record) = (body.clone(), body.clone(), body);
     let (perm_name, record_name) = (name.to_owned(), name.to_owned());
@@ -263,7 +273,10 @@ async fn execute(
             info,
             op.read_only,
             move |_, ctx| Ok(permissions(ctx, &perm_name, &for_perms)),
-            move |conn| (op.run)(conn, &op_ctx, &for_op),
+            move |conn| match op.run {
+                Run::Plain(run) => run(conn, &op_ctx, &for_op),
+                Run::Paged(run) => run(conn, &op_ctx, &token_key, &for_op),
+            },
             move |r: &ApiResult<Done>| Outcome {
                 event_source: "monitoring.amazonaws.com",
                 event_name: record_name,

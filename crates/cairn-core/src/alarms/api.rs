@@ -14,11 +14,10 @@ use crate::publish::Publication;
 
 const STATISTICS: [&str; 5] = ["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
 
-/// Whether `s` is an extended statistic Cairn evaluates (`p0.0`–`p100`).
-pub fn valid_percentile(s: &str) -> bool {
-    s.strip_prefix('p')
-        .and_then(|n| n.parse::<f64>().ok())
-        .is_some_and(|n| (0.0..=100.0).contains(&n))
+/// Whether `s` is an extended statistic CloudWatch evaluates (`p99`, `tm90`, `TM(10%:90%)`,
+/// `IQM`, `PR(:300)`, …; see [`crate::metrics::stats`]).
+pub fn valid_extended(s: &str) -> bool {
+    crate::metrics::stats::Statistic::parse_extended(s).is_some()
 }
 
 fn check_name(what: &str, value: &str, max: usize) -> ApiResult<()> {
@@ -75,7 +74,7 @@ pub fn validate(c: &AlarmConfig) -> ApiResult<()> {
                 "The parameter Statistic must be one of SampleCount, Average, Sum, Minimum, Maximum (got {s})."
             )));
         }
-        (None, Some(e)) if !valid_percentile(e) => {
+        (None, Some(e)) if !valid_extended(e) => {
             return Err(invalid(format!(
                 "The value {e} for parameter ExtendedStatistic is not supported."
             )));
@@ -130,6 +129,37 @@ pub fn validate(c: &AlarmConfig) -> ApiResult<()> {
     Ok(())
 }
 
+/// Refuses actions in another partition or region, as CloudWatch does (`ValidationError`
+/// "Invalid region eu-west-1 specified. Only us-east-1 is supported.").
+pub fn check_action_regions(c: &AlarmConfig, region: &str) -> ApiResult<()> {
+    let actions = c
+        .ok_actions
+        .iter()
+        .chain(&c.alarm_actions)
+        .chain(&c.insufficient_data_actions);
+    for arn in actions {
+        let parts: Vec<&str> = arn.splitn(5, ':').collect();
+        if let Some(partition) = parts.get(1)
+            && *partition != "aws"
+        {
+            return Err(ApiError::new(
+                ErrorKind::IamValidation,
+                format!("Invalid partition {partition} specified. Only aws is supported."),
+            ));
+        }
+        if let Some(r) = parts.get(3)
+            && !r.is_empty()
+            && *r != region
+        {
+            return Err(ApiError::new(
+                ErrorKind::IamValidation,
+                format!("Invalid region {r} specified. Only {region} is supported."),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn ms(ctx: &CallContext) -> i64 {
     (ctx.now * 1000.0).floor() as i64
 }
@@ -154,6 +184,7 @@ pub fn put(
     tags: Vec<(String, String)>,
 ) -> ApiResult<()> {
     validate(&config)?;
+    check_action_regions(&config, ctx.region.as_str())?;
     check_tags(&tags)?;
     let now = ms(ctx);
     let (alarm, created) = match load(conn, ctx, &config.name)? {

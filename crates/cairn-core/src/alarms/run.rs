@@ -12,6 +12,7 @@ use super::eval::{self, Decision};
 use super::reason::{self, alarm_message, state_update_data};
 use super::{Alarm, AlarmState, StateValue};
 use crate::error::ApiResult;
+use crate::metrics::stats::Statistic;
 use crate::metrics::{self, MetricQuery, PeriodStats};
 use crate::publish::{self, Publication};
 
@@ -20,30 +21,26 @@ pub fn step_ms(period: i64) -> i64 {
     period.clamp(1, 60) * 1000
 }
 
-/// The value of a statistic over one period's data.
+/// The value of an alarm's statistic (or extended statistic) over one period's data.
 pub fn statistic_value(
     statistic: Option<&str>,
     extended: Option<&str>,
     p: &PeriodStats,
 ) -> Option<f64> {
-    match (statistic, extended) {
-        (Some("SampleCount"), _) => Some(p.stats.sample_count),
-        (Some("Sum"), _) => Some(p.stats.sum),
-        (Some("Minimum"), _) => Some(p.stats.min),
-        (Some("Maximum"), _) => Some(p.stats.max),
-        (Some("Average"), _) => Some(p.average()),
-        (None, Some(e)) => e
-            .strip_prefix('p')
-            .and_then(|n| n.parse::<f64>().ok())
-            .and_then(|n| p.percentile(n)),
-        _ => None,
-    }
+    let parsed = match (statistic, extended) {
+        (Some(s), _) => Statistic::parse(s).filter(Statistic::is_standard),
+        (None, Some(e)) => Statistic::parse_extended(e),
+        (None, None) => None,
+    };
+    parsed.and_then(|s| s.value(p))
 }
 
 /// Per slot of an evaluation range (oldest first): its start (ms), its value, its sample count.
 pub type Range = (Vec<i64>, Vec<Option<f64>>, Vec<f64>);
 
-/// The datapoints of an alarm's range ending at `end_ms`.
+/// The datapoints of an alarm's range ending at `end_ms`. An alarm without a `Unit` on a
+/// metric published in several units reads one of them, as GetMetricData does
+/// ([`metrics::one_unit`]); AWS calls that case undefined, and never adds units together.
 pub fn datapoints(conn: &Connection, alarm: &Alarm, end_ms: i64) -> ApiResult<Range> {
     let c = &alarm.config;
     let period = c.period.max(1) * 1000;
@@ -65,6 +62,7 @@ pub fn datapoints(conn: &Connection, alarm: &Alarm, end_ms: i64) -> ApiResult<Ra
             unit: c.unit.as_deref(),
         },
     )?;
+    let stats = metrics::one_unit(stats);
     let starts: Vec<i64> = (0..r).map(|i| start + i as i64 * period).collect();
     let mut values = vec![None; r];
     let mut counts = vec![0.0; r];

@@ -1,5 +1,6 @@
 //! Evaluation tables (AWS's published M-of-N / TreatMissingData expectations), reason texts,
-//! and evaluation passes over a store on a controllable clock.
+//! evaluation passes over a store on a controllable clock, action regions, mixed units and
+//! extended statistics.
 
 use super::eval::{Rule, decide, range_len};
 use super::reason::{java_double, state_reason};
@@ -175,5 +176,71 @@ fn reasons_read_like_aws() {
     assert_eq!(
         state_reason(&c, &d, &starts(3)),
         "Insufficient Data: 1 datapoint was unknown."
+    );
+}
+
+#[test]
+fn actions_in_another_region_or_partition_are_refused() {
+    let mut c = config(1, None);
+    c.alarm_actions = vec!["arn:aws:sns:eu-west-1:123456789012:t".into()];
+    let e = api::check_action_regions(&c, "us-east-1").unwrap_err();
+    assert_eq!(e.kind, ErrorKind::IamValidation);
+    assert_eq!(
+        e.message,
+        "Invalid region eu-west-1 specified. Only us-east-1 is supported."
+    );
+    c.alarm_actions = vec![];
+    c.ok_actions = vec!["arn:aws-cn:sns:us-east-1:123456789012:t".into()];
+    let e = api::check_action_regions(&c, "us-east-1").unwrap_err();
+    assert_eq!(
+        e.message,
+        "Invalid partition aws-cn specified. Only aws is supported."
+    );
+    c.ok_actions = vec!["arn:aws:sns:us-east-1:123456789012:t".into()];
+    assert!(api::check_action_regions(&c, "us-east-1").is_ok());
+}
+
+#[test]
+fn an_alarm_without_unit_reads_one_unit_of_a_mixed_metric() {
+    let conn = cairn_store::in_memory().unwrap();
+    let key = cairn_store::metrics::MetricKey {
+        account: "123456789012",
+        region: "us-east-1",
+        namespace: "ns",
+        name: "m",
+        dimensions: &[],
+    };
+    crate::metrics::put(&conn, &key, T0 + 1_000, 2.0, "Seconds").unwrap();
+    crate::metrics::put(&conn, &key, T0 + 2_000, 500.0, "Milliseconds").unwrap();
+    let mut c = config(1, None);
+    c.extended_statistic = None;
+    let alarm = Alarm {
+        v: 1,
+        account: "123456789012".into(),
+        region: "us-east-1".into(),
+        config: c,
+        state: AlarmState {
+            value: StateValue::InsufficientData,
+            reason: String::new(),
+            reason_data: None,
+            updated_ms: 0,
+            transitioned_ms: 0,
+        },
+        config_updated_ms: 0,
+        last_evaluated_ms: 0,
+        tags: vec![],
+    };
+    let (_, values, counts) = run::datapoints(&conn, &alarm, T0 + 60_000).unwrap();
+    assert_eq!(values.last(), Some(&Some(500.0)), "never 502: {values:?}");
+    assert_eq!(counts.last(), Some(&1.0));
+    let mut tm = alarm.clone();
+    tm.config.statistic = None;
+    tm.config.extended_statistic = Some("tm90".into());
+    assert!(api::validate(&tm.config).is_ok());
+    tm.config.extended_statistic = Some("tm".into());
+    let e = api::validate(&tm.config).unwrap_err();
+    assert_eq!(
+        e.message,
+        "The value tm for parameter ExtendedStatistic is not supported."
     );
 }

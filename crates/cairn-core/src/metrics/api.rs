@@ -1,14 +1,13 @@
 //! CloudWatch's metric operations over typed inputs (spec monitoring.md §3.2): PutMetricData's
 //! validation and storage, GetMetricStatistics and the MetricStat queries of GetMetricData
-//! (per-period statistics, percentiles included), with AWS's limits and messages.
+//! (per-period statistics, extended statistics included), with AWS's limits and messages.
 
 use cairn_store::Connection;
 use cairn_store::metrics::MetricKey;
 
-use super::{MetricQuery, StatSet, put_stats, query};
+use super::stats::{STANDARD, Statistic};
+use super::{MetricQuery, PeriodStats, StatSet, one_unit, put_stats, query};
 use crate::CallContext;
-use crate::alarms::api::valid_percentile;
-use crate::alarms::run::statistic_value;
 use crate::alarms::{invalid, missing};
 use crate::error::{ApiError, ApiResult, ErrorKind};
 
@@ -199,7 +198,14 @@ pub fn put_metric_data(
             for (j, v) in d.values.iter().enumerate() {
                 check_value(*v)?;
                 let n = d.counts.get(j).copied().unwrap_or(1.0);
-                if !(n.is_finite() && n > 0.0) {
+                if n < 0.0 || check_value(n).is_err() {
+                    return Err(invalid(format!(
+                        "The value {n} for parameter MetricData.member.{}.Counts.member.{} is invalid: a count must be a non-negative number no greater than 2^360.",
+                        i + 1,
+                        j + 1
+                    )));
+                }
+                if n == 0.0 {
                     continue;
                 }
                 sets.push(StatSet::repeated(*v, n));
@@ -273,12 +279,8 @@ pub fn check_period(period: i64) -> ApiResult<()> {
     Ok(())
 }
 
-/// Per-period statistics, ascending by time; only periods with data.
-pub fn statistics(
-    conn: &Connection,
-    ctx: &CallContext,
-    r: &StatsRequest,
-) -> ApiResult<Vec<Datapoint>> {
+/// The periods with data of a request, one per period and unit, after AWS's checks.
+fn periods(conn: &Connection, ctx: &CallContext, r: &StatsRequest) -> ApiResult<Vec<PeriodStats>> {
     check_period(r.period)?;
     if r.start_ms >= r.end_ms {
         return Err(invalid(
@@ -298,7 +300,7 @@ pub fn statistics(
             ),
         ));
     }
-    let periods = query(
+    query(
         conn,
         &MetricQuery {
             metric: MetricKey {
@@ -313,26 +315,48 @@ pub fn statistics(
             period_secs: r.period,
             unit: r.unit.as_deref(),
         },
-    )?;
-    Ok(periods
+    )
+}
+
+fn datapoints(r: &StatsRequest, periods: &[PeriodStats]) -> Vec<Datapoint> {
+    let parsed: Vec<(String, Option<Statistic>)> = r
+        .statistics
+        .iter()
+        .map(|s| (s.clone(), Statistic::parse(s)))
+        .collect();
+    periods
         .iter()
         .map(|p| Datapoint {
             timestamp_ms: p.start_ms,
-            values: r
-                .statistics
+            values: parsed
                 .iter()
-                .filter_map(|s| {
-                    let v = if s.starts_with('p') {
-                        statistic_value(None, Some(s), p)
-                    } else {
-                        statistic_value(Some(s), None, p)
-                    };
-                    v.map(|v| (s.clone(), v))
-                })
+                .filter_map(|(name, s)| s.and_then(|s| s.value(p)).map(|v| (name.clone(), v)))
                 .collect(),
             unit: p.unit.clone(),
         })
-        .collect())
+        .collect()
+}
+
+/// GetMetricStatistics: per-period statistics, ascending by time; only periods with data, and
+/// one datapoint per unit the period's data was published in (CloudWatch does not convert
+/// units). A statistic without a value (an extended statistic over summarised or negative
+/// data) is left out of its datapoint.
+pub fn statistics(
+    conn: &Connection,
+    ctx: &CallContext,
+    r: &StatsRequest,
+) -> ApiResult<Vec<Datapoint>> {
+    Ok(datapoints(r, &periods(conn, ctx, r)?))
+}
+
+/// One MetricStat series of GetMetricData: like [`statistics`], but when no unit is asked and
+/// the metric was published in several, only the data of one unit ([`super::one_unit`]).
+pub fn series(conn: &Connection, ctx: &CallContext, r: &StatsRequest) -> ApiResult<Vec<Datapoint>> {
+    let mut found = periods(conn, ctx, r)?;
+    if r.unit.is_none() {
+        found = one_unit(found);
+    }
+    Ok(datapoints(r, &found))
 }
 
 /// Checks GetMetricStatistics' `Statistics` xor `ExtendedStatistics`.
@@ -359,19 +383,31 @@ pub fn check_statistics(statistics: &[String], extended: &[String]) -> ApiResult
             "The collection ExtendedStatistics must not have a size greater than 10.",
         ));
     }
-    for s in statistics {
-        if !["SampleCount", "Average", "Sum", "Minimum", "Maximum"].contains(&s.as_str()) {
+    for (i, s) in statistics.iter().enumerate() {
+        if !STANDARD.contains(&s.as_str()) {
             return Err(invalid(format!(
-                "The parameter Statistics.member.1 must be a value in the set [ Maximum, Sum, SampleCount, Average, Minimum ] (got {s})."
+                "The parameter Statistics.member.{} must be a value in the set [ Maximum, Sum, SampleCount, Average, Minimum ].",
+                i + 1
             )));
         }
     }
-    for e in extended {
-        if !valid_percentile(e) {
+    for (i, e) in extended.iter().enumerate() {
+        if Statistic::parse_extended(e).is_none() {
             return Err(invalid(format!(
-                "The value {e} for parameter ExtendedStatistics is not supported."
+                "The value {e} for parameter ExtendedStatistics.member.{} is not supported.",
+                i + 1
             )));
         }
+    }
+    Ok(())
+}
+
+/// Checks one `Stat` (standard or extended) of a GetMetricData query, naming `member`.
+pub fn check_stat(stat: &str, member: &str) -> ApiResult<()> {
+    if Statistic::parse(stat).is_none() {
+        return Err(invalid(format!(
+            "The value {stat} for parameter {member} is not a valid statistic: use SampleCount, Average, Sum, Minimum, Maximum or an extended statistic (pNN, tmNN, wmNN, tcNN, tsNN, TM(a:b), WM(a%:b%), TC(a:b), TS(a:b), PR(a:b), IQM)."
+        )));
     }
     Ok(())
 }

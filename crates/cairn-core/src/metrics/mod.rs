@@ -1,10 +1,14 @@
 //! The CloudWatch metric datapoint store (spec monitoring.md §3.2), as a typed API for metric
 //! filters, PutMetricData and alarms: [`put`] / [`put_stats`] store datapoints (available to
-//! [`query`] at once), [`query`] returns per-period statistics (SampleCount, Sum, Minimum,
-//! Maximum, Average) with the exact values behind them for percentiles, and [`list`] the known
-//! metrics.
+//! [`query`] at once), [`query`] returns per-period, per-unit statistics (SampleCount, Sum,
+//! Minimum, Maximum, Average) with the exact values behind them for the extended statistics
+//! ([`stats`]), and [`list`] the known metrics. CloudWatch never converts or mixes units: data
+//! of each unit is its own datapoint, and a caller that needs one series picks one unit
+//! ([`one_unit`]).
 
 pub mod api;
+pub mod paging;
+pub mod stats;
 
 use cairn_store::Connection;
 use cairn_store::metrics::{self as store, MetricKey, Point};
@@ -98,18 +102,79 @@ pub struct MetricQuery<'a> {
     pub unit: Option<&'a str>,
 }
 
-/// The statistics of one period that has data.
+/// The statistics of one period's data in one unit.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PeriodStats {
     /// Period start, ms (aligned to `start_ms`).
     pub start_ms: i64,
     /// Totals over the period.
     pub stats: StatSet,
-    /// The unit of the period's datapoints (the first one's).
+    /// The unit of these datapoints.
     pub unit: String,
-    /// Exact sample values with their multiplicity (from single values and repeated-value
-    /// sets); statistic sets with distinct minimum and maximum contribute their bounds.
+    /// The sample values with their multiplicity (single values and statistic sets whose
+    /// values are all equal).
     pub values: Vec<(f64, f64)>,
+    /// Whether `values` holds every sample: false once a statistic set with distinct values
+    /// (Minimum ≠ Maximum, or Sum ≠ Minimum × SampleCount) is in the period.
+    pub exact: bool,
+}
+
+/// Whether a statistic set stands for `sample_count` samples all equal to its minimum.
+fn is_raw(p: &Point) -> bool {
+    p.min == p.max && (p.sum - p.min * p.sample_count).abs() <= 1e-9 * p.sum.abs().max(1.0)
+}
+
+/// CloudWatch's order of units, the first of which it uses when one series is asked for a
+/// metric published in several units (observed: the order of its unit error message).
+pub const UNIT_PRECEDENCE: [&str; 27] = [
+    "Megabits",
+    "Terabits",
+    "Gigabits",
+    "Count",
+    "Bytes",
+    "Gigabytes",
+    "Gigabytes/Second",
+    "Kilobytes",
+    "Kilobits/Second",
+    "Terabytes",
+    "Terabits/Second",
+    "Bytes/Second",
+    "Percent",
+    "Megabytes",
+    "Megabits/Second",
+    "Milliseconds",
+    "Microseconds",
+    "Kilobytes/Second",
+    "Gigabits/Second",
+    "Megabytes/Second",
+    "Bits",
+    "Bits/Second",
+    "Count/Second",
+    "Seconds",
+    "Kilobits",
+    "Terabytes/Second",
+    "None",
+];
+
+fn unit_rank(unit: &str) -> usize {
+    UNIT_PRECEDENCE
+        .iter()
+        .position(|u| *u == unit)
+        .unwrap_or(UNIT_PRECEDENCE.len())
+}
+
+/// Keeps the periods of one unit: the first, in [`UNIT_PRECEDENCE`], that has data. This is
+/// what a single series (a GetMetricData result, an alarm) is made of when no unit was asked.
+pub fn one_unit(periods: Vec<PeriodStats>) -> Vec<PeriodStats> {
+    let Some(unit) = periods
+        .iter()
+        .map(|p| p.unit.as_str())
+        .min_by_key(|u| unit_rank(u))
+        .map(str::to_owned)
+    else {
+        return periods;
+    };
+    periods.into_iter().filter(|p| p.unit == unit).collect()
 }
 
 impl PeriodStats {
@@ -122,65 +187,60 @@ impl PeriodStats {
         }
     }
 
-    /// The nearest-rank percentile `p` (0–100) of the values.
+    /// The nearest-rank percentile `p` (0–100) of the values, when CloudWatch has one.
     pub fn percentile(&self, p: f64) -> Option<f64> {
-        let mut values = self.values.clone();
-        values.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let total: f64 = values.iter().map(|v| v.1).sum();
-        if total <= 0.0 || !(0.0..=100.0).contains(&p) {
-            return None;
-        }
-        let rank = ((p / 100.0) * total).ceil().max(1.0);
-        let mut seen = 0.0;
-        for (v, n) in &values {
-            seen += n;
-            if seen >= rank {
-                return Some(*v);
-            }
-        }
-        values.last().map(|v| v.0)
+        stats::Statistic::Percentile(p).value(self)
     }
 }
 
-/// Per-period statistics over `[start, end)`, only for periods with data, ascending.
+/// Per-period statistics over `[start, end)`, one per period and unit with data, ascending by
+/// period start, then by unit name.
 pub fn query(conn: &Connection, q: &MetricQuery<'_>) -> ApiResult<Vec<PeriodStats>> {
     let Some(id) = store::metric_id(conn, &q.metric, 0, false)? else {
         return Ok(Vec::new());
     };
     let period = q.period_secs.max(1) * 1000;
-    let mut out: Vec<PeriodStats> = Vec::new();
+    let mut out: std::collections::BTreeMap<(i64, String), PeriodStats> = Default::default();
     for p in store::points(conn, id, q.start_ms, q.end_ms)? {
         if q.unit.is_some_and(|u| u != p.unit) {
             continue;
         }
         let start = q.start_ms + (p.ts - q.start_ms).div_euclid(period) * period;
-        let values = if p.min == p.max {
+        let raw = is_raw(&p);
+        let values = if raw {
             vec![(p.min, p.sample_count)]
         } else {
-            vec![(p.min, 1.0), (p.max, 1.0)]
+            Vec::new()
         };
-        match out.last_mut() {
-            Some(last) if last.start_ms == start => {
+        match out.get_mut(&(start, p.unit.clone())) {
+            Some(last) => {
                 last.stats.sample_count += p.sample_count;
                 last.stats.sum += p.sum;
                 last.stats.min = last.stats.min.min(p.min);
                 last.stats.max = last.stats.max.max(p.max);
                 last.values.extend(values);
+                last.exact &= raw;
             }
-            _ => out.push(PeriodStats {
-                start_ms: start,
-                stats: StatSet {
-                    sample_count: p.sample_count,
-                    sum: p.sum,
-                    min: p.min,
-                    max: p.max,
-                },
-                unit: p.unit.clone(),
-                values,
-            }),
+            None => {
+                out.insert(
+                    (start, p.unit.clone()),
+                    PeriodStats {
+                        start_ms: start,
+                        stats: StatSet {
+                            sample_count: p.sample_count,
+                            sum: p.sum,
+                            min: p.min,
+                            max: p.max,
+                        },
+                        unit: p.unit.clone(),
+                        values,
+                        exact: raw,
+                    },
+                );
+            }
         }
     }
-    Ok(out)
+    Ok(out.into_values().collect())
 }
 
 /// Metrics of an account and region with data since `since_ms`, optionally of one namespace

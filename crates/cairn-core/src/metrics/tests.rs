@@ -1,4 +1,5 @@
-//! Datapoint store checks: periods, statistics, percentiles, dimension identity.
+//! Datapoint store checks: periods, statistics, percentiles, dimension identity, units kept
+//! apart, the extended statistics and when they are unavailable, PutMetricData counts.
 
 use super::*;
 
@@ -91,4 +92,231 @@ fn periods_aggregate_and_percentiles_use_exact_values() {
     .unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].dimensions, reordered);
+}
+
+fn ctx() -> crate::CallContext {
+    use cairn_model::{AccountId, Principal, Region};
+    crate::CallContext {
+        principal: Principal::Root {
+            account: AccountId::parse("123456789012").unwrap(),
+            access_key_id: "AKID".into(),
+            session: None,
+        },
+        region: Region::parse("us-east-1").unwrap(),
+        now: 1_000_000.0,
+        origin: crate::context::Origin::default(),
+    }
+}
+
+fn request(statistics: &[&str], unit: Option<&str>) -> api::StatsRequest {
+    api::StatsRequest {
+        namespace: "NS".into(),
+        metric_name: "M".into(),
+        dimensions: vec![],
+        start_ms: 0,
+        end_ms: 1_200_000,
+        period: 1200,
+        statistics: statistics.iter().map(|s| s.to_string()).collect(),
+        unit: unit.map(str::to_owned),
+    }
+}
+
+#[test]
+fn units_are_never_added_together() {
+    let conn = cairn_store::in_memory().unwrap();
+    put(&conn, &key(&[]), 60_000, 2.0, "Seconds").unwrap();
+    put(&conn, &key(&[]), 120_000, 500.0, "Milliseconds").unwrap();
+    let r = request(&["Sum", "SampleCount"], None);
+    let points = api::statistics(&conn, &ctx(), &r).unwrap();
+    assert_eq!(points.len(), 2, "one datapoint per unit: {points:?}");
+    let by_unit = |u: &str| points.iter().find(|p| p.unit == u).unwrap().values.clone();
+    assert_eq!(
+        by_unit("Seconds"),
+        vec![("Sum".into(), 2.0), ("SampleCount".into(), 1.0)]
+    );
+    assert_eq!(
+        by_unit("Milliseconds"),
+        vec![("Sum".into(), 500.0), ("SampleCount".into(), 1.0)]
+    );
+    // One series (GetMetricData, alarms) reads one unit: the first in CloudWatch's order.
+    let series = api::series(&conn, &ctx(), &r).unwrap();
+    assert_eq!(series.len(), 1);
+    assert_eq!(series[0].unit, "Milliseconds");
+    assert_eq!(series[0].values[0], ("Sum".into(), 500.0));
+    let seconds = api::series(&conn, &ctx(), &request(&["Sum"], Some("Seconds"))).unwrap();
+    assert_eq!(seconds[0].values, vec![("Sum".into(), 2.0)]);
+}
+
+#[test]
+fn extended_statistics_need_raw_non_negative_values() {
+    let conn = cairn_store::in_memory().unwrap();
+    let set = StatSet {
+        sample_count: 4.0,
+        sum: 20.0,
+        min: 2.0,
+        max: 8.0,
+    };
+    put_stats(&conn, &key(&[]), 60_000, set, "None", 60).unwrap();
+    let r = request(&["p50", "p99", "tm90", "Sum"], None);
+    let points = api::statistics(&conn, &ctx(), &r).unwrap();
+    assert_eq!(points[0].values, vec![("Sum".into(), 20.0)]);
+    // A set whose values are all equal stands for raw values.
+    let conn = cairn_store::in_memory().unwrap();
+    put_stats(
+        &conn,
+        &key(&[]),
+        60_000,
+        StatSet::repeated(3.0, 4.0),
+        "None",
+        60,
+    )
+    .unwrap();
+    let points = api::statistics(&conn, &ctx(), &r).unwrap();
+    assert_eq!(
+        points[0].values,
+        vec![
+            ("p50".into(), 3.0),
+            ("p99".into(), 3.0),
+            ("tm90".into(), 3.0),
+            ("Sum".into(), 12.0)
+        ]
+    );
+    let conn = cairn_store::in_memory().unwrap();
+    for v in [-5.0, 1.0, 2.0, 3.0] {
+        put(&conn, &key(&[]), 60_000, v, "None").unwrap();
+    }
+    let points = api::statistics(&conn, &ctx(), &request(&["p50", "Minimum"], None)).unwrap();
+    assert_eq!(points[0].values, vec![("Minimum".into(), -5.0)]);
+}
+
+#[test]
+fn extended_statistics_follow_the_definitions() {
+    use stats::Statistic;
+    let conn = cairn_store::in_memory().unwrap();
+    for v in 1..=10 {
+        put(&conn, &key(&[]), 60_000, f64::from(v), "None").unwrap();
+    }
+    let p = &query(
+        &conn,
+        &MetricQuery {
+            metric: key(&[]),
+            start_ms: 0,
+            end_ms: 1_200_000,
+            period_secs: 1200,
+            unit: None,
+        },
+    )
+    .unwrap()[0];
+    let v = |s: &str| {
+        Statistic::parse(s)
+            .unwrap_or_else(|| panic!("{s}"))
+            .value(p)
+    };
+    assert_eq!(v("p50"), Some(5.0));
+    assert_eq!(v("tm90"), Some(5.0));
+    assert_eq!(v("TM(10%:90%)"), Some(5.5));
+    assert_eq!(v("IQM"), Some(5.5));
+    assert_eq!(v("TM(2:5)"), Some(4.0));
+    assert_eq!(v("TM(150:1000)"), None);
+    assert_eq!(v("wm90"), Some(5.4));
+    assert_eq!(v("WM(10%:90%)"), Some(5.5));
+    assert_eq!(v("tc90"), Some(9.0));
+    assert_eq!(v("TC(1:5)"), Some(4.0));
+    assert_eq!(v("ts90"), Some(45.0));
+    assert_eq!(v("TS(80%:)"), Some(19.0));
+    assert_eq!(v("PR(:3)"), Some(30.0));
+    assert_eq!(v("PR(2:5)"), Some(30.0));
+    assert_eq!(v("PR(5:)"), Some(50.0));
+    assert_eq!(v("Average"), Some(5.5));
+    for bad in [
+        "tm",
+        "tm0",
+        "tm101",
+        "p101",
+        "p1e1",
+        "pinf",
+        "p-1",
+        "TM(90%:10%)",
+        "TM(:)",
+        "TM(10%:500)",
+        "WM(1:5)",
+        "PR(10%:)",
+        "PR(:30%)",
+        "iqm",
+        "Tm90",
+        "TM90",
+        "tm(10%:90%)",
+        "TM(1:5",
+        "PR",
+        "TC(a:b)",
+        "p99.12345678901",
+    ] {
+        assert_eq!(Statistic::parse(bad), None, "{bad}");
+    }
+    for good in [
+        "p0",
+        "p99.99",
+        "p100",
+        "TM(:95%)",
+        "TC(0.005:0.030)",
+        "PR(-5:3)",
+        "ts99.5",
+    ] {
+        assert!(Statistic::parse(good).is_some(), "{good}");
+    }
+}
+
+#[test]
+fn counts_must_be_non_negative_and_in_range() {
+    let conn = cairn_store::in_memory().unwrap();
+    for counts in [vec![-3.0, 1.0], vec![1e308], vec![f64::NAN]] {
+        let d = api::Datum {
+            metric_name: "M".into(),
+            values: vec![5.0; counts.len()],
+            counts: counts.clone(),
+            ..Default::default()
+        };
+        let e = api::put_metric_data(&conn, &ctx(), "NS", &[d]).unwrap_err();
+        assert_eq!(
+            e.kind,
+            crate::ErrorKind::CwInvalidParameterValue,
+            "{counts:?}"
+        );
+        assert!(e.message.contains("Counts.member."), "{}", e.message);
+    }
+    let stored = query(
+        &conn,
+        &MetricQuery {
+            metric: key(&[]),
+            start_ms: 0,
+            end_ms: 2_000_000_000,
+            period_secs: 60,
+            unit: None,
+        },
+    )
+    .unwrap();
+    assert!(stored.is_empty(), "a refused call stores nothing here");
+}
+
+#[test]
+fn statistic_errors_name_their_parameter() {
+    let e = api::check_statistics(&["Sum".into(), "Median".into()], &[]).unwrap_err();
+    assert_eq!(
+        e.message,
+        "The parameter Statistics.member.2 must be a value in the set [ Maximum, Sum, SampleCount, Average, Minimum ]."
+    );
+    let e = api::check_statistics(&[], &["p50".into(), "tm".into()]).unwrap_err();
+    assert_eq!(
+        e.message,
+        "The value tm for parameter ExtendedStatistics.member.2 is not supported."
+    );
+    assert!(api::check_statistics(&[], &["tm90".into(), "IQM".into(), "PR(:3)".into()]).is_ok());
+    let e = api::check_stat("Median", "MetricDataQueries.member.3.MetricStat.Stat").unwrap_err();
+    assert!(
+        e.message.starts_with(
+            "The value Median for parameter MetricDataQueries.member.3.MetricStat.Stat"
+        ),
+        "{}",
+        e.message
+    );
 }
