@@ -251,9 +251,26 @@ pub fn json_error(err: &WireError, request_id: &str) -> Response {
     resp
 }
 
-/// Escapes text for XML.
+/// Escapes text for XML. Characters XML 1.0 cannot carry at all (controls other than tab,
+/// line feed and carriage return, U+FFFE, U+FFFF), which a caller can put in a name or a
+/// stored description, become U+FFFD, so every response stays parseable; a carriage return
+/// is written `&#13;` so parsers do not fold it into a line feed.
 pub fn xml_escape(text: &str) -> String {
-    quick_xml::escape::escape(text).into_owned()
+    let escaped = quick_xml::escape::escape(text);
+    let clean =
+        |c: char| matches!(c, '\t' | '\n') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}');
+    if escaped.chars().all(clean) {
+        return escaped.into_owned();
+    }
+    let mut out = String::with_capacity(escaped.len() + 8);
+    for c in escaped.chars() {
+        match c {
+            '\r' => out.push_str("&#13;"),
+            c if clean(c) => out.push(c),
+            _ => out.push('\u{FFFD}'),
+        }
+    }
+    out
 }
 
 /// Renders an S3 XML error (HEAD responses carry no body).
@@ -304,4 +321,28 @@ pub fn s3_error_response(
     }
     crate::server::set_request_id(&mut resp, request_id);
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::xml_escape;
+
+    #[test]
+    fn xml_escape_keeps_every_document_parseable() {
+        assert_eq!(xml_escape("a<b&\"c'"), "a&lt;b&amp;&quot;c&apos;");
+        assert_eq!(xml_escape("tab\tline\n"), "tab\tline\n");
+        assert_eq!(
+            xml_escape("a\u{1}b\u{0}c\u{FFFF}"),
+            "a\u{FFFD}b\u{FFFD}c\u{FFFD}"
+        );
+        assert_eq!(xml_escape("cr\r<"), "cr&#13;&lt;");
+        let doc = format!("<a>{}</a>", xml_escape("x\u{1}\r\u{1F}y"));
+        let mut reader = quick_xml::Reader::from_str(&doc);
+        loop {
+            match reader.read_event().expect("well-formed") {
+                quick_xml::events::Event::Eof => break,
+                _ => continue,
+            }
+        }
+    }
 }
