@@ -1,6 +1,7 @@
 //! The accept loop, bounded: a cap on open connections, a deadline for request headers (which
 //! also closes idle keep-alive connections), and an idle deadline for connections whose bytes
-//! stop moving mid-request, so slow or silent sockets cannot exhaust file descriptors.
+//! stop moving mid-request, and a floor on a request body's rate ([`crate::body_rate`]), so
+//! slow or silent sockets cannot exhaust file descriptors.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -18,6 +19,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tower::ServiceExt;
 
+use crate::body_rate::MinRate;
+
 /// Connection limits.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -28,6 +31,9 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// Time without a byte moving either way after which a connection is closed.
     pub idle_timeout: Duration,
+    /// Bytes a second a request body must average once `header_timeout` has passed since it
+    /// began (0: no floor), so a body dribbled a byte at a time cannot hold a connection.
+    pub min_body_rate: u64,
 }
 
 impl Default for Limits {
@@ -36,6 +42,7 @@ impl Default for Limits {
             max_connections: 1024,
             header_timeout: Duration::from_secs(20),
             idle_timeout: Duration::from_secs(120),
+            min_body_rate: 1024,
         }
     }
 }
@@ -155,6 +162,13 @@ pub async fn serve(
             let _permit = permit;
             let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
                 req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+                let req = req.map(|body| {
+                    axum::body::Body::new(MinRate::new(
+                        body,
+                        limits.min_body_rate,
+                        limits.header_timeout,
+                    ))
+                });
                 router.clone().oneshot(req)
             });
             let conn = builder.serve_connection(io, service);

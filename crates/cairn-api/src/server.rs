@@ -212,6 +212,34 @@ fn too_large(max: usize, protocol: Protocol, request_id: &str) -> Response {
     crate::errors::render(protocol, "", &err, request_id)
 }
 
+/// A body that stopped arriving at a usable rate ([`crate::body_rate`]): S3's `RequestTimeout`
+/// wording, in the request's protocol.
+fn too_slow(protocol: Protocol, request_id: &str) -> Response {
+    let err = WireError {
+        code: "RequestTimeout",
+        status: http::StatusCode::BAD_REQUEST,
+        message: "Your socket connection to the server was not read from or written to within the timeout period.".to_owned(),
+    };
+    let mut resp = crate::errors::render(protocol, "", &err, request_id);
+    resp.headers_mut().insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    );
+    resp
+}
+
+/// Whether reading a body failed because it arrived too slowly.
+fn is_too_slow(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if e.is::<crate::body_rate::TooSlow>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
 fn bad_encoding(protocol: Protocol, request_id: &str) -> Response {
     let err = WireError {
         code: "InvalidParameterValue",
@@ -354,6 +382,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
     }
     let body = match axum::body::to_bytes(body, max).await {
         Ok(b) => b,
+        Err(e) if is_too_slow(&e) => return too_slow(protocol, &request_id),
         Err(_) => return too_large(max, protocol, &request_id),
     };
     // The signature covers the bytes as sent; the service reads them inflated.

@@ -61,6 +61,10 @@ pub struct ServeArgs {
     /// Seconds a connection may move no byte mid-request before it is closed. Default 120.
     #[arg(long, env = "CAIRN_IDLE_TIMEOUT_SECS")]
     pub idle_timeout_secs: Option<u64>,
+    /// Bytes a second a request body must average once the header timeout has passed since
+    /// it began; a slower body ends the request. Default 1024; 0 sets no floor.
+    #[arg(long, env = "CAIRN_MIN_BODY_RATE")]
+    pub min_body_rate: Option<u64>,
     /// Proxies (addresses or CIDRs, comma-separated) whose `X-Forwarded-For` is trusted for
     /// `aws:SourceIp` and `sourceIPAddress`. Default: none.
     #[arg(long, env = "CAIRN_TRUSTED_PROXIES", value_delimiter = ',')]
@@ -105,6 +109,7 @@ struct FileConfig {
     max_connections: Option<usize>,
     header_timeout_secs: Option<u64>,
     idle_timeout_secs: Option<u64>,
+    min_body_rate: Option<u64>,
     trusted_proxies: Option<Vec<String>>,
     sns_allowed_networks: Option<Vec<String>>,
     access_log: Option<bool>,
@@ -262,6 +267,7 @@ impl ServeConfig {
                         .unwrap_or(120)
                         .max(1),
                 ),
+                min_body_rate: args.min_body_rate.or(file.min_body_rate).unwrap_or(1024),
             },
             trusted_proxies: cidrs(
                 "trusted_proxies",

@@ -296,6 +296,43 @@ fn silent_and_slow_connections_are_closed() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
 
+/// A body dribbled a byte at a time (slowloris) moves bytes, so the idle deadline never
+/// fires; the body-rate floor ends the request and frees the connection.
+#[test]
+fn a_dribbled_body_is_cut_off() {
+    let server = Server::start_with(&["--header-timeout-secs", "1", "--min-body-rate", "1000"]);
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    s.write_all(
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: CloudTrail_20131101.ListTrails\r\nContent-Length: 100000\r\n\r\n",
+    )
+    .unwrap();
+    // Each read waits up to 100 ms for the server's answer; each miss sends one more byte.
+    s.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    for _ in 0..300 {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if !answer.is_empty() || s.write_all(b"x").is_err() {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("RequestTimeout"), "{answer}");
+}
+
 #[tokio::test]
 async fn sns_endpoints_cannot_aim_at_metadata_or_the_server_itself() {
     let server = Server::start();
