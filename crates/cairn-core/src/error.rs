@@ -92,6 +92,15 @@ pub enum ErrorKind {
     SnsBatchEntryIdsNotDistinct,
     SnsBatchRequestTooLong,
     SnsInvalidBatchEntryId,
+    /// `ResourceNotFound` (the tagging operations' missing topic).
+    SnsResourceNotFound,
+    /// `TagLimitExceeded` (more than 50 tags on a topic).
+    SnsTagLimitExceeded,
+    /// `AuthorizationError` (an unsigned Unsubscribe of a subscription confirmed with
+    /// `AuthenticateOnUnsubscribe`).
+    SnsAuthorizationError,
+    /// Query's `InvalidAction` (an action the service does not have).
+    InvalidAction,
     // IAM and STS (AWS Query codes).
     EntityAlreadyExists,
     NoSuchEntity,

@@ -1,6 +1,7 @@
 //! SNS semantics: topics with access policies and attributes, HTTP(S) and email subscriptions
 //! with the confirmation handshake and their attributes, paginated listings, and the check
-//! that a topic lets CloudTrail publish. Publishing is [`crate::publish`].
+//! that a topic lets CloudTrail publish. Publishing is [`crate::publish`]; tags and
+//! AddPermission/RemovePermission are [`crate::sns_topic_access`].
 
 use cairn_store::Connection;
 use cairn_store::sns::{self, Subscription, Topic};
@@ -41,7 +42,9 @@ fn check_topic_attribute(name: &str, value: &str) -> ApiResult<()> {
         "SignatureVersion" => matches!(value, "1" | "2"),
         "TracingConfig" => matches!(value, "PassThrough" | "Active"),
         "DeliveryPolicy" => {
-            serde_json::from_str::<serde_json::Value>(value).is_ok_and(|v| v.is_object())
+            return crate::sns_delivery_policy::check_topic(value).map_err(|why| {
+                invalid(format!("Invalid parameter: DeliveryPolicy Reason: {why}"))
+            });
         }
         "KmsMasterKeyId" => true,
         _ => {
@@ -59,12 +62,15 @@ fn check_topic_attribute(name: &str, value: &str) -> ApiResult<()> {
     }
 }
 
-/// CreateTopic (idempotent, like SNS), with `Attributes` as (name, value) pairs.
+/// CreateTopic, with `Attributes` and `Tags` as (name, value) pairs. Idempotent like SNS:
+/// an existing topic's ARN is returned when the given attributes and tags are the ones it
+/// has, else the call is refused.
 pub fn create_topic(
     conn: &Connection,
     ctx: &CallContext,
     name: &str,
     attributes: &[(String, String)],
+    tags: &[(String, String)],
 ) -> ApiResult<String> {
     let ok = (1..=256).contains(&name.len())
         && name
@@ -85,8 +91,9 @@ pub fn create_topic(
             attrs.insert(k.clone(), v.clone().into());
         }
     }
-    if sns::get_topic(conn, &arn)?.is_some() {
-        return Ok(arn);
+    crate::sns_topic_access::check_tags(tags)?;
+    if let Some(existing) = sns::get_topic(conn, &arn)? {
+        return same_topic(conn, &existing, attributes, tags).map(|()| arn);
     }
     sns::create_topic(
         conn,
@@ -100,16 +107,62 @@ pub fn create_topic(
         },
         ctx.now,
     )?;
+    sns::put_topic_tags(conn, &arn, tags)?;
     Ok(arn)
 }
 
-fn check_policy(value: &str) -> ApiResult<()> {
+/// Whether a CreateTopic of an existing topic asks for what it has: each given attribute
+/// equal to the topic's (JSON values compared as JSON), and the given tags, if any, its tags.
+fn same_topic(
+    conn: &Connection,
+    topic: &Topic,
+    attributes: &[(String, String)],
+    tags: &[(String, String)],
+) -> ApiResult<()> {
+    let stored = attr_map(&topic.attributes);
+    let json = |v: &str| serde_json::from_str::<serde_json::Value>(v).ok();
+    let differs = attributes.iter().any(|(k, v)| {
+        let current = match k.as_str() {
+            "Policy" => Some(topic.policy.clone()),
+            _ => stored.get(k).and_then(|x| x.as_str()).map(str::to_owned),
+        };
+        let current = current.or_else(|| match k.as_str() {
+            "DisplayName" => Some(String::new()),
+            "SignatureVersion" => Some("1".into()),
+            "TracingConfig" => Some("PassThrough".into()),
+            _ => None,
+        });
+        match current {
+            None => true,
+            Some(c) if matches!(k.as_str(), "Policy" | "DeliveryPolicy") => json(&c) != json(v),
+            Some(c) => &c != v,
+        }
+    });
+    if differs {
+        return Err(invalid(
+            "Invalid parameter: Attributes Reason: Topic already exists with different attributes",
+        ));
+    }
+    if !tags.is_empty() {
+        let given: std::collections::BTreeMap<_, _> = tags.iter().cloned().collect();
+        let have: std::collections::BTreeMap<_, _> =
+            sns::topic_tags(conn, &topic.arn)?.into_iter().collect();
+        if given != have {
+            return Err(invalid(
+                "Invalid parameter: Tags Reason: Topic already exists with different tags",
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn check_policy(value: &str) -> ApiResult<()> {
     Policy::parse(value)
         .map(|_| ())
         .map_err(|m| invalid(format!("Invalid parameter: Policy Error: {m}")))
 }
 
-fn owned(conn: &Connection, ctx: &CallContext, arn: &str) -> ApiResult<Topic> {
+pub(crate) fn owned(conn: &Connection, ctx: &CallContext, arn: &str) -> ApiResult<Topic> {
     sns::get_topic(conn, arn)?
         .filter(|t| t.account == ctx.account().as_str())
         .ok_or_else(not_found)
@@ -123,13 +176,48 @@ pub fn delete_topic(conn: &Connection, ctx: &CallContext, arn: &str) -> ApiResul
     Ok(())
 }
 
-/// ListTopics.
-pub fn list_topics(conn: &Connection, ctx: &CallContext) -> ApiResult<Vec<String>> {
-    Ok(sns::list_topics(
+/// Most entries in one page of ListTopics, ListSubscriptions and ListSubscriptionsByTopic.
+const PAGE: usize = 100;
+
+/// The ARN a `NextToken` resumes after ("" for the first page); a token this service did
+/// not give is refused.
+fn resume_after(next_token: Option<&str>) -> ApiResult<String> {
+    match next_token {
+        None | Some("") => Ok(String::new()),
+        Some(t) => base64::Engine::decode(&base64::engine::general_purpose::STANDARD, t)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .filter(|a| a.starts_with("arn:aws:sns:"))
+            .ok_or_else(|| invalid("Invalid parameter: NextToken")),
+    }
+}
+
+/// The token of the page after `last`.
+fn token_after(last: &str) -> String {
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, last.as_bytes())
+}
+
+/// One page of ListTopics: up to 100 ARNs after `next_token`, and the next page's token.
+pub fn list_topics(
+    conn: &Connection,
+    ctx: &CallContext,
+    next_token: Option<&str>,
+) -> ApiResult<(Vec<String>, Option<String>)> {
+    let after = resume_after(next_token)?;
+    let mut rows = sns::list_topics(
         conn,
         ctx.account().as_str(),
         ctx.region.as_str(),
-    )?)
+        &after,
+        PAGE + 1,
+    )?;
+    let next = if rows.len() > PAGE {
+        rows.truncate(PAGE);
+        rows.last().map(|a| token_after(a))
+    } else {
+        None
+    };
+    Ok((rows, next))
 }
 
 /// SNS's default HTTP/S delivery policy, as `EffectiveDeliveryPolicy` shows it.
@@ -239,7 +327,9 @@ fn check_subscription_attribute(protocol: &str, name: &str, value: &str) -> ApiR
             }
             _ => bad("FilterPolicyScope: Invalid value. Must be MessageAttributes or MessageBody."),
         },
-        "DeliveryPolicy" | "RedrivePolicy" => {
+        "DeliveryPolicy" => crate::sns_delivery_policy::check_subscription(value)
+            .map_err(|why| invalid(format!("Invalid parameter: DeliveryPolicy Reason: {why}"))),
+        "RedrivePolicy" => {
             if serde_json::from_str::<serde_json::Value>(value).is_ok_and(|v| v.is_object()) {
                 Ok(())
             } else {
@@ -326,6 +416,7 @@ pub fn subscribe(
         confirmed: false,
         attributes: serde_json::Value::Object(attrs).to_string(),
         base_url: base_url.to_owned(),
+        authenticated_unsubscribe: false,
     };
     sns::subscribe(conn, &sub)?;
     Ok(Subscribed {
@@ -360,17 +451,7 @@ pub fn list_subscriptions(
     if let Some(t) = topic_arn {
         owned(conn, ctx, t)?;
     }
-    let after = match next_token {
-        None | Some("") => String::new(),
-        Some(t) => {
-            let decoded = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, t)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .filter(|a| a.starts_with("arn:aws:sns:"));
-            decoded.ok_or_else(|| invalid("Invalid parameter: NextToken"))?
-        }
-    };
-    const PAGE: usize = 100;
+    let after = resume_after(next_token)?;
     let mut rows = sns::list_subscriptions(
         conn,
         ctx.account().as_str(),
@@ -381,9 +462,7 @@ pub fn list_subscriptions(
     )?;
     let next = if rows.len() > PAGE {
         rows.truncate(PAGE);
-        rows.last().map(|s| {
-            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, s.arn.as_bytes())
-        })
+        rows.last().map(|s| token_after(&s.arn))
     } else {
         None
     };
@@ -404,7 +483,10 @@ pub fn get_subscription_attributes(
         ("Owner".into(), topic.account.clone()),
         ("Protocol".into(), sub.protocol.clone()),
         ("Endpoint".into(), sub.endpoint.clone()),
-        ("ConfirmationWasAuthenticated".into(), "false".into()),
+        (
+            "ConfirmationWasAuthenticated".into(),
+            sub.authenticated_unsubscribe.to_string(),
+        ),
         ("PendingConfirmation".into(), (!sub.confirmed).to_string()),
         (
             "RawMessageDelivery".into(),
@@ -483,16 +565,31 @@ pub fn unsubscribe(
 }
 
 /// Unsubscribe through a message's `UnsubscribeURL` (unsigned, like SNS: the subscription ARN
-/// is the authorization); returns the removed subscription.
+/// is the authorization); returns the removed subscription. A subscription confirmed with
+/// `AuthenticateOnUnsubscribe` is refused: only a signed Unsubscribe removes it.
 pub fn unsubscribe_by_link(conn: &Connection, subscription_arn: &str) -> ApiResult<Subscription> {
     let sub = sns::get_subscription(conn, subscription_arn)?.ok_or_else(subscription_not_found)?;
+    if sub.authenticated_unsubscribe {
+        return Err(ApiError::new(
+            ErrorKind::SnsAuthorizationError,
+            "Unsubscribe of this subscription requires authentication (it was confirmed with AuthenticateOnUnsubscribe)",
+        ));
+    }
     sns::delete_subscription(conn, subscription_arn)?;
     Ok(sub)
 }
 
-/// ConfirmSubscription (token-authorised, like SNS).
-pub fn confirm(conn: &Connection, topic_arn: &str, token: &str) -> ApiResult<String> {
-    sns::confirm(conn, topic_arn, token)?.ok_or_else(|| invalid("Invalid parameter: Token"))
+/// ConfirmSubscription (token-authorised, like SNS); returns the subscription's ARN.
+/// `authenticate_on_unsubscribe` (a signed call's `AuthenticateOnUnsubscribe=true`) makes
+/// later unsubscribes require authentication.
+pub fn confirm(
+    conn: &Connection,
+    topic_arn: &str,
+    token: &str,
+    authenticate_on_unsubscribe: bool,
+) -> ApiResult<String> {
+    sns::confirm(conn, topic_arn, token, authenticate_on_unsubscribe)?
+        .ok_or_else(|| invalid("Invalid parameter: Token"))
 }
 
 /// Whether the topic exists and its policy lets `cloudtrail.amazonaws.com` publish.

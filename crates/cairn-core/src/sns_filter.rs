@@ -9,6 +9,9 @@ use serde_json::Value;
 /// Most keys a policy may have (AWS's limit).
 pub const MAX_KEYS: usize = 5;
 
+/// Most combinations a policy may make: the product of its keys' value counts (AWS's limit).
+pub const MAX_COMBINATIONS: usize = 150;
+
 /// One condition on an attribute.
 #[derive(Clone, Debug, PartialEq)]
 enum Condition {
@@ -151,6 +154,12 @@ impl FilterPolicy {
                 }
             };
             keys.push((k, conds));
+        }
+        let combinations = keys.iter().try_fold(1usize, |n, (_, c)| {
+            n.checked_mul(c.len()).filter(|&n| n <= MAX_COMBINATIONS)
+        });
+        if combinations.is_none() {
+            return Err("Filter policy is too complex".into());
         }
         Ok(Self { keys })
     }

@@ -8,10 +8,13 @@
 //! connection) is retried under the delivery policy ([`RetryPolicy`], by default SNS's: three
 //! retries 20 seconds apart), then dropped and counted, as SNS discards a message whose
 //! policy is exhausted. A queue holds at most [`NotifierConfig::backlog`] notifications;
-//! beyond that the oldest is dropped, counted and logged.
+//! beyond that the oldest is dropped, counted and logged. Once a subscription is confirmed
+//! ([`Notifier::confirmed`]), its SubscriptionConfirmation is no longer sent or retried, so
+//! its notifications never wait behind a confirmation the endpoint failed to take.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -171,6 +174,30 @@ struct Queue {
     pending: VecDeque<Notification>,
     /// A sender task is running for this queue (it holds one notification besides these).
     busy: bool,
+    /// Set once the subscription is confirmed: a confirmation being sent stops.
+    confirmed: Arc<Confirmed>,
+}
+
+/// That a subscription was confirmed, and a wake-up for the confirmation waiting to retry.
+#[derive(Default)]
+struct Confirmed {
+    done: AtomicBool,
+    wake: tokio::sync::Notify,
+}
+
+impl Confirmed {
+    /// Returns once the subscription is confirmed.
+    async fn wait(&self) {
+        loop {
+            let woken = self.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            if self.done.load(Ordering::SeqCst) {
+                return;
+            }
+            woken.await;
+        }
+    }
 }
 
 #[derive(Default)]
@@ -235,6 +262,20 @@ impl Notifier {
         }
     }
 
+    /// Tells the notifier a subscription is confirmed: its SubscriptionConfirmation still
+    /// queued is dropped, and one being sent or waiting to be retried stops, so the
+    /// subscription's notifications go next.
+    pub fn confirmed(&self, subscription_arn: &str) {
+        let mut state = self.inner.state.lock().expect("notifier lock");
+        if let Some(queue) = state.queues.get_mut(subscription_arn) {
+            queue.pending.retain(|n| {
+                n.message_type != crate::sns_message::MessageType::SubscriptionConfirmation
+            });
+            queue.confirmed.done.store(true, Ordering::SeqCst);
+            queue.confirmed.wake.notify_waiters();
+        }
+    }
+
     /// The signer of JSON messages, if any.
     pub fn signer(&self) -> Option<Arc<crate::SnsSigner>> {
         self.inner.config.signer.clone()
@@ -279,11 +320,11 @@ impl Notifier {
 /// The sender task of one subscription: sends its queue in order until it is empty.
 async fn work(inner: Arc<Inner>, sub: String) {
     loop {
-        let next = {
+        let (next, confirmed) = {
             let mut state = inner.state.lock().expect("notifier lock");
             let queue = state.queues.get_mut(&sub).expect("a busy queue exists");
             match queue.pending.pop_front() {
-                Some(n) => n,
+                Some(n) => (n, queue.confirmed.clone()),
                 None => {
                     state.queues.remove(&sub);
                     drop(state);
@@ -292,7 +333,7 @@ async fn work(inner: Arc<Inner>, sub: String) {
                 }
             }
         };
-        let delivered = deliver(&inner, &next).await;
+        let delivered = deliver(&inner, &next, &confirmed).await;
         let mut state = inner.state.lock().expect("notifier lock");
         if delivered {
             state.stats.delivered += 1;
@@ -342,8 +383,25 @@ async fn client_for(inner: &Inner, endpoint: &str) -> Result<reqwest::Client, St
         .map_err(|e| format!("cannot build a client: {e}"))
 }
 
-/// Sends one notification under the delivery policy. Returns whether it was delivered.
-async fn deliver(inner: &Inner, n: &Notification) -> bool {
+/// Sends one notification under the delivery policy. Returns whether it was delivered (a
+/// SubscriptionConfirmation overtaken by the subscription's confirmation counts as
+/// delivered: the endpoint took it).
+async fn deliver(inner: &Inner, n: &Notification, confirmed: &Confirmed) -> bool {
+    if n.message_type == crate::sns_message::MessageType::SubscriptionConfirmation {
+        tokio::select! {
+            delivered = deliver_under_policy(inner, n) => delivered,
+            () = confirmed.wait() => {
+                tracing::debug!(subscription = %n.subscription_arn,
+                    "subscription confirmed; its confirmation is no longer sent");
+                true
+            }
+        }
+    } else {
+        deliver_under_policy(inner, n).await
+    }
+}
+
+async fn deliver_under_policy(inner: &Inner, n: &Notification) -> bool {
     if n.protocol.starts_with("email") {
         return match crate::mail::write(inner.config.maildir.as_deref(), n).await {
             Ok(()) => true,

@@ -363,6 +363,17 @@ CREATE TABLE bucket_tags (
     PRIMARY KEY (bucket, tag_key));
 ";
 
+/// Version 20: SNS topic tags (the rows go with their topic) and whether a subscription was
+/// confirmed by a signed ConfirmSubscription with `AuthenticateOnUnsubscribe=true` (its
+/// unsigned `UnsubscribeURL` is then refused).
+const SCHEMA_V20: &str = "
+CREATE TABLE sns_topic_tags (
+    topic_arn TEXT NOT NULL REFERENCES sns_topics(arn) ON DELETE CASCADE,
+    tag_key TEXT NOT NULL, tag_value TEXT NOT NULL,
+    PRIMARY KEY (topic_arn, tag_key));
+ALTER TABLE sns_subscriptions ADD COLUMN authenticated_unsubscribe INTEGER NOT NULL DEFAULT 0;
+";
+
 /// Applies schema versions the database has not seen yet.
 pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     migrate_to(conn, i64::MAX)
@@ -472,6 +483,11 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
     if due(19) {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V19} PRAGMA user_version = 19; COMMIT;"
+        ))?;
+    }
+    if due(20) {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V20} PRAGMA user_version = 20; COMMIT;"
         ))?;
     }
     Ok(())

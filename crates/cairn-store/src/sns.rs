@@ -1,5 +1,5 @@
 //! SNS topics and their subscriptions: access policy, topic and subscription attributes (a JSON
-//! map each), and the Cairn URL a subscription's messages point back to.
+//! map each), topic tags, and the Cairn URL a subscription's messages point back to.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -42,6 +42,9 @@ pub struct Subscription {
     /// The Cairn URL the subscriber's `SubscribeURL`, `UnsubscribeURL` and `SigningCertURL`
     /// point at (where the subscribing call reached Cairn).
     pub base_url: String,
+    /// Confirmed by a signed ConfirmSubscription with `AuthenticateOnUnsubscribe=true`: only
+    /// an authenticated Unsubscribe may remove it.
+    pub authenticated_unsubscribe: bool,
 }
 
 /// Version 16: topic and subscription attributes, the subscription's Cairn URL (on the
@@ -67,8 +70,7 @@ pub(crate) fn schema_v16(conn: &Connection) -> StoreResult<String> {
     Ok(sql)
 }
 
-const SUB_COLUMNS: &str =
-    "arn, topic_arn, protocol, endpoint, token, confirmed, attributes, base_url";
+const SUB_COLUMNS: &str = "arn, topic_arn, protocol, endpoint, token, confirmed, attributes, base_url, authenticated_unsubscribe";
 
 fn sub_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Subscription> {
     Ok(Subscription {
@@ -80,6 +82,7 @@ fn sub_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Subscription> {
         confirmed: r.get(5)?,
         attributes: r.get(6)?,
         base_url: r.get(7)?,
+        authenticated_unsubscribe: r.get(8)?,
     })
 }
 
@@ -111,13 +114,50 @@ pub fn get_topic(conn: &Connection, arn: &str) -> StoreResult<Option<Topic>> {
         .optional()?)
 }
 
-/// Topics of an account and region, by ARN.
-pub fn list_topics(conn: &Connection, account: &str, region: &str) -> StoreResult<Vec<String>> {
+/// Up to `limit` topics of an account and region whose ARN sorts after `after`, by ARN.
+pub fn list_topics(
+    conn: &Connection,
+    account: &str,
+    region: &str,
+    after: &str,
+    limit: usize,
+) -> StoreResult<Vec<String>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT arn FROM sns_topics WHERE account = ?1 AND region = ?2 ORDER BY arn",
+        "SELECT arn FROM sns_topics WHERE account = ?1 AND region = ?2 AND arn > ?3 ORDER BY arn LIMIT ?4",
     )?;
-    let rows = stmt.query_map(params![account, region], |r| r.get(0))?;
+    let rows = stmt.query_map(params![account, region, after, limit as i64], |r| r.get(0))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// A topic's tags, by key.
+pub fn topic_tags(conn: &Connection, arn: &str) -> StoreResult<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT tag_key, tag_value FROM sns_topic_tags WHERE topic_arn = ?1 ORDER BY tag_key",
+    )?;
+    let rows = stmt.query_map([arn], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Adds tags to a topic, replacing the values of keys it has.
+pub fn put_topic_tags(conn: &Connection, arn: &str, tags: &[(String, String)]) -> StoreResult<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO sns_topic_tags (topic_arn, tag_key, tag_value) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (topic_arn, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
+    )?;
+    for (k, v) in tags {
+        stmt.execute(params![arn, k, v])?;
+    }
+    Ok(())
+}
+
+/// Removes these tag keys from a topic (absent keys are ignored).
+pub fn delete_topic_tags(conn: &Connection, arn: &str, keys: &[String]) -> StoreResult<()> {
+    let mut stmt =
+        conn.prepare_cached("DELETE FROM sns_topic_tags WHERE topic_arn = ?1 AND tag_key = ?2")?;
+    for k in keys {
+        stmt.execute(params![arn, k])?;
+    }
+    Ok(())
 }
 
 /// Deletes a topic and its subscriptions.
@@ -204,21 +244,30 @@ pub fn list_subscriptions(
 /// Adds a subscription.
 pub fn subscribe(conn: &Connection, s: &Subscription) -> StoreResult<()> {
     conn.prepare_cached(
-        "INSERT INTO sns_subscriptions (arn, topic_arn, protocol, endpoint, token, confirmed, attributes, base_url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO sns_subscriptions (arn, topic_arn, protocol, endpoint, token, confirmed, attributes, base_url, authenticated_unsubscribe) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
-    .execute(params![s.arn, s.topic_arn, s.protocol, s.endpoint, s.token, s.confirmed, s.attributes, s.base_url])?;
+    .execute(params![s.arn, s.topic_arn, s.protocol, s.endpoint, s.token, s.confirmed, s.attributes, s.base_url, s.authenticated_unsubscribe])?;
     Ok(())
 }
 
-/// Confirms the subscription holding `token`; returns its ARN.
-pub fn confirm(conn: &Connection, topic_arn: &str, token: &str) -> StoreResult<Option<String>> {
+/// Confirms the subscription holding `token`; returns its ARN. `authenticated_unsubscribe`
+/// sets the subscription's flag (it is never cleared by a later confirmation).
+pub fn confirm(
+    conn: &Connection,
+    topic_arn: &str,
+    token: &str,
+    authenticated_unsubscribe: bool,
+) -> StoreResult<Option<String>> {
     let arn: Option<String> = conn
         .prepare_cached("SELECT arn FROM sns_subscriptions WHERE topic_arn = ?1 AND token = ?2")?
         .query_row(params![topic_arn, token], |r| r.get(0))
         .optional()?;
     if let Some(a) = &arn {
-        conn.prepare_cached("UPDATE sns_subscriptions SET confirmed = 1 WHERE arn = ?1")?
-            .execute([a])?;
+        conn.prepare_cached(
+            "UPDATE sns_subscriptions SET confirmed = 1, \
+             authenticated_unsubscribe = CASE WHEN ?2 THEN 1 ELSE authenticated_unsubscribe END WHERE arn = ?1",
+        )?
+        .execute(params![a, authenticated_unsubscribe])?;
     }
     Ok(arn)
 }

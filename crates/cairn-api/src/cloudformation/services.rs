@@ -358,9 +358,6 @@ impl Services for Internal {
                         .listen_addr
                         .map(|a| a.to_string())
                         .unwrap_or_else(|| "127.0.0.1".to_owned());
-                    if call.action == "TagResource" {
-                        return Err(not_implemented("SNS TagResource", &rid));
-                    }
                     crate::sns::call_internal(state, info, &flatten(call.action, &call.input), host)
                         .await
                         .map(query)

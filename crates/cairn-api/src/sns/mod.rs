@@ -1,7 +1,8 @@
 //! SNS (Query protocol, XML) on the same listener: topics (Create/Delete/List,
-//! Get/SetTopicAttributes), subscriptions (Subscribe for http, https, email and email-json;
-//! ConfirmSubscription; Unsubscribe; ListSubscriptions(ByTopic); Get/SetSubscriptionAttributes)
-//! and `Publish`/`PublishBatch`. Messages leave through `cairn_delivery::publish` after the
+//! Get/SetTopicAttributes, Add/RemovePermission, Tag/UntagResource, ListTagsForResource),
+//! subscriptions (Subscribe for http, https, email and email-json; ConfirmSubscription;
+//! Unsubscribe; ListSubscriptions(ByTopic); Get/SetSubscriptionAttributes) and
+//! `Publish`/`PublishBatch`. Messages leave through `cairn_delivery::publish` after the
 //! call's transaction commits, signed with the data dir's key, whose certificate this module
 //! serves at `/SimpleNotificationService-<id>.pem`. `SubscribeURL` and `UnsubscribeURL` are
 //! plain GET links, authorised by their token or subscription ARN.
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use axum::response::Response;
 use cairn_core::error::ApiResult;
 use cairn_core::publish::{self, Publication};
-use cairn_core::{ApiError, sns};
+use cairn_core::{ApiError, sns, sns_topic_access as access};
 use cairn_store::sns::Subscription;
 use serde_json::{Map, Value, json};
 
@@ -21,6 +22,7 @@ use crate::recording::{CallInfo, Outcome};
 use crate::server::{AppState, Received, authenticate};
 use cairn_core::authz::{Permission, ResourcePolicy};
 
+mod links;
 mod outbound;
 mod params;
 mod render;
@@ -28,6 +30,29 @@ mod render;
 pub use outbound::{OutboundRules, check_endpoint};
 
 const XMLNS: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
+
+/// The actions Cairn's SNS answers; any other is `InvalidAction`.
+const ACTIONS: [&str; 19] = [
+    "AddPermission",
+    "ConfirmSubscription",
+    "CreateTopic",
+    "DeleteTopic",
+    "GetSubscriptionAttributes",
+    "GetTopicAttributes",
+    "ListSubscriptions",
+    "ListSubscriptionsByTopic",
+    "ListTagsForResource",
+    "ListTopics",
+    "Publish",
+    "PublishBatch",
+    "RemovePermission",
+    "SetSubscriptionAttributes",
+    "SetTopicAttributes",
+    "Subscribe",
+    "TagResource",
+    "Unsubscribe",
+    "UntagResource",
+];
 
 /// Whether an unsigned request is an SNS link: a subscription confirmation (authorised by its
 /// token) or an `UnsubscribeURL` (by the subscription ARN), so a subscriber can simply GET it.
@@ -103,7 +128,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     if (action == "ConfirmSubscription" || action == "Unsubscribe")
         && req.header("authorization").is_none()
     {
-        return confirm_by_token(state, &req, &params, now).await;
+        return links::confirm_by_token(state, &req, &params, now).await;
     }
     let authed = match authenticate(state, &req, Protocol::Query, now).await {
         Ok(a) => a,
@@ -130,6 +155,8 @@ struct Done {
     /// A confirmation to send: the subscription, the topic's signature version, and whether
     /// it is an UnsubscribeConfirmation.
     confirmation: Option<(Subscription, String, bool)>,
+    /// A subscription this call confirmed (its pending SubscriptionConfirmation stops).
+    confirmed: Option<String>,
 }
 
 fn xml_done(xml: String) -> Done {
@@ -155,6 +182,9 @@ fn entries_xml(name: &str, attrs: &[(String, String)]) -> String {
 
 /// Sends what a committed call left to send.
 fn send_after_commit(state: &AppState, done: &Done, now_ms: i64) {
+    if let Some(arn) = &done.confirmed {
+        state.notifier.confirmed(arn);
+    }
     for p in &done.publications {
         cairn_delivery::publish(&state.notifier, p);
     }
@@ -200,6 +230,15 @@ pub(crate) async fn call_internal(
 ) -> ApiResult<String> {
     let get = |name: &str| params.get(name).map(str::to_owned);
     let action = get("Action").unwrap_or_default();
+    if !ACTIONS.contains(&action.as_str()) {
+        return Err(ApiError::new(
+            cairn_core::ErrorKind::InvalidAction,
+            format!(
+                "The action {} is not valid for this web service.",
+                action.chars().take(128).collect::<String>()
+            ),
+        ));
+    }
     let ctx = info.ctx.clone();
     let read_only = matches!(
         action.as_str(),
@@ -208,6 +247,7 @@ pub(crate) async fn call_internal(
             | "ListSubscriptions"
             | "ListSubscriptionsByTopic"
             | "GetSubscriptionAttributes"
+            | "ListTagsForResource"
     );
     let management = !matches!(action.as_str(), "Publish" | "PublishBatch");
     let request_parameters = recorded_parameters(params);
@@ -242,22 +282,50 @@ pub(crate) async fn call_internal(
     let return_arn = get("ReturnSubscriptionArn").as_deref() == Some("true");
     let subscription = get("SubscriptionArn").unwrap_or_default();
     let next_token = get("NextToken");
+    let tags = params::tags(params);
+    let tag_keys = params::members(params, "TagKeys");
+    let accounts = params::members(params, "AWSAccountId");
+    let action_names = params::members(params, "ActionName");
+    let label = get("Label").unwrap_or_default();
+    let resource = get("ResourceArn").unwrap_or_default();
+    let token_param = get("Token").unwrap_or_default();
+    let authenticate_on_unsubscribe =
+        get("AuthenticateOnUnsubscribe").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let now_ms = (info.ctx.now * 1000.0) as i64;
     let account = info.ctx.account().to_string();
     let act = action.clone();
     let event_name = action.clone();
     let op = move |c: &cairn_store::Connection| -> ApiResult<Done> {
         match act.as_str() {
-            "CreateTopic" => sns::create_topic(c, &ctx, &name, &attributes)
+            "CreateTopic" => sns::create_topic(c, &ctx, &name, &attributes, &tags)
                 .map(|arn| xml_done(format!("<TopicArn>{}</TopicArn>", xml_escape(&arn)))),
             "DeleteTopic" => sns::delete_topic(c, &ctx, &topic).map(|()| Done::default()),
-            "ListTopics" => sns::list_topics(c, &ctx).map(|list| {
-                let members: String = list
-                    .iter()
-                    .map(|a| format!("<member><TopicArn>{}</TopicArn></member>", xml_escape(a)))
-                    .collect();
-                xml_done(format!("<Topics>{members}</Topics>"))
-            }),
+            "ListTopics" => sns::list_topics(c, &ctx, next_token.as_deref())
+                .map(|(list, next)| xml_done(render::topics(&list, next.as_deref()))),
+            "AddPermission" => {
+                access::add_permission(c, &ctx, &topic, &label, &accounts, &action_names)
+                    .map(|()| Done::default())
+            }
+            "RemovePermission" => {
+                access::remove_permission(c, &ctx, &topic, &label).map(|()| Done::default())
+            }
+            "TagResource" => {
+                access::tag_resource(c, &ctx, &resource, &tags).map(|()| Done::default())
+            }
+            "UntagResource" => {
+                access::untag_resource(c, &ctx, &resource, &tag_keys).map(|()| Done::default())
+            }
+            "ListTagsForResource" => {
+                access::list_tags(c, &ctx, &resource).map(|tags| xml_done(render::tags(&tags)))
+            }
+            "ConfirmSubscription" => {
+                let arn = sns::confirm(c, &topic, &token_param, authenticate_on_unsubscribe)?;
+                Ok(Done {
+                    xml: format!("<SubscriptionArn>{}</SubscriptionArn>", xml_escape(&arn)),
+                    confirmed: Some(arn),
+                    ..Default::default()
+                })
+            }
             "GetTopicAttributes" => sns::get_attributes(c, &ctx, &topic)
                 .map(|attrs| xml_done(entries_xml("Attributes", &attrs))),
             "SetTopicAttributes" => {
@@ -342,8 +410,8 @@ pub(crate) async fn call_internal(
                 })
             }
             other => Err(ApiError::new(
-                cairn_core::ErrorKind::SnsInvalidParameter,
-                format!("Invalid action: {other}"),
+                cairn_core::ErrorKind::InvalidAction,
+                format!("The action {other} is not valid for this web service."),
             )),
         }
     };
@@ -373,133 +441,38 @@ pub(crate) async fn call_internal(
         };
         let topic_of_subscription =
             get("SubscriptionArn").and_then(|a| a.rsplit_once(':').map(|(t, _)| t.to_owned()));
-        let topic_param = get("TopicArn").or_else(|| get("TargetArn"));
+        let topic_param = get("TopicArn")
+            .or_else(|| get("TargetArn"))
+            .or_else(|| get("ResourceArn"));
         match (sns_action.as_str(), topic_param.or(topic_of_subscription)) {
-            ("sns:CreateTopic", _) => Permission::new(
-                sns_action,
-                format!(
+            // The token authorizes a confirmation, signed or not (SNS: "requires an AWS
+            // signature only when the AuthenticateOnUnsubscribe flag is set").
+            ("sns:ConfirmSubscription", _) => Vec::new(),
+            ("sns:CreateTopic", _) => {
+                let arn = format!(
                     "arn:aws:sns:{}:{}:{}",
                     info.ctx.region,
                     info.ctx.account(),
                     get("Name").unwrap_or_default()
-                ),
-            ),
-            ("sns:ListSubscriptions" | "sns:ListTopics", _) => Permission::any(sns_action),
-            (_, Some(topic)) => {
-                Permission::new(sns_action, topic.clone()).under(ResourcePolicy::Topic(topic))
+                );
+                // Tagging a topic on creation needs sns:TagResource too.
+                let mut needed = vec![Permission::new(sns_action, arn.clone())];
+                if !params::tags(params).is_empty() {
+                    needed.push(Permission::new("sns:TagResource".to_owned(), arn));
+                }
+                needed
             }
-            _ => Permission::any(sns_action),
+            ("sns:ListSubscriptions" | "sns:ListTopics", _) => vec![Permission::any(sns_action)],
+            (_, Some(topic)) => {
+                vec![Permission::new(sns_action, topic.clone()).under(ResourcePolicy::Topic(topic))]
+            }
+            _ => vec![Permission::any(sns_action)],
         }
     };
     let done = state
         .gate
-        .execute(
-            info,
-            read_only,
-            move |_, _| Ok(vec![permission]),
-            op,
-            describe,
-        )
+        .execute(info, read_only, move |_, _| Ok(permission), op, describe)
         .await?;
     send_after_commit(state, &done, state.now().timestamp_millis());
     Ok(done.xml)
-}
-
-/// An unsigned SNS link: ConfirmSubscription by token, as a subscriber does by fetching
-/// `SubscribeURL`, or Unsubscribe by a message's `UnsubscribeURL`. It changes state, so it is
-/// recorded like any call, with an anonymous identity (the token itself is never recorded).
-async fn confirm_by_token(
-    state: &AppState,
-    req: &Received,
-    params: &crate::query::Params,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Response {
-    let rid = req.request_id.clone();
-    let action = params.action().to_owned();
-    let topic = params.get("TopicArn").unwrap_or_default().to_owned();
-    let token = params.get("Token").unwrap_or_default().to_owned();
-    let subscription = params.get("SubscriptionArn").unwrap_or_default().to_owned();
-    let region = topic
-        .split(':')
-        .nth(3)
-        .or_else(|| subscription.split(':').nth(3))
-        .and_then(|r| cairn_model::Region::parse(r).ok())
-        .unwrap_or_else(|| cairn_model::Region::parse("us-east-1").expect("us-east-1 exists"));
-    let info = CallInfo {
-        ctx: cairn_core::CallContext {
-            principal: cairn_model::Principal::Anonymous {
-                account: state.settings.account.clone(),
-            },
-            region,
-            now: now.timestamp_millis() as f64 / 1000.0,
-            origin: cairn_core::context::Origin {
-                source_ip: req.source_ip.clone(),
-                user_agent: req.header("user-agent").unwrap_or("").to_owned(),
-                secure_transport: false,
-            },
-        },
-        request_id: rid.clone(),
-        source_ip: req.source_ip.clone(),
-        user_agent: req.header("user-agent").unwrap_or("").to_owned(),
-        console: None,
-        invoked_by: None,
-    };
-    let unsubscribing = action == "Unsubscribe";
-    let request_parameters = if unsubscribing {
-        json!({ "subscriptionArn": subscription })
-    } else {
-        json!({ "topicArn": topic })
-    };
-    let event_name = action.clone();
-    let describe = move |r: &ApiResult<Done>| Outcome {
-        event_source: "sns.amazonaws.com",
-        event_name,
-        read_only: false,
-        management: true,
-        request_parameters,
-        response_elements: match r {
-            Ok(d) if !unsubscribing => json!({ "subscriptionArn": d.xml }),
-            _ => Value::Null,
-        },
-        error: r.as_ref().err().map(|e| {
-            let w = WireError::from(e);
-            (w.code.to_owned(), w.message)
-        }),
-        resources: Vec::new(),
-        additional_event_data: None,
-    };
-    let op = move |c: &cairn_store::Connection| -> ApiResult<Done> {
-        if unsubscribing {
-            let sub = sns::unsubscribe_by_link(c, &subscription)?;
-            let version = topic_version(c, &sub.topic_arn)?;
-            Ok(Done {
-                confirmation: Some((sub, version, true)),
-                ..Default::default()
-            })
-        } else {
-            sns::confirm(c, &topic, &token).map(xml_done)
-        }
-    };
-    let done = state
-        .gate
-        .execute(info, false, |_, _| Ok(Vec::new()), op, describe)
-        .await;
-    match done {
-        Ok(d) => {
-            send_after_commit(state, &d, now.timestamp_millis());
-            if unsubscribing {
-                crate::query::ok(XMLNS, "Unsubscribe", None, &rid)
-            } else {
-                xml_response(
-                    "ConfirmSubscription",
-                    &format!("<SubscriptionArn>{}</SubscriptionArn>", xml_escape(&d.xml)),
-                    &rid,
-                )
-            }
-        }
-        Err(e) if e.kind == cairn_core::ErrorKind::Internal => {
-            xml_error(&WireError::internal(Protocol::Query), &rid)
-        }
-        Err(e) => xml_error(&WireError::from(&e), &rid),
-    }
 }

@@ -1,6 +1,7 @@
 //! SNS's Query-protocol maps and lists: `Attributes.entry.N.key/value`,
-//! `MessageAttributes.entry.N.Name` with `.Value.DataType/StringValue/BinaryValue`, and
-//! `PublishBatchRequestEntries.member.N.*`.
+//! `MessageAttributes.entry.N.Name` with `.Value.DataType/StringValue/BinaryValue`,
+//! `PublishBatchRequestEntries.member.N.*`, `Tags.member.N.Key/Value` and plain
+//! `<name>.member.N` lists.
 
 use std::collections::BTreeMap;
 
@@ -47,6 +48,34 @@ pub fn attribute_map(params: &Params) -> Vec<(String, String)> {
     )
     .iter()
     .filter_map(|g| Some((field(g, "key")?.to_owned(), field(g, "value")?.to_owned())))
+    .collect()
+}
+
+/// `<name>.member.N` values in N order (`AWSAccountId`, `ActionName`, `TagKeys`).
+pub fn members(params: &Params, name: &str) -> Vec<String> {
+    let lead = format!("{name}.member.");
+    let mut found: BTreeMap<u32, String> = BTreeMap::new();
+    for (k, v) in params.iter() {
+        if let Some(n) = k.strip_prefix(&lead).and_then(|n| n.parse::<u32>().ok()) {
+            found.insert(n, v.clone());
+        }
+    }
+    found.into_values().collect()
+}
+
+/// `Tags.member.N.Key/Value` pairs (CreateTopic, TagResource); a missing value is "".
+pub fn tags(params: &Params) -> Vec<(String, String)> {
+    numbered(
+        params.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        "Tags.member",
+    )
+    .iter()
+    .filter_map(|g| {
+        Some((
+            field(g, "Key")?.to_owned(),
+            field(g, "Value").unwrap_or_default().to_owned(),
+        ))
+    })
     .collect()
 }
 
@@ -125,5 +154,23 @@ mod tests {
             attribute_map(&p),
             vec![("RawMessageDelivery".into(), "true".into())]
         );
+    }
+
+    #[test]
+    fn tags_and_members_parse() {
+        let p = Params::parse(
+            "",
+            b"Tags.member.2.Key=b&Tags.member.2.Value=2&Tags.member.1.Key=a&Tags.member.1.Value=1\
+&Tags.member.3.Key=c&TagKeys.member.2=y&TagKeys.member.1=x",
+        );
+        assert_eq!(
+            tags(&p),
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "2".into()),
+                ("c".into(), String::new())
+            ]
+        );
+        assert_eq!(members(&p, "TagKeys"), vec!["x", "y"]);
     }
 }

@@ -1,10 +1,39 @@
-//! XML of the SNS listings and batch results.
+//! XML of the SNS listings (topics, subscriptions, tags) and batch results.
 
 use cairn_core::error::ApiResult;
 use cairn_core::publish::Publication;
 use cairn_store::sns::Subscription;
 
 use crate::errors::{WireError, xml_escape};
+
+/// `<Topics>` and `NextToken`.
+pub fn topics(arns: &[String], next: Option<&str>) -> String {
+    let members: String = arns
+        .iter()
+        .map(|a| format!("<member><TopicArn>{}</TopicArn></member>", xml_escape(a)))
+        .collect();
+    format!("<Topics>{members}</Topics>{}", next_token(next))
+}
+
+/// `<Tags>` of ListTagsForResource.
+pub fn tags(tags: &[(String, String)]) -> String {
+    let members: String = tags
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "<member><Key>{}</Key><Value>{}</Value></member>",
+                xml_escape(k),
+                xml_escape(v)
+            )
+        })
+        .collect();
+    format!("<Tags>{members}</Tags>")
+}
+
+fn next_token(next: Option<&str>) -> String {
+    next.map(|t| format!("<NextToken>{}</NextToken>", xml_escape(t)))
+        .unwrap_or_default()
+}
 
 /// `<Subscriptions>` (pending ones show `PendingConfirmation` as their ARN) and `NextToken`.
 pub fn subscriptions(subs: &[Subscription], next: Option<&str>) -> String {
@@ -27,10 +56,10 @@ pub fn subscriptions(subs: &[Subscription], next: Option<&str>) -> String {
             )
         })
         .collect();
-    let next = next
-        .map(|t| format!("<NextToken>{}</NextToken>", xml_escape(t)))
-        .unwrap_or_default();
-    format!("<Subscriptions>{members}</Subscriptions>{next}")
+    format!(
+        "<Subscriptions>{members}</Subscriptions>{}",
+        next_token(next)
+    )
 }
 
 /// `<Successful>` and `<Failed>` of a PublishBatch, and the accepted publications.

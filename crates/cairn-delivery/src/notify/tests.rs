@@ -306,3 +306,26 @@ async fn a_guard_refuses_forbidden_addresses_and_pins_allowed_ones() {
     assert!(n.drain(Duration::from_secs(10)).await);
     assert_eq!(n.stats().delivered, 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_confirmed_subscription_stops_its_confirmation_retries() {
+    let ep = endpoint();
+    let mut config = fast(3, Duration::from_secs(5), 10);
+    config.policy.min_delay = Duration::from_secs(3600);
+    config.policy.max_delay = Duration::from_secs(3600);
+    let notifier = Notifier::new(config);
+    let sub = "arn:aws:sns:us-east-1:123456789012:t:c";
+    let mut confirmation = note(&ep, sub, "confirm");
+    confirmation.message_type = crate::sns_message::MessageType::SubscriptionConfirmation;
+    notifier.send(confirmation);
+    assert_eq!(next_body(&ep).await, "confirm");
+    ep.answers.send(500).unwrap();
+    // The confirmation now waits an hour to be retried; the notification queued behind it
+    // goes as soon as the subscription is confirmed.
+    notifier.send(note(&ep, sub, "after"));
+    notifier.confirmed(sub);
+    assert_eq!(next_body(&ep).await, "after");
+    ep.answers.send(200).unwrap();
+    assert!(notifier.drain(Duration::from_secs(10)).await);
+    assert_eq!(notifier.stats().failed, 0);
+}

@@ -1,0 +1,248 @@
+"""SNS API surface beyond publishing: signed ConfirmSubscription (with
+AuthenticateOnUnsubscribe), AddPermission/RemovePermission, topic tags (TagResource,
+UntagResource, ListTagsForResource, CreateTopic's Tags), CreateTopic's idempotency rules,
+ListTopics paging, unknown actions, delivery- and filter-policy limits, and confirmation
+retries that stop once a subscription is confirmed."""
+
+import json
+import queue
+import threading
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+def error_of(call, *args, **kwargs):
+    with pytest.raises(ClientError) as e:
+        call(*args, **kwargs)
+    err = e.value.response["Error"]
+    return err["Code"], err["Message"], e.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+@pytest.fixture()
+def endpoint():
+    """An HTTP subscriber; `fail_confirmations` makes it answer 500 to confirmations."""
+    received = queue.Queue()
+    state = {"fail_confirmations": False}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            kind = self.headers["x-amz-sns-message-type"]
+            received.put((kind, json.loads(body)))
+            failing = state["fail_confirmations"] and kind == "SubscriptionConfirmation"
+            self.send_response(500 if failing else 200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/", received, state
+    httpd.shutdown()
+
+
+def next_of(received, kind):
+    """The next message of this type (others before it are skipped), within 10 s."""
+    while True:
+        got, msg = received.get(timeout=10)
+        if got == kind:
+            return msg
+
+
+def test_confirm_subscription_signed_and_authenticate_on_unsubscribe(cairn, endpoint):
+    url, received, _ = endpoint
+    sns = cairn.client("sns")
+    topic = sns.create_topic(Name="confirm-api")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url)
+    token = next_of(received, "SubscriptionConfirmation")["Token"]
+
+    code, message, status = error_of(sns.confirm_subscription, TopicArn=topic, Token="0" * 64)
+    assert (code, message, status) == ("InvalidParameter", "Invalid parameter: Token", 400)
+
+    arn = sns.confirm_subscription(TopicArn=topic, Token=token,
+                                   AuthenticateOnUnsubscribe="true")["SubscriptionArn"]
+    assert arn.startswith(topic + ":")
+    attrs = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+    assert attrs["PendingConfirmation"] == "false"
+    assert attrs["ConfirmationWasAuthenticated"] == "true"
+    # Confirming again with the same token returns the same subscription.
+    assert sns.confirm_subscription(TopicArn=topic, Token=token)["SubscriptionArn"] == arn
+
+    # The unsigned UnsubscribeURL no longer removes it; a signed Unsubscribe does.
+    sns.publish(TopicArn=topic, Message="hi")
+    note = next_of(received, "Notification")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(note["UnsubscribeURL"])
+    assert e.value.code == 403 and b"<Code>AuthorizationError</Code>" in e.value.read()
+    assert [s["SubscriptionArn"] for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]] == [arn]
+    sns.unsubscribe(SubscriptionArn=arn)
+    assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+
+    # The CLI too, and without AuthenticateOnUnsubscribe the link keeps working.
+    sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url)
+    token = next_of(received, "SubscriptionConfirmation")["Token"]
+    out = cairn.cli("sns", "confirm-subscription", "--topic-arn", topic, "--token", token)
+    arn = json.loads(out.stdout)["SubscriptionArn"]
+    attrs = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+    assert attrs["ConfirmationWasAuthenticated"] == "false"
+    sns.publish(TopicArn=topic, Message="hi")
+    urllib.request.urlopen(next_of(received, "Notification")["UnsubscribeURL"]).read()
+    assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+
+
+def test_add_and_remove_permission_edit_the_policy(cairn):
+    sns = cairn.client("sns")
+    topic = sns.create_topic(Name="perms")["TopicArn"]
+    sns.add_permission(TopicArn=topic, Label="share", AWSAccountId=["111122223333", "444455556666"],
+                       ActionName=["Publish", "GetTopicAttributes"])
+    policy = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
+    statement = [s for s in policy["Statement"] if s["Sid"] == "share"][0]
+    assert statement == {
+        "Sid": "share", "Effect": "Allow",
+        "Principal": {"AWS": ["arn:aws:iam::111122223333:root", "arn:aws:iam::444455556666:root"]},
+        "Action": ["SNS:Publish", "SNS:GetTopicAttributes"], "Resource": topic}
+    assert [s["Sid"] for s in policy["Statement"]] == ["__default_statement_ID", "share"]
+
+    code, message, _ = error_of(sns.add_permission, TopicArn=topic, Label="share",
+                                AWSAccountId=["111122223333"], ActionName=["Publish"])
+    assert code == "InvalidParameter" and "Statement already exists" in message
+    code, _, _ = error_of(sns.add_permission, TopicArn=topic, Label="bad",
+                          AWSAccountId=["111122223333"], ActionName=["NoSuchAction"])
+    assert code == "InvalidParameter"
+    code, _, status = error_of(sns.add_permission, TopicArn=topic + "-missing", Label="x",
+                               AWSAccountId=["111122223333"], ActionName=["Publish"])
+    assert (code, status) == ("NotFound", 404)
+
+    sns.remove_permission(TopicArn=topic, Label="share")
+    policy = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["__default_statement_ID"]
+    out = cairn.cli("sns", "add-permission", "--topic-arn", topic, "--label", "cli",
+                    "--aws-account-id", "111122223333", "--action-name", "Publish")
+    assert out.returncode == 0
+
+
+def test_topic_tags(cairn):
+    sns = cairn.client("sns")
+    topic = sns.create_topic(Name="tagged", Tags=[{"Key": "team", "Value": "ops"}])["TopicArn"]
+    assert sns.list_tags_for_resource(ResourceArn=topic)["Tags"] == [{"Key": "team", "Value": "ops"}]
+    sns.tag_resource(ResourceArn=topic, Tags=[{"Key": "team", "Value": "sec"}, {"Key": "env", "Value": ""}])
+    tags = sns.list_tags_for_resource(ResourceArn=topic)["Tags"]
+    assert sorted(tags, key=lambda t: t["Key"]) == [{"Key": "env", "Value": ""}, {"Key": "team", "Value": "sec"}]
+    sns.untag_resource(ResourceArn=topic, TagKeys=["env", "absent"])
+    assert sns.list_tags_for_resource(ResourceArn=topic)["Tags"] == [{"Key": "team", "Value": "sec"}]
+
+    code, _, status = error_of(sns.list_tags_for_resource, ResourceArn=topic + "-missing")
+    assert (code, status) == ("ResourceNotFound", 404)
+    code, _, _ = error_of(sns.tag_resource, ResourceArn=topic, Tags=[{"Key": "aws:x", "Value": "v"}])
+    assert code == "InvalidParameter"
+    code, _, _ = error_of(sns.tag_resource, ResourceArn=topic, Tags=[{"Key": "k" * 129, "Value": "v"}])
+    assert code == "InvalidParameter"
+    code, _, _ = error_of(sns.tag_resource, ResourceArn=topic, Tags=[{"Key": "k", "Value": "v" * 257}])
+    assert code == "InvalidParameter"
+    many = [{"Key": f"k{i}", "Value": "v"} for i in range(50)]
+    code, _, status = error_of(sns.tag_resource, ResourceArn=topic, Tags=many)
+    assert (code, status) == ("TagLimitExceeded", 400)
+    sns.tag_resource(ResourceArn=topic, Tags=many[:49])
+    assert len(sns.list_tags_for_resource(ResourceArn=topic)["Tags"]) == 50
+    cli = cairn.cli("sns", "list-tags-for-resource", "--resource-arn", topic)
+    assert len(json.loads(cli.stdout)["Tags"]) == 50
+
+
+def test_create_topic_is_idempotent_only_with_the_same_attributes_and_tags(cairn):
+    sns = cairn.client("sns")
+    arn = sns.create_topic(Name="same", Attributes={"DisplayName": "d"},
+                           Tags=[{"Key": "k", "Value": "v"}])["TopicArn"]
+    assert sns.create_topic(Name="same", Attributes={"DisplayName": "d"})["TopicArn"] == arn
+    assert sns.create_topic(Name="same")["TopicArn"] == arn
+    assert sns.create_topic(Name="same", Tags=[{"Key": "k", "Value": "v"}])["TopicArn"] == arn
+    code, message, status = error_of(sns.create_topic, Name="same", Attributes={"DisplayName": "other"})
+    assert (code, status) == ("InvalidParameter", 400)
+    assert message == "Invalid parameter: Attributes Reason: Topic already exists with different attributes"
+    code, message, _ = error_of(sns.create_topic, Name="same", Tags=[{"Key": "k", "Value": "w"}])
+    assert code == "InvalidParameter"
+    assert message == "Invalid parameter: Tags Reason: Topic already exists with different tags"
+    attrs = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+    assert attrs["DisplayName"] == "d"
+    assert sns.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "k", "Value": "v"}]
+
+
+def test_list_topics_pages_and_refuses_a_bogus_token(cairn):
+    sns = cairn.client("sns")
+    made = {sns.create_topic(Name=f"page-{i:03}")["TopicArn"] for i in range(105)}
+    first = sns.list_topics()
+    assert len(first["Topics"]) == 100 and first["NextToken"]
+    second = sns.list_topics(NextToken=first["NextToken"])
+    assert "NextToken" not in second
+    listed = {t["TopicArn"] for t in first["Topics"] + second["Topics"]}
+    assert made <= listed
+    code, message, status = error_of(sns.list_topics, NextToken="bogus")
+    assert (code, message, status) == ("InvalidParameter", "Invalid parameter: NextToken", 400)
+
+
+def test_unknown_action_is_invalid_action(cairn):
+    sns = cairn.client("sns")
+    sns.meta.events.register("before-call.sns.ListTopics", lambda params, **_: params["body"].update(Action="NoSuchThing"))
+    code, message, status = error_of(sns.list_topics)
+    assert (code, status) == ("InvalidAction", 400)
+    assert message == "The action NoSuchThing is not valid for this web service."
+
+
+def test_delivery_and_filter_policy_limits(cairn, endpoint):
+    url, received, _ = endpoint
+    sns = cairn.client("sns")
+    topic = sns.create_topic(Name="limits")["TopicArn"]
+    sub = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url,
+                        ReturnSubscriptionArn=True)["SubscriptionArn"]
+
+    def refused(name, value):
+        code, message, status = error_of(sns.set_subscription_attributes, SubscriptionArn=sub,
+                                         AttributeName=name, AttributeValue=value)
+        assert (code, status) == ("InvalidParameter", 400), value
+        return message
+
+    retry = lambda **p: json.dumps({"healthyRetryPolicy": p})
+    assert "numRetries" in refused("DeliveryPolicy", retry(numRetries=200))
+    refused("DeliveryPolicy", retry(numRetries=-1))
+    refused("DeliveryPolicy", retry(minDelayTarget=0, maxDelayTarget=20, numRetries=3))
+    refused("DeliveryPolicy", retry(minDelayTarget=30, maxDelayTarget=20, numRetries=3))
+    refused("DeliveryPolicy", retry(minDelayTarget=1, maxDelayTarget=3601, numRetries=3))
+    refused("DeliveryPolicy", retry(numRetries=3, numNoDelayRetries=2, numMinDelayRetries=2))
+    refused("DeliveryPolicy", retry(numRetries=3, backoffFunction="cubic"))
+    refused("DeliveryPolicy", retry(minDelayTarget=100, maxDelayTarget=100, numRetries=100))
+    refused("DeliveryPolicy", json.dumps({"throttlePolicy": {"maxReceivesPerSecond": 0}}))
+    refused("DeliveryPolicy", json.dumps({"requestPolicy": {"headerContentType": "text/html"}}))
+    ok = retry(minDelayTarget=1, maxDelayTarget=30, numRetries=100, numNoDelayRetries=10,
+               backoffFunction="exponential")
+    sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="DeliveryPolicy", AttributeValue=ok)
+    code, _, _ = error_of(sns.set_topic_attributes, TopicArn=topic, AttributeName="DeliveryPolicy",
+                          AttributeValue=json.dumps({"http": {"defaultHealthyRetryPolicy": {"numRetries": 101}}}))
+    assert code == "InvalidParameter"
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="DeliveryPolicy",
+                             AttributeValue=json.dumps({"http": {"defaultHealthyRetryPolicy": {"numRetries": 5}}}))
+
+    big = json.dumps({"k": [str(i) for i in range(200)]})
+    assert refused("FilterPolicy", big) == "Invalid parameter: FilterPolicy: Filter policy is too complex"
+    product = json.dumps({"a": [str(i) for i in range(10)], "b": [str(i) for i in range(16)]})
+    refused("FilterPolicy", product)
+    fits = json.dumps({"a": [str(i) for i in range(10)], "b": [str(i) for i in range(15)]})
+    sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="FilterPolicy", AttributeValue=fits)
+
+
+def test_confirmation_retries_stop_once_confirmed(cairn, endpoint):
+    url, received, state = endpoint
+    state["fail_confirmations"] = True
+    sns = cairn.client("sns")
+    topic = sns.create_topic(Name="retries")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url)
+    confirmation = next_of(received, "SubscriptionConfirmation")
+    urllib.request.urlopen(confirmation["SubscribeURL"]).read()
+    sent = sns.publish(TopicArn=topic, Message="right away")["MessageId"]
+    # The endpoint answered 500 to the confirmation, whose retries wait 20 s each; the
+    # notification must not wait behind them, nor must the confirmation come again.
+    kind, msg = received.get(timeout=10)
+    assert kind == "Notification" and msg["MessageId"] == sent

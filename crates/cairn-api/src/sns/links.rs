@@ -1,0 +1,117 @@
+//! SNS's unsigned links: `SubscribeURL` (ConfirmSubscription by token) and `UnsubscribeURL`
+//! (Unsubscribe by subscription ARN), fetched by subscribers with a plain GET. They pass the
+//! gate like any call, with an anonymous identity and no permission to check (the token or
+//! ARN is the authorization), and are recorded.
+
+use axum::response::Response;
+use cairn_core::error::ApiResult;
+use cairn_core::sns;
+use serde_json::{Value, json};
+
+use super::{Done, XMLNS, send_after_commit, topic_version, xml_done, xml_error, xml_response};
+use crate::errors::{WireError, xml_escape};
+use crate::protocol::Protocol;
+use crate::recording::{CallInfo, Outcome};
+use crate::server::{AppState, Received};
+
+/// An unsigned SNS link: ConfirmSubscription by token, as a subscriber does by fetching
+/// `SubscribeURL`, or Unsubscribe by a message's `UnsubscribeURL`. It changes state, so it is
+/// recorded like any call, with an anonymous identity (the token itself is never recorded).
+pub(super) async fn confirm_by_token(
+    state: &AppState,
+    req: &Received,
+    params: &crate::query::Params,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Response {
+    let rid = req.request_id.clone();
+    let action = params.action().to_owned();
+    let topic = params.get("TopicArn").unwrap_or_default().to_owned();
+    let token = params.get("Token").unwrap_or_default().to_owned();
+    let subscription = params.get("SubscriptionArn").unwrap_or_default().to_owned();
+    let region = topic
+        .split(':')
+        .nth(3)
+        .or_else(|| subscription.split(':').nth(3))
+        .and_then(|r| cairn_model::Region::parse(r).ok())
+        .unwrap_or_else(|| cairn_model::Region::parse("us-east-1").expect("us-east-1 exists"));
+    let info = CallInfo {
+        ctx: cairn_core::CallContext {
+            principal: cairn_model::Principal::Anonymous {
+                account: state.settings.account.clone(),
+            },
+            region,
+            now: now.timestamp_millis() as f64 / 1000.0,
+            origin: cairn_core::context::Origin {
+                source_ip: req.source_ip.clone(),
+                user_agent: req.header("user-agent").unwrap_or("").to_owned(),
+                secure_transport: false,
+            },
+        },
+        request_id: rid.clone(),
+        source_ip: req.source_ip.clone(),
+        user_agent: req.header("user-agent").unwrap_or("").to_owned(),
+        console: None,
+        invoked_by: None,
+    };
+    let unsubscribing = action == "Unsubscribe";
+    let request_parameters = if unsubscribing {
+        json!({ "subscriptionArn": subscription })
+    } else {
+        json!({ "topicArn": topic })
+    };
+    let event_name = action.clone();
+    let describe = move |r: &ApiResult<Done>| Outcome {
+        event_source: "sns.amazonaws.com",
+        event_name,
+        read_only: false,
+        management: true,
+        request_parameters,
+        response_elements: match r {
+            Ok(d) if !unsubscribing => json!({ "subscriptionArn": d.xml }),
+            _ => Value::Null,
+        },
+        error: r.as_ref().err().map(|e| {
+            let w = WireError::from(e);
+            (w.code.to_owned(), w.message)
+        }),
+        resources: Vec::new(),
+        additional_event_data: None,
+    };
+    let op = move |c: &cairn_store::Connection| -> ApiResult<Done> {
+        if unsubscribing {
+            let sub = sns::unsubscribe_by_link(c, &subscription)?;
+            let version = topic_version(c, &sub.topic_arn)?;
+            Ok(Done {
+                confirmation: Some((sub, version, true)),
+                ..Default::default()
+            })
+        } else {
+            sns::confirm(c, &topic, &token, false).map(|arn| Done {
+                confirmed: Some(arn.clone()),
+                ..xml_done(arn)
+            })
+        }
+    };
+    let done = state
+        .gate
+        .execute(info, false, |_, _| Ok(Vec::new()), op, describe)
+        .await;
+    match done {
+        Ok(d) => {
+            send_after_commit(state, &d, now.timestamp_millis());
+            if unsubscribing {
+                crate::query::ok(XMLNS, "Unsubscribe", None, &rid)
+            } else {
+                xml_response(
+                    "ConfirmSubscription",
+                    &format!("<SubscriptionArn>{}</SubscriptionArn>", xml_escape(&d.xml)),
+                    &rid,
+                )
+            }
+        }
+        Err(e) if e.kind == cairn_core::ErrorKind::Internal => {
+            xml_error(&WireError::internal(Protocol::Query), &rid)
+        }
+        Err(e) => xml_error(&WireError::from(&e), &rid),
+    }
+}
