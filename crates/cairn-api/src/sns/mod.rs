@@ -159,6 +159,14 @@ struct Done {
     confirmed: Option<String>,
 }
 
+/// The text of `<name>…</name>` in a result this module rendered (ARNs: nothing to unescape).
+fn element_text(xml: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let start = xml.find(&open)? + open.len();
+    let end = start + xml[start..].find(&format!("</{name}>"))?;
+    Some(xml[start..end].to_owned())
+}
+
 fn xml_done(xml: String) -> Done {
     Done {
         xml,
@@ -415,14 +423,23 @@ pub(crate) async fn call_internal(
             )),
         }
     };
+    // The ARN a create returns is in its CloudTrail record, as on AWS.
+    let created = match event_name.as_str() {
+        "CreateTopic" => Some(("TopicArn", "topicArn")),
+        "Subscribe" | "ConfirmSubscription" => Some(("SubscriptionArn", "subscriptionArn")),
+        _ => None,
+    };
     let describe = move |r: &ApiResult<Done>| Outcome {
         event_source: "sns.amazonaws.com",
         event_name,
         read_only,
         management,
         request_parameters: Value::Object(request_parameters),
-        response_elements: match r {
-            Ok(d) if d.publications.len() == 1 && !d.xml.contains("<Successful>") => {
+        response_elements: match (r, created) {
+            (Ok(d), Some((element, member))) => {
+                element_text(&d.xml, element).map_or(Value::Null, |arn| json!({ member: arn }))
+            }
+            (Ok(d), None) if d.publications.len() == 1 && !d.xml.contains("<Successful>") => {
                 json!({ "messageId": d.publications[0].message_id })
             }
             _ => Value::Null,

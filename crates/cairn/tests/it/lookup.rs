@@ -458,8 +458,19 @@ async fn iam_and_sns_calls_are_found_by_the_resources_they_name() {
         names,
         BTreeSet::from(["CreateUser".to_owned(), "CreateAccessKey".to_owned()])
     );
+    // CreateTopic names the topic in its response elements, GetTopicAttributes in its request.
     let topic = by_name("arn:aws:sns:us-east-1:123456789012:alerts").await;
-    assert_eq!(topic.len(), 1, "{topic:?}");
+    let names: Vec<&str> = topic
+        .iter()
+        .map(|e| e["EventName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["GetTopicAttributes", "CreateTopic"], "{topic:?}");
+    let created: Value =
+        serde_json::from_str(topic[1]["CloudTrailEvent"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        created["responseElements"]["topicArn"],
+        "arn:aws:sns:us-east-1:123456789012:alerts"
+    );
     assert_eq!(
         topic[0]["Resources"],
         json!([{"ResourceType": "AWS::SNS::Topic",
