@@ -90,7 +90,8 @@ pub fn list(
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-/// Whether a bucket holds any object or unfinished upload.
+/// Whether a bucket holds any object (unfinished uploads do not count: DeleteBucket discards
+/// them, as S3 does for general purpose buckets).
 pub fn bucket_is_empty(conn: &Connection, bucket: &str) -> StoreResult<bool> {
     let objects: bool = conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)")?
@@ -235,6 +236,21 @@ pub fn delete_upload(conn: &Connection, upload_id: &str) -> StoreResult<Vec<Stri
         .collect();
     conn.prepare_cached("DELETE FROM multipart_uploads WHERE upload_id = ?1")?
         .execute([upload_id])?;
+    Ok(files)
+}
+
+/// Removes every upload of `bucket` and their parts (the bucket is being deleted); returns the
+/// parts' file ids, to delete once the removal has committed.
+pub fn delete_bucket_uploads(conn: &Connection, bucket: &str) -> StoreResult<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.file FROM multipart_parts p JOIN multipart_uploads u ON u.upload_id = p.upload_id
+         WHERE u.bucket = ?1",
+    )?;
+    let files = stmt
+        .query_map([bucket], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    conn.prepare_cached("DELETE FROM multipart_uploads WHERE bucket = ?1")?
+        .execute([bucket])?;
     Ok(files)
 }
 

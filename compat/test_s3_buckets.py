@@ -1,0 +1,78 @@
+"""boto3 against Cairn's S3 bucket-level behaviour: deletion and re-creation, naming, listing
+shapes (owners, multipart uploads), header limits, region checks and presigned POST."""
+
+import os
+
+import botocore.exceptions
+import pytest
+
+
+def code(excinfo):
+    return excinfo.value.response["Error"]["Code"]
+
+
+def status(excinfo):
+    return excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+@pytest.fixture(scope="module")
+def s3(cairn):
+    return cairn.client("s3")
+
+
+def part_files(cairn):
+    """Every file under the data dir's object store."""
+    root = os.path.join(cairn.dir.name, "objects")
+    return {os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs}
+
+
+def test_a_deleted_bucket_leaves_nothing_to_a_new_bucket_of_its_name(s3, cairn):
+    """DeleteBucket discards open multipart uploads (and their part files) and every setting;
+    a bucket re-created under the name starts empty."""
+    b = "reborn-bkt"
+    s3.create_bucket(Bucket=b)
+    before = part_files(cairn)
+    up = s3.create_multipart_upload(Bucket=b, Key="big")["UploadId"]
+    etag = s3.upload_part(Bucket=b, Key="big", UploadId=up, PartNumber=1, Body=b"x" * 1024)["ETag"]
+    assert part_files(cairn) != before
+    s3.put_bucket_policy(Bucket=b, Policy='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+                         '"Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetObject",'
+                         f'"Resource":"arn:aws:s3:::{b}/*"}}]}}')
+    s3.put_bucket_tagging(Bucket=b, Tagging={"TagSet": [{"Key": "k", "Value": "v"}]})
+    s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [
+        {"ID": "r", "Status": "Enabled", "Filter": {"Prefix": "p/"}, "Expiration": {"Days": 1}}]})
+    s3.put_bucket_encryption(Bucket=b, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}]})
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_public_access_block(Bucket=b, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": False,
+        "RestrictPublicBuckets": True})
+
+    # As on S3 (general purpose buckets), open uploads do not block the deletion.
+    s3.delete_bucket(Bucket=b)
+    assert part_files(cairn) == before
+    s3.create_bucket(Bucket=b)
+    assert s3.list_multipart_uploads(Bucket=b).get("Uploads", []) == []
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.complete_multipart_upload(Bucket=b, Key="big", UploadId=up, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": etag}]})
+    assert code(e) == "NoSuchUpload"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.head_object(Bucket=b, Key="big")
+    assert status(e) == 404
+    for call, err in [(s3.get_bucket_policy, "NoSuchBucketPolicy"),
+                      (s3.get_bucket_tagging, "NoSuchTagSet"),
+                      (s3.get_bucket_lifecycle_configuration, "NoSuchLifecycleConfiguration"),
+                      (s3.get_public_access_block, "NoSuchPublicAccessBlockConfiguration")]:
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call(Bucket=b)
+        assert code(e) == err, call
+    assert "Status" not in s3.get_bucket_versioning(Bucket=b)
+    # Every bucket has S3's default encryption, SSE-S3, and only that.
+    rule = s3.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    # Objects still block it.
+    s3.put_object(Bucket=b, Key="k", Body=b"1")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.delete_bucket(Bucket=b)
+    assert (code(e), status(e)) == ("BucketNotEmpty", 409)
