@@ -118,6 +118,9 @@ async fn answer(
     let rid = meta.request_id.clone();
     let head = parts.method == http::Method::HEAD;
     let query = parts.uri.query().unwrap_or("");
+    if let Some(resp) = crate::server::s3_headers_too_large(&parts.headers, head, &rid) {
+        return resp;
+    }
     if let Err(e) = presign::check(query, chrono::Utc::now().timestamp()) {
         return crate::errors::s3_error(&e, &rid, None, head);
     }
