@@ -111,3 +111,39 @@ def test_many_metadata_headers_fit_and_oversized_header_sections_get_an_s3_error
     assert "<MaxSizeAllowed>8192</MaxSizeAllowed>" in r.text
     r = raw(cairn, "GET", "/meta-many/k", headers={f"x-h{i}": "v" for i in range(300)})
     assert r.status_code != 431 and "<Error>" in r.text
+
+
+def test_list_multipart_uploads_pages_with_markers_delimiters_and_url_encoding(s3):
+    b = "lmu-bkt"
+    s3.create_bucket(Bucket=b)
+    keys = ["lmu/a/1", "lmu/a/2", "lmu/b", "lmu/c", "lmu/c", "lmu/d e"]
+    ids = [s3.create_multipart_upload(Bucket=b, Key=k)["UploadId"] for k in keys]
+    page = s3.list_multipart_uploads(Bucket=b, Prefix="lmu/", MaxUploads=1, Delimiter="/")
+    assert page["IsTruncated"] is True
+    assert page["MaxUploads"] == 1
+    assert [p["Prefix"] for p in page["CommonPrefixes"]] == ["lmu/a/"]
+    assert page.get("Uploads", []) == []
+    assert page["NextKeyMarker"] == "lmu/a/"
+    page = s3.list_multipart_uploads(Bucket=b, Prefix="lmu/", MaxUploads=2, Delimiter="/",
+                                     KeyMarker=page["NextKeyMarker"])
+    assert "CommonPrefixes" not in page or page["CommonPrefixes"] == []
+    assert [u["Key"] for u in page["Uploads"]] == ["lmu/b", "lmu/c"]
+    assert page["IsTruncated"] is True
+    assert (page["NextKeyMarker"], page["NextUploadIdMarker"]) == ("lmu/c", ids[3])
+    page = s3.list_multipart_uploads(Bucket=b, Prefix="lmu/", Delimiter="/",
+                                     KeyMarker=page["NextKeyMarker"],
+                                     UploadIdMarker=page["NextUploadIdMarker"])
+    assert [(u["Key"], u["UploadId"]) for u in page["Uploads"]] == [("lmu/c", ids[4]), ("lmu/d e", ids[5])]
+    assert page["IsTruncated"] is False
+    # One upload per page, in key then initiation order, through the paginator.
+    seen = [(u["Key"], u["UploadId"])
+            for p in s3.get_paginator("list_multipart_uploads").paginate(
+                Bucket=b, PaginationConfig={"PageSize": 1})
+            for u in p.get("Uploads", [])]
+    assert seen == list(zip(keys, ids))
+    enc = s3.list_multipart_uploads(Bucket=b, Prefix="lmu/d ", EncodingType="url")
+    assert [u["Key"] for u in enc["Uploads"]] == ["lmu/d%20e"]
+    assert enc["Prefix"] == "lmu/d%20"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.list_multipart_uploads(Bucket=b, MaxUploads=-1)
+    assert code(e) == "InvalidArgument"

@@ -195,6 +195,44 @@ pub fn list_uploads(conn: &Connection, bucket: &str, prefix: &str) -> StoreResul
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
+/// Up to `limit` uploads of `bucket` under `prefix` in listing order (key, initiation time,
+/// id), after `key` — or, with `within`, after the upload of `key` initiated then with that
+/// id (later uploads of the same key first).
+pub fn list_uploads_after(
+    conn: &Connection,
+    bucket: &str,
+    prefix: &str,
+    key: &str,
+    within: Option<(f64, &str)>,
+    limit: usize,
+) -> StoreResult<Vec<UploadRow>> {
+    let rows = match within {
+        None => {
+            let mut stmt = conn.prepare_cached(
+                "SELECT upload_id, bucket, key, initiated, meta FROM multipart_uploads
+                 WHERE bucket = ?1 AND substr(key, 1, length(?2)) = ?2 AND key > ?3
+                 ORDER BY key, initiated, upload_id LIMIT ?4",
+            )?;
+            stmt.query_map(params![bucket, prefix, key, limit as i64], upload_row)?
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        Some((initiated, id)) => {
+            let mut stmt = conn.prepare_cached(
+                "SELECT upload_id, bucket, key, initiated, meta FROM multipart_uploads
+                 WHERE bucket = ?1 AND substr(key, 1, length(?2)) = ?2
+                 AND (key > ?3 OR (key = ?3 AND (initiated > ?4 OR (initiated = ?4 AND upload_id > ?5))))
+                 ORDER BY key, initiated, upload_id LIMIT ?6",
+            )?;
+            stmt.query_map(
+                params![bucket, prefix, key, initiated, id, limit as i64],
+                upload_row,
+            )?
+            .collect::<Result<Vec<_>, _>>()?
+        }
+    };
+    Ok(rows)
+}
+
 /// Records a part; returns the file id of a part it replaced.
 pub fn put_part(conn: &Connection, upload_id: &str, part: &PartRow) -> StoreResult<Option<String>> {
     let previous: Option<String> = conn

@@ -23,7 +23,7 @@ const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b'/');
 
-fn url_encode(s: &str) -> String {
+pub(super) fn url_encode(s: &str) -> String {
     utf8_percent_encode(s, KEY_ENCODE).to_string()
 }
 
