@@ -147,3 +147,42 @@ def test_list_multipart_uploads_pages_with_markers_delimiters_and_url_encoding(s
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.list_multipart_uploads(Bucket=b, MaxUploads=-1)
     assert code(e) == "InvalidArgument"
+
+
+def test_requests_signed_for_another_region_than_the_buckets_are_refused(s3, cairn):
+    west = cairn.client("s3", region="us-west-2")
+    west.create_bucket(Bucket="west-bkt", CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    west.put_object(Bucket="west-bkt", Key="k", Body=b"1")
+    import xml.etree.ElementTree as ET
+    r = raw(cairn, "GET", "/west-bkt/k", region="eu-west-1")
+    assert r.status_code == 400, r.text
+    err = {c.tag: c.text for c in ET.fromstring(r.content)}
+    assert err["Code"] == "AuthorizationHeaderMalformed"
+    assert err["Message"] == ("The authorization header is malformed; the region 'eu-west-1' is "
+                              "wrong; expecting 'us-west-2'")
+    assert err["Region"] == "us-west-2"
+    assert r.headers["x-amz-bucket-region"] == "us-west-2"
+    # us-east-1 is no exception for a bucket elsewhere; bucket calls are checked too.
+    r = raw(cairn, "GET", "/west-bkt?list-type=2", region="us-east-1")
+    assert (r.status_code, r.headers.get("x-amz-bucket-region")) == (400, "us-west-2")
+    # Presigned URLs say it in their own words.
+    import requests
+    import boto3
+    from botocore.config import Config
+    from conftest import ACCESS_KEY, SECRET
+    eu = cairn.client("s3", region="eu-west-1")
+    eu_v4 = boto3.client("s3", endpoint_url=cairn.endpoint, region_name="eu-west-1",
+                         aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET,
+                         config=Config(signature_version="s3v4"))
+    url = eu_v4.generate_presigned_url("get_object", Params={"Bucket": "west-bkt", "Key": "k"})
+    r = requests.get(url)
+    assert r.status_code == 400
+    assert "<Code>AuthorizationQueryParametersError</Code>" in r.text
+    assert "<Region>us-west-2</Region>" in r.text
+    # The right region, ListBuckets, GetBucketLocation and CreateBucket work from anywhere,
+    # and SDK clients follow the error to the bucket's region.
+    assert raw(cairn, "GET", "/west-bkt/k", region="us-west-2").status_code == 200
+    assert raw(cairn, "GET", "/", region="eu-west-1").status_code == 200
+    assert eu.get_bucket_location(Bucket="west-bkt")["LocationConstraint"] == "us-west-2"
+    assert eu.get_object(Bucket="west-bkt", Key="k")["Body"].read() == b"1"
+    assert s3.list_objects_v2(Bucket="west-bkt")["KeyCount"] == 1

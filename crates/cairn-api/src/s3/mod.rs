@@ -24,6 +24,7 @@ mod object_ops;
 mod part_copy_ops;
 mod preconditions;
 mod presign;
+mod region_check;
 pub(crate) mod sse_ops;
 
 use std::sync::Arc;
@@ -218,7 +219,8 @@ async fn complete_error(resp: s3s::HttpResponse, rid: &str, head: bool) -> Respo
     };
     let message = error_body::complete_message(&code, &message);
     tracing::debug!(request_id = %rid, %code, %message, "s3 error");
-    let mut out = crate::errors::s3_error_response(&code, status, &message, rid, None, head);
+    let region = region_check::region_element(&code, &parts.headers).map(|r| ("Region", r));
+    let mut out = crate::errors::s3_error_response(&code, status, &message, rid, region, head);
     for (name, value) in parts.headers.iter() {
         if name != http::header::CONTENT_LENGTH && name != http::header::CONTENT_TYPE {
             out.headers_mut().insert(name.clone(), value.clone());
@@ -258,6 +260,13 @@ impl CairnS3 {
                 "Anonymous access is forbidden for this operation",
             )
         })?;
+        region_check::check(
+            &self.store,
+            &req.method,
+            &req.uri,
+            &req.headers,
+            req.region.as_ref().map(|r| r.as_str()),
+        )?;
         let principal = {
             let token = req
                 .headers
