@@ -186,3 +186,12 @@ def test_requests_signed_for_another_region_than_the_buckets_are_refused(s3, cai
     assert eu.get_bucket_location(Bucket="west-bkt")["LocationConstraint"] == "us-west-2"
     assert eu.get_object(Bucket="west-bkt", Key="k")["Body"].read() == b"1"
     assert s3.list_objects_v2(Bucket="west-bkt")["KeyCount"] == 1
+
+
+@pytest.mark.parametrize("name", ["sthree-bkt", "amzn-s3-demo-bkt", "xn--bkt", "bkt-s3alias",
+                                  "bkt--ol-s3", "bkt.mrap", "bkt--x-s3", "bkt--table-s3"])
+def test_reserved_bucket_names_are_refused(cairn, name):
+    # Sent as it is: botocore takes `--x-s3` names for directory buckets and goes elsewhere.
+    r = raw(cairn, "PUT", f"/{name}", region="us-east-1")
+    assert r.status_code == 400, r.text
+    assert "<Code>InvalidBucketName</Code>" in r.text

@@ -7,7 +7,7 @@ use cairn_store::buckets::{self, Bucket};
 use crate::CallContext;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::policy::Policy;
-use crate::validate::is_valid_bucket_name;
+use crate::validate::is_valid_new_bucket_name;
 
 /// What CreateBucket did.
 #[derive(Debug, PartialEq, Eq)]
@@ -41,7 +41,7 @@ pub fn create(
     name: &str,
     location: Option<&str>,
 ) -> ApiResult<Created> {
-    if !is_valid_bucket_name(name) {
+    if !is_valid_new_bucket_name(name) {
         return Err(ApiError::new(
             ErrorKind::S3InvalidBucketName,
             "The specified bucket is not valid.",
