@@ -195,3 +195,14 @@ def test_reserved_bucket_names_are_refused(cairn, name):
     r = raw(cairn, "PUT", f"/{name}", region="us-east-1")
     assert r.status_code == 400, r.text
     assert "<Code>InvalidBucketName</Code>" in r.text
+
+
+def test_listings_name_owners_as_documented(s3):
+    s3.create_bucket(Bucket="owner-bkt")
+    s3.put_object(Bucket="owner-bkt", Key="k", Body=b"1")
+    account = s3.list_buckets()["Owner"]["ID"]
+    v1 = s3.list_objects(Bucket="owner-bkt")["Contents"][0]
+    assert v1["Owner"]["ID"] == account
+    assert "Owner" not in s3.list_objects_v2(Bucket="owner-bkt")["Contents"][0]
+    v2 = s3.list_objects_v2(Bucket="owner-bkt", FetchOwner=True)["Contents"][0]
+    assert v2["Owner"]["ID"] == account
