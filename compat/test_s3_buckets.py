@@ -206,3 +206,23 @@ def test_listings_name_owners_as_documented(s3):
     assert "Owner" not in s3.list_objects_v2(Bucket="owner-bkt")["Contents"][0]
     v2 = s3.list_objects_v2(Bucket="owner-bkt", FetchOwner=True)["Contents"][0]
     assert v2["Owner"]["ID"] == account
+
+
+def test_presigned_post_substitutes_the_file_name_and_answers_a_post_response(s3, cairn):
+    import requests
+    import xml.etree.ElementTree as ET
+    s3.create_bucket(Bucket="post-bkt")
+    post = s3.generate_presigned_post(
+        Bucket="post-bkt", Key="up/${filename}", Fields={"success_action_status": "201"},
+        Conditions=[{"success_action_status": "201"}, ["starts-with", "$key", "up/"]])
+    r = requests.post(post["url"], data=post["fields"], files={"file": ("hello world.txt", b"hi there")})
+    assert r.status_code == 201, r.text
+    doc = ET.fromstring(r.content)
+    got = {child.tag: child.text for child in doc}
+    assert doc.tag == "PostResponse"
+    head = s3.head_object(Bucket="post-bkt", Key="up/hello world.txt")
+    assert got["Bucket"] == "post-bkt"
+    assert got["Key"] == "up/hello world.txt"
+    assert got["ETag"] == head["ETag"] and got["ETag"].startswith('"')
+    assert got["Location"] == f"{cairn.endpoint.rstrip('/')}/post-bkt/up%2Fhello%20world.txt"
+    assert s3.get_object(Bucket="post-bkt", Key="up/hello world.txt")["Body"].read() == b"hi there"

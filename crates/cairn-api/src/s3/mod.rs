@@ -22,6 +22,7 @@ mod list_ops;
 mod multipart_ops;
 mod object_ops;
 mod part_copy_ops;
+mod post_object;
 mod preconditions;
 mod presign;
 mod region_check;
@@ -131,14 +132,19 @@ async fn answer(
         return crate::errors::s3_error(&e, &rid, None, head);
     }
     parts.extensions.insert(meta);
-    let req = http::Request::from_parts(parts, s3s::Body::http_body_unsync(body));
+    let (body, form) = post_object::prepare(&mut parts, body).await;
+    let req = http::Request::from_parts(parts, body);
     let mut resp = match s3.call(req).await {
         Ok(resp) if resp.status().is_client_error() || resp.status().is_server_error() => {
             complete_error(resp, &rid, head).await
         }
         Ok(resp) => {
             let (parts, body) = resp.into_parts();
-            Response::from_parts(parts, axum::body::Body::new(body))
+            post_object::finish(
+                Response::from_parts(parts, axum::body::Body::new(body)),
+                form,
+            )
+            .await
         }
         Err(e) => {
             tracing::debug!(error = ?e, "s3 request aborted");
