@@ -226,3 +226,19 @@ def test_presigned_post_substitutes_the_file_name_and_answers_a_post_response(s3
     assert got["ETag"] == head["ETag"] and got["ETag"].startswith('"')
     assert got["Location"] == f"{cairn.endpoint.rstrip('/')}/post-bkt/up%2Fhello%20world.txt"
     assert s3.get_object(Bucket="post-bkt", Key="up/hello world.txt")["Body"].read() == b"hi there"
+
+
+def test_listing_pages_that_end_on_a_common_prefix_continue_after_it(s3):
+    s3.create_bucket(Bucket="cp-pages")
+    for k in ["a/1", "a/2", "b", "c/1", "c/2", "d"]:
+        s3.put_object(Bucket="cp-pages", Key=k, Body=b"")
+    v2 = [(p.get("CommonPrefixes", []), p.get("Contents", []))
+          for p in s3.get_paginator("list_objects_v2").paginate(
+              Bucket="cp-pages", Delimiter="/", PaginationConfig={"PageSize": 1, "MaxItems": 20})]
+    v1 = [(p.get("CommonPrefixes", []), p.get("Contents", []))
+          for p in s3.get_paginator("list_objects").paginate(
+              Bucket="cp-pages", Delimiter="/", PaginationConfig={"PageSize": 1, "MaxItems": 20})]
+    for pages in (v2, v1):
+        names = [x["Prefix"] for cps, _ in pages for x in cps] + \
+                [x["Key"] for _, objs in pages for x in objs]
+        assert sorted(names) == ["a/", "b", "c/", "d"], names
