@@ -21,6 +21,13 @@ use tower::ServiceExt;
 
 use crate::body_rate::MinRate;
 
+/// Most header lines a request may carry. S3 bounds a request's header section at 8 KiB
+/// ([`crate::server::MAX_S3_HEADER_BYTES`]) and a header line takes at least 4 bytes
+/// (`a:` and CRLF), so no request within S3's bound has more; the byte bound itself is checked
+/// on the parsed request, where it can be answered in the caller's protocol. (hyper's default,
+/// 100, refused requests with ~90 `x-amz-meta-*` headers with an empty 431.)
+pub const MAX_HEADERS: usize = 2048;
+
 /// Connection limits.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -125,6 +132,7 @@ pub async fn serve(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
+        .max_headers(MAX_HEADERS)
         .keep_alive(true);
     let builder = Arc::new(builder);
     tokio::pin!(shutdown);

@@ -203,6 +203,32 @@ pub async fn authenticate(
         })
 }
 
+/// S3's bound on a request's header section (each line's name, value, `: ` and CRLF): 8 KiB.
+pub const MAX_S3_HEADER_BYTES: usize = 8192;
+
+/// S3's answer to a request whose header section exceeds [`MAX_S3_HEADER_BYTES`], if it does
+/// (called where the S3 answer drains what is left of the request body).
+pub(crate) fn s3_headers_too_large(
+    headers: &http::HeaderMap,
+    head: bool,
+    request_id: &str,
+) -> Option<Response> {
+    let size: usize = headers
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len() + 4)
+        .sum();
+    (size > MAX_S3_HEADER_BYTES).then(|| {
+        crate::errors::s3_error_response(
+            "RequestHeaderSectionTooLarge",
+            http::StatusCode::BAD_REQUEST,
+            "Your request header section exceeds the maximum allowed size.",
+            request_id,
+            Some(("MaxSizeAllowed", &MAX_S3_HEADER_BYTES.to_string())),
+            head,
+        )
+    })
+}
+
 fn too_large(max: usize, protocol: Protocol, request_id: &str) -> Response {
     let err = WireError {
         code: "RequestEntityTooLargeException",

@@ -7,7 +7,7 @@ use cairn_store::buckets::{self, Bucket};
 use crate::CallContext;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::policy::Policy;
-use crate::validate::is_valid_bucket_name;
+use crate::validate::is_valid_new_bucket_name;
 
 /// What CreateBucket did.
 #[derive(Debug, PartialEq, Eq)]
@@ -41,7 +41,7 @@ pub fn create(
     name: &str,
     location: Option<&str>,
 ) -> ApiResult<Created> {
-    if !is_valid_bucket_name(name) {
+    if !is_valid_new_bucket_name(name) {
         return Err(ApiError::new(
             ErrorKind::S3InvalidBucketName,
             "The specified bucket is not valid.",
@@ -106,8 +106,11 @@ pub fn create(
     Ok(Created::New)
 }
 
-/// DeleteBucket: only an empty bucket can go.
-pub fn delete(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResult<()> {
+/// DeleteBucket: only a bucket without objects can go. Its unfinished multipart uploads go
+/// with it (as on S3, they do not block a general purpose bucket's deletion), and so does
+/// every setting, so a new bucket of the same name starts empty. Returns the uploads' part
+/// files, to delete once the deletion has committed.
+pub fn delete(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResult<Vec<String>> {
     owned(conn, ctx, name)?;
     if !cairn_store::objects::bucket_is_empty(conn, name)? {
         return Err(ApiError::new(
@@ -115,8 +118,9 @@ pub fn delete(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResult<()>
             "The bucket you tried to delete is not empty",
         ));
     }
+    let files = cairn_store::objects::delete_bucket_uploads(conn, name)?;
     buckets::delete(conn, name)?;
-    Ok(())
+    Ok(files)
 }
 
 /// ListBuckets.

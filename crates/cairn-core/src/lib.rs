@@ -41,6 +41,7 @@ pub mod tags;
 pub mod token;
 pub mod trail_logs;
 pub mod trails;
+pub mod upload_listing;
 mod validate;
 
 pub use context::CallContext;

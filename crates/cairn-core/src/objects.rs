@@ -178,6 +178,12 @@ pub fn list(
             {
                 continue;
             }
+            // A common prefix given back as the marker (or token) ended the page before:
+            // continue after its keys instead of listing it again.
+            if let Some(cp) = rolled.as_ref().filter(|cp| *cp == after) {
+                cursor = format!("{cp}\u{10FFFF}");
+                break;
+            }
             if out.objects.len() + out.common_prefixes.len() == max {
                 out.truncated = true;
                 return Ok(out);

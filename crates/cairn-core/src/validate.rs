@@ -20,6 +20,21 @@ pub fn is_valid_bucket_name(name: &str) -> bool {
         && name.parse::<std::net::Ipv4Addr>().is_err()
 }
 
+/// Prefixes S3 keeps for itself: no new bucket's name starts with one.
+const RESERVED_PREFIXES: [&str; 3] = ["xn--", "sthree-", "amzn-s3-demo-"];
+
+/// Suffixes S3 keeps for access point, Object Lambda, Multi-Region Access Point, directory
+/// bucket and table bucket names: no new general purpose bucket's name ends with one.
+const RESERVED_SUFFIXES: [&str; 5] = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+
+/// Whether a new bucket may take `name`: S3's naming rules, and none of its reserved prefixes
+/// and suffixes (which only creation checks: names in use elsewhere are not refused).
+pub fn is_valid_new_bucket_name(name: &str) -> bool {
+    is_valid_bucket_name(name)
+        && !RESERVED_PREFIXES.iter().any(|p| name.starts_with(p))
+        && !RESERVED_SUFFIXES.iter().any(|s| name.ends_with(s))
+}
+
 /// Checks a trail's bucket name.
 pub fn bucket_name(name: &str) -> ApiResult<()> {
     if is_valid_bucket_name(name) {

@@ -90,7 +90,8 @@ pub fn list(
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-/// Whether a bucket holds any object or unfinished upload.
+/// Whether a bucket holds any object (unfinished uploads do not count: DeleteBucket discards
+/// them, as S3 does for general purpose buckets).
 pub fn bucket_is_empty(conn: &Connection, bucket: &str) -> StoreResult<bool> {
     let objects: bool = conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)")?
@@ -194,6 +195,44 @@ pub fn list_uploads(conn: &Connection, bucket: &str, prefix: &str) -> StoreResul
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
+/// Up to `limit` uploads of `bucket` under `prefix` in listing order (key, initiation time,
+/// id), after `key` — or, with `within`, after the upload of `key` initiated then with that
+/// id (later uploads of the same key first).
+pub fn list_uploads_after(
+    conn: &Connection,
+    bucket: &str,
+    prefix: &str,
+    key: &str,
+    within: Option<(f64, &str)>,
+    limit: usize,
+) -> StoreResult<Vec<UploadRow>> {
+    let rows = match within {
+        None => {
+            let mut stmt = conn.prepare_cached(
+                "SELECT upload_id, bucket, key, initiated, meta FROM multipart_uploads
+                 WHERE bucket = ?1 AND substr(key, 1, length(?2)) = ?2 AND key > ?3
+                 ORDER BY key, initiated, upload_id LIMIT ?4",
+            )?;
+            stmt.query_map(params![bucket, prefix, key, limit as i64], upload_row)?
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        Some((initiated, id)) => {
+            let mut stmt = conn.prepare_cached(
+                "SELECT upload_id, bucket, key, initiated, meta FROM multipart_uploads
+                 WHERE bucket = ?1 AND substr(key, 1, length(?2)) = ?2
+                 AND (key > ?3 OR (key = ?3 AND (initiated > ?4 OR (initiated = ?4 AND upload_id > ?5))))
+                 ORDER BY key, initiated, upload_id LIMIT ?6",
+            )?;
+            stmt.query_map(
+                params![bucket, prefix, key, initiated, id, limit as i64],
+                upload_row,
+            )?
+            .collect::<Result<Vec<_>, _>>()?
+        }
+    };
+    Ok(rows)
+}
+
 /// Records a part; returns the file id of a part it replaced.
 pub fn put_part(conn: &Connection, upload_id: &str, part: &PartRow) -> StoreResult<Option<String>> {
     let previous: Option<String> = conn
@@ -235,6 +274,21 @@ pub fn delete_upload(conn: &Connection, upload_id: &str) -> StoreResult<Vec<Stri
         .collect();
     conn.prepare_cached("DELETE FROM multipart_uploads WHERE upload_id = ?1")?
         .execute([upload_id])?;
+    Ok(files)
+}
+
+/// Removes every upload of `bucket` and their parts (the bucket is being deleted); returns the
+/// parts' file ids, to delete once the removal has committed.
+pub fn delete_bucket_uploads(conn: &Connection, bucket: &str) -> StoreResult<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.file FROM multipart_parts p JOIN multipart_uploads u ON u.upload_id = p.upload_id
+         WHERE u.bucket = ?1",
+    )?;
+    let files = stmt
+        .query_map([bucket], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    conn.prepare_cached("DELETE FROM multipart_uploads WHERE bucket = ?1")?
+        .execute([bucket])?;
     Ok(files)
 }
 

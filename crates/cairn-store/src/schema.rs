@@ -374,6 +374,14 @@ CREATE TABLE sns_topic_tags (
 ALTER TABLE sns_subscriptions ADD COLUMN authenticated_unsubscribe INTEGER NOT NULL DEFAULT 0;
 ";
 
+/// Version 21: multipart uploads left behind by deleted buckets (DeleteBucket used to keep
+/// them, and a new bucket of the same name inherited them) go, with their parts; their files,
+/// no longer referenced, are removed at start-up.
+const SCHEMA_V21: &str = "
+DELETE FROM multipart_uploads
+WHERE NOT EXISTS (SELECT 1 FROM buckets WHERE buckets.name = multipart_uploads.bucket);
+";
+
 /// Applies schema versions the database has not seen yet.
 pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     migrate_to(conn, i64::MAX)
@@ -490,12 +498,42 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
             "BEGIN; {SCHEMA_V20} PRAGMA user_version = 20; COMMIT;"
         ))?;
     }
+    if due(21) {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V21} PRAGMA user_version = 21; COMMIT;"
+        ))?;
+    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use rusqlite::config::DbConfig;
+
+    /// Version 21 drops the uploads (and parts) of buckets that no longer exist, and keeps
+    /// the others.
+    #[test]
+    fn v21_drops_uploads_of_deleted_buckets() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::configure(&conn).unwrap();
+        super::migrate_to(&conn, 19).unwrap();
+        conn.execute_batch(
+            "INSERT INTO buckets (name, account, region, created) VALUES ('kept', 'a', 'us-east-1', 0);
+             INSERT INTO multipart_uploads VALUES ('u1', 'kept', 'k', 1, '{}'), ('u2', 'gone', 'k', 1, '{}');
+             INSERT INTO multipart_parts VALUES ('u1', 1, 'f1', 1, 'e', 1), ('u2', 1, 'f2', 1, 'e', 1);",
+        )
+        .unwrap();
+        super::migrate(&conn).unwrap();
+        let ids = |sql: &str| -> Vec<String> {
+            let mut stmt = conn.prepare(sql).unwrap();
+            stmt.query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        assert_eq!(ids("SELECT upload_id FROM multipart_uploads"), ["u1"]);
+        assert_eq!(ids("SELECT file FROM multipart_parts"), ["f1"]);
+    }
 
     /// The writer's and the readers' connections both plan without looking at bound values
     /// ([`super::stable_plans`]): the statement cache depends on it.

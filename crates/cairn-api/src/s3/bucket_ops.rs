@@ -139,7 +139,8 @@ impl CairnS3 {
     ) -> S3Result<S3Response<DeleteBucketOutput>> {
         let bucket = req.input.bucket.clone();
         let s = spec(&req, "DeleteBucket", false, &bucket, None);
-        self.bucket_call(&req, bucket, s, buckets::delete).await?;
+        let parts = self.bucket_call(&req, bucket, s, buckets::delete).await?;
+        self.files.remove(parts).await;
         Ok(S3Response::new(DeleteBucketOutput {}))
     }
 

@@ -23,7 +23,7 @@ const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b'/');
 
-fn url_encode(s: &str) -> String {
+pub(super) fn url_encode(s: &str) -> String {
     utf8_percent_encode(s, KEY_ENCODE).to_string()
 }
 
@@ -77,14 +77,20 @@ impl CairnS3 {
             delimiter.clone(),
             marker.clone(),
         );
-        let listing = self
+        let (account, listing) = self
             .recorded(info, spec, move |c| {
-                objects::require_bucket(c, &b)?;
+                let found = objects::require_bucket(c, &b)?;
                 negative?;
-                objects::list(c, &b, &p, d.as_deref(), &m, max)
+                Ok((
+                    found.account,
+                    objects::list(c, &b, &p, d.as_deref(), &m, max)?,
+                ))
             })
             .await?;
         let enc = |s: String| if url { url_encode(&s) } else { s };
+        // ListObjects (v1) always names each object's owner: the bucket's account, which
+        // writes every object here.
+        let owner = Some(owner_of(&account));
         Ok(S3Response::new(ListObjectsOutput {
             name: Some(bucket),
             prefix: Some(enc(prefix)),
@@ -101,7 +107,7 @@ impl CairnS3 {
                 listing
                     .objects
                     .into_iter()
-                    .map(|o| object_entry(o, &enc))
+                    .map(|o| object_entry(o, &enc, owner.clone()))
                     .collect(),
             ),
             common_prefixes: Some(
@@ -159,14 +165,19 @@ impl CairnS3 {
         .condition("s3:max-keys", max.to_string());
 
         let (b, p, d) = (bucket.clone(), prefix.clone(), delimiter.clone());
-        let listing = self
+        let (account, listing) = self
             .recorded(info, spec, move |c| {
-                objects::require_bucket(c, &b)?;
+                let found = objects::require_bucket(c, &b)?;
                 negative?;
-                objects::list(c, &b, &p, d.as_deref(), &after?, max)
+                Ok((
+                    found.account,
+                    objects::list(c, &b, &p, d.as_deref(), &after?, max)?,
+                ))
             })
             .await?;
         let enc = |s: String| if url { url_encode(&s) } else { s };
+        // ListObjectsV2 names owners only when asked (`fetch-owner=true`).
+        let owner = (input.fetch_owner == Some(true)).then(|| owner_of(&account));
         let key_count = (listing.objects.len() + listing.common_prefixes.len()) as i32;
         Ok(S3Response::new(ListObjectsV2Output {
             name: Some(bucket),
@@ -191,7 +202,7 @@ impl CairnS3 {
                 listing
                     .objects
                     .into_iter()
-                    .map(|o| object_entry(o, &enc))
+                    .map(|o| object_entry(o, &enc, owner.clone()))
                     .collect(),
             ),
             common_prefixes: Some(
@@ -208,8 +219,17 @@ impl CairnS3 {
     }
 }
 
-fn object_entry(o: ObjectRow, enc: &dyn Fn(String) -> String) -> Object {
+/// An object owner as listings name it (the account, as GetBucketAcl names it).
+fn owner_of(account: &str) -> Owner {
+    Owner {
+        display_name: Some(account.to_owned()),
+        id: Some(account.to_owned()),
+    }
+}
+
+fn object_entry(o: ObjectRow, enc: &dyn Fn(String) -> String, owner: Option<Owner>) -> Object {
     Object {
+        owner,
         e_tag: Some(strong(&o.etag)),
         key: Some(enc(o.key)),
         last_modified: Some(timestamp(o.last_modified)),

@@ -22,8 +22,10 @@ mod list_ops;
 mod multipart_ops;
 mod object_ops;
 mod part_copy_ops;
+mod post_object;
 mod preconditions;
 mod presign;
+mod region_check;
 pub(crate) mod sse_ops;
 
 use std::sync::Arc;
@@ -118,6 +120,9 @@ async fn answer(
     let rid = meta.request_id.clone();
     let head = parts.method == http::Method::HEAD;
     let query = parts.uri.query().unwrap_or("");
+    if let Some(resp) = crate::server::s3_headers_too_large(&parts.headers, head, &rid) {
+        return resp;
+    }
     if let Err(e) = presign::check(query, chrono::Utc::now().timestamp()) {
         return crate::errors::s3_error(&e, &rid, None, head);
     }
@@ -127,14 +132,19 @@ async fn answer(
         return crate::errors::s3_error(&e, &rid, None, head);
     }
     parts.extensions.insert(meta);
-    let req = http::Request::from_parts(parts, s3s::Body::http_body_unsync(body));
+    let (body, form) = post_object::prepare(&mut parts, body).await;
+    let req = http::Request::from_parts(parts, body);
     let mut resp = match s3.call(req).await {
         Ok(resp) if resp.status().is_client_error() || resp.status().is_server_error() => {
             complete_error(resp, &rid, head).await
         }
         Ok(resp) => {
             let (parts, body) = resp.into_parts();
-            Response::from_parts(parts, axum::body::Body::new(body))
+            post_object::finish(
+                Response::from_parts(parts, axum::body::Body::new(body)),
+                form,
+            )
+            .await
         }
         Err(e) => {
             tracing::debug!(error = ?e, "s3 request aborted");
@@ -215,7 +225,8 @@ async fn complete_error(resp: s3s::HttpResponse, rid: &str, head: bool) -> Respo
     };
     let message = error_body::complete_message(&code, &message);
     tracing::debug!(request_id = %rid, %code, %message, "s3 error");
-    let mut out = crate::errors::s3_error_response(&code, status, &message, rid, None, head);
+    let region = region_check::region_element(&code, &parts.headers).map(|r| ("Region", r));
+    let mut out = crate::errors::s3_error_response(&code, status, &message, rid, region, head);
     for (name, value) in parts.headers.iter() {
         if name != http::header::CONTENT_LENGTH && name != http::header::CONTENT_TYPE {
             out.headers_mut().insert(name.clone(), value.clone());
@@ -255,6 +266,13 @@ impl CairnS3 {
                 "Anonymous access is forbidden for this operation",
             )
         })?;
+        region_check::check(
+            &self.store,
+            &req.method,
+            &req.uri,
+            &req.headers,
+            req.region.as_ref().map(|r| r.as_str()),
+        )?;
         let principal = {
             let token = req
                 .headers

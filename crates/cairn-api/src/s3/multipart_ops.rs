@@ -9,6 +9,7 @@
 //! for multipart SSE-KMS uploads). No part or object byte is stored in the clear.
 
 use cairn_core::objects::{self, ObjectMeta};
+use cairn_core::upload_listing;
 use cairn_store::objects::{ObjectRow, PartRow, UploadRow};
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
@@ -431,8 +432,19 @@ impl CairnS3 {
         req: S3Request<ListMultipartUploadsInput>,
     ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
         let info = self.call_info(&req).await?;
-        let bucket = req.input.bucket.clone();
-        let prefix = req.input.prefix.clone().unwrap_or_default();
+        let input = &req.input;
+        let bucket = input.bucket.clone();
+        let query = upload_listing::Query {
+            prefix: input.prefix.clone().unwrap_or_default(),
+            delimiter: input.delimiter.clone(),
+            key_marker: input.key_marker.clone().unwrap_or_default(),
+            upload_id_marker: input.upload_id_marker.clone(),
+            max_uploads: input.max_uploads,
+        };
+        let url = input
+            .encoding_type
+            .as_ref()
+            .is_some_and(|e| e.as_str() == EncodingType::URL);
         let spec = Spec::new(
             "ListMultipartUploads",
             true,
@@ -443,25 +455,58 @@ impl CairnS3 {
         )
         .param("uploads", json!(""));
 
-        let (b, p) = (bucket.clone(), prefix.clone());
-        let uploads = self
+        let (b, q) = (bucket.clone(), query.clone());
+        let (owner, listing) = self
             .recorded(info, spec, move |c| {
-                objects::require_bucket(c, &b)?;
-                Ok(cairn_store::objects::list_uploads(c, &b, &p)?)
+                let found = objects::require_bucket(c, &b)?;
+                Ok((found.account, upload_listing::list(c, &b, &q)?))
             })
             .await?;
+        let enc = |s: String| {
+            if url {
+                super::list_ops::url_encode(&s)
+            } else {
+                s
+            }
+        };
+        let owner = Owner {
+            display_name: Some(owner.clone()),
+            id: Some(owner),
+        };
         Ok(S3Response::new(ListMultipartUploadsOutput {
             bucket: Some(bucket),
-            prefix: Some(prefix),
-            is_truncated: Some(false),
+            prefix: Some(enc(query.prefix.clone())),
+            delimiter: query.delimiter.clone().map(enc),
+            key_marker: Some(enc(query.key_marker.clone())),
+            upload_id_marker: Some(query.upload_id_marker.clone().unwrap_or_default()),
+            max_uploads: Some(query.page_size() as i32),
+            encoding_type: url.then(|| EncodingType::from_static(EncodingType::URL)),
+            is_truncated: Some(listing.truncated),
+            next_key_marker: listing
+                .next_key_marker
+                .filter(|_| listing.truncated)
+                .map(enc),
+            next_upload_id_marker: listing.next_upload_id_marker.filter(|_| listing.truncated),
             uploads: Some(
-                uploads
+                listing
+                    .uploads
                     .into_iter()
                     .map(|u| MultipartUpload {
                         initiated: Some(timestamp(u.initiated)),
-                        key: Some(u.key),
+                        key: Some(enc(u.key)),
                         upload_id: Some(u.upload_id),
+                        owner: Some(owner.clone()),
+                        storage_class: Some(StorageClass::from_static(StorageClass::STANDARD)),
                         ..Default::default()
+                    })
+                    .collect(),
+            ),
+            common_prefixes: Some(
+                listing
+                    .common_prefixes
+                    .into_iter()
+                    .map(|p| CommonPrefix {
+                        prefix: Some(enc(p)),
                     })
                     .collect(),
             ),

@@ -2,9 +2,10 @@
 //! over one pooled HTTP/1.1 client (kept-alive connections, no Nagle delay). Bodies are
 //! streamed to the caller so log files are inflated and hashed as they arrive.
 //!
-//! With an endpoint (Cairn, MinIO, …) requests are path-style to it. Without one they go to
-//! AWS S3 in the bucket's region, found once per bucket with GetBucketLocation, as the
-//! stock tool does.
+//! With an endpoint (Cairn, MinIO, …) requests are path-style to it (signed for the bucket's
+//! region once the endpoint has named it in an `AuthorizationHeaderMalformed`). Without one
+//! they go to AWS S3 in the bucket's region, found once per bucket with GetBucketLocation,
+//! as the stock tool does.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -37,6 +38,8 @@ pub struct S3Error {
     pub code: String,
     /// `<Message>`.
     pub message: String,
+    /// `<Region>`: the bucket's region, when the request was signed for another.
+    pub region: Option<String>,
 }
 
 impl std::fmt::Display for S3Error {
@@ -88,15 +91,15 @@ impl S3 {
 
     /// (base URL, region to sign for) of a bucket.
     async fn place(&self, bucket: &str) -> anyhow::Result<(String, String)> {
-        if let Some(e) = &self.endpoint {
-            return Ok((e.clone(), self.region.clone()));
-        }
         let known = self
             .bucket_regions
             .lock()
             .map_err(|_| anyhow::anyhow!("bucket region cache poisoned"))?
             .get(bucket)
             .cloned();
+        if let Some(e) = &self.endpoint {
+            return Ok((e.clone(), known.unwrap_or_else(|| self.region.clone())));
+        }
         let region = match known {
             Some(r) => r,
             None => {
@@ -125,6 +128,36 @@ impl S3 {
             }
         };
         Ok((format!("https://s3.{region}.amazonaws.com"), region))
+    }
+
+    /// Sends `op` to where `bucket` is. An endpoint that says the bucket lives in another
+    /// region than the one signed for (`AuthorizationHeaderMalformed` with `<Region>`, as
+    /// AWS and Cairn answer) gets the request again signed for that region, which is kept.
+    async fn send_placed(
+        &self,
+        op: &'static str,
+        bucket: &str,
+        key: &str,
+        query: &str,
+    ) -> anyhow::Result<reqwest::Response> {
+        let (base, region) = self.place(bucket).await?;
+        let sent = self.send(op, &base, &region, bucket, key, query).await;
+        let redirect = match &sent {
+            Err(e) if self.endpoint.is_some() => e
+                .downcast_ref::<S3Error>()
+                .filter(|s| s.code == "AuthorizationHeaderMalformed")
+                .and_then(|s| s.region.clone())
+                .filter(|r| *r != region),
+            _ => None,
+        };
+        let Some(region) = redirect else {
+            return sent;
+        };
+        self.bucket_regions
+            .lock()
+            .map_err(|_| anyhow::anyhow!("bucket region cache poisoned"))?
+            .insert(bucket.to_owned(), region.clone());
+        self.send(op, &base, &region, bucket, key, query).await
     }
 
     /// Sends a signed GET for `/{bucket}/{key}?{query}` (path style), retrying transient
@@ -183,6 +216,7 @@ impl S3 {
                         op,
                         code: element_text(&body, "Code").unwrap_or_else(|| status.to_string()),
                         message: element_text(&body, "Message").unwrap_or_default(),
+                        region: element_text(&body, "Region"),
                     });
                 }
                 Err(e) if attempt < ATTEMPTS && (e.is_connect() || e.is_request()) => e.to_string(),
@@ -213,9 +247,8 @@ impl S3 {
             .map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, QUERY)))
             .collect::<Vec<_>>()
             .join("&");
-        let (base, region) = self.place(bucket).await?;
         let resp = self
-            .send("ListObjectsV2", &base, &region, bucket, "", &query)
+            .send_placed("ListObjectsV2", bucket, "", &query)
             .await?;
         let text = resp.text().await.context("reading ListObjectsV2")?;
         parse_list(&text)
@@ -247,11 +280,7 @@ impl S3 {
 
     /// GetObject: the response (headers read, body not yet), or None for `NoSuchKey`.
     pub async fn get(&self, bucket: &str, key: &str) -> anyhow::Result<Option<reqwest::Response>> {
-        let (base, region) = self.place(bucket).await?;
-        match self
-            .send("GetObject", &base, &region, bucket, key, "")
-            .await
-        {
+        match self.send_placed("GetObject", bucket, key, "").await {
             Ok(resp) => Ok(Some(resp)),
             Err(e) => match e.downcast_ref::<S3Error>() {
                 Some(s) if s.code == "NoSuchKey" => Ok(None),
