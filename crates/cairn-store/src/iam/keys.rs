@@ -198,14 +198,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cairn.db");
         {
+            // A store as version 6 left it, whose access keys held their secrets in plaintext.
             let conn = Connection::open(&path).unwrap();
+            crate::schema::migrate_to(&conn, 6).unwrap();
             conn.execute_batch(
-                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                 CREATE TABLE iam_users (account TEXT NOT NULL, name TEXT NOT NULL, user_id TEXT NOT NULL, created REAL NOT NULL, PRIMARY KEY (account, name));
-                 CREATE TABLE iam_access_keys (access_key_id TEXT PRIMARY KEY, secret TEXT NOT NULL, account TEXT NOT NULL, user_name TEXT NOT NULL, status TEXT NOT NULL, created REAL NOT NULL);
-                 INSERT INTO iam_users VALUES ('123456789012', 'bob', 'AIDABOB', 1.0);
-                 INSERT INTO iam_access_keys VALUES ('AKIABOB', 'plain-secret', '123456789012', 'bob', 'Active', 2.0);
-                 PRAGMA user_version = 6;",
+                "INSERT INTO iam_users VALUES ('123456789012', 'bob', 'AIDABOB', 1.0);
+                 INSERT INTO iam_access_keys VALUES ('AKIABOB', 'plain-secret', '123456789012', 'bob', 'Active', 2.0);",
             )
             .unwrap();
         }
