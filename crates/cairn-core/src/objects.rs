@@ -118,6 +118,11 @@ pub fn get(conn: &Connection, bucket: &str, key: &str) -> ApiResult<Object> {
     Ok(Object { row, meta })
 }
 
+/// The key's current record, if any (for conditions checked in the writing transaction).
+pub fn current(conn: &Connection, bucket: &str, key: &str) -> ApiResult<Option<ObjectRow>> {
+    Ok(objects::get(conn, bucket, key)?)
+}
+
 /// Stores an object record; returns the data file it replaced (to delete after commit).
 pub fn put(conn: &Connection, ctx: &CallContext, row: ObjectRow) -> ApiResult<Option<String>> {
     check_key(&row.key)?;

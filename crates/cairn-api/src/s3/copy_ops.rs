@@ -17,6 +17,7 @@ use super::bucket_ops::{host, timestamp};
 use super::copy_source::{Source, open_object_file, source_conditions};
 use super::event::Spec;
 use super::object_ops::strong;
+use super::preconditions::WriteConditions;
 use super::sse_ops::{SseFields, requested};
 use cairn_core::encryption::{Seal, Sealing};
 
@@ -53,13 +54,15 @@ impl CairnS3 {
         let changes_encryption = !wanted.is_empty();
         let (sb, sk, db) = (src.bucket.clone(), src.key.clone(), bucket.clone());
         let conditions = source_conditions!(input);
-        let files = self.files.clone();
+        // s3s's CopyObject input does not carry the destination's conditions: read the headers.
+        let destination = WriteConditions::from_headers(&req.headers);
+        let (dk, files) = (key.clone(), self.files.clone());
         let metadata = if replace {
             objects::check_user_metadata(input.metadata.iter().flatten())
         } else {
             Ok(())
         };
-        let (source, source_file) = self
+        let (source, source_file, destination) = self
             .admit(
                 &info,
                 || spec(0),
@@ -67,8 +70,12 @@ impl CairnS3 {
                     objects::require_bucket(c, &sb)?;
                     objects::require_bucket(c, &db)?;
                     metadata?;
+                    let destination = destination?;
                     let source = objects::get(c, &sb, &sk)?;
                     conditions.check(&source.row)?;
+                    if !destination.is_empty() {
+                        destination.check(objects::current(c, &db, &dk)?.as_ref(), &dk)?;
+                    }
                     if same && !replace && !changes_encryption {
                         return Err(ApiError::new(
                             ErrorKind::S3InvalidRequest,
@@ -84,7 +91,7 @@ impl CairnS3 {
                         ));
                     }
                     let file = open_object_file(&files, &source.row)?;
-                    Ok((source, file))
+                    Ok((source, file, destination))
                 },
             )
             .await?;
@@ -133,6 +140,10 @@ impl CairnS3 {
         let committed = self
             .recorded(info, spec(placed.stored), move |c| {
                 objects::require_bucket(c, &row.bucket)?;
+                if !destination.is_empty() {
+                    let current = objects::current(c, &row.bucket, &row.key)?;
+                    destination.check_at_commit(current.as_ref(), &row.key)?;
+                }
                 objects::put(c, &ctx, row)
             })
             .await;

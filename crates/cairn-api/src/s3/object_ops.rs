@@ -13,7 +13,7 @@ use super::CairnS3;
 use super::bucket_ops::{host, timestamp};
 use super::event::Spec;
 use super::integrity::{Declared, Headers, body_fault, checksum_headers};
-use super::preconditions::{check_conditions, range_of};
+use super::preconditions::{WriteConditions, check_conditions, range_of};
 use crate::recording::CallInfo;
 use cairn_buckets::local::{WriteError, Written};
 use cairn_core::authz::{Permission, ResourcePolicy, authorize_all};
@@ -211,24 +211,30 @@ impl CairnS3 {
         let (b, k) = (bucket.clone(), key.clone());
         let declared_len = input.content_length;
         let metadata = objects::check_user_metadata(input.metadata.iter().flatten());
-        self.admit(
-            &info,
-            || spec(0),
-            move |c| {
-                objects::require_bucket(c, &b)?;
-                objects::check_key(&k)?;
-                metadata?;
-                // AWS's largest single PUT is 5 GiB: refused before a byte is accepted.
-                if declared_len.is_some_and(|n| n > super::multipart_ops::MAX_PART_BYTES) {
-                    return Err(ApiError::new(
-                        ErrorKind::S3EntityTooLarge,
-                        "Your proposed upload exceeds the maximum allowed size",
-                    ));
-                }
-                Ok(())
-            },
-        )
-        .await?;
+        let conditions = WriteConditions::new(input.if_match.clone(), input.if_none_match.clone());
+        let conditions = self
+            .admit(
+                &info,
+                || spec(0),
+                move |c| {
+                    objects::require_bucket(c, &b)?;
+                    objects::check_key(&k)?;
+                    metadata?;
+                    let conditions = conditions?;
+                    if !conditions.is_empty() {
+                        conditions.check(objects::current(c, &b, &k)?.as_ref(), &k)?;
+                    }
+                    // AWS's largest single PUT is 5 GiB: refused before a byte is accepted.
+                    if declared_len.is_some_and(|n| n > super::multipart_ops::MAX_PART_BYTES) {
+                        return Err(ApiError::new(
+                            ErrorKind::S3EntityTooLarge,
+                            "Your proposed upload exceeds the maximum allowed size",
+                        ));
+                    }
+                    Ok(conditions)
+                },
+            )
+            .await?;
         let declared = Declared::parse(Headers {
             content_md5: input.content_md5.as_deref(),
             checksums: checksum_headers(
@@ -322,6 +328,10 @@ impl CairnS3 {
         let result = self
             .recorded(info, spec(size), move |c| {
                 objects::require_bucket(c, &row.bucket)?;
+                if !conditions.is_empty() {
+                    let current = objects::current(c, &row.bucket, &row.key)?;
+                    conditions.check_at_commit(current.as_ref(), &row.key)?;
+                }
                 objects::put(c, &ctx, row)
             })
             .await;
@@ -523,6 +533,7 @@ impl CairnS3 {
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         let info = self.call_info(&req).await?;
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let if_match = req.input.if_match.clone();
         let spec = Spec::new(
             "DeleteObject",
             false,
@@ -535,6 +546,11 @@ impl CairnS3 {
         let removed = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &bucket)?;
+                // A conditional delete is checked in the transaction that deletes.
+                if if_match.is_some() {
+                    let current = objects::current(c, &bucket, &key)?;
+                    WriteConditions::new(if_match, None)?.check(current.as_ref(), &key)?;
+                }
                 objects::delete(c, &bucket, &key)
             })
             .await?;
@@ -548,12 +564,12 @@ impl CairnS3 {
     ) -> S3Result<S3Response<DeleteObjectsOutput>> {
         let info = self.call_info(&req).await?;
         let bucket = req.input.bucket.clone();
-        let keys: Vec<String> = req
+        let keys: Vec<(String, Option<ETag>)> = req
             .input
             .delete
             .objects
             .iter()
-            .map(|o| o.key.clone())
+            .map(|o| (o.key.clone(), o.e_tag.clone()))
             .collect();
         let quiet = req.input.delete.quiet.unwrap_or(false);
         let spec = Spec::new(
@@ -580,13 +596,22 @@ impl CairnS3 {
                 let mut deleted = Vec::new();
                 let mut errors = Vec::new();
                 let mut files = Vec::new();
-                for key in keys {
+                for (key, etag) in keys {
                     // Each key is authorized on its own, as on AWS: a denied key is an
-                    // error entry, the others still go.
+                    // error entry, the others still go. An entry's `ETag` is its condition.
                     let permission =
                         Permission::new("s3:DeleteObject", format!("arn:aws:s3:::{bucket}/{key}"))
                             .under(ResourcePolicy::Bucket(bucket.clone()));
+                    let conditional = |c: &cairn_store::Connection| match etag {
+                        None => Ok(()),
+                        Some(e) => {
+                            let current = objects::current(c, &bucket, &key)?;
+                            WriteConditions::new(Some(ETagCondition::ETag(e)), None)?
+                                .check(current.as_ref(), &key)
+                        }
+                    };
                     match authorize_all(evaluator.as_ref(), c, &ctx, &[permission])
+                        .and_then(|_| conditional(c))
                         .and_then(|_| objects::delete(c, &bucket, &key))
                     {
                         Ok(file) => {

@@ -30,6 +30,7 @@ mod power_cut;
 mod raw_http;
 mod s3_bucket_config;
 mod s3_bucket_keys;
+mod s3_conditional;
 mod s3_connection;
 mod s3_data_dir;
 mod s3_encryption;
