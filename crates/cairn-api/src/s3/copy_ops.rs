@@ -14,7 +14,7 @@ use s3s::{S3Request, S3Response, S3Result};
 
 use super::CairnS3;
 use super::bucket_ops::{host, timestamp};
-use super::copy_source::{Source, open_object_file, source_conditions};
+use super::copy_source::{Source, open_object_file, source_conditions, source_record};
 use super::event::Spec;
 use super::object_ops::strong;
 use super::preconditions::WriteConditions;
@@ -52,7 +52,12 @@ impl CairnS3 {
         );
         // Changing only the encryption is a legal copy onto itself.
         let changes_encryption = !wanted.is_empty();
-        let (sb, sk, db) = (src.bucket.clone(), src.key.clone(), bucket.clone());
+        let (sb, sk, sv, db) = (
+            src.bucket.clone(),
+            src.key.clone(),
+            src.version,
+            bucket.clone(),
+        );
         let conditions = source_conditions!(input);
         // s3s's CopyObject input does not carry the destination's conditions: read the headers.
         let destination = WriteConditions::from_headers(&req.headers);
@@ -71,7 +76,7 @@ impl CairnS3 {
                     objects::require_bucket(c, &db)?;
                     metadata?;
                     let destination = destination?;
-                    let source = objects::get(c, &sb, &sk)?;
+                    let source = source_record(c, (&sb, &sk, sv))?;
                     conditions.check(&source.row)?;
                     if !destination.is_empty() {
                         destination.check(objects::current(c, &db, &dk)?.as_ref(), &dk)?;

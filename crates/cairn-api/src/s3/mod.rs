@@ -12,6 +12,7 @@ mod bucket_ops;
 mod bucket_tagging_ops;
 mod copy_ops;
 mod copy_source;
+mod delete_ops;
 mod encryption_ops;
 pub(crate) mod error_body;
 pub(crate) mod event;
@@ -25,6 +26,7 @@ mod part_copy_ops;
 mod preconditions;
 mod presign;
 pub(crate) mod sse_ops;
+mod versions;
 
 use std::sync::Arc;
 

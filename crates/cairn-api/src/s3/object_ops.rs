@@ -7,7 +7,6 @@ use cairn_core::{ApiError, ErrorKind};
 use cairn_store::objects::ObjectRow;
 use s3s::dto::*;
 use s3s::{S3Error, S3Request, S3Response, S3Result};
-use serde_json::json;
 
 use super::CairnS3;
 use super::bucket_ops::{host, timestamp};
@@ -16,7 +15,6 @@ use super::integrity::{Declared, Headers, body_fault, checksum_headers};
 use super::preconditions::{WriteConditions, check_conditions, range_of};
 use crate::recording::CallInfo;
 use cairn_buckets::local::{WriteError, Written};
-use cairn_core::authz::{Permission, ResourcePolicy, authorize_all};
 
 pub(super) fn strong(etag: &str) -> ETag {
     ETag::Strong(etag.to_owned())
@@ -360,6 +358,7 @@ impl CairnS3 {
         let info = self.call_info(&req).await?;
         let input = req.input;
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
+        let version_id = input.version_id.clone();
         let spec = Spec::new(
             "GetObject",
             true,
@@ -380,7 +379,7 @@ impl CairnS3 {
         let got = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &bucket)?;
-                let obj = objects::get(c, &bucket, &key)?;
+                let obj = current_version(c, (&bucket, &key), version_id.as_deref())?;
                 check_conditions(
                     &obj.row,
                     input.if_match.as_ref(),
@@ -437,6 +436,7 @@ impl CairnS3 {
             e_tag: Some(strong(&obj.row.etag)),
             last_modified: Some(timestamp(obj.row.last_modified)),
             server_side_encryption: sse.algorithm,
+            version_id: input.version_id,
             ..Default::default()
         };
         fill_headers(
@@ -472,6 +472,7 @@ impl CairnS3 {
         let info = self.call_info(&req).await?;
         let input = req.input;
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
+        let version_id = input.version_id.clone();
         let spec = Spec::new(
             "HeadObject",
             true,
@@ -484,7 +485,7 @@ impl CairnS3 {
         let obj = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &bucket)?;
-                let obj = objects::get(c, &bucket, &key)?;
+                let obj = current_version(c, (&bucket, &key), version_id.as_deref())?;
                 check_conditions(
                     &obj.row,
                     input.if_match.as_ref(),
@@ -504,6 +505,7 @@ impl CairnS3 {
             e_tag: Some(strong(&obj.row.etag)),
             last_modified: Some(timestamp(obj.row.last_modified)),
             server_side_encryption: sse.algorithm,
+            version_id: input.version_id,
             ..Default::default()
         };
         fill_headers(
@@ -526,132 +528,18 @@ impl CairnS3 {
         }
         Ok(S3Response::new(out))
     }
+}
 
-    pub(super) async fn delete_object_op(
-        &self,
-        req: S3Request<DeleteObjectInput>,
-    ) -> S3Result<S3Response<DeleteObjectOutput>> {
-        let info = self.call_info(&req).await?;
-        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
-        let if_match = req.input.if_match.clone();
-        let spec = Spec::new(
-            "DeleteObject",
-            false,
-            true,
-            Some(&bucket),
-            Some(&key),
-            &host(&req),
-        );
-
-        let removed = self
-            .recorded(info, spec, move |c| {
-                objects::require_bucket(c, &bucket)?;
-                // A conditional delete is checked in the transaction that deletes.
-                if if_match.is_some() {
-                    let current = objects::current(c, &bucket, &key)?;
-                    WriteConditions::new(if_match, None)?.check(current.as_ref(), &key)?;
-                }
-                objects::delete(c, &bucket, &key)
-            })
-            .await?;
-        self.files.remove(removed).await;
-        Ok(S3Response::new(DeleteObjectOutput::default()))
-    }
-
-    pub(super) async fn delete_objects_op(
-        &self,
-        req: S3Request<DeleteObjectsInput>,
-    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
-        let info = self.call_info(&req).await?;
-        let bucket = req.input.bucket.clone();
-        let keys: Vec<(String, Option<ETag>)> = req
-            .input
-            .delete
-            .objects
-            .iter()
-            .map(|o| (o.key.clone(), o.e_tag.clone()))
-            .collect();
-        let quiet = req.input.delete.quiet.unwrap_or(false);
-        let spec = Spec::new(
-            "DeleteObjects",
-            false,
-            true,
-            Some(&bucket),
-            None,
-            &host(&req),
-        )
-        .param("delete", json!(""));
-        if keys.len() > 1000 {
-            let e = ApiError::new(
-                ErrorKind::S3MalformedXml,
-                "The XML you provided was not well-formed or did not validate against our published schema.",
-            );
-            return Err(self.record_failure(info, spec, e).await);
-        }
-        let ctx = info.ctx.clone();
-        let evaluator = self.gate.evaluator();
-        let outcome = self
-            .recorded(info, spec, move |c| {
-                objects::require_bucket(c, &bucket)?;
-                let mut deleted = Vec::new();
-                let mut errors = Vec::new();
-                let mut files = Vec::new();
-                for (key, etag) in keys {
-                    // Each key is authorized on its own, as on AWS: a denied key is an
-                    // error entry, the others still go. An entry's `ETag` is its condition.
-                    let permission =
-                        Permission::new("s3:DeleteObject", format!("arn:aws:s3:::{bucket}/{key}"))
-                            .under(ResourcePolicy::Bucket(bucket.clone()));
-                    let conditional = |c: &cairn_store::Connection| match etag {
-                        None => Ok(()),
-                        Some(e) => {
-                            let current = objects::current(c, &bucket, &key)?;
-                            WriteConditions::new(Some(ETagCondition::ETag(e)), None)?
-                                .check(current.as_ref(), &key)
-                        }
-                    };
-                    match authorize_all(evaluator.as_ref(), c, &ctx, &[permission])
-                        .and_then(|_| conditional(c))
-                        .and_then(|_| objects::delete(c, &bucket, &key))
-                    {
-                        Ok(file) => {
-                            files.extend(file);
-                            deleted.push(key);
-                        }
-                        Err(e) => errors.push((key, e)),
-                    }
-                }
-                Ok((deleted, errors, files))
-            })
-            .await?;
-        let (deleted, errors, files) = outcome;
-        self.files.remove(files).await;
-        Ok(S3Response::new(DeleteObjectsOutput {
-            deleted: (!quiet).then(|| {
-                deleted
-                    .into_iter()
-                    .map(|k| DeletedObject {
-                        key: Some(k),
-                        ..Default::default()
-                    })
-                    .collect()
-            }),
-            errors: (!errors.is_empty()).then(|| {
-                errors
-                    .into_iter()
-                    .map(|(k, e)| {
-                        let (code, _) = crate::errors::code_and_status(e.kind);
-                        Error {
-                            code: Some(code.to_owned()),
-                            key: Some(k),
-                            message: Some(e.message),
-                            version_id: None,
-                        }
-                    })
-                    .collect()
-            }),
-            ..Default::default()
-        }))
+/// The object a read names: the current one, `NoSuchVersion` for a version Cairn never
+/// issued (see [`super::versions`]).
+fn current_version(
+    conn: &cairn_store::Connection,
+    (bucket, key): (&str, &str),
+    version_id: Option<&str>,
+) -> Result<objects::Object, ApiError> {
+    match super::versions::named(version_id)? {
+        super::versions::Version::Current => objects::get(conn, bucket, key),
+        super::versions::Version::Unknown => Err(super::versions::no_such_version()),
     }
 }
 
