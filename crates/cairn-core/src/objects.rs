@@ -32,6 +32,10 @@ pub struct ObjectMeta {
     pub checksums: BTreeMap<String, String>,
     /// Number of parts for multipart objects.
     pub parts_count: Option<i64>,
+    /// The (plaintext) size of each part of a multipart object, in order; empty for other
+    /// objects and for multipart objects completed before sizes were kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub part_sizes: Vec<i64>,
     /// SSE-KMS: the object's bytes are sealed frames under this wrapped data key
     /// (`crate::sse`); absent for objects stored as written.
     #[serde(default, skip_serializing_if = "Option::is_none")]

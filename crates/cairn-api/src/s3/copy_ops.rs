@@ -127,6 +127,7 @@ impl CairnS3 {
         } else {
             ObjectMeta {
                 parts_count: None,
+                part_sizes: Vec::new(),
                 ..source.meta.clone()
             }
             .sealed(placed.seal.clone())

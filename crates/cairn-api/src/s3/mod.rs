@@ -135,7 +135,14 @@ async fn answer(
             complete_error(resp, &rid, head).await
         }
         Ok(resp) => {
-            let (parts, body) = resp.into_parts();
+            let (mut parts, body) = resp.into_parts();
+            if parts
+                .extensions
+                .remove::<object_ops::PartialContent>()
+                .is_some()
+            {
+                parts.status = http::StatusCode::PARTIAL_CONTENT;
+            }
             Response::from_parts(parts, axum::body::Body::new(body))
         }
         Err(e) => {

@@ -12,7 +12,7 @@ use super::CairnS3;
 use super::bucket_ops::{host, timestamp};
 use super::event::Spec;
 use super::integrity::{Declared, Headers, body_fault, checksum_headers};
-use super::preconditions::{WriteConditions, check_conditions, range_of};
+use super::preconditions::{WriteConditions, check_conditions, span_of};
 use crate::recording::CallInfo;
 use cairn_buckets::local::{WriteError, Written};
 
@@ -387,7 +387,7 @@ impl CairnS3 {
                     input.if_modified_since.as_ref(),
                     input.if_unmodified_since.as_ref(),
                 )?;
-                let range = range_of(input.range.as_ref(), obj.row.size)?;
+                let range = span_of(input.range.as_ref(), input.part_number, &obj)?;
                 // Opened while the record is read (a later commit may delete the file).
                 let file = super::copy_source::open_object_file(&files, &obj.row)?;
                 let data_key =
@@ -425,14 +425,7 @@ impl CairnS3 {
             ssekms_key_id: sse.key_id,
             bucket_key_enabled: sse.bucket_key,
             content_length: Some((span.end - span.start) as i64),
-            content_range: range.as_ref().map(|r| {
-                format!(
-                    "bytes {}-{}/{}",
-                    r.start,
-                    r.end.saturating_sub(1),
-                    obj.row.size
-                )
-            }),
+            content_range: range.as_ref().map(|r| content_range(r, obj.row.size)),
             e_tag: Some(strong(&obj.row.etag)),
             last_modified: Some(timestamp(obj.row.last_modified)),
             server_side_encryption: sse.algorithm,
@@ -482,7 +475,7 @@ impl CairnS3 {
             &host_of(&req.headers),
         );
 
-        let obj = self
+        let (obj, range) = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &bucket)?;
                 let obj = current_version(c, (&bucket, &key), version_id.as_deref())?;
@@ -493,7 +486,9 @@ impl CairnS3 {
                     input.if_modified_since.as_ref(),
                     input.if_unmodified_since.as_ref(),
                 )?;
-                Ok(obj)
+                // A range or part changes only the length (and the status), as on S3.
+                let range = span_of(input.range.as_ref(), input.part_number, &obj)?;
+                Ok((obj, range))
             })
             .await?;
         let sse = super::sse_ops::SseFields::of(&obj.meta);
@@ -501,7 +496,12 @@ impl CairnS3 {
             accept_ranges: Some("bytes".into()),
             ssekms_key_id: sse.key_id,
             bucket_key_enabled: sse.bucket_key,
-            content_length: Some(obj.row.size),
+            content_length: Some(
+                range
+                    .as_ref()
+                    .map_or(obj.row.size, |r| (r.end - r.start) as i64),
+            ),
+            content_range: range.as_ref().map(|r| content_range(r, obj.row.size)),
             e_tag: Some(strong(&obj.row.etag)),
             last_modified: Some(timestamp(obj.row.last_modified)),
             server_side_encryption: sse.algorithm,
@@ -518,7 +518,7 @@ impl CairnS3 {
             &mut out.metadata,
         );
         out.parts_count = obj.meta.parts_count.map(|n| n as i32);
-        if checksum_mode_enabled(input.checksum_mode.as_ref()) {
+        if range.is_none() && checksum_mode_enabled(input.checksum_mode.as_ref()) {
             let sums = ChecksumFields::of(&obj.meta);
             out.checksum_crc32 = sums.crc32;
             out.checksum_crc32c = sums.crc32c;
@@ -526,8 +526,23 @@ impl CairnS3 {
             out.checksum_sha1 = sums.sha1;
             out.checksum_sha256 = sums.sha256;
         }
-        Ok(S3Response::new(out))
+        let mut resp = S3Response::new(out);
+        if range.is_some() {
+            // s3s answers every HeadObject 200; the marker asks for 206 (see `super::answer`).
+            resp.extensions.insert(PartialContent);
+        }
+        Ok(resp)
     }
+}
+
+/// A response extension: the answer is `206 Partial Content` (a HeadObject of a range or
+/// part, which s3s would answer 200).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct PartialContent;
+
+/// `Content-Range` of a ranged or part read.
+fn content_range(r: &std::ops::Range<u64>, size: i64) -> String {
+    format!("bytes {}-{}/{}", r.start, r.end.saturating_sub(1), size)
 }
 
 /// The object a read names: the current one, `NoSuchVersion` for a version Cairn never

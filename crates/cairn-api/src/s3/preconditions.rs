@@ -1,6 +1,7 @@
 //! Conditional requests (If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since)
 //! and byte ranges, checked against an object's record.
 
+use cairn_core::objects::{self, Object};
 use cairn_core::{ApiError, ErrorKind};
 use cairn_store::objects::ObjectRow;
 use s3s::dto::{ETagCondition, Range, Timestamp};
@@ -55,10 +56,54 @@ pub(super) fn check_conditions(
     Ok(())
 }
 
-pub(super) fn range_of(
+/// The bytes a GetObject or HeadObject asks for: a `Range`, or the part `partNumber` names
+/// (a multipart object's part, by the sizes kept at completion; part 1 of any other object is
+/// all of it). `None` is the whole object, answered 200.
+pub(super) fn span_of(
     range: Option<&Range>,
-    size: i64,
+    part_number: Option<i32>,
+    object: &Object,
 ) -> Result<Option<std::ops::Range<u64>>, ApiError> {
+    let size = object.row.size;
+    let Some(number) = part_number else {
+        return range_of(range, size);
+    };
+    if range.is_some() {
+        return Err(ApiError::new(
+            ErrorKind::S3InvalidRequest,
+            "Cannot specify both Range header and partNumber query parameter",
+        ));
+    }
+    let number = i64::from(number);
+    objects::check_part_number(number)?;
+    let beyond = || {
+        ApiError::new(
+            ErrorKind::S3InvalidPartNumber,
+            "The requested partnumber is not satisfiable",
+        )
+    };
+    let sizes = &object.meta.part_sizes;
+    match object.meta.parts_count {
+        None | Some(1) if sizes.is_empty() => {
+            if number != 1 {
+                return Err(beyond());
+            }
+            Ok((size > 0).then_some(0..size as u64))
+        }
+        Some(_) if sizes.is_empty() => Err(ApiError::new(
+            ErrorKind::S3NotImplemented,
+            "The part sizes of this object were not recorded when it was completed",
+        )),
+        _ => {
+            let index = usize::try_from(number - 1).map_err(|_| beyond())?;
+            let len = *sizes.get(index).ok_or_else(beyond)? as u64;
+            let start: u64 = sizes[..index].iter().map(|n| *n as u64).sum();
+            Ok(Some(start..start + len))
+        }
+    }
+}
+
+fn range_of(range: Option<&Range>, size: i64) -> Result<Option<std::ops::Range<u64>>, ApiError> {
     match range {
         None => Ok(None),
         Some(r) => r.check(size as u64).map(Some).map_err(|_| {
