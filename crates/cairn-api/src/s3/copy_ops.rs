@@ -116,7 +116,7 @@ impl CairnS3 {
                 content_type: input.content_type.map(|c| c.to_string()),
                 cache_control: input.cache_control,
                 content_disposition: input.content_disposition,
-                content_encoding: input.content_encoding,
+                content_encoding: super::integrity::stored_encoding(input.content_encoding),
                 content_language: input.content_language,
                 user: input.metadata.unwrap_or_default().into_iter().collect(),
                 checksums: source.meta.checksums.clone(),

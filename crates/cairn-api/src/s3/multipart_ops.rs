@@ -311,6 +311,7 @@ impl CairnS3 {
         let etag = objects::multipart_etag(&parts);
         meta.parts_count = Some(parts.len() as i64);
         meta.part_sizes = parts.iter().map(|p| p.size).collect();
+        meta.content_encoding = super::integrity::stored_encoding(meta.content_encoding.take());
         let row = ObjectRow {
             bucket: bucket.clone(),
             key: key.clone(),

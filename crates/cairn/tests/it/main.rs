@@ -28,6 +28,7 @@ mod lookup;
 mod named_errors;
 mod power_cut;
 mod raw_http;
+mod s3_body_framing;
 mod s3_bucket_config;
 mod s3_bucket_keys;
 mod s3_conditional;
