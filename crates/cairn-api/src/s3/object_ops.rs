@@ -378,12 +378,14 @@ impl CairnS3 {
             },
         );
         let files = self.files.clone();
+        let evaluator = self.gate.evaluator();
         let slot = super::sse_ops::EventSlot::default();
         let (this, ctx, slot_op) = (self.clone(), info.ctx.clone(), slot.clone());
         let got = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &bucket)?;
-                let obj = current_version(c, (&bucket, &key), version_id.as_deref())?;
+                let obj = current_version(c, (&bucket, &key), version_id.as_deref())
+                    .map_err(|e| missing_key(evaluator.as_ref(), c, &ctx, &bucket, e))?;
                 check_conditions(
                     &obj.row,
                     input.if_match.as_ref(),
@@ -479,10 +481,12 @@ impl CairnS3 {
             &host_of(&req.headers),
         );
 
+        let (evaluator, ctx) = (self.gate.evaluator(), info.ctx.clone());
         let (obj, range) = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &bucket)?;
-                let obj = current_version(c, (&bucket, &key), version_id.as_deref())?;
+                let obj = current_version(c, (&bucket, &key), version_id.as_deref())
+                    .map_err(|e| missing_key(evaluator.as_ref(), c, &ctx, &bucket, e))?;
                 check_conditions(
                     &obj.row,
                     input.if_match.as_ref(),
@@ -543,6 +547,27 @@ impl CairnS3 {
 /// part, which s3s would answer 200).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct PartialContent;
+
+/// A read of a missing key: `NoSuchKey` only for a caller who may list the bucket
+/// (`s3:ListBucket`); anyone else learns nothing and gets `AccessDenied`, as on S3.
+fn missing_key(
+    evaluator: &dyn cairn_core::authz::Evaluator,
+    conn: &cairn_store::Connection,
+    ctx: &cairn_core::CallContext,
+    bucket: &str,
+    e: ApiError,
+) -> ApiError {
+    if e.kind != ErrorKind::S3NoSuchKey {
+        return e;
+    }
+    let list =
+        cairn_core::authz::Permission::new("s3:ListBucket", format!("arn:aws:s3:::{bucket}"))
+            .under(cairn_core::authz::ResourcePolicy::Bucket(bucket.to_owned()));
+    match evaluator.authorize(conn, ctx, &list) {
+        Ok(()) => e,
+        Err(denied) => denied,
+    }
+}
 
 /// `Content-Range` of a ranged or part read.
 fn content_range(r: &std::ops::Range<u64>, size: i64) -> String {
