@@ -43,6 +43,14 @@ impl CairnS3 {
             .metadata_directive
             .as_ref()
             .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
+        let directive_ok = match input.metadata_directive.as_ref().map(|d| d.as_str()) {
+            None | Some(MetadataDirective::COPY | MetadataDirective::REPLACE) => Ok(()),
+            Some(_) => Err(ApiError::new(
+                ErrorKind::S3InvalidArgument,
+                "Unknown metadata directive.",
+            )),
+        };
+        let acl_ok = super::integrity::check_canned_acl(input.acl.as_ref().map(|a| a.as_str()));
         let same = src.bucket == bucket && src.key == key;
         let wanted = requested(
             input.server_side_encryption.as_ref(),
@@ -75,6 +83,8 @@ impl CairnS3 {
                     objects::require_bucket(c, &sb)?;
                     objects::require_bucket(c, &db)?;
                     metadata?;
+                    directive_ok?;
+                    acl_ok?;
                     let destination = destination?;
                     let source = source_record(c, (&sb, &sk, sv))?;
                     conditions.check(&source.row)?;

@@ -249,6 +249,26 @@ pub fn body_fault(message: &str) -> ApiError {
     }
 }
 
+/// A canned ACL S3 knows (`x-amz-acl`); any other is `InvalidArgument`.
+pub fn check_canned_acl(acl: Option<&str>) -> Result<(), ApiError> {
+    const KNOWN: [&str; 7] = [
+        "private",
+        "public-read",
+        "public-read-write",
+        "authenticated-read",
+        "aws-exec-read",
+        "bucket-owner-read",
+        "bucket-owner-full-control",
+    ];
+    match acl {
+        Some(a) if !KNOWN.contains(&a) => Err(ApiError::new(
+            ErrorKind::S3InvalidArgument,
+            "Invalid canned ACL",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// `Content-Encoding` as stored: `aws-chunked` describes how the request body was framed,
 /// not the object, so it is dropped and any other coding (`gzip`) kept, as on S3.
 pub fn stored_encoding(content_encoding: Option<String>) -> Option<String> {

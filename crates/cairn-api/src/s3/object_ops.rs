@@ -210,6 +210,7 @@ impl CairnS3 {
         let declared_len = input.content_length;
         let metadata = objects::check_user_metadata(input.metadata.iter().flatten());
         let conditions = WriteConditions::new(input.if_match.clone(), input.if_none_match.clone());
+        let acl_ok = super::integrity::check_canned_acl(acl.as_deref());
         let conditions = self
             .admit(
                 &info,
@@ -218,6 +219,7 @@ impl CairnS3 {
                     objects::require_bucket(c, &b)?;
                     objects::check_key(&k)?;
                     metadata?;
+                    acl_ok?;
                     let conditions = conditions?;
                     if !conditions.is_empty() {
                         conditions.check(objects::current(c, &b, &k)?.as_ref(), &k)?;
@@ -300,7 +302,12 @@ impl CairnS3 {
             }
         };
         let meta = ObjectMeta {
-            content_type: input.content_type.map(|c| c.to_string()),
+            // S3 types an object uploaded without a type as `binary/octet-stream`.
+            content_type: Some(
+                input
+                    .content_type
+                    .map_or_else(|| "binary/octet-stream".to_owned(), |c| c.to_string()),
+            ),
             cache_control: input.cache_control,
             content_disposition: input.content_disposition,
             content_encoding: super::integrity::stored_encoding(input.content_encoding),
