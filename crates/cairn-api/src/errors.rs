@@ -147,6 +147,10 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         S3KmsNotFound => ("KMS.NotFoundException", bad),
         S3KmsDisabled => ("KMS.DisabledException", bad),
         S3KmsInvalidState => ("KMS.KMSInvalidStateException", bad),
+        S3ConditionalRequestConflict => ("ConditionalRequestConflict", StatusCode::CONFLICT),
+        S3NoSuchVersion => ("NoSuchVersion", StatusCode::NOT_FOUND),
+        S3InvalidPartNumber => ("InvalidPartNumber", StatusCode::RANGE_NOT_SATISFIABLE),
+        S3ContentSha256Mismatch => ("XAmzContentSHA256Mismatch", bad),
     }
 }
 

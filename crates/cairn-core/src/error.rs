@@ -182,6 +182,15 @@ pub enum ErrorKind {
     S3KmsDisabled,
     /// S3's `KMS.KMSInvalidStateException`.
     S3KmsInvalidState,
+    // S3 object conditions, versions and parts.
+    /// S3's `ConditionalRequestConflict` (409: a conditional write raced another write).
+    S3ConditionalRequestConflict,
+    /// S3's `NoSuchVersion` (404).
+    S3NoSuchVersion,
+    /// S3's `InvalidPartNumber` (416: `partNumber` beyond the object's parts).
+    S3InvalidPartNumber,
+    /// S3's `XAmzContentSHA256Mismatch` (400).
+    S3ContentSha256Mismatch,
 }
 
 /// A failed call: what kind, and AWS's message.

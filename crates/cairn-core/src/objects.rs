@@ -32,6 +32,10 @@ pub struct ObjectMeta {
     pub checksums: BTreeMap<String, String>,
     /// Number of parts for multipart objects.
     pub parts_count: Option<i64>,
+    /// The (plaintext) size of each part of a multipart object, in order; empty for other
+    /// objects and for multipart objects completed before sizes were kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub part_sizes: Vec<i64>,
     /// SSE-KMS: the object's bytes are sealed frames under this wrapped data key
     /// (`crate::sse`); absent for objects stored as written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -116,6 +120,11 @@ pub fn get(conn: &Connection, bucket: &str, key: &str) -> ApiResult<Object> {
     let row = objects::get(conn, bucket, key)?.ok_or_else(|| no_such_key(key))?;
     let meta = ObjectMeta::decode(&row.meta);
     Ok(Object { row, meta })
+}
+
+/// The key's current record, if any (for conditions checked in the writing transaction).
+pub fn current(conn: &Connection, bucket: &str, key: &str) -> ApiResult<Option<ObjectRow>> {
+    Ok(objects::get(conn, bucket, key)?)
 }
 
 /// Stores an object record; returns the data file it replaced (to delete after commit).

@@ -14,9 +14,10 @@ use s3s::{S3Request, S3Response, S3Result};
 
 use super::CairnS3;
 use super::bucket_ops::{host, timestamp};
-use super::copy_source::{Source, open_object_file, source_conditions};
+use super::copy_source::{Source, open_object_file, source_conditions, source_record};
 use super::event::Spec;
 use super::object_ops::strong;
+use super::preconditions::WriteConditions;
 use super::sse_ops::{SseFields, requested};
 use cairn_core::encryption::{Seal, Sealing};
 
@@ -42,6 +43,14 @@ impl CairnS3 {
             .metadata_directive
             .as_ref()
             .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
+        let directive_ok = match input.metadata_directive.as_ref().map(|d| d.as_str()) {
+            None | Some(MetadataDirective::COPY | MetadataDirective::REPLACE) => Ok(()),
+            Some(_) => Err(ApiError::new(
+                ErrorKind::S3InvalidArgument,
+                "Unknown metadata directive.",
+            )),
+        };
+        let acl_ok = super::integrity::check_canned_acl(input.acl.as_ref().map(|a| a.as_str()));
         let same = src.bucket == bucket && src.key == key;
         let wanted = requested(
             input.server_side_encryption.as_ref(),
@@ -51,15 +60,22 @@ impl CairnS3 {
         );
         // Changing only the encryption is a legal copy onto itself.
         let changes_encryption = !wanted.is_empty();
-        let (sb, sk, db) = (src.bucket.clone(), src.key.clone(), bucket.clone());
+        let (sb, sk, sv, db) = (
+            src.bucket.clone(),
+            src.key.clone(),
+            src.version,
+            bucket.clone(),
+        );
         let conditions = source_conditions!(input);
-        let files = self.files.clone();
+        // s3s's CopyObject input does not carry the destination's conditions: read the headers.
+        let destination = WriteConditions::from_headers(&req.headers);
+        let (dk, files) = (key.clone(), self.files.clone());
         let metadata = if replace {
             objects::check_user_metadata(input.metadata.iter().flatten())
         } else {
             Ok(())
         };
-        let (source, source_file) = self
+        let (source, source_file, destination) = self
             .admit(
                 &info,
                 || spec(0),
@@ -67,8 +83,14 @@ impl CairnS3 {
                     objects::require_bucket(c, &sb)?;
                     objects::require_bucket(c, &db)?;
                     metadata?;
-                    let source = objects::get(c, &sb, &sk)?;
+                    directive_ok?;
+                    acl_ok?;
+                    let destination = destination?;
+                    let source = source_record(c, (&sb, &sk, sv))?;
                     conditions.check(&source.row)?;
+                    if !destination.is_empty() {
+                        destination.check(objects::current(c, &db, &dk)?.as_ref(), &dk)?;
+                    }
                     if same && !replace && !changes_encryption {
                         return Err(ApiError::new(
                             ErrorKind::S3InvalidRequest,
@@ -84,7 +106,7 @@ impl CairnS3 {
                         ));
                     }
                     let file = open_object_file(&files, &source.row)?;
-                    Ok((source, file))
+                    Ok((source, file, destination))
                 },
             )
             .await?;
@@ -104,7 +126,7 @@ impl CairnS3 {
                 content_type: input.content_type.map(|c| c.to_string()),
                 cache_control: input.cache_control,
                 content_disposition: input.content_disposition,
-                content_encoding: input.content_encoding,
+                content_encoding: super::integrity::stored_encoding(input.content_encoding),
                 content_language: input.content_language,
                 user: input.metadata.unwrap_or_default().into_iter().collect(),
                 checksums: source.meta.checksums.clone(),
@@ -115,6 +137,7 @@ impl CairnS3 {
         } else {
             ObjectMeta {
                 parts_count: None,
+                part_sizes: Vec::new(),
                 ..source.meta.clone()
             }
             .sealed(placed.seal.clone())
@@ -133,6 +156,10 @@ impl CairnS3 {
         let committed = self
             .recorded(info, spec(placed.stored), move |c| {
                 objects::require_bucket(c, &row.bucket)?;
+                if !destination.is_empty() {
+                    let current = objects::current(c, &row.bucket, &row.key)?;
+                    destination.check_at_commit(current.as_ref(), &row.key)?;
+                }
                 objects::put(c, &ctx, row)
             })
             .await;

@@ -16,21 +16,29 @@ use super::CairnS3;
 use super::event::Spec;
 use super::preconditions::etag_matches;
 use super::sse_ops::{BodyStream, decrypting};
+use super::versions::{self, Version};
 
 /// The object a copy reads.
 pub(super) struct Source {
     pub bucket: String,
     pub key: String,
+    /// The version `?versionId=` names (Cairn keeps only the current one).
+    pub version: Version,
 }
 
 impl Source {
     /// The source `x-amz-copy-source` names; an access point or outpost ARN is AWS's
-    /// `NotImplemented` here.
+    /// `NotImplemented` here, a malformed `versionId` `InvalidArgument`.
     pub(super) fn of(copy_source: &CopySource) -> Result<Self, ApiError> {
         match copy_source {
-            CopySource::Bucket { bucket, key, .. } => Ok(Self {
+            CopySource::Bucket {
+                bucket,
+                key,
+                version_id,
+            } => Ok(Self {
                 bucket: bucket.to_string(),
                 key: key.to_string(),
+                version: versions::named(version_id.as_deref())?,
             }),
             _ => Err(ApiError::new(
                 ErrorKind::S3NotImplemented,
@@ -100,6 +108,18 @@ impl SourceConditions {
         }
         Ok(())
     }
+}
+
+/// The source object's record (after its bucket was checked): `NoSuchVersion` when the
+/// copy source names a version Cairn never issued.
+pub(super) fn source_record(
+    conn: &cairn_store::Connection,
+    (bucket, key, version): (&str, &str, Version),
+) -> Result<objects::Object, ApiError> {
+    if version == Version::Unknown {
+        return Err(versions::no_such_version());
+    }
+    objects::get(conn, bucket, key)
 }
 
 /// Opens a stored object's file while its record is read (a later commit may replace the

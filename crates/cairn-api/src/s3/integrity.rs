@@ -231,7 +231,12 @@ pub fn checksum_headers(
 /// not verify is `SignatureDoesNotMatch`; anything else (a client gone, a malformed chunk, a
 /// short body) is `IncompleteBody`.
 pub fn body_fault(message: &str) -> ApiError {
-    if message.contains("SignatureMismatch") {
+    if message.contains("Sha256Mismatch") {
+        ApiError::new(
+            ErrorKind::S3ContentSha256Mismatch,
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        )
+    } else if message.contains("SignatureMismatch") {
         ApiError::new(
             ErrorKind::S3SignatureDoesNotMatch,
             "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
@@ -244,9 +249,69 @@ pub fn body_fault(message: &str) -> ApiError {
     }
 }
 
+/// A canned ACL S3 knows (`x-amz-acl`); any other is `InvalidArgument`.
+pub fn check_canned_acl(acl: Option<&str>) -> Result<(), ApiError> {
+    const KNOWN: [&str; 7] = [
+        "private",
+        "public-read",
+        "public-read-write",
+        "authenticated-read",
+        "aws-exec-read",
+        "bucket-owner-read",
+        "bucket-owner-full-control",
+    ];
+    match acl {
+        Some(a) if !KNOWN.contains(&a) => Err(ApiError::new(
+            ErrorKind::S3InvalidArgument,
+            "Invalid canned ACL",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `Content-Encoding` as stored: `aws-chunked` describes how the request body was framed,
+/// not the object, so it is dropped and any other coding (`gzip`) kept, as on S3.
+pub fn stored_encoding(content_encoding: Option<String>) -> Option<String> {
+    let kept: Vec<&str> = content_encoding
+        .as_deref()?
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("aws-chunked"))
+        .collect();
+    (!kept.is_empty()).then(|| kept.join(","))
+}
+
+/// An `aws-chunked` body must decode to `x-amz-decoded-content-length` bytes; S3 refuses one
+/// that does not with `IncompleteBody`.
+pub fn check_decoded_length(headers: &http::HeaderMap, received: i64) -> Result<(), ApiError> {
+    let declared = headers
+        .get("x-amz-decoded-content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    match declared {
+        Some(n) if n != received => Err(body_fault("decoded length")),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aws_chunked_is_not_stored() {
+        assert_eq!(stored_encoding(Some("aws-chunked".into())), None);
+        assert_eq!(
+            stored_encoding(Some("aws-chunked,gzip".into())),
+            Some("gzip".into())
+        );
+        assert_eq!(
+            stored_encoding(Some("gzip, aws-chunked".into())),
+            Some("gzip".into())
+        );
+        assert_eq!(stored_encoding(Some("gzip".into())), Some("gzip".into()));
+        assert_eq!(stored_encoding(None), None);
+    }
 
     fn declared(md5: Option<&str>, checksums: &[(&str, &str)], trailer: Option<&str>) -> Declared {
         let mut all = http::HeaderMap::new();

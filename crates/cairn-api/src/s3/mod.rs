@@ -12,6 +12,7 @@ mod bucket_ops;
 mod bucket_tagging_ops;
 mod copy_ops;
 mod copy_source;
+mod delete_ops;
 mod encryption_ops;
 pub(crate) mod error_body;
 pub(crate) mod event;
@@ -27,6 +28,7 @@ mod preconditions;
 mod presign;
 mod region_check;
 pub(crate) mod sse_ops;
+mod versions;
 
 use std::sync::Arc;
 
@@ -139,7 +141,14 @@ async fn answer(
             complete_error(resp, &rid, head).await
         }
         Ok(resp) => {
-            let (parts, body) = resp.into_parts();
+            let (mut parts, body) = resp.into_parts();
+            if parts
+                .extensions
+                .remove::<object_ops::PartialContent>()
+                .is_some()
+            {
+                parts.status = http::StatusCode::PARTIAL_CONTENT;
+            }
             post_object::finish(
                 Response::from_parts(parts, axum::body::Body::new(body)),
                 form,

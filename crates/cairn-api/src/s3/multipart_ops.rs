@@ -275,6 +275,10 @@ impl CairnS3 {
             )
             .param("uploadId", json!(upload_id))
         };
+        let conditions = super::preconditions::WriteConditions::new(
+            input.if_match.clone(),
+            input.if_none_match.clone(),
+        );
         // Validate and pick the parts first, then build the object's file outside the writer.
         let (b, k, id, r) = (
             bucket.clone(),
@@ -285,12 +289,16 @@ impl CairnS3 {
 
         // Authorized before the parts are assembled: a caller who may not complete the upload
         // costs no copy.
-        let (upload, parts) = self
+        let (upload, parts, conditions) = self
             .admit(&info, spec, move |c| {
                 objects::require_bucket(c, &b)?;
                 let upload = objects::upload(c, &b, &k, &id)?;
                 let parts = objects::parts_for_completion(c, &id, &r)?;
-                Ok((upload, parts))
+                let conditions = conditions?;
+                if !conditions.is_empty() {
+                    conditions.check(objects::current(c, &b, &k)?.as_ref(), &k)?;
+                }
+                Ok((upload, parts, conditions))
             })
             .await?;
         let mut meta = ObjectMeta::decode(&upload.meta);
@@ -303,6 +311,8 @@ impl CairnS3 {
         };
         let etag = objects::multipart_etag(&parts);
         meta.parts_count = Some(parts.len() as i64);
+        meta.part_sizes = parts.iter().map(|p| p.size).collect();
+        meta.content_encoding = super::integrity::stored_encoding(meta.content_encoding.take());
         let row = ObjectRow {
             bucket: bucket.clone(),
             key: key.clone(),
@@ -317,6 +327,10 @@ impl CairnS3 {
         let committed = self
             .recorded(info, spec().bytes_in(0), move |c| {
                 objects::upload(c, &row.bucket, &row.key, &id)?;
+                if !conditions.is_empty() {
+                    let current = objects::current(c, &row.bucket, &row.key)?;
+                    conditions.check_at_commit(current.as_ref(), &row.key)?;
+                }
                 let replaced = objects::put(c, &ctx, row)?;
                 let mut unused = objects::finish_upload(c, &id)?;
                 unused.extend(replaced);

@@ -7,16 +7,14 @@ use cairn_core::{ApiError, ErrorKind};
 use cairn_store::objects::ObjectRow;
 use s3s::dto::*;
 use s3s::{S3Error, S3Request, S3Response, S3Result};
-use serde_json::json;
 
 use super::CairnS3;
 use super::bucket_ops::{host, timestamp};
 use super::event::Spec;
 use super::integrity::{Declared, Headers, body_fault, checksum_headers};
-use super::preconditions::{check_conditions, range_of};
+use super::preconditions::{WriteConditions, check_conditions, span_of};
 use crate::recording::CallInfo;
 use cairn_buckets::local::{WriteError, Written};
-use cairn_core::authz::{Permission, ResourcePolicy, authorize_all};
 
 pub(super) fn strong(etag: &str) -> ETag {
     ETag::Strong(etag.to_owned())
@@ -211,24 +209,32 @@ impl CairnS3 {
         let (b, k) = (bucket.clone(), key.clone());
         let declared_len = input.content_length;
         let metadata = objects::check_user_metadata(input.metadata.iter().flatten());
-        self.admit(
-            &info,
-            || spec(0),
-            move |c| {
-                objects::require_bucket(c, &b)?;
-                objects::check_key(&k)?;
-                metadata?;
-                // AWS's largest single PUT is 5 GiB: refused before a byte is accepted.
-                if declared_len.is_some_and(|n| n > super::multipart_ops::MAX_PART_BYTES) {
-                    return Err(ApiError::new(
-                        ErrorKind::S3EntityTooLarge,
-                        "Your proposed upload exceeds the maximum allowed size",
-                    ));
-                }
-                Ok(())
-            },
-        )
-        .await?;
+        let conditions = WriteConditions::new(input.if_match.clone(), input.if_none_match.clone());
+        let acl_ok = super::integrity::check_canned_acl(acl.as_deref());
+        let conditions = self
+            .admit(
+                &info,
+                || spec(0),
+                move |c| {
+                    objects::require_bucket(c, &b)?;
+                    objects::check_key(&k)?;
+                    metadata?;
+                    acl_ok?;
+                    let conditions = conditions?;
+                    if !conditions.is_empty() {
+                        conditions.check(objects::current(c, &b, &k)?.as_ref(), &k)?;
+                    }
+                    // AWS's largest single PUT is 5 GiB: refused before a byte is accepted.
+                    if declared_len.is_some_and(|n| n > super::multipart_ops::MAX_PART_BYTES) {
+                        return Err(ApiError::new(
+                            ErrorKind::S3EntityTooLarge,
+                            "Your proposed upload exceeds the maximum allowed size",
+                        ));
+                    }
+                    Ok(conditions)
+                },
+            )
+            .await?;
         let declared = Declared::parse(Headers {
             content_md5: input.content_md5.as_deref(),
             checksums: checksum_headers(
@@ -283,6 +289,10 @@ impl CairnS3 {
             .as_ref()
             .map_or(written.md5_hex.clone(), |p| p.0.clone());
         let size = plain.as_ref().map_or(written.size, |p| p.1 as i64);
+        if let Err(e) = super::integrity::check_decoded_length(&req.headers, size) {
+            self.files.remove([written.file.clone()]).await;
+            return Err(self.record_failure(info, spec(written.size), e).await);
+        }
         let trailers = trailing.and_then(|t| t.take());
         let checksums = match declared.verify(&plain_md5, computed, trailers.as_ref()) {
             Ok(c) => c,
@@ -292,10 +302,15 @@ impl CairnS3 {
             }
         };
         let meta = ObjectMeta {
-            content_type: input.content_type.map(|c| c.to_string()),
+            // S3 types an object uploaded without a type as `binary/octet-stream`.
+            content_type: Some(
+                input
+                    .content_type
+                    .map_or_else(|| "binary/octet-stream".to_owned(), |c| c.to_string()),
+            ),
             cache_control: input.cache_control,
             content_disposition: input.content_disposition,
-            content_encoding: input.content_encoding,
+            content_encoding: super::integrity::stored_encoding(input.content_encoding),
             content_language: input.content_language,
             user: input.metadata.unwrap_or_default().into_iter().collect(),
             checksums,
@@ -322,6 +337,10 @@ impl CairnS3 {
         let result = self
             .recorded(info, spec(size), move |c| {
                 objects::require_bucket(c, &row.bucket)?;
+                if !conditions.is_empty() {
+                    let current = objects::current(c, &row.bucket, &row.key)?;
+                    conditions.check_at_commit(current.as_ref(), &row.key)?;
+                }
                 objects::put(c, &ctx, row)
             })
             .await;
@@ -350,6 +369,7 @@ impl CairnS3 {
         let info = self.call_info(&req).await?;
         let input = req.input;
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
+        let version_id = input.version_id.clone();
         let spec = Spec::new(
             "GetObject",
             true,
@@ -365,12 +385,14 @@ impl CairnS3 {
             },
         );
         let files = self.files.clone();
+        let evaluator = self.gate.evaluator();
         let slot = super::sse_ops::EventSlot::default();
         let (this, ctx, slot_op) = (self.clone(), info.ctx.clone(), slot.clone());
         let got = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &bucket)?;
-                let obj = objects::get(c, &bucket, &key)?;
+                let obj = current_version(c, (&bucket, &key), version_id.as_deref())
+                    .map_err(|e| missing_key(evaluator.as_ref(), c, &ctx, &bucket, e))?;
                 check_conditions(
                     &obj.row,
                     input.if_match.as_ref(),
@@ -378,7 +400,7 @@ impl CairnS3 {
                     input.if_modified_since.as_ref(),
                     input.if_unmodified_since.as_ref(),
                 )?;
-                let range = range_of(input.range.as_ref(), obj.row.size)?;
+                let range = span_of(input.range.as_ref(), input.part_number, &obj)?;
                 // Opened while the record is read (a later commit may delete the file).
                 let file = super::copy_source::open_object_file(&files, &obj.row)?;
                 let data_key =
@@ -416,17 +438,11 @@ impl CairnS3 {
             ssekms_key_id: sse.key_id,
             bucket_key_enabled: sse.bucket_key,
             content_length: Some((span.end - span.start) as i64),
-            content_range: range.as_ref().map(|r| {
-                format!(
-                    "bytes {}-{}/{}",
-                    r.start,
-                    r.end.saturating_sub(1),
-                    obj.row.size
-                )
-            }),
+            content_range: range.as_ref().map(|r| content_range(r, obj.row.size)),
             e_tag: Some(strong(&obj.row.etag)),
             last_modified: Some(timestamp(obj.row.last_modified)),
             server_side_encryption: sse.algorithm,
+            version_id: input.version_id,
             ..Default::default()
         };
         fill_headers(
@@ -462,6 +478,7 @@ impl CairnS3 {
         let info = self.call_info(&req).await?;
         let input = req.input;
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
+        let version_id = input.version_id.clone();
         let spec = Spec::new(
             "HeadObject",
             true,
@@ -471,10 +488,12 @@ impl CairnS3 {
             &host_of(&req.headers),
         );
 
-        let obj = self
+        let (evaluator, ctx) = (self.gate.evaluator(), info.ctx.clone());
+        let (obj, range) = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &bucket)?;
-                let obj = objects::get(c, &bucket, &key)?;
+                let obj = current_version(c, (&bucket, &key), version_id.as_deref())
+                    .map_err(|e| missing_key(evaluator.as_ref(), c, &ctx, &bucket, e))?;
                 check_conditions(
                     &obj.row,
                     input.if_match.as_ref(),
@@ -482,7 +501,9 @@ impl CairnS3 {
                     input.if_modified_since.as_ref(),
                     input.if_unmodified_since.as_ref(),
                 )?;
-                Ok(obj)
+                // A range or part changes only the length (and the status), as on S3.
+                let range = span_of(input.range.as_ref(), input.part_number, &obj)?;
+                Ok((obj, range))
             })
             .await?;
         let sse = super::sse_ops::SseFields::of(&obj.meta);
@@ -490,10 +511,16 @@ impl CairnS3 {
             accept_ranges: Some("bytes".into()),
             ssekms_key_id: sse.key_id,
             bucket_key_enabled: sse.bucket_key,
-            content_length: Some(obj.row.size),
+            content_length: Some(
+                range
+                    .as_ref()
+                    .map_or(obj.row.size, |r| (r.end - r.start) as i64),
+            ),
+            content_range: range.as_ref().map(|r| content_range(r, obj.row.size)),
             e_tag: Some(strong(&obj.row.etag)),
             last_modified: Some(timestamp(obj.row.last_modified)),
             server_side_encryption: sse.algorithm,
+            version_id: input.version_id,
             ..Default::default()
         };
         fill_headers(
@@ -506,7 +533,7 @@ impl CairnS3 {
             &mut out.metadata,
         );
         out.parts_count = obj.meta.parts_count.map(|n| n as i32);
-        if checksum_mode_enabled(input.checksum_mode.as_ref()) {
+        if range.is_none() && checksum_mode_enabled(input.checksum_mode.as_ref()) {
             let sums = ChecksumFields::of(&obj.meta);
             out.checksum_crc32 = sums.crc32;
             out.checksum_crc32c = sums.crc32c;
@@ -514,119 +541,56 @@ impl CairnS3 {
             out.checksum_sha1 = sums.sha1;
             out.checksum_sha256 = sums.sha256;
         }
-        Ok(S3Response::new(out))
-    }
-
-    pub(super) async fn delete_object_op(
-        &self,
-        req: S3Request<DeleteObjectInput>,
-    ) -> S3Result<S3Response<DeleteObjectOutput>> {
-        let info = self.call_info(&req).await?;
-        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
-        let spec = Spec::new(
-            "DeleteObject",
-            false,
-            true,
-            Some(&bucket),
-            Some(&key),
-            &host(&req),
-        );
-
-        let removed = self
-            .recorded(info, spec, move |c| {
-                objects::require_bucket(c, &bucket)?;
-                objects::delete(c, &bucket, &key)
-            })
-            .await?;
-        self.files.remove(removed).await;
-        Ok(S3Response::new(DeleteObjectOutput::default()))
-    }
-
-    pub(super) async fn delete_objects_op(
-        &self,
-        req: S3Request<DeleteObjectsInput>,
-    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
-        let info = self.call_info(&req).await?;
-        let bucket = req.input.bucket.clone();
-        let keys: Vec<String> = req
-            .input
-            .delete
-            .objects
-            .iter()
-            .map(|o| o.key.clone())
-            .collect();
-        let quiet = req.input.delete.quiet.unwrap_or(false);
-        let spec = Spec::new(
-            "DeleteObjects",
-            false,
-            true,
-            Some(&bucket),
-            None,
-            &host(&req),
-        )
-        .param("delete", json!(""));
-        if keys.len() > 1000 {
-            let e = ApiError::new(
-                ErrorKind::S3MalformedXml,
-                "The XML you provided was not well-formed or did not validate against our published schema.",
-            );
-            return Err(self.record_failure(info, spec, e).await);
+        let mut resp = S3Response::new(out);
+        if range.is_some() {
+            // s3s answers every HeadObject 200; the marker asks for 206 (see `super::answer`).
+            resp.extensions.insert(PartialContent);
         }
-        let ctx = info.ctx.clone();
-        let evaluator = self.gate.evaluator();
-        let outcome = self
-            .recorded(info, spec, move |c| {
-                objects::require_bucket(c, &bucket)?;
-                let mut deleted = Vec::new();
-                let mut errors = Vec::new();
-                let mut files = Vec::new();
-                for key in keys {
-                    // Each key is authorized on its own, as on AWS: a denied key is an
-                    // error entry, the others still go.
-                    let permission =
-                        Permission::new("s3:DeleteObject", format!("arn:aws:s3:::{bucket}/{key}"))
-                            .under(ResourcePolicy::Bucket(bucket.clone()));
-                    match authorize_all(evaluator.as_ref(), c, &ctx, &[permission])
-                        .and_then(|_| objects::delete(c, &bucket, &key))
-                    {
-                        Ok(file) => {
-                            files.extend(file);
-                            deleted.push(key);
-                        }
-                        Err(e) => errors.push((key, e)),
-                    }
-                }
-                Ok((deleted, errors, files))
-            })
-            .await?;
-        let (deleted, errors, files) = outcome;
-        self.files.remove(files).await;
-        Ok(S3Response::new(DeleteObjectsOutput {
-            deleted: (!quiet).then(|| {
-                deleted
-                    .into_iter()
-                    .map(|k| DeletedObject {
-                        key: Some(k),
-                        ..Default::default()
-                    })
-                    .collect()
-            }),
-            errors: (!errors.is_empty()).then(|| {
-                errors
-                    .into_iter()
-                    .map(|(k, e)| {
-                        let (code, _) = crate::errors::code_and_status(e.kind);
-                        Error {
-                            code: Some(code.to_owned()),
-                            key: Some(k),
-                            message: Some(e.message),
-                            version_id: None,
-                        }
-                    })
-                    .collect()
-            }),
-            ..Default::default()
-        }))
+        Ok(resp)
+    }
+}
+
+/// A response extension: the answer is `206 Partial Content` (a HeadObject of a range or
+/// part, which s3s would answer 200).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct PartialContent;
+
+/// A read of a missing key: `NoSuchKey` only for a caller who may list the bucket
+/// (`s3:ListBucket`); anyone else learns nothing and gets `AccessDenied`, as on S3.
+fn missing_key(
+    evaluator: &dyn cairn_core::authz::Evaluator,
+    conn: &cairn_store::Connection,
+    ctx: &cairn_core::CallContext,
+    bucket: &str,
+    e: ApiError,
+) -> ApiError {
+    if e.kind != ErrorKind::S3NoSuchKey {
+        return e;
+    }
+    let list =
+        cairn_core::authz::Permission::new("s3:ListBucket", format!("arn:aws:s3:::{bucket}"))
+            .under(cairn_core::authz::ResourcePolicy::Bucket(bucket.to_owned()));
+    match evaluator.authorize(conn, ctx, &list) {
+        Ok(()) => e,
+        Err(denied) => denied,
+    }
+}
+
+/// `Content-Range` of a ranged or part read.
+fn content_range(r: &std::ops::Range<u64>, size: i64) -> String {
+    format!("bytes {}-{}/{}", r.start, r.end.saturating_sub(1), size)
+}
+
+/// The object a read names: the current one, `NoSuchVersion` for a version Cairn never
+/// issued (see [`super::versions`]).
+fn current_version(
+    conn: &cairn_store::Connection,
+    (bucket, key): (&str, &str),
+    version_id: Option<&str>,
+) -> Result<objects::Object, ApiError> {
+    match super::versions::named(version_id)? {
+        super::versions::Version::Current => objects::get(conn, bucket, key),
+        super::versions::Version::Unknown => Err(super::versions::no_such_version()),
     }
 }
 

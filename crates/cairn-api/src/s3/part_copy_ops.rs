@@ -99,7 +99,7 @@ impl CairnS3 {
         let spec = |n: i64| src.read_by(part.spec("UploadPartCopy", &host)).bytes_in(n);
         let range = input.copy_source_range.as_deref().map(parse_copy_range);
         let conditions = source_conditions!(input);
-        let (sb, sk) = (src.bucket.clone(), src.key.clone());
+        let (sb, sk, sv) = (src.bucket.clone(), src.key.clone(), src.version);
         let files = self.files.clone();
         let (upload, admitted) = self
             .admit_part(
@@ -109,7 +109,7 @@ impl CairnS3 {
                 move |c| {
                     let range = range.transpose()?;
                     objects::require_bucket(c, &sb)?;
-                    let source = objects::get(c, &sb, &sk)?;
+                    let source = super::copy_source::source_record(c, (&sb, &sk, sv))?;
                     conditions.check(&source.row)?;
                     let span = copy_span(range, source.row.size as u64)?;
                     let file = open_object_file(&files, &source.row)?;

@@ -1,6 +1,7 @@
 //! Conditional requests (If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since)
 //! and byte ranges, checked against an object's record.
 
+use cairn_core::objects::{self, Object};
 use cairn_core::{ApiError, ErrorKind};
 use cairn_store::objects::ObjectRow;
 use s3s::dto::{ETagCondition, Range, Timestamp};
@@ -55,10 +56,54 @@ pub(super) fn check_conditions(
     Ok(())
 }
 
-pub(super) fn range_of(
+/// The bytes a GetObject or HeadObject asks for: a `Range`, or the part `partNumber` names
+/// (a multipart object's part, by the sizes kept at completion; part 1 of any other object is
+/// all of it). `None` is the whole object, answered 200.
+pub(super) fn span_of(
     range: Option<&Range>,
-    size: i64,
+    part_number: Option<i32>,
+    object: &Object,
 ) -> Result<Option<std::ops::Range<u64>>, ApiError> {
+    let size = object.row.size;
+    let Some(number) = part_number else {
+        return range_of(range, size);
+    };
+    if range.is_some() {
+        return Err(ApiError::new(
+            ErrorKind::S3InvalidRequest,
+            "Cannot specify both Range header and partNumber query parameter",
+        ));
+    }
+    let number = i64::from(number);
+    objects::check_part_number(number)?;
+    let beyond = || {
+        ApiError::new(
+            ErrorKind::S3InvalidPartNumber,
+            "The requested partnumber is not satisfiable",
+        )
+    };
+    let sizes = &object.meta.part_sizes;
+    match object.meta.parts_count {
+        None | Some(1) if sizes.is_empty() => {
+            if number != 1 {
+                return Err(beyond());
+            }
+            Ok((size > 0).then_some(0..size as u64))
+        }
+        Some(_) if sizes.is_empty() => Err(ApiError::new(
+            ErrorKind::S3NotImplemented,
+            "The part sizes of this object were not recorded when it was completed",
+        )),
+        _ => {
+            let index = usize::try_from(number - 1).map_err(|_| beyond())?;
+            let len = *sizes.get(index).ok_or_else(beyond)? as u64;
+            let start: u64 = sizes[..index].iter().map(|n| *n as u64).sum();
+            Ok(Some(start..start + len))
+        }
+    }
+}
+
+fn range_of(range: Option<&Range>, size: i64) -> Result<Option<std::ops::Range<u64>>, ApiError> {
     match range {
         None => Ok(None),
         Some(r) => r.check(size as u64).map(Some).map_err(|_| {
@@ -68,4 +113,102 @@ pub(super) fn range_of(
             )
         }),
     }
+}
+
+/// The conditions of a write on its destination key (S3's conditional writes and deletes):
+/// `If-None-Match: *` (the key must not exist) and `If-Match` (the current object's ETag,
+/// or `*` for any). Checked once on a reader before any byte is accepted, and again in the
+/// transaction that writes, so nothing is overwritten or deleted that the caller did not name.
+#[derive(Clone, Debug, Default)]
+pub(super) struct WriteConditions {
+    if_match: Option<ETagCondition>,
+    if_none_match: Option<ETagCondition>,
+}
+
+impl WriteConditions {
+    /// The conditions a request names; `If-None-Match` takes only `*` (AWS answers anything
+    /// else `NotImplemented`).
+    pub(super) fn new(
+        if_match: Option<ETagCondition>,
+        if_none_match: Option<ETagCondition>,
+    ) -> Result<Self, ApiError> {
+        if if_none_match.as_ref().is_some_and(|c| !c.is_any()) {
+            return Err(ApiError::new(
+                ErrorKind::S3NotImplemented,
+                "A header you provided implies functionality that is not implemented",
+            ));
+        }
+        Ok(Self {
+            if_match,
+            if_none_match,
+        })
+    }
+
+    /// The conditions in a request's `If-Match` and `If-None-Match` headers (for operations
+    /// whose s3s input does not carry them). A value that does not parse is `InvalidArgument`.
+    pub(super) fn from_headers(headers: &http::HeaderMap) -> Result<Self, ApiError> {
+        let parse = |name: &str| -> Result<Option<ETagCondition>, ApiError> {
+            headers
+                .get(name)
+                .map(|v| {
+                    ETagCondition::parse_http_header(v.as_bytes()).map_err(|_| {
+                        ApiError::new(
+                            ErrorKind::S3InvalidArgument,
+                            format!("Invalid {name} header value"),
+                        )
+                    })
+                })
+                .transpose()
+        };
+        Self::new(parse("if-match")?, parse("if-none-match")?)
+    }
+
+    /// Whether the request names no condition.
+    pub(super) fn is_empty(&self) -> bool {
+        self.if_match.is_none() && self.if_none_match.is_none()
+    }
+
+    /// Checks the conditions against the key's current object: `If-None-Match: *` on an
+    /// existing key and an `If-Match` that differs are `PreconditionFailed` (412), an
+    /// `If-Match` on a missing key `NoSuchKey` (404).
+    pub(super) fn check(&self, current: Option<&ObjectRow>, key: &str) -> Result<(), ApiError> {
+        if self.if_none_match.is_some() && current.is_some() {
+            return Err(precondition_failed());
+        }
+        if let Some(cond) = &self.if_match {
+            let Some(row) = current else {
+                return Err(ApiError::new(
+                    ErrorKind::S3NoSuchKey,
+                    format!("The specified key does not exist: {key}"),
+                ));
+            };
+            if !etag_matches(cond, &row.etag) {
+                return Err(precondition_failed());
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Self::check`] in the transaction that writes, after the same check passed before the
+    /// body was accepted: a condition that stopped holding meanwhile lost a race with another
+    /// write, which S3 answers `ConditionalRequestConflict` (409).
+    pub(super) fn check_at_commit(
+        &self,
+        current: Option<&ObjectRow>,
+        key: &str,
+    ) -> Result<(), ApiError> {
+        self.check(current, key).map_err(|_| {
+            ApiError::new(
+                ErrorKind::S3ConditionalRequestConflict,
+                "A conflicting conditional operation is currently in progress against this resource. Please try again.",
+            )
+        })
+    }
+}
+
+fn precondition_failed() -> ApiError {
+    ApiError::new(
+        ErrorKind::S3PreconditionFailed,
+        "At least one of the pre-conditions you specified did not hold",
+    )
 }

@@ -1,0 +1,38 @@
+"""Smaller PutObject/CopyObject details S3 has: a default content type, and refusals of an
+unknown metadata directive or canned ACL."""
+
+import botocore.exceptions
+import pytest
+
+
+def err(excinfo):
+    r = excinfo.value.response
+    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
+
+
+@pytest.fixture(scope="module")
+def s3(cairn):
+    c = cairn.client("s3")
+    c.create_bucket(Bucket="details-bkt")
+    return c
+
+
+def test_an_untyped_object_is_binary_octet_stream(s3):
+    s3.put_object(Bucket="details-bkt", Key="untyped", Body=b"x")
+    assert s3.head_object(Bucket="details-bkt", Key="untyped")["ContentType"] == "binary/octet-stream"
+    s3.put_object(Bucket="details-bkt", Key="typed", Body=b"x", ContentType="text/plain")
+    assert s3.head_object(Bucket="details-bkt", Key="typed")["ContentType"] == "text/plain"
+
+
+def test_unknown_metadata_directive_and_acl_are_refused(s3):
+    s3.put_object(Bucket="details-bkt", Key="src", Body=b"x")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.copy_object(Bucket="details-bkt", Key="dst", CopySource="details-bkt/src", MetadataDirective="BOGUS")
+    assert err(e) == ("InvalidArgument", 400)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_object(Bucket="details-bkt", Key="acl", Body=b"x", ACL="bogus-acl")
+    assert err(e) == ("InvalidArgument", 400)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.head_object(Bucket="details-bkt", Key="acl")
+    assert err(e)[1] == 404
+    s3.put_object(Bucket="details-bkt", Key="acl", Body=b"x", ACL="bucket-owner-full-control")
