@@ -148,16 +148,19 @@ test("the wizard creates a multi-region trail with a new bucket, its policy, a K
   noProblems();
 });
 
-test("a wizard error shows next to its field", async () => {
+test("wizard errors show next to their fields at step 1, before anything is made", async () => {
   const { page } = browser;
   await page.goto(`${cairn.endpoint}/console/trails/create`);
+  await page.getByLabel("Trail name").fill("ab");
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.locator("#name-error").getByText("InvalidTrailNameException").waitFor();
   await page.getByLabel("Trail name").fill(TRAIL);
   await page.getByLabel("Use existing S3 bucket").check();
   await page.getByLabel("Trail log bucket name").fill("no-such-bucket-anywhere");
   await page.getByRole("button", { name: "Next" }).click();
-  await page.getByRole("button", { name: "Next" }).click();
-  await page.getByRole("button", { name: "Create trail" }).click();
   await page.locator("#name-error").getByText("TrailAlreadyExistsException").waitFor();
+  await page.locator("#bucket-error").getByText("does not exist").waitFor();
+  await page.getByRole("heading", { name: "Choose trail attributes" }).waitFor();
   await snap("08-wizard-error");
   noProblems();
 });

@@ -9,9 +9,11 @@
 //! Content-Security-Policy; every form carries the session's CSRF token.
 
 mod calls;
+mod checks;
 pub mod events;
 pub mod history;
 mod logs;
+mod provision;
 mod selectors;
 pub mod session;
 pub mod signin;
