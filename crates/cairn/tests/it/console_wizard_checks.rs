@@ -70,7 +70,11 @@ async fn next_from_step1(b: &mut Browser, fields: &[(&str, &str)]) -> (u16, Stri
 }
 
 /// A trail name, its extra fields, and the id of the error shown.
-type Case = (&'static str, &'static [(&'static str, &'static str)], &'static str);
+type Case = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
 
 async fn bucket_exists(server: &Server, bucket: &str) -> bool {
     server.s3("HEAD", &format!("/{bucket}"), b"").await.0 == 200
