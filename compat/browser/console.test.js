@@ -180,6 +180,30 @@ test("the details page stops and starts logging", async () => {
   noProblems();
 });
 
+test("Back inside the wizard shows the previous step; reloading after an action calls nothing again", async () => {
+  const { page } = browser;
+  await page.goto(`${cairn.endpoint}/console/trails/create`);
+  await page.getByLabel("Trail name").fill("back-trail");
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByRole("heading", { name: "Choose log events" }).waitFor();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByRole("heading", { name: "Review and create" }).waitFor();
+  await page.goBack();
+  await page.getByRole("heading", { name: "Choose log events" }).waitFor();
+  assert.equal(await page.locator('input[name="name"]').first().inputValue(), "back-trail");
+
+  await page.goto(`${cairn.endpoint}/console/trails/${TRAIL}`);
+  await page.getByText("Edit event selectors").click();
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await page.getByRole("status").getByText("Event selectors saved.").waitFor();
+  assert.match(page.url(), /\?done=selectors$/);
+  const saved = boto3(cairn.endpoint, "lookup", "EventName", "PutEventSelectors").events.length;
+  await page.reload();
+  await page.getByRole("status").getByText("Event selectors saved.").waitFor();
+  assert.equal(boto3(cairn.endpoint, "lookup", "EventName", "PutEventSelectors").events.length, saved);
+  noProblems();
+});
+
 test("event history filters by each of the eight lookup attributes", async () => {
   const { page } = browser;
   const { events } = boto3(cairn.endpoint, "lookup", "EventName", "StartLogging");

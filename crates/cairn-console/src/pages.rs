@@ -371,6 +371,8 @@ pub struct TrailDetail {
     pub insights: String,
     /// The editor.
     pub form: SelectorForm,
+    /// The selector editor's field error (the editor then shows what was submitted).
+    pub selectors_error: Option<String>,
     /// Tags.
     pub tags: Vec<TagRow>,
     /// Log files page.

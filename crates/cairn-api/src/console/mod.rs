@@ -190,9 +190,11 @@ async fn route(
         (true, ["events", id]) => events::detail(state, &signed, id).await,
         (true, ["timeline"]) => events::timeline(state, &signed, query).await,
         (true, ["trails"]) => trails::list(state, &signed, query).await,
-        (true, ["trails", "create"]) => wizard::start(&signed),
+        (true, ["trails", "create"]) => wizard::page(&signed, query),
         (false, ["trails", "create"]) => wizard::submit(state, &signed, &form).await,
-        (true, ["trails", name]) => trails::detail(state, &signed, name, None, None).await,
+        (true, ["trails", name]) => {
+            trails::detail(state, &signed, name, trails::notice(query), None).await
+        }
         (true, ["trails", name, "delete"]) => trails::confirm_delete(&signed, name),
         (false, ["trails", name, "delete"]) => trails::delete(state, &signed, name, &form).await,
         (true, ["trails", name, "logs"]) => logs::browse(state, &signed, name, query).await,

@@ -1,4 +1,5 @@
-//! The create-trail wizard: three steps carried in hidden fields, then the calls AWS's
+//! The create-trail wizard: three steps carried in hidden fields (and, after Next or
+//! Previous, in the address of the step it redirects to, so Back works), then the calls AWS's
 //! console makes (CreateBucket and PutBucketPolicy for a new bucket; CreateKey with
 //! CloudTrail's key policy and CreateAlias for a new SSE-KMS key; CreateLogGroup, CreateRole
 //! and PutRolePolicy for new CloudWatch Logs resources; CreateTrail as a multi-region trail,
@@ -25,8 +26,75 @@ use crate::server::AppState;
 /// Tag rows the form offers.
 const TAG_ROWS: usize = 5;
 
+/// `GET /console/trails/create`: the first step with AWS's defaults, or (with `step`) the
+/// step a Next or Previous led to, its state in the address.
+pub fn page(signed: &Signed, query: &Form) -> Response {
+    match query.get("step").and_then(|s| s.parse::<u8>().ok()) {
+        Some(step) => render(
+            signed,
+            step.clamp(1, 3),
+            read_state(query),
+            FieldErrors::default(),
+            StatusCode::OK,
+        ),
+        None => start(signed),
+    }
+}
+
+/// The address of `step` with `w` in its query (every field the hidden fields carry, tag
+/// values kept in pairs even when empty).
+pub fn step_url(step: u8, w: &WizardState) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    let on = |b: bool| if b { "on" } else { "" };
+    let s = &w.selectors;
+    let step = step.to_string();
+    let pairs = [
+        ("step", step.as_str()),
+        ("name", &w.name),
+        ("storage", &w.storage),
+        ("new_bucket", &w.new_bucket),
+        ("existing_bucket", &w.existing_bucket),
+        ("prefix", &w.prefix),
+        ("kms", on(w.kms)),
+        ("kms_mode", &w.kms_mode),
+        ("kms_alias", &w.kms_alias),
+        ("kms_key", &w.kms_key),
+        ("validation", on(w.validation)),
+        ("validation_seen", "1"),
+        ("sns", on(w.sns)),
+        ("sns_topic", &w.sns_topic),
+        ("cloudwatch", on(w.cloudwatch)),
+        ("cwl_group_mode", &w.cwl_group_mode),
+        ("cwl_group", &w.cwl_group),
+        ("cwl_role_mode", &w.cwl_role_mode),
+        ("cwl_role", &w.cwl_role),
+        ("selectors_seen", "1"),
+        ("management", on(s.management)),
+        ("read", on(s.read)),
+        ("write", on(s.write)),
+        ("exclude_kms", on(s.exclude_kms)),
+        ("s3_data", on(s.s3_data)),
+        ("s3_scope", if s.s3_all { "all" } else { "some" }),
+        ("s3_buckets", &s.s3_buckets),
+        ("s3_read", on(s.s3_read)),
+        ("s3_write", on(s.s3_write)),
+        ("insights_call_rate", on(s.insights_call_rate)),
+        ("insights_error_rate", on(s.insights_error_rate)),
+    ];
+    for (k, v) in pairs {
+        if !v.is_empty() {
+            q.append_pair(k, v);
+        }
+    }
+    for t in &w.tags {
+        q.append_pair("tag_key", &t.key);
+        q.append_pair("tag_value", &t.value);
+    }
+    format!("/console/trails/create?{}", q.finish())
+}
+
 /// The wizard's first step with AWS's defaults.
-pub fn start(signed: &Signed) -> Response {
+fn start(signed: &Signed) -> Response {
     let suffix = &super::session::new_secret()[..8];
     let generated = format!(
         "aws-cloudtrail-logs-{}-{suffix}",
@@ -71,7 +139,7 @@ fn render(
     )
 }
 
-/// The wizard state a step posted.
+/// The wizard state a step posted (or a step's address carries).
 pub fn read_state(f: &Form) -> WizardState {
     let tags = f
         .all("tag_key")
@@ -168,13 +236,8 @@ pub async fn submit(state: &AppState, signed: &Signed, f: &Form) -> Response {
         }
     }
     if target <= 3 {
-        return render(
-            signed,
-            target,
-            wizard,
-            FieldErrors::default(),
-            StatusCode::OK,
-        );
+        // POST-redirect-GET: each step has an address, so Back and reload work.
+        return web::redirect(&step_url(target, &wizard));
     }
     let caller = Caller::new(state, signed);
     let mut undo = Undo::default();
@@ -362,6 +425,17 @@ mod tests {
             read_state(&Form::parse(b"name=x")).validation,
             "validation is on by default"
         );
+    }
+
+    #[test]
+    fn a_step_address_carries_the_whole_state() {
+        let f = Form::parse(b"name=t1&storage=existing&existing_bucket=b&kms=on&kms_mode=existing&kms_key=k&validation_seen=1&tag_key=k&tag_value=&tag_key=k2&tag_value=v2&selectors_seen=1&management=on&write=on&s3_scope=some&s3_buckets=a%0Ab&insights_error_rate=on");
+        let s = read_state(&f);
+        let url = step_url(2, &s);
+        assert!(url.starts_with("/console/trails/create?step=2&"), "{url}");
+        let (_, query) = url.split_once('?').unwrap();
+        let back = read_state(&Form::parse(query.as_bytes()));
+        assert_eq!(format!("{s:?}"), format!("{back:?}"));
     }
 
     #[test]

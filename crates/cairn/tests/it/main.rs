@@ -3,6 +3,7 @@
 mod admin_commands;
 mod alarms;
 mod console;
+mod console_actions;
 mod console_sessions;
 mod console_wizard;
 mod console_wizard_checks;
