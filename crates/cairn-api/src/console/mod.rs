@@ -10,6 +10,7 @@
 
 mod calls;
 mod checks;
+mod edit;
 pub mod events;
 pub mod history;
 mod logs;
@@ -195,6 +196,8 @@ async fn route(
         (true, ["trails", name]) => {
             trails::detail(state, &signed, name, trails::notice(query), None).await
         }
+        (true, ["trails", name, "edit"]) => edit::page(state, &signed, name).await,
+        (false, ["trails", name, "edit"]) => edit::submit(state, &signed, name, &form).await,
         (true, ["trails", name, "delete"]) => trails::confirm_delete(&signed, name),
         (false, ["trails", name, "delete"]) => trails::delete(state, &signed, name, &form).await,
         (true, ["trails", name, "logs"]) => logs::browse(state, &signed, name, query).await,

@@ -135,6 +135,7 @@ fn render(
             state,
             errors,
             tag_rows,
+            editing: false,
         },
     )
 }
@@ -266,7 +267,7 @@ pub async fn submit(state: &AppState, signed: &Signed, f: &Form) -> Response {
 }
 
 /// Which field an operation's error concerns, and the step that shows it.
-fn place(e: &ApiError) -> (FieldErrors, u8) {
+pub fn place(e: &ApiError) -> (FieldErrors, u8) {
     let msg = Some(describe_error(e));
     let mut f = FieldErrors::default();
     use ErrorKind::*;

@@ -187,3 +187,73 @@ async fn management_events_need_read_or_write() {
     assert!(page.contains("id=\"selectors-error\""), "{page}");
     assert!(page.contains("Choose log events"), "shown on step 2");
 }
+
+#[tokio::test]
+async fn general_details_and_cloudwatch_logs_are_edited_with_update_trail() {
+    let server = Server::start();
+    trail(&server, "edited").await;
+    let mut b = Browser::new(&server);
+    b.sign_in(ACCESS_KEY, SECRET).await;
+    let (status, _, page) = b.get("/console/trails/edited").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("/console/trails/edited/edit"), "an Edit link");
+    let (status, _, page) = b.get("/console/trails/edited/edit").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("value=\"act-logs\""), "filled from GetTrail");
+
+    // A bucket that does not exist is refused on its field; nothing changes.
+    let (status, _, page) = act(
+        &mut b,
+        "/console/trails/edited/edit",
+        &[("storage", "existing"), ("existing_bucket", "no-such-logs")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"bucket-error\""), "{page}");
+    assert!(lookup(&server, "EventName", "UpdateTrail").await.is_empty());
+
+    let form = |prefix: &'static str| {
+        [
+            ("storage", "existing"),
+            ("existing_bucket", "act-logs"),
+            ("prefix", prefix),
+            ("validation_seen", "1"),
+            ("cloudwatch", "on"),
+            ("cwl_group_mode", "new"),
+            ("cwl_group", "edited-group"),
+            ("cwl_role_mode", "new"),
+            ("cwl_role", "EditedRole"),
+        ]
+    };
+    // The bucket policy does not let CloudTrail write under another prefix: UpdateTrail
+    // refuses it, and the group and role made for it are removed again.
+    let (status, _, page) = act(&mut b, "/console/trails/edited/edit", &form("elsewhere")).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("InsufficientS3BucketPolicyException"),
+        "{page}"
+    );
+    let groups = crate::logs::ok(&server, "DescribeLogGroups", json!({})).await;
+    assert_eq!(groups["logGroups"], json!([]), "undone");
+
+    let (status, location, page) = act(&mut b, "/console/trails/edited/edit", &form("")).await;
+    assert_eq!(status, 303, "{page}");
+    assert_eq!(location, "/console/trails/edited?done=updated");
+    let (_, t) = server.ct("GetTrail", json!({"Name": "edited"})).await;
+    let t = &t["Trail"];
+    assert_eq!(t["LogFileValidationEnabled"], false);
+    assert_eq!(
+        t["CloudWatchLogsLogGroupArn"],
+        "arn:aws:logs:us-east-1:123456789012:log-group:edited-group:*"
+    );
+    let updates = lookup(&server, "EventName", "UpdateTrail").await;
+    assert!(
+        updates
+            .iter()
+            .all(|u| u["userAgent"] == "console.amazonaws.com")
+    );
+    assert!(
+        updates.iter().any(|u| u["errorCode"].is_null()),
+        "{updates:?}"
+    );
+}
