@@ -148,16 +148,19 @@ test("the wizard creates a multi-region trail with a new bucket, its policy, a K
   noProblems();
 });
 
-test("a wizard error shows next to its field", async () => {
+test("wizard errors show next to their fields at step 1, before anything is made", async () => {
   const { page } = browser;
   await page.goto(`${cairn.endpoint}/console/trails/create`);
+  await page.getByLabel("Trail name").fill("ab");
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.locator("#name-error").getByText("InvalidTrailNameException").waitFor();
   await page.getByLabel("Trail name").fill(TRAIL);
   await page.getByLabel("Use existing S3 bucket").check();
   await page.getByLabel("Trail log bucket name").fill("no-such-bucket-anywhere");
   await page.getByRole("button", { name: "Next" }).click();
-  await page.getByRole("button", { name: "Next" }).click();
-  await page.getByRole("button", { name: "Create trail" }).click();
   await page.locator("#name-error").getByText("TrailAlreadyExistsException").waitFor();
+  await page.locator("#bucket-error").getByText("does not exist").waitFor();
+  await page.getByRole("heading", { name: "Choose trail attributes" }).waitFor();
   await snap("08-wizard-error");
   noProblems();
 });
@@ -174,6 +177,30 @@ test("the details page stops and starts logging", async () => {
   await page.getByRole("button", { name: "Start logging" }).click();
   await page.locator("#trail-status").getByText("Logging").waitFor();
   assert.equal(boto3(cairn.endpoint, "trail", TRAIL).isLogging, true);
+  noProblems();
+});
+
+test("Back inside the wizard shows the previous step; reloading after an action calls nothing again", async () => {
+  const { page } = browser;
+  await page.goto(`${cairn.endpoint}/console/trails/create`);
+  await page.getByLabel("Trail name").fill("back-trail");
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByRole("heading", { name: "Choose log events" }).waitFor();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByRole("heading", { name: "Review and create" }).waitFor();
+  await page.goBack();
+  await page.getByRole("heading", { name: "Choose log events" }).waitFor();
+  assert.equal(await page.locator('input[name="name"]').first().inputValue(), "back-trail");
+
+  await page.goto(`${cairn.endpoint}/console/trails/${TRAIL}`);
+  await page.getByText("Edit event selectors").click();
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await page.getByRole("status").getByText("Event selectors saved.").waitFor();
+  assert.match(page.url(), /\?done=selectors$/);
+  const saved = boto3(cairn.endpoint, "lookup", "EventName", "PutEventSelectors").events.length;
+  await page.reload();
+  await page.getByRole("status").getByText("Event selectors saved.").waitFor();
+  assert.equal(boto3(cairn.endpoint, "lookup", "EventName", "PutEventSelectors").events.length, saved);
   noProblems();
 });
 

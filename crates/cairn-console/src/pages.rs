@@ -371,6 +371,8 @@ pub struct TrailDetail {
     pub insights: String,
     /// The editor.
     pub form: SelectorForm,
+    /// The selector editor's field error (the editor then shows what was submitted).
+    pub selectors_error: Option<String>,
     /// Tags.
     pub tags: Vec<TagRow>,
     /// Log files page.
@@ -475,6 +477,26 @@ pub struct Wizard {
     pub errors: FieldErrors,
     /// Tag rows to show (state's tags plus empty rows).
     pub tag_rows: Vec<TagRow>,
+    /// Always false: the trail fields show the name (see [`TrailEdit`]).
+    pub editing: bool,
+}
+
+/// A trail's general settings and CloudWatch Logs, edited (UpdateTrail).
+#[derive(Template, Debug, Default)]
+#[template(path = "edit.html")]
+pub struct TrailEdit {
+    /// Chrome.
+    pub chrome: Chrome,
+    /// Trail name.
+    pub name: String,
+    /// The trail's page.
+    pub trail_href: String,
+    /// The settings shown.
+    pub state: WizardState,
+    /// Errors.
+    pub errors: FieldErrors,
+    /// Always true: the name is fixed.
+    pub editing: bool,
 }
 
 /// One entry of a bucket listing.

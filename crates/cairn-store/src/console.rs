@@ -75,6 +75,14 @@ pub fn delete(conn: &Connection, id_hash: &str) -> StoreResult<()> {
     Ok(())
 }
 
+/// Ends every session signed in with `access_key_id` (the key was deactivated or deleted, or
+/// its temporary session ended); returns how many.
+pub fn delete_for_key(conn: &Connection, access_key_id: &str) -> StoreResult<usize> {
+    Ok(conn
+        .prepare_cached("DELETE FROM console_sessions WHERE access_key_id = ?1")?
+        .execute([access_key_id])?)
+}
+
 /// Removes sessions that expired before `now`; returns how many.
 pub fn delete_expired(conn: &Connection, now: f64) -> StoreResult<usize> {
     Ok(conn
@@ -118,5 +126,18 @@ mod tests {
         assert_eq!(delete_expired(&c, 60.0).unwrap(), 1);
         delete(&c, "a").unwrap();
         assert!(get(&c, "a", 10.0).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_key_ends_all_its_sessions() {
+        let c = db();
+        insert(&c, &session("a", 100.0)).unwrap();
+        insert(&c, &session("b", 100.0)).unwrap();
+        let mut other = session("c", 100.0);
+        other.access_key_id = "OTHER".into();
+        insert(&c, &other).unwrap();
+        assert_eq!(delete_for_key(&c, "AKID").unwrap(), 2);
+        assert!(get(&c, "a", 10.0).unwrap().is_none());
+        assert!(get(&c, "c", 10.0).unwrap().is_some(), "other keys' stay");
     }
 }

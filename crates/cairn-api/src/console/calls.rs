@@ -51,6 +51,11 @@ impl<'a> Caller<'a> {
         self.signed.region.to_string()
     }
 
+    /// The signed-in user's account.
+    pub fn account(&self) -> String {
+        self.signed.principal.account().to_string()
+    }
+
     /// One KMS operation with the JSON request an SDK would send.
     pub async fn kms(&self, op: &str, body: Value) -> ApiResult<Value> {
         crate::kms::invoke(self.state, op, body, self.signed.call_info()).await
@@ -66,6 +71,19 @@ impl<'a> Caller<'a> {
     pub async fn iam(&self, action: &str, input: Value) -> ApiResult<Option<String>> {
         let params = crate::cloudformation::services::flatten(action, &input);
         crate::iam::call_internal(self.state, self.signed.call_info(), &params).await
+    }
+
+    /// One SNS action with API-shaped members (flattened to Query parameters); the XML
+    /// result.
+    pub async fn sns(&self, action: &str, input: Value) -> ApiResult<String> {
+        let params = crate::cloudformation::services::flatten(action, &input);
+        let host = self
+            .state
+            .settings
+            .listen_addr
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| "127.0.0.1".to_owned());
+        crate::sns::call_internal(self.state, self.signed.call_info(), &params, host).await
     }
 
     /// Runs an S3 call described by `spec` through the gate.
@@ -94,8 +112,26 @@ impl<'a> Caller<'a> {
             .await
     }
 
-    /// S3 CreateBucket in the console's region.
-    pub async fn create_bucket(&self, bucket: &str) -> ApiResult<()> {
+    /// S3 HeadBucket: `Ok` when the bucket exists and belongs to the caller's account.
+    pub async fn head_bucket(&self, bucket: &str) -> ApiResult<()> {
+        let spec = Spec::new("HeadBucket", true, false, Some(bucket), None, S3_HOST);
+        let b = bucket.to_owned();
+        self.s3(spec, move |c, ctx| buckets::owned(c, ctx, &b).map(|_| ()))
+            .await
+    }
+
+    /// S3 DeleteBucket (an empty bucket only).
+    pub async fn delete_bucket(&self, bucket: &str) -> ApiResult<()> {
+        let spec = Spec::new("DeleteBucket", false, false, Some(bucket), None, S3_HOST);
+        let b = bucket.to_owned();
+        self.s3(spec, move |c, ctx| buckets::delete(c, ctx, &b))
+            .await
+    }
+
+    /// S3 CreateBucket in the console's region. `Ok(true)` when the bucket is new; `Ok(false)`
+    /// when the caller already owned it (us-east-1 answers that with success, so the console
+    /// must not treat the bucket as its own).
+    pub async fn create_bucket(&self, bucket: &str) -> ApiResult<bool> {
         let region = self.signed.region.to_string();
         let location = (region != "us-east-1").then_some(region);
         let mut spec = Spec::new("CreateBucket", false, false, Some(bucket), None, S3_HOST);
@@ -107,7 +143,8 @@ impl<'a> Caller<'a> {
         }
         let b = bucket.to_owned();
         self.s3(spec, move |c, ctx| {
-            buckets::create(c, ctx, &b, location.as_deref()).map(|_| ())
+            buckets::create(c, ctx, &b, location.as_deref())
+                .map(|created| matches!(created, buckets::Created::New))
         })
         .await
     }

@@ -9,9 +9,12 @@
 //! Content-Security-Policy; every form carries the session's CSRF token.
 
 mod calls;
+mod checks;
+mod edit;
 pub mod events;
 pub mod history;
 mod logs;
+mod provision;
 mod selectors;
 pub mod session;
 pub mod signin;
@@ -188,9 +191,13 @@ async fn route(
         (true, ["events", id]) => events::detail(state, &signed, id).await,
         (true, ["timeline"]) => events::timeline(state, &signed, query).await,
         (true, ["trails"]) => trails::list(state, &signed, query).await,
-        (true, ["trails", "create"]) => wizard::start(&signed),
+        (true, ["trails", "create"]) => wizard::page(&signed, query),
         (false, ["trails", "create"]) => wizard::submit(state, &signed, &form).await,
-        (true, ["trails", name]) => trails::detail(state, &signed, name, None, None).await,
+        (true, ["trails", name]) => {
+            trails::detail(state, &signed, name, trails::notice(query), None).await
+        }
+        (true, ["trails", name, "edit"]) => edit::page(state, &signed, name).await,
+        (false, ["trails", name, "edit"]) => edit::submit(state, &signed, name, &form).await,
         (true, ["trails", name, "delete"]) => trails::confirm_delete(&signed, name),
         (false, ["trails", name, "delete"]) => trails::delete(state, &signed, name, &form).await,
         (true, ["trails", name, "logs"]) => logs::browse(state, &signed, name, query).await,

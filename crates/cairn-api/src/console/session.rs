@@ -2,6 +2,8 @@
 //! HttpOnly, SameSite=Strict cookie scoped to `/console`, a CSRF token per session checked in
 //! constant time on every form, and the signed-in principal re-resolved from its access key
 //! on every request (for temporary keys, from their STS session, which must not have expired).
+//! A key seen inactive or deleted, or a temporary session that ended, ends all its sessions
+//! for good (UpdateAccessKey to `Inactive` and DeleteAccessKey end them as well).
 
 use axum::response::Response;
 use cairn_core::sts;
@@ -117,22 +119,22 @@ pub async fn load(state: &AppState, headers: &HeaderMap, source_ip: &str) -> Opt
         // Signed in with temporary keys: their token was verified at sign-in; the STS
         // session must still exist and not have expired.
         let key = session.access_key_id.clone();
-        let (principal, expires) = state
+        let found = state
             .store
             .read(move |c| sts::session::session_principal(c, &key))
             .await
-            .ok()??;
-        if now >= expires as f64 {
-            return None;
+            .ok()?;
+        match found {
+            Some((principal, expires)) if now < expires as f64 => principal,
+            _ => return end_sessions(state, &session.access_key_id).await,
         }
-        principal
     } else {
-        state
-            .credentials
-            .lookup(&session.access_key_id)
-            .await?
-            .principal
-            .clone()
+        match state.credentials.lookup(&session.access_key_id).await {
+            Some(found) => found.principal.clone(),
+            // Deactivated or deleted: its sessions end for good, so reactivating the key
+            // does not bring them back.
+            None => return end_sessions(state, &session.access_key_id).await,
+        }
     };
     let region = Region::parse(&session.region).ok()?;
     Some(Signed {
@@ -141,6 +143,19 @@ pub async fn load(state: &AppState, headers: &HeaderMap, source_ip: &str) -> Opt
         region,
         source_ip: source_ip.to_owned(),
     })
+}
+
+/// Deletes every session of `access_key_id`; `None` (the request is signed out).
+async fn end_sessions(state: &AppState, access_key_id: &str) -> Option<Signed> {
+    let key = access_key_id.to_owned();
+    let ended = state
+        .store
+        .write(move |c| store::delete_for_key(c, &key))
+        .await;
+    if let Err(e) = ended.and_then(|r| r) {
+        tracing::warn!(error = %e, "ending console sessions failed");
+    }
+    None
 }
 
 impl Signed {

@@ -1,15 +1,17 @@
 //! The dashboard, the trails table, a trail's details and its actions (start and stop
-//! logging, delete behind a confirmation, event selectors, tags).
+//! logging, delete behind a confirmation, event selectors, tags). A successful action answers
+//! `303 See Other` to the details page with a fixed notice id (POST-redirect-GET).
 
 use axum::response::Response;
 use cairn_console::pages::{
-    ConfirmDelete, Dashboard, Setting, TagRow, TrailDetail, TrailRow, Trails,
+    ConfirmDelete, Dashboard, SelectorForm, Setting, TagRow, TrailDetail, TrailRow, Trails,
 };
 use cairn_console::text::display_time;
 use http::StatusCode;
 use serde_json::{Value, json};
 
 use super::calls::Caller;
+use super::checks;
 use super::history::{self, Filter};
 use super::selectors;
 use super::session::Signed;
@@ -128,6 +130,18 @@ pub async fn detail(
     name: &str,
     flash: Option<String>,
     error: Option<String>,
+) -> Response {
+    detail_with(state, signed, name, flash, error, None).await
+}
+
+/// The details page; `editor` is the selector form shown again with its field error.
+async fn detail_with(
+    state: &AppState,
+    signed: &Signed,
+    name: &str,
+    flash: Option<String>,
+    error: Option<String>,
+    editor: Option<(SelectorForm, String)>,
 ) -> Response {
     let caller = Caller::new(state, signed);
     let trail = match caller.cloudtrail("GetTrail", json!({"Name": name})).await {
@@ -251,7 +265,11 @@ pub async fn detail(
         Setting::new("Logging started", time(&status, "StartLoggingTime")),
         Setting::new("Logging stopped", time(&status, "StopLoggingTime")),
     ];
-    let shown = selectors::shown(&selectors_out, &insights_out);
+    let mut shown = selectors::shown(&selectors_out, &insights_out);
+    let selectors_error = editor.map(|(form, e)| {
+        shown.form = form;
+        e
+    });
     let page = TrailDetail {
         chrome: signed.chrome("trails"),
         name: s(&trail, "Name"),
@@ -267,6 +285,7 @@ pub async fn detail(
         data: shown.data,
         insights: shown.insights,
         form: shown.form,
+        selectors_error,
         tags: tags
             .iter()
             .map(|t| TagRow {
@@ -293,39 +312,62 @@ pub async fn act(
         "start" => caller
             .cloudtrail("StartLogging", json!({"Name": name}))
             .await
-            .map(|_| "Logging started."),
+            .map(|_| "started"),
         "stop" => caller
             .cloudtrail("StopLogging", json!({"Name": name}))
             .await
-            .map(|_| "Logging stopped."),
-        "selectors" => save_selectors(&caller, name, f)
-            .await
-            .map(|_| "Event selectors saved."),
+            .map(|_| "stopped"),
+        "selectors" => {
+            let form = selectors::read_form(f);
+            if let Some(e) = checks::selectors_error(&form) {
+                return detail_with(state, signed, name, None, None, Some((form, e))).await;
+            }
+            save_selectors(&caller, name, &form)
+                .await
+                .map(|_| "selectors")
+        }
         "tags" => tags(&caller, name, f).await,
         _ => return web::text(StatusCode::NOT_FOUND, "Not found."),
     };
     match result {
-        Ok(done) => detail(state, signed, name, Some(done.to_owned()), None).await,
+        // POST-redirect-GET: reloading the page shows it again without calling again.
+        Ok(done) => web::redirect(&url(
+            &format!("/console/trails/{}", web::segment(name)),
+            &[("done", done)],
+        )),
         Err(e) => detail(state, signed, name, None, Some(describe_error(&e))).await,
     }
+}
+
+/// The notice a `done` id names (fixed texts only: nothing in the address is shown).
+pub fn notice(query: &Form) -> Option<String> {
+    let text = match query.get("done")? {
+        "started" => "Logging started.",
+        "stopped" => "Logging stopped.",
+        "selectors" => "Event selectors saved.",
+        "tag-added" => "Tag added.",
+        "tag-removed" => "Tag removed.",
+        "updated" => "Trail settings saved.",
+        _ => return None,
+    };
+    Some(text.to_owned())
 }
 
 async fn save_selectors(
     caller: &Caller<'_>,
     name: &str,
-    f: &Form,
+    form: &SelectorForm,
 ) -> cairn_core::error::ApiResult<()> {
-    let form = selectors::read_form(f);
     caller
         .cloudtrail(
             "PutEventSelectors",
-            json!({"TrailName": name, "EventSelectors": selectors::basic(&form)}),
+            json!({"TrailName": name, "EventSelectors": selectors::basic(form)}),
         )
         .await?;
     caller
         .cloudtrail(
             "PutInsightSelectors",
-            json!({"TrailName": name, "InsightSelectors": selectors::insights(&form)}),
+            json!({"TrailName": name, "InsightSelectors": selectors::insights(form)}),
         )
         .await?;
     Ok(())
@@ -350,7 +392,7 @@ async fn tags(
                 json!({"ResourceId": arn, "TagsList": [{"Key": key}]}),
             )
             .await?;
-        Ok("Tag removed.")
+        Ok("tag-removed")
     } else {
         caller
             .cloudtrail(
@@ -358,7 +400,7 @@ async fn tags(
                 json!({"ResourceId": arn, "TagsList": [{"Key": key, "Value": f.str("value")}]}),
             )
             .await?;
-        Ok("Tag added.")
+        Ok("tag-added")
     }
 }
 

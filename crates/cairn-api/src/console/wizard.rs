@@ -1,22 +1,23 @@
-//! The create-trail wizard: three steps carried in hidden fields, then the calls AWS's
+//! The create-trail wizard: three steps carried in hidden fields (and, after Next or
+//! Previous, in the address of the step it redirects to, so Back works), then the calls AWS's
 //! console makes (CreateBucket and PutBucketPolicy for a new bucket; CreateKey with
 //! CloudTrail's key policy and CreateAlias for a new SSE-KMS key; CreateLogGroup, CreateRole
 //! and PutRolePolicy for new CloudWatch Logs resources; CreateTrail as a multi-region trail,
-//! PutEventSelectors, PutInsightSelectors, StartLogging), each as the signed-in user. An
-//! operation's error is shown next to the field it concerns.
+//! PutEventSelectors, PutInsightSelectors, StartLogging), each as the signed-in user. Every
+//! field is checked first ([`checks`]), the trail name's format already at step 1; when a call
+//! fails after the first resource was made, what this submission made is removed again
+//! ([`provision::Undo`]). An operation's error is shown next to the field it concerns.
 
 use axum::response::Response;
 use cairn_console::pages::{FieldErrors, TagRow, Wizard, WizardState};
-use cairn_core::error::ApiResult;
 use cairn_core::{ApiError, ErrorKind};
 use http::StatusCode;
 use serde_json::{Value, json};
 
-use super::calls::{
-    Caller, cloudtrail_bucket_policy, cloudtrail_key_policy, cloudtrail_logs_role_policy,
-    cloudtrail_logs_trust_policy,
-};
+use super::calls::Caller;
+use super::checks::{self, bucket_of, has_errors};
 use super::describe_error;
+use super::provision::{self, Made, Undo};
 use super::selectors;
 use super::session::Signed;
 use super::web::{self, Form, url};
@@ -25,8 +26,75 @@ use crate::server::AppState;
 /// Tag rows the form offers.
 const TAG_ROWS: usize = 5;
 
+/// `GET /console/trails/create`: the first step with AWS's defaults, or (with `step`) the
+/// step a Next or Previous led to, its state in the address.
+pub fn page(signed: &Signed, query: &Form) -> Response {
+    match query.get("step").and_then(|s| s.parse::<u8>().ok()) {
+        Some(step) => render(
+            signed,
+            step.clamp(1, 3),
+            read_state(query),
+            FieldErrors::default(),
+            StatusCode::OK,
+        ),
+        None => start(signed),
+    }
+}
+
+/// The address of `step` with `w` in its query (every field the hidden fields carry, tag
+/// values kept in pairs even when empty).
+pub fn step_url(step: u8, w: &WizardState) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    let on = |b: bool| if b { "on" } else { "" };
+    let s = &w.selectors;
+    let step = step.to_string();
+    let pairs = [
+        ("step", step.as_str()),
+        ("name", &w.name),
+        ("storage", &w.storage),
+        ("new_bucket", &w.new_bucket),
+        ("existing_bucket", &w.existing_bucket),
+        ("prefix", &w.prefix),
+        ("kms", on(w.kms)),
+        ("kms_mode", &w.kms_mode),
+        ("kms_alias", &w.kms_alias),
+        ("kms_key", &w.kms_key),
+        ("validation", on(w.validation)),
+        ("validation_seen", "1"),
+        ("sns", on(w.sns)),
+        ("sns_topic", &w.sns_topic),
+        ("cloudwatch", on(w.cloudwatch)),
+        ("cwl_group_mode", &w.cwl_group_mode),
+        ("cwl_group", &w.cwl_group),
+        ("cwl_role_mode", &w.cwl_role_mode),
+        ("cwl_role", &w.cwl_role),
+        ("selectors_seen", "1"),
+        ("management", on(s.management)),
+        ("read", on(s.read)),
+        ("write", on(s.write)),
+        ("exclude_kms", on(s.exclude_kms)),
+        ("s3_data", on(s.s3_data)),
+        ("s3_scope", if s.s3_all { "all" } else { "some" }),
+        ("s3_buckets", &s.s3_buckets),
+        ("s3_read", on(s.s3_read)),
+        ("s3_write", on(s.s3_write)),
+        ("insights_call_rate", on(s.insights_call_rate)),
+        ("insights_error_rate", on(s.insights_error_rate)),
+    ];
+    for (k, v) in pairs {
+        if !v.is_empty() {
+            q.append_pair(k, v);
+        }
+    }
+    for t in &w.tags {
+        q.append_pair("tag_key", &t.key);
+        q.append_pair("tag_value", &t.value);
+    }
+    format!("/console/trails/create?{}", q.finish())
+}
+
 /// The wizard's first step with AWS's defaults.
-pub fn start(signed: &Signed) -> Response {
+fn start(signed: &Signed) -> Response {
     let suffix = &super::session::new_secret()[..8];
     let generated = format!(
         "aws-cloudtrail-logs-{}-{suffix}",
@@ -67,11 +135,12 @@ fn render(
             state,
             errors,
             tag_rows,
+            editing: false,
         },
     )
 }
 
-/// The wizard state a step posted.
+/// The wizard state a step posted (or a step's address carries).
 pub fn read_state(f: &Form) -> WizardState {
     let tags = f
         .all("tag_key")
@@ -126,121 +195,79 @@ fn choice(f: &Form, name: &str) -> String {
     .to_owned()
 }
 
-fn bucket_of(state: &WizardState) -> &str {
-    if state.storage == "existing" {
-        &state.existing_bucket
+/// The step that shows `errors`.
+fn step_of(errors: &FieldErrors) -> u8 {
+    if checks::on_step1(errors) {
+        1
+    } else if errors.selectors.is_some() {
+        2
     } else {
-        &state.new_bucket
+        3
     }
 }
 
-/// Checks the console makes before any call, as AWS's console does.
-fn precheck(state: &WizardState, step: u8) -> FieldErrors {
-    let mut e = FieldErrors::default();
-    if step >= 1 {
-        if state.name.is_empty() {
-            e.name = Some("Trail name is required.".to_owned());
-        }
-        if bucket_of(state).is_empty() {
-            e.bucket = Some("Enter an S3 bucket name.".to_owned());
-        }
-        if state.sns && state.sns_topic.is_empty() {
-            e.sns = Some("Enter an SNS topic, or turn SNS notification delivery off.".to_owned());
-        }
-        if state.kms && state.kms_mode == "existing" && state.kms_key.is_empty() {
-            e.kms = Some("Choose an AWS KMS key, or turn SSE-KMS encryption off.".to_owned());
-        }
-        if state.kms && state.kms_mode != "existing" && state.kms_alias.is_empty() {
-            e.kms = Some("Enter an alias for the new AWS KMS key.".to_owned());
-        }
-        if state.cloudwatch && (state.cwl_group.is_empty() || state.cwl_role.is_empty()) {
-            e.cloudwatch =
-                Some("Enter a log group and an IAM role, or turn CloudWatch Logs off.".to_owned());
-        }
+/// Every check for leaving `step`: the form's own, then (once those pass, and from step 1
+/// on) what the API says of the names it holds.
+async fn check(state: &AppState, signed: &Signed, w: &WizardState, step: u8) -> FieldErrors {
+    let errors = checks::local(w, step, true);
+    if has_errors(&errors) {
+        return errors;
     }
-    let s = &state.selectors;
-    if step >= 2 && s.insights_call_rate && !(s.management && s.write) {
-        e.selectors =
-            Some("API call rate Insights events require Write management events.".to_owned());
-    }
-    e
-}
-
-fn has_errors(e: &FieldErrors) -> bool {
-    e.name.is_some()
-        || e.bucket.is_some()
-        || e.prefix.is_some()
-        || e.sns.is_some()
-        || e.kms.is_some()
-        || e.cloudwatch.is_some()
-        || e.tags.is_some()
-        || e.selectors.is_some()
-        || e.general.is_some()
+    let caller = Caller::new(state, signed);
+    checks::remote(&caller, w, true, &caller.account()).await
 }
 
 /// `POST /console/trails/create`.
 pub async fn submit(state: &AppState, signed: &Signed, f: &Form) -> Response {
     let wizard = read_state(f);
-    let step: u8 = f.get("step").and_then(|s| s.parse().ok()).unwrap_or(1);
+    let step: u8 = f
+        .get("step")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+        .clamp(1, 3);
     let go = f.str("go");
     let target: u8 = match go.as_str() {
         "create" => 4,
         other => other.parse().unwrap_or(step).clamp(1, 3),
     };
     if target > step {
-        let errors = precheck(&wizard, step.min(target));
+        let errors = check(state, signed, &wizard, if target > 3 { 3 } else { step }).await;
         if has_errors(&errors) {
-            let back = if errors.selectors.is_some()
-                && errors.name.is_none()
-                && errors.bucket.is_none()
-                && errors.sns.is_none()
-                && errors.kms.is_none()
-                && errors.cloudwatch.is_none()
-            {
-                2
-            } else {
-                1
-            };
-            return render(signed, back, wizard, errors, StatusCode::OK);
+            return render(signed, step_of(&errors), wizard, errors, StatusCode::OK);
         }
     }
     if target <= 3 {
-        return render(
-            signed,
-            target,
-            wizard,
-            FieldErrors::default(),
-            StatusCode::OK,
-        );
+        // POST-redirect-GET: each step has an address, so Back and reload work.
+        return web::redirect(&step_url(target, &wizard));
     }
-    let errors = precheck(&wizard, 3);
-    if has_errors(&errors) {
-        return render(
-            signed,
-            if errors.selectors.is_some() { 2 } else { 1 },
-            wizard,
-            errors,
-            StatusCode::OK,
-        );
-    }
-    match create(state, signed, &wizard).await {
+    let caller = Caller::new(state, signed);
+    let mut undo = Undo::default();
+    match create(&caller, signed, &wizard, &mut undo).await {
         Ok(()) => web::redirect(&url(
             "/console/trails",
             &[("done", "created"), ("name", &wizard.name)],
         )),
-        Err((created, e)) if created => {
-            // The trail exists; show it with what failed after its creation.
-            super::trails::detail(state, signed, &wizard.name, None, Some(describe_error(&e))).await
-        }
-        Err((_, e)) => {
-            let (errors, step) = place(&e);
+        Err(e) => {
+            let left = undo.run(&caller).await;
+            let (mut errors, step) = place(&e);
+            if !left.is_empty() {
+                errors.general = Some(format!(
+                    "{}These resources were made and could not be removed: {}",
+                    errors
+                        .general
+                        .as_deref()
+                        .map(|g| format!("{g} "))
+                        .unwrap_or_default(),
+                    left.join("; ")
+                ));
+            }
             render(signed, step, wizard, errors, StatusCode::OK)
         }
     }
 }
 
 /// Which field an operation's error concerns, and the step that shows it.
-fn place(e: &ApiError) -> (FieldErrors, u8) {
+pub fn place(e: &ApiError) -> (FieldErrors, u8) {
     let msg = Some(describe_error(e));
     let mut f = FieldErrors::default();
     use ErrorKind::*;
@@ -266,7 +293,7 @@ fn place(e: &ApiError) -> (FieldErrors, u8) {
             f.prefix = msg;
             1
         }
-        InvalidSnsTopicName | InsufficientSnsTopicPolicy => {
+        InvalidSnsTopicName | InsufficientSnsTopicPolicy | SnsNotFound | SnsInvalidParameter => {
             f.sns = msg;
             1
         }
@@ -286,7 +313,8 @@ fn place(e: &ApiError) -> (FieldErrors, u8) {
         InvalidCloudWatchLogsLogGroupArn
         | InvalidCloudWatchLogsRoleArn
         | LogsResourceAlreadyExists
-        | EntityAlreadyExists => {
+        | EntityAlreadyExists
+        | NoSuchEntity => {
             f.cloudwatch = msg;
             1
         }
@@ -306,29 +334,19 @@ fn place(e: &ApiError) -> (FieldErrors, u8) {
     (f, step)
 }
 
-/// Makes the calls; the error says whether the trail already exists when it failed.
+/// Makes the calls, noting in `undo` what it made.
 async fn create(
-    state: &AppState,
+    caller: &Caller<'_>,
     signed: &Signed,
     w: &WizardState,
-) -> Result<(), (bool, ApiError)> {
-    let caller = Caller::new(state, signed);
+    undo: &mut Undo,
+) -> Result<(), ApiError> {
     let bucket = bucket_of(w).to_owned();
-    let account = signed.principal.account().to_string();
-    let trail_arn = format!(
-        "arn:aws:cloudtrail:{}:{account}:trail/{}",
-        signed.region, w.name
-    );
+    let account = caller.account();
+    let region = signed.region.to_string();
+    let trail_arn = format!("arn:aws:cloudtrail:{region}:{account}:trail/{}", w.name);
     if w.storage == "new" {
-        caller
-            .create_bucket(&bucket)
-            .await
-            .map_err(|e| (false, e))?;
-        let policy = cloudtrail_bucket_policy(&bucket, &w.prefix, &account, &trail_arn);
-        caller
-            .put_bucket_policy(&bucket, &policy)
-            .await
-            .map_err(|e| (false, e))?;
+        provision::new_bucket(caller, undo, w, &account, &trail_arn).await?;
     }
     let mut body = json!({
         "Name": w.name,
@@ -341,12 +359,11 @@ async fn create(
         body["S3KeyPrefix"] = json!(w.prefix);
     }
     if w.kms {
-        body["KmsKeyId"] = json!(kms_key(&caller, w, &account, &trail_arn).await?);
+        body["KmsKeyId"] = json!(provision::kms_key(caller, undo, w, &account, &trail_arn).await?);
     }
     if w.cloudwatch {
-        let (group_arn, role_arn) = cloudwatch(&caller, w, &signed.region.to_string(), &account)
-            .await
-            .map_err(|e| (false, e))?;
+        let (group_arn, role_arn) =
+            provision::cloudwatch(caller, undo, w, &region, &account).await?;
         body["CloudWatchLogsLogGroupArn"] = json!(group_arn);
         body["CloudWatchLogsRoleArn"] = json!(role_arn);
     }
@@ -361,18 +378,14 @@ async fn create(
                 .collect(),
         );
     }
-    caller
-        .cloudtrail("CreateTrail", body)
-        .await
-        .map_err(|e| (false, e))?;
-    let after = |e| (true, e);
+    caller.cloudtrail("CreateTrail", body).await?;
+    undo.push(Made::Trail(w.name.clone()));
     caller
         .cloudtrail(
             "PutEventSelectors",
             json!({"TrailName": w.name, "EventSelectors": selectors::basic(&w.selectors)}),
         )
-        .await
-        .map_err(after)?;
+        .await?;
     let insights = selectors::insights(&w.selectors);
     if insights.as_array().is_some_and(|a| !a.is_empty()) {
         caller
@@ -380,116 +393,12 @@ async fn create(
                 "PutInsightSelectors",
                 json!({"TrailName": w.name, "InsightSelectors": insights}),
             )
-            .await
-            .map_err(after)?;
+            .await?;
     }
     caller
         .cloudtrail("StartLogging", json!({"Name": w.name}))
-        .await
-        .map_err(after)?;
+        .await?;
     Ok(())
-}
-
-/// The key the trail encrypts with: the one chosen, or a new key with CloudTrail's key policy
-/// for this trail under the alias given.
-async fn kms_key(
-    caller: &Caller<'_>,
-    w: &WizardState,
-    account: &str,
-    trail_arn: &str,
-) -> Result<String, (bool, ApiError)> {
-    if w.kms_mode == "existing" {
-        return Ok(w.kms_key.clone());
-    }
-    let alias = format!("alias/{}", w.kms_alias.trim_start_matches("alias/"));
-    // An alias already taken would leave a key behind: ask first, as the console does.
-    if caller
-        .kms("DescribeKey", json!({"KeyId": alias}))
-        .await
-        .is_ok()
-    {
-        return Err((
-            false,
-            ApiError::new(
-                ErrorKind::KmsAlreadyExists,
-                format!(
-                    "An alias with the name arn:aws:kms:{}:{account}:{alias} already exists",
-                    caller.region()
-                ),
-            ),
-        ));
-    }
-    let created = caller
-        .kms(
-            "CreateKey",
-            json!({
-                "Policy": cloudtrail_key_policy(account, trail_arn),
-                "Description": "The key created by CloudTrail to encrypt log files.",
-            }),
-        )
-        .await
-        .map_err(|e| (false, e))?;
-    let key_arn = created["KeyMetadata"]["Arn"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    caller
-        .kms(
-            "CreateAlias",
-            json!({"AliasName": alias, "TargetKeyId": key_arn}),
-        )
-        .await
-        .map_err(|e| (false, e))?;
-    Ok(key_arn)
-}
-
-/// The log group ARN (`…:log-group:NAME:*`) and role ARN the trail delivers with, making the
-/// group and the role (trusting CloudTrail, allowed the trail's streams only) when new.
-async fn cloudwatch(
-    caller: &Caller<'_>,
-    w: &WizardState,
-    region: &str,
-    account: &str,
-) -> ApiResult<(String, String)> {
-    let group = w.cwl_group.trim();
-    if w.cwl_group_mode != "existing" {
-        caller
-            .logs("CreateLogGroup", json!({"logGroupName": group}))
-            .await?;
-    }
-    let role_arn = if w.cwl_role_mode == "existing" {
-        if w.cwl_role.starts_with("arn:") {
-            w.cwl_role.clone()
-        } else {
-            format!("arn:aws:iam::{account}:role/{}", w.cwl_role)
-        }
-    } else {
-        caller
-            .iam(
-                "CreateRole",
-                json!({
-                    "RoleName": w.cwl_role,
-                    "AssumeRolePolicyDocument": cloudtrail_logs_trust_policy(),
-                    "Description": "The role CloudTrail assumes to deliver events to CloudWatch Logs.",
-                }),
-            )
-            .await?;
-        caller
-            .iam(
-                "PutRolePolicy",
-                json!({
-                    "RoleName": w.cwl_role,
-                    "PolicyName": "CloudTrailPolicyForCloudWatchLogs",
-                    "PolicyDocument": cloudtrail_logs_role_policy(region, account, group),
-                }),
-            )
-            .await?;
-        format!("arn:aws:iam::{account}:role/{}", w.cwl_role)
-    };
-    Ok((
-        format!("arn:aws:logs:{region}:{account}:log-group:{group}:*"),
-        role_arn,
-    ))
 }
 
 #[cfg(test)]
@@ -517,6 +426,17 @@ mod tests {
             read_state(&Form::parse(b"name=x")).validation,
             "validation is on by default"
         );
+    }
+
+    #[test]
+    fn a_step_address_carries_the_whole_state() {
+        let f = Form::parse(b"name=t1&storage=existing&existing_bucket=b&kms=on&kms_mode=existing&kms_key=k&validation_seen=1&tag_key=k&tag_value=&tag_key=k2&tag_value=v2&selectors_seen=1&management=on&write=on&s3_scope=some&s3_buckets=a%0Ab&insights_error_rate=on");
+        let s = read_state(&f);
+        let url = step_url(2, &s);
+        assert!(url.starts_with("/console/trails/create?step=2&"), "{url}");
+        let (_, query) = url.split_once('?').unwrap();
+        let back = read_state(&Form::parse(query.as_bytes()));
+        assert_eq!(format!("{s:?}"), format!("{back:?}"));
     }
 
     #[test]

@@ -141,6 +141,10 @@ pub fn update_access_key(
     validate::key_status(status)?;
     let key = owned_key(conn, ctx, name, access_key_id)?;
     keys::set_access_key_status(conn, &key.access_key_id, status)?;
+    if status == "Inactive" {
+        // A deactivated key ends its console sessions: reactivating it does not revive them.
+        cairn_store::console::delete_for_key(conn, &key.access_key_id)?;
+    }
     Ok(())
 }
 
@@ -153,5 +157,6 @@ pub fn delete_access_key(
 ) -> ApiResult<()> {
     let key = owned_key(conn, ctx, name, access_key_id)?;
     keys::delete_access_key(conn, &key.access_key_id)?;
+    cairn_store::console::delete_for_key(conn, &key.access_key_id)?;
     Ok(())
 }

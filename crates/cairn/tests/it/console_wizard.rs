@@ -15,7 +15,7 @@ use crate::logs::ok as logs;
 const ACCT: &str = "123456789012";
 
 /// The wizard's last step posted with `extra` fields beside a new bucket named `bucket`.
-async fn create(
+pub(crate) async fn create(
     b: &mut Browser,
     name: &str,
     bucket: &str,

@@ -3,7 +3,10 @@
 mod admin_commands;
 mod alarms;
 mod console;
+mod console_actions;
+mod console_sessions;
 mod console_wizard;
+mod console_wizard_checks;
 mod delivery_lock;
 mod delivery_notify;
 mod delivery_trails;

@@ -1,0 +1,236 @@
+//! The checks the console makes before it makes anything for a trail, as AWS's console does:
+//! [`local`] looks at the form alone (required fields, the trail name's format, Read or
+//! Write for management events); [`remote`] asks the API, as the signed-in
+//! user, whether what the form names exists or is free (the trail name, the bucket, the KMS
+//! alias or key, the SNS topic, the log group and the role). Each error lands on its field.
+
+use cairn_console::pages::{FieldErrors, SelectorForm, WizardState};
+use cairn_core::ErrorKind;
+use cairn_model::trail::TrailName;
+use serde_json::{Value, json};
+
+use super::calls::Caller;
+use super::describe_error;
+use super::provision::{alias_name, bucket_exists};
+
+/// Whether any field has an error.
+pub fn has_errors(e: &FieldErrors) -> bool {
+    e.name.is_some()
+        || e.bucket.is_some()
+        || e.prefix.is_some()
+        || e.sns.is_some()
+        || e.kms.is_some()
+        || e.cloudwatch.is_some()
+        || e.tags.is_some()
+        || e.selectors.is_some()
+        || e.general.is_some()
+}
+
+/// Whether an error concerns step 1's fields.
+pub fn on_step1(e: &FieldErrors) -> bool {
+    e.name.is_some()
+        || e.bucket.is_some()
+        || e.prefix.is_some()
+        || e.sns.is_some()
+        || e.kms.is_some()
+        || e.cloudwatch.is_some()
+        || e.tags.is_some()
+}
+
+/// The bucket the form names.
+pub fn bucket_of(state: &WizardState) -> &str {
+    if state.storage == "existing" {
+        &state.existing_bucket
+    } else {
+        &state.new_bucket
+    }
+}
+
+/// The trail name's error, if its format is not one CreateTrail takes.
+pub fn name_error(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("Trail name is required.".to_owned());
+    }
+    TrailName::parse(name)
+        .err()
+        .map(|e| format!("InvalidTrailNameException: {e}"))
+}
+
+/// The selector editor's error: management events need Read, Write or both.
+pub fn selectors_error(s: &SelectorForm) -> Option<String> {
+    if s.management && !s.read && !s.write {
+        return Some("Management events need Read, Write, or both. Choose at least one, or clear Management events.".to_owned());
+    }
+    if s.insights_call_rate && !(s.management && s.write) {
+        return Some("API call rate Insights events require Write management events.".to_owned());
+    }
+    None
+}
+
+/// Checks of the form alone. `name` says whether the trail name is the form's to check
+/// (the wizard) or fixed (editing a trail); step 2's selectors are checked from `step` 2.
+pub fn local(state: &WizardState, step: u8, name: bool) -> FieldErrors {
+    let mut e = FieldErrors::default();
+    if name {
+        e.name = name_error(&state.name);
+    }
+    let bucket = bucket_of(state);
+    if bucket.is_empty() {
+        e.bucket = Some("Enter an S3 bucket name.".to_owned());
+    }
+    if state.sns && state.sns_topic.is_empty() {
+        e.sns = Some("Enter an SNS topic, or turn SNS notification delivery off.".to_owned());
+    }
+    if state.kms && state.kms_mode == "existing" && state.kms_key.is_empty() {
+        e.kms = Some("Choose an AWS KMS key, or turn SSE-KMS encryption off.".to_owned());
+    }
+    if state.kms && state.kms_mode != "existing" && state.kms_alias.is_empty() {
+        e.kms = Some("Enter an alias for the new AWS KMS key.".to_owned());
+    }
+    if state.cloudwatch && (state.cwl_group.trim().is_empty() || state.cwl_role.is_empty()) {
+        e.cloudwatch =
+            Some("Enter a log group and an IAM role, or turn CloudWatch Logs off.".to_owned());
+    }
+    if step >= 2 {
+        e.selectors = selectors_error(&state.selectors);
+    }
+    e
+}
+
+/// Checks against what exists, for the fields [`local`] passed. `name` as for [`local`].
+pub async fn remote(
+    caller: &Caller<'_>,
+    state: &WizardState,
+    name: bool,
+    account: &str,
+) -> FieldErrors {
+    let mut e = FieldErrors::default();
+    if name
+        && let Ok(found) = caller
+            .cloudtrail("GetTrail", json!({"Name": state.name}))
+            .await
+    {
+        let arn = found
+            .pointer("/Trail/TrailARN")
+            .and_then(Value::as_str)
+            .unwrap_or(&state.name);
+        e.name = Some(format!(
+            "TrailAlreadyExistsException: Trail {} already exists for customer: {account} ({arn}).",
+            state.name
+        ));
+    }
+    let bucket = bucket_of(state);
+    match caller.head_bucket(bucket).await {
+        Ok(()) if state.storage != "existing" => {
+            e.bucket = Some(describe_error(&bucket_exists(bucket)));
+        }
+        Err(err) if state.storage == "existing" && err.kind == ErrorKind::S3NoSuchBucket => {
+            e.bucket = Some(format!(
+                "S3BucketDoesNotExistException: S3 bucket {bucket} does not exist. Choose Create new S3 bucket, or enter a bucket that exists."
+            ));
+        }
+        // Another account's bucket (or no s3:ListBucket): CreateBucket or CreateTrail
+        // decides.
+        _ => {}
+    }
+    if state.kms {
+        e.kms = kms_error(caller, state).await;
+    }
+    if state.sns {
+        let topic = if state.sns_topic.starts_with("arn:") {
+            state.sns_topic.clone()
+        } else {
+            format!(
+                "arn:aws:sns:{}:{account}:{}",
+                caller.region(),
+                state.sns_topic
+            )
+        };
+        if let Err(err) = caller
+            .sns("GetTopicAttributes", json!({"TopicArn": topic}))
+            .await
+        {
+            e.sns = Some(describe_error(&err));
+        }
+    }
+    if state.cloudwatch {
+        e.cloudwatch = cloudwatch_error(caller, state).await;
+    }
+    e
+}
+
+async fn kms_error(caller: &Caller<'_>, state: &WizardState) -> Option<String> {
+    if state.kms_mode == "existing" {
+        return match caller
+            .kms("DescribeKey", json!({"KeyId": state.kms_key}))
+            .await
+        {
+            Err(err) => Some(describe_error(&err)),
+            Ok(out) => {
+                let st = out
+                    .pointer("/KeyMetadata/KeyState")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                (st != "Enabled").then(|| {
+                    format!(
+                        "KMSInvalidStateException: The key {} is {st}; CloudTrail needs an enabled key.",
+                        state.kms_key
+                    )
+                })
+            }
+        };
+    }
+    let alias = alias_name(&state.kms_alias);
+    caller
+        .kms("DescribeKey", json!({"KeyId": alias}))
+        .await
+        .is_ok()
+        .then(|| {
+            format!(
+                "AlreadyExistsException: An alias with the name arn:aws:kms:{}:{}:{alias} already exists",
+                caller.region(),
+                caller.account()
+            )
+        })
+}
+
+async fn cloudwatch_error(caller: &Caller<'_>, state: &WizardState) -> Option<String> {
+    let group = state.cwl_group.trim();
+    let found = caller
+        .logs(
+            "DescribeLogGroups",
+            json!({"logGroupNamePrefix": group, "limit": 50}),
+        )
+        .await;
+    let exists = match found {
+        Err(err) => return Some(describe_error(&err)),
+        Ok(out) => out
+            .get("logGroups")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|g| g["logGroupName"] == group)),
+    };
+    if exists && state.cwl_group_mode != "existing" {
+        return Some(format!(
+            "ResourceAlreadyExistsException: The log group {group} already exists. Choose Existing log group, or enter another name."
+        ));
+    }
+    if !exists && state.cwl_group_mode == "existing" {
+        return Some(format!(
+            "ResourceNotFoundException: The log group {group} does not exist."
+        ));
+    }
+    let role = state
+        .cwl_role
+        .rsplit('/')
+        .next()
+        .unwrap_or(&state.cwl_role)
+        .to_owned();
+    let got = caller.iam("GetRole", json!({"RoleName": role})).await;
+    match (got, state.cwl_role_mode == "existing") {
+        (Ok(_), false) => Some(format!(
+            "EntityAlreadyExists: Role with name {role} already exists. Choose Existing role, or enter another name."
+        )),
+        (Err(err), true) => Some(describe_error(&err)),
+        _ => None,
+    }
+}

@@ -1,0 +1,173 @@
+//! Editing a trail's general details (bucket, prefix, SSE-KMS key, log file validation, SNS
+//! topic) and CloudWatch Logs, as AWS's console does: the wizard's step-1 fields filled from
+//! GetTrail, the same checks ([`checks`]), the same new resources ([`provision`], undone when a
+//! later call fails), then UpdateTrail; a successful save redirects to the trail's page.
+
+use axum::response::Response;
+use cairn_console::pages::{FieldErrors, TrailEdit, WizardState};
+use cairn_core::ApiError;
+use http::StatusCode;
+use serde_json::{Value, json};
+
+use super::calls::Caller;
+use super::checks::{self, has_errors};
+use super::provision::{self, Undo};
+use super::session::Signed;
+use super::web::{self, Form, url};
+use super::{describe_error, wizard};
+use crate::server::AppState;
+
+fn s(v: &Value, m: &str) -> String {
+    v.get(m).and_then(Value::as_str).unwrap_or("").to_owned()
+}
+
+fn render(signed: &Signed, name: &str, state: WizardState, errors: FieldErrors) -> Response {
+    web::page(&TrailEdit {
+        chrome: signed.chrome("trails"),
+        name: name.to_owned(),
+        trail_href: format!("/console/trails/{}", web::segment(name)),
+        state,
+        errors,
+        editing: true,
+    })
+}
+
+/// The form filled with the trail's settings (new-resource fields get fresh names).
+fn current(signed: &Signed, t: &Value) -> WizardState {
+    let suffix = &super::session::new_secret()[..8];
+    let account = signed.principal.account();
+    let group = s(t, "CloudWatchLogsLogGroupArn");
+    let group_name = group
+        .split(":log-group:")
+        .nth(1)
+        .map(|g| g.trim_end_matches(":*").to_owned());
+    WizardState {
+        name: s(t, "Name"),
+        storage: "existing".to_owned(),
+        existing_bucket: s(t, "S3BucketName"),
+        new_bucket: format!("aws-cloudtrail-logs-{account}-{suffix}"),
+        prefix: s(t, "S3KeyPrefix"),
+        kms: !s(t, "KmsKeyId").is_empty(),
+        kms_mode: "existing".to_owned(),
+        kms_key: s(t, "KmsKeyId"),
+        kms_alias: format!("aws-cloudtrail-logs-{account}-{suffix}"),
+        validation: t
+            .get("LogFileValidationEnabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        sns: !s(t, "SnsTopicARN").is_empty(),
+        sns_topic: s(t, "SnsTopicARN"),
+        cloudwatch: group_name.is_some(),
+        cwl_group_mode: if group_name.is_some() {
+            "existing"
+        } else {
+            "new"
+        }
+        .to_owned(),
+        cwl_group: group_name.unwrap_or_else(|| format!("aws-cloudtrail-logs-{account}-{suffix}")),
+        cwl_role_mode: if s(t, "CloudWatchLogsRoleArn").is_empty() {
+            "new"
+        } else {
+            "existing"
+        }
+        .to_owned(),
+        cwl_role: match s(t, "CloudWatchLogsRoleArn") {
+            r if r.is_empty() => format!("CloudTrailRoleForCloudWatchLogs_{suffix}"),
+            r => r,
+        },
+        ..Default::default()
+    }
+}
+
+/// `GET /console/trails/{name}/edit`.
+pub async fn page(state: &AppState, signed: &Signed, name: &str) -> Response {
+    let caller = Caller::new(state, signed);
+    match caller.cloudtrail("GetTrail", json!({"Name": name})).await {
+        Ok(out) => {
+            let t = out.get("Trail").cloned().unwrap_or(Value::Null);
+            render(signed, name, current(signed, &t), FieldErrors::default())
+        }
+        Err(e) => web::page_with(
+            StatusCode::NOT_FOUND,
+            &cairn_console::pages::ErrorPage {
+                chrome: signed.chrome("trails"),
+                title: name.to_owned(),
+                message: describe_error(&e),
+            },
+        ),
+    }
+}
+
+/// `POST /console/trails/{name}/edit`: checks, makes what is new, UpdateTrail.
+pub async fn submit(state: &AppState, signed: &Signed, name: &str, f: &Form) -> Response {
+    let mut w = wizard::read_state(f);
+    w.name = name.to_owned();
+    let caller = Caller::new(state, signed);
+    let account = caller.account();
+    let mut errors = checks::local(&w, 1, false);
+    if !has_errors(&errors) {
+        errors = checks::remote(&caller, &w, false, &account).await;
+    }
+    if has_errors(&errors) {
+        return render(signed, name, w, errors);
+    }
+    let mut undo = Undo::default();
+    match update(&caller, signed, &w, &mut undo).await {
+        Ok(()) => web::redirect(&url(
+            &format!("/console/trails/{}", web::segment(name)),
+            &[("done", "updated")],
+        )),
+        Err(e) => {
+            let left = undo.run(&caller).await;
+            let (mut errors, _) = wizard::place(&e);
+            if !left.is_empty() {
+                errors.general = Some(format!(
+                    "These resources were made and could not be removed: {}",
+                    left.join("; ")
+                ));
+            }
+            render(signed, name, w, errors)
+        }
+    }
+}
+
+async fn update(
+    caller: &Caller<'_>,
+    signed: &Signed,
+    w: &WizardState,
+    undo: &mut Undo,
+) -> Result<(), ApiError> {
+    let account = caller.account();
+    let region = signed.region.to_string();
+    let trail = caller
+        .cloudtrail("GetTrail", json!({"Name": w.name}))
+        .await?;
+    let arn = trail
+        .pointer("/Trail/TrailARN")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    if w.storage == "new" {
+        provision::new_bucket(caller, undo, w, &account, &arn).await?;
+    }
+    let mut body = json!({
+        "Name": arn,
+        "S3BucketName": checks::bucket_of(w),
+        "S3KeyPrefix": w.prefix,
+        "EnableLogFileValidation": w.validation,
+        "KmsKeyId": "",
+        "SnsTopicName": if w.sns { w.sns_topic.as_str() } else { "" },
+        "CloudWatchLogsLogGroupArn": "",
+        "CloudWatchLogsRoleArn": "",
+    });
+    if w.kms {
+        body["KmsKeyId"] = json!(provision::kms_key(caller, undo, w, &account, &arn).await?);
+    }
+    if w.cloudwatch {
+        let (group, role) = provision::cloudwatch(caller, undo, w, &region, &account).await?;
+        body["CloudWatchLogsLogGroupArn"] = json!(group);
+        body["CloudWatchLogsRoleArn"] = json!(role);
+    }
+    caller.cloudtrail("UpdateTrail", body).await?;
+    Ok(())
+}

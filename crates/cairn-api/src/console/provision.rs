@@ -1,0 +1,257 @@
+//! The resources the console makes for a trail, as AWS's console makes them (a new bucket
+//! with CloudTrail's bucket policy; a new SSE-KMS key with CloudTrail's key policy under an
+//! alias; a new CloudWatch Logs group and the role CloudTrail assumes), each made through
+//! [`Caller`] and written down in an [`Undo`] log. When a later call of the same submission
+//! fails, [`Undo::run`] removes what the submission made, newest first, through the same
+//! calls (so the removals are authorized and recorded like any other call).
+
+use cairn_console::pages::WizardState;
+use cairn_core::error::ApiResult;
+use cairn_core::{ApiError, ErrorKind};
+use serde_json::json;
+
+use super::calls::{
+    Caller, cloudtrail_bucket_policy, cloudtrail_key_policy, cloudtrail_logs_role_policy,
+    cloudtrail_logs_trust_policy,
+};
+use super::describe_error;
+
+/// One thing a submission made.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Made {
+    /// An S3 bucket (new and empty).
+    Bucket(String),
+    /// A KMS key (ARN) and the alias made for it, once made.
+    Key(String, Option<String>),
+    /// A CloudWatch Logs log group.
+    LogGroup(String),
+    /// An IAM role, and whether its inline policy was put.
+    Role(String, bool),
+    /// A trail.
+    Trail(String),
+}
+
+/// What a submission made so far, oldest first.
+#[derive(Debug, Default)]
+pub struct Undo(Vec<Made>);
+
+impl Undo {
+    /// Notes that `made` exists now.
+    pub fn push(&mut self, made: Made) {
+        self.0.push(made);
+    }
+
+    /// Removes everything made, newest first; returns a line for each thing that could not
+    /// be removed.
+    pub async fn run(self, caller: &Caller<'_>) -> Vec<String> {
+        let mut left = Vec::new();
+        for made in self.0.into_iter().rev() {
+            if let Err((what, e)) = remove(caller, &made).await {
+                left.push(format!("{what}: {}", describe_error(&e)));
+            }
+        }
+        left
+    }
+}
+
+async fn remove(caller: &Caller<'_>, made: &Made) -> Result<(), (String, ApiError)> {
+    match made {
+        Made::Bucket(b) => caller
+            .delete_bucket(b)
+            .await
+            .map_err(|e| (format!("S3 bucket {b}"), e)),
+        Made::Key(arn, alias) => {
+            if let Some(a) = alias {
+                caller
+                    .kms("DeleteAlias", json!({"AliasName": a}))
+                    .await
+                    .map_err(|e| (format!("KMS alias {a}"), e))?;
+            }
+            caller
+                .kms(
+                    "ScheduleKeyDeletion",
+                    json!({"KeyId": arn, "PendingWindowInDays": 7}),
+                )
+                .await
+                .map(|_| ())
+                .map_err(|e| (format!("KMS key {arn}"), e))
+        }
+        Made::LogGroup(g) => caller
+            .logs("DeleteLogGroup", json!({"logGroupName": g}))
+            .await
+            .map(|_| ())
+            .map_err(|e| (format!("log group {g}"), e)),
+        Made::Role(r, with_policy) => {
+            let what = || format!("IAM role {r}");
+            if *with_policy {
+                caller
+                    .iam(
+                        "DeleteRolePolicy",
+                        json!({"RoleName": r, "PolicyName": ROLE_POLICY}),
+                    )
+                    .await
+                    .map_err(|e| (what(), e))?;
+            }
+            caller
+                .iam("DeleteRole", json!({"RoleName": r}))
+                .await
+                .map(|_| ())
+                .map_err(|e| (what(), e))
+        }
+        Made::Trail(t) => caller
+            .cloudtrail("DeleteTrail", json!({"Name": t}))
+            .await
+            .map(|_| ())
+            .map_err(|e| (format!("trail {t}"), e)),
+    }
+}
+
+/// The inline policy of a role the console makes.
+const ROLE_POLICY: &str = "CloudTrailPolicyForCloudWatchLogs";
+
+/// The error a "new" bucket that already exists gets.
+pub fn bucket_exists(bucket: &str) -> ApiError {
+    ApiError::new(
+        ErrorKind::S3BucketAlreadyOwnedByYou,
+        format!(
+            "Bucket {bucket} already exists. Enter another name, or choose Use existing S3 bucket."
+        ),
+    )
+}
+
+/// Makes a new bucket with the policy CloudTrail needs for `trail_arn`. CreateBucket in
+/// us-east-1 answers 200 for a bucket the caller already owns: such a bucket is refused and
+/// its policy left alone.
+pub async fn new_bucket(
+    caller: &Caller<'_>,
+    undo: &mut Undo,
+    w: &WizardState,
+    account: &str,
+    trail_arn: &str,
+) -> ApiResult<()> {
+    let bucket = &w.new_bucket;
+    if !caller.create_bucket(bucket).await? {
+        return Err(bucket_exists(bucket));
+    }
+    undo.push(Made::Bucket(bucket.clone()));
+    let policy = cloudtrail_bucket_policy(bucket, &w.prefix, account, trail_arn);
+    caller.put_bucket_policy(bucket, &policy).await
+}
+
+/// `alias/NAME` for the alias the form names.
+pub fn alias_name(alias: &str) -> String {
+    format!("alias/{}", alias.trim_start_matches("alias/"))
+}
+
+/// The key the trail encrypts with: the one chosen, or a new key with CloudTrail's key policy
+/// for `trail_arn` under the alias given.
+pub async fn kms_key(
+    caller: &Caller<'_>,
+    undo: &mut Undo,
+    w: &WizardState,
+    account: &str,
+    trail_arn: &str,
+) -> ApiResult<String> {
+    if w.kms_mode == "existing" {
+        return Ok(w.kms_key.clone());
+    }
+    let alias = alias_name(&w.kms_alias);
+    let created = caller
+        .kms(
+            "CreateKey",
+            json!({
+                "Policy": cloudtrail_key_policy(account, trail_arn),
+                "Description": "The key created by CloudTrail to encrypt log files.",
+            }),
+        )
+        .await?;
+    let key_arn = created["KeyMetadata"]["Arn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    undo.push(Made::Key(key_arn.clone(), None));
+    caller
+        .kms(
+            "CreateAlias",
+            json!({"AliasName": alias, "TargetKeyId": key_arn}),
+        )
+        .await?;
+    undo.0.pop();
+    undo.push(Made::Key(key_arn.clone(), Some(alias)));
+    Ok(key_arn)
+}
+
+/// The role ARN for a role name or ARN.
+pub fn role_arn(account: &str, role: &str) -> String {
+    if role.starts_with("arn:") {
+        role.to_owned()
+    } else {
+        format!("arn:aws:iam::{account}:role/{role}")
+    }
+}
+
+/// The log group ARN (`…:log-group:NAME:*`) and role ARN the trail delivers with, making the
+/// group and the role (trusting CloudTrail, allowed the trail's streams only) when new.
+pub async fn cloudwatch(
+    caller: &Caller<'_>,
+    undo: &mut Undo,
+    w: &WizardState,
+    region: &str,
+    account: &str,
+) -> ApiResult<(String, String)> {
+    let group = w.cwl_group.trim();
+    if w.cwl_group_mode != "existing" {
+        caller
+            .logs("CreateLogGroup", json!({"logGroupName": group}))
+            .await?;
+        undo.push(Made::LogGroup(group.to_owned()));
+    }
+    let role_arn = if w.cwl_role_mode == "existing" {
+        role_arn(account, &w.cwl_role)
+    } else {
+        caller
+            .iam(
+                "CreateRole",
+                json!({
+                    "RoleName": w.cwl_role,
+                    "AssumeRolePolicyDocument": cloudtrail_logs_trust_policy(),
+                    "Description": "The role CloudTrail assumes to deliver events to CloudWatch Logs.",
+                }),
+            )
+            .await?;
+        undo.push(Made::Role(w.cwl_role.clone(), false));
+        caller
+            .iam(
+                "PutRolePolicy",
+                json!({
+                    "RoleName": w.cwl_role,
+                    "PolicyName": ROLE_POLICY,
+                    "PolicyDocument": cloudtrail_logs_role_policy(region, account, group),
+                }),
+            )
+            .await?;
+        undo.0.pop();
+        undo.push(Made::Role(w.cwl_role.clone(), true));
+        role_arn(account, &w.cwl_role)
+    };
+    Ok((
+        format!("arn:aws:logs:{region}:{account}:log-group:{group}:*"),
+        role_arn,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_become_arns() {
+        assert_eq!(alias_name("k"), "alias/k");
+        assert_eq!(alias_name("alias/k"), "alias/k");
+        assert_eq!(role_arn("1", "R"), "arn:aws:iam::1:role/R");
+        assert_eq!(
+            role_arn("1", "arn:aws:iam::1:role/x/R"),
+            "arn:aws:iam::1:role/x/R"
+        );
+    }
+}

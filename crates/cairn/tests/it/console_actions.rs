@@ -1,0 +1,259 @@
+//! Trail actions and wizard steps answer with POST-redirect-GET: a successful action sends the
+//! browser to the trail page with a fixed notice (reloading it calls nothing again, and no
+//! text from the address is shown), and Next/Previous in the wizard lead to a step's own
+//! address. The selector editor refuses management events with neither Read nor Write.
+
+use serde_json::json;
+
+use crate::console::{Browser, lookup};
+use crate::harness::{ACCESS_KEY, SECRET, Server};
+
+async fn trail(server: &Server, name: &str) {
+    server.bucket_for_trails("act-logs").await;
+    let (s, out) = server
+        .ct(
+            "CreateTrail",
+            json!({"Name": name, "S3BucketName": "act-logs"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{out}");
+}
+
+async fn act(b: &mut Browser, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+    let csrf = b.csrf.clone();
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend_from_slice(fields);
+    let (status, headers, body) = b.post(path, &form).await;
+    let location = headers
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, location, body)
+}
+
+#[tokio::test]
+async fn actions_redirect_to_the_trail_page_and_a_reload_calls_nothing_again() {
+    let server = Server::start();
+    trail(&server, "act").await;
+    let mut b = Browser::new(&server);
+    b.sign_in(ACCESS_KEY, SECRET).await;
+    b.get("/console/trails/act").await;
+
+    let (status, location, _) = act(&mut b, "/console/trails/act/start", &[]).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/console/trails/act?done=started")
+    );
+    let (status, location, _) = act(
+        &mut b,
+        "/console/trails/act/selectors",
+        &[("management", "on"), ("read", "on"), ("write", "on")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(location, "/console/trails/act?done=selectors");
+    for _ in 0..2 {
+        let (status, _, page) = b.get(&location).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Event selectors saved."), "{page}");
+    }
+    assert_eq!(
+        lookup(&server, "EventName", "PutEventSelectors")
+            .await
+            .len(),
+        1,
+        "reloading the page did not save again"
+    );
+    let (status, location, _) = act(
+        &mut b,
+        "/console/trails/act/tags",
+        &[("op", "add"), ("key", "team"), ("value", "blue")],
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/console/trails/act?done=tag-added")
+    );
+    let (status, location, _) = act(&mut b, "/console/trails/act/stop", &[]).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/console/trails/act?done=stopped")
+    );
+
+    // Only fixed notices: an address cannot put text on the page.
+    let (_, _, page) = b
+        .get("/console/trails/act?done=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+        .await;
+    assert!(!page.contains("alert(1)"), "{page}");
+    assert!(
+        !page.contains("role=\"status\""),
+        "no notice for an unknown id"
+    );
+}
+
+#[tokio::test]
+async fn wizard_steps_have_addresses_so_back_and_reload_work() {
+    let server = Server::start();
+    let mut b = Browser::new(&server);
+    b.sign_in(ACCESS_KEY, SECRET).await;
+    b.get("/console/trails/create").await;
+    let (status, location, body) = act(
+        &mut b,
+        "/console/trails/create",
+        &[
+            ("step", "1"),
+            ("go", "2"),
+            ("name", "stepper"),
+            ("storage", "new"),
+            ("new_bucket", "stepper-logs"),
+            ("prefix", "p"),
+            ("tag_key", "team"),
+            ("tag_value", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{body}");
+    assert!(
+        location.starts_with("/console/trails/create?step=2&"),
+        "{location}"
+    );
+    let (status, _, page) = b.get(&location).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Choose log events"));
+    assert!(page.contains("name=\"name\" value=\"stepper\""), "{page}");
+    assert!(page.contains("name=\"tag_key\" value=\"team\""), "{page}");
+    // Previous leads back to step 1 with what was entered.
+    let (status, location, _) = act(
+        &mut b,
+        "/console/trails/create",
+        &[
+            ("step", "2"),
+            ("go", "1"),
+            ("name", "stepper"),
+            ("new_bucket", "stepper-logs"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (_, _, page) = b.get(&location).await;
+    assert!(page.contains("Choose trail attributes"));
+    assert!(page.contains("value=\"stepper-logs\""), "{page}");
+}
+
+#[tokio::test]
+async fn management_events_need_read_or_write() {
+    let server = Server::start();
+    trail(&server, "rw-trail").await;
+    let mut b = Browser::new(&server);
+    b.sign_in(ACCESS_KEY, SECRET).await;
+    b.get("/console/trails/rw-trail").await;
+    let (status, _, page) = act(
+        &mut b,
+        "/console/trails/rw-trail/selectors",
+        &[("management", "on"), ("s3_data", "on"), ("s3_read", "on")],
+    )
+    .await;
+    assert_eq!(status, 200, "shown again with the error");
+    assert!(page.contains("id=\"selectors-error\""), "{page}");
+    let (_, sel) = server
+        .ct("GetEventSelectors", json!({"TrailName": "rw-trail"}))
+        .await;
+    assert_eq!(
+        sel["EventSelectors"][0]["IncludeManagementEvents"], true,
+        "nothing saved: {sel}"
+    );
+    assert!(
+        lookup(&server, "EventName", "PutEventSelectors")
+            .await
+            .is_empty()
+    );
+
+    // The wizard's step 2 refuses it too.
+    b.get("/console/trails/create").await;
+    let (status, _, page) = act(
+        &mut b,
+        "/console/trails/create",
+        &[
+            ("step", "2"),
+            ("go", "3"),
+            ("name", "rw2"),
+            ("new_bucket", "rw2-logs"),
+            ("selectors_seen", "1"),
+            ("management", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"selectors-error\""), "{page}");
+    assert!(page.contains("Choose log events"), "shown on step 2");
+}
+
+#[tokio::test]
+async fn general_details_and_cloudwatch_logs_are_edited_with_update_trail() {
+    let server = Server::start();
+    trail(&server, "edited").await;
+    let mut b = Browser::new(&server);
+    b.sign_in(ACCESS_KEY, SECRET).await;
+    let (status, _, page) = b.get("/console/trails/edited").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("/console/trails/edited/edit"), "an Edit link");
+    let (status, _, page) = b.get("/console/trails/edited/edit").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("value=\"act-logs\""), "filled from GetTrail");
+
+    // A bucket that does not exist is refused on its field; nothing changes.
+    let (status, _, page) = act(
+        &mut b,
+        "/console/trails/edited/edit",
+        &[("storage", "existing"), ("existing_bucket", "no-such-logs")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"bucket-error\""), "{page}");
+    assert!(lookup(&server, "EventName", "UpdateTrail").await.is_empty());
+
+    let form = |prefix: &'static str| {
+        [
+            ("storage", "existing"),
+            ("existing_bucket", "act-logs"),
+            ("prefix", prefix),
+            ("validation_seen", "1"),
+            ("cloudwatch", "on"),
+            ("cwl_group_mode", "new"),
+            ("cwl_group", "edited-group"),
+            ("cwl_role_mode", "new"),
+            ("cwl_role", "EditedRole"),
+        ]
+    };
+    // The bucket policy does not let CloudTrail write under another prefix: UpdateTrail
+    // refuses it, and the group and role made for it are removed again.
+    let (status, _, page) = act(&mut b, "/console/trails/edited/edit", &form("elsewhere")).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("InsufficientS3BucketPolicyException"),
+        "{page}"
+    );
+    let groups = crate::logs::ok(&server, "DescribeLogGroups", json!({})).await;
+    assert_eq!(groups["logGroups"], json!([]), "undone");
+
+    let (status, location, page) = act(&mut b, "/console/trails/edited/edit", &form("")).await;
+    assert_eq!(status, 303, "{page}");
+    assert_eq!(location, "/console/trails/edited?done=updated");
+    let (_, t) = server.ct("GetTrail", json!({"Name": "edited"})).await;
+    let t = &t["Trail"];
+    assert_eq!(t["LogFileValidationEnabled"], false);
+    assert_eq!(
+        t["CloudWatchLogsLogGroupArn"],
+        "arn:aws:logs:us-east-1:123456789012:log-group:edited-group:*"
+    );
+    let updates = lookup(&server, "EventName", "UpdateTrail").await;
+    assert!(
+        updates
+            .iter()
+            .all(|u| u["userAgent"] == "console.amazonaws.com")
+    );
+    assert!(
+        updates.iter().any(|u| u["errorCode"].is_null()),
+        "{updates:?}"
+    );
+}
