@@ -213,6 +213,25 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// A failed read or write of an object or part file: a full disk (or quota) is
+    /// `ServiceUnavailable` (503, like a full store: retry later), anything else `Internal`.
+    /// Logged either way.
+    pub fn from_file_io(e: &std::io::Error) -> Self {
+        use std::io::ErrorKind as Io;
+        if matches!(e.kind(), Io::StorageFull | Io::QuotaExceeded) {
+            tracing::error!(error = %e, "the disk is full: an object file cannot be written");
+            ApiError::new(
+                ErrorKind::ServiceUnavailable,
+                "The service is temporarily unavailable: the server's disk is full. Retry later.",
+            )
+        } else {
+            tracing::error!(error = %e, "object file I/O failed");
+            ApiError::new(ErrorKind::Internal, "object file I/O failed")
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -230,3 +249,24 @@ impl From<StoreError> for ApiError {
 
 /// Result alias.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod file_io_tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_503_and_other_file_failures_are_internal() {
+        let full = std::io::Error::from_raw_os_error(28); // ENOSPC
+        assert_eq!(
+            ApiError::from_file_io(&full).kind,
+            ErrorKind::ServiceUnavailable
+        );
+        let quota = std::io::Error::from_raw_os_error(122); // EDQUOT
+        assert_eq!(
+            ApiError::from_file_io(&quota).kind,
+            ErrorKind::ServiceUnavailable
+        );
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        assert_eq!(ApiError::from_file_io(&missing).kind, ErrorKind::Internal);
+    }
+}

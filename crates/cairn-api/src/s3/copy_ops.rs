@@ -234,6 +234,5 @@ struct Placed {
 }
 
 fn copy_fault(e: std::io::Error) -> ApiError {
-    tracing::error!(error = %e, "cannot copy an object file");
-    ApiError::new(ErrorKind::Internal, "object file copy failed")
+    ApiError::from_file_io(&e)
 }

@@ -595,10 +595,7 @@ impl CairnS3 {
         (bucket, key): (&str, &str),
         parts: &[PartRow],
     ) -> Result<(String, i64), cairn_core::ApiError> {
-        let fault = |e: std::io::Error| {
-            tracing::error!(error = %e, "cannot assemble a multipart object");
-            cairn_core::ApiError::new(cairn_core::ErrorKind::Internal, "multipart assembly failed")
-        };
+        let fault = |e: std::io::Error| cairn_core::ApiError::from_file_io(&e);
         match self.open_object_key_now(ctx, meta, bucket, key).await? {
             None => {
                 let files: Vec<String> = parts.iter().map(|p| p.file.clone()).collect();

@@ -178,13 +178,7 @@ impl CairnS3 {
                 tracing::debug!(error = %m, "request body failed");
                 Err(body_fault(&m))
             }
-            Err(WriteError::Io(e)) => {
-                tracing::error!(error = %e, "cannot write an object file");
-                Err(ApiError::new(
-                    ErrorKind::Internal,
-                    "object file write failed",
-                ))
-            }
+            Err(WriteError::Io(e)) => Err(ApiError::from_file_io(&e)),
         }
     }
 

@@ -208,8 +208,7 @@ struct PlacedPart {
 }
 
 fn part_fault(e: std::io::Error) -> ApiError {
-    tracing::error!(error = %e, "cannot copy a part from an object file");
-    ApiError::new(ErrorKind::Internal, "part copy failed")
+    ApiError::from_file_io(&e)
 }
 
 #[cfg(test)]

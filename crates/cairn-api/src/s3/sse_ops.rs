@@ -293,11 +293,7 @@ impl CairnS3 {
                 return Err(super::integrity::body_fault(&m));
             }
             Err(cairn_buckets::local::WriteError::Io(e)) => {
-                tracing::error!(error = %e, "cannot write an object file");
-                return Err(ApiError::new(
-                    cairn_core::ErrorKind::Internal,
-                    "object file write failed",
-                ));
+                return Err(ApiError::from_file_io(&e));
             }
         };
         let s = Arc::try_unwrap(state)
