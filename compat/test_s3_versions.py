@@ -76,3 +76,29 @@ def test_delete_of_the_null_version_deletes_the_object(s3):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.head_object(Bucket="ver-bkt", Key="gone")
     assert err(e)[1] == 404
+
+
+def test_naming_a_version_needs_the_version_actions(cairn, s3):
+    """As on S3: GetObject/HeadObject with a versionId (even `null`) need s3:GetObjectVersion,
+    DeleteObject with one s3:DeleteObjectVersion; without a versionId the plain actions do."""
+    import json
+    iam = cairn.client("iam")
+    iam.create_user(UserName="plain-reader")
+    iam.put_user_policy(UserName="plain-reader", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Action": ["s3:GetObject", "s3:DeleteObject", "s3:ListBucket"],
+        "Resource": ["arn:aws:s3:::ver-bkt", "arn:aws:s3:::ver-bkt/*"]}]}))
+    key = iam.create_access_key(UserName="plain-reader")["AccessKey"]
+    user = cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], "s3")
+    assert user.get_object(Bucket="ver-bkt", Key="k")["Body"].read() == b"live"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        user.get_object(Bucket="ver-bkt", Key="k", VersionId="null")
+    assert err(e) == ("AccessDenied", 403)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        user.delete_object(Bucket="ver-bkt", Key="k", VersionId="null")
+    assert err(e) == ("AccessDenied", 403)
+    assert live(s3) == b"live"
+    iam.put_user_policy(UserName="plain-reader", PolicyName="v", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObjectVersion",
+                                                "Resource": "arn:aws:s3:::ver-bkt/*"}]}))
+    assert user.get_object(Bucket="ver-bkt", Key="k", VersionId="null")["Body"].read() == b"live"

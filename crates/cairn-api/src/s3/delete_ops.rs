@@ -34,7 +34,8 @@ impl CairnS3 {
             Some(&bucket),
             Some(&key),
             &host(&req),
-        );
+        )
+        .version(version_id.as_deref());
 
         let removed = self
             .recorded(info, spec, move |c| {

@@ -126,7 +126,12 @@ impl<T> Spec<T> {
             // Authorized key by key inside the operation.
             return Vec::new();
         }
-        let action = action_of(self.name);
+        // Naming a version needs the version action (S3's `versionId`, even `null`).
+        let action = match (self.name, self.extra.contains_key("versionId")) {
+            ("GetObject" | "HeadObject", true) => "s3:GetObjectVersion",
+            ("DeleteObject", true) => "s3:DeleteObjectVersion",
+            (name, _) => action_of(name),
+        };
         let own = match (&self.bucket, &self.key) {
             (Some(b), Some(k)) => Permission::new(action, format!("arn:aws:s3:::{b}/{k}"))
                 .under(ResourcePolicy::Bucket(b.clone())),
@@ -139,6 +144,14 @@ impl<T> Spec<T> {
         let mut all = vec![own];
         all.extend(self.also.iter().cloned());
         all
+    }
+
+    /// The `versionId` a call names, if any: recorded, and authorized as the version action.
+    pub fn version(self, version_id: Option<&str>) -> Self {
+        match version_id {
+            Some(v) => self.param("versionId", Value::String(v.to_owned())),
+            None => self,
+        }
     }
 
     /// Adds a request parameter.

@@ -372,6 +372,7 @@ impl CairnS3 {
             Some(&key),
             &host_of(&req.headers),
         )
+        .version(version_id.as_deref())
         .response(
             |(o, r, _): &(objects::Object, Option<std::ops::Range<u64>>, _)| {
                 let n = r.as_ref().map_or(o.row.size, |r| (r.end - r.start) as i64);
@@ -480,7 +481,8 @@ impl CairnS3 {
             Some(&bucket),
             Some(&key),
             &host_of(&req.headers),
-        );
+        )
+        .version(version_id.as_deref());
 
         let (evaluator, ctx) = (self.gate.evaluator(), info.ctx.clone());
         let (obj, range) = self
