@@ -36,3 +36,13 @@ def test_unknown_metadata_directive_and_acl_are_refused(s3):
         s3.head_object(Bucket="details-bkt", Key="acl")
     assert err(e)[1] == 404
     s3.put_object(Bucket="details-bkt", Key="acl", Body=b"x", ACL="bucket-owner-full-control")
+
+
+def test_expires_is_kept_and_returned(s3):
+    import datetime
+    when = datetime.datetime(2030, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    s3.put_object(Bucket="details-bkt", Key="expiring", Body=b"x", Expires=when)
+    assert s3.head_object(Bucket="details-bkt", Key="expiring")["Expires"] == when
+    assert s3.get_object(Bucket="details-bkt", Key="expiring")["Expires"] == when
+    s3.copy_object(Bucket="details-bkt", Key="expiring-copy", CopySource="details-bkt/expiring")
+    assert s3.head_object(Bucket="details-bkt", Key="expiring-copy")["Expires"] == when

@@ -128,6 +128,7 @@ impl CairnS3 {
                 content_disposition: input.content_disposition,
                 content_encoding: super::integrity::stored_encoding(input.content_encoding),
                 content_language: input.content_language,
+                expires: super::object_ops::expires_text(input.expires.as_ref()),
                 user: input.metadata.unwrap_or_default().into_iter().collect(),
                 checksums: source.meta.checksums.clone(),
                 parts_count: None,

@@ -306,6 +306,7 @@ impl CairnS3 {
             content_disposition: input.content_disposition,
             content_encoding: super::integrity::stored_encoding(input.content_encoding),
             content_language: input.content_language,
+            expires: expires_text(input.expires.as_ref()),
             user: input.metadata.unwrap_or_default().into_iter().collect(),
             checksums,
             parts_count: None,
@@ -449,6 +450,7 @@ impl CairnS3 {
             &mut out.content_language,
             &mut out.metadata,
         );
+        out.expires = expires_of(&obj.meta);
         out.parts_count = obj.meta.parts_count.map(|n| n as i32);
         // Checksums cover the whole object, so a ranged read carries none (as on S3).
         if range.is_none() && checksum_mode_enabled(input.checksum_mode.as_ref()) {
@@ -528,6 +530,7 @@ impl CairnS3 {
             &mut out.content_language,
             &mut out.metadata,
         );
+        out.expires = expires_of(&obj.meta);
         out.parts_count = obj.meta.parts_count.map(|n| n as i32);
         if range.is_none() && checksum_mode_enabled(input.checksum_mode.as_ref()) {
             let sums = ChecksumFields::of(&obj.meta);
@@ -595,6 +598,19 @@ pub(super) fn host_of(headers: &http::HeaderMap) -> String {
         .get(http::header::HOST)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
         .unwrap_or_default()
+}
+
+/// An `Expires` header as kept with the object: its HTTP-date text.
+pub(super) fn expires_text(t: Option<&s3s::dto::Timestamp>) -> Option<String> {
+    let mut buf = Vec::new();
+    t?.format(s3s::dto::TimestampFormat::HttpDate, &mut buf).ok()?;
+    String::from_utf8(buf).ok()
+}
+
+/// The `Expires` header a stored object answers with.
+pub(super) fn expires_of(meta: &ObjectMeta) -> Option<s3s::dto::Timestamp> {
+    let text = meta.expires.as_deref()?;
+    s3s::dto::Timestamp::parse(s3s::dto::TimestampFormat::HttpDate, text).ok()
 }
 
 #[allow(clippy::too_many_arguments)]
