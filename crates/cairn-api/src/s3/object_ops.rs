@@ -603,7 +603,8 @@ pub(super) fn host_of(headers: &http::HeaderMap) -> String {
 /// An `Expires` header as kept with the object: its HTTP-date text.
 pub(super) fn expires_text(t: Option<&s3s::dto::Timestamp>) -> Option<String> {
     let mut buf = Vec::new();
-    t?.format(s3s::dto::TimestampFormat::HttpDate, &mut buf).ok()?;
+    t?.format(s3s::dto::TimestampFormat::HttpDate, &mut buf)
+        .ok()?;
     String::from_utf8(buf).ok()
 }
 
