@@ -118,7 +118,7 @@ impl CairnS3 {
             content_type: input.content_type.map(|c| c.to_string()),
             cache_control: input.cache_control,
             content_disposition: input.content_disposition,
-            content_encoding: input.content_encoding,
+            content_encoding: super::integrity::stored_encoding(input.content_encoding),
             content_language: input.content_language,
             expires: super::object_ops::expires_text(input.expires.as_ref()),
             user: input.metadata.unwrap_or_default().into_iter().collect(),
@@ -214,6 +214,10 @@ impl CairnS3 {
             .as_ref()
             .map_or(written.md5_hex.clone(), |p| p.0.clone());
         let part_size = plain.as_ref().map_or(written.size, |p| p.1 as i64);
+        if let Err(e) = super::integrity::check_decoded_length(&req.headers, part_size) {
+            self.files.remove([written.file.clone()]).await;
+            return Err(self.record_failure(info, spec(written.size), e).await);
+        }
         let trailers = req.trailing_headers.and_then(|t| t.take());
         let checksums = match declared.verify(&plain_md5, computed, trailers.as_ref()) {
             Ok(c) => c,

@@ -108,3 +108,30 @@ async fn a_body_that_is_not_the_signed_one_is_a_sha256_mismatch() {
     );
     assert_eq!(head(&server, "/sha-bkt/k").await.0, 404);
 }
+
+/// UploadPart holds its aws-chunked body to the same decoded length as PutObject.
+#[tokio::test]
+async fn a_part_shorter_than_its_decoded_length_is_refused() {
+    let server = Server::start();
+    assert_eq!(server.s3("PUT", "/part-bkt", b"").await.0, 200);
+    let (status, created) = server.s3("POST", "/part-bkt/k?uploads", b"").await;
+    assert_eq!(status, 200);
+    let id = created
+        .split("<UploadId>")
+        .nth(1)
+        .and_then(|rest| rest.split("</UploadId>").next())
+        .expect("an upload id")
+        .to_owned();
+    let data = b"nineteen bytes long";
+    let path = format!("/part-bkt/k?partNumber=1&uploadId={id}");
+    let (status, _, body) = server
+        .send(chunked_put(&server, &path, data, "aws-chunked", 24))
+        .await;
+    let text = String::from_utf8_lossy(&body);
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("<Code>IncompleteBody</Code>"), "{text}");
+    let (status, _, body) = server
+        .send(chunked_put(&server, &path, data, "aws-chunked", data.len()))
+        .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+}

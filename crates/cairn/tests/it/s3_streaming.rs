@@ -23,11 +23,12 @@ pub fn streaming_headers(
     headers.push(("x-amz-content-sha256".into(), content_sha.into()));
     let mut names: Vec<String> = headers.iter().map(|(n, _)| n.clone()).collect();
     names.sort();
+    let (raw_path, raw_query) = path.split_once('?').unwrap_or((path, ""));
     let canonical = cairn_sigv4::canonical_request(
         &cairn_sigv4::RequestParts {
             method: "PUT",
-            raw_path: path,
-            raw_query: "",
+            raw_path,
+            raw_query,
             headers: &headers,
             payload_hash: content_sha,
         },
