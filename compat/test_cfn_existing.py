@@ -161,3 +161,27 @@ def test_names_that_services_refuse_twice_are_still_refused(cairn):
         logGroupNamePrefix="precious")["logGroups"]] == ["precious-group"]
     aliases = {a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]}
     assert aliases["alias/precious"] == key
+
+
+def test_renaming_a_logical_id_with_the_same_bucket_name_rolls_back_and_keeps_the_bucket(cairn):
+    s3, cfn = cairn.client("s3"), cairn.client("cloudformation")
+    bucket = {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "renamed-bucket"}}
+    cfn.create_stack(StackName="rename", TemplateBody=template({"Old": bucket}))
+    cfn.get_waiter("stack_create_complete").wait(StackName="rename")
+    s3.put_object(Bucket="renamed-bucket", Key="k", Body=b"v")
+
+    # The new logical id names the bucket the stack already has as Old: its create fails,
+    # and the update rolls back without deleting anything.
+    cfn.update_stack(StackName="rename", TemplateBody=template({"New": bucket}))
+    with pytest.raises(botocore.exceptions.WaiterError):
+        cfn.get_waiter("stack_update_complete").wait(StackName="rename")
+    stack = cfn.describe_stacks(StackName="rename")["Stacks"][0]
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    events = list(reversed(cfn.describe_stack_events(StackName="rename")["StackEvents"]))
+    assert failure(events, "New") == ["renamed-bucket already exists"]
+    assert not [e for e in events if e["LogicalResourceId"] == "Old"
+                and e["ResourceStatus"].startswith("DELETE")]
+    resources = cfn.describe_stack_resources(StackName="rename")["StackResources"]
+    assert [(r["LogicalResourceId"], r["PhysicalResourceId"], r["ResourceStatus"])
+            for r in resources] == [("Old", "renamed-bucket", "CREATE_COMPLETE")]
+    assert s3.get_object(Bucket="renamed-bucket", Key="k")["Body"].read() == b"v"
