@@ -185,3 +185,45 @@ def test_renaming_a_logical_id_with_the_same_bucket_name_rolls_back_and_keeps_th
     assert [(r["LogicalResourceId"], r["PhysicalResourceId"], r["ResourceStatus"])
             for r in resources] == [("Old", "renamed-bucket", "CREATE_COMPLETE")]
     assert s3.get_object(Bucket="renamed-bucket", Key="k")["Body"].read() == b"v"
+
+
+def trusting(service):
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": service}}]})
+
+
+def test_a_role_cloudformation_cannot_assume_is_refused_by_the_call(cairn):
+    iam, cfn = cairn.client("iam"), cairn.client("cloudformation")
+    iam.create_role(RoleName="notcfn", AssumeRolePolicyDocument=trusting("ec2.amazonaws.com"))
+    good = iam.create_role(RoleName="cfn-role",
+                           AssumeRolePolicyDocument=trusting("cloudformation.amazonaws.com"))
+    iam.attach_role_policy(RoleName="cfn-role",
+                           PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    body = template({"T": {"Type": "AWS::SNS::Topic", "Properties": {}}})
+    other = template({"T": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": "x"}}})
+
+    def refused(call, role, **kwargs):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call(RoleARN=f"arn:aws:iam::{ACCOUNT}:role/{role}", **kwargs)
+        assert e.value.response["Error"]["Code"] == "ValidationError"
+        assert e.value.response["Error"]["Message"] == (
+            f"Role arn:aws:iam::{ACCOUNT}:role/{role} is invalid or cannot be assumed")
+
+    for role in ("notcfn", "missing"):
+        refused(cfn.create_stack, role, StackName="roled", TemplateBody=body)
+        refused(cfn.create_change_set, role, StackName="roled-cs", TemplateBody=body,
+                ChangeSetName="cs", ChangeSetType="CREATE")
+    names = [s["StackName"] for s in cfn.list_stacks()["StackSummaries"]]
+    assert "roled" not in names and "roled-cs" not in names
+
+    cfn.create_stack(StackName="roled", TemplateBody=body, RoleARN=good["Role"]["Arn"])
+    cfn.get_waiter("stack_create_complete").wait(StackName="roled")
+    refused(cfn.update_stack, "notcfn", StackName="roled", TemplateBody=other)
+    refused(cfn.create_change_set, "notcfn", StackName="roled", TemplateBody=other,
+            ChangeSetName="cs", ChangeSetType="UPDATE")
+    refused(cfn.delete_stack, "notcfn", StackName="roled")
+    stack = cfn.describe_stacks(StackName="roled")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert stack["RoleARN"] == good["Role"]["Arn"]
+    assert cfn.list_change_sets(StackName="roled")["Summaries"] == []
+    delete(cfn, "roled")

@@ -125,6 +125,7 @@ pub fn create_change_set(
         &input.capabilities,
         pseudo.clone(),
     )?;
+    super::stacks::check_role(conn, ctx, input.role_arn.as_deref())?;
     let rows = records::resources(conn, &stack.stack_id)?;
     let exports: Vec<(String, String)> =
         cairn_store::cloudformation::exports(conn, &account, &region)?
