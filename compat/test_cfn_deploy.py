@@ -84,6 +84,10 @@ def test_deploy_creates_updates_in_place_replaces_and_reports_no_changes(cairn):
     assert [(c["ResourceChange"]["Action"], c["ResourceChange"]["LogicalResourceId"],
              c["ResourceChange"].get("Replacement")) for c in described["Changes"]] == [
         ("Modify", "AlertTopic", "True")]
+    # The change comes from the parameter, and says so.
+    assert [(d["Target"]["Name"], d["Target"]["RequiresRecreation"], d["ChangeSource"],
+             d.get("CausingEntity")) for d in described["Changes"][0]["ResourceChange"]["Details"]] == [
+        ("TopicName", "Always", "ParameterReference", "TopicSuffix")]
     cairn.cli("cloudformation", "delete-change-set", "--change-set-name", changes["Id"])
 
     deploy(cairn, "TopicSuffix=two")

@@ -9,7 +9,7 @@
 
 use cairn_core::cloudformation::{BoxFuture, Call, CallError, Caller, Service, Services};
 use cairn_core::error::ApiResult;
-use cairn_core::{ApiError, CallContext, buckets, lifecycle};
+use cairn_core::{ApiError, CallContext, ErrorKind, buckets, lifecycle};
 use quick_xml::events::Event;
 use serde_json::{Map, Value};
 
@@ -208,11 +208,27 @@ async fn s3_call(
                     serde_json::json!({"LocationConstraint": l, "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}),
                 );
             }
+            // CloudFormation never takes over a bucket that exists: where S3 answers a repeated
+            // CreateBucket of the owner with success (us-east-1), its call fails as it does
+            // in every other region, in the same transaction that looked.
             (
                 spec,
-                Box::new(move |c| buckets::create(c, &ctx, &b, location.as_deref()).map(|_| ())),
+                Box::new(
+                    move |c| match buckets::create(c, &ctx, &b, location.as_deref())? {
+                        buckets::Created::New => Ok(()),
+                        buckets::Created::AlreadyOwnedLegacy => Err(ApiError::new(
+                            ErrorKind::S3BucketAlreadyOwnedByYou,
+                            "Your previous request to create the named bucket succeeded and you already own it.",
+                        )),
+                    },
+                ),
             )
         }
+        "GetBucketPolicy" => (
+            Spec::new("GetBucketPolicy", true, false, Some(&bucket), None, &host)
+                .param("policy", Value::String(String::new())),
+            Box::new(move |c| buckets::get_policy(c, &ctx, &b).map(|_| ())),
+        ),
         "DeleteBucket" => (
             Spec::new("DeleteBucket", false, false, Some(&bucket), None, &host),
             // Part files of discarded uploads are left to the start-up sweep of files no
@@ -311,11 +327,12 @@ async fn s3_call(
     let rid = info.request_id.clone();
     let account = info.ctx.account().to_string();
     let permissions = spec.permissions();
+    let read_only = spec.read_only;
     state
         .gate
         .execute(
             info,
-            false,
+            read_only,
             move |_, _| Ok(permissions),
             op,
             move |r| spec.outcome(r, &rid, &account),

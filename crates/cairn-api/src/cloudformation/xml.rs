@@ -192,14 +192,27 @@ pub fn resource_summary(r: &StackResource) -> String {
 }
 
 fn change(c: &Change) -> String {
-    let details = members("Details", &c.details, |(name, recreation)| {
+    let details: Vec<(&(String, String), Option<&String>)> = c
+        .details
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d, c.causes.get(i).and_then(Option::as_ref)))
+        .collect();
+    let details = members("Details", &details, |((name, recreation), cause)| {
+        let source = match cause {
+            Some(p) => format!(
+                "{}{}",
+                el("ChangeSource", "ParameterReference"),
+                el("CausingEntity", p)
+            ),
+            None => el("ChangeSource", "DirectModification"),
+        };
         format!(
-            "<Target>{}{}{}</Target>{}{}",
+            "<Target>{}{}{}</Target>{}{source}",
             el("Attribute", "Properties"),
             el("Name", name),
             el("RequiresRecreation", recreation),
             el("Evaluation", "Static"),
-            el("ChangeSource", "DirectModification")
         )
     });
     format!(

@@ -125,13 +125,18 @@ pub fn create_change_set(
         &input.capabilities,
         pseudo.clone(),
     )?;
+    super::stacks::check_role(conn, ctx, input.role_arn.as_deref())?;
     let rows = records::resources(conn, &stack.stack_id)?;
     let exports: Vec<(String, String)> =
         cairn_store::cloudformation::exports(conn, &account, &region)?
             .into_iter()
             .map(|(n, _, v)| (n, v))
             .collect();
-    let changes = plan(registry, &prepared, pseudo, &rows, &exports)?;
+    let current = (change_set_type == "UPDATE")
+        .then(|| cairn_template::Template::parse(&stack.template_body).ok())
+        .flatten();
+    let before = current.as_ref().map(|t| (t, stack.parameters.as_slice()));
+    let changes = plan(registry, &prepared, pseudo, &rows, &exports, before)?;
     let same_tags = input.tags.as_ref().is_none_or(|t| *t == stack.tags);
     let empty = change_set_type == "UPDATE"
         && changes.is_empty()

@@ -206,8 +206,13 @@ pub struct Change {
     pub replacement: Option<String>,
     /// `Scope`.
     pub scope: Vec<String>,
-    /// Changed properties with whether each requires recreation (`Never`, `Always`).
+    /// Changed properties with whether each requires recreation (`Never`, `Always`); a
+    /// property appears once per cause.
     pub details: Vec<(String, String)>,
+    /// Each detail's cause, in the same order: the parameter whose new value changed it
+    /// (`ParameterReference`), or `None` for the template's own change (`DirectModification`).
+    #[serde(default)]
+    pub causes: Vec<Option<String>>,
 }
 
 /// A change set.

@@ -179,13 +179,89 @@ impl Lookup for Current<'_> {
 }
 
 /// The changes an update (or a create, with no `rows`) would make.
+/// The parameters a raw property value refers to (`Ref`, and `${Name}` in `Fn::Sub`).
+fn referenced_parameters(v: &Value, params: &[String], out: &mut Vec<String>) {
+    let mut add = |name: &str| {
+        if params.iter().any(|p| p == name) && !out.iter().any(|o| o == name) {
+            out.push(name.to_owned());
+        }
+    };
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(name)) = m.get("Ref") {
+                add(name);
+            }
+            let sub = match m.get("Fn::Sub") {
+                Some(Value::String(s)) => Some(s.as_str()),
+                Some(Value::Array(a)) => a.first().and_then(Value::as_str),
+                _ => None,
+            };
+            for piece in sub.map(|s| s.split("${").skip(1)).into_iter().flatten() {
+                if let Some((name, _)) = piece.split_once('}')
+                    && !name.starts_with('!')
+                {
+                    add(name);
+                }
+            }
+            for x in m.values() {
+                referenced_parameters(x, params, out);
+            }
+        }
+        Value::Array(items) => {
+            for x in items {
+                referenced_parameters(x, params, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Why each changed property changed: one detail per parameter whose new value it refers to
+/// (`ParameterReference`), and one for the template's own edit of it (`DirectModification`,
+/// also when nothing else explains the change).
+fn causes(
+    changed: Vec<(String, bool)>,
+    new: &Value,
+    old: Option<&Value>,
+    changed_params: &[String],
+) -> (Vec<(String, String)>, Vec<Option<String>>) {
+    let (mut details, mut why) = (Vec::new(), Vec::new());
+    for (k, replace) in changed {
+        let recreation = if replace { "Always" } else { "Never" }.to_owned();
+        let mut params = Vec::new();
+        if let Some(v) = new.get(&k) {
+            referenced_parameters(v, changed_params, &mut params);
+        }
+        let edited = old.is_none_or(|o| o.get(&k) != new.get(&k));
+        for p in params.iter() {
+            details.push((k.clone(), recreation.clone()));
+            why.push(Some(p.clone()));
+        }
+        if edited || params.is_empty() {
+            details.push((k, recreation));
+            why.push(None);
+        }
+    }
+    (details, why)
+}
+
+/// Plans an update: `before` is the stack's current template and parameter values.
 pub fn plan(
     registry: &Registry,
     prepared: &Prepared,
     pseudo: Pseudo,
     rows: &[StackResource],
     exports: &[(String, String)],
+    before: Option<(&Template, &[(String, String)])>,
 ) -> ApiResult<Vec<Change>> {
+    let changed_params: Vec<String> = prepared
+        .parameters
+        .iter()
+        .filter(|(n, v)| {
+            before.is_none_or(|(_, old)| !old.iter().any(|(on, ov)| on == n && ov == v))
+        })
+        .map(|(n, _)| n.clone())
+        .collect();
     let ev = Evaluator::new(&prepared.template, pseudo, &prepared.parameters)
         .map_err(|e| invalid(e.to_string()))?;
     let current = Current { rows, exports };
@@ -204,24 +280,30 @@ pub fn plan(
                 replacement: None,
                 scope: Vec::new(),
                 details: Vec::new(),
+                causes: Vec::new(),
             });
             continue;
         };
         let resolved = ev.resolve(&r.properties, &current);
-        let (details, replacement) = if row.resource_type != r.resource_type {
-            (vec![("Type".to_owned(), "Always".to_owned())], "True")
+        let old_props = before
+            .and_then(|(t, _)| t.resource(&r.logical_id))
+            .map(|o| &o.properties);
+        let ((details, why), replacement) = if row.resource_type != r.resource_type {
+            (
+                (vec![("Type".to_owned(), "Always".to_owned())], vec![None]),
+                "True",
+            )
         } else {
             match &resolved {
                 Ok(props) => {
                     let (changed, replace) =
                         registry.diff(&r.resource_type, &row.properties, props);
-                    let details = changed
-                        .into_iter()
-                        .map(|(k, r)| (k, if r { "Always" } else { "Never" }.to_owned()))
-                        .collect();
-                    (details, if replace { "True" } else { "False" })
+                    (
+                        causes(changed, &r.properties, old_props, &changed_params),
+                        if replace { "True" } else { "False" },
+                    )
                 }
-                Err(_) => (Vec::new(), "Conditional"),
+                Err(_) => ((Vec::new(), Vec::new()), "Conditional"),
             }
         };
         if details.is_empty() && replacement != "Conditional" {
@@ -235,6 +317,7 @@ pub fn plan(
             replacement: Some(replacement.to_owned()),
             scope: vec!["Properties".to_owned()],
             details,
+            causes: why,
         });
     }
     let active: Vec<String> = ev
@@ -252,8 +335,44 @@ pub fn plan(
                 replacement: None,
                 scope: Vec::new(),
                 details: Vec::new(),
+                causes: Vec::new(),
             });
         }
     }
     Ok(changes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_change_names_the_parameters_it_comes_from() {
+        let new = json!({"TopicName": {"Fn::Sub": "a-${Suffix}-${AWS::Region}-${!Literal}"},
+                         "DisplayName": {"Ref": "Shown"}, "Other": "x"});
+        let old = json!({"TopicName": {"Fn::Sub": "a-${Suffix}-${AWS::Region}-${!Literal}"},
+                         "DisplayName": "fixed", "Other": "y"});
+        let changed = vec![
+            ("TopicName".to_owned(), true),
+            ("DisplayName".to_owned(), false),
+            ("Other".to_owned(), false),
+        ];
+        let params = ["Suffix".to_owned(), "Shown".to_owned()];
+        let (details, why) = causes(changed, &new, Some(&old), &params);
+        let got: Vec<(&str, Option<&str>)> = details
+            .iter()
+            .zip(&why)
+            .map(|((n, _), c)| (n.as_str(), c.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("TopicName", Some("Suffix")),
+                ("DisplayName", Some("Shown")),
+                ("DisplayName", None),
+                ("Other", None),
+            ]
+        );
+    }
 }

@@ -95,6 +95,38 @@ fn check_tags(tags: &Option<Vec<(String, String)>>) -> ApiResult<()> {
     Ok(())
 }
 
+/// Checks a `RoleARN` when the call is made, as CloudFormation does: the role must exist in
+/// the caller's account and its trust policy must let `cloudformation.amazonaws.com` assume it
+/// (the same decision the engine's AssumeRole takes later).
+pub fn check_role(conn: &Connection, ctx: &CallContext, role_arn: Option<&str>) -> ApiResult<()> {
+    let Some(arn) = role_arn else {
+        return Ok(());
+    };
+    let refused = || invalid(format!("Role {arn} is invalid or cannot be assumed"));
+    let account = ctx.account().clone();
+    let Some(trust) = crate::iam::role_trust_policy(conn, account.as_str(), arn)? else {
+        return Err(refused());
+    };
+    let service = CallContext {
+        principal: cairn_model::Principal::Service {
+            account,
+            name: "cloudformation.amazonaws.com".to_owned(),
+        },
+        ..ctx.clone()
+    };
+    let request = crate::sts::AssumeRoleContext {
+        external_id: None,
+        session_name: "AWSCloudFormation",
+        source_identity: None,
+        tags: &[],
+    };
+    if crate::sts::trust_allows(conn, &service, &trust, &request)? {
+        Ok(())
+    } else {
+        Err(refused())
+    }
+}
+
 /// CreateStack: the stack, `CREATE_IN_PROGRESS`.
 pub fn create_stack(
     conn: &Connection,
@@ -133,6 +165,7 @@ pub fn create_stack(
         &input.capabilities,
         pseudo_of(ctx, &input.name, &stack_id, &notifications),
     )?;
+    check_role(conn, ctx, input.role_arn.as_deref())?;
     let (disable_rollback, delete_on_failure) = match input.on_failure.as_deref() {
         Some("DO_NOTHING") => (true, false),
         Some("DELETE") => (false, true),
@@ -288,6 +321,7 @@ pub fn update_stack(
         || cairn_template::parse_body(&body).ok()
             == cairn_template::parse_body(&stack.template_body).ok();
     let same_tags = input.tags.as_ref().is_none_or(|t| *t == stack.tags);
+    check_role(conn, ctx, input.role_arn.as_deref())?;
     if same_template && prepared.parameters == stack.parameters && same_tags {
         return Err(invalid("No updates are to be performed."));
     }
@@ -341,6 +375,7 @@ pub fn delete_stack(
         }
         _ => {}
     }
+    check_role(conn, ctx, role_arn.as_deref())?;
     stack.caller = Caller::of(&ctx.principal)?;
     if role_arn.is_some() {
         stack.role_arn = role_arn;

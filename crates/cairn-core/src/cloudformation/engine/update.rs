@@ -463,7 +463,15 @@ impl Run<'_> {
                     properties,
                 )))
             }
-            _ => self.begin_delete(id, false).await,
+            _ => {
+                // A row the update removed (or added and rolled back) leaves the stack once it
+                // is gone, even when nothing had to be deleted (never made, or retained).
+                let begun = self.begin_delete(id, false).await?;
+                if matches!(begun, Begin::Done) {
+                    self.drop_resource(id).await?;
+                }
+                Ok(begun)
+            }
         }
     }
 

@@ -30,7 +30,8 @@ const VERBATIM: &[&str] = &[
 
 const INTEGERS: &[&str] = &["Period", "EvaluationPeriods", "DatapointsToAlarm"];
 
-/// `AWS::CloudWatch::Alarm`. `Ref` is the alarm's name; `Arn` its ARN.
+/// `AWS::CloudWatch::Alarm`. `Ref` is the alarm's name; `Arn` its ARN. An alarm of the name
+/// that exists already fails the create (`AlreadyExists`) instead of being overwritten.
 pub struct Alarm;
 
 fn alarm_name(cx: &Cx<'_>, p: &Value) -> Result<String, Failure> {
@@ -112,8 +113,24 @@ impl Provider for Alarm {
         Box::pin(async move {
             only(p, ALARM, &supported())?;
             let name = alarm_name(cx, p)?;
-            cx.call(Service::CloudWatch, "PutMetricAlarm", input(cx, &name, p)?)
+            let put = input(cx, &name, p)?;
+            // PutMetricAlarm replaces an alarm of the same name: look first, as CloudFormation's
+            // handler does, and leave an alarm the stack did not make alone.
+            let found = cx
+                .call(
+                    Service::CloudWatch,
+                    "DescribeAlarms",
+                    json!({"AlarmNames": [name], "AlarmTypes": ["MetricAlarm"]}),
+                )
                 .await?;
+            if found
+                .get("MetricAlarms")
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty())
+            {
+                return Err(Failure::already_exists(ALARM, &name));
+            }
+            cx.call(Service::CloudWatch, "PutMetricAlarm", put).await?;
             Ok(Made::id(name.clone()).with("Arn", arn(cx, &name)))
         })
     }

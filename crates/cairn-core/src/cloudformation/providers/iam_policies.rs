@@ -29,7 +29,8 @@ fn tolerate_missing(r: Result<Value, Failure>) -> Result<(), Failure> {
     }
 }
 
-/// `AWS::IAM::Policy`.
+/// `AWS::IAM::Policy`. A create refuses a role, user or group that already has an inline policy
+/// of the name (`AlreadyExists`).
 pub struct Policy;
 
 const POLICY: &str = "AWS::IAM::Policy";
@@ -99,6 +100,26 @@ impl Provider for Policy {
                 return Err(Failure::new(
                     "At least one of [Groups,Roles,Users] must be non-empty.",
                 ));
+            }
+            // Put{Role,User,Group}Policy replaces an inline policy of the same name: one the
+            // stack did not put is refused before anything is written, so a rollback or a
+            // delete never removes it.
+            for (kind, target) in &all {
+                let w = kind.word();
+                let found = cx
+                    .find(
+                        Service::Iam,
+                        match kind {
+                            Kind::Role => "GetRolePolicy",
+                            Kind::User => "GetUserPolicy",
+                            Kind::Group => "GetGroupPolicy",
+                        },
+                        json!({format!("{w}Name"): target, "PolicyName": name}),
+                    )
+                    .await?;
+                if found.is_some() {
+                    return Err(Failure::already_exists(POLICY, &format!("{name}|{target}")));
+                }
             }
             let id = cx.generated_name(128, false);
             for (kind, target) in &all {

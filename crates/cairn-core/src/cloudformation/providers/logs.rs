@@ -189,7 +189,8 @@ impl Provider for LogGroup {
 }
 
 /// `AWS::Logs::MetricFilter`: `LogGroupName`, `FilterName`, `FilterPattern` and
-/// `MetricTransformations`. `Ref` is the filter's name.
+/// `MetricTransformations`. `Ref` is the filter's name. A filter of the name that exists on the
+/// group already fails the create (`AlreadyExists`) instead of being overwritten.
 pub struct MetricFilter;
 
 fn filter_name(cx: &Cx<'_>, p: &Value) -> Result<String, Failure> {
@@ -289,6 +290,27 @@ impl Provider for MetricFilter {
                 ],
             )?;
             let name = filter_name(cx, p)?;
+            let group = req_str(p, "LogGroupName", FILTER)?;
+            // PutMetricFilter replaces a filter of the same name: look first, as
+            // CloudFormation's handler does, and leave one the stack did not make alone.
+            let found = cx
+                .find(
+                    Service::Logs,
+                    "DescribeMetricFilters",
+                    json!({"logGroupName": group, "filterNamePrefix": name}),
+                )
+                .await?;
+            let exists = found
+                .as_ref()
+                .and_then(|f| f.get("metricFilters"))
+                .and_then(Value::as_array)
+                .is_some_and(|l| {
+                    l.iter()
+                        .any(|f| f.get("filterName").and_then(Value::as_str) == Some(&name))
+                });
+            if exists {
+                return Err(Failure::already_exists(FILTER, &name));
+            }
             put_filter(cx, &name, p).await?;
             Ok(Made::id(name))
         })

@@ -69,6 +69,24 @@ impl Failure {
         }
     }
 
+    /// A create that found its physical resource already there (made outside the stack, or by
+    /// another resource): CloudFormation's `AlreadyExists` handler error. The existing
+    /// resource is not the stack's, so nothing is noted to delete on rollback.
+    pub fn already_exists(resource_type: &str, identifier: &str) -> Self {
+        Self::exists(format!(
+            "Resource of type '{resource_type}' with identifier '{identifier}' already exists."
+        ))
+    }
+
+    /// An `AlreadyExists` failure with the reason a resource type words it in.
+    pub fn exists(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            code: Some("AlreadyExists".to_owned()),
+            physical_id: None,
+        }
+    }
+
     /// Notes that the resource exists despite the failure.
     pub fn made(mut self, physical_id: &str) -> Self {
         self.physical_id = Some(physical_id.to_owned());
@@ -146,6 +164,21 @@ impl Cx<'_> {
                 code: Some(e.code),
                 physical_id: None,
             })
+    }
+
+    /// Runs a read call that looks a resource up: `Some` with its output when it is there,
+    /// `None` when the service answers that it is not.
+    pub async fn find(
+        &self,
+        service: Service,
+        action: &'static str,
+        input: Value,
+    ) -> Result<Option<Value>, Failure> {
+        match self.call(service, action, input).await {
+            Ok(v) => Ok(Some(v)),
+            Err(f) if f.is_not_found() => Ok(None),
+            Err(f) => Err(f),
+        }
     }
 
     /// The region.

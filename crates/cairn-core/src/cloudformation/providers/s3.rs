@@ -14,7 +14,8 @@ const POLICY: &str = "AWS::S3::BucketPolicy";
 /// S3 call that owns it. The bucket's tag set is the stack's tags, then the template's `Tags`
 /// (which win on the same key), then CloudFormation's `aws:cloudformation:stack-name`,
 /// `stack-id` and `logical-id`, as AWS tags the buckets it creates; one `PutBucketTagging`
-/// sets it on create and again on an update that changes it (no interruption).
+/// sets it on create and again on an update that changes it (no interruption). A bucket that
+/// exists already fails the create (`<name> already exists`) and is left as it is.
 pub struct Bucket;
 
 const BUCKET_PROPERTIES: &[&str] = &[
@@ -354,7 +355,16 @@ impl Provider for Bucket {
             if cx.region() != "us-east-1" {
                 input["CreateBucketConfiguration"] = json!({"LocationConstraint": cx.region()});
             }
-            cx.call(Service::S3, "CreateBucket", input).await?;
+            // A bucket that exists already is not the stack's to configure or delete.
+            cx.call(Service::S3, "CreateBucket", input)
+                .await
+                .map_err(|f| match f.code.as_deref() {
+                    Some("BucketAlreadyOwnedByYou" | "BucketAlreadyExists") => Failure {
+                        reason: format!("{name} already exists"),
+                        ..f
+                    },
+                    _ => f,
+                })?;
             apply_bucket_settings(cx, &name, None, p)
                 .await
                 .map_err(|f| f.made(&name))?;
@@ -395,7 +405,9 @@ impl Provider for Bucket {
     }
 }
 
-/// `AWS::S3::BucketPolicy`: `Bucket` and `PolicyDocument`.
+/// `AWS::S3::BucketPolicy`: `Bucket` and `PolicyDocument`. A create refuses a bucket that
+/// already has a policy, as CloudFormation's handler does, so deleting the stack never removes
+/// a policy it did not put.
 pub struct BucketPolicy;
 
 impl Provider for BucketPolicy {
@@ -422,6 +434,17 @@ impl Provider for BucketPolicy {
             let policy = document(p, "PolicyDocument", POLICY)?.ok_or_else(|| {
                 Failure::new("Properties validation failed for resource of type AWS::S3::BucketPolicy: #: required key [PolicyDocument] not found")
             })?;
+            // A bucket has one policy: one the stack did not put is not its to replace or
+            // delete (CloudFormation's `AlreadyExists`).
+            if cx
+                .find(Service::S3, "GetBucketPolicy", json!({"Bucket": bucket}))
+                .await?
+                .is_some()
+            {
+                return Err(Failure::exists(format!(
+                    "The bucket policy already exists on bucket {bucket}."
+                )));
+            }
             cx.call(
                 Service::S3,
                 "PutBucketPolicy",

@@ -10,7 +10,8 @@ const TOPIC: &str = "AWS::SNS::Topic";
 const POLICY: &str = "AWS::SNS::TopicPolicy";
 const SUBSCRIPTION: &str = "AWS::SNS::Subscription";
 
-/// `AWS::SNS::Topic`: `TopicName`, `DisplayName`, `Subscription` and `Tags`.
+/// `AWS::SNS::Topic`: `TopicName`, `DisplayName`, `Subscription` and `Tags`. A topic that
+/// exists already fails the create (`AlreadyExists`) and is left as it is.
 pub struct Topic;
 
 fn topic_name(cx: &Cx<'_>, p: &Value) -> Result<String, Failure> {
@@ -87,6 +88,20 @@ impl Provider for Topic {
                 &["TopicName", "DisplayName", "Subscription", "Tags"],
             )?;
             let name = topic_name(cx, p)?;
+            // CreateTopic answers an existing name with its ARN; CloudFormation's handler looks
+            // first and refuses a topic the stack did not make.
+            let existing = topic_arn(cx, &name);
+            if cx
+                .find(
+                    Service::Sns,
+                    "GetTopicAttributes",
+                    json!({"TopicArn": existing}),
+                )
+                .await?
+                .is_some()
+            {
+                return Err(Failure::already_exists(TOPIC, &existing));
+            }
             let out = cx
                 .call(Service::Sns, "CreateTopic", json!({"Name": name}))
                 .await?;
@@ -198,7 +213,8 @@ fn default_policy(arn: &str, account: &str) -> String {
     .to_string()
 }
 
-/// `AWS::SNS::TopicPolicy`: `PolicyDocument` set on every topic of `Topics`.
+/// `AWS::SNS::TopicPolicy`: `PolicyDocument` set on every topic of `Topics`. As on AWS it
+/// replaces whatever policy a topic had, and deleting it restores SNS's default policy.
 pub struct TopicPolicy;
 
 async fn set_policies(cx: &Cx<'_>, topics: &[String], policy: Option<&str>) -> Result<(), Failure> {
@@ -280,8 +296,58 @@ impl Provider for TopicPolicy {
     }
 }
 
-/// `AWS::SNS::Subscription`: `TopicArn`, `Protocol`, `Endpoint`.
+/// `AWS::SNS::Subscription`: `TopicArn`, `Protocol`, `Endpoint`. Subscribe answers an
+/// existing subscription with its ARN, so a create first looks for one with the same protocol
+/// and endpoint and refuses it (deleting the stack would otherwise unsubscribe it).
 pub struct Subscription;
+
+/// The ARN of the topic's subscription with this protocol and endpoint (its endpoint while it
+/// awaits confirmation), if it has one.
+async fn existing_subscription(
+    cx: &Cx<'_>,
+    topic: &str,
+    protocol: &str,
+    endpoint: &str,
+) -> Result<Option<String>, Failure> {
+    let mut token: Option<String> = None;
+    loop {
+        let mut input = json!({"TopicArn": topic});
+        if let Some(t) = &token {
+            input["NextToken"] = json!(t);
+        }
+        let Some(out) = cx
+            .find(Service::Sns, "ListSubscriptionsByTopic", input)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let found = out
+            .get("Subscriptions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|s| {
+                s.get("Protocol").and_then(Value::as_str) == Some(protocol)
+                    && s.get("Endpoint").and_then(Value::as_str) == Some(endpoint)
+            });
+        if let Some(s) = found {
+            // A subscription awaiting confirmation is listed without its ARN.
+            let arn = s
+                .get("SubscriptionArn")
+                .and_then(Value::as_str)
+                .filter(|a| a.starts_with("arn:"));
+            return Ok(Some(arn.unwrap_or(endpoint).to_owned()));
+        }
+        token = out
+            .get("NextToken")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        if token.is_none() {
+            return Ok(None);
+        }
+    }
+}
 
 impl Provider for Subscription {
     fn resource_type(&self) -> &'static str {
@@ -302,6 +368,9 @@ impl Provider for Subscription {
             let topic = req_str(p, "TopicArn", SUBSCRIPTION)?;
             let protocol = req_str(p, "Protocol", SUBSCRIPTION)?;
             let endpoint = req_str(p, "Endpoint", SUBSCRIPTION)?;
+            if let Some(arn) = existing_subscription(cx, &topic, &protocol, &endpoint).await? {
+                return Err(Failure::already_exists(SUBSCRIPTION, &arn));
+            }
             let out = subscribe(cx, &topic, &protocol, &endpoint).await?;
             let arn = out
                 .get("SubscriptionArn")
