@@ -127,3 +127,9 @@ def serve_with_master_key(extra_args=()):
     yield s
     s.stop()
     keys.cleanup()
+
+
+def err(excinfo):
+    """(code, HTTP status) of the botocore ClientError a `pytest.raises` caught."""
+    r = excinfo.value.response
+    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]

@@ -4,10 +4,7 @@ a condition that does not hold changes nothing."""
 import botocore.exceptions
 import pytest
 
-
-def err(excinfo):
-    r = excinfo.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
+from conftest import err
 
 
 @pytest.fixture(scope="module")

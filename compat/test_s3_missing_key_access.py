@@ -5,10 +5,7 @@ import json
 import botocore.exceptions
 import pytest
 
-
-def err(excinfo):
-    r = excinfo.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
+from conftest import err
 
 
 def user_with(cairn, name, actions, resource):

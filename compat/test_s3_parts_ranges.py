@@ -3,12 +3,9 @@
 import botocore.exceptions
 import pytest
 
+from conftest import err
+
 MIB = 1024 * 1024
-
-
-def err(excinfo):
-    r = excinfo.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
 
 
 @pytest.fixture(scope="module")

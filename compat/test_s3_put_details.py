@@ -4,10 +4,7 @@ unknown metadata directive or canned ACL."""
 import botocore.exceptions
 import pytest
 
-
-def err(excinfo):
-    r = excinfo.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
+from conftest import err
 
 
 @pytest.fixture(scope="module")

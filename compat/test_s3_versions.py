@@ -4,12 +4,9 @@ other id a version that does not exist, and nothing but the current object is ev
 import botocore.exceptions
 import pytest
 
+from conftest import err
+
 UNKNOWN = "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrH"  # well-formed, never issued
-
-
-def err(excinfo):
-    r = excinfo.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
 
 
 @pytest.fixture(scope="module")
