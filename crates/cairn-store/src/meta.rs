@@ -45,3 +45,17 @@ pub fn get_or_insert(
 pub fn trails_generation(conn: &Connection) -> StoreResult<Option<String>> {
     get(conn, "trails.generation")
 }
+
+/// SQLite's `PRAGMA quick_check` over the whole database file: the problems it reports
+/// (empty when the file is sound). A file too damaged to check at all is one problem. It reads
+/// every page, so callers run it off the request path.
+pub fn quick_check(conn: &Connection) -> Vec<String> {
+    let rows = conn.prepare("PRAGMA quick_check").and_then(|mut stmt| {
+        stmt.query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()
+    });
+    match rows {
+        Ok(rows) => rows.into_iter().filter(|r| r != "ok").collect(),
+        Err(e) => vec![e.to_string()],
+    }
+}

@@ -252,6 +252,25 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     say(&format!("cairn listening on http://{addr}"));
     tracing::info!(%addr, account = %config.account_id, data_dir = %config.data_dir.display(), "listening");
 
+    // A damaged database file (truncated, overwritten) would otherwise go unnoticed until a
+    // query reaches the bad page; check it once, in the background, and say so loudly.
+    let check_store = store.clone();
+    tokio::task::spawn_blocking(move || {
+        match check_store.read_blocking(|c| Ok(cairn_store::meta::quick_check(c))) {
+            Ok(problems) if problems.is_empty() => {
+                tracing::debug!("the store's database file passed its integrity check")
+            }
+            Ok(problems) => tracing::error!(
+                problems = %problems.join("; "),
+                "the store's database file is damaged: calls may fail or lose data; stop the server, run `cairn verify-store` and restore the data dir from a backup"
+            ),
+            Err(e) => tracing::error!(
+                error = %e,
+                "the store's database file could not be checked; it may be damaged"
+            ),
+        }
+    });
+
     let sweep_store = store.clone();
     let sweep_dir = config.data_dir.clone();
     let interval = Duration::from_secs(config.sweep_interval_secs);

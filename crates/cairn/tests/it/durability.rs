@@ -1,4 +1,4 @@
-//! Acknowledged calls survive `kill -9`.
+//! Acknowledged calls survive `kill -9`, and a damaged database file is reported at start.
 
 use std::collections::HashSet;
 
@@ -79,4 +79,65 @@ async fn acknowledged_events_survive_kill_9_and_restart() {
     }
     let missing: Vec<_> = request_ids.difference(&found).collect();
     assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
+}
+
+/// A database file damaged in the middle (here: two pages overwritten) still opens, so the
+/// server starts; its background integrity check says so at ERROR instead of leaving it to
+/// the first query that reaches the bad page.
+#[test]
+fn a_damaged_database_file_is_reported_at_start() {
+    use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let populated = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(["bench", "populate", "--events", "3000", "--data-dir"])
+        .arg(&data)
+        .env("CAIRN_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(populated.status.success(), "{populated:?}");
+    let db = data.join("cairn.db");
+    {
+        let conn = cairn_store::Connection::open(&db).unwrap();
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+            .unwrap();
+    }
+    let size = std::fs::metadata(&db).unwrap().len();
+    let mut file = std::fs::OpenOptions::new().write(true).open(&db).unwrap();
+    file.seek(SeekFrom::Start(size * 6 / 10 / 4096 * 4096))
+        .unwrap();
+    file.write_all(&[0xAB; 8192]).unwrap();
+    file.sync_all().unwrap();
+    drop(file);
+
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env("CAIRN_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let reported = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if line.contains("database file is damaged") => break Some(line),
+            Ok(_) => continue,
+            Err(_) => break None,
+        }
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let line = reported.expect("no report of the damaged database file");
+    assert!(line.contains("ERROR"), "{line}");
 }
