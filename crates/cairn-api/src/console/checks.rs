@@ -15,15 +15,7 @@ use super::provision::{alias_name, bucket_exists};
 
 /// Whether any field has an error.
 pub fn has_errors(e: &FieldErrors) -> bool {
-    e.name.is_some()
-        || e.bucket.is_some()
-        || e.prefix.is_some()
-        || e.sns.is_some()
-        || e.kms.is_some()
-        || e.cloudwatch.is_some()
-        || e.tags.is_some()
-        || e.selectors.is_some()
-        || e.general.is_some()
+    on_step1(e) || e.selectors.is_some() || e.general.is_some()
 }
 
 /// Whether an error concerns step 1's fields.

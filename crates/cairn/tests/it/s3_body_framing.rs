@@ -116,12 +116,7 @@ async fn a_part_shorter_than_its_decoded_length_is_refused() {
     assert_eq!(server.s3("PUT", "/part-bkt", b"").await.0, 200);
     let (status, created) = server.s3("POST", "/part-bkt/k?uploads", b"").await;
     assert_eq!(status, 200);
-    let id = created
-        .split("<UploadId>")
-        .nth(1)
-        .and_then(|rest| rest.split("</UploadId>").next())
-        .expect("an upload id")
-        .to_owned();
+    let id = crate::console::xml_member(&created, "UploadId");
     let data = b"nineteen bytes long";
     let path = format!("/part-bkt/k?partNumber=1&uploadId={id}");
     let (status, _, body) = server
