@@ -6,13 +6,14 @@
 #   bash scripts/bench_control_plane_vs_moto.sh [ROUNDS] [SECONDS]
 #
 # Needs: a release build (cargo build --release -p cairn), Debian's wrk, the AWS CLI in .venv
-# and moto's server there too (.venv/bin/pip install "moto[server]==5.2.1").
+# and moto's server in a venv of its own, so the test venv holds only compat/requirements.txt:
+#   python3 -m venv .venv-moto && .venv-moto/bin/pip install "moto[server]==5.2.1"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench_common.sh
 ROUNDS="${1:-3}"
 SECONDS_PER_RUN="${2:-10}"
-MOTO="${MOTO_SERVER:-.venv/bin/moto_server}"
+MOTO="${MOTO_SERVER:-.venv-moto/bin/moto_server}"
 CAIRN_PORT="${CAIRN_PORT:-4712}"
 MOTO_PORT="${MOTO_PORT:-5055}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench-moto-XXXXXX")"
