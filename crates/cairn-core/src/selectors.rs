@@ -87,8 +87,10 @@ fn data_value_ok(resource_type: &str, value: &str) -> (bool, bool) {
 
 /// Validates basic selectors and fills defaults.
 pub fn validate_basic(inputs: &[BasicSelectorInput]) -> ApiResult<Vec<EventSelector>> {
-    if inputs.len() > 5 {
-        return Err(invalid("A trail can have a maximum of 5 event selectors."));
+    if inputs.is_empty() || inputs.len() > 5 {
+        return Err(invalid(
+            "Specify a valid number of event selectors (1 to 5) for a trail.",
+        ));
     }
     let mut total_values = 0usize;
     let mut out = Vec::with_capacity(inputs.len());
@@ -256,7 +258,27 @@ fn check_field_for_category(field: &FieldSelector, is_data: bool) -> ApiResult<(
             "resources.type must use Equals with exactly one value; add another selector to log data events of another resource type.",
         ));
     }
+    if field.field == "resources.type"
+        && let Some(value) = field.equals.iter().flatten().find(|v| !is_resource_type(v))
+    {
+        return Err(invalid(format!(
+            "Invalid resources.type value: {value}. Specify a CloudFormation resource type such as AWS::S3::Object."
+        )));
+    }
     Ok(())
+}
+
+/// A resource type in CloudFormation's spelling, `AWS::<Service>::<Type>`, each part starting
+/// with a capital letter. AWS's list of data-event types grows every month, so the spelling is
+/// checked rather than a copy of the list; a lower-case `aws::s3::object` is refused.
+fn is_resource_type(value: &str) -> bool {
+    let mut parts = value.split("::");
+    parts.next() == Some("AWS")
+        && parts.clone().count() == 2
+        && parts.all(|p| {
+            p.starts_with(|c: char| c.is_ascii_uppercase())
+                && p.chars().all(|c| c.is_ascii_alphanumeric())
+        })
 }
 
 fn check_field(field: &FieldSelector, allowed: &[&str]) -> ApiResult<()> {
@@ -627,10 +649,25 @@ mod tests {
             ]),
             selector(vec![data(), object(), object()]),
             selector(vec![management(), management()]),
+            selector(vec![
+                data(),
+                field("resources.type", "Equals", &["aws::s3::object"]),
+            ]),
+            selector(vec![
+                data(),
+                field("resources.type", "Equals", &["AWS::S3::Object::Extra"]),
+            ]),
         ];
         for s in refused {
             let e = validate_advanced(&s).unwrap_err();
             assert_eq!(e.kind, ErrorKind::InvalidEventSelectors, "{s:?}");
         }
+    }
+
+    #[test]
+    fn an_empty_list_of_basic_selectors_is_refused() {
+        let e = validate_basic(&[]).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidEventSelectors);
+        assert!(e.message.contains("(1 to 5)"), "{}", e.message);
     }
 }

@@ -479,11 +479,11 @@ pub fn describe(
                 None
             }
         } else {
+            // A name finds only this region's own trails; another region's takes its ARN.
             parse_name(wanted)?;
             visible
                 .iter()
                 .find(|t| &t.name == wanted && t.home_region == region)
-                .or_else(|| visible.iter().find(|t| &t.name == wanted))
                 .cloned()
         };
         if let Some(t) = found
@@ -541,7 +541,15 @@ pub fn stop_logging(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> 
     Ok(trail)
 }
 
-/// GetTrailStatus.
+/// GetTrailStatus. A name finds only a trail whose home is the caller's region: the status of
+/// a shadow trail (a multi-Region trail seen from another region) takes its ARN, as on AWS.
 pub fn status(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<Trail> {
-    resolve(conn, ctx, name_or_arn)
+    let trail = resolve(conn, ctx, name_or_arn)?;
+    if !name_or_arn.starts_with("arn:") && trail.home_region != ctx.region.as_str() {
+        return Err(not_found(
+            ctx,
+            &trail_arn(&ctx.region, ctx.account(), &trail.name),
+        ));
+    }
+    Ok(trail)
 }

@@ -5,10 +5,13 @@
 //! keys (`aws:TagKeys`, `kms:EncryptionContextKeys`) any number, including none (present but
 //! empty, which matters to `ForAllValues`/`ForAnyValue`).
 
-/// Condition keys of one request.
+use std::collections::BTreeMap;
+
+/// Condition keys of one request. A map, so a request with many keys (one
+/// `aws:RequestTag/<key>` per tag) costs a logarithmic lookup per key, not a scan.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Context {
-    entries: Vec<(Box<str>, Vec<String>)>,
+    entries: BTreeMap<Box<str>, Vec<String>>,
 }
 
 impl Context {
@@ -25,11 +28,8 @@ impl Context {
     /// Sets a multi-valued key (replacing any previous values). An empty list keeps the key
     /// present with no values.
     pub fn insert_values(&mut self, key: &str, values: Vec<String>) {
-        let lower = key.to_ascii_lowercase();
-        match self.entries.iter_mut().find(|(k, _)| **k == *lower) {
-            Some((_, v)) => *v = values,
-            None => self.entries.push((lower.into_boxed_str(), values)),
-        }
+        self.entries
+            .insert(key.to_ascii_lowercase().into_boxed_str(), values);
     }
 
     /// Builder form of [`Context::insert`].
@@ -46,23 +46,21 @@ impl Context {
 
     /// Removes a key.
     pub fn remove(&mut self, key: &str) {
-        self.entries.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
+        self.entries.remove(key.to_ascii_lowercase().as_str());
     }
 
     /// The values of `key` (case-insensitive), or `None` when absent.
     pub fn get(&self, key: &str) -> Option<&[String]> {
-        self.entries
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.as_slice())
+        if key.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.get_lower(&key.to_ascii_lowercase())
+        } else {
+            self.get_lower(key)
+        }
     }
 
     /// Lookup with a key already lower-cased (the evaluator's hot path).
     pub(crate) fn get_lower(&self, lower: &str) -> Option<&[String]> {
-        self.entries
-            .iter()
-            .find(|(k, _)| **k == *lower)
-            .map(|(_, v)| v.as_slice())
+        self.entries.get(lower).map(Vec::as_slice)
     }
 
     /// The first value of `key`, if any.
@@ -72,7 +70,7 @@ impl Context {
 
     /// The (lower-cased) key names present.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().map(|(k, _)| &**k)
+        self.entries.keys().map(|k| &**k)
     }
 
     /// Number of keys.

@@ -1,7 +1,7 @@
 //! Domain values rendered as CloudTrail wire shapes (PascalCase members), and wire inputs
 //! decoded into domain values.
 
-use cairn_core::error::ApiResult;
+use cairn_core::error::{ApiError, ApiResult, ErrorKind};
 use cairn_core::selectors::{BasicSelectorInput, InsightSelectorInput};
 use cairn_core::trails::TrailArgs;
 use cairn_model::trail::{AdvancedEventSelector, FieldSelector, Selectors, Tag, Trail};
@@ -174,11 +174,22 @@ pub fn tags(tags: &[Tag]) -> Value {
     )
 }
 
-/// Decodes a `TagsList`.
+/// The most items a `TagsList` may hold (the model's `max`).
+const MAX_TAGS_LIST: usize = 200;
+
+/// Decodes a `TagsList`, refusing more items than the model allows before any is looked at.
 pub fn decode_tags(body: &Value, member: &str) -> ApiResult<Vec<Tag>> {
     let Some(items) = opt_list(body, member)? else {
         return Ok(Vec::new());
     };
+    if items.len() > MAX_TAGS_LIST {
+        return Err(ApiError::new(
+            ErrorKind::Validation,
+            format!(
+                "1 validation error detected: Value at 'tagsList' failed to satisfy constraint: Member must have length less than or equal to {MAX_TAGS_LIST}"
+            ),
+        ));
+    }
     items
         .iter()
         .map(|item| {
