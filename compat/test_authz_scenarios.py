@@ -21,7 +21,9 @@ def denied(call):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         call()
     code = e.value.response["Error"]["Code"]
-    assert code in ("AccessDenied", "AccessDeniedException"), e.value.response["Error"]
+    # SNS names its denial AuthorizationError (403); the others AccessDenied(Exception).
+    assert code in ("AccessDenied", "AccessDeniedException", "AuthorizationError"), \
+        e.value.response["Error"]
     return e.value.response["Error"]["Message"]
 
 

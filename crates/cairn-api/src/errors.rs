@@ -235,6 +235,18 @@ impl WireError {
     }
 }
 
+impl WireError {
+    /// The error as SNS answers it: `AccessDenied` is SNS's `AuthorizationError` (403), the
+    /// code its model names (`AuthorizationErrorException`'s wire code).
+    pub fn sns(e: &ApiError) -> Self {
+        let mut w = Self::from(e);
+        if e.kind == cairn_core::ErrorKind::AccessDenied {
+            w.code = "AuthorizationError";
+        }
+        w
+    }
+}
+
 impl From<&ApiError> for WireError {
     fn from(e: &ApiError) -> Self {
         let (code, status) = code_and_status(e.kind);

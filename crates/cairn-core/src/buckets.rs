@@ -165,18 +165,29 @@ pub fn put_policy(
     if let Ok(doc) = serde_json::from_str(document) {
         crate::bucket_config::check_policy_allowed(conn, ctx, name, &doc)?;
     }
-    buckets::set_policy(conn, name, Some(document))?;
+    let account = ctx.account().as_str();
+    if let Ok(doc) = cairn_policy::Document::parse(document, cairn_policy::PolicyKind::Resource)
+        && crate::iam::roles::missing_principal(conn, account, &doc)?.is_some()
+    {
+        return Err(ApiError::new(
+            ErrorKind::S3MalformedPolicy,
+            "Invalid principal in policy",
+        ));
+    }
+    let bound = crate::iam::principal_ids::bind(conn, account, document)?;
+    buckets::set_policy(conn, name, Some(&bound))?;
     Ok(())
 }
 
 /// GetBucketPolicy.
 pub fn get_policy(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResult<String> {
-    owned(conn, ctx, name)?.policy.ok_or_else(|| {
+    let stored = owned(conn, ctx, name)?.policy.ok_or_else(|| {
         ApiError::new(
             ErrorKind::S3NoSuchBucketPolicy,
             "The bucket policy does not exist",
         )
-    })
+    })?;
+    crate::iam::principal_ids::render(conn, &stored)
 }
 
 /// DeleteBucketPolicy.

@@ -85,7 +85,7 @@ pub fn create_topic(
     for (k, v) in attributes {
         if k == "Policy" {
             check_policy(v)?;
-            policy = v.clone();
+            policy = crate::iam::principal_ids::bind(conn, ctx.account().as_str(), v)?;
         } else {
             check_topic_attribute(k, v)?;
             attrs.insert(k.clone(), v.clone().into());
@@ -123,7 +123,7 @@ fn same_topic(
     let json = |v: &str| serde_json::from_str::<serde_json::Value>(v).ok();
     let differs = attributes.iter().any(|(k, v)| {
         let current = match k.as_str() {
-            "Policy" => Some(topic.policy.clone()),
+            "Policy" => crate::iam::principal_ids::render(conn, &topic.policy).ok(),
             _ => stored.get(k).and_then(|x| x.as_str()).map(str::to_owned),
         };
         let current = current.or_else(|| match k.as_str() {
@@ -236,7 +236,10 @@ pub fn get_attributes(
     let mut out = vec![
         ("TopicArn".into(), t.arn.clone()),
         ("Owner".into(), t.account.clone()),
-        ("Policy".into(), t.policy),
+        (
+            "Policy".into(),
+            crate::iam::principal_ids::render(conn, &t.policy)?,
+        ),
         (
             "DisplayName".into(),
             text("DisplayName").unwrap_or_default(),
@@ -286,7 +289,8 @@ pub fn set_attribute(
     let topic = owned(conn, ctx, arn)?;
     if name == "Policy" {
         check_policy(value)?;
-        sns::set_policy(conn, arn, value)?;
+        let bound = crate::iam::principal_ids::bind(conn, ctx.account().as_str(), value)?;
+        sns::set_policy(conn, arn, &bound)?;
         return Ok(());
     }
     check_topic_attribute(name, value)?;

@@ -71,7 +71,7 @@ pub(super) async fn confirm_by_token(
             _ => Value::Null,
         },
         error: r.as_ref().err().map(|e| {
-            let w = WireError::from(e);
+            let w = WireError::sns(e);
             (w.code.to_owned(), w.message)
         }),
         resources: Vec::new(),
@@ -112,6 +112,6 @@ pub(super) async fn confirm_by_token(
         Err(e) if e.kind == cairn_core::ErrorKind::Internal => {
             xml_error(&WireError::internal(Protocol::Query), &rid)
         }
-        Err(e) => xml_error(&WireError::from(&e), &rid),
+        Err(e) => xml_error(&WireError::sns(&e), &rid),
     }
 }

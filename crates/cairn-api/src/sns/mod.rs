@@ -141,7 +141,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         Err(e) if e.kind == cairn_core::ErrorKind::Internal => {
             xml_error(&WireError::internal(Protocol::Query), &rid)
         }
-        Err(e) => xml_error(&WireError::from(&e), &rid),
+        Err(e) => xml_error(&WireError::sns(&e), &rid),
     }
 }
 
@@ -445,7 +445,7 @@ pub(crate) async fn call_internal(
             _ => Value::Null,
         },
         error: r.as_ref().err().map(|e| {
-            let w = WireError::from(e);
+            let w = WireError::sns(e);
             (w.code.to_owned(), w.message)
         }),
         resources: Vec::new(),

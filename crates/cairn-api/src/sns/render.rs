@@ -76,7 +76,7 @@ pub fn batch(results: Vec<(String, ApiResult<Publication>)>) -> (String, Vec<Pub
                 publications.push(p);
             }
             Err(e) => {
-                let w = WireError::from(&e);
+                let w = WireError::sns(&e);
                 failed.push_str(&format!(
                     "<member><Id>{}</Id><Code>{}</Code><Message>{}</Message><SenderFault>true</SenderFault></member>",
                     xml_escape(&id),

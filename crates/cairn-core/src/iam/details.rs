@@ -121,7 +121,7 @@ pub fn get_account_authorization_details(
                 attached: attached_list(conn, ctx, &role.role_id)?,
                 role: RoleInfo {
                     tags: tags::tags(conn, &role.role_id)?,
-                    role,
+                    role: super::roles::rendered(conn, role)?,
                 },
             });
         }

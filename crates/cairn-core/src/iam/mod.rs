@@ -16,6 +16,7 @@ pub mod keys;
 pub mod managed;
 mod page;
 mod principal;
+pub mod principal_ids;
 pub mod roles;
 pub mod simulate;
 pub mod users;

@@ -7,6 +7,7 @@ use cairn_store::Connection;
 use cairn_store::iam::{inline, policies, roles, tags, users};
 
 use super::ids::{IdKind, new_id};
+use super::principal_ids;
 use super::users::{check_boundary, tag_entity};
 use super::{Page, PageRequest, Tag, err, find_role, name_sort_key, path_matches, validate};
 use crate::CallContext;
@@ -153,7 +154,7 @@ pub fn create_role(
         role_id: new_id(IdKind::Role, ctx.account()),
         path: input.path.unwrap_or("/").to_owned(),
         created: ctx.now.floor(),
-        trust_policy: input.trust_policy.to_owned(),
+        trust_policy: principal_ids::bind(conn, account, input.trust_policy)?,
         description: input.description.map(str::to_owned),
         max_session: input.max_session.unwrap_or(3600),
         boundary: input.boundary.map(str::to_owned),
@@ -164,14 +165,20 @@ pub fn create_role(
         tags::set_tags(conn, &role.role_id, input.tags)?;
     }
     Ok(RoleInfo {
-        role,
+        role: rendered(conn, role)?,
         tags: input.tags.to_vec(),
     })
 }
 
+/// `role` with its trust policy as Get calls show it ([`principal_ids::render`]).
+pub(crate) fn rendered(conn: &Connection, mut role: roles::Role) -> ApiResult<roles::Role> {
+    role.trust_policy = principal_ids::render(conn, &role.trust_policy)?;
+    Ok(role)
+}
+
 /// GetRole.
 pub fn get_role(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResult<RoleInfo> {
-    let role = find_role(conn, ctx, name)?;
+    let role = rendered(conn, find_role(conn, ctx, name)?)?;
     let t = tags::tags(conn, &role.role_id)?;
     Ok(RoleInfo { role, tags: t })
 }
@@ -189,7 +196,8 @@ pub fn list_roles(
     let all: Vec<roles::Role> = roles::list_roles(conn, ctx.account().as_str())?
         .into_iter()
         .filter(|r| path_matches(&r.path, path_prefix))
-        .collect();
+        .map(|r| rendered(conn, r))
+        .collect::<ApiResult<_>>()?;
     page.apply(all, |r| name_sort_key(&r.name))
 }
 
@@ -232,7 +240,8 @@ pub fn update_assume_role_policy(
 ) -> ApiResult<()> {
     let role = find_role(conn, ctx, name)?;
     check_trust_policy(conn, ctx, document, "policyDocument")?;
-    roles::set_trust_policy(conn, &role.role_id, document)?;
+    let bound = principal_ids::bind(conn, ctx.account().as_str(), document)?;
+    roles::set_trust_policy(conn, &role.role_id, &bound)?;
     Ok(())
 }
 

@@ -276,10 +276,10 @@ pub fn create_key(
     if let Some(p) = &input.policy {
         super::policy::check_principals(conn, &scope.account, p)?;
     }
-    let policy = input
-        .policy
-        .clone()
-        .unwrap_or_else(|| super::policy::default_policy(&scope.account));
+    let policy = match &input.policy {
+        Some(p) => crate::iam::principal_ids::bind(conn, &scope.account, p)?,
+        None => super::policy::default_policy(&scope.account),
+    };
     cairn_store::with_savepoint(conn, |c| {
         let key = insert_new(
             c,

@@ -137,6 +137,12 @@ pub fn lockout_check(
     }
 }
 
+/// GetKeyPolicy's text: the stored policy with the users and roles it names shown by their
+/// current ARNs ([`crate::iam::principal_ids`]).
+pub fn shown(conn: &Connection, key: &Key) -> ApiResult<String> {
+    crate::iam::principal_ids::render(conn, &key.policy)
+}
+
 /// PutKeyPolicy (after authorization under the current policy).
 pub fn put_policy(
     conn: &Connection,
@@ -160,8 +166,9 @@ pub fn put_policy(
     }
     // The new policy is stored before the check (the evaluator reads it from the store) and
     // rolled back if the check refuses it.
+    let bound = crate::iam::principal_ids::bind(conn, &key.account, text)?;
     cairn_store::with_savepoint(conn, |c| {
-        cairn_store::kms::set_policy(c, &key.key_id, text)?;
+        cairn_store::kms::set_policy(c, &key.key_id, &bound)?;
         if !bypass_lockout_check {
             lockout_check(c, evaluator, ctx, key)?;
         }

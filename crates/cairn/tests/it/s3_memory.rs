@@ -55,22 +55,31 @@ async fn copy_and_multipart_assembly_do_not_hold_objects_in_memory() {
     let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
     put(&server, "/mem-bkt/big", data.clone()).await;
 
-    let growth = peak_growth(pid, async {
-        let req = s3_request(
-            &server.addr,
-            "PUT",
-            "/mem-bkt/big-copy",
-            vec![("x-amz-copy-source".into(), "/mem-bkt/big".into())],
-            Vec::new(),
+    // Measured twice and judged on the lower figure: a server that held the object would
+    // exceed the bound both times, while a parallel test's load can add a transient peak
+    // (a fresh worker thread's allocator pages) to one of them.
+    let mut growths = Vec::new();
+    for target in ["/mem-bkt/big-copy", "/mem-bkt/big-copy-2"] {
+        growths.push(
+            peak_growth(pid, async {
+                let req = s3_request(
+                    &server.addr,
+                    "PUT",
+                    target,
+                    vec![("x-amz-copy-source".into(), "/mem-bkt/big".into())],
+                    Vec::new(),
+                );
+                let (status, _, body) = server.send(req).await;
+                assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+            })
+            .await,
         );
-        let (status, _, body) = server.send(req).await;
-        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    })
-    .await;
-    println!("CopyObject of {size} bytes: peak RSS +{growth} bytes");
+    }
+    let growth = growths.iter().copied().min().unwrap_or_default();
+    println!("CopyObject of {size} bytes: peak RSS +{growths:?} bytes");
     assert!(
         growth < BOUND,
-        "CopyObject of {size} bytes raised the peak RSS by {growth} bytes"
+        "CopyObject of {size} bytes raised the peak RSS by {growths:?} bytes"
     );
     let (status, _, body) = server
         .send(s3_request(

@@ -105,7 +105,7 @@ impl Call for OnKey {
         let next = match self.kind {
             Kind::GetKeyPolicy => {
                 return Ok(Reply::body(
-                    json!({"Policy": key.policy, "PolicyName": policy::POLICY_NAME}),
+                    json!({"Policy": policy::shown(conn, &key)?, "PolicyName": policy::POLICY_NAME}),
                 ));
             }
             Kind::ListKeyPolicies => {

@@ -1,0 +1,146 @@
+"""A resource policy naming a user or role by ARN names that entity, not its name: once the
+user or role is deleted, a new one of the same name gets none of its grants, and the policy
+shows the old unique id (IAM user guide, role trust policies). Checked for role trust, bucket,
+key and topic policies; while the entity exists every Get call shows its ARN."""
+
+import json
+
+import botocore.exceptions
+import pytest
+
+from conftest import err
+
+ACCOUNT = "123456789012"
+
+
+def doc(statement):
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def allow_all(iam, user):
+    iam.put_user_policy(UserName=user, PolicyName="all", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}))
+
+
+def new_user(cairn, iam, name):
+    """Creates `name` with an access key; returns (user id, key)."""
+    uid = iam.create_user(UserName=name)["User"]["UserId"]
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return uid, key
+
+
+def client(cairn, key, service):
+    return cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], service)
+
+
+def recreate(cairn, iam, name):
+    """Deletes user `name` (keys and policies first) and creates it again with a key."""
+    for k in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
+        iam.delete_access_key(UserName=name, AccessKeyId=k["AccessKeyId"])
+    for p in iam.list_user_policies(UserName=name)["PolicyNames"]:
+        iam.delete_user_policy(UserName=name, PolicyName=p)
+    iam.delete_user(UserName=name)
+    return new_user(cairn, iam, name)
+
+
+def test_a_trust_policy_names_the_user_it_was_written_for(cairn):
+    iam = cairn.client("iam")
+    old_id, _ = new_user(cairn, iam, "ghost")
+    user_arn = f"arn:aws:iam::{ACCOUNT}:user/ghost"
+    iam.create_role(RoleName="ghost-target", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": user_arn}, "Action": "sts:AssumeRole"}))
+    shown = iam.get_role(RoleName="ghost-target")["Role"]["AssumeRolePolicyDocument"]
+    assert shown["Statement"][0]["Principal"]["AWS"] == user_arn
+
+    _, key = recreate(cairn, iam, "ghost")
+    allow_all(iam, "ghost")
+    shown = iam.get_role(RoleName="ghost-target")["Role"]["AssumeRolePolicyDocument"]
+    assert shown["Statement"][0]["Principal"]["AWS"] == old_id
+    sts = client(cairn, key, "sts")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/ghost-target", RoleSessionName="s1")
+    assert err(e) == ("AccessDenied", 403)
+
+    # Naming the user again binds the new one.
+    iam.update_assume_role_policy(RoleName="ghost-target", PolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": user_arn}, "Action": "sts:AssumeRole"}))
+    assert sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/ghost-target",
+                           RoleSessionName="s1")["Credentials"]["AccessKeyId"]
+
+
+def test_a_trust_policy_naming_a_role_and_a_bucket_policy_naming_a_user(cairn):
+    iam, s3 = cairn.client("iam"), cairn.client("s3")
+    # Role → role: a new role of the deleted role's name cannot assume the target.
+    iam.create_role(RoleName="src", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+         "Action": "sts:AssumeRole"}))
+    src_arn = f"arn:aws:iam::{ACCOUNT}:role/src"
+    iam.create_role(RoleName="tgt", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": src_arn}, "Action": "sts:AssumeRole"}))
+    iam.delete_role(RoleName="src")
+    listed = {r["RoleName"]: r for r in iam.list_roles()["Roles"]}
+    assert listed["tgt"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"].startswith("AROA")
+    iam.create_role(RoleName="src", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+         "Action": "sts:AssumeRole"}))
+    iam.put_role_policy(RoleName="src", PolicyName="all", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}))
+    _, key = new_user(cairn, iam, "hopper")
+    allow_all(iam, "hopper")
+    creds = client(cairn, key, "sts").assume_role(RoleArn=src_arn, RoleSessionName="a1")["Credentials"]
+    chained = cairn.client_with(creds["AccessKeyId"], creds["SecretAccessKey"], "sts",
+                                token=creds["SessionToken"])
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        chained.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/tgt", RoleSessionName="b1")
+    assert err(e) == ("AccessDenied", 403)
+
+    # Bucket policy naming a user.
+    new_user(cairn, iam, "bpu")
+    s3.create_bucket(Bucket="bound-bkt")
+    s3.put_object(Bucket="bound-bkt", Key="secret", Body=b"x")
+    bpu_arn = f"arn:aws:iam::{ACCOUNT}:user/bpu"
+    s3.put_bucket_policy(Bucket="bound-bkt", Policy=doc(
+        {"Effect": "Allow", "Principal": {"AWS": [bpu_arn]}, "Action": "s3:GetObject",
+         "Resource": "arn:aws:s3:::bound-bkt/*"}))
+    shown = json.loads(s3.get_bucket_policy(Bucket="bound-bkt")["Policy"])
+    assert shown["Statement"][0]["Principal"]["AWS"] == [bpu_arn]
+    _, key = recreate(cairn, iam, "bpu")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        client(cairn, key, "s3").get_object(Bucket="bound-bkt", Key="secret")
+    assert err(e) == ("AccessDenied", 403)
+    shown = json.loads(s3.get_bucket_policy(Bucket="bound-bkt")["Policy"])
+    assert shown["Statement"][0]["Principal"]["AWS"][0].startswith("AIDA")
+    # A user that does not exist cannot be named at all.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_bucket_policy(Bucket="bound-bkt", Policy=doc(
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/nobody"},
+             "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bound-bkt/*"}))
+    assert err(e) == ("MalformedPolicy", 400)
+
+
+def test_key_and_topic_policies_bind_the_user_they_name(cairn):
+    iam, kms, sns = cairn.client("iam"), cairn.client("kms"), cairn.client("sns")
+    new_user(cairn, iam, "kmsghost")
+    ghost_arn = f"arn:aws:iam::{ACCOUNT}:user/kmsghost"
+    key_id = kms.create_key(Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": ghost_arn}, "Action": "kms:DescribeKey",
+         "Resource": "*"}]}))["KeyMetadata"]["KeyId"]
+    shown = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+    assert shown["Statement"][1]["Principal"]["AWS"] == ghost_arn
+    topic = sns.create_topic(Name="bound-topic")["TopicArn"]
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=doc(
+        {"Effect": "Allow", "Principal": {"AWS": ghost_arn}, "Action": "sns:Publish",
+         "Resource": topic}))
+    _, key = recreate(cairn, iam, "kmsghost")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        client(cairn, key, "kms").describe_key(KeyId=key_id)
+    assert err(e) == ("AccessDeniedException", 400)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        client(cairn, key, "sns").publish(TopicArn=topic, Message="hi")
+    assert err(e)[0] == "AuthorizationError"
+    shown = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+    assert shown["Statement"][1]["Principal"]["AWS"].startswith("AIDA")
+    attrs = sns.get_topic_attributes(TopicArn=topic)["Attributes"]
+    assert json.loads(attrs["Policy"])["Statement"][0]["Principal"]["AWS"].startswith("AIDA")
