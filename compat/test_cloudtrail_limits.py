@@ -42,6 +42,13 @@ def test_an_empty_event_selector_list_is_refused(ct):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         ct.put_event_selectors(TrailName="limits", EventSelectors=[])
     assert err(e) == ("InvalidEventSelectorsException", 400)
+    # Both kinds, or neither: the model's one selector error too.
+    for kinds in ({"EventSelectors": [{"ReadWriteType": "All"}],
+                   "AdvancedEventSelectors": [{"FieldSelectors": [
+                       {"Field": "eventCategory", "Equals": ["Management"]}]}]}, {}):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            ct.put_event_selectors(TrailName="limits", **kinds)
+        assert err(e) == ("InvalidEventSelectorsException", 400)
     assert ct.get_trail(Name="limits")["Trail"]["HasCustomEventSelectors"] is False
 
 
@@ -67,3 +74,12 @@ def test_a_shadow_trail_is_named_by_its_arn(cairn, ct):
     assert shadow["HomeRegion"] == "us-east-1"
     # In its home region the name is enough.
     assert "IsLogging" in ct.get_trail_status(Name="limits")
+
+
+def test_an_arn_of_another_partition_names_no_trail(ct):
+    arn = ct.get_trail(Name="limits")["Trail"]["TrailARN"]
+    other = arn.replace("arn:aws:", "arn:aws-cn:")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ct.get_trail(Name=other)
+    assert err(e) == ("TrailNotFoundException", 400)
+    assert ct.describe_trails(trailNameList=[other])["trailList"] == []

@@ -335,7 +335,9 @@ fn check_field(field: &FieldSelector, allowed: &[&str]) -> ApiResult<()> {
     Ok(())
 }
 
-/// PutEventSelectors: exactly one kind must be supplied; it replaces the other kind.
+/// PutEventSelectors: exactly one kind must be supplied; it replaces the other kind. Both or
+/// neither is `InvalidEventSelectorsException`, the one error the operation's model names for
+/// a selector combination.
 pub fn put_event_selectors(
     conn: &Connection,
     ctx: &CallContext,
@@ -345,14 +347,12 @@ pub fn put_event_selectors(
 ) -> ApiResult<Trail> {
     let selectors = match (basic, advanced) {
         (Some(_), Some(_)) => {
-            return Err(ApiError::new(
-                ErrorKind::InvalidParameterCombination,
+            return Err(invalid(
                 "You cannot apply both EventSelectors and AdvancedEventSelectors to a trail.",
             ));
         }
         (None, None) => {
-            return Err(ApiError::new(
-                ErrorKind::InvalidParameterCombination,
+            return Err(invalid(
                 "You must specify either EventSelectors or AdvancedEventSelectors.",
             ));
         }

@@ -64,7 +64,8 @@ pub fn resolve(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiRe
     let account = ctx.account().as_str();
     if name_or_arn.starts_with("arn:") {
         let arn = parse_arn(ctx, name_or_arn)?;
-        let found = if arn.account == account {
+        // Cairn's trails are in the `aws` partition: an `aws-cn` ARN names none of them.
+        let found = if arn.account == account && name_or_arn.starts_with("arn:aws:") {
             trails::get(conn, account, &arn.region, &arn.name)?
         } else {
             None
@@ -473,7 +474,7 @@ pub fn describe(
     for wanted in names {
         let found = if wanted.starts_with("arn:") {
             let arn = parse_arn(ctx, wanted)?;
-            if arn.account == ctx.account().as_str() {
+            if arn.account == ctx.account().as_str() && wanted.starts_with("arn:aws:") {
                 trails::get(conn, &arn.account, &arn.region, &arn.name)?
             } else {
                 None
