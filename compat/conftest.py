@@ -86,9 +86,18 @@ class Cairn:
             self._spawn(self.endpoint.removeprefix("http://").rstrip("/"))
 
     def stop(self):
+        """Stops the server and checks its event store: every workload of the suite must
+        leave a chain and a LookupEvents index that `cairn verify-store` finds intact
+        (a test that tampers with the store on purpose sets `tampered`)."""
         self.proc.kill()
         self.proc.wait()
-        self.dir.cleanup()
+        try:
+            if not getattr(self, "tampered", False):
+                out = subprocess.run([self.binary, "verify-store", "--data-dir", self.dir.name],
+                                     capture_output=True, text=True)
+                assert out.returncode == 0, f"verify-store after the test: {out.stdout}{out.stderr}"
+        finally:
+            self.dir.cleanup()
 
 
 def cairn_binary():

@@ -64,6 +64,7 @@ def test_verify_store_catches_an_edited_event():
         assert ok.returncode == 0, ok.stdout + ok.stderr
         assert "Chain intact" in ok.stdout
 
+        server.tampered = True
         db = sqlite3.connect(f"{server.dir.name}/cairn.db", timeout=5)
         with db:
             db.execute("UPDATE events SET record = replace(record, 'ListTrails', 'Edited') WHERE seq = 2")
@@ -71,6 +72,37 @@ def test_verify_store_catches_an_edited_event():
         bad = verify_store(server)
         assert bad.returncode == 1, bad.stdout
         assert "seq 2: event edited" in bad.stdout
+    finally:
+        server.stop()
+
+
+def test_verify_store_catches_an_edited_username_or_resource_row():
+    """The LookupEvents index beyond the plain columns: a username or resource row that no
+    longer follows from the record would hide an event or show it under another name."""
+    server = Cairn(cairn_binary())
+    try:
+        server.client("sns").create_topic(Name="indexed")
+        ok = verify_store(server)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        path = f"{server.dir.name}/cairn.db"
+        seq = sqlite3.connect(path).execute(
+            "SELECT seq FROM events WHERE event_name = 'CreateTopic'").fetchone()[0]
+        edits = [
+            "UPDATE events SET username = 'someoneelse' WHERE seq = ?",
+            "UPDATE event_resources SET resource_name = 'other' WHERE seq = ?",
+            "DELETE FROM event_resources WHERE seq = ?",
+        ]
+        for edit in edits:
+            subprocess.run(["cp", "-a", server.dir.name, server.dir.name + ".copy"], check=True)
+            db = sqlite3.connect(f"{server.dir.name}.copy/cairn.db", timeout=5)
+            with db:
+                assert db.execute(edit, (seq,)).rowcount >= 1, edit
+            db.close()
+            bad = subprocess.run([cairn_binary(), "verify-store", "--data-dir", server.dir.name + ".copy"],
+                                 capture_output=True, text=True)
+            subprocess.run(["rm", "-rf", server.dir.name + ".copy"], check=True)
+            assert bad.returncode == 1, (edit, bad.stdout)
+            assert f"seq {seq}: index column" in bad.stdout, (edit, bad.stdout)
     finally:
         server.stop()
 

@@ -11,6 +11,7 @@
 //! it is made inside the appending transaction, so a selector change that committed (or
 //! committed earlier in the same group commit) is always seen.
 
+pub mod index_check;
 pub mod lookup_names;
 mod selection;
 

@@ -28,7 +28,8 @@ pub fn run(args: VerifyStoreArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let report = match cairn_store::events::verify::verify_store(&db) {
+    let rules = cairn_core::record::index_check::disagreements;
+    let report = match cairn_store::events::verify::verify_store(&db, &rules) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cairn: cannot check {}: {e}", db.display());

@@ -90,7 +90,15 @@ struct Row {
 /// The indexed columns of a row (for [`verify_all`]).
 struct Columns {
     values: Vec<(&'static str, String)>,
+    /// Disagreements of the username and resource rows with the record, as the caller's
+    /// [`IndexRules`] judged them.
+    judged: Vec<String>,
 }
+
+/// The caller's judgement of an event's `username` column and `event_resources` rows
+/// against its record: a description of each that disagrees. The rules that make these
+/// index entries live above the store (`cairn_core::record::index_check`).
+pub type IndexRules<'a> = &'a dyn Fn(&Value, &str, &[(String, String)]) -> Vec<String>;
 
 fn chain_value(bytes: Option<Vec<u8>>) -> Option<[u8; 32]> {
     bytes.and_then(|b| b.try_into().ok())
@@ -167,8 +175,25 @@ impl Walk {
             });
             return;
         };
+        // An Insights event names the API it is about inside `insightDetails` and has no
+        // `readOnly`; its index columns take those (read-only `false`).
+        let insight = record
+            .get("insightDetails")
+            .filter(|_| record.get("eventCategory").and_then(Value::as_str) == Some("Insight"));
         for (name, value) in &columns.values {
-            let from_record = match *name {
+            let from_record = match (*name, insight) {
+                ("event_name", Some(d)) => d
+                    .get("eventName")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                ("event_source", Some(d)) => d
+                    .get("eventSource")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                ("read_only", Some(_)) => Some("false".to_owned()),
+                _ => None,
+            };
+            let from_record = from_record.or_else(|| match *name {
                 "read_only" => record
                     .get("readOnly")
                     .and_then(Value::as_bool)
@@ -189,13 +214,19 @@ impl Walk {
                     .get(record_field(field))
                     .and_then(Value::as_str)
                     .map(str::to_owned),
-            };
+            });
             if from_record.as_deref() != Some(value.as_str()) {
                 self.breaks.push(ChainBreak {
                     seq: row.seq,
                     kind: BreakKind::IndexMismatch((*name).to_owned()),
                 });
             }
+        }
+        for what in &columns.judged {
+            self.breaks.push(ChainBreak {
+                seq: row.seq,
+                kind: BreakKind::IndexMismatch(what.clone()),
+            });
         }
     }
 }
@@ -313,9 +344,9 @@ pub struct StoreReport {
 }
 
 /// Opens the database at `path` read-only (never creating or migrating it) and checks it
-/// with [`verify_all`]. A store that predates the chain (schema version below 5) is an
+/// with [`verify_all_with`]. A store that predates the chain (schema version below 5) is an
 /// error.
-pub fn verify_store(path: &std::path::Path) -> StoreResult<StoreReport> {
+pub fn verify_store(path: &std::path::Path, rules: IndexRules<'_>) -> StoreResult<StoreReport> {
     let conn = Connection::open_with_flags(
         path,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -333,7 +364,7 @@ pub fn verify_store(path: &std::path::Path) -> StoreResult<StoreReport> {
         anchor: chain::anchor(&conn)?,
         head: chain::head(&conn)?,
         events: conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?,
-        breaks: verify_all(&conn)?,
+        breaks: verify_all_with(&conn, rules)?,
     };
     conn.execute_batch("COMMIT")?;
     Ok(report)
@@ -342,6 +373,11 @@ pub fn verify_store(path: &std::path::Path) -> StoreResult<StoreReport> {
 /// Checks the whole retained log, from the anchor to the head, and every row's indexed
 /// columns. Returns every break found, in seq order.
 pub fn verify_all(conn: &Connection) -> StoreResult<Vec<ChainBreak>> {
+    verify_all_with(conn, &|_, _, _| Vec::new())
+}
+
+/// [`verify_all`], with the username and resource rows judged by `rules`.
+pub fn verify_all_with(conn: &Connection, rules: IndexRules<'_>) -> StoreResult<Vec<ChainBreak>> {
     let anchor = chain::anchor(conn)?;
     let head = chain::head(conn)?;
     let mut walk = Walk {
@@ -354,8 +390,12 @@ pub fn verify_all(conn: &Connection) -> StoreResult<Vec<ChainBreak>> {
     {
         let mut stmt = conn.prepare(
             "SELECT seq, record, chain, event_id, event_time, account, region, category,
-                    event_name, event_source, read_only, access_key_id
+                    event_name, event_source, read_only, access_key_id, username
              FROM events ORDER BY seq",
+        )?;
+        let mut resources_of = conn.prepare(
+            "SELECT resource_type, resource_name FROM event_resources WHERE seq = ?1
+             ORDER BY resource_type, resource_name",
         )?;
         let rows = stmt.query_map([], |r| {
             let mut values = Vec::with_capacity(9);
@@ -372,11 +412,20 @@ pub fn verify_all(conn: &Connection) -> StoreResult<Vec<ChainBreak>> {
                 values.push((name, r.get::<_, String>(i)?));
             }
             values.push(("event_time", r.get::<_, i64>(4)?.to_string()));
+            let seq: i64 = r.get(0)?;
+            let record: String = r.get(1)?;
+            let username: String = r.get(12)?;
+            let resources = resources_of
+                .query_map([seq], |x| Ok((x.get(0)?, x.get(1)?)))?
+                .collect::<rusqlite::Result<Vec<(String, String)>>>()?;
+            let judged = serde_json::from_str::<Value>(&record)
+                .map(|v| rules(&v, &username, &resources))
+                .unwrap_or_default();
             Ok(Row {
-                seq: r.get(0)?,
-                record: r.get(1)?,
+                seq,
+                record,
                 chain: chain_value(r.get(2)?),
-                columns: Some(Columns { values }),
+                columns: Some(Columns { values, judged }),
             })
         })?;
         walk.run(rows.map(|r| r.map_err(Into::into)))?;
