@@ -66,3 +66,27 @@ def test_sigv2_bucket_requests_verify_over_the_bucket_with_its_slash(cairn):
     assert v2_get(cairn, "/v2test?policy", "/v2test/?policy")[0] == 200
     status, body = v2_get(cairn, "/v2test?policy", "/other/?policy")
     assert status == 403 and b"SignatureDoesNotMatch" in body
+
+
+def test_assume_role_list_bounds_are_validation_errors(cairn):
+    sts = cairn.client("sts")
+    role = f"arn:aws:iam::{ACCT}:role/nobody"
+    tags = [{"Key": f"k{i}", "Value": "v"} for i in range(51)]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sts.assume_role(RoleArn=role, RoleSessionName="s1", Tags=tags)
+    assert err(e) == ("ValidationError", 400)
+    assert e.value.response["Error"]["Message"].startswith("1 validation error detected: Value ")
+    assert e.value.response["Error"]["Message"].endswith(
+        "at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sts.assume_role(RoleArn=role, RoleSessionName="s1",
+                        TransitiveTagKeys=[f"k{i}" for i in range(51)])
+    assert err(e) == ("ValidationError", 400)
+    assert "at 'transitiveTagKeys' failed to satisfy constraint: Member must have length less " \
+           "than or equal to 50" in e.value.response["Error"]["Message"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sts.assume_role(RoleArn=role, RoleSessionName="s1",
+                        PolicyArns=[{"arn": f"arn:aws:iam::{ACCT}:policy/p{i}"} for i in range(11)])
+    assert err(e) == ("ValidationError", 400)
+    assert "at 'policyArns' failed to satisfy constraint: Member must have length less " \
+           "than or equal to 10" in e.value.response["Error"]["Message"]
