@@ -90,3 +90,17 @@ def test_assume_role_list_bounds_are_validation_errors(cairn):
     assert err(e) == ("ValidationError", 400)
     assert "at 'policyArns' failed to satisfy constraint: Member must have length less " \
            "than or equal to 10" in e.value.response["Error"]["Message"]
+
+
+def test_rotation_status_of_a_key_pending_deletion_is_false_until_canceled(cairn):
+    kms = cairn.client("kms")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.enable_key_rotation(KeyId=key)
+    assert kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] is True
+    kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
+    status = kms.get_key_rotation_status(KeyId=key)
+    assert status["KeyRotationEnabled"] is False
+    assert "RotationPeriodInDays" not in status and "NextRotationDate" not in status
+    kms.cancel_key_deletion(KeyId=key)
+    status = kms.get_key_rotation_status(KeyId=key)
+    assert status["KeyRotationEnabled"] is True and status["RotationPeriodInDays"] == 365
