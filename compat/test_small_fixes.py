@@ -104,3 +104,28 @@ def test_rotation_status_of_a_key_pending_deletion_is_false_until_canceled(cairn
     kms.cancel_key_deletion(KeyId=key)
     status = kms.get_key_rotation_status(KeyId=key)
     assert status["KeyRotationEnabled"] is True and status["RotationPeriodInDays"] == 365
+
+
+def recorded(cairn, name):
+    ct = cairn.client("cloudtrail")
+    events = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}])
+    return [json.loads(e["CloudTrailEvent"]) for e in events["Events"]]
+
+
+def test_kms_records_always_name_the_encryption_algorithm(cairn):
+    kms = cairn.client("kms")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    other = kms.create_key()["KeyMetadata"]["KeyId"]
+    blob = kms.encrypt(KeyId=key, Plaintext=b"secret")["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"secret"
+    kms.re_encrypt(CiphertextBlob=blob, DestinationKeyId=other)
+    kms.generate_data_key(KeyId=key, KeySpec="AES_256")
+    (encrypt,) = recorded(cairn, "Encrypt")
+    assert encrypt["requestParameters"]["encryptionAlgorithm"] == "SYMMETRIC_DEFAULT"
+    (decrypt,) = recorded(cairn, "Decrypt")
+    assert decrypt["requestParameters"] == {"encryptionAlgorithm": "SYMMETRIC_DEFAULT"}
+    (reencrypt,) = recorded(cairn, "ReEncrypt")
+    assert reencrypt["requestParameters"]["sourceEncryptionAlgorithm"] == "SYMMETRIC_DEFAULT"
+    assert reencrypt["requestParameters"]["destinationEncryptionAlgorithm"] == "SYMMETRIC_DEFAULT"
+    (generate,) = recorded(cairn, "GenerateDataKey")
+    assert "encryptionAlgorithm" not in generate["requestParameters"]
