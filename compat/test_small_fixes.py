@@ -129,3 +129,16 @@ def test_kms_records_always_name_the_encryption_algorithm(cairn):
     assert reencrypt["requestParameters"]["destinationEncryptionAlgorithm"] == "SYMMETRIC_DEFAULT"
     (generate,) = recorded(cairn, "GenerateDataKey")
     assert "encryptionAlgorithm" not in generate["requestParameters"]
+
+
+def test_put_object_echoes_its_sse_kms_encryption_context(cairn):
+    s3, kms = cairn.client("s3"), cairn.client("kms")
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    s3.create_bucket(Bucket="ctx-echo")
+    context = base64.b64encode(json.dumps({"project": "alpha"}).encode()).decode()
+    out = s3.put_object(Bucket="ctx-echo", Key="k", Body=b"x", ServerSideEncryption="aws:kms",
+                        SSEKMSKeyId=key, SSEKMSEncryptionContext=context)
+    assert out["ServerSideEncryption"] == "aws:kms" and out["SSEKMSKeyId"] == key
+    assert out["SSEKMSEncryptionContext"] == context
+    plain = s3.put_object(Bucket="ctx-echo", Key="p", Body=b"x")
+    assert "SSEKMSEncryptionContext" not in plain
