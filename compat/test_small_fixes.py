@@ -142,3 +142,62 @@ def test_put_object_echoes_its_sse_kms_encryption_context(cairn):
     assert out["SSEKMSEncryptionContext"] == context
     plain = s3.put_object(Bucket="ctx-echo", Key="p", Body=b"x")
     assert "SSEKMSEncryptionContext" not in plain
+
+
+def trail_key_policy(trail_arn):
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:root"}, "Action": "kms:*",
+         "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}}]})
+
+
+def test_a_trails_key_resolves_in_its_buckets_region(cairn):
+    bucket = "trw-logs-east"
+    trail_arn = f"arn:aws:cloudtrail:us-west-2:{ACCT}:trail/trw"
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=cloudtrail_policy(bucket))
+    east = cairn.client("kms").create_key(Policy=trail_key_policy(trail_arn))["KeyMetadata"]
+    west = cairn.client("kms", region="us-west-2").create_key(
+        Policy=trail_key_policy(trail_arn))["KeyMetadata"]
+    cairn.client("kms").create_alias(AliasName="alias/trw", TargetKeyId=east["KeyId"])
+
+    refused = cairn.cli("cloudtrail", "create-trail", "--name", "trw", "--s3-bucket-name", bucket,
+                        "--kms-key-id", west["Arn"], region="us-west-2", check=False)
+    assert refused.returncode != 0 and "KmsKeyNotFoundException" in refused.stderr
+    # A bare alias name is the bucket region's alias too.
+    out = cairn.cli("cloudtrail", "create-trail", "--name", "trw", "--s3-bucket-name", bucket,
+                    "--kms-key-id", "alias/trw", region="us-west-2")
+    assert json.loads(out.stdout)["KmsKeyId"] == east["Arn"]
+    out = cairn.cli("cloudtrail", "update-trail", "--name", "trw", "--kms-key-id", east["Arn"],
+                    region="us-west-2")
+    assert json.loads(out.stdout)["KmsKeyId"] == east["Arn"]
+    refused = cairn.cli("cloudtrail", "update-trail", "--name", "trw", "--kms-key-id", west["KeyId"],
+                        region="us-west-2", check=False)
+    assert refused.returncode != 0 and "KmsKeyNotFoundException" in refused.stderr
+
+    # Moving the trail to a bucket of another region keeps a key of the wrong region: refused.
+    west_bucket = "trw-logs-west"
+    cairn.client("s3", region="us-west-2").create_bucket(
+        Bucket=west_bucket, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    cairn.client("s3", region="us-west-2").put_bucket_policy(
+        Bucket=west_bucket, Policy=cloudtrail_policy(west_bucket))
+    refused = cairn.cli("cloudtrail", "update-trail", "--name", "trw", "--s3-bucket-name", west_bucket,
+                        region="us-west-2", check=False)
+    assert refused.returncode != 0 and "KmsKeyNotFoundException" in refused.stderr
+    out = cairn.cli("cloudtrail", "get-trail", "--name", "trw", region="us-west-2")
+    assert json.loads(out.stdout)["Trail"]["S3BucketName"] == bucket
+
+    cairn.cli("cloudtrail", "start-logging", "--name", "trw", region="us-west-2")
+    cairn.cli("cloudtrail", "describe-trails", region="us-west-2")
+    cairn.flush("--now", str(time.time() + 3700))
+    s3 = cairn.client("s3")
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"AWSLogs/{ACCT}/CloudTrail/us-west-2/")
+    assert listed.get("Contents"), listed
+    head = s3.head_object(Bucket=bucket, Key=listed["Contents"][0]["Key"])
+    assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == east["Arn"]
+    generated = [r for r in cairn.records("Management")
+                 if r["eventName"] == "GenerateDataKey" and r["eventSource"] == "kms.amazonaws.com"]
+    assert generated and all(r["awsRegion"] == "us-east-1" for r in generated)
