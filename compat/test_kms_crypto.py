@@ -172,4 +172,6 @@ def test_records_never_carry_plaintext_or_ciphertext(server, kms, key):
         assert len(r["additionalEventData"]["keyMaterialId"]) == 64
     assert by_name["GenerateDataKey"]["requestParameters"] == {
         "keyId": key["KeyId"], "keySpec": "AES_256", "encryptionContext": {"Case": "Kept"}}
-    assert by_name["Decrypt"]["requestParameters"] == {"encryptionContext": {"k": "v"}}
+    # KMS's Decrypt record always names the algorithm, even when the request did not.
+    assert by_name["Decrypt"]["requestParameters"] == {
+        "encryptionContext": {"k": "v"}, "encryptionAlgorithm": "SYMMETRIC_DEFAULT"}

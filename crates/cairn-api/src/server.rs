@@ -386,7 +386,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
             request_id,
             source_ip,
         };
-        let mut resp = crate::s3::handle(&state.s3, req, meta).await;
+        let mut resp = crate::s3::handle(&state.s3, &state.credentials, req, meta).await;
         resp.extensions_mut().insert(note);
         return resp;
     }

@@ -145,9 +145,35 @@ fn event(
     )
 }
 
-/// CreateTrail/UpdateTrail's check of `KmsKeyId` (`given` already passed the syntax check),
-/// spec §9.2 steps 2–4, as `cloudtrail.amazonaws.com` for `trail`. Appends the probe's
-/// `GenerateDataKey` event and returns the key ARN to store.
+/// The region CloudTrail asks KMS in for a trail writing to `bucket`: the bucket's (AWS
+/// resolves a trail's key where its bucket is, and refuses a key of another region with
+/// `KmsKeyNotFoundException`), else `home` for a bucket Cairn does not hold.
+pub fn trail_key_region(conn: &Connection, bucket: &str, home: &str) -> ApiResult<String> {
+    Ok(cairn_store::buckets::get(conn, bucket)?.map_or_else(|| home.to_owned(), |b| b.region))
+}
+
+/// The refusal of a trail key that is not in the trail bucket's region.
+fn key_not_found(given: &str) -> ApiError {
+    ApiError::new(
+        ErrorKind::TrailKmsKeyNotFound,
+        format!("KMS key not found: {given}"),
+    )
+}
+
+/// Refuses a stored trail key (an ARN) that is not in the region of the trail's bucket, as
+/// after an UpdateTrail moving the trail to a bucket of another region.
+pub fn check_trail_key_region(conn: &Connection, trail: &Trail, key_arn: &str) -> ApiResult<()> {
+    let region = trail_key_region(conn, &trail.s3_bucket_name, &trail.home_region)?;
+    match key_arn.split(':').nth(3) {
+        Some(r) if r != region => Err(key_not_found(key_arn)),
+        _ => Ok(()),
+    }
+}
+
+/// CreateTrail/UpdateTrail's check of `KmsKeyId` (`given` as the request gave it, already
+/// past the syntax check), spec §9.2 steps 2–4, as `cloudtrail.amazonaws.com` for `trail`,
+/// in the region of the trail's bucket. Appends the probe's `GenerateDataKey` event and
+/// returns the key ARN to store.
 pub fn check_trail_key(
     conn: &Connection,
     kms: KmsAccess<'_>,
@@ -156,17 +182,15 @@ pub fn check_trail_key(
     now: f64,
 ) -> ApiResult<String> {
     let arn = trail.arn();
-    let call = cloudtrail_call(&arn, &trail.account, &trail.home_region, now)?;
+    let region = trail_key_region(conn, &trail.s3_bucket_name, &trail.home_region)?;
+    let call = cloudtrail_call(&arn, &trail.account, &region, now)?;
     let actor = Actor::Service(&call);
     let scope = Scope {
         account: trail.account.clone(),
-        region: trail.home_region.clone(),
+        region,
     };
     let target = ids::resolve(conn, &scope, given, true).map_err(|e| match e.kind {
-        ErrorKind::KmsNotFound | ErrorKind::KmsInvalidArn => ApiError::new(
-            ErrorKind::TrailKmsKeyNotFound,
-            format!("KMS key not found: {given}"),
-        ),
+        ErrorKind::KmsNotFound | ErrorKind::KmsInvalidArn => key_not_found(given),
         _ => e,
     })?;
     let key_arn = target.key.arn.clone();

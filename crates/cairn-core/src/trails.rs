@@ -241,10 +241,14 @@ fn check_key(
     external: &ExternalBuckets,
     kms: crate::sse::KmsAccess<'_>,
 ) -> ApiResult<()> {
-    if args.kms_key_id.as_deref().is_none_or(str::is_empty) {
-        return Ok(());
-    }
-    let Some(given) = trail.kms_key_id.clone() else {
+    let Some(given) = args.kms_key_id.as_deref().filter(|k| !k.is_empty()) else {
+        // A trail keeping its key while moving to another bucket: the key must still be
+        // in the bucket's region.
+        if args.s3_bucket_name.is_some()
+            && let Some(key_arn) = &trail.kms_key_id
+        {
+            crate::sse::check_trail_key_region(conn, trail, key_arn)?;
+        }
         return Ok(());
     };
     if external.contains_key(&trail.s3_bucket_name) {
@@ -256,8 +260,9 @@ fn check_key(
             ),
         ));
     }
+    // Resolved as given (a bare key id or alias name names a key of the bucket's region).
     trail.kms_key_id = Some(crate::sse::check_trail_key(
-        conn, kms, trail, &given, ctx.now,
+        conn, kms, trail, given, ctx.now,
     )?);
     Ok(())
 }

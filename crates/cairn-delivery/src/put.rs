@@ -59,7 +59,8 @@ pub(crate) struct Target {
     pub account: String,
     /// `x-amz-meta-*` metadata.
     pub meta: BTreeMap<String, String>,
-    /// The trail's home region (where its KMS key lives).
+    /// The trail's home region (KMS is asked in the bucket's region, this one only for a
+    /// bucket Cairn does not hold).
     pub region: String,
     /// The trail's KMS key ARN: the object is sealed under a data key of it (SSE-KMS).
     pub kms_key_arn: Option<String>,
@@ -358,12 +359,16 @@ impl Putter {
                     master: &master,
                     evaluator: evaluator.as_ref(),
                 };
+                let region = match sse::trail_key_region(c, &t.bucket, &t.region) {
+                    Ok(r) => r,
+                    Err(e) => return Ok(Err(e)),
+                };
                 let (made, event) = sse::cloudtrail_data_key(
                     c,
                     access,
                     &t.trail_arn,
                     &t.account,
-                    &t.region,
+                    &region,
                     &key_arn,
                     &t.bucket,
                     &t.key,
@@ -422,7 +427,9 @@ impl Putter {
                         ))
                     });
                 };
-                let call = match sse::cloudtrail_call(&t.trail_arn, &t.account, &t.region, now) {
+                let call = match sse::trail_key_region(c, &t.bucket, &t.region)
+                    .and_then(|r| sse::cloudtrail_call(&t.trail_arn, &t.account, &r, now))
+                {
                     Ok(call) => call,
                     Err(e) => return Ok(Err(e)),
                 };

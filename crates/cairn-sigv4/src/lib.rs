@@ -6,12 +6,13 @@
 //! derives the signing key and compares signatures in constant time. Clock skew is checked
 //! separately so the caller can answer with AWS's exact messages, and so are the
 //! signature-edge rules of [`rules`]: which headers must be signed, which payload hashes a
-//! service accepts.
+//! service accepts. [`v2`] holds S3's legacy Signature Version 2 string to sign.
 
 mod authorization;
 mod canonical;
 pub mod rules;
 mod skew;
+pub mod v2;
 
 pub use authorization::{Authorization, AuthorizationError};
 pub use canonical::{RequestParts, canonical_request, signature, signing_key, string_to_sign};

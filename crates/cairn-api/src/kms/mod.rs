@@ -149,6 +149,41 @@ pub fn request_parameters(body: &Value) -> Value {
     }
 }
 
+/// The algorithm members KMS's record always carries, filled with `SYMMETRIC_DEFAULT` when
+/// the request left them out: the KMS developer guide says so of Decrypt ("always includes
+/// the encryptionAlgorithm in the requestParameters even if the encryption algorithm wasn't
+/// specified in the request"), and its Encrypt and ReEncrypt entries show them likewise.
+fn recorded_algorithms(name: &str) -> &'static [&'static str] {
+    match name {
+        "Encrypt" | "Decrypt" => &["encryptionAlgorithm"],
+        "ReEncrypt" => &[
+            "sourceEncryptionAlgorithm",
+            "destinationEncryptionAlgorithm",
+        ],
+        _ => &[],
+    }
+}
+
+/// [`request_parameters`] of operation `name`, with the algorithms its record always names.
+fn recorded_parameters(name: &str, body: &Value) -> Value {
+    let mut params = request_parameters(body);
+    let members = recorded_algorithms(name);
+    if members.is_empty() {
+        return params;
+    }
+    if params.is_null() {
+        params = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(m) = &mut params {
+        for member in members {
+            if m.get(*member).is_none_or(Value::is_null) {
+                m.insert((*member).to_owned(), Value::from("SYMMETRIC_DEFAULT"));
+            }
+        }
+    }
+    params
+}
+
 fn outcome(
     name: &str,
     read_only: bool,
@@ -196,7 +231,7 @@ fn outcome(
         event_name: name.to_owned(),
         read_only,
         management: true,
-        request_parameters: request_parameters(body),
+        request_parameters: recorded_parameters(name, body),
         response_elements,
         error,
         resources,
@@ -297,5 +332,29 @@ mod tests {
                    "tags": [{"tagKey": "K", "tagValue": "V"}]})
         );
         assert_eq!(request_parameters(&json!({})), Value::Null);
+    }
+
+    #[test]
+    fn decrypt_encrypt_and_reencrypt_records_always_name_their_algorithms() {
+        let body = json!({"CiphertextBlob": "AAAA"});
+        assert_eq!(
+            recorded_parameters("Decrypt", &body),
+            json!({"encryptionAlgorithm": "SYMMETRIC_DEFAULT"})
+        );
+        let body =
+            json!({"KeyId": "k", "Plaintext": "AA", "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"});
+        assert_eq!(
+            recorded_parameters("Encrypt", &body),
+            json!({"keyId": "k", "encryptionAlgorithm": "SYMMETRIC_DEFAULT"})
+        );
+        assert_eq!(
+            recorded_parameters("ReEncrypt", &json!({"DestinationKeyId": "d"})),
+            json!({"destinationKeyId": "d", "sourceEncryptionAlgorithm": "SYMMETRIC_DEFAULT",
+                   "destinationEncryptionAlgorithm": "SYMMETRIC_DEFAULT"})
+        );
+        assert_eq!(
+            recorded_parameters("GenerateDataKey", &json!({"KeyId": "k"})),
+            json!({"keyId": "k"})
+        );
     }
 }

@@ -27,6 +27,7 @@ mod post_object;
 mod preconditions;
 mod presign;
 mod region_check;
+mod sigv2_path;
 pub(crate) mod sse_ops;
 mod versions;
 
@@ -98,10 +99,12 @@ pub fn service(
 /// response says the connection closes (see [`leftover`]).
 pub async fn handle(
     s3: &S3Service,
+    credentials: &CredentialCache,
     req: http::Request<axum::body::Body>,
     meta: RequestMeta,
 ) -> Response {
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    sigv2_path::add_bucket_slash(&mut parts, credentials).await;
     let (body, leftover) = leftover::share(body, &parts.headers);
     let mut resp = answer(s3, parts, body, meta).await;
     if !leftover.drain().await {

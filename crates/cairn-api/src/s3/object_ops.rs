@@ -253,6 +253,9 @@ impl CairnS3 {
             input.ssekms_encryption_context.as_ref(),
             input.bucket_key_enabled,
         );
+        // S3 answers SSE-KMS writes with the context they were given (PutObjectOutput's
+        // `SSEKMSEncryptionContext`, as CopyObject and CreateMultipartUpload do).
+        let context = input.ssekms_encryption_context.clone();
         let sealing = match self.sealing(&bucket, requested).await {
             Ok(s) => s,
             Err(e) => return Err(self.record_failure(info, spec(0), e).await),
@@ -346,6 +349,7 @@ impl CairnS3 {
             e_tag: Some(strong(&etag)),
             size: Some(size),
             server_side_encryption: sse.algorithm,
+            ssekms_encryption_context: context.filter(|_| sse.key_id.is_some()),
             ssekms_key_id: sse.key_id,
             bucket_key_enabled: sse.bucket_key,
             checksum_crc32: sums.crc32,

@@ -67,13 +67,15 @@ pub fn disable(conn: &Connection, key: &Key) -> ApiResult<()> {
     Ok(())
 }
 
-/// GetKeyRotationStatus.
+/// GetKeyRotationStatus. A key pending deletion answers `false` (KMS: "While a KMS key is
+/// pending deletion, its key rotation status is false"); its setting is kept, so canceling
+/// the deletion shows it again.
 pub fn status(key: &Key) -> ApiResult<RotationStatus> {
-    super::not_pending(key)?;
+    let enabled = key.rotation_enabled && key.state != super::PENDING_DELETION;
     Ok(RotationStatus {
-        enabled: key.rotation_enabled,
-        period_days: key.rotation_period.filter(|_| key.rotation_enabled),
-        next: key.next_rotation.filter(|_| key.rotation_enabled),
+        enabled,
+        period_days: key.rotation_period.filter(|_| enabled),
+        next: key.next_rotation.filter(|_| enabled),
     })
 }
 

@@ -192,7 +192,34 @@ fn validate_assume_role(input: &AssumeRoleInput) -> ApiResult<Option<i64>> {
     for a in &input.policy_arns {
         validate::length(a, "policyArns.member.arn", 20, 2048)?;
     }
+    // The model bounds both lists (`tagListType`, `tagKeyListType`: at most 50), so more
+    // is a ValidationError, as for PolicyArns above, not the entity-tag LimitExceeded.
+    if input.tags.len() > 50 {
+        return Err(validate::violation(
+            "[…]",
+            "tags",
+            "Member must have length less than or equal to 50",
+        ));
+    }
     validate::tags(&input.tags, 0, "TagsPerSession")?;
+    if input.transitive_tag_keys.len() > 50 {
+        return Err(validate::violation(
+            "[…]",
+            "transitiveTagKeys",
+            "Member must have length less than or equal to 50",
+        ));
+    }
+    for (i, k) in input.transitive_tag_keys.iter().enumerate() {
+        let field = format!("transitiveTagKeys.{}.member", i + 1);
+        validate::length(k, &field, 1, 128)?;
+        if !k.chars().all(validate::tag_char) {
+            return Err(validate::violation(
+                k,
+                &field,
+                r"Member must satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]+",
+            ));
+        }
+    }
     let mut packed = 0usize;
     if let Some(p) = &input.policy {
         validate::document_text(p, "policy")?;
