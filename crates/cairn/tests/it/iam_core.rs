@@ -162,7 +162,15 @@ fn principal_policies_gather_user_group_and_session_policies() {
         let found = role_trust_policy(c, "123456789012", "arn:aws:iam::123456789012:role/team/ops")
             .unwrap()
             .unwrap();
-        assert_eq!(found.document, trust);
+        // Stored bound to dave's unique id, so a later user of his name is not named.
+        let dave_id = cairn_store::iam::users::get_user(c, "123456789012", "dave")
+            .unwrap()
+            .unwrap()
+            .user_id;
+        assert_eq!(
+            found.document,
+            trust.replace("arn:aws:iam::123456789012:user/dave", &dave_id)
+        );
         assert!(
             role_trust_policy(c, "123456789012", "arn:aws:iam::123456789012:role/ops")
                 .unwrap()
