@@ -83,3 +83,11 @@ def test_an_arn_of_another_partition_names_no_trail(ct):
         ct.get_trail(Name=other)
     assert err(e) == ("TrailNotFoundException", 400)
     assert ct.describe_trails(trailNameList=[other])["trailList"] == []
+
+
+def test_get_event_selectors_names_an_unknown_trail_by_its_arn(ct):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ct.get_event_selectors(TrailName="nosuch")
+    assert err(e) == ("TrailNotFoundException", 400)
+    assert e.value.response["Error"]["Message"] == (
+        "Unknown trail: arn:aws:cloudtrail:us-east-1:123456789012:trail/nosuch for the user: 123456789012")

@@ -297,8 +297,10 @@ fn put_event_selectors(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResul
     out(selectors_output(&t), trail_resource(&t))
 }
 
+/// GetEventSelectors. An unknown trail is named by its full ARN even when the request gave a
+/// short name (observed on AWS; GetTrail alone names it as given).
 fn get_event_selectors(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
-    let t = trails::get(conn, &env.ctx, &req_str(body, "TrailName")?)?;
+    let t = trails::resolve(conn, &env.ctx, &req_str(body, "TrailName")?)?;
     out(selectors_output(&t), trail_resource(&t))
 }
 
