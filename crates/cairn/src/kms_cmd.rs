@@ -19,7 +19,7 @@
 //!
 //! ```sh
 //! cairn kms generate-master-key --out /etc/cairn/kms-master-key.new
-//! # stop the server, then, in one transaction:
+//! # stop the server (the command is refused while one runs), then, in one transaction:
 //! cairn kms rotate-master-key --data-dir ./cairn-data \
 //!     --old ./cairn-data.kms-master-key --new /etc/cairn/kms-master-key.new
 //! cairn serve --data-dir ./cairn-data --kms-master-key-file /etc/cairn/kms-master-key.new
@@ -208,7 +208,7 @@ enum KmsCommand {
         key_id: String,
     },
     /// Rewrap every backing key from the old master key to the new one, in one transaction.
-    /// Stop the server first.
+    /// Refused while a server runs on the data dir: stop it first.
     RotateMasterKey {
         /// Data directory.
         #[arg(long, env = "CAIRN_DATA_DIR", default_value = "cairn-data")]
@@ -284,6 +284,13 @@ pub fn run(args: KmsArgs) -> anyhow::Result<()> {
             Ok(())
         }
         KmsCommand::RotateMasterKey { data_dir, old, new } => {
+            // A running server keeps the old key in memory and would go on wrapping new
+            // backing keys and object keys under it after the rewrap: they would open under
+            // neither key. Hold the server's lock for the whole rotation.
+            let _lock = crate::datadir::lock(
+                &data_dir,
+                crate::datadir::Holder::Admin("kms rotate-master-key"),
+            )?;
             let store = open(&data_dir)?;
             let old = load_file(&old, &data_dir)?;
             let new = load_file(&new, &data_dir)?;

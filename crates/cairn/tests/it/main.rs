@@ -29,6 +29,7 @@ mod logs;
 mod logs_kms_key;
 mod lookup;
 mod named_errors;
+mod operator_cli;
 mod power_cut;
 mod raw_http;
 mod s3_body_framing;
