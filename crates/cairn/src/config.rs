@@ -54,8 +54,9 @@ pub struct ServeArgs {
     /// Most client connections open at once. Default 1024.
     #[arg(long, env = "CAIRN_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
-    /// Seconds a client has to send request headers (also the keep-alive idle limit).
-    /// Default 20.
+    /// Seconds a client has to send a request's headers, counted from accept or, on a
+    /// kept-alive connection, from the end of the previous response: a connection that sends
+    /// nothing is closed after this long. Default 20.
     #[arg(long, env = "CAIRN_HEADER_TIMEOUT_SECS")]
     pub header_timeout_secs: Option<u64>,
     /// Seconds a connection may move no byte mid-request before it is closed. Default 120.
