@@ -206,14 +206,14 @@ pub struct FlushArgs {
     /// step a trail through digest periods without waiting.
     #[arg(long, value_parser = crate::timearg::parse)]
     now: Option<f64>,
-    /// Most events per log file (default 50,000).
-    #[arg(long)]
+    /// Most events per log file (1 to 10,000,000; default 50,000).
+    #[arg(long, value_parser = crate::bounds::flag::events_per_file)]
     max_events_per_file: Option<usize>,
-    /// Most uncompressed bytes per log file (default 8 MiB).
-    #[arg(long)]
+    /// Most uncompressed bytes per log file (1 to 1 GiB; default 8 MiB).
+    #[arg(long, value_parser = crate::bounds::flag::file_bytes)]
     max_file_bytes: Option<usize>,
-    /// Longest wait for queued SNS notifications before exiting, seconds.
-    #[arg(long, default_value_t = 30.0)]
+    /// Longest wait for queued SNS notifications before exiting, seconds (0 to one day).
+    #[arg(long, default_value_t = 30.0, value_parser = crate::bounds::flag::notification_wait)]
     notification_wait: f64,
 }
 
@@ -278,7 +278,7 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<bool> {
         }
     }
     add(runtime.block_on(worker.run_once(now, true))?);
-    let wait = std::time::Duration::from_secs_f64(args.notification_wait.max(0.0));
+    let wait = std::time::Duration::from_secs_f64(args.notification_wait);
     if !runtime.block_on(worker.notifier().drain(wait)) {
         tracing::warn!(
             outstanding = worker.notifier().outstanding(),

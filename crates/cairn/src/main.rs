@@ -4,6 +4,7 @@ mod admin_cmd;
 mod admin_store;
 mod alarms_cmd;
 mod bench;
+mod bounds;
 mod client;
 mod config;
 mod credentials;

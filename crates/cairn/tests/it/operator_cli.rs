@@ -84,3 +84,100 @@ async fn rotate_master_key_is_refused_while_a_server_runs() {
     .await;
     assert_eq!((s, dec["Plaintext"].as_str()), (200, Some("aGVsbG8=")));
 }
+
+/// Numeric flags, their variables and their TOML keys are checked when parsed: values that
+/// panicked the server (exit 101) or made it poll in a busy loop get a clean refusal.
+#[test]
+fn numeric_flags_out_of_bounds_are_refused_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let serve = |flag: &str, value: &str| {
+        cairn()
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data)
+            .arg(format!("{flag}={value}"))
+            .output()
+            .unwrap()
+    };
+    for (flag, value) in [
+        ("--delivery-interval", "18446744073709551615"),
+        ("--delivery-interval", "inf"),
+        ("--delivery-interval", "1e300"),
+        ("--delivery-interval", "-1"),
+        ("--delivery-interval", "NaN"),
+        ("--delivery-interval", "0"),
+        ("--delivery-interval", "0.0000001"),
+        ("--alarm-tick-secs", "1e20"),
+        ("--alarm-tick-secs", "-1"),
+        ("--alarm-tick-secs", "NaN"),
+        ("--digest-interval", "-1"),
+        ("--digest-interval", "nan"),
+        ("--max-connections", "3000000000000000000"),
+        ("--max-body-bytes", "0"),
+        ("--header-timeout-secs", "0"),
+        ("--retention-days", "0"),
+    ] {
+        let out = serve(flag, value);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{flag}={value}: {err}");
+        assert!(
+            err.contains("invalid value") && err.contains(flag) && err.contains("must be"),
+            "{flag}={value}: {err}"
+        );
+    }
+    assert!(!data.exists(), "a refused start creates nothing");
+
+    // The same bounds through the environment and the settings file.
+    let out = cairn()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env("CAIRN_DELIVERY_INTERVAL", "inf")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let toml = dir.path().join("cairn.toml");
+    std::fs::write(&toml, "delivery_interval = 1e300\n").unwrap();
+    let out = cairn()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .arg("--config")
+        .arg(&toml)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("delivery_interval") && err.contains("one year"),
+        "{err}"
+    );
+
+    for args in [
+        vec!["flush", "--notification-wait", "18446744073709551615"],
+        vec!["flush", "--notification-wait=-1"],
+        vec!["flush", "--max-events-per-file", "0"],
+        vec!["alarms", "run", "--notification-wait", "inf"],
+        vec![
+            "validate-logs",
+            "--trail-arn",
+            "arn:aws:cloudtrail:us-east-1:123456789012:trail/t",
+            "--start-time",
+            "2026-01-01",
+            "--concurrency",
+            "0",
+        ],
+        vec![
+            "validate-logs",
+            "--trail-arn",
+            "arn:aws:cloudtrail:us-east-1:123456789012:trail/t",
+            "--start-time",
+            "2026-01-01",
+            "--concurrency",
+            "5000",
+        ],
+    ] {
+        let out = cairn().args(&args).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("invalid value"), "{args:?}: {err}");
+    }
+}
