@@ -27,7 +27,7 @@
 //!
 //! # Other commands
 //!
-//! - `cairn kms sweep --data-dir D [--now EPOCH]`: deletes keys whose deletion window has
+//! - `cairn kms sweep --data-dir D [--now EPOCH|ISO]`: deletes keys whose deletion window has
 //!   passed and rotates keys whose automatic rotation is due (the server runs the same sweep
 //!   periodically); `--now` drives the clock.
 //! - `cairn kms reset-key-policy --data-dir D --key-id K`: writes the default key policy back
@@ -191,8 +191,8 @@ enum KmsCommand {
         /// Data directory.
         #[arg(long, env = "CAIRN_DATA_DIR", default_value = "cairn-data")]
         data_dir: PathBuf,
-        /// The time to sweep at, epoch seconds (default: now).
-        #[arg(long)]
+        /// The time to sweep at: epoch seconds or ISO-8601 (default: now).
+        #[arg(long, value_parser = crate::timearg::parse)]
         now: Option<f64>,
         /// Master key file (needed for automatic rotation; default as for `serve`).
         #[arg(long, env = "CAIRN_KMS_MASTER_KEY_FILE")]

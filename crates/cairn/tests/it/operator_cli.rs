@@ -181,3 +181,63 @@ fn numeric_flags_out_of_bounds_are_refused_cleanly() {
         assert!(err.contains("invalid value"), "{args:?}: {err}");
     }
 }
+
+/// Runs `cairn <args>`, killing it if it has not ended after 60 s (`kms sweep --now=inf`
+/// spun forever).
+fn run_bounded(args: &[&str], data: &std::path::Path) -> Output {
+    let mut child = cairn()
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("cairn {args:?} was still running after 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// `cairn kms sweep --now` takes the times the other `--now` flags take (ISO-8601 too) and
+/// refuses `inf` (which spun forever), `NaN` (which did nothing) and milliseconds (which
+/// deleted keys early).
+#[tokio::test]
+async fn kms_sweep_now_is_a_time_argument() {
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("data");
+    let server = start(&data, &[], &[]);
+    let c = reqwest::Client::new();
+    let (_, created) = kms(&c, &server.addr, "CreateKey", json!({})).await;
+    let key_id = created["KeyMetadata"]["KeyId"].as_str().unwrap();
+    let (s, v) = kms(
+        &c,
+        &server.addr,
+        "ScheduleKeyDeletion",
+        json!({"KeyId": key_id, "PendingWindowInDays": 7}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+
+    let days = |n: i64| chrono::Utc::now() + chrono::Duration::days(n);
+    let millis = days(8).timestamp_millis().to_string();
+    for now in ["inf", "NaN", "1e18", millis.as_str()] {
+        let out = run_bounded(&["kms", "sweep", &format!("--now={now}")], &data);
+        assert_eq!(out.status.code(), Some(2), "{now}: {}", stderr(&out));
+    }
+    let iso = |n| days(n).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let sweep = |at: String| {
+        let out = run_bounded(&["kms", "sweep", "--now", &at], &data);
+        assert!(out.status.success(), "{at}: {}", stderr(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(sweep(iso(6))["Deleted"], json!([]));
+    let deleted = sweep(iso(8));
+    assert_eq!(deleted["Deleted"].as_array().unwrap().len(), 1, "{deleted}");
+    drop(server);
+}
