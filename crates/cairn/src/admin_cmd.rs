@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use cairn_store::{Store, events};
 use clap::{Args, Subcommand};
 
@@ -318,21 +318,37 @@ pub struct EnvArgs {
 /// starts listening, removed when it stops).
 pub const ENDPOINT_FILE: &str = "ENDPOINT";
 
+/// How long `cairn env` waits for a missing data dir to be made by a server starting beside
+/// it.
+const DATA_DIR_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The default endpoint of `cairn serve`.
 const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:4599";
 
 /// Prints shell `export` lines for the data dir's root credentials (from the environment when
 /// the server is given them there, else from the 0600 file), so that `eval "$(cairn env)"`
-/// prepares a shell for the AWS CLI. The credentials are generated here if the server has not
-/// started yet; the server then uses the same ones.
+/// prepares a shell for the AWS CLI. The data dir must exist: a server started just before
+/// (`cairn serve … &`) is given a few seconds to make it, and a path that stays missing is
+/// refused (credentials made there would be accepted by no server). In an existing data dir
+/// whose server has not made them yet, the credentials are generated here; the server then
+/// uses the same ones.
 pub fn env(args: EnvArgs) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + DATA_DIR_WAIT;
+    while !args.data_dir.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     if !args.data_dir.exists() {
-        crate::serve::create_dir_durably(&args.data_dir)
-            .with_context(|| format!("creating {}", args.data_dir.display()))?;
-        std::fs::set_permissions(
-            &args.data_dir,
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
-        )?;
+        bail!(
+            "{} is not a Cairn data dir (it does not exist); start `cairn serve --data-dir {}` first, or check the path",
+            args.data_dir.display(),
+            args.data_dir.display()
+        );
+    }
+    if !args.data_dir.is_dir() {
+        bail!(
+            "{} is not a Cairn data dir (it is not a directory); check the path",
+            args.data_dir.display()
+        );
     }
     let (root, _) = crate::credentials::load_or_create(&args.data_dir)?;
     let endpoint_url = match args.endpoint_url {

@@ -132,6 +132,31 @@ pub fn resolve_master_key(
     }))
 }
 
+/// Checks, before the data dir is created, that the master key `serve` was given (flag file
+/// or `CAIRN_KMS_MASTER_KEY`) can be read; the default file beside the data dir is checked
+/// later, with the data dir.
+pub fn precheck_master_key(flag: Option<&Path>) -> anyhow::Result<()> {
+    if let Some(path) = flag {
+        MasterKey::load(path)
+            .map_err(crypto_error)
+            .with_context(|| format!("loading the KMS master key {}", path.display()))?;
+    } else if let Ok(hex) = std::env::var(MASTER_KEY_ENV) {
+        MasterKey::from_hex(&hex)
+            .map_err(crypto_error)
+            .with_context(|| format!("parsing {MASTER_KEY_ENV}"))?;
+    }
+    Ok(())
+}
+
+/// A key-material error as one message: an IO error is shown once (the crypto error's own
+/// text repeats its source, which `{:#}` would print again).
+pub fn crypto_error(e: cairn_crypto::CryptoError) -> anyhow::Error {
+    match e {
+        cairn_crypto::CryptoError::Io(io) => anyhow::Error::new(io),
+        other => anyhow::Error::msg(other.to_string()),
+    }
+}
+
 /// The master key `cairn serve` runs with, checked against the data dir (generated on the
 /// first start of a data dir without KMS keys).
 pub fn master_key_for_serve(

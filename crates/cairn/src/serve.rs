@@ -164,6 +164,14 @@ fn notifier_config(
 }
 
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    // Everything that can be checked without the data dir is checked before it is created,
+    // so a start that fails (a bad key file, a port in use) leaves no half-made data dir
+    // with fresh secrets behind.
+    crate::kms_cmd::precheck_master_key(config.kms_master_key_file.as_deref())?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
     // The lock lives as long as this function: until the server has shut down.
     let (lock, store) = open_data_dir(&config)?;
     tracing::debug!(lock = %lock.path().display(), "data dir locked");
@@ -205,10 +213,6 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         access_log: config.access_log,
         clock: config.clock.clone(),
     };
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
-    let addr = listener.local_addr()?;
     let settings = Settings {
         listen_addr: Some(addr),
         ..settings

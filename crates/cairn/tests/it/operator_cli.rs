@@ -241,3 +241,63 @@ async fn kms_sweep_now_is_a_time_argument() {
     assert_eq!(deleted["Deleted"].as_array().unwrap().len(), 1, "{deleted}");
     drop(server);
 }
+
+/// `cairn env` on a path that does not exist made it, with root credentials no server
+/// accepts; it is refused, and nothing is made.
+#[test]
+fn env_refuses_a_data_dir_that_does_not_exist() {
+    let parent = tempfile::tempdir().unwrap();
+    let typo = parent.path().join("typo");
+    let out = cairn()
+        .args(["env", "--data-dir"])
+        .arg(&typo)
+        .env_remove("CAIRN_ROOT_ACCESS_KEY_ID")
+        .env_remove("CAIRN_ROOT_SECRET_ACCESS_KEY")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(!typo.exists());
+}
+
+/// A start that fails on a port in use or an unreadable master key file left a new data dir
+/// with fresh secrets behind; both are checked before the data dir is made.
+#[test]
+fn a_failed_start_leaves_no_data_dir_behind() {
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("data");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().to_string();
+    let missing_key = parent.path().join("no-such.key");
+    for args in [
+        vec!["--listen", port.as_str()],
+        vec![
+            "--listen",
+            "127.0.0.1:0",
+            "--kms-master-key-file",
+            missing_key.to_str().unwrap(),
+        ],
+    ] {
+        let out = cairn()
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(&data)
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains(&port) || err.contains("no-such.key"),
+            "{args:?}: {err}"
+        );
+        assert!(!data.exists(), "{args:?} left {} behind", data.display());
+    }
+    assert!(!parent.path().join("data.kms-master-key").exists());
+}
