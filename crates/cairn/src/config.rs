@@ -22,7 +22,8 @@ pub struct ServeArgs {
     /// Listen address. Default `127.0.0.1:4599`.
     #[arg(long, env = "CAIRN_LISTEN")]
     pub listen: Option<SocketAddr>,
-    /// The 12-digit account id. Default `123456789012`.
+    /// The 12-digit account id. Default: the account the data dir was first served with,
+    /// else `123456789012`; another than the data dir's is refused.
     #[arg(long, env = "CAIRN_ACCOUNT_ID")]
     pub account_id: Option<String>,
     /// Event history retention in days, 1 to 36500. Default 90.
@@ -135,8 +136,9 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     /// Listen address.
     pub listen: SocketAddr,
-    /// Account id.
-    pub account_id: cairn_model::AccountId,
+    /// The account id given (flag, variable or file); the data dir's recorded account, else
+    /// `123456789012`, when none is.
+    pub account_id: Option<cairn_model::AccountId>,
     /// Retention, days.
     pub retention_days: u32,
     /// `text` or `json`.
@@ -217,12 +219,12 @@ impl ServeConfig {
             Some(p) => read_file(p)?,
             None => FileConfig::default(),
         };
-        let account = args
+        let account_id = args
             .account_id
             .clone()
             .or(file.account_id)
-            .unwrap_or_else(|| "123456789012".to_owned());
-        let account_id = cairn_model::AccountId::parse(&account).map_err(anyhow::Error::msg)?;
+            .map(|a| cairn_model::AccountId::parse(&a).map_err(anyhow::Error::msg))
+            .transpose()?;
         let log_format = args
             .log_format
             .clone()
@@ -429,7 +431,7 @@ mod tests {
             ..Default::default()
         };
         let c = ServeConfig::resolve(&args).unwrap();
-        assert_eq!(c.account_id.as_str(), "111122223333");
+        assert_eq!(c.account_id.unwrap().as_str(), "111122223333");
         assert_eq!(c.retention_days, 30);
         assert_eq!(c.listen.port(), 4599);
     }

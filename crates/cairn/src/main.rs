@@ -1,5 +1,6 @@
 //! The `cairn` binary: `serve`, admin commands on a data dir, `validate-logs`, and `bench`.
 
+mod account;
 mod admin_cmd;
 mod admin_store;
 mod alarms_cmd;

@@ -175,6 +175,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     // The lock lives as long as this function: until the server has shut down.
     let (lock, store) = open_data_dir(&config)?;
     tracing::debug!(lock = %lock.path().display(), "data dir locked");
+    let account = crate::account::for_serve(&store, &config.data_dir, config.account_id.as_ref())?;
     let key_hex =
         store.write_blocking(|c| meta::get_or_insert(c, "token-key", TokenKey::generate_hex))??;
     let token_key = TokenKey::from_hex(&key_hex).context("stored token key is damaged")?;
@@ -198,7 +199,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         );
     }
     let settings = Settings {
-        account: config.account_id.clone(),
+        account: account.clone(),
         root,
         token_key,
         retention_secs,
@@ -254,7 +255,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         tracing::warn!(error = %e, "cannot write {}", endpoint_file.display());
     }
     say(&format!("cairn listening on http://{addr}"));
-    tracing::info!(%addr, account = %config.account_id, data_dir = %config.data_dir.display(), "listening");
+    tracing::info!(%addr, %account, data_dir = %config.data_dir.display(), "listening");
 
     // A damaged database file (truncated, overwritten) would otherwise go unnoticed until a
     // query reaches the bad page; check it once, in the background, and say so loudly.

@@ -301,3 +301,53 @@ fn a_failed_start_leaves_no_data_dir_behind() {
     }
     assert!(!parent.path().join("data.kms-master-key").exists());
 }
+
+/// A data dir remembers the account it was first served with: `cairn iam` acts as it by
+/// default (it acted as 123456789012 whatever the server ran as), another `--account-id` is
+/// refused by `cairn iam` and by `serve` (which showed an empty account).
+#[test]
+fn a_data_dir_keeps_the_account_it_was_first_served_with() {
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("data");
+    drop(start(&data, &["--account-id", "111122223333"], &[]));
+
+    let iam = |extra: &[&str]| {
+        cairn()
+            .arg("iam")
+            .args(extra)
+            .arg("--data-dir")
+            .arg(&data)
+            .output()
+            .unwrap()
+    };
+    let out = iam(&["create-user", "alice"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed = iam(&["list-users"]);
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        text.contains("arn:aws:iam::111122223333:user/alice"),
+        "{text}{}",
+        stderr(&listed)
+    );
+    let out = iam(&["--account-id", "123456789012", "list-users"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("belongs to account 111122223333") && err.contains("123456789012"),
+        "{err}"
+    );
+
+    let out = cairn()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .args(["--account-id", "123456789012"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("belongs to account 111122223333"), "{err}");
+    // Without --account-id the server runs as the data dir's account.
+    drop(start(&data, &[], &[]));
+    let out = iam(&["--account-id", "111122223333", "list-users"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
