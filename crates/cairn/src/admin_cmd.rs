@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use cairn_store::{Store, events};
+use cairn_store::events;
 use clap::{Args, Subcommand};
 
 /// Arguments of `cairn events`.
@@ -231,7 +231,7 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<bool> {
         data_dir: Some(args.data_dir.clone()),
         ..Default::default()
     })?;
-    let store = Store::open(&args.data_dir.join("cairn.db")).context("opening store")?;
+    let store = crate::admin_store::open_existing(&args.data_dir)?;
     let external = cairn_buckets::ExternalBuckets::new(&config.external_buckets)?;
     let head = store.read_blocking(cairn_store::delivery::max_seq)?;
     let mut worker =

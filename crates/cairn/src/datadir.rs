@@ -47,9 +47,11 @@ pub enum LockError {
     Held(String),
     /// The data dir does not exist (admin commands never create one).
     Missing(String),
+    /// The path is not a directory.
+    NotADirectory(String),
     /// The lock file could not be opened or locked.
     Io {
-        /// The data dir.
+        /// The lock file.
         dir: String,
         /// Why.
         source: std::io::Error,
@@ -61,7 +63,13 @@ impl std::fmt::Display for LockError {
         match self {
             Self::Held(message) => f.write_str(message),
             Self::Missing(dir) => write!(f, "data dir {dir} does not exist"),
-            Self::Io { dir, source } => write!(f, "cannot lock data dir {dir}: {source}"),
+            Self::NotADirectory(dir) => write!(f, "data dir {dir} is not a directory"),
+            Self::Io { dir, source } => {
+                write!(
+                    f,
+                    "cannot open or lock the data dir's lock file {dir}: {source}"
+                )
+            }
         }
     }
 }
@@ -86,12 +94,15 @@ fn advice(command: &str) -> &'static str {
 /// Takes the exclusive lock on `data_dir` (which must exist) for `who`, without waiting.
 pub fn lock(data_dir: &Path, who: Holder) -> Result<DataDirLock, LockError> {
     let dir = data_dir.display().to_string();
-    if !data_dir.is_dir() {
+    if !data_dir.exists() {
         return Err(LockError::Missing(dir));
+    }
+    if !data_dir.is_dir() {
+        return Err(LockError::NotADirectory(dir));
     }
     let path = data_dir.join(LOCK_FILE);
     let io = |source| LockError::Io {
-        dir: dir.clone(),
+        dir: path.display().to_string(),
         source,
     };
     let mut file = OpenOptions::new()

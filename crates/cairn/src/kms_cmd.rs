@@ -60,7 +60,8 @@ pub fn default_master_key_path(data_dir: &Path) -> anyhow::Result<PathBuf> {
 }
 
 fn refuse_inside(path: &Path, data_dir: &Path) -> anyhow::Result<()> {
-    let dir = std::fs::canonicalize(data_dir)?;
+    let dir = std::fs::canonicalize(data_dir)
+        .with_context(|| format!("resolving the data dir {}", data_dir.display()))?;
     let key = std::fs::canonicalize(path).with_context(|| format!("reading {}", path.display()))?;
     if key.starts_with(&dir) {
         bail!(
@@ -74,11 +75,16 @@ fn refuse_inside(path: &Path, data_dir: &Path) -> anyhow::Result<()> {
 
 fn load_file(path: &Path, data_dir: &Path) -> anyhow::Result<MasterKey> {
     refuse_inside(path, data_dir)?;
-    let mode = std::fs::metadata(path)?.permissions().mode();
+    let mode = std::fs::metadata(path)
+        .with_context(|| format!("reading the KMS master key {}", path.display()))?
+        .permissions()
+        .mode();
     if mode & 0o077 != 0 {
         tracing::warn!(file = %path.display(), "the KMS master key file is readable by group or others; chmod 600 it");
     }
-    MasterKey::load(path).with_context(|| format!("loading the KMS master key {}", path.display()))
+    MasterKey::load(path)
+        .map_err(crypto_error)
+        .with_context(|| format!("loading the KMS master key {}", path.display()))
 }
 
 /// A master key and where it came from.
@@ -107,7 +113,9 @@ pub fn resolve_master_key(
     }
     if let Ok(hex) = std::env::var(MASTER_KEY_ENV) {
         return Ok(Some(Resolved {
-            key: MasterKey::from_hex(&hex).with_context(|| format!("parsing {MASTER_KEY_ENV}"))?,
+            key: MasterKey::from_hex(&hex)
+                .map_err(crypto_error)
+                .with_context(|| format!("parsing {MASTER_KEY_ENV}"))?,
             source: MASTER_KEY_ENV.to_owned(),
             generated: None,
         }));
@@ -124,6 +132,7 @@ pub fn resolve_master_key(
         return Ok(None);
     }
     let key = MasterKey::create_file(&path)
+        .map_err(crypto_error)
         .with_context(|| format!("creating the KMS master key {}", path.display()))?;
     Ok(Some(Resolved {
         key,
@@ -254,13 +263,7 @@ enum KmsCommand {
 }
 
 fn open(data_dir: &Path) -> anyhow::Result<Store> {
-    if !data_dir.join("cairn.db").exists() {
-        bail!(
-            "{} is not a Cairn data dir (no cairn.db)",
-            data_dir.display()
-        );
-    }
-    Store::open(&data_dir.join("cairn.db")).context("opening store")
+    crate::admin_store::open_existing(data_dir)
 }
 
 fn now_or(now: Option<f64>) -> f64 {
@@ -338,7 +341,8 @@ pub fn run(args: KmsArgs) -> anyhow::Result<()> {
         }
         KmsCommand::GenerateMasterKey { out } => {
             let key = MasterKey::create_file(&out)
-                .with_context(|| format!("creating {}", out.display()))?;
+                .map_err(crypto_error)
+                .with_context(|| format!("creating the KMS master key file {}", out.display()))?;
             println!(
                 "{}",
                 serde_json::json!({"File": out, "MasterKeyFingerprint": key.fingerprint()})

@@ -69,19 +69,34 @@ pub fn create_dir_durably(dir: &std::path::Path) -> std::io::Result<()> {
 
 /// Opens the data dir (0700), takes its lock (held as long as the returned guard lives:
 /// a second server on the same data dir is refused) and opens its store.
+/// Every step names the path and what it was doing, so an error such as "Operation not
+/// permitted" (a data dir owned by another user) or "Read-only file system" says where.
 pub fn open_data_dir(config: &ServeConfig) -> anyhow::Result<(DataDirLock, Store)> {
-    create_dir_durably(&config.data_dir)
-        .with_context(|| format!("creating {}", config.data_dir.display()))?;
-    std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
-    let lock = datadir::lock(&config.data_dir, Holder::Server)?;
-    create_dir_durably(&config.data_dir.join("buckets"))?;
+    let dir = &config.data_dir;
+    if dir.exists() && !dir.is_dir() {
+        anyhow::bail!(
+            "--data-dir {} is not a directory: give the path of a data dir (or of one to create)",
+            dir.display()
+        );
+    }
+    create_dir_durably(dir).with_context(|| format!("creating the data dir {}", dir.display()))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).with_context(|| {
+        format!(
+            "restricting the data dir {} to its owner (chmod 0700; is it owned by another user, or on a read-only file system?)",
+            dir.display()
+        )
+    })?;
+    let lock = datadir::lock(dir, Holder::Server)?;
+    let buckets = dir.join("buckets");
+    create_dir_durably(&buckets).with_context(|| format!("creating {}", buckets.display()))?;
+    let db = dir.join("cairn.db");
     let store = Store::open_with(
-        &config.data_dir.join("cairn.db"),
+        &db,
         cairn_store::StoreOptions {
             max_bytes: config.max_store_bytes,
         },
     )
-    .context("opening the store")?;
+    .with_context(|| format!("opening the store {}", db.display()))?;
     Ok((lock, store))
 }
 

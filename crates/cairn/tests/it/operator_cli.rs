@@ -351,3 +351,62 @@ fn a_data_dir_keeps_the_account_it_was_first_served_with() {
     let out = iam(&["--account-id", "111122223333", "list-users"]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// Start-up errors named neither the path nor the operation ("Operation not permitted (os
+/// error 1)"), a regular file given as the data dir was said not to exist (after being
+/// chmod-ed), and `kms generate-master-key` printed its OS error twice.
+#[test]
+fn startup_errors_name_the_path_and_the_operation() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let file = parent.path().join("a-file");
+    std::fs::write(&file, "not a data dir").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let serve = |data: &std::path::Path| {
+        cairn()
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data)
+            .output()
+            .unwrap()
+    };
+    let out = serve(&file);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&file.display().to_string()) && err.contains("is not a directory"),
+        "{err}"
+    );
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644, "the file was left as it was");
+    let out = cairn()
+        .args(["iam", "list-users", "--data-dir"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains("is not a directory"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A directory this user may not chmod (as for one owned by another user).
+    let out = serve(std::path::Path::new("/proc/self"));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("/proc/self") && err.contains("chmod 0700") && err.contains("os error"),
+        "{err}"
+    );
+
+    let key = parent.path().join("master.key");
+    write_master_key(&key);
+    let out = cairn()
+        .args(["kms", "generate-master-key", "--out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(&key.display().to_string()), "{err}");
+    assert_eq!(err.matches("os error 17").count(), 1, "{err}");
+}
