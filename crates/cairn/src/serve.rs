@@ -14,18 +14,23 @@ use crate::config::{ServeArgs, ServeConfig};
 use crate::credentials;
 use crate::datadir::{self, DataDirLock, Holder};
 
-/// Logs go to stderr, in colour only when stderr is a terminal. `s3s` logs every client
+/// Logs go to stderr, in colour only when stderr is a terminal. A `CAIRN_LOG` that is not a
+/// valid filter is named in a warning, and `info` is used. `s3s` logs every client
 /// mistake at ERROR; Cairn logs those itself at DEBUG, so `s3s` is silenced unless `CAIRN_LOG`
 /// names it.
 pub(crate) fn init_logs(json: bool) {
     use std::io::IsTerminal;
-    let spec = std::env::var("CAIRN_LOG").unwrap_or_else(|_| "info".to_owned());
+    let given = std::env::var("CAIRN_LOG").ok();
+    let spec = given.clone().unwrap_or_else(|| "info".to_owned());
     let spec = if spec.contains("s3s") {
         spec
     } else {
         format!("{spec},s3s=off")
     };
-    let filter = EnvFilter::try_new(&spec).unwrap_or_else(|_| EnvFilter::new("info,s3s=off"));
+    let (filter, refused) = match EnvFilter::try_new(&spec) {
+        Ok(f) => (f, None),
+        Err(e) => (EnvFilter::new("info,s3s=off"), Some(e)),
+    };
     // A log line that cannot be written is dropped. tracing-subscriber would otherwise report
     // the failure with `eprintln!`, which panics when stderr itself is gone (a closed pipe, a
     // full disk): the panic killed the request (no response) or the delivery loop (silently).
@@ -38,6 +43,13 @@ pub(crate) fn init_logs(json: bool) {
         builder.json().init();
     } else {
         builder.init();
+    }
+    if let Some(e) = refused {
+        tracing::warn!(
+            CAIRN_LOG = given.as_deref().unwrap_or_default(),
+            error = %e,
+            "CAIRN_LOG is not a valid log filter (tracing EnvFilter syntax, such as `info` or `warn,cairn_api=debug`); logging at info instead"
+        );
     }
 }
 
@@ -182,6 +194,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     // Everything that can be checked without the data dir is checked before it is created,
     // so a start that fails (a bad key file, a port in use) leaves no half-made data dir
     // with fresh secrets behind.
+    credentials::from_env()?;
     crate::kms_cmd::precheck_master_key(config.kms_master_key_file.as_deref())?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

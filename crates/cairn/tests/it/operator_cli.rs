@@ -410,3 +410,56 @@ fn startup_errors_name_the_path_and_the_operation() {
     assert!(err.contains(&key.display().to_string()), "{err}");
     assert_eq!(err.matches("os error 17").count(), 1, "{err}");
 }
+
+/// One of the two root key variables without the other was silently ignored, and both
+/// empty locked root out; both are refused before anything is made. An invalid `CAIRN_LOG`
+/// was silently ignored; it is named in a warning.
+#[test]
+fn root_key_variables_come_in_non_empty_pairs_and_a_bad_log_filter_is_named() {
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("data");
+    let serve = |env: &[(&str, &str)]| {
+        let mut cmd = cairn();
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data)
+            .env_remove("CAIRN_ROOT_ACCESS_KEY_ID")
+            .env_remove("CAIRN_ROOT_SECRET_ACCESS_KEY");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    for (env, says) in [
+        (
+            vec![("CAIRN_ROOT_ACCESS_KEY_ID", "AKIDONLY")],
+            "CAIRN_ROOT_SECRET_ACCESS_KEY is not",
+        ),
+        (
+            vec![("CAIRN_ROOT_SECRET_ACCESS_KEY", "secret-only")],
+            "CAIRN_ROOT_ACCESS_KEY_ID is not",
+        ),
+        (
+            vec![
+                ("CAIRN_ROOT_ACCESS_KEY_ID", ""),
+                ("CAIRN_ROOT_SECRET_ACCESS_KEY", ""),
+            ],
+            "is set but empty",
+        ),
+    ] {
+        let out = serve(&env);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{env:?}: {err}");
+        assert!(err.contains(says), "{env:?}: {err}");
+        assert!(!data.exists(), "{env:?} made the data dir");
+    }
+
+    let out = serve(&[
+        ("CAIRN_LOG", "cairn=verbose"),
+        ("CAIRN_ROOT_ACCESS_KEY_ID", "AKIDONLY"),
+    ]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("CAIRN_LOG is not a valid log filter") && err.contains("cairn=verbose"),
+        "{err}"
+    );
+}
