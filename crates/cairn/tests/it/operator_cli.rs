@@ -19,6 +19,26 @@ fn cairn() -> Command {
     cmd
 }
 
+/// Runs `cmd` to its end; a command still running after 60 s (a server that should have
+/// refused to start) is killed and the test fails instead of hanging.
+fn output(cmd: &mut Command) -> Output {
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            let out = child.wait_with_output().unwrap();
+            panic!("{cmd:?} was still running after 60 s: {}", stderr(&out));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -44,15 +64,15 @@ async fn rotate_master_key_is_refused_while_a_server_runs() {
     let (s, created) = kms(&c, &server.addr, "CreateKey", json!({})).await;
     assert_eq!(s, 200, "{created}");
 
-    let out = cairn()
-        .args(["kms", "rotate-master-key", "--data-dir"])
-        .arg(&data)
-        .arg("--old")
-        .arg(&old)
-        .arg("--new")
-        .arg(&new)
-        .output()
-        .unwrap();
+    let out = output(
+        cairn()
+            .args(["kms", "rotate-master-key", "--data-dir"])
+            .arg(&data)
+            .arg("--old")
+            .arg(&old)
+            .arg("--new")
+            .arg(&new),
+    );
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
@@ -92,12 +112,12 @@ fn numeric_flags_out_of_bounds_are_refused_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let serve = |flag: &str, value: &str| {
-        cairn()
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&data)
-            .arg(format!("{flag}={value}"))
-            .output()
-            .unwrap()
+        output(
+            cairn()
+                .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+                .arg(&data)
+                .arg(format!("{flag}={value}")),
+        )
     };
     for (flag, value) in [
         ("--delivery-interval", "18446744073709551615"),
@@ -128,22 +148,22 @@ fn numeric_flags_out_of_bounds_are_refused_cleanly() {
     assert!(!data.exists(), "a refused start creates nothing");
 
     // The same bounds through the environment and the settings file.
-    let out = cairn()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&data)
-        .env("CAIRN_DELIVERY_INTERVAL", "inf")
-        .output()
-        .unwrap();
+    let out = output(
+        cairn()
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data)
+            .env("CAIRN_DELIVERY_INTERVAL", "inf"),
+    );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let toml = dir.path().join("cairn.toml");
     std::fs::write(&toml, "delivery_interval = 1e300\n").unwrap();
-    let out = cairn()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&data)
-        .arg("--config")
-        .arg(&toml)
-        .output()
-        .unwrap();
+    let out = output(
+        cairn()
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data)
+            .arg("--config")
+            .arg(&toml),
+    );
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
@@ -175,33 +195,16 @@ fn numeric_flags_out_of_bounds_are_refused_cleanly() {
             "5000",
         ],
     ] {
-        let out = cairn().args(&args).output().unwrap();
+        let out = output(cairn().args(&args));
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains("invalid value"), "{args:?}: {err}");
     }
 }
 
-/// Runs `cairn <args>`, killing it if it has not ended after 60 s (`kms sweep --now=inf`
-/// spun forever).
+/// Runs `cairn <args> --data-dir <data>` (bounded: `kms sweep --now=inf` spun forever).
 fn run_bounded(args: &[&str], data: &std::path::Path) -> Output {
-    let mut child = cairn()
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("cairn {args:?} was still running after 60 s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
+    output(cairn().args(args).arg("--data-dir").arg(data))
 }
 
 /// `cairn kms sweep --now` takes the times the other `--now` flags take (ISO-8601 too) and
@@ -248,13 +251,13 @@ async fn kms_sweep_now_is_a_time_argument() {
 fn env_refuses_a_data_dir_that_does_not_exist() {
     let parent = tempfile::tempdir().unwrap();
     let typo = parent.path().join("typo");
-    let out = cairn()
-        .args(["env", "--data-dir"])
-        .arg(&typo)
-        .env_remove("CAIRN_ROOT_ACCESS_KEY_ID")
-        .env_remove("CAIRN_ROOT_SECRET_ACCESS_KEY")
-        .output()
-        .unwrap();
+    let out = output(
+        cairn()
+            .args(["env", "--data-dir"])
+            .arg(&typo)
+            .env_remove("CAIRN_ROOT_ACCESS_KEY_ID")
+            .env_remove("CAIRN_ROOT_SECRET_ACCESS_KEY"),
+    );
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("does not exist"), "{err}");
@@ -284,13 +287,13 @@ fn a_failed_start_leaves_no_data_dir_behind() {
             missing_key.to_str().unwrap(),
         ],
     ] {
-        let out = cairn()
-            .arg("serve")
-            .arg("--data-dir")
-            .arg(&data)
-            .args(&args)
-            .output()
-            .unwrap();
+        let out = output(
+            cairn()
+                .arg("serve")
+                .arg("--data-dir")
+                .arg(&data)
+                .args(&args),
+        );
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
         assert!(
@@ -311,15 +314,7 @@ fn a_data_dir_keeps_the_account_it_was_first_served_with() {
     let data = parent.path().join("data");
     drop(start(&data, &["--account-id", "111122223333"], &[]));
 
-    let iam = |extra: &[&str]| {
-        cairn()
-            .arg("iam")
-            .args(extra)
-            .arg("--data-dir")
-            .arg(&data)
-            .output()
-            .unwrap()
-    };
+    let iam = |extra: &[&str]| output(cairn().arg("iam").args(extra).arg("--data-dir").arg(&data));
     let out = iam(&["create-user", "alice"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let listed = iam(&["list-users"]);
@@ -337,12 +332,12 @@ fn a_data_dir_keeps_the_account_it_was_first_served_with() {
         "{err}"
     );
 
-    let out = cairn()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&data)
-        .args(["--account-id", "123456789012"])
-        .output()
-        .unwrap();
+    let out = output(
+        cairn()
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data)
+            .args(["--account-id", "123456789012"]),
+    );
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("belongs to account 111122223333"), "{err}");
@@ -363,11 +358,11 @@ fn startup_errors_name_the_path_and_the_operation() {
     std::fs::write(&file, "not a data dir").unwrap();
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
     let serve = |data: &std::path::Path| {
-        cairn()
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data)
-            .output()
-            .unwrap()
+        output(
+            cairn()
+                .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+                .arg(data),
+        )
     };
     let out = serve(&file);
     let err = stderr(&out);
@@ -378,11 +373,7 @@ fn startup_errors_name_the_path_and_the_operation() {
     );
     let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o644, "the file was left as it was");
-    let out = cairn()
-        .args(["iam", "list-users", "--data-dir"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = output(cairn().args(["iam", "list-users", "--data-dir"]).arg(&file));
     assert!(
         stderr(&out).contains("is not a directory"),
         "{}",
@@ -400,11 +391,11 @@ fn startup_errors_name_the_path_and_the_operation() {
 
     let key = parent.path().join("master.key");
     write_master_key(&key);
-    let out = cairn()
-        .args(["kms", "generate-master-key", "--out"])
-        .arg(&key)
-        .output()
-        .unwrap();
+    let out = output(
+        cairn()
+            .args(["kms", "generate-master-key", "--out"])
+            .arg(&key),
+    );
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains(&key.display().to_string()), "{err}");
@@ -427,7 +418,7 @@ fn root_key_variables_come_in_non_empty_pairs_and_a_bad_log_filter_is_named() {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        cmd.output().unwrap()
+        output(&mut cmd)
     };
     for (env, says) in [
         (
