@@ -125,6 +125,12 @@ pub const NOTIFICATION_WAIT: Secs = Secs {
     max: DAY as f64,
     zero: None,
 };
+/// `cairn bench policy --seconds`.
+pub const BENCH_SECONDS: Secs = Secs {
+    min: 0.1,
+    max: DAY as f64,
+    zero: None,
+};
 /// `--sweep-interval-secs`.
 pub const SWEEP_INTERVAL: Count<u64> = Count {
     min: 1,
@@ -211,6 +217,10 @@ pub mod flag {
     /// `--notification-wait`.
     pub fn notification_wait(s: &str) -> Result<f64, String> {
         NOTIFICATION_WAIT.parse(s)
+    }
+    /// `cairn bench policy --seconds`.
+    pub fn bench_seconds(s: &str) -> Result<f64, String> {
+        BENCH_SECONDS.parse(s)
     }
     /// `--sweep-interval-secs`.
     pub fn sweep_interval(s: &str) -> Result<u64, String> {

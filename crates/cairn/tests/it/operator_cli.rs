@@ -454,3 +454,12 @@ fn root_key_variables_come_in_non_empty_pairs_and_a_bad_log_filter_is_named() {
         "{err}"
     );
 }
+
+/// `cairn bench policy --seconds inf` panicked converting it to a duration.
+#[test]
+fn bench_policy_seconds_are_bounded() {
+    for bad in ["inf", "NaN", "1e300"] {
+        let out = output(cairn().args(["bench", "policy", "--seconds", bad]));
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", stderr(&out));
+    }
+}
