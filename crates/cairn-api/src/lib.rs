@@ -10,6 +10,7 @@ pub mod auth;
 pub mod body_rate;
 pub mod cloudformation;
 pub mod cloudtrail;
+pub mod conn_deadline;
 pub mod console;
 pub mod credentials;
 pub mod errors;

@@ -1,14 +1,16 @@
-//! The accept loop, bounded: a cap on open connections, a deadline for request headers (which
-//! also closes idle keep-alive connections), and an idle deadline for connections whose bytes
-//! stop moving mid-request, and a floor on a request body's rate ([`crate::body_rate`]), so
-//! slow or silent sockets cannot exhaust file descriptors.
+//! The accept loop, bounded: a cap on open connections, a deadline for each request's start
+//! (the header timeout, from accept and from the end of each response until the next
+//! request's first byte, so silent and idle kept-alive sockets are closed; shorter while
+//! the cap is nearly reached, see [`crate::conn_deadline`]), hyper's header timeout for
+//! headers once begun, an idle deadline for connections whose bytes stop moving
+//! mid-request, and a floor on a request body's rate ([`crate::body_rate`]), so slow or
+//! silent sockets cannot exhaust connection slots or file descriptors.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
@@ -20,6 +22,11 @@ use tokio::sync::{Semaphore, watch};
 use tower::ServiceExt;
 
 use crate::body_rate::MinRate;
+use crate::conn_deadline::{Activity, Guarded, Pressure};
+
+/// The most connections `max_connections` may allow (far below the semaphore's own limit,
+/// and what one process's descriptors can hold).
+pub const MAX_CONNECTIONS: usize = 1_000_000;
 
 /// Most header lines a request may carry. S3 bounds a request's header section at 8 KiB
 /// ([`crate::server::MAX_S3_HEADER_BYTES`]) and a header line takes at least 4 bytes
@@ -33,8 +40,9 @@ pub const MAX_HEADERS: usize = 2048;
 pub struct Limits {
     /// Most connections open at once; further clients wait in the kernel's backlog.
     pub max_connections: usize,
-    /// Time a client has to send a request's headers, and the longest a kept-alive connection
-    /// may sit idle between requests.
+    /// Time a client has to send a request's headers, counted from accept (or from the end
+    /// of the previous response on a kept-alive connection), so it is also the longest a
+    /// connection may sit silent before or between requests.
     pub header_timeout: Duration,
     /// Time without a byte moving either way after which a connection is closed.
     pub idle_timeout: Duration,
@@ -54,18 +62,10 @@ impl Default for Limits {
     }
 }
 
-/// A socket that notes when bytes last moved.
+/// A socket that notes when bytes move ([`Activity`]).
 struct Tracked<S> {
     inner: S,
-    last: Arc<AtomicU64>,
-    epoch: Instant,
-}
-
-impl<S> Tracked<S> {
-    fn touch(&self) {
-        self.last
-            .store(self.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
-    }
+    activity: Arc<Activity>,
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
@@ -77,7 +77,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            self.touch();
+            self.activity.read();
         }
         polled
     }
@@ -91,7 +91,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
     ) -> Poll<std::io::Result<usize>> {
         let polled = Pin::new(&mut self.inner).poll_write(cx, data);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
-            self.touch();
+            self.activity.wrote();
         }
         polled
     }
@@ -105,18 +105,6 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
     }
 }
 
-/// Resolves once the connection has moved no byte for `idle`.
-async fn idle_for(last: Arc<AtomicU64>, epoch: Instant, idle: Duration) {
-    let idle_ms = idle.as_millis() as u64;
-    loop {
-        let since = epoch.elapsed().as_millis() as u64 - last.load(Ordering::Relaxed);
-        if since >= idle_ms {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(idle_ms - since)).await;
-    }
-}
-
 /// Serves `router` on `listener` until `shutdown` resolves, then lets open connections finish
 /// their current request (for at most `idle_timeout`).
 pub async fn serve(
@@ -125,7 +113,9 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let max_connections = limits.max_connections.clamp(1, MAX_CONNECTIONS);
+    let permits = Arc::new(Semaphore::new(max_connections));
+    let pressure = Pressure::new(permits.clone(), max_connections);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder
@@ -153,22 +143,24 @@ pub async fn serve(
                 }
             },
         };
+        pressure.check();
         // Streamed bodies go out as several writes; without TCP_NODELAY, Nagle's algorithm
         // and delayed ACKs add ~40 ms to every small GetObject.
         let _ = tcp.set_nodelay(true);
-        let epoch = Instant::now();
-        let last = Arc::new(AtomicU64::new(0));
+        let activity = Activity::new();
         let io = TokioIo::new(Tracked {
             inner: tcp,
-            last: last.clone(),
-            epoch,
+            activity: activity.clone(),
         });
         let router = router.clone();
         let builder = builder.clone();
         let mut stop = stop_rx.clone();
+        let pressure = pressure.clone();
         tokio::spawn(async move {
             let _permit = permit;
+            let requests = activity.clone();
             let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+                let guard = requests.request_started();
                 req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
                 let req = req.map(|body| {
                     axum::body::Body::new(MinRate::new(
@@ -177,13 +169,24 @@ pub async fn serve(
                         limits.header_timeout,
                     ))
                 });
-                router.clone().oneshot(req)
+                let response = router.clone().oneshot(req);
+                async move {
+                    let response = response.await?;
+                    Ok::<_, std::convert::Infallible>(
+                        response.map(|body| axum::body::Body::new(Guarded::new(body, guard))),
+                    )
+                }
             });
             let conn = builder.serve_connection(io, service);
             tokio::pin!(conn);
             let reason = tokio::select! {
                 _ = conn.as_mut() => return,
-                _ = idle_for(last.clone(), epoch, limits.idle_timeout) => "idle",
+                reason = crate::conn_deadline::expired(
+                    activity,
+                    limits.header_timeout,
+                    limits.idle_timeout,
+                    pressure,
+                ) => reason,
                 _ = stop.wait_for(|s| *s) => "shutdown",
             };
             tracing::debug!(%peer, reason, "closing connection");
@@ -195,7 +198,7 @@ pub async fn serve(
     // Wait (bounded) for open connections to hand back their permits.
     let _ = tokio::time::timeout(
         limits.idle_timeout,
-        permits.acquire_many(limits.max_connections as u32),
+        permits.acquire_many(max_connections as u32),
     )
     .await;
     Ok(())

@@ -5,8 +5,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Context;
-use cairn_store::{Store, events};
+use anyhow::{Context, bail};
+use cairn_store::events;
 use clap::{Args, Subcommand};
 
 /// Arguments of `cairn events`.
@@ -206,14 +206,14 @@ pub struct FlushArgs {
     /// step a trail through digest periods without waiting.
     #[arg(long, value_parser = crate::timearg::parse)]
     now: Option<f64>,
-    /// Most events per log file (default 50,000).
-    #[arg(long)]
+    /// Most events per log file (1 to 10,000,000; default 50,000).
+    #[arg(long, value_parser = crate::bounds::flag::events_per_file)]
     max_events_per_file: Option<usize>,
-    /// Most uncompressed bytes per log file (default 8 MiB).
-    #[arg(long)]
+    /// Most uncompressed bytes per log file (1 to 1 GiB; default 8 MiB).
+    #[arg(long, value_parser = crate::bounds::flag::file_bytes)]
     max_file_bytes: Option<usize>,
-    /// Longest wait for queued SNS notifications before exiting, seconds.
-    #[arg(long, default_value_t = 30.0)]
+    /// Longest wait for queued SNS notifications before exiting, seconds (0 to one day).
+    #[arg(long, default_value_t = 30.0, value_parser = crate::bounds::flag::notification_wait)]
     notification_wait: f64,
 }
 
@@ -231,7 +231,7 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<bool> {
         data_dir: Some(args.data_dir.clone()),
         ..Default::default()
     })?;
-    let store = Store::open(&args.data_dir.join("cairn.db")).context("opening store")?;
+    let store = crate::admin_store::open_existing(&args.data_dir)?;
     let external = cairn_buckets::ExternalBuckets::new(&config.external_buckets)?;
     let head = store.read_blocking(cairn_store::delivery::max_seq)?;
     let mut worker =
@@ -278,7 +278,7 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<bool> {
         }
     }
     add(runtime.block_on(worker.run_once(now, true))?);
-    let wait = std::time::Duration::from_secs_f64(args.notification_wait.max(0.0));
+    let wait = std::time::Duration::from_secs_f64(args.notification_wait);
     if !runtime.block_on(worker.notifier().drain(wait)) {
         tracing::warn!(
             outstanding = worker.notifier().outstanding(),
@@ -318,21 +318,37 @@ pub struct EnvArgs {
 /// starts listening, removed when it stops).
 pub const ENDPOINT_FILE: &str = "ENDPOINT";
 
+/// How long `cairn env` waits for a missing data dir to be made by a server starting beside
+/// it.
+const DATA_DIR_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The default endpoint of `cairn serve`.
 const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:4599";
 
 /// Prints shell `export` lines for the data dir's root credentials (from the environment when
 /// the server is given them there, else from the 0600 file), so that `eval "$(cairn env)"`
-/// prepares a shell for the AWS CLI. The credentials are generated here if the server has not
-/// started yet; the server then uses the same ones.
+/// prepares a shell for the AWS CLI. The data dir must exist: a server started just before
+/// (`cairn serve … &`) is given a few seconds to make it, and a path that stays missing is
+/// refused (credentials made there would be accepted by no server). In an existing data dir
+/// whose server has not made them yet, the credentials are generated here; the server then
+/// uses the same ones.
 pub fn env(args: EnvArgs) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + DATA_DIR_WAIT;
+    while !args.data_dir.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     if !args.data_dir.exists() {
-        crate::serve::create_dir_durably(&args.data_dir)
-            .with_context(|| format!("creating {}", args.data_dir.display()))?;
-        std::fs::set_permissions(
-            &args.data_dir,
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
-        )?;
+        bail!(
+            "{} is not a Cairn data dir (it does not exist); start `cairn serve --data-dir {}` first, or check the path",
+            args.data_dir.display(),
+            args.data_dir.display()
+        );
+    }
+    if !args.data_dir.is_dir() {
+        bail!(
+            "{} is not a Cairn data dir (it is not a directory); check the path",
+            args.data_dir.display()
+        );
     }
     let (root, _) = crate::credentials::load_or_create(&args.data_dir)?;
     let endpoint_url = match args.endpoint_url {

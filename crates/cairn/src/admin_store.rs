@@ -9,10 +9,16 @@ use cairn_store::Store;
 /// The store of the data dir at `data_dir`, which must already exist.
 pub fn open_existing(data_dir: &Path) -> anyhow::Result<Store> {
     let db = data_dir.join("cairn.db");
-    if !data_dir.is_dir() {
+    if !data_dir.exists() {
         bail!(
             "{} is not a Cairn data dir (it does not exist); start `cairn serve --data-dir {}` first, or check the path",
             data_dir.display(),
+            data_dir.display()
+        );
+    }
+    if !data_dir.is_dir() {
+        bail!(
+            "{} is not a Cairn data dir (it is not a directory); check the path",
             data_dir.display()
         );
     }
@@ -23,5 +29,5 @@ pub fn open_existing(data_dir: &Path) -> anyhow::Result<Store> {
             data_dir.display()
         );
     }
-    Store::open(&db).with_context(|| format!("opening the store in {}", data_dir.display()))
+    Store::open(&db).with_context(|| format!("opening the store {}", db.display()))
 }

@@ -67,8 +67,8 @@ enum AlarmsCommand {
         /// evaluated already.
         #[arg(long, value_parser = crate::timearg::parse)]
         now: Option<f64>,
-        /// Longest wait for queued SNS notifications before exiting, seconds.
-        #[arg(long, default_value_t = 30.0)]
+        /// Longest wait for queued SNS notifications before exiting, seconds (0 to one day).
+        #[arg(long, default_value_t = 30.0, value_parser = crate::bounds::flag::notification_wait)]
         notification_wait: f64,
     },
 }

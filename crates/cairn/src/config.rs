@@ -8,6 +8,8 @@ use anyhow::{Context, bail};
 use clap::Args;
 use serde::Deserialize;
 
+use crate::bounds;
+
 /// Flags (each also readable from its `CAIRN_*` variable).
 #[derive(Args, Debug, Default, Clone)]
 pub struct ServeArgs {
@@ -20,26 +22,27 @@ pub struct ServeArgs {
     /// Listen address. Default `127.0.0.1:4599`.
     #[arg(long, env = "CAIRN_LISTEN")]
     pub listen: Option<SocketAddr>,
-    /// The 12-digit account id. Default `123456789012`.
+    /// The 12-digit account id. Default: the account the data dir was first served with,
+    /// else `123456789012`; another than the data dir's is refused.
     #[arg(long, env = "CAIRN_ACCOUNT_ID")]
     pub account_id: Option<String>,
-    /// Event history retention in days. Default 90.
-    #[arg(long, env = "CAIRN_RETENTION_DAYS")]
+    /// Event history retention in days, 1 to 36500. Default 90.
+    #[arg(long, env = "CAIRN_RETENTION_DAYS", value_parser = crate::bounds::flag::retention_days)]
     pub retention_days: Option<u32>,
     /// Log format: `text` or `json`. Default `text`.
     #[arg(long, env = "CAIRN_LOG_FORMAT")]
     pub log_format: Option<String>,
-    /// Largest request body, in bytes. Default 8 MiB.
-    #[arg(long, env = "CAIRN_MAX_BODY_BYTES")]
+    /// Largest request body, in bytes (1 to 1 GiB). Default 8 MiB.
+    #[arg(long, env = "CAIRN_MAX_BODY_BYTES", value_parser = crate::bounds::flag::max_body_bytes)]
     pub max_body_bytes: Option<usize>,
-    /// Seconds between retention sweeps. Default 600.
-    #[arg(long, env = "CAIRN_SWEEP_INTERVAL_SECS")]
+    /// Seconds between retention sweeps (1 to one year). Default 600.
+    #[arg(long, env = "CAIRN_SWEEP_INTERVAL_SECS", value_parser = crate::bounds::flag::sweep_interval)]
     pub sweep_interval_secs: Option<u64>,
-    /// Seconds between trail log file deliveries. Default 300.
-    #[arg(long, env = "CAIRN_DELIVERY_INTERVAL")]
+    /// Seconds between trail log file deliveries (0.05 to one year). Default 300.
+    #[arg(long, env = "CAIRN_DELIVERY_INTERVAL", value_parser = crate::bounds::flag::delivery_interval)]
     pub delivery_interval: Option<f64>,
-    /// Seconds between digests of a trail. Default 3600.
-    #[arg(long, env = "CAIRN_DIGEST_INTERVAL")]
+    /// Seconds between digests of a trail (1 to one year). Default 3600.
+    #[arg(long, env = "CAIRN_DIGEST_INTERVAL", value_parser = crate::bounds::flag::digest_interval)]
     pub digest_interval: Option<f64>,
     /// KMS master key file (32 random bytes, raw or 64 hex digits), outside the data dir.
     /// Default: `CAIRN_KMS_MASTER_KEY` (hex), else `<data-dir>.kms-master-key` beside the data
@@ -47,23 +50,25 @@ pub struct ServeArgs {
     #[arg(long, env = "CAIRN_KMS_MASTER_KEY_FILE")]
     pub kms_master_key_file: Option<PathBuf>,
     /// Seconds between checks for CloudWatch alarms due for evaluation (each alarm is
-    /// evaluated once per period end). Default 1; 0 turns evaluation off (tests drive it
-    /// with `cairn alarms run`).
-    #[arg(long, env = "CAIRN_ALARM_TICK_SECS")]
+    /// evaluated once per period end), 0.05 to one day. Default 1; 0 turns evaluation off
+    /// (tests drive it with `cairn alarms run`).
+    #[arg(long, env = "CAIRN_ALARM_TICK_SECS", value_parser = crate::bounds::flag::alarm_tick)]
     pub alarm_tick_secs: Option<f64>,
-    /// Most client connections open at once. Default 1024.
-    #[arg(long, env = "CAIRN_MAX_CONNECTIONS")]
+    /// Most client connections open at once (1 to 1,000,000). Default 1024.
+    #[arg(long, env = "CAIRN_MAX_CONNECTIONS", value_parser = crate::bounds::flag::max_connections)]
     pub max_connections: Option<usize>,
-    /// Seconds a client has to send request headers (also the keep-alive idle limit).
-    /// Default 20.
-    #[arg(long, env = "CAIRN_HEADER_TIMEOUT_SECS")]
+    /// Seconds a client has to send a request's headers, counted from accept or, on a
+    /// kept-alive connection, from the end of the previous response: a connection that sends
+    /// nothing is closed after this long. 1 to 86400; default 20.
+    #[arg(long, env = "CAIRN_HEADER_TIMEOUT_SECS", value_parser = crate::bounds::flag::timeout)]
     pub header_timeout_secs: Option<u64>,
-    /// Seconds a connection may move no byte mid-request before it is closed. Default 120.
-    #[arg(long, env = "CAIRN_IDLE_TIMEOUT_SECS")]
+    /// Seconds a connection may move no byte mid-request before it is closed (1 to 86400).
+    /// Default 120.
+    #[arg(long, env = "CAIRN_IDLE_TIMEOUT_SECS", value_parser = crate::bounds::flag::timeout)]
     pub idle_timeout_secs: Option<u64>,
     /// Bytes a second a request body must average once the header timeout has passed since
-    /// it began; a slower body ends the request. Default 1024; 0 sets no floor.
-    #[arg(long, env = "CAIRN_MIN_BODY_RATE")]
+    /// it began; a slower body ends the request. Default 1024; 0 sets no floor; at most 1 GiB.
+    #[arg(long, env = "CAIRN_MIN_BODY_RATE", value_parser = crate::bounds::flag::min_body_rate)]
     pub min_body_rate: Option<u64>,
     /// Proxies (addresses or CIDRs, comma-separated) whose `X-Forwarded-For` is trusted for
     /// `aws:SourceIp` and `sourceIPAddress`. Default: none.
@@ -77,12 +82,17 @@ pub struct ServeArgs {
     #[arg(long, env = "CAIRN_ACCESS_LOG")]
     pub access_log: bool,
     /// Largest the event store may grow, in MiB; at the limit calls are refused with 503 as on
-    /// a full disk. Default: no limit but the disk.
-    #[arg(long, env = "CAIRN_MAX_STORE_MB")]
+    /// a full disk (1 to 2^40). Default: no limit but the disk.
+    #[arg(long, env = "CAIRN_MAX_STORE_MB", value_parser = crate::bounds::flag::max_store_mb)]
     pub max_store_mb: Option<u64>,
     /// Seconds from enabling CloudTrail Insights (or restarting logging) to the first
-    /// evaluated minute; kept in the data dir for `cairn insights run`. Default 129600 (36 h).
-    #[arg(long = "insights-warm-up", env = "CAIRN_INSIGHTS_WARM_UP")]
+    /// evaluated minute; kept in the data dir for `cairn insights run`. 0 to one year;
+    /// default 129600 (36 h).
+    #[arg(
+        long = "insights-warm-up",
+        env = "CAIRN_INSIGHTS_WARM_UP",
+        value_parser = crate::bounds::flag::warm_up
+    )]
     pub insights_warm_up: Option<u64>,
     /// For tests only: the JSON and Query services take "now" from this file (epoch
     /// seconds), so that a test can make calls a week apart in seconds. S3 keeps the system
@@ -126,8 +136,9 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     /// Listen address.
     pub listen: SocketAddr,
-    /// Account id.
-    pub account_id: cairn_model::AccountId,
+    /// The account id given (flag, variable or file); the data dir's recorded account, else
+    /// `123456789012`, when none is.
+    pub account_id: Option<cairn_model::AccountId>,
     /// Retention, days.
     pub retention_days: u32,
     /// `text` or `json`.
@@ -174,6 +185,27 @@ fn cidrs(what: &str, list: Option<Vec<String>>) -> anyhow::Result<Vec<cairn_core
         .collect()
 }
 
+/// A file value's bound check, worded with its key.
+fn file_value<T>(key: &str, checked: Result<T, String>) -> anyhow::Result<T> {
+    checked.map_err(|e| anyhow::anyhow!("{key} in the settings file {e}"))
+}
+
+/// A setting: the flag (or its variable, checked by its value parser), else the file's value
+/// (checked here with the same bound), else the default.
+fn setting<T>(
+    flag: Option<T>,
+    file: Option<T>,
+    key: &str,
+    default: T,
+    check: impl Fn(T) -> Result<T, String>,
+) -> anyhow::Result<T> {
+    match (flag, file) {
+        (Some(v), _) => Ok(v),
+        (None, Some(v)) => file_value(key, check(v)),
+        (None, None) => Ok(default),
+    }
+}
+
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -187,12 +219,12 @@ impl ServeConfig {
             Some(p) => read_file(p)?,
             None => FileConfig::default(),
         };
-        let account = args
+        let account_id = args
             .account_id
             .clone()
             .or(file.account_id)
-            .unwrap_or_else(|| "123456789012".to_owned());
-        let account_id = cairn_model::AccountId::parse(&account).map_err(anyhow::Error::msg)?;
+            .map(|a| cairn_model::AccountId::parse(&a).map_err(anyhow::Error::msg))
+            .transpose()?;
         let log_format = args
             .log_format
             .clone()
@@ -203,10 +235,52 @@ impl ServeConfig {
             "json" => true,
             other => bail!("log_format must be text or json, not {other:?}"),
         };
-        let retention_days = args.retention_days.or(file.retention_days).unwrap_or(90);
-        if retention_days == 0 {
-            bail!("retention_days must be at least 1");
-        }
+        let retention_days = setting(
+            args.retention_days,
+            file.retention_days,
+            "retention_days",
+            90,
+            |v| bounds::RETENTION_DAYS.check(v),
+        )?;
+        let secs =
+            |flag: Option<f64>, file: Option<f64>, key: &str, default: f64, b: bounds::Secs| {
+                setting(flag, file, key, default, |v| b.check(v))
+            };
+        let max_connections = setting(
+            args.max_connections,
+            file.max_connections,
+            "max_connections",
+            1024,
+            |v| bounds::MAX_CONNECTIONS.check(v),
+        )?;
+        let header_timeout = setting(
+            args.header_timeout_secs,
+            file.header_timeout_secs,
+            "header_timeout_secs",
+            20,
+            |v| bounds::TIMEOUT.check(v),
+        )?;
+        let idle_timeout = setting(
+            args.idle_timeout_secs,
+            file.idle_timeout_secs,
+            "idle_timeout_secs",
+            120,
+            |v| bounds::TIMEOUT.check(v),
+        )?;
+        let min_body_rate = setting(
+            args.min_body_rate,
+            file.min_body_rate,
+            "min_body_rate",
+            1024,
+            |v| bounds::MIN_BODY_RATE.check(v),
+        )?;
+        let max_store_mb = match args.max_store_mb {
+            Some(mb) => Some(mb),
+            None => file
+                .max_store_mb
+                .map(|v| file_value("max_store_mb", bounds::MAX_STORE_MB.check(v)))
+                .transpose()?,
+        };
         Ok(Self {
             data_dir: args
                 .data_dir
@@ -220,54 +294,51 @@ impl ServeConfig {
             account_id,
             retention_days,
             json_logs,
-            max_body_bytes: args
-                .max_body_bytes
-                .or(file.max_body_bytes)
-                .unwrap_or(8 << 20),
-            sweep_interval_secs: args
-                .sweep_interval_secs
-                .or(file.sweep_interval_secs)
-                .unwrap_or(600)
-                .max(1),
-            delivery_interval: args
-                .delivery_interval
-                .or(file.delivery_interval)
-                .unwrap_or(300.0)
-                .max(0.05),
-            alarm_tick_secs: args
-                .alarm_tick_secs
-                .or(file.alarm_tick_secs)
-                .unwrap_or(1.0)
-                .max(0.0),
-            digest_interval: args
-                .digest_interval
-                .or(file.digest_interval)
-                .unwrap_or(3600.0)
-                .max(1.0),
+            max_body_bytes: setting(
+                args.max_body_bytes,
+                file.max_body_bytes,
+                "max_body_bytes",
+                8 << 20,
+                |v| bounds::MAX_BODY_BYTES.check(v),
+            )?,
+            sweep_interval_secs: setting(
+                args.sweep_interval_secs,
+                file.sweep_interval_secs,
+                "sweep_interval_secs",
+                600,
+                |v| bounds::SWEEP_INTERVAL.check(v),
+            )?,
+            delivery_interval: secs(
+                args.delivery_interval,
+                file.delivery_interval,
+                "delivery_interval",
+                300.0,
+                bounds::DELIVERY_INTERVAL,
+            )?,
+            alarm_tick_secs: secs(
+                args.alarm_tick_secs,
+                file.alarm_tick_secs,
+                "alarm_tick_secs",
+                1.0,
+                bounds::ALARM_TICK,
+            )?,
+            digest_interval: secs(
+                args.digest_interval,
+                file.digest_interval,
+                "digest_interval",
+                3600.0,
+                bounds::DIGEST_INTERVAL,
+            )?,
             kms_master_key_file: args
                 .kms_master_key_file
                 .clone()
                 .or(file.kms_master_key_file),
             external_buckets: file.buckets,
             limits: cairn_api::listener::Limits {
-                max_connections: args
-                    .max_connections
-                    .or(file.max_connections)
-                    .unwrap_or(1024)
-                    .max(1),
-                header_timeout: std::time::Duration::from_secs(
-                    args.header_timeout_secs
-                        .or(file.header_timeout_secs)
-                        .unwrap_or(20)
-                        .max(1),
-                ),
-                idle_timeout: std::time::Duration::from_secs(
-                    args.idle_timeout_secs
-                        .or(file.idle_timeout_secs)
-                        .unwrap_or(120)
-                        .max(1),
-                ),
-                min_body_rate: args.min_body_rate.or(file.min_body_rate).unwrap_or(1024),
+                max_connections,
+                header_timeout: std::time::Duration::from_secs(header_timeout),
+                idle_timeout: std::time::Duration::from_secs(idle_timeout),
+                min_body_rate,
             },
             trusted_proxies: cidrs(
                 "trusted_proxies",
@@ -280,14 +351,14 @@ impl ServeConfig {
                     .or(file.sns_allowed_networks),
             )?,
             access_log: args.access_log || file.access_log.unwrap_or(false),
-            max_store_bytes: args
-                .max_store_mb
-                .or(file.max_store_mb)
-                .map(|mb| mb.max(1) << 20),
-            insights_warm_up_secs: args
-                .insights_warm_up
-                .or(file.insights_warm_up)
-                .unwrap_or(36 * 3600),
+            max_store_bytes: max_store_mb.map(|mb| mb << 20),
+            insights_warm_up_secs: setting(
+                args.insights_warm_up,
+                file.insights_warm_up,
+                "insights_warm_up",
+                36 * 3600,
+                |v| bounds::WARM_UP.check(v),
+            )?,
             clock: args.clock_file.clone().map_or_else(
                 cairn_core::clock::Clock::system,
                 cairn_core::clock::Clock::from_file,
@@ -314,6 +385,42 @@ mod tests {
     }
 
     #[test]
+    fn file_values_get_the_flags_bounds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        for (line, key) in [
+            ("delivery_interval = 1e300", "delivery_interval"),
+            ("delivery_interval = nan", "delivery_interval"),
+            ("delivery_interval = 0.0000001", "delivery_interval"),
+            ("digest_interval = -1.0", "digest_interval"),
+            ("alarm_tick_secs = inf", "alarm_tick_secs"),
+            ("max_connections = 3000000000000000000", "max_connections"),
+            ("max_body_bytes = 0", "max_body_bytes"),
+            ("header_timeout_secs = 0", "header_timeout_secs"),
+            ("retention_days = 0", "retention_days"),
+            ("max_store_mb = 0", "max_store_mb"),
+        ] {
+            std::fs::write(&path, format!("{line}\n")).unwrap();
+            let args = ServeArgs {
+                config: Some(path.clone()),
+                ..Default::default()
+            };
+            let err = format!("{:#}", ServeConfig::resolve(&args).unwrap_err());
+            assert!(
+                err.contains(key) && err.contains("must be"),
+                "{line}: {err}"
+            );
+        }
+        std::fs::write(&path, "delivery_interval = 0.05\nalarm_tick_secs = 0\n").unwrap();
+        let args = ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        };
+        let c = ServeConfig::resolve(&args).unwrap();
+        assert_eq!((c.delivery_interval, c.alarm_tick_secs), (0.05, 0.0));
+    }
+
+    #[test]
     fn flags_override_file_over_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
@@ -324,7 +431,7 @@ mod tests {
             ..Default::default()
         };
         let c = ServeConfig::resolve(&args).unwrap();
-        assert_eq!(c.account_id.as_str(), "111122223333");
+        assert_eq!(c.account_id.unwrap().as_str(), "111122223333");
         assert_eq!(c.retention_days, 30);
         assert_eq!(c.listen.port(), 4599);
     }

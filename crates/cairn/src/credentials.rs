@@ -5,7 +5,7 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use cairn_api::auth::RootCredentials;
 use rand::Rng;
 
@@ -48,19 +48,54 @@ pub fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Loads root credentials, generating them on first start. Returns where they came from.
-pub fn load_or_create(data_dir: &Path) -> anyhow::Result<(RootCredentials, Option<PathBuf>)> {
-    if let (Ok(id), Ok(secret)) = (
-        std::env::var("CAIRN_ROOT_ACCESS_KEY_ID"),
-        std::env::var("CAIRN_ROOT_SECRET_ACCESS_KEY"),
-    ) {
-        return Ok((
-            RootCredentials {
+/// The variable naming root's access key id.
+const ID_VAR: &str = "CAIRN_ROOT_ACCESS_KEY_ID";
+/// The variable holding root's secret access key.
+const SECRET_VAR: &str = "CAIRN_ROOT_SECRET_ACCESS_KEY";
+
+/// Root credentials from `CAIRN_ROOT_ACCESS_KEY_ID` and `CAIRN_ROOT_SECRET_ACCESS_KEY`, or
+/// `None` when neither is set. One without the other (which was silently ignored) and empty
+/// values (which locked root out) are refused.
+pub fn from_env() -> anyhow::Result<Option<RootCredentials>> {
+    let read = |name: &str| -> anyhow::Result<Option<String>> {
+        match std::env::var(name) {
+            Ok(v) => Ok(Some(v)),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => bail!("{name} is not valid UTF-8"),
+        }
+    };
+    match (read(ID_VAR)?, read(SECRET_VAR)?) {
+        (None, None) => Ok(None),
+        (Some(_), None) | (None, Some(_)) => {
+            let (set, unset) = if std::env::var_os(ID_VAR).is_some() {
+                (ID_VAR, SECRET_VAR)
+            } else {
+                (SECRET_VAR, ID_VAR)
+            };
+            bail!(
+                "{set} is set but {unset} is not: set both to choose root's keys, or neither to use the data dir's {FILE_NAME}"
+            )
+        }
+        (Some(id), Some(secret)) => {
+            for (name, value) in [(ID_VAR, &id), (SECRET_VAR, &secret)] {
+                if value.trim().is_empty() {
+                    bail!(
+                        "{name} is set but empty: root could not sign in; set both {ID_VAR} and {SECRET_VAR} to non-empty keys, or unset both"
+                    );
+                }
+            }
+            Ok(Some(RootCredentials {
                 access_key_id: id,
                 secret_access_key: secret,
-            },
-            None,
-        ));
+            }))
+        }
+    }
+}
+
+/// Loads root credentials, generating them on first start. Returns where they came from.
+pub fn load_or_create(data_dir: &Path) -> anyhow::Result<(RootCredentials, Option<PathBuf>)> {
+    if let Some(root) = from_env()? {
+        return Ok((root, None));
     }
     let path = data_dir.join(FILE_NAME);
     if !path.exists() {

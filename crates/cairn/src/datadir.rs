@@ -2,7 +2,9 @@
 //!
 //! `cairn serve` holds an exclusive advisory lock on `<data-dir>/LOCK` for its lifetime;
 //! commands that write what the server writes (`cairn flush`: the digest chain, the delivery
-//! ledger) take the same lock and are refused while the server runs. The lock is the
+//! ledger) or that change what the server holds in memory (`cairn kms rotate-master-key`:
+//! the master key every new backing key and object key is wrapped under) take the same lock
+//! and are refused while the server runs. The lock is the
 //! kernel's (`flock`), so it goes with the process however it ends, even on SIGKILL; the file
 //! itself stays and only carries the holder's PID for the error message.
 
@@ -19,7 +21,8 @@ pub const LOCK_FILE: &str = "LOCK";
 pub enum Holder {
     /// `cairn serve`.
     Server,
-    /// An admin command that must not run beside a server (`cairn flush`).
+    /// An admin command that must not run beside a server (`cairn flush`,
+    /// `cairn kms rotate-master-key`), named as typed.
     Admin(&'static str),
 }
 
@@ -44,9 +47,11 @@ pub enum LockError {
     Held(String),
     /// The data dir does not exist (admin commands never create one).
     Missing(String),
+    /// The path is not a directory.
+    NotADirectory(String),
     /// The lock file could not be opened or locked.
     Io {
-        /// The data dir.
+        /// The lock file.
         dir: String,
         /// Why.
         source: std::io::Error,
@@ -58,22 +63,46 @@ impl std::fmt::Display for LockError {
         match self {
             Self::Held(message) => f.write_str(message),
             Self::Missing(dir) => write!(f, "data dir {dir} does not exist"),
-            Self::Io { dir, source } => write!(f, "cannot lock data dir {dir}: {source}"),
+            Self::NotADirectory(dir) => write!(f, "data dir {dir} is not a directory"),
+            Self::Io { dir, source } => {
+                write!(
+                    f,
+                    "cannot open or lock the data dir's lock file {dir}: {source}"
+                )
+            }
         }
     }
 }
 
 impl std::error::Error for LockError {}
 
+/// What to do instead of running `command` beside a server.
+fn advice(command: &str) -> &'static str {
+    match command {
+        "flush" => {
+            "stop the server first, or rely on its delivery loop \
+             (it delivers every --delivery-interval seconds)"
+        }
+        "kms rotate-master-key" => {
+            "stop the server first (a running server keeps wrapping new keys under the old \
+             master key), rotate, then start it with the new key"
+        }
+        _ => "stop the server first",
+    }
+}
+
 /// Takes the exclusive lock on `data_dir` (which must exist) for `who`, without waiting.
 pub fn lock(data_dir: &Path, who: Holder) -> Result<DataDirLock, LockError> {
     let dir = data_dir.display().to_string();
-    if !data_dir.is_dir() {
+    if !data_dir.exists() {
         return Err(LockError::Missing(dir));
+    }
+    if !data_dir.is_dir() {
+        return Err(LockError::NotADirectory(dir));
     }
     let path = data_dir.join(LOCK_FILE);
     let io = |source| LockError::Io {
-        dir: dir.clone(),
+        dir: path.display().to_string(),
         source,
     };
     let mut file = OpenOptions::new()
@@ -107,8 +136,8 @@ pub fn lock(data_dir: &Path, who: Holder) -> Result<DataDirLock, LockError> {
                 ),
                 Holder::Admin(command) => format!(
                     "data dir {dir} is in use by a running cairn server ({pid}); `cairn {command}` \
-                     would race it: stop the server first, or rely on its delivery loop \
-                     (it delivers every --delivery-interval seconds)"
+                     would race it: {}",
+                    advice(command)
                 ),
             }))
         }

@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use cairn_core::CallContext;
 use cairn_core::error::ApiResult;
 use cairn_core::iam::{EntityKind, PageRequest, attach, groups, inline, keys, user_arn, users};
-use cairn_model::{AccountId, Principal, Region};
+use cairn_model::{Principal, Region};
 use cairn_store::Connection;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
@@ -26,14 +26,9 @@ pub struct IamArgs {
         global = true
     )]
     data_dir: PathBuf,
-    /// Account id.
-    #[arg(
-        long,
-        env = "CAIRN_ACCOUNT_ID",
-        default_value = "123456789012",
-        global = true
-    )]
-    account_id: String,
+    /// Account id (default: the account the data dir's server runs as; another is refused).
+    #[arg(long, env = "CAIRN_ACCOUNT_ID", global = true)]
+    account_id: Option<String>,
     #[command(subcommand)]
     command: IamCommand,
 }
@@ -145,8 +140,8 @@ fn document(arg: &str) -> anyhow::Result<String> {
 
 /// Runs an IAM admin command.
 pub fn run(args: IamArgs) -> anyhow::Result<()> {
-    let account = AccountId::parse(&args.account_id).map_err(anyhow::Error::msg)?;
     let store = crate::admin_store::open_existing(&args.data_dir)?;
+    let account = crate::account::for_admin(&store, &args.data_dir, args.account_id.as_deref())?;
     let ctx = CallContext {
         principal: Principal::Root {
             account,

@@ -19,7 +19,7 @@
 //!
 //! ```sh
 //! cairn kms generate-master-key --out /etc/cairn/kms-master-key.new
-//! # stop the server, then, in one transaction:
+//! # stop the server (the command is refused while one runs), then, in one transaction:
 //! cairn kms rotate-master-key --data-dir ./cairn-data \
 //!     --old ./cairn-data.kms-master-key --new /etc/cairn/kms-master-key.new
 //! cairn serve --data-dir ./cairn-data --kms-master-key-file /etc/cairn/kms-master-key.new
@@ -27,7 +27,7 @@
 //!
 //! # Other commands
 //!
-//! - `cairn kms sweep --data-dir D [--now EPOCH]`: deletes keys whose deletion window has
+//! - `cairn kms sweep --data-dir D [--now EPOCH|ISO]`: deletes keys whose deletion window has
 //!   passed and rotates keys whose automatic rotation is due (the server runs the same sweep
 //!   periodically); `--now` drives the clock.
 //! - `cairn kms reset-key-policy --data-dir D --key-id K`: writes the default key policy back
@@ -60,7 +60,8 @@ pub fn default_master_key_path(data_dir: &Path) -> anyhow::Result<PathBuf> {
 }
 
 fn refuse_inside(path: &Path, data_dir: &Path) -> anyhow::Result<()> {
-    let dir = std::fs::canonicalize(data_dir)?;
+    let dir = std::fs::canonicalize(data_dir)
+        .with_context(|| format!("resolving the data dir {}", data_dir.display()))?;
     let key = std::fs::canonicalize(path).with_context(|| format!("reading {}", path.display()))?;
     if key.starts_with(&dir) {
         bail!(
@@ -74,11 +75,16 @@ fn refuse_inside(path: &Path, data_dir: &Path) -> anyhow::Result<()> {
 
 fn load_file(path: &Path, data_dir: &Path) -> anyhow::Result<MasterKey> {
     refuse_inside(path, data_dir)?;
-    let mode = std::fs::metadata(path)?.permissions().mode();
+    let mode = std::fs::metadata(path)
+        .with_context(|| format!("reading the KMS master key {}", path.display()))?
+        .permissions()
+        .mode();
     if mode & 0o077 != 0 {
         tracing::warn!(file = %path.display(), "the KMS master key file is readable by group or others; chmod 600 it");
     }
-    MasterKey::load(path).with_context(|| format!("loading the KMS master key {}", path.display()))
+    MasterKey::load(path)
+        .map_err(crypto_error)
+        .with_context(|| format!("loading the KMS master key {}", path.display()))
 }
 
 /// A master key and where it came from.
@@ -107,7 +113,9 @@ pub fn resolve_master_key(
     }
     if let Ok(hex) = std::env::var(MASTER_KEY_ENV) {
         return Ok(Some(Resolved {
-            key: MasterKey::from_hex(&hex).with_context(|| format!("parsing {MASTER_KEY_ENV}"))?,
+            key: MasterKey::from_hex(&hex)
+                .map_err(crypto_error)
+                .with_context(|| format!("parsing {MASTER_KEY_ENV}"))?,
             source: MASTER_KEY_ENV.to_owned(),
             generated: None,
         }));
@@ -124,12 +132,38 @@ pub fn resolve_master_key(
         return Ok(None);
     }
     let key = MasterKey::create_file(&path)
+        .map_err(crypto_error)
         .with_context(|| format!("creating the KMS master key {}", path.display()))?;
     Ok(Some(Resolved {
         key,
         source: path.display().to_string(),
         generated: Some(path),
     }))
+}
+
+/// Checks, before the data dir is created, that the master key `serve` was given (flag file
+/// or `CAIRN_KMS_MASTER_KEY`) can be read; the default file beside the data dir is checked
+/// later, with the data dir.
+pub fn precheck_master_key(flag: Option<&Path>) -> anyhow::Result<()> {
+    if let Some(path) = flag {
+        MasterKey::load(path)
+            .map_err(crypto_error)
+            .with_context(|| format!("loading the KMS master key {}", path.display()))?;
+    } else if let Ok(hex) = std::env::var(MASTER_KEY_ENV) {
+        MasterKey::from_hex(&hex)
+            .map_err(crypto_error)
+            .with_context(|| format!("parsing {MASTER_KEY_ENV}"))?;
+    }
+    Ok(())
+}
+
+/// A key-material error as one message: an IO error is shown once (the crypto error's own
+/// text repeats its source, which `{:#}` would print again).
+pub fn crypto_error(e: cairn_crypto::CryptoError) -> anyhow::Error {
+    match e {
+        cairn_crypto::CryptoError::Io(io) => anyhow::Error::new(io),
+        other => anyhow::Error::msg(other.to_string()),
+    }
 }
 
 /// The master key `cairn serve` runs with, checked against the data dir (generated on the
@@ -191,8 +225,8 @@ enum KmsCommand {
         /// Data directory.
         #[arg(long, env = "CAIRN_DATA_DIR", default_value = "cairn-data")]
         data_dir: PathBuf,
-        /// The time to sweep at, epoch seconds (default: now).
-        #[arg(long)]
+        /// The time to sweep at: epoch seconds or ISO-8601 (default: now).
+        #[arg(long, value_parser = crate::timearg::parse)]
         now: Option<f64>,
         /// Master key file (needed for automatic rotation; default as for `serve`).
         #[arg(long, env = "CAIRN_KMS_MASTER_KEY_FILE")]
@@ -208,7 +242,7 @@ enum KmsCommand {
         key_id: String,
     },
     /// Rewrap every backing key from the old master key to the new one, in one transaction.
-    /// Stop the server first.
+    /// Refused while a server runs on the data dir: stop it first.
     RotateMasterKey {
         /// Data directory.
         #[arg(long, env = "CAIRN_DATA_DIR", default_value = "cairn-data")]
@@ -229,13 +263,7 @@ enum KmsCommand {
 }
 
 fn open(data_dir: &Path) -> anyhow::Result<Store> {
-    if !data_dir.join("cairn.db").exists() {
-        bail!(
-            "{} is not a Cairn data dir (no cairn.db)",
-            data_dir.display()
-        );
-    }
-    Store::open(&data_dir.join("cairn.db")).context("opening store")
+    crate::admin_store::open_existing(data_dir)
 }
 
 fn now_or(now: Option<f64>) -> f64 {
@@ -284,6 +312,13 @@ pub fn run(args: KmsArgs) -> anyhow::Result<()> {
             Ok(())
         }
         KmsCommand::RotateMasterKey { data_dir, old, new } => {
+            // A running server keeps the old key in memory and would go on wrapping new
+            // backing keys and object keys under it after the rewrap: they would open under
+            // neither key. Hold the server's lock for the whole rotation.
+            let _lock = crate::datadir::lock(
+                &data_dir,
+                crate::datadir::Holder::Admin("kms rotate-master-key"),
+            )?;
             let store = open(&data_dir)?;
             let old = load_file(&old, &data_dir)?;
             let new = load_file(&new, &data_dir)?;
@@ -306,7 +341,8 @@ pub fn run(args: KmsArgs) -> anyhow::Result<()> {
         }
         KmsCommand::GenerateMasterKey { out } => {
             let key = MasterKey::create_file(&out)
-                .with_context(|| format!("creating {}", out.display()))?;
+                .map_err(crypto_error)
+                .with_context(|| format!("creating the KMS master key file {}", out.display()))?;
             println!(
                 "{}",
                 serde_json::json!({"File": out, "MasterKeyFingerprint": key.fingerprint()})

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use cairn_store::Store;
 use clap::{Args, Subcommand};
 
@@ -49,7 +48,7 @@ enum LogsCommand {
 pub fn run(args: LogsArgs) -> anyhow::Result<()> {
     match args.command {
         LogsCommand::Sweep { data_dir, now } => {
-            let store = Store::open(&data_dir.join("cairn.db")).context("opening store")?;
+            let store = crate::admin_store::open_existing(&data_dir)?;
             let now_ms = now.map_or_else(
                 || chrono::Utc::now().timestamp_millis(),
                 |s| (s * 1000.0) as i64,

@@ -1,9 +1,11 @@
 //! The `cairn` binary: `serve`, admin commands on a data dir, `validate-logs`, and `bench`.
 
+mod account;
 mod admin_cmd;
 mod admin_store;
 mod alarms_cmd;
 mod bench;
+mod bounds;
 mod client;
 mod config;
 mod credentials;

@@ -14,18 +14,23 @@ use crate::config::{ServeArgs, ServeConfig};
 use crate::credentials;
 use crate::datadir::{self, DataDirLock, Holder};
 
-/// Logs go to stderr, in colour only when stderr is a terminal. `s3s` logs every client
+/// Logs go to stderr, in colour only when stderr is a terminal. A `CAIRN_LOG` that is not a
+/// valid filter is named in a warning, and `info` is used. `s3s` logs every client
 /// mistake at ERROR; Cairn logs those itself at DEBUG, so `s3s` is silenced unless `CAIRN_LOG`
 /// names it.
 pub(crate) fn init_logs(json: bool) {
     use std::io::IsTerminal;
-    let spec = std::env::var("CAIRN_LOG").unwrap_or_else(|_| "info".to_owned());
+    let given = std::env::var("CAIRN_LOG").ok();
+    let spec = given.clone().unwrap_or_else(|| "info".to_owned());
     let spec = if spec.contains("s3s") {
         spec
     } else {
         format!("{spec},s3s=off")
     };
-    let filter = EnvFilter::try_new(&spec).unwrap_or_else(|_| EnvFilter::new("info,s3s=off"));
+    let (filter, refused) = match EnvFilter::try_new(&spec) {
+        Ok(f) => (f, None),
+        Err(e) => (EnvFilter::new("info,s3s=off"), Some(e)),
+    };
     // A log line that cannot be written is dropped. tracing-subscriber would otherwise report
     // the failure with `eprintln!`, which panics when stderr itself is gone (a closed pipe, a
     // full disk): the panic killed the request (no response) or the delivery loop (silently).
@@ -38,6 +43,13 @@ pub(crate) fn init_logs(json: bool) {
         builder.json().init();
     } else {
         builder.init();
+    }
+    if let Some(e) = refused {
+        tracing::warn!(
+            CAIRN_LOG = given.as_deref().unwrap_or_default(),
+            error = %e,
+            "CAIRN_LOG is not a valid log filter (tracing EnvFilter syntax, such as `info` or `warn,cairn_api=debug`); logging at info instead"
+        );
     }
 }
 
@@ -69,19 +81,34 @@ pub fn create_dir_durably(dir: &std::path::Path) -> std::io::Result<()> {
 
 /// Opens the data dir (0700), takes its lock (held as long as the returned guard lives:
 /// a second server on the same data dir is refused) and opens its store.
+/// Every step names the path and what it was doing, so an error such as "Operation not
+/// permitted" (a data dir owned by another user) or "Read-only file system" says where.
 pub fn open_data_dir(config: &ServeConfig) -> anyhow::Result<(DataDirLock, Store)> {
-    create_dir_durably(&config.data_dir)
-        .with_context(|| format!("creating {}", config.data_dir.display()))?;
-    std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
-    let lock = datadir::lock(&config.data_dir, Holder::Server)?;
-    create_dir_durably(&config.data_dir.join("buckets"))?;
+    let dir = &config.data_dir;
+    if dir.exists() && !dir.is_dir() {
+        anyhow::bail!(
+            "--data-dir {} is not a directory: give the path of a data dir (or of one to create)",
+            dir.display()
+        );
+    }
+    create_dir_durably(dir).with_context(|| format!("creating the data dir {}", dir.display()))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).with_context(|| {
+        format!(
+            "restricting the data dir {} to its owner (chmod 0700; is it owned by another user, or on a read-only file system?)",
+            dir.display()
+        )
+    })?;
+    let lock = datadir::lock(dir, Holder::Server)?;
+    let buckets = dir.join("buckets");
+    create_dir_durably(&buckets).with_context(|| format!("creating {}", buckets.display()))?;
+    let db = dir.join("cairn.db");
     let store = Store::open_with(
-        &config.data_dir.join("cairn.db"),
+        &db,
         cairn_store::StoreOptions {
             max_bytes: config.max_store_bytes,
         },
     )
-    .context("opening the store")?;
+    .with_context(|| format!("opening the store {}", db.display()))?;
     Ok((lock, store))
 }
 
@@ -164,9 +191,19 @@ fn notifier_config(
 }
 
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    // Everything that can be checked without the data dir is checked before it is created,
+    // so a start that fails (a bad key file, a port in use) leaves no half-made data dir
+    // with fresh secrets behind.
+    credentials::from_env()?;
+    crate::kms_cmd::precheck_master_key(config.kms_master_key_file.as_deref())?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
     // The lock lives as long as this function: until the server has shut down.
     let (lock, store) = open_data_dir(&config)?;
     tracing::debug!(lock = %lock.path().display(), "data dir locked");
+    let account = crate::account::for_serve(&store, &config.data_dir, config.account_id.as_ref())?;
     let key_hex =
         store.write_blocking(|c| meta::get_or_insert(c, "token-key", TokenKey::generate_hex))??;
     let token_key = TokenKey::from_hex(&key_hex).context("stored token key is damaged")?;
@@ -190,7 +227,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         );
     }
     let settings = Settings {
-        account: config.account_id.clone(),
+        account: account.clone(),
         root,
         token_key,
         retention_secs,
@@ -205,10 +242,6 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         access_log: config.access_log,
         clock: config.clock.clone(),
     };
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
-    let addr = listener.local_addr()?;
     let settings = Settings {
         listen_addr: Some(addr),
         ..settings
@@ -250,7 +283,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         tracing::warn!(error = %e, "cannot write {}", endpoint_file.display());
     }
     say(&format!("cairn listening on http://{addr}"));
-    tracing::info!(%addr, account = %config.account_id, data_dir = %config.data_dir.display(), "listening");
+    tracing::info!(%addr, %account, data_dir = %config.data_dir.display(), "listening");
 
     // A damaged database file (truncated, overwritten) would otherwise go unnoticed until a
     // query reaches the bad page; check it once, in the background, and say so loudly.

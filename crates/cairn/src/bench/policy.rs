@@ -6,14 +6,14 @@ use clap::Args;
 /// Arguments of `cairn bench policy`.
 #[derive(Args, Debug)]
 pub struct PolicyArgs {
-    /// Seconds to run each case.
-    #[arg(long, default_value_t = 2.0)]
+    /// Seconds to run each case (0.1 to one day).
+    #[arg(long, default_value_t = 2.0, value_parser = crate::bounds::flag::bench_seconds)]
     seconds: f64,
 }
 
 /// Runs the cases on this thread and prints one JSON line per case.
 pub fn run(args: PolicyArgs) -> anyhow::Result<()> {
-    let min = std::time::Duration::from_secs_f64(args.seconds.max(0.1));
+    let min = std::time::Duration::from_secs_f64(args.seconds);
     for r in cairn_policy::bench::standard(min) {
         println!(
             "{}",

@@ -82,7 +82,7 @@ pub struct ValidateArgs {
     #[arg(long)]
     profile: Option<String>,
     /// Concurrent object fetches (1 to 1024).
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = crate::bounds::flag::concurrency)]
     concurrency: usize,
 }
 
@@ -223,7 +223,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         .clone()
         .or_else(|| env("AWS_ENDPOINT_URL_CLOUDTRAIL"))
         .or_else(|| env("AWS_ENDPOINT_URL"));
-    let concurrency = args.concurrency.clamp(1, 1024);
+    let concurrency = args.concurrency;
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .tcp_nodelay(true)

@@ -2,6 +2,7 @@
 
 mod admin_commands;
 mod alarms;
+mod connection_slots;
 mod console;
 mod console_actions;
 mod console_sessions;
@@ -29,6 +30,7 @@ mod logs;
 mod logs_kms_key;
 mod lookup;
 mod named_errors;
+mod operator_cli;
 mod power_cut;
 mod raw_http;
 mod s3_body_framing;

@@ -1,0 +1,274 @@
+//! The deadlines of one connection, kept apart from hyper's: hyper's header timeout starts
+//! only once a request's first byte has arrived, so a socket that sends nothing at all (on
+//! connect, or between kept-alive requests) would otherwise be held until the idle deadline,
+//! and a thousand such sockets lock every client out.
+//!
+//! [`Activity`] notes when bytes last moved and whether the connection is *awaiting* a
+//! request: from accept, and again from the end of each response, until the next byte
+//! arrives. An awaiting connection is closed once it has waited the header timeout; while
+//! the connection cap is nearly reached ([`Pressure`]), once it has waited
+//! [`PRESSURE_GRACE`], so slots held by silent or idle kept-alive clients are handed to
+//! clients with a request. Mid-request, only the idle deadline (no byte moved either way)
+//! and the body-rate floor apply.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use tokio::sync::{Notify, Semaphore};
+
+/// How long an awaiting connection may wait for its request while the connection cap is
+/// nearly reached (or the header timeout, if shorter).
+pub const PRESSURE_GRACE: Duration = Duration::from_secs(1);
+
+/// What one connection is doing, as its deadlines see it.
+pub(crate) struct Activity {
+    epoch: Instant,
+    /// Milliseconds after `epoch` when a byte last moved either way.
+    last_moved: AtomicU64,
+    /// Requests whose response has not ended yet.
+    in_flight: AtomicUsize,
+    /// No request in progress and no byte of the next one read yet.
+    awaiting: AtomicBool,
+    /// Milliseconds after `epoch` when the connection began awaiting its current request.
+    awaiting_since: AtomicU64,
+    /// Wakes the deadline watcher when the connection begins awaiting a request.
+    changed: Notify,
+}
+
+impl Activity {
+    /// A connection accepted now: awaiting its first request.
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self {
+            epoch: Instant::now(),
+            last_moved: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            awaiting: AtomicBool::new(true),
+            awaiting_since: AtomicU64::new(0),
+            changed: Notify::new(),
+        })
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// Bytes arrived from the client.
+    pub(crate) fn read(&self) {
+        self.last_moved.store(self.now_ms(), Ordering::Relaxed);
+        self.awaiting.store(false, Ordering::Release);
+    }
+
+    /// Bytes went out to the client.
+    pub(crate) fn wrote(&self) {
+        self.last_moved.store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    /// A request's headers were parsed; the guard ends it when its response ends (or is
+    /// dropped).
+    pub(crate) fn request_started(self: &Arc<Self>) -> RequestGuard {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.awaiting.store(false, Ordering::Release);
+        RequestGuard(self.clone())
+    }
+}
+
+/// Ends a request when dropped: once none is left, the connection awaits the next one.
+pub(crate) struct RequestGuard(Arc<Activity>);
+
+impl Drop for RequestGuard {
+    fn drop(&mut self) {
+        let activity = &self.0;
+        if activity.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
+            activity
+                .awaiting_since
+                .store(activity.now_ms(), Ordering::Relaxed);
+            activity.awaiting.store(true, Ordering::Release);
+            activity.changed.notify_one();
+        }
+    }
+}
+
+/// A response body that ends its request (through its [`RequestGuard`]) when it is done.
+pub(crate) struct Guarded<B> {
+    inner: B,
+    _guard: RequestGuard,
+}
+
+impl<B> Guarded<B> {
+    pub(crate) fn new(inner: B, guard: RequestGuard) -> Self {
+        Self {
+            inner,
+            _guard: guard,
+        }
+    }
+}
+
+impl<B: Body<Data = Bytes> + Unpin> Body for Guarded<B> {
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Whether the connection cap is nearly reached: fewer than a sixteenth of the slots (at
+/// least one) are free.
+pub(crate) struct Pressure {
+    permits: Arc<Semaphore>,
+    reserve: usize,
+    rising: Notify,
+}
+
+impl Pressure {
+    /// Pressure on `permits`, a semaphore of `max` connection slots.
+    pub(crate) fn new(permits: Arc<Semaphore>, max: usize) -> Arc<Self> {
+        Arc::new(Self {
+            permits,
+            reserve: (max / 16).max(1),
+            rising: Notify::new(),
+        })
+    }
+
+    /// Whether the cap is nearly reached now.
+    pub(crate) fn high(&self) -> bool {
+        self.permits.available_permits() < self.reserve
+    }
+
+    /// Called after each accepted connection took its slot: wakes every watcher if the cap
+    /// is now nearly reached, so awaiting connections are reclaimed at once.
+    pub(crate) fn check(&self) {
+        if self.high() {
+            self.rising.notify_waiters();
+        }
+    }
+}
+
+/// Resolves when the connection must be closed, with the reason: no byte moved for `idle`
+/// (mid-request or not), or its next request did not begin within `header` (within
+/// [`PRESSURE_GRACE`] under pressure).
+pub(crate) async fn expired(
+    activity: Arc<Activity>,
+    header: Duration,
+    idle: Duration,
+    pressure: Arc<Pressure>,
+) -> &'static str {
+    let header_ms = header.as_millis() as u64;
+    let idle_ms = idle.as_millis() as u64;
+    let grace_ms = header_ms.min(PRESSURE_GRACE.as_millis() as u64);
+    loop {
+        // Registered before the state is read, so a change in between still wakes us.
+        let rising = pressure.rising.notified();
+        tokio::pin!(rising);
+        rising.as_mut().enable();
+        let now = activity.now_ms();
+        let last = activity.last_moved.load(Ordering::Relaxed);
+        let idle_left = idle_ms.saturating_sub(now.saturating_sub(last));
+        if idle_left == 0 {
+            return "idle";
+        }
+        let mut wait = idle_left;
+        if activity.awaiting.load(Ordering::Acquire) {
+            let since = activity.awaiting_since.load(Ordering::Relaxed).max(last);
+            let waited = now.saturating_sub(since);
+            let (limit, reason) = if pressure.high() {
+                (
+                    grace_ms,
+                    "no request while the connection cap is nearly reached",
+                )
+            } else {
+                (header_ms, "no request within the header timeout")
+            };
+            if waited >= limit {
+                return reason;
+            }
+            wait = wait.min(limit - waited);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
+            _ = activity.changed.notified() => {}
+            _ = rising => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pressure(max: usize) -> (Arc<Semaphore>, Arc<Pressure>) {
+        let permits = Arc::new(Semaphore::new(max));
+        (permits.clone(), Pressure::new(permits, max))
+    }
+
+    #[tokio::test]
+    async fn a_silent_connection_expires_at_the_header_timeout() {
+        let (_, p) = pressure(16);
+        let a = Activity::new();
+        let started = Instant::now();
+        let header = Duration::from_millis(300);
+        let reason = expired(a, header, Duration::from_secs(60), p).await;
+        assert_eq!(reason, "no request within the header timeout");
+        assert!(started.elapsed() >= header && started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn under_pressure_an_awaiting_connection_expires_after_the_grace() {
+        let (permits, p) = pressure(1);
+        let _only = permits.try_acquire_owned().unwrap();
+        let a = Activity::new();
+        let started = Instant::now();
+        let reason = expired(a, Duration::from_secs(60), Duration::from_secs(60), p).await;
+        assert_eq!(
+            reason,
+            "no request while the connection cap is nearly reached"
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_request_in_progress_is_not_awaiting_and_its_end_is() {
+        let a = Activity::new();
+        a.read();
+        assert!(!a.awaiting.load(Ordering::Acquire));
+        let g1 = a.request_started();
+        let g2 = a.request_started();
+        drop(g1);
+        assert!(
+            !a.awaiting.load(Ordering::Acquire),
+            "one is still in flight"
+        );
+        drop(g2);
+        assert!(a.awaiting.load(Ordering::Acquire));
+    }
+
+    #[test]
+    fn pressure_is_the_last_sixteenth_of_the_slots() {
+        let (permits, p) = pressure(32);
+        let held = permits.clone().try_acquire_many_owned(30).unwrap();
+        assert!(!p.high());
+        let more = permits.clone().try_acquire_owned().unwrap();
+        assert!(p.high());
+        drop((held, more));
+        let (permits, p) = pressure(1);
+        assert!(!p.high());
+        let _only = permits.try_acquire_owned().unwrap();
+        assert!(p.high());
+    }
+}
