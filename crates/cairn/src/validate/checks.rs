@@ -20,9 +20,18 @@ use super::s3::S3;
 use super::time::{display, key_stamp};
 use super::traverse::{Outcome, Step, key_date, key_stamp_text};
 
-/// How much older than GetTrailStatus's latest digest the newest one found may be (digests
-/// of the regions of one trail are not all written in the same second).
-const SLACK: i64 = 300;
+/// The fixed part of how much older than GetTrailStatus's latest digest the newest one
+/// found may be: clock skew and the time between a digest's end and its delivery.
+const ALLOWANCE: i64 = 15;
+
+/// How much older than GetTrailStatus's `LatestDigestDeliveryTime` the newest digest found
+/// may be before newer ones count as deleted: half the trail's digest period (derived from
+/// the digests found) plus [`ALLOWANCE`]. It stays below one period, so even the newest
+/// digest alone cannot be deleted unseen, and it still absorbs the seconds between a
+/// digest's end time and its delivery. Without a known period, the allowance alone.
+pub fn slack(period: Option<i64>) -> i64 {
+    period.filter(|p| *p > 0).map_or(0, |p| p / 2) + ALLOWANCE
+}
 
 /// What the checks share.
 pub struct Context<'a> {
@@ -42,6 +51,8 @@ pub struct Context<'a> {
     pub own_after: Option<String>,
     /// GetTrailStatus's `LatestDigestDeliveryTime`.
     pub latest_digest: Option<i64>,
+    /// The trail's digest period, from the digests found (`None`: none to tell).
+    pub period: Option<i64>,
     /// Whether a digest is due here every period: the trail's home region, its own
     /// account, and the bucket and prefix it delivers to now. (Other regions get digests
     /// only once they have had log files.)
@@ -104,7 +115,7 @@ pub async fn vanished_digests(
     let dir = cx.layout.digest_dir();
     let newest = cx.own.iter().filter_map(|k| key_date(k)).max();
     if latest >= cx.start && latest <= cx.window_end {
-        if !cx.always_digested || newest.is_some_and(|n| n + SLACK >= latest) {
+        if !cx.always_digested || newest.is_some_and(|n| n + slack(cx.period) >= latest) {
             return Ok((Vec::new(), None));
         }
         let what = match newest {
@@ -337,4 +348,19 @@ pub async fn unlisted_logs(
             .collect(),
         None,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_slack_stays_below_one_digest_period() {
+        for period in [60, 300, 3600] {
+            assert!(slack(Some(period)) < period, "{period}");
+            assert!(slack(Some(period)) >= ALLOWANCE);
+        }
+        assert_eq!(slack(None), ALLOWANCE);
+        assert_eq!(slack(Some(0)), ALLOWANCE);
+    }
 }

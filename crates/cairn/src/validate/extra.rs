@@ -80,8 +80,8 @@ pub fn chain_mismatches(steps: &[Step]) -> Vec<Finding> {
     out
 }
 
-/// The median period of the valid digests.
-fn typical_period(steps: &[Step]) -> Option<i64> {
+/// The median period (`digestEndTime - digestStartTime`) of the valid digests.
+pub fn typical_period(steps: &[Step]) -> Option<i64> {
     let mut periods: Vec<i64> = steps
         .iter()
         .filter_map(span)

@@ -408,6 +408,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         own: &own,
         own_after,
         latest_digest: facts.latest_digest,
+        period: extra::typical_period(&steps),
         always_digested: always_digested(&facts.trails, &args.trail_arn, &layout, &arn),
     };
     let (tail, later) = checks::vanished_digests(&context, &mut fetched).await?;
