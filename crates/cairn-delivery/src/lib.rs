@@ -77,6 +77,27 @@ pub enum DeliveryError {
 }
 
 impl DeliveryError {
+    /// Whether the failed attempt is known to have written nothing: Cairn refused it before
+    /// writing, or the bucket's store answered a refusal (not a fault that may have come
+    /// after the object was stored).
+    pub fn wrote_nothing(&self) -> bool {
+        const REFUSALS: &[&str] = &[
+            "AccessDenied",
+            "NoSuchBucket",
+            "AllAccessDisabled",
+            "InvalidAccessKeyId",
+            "SignatureDoesNotMatch",
+            "InvalidBucketName",
+            "PermanentRedirect",
+            "AccountProblem",
+        ];
+        match self {
+            Self::Refused { .. } => true,
+            Self::External(_) => REFUSALS.contains(&self.s3_code().as_str()),
+            _ => false,
+        }
+    }
+
     /// The S3 error code GetTrailStatus reports for this failure.
     pub fn s3_code(&self) -> String {
         match self {

@@ -53,6 +53,9 @@ pub struct Delivery {
     limits: Limits,
     backoff: Backoff,
     notifier: Notifier,
+    /// Pending files of external buckets whose last write attempt is known to have written
+    /// nothing (the store refused it), so they may be renamed for their next attempt.
+    rekeyable: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
 }
 
 /// Exponential backoff per bucket for failed writes: 1 s doubling to 5 min. Pending files are
@@ -228,6 +231,7 @@ impl Delivery {
                 until_seq: None,
             },
             backoff: Backoff::default(),
+            rekeyable: std::sync::Arc::default(),
             notifier: Notifier::new(NotifierConfig {
                 signer: crate::SnsSigner::load_or_create(data_dir)
                     .ok()
@@ -388,6 +392,9 @@ impl Delivery {
                 }
                 Err(e) => {
                     failed += 1;
+                    if e.wrote_nothing() && self.putter.external.contains(&p.bucket) {
+                        self.rekeyable.lock().expect("rekey lock").insert(p.id);
+                    }
                     let code = e.s3_code();
                     if let DeliveryError::Damaged(_) = e {
                         tracing::error!(key = %p.key, trail = %p.trail_arn, error = %e,
@@ -423,8 +430,34 @@ impl Delivery {
         }
     }
 
+    /// The key a pending file is written under at `now`: CloudTrail names a file by the
+    /// minute it is delivered, so a file planned earlier (its bucket was missing or refused
+    /// it) is renamed before it is written. Exactly once still holds: the new key is
+    /// committed before the attempt, and only while no earlier attempt can have written the
+    /// object under the old one — a local bucket's object appears only with the ledger's
+    /// commit, and an external bucket's file is renamed only after the store refused it
+    /// (after a crash its key stays).
+    async fn delivery_key(
+        &self,
+        p: &delivery::Delivery,
+        now: f64,
+    ) -> Result<String, DeliveryError> {
+        let external = self.putter.external.contains(&p.bucket);
+        let free = !external || self.rekeyable.lock().expect("rekey lock").remove(&p.id);
+        let Some(wanted) = plan::restamp(&p.key, now).filter(|k| *k != p.key && free) else {
+            return Ok(p.key.clone());
+        };
+        let (id, old, new) = (p.id, p.key.clone(), wanted.clone());
+        let renamed = self
+            .store
+            .write(move |c| delivery::rekey_pending(c, id, &old, &new))
+            .await??;
+        Ok(if renamed { wanted } else { p.key.clone() })
+    }
+
     /// Writes one planned file and marks it done; returns its event count.
     async fn write_file(&self, p: &delivery::Delivery, now: f64) -> Result<usize, DeliveryError> {
+        let key = self.delivery_key(p, now).await?;
         let seqs = p.seqs.clone().map_err(|e| {
             DeliveryError::Damaged(format!("planned file {} ({}): {e}", p.id, p.key))
         })?;
@@ -440,7 +473,7 @@ impl Delivery {
             .await?;
         let target = Target {
             bucket: p.bucket.clone(),
-            key: p.key.clone(),
+            key: key.clone(),
             trail_arn: p.trail_arn.clone(),
             account,
             meta: BTreeMap::new(),
@@ -489,7 +522,7 @@ impl Delivery {
             )
             .await?;
         if let Some(topic) = topic {
-            self.notify(&topic, &p.bucket, &p.key).await;
+            self.notify(&topic, &p.bucket, &key).await;
         }
         Ok(body.events)
     }

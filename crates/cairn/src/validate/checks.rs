@@ -12,7 +12,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::extra::{Coverage, Finding};
+use super::extra::{Coverage, Finding, LogKey};
 use super::fetch::{Fetched, Fetcher, Object};
 use super::layout::{Layout, day, is_backfill, log_stamp};
 use super::report::line;
@@ -227,17 +227,17 @@ fn no_prefix(p: Option<&str>) -> Option<&str> {
 }
 
 /// The log file keys of the layout's region delivered from `from` to `to` (whole days),
-/// with the minute each carries.
+/// with the minute each carries and when it was delivered.
 pub async fn list_logs(
     s3: &S3,
     layout: &Layout,
     from: i64,
     to: i64,
-) -> anyhow::Result<Vec<(String, i64)>> {
+) -> anyhow::Result<Vec<LogKey>> {
     let dir = layout.log_dir();
     let stop = day(to);
     let keys = s3
-        .list(
+        .list_timed(
             &layout.bucket,
             &dir,
             Some(&format!("{dir}{}", day(from))),
@@ -250,7 +250,13 @@ pub async fn list_logs(
         .await?;
     Ok(keys
         .into_iter()
-        .filter_map(|k| log_stamp(&k).map(|m| (k, m)))
+        .filter_map(|(key, delivered)| {
+            log_stamp(&key).map(|minute| LogKey {
+                key,
+                minute,
+                delivered,
+            })
+        })
         .collect())
 }
 
@@ -261,7 +267,7 @@ pub async fn unlisted_logs(
     cx: &Context<'_>,
     steps: &[Step],
     later: Option<i64>,
-    log_keys: &[(String, i64)],
+    log_keys: &[LogKey],
     others: &[String],
     trails: &[Value],
     fetched: &mut Fetched,
@@ -294,11 +300,6 @@ pub async fn unlisted_logs(
             )),
         ));
     }
-    let stamped: Vec<(String, i64)> = log_keys
-        .iter()
-        .filter(|(_, m)| *m >= coverage.from - 60 && *m <= coverage.to)
-        .cloned()
-        .collect();
     let listed: HashSet<&str> = steps
         .iter()
         .filter_map(|s| match s {
@@ -309,12 +310,19 @@ pub async fn unlisted_logs(
         .filter(|f| f.s3_bucket == *bucket)
         .map(|f| f.s3_object.as_str())
         .collect();
-    let mut candidates = super::extra::unlisted(&stamped, &coverage, &listed);
-    if !candidates.is_empty() && !others.is_empty() {
+    let (missing, pending) = super::extra::unlisted(log_keys, &coverage, &listed);
+    let mut candidates: Vec<&str> = missing.iter().map(|k| k.key.as_str()).collect();
+    let mut pending: Vec<&LogKey> = pending;
+    let none = candidates.is_empty() && pending.is_empty();
+    if !none && !others.is_empty() {
         // Other trails' digests that could list them.
-        let first = candidates
+        let first = missing
             .iter()
-            .filter_map(|k| log_stamp(k))
+            .chain(&pending)
+            .map(|k| {
+                k.minute
+                    .min(k.delivered.map_or(i64::MAX, |t| t.floor() as i64))
+            })
             .min()
             .unwrap_or(i64::MIN);
         let wanted: Vec<Object> = others
@@ -336,18 +344,31 @@ pub async fn unlisted_logs(
             .map(|f| f.s3_object.as_str())
             .collect();
         candidates.retain(|k| !theirs.contains(k));
+        pending.retain(|k| !theirs.contains(k.key.as_str()));
     }
-    Ok((
-        candidates
-            .into_iter()
-            .map(|k| Finding {
-                line: line("Log file", bucket, k, "INVALID: not listed in any digest"),
-                digests: 0,
-                logs: 1,
-            })
-            .collect(),
-        None,
-    ))
+    let mut findings: Vec<Finding> = candidates
+        .into_iter()
+        .map(|k| Finding {
+            line: line("Log file", bucket, k, "INVALID: not listed in any digest"),
+            digests: 0,
+            logs: 1,
+        })
+        .collect();
+    findings.extend(pending.into_iter().map(|k| Finding {
+        line: line(
+            "Log file",
+            bucket,
+            &k.key,
+            &format!(
+                "not listed in a digest yet: delivered at {}, after the newest digest, \
+                 so a later digest lists it",
+                display(k.delivered.unwrap_or_default().floor() as i64)
+            ),
+        ),
+        digests: 0,
+        logs: 0,
+    }));
+    Ok((findings, None))
 }
 
 #[cfg(test)]
