@@ -105,9 +105,14 @@ impl Delivery {
             .store
             .read(move |c| delivery::undigested(c, &a, retired, &r, now))
             .await?;
-        // The chain continues unless logging (re)started after the last digest.
-        let previous = last.filter(|d| d.end_time >= started);
-        let start = previous.as_ref().map_or(started, |d| d.end_time);
+        // The chain continues unless logging (re)started or validation was turned on again
+        // after the last digest.
+        let chain_start = trail
+            .status
+            .validation_enabled_time
+            .map_or(started, |on| on.max(started));
+        let previous = last.filter(|d| d.end_time >= chain_start);
+        let start = previous.as_ref().map_or(chain_start, |d| d.end_time);
         if !trail.status.is_logging && files.is_empty() {
             return Ok(false);
         }

@@ -123,6 +123,34 @@ fn trail_kms_key(
     )
 }
 
+/// Whether the trail (live, or retired and draining) has log file validation on now, when
+/// one of its files is delivered: files delivered while it is off are never digested.
+fn validation_on(
+    conn: &cairn_store::Connection,
+    arn: &str,
+    retired: Option<i64>,
+) -> cairn_store::StoreResult<bool> {
+    let retired_flag = |id: Option<i64>| -> cairn_store::StoreResult<Option<bool>> {
+        Ok(cairn_store::delivery::retired(conn)?
+            .into_iter()
+            .rev()
+            .find(|r| id.is_none_or(|id| r.id == id) && r.trail.arn() == arn)
+            .map(|r| r.trail.log_file_validation_enabled))
+    };
+    if retired.is_some() {
+        return Ok(retired_flag(retired)?.unwrap_or(true));
+    }
+    let live = cairn_model::trail::TrailArn::parse(arn)
+        .map(|p| trails::get(conn, &p.account, &p.region, &p.name))
+        .transpose()?
+        .flatten();
+    match live {
+        Some(t) => Ok(t.log_file_validation_enabled),
+        // Deleted meanwhile: its snapshot says.
+        None => Ok(retired_flag(None)?.unwrap_or(true)),
+    }
+}
+
 /// What streaming a log file's body learned.
 struct LogBody {
     sha256: String,
@@ -490,6 +518,9 @@ impl Delivery {
                 now,
                 move |c, body: &LogBody| -> cairn_store::StoreResult<Option<String>> {
                     delivery::mark_done(c, id, &body.sha256, &body.oldest, &body.newest, now)?;
+                    if !validation_on(c, &arn, retired)? {
+                        delivery::exempt_from_digests(c, id)?;
+                    }
                     let mut topic = None;
                     if live {
                         let mut failure = None;

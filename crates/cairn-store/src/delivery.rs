@@ -217,6 +217,15 @@ pub fn mark_done(
     Ok(())
 }
 
+/// Marks a written file as one no digest lists: it was delivered while the trail's log file
+/// validation was off (CloudTrail does not create digest files for those). Its
+/// `digest_end` is -1.
+pub fn exempt_from_digests(conn: &Connection, id: i64) -> StoreResult<()> {
+    conn.prepare_cached("UPDATE deliveries SET digest_end = -1 WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
 /// A written file not yet listed in a digest.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Undigested {

@@ -57,6 +57,8 @@ pub struct Context<'a> {
     /// account, and the bucket and prefix it delivers to now. (Other regions get digests
     /// only once they have had log files.)
     pub always_digested: bool,
+    /// Spans during which validation was off, from event history.
+    pub off: Vec<(i64, i64)>,
 }
 
 fn own_page_filter(layout: &Layout, page: &[String], after: &str) -> Option<String> {
@@ -279,10 +281,13 @@ pub async fn unlisted_logs(
             from: cx.start,
             to,
             holes: Vec::new(),
+            off: Vec::new(),
+            last_start: cx.start,
         })
     }) else {
         return Ok((Vec::new(), None));
     };
+    coverage.off = cx.off.clone();
     coverage.from = coverage.from.max(cx.start - 86_400);
     if let Some(t) = trails.iter().find(|t| {
         t["TrailARN"] != cx.arn

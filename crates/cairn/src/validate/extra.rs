@@ -137,6 +137,11 @@ pub struct Coverage {
     pub to: i64,
     /// Spans between chains (nothing delivered by this trail).
     pub holes: Vec<(i64, i64)>,
+    /// Spans during which log file validation was off (from event history): no digest
+    /// lists what was delivered then.
+    pub off: Vec<(i64, i64)>,
+    /// Start of the newest digest's period.
+    pub last_start: i64,
 }
 
 impl Coverage {
@@ -170,13 +175,21 @@ impl Coverage {
                 _ => None,
             })
             .collect();
-        Some(Self { from, to, holes })
+        let last_start = spans.iter().max_by_key(|s| s.1).map_or(from, |s| s.0);
+        Some(Self {
+            from,
+            to,
+            holes,
+            off: Vec::new(),
+            last_start,
+        })
     }
 
     /// Whether a log file delivered at `t` (epoch seconds) falls in a hole.
     fn in_hole(&self, t: f64) -> bool {
         self.holes
             .iter()
+            .chain(&self.off)
             .any(|(a, b)| t >= *a as f64 && t < *b as f64)
     }
 
@@ -191,7 +204,8 @@ impl Coverage {
             && !self
                 .holes
                 .iter()
-                .any(|(a, b)| log.minute + 60 > *a && log.minute < *b);
+                .chain(&self.off)
+                .any(|(a, b)| log.minute.saturating_add(60) > *a && log.minute < *b);
         match log.delivered {
             None if named => Expect::Listed,
             None => Expect::Nothing,
@@ -199,7 +213,15 @@ impl Coverage {
             Some(t) if t >= (self.from + 1) as f64 && t < self.to as f64 && !self.in_hole(t) => {
                 Expect::Listed
             }
-            Some(t) if named && t >= self.to as f64 => Expect::Pending,
+            // Named in the newest digest's period, delivered after it was written: the
+            // next digest lists it. Named in an earlier period: it changed since.
+            Some(t) if named && t >= self.to as f64 => {
+                if log.minute + 60 > self.last_start {
+                    Expect::Pending
+                } else {
+                    Expect::Listed
+                }
+            }
             Some(_) => Expect::Nothing,
         }
     }
@@ -255,6 +277,8 @@ mod tests {
             from: 0,
             to: 3600,
             holes: vec![(1230, 1800)],
+            off: Vec::new(),
+            last_start: 2400,
         };
         let named = |minute| {
             c.expects(&LogKey {
@@ -279,11 +303,20 @@ mod tests {
             // Delivered in the span, whatever its name says.
             log("e", -600, Some(700.0)),
             log("f", 600, Some(1500.0)),
+            // Named in an earlier digest's period, changed after the newest one.
+            log("g", 1800, Some(3700.0)),
         ];
         let listed = HashSet::from(["a"]);
         let (missing, pending) = unlisted(&keys, &c, &listed);
         let names = |v: Vec<&LogKey>| v.into_iter().map(|k| k.key.clone()).collect::<Vec<_>>();
-        assert_eq!(names(missing), ["b", "e"]);
+        assert_eq!(names(missing), ["b", "e", "g"]);
         assert_eq!(names(pending), ["d"]);
+        // Delivered while validation was off (event history): no digest lists it.
+        let off = Coverage {
+            off: vec![(600, 1600)],
+            ..c.clone()
+        };
+        let (missing, _) = unlisted(&keys, &off, &listed);
+        assert_eq!(names(missing), ["b", "g"]);
     }
 }

@@ -7,7 +7,8 @@
 //! - runs of two or more deleted digests (aws-cli issue 7054);
 //! - a `previousDigestHashValue` or `previousDigestSignature` that does not match the
 //!   previous digest, and periods that do not meet;
-//! - log files in the span the chain covers that no digest of any trail lists.
+//! - log files in the span the chain covers that no digest of any trail lists (except those
+//!   delivered while validation was off, from event history).
 //!
 //! Its output lines follow the stock tool's; its own findings come after them, before the
 //! summary, and count in it.
@@ -15,6 +16,7 @@
 mod checks;
 mod extra;
 mod fetch;
+mod history;
 mod layout;
 mod profile;
 mod report;
@@ -290,7 +292,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
             args.s3_endpoint_url
                 .clone()
                 .or_else(|| env("AWS_ENDPOINT_URL_S3"))
-                .or(given_endpoint),
+                .or(given_endpoint.clone()),
             &region,
             resolved.credentials,
         ),
@@ -399,7 +401,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
     summary.digests_valid -= mismatched.min(summary.digests_valid);
     let gaps = extra::missing_runs(&steps, start);
     findings.extend(gaps.iter().cloned());
-    let context = checks::Context {
+    let mut context = checks::Context {
         layout: &layout,
         fetcher: &fetcher,
         arn: &args.trail_arn,
@@ -410,7 +412,24 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         latest_digest: facts.latest_digest,
         period: extra::typical_period(&steps),
         always_digested: always_digested(&facts.trails, &args.trail_arn, &layout, &arn),
+        off: Vec::new(),
     };
+    // Event history, read in the trail's home region.
+    let home_ct = CloudTrail {
+        endpoint: given_endpoint
+            .clone()
+            .unwrap_or_else(|| format!("https://cloudtrail.{}.amazonaws.com", arn.region)),
+        region: arn.region.clone(),
+        ..ct.clone()
+    };
+    let validation_now = facts
+        .trails
+        .iter()
+        .find(|t| t["TrailARN"] == args.trail_arn.as_str())
+        .and_then(|t| t["LogFileValidationEnabled"].as_bool());
+    if let Some(h) = history::lookup(&home_ct, &arn, list_from, window_end, validation_now).await {
+        context.off = h.validation_off();
+    }
     let (tail, later) = checks::vanished_digests(&context, &mut fetched).await?;
     findings.extend(tail);
     let (unlisted, notice) = checks::unlisted_logs(
