@@ -87,23 +87,3 @@ def test_files_delivered_while_validation_was_off_are_in_no_digest(clocked):
     ours = cairn_validate(server, arn, c0 - 60, c0 + 110)
     assert ours.returncode == 0, ours.stdout + ours.stderr
     assert "not listed" not in ours.stderr
-
-
-def test_a_stop_while_validation_was_off_owes_no_final_digest(clocked):
-    server, clock = clocked
-    c0 = clock.now
-    ct, s3, bucket, arn = make_trail(server, "quiet")
-    ct.describe_trails()
-    flush(server, c0 + 30)
-    clock.set(c0 + 40)
-    ct.update_trail(Name="quiet", EnableLogFileValidation=False)
-    ct.stop_logging(Name="quiet")
-    flush(server, c0 + 60)
-    clock.set(c0 + 70)
-    ct.update_trail(Name="quiet", EnableLogFileValidation=True)
-    ct.start_logging(Name="quiet")
-    ct.describe_trails()
-    flush(server, c0 + 100)
-    assert validate(server, arn, c0 - 60, c0 + 110).returncode == 0
-    ours = cairn_validate(server, arn, c0 - 60, c0 + 110)
-    assert ours.returncode == 0, ours.stdout + ours.stderr

@@ -59,6 +59,9 @@ pub struct Context<'a> {
     pub always_digested: bool,
     /// Spans during which validation was off, from event history.
     pub off: Vec<(i64, i64)>,
+    /// Stops (event history) whose final digest is missing: the gaps after them are not
+    /// legitimate.
+    pub final_missing: Vec<i64>,
 }
 
 fn own_page_filter(layout: &Layout, page: &[String], after: &str) -> Option<String> {
@@ -288,6 +291,15 @@ pub async fn unlisted_logs(
         return Ok((Vec::new(), None));
     };
     coverage.off = cx.off.clone();
+    for stop in &cx.final_missing {
+        // What the deleted final digest listed is unlisted now, up to the next chain.
+        coverage
+            .holes
+            .retain(|(a, b)| !(*a <= *stop && *stop <= *b));
+        if *stop >= coverage.to {
+            coverage.to = i64::MAX / 2;
+        }
+    }
     coverage.from = coverage.from.max(cx.start - 86_400);
     if let Some(t) = trails.iter().find(|t| {
         t["TrailARN"] != cx.arn

@@ -3,12 +3,18 @@
 //! - when log file validation was off (UpdateTrail and CreateTrail with
 //!   `enableLogFileValidation`): CloudTrail creates no digest for the log files delivered
 //!   then, so they are not "unlisted";
+//! - when logging stopped (StopLogging, DeleteTrail) while validation was on: CloudTrail
+//!   then delivers a final digest, whose period holds the stop. A stop with no such digest
+//!   means the final digest was deleted, and the gap after it is no longer a legitimate one.
 
 use serde_json::{Value, json};
 
 use crate::client::CloudTrail;
 
-use super::time::parse_digest_time;
+use super::extra::Finding;
+use super::report::line;
+use super::time::{display, parse_digest_time};
+use super::traverse::{Step, key_date};
 
 /// The events this module reads.
 const NAMES: [&str; 5] = [
@@ -20,6 +26,9 @@ const NAMES: [&str; 5] = [
 ];
 /// How far before the range the history is read, to learn the state the range began in.
 const LOOKBACK: i64 = 90 * 86_400;
+/// The longest a final digest may take after its stop before its absence is an error (the
+/// trail's digest period counts when longer): CloudTrail delivers within about 15 minutes.
+const FINAL_DIGEST_LATENCY: i64 = 900;
 
 /// One successful call on this trail.
 #[derive(Clone, Debug, PartialEq)]
@@ -171,6 +180,92 @@ impl History {
         }
         out
     }
+
+    /// Times in `[start, end]` at which logging stopped (StopLogging, DeleteTrail) while it
+    /// was on and validation was on: each owes a final digest.
+    pub fn stops_owing_digests(&self, start: i64, end: i64) -> Vec<(i64, &str)> {
+        let mut logging: Option<bool> = None;
+        let mut out = Vec::new();
+        for c in &self.calls {
+            match c.name.as_str() {
+                "StartLogging" => logging = Some(true),
+                "CreateTrail" => logging = Some(false),
+                "StopLogging" | "DeleteTrail" => {
+                    let was_logging = logging != Some(false);
+                    logging = Some(false);
+                    if was_logging
+                        && c.time >= start
+                        && c.time <= end
+                        && self.validation_at(c.time) == Some(true)
+                    {
+                        out.push((c.time, c.name.as_str()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// Stops that owe a final digest the walk did not find: the first digest ending at or after
+/// the stop must be valid and its period must hold the stop. A stop within the final
+/// digest's latency of `now` is let be (its digest may still be on its way), as is one
+/// whose first later digest the walk already reported missing or invalid. Returns the
+/// findings and the stop times that lack their final digest.
+pub fn missing_final_digests(
+    history: &History,
+    steps: &[Step],
+    cx: &super::checks::Context<'_>,
+    end: i64,
+    now: i64,
+) -> (Vec<Finding>, Vec<i64>) {
+    let mut findings = Vec::new();
+    let mut stops = Vec::new();
+    let latency = cx.period.unwrap_or(0).max(FINAL_DIGEST_LATENCY);
+    for (stop, name) in history.stops_owing_digests(cx.start, end) {
+        // The first digest (by end time) ending at or after the stop.
+        let first = steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Valid { digest, .. } => {
+                    let d = &digest.digest;
+                    let b = parse_digest_time(&d.digest_end_time)?;
+                    Some((b, parse_digest_time(&d.digest_start_time)))
+                }
+                Step::Missing { key, .. } | Step::Invalid { key, .. } => {
+                    Some((key_date(key)?, None))
+                }
+                Step::Gap { .. } => None,
+            })
+            .filter(|(b, _)| *b >= stop)
+            .min_by_key(|(b, _)| *b);
+        match first {
+            Some((_, Some(a))) if a <= stop => continue,
+            Some((_, None)) => continue,
+            None if now - stop < latency && cx.latest_digest.is_none_or(|l| l < stop) => {
+                continue;
+            }
+            _ => {}
+        }
+        stops.push(stop);
+        findings.push(Finding {
+            line: line(
+                "Digest files",
+                &cx.layout.bucket,
+                &cx.layout.digest_dir(),
+                &format!(
+                    "INVALID: no final digest for trail {}, whose logging stopped at {} \
+                     ({name} in event history); it has been deleted or moved",
+                    cx.arn,
+                    display(stop)
+                ),
+            ),
+            digests: 1,
+            logs: 0,
+        });
+    }
+    (findings, stops)
 }
 
 #[cfg(test)]
@@ -186,7 +281,7 @@ mod tests {
     }
 
     #[test]
-    fn the_timeline_gives_the_validation_state() {
+    fn the_timeline_gives_validation_and_the_stops_that_owe_digests() {
         let h = History {
             calls: vec![
                 call(0, "CreateTrail", Some(true)),
@@ -203,11 +298,17 @@ mod tests {
             validation_now: None,
         };
         assert_eq!(h.validation_off(), [(40, 60)]);
-        assert_eq!(h.validation_at(45), Some(false));
+        assert_eq!(
+            h.stops_owing_digests(0, 100),
+            [(20, "StopLogging"), (80, "DeleteTrail")],
+            "not a second stop, nor one while validation was off"
+        );
+        assert_eq!(h.stops_owing_digests(21, 100), [(80, "DeleteTrail")]);
         let unknown = History {
             calls: vec![call(5, "StopLogging", None)],
             validation_now: Some(false),
         };
+        assert!(unknown.stops_owing_digests(0, 10).is_empty());
         assert_eq!(unknown.validation_off(), [(i64::MIN, i64::MAX)]);
     }
 }

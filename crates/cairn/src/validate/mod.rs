@@ -8,7 +8,9 @@
 //! - a `previousDigestHashValue` or `previousDigestSignature` that does not match the
 //!   previous digest, and periods that do not meet;
 //! - log files in the span the chain covers that no digest of any trail lists (except those
-//!   delivered while validation was off, from event history).
+//!   delivered while validation was off, from event history);
+//! - a missing final digest: event history says logging stopped with validation on, but
+//!   no digest's period holds the stop.
 //!
 //! Its output lines follow the stock tool's; its own findings come after them, before the
 //! summary, and count in it.
@@ -413,6 +415,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         period: extra::typical_period(&steps),
         always_digested: always_digested(&facts.trails, &args.trail_arn, &layout, &arn),
         off: Vec::new(),
+        final_missing: Vec::new(),
     };
     // Event history, read in the trail's home region.
     let home_ct = CloudTrail {
@@ -428,7 +431,11 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         .find(|t| t["TrailARN"] == args.trail_arn.as_str())
         .and_then(|t| t["LogFileValidationEnabled"].as_bool());
     if let Some(h) = history::lookup(&home_ct, &arn, list_from, window_end, validation_now).await {
+        let now = chrono::Utc::now().timestamp();
+        let (missing, stops) = history::missing_final_digests(&h, &steps, &context, end, now);
+        findings.extend(missing);
         context.off = h.validation_off();
+        context.final_missing = stops;
     }
     let (tail, later) = checks::vanished_digests(&context, &mut fetched).await?;
     findings.extend(tail);
