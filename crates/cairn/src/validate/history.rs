@@ -223,26 +223,34 @@ pub fn missing_final_digests(
     let mut findings = Vec::new();
     let mut stops = Vec::new();
     let latency = cx.period.unwrap_or(0).max(FINAL_DIGEST_LATENCY);
+    let spans: Vec<(i64, Option<i64>)> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Valid { digest, .. } => {
+                let d = &digest.digest;
+                let b = parse_digest_time(&d.digest_end_time)?;
+                Some((b, parse_digest_time(&d.digest_start_time)))
+            }
+            Step::Missing { key, .. } | Step::Invalid { key, .. } => Some((key_date(key)?, None)),
+            Step::Gap { .. } => None,
+        })
+        .collect();
     for (stop, name) in history.stops_owing_digests(cx.start, end) {
+        // Where a digest is not due every period (another region, account, bucket), only a
+        // chain that ran before the stop owes its final digest.
+        if !cx.always_digested && !spans.iter().any(|(b, a)| *b < stop && a.is_some()) {
+            continue;
+        }
         // The first digest (by end time) ending at or after the stop.
-        let first = steps
+        let first = spans
             .iter()
-            .filter_map(|s| match s {
-                Step::Valid { digest, .. } => {
-                    let d = &digest.digest;
-                    let b = parse_digest_time(&d.digest_end_time)?;
-                    Some((b, parse_digest_time(&d.digest_start_time)))
-                }
-                Step::Missing { key, .. } | Step::Invalid { key, .. } => {
-                    Some((key_date(key)?, None))
-                }
-                Step::Gap { .. } => None,
-            })
             .filter(|(b, _)| *b >= stop)
             .min_by_key(|(b, _)| *b);
         match first {
-            Some((_, Some(a))) if a <= stop => continue,
+            Some((_, Some(a))) if *a <= stop => continue,
             Some((_, None)) => continue,
+            // Beyond the digests listed (after the window), or not due yet.
+            None if cx.own_after.is_some() => continue,
             None if now - stop < latency && cx.latest_digest.is_none_or(|l| l < stop) => {
                 continue;
             }
