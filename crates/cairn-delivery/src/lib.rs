@@ -173,4 +173,26 @@ mod tests {
             "InternalError"
         );
     }
+
+    /// Only a refusal proves nothing was written (so a pending file may be renamed).
+    #[test]
+    fn only_refusals_wrote_nothing() {
+        let refused = DeliveryError::Refused {
+            code: "AccessDenied",
+            message: "no".into(),
+        };
+        assert!(refused.wrote_nothing());
+        let store = |source: &str| {
+            DeliveryError::External(cairn_buckets::ExternalError::Store(
+                object_store::Error::Generic {
+                    store: "S3",
+                    source: source.to_owned().into(),
+                },
+            ))
+        };
+        assert!(store("<Error><Code>NoSuchBucket</Code></Error>").wrote_nothing());
+        assert!(!store("<Error><Code>InternalError</Code></Error>").wrote_nothing());
+        assert!(!store("connection reset").wrote_nothing());
+        assert!(!DeliveryError::Io(std::io::Error::other("disk")).wrote_nothing());
+    }
 }
