@@ -326,6 +326,10 @@ fn apply_args(ctx: &CallContext, trail: &mut Trail, args: &TrailArgs) -> ApiResu
         ));
     }
     if let Some(validation) = args.enable_log_file_validation {
+        if validation && !trail.log_file_validation_enabled {
+            // Re-enabled: a new digest chain starts (no digest covers the time it was off).
+            trail.status.validation_enabled_time = Some(ctx.now);
+        }
         trail.log_file_validation_enabled = validation;
     }
     if args.is_organization_trail == Some(true) {

@@ -105,14 +105,26 @@ impl Delivery {
             .store
             .read(move |c| delivery::undigested(c, &a, retired, &r, now))
             .await?;
-        // The chain continues unless logging (re)started after the last digest.
-        let previous = last.filter(|d| d.end_time >= started);
-        let start = previous.as_ref().map_or(started, |d| d.end_time);
-        if !trail.status.is_logging && files.is_empty() {
+        // The chain continues unless logging (re)started or validation was turned on again
+        // after the last digest.
+        let chain_start = trail
+            .status
+            .validation_enabled_time
+            .map_or(started, |on| on.max(started));
+        let previous = last.filter(|d| d.end_time >= chain_start);
+        let start = previous.as_ref().map_or(chain_start, |d| d.end_time);
+        // Logging stopped (StopLogging, DeleteTrail): a final digest ends the chain, files
+        // or not, as on AWS.
+        let final_owed = match (trail.status.is_logging, trail.status.stop_logging_time) {
+            (false, Some(stopped)) => {
+                stopped >= chain_start && previous.as_ref().is_none_or(|d| d.end_time < stopped)
+            }
+            _ => false,
+        };
+        if !trail.status.is_logging && files.is_empty() && !final_owed {
             return Ok(false);
         }
-        let due =
-            now - start >= self.digest_interval || (!trail.status.is_logging && !files.is_empty());
+        let due = now - start >= self.digest_interval || !trail.status.is_logging;
         if !(due || force) || now <= start {
             return Ok(false);
         }

@@ -77,6 +77,27 @@ pub enum DeliveryError {
 }
 
 impl DeliveryError {
+    /// Whether the failed attempt is known to have written nothing: Cairn refused it before
+    /// writing, or the bucket's store answered a refusal (not a fault that may have come
+    /// after the object was stored).
+    pub fn wrote_nothing(&self) -> bool {
+        const REFUSALS: &[&str] = &[
+            "AccessDenied",
+            "NoSuchBucket",
+            "AllAccessDisabled",
+            "InvalidAccessKeyId",
+            "SignatureDoesNotMatch",
+            "InvalidBucketName",
+            "PermanentRedirect",
+            "AccountProblem",
+        ];
+        match self {
+            Self::Refused { .. } => true,
+            Self::External(_) => REFUSALS.contains(&self.s3_code().as_str()),
+            _ => false,
+        }
+    }
+
     /// The S3 error code GetTrailStatus reports for this failure.
     pub fn s3_code(&self) -> String {
         match self {
@@ -151,5 +172,27 @@ mod tests {
             DeliveryError::Damaged("x".into()).s3_code(),
             "InternalError"
         );
+    }
+
+    /// Only a refusal proves nothing was written (so a pending file may be renamed).
+    #[test]
+    fn only_refusals_wrote_nothing() {
+        let refused = DeliveryError::Refused {
+            code: "AccessDenied",
+            message: "no".into(),
+        };
+        assert!(refused.wrote_nothing());
+        let store = |source: &str| {
+            DeliveryError::External(cairn_buckets::ExternalError::Store(
+                object_store::Error::Generic {
+                    store: "S3",
+                    source: source.to_owned().into(),
+                },
+            ))
+        };
+        assert!(store("<Error><Code>NoSuchBucket</Code></Error>").wrote_nothing());
+        assert!(!store("<Error><Code>InternalError</Code></Error>").wrote_nothing());
+        assert!(!store("connection reset").wrote_nothing());
+        assert!(!DeliveryError::Io(std::io::Error::other("disk")).wrote_nothing());
     }
 }

@@ -80,6 +80,35 @@ fn unique_suffix(seed: &str) -> String {
         .collect()
 }
 
+/// `key` (a log or Insights file key, `…/YYYY/MM/DD/<account>_<kind>_<region>_YYYYMMDDTHHmmZ_<unique>.json.gz`)
+/// named for delivery at `at` instead: CloudTrail names a file, and files it under the date
+/// folders of, the minute it was delivered. `None` when `key` does not have that shape.
+pub(crate) fn restamp(key: &str, at: f64) -> Option<String> {
+    let t = chrono::DateTime::from_timestamp(at.floor() as i64, 0)?;
+    let mut parts: Vec<&str> = key.rsplitn(5, '/').collect();
+    if parts.len() != 5 {
+        return None;
+    }
+    let (name, dirs) = (parts[0], &parts[1..4]);
+    let dated = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit());
+    if !(dated(dirs[0], 2) && dated(dirs[1], 2) && dated(dirs[2], 4)) {
+        return None;
+    }
+    let mut fields: Vec<&str> = name.rsplitn(3, '_').collect();
+    let stamp = fields.get(1).copied()?;
+    if stamp.len() != 14 || !stamp.ends_with('Z') || stamp.as_bytes()[8] != b'T' {
+        return None;
+    }
+    let new_stamp = t.format("%Y%m%dT%H%MZ").to_string();
+    fields[1] = &new_stamp;
+    fields.reverse();
+    let new_name = fields.join("_");
+    let day = t.format("%Y/%m/%d").to_string();
+    parts.truncate(5);
+    let head = parts[4];
+    Some(format!("{head}/{day}/{new_name}"))
+}
+
 fn in_window(trail: &Trail, seq: i64) -> bool {
     trail
         .status
@@ -300,6 +329,52 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn restamping_names_a_file_by_its_delivery_minute() {
+        let planned = keys::log_file(
+            Some("p/q"),
+            "123456789012",
+            "eu-west-1",
+            1_796_148_720,
+            "ABCDEFGHIJKLMNOP",
+        );
+        assert!(planned.contains("/2026/12/01/") && planned.contains("_20261201T1812Z_"));
+        let delivered = restamp(&planned, 1_796_235_208.5).unwrap(); // 2026-12-02T18:13:28Z
+        assert_eq!(
+            delivered,
+            keys::log_file(
+                Some("p/q"),
+                "123456789012",
+                "eu-west-1",
+                1_796_235_208,
+                "ABCDEFGHIJKLMNOP"
+            )
+        );
+        let insight = keys::insight_file(
+            None,
+            "123456789012",
+            "us-east-1",
+            1_796_148_720,
+            "ABCDEFGHIJKLMNOP",
+        );
+        assert_eq!(
+            restamp(&insight, 1_796_148_808.0).unwrap(),
+            keys::insight_file(
+                None,
+                "123456789012",
+                "us-east-1",
+                1_796_148_808,
+                "ABCDEFGHIJKLMNOP"
+            )
+        );
+        assert_eq!(
+            restamp(&planned, 1_796_148_750.0).unwrap(),
+            planned,
+            "same minute"
+        );
+        assert_eq!(restamp("AWSLogs/x.json.gz", 0.0), None);
+    }
 
     proptest! {
         #[test]

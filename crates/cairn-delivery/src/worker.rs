@@ -53,6 +53,9 @@ pub struct Delivery {
     limits: Limits,
     backoff: Backoff,
     notifier: Notifier,
+    /// Pending files of external buckets whose last write attempt is known to have written
+    /// nothing (the store refused it), so they may be renamed for their next attempt.
+    rekeyable: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
 }
 
 /// Exponential backoff per bucket for failed writes: 1 s doubling to 5 min. Pending files are
@@ -118,6 +121,34 @@ fn trail_kms_key(
         trails::get(conn, &parsed.account, &parsed.region, &parsed.name)?
             .and_then(|t| t.kms_key_id),
     )
+}
+
+/// Whether the trail (live, or retired and draining) has log file validation on now, when
+/// one of its files is delivered: files delivered while it is off are never digested.
+fn validation_on(
+    conn: &cairn_store::Connection,
+    arn: &str,
+    retired: Option<i64>,
+) -> cairn_store::StoreResult<bool> {
+    let retired_flag = |id: Option<i64>| -> cairn_store::StoreResult<Option<bool>> {
+        Ok(cairn_store::delivery::retired(conn)?
+            .into_iter()
+            .rev()
+            .find(|r| id.is_none_or(|id| r.id == id) && r.trail.arn() == arn)
+            .map(|r| r.trail.log_file_validation_enabled))
+    };
+    if retired.is_some() {
+        return Ok(retired_flag(retired)?.unwrap_or(true));
+    }
+    let live = cairn_model::trail::TrailArn::parse(arn)
+        .map(|p| trails::get(conn, &p.account, &p.region, &p.name))
+        .transpose()?
+        .flatten();
+    match live {
+        Some(t) => Ok(t.log_file_validation_enabled),
+        // Deleted meanwhile: its snapshot says.
+        None => Ok(retired_flag(None)?.unwrap_or(true)),
+    }
 }
 
 /// What streaming a log file's body learned.
@@ -228,6 +259,7 @@ impl Delivery {
                 until_seq: None,
             },
             backoff: Backoff::default(),
+            rekeyable: std::sync::Arc::default(),
             notifier: Notifier::new(NotifierConfig {
                 signer: crate::SnsSigner::load_or_create(data_dir)
                     .ok()
@@ -388,6 +420,9 @@ impl Delivery {
                 }
                 Err(e) => {
                     failed += 1;
+                    if e.wrote_nothing() && self.putter.external.contains(&p.bucket) {
+                        self.rekeyable.lock().expect("rekey lock").insert(p.id);
+                    }
                     let code = e.s3_code();
                     if let DeliveryError::Damaged(_) = e {
                         tracing::error!(key = %p.key, trail = %p.trail_arn, error = %e,
@@ -423,8 +458,34 @@ impl Delivery {
         }
     }
 
+    /// The key a pending file is written under at `now`: CloudTrail names a file by the
+    /// minute it is delivered, so a file planned earlier (its bucket was missing or refused
+    /// it) is renamed before it is written. Exactly once still holds: the new key is
+    /// committed before the attempt, and only while no earlier attempt can have written the
+    /// object under the old one — a local bucket's object appears only with the ledger's
+    /// commit, and an external bucket's file is renamed only after the store refused it
+    /// (after a crash its key stays).
+    async fn delivery_key(
+        &self,
+        p: &delivery::Delivery,
+        now: f64,
+    ) -> Result<String, DeliveryError> {
+        let external = self.putter.external.contains(&p.bucket);
+        let free = !external || self.rekeyable.lock().expect("rekey lock").remove(&p.id);
+        let Some(wanted) = plan::restamp(&p.key, now).filter(|k| *k != p.key && free) else {
+            return Ok(p.key.clone());
+        };
+        let (id, old, new) = (p.id, p.key.clone(), wanted.clone());
+        let renamed = self
+            .store
+            .write(move |c| delivery::rekey_pending(c, id, &old, &new))
+            .await??;
+        Ok(if renamed { wanted } else { p.key.clone() })
+    }
+
     /// Writes one planned file and marks it done; returns its event count.
     async fn write_file(&self, p: &delivery::Delivery, now: f64) -> Result<usize, DeliveryError> {
+        let key = self.delivery_key(p, now).await?;
         let seqs = p.seqs.clone().map_err(|e| {
             DeliveryError::Damaged(format!("planned file {} ({}): {e}", p.id, p.key))
         })?;
@@ -440,7 +501,7 @@ impl Delivery {
             .await?;
         let target = Target {
             bucket: p.bucket.clone(),
-            key: p.key.clone(),
+            key: key.clone(),
             trail_arn: p.trail_arn.clone(),
             account,
             meta: BTreeMap::new(),
@@ -457,6 +518,9 @@ impl Delivery {
                 now,
                 move |c, body: &LogBody| -> cairn_store::StoreResult<Option<String>> {
                     delivery::mark_done(c, id, &body.sha256, &body.oldest, &body.newest, now)?;
+                    if !validation_on(c, &arn, retired)? {
+                        delivery::exempt_from_digests(c, id)?;
+                    }
                     let mut topic = None;
                     if live {
                         let mut failure = None;
@@ -489,7 +553,7 @@ impl Delivery {
             )
             .await?;
         if let Some(topic) = topic {
-            self.notify(&topic, &p.bucket, &p.key).await;
+            self.notify(&topic, &p.bucket, &key).await;
         }
         Ok(body.events)
     }

@@ -333,6 +333,10 @@ pub struct TrailStatus {
     /// written before this field existed decode with none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub selector_history: Vec<SelectorEpoch>,
+    /// Epoch seconds of the last UpdateTrail that turned log file validation on again: the
+    /// digest chain starts anew there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_enabled_time: Option<f64>,
 }
 
 /// What delivery last did for a trail (GetTrailStatus).

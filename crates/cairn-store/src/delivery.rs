@@ -184,6 +184,23 @@ pub fn pending(conn: &Connection) -> StoreResult<Vec<Delivery>> {
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
+/// Renames a file that is still pending (its previous write attempt, if any, is known to
+/// have written nothing), so it is named by the time it is delivered, as CloudTrail names
+/// its files. The Insights events planned into it follow. Returns whether it was renamed
+/// (false: it is no longer pending).
+pub fn rekey_pending(conn: &Connection, id: i64, old: &str, new: &str) -> StoreResult<bool> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE deliveries SET key = ?3 WHERE id = ?1 AND key = ?2 AND state = 'pending'",
+        )?
+        .execute(params![id, old, new])?;
+    if changed == 1 && old.contains("/CloudTrail-Insight/") {
+        conn.prepare_cached("UPDATE insight_events SET delivered = ?2 WHERE delivered = ?1")?
+            .execute(params![old, new])?;
+    }
+    Ok(changed == 1)
+}
+
 /// Marks a file written.
 pub fn mark_done(
     conn: &Connection,
@@ -197,6 +214,15 @@ pub fn mark_done(
         "UPDATE deliveries SET state = 'done', sha256 = ?2, oldest = ?3, newest = ?4, delivered_at = ?5 WHERE id = ?1",
     )?
     .execute(params![id, sha256, oldest, newest, delivered_at])?;
+    Ok(())
+}
+
+/// Marks a written file as one no digest lists: it was delivered while the trail's log file
+/// validation was off (CloudTrail does not create digest files for those). Its
+/// `digest_end` is -1.
+pub fn exempt_from_digests(conn: &Connection, id: i64) -> StoreResult<()> {
+    conn.prepare_cached("UPDATE deliveries SET digest_end = -1 WHERE id = ?1")?
+        .execute([id])?;
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! Delivery worker tests over a real store and data dir, with a controllable clock.
 
 mod bounded;
+mod final_digest;
 mod isolation;
 mod nothing_lost;
 mod support;

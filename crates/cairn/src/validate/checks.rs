@@ -12,7 +12,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::extra::{Coverage, Finding};
+use super::extra::{Coverage, Finding, LogKey};
 use super::fetch::{Fetched, Fetcher, Object};
 use super::layout::{Layout, day, is_backfill, log_stamp};
 use super::report::line;
@@ -20,9 +20,18 @@ use super::s3::S3;
 use super::time::{display, key_stamp};
 use super::traverse::{Outcome, Step, key_date, key_stamp_text};
 
-/// How much older than GetTrailStatus's latest digest the newest one found may be (digests
-/// of the regions of one trail are not all written in the same second).
-const SLACK: i64 = 300;
+/// The fixed part of how much older than GetTrailStatus's latest digest the newest one
+/// found may be: clock skew and the time between a digest's end and its delivery.
+const ALLOWANCE: i64 = 15;
+
+/// How much older than GetTrailStatus's `LatestDigestDeliveryTime` the newest digest found
+/// may be before newer ones count as deleted: half the trail's digest period (derived from
+/// the digests found) plus [`ALLOWANCE`]. It stays below one period, so even the newest
+/// digest alone cannot be deleted unseen, and it still absorbs the seconds between a
+/// digest's end time and its delivery. Without a known period, the allowance alone.
+pub fn slack(period: Option<i64>) -> i64 {
+    period.filter(|p| *p > 0).map_or(0, |p| p / 2) + ALLOWANCE
+}
 
 /// What the checks share.
 pub struct Context<'a> {
@@ -42,10 +51,17 @@ pub struct Context<'a> {
     pub own_after: Option<String>,
     /// GetTrailStatus's `LatestDigestDeliveryTime`.
     pub latest_digest: Option<i64>,
+    /// The trail's digest period, from the digests found (`None`: none to tell).
+    pub period: Option<i64>,
     /// Whether a digest is due here every period: the trail's home region, its own
     /// account, and the bucket and prefix it delivers to now. (Other regions get digests
     /// only once they have had log files.)
     pub always_digested: bool,
+    /// Spans during which validation was off, from event history.
+    pub off: Vec<(i64, i64)>,
+    /// Stops (event history) whose final digest is missing: the gaps after them are not
+    /// legitimate.
+    pub final_missing: Vec<i64>,
 }
 
 fn own_page_filter(layout: &Layout, page: &[String], after: &str) -> Option<String> {
@@ -104,7 +120,7 @@ pub async fn vanished_digests(
     let dir = cx.layout.digest_dir();
     let newest = cx.own.iter().filter_map(|k| key_date(k)).max();
     if latest >= cx.start && latest <= cx.window_end {
-        if !cx.always_digested || newest.is_some_and(|n| n + SLACK >= latest) {
+        if !cx.always_digested || newest.is_some_and(|n| n + slack(cx.period) >= latest) {
             return Ok((Vec::new(), None));
         }
         let what = match newest {
@@ -216,17 +232,17 @@ fn no_prefix(p: Option<&str>) -> Option<&str> {
 }
 
 /// The log file keys of the layout's region delivered from `from` to `to` (whole days),
-/// with the minute each carries.
+/// with the minute each carries and when it was delivered.
 pub async fn list_logs(
     s3: &S3,
     layout: &Layout,
     from: i64,
     to: i64,
-) -> anyhow::Result<Vec<(String, i64)>> {
+) -> anyhow::Result<Vec<LogKey>> {
     let dir = layout.log_dir();
     let stop = day(to);
     let keys = s3
-        .list(
+        .list_timed(
             &layout.bucket,
             &dir,
             Some(&format!("{dir}{}", day(from))),
@@ -239,7 +255,13 @@ pub async fn list_logs(
         .await?;
     Ok(keys
         .into_iter()
-        .filter_map(|k| log_stamp(&k).map(|m| (k, m)))
+        .filter_map(|(key, delivered)| {
+            log_stamp(&key).map(|minute| LogKey {
+                key,
+                minute,
+                delivered,
+            })
+        })
         .collect())
 }
 
@@ -250,7 +272,7 @@ pub async fn unlisted_logs(
     cx: &Context<'_>,
     steps: &[Step],
     later: Option<i64>,
-    log_keys: &[(String, i64)],
+    log_keys: &[LogKey],
     others: &[String],
     trails: &[Value],
     fetched: &mut Fetched,
@@ -262,10 +284,22 @@ pub async fn unlisted_logs(
             from: cx.start,
             to,
             holes: Vec::new(),
+            off: Vec::new(),
+            last_start: cx.start,
         })
     }) else {
         return Ok((Vec::new(), None));
     };
+    coverage.off = cx.off.clone();
+    for stop in &cx.final_missing {
+        // What the deleted final digest listed is unlisted now, up to the next chain.
+        coverage
+            .holes
+            .retain(|(a, b)| !(*a <= *stop && *stop <= *b));
+        if *stop >= coverage.to {
+            coverage.to = i64::MAX / 2;
+        }
+    }
     coverage.from = coverage.from.max(cx.start - 86_400);
     if let Some(t) = trails.iter().find(|t| {
         t["TrailARN"] != cx.arn
@@ -283,11 +317,6 @@ pub async fn unlisted_logs(
             )),
         ));
     }
-    let stamped: Vec<(String, i64)> = log_keys
-        .iter()
-        .filter(|(_, m)| *m >= coverage.from - 60 && *m <= coverage.to)
-        .cloned()
-        .collect();
     let listed: HashSet<&str> = steps
         .iter()
         .filter_map(|s| match s {
@@ -298,12 +327,19 @@ pub async fn unlisted_logs(
         .filter(|f| f.s3_bucket == *bucket)
         .map(|f| f.s3_object.as_str())
         .collect();
-    let mut candidates = super::extra::unlisted(&stamped, &coverage, &listed);
-    if !candidates.is_empty() && !others.is_empty() {
+    let (missing, pending) = super::extra::unlisted(log_keys, &coverage, &listed);
+    let mut candidates: Vec<&str> = missing.iter().map(|k| k.key.as_str()).collect();
+    let mut pending: Vec<&LogKey> = pending;
+    let none = candidates.is_empty() && pending.is_empty();
+    if !none && !others.is_empty() {
         // Other trails' digests that could list them.
-        let first = candidates
+        let first = missing
             .iter()
-            .filter_map(|k| log_stamp(k))
+            .chain(&pending)
+            .map(|k| {
+                k.minute
+                    .min(k.delivered.map_or(i64::MAX, |t| t.floor() as i64))
+            })
             .min()
             .unwrap_or(i64::MIN);
         let wanted: Vec<Object> = others
@@ -325,16 +361,44 @@ pub async fn unlisted_logs(
             .map(|f| f.s3_object.as_str())
             .collect();
         candidates.retain(|k| !theirs.contains(k));
+        pending.retain(|k| !theirs.contains(k.key.as_str()));
     }
-    Ok((
-        candidates
-            .into_iter()
-            .map(|k| Finding {
-                line: line("Log file", bucket, k, "INVALID: not listed in any digest"),
-                digests: 0,
-                logs: 1,
-            })
-            .collect(),
-        None,
-    ))
+    let mut findings: Vec<Finding> = candidates
+        .into_iter()
+        .map(|k| Finding {
+            line: line("Log file", bucket, k, "INVALID: not listed in any digest"),
+            digests: 0,
+            logs: 1,
+        })
+        .collect();
+    findings.extend(pending.into_iter().map(|k| Finding {
+        line: line(
+            "Log file",
+            bucket,
+            &k.key,
+            &format!(
+                "not listed in a digest yet: delivered at {}, after the newest digest, \
+                 so a later digest lists it",
+                display(k.delivered.unwrap_or_default().floor() as i64)
+            ),
+        ),
+        digests: 0,
+        logs: 0,
+    }));
+    Ok((findings, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_slack_stays_below_one_digest_period() {
+        for period in [60, 300, 3600] {
+            assert!(slack(Some(period)) < period, "{period}");
+            assert!(slack(Some(period)) >= ALLOWANCE);
+        }
+        assert_eq!(slack(None), ALLOWANCE);
+        assert_eq!(slack(Some(0)), ALLOWANCE);
+    }
 }

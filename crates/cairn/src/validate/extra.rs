@@ -80,8 +80,8 @@ pub fn chain_mismatches(steps: &[Step]) -> Vec<Finding> {
     out
 }
 
-/// The median period of the valid digests.
-fn typical_period(steps: &[Step]) -> Option<i64> {
+/// The median period (`digestEndTime - digestStartTime`) of the valid digests.
+pub fn typical_period(steps: &[Step]) -> Option<i64> {
     let mut periods: Vec<i64> = steps
         .iter()
         .filter_map(span)
@@ -137,6 +137,11 @@ pub struct Coverage {
     pub to: i64,
     /// Spans between chains (nothing delivered by this trail).
     pub holes: Vec<(i64, i64)>,
+    /// Spans during which log file validation was off (from event history): no digest
+    /// lists what was delivered then.
+    pub off: Vec<(i64, i64)>,
+    /// Start of the newest digest's period.
+    pub last_start: i64,
 }
 
 impl Coverage {
@@ -170,30 +175,96 @@ impl Coverage {
                 _ => None,
             })
             .collect();
-        Some(Self { from, to, holes })
+        let last_start = spans.iter().max_by_key(|s| s.1).map_or(from, |s| s.0);
+        Some(Self {
+            from,
+            to,
+            holes,
+            off: Vec::new(),
+            last_start,
+        })
     }
 
-    /// Whether a log file stamped `minute` must be listed by a digest.
-    pub fn expects(&self, minute: i64) -> bool {
-        minute >= self.from
-            && minute + 60 <= self.to
+    /// Whether a log file delivered at `t` (epoch seconds) falls in a hole.
+    fn in_hole(&self, t: f64) -> bool {
+        self.holes
+            .iter()
+            .chain(&self.off)
+            .any(|(a, b)| t >= *a as f64 && t < *b as f64)
+    }
+
+    /// What is expected of `log`. With its delivery time (`LastModified`) known: listed
+    /// when it was delivered in the span (after its first second, which the digest before
+    /// may cover), before the newest digest's end and outside the holes; pending when its name falls in the span but it was delivered after the newest
+    /// digest was written (a later digest lists it). Without it, the minute its name carries
+    /// must lie wholly in the span.
+    pub fn expects(&self, log: &LogKey) -> Expect {
+        let named = log.minute >= self.from
+            && log.minute + 60 <= self.to
             && !self
                 .holes
                 .iter()
-                .any(|(a, b)| minute + 60 > *a && minute < *b)
+                .chain(&self.off)
+                .any(|(a, b)| log.minute.saturating_add(60) > *a && log.minute < *b);
+        match log.delivered {
+            None if named => Expect::Listed,
+            None => Expect::Nothing,
+            // A file delivered in the second a digest ends may be listed by either digest.
+            Some(t) if t >= (self.from + 1) as f64 && t < self.to as f64 && !self.in_hole(t) => {
+                Expect::Listed
+            }
+            // Named in the newest digest's period, delivered after it was written: the
+            // next digest lists it. Named in an earlier period: it changed since.
+            Some(t) if named && t >= self.to as f64 => {
+                if log.minute + 60 > self.last_start {
+                    Expect::Pending
+                } else {
+                    Expect::Listed
+                }
+            }
+            Some(_) => Expect::Nothing,
+        }
     }
 }
 
-/// Log keys (with their minutes) that coverage expects listed and `listed` lacks.
+/// A log file key found in the bucket.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogKey {
+    /// The key.
+    pub key: String,
+    /// The minute its name carries (epoch seconds).
+    pub minute: i64,
+    /// When it was delivered (`LastModified`, epoch seconds), when the listing said.
+    pub delivered: Option<f64>,
+}
+
+/// What a digest should say of a log file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// A digest must list it.
+    Listed,
+    /// A later digest will list it: it came after the newest digest.
+    Pending,
+    /// Nothing (outside the span, or in a hole).
+    Nothing,
+}
+
+/// Log keys that coverage expects listed and `listed` lacks, and those still pending.
 pub fn unlisted<'k>(
-    keys: &'k [(String, i64)],
+    keys: &'k [LogKey],
     coverage: &Coverage,
     listed: &HashSet<&str>,
-) -> Vec<&'k str> {
-    keys.iter()
-        .filter(|(k, m)| coverage.expects(*m) && !listed.contains(k.as_str()))
-        .map(|(k, _)| k.as_str())
-        .collect()
+) -> (Vec<&'k LogKey>, Vec<&'k LogKey>) {
+    let mut missing = Vec::new();
+    let mut pending = Vec::new();
+    for k in keys.iter().filter(|k| !listed.contains(k.key.as_str())) {
+        match coverage.expects(k) {
+            Expect::Listed => missing.push(k),
+            Expect::Pending => pending.push(k),
+            Expect::Nothing => {}
+        }
+    }
+    (missing, pending)
 }
 
 #[cfg(test)]
@@ -206,15 +277,46 @@ mod tests {
             from: 0,
             to: 3600,
             holes: vec![(1230, 1800)],
+            off: Vec::new(),
+            last_start: 2400,
         };
-        assert!(c.expects(0) && c.expects(1140) && c.expects(1800) && c.expects(3540));
-        assert!(!c.expects(-60) && !c.expects(1200) && !c.expects(1500) && !c.expects(3560));
+        let named = |minute| {
+            c.expects(&LogKey {
+                key: String::new(),
+                minute,
+                delivered: None,
+            }) == Expect::Listed
+        };
+        assert!(named(0) && named(1140) && named(1800) && named(3540));
+        assert!(!named(-60) && !named(1200) && !named(1500) && !named(3560));
+        let log = |key: &str, minute, delivered| LogKey {
+            key: key.to_owned(),
+            minute,
+            delivered,
+        };
         let keys = vec![
-            ("a".to_owned(), 60),
-            ("b".to_owned(), 120),
-            ("c".to_owned(), 1500),
+            log("a", 60, None),
+            log("b", 120, None),
+            log("c", 1500, None),
+            // Named in the span but delivered after the newest digest: pending.
+            log("d", 3480, Some(3600.0)),
+            // Delivered in the span, whatever its name says.
+            log("e", -600, Some(700.0)),
+            log("f", 600, Some(1500.0)),
+            // Named in an earlier digest's period, changed after the newest one.
+            log("g", 1800, Some(3700.0)),
         ];
         let listed = HashSet::from(["a"]);
-        assert_eq!(unlisted(&keys, &c, &listed), ["b"]);
+        let (missing, pending) = unlisted(&keys, &c, &listed);
+        let names = |v: Vec<&LogKey>| v.into_iter().map(|k| k.key.clone()).collect::<Vec<_>>();
+        assert_eq!(names(missing), ["b", "e", "g"]);
+        assert_eq!(names(pending), ["d"]);
+        // Delivered while validation was off (event history): no digest lists it.
+        let off = Coverage {
+            off: vec![(600, 1600)],
+            ..c.clone()
+        };
+        let (missing, _) = unlisted(&keys, &off, &listed);
+        assert_eq!(names(missing), ["b", "g"]);
     }
 }

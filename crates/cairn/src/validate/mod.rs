@@ -7,7 +7,10 @@
 //! - runs of two or more deleted digests (aws-cli issue 7054);
 //! - a `previousDigestHashValue` or `previousDigestSignature` that does not match the
 //!   previous digest, and periods that do not meet;
-//! - log files in the span the chain covers that no digest of any trail lists.
+//! - log files in the span the chain covers that no digest of any trail lists (except those
+//!   delivered while validation was off, from event history);
+//! - a missing final digest: event history says logging stopped with validation on, but
+//!   no digest's period holds the stop.
 //!
 //! Its output lines follow the stock tool's; its own findings come after them, before the
 //! summary, and count in it.
@@ -15,6 +18,7 @@
 mod checks;
 mod extra;
 mod fetch;
+mod history;
 mod layout;
 mod profile;
 mod report;
@@ -290,7 +294,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
             args.s3_endpoint_url
                 .clone()
                 .or_else(|| env("AWS_ENDPOINT_URL_S3"))
-                .or(given_endpoint),
+                .or(given_endpoint.clone()),
             &region,
             resolved.credentials,
         ),
@@ -399,7 +403,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
     summary.digests_valid -= mismatched.min(summary.digests_valid);
     let gaps = extra::missing_runs(&steps, start);
     findings.extend(gaps.iter().cloned());
-    let context = checks::Context {
+    let mut context = checks::Context {
         layout: &layout,
         fetcher: &fetcher,
         arn: &args.trail_arn,
@@ -408,8 +412,31 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         own: &own,
         own_after,
         latest_digest: facts.latest_digest,
+        period: extra::typical_period(&steps),
         always_digested: always_digested(&facts.trails, &args.trail_arn, &layout, &arn),
+        off: Vec::new(),
+        final_missing: Vec::new(),
     };
+    // Event history, read in the trail's home region.
+    let home_ct = CloudTrail {
+        endpoint: given_endpoint
+            .clone()
+            .unwrap_or_else(|| format!("https://cloudtrail.{}.amazonaws.com", arn.region)),
+        region: arn.region.clone(),
+        ..ct.clone()
+    };
+    let validation_now = facts
+        .trails
+        .iter()
+        .find(|t| t["TrailARN"] == args.trail_arn.as_str())
+        .and_then(|t| t["LogFileValidationEnabled"].as_bool());
+    if let Some(h) = history::lookup(&home_ct, &arn, list_from, window_end, validation_now).await {
+        let now = chrono::Utc::now().timestamp();
+        let (missing, stops) = history::missing_final_digests(&h, &steps, &context, end, now);
+        findings.extend(missing);
+        context.off = h.validation_off();
+        context.final_missing = stops;
+    }
     let (tail, later) = checks::vanished_digests(&context, &mut fetched).await?;
     findings.extend(tail);
     let (unlisted, notice) = checks::unlisted_logs(

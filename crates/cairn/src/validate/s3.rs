@@ -59,6 +59,8 @@ impl std::error::Error for S3Error {}
 pub struct Page {
     /// Keys, in key order.
     pub keys: Vec<String>,
+    /// Each key's `LastModified` (epoch seconds, fractions kept), when the listing gave it.
+    pub modified: Vec<Option<f64>>,
     /// The token of the next page, when the listing is truncated.
     pub next: Option<String>,
 }
@@ -263,6 +265,18 @@ impl S3 {
         start_after: Option<&str>,
         enough: impl Fn(&[String]) -> bool,
     ) -> anyhow::Result<Vec<String>> {
+        let listed = self.list_timed(bucket, prefix, start_after, enough).await?;
+        Ok(listed.into_iter().map(|(k, _)| k).collect())
+    }
+
+    /// [`S3::list`], with each key's `LastModified` (epoch seconds).
+    pub async fn list_timed(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: Option<&str>,
+        enough: impl Fn(&[String]) -> bool,
+    ) -> anyhow::Result<Vec<(String, Option<f64>)>> {
         let mut keys = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -270,7 +284,7 @@ impl S3 {
                 .list_page(bucket, prefix, start_after, token.as_deref())
                 .await?;
             let stop = enough(&page.keys);
-            keys.extend(page.keys);
+            keys.extend(page.keys.into_iter().zip(page.modified));
             match page.next {
                 Some(t) if !stop => token = Some(t),
                 _ => return Ok(keys),
@@ -322,6 +336,7 @@ fn parse_list(xml: &str) -> anyhow::Result<Page> {
     let mut path: Vec<Vec<u8>> = Vec::new();
     let mut text = String::new();
     let mut truncated = false;
+    let mut modified: Option<f64> = None;
     loop {
         match reader
             .read_event()
@@ -343,6 +358,16 @@ fn parse_list(xml: &str) -> anyhow::Result<Page> {
                 let parts: Vec<&[u8]> = path.iter().map(Vec::as_slice).collect();
                 match parts.as_slice() {
                     [_, b"Contents", b"Key"] => page.keys.push(std::mem::take(&mut text)),
+                    [_, b"Contents", b"LastModified"] => {
+                        modified = chrono::DateTime::parse_from_rfc3339(text.trim())
+                            .ok()
+                            .map(|t| t.timestamp_millis() as f64 / 1000.0);
+                    }
+                    [_, b"Contents"] => {
+                        page.modified
+                            .resize(page.keys.len().saturating_sub(1), None);
+                        page.modified.push(modified.take());
+                    }
                     [_, b"IsTruncated"] => truncated = text == "true",
                     [_, b"NextContinuationToken"] => page.next = Some(std::mem::take(&mut text)),
                     _ => {}
@@ -372,13 +397,14 @@ mod tests {
 <ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
   <Name>b</Name><Prefix>AWSLogs/</Prefix><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys>
   <IsTruncated>true</IsTruncated><NextContinuationToken>tok&amp;en</NextContinuationToken>
-  <Contents><Key>AWSLogs/a&amp;b.json.gz</Key><Size>1</Size></Contents>
+  <Contents><Key>AWSLogs/a&amp;b.json.gz</Key><LastModified>2026-12-01T18:13:28.500Z</LastModified><Size>1</Size></Contents>
   <Contents><Key>AWSLogs/c&#x20;d.json.gz</Key><Size>2</Size></Contents>
 </ListBucketResult>"#;
         assert_eq!(
             parse_list(xml).unwrap(),
             Page {
                 keys: vec!["AWSLogs/a&b.json.gz".into(), "AWSLogs/c d.json.gz".into()],
+                modified: vec![Some(1_796_148_808.5), None],
                 next: Some("tok&en".into())
             }
         );

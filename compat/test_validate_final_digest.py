@@ -1,0 +1,78 @@
+"""StopLogging and DeleteTrail end a digest chain with a final digest, whose period holds
+the stop (spec 5.6), files or not.
+
+Deleting that final digest and altering a log file it listed leaves a bucket the stock
+`aws cloudtrail validate-logs` passes: the chain before the stop now ends one digest earlier
+and the deleted digest's files fall into the gap between chains. `cairn validate-logs` reads
+StopLogging from event history (LookupEvents), which someone with only bucket access cannot
+change, reports the missing final digest, and the files in that gap as unlisted. A stop while
+validation was off owes no final digest. Time: `--clock-file` and `cairn flush --now`, as in
+test_validate_history.py."""
+
+import gzip
+import time
+
+from test_validate_history import clocked, digests  # noqa: F401 (a fixture)
+from test_validate_logs import cairn_validate, flush, make_trail, validate
+
+
+def stopped_and_restarted(server, clock):
+    c0 = clock.now
+    ct, s3, bucket, arn = make_trail(server, "stopped")
+    ct.describe_trails()
+    flush(server, c0 + 30)
+    ct.describe_trails()
+    flush(server, c0 + 60)
+    clock.set(c0 + 70)
+    ct.stop_logging(Name="stopped")
+    flush(server, c0 + 90)
+    clock.set(c0 + 200)
+    ct.start_logging(Name="stopped")
+    ct.describe_trails()
+    flush(server, c0 + 230)
+    return c0, s3, bucket, arn
+
+
+def test_a_deleted_final_digest_is_reported_from_event_history(clocked):
+    server, clock = clocked
+    c0, s3, bucket, arn = stopped_and_restarted(server, clock)
+    chain = digests(s3, bucket)
+    assert len(chain) == 4, [k for k, _ in chain]
+    final_key, final = chain[2]
+    assert final["digestEndTime"] >= time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(c0 + 70))
+    assert chain[3][1]["previousDigestS3Object"] is None
+    for args in [(c0 - 60, c0 + 240)]:
+        assert validate(server, arn, *args).returncode == 0
+        untouched = cairn_validate(server, arn, *args)
+        assert untouched.returncode == 0, untouched.stdout + untouched.stderr
+    # Delete the final digest, and change a log file only it listed.
+    altered = final["logFiles"][0]["s3Object"]
+    body = gzip.decompress(s3.get_object(Bucket=bucket, Key=altered)["Body"].read())
+    s3.delete_object(Bucket=bucket, Key=final_key)
+    s3.put_object(Bucket=bucket, Key=altered, Body=gzip.compress(body.replace(b"StopLogging", b"StopLoggin_", 1)))
+    stock = validate(server, arn, c0 - 60, c0 + 240)
+    assert stock.returncode == 0, "the hole this closes: " + stock.stdout + stock.stderr
+    ours = cairn_validate(server, arn, c0 - 60, c0 + 240)
+    assert ours.returncode == 1, ours.stdout + ours.stderr
+    assert "INVALID: no final digest for trail " + arn in ours.stderr, ours.stderr
+    assert f"Log file\ts3://{bucket}/{altered}\tINVALID: not listed in any digest" in ours.stderr, ours.stderr
+
+
+def test_a_stop_while_validation_was_off_owes_no_final_digest(clocked):
+    server, clock = clocked
+    c0 = clock.now
+    ct, s3, bucket, arn = make_trail(server, "quiet")
+    ct.describe_trails()
+    flush(server, c0 + 30)
+    clock.set(c0 + 40)
+    ct.update_trail(Name="quiet", EnableLogFileValidation=False)
+    ct.stop_logging(Name="quiet")
+    flush(server, c0 + 60)
+    clock.set(c0 + 70)
+    ct.update_trail(Name="quiet", EnableLogFileValidation=True)
+    ct.start_logging(Name="quiet")
+    ct.describe_trails()
+    flush(server, c0 + 100)
+    assert validate(server, arn, c0 - 60, c0 + 110).returncode == 0
+    ours = cairn_validate(server, arn, c0 - 60, c0 + 110)
+    assert ours.returncode == 0, ours.stdout + ours.stderr

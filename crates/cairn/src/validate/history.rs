@@ -1,0 +1,322 @@
+//! What the trail's event history (LookupEvents) says about its digests, which someone with
+//! only access to the bucket cannot change:
+//! - when log file validation was off (UpdateTrail and CreateTrail with
+//!   `enableLogFileValidation`): CloudTrail creates no digest for the log files delivered
+//!   then, so they are not "unlisted";
+//! - when logging stopped (StopLogging, DeleteTrail) while validation was on: CloudTrail
+//!   then delivers a final digest, whose period holds the stop. A stop with no such digest
+//!   means the final digest was deleted, and the gap after it is no longer a legitimate one.
+
+use serde_json::{Value, json};
+
+use crate::client::CloudTrail;
+
+use super::extra::Finding;
+use super::report::line;
+use super::time::{display, parse_digest_time};
+use super::traverse::{Step, key_date};
+
+/// The events this module reads.
+const NAMES: [&str; 5] = [
+    "CreateTrail",
+    "UpdateTrail",
+    "StartLogging",
+    "StopLogging",
+    "DeleteTrail",
+];
+/// How far before the range the history is read, to learn the state the range began in.
+const LOOKBACK: i64 = 90 * 86_400;
+/// The longest a final digest may take after its stop before its absence is an error (the
+/// trail's digest period counts when longer): CloudTrail delivers within about 15 minutes.
+const FINAL_DIGEST_LATENCY: i64 = 900;
+
+/// One successful call on this trail.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    /// Epoch seconds.
+    pub time: i64,
+    /// Event name.
+    pub name: String,
+    /// `enableLogFileValidation` as the call set it (CreateTrail: false when absent).
+    pub validation: Option<bool>,
+}
+
+/// The trail's calls, oldest first, and the validation state before the first of them.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    /// Calls on this trail.
+    pub calls: Vec<Call>,
+    /// Validation as DescribeTrails reports it now (when the trail exists).
+    pub validation_now: Option<bool>,
+}
+
+/// Whether `params` (a call's requestParameters) names this trail.
+fn names_trail(params: &Value, region: &str, arn: &cairn_model::trail::TrailArn) -> bool {
+    match params["name"].as_str() {
+        Some(n) if n.starts_with("arn:") => {
+            cairn_model::trail::TrailArn::parse(n).is_some_and(|a| a == *arn)
+        }
+        Some(n) => n == arn.name && region == arn.region,
+        None => false,
+    }
+}
+
+/// Reads the trail's calls from `from` to `to` through LookupEvents (in the trail's home
+/// region). `None` when event history cannot be read (the checks are then skipped).
+pub async fn lookup(
+    ct: &CloudTrail,
+    arn: &cairn_model::trail::TrailArn,
+    from: i64,
+    to: i64,
+    validation_now: Option<bool>,
+) -> Option<History> {
+    let mut calls = Vec::new();
+    for name in NAMES {
+        let mut token: Option<String> = None;
+        loop {
+            let mut body = json!({
+                "LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": name}],
+                "StartTime": from - LOOKBACK,
+                "EndTime": to,
+                "MaxResults": 50,
+            });
+            if let Some(t) = &token {
+                body["NextToken"] = json!(t);
+            }
+            let page = match call_patiently(ct, &body).await {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::debug!("LookupEvents: {e:#}");
+                    return None;
+                }
+            };
+            for e in page["Events"].as_array().into_iter().flatten() {
+                let Some(record) = e["CloudTrailEvent"]
+                    .as_str()
+                    .and_then(|r| serde_json::from_str::<Value>(r).ok())
+                else {
+                    continue;
+                };
+                let region = record["awsRegion"].as_str().unwrap_or_default();
+                if record.get("errorCode").is_some_and(|c| !c.is_null())
+                    || !names_trail(&record["requestParameters"], region, arn)
+                {
+                    continue;
+                }
+                let Some(time) = record["eventTime"].as_str().and_then(parse_digest_time) else {
+                    continue;
+                };
+                let given = record["requestParameters"]["enableLogFileValidation"].as_bool();
+                calls.push(Call {
+                    time,
+                    name: name.to_owned(),
+                    validation: match name {
+                        "CreateTrail" => Some(given.unwrap_or(false)),
+                        "UpdateTrail" => given,
+                        _ => None,
+                    },
+                });
+            }
+            match page["NextToken"].as_str() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+    }
+    calls.sort_by_key(|c| c.time);
+    Some(History {
+        calls,
+        validation_now,
+    })
+}
+
+/// LookupEvents, waited out when throttled (AWS allows two calls a second).
+async fn call_patiently(ct: &CloudTrail, body: &Value) -> anyhow::Result<Value> {
+    let mut attempt = 0;
+    loop {
+        match ct.call("LookupEvents", body).await {
+            Err(e) if attempt < 5 && format!("{e:#}").contains("Throttling") => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(500 << attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+impl History {
+    /// Validation at `t`: what the last call before it set, else (no call set it at all)
+    /// what DescribeTrails says now. `None` when it cannot be told.
+    pub fn validation_at(&self, t: i64) -> Option<bool> {
+        let mut set = self.calls.iter().filter(|c| c.validation.is_some());
+        if let Some(v) = set.clone().rev().find(|c| c.time <= t) {
+            return v.validation;
+        }
+        match set.next() {
+            None => self.validation_now,
+            Some(_) => None,
+        }
+    }
+
+    /// Spans during which validation was off (epoch seconds, end exclusive).
+    pub fn validation_off(&self) -> Vec<(i64, i64)> {
+        let mut out = Vec::new();
+        let mut off_since: Option<i64> = match self.validation_at(i64::MIN) {
+            Some(false) => Some(i64::MIN),
+            _ => None,
+        };
+        for c in &self.calls {
+            match (c.validation, off_since) {
+                (Some(false), None) => off_since = Some(c.time),
+                (Some(true), Some(since)) => {
+                    out.push((since, c.time));
+                    off_since = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(since) = off_since {
+            out.push((since, i64::MAX));
+        }
+        out
+    }
+
+    /// Times in `[start, end]` at which logging stopped (StopLogging, DeleteTrail) while it
+    /// was on and validation was on: each owes a final digest.
+    pub fn stops_owing_digests(&self, start: i64, end: i64) -> Vec<(i64, &str)> {
+        let mut logging: Option<bool> = None;
+        let mut out = Vec::new();
+        for c in &self.calls {
+            match c.name.as_str() {
+                "StartLogging" => logging = Some(true),
+                "CreateTrail" => logging = Some(false),
+                "StopLogging" | "DeleteTrail" => {
+                    let was_logging = logging != Some(false);
+                    logging = Some(false);
+                    if was_logging
+                        && c.time >= start
+                        && c.time <= end
+                        && self.validation_at(c.time) == Some(true)
+                    {
+                        out.push((c.time, c.name.as_str()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// Stops that owe a final digest the walk did not find: the first digest ending at or after
+/// the stop must be valid and its period must hold the stop. A stop within the final
+/// digest's latency of `now` is let be (its digest may still be on its way), as is one
+/// whose first later digest the walk already reported missing or invalid. Returns the
+/// findings and the stop times that lack their final digest.
+pub fn missing_final_digests(
+    history: &History,
+    steps: &[Step],
+    cx: &super::checks::Context<'_>,
+    end: i64,
+    now: i64,
+) -> (Vec<Finding>, Vec<i64>) {
+    let mut findings = Vec::new();
+    let mut stops = Vec::new();
+    let latency = cx.period.unwrap_or(0).max(FINAL_DIGEST_LATENCY);
+    let spans: Vec<(i64, Option<i64>)> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Valid { digest, .. } => {
+                let d = &digest.digest;
+                let b = parse_digest_time(&d.digest_end_time)?;
+                Some((b, parse_digest_time(&d.digest_start_time)))
+            }
+            Step::Missing { key, .. } | Step::Invalid { key, .. } => Some((key_date(key)?, None)),
+            Step::Gap { .. } => None,
+        })
+        .collect();
+    for (stop, name) in history.stops_owing_digests(cx.start, end) {
+        // Where a digest is not due every period (another region, account, bucket), only a
+        // chain that ran before the stop owes its final digest.
+        if !cx.always_digested && !spans.iter().any(|(b, a)| *b < stop && a.is_some()) {
+            continue;
+        }
+        // The first digest (by end time) ending at or after the stop.
+        let first = spans
+            .iter()
+            .filter(|(b, _)| *b >= stop)
+            .min_by_key(|(b, _)| *b);
+        match first {
+            Some((_, Some(a))) if *a <= stop => continue,
+            Some((_, None)) => continue,
+            // Beyond the digests listed (after the window), or not due yet.
+            None if cx.own_after.is_some() => continue,
+            None if now - stop < latency && cx.latest_digest.is_none_or(|l| l < stop) => {
+                continue;
+            }
+            _ => {}
+        }
+        stops.push(stop);
+        findings.push(Finding {
+            line: line(
+                "Digest files",
+                &cx.layout.bucket,
+                &cx.layout.digest_dir(),
+                &format!(
+                    "INVALID: no final digest for trail {}, whose logging stopped at {} \
+                     ({name} in event history); it has been deleted or moved",
+                    cx.arn,
+                    display(stop)
+                ),
+            ),
+            digests: 1,
+            logs: 0,
+        });
+    }
+    (findings, stops)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(time: i64, name: &str, validation: Option<bool>) -> Call {
+        Call {
+            time,
+            name: name.to_owned(),
+            validation,
+        }
+    }
+
+    #[test]
+    fn the_timeline_gives_validation_and_the_stops_that_owe_digests() {
+        let h = History {
+            calls: vec![
+                call(0, "CreateTrail", Some(true)),
+                call(10, "StartLogging", None),
+                call(20, "StopLogging", None),
+                call(25, "StopLogging", None),
+                call(30, "StartLogging", None),
+                call(40, "UpdateTrail", Some(false)),
+                call(50, "StopLogging", None),
+                call(60, "UpdateTrail", Some(true)),
+                call(70, "StartLogging", None),
+                call(80, "DeleteTrail", None),
+            ],
+            validation_now: None,
+        };
+        assert_eq!(h.validation_off(), [(40, 60)]);
+        assert_eq!(
+            h.stops_owing_digests(0, 100),
+            [(20, "StopLogging"), (80, "DeleteTrail")],
+            "not a second stop, nor one while validation was off"
+        );
+        assert_eq!(h.stops_owing_digests(21, 100), [(80, "DeleteTrail")]);
+        let unknown = History {
+            calls: vec![call(5, "StopLogging", None)],
+            validation_now: Some(false),
+        };
+        assert!(unknown.stops_owing_digests(0, 10).is_empty());
+        assert_eq!(unknown.validation_off(), [(i64::MIN, i64::MAX)]);
+    }
+}
