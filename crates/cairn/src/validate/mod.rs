@@ -417,29 +417,13 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         off: Vec::new(),
         final_missing: Vec::new(),
     };
-    // Event history, read in the trail's home region.
-    let home_ct = CloudTrail {
-        endpoint: given_endpoint
-            .clone()
-            .unwrap_or_else(|| format!("https://cloudtrail.{}.amazonaws.com", arn.region)),
-        region: arn.region.clone(),
-        ..ct.clone()
-    };
-    let validation_now = facts
-        .trails
-        .iter()
-        .find(|t| t["TrailARN"] == args.trail_arn.as_str())
-        .and_then(|t| t["LogFileValidationEnabled"].as_bool());
-    if let Some(h) = history::lookup(&home_ct, &arn, list_from, window_end, validation_now).await {
-        let now = chrono::Utc::now().timestamp();
-        let (missing, stops) = history::missing_final_digests(&h, &steps, &context, end, now);
-        findings.extend(missing);
-        context.off = h.validation_off();
-        context.final_missing = stops;
-    }
+    // Event history (read in the trail's home region) only explains chain gaps and unlisted
+    // files: a single unbroken chain that lists every file needs none of it, so an account
+    // with much history pays for those reads only when there is something to explain.
+    let has_gap = steps.iter().any(|s| matches!(s, Step::Gap { .. }));
     let (tail, later) = checks::vanished_digests(&context, &mut fetched).await?;
     findings.extend(tail);
-    let (unlisted, notice) = checks::unlisted_logs(
+    let mut unlisted = checks::unlisted_logs(
         &context,
         &steps,
         later,
@@ -449,6 +433,40 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         &mut fetched,
     )
     .await?;
+    if has_gap || !unlisted.0.is_empty() {
+        let home_ct = CloudTrail {
+            endpoint: given_endpoint
+                .clone()
+                .unwrap_or_else(|| format!("https://cloudtrail.{}.amazonaws.com", arn.region)),
+            region: arn.region.clone(),
+            ..ct.clone()
+        };
+        let validation_now = facts
+            .trails
+            .iter()
+            .find(|t| t["TrailARN"] == args.trail_arn.as_str())
+            .and_then(|t| t["LogFileValidationEnabled"].as_bool());
+        if let Some(h) =
+            history::lookup(&home_ct, &arn, list_from, window_end, validation_now).await
+        {
+            let now = chrono::Utc::now().timestamp();
+            let (missing, stops) = history::missing_final_digests(&h, &steps, &context, end, now);
+            findings.extend(missing);
+            context.off = h.validation_off();
+            context.final_missing = stops;
+            unlisted = checks::unlisted_logs(
+                &context,
+                &steps,
+                later,
+                &log_keys,
+                &others,
+                &facts.trails,
+                &mut fetched,
+            )
+            .await?;
+        }
+    }
+    let (unlisted, notice) = unlisted;
     findings.extend(unlisted);
     for f in &findings {
         summary.digests_invalid += f.digests;
