@@ -265,18 +265,37 @@ pub async fn list_logs(
         .collect())
 }
 
+/// What the unlisted-files check reads besides the [`Context`]: the chain walked, how long
+/// digests are known to have existed (`later`), the log files listed (from [`list_logs`]),
+/// other trails' digest keys in the same place and DescribeTrails' trails.
+pub struct Listing<'a> {
+    /// The chain, as traversed.
+    pub steps: &'a [Step],
+    /// Digests are known to have existed until then.
+    pub later: Option<i64>,
+    /// The log files in the bucket.
+    pub log_keys: &'a [LogKey],
+    /// Other trails' digest keys that could list them.
+    pub others: &'a [String],
+    /// DescribeTrails' trails.
+    pub trails: &'a [Value],
+}
+
 /// Log files in the span the chain covers (up to `later` when digests are known to have
-/// existed until then) that no valid digest of any trail lists, among `log_keys` (from
-/// [`list_logs`]). Returns the findings, or a notice when the check cannot be made.
+/// existed until then) that no valid digest of any trail lists. Returns the findings, or a
+/// notice when the check cannot be made.
 pub async fn unlisted_logs(
     cx: &Context<'_>,
-    steps: &[Step],
-    later: Option<i64>,
-    log_keys: &[LogKey],
-    others: &[String],
-    trails: &[Value],
+    listing: &Listing<'_>,
     fetched: &mut Fetched,
 ) -> anyhow::Result<(Vec<Finding>, Option<String>)> {
+    let Listing {
+        steps,
+        later,
+        log_keys,
+        others,
+        trails,
+    } = *listing;
     let layout = cx.layout;
     let bucket = &layout.bucket;
     let Some(mut coverage) = Coverage::of(steps, cx.start, later).or_else(|| {

@@ -423,16 +423,14 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
     let has_gap = steps.iter().any(|s| matches!(s, Step::Gap { .. }));
     let (tail, later) = checks::vanished_digests(&context, &mut fetched).await?;
     findings.extend(tail);
-    let mut unlisted = checks::unlisted_logs(
-        &context,
-        &steps,
+    let listing = checks::Listing {
+        steps: &steps,
         later,
-        &log_keys,
-        &others,
-        &facts.trails,
-        &mut fetched,
-    )
-    .await?;
+        log_keys: &log_keys,
+        others: &others,
+        trails: &facts.trails,
+    };
+    let mut unlisted = checks::unlisted_logs(&context, &listing, &mut fetched).await?;
     if has_gap || !unlisted.0.is_empty() {
         let home_ct = CloudTrail {
             endpoint: given_endpoint
@@ -454,16 +452,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
             findings.extend(missing);
             context.off = h.validation_off();
             context.final_missing = stops;
-            unlisted = checks::unlisted_logs(
-                &context,
-                &steps,
-                later,
-                &log_keys,
-                &others,
-                &facts.trails,
-                &mut fetched,
-            )
-            .await?;
+            unlisted = checks::unlisted_logs(&context, &listing, &mut fetched).await?;
         }
     }
     let (unlisted, notice) = unlisted;
