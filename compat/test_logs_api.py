@@ -81,6 +81,10 @@ def test_events_put_get_filter(logs):
             break
         token = page["nextForwardToken"]
     assert seen == [f"ERROR {k}" if k % 2 else f"INFO {k}" for k in range(30)]
+    # A token pages the stream it came from: on another stream it is refused, not reused.
+    with pytest.raises(logs.exceptions.InvalidParameterException) as e:
+        logs.get_log_events(logGroupName="/compat/events", logStreamName="b", nextToken=token)
+    assert error(e)[1] == "The specified nextToken is invalid."
     pages = logs.get_paginator("filter_log_events").paginate(
         logGroupName="/compat/events", filterPattern="ERROR", PaginationConfig={"PageSize": 4})
     events = [e for p in pages for e in p["events"]]

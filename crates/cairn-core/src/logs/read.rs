@@ -24,17 +24,21 @@ pub fn event_id(id: i64) -> String {
     format!("{id:056}")
 }
 
-/// A GetLogEvents token: direction and (timestamp, id) position.
-fn token(forward: bool, pos: (i64, i64)) -> String {
+/// A GetLogEvents token: direction, the stream it pages and a (timestamp, id) position, as
+/// `f/` or `b/` and 56 digits like AWS's: 20 for the timestamp, 17 for the stream, 19 for the
+/// event id. Naming the stream lets a token from another stream be refused, as AWS does.
+fn token(forward: bool, stream: i64, pos: (i64, i64)) -> String {
     format!(
-        "{}/{:020}{:036}",
+        "{}/{:020}{:017}{:019}",
         if forward { 'f' } else { 'b' },
         pos.0.max(0),
+        stream.clamp(0, 99_999_999_999_999_999),
         pos.1.max(0)
     )
 }
 
-fn parse_token(text: &str) -> Option<(bool, (i64, i64))> {
+/// A token's direction, stream and position.
+fn parse_token(text: &str) -> Option<(bool, i64, (i64, i64))> {
     let (dir, digits) = text.split_once('/')?;
     let forward = match dir {
         "f" => true,
@@ -46,7 +50,8 @@ fn parse_token(text: &str) -> Option<(bool, (i64, i64))> {
     }
     Some((
         forward,
-        (digits[..20].parse().ok()?, digits[20..].parse().ok()?),
+        digits[20..37].parse().ok()?,
+        (digits[..20].parse().ok()?, digits[37..].parse().ok()?),
     ))
 }
 
@@ -109,9 +114,11 @@ pub fn get_log_events(conn: &Connection, input: &GetEvents) -> ApiResult<EventsP
     let group = load_group(conn, &input.group)?;
     let stream = load_stream(conn, &group, &input.stream)?;
     let given = match &input.token {
-        Some(t) => {
-            Some(parse_token(t).ok_or_else(|| invalid("The specified nextToken is invalid."))?)
-        }
+        Some(t) => match parse_token(t) {
+            // A token pages the stream it came from, and no other.
+            Some((forward, from_stream, pos)) if from_stream == stream.id => Some((forward, pos)),
+            _ => return Err(invalid("The specified nextToken is invalid.")),
+        },
         None => None,
     };
     let from = match given {
@@ -131,16 +138,19 @@ pub fn get_log_events(conn: &Connection, input: &GetEvents) -> ApiResult<EventsP
     // the forward token from there means "from pos on", and the other way round).
     let (forward, backward) = match (events.first(), events.last(), &input.token, given) {
         (Some(first), Some(last), _, _) => (
-            token(true, (last.timestamp, last.id)),
-            token(false, (first.timestamp, first.id)),
+            token(true, stream.id, (last.timestamp, last.id)),
+            token(false, stream.id, (first.timestamp, first.id)),
         ),
         (_, _, Some(t), Some((true, (ts, id)))) => {
-            (t.clone(), token(false, (ts, id.saturating_add(1))))
+            (t.clone(), token(false, stream.id, (ts, id.saturating_add(1))))
         }
         (_, _, Some(t), Some((false, (ts, id)))) => {
-            (token(true, (ts, id.saturating_sub(1))), t.clone())
+            (token(true, stream.id, (ts, id.saturating_sub(1))), t.clone())
         }
-        _ => (token(true, (0, 0)), token(false, (0, 0))),
+        _ => (
+            token(true, stream.id, (0, 0)),
+            token(false, stream.id, (0, 0)),
+        ),
     };
     Ok(EventsPage {
         events,
@@ -261,11 +271,17 @@ mod tests {
 
     #[test]
     fn tokens_round_trip() {
-        let t = token(true, (1_704_067_200_000, 42));
+        let t = token(true, 7, (1_704_067_200_000, i64::MAX));
         assert_eq!(t.len(), 58);
         assert!(t.starts_with("f/"));
-        assert_eq!(parse_token(&t), Some((true, (1_704_067_200_000, 42))));
-        assert_eq!(parse_token(&token(false, (0, 0))), Some((false, (0, 0))));
+        assert_eq!(
+            parse_token(&t),
+            Some((true, 7, (1_704_067_200_000, i64::MAX)))
+        );
+        assert_eq!(
+            parse_token(&token(false, 0, (0, 0))),
+            Some((false, 0, (0, 0)))
+        );
         assert_eq!(parse_token("x/1"), None);
         assert_eq!(parse_token("f/12"), None);
     }
