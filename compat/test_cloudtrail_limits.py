@@ -91,3 +91,29 @@ def test_get_event_selectors_names_an_unknown_trail_by_its_arn(ct):
     assert err(e) == ("TrailNotFoundException", 400)
     assert e.value.response["Error"]["Message"] == (
         "Unknown trail: arn:aws:cloudtrail:us-east-1:123456789012:trail/nosuch for the user: 123456789012")
+
+
+def test_network_activity_selectors_are_kept_and_checked(ct):
+    ct.create_trail(Name="netact", S3BucketName="limits-bkt")
+    selectors = [
+        {"Name": "mgmt", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]},
+        {"Name": "vpce denials", "FieldSelectors": [
+            {"Field": "eventCategory", "Equals": ["NetworkActivity"]},
+            {"Field": "eventSource", "Equals": ["cloudtrail.amazonaws.com", "kms.amazonaws.com"]},
+            {"Field": "errorCode", "Equals": ["VpceAccessDenied"]}]}]
+    ct.put_event_selectors(TrailName="netact", AdvancedEventSelectors=selectors)
+    got = ct.get_event_selectors(TrailName="netact")["AdvancedEventSelectors"]
+    assert [s["Name"] for s in got] == ["mgmt", "vpce denials"]
+    assert got[1]["FieldSelectors"][2] == {"Field": "errorCode", "Equals": ["VpceAccessDenied"]}
+    for bad in ([{"Field": "eventCategory", "Equals": ["NetworkActivity"]}],
+                [{"Field": "eventCategory", "Equals": ["NetworkActivity"]},
+                 {"Field": "eventSource", "Equals": ["ec2.amazonaws.com"]},
+                 {"Field": "errorCode", "Equals": ["AccessDenied"]}],
+                [{"Field": "eventCategory", "Equals": ["NetworkActivity"]},
+                 {"Field": "eventSource", "Equals": ["ec2.amazonaws.com"]},
+                 {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            ct.put_event_selectors(TrailName="netact", AdvancedEventSelectors=[{"FieldSelectors": bad}])
+        assert err(e) == ("InvalidEventSelectorsException", 400)
+    assert len(ct.get_event_selectors(TrailName="netact")["AdvancedEventSelectors"]) == 2
+    ct.delete_trail(Name="netact")

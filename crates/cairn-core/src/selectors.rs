@@ -32,6 +32,23 @@ const DATA_FIELDS: &[&str] = &[
     "sessionCredentialFromConsole",
     "userIdentity.arn",
 ];
+/// Fields of network activity selectors (calls through VPC endpoints). Cairn has no VPC
+/// endpoints, so such selectors are kept and echoed, and select no event.
+const NETWORK_FIELDS: &[&str] = &[
+    "eventCategory",
+    "eventSource",
+    "eventName",
+    "errorCode",
+    "vpcEndpointId",
+];
+
+/// The event category an advanced selector is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Category {
+    Management,
+    Data,
+    NetworkActivity,
+}
 
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorKind::InvalidEventSelectors, message)
@@ -178,19 +195,21 @@ pub fn validate_advanced(selectors: &[AdvancedEventSelector]) -> ApiResult<()> {
                 invalid("Each advanced event selector must have an eventCategory field selector.")
             })?;
         let categories = category.equals.clone().unwrap_or_default();
-        let is_data = match categories.as_slice() {
-            [c] if c == "Management" => false,
-            [c] if c == "Data" => true,
+        let category = match categories.as_slice() {
+            [c] if c == "Management" => Category::Management,
+            [c] if c == "Data" => Category::Data,
+            [c] if c == "NetworkActivity" => Category::NetworkActivity,
             _ => {
                 return Err(invalid(
-                    "The eventCategory field must use Equals with exactly one value: Management or Data.",
+                    "The eventCategory field must use Equals with exactly one value: Management, Data or NetworkActivity.",
                 ));
             }
         };
-        let allowed = if is_data {
-            DATA_FIELDS
-        } else {
-            MANAGEMENT_FIELDS
+        let is_data = category == Category::Data;
+        let allowed = match category {
+            Category::Management => MANAGEMENT_FIELDS,
+            Category::Data => DATA_FIELDS,
+            Category::NetworkActivity => NETWORK_FIELDS,
         };
         for once in ["eventCategory", "resources.type"] {
             let n = selector
@@ -206,7 +225,7 @@ pub fn validate_advanced(selectors: &[AdvancedEventSelector]) -> ApiResult<()> {
         }
         for field in &selector.field_selectors {
             check_field(field, allowed)?;
-            check_field_for_category(field, is_data)?;
+            check_field_for_category(field, category)?;
             total += field
                 .operators()
                 .iter()
@@ -223,6 +242,16 @@ pub fn validate_advanced(selectors: &[AdvancedEventSelector]) -> ApiResult<()> {
                 "Data event selectors must include a resources.type field selector.",
             ));
         }
+        if category == Category::NetworkActivity
+            && !selector
+                .field_selectors
+                .iter()
+                .any(|f| f.field == "eventSource")
+        {
+            return Err(invalid(
+                "Network activity event selectors must include an eventSource field selector.",
+            ));
+        }
     }
     if total > 500 {
         return Err(invalid(
@@ -234,10 +263,14 @@ pub fn validate_advanced(selectors: &[AdvancedEventSelector]) -> ApiResult<()> {
 
 /// AWS's rules that depend on the category: for management events `eventSource` may only
 /// exclude KMS or RDS Data API events; `resources.type` names exactly one type (another type
-/// takes another selector).
-fn check_field_for_category(field: &FieldSelector, is_data: bool) -> ApiResult<()> {
+/// takes another selector); for network activity events `eventSource` names services with
+/// Equals and `errorCode` can only be `VpceAccessDenied`.
+fn check_field_for_category(field: &FieldSelector, category: Category) -> ApiResult<()> {
     const EXCLUDABLE: &[&str] = &["kms.amazonaws.com", "rdsdata.amazonaws.com"];
-    if !is_data && field.field == "eventSource" {
+    if category == Category::NetworkActivity {
+        return check_network_field(field);
+    }
+    if category == Category::Management && field.field == "eventSource" {
         let only_not_equals = field
             .operators()
             .iter()
@@ -264,6 +297,42 @@ fn check_field_for_category(field: &FieldSelector, is_data: bool) -> ApiResult<(
         return Err(invalid(format!(
             "Invalid resources.type value: {value}. Specify a CloudFormation resource type such as AWS::S3::Object."
         )));
+    }
+    Ok(())
+}
+
+fn check_network_field(field: &FieldSelector) -> ApiResult<()> {
+    if field.field == "eventSource" {
+        let only_equals = field
+            .operators()
+            .iter()
+            .all(|(op, v)| v.is_none() || *op == "Equals");
+        // AWS's list of services with network activity events grows; the spelling is checked.
+        let spelled = field.equals.iter().flatten().all(|v| {
+            v.strip_suffix(".amazonaws.com").is_some_and(|service| {
+                !service.is_empty()
+                    && service
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            })
+        });
+        if !only_equals || !spelled {
+            return Err(invalid(
+                "For network activity events, eventSource must use Equals with service event sources such as ec2.amazonaws.com.",
+            ));
+        }
+    }
+    if field.field == "errorCode"
+        && field
+            .operators()
+            .iter()
+            .filter_map(|(_, v)| *v)
+            .flatten()
+            .any(|v| v != "VpceAccessDenied")
+    {
+        return Err(invalid(
+            "The only valid value for errorCode is VpceAccessDenied.",
+        ));
     }
     Ok(())
 }
@@ -615,6 +684,7 @@ mod tests {
         };
         let management = || field("eventCategory", "Equals", &["Management"]);
         let data = || field("eventCategory", "Equals", &["Data"]);
+        let network = || field("eventCategory", "Equals", &["NetworkActivity"]);
         let object = || field("resources.type", "Equals", &["AWS::S3::Object"]);
         let ok = [
             selector(vec![
@@ -622,11 +692,35 @@ mod tests {
                 field("eventSource", "NotEquals", &["kms.amazonaws.com"]),
             ]),
             selector(vec![data(), object()]),
+            selector(vec![
+                network(),
+                field("eventSource", "Equals", &["ec2.amazonaws.com"]),
+                field("errorCode", "Equals", &["VpceAccessDenied"]),
+                field("vpcEndpointId", "NotEquals", &["vpce-12345678"]),
+            ]),
         ];
         for s in ok {
             assert!(validate_advanced(&s).is_ok(), "{s:?}");
         }
         let refused = [
+            // Network activity: eventSource required, with Equals, spelled as a service;
+            // errorCode only VpceAccessDenied; no data-event fields.
+            selector(vec![network()]),
+            selector(vec![
+                network(),
+                field("eventSource", "StartsWith", &["ec2"]),
+            ]),
+            selector(vec![network(), field("eventSource", "Equals", &["ec2"])]),
+            selector(vec![
+                network(),
+                field("eventSource", "Equals", &["ec2.amazonaws.com"]),
+                field("errorCode", "Equals", &["AccessDenied"]),
+            ]),
+            selector(vec![
+                network(),
+                field("eventSource", "Equals", &["ec2.amazonaws.com"]),
+                object(),
+            ]),
             selector(vec![
                 management(),
                 field("eventSource", "Equals", &["kms.amazonaws.com"]),

@@ -141,12 +141,14 @@ pub fn get_log_events(conn: &Connection, input: &GetEvents) -> ApiResult<EventsP
             token(true, stream.id, (last.timestamp, last.id)),
             token(false, stream.id, (first.timestamp, first.id)),
         ),
-        (_, _, Some(t), Some((true, (ts, id)))) => {
-            (t.clone(), token(false, stream.id, (ts, id.saturating_add(1))))
-        }
-        (_, _, Some(t), Some((false, (ts, id)))) => {
-            (token(true, stream.id, (ts, id.saturating_sub(1))), t.clone())
-        }
+        (_, _, Some(t), Some((true, (ts, id)))) => (
+            t.clone(),
+            token(false, stream.id, (ts, id.saturating_add(1))),
+        ),
+        (_, _, Some(t), Some((false, (ts, id)))) => (
+            token(true, stream.id, (ts, id.saturating_sub(1))),
+            t.clone(),
+        ),
         _ => (
             token(true, stream.id, (0, 0)),
             token(false, stream.id, (0, 0)),
