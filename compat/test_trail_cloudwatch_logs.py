@@ -213,6 +213,16 @@ def test_cis_section_4_end_to_end(subscriber):
         filters = json.loads(server.cli("logs", "describe-metric-filters", "--log-group-name", "CloudTrail/cis").stdout)
         by_name = {f["filterName"]: f for f in filters["metricFilters"]}
         assert len(by_name) == 14
+        # 4.1 counts denied calls only (v3.0.0's text; v1.5.0's matched nearly every event).
+        unauthorized = by_name["unauthorized_api_calls_metric"]["filterPattern"]
+        probe = [json.dumps(m) for m in ({"eventName": "DescribeTrails", "sourceIPAddress": "127.0.0.1"},
+                                         {"eventName": "StopLogging", "errorCode": "AccessDenied",
+                                          "sourceIPAddress": "127.0.0.1"},
+                                         {"eventName": "HeadBucket", "errorCode": "AccessDenied",
+                                          "sourceIPAddress": "127.0.0.1"})]
+        tested = json.loads(server.cli("logs", "test-metric-filter", "--filter-pattern", unauthorized,
+                                       "--log-event-messages", *probe).stdout)
+        assert [m["eventNumber"] for m in tested["matches"]] == [2]
         cfg = by_name["cloudtrail_cfg_changes_metric"]
         assert cfg["filterPattern"] == ("{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || "
                                         "($.eventName = DeleteTrail) || ($.eventName = StartLogging) || "
