@@ -10,6 +10,8 @@ validation was off owes no final digest. Time: `--clock-file` and `cairn flush -
 test_validate_history.py."""
 
 import gzip
+import json
+import os
 import time
 
 from test_validate_history import clocked, digests  # noqa: F401 (a fixture)
@@ -56,6 +58,23 @@ def test_a_deleted_final_digest_is_reported_from_event_history(clocked):
     assert ours.returncode == 1, ours.stdout + ours.stderr
     assert "INVALID: no final digest for trail " + arn in ours.stderr, ours.stderr
     assert f"Log file\ts3://{bucket}/{altered}\tINVALID: not listed in any digest" in ours.stderr, ours.stderr
+    # Someone who may not read event history cannot tell the gap from a legitimate stop (the
+    # stock tool's verdict, exit 0), and is told which checks needed LookupEvents.
+    iam = server.client("iam")
+    iam.create_user(UserName="no-history")
+    iam.put_user_policy(UserName="no-history", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket", "cloudtrail:DescribeTrails",
+                                           "cloudtrail:GetTrailStatus", "cloudtrail:ListPublicKeys"],
+             "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="no-history")["AccessKey"]
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"],
+               AWS_DEFAULT_REGION="us-east-1")
+    blind = cairn_validate(server, arn, c0 - 60, c0 + 240, env=env)
+    assert blind.returncode == 0, blind.stdout + blind.stderr
+    assert "Event history could not be read" in blind.stderr and "AccessDenied" in blind.stderr, blind.stderr
+    assert "Allow cloudtrail:LookupEvents to check them." in blind.stderr
+    assert "no final digest" not in blind.stderr
 
 
 def test_a_stop_while_validation_was_off_owes_no_final_digest(clocked):

@@ -69,7 +69,7 @@ pub async fn lookup(
     from: i64,
     to: i64,
     validation_now: Option<bool>,
-) -> Option<History> {
+) -> Result<History, String> {
     let mut calls = Vec::new();
     for name in NAMES {
         let mut token: Option<String> = None;
@@ -85,10 +85,7 @@ pub async fn lookup(
             }
             let page = match call_patiently(ct, &body).await {
                 Ok(p) => p,
-                Err(e) => {
-                    tracing::debug!("LookupEvents: {e:#}");
-                    return None;
-                }
+                Err(e) => return Err(format!("{e:#}")),
             };
             for e in page["Events"].as_array().into_iter().flatten() {
                 let Some(record) = e["CloudTrailEvent"]
@@ -124,7 +121,7 @@ pub async fn lookup(
         }
     }
     calls.sort_by_key(|c| c.time);
-    Some(History {
+    Ok(History {
         calls,
         validation_now,
     })

@@ -444,15 +444,23 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
             .iter()
             .find(|t| t["TrailARN"] == args.trail_arn.as_str())
             .and_then(|t| t["LogFileValidationEnabled"].as_bool());
-        if let Some(h) =
-            history::lookup(&home_ct, &arn, list_from, window_end, validation_now).await
-        {
-            let now = chrono::Utc::now().timestamp();
-            let (missing, stops) = history::missing_final_digests(&h, &steps, &context, end, now);
-            findings.extend(missing);
-            context.off = h.validation_off();
-            context.final_missing = stops;
-            unlisted = checks::unlisted_logs(&context, &listing, &mut fetched).await?;
+        match history::lookup(&home_ct, &arn, list_from, window_end, validation_now).await {
+            Ok(h) => {
+                let now = chrono::Utc::now().timestamp();
+                let (missing, stops) =
+                    history::missing_final_digests(&h, &steps, &context, end, now);
+                findings.extend(missing);
+                context.off = h.validation_off();
+                context.final_missing = stops;
+                unlisted = checks::unlisted_logs(&context, &listing, &mut fetched).await?;
+            }
+            // Not a finding about the files, but the user must know what was not checked.
+            Err(e) => out.problem(format!(
+                "Event history could not be read ({e}): the gaps and unlisted log files reported \
+                 were not checked against the trail's StopLogging, DeleteTrail and UpdateTrail \
+                 calls (a final digest deleted after a stop, files delivered while validation \
+                 was off). Allow cloudtrail:LookupEvents to check them."
+            ))?,
         }
     }
     let (unlisted, notice) = unlisted;
