@@ -118,17 +118,43 @@ pub async fn handle(state: &AppState, source_ip: String, req: Request) -> Respon
     };
     let query = Form::parse(parts.uri.query().unwrap_or("").as_bytes());
     let path = parts.uri.path().to_owned();
-    let resp = route(
-        state,
-        &parts.method,
-        &path,
-        &parts.headers,
-        &query,
-        &body,
-        &source_ip,
-    )
-    .await;
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let https = session::is_https(&parts.headers, peer, &state.settings.trusted_proxies);
+    let req = Incoming {
+        method: &parts.method,
+        path: &path,
+        headers: &parts.headers,
+        query: &query,
+        body: &body,
+        source_ip: &source_ip,
+        https,
+    };
+    let mut resp = route(state, &req).await;
+    if https {
+        session::secure_cookies(&mut resp);
+    }
     finish(resp)
+}
+
+/// One console request, read.
+pub struct Incoming<'a> {
+    /// Method.
+    pub method: &'a Method,
+    /// Path.
+    pub path: &'a str,
+    /// Headers.
+    pub headers: &'a http::HeaderMap,
+    /// The query string's pairs.
+    pub query: &'a Form,
+    /// The form body (POST).
+    pub body: &'a [u8],
+    /// The browser's address.
+    pub source_ip: &'a str,
+    /// Whether the browser came over https ([`session::is_https`]).
+    pub https: bool,
 }
 
 fn finish(mut resp: Response) -> Response {
@@ -136,15 +162,16 @@ fn finish(mut resp: Response) -> Response {
     resp
 }
 
-async fn route(
-    state: &AppState,
-    method: &Method,
-    path: &str,
-    headers: &http::HeaderMap,
-    query: &Form,
-    body: &[u8],
-    source_ip: &str,
-) -> Response {
+async fn route(state: &AppState, req: &Incoming<'_>) -> Response {
+    let Incoming {
+        method,
+        path,
+        headers,
+        query,
+        body,
+        source_ip,
+        ..
+    } = *req;
     let rest = path.strip_prefix("/console").unwrap_or("");
     let segments: Vec<String> = rest
         .split('/')
@@ -163,7 +190,7 @@ async fn route(
             let notice = query.get("signed_out").map(|_| "You signed out.");
             return signin::page(notice);
         }
-        (false, ["signin"]) => return signin::submit(state, headers, body, source_ip).await,
+        (false, ["signin"]) => return signin::submit(state, req).await,
         _ => {}
     }
     let Some(signed) = session::load(state, headers, source_ip).await else {
