@@ -87,15 +87,32 @@ pub fn redirect_root() -> Response {
     resp
 }
 
-/// An operation's error as the console shows it: AWS's code and message.
+/// The API whose error the console shows: each names a denial its own way. CloudTrail, KMS
+/// and CloudWatch Logs (AWS JSON services) answer `AccessDeniedException`; IAM's Query API
+/// `AccessDenied`. S3 (`AccessDenied`) and SNS (`AuthorizationError`) denials get their own
+/// error kinds from [`calls::Caller`], so they show right whichever of these is named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Api {
+    /// CloudTrail, KMS, CloudWatch Logs.
+    Json,
+    /// IAM.
+    Iam,
+}
+
+/// An operation's error as the console shows it: the code the API answered and its
+/// message. For errors of a JSON service, S3 or SNS; [`describe_error_of`] for IAM's.
 pub fn describe_error(e: &ApiError) -> String {
+    describe_error_of(Api::Json, e)
+}
+
+/// An error of `api`'s operation as the console shows it: its code and message.
+pub fn describe_error_of(api: Api, e: &ApiError) -> String {
     if e.kind == cairn_core::ErrorKind::Internal {
         return "An internal error occurred. Try again.".to_owned();
     }
-    let (code, _) = crate::errors::code_and_status(e.kind);
-    let code = match code {
-        "AccessDenied" => "AccessDeniedException",
-        other => other,
+    let code = match api {
+        Api::Json => crate::errors::WireError::json(e).code,
+        Api::Iam => crate::errors::WireError::from(e).code,
     };
     format!("{code}: {}", e.message)
 }

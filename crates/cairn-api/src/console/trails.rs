@@ -115,18 +115,42 @@ pub async fn dashboard(state: &AppState, signed: &Signed) -> Response {
 pub async fn list(state: &AppState, signed: &Signed, query: &Form) -> Response {
     let caller = Caller::new(state, signed);
     let (rows, errors) = trail_rows(&caller).await;
-    let name = query.str("name");
-    let flash = match query.get("done") {
-        Some("deleted") => Some(format!("Trail {name} deleted.")),
-        Some("created") => Some(format!("Trail {name} created and logging.")),
-        _ => None,
-    };
+    let flash = list_notice(signed, query, &rows);
     web::page(&Trails {
         chrome: signed.chrome("trails"),
         rows,
         flash,
         errors,
     })
+}
+
+/// The notice of the trails page: only one this session's own redirect signed (the address
+/// is anyone's to write), and "created" only for a trail the user sees.
+fn list_notice(signed: &Signed, query: &Form, rows: &[TrailRow]) -> Option<String> {
+    let done = query.get("done")?;
+    let name = query.str("name");
+    if !signed.notice_ok(done, &name, query.get("sig")) {
+        return None;
+    }
+    match done {
+        "deleted" => Some(format!("Trail {name} deleted.")),
+        "created" if rows.iter().any(|r| r.name == name) => {
+            Some(format!("Trail {name} created and logging."))
+        }
+        _ => None,
+    }
+}
+
+/// The address of the trails page with the signed notice `done` of trail `name`.
+pub fn list_url(signed: &Signed, done: &str, name: &str) -> String {
+    url(
+        "/console/trails",
+        &[
+            ("done", done),
+            ("name", name),
+            ("sig", &signed.notice_sig(done, name)),
+        ],
+    )
 }
 
 /// `GET /console/trails/{name}`, or the same page after a failed action.
@@ -445,10 +469,7 @@ pub async fn delete(state: &AppState, signed: &Signed, name: &str, f: &Form) -> 
         .cloudtrail("DeleteTrail", json!({"Name": name}))
         .await
     {
-        Ok(_) => web::redirect(&url(
-            "/console/trails",
-            &[("done", "deleted"), ("name", name)],
-        )),
+        Ok(_) => web::redirect(&list_url(signed, "deleted", name)),
         Err(e) => {
             page.error = Some(describe_error(&e));
             web::page_with(StatusCode::OK, &page)
