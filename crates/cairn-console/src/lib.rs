@@ -13,8 +13,19 @@ pub mod text;
 pub use askama::Template;
 
 impl pages::Dashboard {
-    /// How many of the trails are logging.
+    /// How many of the trails are known to be logging.
     pub fn logging_count(&self) -> usize {
-        self.trails.iter().filter(|t| t.logging).count()
+        self.trails
+            .iter()
+            .filter(|t| t.logging && t.status_unknown.is_none())
+            .count()
+    }
+
+    /// How many of the trails have a status that could not be read.
+    pub fn unknown_count(&self) -> usize {
+        self.trails
+            .iter()
+            .filter(|t| t.status_unknown.is_some())
+            .count()
     }
 }

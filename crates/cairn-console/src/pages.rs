@@ -92,8 +92,11 @@ pub struct TrailRow {
     pub multi_region: String,
     /// Bucket.
     pub bucket: String,
-    /// Whether it logs.
+    /// Whether it logs (when its status could be read).
     pub logging: bool,
+    /// Why its status could not be read (GetTrailStatus failed): shown as "Unknown", never
+    /// as "Off".
+    pub status_unknown: Option<String>,
     /// Latest delivery time, or "-".
     pub latest_delivery: String,
     /// Latest digest time, or "-".
@@ -133,7 +136,7 @@ pub struct Dashboard {
     pub chrome: Chrome,
     /// Trails with status.
     pub trails: Vec<TrailRow>,
-    /// Whether some multi-region trail is logging.
+    /// Whether some multi-region trail is logging, or may be (its status could not be read).
     pub multi_region_logging: bool,
     /// Latest events.
     pub recent: Vec<EventRow>,
@@ -355,6 +358,8 @@ pub struct TrailDetail {
     pub arn: String,
     /// Logging.
     pub logging: bool,
+    /// Why the trail's status could not be read, if it could not: shown as "Unknown".
+    pub status_unknown: Option<String>,
     /// Whether this region is the trail's home (changes are only allowed there).
     pub home: bool,
     /// General details.

@@ -49,6 +49,12 @@ pub fn add(conn: &Connection, ctx: &CallContext, resource_id: &str, tags: &[Tag]
     Ok(())
 }
 
+/// Checks the tags a new trail is given (CreateTrail's `TagsList`) as CreateTrail does: the
+/// tag rules and the limit of 50. The console checks its form with it before it makes anything.
+pub fn check_new(tags: &[Tag]) -> ApiResult<()> {
+    validate::merge_tags(&mut Vec::new(), tags)
+}
+
 /// RemoveTags: removes keys (and, when a value is given, only if it matches).
 pub fn remove(
     conn: &Connection,

@@ -74,7 +74,7 @@ impl<'a> Caller<'a> {
     }
 
     /// One SNS action with API-shaped members (flattened to Query parameters); the XML
-    /// result.
+    /// result. A denial is SNS's `AuthorizationError`, as the SNS API answers it.
     pub async fn sns(&self, action: &str, input: Value) -> ApiResult<String> {
         let params = crate::cloudformation::services::flatten(action, &input);
         let host = self
@@ -83,10 +83,13 @@ impl<'a> Caller<'a> {
             .listen_addr
             .map(|a| a.to_string())
             .unwrap_or_else(|| "127.0.0.1".to_owned());
-        crate::sns::call_internal(self.state, self.signed.call_info(), &params, host).await
+        crate::sns::call_internal(self.state, self.signed.call_info(), &params, host)
+            .await
+            .map_err(|e| as_service(e, ErrorKind::SnsAuthorizationError))
     }
 
-    /// Runs an S3 call described by `spec` through the gate.
+    /// Runs an S3 call described by `spec` through the gate. A denial is S3's `AccessDenied`,
+    /// as the S3 API answers it.
     async fn s3<T, Op>(&self, spec: Spec<T>, op: Op) -> ApiResult<T>
     where
         T: Send + 'static,
@@ -110,6 +113,7 @@ impl<'a> Caller<'a> {
                 move |r| spec.outcome(r, &rid, &account),
             )
             .await
+            .map_err(|e| as_service(e, ErrorKind::S3AccessDenied))
     }
 
     /// S3 HeadBucket: `Ok` when the bucket exists and belongs to the caller's account.
@@ -274,6 +278,15 @@ impl<'a> Caller<'a> {
         }
         .map_err(|e| ApiError::new(ErrorKind::Internal, format!("reading an object file: {e}")))?;
         Ok((chunks.concat(), obj.meta.user))
+    }
+}
+
+/// `e`, a denial becoming `denied`, the kind a service's own API answers a denial with.
+fn as_service(e: ApiError, denied: ErrorKind) -> ApiError {
+    if e.kind == ErrorKind::AccessDenied {
+        ApiError::new(denied, e.message)
+    } else {
+        e
     }
 }
 

@@ -1,17 +1,18 @@
 //! The checks the console makes before it makes anything for a trail, as AWS's console does:
-//! [`local`] looks at the form alone (required fields, the trail name's format, Read or
-//! Write for management events); [`remote`] asks the API, as the signed-in
+//! [`local`] looks at the form alone (required fields, the trail name's format, the tags
+//! by CloudTrail's tag rules, a new role's name by IAM's, Read or Write for management
+//! events); [`remote`] asks the API, as the signed-in
 //! user, whether what the form names exists or is free (the trail name, the bucket, the KMS
 //! alias or key, the SNS topic, the log group and the role). Each error lands on its field.
 
 use cairn_console::pages::{FieldErrors, SelectorForm, WizardState};
 use cairn_core::ErrorKind;
-use cairn_model::trail::TrailName;
+use cairn_model::trail::{Tag, TrailName};
 use serde_json::{Value, json};
 
 use super::calls::Caller;
-use super::describe_error;
 use super::provision::{alias_name, bucket_exists};
+use super::{Api, describe_error, describe_error_of};
 
 /// Whether any field has an error.
 pub fn has_errors(e: &FieldErrors) -> bool {
@@ -48,6 +49,31 @@ pub fn name_error(name: &str) -> Option<String> {
         .map(|e| format!("InvalidTrailNameException: {e}"))
 }
 
+/// The tags' error, if CreateTrail would refuse them (CloudTrail's tag rules: keys of 1–128
+/// and values of at most 256 letters, digits, spaces and `_ . : / = + - @`, no `aws:` prefix,
+/// unique keys, at most 50).
+pub fn tags_error(state: &WizardState) -> Option<String> {
+    let tags: Vec<Tag> = state
+        .tags
+        .iter()
+        .map(|t| Tag {
+            key: t.key.clone(),
+            value: Some(t.value.clone()),
+        })
+        .collect();
+    cairn_core::tags::check_new(&tags)
+        .err()
+        .map(|e| describe_error(&e))
+}
+
+/// A new role's name error, if CreateRole would refuse it (1–64 characters of
+/// `[\w+=,.@-]`).
+pub fn role_name_error(name: &str) -> Option<String> {
+    cairn_core::iam::validate::name(name, "roleName", 64)
+        .err()
+        .map(|e| describe_error_of(Api::Iam, &e))
+}
+
 /// The selector editor's error: management events need Read, Write or both.
 pub fn selectors_error(s: &SelectorForm) -> Option<String> {
     if s.management && !s.read && !s.write {
@@ -82,7 +108,10 @@ pub fn local(state: &WizardState, step: u8, name: bool) -> FieldErrors {
     if state.cloudwatch && (state.cwl_group.trim().is_empty() || state.cwl_role.is_empty()) {
         e.cloudwatch =
             Some("Enter a log group and an IAM role, or turn CloudWatch Logs off.".to_owned());
+    } else if state.cloudwatch && state.cwl_role_mode != "existing" {
+        e.cloudwatch = role_name_error(&state.cwl_role);
     }
+    e.tags = tags_error(state);
     if step >= 2 {
         e.selectors = selectors_error(&state.selectors);
     }
@@ -222,7 +251,10 @@ async fn cloudwatch_error(caller: &Caller<'_>, state: &WizardState) -> Option<St
         (Ok(_), false) => Some(format!(
             "EntityAlreadyExists: Role with name {role} already exists. Choose Existing role, or enter another name."
         )),
-        (Err(err), true) => Some(describe_error(&err)),
-        _ => None,
+        // Only NoSuchEntity says a new role's name is free; any other answer (a malformed
+        // name, no iam:GetRole) is shown.
+        (Err(err), false) if err.kind == ErrorKind::NoSuchEntity => None,
+        (Err(err), _) => Some(describe_error_of(Api::Iam, &err)),
+        (Ok(_), true) => None,
     }
 }

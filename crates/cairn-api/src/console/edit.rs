@@ -5,13 +5,12 @@
 
 use axum::response::Response;
 use cairn_console::pages::{FieldErrors, TrailEdit, WizardState};
-use cairn_core::ApiError;
 use http::StatusCode;
 use serde_json::{Value, json};
 
 use super::calls::Caller;
 use super::checks::{self, has_errors};
-use super::provision::{self, Undo};
+use super::provision::{self, Failed, Undo};
 use super::session::Signed;
 use super::web::{self, Form, url};
 use super::{describe_error, wizard};
@@ -136,7 +135,7 @@ async fn update(
     signed: &Signed,
     w: &WizardState,
     undo: &mut Undo,
-) -> Result<(), ApiError> {
+) -> Result<(), Failed> {
     let account = caller.account();
     let region = signed.region.to_string();
     let trail = caller

@@ -138,8 +138,14 @@ pub async fn page(state: &AppState, signed: &Signed, query: &Form) -> Response {
                 selected: *v == range_value,
             })
             .collect(),
-        start: filter.start.map(input_time).unwrap_or_default(),
-        end: filter.end.map(input_time).unwrap_or_default(),
+        start: match filter.range_error {
+            Some(_) => filter.typed.0.clone(),
+            None => filter.start.map(input_time).unwrap_or_default(),
+        },
+        end: match filter.range_error {
+            Some(_) => filter.typed.1.clone(),
+            None => filter.end.map(input_time).unwrap_or_default(),
+        },
         show_read_only: filter.show_read_only,
         q: filter.q.clone(),
         rows,

@@ -7,6 +7,7 @@
 //! recorded LookupEvents call made as the signed-in user.
 
 use cairn_core::error::ApiResult;
+use cairn_core::{ApiError, ErrorKind};
 use serde_json::{Value, json};
 
 use super::calls::Caller;
@@ -70,6 +71,25 @@ pub struct Filter {
     pub end: Option<i64>,
     /// LookupEvents' NextToken to continue from.
     pub token: Option<String>,
+    /// Why the custom range cannot be read (a start or end that is not a date and time):
+    /// [`read`] looks nothing up and answers `InvalidTimeRangeException` with it.
+    pub range_error: Option<String>,
+    /// The custom range's start and end as typed.
+    pub typed: (String, String),
+}
+
+/// A custom range's bound as typed: `Ok(None)` when empty, its time, or the error shown.
+fn bound(which: &str, typed: &str) -> Result<Option<i64>, String> {
+    if typed.trim().is_empty() {
+        return Ok(None);
+    }
+    cairn_console::text::parse_input_time(typed)
+        .map(Some)
+        .ok_or_else(|| {
+            format!(
+                "The {which} time {typed:?} is not a date and time. Enter it as YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS (UTC)."
+            )
+        })
 }
 
 impl Filter {
@@ -83,12 +103,19 @@ impl Filter {
             .filter(|(k, v)| !v.is_empty() && ATTRIBUTES.iter().any(|(a, _)| a == k))
             .collect();
         let range = f.str("range");
+        let typed = (f.str("start"), f.str("end"));
+        let mut range_error = None;
         let (start, end) = match RANGES.iter().find(|(v, _, _)| *v == range) {
             Some((_, _, secs)) if *secs > 0 => (Some(now - secs), Some(now)),
-            Some((v, _, _)) if *v == "custom" => (
-                cairn_console::text::parse_input_time(&f.str("start")),
-                cairn_console::text::parse_input_time(&f.str("end")),
-            ),
+            Some((v, _, _)) if *v == "custom" => {
+                match (bound("start", &typed.0), bound("end", &typed.1)) {
+                    (Ok(s), Ok(e)) => (s, e),
+                    (Err(e), _) | (_, Err(e)) => {
+                        range_error = Some(e);
+                        (None, None)
+                    }
+                }
+            }
             _ => (None, None),
         };
         Self {
@@ -99,6 +126,8 @@ impl Filter {
             start,
             end,
             token: f.get("token").filter(|t| !t.is_empty()).map(str::to_owned),
+            range_error,
+            typed,
         }
     }
 
@@ -109,7 +138,12 @@ impl Filter {
             out.push(("attr".to_owned(), k.clone()));
             out.push(("value".to_owned(), v.clone()));
         }
-        if self.start.is_some() || self.end.is_some() {
+        if self.range_error.is_some() {
+            // Carried as typed, so a link from the page (a download) is refused as well.
+            out.push(("range".to_owned(), "custom".to_owned()));
+            out.push(("start".to_owned(), self.typed.0.clone()));
+            out.push(("end".to_owned(), self.typed.1.clone()));
+        } else if self.start.is_some() || self.end.is_some() {
             out.push(("range".to_owned(), "custom".to_owned()));
             let t = |e: Option<i64>| e.map(cairn_console::text::input_time).unwrap_or_default();
             out.push(("start".to_owned(), t(self.start)));
@@ -223,6 +257,9 @@ pub async fn read(
     want: usize,
     max_calls: usize,
 ) -> ApiResult<Found> {
+    if let Some(e) = &filter.range_error {
+        return Err(ApiError::new(ErrorKind::InvalidTimeRange, e.clone()));
+    }
     let (primary, rest) = filter.split();
     let mut token = filter.token.clone();
     let mut found = Found {
@@ -308,6 +345,29 @@ mod tests {
         }
         assert!(text_matches(&i, "10.1.2"));
         assert!(!text_matches(&i, "10.9"));
+    }
+
+    #[test]
+    fn a_custom_range_that_is_not_a_time_is_an_error() {
+        for q in [
+            &b"range=custom&start=2026-13-45T99:99:99"[..],
+            b"range=custom&start=-1&end=1e999",
+            b"range=custom&start=2026-01-01T00:00&end=soon",
+        ] {
+            let f = Filter::from_query(&Form::parse(q), 1000);
+            assert!(f.range_error.is_some(), "{}", String::from_utf8_lossy(q));
+            assert_eq!((f.start, f.end), (None, None));
+            let link = url("", &as_refs(&f.pairs()));
+            let again = Filter::from_query(&Form::parse(&link.as_bytes()[1..]), 1000);
+            assert!(again.range_error.is_some(), "links keep the error");
+        }
+        let f = Filter::from_query(&Form::parse(b"range=custom&start=2026-01-01T00:00&end="), 0);
+        assert!(f.range_error.is_none());
+        assert!(f.start.is_some() && f.end.is_none());
+    }
+
+    fn as_refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+        v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
     }
 
     #[test]

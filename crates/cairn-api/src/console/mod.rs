@@ -87,15 +87,32 @@ pub fn redirect_root() -> Response {
     resp
 }
 
-/// An operation's error as the console shows it: AWS's code and message.
+/// The API whose error the console shows: each names a denial its own way. CloudTrail, KMS
+/// and CloudWatch Logs (AWS JSON services) answer `AccessDeniedException`; IAM's Query API
+/// `AccessDenied`. S3 (`AccessDenied`) and SNS (`AuthorizationError`) denials get their own
+/// error kinds from [`calls::Caller`], so they show right whichever of these is named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Api {
+    /// CloudTrail, KMS, CloudWatch Logs.
+    Json,
+    /// IAM.
+    Iam,
+}
+
+/// An operation's error as the console shows it: the code the API answered and its
+/// message. For errors of a JSON service, S3 or SNS; [`describe_error_of`] for IAM's.
 pub fn describe_error(e: &ApiError) -> String {
+    describe_error_of(Api::Json, e)
+}
+
+/// An error of `api`'s operation as the console shows it: its code and message.
+pub fn describe_error_of(api: Api, e: &ApiError) -> String {
     if e.kind == cairn_core::ErrorKind::Internal {
         return "An internal error occurred. Try again.".to_owned();
     }
-    let (code, _) = crate::errors::code_and_status(e.kind);
-    let code = match code {
-        "AccessDenied" => "AccessDeniedException",
-        other => other,
+    let code = match api {
+        Api::Json => crate::errors::WireError::json(e).code,
+        Api::Iam => crate::errors::WireError::from(e).code,
     };
     format!("{code}: {}", e.message)
 }
@@ -118,17 +135,43 @@ pub async fn handle(state: &AppState, source_ip: String, req: Request) -> Respon
     };
     let query = Form::parse(parts.uri.query().unwrap_or("").as_bytes());
     let path = parts.uri.path().to_owned();
-    let resp = route(
-        state,
-        &parts.method,
-        &path,
-        &parts.headers,
-        &query,
-        &body,
-        &source_ip,
-    )
-    .await;
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let https = session::is_https(&parts.headers, peer, &state.settings.trusted_proxies);
+    let req = Incoming {
+        method: &parts.method,
+        path: &path,
+        headers: &parts.headers,
+        query: &query,
+        body: &body,
+        source_ip: &source_ip,
+        https,
+    };
+    let mut resp = route(state, &req).await;
+    if https {
+        session::secure_cookies(&mut resp);
+    }
     finish(resp)
+}
+
+/// One console request, read.
+pub struct Incoming<'a> {
+    /// Method.
+    pub method: &'a Method,
+    /// Path.
+    pub path: &'a str,
+    /// Headers.
+    pub headers: &'a http::HeaderMap,
+    /// The query string's pairs.
+    pub query: &'a Form,
+    /// The form body (POST).
+    pub body: &'a [u8],
+    /// The browser's address.
+    pub source_ip: &'a str,
+    /// Whether the browser came over https ([`session::is_https`]).
+    pub https: bool,
 }
 
 fn finish(mut resp: Response) -> Response {
@@ -136,15 +179,16 @@ fn finish(mut resp: Response) -> Response {
     resp
 }
 
-async fn route(
-    state: &AppState,
-    method: &Method,
-    path: &str,
-    headers: &http::HeaderMap,
-    query: &Form,
-    body: &[u8],
-    source_ip: &str,
-) -> Response {
+async fn route(state: &AppState, req: &Incoming<'_>) -> Response {
+    let Incoming {
+        method,
+        path,
+        headers,
+        query,
+        body,
+        source_ip,
+        ..
+    } = *req;
     let rest = path.strip_prefix("/console").unwrap_or("");
     let segments: Vec<String> = rest
         .split('/')
@@ -163,7 +207,7 @@ async fn route(
             let notice = query.get("signed_out").map(|_| "You signed out.");
             return signin::page(notice);
         }
-        (false, ["signin"]) => return signin::submit(state, headers, body, source_ip).await,
+        (false, ["signin"]) => return signin::submit(state, req).await,
         _ => {}
     }
     let Some(signed) = session::load(state, headers, source_ip).await else {

@@ -14,7 +14,42 @@ use super::calls::{
     Caller, cloudtrail_bucket_policy, cloudtrail_key_policy, cloudtrail_logs_role_policy,
     cloudtrail_logs_trust_policy,
 };
-use super::describe_error;
+use super::{Api, describe_error_of};
+
+/// An operation's error with the API that answered it (for the code the console shows).
+#[derive(Debug)]
+pub struct Failed {
+    /// The API.
+    pub api: Api,
+    /// The error.
+    pub error: ApiError,
+}
+
+impl Failed {
+    /// An IAM operation's error.
+    pub fn iam(error: ApiError) -> Self {
+        Self {
+            api: Api::Iam,
+            error,
+        }
+    }
+
+    /// The error as the console shows it.
+    pub fn describe(&self) -> String {
+        describe_error_of(self.api, &self.error)
+    }
+}
+
+/// An error of CloudTrail, KMS or CloudWatch Logs, or of S3 or SNS (whose denials have
+/// their own kinds).
+impl From<ApiError> for Failed {
+    fn from(error: ApiError) -> Self {
+        Self {
+            api: Api::Json,
+            error,
+        }
+    }
+}
 
 /// One thing a submission made.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,25 +82,25 @@ impl Undo {
         let mut left = Vec::new();
         for made in self.0.into_iter().rev() {
             if let Err((what, e)) = remove(caller, &made).await {
-                left.push(format!("{what}: {}", describe_error(&e)));
+                left.push(format!("{what}: {}", e.describe()));
             }
         }
         left
     }
 }
 
-async fn remove(caller: &Caller<'_>, made: &Made) -> Result<(), (String, ApiError)> {
+async fn remove(caller: &Caller<'_>, made: &Made) -> Result<(), (String, Failed)> {
     match made {
         Made::Bucket(b) => caller
             .delete_bucket(b)
             .await
-            .map_err(|e| (format!("S3 bucket {b}"), e)),
+            .map_err(|e| (format!("S3 bucket {b}"), e.into())),
         Made::Key(arn, alias) => {
             if let Some(a) = alias {
                 caller
                     .kms("DeleteAlias", json!({"AliasName": a}))
                     .await
-                    .map_err(|e| (format!("KMS alias {a}"), e))?;
+                    .map_err(|e| (format!("KMS alias {a}"), e.into()))?;
             }
             caller
                 .kms(
@@ -74,13 +109,13 @@ async fn remove(caller: &Caller<'_>, made: &Made) -> Result<(), (String, ApiErro
                 )
                 .await
                 .map(|_| ())
-                .map_err(|e| (format!("KMS key {arn}"), e))
+                .map_err(|e| (format!("KMS key {arn}"), e.into()))
         }
         Made::LogGroup(g) => caller
             .logs("DeleteLogGroup", json!({"logGroupName": g}))
             .await
             .map(|_| ())
-            .map_err(|e| (format!("log group {g}"), e)),
+            .map_err(|e| (format!("log group {g}"), e.into())),
         Made::Role(r, with_policy) => {
             let what = || format!("IAM role {r}");
             if *with_policy {
@@ -90,19 +125,19 @@ async fn remove(caller: &Caller<'_>, made: &Made) -> Result<(), (String, ApiErro
                         json!({"RoleName": r, "PolicyName": ROLE_POLICY}),
                     )
                     .await
-                    .map_err(|e| (what(), e))?;
+                    .map_err(|e| (what(), Failed::iam(e)))?;
             }
             caller
                 .iam("DeleteRole", json!({"RoleName": r}))
                 .await
                 .map(|_| ())
-                .map_err(|e| (what(), e))
+                .map_err(|e| (what(), Failed::iam(e)))
         }
         Made::Trail(t) => caller
             .cloudtrail("DeleteTrail", json!({"Name": t}))
             .await
             .map(|_| ())
-            .map_err(|e| (format!("trail {t}"), e)),
+            .map_err(|e| (format!("trail {t}"), e.into())),
     }
 }
 
@@ -198,7 +233,7 @@ pub async fn cloudwatch(
     w: &WizardState,
     region: &str,
     account: &str,
-) -> ApiResult<(String, String)> {
+) -> Result<(String, String), Failed> {
     let group = w.cwl_group.trim();
     if w.cwl_group_mode != "existing" {
         caller
@@ -218,7 +253,8 @@ pub async fn cloudwatch(
                     "Description": "The role CloudTrail assumes to deliver events to CloudWatch Logs.",
                 }),
             )
-            .await?;
+            .await
+            .map_err(Failed::iam)?;
         undo.push(Made::Role(w.cwl_role.clone(), false));
         caller
             .iam(
@@ -229,7 +265,8 @@ pub async fn cloudwatch(
                     "PolicyDocument": cloudtrail_logs_role_policy(region, account, group),
                 }),
             )
-            .await?;
+            .await
+            .map_err(Failed::iam)?;
         undo.0.pop();
         undo.push(Made::Role(w.cwl_role.clone(), true));
         role_arn(account, &w.cwl_role)

@@ -3,9 +3,13 @@
 //! constant time on every form, and the signed-in principal re-resolved from its access key
 //! on every request (for temporary keys, from their STS session, which must not have expired).
 //! A key seen inactive or deleted, or a temporary session that ended, ends all its sessions
-//! for good (UpdateAccessKey to `Inactive` and DeleteAccessKey end them as well).
+//! for good (UpdateAccessKey to `Inactive` and DeleteAccessKey end them as well). Over
+//! https ([`is_https`]: a trusted proxy's `X-Forwarded-Proto`) every cookie is `Secure`.
 
 use axum::response::Response;
+use std::net::IpAddr;
+
+use cairn_core::net::Cidr;
 use cairn_core::sts;
 use cairn_model::{KNOWN_REGIONS, Principal, Region};
 use cairn_store::console::{self as store, Session};
@@ -63,6 +67,42 @@ pub fn set_cookie(resp: &mut Response, name: &str, value: &str, path: &str, max_
         format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict");
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// Whether the browser reached the console over https. Cairn itself listens in plain HTTP,
+/// so only a TLS proxy can say so: `X-Forwarded-Proto: https` counts when the peer is one of
+/// `trusted` proxies (the last value, the one that proxy set), never from anyone else.
+pub fn is_https(headers: &HeaderMap, peer: Option<IpAddr>, trusted: &[Cidr]) -> bool {
+    if !peer.is_some_and(|p| trusted.iter().any(|c| c.contains(p))) {
+        return false;
+    }
+    headers
+        .get_all("x-forwarded-proto")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .next_back()
+        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+}
+
+/// Adds `Secure` to every cookie `resp` sets (the request came over https).
+pub fn secure_cookies(resp: &mut Response) {
+    let cookies: Vec<HeaderValue> = resp
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .cloned()
+        .collect();
+    resp.headers_mut().remove(header::SET_COOKIE);
+    for c in cookies {
+        let marked = match c.to_str() {
+            Ok(text) if !text.contains("; Secure") => {
+                HeaderValue::from_str(&format!("{text}; Secure")).unwrap_or(c)
+            }
+            _ => c,
+        };
+        resp.headers_mut().append(header::SET_COOKIE, marked);
     }
 }
 
@@ -183,6 +223,19 @@ impl Signed {
         }
     }
 
+    /// The signature a notice in an address carries (`done` and the trail `name` it names),
+    /// so that only this session's own redirects show one: an HMAC-SHA256 keyed with the
+    /// session's secret CSRF token.
+    pub fn notice_sig(&self, done: &str, name: &str) -> String {
+        let msg = format!("cairn-console-notice\0{done}\0{name}");
+        hex::encode(hmac_sha256(self.session.csrf.as_bytes(), msg.as_bytes()))
+    }
+
+    /// Whether `sig` is this session's signature of the notice (`done`, `name`).
+    pub fn notice_ok(&self, done: &str, name: &str, sig: Option<&str>) -> bool {
+        sig.is_some_and(|s| same(s, &self.notice_sig(done, name)))
+    }
+
     /// Whether `form` carries this session's CSRF token.
     pub fn csrf_ok(&self, token: Option<&str>) -> bool {
         token.is_some_and(|t| same(t, &self.session.csrf))
@@ -199,6 +252,23 @@ impl Signed {
             nav,
         }
     }
+}
+
+/// HMAC-SHA256 (RFC 2104).
+fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
+    let mut k = [0u8; 64];
+    if key.len() > 64 {
+        k[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let mut inner = Sha256::new();
+    inner.update(k.map(|b| b ^ 0x36));
+    inner.update(msg);
+    let mut outer = Sha256::new();
+    outer.update(k.map(|b| b ^ 0x5c));
+    outer.update(inner.finalize());
+    outer.finalize().into()
 }
 
 /// The regions the pickers offer.
@@ -227,6 +297,34 @@ mod tests {
         );
         assert_eq!(cookie(&h, COOKIE).as_deref(), Some("xyz"));
         assert_eq!(cookie(&h, "c"), None);
+    }
+
+    #[test]
+    fn hmac_matches_rfc_4231() {
+        // RFC 4231, test case 2.
+        assert_eq!(
+            hex::encode(hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_says_https() {
+        let trusted: Vec<Cidr> = vec!["127.0.0.1/32".parse().unwrap()];
+        let proxy = Some("127.0.0.1".parse().unwrap());
+        let stranger = Some("192.0.2.9".parse().unwrap());
+        let mut h = HeaderMap::new();
+        assert!(!is_https(&h, proxy, &trusted));
+        h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        assert!(is_https(&h, proxy, &trusted));
+        assert!(!is_https(&h, stranger, &trusted));
+        assert!(!is_https(&h, proxy, &[]));
+        assert!(!is_https(&h, None, &trusted));
+        h.insert("x-forwarded-proto", HeaderValue::from_static("https, http"));
+        assert!(
+            !is_https(&h, proxy, &trusted),
+            "the proxy's own value is last"
+        );
     }
 
     #[test]

@@ -9,9 +9,10 @@ use cairn_core::sts;
 use cairn_model::event::{EVENT_VERSION, EventRecord, format_event_time};
 use cairn_model::{Principal, Region};
 use cairn_store::console::{self as store, Session};
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use serde_json::{Value, json};
 
+use super::Incoming;
 use super::session::{self, Signed};
 use super::web::{self, Form};
 use crate::server::AppState;
@@ -58,13 +59,9 @@ fn form(
 }
 
 /// Handles the sign-in form.
-pub async fn submit(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: &[u8],
-    source_ip: &str,
-) -> Response {
-    let f = Form::parse(body);
+pub async fn submit(state: &AppState, req: &Incoming<'_>) -> Response {
+    let (headers, source_ip) = (req.headers, req.source_ip);
+    let f = Form::parse(req.body);
     let token_ok = match (
         session::cookie(headers, session::SIGNIN_COOKIE),
         f.get("csrf"),
@@ -123,7 +120,10 @@ pub async fn submit(
         region: region.to_string(),
         source_ip: source_ip.to_owned(),
         user_agent,
-        login_to: format!("http://{host}/console/"),
+        login_to: format!(
+            "{}://{host}/console/",
+            if req.https { "https" } else { "http" }
+        ),
         at: now,
         mfa_used: match principal.as_ref().and_then(|p| p.session()) {
             Some(c) if c.mfa => "Yes",

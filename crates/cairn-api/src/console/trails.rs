@@ -51,14 +51,15 @@ async fn trail_rows(caller: &Caller<'_>) -> (Vec<TrailRow>, Vec<String>) {
     };
     let mut rows = Vec::new();
     for t in list {
-        let status = match caller
+        let (status, status_unknown) = match caller
             .cloudtrail("GetTrailStatus", json!({"Name": s(&t, "TrailARN")}))
             .await
         {
-            Ok(st) => st,
+            Ok(st) => (st, None),
             Err(e) => {
-                errors.push(describe_error(&e));
-                Value::Null
+                let why = describe_error(&e);
+                errors.push(why.clone());
+                (Value::Null, Some(why))
             }
         };
         let error = s(&status, "LatestDeliveryError");
@@ -76,6 +77,7 @@ async fn trail_rows(caller: &Caller<'_>) -> (Vec<TrailRow>, Vec<String>) {
                 .get("IsLogging")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
+            status_unknown,
             latest_delivery: time(&status, "LatestDeliveryTime"),
             latest_digest: time(&status, "LatestDigestDeliveryTime"),
             delivery_error: (!error.is_empty()).then_some(error),
@@ -97,7 +99,11 @@ pub async fn dashboard(state: &AppState, signed: &Signed) -> Response {
     };
     let page = Dashboard {
         chrome: signed.chrome("dashboard"),
-        multi_region_logging: trails.iter().any(|t| t.logging && t.multi_region == "Yes"),
+        // A multi-region trail whose status could not be read may be logging: no warning
+        // that none is.
+        multi_region_logging: trails
+            .iter()
+            .any(|t| (t.logging || t.status_unknown.is_some()) && t.multi_region == "Yes"),
         trails,
         recent,
         errors,
@@ -109,18 +115,42 @@ pub async fn dashboard(state: &AppState, signed: &Signed) -> Response {
 pub async fn list(state: &AppState, signed: &Signed, query: &Form) -> Response {
     let caller = Caller::new(state, signed);
     let (rows, errors) = trail_rows(&caller).await;
-    let name = query.str("name");
-    let flash = match query.get("done") {
-        Some("deleted") => Some(format!("Trail {name} deleted.")),
-        Some("created") => Some(format!("Trail {name} created and logging.")),
-        _ => None,
-    };
+    let flash = list_notice(signed, query, &rows);
     web::page(&Trails {
         chrome: signed.chrome("trails"),
         rows,
         flash,
         errors,
     })
+}
+
+/// The notice of the trails page: only one this session's own redirect signed (the address
+/// is anyone's to write), and "created" only for a trail the user sees.
+fn list_notice(signed: &Signed, query: &Form, rows: &[TrailRow]) -> Option<String> {
+    let done = query.get("done")?;
+    let name = query.str("name");
+    if !signed.notice_ok(done, &name, query.get("sig")) {
+        return None;
+    }
+    match done {
+        "deleted" => Some(format!("Trail {name} deleted.")),
+        "created" if rows.iter().any(|r| r.name == name) => {
+            Some(format!("Trail {name} created and logging."))
+        }
+        _ => None,
+    }
+}
+
+/// The address of the trails page with the signed notice `done` of trail `name`.
+pub fn list_url(signed: &Signed, done: &str, name: &str) -> String {
+    url(
+        "/console/trails",
+        &[
+            ("done", done),
+            ("name", name),
+            ("sig", &signed.notice_sig(done, name)),
+        ],
+    )
 }
 
 /// `GET /console/trails/{name}`, or the same page after a failed action.
@@ -158,10 +188,13 @@ async fn detail_with(
         }
     };
     let arn = s(&trail, "TrailARN");
-    let status = caller
+    let (status, status_unknown) = match caller
         .cloudtrail("GetTrailStatus", json!({"Name": arn}))
         .await
-        .unwrap_or(Value::Null);
+    {
+        Ok(st) => (st, None),
+        Err(e) => (Value::Null, Some(describe_error(&e))),
+    };
     let selectors_out = caller
         .cloudtrail("GetEventSelectors", json!({"TrailName": arn}))
         .await
@@ -237,7 +270,14 @@ async fn detail_with(
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let status_rows = vec![
-        Setting::new("Logging", if logging { "Logging" } else { "Off" }),
+        Setting::new(
+            "Logging",
+            match &status_unknown {
+                Some(why) => format!("Unknown ({why})"),
+                None if logging => "Logging".to_owned(),
+                None => "Off".to_owned(),
+            },
+        ),
         Setting::new(
             "Latest log file delivery",
             time(&status, "LatestDeliveryTime"),
@@ -278,6 +318,7 @@ async fn detail_with(
         timeline_href: url("/console/timeline", &[("name", &arn)]),
         arn,
         logging,
+        status_unknown,
         general,
         cloudwatch,
         status: status_rows,
@@ -428,10 +469,7 @@ pub async fn delete(state: &AppState, signed: &Signed, name: &str, f: &Form) -> 
         .cloudtrail("DeleteTrail", json!({"Name": name}))
         .await
     {
-        Ok(_) => web::redirect(&url(
-            "/console/trails",
-            &[("done", "deleted"), ("name", name)],
-        )),
+        Ok(_) => web::redirect(&list_url(signed, "deleted", name)),
         Err(e) => {
             page.error = Some(describe_error(&e));
             web::page_with(StatusCode::OK, &page)

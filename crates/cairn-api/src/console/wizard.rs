@@ -10,17 +10,16 @@
 
 use axum::response::Response;
 use cairn_console::pages::{FieldErrors, TagRow, Wizard, WizardState};
-use cairn_core::{ApiError, ErrorKind};
+use cairn_core::ErrorKind;
 use http::StatusCode;
 use serde_json::{Value, json};
 
 use super::calls::Caller;
 use super::checks::{self, bucket_of, has_errors};
-use super::describe_error;
-use super::provision::{self, Made, Undo};
+use super::provision::{self, Failed, Made, Undo};
 use super::selectors;
 use super::session::Signed;
-use super::web::{self, Form, url};
+use super::web::{self, Form};
 use crate::server::AppState;
 
 /// Tag rows the form offers.
@@ -243,10 +242,7 @@ pub async fn submit(state: &AppState, signed: &Signed, f: &Form) -> Response {
     let caller = Caller::new(state, signed);
     let mut undo = Undo::default();
     match create(&caller, signed, &wizard, &mut undo).await {
-        Ok(()) => web::redirect(&url(
-            "/console/trails",
-            &[("done", "created"), ("name", &wizard.name)],
-        )),
+        Ok(()) => web::redirect(&super::trails::list_url(signed, "created", &wizard.name)),
         Err(e) => {
             let left = undo.run(&caller).await;
             let (mut errors, step) = place(&e);
@@ -267,8 +263,9 @@ pub async fn submit(state: &AppState, signed: &Signed, f: &Form) -> Response {
 }
 
 /// Which field an operation's error concerns, and the step that shows it.
-pub fn place(e: &ApiError) -> (FieldErrors, u8) {
-    let msg = Some(describe_error(e));
+pub fn place(failed: &Failed) -> (FieldErrors, u8) {
+    let msg = Some(failed.describe());
+    let e = &failed.error;
     let mut f = FieldErrors::default();
     use ErrorKind::*;
     let step = match e.kind {
@@ -340,7 +337,7 @@ async fn create(
     signed: &Signed,
     w: &WizardState,
     undo: &mut Undo,
-) -> Result<(), ApiError> {
+) -> Result<(), Failed> {
     let bucket = bucket_of(w).to_owned();
     let account = caller.account();
     let region = signed.region.to_string();
@@ -404,6 +401,7 @@ async fn create(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cairn_core::ApiError;
 
     #[test]
     fn state_round_trips_through_the_hidden_fields() {
@@ -441,11 +439,17 @@ mod tests {
 
     #[test]
     fn errors_land_next_to_their_field() {
-        let (f, step) = place(&ApiError::new(ErrorKind::InvalidTrailName, "bad"));
+        let (f, step) = place(&ApiError::new(ErrorKind::InvalidTrailName, "bad").into());
         assert!(f.name.is_some() && step == 1);
-        let (f, step) = place(&ApiError::new(ErrorKind::AccessDenied, "no"));
+        let (f, step) = place(&ApiError::new(ErrorKind::AccessDenied, "no").into());
         assert!(f.general.is_some() && step == 3);
-        let (f, _) = place(&ApiError::new(ErrorKind::S3BucketAlreadyExists, "taken"));
+        assert!(f.general.unwrap().starts_with("AccessDeniedException: "));
+        let (f, _) = place(&Failed::iam(ApiError::new(ErrorKind::AccessDenied, "no")));
+        assert!(
+            f.general.unwrap().starts_with("AccessDenied: "),
+            "IAM's code"
+        );
+        let (f, _) = place(&ApiError::new(ErrorKind::S3BucketAlreadyExists, "taken").into());
         assert!(f.bucket.is_some());
     }
 }

@@ -14,6 +14,8 @@ pub(crate) struct Browser {
     base: String,
     cookies: Vec<(String, String)>,
     pub(crate) csrf: String,
+    /// Headers every request carries (a proxy's `X-Forwarded-Proto`).
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 fn as_refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
@@ -36,6 +38,7 @@ impl Browser {
             base: format!("http://{}", server.addr),
             cookies: Vec::new(),
             csrf: String::new(),
+            headers: Vec::new(),
         }
     }
 
@@ -60,14 +63,15 @@ impl Browser {
     }
 
     pub(crate) async fn get(&mut self, path: &str) -> (u16, reqwest::header::HeaderMap, String) {
-        let resp = self
+        let mut req = self
             .http
             .get(format!("{}{path}", self.base))
             .header("cookie", self.cookie_header())
-            .header("accept", "text/html")
-            .send()
-            .await
-            .unwrap();
+            .header("accept", "text/html");
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
+        }
+        let resp = req.send().await.unwrap();
         self.remember(&resp);
         let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
         let body = resp.text().await.unwrap();
@@ -82,15 +86,16 @@ impl Browser {
         path: &str,
         form: &[(&str, &str)],
     ) -> (u16, reqwest::header::HeaderMap, String) {
-        let resp = self
+        let mut req = self
             .http
             .post(format!("{}{path}", self.base))
             .header("cookie", self.cookie_header())
             .header("origin", self.base.clone())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
+            .form(form);
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
+        }
+        let resp = req.send().await.unwrap();
         self.remember(&resp);
         let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
         (status, headers, resp.text().await.unwrap())

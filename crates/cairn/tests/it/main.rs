@@ -5,6 +5,7 @@ mod alarms;
 mod connection_slots;
 mod console;
 mod console_actions;
+mod console_fixes;
 mod console_sessions;
 mod console_wizard;
 mod console_wizard_checks;
