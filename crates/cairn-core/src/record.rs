@@ -154,3 +154,19 @@ pub fn append(conn: &Connection, event: &PreparedEvent) -> StoreResult<Option<i6
     )
     .map(Some)
 }
+
+/// A random UUID v4 for the request and event ids of events Cairn makes itself.
+pub fn new_uuid() -> String {
+    let mut b: [u8; 16] = rand::random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}

@@ -1,14 +1,16 @@
 //! `cairn iam …`: admin commands for bootstrapping and recovery that change IAM state directly
 //! in an existing data dir, through the same `cairn_core::iam` functions as the API (same
 //! names rules, quotas and errors). Each change bumps the IAM generation in its transaction,
-//! so a server running on the data dir drops its cached credentials within one poll. There is
-//! no API call behind them, so they are not recorded as CloudTrail events.
+//! so a server running on the data dir drops its cached credentials within one poll (about
+//! half a second). Each change is recorded, in the same transaction, as the IAM event the API
+//! would have written, by `cairn-admin` ([`cairn_core::iam::admin_events`]); listings are not.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use cairn_core::CallContext;
 use cairn_core::error::ApiResult;
+use cairn_core::iam::admin_events::{self, AdminChange};
 use cairn_core::iam::{EntityKind, PageRequest, attach, groups, inline, keys, user_arn, users};
 use cairn_model::{Principal, Region};
 use cairn_store::Connection;
@@ -60,7 +62,7 @@ enum IamCommand {
         /// User name.
         name: String,
     },
-    /// Activate or deactivate an access key (an inactive key stops authenticating at once).
+    /// Activate or deactivate an access key (a running server stops taking an inactive key within about half a second).
     UpdateAccessKey {
         /// User name.
         name: String,
@@ -153,8 +155,25 @@ pub fn run(args: IamArgs) -> anyhow::Result<()> {
         origin: Default::default(),
     };
     let command = args.command;
-    let out: ApiResult<Value> = store
-        .write_blocking(move |c| cairn_store::with_savepoint(c, |c| execute(c, &ctx, command)))?;
+    let change = change_of(&command);
+    let out: ApiResult<Value> = store.write_blocking(move |c| {
+        cairn_store::with_savepoint(c, |c| {
+            let out = execute(c, &ctx, command)?;
+            if let Some((event_name, request_parameters, words)) = change {
+                admin_events::record(
+                    c,
+                    AdminChange {
+                        account: ctx.principal.account().as_str(),
+                        now: ctx.now,
+                        event_name,
+                        request_parameters,
+                        command: &words,
+                    },
+                )?;
+            }
+            Ok(out)
+        })
+    })?;
     match out {
         Ok(Value::Null) => Ok(()),
         Ok(v) => {
@@ -167,6 +186,80 @@ pub fn run(args: IamArgs) -> anyhow::Result<()> {
             e.message
         ),
     }
+}
+
+/// The IAM action a changing command equals, its request in CloudTrail's form, and the
+/// command's words for the record (no policy document or key material in those words).
+fn change_of(command: &IamCommand) -> Option<(&'static str, Value, String)> {
+    Some(match command {
+        IamCommand::CreateUser { name, path } => {
+            let mut p = json!({ "userName": name });
+            if let Some(path) = path {
+                p["path"] = json!(path);
+            }
+            ("CreateUser", p, format!("iam create-user {name}"))
+        }
+        IamCommand::DeleteUser { name } => (
+            "DeleteUser",
+            json!({ "userName": name }),
+            format!("iam delete-user {name}"),
+        ),
+        IamCommand::CreateAccessKey { name } => (
+            "CreateAccessKey",
+            json!({ "userName": name }),
+            format!("iam create-access-key {name}"),
+        ),
+        IamCommand::UpdateAccessKey {
+            name,
+            access_key_id,
+            status,
+        } => (
+            "UpdateAccessKey",
+            json!({ "userName": name, "accessKeyId": access_key_id, "status": status }),
+            format!("iam update-access-key {name} {access_key_id} --status {status}"),
+        ),
+        IamCommand::DeleteAccessKey {
+            name,
+            access_key_id,
+        } => (
+            "DeleteAccessKey",
+            json!({ "userName": name, "accessKeyId": access_key_id }),
+            format!("iam delete-access-key {name} {access_key_id}"),
+        ),
+        IamCommand::AttachUserPolicy { name, policy_arn } => (
+            "AttachUserPolicy",
+            json!({ "userName": name, "policyArn": policy_arn }),
+            format!("iam attach-user-policy {name} {policy_arn}"),
+        ),
+        IamCommand::DetachUserPolicy { name, policy_arn } => (
+            "DetachUserPolicy",
+            json!({ "userName": name, "policyArn": policy_arn }),
+            format!("iam detach-user-policy {name} {policy_arn}"),
+        ),
+        IamCommand::PutUserPolicy {
+            name, policy_name, ..
+        } => (
+            "PutUserPolicy",
+            json!({ "userName": name, "policyName": policy_name }),
+            format!("iam put-user-policy {name} {policy_name}"),
+        ),
+        IamCommand::CreateGroup { name } => (
+            "CreateGroup",
+            json!({ "groupName": name }),
+            format!("iam create-group {name}"),
+        ),
+        IamCommand::AddUserToGroup { group, user } => (
+            "AddUserToGroup",
+            json!({ "groupName": group, "userName": user }),
+            format!("iam add-user-to-group {group} {user}"),
+        ),
+        IamCommand::AttachGroupPolicy { group, policy_arn } => (
+            "AttachGroupPolicy",
+            json!({ "groupName": group, "policyArn": policy_arn }),
+            format!("iam attach-group-policy {group} {policy_arn}"),
+        ),
+        IamCommand::ListUsers | IamCommand::ListAccessKeys { .. } => return None,
+    })
 }
 
 fn execute(c: &Connection, ctx: &CallContext, command: IamCommand) -> ApiResult<Value> {

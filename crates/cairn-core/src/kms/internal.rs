@@ -22,7 +22,7 @@ use super::crypto;
 use super::{EncryptionContext, Key, KeyMetadata, MasterKey, Scope, Secret, ids};
 use crate::authz::Evaluator;
 use crate::error::ApiResult;
-use crate::record::PreparedEvent;
+use crate::record::{PreparedEvent, new_uuid};
 use cairn_store::Connection;
 
 /// A data key made for another service.
@@ -310,20 +310,4 @@ pub(crate) fn build(d: Draft<'_>) -> PreparedEvent {
         event_category: "Management".to_owned(),
     };
     PreparedEvent::new(&record, secs, &d.username, lookup)
-}
-
-/// A random UUID v4 for request and event ids.
-fn new_uuid() -> String {
-    let mut b: [u8; 16] = rand::random();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
 }

@@ -180,3 +180,50 @@ fn a_server_stopped_by_sigterm_exits_cleanly_and_logs_no_error() {
         "a clean stop logged an error: {logged}"
     );
 }
+
+/// `cairn iam` changes identities without an API call, so it records each change itself: the
+/// IAM event the API would have written, by `cairn-admin`, in event history; never the secret.
+#[tokio::test]
+async fn iam_admin_changes_are_recorded_as_iam_events() {
+    let server = Server::start();
+    server.admin_iam(&["create-user", "bob"]);
+    let key = server.admin_iam(&["create-access-key", "bob"]);
+    let id = key["AccessKey"]["AccessKeyId"].as_str().unwrap().to_owned();
+    let secret = key["AccessKey"]["SecretAccessKey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    server.admin_iam(&["update-access-key", "bob", &id, "--status", "Inactive"]);
+    server.admin_iam(&["list-users"]);
+    let (status, page) = server
+        .ct(
+            "LookupEvents",
+            json!({"LookupAttributes": [{"AttributeKey": "EventSource", "AttributeValue": "iam.amazonaws.com"}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let mut names = crate::harness::event_names(&page);
+    names.reverse();
+    assert_eq!(names, ["CreateUser", "CreateAccessKey", "UpdateAccessKey"]);
+    for e in page["Events"].as_array().unwrap() {
+        let text = e["CloudTrailEvent"].as_str().unwrap();
+        assert!(
+            !text.contains(&secret),
+            "the secret reached a record: {text}"
+        );
+        let record: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(record["userIdentity"]["invokedBy"], "cairn-admin");
+        assert_eq!(record["awsRegion"], "us-east-1");
+        assert_eq!(e["Username"], "cairn-admin");
+    }
+    let update: serde_json::Value =
+        serde_json::from_str(page["Events"][0]["CloudTrailEvent"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        update["requestParameters"],
+        json!({"userName": "bob", "accessKeyId": id, "status": "Inactive"})
+    );
+    assert_eq!(
+        update["additionalEventData"]["cairnAdminCommand"],
+        format!("iam update-access-key bob {id} --status Inactive")
+    );
+}
