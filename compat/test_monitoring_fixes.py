@@ -1,0 +1,96 @@
+"""Fixes to the monitoring services found by an outside tester: SNS HTTP(S) endpoints that reach
+this server (or instance metadata) by another spelling of the address, CloudWatch Logs KMS keys
+that do not exist, are disabled or are not key ARNs, and CloudWatch metrics naming one dimension
+twice."""
+
+import socket
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import Cairn, cairn_binary, err
+
+
+def port_of(server):
+    return int(server.endpoint.rstrip("/").rsplit(":", 1)[1])
+
+
+def refused_endpoint(sns, topic, endpoint):
+    with pytest.raises(ClientError) as e:
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint)
+    assert err(e) == ("InvalidParameter", 400), endpoint
+    return e.value.response["Error"]["Message"]
+
+
+def test_no_spelling_of_this_server_or_of_metadata_is_a_subscription_endpoint(cairn):
+    sns = cairn.client("sns")
+    topic = sns.create_topic(Name="spellings")["TopicArn"]
+    port = port_of(cairn)
+    own = [
+        f"http://0.0.0.0:{port}/x",
+        f"http://0:{port}/x",
+        f"http://[::]:{port}/x",
+        f"http://[::ffff:127.0.0.1]:{port}/x",
+        f"http://[::ffff:7f00:2]:{port}/x",
+        f"http://[::127.0.0.1]:{port}/x",
+        # The spellings refused before the fix stay refused.
+        f"http://127.0.0.1:{port}/x",
+        f"http://127.1:{port}/x",
+        f"http://0x7f000001:{port}/x",
+        f"http://localhost:{port}/x",
+        f"http://[::1]:{port}/x",
+    ]
+    for endpoint in own:
+        assert "own listener" in refused_endpoint(sns, topic, endpoint), endpoint
+    for endpoint in ["http://[::ffff:169.254.169.254]/latest/meta-data/",
+                     "http://[::169.254.169.254]/latest/meta-data/"]:
+        assert "instance-metadata" in refused_endpoint(sns, topic, endpoint), endpoint
+    assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+    # Another port of this host is not this server.
+    other = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=f"http://0.0.0.0:{port + 1}/x")
+    assert other["SubscriptionArn"] == "pending confirmation"
+
+
+class AnyAddressCairn(Cairn):
+    """A server listening on every address (0.0.0.0), reached by its clients on loopback."""
+
+    def _spawn(self, listen):
+        super()._spawn(listen.replace("127.0.0.1", "0.0.0.0"))
+        self.endpoint = self.endpoint.replace("0.0.0.0", "127.0.0.1")
+
+
+def local_interface_address():
+    """A non-loopback IPv4 address of this host, or None when it has none with a route."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.connect(("203.0.113.1", 9))
+        address = s.getsockname()[0]
+    except OSError:
+        return None
+    finally:
+        s.close()
+    return None if address.startswith("127.") else address
+
+
+@pytest.fixture(scope="module")
+def any_address_server():
+    server = AnyAddressCairn(cairn_binary())
+    yield server
+    server.stop()
+
+
+def test_a_server_on_every_address_is_reached_by_every_local_address(any_address_server):
+    server = any_address_server
+    sns = server.client("sns")
+    topic = sns.create_topic(Name="everywhere")["TopicArn"]
+    port = port_of(server)
+    own = [f"http://127.0.0.1:{port}/x", f"http://0.0.0.0:{port}/x",
+           f"http://[::ffff:127.0.0.1]:{port}/x"]
+    local = local_interface_address()
+    if local is not None:
+        own += [f"http://{local}:{port}/x", f"http://[::ffff:{local}]:{port}/x"]
+    for endpoint in own:
+        assert "own listener" in refused_endpoint(sns, topic, endpoint), endpoint
+    # Another host's service on the same port is not this server (TEST-NET-3 is never local).
+    remote = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=f"http://203.0.113.7:{port}/x")
+    assert remote["SubscriptionArn"] == "pending confirmation"
