@@ -94,3 +94,59 @@ def test_a_server_on_every_address_is_reached_by_every_local_address(any_address
     # Another host's service on the same port is not this server (TEST-NET-3 is never local).
     remote = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=f"http://203.0.113.7:{port}/x")
     assert remote["SubscriptionArn"] == "pending confirmation"
+
+
+def log_group_key(logs, name):
+    groups = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+    found = [g for g in groups if g["logGroupName"] == name]
+    return found[0].get("kmsKeyId", "none") if found else None
+
+
+def test_log_group_kms_keys_must_exist_be_enabled_and_be_named_by_arn(cairn):
+    logs, kms = cairn.client("logs"), cairn.client("kms")
+    key = kms.create_key(Description="log group key")["KeyMetadata"]
+    kms.create_alias(AliasName="alias/log-groups", TargetKeyId=key["KeyId"])
+    missing = key["Arn"].rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000"
+    other_region = key["Arn"].replace(":us-east-1:", ":eu-west-1:")
+    not_found = "The specified KMS Key Id could not be found."
+    for bad in ["garbage", key["KeyId"], missing, other_region, "alias/log-groups",
+                key["Arn"].replace(":key/" + key["KeyId"], ":alias/log-groups")]:
+        with pytest.raises(ClientError) as e:
+            logs.create_log_group(logGroupName="kms-refused", kmsKeyId=bad)
+        assert err(e) == ("InvalidParameterException", 400), bad
+        assert e.value.response["Error"]["Message"] == not_found, bad
+        assert log_group_key(logs, "kms-refused") is None, f"{bad}: no group is made"
+
+    logs.create_log_group(logGroupName="kms-plain")
+    for bad in ["garbage", missing]:
+        with pytest.raises(ClientError) as e:
+            logs.associate_kms_key(logGroupName="kms-plain", kmsKeyId=bad)
+        assert err(e) == ("InvalidParameterException", 400), bad
+        assert e.value.response["Error"]["Message"] == not_found, bad
+    assert log_group_key(logs, "kms-plain") == "none"
+
+    # The CLI as the tester ran it.
+    out = cairn.cli("logs", "create-log-group", "--log-group-name", "kms-cli", "--kms-key-id", "garbage",
+                    check=False)
+    assert out.returncode != 0 and "InvalidParameterException" in out.stderr, out.stderr
+    assert log_group_key(logs, "kms-cli") is None
+
+    logs.create_log_group(logGroupName="kms-good", kmsKeyId=key["Arn"])
+    assert log_group_key(logs, "kms-good") == key["Arn"]
+
+    kms.disable_key(KeyId=key["KeyId"])
+    with pytest.raises(ClientError) as e:
+        logs.associate_kms_key(logGroupName="kms-plain", kmsKeyId=key["Arn"])
+    assert err(e) == ("InvalidParameterException", 400)
+    assert "Disabled" in e.value.response["Error"]["Message"]
+    assert log_group_key(logs, "kms-plain") == "none"
+    with pytest.raises(ClientError) as e:
+        logs.create_log_group(logGroupName="kms-disabled", kmsKeyId=key["Arn"])
+    assert err(e) == ("InvalidParameterException", 400)
+    assert log_group_key(logs, "kms-disabled") is None
+
+    kms.enable_key(KeyId=key["KeyId"])
+    logs.associate_kms_key(logGroupName="kms-plain", kmsKeyId=key["Arn"])
+    assert log_group_key(logs, "kms-plain") == key["Arn"]
+    logs.disassociate_kms_key(logGroupName="kms-plain")
+    assert log_group_key(logs, "kms-plain") == "none"
