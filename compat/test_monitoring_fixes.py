@@ -150,3 +150,45 @@ def test_log_group_kms_keys_must_exist_be_enabled_and_be_named_by_arn(cairn):
     assert log_group_key(logs, "kms-plain") == key["Arn"]
     logs.disassociate_kms_key(logGroupName="kms-plain")
     assert log_group_key(logs, "kms-plain") == "none"
+
+
+TWICE = [{"Name": "d", "Value": "v"}, {"Name": "d", "Value": "w"}]
+SAME_NAME_TWICE = "No metric may specify the same dimension name twice."
+
+
+def refused_twice(call, **kwargs):
+    with pytest.raises(ClientError) as e:
+        call(**kwargs)
+    assert err(e) == ("InvalidParameterValue", 400)
+    assert e.value.response["Error"]["Message"] == SAME_NAME_TWICE
+
+
+def test_a_dimension_name_given_twice_is_refused_everywhere(cairn):
+    cw = cairn.client("cloudwatch")
+    refused_twice(cw.put_metric_data, Namespace="Twice", MetricData=[
+        {"MetricName": "ok", "Value": 1.0, "Dimensions": [{"Name": "d", "Value": "v"}]},
+        {"MetricName": "bad", "Value": 1.0, "Dimensions": TWICE}])
+    assert cw.list_metrics(Namespace="Twice")["Metrics"] == [], "nothing of the call is stored"
+
+    out = cairn.cli("cloudwatch", "put-metric-data", "--namespace", "Twice", "--metric-name", "cli",
+                    "--value", "1", "--dimensions", "d=v,d=w", check=False)
+    assert out.returncode != 0 and SAME_NAME_TWICE in out.stderr, out.stderr
+    assert cw.list_metrics(Namespace="Twice")["Metrics"] == []
+
+    refused_twice(cw.put_metric_alarm, AlarmName="twice", Namespace="Twice", MetricName="m",
+                  Dimensions=TWICE, Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1.0,
+                  ComparisonOperator="GreaterThanOrEqualToThreshold")
+    assert cw.describe_alarms(AlarmNames=["twice"])["MetricAlarms"] == []
+
+    refused_twice(cw.get_metric_statistics, Namespace="Twice", MetricName="m", Dimensions=TWICE,
+                  StartTime=0, EndTime=3600, Period=60, Statistics=["Sum"])
+    refused_twice(cw.get_metric_data, StartTime=0, EndTime=3600, MetricDataQueries=[
+        {"Id": "q", "MetricStat": {"Metric": {"Namespace": "Twice", "MetricName": "m", "Dimensions": TWICE},
+                                   "Period": 60, "Stat": "Sum"}}])
+
+    # Distinct names are fine.
+    cw.put_metric_data(Namespace="Twice", MetricData=[
+        {"MetricName": "ok", "Value": 1.0,
+         "Dimensions": [{"Name": "d", "Value": "v"}, {"Name": "e", "Value": "v"}]}])
+    listed = cw.list_metrics(Namespace="Twice")["Metrics"]
+    assert [sorted(d["Name"] for d in m["Dimensions"]) for m in listed] == [["d", "e"]]
