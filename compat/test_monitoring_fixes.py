@@ -46,9 +46,12 @@ def test_no_spelling_of_this_server_or_of_metadata_is_a_subscription_endpoint(ca
                      "http://[::169.254.169.254]/latest/meta-data/"]:
         assert "instance-metadata" in refused_endpoint(sns, topic, endpoint), endpoint
     assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
-    # Another port of this host is not this server.
-    other = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=f"http://0.0.0.0:{port + 1}/x")
-    assert other["SubscriptionArn"] == "pending confirmation"
+    # Another port of this host (one this test holds) is not this server.
+    with socket.create_server(("127.0.0.1", 0)) as held:
+        other_port = held.getsockname()[1]
+        other = sns.subscribe(TopicArn=topic, Protocol="http",
+                              Endpoint=f"http://0.0.0.0:{other_port}/x")
+        assert other["SubscriptionArn"] == "pending confirmation"
 
 
 class AnyAddressCairn(Cairn):
