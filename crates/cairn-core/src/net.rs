@@ -1,8 +1,9 @@
 //! Network address rules: CIDR blocks (for trusted proxies and the networks SNS may reach) and
 //! the addresses an outbound HTTP subscription must never reach (the instance-metadata ranges
-//! and Cairn's own listener), checked on every resolved address of an endpoint.
+//! and Cairn's own listener), checked on every resolved address of an endpoint, in the form a
+//! connection to it takes (IPv4-mapped and -compatible IPv6 as IPv4, unspecified as loopback).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
 
 /// An address block: `10.0.0.0/8`, `fd00:ec2::/32`, or a bare address (`/32`, `/128`).
@@ -62,34 +63,85 @@ impl Cidr {
 /// Instance-metadata ranges no subscription may reach (EC2 IMDS over IPv4 and IPv6).
 const METADATA: [&str; 2] = ["169.254.0.0/16", "fd00:ec2::/32"];
 
+/// The address a connection to `ip` actually reaches, for the outbound checks: an
+/// IPv4-mapped (`::ffff:a.b.c.d`) or IPv4-compatible (`::a.b.c.d`) IPv6 address is its IPv4
+/// address, and an unspecified address (`0.0.0.0`, `::`, and the rest of `0.0.0.0/8`) is this
+/// host's loopback, which is where Linux connects it.
+pub fn effective_destination(ip: IpAddr) -> IpAddr {
+    let ip = match ip {
+        IpAddr::V6(v6) if v6.is_loopback() || v6.is_unspecified() => {
+            return IpAddr::V6(Ipv6Addr::LOCALHOST);
+        }
+        IpAddr::V6(v6) => v6.to_ipv4().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    match ip {
+        IpAddr::V4(v4) if v4.octets()[0] == 0 => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        other => other,
+    }
+}
+
+/// Whether `ip` is an address of this host: loopback, or an address a local socket can be
+/// bound to (every address of every local interface, as interfaces are now).
+pub fn is_local_address(ip: IpAddr) -> bool {
+    ip.is_loopback() || std::net::UdpSocket::bind(SocketAddr::new(ip, 0)).is_ok()
+}
+
 /// Why an outbound endpoint address is refused, or `None` when it may be reached.
 /// `allowed` empty means any address but the forbidden ones; `own` is Cairn's listener.
+/// `addr` is an address the endpoint resolved to, the one a connection is made to.
 pub fn outbound_refusal(
     addr: SocketAddr,
     allowed: &[Cidr],
     own: Option<SocketAddr>,
 ) -> Option<String> {
-    let ip = addr.ip();
+    outbound_refusal_with(addr, allowed, own, &is_local_address)
+}
+
+/// [`outbound_refusal`] with the test of "an address of this host" given (the tests use a
+/// fixed set). Every check is made on [`effective_destination`], so no spelling of an
+/// address (mapped, compatible, unspecified) reaches what its plain form may not.
+pub fn outbound_refusal_with(
+    addr: SocketAddr,
+    allowed: &[Cidr],
+    own: Option<SocketAddr>,
+    is_local: &dyn Fn(IpAddr) -> bool,
+) -> Option<String> {
+    let ip = effective_destination(addr.ip());
     if METADATA
         .iter()
-        .any(|c| c.parse::<Cidr>().expect("constant CIDR").contains(ip))
+        .filter_map(|c| c.parse::<Cidr>().ok())
+        .any(|c| c.contains(ip))
     {
-        return Some(format!("{ip} is in the instance-metadata range"));
+        return Some(format!("{} is in the instance-metadata range", addr.ip()));
     }
     if let Some(own) = own
         && own.port() == addr.port()
-        && (own.ip() == ip
-            || own.ip().is_unspecified()
-            || (own.ip().is_loopback() && ip.is_loopback()))
+        && reaches_listener(ip, own.ip(), is_local)
     {
         return Some(format!("{addr} is this server's own listener"));
     }
     if !allowed.is_empty() && !allowed.iter().any(|c| c.contains(ip)) {
         return Some(format!(
-            "{ip} is outside the networks subscriptions may reach"
+            "{} is outside the networks subscriptions may reach",
+            addr.ip()
         ));
     }
     None
+}
+
+/// Whether a connection to `ip` (an [`effective_destination`]) on the listener's port reaches
+/// a listener bound to `listen`: the same address; any loopback address when the listener is
+/// on loopback; any address of this host when it listens on every address.
+fn reaches_listener(ip: IpAddr, listen: IpAddr, is_local: &dyn Fn(IpAddr) -> bool) -> bool {
+    let listen = match listen {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(listen, IpAddr::V4),
+        v4 => v4,
+    };
+    if listen.is_unspecified() {
+        return is_local(ip);
+    }
+    ip == listen || (listen.is_loopback() && ip.is_loopback())
 }
 
 /// The client address of a request: the peer, or — when the peer is a trusted proxy — the
@@ -143,6 +195,77 @@ mod tests {
         let only: Vec<Cidr> = vec!["192.168.0.0/16".parse().unwrap()];
         assert!(outbound_refusal(sa("10.0.0.1:80"), &only, None).is_some());
         assert!(outbound_refusal(sa("192.168.1.1:80"), &only, None).is_none());
+    }
+
+    #[test]
+    fn every_spelling_of_a_forbidden_address_is_refused() {
+        let own = Some(sa("127.0.0.1:4599"));
+        for reached in [
+            "0.0.0.0:4599",
+            "0.1.2.3:4599",
+            "[::]:4599",
+            "[::1]:4599",
+            "[::ffff:127.0.0.1]:4599",
+            "[::ffff:127.0.0.2]:4599",
+            "[::127.0.0.1]:4599",
+        ] {
+            let why = outbound_refusal(sa(reached), &[], own);
+            assert!(
+                why.as_deref().is_some_and(|w| w.contains("own listener")),
+                "{reached}: {why:?}"
+            );
+        }
+        for metadata in [
+            "[::ffff:169.254.169.254]:80",
+            "[::169.254.169.254]:80",
+            "[::ffff:a9fe:a9fe]:80",
+        ] {
+            let why = outbound_refusal(sa(metadata), &[], None);
+            assert!(
+                why.as_deref().is_some_and(|w| w.contains("metadata")),
+                "{metadata}: {why:?}"
+            );
+        }
+        // Other ports of this host stay reachable unless the allowed networks say otherwise.
+        assert!(outbound_refusal(sa("0.0.0.0:8080"), &[], own).is_none());
+        assert!(outbound_refusal(sa("[::ffff:127.0.0.1]:8080"), &[], own).is_none());
+        let loopback: Vec<Cidr> = vec!["127.0.0.0/8".parse().unwrap()];
+        assert!(outbound_refusal(sa("0.0.0.0:8080"), &loopback, None).is_none());
+        let lan: Vec<Cidr> = vec!["10.0.0.0/8".parse().unwrap()];
+        assert!(outbound_refusal(sa("0.0.0.0:8080"), &lan, None).is_some());
+        assert!(outbound_refusal(sa("[::ffff:10.1.1.1]:80"), &lan, None).is_none());
+        assert!(outbound_refusal(sa("[::ffff:11.1.1.1]:80"), &lan, None).is_some());
+    }
+
+    #[test]
+    fn a_listener_on_every_address_is_reached_by_every_local_address() {
+        let local = |ip: IpAddr| ip.is_loopback() || ip == "192.0.2.10".parse::<IpAddr>().unwrap();
+        for listen in ["0.0.0.0:4599", "[::]:4599", "[::ffff:0.0.0.0]:4599"] {
+            let own = Some(sa(listen));
+            for reached in [
+                "192.0.2.10:4599",
+                "[::ffff:192.0.2.10]:4599",
+                "127.0.0.1:4599",
+                "0.0.0.0:4599",
+                "[::1]:4599",
+            ] {
+                assert!(
+                    outbound_refusal_with(sa(reached), &[], own, &local).is_some(),
+                    "{listen} reached by {reached}"
+                );
+            }
+            // Another host's service on the same port is not this server.
+            assert!(outbound_refusal_with(sa("192.0.2.11:4599"), &[], own, &local).is_none());
+            assert!(outbound_refusal_with(sa("192.0.2.10:4600"), &[], own, &local).is_none());
+        }
+        // The real probe: loopback is local; a documentation address is not (unless the
+        // host lets sockets bind any address).
+        assert!(is_local_address("127.0.0.1".parse().unwrap()));
+        let nonlocal_bind = std::fs::read_to_string("/proc/sys/net/ipv4/ip_nonlocal_bind")
+            .is_ok_and(|v| v.trim() == "1");
+        if !nonlocal_bind {
+            assert!(!is_local_address("192.0.2.123".parse().unwrap()));
+        }
     }
 
     #[test]

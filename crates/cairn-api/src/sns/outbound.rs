@@ -1,6 +1,7 @@
 //! The check of a new SNS subscription's HTTP(S) endpoint: every address its host resolves
-//! to is checked against the forbidden ranges (instance metadata, Cairn's own listener) and
-//! the operator's allowed networks. Deliveries check again, and pin their request to the
+//! to (an address literal resolves to itself) is checked, as a connection to it lands
+//! (`cairn_core::net::effective_destination`), against the forbidden ranges (instance
+//! metadata, Cairn's own listener) and the operator's allowed networks. Deliveries check again, and pin their request to the
 //! checked addresses (`cairn_delivery::notify`).
 
 use std::net::SocketAddr;

@@ -86,6 +86,7 @@ pub fn validate(c: &AlarmConfig) -> ApiResult<()> {
             "The collection Dimensions must not have a size greater than 30.",
         ));
     }
+    crate::metrics::api::check_unique_dimension_names(&c.dimensions)?;
     if !(matches!(c.period, 10 | 20 | 30) || (c.period >= 60 && c.period % 60 == 0)) {
         return Err(invalid(
             "The parameter Period must be 10, 20, 30, or a multiple of 60.",

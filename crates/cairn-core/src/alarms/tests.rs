@@ -244,3 +244,19 @@ fn an_alarm_without_unit_reads_one_unit_of_a_mixed_metric() {
         "The value tm for parameter ExtendedStatistic is not supported."
     );
 }
+
+#[test]
+fn an_alarm_naming_a_dimension_twice_is_refused() {
+    let mut c = config(1, None);
+    c.dimensions = vec![("d".into(), "v".into()), ("d".into(), "w".into())];
+    let e = api::validate(&c).unwrap_err();
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (
+            crate::ErrorKind::CwInvalidParameterValue,
+            "No metric may specify the same dimension name twice."
+        )
+    );
+    c.dimensions = vec![("d".into(), "v".into()), ("e".into(), "v".into())];
+    api::validate(&c).unwrap();
+}

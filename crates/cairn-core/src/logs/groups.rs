@@ -81,6 +81,9 @@ pub fn create(conn: &Connection, ctx: &CallContext, input: &CreateGroup) -> ApiR
         ));
     }
     check_tags(&input.tags)?;
+    if let Some(k) = &input.kms_key_id {
+        check_kms_key(conn, ctx, k)?;
+    }
     let key = GroupKey::of(ctx, &input.name);
     if store::count_groups(conn, &key.account, &key.region)? >= MAX_GROUPS {
         return Err(ApiError::new(
@@ -203,8 +206,9 @@ pub fn set_retention(
 }
 
 /// AssociateKmsKey (`Some(key ARN)`) or DisassociateKmsKey (`None`) on a log group. As with
-/// CreateLogGroup's `kmsKeyId`, the key is recorded and reported by DescribeLogGroups; Cairn
-/// does not encrypt stored log events with it.
+/// CreateLogGroup's `kmsKeyId`, the key must be an enabled key of the caller's account and
+/// region named by its ARN ([`check_kms_key`]); it is recorded and reported by
+/// DescribeLogGroups, and Cairn does not encrypt stored log events with it.
 pub fn set_kms_key(
     conn: &Connection,
     ctx: &CallContext,
@@ -212,17 +216,52 @@ pub fn set_kms_key(
     key: Option<&str>,
 ) -> ApiResult<()> {
     check_group_name(name, "logGroupName")?;
-    if let Some(k) = key
-        && k.chars().count() > 256
-    {
+    let group = load_group(conn, &GroupKey::of(ctx, name))?;
+    if let Some(k) = key {
+        check_kms_key(conn, ctx, k)?;
+    }
+    store::set_kms_key(conn, group.id, key)?;
+    Ok(())
+}
+
+/// Checks a `kmsKeyId` as CloudWatch Logs does before it associates a key: at most 256
+/// characters, the ARN of a key (not a key id or an alias) in the caller's account and
+/// region, and that key enabled. A key that does not exist, or an identifier that is not a
+/// key ARN, is `InvalidParameterException` "The specified KMS Key Id could not be found."
+/// (AWS's text); a key that is disabled or pending deletion is `InvalidParameterException`
+/// naming its state. The caller's own access to the key is not checked, as on AWS.
+pub fn check_kms_key(conn: &Connection, ctx: &CallContext, key: &str) -> ApiResult<()> {
+    use crate::kms::{self, ids::KeyRef};
+    if key.chars().count() > 256 {
         return Err(constraint(
-            k,
+            key,
             "kmsKeyId",
             "Member must have length less than or equal to 256",
         ));
     }
-    let group = load_group(conn, &GroupKey::of(ctx, name))?;
-    store::set_kms_key(conn, group.id, key)?;
+    let not_found = || invalid("The specified KMS Key Id could not be found.");
+    let scope = kms::Scope::of(ctx);
+    let Ok(KeyRef::KeyArn {
+        region,
+        account,
+        key_id,
+    }) = kms::ids::parse(key)
+    else {
+        return Err(not_found());
+    };
+    if region != scope.region || account != scope.account {
+        return Err(not_found());
+    }
+    let found = kms::ids::key_in_scope(conn, &scope, &key_id).map_err(|e| match e.kind {
+        ErrorKind::KmsNotFound => not_found(),
+        _ => e,
+    })?;
+    if found.state != kms::ENABLED {
+        return Err(invalid(format!(
+            "The specified KMS key is not enabled: {} is {}.",
+            found.arn, found.state
+        )));
+    }
     Ok(())
 }
 

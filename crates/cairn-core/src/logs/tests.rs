@@ -656,3 +656,92 @@ fn start_query_refuses_negative_times_and_saturates_a_far_end() {
     assert!(err.message.contains("startTime"), "{}", err.message);
     assert!(q(0, i64::MAX).is_ok());
 }
+
+#[test]
+fn kms_keys_must_be_enabled_keys_named_by_arn() {
+    let (conn, _) = setup();
+    let c = ctx();
+    let master = cairn_crypto::MasterKey::generate().unwrap().0;
+    let key = crate::kms::keys::create_key(
+        &conn,
+        &master,
+        &crate::authz::PolicyEvaluator::new(),
+        &c,
+        &crate::kms::keys::CreateKeyInput::default(),
+    )
+    .unwrap();
+    let group_key = |name: &str| {
+        store::get_group(&conn, "123456789012", "us-east-1", name)
+            .unwrap()
+            .map(|g| g.kms_key_id)
+    };
+    let create = |name: &str, k: &str| {
+        groups::create(
+            &conn,
+            &c,
+            &groups::CreateGroup {
+                name: name.into(),
+                kms_key_id: Some(k.into()),
+                ..Default::default()
+            },
+        )
+    };
+    let not_found = "The specified KMS Key Id could not be found.";
+    let missing_arn = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000";
+    let other_region = key.arn.replace("us-east-1", "eu-west-1");
+    let alias = "arn:aws:kms:us-east-1:123456789012:alias/logs";
+    crate::kms::aliases::create(&conn, &crate::kms::Scope::of(&c), "alias/logs", &key, c.now)
+        .unwrap();
+    for bad in [
+        "garbage",
+        key.key_id.as_str(),
+        missing_arn,
+        other_region.as_str(),
+        alias,
+        "alias/logs",
+    ] {
+        let e = create("enc", bad).unwrap_err();
+        assert_eq!(
+            (e.kind, e.message.as_str()),
+            (ErrorKind::InvalidParameter, not_found),
+            "{bad}"
+        );
+        assert_eq!(group_key("enc"), None, "{bad}: nothing stored");
+    }
+    let long = format!("{}{}", key.arn, "x".repeat(256));
+    assert!(
+        create("enc", &long)
+            .unwrap_err()
+            .message
+            .contains("less than or equal to 256")
+    );
+
+    create("enc", &key.arn).unwrap();
+    assert_eq!(group_key("enc"), Some(Some(key.arn.clone())));
+    for bad in ["garbage", missing_arn] {
+        let e = groups::set_kms_key(&conn, &c, "trail", Some(bad)).unwrap_err();
+        assert_eq!(
+            (e.kind, e.message.as_str()),
+            (ErrorKind::InvalidParameter, not_found)
+        );
+    }
+    assert_eq!(group_key("trail"), Some(None));
+
+    crate::kms::keys::disable(&conn, &key).unwrap();
+    let e = groups::set_kms_key(&conn, &c, "trail", Some(&key.arn)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidParameter);
+    assert!(
+        e.message.contains("not enabled") && e.message.contains("Disabled"),
+        "{}",
+        e.message
+    );
+    assert_eq!(group_key("trail"), Some(None));
+    assert_eq!(
+        create("enc2", &key.arn).unwrap_err().kind,
+        ErrorKind::InvalidParameter
+    );
+    assert_eq!(group_key("enc2"), None);
+    // Disassociating needs no key.
+    groups::set_kms_key(&conn, &c, "enc", None).unwrap();
+    assert_eq!(group_key("enc"), Some(None));
+}

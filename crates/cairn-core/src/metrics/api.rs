@@ -97,6 +97,20 @@ pub fn check_dimensions(dims: &[(String, String)]) -> ApiResult<()> {
         check_text("Dimensions.member.Name", n, 255)?;
         check_text("Dimensions.member.Value", v, 1024)?;
     }
+    check_unique_dimension_names(dims)
+}
+
+/// Refuses a metric that names one dimension twice (`InvalidParameterValue`, AWS's text): a
+/// metric's dimensions are a set by name, for PutMetricData, PutMetricAlarm and the
+/// statistics queries alike.
+pub fn check_unique_dimension_names(dims: &[(String, String)]) -> ApiResult<()> {
+    let mut names: Vec<&str> = dims.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort_unstable();
+    if names.windows(2).any(|w| w[0] == w[1]) {
+        return Err(invalid(
+            "No metric may specify the same dimension name twice.",
+        ));
+    }
     Ok(())
 }
 
@@ -135,6 +149,7 @@ pub fn put_metric_data(
         ));
     }
     let now = (ctx.now * 1000.0) as i64;
+    let mut accepted = Vec::with_capacity(data.len());
     for (i, d) in data.iter().enumerate() {
         check_text("MetricName", &d.metric_name, 255)?;
         check_dimensions(&d.dimensions)?;
@@ -219,6 +234,10 @@ pub fn put_metric_data(
                 ),
             ));
         }
+        accepted.push((d, ts, sets, resolution));
+    }
+    // Every datum is checked before any is stored, so a refused call stores nothing.
+    for (d, ts, sets, resolution) in accepted {
         let key = MetricKey {
             account: ctx.account().as_str(),
             region: ctx.region.as_str(),
@@ -281,6 +300,7 @@ pub fn check_period(period: i64) -> ApiResult<()> {
 
 /// The periods with data of a request, one per period and unit, after AWS's checks.
 fn periods(conn: &Connection, ctx: &CallContext, r: &StatsRequest) -> ApiResult<Vec<PeriodStats>> {
+    check_unique_dimension_names(&r.dimensions)?;
     check_period(r.period)?;
     if r.start_ms >= r.end_ms {
         return Err(invalid(

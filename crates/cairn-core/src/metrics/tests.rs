@@ -320,3 +320,46 @@ fn statistic_errors_name_their_parameter() {
         e.message
     );
 }
+
+#[test]
+fn a_dimension_name_given_twice_is_refused_and_nothing_is_stored() {
+    let conn = cairn_store::in_memory().unwrap();
+    let twice = vec![
+        ("d".to_owned(), "v".to_owned()),
+        ("d".to_owned(), "w".to_owned()),
+    ];
+    let refused = |e: crate::ApiError| {
+        assert_eq!(
+            (e.kind, e.message.as_str()),
+            (
+                crate::ErrorKind::CwInvalidParameterValue,
+                "No metric may specify the same dimension name twice."
+            )
+        );
+    };
+    let good = api::Datum {
+        metric_name: "M".into(),
+        value: Some(1.0),
+        ..Default::default()
+    };
+    let bad = api::Datum {
+        metric_name: "N".into(),
+        dimensions: twice.clone(),
+        ..good.clone()
+    };
+    // The second datum's duplicate refuses the whole call.
+    refused(api::put_metric_data(&conn, &ctx(), "NS", &[good.clone(), bad]).unwrap_err());
+    let listed = list(&conn, "123456789012", "us-east-1", None, None, &[], 0).unwrap();
+    assert!(listed.is_empty(), "{listed:?}");
+    let distinct = vec![
+        ("d".to_owned(), "v".to_owned()),
+        ("e".to_owned(), "v".to_owned()),
+    ];
+    api::check_dimensions(&distinct).unwrap();
+    let mut r = request(&["Sum"], None);
+    r.dimensions = twice;
+    refused(api::statistics(&conn, &ctx(), &r).unwrap_err());
+    refused(api::series(&conn, &ctx(), &r).unwrap_err());
+    r.dimensions = distinct;
+    assert!(api::statistics(&conn, &ctx(), &r).unwrap().is_empty());
+}

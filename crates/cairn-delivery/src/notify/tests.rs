@@ -329,3 +329,36 @@ async fn a_confirmed_subscription_stops_its_confirmation_retries() {
     assert!(notifier.drain(Duration::from_secs(10)).await);
     assert_eq!(notifier.stats().failed, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_guard_judges_the_address_a_delivery_connects_to() {
+    // The endpoint plays Cairn's own listener: the server's guard must refuse every spelling
+    // that connects to it, and a host name only by what it resolves to.
+    let ep = endpoint();
+    let own: SocketAddr = ep
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let guard: AddressGuard =
+        Arc::new(move |a| cairn_core::net::outbound_refusal(a, &[], Some(own)));
+    let n = Notifier::new(NotifierConfig {
+        guard: Some(guard),
+        ..fast(0, Duration::from_secs(10), 10)
+    });
+    let port = own.port();
+    for spelling in [
+        format!("http://0.0.0.0:{port}/"),
+        format!("http://[::ffff:127.0.0.1]:{port}/"),
+        format!("http://[::]:{port}/"),
+        format!("http://localhost:{port}/"),
+    ] {
+        let mut to_self = note(&ep, "s", "never");
+        to_self.endpoint = spelling;
+        n.send(to_self);
+    }
+    assert!(n.drain(Duration::from_secs(10)).await);
+    assert_eq!(n.stats().failed, 4, "refused before any connection");
+    assert!(ep.bodies.try_recv().is_err());
+}
