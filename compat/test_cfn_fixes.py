@@ -151,3 +151,55 @@ def test_a_service_roles_calls_are_forward_access_requests_too(cairn):
     assert wait(cfn, "fas-role", "stack_create_complete") == "ROLLBACK_COMPLETE"
     [reason] = reasons(cfn, "fas-role", "Trail", "CREATE_FAILED")
     assert "assumed-role/fas-role/" in reason and "explicit deny" in reason, reason
+
+
+@pytest.mark.parametrize("prop,value", [
+    ("Policies", [{"PolicyName": "inline", "PolicyDocument": {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}}]),
+    ("ManagedPolicyArns", ["arn:aws:iam::aws:policy/ReadOnlyAccess"]),
+])
+def test_a_role_whose_policy_was_refused_is_deleted_by_the_rollback(cairn, prop, value):
+    tag = prop.lower()
+    cfn = user_client(cairn, f"no-role-policies-{tag}", [
+        {"Effect": "Allow", "Action": ["cloudformation:*", "iam:*"], "Resource": "*"},
+        {"Effect": "Deny", "Resource": "*", "Action": [
+            "iam:PutRolePolicy", "iam:DeleteRolePolicy",
+            "iam:AttachRolePolicy", "iam:DetachRolePolicy"]}])()
+    role = f"orphan-{tag}"
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": CFN}}]}
+    cfn.create_stack(StackName=f"orphan-{tag}", Capabilities=["CAPABILITY_NAMED_IAM"],
+                     TemplateBody=template({"R": {"Type": "AWS::IAM::Role", "Properties": {
+                         "RoleName": role, "AssumeRolePolicyDocument": trust, prop: value}}}))
+    assert wait(cfn, f"orphan-{tag}", "stack_create_complete") == "ROLLBACK_COMPLETE"
+    [reason] = reasons(cfn, f"orphan-{tag}", "R", "CREATE_FAILED")
+    assert "explicit deny" in reason, reason
+    assert reasons(cfn, f"orphan-{tag}", "R", "DELETE_COMPLETE") == [None]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cairn.client("iam").get_role(RoleName=role)
+    assert e.value.response["Error"]["Code"] == "NoSuchEntity"
+
+
+def test_a_roles_delete_removes_the_policies_it_has(cairn):
+    iam, cfn = cairn.client("iam"), cairn.client("cloudformation")
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": CFN}}]}
+    cfn.create_stack(StackName="strip", Capabilities=["CAPABILITY_NAMED_IAM"],
+                     TemplateBody=template({"R": {"Type": "AWS::IAM::Role", "Properties": {
+                         "RoleName": "strip-role", "AssumeRolePolicyDocument": trust,
+                         "ManagedPolicyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+                         "Policies": [{"PolicyName": "a", "PolicyDocument": {
+                             "Version": "2012-10-17", "Statement": [{
+                                 "Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}}]}}}))
+    assert wait(cfn, "strip", "stack_create_complete") == "CREATE_COMPLETE"
+    # One policy the template named is already gone; another was added outside the stack.
+    iam.delete_role_policy(RoleName="strip-role", PolicyName="a")
+    iam.put_role_policy(RoleName="strip-role", PolicyName="extra", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sns:*", "Resource": "*"}]}))
+    cfn.delete_stack(StackName="strip")
+    assert wait(cfn, "strip", "stack_delete_complete") == "DELETE_COMPLETE"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.get_role(RoleName="strip-role")
+    assert e.value.response["Error"]["Code"] == "NoSuchEntity"
