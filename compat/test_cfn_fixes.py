@@ -203,3 +203,42 @@ def test_a_roles_delete_removes_the_policies_it_has(cairn):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         iam.get_role(RoleName="strip-role")
     assert e.value.response["Error"]["Code"] == "NoSuchEntity"
+
+
+def test_a_change_set_lists_the_resources_a_replacement_reaches(cairn):
+    cfn = cairn.client("cloudformation")
+
+    def body(topic_name):
+        return template({
+            "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": topic_name}},
+            "Sub": {"Type": "AWS::SNS::Subscription", "Properties": {
+                "TopicArn": {"Ref": "Topic"}, "Protocol": "email", "Endpoint": "a@example.com"}},
+            "Other": {"Type": "AWS::SNS::Topic", "Properties": {
+                "DisplayName": {"Fn::GetAtt": ["Topic", "TopicName"]}}}})
+
+    cfn.create_stack(StackName="reach", TemplateBody=body("reach-one"))
+    assert wait(cfn, "reach", "stack_create_complete") == "CREATE_COMPLETE"
+    cfn.create_change_set(StackName="reach", ChangeSetName="rename",
+                          TemplateBody=body("reach-two"))
+    cfn.get_waiter("change_set_create_complete").wait(StackName="reach", ChangeSetName="rename")
+    changes = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"] for c in
+               cfn.describe_change_set(StackName="reach", ChangeSetName="rename")["Changes"]}
+    assert sorted(changes) == ["Other", "Sub", "Topic"]
+    assert (changes["Topic"]["Action"], changes["Topic"]["Replacement"]) == ("Modify", "True")
+    assert (changes["Sub"]["Action"], changes["Sub"]["Replacement"]) == ("Modify", "Conditional")
+    assert changes["Sub"]["Scope"] == ["Properties"]
+    assert changes["Sub"]["Details"] == [{
+        "Target": {"Attribute": "Properties", "Name": "TopicArn", "RequiresRecreation": "Always"},
+        "Evaluation": "Dynamic", "ChangeSource": "ResourceReference", "CausingEntity": "Topic"}]
+    assert changes["Other"]["Replacement"] == "False"
+    assert changes["Other"]["Details"] == [{
+        "Target": {"Attribute": "Properties", "Name": "DisplayName",
+                   "RequiresRecreation": "Never"},
+        "Evaluation": "Dynamic", "ChangeSource": "ResourceAttribute",
+        "CausingEntity": "Topic.TopicName"}]
+    sub_before = changes["Sub"]["PhysicalResourceId"]
+    cfn.execute_change_set(StackName="reach", ChangeSetName="rename")
+    assert wait(cfn, "reach", "stack_update_complete") == "UPDATE_COMPLETE"
+    sub_after = cfn.describe_stack_resource(StackName="reach", LogicalResourceId="Sub")[
+        "StackResourceDetail"]["PhysicalResourceId"]
+    assert sub_after != sub_before and ":reach-two:" in sub_after

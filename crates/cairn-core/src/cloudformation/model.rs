@@ -213,6 +213,11 @@ pub struct Change {
     /// (`ParameterReference`), or `None` for the template's own change (`DirectModification`).
     #[serde(default)]
     pub causes: Vec<Option<String>>,
+    /// Each detail's resource cause, in the same order: `(ChangeSource, CausingEntity)` of a
+    /// reference to a resource the update may replace (`ResourceReference`/`Topic`,
+    /// `ResourceAttribute`/`Topic.Arn`), evaluated `Dynamic`; `None` for the others.
+    #[serde(default)]
+    pub references: Vec<Option<(String, String)>>,
 }
 
 /// A change set.
