@@ -42,9 +42,7 @@ fn inline_policies(p: &Value, type_name: &str) -> Result<Vec<(String, String)>, 
         return Ok(Vec::new());
     };
     let Value::Array(items) = list else {
-        return Err(Failure::new(format!(
-            "Properties validation failed for resource of type {type_name}: #/Policies: expected type: JSONArray"
-        )));
+        return Err(Failure::schema("#/Policies: expected type: JSONArray"));
     };
     items
         .iter()
@@ -353,7 +351,7 @@ impl Provider for Role {
             only(p, t, ROLE_PROPERTIES)?;
             let name = entity_name(cx, p, Kind::Role, 64)?;
             let trust = document(p, "AssumeRolePolicyDocument", t)?.ok_or_else(|| {
-                Failure::new("Properties validation failed for resource of type AWS::IAM::Role: #: required key [AssumeRolePolicyDocument] not found")
+                Failure::schema("#: required key [AssumeRolePolicyDocument] not found")
             })?;
             let mut input = json!({"RoleName": name, "AssumeRolePolicyDocument": trust});
             for k in ["Path", "Description", "PermissionsBoundary"] {
