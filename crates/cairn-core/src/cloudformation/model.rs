@@ -62,7 +62,8 @@ pub struct Stack {
     pub change_set_id: Option<String>,
     /// Resources to keep when a `DELETE_FAILED` stack is deleted again (`RetainResources`).
     pub retain_resources: Vec<String>,
-    /// `ClientRequestToken` of the operation in progress.
+    /// `ClientRequestToken` of the latest operation: every event it writes carries it, its
+    /// final status's included.
     pub client_request_token: Option<String>,
     /// `StackPolicyDuringUpdateBody` of the update in progress.
     #[serde(default)]

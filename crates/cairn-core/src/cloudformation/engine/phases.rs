@@ -147,10 +147,7 @@ impl Run<'_> {
                 .await;
         }
         match self.publish_outputs().await? {
-            Ok(()) => {
-                self.stack.client_request_token = None;
-                self.set_status("CREATE_COMPLETE", None).await
-            }
+            Ok(()) => self.set_status("CREATE_COMPLETE", None).await,
             Err(reason) => self.fail_create(reason).await,
         }
     }
@@ -190,7 +187,6 @@ impl Run<'_> {
             .schedule(Phase::Delete { rollback: true }, nodes)
             .await?;
         if failed.is_empty() {
-            self.stack.client_request_token = None;
             self.set_status("ROLLBACK_COMPLETE", None).await
         } else {
             self.set_status(
@@ -246,7 +242,6 @@ impl Run<'_> {
             })
             .await??;
         self.stack.deleted_time = Some(now());
-        self.stack.client_request_token = None;
         self.set_status("DELETE_COMPLETE", None).await
     }
 
