@@ -231,7 +231,8 @@ mod tests {
         ];
         let mut changes = vec![replaced("Topic")];
         extend(&registry, &resources, &mut changes);
-        let got: Vec<(&str, &str, Vec<(&str, &str)>)> = changes
+        type Row<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>);
+        let got: Vec<Row<'_>> = changes
             .iter()
             .map(|c| {
                 (
