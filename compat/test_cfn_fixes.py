@@ -242,3 +242,68 @@ def test_a_change_set_lists_the_resources_a_replacement_reaches(cairn):
     sub_after = cfn.describe_stack_resource(StackName="reach", LogicalResourceId="Sub")[
         "StackResourceDetail"]["PhysicalResourceId"]
     assert sub_after != sub_before and ":reach-two:" in sub_after
+
+
+def test_every_event_of_an_operation_carries_its_token(cairn):
+    cfn = cairn.client("cloudformation")
+    topic = {"T": {"Type": "AWS::SNS::Topic", "Properties": {}}}
+    cfn.create_stack(StackName="tokens", TemplateBody=template(topic), ClientRequestToken="c-1")
+    assert wait(cfn, "tokens", "stack_create_complete") == "CREATE_COMPLETE"
+    topic["T"]["Properties"]["DisplayName"] = "shown"
+    cfn.update_stack(StackName="tokens", TemplateBody=template(topic), ClientRequestToken="u-1")
+    assert wait(cfn, "tokens", "stack_update_complete") == "UPDATE_COMPLETE"
+    stack_id = cfn.describe_stacks(StackName="tokens")["Stacks"][0]["StackId"]
+    cfn.delete_stack(StackName="tokens", ClientRequestToken="d-1")
+    assert wait(cfn, stack_id, "stack_delete_complete") == "DELETE_COMPLETE"
+    got = [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ClientRequestToken"))
+           for e in events(cfn, stack_id)]
+    stack_events = [(s, t) for (lid, s, t) in got if lid == "tokens"]
+    assert stack_events == [
+        ("CREATE_IN_PROGRESS", "c-1"), ("CREATE_COMPLETE", "c-1"),
+        ("UPDATE_IN_PROGRESS", "u-1"), ("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "u-1"),
+        ("UPDATE_COMPLETE", "u-1"), ("DELETE_IN_PROGRESS", "d-1"), ("DELETE_COMPLETE", "d-1")]
+    assert all(t is not None for (_, _, t) in got), got
+
+    cfn.create_stack(StackName="tokens-failed", ClientRequestToken="f-1",
+                     TemplateBody=template({"T": {"Type": "AWS::SNS::Topic",
+                                                  "Properties": {"TopicName": "bad name!"}}}))
+    assert wait(cfn, "tokens-failed", "stack_create_complete") == "ROLLBACK_COMPLETE"
+    assert {e.get("ClientRequestToken") for e in events(cfn, "tokens-failed")} == {"f-1"}
+
+
+def test_unknown_properties_are_refused_as_aws_refuses_them(cairn):
+    cfn = cairn.client("cloudformation")
+    trail_bucket(cairn, "schema-bucket")
+
+    def failed(name, props):
+        cfn.create_stack(StackName=name, TemplateBody=template({"Trail": {
+            "Type": "AWS::CloudTrail::Trail", "Properties": {
+                "S3BucketName": "schema-bucket", **props}}}))
+        assert wait(cfn, name, "stack_create_complete") == "ROLLBACK_COMPLETE"
+        [reason] = reasons(cfn, name, "Trail", "CREATE_FAILED")
+        return reason
+
+    assert failed("schema-bogus", {"IsLogging": True, "Bogus": 1}) == (
+        "Properties validation failed for resource Trail with message: "
+        "#: extraneous key [Bogus] is not permitted")
+    assert failed("schema-required", {}) == (
+        "Properties validation failed for resource Trail with message: "
+        "#: required key [IsLogging] not found")
+    # A property AWS's schema has and Cairn does not implement keeps Cairn's own reason.
+    cfn.create_stack(StackName="schema-unimplemented", TemplateBody=template({"B": {
+        "Type": "AWS::S3::Bucket", "Properties": {
+            "WebsiteConfiguration": {"IndexDocument": "index.html"}}}}))
+    assert wait(cfn, "schema-unimplemented", "stack_create_complete") == "ROLLBACK_COMPLETE"
+    [reason] = reasons(cfn, "schema-unimplemented", "B", "CREATE_FAILED")
+    assert reason.startswith(
+        "Cairn cannot honour the property of AWS::S3::Bucket [WebsiteConfiguration]"), reason
+
+
+def test_a_rollback_reason_is_separated_from_the_failure(cairn):
+    cfn = cairn.client("cloudformation")
+    cfn.create_stack(StackName="no-export", TemplateBody=json.dumps({
+        "Resources": {"T": {"Type": "AWS::SNS::Topic", "Properties": {}}},
+        "Outputs": {"O": {"Value": {"Fn::ImportValue": "s1-TrailArn"}}}}))
+    assert wait(cfn, "no-export", "stack_create_complete") == "ROLLBACK_COMPLETE"
+    assert reasons(cfn, "no-export", "no-export", "ROLLBACK_IN_PROGRESS") == [
+        "No export named s1-TrailArn found. Rollback requested by user."]
