@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use cairn_core::authz::{Evaluator, Permission, authorize_all};
+use cairn_core::authz::{Evaluator, ForwardAccess, Permission, authorize_all};
 use cairn_core::error::ApiResult;
 use cairn_core::record::{PreparedEvent, append, is_selected};
 use cairn_core::{CallContext, authz::PolicyEvaluator};
@@ -23,7 +23,9 @@ pub struct CallInfo {
     /// `User-Agent`, as received.
     pub user_agent: String,
     /// The service that made the call for the principal (`invokedBy` in the record), e.g.
-    /// `cloudformation.amazonaws.com` for the calls a stack makes.
+    /// `cloudformation.amazonaws.com` for the calls a stack makes. Unless the principal is
+    /// a service principal, such a call is a forward access request and is authorized with
+    /// its keys (`aws:CalledVia`, `aws:ViaAWSService`, …; [`Gate::evaluator_for`]).
     pub invoked_by: Option<String>,
     /// Set when the web console makes the call for its signed-in user.
     pub console: Option<ConsoleMarks>,
@@ -254,6 +256,15 @@ impl Gate {
         self.evaluator.clone()
     }
 
+    /// The evaluator for `info`'s call: the gate's own, or for a call a service makes for a
+    /// principal, one that adds the forward access keys of that service to every permission.
+    pub fn evaluator_for(&self, info: &CallInfo) -> Arc<dyn Evaluator> {
+        match &info.invoked_by {
+            Some(service) => Arc::new(ForwardAccess::new(self.evaluator.clone(), service.clone())),
+            None => self.evaluator.clone(),
+        }
+    }
+
     /// The store behind the gate.
     pub fn store(&self) -> &cairn_store::Store {
         &self.store
@@ -286,7 +297,7 @@ impl Gate {
         Op: FnOnce(&cairn_store::Connection) -> ApiResult<T> + Send + 'static,
         Describe: FnOnce(&ApiResult<T>) -> Outcome + Send + 'static,
     {
-        let evaluator = self.evaluator.clone();
+        let evaluator = self.evaluator_for(&info);
         let ctx = info.ctx.clone();
         let guarded = move |conn: &cairn_store::Connection| -> ApiResult<T> {
             let needed = permissions(conn, &ctx)?;

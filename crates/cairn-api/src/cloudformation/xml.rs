@@ -192,29 +192,55 @@ pub fn resource_summary(r: &StackResource) -> String {
 }
 
 fn change(c: &Change) -> String {
-    let details: Vec<(&(String, String), Option<&String>)> = c
+    type Detail<'a> = (
+        &'a (String, String),
+        Option<&'a String>,
+        Option<&'a (String, String)>,
+    );
+    let details: Vec<Detail<'_>> = c
         .details
         .iter()
         .enumerate()
-        .map(|(i, d)| (d, c.causes.get(i).and_then(Option::as_ref)))
+        .map(|(i, d)| {
+            (
+                d,
+                c.causes.get(i).and_then(Option::as_ref),
+                c.references.get(i).and_then(Option::as_ref),
+            )
+        })
         .collect();
-    let details = members("Details", &details, |((name, recreation), cause)| {
-        let source = match cause {
-            Some(p) => format!(
-                "{}{}",
-                el("ChangeSource", "ParameterReference"),
-                el("CausingEntity", p)
-            ),
-            None => el("ChangeSource", "DirectModification"),
-        };
-        format!(
-            "<Target>{}{}{}</Target>{}{source}",
-            el("Attribute", "Properties"),
-            el("Name", name),
-            el("RequiresRecreation", recreation),
-            el("Evaluation", "Static"),
-        )
-    });
+    let details = members(
+        "Details",
+        &details,
+        |((name, recreation), cause, reference)| {
+            let (source, evaluation) = match (reference, cause) {
+                (Some((source, entity)), _) => (
+                    format!(
+                        "{}{}",
+                        el("ChangeSource", source),
+                        el("CausingEntity", entity)
+                    ),
+                    "Dynamic",
+                ),
+                (None, Some(p)) => (
+                    format!(
+                        "{}{}",
+                        el("ChangeSource", "ParameterReference"),
+                        el("CausingEntity", p)
+                    ),
+                    "Static",
+                ),
+                (None, None) => (el("ChangeSource", "DirectModification"), "Static"),
+            };
+            format!(
+                "<Target>{}{}{}</Target>{}{source}",
+                el("Attribute", "Properties"),
+                el("Name", name),
+                el("RequiresRecreation", recreation),
+                el("Evaluation", evaluation),
+            )
+        },
+    );
     format!(
         "<Type>Resource</Type><ResourceChange>{}{}{}{}{}{}{}</ResourceChange>",
         el("Action", &c.action),

@@ -231,7 +231,7 @@ async fn execute(
         retention_secs: state.settings.retention_secs,
         external,
         kms_master: state.settings.kms_master.clone(),
-        evaluator: state.gate.evaluator(),
+        evaluator: state.gate.evaluator_for(&info),
     };
     let read_only = op.read_only;
     let body = Arc::new(body);

@@ -281,7 +281,7 @@ async fn execute(
     let env = Arc::new(ops::Env {
         ctx: info.ctx.clone(),
         master: state.settings.kms_master.clone(),
-        evaluator: state.gate.evaluator(),
+        evaluator: state.gate.evaluator_for(&info),
     });
     let account = info.ctx.account().to_string();
     let touched = Arc::new(Mutex::new(Vec::<String>::new()));

@@ -8,6 +8,7 @@
 //! with its `AccessDenied` error.
 
 mod evaluator;
+mod forward;
 mod identity;
 
 use cairn_store::Connection;
@@ -16,6 +17,7 @@ use crate::context::CallContext;
 use crate::error::ApiResult;
 
 pub use evaluator::PolicyEvaluator;
+pub use forward::{ForwardAccess, via};
 pub use identity::{Gathered, OwnedPolicy};
 
 /// The resource policy that takes part in a decision.

@@ -7,6 +7,7 @@
 //!   concurrently, rollback, cleanup, resumption after a restart);
 //! - [`providers`]: one per resource type, each calling the owning service through
 //!   [`services::Services`] as the stack's principal (or its service role);
+//! - [`reach`]: the resources a replacement reaches, for change sets;
 //! - [`queries`]: the read operations; [`records`]: the persisted records ([`model`]);
 //! - [`stack_policy`]: which updates a stack policy allows.
 
@@ -16,6 +17,7 @@ pub mod model;
 pub mod prepare;
 pub mod providers;
 pub mod queries;
+pub mod reach;
 pub mod records;
 pub mod services;
 pub mod stack_policy;

@@ -62,7 +62,8 @@ pub struct Stack {
     pub change_set_id: Option<String>,
     /// Resources to keep when a `DELETE_FAILED` stack is deleted again (`RetainResources`).
     pub retain_resources: Vec<String>,
-    /// `ClientRequestToken` of the operation in progress.
+    /// `ClientRequestToken` of the latest operation: every event it writes carries it, its
+    /// final status's included.
     pub client_request_token: Option<String>,
     /// `StackPolicyDuringUpdateBody` of the update in progress.
     #[serde(default)]
@@ -213,6 +214,11 @@ pub struct Change {
     /// (`ParameterReference`), or `None` for the template's own change (`DirectModification`).
     #[serde(default)]
     pub causes: Vec<Option<String>>,
+    /// Each detail's resource cause, in the same order: `(ChangeSource, CausingEntity)` of a
+    /// reference to a resource the update may replace (`ResourceReference`/`Topic`,
+    /// `ResourceAttribute`/`Topic.Arn`), evaluated `Dynamic`; `None` for the others.
+    #[serde(default)]
+    pub references: Vec<Option<(String, String)>>,
 }
 
 /// A change set.

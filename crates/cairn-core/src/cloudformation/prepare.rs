@@ -281,6 +281,7 @@ pub fn plan(
                 scope: Vec::new(),
                 details: Vec::new(),
                 causes: Vec::new(),
+                references: Vec::new(),
             });
             continue;
         };
@@ -318,8 +319,23 @@ pub fn plan(
             scope: vec!["Properties".to_owned()],
             details,
             causes: why,
+            references: Vec::new(),
         });
     }
+    let resources = ev.active_resources();
+    let existing: Vec<super::reach::Existing<'_>> = resources
+        .iter()
+        .filter_map(|r| {
+            let row = live.iter().find(|x| x.logical_id == r.logical_id)?;
+            (row.resource_type == r.resource_type).then_some(super::reach::Existing {
+                logical_id: &r.logical_id,
+                resource_type: &r.resource_type,
+                physical_id: row.physical_id.as_deref(),
+                properties: &r.properties,
+            })
+        })
+        .collect();
+    super::reach::extend(registry, &existing, &mut changes);
     let active: Vec<String> = ev
         .active_resources()
         .iter()
@@ -336,6 +352,7 @@ pub fn plan(
                 scope: Vec::new(),
                 details: Vec::new(),
                 causes: Vec::new(),
+                references: Vec::new(),
             });
         }
     }

@@ -147,10 +147,7 @@ impl Run<'_> {
                 .await;
         }
         match self.publish_outputs().await? {
-            Ok(()) => {
-                self.stack.client_request_token = None;
-                self.set_status("CREATE_COMPLETE", None).await
-            }
+            Ok(()) => self.set_status("CREATE_COMPLETE", None).await,
             Err(reason) => self.fail_create(reason).await,
         }
     }
@@ -159,7 +156,7 @@ impl Run<'_> {
         if self.stack.disable_rollback {
             self.set_status("CREATE_FAILED", Some(reason)).await
         } else {
-            let reason = format!("{reason}Rollback requested by user.");
+            let reason = rollback_reason(&reason);
             self.set_status("ROLLBACK_IN_PROGRESS", Some(reason)).await
         }
     }
@@ -190,7 +187,6 @@ impl Run<'_> {
             .schedule(Phase::Delete { rollback: true }, nodes)
             .await?;
         if failed.is_empty() {
-            self.stack.client_request_token = None;
             self.set_status("ROLLBACK_COMPLETE", None).await
         } else {
             self.set_status(
@@ -246,7 +242,6 @@ impl Run<'_> {
             })
             .await??;
         self.stack.deleted_time = Some(now());
-        self.stack.client_request_token = None;
         self.set_status("DELETE_COMPLETE", None).await
     }
 
@@ -453,5 +448,39 @@ impl Run<'_> {
             self.stack.outputs = outputs;
         }
         Ok(checked)
+    }
+}
+
+/// The reason a failed create rolls back: the failure, then AWS's `Rollback requested by
+/// user.`, separated as AWS separates them (`… found. Rollback requested by user.`).
+fn rollback_reason(reason: &str) -> String {
+    let separator = if reason.is_empty() || reason.ends_with(' ') {
+        ""
+    } else if reason.ends_with('.') {
+        " "
+    } else {
+        ". "
+    };
+    format!("{reason}{separator}Rollback requested by user.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rollback_reason_follows_the_failure_after_a_sentence_break() {
+        assert_eq!(
+            rollback_reason("No export named s1-TrailArn found."),
+            "No export named s1-TrailArn found. Rollback requested by user."
+        );
+        assert_eq!(
+            rollback_reason("The following resource(s) failed to create: [Trail]. "),
+            "The following resource(s) failed to create: [Trail]. Rollback requested by user."
+        );
+        assert_eq!(
+            rollback_reason("Template error: bad"),
+            "Template error: bad. Rollback requested by user."
+        );
     }
 }

@@ -117,6 +117,7 @@ impl Run<'_> {
                     .await
                     .map(|()| current.clone()),
             };
+            let result = result.map_err(|f| f.of_resource(&logical));
             (logical, result)
         })
     }

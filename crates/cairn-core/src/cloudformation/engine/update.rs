@@ -264,7 +264,6 @@ impl Run<'_> {
         self.clear_notes().await?;
         self.stack.previous = None;
         self.stack.policy_during_update = None;
-        self.stack.client_request_token = None;
         self.set_status("UPDATE_COMPLETE", None).await
     }
 
@@ -410,7 +409,6 @@ impl Run<'_> {
         self.stack.previous = None;
         let _ = self.publish_outputs().await?;
         self.stack.policy_during_update = None;
-        self.stack.client_request_token = None;
         self.set_status("UPDATE_ROLLBACK_COMPLETE", None).await
     }
 

@@ -183,9 +183,8 @@ impl Provider for Trail {
         Box::pin(async move {
             only(p, TYPE, PROPERTIES)?;
             req_str(p, "S3BucketName", TYPE)?;
-            let logging = opt_bool(p, "IsLogging", TYPE)?.ok_or_else(|| {
-                Failure::new("Properties validation failed for resource of type AWS::CloudTrail::Trail: #: required key [IsLogging] not found")
-            })?;
+            let logging = opt_bool(p, "IsLogging", TYPE)?
+                .ok_or_else(|| Failure::schema("#: required key [IsLogging] not found"))?;
             let name = trail_name(cx, p)?;
             let mut input = settings(p, false)?;
             input.insert("Name".into(), json!(name));

@@ -66,11 +66,10 @@ fn input(cx: &Cx<'_>, name: &str, p: &Value) -> Result<Value, Failure> {
         m.insert("ActionsEnabled".into(), Value::Bool(b));
     }
     if let Some(t) = opt_str(p, "Threshold", ALARM)? {
-        let n: f64 = t.trim().parse().map_err(|_| {
-            Failure::new(format!(
-                "Properties validation failed for resource of type {ALARM}: #/Threshold: expected type: Number"
-            ))
-        })?;
+        let n: f64 = t
+            .trim()
+            .parse()
+            .map_err(|_| Failure::schema("#/Threshold: expected type: Number"))?;
         m.insert("Threshold".into(), json!(n));
     }
     let t = tags(p, ALARM, cx.stack_tags)?;

@@ -42,9 +42,7 @@ fn inline_policies(p: &Value, type_name: &str) -> Result<Vec<(String, String)>, 
         return Ok(Vec::new());
     };
     let Value::Array(items) = list else {
-        return Err(Failure::new(format!(
-            "Properties validation failed for resource of type {type_name}: #/Policies: expected type: JSONArray"
-        )));
+        return Err(Failure::schema("#/Policies: expected type: JSONArray"));
     };
     items
         .iter()
@@ -201,10 +199,87 @@ pub(super) async fn sync_entity(
     Ok(())
 }
 
-/// Removes what `sync_entity` added, so the entity itself can be deleted.
-async fn strip_entity(cx: &Cx<'_>, kind: Kind, name: &str, p: &Value) -> Result<(), Failure> {
-    let empty = json!({});
-    match sync_entity(cx, kind, name, Some(p), &empty).await {
+/// Every page of a `List…Policies`/`ListAttached…Policies` call's `list` members.
+async fn list_all(
+    cx: &Cx<'_>,
+    action: &'static str,
+    key: &str,
+    name: &str,
+    list: &str,
+) -> Result<Vec<Value>, Failure> {
+    let mut items = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let mut input = json!({key: name});
+        if let Some(m) = &marker {
+            input["Marker"] = json!(m);
+        }
+        let out = cx.call(Service::Iam, action, input).await?;
+        if let Some(page) = out.get(list).and_then(Value::as_array) {
+            items.extend(page.iter().cloned());
+        }
+        marker = out
+            .get("Marker")
+            .and_then(Value::as_str)
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned);
+        let truncated = out.get("IsTruncated").and_then(Value::as_str) == Some("true");
+        if !truncated || marker.is_none() {
+            return Ok(items);
+        }
+    }
+}
+
+/// Empties an entity before its delete, as CloudFormation's delete handlers do: it lists the
+/// managed policies attached and the inline policies the entity has now, and removes just
+/// those, so a rollback after a failed `PutRolePolicy` does not ask to delete a policy that
+/// was never added (and fail on it). An entity already gone has nothing to empty.
+async fn strip_entity(cx: &Cx<'_>, kind: Kind, name: &str) -> Result<(), Failure> {
+    let key = format!("{}Name", kind.word());
+    let (list_attached, detach, list_inline, delete) = match kind {
+        Kind::Role => (
+            "ListAttachedRolePolicies",
+            "DetachRolePolicy",
+            "ListRolePolicies",
+            "DeleteRolePolicy",
+        ),
+        Kind::User => (
+            "ListAttachedUserPolicies",
+            "DetachUserPolicy",
+            "ListUserPolicies",
+            "DeleteUserPolicy",
+        ),
+        Kind::Group => (
+            "ListAttachedGroupPolicies",
+            "DetachGroupPolicy",
+            "ListGroupPolicies",
+            "DeleteGroupPolicy",
+        ),
+    };
+    let stripped = async {
+        for attached in list_all(cx, list_attached, &key, name, "AttachedPolicies").await? {
+            if let Some(arn) = attached.get("PolicyArn").and_then(Value::as_str) {
+                cx.call(
+                    Service::Iam,
+                    detach,
+                    json!({key.as_str(): name, "PolicyArn": arn}),
+                )
+                .await?;
+            }
+        }
+        for policy in list_all(cx, list_inline, &key, name, "PolicyNames").await? {
+            if let Some(pname) = policy.as_str() {
+                cx.call(
+                    Service::Iam,
+                    delete,
+                    json!({key.as_str(): name, "PolicyName": pname}),
+                )
+                .await?;
+            }
+        }
+        Ok::<(), Failure>(())
+    };
+    match stripped.await {
         Err(f) if f.is_not_found() => Ok(()),
         other => other,
     }
@@ -276,7 +351,7 @@ impl Provider for Role {
             only(p, t, ROLE_PROPERTIES)?;
             let name = entity_name(cx, p, Kind::Role, 64)?;
             let trust = document(p, "AssumeRolePolicyDocument", t)?.ok_or_else(|| {
-                Failure::new("Properties validation failed for resource of type AWS::IAM::Role: #: required key [AssumeRolePolicyDocument] not found")
+                Failure::schema("#: required key [AssumeRolePolicyDocument] not found")
             })?;
             let mut input = json!({"RoleName": name, "AssumeRolePolicyDocument": trust});
             for k in ["Path", "Description", "PermissionsBoundary"] {
@@ -345,10 +420,10 @@ impl Provider for Role {
         &'a self,
         cx: &'a Cx<'a>,
         current: &'a Made,
-        p: &'a Value,
+        _: &'a Value,
     ) -> BoxFuture<'a, Result<(), Failure>> {
         Box::pin(async move {
-            strip_entity(cx, Kind::Role, &current.physical_id, p).await?;
+            strip_entity(cx, Kind::Role, &current.physical_id).await?;
             cx.call(
                 Service::Iam,
                 "DeleteRole",
@@ -484,7 +559,7 @@ impl Provider for User {
             sync_groups(cx, name, &str_list(p, "Groups", "AWS::IAM::User")?, &[])
                 .await
                 .or_else(|f| if f.is_not_found() { Ok(()) } else { Err(f) })?;
-            strip_entity(cx, Kind::User, name, p).await?;
+            strip_entity(cx, Kind::User, name).await?;
             cx.call(Service::Iam, "DeleteUser", json!({"UserName": name}))
                 .await
                 .map(|_| ())
@@ -558,10 +633,10 @@ impl Provider for Group {
         &'a self,
         cx: &'a Cx<'a>,
         current: &'a Made,
-        p: &'a Value,
+        _: &'a Value,
     ) -> BoxFuture<'a, Result<(), Failure>> {
         Box::pin(async move {
-            strip_entity(cx, Kind::Group, &current.physical_id, p).await?;
+            strip_entity(cx, Kind::Group, &current.physical_id).await?;
             cx.call(
                 Service::Iam,
                 "DeleteGroup",

@@ -275,9 +275,8 @@ impl Provider for ManagedPolicy {
         Box::pin(async move {
             only(p, MANAGED, MANAGED_PROPERTIES)?;
             let name = managed_name(cx, p)?;
-            let doc = document(p, "PolicyDocument", MANAGED)?.ok_or_else(|| {
-                Failure::new("Properties validation failed for resource of type AWS::IAM::ManagedPolicy: #: required key [PolicyDocument] not found")
-            })?;
+            let doc = document(p, "PolicyDocument", MANAGED)?
+                .ok_or_else(|| Failure::schema("#: required key [PolicyDocument] not found"))?;
             let mut input = json!({"PolicyName": name, "PolicyDocument": doc});
             for k in ["Path", "Description"] {
                 if let Some(v) = opt_str(p, k, MANAGED)? {

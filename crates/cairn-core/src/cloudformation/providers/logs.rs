@@ -202,15 +202,11 @@ fn filter_name(cx: &Cx<'_>, p: &Value) -> Result<String, Failure> {
 
 /// `MetricTransformations` as PutMetricFilter takes them (`Dimensions` as a map).
 fn transformations(p: &Value) -> Result<Value, Failure> {
-    let bad = |what: &str| {
-        Failure::new(format!(
-            "Properties validation failed for resource of type {FILTER}: #/MetricTransformations: {what}"
-        ))
-    };
+    let bad = |what: &str| Failure::schema(format!("#/MetricTransformations: {what}"));
     let Some(Value::Array(items)) = props(p).get("MetricTransformations") else {
-        return Err(Failure::new(format!(
-            "Properties validation failed for resource of type {FILTER}: #: required key [MetricTransformations] not found"
-        )));
+        return Err(Failure::schema(
+            "#: required key [MetricTransformations] not found",
+        ));
     };
     let mut out = Vec::new();
     for t in items {

@@ -13,6 +13,7 @@ mod iam_policies;
 mod kms;
 mod logs;
 mod s3;
+pub mod schema;
 mod sns;
 mod util;
 
@@ -57,6 +58,9 @@ pub struct Failure {
     pub code: Option<String>,
     /// The resource that exists despite the failure (to delete on rollback).
     pub physical_id: Option<String>,
+    /// Whether `reason` is a schema violation (`#/Policies: expected type: JSONArray`), which
+    /// [`Failure::of_resource`] words as CloudFormation does, with the resource's logical id.
+    pub schema: bool,
 }
 
 impl Failure {
@@ -66,7 +70,30 @@ impl Failure {
             reason: reason.into(),
             code: None,
             physical_id: None,
+            schema: false,
         }
+    }
+
+    /// Properties that break the type's schema: `message` is the violation as the schema
+    /// validator words it (`#: required key [IsLogging] not found`).
+    pub fn schema(message: impl Into<String>) -> Self {
+        Self {
+            schema: true,
+            ..Self::new(message)
+        }
+    }
+
+    /// The failure as the resource `logical_id`'s status reason: a schema violation reads
+    /// `Properties validation failed for resource <LogicalId> with message: #: …`.
+    pub fn of_resource(mut self, logical_id: &str) -> Self {
+        if self.schema {
+            self.reason = format!(
+                "Properties validation failed for resource {logical_id} with message: {}",
+                self.reason
+            );
+            self.schema = false;
+        }
+        self
     }
 
     /// A create that found its physical resource already there (made outside the stack, or by
@@ -84,6 +111,7 @@ impl Failure {
             reason: reason.into(),
             code: Some("AlreadyExists".to_owned()),
             physical_id: None,
+            schema: false,
         }
     }
 
@@ -163,6 +191,7 @@ impl Cx<'_> {
                 reason: e.reason(service),
                 code: Some(e.code),
                 physical_id: None,
+                schema: false,
             })
     }
 

@@ -57,9 +57,12 @@ fn lifecycle_rules(p: &Value) -> Result<Option<Value>, Failure> {
     let Some(config) = props(p).get("LifecycleConfiguration") else {
         return Ok(None);
     };
-    let rules = config.get("Rules").and_then(Value::as_array).ok_or_else(|| {
-        Failure::new("Properties validation failed for resource of type AWS::S3::Bucket: #/LifecycleConfiguration: required key [Rules] not found")
-    })?;
+    let rules = config
+        .get("Rules")
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            Failure::schema("#/LifecycleConfiguration: required key [Rules] not found")
+        })?;
     let mut out = Vec::new();
     for rule in rules {
         only(
@@ -95,7 +98,7 @@ fn lifecycle_rules(p: &Value) -> Result<Option<Value>, Failure> {
                 &["DaysAfterInitiation"],
             )?;
             let days = opt_int(abort, "DaysAfterInitiation", BUCKET)?.ok_or_else(|| {
-                Failure::new("Properties validation failed for resource of type AWS::S3::Bucket: #/LifecycleConfiguration/Rules/AbortIncompleteMultipartUpload: required key [DaysAfterInitiation] not found")
+                Failure::schema("#/LifecycleConfiguration/Rules/AbortIncompleteMultipartUpload: required key [DaysAfterInitiation] not found")
             })?;
             r["AbortIncompleteMultipartUpload"] = json!({"DaysAfterInitiation": days});
         }
@@ -119,7 +122,9 @@ fn encryption_config(p: &Value) -> Result<Option<Value>, Failure> {
         .get("ServerSideEncryptionConfiguration")
         .and_then(Value::as_array)
         .ok_or_else(|| {
-            Failure::new("Properties validation failed for resource of type AWS::S3::Bucket: #/BucketEncryption: required key [ServerSideEncryptionConfiguration] not found")
+            Failure::schema(
+                "#/BucketEncryption: required key [ServerSideEncryptionConfiguration] not found",
+            )
         })?;
     let mut out = Vec::new();
     for rule in rules {
@@ -431,9 +436,8 @@ impl Provider for BucketPolicy {
         Box::pin(async move {
             only(p, POLICY, &["Bucket", "PolicyDocument"])?;
             let bucket = req_str(p, "Bucket", POLICY)?;
-            let policy = document(p, "PolicyDocument", POLICY)?.ok_or_else(|| {
-                Failure::new("Properties validation failed for resource of type AWS::S3::BucketPolicy: #: required key [PolicyDocument] not found")
-            })?;
+            let policy = document(p, "PolicyDocument", POLICY)?
+                .ok_or_else(|| Failure::schema("#: required key [PolicyDocument] not found"))?;
             // A bucket has one policy: one the stack did not put is not its to replace or
             // delete (CloudFormation's `AlreadyExists`).
             if cx

@@ -30,9 +30,7 @@ fn subscriptions(p: &Value) -> Result<Vec<(String, String)>, Failure> {
         return Ok(Vec::new());
     };
     let Value::Array(items) = list else {
-        return Err(Failure::new(
-            "Properties validation failed for resource of type AWS::SNS::Topic: #/Subscription: expected type: JSONArray",
-        ));
+        return Err(Failure::schema("#/Subscription: expected type: JSONArray"));
     };
     items
         .iter()

@@ -41,10 +41,10 @@ pub fn props(v: &Value) -> &Map<String, Value> {
     v.as_object().unwrap_or_else(|| EMPTY.get_or_init(Map::new))
 }
 
-fn bad(type_name: &str, prop: &str, expected: &str) -> Failure {
-    Failure::new(format!(
-        "Properties validation failed for resource of type {type_name}: #/{prop}: expected type: {expected}"
-    ))
+/// A property of the wrong type (the schema message names its path; the type is the
+/// resource's, named by the reason's logical id).
+fn bad(_type_name: &str, prop: &str, expected: &str) -> Failure {
+    Failure::schema(format!("#/{prop}: expected type: {expected}"))
 }
 
 /// An optional string property (numbers and booleans are written as text).
@@ -60,11 +60,8 @@ pub fn opt_str(p: &Value, name: &str, type_name: &str) -> Result<Option<String>,
 
 /// A required string property.
 pub fn req_str(p: &Value, name: &str, type_name: &str) -> Result<String, Failure> {
-    opt_str(p, name, type_name)?.ok_or_else(|| {
-        Failure::new(format!(
-            "Properties validation failed for resource of type {type_name}: #: required key [{name}] not found"
-        ))
-    })
+    opt_str(p, name, type_name)?
+        .ok_or_else(|| Failure::schema(format!("#: required key [{name}] not found")))
 }
 
 /// An optional boolean property (`true`/`false`, as JSON or text).
@@ -164,17 +161,24 @@ pub fn tag_list(tags: &[(String, String)]) -> Value {
     )
 }
 
-/// Refuses properties a provider does not implement, naming them.
+/// Refuses properties a provider does not implement, naming them: one that AWS's schema
+/// for the type does not have either is refused as CloudFormation refuses it
+/// (`#: extraneous key [Bogus] is not permitted`), one it has with Cairn's own reason.
 pub fn only(p: &Value, type_name: &str, supported: &[&str]) -> Result<(), Failure> {
     let unsupported: Vec<&str> = props(p)
         .keys()
         .filter(|k| !supported.contains(&k.as_str()))
         .map(String::as_str)
         .collect();
-    if unsupported.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::new(format!(
+    let schema = super::schema::aws_properties(type_name);
+    let extraneous: Vec<String> = unsupported
+        .iter()
+        .filter(|k| schema.is_some_and(|s| !s.contains(k)))
+        .map(|k| format!("#: extraneous key [{k}] is not permitted"))
+        .collect();
+    match extraneous.as_slice() {
+        [] if unsupported.is_empty() => Ok(()),
+        [] => Err(Failure::new(format!(
             "Cairn cannot honour the {} of {type_name} [{}]: this release does not implement them, so the resource is not created rather than created without them.",
             if unsupported.len() == 1 {
                 "property"
@@ -182,13 +186,47 @@ pub fn only(p: &Value, type_name: &str, supported: &[&str]) -> Result<(), Failur
                 "properties"
             },
             unsupported.join(", ")
-        )))
+        ))),
+        [one] => Err(Failure::schema(one.clone())),
+        many => Err(Failure::schema(format!("[{}]", many.join(", ")))),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_properties_are_extraneous_and_known_ones_unimplemented() {
+        let t = "AWS::CloudTrail::Trail";
+        let have = ["S3BucketName", "IsLogging"];
+        let reason = |p: serde_json::Value| {
+            only(&p, t, &have)
+                .err()
+                .map(|f| f.of_resource("Trail").reason)
+        };
+        assert_eq!(reason(serde_json::json!({"IsLogging": true})), None);
+        assert_eq!(
+            reason(serde_json::json!({"IsLogging": true, "Bogus": 1})).as_deref(),
+            Some(
+                "Properties validation failed for resource Trail with message: #: extraneous key [Bogus] is not permitted"
+            )
+        );
+        let unimplemented = reason(serde_json::json!({"InsightSelectors": []})).unwrap_or_default();
+        assert!(
+            unimplemented.starts_with(
+                "Cairn cannot honour the property of AWS::CloudTrail::Trail [InsightSelectors]"
+            ),
+            "{unimplemented}"
+        );
+        // A nested object's keys are Cairn's to judge (no schema of its own here).
+        let nested = only(
+            &serde_json::json!({"X": 1}),
+            "AWS::S3::Bucket VersioningConfiguration",
+            &["Status"],
+        );
+        assert!(nested.is_err_and(|f| !f.schema));
+    }
 
     #[test]
     fn names_fit() {
