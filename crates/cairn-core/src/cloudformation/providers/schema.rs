@@ -1,6 +1,10 @@
 //! The top-level properties AWS's resource schemas define for the types Cairn serves, so a
 //! property no schema has is refused as CloudFormation refuses it (`#: extraneous key [X]
 //! is not permitted`), apart from one AWS defines and Cairn does not implement.
+//!
+//! The lists are a snapshot of the CloudFormation template reference (cross-checked for the
+//! trail and log group against the CDK's generated `CfnTrailProps`/`CfnLogGroupProps`, 2026);
+//! a property AWS adds later is refused with the extraneous-key message until it is listed.
 
 /// The properties of `resource_type` in AWS's schema, or `None` for a type (or a nested
 /// property's path, such as `AWS::S3::Bucket VersioningConfiguration`) listed here.
@@ -33,6 +37,7 @@ pub fn aws_properties(resource_type: &str) -> Option<&'static [&'static str]> {
         "AWS::S3::BucketPolicy" => &["Bucket", "PolicyDocument"],
         "AWS::CloudTrail::Trail" => &[
             "AdvancedEventSelectors",
+            "AggregationConfigurations",
             "CloudWatchLogsLogGroupArn",
             "CloudWatchLogsRoleArn",
             "EnableLogFileValidation",
@@ -127,7 +132,9 @@ pub fn aws_properties(resource_type: &str) -> Option<&'static [&'static str]> {
         ],
         "AWS::KMS::Alias" => &["AliasName", "TargetKeyId"],
         "AWS::Logs::LogGroup" => &[
+            "BearerTokenAuthenticationEnabled",
             "DataProtectionPolicy",
+            "DeletionProtectionEnabled",
             "FieldIndexPolicies",
             "KmsKeyId",
             "LogGroupClass",
