@@ -6,8 +6,6 @@ use serde_json::{Value, json};
 use crate::harness::{Server, error_type};
 use crate::logs::{logs, ok};
 
-const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-
 async fn key_of(server: &Server, group: &str) -> Option<String> {
     let page = ok(
         server,
@@ -24,16 +22,22 @@ async fn key_of(server: &Server, group: &str) -> Option<String> {
 #[tokio::test]
 async fn a_group_key_is_associated_and_disassociated_in_place() {
     let s = Server::start();
+    // The key must exist and be enabled (AWS: InvalidParameterException otherwise).
+    let (status, made) =
+        crate::kms_util::kms(&reqwest::Client::new(), &s.addr, "CreateKey", json!({})).await;
+    assert_eq!(status, 200, "{made}");
+    let key = made["KeyMetadata"]["Arn"].as_str().unwrap().to_owned();
+    let key = key.as_str();
     ok(&s, "CreateLogGroup", json!({"logGroupName": "trail/keyed"})).await;
     assert_eq!(key_of(&s, "trail/keyed").await, None);
 
     ok(
         &s,
         "AssociateKmsKey",
-        json!({"logGroupName": "trail/keyed", "kmsKeyId": KEY}),
+        json!({"logGroupName": "trail/keyed", "kmsKeyId": key}),
     )
     .await;
-    assert_eq!(key_of(&s, "trail/keyed").await.as_deref(), Some(KEY));
+    assert_eq!(key_of(&s, "trail/keyed").await.as_deref(), Some(key));
     ok(
         &s,
         "DisassociateKmsKey",
@@ -45,7 +49,7 @@ async fn a_group_key_is_associated_and_disassociated_in_place() {
     let (status, e) = logs(
         &s,
         "AssociateKmsKey",
-        json!({"logGroupName": "trail/missing", "kmsKeyId": KEY}),
+        json!({"logGroupName": "trail/missing", "kmsKeyId": key}),
     )
     .await;
     assert_eq!(status, 400, "{e}");
