@@ -6,6 +6,10 @@
 //! - when logging stopped (StopLogging, DeleteTrail) while validation was on: CloudTrail
 //!   then delivers a final digest, whose period holds the stop. A stop with no such digest
 //!   means the final digest was deleted, and the gap after it is no longer a legitimate one.
+//!
+//! Event history's times are whole seconds and the calls are read name by name, so the
+//! order of calls sharing a second is unknown: `order` reports only what every possible
+//! order requires.
 
 use serde_json::{Value, json};
 
@@ -142,66 +146,19 @@ async fn call_patiently(ct: &CloudTrail, body: &Value) -> anyhow::Result<Value> 
 }
 
 impl History {
-    /// Validation at `t`: what the last call before it set, else (no call set it at all)
-    /// what DescribeTrails says now. `None` when it cannot be told.
-    pub fn validation_at(&self, t: i64) -> Option<bool> {
-        let mut set = self.calls.iter().filter(|c| c.validation.is_some());
-        if let Some(v) = set.clone().rev().find(|c| c.time <= t) {
-            return v.validation;
-        }
-        match set.next() {
-            None => self.validation_now,
-            Some(_) => None,
-        }
-    }
-
-    /// Spans during which validation was off (epoch seconds, end exclusive).
+    /// Spans during which validation was, or may have been, off (epoch seconds, end
+    /// exclusive): whole-second event history leaves the order within a second open, and
+    /// a file delivered in the second validation came back on may predate it
+    /// ([`super::order::maybe_off`]).
     pub fn validation_off(&self) -> Vec<(i64, i64)> {
-        let mut out = Vec::new();
-        let mut off_since: Option<i64> = match self.validation_at(i64::MIN) {
-            Some(false) => Some(i64::MIN),
-            _ => None,
-        };
-        for c in &self.calls {
-            match (c.validation, off_since) {
-                (Some(false), None) => off_since = Some(c.time),
-                (Some(true), Some(since)) => {
-                    out.push((since, c.time));
-                    off_since = None;
-                }
-                _ => {}
-            }
-        }
-        if let Some(since) = off_since {
-            out.push((since, i64::MAX));
-        }
-        out
+        super::order::maybe_off(&self.calls, self.validation_now)
     }
 
     /// Times in `[start, end]` at which logging stopped (StopLogging, DeleteTrail) while it
-    /// was on and validation was on: each owes a final digest.
+    /// was on and validation was on, in whatever order calls sharing a second came: each
+    /// owes a final digest ([`super::order::certain_stops`]).
     pub fn stops_owing_digests(&self, start: i64, end: i64) -> Vec<(i64, &str)> {
-        let mut logging: Option<bool> = None;
-        let mut out = Vec::new();
-        for c in &self.calls {
-            match c.name.as_str() {
-                "StartLogging" => logging = Some(true),
-                "CreateTrail" => logging = Some(false),
-                "StopLogging" | "DeleteTrail" => {
-                    let was_logging = logging != Some(false);
-                    logging = Some(false);
-                    if was_logging
-                        && c.time >= start
-                        && c.time <= end
-                        && self.validation_at(c.time) == Some(true)
-                    {
-                        out.push((c.time, c.name.as_str()));
-                    }
-                }
-                _ => {}
-            }
-        }
-        out
+        super::order::certain_stops(&self.calls, self.validation_now, start, end)
     }
 }
 
@@ -302,7 +259,8 @@ mod tests {
             ],
             validation_now: None,
         };
-        assert_eq!(h.validation_off(), [(40, 60)]);
+        // Validation came back on somewhere in second 60.
+        assert_eq!(h.validation_off(), [(40, 61)]);
         assert_eq!(
             h.stops_owing_digests(0, 100),
             [(20, "StopLogging"), (80, "DeleteTrail")],

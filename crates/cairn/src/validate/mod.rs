@@ -20,6 +20,7 @@ mod extra;
 mod fetch;
 mod history;
 mod layout;
+mod order;
 mod profile;
 mod report;
 mod s3;
