@@ -345,15 +345,15 @@ fn get_insight_selectors(conn: &Connection, env: &OpEnv, body: &Value) -> ApiRes
 fn add_tags(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
     let id = req_str(body, "ResourceId")?;
     let list = shapes::decode_tags(body, "TagsList")?;
-    tags::add(conn, &env.ctx, &id, &list)?;
-    out(json!({}), Vec::new())
+    let t = tags::add(conn, &env.ctx, &id, &list)?;
+    out(json!({}), trail_resource(&t))
 }
 
 fn remove_tags(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
     let id = req_str(body, "ResourceId")?;
     let list = shapes::decode_tags(body, "TagsList")?;
-    tags::remove(conn, &env.ctx, &id, &list)?;
-    out(json!({}), Vec::new())
+    let t = tags::remove(conn, &env.ctx, &id, &list)?;
+    out(json!({}), trail_resource(&t))
 }
 
 fn list_tags(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
@@ -363,9 +363,16 @@ fn list_tags(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput
     let found = tags::list(conn, &env.ctx, &ids)?;
     let list: Vec<Value> = found
         .iter()
-        .map(|(id, t)| json!({"ResourceId": id, "TagsList": shapes::tags(t)}))
+        .map(|(id, t)| json!({"ResourceId": id, "TagsList": shapes::tags(&t.tags)}))
         .collect();
-    out(json!({"ResourceTagList": list}), Vec::new())
+    // Each trail listed is a resource of the event, once however often it was asked for.
+    let mut resources: Vec<(EventResource, String)> = Vec::new();
+    for (_, t) in &found {
+        if !resources.iter().any(|(_, name)| *name == t.arn()) {
+            resources.extend(trail_resource(t));
+        }
+    }
+    out(json!({"ResourceTagList": list}), resources)
 }
 
 fn lookup_events(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
