@@ -304,20 +304,29 @@ fn get_event_selectors(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResul
     out(selectors_output(&t), trail_resource(&t))
 }
 
+/// The trail Put/GetInsightSelectors name. `TrailName` cannot be given with
+/// `EventDataStore` (or Put's `InsightsDestination`, which belongs to it):
+/// InvalidParameterCombinationException, as both operations declare. Insights on event data
+/// stores alone are not served.
 fn trail_name_only(body: &Value) -> ApiResult<String> {
-    if opt_str(body, "EventDataStore")?.is_some() || opt_str(body, "InsightsDestination")?.is_some()
-    {
-        return Err(ApiError::new(
+    let trail = opt_str(body, "TrailName")?;
+    let store = opt_str(body, "EventDataStore")?.is_some();
+    let destination = opt_str(body, "InsightsDestination")?.is_some();
+    match trail {
+        Some(_) if store || destination => Err(ApiError::new(
+            ErrorKind::InvalidParameterCombination,
+            "You cannot specify both TrailName and EventDataStore (or InsightsDestination). Specify one or the other.",
+        )),
+        Some(name) => Ok(name),
+        None if store || destination => Err(ApiError::new(
             ErrorKind::UnsupportedOperation,
             "Insights on event data stores are not supported by this Cairn release.",
-        ));
-    }
-    opt_str(body, "TrailName")?.ok_or_else(|| {
-        ApiError::new(
+        )),
+        None => Err(ApiError::new(
             ErrorKind::InvalidParameterCombination,
             "You must specify a TrailName.",
-        )
-    })
+        )),
+    }
 }
 
 fn put_insight_selectors(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
