@@ -406,17 +406,24 @@ fn lookup_events(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOu
         .events
         .iter()
         .map(|e| {
-            json!({
+            let mut item = json!({
                 "EventId": e.event_id,
                 "EventName": e.event_name,
                 "ReadOnly": e.read_only,
-                "AccessKeyId": e.access_key_id,
                 "EventTime": epoch(e.event_time as f64),
                 "EventSource": e.event_source,
-                "Username": e.username,
                 "Resources": e.resources.iter().map(|(t, n)| json!({"ResourceType": t, "ResourceName": n})).collect::<Vec<_>>(),
                 "CloudTrailEvent": e.record,
-            })
+            });
+            // Optional members: an event without a key or user name (Insights events, some
+            // service events) leaves them out rather than answering "".
+            if !e.access_key_id.is_empty() {
+                item["AccessKeyId"] = json!(e.access_key_id);
+            }
+            if !e.username.is_empty() {
+                item["Username"] = json!(e.username);
+            }
+            item
         })
         .collect();
     let mut output = json!({"Events": events});
