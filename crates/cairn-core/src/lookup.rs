@@ -93,6 +93,31 @@ fn parse_filter(attributes: &[(String, String)], insight: bool) -> ApiResult<Loo
     Ok(filter)
 }
 
+/// The whole seconds `[start, end]` (both inclusive) a lookup covers. The bounds are
+/// compared at full precision: an event at a whole second `t` is before a StartTime of
+/// `t + 0.5` and after an EndTime of `t - 0.5`, and a StartTime after the EndTime is refused
+/// even within one second.
+fn time_window(
+    now: f64,
+    oldest: i64,
+    start: Option<f64>,
+    end: Option<f64>,
+) -> ApiResult<(i64, i64)> {
+    let end = end.unwrap_or(now);
+    // Without a StartTime the window opens at the oldest retained event (or at EndTime,
+    // when that is older still, so an old EndTime yields an empty page, not an error).
+    let start = start.unwrap_or((oldest as f64).min(end));
+    if start > end {
+        return Err(ApiError::new(
+            ErrorKind::InvalidTimeRange,
+            "Start time must be earlier than end time.",
+        ));
+    }
+    // Event times are whole seconds: the first at or after `start`, the last at or before
+    // `end` (casts saturate far outside the i64 range).
+    Ok((start.ceil() as i64, end.floor() as i64))
+}
+
 /// Runs one LookupEvents page.
 pub fn lookup(
     conn: &Connection,
@@ -112,21 +137,8 @@ pub fn lookup(
         }
     };
     let filter = parse_filter(&input.attributes, insight)?;
-    let now = ctx.now_secs();
-    let oldest = now - retention_secs;
-    let end = input.end.map(|e| e.floor() as i64).unwrap_or(now);
-    // Without a StartTime the window opens at the oldest retained event (or at EndTime,
-    // when that is older still, so an old EndTime yields an empty page, not an error).
-    let start = input
-        .start
-        .map(|s| s.floor() as i64)
-        .unwrap_or(oldest.min(end));
-    if start > end {
-        return Err(ApiError::new(
-            ErrorKind::InvalidTimeRange,
-            "Start time must be earlier than end time.",
-        ));
-    }
+    let oldest = ctx.now_secs() - retention_secs;
+    let (start, end) = time_window(ctx.now, oldest, input.start, input.end)?;
     let limit = input.max_results.unwrap_or(MAX_RESULTS);
     if !(1..=MAX_RESULTS).contains(&limit) {
         return Err(ApiError::new(
@@ -183,4 +195,41 @@ pub fn lookup(
         events: found,
         next_token,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: f64 = 1_700_000_000.0;
+
+    #[test]
+    fn time_bounds_keep_their_fractions() {
+        let oldest = T as i64 - 90 * 86_400;
+        // An event at whole second T is before T + 0.5 and after T - 0.5.
+        assert_eq!(
+            time_window(T + 100.0, oldest, Some(T + 0.5), None),
+            Ok((T as i64 + 1, T as i64 + 100))
+        );
+        assert_eq!(
+            time_window(T + 100.0, oldest, Some(T - 10.0), Some(T - 0.5)),
+            Ok((T as i64 - 10, T as i64 - 1))
+        );
+        // Within one second, no whole second fits: an empty window, not an error.
+        let (s, e) = time_window(T + 100.0, oldest, Some(T + 0.1), Some(T + 0.9)).unwrap();
+        assert!(s > e);
+        // Equal bounds are a window of that instant.
+        assert_eq!(
+            time_window(T + 100.0, oldest, Some(T), Some(T)),
+            Ok((T as i64, T as i64))
+        );
+        // An old EndTime without StartTime is empty, not refused.
+        assert!(time_window(T, oldest, None, Some(T - 100.0 * 86_400.0)).is_ok());
+    }
+
+    #[test]
+    fn a_start_after_the_end_within_one_second_is_refused() {
+        let e = time_window(T + 100.0, 0, Some(T + 0.9), Some(T + 0.1)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidTimeRange);
+    }
 }

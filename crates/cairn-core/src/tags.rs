@@ -40,13 +40,18 @@ fn home_only(ctx: &CallContext, trail: &Trail) -> ApiResult<()> {
     Ok(())
 }
 
-/// AddTags.
-pub fn add(conn: &Connection, ctx: &CallContext, resource_id: &str, tags: &[Tag]) -> ApiResult<()> {
+/// AddTags; returns the trail as tagged (its event names it).
+pub fn add(
+    conn: &Connection,
+    ctx: &CallContext,
+    resource_id: &str,
+    tags: &[Tag],
+) -> ApiResult<Trail> {
     let mut trail = trail_for_resource(conn, ctx, resource_id)?;
     home_only(ctx, &trail)?;
     validate::merge_tags(&mut trail.tags, tags)?;
     trails::put(conn, &trail)?;
-    Ok(())
+    Ok(trail)
 }
 
 /// Checks the tags a new trail is given (CreateTrail's `TagsList`) as CreateTrail does: the
@@ -55,13 +60,14 @@ pub fn check_new(tags: &[Tag]) -> ApiResult<()> {
     validate::merge_tags(&mut Vec::new(), tags)
 }
 
-/// RemoveTags: removes keys (and, when a value is given, only if it matches).
+/// RemoveTags: removes keys (and, when a value is given, only if it matches); returns the
+/// trail as left (its event names it).
 pub fn remove(
     conn: &Connection,
     ctx: &CallContext,
     resource_id: &str,
     tags: &[Tag],
-) -> ApiResult<()> {
+) -> ApiResult<Trail> {
     let mut trail = trail_for_resource(conn, ctx, resource_id)?;
     home_only(ctx, &trail)?;
     validate::tags(tags)?;
@@ -71,15 +77,15 @@ pub fn remove(
             .any(|r| r.key == t.key && (r.value.is_none() || r.value == t.value))
     });
     trails::put(conn, &trail)?;
-    Ok(())
+    Ok(trail)
 }
 
-/// ListTags: tags per resource, in the order asked.
+/// ListTags: each resource as asked with its trail (whose tags it lists), in the order asked.
 pub fn list(
     conn: &Connection,
     ctx: &CallContext,
     resource_ids: &[String],
-) -> ApiResult<Vec<(String, Vec<Tag>)>> {
+) -> ApiResult<Vec<(String, Trail)>> {
     if resource_ids.len() > 20 {
         return Err(ApiError::new(
             ErrorKind::InvalidParameter,
@@ -88,6 +94,6 @@ pub fn list(
     }
     resource_ids
         .iter()
-        .map(|id| Ok((id.clone(), trail_for_resource(conn, ctx, id)?.tags)))
+        .map(|id| Ok((id.clone(), trail_for_resource(conn, ctx, id)?)))
         .collect()
 }

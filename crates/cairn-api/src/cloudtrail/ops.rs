@@ -304,20 +304,29 @@ fn get_event_selectors(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResul
     out(selectors_output(&t), trail_resource(&t))
 }
 
+/// The trail Put/GetInsightSelectors name. `TrailName` cannot be given with
+/// `EventDataStore` (or Put's `InsightsDestination`, which belongs to it):
+/// InvalidParameterCombinationException, as both operations declare. Insights on event data
+/// stores alone are not served.
 fn trail_name_only(body: &Value) -> ApiResult<String> {
-    if opt_str(body, "EventDataStore")?.is_some() || opt_str(body, "InsightsDestination")?.is_some()
-    {
-        return Err(ApiError::new(
+    let trail = opt_str(body, "TrailName")?;
+    let store = opt_str(body, "EventDataStore")?.is_some();
+    let destination = opt_str(body, "InsightsDestination")?.is_some();
+    match trail {
+        Some(_) if store || destination => Err(ApiError::new(
+            ErrorKind::InvalidParameterCombination,
+            "You cannot specify both TrailName and EventDataStore (or InsightsDestination). Specify one or the other.",
+        )),
+        Some(name) => Ok(name),
+        None if store || destination => Err(ApiError::new(
             ErrorKind::UnsupportedOperation,
             "Insights on event data stores are not supported by this Cairn release.",
-        ));
-    }
-    opt_str(body, "TrailName")?.ok_or_else(|| {
-        ApiError::new(
+        )),
+        None => Err(ApiError::new(
             ErrorKind::InvalidParameterCombination,
             "You must specify a TrailName.",
-        )
-    })
+        )),
+    }
 }
 
 fn put_insight_selectors(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
@@ -345,15 +354,15 @@ fn get_insight_selectors(conn: &Connection, env: &OpEnv, body: &Value) -> ApiRes
 fn add_tags(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
     let id = req_str(body, "ResourceId")?;
     let list = shapes::decode_tags(body, "TagsList")?;
-    tags::add(conn, &env.ctx, &id, &list)?;
-    out(json!({}), Vec::new())
+    let t = tags::add(conn, &env.ctx, &id, &list)?;
+    out(json!({}), trail_resource(&t))
 }
 
 fn remove_tags(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
     let id = req_str(body, "ResourceId")?;
     let list = shapes::decode_tags(body, "TagsList")?;
-    tags::remove(conn, &env.ctx, &id, &list)?;
-    out(json!({}), Vec::new())
+    let t = tags::remove(conn, &env.ctx, &id, &list)?;
+    out(json!({}), trail_resource(&t))
 }
 
 fn list_tags(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
@@ -363,9 +372,16 @@ fn list_tags(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput
     let found = tags::list(conn, &env.ctx, &ids)?;
     let list: Vec<Value> = found
         .iter()
-        .map(|(id, t)| json!({"ResourceId": id, "TagsList": shapes::tags(t)}))
+        .map(|(id, t)| json!({"ResourceId": id, "TagsList": shapes::tags(&t.tags)}))
         .collect();
-    out(json!({"ResourceTagList": list}), Vec::new())
+    // Each trail listed is a resource of the event, once however often it was asked for.
+    let mut resources: Vec<(EventResource, String)> = Vec::new();
+    for (_, t) in &found {
+        if !resources.iter().any(|(_, name)| *name == t.arn()) {
+            resources.extend(trail_resource(t));
+        }
+    }
+    out(json!({"ResourceTagList": list}), resources)
 }
 
 fn lookup_events(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
@@ -390,17 +406,24 @@ fn lookup_events(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOu
         .events
         .iter()
         .map(|e| {
-            json!({
+            let mut item = json!({
                 "EventId": e.event_id,
                 "EventName": e.event_name,
                 "ReadOnly": e.read_only,
-                "AccessKeyId": e.access_key_id,
                 "EventTime": epoch(e.event_time as f64),
                 "EventSource": e.event_source,
-                "Username": e.username,
                 "Resources": e.resources.iter().map(|(t, n)| json!({"ResourceType": t, "ResourceName": n})).collect::<Vec<_>>(),
                 "CloudTrailEvent": e.record,
-            })
+            });
+            // Optional members: an event without a key or user name (Insights events, some
+            // service events) leaves them out rather than answering "".
+            if !e.access_key_id.is_empty() {
+                item["AccessKeyId"] = json!(e.access_key_id);
+            }
+            if !e.username.is_empty() {
+                item["Username"] = json!(e.username);
+            }
+            item
         })
         .collect();
     let mut output = json!({"Events": events});
