@@ -330,6 +330,11 @@ fn apply_args(ctx: &CallContext, trail: &mut Trail, args: &TrailArgs) -> ApiResu
             // Re-enabled: a new digest chain starts (no digest covers the time it was off).
             trail.status.validation_enabled_time = Some(ctx.now);
         }
+        if !validation && trail.log_file_validation_enabled {
+            // Turned off: the running chain owes one last digest (a final one if logging
+            // stopped while it was on), written by the next digest step.
+            trail.status.validation_turned_off(ctx.now);
+        }
         trail.log_file_validation_enabled = validation;
     }
     if args.is_organization_trail == Some(true) {

@@ -32,10 +32,7 @@ impl Delivery {
         force: bool,
     ) -> (usize, usize) {
         let (mut written, mut failed) = (0, 0);
-        for owner in owners
-            .into_iter()
-            .filter(|o| o.trail.log_file_validation_enabled)
-        {
+        for owner in owners.into_iter().filter(|o| o.trail.may_owe_digests()) {
             let Some(started) = owner.trail.status.start_logging_time else {
                 continue;
             };
@@ -85,6 +82,12 @@ impl Delivery {
     }
 
     /// Writes the digest of one trail and region if one is due. Returns whether it did.
+    ///
+    /// A trail whose validation was turned off owes its chain one last digest: for the files
+    /// delivered while it was on (as on AWS, "the chain of digest files is broken after one
+    /// hour": at the chain's next period, or at once when forced, when logging stopped, or
+    /// when validation is on again and a new chain waits), and a final one at once when
+    /// logging stopped while it was on. Only then may a new chain start.
     async fn digest_one(
         &self,
         owner: &DigestOwner,
@@ -94,43 +97,104 @@ impl Delivery {
         force: bool,
     ) -> Result<bool, DeliveryError> {
         let trail = &owner.trail;
+        let status = &trail.status;
         let arn = trail.arn();
         let (a, r) = (arn.clone(), region.to_owned());
         let last = self
             .store
             .read(move |c| delivery::last_digest(c, &a, &r))
             .await?;
-        let (a, r, retired) = (arn.clone(), region.to_owned(), owner.retired);
-        let files = self
-            .store
-            .read(move |c| delivery::undigested(c, &a, retired, &r, now))
-            .await?;
+        let on = trail.log_file_validation_enabled;
+        // The chain that turning validation off ended, while no digest came after the change.
+        let closing = status
+            .validation_disabled_time
+            .filter(|&off| last.as_ref().is_none_or(|d| d.end_time < off));
+        if let Some(off) = closing {
+            let chain_start = status.disabled_chain_start.unwrap_or(started).min(off);
+            let previous = last.clone().filter(|d| d.end_time >= chain_start);
+            let files = self.undigested(owner, region, now.min(off)).await?;
+            let stop_owed = final_owed(status.stop_logging_time, chain_start, &previous)
+                .is_some_and(|stop| stop < off);
+            if !files.is_empty() || stop_owed {
+                let start = previous.as_ref().map_or(chain_start, |d| d.end_time);
+                let due = force
+                    || stop_owed
+                    || on
+                    || !status.is_logging
+                    || now - start >= self.digest_interval;
+                if !due {
+                    return Ok(false);
+                }
+                return self
+                    .write_digest(owner, region, start, now, last, previous, files)
+                    .await;
+            }
+        }
+        if !on {
+            return Ok(false);
+        }
+        let files = self.undigested(owner, region, now).await?;
         // The chain continues unless logging (re)started or validation was turned on again
-        // after the last digest.
-        let chain_start = trail
-            .status
-            .validation_enabled_time
-            .map_or(started, |on| on.max(started));
-        let previous = last.filter(|d| d.end_time >= chain_start);
+        // after the last digest (a chain ended by turning validation off is never continued).
+        let chain_start = status.chain_start().unwrap_or(started);
+        let previous = last.clone().filter(|d| {
+            d.end_time >= chain_start
+                && status
+                    .validation_disabled_time
+                    .is_none_or(|off| off >= chain_start || d.start_time >= off)
+        });
         let start = previous.as_ref().map_or(chain_start, |d| d.end_time);
         // Logging stopped (StopLogging, DeleteTrail): a final digest ends the chain, files
         // or not, as on AWS.
-        let final_owed = match (trail.status.is_logging, trail.status.stop_logging_time) {
-            (false, Some(stopped)) => {
-                stopped >= chain_start && previous.as_ref().is_none_or(|d| d.end_time < stopped)
-            }
-            _ => false,
-        };
-        if !trail.status.is_logging && files.is_empty() && !final_owed {
+        let stop_owed = !status.is_logging
+            && final_owed(status.stop_logging_time, chain_start, &previous).is_some();
+        if !status.is_logging && files.is_empty() && !stop_owed {
             return Ok(false);
         }
-        let due = now - start >= self.digest_interval || !trail.status.is_logging;
-        if !(due || force) || now <= start {
+        let due = now - start >= self.digest_interval || !status.is_logging;
+        if !(due || force) {
+            return Ok(false);
+        }
+        self.write_digest(owner, region, start, now, last, previous, files)
+            .await
+    }
+
+    /// The written files of the trail (live or retired) in `region` not digested yet,
+    /// delivered up to `upto`.
+    async fn undigested(
+        &self,
+        owner: &DigestOwner,
+        region: &str,
+        upto: f64,
+    ) -> Result<Vec<delivery::Undigested>, DeliveryError> {
+        let (a, r, retired) = (owner.trail.arn(), region.to_owned(), owner.retired);
+        Ok(self
+            .store
+            .read(move |c| delivery::undigested(c, &a, retired, &r, upto))
+            .await?)
+    }
+
+    /// Writes one digest of `files` from `start` to now (whole seconds) after `previous`
+    /// (`None`: it starts a chain). `last` is the trail's newest digest in the region, of
+    /// any chain: a digest must end at a later second (keys carry seconds).
+    #[allow(clippy::too_many_arguments)]
+    async fn write_digest(
+        &self,
+        owner: &DigestOwner,
+        region: &str,
+        start: f64,
+        now: f64,
+        last: Option<DigestRow>,
+        previous: Option<DigestRow>,
+        files: Vec<delivery::Undigested>,
+    ) -> Result<bool, DeliveryError> {
+        let trail = &owner.trail;
+        let arn = trail.arn();
+        if now <= start {
             return Ok(false);
         }
         let end = now.floor();
-        if end <= start.floor() {
-            // A digest must end at a later second than its predecessor (keys carry seconds).
+        if end <= start.floor() || last.is_some_and(|d| end <= d.end_time.floor()) {
             return Ok(false);
         }
         let key = keys::digest(
@@ -237,4 +301,11 @@ impl Delivery {
             .await?;
         Ok(true)
     }
+}
+
+/// When logging stopped, if that stop is owed a final digest: it came at or after the chain's
+/// start and no digest of the chain ends after it.
+fn final_owed(stopped: Option<f64>, chain_start: f64, previous: &Option<DigestRow>) -> Option<f64> {
+    stopped
+        .filter(|&stop| stop >= chain_start && previous.as_ref().is_none_or(|d| d.end_time < stop))
 }

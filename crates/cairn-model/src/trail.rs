@@ -337,6 +337,33 @@ pub struct TrailStatus {
     /// digest chain starts anew there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation_enabled_time: Option<f64>,
+    /// Epoch seconds of the last UpdateTrail that turned log file validation off: the digest
+    /// chain then running still owes one last digest, for the files delivered while it was
+    /// on and for a stop before the change (bodies written before this field existed decode
+    /// with none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_disabled_time: Option<f64>,
+    /// Where the digest chain that turning validation off ended had started
+    /// ([`TrailStatus::chain_start`] then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_chain_start: Option<f64>,
+}
+
+impl TrailStatus {
+    /// Where the current digest chain starts: the last StartLogging, or the last UpdateTrail
+    /// that turned validation on again if later. `None` before the trail first logs.
+    pub fn chain_start(&self) -> Option<f64> {
+        self.start_logging_time.map(|started| {
+            self.validation_enabled_time
+                .map_or(started, |on| on.max(started))
+        })
+    }
+
+    /// Records that log file validation was turned off at `now` (only an on-to-off change).
+    pub fn validation_turned_off(&mut self, now: f64) {
+        self.disabled_chain_start = self.chain_start();
+        self.validation_disabled_time = Some(now);
+    }
 }
 
 /// What delivery last did for a trail (GetTrailStatus).
@@ -423,6 +450,12 @@ impl Trail {
         self.sns_topic_arn
             .as_deref()
             .map(|arn| arn.rsplit(':').next().unwrap_or(arn))
+    }
+
+    /// Whether the trail may still owe digests: its validation is on, or was turned off
+    /// with a chain running (whose last digest may not be written yet).
+    pub fn may_owe_digests(&self) -> bool {
+        self.log_file_validation_enabled || self.status.validation_disabled_time.is_some()
     }
 
     /// The selectors that applied to the event with this seq: an earlier epoch's if the

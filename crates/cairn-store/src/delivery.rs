@@ -398,9 +398,7 @@ pub fn retire_trail(
             "SELECT EXISTS (SELECT 1 FROM deliveries WHERE trail_arn = ?1 AND retired IS NULL
                AND (state = 'pending' OR (?2 AND digest_end IS NULL)))",
         )?
-        .query_row(params![arn, trail.log_file_validation_enabled], |r| {
-            r.get(0)
-        })?;
+        .query_row(params![arn, trail.may_owe_digests()], |r| r.get(0))?;
     if !to_plan && !outstanding {
         return Ok(None);
     }
@@ -464,9 +462,7 @@ pub fn finish_retired(conn: &Connection, id: i64) -> StoreResult<bool> {
             "SELECT EXISTS (SELECT 1 FROM deliveries WHERE retired = ?1
                AND (state = 'pending' OR (?2 AND digest_end IS NULL)))",
         )?
-        .query_row(params![id, r.trail.log_file_validation_enabled], |r| {
-            r.get(0)
-        })?;
+        .query_row(params![id, r.trail.may_owe_digests()], |r| r.get(0))?;
     if outstanding {
         return Ok(false);
     }

@@ -5,3 +5,4 @@ mod final_digest;
 mod isolation;
 mod nothing_lost;
 mod support;
+mod validation_off;
