@@ -153,7 +153,7 @@ pub fn create_change_set(
     stack.status_reason = None;
     let id = format!(
         "arn:aws:cloudformation:{region}:{account}:changeSet/{change_set_name}/{}",
-        records::uuid_like()
+        crate::record::new_uuid()
     );
     let cs = ChangeSet {
         change_set_id: id,

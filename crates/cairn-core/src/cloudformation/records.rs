@@ -120,7 +120,7 @@ pub fn event(
 ) -> StackEvent {
     StackEvent {
         event_id: if resource_type == STACK_TYPE {
-            uuid_like()
+            crate::record::new_uuid()
         } else {
             format!("{logical_id}-{status}-{}", iso_millis(now))
         },
@@ -148,21 +148,6 @@ pub fn stack_event(stack: &Stack, now: f64) -> StackEvent {
         stack.status_reason.as_deref(),
         None,
         now,
-    )
-}
-
-/// A random id in UUID form.
-pub fn uuid_like() -> String {
-    use rand::Rng;
-    let b: [u8; 16] = rand::rng().random();
-    let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
     )
 }
 

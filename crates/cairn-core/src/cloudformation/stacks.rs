@@ -73,7 +73,7 @@ pub fn new_stack_id(ctx: &CallContext, name: &str) -> String {
         "arn:aws:cloudformation:{}:{}:stack/{name}/{}",
         ctx.region,
         ctx.account(),
-        records::uuid_like()
+        crate::record::new_uuid()
     )
 }
 

@@ -53,19 +53,6 @@ pub struct Answer {
     pub log_groups_scanned: f64,
 }
 
-fn query_id() -> String {
-    let b: [u8; 16] = rand::random();
-    let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
-}
-
 fn malformed(e: cairn_logsql::QueryError) -> ApiError {
     ApiError::new(ErrorKind::LogsMalformedQuery, e.to_string())
 }
@@ -156,7 +143,7 @@ pub fn run(conn: &Connection, ctx: &CallContext, input: &StartQuery) -> ApiResul
         log_groups_scanned: groups.len() as f64,
     };
     Ok(StoredQuery {
-        query_id: query_id(),
+        query_id: crate::record::new_uuid(),
         account: ctx.account().to_string(),
         region: ctx.region.to_string(),
         query_string: input.query.clone(),
