@@ -73,8 +73,8 @@ def seaweed():
     shutil.rmtree(work, ignore_errors=True)
 
 
-def test_trails_and_objects_reach_an_external_bucket(seaweed, tmp_path):
-    endpoint, weed_s3 = seaweed
+def external_config(tmp_path, endpoint, more=""):
+    """A cairn.toml mapping the bucket `external-logs` to SeaweedFS, plus `more`."""
     config = tmp_path / "cairn.toml"
     config.write_text(f"""
 [buckets.external-logs]
@@ -82,7 +82,13 @@ endpoint = "{endpoint}"
 region = "us-east-1"
 access_key_id = "any"
 secret_access_key = "any"
+""" + more)
+    return config
 
+
+def test_trails_and_objects_reach_an_external_bucket(seaweed, tmp_path):
+    endpoint, weed_s3 = seaweed
+    config = external_config(tmp_path, endpoint, f"""
 [buckets.not-created-there]
 endpoint = "{endpoint}"
 access_key_id = "any"
@@ -142,14 +148,7 @@ def test_a_crash_after_an_external_put_neither_loses_nor_duplicates_the_file(sea
     the file) rather than rename it for its new minute: a renamed copy would deliver every
     event twice, and validate-logs would find a file no digest lists."""
     endpoint, weed_s3 = seaweed
-    config = tmp_path / "cairn.toml"
-    config.write_text(f"""
-[buckets.external-logs]
-endpoint = "{endpoint}"
-region = "us-east-1"
-access_key_id = "any"
-secret_access_key = "any"
-""")
+    config = external_config(tmp_path, endpoint)
     server = Cairn(cairn_binary(), ["--config", str(config), "--delivery-interval", "86400"])
     try:
         ct = server.client("cloudtrail")
