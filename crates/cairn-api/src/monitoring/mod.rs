@@ -1,6 +1,7 @@
 //! CloudWatch metrics and alarms (`monitoring`, 2010-08-01) in the protocol the request uses:
-//! AWS JSON 1.0 (`X-Amz-Target: GraniteServiceVersion20100801.<Op>`, what botocore 1.43 and
-//! the AWS CLI send) or AWS Query (form `Action=<Op>`, XML answers). JSON errors carry
+//! AWS JSON 1.0 (`X-Amz-Target: GraniteServiceVersion20100801.<Op>`, what botocore 1.43, the
+//! AWS CLI and the JavaScript SDK send), Smithy RPC v2 CBOR ([`cbor`], the model's first
+//! protocol) or AWS Query (form `Action=<Op>`, XML answers). JSON and CBOR errors carry
 //! `x-amzn-query-error` so query-compatible SDKs see the Query error code.
 //!
 //! Every operation runs through the gate: authorized as `cloudwatch:<Op>`, executed in a store
@@ -8,6 +9,7 @@
 //! calls as data events). SetAlarmState's actions are published once its event is durable.
 
 mod alarm_ops;
+mod cbor;
 mod input;
 mod metric_data;
 mod metric_ops;
@@ -143,17 +145,58 @@ fn json_error(e: &WireError, rid: &str) -> Response {
     resp
 }
 
-fn error(protocol: Protocol, e: &WireError, rid: &str) -> Response {
-    match protocol {
-        Protocol::Query => crate::query::error(XMLNS, e, rid),
-        _ => json_error(e, rid),
+/// The wire protocol of a request, which its answer uses too.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    Json,
+    Cbor,
+    Query,
+}
+
+impl Wire {
+    /// The shared protocol whose error vocabulary this one uses.
+    fn protocol(self) -> Protocol {
+        match self {
+            Wire::Query => Protocol::Query,
+            Wire::Json | Wire::Cbor => Protocol::Json,
+        }
     }
 }
 
-fn ok(protocol: Protocol, action: &str, out: Option<&Out>, rid: &str) -> Response {
-    if protocol == Protocol::Query {
+fn cbor_error(e: &WireError, rid: &str) -> Response {
+    let mut resp = json_error(e, rid);
+    *resp.body_mut() = Body::from(cbor::error(shape_of(e.code), &e.message));
+    cbor_headers(&mut resp);
+    resp
+}
+
+fn cbor_headers(resp: &mut Response) {
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/cbor"),
+    );
+    resp.headers_mut()
+        .insert("smithy-protocol", HeaderValue::from_static("rpc-v2-cbor"));
+}
+
+fn error(wire: Wire, e: &WireError, rid: &str) -> Response {
+    match wire {
+        Wire::Query => crate::query::error(XMLNS, e, rid),
+        Wire::Cbor => cbor_error(e, rid),
+        Wire::Json => json_error(e, rid),
+    }
+}
+
+fn ok(wire: Wire, action: &str, out: Option<&Out>, rid: &str) -> Response {
+    if wire == Wire::Query {
         let xml = out.map(Out::xml);
         return crate::query::ok(XMLNS, action, xml.as_deref(), rid);
+    }
+    if wire == Wire::Cbor {
+        let mut resp = Response::new(Body::from(cbor::response(out)));
+        cbor_headers(&mut resp);
+        set_request_id(&mut resp, rid);
+        return resp;
     }
     let body = out.map_or_else(|| "{}".to_owned(), |o| o.json().to_string());
     let mut resp = Response::new(Body::from(body));
@@ -170,23 +213,39 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let rid = req.request_id.clone();
     let now = state.now();
     let target = req.header("x-amz-target").map(str::to_owned);
-    let protocol = if target.is_some() {
-        Protocol::Json
-    } else {
-        Protocol::Query
+    let rpc = req.raw_path.starts_with("/service/");
+    let wire = match (&target, rpc) {
+        (_, true) => Wire::Cbor,
+        (Some(_), false) => Wire::Json,
+        (None, false) => Wire::Query,
     };
-    if req.raw_path.starts_with("/service/") {
-        let e = WireError::bad_request(
-            "UnknownOperationException",
-            "Cairn answers CloudWatch in AWS JSON 1.0 and AWS Query, not RPC v2 CBOR.",
-        );
-        return json_error(&e, &rid);
-    }
-    let authed = match authenticate(state, &req, protocol, now).await {
+    let authed = match authenticate(state, &req, wire.protocol(), now).await {
         Ok(a) => a,
-        Err(e) => return error(protocol, &e, &rid),
+        Err(e) => return error(wire, &e, &rid),
     };
     let (name, body) = match &target {
+        _ if rpc => {
+            let Some(name) = cbor::operation(&req.raw_path) else {
+                let e = WireError::bad_request(
+                    "UnknownOperationException",
+                    format!(
+                        "{} names no CloudWatch operation.",
+                        req.raw_path.chars().take(256).collect::<String>()
+                    ),
+                );
+                return cbor_error(&e, &rid);
+            };
+            match cbor::request(&req.body) {
+                Ok(body) => (name.to_owned(), body),
+                Err(why) => {
+                    let e = WireError::bad_request(
+                        "SerializationException",
+                        format!("The request body is not valid CBOR input: {why}."),
+                    );
+                    return cbor_error(&e, &rid);
+                }
+            }
+        }
         Some(t) => {
             let Some(name) = crate::json::operation(t, TARGET_PREFIXES) else {
                 return json_error(&crate::json::unknown_operation(t), &rid);
@@ -220,15 +279,15 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
                 name.chars().take(128).collect::<String>()
             ),
         );
-        return error(protocol, &e, &rid);
+        return error(wire, &e, &rid);
     };
     let info = CallInfo::new(authed, &req, now);
     match execute(state, &name, op, body, info).await {
-        Ok(done) => ok(protocol, &name, done.out.as_ref(), &rid),
+        Ok(done) => ok(wire, &name, done.out.as_ref(), &rid),
         Err(e) if e.kind == cairn_core::ErrorKind::Internal => {
-            error(protocol, &WireError::internal(protocol), &rid)
+            error(wire, &WireError::internal(wire.protocol()), &rid)
         }
-        Err(e) => error(protocol, &WireError::from(&e), &rid),
+        Err(e) => error(wire, &WireError::from(&e), &rid),
     }
 }
 
