@@ -178,7 +178,20 @@ impl Lookup for Current<'_> {
     }
 }
 
-/// The changes an update (or a create, with no `rows`) would make.
+/// The names an object's `Fn::Sub` string refers to (`${Name}`, `${Res.Attr}`; not the
+/// `${!Literal}` escape), in order.
+pub(crate) fn sub_names(m: &serde_json::Map<String, Value>) -> impl Iterator<Item = &str> {
+    let sub = match m.get("Fn::Sub") {
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(Value::Array(a)) => a.first().and_then(Value::as_str),
+        _ => None,
+    };
+    sub.into_iter()
+        .flat_map(|s| s.split("${").skip(1))
+        .filter_map(|piece| piece.split_once('}').map(|(name, _)| name))
+        .filter(|name| !name.starts_with('!'))
+}
+
 /// The parameters a raw property value refers to (`Ref`, and `${Name}` in `Fn::Sub`).
 fn referenced_parameters(v: &Value, params: &[String], out: &mut Vec<String>) {
     let mut add = |name: &str| {
@@ -191,17 +204,8 @@ fn referenced_parameters(v: &Value, params: &[String], out: &mut Vec<String>) {
             if let Some(Value::String(name)) = m.get("Ref") {
                 add(name);
             }
-            let sub = match m.get("Fn::Sub") {
-                Some(Value::String(s)) => Some(s.as_str()),
-                Some(Value::Array(a)) => a.first().and_then(Value::as_str),
-                _ => None,
-            };
-            for piece in sub.map(|s| s.split("${").skip(1)).into_iter().flatten() {
-                if let Some((name, _)) = piece.split_once('}')
-                    && !name.starts_with('!')
-                {
-                    add(name);
-                }
+            for name in sub_names(m) {
+                add(name);
             }
             for x in m.values() {
                 referenced_parameters(x, params, out);

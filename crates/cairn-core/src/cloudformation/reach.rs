@@ -31,22 +31,13 @@ fn references(v: &Value, targets: &[String], out: &mut Vec<(String, String)>) {
                 Some(Value::String(s)) => found.push(("ResourceAttribute", s.clone())),
                 _ => {}
             }
-            let sub = match m.get("Fn::Sub") {
-                Some(Value::String(s)) => Some(s.as_str()),
-                Some(Value::Array(a)) => a.first().and_then(Value::as_str),
-                _ => None,
-            };
-            for piece in sub.map(|s| s.split("${").skip(1)).into_iter().flatten() {
-                if let Some((name, _)) = piece.split_once('}')
-                    && !name.starts_with('!')
-                {
-                    let source = if name.contains('.') {
-                        "ResourceAttribute"
-                    } else {
-                        "ResourceReference"
-                    };
-                    found.push((source, name.to_owned()));
-                }
+            for name in super::prepare::sub_names(m) {
+                let source = if name.contains('.') {
+                    "ResourceAttribute"
+                } else {
+                    "ResourceReference"
+                };
+                found.push((source, name.to_owned()));
             }
         }
         Value::Array(_) => {}
