@@ -88,21 +88,6 @@ pub struct PublishInput {
     pub attributes: Vec<MessageAttribute>,
 }
 
-fn uuid_v4() -> String {
-    let mut b: [u8; 16] = rand::random();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorKind::SnsInvalidParameter, message)
 }
@@ -264,7 +249,7 @@ fn publication(
         })
         .collect();
     Ok(Publication {
-        message_id: uuid_v4(),
+        message_id: crate::record::new_uuid(),
         topic_arn: topic.arn.clone(),
         subject,
         message,
