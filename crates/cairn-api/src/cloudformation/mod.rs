@@ -18,7 +18,9 @@ use std::time::Duration;
 
 use axum::response::Response;
 use cairn_core::authz::Permission;
-use cairn_core::cloudformation::{Engine, Fault, Registry, changesets, queries, stacks};
+use cairn_core::cloudformation::{
+    Engine, Fault, Registry, changesets, queries, recovery, stacks,
+};
 use cairn_core::error::ApiResult;
 use cairn_core::{ApiError, CallContext};
 use cairn_store::Connection;
@@ -43,6 +45,8 @@ pub const ACTIONS: &[&str] = &[
     "CreateStack",
     "UpdateStack",
     "DeleteStack",
+    "ContinueUpdateRollback",
+    "CancelUpdateStack",
     "DescribeStacks",
     "ListStacks",
     "DescribeStackEvents",
@@ -184,6 +188,25 @@ fn run(action: &str, p: &Input, c: &Connection, ctx: &CallContext) -> ApiResult<
                 elements: Value::Null,
                 run: s.map(|s| s.stack_id),
             }
+        }
+        "ContinueUpdateRollback" => {
+            let s = recovery::continue_update_rollback(
+                c,
+                ctx,
+                &name,
+                p.opt("RoleARN"),
+                &p.list("ResourcesToSkip"),
+                p.opt("ClientRequestToken"),
+            )?;
+            Reply {
+                xml: Some(String::new()),
+                elements: Value::Null,
+                run: Some(s.stack_id),
+            }
+        }
+        "CancelUpdateStack" => {
+            recovery::cancel_update_stack(c, ctx, &name)?;
+            Reply::none()
         }
         "DescribeStacks" => {
             let list = queries::describe_stacks(c, ctx, p.opt("StackName").as_deref())?;

@@ -9,7 +9,8 @@
 //!   [`services::Services`] as the stack's principal (or its service role);
 //! - [`reach`]: the resources a replacement reaches, for change sets;
 //! - [`queries`]: the read operations; [`records`]: the persisted records ([`model`]);
-//! - [`stack_policy`]: which updates a stack policy allows.
+//! - [`stack_policy`]: which updates a stack policy allows;
+//! - [`recovery`]: ContinueUpdateRollback and CancelUpdateStack.
 
 pub mod changesets;
 pub mod engine;
@@ -18,6 +19,7 @@ pub mod prepare;
 pub mod providers;
 pub mod queries;
 pub mod reach;
+pub mod recovery;
 pub mod records;
 pub mod services;
 pub mod stack_policy;

@@ -179,6 +179,16 @@ impl Run<'_> {
             Err(e) => return self.fail_update(e.to_string()).await,
         };
         let failed = self.schedule(Phase::Update, deps).await?;
+        let cancelled = crate::cloudformation::recovery::take_cancel(&self.stack.stack_id);
+        if cancelled && failed.is_empty() {
+            // CancelUpdateStack rolls back even a stack whose rollback is disabled.
+            return self
+                .set_status(
+                    "UPDATE_ROLLBACK_IN_PROGRESS",
+                    Some(crate::cloudformation::recovery::CANCELLED.into()),
+                )
+                .await;
+        }
         if !failed.is_empty() {
             let all_new = failed.iter().all(|f| {
                 matches!(

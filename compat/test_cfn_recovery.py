@@ -1,0 +1,148 @@
+"""CloudFormation's way out of a failed update rollback, driven by boto3: ContinueUpdateRollback
+after the cause is fixed, or with ResourcesToSkip; CancelUpdateStack's state rule.
+
+The rollback fails as AWS's own example does: the old configuration a resource rolls back to
+was broken outside CloudFormation (here the bucket policy of the trail's old bucket)."""
+
+import json
+
+import botocore.exceptions
+import pytest
+
+from conftest import cloudtrail_policy
+
+
+def wait(cfn, name, waiter):
+    """Waits for an operation's end; returns the stack's status (failed ends included)."""
+    try:
+        cfn.get_waiter(waiter).wait(StackName=name)
+    except botocore.exceptions.WaiterError:
+        pass
+    return cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+
+
+def bucket(cairn, name):
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_policy(Bucket=name, Policy=cloudtrail_policy(name))
+
+
+def trail_on(bucket_name, failing=None):
+    resources = {"Trail": {"Type": "AWS::CloudTrail::Trail", "Properties": {
+        "S3BucketName": bucket_name, "IsLogging": True}}}
+    if failing:
+        # A second trail on a bucket without the policy CloudTrail needs: fails after Trail.
+        resources["Bad"] = {"Type": "AWS::CloudTrail::Trail", "DependsOn": "Trail",
+                            "Properties": {"S3BucketName": failing, "IsLogging": False}}
+    return json.dumps({"Resources": resources})
+
+
+def stuck_stack(cairn, name):
+    """A stack in UPDATE_ROLLBACK_FAILED: its trail cannot go back to `<name>-old`, whose
+    policy was deleted after the stack was made. Returns the trail's name."""
+    old, new = f"{name}-old", f"{name}-new"
+    bucket(cairn, old)
+    bucket(cairn, new)
+    cfn = cairn.client("cloudformation")
+    cfn.create_stack(StackName=name, TemplateBody=trail_on(old))
+    assert wait(cfn, name, "stack_create_complete") == "CREATE_COMPLETE"
+    cairn.client("s3").delete_bucket_policy(Bucket=old)
+    cfn.update_stack(StackName=name, TemplateBody=trail_on(new, failing=old))
+    assert wait(cfn, name, "stack_update_complete") == "UPDATE_ROLLBACK_FAILED"
+    trail = cfn.describe_stack_resource(StackName=name, LogicalResourceId="Trail")[
+        "StackResourceDetail"]
+    assert trail["ResourceStatus"] == "UPDATE_FAILED"
+    assert "InsufficientS3BucketPolicyException" in trail["ResourceStatusReason"]
+    return trail["PhysicalResourceId"]
+
+
+def err(excinfo):
+    """(code, message) of the botocore ClientError a `pytest.raises` caught."""
+    error = excinfo.value.response["Error"]
+    return error["Code"], error["Message"]
+
+
+def trail_bucket(cairn, trail):
+    return cairn.client("cloudtrail").get_trail(Name=trail)["Trail"]["S3BucketName"]
+
+
+def test_continue_after_the_cause_is_fixed_restores_the_old_configuration(cairn):
+    cfn = cairn.client("cloudformation")
+    trail = stuck_stack(cairn, "cur-fix")
+    assert trail_bucket(cairn, trail) == "cur-fix-new"
+    # Nothing fixed yet: the rollback fails again, and the stack can still be continued.
+    cfn.continue_update_rollback(StackName="cur-fix")
+    assert wait(cfn, "cur-fix", "stack_rollback_complete") == "UPDATE_ROLLBACK_FAILED"
+    # An update is refused meanwhile.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cfn.update_stack(StackName="cur-fix", TemplateBody=trail_on("cur-fix-new"))
+    assert "UPDATE_ROLLBACK_FAILED state and can not be updated" in err(e)[1]
+    cairn.client("s3").put_bucket_policy(Bucket="cur-fix-old",
+                                         Policy=cloudtrail_policy("cur-fix-old"))
+    cfn.continue_update_rollback(StackName="cur-fix", ClientRequestToken="continue-1")
+    assert wait(cfn, "cur-fix", "stack_rollback_complete") == "UPDATE_ROLLBACK_COMPLETE"
+    assert trail_bucket(cairn, trail) == "cur-fix-old"
+    resources = cfn.describe_stack_resources(StackName="cur-fix")["StackResources"]
+    assert [(r["LogicalResourceId"], r["ResourceStatus"]) for r in resources] == [
+        ("Trail", "UPDATE_COMPLETE")]
+    events = cfn.describe_stack_events(StackName="cur-fix")["StackEvents"]
+    continued = [e for e in events if e["ResourceType"] == "AWS::CloudFormation::Stack"
+                 and e["ResourceStatus"] == "UPDATE_ROLLBACK_IN_PROGRESS"
+                 and e.get("ClientRequestToken") == "continue-1"]
+    assert continued and continued[-1]["ResourceStatusReason"] == "User Initiated"
+    # The call is recorded, and the stack updates again.
+    names = [r["eventName"] for r in cairn.records("Management")]
+    assert names.count("ContinueUpdateRollback") == 2
+    cfn.update_stack(StackName="cur-fix", TemplateBody=trail_on("cur-fix-new"))
+    assert wait(cfn, "cur-fix", "stack_update_complete") == "UPDATE_COMPLETE"
+    assert trail_bucket(cairn, trail) == "cur-fix-new"
+
+
+def test_skipping_a_resource_leaves_it_as_the_update_made_it(cairn):
+    cfn = cairn.client("cloudformation")
+    trail = stuck_stack(cairn, "cur-skip")
+    cfn.continue_update_rollback(StackName="cur-skip", ResourcesToSkip=["Trail"])
+    assert wait(cfn, "cur-skip", "stack_rollback_complete") == "UPDATE_ROLLBACK_COMPLETE"
+    # Skipped: marked UPDATE_COMPLETE, its real state still the failed update's.
+    assert trail_bucket(cairn, trail) == "cur-skip-new"
+    detail = cfn.describe_stack_resource(StackName="cur-skip", LogicalResourceId="Trail")[
+        "StackResourceDetail"]
+    assert detail["ResourceStatus"] == "UPDATE_COMPLETE"
+    assert detail["ResourceStatusReason"] == "Resource skipped during UPDATE_ROLLBACK"
+    # The resource the update added is gone; the stack has the old template again.
+    trails = cairn.client("cloudtrail").describe_trails()["trailList"]
+    assert [t["Name"] for t in trails if t["S3BucketName"] == "cur-skip-old"] == []
+    body = cfn.get_template(StackName="cur-skip")["TemplateBody"]
+    assert "Bad" not in json.dumps(body)
+    cfn.delete_stack(StackName="cur-skip")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="cur-skip")
+    assert cairn.client("cloudtrail").describe_trails(trailNameList=[trail])["trailList"] == []
+
+
+def test_wrong_states_and_unknown_resources_are_validation_errors(cairn):
+    cfn = cairn.client("cloudformation")
+    bucket(cairn, "cur-state")
+    cfn.create_stack(StackName="cur-state", TemplateBody=trail_on("cur-state"))
+    assert wait(cfn, "cur-state", "stack_create_complete") == "CREATE_COMPLETE"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cfn.continue_update_rollback(StackName="cur-state")
+    code, message = err(e)
+    assert code == "ValidationError"
+    assert "CREATE_COMPLETE state and can not continue its update rollback" in message
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cfn.cancel_update_stack(StackName="cur-state")
+    assert err(e) == ("ValidationError",
+                      "CancelUpdateStack cannot be called from current stack status")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cfn.cancel_update_stack(StackName="cur-nowhere")
+    assert err(e) == ("ValidationError", "Stack with id cur-nowhere does not exist")
+    trail = stuck_stack(cairn, "cur-bad-skip")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cfn.continue_update_rollback(StackName="cur-bad-skip", ResourcesToSkip=["Nope"])
+    assert err(e)[0] == "ValidationError" and "Nope" in err(e)[1]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cfn.continue_update_rollback(StackName="cur-bad-skip", ResourcesToSkip=["Bad"])
+    assert err(e)[0] == "ValidationError" and "UPDATE_FAILED" in err(e)[1]
+    # Refused calls change nothing.
+    assert wait(cfn, "cur-bad-skip", "stack_rollback_complete") == "UPDATE_ROLLBACK_FAILED"
+    assert trail_bucket(cairn, trail) == "cur-bad-skip-new"
