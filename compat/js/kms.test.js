@@ -20,9 +20,12 @@ import {
   InvalidCiphertextException,
   KMSClient,
   KMSInvalidStateException,
+  KMSServiceException,
   NotFoundException,
   PutKeyPolicyCommand,
+  ReEncryptCommand,
   ScheduleKeyDeletionCommand,
+  paginateListAliases,
 } from "@aws-sdk/client-kms";
 
 import { ACCOUNT, clientConfig, startCairn } from "./cairn.js";
@@ -83,6 +86,14 @@ test("CreateKey and CreateAlias; DescribeKey by alias names the key", async () =
     assert.equal(described.KeyMetadata.KeyId, keyId, `DescribeKey(${name})`);
     assert.equal(described.KeyMetadata.Description, "JavaScript SDK compat key");
   }
+  const aliases = [];
+  for await (const page of paginateListAliases({ client: kms, pageSize: 1 }, { KeyId: keyId })) {
+    aliases.push(...page.Aliases);
+  }
+  assert.deepEqual(
+    aliases.map((a) => [a.AliasName, a.AliasArn, a.TargetKeyId]),
+    [[ALIAS, `arn:aws:kms:us-east-1:${ACCOUNT}:${ALIAS}`, keyId]],
+  );
 });
 
 test("Encrypt and Decrypt round trip, bound to the encryption context", async () => {
@@ -114,6 +125,26 @@ test("Encrypt and Decrypt round trip, bound to the encryption context", async ()
     kms.send(new DecryptCommand({ CiphertextBlob: encrypted.CiphertextBlob })),
     typed(InvalidCiphertextException),
   );
+
+  const second = await kms.send(new CreateKeyCommand({ Description: "second" }));
+  const moved = await kms.send(
+    new ReEncryptCommand({
+      CiphertextBlob: encrypted.CiphertextBlob,
+      SourceEncryptionContext: CONTEXT,
+      DestinationKeyId: second.KeyMetadata.KeyId,
+      DestinationEncryptionContext: { app: "js-sdk", purpose: "moved" },
+    }),
+  );
+  assert.equal(moved.SourceKeyId, keyArn);
+  assert.equal(moved.KeyId, second.KeyMetadata.Arn);
+  const reopened = await kms.send(
+    new DecryptCommand({
+      CiphertextBlob: moved.CiphertextBlob,
+      EncryptionContext: { app: "js-sdk", purpose: "moved" },
+    }),
+  );
+  assert.equal(reopened.KeyId, second.KeyMetadata.Arn);
+  assert.deepEqual(Buffer.from(reopened.Plaintext), Buffer.from(plaintext));
 });
 
 test("GenerateDataKey gives a 256-bit key and its ciphertext, which decrypts to it", async () => {
@@ -166,6 +197,33 @@ test("GetKeyPolicy shows the default policy; PutKeyPolicy replaces it", async ()
   );
   const again = await kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: "default" }));
   assert.deepEqual(JSON.parse(again.Policy), replacement);
+
+  // The key policy's explicit deny holds even for the account's root user, as on AWS.
+  await assert.rejects(
+    kms.send(
+      new EncryptCommand({
+        KeyId: keyId,
+        Plaintext: new Uint8Array([1]),
+        EncryptionContext: { purpose: "forbidden" },
+      }),
+    ),
+    (err) => {
+      // KMS's model has no AccessDeniedException shape: the SDK raises its service exception
+      // with the wire code as its name.
+      assert.ok(err instanceof KMSServiceException, `${err.name}: ${err.message}`);
+      assert.equal(err.name, "AccessDeniedException");
+      assert.equal(err.$metadata.httpStatusCode, 400);
+      assert.match(err.message, /kms:Encrypt/);
+      return true;
+    },
+  );
+  await kms.send(
+    new EncryptCommand({
+      KeyId: keyId,
+      Plaintext: new Uint8Array([1]),
+      EncryptionContext: { purpose: "allowed" },
+    }),
+  );
 });
 
 test("a missing key is NotFoundException; a disabled key is DisabledException", async () => {

@@ -11,6 +11,7 @@ import {
   CreateLogGroupCommand,
   CreateLogStreamCommand,
   DeleteLogGroupCommand,
+  DescribeLogStreamsCommand,
   DeleteMetricFilterCommand,
   DescribeLogGroupsCommand,
   DescribeMetricFiltersCommand,
@@ -19,8 +20,11 @@ import {
   PutLogEventsCommand,
   PutMetricFilterCommand,
   PutRetentionPolicyCommand,
+  ResourceAlreadyExistsException,
   ResourceNotFoundException,
+  paginateFilterLogEvents,
 } from "@aws-sdk/client-cloudwatch-logs";
+import { CloudWatchClient, GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 
 import { ACCOUNT, clientConfig, startCairn } from "./cairn.js";
 
@@ -30,11 +34,15 @@ const EVENTS = 25;
 
 let cairn;
 let logs;
+let start;
 
 before(async () => {
   cairn = await startCairn();
   logs = new CloudWatchLogsClient(clientConfig(cairn.endpoint));
 });
+
+/** The message of the `i`th event this file puts. */
+const message = (i) => (i % 5 === 0 ? `ERROR request ${i} failed` : `INFO request ${i} ok`);
 
 after(() => {
   logs?.destroy();
@@ -53,15 +61,35 @@ test("a log group with retention and a stream takes events", async () => {
   assert.equal(typeof group.creationTime, "number");
 
   await logs.send(new CreateLogStreamCommand({ logGroupName: GROUP, logStreamName: STREAM }));
-  const start = Date.now() - 60_000;
+  start = Date.now() - 60_000;
   const logEvents = Array.from({ length: EVENTS }, (_, i) => ({
     timestamp: start + i,
-    message: i % 5 === 0 ? `ERROR request ${i} failed` : `INFO request ${i} ok`,
+    message: message(i),
   }));
   const put = await logs.send(
     new PutLogEventsCommand({ logGroupName: GROUP, logStreamName: STREAM, logEvents }),
   );
   assert.equal(put.rejectedLogEventsInfo, undefined, "no event is rejected");
+
+  const streams = await logs.send(new DescribeLogStreamsCommand({ logGroupName: GROUP }));
+  assert.equal(streams.logStreams.length, 1);
+  const [stream] = streams.logStreams;
+  assert.equal(stream.logStreamName, STREAM);
+  assert.equal(stream.firstEventTimestamp, start);
+  assert.equal(stream.lastEventTimestamp, start + EVENTS - 1);
+  assert.equal(
+    stream.arn,
+    `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:${GROUP}:log-stream:${STREAM}`,
+  );
+
+  await assert.rejects(
+    logs.send(new CreateLogGroupCommand({ logGroupName: GROUP })),
+    (err) => {
+      assert.ok(err instanceof ResourceAlreadyExistsException, `${err.name}: ${err.message}`);
+      assert.equal(err.$metadata.httpStatusCode, 400);
+      return true;
+    },
+  );
 });
 
 test("GetLogEvents pages forward until nextForwardToken repeats", async () => {
@@ -88,8 +116,31 @@ test("GetLogEvents pages forward until nextForwardToken repeats", async () => {
   }
   assert.equal(tokens.at(-1), tokens.at(-2), "the forward token repeats at the end of the stream");
   assert.equal(messages.length, EVENTS);
-  assert.equal(messages[0], "ERROR request 0 failed");
-  assert.equal(messages[EVENTS - 1], `INFO request ${EVENTS - 1} ok`);
+  assert.deepEqual(messages, Array.from({ length: EVENTS }, (_, i) => message(i)));
+});
+
+test("GetLogEvents from the tail pages backward with nextBackwardToken", async () => {
+  const tail = await logs.send(
+    new GetLogEventsCommand({ logGroupName: GROUP, logStreamName: STREAM, limit: 10 }),
+  );
+  const last = Array.from({ length: 10 }, (_, i) => message(EVENTS - 10 + i));
+  assert.deepEqual(
+    tail.events.map((e) => e.message),
+    last,
+    "without startFromHead the newest events come, oldest of them first",
+  );
+  const before = await logs.send(
+    new GetLogEventsCommand({
+      logGroupName: GROUP,
+      logStreamName: STREAM,
+      limit: 10,
+      nextToken: tail.nextBackwardToken,
+    }),
+  );
+  assert.deepEqual(
+    before.events.map((e) => e.message),
+    Array.from({ length: 10 }, (_, i) => message(EVENTS - 20 + i)),
+  );
 });
 
 test("FilterLogEvents finds the events a pattern matches", async () => {
@@ -113,12 +164,27 @@ test("FilterLogEvents finds the events a pattern matches", async () => {
   );
   const expected = Array.from({ length: EVENTS }, (_, i) => i)
     .filter((i) => String(i).startsWith("1"))
-    .map((i) => (i % 5 === 0 ? `ERROR request ${i} failed` : `INFO request ${i} ok`));
+    .map(message);
   assert.deepEqual(
     quoted.events.map((e) => e.message),
     expected,
     "a quoted phrase matches where it occurs, in time order",
   );
+
+  const pages = [];
+  for await (const page of paginateFilterLogEvents(
+    { client: logs },
+    { logGroupName: GROUP, filterPattern: "ERROR", limit: 2 },
+  )) {
+    pages.push(page.events.map((e) => e.message));
+  }
+  assert.deepEqual(
+    pages.flat(),
+    [0, 5, 10, 15, 20].map(message),
+    "the paginator walks every match once",
+  );
+  assert.ok(pages.length >= 3, `limit 2 gives at least three pages, got ${pages.length}`);
+  assert.ok(pages.every((p) => p.length <= 2));
 });
 
 test("a metric filter is stored and described", async () => {
@@ -148,6 +214,37 @@ test("a metric filter is stored and described", async () => {
   assert.deepEqual(
     byMetric.metricFilters.map((f) => f.filterName),
     ["errors"],
+  );
+
+  // Events put after the filter exists count into its metric.
+  const now = Date.now();
+  await logs.send(
+    new PutLogEventsCommand({
+      logGroupName: GROUP,
+      logStreamName: STREAM,
+      logEvents: [
+        { timestamp: now, message: "ERROR disk full" },
+        { timestamp: now, message: "INFO fine" },
+        { timestamp: now, message: "ERROR disk still full" },
+      ],
+    }),
+  );
+  const cw = new CloudWatchClient(clientConfig(cairn.endpoint));
+  const minute = Math.floor(now / 60_000) * 60_000;
+  const stats = await cw.send(
+    new GetMetricStatisticsCommand({
+      Namespace: "JsSdkLogs",
+      MetricName: "ErrorCount",
+      StartTime: new Date(minute - 60_000),
+      EndTime: new Date(minute + 120_000),
+      Period: 60,
+      Statistics: ["Sum"],
+    }),
+  );
+  cw.destroy();
+  assert.deepEqual(
+    stats.Datapoints.map((d) => [d.Timestamp.getTime(), d.Sum]),
+    [[minute, 2]],
   );
   await logs.send(new DeleteMetricFilterCommand({ logGroupName: GROUP, filterName: "errors" }));
   const gone = await logs.send(new DescribeMetricFiltersCommand({ logGroupName: GROUP }));
