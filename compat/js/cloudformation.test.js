@@ -11,7 +11,10 @@ import {
   CloudFormationServiceException,
   CreateStackCommand,
   DeleteStackCommand,
+  DescribeStackResourcesCommand,
   DescribeStacksCommand,
+  GetTemplateCommand,
+  ListExportsCommand,
   ValidateTemplateCommand,
   paginateDescribeStackEvents,
   waitUntilStackCreateComplete,
@@ -132,6 +135,25 @@ test("CreateStack and waitUntilStackCreateComplete; the outputs name what it mad
   assert.equal(outputs.BucketName.OutputValue, BUCKET);
   assert.equal(outputs.TrailArn.OutputValue, TRAIL_ARN);
   assert.equal(outputs.TrailArn.ExportName, `${STACK}-TrailArn`);
+
+  const { Exports } = await cfn.send(new ListExportsCommand({}));
+  assert.deepEqual(Exports, [
+    { ExportingStackId: stackId, Name: `${STACK}-TrailArn`, Value: TRAIL_ARN },
+  ]);
+  const template = await cfn.send(new GetTemplateCommand({ StackName: STACK }));
+  assert.equal(template.TemplateBody, JSON.stringify(TEMPLATE), "the body comes back as sent");
+
+  const { StackResources } = await cfn.send(
+    new DescribeStackResourcesCommand({ StackName: STACK }),
+  );
+  const resources = Object.fromEntries(
+    StackResources.map((r) => [r.LogicalResourceId, [r.ResourceType, r.ResourceStatus]]),
+  );
+  assert.deepEqual(resources, {
+    TrailBucket: ["AWS::S3::Bucket", "CREATE_COMPLETE"],
+    TrailBucketPolicy: ["AWS::S3::BucketPolicy", "CREATE_COMPLETE"],
+    Trail: ["AWS::CloudTrail::Trail", "CREATE_COMPLETE"],
+  });
 });
 
 test("DescribeStackEvents tells each resource's creation, newest first", async () => {

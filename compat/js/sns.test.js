@@ -4,6 +4,7 @@
 // arriving, listing, a typed NotFoundException, deletion.
 
 import assert from "node:assert/strict";
+import { X509Certificate, createVerify } from "node:crypto";
 import { once } from "node:events";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
@@ -19,8 +20,10 @@ import {
   NotFoundException,
   PublishCommand,
   SNSClient,
+  SetSubscriptionAttributesCommand,
   SetTopicAttributesCommand,
   SubscribeCommand,
+  UnsubscribeCommand,
 } from "@aws-sdk/client-sns";
 
 import { ACCOUNT, clientConfig, startCairn } from "./cairn.js";
@@ -41,7 +44,9 @@ class Subscriber {
       req.on("data", (c) => chunks.push(c));
       req.on("end", () => {
         res.writeHead(200).end();
-        const message = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        const body = Buffer.concat(chunks).toString("utf8");
+        const raw = req.headers["x-amz-sns-rawdelivery"] === "true";
+        const message = raw ? { Type: "Raw", body } : JSON.parse(body);
         message.headerType = req.headers["x-amz-sns-message-type"];
         message.path = req.url;
         this.messages.push(message);
@@ -73,6 +78,32 @@ class Subscriber {
     this.server.closeAllConnections?.();
     this.server.close();
   }
+}
+
+/** The string SNS signs for `message`, as AWS documents it for each message type. */
+function stringToSign(message) {
+  const keys =
+    message.Type === "Notification"
+      ? ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+      : ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"];
+  return keys
+    .filter((k) => message[k] !== undefined)
+    .map((k) => `${k}\n${message[k]}\n`)
+    .join("");
+}
+
+/** Checks `message`'s signature with the certificate its SigningCertURL serves. */
+async function assertSigned(message) {
+  const response = await fetch(message.SigningCertURL);
+  assert.equal(response.status, 200, "the signing certificate is served");
+  const certificate = new X509Certificate(await response.text());
+  const algorithm = message.SignatureVersion === "2" ? "RSA-SHA256" : "RSA-SHA1";
+  const verifier = createVerify(algorithm);
+  verifier.update(stringToSign(message), "utf8");
+  assert.ok(
+    verifier.verify(certificate.publicKey, message.Signature, "base64"),
+    `the ${message.Type} signature verifies`,
+  );
 }
 
 let cairn;
@@ -153,6 +184,7 @@ test("an HTTP subscriber confirms from its SubscriptionConfirmation", async () =
   assert.equal(confirmation.SignatureVersion, "2");
   assert.ok(confirmation.Token, "the confirmation carries a token");
   assert.match(confirmation.SubscribeURL, /Action=ConfirmSubscription/);
+  await assertSigned(confirmation);
 
   const pending = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: TOPIC_ARN }));
   assert.deepEqual(
@@ -200,8 +232,34 @@ test("Publish reaches the confirmed subscriber as a Notification", async () => {
   assert.equal(notification.Message, "release 1.2.3 is out");
   assert.deepEqual(notification.MessageAttributes, { stage: { Type: "String", Value: "prod" } });
   assert.equal(notification.SignatureVersion, "2");
-  assert.ok(notification.Signature, "the notification is signed");
+  await assertSigned(notification);
   assert.match(notification.UnsubscribeURL, /Action=Unsubscribe/);
+});
+
+test("raw delivery and a per-protocol message; Unsubscribe stops delivery", async () => {
+  await sns.send(
+    new SetSubscriptionAttributesCommand({
+      SubscriptionArn: subscriptionArn,
+      AttributeName: "RawMessageDelivery",
+      AttributeValue: "true",
+    }),
+  );
+  await sns.send(
+    new PublishCommand({
+      TopicArn: TOPIC_ARN,
+      MessageStructure: "json",
+      Message: JSON.stringify({ default: "for everyone", http: "for http endpoints" }),
+    }),
+  );
+  const raw = await subscriber.next("Raw");
+  assert.equal(raw.body, "for http endpoints");
+  assert.equal(raw.headerType, "Notification");
+
+  await sns.send(new UnsubscribeCommand({ SubscriptionArn: subscriptionArn }));
+  const listed = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: TOPIC_ARN }));
+  assert.deepEqual(listed.Subscriptions, []);
+  const attrs = (await sns.send(new GetTopicAttributesCommand({ TopicArn: TOPIC_ARN }))).Attributes;
+  assert.equal(attrs.SubscriptionsConfirmed, "0");
 });
 
 test("a missing topic is a typed NotFoundException; DeleteTopic removes the topic", async () => {
