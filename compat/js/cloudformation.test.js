@@ -4,6 +4,7 @@
 // stack deleted with what it made, and ValidationError for bad templates.
 
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 
 import {
@@ -214,6 +215,38 @@ test("DeleteStack and waitUntilStackDeleteComplete remove the trail and the buck
     assert.equal(err.message, `Stack with id ${STACK} does not exist`);
     return true;
   });
+});
+
+test("a trail without its bucket policy fails; the waiter reports the rollback", async () => {
+  const body = readFileSync(
+    new URL("../cfn/05-01-CloudTrail-no-policy.yml", import.meta.url),
+    "utf8",
+  );
+  await cfn.send(new CreateStackCommand({ StackName: "js-sdk-no-policy", TemplateBody: body }));
+  await assert.rejects(
+    waitUntilStackCreateComplete({ client: cfn, ...WAIT }, { StackName: "js-sdk-no-policy" }),
+    (err) => {
+      const result = JSON.parse(err.message);
+      assert.equal(result.state, "FAILURE");
+      assert.equal(result.reason.Stacks[0].StackStatus, "ROLLBACK_COMPLETE");
+      return true;
+    },
+  );
+  const events = [];
+  for await (const page of paginateDescribeStackEvents(
+    { client: cfn },
+    { StackName: "js-sdk-no-policy" },
+  )) {
+    events.push(...page.StackEvents);
+  }
+  const failed = events.filter((e) => e.ResourceStatus === "CREATE_FAILED");
+  assert.deepEqual(
+    failed.map((e) => e.LogicalResourceId),
+    ["CloudTrail"],
+  );
+  assert.match(failed[0].ResourceStatusReason, /InsufficientS3BucketPolicyException/);
+  const { trailList } = await ct.send(new DescribeTrailsCommand({}));
+  assert.deepEqual(trailList, [], "the rollback left no trail");
 });
 
 test("a bad template is a ValidationError", async () => {
