@@ -1,15 +1,20 @@
 """CloudFormation's way out of a failed update rollback, driven by boto3: ContinueUpdateRollback
-after the cause is fixed, or with ResourcesToSkip; CancelUpdateStack's state rule.
+after the cause is fixed, or with ResourcesToSkip; CancelUpdateStack of an update in progress
+(held there by the test hook CAIRN_FAULT_CFN_HOLD_WHILE) and its state rule.
 
 The rollback fails as AWS's own example does: the old configuration a resource rolls back to
 was broken outside CloudFormation (here the bucket policy of the trail's old bucket)."""
 
 import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from unittest import mock
 
 import botocore.exceptions
 import pytest
 
-from conftest import cloudtrail_policy
+from conftest import Cairn, cairn_binary, cloudtrail_policy
 
 
 def wait(cfn, name, waiter):
@@ -27,9 +32,9 @@ def bucket(cairn, name):
     s3.put_bucket_policy(Bucket=name, Policy=cloudtrail_policy(name))
 
 
-def trail_on(bucket_name, failing=None):
+def trail_on(bucket_name, failing=None, logging=True):
     resources = {"Trail": {"Type": "AWS::CloudTrail::Trail", "Properties": {
-        "S3BucketName": bucket_name, "IsLogging": True}}}
+        "S3BucketName": bucket_name, "IsLogging": logging}}}
     if failing:
         # A second trail on a bucket without the policy CloudTrail needs: fails after Trail.
         resources["Bad"] = {"Type": "AWS::CloudTrail::Trail", "DependsOn": "Trail",
@@ -146,3 +151,60 @@ def test_wrong_states_and_unknown_resources_are_validation_errors(cairn):
     # Refused calls change nothing.
     assert wait(cfn, "cur-bad-skip", "stack_rollback_complete") == "UPDATE_ROLLBACK_FAILED"
     assert trail_bucket(cairn, trail) == "cur-bad-skip-new"
+
+
+@pytest.fixture(scope="module")
+def held(tmp_path_factory):
+    """A server whose stack engine waits after each resource operation while `hold` exists."""
+    hold = tmp_path_factory.mktemp("hold") / "hold"
+    with mock.patch.dict(os.environ, CAIRN_FAULT_CFN_HOLD_WHILE=str(hold)):
+        server = Cairn(cairn_binary())
+    server.hold = hold
+    yield server
+    server.stop()
+
+
+def until(condition, what, seconds=60):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_cancel_update_stack_rolls_back_an_update_in_progress(held):
+    cfn = held.client("cloudformation")
+    bucket(held, "cancel-b")
+    cfn.create_stack(StackName="cancel", TemplateBody=trail_on("cancel-b"))
+    assert wait(cfn, "cancel", "stack_create_complete") == "CREATE_COMPLETE"
+    trail = cfn.describe_stack_resource(StackName="cancel", LogicalResourceId="Trail")[
+        "StackResourceDetail"]["PhysicalResourceId"]
+    ct = held.client("cloudtrail")
+    # The update stops the trail, then would add a second one that depends on it.
+    update = json.loads(trail_on("cancel-b", logging=False))
+    update["Resources"]["Second"] = {"Type": "AWS::CloudTrail::Trail", "DependsOn": "Trail",
+                                     "Properties": {"S3BucketName": "cancel-b",
+                                                    "IsLogging": False}}
+    held.hold.touch()
+    with ThreadPoolExecutor(1) as pool:
+        updating = pool.submit(held.client("cloudformation").update_stack, StackName="cancel",
+                               TemplateBody=json.dumps(update))
+        until(lambda: not ct.get_trail_status(Name=trail)["IsLogging"], "the trail to stop")
+        assert cfn.describe_stacks(StackName="cancel")["Stacks"][0]["StackStatus"] == \
+            "UPDATE_IN_PROGRESS"
+        cfn.cancel_update_stack(StackName="cancel")
+        held.hold.unlink()
+        updating.result()
+    assert wait(cfn, "cancel", "stack_rollback_complete") == "UPDATE_ROLLBACK_COMPLETE"
+    stack_events = [e for e in cfn.describe_stack_events(StackName="cancel")["StackEvents"]
+                    if e["ResourceType"] == "AWS::CloudFormation::Stack"]
+    assert [e.get("ResourceStatusReason") for e in stack_events
+            if e["ResourceStatus"] == "UPDATE_ROLLBACK_IN_PROGRESS"] == ["Stack update cancelled"]
+    # The update is undone: the trail logs again and the second trail was never made.
+    assert ct.get_trail_status(Name=trail)["IsLogging"] is True
+    assert [t["Name"] for t in ct.describe_trails()["trailList"]] == [trail]
+    assert [r["LogicalResourceId"] for r in
+            cfn.describe_stack_resources(StackName="cancel")["StackResources"]] == ["Trail"]
+    # The cancel was recorded; the next update is not cancelled by it.
+    assert "CancelUpdateStack" in [r["eventName"] for r in held.records("Management")]
+    cfn.update_stack(StackName="cancel", TemplateBody=json.dumps(update))
+    assert wait(cfn, "cancel", "stack_update_complete") == "UPDATE_COMPLETE"

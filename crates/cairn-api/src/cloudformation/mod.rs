@@ -19,7 +19,7 @@ use std::time::Duration;
 use axum::response::Response;
 use cairn_core::authz::Permission;
 use cairn_core::cloudformation::{
-    Engine, Fault, Registry, changesets, queries, recovery, stacks,
+    Engine, Fault, Hold, Registry, changesets, queries, recovery, stacks,
 };
 use cairn_core::error::ApiResult;
 use cairn_core::{ApiError, CallContext};
@@ -79,10 +79,22 @@ fn fault() -> Option<Arc<Fault>> {
     static FAULT: OnceLock<Option<Arc<Fault>>> = OnceLock::new();
     FAULT
         .get_or_init(|| {
-            std::env::var("CAIRN_FAULT_CFN_ABORT_AFTER")
+            let after = std::env::var("CAIRN_FAULT_CFN_ABORT_AFTER")
                 .ok()
-                .and_then(|v| v.parse().ok())
-                .map(|n| Arc::new(Fault::abort_after(n)))
+                .and_then(|v| v.parse().ok());
+            // The engine waits after each resource operation while this file exists.
+            let hold = std::env::var_os("CAIRN_FAULT_CFN_HOLD_WHILE").map(|path| {
+                let path = std::path::PathBuf::from(path);
+                Box::new(move || {
+                    let path = path.clone();
+                    Box::pin(async move {
+                        while path.exists() {
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
+                    }) as cairn_core::cloudformation::BoxFuture<'static, ()>
+                }) as Hold
+            });
+            (after.is_some() || hold.is_some()).then(|| Arc::new(Fault::new(after, hold)))
         })
         .clone()
 }

@@ -19,12 +19,12 @@ pub mod prepare;
 pub mod providers;
 pub mod queries;
 pub mod reach;
-pub mod recovery;
 pub mod records;
+pub mod recovery;
 pub mod services;
 pub mod stack_policy;
 pub mod stacks;
 
-pub use engine::{Engine, Fault};
+pub use engine::{Engine, Fault, Hold};
 pub use providers::Registry;
 pub use services::{BoxFuture, Call, CallError, Caller, Service, Services};

@@ -21,8 +21,8 @@ pub const SKIPPED: &str = "Resource skipped during UPDATE_ROLLBACK";
 /// The reason an update ends with when it was cancelled.
 pub const CANCELLED: &str = "Stack update cancelled";
 
-/// Stacks whose update in progress was asked to stop (by stack id); the engine takes the
-/// request when its update phase ends. A restart forgets them, but an update interrupted by
+/// Stacks whose update in progress was asked to stop (by stack id); the engine starts no
+/// further resource and takes the request when the resources running are done. A restart forgets them, but an update interrupted by
 /// a restart rolls back anyway.
 static CANCELS: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(Default::default);
 
@@ -31,6 +31,14 @@ pub fn take_cancel(stack_id: &str) -> bool {
     CANCELS
         .lock()
         .map(|mut s| s.remove(stack_id))
+        .unwrap_or(false)
+}
+
+/// Whether the update of `stack_id` was cancelled (the request stays).
+pub fn cancelled(stack_id: &str) -> bool {
+    CANCELS
+        .lock()
+        .map(|s| s.contains(stack_id))
         .unwrap_or(false)
 }
 

@@ -282,6 +282,8 @@ pub fn begin_update(
     stack.updated = Some(ctx.now);
     stack.status = "UPDATE_IN_PROGRESS".into();
     stack.status_reason = Some("User Initiated".into());
+    // A cancel that came too late for the last update must not stop this one.
+    super::recovery::take_cancel(&stack.stack_id);
     Ok(())
 }
 

@@ -28,25 +28,41 @@ use super::records;
 use super::services::{Call, Caller, Service, Services};
 use crate::error::{ApiError, ApiResult};
 
-/// A fault injected for tests: abort the process after this many resource operations.
+/// A test's hold on the engine: a future that ends when the engine may go on.
+pub type Hold = Box<dyn Fn() -> super::services::BoxFuture<'static, ()> + Send + Sync>;
+
+/// Faults injected for tests: abort the process after a number of resource operations, or
+/// hold the engine after each resource operation (so a test can act while an operation is
+/// in progress).
 pub struct Fault {
-    after: usize,
+    after: Option<usize>,
     done: AtomicUsize,
+    hold: Option<Hold>,
 }
 
 impl Fault {
     /// Aborts after `after` completed resource operations.
     pub fn abort_after(after: usize) -> Self {
+        Self::new(Some(after), None)
+    }
+
+    /// Aborts after `after` operations (if given); awaits `hold` after each.
+    pub fn new(after: Option<usize>, hold: Option<Hold>) -> Self {
         Self {
             after,
             done: AtomicUsize::new(0),
+            hold,
         }
     }
 
-    fn tick(&self) {
-        if self.done.fetch_add(1, Ordering::SeqCst) + 1 >= self.after {
+    async fn tick(&self) {
+        let done = self.done.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.after.is_some_and(|after| done >= after) {
             tracing::warn!("injected fault: aborting mid-deployment");
             std::process::abort();
+        }
+        if let Some(hold) = &self.hold {
+            hold().await;
         }
     }
 }

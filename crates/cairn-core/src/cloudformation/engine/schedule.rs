@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::Run;
 use crate::cloudformation::providers::{Cx, Failure, Made};
+use crate::cloudformation::recovery;
 use crate::cloudformation::services::BoxFuture;
 use crate::error::ApiResult;
 
@@ -159,7 +160,11 @@ impl Run<'_> {
         let keep_going = matches!(phase, Phase::Delete { .. } | Phase::Cleanup);
         loop {
             let mut progress = true;
-            while progress && (failed.is_empty() || keep_going) {
+            // After CancelUpdateStack no new resource starts; those running finish.
+            while progress
+                && (failed.is_empty() || keep_going)
+                && !(matches!(phase, Phase::Update) && recovery::cancelled(&self.stack.stack_id))
+            {
                 progress = false;
                 for (id, waits) in &nodes {
                     if started.contains(id) {
@@ -189,7 +194,7 @@ impl Run<'_> {
                 break;
             };
             if let Some(fault) = &self.engine.fault {
-                fault.tick();
+                fault.tick().await;
             }
             if self.finish(phase, &id, result).await? {
                 done.insert(id);

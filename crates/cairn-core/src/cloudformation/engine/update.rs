@@ -176,7 +176,10 @@ impl Run<'_> {
             .and_then(|ev| ev.dependencies());
         let deps = match deps {
             Ok(d) => d,
-            Err(e) => return self.fail_update(e.to_string()).await,
+            Err(e) => {
+                crate::cloudformation::recovery::take_cancel(&self.stack.stack_id);
+                return self.fail_update(e.to_string()).await;
+            }
         };
         let failed = self.schedule(Phase::Update, deps).await?;
         let cancelled = crate::cloudformation::recovery::take_cancel(&self.stack.stack_id);
