@@ -258,9 +258,19 @@ impl From<&ApiError> for WireError {
     }
 }
 
-/// Renders an AWS JSON 1.1 error.
+/// Renders an AWS JSON 1.1 error with its text under `message`.
 pub fn json_error(err: &WireError, request_id: &str) -> Response {
-    let body = serde_json::json!({"__type": err.code, "message": err.message}).to_string();
+    json_error_keyed(err, request_id, "message")
+}
+
+/// Renders an AWS JSON 1.1 error with its text under `message_key`: the member name the
+/// service's model gives its exceptions (CloudTrail's are `Message`, and the Smithy-based
+/// SDKs fill a typed exception's message from that member alone).
+pub fn json_error_keyed(err: &WireError, request_id: &str, message_key: &str) -> Response {
+    let mut body = serde_json::Map::new();
+    body.insert("__type".into(), err.code.into());
+    body.insert(message_key.into(), err.message.clone().into());
+    let body = serde_json::Value::Object(body).to_string();
     let mut resp = Response::new(axum::body::Body::from(body));
     *resp.status_mut() = err.status;
     resp.headers_mut().insert(

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use std::sync::Arc;
 
-use crate::errors::{WireError, json_error};
+use crate::errors::{WireError, json_error, json_error_keyed};
 use crate::protocol::Protocol;
 use crate::recording::{CallInfo, Outcome};
 use crate::server::{AppState, Received, authenticate, set_request_id};
@@ -184,8 +184,10 @@ async fn run(
     let rid = info.request_id.clone();
     match execute(state, op_name, op, body, info).await {
         Ok(output) => json_ok(&output, &rid),
+        // An operation's errors are CloudTrail's modeled exceptions, whose text is the
+        // `Message` member (the Go, JavaScript and Rust SDKs read that member alone).
         Err(e) if e.kind != cairn_core::ErrorKind::Internal => {
-            json_error(&WireError::json(&e), &rid)
+            json_error_keyed(&WireError::json(&e), &rid, "Message")
         }
         Err(_) => internal(&rid),
     }

@@ -38,7 +38,7 @@ async fn a_full_store_answers_503_and_loses_nothing_acknowledged() {
         assert!(acknowledged.len() < 5_000, "the store never filled");
     };
     assert_eq!(error_type(&refused), "ServiceUnavailable");
-    assert!(refused["message"].as_str().unwrap().contains("Retry later"));
+    assert!(refused["Message"].as_str().unwrap().contains("Retry later"));
     let health = server
         .client
         .get(server.url("/health"))

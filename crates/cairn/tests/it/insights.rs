@@ -256,7 +256,7 @@ async fn bursts_become_insight_pairs_in_history_bucket_and_digest() {
         .await;
     assert_eq!(s, 400);
     assert!(
-        e["message"]
+        e["Message"]
             .as_str()
             .unwrap()
             .ends_with("EventId, EventName, EventSource."),

@@ -9,7 +9,7 @@ use crate::harness::*;
 async fn expect(server: &Server, op: &str, body: Value, code: &str) -> Value {
     let (status, v) = server.ct(op, body.clone()).await;
     assert_eq!((status, error_type(&v)), (400, code), "{op} {body} -> {v}");
-    assert!(v["message"].is_string());
+    assert!(v["Message"].is_string());
     v
 }
 
@@ -36,7 +36,7 @@ async fn trail_errors_are_named_like_aws() {
     )
     .await;
     assert_eq!(
-        v["message"], "Unknown trail: nope for the user: 123456789012",
+        v["Message"], "Unknown trail: nope for the user: 123456789012",
         "GetTrail names the trail as given"
     );
     let v = expect(
@@ -47,7 +47,7 @@ async fn trail_errors_are_named_like_aws() {
     )
     .await;
     assert_eq!(
-        v["message"],
+        v["Message"],
         "Unknown trail: arn:aws:cloudtrail:us-east-1:123456789012:trail/nope for the user: 123456789012",
         "GetTrailStatus names its ARN"
     );
@@ -60,7 +60,7 @@ async fn trail_errors_are_named_like_aws() {
     )
     .await;
     assert!(
-        v["message"]
+        v["Message"]
             .as_str()
             .unwrap()
             .contains("must starts with a letter or number"),
@@ -74,7 +74,7 @@ async fn trail_errors_are_named_like_aws() {
     )
     .await;
     assert_eq!(
-        v["message"],
+        v["Message"],
         "Trail name too short. Minimum allowed length: 3 characters. Specified name length: 2 characters."
     );
     server.s3("PUT", "/no-policy-bucket", b"").await;
@@ -86,7 +86,7 @@ async fn trail_errors_are_named_like_aws() {
     )
     .await;
     assert_eq!(
-        v["message"],
+        v["Message"],
         "Incorrect S3 bucket policy is detected for bucket: no-policy-bucket"
     );
     server.bucket_for_trails("trail-bucket").await;
@@ -134,7 +134,7 @@ async fn trail_errors_are_named_like_aws() {
     )
     .await;
     assert_eq!(
-        v["message"],
+        v["Message"],
         "User: 123456789012 already has 5 trails in us-east-1."
     );
     let too_many_tags: Vec<Value> = (0..51)

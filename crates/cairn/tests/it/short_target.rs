@@ -2,7 +2,7 @@
 //! and other Smithy-based SDKs send (issue 7 §1), is answered and recorded like the long
 //! form botocore sends; an unknown target's error names what was received.
 //!
-//! Both tests FAIL until `cairn-api`'s CloudTrail dispatch accepts the short form and names an
+//! The first two FAIL until `cairn-api`'s CloudTrail dispatch accepts the short form and names an
 //! unknown target in its error (the fix in `crates/cairn-api/src/cloudtrail/mod.rs`).
 
 use serde_json::{Value, json};
@@ -92,4 +92,27 @@ async fn unknown_targets_are_refused_naming_what_was_sent() {
             "{target}: {v}"
         );
     }
+}
+
+/// CloudTrail's model names its exceptions' text `Message`, and the Smithy-based SDKs fill a
+/// typed exception (the Go SDK's `*types.TrailNotFoundException`) from that member alone: an
+/// operation's error carries it there, not under `message`. FAILED before the fix in
+/// `crates/cairn-api/src/cloudtrail/mod.rs` (found by compat/go).
+#[tokio::test]
+async fn operation_errors_carry_the_modeled_message_member() {
+    let server = Server::start();
+    let (status, v) = call_with_target(
+        &server,
+        "CloudTrail_20131101.GetTrailStatus",
+        json!({"Name": "no-such-trail"}),
+    )
+    .await;
+    assert_eq!(
+        (status, error_type(&v)),
+        (400, "TrailNotFoundException"),
+        "{v}"
+    );
+    let message = v["Message"].as_str().unwrap_or("");
+    assert!(message.contains("no-such-trail"), "{v}");
+    assert!(v.get("message").is_none(), "{v}");
 }

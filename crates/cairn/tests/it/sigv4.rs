@@ -124,7 +124,7 @@ async fn iam_user_keys_sign_as_iam_user_identities() {
     assert_eq!(status, 400);
     assert_eq!(body["__type"], "AccessDeniedException");
     assert_eq!(
-        body["message"],
+        body["Message"],
         "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: cloudtrail:ListTrails because no identity-based policy allows the cloudtrail:ListTrails action"
     );
     let (_, page) = server
@@ -144,7 +144,7 @@ async fn iam_user_keys_sign_as_iam_user_identities() {
     assert_eq!(record["userIdentity"]["accessKeyId"], id);
     assert_eq!(record["eventName"], "ListTrails");
     assert_eq!(record["errorCode"], "AccessDenied");
-    assert_eq!(record["errorMessage"], body["message"]);
+    assert_eq!(record["errorMessage"], body["Message"]);
     assert!(
         record["userIdentity"]["principalId"]
             .as_str()
