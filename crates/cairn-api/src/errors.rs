@@ -287,20 +287,41 @@ pub fn json_error_keyed(err: &WireError, request_id: &str, message_key: &str) ->
 /// is written `&#13;` so parsers do not fold it into a line feed.
 pub fn xml_escape(text: &str) -> String {
     let escaped = quick_xml::escape::escape(text);
-    let clean =
-        |c: char| matches!(c, '\t' | '\n') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}');
-    if escaped.chars().all(clean) {
-        return escaped.into_owned();
+    match xml_chars(&escaped) {
+        std::borrow::Cow::Borrowed(_) => escaped.into_owned(),
+        std::borrow::Cow::Owned(s) => s,
     }
-    let mut out = String::with_capacity(escaped.len() + 8);
-    for c in escaped.chars() {
+}
+
+/// Whether XML 1.0 carries `c` as it is (a carriage return is carried but folded, so it is
+/// not counted here).
+fn carried(c: char) -> bool {
+    matches!(c, '\t' | '\n') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+}
+
+/// Whether `text` holds a character no XML 1.0 document can carry, even as a reference: in
+/// a request body it was sent raw, so the body was not well-formed XML.
+pub fn xml_forbids(text: &str) -> bool {
+    text.chars().any(|c| c != '\r' && !carried(c))
+}
+
+/// The rule of [`xml_escape`] applied to escaped XML (markup passes unchanged; only text can
+/// hold these characters): each character XML 1.0 forbids becomes U+FFFD and a carriage
+/// return `&#13;`. S3's documents are serialised by `s3s`, which escapes only markup
+/// characters, so every S3 XML response goes through this one function.
+pub fn xml_chars(xml: &str) -> std::borrow::Cow<'_, str> {
+    if xml.chars().all(carried) {
+        return std::borrow::Cow::Borrowed(xml);
+    }
+    let mut out = String::with_capacity(xml.len() + 8);
+    for c in xml.chars() {
         match c {
             '\r' => out.push_str("&#13;"),
-            c if clean(c) => out.push(c),
+            c if carried(c) => out.push(c),
             _ => out.push('\u{FFFD}'),
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// Renders an S3 XML error (HEAD responses carry no body).
@@ -356,6 +377,22 @@ pub fn s3_error_response(
 #[cfg(test)]
 mod tests {
     use super::xml_escape;
+
+    #[test]
+    fn s3_documents_lose_only_what_xml_forbids() {
+        use super::{xml_chars, xml_forbids};
+        let doc = "<?xml version=\"1.0\"?>\n<K a=\"1\">a&amp;\u{1}\r\u{FFFE}\t\u{E9}</K>";
+        assert_eq!(
+            xml_chars(doc),
+            "<?xml version=\"1.0\"?>\n<K a=\"1\">a&amp;\u{FFFD}&#13;\u{FFFD}\t\u{E9}</K>"
+        );
+        assert!(matches!(
+            xml_chars("<a>ok</a>"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert!(xml_forbids("a\u{1}") && xml_forbids("\u{FFFF}"));
+        assert!(!xml_forbids("cr\r\ttab\nlf\u{E9}"));
+    }
 
     #[test]
     fn xml_escape_keeps_every_document_parseable() {

@@ -81,6 +81,50 @@ pub fn looks_like_query(headers: &[(String, String)], raw_query: &str) -> bool {
         || form_urlencoded::parse(raw_query.as_bytes()).any(|(k, _)| k == "Action")
 }
 
+/// Whether an unsigned request may be an AWS Query call that its shape alone cannot place:
+/// a `POST /` with a form body and no `Authorization` (SDKs send STS's federated actions so).
+/// Its body decides ([`unsigned_query_route`]); anything else unsigned stays S3's.
+pub fn may_be_unsigned_query(
+    method: &http::Method,
+    path: &str,
+    headers: &[(String, String)],
+) -> bool {
+    method == http::Method::POST
+        && path == "/"
+        && header(headers, "authorization").is_none()
+        && header(headers, "content-type")
+            .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"))
+}
+
+/// The Query service an unsigned form body with an `Action` is for, told by its `Version`
+/// (each Query service has its own); an unknown version is an unserved Query service, which
+/// answers in the Query protocol. `None` when the body names no action (it stays S3's).
+pub fn unsigned_query_route(body: &[u8]) -> Option<Route> {
+    let mut action = false;
+    let mut version = None;
+    for (k, v) in form_urlencoded::parse(body) {
+        match k.as_ref() {
+            "Action" => action = true,
+            "Version" if version.is_none() => version = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    if !action {
+        return None;
+    }
+    Some(match version.as_deref() {
+        Some("2011-06-15") => Route::Sts,
+        Some("2010-05-08") => Route::Iam,
+        Some("2010-03-31") => Route::Sns,
+        Some("2010-05-15") => Route::CloudFormation,
+        Some("2010-08-01") => Route::Monitoring,
+        _ => Route::Unserved {
+            service: String::new(),
+            protocol: Protocol::Query,
+        },
+    })
+}
+
 /// Routes a request by the service its credential scope names (`service`), falling back on
 /// the request's shape when it is unsigned.
 pub fn route(service: Option<&str>, headers: &[(String, String)], raw_query: &str) -> Route {
@@ -160,5 +204,37 @@ mod tests {
             }
         );
         assert_eq!(route(None, &[], "X-Amz-Signature=abc"), Route::S3);
+    }
+
+    #[test]
+    fn unsigned_form_bodies_with_an_action_are_query() {
+        let form = h(&[(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        )]);
+        assert!(may_be_unsigned_query(&http::Method::POST, "/", &form));
+        assert!(!may_be_unsigned_query(&http::Method::GET, "/", &form));
+        assert!(!may_be_unsigned_query(
+            &http::Method::POST,
+            "/bucket",
+            &form
+        ));
+        assert!(!may_be_unsigned_query(&http::Method::POST, "/", &[]));
+        assert_eq!(
+            unsigned_query_route(b"Action=AssumeRoleWithWebIdentity&Version=2011-06-15"),
+            Some(Route::Sts)
+        );
+        assert_eq!(
+            unsigned_query_route(b"Action=ListUsers&Version=2010-05-08"),
+            Some(Route::Iam)
+        );
+        assert_eq!(
+            unsigned_query_route(b"Action=X"),
+            Some(Route::Unserved {
+                service: String::new(),
+                protocol: Protocol::Query
+            })
+        );
+        assert_eq!(unsigned_query_route(b"key=a&acl=private"), None);
     }
 }

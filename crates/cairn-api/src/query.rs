@@ -9,28 +9,67 @@ use http::HeaderValue;
 use crate::errors::{WireError, xml_escape};
 use crate::server::set_request_id;
 
+/// The most dot-separated segments a parameter name may have. AWS's deepest Query shapes
+/// nest about eight (`Metrics.member.1.MetricStat.Metric.Dimensions.member.1.Name` in
+/// CloudWatch's PutMetricAlarm); 32 leaves four times that room while keeping every
+/// conversion of names into nested structures (IAM's recorded parameters, CloudWatch's
+/// JSON shape, and the recursive drop and serialisation of those values) far from the
+/// stack's limit. A name with 20,000 segments used to overflow a worker's stack and abort
+/// the server.
+pub const MAX_NAME_SEGMENTS: usize = 32;
+
 /// A Query request's parameters: the URL query string's, then the form body's.
 #[derive(Clone, Debug, Default)]
-pub struct Params(Vec<(String, String)>);
+pub struct Params {
+    pairs: Vec<(String, String)>,
+    /// The first name that nests deeper than [`MAX_NAME_SEGMENTS`] (its pair is left out).
+    too_deep: Option<String>,
+}
 
 impl Params {
-    /// Decodes the query string and a form-encoded body (`+` is a space).
+    /// Decodes the query string and a form-encoded body (`+` is a space). A name with more
+    /// than [`MAX_NAME_SEGMENTS`] segments is left out and remembered ([`Params::malformed`]).
     pub fn parse(raw_query: &str, body: &[u8]) -> Self {
-        let mut params: Vec<(String, String)> = form_urlencoded::parse(raw_query.as_bytes())
-            .into_owned()
+        let mut too_deep = None;
+        let pairs = form_urlencoded::parse(raw_query.as_bytes())
+            .chain(form_urlencoded::parse(body))
+            .filter(|(k, _)| {
+                let deep = k.split('.').nth(MAX_NAME_SEGMENTS).is_some();
+                if deep && too_deep.is_none() {
+                    too_deep = Some(k.chars().take(64).collect());
+                }
+                !deep
+            })
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
-        params.extend(form_urlencoded::parse(body).into_owned());
-        Self(params)
+        Self { pairs, too_deep }
     }
 
     /// Parameters given as pairs (calls made inside the server).
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
-        Self(pairs)
+        Self {
+            pairs,
+            too_deep: None,
+        }
+    }
+
+    /// The error a request whose parameter names nest deeper than any Query shape gets:
+    /// AWS's front end refuses a query string it cannot read with `MalformedQueryString`
+    /// before any operation runs (so, like an unknown action, nothing is recorded).
+    pub fn malformed(&self) -> Option<WireError> {
+        self.too_deep.as_ref().map(|name| {
+            WireError::bad_request(
+                "MalformedQueryString",
+                format!(
+                    "The parameter name beginning '{name}' has more than {MAX_NAME_SEGMENTS} dot-separated parts."
+                ),
+            )
+        })
     }
 
     /// The first value of a parameter.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
+        self.pairs
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
@@ -43,7 +82,7 @@ impl Params {
 
     /// Every parameter, in order.
     pub fn iter(&self) -> impl Iterator<Item = &(String, String)> {
-        self.0.iter()
+        self.pairs.iter()
     }
 }
 

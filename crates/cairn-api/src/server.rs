@@ -367,11 +367,29 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
             .insert(AccessNote("console".to_owned()));
         return resp;
     }
-    let route = route(
+    let mut route = route(
         crate::auth::scope_service(&headers).as_deref(),
         &headers,
         req.uri().query().unwrap_or(""),
     );
+    let mut req = req;
+    if route == Route::S3
+        && crate::protocol::may_be_unsigned_query(req.method(), req.uri().path(), &headers)
+    {
+        // An unsigned form POST to `/` (STS's federated actions, or a Query call missing its
+        // signature) is told from S3 by its body, read here within the body limit.
+        let (parts, body) = req.into_parts();
+        let max = state.settings.max_body_bytes;
+        let body = match axum::body::to_bytes(body, max).await {
+            Ok(b) => b,
+            Err(e) if is_too_slow(&e) => return too_slow(Protocol::S3, &request_id),
+            Err(_) => return too_large(max, Protocol::S3, &request_id),
+        };
+        if let Some(query_route) = crate::protocol::unsigned_query_route(&body) {
+            route = query_route;
+        }
+        req = Request::from_parts(parts, Body::from(body));
+    }
     let forwarded = headers
         .iter()
         .find(|(n, _)| n == "x-forwarded-for")
@@ -432,21 +450,27 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         source_ip,
         request_id,
     });
-    let note = match &route {
-        Route::Sns
-        | Route::Iam
-        | Route::Sts
-        | Route::CloudFormation
-        | Route::Monitoring
-        | Route::Unserved {
-            protocol: Protocol::Query,
-            ..
-        } => AccessNote(format!(
-            "{} {}",
-            note.0,
-            crate::query::Params::parse(&received.raw_query, &received.body).action()
-        )),
-        _ => note,
+    let note = if protocol == Protocol::Query {
+        let params = crate::query::Params::parse(&received.raw_query, &received.body);
+        let note = AccessNote(format!("{} {}", note.0, params.action()));
+        // Names nested past any Query shape are refused here, for every Query service, before
+        // anything turns them into nested values.
+        if let Some(e) = params.malformed() {
+            let service = match &route {
+                Route::Unserved { service, .. } => service.as_str(),
+                Route::Sns => "sns",
+                Route::Iam => "iam",
+                Route::Sts => "sts",
+                Route::CloudFormation => "cloudformation",
+                _ => "monitoring",
+            };
+            let mut resp = crate::errors::render(protocol, service, &e, &received.request_id);
+            resp.extensions_mut().insert(note);
+            return resp;
+        }
+        note
+    } else {
+        note
     };
     let mut resp = match route {
         Route::Sns => crate::sns::handle(state, received).await,

@@ -152,11 +152,8 @@ async fn answer(
             {
                 parts.status = http::StatusCode::PARTIAL_CONTENT;
             }
-            post_object::finish(
-                Response::from_parts(parts, axum::body::Body::new(body)),
-                form,
-            )
-            .await
+            let body = xml_body(&parts.headers, body);
+            post_object::finish(Response::from_parts(parts, body), form).await
         }
         Err(e) => {
             tracing::debug!(error = ?e, "s3 request aborted");
@@ -216,6 +213,28 @@ fn unsigned_amz_header(headers: &http::HeaderMap) -> Option<crate::errors::WireE
                 message,
             }
         })
+}
+
+/// A success body as sent: an XML document `s3s` serialised (keys, prefixes, markers and
+/// other echoed input inside) with the characters XML 1.0 forbids replaced, as every XML
+/// answer of Cairn's does ([`crate::errors::xml_chars`]); object bytes (GetObject, whatever
+/// their type, answers with `Accept-Ranges`) and streams pass unchanged.
+fn xml_body(headers: &http::HeaderMap, body: s3s::Body) -> axum::body::Body {
+    let is_document = headers
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"application/xml"))
+        && !headers.contains_key(http::header::ACCEPT_RANGES);
+    let text = is_document
+        .then(|| body.bytes())
+        .flatten()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok());
+    match text {
+        Some(text) => match crate::errors::xml_chars(&text) {
+            std::borrow::Cow::Owned(clean) => axum::body::Body::from(clean),
+            std::borrow::Cow::Borrowed(_) => axum::body::Body::new(body),
+        },
+        None => axum::body::Body::new(body),
+    }
 }
 
 /// Re-renders an error response with AWS's message for its code and our request id (error

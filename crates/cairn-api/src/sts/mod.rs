@@ -1,7 +1,11 @@
 //! STS over the AWS Query protocol (`Version=2011-06-15`, namespace
 //! `https://sts.amazonaws.com/doc/2011-06-15/`): GetCallerIdentity, AssumeRole,
 //! GetSessionToken, GetAccessKeyInfo. Events carry `eventSource` `sts.amazonaws.com` and the
-//! credential-scope region; they never carry secret keys or session tokens.
+//! credential-scope region; they never carry secret keys or session tokens. The federated
+//! actions, which SDKs send unsigned, are refused in `federated` (Cairn has no identity
+//! providers).
+
+mod federated;
 
 use std::sync::Arc;
 
@@ -192,6 +196,9 @@ const ACTIONS: &[&str] = &[
 pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let rid = req.request_id.clone();
     let params = Params::parse(&req.raw_query, &req.body);
+    if let Some(e) = federated::refusal(&params) {
+        return crate::query::error(XMLNS, &e, &rid);
+    }
     let now = state.now();
     let authed = match authenticate(state, &req, Protocol::Query, now).await {
         Ok(a) => a,
