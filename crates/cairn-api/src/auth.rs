@@ -219,15 +219,20 @@ fn precheck<'a>(
     req: &'a Incoming<'a>,
     now: DateTime<Utc>,
 ) -> Result<(Authorization, Region, &'a str, &'a str, DateTime<Utc>), AuthFailure> {
-    let header_value = header(req.headers, "authorization").ok_or(AuthFailure::Missing)?;
-    let auth =
-        Authorization::parse(header_value).map_err(|e| AuthFailure::Incomplete(e.to_string()))?;
-    let amz_date = header(req.headers, "x-amz-date").ok_or_else(|| {
-        AuthFailure::Incomplete(
-            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
-                .into(),
-        )
-    })?;
+    let (auth, amz_date) = match header(req.headers, "authorization") {
+        Some(value) => {
+            let auth =
+                Authorization::parse(value).map_err(|e| AuthFailure::Incomplete(e.to_string()))?;
+            let amz_date = header(req.headers, "x-amz-date").ok_or_else(|| {
+                AuthFailure::Incomplete(
+                    "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
+                        .into(),
+                )
+            })?;
+            (auth, amz_date)
+        }
+        None => presigned(req.raw_query).ok_or(AuthFailure::Missing)??,
+    };
     let request_time = cairn_sigv4::parse_amz_date(amz_date)
         .ok_or_else(|| AuthFailure::Incomplete(format!("Invalid X-Amz-Date: {amz_date}")))?;
     if !amz_date.starts_with(&auth.date) {
@@ -300,9 +305,57 @@ pub async fn authenticate(
     })
 }
 
-/// The service named in an `Authorization` header's credential scope, if it parses.
-pub fn scope_service(headers: &[(String, String)]) -> Option<String> {
-    header(headers, "authorization")
-        .and_then(|h| Authorization::parse(h).ok())
-        .map(|a| a.service)
+/// The service named in the credential scope of an `Authorization` header or, without one,
+/// of a presigned query string, if it parses.
+pub fn scope_service(headers: &[(String, String)], raw_query: &str) -> Option<String> {
+    match header(headers, "authorization") {
+        Some(h) => Authorization::parse(h).ok().map(|a| a.service),
+        None => {
+            let credential = raw_query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("X-Amz-Credential="))?;
+            let credential = percent_encoding::percent_decode_str(credential).decode_utf8_lossy();
+            credential.split('/').nth(3).map(str::to_owned)
+        }
+    }
+}
+
+/// The signature of a presigned request (`X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=…`
+/// in the query string, as `generate_presigned_url` makes for STS GetCallerIdentity): `None`
+/// when the query carries none. As on AWS, outside S3 the URL lives by the signing time's
+/// skew window (`X-Amz-Expires` is not honoured), and the payload is the body's hash.
+fn presigned(raw_query: &str) -> Option<Result<(Authorization, &str), AuthFailure>> {
+    let value = |name: &str| {
+        raw_query.split('&').find_map(|kv| {
+            kv.split_once('=')
+                .filter(|(k, _)| *k == name)
+                .map(|(_, v)| v)
+        })
+    };
+    let decoded = |v: &str| {
+        percent_encoding::percent_decode_str(v)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let algorithm = value("X-Amz-Algorithm")?;
+    Some((|| {
+        if algorithm != "AWS4-HMAC-SHA256" {
+            return Err(AuthFailure::Incomplete(format!(
+                "Unsupported AWS 'algorithm': '{}'",
+                decoded(algorithm)
+            )));
+        }
+        let missing = |name: &str| {
+            AuthFailure::Incomplete(format!(
+                "AWS query-string parameters must include '{name}'. Re-examine the query-string parameters."
+            ))
+        };
+        let credential = value("X-Amz-Credential").ok_or_else(|| missing("X-Amz-Credential"))?;
+        let signed = value("X-Amz-SignedHeaders").ok_or_else(|| missing("X-Amz-SignedHeaders"))?;
+        let signature = value("X-Amz-Signature").ok_or_else(|| missing("X-Amz-Signature"))?;
+        let amz_date = value("X-Amz-Date").ok_or_else(|| missing("X-Amz-Date"))?;
+        let auth = Authorization::from_parts(&decoded(credential), &decoded(signed), signature)
+            .map_err(|e| AuthFailure::Incomplete(e.to_string()))?;
+        Ok((auth, amz_date))
+    })())
 }

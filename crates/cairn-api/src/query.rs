@@ -26,12 +26,24 @@ pub struct Params {
     too_deep: Option<String>,
 }
 
+/// The query parameters that carry a presigned request's signature, not the operation's input.
+const PRESIGN_PARAMETERS: &[&str] = &[
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+    "X-Amz-Security-Token",
+];
+
 impl Params {
     /// Decodes the query string and a form-encoded body (`+` is a space). A name with more
     /// than [`MAX_NAME_SEGMENTS`] segments is left out and remembered ([`Params::malformed`]).
     pub fn parse(raw_query: &str, body: &[u8]) -> Self {
         let mut too_deep = None;
         let pairs = form_urlencoded::parse(raw_query.as_bytes())
+            .filter(|(k, _)| !PRESIGN_PARAMETERS.contains(&k.as_ref()))
             .chain(form_urlencoded::parse(body))
             .filter(|(k, _)| {
                 let deep = k.split('.').nth(MAX_NAME_SEGMENTS).is_some();

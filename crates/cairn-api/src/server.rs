@@ -368,7 +368,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         return resp;
     }
     let mut route = route(
-        crate::auth::scope_service(&headers).as_deref(),
+        crate::auth::scope_service(&headers, raw_query).as_deref(),
         &headers,
         req.uri().query().unwrap_or(""),
     );
