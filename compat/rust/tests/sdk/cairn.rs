@@ -25,18 +25,22 @@ fn binary() -> PathBuf {
 }
 
 /// A fresh, empty directory under the system temp dir, unique to this process and call.
+/// The data dir is `data` inside it, so the files the server keeps beside its data dir
+/// (`data.kms-master-key`) go when the directory does.
 fn fresh_dir() -> PathBuf {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("cairn-rs-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir(&dir).expect("create the data dir");
+    std::fs::create_dir(&dir).expect("create the test's directory");
     dir
 }
 
 /// A running server with its own data dir; killed, and the dir removed, when dropped.
 pub struct Cairn {
     child: Option<Child>,
+    /// The test's directory; the data dir is `data` inside it.
+    root: PathBuf,
     dir: PathBuf,
     /// `http://127.0.0.1:<port>`, as the server printed it.
     pub endpoint: String,
@@ -44,10 +48,11 @@ pub struct Cairn {
 
 impl Cairn {
     pub fn start() -> Self {
-        let dir = fresh_dir();
+        let root = fresh_dir();
         let mut server = Cairn {
             child: None,
-            dir,
+            dir: root.join("data"),
+            root,
             endpoint: String::new(),
         };
         server.spawn("127.0.0.1:0");
@@ -155,6 +160,8 @@ impl Cairn {
             .region(Region::new("us-east-1"))
             .endpoint_url(&self.endpoint)
             .credentials_provider(SharedCredentialsProvider::new(credentials))
+            // The SDK's own hyper client without TLS (a public, doc-hidden builder method;
+            // the crate is pinned exactly).
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .retry_config(RetryConfig::disabled())
             .load()
@@ -173,7 +180,7 @@ impl Cairn {
 impl Drop for Cairn {
     fn drop(&mut self) {
         self.kill();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = std::fs::remove_dir_all(&self.root);
     }
 }
 
