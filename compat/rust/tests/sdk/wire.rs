@@ -7,9 +7,12 @@ use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_s3::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_s3::error::BoxError;
 
+/// One request's headers, names and values, in the order sent.
+type Headers = Vec<(String, String)>;
+
 /// The headers of every request the client sent, as they went on the wire (after signing).
 #[derive(Debug, Default, Clone)]
-pub struct Wire(Arc<Mutex<Vec<Vec<(String, String)>>>>);
+pub struct Wire(Arc<Mutex<Vec<Headers>>>);
 
 impl Wire {
     /// The last request's header `name`, if it had one.
