@@ -76,3 +76,16 @@ def test_head_with_a_range(s3):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.head_object(Bucket="parts-bkt", Key="ranged", Range="bytes=20-30")
     assert err(e)[1] == 416
+
+
+def test_create_multipart_upload_names_its_checksum_algorithm(s3):
+    # As on S3: the response carries x-amz-checksum-algorithm (and the type, when asked).
+    up = s3.create_multipart_upload(Bucket="parts-bkt", Key="summed", ChecksumAlgorithm="CRC32")
+    assert up["ChecksumAlgorithm"] == "CRC32"
+    typed = s3.create_multipart_upload(Bucket="parts-bkt", Key="summed2", ChecksumAlgorithm="SHA256",
+                                       ChecksumType="COMPOSITE")
+    assert (typed["ChecksumAlgorithm"], typed["ChecksumType"]) == ("SHA256", "COMPOSITE")
+    plain = s3.create_multipart_upload(Bucket="parts-bkt", Key="plain")
+    assert "ChecksumAlgorithm" not in plain
+    for key, u in (("summed", up), ("summed2", typed), ("plain", plain)):
+        s3.abort_multipart_upload(Bucket="parts-bkt", Key=key, UploadId=u["UploadId"])

@@ -126,6 +126,8 @@ impl CairnS3 {
         }
         .sealed(seal);
         let sse = SseFields::of(&meta);
+        // As on S3, the upload names the checksum algorithm (and type) it was created with.
+        let (checksum_algorithm, checksum_type) = (input.checksum_algorithm, input.checksum_type);
         let upload_id = uuid::Uuid::new_v4().simple().to_string();
         let ctx = info.ctx.clone();
         let (b, k, id) = (bucket.clone(), key.clone(), upload_id.clone());
@@ -142,6 +144,8 @@ impl CairnS3 {
             ssekms_key_id: sse.key_id,
             ssekms_encryption_context: input.ssekms_encryption_context,
             bucket_key_enabled: sse.bucket_key,
+            checksum_algorithm,
+            checksum_type,
             ..Default::default()
         }))
     }
