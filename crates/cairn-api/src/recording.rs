@@ -123,7 +123,8 @@ fn draft(info: &CallInfo, outcome: Outcome) -> (EventRecord, Vec<(String, String
         }
     }
     let (error_code, error_message) = match outcome.error {
-        Some((c, m)) => (Some(c), Some(m)),
+        // AWS leaves out the message of an error that has none (KMS's InvalidCiphertext).
+        Some((c, m)) => (Some(c), (!m.is_empty()).then_some(m)),
         None => (None, None),
     };
     let mut user_identity = info.ctx.principal.user_identity();
@@ -347,5 +348,18 @@ impl Gate {
         self.store
             .read(move |conn| Ok(authorize_all(evaluator.as_ref(), conn, &ctx, &permissions)))
             .await?
+    }
+}
+
+/// `requestParameters` of an IAM or STS call: AWS records `null` for a call it denied (every
+/// denied IAM and STS record in the shared datasets, AssumeRole, GetSessionToken, GetRole,
+/// CreateServiceLinkedRole, has `null`; S3, EC2 and others keep theirs).
+pub fn parameters_unless_denied<T>(
+    result: &cairn_core::error::ApiResult<T>,
+    parameters: &Value,
+) -> Value {
+    match result {
+        Err(e) if e.kind == cairn_core::ErrorKind::AccessDenied => Value::Null,
+        _ => parameters.clone(),
     }
 }

@@ -228,7 +228,7 @@ pub(crate) async fn call_internal(
         event_name,
         read_only,
         management: true,
-        request_parameters,
+        request_parameters: crate::recording::parameters_unless_denied(r, &request_parameters),
         response_elements: r
             .as_ref()
             .map(|reply| reply.response_elements.clone())

@@ -252,7 +252,7 @@ pub(crate) async fn call_internal(
         event_name,
         read_only: true,
         management: true,
-        request_parameters: rp,
+        request_parameters: crate::recording::parameters_unless_denied(r, &rp),
         response_elements: r
             .as_ref()
             .map(|x| x.elements.clone())

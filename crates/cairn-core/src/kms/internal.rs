@@ -296,7 +296,11 @@ pub(crate) fn build(d: Draft<'_>) -> PreparedEvent {
         source_ip_address: d.source_ip,
         user_agent: d.user_agent,
         error_code: d.error.map(|(c, _)| c.to_owned()),
-        error_message: d.error.map(|(_, m)| m.to_owned()),
+        error_message: d
+            .error
+            .map(|(_, m)| m)
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned),
         request_parameters: d.request_parameters,
         response_elements: d.response_elements,
         additional_event_data: d.additional,

@@ -400,8 +400,23 @@ async fn a_user_without_permissions_sees_access_denied() {
     let id = key["AccessKey"]["AccessKeyId"].as_str().unwrap();
     let secret = key["AccessKey"]["SecretAccessKey"].as_str().unwrap();
     let mut b = Browser::new(&server);
+    let (status, _, _) = Browser::new(&server).sign_in(id, "not-the-secret").await;
+    assert_ne!(status, 303, "a wrong secret does not sign in");
     let (status, _, _) = b.sign_in(id, secret).await;
     assert_eq!(status, 303, "an IAM user signs in with its keys");
+    // As in AWS's records: an IAM user's successful sign-in has no accessKeyId, a failed
+    // one an empty one.
+    let logins = lookup(&server, "EventName", "ConsoleLogin").await;
+    let by_outcome = |o: &str| {
+        logins
+            .iter()
+            .find(|r| r["responseElements"]["ConsoleLogin"] == o)
+            .unwrap()["userIdentity"]
+            .clone()
+    };
+    assert_eq!(by_outcome("Success")["userName"], "carol");
+    assert!(by_outcome("Success").get("accessKeyId").is_none());
+    assert_eq!(by_outcome("Failure")["accessKeyId"], "");
     let (status, _, body) = b.get("/console/trails").await;
     assert_eq!(status, 200);
     assert!(body.contains("AccessDeniedException"), "{body}");

@@ -1,0 +1,58 @@
+"""Record details compared with AWS's own records (the CloudTrail and IAM user guides' examples
+and the detonation logs in the shared datasets), found by an outside tester: a denied IAM or
+STS call records `requestParameters` as null, an error without a message has no
+`errorMessage`."""
+
+import json
+
+import botocore.exceptions
+import pytest
+
+ACCOUNT = "123456789012"
+
+
+def user(cairn, name, statements=None):
+    iam = cairn.client("iam")
+    iam.create_user(UserName=name)
+    if statements:
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": statements}))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return lambda svc: cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], svc)
+
+
+def record(cairn, name, user_name):
+    found = [r for r in cairn.records("Management") if r["eventName"] == name
+             and r["userIdentity"].get("userName") == user_name]
+    assert found, f"no {name} by {user_name}"
+    return found[-1]
+
+
+def test_denied_iam_and_sts_calls_record_null_parameters(cairn):
+    client = user(cairn, "nobody-rf")
+    with pytest.raises(botocore.exceptions.ClientError):
+        client("iam").create_user(UserName="mallory")
+    with pytest.raises(botocore.exceptions.ClientError):
+        client("sts").assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/none", RoleSessionName="s1")
+    for name in ("CreateUser", "AssumeRole"):
+        r = record(cairn, name, "nobody-rf")
+        assert r["errorCode"] == "AccessDenied"
+        assert r["requestParameters"] is None, r
+    # An IAM call that fails for another reason keeps its parameters.
+    with pytest.raises(botocore.exceptions.ClientError):
+        cairn.client("iam").get_user(UserName="nobody-else")
+    [failed] = [r for r in cairn.records("Management") if r["eventName"] == "GetUser"
+                and r.get("errorCode") == "NoSuchEntity"]
+    assert failed["requestParameters"] == {"userName": "nobody-else"}
+
+
+def test_an_error_without_a_message_records_none(cairn):
+    kms = cairn.client("kms")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    blob = kms.encrypt(KeyId=key, Plaintext=b"x", EncryptionContext={"a": "1"})["CiphertextBlob"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        kms.decrypt(CiphertextBlob=blob, EncryptionContext={"a": "2"})
+    assert e.value.response["Error"]["Code"] == "InvalidCiphertextException"
+    [r] = [r for r in cairn.records("Management") if r["eventName"] == "Decrypt"]
+    assert r["errorCode"] == "InvalidCiphertextException"
+    assert "errorMessage" not in r, r
