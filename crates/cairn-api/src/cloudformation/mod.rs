@@ -474,6 +474,14 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         );
         return crate::query::error(XMLNS, &e, &rid);
     }
+    if let Err(p) = crate::model_check::check(
+        "cloudformation",
+        &action,
+        crate::model_check::Input::Query(&params),
+    ) {
+        let e = p.into_error(cairn_core::ErrorKind::IamValidation);
+        return crate::query::error(XMLNS, &WireError::from(&e), &rid);
+    }
     let info = CallInfo::new(authed, &req, now);
     let ctx = info.ctx.clone();
     let input = Input::new(&params);

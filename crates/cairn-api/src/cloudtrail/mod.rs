@@ -75,6 +75,16 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
             }
         }
     };
+    let input = crate::model_check::Input::Json {
+        body: &body,
+        typed: true,
+    };
+    if ops::is_served(&op_name)
+        && let Err(p) = crate::model_check::check_presence("cloudtrail", &op_name, input)
+    {
+        let e = p.into_error(cairn_core::ErrorKind::Validation);
+        return json_error(&WireError::from(&e), &rid);
+    }
     let info = CallInfo::new(authed, &req, now);
     run(state, op_name, op, body, info).await
 }

@@ -176,6 +176,12 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         );
         return crate::query::error(XMLNS, &e, &rid);
     }
+    if let Err(p) =
+        crate::model_check::check("iam", &action, crate::model_check::Input::Query(&params))
+    {
+        let e = p.into_error(cairn_core::ErrorKind::IamValidation);
+        return crate::query::error(XMLNS, &WireError::from(&e), &rid);
+    }
     let info = CallInfo::new(authed, &req, now);
     match call_internal(state, info, &params).await {
         Ok(xml) => crate::query::ok(XMLNS, &action, xml.as_deref(), &rid),

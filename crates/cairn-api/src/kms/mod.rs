@@ -92,6 +92,16 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
             }
         }
     };
+    let input = crate::model_check::Input::Json {
+        body: &body,
+        typed: true,
+    };
+    if ops::is_served(&name)
+        && let Err(p) = crate::model_check::check("kms", &name, input)
+    {
+        let e = p.into_error(cairn_core::ErrorKind::Validation);
+        return kms_error(&WireError::json(&e), &rid);
+    }
     run(state, name, op, body, CallInfo::new(authed, &req, now)).await
 }
 

@@ -70,6 +70,16 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
             }
         }
     };
+    let input = crate::model_check::Input::Json {
+        body: &body,
+        typed: true,
+    };
+    if ops::is_served(&name)
+        && let Err(p) = crate::model_check::check("logs", &name, input)
+    {
+        let e = p.into_error(cairn_core::ErrorKind::InvalidParameter);
+        return json_error(&WireError::from(&e), &rid);
+    }
     let info = CallInfo::new(authed, &req, now);
     run(state, name, op, body, info).await
 }

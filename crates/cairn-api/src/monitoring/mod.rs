@@ -281,6 +281,13 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         );
         return error(wire, &e, &rid);
     };
+    let input = crate::model_check::Input::Json {
+        body: &body,
+        typed: wire != Wire::Query,
+    };
+    if let Err(p) = crate::model_check::check("cloudwatch", &name, input) {
+        return error(wire, &WireError::from(&p.into_cloudwatch_error()), &rid);
+    }
     let info = CallInfo::new(authed, &req, now);
     match execute(state, &name, op, body, info).await {
         Ok(done) => ok(wire, &name, done.out.as_ref(), &rid),

@@ -134,6 +134,13 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         Ok(a) => a,
         Err(e) => return xml_error(&e, &rid),
     };
+    if ACTIONS.contains(&action.as_str())
+        && let Err(p) =
+            crate::model_check::check("sns", &action, crate::model_check::Input::Query(&params))
+    {
+        let e = p.into_error(cairn_core::ErrorKind::IamValidation);
+        return xml_error(&WireError::sns(&e), &rid);
+    }
     let info = CallInfo::new(authed, &req, now);
     let host = req.header("host").unwrap_or("127.0.0.1").to_owned();
     match call_internal(state, info, &params, host).await {
