@@ -44,12 +44,13 @@ def rule(shapes, name, nested=False):
             r["item"] = item
     if t == "structure" and nested:
         # One level into a list's structures (SimulatePrincipalPolicy's ContextEntries):
-        # the scalar members that carry an enum, a length or a range.
+        # the members with an enum. Their lengths (tag keys, …) stay with the operations,
+        # which answer them with the service's own codes (SNS's InvalidParameter).
         members = {}
         for m, ref in shape.get("members", {}).items():
             sub = rule(shapes, ref["shape"], nested=False)
-            if sub["t"] in SCALAR and len(sub) > 1:
-                members[m] = sub
+            if sub["t"] == "string" and "enum" in sub:
+                members[m] = {"t": "string", "enum": sub["enum"]}
         if members:
             r["members"] = members
     return r
@@ -70,6 +71,11 @@ def main():
             members = {}
             for m, ref in inp.get("members", {}).items():
                 r = rule(shapes, ref["shape"])
+                if service == "cloudwatch":
+                    # CloudWatch answers a nested bad value (PutMetricData's
+                    # MetricData.member.N.Unit) with InvalidParameterValue, which the
+                    # operation words itself; only top-level members are ValidationError.
+                    r.get("item", {}).pop("members", None)
                 if len(r) > 1 or r["t"] in SCALAR or r["t"] in ("list", "structure", "map"):
                     members[m] = r
             entry = {"required": inp.get("required", []), "members": members}
