@@ -4,6 +4,8 @@ off (so the server's checks are what answers): an oversized name that used to ma
 the error codes the SDK maps for CloudWatch's tagging operations, and the model's required
 members, enums, ranges and lengths checked at the edge of every JSON and Query service."""
 
+import json
+
 import boto3
 import botocore.exceptions
 import pytest
@@ -92,8 +94,13 @@ def test_missing_required_members_are_refused(cairn):
         (code, message) = refused(call, ResourceId=trail)
         assert code == ("ValidationException", 400)
         assert message.endswith("Value null at 'tagsList' failed to satisfy constraint: Member must not be null")
-    # The topic is still there: the refused DeleteTopic did nothing (and was no success).
+    # The topic is still there: the refused DeleteTopic did nothing, and it is recorded as
+    # the failure it was (not as a success).
     assert topic in [t["TopicArn"] for t in cairn.client("sns").list_topics()["Topics"]]
+    events = cairn.client("cloudtrail").lookup_events(LookupAttributes=[
+        {"AttributeKey": "EventName", "AttributeValue": "DeleteTopic"}])["Events"]
+    records = [json.loads(e["CloudTrailEvent"]) for e in events]
+    assert [r.get("errorCode") for r in records] == ["ValidationError"]
 
 
 def test_enum_members_take_only_their_values(cairn):
@@ -142,7 +149,6 @@ def test_ranges_and_lengths(cairn):
 def test_nan_is_no_time(cairn):
     """The JSON string "NaN" (which botocore cannot send itself: it is put in the body just
     before signing) is no timestamp, as "not-a-date" is not."""
-    import json
     ct = raw(cairn, "cloudtrail")
     member = {}
 

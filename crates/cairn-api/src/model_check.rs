@@ -6,16 +6,23 @@
 //! `scripts/model_rules.py`), so every served operation gets the checks AWS's front end
 //! applies, worded as AWS words them ("1 validation error detected: Value null at
 //! 'topicArn' failed to satisfy constraint: Member must not be null"). Each service turns a
-//! [`Problem`] into its own error code ([`Problem::into_error`]). Only top-level members are
-//! checked; deeper shapes stay with the operations.
+//! [`Problem`] into its own error code ([`Problem::into_error`]), and the refusal goes
+//! through the gate like any failed call ([`op_unless`]), so it is recorded. Only top-level
+//! members (and enums one level into list items) are checked; deeper shapes stay with the
+//! operations.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use cairn_core::authz::Permission;
+use cairn_core::context::CallContext;
+use cairn_core::error::ApiResult;
 use cairn_core::{ApiError, ErrorKind};
+use cairn_store::Connection;
 use serde_json::Value;
 
 use crate::query::Params;
+use crate::recording::CallInfo;
 
 /// One member's rule.
 struct Rule {
@@ -142,6 +149,51 @@ impl Problem {
             ),
             other => other.into_error(ErrorKind::IamValidation),
         }
+    }
+}
+
+/// The refusal of a call: what `checked` finds wrong with a request a client sent. Calls a
+/// service makes inside the server (a stack's, `invoked_by`) are not checked.
+pub fn refusal(
+    info: &CallInfo,
+    checked: impl FnOnce() -> Result<(), ApiError>,
+) -> Option<ApiError> {
+    if info.invoked_by.is_some() {
+        return None;
+    }
+    checked().err()
+}
+
+/// A gate's permission step for a call that may be refused: a refused call needs nothing
+/// (the model's checks come before authorization, as on AWS).
+pub fn permissions_unless<P>(
+    refused: bool,
+    permissions: P,
+) -> impl FnOnce(&Connection, &CallContext) -> ApiResult<Vec<Permission>> + Send + 'static
+where
+    P: FnOnce(&Connection, &CallContext) -> ApiResult<Vec<Permission>> + Send + 'static,
+{
+    move |conn, ctx| {
+        if refused {
+            Ok(Vec::new())
+        } else {
+            permissions(conn, ctx)
+        }
+    }
+}
+
+/// A gate's operation for a call that may be refused: the refusal is its result, so the
+/// call changes nothing and is recorded with the error, like any failed call.
+pub fn op_unless<T, O>(
+    refusal: Option<ApiError>,
+    op: O,
+) -> impl FnOnce(&Connection) -> ApiResult<T> + Send + 'static
+where
+    O: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+{
+    move |conn| match refusal {
+        Some(e) => Err(e),
+        None => op(conn),
     }
 }
 

@@ -134,13 +134,6 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         Ok(a) => a,
         Err(e) => return xml_error(&e, &rid),
     };
-    if ACTIONS.contains(&action.as_str())
-        && let Err(p) =
-            crate::model_check::check("sns", &action, crate::model_check::Input::Query(&params))
-    {
-        let e = p.into_error(cairn_core::ErrorKind::IamValidation);
-        return xml_error(&WireError::sns(&e), &rid);
-    }
     let info = CallInfo::new(authed, &req, now);
     let host = req.header("host").unwrap_or("127.0.0.1").to_owned();
     match call_internal(state, info, &params, host).await {
@@ -493,9 +486,19 @@ pub(crate) async fn call_internal(
             _ => vec![Permission::any(sns_action)],
         }
     };
+    let refusal = crate::model_check::refusal(&info, || {
+        crate::model_check::check("sns", &action, crate::model_check::Input::Query(params))
+            .map_err(|p| p.into_error(cairn_core::ErrorKind::IamValidation))
+    });
     let done = state
         .gate
-        .execute(info, read_only, move |_, _| Ok(permission), op, describe)
+        .execute(
+            info,
+            read_only,
+            crate::model_check::permissions_unless(refusal.is_some(), move |_, _| Ok(permission)),
+            crate::model_check::op_unless(refusal, op),
+            describe,
+        )
         .await?;
     send_after_commit(state, &done, state.now().timestamp_millis());
     Ok(done.xml)

@@ -205,12 +205,6 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         );
         return crate::query::error(XMLNS, &e, &rid);
     }
-    if let Err(p) =
-        crate::model_check::check("sts", &action, crate::model_check::Input::Query(&params))
-    {
-        let e = p.into_error(cairn_core::ErrorKind::IamValidation);
-        return crate::query::error(XMLNS, &WireError::from(&e), &rid);
-    }
     let info = CallInfo::new(authed, &req, now);
     match call_internal(state, info, &params).await {
         Ok(xml) => crate::query::ok(XMLNS, &action, Some(&xml), &rid),
@@ -265,13 +259,17 @@ pub(crate) async fn call_internal(
     };
     // AssumeRole and GetSessionToken store a session; the others only read.
     let read_only = matches!(action.as_str(), "GetCallerIdentity" | "GetAccessKeyInfo");
+    let refusal = crate::model_check::refusal(&info, || {
+        crate::model_check::check("sts", &action, crate::model_check::Input::Query(params))
+            .map_err(|p| p.into_error(ErrorKind::IamValidation))
+    });
     let outcome = state
         .gate
         .execute(
             info,
             read_only,
-            permissions,
-            move |c| run(&act, &input, c, &ctx),
+            crate::model_check::permissions_unless(refusal.is_some(), permissions),
+            crate::model_check::op_unless(refusal, move |c| run(&act, &input, c, &ctx)),
             describe,
         )
         .await;
