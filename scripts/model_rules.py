@@ -75,7 +75,12 @@ def main():
                     # CloudWatch answers a nested bad value (PutMetricData's
                     # MetricData.member.N.Unit) with InvalidParameterValue, which the
                     # operation words itself; only top-level members are ValidationError.
+                    # Likewise a list's bad enum value (GetMetricStatistics' Statistics:
+                    # "The parameter Statistics.member.2 must be a value in the set …").
                     r.get("item", {}).pop("members", None)
+                    r.get("item", {}).pop("enum", None)
+                    if r.get("item") == {"t": "string"}:
+                        r.pop("item")
                 if len(r) > 1 or r["t"] in SCALAR or r["t"] in ("list", "structure", "map"):
                     members[m] = r
             entry = {"required": inp.get("required", []), "members": members}
