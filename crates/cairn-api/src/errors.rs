@@ -138,6 +138,7 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         CwMissingParameter => ("MissingParameter", bad),
         CwInvalidParameterCombination => ("InvalidParameterCombination", bad),
         CwResourceNotFound => ("ResourceNotFound", StatusCode::NOT_FOUND),
+        CwResourceNotFoundException => ("ResourceNotFoundException", StatusCode::NOT_FOUND),
         CwLimitExceeded => ("LimitExceeded", bad),
         CwInvalidFormat => ("InvalidFormat", bad),
         CwInvalidNextToken => ("InvalidNextToken", bad),

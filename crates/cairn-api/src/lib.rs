@@ -19,6 +19,7 @@ pub mod json;
 pub mod kms;
 pub mod listener;
 pub mod logs;
+pub mod model_check;
 pub mod monitoring;
 pub mod protocol;
 pub mod query;

@@ -61,8 +61,12 @@ pub fn opt_time(body: &Value, member: &str) -> Result<Option<f64>, ApiError> {
             .map(Some)
             .ok_or_else(|| type_error(member, "a timestamp")),
         Some(Value::String(s)) => {
+            // "NaN" and "inf" parse as floats but are no time.
             if let Ok(f) = s.parse::<f64>() {
-                return Ok(Some(f));
+                return f
+                    .is_finite()
+                    .then_some(Some(f))
+                    .ok_or_else(|| type_error(member, "a timestamp"));
             }
             chrono::DateTime::parse_from_rfc3339(s)
                 .map(|t| {

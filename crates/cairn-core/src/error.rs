@@ -161,8 +161,10 @@ pub enum ErrorKind {
     CwMissingParameter,
     /// `InvalidParameterCombination`.
     CwInvalidParameterCombination,
-    /// `ResourceNotFound`.
+    /// `ResourceNotFound` (alarms: DeleteAlarms, SetAlarmState).
     CwResourceNotFound,
+    /// `ResourceNotFoundException` (404): the tagging operations' modelled error.
+    CwResourceNotFoundException,
     /// `LimitExceeded` (400).
     CwLimitExceeded,
     /// `InvalidFormat`.

@@ -64,14 +64,19 @@ impl PreparedEvent {
     /// Like [`Self::new`], with the record's stored JSON given: `canonical` is `record`'s
     /// canonical JSON with whatever the caller had to change in it (a member AWS adds or
     /// leaves out). It is hashed for the event chain here and cannot change afterwards, so
-    /// the stored record is always the one the chain covers.
+    /// the stored record is always the one the chain covers. Lookup resources the stored
+    /// record does not mention (a name in a member over AWS's 100 KB bound, left out of the
+    /// record as `"omitted": true`) are dropped, so the index derives from the record alone.
     pub fn with_canonical(
         record: &EventRecord,
         canonical: String,
         epoch_seconds: i64,
         username: &str,
-        lookup_resources: Vec<(String, String)>,
+        mut lookup_resources: Vec<(String, String)>,
     ) -> Self {
+        // The index must follow from the record as stored (`cairn verify-store` judges it so):
+        // a name that was only in a member the size bounds omitted is not indexed.
+        lookup_resources.retain(|(_, name)| index_check::mentions(&canonical, name));
         Self {
             record_hash: record_hash(&canonical),
             canonical,
@@ -169,4 +174,60 @@ pub fn new_uuid() -> String {
         &h[16..20],
         &h[20..]
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn record(request: Value) -> EventRecord {
+        EventRecord {
+            event_version: "1.11".to_owned(),
+            user_identity: json!({"type": "Root"}),
+            event_time: "2024-01-01T00:00:00Z".to_owned(),
+            event_source: "iam.amazonaws.com".to_owned(),
+            event_name: "GetGroup".to_owned(),
+            aws_region: "us-east-1".to_owned(),
+            source_ip_address: "127.0.0.1".to_owned(),
+            user_agent: "t".to_owned(),
+            error_code: None,
+            error_message: None,
+            request_parameters: request,
+            response_elements: Value::Null,
+            additional_event_data: None,
+            request_id: "r".to_owned(),
+            event_id: "e".to_owned(),
+            read_only: true,
+            resources: Vec::new(),
+            event_type: "AwsApiCall".to_owned(),
+            management_event: true,
+            recipient_account_id: "123456789012".to_owned(),
+            event_category: "Management".to_owned(),
+        }
+    }
+
+    #[test]
+    fn names_the_size_bounds_left_out_are_not_indexed() {
+        let long = "b".repeat(200_000);
+        let r = record(json!({"groupName": long, "userName": "bob"}));
+        let lookup =
+            lookup_names::derived("iam.amazonaws.com", &r.request_parameters, &Value::Null);
+        assert_eq!(lookup.len(), 2);
+        let event = PreparedEvent::new(&r, 0, "root", lookup);
+        let stored: Value = serde_json::from_str(event.canonical()).unwrap();
+        assert_eq!(stored["requestParameters"]["omitted"], true);
+        assert_eq!(
+            event.lookup_resources,
+            [("AWS::IAM::User".to_owned(), "bob".to_owned())]
+        );
+        assert!(index_check::disagreements(&stored, "root", &event.lookup_resources).is_empty());
+        let small = record(json!({"groupName": "admins"}));
+        let lookup =
+            lookup_names::derived("iam.amazonaws.com", &small.request_parameters, &Value::Null);
+        assert_eq!(
+            PreparedEvent::new(&small, 0, "root", lookup.clone()).lookup_resources,
+            lookup
+        );
+    }
 }

@@ -512,13 +512,18 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         resources: Vec::new(),
         additional_event_data: None,
     };
+    let refusal = crate::model_check::refusal(&info, || {
+        let input = crate::model_check::Input::Query(&params);
+        crate::model_check::check("cloudformation", &action, input)
+            .map_err(|p| p.into_error(cairn_core::ErrorKind::IamValidation))
+    });
     let outcome = state
         .gate
         .execute(
             info,
             read_only,
-            permissions,
-            move |c| run(&act, &input, c, &ctx),
+            crate::model_check::permissions_unless(refusal.is_some(), permissions),
+            crate::model_check::op_unless(refusal, move |c| run(&act, &input, c, &ctx)),
             describe,
         )
         .await;

@@ -236,6 +236,17 @@ async fn execute(
         evaluator: state.gate.evaluator_for(&info),
     };
     let read_only = op.read_only;
+    let refusal = crate::model_check::refusal(&info, || {
+        let input = crate::model_check::Input::Json {
+            body: &body,
+            typed: true,
+        };
+        match ops::is_served(&op_name) {
+            true => crate::model_check::check_presence("cloudtrail", &op_name, input)
+                .map_err(|p| p.into_error(cairn_core::ErrorKind::Validation)),
+            false => Ok(()),
+        }
+    });
     let body = Arc::new(body);
     let (body_for_op, body_for_perms) = (body.clone(), body.clone());
     let name_for_perms = op_name.clone();
@@ -244,8 +255,10 @@ async fn execute(
         .execute(
             info,
             read_only,
-            move |conn, ctx| permissions::of(conn, ctx, &name_for_perms, &body_for_perms),
-            move |conn| (op.run)(conn, &env, &body_for_op),
+            crate::model_check::permissions_unless(refusal.is_some(), move |conn, ctx| {
+                permissions::of(conn, ctx, &name_for_perms, &body_for_perms)
+            }),
+            crate::model_check::op_unless(refusal, move |conn| (op.run)(conn, &env, &body_for_op)),
             move |result| outcome(&op_name, read_only, &body, result),
         )
         .await

@@ -133,7 +133,24 @@ fn is_read_only(name: &str) -> bool {
 
 /// Finds an operation by its `X-Amz-Target` suffix.
 pub fn find(name: &str) -> Option<Op> {
-    let run: OpFn = match name {
+    let run = match served(name) {
+        Some(run) => run,
+        None if OPERATIONS.contains(&name) => unsupported as OpFn,
+        None => return None,
+    };
+    Some(Op {
+        run,
+        read_only: is_read_only(name),
+    })
+}
+
+/// Whether Cairn carries out an operation (the others answer `UnsupportedOperationException`).
+pub fn is_served(name: &str) -> bool {
+    served(name).is_some()
+}
+
+fn served(name: &str) -> Option<OpFn> {
+    Some(match name {
         "CreateTrail" => create_trail,
         "UpdateTrail" => update_trail,
         "DeleteTrail" => delete_trail,
@@ -153,12 +170,7 @@ pub fn find(name: &str) -> Option<Op> {
         "LookupEvents" => lookup_events,
         "ListPublicKeys" => list_public_keys,
         "ListInsightsMetricData" => list_insights_metric_data,
-        other if OPERATIONS.contains(&other) => unsupported,
         _ => return None,
-    };
-    Some(Op {
-        run,
-        read_only: is_read_only(name),
     })
 }
 

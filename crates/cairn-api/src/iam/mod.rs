@@ -240,13 +240,17 @@ pub(crate) async fn call_internal(
         resources: Vec::new(),
         additional_event_data: None,
     };
+    let refusal = crate::model_check::refusal(&info, || {
+        crate::model_check::check("iam", &action, crate::model_check::Input::Query(params))
+            .map_err(|p| p.into_error(cairn_core::ErrorKind::IamValidation))
+    });
     let outcome = state
         .gate
         .execute(
             info,
             read_only,
-            permissions,
-            move |c| run(c, &ctx),
+            crate::model_check::permissions_unless(refusal.is_some(), permissions),
+            crate::model_check::op_unless(refusal, move |c| run(c, &ctx)),
             describe,
         )
         .await;

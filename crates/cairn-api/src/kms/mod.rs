@@ -277,7 +277,23 @@ async fn execute(
     body: Value,
     info: CallInfo,
 ) -> ApiResult<ops::Reply> {
-    let parsed: Result<Arc<dyn ops::Call>, ApiError> = (op.parse)(&body).map(Arc::from);
+    let refusal = crate::model_check::refusal(&info, || {
+        let input = crate::model_check::Input::Json {
+            body: &body,
+            typed: true,
+        };
+        match ops::is_served(&name) {
+            true => crate::model_check::check("kms", &name, input)
+                .map_err(|p| p.into_error(cairn_core::ErrorKind::Validation)),
+            false => Ok(()),
+        }
+    });
+    // A refused request fails where a request KMS cannot parse does: before authorization,
+    // recorded.
+    let parsed: Result<Arc<dyn ops::Call>, ApiError> = match refusal {
+        Some(e) => Err(e),
+        None => (op.parse)(&body).map(Arc::from),
+    };
     let env = Arc::new(ops::Env {
         ctx: info.ctx.clone(),
         master: state.settings.kms_master.clone(),

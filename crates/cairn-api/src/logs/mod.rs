@@ -169,6 +169,17 @@ async fn execute(
         ctx: info.ctx.clone(),
         token_key: state.settings.token_key.clone(),
     };
+    let refusal = crate::model_check::refusal(&info, || {
+        let input = crate::model_check::Input::Json {
+            body: &body,
+            typed: true,
+        };
+        match ops::is_served(&name) {
+            true => crate::model_check::check("logs", &name, input)
+                .map_err(|p| p.into_error(cairn_core::ErrorKind::InvalidParameter)),
+            false => Ok(()),
+        }
+    });
     let body = Arc::new(body);
     let (for_op, for_perms) = (body.clone(), body.clone());
     let name_for_perms = name.clone();
@@ -177,8 +188,10 @@ async fn execute(
         .execute(
             info,
             op.runs_on_reader,
-            move |conn, ctx| permissions::of(conn, ctx, &name_for_perms, &for_perms),
-            move |conn| (op.run)(conn, &env, &for_op),
+            crate::model_check::permissions_unless(refusal.is_some(), move |conn, ctx| {
+                permissions::of(conn, ctx, &name_for_perms, &for_perms)
+            }),
+            crate::model_check::op_unless(refusal, move |conn| (op.run)(conn, &env, &for_op)),
             move |result| outcome(&name, &op, &body, result),
         )
         .await?;

@@ -178,8 +178,30 @@ fn read_only_name(name: &str) -> bool {
 
 /// Finds an operation by its `X-Amz-Target` suffix.
 pub fn find(name: &str) -> Option<Op> {
+    let run = match served(name) {
+        Some(f) => f,
+        None if OPERATIONS.contains(&name) => unsupported as OpFn,
+        None => return None,
+    };
+    let data = matches!(name, "PutLogEvents" | "GetLogEvents" | "FilterLogEvents");
+    let record_read_only = read_only_name(name) || name == "StartQuery";
+    Some(Op {
+        run,
+        runs_on_reader: read_only_name(name) || name == "StartQuery",
+        record_read_only,
+        management: !data,
+        echo_response: matches!(name, "StartQuery" | "StopQuery"),
+    })
+}
+
+/// Whether Cairn carries out an operation (the others answer `UnsupportedOperationException`).
+pub fn is_served(name: &str) -> bool {
+    served(name).is_some()
+}
+
+fn served(name: &str) -> Option<OpFn> {
     use super::{events as ev, filters as fl};
-    let run: OpFn = match name {
+    Some(match name {
         "CreateLogGroup" => create_log_group,
         "DeleteLogGroup" => delete_log_group,
         "DescribeLogGroups" => describe_log_groups,
@@ -204,17 +226,7 @@ pub fn find(name: &str) -> Option<Op> {
         "GetQueryResults" => fl::get_query_results,
         "StopQuery" => fl::stop_query,
         "DescribeQueries" => fl::describe_queries,
-        other if OPERATIONS.contains(&other) => unsupported,
         _ => return None,
-    };
-    let data = matches!(name, "PutLogEvents" | "GetLogEvents" | "FilterLogEvents");
-    let record_read_only = read_only_name(name) || name == "StartQuery";
-    Some(Op {
-        run,
-        runs_on_reader: read_only_name(name) || name == "StartQuery",
-        record_read_only,
-        management: !data,
-        echo_response: matches!(name, "StartQuery" | "StopQuery"),
     })
 }
 

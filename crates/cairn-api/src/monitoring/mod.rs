@@ -281,8 +281,10 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         );
         return error(wire, &e, &rid);
     };
+    // Query parameters are folded into JSON as strings: no JSON types to check.
+    let typed = wire != Wire::Query;
     let info = CallInfo::new(authed, &req, now);
-    match execute(state, &name, op, body, info).await {
+    match execute(state, &name, op, body, info, typed).await {
         Ok(done) => ok(wire, &name, done.out.as_ref(), &rid),
         Err(e) if e.kind == cairn_core::ErrorKind::Internal => {
             error(wire, &WireError::internal(wire.protocol()), &rid)
@@ -307,7 +309,7 @@ pub(crate) async fn invoke(
             format!("Unknown operation {name}."),
         )
     })?;
-    let done = execute(state, name, op, body, info).await?;
+    let done = execute(state, name, op, body, info, true).await?;
     Ok(done
         .out
         .map_or_else(|| Value::Object(Default::default()), |o| o.json()))
@@ -320,7 +322,13 @@ async fn execute(
     op: Op,
     body: Value,
     info: CallInfo,
+    typed: bool,
 ) -> ApiResult<Done> {
+    let refusal = crate::model_check::refusal(&info, || {
+        let input = crate::model_check::Input::Json { body: &body, typed };
+        crate::model_check::check("cloudwatch", name, input)
+            .map_err(crate::model_check::Problem::into_cloudwatch_error)
+    });
     let op_ctx = info.ctx.clone();
     let token_key = state.settings.token_key.clone();
     let body = Arc::new(body);
@@ -331,11 +339,13 @@ async fn execute(
         .execute(
             info,
             op.read_only,
-            move |_, ctx| Ok(permissions(ctx, &perm_name, &for_perms)),
-            move |conn| match op.run {
+            crate::model_check::permissions_unless(refusal.is_some(), move |_, ctx| {
+                Ok(permissions(ctx, &perm_name, &for_perms))
+            }),
+            crate::model_check::op_unless(refusal, move |conn| match op.run {
                 Run::Plain(run) => run(conn, &op_ctx, &for_op),
                 Run::Paged(run) => run(conn, &op_ctx, &token_key, &for_op),
-            },
+            }),
             move |r: &ApiResult<Done>| Outcome {
                 event_source: "monitoring.amazonaws.com",
                 event_name: record_name,

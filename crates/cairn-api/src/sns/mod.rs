@@ -486,9 +486,19 @@ pub(crate) async fn call_internal(
             _ => vec![Permission::any(sns_action)],
         }
     };
+    let refusal = crate::model_check::refusal(&info, || {
+        crate::model_check::check("sns", &action, crate::model_check::Input::Query(params))
+            .map_err(|p| p.into_error(cairn_core::ErrorKind::IamValidation))
+    });
     let done = state
         .gate
-        .execute(info, read_only, move |_, _| Ok(permission), op, describe)
+        .execute(
+            info,
+            read_only,
+            crate::model_check::permissions_unless(refusal.is_some(), move |_, _| Ok(permission)),
+            crate::model_check::op_unless(refusal, op),
+            describe,
+        )
         .await?;
     send_after_commit(state, &done, state.now().timestamp_millis());
     Ok(done.xml)

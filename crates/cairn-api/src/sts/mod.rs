@@ -266,13 +266,17 @@ pub(crate) async fn call_internal(
     };
     // AssumeRole and GetSessionToken store a session; the others only read.
     let read_only = matches!(action.as_str(), "GetCallerIdentity" | "GetAccessKeyInfo");
+    let refusal = crate::model_check::refusal(&info, || {
+        crate::model_check::check("sts", &action, crate::model_check::Input::Query(params))
+            .map_err(|p| p.into_error(ErrorKind::IamValidation))
+    });
     let outcome = state
         .gate
         .execute(
             info,
             read_only,
-            permissions,
-            move |c| run(&act, &input, c, &ctx),
+            crate::model_check::permissions_unless(refusal.is_some(), permissions),
+            crate::model_check::op_unless(refusal, move |c| run(&act, &input, c, &ctx)),
             describe,
         )
         .await;

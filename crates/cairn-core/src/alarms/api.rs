@@ -493,9 +493,11 @@ fn by_arn(conn: &Connection, ctx: &CallContext, arn: &str) -> ApiResult<Alarm> {
         Some(name) => load(conn, ctx, name)?,
         None => None,
     };
+    // The tagging operations model `ResourceNotFoundException`, not the alarm operations'
+    // `ResourceNotFound`.
     found.ok_or_else(|| {
         ApiError::new(
-            ErrorKind::CwResourceNotFound,
+            ErrorKind::CwResourceNotFoundException,
             format!("Resource {arn} does not exist."),
         )
     })

@@ -198,7 +198,24 @@ fn unsupported(_: &Value) -> ApiResult<Box<dyn Call>> {
 
 /// The operation named `name`, if KMS has one.
 pub fn find(name: &str) -> Option<Op> {
-    let parse: Parse = match name {
+    let parse = match served(name) {
+        Some(f) => f,
+        None if OPERATIONS.contains(&name) => unsupported as Parse,
+        None => return None,
+    };
+    Some(Op {
+        parse,
+        read_only: is_read_only(name),
+    })
+}
+
+/// Whether Cairn carries out an operation (the others answer `UnsupportedOperationException`).
+pub fn is_served(name: &str) -> bool {
+    served(name).is_some()
+}
+
+fn served(name: &str) -> Option<Parse> {
+    Some(match name {
         "CreateKey" => keys::create_key,
         "DescribeKey" => keys::describe_key,
         "ListKeys" => keys::list_keys,
@@ -233,12 +250,7 @@ pub fn find(name: &str) -> Option<Op> {
         "ListRetirableGrants" => grants::list_retirable_grants,
         "RetireGrant" => grants::retire_grant,
         "RevokeGrant" => grants::revoke_grant,
-        other if OPERATIONS.contains(&other) => unsupported,
         _ => return None,
-    };
-    Some(Op {
-        parse,
-        read_only: is_read_only(name),
     })
 }
 

@@ -1,0 +1,537 @@
+//! The request constraints of the AWS service models, checked at the edge of every JSON and
+//! Query service before an operation runs: required members, enum values, string lengths,
+//! integer ranges, and (for JSON bodies) each member's JSON type.
+//!
+//! The rules are data (`model_rules.json`, generated from botocore's models by
+//! `scripts/model_rules.py`), so every served operation gets the checks AWS's front end
+//! applies, worded as AWS words them ("1 validation error detected: Value null at
+//! 'topicArn' failed to satisfy constraint: Member must not be null"). Each service turns a
+//! [`Problem`] into its own error code ([`Problem::into_error`]), and the refusal goes
+//! through the gate like any failed call ([`op_unless`]), so it is recorded. Only top-level
+//! members (and enums one level into list items) are checked; deeper shapes stay with the
+//! operations.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use cairn_core::authz::Permission;
+use cairn_core::context::CallContext;
+use cairn_core::error::ApiResult;
+use cairn_core::{ApiError, ErrorKind};
+use cairn_store::Connection;
+use serde_json::Value;
+
+use crate::query::Params;
+use crate::recording::CallInfo;
+
+/// One member's rule.
+struct Rule {
+    /// The model's shape type (`string`, `integer`, `list`, …).
+    t: String,
+    values: Option<Vec<String>>,
+    min: Option<i64>,
+    max: Option<i64>,
+    /// A list's item rule.
+    item: Option<Box<Rule>>,
+    /// A list item structure's scalar members with constraints.
+    members: Vec<(String, Rule)>,
+}
+
+impl Rule {
+    fn parse(v: &Value) -> Self {
+        Self {
+            t: v["t"].as_str().unwrap_or_default().to_owned(),
+            values: v.get("enum").and_then(Value::as_array).map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            }),
+            min: v.get("min").and_then(Value::as_i64),
+            max: v.get("max").and_then(Value::as_i64),
+            item: v.get("item").map(|i| Box::new(Rule::parse(i))),
+            members: v
+                .get("members")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .map(|(m, r)| (m.clone(), Rule::parse(r)))
+                .collect(),
+        }
+    }
+}
+
+/// One operation's input rules.
+struct OpRules {
+    required: Vec<String>,
+    /// Members in name order.
+    members: Vec<(String, Rule)>,
+}
+
+/// service → operation → rules.
+type Rules = HashMap<String, HashMap<String, OpRules>>;
+
+fn rules() -> &'static Rules {
+    static RULES: OnceLock<Rules> = OnceLock::new();
+    RULES.get_or_init(|| {
+        let data: Value = serde_json::from_str(include_str!("model_rules.json"))
+            .expect("model_rules.json parses");
+        let mut out = Rules::new();
+        for (service, ops) in data["services"].as_object().into_iter().flatten() {
+            let ops = ops.as_object().into_iter().flatten().map(|(op, r)| {
+                let required = r["required"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|m| m.as_str().map(str::to_owned))
+                    .collect();
+                let mut members: Vec<(String, Rule)> = r["members"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(m, rule)| (m.clone(), Rule::parse(rule)))
+                    .collect();
+                members.sort_by(|a, b| a.0.cmp(&b.0));
+                (op.clone(), OpRules { required, members })
+            });
+            out.insert(service.clone(), ops.collect());
+        }
+        out
+    })
+}
+
+/// A request as the checks see it.
+#[derive(Clone, Copy)]
+pub enum Input<'a> {
+    /// A JSON (or CBOR folded to JSON) body. `typed`: members must have their model's JSON
+    /// type (false for Query parameters folded into JSON, whose values are all strings).
+    Json { body: &'a Value, typed: bool },
+    /// Query parameters (`Name`, `Name.member.N`, `Name.entry.N.key`).
+    Query(&'a Params),
+}
+
+/// What the checks found wrong with a request.
+#[derive(Debug, PartialEq)]
+pub enum Problem {
+    /// A member's JSON value has the wrong type (`SerializationException`).
+    Type {
+        member: String,
+        expected: &'static str,
+    },
+    /// Constraint violations; `missing` is the first required member absent.
+    Invalid {
+        missing: Option<String>,
+        messages: Vec<String>,
+    },
+}
+
+impl Problem {
+    /// The error a service answers: type errors are `SerializationException`; constraint
+    /// violations are `validation` with AWS's "N validation error(s) detected" message.
+    pub fn into_error(self, validation: ErrorKind) -> ApiError {
+        match self {
+            Problem::Type { member, expected } => ApiError::new(
+                ErrorKind::Serialization,
+                format!("Cannot deserialize member {member}: expected {expected}."),
+            ),
+            Problem::Invalid { messages, .. } => ApiError::new(validation, summary(&messages)),
+        }
+    }
+
+    /// CloudWatch's errors: a missing member is `MissingParameter` ("The parameter X is
+    /// required."), the other violations `ValidationError`.
+    pub fn into_cloudwatch_error(self) -> ApiError {
+        match self {
+            Problem::Invalid {
+                missing: Some(m), ..
+            } => ApiError::new(
+                ErrorKind::CwMissingParameter,
+                format!("The parameter {m} is required."),
+            ),
+            other => other.into_error(ErrorKind::IamValidation),
+        }
+    }
+}
+
+/// The refusal of a call: what `checked` finds wrong with a request a client sent. Calls a
+/// service makes inside the server (a stack's, `invoked_by`) are not checked.
+pub fn refusal(
+    info: &CallInfo,
+    checked: impl FnOnce() -> Result<(), ApiError>,
+) -> Option<ApiError> {
+    if info.invoked_by.is_some() {
+        return None;
+    }
+    checked().err()
+}
+
+/// A gate's permission step for a call that may be refused: a refused call needs nothing
+/// (the model's checks come before authorization, as on AWS).
+pub fn permissions_unless<P>(
+    refused: bool,
+    permissions: P,
+) -> impl FnOnce(&Connection, &CallContext) -> ApiResult<Vec<Permission>> + Send + 'static
+where
+    P: FnOnce(&Connection, &CallContext) -> ApiResult<Vec<Permission>> + Send + 'static,
+{
+    move |conn, ctx| {
+        if refused {
+            Ok(Vec::new())
+        } else {
+            permissions(conn, ctx)
+        }
+    }
+}
+
+/// A gate's operation for a call that may be refused: the refusal is its result, so the
+/// call changes nothing and is recorded with the error, like any failed call.
+pub fn op_unless<T, O>(
+    refusal: Option<ApiError>,
+    op: O,
+) -> impl FnOnce(&Connection) -> ApiResult<T> + Send + 'static
+where
+    O: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+{
+    move |conn| match refusal {
+        Some(e) => Err(e),
+        None => op(conn),
+    }
+}
+
+fn summary(messages: &[String]) -> String {
+    let n = messages.len();
+    let s = if n == 1 { "" } else { "s" };
+    format!("{n} validation error{s} detected: {}", messages.join("; "))
+}
+
+/// Checks `input` against the model of `service`'s `op` (unknown operations pass).
+pub fn check(service: &str, op: &str, input: Input<'_>) -> Result<(), Problem> {
+    check_with(service, op, input, true)
+}
+
+/// Only required members and JSON types: for a service (CloudTrail) whose operations answer
+/// bad values with their own modelled exceptions (`InvalidMaxResultsException`, …).
+pub fn check_presence(service: &str, op: &str, input: Input<'_>) -> Result<(), Problem> {
+    check_with(service, op, input, false)
+}
+
+fn check_with(service: &str, op: &str, input: Input<'_>, constraints: bool) -> Result<(), Problem> {
+    let Some(rules) = rules().get(service).and_then(|s| s.get(op)) else {
+        return Ok(());
+    };
+    let mut messages = Vec::new();
+    let mut missing = None;
+    for member in &rules.required {
+        if !present(input, member) {
+            missing.get_or_insert_with(|| member.clone());
+            messages.push(format!(
+                "Value null at '{}' failed to satisfy constraint: Member must not be null",
+                lower_first(member)
+            ));
+        }
+    }
+    for (name, rule) in &rules.members {
+        match input {
+            Input::Json { body, typed } => {
+                let Some(v) = body.get(name.as_str()).filter(|v| !v.is_null()) else {
+                    continue;
+                };
+                if typed && let Some(expected) = wrong_type(rule, v) {
+                    return Err(Problem::Type {
+                        member: name.clone(),
+                        expected,
+                    });
+                }
+                if constraints {
+                    json_violations(name, rule, v, &mut messages);
+                }
+            }
+            Input::Query(params) if constraints => {
+                query_violations(name, rule, params, &mut messages)
+            }
+            Input::Query(_) => {}
+        }
+    }
+    if messages.is_empty() {
+        Ok(())
+    } else {
+        Err(Problem::Invalid { missing, messages })
+    }
+}
+
+fn present(input: Input<'_>, member: &str) -> bool {
+    match input {
+        Input::Json { body, .. } => body.get(member).is_some_and(|v| !v.is_null()),
+        Input::Query(params) => {
+            let prefix = format!("{member}.");
+            params
+                .iter()
+                .any(|(k, _)| k == member || k.starts_with(&prefix))
+        }
+    }
+}
+
+/// The JSON type `rule` wants when `v` is not it.
+fn wrong_type(rule: &Rule, v: &Value) -> Option<&'static str> {
+    let (ok, expected) = match rule.t.as_str() {
+        "string" => (v.is_string(), "a string"),
+        "integer" | "long" => (v.is_i64() || v.is_u64(), "an integer"),
+        "boolean" => (v.is_boolean(), "a boolean"),
+        "list" => (v.is_array(), "a list"),
+        "structure" | "map" => (v.is_object(), "an object"),
+        _ => (true, ""),
+    };
+    (!ok).then_some(expected)
+}
+
+fn json_violations(name: &str, rule: &Rule, v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Array(items) => {
+            let Some(item) = &rule.item else { return };
+            if item.t == "structure" {
+                for (i, entry) in items.iter().enumerate() {
+                    for (m, r) in &item.members {
+                        if let Some(text) = entry.get(m.as_str()).and_then(scalar_text) {
+                            let path = format!(
+                                "{}.{}.member.{}",
+                                lower_first(name),
+                                i + 1,
+                                lower_first(m)
+                            );
+                            scalar_violations(&path, r, &text, out);
+                        }
+                    }
+                }
+                return;
+            }
+            let texts: Vec<String> = items.iter().filter_map(scalar_text).collect();
+            list_violations(name, item, &texts, out);
+        }
+        other => {
+            if let Some(text) = scalar_text(other) {
+                scalar_violations(name, rule, &text, out);
+            }
+        }
+    }
+}
+
+fn query_violations(name: &str, rule: &Rule, params: &Params, out: &mut Vec<String>) {
+    if rule.t == "list" {
+        let Some(item) = &rule.item else { return };
+        let prefix = format!("{name}.member.");
+        if item.t == "structure" {
+            for (k, v) in params.iter() {
+                let Some((n, m)) = k.strip_prefix(&prefix).and_then(|r| r.split_once('.')) else {
+                    continue;
+                };
+                if let Some((_, r)) = item.members.iter().find(|(x, _)| x == m) {
+                    let path = format!("{}.{n}.member.{}", lower_first(name), lower_first(m));
+                    scalar_violations(&path, r, v, out);
+                }
+            }
+            return;
+        }
+        let texts: Vec<String> = params
+            .iter()
+            .filter(|(k, _)| {
+                k.strip_prefix(&prefix)
+                    .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .map(|(_, v)| v.clone())
+            .collect();
+        list_violations(name, item, &texts, out);
+    } else if let Some(v) = params.get(name) {
+        scalar_violations(name, rule, v, out);
+    }
+}
+
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The constraints a scalar value breaks, as AWS words them (without the "Member must").
+fn broken(rule: &Rule, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    match rule.t.as_str() {
+        "string" => {
+            if let Some(values) = &rule.values
+                && !values.iter().any(|v| v == text)
+            {
+                out.push(format!("satisfy enum value set: [{}]", values.join(", ")));
+            }
+            let len = text.chars().count() as i64;
+            if let Some(max) = rule.max
+                && len > max
+            {
+                out.push(format!("have length less than or equal to {max}"));
+            }
+            if let Some(min) = rule.min
+                && len < min
+            {
+                out.push(format!("have length greater than or equal to {min}"));
+            }
+        }
+        "integer" | "long" => {
+            let Ok(n) = text.trim().parse::<i64>() else {
+                return out;
+            };
+            if let Some(max) = rule.max
+                && n > max
+            {
+                out.push(format!("have value less than or equal to {max}"));
+            }
+            if let Some(min) = rule.min
+                && n < min
+            {
+                out.push(format!("have value greater than or equal to {min}"));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+fn scalar_violations(name: &str, rule: &Rule, text: &str, out: &mut Vec<String>) {
+    for c in broken(rule, text) {
+        out.push(format!(
+            "Value '{}' at '{}' failed to satisfy constraint: Member must {c}",
+            shown(text),
+            lower_first(name)
+        ));
+    }
+}
+
+fn list_violations(name: &str, item: &Rule, texts: &[String], out: &mut Vec<String>) {
+    let mut constraints: Vec<String> = Vec::new();
+    for t in texts {
+        for c in broken(item, t) {
+            if !constraints.contains(&c) {
+                constraints.push(c);
+            }
+        }
+    }
+    if constraints.is_empty() {
+        return;
+    }
+    let list = format!("[{}]", texts.join(", "));
+    let inner: Vec<String> = constraints
+        .iter()
+        .map(|c| format!("Member must {c}"))
+        .collect();
+    out.push(format!(
+        "Value '{}' at '{}' failed to satisfy constraint: Member must satisfy constraint: [{}]",
+        shown(&list),
+        lower_first(name),
+        inner.join(", ")
+    ));
+}
+
+/// A value as a message shows it: at most 1,024 characters, so a huge value cannot make a
+/// huge error.
+fn shown(text: &str) -> String {
+    text.chars().take(1024).collect()
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn params(pairs: &[(&str, &str)]) -> Params {
+        Params::from_pairs(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    fn message(p: Problem) -> String {
+        p.into_error(ErrorKind::IamValidation).message
+    }
+
+    #[test]
+    fn every_served_service_has_rules() {
+        for s in [
+            "cloudtrail",
+            "iam",
+            "sts",
+            "kms",
+            "logs",
+            "cloudwatch",
+            "sns",
+            "cloudformation",
+        ] {
+            assert!(rules()[s].len() > 5, "{s}");
+        }
+    }
+
+    #[test]
+    fn a_missing_required_member_is_named_as_aws_names_it() {
+        let p = check("sns", "DeleteTopic", Input::Query(&params(&[]))).unwrap_err();
+        assert_eq!(
+            message(p),
+            "1 validation error detected: Value null at 'topicArn' failed to satisfy constraint: Member must not be null"
+        );
+        let tags = params(&[("ResourceArn", "arn"), ("Tags", "")]);
+        assert!(check("sns", "TagResource", Input::Query(&tags)).is_ok());
+        let topic = params(&[("TopicArn", "arn:aws:sns:us-east-1:123456789012:t")]);
+        assert!(check("sns", "DeleteTopic", Input::Query(&topic)).is_ok());
+    }
+
+    #[test]
+    fn enums_ranges_and_lengths() {
+        let p = params(&[("StackStatusFilter.member.1", "NOT_A_STATUS")]);
+        let m = message(check("cloudformation", "ListStacks", Input::Query(&p)).unwrap_err());
+        assert!(
+            m.starts_with("1 validation error detected: Value '[NOT_A_STATUS]' at 'stackStatusFilter' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: ["),
+            "{m}"
+        );
+        let p = params(&[("RoleName", "r"), ("MaxItems", "0")]);
+        let m = message(check("iam", "ListInstanceProfilesForRole", Input::Query(&p)).unwrap_err());
+        assert!(m.ends_with("Value '0' at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to 1"), "{m}");
+        let body = json!({"AlarmNames": [""]});
+        let input = Input::Json {
+            body: &body,
+            typed: true,
+        };
+        assert!(check("cloudwatch", "DescribeAlarms", input).is_err());
+        let body = json!({"KeyId": "k", "IncludeKeyMaterial": 3});
+        let input = Input::Json {
+            body: &body,
+            typed: true,
+        };
+        assert_eq!(
+            check("kms", "ListKeyRotations", input),
+            Err(Problem::Type {
+                member: "IncludeKeyMaterial".to_owned(),
+                expected: "a string"
+            })
+        );
+    }
+
+    #[test]
+    fn cloudwatch_names_a_missing_parameter() {
+        let body = json!({});
+        let input = Input::Json {
+            body: &body,
+            typed: false,
+        };
+        let e = check("cloudwatch", "SetAlarmState", input)
+            .unwrap_err()
+            .into_cloudwatch_error();
+        assert_eq!(e.kind, ErrorKind::CwMissingParameter);
+    }
+}

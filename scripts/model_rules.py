@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Generates crates/cairn-api/src/model_rules.json, the request constraints the edge checks
+before an operation runs (cairn_api::model_check), from botocore's service models.
+
+Source: botocore's data/<service>/<version>/service-2.json(.gz), the models the AWS SDKs
+are generated from. For each operation of the JSON and Query services Cairn serves it keeps
+the top-level input members that carry a rule: required, enum values, string length,
+integer range, list length and list item rules, and the member's type (for JSON type
+checks). Run it again when botocore is upgraded:
+
+    python3 scripts/model_rules.py /path/to/botocore/data > crates/cairn-api/src/model_rules.json
+"""
+
+import glob
+import gzip
+import json
+import os
+import sys
+
+SERVICES = ["cloudtrail", "iam", "sts", "kms", "logs", "cloudwatch", "sns", "cloudformation"]
+SCALAR = {"string", "integer", "long", "boolean"}
+
+
+def load(data, service):
+    version = sorted(os.listdir(os.path.join(data, service)))[-1]
+    base = os.path.join(data, service, version, "service-2.json")
+    if os.path.exists(base):
+        return json.load(open(base)), version
+    return json.load(gzip.open(base + ".gz")), version
+
+
+def rule(shapes, name, nested=False):
+    shape = shapes[name]
+    t = shape["type"]
+    r = {"t": t}
+    if "enum" in shape:
+        r["enum"] = shape["enum"]
+    for k in ("min", "max"):
+        if k in shape and t in ("string", "integer", "long", "list"):
+            r[k] = shape[k]
+    if t == "list":
+        item = rule(shapes, shape["member"]["shape"], nested=True)
+        if len(item) > 1 or item["t"] in SCALAR:
+            r["item"] = item
+    if t == "structure" and nested:
+        # One level into a list's structures (SimulatePrincipalPolicy's ContextEntries):
+        # the members with an enum. Their lengths (tag keys, …) stay with the operations,
+        # which answer them with the service's own codes (SNS's InvalidParameter).
+        members = {}
+        for m, ref in shape.get("members", {}).items():
+            sub = rule(shapes, ref["shape"], nested=False)
+            if sub["t"] == "string" and "enum" in sub:
+                members[m] = {"t": "string", "enum": sub["enum"]}
+        if members:
+            r["members"] = members
+    return r
+
+
+def main():
+    data = sys.argv[1]
+    out = {"source": {}, "services": {}}
+    for service in SERVICES:
+        model, version = load(data, service)
+        out["source"][service] = f"botocore data/{service}/{version}/service-2.json"
+        shapes = model["shapes"]
+        ops = {}
+        for op_name, op in sorted(model["operations"].items()):
+            if "input" not in op:
+                continue
+            inp = shapes[op["input"]["shape"]]
+            members = {}
+            for m, ref in inp.get("members", {}).items():
+                r = rule(shapes, ref["shape"])
+                if service == "cloudwatch":
+                    # CloudWatch answers a nested bad value (PutMetricData's
+                    # MetricData.member.N.Unit) with InvalidParameterValue, which the
+                    # operation words itself; only top-level members are ValidationError.
+                    # Likewise a list's bad enum value (GetMetricStatistics' Statistics:
+                    # "The parameter Statistics.member.2 must be a value in the set …").
+                    r.get("item", {}).pop("members", None)
+                    r.get("item", {}).pop("enum", None)
+                    if r.get("item") == {"t": "string"}:
+                        r.pop("item")
+                if len(r) > 1 or r["t"] in SCALAR or r["t"] in ("list", "structure", "map"):
+                    members[m] = r
+            entry = {"required": inp.get("required", []), "members": members}
+            if entry["required"] or members:
+                ops[op_name] = entry
+        out["services"][service] = ops
+    json.dump(out, sys.stdout, separators=(",", ":"), sort_keys=True)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
