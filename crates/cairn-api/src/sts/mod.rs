@@ -52,9 +52,15 @@ fn credentials_xml(c: &Credentials) -> String {
     )
 }
 
-/// `responseElements.credentials`: no secret key, no session token.
+/// `responseElements.credentials`: never the secret key. The session token is there, as in
+/// AWS's records (the IAM user guide's examples and every AssumeRole, GetSessionToken and
+/// GetFederationToken record in the shared datasets): without the secret it signs nothing.
 fn credentials_element(c: &Credentials) -> Value {
-    json!({"accessKeyId": c.access_key_id, "expiration": java_date(c.expiration)})
+    json!({
+        "accessKeyId": c.access_key_id,
+        "expiration": java_date(c.expiration),
+        "sessionToken": c.session_token,
+    })
 }
 
 struct Reply {
