@@ -305,7 +305,9 @@ async fn a_refused_region_waits_alone_and_arrives_once_when_allowed() {
         let unique: BTreeSet<&String> = home.iter().collect();
         assert_eq!(unique.len(), home.len(), "round {round}: no record twice");
     }
-    let (_, status) = server.ct("GetTrailStatus", json!({"Name": "cwl-regions"})).await;
+    let (_, status) = server
+        .ct("GetTrailStatus", json!({"Name": "cwl-regions"}))
+        .await;
     assert_eq!(
         status["LatestCloudWatchLogsDeliveryError"],
         "Access denied. Verify in IAM that the role has adequate permissions."
@@ -318,7 +320,9 @@ async fn a_refused_region_waits_alone_and_arrives_once_when_allowed() {
     assert_eq!(eu.len(), 1, "{eu:?}");
     assert_eq!(eu[0]["eventName"], "ListTrails");
     assert_eq!(eu[0]["awsRegion"], "eu-west-1");
-    let (_, status) = server.ct("GetTrailStatus", json!({"Name": "cwl-regions"})).await;
+    let (_, status) = server
+        .ct("GetTrailStatus", json!({"Name": "cwl-regions"}))
+        .await;
     assert!(
         status.get("LatestCloudWatchLogsDeliveryError").is_none(),
         "{status}"
