@@ -3,14 +3,21 @@
 //! Planning reads on a reader connection: the events after the trail's CloudWatch Logs
 //! cursor, routed with the same `cairn_core::routing` as S3 delivery (logging windows,
 //! regions, the selectors in force at each event), at most one PutLogEvents batch's worth
-//! per round, and the Insights events the trail wrote. The writer job (`cairn_core::trail_logs::deliver`) then checks nothing moved,
-//! acts as the role, ingests the records and advances the cursor in one transaction, so
-//! every selected event reaches the group exactly once across crashes. A refused delivery
-//! (role, permission, group gone) leaves the cursor where it was and shows in
-//! GetTrailStatus; the next step tries again.
+//! per round, and the Insights events the trail wrote. The writer job
+//! (`cairn_core::trail_logs::deliver`) then checks nothing moved, acts as the role, ingests
+//! the records and advances the cursors in one transaction, so every selected event reaches
+//! the group exactly once across failures and crashes.
+//!
+//! Each region's stream moves on its own (as each region's trail delivers on its own on
+//! AWS). A step first runs the *leading* lane: the events after the trail's cursor, except
+//! those of lagging regions; a stream the role may not write keeps its records and its region
+//! starts lagging there, while the other streams' records are stored. Then each lagging region
+//! (not refused in this step) catches up on its own events up to the trail's cursor. A refused
+//! delivery shows in GetTrailStatus; a failure that concerns every stream (the role's trust,
+//! the group gone) leaves every cursor where it was. The next step tries again.
 
 use cairn_core::routing;
-use cairn_core::trail_logs::{self, Delivered, MAX_RECORD_BYTES, Planned, RegionBatch};
+use cairn_core::trail_logs::{self, Delivered, Lane, MAX_RECORD_BYTES, Planned, RegionBatch};
 use cairn_model::trail::Trail;
 use cairn_store::{Connection, StoreResult, delivery, insights, trail_logs as cursors, trails};
 use serde_json::Value;
@@ -25,31 +32,68 @@ const MAX_ROUNDS_PER_STEP: usize = 20;
 pub struct LogsOutcome {
     /// Log events stored.
     pub events: usize,
-    /// Trails whose delivery failed this step.
+    /// Log events that stayed undelivered after this step's failed deliveries (at most one
+    /// round's worth per lane): they wait for a later step.
     pub failed: usize,
 }
 
-/// Plans one round for `trail` (read only): `None` when there is nothing after the cursor.
-fn plan_round(conn: &Connection, trail: &Trail) -> StoreResult<Option<Planned>> {
+/// Plans one round of `lane` for `trail` (read only): `None` when the lane has nothing to
+/// deliver. The leading lane runs from the trail's cursor to the newest event, skipping the
+/// lagging regions' events; a lagging region's lane runs from its own seq to the trail's
+/// cursor and takes that region's events only.
+fn plan_round(
+    conn: &Connection,
+    trail: &Trail,
+    lagging_region: Option<&str>,
+) -> StoreResult<Option<Planned>> {
     let Some(group) = &trail.cloud_watch_logs_log_group_arn else {
         return Ok(None);
     };
-    let Some((cursor_group, from)) = cursors::cursor(conn, &trail.arn())? else {
+    let Some((cursor_group, cursor)) = cursors::cursor(conn, &trail.arn())? else {
         return Ok(None);
     };
     if &cursor_group != group || trail.status.windows.is_empty() {
         return Ok(None);
     }
-    let windows_end = trail
-        .status
-        .windows
-        .last()
-        .and_then(|w| w.end_seq)
-        .unwrap_or(i64::MAX);
-    let upto = delivery::max_seq(conn)?.min(windows_end);
+    let lagging = cursors::lagging(conn, &trail.arn())?;
+    let (from, upto, lane) = match lagging_region {
+        None => {
+            let windows_end = trail
+                .status
+                .windows
+                .last()
+                .and_then(|w| w.end_seq)
+                .unwrap_or(i64::MAX);
+            let upto = delivery::max_seq(conn)?.min(windows_end);
+            (
+                cursor,
+                upto,
+                Lane::Leading {
+                    lagging: lagging.clone(),
+                },
+            )
+        }
+        Some(region) => {
+            let Some((_, seq)) = lagging.iter().find(|(r, _)| r == region) else {
+                return Ok(None);
+            };
+            (
+                *seq,
+                cursor,
+                Lane::Lagging {
+                    region: region.to_owned(),
+                },
+            )
+        }
+    };
     if from >= upto {
         return Ok(None);
     }
+    // Whether this lane carries a record of `region`.
+    let takes = |region: &str| match lagging_region {
+        None => !lagging.iter().any(|(r, _)| r == region),
+        Some(only) => region == only,
+    };
     let mut batches: Vec<RegionBatch> = Vec::new();
     let (mut count, mut bytes, mut last) = (0usize, 0usize, from);
     let mut damaged = None;
@@ -77,6 +121,7 @@ fn plan_round(conn: &Connection, trail: &Trail) -> StoreResult<Option<Planned>> 
             routing::route(trail, seq, &event)
         };
         if let Some(region) = region
+            && takes(&region)
             && text.len() <= MAX_RECORD_BYTES
         {
             let size = text.len() + trail_logs_overhead();
@@ -111,6 +156,7 @@ fn plan_round(conn: &Connection, trail: &Trail) -> StoreResult<Option<Planned>> 
     Ok((last > from).then_some(Planned {
         from,
         to: last,
+        lane,
         batches,
     }))
 }
@@ -120,7 +166,8 @@ fn trail_logs_overhead() -> usize {
 }
 
 impl Delivery {
-    /// Delivers every trail's new events to its log group at `now` (epoch seconds).
+    /// Delivers every trail's new events to its log group at `now` (epoch seconds): the
+    /// leading lane, then each lagging region's lane.
     pub(crate) async fn deliver_logs(&self, now: f64) -> Result<LogsOutcome, DeliveryError> {
         let mut out = LogsOutcome::default();
         let all = self.store.read(trails::all).await?;
@@ -129,29 +176,82 @@ impl Delivery {
             .into_iter()
             .filter(|t| t.cloud_watch_logs_log_group_arn.is_some())
         {
-            for _ in 0..MAX_ROUNDS_PER_STEP {
-                let t = trail.clone();
-                let Some(planned) = self.store.read(move |c| plan_round(c, &t)).await? else {
-                    break;
-                };
-                let t = trail.clone();
-                let done = self
-                    .store
-                    .write(move |c| trail_logs::deliver(c, &t, &planned, now_ms))
-                    .await?
-                    .map_err(|e| DeliveryError::Damaged(e.message))?;
-                match done {
-                    Delivered::Events(n) => out.events += n,
-                    Delivered::Stale => break,
-                    Delivered::Failed(why) => {
-                        tracing::warn!(trail = %trail.arn(), error = %why,
-                            "CloudWatch Logs delivery failed; the events stay for the next step");
-                        out.failed += 1;
-                        break;
+            // Regions refused in this step wait for the next one.
+            let mut refused: Vec<String> = Vec::new();
+            if self
+                .lane(&trail, None, now_ms, &mut out, &mut refused)
+                .await?
+            {
+                let arn = trail.arn();
+                let lagging = self.store.read(move |c| cursors::lagging(c, &arn)).await?;
+                for (region, _) in lagging {
+                    if !refused.contains(&region) {
+                        self.lane(&trail, Some(&region), now_ms, &mut out, &mut refused)
+                            .await?;
                     }
                 }
             }
         }
         Ok(out)
+    }
+
+    /// Runs up to [`MAX_ROUNDS_PER_STEP`] rounds of one lane of `trail`; `false` when a
+    /// failure concerned every stream (the trail's other lanes would fail the same way).
+    async fn lane(
+        &self,
+        trail: &Trail,
+        lagging_region: Option<&str>,
+        now_ms: i64,
+        out: &mut LogsOutcome,
+        refused: &mut Vec<String>,
+    ) -> Result<bool, DeliveryError> {
+        for _ in 0..MAX_ROUNDS_PER_STEP {
+            let (t, region) = (trail.clone(), lagging_region.map(str::to_owned));
+            let Some(planned) = self
+                .store
+                .read(move |c| plan_round(c, &t, region.as_deref()))
+                .await?
+            else {
+                break;
+            };
+            let t = trail.clone();
+            let done = self
+                .store
+                .write(move |c| {
+                    let done = trail_logs::deliver(c, &t, &planned, now_ms);
+                    crash_before_log_commit();
+                    done
+                })
+                .await?
+                .map_err(|e| DeliveryError::Damaged(e.message))?;
+            let Delivered::Done(report) = done else {
+                break;
+            };
+            out.events += report.stored;
+            let Some(why) = report.error else { continue };
+            out.failed += report.held;
+            tracing::warn!(trail = %trail.arn(), error = %why, held = report.held,
+                "CloudWatch Logs delivery failed; the events stay for the next step");
+            if report.refused.is_empty() {
+                // Every stream would fail the same way: the trail waits for the next step.
+                return Ok(false);
+            }
+            refused.extend(report.refused);
+            if lagging_region.is_some() {
+                break;
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Test hook for the crash window exactly-once delivery must survive: with
+/// `CAIRN_FAULT_ABORT_BEFORE_LOG_COMMIT` set, the process ends inside the write job of a
+/// CloudWatch Logs delivery, after the log events were ingested and the cursors moved and
+/// before the transaction commits (crates/cairn/tests/it/trail_logs.rs).
+fn crash_before_log_commit() {
+    static SET: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *SET.get_or_init(|| std::env::var_os("CAIRN_FAULT_ABORT_BEFORE_LOG_COMMIT").is_some()) {
+        std::process::abort();
     }
 }

@@ -503,6 +503,12 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
             "BEGIN; {SCHEMA_V21} PRAGMA user_version = 21; COMMIT;"
         ))?;
     }
+    if due(22) {
+        conn.execute_batch(&format!(
+            "BEGIN; {} PRAGMA user_version = 22; COMMIT;",
+            crate::trail_logs::SCHEMA_V22
+        ))?;
+    }
     Ok(())
 }
 

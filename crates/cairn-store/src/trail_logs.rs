@@ -8,6 +8,12 @@
 //! The cursor is set when a trail is given a log group (CreateTrail/UpdateTrail), so a trail
 //! delivers the events recorded from then on, and removed when the trail loses its group or
 //! is deleted.
+//!
+//! Each region's stream progresses on its own, as each region's trail delivers on its own on
+//! AWS: the trail's cursor is where every region's stream is, except the *lagging* regions,
+//! whose stream refused a delivery (the role may not write it) and which are behind, each at
+//! its own seq. A lagging region catches up from its seq to the trail's cursor and then stops
+//! lagging; the other streams go on meanwhile.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -18,6 +24,13 @@ use crate::StoreResult;
 pub(crate) const SCHEMA_V17: &str = "
 CREATE TABLE trail_log_cursors (
     trail_arn TEXT PRIMARY KEY, group_arn TEXT NOT NULL, seq INTEGER NOT NULL);
+";
+
+/// Version 22: the regions whose stream is behind its trail's cursor (see the module doc).
+pub(crate) const SCHEMA_V22: &str = "
+CREATE TABLE trail_log_lagging (
+    trail_arn TEXT NOT NULL, region TEXT NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (trail_arn, region));
 ";
 
 /// A trail's cursor: every event with a smaller or equal seq has been delivered (or was not
@@ -44,16 +57,56 @@ pub fn set_cursor(
     Ok(())
 }
 
-/// Removes a trail's cursor (its log group was cleared, or the trail deleted).
+/// Removes a trail's cursor and lagging regions (its log group was cleared, or the trail
+/// deleted).
 pub fn clear(conn: &Connection, trail_arn: &str) -> StoreResult<()> {
     conn.prepare_cached("DELETE FROM trail_log_cursors WHERE trail_arn = ?1")?
+        .execute([trail_arn])?;
+    clear_lagging(conn, trail_arn)
+}
+
+/// The trail's lagging regions as (region, seq), by region: the region's events with a
+/// smaller or equal seq have been delivered to its stream.
+pub fn lagging(conn: &Connection, trail_arn: &str) -> StoreResult<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT region, seq FROM trail_log_lagging WHERE trail_arn = ?1 ORDER BY region",
+    )?;
+    let rows = stmt.query_map([trail_arn], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Marks `region` as lagging at `seq` (or moves it there).
+pub fn set_lagging(conn: &Connection, trail_arn: &str, region: &str, seq: i64) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO trail_log_lagging (trail_arn, region, seq) VALUES (?1, ?2, ?3)
+         ON CONFLICT (trail_arn, region) DO UPDATE SET seq = excluded.seq",
+    )?
+    .execute(params![trail_arn, region, seq])?;
+    Ok(())
+}
+
+/// `region` caught up with its trail's cursor: it no longer lags.
+pub fn caught_up(conn: &Connection, trail_arn: &str, region: &str) -> StoreResult<()> {
+    conn.prepare_cached("DELETE FROM trail_log_lagging WHERE trail_arn = ?1 AND region = ?2")?
+        .execute([trail_arn, region])?;
+    Ok(())
+}
+
+/// Forgets every lagging region of a trail (its cursor starts again elsewhere).
+pub fn clear_lagging(conn: &Connection, trail_arn: &str) -> StoreResult<()> {
+    conn.prepare_cached("DELETE FROM trail_log_lagging WHERE trail_arn = ?1")?
         .execute([trail_arn])?;
     Ok(())
 }
 
-/// Every cursor as (trail ARN, seq): retention keeps the events after them.
+/// Every trail's delivery floor as (trail ARN, seq): its cursor, or its furthest-behind
+/// lagging region. Retention keeps the events after them.
 pub fn all(conn: &Connection) -> StoreResult<Vec<(String, i64)>> {
-    let mut stmt = conn.prepare_cached("SELECT trail_arn, seq FROM trail_log_cursors")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.trail_arn, min(c.seq, coalesce(
+             (SELECT min(l.seq) FROM trail_log_lagging l WHERE l.trail_arn = c.trail_arn), c.seq))
+         FROM trail_log_cursors c",
+    )?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -72,7 +125,21 @@ mod tests {
         set_cursor(&conn, arn, "g2", 9).unwrap();
         assert_eq!(cursor(&conn, arn).unwrap(), Some(("g2".to_owned(), 9)));
         assert_eq!(all(&conn).unwrap(), vec![(arn.to_owned(), 9)]);
+        set_lagging(&conn, arn, "eu-west-1", 4).unwrap();
+        set_lagging(&conn, arn, "ap-south-1", 7).unwrap();
+        assert_eq!(
+            lagging(&conn, arn).unwrap(),
+            vec![("ap-south-1".to_owned(), 7), ("eu-west-1".to_owned(), 4)]
+        );
+        assert_eq!(
+            all(&conn).unwrap(),
+            vec![(arn.to_owned(), 4)],
+            "the floor lags"
+        );
+        caught_up(&conn, arn, "eu-west-1").unwrap();
+        assert_eq!(all(&conn).unwrap(), vec![(arn.to_owned(), 7)]);
         clear(&conn, arn).unwrap();
         assert_eq!(cursor(&conn, arn).unwrap(), None);
+        assert_eq!(lagging(&conn, arn).unwrap(), vec![]);
     }
 }

@@ -266,7 +266,8 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<bool> {
         total.digests += o.digests;
         total.failed += o.failed;
         total.logs.events += o.logs.events;
-        total.logs.failed += o.logs.failed;
+        // Each step retries what the last one left, so the last step's count is what stays.
+        total.logs.failed = o.logs.failed;
     };
     loop {
         let o = runtime.block_on(worker.run_once(now, false))?;

@@ -11,6 +11,14 @@
 //! delivery, so a role that loses its permission stops delivery (with a truthful
 //! `LatestCloudWatchLogsDeliveryError`) and delivery resumes from the same cursor when it is
 //! restored.
+//!
+//! Streams progress independently, as on AWS, where each region's copy of a multi-region
+//! trail delivers its region's events to its own stream: a role whose policy allows only the
+//! home region's stream (AWS's documented policy names `<account>_CloudTrail_<home region>*`)
+//! keeps the other regions' events waiting, each region at its own cursor, while the home
+//! region's stream goes on; once the policy allows the stream, the waiting events arrive
+//! once, in order. A failure that concerns every stream (the group is gone, CloudTrail may not
+//! assume the role) moves nothing.
 
 mod role;
 
@@ -105,6 +113,7 @@ pub fn configure(conn: &Connection, trail: &Trail) -> ApiResult<()> {
             if !same {
                 let before_this_call = cairn_store::events::next_seq(conn)? - 1;
                 trail_logs::set_cursor(conn, &arn, group, before_this_call)?;
+                trail_logs::clear_lagging(conn, &arn)?;
             }
         }
     }
@@ -120,28 +129,58 @@ pub struct RegionBatch {
     pub records: Vec<String>,
 }
 
+/// Which streams a planned delivery moves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lane {
+    /// Every region's stream but the lagging ones (as planned: region and seq, by region),
+    /// from the trail's cursor on; a stream that refuses starts lagging where it was.
+    Leading {
+        /// The trail's lagging regions when planned.
+        lagging: Vec<(String, i64)>,
+    },
+    /// One lagging region's stream, from its own seq towards the trail's cursor.
+    Lagging {
+        /// The region.
+        region: String,
+    },
+}
+
 /// What one planned delivery carries: the cursor it was planned from, the cursor after it,
 /// and the records (already routed and filtered) per region.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Planned {
-    /// The trail's cursor when planned.
+    /// The lane's cursor when planned (the trail's, or the lagging region's).
     pub from: i64,
-    /// The cursor once delivered.
+    /// The lane's cursor once delivered.
     pub to: i64,
+    /// The streams it moves.
+    pub lane: Lane,
     /// The records.
     pub batches: Vec<RegionBatch>,
+}
+
+/// What a delivery that ran did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Log events stored.
+    pub stored: usize,
+    /// Log events not stored because their stream (or the whole delivery) failed; they wait
+    /// for a later delivery.
+    pub held: usize,
+    /// The failure, as `LatestCloudWatchLogsDeliveryError` shows it.
+    pub error: Option<String>,
+    /// The regions whose stream refused its records; empty with an error when the failure
+    /// concerned every stream.
+    pub refused: Vec<String>,
 }
 
 /// What [`deliver`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Delivered {
-    /// Log events stored (possibly none: only the cursor moved).
-    Events(usize),
+    /// It ran: each stream stored all its records or none (see the report).
+    Done(Report),
     /// The trail changed or another step delivered meanwhile: nothing done.
     Stale,
-    /// Delivery failed with this `LatestCloudWatchLogsDeliveryError`; nothing was delivered
-    /// and the cursor stays.
-    Failed(String),
 }
 
 /// Splits records into PutLogEvents batches (≤ 10,000 events, ≤ 1 MiB counting 26 bytes per
@@ -166,10 +205,15 @@ fn put_batches(records: &[String]) -> Vec<&[String]> {
     out
 }
 
-/// Delivers `planned` for `trail` at `now_ms` in the caller's write job: if the trail and its
-/// cursor are as planned, as the role, per region: ensure the stream, ingest the records
-/// (log event timestamp = delivery time), then move the cursor and note the delivery time,
-/// all or nothing. A failure rolls the delivery back and is noted in the trail's status.
+/// Delivers `planned` for `trail` at `now_ms` in the caller's write job, if the trail and
+/// the lane's cursor are as planned. As the role, per region: ensure the stream and ingest
+/// the records (log event timestamp = delivery time), each stream all or nothing. A failure
+/// that concerns every stream (the group, the role's trust) stores nothing and moves nothing.
+/// A stream the role may not write keeps its records: in the leading lane its region starts
+/// lagging at `planned.from` while the others move on; a lagging lane stays where it was. The
+/// cursors move in the same transaction as the log events they cover, so every record is
+/// ingested exactly once across failures, retries and crashes. The outcome is noted in the
+/// trail's status.
 pub fn deliver(
     conn: &Connection,
     trail: &Trail,
@@ -186,74 +230,146 @@ pub fn deliver(
     ) else {
         return Ok(Delivered::Stale);
     };
+    let Some((cursor_group, cursor)) = trail_logs::cursor(conn, &arn)? else {
+        return Ok(Delivered::Stale);
+    };
     if current.created_at != trail.created_at
         || Some(&group_arn) != trail.cloud_watch_logs_log_group_arn.as_ref()
-        || trail_logs::cursor(conn, &arn)? != Some((group_arn.clone(), planned.from))
+        || cursor_group != group_arn
     {
         return Ok(Delivered::Stale);
     }
-    let attempt = cairn_store::with_savepoint(conn, |c| -> ApiResult<Result<usize, String>> {
-        let mut stored = 0;
-        for batch in planned.batches.iter().filter(|b| !b.records.is_empty()) {
-            let key = match parse_group_arn(&group_arn, &current.home_region, &current.account) {
-                Ok(k) => k,
-                Err(e) => return Ok(Err(e.message)),
-            };
-            let stream = stream_name(&current.account, &batch.region);
-            let stream_arn = crate::logs::stream_arn(&key.region, &key.account, &key.name, &stream);
-            if let Err(denied) = role_may_write(c, &current.account, &arn, &role_arn, &stream_arn)?
-            {
-                return Ok(Err(denied.delivery_error().to_owned()));
-            }
-            if cairn_store::logs::get_group(c, &key.account, &key.region, &key.name)?.is_none() {
-                return Ok(Err("The specified log group does not exist.".to_owned()));
-            }
-            streams::ensure(c, &key, &stream, now_ms)?;
-            for chunk in put_batches(&batch.records) {
-                let events: Vec<InputEvent> = chunk
-                    .iter()
-                    .map(|r| InputEvent {
-                        timestamp: now_ms,
-                        message: r.clone(),
-                    })
-                    .collect();
-                stored += ingest::ingest(c, &key, &stream, &events, now_ms)?.stored;
-            }
-        }
-        trail_logs::set_cursor(c, &arn, &group_arn, planned.to)?;
-        Ok(Ok(stored))
-    });
-    // A refusal must roll back what the step did so far: turn it into an error for the
-    // savepoint, then back into the outcome.
-    let outcome = match attempt {
-        Ok(Ok(n)) => Delivered::Events(n),
-        Ok(Err(text)) => Delivered::Failed(text),
-        Err(e) if e.kind == ErrorKind::Internal => return Err(e),
-        Err(e) => Delivered::Failed(e.message),
+    let lagging = trail_logs::lagging(conn, &arn)?;
+    let as_planned = match &planned.lane {
+        Lane::Leading {
+            lagging: planned_lagging,
+        } => cursor == planned.from && &lagging == planned_lagging,
+        Lane::Lagging { region } => lagging
+            .iter()
+            .any(|(r, seq)| r == region && *seq == planned.from),
     };
-    note(conn, &current, &outcome, now_ms)?;
-    Ok(outcome)
-}
-
-/// Notes a delivery's outcome in the trail's status (GetTrailStatus).
-fn note(conn: &Connection, trail: &Trail, outcome: &Delivered, now_ms: i64) -> ApiResult<()> {
-    let mut t = trail.clone();
-    let d = &mut t.status.delivery;
-    match outcome {
-        Delivered::Events(n) if *n > 0 => {
-            d.latest_cloud_watch_logs_delivery_time = Some(now_ms as f64 / 1000.0);
-            d.latest_cloud_watch_logs_delivery_error = None;
-        }
-        // Nothing was sent: nothing is known about the destination.
-        Delivered::Events(_) | Delivered::Stale => return Ok(()),
-        Delivered::Failed(text) => {
-            if d.latest_cloud_watch_logs_delivery_error.as_deref() == Some(text) {
-                return Ok(());
+    if !as_planned {
+        return Ok(Delivered::Stale);
+    }
+    let total: usize = planned.batches.iter().map(|b| b.records.len()).sum();
+    let whole_failure = |text: String| Report {
+        held: total,
+        error: Some(text),
+        ..Report::default()
+    };
+    let key = match parse_group_arn(&group_arn, &current.home_region, &current.account) {
+        Ok(k) => k,
+        Err(e) => return finish(conn, &current, whole_failure(e.message), now_ms),
+    };
+    if cairn_store::logs::get_group(conn, &key.account, &key.region, &key.name)?.is_none() {
+        let text = "The specified log group does not exist.".to_owned();
+        return finish(conn, &current, whole_failure(text), now_ms);
+    }
+    let mut report = Report::default();
+    for batch in planned.batches.iter().filter(|b| !b.records.is_empty()) {
+        let stream = stream_name(&current.account, &batch.region);
+        let stream_arn = crate::logs::stream_arn(&key.region, &key.account, &key.name, &stream);
+        let denied = match role_may_write(conn, &current.account, &arn, &role_arn, &stream_arn)? {
+            Ok(()) => None,
+            // The role's trust concerns every stream: nothing moves.
+            Err(RoleDenied::Trust) => {
+                let text = RoleDenied::Trust.delivery_error().to_owned();
+                return finish(conn, &current, whole_failure(text), now_ms);
             }
-            d.latest_cloud_watch_logs_delivery_error = Some(text.clone());
+            Err(RoleDenied::Permissions) => {
+                Some(RoleDenied::Permissions.delivery_error().to_owned())
+            }
+        };
+        // The stream's log events commit whole or not at all (the savepoint rolls back a
+        // batch refused halfway).
+        let stored = match denied {
+            Some(text) => Err(text),
+            None => match cairn_store::with_savepoint(conn, |c| {
+                ingest_batch(c, &key, &stream, batch, now_ms)
+            }) {
+                Ok(n) => Ok(n),
+                Err(e) if e.kind == ErrorKind::Internal => return Err(e),
+                Err(e) => Err(e.message),
+            },
+        };
+        match stored {
+            Ok(n) => report.stored += n,
+            Err(text) => {
+                report.held += batch.records.len();
+                report.error = Some(text);
+                report.refused.push(batch.region.clone());
+            }
         }
     }
-    trails::put(conn, &t)?;
+    match &planned.lane {
+        Lane::Leading { .. } => {
+            for region in &report.refused {
+                trail_logs::set_lagging(conn, &arn, region, planned.from)?;
+            }
+            trail_logs::set_cursor(conn, &arn, &group_arn, planned.to)?;
+        }
+        Lane::Lagging { region } if report.refused.is_empty() => {
+            if planned.to >= cursor {
+                trail_logs::caught_up(conn, &arn, region)?;
+            } else {
+                trail_logs::set_lagging(conn, &arn, region, planned.to)?;
+            }
+        }
+        Lane::Lagging { .. } => {}
+    }
+    finish(conn, &current, report, now_ms)
+}
+
+/// Ingests one region's records into its stream (created if missing) as PutLogEvents-sized
+/// batches. An internal failure stays one; any other becomes the delivery error's text.
+fn ingest_batch(
+    conn: &Connection,
+    key: &GroupKey,
+    stream: &str,
+    batch: &RegionBatch,
+    now_ms: i64,
+) -> ApiResult<usize> {
+    streams::ensure(conn, key, stream, now_ms)?;
+    let mut stored = 0;
+    for chunk in put_batches(&batch.records) {
+        let events: Vec<InputEvent> = chunk
+            .iter()
+            .map(|r| InputEvent {
+                timestamp: now_ms,
+                message: r.clone(),
+            })
+            .collect();
+        stored += ingest::ingest(conn, key, stream, &events, now_ms)?.stored;
+    }
+    Ok(stored)
+}
+
+/// Notes the report in the trail's status and returns it.
+fn finish(conn: &Connection, trail: &Trail, report: Report, now_ms: i64) -> ApiResult<Delivered> {
+    note(conn, trail, &report, now_ms)?;
+    Ok(Delivered::Done(report))
+}
+
+/// Notes a delivery's outcome in the trail's status (GetTrailStatus): the time of a delivery
+/// that stored something, and the error of one that failed. The error stays while a region
+/// still lags behind a refusal, even when other streams deliver.
+fn note(conn: &Connection, trail: &Trail, report: &Report, now_ms: i64) -> ApiResult<()> {
+    let mut t = trail.clone();
+    let d = &mut t.status.delivery;
+    if report.stored > 0 {
+        d.latest_cloud_watch_logs_delivery_time = Some(now_ms as f64 / 1000.0);
+    }
+    match &report.error {
+        Some(text) => d.latest_cloud_watch_logs_delivery_error = Some(text.clone()),
+        None if report.stored > 0 && trail_logs::lagging(conn, &trail.arn())?.is_empty() => {
+            d.latest_cloud_watch_logs_delivery_error = None;
+        }
+        // Nothing was sent, or a stream still waits: nothing new is known.
+        None => {}
+    }
+    if t.status.delivery != trail.status.delivery {
+        trails::put(conn, &t)?;
+    }
     Ok(())
 }
 

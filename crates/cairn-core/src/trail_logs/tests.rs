@@ -1,5 +1,6 @@
-//! The destination checks and one delivery on an in-memory store: the guide's role and policy
-//! pass, each broken piece fails with AWS's exception, and a delivery is all or nothing.
+//! The destination checks and deliveries on an in-memory store: the guide's role and policy
+//! pass, each broken piece fails with AWS's exception, each stream stores its records whole
+//! or not at all, and a refused stream waits alone (its region lags) and catches up once.
 
 use cairn_model::trail::{EventSelector, LoggingWindow, Selectors, TrailStatus};
 use cairn_model::{AccountId, Principal, Region};
@@ -7,7 +8,7 @@ use cairn_model::{AccountId, Principal, Region};
 use super::*;
 use crate::context::Origin;
 use crate::iam::EntityKind;
-use crate::iam::inline::{delete_inline, put_inline};
+use crate::iam::inline::put_inline;
 use crate::iam::roles::{CreateRole, create_role};
 use crate::logs::groups;
 
@@ -220,62 +221,223 @@ fn put_batches_obey_putlogevents_limits() {
     assert!(put_batches(&[]).is_empty());
 }
 
-#[test]
-fn a_delivery_is_all_or_nothing_and_resumes_after_the_permission_returns() {
-    let conn = setup(TRUST, Some(PERMS));
-    let t = trail(Some(GROUP), Some(ROLE));
-    trails::put(&conn, &t).unwrap();
-    trail_logs::set_cursor(&conn, &t.arn(), GROUP, 0).unwrap();
-    let planned = Planned {
-        from: 0,
-        to: 2,
-        batches: vec![RegionBatch {
-            region: "us-east-1".into(),
-            records: vec![r#"{"eventName":"A"}"#.into(), r#"{"eventName":"B"}"#.into()],
-        }],
+const DENIED: &str = "Access denied. Verify in IAM that the role has adequate permissions.";
+const EU_STREAM: &str = "123456789012_CloudTrail_eu-west-1";
+const US_STREAM: &str = "123456789012_CloudTrail_us-east-1";
+
+fn batch(region: &str, names: &[&str]) -> RegionBatch {
+    RegionBatch {
+        region: region.into(),
+        records: names
+            .iter()
+            .map(|n| format!(r#"{{"eventName":"{n}"}}"#))
+            .collect(),
+    }
+}
+
+fn leading(from: i64, to: i64, lagging: &[(&str, i64)], batches: Vec<RegionBatch>) -> Planned {
+    Planned {
+        from,
+        to,
+        lane: Lane::Leading {
+            lagging: lagging.iter().map(|(r, s)| ((*r).to_owned(), *s)).collect(),
+        },
+        batches,
+    }
+}
+
+fn lagging_lane(region: &str, from: i64, to: i64, batches: Vec<RegionBatch>) -> Planned {
+    Planned {
+        from,
+        to,
+        lane: Lane::Lagging {
+            region: region.into(),
+        },
+        batches,
+    }
+}
+
+fn done(stored: usize, held: usize, error: Option<&str>, refused: &[&str]) -> Delivered {
+    Delivered::Done(Report {
+        stored,
+        held,
+        error: error.map(str::to_owned),
+        refused: refused.iter().map(|r| (*r).to_owned()).collect(),
+    })
+}
+
+/// The names of the records in `stream`, oldest first.
+fn stream_names(conn: &Connection, stream: &str) -> Vec<String> {
+    let key = parse_group_arn(GROUP, "us-east-1", ACCOUNT).unwrap();
+    let page = crate::logs::read::get_log_events(
+        conn,
+        &crate::logs::read::GetEvents {
+            group: key,
+            stream: stream.into(),
+            start: None,
+            end: None,
+            limit: None,
+            start_from_head: true,
+            token: None,
+        },
+    );
+    let Ok(page) = page else {
+        return Vec::new();
     };
-    let c = ctx();
-    delete_inline(
+    page.events
+        .iter()
+        .map(|e| {
+            let v: serde_json::Value = serde_json::from_str(&e.message).unwrap();
+            v["eventName"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+fn status_error(conn: &Connection) -> Option<String> {
+    trails::get(conn, ACCOUNT, "us-east-1", "t1")
+        .unwrap()
+        .unwrap()
+        .status
+        .delivery
+        .latest_cloud_watch_logs_delivery_error
+}
+
+fn logging_trail(conn: &Connection) -> Trail {
+    let t = trail(Some(GROUP), Some(ROLE));
+    trails::put(conn, &t).unwrap();
+    trail_logs::set_cursor(conn, &t.arn(), GROUP, 0).unwrap();
+    t
+}
+
+/// A stream the role may not write keeps its records (its region lags where it was) while
+/// the other streams' records are stored once; the lagging region catches up, once, when the
+/// permission returns.
+#[test]
+fn a_refused_stream_waits_alone_and_catches_up_once() {
+    let conn = setup(TRUST, Some(PERMS));
+    let t = logging_trail(&conn);
+    let first = leading(
+        0,
+        3,
+        &[],
+        vec![batch("us-east-1", &["A", "C"]), batch("eu-west-1", &["B"])],
+    );
+    assert_eq!(
+        deliver(&conn, &t, &first, NOW).unwrap(),
+        done(2, 1, Some(DENIED), &["eu-west-1"])
+    );
+    assert_eq!(stream_names(&conn, US_STREAM), ["A", "C"]);
+    assert_eq!(stream_names(&conn, EU_STREAM), Vec::<String>::new());
+    assert_eq!(
+        trail_logs::cursor(&conn, &t.arn()).unwrap(),
+        Some((GROUP.into(), 3))
+    );
+    assert_eq!(
+        trail_logs::lagging(&conn, &t.arn()).unwrap(),
+        [("eu-west-1".to_owned(), 0)]
+    );
+    assert_eq!(status_error(&conn).as_deref(), Some(DENIED));
+    // Planned again (a retry): stale, nothing is written twice.
+    assert_eq!(deliver(&conn, &t, &first, NOW).unwrap(), Delivered::Stale);
+    // The leading lane goes on without the lagging region; the error stays while it lags.
+    let next = leading(3, 4, &[("eu-west-1", 0)], vec![batch("us-east-1", &["D"])]);
+    assert_eq!(
+        deliver(&conn, &t, &next, NOW).unwrap(),
+        done(1, 0, None, &[])
+    );
+    assert_eq!(status_error(&conn).as_deref(), Some(DENIED));
+    // Still refused: the lagging region stays where it was.
+    let catch_up = lagging_lane("eu-west-1", 0, 4, vec![batch("eu-west-1", &["B"])]);
+    assert_eq!(
+        deliver(&conn, &t, &catch_up, NOW).unwrap(),
+        done(0, 1, Some(DENIED), &["eu-west-1"])
+    );
+    assert_eq!(
+        trail_logs::lagging(&conn, &t.arn()).unwrap(),
+        [("eu-west-1".to_owned(), 0)]
+    );
+    let every_stream = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"arn:aws:logs:us-east-1:123456789012:log-group:CloudTrail/logs:log-stream:123456789012_CloudTrail_*"}]}"#;
+    put_inline(
         &conn,
-        &c,
+        &ctx(),
         EntityKind::Role,
         "CloudTrail_CloudWatchLogs_Role",
         "cwl",
+        every_stream,
     )
     .unwrap();
-    let failed = deliver(&conn, &t, &planned, NOW).unwrap();
     assert_eq!(
-        failed,
-        Delivered::Failed(
-            "Access denied. Verify in IAM that the role has adequate permissions.".into()
-        )
+        deliver(&conn, &t, &catch_up, NOW).unwrap(),
+        done(1, 0, None, &[])
+    );
+    assert_eq!(trail_logs::lagging(&conn, &t.arn()).unwrap(), []);
+    assert_eq!(status_error(&conn), None);
+    assert_eq!(
+        deliver(&conn, &t, &catch_up, NOW).unwrap(),
+        Delivered::Stale
+    );
+    assert_eq!(stream_names(&conn, EU_STREAM), ["B"]);
+    assert_eq!(stream_names(&conn, US_STREAM), ["A", "C", "D"]);
+}
+
+/// A lagging region that has not reached the trail's cursor keeps lagging at what it stored.
+#[test]
+fn a_lagging_region_moves_to_what_it_stored() {
+    let conn = setup(TRUST, Some(PERMS));
+    let t = logging_trail(&conn);
+    trail_logs::set_cursor(&conn, &t.arn(), GROUP, 9).unwrap();
+    trail_logs::set_lagging(&conn, &t.arn(), "us-east-1", 2).unwrap();
+    let part = lagging_lane("us-east-1", 2, 5, vec![batch("us-east-1", &["E"])]);
+    assert_eq!(
+        deliver(&conn, &t, &part, NOW).unwrap(),
+        done(1, 0, None, &[])
+    );
+    assert_eq!(
+        trail_logs::lagging(&conn, &t.arn()).unwrap(),
+        [("us-east-1".to_owned(), 5)]
+    );
+    assert_eq!(
+        status_error(&conn),
+        None,
+        "no failure was noted; nothing to clear"
+    );
+}
+
+/// A failure that concerns every stream (the role's trust) stores nothing and moves nothing;
+/// the same delivery succeeds once the trust returns.
+#[test]
+fn a_refused_role_moves_nothing_and_resumes_after_the_trust_returns() {
+    let conn = setup(TRUST, Some(PERMS));
+    let t = logging_trail(&conn);
+    crate::iam::roles::update_assume_role_policy(
+        &conn,
+        &ctx(),
+        "CloudTrail_CloudWatchLogs_Role",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+    )
+    .unwrap();
+    let planned = leading(0, 2, &[], vec![batch("us-east-1", &["A", "B"])]);
+    let trust = "Access denied. Check the trust relationships for your role.";
+    assert_eq!(
+        deliver(&conn, &t, &planned, NOW).unwrap(),
+        done(0, 2, Some(trust), &[])
     );
     assert_eq!(
         trail_logs::cursor(&conn, &t.arn()).unwrap(),
         Some((GROUP.into(), 0))
     );
-    let status = trails::get(&conn, ACCOUNT, "us-east-1", "t1")
-        .unwrap()
-        .unwrap();
-    assert!(
-        status
-            .status
-            .delivery
-            .latest_cloud_watch_logs_delivery_error
-            .is_some()
-    );
-    put_inline(
+    assert_eq!(trail_logs::lagging(&conn, &t.arn()).unwrap(), []);
+    assert_eq!(status_error(&conn).as_deref(), Some(trust));
+    crate::iam::roles::update_assume_role_policy(
         &conn,
-        &c,
-        EntityKind::Role,
+        &ctx(),
         "CloudTrail_CloudWatchLogs_Role",
-        "cwl",
-        PERMS,
+        TRUST,
     )
     .unwrap();
     assert_eq!(
         deliver(&conn, &t, &planned, NOW).unwrap(),
-        Delivered::Events(2)
+        done(2, 0, None, &[])
     );
     assert_eq!(deliver(&conn, &t, &planned, NOW).unwrap(), Delivered::Stale);
     let status = trails::get(&conn, ACCOUNT, "us-east-1", "t1")
@@ -292,23 +454,5 @@ fn a_delivery_is_all_or_nothing_and_resumes_after_the_permission_returns() {
         status.status.delivery.latest_cloud_watch_logs_delivery_time,
         Some(NOW as f64 / 1000.0)
     );
-    let key = parse_group_arn(GROUP, "us-east-1", ACCOUNT).unwrap();
-    let page = crate::logs::read::get_log_events(
-        &conn,
-        &crate::logs::read::GetEvents {
-            group: key,
-            stream: "123456789012_CloudTrail_us-east-1".into(),
-            start: None,
-            end: None,
-            limit: None,
-            start_from_head: true,
-            token: None,
-        },
-    )
-    .unwrap();
-    let messages: Vec<&str> = page.events.iter().map(|e| e.message.as_str()).collect();
-    assert_eq!(
-        messages,
-        vec![r#"{"eventName":"A"}"#, r#"{"eventName":"B"}"#]
-    );
+    assert_eq!(stream_names(&conn, US_STREAM), ["A", "B"]);
 }

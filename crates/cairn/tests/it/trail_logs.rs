@@ -1,6 +1,8 @@
 //! A trail delivering to CloudWatch Logs against the real binary: the guide's role, a crash
-//! before delivery loses nothing, and repeated deliveries (across restarts) never duplicate a
-//! record in the stream `<account>_CloudTrail_<region>`.
+//! before delivery loses nothing, a crash inside a delivery before its commit leaves nothing
+//! behind, repeated deliveries (across restarts) never duplicate a record in the stream
+//! `<account>_CloudTrail_<region>`, and a region whose stream the role may not write waits
+//! alone while the home region's stream goes on.
 
 use std::collections::BTreeSet;
 
@@ -55,10 +57,15 @@ async fn query(server: &Server, service: &str, params: &[(&str, &str)]) {
 
 /// The records in the trail's stream, oldest first.
 async fn stream_records(server: &Server) -> Vec<Value> {
+    records_in(server, STREAM).await
+}
+
+/// The records in `stream` of the group, oldest first.
+async fn records_in(server: &Server, stream: &str) -> Vec<Value> {
     let page = logs(
         server,
         "GetLogEvents",
-        json!({"logGroupName": "ct", "logStreamName": STREAM, "startFromHead": true}),
+        json!({"logGroupName": "ct", "logStreamName": stream, "startFromHead": true}),
     )
     .await;
     page["events"]
@@ -76,13 +83,35 @@ fn ids(records: &[Value]) -> Vec<String> {
         .collect()
 }
 
+const WHOLE_GROUP: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"arn:aws:logs:us-east-1:123456789012:log-group:ct:*"}]}"#;
+
 /// Makes the group `ct`, the guide's role `ct-role`, and a logging trail `name` (with a bucket
 /// of the same name) that delivers to the group as the role.
 async fn logging_to_group(server: &Server, name: &str) {
+    logging_to_group_with(server, name, WHOLE_GROUP, false).await;
+}
+
+/// (Re)places the role's policy.
+async fn role_policy(server: &Server, perms: &str) {
+    query(
+        server,
+        "iam",
+        &[
+            ("Action", "PutRolePolicy"),
+            ("Version", "2010-05-08"),
+            ("RoleName", "ct-role"),
+            ("PolicyName", "p"),
+            ("PolicyDocument", perms),
+        ],
+    )
+    .await;
+}
+
+/// [`logging_to_group`] with the role's policy `perms`, multi-region or not.
+async fn logging_to_group_with(server: &Server, name: &str, perms: &str, multi_region: bool) {
     server.bucket_for_trails(name).await;
     logs(server, "CreateLogGroup", json!({"logGroupName": "ct"})).await;
     let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-    let perms = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"arn:aws:logs:us-east-1:123456789012:log-group:ct:*"}]}"#;
     let v = ("Version", "2010-05-08");
     query(
         server,
@@ -95,22 +124,11 @@ async fn logging_to_group(server: &Server, name: &str) {
         ],
     )
     .await;
-    query(
-        server,
-        "iam",
-        &[
-            ("Action", "PutRolePolicy"),
-            v,
-            ("RoleName", "ct-role"),
-            ("PolicyName", "p"),
-            ("PolicyDocument", perms),
-        ],
-    )
-    .await;
+    role_policy(server, perms).await;
     let (status, created) = server
         .ct(
             "CreateTrail",
-            json!({"Name": name, "S3BucketName": name,
+            json!({"Name": name, "S3BucketName": name, "IsMultiRegionTrail": multi_region,
                 "CloudWatchLogsLogGroupArn": "arn:aws:logs:us-east-1:123456789012:log-group:ct:*",
                 "CloudWatchLogsRoleArn": "arn:aws:iam::123456789012:role/ct-role"}),
         )
@@ -221,5 +239,92 @@ async fn insights_events_reach_the_group_of_the_trail_that_wrote_them() {
             ("AddTags".to_owned(), "Start".to_owned()),
             ("AddTags".to_owned(), "End".to_owned())
         ]
+    );
+}
+
+/// The crash window: a delivery that ends (abort) after ingesting and moving the cursor,
+/// before its transaction commits, leaves nothing behind; the next flush delivers each record
+/// once.
+#[tokio::test]
+async fn a_delivery_ended_before_its_commit_leaves_nothing_and_is_done_once() {
+    let mut server = Server::start_with(&["--delivery-interval", "3600", "--alarm-tick-secs", "0"]);
+    logging_to_group(&server, "cwl-crash").await;
+    for _ in 0..5 {
+        let (status, _) = server.ct("ListTrails", json!({})).await;
+        assert_eq!(status, 200);
+    }
+    server.child.kill().expect("kill");
+    server.child.wait().expect("reap");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .arg("flush")
+        .arg("--data-dir")
+        .arg(server.dir.path())
+        .env("CAIRN_FAULT_ABORT_BEFORE_LOG_COMMIT", "1")
+        .env("CAIRN_LOG", "error")
+        .output()
+        .expect("run cairn flush");
+    assert_eq!(out.status.code(), None, "the flush aborted: {out:?}");
+    server.kill9_and_restart();
+    assert_eq!(stream_records(&server).await, Vec::<Value>::new());
+    server.flush(&[]);
+    server.flush(&[]);
+    let records = stream_records(&server).await;
+    let all = ids(&records);
+    let unique: BTreeSet<&String> = all.iter().collect();
+    assert_eq!(unique.len(), all.len(), "no record is delivered twice");
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r["eventName"] == "ListTrails")
+            .count(),
+        5
+    );
+}
+
+/// A multi-region trail whose role may write only the home region's stream (AWS's documented
+/// policy): the other region's record waits (counted by flush as waiting) while the home
+/// region's records are delivered once per flush, never again; with the policy widened it
+/// arrives, once.
+#[tokio::test]
+async fn a_refused_region_waits_alone_and_arrives_once_when_allowed() {
+    let mut server = Server::start_with(&["--delivery-interval", "3600", "--alarm-tick-secs", "0"]);
+    let home_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"arn:aws:logs:us-east-1:123456789012:log-group:ct:log-stream:123456789012_CloudTrail_us-east-1*"}]}"#;
+    logging_to_group_with(&server, "cwl-regions", home_only, true).await;
+    let eu_stream = "123456789012_CloudTrail_eu-west-1";
+    let (status, _) = server.ct_in("eu-west-1", "ListTrails", json!({})).await;
+    assert_eq!(status, 200);
+    let mut written = 0;
+    for round in 0..3 {
+        let (status, _) = server.ct("ListTrails", json!({})).await;
+        assert_eq!(status, 200);
+        let report = server.flush(&[]);
+        assert_eq!(report["LogEventsFailed"], 1, "round {round}: {report}");
+        written += report["LogEvents"].as_u64().unwrap() as usize;
+        let home = ids(&stream_records(&server).await);
+        assert_eq!(home.len(), written, "round {round}: {report}");
+        let unique: BTreeSet<&String> = home.iter().collect();
+        assert_eq!(unique.len(), home.len(), "round {round}: no record twice");
+    }
+    let (_, status) = server
+        .ct("GetTrailStatus", json!({"Name": "cwl-regions"}))
+        .await;
+    assert_eq!(
+        status["LatestCloudWatchLogsDeliveryError"],
+        "Access denied. Verify in IAM that the role has adequate permissions."
+    );
+    role_policy(&server, WHOLE_GROUP).await;
+    let report = server.flush(&[]);
+    assert_eq!(report["LogEventsFailed"], 0, "{report}");
+    server.flush(&[]);
+    let eu = records_in(&server, eu_stream).await;
+    assert_eq!(eu.len(), 1, "{eu:?}");
+    assert_eq!(eu[0]["eventName"], "ListTrails");
+    assert_eq!(eu[0]["awsRegion"], "eu-west-1");
+    let (_, status) = server
+        .ct("GetTrailStatus", json!({"Name": "cwl-regions"}))
+        .await;
+    assert!(
+        status.get("LatestCloudWatchLogsDeliveryError").is_none(),
+        "{status}"
     );
 }
