@@ -58,13 +58,7 @@ fn plan_round(
     let lagging = cursors::lagging(conn, &trail.arn())?;
     let (from, upto, lane) = match lagging_region {
         None => {
-            let windows_end = trail
-                .status
-                .windows
-                .last()
-                .and_then(|w| w.end_seq)
-                .unwrap_or(i64::MAX);
-            let upto = delivery::max_seq(conn)?.min(windows_end);
+            let upto = delivery::max_seq(conn)?.min(crate::plan::windows_end(trail));
             (
                 cursor,
                 upto,

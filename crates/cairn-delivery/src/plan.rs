@@ -194,6 +194,16 @@ pub(crate) fn plan_all(conn: &Connection, now: f64, limits: Limits) -> StoreResu
     Ok(plans)
 }
 
+/// The seq after which the trail's logging windows end (`i64::MAX` while it logs).
+pub(crate) fn windows_end(trail: &Trail) -> i64 {
+    trail
+        .status
+        .windows
+        .last()
+        .and_then(|w| w.end_seq)
+        .unwrap_or(i64::MAX)
+}
+
 fn plan_one(
     conn: &Connection,
     trail: Trail,
@@ -218,13 +228,7 @@ fn plan_one(
     {
         cursor = cursor.max(next.start_seq - 1);
     }
-    let windows_end = trail
-        .status
-        .windows
-        .last()
-        .and_then(|w| w.end_seq)
-        .unwrap_or(i64::MAX);
-    let upto = max.min(windows_end);
+    let upto = max.min(windows_end(&trail));
     if cursor >= upto {
         return Ok(None);
     }
