@@ -6,6 +6,7 @@
 //! [`Registry::standard`]. A property a provider cannot honour fails the resource with a reason that
 //! says so; nothing is ignored silently.
 
+mod cdk;
 mod cloudtrail;
 mod cloudwatch;
 mod iam;
@@ -292,6 +293,7 @@ impl Registry {
             Box::new(logs::LogGroup),
             Box::new(logs::MetricFilter),
             Box::new(cloudwatch::Alarm),
+            Box::new(cdk::Metadata),
         ];
         Self { providers }
     }
