@@ -1,14 +1,17 @@
 """CloudFormation as the AWS CDK's CLI needs it (found by compat/cdk, which runs `cdk deploy`,
 `cdk diff` and `cdk destroy` against Cairn): the `AWS::CDK::Metadata` resource every CDK stack
-carries (under its `CDKMetadataAvailable` condition) is accepted as the no-op AWS makes of it,
-and DeleteChangeSet of a change set name a stack does not have succeeds, as the CLI relies on
-before each deploy and diff ("the delete request is successful as long as the stack exists")."""
+carries (under its `CDKMetadataAvailable` condition) is accepted as the no-op AWS makes of it;
+DeleteChangeSet of a change set name a stack does not have succeeds, as the CLI relies on
+before each deploy and diff ("the delete request is successful as long as the stack exists"),
+and a tag added to the stack and its resources at once (`Tags.of(stack)`) reaches them."""
 
 import json
 import re
 
 import botocore.exceptions
 import pytest
+
+from conftest import cloudtrail_policy
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -102,3 +105,37 @@ def test_delete_change_set_of_a_name_the_stack_lacks_succeeds(cairn):
 
     cfn.delete_stack(StackName="cdk-cs")
     cfn.get_waiter("stack_delete_complete").wait(StackName="cdk-cs")
+
+
+def test_a_tag_added_to_the_stack_and_its_resources_reaches_the_resources(cairn):
+    # `Tags.of(stack).add(k, v)` in a CDK app adds the tag to the stack (CreateChangeSet's
+    # Tags) and to every resource's `Tags`: an update that adds both must tag the resources,
+    # though the new stack tag was already part of what the old properties are compared with.
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="cdk-tags-logs")
+    s3.put_bucket_policy(Bucket="cdk-tags-logs", Policy=cloudtrail_policy("cdk-tags-logs"))
+
+    def body(tags):
+        extra = {"Tags": tags} if tags else {}
+        return json.dumps({"Resources": {
+            "Trail": {"Type": "AWS::CloudTrail::Trail", "Properties": {
+                "TrailName": "cdk-tags-trail", "S3BucketName": "cdk-tags-logs", "IsLogging": True,
+                **extra}},
+            "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {
+                "BucketName": "cdk-tags-bucket", **extra}}}})
+
+    cfn = cairn.client("cloudformation")
+    cfn.create_stack(StackName="cdk-tags", TemplateBody=body(None))
+    cfn.get_waiter("stack_create_complete").wait(StackName="cdk-tags")
+    tag = [{"Key": "revision", "Value": "2"}]
+    cfn.update_stack(StackName="cdk-tags", TemplateBody=body(tag), Tags=tag)
+    cfn.get_waiter("stack_update_complete").wait(StackName="cdk-tags")
+
+    arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/cdk-tags-trail"
+    listed = cairn.client("cloudtrail").list_tags(ResourceIdList=[arn])["ResourceTagList"][0]["TagsList"]
+    assert {"Key": "revision", "Value": "2"} in listed
+    bucket = s3.get_bucket_tagging(Bucket="cdk-tags-bucket")["TagSet"]
+    assert {"Key": "revision", "Value": "2"} in bucket
+
+    cfn.delete_stack(StackName="cdk-tags")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="cdk-tags")

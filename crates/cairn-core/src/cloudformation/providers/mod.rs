@@ -168,6 +168,10 @@ pub struct Cx<'a> {
     pub suffix: &'a str,
     /// Stack tags to propagate.
     pub stack_tags: &'a [(String, String)],
+    /// The stack tags the resource's current (old) properties were applied under: the
+    /// stack's tags before an update that changes them (an update compares the tags a
+    /// resource has with the ones it is to have through them), else `stack_tags`.
+    pub old_stack_tags: &'a [(String, String)],
 }
 
 impl Cx<'_> {
