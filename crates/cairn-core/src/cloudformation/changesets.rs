@@ -290,14 +290,22 @@ pub fn execute_change_set(
     Ok(stack)
 }
 
-/// DeleteChangeSet.
+/// DeleteChangeSet. As on AWS, a change set named (not by ARN) on a stack that exists is
+/// deleted successfully even when the stack has no change set of that name: the AWS CDK's
+/// CLI relies on it to clear its fixed-name change set before each deploy and diff.
 pub fn delete_change_set(
     conn: &Connection,
     ctx: &CallContext,
     name: &str,
     stack_name: Option<&str>,
 ) -> ApiResult<()> {
-    let cs = find_change_set(conn, ctx, name, stack_name)?;
+    let cs = match find_change_set(conn, ctx, name, stack_name) {
+        Ok(cs) => cs,
+        Err(e) if e.kind == ErrorKind::CfnChangeSetNotFound && !name.starts_with("arn:") => {
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
     if cs.execution_status == "EXECUTE_IN_PROGRESS" {
         return Err(ApiError::new(
             ErrorKind::CfnInvalidChangeSetStatus,

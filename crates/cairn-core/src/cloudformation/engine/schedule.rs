@@ -64,8 +64,15 @@ pub(crate) fn dependents(deps: &[(String, Vec<String>)]) -> Vec<(String, Vec<Str
         .collect()
 }
 
+/// The stack tags a resource's current properties were applied under, and the ones its next
+/// operation applies.
+pub(crate) struct StackTags {
+    pub(crate) applied: Vec<(String, String)>,
+    pub(crate) target: Vec<(String, String)>,
+}
+
 impl Run<'_> {
-    /// Starts a provider operation on a resource.
+    /// Starts a provider operation on a resource, under the stack's tags.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn job(
         &self,
@@ -77,6 +84,37 @@ impl Run<'_> {
         old: Value,
         props: Value,
     ) -> Job {
+        let tags = StackTags {
+            applied: self.stack.tags.clone(),
+            target: self.stack.tags.clone(),
+        };
+        self.job_tagged(
+            op,
+            logical,
+            resource_type,
+            suffix,
+            current,
+            old,
+            props,
+            tags,
+        )
+    }
+
+    /// Starts a provider operation on a resource whose `old` properties were applied under
+    /// other stack tags than the ones `props` are to be applied under (an update that changes
+    /// the stack's tags, or its rollback).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn job_tagged(
+        &self,
+        op: Op,
+        logical: &str,
+        resource_type: &str,
+        suffix: &str,
+        current: Made,
+        old: Value,
+        props: Value,
+        tags: StackTags,
+    ) -> Job {
         let services = self.engine.services.clone();
         let registry = self.engine.registry.clone();
         let caller = self.caller.clone();
@@ -85,7 +123,10 @@ impl Run<'_> {
             self.stack.name.clone(),
             self.stack.stack_id.clone(),
         );
-        let tags = self.stack.tags.clone();
+        let StackTags {
+            applied: old_tags,
+            target: tags,
+        } = tags;
         let (logical, resource_type, suffix) = (
             logical.to_owned(),
             resource_type.to_owned(),
@@ -109,6 +150,7 @@ impl Run<'_> {
                 logical_id: &logical,
                 suffix: &suffix,
                 stack_tags: &tags,
+                old_stack_tags: &old_tags,
             };
             let result = match op {
                 Op::Create => provider.create(&cx, &props).await,
@@ -141,6 +183,7 @@ impl Run<'_> {
             logical_id: logical,
             suffix,
             stack_tags: &self.stack.tags,
+            old_stack_tags: &self.stack.tags,
         };
         provider.intended_id(&cx, props)
     }

@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::phases::listed;
-use super::schedule::{Begin, Op, Phase, dependents};
+use super::schedule::{Begin, Op, Phase, StackTags, dependents};
 use super::{Run, now};
 use crate::cloudformation::model::UpdateNote;
 use crate::cloudformation::providers::{Failure, Made, new_suffix};
@@ -128,7 +128,15 @@ impl Run<'_> {
         row.properties = props.clone();
         self.set_resource(row.clone(), "UPDATE_IN_PROGRESS", None, true)
             .await?;
-        Ok(Begin::Job(self.job(
+        let tags = StackTags {
+            applied: self
+                .stack
+                .previous
+                .as_ref()
+                .map_or_else(|| self.stack.tags.clone(), |p| p.tags.clone()),
+            target: self.stack.tags.clone(),
+        };
+        Ok(Begin::Job(self.job_tagged(
             Op::Update,
             id,
             &r.resource_type,
@@ -136,6 +144,7 @@ impl Run<'_> {
             current,
             old,
             props,
+            tags,
         )))
     }
 
@@ -328,7 +337,16 @@ impl Run<'_> {
                     };
                     self.set_resource(row.clone(), "UPDATE_IN_PROGRESS", None, false)
                         .await?;
-                    let job = self.job(
+                    // Back to the properties and stack tags from before the update.
+                    let tags = StackTags {
+                        applied: self.stack.tags.clone(),
+                        target: self
+                            .stack
+                            .previous
+                            .as_ref()
+                            .map_or_else(|| self.stack.tags.clone(), |p| p.tags.clone()),
+                    };
+                    let job = self.job_tagged(
                         Op::Update,
                         &id,
                         &row.resource_type,
@@ -336,6 +354,7 @@ impl Run<'_> {
                         current,
                         row.properties.clone(),
                         properties.clone(),
+                        tags,
                     );
                     let (_, result) = job.await;
                     let mut row = self.rows[&id].clone();

@@ -234,7 +234,7 @@ impl Provider for Trail {
             }
             put_selectors(cx, &name, Some(old), new).await?;
             let (old_tags, new_tags) = (
-                tags(old, TYPE, cx.stack_tags)?,
+                tags(old, TYPE, cx.old_stack_tags)?,
                 tags(new, TYPE, cx.stack_tags)?,
             );
             if old_tags != new_tags

@@ -147,7 +147,7 @@ impl Provider for Alarm {
             let mut put = input(cx, name, new)?;
             // PutMetricAlarm sets tags but never removes them: drop the ones the template lost.
             let (before, after) = (
-                tags(old, ALARM, cx.stack_tags)?,
+                tags(old, ALARM, cx.old_stack_tags)?,
                 tags(new, ALARM, cx.stack_tags)?,
             );
             let gone = removed_tag_keys(&before, &after);

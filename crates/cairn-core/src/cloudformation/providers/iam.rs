@@ -131,7 +131,7 @@ pub(super) async fn sync_entity(
     }
     if old.is_some() && kind.taggable() {
         let (a, b) = (
-            tags(before, t, cx.stack_tags)?,
+            tags(before, t, cx.old_stack_tags)?,
             tags(new, t, cx.stack_tags)?,
         );
         let removed: Vec<String> = a

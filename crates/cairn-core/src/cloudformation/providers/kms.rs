@@ -165,7 +165,7 @@ impl Provider for Key {
                 rotation(cx, id, new).await?;
             }
             let (before, after) = (
-                tags(old, KEY, cx.stack_tags)?,
+                tags(old, KEY, cx.old_stack_tags)?,
                 tags(new, KEY, cx.stack_tags)?,
             );
             if before != after {

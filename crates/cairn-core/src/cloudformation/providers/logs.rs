@@ -143,7 +143,7 @@ impl Provider for LogGroup {
                 set_retention(cx, name, opt_int(new, "RetentionInDays", GROUP)?).await?;
             }
             let (before, after) = (
-                tags(old, GROUP, cx.stack_tags)?,
+                tags(old, GROUP, cx.old_stack_tags)?,
                 tags(new, GROUP, cx.stack_tags)?,
             );
             if before != after {

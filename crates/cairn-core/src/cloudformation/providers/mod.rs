@@ -6,6 +6,7 @@
 //! [`Registry::standard`]. A property a provider cannot honour fails the resource with a reason that
 //! says so; nothing is ignored silently.
 
+mod cdk;
 mod cloudtrail;
 mod cloudwatch;
 mod iam;
@@ -167,6 +168,10 @@ pub struct Cx<'a> {
     pub suffix: &'a str,
     /// Stack tags to propagate.
     pub stack_tags: &'a [(String, String)],
+    /// The stack tags the resource's current (old) properties were applied under: the
+    /// stack's tags before an update that changes them (an update compares the tags a
+    /// resource has with the ones it is to have through them), else `stack_tags`.
+    pub old_stack_tags: &'a [(String, String)],
 }
 
 impl Cx<'_> {
@@ -292,6 +297,7 @@ impl Registry {
             Box::new(logs::LogGroup),
             Box::new(logs::MetricFilter),
             Box::new(cloudwatch::Alarm),
+            Box::new(cdk::Metadata),
         ];
         Self { providers }
     }

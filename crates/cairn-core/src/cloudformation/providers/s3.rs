@@ -189,9 +189,14 @@ fn public_access_block(p: &Value) -> Result<Option<Value>, Failure> {
     Ok(Some(Value::Object(out)))
 }
 
-/// The tag set a bucket gets: stack tags, the template's `Tags`, CloudFormation's own.
-fn bucket_tags(cx: &Cx<'_>, p: &Value) -> Result<Vec<(String, String)>, Failure> {
-    let mut t = super::util::tags(p, BUCKET, cx.stack_tags)?;
+/// The tag set a bucket gets: the stack tags `stack`, the template's `Tags`, CloudFormation's
+/// own.
+fn bucket_tags(
+    cx: &Cx<'_>,
+    stack: &[(String, String)],
+    p: &Value,
+) -> Result<Vec<(String, String)>, Failure> {
+    let mut t = super::util::tags(p, BUCKET, stack)?;
     t.push(("aws:cloudformation:stack-name".into(), cx.stack_name.into()));
     t.push(("aws:cloudformation:stack-id".into(), cx.stack_id.into()));
     t.push(("aws:cloudformation:logical-id".into(), cx.logical_id.into()));
@@ -311,8 +316,10 @@ async fn apply_bucket_settings(
             None => {}
         }
     }
-    let before = old.map(|o| bucket_tags(cx, o)).transpose()?;
-    let after = bucket_tags(cx, new)?;
+    let before = old
+        .map(|o| bucket_tags(cx, cx.old_stack_tags, o))
+        .transpose()?;
+    let after = bucket_tags(cx, cx.stack_tags, new)?;
     if before.as_ref() != Some(&after) {
         cx.call(
             Service::S3,
