@@ -139,3 +139,35 @@ def test_a_tag_added_to_the_stack_and_its_resources_reaches_the_resources(cairn)
 
     cfn.delete_stack(StackName="cdk-tags")
     cfn.get_waiter("stack_delete_complete").wait(StackName="cdk-tags")
+
+
+def test_new_stack_tags_alone_reach_every_resource_that_takes_tags(cairn):
+    # UpdateStack with the previous template and new Tags: CloudFormation propagates stack
+    # tags to the resources that take tags, with their properties unchanged.
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="stack-tags-logs")
+    s3.put_bucket_policy(Bucket="stack-tags-logs", Policy=cloudtrail_policy("stack-tags-logs"))
+    cfn = cairn.client("cloudformation")
+    cfn.create_stack(StackName="stack-tags", TemplateBody=json.dumps({"Resources": {
+        "Trail": {"Type": "AWS::CloudTrail::Trail", "Properties": {
+            "TrailName": "stack-tags-trail", "S3BucketName": "stack-tags-logs",
+            "IsLogging": True}},
+        "Group": {"Type": "AWS::Logs::LogGroup", "Properties": {
+            "LogGroupName": "stack-tags-group"}}}}))
+    cfn.get_waiter("stack_create_complete").wait(StackName="stack-tags")
+    cfn.update_stack(StackName="stack-tags", UsePreviousTemplate=True,
+                     Tags=[{"Key": "team", "Value": "sec"}])
+    cfn.get_waiter("stack_update_complete").wait(StackName="stack-tags")
+    arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/stack-tags-trail"
+    listed = cairn.client("cloudtrail").list_tags(ResourceIdList=[arn])["ResourceTagList"][0]
+    assert listed["TagsList"] == [{"Key": "team", "Value": "sec"}]
+    group = "arn:aws:logs:us-east-1:123456789012:log-group:stack-tags-group"
+    assert cairn.client("logs").list_tags_for_resource(resourceArn=group)["tags"] == \
+        {"team": "sec"}
+    # And a stack tag removed alone leaves them.
+    cfn.update_stack(StackName="stack-tags", UsePreviousTemplate=True, Tags=[])
+    cfn.get_waiter("stack_update_complete").wait(StackName="stack-tags")
+    listed = cairn.client("cloudtrail").list_tags(ResourceIdList=[arn])["ResourceTagList"][0]
+    assert listed["TagsList"] == []
+    cfn.delete_stack(StackName="stack-tags")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="stack-tags")

@@ -33,11 +33,26 @@ impl Run<'_> {
         };
         let registry = self.engine.registry.clone();
         let type_changed = row.resource_type != r.resource_type;
-        let (changed, replace) = if type_changed {
+        let (mut changed, replace) = if type_changed {
             (vec![("Type".to_owned(), true)], true)
         } else {
             registry.diff(&r.resource_type, &row.properties, &props)
         };
+        // New stack tags reach every resource that takes them, even with its properties
+        // unchanged (the provider applies the difference of its tags in place).
+        let stack_tags_changed = self
+            .stack
+            .previous
+            .as_ref()
+            .is_some_and(|p| p.tags != self.stack.tags);
+        if changed.is_empty()
+            && stack_tags_changed
+            && registry
+                .get(&r.resource_type)
+                .is_some_and(|p| p.takes_stack_tags())
+        {
+            changed.push(("Tags".to_owned(), false));
+        }
         row.metadata = r.metadata.clone();
         row.deletion_policy = r.deletion_policy.as_str().to_owned();
         row.update_replace_policy = r.update_replace_policy.as_str().to_owned();

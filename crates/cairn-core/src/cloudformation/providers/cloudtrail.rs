@@ -162,6 +162,9 @@ impl Provider for Trail {
     fn resource_type(&self) -> &'static str {
         TYPE
     }
+    fn takes_stack_tags(&self) -> bool {
+        true
+    }
 
     fn attributes(&self) -> &'static [&'static str] {
         &["Arn", "SnsTopicArn"]

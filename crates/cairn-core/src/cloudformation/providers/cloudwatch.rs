@@ -91,6 +91,9 @@ impl Provider for Alarm {
     fn resource_type(&self) -> &'static str {
         ALARM
     }
+    fn takes_stack_tags(&self) -> bool {
+        true
+    }
 
     fn attributes(&self) -> &'static [&'static str] {
         &["Arn"]

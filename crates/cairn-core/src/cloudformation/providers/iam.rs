@@ -329,6 +329,9 @@ impl Provider for Role {
     fn resource_type(&self) -> &'static str {
         "AWS::IAM::Role"
     }
+    fn takes_stack_tags(&self) -> bool {
+        true
+    }
     fn attributes(&self) -> &'static [&'static str] {
         &["Arn", "RoleId"]
     }
@@ -483,6 +486,9 @@ async fn sync_groups(
 impl Provider for User {
     fn resource_type(&self) -> &'static str {
         "AWS::IAM::User"
+    }
+    fn takes_stack_tags(&self) -> bool {
+        true
     }
     fn attributes(&self) -> &'static [&'static str] {
         &["Arn"]

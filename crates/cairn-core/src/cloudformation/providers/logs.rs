@@ -66,6 +66,9 @@ impl Provider for LogGroup {
     fn resource_type(&self) -> &'static str {
         GROUP
     }
+    fn takes_stack_tags(&self) -> bool {
+        true
+    }
 
     fn attributes(&self) -> &'static [&'static str] {
         &["Arn"]

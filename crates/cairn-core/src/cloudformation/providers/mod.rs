@@ -240,6 +240,11 @@ pub trait Provider: Send + Sync {
     fn name_property(&self) -> Option<&'static str> {
         None
     }
+    /// Whether the resource carries the stack's tags (so a change of the stack's tags alone
+    /// updates it, as CloudFormation propagates stack tags to every resource that takes tags).
+    fn takes_stack_tags(&self) -> bool {
+        false
+    }
     /// The IAM capability the resource needs.
     fn capability(&self, _props: &Value) -> Option<Capability> {
         None

@@ -335,6 +335,9 @@ impl Provider for Bucket {
     fn resource_type(&self) -> &'static str {
         BUCKET
     }
+    fn takes_stack_tags(&self) -> bool {
+        true
+    }
 
     fn attributes(&self) -> &'static [&'static str] {
         &[
