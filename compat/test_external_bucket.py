@@ -41,7 +41,10 @@ def start_seaweed(weed, work, rng):
     proc = subprocess.Popen(
         [weed, "server", f"-dir={work}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
          f"-master.port={ports[0]}", f"-volume.port={ports[1]}", f"-filer.port={ports[2]}",
-         "-s3", f"-s3.port={ports[3]}", "-s3.port.iceberg=0", "-s3.port.lance=0"],
+         "-s3", f"-s3.port={ports[3]}", "-s3.port.iceberg=0", "-s3.port.lance=0",
+         # The default is 1 % of the disk: on a nearly full CI disk every volume would turn
+         # read-only and writes would hang. The tests store a few kilobytes.
+         "-volume.minFreeSpace=64MiB"],
         stdout=log, stderr=log)
     log.close()
     endpoint = f"http://127.0.0.1:{ports[3]}"
