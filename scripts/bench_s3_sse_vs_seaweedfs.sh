@@ -31,6 +31,7 @@ W=http://127.0.0.1:18334
 mkdir -p "$D/weed"
 "$WEED" server -dir="$D/weed" -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.port=19334 \
   -volume.port=18081 -filer.port=18889 -s3 -s3.port=18334 -s3.port.iceberg=0 -s3.port.lance=0 \
+  -volume.minFreeSpace=64MiB \
   >"$D/weed.log" 2>&1 &
 weed=$!
 for _ in $(seq 1 600); do # the gateway answers before the filer can create buckets
