@@ -130,8 +130,11 @@ pub fn tag_resource(
     match tagger {
         Tagger::Requester => check_tags(tags)?,
         Tagger::CloudFormation => {
-            let own: Vec<(String, String)> =
-                tags.iter().filter(|(k, _)| !is_system(k)).cloned().collect();
+            let own: Vec<(String, String)> = tags
+                .iter()
+                .filter(|(k, _)| !is_system(k))
+                .cloned()
+                .collect();
             check_tags(&own)?;
         }
     }

@@ -227,6 +227,53 @@ mod tests {
     }
 
     #[test]
+    fn new_stack_tags_modify_the_tags_of_each_resource_that_takes_them() {
+        let registry = Registry::standard();
+        let none = json!({});
+        let existing = |logical_id, resource_type| Existing {
+            logical_id,
+            resource_type,
+            physical_id: Some("id"),
+            properties: &none,
+        };
+        let resources = [
+            existing("Topic", "AWS::SNS::Topic"),
+            existing("Policy", "AWS::SNS::TopicPolicy"),
+            existing("Bucket", "AWS::S3::Bucket"),
+        ];
+        let mut changes = vec![replaced("Topic")];
+        retag(&registry, &resources, &mut changes);
+        let got: Vec<(&str, &str, &[String])> = changes
+            .iter()
+            .map(|c| {
+                (
+                    c.logical_id.as_str(),
+                    c.replacement.as_deref().unwrap_or_default(),
+                    c.scope.as_slice(),
+                )
+            })
+            .collect();
+        let scope = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            got,
+            [
+                ("Topic", "True", scope(&["Properties", "Tags"]).as_slice()),
+                ("Bucket", "False", scope(&["Tags"]).as_slice()),
+            ]
+        );
+        assert_eq!(
+            changes[0].details,
+            [
+                ("TopicName".to_owned(), "Always".to_owned()),
+                (String::new(), "Never".to_owned())
+            ]
+        );
+        assert_eq!(changes[0].attributes, [None, Some("Tags".to_owned())]);
+        assert_eq!(changes[0].causes, [None, None]);
+        assert_eq!(changes[1].attributes, [Some("Tags".to_owned())]);
+    }
+
+    #[test]
     fn references_name_their_source_and_entity() {
         let v = json!({"A": {"Ref": "Topic"}, "B": {"Fn::GetAtt": ["Topic", "TopicName"]},
                        "C": {"Fn::Sub": "${Topic.TopicName}-${Other}-${!Topic}"},
