@@ -1,5 +1,6 @@
 //! A topic's tags (TagResource, UntagResource, ListTagsForResource, CreateTopic's `Tags`)
-//! with AWS's limits, and its access policy's statements by label (AddPermission,
+//! with AWS's limits (CloudFormation alone may set its `aws:cloudformation:*` tags, which do
+//! not count toward the 50), and its access policy's statements by label (AddPermission,
 //! RemovePermission: the label is the statement's `Sid`).
 
 use cairn_store::Connection;
@@ -7,6 +8,7 @@ use cairn_store::sns;
 use serde_json::{Value, json};
 
 use crate::CallContext;
+pub use crate::bucket_tags::Tagger;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 
 /// Most tags a topic may carry.
@@ -89,9 +91,15 @@ pub fn check_tags(tags: &[(String, String)]) -> ApiResult<()> {
     Ok(())
 }
 
+fn is_system(key: &str) -> bool {
+    key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:"))
+}
+
+/// The distinct keys of `tags` that count toward [`MAX_TAGS`] (system tags do not).
 fn distinct(tags: &[(String, String)]) -> usize {
     tags.iter()
         .map(|(k, _)| k.as_str())
+        .filter(|k| !is_system(k))
         .collect::<std::collections::BTreeSet<_>>()
         .len()
 }
@@ -110,14 +118,26 @@ fn tagged_topic(conn: &Connection, ctx: &CallContext, arn: &str) -> ApiResult<()
 }
 
 /// TagResource: adds tags, replacing the values of existing keys; a topic keeps at most 50.
+/// Only CloudFormation (`tagger`) may set `aws:` keys, its stack's system tags.
 pub fn tag_resource(
     conn: &Connection,
     ctx: &CallContext,
     arn: &str,
     tags: &[(String, String)],
+    tagger: Tagger,
 ) -> ApiResult<()> {
     tagged_topic(conn, ctx, arn)?;
-    check_tags(tags)?;
+    match tagger {
+        Tagger::Requester => check_tags(tags)?,
+        Tagger::CloudFormation => {
+            let own: Vec<(String, String)> = tags
+                .iter()
+                .filter(|(k, _)| !is_system(k))
+                .cloned()
+                .collect();
+            check_tags(&own)?;
+        }
+    }
     let mut all = sns::topic_tags(conn, arn)?;
     all.extend(tags.iter().cloned());
     if distinct(&all) > MAX_TAGS {

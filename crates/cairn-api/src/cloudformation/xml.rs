@@ -196,6 +196,7 @@ fn change(c: &Change) -> String {
         &'a (String, String),
         Option<&'a String>,
         Option<&'a (String, String)>,
+        Option<&'a String>,
     );
     let details: Vec<Detail<'_>> = c
         .details
@@ -206,13 +207,14 @@ fn change(c: &Change) -> String {
                 d,
                 c.causes.get(i).and_then(Option::as_ref),
                 c.references.get(i).and_then(Option::as_ref),
+                c.attributes.get(i).and_then(Option::as_ref),
             )
         })
         .collect();
     let details = members(
         "Details",
         &details,
-        |((name, recreation), cause, reference)| {
+        |((name, recreation), cause, reference, attribute)| {
             let (source, evaluation) = match (reference, cause) {
                 (Some((source, entity)), _) => (
                     format!(
@@ -232,10 +234,13 @@ fn change(c: &Change) -> String {
                 ),
                 (None, None) => (el("ChangeSource", "DirectModification"), "Static"),
             };
+            // `Name` is a property's; other attributes (`Tags`) have none.
+            let target = match attribute {
+                Some(a) => el("Attribute", a),
+                None => format!("{}{}", el("Attribute", "Properties"), el("Name", name)),
+            };
             format!(
-                "<Target>{}{}{}</Target>{}{source}",
-                el("Attribute", "Properties"),
-                el("Name", name),
+                "<Target>{target}{}</Target>{}{source}",
                 el("RequiresRecreation", recreation),
                 el("Evaluation", evaluation),
             )

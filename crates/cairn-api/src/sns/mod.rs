@@ -291,6 +291,13 @@ pub(crate) async fn call_internal(
     let subscription = get("SubscriptionArn").unwrap_or_default();
     let next_token = get("NextToken");
     let tags = params::tags(params);
+    // CloudFormation's own calls add its `aws:cloudformation:*` tags to the topics it makes.
+    let tagger =
+        if info.invoked_by.as_deref() == Some(crate::cloudformation::services::CLOUDFORMATION) {
+            access::Tagger::CloudFormation
+        } else {
+            access::Tagger::Requester
+        };
     let tag_keys = params::members(params, "TagKeys");
     let accounts = params::members(params, "AWSAccountId");
     let action_names = params::members(params, "ActionName");
@@ -318,7 +325,7 @@ pub(crate) async fn call_internal(
                 access::remove_permission(c, &ctx, &topic, &label).map(|()| Done::default())
             }
             "TagResource" => {
-                access::tag_resource(c, &ctx, &resource, &tags).map(|()| Done::default())
+                access::tag_resource(c, &ctx, &resource, &tags, tagger).map(|()| Done::default())
             }
             "UntagResource" => {
                 access::untag_resource(c, &ctx, &resource, &tag_keys).map(|()| Done::default())

@@ -136,8 +136,9 @@ pub fn create_change_set(
         .then(|| cairn_template::Template::parse(&stack.template_body).ok())
         .flatten();
     let before = current.as_ref().map(|t| (t, stack.parameters.as_slice()));
-    let changes = plan(registry, &prepared, pseudo, &rows, &exports, before)?;
     let same_tags = input.tags.as_ref().is_none_or(|t| *t == stack.tags);
+    let retag = change_set_type == "UPDATE" && !same_tags;
+    let changes = plan(registry, &prepared, pseudo, &rows, &exports, before, retag)?;
     let empty = change_set_type == "UPDATE"
         && changes.is_empty()
         && prepared.parameters == stack.parameters

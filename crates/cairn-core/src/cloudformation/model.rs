@@ -219,6 +219,10 @@ pub struct Change {
     /// `ResourceAttribute`/`Topic.Arn`), evaluated `Dynamic`; `None` for the others.
     #[serde(default)]
     pub references: Vec<Option<(String, String)>>,
+    /// Each detail's `Target.Attribute` when it is not `Properties`, in the same order:
+    /// `Tags` for the stack's new tags reaching the resource (a detail with no property name).
+    #[serde(default)]
+    pub attributes: Vec<Option<String>>,
 }
 
 /// A change set.

@@ -257,6 +257,7 @@ pub fn plan(
     rows: &[StackResource],
     exports: &[(String, String)],
     before: Option<(&Template, &[(String, String)])>,
+    retag: bool,
 ) -> ApiResult<Vec<Change>> {
     let changed_params: Vec<String> = prepared
         .parameters
@@ -286,6 +287,7 @@ pub fn plan(
                 details: Vec::new(),
                 causes: Vec::new(),
                 references: Vec::new(),
+                attributes: Vec::new(),
             });
             continue;
         };
@@ -324,6 +326,7 @@ pub fn plan(
             details,
             causes: why,
             references: Vec::new(),
+            attributes: Vec::new(),
         });
     }
     let resources = ev.active_resources();
@@ -340,6 +343,9 @@ pub fn plan(
         })
         .collect();
     super::reach::extend(registry, &existing, &mut changes);
+    if retag {
+        super::reach::retag(registry, &existing, &mut changes);
+    }
     let active: Vec<String> = ev
         .active_resources()
         .iter()
@@ -357,6 +363,7 @@ pub fn plan(
                 details: Vec::new(),
                 causes: Vec::new(),
                 references: Vec::new(),
+                attributes: Vec::new(),
             });
         }
     }

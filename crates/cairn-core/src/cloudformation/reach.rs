@@ -5,7 +5,7 @@
 //! `CausingEntity` `Topic` or `Topic.Arn`, and `Evaluation` `Dynamic`; a property that
 //! requires recreation makes the resource's `Replacement` `Conditional` (not `True`: the
 //! value is not known until the update runs), which in turn reaches the resources that
-//! refer to it.
+//! refer to it. New stack tags reach every resource that takes tags ([`retag`]).
 
 use serde_json::Value;
 
@@ -119,6 +119,7 @@ pub fn extend(registry: &Registry, resources: &[Existing<'_>], changes: &mut Vec
                         details: Vec::new(),
                         causes: Vec::new(),
                         references: Vec::new(),
+                        attributes: Vec::new(),
                     });
                     grew = true;
                     changes.len() - 1
@@ -131,6 +132,7 @@ pub fn extend(registry: &Registry, resources: &[Existing<'_>], changes: &mut Vec
             // Details and their causes are kept index by index.
             c.causes.resize(c.details.len(), None);
             c.references.resize(c.details.len(), None);
+            c.attributes.resize(c.details.len(), None);
             for (k, recreate, source, entity) in found {
                 let reference = Some((source, entity));
                 let known = c
@@ -145,6 +147,7 @@ pub fn extend(registry: &Registry, resources: &[Existing<'_>], changes: &mut Vec
                 c.details.push((k, recreation.to_owned()));
                 c.causes.push(None);
                 c.references.push(reference);
+                c.attributes.push(None);
                 if recreate && c.replacement.as_deref() == Some("False") {
                     c.replacement = Some("Conditional".into());
                     grew = true;
@@ -154,6 +157,52 @@ pub fn extend(registry: &Registry, resources: &[Existing<'_>], changes: &mut Vec
         if !grew {
             return;
         }
+    }
+}
+
+/// Adds to `changes` the change of the stack's tags (an update with new `Tags`): as
+/// CloudFormation propagates stack tags, every resource of `resources` that takes tags is
+/// modified, its `Scope` gains `Tags` and its details one with `Target.Attribute` `Tags` that
+/// never requires recreation.
+pub fn retag(registry: &Registry, resources: &[Existing<'_>], changes: &mut Vec<Change>) {
+    for r in resources {
+        if !registry
+            .get(r.resource_type)
+            .is_some_and(|p| p.takes_stack_tags())
+        {
+            continue;
+        }
+        let i = match changes.iter().position(|c| c.logical_id == r.logical_id) {
+            Some(i) => i,
+            None => {
+                changes.push(Change {
+                    action: "Modify".into(),
+                    logical_id: r.logical_id.to_owned(),
+                    physical_id: r.physical_id.map(str::to_owned),
+                    resource_type: r.resource_type.to_owned(),
+                    replacement: Some("False".into()),
+                    scope: Vec::new(),
+                    details: Vec::new(),
+                    causes: Vec::new(),
+                    references: Vec::new(),
+                    attributes: Vec::new(),
+                });
+                changes.len() - 1
+            }
+        };
+        let c = &mut changes[i];
+        if c.action != "Modify" {
+            continue;
+        }
+        c.scope.push("Tags".to_owned());
+        // Details and their causes are kept index by index.
+        c.causes.resize(c.details.len(), None);
+        c.references.resize(c.details.len(), None);
+        c.attributes.resize(c.details.len(), None);
+        c.details.push((String::new(), "Never".to_owned()));
+        c.causes.push(None);
+        c.references.push(None);
+        c.attributes.push(Some("Tags".to_owned()));
     }
 }
 
@@ -173,7 +222,55 @@ mod tests {
             details: vec![("TopicName".into(), "Always".into())],
             causes: vec![None],
             references: Vec::new(),
+            attributes: Vec::new(),
         }
+    }
+
+    #[test]
+    fn new_stack_tags_modify_the_tags_of_each_resource_that_takes_them() {
+        let registry = Registry::standard();
+        let none = json!({});
+        let existing = |logical_id, resource_type| Existing {
+            logical_id,
+            resource_type,
+            physical_id: Some("id"),
+            properties: &none,
+        };
+        let resources = [
+            existing("Topic", "AWS::SNS::Topic"),
+            existing("Policy", "AWS::SNS::TopicPolicy"),
+            existing("Bucket", "AWS::S3::Bucket"),
+        ];
+        let mut changes = vec![replaced("Topic")];
+        retag(&registry, &resources, &mut changes);
+        let got: Vec<(&str, &str, &[String])> = changes
+            .iter()
+            .map(|c| {
+                (
+                    c.logical_id.as_str(),
+                    c.replacement.as_deref().unwrap_or_default(),
+                    c.scope.as_slice(),
+                )
+            })
+            .collect();
+        let scope = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            got,
+            [
+                ("Topic", "True", scope(&["Properties", "Tags"]).as_slice()),
+                ("Bucket", "False", scope(&["Tags"]).as_slice()),
+            ]
+        );
+        assert_eq!(
+            changes[0].details,
+            [
+                ("TopicName".to_owned(), "Always".to_owned()),
+                (String::new(), "Never".to_owned())
+            ]
+        );
+        assert_eq!(changes[0].attributes, [None, Some("Tags".to_owned())]);
+        assert_eq!(changes[0].causes, [None, None]);
+        assert_eq!(changes[1].attributes, [Some("Tags".to_owned())]);
     }
 
     #[test]

@@ -196,11 +196,7 @@ fn bucket_tags(
     stack: &[(String, String)],
     p: &Value,
 ) -> Result<Vec<(String, String)>, Failure> {
-    let mut t = super::util::tags(p, BUCKET, stack)?;
-    t.push(("aws:cloudformation:stack-name".into(), cx.stack_name.into()));
-    t.push(("aws:cloudformation:stack-id".into(), cx.stack_id.into()));
-    t.push(("aws:cloudformation:logical-id".into(), cx.logical_id.into()));
-    Ok(t)
+    super::util::tags_with_system(cx, stack, p, BUCKET)
 }
 
 /// Checks the bucket's configuration properties before any call is made.
@@ -211,10 +207,9 @@ fn validate_settings(p: &Value) -> Result<(), Failure> {
     public_access_block(p)?;
     // Only CloudFormation's own tags may use the `aws:` prefix (S3 refuses it from a
     // requester with this message).
-    let reserved = |k: &str| k.get(..4).is_some_and(|x| x.eq_ignore_ascii_case("aws:"));
     if super::util::tags(p, BUCKET, &[])?
         .iter()
-        .any(|(k, _)| reserved(k))
+        .any(|(k, _)| super::util::is_system_tag(k))
     {
         return Err(Failure::new(
             "System tags cannot be added/updated by requester",

@@ -2,7 +2,10 @@
 
 use serde_json::{Value, json};
 
-use super::util::{document, only, opt_str, props, req_str, str_list};
+use super::util::{
+    document, is_system_tag, only, opt_str, props, removed_tag_keys, req_str, str_list, tag_list,
+    tags, tags_with_system,
+};
 use super::{Cx, Failure, Made, Provider};
 use crate::cloudformation::services::{BoxFuture, Service};
 
@@ -11,8 +14,29 @@ const POLICY: &str = "AWS::SNS::TopicPolicy";
 const SUBSCRIPTION: &str = "AWS::SNS::Subscription";
 
 /// `AWS::SNS::Topic`: `TopicName`, `DisplayName`, `Subscription` and `Tags`. A topic that
-/// exists already fails the create (`AlreadyExists`) and is left as it is.
+/// exists already fails the create (`AlreadyExists`) and is left as it is. The topic carries
+/// the stack's tags, its `Tags` (which win on a shared key) and CloudFormation's
+/// `aws:cloudformation:*` tags, as on AWS.
 pub struct Topic;
+
+/// The tags the topic is to carry, with the stack tags `stack`.
+fn topic_tags(
+    cx: &Cx<'_>,
+    stack: &[(String, String)],
+    p: &Value,
+) -> Result<Vec<(String, String)>, Failure> {
+    tags_with_system(cx, stack, p, TOPIC)
+}
+
+/// Refuses template tags under the `aws:` prefix, as SNS refuses them from a requester.
+fn check_own_tags(p: &Value) -> Result<(), Failure> {
+    if tags(p, TOPIC, &[])?.iter().any(|(k, _)| is_system_tag(k)) {
+        return Err(Failure::new(
+            "Invalid parameter: Tags Reason: Tag keys starting with 'aws:' are reserved for AWS use",
+        ));
+    }
+    Ok(())
+}
 
 fn topic_name(cx: &Cx<'_>, p: &Value) -> Result<String, Failure> {
     Ok(match opt_str(p, "TopicName", TOPIC)? {
@@ -74,6 +98,10 @@ impl Provider for Topic {
         Some("TopicName")
     }
 
+    fn takes_stack_tags(&self) -> bool {
+        true
+    }
+
     fn intended_id(&self, cx: &Cx<'_>, p: &Value) -> Option<String> {
         topic_name(cx, p).ok().map(|n| topic_arn(cx, &n))
     }
@@ -85,6 +113,7 @@ impl Provider for Topic {
                 TOPIC,
                 &["TopicName", "DisplayName", "Subscription", "Tags"],
             )?;
+            check_own_tags(p)?;
             let name = topic_name(cx, p)?;
             // CreateTopic answers an existing name with its ARN; CloudFormation's handler looks
             // first and refuses a topic the stack did not make.
@@ -117,15 +146,13 @@ impl Provider for Topic {
                 )
                 .await?;
                 }
-                let tags = super::util::tags(p, TOPIC, &[])?;
-                if !tags.is_empty() {
-                    cx.call(
-                        Service::Sns,
-                        "TagResource",
-                        json!({"ResourceArn": arn, "Tags": super::util::tag_list(&tags)}),
-                    )
-                    .await?;
-                }
+                let tags = topic_tags(cx, cx.stack_tags, p)?;
+                cx.call(
+                    Service::Sns,
+                    "TagResource",
+                    json!({"ResourceArn": arn, "Tags": tag_list(&tags)}),
+                )
+                .await?;
                 for (protocol, endpoint) in subscriptions(p)? {
                     subscribe(cx, &arn, &protocol, &endpoint).await?;
                 }
@@ -151,6 +178,7 @@ impl Provider for Topic {
                 TOPIC,
                 &["TopicName", "DisplayName", "Subscription", "Tags"],
             )?;
+            check_own_tags(new)?;
             let arn = &current.physical_id;
             if props(old).get("DisplayName") != props(new).get("DisplayName") {
                 let d = opt_str(new, "DisplayName", TOPIC)?.unwrap_or_default();
@@ -170,12 +198,24 @@ impl Provider for Topic {
             for (protocol, endpoint) in after.iter().filter(|s| !before.contains(s)) {
                 subscribe(cx, arn, protocol, endpoint).await?;
             }
-            if props(old).get("Tags") != props(new).get("Tags") {
-                let tags = super::util::tags(new, TOPIC, &[])?;
+            let (before, after) = (
+                topic_tags(cx, cx.old_stack_tags, old)?,
+                topic_tags(cx, cx.stack_tags, new)?,
+            );
+            if before != after {
+                let gone = removed_tag_keys(&before, &after);
+                if !gone.is_empty() {
+                    cx.call(
+                        Service::Sns,
+                        "UntagResource",
+                        json!({"ResourceArn": arn, "TagKeys": gone}),
+                    )
+                    .await?;
+                }
                 cx.call(
                     Service::Sns,
                     "TagResource",
-                    json!({"ResourceArn": arn, "Tags": super::util::tag_list(&tags)}),
+                    json!({"ResourceArn": arn, "Tags": tag_list(&after)}),
                 )
                 .await?;
             }

@@ -140,6 +140,28 @@ pub fn tags(
     Ok(out)
 }
 
+/// The tag set a resource that carries CloudFormation's system tags gets: the stack tags
+/// `stack`, the template's `Tags` (which win on a shared key), then
+/// `aws:cloudformation:stack-name`, `stack-id` and `logical-id`.
+pub fn tags_with_system(
+    cx: &super::Cx<'_>,
+    stack: &[(String, String)],
+    p: &Value,
+    type_name: &str,
+) -> Result<Vec<(String, String)>, Failure> {
+    let mut t = tags(p, type_name, stack)?;
+    t.push(("aws:cloudformation:stack-name".into(), cx.stack_name.into()));
+    t.push(("aws:cloudformation:stack-id".into(), cx.stack_id.into()));
+    t.push(("aws:cloudformation:logical-id".into(), cx.logical_id.into()));
+    Ok(t)
+}
+
+/// Whether a tag key is under the reserved `aws:` prefix (any case), which only
+/// CloudFormation's own tags may use.
+pub fn is_system_tag(key: &str) -> bool {
+    key.get(..4).is_some_and(|x| x.eq_ignore_ascii_case("aws:"))
+}
+
 /// The keys of `before` that `after` no longer has (the tags an update must remove).
 pub fn removed_tag_keys<'t>(
     before: &'t [(String, String)],
