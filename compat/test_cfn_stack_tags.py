@@ -91,12 +91,17 @@ def test_new_stack_tags_alone_retag_the_topic_in_place(cairn, stack):
     assert topic_tags(cairn, stack["topic"]) == {"owner": "template", **system}
 
 
-def test_a_requester_still_cannot_set_aws_prefixed_topic_tags(cairn, stack):
+def test_a_requester_cannot_set_or_remove_aws_prefixed_topic_tags(cairn, stack):
     sns = cairn.client("sns")
     with pytest.raises(botocore.exceptions.ClientError) as e:
         sns.tag_resource(ResourceArn=stack["topic"],
                          Tags=[{"Key": "aws:cloudformation:stack-name", "Value": "x"}])
     assert e.value.response["Error"]["Code"] == "InvalidParameter"
+    # Nor remove CloudFormation's own.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sns.untag_resource(ResourceArn=stack["topic"], TagKeys=["aws:cloudformation:stack-name"])
+    assert e.value.response["Error"]["Code"] == "InvalidParameter"
+    assert "aws:cloudformation:stack-name" in topic_tags(cairn, stack["topic"])
     # CloudFormation's three tags do not count toward the 50 a topic may carry.
     sns.tag_resource(ResourceArn=stack["topic"],
                      Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(48)])

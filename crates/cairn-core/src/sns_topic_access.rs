@@ -147,12 +147,14 @@ pub fn tag_resource(
     Ok(())
 }
 
-/// UntagResource: removes these keys (absent ones are ignored).
+/// UntagResource: removes these keys (absent ones are ignored). `aws:` keys are AWS's own
+/// (CloudFormation's stack tags): a requester cannot remove them.
 pub fn untag_resource(
     conn: &Connection,
     ctx: &CallContext,
     arn: &str,
     keys: &[String],
+    tagger: Tagger,
 ) -> ApiResult<()> {
     tagged_topic(conn, ctx, arn)?;
     if let Some(k) = keys
@@ -162,6 +164,11 @@ pub fn untag_resource(
         return Err(invalid(format!(
             "Invalid parameter: TagKeys Reason: tag key {k:?} must be between 1 and 128 characters in length"
         )));
+    }
+    if matches!(tagger, Tagger::Requester) && keys.iter().any(|k| is_system(k)) {
+        return Err(invalid(
+            "Invalid parameter: TagKeys Reason: Tag keys starting with 'aws:' are reserved for AWS use",
+        ));
     }
     sns::delete_topic_tags(conn, arn, keys)?;
     Ok(())

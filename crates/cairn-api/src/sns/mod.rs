@@ -327,9 +327,8 @@ pub(crate) async fn call_internal(
             "TagResource" => {
                 access::tag_resource(c, &ctx, &resource, &tags, tagger).map(|()| Done::default())
             }
-            "UntagResource" => {
-                access::untag_resource(c, &ctx, &resource, &tag_keys).map(|()| Done::default())
-            }
+            "UntagResource" => access::untag_resource(c, &ctx, &resource, &tag_keys, tagger)
+                .map(|()| Done::default()),
             "ListTagsForResource" => {
                 access::list_tags(c, &ctx, &resource).map(|tags| xml_done(render::tags(&tags)))
             }
