@@ -166,3 +166,18 @@ def test_a_change_set_of_new_properties_and_stack_tags_lists_both(cairn, stack):
     changes = describe_changes(cfn, made["Id"])
     assert sorted(changes) == ["Topic"]
     assert changes["Topic"]["Scope"] == ["Properties"]
+
+
+def test_the_same_stack_tags_in_another_order_are_no_change(cairn, stack):
+    cfn = cairn.client("cloudformation")
+    reordered = [{"Key": "owner", "Value": "stack"}, {"Key": "team", "Value": "sec"}]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cfn.update_stack(StackName=stack["name"], UsePreviousTemplate=True, Tags=reordered)
+    assert e.value.response["Error"]["Message"] == "No updates are to be performed."
+    created = cfn.create_change_set(StackName=stack["name"], ChangeSetName="reordered",
+                                    UsePreviousTemplate=True, Tags=reordered)
+    with pytest.raises(botocore.exceptions.WaiterError):
+        cfn.get_waiter("change_set_create_complete").wait(ChangeSetName=created["Id"])
+    described = cfn.describe_change_set(ChangeSetName=created["Id"])
+    assert described["Status"] == "FAILED" and described["Changes"] == []
+    assert "didn't contain changes" in described["StatusReason"]

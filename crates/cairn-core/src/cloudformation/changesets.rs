@@ -136,7 +136,10 @@ pub fn create_change_set(
         .then(|| cairn_template::Template::parse(&stack.template_body).ok())
         .flatten();
     let before = current.as_ref().map(|t| (t, stack.parameters.as_slice()));
-    let same_tags = input.tags.as_ref().is_none_or(|t| *t == stack.tags);
+    let same_tags = input
+        .tags
+        .as_ref()
+        .is_none_or(|t| super::model::same_tags(t, &stack.tags));
     let retag = change_set_type == "UPDATE" && !same_tags;
     let changes = plan(registry, &prepared, pseudo, &rows, &exports, before, retag)?;
     let empty = change_set_type == "UPDATE"

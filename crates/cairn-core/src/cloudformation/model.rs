@@ -428,3 +428,10 @@ pub fn from_body<T: for<'de> Deserialize<'de>>(s: &str) -> ApiResult<T> {
         ApiError::new(crate::ErrorKind::Internal, "An internal error occurred.")
     })
 }
+
+/// Whether two stack tag lists name the same tags: tags are a set, so their order does not
+/// count as a change.
+pub fn same_tags(a: &[(String, String)], b: &[(String, String)]) -> bool {
+    let set = |t: &[(String, String)]| t.iter().cloned().collect::<std::collections::BTreeSet<_>>();
+    set(a) == set(b)
+}

@@ -322,7 +322,10 @@ pub fn update_stack(
     let same_template = body == stack.template_body
         || cairn_template::parse_body(&body).ok()
             == cairn_template::parse_body(&stack.template_body).ok();
-    let same_tags = input.tags.as_ref().is_none_or(|t| *t == stack.tags);
+    let same_tags = input
+        .tags
+        .as_ref()
+        .is_none_or(|t| super::model::same_tags(t, &stack.tags));
     check_role(conn, ctx, input.role_arn.as_deref())?;
     if same_template && prepared.parameters == stack.parameters && same_tags {
         return Err(invalid("No updates are to be performed."));

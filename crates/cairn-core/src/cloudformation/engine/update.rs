@@ -40,11 +40,10 @@ impl Run<'_> {
         };
         // New stack tags reach every resource that takes them, even with its properties
         // unchanged (the provider applies the difference of its tags in place).
-        let stack_tags_changed = self
-            .stack
-            .previous
-            .as_ref()
-            .is_some_and(|p| p.tags != self.stack.tags);
+        let stack_tags_changed =
+            self.stack.previous.as_ref().is_some_and(|p| {
+                !crate::cloudformation::model::same_tags(&p.tags, &self.stack.tags)
+            });
         if changed.is_empty()
             && stack_tags_changed
             && registry
