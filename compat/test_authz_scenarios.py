@@ -94,6 +94,27 @@ def test_auditors_read_everything_and_cannot_stop_logging(cairn, logs_bucket):
     denied(lambda: s3.put_object(Bucket=logs_bucket, Key=f"AWSLogs/{ACCOUNT}/forged.json", Body=b"{}"))
 
 
+def test_security_auditors_with_securityaudit_or_viewonlyaccess_cannot_silence_a_trail(cairn, logs_bucket):
+    iam = cairn.client("iam")
+    view = "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"
+    listed = iam.list_policies(Scope="AWS", PathPrefix="/job-function/")["Policies"]
+    assert [p["Arn"] for p in listed] == [view]
+    assert iam.get_policy(PolicyArn=view)["Policy"]["Path"] == "/job-function/"
+    root = cairn.client("cloudtrail")
+    root.create_trail(Name="audited-trail", S3BucketName=logs_bucket)
+    root.start_logging(Name="audited-trail")
+    for name, policy in [("sec-auditor", "arn:aws:iam::aws:policy/SecurityAudit"), ("viewer", view)]:
+        ct = member(cairn, name, f"{name}-group", policy)("cloudtrail")
+        assert any(t["Name"] == "audited-trail" for t in ct.describe_trails()["trailList"])
+        assert ct.lookup_events(MaxResults=5)["Events"]
+        for call in (lambda: ct.stop_logging(Name="audited-trail"),
+                     lambda: ct.delete_trail(Name="audited-trail"),
+                     lambda: ct.update_trail(Name="audited-trail", S3KeyPrefix="elsewhere")):
+            denied(call)
+    assert root.get_trail_status(Name="audited-trail")["IsLogging"] is True
+    root.delete_trail(Name="audited-trail")
+
+
 def test_a_least_privilege_log_bucket_with_mfa_delete_resists_s3_full_access(cairn, logs_bucket):
     root_s3 = cairn.client("s3")
     policy = json.loads(cloudtrail_policy(logs_bucket))

@@ -18,7 +18,7 @@ pub struct ManagedPolicy {
     pub name: &'static str,
     /// `arn:aws:iam::aws:policy<path><name>`.
     pub arn: &'static str,
-    /// Path (`/`).
+    /// Path (`/`, or `/job-function/` for the job-function policies).
     pub path: &'static str,
     /// Default version id (`v3`).
     pub default_version_id: &'static str,
@@ -88,10 +88,13 @@ fn parse_utc(s: &str) -> DateTime<Utc> {
 
 macro_rules! policy {
     ($name:literal, $version:literal, $created:literal, $updated:literal, $attachable:literal, $desc:literal) => {
+        policy!("/", $name, $version, $created, $updated, $attachable, $desc)
+    };
+    ($path:literal, $name:literal, $version:literal, $created:literal, $updated:literal, $attachable:literal, $desc:literal) => {
         ManagedPolicy {
             name: $name,
-            arn: concat!("arn:aws:iam::aws:policy/", $name),
-            path: "/",
+            arn: concat!("arn:aws:iam::aws:policy", $path, $name),
+            path: $path,
             default_version_id: $version,
             description: $desc,
             create_date: $created,
@@ -103,7 +106,7 @@ macro_rules! policy {
     };
 }
 
-static CATALOGUE: [ManagedPolicy; 13] = [
+static CATALOGUE: [ManagedPolicy; 15] = [
     policy!(
         "AWSCloudTrail_FullAccess",
         "v3",
@@ -193,6 +196,23 @@ static CATALOGUE: [ManagedPolicy; 13] = [
         "Provides read only access to IAM via the AWS Management Console."
     ),
     policy!(
+        "SecurityAudit",
+        "v86",
+        "2015-02-06T18:41:01Z",
+        "2026-05-01T03:12:13Z",
+        true,
+        "The security audit template grants access to read security configuration metadata. It is useful for software that audits the configuration of an AWS account."
+    ),
+    policy!(
+        "/job-function/",
+        "ViewOnlyAccess",
+        "v45",
+        "2016-11-10T17:20:15Z",
+        "2026-04-22T18:12:21Z",
+        true,
+        "This policy grants permissions to view resources and basic metadata across all AWS services."
+    ),
+    policy!(
         "AWSCloudTrailFullAccess",
         "v8",
         "2019-09-12T23:08:46Z",
@@ -215,7 +235,7 @@ pub fn all() -> &'static [ManagedPolicy] {
     &CATALOGUE
 }
 
-/// The policy with this ARN (`arn:aws:iam::aws:policy/<name>`).
+/// The policy with this ARN (`arn:aws:iam::aws:policy<path><name>`).
 pub fn get(arn: &str) -> Option<&'static ManagedPolicy> {
     CATALOGUE.iter().find(|p| p.arn == arn)
 }

@@ -9,7 +9,7 @@ use common::*;
 #[test]
 fn every_policy_parses_with_its_metadata() {
     let all = managed::all();
-    assert_eq!(all.len(), 13);
+    assert_eq!(all.len(), 15);
     for p in all {
         let d = p.parsed();
         assert!(!d.statements().is_empty(), "{}", p.name);
@@ -17,8 +17,12 @@ fn every_policy_parses_with_its_metadata() {
             Document::parse(p.document, PolicyKind::Identity).as_ref(),
             Ok(d)
         );
-        assert_eq!(p.arn, format!("arn:aws:iam::aws:policy/{}", p.name));
-        assert_eq!(p.path, "/");
+        assert_eq!(
+            p.arn,
+            format!("arn:aws:iam::aws:policy{}{}", p.path, p.name)
+        );
+        let job_function = p.name == "ViewOnlyAccess";
+        assert_eq!(p.path, if job_function { "/job-function/" } else { "/" });
         assert!(p.default_version_id.starts_with('v'));
         assert!(p.created() <= p.updated(), "{}", p.name);
         assert!(p.created().timestamp() > 1_400_000_000, "{}", p.name);
@@ -178,5 +182,39 @@ fn bench_runs_all_three_sets() {
         results
             .iter()
             .all(|r| r.evaluations > 0 && r.per_second > 0.0)
+    );
+}
+
+#[test]
+fn auditor_policies_read_the_trail_but_cannot_silence_it() {
+    let u = user("auditor");
+    let c = ctx_for(&u, &[]);
+    for name in ["SecurityAudit", "ViewOnlyAccess"] {
+        let doc = managed_doc(name);
+        for action in ["cloudtrail:DescribeTrails", "cloudtrail:LookupEvents"] {
+            assert!(
+                decide(&u, &[doc], None, action, PROD, &c).is_allowed(),
+                "{name} {action}"
+            );
+        }
+        for action in [
+            "cloudtrail:StopLogging",
+            "cloudtrail:DeleteTrail",
+            "cloudtrail:PutEventSelectors",
+        ] {
+            assert!(
+                !decide(&u, &[doc], None, action, PROD, &c).is_allowed(),
+                "{name} {action}"
+            );
+        }
+    }
+    // SecurityAudit reads each trail's status and selectors; ViewOnlyAccess only lists.
+    let audit = managed_doc("SecurityAudit");
+    let view = managed_doc("ViewOnlyAccess");
+    assert!(decide(&u, &[audit], None, "cloudtrail:GetTrailStatus", PROD, &c).is_allowed());
+    assert!(!decide(&u, &[view], None, "cloudtrail:GetTrailStatus", PROD, &c).is_allowed());
+    assert_eq!(
+        managed::by_name("ViewOnlyAccess").map(|p| p.arn),
+        Some("arn:aws:iam::aws:policy/job-function/ViewOnlyAccess")
     );
 }
