@@ -387,13 +387,19 @@ mod tests {
         missing[1].checksums.clear();
         let e = check_listed(Some(&u), &missing, &parts).unwrap_err();
         assert_eq!(e.kind, ErrorKind::S3InvalidRequest);
-        assert!(e.message.ends_with("It was missing for part 2 in the request."));
+        assert!(
+            e.message
+                .ends_with("It was missing for part 2 in the request.")
+        );
     }
 
     #[test]
     fn parts_must_carry_the_uploads_algorithm() {
         let composite = upload("CRC32", None);
-        assert_eq!(composite.part_algorithm(&["CRC32".into()]).unwrap(), "CRC32");
+        assert_eq!(
+            composite.part_algorithm(&["CRC32".into()]).unwrap(),
+            "CRC32"
+        );
         let e = composite.part_algorithm(&[]).unwrap_err();
         assert_eq!(
             e.message,
