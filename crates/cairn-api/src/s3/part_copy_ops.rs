@@ -151,7 +151,6 @@ impl CairnS3 {
                 checksum_sha256: sum("SHA256"),
                 e_tag: Some(strong(&placed.etag)),
                 last_modified: Some(timestamp(now)),
-                ..Default::default()
             }),
             server_side_encryption: sse.algorithm,
             ssekms_key_id: sse.key_id,
