@@ -7,6 +7,11 @@
 //! data key (S3 `Decrypt`s it as the caller), and completion opens the parts and seals the
 //! whole object under the data key (one more `Decrypt`, which is why AWS needs `kms:Decrypt`
 //! for multipart SSE-KMS uploads). No part or object byte is stored in the clear.
+//!
+//! Checksums (`cairn_core::multipart_checksums`): an upload keeps the algorithm and type it
+//! was created with; each part carries and keeps a checksum of that algorithm (ListParts
+//! returns it); completion checks the checksums it lists and gives the object a COMPOSITE or
+//! FULL_OBJECT checksum, which HeadObject and GetObject return on request.
 
 use cairn_core::multipart_checksums::{self as sums, ListedPart, UploadChecksum};
 use cairn_core::objects::{self, ObjectMeta};
