@@ -24,6 +24,7 @@ pub mod lifecycle;
 pub mod logs;
 pub mod lookup;
 pub mod metrics;
+pub mod multipart_checksums;
 pub mod net;
 pub mod objects;
 pub mod policy;

@@ -33,12 +33,25 @@ pub struct ObjectMeta {
     pub user: BTreeMap<String, String>,
     /// Checksums by algorithm (`CRC32`, `CRC32C`, `SHA1`, `SHA256`, `CRC64NVME`), base64.
     pub checksums: BTreeMap<String, String>,
+    /// The additional checksum algorithm a multipart upload was created with (kept by the
+    /// object it completes); absent for other objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_algorithm: Option<String>,
+    /// How `checksums` covers a multipart upload's object: `COMPOSITE` or `FULL_OBJECT`
+    /// (`crate::multipart_checksums`); absent for other objects, whose checksums are of every
+    /// byte.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum_type: Option<String>,
     /// Number of parts for multipart objects.
     pub parts_count: Option<i64>,
     /// The (plaintext) size of each part of a multipart object, in order; empty for other
     /// objects and for multipart objects completed before sizes were kept.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub part_sizes: Vec<i64>,
+    /// The checksum of each part of a multipart object, in order (base64, of
+    /// `checksum_algorithm`); empty when the parts had none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub part_checksums: Vec<String>,
     /// SSE-KMS: the object's bytes are sealed frames under this wrapped data key
     /// (`crate::sse`); absent for objects stored as written.
     #[serde(default, skip_serializing_if = "Option::is_none")]

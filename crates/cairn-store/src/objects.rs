@@ -156,6 +156,10 @@ pub struct PartRow {
     pub etag: String,
     /// Epoch seconds.
     pub last_modified: f64,
+    /// The part's additional checksum: its algorithm (`CRC32`, `CRC32C`, `CRC64NVME`, `SHA1`,
+    /// `SHA256`) and base64 value; `None` for a part stored without one (or before they were
+    /// kept).
+    pub checksum: Option<(String, String)>,
 }
 
 fn upload_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UploadRow> {
@@ -241,26 +245,44 @@ pub fn put_part(conn: &Connection, upload_id: &str, part: &PartRow) -> StoreResu
         )?
         .query_row(params![upload_id, part.part_number], |r| r.get(0))
         .optional()?;
+    let (algorithm, checksum) = match &part.checksum {
+        Some((a, v)) => (Some(a.as_str()), Some(v.as_str())),
+        None => (None, None),
+    };
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO multipart_parts (upload_id, part_number, file, size, etag, last_modified)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT OR REPLACE INTO multipart_parts
+         (upload_id, part_number, file, size, etag, last_modified, checksum_algorithm, checksum)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
-    .execute(params![upload_id, part.part_number, part.file, part.size, part.etag, part.last_modified])?;
+    .execute(params![
+        upload_id,
+        part.part_number,
+        part.file,
+        part.size,
+        part.etag,
+        part.last_modified,
+        algorithm,
+        checksum
+    ])?;
     Ok(previous)
 }
 
 /// Parts of an upload, by number.
 pub fn list_parts(conn: &Connection, upload_id: &str) -> StoreResult<Vec<PartRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT part_number, file, size, etag, last_modified FROM multipart_parts WHERE upload_id = ?1 ORDER BY part_number",
+        "SELECT part_number, file, size, etag, last_modified, checksum_algorithm, checksum
+         FROM multipart_parts WHERE upload_id = ?1 ORDER BY part_number",
     )?;
     let rows = stmt.query_map([upload_id], |r| {
+        let algorithm: Option<String> = r.get(5)?;
+        let checksum: Option<String> = r.get(6)?;
         Ok(PartRow {
             part_number: r.get(0)?,
             file: r.get(1)?,
             size: r.get(2)?,
             etag: r.get(3)?,
             last_modified: r.get(4)?,
+            checksum: algorithm.zip(checksum),
         })
     })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -365,6 +387,49 @@ pub fn set_meta(conn: &Connection, row: &MetaRow) -> StoreResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A part keeps its checksum; a part stored without one (as every part was before
+    /// version 23) reads back with none.
+    #[test]
+    fn parts_keep_their_checksum_or_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Store::open(&dir.path().join("cairn.db")).unwrap();
+        let parts = store
+            .write_blocking(|c| {
+                create_upload(
+                    c,
+                    &UploadRow {
+                        upload_id: "u".into(),
+                        bucket: "b".into(),
+                        key: "k".into(),
+                        initiated: 0.0,
+                        meta: "{}".into(),
+                    },
+                )?;
+                for (n, checksum) in [(1, Some(("CRC32", "AAAAAA=="))), (2, None)] {
+                    put_part(
+                        c,
+                        "u",
+                        &PartRow {
+                            part_number: n,
+                            file: format!("f{n}"),
+                            size: 1,
+                            etag: "e".into(),
+                            last_modified: 0.0,
+                            checksum: checksum.map(|(a, v)| (a.to_owned(), v.to_owned())),
+                        },
+                    )?;
+                }
+                list_parts(c, "u")
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            parts[0].checksum,
+            Some(("CRC32".to_owned(), "AAAAAA==".to_owned()))
+        );
+        assert_eq!(parts[1].checksum, None);
+    }
 
     /// Pages of matching records follow (bucket, key) order without gaps or repeats, and
     /// `set_meta` rewrites the one record named.

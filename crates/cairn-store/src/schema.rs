@@ -382,6 +382,14 @@ DELETE FROM multipart_uploads
 WHERE NOT EXISTS (SELECT 1 FROM buckets WHERE buckets.name = multipart_uploads.bucket);
 ";
 
+/// Version 23: a multipart part keeps its additional checksum (the algorithm and the base64
+/// value), which ListParts returns and CompleteMultipartUpload checks and combines into the
+/// object's. Parts stored before have none (NULL).
+const SCHEMA_V23: &str = "
+ALTER TABLE multipart_parts ADD COLUMN checksum_algorithm TEXT;
+ALTER TABLE multipart_parts ADD COLUMN checksum TEXT;
+";
+
 /// Applies schema versions the database has not seen yet.
 pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     migrate_to(conn, i64::MAX)
@@ -509,6 +517,11 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
             crate::trail_logs::SCHEMA_V22
         ))?;
     }
+    if due(23) {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V23} PRAGMA user_version = 23; COMMIT;"
+        ))?;
+    }
     Ok(())
 }
 
@@ -539,6 +552,23 @@ mod tests {
         };
         assert_eq!(ids("SELECT upload_id FROM multipart_uploads"), ["u1"]);
         assert_eq!(ids("SELECT file FROM multipart_parts"), ["f1"]);
+    }
+
+    /// Version 23 gives parts a checksum; parts stored before keep none.
+    #[test]
+    fn v23_parts_stored_before_have_no_checksum() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::configure(&conn).unwrap();
+        super::migrate_to(&conn, 22).unwrap();
+        conn.execute_batch(
+            "INSERT INTO multipart_uploads VALUES ('u1', 'b', 'k', 1, '{}');
+             INSERT INTO multipart_parts VALUES ('u1', 1, 'f1', 1, 'e', 1);",
+        )
+        .unwrap();
+        super::migrate(&conn).unwrap();
+        let parts = crate::objects::list_parts(&conn, "u1").unwrap();
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].checksum, None);
     }
 
     /// The writer's and the readers' connections both plan without looking at bound values

@@ -6,7 +6,7 @@ use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::operation::head_object::HeadObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
-    ChecksumAlgorithm, ChecksumMode, CompletedMultipartUpload, CompletedPart, Delete,
+    ChecksumAlgorithm, ChecksumMode, ChecksumType, CompletedMultipartUpload, CompletedPart, Delete,
     ObjectIdentifier,
 };
 
@@ -270,6 +270,33 @@ async fn multipart_delete_objects_and_typed_errors() {
         etag.ends_with("-2\""),
         "a multipart ETag names its part count: {etag}"
     );
+    // The object's checksum is COMPOSITE (S3's default for CRC32): the CRC32 of the parts'
+    // CRC32s, suffixed with the part count; HeadObject returns it when asked.
+    let composite = {
+        let mut joined = crc32fast::hash(&part1).to_be_bytes().to_vec();
+        joined.extend(crc32fast::hash(&part2).to_be_bytes());
+        format!("{}-2", crc32_b64(&joined))
+    };
+    assert_eq!(done.checksum_crc32(), Some(composite.as_str()));
+    assert_eq!(done.checksum_type(), Some(&ChecksumType::Composite));
+    let listed_sums: Vec<_> = listed.parts().iter().map(|p| p.checksum_crc32()).collect();
+    assert_eq!(
+        listed_sums,
+        [
+            Some(crc32_b64(&part1).as_str()),
+            Some(crc32_b64(&part2).as_str())
+        ]
+    );
+    let summed = s3
+        .head_object()
+        .bucket(BUCKET)
+        .key("big/object.bin")
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .expect("Head with checksums");
+    assert_eq!(summed.checksum_crc32(), Some(composite.as_str()));
+    assert_eq!(summed.checksum_type(), Some(&ChecksumType::Composite));
 
     let head = s3
         .head_object()

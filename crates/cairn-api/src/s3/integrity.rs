@@ -115,6 +115,24 @@ impl Declared {
         Ok(out)
     }
 
+    /// The algorithms the request declared: checksum headers, trailers, and one named by
+    /// `x-amz-sdk-checksum-algorithm` alone.
+    pub fn algorithms(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.headers.keys().cloned().collect();
+        out.extend(self.trailers.iter().cloned());
+        out.extend(self.requested.iter().cloned());
+        out.dedup();
+        out
+    }
+
+    /// Computes and keeps `algorithm` when the request declared no checksum (a multipart
+    /// upload's part, which carries the upload's algorithm).
+    pub fn request(&mut self, algorithm: &str) {
+        if self.headers.is_empty() && self.trailers.is_empty() && self.requested.is_none() {
+            self.requested = Some(algorithm.to_owned());
+        }
+    }
+
     /// A hasher for every algorithm that must be computed.
     pub fn hasher(&self) -> ChecksumHasher {
         let mut hasher = ChecksumHasher::default();

@@ -7,7 +7,13 @@
 //! data key (S3 `Decrypt`s it as the caller), and completion opens the parts and seals the
 //! whole object under the data key (one more `Decrypt`, which is why AWS needs `kms:Decrypt`
 //! for multipart SSE-KMS uploads). No part or object byte is stored in the clear.
+//!
+//! Checksums (`cairn_core::multipart_checksums`): an upload keeps the algorithm and type it
+//! was created with; each part carries and keeps a checksum of that algorithm (ListParts
+//! returns it); completion checks the checksums it lists and gives the object a COMPOSITE or
+//! FULL_OBJECT checksum, which HeadObject and GetObject return on request.
 
+use cairn_core::multipart_checksums::{self as sums, ListedPart, UploadChecksum};
 use cairn_core::objects::{self, ObjectMeta};
 use cairn_core::upload_listing;
 use cairn_store::objects::{ObjectRow, PartRow, UploadRow};
@@ -58,6 +64,18 @@ impl PartTarget {
     }
 }
 
+/// A part's new file as UploadPart or UploadPartCopy wrote it.
+pub(super) struct StoredPart {
+    /// The file.
+    pub file: String,
+    /// Its plaintext size.
+    pub size: i64,
+    /// The part's ETag.
+    pub etag: String,
+    /// Its additional checksum (algorithm, base64), if any.
+    pub checksum: Option<(String, String)>,
+}
+
 /// A part's ETag: SSE-S3 (and unsealed) parts keep the MD5 of their data; SSE-KMS ones the
 /// MD5 of what is stored (as on S3).
 pub(super) fn part_etag(upload_meta: &ObjectMeta, stored_md5: &str, plain_md5: &str) -> String {
@@ -90,11 +108,18 @@ impl CairnS3 {
         };
         let b = bucket.clone();
         let metadata = objects::check_user_metadata(input.metadata.iter().flatten());
-        self.admit(&info, spec, move |c| {
-            objects::require_bucket(c, &b)?;
-            metadata
-        })
-        .await?;
+        // As on S3, the upload keeps the checksum algorithm (and type) it was created with.
+        let checksum = UploadChecksum::requested(
+            input.checksum_algorithm.as_ref().map(|a| a.as_str()),
+            input.checksum_type.as_ref().map(|t| t.as_str()),
+        );
+        let checksum = self
+            .admit(&info, spec, move |c| {
+                objects::require_bucket(c, &b)?;
+                metadata?;
+                checksum
+            })
+            .await?;
         let wanted = requested(
             input.server_side_encryption.as_ref(),
             input.ssekms_key_id.as_ref(),
@@ -122,12 +147,14 @@ impl CairnS3 {
             content_language: input.content_language,
             expires: super::object_ops::expires_text(input.expires.as_ref()),
             user: input.metadata.unwrap_or_default().into_iter().collect(),
+            checksum_algorithm: checksum.as_ref().map(|c| c.algorithm.clone()),
+            checksum_type: checksum.as_ref().map(|c| c.kind.clone()),
             ..Default::default()
         }
         .sealed(seal);
         let sse = SseFields::of(&meta);
-        // As on S3, the upload names the checksum algorithm (and type) it was created with.
-        let (checksum_algorithm, checksum_type) = (input.checksum_algorithm, input.checksum_type);
+        let checksum_algorithm = meta.checksum_algorithm.clone().map(ChecksumAlgorithm::from);
+        let checksum_type = meta.checksum_type.clone().map(ChecksumType::from);
         let upload_id = uuid::Uuid::new_v4().simple().to_string();
         let ctx = info.ctx.clone();
         let (b, k, id) = (bucket.clone(), key.clone(), upload_id.clone());
@@ -192,6 +219,15 @@ impl CairnS3 {
             algorithm: input.checksum_algorithm.as_ref().map(|a| a.as_str()),
             all: &req.headers,
         });
+        // A part carries its upload's algorithm (computed here for a FULL_OBJECT upload's part
+        // sent without one); another, or none for a COMPOSITE upload, is refused unread.
+        let upload_checksum = UploadChecksum::of(&upload_meta);
+        let declared = declared.and_then(|mut d| {
+            if let Some(u) = &upload_checksum {
+                d.request(&u.part_algorithm(&d.algorithms())?);
+            }
+            Ok(d)
+        });
         let declared = match declared {
             Ok(d) => d,
             Err(e) => return Err(self.record_failure(info, spec(0), e).await),
@@ -231,8 +267,13 @@ impl CairnS3 {
             }
         };
         let part_etag = part_etag(&upload_meta, &written.md5_hex, &plain_md5);
-        let (file, etag) = (written.file, part_etag.clone());
-        self.commit_part(info, spec(written.size), &part, file, part_size, etag)
+        let stored = StoredPart {
+            file: written.file,
+            size: part_size,
+            etag: part_etag.clone(),
+            checksum: sums::part_checksum(upload_checksum.as_ref(), &checksums),
+        };
+        self.commit_part(info, spec(written.size), &part, stored)
             .await?;
         let sum = |a: &str| checksums.get(a).cloned();
         Ok(S3Response::new(UploadPartOutput {
@@ -261,18 +302,34 @@ impl CairnS3 {
             input.key.clone(),
             input.upload_id.clone(),
         );
-        let requested: Vec<(i64, String)> = input
+        let listed: Vec<ListedPart> = input
             .multipart_upload
             .and_then(|m| m.parts)
             .unwrap_or_default()
             .into_iter()
-            .map(|p| {
-                (
-                    i64::from(p.part_number.unwrap_or(0)),
-                    p.e_tag.map(|e| e.value().to_owned()).unwrap_or_default(),
-                )
+            .map(|p| ListedPart {
+                number: i64::from(p.part_number.unwrap_or(0)),
+                etag: p.e_tag.map(|e| e.value().to_owned()).unwrap_or_default(),
+                checksums: checksum_headers(
+                    &p.checksum_crc32,
+                    &p.checksum_crc32c,
+                    &p.checksum_crc64nvme,
+                    &p.checksum_sha1,
+                    &p.checksum_sha256,
+                ),
             })
             .collect();
+        let requested: Vec<(i64, String)> =
+            listed.iter().map(|l| (l.number, l.etag.clone())).collect();
+        // The object-level checksum and type the request states, checked as S3 does.
+        let stated = checksum_headers(
+            &input.checksum_crc32,
+            &input.checksum_crc32c,
+            &input.checksum_crc64nvme,
+            &input.checksum_sha1,
+            &input.checksum_sha256,
+        );
+        let stated_type = input.checksum_type.as_ref().map(|t| t.as_str().to_owned());
         let spec = || {
             Spec::new(
                 "CompleteMultipartUpload",
@@ -298,16 +355,27 @@ impl CairnS3 {
 
         // Authorized before the parts are assembled: a caller who may not complete the upload
         // costs no copy.
-        let (upload, parts, conditions) = self
+        let (upload, parts, conditions, checksum) = self
             .admit(&info, spec, move |c| {
                 objects::require_bucket(c, &b)?;
                 let upload = objects::upload(c, &b, &k, &id)?;
                 let parts = objects::parts_for_completion(c, &id, &r)?;
+                let upload_checksum = UploadChecksum::of(&ObjectMeta::decode(&upload.meta));
+                sums::check_listed(upload_checksum.as_ref(), &listed, &parts)?;
+                let checksum = upload_checksum
+                    .as_ref()
+                    .and_then(|u| sums::object_checksum(u, &parts));
+                sums::check_stated(
+                    upload_checksum.as_ref(),
+                    stated_type.as_deref(),
+                    &stated,
+                    checksum.as_deref(),
+                )?;
                 let conditions = conditions?;
                 if !conditions.is_empty() {
                     conditions.check(objects::current(c, &b, &k)?.as_ref(), &k)?;
                 }
-                Ok((upload, parts, conditions))
+                Ok((upload, parts, conditions, checksum))
             })
             .await?;
         let mut meta = ObjectMeta::decode(&upload.meta);
@@ -321,6 +389,13 @@ impl CairnS3 {
         let etag = objects::multipart_etag(&parts);
         meta.parts_count = Some(parts.len() as i64);
         meta.part_sizes = parts.iter().map(|p| p.size).collect();
+        if let (Some(algorithm), Some(value)) = (meta.checksum_algorithm.clone(), checksum) {
+            meta.checksums = [(algorithm.clone(), value)].into();
+            meta.part_checksums = parts
+                .iter()
+                .filter_map(|p| p.checksum.as_ref().map(|(_, v)| v.clone()))
+                .collect();
+        }
         meta.content_encoding = super::integrity::stored_encoding(meta.content_encoding.take());
         let row = ObjectRow {
             bucket: bucket.clone(),
@@ -348,7 +423,18 @@ impl CairnS3 {
             .await;
         self.settle(written, committed).await?;
         let sse = SseFields::of(&meta);
+        let sum = |a: &str| meta.checksums.get(a).cloned();
         Ok(S3Response::new(CompleteMultipartUploadOutput {
+            checksum_crc32: sum("CRC32"),
+            checksum_crc32c: sum("CRC32C"),
+            checksum_crc64nvme: sum("CRC64NVME"),
+            checksum_sha1: sum("SHA1"),
+            checksum_sha256: sum("SHA256"),
+            checksum_type: meta
+                .checksum_type
+                .clone()
+                .filter(|_| !meta.checksums.is_empty())
+                .map(ChecksumType::from),
             bucket: Some(bucket.clone()),
             key: Some(key.clone()),
             e_tag: Some(ETag::Strong(etag)),
@@ -414,13 +500,14 @@ impl CairnS3 {
         .param("uploadId", json!(upload_id));
 
         let (b, k, id) = (bucket.clone(), key.clone(), upload_id.clone());
-        let parts = self
+        let (upload, parts) = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &b)?;
-                objects::upload(c, &b, &k, &id)?;
-                Ok(cairn_store::objects::list_parts(c, &id)?)
+                let upload = objects::upload(c, &b, &k, &id)?;
+                Ok((upload, cairn_store::objects::list_parts(c, &id)?))
             })
             .await?;
+        let upload_checksum = UploadChecksum::of(&ObjectMeta::decode(&upload.meta));
         let after: Vec<PartRow> = parts
             .into_iter()
             .filter(|p| p.part_number > marker)
@@ -437,15 +524,31 @@ impl CairnS3 {
             next_part_number_marker: page.last().map(|p| p.part_number as i32),
             parts: Some(
                 page.into_iter()
-                    .map(|p| Part {
-                        e_tag: Some(ETag::Strong(p.etag)),
-                        last_modified: Some(timestamp(p.last_modified)),
-                        part_number: Some(p.part_number as i32),
-                        size: Some(p.size),
-                        ..Default::default()
+                    .map(|p| {
+                        let sum = |a: &str| {
+                            p.checksum
+                                .as_ref()
+                                .filter(|(algorithm, _)| algorithm == a)
+                                .map(|(_, v)| v.clone())
+                        };
+                        Part {
+                            checksum_crc32: sum("CRC32"),
+                            checksum_crc32c: sum("CRC32C"),
+                            checksum_crc64nvme: sum("CRC64NVME"),
+                            checksum_sha1: sum("SHA1"),
+                            checksum_sha256: sum("SHA256"),
+                            e_tag: Some(ETag::Strong(p.etag)),
+                            last_modified: Some(timestamp(p.last_modified)),
+                            part_number: Some(p.part_number as i32),
+                            size: Some(p.size),
+                        }
                     })
                     .collect(),
             ),
+            checksum_algorithm: upload_checksum
+                .as_ref()
+                .map(|u| ChecksumAlgorithm::from(u.algorithm.clone())),
+            checksum_type: upload_checksum.map(|u| ChecksumType::from(u.kind)),
             ..Default::default()
         }))
     }
@@ -564,24 +667,23 @@ impl CairnS3 {
         .await
     }
 
-    /// Records `part`'s new `file` (`size` plaintext bytes, `etag`) in its upload with the
-    /// call's event `spec`; then the file of a part it replaced is deleted (or, if the commit
-    /// failed, the new file).
+    /// Records `part`'s new file in its upload with the call's event `spec`; then the file
+    /// of a part it replaced is deleted (or, if the commit failed, the new file).
     pub(super) async fn commit_part(
         &self,
         info: CallInfo,
         spec: Spec<Option<String>>,
         part: &PartTarget,
-        file: String,
-        size: i64,
-        etag: String,
+        stored: StoredPart,
     ) -> S3Result<()> {
+        let file = stored.file.clone();
         let row = PartRow {
             part_number: part.number,
-            file: file.clone(),
-            size,
-            etag,
+            file: stored.file,
+            size: stored.size,
+            etag: stored.etag,
             last_modified: 0.0,
+            checksum: stored.checksum,
         };
         let ctx = info.ctx.clone();
         let p = part.clone();

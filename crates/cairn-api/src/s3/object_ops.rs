@@ -29,23 +29,77 @@ pub(super) fn sse_s3() -> Option<ServerSideEncryption> {
 }
 
 /// The checksums of an object, for responses that asked for them (`x-amz-checksum-mode`).
+#[derive(Default)]
 struct ChecksumFields {
     crc32: Option<String>,
     crc32c: Option<String>,
     crc64nvme: Option<String>,
     sha1: Option<String>,
     sha256: Option<String>,
+    /// `x-amz-checksum-type`: a multipart object's `COMPOSITE` or `FULL_OBJECT`, else
+    /// `FULL_OBJECT` (with any checksum).
+    kind: Option<ChecksumType>,
 }
 
 impl ChecksumFields {
     fn of(meta: &ObjectMeta) -> Self {
         let get = |a: &str| meta.checksums.get(a).cloned();
+        let kind = (!meta.checksums.is_empty()).then(|| {
+            let kind = meta
+                .checksum_type
+                .as_deref()
+                .unwrap_or(ChecksumType::FULL_OBJECT);
+            ChecksumType::from(kind.to_owned())
+        });
         Self {
             crc32: get("CRC32"),
             crc32c: get("CRC32C"),
             crc64nvme: get("CRC64NVME"),
             sha1: get("SHA1"),
             sha256: get("SHA256"),
+            kind,
+        }
+    }
+
+    /// What a GetObject or HeadObject with `x-amz-checksum-mode: ENABLED` answers: nothing for
+    /// a byte range (checksums cover whole objects or parts); for `partNumber` of a multipart
+    /// object, that part's checksum; else the object's.
+    fn answered(meta: &ObjectMeta, range: Option<&Range>, part: Option<i32>) -> Self {
+        if range.is_some() {
+            return Self::default();
+        }
+        let Some(n) = part.filter(|_| meta.parts_count.is_some()) else {
+            return Self::of(meta);
+        };
+        let value = usize::try_from(n - 1)
+            .ok()
+            .and_then(|i| meta.part_checksums.get(i).cloned());
+        let (Some(algorithm), Some(value)) = (meta.checksum_algorithm.as_deref(), value) else {
+            return Self::default();
+        };
+        let value = Some(value);
+        match algorithm {
+            "CRC32" => Self {
+                crc32: value,
+                ..Default::default()
+            },
+            "CRC32C" => Self {
+                crc32c: value,
+                ..Default::default()
+            },
+            "CRC64NVME" => Self {
+                crc64nvme: value,
+                ..Default::default()
+            },
+            "SHA1" => Self {
+                sha1: value,
+                ..Default::default()
+            },
+            "SHA256" => Self {
+                sha256: value,
+                ..Default::default()
+            },
+            _ => Self::default(),
         }
     }
 }
@@ -456,9 +510,11 @@ impl CairnS3 {
         );
         out.expires = expires_of(&obj.meta);
         out.parts_count = obj.meta.parts_count.map(|n| n as i32);
-        // Checksums cover the whole object, so a ranged read carries none (as on S3).
-        if range.is_none() && checksum_mode_enabled(input.checksum_mode.as_ref()) {
-            let sums = ChecksumFields::of(&obj.meta);
+        // Checksums cover the whole object (or a part), so a ranged read carries none (as on
+        // S3).
+        if checksum_mode_enabled(input.checksum_mode.as_ref()) {
+            let sums = ChecksumFields::answered(&obj.meta, input.range.as_ref(), input.part_number);
+            out.checksum_type = sums.kind;
             out.checksum_crc32 = sums.crc32;
             out.checksum_crc32c = sums.crc32c;
             out.checksum_crc64nvme = sums.crc64nvme;
@@ -536,8 +592,9 @@ impl CairnS3 {
         );
         out.expires = expires_of(&obj.meta);
         out.parts_count = obj.meta.parts_count.map(|n| n as i32);
-        if range.is_none() && checksum_mode_enabled(input.checksum_mode.as_ref()) {
-            let sums = ChecksumFields::of(&obj.meta);
+        if checksum_mode_enabled(input.checksum_mode.as_ref()) {
+            let sums = ChecksumFields::answered(&obj.meta, input.range.as_ref(), input.part_number);
+            out.checksum_type = sums.kind;
             out.checksum_crc32 = sums.crc32;
             out.checksum_crc32c = sums.crc32c;
             out.checksum_crc64nvme = sums.crc64nvme;

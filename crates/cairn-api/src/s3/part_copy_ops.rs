@@ -126,22 +126,31 @@ impl CairnS3 {
             Err(e) => return Err(self.record_failure(info, spec(0), e).await),
         };
         let now = info.ctx.now;
-        let etag = placed.etag.clone();
-        self.commit_part(
-            info,
-            spec(placed.stored),
-            &part,
-            placed.file,
-            placed.size,
-            etag,
-        )
-        .await?;
+        let stored = super::multipart_ops::StoredPart {
+            file: placed.file,
+            size: placed.size,
+            etag: placed.etag.clone(),
+            checksum: placed.checksum.clone(),
+        };
+        self.commit_part(info, spec(placed.stored), &part, stored)
+            .await?;
         let sse = SseFields::of(&upload_meta);
+        let sum = |a: &str| {
+            placed
+                .checksum
+                .as_ref()
+                .filter(|(algorithm, _)| algorithm == a)
+                .map(|(_, v)| v.clone())
+        };
         Ok(S3Response::new(UploadPartCopyOutput {
             copy_part_result: Some(CopyPartResult {
+                checksum_crc32: sum("CRC32"),
+                checksum_crc32c: sum("CRC32C"),
+                checksum_crc64nvme: sum("CRC64NVME"),
+                checksum_sha1: sum("SHA1"),
+                checksum_sha256: sum("SHA256"),
                 e_tag: Some(strong(&placed.etag)),
                 last_modified: Some(timestamp(now)),
-                ..Default::default()
             }),
             server_side_encryption: sse.algorithm,
             ssekms_key_id: sse.key_id,
@@ -164,22 +173,27 @@ impl CairnS3 {
         let plain = self
             .source_plaintext(ctx, &source, file, span, part_fault)
             .await?;
-        let declared = super::integrity::Declared::default();
-        let (file, stored, plain_len, etag) = match self
+        // The part gets a checksum of the upload's algorithm, computed from its bytes.
+        let mut declared = super::integrity::Declared::default();
+        if let Some(algorithm) = &upload_meta.checksum_algorithm {
+            declared.request(algorithm);
+        }
+        let (file, stored, plain_len, etag, computed) = match self
             .open_object_key_now(ctx, upload_meta, bucket, key)
             .await?
         {
             Some(dk) => {
                 let up = self.seal_part_stream(plain, &declared, &dk).await?;
                 let etag = part_etag(upload_meta, &up.written.md5_hex, &up.plain_md5);
-                (up.written.file, up.written.size, up.plain_len, etag)
+                let f = up.written;
+                (f.file, f.size, up.plain_len, etag, up.computed)
             }
             None => {
-                let (written, _) = self
+                let (written, computed) = self
                     .receive(Some(StreamingBlob::wrap(plain)), &declared)
                     .await?;
                 let len = written.size as u64;
-                (written.file, written.size, len, written.md5_hex)
+                (written.file, written.size, len, written.md5_hex, computed)
             }
         };
         if plain_len != want {
@@ -188,11 +202,13 @@ impl CairnS3 {
                 "the copy source is short",
             )));
         }
+        let kept = declared.verify("", computed, None)?;
         Ok(PlacedPart {
             file,
             stored,
             size: want as i64,
             etag,
+            checksum: kept.into_iter().next(),
         })
     }
 }
@@ -205,6 +221,8 @@ struct PlacedPart {
     /// Plaintext bytes.
     size: i64,
     etag: String,
+    /// Its checksum in the upload's algorithm, if the upload has one.
+    checksum: Option<(String, String)>,
 }
 
 fn part_fault(e: std::io::Error) -> ApiError {
