@@ -89,6 +89,7 @@ def test_objects_metadata_ranges_copy_and_errors(s3):
     assert head["ContentLength"] == len(body) and head["ETag"] == put["ETag"]
     # botocore sends a CRC32 with every PutObject; it is kept and returned.
     assert put["ChecksumCRC32"] and head["ChecksumCRC32"] == put["ChecksumCRC32"]
+    assert put["ChecksumType"] == head["ChecksumType"] == "FULL_OBJECT"
     part = s3.get_object(Bucket="obj-bkt", Key="dir/a.txt", Range="bytes=10-19")
     assert part["Body"].read() == body[10:20]
     assert part["ContentRange"] == "bytes 10-19/1000"

@@ -219,3 +219,24 @@ def test_uploads_without_an_algorithm_are_unchanged(s3):
     assert "ChecksumType" not in done
     head = s3.head_object(Bucket=BUCKET, Key="plain", ChecksumMode="ENABLED")
     assert not [k for k in head if k.startswith("Checksum")]
+
+
+def test_a_copy_of_a_multipart_object_keeps_only_whole_object_checksums(s3):
+    upload_id, listed = upload(s3, "copy-composite", "SHA256", [PART1, PART2])
+    complete(s3, "copy-composite", upload_id, listed)
+    upload_id, listed = upload(s3, "copy-full", "CRC32", [PART1, PART2], kind="FULL_OBJECT")
+    complete(s3, "copy-full", upload_id, listed)
+    for directive in ("COPY", "REPLACE"):
+        # A copy is one part: the composite "<sum>-2" does not describe it.
+        s3.copy_object(Bucket=BUCKET, Key="copied-composite", MetadataDirective=directive,
+                       CopySource={"Bucket": BUCKET, "Key": "copy-composite"})
+        head = s3.head_object(Bucket=BUCKET, Key="copied-composite", ChecksumMode="ENABLED")
+        assert "ChecksumSHA256" not in head and head.get("ChecksumType") != "COMPOSITE", head
+        assert "PartsCount" not in s3.head_object(Bucket=BUCKET, Key="copied-composite",
+                                                  PartNumber=1)
+        # A CRC of every byte still does.
+        s3.copy_object(Bucket=BUCKET, Key="copied-full", MetadataDirective=directive,
+                       CopySource={"Bucket": BUCKET, "Key": "copy-full"})
+        head = s3.head_object(Bucket=BUCKET, Key="copied-full", ChecksumMode="ENABLED")
+        assert head["ChecksumCRC32"] == b64(crc32(PART1 + PART2))
+        assert head["ChecksumType"] == "FULL_OBJECT"

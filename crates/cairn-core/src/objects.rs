@@ -72,6 +72,17 @@ impl ObjectMeta {
     pub fn encode(&self) -> String {
         serde_json::to_string(self).expect("metadata serialises")
     }
+
+    /// The checksums a copy of this object keeps: a copy is one part, so a multipart
+    /// object's composite checksum (of its parts' checksums) does not describe it; checksums
+    /// of every byte do.
+    pub fn copied_checksums(&self) -> BTreeMap<String, String> {
+        if self.checksum_type.as_deref() == Some("COMPOSITE") {
+            BTreeMap::new()
+        } else {
+            self.checksums.clone()
+        }
+    }
 }
 
 /// An object as readers see it.

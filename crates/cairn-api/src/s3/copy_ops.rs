@@ -130,15 +130,19 @@ impl CairnS3 {
                 content_language: input.content_language,
                 expires: super::object_ops::expires_text(input.expires.as_ref()),
                 user: input.metadata.unwrap_or_default().into_iter().collect(),
-                checksums: source.meta.checksums.clone(),
+                checksums: source.meta.copied_checksums(),
                 parts_count: None,
                 ..Default::default()
             }
             .sealed(placed.seal.clone())
         } else {
             ObjectMeta {
+                checksums: source.meta.copied_checksums(),
+                checksum_algorithm: None,
+                checksum_type: None,
                 parts_count: None,
                 part_sizes: Vec::new(),
+                part_checksums: Vec::new(),
                 ..source.meta.clone()
             }
             .sealed(placed.seal.clone())

@@ -411,6 +411,7 @@ impl CairnS3 {
             checksum_crc64nvme: sums.crc64nvme,
             checksum_sha1: sums.sha1,
             checksum_sha256: sums.sha256,
+            checksum_type: sums.kind,
             ..Default::default()
         }))
     }
