@@ -29,6 +29,7 @@ mod presign;
 mod region_check;
 mod sigv2_path;
 pub(crate) mod sse_ops;
+mod unserved;
 mod versions;
 
 use std::sync::Arc;
@@ -81,15 +82,17 @@ pub fn service(
     if removed > 0 {
         tracing::info!(removed, "removed object files no record references");
     }
-    let mut builder = S3ServiceBuilder::new(CairnS3 {
+    let s3 = CairnS3 {
         store,
         gate,
         files,
         credentials: credentials.clone(),
         kms_master: settings.kms_master.clone(),
         bucket_keys: Arc::new(cairn_core::bucket_key::BucketKeys::new()),
-    });
+    };
+    let mut builder = S3ServiceBuilder::new(s3.clone());
     builder.set_auth(access::CairnAuth { credentials });
+    builder.set_access(unserved::CairnAccess { s3 });
     builder.set_host(access::CairnHost);
     Ok(builder.build())
 }
@@ -168,20 +171,26 @@ async fn answer(
 
 /// A credential scope (header or presigned query) naming a region that does not exist.
 fn unknown_region(headers: &http::HeaderMap, raw_query: &str) -> Option<crate::errors::WireError> {
+    let region = signed_region(headers, raw_query)?;
+    if cairn_model::Region::parse(&region).is_ok() {
+        return None;
+    }
+    Some(crate::auth::AuthFailure::InvalidRegion(region).to_wire(crate::protocol::Protocol::S3))
+}
+
+/// The region a SigV4 request is signed for: its `Authorization` header's credential scope,
+/// else a presigned URL's `X-Amz-Credential`.
+fn signed_region(headers: &http::HeaderMap, raw_query: &str) -> Option<String> {
     let from_header = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| cairn_sigv4::Authorization::parse(v).ok())
         .map(|a| a.region);
-    let region = from_header.or_else(|| {
+    from_header.or_else(|| {
         form_urlencoded::parse(raw_query.as_bytes())
             .find(|(k, _)| k == "X-Amz-Credential")
             .and_then(|(_, v)| v.split('/').nth(2).map(str::to_owned))
-    })?;
-    if cairn_model::Region::parse(&region).is_ok() {
-        return None;
-    }
-    Some(crate::auth::AuthFailure::InvalidRegion(region).to_wire(crate::protocol::Protocol::S3))
+    })
 }
 
 /// AWS S3 refuses a SigV4 header-signed request carrying `x-amz-*` headers the signature does

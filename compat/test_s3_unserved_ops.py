@@ -1,0 +1,82 @@
+"""S3 operations Cairn does not carry out still pass the gate (issue: a user with no
+permissions who tried `put-bucket-acl --acl public-read` got NotImplemented and left no
+trace). Each is authorized for its own IAM action under the bucket's policy and recorded:
+denied with AccessDenied, or answered NotImplemented; both are in event history under
+S3's event name, so CIS's bucket-change and unauthorized-call filters count them."""
+
+import json
+
+import botocore.exceptions
+import pytest
+
+ACCOUNT = "123456789012"
+BUCKET = "unserved-ops"
+
+
+def code(call):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        call()
+    return e.value.response["Error"]["Code"], e.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def records(cairn, name):
+    events = cairn.client("cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}])["Events"]
+    return [json.loads(e["CloudTrailEvent"]) for e in events]
+
+
+@pytest.fixture(scope="module")
+def bob(cairn):
+    cairn.client("s3").create_bucket(Bucket=BUCKET)
+    iam = cairn.client("iam")
+    iam.create_user(UserName="bob-unserved")
+    key = iam.create_access_key(UserName="bob-unserved")["AccessKey"]
+    return lambda service: cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], service)
+
+
+def test_a_caller_without_permission_is_denied_and_recorded(cairn, bob):
+    s3 = bob("s3")
+    assert code(lambda: s3.put_bucket_acl(Bucket=BUCKET, ACL="public-read")) == ("AccessDenied", 403)
+    assert code(lambda: s3.put_bucket_cors(Bucket=BUCKET, CORSConfiguration={"CORSRules": [
+        {"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}]})) == ("AccessDenied", 403)
+    acl = [r for r in records(cairn, "PutBucketAcl") if r["userIdentity"].get("userName") == "bob-unserved"]
+    assert len(acl) == 1
+    assert acl[0]["errorCode"] == "AccessDenied" and acl[0]["eventSource"] == "s3.amazonaws.com"
+    assert "s3:PutBucketAcl" in acl[0]["errorMessage"]
+    assert acl[0]["requestParameters"]["bucketName"] == BUCKET and "acl" in acl[0]["requestParameters"]
+    assert acl[0]["managementEvent"] is True and acl[0]["readOnly"] is False
+    cors = [r for r in records(cairn, "PutBucketCors") if r["userIdentity"].get("userName") == "bob-unserved"]
+    assert cors and "s3:PutBucketCORS" in cors[0]["errorMessage"]
+
+
+def test_an_allowed_caller_gets_not_implemented_recorded(cairn, bob):
+    s3 = cairn.client("s3")
+    assert code(lambda: s3.put_bucket_acl(Bucket=BUCKET, ACL="private")) == ("NotImplemented", 501)
+    assert code(lambda: s3.delete_bucket_replication(Bucket=BUCKET)) == ("NotImplemented", 501)
+    assert code(lambda: s3.get_bucket_cors(Bucket=BUCKET)) == ("NotImplemented", 501)
+    root = [r for r in records(cairn, "PutBucketAcl") if r["userIdentity"]["type"] == "Root"]
+    assert root and root[0]["errorCode"] == "NotImplemented"
+    assert records(cairn, "DeleteBucketReplication")[0]["errorCode"] == "NotImplemented"
+    got = records(cairn, "GetBucketCors")[0]
+    assert got["readOnly"] is True and got["errorCode"] == "NotImplemented"
+    # A missing bucket is named as such first.
+    assert code(lambda: s3.put_bucket_acl(Bucket="no-such-unserved", ACL="private")) == ("NoSuchBucket", 404)
+
+
+def test_a_bucket_policy_grant_reaches_unserved_operations(cairn, bob):
+    cairn.client("s3").put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/bob-unserved"},
+            "Action": "s3:PutBucketCORS", "Resource": f"arn:aws:s3:::{BUCKET}"}]}))
+    s3 = bob("s3")
+    assert code(lambda: s3.delete_bucket_cors(Bucket=BUCKET)) == ("NotImplemented", 501)
+    assert code(lambda: s3.put_bucket_acl(Bucket=BUCKET, ACL="private")) == ("AccessDenied", 403)
+    cairn.client("s3").delete_bucket_policy(Bucket=BUCKET)
+
+
+def test_served_operations_are_unchanged(cairn, bob):
+    s3 = cairn.client("s3")
+    s3.put_object(Bucket=BUCKET, Key="k", Body=b"v")
+    assert s3.get_object(Bucket=BUCKET, Key="k")["Body"].read() == b"v"
+    assert s3.get_bucket_acl(Bucket=BUCKET)["Owner"]
+    assert code(lambda: bob("s3").get_object(Bucket=BUCKET, Key="k")) == ("AccessDenied", 403)

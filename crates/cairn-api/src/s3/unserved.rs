@@ -1,0 +1,361 @@
+//! S3 operations Cairn does not carry out (PutBucketAcl, PutBucketCors,
+//! PutBucketReplication, PutObjectTagging, …) still pass the gate: the caller is
+//! authorized for the operation's own IAM action under the bucket's policy, and the call is
+//! recorded, denied (`AccessDenied`) or answered `NotImplemented`. Without this an attempt
+//! to make a bucket public would leave no trace, and the CIS monitoring filters built on
+//! these event names (S3 bucket policy changes, unauthorized calls) could never count it.
+//!
+//! s3s calls [`CairnAccess::check`] before every operation, with its name and path; the
+//! operations [`SERVED`] lists go on to their handlers, which authorize and record
+//! themselves.
+
+use s3s::access::{S3Access, S3AccessContext};
+use s3s::path::S3Path;
+use s3s::{S3Error, S3ErrorCode, S3Request, S3Result};
+
+use cairn_core::authz::{Permission, ResourcePolicy};
+use cairn_core::{ApiError, ErrorKind};
+
+use super::CairnS3;
+use super::event::Spec;
+use crate::recording::Access;
+
+/// The s3s operations Cairn's `S3` implementation answers itself.
+const SERVED: &[&str] = &[
+    "AbortMultipartUpload",
+    "CompleteMultipartUpload",
+    "CopyObject",
+    "CreateBucket",
+    "CreateMultipartUpload",
+    "DeleteBucket",
+    "DeleteBucketEncryption",
+    "DeleteBucketLifecycle",
+    "DeleteBucketPolicy",
+    "DeleteBucketTagging",
+    "DeleteObject",
+    "DeleteObjects",
+    "DeletePublicAccessBlock",
+    "GetBucketAcl",
+    "GetBucketEncryption",
+    "GetBucketLifecycleConfiguration",
+    "GetBucketLocation",
+    "GetBucketPolicy",
+    "GetBucketTagging",
+    "GetBucketVersioning",
+    "GetObject",
+    "GetPublicAccessBlock",
+    "HeadBucket",
+    "HeadObject",
+    "ListBuckets",
+    "ListMultipartUploads",
+    "ListObjects",
+    "ListObjectsV2",
+    "ListParts",
+    "PostObject",
+    "PutBucketEncryption",
+    "PutBucketLifecycleConfiguration",
+    "PutBucketPolicy",
+    "PutBucketTagging",
+    "PutBucketVersioning",
+    "PutObject",
+    "PutPublicAccessBlock",
+    "UploadPart",
+    "UploadPartCopy",
+];
+
+/// The IAM action of an operation whose action is not `s3:<operation>` (Service
+/// Authorization Reference, "Actions defined by Amazon S3", and each S3 API reference
+/// page's permissions).
+const ACTIONS: &[(&str, &str)] = &[
+    ("PutBucketCors", "s3:PutBucketCORS"),
+    ("DeleteBucketCors", "s3:PutBucketCORS"),
+    ("GetBucketCors", "s3:GetBucketCORS"),
+    ("PutBucketReplication", "s3:PutReplicationConfiguration"),
+    ("DeleteBucketReplication", "s3:PutReplicationConfiguration"),
+    ("GetBucketReplication", "s3:GetReplicationConfiguration"),
+    (
+        "PutBucketNotificationConfiguration",
+        "s3:PutBucketNotification",
+    ),
+    (
+        "GetBucketNotificationConfiguration",
+        "s3:GetBucketNotification",
+    ),
+    (
+        "DeleteBucketOwnershipControls",
+        "s3:PutBucketOwnershipControls",
+    ),
+    (
+        "PutObjectLockConfiguration",
+        "s3:PutBucketObjectLockConfiguration",
+    ),
+    (
+        "GetObjectLockConfiguration",
+        "s3:GetBucketObjectLockConfiguration",
+    ),
+    (
+        "PutBucketAccelerateConfiguration",
+        "s3:PutAccelerateConfiguration",
+    ),
+    (
+        "GetBucketAccelerateConfiguration",
+        "s3:GetAccelerateConfiguration",
+    ),
+    (
+        "PutBucketAnalyticsConfiguration",
+        "s3:PutAnalyticsConfiguration",
+    ),
+    (
+        "DeleteBucketAnalyticsConfiguration",
+        "s3:PutAnalyticsConfiguration",
+    ),
+    (
+        "GetBucketAnalyticsConfiguration",
+        "s3:GetAnalyticsConfiguration",
+    ),
+    (
+        "ListBucketAnalyticsConfigurations",
+        "s3:GetAnalyticsConfiguration",
+    ),
+    (
+        "PutBucketMetricsConfiguration",
+        "s3:PutMetricsConfiguration",
+    ),
+    (
+        "DeleteBucketMetricsConfiguration",
+        "s3:PutMetricsConfiguration",
+    ),
+    (
+        "GetBucketMetricsConfiguration",
+        "s3:GetMetricsConfiguration",
+    ),
+    (
+        "ListBucketMetricsConfigurations",
+        "s3:GetMetricsConfiguration",
+    ),
+    (
+        "PutBucketInventoryConfiguration",
+        "s3:PutInventoryConfiguration",
+    ),
+    (
+        "DeleteBucketInventoryConfiguration",
+        "s3:PutInventoryConfiguration",
+    ),
+    (
+        "GetBucketInventoryConfiguration",
+        "s3:GetInventoryConfiguration",
+    ),
+    (
+        "ListBucketInventoryConfigurations",
+        "s3:GetInventoryConfiguration",
+    ),
+    (
+        "PutBucketIntelligentTieringConfiguration",
+        "s3:PutIntelligentTieringConfiguration",
+    ),
+    (
+        "DeleteBucketIntelligentTieringConfiguration",
+        "s3:PutIntelligentTieringConfiguration",
+    ),
+    (
+        "GetBucketIntelligentTieringConfiguration",
+        "s3:GetIntelligentTieringConfiguration",
+    ),
+    (
+        "ListBucketIntelligentTieringConfigurations",
+        "s3:GetIntelligentTieringConfiguration",
+    ),
+    ("ListObjectVersions", "s3:ListBucketVersions"),
+    ("SelectObjectContent", "s3:GetObject"),
+    (
+        "ListDirectoryBuckets",
+        "s3express:ListAllMyDirectoryBuckets",
+    ),
+    ("CreateSession", "s3express:CreateSession"),
+    (
+        "WriteGetObjectResponse",
+        "s3-object-lambda:WriteGetObjectResponse",
+    ),
+];
+
+/// CloudTrail's `eventName` where it is not the API's name.
+fn event_name(op: &'static str) -> &'static str {
+    match op {
+        "PutBucketNotificationConfiguration" => "PutBucketNotification",
+        "GetBucketNotificationConfiguration" => "GetBucketNotification",
+        other => other,
+    }
+}
+
+/// The IAM action `op` needs.
+pub fn action(op: &str) -> String {
+    ACTIONS
+        .iter()
+        .find(|(o, _)| *o == op)
+        .map_or_else(|| format!("s3:{op}"), |(_, a)| (*a).to_owned())
+}
+
+/// Whether `op` only reads.
+fn reads(op: &str) -> bool {
+    ["Get", "List", "Head"].iter().any(|p| op.starts_with(p)) || op == "SelectObjectContent"
+}
+
+/// The access check s3s runs before every operation.
+pub struct CairnAccess {
+    pub(super) s3: CairnS3,
+}
+
+/// The operation's name as a `'static` string. s3s hands its own static names out only by
+/// reference, so each distinct name is kept once: a bounded set (s3s's routing table names
+/// fewer than a hundred operations), never anything a client wrote.
+fn interned(name: &str) -> &'static str {
+    static NAMES: std::sync::OnceLock<std::sync::Mutex<std::collections::BTreeSet<&'static str>>> =
+        std::sync::OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(n) = names.get(name) {
+        return n;
+    }
+    let n: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.insert(n);
+    n
+}
+
+#[async_trait::async_trait]
+impl S3Access for CairnAccess {
+    async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+        if cx.credentials().is_none() {
+            // As s3s's own default: every operation Cairn serves is signed.
+            return Err(S3Error::with_message(
+                S3ErrorCode::AccessDenied,
+                "Signature is required",
+            ));
+        }
+        if SERVED.contains(&cx.s3_op().name()) {
+            return Ok(());
+        }
+        let op = interned(cx.s3_op().name());
+        let region = super::signed_region(cx.headers(), cx.uri().query().unwrap_or(""))
+            .and_then(|r| s3s::region::Region::new(r.into()).ok());
+        let mut extensions = http::Extensions::new();
+        if let Some(m) = cx.extensions_mut().get::<super::RequestMeta>() {
+            extensions.insert(m.clone());
+        }
+        let req = S3Request {
+            input: (),
+            method: cx.method().clone(),
+            uri: cx.uri().clone(),
+            headers: cx.headers().clone(),
+            extensions,
+            credentials: cx.credentials().cloned(),
+            region,
+            service: Some("s3".into()),
+            trailing_headers: None,
+        };
+        let (bucket, key) = match cx.s3_path() {
+            S3Path::Root => (None, None),
+            S3Path::Bucket { bucket } => (Some(bucket.to_string()), None),
+            S3Path::Object { bucket, key } => (Some(bucket.to_string()), Some(key.to_string())),
+        };
+        Err(self.s3.unserved(req, (bucket, key), op).await)
+    }
+}
+
+impl CairnS3 {
+    /// Authorizes and records an operation Cairn does not carry out; the error it answers.
+    async fn unserved(
+        &self,
+        req: S3Request<()>,
+        (bucket, key): (Option<String>, Option<String>),
+        op: &'static str,
+    ) -> S3Error {
+        let info = match self.call_info(&req).await {
+            Ok(i) => i,
+            Err(e) => return e,
+        };
+        let host = super::object_ops::host_of(&req.headers);
+        let mut spec: Spec<()> = Spec::new(
+            event_name(op),
+            reads(op),
+            key.is_some() || op == "ListObjectVersions",
+            bucket.as_deref(),
+            key.as_deref(),
+            &host,
+        );
+        // The subresource the call names (`?acl`, `?cors`, …), as S3's records show it.
+        for (name, value) in form_urlencoded::parse(req.uri.query().unwrap_or("").as_bytes()) {
+            if !name.starts_with("X-Amz-") && name != "x-id" {
+                spec = spec.param(&name, serde_json::Value::String(value.into_owned()));
+            }
+        }
+        let action = action(op);
+        let permission = match (&bucket, &key) {
+            (Some(b), Some(k)) => Permission::new(action, format!("arn:aws:s3:::{b}/{k}"))
+                .under(ResourcePolicy::Bucket(b.clone())),
+            (Some(b), None) => Permission::new(action, format!("arn:aws:s3:::{b}"))
+                .under(ResourcePolicy::Bucket(b.clone())),
+            (None, _) => Permission::any(action),
+        };
+        let access = if reads(op) {
+            Access::Read
+        } else {
+            Access::Write
+        };
+        let rid = info.request_id.clone();
+        let account = info.ctx.account().to_string();
+        let answered = self
+            .gate
+            .execute(
+                info,
+                access,
+                move |_, _| Ok(vec![permission]),
+                move |c| {
+                    if let Some(b) = &bucket {
+                        cairn_core::objects::require_bucket(c, b)?;
+                    }
+                    Err::<(), _>(ApiError::new(
+                        ErrorKind::S3NotImplemented,
+                        format!("{op} is not implemented by Cairn"),
+                    ))
+                },
+                move |r| spec.outcome(r, &rid, &account),
+            )
+            .await;
+        match answered {
+            Ok(()) => S3Error::new(S3ErrorCode::NotImplemented),
+            Err(e) => super::s3_error(&e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_follow_the_service_authorization_reference() {
+        assert_eq!(action("PutBucketAcl"), "s3:PutBucketAcl");
+        assert_eq!(action("DeleteBucketCors"), "s3:PutBucketCORS");
+        assert_eq!(
+            action("DeleteBucketReplication"),
+            "s3:PutReplicationConfiguration"
+        );
+        assert_eq!(action("PutObjectTagging"), "s3:PutObjectTagging");
+        assert!(reads("GetBucketCors") && !reads("PutBucketCors"));
+        assert_eq!(
+            event_name("PutBucketNotificationConfiguration"),
+            "PutBucketNotification"
+        );
+    }
+
+    #[test]
+    fn served_operations_are_not_listed_twice() {
+        let mut names = SERVED.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), SERVED.len());
+        assert!(ACTIONS.iter().all(|(op, _)| !SERVED.contains(op)));
+    }
+}
