@@ -6,7 +6,7 @@ Source: botocore's data/<service>/<version>/service-2.json(.gz), the models the 
 are generated from. For each operation of the JSON and Query services Cairn serves it keeps
 the top-level input members that carry a rule: required, enum values, string length,
 integer range, list length and list item rules, and the member's type (for JSON type
-checks). Run it again when botocore is upgraded:
+checks); and the names of all of each service's operations. Run it again when botocore is upgraded:
 
     python3 scripts/model_rules.py /path/to/botocore/data > crates/cairn-api/src/model_rules.json
 """
@@ -58,7 +58,7 @@ def rule(shapes, name, nested=False):
 
 def main():
     data = sys.argv[1]
-    out = {"source": {}, "services": {}}
+    out = {"source": {}, "services": {}, "operations": {}}
     for service in SERVICES:
         model, version = load(data, service)
         out["source"][service] = f"botocore data/{service}/{version}/service-2.json"
@@ -87,6 +87,9 @@ def main():
             if entry["required"] or members:
                 ops[op_name] = entry
         out["services"][service] = ops
+        # Every operation of the service, served or not: an operation Cairn does not carry
+        # out is still authorized and recorded (cairn_api::unserved).
+        out["operations"][service] = sorted(model["operations"])
     json.dump(out, sys.stdout, separators=(",", ":"), sort_keys=True)
     sys.stdout.write("\n")
 

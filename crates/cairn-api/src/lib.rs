@@ -29,6 +29,7 @@ pub mod s3;
 pub mod server;
 pub mod sns;
 pub mod sts;
+pub mod unserved;
 pub mod wire;
 
 pub use server::{AppState, Settings, router};

@@ -24,6 +24,9 @@ use serde_json::Value;
 use crate::query::Params;
 use crate::recording::CallInfo;
 
+/// The rules, and every operation's name, generated from botocore's models.
+pub(crate) const MODEL_RULES: &str = include_str!("model_rules.json");
+
 /// One member's rule.
 struct Rule {
     /// The model's shape type (`string`, `integer`, `list`, …).
@@ -73,8 +76,7 @@ type Rules = HashMap<String, HashMap<String, OpRules>>;
 fn rules() -> &'static Rules {
     static RULES: OnceLock<Rules> = OnceLock::new();
     RULES.get_or_init(|| {
-        let data: Value = serde_json::from_str(include_str!("model_rules.json"))
-            .expect("model_rules.json parses");
+        let data: Value = serde_json::from_str(MODEL_RULES).expect("model_rules.json parses");
         let mut out = Rules::new();
         for (service, ops) in data["services"].as_object().into_iter().flatten() {
             let ops = ops.as_object().into_iter().flatten().map(|(op, r)| {

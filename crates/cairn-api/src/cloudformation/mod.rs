@@ -468,6 +468,17 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     };
     let action = params.action().to_owned();
     if !ACTIONS.contains(&action.as_str()) {
+        if crate::unserved::is_operation("cloudformation", &action) {
+            let info = CallInfo::new(authed, &req, now);
+            let service = crate::unserved::Service {
+                event_source: "cloudformation.amazonaws.com",
+                prefix: "cloudformation",
+                wire: |e| WireError::from(e),
+            };
+            let params = recorded_parameters(&params);
+            let e = crate::unserved::refuse(&state.gate, info, service, &action, params).await;
+            return crate::query::error(XMLNS, &WireError::from(&e), &rid);
+        }
         let e = WireError::bad_request(
             "InvalidAction",
             format!("Could not find operation {action} for version 2010-05-15"),

@@ -272,6 +272,17 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         }
     };
     let Some(op) = find(&name) else {
+        if crate::unserved::is_operation("cloudwatch", &name) {
+            let info = CallInfo::new(authed, &req, now);
+            let service = crate::unserved::Service {
+                event_source: "monitoring.amazonaws.com",
+                prefix: "cloudwatch",
+                wire: |e| WireError::from(e),
+            };
+            let params = crate::wire::camelize(&body);
+            let e = crate::unserved::refuse(&state.gate, info, service, &name, params).await;
+            return error(wire, &WireError::from(&e), &rid);
+        }
         let e = WireError::bad_request(
             "InvalidAction",
             format!(

@@ -239,6 +239,16 @@ pub(crate) async fn call_internal(
     let get = |name: &str| params.get(name).map(str::to_owned);
     let action = get("Action").unwrap_or_default();
     if !ACTIONS.contains(&action.as_str()) {
+        if crate::unserved::is_operation("sns", &action) {
+            let service = crate::unserved::Service {
+                event_source: "sns.amazonaws.com",
+                prefix: "sns",
+                wire: WireError::sns,
+            };
+            return Err(
+                crate::unserved::refuse(&state.gate, info, service, &action, Value::Null).await,
+            );
+        }
         return Err(ApiError::new(
             cairn_core::ErrorKind::InvalidAction,
             format!(
