@@ -249,9 +249,10 @@ impl Hits {
         req: &Request<'_>,
         missing: &mut Missing,
         all: bool,
+        bounded: bool,
     ) {
         for (i, st) in doc.statements.iter().enumerate() {
-            let how = st.applies(req, missing);
+            let how = st.applies(req, missing, bounded);
             if how == PrincipalMatch::No {
                 continue;
             }
@@ -291,6 +292,8 @@ fn decide(req: &Request<'_>, set: &PolicySet<'_>, missing: &mut Missing, all: bo
         req.principal,
         Principal::User { .. } | Principal::RoleSession { .. }
     );
+    // A boundary changes how a `Deny` with `NotPrincipal` applies (see `matching`).
+    let bounded = has_identity && set.boundary.is_some();
     let explicit = |policy_type, hits: &mut Hits| Decision::Deny {
         explicit: true,
         policy_type,
@@ -303,7 +306,7 @@ fn decide(req: &Request<'_>, set: &PolicySet<'_>, missing: &mut Missing, all: bo
     let mut id = Hits::default();
     if has_identity {
         for (i, p) in set.identity.iter().enumerate() {
-            id.scan(Slot::Identity(i), p.document, req, missing, all);
+            id.scan(Slot::Identity(i), p.document, req, missing, all, bounded);
             if id.deny.is_some() && !all {
                 return explicit(PolicyType::IdentityBased, &mut id);
             }
@@ -311,16 +314,16 @@ fn decide(req: &Request<'_>, set: &PolicySet<'_>, missing: &mut Missing, all: bo
     }
     let mut res = Hits::default();
     if let Some(p) = &set.resource {
-        res.scan(Slot::Resource, p.document, req, missing, all);
+        res.scan(Slot::Resource, p.document, req, missing, all, bounded);
     }
     let mut bnd = Hits::default();
     let mut ses = Hits::default();
     if has_identity {
         if let Some(p) = &set.boundary {
-            bnd.scan(Slot::Boundary, p.document, req, missing, all);
+            bnd.scan(Slot::Boundary, p.document, req, missing, all, bounded);
         }
         for (i, p) in set.session.unwrap_or_default().iter().enumerate() {
-            ses.scan(Slot::Session(i), p.document, req, missing, all);
+            ses.scan(Slot::Session(i), p.document, req, missing, all, bounded);
         }
     }
     // Step 2: explicit denies.

@@ -33,8 +33,14 @@ pub enum PolicyEffect {
 
 impl Statement {
     /// How the statement applies to `req`: [`PrincipalMatch::No`] when it does not. Identity
-    /// statements (no principal element) apply as `Direct`.
-    pub(crate) fn applies(&self, req: &Request<'_>, missing: &mut Missing) -> PrincipalMatch {
+    /// statements (no principal element) apply as `Direct`. `bounded`: the caller (a user or a
+    /// role session) has a permissions boundary.
+    pub(crate) fn applies(
+        &self,
+        req: &Request<'_>,
+        missing: &mut Missing,
+        bounded: bool,
+    ) -> PrincipalMatch {
         if !self.action.applies(req.action) {
             return PrincipalMatch::No;
         }
@@ -49,10 +55,7 @@ impl Statement {
         }
         let how = match &self.principal {
             None => PrincipalMatch::Direct,
-            Some(p) if p.negated => match p.spec.matches(req.principal) {
-                PrincipalMatch::Direct | PrincipalMatch::Role => PrincipalMatch::No,
-                PrincipalMatch::No | PrincipalMatch::Account => PrincipalMatch::Direct,
-            },
+            Some(p) if p.negated => not_principal(self.effect, &p.spec, req.principal, bounded),
             Some(p) => p.spec.matches(req.principal),
         };
         if how == PrincipalMatch::No {
@@ -72,6 +75,41 @@ impl Statement {
     }
 }
 
+/// How a `NotPrincipal` statement applies to `principal`: to everyone it does not exclude.
+///
+/// IAM user guide, "AWS JSON policy elements: NotPrincipal" (and "Permissions boundaries for
+/// IAM entities"): a `Deny` with `NotPrincipal` "will always deny any IAM principal that has a
+/// permissions boundary policy attached, regardless of the values specified in the
+/// NotPrincipal element"; and an assumed-role session is excluded only when the element names
+/// that session ("you cannot use a wildcard (*) to mean all sessions. Principals must always
+/// name a specific session"), so naming only its role does not exclude it.
+fn not_principal(
+    effect: Effect,
+    spec: &crate::principal::PrincipalSpec,
+    principal: &Principal,
+    bounded: bool,
+) -> PrincipalMatch {
+    let iam_principal = matches!(
+        principal,
+        Principal::User { .. } | Principal::RoleSession { .. }
+    );
+    if effect == Effect::Deny && bounded && iam_principal {
+        return PrincipalMatch::Direct;
+    }
+    if spec.any {
+        return PrincipalMatch::No;
+    }
+    match spec.matches(principal) {
+        PrincipalMatch::Direct => PrincipalMatch::No,
+        // A session named only through its role: excluded by an `Allow` (as before), never
+        // by a `Deny`.
+        PrincipalMatch::Role if effect == Effect::Allow => PrincipalMatch::No,
+        PrincipalMatch::Role | PrincipalMatch::No | PrincipalMatch::Account => {
+            PrincipalMatch::Direct
+        }
+    }
+}
+
 impl Document {
     /// Evaluates this one document: an applicable `Deny` wins, then an applicable `Allow`.
     /// A principal named only through its account counts as named. The decision algorithm
@@ -80,7 +118,7 @@ impl Document {
         let mut missing = Missing(None);
         let mut allowed = false;
         for st in &self.statements {
-            if st.applies(req, &mut missing) == PrincipalMatch::No {
+            if st.applies(req, &mut missing, false) == PrincipalMatch::No {
                 continue;
             }
             match st.effect {

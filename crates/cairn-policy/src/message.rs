@@ -4,6 +4,9 @@
 //!   because no <type> policy allows the <action> action`
 //! - explicit: `User: <arn> is not authorized to perform: <action> on resource: <resource>
 //!   with an explicit deny in <a|an> <type> policy` (optionally `: <policy ARN>`)
+//! - a permissions boundary is named without the word "policy": `because no permissions
+//!   boundary allows the <action> action`, `with an explicit deny in a permissions boundary`
+//!   (IAM user guide, "Troubleshoot access denied error messages")
 //! - ` on resource: …` is left out when the resource is `*`; S3 puts the resource in double
 //!   quotes; no trailing period. The principal is the session ARN for role sessions.
 
@@ -60,6 +63,13 @@ impl DeniedMessage<'_> {
             }
         }
         let words = self.policy_type.words();
+        // AWS names a boundary as "a permissions boundary", never "permissions boundary
+        // policy"; the other types are "<type> policy".
+        let noun = if self.policy_type == PolicyType::PermissionsBoundary {
+            ""
+        } else {
+            " policy"
+        };
         if self.explicit {
             let article = if words.starts_with(['a', 'e', 'i', 'o', 'u']) {
                 "an"
@@ -67,7 +77,7 @@ impl DeniedMessage<'_> {
                 "a"
             };
             s.push_str(&format!(
-                " with an explicit deny in {article} {words} policy"
+                " with an explicit deny in {article} {words}{noun}"
             ));
             if let Some(arn) = self.policy_arn {
                 s.push_str(": ");
@@ -75,7 +85,7 @@ impl DeniedMessage<'_> {
             }
         } else {
             s.push_str(&format!(
-                " because no {words} policy allows the {} action",
+                " because no {words}{noun} allows the {} action",
                 self.action
             ));
         }
@@ -158,7 +168,16 @@ mod tests {
                 "*",
                 ResourceStyle::Plain
             )
-            .ends_with("in a permissions boundary policy")
+            .ends_with("with an explicit deny in a permissions boundary")
+        );
+        assert_eq!(
+            msg(
+                false,
+                PolicyType::PermissionsBoundary,
+                "*",
+                ResourceStyle::Plain
+            ),
+            "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: cloudtrail:StopLogging because no permissions boundary allows the cloudtrail:StopLogging action"
         );
         assert!(
             msg(

@@ -486,3 +486,62 @@ fn boundaries_and_session_policies_only_restrict() {
         Decision::Deny { explicit: true, policy_type: PolicyType::PermissionsBoundary, ref matched } if matched.len() == 1
     ));
 }
+
+/// IAM user guide, NotPrincipal: a `Deny` with `NotPrincipal` always applies to a principal
+/// with a permissions boundary, and a role session is excluded only by its own session ARN.
+#[test]
+fn not_principal_deny_with_boundaries_and_sessions() {
+    let policy = bucket_policy(&format!(
+        r#"{{"Effect":"Deny","NotPrincipal":{{"AWS":["arn:aws:iam::111122223333:user/alice","arn:aws:iam::111122223333:role/ops","arn:aws:sts::111122223333:assumed-role/ops/listed","arn:aws:iam::111122223333:root"]}},"Action":"s3:*","Resource":"{BUCKET}/*"}}"#
+    ));
+    let s3full = managed_doc("AmazonS3FullAccess");
+    let ids = [SourcedPolicy {
+        source: PolicySource::AwsManaged,
+        id: "s3",
+        document: s3full,
+    }];
+    let run = |p: &cairn_policy::Principal, boundary: Option<&cairn_policy::Document>| {
+        let c = ctx_for(p, &[]);
+        let set = PolicySet {
+            identity: &ids,
+            session: None,
+            boundary: boundary.map(|d| SourcedPolicy {
+                source: PolicySource::PermissionsBoundary,
+                id: "b",
+                document: d,
+            }),
+            resource: Some(SourcedPolicy {
+                source: PolicySource::Resource,
+                id: "bucket",
+                document: &policy,
+            }),
+        };
+        authorize(
+            &Request {
+                principal: p,
+                action: "s3:GetObject",
+                resource: OBJ,
+                context: &c,
+            },
+            &set,
+        )
+    };
+    let alice = user("alice");
+    assert!(run(&alice, None).is_allowed());
+    // The same listed user with a boundary (that allows everything) is denied.
+    let everything = managed_doc("AdministratorAccess");
+    assert!(explicit(
+        &run(&alice, Some(everything)),
+        PolicyType::ResourceBased
+    ));
+    // A session whose ARN is listed is excluded; one named only through its role is not.
+    assert!(run(&session("ops", "listed"), None).is_allowed());
+    assert!(explicit(
+        &run(&session("ops", "other"), None),
+        PolicyType::ResourceBased
+    ));
+    assert!(explicit(
+        &run(&session("ops", "listed"), Some(everything)),
+        PolicyType::ResourceBased
+    ));
+}

@@ -167,6 +167,12 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         Ok(a) => a,
         Err(e) => return crate::query::error(XMLNS, &e, &rid),
     };
+    // GetSessionToken credentials without MFA may call no IAM operation (STS API reference,
+    // GetSessionToken); AWS answers as for a token IAM does not accept.
+    if cairn_core::sts::session_token_restriction(&authed.principal, "iam:*").is_some() {
+        let e = crate::auth::AuthFailure::UnknownKey.to_wire(Protocol::Query);
+        return crate::query::error(XMLNS, &e, &rid);
+    }
     let action = params.action().to_owned();
     let input = Input::new(&params);
     if find_call(&action, &input).is_none() {

@@ -67,6 +67,9 @@ struct Reply {
     xml: String,
     elements: Value,
     resources: Vec<(EventResource, String)>,
+    /// Request parameters the record shows beyond the request's own (AssumeRole's
+    /// `incomingTransitiveTags`, the tags a chained session inherits).
+    extra_parameters: Vec<(&'static str, Value)>,
 }
 
 fn assume_role_input(p: &Input) -> ApiResult<AssumeRoleInput> {
@@ -102,6 +105,7 @@ fn run(action: &str, p: &Input, c: &Connection, ctx: &CallContext) -> ApiResult<
                 ),
                 elements: Value::Null,
                 resources: Vec::new(),
+                extra_parameters: Vec::new(),
             })
         }
         "GetAccessKeyInfo" => {
@@ -110,6 +114,7 @@ fn run(action: &str, p: &Input, c: &Connection, ctx: &CallContext) -> ApiResult<
                 xml: el("Account", &account),
                 elements: Value::Null,
                 resources: Vec::new(),
+                extra_parameters: Vec::new(),
             })
         }
         "GetSessionToken" => {
@@ -124,6 +129,7 @@ fn run(action: &str, p: &Input, c: &Connection, ctx: &CallContext) -> ApiResult<
                 xml: credentials_xml(&creds),
                 elements: json!({"credentials": credentials_element(&creds)}),
                 resources: Vec::new(),
+                extra_parameters: Vec::new(),
             })
         }
         "AssumeRole" => {
@@ -138,6 +144,18 @@ fn run(action: &str, p: &Input, c: &Connection, ctx: &CallContext) -> ApiResult<
             if let Some(s) = &out.source_identity {
                 elements["sourceIdentity"] = json!(s);
             }
+            // CloudTrail's AssumeRole record lists the tags inherited from the calling session
+            // as `requestParameters.incomingTransitiveTags` (`{"<key>": "<value>"}`).
+            let incoming = if out.incoming_transitive_tags.is_empty() {
+                Vec::new()
+            } else {
+                let tags: serde_json::Map<String, Value> = out
+                    .incoming_transitive_tags
+                    .iter()
+                    .map(|(k, v)| (k.clone(), json!(v)))
+                    .collect();
+                vec![("incomingTransitiveTags", Value::Object(tags))]
+            };
             let resource = EventResource {
                 arn: out.role_arn.clone(),
                 account_id: Some(ctx.account().to_string()),
@@ -157,6 +175,7 @@ fn run(action: &str, p: &Input, c: &Connection, ctx: &CallContext) -> ApiResult<
                 ),
                 elements,
                 resources: vec![(resource, out.role_arn)],
+                extra_parameters: incoming,
             })
         }
         other => Err(ApiError::new(
@@ -166,28 +185,53 @@ fn run(action: &str, p: &Input, c: &Connection, ctx: &CallContext) -> ApiResult<
     }
 }
 
-/// The permission a call needs (AssumeRole: on the role, under its trust policy).
+/// The permissions a call needs. AssumeRole: `sts:AssumeRole` on the role, under its trust
+/// policy, and `sts:TagSession` when it passes tags and `sts:SetSourceIdentity` when it sets a
+/// source identity, each on the role too, so a refusal names the action refused.
 /// GetSessionToken needs none: "No permissions are required for users to perform this
 /// operation" (STS API reference); policies cannot control authentication.
-fn permission(action: &str, p: &Input) -> Option<Permission> {
+fn permission(action: &str, p: &Input) -> Vec<Permission> {
     let iam_action = format!("sts:{action}");
     match (action, p.opt("RoleArn")) {
         ("AssumeRole", Some(role)) => {
-            let mut perm =
-                Permission::new(iam_action, role.clone()).under(ResourcePolicy::RoleTrust(role));
+            let mut perm = Permission::new(iam_action, role.clone())
+                .under(ResourcePolicy::RoleTrust(role.clone()));
             if let Some(name) = p.opt("RoleSessionName") {
                 perm = perm.with("sts:RoleSessionName", name);
             }
             if let Some(e) = p.opt("ExternalId") {
                 perm = perm.with("sts:ExternalId", e);
             }
-            if let Some(s) = p.opt("SourceIdentity") {
-                perm = perm.with("sts:SourceIdentity", s);
+            let source = p.opt("SourceIdentity");
+            if let Some(s) = &source {
+                perm = perm.with("sts:SourceIdentity", s.clone());
             }
-            Some(perm)
+            // A malformed tag list is the operation's own error; here it only adds no keys.
+            let tags = p.tags().unwrap_or_default();
+            for (k, v) in &tags {
+                perm = perm.with(&format!("aws:RequestTag/{k}"), v.clone());
+            }
+            if !tags.is_empty() {
+                perm =
+                    perm.with_values("aws:TagKeys", tags.iter().map(|(k, _)| k.clone()).collect());
+            }
+            let mut needed = vec![perm.clone()];
+            if !tags.is_empty() {
+                needed.push(Permission {
+                    action: "sts:TagSession".to_owned(),
+                    ..perm.clone()
+                });
+            }
+            if source.is_some() {
+                needed.push(Permission {
+                    action: "sts:SetSourceIdentity".to_owned(),
+                    ..perm
+                });
+            }
+            needed
         }
-        ("GetSessionToken", _) => None,
-        _ => Some(Permission::any(iam_action)),
+        ("GetSessionToken", _) => Vec::new(),
+        _ => vec![Permission::any(iam_action)],
     }
 }
 
@@ -251,14 +295,22 @@ pub(crate) async fn call_internal(
         if let Some(message) = sts::session_token_restriction(&ctx.principal, &restricted_action) {
             return Err(ApiError::new(ErrorKind::AccessDenied, message));
         }
-        Ok(needed.into_iter().collect())
+        Ok(needed)
     };
     let describe = move |r: &ApiResult<Reply>| Outcome {
         event_source: "sts.amazonaws.com",
         event_name,
         read_only: true,
         management: true,
-        request_parameters: crate::recording::parameters_unless_denied(r, &rp),
+        request_parameters: {
+            let mut parameters = crate::recording::parameters_unless_denied(r, &rp);
+            if let (Ok(reply), Value::Object(map)) = (r, &mut parameters) {
+                for (k, v) in &reply.extra_parameters {
+                    map.insert((*k).to_owned(), v.clone());
+                }
+            }
+            parameters
+        },
         response_elements: r
             .as_ref()
             .map(|x| x.elements.clone())

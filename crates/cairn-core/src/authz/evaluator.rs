@@ -127,6 +127,11 @@ pub fn request_context(ctx: &CallContext, principal: &cairn_policy::Principal) -
                 (now - session.created).to_string(),
             );
         }
+        // A role session created with `SourceIdentity` (or chained from one) carries it in
+        // every request (IAM user guide, "aws:SourceIdentity").
+        if let Some(source) = &session.source_identity {
+            c.insert("aws:SourceIdentity", source.clone());
+        }
     }
     c
 }

@@ -15,7 +15,7 @@ use crate::iam::ids::{IdKind, decode_account, new_id, new_secret};
 use crate::iam::{Tag, role_trust_policy, validate};
 
 pub use session::{SessionCredential, SessionLookup, is_temporary_key, load_session};
-pub use trust::{AssumeRoleContext, evaluator_principal, trust_allows};
+pub use trust::{AssumeRoleContext, evaluator_principal, trust_allows, trust_refusal};
 
 /// GetCallerIdentity's answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,6 +133,8 @@ pub struct AssumedRole {
     pub packed_policy_size: Option<i64>,
     /// `SourceIdentity`.
     pub source_identity: Option<String>,
+    /// The transitive tags inherited from the calling session (role chaining).
+    pub incoming_transitive_tags: Vec<Tag>,
 }
 
 fn session_pattern(value: &str, field: &str, min: usize, max: usize, extra: &str) -> ApiResult<()> {
@@ -164,7 +166,9 @@ fn mfa_refused() -> ApiError {
 /// The budget session policies and tags share (the packed size AWS reports as a percentage).
 const PACKED_BUDGET: usize = 2048;
 
-fn validate_assume_role(input: &AssumeRoleInput) -> ApiResult<Option<i64>> {
+/// `inherited`: the calling session's transitive tags, which count against the packed budget
+/// like the tags passed.
+fn validate_assume_role(input: &AssumeRoleInput, inherited: &[Tag]) -> ApiResult<Option<i64>> {
     validate::length(&input.role_arn, "roleArn", 20, 2048)?;
     session_pattern(&input.session_name, "roleSessionName", 2, 64, "+=,.@-")?;
     if let Some(d) = input.duration {
@@ -231,9 +235,14 @@ fn validate_assume_role(input: &AssumeRoleInput) -> ApiResult<Option<i64>> {
     packed += input
         .tags
         .iter()
+        .chain(inherited)
         .map(|(k, v)| k.len() + v.len())
         .sum::<usize>();
-    if input.policy.is_none() && input.policy_arns.is_empty() && input.tags.is_empty() {
+    if input.policy.is_none()
+        && input.policy_arns.is_empty()
+        && input.tags.is_empty()
+        && inherited.is_empty()
+    {
         return Ok(None);
     }
     let percent = (packed * 100).div_ceil(PACKED_BUDGET) as i64;
@@ -248,14 +257,30 @@ fn validate_assume_role(input: &AssumeRoleInput) -> ApiResult<Option<i64>> {
     Ok(Some(percent))
 }
 
-fn denied(ctx: &CallContext, role_arn: &str) -> ApiError {
+/// AssumeRole's AccessDenied, naming the action refused (`sts:AssumeRole`, `sts:TagSession`
+/// or `sts:SetSourceIdentity`).
+fn denied(ctx: &CallContext, action: &str, role_arn: &str) -> ApiError {
     ApiError::new(
         ErrorKind::AccessDenied,
         format!(
-            "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+            "User: {} is not authorized to perform: {action} on resource: {role_arn}",
             ctx.principal.arn()
         ),
     )
+}
+
+/// The tags a session passes on to the sessions it assumes (its transitive ones), with the
+/// transitive keys as the session stores them.
+fn transitive_tags(s: &sessions::Session) -> Vec<Tag> {
+    s.tags
+        .iter()
+        .filter(|(k, _)| {
+            s.transitive_tag_keys
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(k))
+        })
+        .cloned()
+        .collect()
 }
 
 /// AssumeRole: the role must exist and its trust policy must allow the caller; issues
@@ -266,7 +291,28 @@ pub fn assume_role(
     ctx: &CallContext,
     input: &AssumeRoleInput,
 ) -> ApiResult<AssumedRole> {
-    let packed_policy_size = validate_assume_role(input)?;
+    // The calling session, when a role session assumes a role (role chaining): its source
+    // identity and transitive tags pass on to the new session.
+    let caller = match &ctx.principal {
+        Principal::AssumedRole { access_key_id, .. } => sessions::get_session(conn, access_key_id)?,
+        _ => None,
+    };
+    let inherited_tags = caller.as_ref().map(transitive_tags).unwrap_or_default();
+    let packed_policy_size = validate_assume_role(input, &inherited_tags)?;
+    // STS AssumeRole `Tags`: "If you pass a session tag with the same key as an inherited tag,
+    // the operation fails." (AWS's exact code and text are unconfirmed.)
+    if let Some((key, _)) = input.tags.iter().find(|(k, _)| {
+        inherited_tags
+            .iter()
+            .any(|(i, _)| i.eq_ignore_ascii_case(k))
+    }) {
+        return Err(ApiError::new(
+            ErrorKind::CwInvalidParameterValue,
+            format!(
+                "The session tag {key} has the same key as a transitive tag inherited from the calling session; inherited tags cannot be overridden."
+            ),
+        ));
+    }
     if matches!(ctx.principal, Principal::Root { .. }) {
         return Err(ApiError::new(
             ErrorKind::AccessDenied,
@@ -275,19 +321,14 @@ pub fn assume_role(
     }
     let account = ctx.account().as_str();
     let trust = role_trust_policy(conn, account, &input.role_arn)?
-        .ok_or_else(|| denied(ctx, &input.role_arn))?;
+        .ok_or_else(|| denied(ctx, "sts:AssumeRole", &input.role_arn))?;
     if input.serial_number.is_some() || input.token_code.is_some() {
         // Cairn has no MFA devices, so no code can verify.
         return Err(mfa_refused());
     }
     // A source identity, once set, stays with every session chained from it (IAM user guide:
     // it cannot be changed during the role session).
-    let inherited = match &ctx.principal {
-        Principal::AssumedRole { access_key_id, .. } => {
-            sessions::get_session(conn, access_key_id)?.and_then(|s| s.source_identity)
-        }
-        _ => None,
-    };
+    let inherited = caller.as_ref().and_then(|s| s.source_identity.clone());
     if let (Some(old), Some(new)) = (&inherited, &input.source_identity)
         && old != new
     {
@@ -306,8 +347,8 @@ pub fn assume_role(
         source_identity: source_identity.as_deref(),
         tags: &input.tags,
     };
-    if !trust_allows(conn, ctx, &trust, &trust_ctx)? {
-        return Err(denied(ctx, &input.role_arn));
+    if let Some(action) = trust_refusal(conn, ctx, &trust, &trust_ctx, &inherited_tags)? {
+        return Err(denied(ctx, action, &input.role_arn));
     }
     let duration = input.duration.unwrap_or(3600);
     if duration > trust.max_session {
@@ -340,8 +381,14 @@ pub fn assume_role(
             mfa: false,
             policy: input.policy.clone(),
             policy_arns: input.policy_arns.clone(),
-            tags: input.tags.clone(),
-            transitive_tag_keys: input.transitive_tag_keys.clone(),
+            // Inherited transitive tags stay session tags, and stay transitive, in every
+            // further hop (IAM user guide, "Chaining roles with session tags").
+            tags: inherited_tags.iter().chain(&input.tags).cloned().collect(),
+            transitive_tag_keys: inherited_tags
+                .iter()
+                .map(|(k, _)| k.clone())
+                .chain(input.transitive_tag_keys.iter().cloned())
+                .collect(),
             source_identity: source_identity.clone(),
         },
     )?;
@@ -356,6 +403,7 @@ pub fn assume_role(
         role_arn: trust.role_arn,
         packed_policy_size,
         source_identity,
+        incoming_transitive_tags: inherited_tags,
     })
 }
 
@@ -451,8 +499,10 @@ pub fn get_session_token(
 
 /// AWS's rule for `GetSessionToken` credentials: without MFA they may not call IAM, and of
 /// STS only AssumeRole and GetCallerIdentity. `Some(message)` when `action` (e.g.
-/// `iam:ListUsers`) is refused for this caller (AccessDenied; AWS's exact text for this case is
-/// unconfirmed).
+/// `iam:ListUsers`) is refused for this caller. IAM's edge answers such calls as AWS does,
+/// with `InvalidClientTokenId` ("The security token included in the request is invalid")
+/// before anything runs; STS refuses with this AccessDenied message (AWS's exact text for the
+/// STS case is unconfirmed).
 pub fn session_token_restriction(principal: &Principal, action: &str) -> Option<String> {
     let from_session_token = matches!(
         principal,

@@ -93,8 +93,22 @@ pub fn trust_allows(
     trust: &TrustPolicy,
     request: &AssumeRoleContext<'_>,
 ) -> ApiResult<bool> {
+    Ok(trust_refusal(conn, ctx, trust, request, &[])?.is_none())
+}
+
+/// The first action of the AssumeRole request that the trust policy (with the caller's own
+/// policies) refuses: `sts:AssumeRole`, then `sts:TagSession` when session tags are passed or
+/// inherited (`inherited`: the caller's transitive tags), then `sts:SetSourceIdentity`;
+/// `None` when all are allowed.
+pub fn trust_refusal(
+    conn: &Connection,
+    ctx: &CallContext,
+    trust: &TrustPolicy,
+    request: &AssumeRoleContext<'_>,
+    inherited: &[Tag],
+) -> ApiResult<Option<&'static str>> {
     let Ok(trust_doc) = Document::parse(&trust.document, PolicyKind::Trust) else {
-        return Ok(false);
+        return Ok(Some("sts:AssumeRole"));
     };
     let stored = principal_policies(conn, &ctx.principal)?;
     let identity = parse_all(&stored.identity);
@@ -135,6 +149,13 @@ pub fn trust_allows(
             "aws:MultiFactorAuthPresent",
             if s.mfa { "true" } else { "false" },
         );
+        // A chained AssumeRole carries the calling session's source identity.
+        if let Some(source) = &s.source_identity {
+            context.insert("aws:SourceIdentity", source.clone());
+        }
+    }
+    for (k, v) in crate::iam::principal_tags(conn, &ctx.principal)? {
+        context.insert(&format!("aws:PrincipalTag/{k}"), v);
     }
     context.insert("aws:RequestedRegion", ctx.region.as_str());
     if !request.tags.is_empty() {
@@ -148,20 +169,22 @@ pub fn trust_allows(
     }
     // Tags and a source identity each need their own action too (IAM user guide: "Required
     // permissions to add session tags", "Permissions required to set source identity").
+    // Inherited transitive tags are session tags of the new session, so they need
+    // `sts:TagSession` as well.
     let mut actions = vec!["sts:AssumeRole"];
-    if !request.tags.is_empty() {
+    if !request.tags.is_empty() || !inherited.is_empty() {
         actions.push("sts:TagSession");
     }
     if request.source_identity.is_some() {
         actions.push("sts:SetSourceIdentity");
     }
-    Ok(actions.into_iter().all(|action| {
+    Ok(actions.into_iter().find(|action| {
         let req = Request {
             principal: &principal,
             action,
             resource: &trust.role_arn,
             context: &context,
         };
-        cairn_policy::authorize(&req, &set).is_allowed()
+        !cairn_policy::authorize(&req, &set).is_allowed()
     }))
 }
