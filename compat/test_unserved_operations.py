@@ -1,5 +1,6 @@
 """Operations of a served service that Cairn does not carry out (CloudWatch PutDashboard and
-PutCompositeAlarm, SNS CreatePlatformApplication, CloudFormation CreateStackSet, …) still
+PutCompositeAlarm, SNS CreatePlatformApplication, CloudFormation CreateStackSet, IAM
+CreateLoginProfile, STS GetFederationToken, …) still
 pass the gate: a caller without permission is denied, an allowed one is told InvalidAction,
 and both attempts are in event history. A name that is no AWS operation stays an
 unrecorded InvalidAction, as on AWS."""
@@ -45,6 +46,10 @@ CALLS = [
      lambda c: c.create_platform_application(Name="p", Platform="GCM", Attributes={})),
     ("cloudformation", "CreateStackSet", "cloudformation.amazonaws.com",
      lambda c: c.create_stack_set(StackSetName="s", TemplateBody="{}")),
+    ("iam", "CreateLoginProfile", "iam.amazonaws.com",
+     lambda c: c.create_login_profile(UserName="unserved-nobody", Password="Passw0rd!Passw0rd")),
+    ("sts", "GetFederationToken", "sts.amazonaws.com",
+     lambda c: c.get_federation_token(Name="fed")),
 ]
 
 

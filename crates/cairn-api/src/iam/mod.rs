@@ -176,6 +176,16 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let action = params.action().to_owned();
     let input = Input::new(&params);
     if find_call(&action, &input).is_none() {
+        if crate::unserved::is_operation("iam", &action) {
+            let info = CallInfo::new(authed, &req, now);
+            let service = crate::unserved::Service {
+                event_source: "iam.amazonaws.com",
+                prefix: "iam",
+                wire: |e| WireError::from(e),
+            };
+            let e = crate::unserved::refuse(&state.gate, info, service, &action, Value::Null).await;
+            return crate::query::error(XMLNS, &WireError::from(&e), &rid);
+        }
         let e = WireError::bad_request(
             "InvalidAction",
             format!("Could not find operation {action} for version 2010-05-08"),

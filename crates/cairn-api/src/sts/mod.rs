@@ -256,6 +256,16 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     };
     let action = params.action().to_owned();
     if !ACTIONS.contains(&action.as_str()) {
+        if crate::unserved::is_operation("sts", &action) {
+            let info = CallInfo::new(authed, &req, now);
+            let service = crate::unserved::Service {
+                event_source: "sts.amazonaws.com",
+                prefix: "sts",
+                wire: |e| WireError::from(e),
+            };
+            let e = crate::unserved::refuse(&state.gate, info, service, &action, Value::Null).await;
+            return crate::query::error(XMLNS, &WireError::from(&e), &rid);
+        }
         let e = WireError::bad_request(
             "InvalidAction",
             format!("Could not find operation {action} for version 2011-06-15"),
