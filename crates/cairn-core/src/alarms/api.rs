@@ -34,6 +34,7 @@ pub fn validate(c: &AlarmConfig) -> ApiResult<()> {
     check_name("AlarmName", &c.name, 255)?;
     check_name("MetricName", &c.metric_name, 255)?;
     check_name("Namespace", &c.namespace, 255)?;
+    crate::metrics::api::check_namespace_start(&c.namespace)?;
     if c.description
         .as_ref()
         .is_some_and(|d| d.chars().count() > 1024)

@@ -260,3 +260,16 @@ fn an_alarm_naming_a_dimension_twice_is_refused() {
     c.dimensions = vec![("d".into(), "v".into()), ("e".into(), "v".into())];
     api::validate(&c).unwrap();
 }
+
+#[test]
+fn a_namespace_starting_with_a_colon_is_refused_as_by_put_metric_data() {
+    let mut c = config(1, None);
+    c.namespace = ":x".into();
+    let e = crate::alarms::api::validate(&c).unwrap_err();
+    assert_eq!(
+        e.message,
+        "The parameter Namespace must not start with ':'."
+    );
+    c.namespace = "x:y".into();
+    assert!(crate::alarms::api::validate(&c).is_ok());
+}

@@ -124,6 +124,14 @@ fn check_value(v: f64) -> ApiResult<()> {
     Ok(())
 }
 
+/// A namespace may not start with `:` (the model's pattern `[^:].*`), wherever it is named.
+pub fn check_namespace_start(namespace: &str) -> ApiResult<()> {
+    if namespace.starts_with(':') {
+        return Err(invalid("The parameter Namespace must not start with ':'."));
+    }
+    Ok(())
+}
+
 /// PutMetricData.
 pub fn put_metric_data(
     conn: &Connection,
@@ -132,9 +140,7 @@ pub fn put_metric_data(
     data: &[Datum],
 ) -> ApiResult<()> {
     check_text("Namespace", namespace, 255)?;
-    if namespace.starts_with(':') {
-        return Err(invalid("The parameter Namespace must not start with ':'."));
-    }
+    check_namespace_start(namespace)?;
     if namespace.starts_with("AWS/") {
         return Err(invalid(
             "The value AWS/ for parameter Namespace is invalid: namespaces starting with AWS/ are reserved for AWS services.",
