@@ -22,6 +22,17 @@ def test_unserved_query_services_answer_in_xml_the_cli_parses(cairn):
         assert "Cairn does not serve" in out.stderr, out.stderr
 
 
+def test_a_query_call_whose_credential_does_not_parse_gets_its_service_error(cairn):
+    # An access key containing "/" breaks the credential scope: IAM, not S3, must answer.
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="/abc", AWS_SECRET_ACCESS_KEY="x",
+               AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null",
+               AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    out = subprocess.run(["aws", "--endpoint-url", cairn.endpoint, "iam", "list-users"],
+                         env=env, capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "(Unknown)" not in out.stderr and "(IncompleteSignature)" in out.stderr, out.stderr
+
+
 def test_s3_signature_errors_carry_aws_message_and_request_id(cairn):
     env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY="wrong-secret",
                AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null",

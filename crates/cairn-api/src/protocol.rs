@@ -81,9 +81,11 @@ pub fn looks_like_query(headers: &[(String, String)], raw_query: &str) -> bool {
         || form_urlencoded::parse(raw_query.as_bytes()).any(|(k, _)| k == "Action")
 }
 
-/// Whether an unsigned request may be an AWS Query call that its shape alone cannot place:
-/// a `POST /` with a form body and no `Authorization` (SDKs send STS's federated actions so).
-/// Its body decides ([`unsigned_query_route`]); anything else unsigned stays S3's.
+/// Whether a request whose credential scope names no service may be an AWS Query call that
+/// its shape alone cannot place: a `POST /` with a form body and no `Authorization` (SDKs
+/// send STS's federated actions so), or one that does not parse (an access key with a `/`).
+/// Its body decides ([`unsigned_query_route`]), so the Query service answers in its own
+/// words; anything else stays S3's.
 pub fn may_be_unsigned_query(
     method: &http::Method,
     path: &str,
@@ -91,7 +93,8 @@ pub fn may_be_unsigned_query(
 ) -> bool {
     method == http::Method::POST
         && path == "/"
-        && header(headers, "authorization").is_none()
+        && header(headers, "authorization")
+            .is_none_or(|a| cairn_sigv4::Authorization::parse(a).is_err())
         && header(headers, "content-type")
             .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"))
 }
@@ -220,6 +223,13 @@ mod tests {
             &form
         ));
         assert!(!may_be_unsigned_query(&http::Method::POST, "/", &[]));
+        // An Authorization header whose credential does not parse (an access key with `/`).
+        let mut broken = form.clone();
+        broken.push((
+            "authorization".into(),
+            "AWS4-HMAC-SHA256 Credential=/abc/20261202/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=00".into(),
+        ));
+        assert!(may_be_unsigned_query(&http::Method::POST, "/", &broken));
         assert_eq!(
             unsigned_query_route(b"Action=AssumeRoleWithWebIdentity&Version=2011-06-15"),
             Some(Route::Sts)
