@@ -106,33 +106,12 @@ pub fn extend(registry: &Registry, resources: &[Existing<'_>], changes: &mut Vec
             if found.is_empty() {
                 continue;
             }
-            let i = match changes.iter().position(|c| c.logical_id == r.logical_id) {
-                Some(i) => i,
-                None => {
-                    changes.push(Change {
-                        action: "Modify".into(),
-                        logical_id: r.logical_id.to_owned(),
-                        physical_id: r.physical_id.map(str::to_owned),
-                        resource_type: r.resource_type.to_owned(),
-                        replacement: Some("False".into()),
-                        scope: vec!["Properties".to_owned()],
-                        details: Vec::new(),
-                        causes: Vec::new(),
-                        references: Vec::new(),
-                        attributes: Vec::new(),
-                    });
-                    grew = true;
-                    changes.len() - 1
-                }
-            };
+            let (i, added) = modify_entry(changes, r, "Properties");
+            grew |= added;
             let c = &mut changes[i];
             if c.action != "Modify" {
                 continue;
             }
-            // Details and their causes are kept index by index.
-            c.causes.resize(c.details.len(), None);
-            c.references.resize(c.details.len(), None);
-            c.attributes.resize(c.details.len(), None);
             for (k, recreate, source, entity) in found {
                 let reference = Some((source, entity));
                 let known = c
@@ -144,10 +123,7 @@ pub fn extend(registry: &Registry, resources: &[Existing<'_>], changes: &mut Vec
                     continue;
                 }
                 let recreation = if recreate { "Always" } else { "Never" };
-                c.details.push((k, recreation.to_owned()));
-                c.causes.push(None);
-                c.references.push(reference);
-                c.attributes.push(None);
+                push_detail(c, (k, recreation.to_owned()), reference, None);
                 if recreate && c.replacement.as_deref() == Some("False") {
                     c.replacement = Some("Conditional".into());
                     grew = true;
@@ -172,38 +148,57 @@ pub fn retag(registry: &Registry, resources: &[Existing<'_>], changes: &mut Vec<
         {
             continue;
         }
-        let i = match changes.iter().position(|c| c.logical_id == r.logical_id) {
-            Some(i) => i,
-            None => {
-                changes.push(Change {
-                    action: "Modify".into(),
-                    logical_id: r.logical_id.to_owned(),
-                    physical_id: r.physical_id.map(str::to_owned),
-                    resource_type: r.resource_type.to_owned(),
-                    replacement: Some("False".into()),
-                    scope: Vec::new(),
-                    details: Vec::new(),
-                    causes: Vec::new(),
-                    references: Vec::new(),
-                    attributes: Vec::new(),
-                });
-                changes.len() - 1
-            }
-        };
+        let (i, _) = modify_entry(changes, r, "");
         let c = &mut changes[i];
         if c.action != "Modify" {
             continue;
         }
         c.scope.push("Tags".to_owned());
-        // Details and their causes are kept index by index.
-        c.causes.resize(c.details.len(), None);
-        c.references.resize(c.details.len(), None);
-        c.attributes.resize(c.details.len(), None);
-        c.details.push((String::new(), "Never".to_owned()));
-        c.causes.push(None);
-        c.references.push(None);
-        c.attributes.push(Some("Tags".to_owned()));
+        let tags = (String::new(), "Never".to_owned());
+        push_detail(c, tags, None, Some("Tags".to_owned()));
     }
+}
+
+/// The index of `r`'s change in `changes`, adding a `Modify` without replacement (with
+/// `scope` unless empty) when it has none; and whether it was added.
+fn modify_entry(changes: &mut Vec<Change>, r: &Existing<'_>, scope: &str) -> (usize, bool) {
+    if let Some(i) = changes.iter().position(|c| c.logical_id == r.logical_id) {
+        return (i, false);
+    }
+    changes.push(Change {
+        action: "Modify".into(),
+        logical_id: r.logical_id.to_owned(),
+        physical_id: r.physical_id.map(str::to_owned),
+        resource_type: r.resource_type.to_owned(),
+        replacement: Some("False".into()),
+        scope: [scope]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| (*s).to_owned())
+            .collect(),
+        details: Vec::new(),
+        causes: Vec::new(),
+        references: Vec::new(),
+        attributes: Vec::new(),
+    });
+    (changes.len() - 1, true)
+}
+
+/// Adds one detail to a change; its cause, reference and attribute are kept index by index
+/// with the details (missing ones filled with `None` first).
+fn push_detail(
+    c: &mut Change,
+    detail: (String, String),
+    reference: Option<(String, String)>,
+    attribute: Option<String>,
+) {
+    c.causes.resize(c.details.len(), None);
+    c.references.resize(c.details.len(), None);
+    c.attributes.resize(c.details.len(), None);
+    c.details.push(detail);
+    c.causes.push(None);
+    c.references.push(reference);
+    c.attributes.push(attribute);
 }
 
 #[cfg(test)]
