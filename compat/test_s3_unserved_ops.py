@@ -80,3 +80,34 @@ def test_served_operations_are_unchanged(cairn, bob):
     assert s3.get_object(Bucket=BUCKET, Key="k")["Body"].read() == b"v"
     assert s3.get_bucket_acl(Bucket=BUCKET)["Owner"]
     assert code(lambda: bob("s3").get_object(Bucket=BUCKET, Key="k")) == ("AccessDenied", 403)
+
+
+def test_operations_newer_than_the_router_are_never_run_as_another(cairn, bob):
+    """s3s does not know RenameObject, UpdateObjectEncryption, the ABAC or metadata
+    configuration calls; it would route them to PutObject, CreateBucket or DeleteBucket.
+    S3's model tells them apart: each is recorded under its own name, nothing changes."""
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="kept-bucket")
+    s3.put_object(Bucket=BUCKET, Key="dst", Body=b"original")
+    s3.put_object(Bucket=BUCKET, Key="src", Body=b"other")
+    assert code(lambda: s3.delete_bucket_metadata_configuration(Bucket="kept-bucket")) == \
+        ("NotImplemented", 501)
+    s3.head_bucket(Bucket="kept-bucket")
+    assert code(lambda: s3.rename_object(Bucket=BUCKET, Key="dst", RenameSource="src")) == \
+        ("NotImplemented", 501)
+    assert code(lambda: s3.update_object_encryption(
+        Bucket=BUCKET, Key="dst", ObjectEncryption={"SSEKMS": {
+            "KMSKeyArn": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/00000000-0000-0000-0000-000000000000"}})) \
+        == ("NotImplemented", 501)
+    assert s3.get_object(Bucket=BUCKET, Key="dst")["Body"].read() == b"original"
+    assert code(lambda: s3.put_bucket_abac(Bucket="made-by-abac", AbacStatus={"Status": "Enabled"})) \
+        == ("NoSuchBucket", 404)
+    assert "made-by-abac" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert code(lambda: s3.get_bucket_abac(Bucket=BUCKET)) == ("NotImplemented", 501)
+    deleted = records(cairn, "DeleteBucketMetadataConfiguration")
+    assert deleted and deleted[0]["errorCode"] == "NotImplemented"
+    assert records(cairn, "DeleteBucket") == []
+    assert records(cairn, "GetBucketAbac")[0]["readOnly"] is True
+    # A caller without permission is denied under the operation's own action.
+    assert code(lambda: bob("s3").delete_bucket_metadata_configuration(Bucket="kept-bucket")) == \
+        ("AccessDenied", 403)

@@ -6,7 +6,8 @@ Source: botocore's data/<service>/<version>/service-2.json(.gz), the models the 
 are generated from. For each operation of the JSON and Query services Cairn serves it keeps
 the top-level input members that carry a rule: required, enum values, string length,
 integer range, list length and list item rules, and the member's type (for JSON type
-checks); and the names of all of each service's operations. Run it again when botocore is upgraded:
+checks); the names of all of each service's operations; and S3's routes (method, path
+kind and subresource markers of each operation). Run it again when botocore is upgraded:
 
     python3 scripts/model_rules.py /path/to/botocore/data > crates/cairn-api/src/model_rules.json
 """
@@ -56,6 +57,22 @@ def rule(shapes, name, nested=False):
     return r
 
 
+def s3_routes(data):
+    """S3's operations as [name, method, path kind, subresource markers]: the request URI's
+    literal query keys (`?acl`, `?renameObject`), leaving out keyed values such as
+    `list-type=2` and `x-id=…`. The edge uses them to tell an operation s3s does not know
+    from the served one it would otherwise be routed to (cairn_api::s3::unserved)."""
+    model, _ = load(data, "s3")
+    routes = []
+    for name, op in sorted(model["operations"].items()):
+        method, uri = op["http"]["method"], op["http"]["requestUri"]
+        path, _, query = uri.partition("?")
+        kind = "object" if "{Key+}" in path else ("bucket" if "{Bucket}" in path else "root")
+        markers = sorted(k for k in query.split("&") if k and "=" not in k)
+        routes.append([name, method, kind, markers])
+    return routes
+
+
 def main():
     data = sys.argv[1]
     out = {"source": {}, "services": {}, "operations": {}}
@@ -90,6 +107,7 @@ def main():
         # Every operation of the service, served or not: an operation Cairn does not carry
         # out is still authorized and recorded (cairn_api::unserved).
         out["operations"][service] = sorted(model["operations"])
+    out["s3_routes"] = s3_routes(data)
     json.dump(out, sys.stdout, separators=(",", ":"), sort_keys=True)
     sys.stdout.write("\n")
 

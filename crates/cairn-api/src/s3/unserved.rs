@@ -7,7 +7,9 @@
 //!
 //! s3s calls [`CairnAccess::check`] before every operation, with its name and path; the
 //! operations [`SERVED`] lists go on to their handlers, which authorize and record
-//! themselves.
+//! themselves. A request naming a subresource s3s does not know (an operation newer than
+//! it, such as RenameObject's `?renameObject`) is told by S3's model (`s3_routes` in
+//! `model_rules.json`), not by the served operation s3s would route it to.
 
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::path::S3Path;
@@ -223,6 +225,36 @@ fn interned(name: &str) -> &'static str {
     n
 }
 
+/// S3's operations from its AWS model: name, method, path kind (`root`, `bucket`,
+/// `object`) and the request URI's subresource markers (`model_rules.json`, "s3_routes").
+type Route = (String, String, String, Vec<String>);
+
+fn routes() -> &'static [Route] {
+    static ROUTES: std::sync::OnceLock<Vec<Route>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| {
+        let data: serde_json::Value =
+            serde_json::from_str(crate::model_check::MODEL_RULES).expect("model_rules.json parses");
+        serde_json::from_value(data["s3_routes"].clone()).unwrap_or_default()
+    })
+}
+
+/// The operations of S3's model a request names by its method, path kind and query: those
+/// whose subresource markers it carries, the most specific first (none when no operation
+/// with markers matches, as for a plain GetObject).
+fn model_operations(method: &str, kind: &str, query: &str) -> Vec<&'static str> {
+    let keys: Vec<String> = form_urlencoded::parse(query.as_bytes())
+        .map(|(k, _)| k.into_owned())
+        .collect();
+    let matching = routes().iter().filter(|(_, m, k, markers)| {
+        m == method && k == kind && !markers.is_empty() && markers.iter().all(|x| keys.contains(x))
+    });
+    let most = matching.clone().map(|r| r.3.len()).max().unwrap_or(0);
+    matching
+        .filter(|r| r.3.len() == most)
+        .map(|r| r.0.as_str())
+        .collect()
+}
+
 #[async_trait::async_trait]
 impl S3Access for CairnAccess {
     async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
@@ -233,10 +265,20 @@ impl S3Access for CairnAccess {
                 "Signature is required",
             ));
         }
-        if SERVED.contains(&cx.s3_op().name()) {
-            return Ok(());
-        }
-        let op = interned(cx.s3_op().name());
+        let kind = match cx.s3_path() {
+            S3Path::Root => "root",
+            S3Path::Bucket { .. } => "bucket",
+            S3Path::Object { .. } => "object",
+        };
+        let named = model_operations(cx.method().as_str(), kind, cx.uri().query().unwrap_or(""));
+        // s3s routes a subresource it does not know (`?renameObject`, `?abac`,
+        // `?metadataConfiguration`) to the plain operation of its method and path (PutObject,
+        // CreateBucket, DeleteBucket): that request is the model's operation, never served.
+        let op = match named.first() {
+            Some(model_op) if !named.contains(&cx.s3_op().name()) => *model_op,
+            _ if SERVED.contains(&cx.s3_op().name()) => return Ok(()),
+            _ => interned(cx.s3_op().name()),
+        };
         let region = super::signed_region(cx.headers(), cx.uri().query().unwrap_or(""))
             .and_then(|r| s3s::region::Region::new(r.into()).ok());
         let mut extensions = http::Extensions::new();
@@ -286,7 +328,10 @@ impl CairnS3 {
         );
         // The subresource the call names (`?acl`, `?cors`, …), as S3's records show it.
         for (name, value) in form_urlencoded::parse(req.uri.query().unwrap_or("").as_bytes()) {
-            if !name.starts_with("X-Amz-") && name != "x-id" {
+            // Never a signature: SigV4's `X-Amz-*` and SigV2's presigned parameters.
+            let signing = name.starts_with("X-Amz-")
+                || matches!(&*name, "x-id" | "AWSAccessKeyId" | "Signature" | "Expires");
+            if !signing {
                 spec = spec.param(&name, serde_json::Value::String(value.into_owned()));
             }
         }
@@ -347,6 +392,30 @@ mod tests {
         assert_eq!(
             event_name("PutBucketNotificationConfiguration"),
             "PutBucketNotification"
+        );
+    }
+
+    #[test]
+    fn the_model_names_subresources_s3s_does_not_know() {
+        assert_eq!(
+            model_operations("PUT", "object", "renameObject"),
+            ["RenameObject"]
+        );
+        assert_eq!(
+            model_operations("DELETE", "bucket", "metadataConfiguration"),
+            ["DeleteBucketMetadataConfiguration"]
+        );
+        assert_eq!(
+            model_operations("PUT", "object", "encryption"),
+            ["UpdateObjectEncryption"]
+        );
+        // Both of S3's lifecycle operations answer `?lifecycle`; a plain PutObject has none.
+        let lifecycle = model_operations("PUT", "bucket", "lifecycle");
+        assert!(lifecycle.contains(&"PutBucketLifecycleConfiguration"));
+        assert!(model_operations("PUT", "object", "x-id=PutObject").is_empty());
+        assert_eq!(
+            model_operations("POST", "object", "select&select-type=2"),
+            ["SelectObjectContent"]
         );
     }
 
