@@ -75,3 +75,19 @@ def test_a_name_that_is_no_operation_is_not_recorded(cairn):
     response = requests.post(request.url, data=request.body, headers=dict(request.headers))
     assert response.status_code == 400 and b"InvalidAction" in response.content
     assert records(cairn, "MakeItSo") == []
+
+
+def test_unsupported_kms_operations_are_authorized_under_the_key_policy(cairn, nobody):
+    kms = cairn.client("kms")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    theirs = nobody("kms")
+    for call in (lambda c: c.get_public_key(KeyId=key),
+                 lambda c: c.sign(KeyId=key, Message=b"hi", MessageType="RAW",
+                                  SigningAlgorithm="RSASSA_PSS_SHA_256"),
+                 lambda c: c.create_custom_key_store(CustomKeyStoreName="x")):
+        assert error(lambda: call(theirs)) == "AccessDeniedException"
+        assert error(lambda: call(kms)) == "UnsupportedOperationException"
+    denied = [r for r in records(cairn, "GetPublicKey")
+              if r["userIdentity"].get("userName") == "unserved-nobody"]
+    assert denied and denied[0]["errorCode"] == "AccessDeniedException"
+    assert "kms:GetPublicKey" in denied[0]["errorMessage"]

@@ -292,7 +292,10 @@ async fn execute(
     // recorded.
     let parsed: Result<Arc<dyn ops::Call>, ApiError> = match refusal {
         Some(e) => Err(e),
-        None => (op.parse)(&body).map(Arc::from),
+        None => match op.parse {
+            Some(parse) => parse(&body).map(Arc::from),
+            None => Ok(Arc::new(ops::Unsupported::new(op.name, &body)) as Arc<dyn ops::Call>),
+        },
     };
     let env = Arc::new(ops::Env {
         ctx: info.ctx.clone(),

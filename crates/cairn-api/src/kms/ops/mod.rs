@@ -103,8 +103,10 @@ type Parse = fn(&Value) -> ApiResult<Box<dyn Call>>;
 /// An operation.
 #[derive(Clone, Copy)]
 pub struct Op {
-    /// Decodes a request.
-    pub parse: Parse,
+    /// Decodes a request; `None` for an operation Cairn does not carry out ([`Unsupported`]).
+    pub parse: Option<Parse>,
+    /// The operation's name.
+    pub name: &'static str,
     /// Whether it only reads (runs on a reader; `readOnly` in its record).
     pub read_only: bool,
 }
@@ -189,22 +191,53 @@ fn is_read_only(name: &str) -> bool {
         .any(|p| name.starts_with(p))
 }
 
-fn unsupported(_: &Value) -> ApiResult<Box<dyn Call>> {
-    Err(ApiError::new(
-        ErrorKind::UnsupportedOperation,
-        "Cairn does not support this operation: it serves symmetric encryption keys in AWS KMS's own key store only.",
-    ))
+/// An operation Cairn does not carry out (Sign, GetPublicKey, the custom key stores, …): it
+/// is authorized like any other, as `kms:<Operation>` on the key its `KeyId` names (under
+/// the key policy) or on `*`, and recorded; then refused.
+pub struct Unsupported {
+    action: String,
+    key_id: Option<String>,
+}
+
+impl Unsupported {
+    /// The call `name` with `body`.
+    pub fn new(name: &str, body: &Value) -> Self {
+        Self {
+            action: format!("kms:{name}"),
+            key_id: body.get("KeyId").and_then(Value::as_str).map(str::to_owned),
+        }
+    }
+}
+
+impl Call for Unsupported {
+    fn permissions(&self, conn: &Connection, env: &Env) -> ApiResult<Vec<KeyPermission>> {
+        let Some(id) = &self.key_id else {
+            let any = cairn_core::authz::Permission::any(self.action.clone());
+            return Ok(vec![KeyPermission::policy_only(any)]);
+        };
+        let t = env.target(conn, id, true)?;
+        let action = KeyAction {
+            action: &self.action,
+            alias: t.alias.as_deref(),
+            ..Default::default()
+        };
+        Ok(vec![key_permission(conn, &env.actor(), &t.key, action)?])
+    }
+
+    fn run(&self, _: &Connection, _: &Env) -> ApiResult<Reply> {
+        Err(ApiError::new(
+            ErrorKind::UnsupportedOperation,
+            "Cairn does not support this operation: it serves symmetric encryption keys in AWS KMS's own key store only.",
+        ))
+    }
 }
 
 /// The operation named `name`, if KMS has one.
 pub fn find(name: &str) -> Option<Op> {
-    let parse = match served(name) {
-        Some(f) => f,
-        None if OPERATIONS.contains(&name) => unsupported as Parse,
-        None => return None,
-    };
+    let name = *OPERATIONS.iter().find(|o| **o == name)?;
     Some(Op {
-        parse,
+        parse: served(name),
+        name,
         read_only: is_read_only(name),
     })
 }
