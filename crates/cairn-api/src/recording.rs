@@ -29,6 +29,20 @@ pub struct CallInfo {
     pub invoked_by: Option<String>,
     /// Set when the web console makes the call for its signed-in user.
     pub console: Option<ConsoleMarks>,
+    /// How an S3 request was signed, as S3's records say it; `None` elsewhere (and for
+    /// calls made inside the server, recorded as SigV4 with an `Authorization` header).
+    pub signing: Option<Signing>,
+}
+
+/// An S3 request's `SignatureVersion` (`SigV2`, `SigV4`) and `AuthenticationMethod`
+/// (`AuthHeader`, `QueryString`), in `additionalEventData`: how AWS's guides find SigV2 and
+/// presigned-URL use in a trail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signing {
+    /// `SignatureVersion`.
+    pub version: &'static str,
+    /// `AuthenticationMethod`.
+    pub method: &'static str,
 }
 
 /// What a record of a call made by the web console carries besides the call itself: AWS's
@@ -62,6 +76,7 @@ impl CallInfo {
             user_agent: req.header("user-agent").unwrap_or("").to_owned(),
             console: None,
             invoked_by: None,
+            signing: None,
         }
     }
 }

@@ -45,6 +45,7 @@ fn info_for(caller: &Caller, now: chrono::DateTime<chrono::Utc>) -> CallInfo {
         user_agent: CLOUDFORMATION.to_owned(),
         console: None,
         invoked_by: Some(CLOUDFORMATION.to_owned()),
+        signing: None,
     }
 }
 
@@ -335,7 +336,7 @@ async fn s3_call(
             read_only,
             move |_, _| Ok(permissions),
             op,
-            move |r| spec.outcome(r, &rid, &account),
+            move |r| spec.outcome(r, &rid, &account, None),
         )
         .await
         .map(|()| Value::Object(Map::new()))

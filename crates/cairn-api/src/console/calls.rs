@@ -110,7 +110,7 @@ impl<'a> Caller<'a> {
                 read_only,
                 move |_, _| Ok(permissions),
                 move |c| op(c, &ctx),
-                move |r| spec.outcome(r, &rid, &account),
+                move |r| spec.outcome(r, &rid, &account, None),
             )
             .await
             .map_err(|e| as_service(e, ErrorKind::S3AccessDenied))

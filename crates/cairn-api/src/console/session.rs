@@ -217,6 +217,7 @@ impl Signed {
             source_ip: self.source_ip.clone(),
             user_agent: CONSOLE_USER_AGENT.to_owned(),
             invoked_by: None,
+            signing: None,
             console: Some(ConsoleMarks {
                 signed_in: self.session.created as i64,
             }),

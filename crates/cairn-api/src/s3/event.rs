@@ -7,7 +7,7 @@ use cairn_model::event::EventResource;
 use serde_json::{Map, Value, json};
 
 use crate::errors::WireError;
-use crate::recording::{Access, Outcome};
+use crate::recording::{Access, Outcome, Signing};
 
 /// What to record about one S3 call whose result is a `T`.
 pub struct Spec<T> {
@@ -173,7 +173,17 @@ impl<T> Spec<T> {
     }
 
     /// The record outcome for `result`.
-    pub fn outcome(self, result: &ApiResult<T>, request_id: &str, account: &str) -> Outcome {
+    pub fn outcome(
+        self,
+        result: &ApiResult<T>,
+        request_id: &str,
+        account: &str,
+        signing: Option<Signing>,
+    ) -> Outcome {
+        let signing = signing.unwrap_or(Signing {
+            version: "SigV4",
+            method: "AuthHeader",
+        });
         let mut params = Map::new();
         if let Some(b) = &self.bucket {
             params.insert("bucketName".into(), json!(b));
@@ -224,8 +234,8 @@ impl<T> Spec<T> {
             error,
             resources,
             additional_event_data: Some(json!({
-                "SignatureVersion": "SigV4",
-                "AuthenticationMethod": "AuthHeader",
+                "SignatureVersion": signing.version,
+                "AuthenticationMethod": signing.method,
                 "x-amz-id-2": request_id,
                 "bytesTransferredIn": self.bytes_in,
                 "bytesTransferredOut": bytes_out,

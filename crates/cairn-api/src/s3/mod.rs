@@ -193,6 +193,33 @@ fn signed_region(headers: &http::HeaderMap, raw_query: &str) -> Option<String> {
     })
 }
 
+/// How a request was signed: an `Authorization` header (`AWS4-HMAC-SHA256 …` or SigV2's
+/// `AWS key:signature`), else a presigned URL (SigV4's `X-Amz-Signature`, SigV2's
+/// `Signature`).
+fn signing_of(headers: &http::HeaderMap, raw_query: &str) -> crate::recording::Signing {
+    use crate::recording::Signing;
+    let sigv2 = |method| Signing {
+        version: "SigV2",
+        method,
+    };
+    let sigv4 = |method| Signing {
+        version: "SigV4",
+        method,
+    };
+    match headers
+        .get(http::header::AUTHORIZATION)
+        .map(|v| v.as_bytes())
+    {
+        Some(a) if a.starts_with(b"AWS ") => sigv2("AuthHeader"),
+        Some(_) => sigv4("AuthHeader"),
+        None if form_urlencoded::parse(raw_query.as_bytes()).any(|(k, _)| k == "Signature") => {
+            sigv2("QueryString")
+        }
+        None if raw_query.is_empty() => sigv4("AuthHeader"),
+        None => sigv4("QueryString"),
+    }
+}
+
 /// AWS S3 refuses a SigV4 header-signed request carrying `x-amz-*` headers the signature does
 /// not cover (they could have been changed in transit).
 fn unsigned_amz_header(headers: &http::HeaderMap) -> Option<crate::errors::WireError> {
@@ -388,6 +415,7 @@ impl CairnS3 {
                 .unwrap_or_default(),
             console: None,
             invoked_by: None,
+            signing: Some(signing_of(&req.headers, req.uri.query().unwrap_or(""))),
         })
     }
 
@@ -420,6 +448,7 @@ impl CairnS3 {
         let access = spec.access();
         let rid = info.request_id.clone();
         let account = info.ctx.account().to_string();
+        let signing = info.signing;
         let permissions = spec.permissions();
         self.gate
             .execute(
@@ -427,7 +456,7 @@ impl CairnS3 {
                 access,
                 move |_, _| Ok(permissions),
                 op,
-                move |r| spec.outcome(r, &rid, &account),
+                move |r| spec.outcome(r, &rid, &account, signing),
             )
             .await
             .map_err(|e| s3_error(&e))

@@ -350,6 +350,7 @@ impl CairnS3 {
         };
         let rid = info.request_id.clone();
         let account = info.ctx.account().to_string();
+        let signing = info.signing;
         let answered = self
             .gate
             .execute(
@@ -365,7 +366,7 @@ impl CairnS3 {
                         format!("{op} is not implemented by Cairn"),
                     ))
                 },
-                move |r| spec.outcome(r, &rid, &account),
+                move |r| spec.outcome(r, &rid, &account, signing),
             )
             .await;
         match answered {

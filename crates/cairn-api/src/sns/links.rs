@@ -52,6 +52,7 @@ pub(super) async fn confirm_by_token(
         user_agent: req.header("user-agent").unwrap_or("").to_owned(),
         console: None,
         invoked_by: None,
+        signing: None,
     };
     let unsubscribing = action == "Unsubscribe";
     let request_parameters = if unsubscribing {
