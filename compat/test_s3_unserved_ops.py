@@ -56,6 +56,7 @@ def test_an_allowed_caller_gets_not_implemented_recorded(cairn, bob):
     assert code(lambda: s3.get_bucket_cors(Bucket=BUCKET)) == ("NotImplemented", 501)
     root = [r for r in records(cairn, "PutBucketAcl") if r["userIdentity"]["type"] == "Root"]
     assert root and root[0]["errorCode"] == "NotImplemented"
+    assert root[0]["requestParameters"]["x-amz-acl"] == ["private"]
     assert records(cairn, "DeleteBucketReplication")[0]["errorCode"] == "NotImplemented"
     got = records(cairn, "GetBucketCors")[0]
     assert got["readOnly"] is True and got["errorCode"] == "NotImplemented"

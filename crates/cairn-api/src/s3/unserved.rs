@@ -180,6 +180,16 @@ const ACTIONS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The request headers that set an ACL.
+const ACL_HEADERS: &[&str] = &[
+    "x-amz-acl",
+    "x-amz-grant-full-control",
+    "x-amz-grant-read",
+    "x-amz-grant-read-acp",
+    "x-amz-grant-write",
+    "x-amz-grant-write-acp",
+];
+
 /// CloudTrail's `eventName` where it is not the API's name.
 fn event_name(op: &'static str) -> &'static str {
     match op {
@@ -333,6 +343,13 @@ impl CairnS3 {
                 || matches!(&*name, "x-id" | "AWSAccessKeyId" | "Signature" | "Expires");
             if !signing {
                 spec = spec.param(&name, serde_json::Value::String(value.into_owned()));
+            }
+        }
+        // The canned ACL and grants a call sets, as S3's records carry them (`["public-read"]`),
+        // so "made public" is told from "made private".
+        for name in ACL_HEADERS {
+            if let Some(v) = req.headers.get(*name).and_then(|v| v.to_str().ok()) {
+                spec = spec.param(name, serde_json::json!([v]));
             }
         }
         let action = action(op);
