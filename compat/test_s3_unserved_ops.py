@@ -112,3 +112,22 @@ def test_operations_newer_than_the_router_are_never_run_as_another(cairn, bob):
     # A caller without permission is denied under the operation's own action.
     assert code(lambda: bob("s3").delete_bucket_metadata_configuration(Bucket="kept-bucket")) == \
         ("AccessDenied", 403)
+
+
+def test_a_post_the_router_cannot_route_is_authorized_and_recorded(cairn, bob):
+    """`POST /bucket?metadataConfiguration` (CreateBucketMetadataConfiguration) names no
+    operation s3s can route; it still passes the gate under its own name and action."""
+    config = {"JournalTableConfiguration": {"RecordExpiration": {"Expiration": "DISABLED"}}}
+    s3 = cairn.client("s3")
+    assert code(lambda: s3.create_bucket_metadata_configuration(
+        Bucket=BUCKET, MetadataConfiguration=config)) == ("NotImplemented", 501)
+    assert code(lambda: bob("s3").create_bucket_metadata_configuration(
+        Bucket=BUCKET, MetadataConfiguration=config)) == ("AccessDenied", 403)
+    assert code(lambda: s3.create_bucket_metadata_configuration(
+        Bucket="no-such-metadata", MetadataConfiguration=config)) == ("NoSuchBucket", 404)
+    got = records(cairn, "CreateBucketMetadataConfiguration")
+    assert sorted(r["errorCode"] for r in got) == ["AccessDenied", "NoSuchBucket", "NotImplemented"]
+    denied = next(r for r in got if r["errorCode"] == "AccessDenied")
+    assert "s3:CreateBucketMetadataConfiguration" in denied["errorMessage"]
+    assert denied["requestParameters"]["bucketName"] == BUCKET
+    assert "metadataConfiguration" in denied["requestParameters"]

@@ -29,6 +29,7 @@ mod presign;
 mod region_check;
 mod sigv2_path;
 pub(crate) mod sse_ops;
+mod unrouted;
 mod unserved;
 mod versions;
 
@@ -92,6 +93,7 @@ pub fn service(
     };
     let mut builder = S3ServiceBuilder::new(s3.clone());
     builder.set_auth(access::CairnAuth { credentials });
+    builder.set_route(unrouted::Unrouted { s3: s3.clone() });
     builder.set_access(unserved::CairnAccess { s3 });
     builder.set_host(access::CairnHost);
     Ok(builder.build())

@@ -9,27 +9,47 @@ use s3s::{S3Error, S3ErrorCode, S3Result};
 
 use super::access::CairnHost;
 
-/// The bucket a request names: the virtual host's, else the path's first segment.
+/// The bucket a request names: the virtual host's, else the path's first segment; and
+/// whether it names a key too.
 fn bucket_of(uri: &http::Uri, headers: &http::HeaderMap) -> Option<(String, bool)> {
+    bucket_and_key(uri, headers).map(|(b, k)| (b, k.is_some()))
+}
+
+/// The bucket and key (percent-decoded) a request names.
+pub(super) fn bucket_and_key(
+    uri: &http::Uri,
+    headers: &http::HeaderMap,
+) -> Option<(String, Option<String>)> {
     use s3s::host::S3Host;
     let host = headers
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
     let path = uri.path().trim_start_matches('/');
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8()
+            .ok()
+            .map(|c| c.into_owned())
+    };
+    let key = |k: &str| {
+        if k.is_empty() {
+            Some(None)
+        } else {
+            decode(k).map(Some)
+        }
+    };
     if let Some(b) = CairnHost
         .parse_host_header(host)
         .ok()
         .and_then(|v| v.bucket().map(str::to_owned))
     {
-        return Some((b, !path.is_empty()));
+        return Some((b, key(path)?));
     }
-    let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
-    let bucket = percent_encoding::percent_decode_str(bucket)
-        .decode_utf8()
-        .ok()?
-        .into_owned();
-    (!bucket.is_empty()).then_some((bucket, !key.is_empty()))
+    let (bucket, k) = path.split_once('/').unwrap_or((path, ""));
+    let bucket = decode(bucket)?;
+    (!bucket.is_empty()).then_some(())?;
+    Some((bucket, key(k)?))
 }
 
 /// Whether the call may be signed for any region (see the module doc).

@@ -251,7 +251,7 @@ fn routes() -> &'static [Route] {
 /// The operations of S3's model a request names by its method, path kind and query: those
 /// whose subresource markers it carries, the most specific first (none when no operation
 /// with markers matches, as for a plain GetObject).
-fn model_operations(method: &str, kind: &str, query: &str) -> Vec<&'static str> {
+pub(super) fn model_operations(method: &str, kind: &str, query: &str) -> Vec<&'static str> {
     let keys: Vec<String> = form_urlencoded::parse(query.as_bytes())
         .map(|(k, _)| k.into_owned())
         .collect();
@@ -317,7 +317,7 @@ impl S3Access for CairnAccess {
 
 impl CairnS3 {
     /// Authorizes and records an operation Cairn does not carry out; the error it answers.
-    async fn unserved(
+    pub(super) async fn unserved(
         &self,
         req: S3Request<()>,
         (bucket, key): (Option<String>, Option<String>),
