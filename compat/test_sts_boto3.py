@@ -210,3 +210,56 @@ def test_session_tags_and_source_identity_need_their_own_permissions(cairn, alic
     assert e.value.response["Error"]["Code"] == "AccessDenied"
     # Without one, the chained session keeps alice.
     assert chained.assume_role(RoleArn=full_arn, RoleSessionName="s3")["SourceIdentity"] == "alice"
+
+
+def test_refused_federation_attempts_are_recorded(cairn):
+    """AssumeRoleWithWebIdentity and AssumeRoleWithSAML travel unsigned; a token no provider
+    vouches for is refused and recorded with the caller it names, as CloudTrail records
+    these calls (userIdentity `WebIdentityUser`/`SAMLUser`), so a forged token aimed at a
+    role leaves a trace. The token and assertion themselves are never recorded."""
+    import base64
+    from botocore import UNSIGNED
+    from botocore.config import Config
+    sts = boto3.client("sts", endpoint_url=cairn.endpoint, region_name="us-east-1",
+                       config=Config(signature_version=UNSIGNED))
+    claims = base64.urlsafe_b64encode(json.dumps(
+        {"iss": "https://token.example.net", "aud": "ci-app", "sub": "repo:acme/x"}).encode())
+    token = "eyJhbGciOiJSUzI1NiJ9." + claims.decode().rstrip("=") + ".c2ln"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sts.assume_role_with_web_identity(
+            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/deploy", RoleSessionName="forged",
+            WebIdentityToken=token, DurationSeconds=900)
+    assert e.value.response["Error"]["Code"] == "InvalidIdentityToken"
+    saml = base64.b64encode(b"<Response><Issuer>https://sso.example.org</Issuer>"
+                            b"<NameID>mallory@example.org</NameID></Response>").decode()
+    with pytest.raises(botocore.exceptions.ClientError):
+        sts.assume_role_with_saml(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/deploy",
+                                  PrincipalArn=f"arn:aws:iam::{ACCOUNT}:saml-provider/sso",
+                                  SAMLAssertion=saml)
+    # Another account's role: AWS records it there, not here.
+    with pytest.raises(botocore.exceptions.ClientError):
+        sts.assume_role_with_web_identity(RoleArn="arn:aws:iam::999999999999:role/x",
+                                          RoleSessionName="elsewhere", WebIdentityToken=token)
+    ct = cairn.client("cloudtrail")
+
+    def recorded(name):
+        events = ct.lookup_events(LookupAttributes=[
+            {"AttributeKey": "EventName", "AttributeValue": name}])["Events"]
+        return [json.loads(ev["CloudTrailEvent"]) for ev in events]
+
+    web = recorded("AssumeRoleWithWebIdentity")
+    assert len(web) == 1, web
+    assert web[0]["userIdentity"] == {
+        "type": "WebIdentityUser", "principalId": "token.example.net:ci-app:repo:acme/x",
+        "userName": "repo:acme/x", "identityProvider": "token.example.net"}
+    assert web[0]["errorCode"] == "InvalidIdentityToken"
+    assert web[0]["requestParameters"] == {
+        "roleArn": f"arn:aws:iam::{ACCOUNT}:role/deploy", "roleSessionName": "forged",
+        "durationSeconds": 900}
+    assert web[0]["eventSource"] == "sts.amazonaws.com" and web[0]["recipientAccountId"] == ACCOUNT
+    assert token not in json.dumps(web[0])
+    saml_events = recorded("AssumeRoleWithSAML")
+    assert len(saml_events) == 1
+    assert saml_events[0]["userIdentity"]["type"] == "SAMLUser"
+    assert saml_events[0]["userIdentity"]["userName"] == "mallory@example.org"
+    assert "sAMLAssertion" not in saml_events[0]["requestParameters"]

@@ -104,6 +104,7 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         UnmodifiableEntity => ("UnmodifiableEntity", bad),
         PolicyNotAttachable => ("PolicyNotAttachable", bad),
         PackedPolicyTooLarge => ("PackedPolicyTooLarge", bad),
+        InvalidIdentityToken => ("InvalidIdentityToken", bad),
         AccessDenied => ("AccessDenied", StatusCode::FORBIDDEN),
         ServiceUnavailable => ("ServiceUnavailable", StatusCode::SERVICE_UNAVAILABLE),
         Internal => ("InternalFailure", StatusCode::INTERNAL_SERVER_ERROR),

@@ -113,6 +113,8 @@ pub enum ErrorKind {
     UnmodifiableEntity,
     PolicyNotAttachable,
     PackedPolicyTooLarge,
+    /// STS's `InvalidIdentityToken` (a web identity token or SAML assertion no provider vouches for).
+    InvalidIdentityToken,
     // Every service.
     /// The caller lacks a permission (rendered per protocol: `AccessDeniedException` in JSON,
     /// `AccessDenied` in Query and S3; always recorded as `AccessDenied`).

@@ -88,6 +88,30 @@ pub enum Principal {
         /// The account whose resource the call touched.
         account: AccountId,
     },
+    /// The caller of an unsigned federation call (AssumeRoleWithWebIdentity,
+    /// AssumeRoleWithSAML) as the token or assertion it presented names it. Never verified:
+    /// it is recorded (`WebIdentityUser`/`SAMLUser`) and authorized as an anonymous caller.
+    Federated {
+        /// The account of the role the call asked for.
+        account: AccountId,
+        /// Web identity or SAML.
+        kind: FederationKind,
+        /// `principalId`: the provider, audience and subject the token names.
+        principal_id: String,
+        /// `userName`: the subject.
+        user_name: String,
+        /// `identityProvider`: the issuer.
+        identity_provider: String,
+    },
+}
+
+/// How a federated caller presented itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FederationKind {
+    /// An OpenID Connect token (`WebIdentityUser`).
+    WebIdentity,
+    /// A SAML assertion (`SAMLUser`).
+    Saml,
 }
 
 impl Principal {
@@ -98,7 +122,8 @@ impl Principal {
             | Principal::IamUser { account, .. }
             | Principal::AssumedRole { account, .. }
             | Principal::Service { account, .. }
-            | Principal::Anonymous { account } => account,
+            | Principal::Anonymous { account }
+            | Principal::Federated { account, .. } => account,
         }
     }
 
@@ -108,7 +133,9 @@ impl Principal {
             Principal::Root { access_key_id, .. }
             | Principal::IamUser { access_key_id, .. }
             | Principal::AssumedRole { access_key_id, .. } => access_key_id,
-            Principal::Service { .. } | Principal::Anonymous { .. } => "",
+            Principal::Service { .. }
+            | Principal::Anonymous { .. }
+            | Principal::Federated { .. } => "",
         }
     }
 
@@ -119,7 +146,9 @@ impl Principal {
                 session.as_ref()
             }
             Principal::AssumedRole { session, .. } => Some(session),
-            Principal::Service { .. } | Principal::Anonymous { .. } => None,
+            Principal::Service { .. }
+            | Principal::Anonymous { .. }
+            | Principal::Federated { .. } => None,
         }
     }
 
@@ -140,7 +169,7 @@ impl Principal {
                 ..
             } => format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}"),
             Principal::Service { name, .. } => name.clone(),
-            Principal::Anonymous { .. } => "anonymous".to_owned(),
+            Principal::Anonymous { .. } | Principal::Federated { .. } => "anonymous".to_owned(),
         }
     }
 
@@ -170,6 +199,7 @@ impl Principal {
             } => format!("{role_id}:{session_name}"),
             Principal::Service { name, .. } => name.clone(),
             Principal::Anonymous { .. } => String::new(),
+            Principal::Federated { principal_id, .. } => principal_id.clone(),
         }
     }
 
@@ -182,6 +212,7 @@ impl Principal {
             Principal::AssumedRole { session_name, .. } => session_name,
             Principal::Service { name, .. } => name,
             Principal::Anonymous { .. } => "anonymous",
+            Principal::Federated { user_name, .. } => user_name,
         }
     }
 
@@ -221,6 +252,21 @@ impl Principal {
                 "type": "AWSAccount",
                 "principalId": "",
                 "accountId": "anonymous",
+            }),
+            Principal::Federated {
+                kind,
+                principal_id,
+                user_name,
+                identity_provider,
+                ..
+            } => serde_json::json!({
+                "type": match kind {
+                    FederationKind::WebIdentity => "WebIdentityUser",
+                    FederationKind::Saml => "SAMLUser",
+                },
+                "principalId": principal_id,
+                "userName": user_name,
+                "identityProvider": identity_provider,
             }),
             Principal::AssumedRole {
                 account,

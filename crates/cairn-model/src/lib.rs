@@ -11,5 +11,5 @@ pub mod ids;
 pub mod insight;
 pub mod trail;
 
-pub use identity::Principal;
+pub use identity::{FederationKind, Principal};
 pub use ids::{AccountId, KNOWN_REGIONS, Region};

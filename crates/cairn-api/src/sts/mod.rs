@@ -3,7 +3,7 @@
 //! GetSessionToken, GetAccessKeyInfo. Events carry `eventSource` `sts.amazonaws.com` and the
 //! credential-scope region; they never carry secret keys or session tokens. The federated
 //! actions, which SDKs send unsigned, are refused in `federated` (Cairn has no identity
-//! providers).
+//! providers) and recorded with the caller their token names.
 
 mod federated;
 
@@ -246,10 +246,10 @@ const ACTIONS: &[&str] = &[
 pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let rid = req.request_id.clone();
     let params = Params::parse(&req.raw_query, &req.body);
-    if let Some(e) = federated::refusal(&params) {
-        return crate::query::error(XMLNS, &e, &rid);
-    }
     let now = state.now();
+    if let Some(refused) = federated::refusal(&params, &state.settings.account) {
+        return federated_refused(state, &req, &params, refused, now).await;
+    }
     let authed = match authenticate(state, &req, Protocol::Query, now).await {
         Ok(a) => a,
         Err(e) => return crate::query::error(XMLNS, &e, &rid),
@@ -277,6 +277,67 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         Ok(xml) => crate::query::ok(XMLNS, &action, Some(&xml), &rid),
         Err(e) => crate::query::error(XMLNS, &WireError::from(&e), &rid),
     }
+}
+
+/// Records and answers a refused federated call (see [`federated`]).
+async fn federated_refused(
+    state: &AppState,
+    req: &Received,
+    params: &Params,
+    refused: federated::Refusal,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Response {
+    let rid = req.request_id.clone();
+    let Some(caller) = refused.caller else {
+        return crate::query::error(XMLNS, &refused.error, &rid);
+    };
+    let user_agent = req.header("user-agent").unwrap_or("").to_owned();
+    let info = CallInfo {
+        ctx: CallContext {
+            principal: caller,
+            // An unsigned call names no region: STS's global endpoint is us-east-1's.
+            region: cairn_model::Region::parse("us-east-1").expect("us-east-1 exists"),
+            now: now.timestamp_millis() as f64 / 1000.0,
+            origin: cairn_core::context::Origin {
+                source_ip: req.source_ip.clone(),
+                user_agent: user_agent.clone(),
+                secure_transport: false,
+            },
+        },
+        request_id: rid.clone(),
+        source_ip: req.source_ip.clone(),
+        user_agent,
+        console: None,
+        invoked_by: None,
+        signing: None,
+    };
+    let (code, message) = (refused.error.code.to_owned(), refused.error.message.clone());
+    let event_name = params.action().to_owned();
+    let describe = move |_: &ApiResult<()>| Outcome {
+        event_source: "sts.amazonaws.com",
+        event_name,
+        read_only: true,
+        management: true,
+        request_parameters: refused.request_parameters,
+        response_elements: Value::Null,
+        error: Some((code, message)),
+        resources: Vec::new(),
+        additional_event_data: None,
+    };
+    let message = refused.error.message.clone();
+    let op = move |_: &Connection| -> ApiResult<()> {
+        Err(ApiError::new(ErrorKind::InvalidIdentityToken, message))
+    };
+    // The operation always fails: the answer is the gate's error (the refusal itself, or
+    // `ServiceUnavailable` when it could not be recorded).
+    let answered = state
+        .gate
+        .execute(info, true, |_, _| Ok(Vec::new()), op, describe)
+        .await;
+    let e = answered
+        .err()
+        .map_or(refused.error, |e| WireError::from(&e));
+    crate::query::error(XMLNS, &e, &rid)
 }
 
 /// Runs one STS operation for a caller inside the server (CloudFormation assuming a stack's

@@ -58,7 +58,10 @@ fn target_user(conn: &Connection, ctx: &CallContext, name: Option<&str>) -> ApiR
         )),
         (
             None,
-            Principal::AssumedRole { .. } | Principal::Service { .. } | Principal::Anonymous { .. },
+            Principal::AssumedRole { .. }
+            | Principal::Service { .. }
+            | Principal::Anonymous { .. }
+            | Principal::Federated { .. },
         ) => Err(err(
             ErrorKind::IamValidation,
             "Must specify userName when calling with non-User credentials",

@@ -148,9 +148,10 @@ pub fn principal_policies(
     principal: &Principal,
 ) -> StoreResult<PrincipalPolicies> {
     match principal {
-        Principal::Root { .. } | Principal::Service { .. } | Principal::Anonymous { .. } => {
-            Ok(PrincipalPolicies::default())
-        }
+        Principal::Root { .. }
+        | Principal::Service { .. }
+        | Principal::Anonymous { .. }
+        | Principal::Federated { .. } => Ok(PrincipalPolicies::default()),
         Principal::IamUser { user_id, .. } => user_policies(conn, user_id),
         Principal::AssumedRole {
             role_id,

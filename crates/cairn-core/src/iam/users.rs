@@ -121,7 +121,10 @@ pub fn get_user(
         }
         (
             None,
-            Principal::AssumedRole { .. } | Principal::Service { .. } | Principal::Anonymous { .. },
+            Principal::AssumedRole { .. }
+            | Principal::Service { .. }
+            | Principal::Anonymous { .. }
+            | Principal::Federated { .. },
         ) => {
             return Err(err(
                 ErrorKind::IamValidation,

@@ -466,7 +466,10 @@ pub fn get_session_token(
             path.clone(),
             duration.unwrap_or(43_200),
         ),
-        Principal::AssumedRole { .. } | Principal::Service { .. } | Principal::Anonymous { .. } => {
+        Principal::AssumedRole { .. }
+        | Principal::Service { .. }
+        | Principal::Anonymous { .. }
+        | Principal::Federated { .. } => {
             return Err(ApiError::new(
                 ErrorKind::AccessDenied,
                 "Cannot call GetSessionToken with session credentials",

@@ -37,7 +37,9 @@ pub fn evaluator_principal(p: &Principal) -> cairn_policy::Principal {
             account: account.to_string(),
         },
         Principal::Service { name, .. } => cairn_policy::Principal::Service { name: name.clone() },
-        Principal::Anonymous { .. } => cairn_policy::Principal::Anonymous,
+        Principal::Anonymous { .. } | Principal::Federated { .. } => {
+            cairn_policy::Principal::Anonymous
+        }
         Principal::IamUser {
             account,
             user_name,
