@@ -117,8 +117,11 @@ def test_the_guides_recipe_encrypts_and_validate_logs_passes(server, tmp_path):
     kms_events = [r for r in server.records("Management") if r["eventSource"] == "kms.amazonaws.com"]
     generated = [r for r in kms_events if r["eventName"] == "GenerateDataKey"]
     assert generated and all(r["userIdentity"]["invokedBy"] == "cloudtrail.amazonaws.com" for r in generated)
+    # GenerateDataKey has no algorithm member; AWS's records of it never name one.
+    assert all("encryptionAlgorithm" not in r["requestParameters"] for r in generated)
     decrypts = [r for r in kms_events if r["eventName"] == "Decrypt"]
     assert decrypts and all(r["userIdentity"].get("invokedBy") == "s3.amazonaws.com" for r in decrypts)
+    assert all(r["requestParameters"]["encryptionAlgorithm"] == "SYMMETRIC_DEFAULT" for r in decrypts)
 
 
 def test_a_disabled_key_holds_delivery_until_enabled(server):

@@ -200,7 +200,9 @@ pub fn internal_event(actor: &Actor<'_>, call: &InternalCall<'_>) -> PreparedEve
     if let Some(s) = call.key_spec {
         request.insert("keySpec".into(), json!(s));
     }
-    if call.event_name != "DescribeKey" {
+    // Only Encrypt and Decrypt records always name the algorithm (the KMS developer guide's
+    // entries; its GenerateDataKey entries, the S3-invoked one included, carry none).
+    if matches!(call.event_name, "Encrypt" | "Decrypt") {
         request.insert("encryptionAlgorithm".into(), json!("SYMMETRIC_DEFAULT"));
     }
     build(Draft {
