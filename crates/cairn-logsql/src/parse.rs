@@ -399,7 +399,17 @@ impl<'q> Parser<'q> {
             "sort" => {
                 let mut keys = Vec::new();
                 loop {
-                    let e = self.expr()?;
+                    let start = self.offset();
+                    let mut e = self.expr()?;
+                    // `sort count(*) desc` after `stats count(*) by …`: an aggregate names the
+                    // stats column written the same way.
+                    if let Expr::Call(name, _) = &e
+                        && AggFunc::from_name(name).is_some()
+                        && !crate::eval::is_function(name)
+                    {
+                        let end = self.toks[self.pos - 1].end;
+                        e = Expr::Field(self.text[start..end].trim().to_owned());
+                    }
                     let desc = if self.eat_word("desc") {
                         true
                     } else {

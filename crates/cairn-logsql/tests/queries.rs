@@ -210,6 +210,11 @@ fn stats_by_and_bin() {
         ["2", "2", "1", "1"],
         "records without the field form their own group"
     );
+    // Sorting on an unnamed aggregate names its column as written.
+    let rows = answer("stats count(*) by eventSource | sort count(*) desc, eventSource");
+    assert_eq!(col(&rows, "count(*)"), ["2", "2", "1", "1"]);
+    let rows = answer("stats count(*) by eventSource | sort count(*) asc, eventSource");
+    assert_eq!(col(&rows, "count(*)"), ["1", "1", "2", "2"]);
 }
 
 #[test]
