@@ -107,3 +107,27 @@ def test_a_range_before_the_trail_existed_is_not_an_alarm(server):
     assert stock.returncode == 0 and "No digests found" in stock.stdout, stock.stdout + stock.stderr
     assert_identical(stock, cairn_validate(server, arn, t0 - 50 * 60, t0 - 40 * 60, "--verbose"))
     ct.delete_trail(Name="emptied-none")
+
+
+def test_deleting_another_regions_newest_digest_fails(server):
+    """A multi-region trail digests a region other than its home every period once that
+    region has had a log file, in the same step as the home region: deleting that region's
+    newest digest is caught like the home region's (an outside tester found it was not)."""
+    t0 = time.time()
+    ct, s3, bucket, arn = make_trail(server, "emptied-region")
+    ct.update_trail(Name="emptied-region", IsMultiRegionTrail=True)
+    paris = server.client("cloudtrail", region="eu-west-3")
+    for hour in range(1, 4):
+        paris.describe_trails()
+        flush(server, t0 + hour * HOUR)
+    prefix = DIGESTS + "eu-west-3/"
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"])
+    assert len(keys) >= 2, keys
+    args = (server, arn, t0 - 60, t0 + 4 * HOUR, "--region", "eu-west-3")
+    before = cairn_validate(*args)
+    assert before.returncode == 0, before.stdout + before.stderr
+    s3.delete_object(Bucket=bucket, Key=keys[-1])
+    ours = cairn_validate(*args)
+    assert ours.returncode == 1, ours.stdout + ours.stderr
+    assert "INVALID: none after " in ours.stderr and "they have been deleted or moved" in ours.stderr
+    ct.delete_trail(Name="emptied-region")

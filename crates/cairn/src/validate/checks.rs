@@ -26,11 +26,15 @@ const ALLOWANCE: i64 = 15;
 
 /// How much older than GetTrailStatus's `LatestDigestDeliveryTime` the newest digest found
 /// may be before newer ones count as deleted: half the trail's digest period (derived from
-/// the digests found) plus [`ALLOWANCE`]. It stays below one period, so even the newest
-/// digest alone cannot be deleted unseen, and it still absorbs the seconds between a
-/// digest's end time and its delivery. Without a known period, the allowance alone.
+/// the digests found) plus [`ALLOWANCE`], but never more than three quarters of the period
+/// (at least a second). It stays below one period for any period over a second, so even
+/// the newest digest alone cannot be deleted unseen, and it still absorbs the seconds
+/// between a digest's end time and its delivery. Without a known period, the allowance.
 pub fn slack(period: Option<i64>) -> i64 {
-    period.filter(|p| *p > 0).map_or(0, |p| p / 2) + ALLOWANCE
+    match period.filter(|p| *p > 0) {
+        Some(p) => (p / 2 + ALLOWANCE).min((p * 3 / 4).max(1)),
+        None => ALLOWANCE,
+    }
 }
 
 /// What the checks share.
@@ -119,8 +123,12 @@ pub async fn vanished_digests(
     let bucket = &cx.layout.bucket;
     let dir = cx.layout.digest_dir();
     let newest = cx.own.iter().filter_map(|k| key_date(k)).max();
+    // A region other than the home region is digested every period from its first log file
+    // on, in the same step as the home region: once a digest of it is found, a newer one
+    // is due whenever the trail delivered one.
+    let digested_here = cx.always_digested || newest.is_some();
     if latest >= cx.start && latest <= cx.window_end {
-        if !cx.always_digested || newest.is_some_and(|n| n + slack(cx.period) >= latest) {
+        if !digested_here || newest.is_some_and(|n| n + slack(cx.period) >= latest) {
             return Ok((Vec::new(), None));
         }
         let what = match newest {
@@ -417,6 +425,11 @@ mod tests {
             assert!(slack(Some(period)) < period, "{period}");
             assert!(slack(Some(period)) >= ALLOWANCE);
         }
+        // Short periods (`--digest-interval 20`): still below one period.
+        for period in [2, 5, 20, 30, 40] {
+            assert!(slack(Some(period)) < period, "{period}");
+        }
+        assert_eq!(slack(Some(20)), 15);
         assert_eq!(slack(None), ALLOWANCE);
         assert_eq!(slack(Some(0)), ALLOWANCE);
     }
