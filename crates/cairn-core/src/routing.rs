@@ -95,10 +95,18 @@ pub fn routing_view(record: &EventRecord) -> Value {
     view
 }
 
+/// Whether the event is a global-service event. STS is global only through its global
+/// endpoint (signed for us-east-1); a call to a regional STS endpoint is that region's event,
+/// which only that region's trails record (IAM user guide, "Logging IAM and AWS STS API calls
+/// with AWS CloudTrail").
+fn is_global(source: &str, region: &str) -> bool {
+    GLOBAL_SOURCES.contains(&source) && (source != "sts.amazonaws.com" || region == "us-east-1")
+}
+
 /// The region folder for the event if the trail covers its region.
 fn covered_region<'a>(trail: &Trail, event: &'a Value) -> Option<&'a str> {
     let source = text(event, "eventSource");
-    let region = if GLOBAL_SOURCES.contains(&source) {
+    let region = if is_global(source, text(event, "awsRegion")) {
         if !trail.include_global_service_events {
             return None;
         }
@@ -369,6 +377,27 @@ mod tests {
                 &mgmt("eu-west-1", "iam.amazonaws.com", false)
             )
             .is_none()
+        );
+        // STS through a regional endpoint is that region's event; through the global
+        // endpoint (signed for us-east-1), a global one.
+        let sts = |region| mgmt(region, "sts.amazonaws.com", true);
+        assert_eq!(
+            route(&single, 15, &sts("eu-west-1")).as_deref(),
+            Some("eu-west-1")
+        );
+        assert!(route(&single, 15, &sts("us-east-1")).is_none());
+        assert_eq!(
+            route(&multi, 15, &sts("ap-southeast-2")).as_deref(),
+            Some("ap-southeast-2")
+        );
+        assert_eq!(
+            route(&multi, 15, &sts("us-east-1")).as_deref(),
+            Some("us-east-1")
+        );
+        assert!(route(&no_global, 15, &sts("us-east-1")).is_none());
+        assert_eq!(
+            route(&no_global, 15, &sts("eu-west-1")).as_deref(),
+            Some("eu-west-1")
         );
     }
 
