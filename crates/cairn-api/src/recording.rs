@@ -200,13 +200,18 @@ fn serialise(
     if info.console.is_some() {
         canonical = with_member(&canonical, "sessionCredentialFromConsole", "true");
     }
-    PreparedEvent::with_canonical(
+    let event = PreparedEvent::with_canonical(
         record,
         canonical,
         info.ctx.now_secs(),
         info.ctx.principal.lookup_username(),
         lookup,
-    )
+    );
+    if info.console.is_some() {
+        event.from_console()
+    } else {
+        event
+    }
 }
 
 /// `sessionContext` of a console session: the sign-in time, without MFA.
@@ -336,7 +341,8 @@ impl Gate {
                 // A data event that no logging trail selects, judged on the snapshot the
                 // call itself read, needs no writer (the call happened at that snapshot)
                 // and is never serialised. The writer judges again what this lets through.
-                let event = is_selected(conn, &record)?.then(|| serialise(&info, &record, lookup));
+                let event = is_selected(conn, &record, info.console.is_some())?
+                    .then(|| serialise(&info, &record, lookup));
                 Ok((result, event))
             };
             let (result, event) = match access {

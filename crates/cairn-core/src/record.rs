@@ -101,6 +101,15 @@ impl PreparedEvent {
         }
     }
 
+    /// Marks an event made with console session credentials: its record ends with
+    /// `sessionCredentialFromConsole: "true"`, which advanced selectors can select on.
+    pub fn from_console(mut self) -> Self {
+        if let Some(view) = &mut self.routing_view {
+            routing::mark_console(view);
+        }
+        self
+    }
+
     /// The canonical record JSON, as it is stored and chained.
     pub fn canonical(&self) -> &str {
         &self.canonical
@@ -125,11 +134,18 @@ pub fn is_recorded(conn: &Connection, event: &PreparedEvent) -> StoreResult<bool
 
 /// [`is_recorded`] for a record not serialised yet, so a reader spends nothing on the JSON
 /// and chain hash of a data event no logging trail selects.
-pub fn is_selected(conn: &Connection, record: &EventRecord) -> StoreResult<bool> {
+/// `console`: the call used console session credentials.
+pub fn is_selected(conn: &Connection, record: &EventRecord, console: bool) -> StoreResult<bool> {
     if record.event_category == "Management" {
         return Ok(true);
     }
-    selection::selected_lazily(conn, || routing::routing_view(record))
+    selection::selected_lazily(conn, || {
+        let mut view = routing::routing_view(record);
+        if console {
+            routing::mark_console(&mut view);
+        }
+        view
+    })
 }
 
 /// Appends a prepared event with its lookup index entries and chain value, if it is

@@ -103,6 +103,12 @@ fn is_global(source: &str, region: &str) -> bool {
     GLOBAL_SOURCES.contains(&source) && (source != "sts.amazonaws.com" || region == "us-east-1")
 }
 
+/// Adds `sessionCredentialFromConsole` to a routing view, as the record of a call made with
+/// console session credentials carries it.
+pub fn mark_console(view: &mut Value) {
+    view["sessionCredentialFromConsole"] = json!("true");
+}
+
 /// The region folder for the event if the trail covers its region.
 fn covered_region<'a>(trail: &Trail, event: &'a Value) -> Option<&'a str> {
     let source = text(event, "eventSource");
@@ -214,6 +220,11 @@ fn field_values(field: &str, event: &Value) -> Vec<String> {
             .into_iter()
             .map(|(_, a)| a.into_owned())
             .collect(),
+        // Present (`"true"`) only in records of console sessions; every other call is `false`.
+        "sessionCredentialFromConsole" => {
+            let console = text(event, "sessionCredentialFromConsole") == "true";
+            vec![console.to_string()]
+        }
         "userIdentity.arn" => vec![
             event
                 .pointer("/userIdentity/arn")
@@ -475,6 +486,34 @@ mod tests {
         let mut get = object_event("arn:aws:s3:::b/logs/x", true);
         get["eventName"] = json!("GetObject");
         assert!(route(&data, 15, &get).is_none());
+        // sessionCredentialFromConsole: only console sessions' records carry it ("true").
+        let console = |value: &str| {
+            trail(
+                false,
+                true,
+                sel(vec![
+                    FieldSelector {
+                        equals: Some(vec!["Data".into()]),
+                        ..f("eventCategory")
+                    },
+                    FieldSelector {
+                        equals: Some(vec!["AWS::S3::Object".into()]),
+                        ..f("resources.type")
+                    },
+                    FieldSelector {
+                        equals: Some(vec![value.into()]),
+                        ..f("sessionCredentialFromConsole")
+                    },
+                ]),
+            )
+        };
+        let plain = object_event("arn:aws:s3:::b/x", true);
+        let mut from_console = plain.clone();
+        mark_console(&mut from_console);
+        assert!(route(&console("false"), 15, &plain).is_some());
+        assert!(route(&console("false"), 15, &from_console).is_none());
+        assert!(route(&console("true"), 15, &from_console).is_some());
+        assert!(route(&console("true"), 15, &plain).is_none());
         let writes = trail(
             false,
             true,

@@ -40,6 +40,8 @@ const NETWORK_FIELDS: &[&str] = &[
     "eventName",
     "errorCode",
     "vpcEndpointId",
+    // "The following additional field is available for trails" (AdvancedFieldSelector).
+    "userIdentity.arn",
 ];
 
 /// The event category an advanced selector is for.
@@ -400,6 +402,18 @@ fn check_field(field: &FieldSelector, allowed: &[&str]) -> ApiResult<()> {
         if field.field == "readOnly" && values.iter().any(|v| v != "true" && v != "false") {
             return Err(invalid("readOnly values must be true or false."));
         }
+        if field.field == "sessionCredentialFromConsole" {
+            if op != "Equals" && op != "NotEquals" {
+                return Err(invalid(
+                    "Field sessionCredentialFromConsole only supports the Equals and NotEquals operators.",
+                ));
+            }
+            if values.iter().any(|v| v != "true" && v != "false") {
+                return Err(invalid(
+                    "sessionCredentialFromConsole values must be true or false.",
+                ));
+            }
+        }
     }
     Ok(())
 }
@@ -697,6 +711,12 @@ mod tests {
                 field("eventSource", "Equals", &["ec2.amazonaws.com"]),
                 field("errorCode", "Equals", &["VpceAccessDenied"]),
                 field("vpcEndpointId", "NotEquals", &["vpce-12345678"]),
+                field("userIdentity.arn", "NotEquals", &["arn:aws:iam::1:user/a"]),
+            ]),
+            selector(vec![
+                data(),
+                object(),
+                field("sessionCredentialFromConsole", "NotEquals", &["true"]),
             ]),
         ];
         for s in ok {
@@ -750,6 +770,16 @@ mod tests {
             selector(vec![
                 data(),
                 field("resources.type", "Equals", &["AWS::S3::Object::Extra"]),
+            ]),
+            selector(vec![
+                data(),
+                object(),
+                field("sessionCredentialFromConsole", "Equals", &["maybe"]),
+            ]),
+            selector(vec![
+                data(),
+                object(),
+                field("sessionCredentialFromConsole", "StartsWith", &["t"]),
             ]),
         ];
         for s in refused {
