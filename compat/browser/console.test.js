@@ -196,7 +196,7 @@ test("Back inside the wizard shows the previous step; reloading after an action 
   await page.getByText("Edit event selectors").click();
   await page.getByRole("button", { name: "Save changes" }).click();
   await page.getByRole("status").getByText("Event selectors saved.").waitFor();
-  assert.match(page.url(), /\?done=selectors$/);
+  assert.match(page.url(), /\?done=selectors&sig=[0-9a-f]{64}$/);
   const saved = boto3(cairn.endpoint, "lookup", "EventName", "PutEventSelectors").events.length;
   await page.reload();
   await page.getByRole("status").getByText("Event selectors saved.").waitFor();

@@ -378,8 +378,18 @@ pub struct TrailDetail {
     pub form: SelectorForm,
     /// The selector editor's field error (the editor then shows what was submitted).
     pub selectors_error: Option<String>,
+    /// Why GetEventSelectors could not be read, if it could not: the selectors are shown as
+    /// "Unknown" and the editor is not offered.
+    pub selectors_unknown: Option<String>,
+    /// Why GetInsightSelectors could not be read, if it could not: "Unknown", and the editor
+    /// leaves Insights alone.
+    pub insights_unknown: Option<String>,
+    /// Whether the editor asks to confirm a save that logs no management or data events.
+    pub confirm_nothing: bool,
     /// Tags.
     pub tags: Vec<TagRow>,
+    /// Why ListTags could not be read, if it could not: "Unknown", never "No tags".
+    pub tags_unknown: Option<String>,
     /// Log files page.
     pub logs_href: String,
     /// Timeline of the trail.

@@ -12,7 +12,7 @@ use super::calls::Caller;
 use super::checks::{self, has_errors};
 use super::provision::{self, Failed, Undo};
 use super::session::Signed;
-use super::web::{self, Form, url};
+use super::web::{self, Form};
 use super::{describe_error, wizard};
 use crate::server::AppState;
 
@@ -112,10 +112,7 @@ pub async fn submit(state: &AppState, signed: &Signed, name: &str, f: &Form) -> 
     }
     let mut undo = Undo::default();
     match update(&caller, signed, &w, &mut undo).await {
-        Ok(()) => web::redirect(&url(
-            &format!("/console/trails/{}", web::segment(name)),
-            &[("done", "updated")],
-        )),
+        Ok(()) => web::redirect(&super::trails::trail_url(signed, name, "updated")),
         Err(e) => {
             let left = undo.run(&caller).await;
             let (mut errors, _) = wizard::place(&e);

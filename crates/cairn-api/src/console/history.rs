@@ -76,10 +76,14 @@ pub struct Filter {
     pub range_error: Option<String>,
     /// The custom range's start and end as typed.
     pub typed: (String, String),
+    /// An attribute LookupEvents does not have, with its value: [`read`] looks nothing up and
+    /// answers `InvalidLookupAttributesException`, as LookupEvents would.
+    pub bad_attribute: Option<Pair>,
 }
 
-/// A custom range's bound as typed: `Ok(None)` when empty, its time, or the error shown.
-fn bound(which: &str, typed: &str) -> Result<Option<i64>, String> {
+/// A custom range's bound as typed: `Ok(None)` when empty, its time, or the error shown
+/// (as `InvalidTimeRangeException`; the Log files page's check reads its range the same way).
+pub fn bound(which: &str, typed: &str) -> Result<Option<i64>, String> {
     if typed.trim().is_empty() {
         return Ok(None);
     }
@@ -97,11 +101,17 @@ impl Filter {
     pub fn from_query(f: &Form, now: i64) -> Self {
         let keys = f.all("attr");
         let values = f.all("value");
-        let attributes = keys
+        let known = |k: &str| ATTRIBUTES.iter().any(|(a, _)| *a == k);
+        let given: Vec<Pair> = keys
             .into_iter()
             .zip(values)
-            .filter(|(k, v)| !v.is_empty() && ATTRIBUTES.iter().any(|(a, _)| a == k))
+            .filter(|(_, v)| !v.is_empty())
             .collect();
+        let bad_attribute = given
+            .iter()
+            .find(|(k, _)| !k.is_empty() && !known(k))
+            .cloned();
+        let attributes = given.into_iter().filter(|(k, _)| known(k)).collect();
         let range = f.str("range");
         let typed = (f.str("start"), f.str("end"));
         let mut range_error = None;
@@ -128,13 +138,14 @@ impl Filter {
             token: f.get("token").filter(|t| !t.is_empty()).map(str::to_owned),
             range_error,
             typed,
+            bad_attribute,
         }
     }
 
     /// The filter's query pairs with its window fixed (what paging and downloads carry).
     pub fn pairs(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
-        for (k, v) in &self.attributes {
+        for (k, v) in self.bad_attribute.iter().chain(&self.attributes) {
             out.push(("attr".to_owned(), k.clone()));
             out.push(("value".to_owned(), v.clone()));
         }
@@ -259,6 +270,15 @@ pub async fn read(
 ) -> ApiResult<Found> {
     if let Some(e) = &filter.range_error {
         return Err(ApiError::new(ErrorKind::InvalidTimeRange, e.clone()));
+    }
+    if let Some((key, _)) = &filter.bad_attribute {
+        // LookupEvents' own words for a key it does not have.
+        return Err(ApiError::new(
+            ErrorKind::InvalidLookupAttributes,
+            format!(
+                "Invalid AttributeKey: {key}. Valid keys are EventId, EventName, ReadOnly, Username, ResourceType, ResourceName, EventSource, AccessKeyId."
+            ),
+        ));
     }
     let (primary, rest) = filter.split();
     let mut token = filter.token.clone();

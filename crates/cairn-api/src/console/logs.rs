@@ -1,17 +1,22 @@
 //! A trail's log files: its bucket browsed folder by folder (ListObjectsV2 with `/`), log and
-//! digest files downloaded (GetObject), both as the signed-in user.
+//! digest files downloaded (GetObject), both as the signed-in user. A download that fails is
+//! the console's error page with the error's own status (403 for a denial, 404 for a missing
+//! trail or key); a check range that is not a time is `InvalidTimeRangeException`, as on
+//! Event history.
 
 use axum::body::Body;
 use axum::response::Response;
-use cairn_console::pages::{FileRow, Link, LogFiles};
-use cairn_console::text::{display_size, display_time, input_time, parse_input_time};
+use cairn_console::pages::{ErrorPage, FileRow, Link, LogFiles};
+use cairn_console::text::{display_size, display_time, input_time};
+use cairn_core::error::ApiResult;
+use cairn_core::{ApiError, ErrorKind};
 use http::StatusCode;
 use serde_json::{Value, json};
 
 use super::calls::Caller;
-use super::describe_error;
 use super::session::Signed;
 use super::web::{self, Form, url};
+use super::{describe_error, history};
 use crate::server::AppState;
 
 /// Entries per listing page.
@@ -24,11 +29,8 @@ pub async fn location(
     caller: &Caller<'_>,
     signed: &Signed,
     name: &str,
-) -> Result<(String, String), String> {
-    let trail = caller
-        .cloudtrail("GetTrail", json!({"Name": name}))
-        .await
-        .map_err(|e| describe_error(&e))?;
+) -> ApiResult<(String, String)> {
+    let trail = caller.cloudtrail("GetTrail", json!({"Name": name})).await?;
     let t = trail.get("Trail").cloned().unwrap_or(Value::Null);
     let bucket = t
         .get("S3BucketName")
@@ -47,31 +49,43 @@ pub async fn location(
 /// `GET /console/trails/{name}/logs?folder=…&after=…`.
 pub async fn browse(state: &AppState, signed: &Signed, name: &str, query: &Form) -> Response {
     let now = chrono::Utc::now().timestamp();
-    browse_with(state, signed, name, query, (now - 86400, now), None).await
+    let range = (input_time(now - 86400), input_time(now));
+    browse_with(state, signed, name, query, range, None).await
 }
 
 /// `POST /console/trails/{name}/logs/validate`: the integrity check for the posted range,
 /// shown on the log files page.
 pub async fn validate(state: &AppState, signed: &Signed, name: &str, f: &Form) -> Response {
     let now = chrono::Utc::now().timestamp();
-    let start = parse_input_time(&f.str("start")).unwrap_or(now - 86400);
-    let end = parse_input_time(&f.str("end")).unwrap_or(now);
+    let typed = (f.str("start"), f.str("end"));
+    let (start, end) = match (
+        history::bound("start", &typed.0),
+        history::bound("end", &typed.1),
+    ) {
+        (Ok(s), Ok(e)) => (s.unwrap_or(now - 86400), e.unwrap_or(now)),
+        (Err(e), _) | (_, Err(e)) => {
+            // Shown as Event history shows it; the form keeps what was typed.
+            let error = describe_error(&ApiError::new(ErrorKind::InvalidTimeRange, e));
+            return browse_with(
+                state,
+                signed,
+                name,
+                &Form::default(),
+                typed,
+                Some(Err(error)),
+            )
+            .await;
+        }
+    };
     let caller = Caller::new(state, signed);
     let result = match location(&caller, signed, name).await {
         Ok((bucket, root)) => {
             super::validate::check(&caller, signed, (&bucket, &root), name, start, end).await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(describe_error(&e)),
     };
-    browse_with(
-        state,
-        signed,
-        name,
-        &Form::default(),
-        (start, end),
-        Some(result),
-    )
-    .await
+    let range = (input_time(start), input_time(end));
+    browse_with(state, signed, name, &Form::default(), range, Some(result)).await
 }
 
 async fn browse_with(
@@ -79,7 +93,7 @@ async fn browse_with(
     signed: &Signed,
     name: &str,
     query: &Form,
-    (start, end): (i64, i64),
+    (check_start, check_end): (String, String),
     check: Option<Result<super::validate::Report, String>>,
 ) -> Response {
     let caller = Caller::new(state, signed);
@@ -88,8 +102,8 @@ async fn browse_with(
         chrome: signed.chrome("trails"),
         trail: name.to_owned(),
         trail_href: base.clone(),
-        check_start: input_time(start),
-        check_end: input_time(end),
+        check_start,
+        check_end,
         ..Default::default()
     };
     match check {
@@ -103,7 +117,7 @@ async fn browse_with(
     let (bucket, root) = match location(&caller, signed, name).await {
         Ok(l) => l,
         Err(e) => {
-            page.error = Some(e);
+            page.error = Some(describe_error(&e));
             return web::page_with(StatusCode::OK, &page);
         }
     };
@@ -173,7 +187,7 @@ pub async fn file(state: &AppState, signed: &Signed, name: &str, query: &Form) -
     let caller = Caller::new(state, signed);
     let (bucket, _) = match location(&caller, signed, name).await {
         Ok(l) => l,
-        Err(e) => return web::text(StatusCode::BAD_REQUEST, &e),
+        Err(e) => return file_error(signed, name, &e),
     };
     let key = query.str("key");
     match caller.get_object(&bucket, &key, MAX_DOWNLOAD_BYTES).await {
@@ -181,6 +195,23 @@ pub async fn file(state: &AppState, signed: &Signed, name: &str, query: &Form) -
             let filename = key.rsplit('/').next().unwrap_or("log.json.gz");
             web::download("application/octet-stream", filename, Body::from(bytes))
         }
-        Err(e) => web::text(StatusCode::BAD_REQUEST, &describe_error(&e)),
+        Err(e) => file_error(signed, name, &e),
     }
+}
+
+/// The console's error page for a download that failed, with the error's status: 403 for a
+/// denial, 404 for a missing trail or key, the API's status otherwise.
+fn file_error(signed: &Signed, name: &str, e: &ApiError) -> Response {
+    let status = match e.kind {
+        ErrorKind::TrailNotFound => StatusCode::NOT_FOUND,
+        _ => crate::errors::WireError::from(e).status,
+    };
+    web::page_with(
+        status,
+        &ErrorPage {
+            chrome: signed.chrome("trails"),
+            title: format!("Log file of {name}"),
+            message: describe_error(e),
+        },
+    )
 }

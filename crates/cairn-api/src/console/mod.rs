@@ -140,6 +140,8 @@ pub async fn handle(state: &AppState, source_ip: String, req: Request) -> Respon
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip());
     let https = session::is_https(&parts.headers, peer, &state.settings.trusted_proxies);
+    let trusted = session::is_trusted(peer, &state.settings.trusted_proxies);
+    let forwarded_host = session::forwarded_host(&parts.headers, trusted);
     let req = Incoming {
         method: &parts.method,
         path: &path,
@@ -148,6 +150,7 @@ pub async fn handle(state: &AppState, source_ip: String, req: Request) -> Respon
         body: &body,
         source_ip: &source_ip,
         https,
+        forwarded_host: forwarded_host.as_deref(),
     };
     let mut resp = route(state, &req).await;
     if https {
@@ -172,6 +175,9 @@ pub struct Incoming<'a> {
     pub source_ip: &'a str,
     /// Whether the browser came over https ([`session::is_https`]).
     pub https: bool,
+    /// The host the browser addressed, as a trusted proxy forwarded it
+    /// ([`session::forwarded_host`]); `None` when the peer is not a trusted proxy.
+    pub forwarded_host: Option<&'a str>,
 }
 
 fn finish(mut resp: Response) -> Response {
@@ -218,7 +224,10 @@ async fn route(state: &AppState, req: &Incoming<'_>) -> Response {
         return resp;
     };
     let form = Form::parse(body);
-    if !get && (!signed.csrf_ok(form.get("csrf")) || !session::same_origin(headers)) {
+    if !get
+        && (!signed.csrf_ok(form.get("csrf"))
+            || !session::same_origin(headers, req.https, req.forwarded_host))
+    {
         return web::page_with(
             StatusCode::FORBIDDEN,
             &cairn_console::pages::ErrorPage {
@@ -238,7 +247,8 @@ async fn route(state: &AppState, req: &Incoming<'_>) -> Response {
         (true, ["trails", "create"]) => wizard::page(&signed, query),
         (false, ["trails", "create"]) => wizard::submit(state, &signed, &form).await,
         (true, ["trails", name]) => {
-            trails::detail(state, &signed, name, trails::notice(query), None).await
+            let notice = trails::notice(&signed, name, query);
+            trails::detail(state, &signed, name, notice, None).await
         }
         (true, ["trails", name, "edit"]) => edit::page(state, &signed, name).await,
         (false, ["trails", name, "edit"]) => edit::submit(state, &signed, name, &form).await,

@@ -110,6 +110,40 @@ pub fn insights(form: &SelectorForm) -> Value {
     Value::Array(list)
 }
 
+/// Whether `EventSelectors` log anything: a selector with management events, or a data
+/// resource with at least one value.
+pub fn logs_anything(event_selectors: &Value) -> bool {
+    event_selectors.as_array().into_iter().flatten().any(|sel| {
+        sel.get("IncludeManagementEvents").and_then(Value::as_bool) == Some(true)
+            || sel
+                .get("DataResources")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .any(|dr| {
+                    dr.get("Values")
+                        .and_then(Value::as_array)
+                        .is_some_and(|v| !v.is_empty())
+                })
+    })
+}
+
+/// The Insights types of GetInsightSelectors' output (or a `{"InsightSelectors": …}` input),
+/// sorted.
+pub fn insight_kinds(out: &Value) -> Vec<String> {
+    let mut kinds: Vec<String> = out
+        .get("InsightSelectors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i.get("InsightType").and_then(Value::as_str))
+        .map(str::to_owned)
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
 /// What the details page shows of a trail's selectors.
 pub struct Shown {
     /// Management events summary.
@@ -301,6 +335,28 @@ mod tests {
         assert!(back.management && !back.read && back.write && back.exclude_kms);
         assert!(back.s3_data && !back.s3_all && back.s3_read && back.s3_write);
         assert_eq!(back.s3_buckets, "logs/\nother/prefix/");
+    }
+
+    #[test]
+    fn a_form_with_nothing_on_logs_nothing() {
+        assert!(logs_anything(&basic(&defaults())));
+        let off = SelectorForm {
+            s3_all: true,
+            ..Default::default()
+        };
+        assert!(!logs_anything(&basic(&off)));
+        let no_buckets = SelectorForm {
+            s3_data: true,
+            s3_all: false,
+            s3_read: true,
+            ..Default::default()
+        };
+        assert!(!logs_anything(&basic(&no_buckets)), "no bucket chosen");
+        let data_only = SelectorForm {
+            s3_buckets: "logs".into(),
+            ..no_buckets
+        };
+        assert!(logs_anything(&basic(&data_only)));
     }
 
     #[test]

@@ -70,20 +70,58 @@ pub fn set_cookie(resp: &mut Response, name: &str, value: &str, path: &str, max_
     }
 }
 
+/// Whether the request's peer is one of the `trusted` proxies.
+pub fn is_trusted(peer: Option<IpAddr>, trusted: &[Cidr]) -> bool {
+    peer.is_some_and(|p| trusted.iter().any(|c| c.contains(p)))
+}
+
 /// Whether the browser reached the console over https. Cairn itself listens in plain HTTP,
 /// so only a TLS proxy can say so: `X-Forwarded-Proto: https` counts when the peer is one of
 /// `trusted` proxies (the last value, the one that proxy set), never from anyone else.
 pub fn is_https(headers: &HeaderMap, peer: Option<IpAddr>, trusted: &[Cidr]) -> bool {
-    if !peer.is_some_and(|p| trusted.iter().any(|c| c.contains(p))) {
+    if !is_trusted(peer, trusted) {
         return false;
     }
+    last_value(headers, "x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"))
+}
+
+/// The last comma-separated value of header `name` (the one the nearest proxy set).
+fn last_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
-        .get_all("x-forwarded-proto")
+        .get_all(name)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .next_back()
-        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+        .map(|v| v.trim().to_owned())
+}
+
+/// Whether `host` is a plain `host[:port]` (letters, digits, `.`, `-`, `:` and IPv6
+/// brackets): nothing else is put in a record.
+fn plain_host(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 255
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+}
+
+/// The host the browser addressed as a trusted proxy forwarded it (its last
+/// `X-Forwarded-Host`, else the `Host` it sent), when the peer is a trusted proxy; `None`
+/// from any other peer, whose headers are the client's own choice.
+pub fn forwarded_host(headers: &HeaderMap, trusted: bool) -> Option<String> {
+    if !trusted {
+        return None;
+    }
+    last_value(headers, "x-forwarded-host")
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .filter(|h| plain_host(h))
 }
 
 /// Adds `Secure` to every cookie `resp` sets (the request came over https).
@@ -106,9 +144,27 @@ pub fn secure_cookies(resp: &mut Response) {
     }
 }
 
+/// A host (`name`, `[v6]` or `name:port`) split into its lower-cased name and port; `None`
+/// when the port is not a number.
+fn host_port(host: &str) -> Option<(String, Option<u16>)> {
+    let (name, port) = match host.rfind(':') {
+        Some(i) if !host[i..].contains(']') => (&host[..i], Some(&host[i + 1..])),
+        _ => (host, None),
+    };
+    let port = match port {
+        Some(p) => Some(p.parse::<u16>().ok()?),
+        None => None,
+    };
+    (!name.is_empty()).then(|| (name.to_ascii_lowercase(), port))
+}
+
 /// Whether a state-changing request comes from this console's own pages: a browser that
-/// names the request's origin (`Origin`, `Sec-Fetch-Site`) must name this host.
-pub fn same_origin(headers: &HeaderMap) -> bool {
+/// names the request's origin (`Origin`, `Sec-Fetch-Site`) must name this console's own
+/// origin: the scheme the browser used (`https` only behind a trusted TLS proxy, see
+/// [`is_https`]; compared case-insensitively, as URLs compare them), and the host and port
+/// it addressed (`forwarded`, a trusted proxy's [`forwarded_host`], else `Host`), a missing
+/// port being the scheme's default.
+pub fn same_origin(headers: &HeaderMap, https: bool, forwarded: Option<&str>) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
         && !matches!(site, "same-origin" | "none")
     {
@@ -117,15 +173,21 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let origin_host = origin
-        .split_once("://")
-        .map(|(_, rest)| rest)
-        .unwrap_or(origin);
-    !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+    let host = forwarded.or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()));
+    let Some((host, port)) = host.and_then(host_port) else {
+        return false;
+    };
+    let Some((scheme, rest)) = origin.split_once("://") else {
+        return false;
+    };
+    let (want_scheme, default_port) = if https { ("https", 443) } else { ("http", 80) };
+    if !scheme.eq_ignore_ascii_case(want_scheme) || rest.contains(['/', '?', '#', '@']) {
+        return false;
+    }
+    let Some((origin_host, origin_port)) = host_port(rest) else {
+        return false;
+    };
+    origin_host == host && origin_port.unwrap_or(default_port) == port.unwrap_or(default_port)
 }
 
 /// A signed-in user.
@@ -332,19 +394,62 @@ mod tests {
     fn cross_site_posts_are_refused() {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:9000"));
-        assert!(same_origin(&h));
-        h.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("http://127.0.0.1:9000"),
+        assert!(same_origin(&h, false, None));
+        let origin = |h: &mut HeaderMap, o: &'static str| {
+            h.insert(header::ORIGIN, HeaderValue::from_static(o));
+        };
+        origin(&mut h, "http://127.0.0.1:9000");
+        assert!(same_origin(&h, false, None));
+        origin(&mut h, "HTTP://127.0.0.1:9000");
+        assert!(
+            same_origin(&h, false, None),
+            "schemes compare case-insensitively"
         );
-        assert!(same_origin(&h));
-        h.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("http://evil.example"),
+        for other in [
+            "http://evil.example",
+            "https://127.0.0.1:9000",
+            "HTTPS://127.0.0.1:9000",
+            "http://127.0.0.1:9001",
+            "http://127.0.0.1",
+            "http://127.0.0.1:9000/",
+            "http://127.0.0.1:9000.evil.com",
+            "null",
+        ] {
+            origin(&mut h, other);
+            assert!(!same_origin(&h, false, None), "{other}");
+        }
+        // Behind a TLS proxy: https, the forwarded host, default ports.
+        h.insert(header::HOST, HeaderValue::from_static("cairn.example"));
+        origin(&mut h, "https://cairn.example");
+        assert!(same_origin(&h, true, Some("cairn.example")));
+        assert!(same_origin(&h, true, Some("cairn.example:443")));
+        assert!(
+            !same_origin(&h, false, None),
+            "https on a plain-http console"
         );
-        assert!(!same_origin(&h));
+        origin(&mut h, "http://cairn.example");
+        assert!(!same_origin(&h, true, Some("cairn.example")));
+        assert!(same_origin(&h, false, None));
+        origin(&mut h, "https://[::1]:8443");
+        assert!(same_origin(&h, true, Some("[::1]:8443")));
+        assert!(!same_origin(&h, true, Some("[::1]")));
         h.remove(header::ORIGIN);
         h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
-        assert!(!same_origin(&h));
+        assert!(!same_origin(&h, false, None));
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_forwards_the_host() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("evil.example"));
+        assert_eq!(forwarded_host(&h, false), None);
+        assert_eq!(forwarded_host(&h, true).as_deref(), Some("evil.example"));
+        h.insert(
+            "x-forwarded-host",
+            HeaderValue::from_static("spoof.example, cairn.example"),
+        );
+        assert_eq!(forwarded_host(&h, true).as_deref(), Some("cairn.example"));
+        h.insert("x-forwarded-host", HeaderValue::from_static("a b/c"));
+        assert_eq!(forwarded_host(&h, true), None, "not a host");
     }
 }

@@ -69,7 +69,7 @@ pub async fn submit(state: &AppState, req: &Incoming<'_>) -> Response {
         (Some(c), Some(t)) => session::same(&c, t),
         _ => false,
     };
-    if !token_ok || !session::same_origin(headers) {
+    if !token_ok || !session::same_origin(headers, req.https, req.forwarded_host) {
         return form(
             Some("The sign-in form expired. Sign in again."),
             None,
@@ -88,11 +88,6 @@ pub async fn submit(state: &AppState, req: &Incoming<'_>) -> Response {
         .unwrap_or_else(|_| Region::parse("us-east-1").expect("us-east-1 exists"));
     let user_agent = headers
         .get(http::header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let host = headers
-        .get(http::header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
@@ -120,10 +115,7 @@ pub async fn submit(state: &AppState, req: &Incoming<'_>) -> Response {
         region: region.to_string(),
         source_ip: source_ip.to_owned(),
         user_agent,
-        login_to: format!(
-            "{}://{host}/console/",
-            if req.https { "https" } else { "http" }
-        ),
+        login_to: login_to(state, req),
         at: now,
         mfa_used: match principal.as_ref().and_then(|p| p.session()) {
             Some(c) if c.mfa => "Yes",
@@ -193,6 +185,22 @@ pub async fn submit(state: &AppState, req: &Incoming<'_>) -> Response {
     session::set_cookie(&mut resp, session::COOKIE, &id, "/console", lifetime);
     session::set_cookie(&mut resp, session::SIGNIN_COOKIE, "", "/console/signin", 0);
     resp
+}
+
+/// `additionalEventData.LoginTo`: the console's address, as AWS records the console URL
+/// signed in to (`https://console.aws.amazon.com/console/…`), from nothing the client
+/// chooses: the host a trusted proxy forwarded ([`session::forwarded_host`]), else the
+/// address Cairn listens on (`127.0.0.1` for an unspecified address), never the client's
+/// own `Host` header.
+fn login_to(state: &AppState, req: &Incoming<'_>) -> String {
+    let scheme = if req.https { "https" } else { "http" };
+    let host = match (req.forwarded_host, state.settings.listen_addr) {
+        (Some(h), _) => h.to_owned(),
+        (None, Some(a)) if a.ip().is_unspecified() => format!("127.0.0.1:{}", a.port()),
+        (None, Some(a)) => a.to_string(),
+        (None, None) => "127.0.0.1".to_owned(),
+    };
+    format!("{scheme}://{host}/console/")
 }
 
 /// Ends the session.

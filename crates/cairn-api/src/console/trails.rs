@@ -1,12 +1,17 @@
 //! The dashboard, the trails table, a trail's details and its actions (start and stop
 //! logging, delete behind a confirmation, event selectors, tags). A successful action answers
-//! `303 See Other` to the details page with a fixed notice id (POST-redirect-GET).
+//! `303 See Other` to the details page with a fixed notice id signed for the session
+//! (POST-redirect-GET). What could not be read (selectors, Insights, tags) is shown as
+//! "Unknown" with the reason, never as off or empty; the selector editor is only offered, and
+//! only saves, while the current selectors are known, leaves Insights alone unless it showed
+//! them, and asks for a confirmation before a save that would log no events at all.
 
 use axum::response::Response;
 use cairn_console::pages::{
     ConfirmDelete, Dashboard, SelectorForm, Setting, TagRow, TrailDetail, TrailRow, Trails,
 };
 use cairn_console::text::display_time;
+use cairn_core::ErrorKind;
 use http::StatusCode;
 use serde_json::{Value, json};
 
@@ -153,6 +158,10 @@ pub fn list_url(signed: &Signed, done: &str, name: &str) -> String {
     )
 }
 
+/// The selector editor shown again: what was submitted, its error, and whether it asks to
+/// confirm logging nothing.
+type Editor = (SelectorForm, String, bool);
+
 /// `GET /console/trails/{name}`, or the same page after a failed action.
 pub async fn detail(
     state: &AppState,
@@ -171,7 +180,7 @@ async fn detail_with(
     name: &str,
     flash: Option<String>,
     error: Option<String>,
-    editor: Option<(SelectorForm, String)>,
+    editor: Option<Editor>,
 ) -> Response {
     let caller = Caller::new(state, signed);
     let trail = match caller.cloudtrail("GetTrail", json!({"Name": name})).await {
@@ -198,21 +207,18 @@ async fn detail_with(
     let selectors_out = caller
         .cloudtrail("GetEventSelectors", json!({"TrailName": arn}))
         .await
-        .unwrap_or(Value::Null);
-    let insights_out = caller
-        .cloudtrail("GetInsightSelectors", json!({"TrailName": arn}))
-        .await
-        .unwrap_or(Value::Null);
+        .map_err(|e| describe_error(&e));
+    let insights_out = read_insights(&caller, &arn).await;
     let tags = caller
         .cloudtrail("ListTags", json!({"ResourceIdList": [arn]}))
         .await
-        .ok()
-        .and_then(|o| {
+        .map(|o| {
             o.pointer("/ResourceTagList/0/TagsList")
                 .and_then(Value::as_array)
                 .cloned()
+                .unwrap_or_default()
         })
-        .unwrap_or_default();
+        .map_err(|e| describe_error(&e));
     let b = |m: &str| trail.get(m).and_then(Value::as_bool).unwrap_or(false);
     let dash = |v: String| if v.is_empty() { "-".to_owned() } else { v };
     let bucket = s(&trail, "S3BucketName");
@@ -305,9 +311,24 @@ async fn detail_with(
         Setting::new("Logging started", time(&status, "StartLoggingTime")),
         Setting::new("Logging stopped", time(&status, "StopLoggingTime")),
     ];
-    let mut shown = selectors::shown(&selectors_out, &insights_out);
-    let selectors_error = editor.map(|(form, e)| {
+    let mut shown = selectors::shown(
+        selectors_out.as_ref().unwrap_or(&Value::Null),
+        insights_out.as_ref().unwrap_or(&Value::Null),
+    );
+    if let Err(why) = &selectors_out {
+        shown.management = vec![Setting::new(
+            "Management events",
+            format!("Unknown ({why})"),
+        )];
+        shown.data.clear();
+    }
+    if let Err(why) = &insights_out {
+        shown.insights = format!("Unknown ({why})");
+    }
+    let mut confirm_nothing = false;
+    let selectors_error = editor.map(|(form, e, confirm)| {
         shown.form = form;
+        confirm_nothing = confirm;
         e
     });
     let page = TrailDetail {
@@ -327,13 +348,19 @@ async fn detail_with(
         insights: shown.insights,
         form: shown.form,
         selectors_error,
+        selectors_unknown: selectors_out.err(),
+        insights_unknown: insights_out.err(),
+        confirm_nothing,
         tags: tags
+            .as_deref()
+            .unwrap_or_default()
             .iter()
             .map(|t| TagRow {
                 key: s(t, "Key"),
                 value: s(t, "Value"),
             })
             .collect(),
+        tags_unknown: tags.err(),
         flash,
         error,
     };
@@ -358,31 +385,35 @@ pub async fn act(
             .cloudtrail("StopLogging", json!({"Name": name}))
             .await
             .map(|_| "stopped"),
-        "selectors" => {
-            let form = selectors::read_form(f);
-            if let Some(e) = checks::selectors_error(&form) {
-                return detail_with(state, signed, name, None, None, Some((form, e))).await;
-            }
-            save_selectors(&caller, name, &form)
-                .await
-                .map(|_| "selectors")
-        }
+        "selectors" => return save_selectors(state, signed, name, f).await,
         "tags" => tags(&caller, name, f).await,
         _ => return web::text(StatusCode::NOT_FOUND, "Not found."),
     };
     match result {
         // POST-redirect-GET: reloading the page shows it again without calling again.
-        Ok(done) => web::redirect(&url(
-            &format!("/console/trails/{}", web::segment(name)),
-            &[("done", done)],
-        )),
+        Ok(done) => web::redirect(&trail_url(signed, name, done)),
         Err(e) => detail(state, signed, name, None, Some(describe_error(&e))).await,
     }
 }
 
-/// The notice a `done` id names (fixed texts only: nothing in the address is shown).
-pub fn notice(query: &Form) -> Option<String> {
-    let text = match query.get("done")? {
+/// The address of trail `name`'s page with the notice `done`, signed for this session and
+/// trail ([`Signed::notice_sig`]).
+pub fn trail_url(signed: &Signed, name: &str, done: &str) -> String {
+    url(
+        &format!("/console/trails/{}", web::segment(name)),
+        &[("done", done), ("sig", &signed.notice_sig(done, name))],
+    )
+}
+
+/// The notice a `done` id names on trail `name`'s page: fixed texts only (nothing in the
+/// address is shown), and only with this session's signature for that trail, so a link
+/// written by anyone else ("Logging stopped." on a trail that logs) shows nothing.
+pub fn notice(signed: &Signed, name: &str, query: &Form) -> Option<String> {
+    let done = query.get("done")?;
+    if !signed.notice_ok(done, name, query.get("sig")) {
+        return None;
+    }
+    let text = match done {
         "started" => "Logging started.",
         "stopped" => "Logging stopped.",
         "selectors" => "Event selectors saved.",
@@ -394,24 +425,88 @@ pub fn notice(query: &Form) -> Option<String> {
     Some(text.to_owned())
 }
 
-async fn save_selectors(
-    caller: &Caller<'_>,
-    name: &str,
-    form: &SelectorForm,
-) -> cairn_core::error::ApiResult<()> {
-    caller
-        .cloudtrail(
-            "PutEventSelectors",
-            json!({"TrailName": name, "EventSelectors": selectors::basic(form)}),
-        )
-        .await?;
-    caller
-        .cloudtrail(
-            "PutInsightSelectors",
-            json!({"TrailName": name, "InsightSelectors": selectors::insights(form)}),
-        )
-        .await?;
-    Ok(())
+/// What the editor says before a save that would log no management or data events.
+pub const NOTHING_LOGGED: &str = "With Management events and Data events both off, this trail would log no events at all. Tick \"Log no management or data events\" to save it anyway.";
+
+/// GetInsightSelectors' output; a trail without Insights (`InsightNotEnabledException`) has
+/// none, which is known, not an error.
+async fn read_insights(caller: &Caller<'_>, trail: &str) -> Result<Value, String> {
+    match caller
+        .cloudtrail("GetInsightSelectors", json!({"TrailName": trail}))
+        .await
+    {
+        Ok(out) => Ok(out),
+        Err(e) if e.kind == ErrorKind::InsightNotEnabled => Ok(Value::Null),
+        Err(e) => Err(describe_error(&e)),
+    }
+}
+
+/// `POST /console/trails/{name}/selectors`. Saves only over selectors it can read (a form
+/// built without them would replace them with blanks), asks for `confirm_no_events` before
+/// logging nothing, and calls PutInsightSelectors only when the form showed Insights
+/// (`insights_shown`) and they changed.
+async fn save_selectors(state: &AppState, signed: &Signed, name: &str, f: &Form) -> Response {
+    let caller = Caller::new(state, signed);
+    let form = selectors::read_form(f);
+    let again = |form: SelectorForm, e: String, confirm: bool| {
+        detail_with(state, signed, name, None, None, Some((form, e, confirm)))
+    };
+    if let Some(e) = checks::selectors_error(&form) {
+        return again(form, e, false).await;
+    }
+    if let Err(e) = caller
+        .cloudtrail("GetEventSelectors", json!({"TrailName": name}))
+        .await
+    {
+        let why = format!(
+            "Event selectors not saved: the current ones could not be read ({}).",
+            describe_error(&e)
+        );
+        return detail(state, signed, name, None, Some(why)).await;
+    }
+    let event_selectors = selectors::basic(&form);
+    if !selectors::logs_anything(&event_selectors) && !f.checked("confirm_no_events") {
+        return again(form, NOTHING_LOGGED.to_owned(), true).await;
+    }
+    let insights = if f.checked("insights_shown") {
+        match read_insights(&caller, name).await {
+            Ok(current) => {
+                let wanted = selectors::insights(&form);
+                let now = json!({"InsightSelectors": wanted});
+                (selectors::insight_kinds(&now) != selectors::insight_kinds(&current))
+                    .then_some(wanted)
+            }
+            Err(why) => {
+                let why = format!(
+                    "Event selectors not saved: the current Insights selectors could not be read ({why})."
+                );
+                return detail(state, signed, name, None, Some(why)).await;
+            }
+        }
+    } else {
+        None
+    };
+    let saved = async {
+        caller
+            .cloudtrail(
+                "PutEventSelectors",
+                json!({"TrailName": name, "EventSelectors": event_selectors}),
+            )
+            .await?;
+        if let Some(wanted) = insights {
+            caller
+                .cloudtrail(
+                    "PutInsightSelectors",
+                    json!({"TrailName": name, "InsightSelectors": wanted}),
+                )
+                .await?;
+        }
+        Ok::<_, cairn_core::ApiError>(())
+    };
+    match saved.await {
+        Ok(()) => web::redirect(&trail_url(signed, name, "selectors")),
+        Err(e) => detail(state, signed, name, None, Some(describe_error(&e))).await,
+    }
 }
 
 async fn tags(

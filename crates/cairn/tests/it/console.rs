@@ -90,8 +90,10 @@ impl Browser {
             .http
             .post(format!("{}{path}", self.base))
             .header("cookie", self.cookie_header())
-            .header("origin", self.base.clone())
             .form(form);
+        if !self.headers.iter().any(|(k, _)| k == "origin") {
+            req = req.header("origin", self.base.clone());
+        }
         for (k, v) in &self.headers {
             req = req.header(k, v);
         }

@@ -20,7 +20,7 @@ fn set_cookies(headers: &reqwest::header::HeaderMap) -> Vec<String> {
 }
 
 /// An IAM user named `name` with inline policy `policy`; its access key id and secret.
-async fn user_with(server: &Server, name: &str, policy: &str) -> (String, String) {
+pub(crate) async fn user_with(server: &Server, name: &str, policy: &str) -> (String, String) {
     iam(server, &[("Action", "CreateUser"), ("UserName", name)]).await;
     iam(
         server,
@@ -58,8 +58,10 @@ async fn login_to(server: &Server) -> String {
 async fn behind_a_trusted_tls_proxy_cookies_are_secure_and_login_to_says_https() {
     let server = Server::start_with(&["--trusted-proxies", "127.0.0.1/32"]);
     let mut b = Browser::new(&server);
-    b.headers
-        .push(("x-forwarded-proto".to_owned(), "https".to_owned()));
+    b.headers.extend([
+        ("x-forwarded-proto".to_owned(), "https".to_owned()),
+        ("origin".to_owned(), format!("https://{}", server.addr)),
+    ]);
     let (_, headers, _) = b.get("/console/signin").await;
     let mut seen = set_cookies(&headers);
     let (status, headers, _) = b.sign_in(ACCESS_KEY, SECRET).await;

@@ -6,6 +6,8 @@ mod connection_slots;
 mod console;
 mod console_actions;
 mod console_fixes;
+mod console_guards;
+mod console_notices;
 mod console_sessions;
 mod console_wizard;
 mod console_wizard_checks;

@@ -1,0 +1,182 @@
+//! The trail page's selectors, Insights and tags when they cannot be read, and the selector
+//! editor's guards: what a user may not read is "Unknown" with the reason, never "Not
+//! enabled" or "No tags"; the editor is not offered and a save is refused while the current
+//! selectors are unknown; a save leaves Insights alone unless the form showed them; a save
+//! that would log nothing at all needs its confirmation.
+
+use serde_json::{Value, json};
+
+use crate::console::{Browser, lookup};
+use crate::console_fixes::user_with;
+use crate::harness::{ACCESS_KEY, SECRET, Server};
+
+/// A trail `guarded` logging management events, S3 data events of `guarded-logs` and API
+/// call rate Insights, tagged `team=blue`.
+async fn guarded_trail(server: &Server) {
+    server.bucket_for_trails("guarded-logs").await;
+    let calls = [
+        (
+            "CreateTrail",
+            json!({"Name": "guarded", "S3BucketName": "guarded-logs"}),
+        ),
+        (
+            "PutEventSelectors",
+            json!({"TrailName": "guarded", "EventSelectors": [{
+                "ReadWriteType": "All", "IncludeManagementEvents": true,
+                "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::guarded-logs/"]}]}]}),
+        ),
+        (
+            "PutInsightSelectors",
+            json!({"TrailName": "guarded", "InsightSelectors": [{"InsightType": "ApiCallRateInsight"}]}),
+        ),
+        (
+            "AddTags",
+            json!({"ResourceId": "arn:aws:cloudtrail:us-east-1:123456789012:trail/guarded", "TagsList": [{"Key": "team", "Value": "blue"}]}),
+        ),
+    ];
+    for (op, body) in calls {
+        let (s, out) = server.ct(op, body).await;
+        assert_eq!(s, 200, "{op}: {out}");
+    }
+}
+
+async fn event_selectors(server: &Server) -> Value {
+    let (s, out) = server
+        .ct("GetEventSelectors", json!({"TrailName": "guarded"}))
+        .await;
+    assert_eq!(s, 200, "{out}");
+    out["EventSelectors"].clone()
+}
+
+async fn insight_types(server: &Server) -> Vec<String> {
+    let (_, out) = server
+        .ct("GetInsightSelectors", json!({"TrailName": "guarded"}))
+        .await;
+    out["InsightSelectors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|i| i["InsightType"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn insight_puts(server: &Server) -> usize {
+    lookup(server, "EventName", "PutInsightSelectors")
+        .await
+        .len()
+}
+
+async fn save(b: &mut Browser, fields: &[(&str, &str)]) -> (u16, String, String) {
+    let csrf = b.csrf.clone();
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend_from_slice(fields);
+    let (status, headers, body) = b.post("/console/trails/guarded/selectors", &form).await;
+    let location = headers
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, location, body)
+}
+
+#[tokio::test]
+async fn selectors_insights_and_tags_that_cannot_be_read_are_unknown_and_not_saved_over() {
+    let server = Server::start();
+    guarded_trail(&server).await;
+    let before = event_selectors(&server).await;
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudtrail:*","Resource":"*"},{"Effect":"Deny","Action":["cloudtrail:GetEventSelectors","cloudtrail:GetInsightSelectors","cloudtrail:ListTags"],"Resource":"*"}]}"#;
+    let (id, secret) = user_with(&server, "frank", policy).await;
+    let mut b = Browser::new(&server);
+    assert_eq!(b.sign_in(&id, &secret).await.0, 303);
+
+    let (status, _, page) = b.get("/console/trails/guarded").await;
+    assert_eq!(status, 200);
+    for wrong in ["Not enabled", "No data events.", "No tags.", "(0)"] {
+        assert!(!page.contains(wrong), "{wrong}: {page}");
+    }
+    for denied in [
+        "cloudtrail:GetEventSelectors",
+        "cloudtrail:GetInsightSelectors",
+        "cloudtrail:ListTags",
+    ] {
+        assert!(page.contains(denied), "the reason names {denied}: {page}");
+    }
+    assert!(page.contains("Unknown (AccessDeniedException"), "{page}");
+    assert!(page.contains("id=\"selectors-locked\""), "{page}");
+    assert!(!page.contains("id=\"selectors-form\""), "no editor: {page}");
+
+    // The blank form a browser would have posted is refused; nothing changes.
+    let (status, _, page) = save(&mut b, &[("s3_scope", "all"), ("s3_buckets", "")]).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Event selectors not saved"), "{page}");
+    assert_eq!(event_selectors(&server).await, before);
+    assert_eq!(insight_types(&server).await, ["ApiCallRateInsight"]);
+    for op in ["PutEventSelectors", "PutInsightSelectors"] {
+        let calls = lookup(&server, "EventName", op).await;
+        assert!(
+            calls.iter().all(|r| r["userIdentity"]["type"] == "Root"),
+            "{op} was not called by the console: {calls:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn saving_selectors_leaves_insights_alone_and_asks_before_logging_nothing() {
+    let server = Server::start();
+    guarded_trail(&server).await;
+    let mut b = Browser::new(&server);
+    b.sign_in(ACCESS_KEY, SECRET).await;
+    let (_, _, page) = b.get("/console/trails/guarded").await;
+    assert!(
+        page.contains("name=\"insights_shown\""),
+        "the editor shows Insights: {page}"
+    );
+    let set_up = insight_puts(&server).await;
+
+    // A form that does not carry Insights leaves them as they are.
+    let mgmt = [("management", "on"), ("read", "on"), ("write", "on")];
+    let (status, location, body) = save(&mut b, &mgmt).await;
+    assert_eq!(status, 303, "{body}");
+    assert!(location.contains("done=selectors"), "{location}");
+    assert_eq!(insight_types(&server).await, ["ApiCallRateInsight"]);
+    // Showing them unchanged calls nothing for them.
+    let mut shown = mgmt.to_vec();
+    shown.extend([("insights_shown", "1"), ("insights_call_rate", "on")]);
+    assert_eq!(save(&mut b, &shown).await.0, 303);
+    assert_eq!(insight_types(&server).await, ["ApiCallRateInsight"]);
+    assert_eq!(
+        insight_puts(&server).await,
+        set_up,
+        "no PutInsightSelectors"
+    );
+    // Unticked in a form that showed them: that is the user's choice.
+    let mut off = mgmt.to_vec();
+    off.push(("insights_shown", "1"));
+    assert_eq!(save(&mut b, &off).await.0, 303);
+    assert!(insight_types(&server).await.is_empty());
+
+    // Management and data events both off: refused until confirmed.
+    let nothing = [
+        ("s3_scope", "all"),
+        ("s3_buckets", ""),
+        ("insights_shown", "1"),
+    ];
+    let (status, _, page) = save(&mut b, &nothing).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("id=\"selectors-error\""), "{page}");
+    assert!(page.contains("would log no events at all"), "{page}");
+    assert!(page.contains("name=\"confirm_no_events\""), "{page}");
+    assert_eq!(
+        event_selectors(&server).await[0]["IncludeManagementEvents"],
+        true
+    );
+    let mut confirmed = nothing.to_vec();
+    confirmed.push(("confirm_no_events", "on"));
+    let (status, _, body) = save(&mut b, &confirmed).await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(
+        event_selectors(&server).await[0]["IncludeManagementEvents"],
+        false
+    );
+}
