@@ -153,3 +153,13 @@ def test_the_cli_listing_records_what_aws_records(cairn, s3, aws):
         assert listed["requestParameters"][name] == real["requestParameters"][name], name
     assert listed["resources"][0] == {"type": "AWS::S3::Object",
                                       "ARNPrefix": "arn:aws:s3:::cli-listing-bkt/"}
+
+
+def test_no_such_key_names_no_key_in_its_message(cairn, s3):
+    import botocore.exceptions
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket="fidelity-bkt", Key="missing-key")
+    assert e.value.response["Error"]["Code"] == "NoSuchKey"
+    assert e.value.response["Error"]["Message"] == "The specified key does not exist."
+    failed = records(cairn, "GetObject", key="missing-key")[-1]
+    assert failed["errorMessage"] == "The specified key does not exist."
