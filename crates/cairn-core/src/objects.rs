@@ -106,11 +106,10 @@ pub fn require_bucket(conn: &Connection, bucket: &str) -> ApiResult<Bucket> {
     buckets::get(conn, bucket)?.ok_or_else(|| no_such_bucket(bucket))
 }
 
-fn no_such_key(key: &str) -> ApiError {
-    ApiError::new(
-        ErrorKind::S3NoSuchKey,
-        format!("The specified key does not exist: {key}"),
-    )
+/// S3's `NoSuchKey`: its message names no key (S3's error body carries the key in a `<Key>`
+/// element of its own).
+fn no_such_key() -> ApiError {
+    ApiError::new(ErrorKind::S3NoSuchKey, "The specified key does not exist.")
 }
 
 /// Validates an object key: 1–1024 bytes.
@@ -144,7 +143,7 @@ pub fn check_user_metadata<'a>(
 
 /// Reads an object's record.
 pub fn get(conn: &Connection, bucket: &str, key: &str) -> ApiResult<Object> {
-    let row = objects::get(conn, bucket, key)?.ok_or_else(|| no_such_key(key))?;
+    let row = objects::get(conn, bucket, key)?.ok_or_else(no_such_key)?;
     let meta = ObjectMeta::decode(&row.meta);
     Ok(Object { row, meta })
 }

@@ -78,7 +78,10 @@ pub fn routing_view(record: &EventRecord) -> Value {
     let resources: Vec<Value> = record
         .resources
         .iter()
-        .map(|r| json!({"type": r.resource_type, "ARN": r.arn}))
+        .map(|r| match &r.arn_prefix {
+            Some(prefix) => json!({"type": r.resource_type, "ARNPrefix": prefix}),
+            None => json!({"type": r.resource_type, "ARN": r.arn}),
+        })
         .collect();
     let mut view = json!({
         "eventCategory": record.event_category,
@@ -150,17 +153,23 @@ fn rw_matches(rw: ReadWriteType, event: &Value) -> bool {
     }
 }
 
-/// The (type, ARN) pairs selectors read. An S3 data event on a bucket as a whole
-/// (ListObjects, DeleteObjects, ListMultipartUploads, …) names the bucket's objects as
-/// `arn:aws:s3:::<bucket>/` (AWS records it as the object `ARNPrefix`), so an object selector
-/// covering the whole bucket selects it.
+/// The (type, ARN) pairs selectors read: each resource's `ARN`, or its `ARNPrefix` (the
+/// objects an S3 listing covers). Another S3 data event on a bucket as a whole
+/// (DeleteObjects, ListMultipartUploads, …) names the bucket's objects as
+/// `arn:aws:s3:::<bucket>/`, so an object selector covering the whole bucket selects it.
 fn resources(event: &Value) -> Vec<(&str, Cow<'_, str>)> {
     let mut out: Vec<(&str, Cow<'_, str>)> = event
         .get("resources")
         .and_then(Value::as_array)
         .map(|rs| {
             rs.iter()
-                .map(|r| (text(r, "type"), Cow::Borrowed(text(r, "ARN"))))
+                .map(|r| {
+                    let arn = match r.get("ARNPrefix").and_then(Value::as_str) {
+                        Some(prefix) => prefix,
+                        None => text(r, "ARN"),
+                    };
+                    (text(r, "type"), Cow::Borrowed(arn))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -653,6 +662,7 @@ mod tests {
                     arn: "arn:aws:s3:::b/k".into(),
                     account_id: None,
                     resource_type: "AWS::S3::Object".into(),
+                    arn_prefix: None,
                 }],
                 event_type: "AwsApiCall".into(),
                 management_event: false,

@@ -19,8 +19,8 @@ pub const EVENT_VERSION: &str = "1.11";
 /// A resource named by an event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventResource {
-    /// The resource ARN.
-    #[serde(rename = "ARN")]
+    /// The resource ARN (empty for a resource named by [`EventResource::arn_prefix`]).
+    #[serde(rename = "ARN", skip_serializing_if = "String::is_empty", default)]
     pub arn: String,
     /// The account that owns it (object resources carry none).
     #[serde(rename = "accountId", skip_serializing_if = "Option::is_none", default)]
@@ -28,6 +28,10 @@ pub struct EventResource {
     /// The resource type, e.g. `AWS::CloudTrail::Trail`.
     #[serde(rename = "type")]
     pub resource_type: String,
+    /// `ARNPrefix`: the objects an S3 listing covers, named by the prefix it listed
+    /// (`arn:aws:s3:::<bucket>/<prefix>`) instead of one ARN, as S3's records name them.
+    #[serde(rename = "ARNPrefix", skip_serializing_if = "Option::is_none", default)]
+    pub arn_prefix: Option<String>,
 }
 
 /// Management, data or insight.
@@ -369,6 +373,30 @@ mod tests {
         assert!(text.len() <= MAX_RECORD_BYTES, "{} bytes", text.len());
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["requestParameters"], serde_json::json!({"omitted": true}));
+    }
+
+    #[test]
+    fn an_arn_prefix_resource_names_no_arn() {
+        let listed = EventResource {
+            arn: String::new(),
+            account_id: None,
+            resource_type: "AWS::S3::Object".into(),
+            arn_prefix: Some("arn:aws:s3:::b/logs/".into()),
+        };
+        assert_eq!(
+            serde_json::to_value(&listed).unwrap(),
+            serde_json::json!({"type": "AWS::S3::Object", "ARNPrefix": "arn:aws:s3:::b/logs/"})
+        );
+        let one = EventResource {
+            arn: "arn:aws:s3:::b".into(),
+            account_id: Some("123456789012".into()),
+            resource_type: "AWS::S3::Bucket".into(),
+            arn_prefix: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&one).unwrap(),
+            serde_json::json!({"ARN": "arn:aws:s3:::b", "accountId": "123456789012", "type": "AWS::S3::Bucket"})
+        );
     }
 
     #[test]

@@ -187,6 +187,7 @@ fn trail_resource(t: &Trail) -> Vec<(EventResource, String)> {
             arn: t.arn(),
             account_id: Some(t.account.clone()),
             resource_type: "AWS::CloudTrail::Trail".into(),
+            arn_prefix: None,
         },
         t.arn(),
     )]

@@ -206,6 +206,7 @@ fn outcome(
                     arn: arn.clone(),
                     account_id: Some(account.to_owned()),
                     resource_type: "AWS::KMS::Key".to_owned(),
+                    arn_prefix: None,
                 },
                 arn,
             )

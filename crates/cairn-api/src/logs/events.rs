@@ -20,6 +20,7 @@ fn stream_resource(key: &GroupKey, stream: &str) -> Vec<(EventResource, String)>
             arn: arn.clone(),
             account_id: Some(key.account.clone()),
             resource_type: "AWS::Logs::LogStream".into(),
+            arn_prefix: None,
         },
         arn,
     )]

@@ -255,6 +255,7 @@ pub fn out_group(output: Value, key: &GroupKey) -> ApiResult<OpOutput> {
                 arn: key.arn(),
                 account_id: Some(key.account.clone()),
                 resource_type: "AWS::Logs::LogGroup".into(),
+                arn_prefix: None,
             },
             key.name.clone(),
         )],

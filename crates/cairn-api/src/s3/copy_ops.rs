@@ -18,7 +18,7 @@ use super::copy_source::{Source, open_object_file, source_conditions, source_rec
 use super::event::Spec;
 use super::object_ops::strong;
 use super::preconditions::WriteConditions;
-use super::sse_ops::{SseFields, requested};
+use super::sse_ops::{SseFields, requested, sse_applied};
 use cairn_core::encryption::{Seal, Sealing};
 
 /// AWS's largest copy source for CopyObject (larger objects are copied with UploadPartCopy).
@@ -38,7 +38,6 @@ impl CairnS3 {
             Ok(s) => s,
             Err(e) => return Err(self.record_failure(info, bare(), e).await),
         };
-        let spec = |n: i64| src.read_by(bare()).bytes_in(n);
         let replace = input
             .metadata_directive
             .as_ref()
@@ -58,6 +57,10 @@ impl CairnS3 {
             input.ssekms_encryption_context.as_ref(),
             input.bucket_key_enabled,
         );
+        // A copy sends no body: nothing is transferred in, whatever the source's size. The
+        // encryption headers are recorded as sent.
+        let sent = wanted.clone();
+        let spec = || super::sse_ops::sse_params(src.read_by(bare()), &sent);
         // Changing only the encryption is a legal copy onto itself.
         let changes_encryption = !wanted.is_empty();
         let (sb, sk, sv, db) = (
@@ -78,7 +81,7 @@ impl CairnS3 {
         let (source, source_file, destination) = self
             .admit(
                 &info,
-                || spec(0),
+                &spec,
                 move |c| {
                     objects::require_bucket(c, &sb)?;
                     objects::require_bucket(c, &db)?;
@@ -112,14 +115,14 @@ impl CairnS3 {
             .await?;
         let sealing = match self.sealing(&bucket, wanted).await {
             Ok(s) => s,
-            Err(e) => return Err(self.record_failure(info, spec(0), e).await),
+            Err(e) => return Err(self.record_failure(info, spec(), e).await),
         };
         let placed = match self
             .place_copy(&info.ctx, &source, source_file, &sealing, (&bucket, &key))
             .await
         {
             Ok(p) => p,
-            Err(e) => return Err(self.record_failure(info, spec(0), e).await),
+            Err(e) => return Err(self.record_failure(info, spec(), e).await),
         };
         let meta = if replace {
             ObjectMeta {
@@ -159,7 +162,7 @@ impl CairnS3 {
         let ctx = info.ctx.clone();
         let now = ctx.now;
         let committed = self
-            .recorded(info, spec(placed.stored), move |c| {
+            .recorded(info, sse_applied(spec(), &meta), move |c| {
                 objects::require_bucket(c, &row.bucket)?;
                 if !destination.is_empty() {
                     let current = objects::current(c, &row.bucket, &row.key)?;
@@ -209,7 +212,6 @@ impl CairnS3 {
                 };
                 Ok(Placed {
                     file: up.written.file,
-                    stored: up.written.size,
                     etag,
                     seal: Some(seal),
                 })
@@ -220,7 +222,6 @@ impl CairnS3 {
                     .await?;
                 Ok(Placed {
                     file: written.file,
-                    stored: written.size,
                     etag: written.md5_hex,
                     seal: None,
                 })
@@ -232,8 +233,6 @@ impl CairnS3 {
 /// The copy's new file.
 struct Placed {
     file: String,
-    /// Bytes stored (sealed frames for a sealed copy).
-    stored: i64,
     etag: String,
     seal: Option<Seal>,
 }

@@ -33,6 +33,13 @@ pub struct Spec<T> {
     pub conditions: Vec<(String, Vec<String>)>,
     /// Permissions beyond the operation's own (CopyObject reads its source).
     pub also: Vec<Permission>,
+    /// `responseElements` known before the call runs (the encryption a write applies),
+    /// added to a successful call's.
+    pub elements: Map<String, Value>,
+    /// The prefix a listing covers: its objects are an `AWS::S3::Object` `ARNPrefix`.
+    pub listed_prefix: Option<String>,
+    /// Resources after the object and bucket (the KMS key a write is sealed under).
+    pub more_resources: Vec<(EventResource, String)>,
 }
 
 /// The IAM action an S3 API call needs (Service Authorization Reference: the action is not
@@ -93,7 +100,38 @@ impl<T> Spec<T> {
             response: |_| (Value::Null, 0),
             conditions: Vec::new(),
             also: Vec::new(),
+            elements: Map::new(),
+            listed_prefix: None,
+            more_resources: Vec::new(),
         }
+    }
+
+    /// Adds a response element a successful call records.
+    pub fn element(mut self, name: &str, value: Value) -> Self {
+        self.elements.insert(name.to_owned(), value);
+        self
+    }
+
+    /// Names the objects a listing of `prefix` covers (`ARNPrefix`).
+    pub fn lists(mut self, prefix: &str) -> Self {
+        self.listed_prefix = Some(prefix.to_owned());
+        self
+    }
+
+    /// Adds the KMS key a write is sealed under to the resources.
+    pub fn kms_key(mut self, key_arn: &str) -> Self {
+        // The key's account is the fifth field of its ARN.
+        let account = key_arn.split(':').nth(4).map(str::to_owned);
+        self.more_resources.push((
+            EventResource {
+                arn: key_arn.to_owned(),
+                account_id: account,
+                resource_type: "AWS::KMS::Key".into(),
+                arn_prefix: None,
+            },
+            key_arn.to_owned(),
+        ));
+        self
     }
 
     /// Adds a condition key the policies may test.
@@ -195,7 +233,15 @@ impl<T> Spec<T> {
         params.extend(self.extra);
         let (response_elements, bytes_out, error) = match result {
             Ok(v) => {
-                let (elements, out) = (self.response)(v);
+                let (mut elements, out) = (self.response)(v);
+                if !self.elements.is_empty() {
+                    let mut all = match elements {
+                        Value::Object(m) => m,
+                        _ => Map::new(),
+                    };
+                    all.extend(self.elements);
+                    elements = Value::Object(all);
+                }
                 (elements, out, None)
             }
             Err(e) => {
@@ -204,12 +250,24 @@ impl<T> Spec<T> {
             }
         };
         let mut resources = Vec::new();
+        if let (Some(b), Some(p)) = (&self.bucket, &self.listed_prefix) {
+            resources.push((
+                EventResource {
+                    arn: String::new(),
+                    account_id: None,
+                    resource_type: "AWS::S3::Object".into(),
+                    arn_prefix: Some(format!("arn:aws:s3:::{b}/{p}")),
+                },
+                format!("{b}/{p}"),
+            ));
+        }
         if let (Some(b), Some(k)) = (&self.bucket, &self.key) {
             resources.push((
                 EventResource {
                     arn: format!("arn:aws:s3:::{b}/{k}"),
                     account_id: None,
                     resource_type: "AWS::S3::Object".into(),
+                    arn_prefix: None,
                 },
                 format!("{b}/{k}"),
             ));
@@ -220,10 +278,12 @@ impl<T> Spec<T> {
                     arn: format!("arn:aws:s3:::{b}"),
                     account_id: Some(account.to_owned()),
                     resource_type: "AWS::S3::Bucket".into(),
+                    arn_prefix: None,
                 },
                 b.clone(),
             ));
         }
+        resources.extend(self.more_resources);
         Outcome {
             event_source: "s3.amazonaws.com",
             event_name: self.name.to_owned(),

@@ -1,5 +1,7 @@
 //! Listing a bucket's objects (data events): ListObjects (v1, with `Marker`) and
 //! ListObjectsV2 (continuation tokens), with prefixes, delimiters and `encoding-type=url`.
+//! Their records carry the query as sent, the listed objects as an `ARNPrefix` resource and
+//! the listing's size as `bytesTransferredOut`, as S3's do.
 
 use base64::Engine;
 use cairn_core::objects;
@@ -8,7 +10,7 @@ use cairn_store::objects::ObjectRow;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::CairnS3;
 use super::bucket_ops::timestamp;
@@ -42,6 +44,29 @@ fn max_keys(given: Option<i32>) -> (usize, Result<(), ApiError>) {
     (n.clamp(0, 1000) as usize, negative)
 }
 
+/// `spec` with the listing's query recorded as sent (`prefix`, `delimiter`, `encoding-type`,
+/// `max-keys`, `marker`, `list-type`, `start-after`, `continuation-token`, …), as S3's
+/// records show it: nothing that was not sent, and no presigned URL's signing parameters.
+fn sent_query<T>(spec: Spec<T>, query: Option<&str>) -> Spec<T> {
+    let signing = |k: &str| {
+        let lower = k.to_ascii_lowercase();
+        lower.starts_with("x-amz-") || matches!(k, "AWSAccessKeyId" | "Signature" | "Expires")
+    };
+    form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .filter(|(k, _)| !signing(k) && k != "x-id")
+        .fold(spec, |s, (k, v)| s.param(&k, json!(v)))
+}
+
+/// The length of a listing's XML body, as s3s writes it (`bytesTransferredOut`).
+fn xml_len<T: s3s::xml::Serialize>(out: &T) -> i64 {
+    let mut buf = Vec::with_capacity(1024);
+    let mut ser = s3s::xml::Serializer::new(&mut buf);
+    match ser.decl().and_then(|()| out.serialize(&mut ser)) {
+        Ok(()) => buf.len() as i64,
+        Err(_) => 0,
+    }
+}
+
 impl CairnS3 {
     pub(super) async fn list_objects_op(
         &self,
@@ -66,61 +91,53 @@ impl CairnS3 {
             None,
             &host_of(&req.headers),
         )
-        .param("prefix", json!(prefix))
-        .param("marker", json!(marker))
+        .lists(&prefix)
         .condition("s3:prefix", prefix.clone())
-        .condition("s3:max-keys", max.to_string());
+        .condition("s3:max-keys", max.to_string())
+        .response(|out: &ListObjectsOutput| (Value::Null, xml_len(out)));
+        let spec = sent_query(spec, req.uri.query());
 
-        let (b, p, d, m) = (
-            bucket.clone(),
-            prefix.clone(),
-            delimiter.clone(),
-            marker.clone(),
-        );
-        let (account, listing) = self
-            .recorded(info, spec, move |c| {
-                let found = objects::require_bucket(c, &b)?;
-                negative?;
-                Ok((
-                    found.account,
-                    objects::list(c, &b, &p, d.as_deref(), &m, max)?,
-                ))
+        self.recorded(info, spec, move |c| {
+            let found = objects::require_bucket(c, &bucket)?;
+            negative?;
+            let listing = objects::list(c, &bucket, &prefix, delimiter.as_deref(), &marker, max)?;
+            let enc = |s: String| if url { url_encode(&s) } else { s };
+            // ListObjects (v1) always names each object's owner: the bucket's account, which
+            // writes every object here.
+            let owner = Some(owner_of(&found.account));
+            Ok(ListObjectsOutput {
+                name: Some(bucket),
+                prefix: Some(enc(prefix)),
+                marker: Some(enc(marker)),
+                max_keys: Some(max as i32),
+                is_truncated: Some(listing.truncated),
+                next_marker: listing
+                    .truncated
+                    .then(|| listing.last.clone().map(enc))
+                    .flatten(),
+                delimiter: delimiter.map(enc),
+                encoding_type: url.then(|| EncodingType::from_static(EncodingType::URL)),
+                contents: Some(
+                    listing
+                        .objects
+                        .into_iter()
+                        .map(|o| object_entry(o, &enc, owner.clone()))
+                        .collect(),
+                ),
+                common_prefixes: Some(
+                    listing
+                        .common_prefixes
+                        .into_iter()
+                        .map(|p| CommonPrefix {
+                            prefix: Some(enc(p)),
+                        })
+                        .collect(),
+                ),
+                ..Default::default()
             })
-            .await?;
-        let enc = |s: String| if url { url_encode(&s) } else { s };
-        // ListObjects (v1) always names each object's owner: the bucket's account, which
-        // writes every object here.
-        let owner = Some(owner_of(&account));
-        Ok(S3Response::new(ListObjectsOutput {
-            name: Some(bucket),
-            prefix: Some(enc(prefix)),
-            marker: Some(enc(marker)),
-            max_keys: Some(max as i32),
-            is_truncated: Some(listing.truncated),
-            next_marker: listing
-                .truncated
-                .then(|| listing.last.clone().map(enc))
-                .flatten(),
-            delimiter: delimiter.map(enc),
-            encoding_type: url.then(|| EncodingType::from_static(EncodingType::URL)),
-            contents: Some(
-                listing
-                    .objects
-                    .into_iter()
-                    .map(|o| object_entry(o, &enc, owner.clone()))
-                    .collect(),
-            ),
-            common_prefixes: Some(
-                listing
-                    .common_prefixes
-                    .into_iter()
-                    .map(|p| CommonPrefix {
-                        prefix: Some(enc(p)),
-                    })
-                    .collect(),
-            ),
-            ..Default::default()
-        }))
+        })
+        .await
+        .map(S3Response::new)
     }
 
     pub(super) async fn list_objects_v2_op(
@@ -151,6 +168,7 @@ impl CairnS3 {
                 }),
             None => Ok(input.start_after.clone().unwrap_or_default()),
         };
+        // CloudTrail names ListObjectsV2 calls `ListObjects`, with the `list-type=2` they sent.
         let spec = Spec::new(
             "ListObjects",
             true,
@@ -159,63 +177,60 @@ impl CairnS3 {
             None,
             &host_of(&req.headers),
         )
-        .param("list-type", json!("2"))
-        .param("prefix", json!(prefix))
+        .lists(&prefix)
         .condition("s3:prefix", prefix.clone())
-        .condition("s3:max-keys", max.to_string());
+        .condition("s3:max-keys", max.to_string())
+        .response(|out: &ListObjectsV2Output| (Value::Null, xml_len(out)));
+        let spec = sent_query(spec, req.uri.query());
 
-        let (b, p, d) = (bucket.clone(), prefix.clone(), delimiter.clone());
-        let (account, listing) = self
-            .recorded(info, spec, move |c| {
-                let found = objects::require_bucket(c, &b)?;
-                negative?;
-                Ok((
-                    found.account,
-                    objects::list(c, &b, &p, d.as_deref(), &after?, max)?,
-                ))
-            })
-            .await?;
-        let enc = |s: String| if url { url_encode(&s) } else { s };
-        // ListObjectsV2 names owners only when asked (`fetch-owner=true`).
-        let owner = (input.fetch_owner == Some(true)).then(|| owner_of(&account));
-        let key_count = (listing.objects.len() + listing.common_prefixes.len()) as i32;
-        Ok(S3Response::new(ListObjectsV2Output {
-            name: Some(bucket),
-            prefix: Some(enc(prefix)),
-            max_keys: Some(max as i32),
-            key_count: Some(key_count),
-            continuation_token: input.continuation_token,
-            is_truncated: Some(listing.truncated),
-            next_continuation_token: listing
-                .truncated
-                .then(|| {
-                    listing
-                        .last
-                        .clone()
-                        .map(|l| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(l))
-                })
-                .flatten(),
-            delimiter: delimiter.map(enc),
-            encoding_type: url.then(|| EncodingType::from_static(EncodingType::URL)),
-            start_after: input.start_after.map(enc),
-            contents: Some(
-                listing
-                    .objects
-                    .into_iter()
-                    .map(|o| object_entry(o, &enc, owner.clone()))
-                    .collect(),
-            ),
-            common_prefixes: Some(
-                listing
-                    .common_prefixes
-                    .into_iter()
-                    .map(|p| CommonPrefix {
-                        prefix: Some(enc(p)),
+        self.recorded(info, spec, move |c| {
+            let found = objects::require_bucket(c, &bucket)?;
+            negative?;
+            let listing = objects::list(c, &bucket, &prefix, delimiter.as_deref(), &after?, max)?;
+            let enc = |s: String| if url { url_encode(&s) } else { s };
+            // ListObjectsV2 names owners only when asked (`fetch-owner=true`).
+            let owner = (input.fetch_owner == Some(true)).then(|| owner_of(&found.account));
+            let key_count = (listing.objects.len() + listing.common_prefixes.len()) as i32;
+            Ok(ListObjectsV2Output {
+                name: Some(bucket),
+                prefix: Some(enc(prefix)),
+                max_keys: Some(max as i32),
+                key_count: Some(key_count),
+                continuation_token: input.continuation_token,
+                is_truncated: Some(listing.truncated),
+                next_continuation_token: listing
+                    .truncated
+                    .then(|| {
+                        listing
+                            .last
+                            .clone()
+                            .map(|l| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(l))
                     })
-                    .collect(),
-            ),
-            ..Default::default()
-        }))
+                    .flatten(),
+                delimiter: delimiter.map(enc),
+                encoding_type: url.then(|| EncodingType::from_static(EncodingType::URL)),
+                start_after: input.start_after.map(enc),
+                contents: Some(
+                    listing
+                        .objects
+                        .into_iter()
+                        .map(|o| object_entry(o, &enc, owner.clone()))
+                        .collect(),
+                ),
+                common_prefixes: Some(
+                    listing
+                        .common_prefixes
+                        .into_iter()
+                        .map(|p| CommonPrefix {
+                            prefix: Some(enc(p)),
+                        })
+                        .collect(),
+                ),
+                ..Default::default()
+            })
+        })
+        .await
+        .map(S3Response::new)
     }
 }
 

@@ -256,14 +256,14 @@ impl CairnS3 {
         let part_size = plain.as_ref().map_or(written.size, |p| p.1 as i64);
         if let Err(e) = super::integrity::check_decoded_length(&req.headers, part_size) {
             self.files.remove([written.file.clone()]).await;
-            return Err(self.record_failure(info, spec(written.size), e).await);
+            return Err(self.record_failure(info, spec(part_size), e).await);
         }
         let trailers = req.trailing_headers.and_then(|t| t.take());
         let checksums = match declared.verify(&plain_md5, computed, trailers.as_ref()) {
             Ok(c) => c,
             Err(e) => {
                 self.files.remove([written.file.clone()]).await;
-                return Err(self.record_failure(info, spec(written.size), e).await);
+                return Err(self.record_failure(info, spec(part_size), e).await);
             }
         };
         let part_etag = part_etag(&upload_meta, &written.md5_hex, &plain_md5);
@@ -273,7 +273,7 @@ impl CairnS3 {
             etag: part_etag.clone(),
             checksum: sums::part_checksum(upload_checksum.as_ref(), &checksums),
         };
-        self.commit_part(info, spec(written.size), &part, stored)
+        self.commit_part(info, spec(part_size), &part, stored)
             .await?;
         let sum = |a: &str| checksums.get(a).cloned();
         Ok(S3Response::new(UploadPartOutput {

@@ -246,9 +246,19 @@ impl CairnS3 {
         let trailing = req.trailing_headers;
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
         let acl = input.acl.as_ref().map(|a| a.as_str().to_owned());
+        // How S3 seals the object (the headers, else the bucket's default rule); the headers
+        // are recorded as sent.
+        let requested = super::sse_ops::requested(
+            input.server_side_encryption.as_ref(),
+            input.ssekms_key_id.as_ref(),
+            input.ssekms_encryption_context.as_ref(),
+            input.bucket_key_enabled,
+        );
+        let sent = requested.clone();
         let spec = |n: i64| {
             let s =
                 Spec::new("PutObject", false, true, Some(&bucket), Some(&key), &host).bytes_in(n);
+            let s = super::sse_ops::sse_params(s, &sent);
             match &acl {
                 Some(a) => s.condition("s3:x-amz-acl", a.clone()),
                 None => s,
@@ -299,14 +309,8 @@ impl CairnS3 {
             Ok(d) => d,
             Err(e) => return Err(self.record_failure(info, spec(0), e).await),
         };
-        // How S3 seals the object (the headers, else the bucket's default rule), then for
-        // SSE-KMS a data key from KMS as the caller and the body sealed on its way in.
-        let requested = super::sse_ops::requested(
-            input.server_side_encryption.as_ref(),
-            input.ssekms_key_id.as_ref(),
-            input.ssekms_encryption_context.as_ref(),
-            input.bucket_key_enabled,
-        );
+        // The sealing, then for SSE-KMS a data key from KMS as the caller and the body sealed
+        // on its way in.
         // S3 answers SSE-KMS writes with the context they were given (PutObjectOutput's
         // `SSEKMSEncryptionContext`, as CopyObject and CreateMultipartUpload do).
         let context = input.ssekms_encryption_context.clone();
@@ -342,14 +346,14 @@ impl CairnS3 {
         let size = plain.as_ref().map_or(written.size, |p| p.1 as i64);
         if let Err(e) = super::integrity::check_decoded_length(&req.headers, size) {
             self.files.remove([written.file.clone()]).await;
-            return Err(self.record_failure(info, spec(written.size), e).await);
+            return Err(self.record_failure(info, spec(size), e).await);
         }
         let trailers = trailing.and_then(|t| t.take());
         let checksums = match declared.verify(&plain_md5, computed, trailers.as_ref()) {
             Ok(c) => c,
             Err(e) => {
                 self.files.remove([written.file.clone()]).await;
-                return Err(self.record_failure(info, spec(written.size), e).await);
+                return Err(self.record_failure(info, spec(size), e).await);
             }
         };
         let meta = ObjectMeta {
@@ -386,8 +390,9 @@ impl CairnS3 {
             meta: meta.encode(),
         };
         let ctx = info.ctx.clone();
+        let applied = super::sse_ops::sse_applied(spec(size), &meta);
         let result = self
-            .recorded(info, spec(size), move |c| {
+            .recorded(info, applied, move |c| {
                 objects::require_bucket(c, &row.bucket)?;
                 if !conditions.is_empty() {
                     let current = objects::current(c, &row.bucket, &row.key)?;

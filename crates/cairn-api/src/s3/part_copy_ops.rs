@@ -96,26 +96,22 @@ impl CairnS3 {
                 return Err(self.record_failure(info, spec, e).await);
             }
         };
-        let spec = |n: i64| src.read_by(part.spec("UploadPartCopy", &host)).bytes_in(n);
+        // A part copy sends no body: nothing is transferred in.
+        let spec = || src.read_by(part.spec("UploadPartCopy", &host));
         let range = input.copy_source_range.as_deref().map(parse_copy_range);
         let conditions = source_conditions!(input);
         let (sb, sk, sv) = (src.bucket.clone(), src.key.clone(), src.version);
         let files = self.files.clone();
         let (upload, admitted) = self
-            .admit_part(
-                &info,
-                || spec(0),
-                &part,
-                move |c| {
-                    let range = range.transpose()?;
-                    objects::require_bucket(c, &sb)?;
-                    let source = super::copy_source::source_record(c, (&sb, &sk, sv))?;
-                    conditions.check(&source.row)?;
-                    let span = copy_span(range, source.row.size as u64)?;
-                    let file = open_object_file(&files, &source.row)?;
-                    Ok(Admitted { source, file, span })
-                },
-            )
+            .admit_part(&info, &spec, &part, move |c| {
+                let range = range.transpose()?;
+                objects::require_bucket(c, &sb)?;
+                let source = super::copy_source::source_record(c, (&sb, &sk, sv))?;
+                conditions.check(&source.row)?;
+                let span = copy_span(range, source.row.size as u64)?;
+                let file = open_object_file(&files, &source.row)?;
+                Ok(Admitted { source, file, span })
+            })
             .await?;
         let upload_meta = ObjectMeta::decode(&upload.meta);
         let placed = match self
@@ -123,7 +119,7 @@ impl CairnS3 {
             .await
         {
             Ok(p) => p,
-            Err(e) => return Err(self.record_failure(info, spec(0), e).await),
+            Err(e) => return Err(self.record_failure(info, spec(), e).await),
         };
         let now = info.ctx.now;
         let stored = super::multipart_ops::StoredPart {
@@ -132,8 +128,7 @@ impl CairnS3 {
             etag: placed.etag.clone(),
             checksum: placed.checksum.clone(),
         };
-        self.commit_part(info, spec(placed.stored), &part, stored)
-            .await?;
+        self.commit_part(info, spec(), &part, stored).await?;
         let sse = SseFields::of(&upload_meta);
         let sum = |a: &str| {
             placed
@@ -178,7 +173,7 @@ impl CairnS3 {
         if let Some(algorithm) = &upload_meta.checksum_algorithm {
             declared.request(algorithm);
         }
-        let (file, stored, plain_len, etag, computed) = match self
+        let (file, plain_len, etag, computed) = match self
             .open_object_key_now(ctx, upload_meta, bucket, key)
             .await?
         {
@@ -186,14 +181,14 @@ impl CairnS3 {
                 let up = self.seal_part_stream(plain, &declared, &dk).await?;
                 let etag = part_etag(upload_meta, &up.written.md5_hex, &up.plain_md5);
                 let f = up.written;
-                (f.file, f.size, up.plain_len, etag, up.computed)
+                (f.file, up.plain_len, etag, up.computed)
             }
             None => {
                 let (written, computed) = self
                     .receive(Some(StreamingBlob::wrap(plain)), &declared)
                     .await?;
                 let len = written.size as u64;
-                (written.file, written.size, len, written.md5_hex, computed)
+                (written.file, len, written.md5_hex, computed)
             }
         };
         if plain_len != want {
@@ -205,7 +200,6 @@ impl CairnS3 {
         let kept = declared.verify("", computed, None)?;
         Ok(PlacedPart {
             file,
-            stored,
             size: want as i64,
             etag,
             checksum: kept.into_iter().next(),
@@ -216,8 +210,6 @@ impl CairnS3 {
 /// A part copy's new file.
 struct PlacedPart {
     file: String,
-    /// Bytes stored (with a sealed part's salt and frame tags).
-    stored: i64,
     /// Plaintext bytes.
     size: i64,
     etag: String,

@@ -171,7 +171,8 @@ impl WriteConditions {
     /// Checks the conditions against the key's current object: `If-None-Match: *` on an
     /// existing key and an `If-Match` that differs are `PreconditionFailed` (412), an
     /// `If-Match` on a missing key `NoSuchKey` (404).
-    pub(super) fn check(&self, current: Option<&ObjectRow>, key: &str) -> Result<(), ApiError> {
+    /// (`NoSuchKey`'s message names no key, as S3's does.)
+    pub(super) fn check(&self, current: Option<&ObjectRow>, _key: &str) -> Result<(), ApiError> {
         if self.if_none_match.is_some() && current.is_some() {
             return Err(precondition_failed());
         }
@@ -179,7 +180,7 @@ impl WriteConditions {
             let Some(row) = current else {
                 return Err(ApiError::new(
                     ErrorKind::S3NoSuchKey,
-                    format!("The specified key does not exist: {key}"),
+                    "The specified key does not exist.",
                 ));
             };
             if !etag_matches(cond, &row.etag) {

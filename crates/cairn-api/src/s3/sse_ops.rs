@@ -546,3 +546,56 @@ impl CairnS3 {
         Box::pin(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
     }
 }
+
+/// `spec` with the encryption headers a write sent, recorded as S3 records them.
+pub(super) fn sse_params<T>(spec: super::event::Spec<T>, r: &Requested) -> super::event::Spec<T> {
+    use serde_json::Value;
+    let sent = [
+        ("x-amz-server-side-encryption", r.algorithm.clone()),
+        (
+            "x-amz-server-side-encryption-aws-kms-key-id",
+            r.kms_key_id.clone(),
+        ),
+        ("x-amz-server-side-encryption-context", r.context.clone()),
+        (
+            "x-amz-server-side-encryption-bucket-key-enabled",
+            r.bucket_key.map(|b| b.to_string()),
+        ),
+    ];
+    sent.into_iter().fold(spec, |s, (name, value)| match value {
+        Some(v) => s.param(name, Value::String(v)),
+        None => s,
+    })
+}
+
+/// `spec` with the encryption a successful write applied: the `x-amz-server-side-encryption…`
+/// response headers as response elements, and an SSE-KMS object's key among the resources.
+pub(super) fn sse_applied<T>(
+    spec: super::event::Spec<T>,
+    meta: &ObjectMeta,
+) -> super::event::Spec<T> {
+    use serde_json::Value;
+    let fields = SseFields::of(meta);
+    let mut spec = match fields.algorithm {
+        Some(a) => spec.element(
+            "x-amz-server-side-encryption",
+            Value::String(a.as_str().to_owned()),
+        ),
+        None => spec,
+    };
+    if let Some(key) = &fields.key_id {
+        spec = spec
+            .element(
+                "x-amz-server-side-encryption-aws-kms-key-id",
+                Value::String(key.clone()),
+            )
+            .kms_key(key);
+    }
+    if fields.bucket_key == Some(true) {
+        spec = spec.element(
+            "x-amz-server-side-encryption-bucket-key-enabled",
+            Value::String("true".into()),
+        );
+    }
+    spec
+}

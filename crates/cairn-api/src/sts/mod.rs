@@ -160,6 +160,7 @@ fn run(action: &str, p: &Input, c: &Connection, ctx: &CallContext) -> ApiResult<
                 arn: out.role_arn.clone(),
                 account_id: Some(ctx.account().to_string()),
                 resource_type: "AWS::IAM::Role".to_owned(),
+                arn_prefix: None,
             };
             Ok(Reply {
                 xml: format!(

@@ -280,6 +280,7 @@ pub(crate) fn build(d: Draft<'_>) -> PreparedEvent {
             arn: arn.to_owned(),
             account_id: Some(d.scope.account.clone()),
             resource_type: "AWS::KMS::Key".to_owned(),
+            arn_prefix: None,
         })
         .into_iter()
         .collect();

@@ -119,6 +119,7 @@ fn synthetic(
             arn: format!("arn:aws:bench:::{rname}"),
             account_id: Some(account.into()),
             resource_type: rtype.into(),
+            arn_prefix: None,
         }],
         event_type: "AwsApiCall".into(),
         management_event: true,

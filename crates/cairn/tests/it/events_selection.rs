@@ -216,6 +216,7 @@ fn get_object_event() -> cairn_core::record::PreparedEvent {
             arn: "arn:aws:s3:::d/k".into(),
             account_id: None,
             resource_type: "AWS::S3::Object".into(),
+            arn_prefix: None,
         }],
         event_type: "AwsApiCall".into(),
         management_event: false,
