@@ -75,11 +75,46 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
+/// The exit status of a command-line tool whose reader went away (128 + `SIGPIPE`).
+const CLOSED_PIPE: u8 = 141;
+
+/// Whether an error is a write to a pipe whose reader went away.
+fn is_closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Command-line tools end quietly when the reader of their output goes away (`cairn env |
+/// head -1`, `cairn validate-logs … 2>&1 | head`), with the status a shell gives a tool
+/// `SIGPIPE` stopped. Rust ignores `SIGPIPE`, so such a write fails instead, and `println!`
+/// panics: that panic ends the process here, silently. (`serve` never writes to a pipe.)
+fn end_quietly_on_closed_pipes() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(CLOSED_PIPE.into());
+        }
+        default(info);
+    }));
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    end_quietly_on_closed_pipes();
     let result = match cli.command {
         Command::ValidateLogs(args) => {
             return validate::run(args).unwrap_or_else(|e| {
+                if is_closed_pipe(&e) {
+                    return std::process::ExitCode::from(CLOSED_PIPE);
+                }
                 eprintln!("cairn: {e:#}");
                 std::process::ExitCode::from(255)
             });
@@ -105,6 +140,7 @@ fn main() -> std::process::ExitCode {
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if is_closed_pipe(&e) => std::process::ExitCode::from(CLOSED_PIPE),
         Err(e) => {
             eprintln!("cairn: {e:#}");
             std::process::ExitCode::FAILURE

@@ -85,8 +85,53 @@ async fn events_piped_into_a_short_reader_end_quietly() {
     // The reader is gone (like `| head -1`).
     let out = child.wait_with_output().unwrap();
     assert!(first.contains("\"eventName\""));
-    assert!(out.status.success(), "status {:?}", out.status);
+    assert!(ended_quietly(&out.status), "status {:?}", out.status);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+/// Ended as a command-line tool does when its reader goes away: done, or with the status
+/// of a tool `SIGPIPE` stopped (141), never a panic (101) or an error.
+fn ended_quietly(status: &std::process::ExitStatus) -> bool {
+    status.success() || status.code() == Some(141)
+}
+
+#[test]
+fn a_closed_pipe_ends_env_and_validate_logs_quietly() {
+    let server = Server::start();
+    let arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/none";
+    let runs: [Vec<String>; 2] = [
+        vec![
+            "env".into(),
+            "--data-dir".into(),
+            server.data_dir().display().to_string(),
+        ],
+        vec![
+            "validate-logs".into(),
+            "--endpoint-url".into(),
+            server.url(""),
+            "--trail-arn".into(),
+            arn.into(),
+            "--start-time".into(),
+            "2026-01-01T00:00:00Z".into(),
+        ],
+    ];
+    for args in runs {
+        let mut child = cairn()
+            .args(&args)
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET)
+            .env("CAIRN_ROOT_ACCESS_KEY_ID", ACCESS_KEY)
+            .env("CAIRN_ROOT_SECRET_ACCESS_KEY", SECRET)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Both readers are gone before anything is written (`2>&1 | head -0`).
+        drop(child.stdout.take());
+        drop(child.stderr.take());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(141), "{args:?}: {status:?}");
+    }
 }
 
 #[test]
