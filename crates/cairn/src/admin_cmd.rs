@@ -351,7 +351,7 @@ pub fn env(args: EnvArgs) -> anyhow::Result<()> {
             args.data_dir.display()
         );
     }
-    let (root, _) = crate::credentials::load_or_create(&args.data_dir)?;
+    let root = crate::credentials::for_client(&args.data_dir)?;
     let endpoint_url = match args.endpoint_url {
         Some(url) => {
             wait_for_listener(|| Some(url.clone()));

@@ -12,6 +12,11 @@ use rand::Rng;
 /// Name of the generated credentials file.
 pub const FILE_NAME: &str = "root-credentials.json";
 
+/// Left in the data dir by a server that takes root's keys from the environment: the access
+/// key id (never the secret), so that `cairn env` refuses to make a file of keys that server
+/// would reject.
+pub const ENV_MARKER: &str = "root-from-env";
+
 /// Random upper-case alphanumerics.
 pub fn random_id(prefix: &str, len: usize) -> String {
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -90,6 +95,49 @@ pub fn from_env() -> anyhow::Result<Option<RootCredentials>> {
             }))
         }
     }
+}
+
+/// Notes for other commands where the running server's root keys come from: the environment
+/// (`from_env`: the marker with the access key id) or the data dir's file (no marker).
+pub fn record_source(
+    data_dir: &Path,
+    root: &RootCredentials,
+    from_env: bool,
+) -> anyhow::Result<()> {
+    let marker = data_dir.join(ENV_MARKER);
+    if from_env {
+        let text = format!("{}\n", root.access_key_id);
+        if std::fs::read_to_string(&marker).is_ok_and(|t| t == text) {
+            return Ok(());
+        }
+        let _ = std::fs::remove_file(&marker);
+        write_private(&marker, &text)
+    } else {
+        match std::fs::remove_file(&marker) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("removing {}", marker.display()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Root credentials for a command beside a server (`cairn env`, `install-cis`): the
+/// environment's, else the data dir's file, made if the server has not made it yet. When the
+/// server takes its keys from the environment and this command's environment lacks them,
+/// that is said, and no file is made.
+pub fn for_client(data_dir: &Path) -> anyhow::Result<RootCredentials> {
+    if let Some(root) = from_env()? {
+        return Ok(root);
+    }
+    if let Ok(id) = std::fs::read_to_string(data_dir.join(ENV_MARKER)) {
+        bail!(
+            "the server of {} takes root's keys from {ID_VAR} and {SECRET_VAR} (access key {}); set both here too",
+            data_dir.display(),
+            id.trim()
+        );
+    }
+    Ok(load_or_create(data_dir)?.0)
 }
 
 /// Loads root credentials, generating them on first start. Returns where they came from.

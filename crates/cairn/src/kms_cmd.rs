@@ -279,15 +279,19 @@ pub fn run(args: KmsArgs) -> anyhow::Result<()> {
             kms_master_key_file,
         } => {
             let store = open(&data_dir)?;
-            let master = resolve_master_key(kms_master_key_file.as_deref(), &data_dir, false)?
-                .map(|r| Arc::new(r.key));
+            let resolved = resolve_master_key(kms_master_key_file.as_deref(), &data_dir, false)?;
+            let source = resolved.as_ref().map(|r| r.source.to_string());
+            let master = resolved.map(|r| Arc::new(r.key));
             if let Some(m) = &master
                 && store.read_blocking(|c| {
                     admin::check_master(c, m)
                         .map_err(|e| cairn_store::StoreError::Corrupt(e.message))
                 })? == MasterStatus::Mismatch
             {
-                bail!("the KMS master key does not open this data dir's keys");
+                bail!(
+                    "the KMS master key from {} does not open this data dir's keys: after `cairn kms rotate-master-key`, name the new key with --kms-master-key-file",
+                    source.unwrap_or_default()
+                );
             }
             let now = now_or(now);
             let report = store

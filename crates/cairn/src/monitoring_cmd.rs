@@ -108,7 +108,7 @@ fn credentials(args: &InstallCisArgs) -> anyhow::Result<Credentials> {
             session_token: std::env::var("AWS_SESSION_TOKEN").ok(),
         });
     }
-    let (root, _) = crate::credentials::load_or_create(&args.data_dir)
+    let root = crate::credentials::for_client(&args.data_dir)
         .with_context(|| format!("reading root credentials of {}", args.data_dir.display()))?;
     Ok(Credentials {
         access_key_id: root.access_key_id,

@@ -168,6 +168,8 @@ fn env_finds_the_endpoint_of_the_data_dirs_server() {
     let out = cairn()
         .args(["env", "--data-dir"])
         .arg(server.data_dir())
+        .env("CAIRN_ROOT_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("CAIRN_ROOT_SECRET_ACCESS_KEY", SECRET)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -176,6 +178,23 @@ fn env_finds_the_endpoint_of_the_data_dirs_server() {
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The server takes root's keys from the environment: without them, `cairn env` says so
+    // and makes no file of keys that server would reject.
+    let out = cairn()
+        .args(["env", "--data-dir"])
+        .arg(server.data_dir())
+        .env_remove("CAIRN_ROOT_ACCESS_KEY_ID")
+        .env_remove("CAIRN_ROOT_SECRET_ACCESS_KEY")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("takes root's keys from CAIRN_ROOT_ACCESS_KEY_ID") && err.contains(ACCESS_KEY),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    assert!(!server.data_dir().join("root-credentials.json").exists());
 }
 
 #[test]
