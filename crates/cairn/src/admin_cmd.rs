@@ -207,13 +207,13 @@ pub struct FlushArgs {
     #[arg(long, value_parser = crate::timearg::parse)]
     now: Option<f64>,
     /// Most events per log file (1 to 10,000,000; default 50,000).
-    #[arg(long, value_parser = crate::bounds::flag::events_per_file)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::bounds::flag::events_per_file)]
     max_events_per_file: Option<usize>,
     /// Most uncompressed bytes per log file (1 to 1 GiB; default 8 MiB).
-    #[arg(long, value_parser = crate::bounds::flag::file_bytes)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::bounds::flag::file_bytes)]
     max_file_bytes: Option<usize>,
     /// Longest wait for queued SNS notifications before exiting, seconds (0 to one day).
-    #[arg(long, default_value_t = 30.0, value_parser = crate::bounds::flag::notification_wait)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 30.0, value_parser = crate::bounds::flag::notification_wait)]
     notification_wait: f64,
 }
 

@@ -68,7 +68,7 @@ enum AlarmsCommand {
         #[arg(long, value_parser = crate::timearg::parse)]
         now: Option<f64>,
         /// Longest wait for queued SNS notifications before exiting, seconds (0 to one day).
-        #[arg(long, default_value_t = 30.0, value_parser = crate::bounds::flag::notification_wait)]
+        #[arg(long, allow_negative_numbers = true, default_value_t = 30.0, value_parser = crate::bounds::flag::notification_wait)]
         notification_wait: f64,
     },
 }

@@ -27,22 +27,22 @@ pub struct ServeArgs {
     #[arg(long, env = "CAIRN_ACCOUNT_ID")]
     pub account_id: Option<String>,
     /// Event history retention in days, 1 to 36500. Default 90.
-    #[arg(long, env = "CAIRN_RETENTION_DAYS", value_parser = crate::bounds::flag::retention_days)]
+    #[arg(long, allow_negative_numbers = true, env = "CAIRN_RETENTION_DAYS", value_parser = crate::bounds::flag::retention_days)]
     pub retention_days: Option<u32>,
     /// Log format: `text` or `json`. Default `text`.
     #[arg(long, env = "CAIRN_LOG_FORMAT")]
     pub log_format: Option<String>,
     /// Largest request body, in bytes (1 to 1 GiB). Default 8 MiB.
-    #[arg(long, env = "CAIRN_MAX_BODY_BYTES", value_parser = crate::bounds::flag::max_body_bytes)]
+    #[arg(long, allow_negative_numbers = true, env = "CAIRN_MAX_BODY_BYTES", value_parser = crate::bounds::flag::max_body_bytes)]
     pub max_body_bytes: Option<usize>,
     /// Seconds between retention sweeps (1 to one year). Default 600.
-    #[arg(long, env = "CAIRN_SWEEP_INTERVAL_SECS", value_parser = crate::bounds::flag::sweep_interval)]
+    #[arg(long, allow_negative_numbers = true, env = "CAIRN_SWEEP_INTERVAL_SECS", value_parser = crate::bounds::flag::sweep_interval)]
     pub sweep_interval_secs: Option<u64>,
     /// Seconds between trail log file deliveries (0.05 to one year). Default 300.
-    #[arg(long, env = "CAIRN_DELIVERY_INTERVAL", value_parser = crate::bounds::flag::delivery_interval)]
+    #[arg(long, allow_negative_numbers = true, env = "CAIRN_DELIVERY_INTERVAL", value_parser = crate::bounds::flag::delivery_interval)]
     pub delivery_interval: Option<f64>,
     /// Seconds between digests of a trail (1 to one year). Default 3600.
-    #[arg(long, env = "CAIRN_DIGEST_INTERVAL", value_parser = crate::bounds::flag::digest_interval)]
+    #[arg(long, allow_negative_numbers = true, env = "CAIRN_DIGEST_INTERVAL", value_parser = crate::bounds::flag::digest_interval)]
     pub digest_interval: Option<f64>,
     /// KMS master key file (32 random bytes, raw or 64 hex digits), outside the data dir.
     /// Default: `CAIRN_KMS_MASTER_KEY` (hex), else `<data-dir>.kms-master-key` beside the data
@@ -52,23 +52,23 @@ pub struct ServeArgs {
     /// Seconds between checks for CloudWatch alarms due for evaluation (each alarm is
     /// evaluated once per period end), 0.05 to one day. Default 1; 0 turns evaluation off
     /// (tests drive it with `cairn alarms run`).
-    #[arg(long, env = "CAIRN_ALARM_TICK_SECS", value_parser = crate::bounds::flag::alarm_tick)]
+    #[arg(long, allow_negative_numbers = true, env = "CAIRN_ALARM_TICK_SECS", value_parser = crate::bounds::flag::alarm_tick)]
     pub alarm_tick_secs: Option<f64>,
     /// Most client connections open at once (1 to 1,000,000). Default 1024.
-    #[arg(long, env = "CAIRN_MAX_CONNECTIONS", value_parser = crate::bounds::flag::max_connections)]
+    #[arg(long, allow_negative_numbers = true, env = "CAIRN_MAX_CONNECTIONS", value_parser = crate::bounds::flag::max_connections)]
     pub max_connections: Option<usize>,
     /// Seconds a client has to send a request's headers, counted from accept or, on a
     /// kept-alive connection, from the end of the previous response: a connection that sends
     /// nothing is closed after this long. 1 to 86400; default 20.
-    #[arg(long, env = "CAIRN_HEADER_TIMEOUT_SECS", value_parser = crate::bounds::flag::timeout)]
+    #[arg(long, allow_negative_numbers = true, env = "CAIRN_HEADER_TIMEOUT_SECS", value_parser = crate::bounds::flag::timeout)]
     pub header_timeout_secs: Option<u64>,
     /// Seconds a connection may move no byte mid-request before it is closed (1 to 86400).
     /// Default 120.
-    #[arg(long, env = "CAIRN_IDLE_TIMEOUT_SECS", value_parser = crate::bounds::flag::timeout)]
+    #[arg(long, allow_negative_numbers = true, env = "CAIRN_IDLE_TIMEOUT_SECS", value_parser = crate::bounds::flag::timeout)]
     pub idle_timeout_secs: Option<u64>,
     /// Bytes a second a request body must average once the header timeout has passed since
     /// it began; a slower body ends the request. Default 1024; 0 sets no floor; at most 1 GiB.
-    #[arg(long, env = "CAIRN_MIN_BODY_RATE", value_parser = crate::bounds::flag::min_body_rate)]
+    #[arg(long, allow_negative_numbers = true, env = "CAIRN_MIN_BODY_RATE", value_parser = crate::bounds::flag::min_body_rate)]
     pub min_body_rate: Option<u64>,
     /// Proxies (addresses or CIDRs, comma-separated) whose `X-Forwarded-For` is trusted for
     /// `aws:SourceIp` and `sourceIPAddress`. Default: none.
@@ -83,7 +83,7 @@ pub struct ServeArgs {
     pub access_log: bool,
     /// Largest the event store may grow, in MiB; at the limit calls are refused with 503 as on
     /// a full disk (1 to 2^40). Default: no limit but the disk.
-    #[arg(long, env = "CAIRN_MAX_STORE_MB", value_parser = crate::bounds::flag::max_store_mb)]
+    #[arg(long, allow_negative_numbers = true, env = "CAIRN_MAX_STORE_MB", value_parser = crate::bounds::flag::max_store_mb)]
     pub max_store_mb: Option<u64>,
     /// Seconds from enabling CloudTrail Insights (or restarting logging) to the first
     /// evaluated minute; kept in the data dir for `cairn insights run`. 0 to one year;
@@ -91,6 +91,7 @@ pub struct ServeArgs {
     #[arg(
         long = "insights-warm-up",
         env = "CAIRN_INSIGHTS_WARM_UP",
+        allow_negative_numbers = true,
         value_parser = crate::bounds::flag::warm_up
     )]
     pub insights_warm_up: Option<u64>,

@@ -7,7 +7,7 @@ use clap::Args;
 #[derive(Args, Debug)]
 pub struct PolicyArgs {
     /// Seconds to run each case (0.1 to one day).
-    #[arg(long, default_value_t = 2.0, value_parser = crate::bounds::flag::bench_seconds)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 2.0, value_parser = crate::bounds::flag::bench_seconds)]
     seconds: f64,
 }
 

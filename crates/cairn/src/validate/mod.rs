@@ -87,7 +87,7 @@ pub struct ValidateArgs {
     #[arg(long)]
     profile: Option<String>,
     /// Concurrent object fetches (1 to 1024).
-    #[arg(long, default_value_t = 32, value_parser = crate::bounds::flag::concurrency)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 32, value_parser = crate::bounds::flag::concurrency)]
     concurrency: usize,
 }
 

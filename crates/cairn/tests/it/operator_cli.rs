@@ -145,6 +145,22 @@ fn numeric_flags_out_of_bounds_are_refused_cleanly() {
             "{flag}={value}: {err}"
         );
     }
+    // A negative value given as its own argument reaches the bounds check too (clap took
+    // `-1` for an unknown flag).
+    for flag in ["--insights-warm-up", "--min-body-rate", "--delivery-interval"] {
+        let out = output(
+            cairn()
+                .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+                .arg(&data)
+                .args([flag, "-1"]),
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{flag} -1: {err}");
+        assert!(
+            err.contains("invalid value '-1'") && err.contains(flag),
+            "{flag} -1: {err}"
+        );
+    }
     assert!(!data.exists(), "a refused start creates nothing");
 
     // The same bounds through the environment and the settings file.
