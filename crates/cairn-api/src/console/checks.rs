@@ -113,7 +113,17 @@ pub fn local(state: &WizardState, step: u8, name: bool) -> FieldErrors {
     }
     e.tags = tags_error(state);
     if step >= 2 {
-        e.selectors = selectors_error(&state.selectors);
+        e.selectors = selectors_error(&state.selectors).or_else(|| {
+            // A new trail that would log nothing is a mistake, as in AWS's wizard; the
+            // editor of an existing trail asks for a confirmation instead.
+            let s = &state.selectors;
+            let nothing =
+                !s.management && !s.s3_data && !s.insights_call_rate && !s.insights_error_rate;
+            (name && nothing).then(|| {
+                "Choose at least one event type: management events, data events or Insights events."
+                    .to_owned()
+            })
+        });
     }
     e
 }

@@ -438,6 +438,27 @@ mod tests {
     }
 
     #[test]
+    fn a_new_trail_must_log_some_event_type() {
+        let f = Form::parse(b"name=t1&storage=existing&existing_bucket=b&selectors_seen=1");
+        let s = read_state(&f);
+        let e = checks::local(&s, 2, true);
+        assert!(
+            e.selectors
+                .as_deref()
+                .is_some_and(|m| m.starts_with("Choose at least one event type")),
+            "{e:?}"
+        );
+        assert!(
+            checks::local(&s, 1, true).selectors.is_none(),
+            "step 2's check"
+        );
+        let f = Form::parse(
+            b"name=t1&storage=existing&existing_bucket=b&selectors_seen=1&management=on&read=on",
+        );
+        assert!(checks::local(&read_state(&f), 2, true).selectors.is_none());
+    }
+
+    #[test]
     fn errors_land_next_to_their_field() {
         let (f, step) = place(&ApiError::new(ErrorKind::InvalidTrailName, "bad").into());
         assert!(f.name.is_some() && step == 1);

@@ -147,7 +147,11 @@ fn numeric_flags_out_of_bounds_are_refused_cleanly() {
     }
     // A negative value given as its own argument reaches the bounds check too (clap took
     // `-1` for an unknown flag).
-    for flag in ["--insights-warm-up", "--min-body-rate", "--delivery-interval"] {
+    for flag in [
+        "--insights-warm-up",
+        "--min-body-rate",
+        "--delivery-interval",
+    ] {
         let out = output(
             cairn()
                 .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
