@@ -48,12 +48,8 @@ fn max_keys(given: Option<i32>) -> (usize, Result<(), ApiError>) {
 /// `max-keys`, `marker`, `list-type`, `start-after`, `continuation-token`, …), as S3's
 /// records show it: nothing that was not sent, and no presigned URL's signing parameters.
 fn sent_query<T>(spec: Spec<T>, query: Option<&str>) -> Spec<T> {
-    let signing = |k: &str| {
-        let lower = k.to_ascii_lowercase();
-        lower.starts_with("x-amz-") || matches!(k, "AWSAccessKeyId" | "Signature" | "Expires")
-    };
     form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .filter(|(k, _)| !signing(k) && k != "x-id")
+        .filter(|(k, _)| !super::presign::is_signing_param(k))
         .fold(spec, |s, (k, v)| s.param(&k, json!(v)))
 }
 
@@ -124,15 +120,7 @@ impl CairnS3 {
                         .map(|o| object_entry(o, &enc, owner.clone()))
                         .collect(),
                 ),
-                common_prefixes: Some(
-                    listing
-                        .common_prefixes
-                        .into_iter()
-                        .map(|p| CommonPrefix {
-                            prefix: Some(enc(p)),
-                        })
-                        .collect(),
-                ),
+                common_prefixes: common_prefixes(listing.common_prefixes, &enc),
                 ..Default::default()
             })
         })
@@ -217,21 +205,28 @@ impl CairnS3 {
                         .map(|o| object_entry(o, &enc, owner.clone()))
                         .collect(),
                 ),
-                common_prefixes: Some(
-                    listing
-                        .common_prefixes
-                        .into_iter()
-                        .map(|p| CommonPrefix {
-                            prefix: Some(enc(p)),
-                        })
-                        .collect(),
-                ),
+                common_prefixes: common_prefixes(listing.common_prefixes, &enc),
                 ..Default::default()
             })
         })
         .await
         .map(S3Response::new)
     }
+}
+
+/// A listing's `CommonPrefixes`, each encoded as the listing asked.
+pub(super) fn common_prefixes(
+    prefixes: Vec<String>,
+    enc: &dyn Fn(String) -> String,
+) -> Option<Vec<CommonPrefix>> {
+    Some(
+        prefixes
+            .into_iter()
+            .map(|p| CommonPrefix {
+                prefix: Some(enc(p)),
+            })
+            .collect(),
+    )
 }
 
 /// An object owner as listings name it (the account, as GetBucketAcl names it).

@@ -25,6 +25,7 @@ use super::CairnS3;
 use super::bucket_ops::{host, timestamp};
 use super::event::Spec;
 use super::integrity::{Declared, Headers, checksum_headers};
+use super::list_ops::common_prefixes;
 use super::sse_ops::{SseFields, requested};
 use crate::recording::CallInfo;
 
@@ -627,15 +628,7 @@ impl CairnS3 {
                     })
                     .collect(),
             ),
-            common_prefixes: Some(
-                listing
-                    .common_prefixes
-                    .into_iter()
-                    .map(|p| CommonPrefix {
-                        prefix: Some(enc(p)),
-                    })
-                    .collect(),
-            ),
+            common_prefixes: common_prefixes(listing.common_prefixes, &enc),
             ..Default::default()
         }))
     }

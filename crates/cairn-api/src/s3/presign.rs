@@ -22,6 +22,15 @@ fn bad(code: &'static str, message: &str) -> WireError {
     WireError::bad_request(code, message)
 }
 
+/// Whether a query parameter belongs to the request's signing, not to the operation: a
+/// presigned URL's SigV4 `X-Amz-*` (any case) and SigV2 `AWSAccessKeyId`/`Signature`/
+/// `Expires`, and the SDKs' `x-id`. Records never show them.
+pub fn is_signing_param(name: &str) -> bool {
+    name.get(..6)
+        .is_some_and(|p| p.eq_ignore_ascii_case("x-amz-"))
+        || matches!(name, "x-id" | "AWSAccessKeyId" | "Signature" | "Expires")
+}
+
 /// Checks the presigned-URL parameters of `raw_query` at time `now` (epoch seconds). A query
 /// without presigned parameters passes.
 pub fn check(raw_query: &str, now: i64) -> Result<(), WireError> {

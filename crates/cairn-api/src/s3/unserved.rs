@@ -339,9 +339,7 @@ impl CairnS3 {
         // The subresource the call names (`?acl`, `?cors`, …), as S3's records show it.
         for (name, value) in form_urlencoded::parse(req.uri.query().unwrap_or("").as_bytes()) {
             // Never a signature: SigV4's `X-Amz-*` and SigV2's presigned parameters.
-            let signing = name.starts_with("X-Amz-")
-                || matches!(&*name, "x-id" | "AWSAccessKeyId" | "Signature" | "Expires");
-            if !signing {
+            if !super::presign::is_signing_param(&name) {
                 spec = spec.param(&name, serde_json::Value::String(value.into_owned()));
             }
         }
