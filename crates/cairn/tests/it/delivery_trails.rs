@@ -187,8 +187,7 @@ async fn list_public_keys_returns_the_current_key_before_any_digest() {
 async fn a_deleted_trail_whose_bucket_is_gone_gives_up_once() {
     let mut server = Server::start_with(&["--delivery-interval", "86400"]);
     server.bucket_for_trails("gone-bucket").await;
-    let create =
-        json!({"Name": "rolled-back", "S3BucketName": "gone-bucket", "EnableLogFileValidation": true});
+    let create = json!({"Name": "rolled-back", "S3BucketName": "gone-bucket", "EnableLogFileValidation": true});
     ok(&server, "CreateTrail", create).await;
     ok(&server, "StartLogging", json!({"Name": "rolled-back"})).await;
     ok(&server, "DescribeTrails", json!({})).await;
