@@ -304,3 +304,29 @@ async fn iam_admin_records_equal_the_api_calls_records() {
         .await;
     assert_eq!(crate::harness::event_names(&by_key), ["CreateAccessKey"]);
 }
+
+/// `cairn flush --now` ahead of the system clock is refused (a digest named in the future
+/// would stop every later digest until the clock passed it), unless a test data dir allows
+/// it; nothing is delivered by the refused flush.
+#[test]
+fn flush_refuses_a_future_now_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let future = (chrono::Utc::now().timestamp() + 900).to_string();
+    let out = cairn()
+        .args(["flush", "--now", &future, "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("--allow-future-now"), "{err}");
+    assert!(out.stdout.is_empty());
+    let past = (chrono::Utc::now().timestamp() - 60).to_string();
+    let out = cairn()
+        .args(["flush", "--now", &past, "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("--allow-future-now"), "{err}");
+}
