@@ -148,3 +148,20 @@ def test_an_unknown_resource_type_fails_with_the_unrecognized_type_error(cairn):
     assert "Template format error: Unrecognized resource types: [AWS::EC2::Instance]" in out.stderr
     topics = j(cairn.cli("sns", "list-topics"))["Topics"]
     assert not [t for t in topics if "unknown-Topic" in t["TopicArn"]]
+
+
+def test_an_https_endpoint_is_subscribed_with_protocol_https():
+    """README's command: the stack subscribes an https endpoint with protocol https (the
+    endpoint's scheme), so it deploys instead of rolling back."""
+    server = Cairn(cairn_binary(), ["--alarm-tick-secs", "0"])
+    try:
+        server.cli("cloudformation", "deploy", "--template-file", CIS, "--stack-name", "cis",
+                   "--capabilities", "CAPABILITY_IAM", "--parameter-overrides",
+                   "AlertEndpoint=https://example.com/hook")
+        stack = j(server.cli("cloudformation", "describe-stacks", "--stack-name", "cis"))["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE", stack
+        topic = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["TopicArn"]
+        subs = j(server.cli("sns", "list-subscriptions-by-topic", "--topic-arn", topic))["Subscriptions"]
+        assert [(s["Protocol"], s["Endpoint"]) for s in subs] == [("https", "https://example.com/hook")]
+    finally:
+        server.stop()

@@ -186,6 +186,7 @@ def test_a_crash_after_an_external_put_neither_loses_nor_duplicates_the_file(sea
 
         def flush(now, **env):
             return subprocess.run([cairn_binary(), "flush", "--config", str(config), "--now", str(now),
+                                   "--allow-future-now",
                                    "--data-dir", server.dir.name],
                                   env=dict(os.environ, **env), capture_output=True, text=True)
 

@@ -119,15 +119,22 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// `{"status":"ok"}`, or 503 when the server can no longer record calls.
+/// `{"status":"ok"}`, or 503 when the server cannot record calls: its store writer stopped
+/// (`unavailable`), or its store is full (`full`: the disk or `--max-store-mb`; every call
+/// that must record an event is refused with 503 until space is freed).
 async fn health(State(state): State<AppState>) -> Response {
-    let (status, body) = if state.store.writer_alive() {
-        (http::StatusCode::OK, r#"{"status":"ok"}"#)
-    } else {
+    let (status, body) = if !state.store.writer_alive() {
         (
             http::StatusCode::SERVICE_UNAVAILABLE,
             r#"{"status":"unavailable","reason":"the store writer stopped; calls cannot be recorded"}"#,
         )
+    } else if state.store.full().await {
+        (
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            r#"{"status":"full","reason":"the store is full (disk or --max-store-mb); calls are refused with 503 until space is freed"}"#,
+        )
+    } else {
+        (http::StatusCode::OK, r#"{"status":"ok"}"#)
     };
     let mut resp = Response::new(Body::from(body));
     *resp.status_mut() = status;

@@ -12,7 +12,10 @@
 //! AWS). A step first runs the *leading* lane: the events after the trail's cursor, except
 //! those of lagging regions; a stream the role may not write keeps its records and its region
 //! starts lagging there, while the other streams' records are stored. Then each lagging region
-//! (not refused in this step) catches up on its own events up to the trail's cursor. A refused
+//! (not refused in this step) catches up on its own events up to the trail's cursor. A round
+//! whose span of seqs fails the event chain check (an event edited, deleted or inserted in the
+//! store) is held back whole, as S3 delivery holds a file, with `InternalError` in
+//! `LatestCloudWatchLogsDeliveryError`. A refused
 //! delivery shows in GetTrailStatus; a failure that concerns every stream (the role's trust,
 //! the group gone) leaves every cursor where it was. The next step tries again.
 
@@ -45,7 +48,7 @@ fn plan_round(
     conn: &Connection,
     trail: &Trail,
     lagging_region: Option<&str>,
-) -> StoreResult<Option<Planned>> {
+) -> StoreResult<Option<Round>> {
     let Some(group) = &trail.cloud_watch_logs_log_group_arn else {
         return Ok(None);
     };
@@ -147,13 +150,41 @@ fn plan_round(
         tracing::error!(trail = %trail.arn(), seq,
             "a stored event cannot be read; CloudWatch Logs delivery stops before it until it is repaired");
     }
-    Ok((last > from).then_some(Planned {
+    if last <= from {
+        return Ok(None);
+    }
+    // The chain must hold over the round's span (every event unedited, none deleted or
+    // inserted), as over an S3 file's: a broken span is held back, whole.
+    if let Err(b) = cairn_store::events::verify_chain(conn, from + 1, last) {
+        tracing::error!(trail = %trail.arn(), from = from + 1, to = last, error = %b,
+            "the event chain is broken; CloudWatch Logs delivery holds the span back until it is repaired");
+        let held = batches
+            .iter()
+            .map(|b| b.records.len())
+            .sum::<usize>()
+            .max(1);
+        return Ok(Some(Round::Broken { held }));
+    }
+    Ok(Some(Round::Deliver(Planned {
         from,
         to: last,
         lane,
         batches,
-    }))
+    })))
 }
+
+/// A planned round: records to deliver, or a span whose event chain does not hold.
+enum Round {
+    /// Deliver these records.
+    Deliver(Planned),
+    /// The span's chain is broken: nothing of it is delivered (`held` log events wait).
+    Broken { held: usize },
+}
+
+/// `LatestCloudWatchLogsDeliveryError` of a span held back because its chain is broken: the
+/// code S3 delivery reports for the same damage, with AWS's text for it.
+pub const BROKEN_CHAIN_ERROR: &str =
+    "InternalError: We encountered an internal error. Please try again.";
 
 fn trail_logs_overhead() -> usize {
     cairn_core::logs::ingest::EVENT_OVERHEAD
@@ -207,6 +238,23 @@ impl Delivery {
                 .await?
             else {
                 break;
+            };
+            let planned = match planned {
+                Round::Deliver(planned) => planned,
+                Round::Broken { held } => {
+                    out.failed += held;
+                    let arn = trail.arn();
+                    self.store
+                        .write(move |c| {
+                            crate::worker::update_trail(c, &arn, |t| {
+                                t.status.delivery.latest_cloud_watch_logs_delivery_error =
+                                    Some(BROKEN_CHAIN_ERROR.to_owned());
+                            })
+                        })
+                        .await??;
+                    // Every stream's records lie in the span: the trail waits.
+                    return Ok(false);
+                }
             };
             let t = trail.clone();
             let done = self

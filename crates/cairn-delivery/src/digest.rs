@@ -2,7 +2,8 @@
 //!
 //! A failed digest (bucket gone, policy denies, store refuses) is recorded in that trail's
 //! `LatestDigestDeliveryError` with the real S3 code and retried on the next step; it never
-//! stops the digests of other trails or regions.
+//! stops the digests of other trails or regions. A deleted trail whose bucket is gone
+//! (`NoSuchBucket`) gives up its owed digests and pending files instead (one log line).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -58,6 +59,9 @@ impl Delivery {
                     Err(e) => {
                         failed += 1;
                         let code = e.s3_code();
+                        if self.abandon_if_gone(owner.retired, &arn, &code).await {
+                            break;
+                        }
                         tracing::warn!(trail = %arn, region = %region, error = %e, code = %code,
                             "digest delivery failed; retried on the next step");
                         if owner.retired.is_none() {

@@ -424,6 +424,10 @@ impl Delivery {
                         self.rekeyable.lock().expect("rekey lock").insert(p.id);
                     }
                     let code = e.s3_code();
+                    if self.abandon_if_gone(p.retired, &p.trail_arn, &code).await {
+                        stopped.push(owner);
+                        continue;
+                    }
                     if let DeliveryError::Damaged(_) = e {
                         tracing::error!(key = %p.key, trail = %p.trail_arn, error = %e,
                             "a planned log file cannot be written; the trail's delivery stops here until it is repaired");
@@ -440,6 +444,36 @@ impl Delivery {
             }
         }
         (files, events, failed)
+    }
+
+    /// A deleted trail whose bucket is gone gives up, as CloudTrail does: what it had up to
+    /// its deletion was attempted once more, and now its pending files and owed digests are
+    /// dropped with one log line, instead of being retried forever. Returns whether it did.
+    pub(crate) async fn abandon_if_gone(
+        &self,
+        retired: Option<i64>,
+        arn: &str,
+        code: &str,
+    ) -> bool {
+        let Some(id) = retired.filter(|_| code == "NoSuchBucket") else {
+            return false;
+        };
+        match self
+            .store
+            .write(move |c| cairn_store::with_savepoint(c, |c| delivery::abandon_retired(c, id)))
+            .await
+            .and_then(|r| r)
+        {
+            Ok((files, digested)) => {
+                tracing::warn!(trail = %arn, pending_files = files, undigested_files = digested,
+                    "a deleted trail's bucket no longer exists; its remaining log files and digests are given up");
+                true
+            }
+            Err(e) => {
+                tracing::warn!(trail = %arn, error = %e, "cannot give up a deleted trail's delivery");
+                false
+            }
+        }
     }
 
     async fn note_delivery_error(&self, trail_arn: &str, code: String, now: f64) {

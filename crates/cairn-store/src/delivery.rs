@@ -471,6 +471,26 @@ pub fn finish_retired(conn: &Connection, id: i64) -> StoreResult<bool> {
     Ok(true)
 }
 
+/// Gives up a retired trail whose bucket is gone: its pending files become `abandoned` (kept
+/// in the ledger, never tried again), its written files are marked never to be digested, and
+/// the retired trail goes. Returns how many files were pending and how many undigested.
+pub fn abandon_retired(conn: &Connection, id: i64) -> StoreResult<(usize, usize)> {
+    let pending = conn
+        .prepare_cached(
+            "UPDATE deliveries SET state = 'abandoned' WHERE retired = ?1 AND state = 'pending'",
+        )?
+        .execute([id])?;
+    let undigested = conn
+        .prepare_cached(
+            "UPDATE deliveries SET digest_end = -1 WHERE retired = ?1 AND state = 'done'
+               AND digest_end IS NULL",
+        )?
+        .execute([id])?;
+    conn.prepare_cached("DELETE FROM retired_trails WHERE id = ?1")?
+        .execute([id])?;
+    Ok((pending, undigested))
+}
+
 /// The smallest event seq delivery still needs (retention must keep it and every later
 /// event), or `None` when it needs none: the first event of every pending file, and the
 /// event after each cursor of a trail (live or retired) whose logging windows reach past it.

@@ -98,6 +98,10 @@ pub fn in_memory() -> StoreResult<Connection> {
 /// connection for many reads. A reader that is idle holds only its page cache.
 const IDLE_READERS: usize = 64;
 
+/// Pages a store with a size limit must have left below it to count as not full: one call's
+/// event and index rows.
+pub const FULL_HEADROOM_PAGES: i64 = 4;
+
 /// Handle to the store. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -106,6 +110,8 @@ pub struct Store {
 
 struct Inner {
     path: PathBuf,
+    /// `max_page_count` when the store has a size limit.
+    max_pages: Option<i64>,
     writer: writer::WriterHandle,
     readers: Mutex<Vec<Connection>>,
 }
@@ -121,15 +127,19 @@ impl Store {
         let conn = Connection::open(path)?;
         schema::configure(&conn)?;
         schema::migrate(&conn)?;
+        let mut max_pages = None;
         if let Some(max) = options.max_bytes {
             let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
             let page = page.max(512) as u64;
-            conn.execute_batch(&format!("PRAGMA max_page_count = {}", (max / page).max(1)))?;
+            let pages = (max / page).max(1);
+            conn.execute_batch(&format!("PRAGMA max_page_count = {pages}"))?;
+            max_pages = Some(pages as i64);
         }
         let writer = writer::WriterHandle::spawn(conn);
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
+                max_pages,
                 writer,
                 readers: Mutex::new(Vec::new()),
             }),
@@ -200,6 +210,26 @@ impl Store {
     /// Whether the writer thread is running (it stops only on an unrecoverable fault).
     pub fn writer_alive(&self) -> bool {
         self.inner.writer.alive()
+    }
+
+    /// Whether writes are refused for lack of space: the last write transaction failed on a
+    /// full disk or size limit and nothing has been written since, or the store is within
+    /// [`FULL_HEADROOM_PAGES`] of its size limit (`--max-store-mb`), where any call that needs
+    /// a new page is refused.
+    pub async fn full(&self) -> bool {
+        if self.inner.writer.saw_full() {
+            return true;
+        }
+        let Some(max) = self.inner.max_pages else {
+            return false;
+        };
+        self.read(move |c| {
+            let pages: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+            let free: i64 = c.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+            Ok(pages - free + FULL_HEADROOM_PAGES >= max)
+        })
+        .await
+        .unwrap_or(false)
     }
 
     /// Runs `query` on a read-only connection from async code.

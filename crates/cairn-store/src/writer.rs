@@ -2,7 +2,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::mpsc;
 
 use rusqlite::Connection;
@@ -18,6 +18,9 @@ type Job = Box<dyn FnOnce(&Connection) -> Completion + Send>;
 pub(crate) struct WriterHandle {
     tx: mpsc::Sender<Job>,
     state: Arc<AtomicU8>,
+    /// The last write transaction failed because the disk (or the size limit) was full, and
+    /// none that wrote something has committed since.
+    full: Arc<AtomicBool>,
 }
 
 /// The writer thread runs.
@@ -49,6 +52,8 @@ impl WriterHandle {
         let (tx, rx) = mpsc::channel::<Job>();
         let state = Arc::new(AtomicU8::new(RUNNING));
         let guard = AliveGuard(state.clone());
+        let full = Arc::new(AtomicBool::new(false));
+        let seen_full = full.clone();
         // The thread logs where the code that opened the store logs.
         let dispatch = tracing::dispatcher::get_default(|d| d.clone());
         std::thread::Builder::new()
@@ -56,15 +61,20 @@ impl WriterHandle {
             .spawn(move || {
                 tracing::dispatcher::with_default(&dispatch, || {
                     let _guard = guard;
-                    run(conn, rx)
+                    run(conn, rx, &seen_full)
                 })
             })
             .expect("spawn writer thread");
-        Self { tx, state }
+        Self { tx, state, full }
     }
 
     pub(crate) fn alive(&self) -> bool {
         self.state.load(Ordering::Acquire) == RUNNING
+    }
+
+    /// Whether the last write failed for lack of space and nothing was written since.
+    pub(crate) fn saw_full(&self) -> bool {
+        self.full.load(Ordering::Acquire)
     }
 
     /// Queues `job`; `reply` receives its value once the batch holding it has committed.
@@ -109,7 +119,7 @@ impl WriterHandle {
     }
 }
 
-fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
+fn run(conn: Connection, rx: mpsc::Receiver<Job>, full: &AtomicBool) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -118,11 +128,12 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_batch(&conn, batch);
+        commit_batch(&conn, batch, full);
     }
 }
 
-fn commit_batch(conn: &Connection, batch: Vec<Job>) {
+fn commit_batch(conn: &Connection, batch: Vec<Job>, full: &AtomicBool) {
+    let changes_before = conn.total_changes();
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
         // Dropping the unrun jobs drops their reply channels: each caller gets WriterGone.
         tracing::error!(error = %e, jobs = batch.len(), "cannot begin write transaction");
@@ -170,6 +181,11 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>) {
         }
         None => exec(conn, "COMMIT").map_err(StoreError::from),
     };
+    match &outcome {
+        Ok(()) if conn.total_changes() > changes_before => full.store(false, Ordering::Release),
+        Err(e) if e.is_full() => full.store(true, Ordering::Release),
+        _ => {}
+    }
     if let Err(e) = &outcome {
         let _ = conn.execute_batch("ROLLBACK");
         if e.is_full() {

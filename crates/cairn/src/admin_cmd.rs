@@ -206,6 +206,10 @@ pub struct FlushArgs {
     /// step a trail through digest periods without waiting.
     #[arg(long, value_parser = crate::timearg::parse)]
     now: Option<f64>,
+    /// Take a `--now` later than the system clock (test data dirs only: files and digests are
+    /// named after it, and no later digest can be written until the clock passes it).
+    #[arg(long)]
+    allow_future_now: bool,
     /// Most events per log file (1 to 10,000,000; default 50,000).
     #[arg(long, allow_negative_numbers = true, value_parser = crate::bounds::flag::events_per_file)]
     max_events_per_file: Option<usize>,
@@ -225,6 +229,7 @@ pub struct FlushArgs {
 pub fn flush(args: FlushArgs) -> anyhow::Result<bool> {
     // Failures (a bucket refusing, damaged state) are logged to stderr as the server logs them.
     crate::serve::init_logs(false);
+    refuse_future(args.now, args.allow_future_now)?;
     let _lock = crate::datadir::lock(&args.data_dir, crate::datadir::Holder::Admin("flush"))?;
     let config = crate::config::ServeConfig::resolve(&crate::config::ServeArgs {
         config: args.config,
@@ -294,6 +299,25 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<bool> {
                            "Seconds": started.elapsed().as_secs_f64()})
     );
     Ok(total.failed == 0 && total.logs.failed == 0)
+}
+
+/// Refuses a `--now` later than the system clock unless allowed: a digest named after it
+/// would end the chain's period in the future, so no digest (not even StopLogging's final
+/// one) could follow until the clock passed it, and the server's digests would stop.
+fn refuse_future(now: Option<f64>, allowed: bool) -> anyhow::Result<()> {
+    let clock = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    match now {
+        Some(t) if t > clock + 1.0 && !allowed => bail!(
+            "--now is {:.0} s after the system clock: files and digests would be named after it, \
+             and no later digest could be written until the clock passes it (the server's \
+             digests, StopLogging's final one included, would wait until then); give a time \
+             not after now (`cairn insights run --now` alone evaluates Insights ahead of the \
+             clock, and a plain `cairn flush` delivers its events), or add --allow-future-now \
+             on a test data dir",
+            t - clock
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// The exit status of a `cairn flush` that ran to the end but left a file or log event

@@ -1,19 +1,15 @@
 //! `cairn iam …`: admin commands for bootstrapping and recovery that change IAM state directly
-//! in an existing data dir, through the same `cairn_core::iam` functions as the API (same
-//! names rules, quotas and errors). Each change bumps the IAM generation in its transaction,
-//! so a server running on the data dir drops its cached credentials within one poll (about
-//! half a second). Each change is recorded, in the same transaction, as the IAM event the API
-//! would have written, by `cairn-admin` ([`cairn_core::iam::admin_events`]); listings are not.
+//! in an existing data dir, through the IAM API's own operations (same name rules, quotas,
+//! input checks and errors). Each change bumps the IAM generation in its transaction, so a
+//! server running on the data dir drops its cached credentials within one poll (about half a
+//! second). Each change is recorded, in the same transaction, as the very event the API call
+//! writes, by `cairn-admin` ([`cairn_api::iam::admin`]); listings are not.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use cairn_core::CallContext;
+use cairn_api::iam::admin::{self, AdminCall};
 use cairn_core::error::ApiResult;
-use cairn_core::iam::admin_events::{self, AdminChange};
-use cairn_core::iam::{EntityKind, PageRequest, attach, groups, inline, keys, user_arn, users};
-use cairn_model::{Principal, Region};
-use cairn_store::Connection;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
@@ -140,43 +136,43 @@ fn document(arg: &str) -> anyhow::Result<String> {
     }
 }
 
-/// Runs an IAM admin command.
+/// Runs an IAM admin command: the IAM API's own operation, checks and record
+/// ([`cairn_api::iam::admin`]) on the data dir's writer, in one transaction.
 pub fn run(args: IamArgs) -> anyhow::Result<()> {
     let store = crate::admin_store::open_existing(&args.data_dir)?;
     let account = crate::account::for_admin(&store, &args.data_dir, args.account_id.as_deref())?;
-    let ctx = CallContext {
-        principal: Principal::Root {
-            account,
-            access_key_id: String::new(),
-            session: None,
-        },
-        region: Region::parse("us-east-1").expect("us-east-1 exists"),
-        now: chrono::Utc::now().timestamp() as f64,
-        origin: Default::default(),
-    };
-    let command = args.command;
-    let change = change_of(&command);
+    let (action, input, words) = call_of(&args.command)?;
+    let list = matches!(
+        args.command,
+        IamCommand::ListUsers | IamCommand::ListAccessKeys { .. }
+    );
+    let now = chrono::Utc::now().timestamp() as f64;
+    // One savepoint: the change and its event commit together or not at all.
     let out: ApiResult<Value> = store.write_blocking(move |c| {
         cairn_store::with_savepoint(c, |c| {
-            let out = execute(c, &ctx, command)?;
-            if let Some((event_name, request_parameters, words)) = change {
-                admin_events::record(
-                    c,
-                    AdminChange {
-                        account: ctx.principal.account().as_str(),
-                        now: ctx.now,
-                        event_name,
-                        request_parameters,
-                        command: &words,
-                    },
-                )?;
-            }
-            Ok(out)
+            admin::run(
+                c,
+                AdminCall {
+                    account,
+                    now,
+                    action,
+                    input,
+                    command: &words,
+                },
+            )
         })
-    })?;
+    })??;
     match out {
         Ok(Value::Null) => Ok(()),
-        Ok(v) => {
+        Ok(mut v) => {
+            if list {
+                // An empty list's XML element reads back as an empty string.
+                for key in ["Users", "AccessKeyMetadata"] {
+                    if v.get(key) == Some(&json!("")) {
+                        v[key] = json!([]);
+                    }
+                }
+            }
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(())
         }
@@ -188,26 +184,36 @@ pub fn run(args: IamArgs) -> anyhow::Result<()> {
     }
 }
 
-/// The IAM action a changing command equals, its request in CloudTrail's form, and the
-/// command's words for the record (no policy document or key material in those words).
-fn change_of(command: &IamCommand) -> Option<(&'static str, Value, String)> {
-    Some(match command {
+/// The IAM action a command equals, its input as the API names it, and the command's words
+/// for the record (no policy document or key material in those words).
+fn call_of(command: &IamCommand) -> anyhow::Result<(&'static str, Value, String)> {
+    Ok(match command {
         IamCommand::CreateUser { name, path } => {
-            let mut p = json!({ "userName": name });
+            let mut p = json!({ "UserName": name });
             if let Some(path) = path {
-                p["path"] = json!(path);
+                p["Path"] = json!(path);
             }
             ("CreateUser", p, format!("iam create-user {name}"))
         }
         IamCommand::DeleteUser { name } => (
             "DeleteUser",
-            json!({ "userName": name }),
+            json!({ "UserName": name }),
             format!("iam delete-user {name}"),
+        ),
+        IamCommand::ListUsers => (
+            "ListUsers",
+            json!({ "MaxItems": 1000 }),
+            "iam list-users".to_owned(),
         ),
         IamCommand::CreateAccessKey { name } => (
             "CreateAccessKey",
-            json!({ "userName": name }),
+            json!({ "UserName": name }),
             format!("iam create-access-key {name}"),
+        ),
+        IamCommand::ListAccessKeys { name } => (
+            "ListAccessKeys",
+            json!({ "UserName": name, "MaxItems": 1000 }),
+            format!("iam list-access-keys {name}"),
         ),
         IamCommand::UpdateAccessKey {
             name,
@@ -215,7 +221,7 @@ fn change_of(command: &IamCommand) -> Option<(&'static str, Value, String)> {
             status,
         } => (
             "UpdateAccessKey",
-            json!({ "userName": name, "accessKeyId": access_key_id, "status": status }),
+            json!({ "UserName": name, "AccessKeyId": access_key_id, "Status": status }),
             format!("iam update-access-key {name} {access_key_id} --status {status}"),
         ),
         IamCommand::DeleteAccessKey {
@@ -223,130 +229,47 @@ fn change_of(command: &IamCommand) -> Option<(&'static str, Value, String)> {
             access_key_id,
         } => (
             "DeleteAccessKey",
-            json!({ "userName": name, "accessKeyId": access_key_id }),
+            json!({ "UserName": name, "AccessKeyId": access_key_id }),
             format!("iam delete-access-key {name} {access_key_id}"),
         ),
         IamCommand::AttachUserPolicy { name, policy_arn } => (
             "AttachUserPolicy",
-            json!({ "userName": name, "policyArn": policy_arn }),
+            json!({ "UserName": name, "PolicyArn": policy_arn }),
             format!("iam attach-user-policy {name} {policy_arn}"),
         ),
         IamCommand::DetachUserPolicy { name, policy_arn } => (
             "DetachUserPolicy",
-            json!({ "userName": name, "policyArn": policy_arn }),
+            json!({ "UserName": name, "PolicyArn": policy_arn }),
             format!("iam detach-user-policy {name} {policy_arn}"),
         ),
-        IamCommand::PutUserPolicy {
-            name, policy_name, ..
-        } => (
-            "PutUserPolicy",
-            json!({ "userName": name, "policyName": policy_name }),
-            format!("iam put-user-policy {name} {policy_name}"),
-        ),
-        IamCommand::CreateGroup { name } => (
-            "CreateGroup",
-            json!({ "groupName": name }),
-            format!("iam create-group {name}"),
-        ),
-        IamCommand::AddUserToGroup { group, user } => (
-            "AddUserToGroup",
-            json!({ "groupName": group, "userName": user }),
-            format!("iam add-user-to-group {group} {user}"),
-        ),
-        IamCommand::AttachGroupPolicy { group, policy_arn } => (
-            "AttachGroupPolicy",
-            json!({ "groupName": group, "policyArn": policy_arn }),
-            format!("iam attach-group-policy {group} {policy_arn}"),
-        ),
-        IamCommand::ListUsers | IamCommand::ListAccessKeys { .. } => return None,
-    })
-}
-
-fn execute(c: &Connection, ctx: &CallContext, command: IamCommand) -> ApiResult<Value> {
-    let all = PageRequest {
-        marker: None,
-        max_items: Some(1000),
-    };
-    Ok(match command {
-        IamCommand::CreateUser { name, path } => {
-            let u = users::create_user(c, ctx, &name, path.as_deref(), None, &[])?.user;
-            json!({"User": {"UserName": u.name, "UserId": u.user_id, "Path": u.path, "Arn": user_arn(&u)}})
-        }
-        IamCommand::DeleteUser { name } => {
-            users::delete_user(c, ctx, &name)?;
-            Value::Null
-        }
-        IamCommand::ListUsers => {
-            let list: Vec<Value> = users::list_users(c, ctx, None, &all)?
-                .items
-                .iter()
-                .map(|u| json!({"UserName": u.name, "UserId": u.user_id, "Path": u.path, "Arn": user_arn(u)}))
-                .collect();
-            json!({ "Users": list })
-        }
-        IamCommand::CreateAccessKey { name } => {
-            let k = keys::create_access_key(c, ctx, Some(&name))?;
-            json!({"AccessKey": {
-                "UserName": k.user_name,
-                "AccessKeyId": k.key.access_key_id,
-                "SecretAccessKey": k.key.secret,
-                "Status": k.key.status,
-            }})
-        }
-        IamCommand::ListAccessKeys { name } => {
-            let list: Vec<Value> = keys::list_access_keys(c, ctx, Some(&name), &all)?
-                .items
-                .iter()
-                .map(|k| json!({"UserName": k.user_name, "AccessKeyId": k.meta.access_key_id, "Status": k.meta.status}))
-                .collect();
-            json!({ "AccessKeyMetadata": list })
-        }
-        IamCommand::UpdateAccessKey {
-            name,
-            access_key_id,
-            status,
-        } => {
-            keys::update_access_key(c, ctx, Some(&name), &access_key_id, &status)?;
-            Value::Null
-        }
-        IamCommand::DeleteAccessKey {
-            name,
-            access_key_id,
-        } => {
-            keys::delete_access_key(c, ctx, Some(&name), &access_key_id)?;
-            Value::Null
-        }
-        IamCommand::AttachUserPolicy { name, policy_arn } => {
-            attach::attach_policy(c, ctx, EntityKind::User, &name, &policy_arn)?;
-            Value::Null
-        }
-        IamCommand::DetachUserPolicy { name, policy_arn } => {
-            attach::detach_policy(c, ctx, EntityKind::User, &name, &policy_arn)?;
-            Value::Null
-        }
         IamCommand::PutUserPolicy {
             name,
             policy_name,
             policy_document,
-        } => {
-            let doc = document(&policy_document).map_err(|e| {
-                cairn_core::ApiError::new(cairn_core::ErrorKind::InvalidInput, format!("{e:#}"))
-            })?;
-            inline::put_inline(c, ctx, EntityKind::User, &name, &policy_name, &doc)?;
-            Value::Null
-        }
-        IamCommand::CreateGroup { name } => {
-            let g = groups::create_group(c, ctx, &name, None)?;
-            json!({"Group": {"GroupName": g.name, "GroupId": g.group_id, "Arn": cairn_core::iam::group_arn(&g)}})
-        }
-        IamCommand::AddUserToGroup { group, user } => {
-            groups::add_user_to_group(c, ctx, &group, &user)?;
-            Value::Null
-        }
-        IamCommand::AttachGroupPolicy { group, policy_arn } => {
-            attach::attach_policy(c, ctx, EntityKind::Group, &group, &policy_arn)?;
-            Value::Null
-        }
+        } => (
+            "PutUserPolicy",
+            json!({
+                "UserName": name,
+                "PolicyName": policy_name,
+                "PolicyDocument": document(policy_document)?,
+            }),
+            format!("iam put-user-policy {name} {policy_name}"),
+        ),
+        IamCommand::CreateGroup { name } => (
+            "CreateGroup",
+            json!({ "GroupName": name }),
+            format!("iam create-group {name}"),
+        ),
+        IamCommand::AddUserToGroup { group, user } => (
+            "AddUserToGroup",
+            json!({ "GroupName": group, "UserName": user }),
+            format!("iam add-user-to-group {group} {user}"),
+        ),
+        IamCommand::AttachGroupPolicy { group, policy_arn } => (
+            "AttachGroupPolicy",
+            json!({ "GroupName": group, "PolicyArn": policy_arn }),
+            format!("iam attach-group-policy {group} {policy_arn}"),
+        ),
     })
 }
 

@@ -21,6 +21,8 @@ mod simulate;
 mod users;
 pub mod xml;
 
+pub mod admin;
+
 use std::sync::Arc;
 
 use axum::response::Response;
@@ -199,6 +201,32 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     }
 }
 
+/// The record of one IAM call: the same for a signed request, a stack's call and `cairn iam`.
+fn outcome(
+    event_name: String,
+    read_only: bool,
+    request_parameters: &Value,
+    r: &ApiResult<Reply>,
+) -> Outcome {
+    Outcome {
+        event_source: "iam.amazonaws.com",
+        event_name,
+        read_only,
+        management: true,
+        request_parameters: crate::recording::parameters_unless_denied(r, request_parameters),
+        response_elements: r
+            .as_ref()
+            .map(|reply| reply.response_elements.clone())
+            .unwrap_or(Value::Null),
+        error: r.as_ref().err().map(|e| {
+            let w = WireError::from(e);
+            (w.code.to_owned(), w.message)
+        }),
+        resources: Vec::new(),
+        additional_event_data: None,
+    }
+}
+
 /// Runs one IAM operation for a caller inside the server (a CloudFormation stack): the same
 /// operation table, permissions, gate and record a signed request reaches. Returns the XML
 /// inside `<{Action}Result>` (none for operations without output).
@@ -239,23 +267,8 @@ pub(crate) async fn call_internal(
             &arn,
         )?])
     };
-    let describe = move |r: &ApiResult<Reply>| Outcome {
-        event_source: "iam.amazonaws.com",
-        event_name,
-        read_only,
-        management: true,
-        request_parameters: crate::recording::parameters_unless_denied(r, &request_parameters),
-        response_elements: r
-            .as_ref()
-            .map(|reply| reply.response_elements.clone())
-            .unwrap_or(Value::Null),
-        error: r.as_ref().err().map(|e| {
-            let w = WireError::from(e);
-            (w.code.to_owned(), w.message)
-        }),
-        resources: Vec::new(),
-        additional_event_data: None,
-    };
+    let describe =
+        move |r: &ApiResult<Reply>| outcome(event_name, read_only, &request_parameters, r);
     let refusal = crate::model_check::refusal(&info, || {
         crate::model_check::check("iam", &action, crate::model_check::Input::Query(params))
             .map_err(|p| p.into_error(cairn_core::ErrorKind::IamValidation))

@@ -7,7 +7,6 @@
 //! [`Page`]. The evaluator's inputs come from [`principal_policies`] and
 //! [`role_trust_policy`].
 
-pub mod admin_events;
 pub mod attach;
 pub mod details;
 pub mod groups;

@@ -291,3 +291,106 @@ async fn iam_admin_changes_are_recorded_as_iam_events() {
         format!("iam update-access-key bob {id} --status Inactive")
     );
 }
+
+/// The record of an admin change is the record of the API call it equals: CreateUser's and
+/// CreateAccessKey's `responseElements` (the new key's id, by which LookupEvents finds the
+/// event), PutUserPolicy's `policyDocument`; only the identity says `cairn-admin`.
+#[tokio::test]
+async fn iam_admin_records_equal_the_api_calls_records() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"cloudtrail:StopLogging","Resource":"*"}]}"#;
+    let file = dir.path().join("deny-stop.json");
+    std::fs::write(&file, doc).unwrap();
+    server.admin_iam(&["create-user", "alice"]);
+    let key = server.admin_iam(&["create-access-key", "alice"]);
+    let id = key["AccessKey"]["AccessKeyId"].as_str().unwrap().to_owned();
+    server.admin_iam(&[
+        "put-user-policy",
+        "alice",
+        "--policy-name",
+        "deny-stop",
+        "--policy-document",
+        &format!("file://{}", file.display()),
+    ]);
+    let (status, _) = server
+        .query("iam", "Action=CreateUser&UserName=carol&Version=2010-05-08")
+        .await;
+    assert_eq!(status, 200);
+    let record_of = |page: &serde_json::Value, name: &str| -> serde_json::Value {
+        page["Events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                serde_json::from_str::<serde_json::Value>(e["CloudTrailEvent"].as_str().unwrap())
+                    .unwrap()
+            })
+            .find(|r| r["eventName"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {page}"))
+    };
+    let (_, page) = server
+        .ct(
+            "LookupEvents",
+            json!({"LookupAttributes": [{"AttributeKey": "EventSource", "AttributeValue": "iam.amazonaws.com"}]}),
+        )
+        .await;
+    let users: Vec<serde_json::Value> = page["Events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            serde_json::from_str::<serde_json::Value>(e["CloudTrailEvent"].as_str().unwrap())
+                .unwrap()
+        })
+        .filter(|r| r["eventName"] == "CreateUser")
+        .collect();
+    assert_eq!(users.len(), 2, "{page}");
+    let (api, admin) = (&users[0], &users[1]);
+    assert_eq!(admin["userIdentity"]["invokedBy"], "cairn-admin");
+    assert_eq!(admin["responseElements"]["user"]["userName"], "alice");
+    let members =
+        |v: &serde_json::Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    assert_eq!(
+        members(&admin["responseElements"]["user"]),
+        members(&api["responseElements"]["user"])
+    );
+    let created = record_of(&page, "CreateAccessKey");
+    assert_eq!(created["responseElements"]["accessKey"]["accessKeyId"], id);
+    assert!(!created.to_string().contains("secretAccessKey"));
+    let put = record_of(&page, "PutUserPolicy");
+    assert_eq!(put["requestParameters"]["policyDocument"], doc);
+    let (_, by_key) = server
+        .ct(
+            "LookupEvents",
+            json!({"LookupAttributes": [{"AttributeKey": "ResourceName", "AttributeValue": id}]}),
+        )
+        .await;
+    assert_eq!(crate::harness::event_names(&by_key), ["CreateAccessKey"]);
+}
+
+/// `cairn flush --now` ahead of the system clock is refused (a digest named in the future
+/// would stop every later digest until the clock passed it), unless a test data dir allows
+/// it; nothing is delivered by the refused flush.
+#[test]
+fn flush_refuses_a_future_now_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let future = (chrono::Utc::now().timestamp() + 900).to_string();
+    let out = cairn()
+        .args(["flush", "--now", &future, "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("--allow-future-now"), "{err}");
+    assert!(out.stdout.is_empty());
+    let past = (chrono::Utc::now().timestamp() - 60).to_string();
+    let out = cairn()
+        .args(["flush", "--now", &past, "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("--allow-future-now"), "{err}");
+}

@@ -180,3 +180,31 @@ async fn list_public_keys_returns_the_current_key_before_any_digest() {
         "one key per region"
     );
 }
+
+/// A deleted trail whose bucket is deleted too gives up what it still owed (its last file,
+/// its final digest) after one more attempt, instead of retrying it forever.
+#[tokio::test]
+async fn a_deleted_trail_whose_bucket_is_gone_gives_up_once() {
+    let mut server = Server::start_with(&["--delivery-interval", "86400"]);
+    server.bucket_for_trails("gone-bucket").await;
+    let create = json!({"Name": "rolled-back", "S3BucketName": "gone-bucket", "EnableLogFileValidation": true});
+    ok(&server, "CreateTrail", create).await;
+    ok(&server, "StartLogging", json!({"Name": "rolled-back"})).await;
+    ok(&server, "DescribeTrails", json!({})).await;
+    let first = server.flush(&[]);
+    assert_eq!(first["Failed"], 0, "{first}");
+    ok(&server, "DescribeTrails", json!({})).await;
+    ok(&server, "DeleteTrail", json!({"Name": "rolled-back"})).await;
+    for key in keys(&server, "gone-bucket", "").await {
+        let (s, body) = server
+            .s3("DELETE", &format!("/gone-bucket/{key}"), b"")
+            .await;
+        assert_eq!(s, 204, "{body}");
+    }
+    let (s, body) = server.s3("DELETE", "/gone-bucket", b"").await;
+    assert_eq!(s, 204, "{body}");
+    let attempt = server.flush(&[]);
+    assert!(attempt["Failed"].as_u64().unwrap() >= 1, "{attempt}");
+    let after = server.flush(&[]);
+    assert_eq!(after["Failed"], 0, "the deleted trail retried: {after}");
+}

@@ -45,9 +45,19 @@ async fn a_full_store_answers_503_and_loses_nothing_acknowledged() {
         .send()
         .await
         .unwrap();
-    assert_eq!(health.status(), 200, "a full disk is not a dead writer");
+    // Health checks see why every call is refused.
+    assert_eq!(health.status(), 503);
+    let said: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(said["status"], "full", "{said}");
     // Every acknowledged call is recorded, exactly once; the refused one is not.
     server.restart_with(&[]);
+    let health = server
+        .client
+        .get(server.url("/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200, "space came back");
     let recorded: Vec<String> = management_events(&server)
         .iter()
         .filter(|e| e["eventName"] == "GetTrail")

@@ -164,6 +164,8 @@ impl Server {
             .arg("--data-dir")
             .arg(self.dir.path())
             .args(extra)
+            // Tests step time with `--now`, ahead of the clock.
+            .args(extra.contains(&"--now").then_some("--allow-future-now"))
             .env("CAIRN_LOG", "warn")
             .output()
             .expect("run cairn flush");

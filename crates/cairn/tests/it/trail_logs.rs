@@ -330,3 +330,54 @@ async fn a_refused_region_waits_alone_and_arrives_once_when_allowed() {
         "{status}"
     );
 }
+
+/// CloudWatch Logs delivery checks the event chain over each round's span, as S3 delivery
+/// does over a file's: an event edited in the store after it was recorded is held back with
+/// its span (nothing of it reaches the group, so no metric filter sees it), and
+/// GetTrailStatus says why in `LatestCloudWatchLogsDeliveryError`.
+#[tokio::test]
+async fn an_edited_event_never_reaches_the_group() {
+    let mut server = Server::start_with(&["--delivery-interval", "3600", "--alarm-tick-secs", "0"]);
+    logging_to_group(&server, "cwl-chain").await;
+    for _ in 0..3 {
+        assert_eq!(server.ct("ListTrails", json!({})).await.0, 200);
+    }
+    let conn = cairn_store::Connection::open(server.data_dir().join("cairn.db")).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    conn.execute_batch(
+        "UPDATE events SET record = replace(record, 'ListTrails', 'ListTrailz')
+         WHERE seq = (SELECT max(seq) FROM events WHERE event_name = 'ListTrails')",
+    )
+    .unwrap();
+    drop(conn);
+    let flushed = server.flush(&[]);
+    assert_eq!(flushed["LogEvents"], 0, "{flushed}");
+    assert!(
+        flushed["LogEventsFailed"].as_u64().unwrap() >= 1,
+        "{flushed}"
+    );
+    let (_, text) = call(
+        &server,
+        "logs",
+        vec![
+            ("content-type".into(), "application/x-amz-json-1.1".into()),
+            ("x-amz-target".into(), "Logs_20140328.GetLogEvents".into()),
+        ],
+        json!({"logGroupName": "ct", "logStreamName": STREAM, "startFromHead": true})
+            .to_string()
+            .into_bytes(),
+    )
+    .await;
+    assert!(
+        !text.contains("ListTrailz"),
+        "an edited event was delivered: {text}"
+    );
+    let (_, status) = server
+        .ct("GetTrailStatus", json!({"Name": "cwl-chain"}))
+        .await;
+    let error = status["LatestCloudWatchLogsDeliveryError"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no CloudWatch Logs delivery error: {status}"));
+    assert!(error.contains("InternalError"), "{error}");
+}
