@@ -158,9 +158,11 @@ def test_tag_calls_name_their_trail_in_event_history(server):
         assert name in by_name, sorted(by_name)
         assert by_name[name]["Resources"] == [
             {"ResourceType": "AWS::CloudTrail::Trail", "ResourceName": arn}], by_name[name]
+        # AWS's records of trail calls carry no `resources` (every CreateTrail, StartLogging,
+        # StopLogging, PutEventSelectors, UpdateTrail and DeleteTrail record in AWS's guide and
+        # the shared datasets); event history names the trail all the same.
         record = json.loads(by_name[name]["CloudTrailEvent"])
-        assert record["resources"] == [
-            {"accountId": ACCT, "type": "AWS::CloudTrail::Trail", "ARN": arn}], record
+        assert "resources" not in record, record
     # A refused tag call names nothing.
     with pytest.raises(ct.exceptions.ResourceNotFoundException):
         ct.add_tags(ResourceId=arn + "x", TagsList=[{"Key": "k", "Value": "v"}])
