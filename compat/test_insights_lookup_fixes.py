@@ -154,15 +154,16 @@ def test_tag_calls_name_their_trail_in_event_history(server):
     by_name = {}
     for e in events:
         by_name.setdefault(e["EventName"], e)
-    for name in ["AddTags", "RemoveTags", "ListTags", "CreateTrail"]:
+    for name in ["AddTags", "RemoveTags", "ListTags", "CreateTrail", "StartLogging"]:
         assert name in by_name, sorted(by_name)
         assert by_name[name]["Resources"] == [
             {"ResourceType": "AWS::CloudTrail::Trail", "ResourceName": arn}], by_name[name]
-        # AWS's records of trail calls carry no `resources` (every CreateTrail, StartLogging,
-        # StopLogging, PutEventSelectors, UpdateTrail and DeleteTrail record in AWS's guide and
-        # the shared datasets); event history names the trail all the same.
+        # The record names the trail event history names: the event index is derived from
+        # the record alone (verify-store checks it), and StartLogging's request names the
+        # trail only by name.
         record = json.loads(by_name[name]["CloudTrailEvent"])
-        assert "resources" not in record, record
+        assert record["resources"] == [
+            {"accountId": ACCT, "type": "AWS::CloudTrail::Trail", "ARN": arn}], record
     # A refused tag call names nothing.
     with pytest.raises(ct.exceptions.ResourceNotFoundException):
         ct.add_tags(ResourceId=arn + "x", TagsList=[{"Key": "k", "Value": "v"}])

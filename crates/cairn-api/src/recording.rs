@@ -168,15 +168,7 @@ fn draft(info: &CallInfo, outcome: Outcome) -> (EventRecord, Vec<(String, String
         request_id: info.request_id.clone(),
         event_id: uuid::Uuid::new_v4().to_string(),
         read_only: outcome.read_only,
-        resources: outcome
-            .resources
-            .into_iter()
-            .map(|(r, _)| r)
-            .filter(|r| {
-                !cairn_core::record::lookup_names::LOOKUP_ONLY_TYPES
-                    .contains(&r.resource_type.as_str())
-            })
-            .collect(),
+        resources: outcome.resources.into_iter().map(|(r, _)| r).collect(),
         event_type: "AwsApiCall".to_owned(),
         management_event: outcome.management,
         recipient_account_id: info.ctx.account().to_string(),

@@ -14,12 +14,6 @@ const IAM_MEMBERS: &[(&str, &str)] = &[
     ("accessKeyId", "AWS::IAM::AccessKey"),
 ];
 
-/// Resource types event history lists for a call although its record carries no
-/// `resources`: CloudTrail's own trail calls (CreateTrail, StartLogging, StopLogging,
-/// PutEventSelectors, DeleteTrail…; every such record in AWS's guide and the shared datasets
-/// lacks the member), whose trail LookupEvents still names.
-pub const LOOKUP_ONLY_TYPES: &[&str] = &["AWS::CloudTrail::Trail"];
-
 /// (type, name) pairs for LookupEvents, derived from a call's request and response.
 pub fn derived(event_source: &str, request: &Value, response: &Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
