@@ -468,10 +468,9 @@ mod tests {
             field: field.into(),
             ..Default::default()
         };
-        let data = trail(
-            false,
-            true,
-            sel(vec![
+        // An S3 object data-event selector with `more` conditions.
+        let s3_data = |more: Vec<FieldSelector>| {
+            let mut fields = vec![
                 FieldSelector {
                     equals: Some(vec!["Data".into()]),
                     ..f("eventCategory")
@@ -480,16 +479,20 @@ mod tests {
                     equals: Some(vec!["AWS::S3::Object".into()]),
                     ..f("resources.type")
                 },
-                FieldSelector {
-                    starts_with: Some(vec!["arn:aws:s3:::b/logs/".into()]),
-                    ..f("resources.ARN")
-                },
-                FieldSelector {
-                    not_equals: Some(vec!["GetObject".into()]),
-                    ..f("eventName")
-                },
-            ]),
-        );
+            ];
+            fields.extend(more);
+            trail(false, true, sel(fields))
+        };
+        let data = s3_data(vec![
+            FieldSelector {
+                starts_with: Some(vec!["arn:aws:s3:::b/logs/".into()]),
+                ..f("resources.ARN")
+            },
+            FieldSelector {
+                not_equals: Some(vec!["GetObject".into()]),
+                ..f("eventName")
+            },
+        ]);
         assert!(route(&data, 15, &object_event("arn:aws:s3:::b/logs/x", false)).is_some());
         assert!(route(&data, 15, &object_event("arn:aws:s3:::b/x", false)).is_none());
         let mut get = object_event("arn:aws:s3:::b/logs/x", true);
@@ -497,24 +500,10 @@ mod tests {
         assert!(route(&data, 15, &get).is_none());
         // sessionCredentialFromConsole: only console sessions' records carry it ("true").
         let console = |value: &str| {
-            trail(
-                false,
-                true,
-                sel(vec![
-                    FieldSelector {
-                        equals: Some(vec!["Data".into()]),
-                        ..f("eventCategory")
-                    },
-                    FieldSelector {
-                        equals: Some(vec!["AWS::S3::Object".into()]),
-                        ..f("resources.type")
-                    },
-                    FieldSelector {
-                        equals: Some(vec![value.into()]),
-                        ..f("sessionCredentialFromConsole")
-                    },
-                ]),
-            )
+            s3_data(vec![FieldSelector {
+                equals: Some(vec![value.into()]),
+                ..f("sessionCredentialFromConsole")
+            }])
         };
         let plain = object_event("arn:aws:s3:::b/x", true);
         let mut from_console = plain.clone();

@@ -318,14 +318,8 @@ async fn iam_admin_records_equal_the_api_calls_records() {
         .await;
     assert_eq!(status, 200);
     let record_of = |page: &serde_json::Value, name: &str| -> serde_json::Value {
-        page["Events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| {
-                serde_json::from_str::<serde_json::Value>(e["CloudTrailEvent"].as_str().unwrap())
-                    .unwrap()
-            })
+        crate::harness::records(page)
+            .into_iter()
             .find(|r| r["eventName"] == name)
             .unwrap_or_else(|| panic!("no {name} in {page}"))
     };
@@ -335,14 +329,8 @@ async fn iam_admin_records_equal_the_api_calls_records() {
             json!({"LookupAttributes": [{"AttributeKey": "EventSource", "AttributeValue": "iam.amazonaws.com"}]}),
         )
         .await;
-    let users: Vec<serde_json::Value> = page["Events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            serde_json::from_str::<serde_json::Value>(e["CloudTrailEvent"].as_str().unwrap())
-                .unwrap()
-        })
+    let users: Vec<serde_json::Value> = crate::harness::records(&page)
+        .into_iter()
         .filter(|r| r["eventName"] == "CreateUser")
         .collect();
     assert_eq!(users.len(), 2, "{page}");

@@ -19,7 +19,12 @@ async fn trail(server: &Server, name: &str) {
     assert_eq!(s, 200, "{out}");
 }
 
-async fn act(b: &mut Browser, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+/// Posts a console form with the session's CSRF token: (status, Location, body).
+pub(crate) async fn act(
+    b: &mut Browser,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String, String) {
     let csrf = b.csrf.clone();
     let mut form = vec![("csrf", csrf.as_str())];
     form.extend_from_slice(fields);

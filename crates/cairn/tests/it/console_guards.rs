@@ -69,15 +69,7 @@ async fn insight_puts(server: &Server) -> usize {
 }
 
 async fn save(b: &mut Browser, fields: &[(&str, &str)]) -> (u16, String, String) {
-    let csrf = b.csrf.clone();
-    let mut form = vec![("csrf", csrf.as_str())];
-    form.extend_from_slice(fields);
-    let (status, headers, body) = b.post("/console/trails/guarded/selectors", &form).await;
-    let location = headers
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status, location, body)
+    crate::console_actions::act(b, "/console/trails/guarded/selectors", fields).await
 }
 
 #[tokio::test]

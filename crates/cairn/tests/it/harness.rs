@@ -329,6 +329,16 @@ pub fn event_names(page: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The records (`CloudTrailEvent`, parsed) of a LookupEvents page, newest first.
+pub fn records(page: &Value) -> Vec<Value> {
+    page["Events"]
+        .as_array()
+        .expect("Events")
+        .iter()
+        .map(|e| serde_json::from_str(e["CloudTrailEvent"].as_str().expect("record")).unwrap())
+        .collect()
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
