@@ -18,10 +18,14 @@ export function cairnBinary() {
   return process.env.CAIRN_BIN ?? resolve(here, "..", "..", "target", "debug", "cairn");
 }
 
-/** A running server: `endpoint`, `stop()`. Resolves once it printed its listen address. */
-export async function startCairn() {
+/**
+ * A running server: `endpoint`, `stop()`. Resolves once it printed its listen address.
+ * `extraArgs` go to `cairn serve` after the listen address and data dir.
+ */
+export async function startCairn(extraArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), "cairn-js-"));
-  const child = spawn(cairnBinary(), ["serve", "--listen", "127.0.0.1:0", "--data-dir", dir], {
+  const args = ["serve", "--listen", "127.0.0.1:0", "--data-dir", dir, ...extraArgs];
+  const child = spawn(cairnBinary(), args, {
     env: {
       ...process.env,
       CAIRN_ROOT_ACCESS_KEY_ID: ACCESS_KEY,

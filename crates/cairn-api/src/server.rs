@@ -42,6 +42,8 @@ pub struct Settings {
     pub external: cairn_buckets::ExternalBuckets,
     /// The KMS master key: every KMS backing key is stored wrapped under it.
     pub kms_master: Arc<cairn_core::kms::MasterKey>,
+    /// Virtual-hosted–style S3 addressing (`<bucket>.localhost` and `--s3-domains`).
+    pub s3_host: crate::s3::access::CairnHost,
     /// Proxies whose `X-Forwarded-For` is trusted.
     pub trusted_proxies: Vec<cairn_core::net::Cidr>,
     /// Networks SNS HTTP subscriptions may reach (empty: any but the forbidden ranges).
@@ -411,7 +413,14 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
             request_id,
             source_ip,
         };
-        let mut resp = crate::s3::handle(&state.s3, &state.credentials, req, meta).await;
+        let mut resp = crate::s3::handle(
+            &state.s3,
+            &state.settings.s3_host,
+            &state.credentials,
+            req,
+            meta,
+        )
+        .await;
         resp.extensions_mut().insert(note);
         return resp;
     }

@@ -74,6 +74,10 @@ pub struct ServeArgs {
     /// `aws:SourceIp` and `sourceIPAddress`. Default: none.
     #[arg(long, env = "CAIRN_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Option<Vec<String>>,
+    /// Base domains (comma-separated) of virtual-hosted–style S3 requests: a `Host` of
+    /// `<bucket>.<domain>` names the bucket, as `<bucket>.localhost` always does.
+    #[arg(long, env = "CAIRN_S3_DOMAINS", value_delimiter = ',')]
+    pub s3_domains: Option<Vec<String>>,
     /// Networks (CIDRs, comma-separated) SNS HTTP subscriptions may reach. Default: any
     /// address except the instance-metadata ranges and this server's own listener.
     #[arg(long, env = "CAIRN_SNS_ALLOWED_NETWORKS", value_delimiter = ',')]
@@ -122,6 +126,7 @@ struct FileConfig {
     idle_timeout_secs: Option<u64>,
     min_body_rate: Option<u64>,
     trusted_proxies: Option<Vec<String>>,
+    s3_domains: Option<Vec<String>>,
     sns_allowed_networks: Option<Vec<String>>,
     access_log: Option<bool>,
     max_store_mb: Option<u64>,
@@ -162,6 +167,8 @@ pub struct ServeConfig {
     pub limits: cairn_api::listener::Limits,
     /// Proxies trusted for `X-Forwarded-For`.
     pub trusted_proxies: Vec<cairn_core::net::Cidr>,
+    /// Base domains of virtual-hosted–style S3 requests (besides `localhost`).
+    pub s3_domains: Vec<String>,
     /// Networks SNS HTTP subscriptions may reach (empty: any but the forbidden ranges).
     pub sns_allowed_networks: Vec<cairn_core::net::Cidr>,
     /// One log line per request.
@@ -172,6 +179,35 @@ pub struct ServeConfig {
     pub insights_warm_up_secs: u64,
     /// The clock of the JSON and Query services.
     pub clock: cairn_core::clock::Clock,
+}
+
+/// `--s3-domains`: DNS names (letters, digits, hyphens, dots), lower-cased, at most 253
+/// characters each.
+fn domains(list: Option<Vec<String>>) -> anyhow::Result<Vec<String>> {
+    list.unwrap_or_default()
+        .iter()
+        .map(|s| s.trim().trim_start_matches('.').to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .map(|d| {
+            let ok = d.len() <= 253
+                && d.split('.').all(|label| {
+                    !label.is_empty()
+                        && label.len() <= 63
+                        && !label.starts_with('-')
+                        && !label.ends_with('-')
+                        && label
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                });
+            if ok {
+                Ok(d)
+            } else {
+                Err(anyhow::anyhow!(
+                    "s3_domains: {d:?} is not a DNS name (letters, digits, hyphens and dots)"
+                ))
+            }
+        })
+        .collect()
 }
 
 fn cidrs(what: &str, list: Option<Vec<String>>) -> anyhow::Result<Vec<cairn_core::net::Cidr>> {
@@ -345,6 +381,7 @@ impl ServeConfig {
                 "trusted_proxies",
                 args.trusted_proxies.clone().or(file.trusted_proxies),
             )?,
+            s3_domains: domains(args.s3_domains.clone().or(file.s3_domains))?,
             sns_allowed_networks: cidrs(
                 "sns_allowed_networks",
                 args.sns_allowed_networks
@@ -371,6 +408,41 @@ impl ServeConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn s3_domains_are_dns_names_from_the_flag_or_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "s3_domains = [\".S3.Cairn.Internal\", \"cairn.test\"]\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(path.clone()),
+            ..Default::default()
+        };
+        let resolved = ServeConfig::resolve(&args).unwrap();
+        assert_eq!(resolved.s3_domains, ["s3.cairn.internal", "cairn.test"]);
+        for bad in [
+            "s3..internal",
+            "-s3.internal",
+            "s3_x.internal",
+            "a b",
+            "s3.internal:80",
+        ] {
+            let args = ServeArgs {
+                config: Some(path.clone()),
+                s3_domains: Some(vec![bad.into()]),
+                ..Default::default()
+            };
+            let err = format!("{:#}", ServeConfig::resolve(&args).unwrap_err());
+            assert!(
+                err.contains("s3_domains") && err.contains("DNS name"),
+                "{bad}: {err}"
+            );
+        }
+    }
 
     #[test]
     fn unknown_file_keys_are_errors() {

@@ -237,6 +237,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         external: cairn_buckets::ExternalBuckets::new(&config.external_buckets)
             .context("configuring external buckets")?,
         kms_master: kms_master.clone(),
+        s3_host: cairn_api::s3::access::CairnHost::new(&config.s3_domains),
         trusted_proxies: config.trusted_proxies.clone(),
         sns_allowed_networks: config.sns_allowed_networks.clone(),
         listen_addr: None,

@@ -6,7 +6,7 @@
 //! recorded as management events, object-level calls as data events, each durably before
 //! the response goes out.
 
-mod access;
+pub mod access;
 pub(crate) mod bucket_config_ops;
 mod bucket_ops;
 mod bucket_tagging_ops;
@@ -66,6 +66,8 @@ pub struct CairnS3 {
     kms_master: Arc<cairn_core::kms::MasterKey>,
     /// S3 Bucket Keys held for SSE-KMS writers and readers (in memory only).
     bucket_keys: Arc<cairn_core::bucket_key::BucketKeys>,
+    /// Which `Host` headers name a bucket.
+    host: access::CairnHost,
 }
 
 /// Builds the s3s service over the store and the data dir's object files.
@@ -90,12 +92,13 @@ pub fn service(
         credentials: credentials.clone(),
         kms_master: settings.kms_master.clone(),
         bucket_keys: Arc::new(cairn_core::bucket_key::BucketKeys::new()),
+        host: settings.s3_host.clone(),
     };
     let mut builder = S3ServiceBuilder::new(s3.clone());
     builder.set_auth(access::CairnAuth { credentials });
     builder.set_route(unrouted::Unrouted { s3: s3.clone() });
     builder.set_access(unserved::CairnAccess { s3 });
-    builder.set_host(access::CairnHost);
+    builder.set_host(settings.s3_host.clone());
     Ok(builder.build())
 }
 
@@ -104,14 +107,15 @@ pub fn service(
 /// response says the connection closes (see [`leftover`]).
 pub async fn handle(
     s3: &S3Service,
+    host: &access::CairnHost,
     credentials: &CredentialCache,
     req: http::Request<axum::body::Body>,
     meta: RequestMeta,
 ) -> Response {
     let (mut parts, body) = req.into_parts();
-    sigv2_path::add_bucket_slash(&mut parts, credentials).await;
+    sigv2_path::add_bucket_slash(&mut parts, host, credentials).await;
     let (body, leftover) = leftover::share(body, &parts.headers);
-    let mut resp = answer(s3, parts, body, meta).await;
+    let mut resp = answer(s3, host, parts, body, meta).await;
     if !leftover.drain().await {
         resp.headers_mut().insert(
             http::header::CONNECTION,
@@ -123,6 +127,7 @@ pub async fn handle(
 
 async fn answer(
     s3: &S3Service,
+    host: &access::CairnHost,
     mut parts: http::request::Parts,
     body: leftover::SharedBody,
     meta: RequestMeta,
@@ -142,7 +147,7 @@ async fn answer(
         return crate::errors::s3_error(&e, &rid, None, head);
     }
     parts.extensions.insert(meta);
-    let (body, form) = post_object::prepare(&mut parts, body).await;
+    let (body, form) = post_object::prepare(&mut parts, host, body).await;
     let req = http::Request::from_parts(parts, body);
     let mut resp = match s3.call(req).await {
         Ok(resp) if resp.status().is_client_error() || resp.status().is_server_error() => {
@@ -337,6 +342,7 @@ impl CairnS3 {
         })?;
         region_check::check(
             &self.store,
+            &self.host,
             &req.method,
             &req.uri,
             &req.headers,

@@ -150,6 +150,7 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
 /// [`Form`] then lets [`finish`] complete the answer.
 pub(super) async fn prepare(
     parts: &mut http::request::Parts,
+    vhost: &super::access::CairnHost,
     mut body: SharedBody,
 ) -> (s3s::Body, Option<Form>) {
     let Some(boundary) = boundary(parts) else {
@@ -198,7 +199,7 @@ pub(super) async fn prepare(
             }
             _ => key,
         };
-        form = object_base(parts).map(|(base, bucket)| Form { base, bucket, key });
+        form = object_base(parts, vhost).map(|(base, bucket)| Form { base, bucket, key });
     }
     let body = Prefixed {
         prefix: (!buf.is_empty()).then_some(buf),
@@ -209,15 +210,13 @@ pub(super) async fn prepare(
 
 /// The object URL's start and the bucket of a form upload: virtual-host or path style, as the
 /// request was addressed.
-fn object_base(parts: &http::request::Parts) -> Option<(String, String)> {
-    use s3s::host::S3Host;
+fn object_base(
+    parts: &http::request::Parts,
+    vhost: &super::access::CairnHost,
+) -> Option<(String, String)> {
     let host = parts.headers.get(http::header::HOST)?.to_str().ok()?;
-    if let Some(bucket) = super::access::CairnHost
-        .parse_host_header(host)
-        .ok()
-        .and_then(|v| v.bucket().map(str::to_owned))
-    {
-        return Some((format!("http://{host}/"), bucket));
+    if let Some(bucket) = vhost.bucket(host) {
+        return Some((format!("http://{host}/"), bucket.to_owned()));
     }
     let bucket = parts.uri.path().trim_matches('/');
     let decoded = percent_encoding::percent_decode_str(bucket)

@@ -11,16 +11,20 @@ use super::access::CairnHost;
 
 /// The bucket a request names: the virtual host's, else the path's first segment; and
 /// whether it names a key too.
-fn bucket_of(uri: &http::Uri, headers: &http::HeaderMap) -> Option<(String, bool)> {
-    bucket_and_key(uri, headers).map(|(b, k)| (b, k.is_some()))
+fn bucket_of(
+    host: &CairnHost,
+    uri: &http::Uri,
+    headers: &http::HeaderMap,
+) -> Option<(String, bool)> {
+    bucket_and_key(host, uri, headers).map(|(b, k)| (b, k.is_some()))
 }
 
 /// The bucket and key (percent-decoded) a request names.
 pub(super) fn bucket_and_key(
+    vhost: &CairnHost,
     uri: &http::Uri,
     headers: &http::HeaderMap,
 ) -> Option<(String, Option<String>)> {
-    use s3s::host::S3Host;
     let host = headers
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -39,12 +43,8 @@ pub(super) fn bucket_and_key(
             decode(k).map(Some)
         }
     };
-    if let Some(b) = CairnHost
-        .parse_host_header(host)
-        .ok()
-        .and_then(|v| v.bucket().map(str::to_owned))
-    {
-        return Some((b, key(path)?));
+    if let Some(b) = vhost.bucket(host) {
+        return Some((b.to_owned(), key(path)?));
     }
     let (bucket, k) = path.split_once('/').unwrap_or((path, ""));
     let bucket = decode(bucket)?;
@@ -70,6 +70,7 @@ fn any_region(method: &http::Method, query: &str, has_key: bool) -> bool {
 /// which carries none) when the bucket it names lives in another region.
 pub(super) fn check(
     store: &cairn_store::Store,
+    vhost: &CairnHost,
     method: &http::Method,
     uri: &http::Uri,
     headers: &http::HeaderMap,
@@ -78,7 +79,7 @@ pub(super) fn check(
     let Some(signed) = signed else {
         return Ok(());
     };
-    let Some((bucket, has_key)) = bucket_of(uri, headers) else {
+    let Some((bucket, has_key)) = bucket_of(vhost, uri, headers) else {
         return Ok(());
     };
     let query = uri.query().unwrap_or("");
@@ -146,11 +147,17 @@ mod tests {
     #[test]
     fn buckets_and_exempt_calls_are_recognised() {
         let (_, u, h) = parts("GET", "/b%2Dx/k/y", "127.0.0.1:4566");
-        assert_eq!(bucket_of(&u, &h), Some(("b-x".into(), true)));
+        assert_eq!(
+            bucket_of(&CairnHost::default(), &u, &h),
+            Some(("b-x".into(), true))
+        );
         let (_, u, h) = parts("GET", "/k", "bkt.localhost:4566");
-        assert_eq!(bucket_of(&u, &h), Some(("bkt".into(), true)));
+        assert_eq!(
+            bucket_of(&CairnHost::default(), &u, &h),
+            Some(("bkt".into(), true))
+        );
         let (_, u, h) = parts("GET", "/", "127.0.0.1");
-        assert_eq!(bucket_of(&u, &h), None);
+        assert_eq!(bucket_of(&CairnHost::default(), &u, &h), None);
         assert!(any_region(&http::Method::PUT, "", false));
         assert!(any_region(&http::Method::GET, "location", false));
         assert!(!any_region(&http::Method::PUT, "policy", false));

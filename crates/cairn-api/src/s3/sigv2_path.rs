@@ -5,8 +5,6 @@
 //! the trailing-slash form (and only then), the request's path gets the slash before `s3s`
 //! sees it. A request signed over the path as sent is left alone and verifies as before.
 
-use s3s::host::S3Host;
-
 use super::access::CairnHost;
 use crate::credentials::CredentialCache;
 
@@ -33,6 +31,7 @@ fn sigv2_credentials(
 /// covers `/<bucket>/` (see the module doc).
 pub(super) async fn add_bucket_slash(
     parts: &mut http::request::Parts,
+    vhost: &CairnHost,
     credentials: &CredentialCache,
 ) {
     let path = parts.uri.path();
@@ -47,10 +46,7 @@ pub(super) async fn add_bucket_slash(
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
-    if CairnHost
-        .parse_host_header(host)
-        .is_ok_and(|v| v.bucket().is_some())
-    {
+    if vhost.bucket(host).is_some() {
         return;
     }
     let raw_query = parts.uri.query().unwrap_or("");

@@ -33,6 +33,7 @@ pub struct Unrouted {
 
 /// The model operation an unroutable request names, with its bucket and key.
 fn unroutable(
+    vhost: &super::access::CairnHost,
     method: &http::Method,
     uri: &http::Uri,
     headers: &http::HeaderMap,
@@ -41,7 +42,7 @@ fn unroutable(
         return None;
     }
     let query = uri.query().filter(|q| !q.is_empty())?;
-    let (bucket, key) = match super::region_check::bucket_and_key(uri, headers) {
+    let (bucket, key) = match super::region_check::bucket_and_key(vhost, uri, headers) {
         None => (None, None),
         Some((bucket, key)) => (Some(bucket), key),
     };
@@ -64,11 +65,13 @@ impl S3Route for Unrouted {
         headers: &http::HeaderMap,
         _extensions: &mut http::Extensions,
     ) -> bool {
-        unroutable(method, uri, headers).is_some()
+        unroutable(&self.s3.host, method, uri, headers).is_some()
     }
 
     async fn call(&self, req: S3Request<Body>) -> S3Result<S3Response<Body>> {
-        let Some((op, bucket, key)) = unroutable(&req.method, &req.uri, &req.headers) else {
+        let Some((op, bucket, key)) =
+            unroutable(&self.s3.host, &req.method, &req.uri, &req.headers)
+        else {
             return Err(s3s::S3Error::new(s3s::S3ErrorCode::NotImplemented));
         };
         let req = S3Request {
@@ -94,7 +97,13 @@ mod tests {
         let uri: http::Uri = uri.parse().unwrap();
         let mut headers = http::HeaderMap::new();
         headers.insert(http::header::HOST, "127.0.0.1:4599".parse().unwrap());
-        unroutable(&method.parse().unwrap(), &uri, &headers).map(|(op, _, _)| op)
+        unroutable(
+            &Default::default(),
+            &method.parse().unwrap(),
+            &uri,
+            &headers,
+        )
+        .map(|(op, _, _)| op)
     }
 
     #[test]
