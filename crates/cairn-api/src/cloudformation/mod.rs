@@ -22,6 +22,7 @@ use cairn_core::cloudformation::{
     Engine, Fault, Hold, Registry, changesets, queries, recovery, stacks,
 };
 use cairn_core::error::ApiResult;
+use cairn_core::token::TokenKey;
 use cairn_core::{ApiError, CallContext};
 use cairn_store::Connection;
 use serde_json::{Value, json};
@@ -175,8 +176,19 @@ fn stack_arn(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResult<Stri
     }))
 }
 
-fn run(action: &str, p: &Input, c: &Connection, ctx: &CallContext) -> ApiResult<Reply> {
+fn run(
+    action: &str,
+    p: &Input,
+    c: &Connection,
+    ctx: &CallContext,
+    key: &TokenKey,
+) -> ApiResult<Reply> {
     let reg = registry();
+    let next = p.opt("NextToken");
+    let next = next.as_deref();
+    let paged = |list: String, next: Option<String>| {
+        Reply::xml(format!("{list}{}", opt("NextToken", next.as_deref())))
+    };
     let name = p.opt("StackName").unwrap_or_default();
     let started = |s: cairn_core::cloudformation::model::Stack| Reply {
         xml: Some(el("StackId", &s.stack_id)),
@@ -221,21 +233,18 @@ fn run(action: &str, p: &Input, c: &Connection, ctx: &CallContext) -> ApiResult<
             Reply::none()
         }
         "DescribeStacks" => {
-            let list = queries::describe_stacks(c, ctx, p.opt("StackName").as_deref())?;
-            Reply::xml(members("Stacks", &list, xml::stack))
+            let (list, more) =
+                queries::describe_stacks(c, ctx, key, p.opt("StackName").as_deref(), next)?;
+            paged(members("Stacks", &list, xml::stack), more)
         }
         "ListStacks" => {
-            let list = queries::list_stacks(c, ctx, &p.list("StackStatusFilter"))?;
-            Reply::xml(members("StackSummaries", &list, xml::stack_summary))
+            let (list, more) =
+                queries::list_stacks(c, ctx, key, &p.list("StackStatusFilter"), next)?;
+            paged(members("StackSummaries", &list, xml::stack_summary), more)
         }
         "DescribeStackEvents" => {
-            let (events, next) =
-                queries::stack_events(c, ctx, &name, p.opt("NextToken").as_deref())?;
-            Reply::xml(format!(
-                "{}{}",
-                members("StackEvents", &events, xml::event),
-                opt("NextToken", next.as_deref())
-            ))
+            let (events, more) = queries::stack_events(c, ctx, key, &name, next)?;
+            paged(members("StackEvents", &events, xml::event), more)
         }
         "DescribeStackResource" => {
             let logical = p.opt("LogicalResourceId").unwrap_or_default();
@@ -268,12 +277,11 @@ fn run(action: &str, p: &Input, c: &Connection, ctx: &CallContext) -> ApiResult<
             Reply::xml(members("StackResources", &rows, |r| xml::resource(&s, r)))
         }
         "ListStackResources" => {
-            let (_, rows) = queries::stack_resources(c, ctx, Some(&name), None)?;
-            Reply::xml(members(
-                "StackResourceSummaries",
-                &rows,
-                xml::resource_summary,
-            ))
+            let (rows, more) = queries::list_stack_resources(c, ctx, key, &name, next)?;
+            paged(
+                members("StackResourceSummaries", &rows, xml::resource_summary),
+                more,
+            )
         }
         "GetTemplate" => {
             let body = match p.opt("ChangeSetName") {
@@ -322,15 +330,16 @@ fn run(action: &str, p: &Input, c: &Connection, ctx: &CallContext) -> ApiResult<
             Reply::xml(xml::validation(&queries::summarize(&reg, &body)?))
         }
         "ListExports" => {
-            let list = queries::list_exports(c, ctx)?;
-            Reply::xml(members("Exports", &list, |(n, v, s)| {
+            let (list, more) = queries::list_exports(c, ctx, key, next)?;
+            let list = members("Exports", &list, |(n, v, s)| {
                 format!(
                     "{}{}{}",
                     el("ExportingStackId", s),
                     el("Name", n),
                     el("Value", v)
                 )
-            }))
+            });
+            paged(list, more)
         }
         "ListImports" => {
             let names = queries::list_imports(c, ctx, &p.opt("ExportName").unwrap_or_default())?;
@@ -391,8 +400,8 @@ fn run(action: &str, p: &Input, c: &Connection, ctx: &CallContext) -> ApiResult<
             Reply::xml(String::new())
         }
         "ListChangeSets" => {
-            let list = changesets::list_change_sets(c, ctx, &name)?;
-            Reply::xml(members("Summaries", &list, xml::change_set_summary))
+            let (list, more) = changesets::list_change_sets(c, ctx, key, &name, next)?;
+            paged(members("Summaries", &list, xml::change_set_summary), more)
         }
         "SetStackPolicy" => {
             let policy = p.opt("StackPolicyBody").ok_or_else(|| {
@@ -489,6 +498,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let ctx = info.ctx.clone();
     let input = Input::new(&params);
     let read_only = is_read_only(&action);
+    let key = state.settings.token_key.clone();
     let (act, event_name) = (action.clone(), action.clone());
     let (perm_input, perm_action) = (input.clone(), action.clone());
     let request_parameters = recorded_parameters(&params);
@@ -534,7 +544,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
             info,
             read_only,
             crate::model_check::permissions_unless(refusal.is_some(), permissions),
-            crate::model_check::op_unless(refusal, move |c| run(&act, &input, c, &ctx)),
+            crate::model_check::op_unless(refusal, move |c| run(&act, &input, c, &ctx, &key)),
             describe,
         )
         .await;

@@ -3,7 +3,6 @@
 //! Their records carry the query as sent, the listed objects as an `ARNPrefix` resource and
 //! the listing's size as `bytesTransferredOut`, as S3's do.
 
-use base64::Engine;
 use cairn_core::objects;
 use cairn_core::{ApiError, ErrorKind};
 use cairn_store::objects::ObjectRow;
@@ -107,8 +106,9 @@ impl CairnS3 {
                 marker: Some(enc(marker)),
                 max_keys: Some(max as i32),
                 is_truncated: Some(listing.truncated),
-                next_marker: listing
-                    .truncated
+                // Only with a delimiter (the model says so); without one the last key listed
+                // is the next marker.
+                next_marker: (listing.truncated && delimiter.is_some())
                     .then(|| listing.last.clone().map(enc))
                     .flatten(),
                 delimiter: delimiter.map(enc),
@@ -142,20 +142,20 @@ impl CairnS3 {
             .encoding_type
             .as_ref()
             .is_some_and(|e| e.as_str() == EncodingType::URL);
-        // A token that does not decode fails inside the operation, so the call is recorded.
+        // A continuation token is the last key listed, sealed for this bucket with the
+        // server's token key; one Cairn did not give fails inside the operation, so the call
+        // is recorded.
+        let scope = token_scope(&bucket);
         let after = match &input.continuation_token {
-            Some(t) => base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(t)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| {
-                    ApiError::new(
-                        ErrorKind::S3InvalidArgument,
-                        "The continuation token provided is incorrect",
-                    )
-                }),
+            Some(t) => self.token_key.open(&scope, t).ok_or_else(|| {
+                ApiError::new(
+                    ErrorKind::S3InvalidArgument,
+                    "The continuation token provided is incorrect",
+                )
+            }),
             None => Ok(input.start_after.clone().unwrap_or_default()),
         };
+        let key = self.token_key.clone();
         // CloudTrail names ListObjectsV2 calls `ListObjects`, with the `list-type=2` they sent.
         let spec = Spec::new(
             "ListObjects",
@@ -188,12 +188,7 @@ impl CairnS3 {
                 is_truncated: Some(listing.truncated),
                 next_continuation_token: listing
                     .truncated
-                    .then(|| {
-                        listing
-                            .last
-                            .clone()
-                            .map(|l| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(l))
-                    })
+                    .then(|| listing.last.clone().map(|l| key.seal(&scope, &l)))
                     .flatten(),
                 delimiter: delimiter.map(enc),
                 encoding_type: url.then(|| EncodingType::from_static(EncodingType::URL)),
@@ -212,6 +207,11 @@ impl CairnS3 {
         .await
         .map(S3Response::new)
     }
+}
+
+/// What a ListObjectsV2 continuation token is bound to: its bucket.
+fn token_scope(bucket: &str) -> String {
+    format!("s3\nListObjectsV2\n{bucket}")
 }
 
 /// A listing's `CommonPrefixes`, each encoded as the listing asked.

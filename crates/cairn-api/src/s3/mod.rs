@@ -68,6 +68,8 @@ pub struct CairnS3 {
     bucket_keys: Arc<cairn_core::bucket_key::BucketKeys>,
     /// Which `Host` headers name a bucket.
     host: access::CairnHost,
+    /// Seals ListObjectsV2's continuation tokens (the store's key, so they outlive restarts).
+    token_key: cairn_core::token::TokenKey,
 }
 
 /// Builds the s3s service over the store and the data dir's object files.
@@ -93,6 +95,7 @@ pub fn service(
         kms_master: settings.kms_master.clone(),
         bucket_keys: Arc::new(cairn_core::bucket_key::BucketKeys::new()),
         host: settings.s3_host.clone(),
+        token_key: settings.token_key.clone(),
     };
     let mut builder = S3ServiceBuilder::new(s3.clone());
     builder.set_auth(access::CairnAuth { credentials });

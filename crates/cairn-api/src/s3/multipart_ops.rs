@@ -489,7 +489,23 @@ impl CairnS3 {
             req.input.upload_id.clone(),
         );
         let marker = req.input.part_number_marker.map(i64::from).unwrap_or(0);
-        let max = req.input.max_parts.unwrap_or(1000).clamp(1, 1000) as usize;
+        // S3 takes any max-parts from 0 (an empty page) and refuses a negative one, or a
+        // negative part-number-marker, inside the call (so it is recorded).
+        let given = req.input.max_parts.unwrap_or(1000);
+        let max = given.clamp(0, 1000) as usize;
+        let negative = if given < 0 {
+            Err(cairn_core::ApiError::new(
+                cairn_core::ErrorKind::S3InvalidArgument,
+                "Argument max-parts must be an integer between 0 and 2147483647",
+            ))
+        } else if marker < 0 {
+            Err(cairn_core::ApiError::new(
+                cairn_core::ErrorKind::S3InvalidArgument,
+                "Argument part-number-marker must be an integer between 0 and 2147483647",
+            ))
+        } else {
+            Ok(())
+        };
         let spec = Spec::new(
             "ListParts",
             true,
@@ -504,6 +520,7 @@ impl CairnS3 {
         let (upload, parts) = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &b)?;
+                negative?;
                 let upload = objects::upload(c, &b, &k, &id)?;
                 Ok((upload, cairn_store::objects::list_parts(c, &id)?))
             })
@@ -513,7 +530,7 @@ impl CairnS3 {
             .into_iter()
             .filter(|p| p.part_number > marker)
             .collect();
-        let truncated = after.len() > max;
+        let truncated = max > 0 && after.len() > max;
         let page: Vec<PartRow> = after.into_iter().take(max).collect();
         Ok(S3Response::new(ListPartsOutput {
             bucket: Some(bucket),

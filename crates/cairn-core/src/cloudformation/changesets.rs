@@ -327,15 +327,24 @@ pub fn delete_change_set(
 pub fn list_change_sets(
     conn: &Connection,
     ctx: &CallContext,
+    key: &crate::token::TokenKey,
     stack_name: &str,
-) -> ApiResult<Vec<ChangeSet>> {
+    next: Option<&str>,
+) -> ApiResult<(Vec<ChangeSet>, Option<String>)> {
     let (stack, _) = records::find_stack(
         conn,
         ctx.account().as_str(),
         ctx.region.as_str(),
         stack_name,
     )?;
-    records::change_sets(conn, &stack.stack_id)
+    let all = records::change_sets(conn, &stack.stack_id)?;
+    // The store's order: creation time, then change set id.
+    super::pages::Listing::new(key, ctx, "ListChangeSets", &[&stack.stack_id]).page(
+        all,
+        next,
+        |c| super::pages::timed(c.created, &c.change_set_id),
+        |c, p| super::pages::after_timed(c.created, &c.change_set_id, p, false),
+    )
 }
 
 /// Marks the change set a finished operation executed (engine).

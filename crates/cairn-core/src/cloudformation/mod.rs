@@ -8,13 +8,14 @@
 //! - [`providers`]: one per resource type, each calling the owning service through
 //!   [`services::Services`] as the stack's principal (or its service role);
 //! - [`reach`]: the resources a replacement reaches, for change sets;
-//! - [`queries`]: the read operations; [`records`]: the persisted records ([`model`]);
+//! - [`queries`]: the read operations, paged by [`pages`]; [`records`]: the persisted records ([`model`]);
 //! - [`stack_policy`]: which updates a stack policy allows;
 //! - [`recovery`]: ContinueUpdateRollback and CancelUpdateStack.
 
 pub mod changesets;
 pub mod engine;
 pub mod model;
+pub mod pages;
 pub mod prepare;
 pub mod providers;
 pub mod queries;

@@ -1,79 +1,131 @@
 //! The read operations: stacks, events, resources, templates, template summaries,
-//! ValidateTemplate, exports and imports.
+//! ValidateTemplate, exports and imports; the lists in pages ([`super::pages`]).
 
 use cairn_store::Connection;
 use serde_json::Value;
 
 use super::model::{Stack, StackEvent, StackResource};
+use super::pages::{self, Listing};
 use super::prepare::{capability_names, invalid, needed_capabilities, template};
 use super::providers::Registry;
 use super::records::{self, find_stack};
 use crate::CallContext;
 use crate::error::ApiResult;
+use crate::token::TokenKey;
 
 fn scope(ctx: &CallContext) -> (String, String) {
     (ctx.account().to_string(), ctx.region.to_string())
 }
 
-/// DescribeStacks: one stack (by name: live; by id: deleted too), or every live stack.
+/// DescribeStacks: one stack (by name: live; by id: deleted too), or a page of the live
+/// stacks, newest first, and the next page's token.
 pub fn describe_stacks(
     conn: &Connection,
     ctx: &CallContext,
+    key: &TokenKey,
     name: Option<&str>,
-) -> ApiResult<Vec<Stack>> {
+    next: Option<&str>,
+) -> ApiResult<(Vec<Stack>, Option<String>)> {
     let (account, region) = scope(ctx);
     match name {
-        Some(n) => Ok(vec![find_stack(conn, &account, &region, n)?.0]),
-        None => cairn_store::cloudformation::list_stacks(conn, &account, &region)?
-            .into_iter()
-            .filter(|r| !r.deleted)
-            .map(|r| super::model::from_body(&r.body))
-            .collect(),
+        Some(n) => Ok((vec![find_stack(conn, &account, &region, n)?.0], None)),
+        None => {
+            let live = cairn_store::cloudformation::list_stacks(conn, &account, &region)?
+                .into_iter()
+                .filter(|r| !r.deleted)
+                .map(|r| super::model::from_body(&r.body))
+                .collect::<ApiResult<Vec<Stack>>>()?;
+            stack_page(Listing::new(key, ctx, "DescribeStacks", &[]), live, next)
+        }
     }
 }
 
-/// ListStacks: every stack, deleted ones too, filtered by status.
+/// A page of stacks listed newest first (the store's order: creation time descending, then
+/// stack id).
+fn stack_page(
+    listing: Listing<'_>,
+    stacks: Vec<Stack>,
+    next: Option<&str>,
+) -> ApiResult<(Vec<Stack>, Option<String>)> {
+    listing.page(
+        stacks,
+        next,
+        |s| pages::timed(s.created, &s.stack_id),
+        |s, p| pages::after_timed(s.created, &s.stack_id, p, true),
+    )
+}
+
+/// ListStacks: a page of every stack, deleted ones too, filtered by status, and the next
+/// page's token.
 pub fn list_stacks(
     conn: &Connection,
     ctx: &CallContext,
+    key: &TokenKey,
     statuses: &[String],
-) -> ApiResult<Vec<Stack>> {
+    next: Option<&str>,
+) -> ApiResult<(Vec<Stack>, Option<String>)> {
     let (account, region) = scope(ctx);
     let all: Vec<Stack> = cairn_store::cloudformation::list_stacks(conn, &account, &region)?
         .into_iter()
         .map(|r| super::model::from_body(&r.body))
         .collect::<ApiResult<_>>()?;
-    Ok(all
+    let chosen = all
         .into_iter()
         .filter(|s| statuses.is_empty() || statuses.contains(&s.status))
-        .collect())
+        .collect();
+    let mut filter = statuses.to_vec();
+    filter.sort();
+    filter.dedup();
+    let params: Vec<&str> = filter.iter().map(String::as_str).collect();
+    stack_page(Listing::new(key, ctx, "ListStacks", &params), chosen, next)
 }
 
 /// Events per page.
 pub const EVENTS_PAGE: usize = 100;
 
-/// DescribeStackEvents: a page of events, newest first, and the next page's token.
+/// DescribeStackEvents: a page of events, newest first, and the next page's token (sealed:
+/// the sequence of the page's last event, for this stack).
 pub fn stack_events(
     conn: &Connection,
     ctx: &CallContext,
+    key: &TokenKey,
     name: &str,
     next: Option<&str>,
 ) -> ApiResult<(Vec<StackEvent>, Option<String>)> {
     let (account, region) = scope(ctx);
     let (stack, _) = find_stack(conn, &account, &region, name)?;
-    let before = match next {
+    let listing = Listing::new(key, ctx, "DescribeStackEvents", &[&stack.stack_id]);
+    let before = match listing.open(next)? {
         None => None,
-        Some(t) => Some(t.parse::<i64>().map_err(|_| invalid("Invalid NextToken"))?),
+        Some(p) => Some(p.parse::<i64>().map_err(|_| invalid("Invalid NextToken"))?),
     };
     let page = records::events(conn, &stack.stack_id, before, EVENTS_PAGE + 1)?;
     let more = page.len() > EVENTS_PAGE;
     let events: Vec<(i64, StackEvent)> = page.into_iter().take(EVENTS_PAGE).collect();
     let token = if more {
-        events.last().map(|(s, _)| s.to_string())
+        events.last().map(|(s, _)| listing.seal(&s.to_string()))
     } else {
         None
     };
     Ok((events.into_iter().map(|(_, e)| e).collect(), token))
+}
+
+/// ListStackResources: a page of a stack's resources by logical id, and the next page's
+/// token.
+pub fn list_stack_resources(
+    conn: &Connection,
+    ctx: &CallContext,
+    key: &TokenKey,
+    name: &str,
+    next: Option<&str>,
+) -> ApiResult<(Vec<StackResource>, Option<String>)> {
+    let (stack, rows) = stack_resources(conn, ctx, Some(name), None)?;
+    Listing::new(key, ctx, "ListStackResources", &[&stack.stack_id]).page(
+        rows,
+        next,
+        |r| r.logical_id.clone(),
+        |r, p| r.logical_id.as_str() > p,
+    )
 }
 
 /// A stack's resources (of a stack found by name or id, or the stack holding a physical id).
@@ -196,16 +248,26 @@ pub fn list_imports(conn: &Connection, ctx: &CallContext, export: &str) -> ApiRe
     Ok(names)
 }
 
-/// ListExports: (name, value, exporting stack id).
+/// An export: (name, value, exporting stack id).
+pub type Export = (String, String, String);
+
+/// ListExports: a page of (name, value, exporting stack id) by name, and the next page's
+/// token.
 pub fn list_exports(
     conn: &Connection,
     ctx: &CallContext,
-) -> ApiResult<Vec<(String, String, String)>> {
+    key: &TokenKey,
+    next: Option<&str>,
+) -> ApiResult<(Vec<Export>, Option<String>)> {
     let (account, region) = scope(ctx);
-    Ok(
-        cairn_store::cloudformation::exports(conn, &account, &region)?
-            .into_iter()
-            .map(|(n, s, v)| (n, v, s))
-            .collect(),
+    let all = cairn_store::cloudformation::exports(conn, &account, &region)?
+        .into_iter()
+        .map(|(n, s, v)| (n, v, s))
+        .collect();
+    Listing::new(key, ctx, "ListExports", &[]).page(
+        all,
+        next,
+        |(n, _, _)| n.clone(),
+        |(n, _, _), p| n.as_str() > p,
     )
 }

@@ -119,10 +119,13 @@ pub fn event(
     now: f64,
 ) -> StackEvent {
     StackEvent {
+        // Unique however many events one resource has in a millisecond: the stack's own
+        // events are a uuid, a resource's its logical id and a uuid, both forms AWS uses.
+        // Events stored before keep the ids they were given.
         event_id: if resource_type == STACK_TYPE {
             crate::record::new_uuid()
         } else {
-            format!("{logical_id}-{status}-{}", iso_millis(now))
+            format!("{logical_id}-{}", crate::record::new_uuid())
         },
         stack_id: stack.stack_id.clone(),
         stack_name: stack.name.clone(),
