@@ -6,7 +6,7 @@ use cairn_store::Connection;
 use cairn_store::metrics::MetricKey;
 
 use super::stats::{STANDARD, Statistic};
-use super::{MetricQuery, PeriodStats, StatSet, one_unit, put_stats, query};
+use super::{MetricQuery, PeriodStats, StatSet, one_unit, put_stats, query_at};
 use crate::CallContext;
 use crate::alarms::{invalid, missing};
 use crate::error::{ApiError, ApiResult, ErrorKind};
@@ -316,8 +316,10 @@ fn periods(conn: &Connection, ctx: &CallContext, r: &StatsRequest) -> ApiResult<
     if let Some(u) = &r.unit {
         check_unit(u)?;
     }
-    let start = r.start_ms.div_euclid(60_000) * 60_000;
-    let requested = (r.end_ms - start) / (r.period * 1000) + 1;
+    let now_ms = (ctx.now * 1000.0) as i64;
+    let start = super::round_start_ms(r.start_ms, now_ms.saturating_sub(r.start_ms));
+    let period_ms = i128::from(r.period) * 1000;
+    let requested = (i128::from(r.end_ms) - i128::from(start) + period_ms - 1) / period_ms;
     if requested > 1440 {
         return Err(ApiError::new(
             ErrorKind::CwInvalidParameterCombination,
@@ -326,7 +328,7 @@ fn periods(conn: &Connection, ctx: &CallContext, r: &StatsRequest) -> ApiResult<
             ),
         ));
     }
-    query(
+    query_at(
         conn,
         &MetricQuery {
             metric: MetricKey {
@@ -341,6 +343,7 @@ fn periods(conn: &Connection, ctx: &CallContext, r: &StatsRequest) -> ApiResult<
             period_secs: r.period,
             unit: r.unit.as_deref(),
         },
+        Some(now_ms),
     )
 }
 

@@ -193,9 +193,48 @@ impl PeriodStats {
     }
 }
 
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// The resolution (ms) at which CloudWatch still holds a point `age_ms` old, stored at
+/// `resolution_s` seconds: high-resolution points as published for 3 hours, then at one
+/// minute until 15 days, five minutes until 63 days and one hour until 455 days; `None` once
+/// expired (the GetMetricStatistics reference).
+pub fn held_resolution_ms(resolution_s: i64, age_ms: i64) -> Option<i64> {
+    match age_ms {
+        a if a < 3 * HOUR_MS => Some(resolution_s.max(1) * 1000),
+        a if a < 15 * DAY_MS => Some(60_000),
+        a if a < 63 * DAY_MS => Some(300_000),
+        a if a < 455 * DAY_MS => Some(HOUR_MS),
+        _ => None,
+    }
+}
+
+/// Where CloudWatch rounds a `StartTime` `age_ms` in the past down to: the minute until 15
+/// days ago, five minutes until 63 days, then the hour.
+pub fn round_start_ms(start_ms: i64, age_ms: i64) -> i64 {
+    let unit = match age_ms {
+        a if a < 15 * DAY_MS => 60_000,
+        a if a < 63 * DAY_MS => 300_000,
+        _ => HOUR_MS,
+    };
+    start_ms.div_euclid(unit) * unit
+}
+
 /// Per-period statistics over `[start, end)`, one per period and unit with data, ascending by
 /// period start, then by unit name.
 pub fn query(conn: &Connection, q: &MetricQuery<'_>) -> ApiResult<Vec<PeriodStats>> {
+    query_at(conn, q, None)
+}
+
+/// [`query`] as CloudWatch answers it at `now_ms`: a point counts only while it is held
+/// ([`held_resolution_ms`]) at a resolution the period is a multiple of, so a period too fine
+/// for old data finds none there and expired data is gone even before the sweep deletes it.
+pub fn query_at(
+    conn: &Connection,
+    q: &MetricQuery<'_>,
+    now_ms: Option<i64>,
+) -> ApiResult<Vec<PeriodStats>> {
     let Some(id) = store::metric_id(conn, &q.metric, 0, false)? else {
         return Ok(Vec::new());
     };
@@ -204,6 +243,12 @@ pub fn query(conn: &Connection, q: &MetricQuery<'_>) -> ApiResult<Vec<PeriodStat
     for p in store::points(conn, id, q.start_ms, q.end_ms)? {
         if q.unit.is_some_and(|u| u != p.unit) {
             continue;
+        }
+        if let Some(now) = now_ms {
+            match held_resolution_ms(p.resolution, now.saturating_sub(p.ts)) {
+                Some(held) if period % held == 0 => {}
+                _ => continue,
+            }
         }
         let start = q.start_ms + (p.ts - q.start_ms).div_euclid(period) * period;
         let raw = is_raw(&p);

@@ -363,3 +363,71 @@ fn a_dimension_name_given_twice_is_refused_and_nothing_is_stored() {
     r.dimensions = distinct;
     assert!(api::statistics(&conn, &ctx(), &r).unwrap().is_empty());
 }
+
+fn ctx_at(now_secs: f64) -> crate::CallContext {
+    crate::CallContext {
+        now: now_secs,
+        ..ctx()
+    }
+}
+
+#[test]
+fn old_data_is_held_at_coarser_resolutions_and_then_expires() {
+    const HOUR: i64 = 3_600_000;
+    const DAY: i64 = 24 * HOUR;
+    let conn = cairn_store::in_memory().unwrap();
+    let now = 1_000 * DAY;
+    let one = StatSet::repeated(1.0, 1.0);
+    // High-resolution points 1 and 5 hours old; minute points 20, 100 and 460 days old.
+    for (age, resolution) in [
+        (HOUR, 1),
+        (5 * HOUR, 1),
+        (20 * DAY, 60),
+        (100 * DAY, 60),
+        (460 * DAY, 60),
+    ] {
+        put_stats(&conn, &key(&[]), now - age, one, "Count", resolution).unwrap();
+    }
+    let found = |age: i64, period: i64| {
+        let r = api::StatsRequest {
+            start_ms: now - age - HOUR,
+            end_ms: now - age + HOUR,
+            period,
+            ..request(&["SampleCount"], None)
+        };
+        api::statistics(&conn, &ctx_at((now / 1000) as f64), &r)
+            .unwrap()
+            .len()
+    };
+    assert_eq!((found(HOUR, 10), found(HOUR, 60)), (1, 1));
+    assert_eq!((found(5 * HOUR, 10), found(5 * HOUR, 60)), (0, 1));
+    assert_eq!((found(20 * DAY, 60), found(20 * DAY, 300)), (0, 1));
+    assert_eq!((found(100 * DAY, 300), found(100 * DAY, 3600)), (0, 1));
+    assert_eq!(found(460 * DAY, 3600), 0, "past 455 days nothing is held");
+}
+
+#[test]
+fn a_range_of_exactly_1440_periods_is_allowed() {
+    let conn = cairn_store::in_memory().unwrap();
+    let day = 86_400_000;
+    let r = |end_ms: i64, period: i64| api::StatsRequest {
+        start_ms: 0,
+        end_ms,
+        period,
+        ..request(&["Sum"], None)
+    };
+    let at = ctx_at(2.0 * day as f64 / 1000.0);
+    assert!(api::statistics(&conn, &at, &r(day, 60)).is_ok());
+    let err = api::statistics(&conn, &at, &r(day + 60_000, 60)).unwrap_err();
+    assert!(
+        err.message.contains("up to 1441 datapoints"),
+        "{}",
+        err.message
+    );
+    let err = api::statistics(&conn, &at, &r(day, 1)).unwrap_err();
+    assert!(
+        err.message.contains("up to 86400 datapoints"),
+        "{}",
+        err.message
+    );
+}
