@@ -69,13 +69,20 @@ impl TokenKey {
     /// The key kept in the store (`cairn serve` creates it at start). A data dir no server
     /// has opened yet (an admin command on a fresh dir) gets a key for this process only.
     pub fn stored(conn: &cairn_store::Connection) -> Result<Self, cairn_store::StoreError> {
-        static EPHEMERAL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        let hex = match cairn_store::meta::get(conn, META_KEY)? {
-            Some(h) => h,
-            None => EPHEMERAL.get_or_init(Self::generate_hex).clone(),
-        };
-        Self::from_hex(&hex)
-            .ok_or_else(|| cairn_store::StoreError::Corrupt("stored token key is damaged".into()))
+        match cairn_store::meta::get(conn, META_KEY)? {
+            Some(hex) => Self::from_hex(&hex).ok_or_else(|| {
+                cairn_store::StoreError::Corrupt("stored token key is damaged".into())
+            }),
+            None => Ok(Self::ephemeral()),
+        }
+    }
+
+    /// A key of this process only (its tokens die with it).
+    pub fn ephemeral() -> Self {
+        static EPHEMERAL: std::sync::OnceLock<TokenKey> = std::sync::OnceLock::new();
+        EPHEMERAL
+            .get_or_init(|| Self(rand::random::<[u8; 32]>()))
+            .clone()
     }
 
     /// Seals `position` with the time it is issued (epoch seconds), for tokens that expire.
