@@ -199,39 +199,6 @@ pub fn tags(v: &Value, member: &str) -> ApiResult<Vec<(String, String)>> {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn query_parameters_fold_into_the_json_shape() {
-        let p = crate::query::Params::parse(
-            "",
-            b"Action=PutMetricData&Version=2010-08-01&Namespace=ns&MetricData.member.2.MetricName=b&MetricData.member.1.MetricName=a&MetricData.member.1.Value=1.5&MetricData.member.1.Dimensions.member.1.Name=d&MetricData.member.1.Dimensions.member.1.Value=v",
-        );
-        assert_eq!(
-            from_query(&p),
-            json!({"Namespace": "ns", "MetricData": [
-                {"MetricName": "a", "Value": "1.5", "Dimensions": [{"Name": "d", "Value": "v"}]},
-                {"MetricName": "b"}]})
-        );
-    }
-
-    #[test]
-    fn scalars_read_from_text_or_json() {
-        let v =
-            json!({"a": "1.5", "b": 2, "t": "2024-01-01T00:00:30Z", "u": 1704067230, "f": "false"});
-        assert_eq!(opt_f64(&v, "a").unwrap(), Some(1.5));
-        assert_eq!(opt_i64(&v, "b").unwrap(), Some(2));
-        assert_eq!(opt_time(&v, "t").unwrap(), Some(1_704_067_230_000));
-        assert_eq!(opt_time(&v, "u").unwrap(), Some(1_704_067_230_000));
-        assert_eq!(opt_bool(&v, "f").unwrap(), Some(false));
-        assert!(opt_i64(&v, "a").is_err());
-        assert!(req_str(&v, "missing").is_err());
-    }
-}
-
 /// What a `NextToken` of DescribeAlarms or ListMetrics is bound to: the operation and every
 /// member but the paging ones (a token used with a changed `AlarmNamePrefix`, `Namespace`…
 /// is refused).
@@ -277,4 +244,37 @@ pub fn seal_page(
     last: &cairn_core::token::Keyset,
 ) -> String {
     key.seal(&page_scope(op, body), &last.encode())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn query_parameters_fold_into_the_json_shape() {
+        let p = crate::query::Params::parse(
+            "",
+            b"Action=PutMetricData&Version=2010-08-01&Namespace=ns&MetricData.member.2.MetricName=b&MetricData.member.1.MetricName=a&MetricData.member.1.Value=1.5&MetricData.member.1.Dimensions.member.1.Name=d&MetricData.member.1.Dimensions.member.1.Value=v",
+        );
+        assert_eq!(
+            from_query(&p),
+            json!({"Namespace": "ns", "MetricData": [
+                {"MetricName": "a", "Value": "1.5", "Dimensions": [{"Name": "d", "Value": "v"}]},
+                {"MetricName": "b"}]})
+        );
+    }
+
+    #[test]
+    fn scalars_read_from_text_or_json() {
+        let v =
+            json!({"a": "1.5", "b": 2, "t": "2024-01-01T00:00:30Z", "u": 1704067230, "f": "false"});
+        assert_eq!(opt_f64(&v, "a").unwrap(), Some(1.5));
+        assert_eq!(opt_i64(&v, "b").unwrap(), Some(2));
+        assert_eq!(opt_time(&v, "t").unwrap(), Some(1_704_067_230_000));
+        assert_eq!(opt_time(&v, "u").unwrap(), Some(1_704_067_230_000));
+        assert_eq!(opt_bool(&v, "f").unwrap(), Some(false));
+        assert!(opt_i64(&v, "a").is_err());
+        assert!(req_str(&v, "missing").is_err());
+    }
 }
