@@ -179,22 +179,33 @@ pub fn delete_topic(conn: &Connection, ctx: &CallContext, arn: &str) -> ApiResul
 /// Most entries in one page of ListTopics, ListSubscriptions and ListSubscriptionsByTopic.
 const PAGE: usize = 100;
 
+/// What a listing's `NextToken` is bound to: the operation, the caller's account and region,
+/// and the topic (ListSubscriptionsByTopic).
+fn token_scope(ctx: &CallContext, op: &str, topic: Option<&str>) -> String {
+    crate::token::scope_of(
+        op,
+        &[
+            ("account".to_owned(), ctx.account().to_string()),
+            ("region".to_owned(), ctx.region.as_str().to_owned()),
+            ("topic".to_owned(), topic.unwrap_or_default().to_owned()),
+        ],
+    )
+}
+
 /// The ARN a `NextToken` resumes after ("" for the first page); a token this service did
-/// not give is refused.
-fn resume_after(next_token: Option<&str>) -> ApiResult<String> {
+/// not give for this listing (forged, or from another operation, topic or region) is refused.
+fn resume_after(conn: &Connection, scope: &str, next_token: Option<&str>) -> ApiResult<String> {
     match next_token {
         None | Some("") => Ok(String::new()),
-        Some(t) => base64::Engine::decode(&base64::engine::general_purpose::STANDARD, t)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .filter(|a| a.starts_with("arn:aws:sns:"))
+        Some(t) => crate::token::TokenKey::stored(conn)?
+            .open(scope, t)
             .ok_or_else(|| invalid("Invalid parameter: NextToken")),
     }
 }
 
-/// The token of the page after `last`.
-fn token_after(last: &str) -> String {
-    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, last.as_bytes())
+/// The token of the page after `last` (a signed keyset position: the last ARN returned).
+fn token_after(conn: &Connection, scope: &str, last: &str) -> ApiResult<String> {
+    Ok(crate::token::TokenKey::stored(conn)?.seal(scope, last))
 }
 
 /// One page of ListTopics: up to 100 ARNs after `next_token`, and the next page's token.
@@ -203,7 +214,8 @@ pub fn list_topics(
     ctx: &CallContext,
     next_token: Option<&str>,
 ) -> ApiResult<(Vec<String>, Option<String>)> {
-    let after = resume_after(next_token)?;
+    let scope = token_scope(ctx, "ListTopics", None);
+    let after = resume_after(conn, &scope, next_token)?;
     let mut rows = sns::list_topics(
         conn,
         ctx.account().as_str(),
@@ -213,7 +225,9 @@ pub fn list_topics(
     )?;
     let next = if rows.len() > PAGE {
         rows.truncate(PAGE);
-        rows.last().map(|a| token_after(a))
+        rows.last()
+            .map(|a| token_after(conn, &scope, a))
+            .transpose()?
     } else {
         None
     };
@@ -455,7 +469,13 @@ pub fn list_subscriptions(
     if let Some(t) = topic_arn {
         owned(conn, ctx, t)?;
     }
-    let after = resume_after(next_token)?;
+    let op = if topic_arn.is_some() {
+        "ListSubscriptionsByTopic"
+    } else {
+        "ListSubscriptions"
+    };
+    let scope = token_scope(ctx, op, topic_arn);
+    let after = resume_after(conn, &scope, next_token)?;
     let mut rows = sns::list_subscriptions(
         conn,
         ctx.account().as_str(),
@@ -466,7 +486,9 @@ pub fn list_subscriptions(
     )?;
     let next = if rows.len() > PAGE {
         rows.truncate(PAGE);
-        rows.last().map(|s| token_after(&s.arn))
+        rows.last()
+            .map(|s| token_after(conn, &scope, &s.arn))
+            .transpose()?
     } else {
         None
     };

@@ -57,7 +57,7 @@ fn list_entities(p: &Input) -> Call {
                 filter.as_deref(),
                 prefix.as_deref(),
                 usage.as_deref(),
-                &p.page()?,
+                &p.page(c)?,
             )?;
             let of = |kind: EntityKind, word: &str| {
                 let items: Vec<_> = page.items.iter().filter(|(k, _, _)| *k == kind).collect();
@@ -119,7 +119,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
                 kind,
                 &entity(&p)?,
                 p.opt("PathPrefix").as_deref(),
-                &p.page()?,
+                &p.page(c)?,
             )?;
             Ok(Reply::xml(paged("AttachedPolicies", &page, xml::attached)))
         }),
@@ -160,7 +160,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
             Ok(Reply::empty())
         }),
         ("List", "Policies") => Call::read(target, move |c, ctx| {
-            let page = inline::list_inline(c, ctx, kind, &entity(&p)?, &p.page()?)?;
+            let page = inline::list_inline(c, ctx, kind, &entity(&p)?, &p.page(c)?)?;
             Ok(Reply::xml(paged("PolicyNames", &page, |n| xml::escape(n))))
         }),
         _ => return None,

@@ -28,7 +28,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
             .into_iter()
             .filter(|f| !f.is_empty())
             .collect();
-        let page = details::get_account_authorization_details(c, ctx, &filter, &p.page()?)?;
+        let page = details::get_account_authorization_details(c, ctx, &filter, &p.page(c)?)?;
         let (mut users, mut groups, mut roles, mut policies) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for d in &page.items {

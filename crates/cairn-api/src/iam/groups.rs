@@ -35,7 +35,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
         ),
         "GetGroup" => Call::read(Target::Entity("group", group), move |c, ctx| {
             let (g, members) =
-                groups::get_group(c, ctx, &p.req("GroupName", "groupName")?, &p.page()?)?;
+                groups::get_group(c, ctx, &p.req("GroupName", "groupName")?, &p.page(c)?)?;
             Ok(Reply::xml(format!(
                 "<Group>{}</Group>{}",
                 xml::group(&g),
@@ -43,7 +43,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
             )))
         }),
         "ListGroups" => Call::read(Target::Any, move |c, ctx| {
-            let page = groups::list_groups(c, ctx, p.opt("PathPrefix").as_deref(), &p.page()?)?;
+            let page = groups::list_groups(c, ctx, p.opt("PathPrefix").as_deref(), &p.page(c)?)?;
             Ok(Reply::xml(paged("Groups", &page, xml::group)))
         }),
         "ListGroupsForUser" => {
@@ -52,7 +52,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
                     c,
                     ctx,
                     &p.req("UserName", "userName")?,
-                    &p.page()?,
+                    &p.page(c)?,
                 )?;
                 Ok(Reply::xml(paged("Groups", &page, xml::group)))
             })

@@ -4,7 +4,8 @@
 
 use cairn_core::ApiError;
 use cairn_core::error::ApiResult;
-use cairn_core::iam::{PageRequest, Tag, validate};
+use cairn_core::iam::{Binding, PageRequest, Tag, validate};
+use cairn_core::token::TokenKey;
 use serde_json::{Map, Value, json};
 
 use crate::query::Params;
@@ -108,11 +109,22 @@ impl Input {
             .collect()
     }
 
-    /// `Marker` and `MaxItems`.
-    pub fn page(&self) -> ApiResult<PageRequest> {
+    /// `Marker` and `MaxItems`, with markers bound to the server's token key and to the
+    /// action and its other parameters.
+    pub fn page(&self, conn: &cairn_store::Connection) -> ApiResult<PageRequest> {
+        let rest: Vec<(String, String)> = self
+            .0
+            .iter()
+            .filter(|(k, _)| k != "Marker" && k != "MaxItems")
+            .cloned()
+            .collect();
         Ok(PageRequest {
             marker: self.opt("Marker"),
             max_items: self.int("MaxItems", "maxItems")?,
+            binding: Some(Binding {
+                key: TokenKey::stored(conn)?,
+                scope: cairn_core::token::scope_of("iam", &rest),
+            }),
         })
     }
 }
@@ -246,7 +258,8 @@ mod tests {
             let input = Input::new(&params);
             let _ = request_parameters(&params);
             let _ = input.tags();
-            let _ = input.page();
+            let conn = cairn_store::Connection::open_in_memory().unwrap();
+            let _ = input.page(&conn);
             let _ = input.int("MaxItems", "maxItems");
             for s in input.structs("ContextEntries") {
                 let _ = s.list("ContextKeyValues");

@@ -34,7 +34,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
             ))
         }),
         "ListAccessKeys" => Call::read(Target::Entity("user", name), move |c, ctx| {
-            let page = keys::list_access_keys(c, ctx, p.opt("UserName").as_deref(), &p.page()?)?;
+            let page = keys::list_access_keys(c, ctx, p.opt("UserName").as_deref(), &p.page(c)?)?;
             Ok(Reply::xml(paged("AccessKeyMetadata", &page, |k| {
                 format!(
                     "{}{}{}{}",

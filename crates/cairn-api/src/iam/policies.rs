@@ -66,7 +66,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
                 path_prefix: prefix.as_deref(),
                 usage: usage.as_deref(),
             };
-            let page = managed::list_policies(c, ctx, &filter, &p.page()?)?;
+            let page = managed::list_policies(c, ctx, &filter, &p.page(c)?)?;
             Ok(Reply::xml(paged("Policies", &page, |i| {
                 xml::policy(i, false)
             })))
@@ -109,7 +109,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
                 c,
                 ctx,
                 &p.req("PolicyArn", "policyArn")?,
-                &p.page()?,
+                &p.page(c)?,
             )?;
             Ok(Reply::xml(paged("Versions", &page, |v| {
                 xml::version(v, false)
@@ -148,7 +148,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
         }),
         "ListPolicyTags" => Call::read(arn, move |c, ctx| {
             let page =
-                managed::list_policy_tags(c, ctx, &p.req("PolicyArn", "policyArn")?, &p.page()?)?;
+                managed::list_policy_tags(c, ctx, &p.req("PolicyArn", "policyArn")?, &p.page(c)?)?;
             Ok(Reply::xml(paged("Tags", &page, xml::tag)))
         }),
         _ => return None,

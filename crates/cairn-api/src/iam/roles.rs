@@ -69,7 +69,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
             )))
         }),
         "ListRoles" => Call::read(Target::Any, move |c, ctx| {
-            let page = roles::list_roles(c, ctx, p.opt("PathPrefix").as_deref(), &p.page()?)?;
+            let page = roles::list_roles(c, ctx, p.opt("PathPrefix").as_deref(), &p.page(c)?)?;
             Ok(Reply::xml(paged("Roles", &page, |r| {
                 xml::role(
                     &RoleInfo {
@@ -125,7 +125,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
             Ok(Reply::empty())
         }),
         "ListRoleTags" => Call::read(entity(), move |c, ctx| {
-            let page = roles::list_role_tags(c, ctx, &p.req("RoleName", "roleName")?, &p.page()?)?;
+            let page = roles::list_role_tags(c, ctx, &p.req("RoleName", "roleName")?, &p.page(c)?)?;
             Ok(Reply::xml(paged("Tags", &page, xml::tag)))
         }),
         "PutRolePermissionsBoundary" => Call::write(entity(), move |c, ctx| {
@@ -140,7 +140,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
         // Cairn has no instance profiles: every role is instance-less.
         "ListInstanceProfilesForRole" => Call::read(entity(), move |c, ctx| {
             roles::get_role(c, ctx, &p.req("RoleName", "roleName")?)?;
-            p.page()?;
+            p.page(c)?;
             Ok(Reply::xml(
                 "<InstanceProfiles/><IsTruncated>false</IsTruncated>".to_owned(),
             ))

@@ -73,12 +73,12 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
         "SimulatePrincipalPolicy" => Call::read(
             Target::Arn(p.opt("PolicySourceArn").unwrap_or_else(|| "*".to_owned())),
             move |c, ctx| {
-                let page = simulate::simulate_principal_policy(c, ctx, &input(&p), &p.page()?)?;
+                let page = simulate::simulate_principal_policy(c, ctx, &input(&p), &p.page(c)?)?;
                 Ok(Reply::xml(paged("EvaluationResults", &page, result)))
             },
         ),
-        "SimulateCustomPolicy" => Call::read(Target::Any, move |_, ctx| {
-            let page = simulate::simulate_custom_policy(ctx, &input(&p), &p.page()?)?;
+        "SimulateCustomPolicy" => Call::read(Target::Any, move |c, ctx| {
+            let page = simulate::simulate_custom_policy(ctx, &input(&p), &p.page(c)?)?;
             Ok(Reply::xml(paged("EvaluationResults", &page, result)))
         }),
         _ => return None,

@@ -58,7 +58,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
             ))
         }),
         "ListUsers" => Call::read(Target::Any, move |c, ctx| {
-            let page = users::list_users(c, ctx, p.opt("PathPrefix").as_deref(), &p.page()?)?;
+            let page = users::list_users(c, ctx, p.opt("PathPrefix").as_deref(), &p.page(c)?)?;
             Ok(Reply::xml(paged("Users", &page, |u| xml::user(u, &[]))))
         }),
         "DeleteUser" => Call::write(Target::Entity("user", name), move |c, ctx| {
@@ -74,7 +74,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
             Ok(Reply::empty())
         }),
         "ListUserTags" => Call::read(Target::Entity("user", name), move |c, ctx| {
-            let page = users::list_user_tags(c, ctx, &p.req("UserName", "userName")?, &p.page()?)?;
+            let page = users::list_user_tags(c, ctx, &p.req("UserName", "userName")?, &p.page(c)?)?;
             Ok(Reply::xml(paged("Tags", &page, xml::tag)))
         }),
         "PutUserPermissionsBoundary" => Call::write(Target::Entity("user", name), move |c, ctx| {

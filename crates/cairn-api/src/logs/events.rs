@@ -10,7 +10,8 @@ use serde_json::{Map, Value, json};
 
 use super::ops::{OpEnv, OpOutput, group_of, out_group};
 use super::wire::{
-    limit, open_token, opt_bool, opt_list, opt_str, opt_str_list, opt_time, req_str, seal,
+    limit, open_event_token, opt_bool, opt_list, opt_str, opt_str_list, opt_time, req_str,
+    token_scope,
 };
 
 fn stream_resource(key: &GroupKey, stream: &str) -> Vec<(EventResource, String)> {
@@ -117,9 +118,34 @@ pub fn get_log_events(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult
         end: opt_time(body, "endTime")?,
         limit: Some(limit(body, "limit", 10_000, 10_000)?),
         start_from_head: opt_bool(body, "startFromHead")?.unwrap_or(false),
-        token: opt_str(body, "nextToken")?,
+        token: None,
+    };
+    // The core's tokens name the stream and position; on the wire they are sealed with the
+    // time they were issued, so they expire after a day. A page at the end of the stream
+    // answers the token it was given unchanged, as AWS does (clients stop on a repeat).
+    let now = env.ctx.now_secs();
+    let given = opt_str(body, "nextToken")?;
+    // Like AWS's, a token starts with its direction (`f/`, `b/`).
+    let opened = |t: &str| {
+        let sealed = t
+            .strip_prefix("f/")
+            .or_else(|| t.strip_prefix("b/"))
+            .ok_or_else(|| logs::invalid("The specified nextToken is invalid."))?;
+        open_event_token(&env.token_key, "GetLogEvents", sealed, now)
+    };
+    let input = GetEvents {
+        token: given.as_deref().map(opened).transpose()?,
+        ..input
     };
     let page = read::get_log_events(conn, &input)?;
+    let wire_token = |raw: &str| match (&input.token, &given) {
+        (Some(g), Some(t)) if g == raw => t.clone(),
+        _ => format!(
+            "{}{}",
+            &raw[..2.min(raw.len())],
+            env.token_key.seal_timed("GetLogEvents", raw, now)
+        ),
+    };
     let events: Vec<Value> = page
         .events
         .iter()
@@ -128,8 +154,8 @@ pub fn get_log_events(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult
     Ok(OpOutput {
         output: json!({
             "events": events,
-            "nextForwardToken": page.forward,
-            "nextBackwardToken": page.backward,
+            "nextForwardToken": wire_token(&page.forward),
+            "nextBackwardToken": wire_token(&page.backward),
         }),
         resources: stream_resource(&key, &stream),
         pending_query: None,
@@ -150,9 +176,12 @@ pub fn filter_log_events(conn: &Connection, env: &OpEnv, body: &Value) -> ApiRes
             "Member must have length less than or equal to 100 and greater than or equal to 1",
         ));
     }
-    let after = match open_token(&env.token_key, "FilterLogEvents", body)? {
+    let scope = token_scope("FilterLogEvents", body);
+    let now = env.ctx.now_secs();
+    let after = match opt_str(body, "nextToken")? {
         None => None,
-        Some(p) => {
+        Some(t) => {
+            let p = open_event_token(&env.token_key, &scope, &t, now)?;
             let (t, i) = p
                 .split_once(':')
                 .and_then(|(t, i)| Some((t.parse().ok()?, i.parse().ok()?)))
@@ -187,8 +216,10 @@ pub fn filter_log_events(conn: &Connection, env: &OpEnv, body: &Value) -> ApiRes
         .collect();
     let mut output = json!({"events": events, "searchedLogStreams": []});
     if let Some((t, i)) = page.next {
-        output["nextToken"] =
-            seal(&env.token_key, "FilterLogEvents", body, &format!("{t}:{i}")).into();
+        output["nextToken"] = env
+            .token_key
+            .seal_timed(&scope, &format!("{t}:{i}"), now)
+            .into();
     }
     out_group(output, &key)
 }

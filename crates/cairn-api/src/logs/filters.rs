@@ -10,8 +10,10 @@ use serde_json::{Value, json};
 use super::ops::{OpEnv, OpOutput, out, out_group};
 use super::shapes;
 use super::wire::{
-    limit, map, open_offset, opt_list, opt_map, opt_str, opt_str_list, req_i64, req_str, seal,
+    limit, map, open_keyset, open_offset, opt_list, opt_map, opt_str, opt_str_list, req_i64,
+    req_str, seal, seal_keyset,
 };
+use cairn_core::token::Keyset;
 
 fn decode_transformations(body: &Value) -> ApiResult<Vec<Transformation>> {
     let items = opt_list(body, "metricTransformations")?
@@ -78,14 +80,16 @@ pub fn describe_metric_filters(
         metric_name: opt_str(body, "metricName")?,
         metric_namespace: opt_str(body, "metricNamespace")?,
         limit: limit(body, "limit", 50, 50)?,
-        offset: open_offset(&env.token_key, "DescribeMetricFilters", body)?,
+        after: open_keyset(&env.token_key, "DescribeMetricFilters", body, 2)?
+            .map(|k| (k.0[0].clone(), k.0[1].clone())),
     };
     let (views, more) = metric_filters::describe(conn, &env.ctx, &input)?;
     let items: Vec<Value> = views.iter().map(shapes::metric_filter).collect();
     let mut output = json!({"metricFilters": items});
-    if more {
-        let next = (input.offset + input.limit).to_string();
-        output["nextToken"] = seal(&env.token_key, "DescribeMetricFilters", body, &next).into();
+    if let (true, Some(last)) = (more, views.last()) {
+        let next = Keyset::of(&[&last.stored.group_name, &last.stored.name]);
+        output["nextToken"] =
+            seal_keyset(&env.token_key, "DescribeMetricFilters", body, &next).into();
     }
     out(output)
 }

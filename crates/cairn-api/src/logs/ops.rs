@@ -13,8 +13,9 @@ use serde_json::{Value, json};
 
 use super::shapes;
 use super::wire::{
-    limit, map, open_offset, opt_bool, opt_map, opt_str, opt_str_list, req_str, seal,
+    limit, map, open_keyset, opt_bool, opt_map, opt_str, opt_str_list, req_str, seal_keyset,
 };
+use cairn_core::token::Keyset;
 
 /// What an operation needs besides its input.
 pub struct OpEnv {
@@ -312,7 +313,7 @@ fn describe_log_groups(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResul
         identifiers: opt_str_list(body, "logGroupIdentifiers")?,
         class: opt_str(body, "logGroupClass")?,
         limit: limit(body, "limit", 50, 50)?,
-        offset: open_offset(&env.token_key, "DescribeLogGroups", body)?,
+        after: open_keyset(&env.token_key, "DescribeLogGroups", body, 1)?.map(|k| k.0[0].clone()),
     };
     if let Some(p) = &input.prefix {
         logs::check_group_name(p, "logGroupNamePrefix")?;
@@ -323,9 +324,9 @@ fn describe_log_groups(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResul
         .map(|g| shapes::log_group(g, pattern.is_some()))
         .collect();
     let mut output = json!({"logGroups": items});
-    if more {
-        let next = (input.offset + input.limit).to_string();
-        output["nextToken"] = seal(&env.token_key, "DescribeLogGroups", body, &next).into();
+    if let (true, Some(last)) = (more, page.last()) {
+        let next = Keyset::of(&[&last.name]);
+        output["nextToken"] = seal_keyset(&env.token_key, "DescribeLogGroups", body, &next).into();
     }
     out(output)
 }
@@ -379,14 +380,23 @@ fn describe_log_streams(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResu
         order_by: opt_str(body, "orderBy")?,
         descending: opt_bool(body, "descending")?.unwrap_or(false),
         limit: limit(body, "limit", 50, 50)?,
-        offset: open_offset(&env.token_key, "DescribeLogStreams", body)?,
+        after: match open_keyset(&env.token_key, "DescribeLogStreams", body, 2)? {
+            None => None,
+            Some(k) => Some((
+                k.0[0]
+                    .parse()
+                    .map_err(|_| logs::invalid("The specified nextToken is invalid."))?,
+                k.0[1].clone(),
+            )),
+        },
     };
     let (page, more) = streams::describe(conn, &key, &input)?;
     let items: Vec<Value> = page.iter().map(|s| shapes::log_stream(&key, s)).collect();
     let mut output = json!({"logStreams": items});
-    if more {
-        let next = (input.offset + input.limit).to_string();
-        output["nextToken"] = seal(&env.token_key, "DescribeLogStreams", body, &next).into();
+    if let (true, Some(last)) = (more, page.last()) {
+        let (time, name) = streams::Describe::position_after(last);
+        let next = Keyset::of(&[time.to_string(), name]);
+        output["nextToken"] = seal_keyset(&env.token_key, "DescribeLogStreams", body, &next).into();
     }
     out(output)
 }

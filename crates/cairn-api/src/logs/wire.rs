@@ -4,7 +4,7 @@
 
 use cairn_core::error::{ApiError, ApiResult, ErrorKind};
 use cairn_core::logs::{constraint, invalid};
-use cairn_core::token::TokenKey;
+use cairn_core::token::{Keyset, TokenError, TokenKey};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -114,6 +114,49 @@ pub fn open_offset(key: &TokenKey, op: &str, body: &Value) -> ApiResult<i64> {
             .parse()
             .map_err(|_| invalid("The specified nextToken is invalid.")),
     }
+}
+
+/// Opens `nextToken`, if present, into the keyset position (`arity` strings) it carries.
+pub fn open_keyset(
+    key: &TokenKey,
+    op: &str,
+    body: &Value,
+    arity: usize,
+) -> ApiResult<Option<Keyset>> {
+    match open_token(key, op, body)? {
+        None => Ok(None),
+        Some(p) => Keyset::decode(&p, arity)
+            .map(Some)
+            .ok_or_else(|| invalid("The specified nextToken is invalid.")),
+    }
+}
+
+/// Seals the keyset position after the last item of a page into a `nextToken`.
+pub fn seal_keyset(key: &TokenKey, op: &str, body: &Value, last: &Keyset) -> String {
+    seal(key, op, body, &last.encode())
+}
+
+/// How long FilterLogEvents' and GetLogEvents' tokens live: "The token expires after 24
+/// hours." (the 2014-03-28 model), on the server's clock.
+pub const EVENT_TOKEN_TTL_SECS: i64 = 86_400;
+
+/// Opens an events token (`nextToken` of FilterLogEvents, GetLogEvents' forward and backward
+/// tokens) sealed for `scope` at most a day before `now` (epoch seconds). CloudWatch Logs
+/// documents the lifetime but no error of its own for an expired token: it is
+/// `InvalidParameterException`, as for any token it cannot use.
+pub fn open_event_token(key: &TokenKey, scope: &str, token: &str, now: i64) -> ApiResult<String> {
+    key.open_timed(scope, token, now, EVENT_TOKEN_TTL_SECS)
+        .map_err(|e| match e {
+            TokenError::Expired => {
+                invalid("The specified nextToken has expired: tokens are valid for 24 hours.")
+            }
+            TokenError::Invalid => invalid("The specified nextToken is invalid."),
+        })
+}
+
+/// The scope of a call's events token: the operation and every member but `nextToken`.
+pub fn token_scope(op: &str, body: &Value) -> String {
+    scope(op, body)
 }
 
 /// Seals a position into a `nextToken` for the same call.

@@ -12,10 +12,11 @@ use serde_json::Value;
 
 use super::Done;
 use super::input::{
-    full_dimensions, opt_bool, opt_f64, opt_i64, opt_list, opt_str, opt_time, req_str, str_list,
-    tags,
+    full_dimensions, open_page, opt_bool, opt_f64, opt_i64, opt_list, opt_str, opt_time, req_str,
+    seal_page, str_list, tags,
 };
 use super::output::{Out, members};
+use cairn_core::token::{Keyset, TokenKey};
 
 fn enum_value<T>(v: &Value, member: &str, parse: fn(&str) -> Option<T>) -> ApiResult<Option<T>> {
     match opt_str(v, member)? {
@@ -156,8 +157,14 @@ fn offset(v: &Value) -> ApiResult<usize> {
     }
 }
 
-/// DescribeAlarms.
-pub fn describe_alarms(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
+/// DescribeAlarms: alarms in name order, paged by a signed `NextToken` that carries the
+/// last name returned and is bound to the other members.
+pub fn describe_alarms(
+    c: &Connection,
+    ctx: &CallContext,
+    key: &TokenKey,
+    v: &Value,
+) -> ApiResult<Done> {
     let names = str_list(v, "AlarmNames")?;
     if names.len() > 100 {
         return Err(invalid(
@@ -172,14 +179,22 @@ pub fn describe_alarms(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResul
     };
     let types = str_list(v, "AlarmTypes")?;
     let metric_alarms = types.is_empty() || types.iter().any(|t| t == "MetricAlarm");
-    let (size, from) = (page_size(v)?, offset(v)?);
+    let size = page_size(v)?;
+    let after = open_page(key, "DescribeAlarms", v, 1)?;
     let all = if metric_alarms {
         api::describe(c, ctx, &f)?
     } else {
         Vec::new()
     };
-    let page: Vec<Out> = all.iter().skip(from).take(size).map(alarm_out).collect();
-    let next = (all.len() > from + size).then(|| Out::S((from + size).to_string()));
+    let rest: Vec<&Alarm> = all
+        .iter()
+        .filter(|a| after.as_ref().is_none_or(|k| k.before(&[&a.config.name])))
+        .collect();
+    let page: Vec<Out> = rest.iter().take(size).map(|a| alarm_out(a)).collect();
+    let next = (rest.len() > size).then(|| {
+        let last = Keyset::of(&[&rest[size - 1].config.name]);
+        Out::S(seal_page(key, "DescribeAlarms", v, &last))
+    });
     Ok(Done::with(members(vec![
         ("CompositeAlarms", Some(Out::L(vec![]))),
         ("MetricAlarms", Some(Out::L(page))),

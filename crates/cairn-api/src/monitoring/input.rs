@@ -199,6 +199,53 @@ pub fn tags(v: &Value, member: &str) -> ApiResult<Vec<(String, String)>> {
         .collect()
 }
 
+/// What a `NextToken` of DescribeAlarms or ListMetrics is bound to: the operation and every
+/// member but the paging ones (a token used with a changed `AlarmNamePrefix`, `Namespace`…
+/// is refused).
+fn page_scope(op: &str, body: &Value) -> String {
+    let mut b = body.clone();
+    if let Some(m) = b.as_object_mut() {
+        m.remove("NextToken");
+        m.remove("MaxRecords");
+    }
+    cairn_core::token::scope_of(op, &[("body".to_owned(), b.to_string())])
+}
+
+fn bad_next_token() -> cairn_core::ApiError {
+    cairn_core::ApiError::new(
+        cairn_core::ErrorKind::CwInvalidNextToken,
+        "The NextToken is invalid.",
+    )
+}
+
+/// The keyset position (`arity` strings: the last item's sort key) a `NextToken` carries;
+/// `InvalidNextToken` for one Cairn did not give for this call.
+pub fn open_page(
+    key: &cairn_core::token::TokenKey,
+    op: &str,
+    body: &Value,
+    arity: usize,
+) -> ApiResult<Option<cairn_core::token::Keyset>> {
+    match opt_str(body, "NextToken")? {
+        None => Ok(None),
+        Some(t) => key
+            .open(&page_scope(op, body), &t)
+            .and_then(|p| cairn_core::token::Keyset::decode(&p, arity))
+            .map(Some)
+            .ok_or_else(bad_next_token),
+    }
+}
+
+/// The `NextToken` resuming after the last item of a page.
+pub fn seal_page(
+    key: &cairn_core::token::TokenKey,
+    op: &str,
+    body: &Value,
+    last: &cairn_core::token::Keyset,
+) -> String {
+    key.seal(&page_scope(op, body), &last.encode())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 
 use cairn_core::CallContext;
 use cairn_core::alarms::{invalid, missing};
-use cairn_core::error::{ApiError, ApiResult, ErrorKind};
+use cairn_core::error::ApiResult;
 use cairn_core::metrics::StatSet;
 use cairn_core::metrics::api::{self as metrics_api, Datum, StatsRequest};
 use cairn_store::Connection;
@@ -11,10 +11,11 @@ use serde_json::Value;
 
 use super::Done;
 use super::input::{
-    dimensions, full_dimensions, opt_f64, opt_i64, opt_list, opt_str, opt_time, req_i64, req_str,
-    req_time, str_list,
+    dimensions, full_dimensions, open_page, opt_f64, opt_i64, opt_list, opt_str, opt_time, req_i64,
+    req_str, req_time, seal_page, str_list,
 };
 use super::output::{Out, members};
+use cairn_core::token::{Keyset, TokenKey};
 
 fn numbers(v: &Value, member: &str) -> ApiResult<Vec<f64>> {
     opt_list(v, member)?
@@ -130,8 +131,14 @@ fn extended_map(values: &[(String, f64)]) -> Out {
 
 const PAGE: usize = 500;
 
-/// ListMetrics.
-pub fn list_metrics(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
+/// ListMetrics: metrics by namespace, name and dimensions, paged by a signed `NextToken`
+/// that carries the last metric returned and is bound to the other members.
+pub fn list_metrics(
+    c: &Connection,
+    ctx: &CallContext,
+    key: &TokenKey,
+    v: &Value,
+) -> ApiResult<Done> {
     let wanted = dimensions(v, "Dimensions", true)?;
     if wanted.len() > 10 {
         return Err(invalid(
@@ -148,12 +155,7 @@ pub fn list_metrics(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<D
             )));
         }
     };
-    let offset = match opt_str(v, "NextToken")? {
-        None => 0,
-        Some(t) => t.parse::<usize>().map_err(|_| {
-            ApiError::new(ErrorKind::CwInvalidNextToken, "The NextToken is invalid.")
-        })?,
-    };
+    let after = open_page(key, "ListMetrics", v, 3)?;
     let rows = cairn_core::metrics::list(
         c,
         ctx.account().as_str(),
@@ -163,9 +165,20 @@ pub fn list_metrics(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<D
         &wanted,
         since,
     )?;
-    let page: Vec<Out> = rows
+    // The store's order: namespace, name, then the dimensions' canonical JSON.
+    let sort_key = |m: &cairn_store::metrics::MetricRow| {
+        [
+            m.namespace.clone(),
+            m.name.clone(),
+            cairn_store::metrics::canonical_dimensions(&m.dimensions),
+        ]
+    };
+    let rest: Vec<&cairn_store::metrics::MetricRow> = rows
         .iter()
-        .skip(offset)
+        .filter(|m| after.as_ref().is_none_or(|k| k.before(&sort_key(m))))
+        .collect();
+    let page: Vec<Out> = rest
+        .iter()
         .take(PAGE)
         .map(|m| {
             Out::M(vec![
@@ -188,7 +201,10 @@ pub fn list_metrics(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<D
             ])
         })
         .collect();
-    let next = (rows.len() > offset + PAGE).then(|| Out::S((offset + PAGE).to_string()));
+    let next = (rest.len() > PAGE).then(|| {
+        let last = Keyset::of(&sort_key(rest[PAGE - 1]));
+        Out::S(seal_page(key, "ListMetrics", v, &last))
+    });
     Ok(Done::with(members(vec![
         ("Metrics", Some(Out::L(page))),
         ("NextToken", next),

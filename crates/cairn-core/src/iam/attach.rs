@@ -7,6 +7,7 @@ use cairn_store::iam::policies;
 use super::{EntityKind, Page, PageRequest, err, find_owner, validate};
 use crate::CallContext;
 use crate::error::{ApiResult, ErrorKind};
+use crate::token::Keyset;
 
 /// Managed policies attached per user, group or role.
 pub const POLICIES_PER_ENTITY: usize = 10;
@@ -117,12 +118,18 @@ pub fn list_attached(
         validate::policy_path(p, "pathPrefix")?;
     }
     let owner = find_owner(conn, ctx, kind, name)?;
-    let list: Vec<Attached> = attached_of(conn, ctx, &owner.id)?
-        .into_iter()
-        .filter(|(_, path)| path_prefix.is_none_or(|p| path.starts_with(p)))
-        .map(|(a, _)| a)
-        .collect();
-    page.apply_ordered(list)
+    let mut list: Vec<(i64, Attached)> = Vec::new();
+    for (seq, arn) in policies::attached_with_seq(conn, &owner.id)? {
+        if let Some((name, path, _)) = policy_name(conn, ctx, &arn)?
+            && path_prefix.is_none_or(|p| path.starts_with(p))
+        {
+            list.push((seq, (name, arn)));
+        }
+    }
+    // In attachment order, resumed after the last attachment returned.
+    Ok(page
+        .apply(list, |(seq, _)| super::page::seq_key(*seq))?
+        .map(|(_, a)| a))
 }
 
 /// A ListEntitiesForPolicy member: kind, name, unique id.
@@ -161,20 +168,25 @@ pub fn list_entities_for_policy(
         ));
     }
     let account = ctx.account().as_str();
-    let mut out: Vec<(Entity, String)> = Vec::new();
+    // Each entity with its sort key: kind (boundaries: users, then roles), then name order
+    // (boundaries) or attachment order (sequence number, owner id).
+    let mut out: Vec<(Keyset, Entity, String)> = Vec::new();
     if usage == Some("PermissionsBoundary") {
         for u in users::list_users(conn, account)? {
             if u.boundary.as_deref() == Some(arn) {
-                out.push(((EntityKind::User, u.name, u.user_id), u.path));
+                let key = Keyset::of(&["0user", &super::name_sort_key(&u.name), &u.name]);
+                out.push((key, (EntityKind::User, u.name, u.user_id), u.path));
             }
         }
         for r in roles::list_roles(conn, account)? {
             if r.boundary.as_deref() == Some(arn) {
-                out.push(((EntityKind::Role, r.name, r.role_id), r.path));
+                let key = Keyset::of(&["1role", &super::name_sort_key(&r.name), &r.name]);
+                out.push((key, (EntityKind::Role, r.name, r.role_id), r.path));
             }
         }
     } else {
-        for (kind, id) in policies::attachments_of(conn, arn)? {
+        for (kind, id, seq) in policies::attachments_of_with_seq(conn, arn)? {
+            let key = Keyset::of(&[kind.as_str(), &super::page::seq_key(seq), &id]);
             let found = match kind.as_str() {
                 "user" => users::get_user_by_id(conn, &id)?
                     .map(|u| ((EntityKind::User, u.name, u.user_id), u.path)),
@@ -185,19 +197,22 @@ pub fn list_entities_for_policy(
                     .find(|g| g.group_id == id)
                     .map(|g| ((EntityKind::Group, g.name, g.group_id), g.path)),
             };
-            out.extend(found);
+            out.extend(found.map(|(e, path)| (key, e, path)));
         }
     }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
     let wanted = |k: EntityKind| match entity_filter {
         Some("User") => k == EntityKind::User,
         Some("Group") => k == EntityKind::Group,
         Some("Role") => k == EntityKind::Role,
         _ => true,
     };
-    let list: Vec<Entity> = out
+    let list: Vec<(Keyset, Entity)> = out
         .into_iter()
-        .filter(|((k, _, _), path)| wanted(*k) && path_prefix.is_none_or(|p| path.starts_with(p)))
-        .map(|(e, _)| e)
+        .filter(|(_, (k, _, _), path)| {
+            wanted(*k) && path_prefix.is_none_or(|p| path.starts_with(p))
+        })
+        .map(|(key, e, _)| (key, e))
         .collect();
-    page.apply_ordered(list)
+    Ok(page.apply_keyed(list, |(k, _)| k.clone())?.map(|(_, e)| e))
 }

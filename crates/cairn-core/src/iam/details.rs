@@ -7,9 +7,10 @@ use cairn_store::iam::{groups, inline, policies, roles, tags, users};
 use super::attach::{Attached, attached_of};
 use super::managed::{PolicyInfo, VersionInfo, get_policy, list_versions};
 use super::roles::RoleInfo;
-use super::{Page, PageRequest, Tag, validate};
+use super::{Page, PageRequest, Tag, name_sort_key, validate};
 use crate::CallContext;
 use crate::error::ApiResult;
+use crate::token::Keyset;
 
 /// An inline policy: `(name, document)`.
 pub type Inline = (String, String);
@@ -90,61 +91,79 @@ pub fn get_account_authorization_details(
     }
     let want = |k: &str| filter.is_empty() || filter.iter().any(|f| f == k);
     let account = ctx.account().as_str();
-    let mut out = Vec::new();
+    // Each detail with its sort key: its kind's place in the list, then the store's order
+    // (names; AWS managed policies by their place in the catalogue).
+    let named = |kind: &str, name: &str| Keyset::of(&[kind, &name_sort_key(name), name]);
+    let mut out: Vec<(Keyset, Detail)> = Vec::new();
     if want("User") {
         for user in users::list_users(conn, account)? {
-            out.push(Detail::User {
-                inline: inline::list_inline(conn, &user.user_id)?,
-                groups: groups::groups_for_user(conn, &user.user_id)?
-                    .into_iter()
-                    .map(|g| g.name)
-                    .collect(),
-                attached: attached_list(conn, ctx, &user.user_id)?,
-                tags: tags::tags(conn, &user.user_id)?,
-                user,
-            });
+            out.push((
+                named("0", &user.name),
+                Detail::User {
+                    inline: inline::list_inline(conn, &user.user_id)?,
+                    groups: groups::groups_for_user(conn, &user.user_id)?
+                        .into_iter()
+                        .map(|g| g.name)
+                        .collect(),
+                    attached: attached_list(conn, ctx, &user.user_id)?,
+                    tags: tags::tags(conn, &user.user_id)?,
+                    user,
+                },
+            ));
         }
     }
     if want("Group") {
         for group in groups::list_groups(conn, account)? {
-            out.push(Detail::Group {
-                inline: inline::list_inline(conn, &group.group_id)?,
-                attached: attached_list(conn, ctx, &group.group_id)?,
-                group,
-            });
+            out.push((
+                named("1", &group.name),
+                Detail::Group {
+                    inline: inline::list_inline(conn, &group.group_id)?,
+                    attached: attached_list(conn, ctx, &group.group_id)?,
+                    group,
+                },
+            ));
         }
     }
     if want("Role") {
         for role in roles::list_roles(conn, account)? {
-            out.push(Detail::Role {
-                inline: inline::list_inline(conn, &role.role_id)?,
-                attached: attached_list(conn, ctx, &role.role_id)?,
-                role: RoleInfo {
-                    tags: tags::tags(conn, &role.role_id)?,
-                    role: super::roles::rendered(conn, role)?,
+            out.push((
+                named("2", &role.name.clone()),
+                Detail::Role {
+                    inline: inline::list_inline(conn, &role.role_id)?,
+                    attached: attached_list(conn, ctx, &role.role_id)?,
+                    role: RoleInfo {
+                        tags: tags::tags(conn, &role.role_id)?,
+                        role: super::roles::rendered(conn, role)?,
+                    },
                 },
-            });
+            ));
         }
     }
     if want("LocalManagedPolicy") {
         for p in policies::list_policies(conn, account)? {
-            out.push(Detail::Policy {
-                versions: list_versions(conn, ctx, &p.arn)?,
-                policy: get_policy(conn, ctx, &p.arn)?,
-            });
+            out.push((
+                named("3", &p.name),
+                Detail::Policy {
+                    versions: list_versions(conn, ctx, &p.arn)?,
+                    policy: get_policy(conn, ctx, &p.arn)?,
+                },
+            ));
         }
     }
     if want("AWSManagedPolicy") {
-        for p in cairn_policy::managed::all() {
+        for (i, p) in cairn_policy::managed::all().iter().enumerate() {
             if policies::attachment_count(conn, p.arn)? > 0
                 || policies::boundary_count(conn, p.arn)? > 0
             {
-                out.push(Detail::Policy {
-                    versions: list_versions(conn, ctx, p.arn)?,
-                    policy: get_policy(conn, ctx, p.arn)?,
-                });
+                out.push((
+                    Keyset::of(&["4", &format!("{i:08}")]),
+                    Detail::Policy {
+                        versions: list_versions(conn, ctx, p.arn)?,
+                        policy: get_policy(conn, ctx, p.arn)?,
+                    },
+                ));
             }
         }
     }
-    page.apply_ordered(out)
+    Ok(page.apply_keyed(out, |(k, _)| k.clone())?.map(|(_, d)| d))
 }

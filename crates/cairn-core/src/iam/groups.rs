@@ -88,7 +88,10 @@ pub fn list_groups_for_user(
     page: &PageRequest,
 ) -> ApiResult<Page<groups::Group>> {
     let user = find_user(conn, ctx, user_name)?;
-    page.apply_ordered(groups::groups_for_user(conn, &user.user_id)?)
+    let list = groups::groups_for_user_with_seq(conn, &user.user_id)?;
+    Ok(page
+        .apply(list, |(seq, _)| super::page::seq_key(*seq))?
+        .map(|(_, g)| g))
 }
 
 /// AddUserToGroup (adding twice is a no-op).

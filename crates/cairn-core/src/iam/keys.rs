@@ -112,7 +112,13 @@ pub fn list_access_keys(
             meta,
         })
         .collect();
-    page.apply_ordered(list)
+    // The store's order: creation time, then key id.
+    page.apply_keyed(list, |k: &KeyInfo| {
+        crate::token::Keyset(vec![
+            format!("{:020.6}", k.meta.created.max(0.0)),
+            k.meta.access_key_id.clone(),
+        ])
+    })
 }
 
 fn owned_key(

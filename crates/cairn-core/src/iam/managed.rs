@@ -412,7 +412,11 @@ pub fn list_policy_versions(
     arn: &str,
     page: &PageRequest,
 ) -> ApiResult<Page<VersionInfo>> {
-    page.apply_ordered(list_versions(conn, ctx, arn)?)
+    // Newest first: the key counts down as version numbers go up.
+    page.apply(list_versions(conn, ctx, arn)?, |v| {
+        let n: i64 = v.version_id.trim_start_matches('v').parse().unwrap_or(0);
+        super::page::seq_key(i64::MAX - n)
+    })
 }
 
 /// DeletePolicyVersion (never the default).
@@ -485,5 +489,5 @@ pub fn list_policy_tags(
     page: &PageRequest,
 ) -> ApiResult<Page<Tag>> {
     let p = customer(conn, ctx, arn)?;
-    page.apply_ordered(tags::tags(conn, &p.policy_id)?)
+    super::page::tag_page(conn, &p.policy_id, page)
 }

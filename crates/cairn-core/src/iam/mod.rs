@@ -25,7 +25,7 @@ pub mod validate;
 use cairn_store::Connection;
 use cairn_store::iam::{groups as gstore, roles as rstore, users as ustore};
 
-pub use page::{Page, PageRequest};
+pub use page::{Binding, Page, PageRequest};
 pub(crate) use principal::role_policies;
 pub use principal::{
     PolicyDoc, PrincipalPolicies, TrustPolicy, principal_policies, principal_tags,

@@ -1,22 +1,35 @@
 //! IAM pagination: `MaxItems` (1–1000, default 100), an opaque `Marker`, `IsTruncated`.
 //!
-//! Lists are computed whole (they are small: thousands of entities at most) and sliced. The
-//! marker is the sort key of the first item of the next page, base64url-encoded, so a page
-//! stays correct when items before it are deleted between calls.
+//! Lists are computed whole (they are small: thousands of entities at most) and sliced by
+//! key. The marker is a signed token ([`crate::token`]) carrying the sort key of the last item
+//! returned, bound to the operation and its other parameters; the next page starts strictly
+//! after that key, so an item that exists throughout a listing is never skipped or repeated
+//! when others are created or deleted between pages.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use crate::error::{ApiResult, ErrorKind};
+use crate::token::{Keyset, TokenKey};
 
 use super::validate;
-use crate::error::{ApiResult, ErrorKind};
+
+/// What a request's markers are bound to: the server's key and the call's scope.
+#[derive(Clone, Debug)]
+pub struct Binding {
+    /// The token key.
+    pub key: TokenKey,
+    /// The operation and its parameters but `Marker` and `MaxItems`
+    /// ([`crate::token::scope_of`]).
+    pub scope: String,
+}
 
 /// `Marker` and `MaxItems` of a request.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct PageRequest {
     /// Marker from a previous response.
     pub marker: Option<String>,
     /// Page size.
     pub max_items: Option<i64>,
+    /// What markers are bound to (`None`: a key of this process and an empty scope).
+    pub binding: Option<Binding>,
 }
 
 /// One page of a list.
@@ -44,8 +57,21 @@ impl<T> Page<T> {
 }
 
 impl PageRequest {
-    /// Slices `items`, which are sorted by `key` ascending.
+    fn binding(&self) -> Binding {
+        self.binding.clone().unwrap_or_else(|| Binding {
+            key: TokenKey::ephemeral(),
+            scope: String::new(),
+        })
+    }
+
+    /// Slices `items`, which are sorted by `key` ascending (one string per item).
     pub fn apply<T>(&self, items: Vec<T>, key: impl Fn(&T) -> String) -> ApiResult<Page<T>> {
+        self.apply_keyed(items, |t| Keyset(vec![key(t)]))
+    }
+
+    /// Slices `items`, which are sorted ascending by `key`, a unique sort key (compared part
+    /// by part, bytewise).
+    pub fn apply_keyed<T>(&self, items: Vec<T>, key: impl Fn(&T) -> Keyset) -> ApiResult<Page<T>> {
         let max = match self.max_items {
             None => 100,
             Some(n) => {
@@ -53,27 +79,33 @@ impl PageRequest {
                 n as usize
             }
         };
-        let start = match &self.marker {
+        let binding = self.binding();
+        let after = match &self.marker {
             None => None,
             Some(m) => {
-                validate::length(m, "marker", 1, 320)?;
-                let bytes = URL_SAFE_NO_PAD
-                    .decode(m)
-                    .map_err(|_| super::err(ErrorKind::InvalidInput, "Invalid Marker."))?;
-                Some(
-                    String::from_utf8(bytes)
-                        .map_err(|_| super::err(ErrorKind::InvalidInput, "Invalid Marker."))?,
-                )
+                let opened = binding
+                    .key
+                    .open(&binding.scope, m)
+                    .and_then(|p| serde_json::from_str::<Vec<String>>(&p).ok());
+                match opened {
+                    Some(parts) => Some(Keyset(parts)),
+                    None => {
+                        // AWS's own bound on what a client may send, for markers Cairn did
+                        // not give.
+                        validate::length(m, "marker", 1, 320)?;
+                        return Err(super::err(ErrorKind::InvalidInput, "Invalid Marker."));
+                    }
+                }
             }
         };
-        let mut rest: Vec<T> = match start {
+        let mut rest: Vec<T> = match &after {
             None => items,
-            Some(s) => items.into_iter().filter(|i| key(i) >= s).collect(),
+            Some(k) => items.into_iter().filter(|i| key(i) > *k).collect(),
         };
         let marker = if rest.len() > max {
-            let next = key(&rest[max]);
             rest.truncate(max);
-            Some(URL_SAFE_NO_PAD.encode(next.as_bytes()))
+            rest.last()
+                .map(|last| binding.key.seal(&binding.scope, &key(last).encode()))
         } else {
             None
         };
@@ -83,14 +115,32 @@ impl PageRequest {
         })
     }
 
-    /// Slices a list kept in its own order (attachment order, newest first…): the key is the
-    /// position.
+    /// Slices a list computed from the request alone (a simulation's results): the key is
+    /// the position.
     pub fn apply_ordered<T>(&self, items: Vec<T>) -> ApiResult<Page<T>> {
         let indexed: Vec<(usize, T)> = items.into_iter().enumerate().collect();
         Ok(self
             .apply(indexed, |(i, _)| format!("{i:08}"))?
             .map(|(_, t)| t))
     }
+}
+
+/// A sequence number as a key part that sorts like the number.
+pub(crate) fn seq_key(seq: i64) -> String {
+    format!("{:020}", seq.max(0))
+}
+
+/// A page of an entity's tags (ListUserTags, ListRoleTags, ListPolicyTags), in the order
+/// they were first set.
+pub(crate) fn tag_page(
+    conn: &cairn_store::Connection,
+    owner_id: &str,
+    page: &PageRequest,
+) -> ApiResult<Page<super::Tag>> {
+    let tags = cairn_store::iam::tags::tags_with_seq(conn, owner_id)?;
+    Ok(page
+        .apply(tags, |(seq, _, _)| seq_key(*seq))?
+        .map(|(_, k, v)| (k, v)))
 }
 
 #[cfg(test)]
@@ -103,6 +153,7 @@ mod tests {
         let mut req = PageRequest {
             marker: None,
             max_items: Some(3),
+            binding: None,
         };
         let mut seen = Vec::new();
         loop {
@@ -117,7 +168,8 @@ mod tests {
         assert!(
             PageRequest {
                 marker: None,
-                max_items: Some(0)
+                max_items: Some(0),
+                binding: None,
             }
             .apply(items.clone(), |s| s.clone())
             .is_err()
@@ -125,10 +177,50 @@ mod tests {
         assert!(
             PageRequest {
                 marker: Some("%%%".into()),
-                max_items: None
+                max_items: None,
+                binding: None,
             }
             .apply(items, |s| s.clone())
             .is_err()
+        );
+    }
+
+    #[test]
+    fn markers_resume_after_the_last_key_and_are_bound() {
+        let key = TokenKey::from_hex(&TokenKey::generate_hex()).unwrap();
+        let bound = |scope: &str, marker: Option<String>| PageRequest {
+            marker,
+            max_items: Some(3),
+            binding: Some(Binding {
+                key: key.clone(),
+                scope: scope.into(),
+            }),
+        };
+        let items: Vec<String> = (0..10).map(|i| format!("p{i:02}")).collect();
+        let first = bound("a", None)
+            .apply(items.clone(), |s| s.clone())
+            .unwrap();
+        assert_eq!(first.items, ["p00", "p01", "p02"]);
+        // p00 and p01 go, p10 comes before the next page: nothing that stayed is skipped.
+        let changed: Vec<String> = items[2..].to_vec();
+        let second = bound("a", first.marker.clone())
+            .apply(changed, |s| s.clone())
+            .unwrap();
+        assert_eq!(second.items, ["p03", "p04", "p05"]);
+        // Another scope, or a marker forged from a key, is refused.
+        assert!(
+            bound("b", first.marker.clone())
+                .apply(items.clone(), |s| s.clone())
+                .is_err()
+        );
+        let forged = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            "[\"p05\"]",
+        );
+        assert!(
+            bound("a", Some(forged))
+                .apply(items, |s| s.clone())
+                .is_err()
         );
     }
 }

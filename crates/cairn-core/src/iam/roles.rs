@@ -297,7 +297,7 @@ pub fn list_role_tags(
     page: &PageRequest,
 ) -> ApiResult<Page<Tag>> {
     let role = find_role(conn, ctx, name)?;
-    page.apply_ordered(tags::tags(conn, &role.role_id)?)
+    super::page::tag_page(conn, &role.role_id, page)
 }
 
 /// PutRolePermissionsBoundary.

@@ -210,7 +210,7 @@ pub fn list_user_tags(
     page: &PageRequest,
 ) -> ApiResult<Page<Tag>> {
     let user = find_user(conn, ctx, name)?;
-    page.apply_ordered(tags::tags(conn, &user.user_id)?)
+    super::page::tag_page(conn, &user.user_id, page)
 }
 
 /// Adds tags to an entity after checking the request and the quota.

@@ -138,7 +138,16 @@ pub fn list(
     marker: Option<&str>,
     limit: usize,
 ) -> ApiResult<Page<Alias>> {
-    let after = paging::decode(marker)?;
+    let markers = paging::Markers::new(
+        conn,
+        "ListAliases",
+        &[
+            &scope.account,
+            &scope.region,
+            key.map(|k| k.key_id.as_str()).unwrap_or_default(),
+        ],
+    )?;
+    let after = markers.decode(marker)?;
     let items = cairn_store::kms::list_aliases(
         conn,
         &scope.account,
@@ -147,7 +156,7 @@ pub fn list(
         &after,
         limit + 1,
     )?;
-    Ok(paging::page(items, limit, |a| a.name.clone()))
+    Ok(markers.page(items, limit, |a| a.name.clone()))
 }
 
 /// The AWS managed key of `service` (e.g. `s3`) in the caller's account and region:

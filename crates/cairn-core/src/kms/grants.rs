@@ -317,10 +317,11 @@ pub fn list_grants(
     if let Some(id) = grant_id {
         check_grant_id(id)?;
     }
-    let after = seq_after(marker)?;
+    let markers = paging::Markers::new(conn, "ListGrants", &[&key.arn])?;
+    let after = seq_after(&markers, marker)?;
     let items =
         cairn_store::kms::list_grants(conn, &key.key_id, grant_id, grantee, after, limit + 1)?;
-    Ok(paging::page(items, limit, |g| g.seq.to_string()))
+    Ok(markers.page(items, limit, |g| g.seq.to_string()))
 }
 
 /// ListRetirableGrants: grants naming `retiring` as their retiring principal, on keys of the
@@ -333,7 +334,12 @@ pub fn list_retirable(
     limit: usize,
 ) -> ApiResult<Page<(Grant, String)>> {
     check_principal("retiringPrincipal", retiring)?;
-    let mut after = seq_after(marker)?;
+    let markers = paging::Markers::new(
+        conn,
+        "ListRetirableGrants",
+        &[&scope.account, &scope.region, retiring],
+    )?;
+    let mut after = seq_after(&markers, marker)?;
     let mut out = Vec::new();
     loop {
         let batch = cairn_store::kms::list_retirable_grants(conn, retiring, after, limit + 1)?;
@@ -350,11 +356,11 @@ pub fn list_retirable(
             break;
         }
     }
-    Ok(paging::page(out, limit, |(g, _)| g.seq.to_string()))
+    Ok(markers.page(out, limit, |(g, _)| g.seq.to_string()))
 }
 
-fn seq_after(marker: Option<&str>) -> ApiResult<i64> {
-    let s = paging::decode(marker)?;
+fn seq_after(markers: &paging::Markers, marker: Option<&str>) -> ApiResult<i64> {
+    let s = markers.decode(marker)?;
     if s.is_empty() {
         return Ok(0);
     }

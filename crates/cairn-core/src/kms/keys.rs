@@ -310,10 +310,11 @@ pub fn list_keys(
     marker: Option<&str>,
     limit: usize,
 ) -> ApiResult<Page<(String, String)>> {
-    let after = paging::decode(marker)?;
+    let markers = paging::Markers::new(conn, "ListKeys", &[&scope.account, &scope.region])?;
+    let after = markers.decode(marker)?;
     let items =
         cairn_store::kms::list_keys(conn, &scope.account, &scope.region, &after, limit + 1)?;
-    Ok(paging::page(items, limit, |(id, _)| id.clone()))
+    Ok(markers.page(items, limit, |(id, _)| id.clone()))
 }
 
 /// EnableKey.

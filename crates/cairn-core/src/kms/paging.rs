@@ -1,12 +1,11 @@
 //! AWS KMS pagination: `Limit`, `Marker` in, `Truncated` and `NextMarker` out. Markers are
-//! opaque to clients; Cairn's carry the sort key of the last item returned.
+//! opaque to clients; Cairn's carry the sort key of the last item returned, signed and bound
+//! to the listing ([`Markers`]).
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use cairn_store::Connection;
 
 use crate::error::{ApiError, ApiResult, ErrorKind};
-
-const PREFIX: &str = "cairn-kms-1:";
+use crate::token::TokenKey;
 
 /// One page of a listing.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,33 +41,55 @@ pub fn page_limit(limit: Option<i64>, default: usize, max: usize) -> ApiResult<u
     }
 }
 
-/// The marker that resumes after sort key `last`.
-pub(crate) fn encode(last: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{PREFIX}{last}"))
+/// A listing's markers: signed tokens ([`crate::token`]) carrying the sort key of the last
+/// item returned, bound to the operation and what it lists (account and region, the key, the
+/// retiring principal), so a marker of another listing, key or region is refused.
+pub(crate) struct Markers {
+    key: TokenKey,
+    scope: String,
 }
 
-/// The sort key a marker resumes after (`""` when there is no marker).
-pub(crate) fn decode(marker: Option<&str>) -> ApiResult<String> {
-    let Some(m) = marker else {
-        return Ok(String::new());
-    };
-    URL_SAFE_NO_PAD
-        .decode(m)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix(PREFIX).map(str::to_owned))
-        .ok_or_else(|| ApiError::new(ErrorKind::KmsInvalidMarker, "Invalid marker"))
-}
+impl Markers {
+    /// The markers of operation `op` over `parts`.
+    pub(crate) fn new(conn: &Connection, op: &str, parts: &[&str]) -> ApiResult<Self> {
+        let named: Vec<(String, String)> = parts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i.to_string(), (*p).to_owned()))
+            .collect();
+        Ok(Self {
+            key: TokenKey::stored(conn)?,
+            scope: crate::token::scope_of(op, &named),
+        })
+    }
 
-/// Builds a page from up to `limit + 1` fetched items.
-pub(crate) fn page<T>(mut items: Vec<T>, limit: usize, key: impl Fn(&T) -> String) -> Page<T> {
-    let next_marker = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|last| encode(&key(last)))
-    } else {
-        None
-    };
-    Page { items, next_marker }
+    /// The sort key a marker resumes after (`""` when there is no marker).
+    pub(crate) fn decode(&self, marker: Option<&str>) -> ApiResult<String> {
+        let Some(m) = marker else {
+            return Ok(String::new());
+        };
+        self.key
+            .open(&self.scope, m)
+            .ok_or_else(|| ApiError::new(ErrorKind::KmsInvalidMarker, "Invalid marker"))
+    }
+
+    /// Builds a page from up to `limit + 1` fetched items.
+    pub(crate) fn page<T>(
+        &self,
+        mut items: Vec<T>,
+        limit: usize,
+        key: impl Fn(&T) -> String,
+    ) -> Page<T> {
+        let next_marker = if items.len() > limit {
+            items.truncate(limit);
+            items
+                .last()
+                .map(|last| self.key.seal(&self.scope, &key(last)))
+        } else {
+            None
+        };
+        Page { items, next_marker }
+    }
 }
 
 #[cfg(test)]
@@ -76,16 +97,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn markers_round_trip_and_garbage_is_refused() {
-        assert_eq!(decode(Some(&encode("abc"))).unwrap(), "abc");
-        assert_eq!(decode(None).unwrap(), "");
-        assert_eq!(
-            decode(Some("nope")).unwrap_err().kind,
-            ErrorKind::KmsInvalidMarker
-        );
-        let p = page(vec![1, 2, 3], 2, |n| n.to_string());
+    fn markers_round_trip_and_are_bound_to_their_listing() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            .unwrap();
+        let keys = Markers::new(&conn, "ListKeys", &["111122223333", "us-east-1"]).unwrap();
+        let p = keys.page(vec![1, 2, 3], 2, |n| n.to_string());
         assert_eq!(p.items, vec![1, 2]);
-        assert_eq!(decode(p.next_marker.as_deref()).unwrap(), "2");
+        let m = p.next_marker.unwrap();
+        assert_eq!(keys.decode(Some(&m)).unwrap(), "2");
+        assert_eq!(keys.decode(None).unwrap(), "");
+        let aliases = Markers::new(&conn, "ListAliases", &["111122223333", "us-east-1"]).unwrap();
+        let west = Markers::new(&conn, "ListKeys", &["111122223333", "us-west-2"]).unwrap();
+        for (other, marker) in [(&aliases, m.as_str()), (&west, m.as_str()), (&keys, "nope")] {
+            assert_eq!(
+                other.decode(Some(marker)).unwrap_err().kind,
+                ErrorKind::KmsInvalidMarker
+            );
+        }
         assert!(page_limit(Some(0), 50, 100).is_err());
         assert_eq!(page_limit(Some(500), 50, 100).unwrap(), 100);
     }

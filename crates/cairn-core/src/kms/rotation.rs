@@ -124,7 +124,8 @@ pub fn list(
     limit: usize,
 ) -> ApiResult<Page<Material>> {
     super::not_pending(key)?;
-    let after: u32 = match paging::decode(marker)? {
+    let markers = paging::Markers::new(conn, "ListKeyRotations", &[&key.arn])?;
+    let after: u32 = match markers.decode(marker)? {
         s if s.is_empty() => 1,
         s => s
             .parse()
@@ -135,5 +136,5 @@ pub fn list(
         .filter(|m| m.generation > after)
         .take(limit + 1)
         .collect();
-    Ok(paging::page(items, limit, |m| m.generation.to_string()))
+    Ok(markers.page(items, limit, |m| m.generation.to_string()))
 }

@@ -69,9 +69,10 @@ pub fn list(
     marker: Option<&str>,
     limit: usize,
 ) -> ApiResult<Page<Tag>> {
-    let after = paging::decode(marker)?;
+    let markers = paging::Markers::new(conn, "ListResourceTags", &[&key.arn])?;
+    let after = markers.decode(marker)?;
     let items = cairn_store::kms::list_tags(conn, &key.key_id, &after, limit + 1)?;
-    Ok(paging::page(items, limit, |t| t.key.clone()))
+    Ok(markers.page(items, limit, |t| t.key.clone()))
 }
 
 #[cfg(test)]

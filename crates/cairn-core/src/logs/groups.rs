@@ -140,8 +140,8 @@ pub struct Describe {
     pub class: Option<String>,
     /// Page size, 1–50.
     pub limit: i64,
-    /// Where the page starts.
-    pub offset: i64,
+    /// The name of the last group the previous page returned.
+    pub after: Option<String>,
 }
 
 /// DescribeLogGroups: a page of groups and whether more follow.
@@ -174,7 +174,7 @@ pub fn describe(
         ctx.account().as_str(),
         ctx.region.as_str(),
         &filter,
-        input.offset,
+        input.after.as_deref(),
         input.limit + 1,
     )?;
     let more = page.len() as i64 > input.limit;

@@ -247,8 +247,8 @@ pub struct Describe {
     pub metric_namespace: Option<String>,
     /// Page size, 1–50.
     pub limit: i64,
-    /// Where the page starts.
-    pub offset: i64,
+    /// The sort key (group name, filter name) of the last filter the previous page returned.
+    pub after: Option<(String, String)>,
 }
 
 /// A filter as DescribeMetricFilters shows it.
@@ -290,7 +290,8 @@ pub fn describe(
     let prefix = input.prefix.as_deref().filter(|_| group_id.is_some());
     let (account, region) = (ctx.account().as_str(), ctx.region.as_str());
     let mut views = if input.metric_name.is_some() {
-        let all = store::list(conn, account, region, group_id, prefix, 0, i64::MAX)?;
+        let after = input.after.as_ref().map(|(g, n)| (g.as_str(), n.as_str()));
+        let all = store::list(conn, account, region, group_id, prefix, after, i64::MAX)?;
         let mut kept = Vec::new();
         for f in all {
             let v = decode(f)?;
@@ -300,10 +301,7 @@ pub fn describe(
                 kept.push(v);
             }
         }
-        kept.into_iter()
-            .skip(input.offset as usize)
-            .take(input.limit as usize + 1)
-            .collect()
+        kept.into_iter().take(input.limit as usize + 1).collect()
     } else {
         store::list(
             conn,
@@ -311,7 +309,7 @@ pub fn describe(
             region,
             group_id,
             prefix,
-            input.offset,
+            input.after.as_ref().map(|(g, n)| (g.as_str(), n.as_str())),
             input.limit + 1,
         )?
         .into_iter()

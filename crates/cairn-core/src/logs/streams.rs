@@ -48,8 +48,16 @@ pub struct Describe {
     pub descending: bool,
     /// Page size, 1–50.
     pub limit: i64,
-    /// Where the page starts.
-    pub offset: i64,
+    /// The sort key of the last stream the previous page returned: its last event time
+    /// (`-1` for none; only the `LastEventTime` order uses it) and its name.
+    pub after: Option<(i64, String)>,
+}
+
+impl Describe {
+    /// The keyset position after `stream`.
+    pub fn position_after(stream: &LogStream) -> (i64, String) {
+        (stream.last_event.unwrap_or(-1), stream.name.clone())
+    }
 }
 
 /// DescribeLogStreams: a page of streams and whether more follow.
@@ -84,7 +92,7 @@ pub fn describe(
         input.prefix.as_deref(),
         order,
         input.descending,
-        input.offset,
+        input.after.as_ref().map(|(t, n)| (*t, n.as_str())),
         input.limit + 1,
     )?;
     let more = page.len() as i64 > input.limit;

@@ -134,11 +134,22 @@ pub fn members(conn: &Connection, group_id: &str) -> StoreResult<Vec<User>> {
 
 /// Groups a user belongs to, in the order it joined them.
 pub fn groups_for_user(conn: &Connection, user_id: &str) -> StoreResult<Vec<Group>> {
+    Ok(groups_for_user_with_seq(conn, user_id)?
+        .into_iter()
+        .map(|(_, g)| g)
+        .collect())
+}
+
+/// [`groups_for_user`] with each membership's sequence number (its order, unique).
+pub fn groups_for_user_with_seq(
+    conn: &Connection,
+    user_id: &str,
+) -> StoreResult<Vec<(i64, Group)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT g.account, g.name, g.group_id, g.path, g.created
+        "SELECT g.account, g.name, g.group_id, g.path, g.created, m.seq
          FROM iam_group_members m JOIN iam_groups g ON g.group_id = m.group_id
          WHERE m.user_id = ?1 ORDER BY m.seq",
     )?;
-    let rows = stmt.query_map([user_id], row)?;
+    let rows = stmt.query_map([user_id], |r| Ok((r.get(5)?, row(r)?)))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }

@@ -245,19 +245,41 @@ pub fn detach(conn: &Connection, owner_id: &str, arn: &str) -> StoreResult<bool>
 
 /// Policy ARNs attached to an entity, in attachment order.
 pub fn attached(conn: &Connection, owner_id: &str) -> StoreResult<Vec<String>> {
+    Ok(attached_with_seq(conn, owner_id)?
+        .into_iter()
+        .map(|(_, arn)| arn)
+        .collect())
+}
+
+/// [`attached`] with each attachment's sequence number (its order, never reused while the
+/// attachment lasts).
+pub fn attached_with_seq(conn: &Connection, owner_id: &str) -> StoreResult<Vec<(i64, String)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT policy_arn FROM iam_attachments WHERE owner_id = ?1 ORDER BY seq",
+        "SELECT seq, policy_arn FROM iam_attachments WHERE owner_id = ?1 ORDER BY seq",
     )?;
-    let rows = stmt.query_map([owner_id], |r| r.get(0))?;
+    let rows = stmt.query_map([owner_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
 /// Entities a policy is attached to: `(owner_kind, owner_id)`.
 pub fn attachments_of(conn: &Connection, arn: &str) -> StoreResult<Vec<(String, String)>> {
+    Ok(attachments_of_with_seq(conn, arn)?
+        .into_iter()
+        .map(|(kind, id, _)| (kind, id))
+        .collect())
+}
+
+/// [`attachments_of`] with each attachment's sequence number (unique per owner), ordered by
+/// kind, sequence number and owner id.
+pub fn attachments_of_with_seq(
+    conn: &Connection,
+    arn: &str,
+) -> StoreResult<Vec<(String, String, i64)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT owner_kind, owner_id FROM iam_attachments WHERE policy_arn = ?1 ORDER BY owner_kind, seq",
+        "SELECT owner_kind, owner_id, seq FROM iam_attachments WHERE policy_arn = ?1
+         ORDER BY owner_kind, seq, owner_id",
     )?;
-    let rows = stmt.query_map([arn], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let rows = stmt.query_map([arn], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 

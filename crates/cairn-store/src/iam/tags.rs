@@ -30,9 +30,17 @@ pub fn remove_tags(conn: &Connection, owner_id: &str, keys: &[String]) -> StoreR
 
 /// An entity's tags, in the order they were first set.
 pub fn tags(conn: &Connection, owner_id: &str) -> StoreResult<Vec<(String, String)>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT key, value FROM iam_tags WHERE owner_id = ?1 ORDER BY seq")?;
-    let rows = stmt.query_map([owner_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(tags_with_seq(conn, owner_id)?
+        .into_iter()
+        .map(|(_, k, v)| (k, v))
+        .collect())
+}
+
+/// [`tags`] with each tag's sequence number (its position, kept when its value changes).
+pub fn tags_with_seq(conn: &Connection, owner_id: &str) -> StoreResult<Vec<(i64, String, String)>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT seq, key, value FROM iam_tags WHERE owner_id = ?1 ORDER BY seq")?;
+    let rows = stmt.query_map([owner_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 

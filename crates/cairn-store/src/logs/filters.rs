@@ -82,24 +82,38 @@ pub fn of_group(conn: &Connection, group_id: i64) -> StoreResult<Vec<StoredFilte
 }
 
 /// Filters of an account and region (optionally one group and a name prefix), ordered by group
-/// then name, from `offset`, at most `limit`.
+/// then name, strictly after the keyset position `after` (group name, filter name), at most
+/// `limit`.
 pub fn list(
     conn: &Connection,
     account: &str,
     region: &str,
     group_id: Option<i64>,
     prefix: Option<&str>,
-    offset: i64,
+    after: Option<(&str, &str)>,
     limit: i64,
 ) -> StoreResult<Vec<StoredFilter>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} WHERE g.account = ?1 AND g.region = ?2
            AND (?3 IS NULL OR f.group_id = ?3)
            AND (?4 IS NULL OR substr(f.name, 1, length(?4)) = ?4)
-         ORDER BY g.name COLLATE BINARY, f.name COLLATE BINARY LIMIT ?5 OFFSET ?6"
+           AND (?6 IS NULL OR g.name > ?6 OR (g.name = ?6 AND f.name > ?7))
+         ORDER BY g.name COLLATE BINARY, f.name COLLATE BINARY LIMIT ?5"
     ))?;
+    let (after_group, after_name) = match after {
+        Some((g, n)) => (Some(g), Some(n)),
+        None => (None, None),
+    };
     let rows = stmt.query_map(
-        params![account, region, group_id, prefix, limit, offset],
+        params![
+            account,
+            region,
+            group_id,
+            prefix,
+            limit,
+            after_group,
+            after_name
+        ],
         row,
     )?;
     Ok(rows.collect::<Result<_, _>>()?)

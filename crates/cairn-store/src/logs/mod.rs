@@ -127,55 +127,45 @@ pub struct GroupFilter<'a> {
     pub names: Option<&'a [String]>,
 }
 
-fn like_escape(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
-/// Groups of an account and region in ASCII name order, from `offset`, at most `limit`.
+/// Groups of an account and region in byte order of their names, strictly after the name
+/// `after` (a keyset position), at most `limit`.
 pub fn list_groups(
     conn: &Connection,
     account: &str,
     region: &str,
     filter: &GroupFilter<'_>,
-    offset: i64,
+    after: Option<&str>,
     limit: i64,
 ) -> StoreResult<Vec<LogGroup>> {
-    let prefix = filter.prefix.map(|p| format!("{}%", like_escape(p)));
-    let pattern = filter.pattern.map(|p| format!("%{}%", like_escape(p)));
     let names = filter
         .names
         .map(|n| serde_json::to_string(n).unwrap_or_else(|_| "[]".into()));
+    // `substr` and `instr` compare bytes: prefixes and patterns are case-sensitive, as the
+    // API's are, and the page holds `limit` matches.
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {GROUP_COLUMNS} FROM log_groups g
          WHERE g.account = ?1 AND g.region = ?2
-           AND (?3 IS NULL OR g.name LIKE ?3 ESCAPE '\\')
-           AND (?4 IS NULL OR g.name LIKE ?4 ESCAPE '\\')
+           AND (?3 IS NULL OR substr(g.name, 1, length(?3)) = ?3)
+           AND (?4 IS NULL OR instr(g.name, ?4) > 0)
            AND (?5 IS NULL OR g.class = ?5)
            AND (?6 IS NULL OR g.name IN (SELECT value FROM json_each(?6)))
-         ORDER BY g.name COLLATE BINARY LIMIT ?7 OFFSET ?8"
+           AND (?8 IS NULL OR g.name > ?8)
+         ORDER BY g.name COLLATE BINARY LIMIT ?7"
     ))?;
     let rows = stmt.query_map(
         params![
             account,
             region,
-            prefix,
-            pattern,
+            filter.prefix,
+            filter.pattern,
             filter.class,
             names,
             limit,
-            offset
+            after
         ],
         group_row,
     )?;
-    let mut out: Vec<LogGroup> = rows.collect::<Result<_, _>>()?;
-    // LIKE is case-insensitive for ASCII in SQLite; the API is case-sensitive.
-    out.retain(|g| {
-        filter.prefix.is_none_or(|p| g.name.starts_with(p))
-            && filter.pattern.is_none_or(|p| g.name.contains(p))
-    });
-    Ok(out)
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Deletes a group with its streams, events, tags and metric filters.

@@ -104,29 +104,50 @@ pub enum Order {
     LastEventTime,
 }
 
-/// Streams of a group, from `offset`, at most `limit`.
+/// Streams of a group in `order`, strictly after the keyset position `after` (the last
+/// event time, `-1` for none, and the name of the last stream a page returned), at most
+/// `limit`.
 pub fn list(
     conn: &Connection,
     group_id: i64,
     prefix: Option<&str>,
     order: Order,
     descending: bool,
-    offset: i64,
+    after: Option<(i64, &str)>,
     limit: i64,
 ) -> StoreResult<Vec<LogStream>> {
-    let dir = if descending { "DESC" } else { "ASC" };
-    let order_by = match order {
-        Order::Name => format!("name COLLATE BINARY {dir}"),
-        Order::LastEventTime => {
-            format!("COALESCE(last_event, -1) {dir}, name COLLATE BINARY {dir}")
-        }
+    let (dir, cmp) = if descending {
+        ("DESC", "<")
+    } else {
+        ("ASC", ">")
+    };
+    let (order_by, resume) = match order {
+        Order::Name => (
+            format!("name COLLATE BINARY {dir}"),
+            format!("name {cmp} ?5"),
+        ),
+        Order::LastEventTime => (
+            format!("COALESCE(last_event, -1) {dir}, name COLLATE BINARY {dir}"),
+            format!(
+                "(COALESCE(last_event, -1) {cmp} ?4
+                  OR (COALESCE(last_event, -1) = ?4 AND name {cmp} ?5))"
+            ),
+        ),
     };
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM log_streams WHERE group_id = ?1
            AND (?2 IS NULL OR substr(name, 1, length(?2)) = ?2)
-         ORDER BY {order_by} LIMIT ?3 OFFSET ?4"
+           AND (?5 IS NULL OR {resume})
+         ORDER BY {order_by} LIMIT ?3"
     ))?;
-    let rows = stmt.query_map(params![group_id, prefix, limit, offset], row)?;
+    let (after_time, after_name) = match after {
+        Some((t, n)) => (Some(t), Some(n)),
+        None => (None, None),
+    };
+    let rows = stmt.query_map(
+        params![group_id, prefix, limit, after_time, after_name],
+        row,
+    )?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

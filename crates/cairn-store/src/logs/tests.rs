@@ -54,7 +54,7 @@ fn groups_are_unique_and_listed_in_byte_order() {
         "123456789012",
         "us-east-1",
         &GroupFilter::default(),
-        0,
+        None,
         50,
     )
     .unwrap();
@@ -64,13 +64,13 @@ fn groups_are_unique_and_listed_in_byte_order() {
         prefix: Some("b"),
         ..Default::default()
     };
-    let some = list_groups(&conn, "123456789012", "us-east-1", &f, 0, 50).unwrap();
+    let some = list_groups(&conn, "123456789012", "us-east-1", &f, None, 50).unwrap();
     assert_eq!(some.len(), 1, "prefixes are case-sensitive");
     let f = GroupFilter {
         pattern: Some("_"),
         ..Default::default()
     };
-    let some = list_groups(&conn, "123456789012", "us-east-1", &f, 0, 50).unwrap();
+    let some = list_groups(&conn, "123456789012", "us-east-1", &f, None, 50).unwrap();
     assert_eq!(some.len(), 1, "LIKE wildcards are escaped");
     put_tags(
         &conn,
