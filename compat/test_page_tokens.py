@@ -132,6 +132,41 @@ def test_alarms_resume_by_name_and_tokens_are_bound(server):
     assert code(e) == "InvalidNextToken"
 
 
+def test_alarm_history_resumes_after_the_last_item(server):
+    cw = server.client("cloudwatch")
+    cw.put_metric_alarm(AlarmName="hist", MetricName="M", Namespace="Pages", Statistic="Sum",
+                        Period=60, EvaluationPeriods=1, Threshold=1,
+                        ComparisonOperator="GreaterThanThreshold")
+    states = ["ALARM", "OK"] * 3
+    for state in states:
+        cw.set_alarm_state(AlarmName="hist", StateValue=state, StateReason="paging")
+    everything = cw.describe_alarm_history(AlarmName="hist")["AlarmHistoryItems"]
+    for scan in ("TimestampAscending", "TimestampDescending"):
+        seen, token = [], None
+        while True:
+            kwargs = {"NextToken": token} if token else {}
+            page = cw.describe_alarm_history(AlarmName="hist", MaxRecords=2, ScanBy=scan, **kwargs)
+            seen += [(i["Timestamp"], i["HistorySummary"]) for i in page["AlarmHistoryItems"]]
+            token = page.get("NextToken")
+            if not token:
+                break
+            if scan == "TimestampDescending":
+                # New history between pages: newest-first pages must not repeat what they gave.
+                cw.set_alarm_state(AlarmName="hist", StateValue="ALARM", StateReason="more")
+                cw.set_alarm_state(AlarmName="hist", StateValue="OK", StateReason="more")
+        # Items of one millisecond can be alike, so compare whole lists, not sets.
+        expected = [(i["Timestamp"], i["HistorySummary"]) for i in everything]
+        if scan == "TimestampAscending":
+            expected.reverse()
+        assert seen == expected, scan
+    first = cw.describe_alarm_history(AlarmName="hist", MaxRecords=2)
+    for kwargs in ({"AlarmName": "other", "NextToken": first["NextToken"]},
+                   {"AlarmName": "hist", "NextToken": "2"}):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            cw.describe_alarm_history(MaxRecords=2, **kwargs)
+        assert code(e) == "InvalidNextToken"
+
+
 def test_iam_lists_resume_after_the_last_item(server):
     iam = server.client("iam")
     iam.create_user(UserName="pager")

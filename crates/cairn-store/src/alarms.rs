@@ -94,6 +94,8 @@ pub fn delete(conn: &Connection, account: &str, region: &str, name: &str) -> Sto
 /// One history item.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HistoryItem {
+    /// The item's id, which orders items of the same time (0 for one not yet stored).
+    pub id: i64,
     /// Alarm name.
     pub alarm_name: String,
     /// Time, ms.
@@ -142,8 +144,8 @@ pub struct HistoryFilter<'a> {
     pub end_ms: i64,
     /// Oldest first (else newest first).
     pub ascending: bool,
-    /// Skip this many.
-    pub offset: i64,
+    /// Only items after this `(ts, id)` in the order asked (a page's last item).
+    pub after: Option<(i64, i64)>,
     /// At most this many.
     pub limit: i64,
 }
@@ -155,13 +157,19 @@ pub fn history(
     region: &str,
     f: &HistoryFilter<'_>,
 ) -> StoreResult<Vec<HistoryItem>> {
-    let order = if f.ascending { "ASC" } else { "DESC" };
+    let (order, past) = if f.ascending {
+        ("ASC", ">")
+    } else {
+        ("DESC", "<")
+    };
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT alarm_name, ts, item_type, summary, data FROM cw_alarm_history
+        "SELECT alarm_name, ts, item_type, summary, data, id FROM cw_alarm_history
          WHERE account = ?1 AND region = ?2 AND (?3 IS NULL OR alarm_name = ?3)
            AND (?4 IS NULL OR item_type = ?4) AND ts >= ?5 AND ts <= ?6
-         ORDER BY ts {order}, id {order} LIMIT ?7 OFFSET ?8"
+           AND (?8 IS NULL OR ts {past} ?8 OR (ts = ?8 AND id {past} ?9))
+         ORDER BY ts {order}, id {order} LIMIT ?7"
     ))?;
+    let (after_ts, after_id) = f.after.unzip();
     let rows = stmt.query_map(
         params![
             account,
@@ -171,7 +179,8 @@ pub fn history(
             f.start_ms,
             f.end_ms,
             f.limit,
-            f.offset
+            after_ts,
+            after_id
         ],
         |r| {
             Ok(HistoryItem {
@@ -180,6 +189,7 @@ pub fn history(
                 item_type: r.get(2)?,
                 summary: r.get(3)?,
                 data: r.get(4)?,
+                id: r.get(5)?,
             })
         },
     )?;

@@ -5,15 +5,15 @@
 use cairn_core::CallContext;
 use cairn_core::alarms::api::{self, Describe, ForMetric};
 use cairn_core::alarms::{Alarm, AlarmConfig, Comparison, StateValue, TreatMissing, invalid};
-use cairn_core::error::{ApiError, ApiResult, ErrorKind};
+use cairn_core::error::ApiResult;
 use cairn_store::Connection;
 use cairn_store::alarms::HistoryFilter;
 use serde_json::Value;
 
 use super::Done;
 use super::input::{
-    full_dimensions, open_page, opt_bool, opt_f64, opt_i64, opt_list, opt_str, opt_time, req_str,
-    seal_page, str_list, tags,
+    bad_next_token, full_dimensions, open_page, opt_bool, opt_f64, opt_i64, opt_list, opt_str,
+    opt_time, req_str, seal_page, str_list, tags,
 };
 use super::output::{Out, members};
 use cairn_core::token::{Keyset, TokenKey};
@@ -148,15 +148,6 @@ fn page_size(v: &Value) -> ApiResult<usize> {
     }
 }
 
-fn offset(v: &Value) -> ApiResult<usize> {
-    match opt_str(v, "NextToken")? {
-        None => Ok(0),
-        Some(t) => t
-            .parse()
-            .map_err(|_| ApiError::new(ErrorKind::CwInvalidNextToken, "The NextToken is invalid.")),
-    }
-}
-
 /// DescribeAlarms: alarms in name order, paged by a signed `NextToken` that carries the
 /// last name returned and is bound to the other members.
 pub fn describe_alarms(
@@ -264,8 +255,15 @@ pub fn disable_alarm_actions(c: &Connection, ctx: &CallContext, v: &Value) -> Ap
     Ok(Done::empty())
 }
 
-/// DescribeAlarmHistory.
-pub fn describe_alarm_history(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
+/// DescribeAlarmHistory: newest (or oldest) first, paged by a signed `NextToken` that carries
+/// the last item's time and id and is bound to the other members, so items added between
+/// pages are neither repeated nor skipped.
+pub fn describe_alarm_history(
+    c: &Connection,
+    ctx: &CallContext,
+    key: &TokenKey,
+    v: &Value,
+) -> ApiResult<Done> {
     let name = opt_str(v, "AlarmName")?;
     let item_type = opt_str(v, "HistoryItemType")?;
     let ascending = match opt_str(v, "ScanBy")?.as_deref() {
@@ -278,7 +276,14 @@ pub fn describe_alarm_history(c: &Connection, ctx: &CallContext, v: &Value) -> A
         }
     };
     let types = str_list(v, "AlarmTypes")?;
-    let (size, from) = (page_size(v)?, offset(v)?);
+    let size = page_size(v)?;
+    let after = match open_page(key, "DescribeAlarmHistory", v, 2)? {
+        None => None,
+        Some(k) => match (k.0[0].parse(), k.0[1].parse()) {
+            (Ok(ts), Ok(id)) => Some((ts, id)),
+            _ => return Err(bad_next_token()),
+        },
+    };
     let items = if types.is_empty() || types.iter().any(|t| t == "MetricAlarm") {
         api::alarm_history(
             c,
@@ -289,14 +294,18 @@ pub fn describe_alarm_history(c: &Connection, ctx: &CallContext, v: &Value) -> A
                 start_ms: opt_time(v, "StartDate")?.unwrap_or(0),
                 end_ms: opt_time(v, "EndDate")?.unwrap_or(i64::MAX),
                 ascending,
-                offset: from as i64,
+                after,
                 limit: size as i64 + 1,
             },
         )?
     } else {
         Vec::new()
     };
-    let next = (items.len() > size).then(|| Out::S((from + size).to_string()));
+    let next = (items.len() > size).then(|| {
+        let last = &items[size - 1];
+        let last = Keyset::of(&[last.ts.to_string(), last.id.to_string()]);
+        Out::S(seal_page(key, "DescribeAlarmHistory", v, &last))
+    });
     let list = items
         .iter()
         .take(size)

@@ -211,7 +211,7 @@ fn page_scope(op: &str, body: &Value) -> String {
     cairn_core::token::scope_of(op, &[("body".to_owned(), b.to_string())])
 }
 
-fn bad_next_token() -> cairn_core::ApiError {
+pub fn bad_next_token() -> cairn_core::ApiError {
     cairn_core::ApiError::new(
         cairn_core::ErrorKind::CwInvalidNextToken,
         "The NextToken is invalid.",

@@ -96,7 +96,7 @@ fn find(name: &str) -> Option<Op> {
         "SetAlarmState" => (Plain(alarm_ops::set_alarm_state), false, false),
         "EnableAlarmActions" => (Plain(alarm_ops::enable_alarm_actions), false, false),
         "DisableAlarmActions" => (Plain(alarm_ops::disable_alarm_actions), false, false),
-        "DescribeAlarmHistory" => (Plain(alarm_ops::describe_alarm_history), true, false),
+        "DescribeAlarmHistory" => (Paged(alarm_ops::describe_alarm_history), true, false),
         "ListTagsForResource" => (Plain(alarm_ops::list_tags_for_resource), true, false),
         "TagResource" => (Plain(alarm_ops::tag_resource), false, false),
         "UntagResource" => (Plain(alarm_ops::untag_resource), false, false),

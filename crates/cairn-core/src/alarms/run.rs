@@ -218,6 +218,7 @@ pub fn history(
         &alarm.account,
         &alarm.region,
         &HistoryItem {
+            id: 0,
             alarm_name: alarm.config.name.clone(),
             ts,
             item_type: item_type.to_owned(),
