@@ -195,6 +195,12 @@ impl ObjectFiles {
         }
     }
 
+    /// How many of `referenced` have no file (a data dir copied while its server wrote, or
+    /// files deleted by hand).
+    pub fn count_missing(&self, referenced: &std::collections::HashSet<String>) -> usize {
+        referenced.iter().filter(|f| !self.path(f).exists()).count()
+    }
+
     /// Deletes temp files and files no record references (after a crash mid-write).
     pub fn remove_orphans(
         &self,

@@ -113,6 +113,31 @@ pub fn older_than(
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
+/// The file of each stored object and upload part: `(bucket, key, file)`, the key of a part
+/// given as `<key> (upload <id>, part <n>)`. Opens `db` read-only in one read transaction, so
+/// it may run beside a server or on a backup (`cairn verify-store`).
+pub fn files_read_only(db: &std::path::Path) -> StoreResult<Vec<(String, String, String)>> {
+    let conn = Connection::open_with_flags(
+        db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.execute_batch("BEGIN")?;
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT bucket, key, file FROM objects",
+        "SELECT u.bucket, u.key || ' (upload ' || p.upload_id || ', part ' || p.part_number || ')', p.file
+           FROM multipart_parts p JOIN multipart_uploads u ON u.upload_id = p.upload_id",
+    ] {
+        let mut stmt = conn.prepare(sql)?;
+        for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
+            out.push(row?);
+        }
+    }
+    conn.execute_batch("COMMIT")?;
+    Ok(out)
+}
+
 /// Every file id the store references (objects and parts), for orphan cleanup.
 pub fn referenced_files(conn: &Connection) -> StoreResult<std::collections::HashSet<String>> {
     let mut out = std::collections::HashSet::new();

@@ -1,5 +1,5 @@
 //! `cairn verify-store`: checks a data dir's event chain offline and reports every
-//! deleted, inserted or edited event by seq.
+//! deleted, inserted or edited event by seq, and every object whose file is missing.
 //!
 //! It opens the database read-only and never creates or migrates anything, so it can run on
 //! a copy, a backup or beside a running server. Exit status: 0 when the chain is intact,
@@ -46,11 +46,42 @@ pub fn run(args: VerifyStoreArgs) -> ExitCode {
     for b in &report.breaks {
         println!("{b}");
     }
+    let missing = match missing_object_files(&args.data_dir, &db) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!(
+                "cairn: cannot list the object files of {}: {e}",
+                db.display()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    for line in &missing {
+        println!("{line}");
+    }
     if report.breaks.is_empty() {
         println!("Chain intact");
+    }
+    let problems = report.breaks.len() + missing.len();
+    if problems == 0 {
         ExitCode::SUCCESS
     } else {
-        println!("{} problems found", report.breaks.len());
+        println!("{problems} problems found");
         ExitCode::from(1)
     }
+}
+
+/// The objects and upload parts whose files are gone from `<data_dir>/objects`, one line
+/// each: what a copy of a data dir taken while its server wrote can lack (README, "Backup and
+/// restore").
+fn missing_object_files(
+    data_dir: &std::path::Path,
+    db: &std::path::Path,
+) -> cairn_store::StoreResult<Vec<String>> {
+    let dir = data_dir.join("objects");
+    Ok(cairn_store::objects::files_read_only(db)?
+        .into_iter()
+        .filter(|(_, _, file)| !dir.join(file).exists())
+        .map(|(bucket, key, file)| format!("object {bucket}/{key}: its file {file} is missing"))
+        .collect())
 }

@@ -87,6 +87,13 @@ pub fn service(
     if removed > 0 {
         tracing::info!(removed, "removed object files no record references");
     }
+    let missing = files.count_missing(&referenced);
+    if missing > 0 {
+        tracing::error!(
+            missing,
+            "objects or upload parts whose files are missing: reading them fails; was the data dir copied while its server ran? `cairn verify-store` lists them"
+        );
+    }
     let s3 = CairnS3 {
         store,
         gate,

@@ -227,6 +227,44 @@ fn a_server_stopped_by_sigterm_exits_cleanly_and_logs_no_error() {
         endpoint.exists(),
         "the server names its endpoint in the data dir"
     );
+    // SIGHUP, SIGUSR1 and SIGUSR2 are noted and ignored (their default action ended the
+    // server without its graceful stop); SIGTERM then stops it cleanly.
+    let addr = std::fs::read_to_string(&endpoint).unwrap();
+    let addr = addr
+        .trim()
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    let healthy = || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer.starts_with("HTTP/1.1 200")
+    };
+    for signal in ["-HUP", "-USR1", "-USR2"] {
+        let sent = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        // Wait for the server to note the signal (or to die of it, as it used to).
+        let noted = format!("signal=\"SIG{}\"", signal.trim_start_matches('-'));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !std::fs::read_to_string(&log_path).unwrap().contains(&noted) {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "{signal} ended the server"
+            );
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{signal} was not noted"
+            );
+            std::thread::yield_now();
+        }
+        assert!(healthy(), "the server still answers after {signal}");
+    }
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

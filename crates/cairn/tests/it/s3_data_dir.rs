@@ -210,3 +210,59 @@ async fn files_no_record_references_are_removed_at_start_up() {
     let (status, body) = server.s3("GET", "/orphan-bkt/kept", b"").await;
     assert_eq!((status, body.as_str()), (200, "kept bytes"));
 }
+
+/// A copy of a data dir taken while its server wrote can name object files it lacks (an
+/// overwrite replaced the file before the copy reached it): `cairn verify-store` lists each
+/// such object and upload part and exits 1, rather than "Chain intact".
+#[tokio::test]
+async fn verify_store_lists_objects_whose_files_are_missing() {
+    let server = Server::start();
+    assert_eq!(server.s3("PUT", "/miss-bkt", b"").await.0, 200);
+    for key in ["gone", "kept"] {
+        assert_eq!(
+            server
+                .s3("PUT", &format!("/miss-bkt/{key}"), b"bytes")
+                .await
+                .0,
+            200
+        );
+    }
+    let (status, created) = server.s3("POST", "/miss-bkt/big?uploads", b"").await;
+    assert_eq!(status, 200);
+    let id = crate::console::xml_member(&created, "UploadId");
+    let part = format!("/miss-bkt/big?partNumber=1&uploadId={id}");
+    assert_eq!(server.s3("PUT", &part, b"part bytes").await.0, 200);
+    let verify = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .args(["verify-store", "--data-dir"])
+            .arg(server.data_dir())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, text) = verify();
+    assert_eq!(code, Some(0), "{text}");
+    let files = cairn_store::objects::files_read_only(&server.data_dir().join("cairn.db")).unwrap();
+    for (_, key, file) in &files {
+        if key != "kept" {
+            std::fs::remove_file(server.data_dir().join("objects").join(file)).unwrap();
+        }
+    }
+    let (code, text) = verify();
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("object miss-bkt/gone: its file"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "object miss-bkt/big (upload {id}, part 1): its file"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("miss-bkt/kept"), "{text}");
+    assert!(
+        text.contains("Chain intact") && text.contains("2 problems found"),
+        "{text}"
+    );
+}
