@@ -61,6 +61,17 @@ pub(crate) fn say(line: &str) {
     let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
+/// `text` as one POSIX shell word: as is when it is only safe characters, else in single
+/// quotes (a hint's path with spaces pastes as one argument).
+fn shell_quoted(text: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+:@%,=".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
 /// Creates `dir` and its missing parents. Each new directory is synced into its parent: until
 /// then a power cut can take the directory away with everything acknowledged inside it.
 pub fn create_dir_durably(dir: &std::path::Path) -> std::io::Result<()> {
@@ -227,7 +238,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         say(&format!(
             "root credentials are in {} (mode 0600); read them with: cat {}",
             path.display(),
-            path.display()
+            shell_quoted(&path.display().to_string())
         ));
     }
     let kms_master = crate::kms_cmd::master_key_for_serve(
@@ -436,4 +447,20 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(&endpoint_file);
     served?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quoted;
+
+    #[test]
+    fn hints_quote_paths_a_shell_would_split() {
+        assert_eq!(
+            shell_quoted("/data/cairn/root.json"),
+            "/data/cairn/root.json"
+        );
+        assert_eq!(shell_quoted("/with space/da ta"), "'/with space/da ta'");
+        assert_eq!(shell_quoted("/it's"), "'/it'\\''s'");
+        assert_eq!(shell_quoted("/a$b"), "'/a$b'");
+    }
 }
