@@ -95,7 +95,7 @@ def test_flush_refuses_a_time_before_the_last_delivery(clocked):
     finally:
         server._spawn(server.endpoint.removeprefix("http://").rstrip("/"))
     assert out.returncode == 1, out.stdout + out.stderr
-    assert "is before the last delivery on this data dir" in out.stderr, out.stderr
+    assert f"is before the last delivery of trail {arn}" in out.stderr, out.stderr
     assert len(digests(s3, bucket)) == 1, "nothing was delivered"
     # At or after the last delivery it goes ahead.
     assert flush(server, c0 + 30)["Files"] == 1

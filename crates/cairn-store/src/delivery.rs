@@ -354,17 +354,29 @@ pub fn update_retired_trail(
     Ok(())
 }
 
-/// The newest delivery of any trail, epoch seconds: the later of the last log file written
-/// and the end of the last digest (`None` before the first). Files and digests are named by
-/// their delivery time, so none may be delivered as of an earlier time.
-pub fn latest_delivery(conn: &Connection) -> StoreResult<Option<f64>> {
-    Ok(conn.query_row(
-        "SELECT max(coalesce((SELECT max(delivered_at) FROM deliveries WHERE state = 'done'), -1e300),
-                    coalesce((SELECT max(end_time) FROM digests), -1e300))",
-        [],
-        |r| r.get::<_, f64>(0),
-    )
-    .map(|t| (t > -1e299).then_some(t))?)
+/// The newest delivery of a trail (live or deleted and draining), epoch seconds: the later
+/// of its last log file written and the end of its last digest (`None` before the first).
+/// Files and digests are named by their delivery time, so none of its may be delivered as of
+/// an earlier time.
+pub fn latest_delivery(conn: &Connection, trail_arn: &str) -> StoreResult<Option<f64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT max(coalesce((SELECT max(delivered_at) FROM deliveries
+                                   WHERE trail_arn = ?1 AND state = 'done'), -1e300),
+                        coalesce((SELECT max(end_time) FROM digests WHERE trail_arn = ?1), -1e300))",
+        )?
+        .query_row([trail_arn], |r| r.get::<_, f64>(0))
+        .map(|t| (t > -1e299).then_some(t))?)
+}
+
+/// The trails whose digest chain a delivery step extends: those logging with log file
+/// validation on.
+pub fn trails_to_deliver(conn: &Connection) -> StoreResult<Vec<String>> {
+    Ok(crate::trails::all(conn)?
+        .into_iter()
+        .filter(|t| t.status.is_logging && t.log_file_validation_enabled)
+        .map(|t| t.arn())
+        .collect())
 }
 
 /// Whether the trail still owes a chain's final digest in its home region.

@@ -239,10 +239,18 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<bool> {
     let store = crate::admin_store::open_existing(&args.data_dir)?;
     let external = cairn_buckets::ExternalBuckets::new(&config.external_buckets)?;
     if let Some(now) = args.now {
-        refuse_past(
-            now,
-            store.read_blocking(cairn_store::delivery::latest_delivery)?,
-        )?;
+        let latest = store.read_blocking(|c| {
+            let mut latest: Option<(f64, String)> = None;
+            for arn in cairn_store::delivery::trails_to_deliver(c)? {
+                if let Some(t) = cairn_store::delivery::latest_delivery(c, &arn)?
+                    && latest.as_ref().is_none_or(|(l, _)| t > *l)
+                {
+                    latest = Some((t, arn));
+                }
+            }
+            Ok(latest)
+        })?;
+        refuse_past(now, latest)?;
     }
     let head = store.read_blocking(cairn_store::delivery::max_seq)?;
     let mut worker =
@@ -326,13 +334,14 @@ fn refuse_future(now: Option<f64>, allowed: bool) -> anyhow::Result<()> {
     }
 }
 
-/// Refuses a `--now` before the last delivery (log file or digest): files and digests are
-/// named by their delivery time, so a file named earlier than the chain's last digest would
-/// be listed only by a later digest, and a digest before it cannot extend the chain.
-fn refuse_past(now: f64, latest: Option<f64>) -> anyhow::Result<()> {
+/// Refuses a `--now` before the last delivery (log file or digest) of a trail that may
+/// deliver more: files and digests are named by their delivery time, so a file named earlier
+/// than the chain's last digest would be listed only by a later digest, and a digest before
+/// it cannot extend the chain.
+fn refuse_past(now: f64, latest: Option<(f64, String)>) -> anyhow::Result<()> {
     match latest {
-        Some(last) if now < last.floor() => bail!(
-            "--now {} is before the last delivery on this data dir, at {}: log files and \
+        Some((last, arn)) if now < last.floor() => bail!(
+            "--now {} is before the last delivery of trail {arn}, at {}: log files and \
              digests are named by the time they are delivered, and a file named before the \
              digest chain's head would be listed only by a later digest; give a time at or \
              after it, or leave --now out",
