@@ -544,13 +544,11 @@ pub fn start_logging(conn: &Connection, ctx: &CallContext, name_or_arn: &str) ->
 pub fn stop_logging(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<Trail> {
     let mut trail = resolve_home(conn, ctx, name_or_arn)?;
     if trail.status.is_logging {
-        trail.status.is_logging = false;
-        trail.status.stop_logging_time = Some(ctx.now);
-        // The StopLogging event itself is the last one delivered.
+        // The StopLogging event itself is the last one delivered, and the last one the
+        // chain's final digest covers.
         let this_event = cairn_store::events::next_seq(conn)?;
-        if let Some(w) = trail.status.windows.last_mut() {
-            w.end_seq = Some(this_event);
-        }
+        let validation = trail.log_file_validation_enabled;
+        trail.status.stopped(ctx.now, this_event, validation);
     }
     trails::put(conn, &trail)?;
     Ok(trail)

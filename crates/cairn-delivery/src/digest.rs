@@ -108,6 +108,10 @@ impl Delivery {
             .store
             .read(move |c| delivery::last_digest(c, &a, &r))
             .await?;
+        // A stop's final digest comes first: the next chain's digests wait for it.
+        if let Some(wrote) = self.owed_final(owner, region, now, &last).await? {
+            return Ok(wrote);
+        }
         let on = trail.log_file_validation_enabled;
         // The chain that turning validation off ended, while no digest came after the change.
         let closing = status
@@ -130,26 +134,33 @@ impl Delivery {
                     return Ok(false);
                 }
                 return self
-                    .write_digest(owner, region, start, now, last, previous, files)
+                    .write_digest(owner, region, start, now, last, previous, files, None)
                     .await;
             }
         }
         if !on {
             return Ok(false);
         }
+        // Stopped: as on AWS, no digest while a trail is stopped; the stop's final digest
+        // (written above) ended the chain.
+        let last_end = status.windows.last().and_then(|w| w.end_seq);
+        if !status.is_logging
+            && status
+                .owed_finals
+                .last()
+                .is_some_and(|f| Some(f.end_seq) == last_end)
+        {
+            return Ok(false);
+        }
         let files = self.undigested(owner, region, now).await?;
         // The chain continues unless logging (re)started or validation was turned on again
-        // after the last digest (a chain ended by turning validation off is never continued).
+        // after the last digest: its digests start at or after its start, and a digest of an
+        // earlier chain (a final one, or the last before validation went off) starts before.
         let chain_start = status.chain_start().unwrap_or(started);
-        let previous = last.clone().filter(|d| {
-            d.end_time >= chain_start
-                && status
-                    .validation_disabled_time
-                    .is_none_or(|off| off >= chain_start || d.start_time >= off)
-        });
+        let previous = last.clone().filter(|d| d.start_time >= chain_start);
         let start = previous.as_ref().map_or(chain_start, |d| d.end_time);
-        // Logging stopped (StopLogging, DeleteTrail): a final digest ends the chain, files
-        // or not, as on AWS.
+        // A stop recorded before stops noted their final digest (`owed_finals`): a final
+        // digest ends the chain, files or not, as on AWS.
         let stop_owed = !status.is_logging
             && final_owed(status.stop_logging_time, chain_start, &previous).is_some();
         if !status.is_logging && files.is_empty() && !stop_owed {
@@ -159,8 +170,67 @@ impl Delivery {
         if !(due || force) {
             return Ok(false);
         }
-        self.write_digest(owner, region, start, now, last, previous, files)
+        self.write_digest(owner, region, start, now, last, previous, files, None)
             .await
+    }
+
+    /// Writes the oldest final digest a stop owes in `region`: it lists the region's files
+    /// of events up to the stop's event, so it waits until they are all planned and written.
+    /// `None` when no stop owes one there; else whether it was written (a later chain's
+    /// digests wait while it is not).
+    async fn owed_final(
+        &self,
+        owner: &DigestOwner,
+        region: &str,
+        now: f64,
+        last: &Option<DigestRow>,
+    ) -> Result<Option<bool>, DeliveryError> {
+        let trail = &owner.trail;
+        for f in &trail.status.owed_finals {
+            if f.written.contains(region) {
+                continue;
+            }
+            let (a, r, retired, end_seq) =
+                (trail.arn(), region.to_owned(), owner.retired, f.end_seq);
+            let home = r == trail.home_region;
+            let (owed, ready) = self
+                .store
+                .read(move |c| {
+                    let owed =
+                        home || delivery::regions_through(c, &a, retired, end_seq)?.contains(&r);
+                    let ready = owed && delivery::final_ready(c, &a, retired, &r, end_seq)?;
+                    Ok((owed, ready))
+                })
+                .await?;
+            if !owed {
+                continue;
+            }
+            if !ready {
+                return Ok(Some(false));
+            }
+            // The last digest continues into the final one if it is of the same chain.
+            let previous = last.clone().filter(|d| d.start_time >= f.chain_start);
+            let start = previous.as_ref().map_or(f.chain_start, |d| d.end_time);
+            let (a, r) = (trail.arn(), region.to_owned());
+            let files = self
+                .store
+                .read(move |c| delivery::undigested(c, &a, retired, &r, now, Some(end_seq)))
+                .await?;
+            let wrote = self
+                .write_digest(
+                    owner,
+                    region,
+                    start,
+                    now,
+                    last.clone(),
+                    previous,
+                    files,
+                    Some(end_seq),
+                )
+                .await?;
+            return Ok(Some(wrote));
+        }
+        Ok(None)
     }
 
     /// The written files of the trail (live or retired) in `region` not digested yet,
@@ -174,13 +244,14 @@ impl Delivery {
         let (a, r, retired) = (owner.trail.arn(), region.to_owned(), owner.retired);
         Ok(self
             .store
-            .read(move |c| delivery::undigested(c, &a, retired, &r, upto))
+            .read(move |c| delivery::undigested(c, &a, retired, &r, upto, None))
             .await?)
     }
 
     /// Writes one digest of `files` from `start` to now (whole seconds) after `previous`
     /// (`None`: it starts a chain). `last` is the trail's newest digest in the region, of
-    /// any chain: a digest must end at a later second (keys carry seconds).
+    /// any chain: a digest must end at a later second (keys carry seconds). `final_of`: the
+    /// end seq of the stop whose final digest this is (noted with the digest).
     #[allow(clippy::too_many_arguments)]
     async fn write_digest(
         &self,
@@ -191,6 +262,7 @@ impl Delivery {
         last: Option<DigestRow>,
         previous: Option<DigestRow>,
         files: Vec<delivery::Undigested>,
+        final_of: Option<i64>,
     ) -> Result<bool, DeliveryError> {
         let trail = &owner.trail;
         let arn = trail.arn();
@@ -284,6 +356,9 @@ impl Delivery {
         };
         let ids: Vec<i64> = files.iter().map(|f| f.id).collect();
         let live = owner.retired.is_none();
+        let retired = owner.retired;
+        let home = trail.home_region.clone();
+        let digest_region = region.to_owned();
         let gz = records::gzip(&bytes);
         self.putter
             .put(
@@ -293,6 +368,9 @@ impl Delivery {
                 move |c, _: &()| {
                     delivery::insert_digest(c, &row)?;
                     delivery::mark_digested(c, &ids, end)?;
+                    if let Some(end_seq) = final_of {
+                        note_final(c, &arn, retired, &home, &digest_region, end_seq)?;
+                    }
                     if live {
                         update_trail(c, &arn, |t| {
                             t.status.delivery.latest_digest_delivery_time = Some(now);
@@ -312,4 +390,54 @@ impl Delivery {
 fn final_owed(stopped: Option<f64>, chain_start: f64, previous: &Option<DigestRow>) -> Option<f64> {
     stopped
         .filter(|&stop| stop >= chain_start && previous.as_ref().is_none_or(|d| d.end_time < stop))
+}
+
+/// Notes that the final digest of the stop `end_seq` is written in `region`, and drops the
+/// stops whose finals are all written (every region they are owed in), except the newest
+/// (which tells a stopped trail its chain has ended).
+fn note_final(
+    c: &cairn_store::Connection,
+    arn: &str,
+    retired: Option<i64>,
+    home: &str,
+    region: &str,
+    end_seq: i64,
+) -> cairn_store::StoreResult<()> {
+    let mut owed: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
+    let stops = match retired {
+        None => cairn_model::trail::TrailArn::parse(arn)
+            .map(|p| cairn_store::trails::get(c, &p.account, &p.region, &p.name))
+            .transpose()?
+            .flatten(),
+        Some(id) => delivery::retired(c)?
+            .into_iter()
+            .find(|r| r.id == id)
+            .map(|r| r.trail),
+    }
+    .map(|t| t.status.owed_finals)
+    .unwrap_or_default();
+    for f in &stops {
+        let mut regions: BTreeSet<String> = delivery::regions_through(c, arn, retired, f.end_seq)?
+            .into_iter()
+            .collect();
+        regions.insert(home.to_owned());
+        owed.insert(f.end_seq, regions);
+    }
+    let change = |t: &mut Trail| {
+        let finals = &mut t.status.owed_finals;
+        if let Some(f) = finals.iter_mut().find(|f| f.end_seq == end_seq) {
+            f.written.insert(region.to_owned());
+        }
+        let newest = finals.last().map(|f| f.end_seq);
+        finals.retain(|f| {
+            Some(f.end_seq) == newest
+                || owed
+                    .get(&f.end_seq)
+                    .is_some_and(|o| !o.is_subset(&f.written))
+        });
+    };
+    match retired {
+        None => update_trail(c, arn, change),
+        Some(id) => delivery::update_retired_trail(c, id, change),
+    }
 }

@@ -109,12 +109,13 @@ pub(crate) fn restamp(key: &str, at: f64) -> Option<String> {
     Some(format!("{head}/{day}/{new_name}"))
 }
 
-fn in_window(trail: &Trail, seq: i64) -> bool {
+/// The index of the logging window holding `seq`, if any.
+fn window_of(trail: &Trail, seq: i64) -> Option<usize> {
     trail
         .status
         .windows
         .iter()
-        .any(|w| seq >= w.start_seq && w.end_seq.is_none_or(|end| seq <= end))
+        .position(|w| seq >= w.start_seq && w.end_seq.is_none_or(|end| seq <= end))
 }
 
 /// A file being filled.
@@ -157,6 +158,18 @@ impl Cutter {
         }
         file.bytes = file.with(len);
         file.seqs.push(seq);
+    }
+
+    /// Closes every open file: a file never spans two logging windows, so the events up to
+    /// a StopLogging end the chain's final digest and those from the next StartLogging on
+    /// begin the next chain.
+    fn cut(&mut self) {
+        let open = std::mem::take(&mut self.open);
+        self.full.extend(
+            open.into_iter()
+                .filter(|(_, f)| !f.seqs.is_empty())
+                .map(|(region, f)| (region, f.seqs)),
+        );
     }
 
     /// Every file, full ones first, each with its seqs ascending.
@@ -236,10 +249,14 @@ fn plan_one(
     let mut last = cursor;
     let mut examined = 0;
     let mut stopped_at = None;
+    let mut window = None;
     delivery::scan_events(conn, cursor, upto, |seq, record| {
-        if !in_window(&trail, seq) {
+        let Some(w) = window_of(&trail, seq) else {
             last = seq;
             return true;
+        };
+        if window.replace(w).is_some_and(|before| before != w) {
+            cutter.cut();
         }
         let Some(event) = record.and_then(|r| serde_json::from_str::<Value>(r).ok()) else {
             stopped_at = Some(seq);

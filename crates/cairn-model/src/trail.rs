@@ -347,6 +347,27 @@ pub struct TrailStatus {
     /// ([`TrailStatus::chain_start`] then).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_chain_start: Option<f64>,
+    /// Stops (StopLogging, DeleteTrail) with validation on, oldest first: each ends its digest
+    /// chain with a final digest per region. Entries whose finals are all written are dropped,
+    /// except the newest (bodies written before this field existed decode with none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owed_finals: Vec<OwedFinal>,
+}
+
+/// A stop with validation on that ends a digest chain: the chain's final digest in a region
+/// lists every log file of that region with events up to and including `end_seq`, and no
+/// later one; the next chain's digests wait for it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OwedFinal {
+    /// The last event of the logging window (the StopLogging or DeleteTrail event).
+    pub end_seq: i64,
+    /// Epoch seconds of the stop.
+    pub stop_time: f64,
+    /// Where the chain it ends started ([`TrailStatus::chain_start`] at the stop).
+    pub chain_start: f64,
+    /// Regions whose final digest is written.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub written: std::collections::BTreeSet<String>,
 }
 
 impl TrailStatus {
@@ -357,6 +378,26 @@ impl TrailStatus {
             self.validation_enabled_time
                 .map_or(started, |on| on.max(started))
         })
+    }
+
+    /// Records that logging stops at `now` with the event `end_seq` (StopLogging, or the
+    /// DeleteTrail of a logging trail): closes the open logging window there and, with
+    /// validation on, notes the final digest the running chain owes.
+    pub fn stopped(&mut self, now: f64, end_seq: i64, validation: bool) {
+        self.is_logging = false;
+        self.stop_logging_time = Some(now);
+        let Some(w) = self.windows.last_mut().filter(|w| w.end_seq.is_none()) else {
+            return;
+        };
+        w.end_seq = Some(end_seq);
+        if let (true, Some(chain_start)) = (validation, self.chain_start()) {
+            self.owed_finals.push(OwedFinal {
+                end_seq,
+                stop_time: now,
+                chain_start,
+                written: Default::default(),
+            });
+        }
     }
 
     /// Records that log file validation was turned off at `now` (only an on-to-off change).

@@ -243,31 +243,41 @@ pub struct Undigested {
     pub newest: String,
 }
 
+/// Matches the Insights files of the ledger (their seqs number Insights events, not the
+/// event log).
+const INSIGHT_FILE: &str = "key LIKE '%/CloudTrail-Insight/%'";
+
 /// Written files of a live (`retired: None`) or retired trail and a region, delivered at or
-/// before `upto` and not digested yet.
+/// before `upto` and not digested yet; with `through_seq`, only the log files of events up to
+/// that seq (and Insights files), those a chain's final digest lists.
 pub fn undigested(
     conn: &Connection,
     trail_arn: &str,
     retired: Option<i64>,
     region: &str,
     upto: f64,
+    through_seq: Option<i64>,
 ) -> StoreResult<Vec<Undigested>> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT id, bucket, key, sha256, oldest, newest FROM deliveries
          WHERE trail_arn = ?1 AND retired IS ?4 AND region = ?2 AND state = 'done'
            AND digest_end IS NULL AND delivered_at <= ?3
-         ORDER BY id",
+           AND (?5 IS NULL OR {INSIGHT_FILE} OR json_extract(seqs, '$[0]') <= ?5)
+         ORDER BY id"
+    ))?;
+    let rows = stmt.query_map(
+        params![trail_arn, region, upto, retired, through_seq],
+        |r| {
+            Ok(Undigested {
+                id: r.get(0)?,
+                bucket: r.get(1)?,
+                key: r.get(2)?,
+                sha256: r.get(3)?,
+                oldest: r.get(4)?,
+                newest: r.get(5)?,
+            })
+        },
     )?;
-    let rows = stmt.query_map(params![trail_arn, region, upto, retired], |r| {
-        Ok(Undigested {
-            id: r.get(0)?,
-            bucket: r.get(1)?,
-            key: r.get(2)?,
-            sha256: r.get(3)?,
-            oldest: r.get(4)?,
-            newest: r.get(5)?,
-        })
-    })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
@@ -282,6 +292,100 @@ pub fn file_regions(
     )?;
     let rows = stmt.query_map(params![trail_arn, retired], |r| r.get(0))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Whether every log file of a live (`retired: None`) or retired trail with events up to
+/// `end_seq` is planned and written in `region`, so the final digest of the chain that
+/// `end_seq` ends can list them all.
+pub fn final_ready(
+    conn: &Connection,
+    trail_arn: &str,
+    retired: Option<i64>,
+    region: &str,
+    end_seq: i64,
+) -> StoreResult<bool> {
+    let planned = match retired {
+        None => cursor(conn, trail_arn)?,
+        Some(id) => retired_cursor(conn, id)?,
+    };
+    if planned.is_none_or(|c| c < end_seq) {
+        return Ok(false);
+    }
+    let pending: bool = conn
+        .prepare_cached(&format!(
+            "SELECT EXISTS (SELECT 1 FROM deliveries WHERE trail_arn = ?1 AND retired IS ?2
+               AND region = ?3 AND state = 'pending' AND NOT {INSIGHT_FILE}
+               AND json_extract(seqs, '$[0]') <= ?4)"
+        ))?
+        .query_row(params![trail_arn, retired, region, end_seq], |r| r.get(0))?;
+    Ok(!pending)
+}
+
+/// Regions a live (`retired: None`) or retired trail has log files of events up to
+/// `end_seq` in: with its home region, those the final digests of the chain `end_seq` ends
+/// are owed in.
+pub fn regions_through(
+    conn: &Connection,
+    trail_arn: &str,
+    retired: Option<i64>,
+    end_seq: i64,
+) -> StoreResult<Vec<String>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT DISTINCT region FROM deliveries WHERE trail_arn = ?1 AND retired IS ?2
+           AND NOT {INSIGHT_FILE} AND json_extract(seqs, '$[0]') <= ?3 ORDER BY region"
+    ))?;
+    let rows = stmt.query_map(params![trail_arn, retired, end_seq], |r| r.get(0))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Applies `change` to a retired trail's stored definition.
+pub fn update_retired_trail(
+    conn: &Connection,
+    id: i64,
+    change: impl FnOnce(&mut Trail),
+) -> StoreResult<()> {
+    let Some(mut r) = retired(conn)?.into_iter().find(|r| r.id == id) else {
+        return Ok(());
+    };
+    change(&mut r.trail);
+    let body = serde_json::to_string(&r.trail).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    conn.prepare_cached("UPDATE retired_trails SET body = ?2 WHERE id = ?1")?
+        .execute(params![id, body])?;
+    Ok(())
+}
+
+/// The newest delivery of a trail (live or deleted and draining), epoch seconds: the later
+/// of its last log file written and the end of its last digest (`None` before the first).
+/// Files and digests are named by their delivery time, so none of its may be delivered as of
+/// an earlier time.
+pub fn latest_delivery(conn: &Connection, trail_arn: &str) -> StoreResult<Option<f64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT max(coalesce((SELECT max(delivered_at) FROM deliveries
+                                   WHERE trail_arn = ?1 AND state = 'done'), -1e300),
+                        coalesce((SELECT max(end_time) FROM digests WHERE trail_arn = ?1), -1e300))",
+        )?
+        .query_row([trail_arn], |r| r.get::<_, f64>(0))
+        .map(|t| (t > -1e299).then_some(t))?)
+}
+
+/// The trails whose digest chain a delivery step extends: those logging with log file
+/// validation on.
+pub fn trails_to_deliver(conn: &Connection) -> StoreResult<Vec<String>> {
+    Ok(crate::trails::all(conn)?
+        .into_iter()
+        .filter(|t| t.status.is_logging && t.log_file_validation_enabled)
+        .map(|t| t.arn())
+        .collect())
+}
+
+/// Whether the trail still owes a chain's final digest in its home region.
+fn owes_final(trail: &Trail) -> bool {
+    trail
+        .status
+        .owed_finals
+        .iter()
+        .any(|f| !f.written.contains(&trail.home_region))
 }
 
 /// Marks files as listed in the digest ending at `end`.
@@ -381,11 +485,14 @@ pub fn retire_trail(
     let arn = trail.arn();
     let mut snapshot = trail.clone();
     snapshot.status.is_logging = false;
-    if let Some(w) = snapshot.status.windows.last_mut()
-        && w.end_seq.is_none()
+    if snapshot
+        .status
+        .windows
+        .last()
+        .is_some_and(|w| w.end_seq.is_none())
     {
-        w.end_seq = Some(end_seq);
-        snapshot.status.stop_logging_time = Some(at);
+        let validation = trail.log_file_validation_enabled;
+        snapshot.status.stopped(at, end_seq, validation);
     }
     let stored = cursor(conn, &arn)?;
     conn.prepare_cached("DELETE FROM delivery_cursors WHERE trail_arn = ?1")?
@@ -399,7 +506,7 @@ pub fn retire_trail(
                AND (state = 'pending' OR (?2 AND digest_end IS NULL)))",
         )?
         .query_row(params![arn, trail.may_owe_digests()], |r| r.get(0))?;
-    if !to_plan && !outstanding {
+    if !to_plan && !outstanding && !owes_final(&snapshot) {
         return Ok(None);
     }
     let body = serde_json::to_string(&snapshot).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -463,7 +570,7 @@ pub fn finish_retired(conn: &Connection, id: i64) -> StoreResult<bool> {
                AND (state = 'pending' OR (?2 AND digest_end IS NULL)))",
         )?
         .query_row(params![id, r.trail.may_owe_digests()], |r| r.get(0))?;
-    if outstanding {
+    if outstanding || owes_final(&r.trail) {
         return Ok(false);
     }
     conn.prepare_cached("DELETE FROM retired_trails WHERE id = ?1")?

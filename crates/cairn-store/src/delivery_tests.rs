@@ -86,16 +86,26 @@ fn a_deleted_trail_drains_under_its_own_identity_then_goes() {
                 "validation on: not digested yet"
             );
             assert_eq!(
-                undigested(c, &arn, None, "us-east-1", 200.0).unwrap(),
+                undigested(c, &arn, None, "us-east-1", 200.0, None).unwrap(),
                 vec![]
             );
             assert_eq!(
-                undigested(c, &arn, Some(id), "us-east-1", 200.0)
+                undigested(c, &arn, Some(id), "us-east-1", 200.0, None)
                     .unwrap()
                     .len(),
                 1
             );
             mark_digested(c, &[pending], 150.0).unwrap();
+            assert!(
+                !finish_retired(c, id).unwrap(),
+                "the deletion's final digest is owed"
+            );
+            update_retired_trail(c, id, |t| {
+                let f = &mut t.status.owed_finals[0];
+                assert_eq!((f.end_seq, f.stop_time), (10, 99.0));
+                f.written.insert("us-east-1".into());
+            })
+            .unwrap();
             assert!(finish_retired(c, id).unwrap());
             assert!(retired(c).unwrap().is_empty());
         })

@@ -238,6 +238,20 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<bool> {
     })?;
     let store = crate::admin_store::open_existing(&args.data_dir)?;
     let external = cairn_buckets::ExternalBuckets::new(&config.external_buckets)?;
+    if let Some(now) = args.now {
+        let latest = store.read_blocking(|c| {
+            let mut latest: Option<(f64, String)> = None;
+            for arn in cairn_store::delivery::trails_to_deliver(c)? {
+                if let Some(t) = cairn_store::delivery::latest_delivery(c, &arn)?
+                    && latest.as_ref().is_none_or(|(l, _)| t > *l)
+                {
+                    latest = Some((t, arn));
+                }
+            }
+            Ok(latest)
+        })?;
+        refuse_past(now, latest)?;
+    }
     let head = store.read_blocking(cairn_store::delivery::max_seq)?;
     let mut worker =
         cairn_delivery::Delivery::new(store, &args.data_dir, external, config.digest_interval)?
@@ -315,6 +329,24 @@ fn refuse_future(now: Option<f64>, allowed: bool) -> anyhow::Result<()> {
              clock, and a plain `cairn flush` delivers its events), or add --allow-future-now \
              on a test data dir",
             t - clock
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a `--now` before the last delivery (log file or digest) of a trail that may
+/// deliver more: files and digests are named by their delivery time, so a file named earlier
+/// than the chain's last digest would be listed only by a later digest, and a digest before
+/// it cannot extend the chain.
+fn refuse_past(now: f64, latest: Option<(f64, String)>) -> anyhow::Result<()> {
+    match latest {
+        Some((last, arn)) if now < last.floor() => bail!(
+            "--now {} is before the last delivery of trail {arn}, at {}: log files and \
+             digests are named by the time they are delivered, and a file named before the \
+             digest chain's head would be listed only by a later digest; give a time at or \
+             after it, or leave --now out",
+            cairn_logfile::iso_seconds(now.floor() as i64),
+            cairn_logfile::iso_seconds(last.floor() as i64),
         ),
         _ => Ok(()),
     }

@@ -4,5 +4,6 @@ mod bounded;
 mod final_digest;
 mod isolation;
 mod nothing_lost;
+mod stop_start;
 mod support;
 mod validation_off;
