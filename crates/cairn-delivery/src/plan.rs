@@ -69,8 +69,9 @@ pub(crate) struct Plan {
     pub stopped_at: Option<i64>,
 }
 
-/// 16 characters `[A-Za-z0-9]` derived from the planned file's identity, so a re-write after
-/// a crash reuses the key.
+/// 16 characters `[A-Za-z0-9]` derived from the planned file's identity and the data dir's
+/// secret token key, so a re-write after a crash reuses the key while two data dirs (the same
+/// account and trail name, delivering to one shared bucket) never name a file alike.
 fn unique_suffix(seed: &str) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     Sha256::digest(seed.as_bytes())
@@ -274,12 +275,13 @@ fn plan_one(
             "a stored event cannot be read; the trail's delivery stops before it until it is repaired");
     }
     let arn = trail.arn();
+    let salt = cairn_store::meta::get(conn, cairn_core::token::META_KEY)?.unwrap_or_default();
     let files = cutter
         .finish()
         .into_iter()
         .map(|(region, seqs)| {
             let unique = unique_suffix(&format!(
-                "{arn}\n{region}\n{}\n{}",
+                "{salt}\n{arn}\n{region}\n{}\n{}",
                 seqs[0],
                 seqs[seqs.len() - 1]
             ));
