@@ -9,6 +9,7 @@ pub mod event;
 pub mod identity;
 pub mod ids;
 pub mod insight;
+pub mod lookup_names;
 pub mod trail;
 
 pub use identity::{FederationKind, Principal};

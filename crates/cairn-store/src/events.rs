@@ -6,6 +6,7 @@
 //! prefix of the log that every trail has delivered, and [`verify`] checks the chain.
 
 pub mod chain;
+pub(crate) mod reindex;
 pub mod retention;
 pub mod verify;
 

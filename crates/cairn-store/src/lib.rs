@@ -36,6 +36,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 pub use rusqlite::Connection;
+pub use schema::LATEST as SCHEMA_VERSION;
 pub use writer::with_savepoint;
 
 /// Store failures. They are server faults, never client mistakes.
@@ -53,6 +54,11 @@ pub enum StoreError {
     /// The disk (or the store's configured size limit) is full; nothing was written.
     #[error("the store is full: {0}")]
     Full(String),
+    /// This binary must not open the store as it is (a schema newer than it knows, an older
+    /// one an admin command would have to upgrade, events an older binary appended outside
+    /// the event chain). The message says what happened and what to do.
+    #[error("{0}")]
+    Incompatible(String),
 }
 
 impl StoreError {
@@ -126,7 +132,27 @@ impl Store {
     pub fn open_with(path: &Path, options: StoreOptions) -> StoreResult<Self> {
         let conn = Connection::open(path)?;
         schema::configure(&conn)?;
+        schema::check_before_upgrade(&conn)?;
         schema::migrate(&conn)?;
+        Self::start(path, conn, options)
+    }
+
+    /// Opens the existing database at `path` as it is, without upgrading it: a store of
+    /// another schema version than this binary's is refused (an older one with the advice to
+    /// start `cairn serve` on it once), as is one with events outside the event chain. Admin
+    /// commands open stores this way, so only the server ever migrates a data dir.
+    pub fn open_current(path: &Path) -> StoreResult<Self> {
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        schema::configure(&conn)?;
+        schema::check_current(&conn)?;
+        schema::check_before_upgrade(&conn)?;
+        Self::start(path, conn, StoreOptions::default())
+    }
+
+    fn start(path: &Path, conn: Connection, options: StoreOptions) -> StoreResult<Self> {
         let mut max_pages = None;
         if let Some(max) = options.max_bytes {
             let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;

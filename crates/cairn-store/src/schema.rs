@@ -390,6 +390,65 @@ ALTER TABLE multipart_parts ADD COLUMN checksum_algorithm TEXT;
 ALTER TABLE multipart_parts ADD COLUMN checksum TEXT;
 ";
 
+/// Version 24: the LookupEvents resource rows that [`cairn_model::lookup_names::derived`]
+/// draws from an IAM or SNS record, for events recorded before the derivation existed
+/// (rebuilt from their records by [`crate::events::reindex`], in batches that commit their
+/// progress, before this step); and an index of rows without a chain value, which only a
+/// binary older than the chain (schema 4) writes, so start-up finds them without a scan.
+const SCHEMA_V24: &str = "
+CREATE INDEX IF NOT EXISTS events_unchained ON events (seq) WHERE chain IS NULL;
+";
+
+/// The newest schema version this binary knows. A store stamped with a higher one was
+/// upgraded by a newer binary and is refused ([`check_before_upgrade`]).
+pub const LATEST: i64 = 24;
+
+fn version_of(conn: &Connection) -> StoreResult<i64> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// What every opener checks before using (or upgrading) a store: the schema is not newer
+/// than this binary's, and no event sits outside the event chain (appended by a binary that
+/// predates the chain, started on the data dir after it was upgraded).
+pub(crate) fn check_before_upgrade(conn: &Connection) -> StoreResult<()> {
+    let version = version_of(conn)?;
+    if version > LATEST {
+        return Err(crate::StoreError::Incompatible(format!(
+            "the store has schema version {version}, newer than this cairn {} knows (schema {LATEST}): \
+             a newer Cairn upgraded this data dir, and upgrades are one-way. Run that version (or \
+             a newer one) on it, or restore a backup of the data dir taken before the upgrade",
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
+    if version >= 5
+        && let Some((first, count)) = crate::events::chain::unchained(conn)?
+    {
+        return Err(crate::StoreError::Incompatible(format!(
+            "the event log holds {count} event(s), from seq {first}, that are not part of the \
+             event chain: a Cairn binary older than the chain (schema 4 or earlier) was started on \
+             this data dir after it was upgraded and recorded them. Refusing to start: new events \
+             would collide with them and delivery would stop. Stop the older binary for good, run \
+             `cairn verify-store` on the data dir to see what it finds, and restore the data dir \
+             from a backup taken before the older binary ran (keep a copy of this one)"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a store whose schema is not this binary's (an admin command never upgrades one).
+pub(crate) fn check_current(conn: &Connection) -> StoreResult<()> {
+    let version = version_of(conn)?;
+    if version < LATEST {
+        return Err(crate::StoreError::Incompatible(format!(
+            "the store has schema version {version}, older than this cairn {}'s (schema {LATEST}): \
+             admin commands do not upgrade a data dir: start `cairn serve` on it once to upgrade \
+             it (back it up first: the upgrade is one-way), then run the command again",
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
+    Ok(())
+}
+
 /// Applies schema versions the database has not seen yet.
 pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     migrate_to(conn, i64::MAX)
@@ -398,7 +457,10 @@ pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
 /// Applies the schema versions above the database's and at most `target` (tests build
 /// older stores with it).
 pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let version = version_of(conn)?;
+    if version > LATEST {
+        return check_before_upgrade(conn);
+    }
     let due = |n: i64| version < n && target >= n;
     if due(1) {
         conn.execute_batch(&format!(
@@ -520,6 +582,13 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
     if due(23) {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V23} PRAGMA user_version = 23; COMMIT;"
+        ))?;
+    }
+    if due(24) {
+        crate::events::reindex::derived_resources(conn)?;
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V24} {} PRAGMA user_version = 24; COMMIT;",
+            crate::events::reindex::FORGET_PROGRESS
         ))?;
     }
     Ok(())

@@ -1,5 +1,8 @@
 //! Opening an existing data dir for an admin command: a path that holds no Cairn store is
-//! refused (a typo must not create an empty store next to the real one).
+//! refused (a typo must not create an empty store next to the real one), and so is a store
+//! of another schema version than this binary's: admin commands never upgrade a data dir
+//! (only `cairn serve` does, once, with its start-up checks), and never touch one a newer
+//! Cairn upgraded.
 
 use std::path::Path;
 
@@ -29,5 +32,5 @@ pub fn open_existing(data_dir: &Path) -> anyhow::Result<Store> {
             data_dir.display()
         );
     }
-    Store::open(&db).with_context(|| format!("opening the store {}", db.display()))
+    Store::open_current(&db).with_context(|| format!("opening the store {}", db.display()))
 }

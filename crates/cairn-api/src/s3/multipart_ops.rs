@@ -1,18 +1,20 @@
 //! Multipart uploads (data events): create, upload part, complete, abort, list parts and
-//! uploads. Parts are durable files; completion concatenates them into the object's file.
+//! uploads. Parts are durable files; completion joins them into the object's file.
 //!
 //! SSE: CreateMultipartUpload decides the sealing as PutObject does (headers, else the
 //! bucket's default rule) and, for SSE-KMS, asks KMS for the object's data key as the caller,
 //! kept (wrapped) with the upload. Each part is sealed on arrival under a key derived from that
 //! data key (S3 `Decrypt`s it as the caller), and completion opens the parts and seals the
 //! whole object under the data key (one more `Decrypt`, which is why AWS needs `kms:Decrypt`
-//! for multipart SSE-KMS uploads). No part or object byte is stored in the clear.
+//! for multipart SSE-KMS uploads). No part or object byte is stored in the clear, except the
+//! parts of an upload begun before sealing existed: completing one seals the object (SSE-S3).
 //!
 //! Checksums (`cairn_core::multipart_checksums`): an upload keeps the algorithm and type it
 //! was created with; each part carries and keeps a checksum of that algorithm (ListParts
 //! returns it); completion checks the checksums it lists and gives the object a COMPOSITE or
 //! FULL_OBJECT checksum, which HeadObject and GetObject return on request.
 
+use cairn_core::encryption::Seal;
 use cairn_core::multipart_checksums::{self as sums, ListedPart, UploadChecksum};
 use cairn_core::objects::{self, ObjectMeta};
 use cairn_core::upload_listing;
@@ -384,7 +386,11 @@ impl CairnS3 {
             .assemble(&info.ctx, &meta, (&bucket, &key), &parts)
             .await
         {
-            Ok(w) => w,
+            Ok((file, size, None)) => (file, size),
+            Ok((file, size, new_seal)) => {
+                meta = meta.sealed(new_seal);
+                (file, size)
+            }
             Err(e) => return Err(self.record_failure(info, spec(), e).await),
         };
         let etag = objects::multipart_etag(&parts);
@@ -706,39 +712,43 @@ impl CairnS3 {
         self.settle(file, committed).await
     }
 
-    /// Builds a completed upload's file from its parts: concatenated as stored, or (SSE-KMS)
-    /// each part opened and the whole sealed under the upload's data key, which the caller
-    /// opens through KMS. Returns the file and the object's (plaintext) size.
+    /// Builds a completed upload's file from its parts: each part opened and the whole
+    /// sealed under the upload's data key (which the caller opens through KMS for SSE-KMS).
+    /// An upload begun before sealing existed (no data key; its parts stored as written) is
+    /// sealed under a new SSE-S3 key, returned to be recorded with the object: what it
+    /// reports (`AES256`) is then true. Returns the file, the object's (plaintext) size, and
+    /// that new sealing.
     async fn assemble(
         &self,
         ctx: &cairn_core::CallContext,
         meta: &ObjectMeta,
         (bucket, key): (&str, &str),
         parts: &[PartRow],
-    ) -> Result<(String, i64), cairn_core::ApiError> {
+    ) -> Result<(String, i64, Option<Seal>), cairn_core::ApiError> {
         let fault = |e: std::io::Error| cairn_core::ApiError::from_file_io(&e);
-        match self.open_object_key_now(ctx, meta, bucket, key).await? {
-            None => {
-                let files: Vec<String> = parts.iter().map(|p| p.file.clone()).collect();
-                let placed = self.files.concat(&files).await.map_err(fault)?;
-                Ok((placed.file, placed.size))
-            }
+        let pieces: Vec<(String, u64)> = parts
+            .iter()
+            .map(|p| (p.file.clone(), p.size as u64))
+            .collect();
+        let (dk, body, new_seal) = match self.open_object_key_now(ctx, meta, bucket, key).await? {
             Some(dk) => {
-                let pieces: Vec<(String, u64)> = parts
-                    .iter()
-                    .map(|p| (p.file.clone(), p.size as u64))
-                    .collect();
                 let body = self.plain_parts(pieces, &dk);
-                let up = self
-                    .seal_stream(body, &Declared::default(), &dk, None)
-                    .await?;
-                let expected: i64 = parts.iter().map(|p| p.size).sum();
-                if up.plain_len as i64 != expected {
-                    self.files.remove([up.written.file]).await;
-                    return Err(fault(std::io::Error::other("a sealed part is short")));
-                }
-                Ok((up.written.file, expected))
+                (dk, body, None)
             }
+            None => {
+                let (dk, s3) =
+                    cairn_core::encryption::new_sse_s3_key(&self.kms_master, bucket, key)?;
+                (dk, self.stored_parts(pieces), Some(Seal::S3(s3)))
+            }
+        };
+        let up = self
+            .seal_stream(body, &Declared::default(), &dk, None)
+            .await?;
+        let expected: i64 = parts.iter().map(|p| p.size).sum();
+        if up.plain_len as i64 != expected {
+            self.files.remove([up.written.file]).await;
+            return Err(fault(std::io::Error::other("a part is short")));
         }
+        Ok((up.written.file, expected, new_seal))
     }
 }

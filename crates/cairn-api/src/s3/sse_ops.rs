@@ -508,6 +508,35 @@ impl CairnS3 {
             .await
     }
 
+    /// The bytes of parts stored as written (an upload begun before sealing existed), in
+    /// order, as one stream, for sealing the whole object at completion.
+    pub(super) fn stored_parts(&self, parts: Vec<(String, u64)>) -> BodyStream {
+        let files = self.files.clone();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+        tokio::spawn(async move {
+            for (file, size) in parts {
+                let opened = match files.open_blocking(&file) {
+                    Ok(f) => cairn_buckets::local::ObjectFiles::read_opened(f, 0..size).await,
+                    Err(e) => Err(e),
+                };
+                let mut stream = match opened {
+                    Ok(s) => Box::pin(s),
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                };
+                while let Some(chunk) = stream.next().await {
+                    let failed = chunk.is_err();
+                    if tx.send(chunk).await.is_err() || failed {
+                        return;
+                    }
+                }
+            }
+        });
+        Box::pin(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
+    }
+
     /// The plaintext of a sealed upload's parts, in order, as one stream (each part opened
     /// under its own key), for sealing the whole object at completion.
     pub(super) fn plain_parts(

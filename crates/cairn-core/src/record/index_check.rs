@@ -12,6 +12,7 @@
 use serde_json::Value;
 
 use super::lookup_names::derived;
+pub use cairn_model::lookup_names::mentions;
 
 /// The index entries of one event that disagree with its record, as short descriptions
 /// (`username`, `event_resources (…)`); empty when they agree.
@@ -59,17 +60,6 @@ pub fn disagreements(
     }
     out.dedup();
     out
-}
-
-/// Whether a record's JSON `text` mentions `name` (as a JSON string's contents): the rule
-/// every resource row must pass, and the one recording applies to the rows it writes, so a
-/// name the record's size bounds left out is never indexed.
-pub fn mentions(text: &str, name: &str) -> bool {
-    if name.is_empty() {
-        return false;
-    }
-    let quoted = Value::String(name.to_owned()).to_string();
-    text.contains(&quoted[1..quoted.len() - 1])
 }
 
 /// The LookupEvents username the record implies, for identities whose name it states.

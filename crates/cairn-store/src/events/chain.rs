@@ -96,6 +96,29 @@ pub fn legacy_upto(conn: &Connection) -> StoreResult<i64> {
         .unwrap_or(0))
 }
 
+/// Events the chain does not account for, as (first seq, count): rows past the head or
+/// without a chain value. Only a binary older than the chain (schema 4) appends such rows,
+/// when it is started on a data dir a newer one upgraded (it knows neither the chain nor the
+/// schema version); every later binary chains what it appends.
+pub fn unchained(conn: &Connection) -> StoreResult<Option<(i64, i64)>> {
+    let head = head(conn)?;
+    let (past, first_past): (i64, Option<i64>) = conn.query_row(
+        "SELECT count(*), min(seq) FROM events WHERE seq > ?1",
+        [head.seq],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let (within, first_within): (i64, Option<i64>) = conn.query_row(
+        "SELECT count(*), min(seq) FROM events WHERE chain IS NULL AND seq <= ?1",
+        [head.seq],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let first = match (first_past, first_within) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    Ok(first.map(|f| (f, past + within)))
+}
+
 /// Chains the events of a store written before version 5, in seq order, and sets the head
 /// above every seq a trail or cursor already refers to (older versions could reuse seqs
 /// after retention emptied the log; new events must never collide with those references).

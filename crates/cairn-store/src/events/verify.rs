@@ -358,6 +358,13 @@ pub fn verify_store(path: &std::path::Path, rules: IndexRules<'_>) -> StoreResul
             "schema version {version} has no event chain (a server of this version upgrades it at start)"
         )));
     }
+    if version > crate::schema::LATEST {
+        return Err(crate::StoreError::Incompatible(format!(
+            "schema version {version} is newer than this cairn knows (schema {}): check it with \
+             the Cairn version that upgraded it",
+            crate::schema::LATEST
+        )));
+    }
     // One read transaction: a running server may append meanwhile.
     conn.execute_batch("BEGIN")?;
     let report = StoreReport {

@@ -57,3 +57,4 @@ mod sigv4;
 mod sts_sessions;
 mod trail_logs;
 mod trails;
+mod upgrade;
