@@ -123,7 +123,8 @@ pub fn router(state: AppState) -> Router {
 
 /// `{"status":"ok"}`, or 503 when the server cannot record calls: its store writer stopped
 /// (`unavailable`), or its store is full (`full`: the disk or `--max-store-mb`; every call
-/// that must record an event is refused with 503 until space is freed).
+/// that must record an event is refused with 503 until space is freed), or its data dir was
+/// moved or deleted under it (`unavailable`: object files can no longer be found).
 async fn health(State(state): State<AppState>) -> Response {
     let (status, body) = if !state.store.writer_alive() {
         (
@@ -134,6 +135,11 @@ async fn health(State(state): State<AppState>) -> Response {
         (
             http::StatusCode::SERVICE_UNAVAILABLE,
             r#"{"status":"full","reason":"the store is full (disk or --max-store-mb); calls are refused with 503 until space is freed"}"#,
+        )
+    } else if !state.settings.data_dir.join("objects").is_dir() {
+        (
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            r#"{"status":"unavailable","reason":"the data dir's objects directory is gone (moved or deleted): object calls fail"}"#,
         )
     } else {
         (http::StatusCode::OK, r#"{"status":"ok"}"#)

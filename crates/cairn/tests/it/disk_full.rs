@@ -76,3 +76,33 @@ async fn a_full_store_answers_503_and_loses_nothing_acknowledged() {
     let (status, _) = server.ct("ListTrails", json!({})).await;
     assert_eq!(status, 200);
 }
+
+/// A data dir moved or deleted under a running server leaves its database open but its object
+/// files unreachable: `/health` says so (503) until it is back, rather than "ok" while every
+/// object call fails.
+#[tokio::test]
+async fn health_is_unavailable_while_the_data_dir_is_moved_away() {
+    let server = Server::start();
+    let status = |server: &Server| {
+        let url = server.url("/health");
+        let client = server.client.clone();
+        async move { client.get(url).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status(&server).await, 200);
+    let dir = server.data_dir();
+    let moved = dir.with_extension("moved");
+    std::fs::rename(&dir, &moved).unwrap();
+    let (code, body) = {
+        let resp = server
+            .client
+            .get(server.url("/health"))
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    };
+    std::fs::rename(&moved, &dir).unwrap();
+    assert_eq!(code, 503, "{body}");
+    assert!(body.contains(r#""status":"unavailable""#), "{body}");
+    assert_eq!(status(&server).await, 200, "back in place");
+}
