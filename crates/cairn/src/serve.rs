@@ -102,6 +102,18 @@ pub fn open_data_dir(config: &ServeConfig) -> anyhow::Result<(DataDirLock, Store
             dir.display()
         );
     }
+    // SQLite opens no database (or WAL) whose absolute path reaches 512 bytes; say so before
+    // anything is created.
+    let wal = std::path::absolute(dir)
+        .with_context(|| format!("resolving the data dir {}", dir.display()))?
+        .join("cairn.db-wal");
+    if wal.as_os_str().len() >= 512 {
+        anyhow::bail!(
+            "--data-dir {} is too long: its database's files would have paths of {} bytes, and SQLite opens none of 512 bytes or more; use a shorter path",
+            dir.display(),
+            wal.as_os_str().len()
+        );
+    }
     create_dir_durably(dir).with_context(|| format!("creating the data dir {}", dir.display()))?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).with_context(|| {
         format!(

@@ -197,6 +197,34 @@ fn env_finds_the_endpoint_of_the_data_dirs_server() {
     assert!(!server.data_dir().join("root-credentials.json").exists());
 }
 
+/// A data dir path SQLite cannot open (512 bytes or more with the database's file names) is
+/// refused by name before anything is created.
+#[test]
+fn a_data_dir_path_too_long_for_sqlite_is_refused_and_nothing_is_made() {
+    let parent = tempfile::tempdir().unwrap();
+    let long = parent
+        .path()
+        .join("d".repeat(200))
+        .join("e".repeat(200))
+        .join("f".repeat(120));
+    let out = cairn()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&long)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("is too long") && err.contains("512 bytes"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(parent.path()).unwrap().count(),
+        0,
+        "nothing made"
+    );
+}
+
 #[test]
 fn a_server_stopped_by_sigterm_exits_cleanly_and_logs_no_error() {
     let dir = tempfile::tempdir().unwrap();
