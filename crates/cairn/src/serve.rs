@@ -114,7 +114,18 @@ pub fn open_data_dir(config: &ServeConfig) -> anyhow::Result<(DataDirLock, Store
             wal.as_os_str().len()
         );
     }
+    let existed = dir.is_dir();
     create_dir_durably(dir).with_context(|| format!("creating the data dir {}", dir.display()))?;
+    if existed
+        && let Ok(meta) = std::fs::metadata(dir)
+        && meta.permissions().mode() & 0o777 != 0o700
+    {
+        tracing::warn!(
+            dir = %dir.display(),
+            mode = format!("{:o}", meta.permissions().mode() & 0o777),
+            "setting the data dir's mode to 0700: the server must write it, and only its owner may read it"
+        );
+    }
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).with_context(|| {
         format!(
             "restricting the data dir {} to its owner (chmod 0700; is it owned by another user, or on a read-only file system?)",
