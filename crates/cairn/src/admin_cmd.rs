@@ -362,7 +362,7 @@ pub struct EnvArgs {
     /// Data directory.
     #[arg(long, env = "CAIRN_DATA_DIR", default_value = "cairn-data")]
     data_dir: PathBuf,
-    /// Region for `AWS_DEFAULT_REGION`.
+    /// Region for `AWS_DEFAULT_REGION` and `AWS_REGION`.
     #[arg(long, default_value = "us-east-1")]
     region: String,
     /// The server's URL, for `AWS_ENDPOINT_URL` (default: the URL the data dir's server
@@ -431,7 +431,10 @@ pub fn env(args: EnvArgs) -> anyhow::Result<()> {
         "export AWS_SECRET_ACCESS_KEY={}",
         quote(&root.secret_access_key)
     );
+    // The CLI and botocore read AWS_DEFAULT_REGION; the JavaScript, Go, Rust and Java SDKs
+    // read AWS_REGION.
     println!("export AWS_DEFAULT_REGION={}", quote(&args.region));
+    println!("export AWS_REGION={}", quote(&args.region));
     println!("export AWS_ENDPOINT_URL={}", quote(&endpoint_url));
     Ok(())
 }

@@ -155,7 +155,8 @@ fn env_prints_the_root_credentials_as_exports() {
         "{text}"
     );
     assert!(
-        text.contains("export AWS_DEFAULT_REGION='us-east-1'"),
+        text.contains("export AWS_DEFAULT_REGION='us-east-1'")
+            && text.contains("export AWS_REGION='us-east-1'"),
         "{text}"
     );
 }
