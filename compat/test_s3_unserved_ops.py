@@ -131,3 +131,27 @@ def test_a_post_the_router_cannot_route_is_authorized_and_recorded(cairn, bob):
     assert "s3:CreateBucketMetadataConfiguration" in denied["errorMessage"]
     assert denied["requestParameters"]["bucketName"] == BUCKET
     assert "metadataConfiguration" in denied["requestParameters"]
+
+
+def test_notification_configuration_reads_as_empty_and_writes_stay_unserved(cairn, bob):
+    """A pipeline's read of a bucket's event notifications gets S3's empty configuration
+    (Cairn keeps none), recorded as GetBucketNotification; setting one is NotImplemented."""
+    s3 = cairn.client("s3")
+    got = s3.get_bucket_notification_configuration(Bucket=BUCKET)
+    assert not any(k in got for k in ("TopicConfigurations", "QueueConfigurations",
+                                      "LambdaFunctionConfigurations", "EventBridgeConfiguration"))
+    legacy = s3.get_bucket_notification(Bucket=BUCKET)
+    assert legacy["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert code(lambda: s3.get_bucket_notification_configuration(Bucket="no-such-unserved")) == (
+        "NoSuchBucket", 404)
+    assert code(lambda: bob("s3").get_bucket_notification_configuration(Bucket=BUCKET)) == (
+        "AccessDenied", 403)
+    assert code(lambda: s3.put_bucket_notification_configuration(
+        Bucket=BUCKET, NotificationConfiguration={})) == ("NotImplemented", 501)
+    got = [r for r in records(cairn, "GetBucketNotification") if r["userIdentity"]["type"] == "Root"
+           and r["requestParameters"]["bucketName"] == BUCKET]
+    assert len(got) == 2, got
+    assert all("notification" in r["requestParameters"] and "errorCode" not in r for r in got)
+    denied = [r for r in records(cairn, "GetBucketNotification")
+              if r["userIdentity"].get("userName") == "bob-unserved"]
+    assert denied and "s3:GetBucketNotification" in denied[0]["errorMessage"]

@@ -202,6 +202,30 @@ impl CairnS3 {
         }))
     }
 
+    /// GetBucketNotificationConfiguration (and the legacy GetBucketNotification, the same
+    /// request): Cairn keeps no event notifications (PutBucketNotificationConfiguration is
+    /// not served), so a bucket's configuration is S3's empty one.
+    pub(super) async fn get_bucket_notification_configuration_op(
+        &self,
+        req: S3Request<GetBucketNotificationConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketNotificationConfigurationOutput>> {
+        let bucket = req.input.bucket.clone();
+        let s = spec(
+            &req,
+            "GetBucketNotification",
+            true,
+            &bucket,
+            Some("notification"),
+        );
+        self.bucket_call(&req, bucket, s, |c, ctx, b| {
+            cairn_core::buckets::owned(c, ctx, b).map(|_| ())
+        })
+        .await?;
+        Ok(S3Response::new(
+            GetBucketNotificationConfigurationOutput::default(),
+        ))
+    }
+
     pub(super) async fn put_public_access_block_op(
         &self,
         req: S3Request<PutPublicAccessBlockInput>,

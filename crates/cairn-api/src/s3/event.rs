@@ -56,6 +56,7 @@ pub fn action_of(event_name: &str) -> &'static str {
         "DeleteBucketPolicy" => "s3:DeleteBucketPolicy",
         "GetBucketAcl" => "s3:GetBucketAcl",
         "GetBucketVersioning" => "s3:GetBucketVersioning",
+        "GetBucketNotification" => "s3:GetBucketNotification",
         "PutBucketVersioning" => "s3:PutBucketVersioning",
         "PutBucketPublicAccessBlock" | "DeleteBucketPublicAccessBlock" => {
             "s3:PutBucketPublicAccessBlock"

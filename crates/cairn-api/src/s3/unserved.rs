@@ -41,6 +41,7 @@ const SERVED: &[&str] = &[
     "GetBucketEncryption",
     "GetBucketLifecycleConfiguration",
     "GetBucketLocation",
+    "GetBucketNotificationConfiguration",
     "GetBucketPolicy",
     "GetBucketTagging",
     "GetBucketVersioning",
