@@ -242,6 +242,28 @@ def test_iam_lists_resume_after_the_last_item(server):
     assert [u["UserName"] for u in d2["UserDetailList"]] == ["ent2", "ent3"]
 
 
+def test_iam_markers_stay_within_320_characters_for_the_longest_names(server):
+    iam = server.client("iam")
+    doc = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
+    path = "/" + "p" * 510 + "/"
+    for i in range(3):
+        iam.create_policy(PolicyName=f"{i}" + "n" * 127, Path=path, PolicyDocument=doc)
+        iam.create_group(GroupName=f"{i}" + "g" * 127)
+    names = []
+    for page in iam.get_paginator("list_policies").paginate(
+            Scope="Local", PathPrefix=path, PaginationConfig={"PageSize": 1}):
+        names += [p["PolicyName"] for p in page["Policies"]]
+        assert len(page.get("Marker", "")) <= 320
+    assert names == [f"{i}" + "n" * 127 for i in range(3)]
+    groups = []
+    for page in iam.get_paginator("get_account_authorization_details").paginate(
+            Filter=["Group"], PaginationConfig={"PageSize": 1}):
+        groups += [g["GroupName"] for g in page["GroupDetailList"]]
+        assert len(page.get("Marker", "")) <= 320
+    assert [g for g in groups if g.endswith("g" * 127)] == [f"{i}" + "g" * 127 for i in range(3)]
+
+
 def test_sns_tokens_are_signed_and_bound(server):
     sns = server.client("sns")
     arns = [sns.create_topic(Name=f"t{i:03d}")["TopicArn"] for i in range(105)]

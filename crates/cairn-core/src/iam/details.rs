@@ -92,8 +92,10 @@ pub fn get_account_authorization_details(
     let want = |k: &str| filter.is_empty() || filter.iter().any(|f| f == k);
     let account = ctx.account().as_str();
     // Each detail with its sort key: its kind's place in the list, then the store's order
-    // (names; AWS managed policies by their place in the catalogue).
-    let named = |kind: &str, name: &str| Keyset::of(&[kind, &name_sort_key(name), name]);
+    // (names; AWS managed policies by their place in the catalogue). Names are unique per
+    // kind whatever their case, so the lower-cased name alone keeps the key (and the marker
+    // sealing it) within IAM's 320-character bound on `Marker`.
+    let named = |kind: &str, name: &str| Keyset::of(&[kind, &name_sort_key(name)]);
     let mut out: Vec<(Keyset, Detail)> = Vec::new();
     if want("User") {
         for user in users::list_users(conn, account)? {

@@ -281,7 +281,17 @@ pub fn list_policies(
         };
         (!filter.only_attached || used) && filter.path_prefix.is_none_or(|x| p.path.starts_with(x))
     });
-    let key = |p: &PolicyInfo| format!("{}\u{1}{}", name_sort_key(&p.name), p.arn);
+    // The lower-cased name, then AWS managed before local (a local policy may take an AWS
+    // managed one's name): short enough that the marker stays within IAM's 320 characters
+    // whatever the policy's path.
+    let key = |p: &PolicyInfo| {
+        let local = if p.arn.starts_with("arn:aws:iam::aws:") {
+            "0"
+        } else {
+            "1"
+        };
+        format!("{}\u{1}{local}", name_sort_key(&p.name))
+    };
     all.sort_by_key(key);
     page.apply(all, key)
 }
