@@ -79,9 +79,20 @@ fn missing_object_files(
     db: &std::path::Path,
 ) -> cairn_store::StoreResult<Vec<String>> {
     let dir = data_dir.join("objects");
-    Ok(cairn_store::objects::files_read_only(db)?
+    let gone = |rows: Vec<(String, String, String)>| -> Vec<(String, String, String)> {
+        rows.into_iter()
+            .filter(|(_, _, file)| !dir.join(file).exists())
+            .collect()
+    };
+    let mut missing = gone(cairn_store::objects::files_read_only(db)?);
+    if !missing.is_empty() {
+        // Beside a running server, an overwrite may have replaced (and deleted) a file after
+        // the first read: count only what a later read still references and still lacks.
+        let again = gone(cairn_store::objects::files_read_only(db)?);
+        missing.retain(|m| again.contains(m));
+    }
+    Ok(missing
         .into_iter()
-        .filter(|(_, _, file)| !dir.join(file).exists())
         .map(|(bucket, key, file)| format!("object {bucket}/{key}: its file {file} is missing"))
         .collect())
 }
