@@ -111,7 +111,7 @@ pub fn backlog(conn: &Connection) -> StoreResult<Vec<(String, i64)>> {
 
 /// Version 25: the delivery queue.
 pub(crate) const SCHEMA_V25: &str = "
-CREATE TABLE sns_queue (
+CREATE TABLE IF NOT EXISTS sns_queue (
     id INTEGER PRIMARY KEY,
     subscription_arn TEXT NOT NULL,
     message_id TEXT NOT NULL,
@@ -119,7 +119,7 @@ CREATE TABLE sns_queue (
     attempts INTEGER NOT NULL,
     next_attempt_ms INTEGER NOT NULL,
     enqueued_ms INTEGER NOT NULL);
-CREATE INDEX sns_queue_by_subscription ON sns_queue (subscription_arn, id);
+CREATE INDEX IF NOT EXISTS sns_queue_by_subscription ON sns_queue (subscription_arn, id);
 ";
 
 #[cfg(test)]
