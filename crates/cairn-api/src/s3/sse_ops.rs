@@ -512,29 +512,13 @@ impl CairnS3 {
     /// order, as one stream, for sealing the whole object at completion.
     pub(super) fn stored_parts(&self, parts: Vec<(String, u64)>) -> BodyStream {
         let files = self.files.clone();
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
-        tokio::spawn(async move {
-            for (file, size) in parts {
-                let opened = match files.open_blocking(&file) {
-                    Ok(f) => cairn_buckets::local::ObjectFiles::read_opened(f, 0..size).await,
-                    Err(e) => Err(e),
-                };
-                let mut stream = match opened {
-                    Ok(s) => Box::pin(s),
-                    Err(e) => {
-                        let _ = tx.send(Err(e)).await;
-                        return;
-                    }
-                };
-                while let Some(chunk) = stream.next().await {
-                    let failed = chunk.is_err();
-                    if tx.send(chunk).await.is_err() || failed {
-                        return;
-                    }
-                }
+        concat_parts(parts, move |file, size| {
+            let files = files.clone();
+            async move {
+                let f = files.open_blocking(&file)?;
+                cairn_buckets::local::ObjectFiles::read_opened(f, 0..size).await
             }
-        });
-        Box::pin(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
+        })
     }
 
     /// The plaintext of a sealed upload's parts, in order, as one stream (each part opened
@@ -546,34 +530,46 @@ impl CairnS3 {
     ) -> BodyStream {
         let files = self.files.clone();
         let data_key = data_key.clone();
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
-        tokio::spawn(async move {
-            for (file, size) in parts {
-                let opened = async {
-                    let mut f = files.open_blocking(&file)?;
-                    let mut salt = [0u8; PIECE_SALT_LEN];
-                    std::io::Read::read_exact(&mut f, &mut salt)?;
-                    let key = piece_key(data_key.expose(), &salt);
-                    decrypting_at(f, PIECE_SALT_LEN as u64, size, 0..size, key).await
+        concat_parts(parts, move |file, size| {
+            let (files, data_key) = (files.clone(), data_key.clone());
+            async move {
+                let mut f = files.open_blocking(&file)?;
+                let mut salt = [0u8; PIECE_SALT_LEN];
+                std::io::Read::read_exact(&mut f, &mut salt)?;
+                let key = piece_key(data_key.expose(), &salt);
+                decrypting_at(f, PIECE_SALT_LEN as u64, size, 0..size, key).await
+            }
+        })
+    }
+}
+
+/// The streams `open` gives for each `(file, size)` of `parts`, one after another, as one
+/// stream; the first error ends it.
+fn concat_parts<F, Fut, S>(parts: Vec<(String, u64)>, open: F) -> BodyStream
+where
+    F: Fn(String, u64) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = std::io::Result<S>> + Send,
+    S: futures::Stream<Item = std::io::Result<Bytes>> + Send + 'static,
+{
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+    tokio::spawn(async move {
+        for (file, size) in parts {
+            let mut stream = match open(file, size).await {
+                Ok(s) => Box::pin(s),
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
                 }
-                .await;
-                let mut stream = match opened {
-                    Ok(s) => Box::pin(s),
-                    Err(e) => {
-                        let _ = tx.send(Err(e)).await;
-                        return;
-                    }
-                };
-                while let Some(chunk) = stream.next().await {
-                    let failed = chunk.is_err();
-                    if tx.send(chunk).await.is_err() || failed {
-                        return;
-                    }
+            };
+            while let Some(chunk) = stream.next().await {
+                let failed = chunk.is_err();
+                if tx.send(chunk).await.is_err() || failed {
+                    return;
                 }
             }
-        });
-        Box::pin(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
-    }
+        }
+    });
+    Box::pin(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
 }
 
 /// `spec` with the encryption headers a write sent, recorded as S3 records them.

@@ -85,6 +85,17 @@ impl Notifier {
     }
 }
 
+/// Stops `sub`'s sender after a store failure: its messages stay queued for the next start.
+fn give_up(inner: &Inner, sub: &str) {
+    inner
+        .state
+        .lock()
+        .expect("notifier lock")
+        .durable
+        .remove(sub);
+    inner.idle.notify_waiters();
+}
+
 /// Ends the sender of `sub` unless more was queued since it last looked (then it goes on).
 fn finished(inner: &Inner, sub: &str) -> bool {
     let mut state = inner.state.lock().expect("notifier lock");
@@ -140,13 +151,7 @@ async fn run(inner: Arc<Inner>, sub: String) {
             Err(e) => {
                 tracing::error!(subscription = %sub, error = %e,
                     "cannot read the SNS delivery queue; its messages wait for the next start");
-                inner
-                    .state
-                    .lock()
-                    .expect("notifier lock")
-                    .durable
-                    .remove(&sub);
-                inner.idle.notify_waiters();
+                give_up(&inner, &sub);
                 return;
             }
         };
@@ -197,13 +202,7 @@ async fn run(inner: Arc<Inner>, sub: String) {
         if let Err(e) = written.and_then(|r| r) {
             tracing::error!(subscription = %sub, error = %e,
                 "cannot record an SNS delivery; it is retried at the next start");
-            inner
-                .state
-                .lock()
-                .expect("notifier lock")
-                .durable
-                .remove(&sub);
-            inner.idle.notify_waiters();
+            give_up(&inner, &sub);
             return;
         }
     }
