@@ -81,10 +81,6 @@ const ACTIONS: &[(&str, &str)] = &[
         "s3:PutBucketNotification",
     ),
     (
-        "GetBucketNotificationConfiguration",
-        "s3:GetBucketNotification",
-    ),
-    (
         "DeleteBucketOwnershipControls",
         "s3:PutBucketOwnershipControls",
     ),
@@ -195,7 +191,6 @@ const ACL_HEADERS: &[&str] = &[
 fn event_name(op: &'static str) -> &'static str {
     match op {
         "PutBucketNotificationConfiguration" => "PutBucketNotification",
-        "GetBucketNotificationConfiguration" => "GetBucketNotification",
         other => other,
     }
 }
