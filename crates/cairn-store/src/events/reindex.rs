@@ -192,7 +192,7 @@ mod tests {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 24);
+        assert_eq!(version, crate::schema::LATEST);
         assert_eq!(meta::get(&conn, PROGRESS).unwrap(), None);
         // Run again (an upgrade killed before it stamped the version): nothing doubles.
         derived_resources(&conn).unwrap();
