@@ -29,7 +29,6 @@ mod digest;
 mod insights;
 mod keys;
 mod mail;
-mod notice;
 mod notify;
 mod plan;
 mod publish;

@@ -84,16 +84,11 @@ pub fn notification_for(notifier: &Notifier, p: &Publication, r: &Recipient) -> 
     }
 }
 
-/// Sends `p` to each of its recipients and returns at once: from the durable queues its
-/// transaction wrote (`cairn_core::sns_queue`) when the notifier has the store, else from
-/// memory. Must be called within a Tokio runtime, after that transaction committed.
+/// Queues `p` for each of its recipients and returns at once. Must be called within a Tokio
+/// runtime.
 pub fn publish(notifier: &Notifier, p: &Publication) {
     for r in &p.recipients {
-        if notifier.durable() {
-            notifier.kick(&r.subscription_arn);
-        } else {
-            notifier.send(notification_for(notifier, p, r));
-        }
+        notifier.send(notification_for(notifier, p, r));
     }
 }
 
