@@ -37,3 +37,19 @@ impl CallContext {
         self.now.floor() as i64
     }
 }
+
+/// A call by account 123456789012's root user in us-east-1 at `now`, for unit tests.
+#[cfg(test)]
+pub(crate) fn root_call_at(now: f64) -> CallContext {
+    use cairn_model::{AccountId, Principal, Region};
+    CallContext {
+        principal: Principal::Root {
+            account: AccountId::parse("123456789012").unwrap(),
+            access_key_id: "AKID".into(),
+            session: None,
+        },
+        region: Region::parse("us-east-1").unwrap(),
+        now,
+        origin: Origin::default(),
+    }
+}

@@ -189,10 +189,11 @@ impl Cutter {
 pub(crate) fn plan_all(conn: &Connection, now: f64, limits: Limits) -> StoreResult<Vec<Plan>> {
     let head = delivery::max_seq(conn)?;
     let max = limits.until_seq.map_or(head, |u| head.min(u));
+    let salt = cairn_store::meta::get(conn, cairn_core::token::META_KEY)?.unwrap_or_default();
     let mut plans = Vec::new();
     for trail in trails::all(conn)? {
         let cursor = delivery::cursor(conn, &trail.arn())?;
-        if let Some(p) = plan_one(conn, trail, Owner::Live { cursor }, max, now, limits)? {
+        if let Some(p) = plan_one(conn, &salt, trail, Owner::Live { cursor }, max, now, limits)? {
             plans.push(p);
         }
     }
@@ -201,7 +202,7 @@ pub(crate) fn plan_all(conn: &Connection, now: f64, limits: Limits) -> StoreResu
             id: r.id,
             cursor: r.cursor,
         };
-        if let Some(p) = plan_one(conn, r.trail, owner, max, now, limits)? {
+        if let Some(p) = plan_one(conn, &salt, r.trail, owner, max, now, limits)? {
             plans.push(p);
         }
     }
@@ -220,6 +221,7 @@ pub(crate) fn windows_end(trail: &Trail) -> i64 {
 
 fn plan_one(
     conn: &Connection,
+    salt: &str,
     trail: Trail,
     owner: Owner,
     max: i64,
@@ -275,7 +277,6 @@ fn plan_one(
             "a stored event cannot be read; the trail's delivery stops before it until it is repaired");
     }
     let arn = trail.arn();
-    let salt = cairn_store::meta::get(conn, cairn_core::token::META_KEY)?.unwrap_or_default();
     let files = cutter
         .finish()
         .into_iter()

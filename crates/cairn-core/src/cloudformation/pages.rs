@@ -103,17 +103,7 @@ mod tests {
     use super::*;
 
     fn ctx() -> CallContext {
-        use cairn_model::{AccountId, Principal, Region};
-        CallContext {
-            principal: Principal::Root {
-                account: AccountId::parse("123456789012").unwrap(),
-                access_key_id: "AKID".into(),
-                session: None,
-            },
-            region: Region::parse("us-east-1").unwrap(),
-            now: 1_000_000.0,
-            origin: crate::context::Origin::default(),
-        }
+        crate::context::root_call_at(1_000_000.0)
     }
 
     #[test]

@@ -365,10 +365,7 @@ fn a_dimension_name_given_twice_is_refused_and_nothing_is_stored() {
 }
 
 fn ctx_at(now_secs: f64) -> crate::CallContext {
-    crate::CallContext {
-        now: now_secs,
-        ..ctx()
-    }
+    crate::context::root_call_at(now_secs)
 }
 
 #[test]
