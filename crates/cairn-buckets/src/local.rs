@@ -195,27 +195,27 @@ impl ObjectFiles {
         }
     }
 
-    /// How many of `referenced` have no file (a data dir copied while its server wrote, or
-    /// files deleted by hand).
-    pub fn count_missing(&self, referenced: &std::collections::HashSet<String>) -> usize {
-        referenced.iter().filter(|f| !self.path(f).exists()).count()
-    }
-
-    /// Deletes temp files and files no record references (after a crash mid-write).
+    /// Deletes temp files and files no record references (after a crash mid-write), in one
+    /// pass over the directory that also counts the referenced files that are missing (a
+    /// data dir copied while its server wrote, or files deleted by hand). Returns
+    /// `(removed, missing)`.
     pub fn remove_orphans(
         &self,
         referenced: &std::collections::HashSet<String>,
-    ) -> std::io::Result<usize> {
+    ) -> std::io::Result<(usize, usize)> {
         let mut removed = 0;
+        let mut present = 0;
         for entry in std::fs::read_dir(&self.dir)? {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !referenced.contains(&name) {
+            if referenced.contains(&name) {
+                present += 1;
+            } else {
                 std::fs::remove_file(entry.path())?;
                 removed += 1;
             }
         }
-        Ok(removed)
+        Ok((removed, referenced.len() - present))
     }
 }
 

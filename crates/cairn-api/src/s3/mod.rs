@@ -83,11 +83,10 @@ pub fn service(
     let referenced = store
         .read_blocking(cairn_store::objects::referenced_files)
         .map_err(std::io::Error::other)?;
-    let removed = files.remove_orphans(&referenced)?;
+    let (removed, missing) = files.remove_orphans(&referenced)?;
     if removed > 0 {
         tracing::info!(removed, "removed object files no record references");
     }
-    let missing = files.count_missing(&referenced);
     if missing > 0 {
         tracing::error!(
             missing,
