@@ -100,6 +100,7 @@ impl AppState {
             .map_err(std::io::Error::other)?;
         let notifier = cairn_delivery::Notifier::new(cairn_delivery::NotifierConfig {
             guard: Some(guard),
+            store: Some(store.clone()),
             ..crate::sns::notifier_defaults(&settings, signer)
         });
         Ok(Self {

@@ -35,6 +35,7 @@ pub mod selectors;
 pub mod sns;
 pub mod sns_delivery_policy;
 pub mod sns_filter;
+pub mod sns_queue;
 pub mod sns_topic_access;
 pub mod sse;
 pub mod sts;

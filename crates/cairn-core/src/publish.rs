@@ -1,7 +1,9 @@
 //! Publishing a message to an SNS topic, the part that belongs in a store transaction: check
 //! the topic exists and the message is valid (AWS's limits and messages), and fix who receives
-//! it (its confirmed subscriptions whose filter policy passes) and the message's identity.
-//! Sending is `cairn_delivery::publish`, after the transaction commits.
+//! it (its confirmed subscriptions whose filter policy passes) and the message's identity,
+//! and queue it for each of them in the same transaction ([`crate::sns_queue`]), so an
+//! accepted message survives a restart. Sending is `cairn_delivery::publish`, after the
+//! transaction commits.
 //!
 //! Alarm actions and CloudTrail's file notifications publish through [`prepare`]; the public
 //! `Publish` and `PublishBatch` through [`accept`]. Both end in the same [`Publication`].
@@ -248,7 +250,7 @@ fn publication(
             base_url: s.base_url,
         })
         .collect();
-    Ok(Publication {
+    let p = Publication {
         message_id: crate::record::new_uuid(),
         topic_arn: topic.arn.clone(),
         subject,
@@ -258,7 +260,9 @@ fn publication(
         signature_version: crate::sns::signature_version(topic),
         timestamp_ms: now_ms,
         recipients,
-    })
+    };
+    crate::sns_queue::enqueue(conn, &p, now_ms)?;
+    Ok(p)
 }
 
 /// Accepts `message` for `topic_arn` at `now_ms` (alarm actions, trail notifications):

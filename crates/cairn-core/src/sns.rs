@@ -269,7 +269,7 @@ pub fn get_attributes(
         ("SubscriptionsDeleted".into(), "0".into()),
         (
             "EffectiveDeliveryPolicy".into(),
-            EFFECTIVE_DELIVERY_POLICY.into(),
+            crate::sns_delivery_policy::effective_topic(text("DeliveryPolicy").as_deref()),
         ),
         (
             "SignatureVersion".into(),
@@ -282,6 +282,31 @@ pub fn get_attributes(
         }
     }
     Ok(out)
+}
+
+/// The `DeliveryPolicy` in an attribute map (a topic's or a subscription's).
+fn delivery_policy(attributes: &str) -> Option<String> {
+    attr_map(attributes)
+        .get("DeliveryPolicy")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+}
+
+/// The retry policy a subscription's messages are delivered under, when its topic or itself
+/// sets one ([`crate::sns_delivery_policy::retry_for`]); `None` for SNS's default, or when
+/// the subscription is gone.
+pub fn retry_policy(
+    conn: &Connection,
+    subscription_arn: &str,
+) -> ApiResult<Option<crate::sns_delivery_policy::HealthyRetry>> {
+    let Some(sub) = sns::get_subscription(conn, subscription_arn)? else {
+        return Ok(None);
+    };
+    let topic = sns::get_topic(conn, &sub.topic_arn)?.and_then(|t| delivery_policy(&t.attributes));
+    Ok(crate::sns_delivery_policy::retry_for(
+        topic.as_deref(),
+        delivery_policy(&sub.attributes).as_deref(),
+    ))
 }
 
 /// The topic's `SignatureVersion` ("1" unless set to "2").
@@ -526,7 +551,10 @@ pub fn get_subscription_attributes(
     if sub.protocol.starts_with("http") {
         out.push((
             "EffectiveDeliveryPolicy".into(),
-            EFFECTIVE_DELIVERY_POLICY.into(),
+            crate::sns_delivery_policy::effective_subscription(
+                delivery_policy(&topic.attributes).as_deref(),
+                attrs.get("DeliveryPolicy").and_then(|v| v.as_str()),
+            ),
         ));
     }
     for k in [

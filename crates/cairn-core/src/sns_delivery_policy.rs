@@ -4,6 +4,10 @@
 //! 3,600 s, the phase counts zero or more and together within `numRetries`, a known
 //! `backoffFunction`, the whole policy's retry time within 3,600 s, `maxReceivesPerSecond`
 //! at least 1 and a supported `headerContentType`. The error is the reason text.
+//!
+//! The policies in effect ([`retry_for`], [`effective_topic`], [`effective_subscription`]):
+//! a topic's `http` defaults apply to its HTTP/S subscriptions, and a subscription's own
+//! policy overrides them unless the topic sets `disableSubscriptionOverrides`.
 
 use serde_json::{Map, Value};
 
@@ -172,9 +176,195 @@ fn supported_content_type(c: &str) -> bool {
     CONTENT_TYPES.contains(&media.trim()) && charset_ok
 }
 
+/// A resolved HTTP/S retry policy (`healthyRetryPolicy`), every member set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HealthyRetry {
+    /// `minDelayTarget`, seconds.
+    pub min_delay_target: u32,
+    /// `maxDelayTarget`, seconds.
+    pub max_delay_target: u32,
+    /// `numRetries`.
+    pub num_retries: u32,
+    /// `numMaxDelayRetries`.
+    pub num_max_delay_retries: u32,
+    /// `numNoDelayRetries`.
+    pub num_no_delay_retries: u32,
+    /// `numMinDelayRetries`.
+    pub num_min_delay_retries: u32,
+    /// `backoffFunction`.
+    pub backoff_function: String,
+}
+
+impl Default for HealthyRetry {
+    /// SNS's default: three retries 20 seconds apart.
+    fn default() -> Self {
+        Self {
+            min_delay_target: 20,
+            max_delay_target: 20,
+            num_retries: 3,
+            num_max_delay_retries: 0,
+            num_no_delay_retries: 0,
+            num_min_delay_retries: 0,
+            backoff_function: "linear".into(),
+        }
+    }
+}
+
+impl HealthyRetry {
+    /// This policy with the members `m` sets (a checked policy's) in their place.
+    fn overlaid(mut self, m: &Map<String, Value>) -> Self {
+        let n = |key: &str, current: u32| {
+            m.get(key)
+                .and_then(Value::as_u64)
+                .and_then(|v| u32::try_from(v).ok())
+                .unwrap_or(current)
+        };
+        self.min_delay_target = n("minDelayTarget", self.min_delay_target);
+        self.max_delay_target = n("maxDelayTarget", self.max_delay_target);
+        self.num_retries = n("numRetries", self.num_retries);
+        self.num_max_delay_retries = n("numMaxDelayRetries", self.num_max_delay_retries);
+        self.num_no_delay_retries = n("numNoDelayRetries", self.num_no_delay_retries);
+        self.num_min_delay_retries = n("numMinDelayRetries", self.num_min_delay_retries);
+        if let Some(f) = m.get("backoffFunction").and_then(Value::as_str) {
+            f.clone_into(&mut self.backoff_function);
+        }
+        self
+    }
+
+    fn to_value(&self) -> Value {
+        serde_json::json!({
+            "minDelayTarget": self.min_delay_target,
+            "maxDelayTarget": self.max_delay_target,
+            "numRetries": self.num_retries,
+            "numMaxDelayRetries": self.num_max_delay_retries,
+            "numNoDelayRetries": self.num_no_delay_retries,
+            "numMinDelayRetries": self.num_min_delay_retries,
+            "backoffFunction": self.backoff_function,
+        })
+    }
+}
+
+const DEFAULT_REQUEST_POLICY: &str = "text/plain; charset=UTF-8";
+
+/// The `http` member of a stored topic policy (checked when it was set).
+fn topic_http(topic_policy: Option<&str>) -> Map<String, Value> {
+    topic_policy
+        .and_then(|t| object(t).ok())
+        .and_then(|m| match m.get("http") {
+            Some(Value::Object(h)) => Some(h.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+fn sub_object(m: &Map<String, Value>, key: &str) -> Option<Map<String, Value>> {
+    match m.get(key) {
+        Some(Value::Object(o)) => Some(o.clone()),
+        _ => None,
+    }
+}
+
+/// The retry policy an HTTP/S subscription is delivered under: SNS's default, overlaid by
+/// the topic's `http.defaultHealthyRetryPolicy`, overlaid by the subscription's
+/// `healthyRetryPolicy` unless the topic sets `disableSubscriptionOverrides`. `None` when
+/// neither sets one (the sender's own default applies).
+pub fn retry_for(topic_policy: Option<&str>, sub_policy: Option<&str>) -> Option<HealthyRetry> {
+    let http = topic_http(topic_policy);
+    let topic = sub_object(&http, "defaultHealthyRetryPolicy");
+    let overrides = http.get("disableSubscriptionOverrides") != Some(&Value::Bool(true));
+    let sub = sub_policy
+        .filter(|_| overrides)
+        .and_then(|s| object(s).ok())
+        .and_then(|m| sub_object(&m, "healthyRetryPolicy"));
+    if topic.is_none() && sub.is_none() {
+        return None;
+    }
+    let mut r = HealthyRetry::default();
+    for m in [topic, sub].iter().flatten() {
+        r = r.overlaid(m);
+    }
+    Some(r)
+}
+
+/// A topic's `EffectiveDeliveryPolicy`: SNS's default HTTP policy with what the topic's
+/// `DeliveryPolicy` sets in its place.
+pub fn effective_topic(topic_policy: Option<&str>) -> String {
+    let http = topic_http(topic_policy);
+    let retry = match sub_object(&http, "defaultHealthyRetryPolicy") {
+        Some(m) => HealthyRetry::default().overlaid(&m),
+        None => HealthyRetry::default(),
+    };
+    let mut out = Map::new();
+    out.insert("defaultHealthyRetryPolicy".into(), retry.to_value());
+    out.insert(
+        "disableSubscriptionOverrides".into(),
+        http.get("disableSubscriptionOverrides")
+            .cloned()
+            .unwrap_or(Value::Bool(false)),
+    );
+    if let Some(t) = http.get("defaultThrottlePolicy") {
+        out.insert("defaultThrottlePolicy".into(), t.clone());
+    }
+    out.insert(
+        "defaultRequestPolicy".into(),
+        http.get("defaultRequestPolicy")
+            .cloned()
+            .unwrap_or_else(|| serde_json::json!({"headerContentType": DEFAULT_REQUEST_POLICY})),
+    );
+    serde_json::json!({ "http": out }).to_string()
+}
+
+/// An HTTP/S subscription's `EffectiveDeliveryPolicy`: the policy it is delivered under
+/// ([`retry_for`]), with the throttle and request policies of the subscription, else the
+/// topic's defaults.
+pub fn effective_subscription(topic_policy: Option<&str>, sub_policy: Option<&str>) -> String {
+    let http = topic_http(topic_policy);
+    let sub = sub_policy.and_then(|s| object(s).ok()).unwrap_or_default();
+    let pick = |own: &str, default: &str| {
+        sub_object(&sub, own)
+            .map(Value::Object)
+            .or_else(|| http.get(default).cloned())
+    };
+    let retry = retry_for(topic_policy, sub_policy).unwrap_or_default();
+    serde_json::json!({
+        "healthyRetryPolicy": retry.to_value(),
+        "sicklyRetryPolicy": null,
+        "throttlePolicy": pick("throttlePolicy", "defaultThrottlePolicy"),
+        "requestPolicy": pick("requestPolicy", "defaultRequestPolicy")
+            .unwrap_or_else(|| serde_json::json!({"headerContentType": DEFAULT_REQUEST_POLICY})),
+        "guaranteed": false,
+    })
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_topic_policy_applies_and_a_subscription_overrides_it() {
+        let topic = r#"{"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":5,"maxDelayTarget":5,"numRetries":1}}}"#;
+        assert_eq!(retry_for(None, None), None);
+        let r = retry_for(Some(topic), None).unwrap();
+        assert_eq!((r.num_retries, r.min_delay_target), (1, 5));
+        let sub = r#"{"healthyRetryPolicy":{"numRetries":7}}"#;
+        let r = retry_for(Some(topic), Some(sub)).unwrap();
+        assert_eq!((r.num_retries, r.min_delay_target), (7, 5));
+        let locked = r#"{"http":{"defaultHealthyRetryPolicy":{"numRetries":1},"disableSubscriptionOverrides":true}}"#;
+        assert_eq!(retry_for(Some(locked), Some(sub)).unwrap().num_retries, 1);
+        assert_eq!(
+            effective_topic(None),
+            crate::sns::EFFECTIVE_DELIVERY_POLICY,
+            "no policy shows SNS's default"
+        );
+        assert!(effective_topic(Some(topic)).contains(r#""numRetries":1,"#));
+        let s: Value = serde_json::from_str(&effective_subscription(Some(topic), None)).unwrap();
+        assert_eq!(s["healthyRetryPolicy"]["minDelayTarget"], 5);
+        assert_eq!(
+            s["requestPolicy"]["headerContentType"],
+            DEFAULT_REQUEST_POLICY
+        );
+    }
 
     #[test]
     fn bounds() {

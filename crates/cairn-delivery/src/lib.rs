@@ -29,6 +29,7 @@ mod digest;
 mod insights;
 mod keys;
 mod mail;
+mod notice;
 mod notify;
 mod plan;
 mod publish;

@@ -11,6 +11,13 @@
 //! beyond that the oldest is dropped, counted and logged. Once a subscription is confirmed
 //! ([`Notifier::confirmed`]), its SubscriptionConfirmation is no longer sent or retried, so
 //! its notifications never wait behind a confirmation the endpoint failed to take.
+//!
+//! Published messages (Publish, alarm actions, CloudTrail's file notifications) are queued in
+//! the store by the transaction that accepts them and sent from there ([`durable`]), so they
+//! survive a restart or crash, under the delivery policy in effect for each subscription;
+//! those queues hold at most `cairn_core::sns_queue::QUEUE_BOUND` messages. Confirmations
+//! use the in-memory queues ([`Notifier::send`]): one lost with the process is sent again by
+//! a new `Subscribe`.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -102,6 +109,9 @@ pub struct NotifierConfig {
     /// Where `email` and `email-json` subscriptions' mail is written (a maildir); without
     /// one, mail is not sent.
     pub maildir: Option<std::path::PathBuf>,
+    /// The store holding the durable queues ([`durable`]): published messages are sent from
+    /// it. Without one, only [`Notifier::send`]'s in-memory queues are sent.
+    pub store: Option<cairn_store::Store>,
 }
 
 impl std::fmt::Debug for NotifierConfig {
@@ -115,6 +125,7 @@ impl std::fmt::Debug for NotifierConfig {
             .field("signer", &self.signer)
             .field("base_url", &self.base_url)
             .field("maildir", &self.maildir)
+            .field("store", &self.store.is_some())
             .finish()
     }
 }
@@ -130,6 +141,7 @@ impl Default for NotifierConfig {
             signer: None,
             base_url: "http://127.0.0.1".into(),
             maildir: None,
+            store: None,
         }
     }
 }
@@ -203,6 +215,9 @@ impl Confirmed {
 #[derive(Default)]
 struct State {
     queues: HashMap<String, Queue>,
+    /// Subscriptions whose durable queue has a sender task; `true` when more was queued
+    /// since the task last looked.
+    durable: HashMap<String, bool>,
     stats: NotifyStats,
 }
 
@@ -291,14 +306,15 @@ impl Notifier {
         self.inner.state.lock().expect("notifier lock").stats
     }
 
-    /// Notifications queued or being sent.
+    /// Notifications queued or being sent in memory, plus the durable queues being sent.
     pub fn outstanding(&self) -> usize {
         let state = self.inner.state.lock().expect("notifier lock");
         state
             .queues
             .values()
             .map(|q| q.pending.len() + usize::from(q.busy))
-            .sum()
+            .sum::<usize>()
+            + state.durable.len()
     }
 
     /// Waits until every queue is empty and idle, for at most `limit`. Returns whether it
@@ -401,29 +417,33 @@ async fn deliver(inner: &Inner, n: &Notification, confirmed: &Confirmed) -> bool
     }
 }
 
-async fn deliver_under_policy(inner: &Inner, n: &Notification) -> bool {
+/// One attempt to deliver `n`: `Ok` when delivered; `Err((reason, retry))` otherwise, with
+/// `retry` false when retrying cannot help (mail not written, an endpoint that may not be
+/// reached).
+async fn attempt(inner: &Inner, n: &Notification) -> Result<(), (String, bool)> {
     if n.protocol.starts_with("email") {
-        return match crate::mail::write(inner.config.maildir.as_deref(), n).await {
-            Ok(()) => true,
-            Err(e) => {
+        return crate::mail::write(inner.config.maildir.as_deref(), n)
+            .await
+            .map_err(|e| {
                 tracing::warn!(subscription = %n.subscription_arn, error = %e, "mail not written");
-                false
-            }
-        };
+                (e.to_string(), false)
+            });
     }
-    let client = match client_for(inner, &n.endpoint).await {
-        Ok(c) => c,
-        Err(why) => {
-            tracing::warn!(endpoint = %n.endpoint, subscription = %n.subscription_arn, reason = %why,
-                "notification not sent: the endpoint may not be reached");
-            return false;
-        }
-    };
+    let client = client_for(inner, &n.endpoint).await.map_err(|why| {
+        tracing::warn!(endpoint = %n.endpoint, subscription = %n.subscription_arn, reason = %why,
+            "notification not sent: the endpoint may not be reached");
+        (why, false)
+    })?;
+    post(&client, n).await.map_err(|e| (e, true))
+}
+
+async fn deliver_under_policy(inner: &Inner, n: &Notification) -> bool {
     let mut retry = 0;
     loop {
-        let error = match post(&client, n).await {
+        let error = match attempt(inner, n).await {
             Ok(()) => return true,
-            Err(e) => e,
+            Err((_, false)) => return false,
+            Err((e, true)) => e,
         };
         match inner.config.policy.delay_before_retry(retry) {
             Some(wait) => {
@@ -466,6 +486,8 @@ async fn post(client: &reqwest::Client, n: &Notification) -> Result<(), String> 
         Err(format!("status {status}"))
     }
 }
+
+mod durable;
 
 #[cfg(test)]
 mod tests;

@@ -84,11 +84,16 @@ pub fn notification_for(notifier: &Notifier, p: &Publication, r: &Recipient) -> 
     }
 }
 
-/// Queues `p` for each of its recipients and returns at once. Must be called within a Tokio
-/// runtime.
+/// Sends `p` to each of its recipients and returns at once: from the durable queues its
+/// transaction wrote (`cairn_core::sns_queue`) when the notifier has the store, else from
+/// memory. Must be called within a Tokio runtime, after that transaction committed.
 pub fn publish(notifier: &Notifier, p: &Publication) {
     for r in &p.recipients {
-        notifier.send(notification_for(notifier, p, r));
+        if notifier.durable() {
+            notifier.kick(&r.subscription_arn);
+        } else {
+            notifier.send(notification_for(notifier, p, r));
+        }
     }
 }
 

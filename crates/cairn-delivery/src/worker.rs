@@ -6,6 +6,7 @@ use std::path::Path;
 
 use cairn_buckets::ExternalBuckets;
 use cairn_buckets::local::ObjectFiles;
+use cairn_core::publish::Publication;
 use cairn_logfile::records::BodyWriter;
 use cairn_model::trail::Trail;
 use cairn_store::{Store, delivery, trails};
@@ -241,6 +242,7 @@ impl Delivery {
         external: ExternalBuckets,
         digest_interval_secs: f64,
     ) -> std::io::Result<Self> {
+        let queue_store = store.clone();
         Ok(Self {
             putter: Putter {
                 store: store.clone(),
@@ -265,6 +267,7 @@ impl Delivery {
                     .ok()
                     .map(std::sync::Arc::new),
                 maildir: Some(data_dir.join("mail")),
+                store: Some(queue_store),
                 ..NotifierConfig::default()
             }),
         })
@@ -302,9 +305,20 @@ impl Delivery {
         self
     }
 
-    /// Sends notifications with `config` instead of SNS's defaults.
+    /// Sends notifications with `config` instead of SNS's defaults (from this worker's
+    /// store's durable queues).
     pub fn with_notifier(mut self, config: NotifierConfig) -> Self {
-        self.notifier = Notifier::new(config);
+        self.notifier = Notifier::new(NotifierConfig {
+            store: Some(self.store.clone()),
+            ..config
+        });
+        self
+    }
+
+    /// Sends notifications through `notifier`, shared with the rest of the process (one
+    /// sender per durable queue).
+    pub fn with_shared_notifier(mut self, notifier: Notifier) -> Self {
+        self.notifier = notifier;
         self
     }
 
@@ -544,68 +558,38 @@ impl Delivery {
         };
         let store = self.store.clone();
         let (id, arn, live) = (p.id, p.trail_arn.clone(), p.retired.is_none());
-        let (body, topic) = self
+        let message = serde_json::json!({"s3Bucket": p.bucket, "s3ObjectKey": [key]}).to_string();
+        let (body, publication) = self
             .putter
             .put(
                 &target,
                 Box::new(move |sink: &mut dyn Write| stream_log_body(&store, &seqs, sink)),
                 now,
-                move |c, body: &LogBody| -> cairn_store::StoreResult<Option<String>> {
+                move |c, body: &LogBody| -> cairn_store::StoreResult<Option<Publication>> {
                     delivery::mark_done(c, id, &body.sha256, &body.oldest, &body.newest, now)?;
                     if !validation_on(c, &arn, retired)? {
                         delivery::exempt_from_digests(c, id)?;
                     }
-                    let mut topic = None;
-                    if live {
-                        let mut failure = None;
-                        update_trail(c, &arn, |t| {
-                            let configured = t.sns_topic_arn.clone();
-                            let d = &mut t.status.delivery;
-                            d.latest_delivery_time = Some(now);
-                            d.latest_delivery_attempt_time = Some(now);
-                            d.latest_delivery_error = None;
-                            // The notification is published to the topic with the file.
-                            let Some(arn) = configured else { return };
-                            match cairn_store::sns::get_topic(c, &arn) {
-                                Ok(Some(_)) => {
-                                    d.latest_notification_time = Some(now);
-                                    d.latest_notification_error = None;
-                                    topic = Some(arn);
-                                }
-                                Ok(None) => {
-                                    d.latest_notification_error = Some("NotFound".to_owned())
-                                }
-                                Err(e) => failure = Some(e),
-                            }
-                        })?;
-                        if let Some(e) = failure {
-                            return Err(e);
-                        }
+                    if !live {
+                        return Ok(None);
                     }
-                    Ok(topic)
+                    // The notification is published to the topic with the file, in this
+                    // transaction, if the topic's policy lets CloudTrail publish now.
+                    let notice = crate::notice::publish(c, &arn, &message, now)?;
+                    update_trail(c, &arn, |t| {
+                        let d = &mut t.status.delivery;
+                        d.latest_delivery_time = Some(now);
+                        d.latest_delivery_attempt_time = Some(now);
+                        d.latest_delivery_error = None;
+                        notice.record(d, now);
+                    })?;
+                    Ok(notice.publication())
                 },
             )
             .await?;
-        if let Some(topic) = topic {
-            self.notify(&topic, &p.bucket, &key).await;
+        if let Some(p) = publication {
+            crate::publish::publish(&self.notifier, &p);
         }
         Ok(body.events)
-    }
-
-    /// Queues CloudTrail's delivery notification for the topic's confirmed subscribers
-    /// (signed like every SNS message); returns at once.
-    async fn notify(&self, topic: &str, bucket: &str, key: &str) {
-        let t = topic.to_owned();
-        let message = serde_json::json!({"s3Bucket": bucket, "s3ObjectKey": [key]}).to_string();
-        let now_ms = chrono::Utc::now().timestamp_millis();
-        let prepared = self
-            .store
-            .read(move |c| Ok(cairn_core::publish::prepare(c, &t, None, &message, now_ms)))
-            .await;
-        match prepared {
-            Ok(Ok(p)) => crate::publish::publish(&self.notifier, &p),
-            Ok(Err(e)) => tracing::warn!(topic, error = %e.message, "no notification"),
-            Err(e) => tracing::warn!(error = %e, "cannot read subscriptions"),
-        }
     }
 }

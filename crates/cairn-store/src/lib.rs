@@ -28,6 +28,7 @@ pub mod metrics;
 pub mod objects;
 mod schema;
 pub mod sns;
+pub mod sns_queue;
 pub mod trail_logs;
 pub mod trails;
 mod writer;

@@ -401,7 +401,7 @@ CREATE INDEX IF NOT EXISTS events_unchained ON events (seq) WHERE chain IS NULL;
 
 /// The newest schema version this binary knows. A store stamped with a higher one was
 /// upgraded by a newer binary and is refused ([`check_before_upgrade`]).
-pub const LATEST: i64 = 24;
+pub const LATEST: i64 = 25;
 
 fn version_of(conn: &Connection) -> StoreResult<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
@@ -589,6 +589,12 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA_V24} {} PRAGMA user_version = 24; COMMIT;",
             crate::events::reindex::FORGET_PROGRESS
+        ))?;
+    }
+    if due(25) {
+        conn.execute_batch(&format!(
+            "BEGIN; {} PRAGMA user_version = 25; COMMIT;",
+            crate::sns_queue::SCHEMA_V25
         ))?;
     }
     Ok(())

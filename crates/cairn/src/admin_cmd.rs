@@ -302,7 +302,7 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<bool> {
     if !runtime.block_on(worker.notifier().drain(wait)) {
         tracing::warn!(
             outstanding = worker.notifier().outstanding(),
-            "notifications still queued when flush gave up waiting; they are dropped"
+            "notifications still queued when flush gave up waiting; they stay queued for the next server start"
         );
     }
     println!(

@@ -95,6 +95,7 @@ pub fn run(args: AlarmsArgs) -> anyhow::Result<()> {
                     .ok()
                     .map(std::sync::Arc::new),
                 maildir: Some(data_dir.join("mail")),
+                store: Some(store.clone()),
                 ..Default::default()
             });
             let published = runtime.block_on(async {

@@ -223,21 +223,6 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(serve(config))
 }
 
-/// Notifications obey the same outbound rules as the SNS confirmation handshake: no
-/// instance-metadata or loopback/private address outside `--sns-allowed-networks`, and never
-/// Cairn's own listener.
-fn notifier_config(
-    allowed: Vec<cairn_core::net::Cidr>,
-    own: std::net::SocketAddr,
-) -> cairn_delivery::NotifierConfig {
-    let guard: cairn_delivery::AddressGuard =
-        std::sync::Arc::new(move |a| cairn_core::net::outbound_refusal(a, &allowed, Some(own)));
-    cairn_delivery::NotifierConfig {
-        guard: Some(guard),
-        ..Default::default()
-    }
-}
-
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     // Everything that can be checked without the data dir is checked before it is created,
     // so a start that fails (a bad key file, a port in use) leaves no half-made data dir
@@ -305,6 +290,8 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             tick,
         ));
     }
+    // SNS messages a previous run accepted and had not yet delivered are sent again.
+    state.notifier.resume().await;
     let state_for_worker = state.clone();
     // IAM changes made by another process on this data dir (the `cairn iam` admin commands)
     // reach the credential cache within one poll.
@@ -434,12 +421,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         state_for_worker.settings.external.clone(),
         config.digest_interval,
     )?
-    .with_notifier(cairn_delivery::NotifierConfig {
-        signer: state_for_worker.notifier.signer(),
-        base_url: state_for_worker.notifier.base_url().to_owned(),
-        maildir: Some(config.data_dir.join("mail")),
-        ..notifier_config(config.sns_allowed_networks.clone(), addr)
-    })
+    .with_shared_notifier(state_for_worker.notifier.clone())
     .with_kms(state_for_worker.settings.kms_master.clone());
     let delivery_every = Duration::from_secs_f64(config.delivery_interval);
     // One step at a time; a trail's failure is recorded in its status and retried on a later

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::harness::Server;
 
 /// Reads one HTTP request (headers and a Content-Length body); returns its body.
-fn read_request(stream: &mut TcpStream) -> Vec<u8> {
+pub fn read_request(stream: &mut TcpStream) -> Vec<u8> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
@@ -73,7 +73,7 @@ fn silent_subscriber() -> SilentSubscriber {
     }
 }
 
-async fn sns(server: &Server, params: &[(&str, &str)]) -> String {
+pub async fn sns(server: &Server, params: &[(&str, &str)]) -> String {
     let (status, text) = server.query("sns", &form_urlencoded(params)).await;
     assert_eq!(status, 200, "{text}");
     text

@@ -1,0 +1,209 @@
+//! Sending the durable queues (`cairn_store::sns_queue`): every message a topic accepted is
+//! queued in the store by the transaction that accepted it, and sent from there by one sender
+//! task per subscription, oldest first. A failed attempt is recorded in the row (attempts
+//! made, time of the next one) under the delivery policy in effect for the subscription (its
+//! topic's or its own `DeliveryPolicy`, else the notifier's); the row goes once the message
+//! is delivered or the policy is exhausted. A crash between an attempt and its record sends
+//! the message again (at least once). [`Notifier::resume`] restarts the senders of what a
+//! previous run left queued.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Inner, Notifier, RetryPolicy, attempt};
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn policy_of(r: &cairn_core::sns_delivery_policy::HealthyRetry) -> RetryPolicy {
+    RetryPolicy {
+        num_retries: r.num_retries,
+        num_no_delay_retries: r.num_no_delay_retries,
+        num_min_delay_retries: r.num_min_delay_retries,
+        num_max_delay_retries: r.num_max_delay_retries,
+        min_delay: Duration::from_secs(r.min_delay_target.into()),
+        max_delay: Duration::from_secs(r.max_delay_target.into()),
+    }
+}
+
+impl Notifier {
+    /// Whether published messages are sent from the store's durable queues.
+    pub fn durable(&self) -> bool {
+        self.inner.config.store.is_some()
+    }
+
+    /// Makes sure `subscription_arn`'s durable queue is being sent (after a commit that
+    /// queued messages for it). Must be called within a Tokio runtime.
+    pub fn kick(&self, subscription_arn: &str) {
+        if self.inner.config.store.is_none() {
+            return;
+        }
+        let start = {
+            let mut state = self.inner.state.lock().expect("notifier lock");
+            match state.durable.get_mut(subscription_arn) {
+                Some(more) => {
+                    *more = true;
+                    false
+                }
+                None => {
+                    state.durable.insert(subscription_arn.to_owned(), false);
+                    true
+                }
+            }
+        };
+        if start {
+            tokio::spawn(run(self.inner.clone(), subscription_arn.to_owned()));
+        }
+    }
+
+    /// Starts sending every durable queue a previous run left (at start-up). Returns how
+    /// many messages were waiting.
+    pub async fn resume(&self) -> i64 {
+        let Some(store) = self.inner.config.store.clone() else {
+            return 0;
+        };
+        let backlog = match store.read(cairn_store::sns_queue::backlog).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the SNS delivery queues");
+                return 0;
+            }
+        };
+        let total: i64 = backlog.iter().map(|(_, n)| n).sum();
+        if total > 0 {
+            tracing::info!(
+                messages = total,
+                subscriptions = backlog.len(),
+                "resuming queued SNS deliveries"
+            );
+        }
+        for (sub, _) in &backlog {
+            self.kick(sub);
+        }
+        total
+    }
+}
+
+/// Stops `sub`'s sender after a store failure: its messages stay queued for the next start.
+fn give_up(inner: &Inner, sub: &str) {
+    inner
+        .state
+        .lock()
+        .expect("notifier lock")
+        .durable
+        .remove(sub);
+    inner.idle.notify_waiters();
+}
+
+/// Ends the sender of `sub` unless more was queued since it last looked (then it goes on).
+fn finished(inner: &Inner, sub: &str) -> bool {
+    let mut state = inner.state.lock().expect("notifier lock");
+    if state.durable.get(sub).copied().unwrap_or(false) {
+        state.durable.insert(sub.to_owned(), false);
+        return false;
+    }
+    state.durable.remove(sub);
+    drop(state);
+    inner.idle.notify_waiters();
+    true
+}
+
+/// The sender task of one subscription's durable queue.
+async fn run(inner: Arc<Inner>, sub: String) {
+    let store = inner
+        .config
+        .store
+        .clone()
+        .expect("a durable sender has a store");
+    let notifier = Notifier {
+        inner: inner.clone(),
+    };
+    loop {
+        if let Some(more) = inner
+            .state
+            .lock()
+            .expect("notifier lock")
+            .durable
+            .get_mut(&sub)
+        {
+            *more = false;
+        }
+        let s = sub.clone();
+        let head = store
+            .read(move |c| {
+                let Some(row) = cairn_store::sns_queue::head(c, &s)? else {
+                    return Ok(None);
+                };
+                let policy = cairn_core::sns::retry_policy(c, &s)
+                    .map_err(|e| cairn_store::StoreError::Corrupt(e.message))?;
+                Ok(Some((row, policy)))
+            })
+            .await;
+        let (row, policy) = match head {
+            Ok(Some(h)) => h,
+            Ok(None) => {
+                if finished(&inner, &sub) {
+                    return;
+                }
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(subscription = %sub, error = %e,
+                    "cannot read the SNS delivery queue; its messages wait for the next start");
+                give_up(&inner, &sub);
+                return;
+            }
+        };
+        let wait = row.next_attempt_ms - now_ms();
+        if wait > 0 {
+            tokio::time::sleep(Duration::from_millis(wait.unsigned_abs())).await;
+        }
+        let outcome = match cairn_core::sns_queue::decode(&row.payload) {
+            Some(p) => {
+                let n = crate::publish::notification_for(&notifier, &p, &p.recipients[0]);
+                attempt(&inner, &n).await
+            }
+            None => Err(("a queued message this binary cannot read".to_owned(), false)),
+        };
+        let next = match outcome {
+            Ok(()) => {
+                inner.state.lock().expect("notifier lock").stats.delivered += 1;
+                None
+            }
+            Err((error, retry)) => {
+                let policy = policy
+                    .as_ref()
+                    .map_or_else(|| inner.config.policy.clone(), policy_of);
+                let attempts = u32::try_from(row.attempts).unwrap_or(u32::MAX);
+                match policy.delay_before_retry(attempts).filter(|_| retry) {
+                    Some(wait) => {
+                        tracing::debug!(subscription = %sub, error = %error, attempts = attempts + 1,
+                            ?wait, "notification failed; retrying");
+                        let ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+                        Some(now_ms().saturating_add(ms))
+                    }
+                    None => {
+                        tracing::warn!(subscription = %sub, error = %error, attempts = attempts + 1,
+                            "notification not delivered; the delivery policy is exhausted");
+                        inner.state.lock().expect("notifier lock").stats.failed += 1;
+                        None
+                    }
+                }
+            }
+        };
+        let (id, message_id, attempts) = (row.id, row.message_id.clone(), row.attempts + 1);
+        let written = store
+            .write(move |c| match next {
+                Some(at) => cairn_store::sns_queue::retry_later(c, id, &message_id, attempts, at),
+                None => cairn_store::sns_queue::remove(c, id, &message_id),
+            })
+            .await;
+        if let Err(e) = written.and_then(|r| r) {
+            tracing::error!(subscription = %sub, error = %e,
+                "cannot record an SNS delivery; it is retried at the next start");
+            give_up(&inner, &sub);
+            return;
+        }
+    }
+}

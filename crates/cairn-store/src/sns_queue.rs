@@ -1,0 +1,156 @@
+//! SNS's per-subscription delivery queue, durable (schema v25): one row per message and
+//! subscription, written in the transaction that accepts the message (a `Publish`, an alarm's
+//! action, CloudTrail's file notification) and removed once the message is delivered or its
+//! delivery policy is exhausted. Each row keeps its retry state (attempts made, the time of
+//! the next one), so a restart resumes where the last run stopped. Plain SQL another engine
+//! (PostgreSQL) could run; the id orders a subscription's messages.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::StoreResult;
+
+/// One queued message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Queued {
+    /// Row id (insertion order).
+    pub id: i64,
+    /// The subscription.
+    pub subscription_arn: String,
+    /// The message id (with `id`, names the row).
+    pub message_id: String,
+    /// What the sender needs to build the message (JSON, owned by `cairn_core::sns_queue`).
+    pub payload: String,
+    /// Failed attempts so far.
+    pub attempts: i64,
+    /// Earliest time of the next attempt, epoch ms.
+    pub next_attempt_ms: i64,
+}
+
+/// Adds a message to `subscription_arn`'s queue and keeps the queue within `bound` messages
+/// by dropping its oldest. Returns how many were dropped.
+pub fn enqueue(
+    conn: &Connection,
+    subscription_arn: &str,
+    message_id: &str,
+    payload: &str,
+    now_ms: i64,
+    bound: usize,
+) -> StoreResult<usize> {
+    conn.prepare_cached(
+        "INSERT INTO sns_queue (subscription_arn, message_id, payload, attempts, next_attempt_ms, enqueued_ms)
+         VALUES (?1, ?2, ?3, 0, ?4, ?4)",
+    )?
+    .execute(params![subscription_arn, message_id, payload, now_ms])?;
+    let count: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM sns_queue WHERE subscription_arn = ?1")?
+        .query_row(params![subscription_arn], |r| r.get(0))?;
+    let bound = i64::try_from(bound.max(1)).unwrap_or(i64::MAX);
+    if count <= bound {
+        return Ok(0);
+    }
+    let dropped = conn
+        .prepare_cached(
+            "DELETE FROM sns_queue WHERE id IN (
+                 SELECT id FROM sns_queue WHERE subscription_arn = ?1 ORDER BY id LIMIT ?2)",
+        )?
+        .execute(params![subscription_arn, count - bound])?;
+    Ok(dropped)
+}
+
+/// The oldest message queued for `subscription_arn`.
+pub fn head(conn: &Connection, subscription_arn: &str) -> StoreResult<Option<Queued>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, subscription_arn, message_id, payload, attempts, next_attempt_ms
+             FROM sns_queue WHERE subscription_arn = ?1 ORDER BY id LIMIT 1",
+        )?
+        .query_row(params![subscription_arn], |r| {
+            Ok(Queued {
+                id: r.get(0)?,
+                subscription_arn: r.get(1)?,
+                message_id: r.get(2)?,
+                payload: r.get(3)?,
+                attempts: r.get(4)?,
+                next_attempt_ms: r.get(5)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Records a failed attempt: `attempts` made so far, the next one not before `next_attempt_ms`.
+pub fn retry_later(
+    conn: &Connection,
+    id: i64,
+    message_id: &str,
+    attempts: i64,
+    next_attempt_ms: i64,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "UPDATE sns_queue SET attempts = ?3, next_attempt_ms = ?4 WHERE id = ?1 AND message_id = ?2",
+    )?
+    .execute(params![id, message_id, attempts, next_attempt_ms])?;
+    Ok(())
+}
+
+/// Removes a message (delivered, or its policy exhausted). Removing one already gone (dropped
+/// from a full queue meanwhile) is not an error.
+pub fn remove(conn: &Connection, id: i64, message_id: &str) -> StoreResult<()> {
+    conn.prepare_cached("DELETE FROM sns_queue WHERE id = ?1 AND message_id = ?2")?
+        .execute(params![id, message_id])?;
+    Ok(())
+}
+
+/// Every subscription with queued messages, and how many each has.
+pub fn backlog(conn: &Connection) -> StoreResult<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT subscription_arn, COUNT(*) FROM sns_queue GROUP BY subscription_arn ORDER BY subscription_arn",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Version 25: the delivery queue.
+pub(crate) const SCHEMA_V25: &str = "
+CREATE TABLE IF NOT EXISTS sns_queue (
+    id INTEGER PRIMARY KEY,
+    subscription_arn TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_ms INTEGER NOT NULL,
+    enqueued_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS sns_queue_by_subscription ON sns_queue (subscription_arn, id);
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        crate::schema::configure(&conn).unwrap();
+        crate::schema::migrate(&conn).unwrap();
+        conn
+    }
+
+    #[test]
+    fn a_queue_keeps_order_retry_state_and_its_bound() {
+        let c = store();
+        for (i, m) in ["m1", "m2", "m3"].iter().enumerate() {
+            let dropped = enqueue(&c, "sub", m, "{}", 10, 2).unwrap();
+            assert_eq!(dropped, usize::from(i == 2));
+        }
+        enqueue(&c, "other", "o1", "{}", 10, 2).unwrap();
+        let h = head(&c, "sub").unwrap().unwrap();
+        assert_eq!((h.message_id.as_str(), h.attempts), ("m2", 0));
+        retry_later(&c, h.id, "m2", 1, 99).unwrap();
+        let h = head(&c, "sub").unwrap().unwrap();
+        assert_eq!((h.attempts, h.next_attempt_ms), (1, 99));
+        remove(&c, h.id, "m2").unwrap();
+        assert_eq!(head(&c, "sub").unwrap().unwrap().message_id, "m3");
+        assert_eq!(
+            backlog(&c).unwrap(),
+            vec![("other".to_owned(), 1), ("sub".to_owned(), 1)]
+        );
+    }
+}
