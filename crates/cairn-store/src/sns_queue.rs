@@ -2,8 +2,11 @@
 //! subscription, written in the transaction that accepts the message (a `Publish`, an alarm's
 //! action, CloudTrail's file notification) and removed once the message is delivered or its
 //! delivery policy is exhausted. Each row keeps its retry state (attempts made, the time of
-//! the next one), so a restart resumes where the last run stopped. Plain SQL another engine
-//! (PostgreSQL) could run; the id orders a subscription's messages.
+//! the next one), so a restart resumes where the last run stopped. A sender [`claim`]s a row
+//! before each attempt by moving its next attempt past the attempt's longest duration (a
+//! lease): two processes on one data dir (a server and `cairn alarms run`) never send one
+//! message at once, and a row whose sender died becomes due again when the lease ends. Plain
+//! SQL another engine (PostgreSQL) could run; the id orders a subscription's messages.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -22,12 +25,13 @@ pub struct Queued {
     pub payload: String,
     /// Failed attempts so far.
     pub attempts: i64,
-    /// Earliest time of the next attempt, epoch ms.
+    /// Earliest time of the next attempt, epoch ms (wall clock; 0 for at once).
     pub next_attempt_ms: i64,
 }
 
-/// Adds a message to `subscription_arn`'s queue and keeps the queue within `bound` messages
-/// by dropping its oldest. Returns how many were dropped.
+/// Adds a message to `subscription_arn`'s queue, due at once (whatever `now_ms`, the time the
+/// message was accepted, says: an alarm evaluated at a chosen time still sends now), and keeps
+/// the queue within `bound` messages by dropping its oldest. Returns how many were dropped.
 pub fn enqueue(
     conn: &Connection,
     subscription_arn: &str,
@@ -38,7 +42,7 @@ pub fn enqueue(
 ) -> StoreResult<usize> {
     conn.prepare_cached(
         "INSERT INTO sns_queue (subscription_arn, message_id, payload, attempts, next_attempt_ms, enqueued_ms)
-         VALUES (?1, ?2, ?3, 0, ?4, ?4)",
+         VALUES (?1, ?2, ?3, 0, 0, ?4)",
     )?
     .execute(params![subscription_arn, message_id, payload, now_ms])?;
     let count: i64 = conn
@@ -77,6 +81,25 @@ pub fn head(conn: &Connection, subscription_arn: &str) -> StoreResult<Option<Que
         .optional()?)
 }
 
+/// Claims the row for one attempt starting at `now_ms`: when it is due, its next attempt
+/// moves to `lease_until_ms` (so no other sender takes it meanwhile) and this returns `true`;
+/// `false` when another sender holds it or it is gone.
+pub fn claim(
+    conn: &Connection,
+    id: i64,
+    message_id: &str,
+    now_ms: i64,
+    lease_until_ms: i64,
+) -> StoreResult<bool> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE sns_queue SET next_attempt_ms = ?4
+             WHERE id = ?1 AND message_id = ?2 AND next_attempt_ms <= ?3",
+        )?
+        .execute(params![id, message_id, now_ms, lease_until_ms])?;
+    Ok(changed == 1)
+}
+
 /// Records a failed attempt: `attempts` made so far, the next one not before `next_attempt_ms`.
 pub fn retry_later(
     conn: &Connection,
@@ -100,12 +123,14 @@ pub fn remove(conn: &Connection, id: i64, message_id: &str) -> StoreResult<()> {
     Ok(())
 }
 
-/// Every subscription with queued messages, and how many each has.
-pub fn backlog(conn: &Connection) -> StoreResult<Vec<(String, i64)>> {
+/// Every subscription with a message due by `due_by_ms`, and how many messages each has
+/// queued.
+pub fn backlog(conn: &Connection, due_by_ms: i64) -> StoreResult<Vec<(String, i64)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT subscription_arn, COUNT(*) FROM sns_queue GROUP BY subscription_arn ORDER BY subscription_arn",
+        "SELECT subscription_arn, COUNT(*) FROM sns_queue GROUP BY subscription_arn
+         HAVING MIN(next_attempt_ms) <= ?1 ORDER BY subscription_arn",
     )?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let rows = stmt.query_map(params![due_by_ms], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -143,13 +168,34 @@ mod tests {
         enqueue(&c, "other", "o1", "{}", 10, 2).unwrap();
         let h = head(&c, "sub").unwrap().unwrap();
         assert_eq!((h.message_id.as_str(), h.attempts), ("m2", 0));
+        // Due at once, whatever time the message was accepted at.
+        assert_eq!(h.next_attempt_ms, 0);
+        assert!(claim(&c, h.id, "m2", 50, 110).unwrap());
+        // Held by that lease: a second sender does not take it.
+        assert!(!claim(&c, h.id, "m2", 60, 120).unwrap());
+        // A queue whose only message is held is not due before the lease ends.
+        enqueue(&c, "solo", "s1", "{}", 10, 2).unwrap();
+        let s1 = head(&c, "solo").unwrap().unwrap();
+        assert!(claim(&c, s1.id, "s1", 50, 110).unwrap());
+        let due = |at| -> Vec<String> {
+            backlog(&c, at)
+                .unwrap()
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect()
+        };
+        assert_eq!(due(100), ["other", "sub"]);
+        assert_eq!(due(110), ["other", "solo", "sub"]);
+        remove(&c, s1.id, "s1").unwrap();
         retry_later(&c, h.id, "m2", 1, 99).unwrap();
         let h = head(&c, "sub").unwrap().unwrap();
         assert_eq!((h.attempts, h.next_attempt_ms), (1, 99));
+        assert!(!claim(&c, h.id, "m2", 98, 200).unwrap());
         remove(&c, h.id, "m2").unwrap();
+        assert!(!claim(&c, h.id, "m2", 300, 400).unwrap());
         assert_eq!(head(&c, "sub").unwrap().unwrap().message_id, "m3");
         assert_eq!(
-            backlog(&c).unwrap(),
+            backlog(&c, 0).unwrap(),
             vec![("other".to_owned(), 1), ("sub".to_owned(), 1)]
         );
     }

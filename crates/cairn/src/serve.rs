@@ -223,6 +223,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(serve(config))
 }
 
+/// How often a server looks for SNS messages another process queued and left unsent, and how
+/// long it leaves them to that process first.
+const SNS_SWEEP: Duration = Duration::from_secs(5);
+
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     // Everything that can be checked without the data dir is checked before it is created,
     // so a start that fails (a bad key file, a port in use) leaves no half-made data dir
@@ -290,8 +294,18 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             tick,
         ));
     }
-    // SNS messages a previous run accepted and had not yet delivered are sent again.
-    state.notifier.resume().await;
+    // SNS messages a previous run accepted and had not yet delivered are sent again; later,
+    // so are those another process on this data dir (`cairn alarms run`) queued and left.
+    state.notifier.resume(Duration::ZERO).await;
+    let sweeper = state.notifier.clone();
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(SNS_SWEEP);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            sweeper.resume(SNS_SWEEP).await;
+        }
+    });
     let state_for_worker = state.clone();
     // IAM changes made by another process on this data dir (the `cairn iam` admin commands)
     // reach the credential cache within one poll.

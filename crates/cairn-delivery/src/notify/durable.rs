@@ -3,14 +3,25 @@
 //! task per subscription, oldest first. A failed attempt is recorded in the row (attempts
 //! made, time of the next one) under the delivery policy in effect for the subscription (its
 //! topic's or its own `DeliveryPolicy`, else the notifier's); the row goes once the message
-//! is delivered or the policy is exhausted. A crash between an attempt and its record sends
-//! the message again (at least once). [`Notifier::resume`] restarts the senders of what a
-//! previous run left queued.
+//! is delivered or the policy is exhausted. Each attempt first claims its row for
+//! [`LEASE`] (`cairn_store::sns_queue::claim`), so two processes on one data dir never send
+//! one message at once. A crash between an attempt and its record sends the message again
+//! once the lease ends (at least once). [`Notifier::resume`] starts the senders of what is
+//! due: at start-up everything a previous run left, and then, every few seconds in a server,
+//! what another process (`cairn alarms run`) queued and left unsent for longer than a grace
+//! period.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Inner, Notifier, RetryPolicy, attempt};
+
+/// Longest time one attempt holds its row: connect and request timeouts with a margin.
+pub const LEASE: Duration = Duration::from_secs(60);
+
+/// Longest sleep of a sender waiting for its head row to become due: it looks again then,
+/// since another process may have sent or rescheduled the row meanwhile.
+const POLL: Duration = Duration::from_secs(2);
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -57,13 +68,20 @@ impl Notifier {
         }
     }
 
-    /// Starts sending every durable queue a previous run left (at start-up). Returns how
-    /// many messages were waiting.
-    pub async fn resume(&self) -> i64 {
+    /// Starts sending every durable queue with a message due `grace` ago or earlier: at
+    /// start-up (no grace) what a previous run left; later, with a grace, what another process
+    /// queued and has not sent (the grace lets that process send its own messages first).
+    /// Returns how many messages those queues hold.
+    pub async fn resume(&self, grace: Duration) -> i64 {
         let Some(store) = self.inner.config.store.clone() else {
             return 0;
         };
-        let backlog = match store.read(cairn_store::sns_queue::backlog).await {
+        let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
+        let due_by = now_ms().saturating_sub(grace_ms);
+        let backlog = match store
+            .read(move |c| cairn_store::sns_queue::backlog(c, due_by))
+            .await
+        {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the SNS delivery queues");
@@ -85,7 +103,7 @@ impl Notifier {
     }
 }
 
-/// Stops `sub`'s sender after a store failure: its messages stay queued for the next start.
+/// Stops `sub`'s sender after a store failure: its messages stay queued for the next sweep or start.
 fn give_up(inner: &Inner, sub: &str) {
     inner
         .state
@@ -157,7 +175,35 @@ async fn run(inner: Arc<Inner>, sub: String) {
         };
         let wait = row.next_attempt_ms - now_ms();
         if wait > 0 {
-            tokio::time::sleep(Duration::from_millis(wait.unsigned_abs())).await;
+            let wait = Duration::from_millis(wait.unsigned_abs()).min(POLL);
+            tokio::time::sleep(wait).await;
+            continue;
+        }
+        let (id, message_id) = (row.id, row.message_id.clone());
+        let start = now_ms();
+        let lease_ms = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
+        let claimed = store
+            .write(move |c| {
+                cairn_store::sns_queue::claim(
+                    c,
+                    id,
+                    &message_id,
+                    start,
+                    start.saturating_add(lease_ms),
+                )
+            })
+            .await
+            .and_then(|r| r);
+        match claimed {
+            Ok(true) => {}
+            // Another process took it, or it is gone: look at the head again.
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::error!(subscription = %sub, error = %e,
+                    "cannot claim an SNS delivery; it is retried at the next start");
+                give_up(&inner, &sub);
+                return;
+            }
         }
         let outcome = match cairn_core::sns_queue::decode(&row.payload) {
             Some(p) => {

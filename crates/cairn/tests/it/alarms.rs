@@ -84,7 +84,7 @@ async fn cw(server: &Server, op: &str, body: Value) -> (u16, Value, Option<Strin
     )
 }
 
-async fn cw_ok(server: &Server, op: &str, body: Value) -> Value {
+pub(crate) async fn cw_ok(server: &Server, op: &str, body: Value) -> Value {
     let (status, v, _) = cw(server, op, body).await;
     assert_eq!(status, 200, "{op}: {v}");
     v

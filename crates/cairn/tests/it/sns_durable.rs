@@ -333,3 +333,83 @@ async fn trail_notifications_follow_the_topic_policy_at_publish_time() {
     })
     .await;
 }
+
+/// `cairn alarms run` beside the running server, evaluating at `now_secs`.
+fn alarms_run(server: &Server, now_secs: i64, wait_secs: &str) -> Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(["alarms", "run", "--data-dir"])
+        .arg(server.data_dir())
+        .args(["--now", &now_secs.to_string()])
+        .args(["--notification-wait", wait_secs])
+        .env("CAIRN_LOG", "warn")
+        .output()
+        .expect("run cairn alarms");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("alarms run prints JSON")
+}
+
+/// An alarm that goes to ALARM at any evaluation (missing data breaching), notifying `topic`.
+async fn breaching_alarm(server: &Server, topic: &str) {
+    crate::alarms::cw_ok(
+        server,
+        "PutMetricAlarm",
+        json!({"AlarmName": "always", "MetricName": "Nothing", "Namespace": "Test",
+        "Statistic": "Sum", "Period": 60, "EvaluationPeriods": 1, "Threshold": 1.0,
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "TreatMissingData": "breaching", "AlarmActions": [topic]}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_alarm_evaluated_at_a_later_time_notifies_at_once() {
+    let server = Server::start_with(&["--alarm-tick-secs", "0"]);
+    let sub = Subscriber::start(200);
+    let (topic, _) = topic_with_subscriber(&server, "alarms", &sub).await;
+    breaching_alarm(&server, &topic).await;
+    // Evaluated ten minutes ahead: the message is still due now, not in ten minutes.
+    let run = alarms_run(&server, chrono::Utc::now().timestamp() + 600, "30");
+    assert_eq!(
+        (run["Published"].as_i64(), run["Delivered"].as_i64()),
+        (Some(1), Some(1)),
+        "{run}"
+    );
+    assert_eq!(sub.delivered().len(), 1);
+}
+
+#[tokio::test]
+async fn the_server_sends_what_another_process_queued_and_left() {
+    let server = Server::start_with(&["--alarm-tick-secs", "0"]);
+    let sub = Subscriber::start(500);
+    let (topic, _) = topic_with_subscriber(&server, "alarms", &sub).await;
+    let policy = json!({"http": {"defaultHealthyRetryPolicy": {"minDelayTarget": 1,
+        "maxDelayTarget": 1, "numRetries": 50}}});
+    set_topic(&server, &topic, "DeliveryPolicy", &policy.to_string()).await;
+    breaching_alarm(&server, &topic).await;
+    // The subscriber fails while `cairn alarms run` waits one second: it exits with the
+    // message still queued.
+    let run = alarms_run(&server, chrono::Utc::now().timestamp(), "1");
+    assert_eq!(
+        (run["Published"].as_i64(), run["Delivered"].as_i64()),
+        (Some(1), Some(0)),
+        "{run}"
+    );
+    sub.status.store(200, Ordering::SeqCst);
+    // The server's sweep takes it (within a lease, should the process have died mid-attempt).
+    wait_until(
+        Duration::from_secs(90),
+        "the server to send the message",
+        || async { sub.delivered().len() == 1 },
+    )
+    .await;
+    let answered: Vec<Seen> = sub.seen().into_iter().filter(|s| s.status == 200).collect();
+    assert_eq!(answered.len(), 1, "sent once: {answered:?}");
+    assert!(
+        answered[0].message.contains("\"NewStateValue\":\"ALARM\""),
+        "{answered:?}"
+    );
+}
