@@ -419,6 +419,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         let meta = crate::s3::RequestMeta {
             request_id,
             source_ip,
+            pending: Default::default(),
         };
         let mut resp = crate::s3::handle(
             &state.s3,

@@ -29,6 +29,7 @@ mod presign;
 mod region_check;
 mod sigv2_path;
 pub(crate) mod sse_ops;
+mod unhandled;
 mod unrouted;
 mod unserved;
 mod versions;
@@ -54,6 +55,8 @@ pub struct RequestMeta {
     pub request_id: String,
     /// Peer IP.
     pub source_ip: String,
+    /// The note of a served call awaiting its handler ([`unhandled`]).
+    pub pending: unhandled::PendingSlot,
 }
 
 /// The `S3` trait implementation.
@@ -155,12 +158,13 @@ async fn answer(
     {
         return crate::errors::s3_error(&e, &rid, None, head);
     }
+    let pending = meta.pending.clone();
     parts.extensions.insert(meta);
     let (body, form) = post_object::prepare(&mut parts, host, body).await;
     let req = http::Request::from_parts(parts, body);
     let mut resp = match s3.call(req).await {
         Ok(resp) if resp.status().is_client_error() || resp.status().is_server_error() => {
-            complete_error(resp, &rid, head).await
+            complete_error(resp, &rid, head, &pending).await
         }
         Ok(resp) => {
             let (mut parts, body) = resp.into_parts();
@@ -291,7 +295,12 @@ fn xml_body(headers: &http::HeaderMap, body: s3s::Body) -> axum::body::Body {
 
 /// Re-renders an error response with AWS's message for its code and our request id (error
 /// bodies are small; anything over 64 KiB is passed through as it is).
-async fn complete_error(resp: s3s::HttpResponse, rid: &str, head: bool) -> Response {
+async fn complete_error(
+    resp: s3s::HttpResponse,
+    rid: &str,
+    head: bool,
+    pending: &unhandled::PendingSlot,
+) -> Response {
     let (parts, body) = resp.into_parts();
     let status = parts.status;
     let bytes =
@@ -307,6 +316,17 @@ async fn complete_error(resp: s3s::HttpResponse, rid: &str, head: bool) -> Respo
         return Response::from_parts(parts, axum::body::Body::from(bytes));
     };
     let message = error_body::complete_message(&code, &message);
+    // A served call s3s refused before its handler is authorized and recorded now.
+    if let Some(e) = unhandled::settle(pending, &code, &message).await {
+        return crate::errors::s3_error_response(
+            e.code().as_str(),
+            e.status_code().unwrap_or(http::StatusCode::FORBIDDEN),
+            e.message().unwrap_or(""),
+            rid,
+            None,
+            head,
+        );
+    }
     tracing::debug!(request_id = %rid, %code, %message, "s3 error");
     let region = region_check::region_element(&code, &parts.headers).map(|r| ("Region", r));
     let mut out = crate::errors::s3_error_response(&code, status, &message, rid, region, head);
@@ -406,7 +426,10 @@ impl CairnS3 {
             .unwrap_or(RequestMeta {
                 request_id: uuid::Uuid::new_v4().to_string(),
                 source_ip: String::new(),
+                pending: Default::default(),
             });
+        // The handler runs: it authorizes and records the call itself.
+        meta.pending.take();
         let now = chrono::Utc::now();
         Ok(CallInfo {
             ctx: CallContext {

@@ -280,15 +280,16 @@ impl S3Access for CairnAccess {
         // s3s routes a subresource it does not know (`?renameObject`, `?abac`,
         // `?metadataConfiguration`) to the plain operation of its method and path (PutObject,
         // CreateBucket, DeleteBucket): that request is the model's operation, never served.
-        let op = match named.first() {
-            Some(model_op) if !named.contains(&cx.s3_op().name()) => *model_op,
-            _ if SERVED.contains(&cx.s3_op().name()) => return Ok(()),
-            _ => interned(cx.s3_op().name()),
+        let served = match named.first() {
+            Some(model_op) if !named.contains(&cx.s3_op().name()) => Err(*model_op),
+            _ if SERVED.contains(&cx.s3_op().name()) => Ok(interned(cx.s3_op().name())),
+            _ => Err(interned(cx.s3_op().name())),
         };
         let region = super::signed_region(cx.headers(), cx.uri().query().unwrap_or(""))
             .and_then(|r| s3s::region::Region::new(r.into()).ok());
+        let meta = cx.extensions_mut().get::<super::RequestMeta>().cloned();
         let mut extensions = http::Extensions::new();
-        if let Some(m) = cx.extensions_mut().get::<super::RequestMeta>() {
+        if let Some(m) = &meta {
             extensions.insert(m.clone());
         }
         let req = S3Request {
@@ -307,7 +308,22 @@ impl S3Access for CairnAccess {
             S3Path::Bucket { bucket } => (Some(bucket.to_string()), None),
             S3Path::Object { bucket, key } => (Some(bucket.to_string()), Some(key.to_string())),
         };
-        Err(self.s3.unserved(req, (bucket, key), op).await)
+        match served {
+            // Its handler authorizes and records it; should s3s refuse the request before
+            // the handler runs, the note settles it (`super::unhandled`).
+            Ok(op) => {
+                if let Some(m) = meta {
+                    m.pending.put(super::unhandled::Pending::new(
+                        self.s3.clone(),
+                        req,
+                        (bucket, key),
+                        op,
+                    ));
+                }
+                Ok(())
+            }
+            Err(op) => Err(self.s3.unserved(req, (bucket, key), op).await),
+        }
     }
 }
 
@@ -319,15 +335,38 @@ impl CairnS3 {
         (bucket, key): (Option<String>, Option<String>),
         op: &'static str,
     ) -> S3Error {
+        let call = Unhandled {
+            name: event_name(op),
+            read_only: reads(op),
+            data: key.is_some() || op == "ListObjectVersions",
+            action: action(op),
+            refused: None,
+        };
+        self.gatekeep(req, (bucket, key), call)
+            .await
+            .unwrap_or_else(|| S3Error::new(S3ErrorCode::NotImplemented))
+    }
+
+    /// Authorizes and records a call no handler ran for: an unserved operation (answered
+    /// `NotImplemented` once authorized) or a served one s3s refused first, whose record
+    /// carries the error s3s answered (`call.refused`). The error to answer: the failed
+    /// authorization's (or the record's), else the unserved operation's; `None` for a
+    /// refused call authorized and recorded, whose own error stands.
+    pub(super) async fn gatekeep(
+        &self,
+        req: S3Request<()>,
+        (bucket, key): (Option<String>, Option<String>),
+        call: Unhandled,
+    ) -> Option<S3Error> {
         let info = match self.call_info(&req).await {
             Ok(i) => i,
-            Err(e) => return e,
+            Err(e) => return Some(e),
         };
         let host = super::object_ops::host_of(&req.headers);
         let mut spec: Spec<()> = Spec::new(
-            event_name(op),
-            reads(op),
-            key.is_some() || op == "ListObjectVersions",
+            call.name,
+            call.read_only,
+            call.data,
             bucket.as_deref(),
             key.as_deref(),
             &host,
@@ -346,7 +385,7 @@ impl CairnS3 {
                 spec = spec.param(name, serde_json::json!([v]));
             }
         }
-        let action = action(op);
+        let action = call.action;
         let permission = match (&bucket, &key) {
             (Some(b), Some(k)) => Permission::new(action, format!("arn:aws:s3:::{b}/{k}"))
                 .under(ResourcePolicy::Bucket(b.clone())),
@@ -354,7 +393,7 @@ impl CairnS3 {
                 .under(ResourcePolicy::Bucket(b.clone())),
             (None, _) => Permission::any(action),
         };
-        let access = if reads(op) {
+        let access = if call.read_only {
             Access::Read
         } else {
             Access::Write
@@ -362,29 +401,63 @@ impl CairnS3 {
         let rid = info.request_id.clone();
         let account = info.ctx.account().to_string();
         let signing = info.signing;
+        let op = call.name;
+        let refused = call.refused.is_some();
+        let refusal = call.refused;
         let answered = self
             .gate
             .execute(
                 info,
                 access,
                 move |_, _| Ok(vec![permission]),
-                move |c| {
-                    if let Some(b) = &bucket {
-                        cairn_core::objects::require_bucket(c, b)?;
+                move |c| match refused {
+                    // The client's own mistake stands; nothing is carried out.
+                    true => Err::<(), _>(ApiError::new(ErrorKind::S3InvalidRequest, REFUSED)),
+                    false => {
+                        if let Some(b) = &bucket {
+                            cairn_core::objects::require_bucket(c, b)?;
+                        }
+                        Err(ApiError::new(
+                            ErrorKind::S3NotImplemented,
+                            format!("{op} is not implemented by Cairn"),
+                        ))
                     }
-                    Err::<(), _>(ApiError::new(
-                        ErrorKind::S3NotImplemented,
-                        format!("{op} is not implemented by Cairn"),
-                    ))
                 },
-                move |r| spec.outcome(r, &rid, &account, signing),
+                move |r| {
+                    let mut outcome = spec.outcome(r, &rid, &account, signing);
+                    if let (Some(error), Err(e)) = (refusal, r) {
+                        if e.message == REFUSED {
+                            outcome.error = Some(error);
+                        }
+                    }
+                    outcome
+                },
             )
             .await;
         match answered {
-            Ok(()) => S3Error::new(S3ErrorCode::NotImplemented),
-            Err(e) => super::s3_error(&e),
+            Err(e) if e.message == REFUSED => None,
+            Err(e) => Some(super::s3_error(&e)),
+            Ok(()) => None,
         }
     }
+}
+
+/// The placeholder error a refused call's operation returns: its record carries the error
+/// s3s answered instead.
+const REFUSED: &str = "refused before its handler";
+
+/// A call no handler ran for, as [`CairnS3::gatekeep`] authorizes and records it.
+pub(super) struct Unhandled {
+    /// `eventName`.
+    pub name: &'static str,
+    /// `readOnly`.
+    pub read_only: bool,
+    /// A data event.
+    pub data: bool,
+    /// The IAM action authorized.
+    pub action: String,
+    /// The (code, message) s3s answered, for a served operation it refused.
+    pub refused: Option<(String, String)>,
 }
 
 #[cfg(test)]

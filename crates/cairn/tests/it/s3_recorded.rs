@@ -250,3 +250,75 @@ async fn every_failing_object_call_is_recorded_once() {
         .await;
     assert!(listing.contains("<KeyCount>1</KeyCount>"), "{listing}");
 }
+
+/// s3s reads a served call's XML body before the handler runs: a malformed one is still
+/// authorized (a caller who may not make the call is told `AccessDenied`, not that its body
+/// is wrong) and recorded with its error, like every other call.
+#[tokio::test]
+async fn bodies_refused_before_the_handler_are_authorized_and_recorded() {
+    let server = Server::start();
+    let bucket = "cfg-bkt";
+    assert_eq!(server.s3("PUT", &format!("/{bucket}"), b"").await.0, 200);
+    let malformed = b"<LifecycleConfiguration><Rule><Unclosed>".to_vec();
+    let mut expected = Vec::new();
+    for (query, name) in [
+        ("lifecycle", "PutBucketLifecycle"),
+        ("tagging", "PutBucketTagging"),
+        ("encryption", "PutBucketEncryption"),
+    ] {
+        let req = s3_request(
+            &server.addr,
+            "PUT",
+            &format!("/{bucket}?{query}"),
+            vec![],
+            malformed.clone(),
+        );
+        expect_error(&server, req, 400, "MalformedXML").await;
+        expected.push((name.to_owned(), "MalformedXML".to_owned(), "root"));
+    }
+    let nobody = new_user(&server, "nobody");
+    let (status, body) = s3_as(
+        &server,
+        &nobody,
+        "PUT",
+        &format!("/{bucket}?lifecycle"),
+        &[],
+        &malformed,
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("<Code>AccessDenied</Code>"), "{body}");
+    expected.push((
+        "PutBucketLifecycle".to_owned(),
+        "AccessDenied".to_owned(),
+        "nobody",
+    ));
+
+    let mut failures: Vec<(String, String, &str)> = stored_records(&server, "Management")
+        .iter()
+        .filter(|r| r["requestParameters"]["bucketName"] == bucket)
+        .filter(|r| r.get("errorCode").is_some_and(|c| !c.is_null()))
+        .map(|r| {
+            assert!(
+                r["errorMessage"].as_str().is_some_and(|m| !m.is_empty()),
+                "{r}"
+            );
+            let who = if r["userIdentity"]["userName"] == "nobody" {
+                "nobody"
+            } else {
+                "root"
+            };
+            (
+                r["eventName"].as_str().unwrap().to_owned(),
+                r["errorCode"].as_str().unwrap().to_owned(),
+                who,
+            )
+        })
+        .collect();
+    failures.sort();
+    expected.sort();
+    assert_eq!(failures, expected);
+    // Nothing was configured.
+    let (status, _) = server.s3("GET", &format!("/{bucket}?lifecycle"), b"").await;
+    assert_eq!(status, 404);
+}
