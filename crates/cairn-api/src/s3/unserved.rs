@@ -425,10 +425,10 @@ impl CairnS3 {
                 },
                 move |r| {
                     let mut outcome = spec.outcome(r, &rid, &account, signing);
-                    if let (Some(error), Err(e)) = (refusal, r) {
-                        if e.message == REFUSED {
-                            outcome.error = Some(error);
-                        }
+                    if let (Some(error), Err(e)) = (refusal, r)
+                        && e.message == REFUSED
+                    {
+                        outcome.error = Some(error);
                     }
                     outcome
                 },
