@@ -59,7 +59,7 @@ pub fn enqueue(conn: &Connection, p: &Publication, now_ms: i64) -> ApiResult<()>
             &r.subscription_arn,
             &p.message_id,
             &text,
-            now_ms,
+            (now_ms, chrono::Utc::now().timestamp_millis()),
             QUEUE_BOUND,
         )?;
         if dropped > 0 {

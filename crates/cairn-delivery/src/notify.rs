@@ -112,6 +112,9 @@ pub struct NotifierConfig {
     /// The store holding the durable queues ([`durable`]): published messages are sent from
     /// it. Without one, only [`Notifier::send`]'s in-memory queues are sent.
     pub store: Option<cairn_store::Store>,
+    /// Send, from the durable queues, only the messages this notifier published (a
+    /// command beside the server: the server sends the rest, under its address guard).
+    pub own_messages_only: bool,
 }
 
 impl std::fmt::Debug for NotifierConfig {
@@ -126,6 +129,7 @@ impl std::fmt::Debug for NotifierConfig {
             .field("base_url", &self.base_url)
             .field("maildir", &self.maildir)
             .field("store", &self.store.is_some())
+            .field("own_messages_only", &self.own_messages_only)
             .finish()
     }
 }
@@ -142,6 +146,7 @@ impl Default for NotifierConfig {
             base_url: "http://127.0.0.1".into(),
             maildir: None,
             store: None,
+            own_messages_only: false,
         }
     }
 }
@@ -218,6 +223,9 @@ struct State {
     /// Subscriptions whose durable queue has a sender task; `true` when more was queued
     /// since the task last looked.
     durable: HashMap<String, bool>,
+    /// The message ids this notifier published (kept only with
+    /// [`NotifierConfig::own_messages_only`]).
+    own: std::collections::HashSet<String>,
     stats: NotifyStats,
 }
 

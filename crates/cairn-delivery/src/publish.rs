@@ -90,7 +90,7 @@ pub fn notification_for(notifier: &Notifier, p: &Publication, r: &Recipient) -> 
 pub fn publish(notifier: &Notifier, p: &Publication) {
     for r in &p.recipients {
         if notifier.durable() {
-            notifier.kick(&r.subscription_arn);
+            notifier.kick_published(&r.subscription_arn, &p.message_id);
         } else {
             notifier.send(notification_for(notifier, p, r));
         }

@@ -268,6 +268,9 @@ impl Delivery {
                     .map(std::sync::Arc::new),
                 maildir: Some(data_dir.join("mail")),
                 store: Some(queue_store),
+                // A worker of its own (`cairn flush`) sends only what it publishes; a server's
+                // shares the server's notifier (`with_shared_notifier`).
+                own_messages_only: true,
                 ..NotifierConfig::default()
             }),
         })

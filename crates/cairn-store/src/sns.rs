@@ -162,6 +162,12 @@ pub fn delete_topic_tags(conn: &Connection, arn: &str, keys: &[String]) -> Store
 
 /// Deletes a topic and its subscriptions.
 pub fn delete_topic(conn: &Connection, arn: &str) -> StoreResult<()> {
+    // What was queued for its subscriptions is never sent.
+    conn.prepare_cached(
+        "DELETE FROM sns_queue WHERE subscription_arn IN
+             (SELECT arn FROM sns_subscriptions WHERE topic_arn = ?1)",
+    )?
+    .execute([arn])?;
     conn.prepare_cached("DELETE FROM sns_topics WHERE arn = ?1")?
         .execute([arn])?;
     Ok(())
@@ -283,6 +289,7 @@ pub fn subscriptions(conn: &Connection, topic_arn: &str) -> StoreResult<Vec<Subs
 
 /// Deletes a subscription; whether it existed.
 pub fn delete_subscription(conn: &Connection, arn: &str) -> StoreResult<bool> {
+    crate::sns_queue::forget(conn, arn)?;
     Ok(conn
         .prepare_cached("DELETE FROM sns_subscriptions WHERE arn = ?1")?
         .execute(rusqlite::params![arn])?

@@ -2,11 +2,14 @@
 //! subscription, written in the transaction that accepts the message (a `Publish`, an alarm's
 //! action, CloudTrail's file notification) and removed once the message is delivered or its
 //! delivery policy is exhausted. Each row keeps its retry state (attempts made, the time of
-//! the next one), so a restart resumes where the last run stopped. A sender [`claim`]s a row
+//! the next one), so a restart resumes where the last run stopped. A sender claims a row ([`claim_at`])
 //! before each attempt by moving its next attempt past the attempt's longest duration (a
 //! lease): two processes on one data dir (a server and `cairn alarms run`) never send one
-//! message at once, and a row whose sender died becomes due again when the lease ends. Plain
-//! SQL another engine (PostgreSQL) could run; the id orders a subscription's messages.
+//! message at once, and a row whose sender died becomes due again when the lease ends.
+//! Messages of one subscription are retried each on its own schedule, as SNS does (one
+//! failing message does not hold back the others); the id orders those due together. The
+//! statements are plain SQL; the table's DDL, like the other tables', is SQLite's (a
+//! PostgreSQL backend declares `id` as an identity column and the times as `BIGINT`).
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -29,22 +32,22 @@ pub struct Queued {
     pub next_attempt_ms: i64,
 }
 
-/// Adds a message to `subscription_arn`'s queue, due at once (whatever `now_ms`, the time the
-/// message was accepted, says: an alarm evaluated at a chosen time still sends now), and keeps
-/// the queue within `bound` messages by dropping its oldest. Returns how many were dropped.
+/// Adds a message to `subscription_arn`'s queue, accepted at `now_ms` and due at `due_ms`
+/// (the wall clock: an alarm evaluated at a chosen time still sends now), and keeps the queue
+/// within `bound` messages by dropping its oldest. Returns how many were dropped.
 pub fn enqueue(
     conn: &Connection,
     subscription_arn: &str,
     message_id: &str,
     payload: &str,
-    now_ms: i64,
+    (now_ms, due_ms): (i64, i64),
     bound: usize,
 ) -> StoreResult<usize> {
     conn.prepare_cached(
         "INSERT INTO sns_queue (subscription_arn, message_id, payload, attempts, next_attempt_ms, enqueued_ms)
-         VALUES (?1, ?2, ?3, 0, 0, ?4)",
+         VALUES (?1, ?2, ?3, 0, ?5, ?4)",
     )?
-    .execute(params![subscription_arn, message_id, payload, now_ms])?;
+    .execute(params![subscription_arn, message_id, payload, now_ms, due_ms])?;
     let count: i64 = conn
         .prepare_cached("SELECT COUNT(*) FROM sns_queue WHERE subscription_arn = ?1")?
         .query_row(params![subscription_arn], |r| r.get(0))?;
@@ -61,14 +64,45 @@ pub fn enqueue(
     Ok(dropped)
 }
 
-/// The oldest message queued for `subscription_arn`.
-pub fn head(conn: &Connection, subscription_arn: &str) -> StoreResult<Option<Queued>> {
+/// One queued message without its payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Row id (insertion order).
+    pub id: i64,
+    /// The message id.
+    pub message_id: String,
+    /// Failed attempts so far.
+    pub attempts: i64,
+    /// Earliest time of the next attempt, epoch ms.
+    pub next_attempt_ms: i64,
+}
+
+/// The messages queued for `subscription_arn`, oldest first, without their payloads (a
+/// queue holds at most its bound).
+pub fn entries(conn: &Connection, subscription_arn: &str) -> StoreResult<Vec<Entry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, message_id, attempts, next_attempt_ms
+         FROM sns_queue WHERE subscription_arn = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map(params![subscription_arn], |r| {
+        Ok(Entry {
+            id: r.get(0)?,
+            message_id: r.get(1)?,
+            attempts: r.get(2)?,
+            next_attempt_ms: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One queued message, payload included.
+pub fn get(conn: &Connection, id: i64) -> StoreResult<Option<Queued>> {
     Ok(conn
         .prepare_cached(
             "SELECT id, subscription_arn, message_id, payload, attempts, next_attempt_ms
-             FROM sns_queue WHERE subscription_arn = ?1 ORDER BY id LIMIT 1",
+             FROM sns_queue WHERE id = ?1",
         )?
-        .query_row(params![subscription_arn], |r| {
+        .query_row(params![id], |r| {
             Ok(Queued {
                 id: r.get(0)?,
                 subscription_arn: r.get(1)?,
@@ -81,22 +115,39 @@ pub fn head(conn: &Connection, subscription_arn: &str) -> StoreResult<Option<Que
         .optional()?)
 }
 
-/// Claims the row for one attempt starting at `now_ms`: when it is due, its next attempt
-/// moves to `lease_until_ms` (so no other sender takes it meanwhile) and this returns `true`;
-/// `false` when another sender holds it or it is gone.
-pub fn claim(
+/// The oldest message queued for `subscription_arn`.
+#[cfg(test)]
+fn head(conn: &Connection, subscription_arn: &str) -> StoreResult<Option<Queued>> {
+    let first = entries(conn, subscription_arn)?.into_iter().next();
+    match first {
+        Some(e) => get(conn, e.id),
+        None => Ok(None),
+    }
+}
+
+/// Drops every message queued for `subscription_arn` (unsubscribed, or its topic deleted).
+pub fn forget(conn: &Connection, subscription_arn: &str) -> StoreResult<usize> {
+    Ok(conn
+        .prepare_cached("DELETE FROM sns_queue WHERE subscription_arn = ?1")?
+        .execute(params![subscription_arn])?)
+}
+
+/// Claims the row for one attempt: if its next attempt is still `expected_ms` (as the
+/// caller saw it due), it moves to `lease_until_ms`, so no other sender takes it meanwhile,
+/// and this returns `true`; `false` when another sender took or rescheduled it, or it is gone.
+pub fn claim_at(
     conn: &Connection,
     id: i64,
     message_id: &str,
-    now_ms: i64,
+    expected_ms: i64,
     lease_until_ms: i64,
 ) -> StoreResult<bool> {
     let changed = conn
         .prepare_cached(
             "UPDATE sns_queue SET next_attempt_ms = ?4
-             WHERE id = ?1 AND message_id = ?2 AND next_attempt_ms <= ?3",
+             WHERE id = ?1 AND message_id = ?2 AND next_attempt_ms = ?3",
         )?
-        .execute(params![id, message_id, now_ms, lease_until_ms])?;
+        .execute(params![id, message_id, expected_ms, lease_until_ms])?;
     Ok(changed == 1)
 }
 
@@ -162,21 +213,21 @@ mod tests {
     fn a_queue_keeps_order_retry_state_and_its_bound() {
         let c = store();
         for (i, m) in ["m1", "m2", "m3"].iter().enumerate() {
-            let dropped = enqueue(&c, "sub", m, "{}", 10, 2).unwrap();
+            let dropped = enqueue(&c, "sub", m, "{}", (10, 0), 2).unwrap();
             assert_eq!(dropped, usize::from(i == 2));
         }
-        enqueue(&c, "other", "o1", "{}", 10, 2).unwrap();
+        enqueue(&c, "other", "o1", "{}", (10, 0), 2).unwrap();
         let h = head(&c, "sub").unwrap().unwrap();
         assert_eq!((h.message_id.as_str(), h.attempts), ("m2", 0));
         // Due at once, whatever time the message was accepted at.
         assert_eq!(h.next_attempt_ms, 0);
-        assert!(claim(&c, h.id, "m2", 50, 110).unwrap());
-        // Held by that lease: a second sender does not take it.
-        assert!(!claim(&c, h.id, "m2", 60, 120).unwrap());
+        assert!(claim_at(&c, h.id, "m2", 0, 110).unwrap());
+        // Held by that lease: a second sender, which saw it due, does not take it.
+        assert!(!claim_at(&c, h.id, "m2", 0, 120).unwrap());
         // A queue whose only message is held is not due before the lease ends.
-        enqueue(&c, "solo", "s1", "{}", 10, 2).unwrap();
+        enqueue(&c, "solo", "s1", "{}", (10, 0), 2).unwrap();
         let s1 = head(&c, "solo").unwrap().unwrap();
-        assert!(claim(&c, s1.id, "s1", 50, 110).unwrap());
+        assert!(claim_at(&c, s1.id, "s1", 0, 110).unwrap());
         let due = |at| -> Vec<String> {
             backlog(&c, at)
                 .unwrap()
@@ -190,13 +241,60 @@ mod tests {
         retry_later(&c, h.id, "m2", 1, 99).unwrap();
         let h = head(&c, "sub").unwrap().unwrap();
         assert_eq!((h.attempts, h.next_attempt_ms), (1, 99));
-        assert!(!claim(&c, h.id, "m2", 98, 200).unwrap());
+        assert!(!claim_at(&c, h.id, "m2", 0, 200).unwrap());
         remove(&c, h.id, "m2").unwrap();
-        assert!(!claim(&c, h.id, "m2", 300, 400).unwrap());
+        assert!(!claim_at(&c, h.id, "m2", 99, 400).unwrap());
         assert_eq!(head(&c, "sub").unwrap().unwrap().message_id, "m3");
         assert_eq!(
             backlog(&c, 0).unwrap(),
             vec![("other".to_owned(), 1), ("sub".to_owned(), 1)]
+        );
+        assert_eq!(forget(&c, "sub").unwrap(), 1);
+        assert!(entries(&c, "sub").unwrap().is_empty());
+    }
+
+    /// Unsubscribing, or deleting the topic, drops what was queued: it is never sent.
+    #[test]
+    fn unsubscribe_and_topic_deletion_drop_queued_messages() {
+        use crate::sns::{
+            Subscription, Topic, create_topic, delete_subscription, delete_topic, subscribe,
+        };
+        let c = store();
+        let topic = |arn: &str| Topic {
+            arn: arn.into(),
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            name: "t".into(),
+            policy: "{}".into(),
+            attributes: "{}".into(),
+        };
+        let sub = |arn: &str, topic: &str| Subscription {
+            arn: arn.into(),
+            topic_arn: topic.into(),
+            protocol: "http".into(),
+            endpoint: "http://127.0.0.1:9/".into(),
+            token: "tok".into(),
+            confirmed: true,
+            attributes: "{}".into(),
+            base_url: String::new(),
+            authenticated_unsubscribe: false,
+        };
+        create_topic(&c, &topic("t1"), 0.0).unwrap();
+        create_topic(&c, &topic("t2"), 0.0).unwrap();
+        subscribe(&c, &sub("s1", "t1")).unwrap();
+        subscribe(&c, &sub("s2", "t1")).unwrap();
+        subscribe(&c, &sub("s3", "t2")).unwrap();
+        for s in ["s1", "s2", "s3"] {
+            enqueue(&c, s, "m", "{}", (1, 1), 10).unwrap();
+        }
+        assert!(delete_subscription(&c, "s1").unwrap());
+        assert!(entries(&c, "s1").unwrap().is_empty());
+        delete_topic(&c, "t1").unwrap();
+        assert!(entries(&c, "s2").unwrap().is_empty());
+        assert_eq!(
+            entries(&c, "s3").unwrap().len(),
+            1,
+            "another topic's queue stays"
         );
     }
 }

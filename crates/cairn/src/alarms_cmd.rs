@@ -96,6 +96,7 @@ pub fn run(args: AlarmsArgs) -> anyhow::Result<()> {
                     .map(std::sync::Arc::new),
                 maildir: Some(data_dir.join("mail")),
                 store: Some(store.clone()),
+                own_messages_only: true,
                 ..Default::default()
             });
             let published = runtime.block_on(async {

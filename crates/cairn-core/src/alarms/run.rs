@@ -11,7 +11,7 @@ use serde_json::json;
 use super::eval::{self, Decision};
 use super::reason::{self, alarm_message, state_update_data};
 use super::{Alarm, AlarmState, StateValue};
-use crate::error::ApiResult;
+use crate::error::{ApiResult, ErrorKind};
 use crate::metrics::stats::Statistic;
 use crate::metrics::{self, MetricQuery, PeriodStats};
 use crate::publish::{self, Publication};
@@ -170,7 +170,14 @@ pub fn transition(
     let mut out = Vec::new();
     for arn in alarm.config.actions_for(value).to_vec() {
         let result = if sns_topic_of(&arn, &alarm.account, &alarm.region) {
-            publish::prepare(conn, &arn, Some(&subject), &message, now_ms).map_err(|e| e.message)
+            match publish::prepare(conn, &arn, Some(&subject), &message, now_ms) {
+                // The store failed (some recipients may be queued already): nothing of this
+                // evaluation commits, rather than a half-queued action noted as failed.
+                Err(e) if matches!(e.kind, ErrorKind::Internal | ErrorKind::ServiceUnavailable) => {
+                    return Err(e);
+                }
+                r => r.map_err(|e| e.message),
+            }
         } else {
             Err("Cairn executes only SNS topic actions of the alarm's account and region".into())
         };

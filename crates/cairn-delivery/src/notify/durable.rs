@@ -19,9 +19,13 @@ use super::{Inner, Notifier, RetryPolicy, attempt};
 /// Longest time one attempt holds its row: connect and request timeouts with a margin.
 pub const LEASE: Duration = Duration::from_secs(60);
 
-/// Longest sleep of a sender waiting for its head row to become due: it looks again then,
-/// since another process may have sent or rescheduled the row meanwhile.
+/// Longest sleep of a sender waiting for a message to become due: it looks again then,
+/// since another process may have sent or rescheduled one meanwhile.
 const POLL: Duration = Duration::from_secs(2);
+
+/// Furthest ahead any row is scheduled (the longest retry delay SNS allows, with the lease
+/// and a margin); a row further ahead is due, since the wall clock was set back.
+const HORIZON: Duration = Duration::from_secs(2 * 3600);
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -42,6 +46,16 @@ impl Notifier {
     /// Whether published messages are sent from the store's durable queues.
     pub fn durable(&self) -> bool {
         self.inner.config.store.is_some()
+    }
+
+    /// Makes sure message `message_id`, just queued for `subscription_arn` by this process,
+    /// is being sent. Must be called within a Tokio runtime, after the commit.
+    pub fn kick_published(&self, subscription_arn: &str, message_id: &str) {
+        if self.inner.config.own_messages_only {
+            let mut state = self.inner.state.lock().expect("notifier lock");
+            state.own.insert(message_id.to_owned());
+        }
+        self.kick(subscription_arn);
     }
 
     /// Makes sure `subscription_arn`'s durable queue is being sent (after a commit that
@@ -114,6 +128,15 @@ fn give_up(inner: &Inner, sub: &str) {
     inner.idle.notify_waiters();
 }
 
+/// The messages this notifier may send: its own (`NotifierConfig::own_messages_only`), or
+/// any (`None`).
+fn own_messages(inner: &Inner) -> Option<std::collections::HashSet<String>> {
+    inner
+        .config
+        .own_messages_only
+        .then(|| inner.state.lock().expect("notifier lock").own.clone())
+}
+
 /// Ends the sender of `sub` unless more was queued since it last looked (then it goes on).
 fn finished(inner: &Inner, sub: &str) -> bool {
     let mut state = inner.state.lock().expect("notifier lock");
@@ -125,6 +148,83 @@ fn finished(inner: &Inner, sub: &str) -> bool {
     drop(state);
     inner.idle.notify_waiters();
     true
+}
+
+/// What a sender sees of its queue at one look.
+enum Look {
+    /// Nothing left for this sender.
+    Empty,
+    /// The subscription is gone: its messages were dropped.
+    Gone,
+    /// Nothing due yet; the earliest is due in this many ms.
+    Wait(i64),
+    /// A due message, claimed for one attempt, and the subscription's retry policy.
+    Claimed(
+        cairn_store::sns_queue::Queued,
+        Option<cairn_core::sns_delivery_policy::HealthyRetry>,
+    ),
+    /// A due message another sender took first.
+    Lost,
+}
+
+/// Whether a row is due at `now`: its time has come, or it lies further ahead than any
+/// schedule puts it (the wall clock was set back since).
+fn due(next_attempt_ms: i64, now: i64) -> bool {
+    let horizon = i64::try_from(HORIZON.as_millis()).unwrap_or(i64::MAX);
+    next_attempt_ms <= now || next_attempt_ms > now.saturating_add(horizon)
+}
+
+/// Looks at `sub`'s queue and claims its oldest due message (among this process's own,
+/// when the notifier sends only those).
+async fn look(
+    inner: &Inner,
+    store: &cairn_store::Store,
+    sub: &str,
+) -> cairn_store::StoreResult<Look> {
+    let own = own_messages(inner);
+    let s = sub.to_owned();
+    let lease_ms = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
+    store
+        .write(move |c| {
+            if cairn_store::sns::get_subscription(c, &s)?.is_none() {
+                cairn_store::sns_queue::forget(c, &s)?;
+                return Ok(Look::Gone);
+            }
+            let entries: Vec<_> = cairn_store::sns_queue::entries(c, &s)?
+                .into_iter()
+                .filter(|e| own.as_ref().is_none_or(|o| o.contains(&e.message_id)))
+                .collect();
+            let now = now_ms();
+            let Some(next) = entries.iter().find(|e| due(e.next_attempt_ms, now)) else {
+                return Ok(match entries.iter().map(|e| e.next_attempt_ms).min() {
+                    Some(at) => Look::Wait(at - now),
+                    None => Look::Empty,
+                });
+            };
+            let next_attempt = now.saturating_add(lease_ms);
+            if !cairn_store::sns_queue::claim_at(
+                c,
+                next.id,
+                &next.message_id,
+                next.next_attempt_ms,
+                next_attempt,
+            )? {
+                return Ok(Look::Lost);
+            }
+            let Some(row) = cairn_store::sns_queue::get(c, next.id)? else {
+                return Ok(Look::Lost);
+            };
+            let policy = cairn_core::sns::retry_policy(c, &s)
+                .map_err(|e| cairn_store::StoreError::Corrupt(e.message))?;
+            // The attempt count and time the row had before this claim.
+            let row = cairn_store::sns_queue::Queued {
+                next_attempt_ms: next.next_attempt_ms,
+                ..row
+            };
+            Ok(Look::Claimed(row, policy))
+        })
+        .await
+        .and_then(|r| r)
 }
 
 /// The sender task of one subscription's durable queue.
@@ -147,20 +247,15 @@ async fn run(inner: Arc<Inner>, sub: String) {
         {
             *more = false;
         }
-        let s = sub.clone();
-        let head = store
-            .read(move |c| {
-                let Some(row) = cairn_store::sns_queue::head(c, &s)? else {
-                    return Ok(None);
-                };
-                let policy = cairn_core::sns::retry_policy(c, &s)
-                    .map_err(|e| cairn_store::StoreError::Corrupt(e.message))?;
-                Ok(Some((row, policy)))
-            })
-            .await;
-        let (row, policy) = match head {
-            Ok(Some(h)) => h,
-            Ok(None) => {
+        let (row, policy) = match look(&inner, &store, &sub).await {
+            Ok(Look::Claimed(row, policy)) => (row, policy),
+            Ok(Look::Lost) => continue,
+            Ok(Look::Wait(ms)) => {
+                let wait = Duration::from_millis(ms.max(1).unsigned_abs()).min(POLL);
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            Ok(Look::Empty | Look::Gone) => {
                 if finished(&inner, &sub) {
                     return;
                 }
@@ -173,38 +268,6 @@ async fn run(inner: Arc<Inner>, sub: String) {
                 return;
             }
         };
-        let wait = row.next_attempt_ms - now_ms();
-        if wait > 0 {
-            let wait = Duration::from_millis(wait.unsigned_abs()).min(POLL);
-            tokio::time::sleep(wait).await;
-            continue;
-        }
-        let (id, message_id) = (row.id, row.message_id.clone());
-        let start = now_ms();
-        let lease_ms = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
-        let claimed = store
-            .write(move |c| {
-                cairn_store::sns_queue::claim(
-                    c,
-                    id,
-                    &message_id,
-                    start,
-                    start.saturating_add(lease_ms),
-                )
-            })
-            .await
-            .and_then(|r| r);
-        match claimed {
-            Ok(true) => {}
-            // Another process took it, or it is gone: look at the head again.
-            Ok(false) => continue,
-            Err(e) => {
-                tracing::error!(subscription = %sub, error = %e,
-                    "cannot claim an SNS delivery; it is retried at the next start");
-                give_up(&inner, &sub);
-                return;
-            }
-        }
         let outcome = match cairn_core::sns_queue::decode(&row.payload) {
             Some(p) => {
                 let n = crate::publish::notification_for(&notifier, &p, &p.recipients[0]);

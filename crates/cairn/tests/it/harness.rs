@@ -145,6 +145,19 @@ impl Server {
         serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
     }
 
+    /// Kills the server with SIGKILL and leaves it stopped (see [`Self::start_again`]).
+    pub fn kill9(&mut self) {
+        self.child.kill().expect("kill -9");
+        self.child.wait().expect("reap");
+    }
+
+    /// Starts a stopped server again on the same data dir.
+    pub fn start_again(&mut self) {
+        let (child, addr) = spawn_in(self.dir.path(), &self.extra, &[]);
+        self.child = child;
+        self.addr = addr;
+    }
+
     /// Kills the server with SIGKILL and starts it again on the same data dir.
     pub fn kill9_and_restart(&mut self) {
         self.child.kill().expect("kill -9");
