@@ -4,6 +4,7 @@ documents decoded by botocore, GetAccountAuthorizationDetails, SimulateCustomPol
 SimulatePrincipalPolicy, and how IAM calls are recorded."""
 
 import json
+import re
 
 import pytest
 
@@ -221,12 +222,13 @@ def test_iam_calls_are_recorded_as_global_events(cairn):
     assert create["readOnly"] is False
     user = create["responseElements"]["user"]
     assert user["userName"] == "recorded" and user["arn"].endswith(":user/recorded")
-    assert "," in user["createDate"] and user["createDate"].endswith(("AM", "PM"))
+    # IAM's record form: "Aug 1, 2024 1:33:28 PM" (no comma after the year, unlike STS and KMS).
+    assert re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M", user["createDate"]), user
     access = next(r for r in record("CreateAccessKey") if r["requestParameters"]["userName"] == "recorded")
     assert access["responseElements"]["accessKey"]["accessKeyId"] == key["AccessKeyId"]
     assert key["SecretAccessKey"] not in json.dumps(access)
     assert "secretAccessKey" not in json.dumps(access)
-    failed = next(r for r in record("GetUser") if r.get("errorCode") == "NoSuchEntity")
+    failed = next(r for r in record("GetUser") if r.get("errorCode") == "NoSuchEntityException")
     assert failed["readOnly"] is True and failed["responseElements"] is None
     assert failed["errorMessage"] == "The user with name not-recorded-user cannot be found."
     eu = cairn.client("cloudtrail", region="eu-west-1").lookup_events(

@@ -42,7 +42,7 @@ def test_denied_iam_and_sts_calls_record_null_parameters(cairn):
     with pytest.raises(botocore.exceptions.ClientError):
         cairn.client("iam").get_user(UserName="nobody-else")
     [failed] = [r for r in cairn.records("Management") if r["eventName"] == "GetUser"
-                and r.get("errorCode") == "NoSuchEntity"]
+                and r.get("errorCode") == "NoSuchEntityException"]
     assert failed["requestParameters"] == {"userName": "nobody-else"}
 
 
@@ -56,3 +56,43 @@ def test_an_error_without_a_message_records_none(cairn):
     [r] = [r for r in cairn.records("Management") if r["eventName"] == "Decrypt"]
     assert r["errorCode"] == "InvalidCiphertextException"
     assert "errorMessage" not in r, r
+
+
+def latest(cairn, name):
+    found = [r for r in cairn.records("Management") if r["eventName"] == name]
+    assert found, f"no {name}"
+    return found[-1]
+
+
+def test_records_match_real_iam_sns_and_kms_records(cairn):
+    """Shapes a detection rule reads, as real records have them (Stratus Red Team's detonation
+    logs and the KMS developer guide's examples in the shared datasets)."""
+    iam = cairn.client("iam")
+    # A login profile Cairn does not carry out still names its target, never the password.
+    iam.create_user(UserName="erin", Tags=[{"Key": "team", "Value": "sec"}])
+    with pytest.raises(botocore.exceptions.ClientError):
+        iam.create_login_profile(UserName="erin", Password="Xx1!secret-word", PasswordResetRequired=False)
+    profile = latest(cairn, "CreateLoginProfile")
+    assert profile["requestParameters"] == {"userName": "erin", "passwordResetRequired": False}
+    assert "secret-word" not in json.dumps(profile)
+    # A created user carries its tags; errors are recorded by their model shape names.
+    created = latest(cairn, "CreateUser")["responseElements"]["user"]
+    assert created["tags"] == [{"key": "team", "value": "sec"}]
+    with pytest.raises(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_user(UserName="erin")
+    assert latest(cairn, "CreateUser")["errorCode"] == "EntityAlreadyExistsException"
+    # SNS members as structures, not Query wire keys.
+    sns = cairn.client("sns")
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+        "AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sns:Publish", "Resource": "*"}]})
+    sns.create_topic(Name="fidelity", Attributes={"Policy": policy, "DisplayName": "d"},
+                     Tags=[{"Key": "a", "Value": "b"}])
+    topic = latest(cairn, "CreateTopic")["requestParameters"]
+    assert topic == {"name": "fidelity", "attributes": {"Policy": policy, "DisplayName": "d"},
+                     "tags": [{"key": "a", "value": "b"}]}
+    # KMS records CreateKey's defaults.
+    cairn.client("kms").create_key(Description="k1")
+    key = latest(cairn, "CreateKey")["requestParameters"]
+    assert key == {"description": "k1", "keySpec": "SYMMETRIC_DEFAULT",
+                   "customerMasterKeySpec": "SYMMETRIC_DEFAULT", "keyUsage": "ENCRYPT_DECRYPT",
+                   "origin": "AWS_KMS", "bypassPolicyLockoutSafetyCheck": False}

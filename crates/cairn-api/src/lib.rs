@@ -23,6 +23,7 @@ pub mod model_check;
 pub mod monitoring;
 pub mod protocol;
 pub mod query;
+pub mod query_record;
 pub mod recording;
 pub mod request_encoding;
 pub mod s3;

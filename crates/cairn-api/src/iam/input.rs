@@ -6,7 +6,6 @@ use cairn_core::ApiError;
 use cairn_core::error::ApiResult;
 use cairn_core::iam::{Binding, PageRequest, Tag, validate};
 use cairn_core::token::TokenKey;
-use serde_json::{Map, Value, json};
 
 use crate::query::Params;
 
@@ -129,88 +128,7 @@ impl Input {
     }
 }
 
-/// Members recorded as numbers and booleans in `requestParameters`.
-const INTEGERS: &[&str] = &["MaxItems", "DurationSeconds", "MaxSessionDuration"];
-const BOOLEANS: &[&str] = &["SetAsDefault", "OnlyAttached"];
-
-fn lower_first(key: &str) -> String {
-    let mut c = key.chars();
-    c.next()
-        .map(|f| f.to_lowercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
-fn scalar(key: &str, value: &str) -> Value {
-    if INTEGERS.contains(&key)
-        && let Ok(n) = value.parse::<i64>()
-    {
-        return json!(n);
-    }
-    if BOOLEANS.contains(&key) && matches!(value, "true" | "false") {
-        return json!(value == "true");
-    }
-    json!(value)
-}
-
-/// The request as CloudTrail records it: members in lower camel case, lists as arrays,
-/// structures as objects, `Action` and `Version` left out.
-pub fn request_parameters(params: &Params) -> Value {
-    let mut out = Map::new();
-    for (k, v) in params.iter() {
-        if k == "Action" || k == "Version" {
-            continue;
-        }
-        let parts: Vec<&str> = k.split('.').collect();
-        insert(&mut out, &parts, v);
-    }
-    if out.is_empty() {
-        Value::Null
-    } else {
-        Value::Object(out)
-    }
-}
-
-fn insert(obj: &mut Map<String, Value>, parts: &[&str], value: &str) {
-    let Some((first, rest)) = parts.split_first() else {
-        return;
-    };
-    let key = lower_first(first);
-    if rest.is_empty() {
-        obj.insert(key, scalar(first, value));
-        return;
-    }
-    // `Name.member.N[.Field…]`
-    if rest.len() >= 2 && rest[0] == "member" {
-        let Ok(n) = rest[1].parse::<usize>() else {
-            return;
-        };
-        if n == 0 || n > 1000 {
-            return;
-        }
-        let list = obj.entry(key).or_insert_with(|| Value::Array(Vec::new()));
-        let Value::Array(items) = list else {
-            return;
-        };
-        while items.len() < n {
-            items.push(Value::Null);
-        }
-        if rest.len() == 2 {
-            items[n - 1] = scalar(first, value);
-        } else {
-            if !items[n - 1].is_object() {
-                items[n - 1] = Value::Object(Map::new());
-            }
-            if let Value::Object(m) = &mut items[n - 1] {
-                insert(m, &rest[2..], value);
-            }
-        }
-        return;
-    }
-    let child = obj.entry(key).or_insert_with(|| Value::Object(Map::new()));
-    if let Value::Object(m) = child {
-        insert(m, rest, value);
-    }
-}
+pub use crate::query_record::request_parameters;
 
 /// A `ValidationError` for an action this service does not have.
 pub fn unknown_action(action: &str, version: &str) -> ApiError {

@@ -16,6 +16,7 @@ mod groups;
 pub mod input;
 mod keys;
 mod policies;
+mod record_errors;
 mod roles;
 mod simulate;
 mod users;
@@ -185,7 +186,8 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
                 prefix: "iam",
                 wire: |e| WireError::from(e),
             };
-            let e = crate::unserved::refuse(&state.gate, info, service, &action, Value::Null).await;
+            let recorded = crate::query_record::request_parameters(&params);
+            let e = crate::unserved::refuse(&state.gate, info, service, &action, recorded).await;
             return crate::query::error(XMLNS, &WireError::from(&e), &rid);
         }
         let e = WireError::bad_request(
@@ -220,7 +222,7 @@ fn outcome(
             .unwrap_or(Value::Null),
         error: r.as_ref().err().map(|e| {
             let w = WireError::from(e);
-            (w.code.to_owned(), w.message)
+            (record_errors::recorded_code(w.code).to_owned(), w.message)
         }),
         resources: Vec::new(),
         additional_event_data: None,

@@ -23,6 +23,7 @@ fn role_element(r: &RoleInfo) -> serde_json::Value {
         v["description"] = json!(d);
     }
     v["maxSessionDuration"] = json!(role.max_session);
+    xml::record_extras(&mut v, &r.tags, role.boundary.as_deref());
     json!({ "role": v })
 }
 

@@ -9,14 +9,16 @@ use super::xml::{self, el, paged};
 use super::{Call, Reply, Target};
 
 /// The `responseElements.user` of CreateUser.
-fn user_element(u: &cairn_store::iam::users::User) -> serde_json::Value {
-    json!({"user": {
+fn user_element(u: &cairn_store::iam::users::User, tags: &[(String, String)]) -> serde_json::Value {
+    let mut user = json!({
         "path": u.path,
         "userName": u.name,
         "userId": u.user_id,
         "arn": cairn_core::iam::user_arn(u),
         "createDate": xml::java_date(u.created),
-    }})
+    });
+    xml::record_extras(&mut user, tags, u.boundary.as_deref());
+    json!({ "user": user })
 }
 
 pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
@@ -38,7 +40,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
                 )?;
                 Ok(Reply::with(
                     format!("<User>{}</User>", xml::user(&info.user, &info.tags)),
-                    user_element(&info.user),
+                    user_element(&info.user, &info.tags),
                 ))
             },
         ),

@@ -47,12 +47,30 @@ pub fn date(epoch: f64) -> String {
 }
 
 /// The Java-style date CloudTrail writes in IAM `responseElements`
-/// (`Nov 22, 2026, 11:39:09 AM`).
+/// (`Nov 22, 2026 11:39:09 AM`: no comma after the year, unlike STS and KMS records; real
+/// IAM records of 2022 and 2024 in Stratus Red Team's and Panther's fixtures).
 pub fn java_date(epoch: f64) -> String {
     chrono::DateTime::from_timestamp(epoch.floor() as i64, 0)
         .unwrap_or_default()
-        .format("%b %-d, %Y, %-I:%M:%S %p")
+        .format("%b %-d, %Y %-I:%M:%S %p")
         .to_string()
+}
+
+/// What a created entity's `responseElements` carry besides its own members, as real
+/// records show them: its tags (`[{"key", "value"}]`) and its permissions boundary.
+pub fn record_extras(v: &mut serde_json::Value, tags: &[(String, String)], boundary: Option<&str>) {
+    if !tags.is_empty() {
+        v["tags"] = tags
+            .iter()
+            .map(|(k, val)| serde_json::json!({"key": k, "value": val}))
+            .collect();
+    }
+    if let Some(arn) = boundary {
+        v["permissionsBoundary"] = serde_json::json!({
+            "permissionsBoundaryType": "PermissionsBoundaryPolicy",
+            "permissionsBoundaryArn": arn,
+        });
+    }
 }
 
 /// `<Name><member>…</member>…</Name>` (`<Name/>` when empty).
@@ -223,6 +241,6 @@ mod tests {
 
     #[test]
     fn java_dates() {
-        assert_eq!(java_date(1_795_347_549.0), "Nov 22, 2026, 11:39:09 AM");
+        assert_eq!(java_date(1_795_347_549.0), "Nov 22, 2026 11:39:09 AM");
     }
 }

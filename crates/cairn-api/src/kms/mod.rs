@@ -164,10 +164,39 @@ fn recorded_algorithms(name: &str) -> &'static [&'static str] {
     }
 }
 
-/// [`request_parameters`] of operation `name`, with the algorithms its record always names.
+/// The members KMS's CreateKey and PutKeyPolicy records carry with their defaults when the
+/// request left them out (the KMS developer guide's CreateKey and PutKeyPolicy entries:
+/// `keySpec` and `customerMasterKeySpec` alike, `keyUsage`, `origin`, an empty
+/// `description`, `bypassPolicyLockoutSafetyCheck` false).
+fn recorded_defaults(name: &str, body: &Value) -> Vec<(&'static str, Value)> {
+    let given = |member: &str| body.get(member).filter(|v| !v.is_null()).cloned();
+    match name {
+        "CreateKey" => {
+            let spec = given("KeySpec")
+                .or_else(|| given("CustomerMasterKeySpec"))
+                .unwrap_or_else(|| Value::from("SYMMETRIC_DEFAULT"));
+            vec![
+                ("keySpec", spec.clone()),
+                ("customerMasterKeySpec", spec),
+                ("keyUsage", Value::from("ENCRYPT_DECRYPT")),
+                ("origin", Value::from("AWS_KMS")),
+                ("description", Value::from("")),
+                ("bypassPolicyLockoutSafetyCheck", Value::from(false)),
+            ]
+        }
+        "PutKeyPolicy" => vec![("bypassPolicyLockoutSafetyCheck", Value::from(false))],
+        _ => Vec::new(),
+    }
+}
+
+/// [`request_parameters`] of operation `name`, with the members its record always names.
 fn recorded_parameters(name: &str, body: &Value) -> Value {
     let mut params = request_parameters(body);
-    let members = recorded_algorithms(name);
+    let mut members: Vec<(&str, Value)> = recorded_algorithms(name)
+        .iter()
+        .map(|m| (*m, Value::from("SYMMETRIC_DEFAULT")))
+        .collect();
+    members.extend(recorded_defaults(name, body));
     if members.is_empty() {
         return params;
     }
@@ -175,9 +204,9 @@ fn recorded_parameters(name: &str, body: &Value) -> Value {
         params = Value::Object(serde_json::Map::new());
     }
     if let Value::Object(m) = &mut params {
-        for member in members {
-            if m.get(*member).is_none_or(Value::is_null) {
-                m.insert((*member).to_owned(), Value::from("SYMMETRIC_DEFAULT"));
+        for (member, default) in members {
+            if m.get(member).is_none_or(Value::is_null) {
+                m.insert(member.to_owned(), default);
             }
         }
     }

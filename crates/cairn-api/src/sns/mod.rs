@@ -111,13 +111,6 @@ fn xml_error(e: &WireError, rid: &str) -> Response {
     crate::query::error(XMLNS, e, rid)
 }
 
-fn lower_first(key: &str) -> String {
-    let mut c = key.chars();
-    c.next()
-        .map(|f| f.to_lowercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
 /// Answers one SNS request.
 pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let rid = req.request_id.clone();
@@ -213,18 +206,24 @@ fn topic_version(c: &cairn_store::Connection, topic: &str) -> ApiResult<String> 
 
 /// Request parameters as the record shows them: never a message's text or attributes.
 fn recorded_parameters(params: &crate::query::Params) -> Map<String, Value> {
-    let mut request_parameters = Map::new();
-    for (k, v) in params.iter() {
-        let secret = k == "Message"
-            || k == "Subject"
-            || k.starts_with("MessageAttributes.")
-            || k.starts_with("PublishBatchRequestEntries.")
-            || k == "Token";
-        if k != "Action" && k != "Version" && !secret {
-            request_parameters.insert(lower_first(k), json!(v));
-        }
+    let kept = crate::query::Params::from_pairs(
+        params
+            .iter()
+            .filter(|(k, _)| {
+                let secret = k == "Message"
+                    || k == "Subject"
+                    || k.starts_with("MessageAttributes.")
+                    || k.starts_with("PublishBatchRequestEntries.")
+                    || k == "Token";
+                !secret
+            })
+            .cloned()
+            .collect(),
+    );
+    match crate::query_record::request_parameters(&kept) {
+        Value::Object(m) => m,
+        _ => Map::new(),
     }
-    request_parameters
 }
 
 /// Runs one SNS operation for a caller inside the server (a CloudFormation stack): the same
@@ -245,9 +244,14 @@ pub(crate) async fn call_internal(
                 prefix: "sns",
                 wire: WireError::sns,
             };
-            return Err(
-                crate::unserved::refuse(&state.gate, info, service, &action, Value::Null).await,
-            );
+            return Err(crate::unserved::refuse(
+                &state.gate,
+                info,
+                service,
+                &action,
+                Value::Object(recorded_parameters(params)),
+            )
+            .await);
         }
         return Err(ApiError::new(
             cairn_core::ErrorKind::InvalidAction,

@@ -264,7 +264,8 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
                 prefix: "sts",
                 wire: |e| WireError::from(e),
             };
-            let e = crate::unserved::refuse(&state.gate, info, service, &action, Value::Null).await;
+            let recorded = crate::query_record::request_parameters(&params);
+            let e = crate::unserved::refuse(&state.gate, info, service, &action, recorded).await;
             return crate::query::error(XMLNS, &WireError::from(&e), &rid);
         }
         let e = WireError::bad_request(
