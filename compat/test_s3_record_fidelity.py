@@ -163,3 +163,27 @@ def test_no_such_key_names_no_key_in_its_message(cairn, s3):
     assert e.value.response["Error"]["Message"] == "The specified key does not exist."
     failed = records(cairn, "GetObject", key="missing-key")[-1]
     assert failed["errorMessage"] == "The specified key does not exist."
+
+
+def test_request_and_host_ids_are_shaped_as_s3s(cairn, s3):
+    """S3's request id is 16 upper-case hex characters and its host id (x-amz-id-2) a
+    separate base64 string, in the response, an error body and the record (real records:
+    `A471D1060ED5FD07`, OTRF's ec2_proxy_s3_exfiltration)."""
+    import re
+    seen = {}
+
+    def keep(http_response, **_):
+        seen["headers"] = dict(http_response.headers)
+        seen["body"] = http_response.content
+    s3.meta.events.register("after-call.s3.PutObject", keep)
+    s3.put_object(Bucket="fidelity-bkt", Key="ids", Body=b"x")
+    rid, host = seen["headers"]["x-amz-request-id"], seen["headers"]["x-amz-id-2"]
+    assert re.fullmatch(r"[0-9A-F]{16}", rid), rid
+    assert re.fullmatch(r"[A-Za-z0-9+/]{76}", host) and host != rid, host
+    put = [r for r in records(cairn, "PutObject", key="ids") if r["requestID"] == rid]
+    assert put and put[0]["additionalEventData"]["x-amz-id-2"] == host
+    missing = cairn.client("s3")
+    missing.meta.events.register("after-call.s3.GetObject", keep)
+    with pytest.raises(missing.exceptions.NoSuchKey):
+        missing.get_object(Bucket="fidelity-bkt", Key="absent")
+    assert f"<HostId>{seen['headers']['x-amz-id-2']}</HostId>".encode() in seen["body"]

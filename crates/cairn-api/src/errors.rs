@@ -359,9 +359,10 @@ pub fn s3_error_response(
         String::new()
     } else {
         format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>{extra}<RequestId>{request_id}</RequestId><HostId>{request_id}</HostId></Error>",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>{extra}<RequestId>{request_id}</RequestId><HostId>{}</HostId></Error>",
             xml_escape(code),
-            xml_escape(message)
+            xml_escape(message),
+            crate::request_ids::host_id(request_id)
         )
     };
     let mut resp = Response::new(axum::body::Body::from(body));

@@ -26,6 +26,7 @@ pub mod query;
 pub mod query_record;
 pub mod recording;
 pub mod request_encoding;
+pub mod request_ids;
 pub mod s3;
 pub mod server;
 pub mod sns;

@@ -158,7 +158,9 @@ async fn health(State(state): State<AppState>) -> Response {
 pub fn set_request_id(resp: &mut Response, request_id: &str) {
     if let Ok(v) = HeaderValue::from_str(request_id) {
         resp.headers_mut().insert("x-amzn-requestid", v.clone());
-        resp.headers_mut().insert("x-amz-request-id", v.clone());
+        resp.headers_mut().insert("x-amz-request-id", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&crate::request_ids::host_id(request_id)) {
         resp.headers_mut().insert("x-amz-id-2", v);
     }
 }
@@ -346,7 +348,6 @@ fn sandbox_content(headers: &mut http::HeaderMap) {
 pub struct AccessNote(pub String);
 
 async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
     let headers: Vec<(String, String)> = req
         .headers()
         .iter()
@@ -388,6 +389,11 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         &headers,
         req.uri().query().unwrap_or(""),
     );
+    let request_id = if route == Route::S3 {
+        crate::request_ids::s3_request_id()
+    } else {
+        crate::request_ids::uuid_request_id()
+    };
     let mut req = req;
     if route == Route::S3
         && crate::protocol::may_be_unsigned_query(req.method(), req.uri().path(), &headers)

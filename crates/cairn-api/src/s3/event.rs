@@ -297,7 +297,7 @@ impl<T> Spec<T> {
             additional_event_data: Some(json!({
                 "SignatureVersion": signing.version,
                 "AuthenticationMethod": signing.method,
-                "x-amz-id-2": request_id,
+                "x-amz-id-2": crate::request_ids::host_id(request_id),
                 "bytesTransferredIn": self.bytes_in,
                 "bytesTransferredOut": bytes_out,
             })),
