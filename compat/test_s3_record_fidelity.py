@@ -187,3 +187,23 @@ def test_request_and_host_ids_are_shaped_as_s3s(cairn, s3):
     with pytest.raises(missing.exceptions.NoSuchKey):
         missing.get_object(Bucket="fidelity-bkt", Key="absent")
     assert f"<HostId>{seen['headers']['x-amz-id-2']}</HostId>".encode() in seen["body"]
+
+
+def test_an_acl_cairn_refuses_is_recorded_with_its_grants(cairn, s3):
+    """PutBucketAcl is not carried out, but its record keeps the AccessControlPolicy as S3's
+    records show it (the S3 user guide's PutBucketAcl example), so a grant to everyone is seen."""
+    everyone = "http://acs.amazonaws.com/groups/global/AllUsers"
+    with pytest.raises(Exception):
+        s3.put_bucket_acl(Bucket="fidelity-bkt", AccessControlPolicy={
+            "Owner": {"ID": "owner-id"},
+            "Grants": [{"Grantee": {"Type": "Group", "URI": everyone}, "Permission": "READ"}]})
+    [acl] = [r for r in cairn.records("Management") if r["eventName"] == "PutBucketAcl"
+             and r["requestParameters"].get("bucketName") == "fidelity-bkt"]
+    policy = acl["requestParameters"]["AccessControlPolicy"]
+    assert policy["xmlns"] == "http://s3.amazonaws.com/doc/2006-03-01/"
+    assert policy["Owner"] == {"ID": "owner-id"}
+    grant = policy["AccessControlList"]["Grant"]
+    assert grant["Grantee"]["URI"] == everyone and grant["Grantee"]["xsi:type"] == "Group"
+    assert grant["Permission"] == "READ"
+    assert acl["errorCode"] == "NotImplemented"
+    assert acl["additionalEventData"]["bytesTransferredIn"] > 0

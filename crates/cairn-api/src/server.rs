@@ -426,6 +426,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
             request_id,
             source_ip,
             pending: Default::default(),
+            small_body: None,
         };
         let mut resp = crate::s3::handle(
             &state.s3,

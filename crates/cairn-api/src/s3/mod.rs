@@ -33,6 +33,7 @@ mod unhandled;
 mod unrouted;
 mod unserved;
 mod versions;
+mod xml_record;
 
 use std::sync::Arc;
 
@@ -57,6 +58,9 @@ pub struct RequestMeta {
     pub source_ip: String,
     /// The note of a served call awaiting its handler ([`unhandled`]).
     pub pending: unhandled::PendingSlot,
+    /// A small XML configuration body, read before s3s, recorded if Cairn does not carry
+    /// the call out ([`xml_record`]).
+    pub small_body: Option<bytes::Bytes>,
 }
 
 /// The `S3` trait implementation.
@@ -126,6 +130,8 @@ pub async fn handle(
 ) -> Response {
     let (mut parts, body) = req.into_parts();
     sigv2_path::add_bucket_slash(&mut parts, host, credentials).await;
+    let (body, small_body) = xml_record::take_small_body(&parts, body).await;
+    let meta = RequestMeta { small_body, ..meta };
     let (body, leftover) = leftover::share(body, &parts.headers);
     let mut resp = answer(s3, host, parts, body, meta).await;
     if !leftover.drain().await {
@@ -427,6 +433,7 @@ impl CairnS3 {
                 request_id: uuid::Uuid::new_v4().to_string(),
                 source_ip: String::new(),
                 pending: Default::default(),
+                small_body: None,
             });
         // The handler runs: it authorizes and records the call itself.
         meta.pending.take();

@@ -378,6 +378,18 @@ impl CairnS3 {
                 spec = spec.param(&name, serde_json::Value::String(value.into_owned()));
             }
         }
+        // The configuration document the call sends (an ACL's grants), when it was read.
+        let small_body = req
+            .extensions
+            .get::<super::RequestMeta>()
+            .and_then(|m| m.small_body.clone())
+            .filter(|_| call.refused.is_none());
+        if let Some(body) = small_body {
+            spec = spec.bytes_in(i64::try_from(body.len()).unwrap_or(i64::MAX));
+            if let Some((root, value)) = super::xml_record::to_record(&body) {
+                spec = spec.param(&root, value);
+            }
+        }
         // The canned ACL and grants a call sets, as S3's records carry them (`["public-read"]`),
         // so "made public" is told from "made private".
         for name in ACL_HEADERS {

@@ -1,0 +1,232 @@
+//! The XML body of an S3 configuration call Cairn does not carry out (PutBucketAcl's
+//! `AccessControlPolicy`, PutBucketCors, PutBucketLogging, PutObjectAcl, …), recorded in its
+//! `requestParameters` as S3's records show it: the root element's name as the key, each
+//! element's children and attributes (`xmlns`, `xsi:type`) as members, an element that
+//! repeats as an array, a text-only element as its text. So a grant to everyone
+//! (`Grantee.URI` `…/global/AllUsers`) is in the record a detection reads, though Cairn
+//! refuses the call.
+//!
+//! The listener reads such a body before s3s (at most [`MAX_BODY`] bytes, a declared
+//! length, no `aws-chunked` framing) and hands it on unchanged ([`take_small_body`]).
+
+use bytes::Bytes;
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+use serde_json::{Map, Value};
+
+/// The largest body read and recorded (S3's configuration documents are small).
+pub const MAX_BODY: u64 = 64 * 1024;
+
+/// Deepest nesting converted.
+const MAX_DEPTH: usize = 32;
+
+/// Subresources of S3 configuration calls Cairn does not carry out that send an XML body.
+const SUBRESOURCES: &[&str] = &[
+    "acl",
+    "cors",
+    "logging",
+    "replication",
+    "website",
+    "notification",
+    "ownershipControls",
+    "accelerate",
+    "requestPayment",
+    "analytics",
+    "metrics",
+    "inventory",
+    "intelligent-tiering",
+    "object-lock",
+    "legal-hold",
+    "retention",
+    "tagging",
+];
+
+/// Whether a request may carry a body [`to_record`] records: a PUT naming one of
+/// [`SUBRESOURCES`] with a declared length within [`MAX_BODY`], not `aws-chunked`.
+pub fn wanted(parts: &http::request::Parts) -> bool {
+    if parts.method != http::Method::PUT {
+        return false;
+    }
+    let query = parts.uri.query().unwrap_or("");
+    let named =
+        form_urlencoded::parse(query.as_bytes()).any(|(k, _)| SUBRESOURCES.contains(&k.as_ref()));
+    let length = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let chunked = parts
+        .headers
+        .get("content-encoding")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("aws-chunked"))
+        || parts
+            .headers
+            .get("x-amz-content-sha256")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("STREAMING-"));
+    named && !chunked && length.is_some_and(|n| n > 0 && n <= MAX_BODY)
+}
+
+/// Reads `body` whole when [`wanted`]: the bytes, and a body that gives them again. `None`
+/// (and the body back untouched) otherwise, or when it is cut short.
+pub async fn take_small_body(
+    parts: &http::request::Parts,
+    body: axum::body::Body,
+) -> (axum::body::Body, Option<Bytes>) {
+    if !wanted(parts) {
+        return (body, None);
+    }
+    let limited = http_body_util::Limited::new(body, MAX_BODY as usize);
+    match http_body_util::BodyExt::collect(limited).await {
+        Ok(collected) => {
+            let bytes = collected.to_bytes();
+            (axum::body::Body::from(bytes.clone()), Some(bytes))
+        }
+        // The body failed or outgrew its length: s3s finds it empty and answers as usual.
+        Err(_) => (axum::body::Body::empty(), None),
+    }
+}
+
+/// One element being read: its name and members, and its text.
+struct Frame {
+    name: String,
+    members: Map<String, Value>,
+    text: String,
+}
+
+fn frame(e: &BytesStart<'_>) -> Option<Frame> {
+    let name = String::from_utf8(e.name().as_ref().to_vec()).ok()?;
+    let mut members = Map::new();
+    for a in e.attributes() {
+        let a = a.ok()?;
+        let key = String::from_utf8(a.key.as_ref().to_vec()).ok()?;
+        let value = a.unescape_value().ok()?.into_owned();
+        members.insert(key, Value::String(value));
+    }
+    Some(Frame {
+        name,
+        members,
+        text: String::new(),
+    })
+}
+
+fn value_of(f: Frame) -> Value {
+    if f.members.is_empty() {
+        Value::String(f.text.trim().to_owned())
+    } else {
+        Value::Object(f.members)
+    }
+}
+
+/// Adds `value` as member `name`, turning a repeated member into an array.
+fn add(members: &mut Map<String, Value>, name: String, value: Value) {
+    match members.get_mut(&name) {
+        None => {
+            members.insert(name, value);
+        }
+        Some(Value::Array(items)) => items.push(value),
+        Some(first) => {
+            let first = first.take();
+            members.insert(name, Value::Array(vec![first, value]));
+        }
+    }
+}
+
+/// The body as recorded: (root element name, its value); `None` for a body that is not
+/// well-formed XML or nests too deep.
+pub fn to_record(body: &[u8]) -> Option<(String, Value)> {
+    let mut reader = Reader::from_reader(body);
+    let mut stack: Vec<Frame> = Vec::new();
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) => {
+                if stack.len() >= MAX_DEPTH {
+                    return None;
+                }
+                stack.push(frame(&e)?);
+            }
+            Event::Empty(e) => {
+                let f = frame(&e)?;
+                let name = f.name.clone();
+                match stack.last_mut() {
+                    Some(parent) => add(&mut parent.members, name, value_of(f)),
+                    None => return Some((name, value_of(f))),
+                }
+            }
+            Event::Text(t) => {
+                if let Some(f) = stack.last_mut() {
+                    f.text.push_str(&t.decode().ok()?);
+                }
+            }
+            Event::GeneralRef(r) => {
+                if let Some(f) = stack.last_mut() {
+                    f.text.push_str(&super::error_body::ref_text(&r)?);
+                }
+            }
+            Event::End(_) => {
+                let f = stack.pop()?;
+                let name = f.name.clone();
+                match stack.last_mut() {
+                    Some(parent) => add(&mut parent.members, name, value_of(f)),
+                    None => return Some((name, value_of(f))),
+                }
+            }
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The S3 user guide's PutBucketAcl record, from its request body.
+    #[test]
+    fn an_access_control_policy_is_recorded_as_s3_records_it() {
+        let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Owner><ID>d25639Example</ID></Owner>
+  <AccessControlList>
+    <Grant>
+      <Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Group">
+        <URI>http://acs.amazonaws.com/groups/global/AllUsers</URI>
+      </Grantee>
+      <Permission>READ</Permission>
+    </Grant>
+    <Grant>
+      <Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser"><ID>d25639Example</ID></Grantee>
+      <Permission>FULL_CONTROL</Permission>
+    </Grant>
+  </AccessControlList>
+</AccessControlPolicy>"#;
+        let (root, v) = to_record(body).unwrap();
+        assert_eq!(root, "AccessControlPolicy");
+        assert_eq!(v["xmlns"], "http://s3.amazonaws.com/doc/2006-03-01/");
+        assert_eq!(v["Owner"], json!({"ID": "d25639Example"}));
+        let grants = &v["AccessControlList"]["Grant"];
+        assert_eq!(
+            grants[0]["Grantee"]["URI"],
+            "http://acs.amazonaws.com/groups/global/AllUsers"
+        );
+        assert_eq!(grants[0]["Grantee"]["xsi:type"], "Group");
+        assert_eq!(grants[1]["Permission"], "FULL_CONTROL");
+    }
+
+    #[test]
+    fn malformed_or_deep_bodies_are_not_recorded() {
+        assert!(to_record(b"<A><B></A>").is_none());
+        assert!(to_record(b"<A>").is_none());
+        let deep = "<a>".repeat(40) + &"</a>".repeat(40);
+        assert!(to_record(deep.as_bytes()).is_none());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bodies_never_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let _ = to_record(&body);
+        }
+    }
+}
