@@ -23,6 +23,13 @@ pub const LEASE: Duration = Duration::from_secs(60);
 /// since another process may have sent or rescheduled one meanwhile.
 const POLL: Duration = Duration::from_secs(2);
 
+/// The longest a message's retries may span in all (SNS: "The total policy retry time for
+/// an HTTP/S endpoint cannot be greater than 3,600 seconds").
+const TOTAL_RETRY_TIME: Duration = Duration::from_secs(3600);
+
+/// Most retries SNS allows a policy (`numRetries` ≤ 100).
+const MAX_RETRIES: u32 = 100;
+
 /// Furthest ahead any row is scheduled (the longest retry delay SNS allows, with the lease
 /// and a margin); a row further ahead is due, since the wall clock was set back.
 const HORIZON: Duration = Duration::from_secs(2 * 3600);
@@ -148,6 +155,18 @@ fn finished(inner: &Inner, sub: &str) -> bool {
     drop(state);
     inner.idle.notify_waiters();
     true
+}
+
+/// The wait before retry number `attempts` (0 for the first retry), or `None` when the
+/// policy is exhausted or the retry would take the message's retries past SNS's hard limit
+/// of an hour in all, whatever a merged topic and subscription policy adds up to.
+fn next_retry(policy: &RetryPolicy, attempts: u32) -> Option<Duration> {
+    let spent: Duration = (0..attempts.min(MAX_RETRIES))
+        .filter_map(|i| policy.delay_before_retry(i))
+        .sum();
+    policy
+        .delay_before_retry(attempts)
+        .filter(|wait| spent + *wait <= TOTAL_RETRY_TIME)
 }
 
 /// What a sender sees of its queue at one look.
@@ -285,7 +304,7 @@ async fn run(inner: Arc<Inner>, sub: String) {
                     .as_ref()
                     .map_or_else(|| inner.config.policy.clone(), policy_of);
                 let attempts = u32::try_from(row.attempts).unwrap_or(u32::MAX);
-                match policy.delay_before_retry(attempts).filter(|_| retry) {
+                match next_retry(&policy, attempts).filter(|_| retry) {
                     Some(wait) => {
                         tracing::debug!(subscription = %sub, error = %error, attempts = attempts + 1,
                             ?wait, "notification failed; retrying");
@@ -314,5 +333,29 @@ async fn run(inner: Arc<Inner>, sub: String) {
             give_up(&inner, &sub);
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_stop_within_an_hour_in_all() {
+        // 100 retries 1,000 s apart, as a topic's delays with a subscription's count could merge.
+        let policy = RetryPolicy {
+            num_retries: 100,
+            num_no_delay_retries: 0,
+            num_min_delay_retries: 0,
+            num_max_delay_retries: 0,
+            min_delay: Duration::from_secs(1000),
+            max_delay: Duration::from_secs(1000),
+        };
+        let allowed = (0..100)
+            .take_while(|a| next_retry(&policy, *a).is_some())
+            .count();
+        assert_eq!(allowed, 3, "three waits of 1,000 s fit in 3,600 s");
+        let default = RetryPolicy::sns_http_default();
+        assert_eq!(next_retry(&default, 0), default.delay_before_retry(0));
     }
 }
