@@ -322,8 +322,12 @@ async fn complete_error(
         return Response::from_parts(parts, axum::body::Body::from(bytes));
     };
     let message = error_body::complete_message(&code, &message);
-    // A served call s3s refused before its handler is authorized and recorded now.
-    if let Some(e) = unhandled::settle(pending, &code, &message).await {
+    // A served call s3s refused before its handler is authorized and recorded now; a
+    // caller who may not make it is told so instead.
+    if let Some(e) = unhandled::settle(pending, &code, &message)
+        .await
+        .filter(|e| *e.code() == S3ErrorCode::AccessDenied)
+    {
         return crate::errors::s3_error_response(
             e.code().as_str(),
             e.status_code().unwrap_or(http::StatusCode::FORBIDDEN),
@@ -369,6 +373,11 @@ pub(crate) fn s3_error(e: &ApiError) -> S3Error {
 impl CairnS3 {
     /// The call facts of a verified request.
     async fn call_info<T>(&self, req: &S3Request<T>) -> S3Result<CallInfo> {
+        // The handler runs: it authorizes and records the call itself, or answers an error
+        // of its own before it can (a request signed for another region).
+        if let Some(m) = req.extensions.get::<RequestMeta>() {
+            m.pending.take();
+        }
         let creds = req.credentials.as_ref().ok_or_else(|| {
             S3Error::with_message(
                 S3ErrorCode::AccessDenied,
@@ -435,8 +444,6 @@ impl CairnS3 {
                 pending: Default::default(),
                 small_body: None,
             });
-        // The handler runs: it authorizes and records the call itself.
-        meta.pending.take();
         let now = chrono::Utc::now();
         Ok(CallInfo {
             ctx: CallContext {
