@@ -226,3 +226,26 @@ def test_email_goes_to_the_maildir_and_confirms_by_link(cairn):
     verify(note)
     with pytest.raises(ClientError):
         sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="not-an-address")
+
+
+def test_the_delivery_policy_sets_the_content_type(cairn, subscriber):
+    """A subscription's `requestPolicy.headerContentType` (else its topic's
+    `defaultRequestPolicy`) is the Content-Type its notifications are posted with."""
+    endpoint, received = subscriber
+    sns = cairn.client("sns")
+    topic = sns.create_topic(Name="typed")["TopicArn"]
+    sub = confirmed_subscription(sns, topic, endpoint, received)
+    sns.publish(TopicArn=topic, Message="plain")
+    headers, _ = received.get(timeout=10)
+    assert {k.lower(): v for k, v in headers.items()}["content-type"] == "text/plain; charset=UTF-8"
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(
+        {"http": {"defaultRequestPolicy": {"headerContentType": "application/json"}}}))
+    sns.publish(TopicArn=topic, Message="topic default")
+    headers, _ = received.get(timeout=10)
+    assert {k.lower(): v for k, v in headers.items()}["content-type"] == "application/json"
+    sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(
+        {"requestPolicy": {"headerContentType": "application/xml; charset=UTF-8"}}))
+    sns.publish(TopicArn=topic, Message="own")
+    headers, body = received.get(timeout=10)
+    assert {k.lower(): v for k, v in headers.items()}["content-type"] == "application/xml; charset=UTF-8"
+    assert json.loads(body)["Message"] == "own"

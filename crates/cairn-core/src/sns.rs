@@ -309,6 +309,19 @@ pub fn retry_policy(
     ))
 }
 
+/// The `Content-Type` a subscription's notifications are posted with
+/// ([`crate::sns_delivery_policy::content_type_for`]); `None` when the subscription is gone.
+pub fn content_type(conn: &Connection, subscription_arn: &str) -> ApiResult<Option<String>> {
+    let Some(sub) = sns::get_subscription(conn, subscription_arn)? else {
+        return Ok(None);
+    };
+    let topic = sns::get_topic(conn, &sub.topic_arn)?.and_then(|t| delivery_policy(&t.attributes));
+    Ok(Some(crate::sns_delivery_policy::content_type_for(
+        topic.as_deref(),
+        delivery_policy(&sub.attributes).as_deref(),
+    )))
+}
+
 /// The topic's `SignatureVersion` ("1" unless set to "2").
 pub fn signature_version(topic: &Topic) -> String {
     match attr_map(&topic.attributes).get("SignatureVersion") {

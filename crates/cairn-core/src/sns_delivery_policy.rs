@@ -314,6 +314,18 @@ pub fn effective_topic(topic_policy: Option<&str>) -> String {
     serde_json::json!({ "http": out }).to_string()
 }
 
+/// The `Content-Type` an HTTP/S subscription's notifications are posted with: its request
+/// policy's `headerContentType`, else its topic's default, else SNS's `text/plain;
+/// charset=UTF-8`.
+pub fn content_type_for(topic_policy: Option<&str>, sub_policy: Option<&str>) -> String {
+    let effective: Value = serde_json::from_str(&effective_subscription(topic_policy, sub_policy))
+        .unwrap_or(Value::Null);
+    effective["requestPolicy"]["headerContentType"]
+        .as_str()
+        .unwrap_or(DEFAULT_REQUEST_POLICY)
+        .to_owned()
+}
+
 /// An HTTP/S subscription's `EffectiveDeliveryPolicy`: the policy it is delivered under
 /// ([`retry_for`]), with the throttle and request policies of the subscription, else the
 /// topic's defaults.

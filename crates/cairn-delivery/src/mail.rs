@@ -94,6 +94,7 @@ mod tests {
             raw: false,
             subject: Some("Alarm ü".into()),
             body: "line1\nline2".into(),
+            content_type: None,
         };
         write(Some(dir.path()), &n).await.unwrap();
         let files: Vec<_> = std::fs::read_dir(dir.path().join("new")).unwrap().collect();

@@ -173,6 +173,9 @@ pub struct Notification {
     /// What the endpoint receives: the signed JSON message, the raw message, or the mail's
     /// text; retries resend it unchanged.
     pub body: String,
+    /// The `Content-Type` it is posted with (`None`: SNS's `text/plain; charset=UTF-8`); the
+    /// subscription's delivery policy may set another (`requestPolicy.headerContentType`).
+    pub content_type: Option<String>,
 }
 
 /// Counters since start.
@@ -474,7 +477,12 @@ async fn post(client: &reqwest::Client, n: &Notification) -> Result<(), String> 
         .header("x-amz-sns-message-type", n.message_type.as_str())
         .header("x-amz-sns-message-id", n.message_id.as_str())
         .header("x-amz-sns-topic-arn", n.topic_arn.as_str())
-        .header("content-type", "text/plain; charset=UTF-8")
+        .header(
+            "content-type",
+            n.content_type
+                .as_deref()
+                .unwrap_or("text/plain; charset=UTF-8"),
+        )
         .header("user-agent", "Amazon Simple Notification Service Agent");
     if n.message_type != crate::sns_message::MessageType::SubscriptionConfirmation {
         req = req.header("x-amz-sns-subscription-arn", n.subscription_arn.as_str());

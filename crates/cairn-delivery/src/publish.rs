@@ -81,6 +81,7 @@ pub fn notification_for(notifier: &Notifier, p: &Publication, r: &Recipient) -> 
                 .unwrap_or_else(|| "AWS Notification Message".into()),
         ),
         body,
+        content_type: None,
     }
 }
 
@@ -164,5 +165,6 @@ pub fn send_confirmation(
         raw: false,
         subject: Some(subject.to_owned()),
         body,
+        content_type: None,
     });
 }

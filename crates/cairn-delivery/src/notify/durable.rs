@@ -169,6 +169,13 @@ fn next_retry(policy: &RetryPolicy, attempts: u32) -> Option<Duration> {
         .filter(|wait| spent + *wait <= TOTAL_RETRY_TIME)
 }
 
+/// The delivery policy in effect for a subscription: its retries (`None`: the notifier's)
+/// and the `Content-Type` of its posts.
+struct Policy {
+    retry: Option<cairn_core::sns_delivery_policy::HealthyRetry>,
+    content_type: Option<String>,
+}
+
 /// What a sender sees of its queue at one look.
 enum Look {
     /// Nothing left for this sender.
@@ -177,11 +184,8 @@ enum Look {
     Gone,
     /// Nothing due yet; the earliest is due in this many ms.
     Wait(i64),
-    /// A due message, claimed for one attempt, and the subscription's retry policy.
-    Claimed(
-        cairn_store::sns_queue::Queued,
-        Option<cairn_core::sns_delivery_policy::HealthyRetry>,
-    ),
+    /// A due message, claimed for one attempt, with the subscription's delivery policy.
+    Claimed(cairn_store::sns_queue::Queued, Policy),
     /// A due message another sender took first.
     Lost,
 }
@@ -233,8 +237,11 @@ async fn look(
             let Some(row) = cairn_store::sns_queue::get(c, next.id)? else {
                 return Ok(Look::Lost);
             };
-            let policy = cairn_core::sns::retry_policy(c, &s)
-                .map_err(|e| cairn_store::StoreError::Corrupt(e.message))?;
+            let corrupt = |e: cairn_core::ApiError| cairn_store::StoreError::Corrupt(e.message);
+            let policy = Policy {
+                retry: cairn_core::sns::retry_policy(c, &s).map_err(corrupt)?,
+                content_type: cairn_core::sns::content_type(c, &s).map_err(corrupt)?,
+            };
             // The attempt count and time the row had before this claim.
             let row = cairn_store::sns_queue::Queued {
                 next_attempt_ms: next.next_attempt_ms,
@@ -289,7 +296,10 @@ async fn run(inner: Arc<Inner>, sub: String) {
         };
         let outcome = match cairn_core::sns_queue::decode(&row.payload) {
             Some(p) => {
-                let n = crate::publish::notification_for(&notifier, &p, &p.recipients[0]);
+                let mut n = crate::publish::notification_for(&notifier, &p, &p.recipients[0]);
+                if n.protocol.starts_with("http") {
+                    n.content_type = policy.content_type.clone();
+                }
                 attempt(&inner, &n).await
             }
             None => Err(("a queued message this binary cannot read".to_owned(), false)),
@@ -301,6 +311,7 @@ async fn run(inner: Arc<Inner>, sub: String) {
             }
             Err((error, retry)) => {
                 let policy = policy
+                    .retry
                     .as_ref()
                     .map_or_else(|| inner.config.policy.clone(), policy_of);
                 let attempts = u32::try_from(row.attempts).unwrap_or(u32::MAX);

@@ -95,6 +95,7 @@ fn note(ep: &Endpoint, sub: &str, body: &str) -> Notification {
         raw: false,
         subject: None,
         body: body.into(),
+        content_type: None,
     }
 }
 
