@@ -139,10 +139,16 @@ fn between<'a>(text: &'a str, open: &str, close: &str) -> &'a str {
 
 /// `cairn alarms run --now <secs>` on the server's data dir (beside the running server).
 fn alarms_run(server: &Server, now_secs: i64) -> Value {
+    alarms_run_with(server, now_secs, &[])
+}
+
+/// [`alarms_run`] with more flags.
+pub(crate) fn alarms_run_with(server: &Server, now_secs: i64, extra: &[&str]) -> Value {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
         .args(["alarms", "run", "--data-dir"])
         .arg(server.data_dir())
         .args(["--now", &now_secs.to_string()])
+        .args(extra)
         .env("CAIRN_LOG", "warn")
         .output()
         .expect("run cairn alarms");

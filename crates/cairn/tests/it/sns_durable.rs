@@ -349,20 +349,7 @@ async fn trail_notifications_follow_the_topic_policy_at_publish_time() {
 
 /// `cairn alarms run` beside the running server, evaluating at `now_secs`.
 fn alarms_run(server: &Server, now_secs: i64, wait_secs: &str) -> Value {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
-        .args(["alarms", "run", "--data-dir"])
-        .arg(server.data_dir())
-        .args(["--now", &now_secs.to_string()])
-        .args(["--notification-wait", wait_secs])
-        .env("CAIRN_LOG", "warn")
-        .output()
-        .expect("run cairn alarms");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("alarms run prints JSON")
+    crate::alarms::alarms_run_with(server, now_secs, &["--notification-wait", wait_secs])
 }
 
 /// An alarm that goes to ALARM at any evaluation (missing data breaching), notifying `topic`.
