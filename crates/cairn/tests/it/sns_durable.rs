@@ -127,6 +127,15 @@ async fn topic_with_subscriber(server: &Server, name: &str, sub: &Subscriber) ->
     (topic, arn)
 }
 
+/// A topic with `sub` subscribed, retrying a failed message every second, 50 times.
+async fn retrying_topic(server: &Server, name: &str, sub: &Subscriber) -> String {
+    let (topic, _) = topic_with_subscriber(server, name, sub).await;
+    let policy = json!({"http": {"defaultHealthyRetryPolicy": {"minDelayTarget": 1,
+        "maxDelayTarget": 1, "numRetries": 50}}});
+    set_topic(server, &topic, "DeliveryPolicy", &policy.to_string()).await;
+    topic
+}
+
 async fn set_topic(server: &Server, topic: &str, name: &str, value: &str) {
     sns(
         server,
@@ -198,10 +207,7 @@ async fn the_topic_delivery_policy_applies_and_shows() {
 async fn queued_messages_survive_a_crash() {
     let mut server = Server::start();
     let sub = Subscriber::start(500);
-    let (topic, _) = topic_with_subscriber(&server, "durable", &sub).await;
-    let policy = json!({"http": {"defaultHealthyRetryPolicy": {"minDelayTarget": 1,
-        "maxDelayTarget": 1, "numRetries": 50}}});
-    set_topic(&server, &topic, "DeliveryPolicy", &policy.to_string()).await;
+    let topic = retrying_topic(&server, "durable", &sub).await;
     let mut published = Vec::new();
     for i in 0..3 {
         let text = sns(
@@ -385,10 +391,7 @@ async fn an_alarm_evaluated_at_a_later_time_notifies_at_once() {
 async fn the_server_sends_what_another_process_queued_and_left() {
     let server = Server::start_with(&["--alarm-tick-secs", "0"]);
     let sub = Subscriber::start(500);
-    let (topic, _) = topic_with_subscriber(&server, "alarms", &sub).await;
-    let policy = json!({"http": {"defaultHealthyRetryPolicy": {"minDelayTarget": 1,
-        "maxDelayTarget": 1, "numRetries": 50}}});
-    set_topic(&server, &topic, "DeliveryPolicy", &policy.to_string()).await;
+    let topic = retrying_topic(&server, "alarms", &sub).await;
     breaching_alarm(&server, &topic).await;
     // The subscriber fails while `cairn alarms run` waits one second: it exits with the
     // message still queued.
@@ -420,10 +423,7 @@ async fn the_server_sends_what_another_process_queued_and_left() {
 async fn a_command_sends_only_its_own_messages() {
     let mut server = Server::start_with(&["--alarm-tick-secs", "0"]);
     let sub = Subscriber::start(500);
-    let (topic, _) = topic_with_subscriber(&server, "alarms", &sub).await;
-    let policy = json!({"http": {"defaultHealthyRetryPolicy": {"minDelayTarget": 1,
-        "maxDelayTarget": 1, "numRetries": 50}}});
-    set_topic(&server, &topic, "DeliveryPolicy", &policy.to_string()).await;
+    let topic = retrying_topic(&server, "alarms", &sub).await;
     breaching_alarm(&server, &topic).await;
     sns(
         &server,
