@@ -96,3 +96,22 @@ def test_records_match_real_iam_sns_and_kms_records(cairn):
     assert key == {"description": "k1", "keySpec": "SYMMETRIC_DEFAULT",
                    "customerMasterKeySpec": "SYMMETRIC_DEFAULT", "keyUsage": "ENCRYPT_DECRYPT",
                    "origin": "AWS_KMS", "bypassPolicyLockoutSafetyCheck": False}
+
+
+def test_sts_dates_and_denied_unserved_calls(cairn):
+    """STS records its credentials' expiration with a comma after the year (IAM without);
+    an operation Cairn does not carry out, when denied, records no parameters (as real
+    denied IAM and STS records have none)."""
+    import re
+    iam = cairn.client("iam")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+        "AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]})
+    iam.create_role(RoleName="dated", AssumeRolePolicyDocument=trust)
+    cairn.client("sts").assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/dated", RoleSessionName="dated")
+    expiration = latest(cairn, "AssumeRole")["responseElements"]["credentials"]["expiration"]
+    assert re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}:\d{2} [AP]M", expiration), expiration
+    client = user(cairn, "nobody-unserved")
+    with pytest.raises(botocore.exceptions.ClientError):
+        client("iam").create_login_profile(UserName="nobody-unserved", Password="Xx1!secret-word")
+    denied = record(cairn, "CreateLoginProfile", "nobody-unserved")
+    assert denied["errorCode"] == "AccessDenied" and denied["requestParameters"] is None, denied

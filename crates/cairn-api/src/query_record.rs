@@ -39,6 +39,10 @@ const SENSITIVE: &[&str] = &[
 /// One `Name.entry.N` of a map: its key and value as they came.
 type MapEntry = (Option<String>, Option<String>);
 
+/// Map keys whose values are secrets (SNS platform applications' credentials, a device
+/// endpoint's token): such an entry is left out.
+const SENSITIVE_KEYS: &[&str] = &["PlatformCredential", "PlatformPrincipal", "Token"];
+
 fn lower_first(key: &str) -> String {
     let mut c = key.chars();
     c.next()
@@ -93,6 +97,7 @@ pub fn request_parameters(params: &Params) -> Value {
         let map: Map<String, Value> = entries
             .into_values()
             .filter_map(|(k, v)| Some((k?, json!(v.unwrap_or_default()))))
+            .filter(|(k, _)| !SENSITIVE_KEYS.contains(&k.as_str()))
             .collect();
         out.insert(lower_first(&name), Value::Object(map));
     }
@@ -168,6 +173,14 @@ mod tests {
         assert_eq!(
             request_parameters(&params),
             json!({"userName": "erin", "passwordResetRequired": false})
+        );
+        let params = Params::parse(
+            "",
+            b"Action=CreatePlatformApplication&Name=p&Platform=GCM&Attributes.entry.1.key=PlatformCredential&Attributes.entry.1.value=server-key",
+        );
+        assert_eq!(
+            request_parameters(&params),
+            json!({"name": "p", "platform": "GCM", "attributes": {}})
         );
     }
 }

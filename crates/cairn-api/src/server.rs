@@ -389,7 +389,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         &headers,
         req.uri().query().unwrap_or(""),
     );
-    let request_id = if route == Route::S3 {
+    let mut request_id = if route == Route::S3 {
         crate::request_ids::s3_request_id()
     } else {
         crate::request_ids::uuid_request_id()
@@ -409,6 +409,8 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         };
         if let Some(query_route) = crate::protocol::unsigned_query_route(&body) {
             route = query_route;
+            // STS's unsigned calls (AssumeRoleWithWebIdentity, …) get their service's id.
+            request_id = crate::request_ids::uuid_request_id();
         }
         req = Request::from_parts(parts, Body::from(body));
     }

@@ -84,7 +84,10 @@ pub async fn refuse(
                 event_name,
                 read_only,
                 management: true,
-                request_parameters,
+                request_parameters: crate::recording::parameters_unless_denied(
+                    r,
+                    &request_parameters,
+                ),
                 response_elements: Value::Null,
                 error: r.as_ref().err().map(|e| {
                     let w = (service.wire)(e);

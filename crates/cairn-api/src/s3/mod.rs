@@ -130,7 +130,31 @@ pub async fn handle(
 ) -> Response {
     let (mut parts, body) = req.into_parts();
     sigv2_path::add_bucket_slash(&mut parts, host, credentials).await;
-    let (body, small_body) = xml_record::take_small_body(&parts, body).await;
+    let (body, small_body) = match xml_record::take_small_body(&parts, body).await {
+        Ok(read) => read,
+        Err(()) => {
+            // The body was cut short or too slow: nothing is left to read on the socket.
+            let head = parts.method == http::Method::HEAD;
+            let e = S3Error::with_message(
+                S3ErrorCode::IncompleteBody,
+                "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+            );
+            let mut resp = crate::errors::s3_error_response(
+                "IncompleteBody",
+                http::StatusCode::BAD_REQUEST,
+                e.message().unwrap_or(""),
+                &meta.request_id,
+                None,
+                head,
+            );
+            set_request_id(&mut resp, &meta.request_id);
+            resp.headers_mut().insert(
+                http::header::CONNECTION,
+                http::HeaderValue::from_static("close"),
+            );
+            return resp;
+        }
+    };
     let meta = RequestMeta { small_body, ..meta };
     let (body, leftover) = leftover::share(body, &parts.headers);
     let mut resp = answer(s3, host, parts, body, meta).await;
@@ -322,12 +346,23 @@ async fn complete_error(
         return Response::from_parts(parts, axum::body::Body::from(bytes));
     };
     let message = error_body::complete_message(&code, &message);
-    // A served call s3s refused before its handler is authorized and recorded now; a
-    // caller who may not make it is told so instead.
-    if let Some(e) = unhandled::settle(pending, &code, &message)
-        .await
-        .filter(|e| *e.code() == S3ErrorCode::AccessDenied)
-    {
+    // A served call s3s refused before its handler, for the client's mistake, is authorized
+    // and recorded now; a caller who may not make it is told so instead, and a record that
+    // cannot be made is a server error.
+    let settled = if status.is_client_error() {
+        unhandled::settle(pending, &code, &message).await
+    } else {
+        pending.take();
+        None
+    };
+    if let Some(e) = settled.filter(|e| {
+        matches!(
+            e.code(),
+            S3ErrorCode::AccessDenied
+                | S3ErrorCode::InternalError
+                | S3ErrorCode::ServiceUnavailable
+        )
+    }) {
         return crate::errors::s3_error_response(
             e.code().as_str(),
             e.status_code().unwrap_or(http::StatusCode::FORBIDDEN),

@@ -65,6 +65,24 @@ impl PendingSlot {
     }
 }
 
+/// The served operations noted: those whose XML body s3s parses before the handler runs
+/// (DeleteObjects and PostObject parse their own and record their refusals). Other served
+/// calls pay nothing for this.
+const NOTED: &[&str] = &[
+    "CreateBucket",
+    "PutBucketLifecycleConfiguration",
+    "PutBucketTagging",
+    "PutBucketEncryption",
+    "PutPublicAccessBlock",
+    "PutBucketVersioning",
+    "CompleteMultipartUpload",
+];
+
+/// `op` as a `'static` name if it is noted.
+pub(super) fn noted(op: &str) -> Option<&'static str> {
+    NOTED.iter().find(|n| **n == op).copied()
+}
+
 /// The `eventName` of a served operation, as its handler records it.
 fn event_name(op: &'static str) -> &'static str {
     match op {
@@ -74,14 +92,9 @@ fn event_name(op: &'static str) -> &'static str {
         "GetPublicAccessBlock" => "GetBucketPublicAccessBlock",
         "PutPublicAccessBlock" => "PutBucketPublicAccessBlock",
         "DeletePublicAccessBlock" => "DeleteBucketPublicAccessBlock",
-        "ListObjectsV2" => "ListObjects",
-        "PostObject" => "PutObject",
         other => other,
     }
 }
-
-/// Served operations on a bucket that CloudTrail records as data events.
-const DATA_LISTINGS: &[&str] = &["ListObjects", "ListObjectsV2", "ListMultipartUploads"];
 
 /// Settles a request that ended in the error (`code`, `message`) with its note still in
 /// `slot`: `None` when there is none or the call is authorized and recorded (its error
@@ -94,7 +107,7 @@ pub async fn settle(slot: &PendingSlot, code: &str, message: &str) -> Option<S3E
         read_only: ["Get", "List", "Head"]
             .iter()
             .any(|prefix| p.op.starts_with(prefix)),
-        data: p.key.is_some() || DATA_LISTINGS.contains(&p.op),
+        data: p.key.is_some(),
         action: super::event::action_of(name).to_owned(),
         refused: Some((code.to_owned(), message.to_owned())),
     };
@@ -115,7 +128,11 @@ mod tests {
             super::super::event::action_of(event_name("PutBucketLifecycleConfiguration")),
             "s3:PutLifecycleConfiguration"
         );
-        assert_eq!(event_name("ListObjectsV2"), "ListObjects");
+        assert_eq!(
+            event_name("PutPublicAccessBlock"),
+            "PutBucketPublicAccessBlock"
+        );
+        assert!(noted("GetObject").is_none() && noted("DeleteObjects").is_none());
         assert_eq!(event_name("PutBucketTagging"), "PutBucketTagging");
     }
 }

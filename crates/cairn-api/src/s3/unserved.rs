@@ -282,7 +282,13 @@ impl S3Access for CairnAccess {
         // CreateBucket, DeleteBucket): that request is the model's operation, never served.
         let served = match named.first() {
             Some(model_op) if !named.contains(&cx.s3_op().name()) => Err(*model_op),
-            _ if SERVED.contains(&cx.s3_op().name()) => Ok(interned(cx.s3_op().name())),
+            _ if SERVED.contains(&cx.s3_op().name()) => {
+                let Some(op) = super::unhandled::noted(cx.s3_op().name()) else {
+                    // Its handler authorizes and records it; nothing to note.
+                    return Ok(());
+                };
+                Ok(op)
+            }
             _ => Err(interned(cx.s3_op().name())),
         };
         let region = super::signed_region(cx.headers(), cx.uri().query().unwrap_or(""))
@@ -290,7 +296,11 @@ impl S3Access for CairnAccess {
         let meta = cx.extensions_mut().get::<super::RequestMeta>().cloned();
         let mut extensions = http::Extensions::new();
         if let Some(m) = &meta {
-            extensions.insert(m.clone());
+            // A slot of its own: the note must not hold the slot it is kept in.
+            extensions.insert(super::RequestMeta {
+                pending: Default::default(),
+                ..m.clone()
+            });
         }
         let req = S3Request {
             input: (),
@@ -309,8 +319,9 @@ impl S3Access for CairnAccess {
             S3Path::Object { bucket, key } => (Some(bucket.to_string()), Some(key.to_string())),
         };
         match served {
-            // Its handler authorizes and records it; should s3s refuse the request before
-            // the handler runs, the note settles it (`super::unhandled`).
+            // A served call whose body s3s parses: its handler authorizes and records it;
+            // should s3s refuse the request before the handler runs, the note settles it
+            // (`super::unhandled`).
             Ok(op) => {
                 if let Some(m) = meta {
                     m.pending.put(super::unhandled::Pending::new(

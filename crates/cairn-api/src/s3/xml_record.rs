@@ -68,24 +68,22 @@ pub fn wanted(parts: &http::request::Parts) -> bool {
     named && !chunked && length.is_some_and(|n| n > 0 && n <= MAX_BODY)
 }
 
-/// Reads `body` whole when [`wanted`]: the bytes, and a body that gives them again. `None`
-/// (and the body back untouched) otherwise, or when it is cut short.
+/// Reads `body` whole when [`wanted`]: the bytes, and a body that gives them again; the body
+/// back untouched (and no bytes) otherwise. `Err` when the read failed (cut short, too slow):
+/// the request is answered at once.
 pub async fn take_small_body(
     parts: &http::request::Parts,
     body: axum::body::Body,
-) -> (axum::body::Body, Option<Bytes>) {
+) -> Result<(axum::body::Body, Option<Bytes>), ()> {
     if !wanted(parts) {
-        return (body, None);
+        return Ok((body, None));
     }
     let limited = http_body_util::Limited::new(body, MAX_BODY as usize);
-    match http_body_util::BodyExt::collect(limited).await {
-        Ok(collected) => {
-            let bytes = collected.to_bytes();
-            (axum::body::Body::from(bytes.clone()), Some(bytes))
-        }
-        // The body failed or outgrew its length: s3s finds it empty and answers as usual.
-        Err(_) => (axum::body::Body::empty(), None),
-    }
+    let collected = http_body_util::BodyExt::collect(limited)
+        .await
+        .map_err(|_| ())?;
+    let bytes = collected.to_bytes();
+    Ok((axum::body::Body::from(bytes.clone()), Some(bytes)))
 }
 
 /// One element being read: its name and members, and its text.

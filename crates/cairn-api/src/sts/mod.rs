@@ -37,9 +37,13 @@ fn expiration(epoch: i64) -> String {
         .to_string()
 }
 
-/// The Java-style date CloudTrail writes for `credentials.expiration`.
+/// The Java-style date CloudTrail writes for `credentials.expiration`, with a comma after
+/// the year as real STS records have it (`Nov 30, 2024, 8:43:17 PM`; IAM's has none).
 fn java_date(epoch: i64) -> String {
-    crate::iam::xml::java_date(epoch as f64)
+    chrono::DateTime::from_timestamp(epoch, 0)
+        .unwrap_or_default()
+        .format("%b %-d, %Y, %-I:%M:%S %p")
+        .to_string()
 }
 
 fn credentials_xml(c: &Credentials) -> String {
