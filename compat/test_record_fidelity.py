@@ -107,7 +107,8 @@ def test_sts_dates_and_denied_unserved_calls(cairn):
     trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
         "AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]})
     iam.create_role(RoleName="dated", AssumeRolePolicyDocument=trust)
-    cairn.client("sts").assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/dated", RoleSessionName="dated")
+    assumer = user(cairn, "assumer", [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}])
+    assumer("sts").assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/dated", RoleSessionName="dated")
     expiration = latest(cairn, "AssumeRole")["responseElements"]["credentials"]["expiration"]
     assert re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}:\d{2} [AP]M", expiration), expiration
     client = user(cairn, "nobody-unserved")
