@@ -101,6 +101,19 @@ pub fn legacy_upto(conn: &Connection) -> StoreResult<i64> {
 /// when it is started on a data dir a newer one upgraded (it knows neither the chain nor the
 /// schema version); every later binary chains what it appends.
 pub fn unchained(conn: &Connection) -> StoreResult<Option<(i64, i64)>> {
+    // One snapshot for the head and the counts: a server beside an admin command commits
+    // events and moves the head between two statements read outside a transaction, which
+    // would look like events past the head.
+    if !conn.is_autocommit() {
+        return unchained_in(conn);
+    }
+    conn.execute_batch("BEGIN")?;
+    let found = unchained_in(conn);
+    conn.execute_batch(if found.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
+    found
+}
+
+fn unchained_in(conn: &Connection) -> StoreResult<Option<(i64, i64)>> {
     let head = head(conn)?;
     let (past, first_past): (i64, Option<i64>) = conn.query_row(
         "SELECT count(*), min(seq) FROM events WHERE seq > ?1",
@@ -176,6 +189,43 @@ pub(crate) fn backfill(conn: &Connection) -> StoreResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A server committing events while an admin command checks the chain (between the
+    /// check's reads) is not taken for events outside the chain.
+    #[test]
+    fn a_commit_during_the_check_is_not_taken_for_unchained_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cairn.db");
+        let store = crate::Store::open(&path).unwrap();
+        store
+            .write_blocking(|c| crate::events::append(c, &crate::events::tests::event("first", 1)))
+            .unwrap()
+            .unwrap();
+        let mut reader = Connection::open(&path).unwrap();
+        // Warm: the schema loaded and the statements prepared, so the first step the handler
+        // sees is the check's first read.
+        assert_eq!(unchained(&reader).unwrap(), None);
+        let writer = store.clone();
+        let fired = std::sync::atomic::AtomicBool::new(false);
+        reader.progress_handler(
+            1,
+            Some(move || {
+                if !fired.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                    writer
+                        .write_blocking(|c| {
+                            crate::events::append(c, &crate::events::tests::event("second", 2))
+                        })
+                        .unwrap()
+                        .unwrap();
+                }
+                false
+            }),
+        );
+        assert_eq!(unchained(&reader).unwrap(), None);
+        reader.progress_handler(1, None::<fn() -> bool>);
+        assert_eq!(unchained(&reader).unwrap(), None, "both events chained");
+        assert_eq!(head(&reader).unwrap().seq, 2);
+    }
 
     #[test]
     fn links_depend_on_every_input() {
