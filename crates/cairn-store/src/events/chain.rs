@@ -207,22 +207,24 @@ mod tests {
         assert_eq!(unchained(&reader).unwrap(), None);
         let writer = store.clone();
         let fired = std::sync::atomic::AtomicBool::new(false);
-        reader.progress_handler(
-            1,
-            Some(move || {
-                if !fired.swap(true, std::sync::atomic::Ordering::SeqCst) {
-                    writer
-                        .write_blocking(|c| {
-                            crate::events::append(c, &crate::events::tests::event("second", 2))
-                        })
-                        .unwrap()
-                        .unwrap();
-                }
-                false
-            }),
-        );
+        reader
+            .progress_handler(
+                1,
+                Some(move || {
+                    if !fired.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                        writer
+                            .write_blocking(|c| {
+                                crate::events::append(c, &crate::events::tests::event("second", 2))
+                            })
+                            .unwrap()
+                            .unwrap();
+                    }
+                    false
+                }),
+            )
+            .unwrap();
         assert_eq!(unchained(&reader).unwrap(), None);
-        reader.progress_handler(1, None::<fn() -> bool>);
+        reader.progress_handler(1, None::<fn() -> bool>).unwrap();
         assert_eq!(unchained(&reader).unwrap(), None, "both events chained");
         assert_eq!(head(&reader).unwrap().seq, 2);
     }
