@@ -246,3 +246,28 @@ def test_confirmation_retries_stop_once_confirmed(cairn, endpoint):
     # notification must not wait behind them, nor must the confirmation come again.
     kind, msg = received.get(timeout=10)
     assert kind == "Notification" and msg["MessageId"] == sent
+
+
+def test_an_sns_data_selector_records_publish_with_its_topic(cairn):
+    """An advanced selector on `resources.type` `AWS::SNS::Topic` selects Publish, whose
+    record names the topic among its resources (found by an outside tester: accepted, never
+    recorded)."""
+    from conftest import cloudtrail_policy
+    s3, ct, sns = cairn.client("s3"), cairn.client("cloudtrail"), cairn.client("sns")
+    s3.create_bucket(Bucket="sns-data-trail")
+    s3.put_bucket_policy(Bucket="sns-data-trail", Policy=cloudtrail_policy("sns-data-trail"))
+    picked = sns.create_topic(Name="picked")["TopicArn"]
+    other = sns.create_topic(Name="other")["TopicArn"]
+    ct.create_trail(Name="sns-data", S3BucketName="sns-data-trail")
+    ct.put_event_selectors(TrailName="sns-data", AdvancedEventSelectors=[{"Name": "sns", "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.type", "Equals": ["AWS::SNS::Topic"]},
+        {"Field": "resources.ARN", "Equals": [picked]}]}])
+    ct.start_logging(Name="sns-data")
+    sns.publish(TopicArn=picked, Message="selected")
+    sns.publish(TopicArn=other, Message="not selected")
+    published = [r for r in cairn.records("Data") if r["eventName"] == "Publish"]
+    assert len(published) == 1, published
+    assert published[0]["resources"] == [{"accountId": "123456789012", "type": "AWS::SNS::Topic", "ARN": picked}]
+    assert published[0]["managementEvent"] is False and published[0]["eventCategory"] == "Data"
+    ct.delete_trail(Name="sns-data")

@@ -322,6 +322,22 @@ pub(crate) async fn call_internal(
         get("AuthenticateOnUnsubscribe").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let now_ms = (info.ctx.now * 1000.0) as i64;
     let account = info.ctx.account().to_string();
+    // A data event (Publish, PublishBatch) names its topic, which data selectors on
+    // `resources.type` `AWS::SNS::Topic` and `resources.ARN` match.
+    let data_resources: Vec<(cairn_model::event::EventResource, String)> =
+        if management || topic.is_empty() {
+            Vec::new()
+        } else {
+            vec![(
+                cairn_model::event::EventResource {
+                    arn: topic.clone(),
+                    account_id: Some(account.to_string()),
+                    resource_type: "AWS::SNS::Topic".into(),
+                    arn_prefix: None,
+                },
+                topic.clone(),
+            )]
+        };
     let act = action.clone();
     let event_name = action.clone();
     let op = move |c: &cairn_store::Connection| -> ApiResult<Done> {
@@ -468,7 +484,7 @@ pub(crate) async fn call_internal(
             let w = WireError::sns(e);
             (w.code.to_owned(), w.message)
         }),
-        resources: Vec::new(),
+        resources: data_resources,
         additional_event_data: None,
     };
     let permission = {
