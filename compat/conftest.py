@@ -79,8 +79,10 @@ class Cairn:
             out = subprocess.run([self.binary, "flush", *args, *future, "--data-dir", self.dir.name],
                                  capture_output=True, text=True)
             report = json.loads(out.stdout) if out.stdout.strip() else None
-            # Exit 0 exactly when nothing failed, 3 when a file or log event stayed pending.
-            failed = report is not None and (report["Failed"] or report["LogEventsFailed"])
+            # Exit 0 exactly when nothing failed, 3 when a file, log event or final digest
+            # stayed pending.
+            failed = report is not None and (report["Failed"] or report["LogEventsFailed"]
+                                             or report["FinalDigestsOwed"])
             assert report is not None and out.returncode == (3 if failed else 0), \
                 f"cairn flush exited {out.returncode}: {out.stdout} {out.stderr}"
             return out.stdout

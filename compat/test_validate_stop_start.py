@@ -99,3 +99,32 @@ def test_flush_refuses_a_time_before_the_last_delivery(clocked):
     assert len(digests(s3, bucket)) == 1, "nothing was delivered"
     # At or after the last delivery it goes ahead.
     assert flush(server, c0 + 30)["Files"] == 1
+
+
+def test_a_burst_of_stops_leaves_final_digests_owed_until_written(clocked):
+    """Each stop's final digest takes its own second (a digest's key names its end second):
+    after a burst of stop/start pairs within one second, `cairn flush` says how many finals
+    are still owed (`FinalDigestsOwed`) and exits 3 until a later flush has written them all;
+    then both validators pass (found by an outside tester: flush said 0 and exited 0)."""
+    server, clock = clocked
+    c0 = clock.now
+    ct, s3, bucket, arn = make_trail(server, "burst")
+    ct.list_trails()
+    flush(server, c0 + 30)
+    clock.set(c0 + 40)
+    for _ in range(3):
+        ct.stop_logging(Name="burst")
+        ct.start_logging(Name="burst")
+    first = flush(server, c0 + 50)
+    assert first["FinalDigestsOwed"] > 0, first
+    at, reports = c0 + 51, [first]
+    while reports[-1]["FinalDigestsOwed"] > 0:
+        assert at < c0 + 60, reports
+        reports.append(flush(server, at))
+        at += 1
+    assert [r["FinalDigestsOwed"] for r in reports] == sorted((r["FinalDigestsOwed"] for r in reports), reverse=True)
+    flush(server, at + 30)
+    stock = validate(server, arn, c0 - 60, at + 60)
+    assert stock.returncode == 0, stock.stdout + stock.stderr
+    ours = cairn_validate(server, arn, c0 - 60, at + 60)
+    assert ours.returncode == 0, ours.stdout + ours.stderr

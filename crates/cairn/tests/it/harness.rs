@@ -190,8 +190,9 @@ impl Server {
             Err(_) => panic!("flush failed: {}", String::from_utf8_lossy(&out.stderr)),
         };
         // Exit 0 exactly when nothing failed; 3 when something stayed pending.
-        let failed =
-            report["Failed"].as_u64() != Some(0) || report["LogEventsFailed"].as_u64() != Some(0);
+        let failed = report["Failed"].as_u64() != Some(0)
+            || report["LogEventsFailed"].as_u64() != Some(0)
+            || report["FinalDigestsOwed"].as_u64() != Some(0);
         assert_eq!(
             out.status.code(),
             Some(if failed { 3 } else { 0 }),
