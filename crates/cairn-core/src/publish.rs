@@ -68,6 +68,14 @@ pub struct Publication {
 }
 
 impl Publication {
+    /// Its message attributes as (name, data type, value).
+    pub fn attribute_triples(&self) -> Vec<(String, String, String)> {
+        self.attributes
+            .iter()
+            .map(|a| (a.name.clone(), a.data_type.clone(), a.value.clone()))
+            .collect()
+    }
+
     /// The message a subscription of `protocol` receives.
     pub fn message_for(&self, protocol: &str) -> &str {
         self.per_protocol

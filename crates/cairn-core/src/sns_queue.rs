@@ -40,11 +40,7 @@ pub fn enqueue(conn: &Connection, p: &Publication, now_ms: i64) -> ApiResult<()>
             topic_arn: p.topic_arn.clone(),
             subject: p.subject.clone(),
             message: p.message_for(&r.protocol).to_owned(),
-            attributes: p
-                .attributes
-                .iter()
-                .map(|a| (a.name.clone(), a.data_type.clone(), a.value.clone()))
-                .collect(),
+            attributes: p.attribute_triples(),
             signature_version: p.signature_version.clone(),
             timestamp_ms: p.timestamp_ms,
             subscription_arn: r.subscription_arn.clone(),

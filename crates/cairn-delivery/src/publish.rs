@@ -55,11 +55,7 @@ pub fn notification_for(notifier: &Notifier, p: &Publication, r: &Recipient) -> 
         token: None,
         subscribe_url: None,
         unsubscribe_url: Some(unsubscribe.clone()),
-        attributes: p
-            .attributes
-            .iter()
-            .map(|a| (a.name.clone(), a.data_type.clone(), a.value.clone()))
-            .collect(),
+        attributes: p.attribute_triples(),
         signature_version: p.signature_version.clone(),
     };
     let body = match (r.protocol.as_str(), r.raw) {
