@@ -299,6 +299,21 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<bool> {
         }
     }
     add(runtime.block_on(worker.run_once(now, true))?);
+    // A final digest ends at a whole second after its stop and after the trail's last
+    // digest: on the real clock (no `--now`), flush steps again each second while that
+    // writes more of them, for as many seconds as finals are owed (at most a minute).
+    if args.now.is_none() {
+        let mut owed = checker.read_blocking(owed_final_digests)?;
+        let deadline =
+            std::time::Instant::now() + std::time::Duration::from_secs(owed.min(60) as u64 + 2);
+        while owed > 0 && std::time::Instant::now() < deadline {
+            let next_second = 1.0 - (chrono::Utc::now().timestamp_millis() % 1000) as f64 / 1000.0;
+            std::thread::sleep(std::time::Duration::from_secs_f64(next_second));
+            let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+            add(runtime.block_on(worker.run_once(now, true))?);
+            owed = checker.read_blocking(owed_final_digests)?;
+        }
+    }
     let wait = std::time::Duration::from_secs_f64(args.notification_wait);
     if !runtime.block_on(worker.notifier().drain(wait)) {
         tracing::warn!(
