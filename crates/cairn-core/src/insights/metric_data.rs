@@ -306,17 +306,7 @@ mod tests {
     const NOW: f64 = 1_700_002_800.0;
 
     fn ctx() -> CallContext {
-        use cairn_model::{AccountId, Principal, Region};
-        CallContext {
-            principal: Principal::Root {
-                account: AccountId::parse("123456789012").unwrap(),
-                access_key_id: "AKID".into(),
-                session: None,
-            },
-            region: Region::parse("us-east-1").unwrap(),
-            now: NOW + 30.0,
-            origin: crate::context::Origin::default(),
-        }
+        crate::context::root_call_at(NOW + 30.0)
     }
 
     fn input() -> MetricDataInput {

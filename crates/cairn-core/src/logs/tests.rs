@@ -1,28 +1,17 @@
 //! Core checks of CloudWatch Logs semantics on an in-memory store, with a fixed clock.
 
-use cairn_model::{AccountId, Principal, Region};
 use cairn_store::metrics::MetricKey;
 
 use super::ingest::{InputEvent, ingest};
 use super::metric_filters::{PutFilter, Transformation};
 use super::read::{FilterEvents, GetEvents, filter_log_events, get_log_events};
 use super::*;
-use crate::context::Origin;
 use crate::metrics::{MetricQuery, query};
 
 const NOW: i64 = 1_767_607_200_000; // 2026-01-05T10:00:00Z
 
 fn ctx() -> CallContext {
-    CallContext {
-        principal: Principal::Root {
-            account: AccountId::parse("123456789012").unwrap(),
-            access_key_id: "AKID".into(),
-            session: None,
-        },
-        region: Region::parse("us-east-1").unwrap(),
-        now: NOW as f64 / 1000.0,
-        origin: Origin::default(),
-    }
+    crate::context::root_call_at(NOW as f64 / 1000.0)
 }
 
 fn setup() -> (Connection, GroupKey) {
