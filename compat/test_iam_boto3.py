@@ -198,7 +198,22 @@ def test_simulate_custom_and_principal_policy(cairn):
         ResourceArns=[f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/prod"])["EvaluationResults"]
     by_action = {r["EvalActionName"]: r for r in results}
     assert by_action["cloudtrail:GetTrailStatus"]["EvalDecision"] == "allowed"
-    assert by_action["cloudtrail:GetTrailStatus"]["MatchedStatements"][0]["SourcePolicyType"] == "aws-managed"
+    # As real SimulatePrincipalPolicy output names them (not the model's enum): an "IAM
+    # Policy", a managed one by its name, an inline one as <kind>_<holder>_<policy>.
+    matched = by_action["cloudtrail:GetTrailStatus"]["MatchedStatements"][0]
+    assert (matched["SourcePolicyType"], matched["SourcePolicyId"]) == (
+        "IAM Policy", "AWSCloudTrail_ReadOnlyAccess")
+    iam.put_user_policy(UserName="sim-alice", PolicyName="stop", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "cloudtrail:StopLogging", "Resource": "*"}]}))
+    stop = iam.simulate_principal_policy(
+        PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/sim-alice",
+        ActionNames=["cloudtrail:StopLogging"])["EvaluationResults"][0]
+    assert [(m["SourcePolicyType"], m["SourcePolicyId"]) for m in stop["MatchedStatements"]] == [
+        ("IAM Policy", "user_sim-alice_stop")]
+    # A simulation of every resource (*) has no EvalDecisionDetails.
+    assert "EvalDecisionDetails" not in stop
+    iam.delete_user_policy(UserName="sim-alice", PolicyName="stop")
     assert by_action["cloudtrail:StopLogging"]["EvalDecision"] == "implicitDeny"
     with pytest.raises(iam.exceptions.NoSuchEntityException):
         iam.simulate_principal_policy(PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/nobody",

@@ -169,9 +169,13 @@ def test_aliases(kms):
     with pytest.raises(kms.exceptions.AlreadyExistsException) as e:
         kms.create_alias(AliasName="alias/app", TargetKeyId=b["KeyId"])
     assert error(e)[1] == f"An alias with the name arn:aws:kms:us-east-1:{ACCOUNT}:alias/app already exists"
-    for bad in ("alias/aws/mine", "app", "alias/"):
-        with pytest.raises(kms.exceptions.InvalidAliasNameException):
+    # KMS's codes (as its emulators observed them): the reserved prefix is not authorized, a
+    # name without `alias/` fails validation, and `alias/` alone is not a valid name.
+    for bad, code in (("alias/aws/mine", "NotAuthorizedException"), ("app", "ValidationException"),
+                      ("alias/", "InvalidAliasNameException")):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
             kms.create_alias(AliasName=bad, TargetKeyId=a["KeyId"])
+        assert error(e)[0] == code, bad
     with pytest.raises(botocore.exceptions.ClientError) as e:
         kms.create_alias(AliasName="alias/has space", TargetKeyId=a["KeyId"])
     assert error(e)[0] == "ValidationException"

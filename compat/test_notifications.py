@@ -78,11 +78,16 @@ def test_delivered_files_are_notified_to_confirmed_http_subscribers(subscriber):
         status = ct.get_trail_status(Name="noted")
         assert status["LatestNotificationTime"] == status["LatestDeliveryTime"], status
         assert "LatestNotificationError" not in status
+        # Filled like their delivery twins, as the CLI's get-trail-status example shows them.
+        assert status["LatestNotificationAttemptTime"] == status["LatestDeliveryAttemptTime"] != ""
+        assert status["LatestNotificationAttemptSucceeded"] == status["LatestNotificationAttemptTime"]
         sns.delete_topic(TopicArn=arn)
         assert arn not in [t["TopicArn"] for t in sns.list_topics()["Topics"]]
         # With the topic gone, the next file is delivered and its notification fails.
         ct.describe_trails()
         server.flush()
-        assert ct.get_trail_status(Name="noted")["LatestNotificationError"] == "NotFound"
+        failed = ct.get_trail_status(Name="noted")
+        assert failed["LatestNotificationError"] == "NotFound"
+        assert failed["LatestNotificationAttemptSucceeded"] == ""
     finally:
         server.stop()

@@ -62,6 +62,8 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         S3EntityTooSmall => ("EntityTooSmall", bad),
         S3MetadataTooLarge => ("MetadataTooLarge", bad),
         S3InvalidArgument => ("InvalidArgument", bad),
+        S3AccessControlListNotSupported => ("AccessControlListNotSupported", bad),
+        S3InvalidBucketAclWithObjectOwnership => ("InvalidBucketAclWithObjectOwnership", bad),
         S3NoSuchLifecycleConfiguration => ("NoSuchLifecycleConfiguration", StatusCode::NOT_FOUND),
         S3NoSuchPublicAccessBlockConfiguration => (
             "NoSuchPublicAccessBlockConfiguration",
@@ -122,6 +124,7 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         KmsInvalidKeyUsage => ("InvalidKeyUsageException", bad),
         KmsInvalidArn => ("InvalidArnException", bad),
         KmsInvalidAliasName => ("InvalidAliasNameException", bad),
+        KmsNotAuthorized => ("NotAuthorizedException", bad),
         KmsInvalidMarker => ("InvalidMarkerException", bad),
         KmsInvalidGrantToken => ("InvalidGrantTokenException", bad),
         KmsInvalidGrantId => ("InvalidGrantIdException", bad),

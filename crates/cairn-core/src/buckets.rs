@@ -128,6 +128,47 @@ pub fn list(conn: &Connection, ctx: &CallContext) -> ApiResult<Vec<Bucket>> {
     Ok(buckets::list(conn, ctx.account().as_str())?)
 }
 
+/// What a ListBuckets call asks for: names that begin with `prefix`, in `region` when given,
+/// after `after` (a continuation token's last name), at most `max` when given.
+#[derive(Clone, Debug, Default)]
+pub struct ListBuckets {
+    /// `prefix`.
+    pub prefix: String,
+    /// `bucket-region`.
+    pub region: Option<String>,
+    /// The last name a previous page gave.
+    pub after: String,
+    /// `max-buckets` (1 to 10,000).
+    pub max: Option<i32>,
+}
+
+/// ListBuckets with its filters: the page of the account's buckets, by name, and whether more
+/// follow. `max-buckets` outside 1 to 10,000 is `InvalidArgument`.
+pub fn list_page(
+    conn: &Connection,
+    ctx: &CallContext,
+    ask: &ListBuckets,
+) -> ApiResult<(Vec<Bucket>, bool)> {
+    if ask.max.is_some_and(|m| !(1..=10_000).contains(&m)) {
+        return Err(ApiError::new(
+            ErrorKind::S3InvalidArgument,
+            "Argument max-buckets must be an integer between 1 and 10000",
+        ));
+    }
+    let mut page: Vec<Bucket> = list(conn, ctx)?
+        .into_iter()
+        .filter(|b| {
+            b.name.starts_with(&ask.prefix)
+                && b.name > ask.after
+                && ask.region.as_deref().is_none_or(|r| b.region == r)
+        })
+        .collect();
+    let max = ask.max.map_or(usize::MAX, |m| m as usize);
+    let truncated = page.len() > max;
+    page.truncate(max);
+    Ok((page, truncated))
+}
+
 /// S3's bucket policy size limit, in bytes of minified JSON.
 pub const MAX_BUCKET_POLICY_BYTES: usize = 20 * 1024;
 

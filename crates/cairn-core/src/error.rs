@@ -64,6 +64,8 @@ pub enum ErrorKind {
     /// S3's `MetadataTooLarge` (user metadata over 2 KB).
     S3MetadataTooLarge,
     S3InvalidArgument,
+    S3AccessControlListNotSupported,
+    S3InvalidBucketAclWithObjectOwnership,
     S3NoSuchLifecycleConfiguration,
     S3NoSuchPublicAccessBlockConfiguration,
     S3InvalidRequest,
@@ -142,6 +144,7 @@ pub enum ErrorKind {
     KmsInvalidKeyUsage,
     KmsInvalidArn,
     KmsInvalidAliasName,
+    KmsNotAuthorized,
     KmsInvalidMarker,
     KmsInvalidGrantToken,
     KmsInvalidGrantId,

@@ -38,6 +38,10 @@ pub struct Rule {
     pub abort_upload_days: Option<i64>,
     /// `Status` is `Enabled`.
     pub enabled: bool,
+    /// The prefix came as the rule's own `Prefix` (S3's older form) rather than in a
+    /// `Filter`; S3 gives a rule back in the form it was given.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub top_level_prefix: bool,
     /// What the request gave that Cairn does not apply, named as S3 names it (`Filter.Tag`,
     /// `Transitions`, …). Never stored: a rule with any is refused.
     #[serde(skip)]
@@ -98,7 +102,23 @@ fn check(rule: &Rule, ids: &mut HashSet<String>) -> ApiResult<()> {
     Ok(())
 }
 
-/// PutBucketLifecycleConfiguration.
+/// An ID for a rule given without one, as S3 assigns: base64 of a random UUID-like text.
+fn new_rule_id() -> String {
+    use base64::Engine;
+    let bytes: [u8; 16] = rand::random();
+    let h = hex::encode(bytes);
+    let text = format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    );
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// PutBucketLifecycleConfiguration. A rule without an `ID` gets one, as on S3.
 pub fn put(conn: &Connection, _ctx: &CallContext, bucket: &str, rules: &[Rule]) -> ApiResult<()> {
     require_bucket(conn, bucket)?;
     if rules.is_empty() || rules.len() > 1000 {
@@ -110,7 +130,14 @@ pub fn put(conn: &Connection, _ctx: &CallContext, bucket: &str, rules: &[Rule]) 
     for r in rules {
         check(r, &mut ids)?;
     }
-    let json = serde_json::to_string(rules).expect("rules serialise");
+    let named: Vec<Rule> = rules
+        .iter()
+        .map(|r| Rule {
+            id: r.id.clone().or_else(|| Some(new_rule_id())),
+            ..r.clone()
+        })
+        .collect();
+    let json = serde_json::to_string(&named).expect("rules serialise");
     buckets::set_lifecycle(conn, bucket, Some(&json))?;
     Ok(())
 }

@@ -420,7 +420,7 @@ fn valid_endpoint(protocol: &str, endpoint: &str) -> ApiResult<()> {
             }
         }
         _ => Err(invalid(format!(
-            "Invalid parameter: Amazon SNS does not support this protocol string: {protocol}"
+            "Invalid parameter: Cairn does not deliver to the {protocol} protocol (it delivers to http, https, email and email-json)"
         ))),
     }
 }
@@ -625,10 +625,15 @@ pub fn unsubscribe(
     conn: &Connection,
     ctx: &CallContext,
     subscription_arn: &str,
-) -> ApiResult<Subscription> {
+) -> ApiResult<Option<Subscription>> {
+    // SNS's Unsubscribe is idempotent: a subscription that is already gone (unsubscribed,
+    // or deleted with its topic) is not an error.
+    if sns::get_subscription(conn, subscription_arn)?.is_none() {
+        return Ok(None);
+    }
     let (_, sub) = owned_subscription(conn, ctx, subscription_arn)?;
     sns::delete_subscription(conn, subscription_arn)?;
-    Ok(sub)
+    Ok(Some(sub))
 }
 
 /// Unsubscribe through a message's `UnsubscribeURL` (unsigned, like SNS: the subscription ARN

@@ -49,21 +49,6 @@ pub enum PolicySource {
     Resource,
 }
 
-impl PolicySource {
-    /// The `SourcePolicyType` value SimulatePolicy reports.
-    pub fn simulate_type(self) -> &'static str {
-        match self {
-            Self::UserInline => "user",
-            Self::GroupInline => "group",
-            Self::RoleInline => "role",
-            Self::CustomerManaged => "user-managed",
-            Self::AwsManaged => "aws-managed",
-            Self::Resource => "resource",
-            Self::Session | Self::PermissionsBoundary => "none",
-        }
-    }
-}
-
 /// A policy with its origin.
 #[derive(Clone, Copy, Debug)]
 pub struct SourcedPolicy<'a> {

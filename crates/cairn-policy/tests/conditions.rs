@@ -664,7 +664,7 @@ fn matched_statements_carry_positions() {
     let m = sim.decision.matched();
     assert_eq!(m.len(), 1);
     let (p, st) = set.resolve(m[0]).unwrap();
-    assert_eq!(p.source.simulate_type(), "user");
+    assert_eq!(p.source, cairn_policy::PolicySource::UserInline);
     assert_eq!(st.start().line, 5);
     let allowed = simulate(
         &Request {

@@ -261,7 +261,7 @@ fn change(c: &Change) -> String {
 /// DescribeChangeSet's result.
 pub fn change_set(c: &ChangeSet) -> String {
     format!(
-        "{}{}{}{}{}{}{}{}{}{}{}{}{}{}<IncludeNestedStacks>false</IncludeNestedStacks>",
+        "{}{}{}{}{}{}{}{}{}{}{}<RollbackConfiguration/>{}{}{}<IncludeNestedStacks>false</IncludeNestedStacks>",
         el("ChangeSetName", &c.name),
         el("ChangeSetId", &c.change_set_id),
         el("StackId", &c.stack_id),

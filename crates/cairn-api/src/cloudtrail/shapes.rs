@@ -143,9 +143,19 @@ pub fn trail_status(t: &Trail) -> Value {
     if let Some(e) = &d.latest_notification_error {
         m.insert("LatestNotificationError".into(), json!(e));
     }
-    // AWS documents both as no longer in use and answers them empty.
-    m.insert("LatestNotificationAttemptTime".into(), json!(""));
-    m.insert("LatestNotificationAttemptSucceeded".into(), json!(""));
+    // The model calls both "no longer in use"; the CLI's get-trail-status example shows them
+    // filled like their delivery twins (empty until a notification is sent).
+    let attempted = d.latest_notification_time.map(iso).unwrap_or_default();
+    let succeeded = if d.latest_notification_error.is_none() {
+        attempted.clone()
+    } else {
+        String::new()
+    };
+    m.insert("LatestNotificationAttemptTime".into(), json!(attempted));
+    m.insert(
+        "LatestNotificationAttemptSucceeded".into(),
+        json!(succeeded),
+    );
     m.insert(
         "LatestDeliveryAttemptSucceeded".into(),
         json!(

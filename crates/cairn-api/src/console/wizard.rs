@@ -299,6 +299,7 @@ pub fn place(failed: &Failed) -> (FieldErrors, u8) {
         | KmsNotFound
         | KmsAlreadyExists
         | KmsInvalidAliasName
+        | KmsNotAuthorized
         | KmsDisabled
         | KmsInvalidState
         | KmsInvalidArn

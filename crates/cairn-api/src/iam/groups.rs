@@ -39,7 +39,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
             Ok(Reply::xml(format!(
                 "<Group>{}</Group>{}",
                 xml::group(&g),
-                paged("Users", &members, |u| xml::user(u, &[]))
+                paged("Users", &members, |u| xml::user(u, &[], false))
             )))
         }),
         "ListGroups" => Call::read(Target::Any, move |c, ctx| {

@@ -33,8 +33,14 @@ fn result(r: &EvaluationResult) -> String {
             )
         })
         .unwrap_or_default();
+    // "If the simulation … specifies all resources (*), then the parameter is not returned."
+    let details = if r.resource == "*" {
+        ""
+    } else {
+        "<EvalDecisionDetails/>"
+    };
     format!(
-        "{}{}{}{}{}{}<EvalDecisionDetails/>",
+        "{}{}{}{}{}{}{details}",
         el("EvalActionName", &r.action),
         el("EvalResourceName", &r.resource),
         el("EvalDecision", r.decision),

@@ -39,7 +39,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
                     &tags,
                 )?;
                 Ok(Reply::with(
-                    format!("<User>{}</User>", xml::user(&info.user, &info.tags)),
+                    format!("<User>{}</User>", xml::user(&info.user, &info.tags, true)),
                     user_element(&info.user, &info.tags),
                 ))
             },
@@ -48,7 +48,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
             Ok(Reply::xml(
                 match users::get_user(c, ctx, p.opt("UserName").as_deref())? {
                     GetUserResult::User(info) => {
-                        format!("<User>{}</User>", xml::user(&info.user, &info.tags))
+                        format!("<User>{}</User>", xml::user(&info.user, &info.tags, true))
                     }
                     GetUserResult::Root { account } => format!(
                         "<User>{}{}{}</User>",
@@ -61,7 +61,9 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
         }),
         "ListUsers" => Call::read(Target::Any, move |c, ctx| {
             let page = users::list_users(c, ctx, p.opt("PathPrefix").as_deref(), &p.page(c)?)?;
-            Ok(Reply::xml(paged("Users", &page, |u| xml::user(u, &[]))))
+            Ok(Reply::xml(paged("Users", &page, |u| {
+                xml::user(u, &[], false)
+            })))
         }),
         "DeleteUser" => Call::write(Target::Entity("user", name), move |c, ctx| {
             users::delete_user(c, ctx, &p.req("UserName", "userName")?)?;

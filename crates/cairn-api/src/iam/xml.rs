@@ -118,18 +118,22 @@ fn boundary(arn: Option<&str>) -> String {
     .unwrap_or_default()
 }
 
-/// A `User` (tags only when given).
-pub fn user(u: &User, t: &[Tag]) -> String {
-    format!(
-        "{}{}{}{}{}{}{}",
+/// A `User`. `full` (GetUser, CreateUser) adds the permissions boundary and the tags, which
+/// listings (ListUsers, GetGroup) do not return.
+pub fn user(u: &User, t: &[Tag], full: bool) -> String {
+    let mut out = format!(
+        "{}{}{}{}{}",
         el("Path", &u.path),
         el("UserName", &u.name),
         el("UserId", &u.user_id),
         el("Arn", &user_arn(u)),
         el("CreateDate", &date(u.created)),
-        boundary(u.boundary.as_deref()),
-        tags(t)
-    )
+    );
+    if full {
+        out.push_str(&boundary(u.boundary.as_deref()));
+        out.push_str(&tags(t));
+    }
+    out
 }
 
 /// A `Group`.

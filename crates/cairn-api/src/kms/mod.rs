@@ -336,11 +336,18 @@ async fn execute(
     let touched = Arc::new(Mutex::new(Vec::<String>::new()));
     let (parsed_p, env_p, touched_p) = (parsed.clone(), env.clone(), touched.clone());
     let read_only = op.read_only;
+    // DescribeKey of a predefined alias may create its AWS managed key: on the writer.
+    let on_reader = read_only
+        && !(op.name == "DescribeKey"
+            && body
+                .get("KeyId")
+                .and_then(Value::as_str)
+                .is_some_and(cairn_core::kms::aliases::names_predefined));
     state
         .gate
         .execute(
             info,
-            read_only,
+            on_reader,
             move |conn, ctx| {
                 let call = parsed_p?;
                 let needed = call.permissions(conn, &env_p)?;

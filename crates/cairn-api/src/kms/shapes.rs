@@ -97,6 +97,10 @@ fn lower_first(s: &str) -> String {
 
 /// An `AliasListEntry`.
 pub fn alias_entry(a: &Alias, alias_arn: &str) -> Value {
+    if a.target_key_id.is_empty() {
+        // A predefined alias with no key yet: AWS lists only its name and ARN.
+        return json!({"AliasName": a.name, "AliasArn": alias_arn});
+    }
     json!({
         "AliasName": a.name,
         "AliasArn": alias_arn,

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use cairn_core::bucket_tags::{self, Tagger};
 use cairn_core::error::ApiResult;
 use cairn_core::{CallContext, buckets, lifecycle};
 use cairn_store::Connection;
@@ -12,9 +13,10 @@ use serde_json::json;
 use super::CairnS3;
 use super::event::Spec;
 
-/// Epoch seconds as an s3s timestamp.
+/// Epoch seconds as an s3s timestamp, in whole seconds as S3 gives every time
+/// (`…T23:11:50.000Z` in listings, the same instant as HeadObject's `Last-Modified`).
 pub(crate) fn timestamp(epoch: f64) -> Timestamp {
-    Timestamp::from(UNIX_EPOCH + Duration::from_secs_f64(epoch.max(0.0)))
+    Timestamp::from(UNIX_EPOCH + Duration::from_secs(epoch.max(0.0).floor() as u64))
 }
 
 /// The request's `Host` header.
@@ -78,15 +80,66 @@ impl CairnS3 {
             .as_ref()
             .and_then(|c| c.location_constraint.as_ref())
             .map(|l| l.as_str().to_owned());
+        // The configuration as sent (read before s3s, which skips its `Tags`).
+        let config = req
+            .extensions
+            .get::<super::RequestMeta>()
+            .and_then(|m| m.small_body.as_deref())
+            .and_then(super::xml_record::to_record)
+            .filter(|(root, _)| root == "CreateBucketConfiguration")
+            .map(|(_, v)| v);
+        let tags = config
+            .as_ref()
+            .map(super::xml_record::tags_of)
+            .unwrap_or_default();
         let mut s = spec(&req, "CreateBucket", false, &bucket, None);
-        if let Some(l) = &location {
-            s = s.param(
-                "CreateBucketConfiguration",
-                json!({"LocationConstraint": l, "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}),
-            );
+        match (config, &location) {
+            (Some(c), _) => s = s.param("CreateBucketConfiguration", c),
+            (None, Some(l)) => {
+                s = s.param(
+                    "CreateBucketConfiguration",
+                    json!({"LocationConstraint": l, "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}),
+                );
+            }
+            (None, None) => {}
         }
+        if !tags.is_empty() {
+            // "You must have the s3:TagResource permission to create a general purpose bucket
+            // with tags" (CreateBucketConfiguration.Tags).
+            let mut p = cairn_core::authz::Permission::new(
+                "s3:TagResource",
+                format!("arn:aws:s3:::{bucket}"),
+            )
+            .with_values("aws:TagKeys", tags.iter().map(|(k, _)| k.clone()).collect());
+            for (k, v) in &tags {
+                p = p.with(&format!("aws:RequestTag/{k}"), v.clone());
+            }
+            s = s.also_needs(p);
+        }
+        // A new bucket is "bucket owner enforced" unless it asks otherwise, so it takes no ACL
+        // but the owner's (Cairn keeps no ACLs, whatever the ownership asked for).
+        let input = &req.input;
+        let enforced = input
+            .object_ownership
+            .as_ref()
+            .is_none_or(|o| o.as_str() == ObjectOwnership::BUCKET_OWNER_ENFORCED);
+        let granted = super::integrity::any_grant!(input) || input.grant_write.is_some();
+        let acl_ok = match input.acl.as_ref().map(|a| a.as_str()) {
+            _ if !enforced => Ok(()),
+            None | Some("private") if !granted => Ok(()),
+            _ => Err(cairn_core::ApiError::new(
+                cairn_core::ErrorKind::S3InvalidBucketAclWithObjectOwnership,
+                "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+            )),
+        };
         self.bucket_call(&req, bucket.clone(), s, move |c, ctx, b| {
-            buckets::create(c, ctx, b, location.as_deref())
+            acl_ok?;
+            let created = buckets::create(c, ctx, b, location.as_deref())?;
+            // A repeated CreateBucket in us-east-1 succeeds and changes nothing.
+            if matches!(created, buckets::Created::New) && !tags.is_empty() {
+                bucket_tags::put(c, ctx, b, &tags, Tagger::Requester)?;
+            }
+            Ok(())
         })
         .await?;
         Ok(S3Response::new(CreateBucketOutput {
@@ -113,12 +166,54 @@ impl CairnS3 {
     ) -> S3Result<S3Response<ListBucketsOutput>> {
         let info = self.call_info(&req).await?;
         let account = info.ctx.account().to_string();
-        let s = Spec::new("ListBuckets", true, false, None, None, &host(&req));
+        let input = &req.input;
+        let mut s = Spec::new("ListBuckets", true, false, None, None, &host(&req));
+        for (name, value) in [
+            ("prefix", input.prefix.clone()),
+            ("bucket-region", input.bucket_region.clone()),
+            ("max-buckets", input.max_buckets.map(|m| m.to_string())),
+        ] {
+            if let Some(v) = value {
+                s = s.param(name, json!(v));
+            }
+        }
+        // A continuation token is the last name listed, sealed for this account and filters.
+        let scope = format!(
+            "s3\nListBuckets\n{account}\n{}\n{}",
+            input.prefix.as_deref().unwrap_or(""),
+            input.bucket_region.as_deref().unwrap_or("")
+        );
+        let after = match &input.continuation_token {
+            Some(t) => self.token_key.open(&scope, t).ok_or_else(|| {
+                cairn_core::ApiError::new(
+                    cairn_core::ErrorKind::S3InvalidArgument,
+                    "The continuation token provided is incorrect",
+                )
+            }),
+            None => Ok(String::new()),
+        };
+        let ask = buckets::ListBuckets {
+            prefix: input.prefix.clone().unwrap_or_default(),
+            region: input.bucket_region.clone(),
+            after: String::new(),
+            max: input.max_buckets,
+        };
         let ctx = info.ctx.clone();
-        let list = self
-            .recorded(info, s, move |c| buckets::list(c, &ctx))
+        let (list, truncated) = self
+            .recorded(info, s, move |c| {
+                let ask = buckets::ListBuckets {
+                    after: after?,
+                    ..ask
+                };
+                buckets::list_page(c, &ctx, &ask)
+            })
             .await?;
+        let continuation_token = truncated
+            .then(|| list.last().map(|b| self.token_key.seal(&scope, &b.name)))
+            .flatten();
         Ok(S3Response::new(ListBucketsOutput {
+            continuation_token,
+            prefix: req.input.prefix.clone(),
             buckets: Some(
                 list.into_iter()
                     .map(|b| Bucket {

@@ -49,7 +49,8 @@ impl CairnS3 {
                 "Unknown metadata directive.",
             )),
         };
-        let acl_ok = super::integrity::check_canned_acl(input.acl.as_ref().map(|a| a.as_str()));
+        let grants = super::integrity::any_grant!(input);
+        let acl_ok = super::integrity::check_acl(input.acl.as_ref().map(|a| a.as_str()), grants);
         let same = src.bucket == bucket && src.key == key;
         let wanted = requested(
             input.server_side_encryption.as_ref(),

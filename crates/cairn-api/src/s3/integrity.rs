@@ -267,8 +267,25 @@ pub fn body_fault(message: &str) -> ApiError {
     }
 }
 
-/// A canned ACL S3 knows (`x-amz-acl`); any other is `InvalidArgument`.
-pub fn check_canned_acl(acl: Option<&str>) -> Result<(), ApiError> {
+/// Whether an object write's s3s input (PutObject, CopyObject, CreateMultipartUpload)
+/// carries any `x-amz-grant-*` header.
+macro_rules! any_grant {
+    ($input:expr) => {
+        $input.grant_full_control.is_some()
+            || $input.grant_read.is_some()
+            || $input.grant_read_acp.is_some()
+            || $input.grant_write_acp.is_some()
+    };
+}
+pub(crate) use any_grant;
+
+/// The ACL an object write sets (`x-amz-acl`, and whether any `x-amz-grant-*` header is
+/// there). A canned ACL S3 does not know is `InvalidArgument`. Cairn's buckets are as new S3
+/// buckets are by default, "bucket owner enforced": ACLs are disabled, so only
+/// `bucket-owner-full-control` and its equivalent `private` are accepted, and any other ACL
+/// or grant fails with `AccessControlListNotSupported` (S3 User Guide, "Troubleshooting
+/// Object Ownership").
+pub fn check_acl(acl: Option<&str>, grants: bool) -> Result<(), ApiError> {
     const KNOWN: [&str; 7] = [
         "private",
         "public-read",
@@ -283,8 +300,17 @@ pub fn check_canned_acl(acl: Option<&str>) -> Result<(), ApiError> {
             ErrorKind::S3InvalidArgument,
             "Invalid canned ACL",
         )),
+        Some(a) if a != "private" && a != "bucket-owner-full-control" => Err(acls_disabled()),
+        _ if grants => Err(acls_disabled()),
         _ => Ok(()),
     }
+}
+
+fn acls_disabled() -> ApiError {
+    ApiError::new(
+        ErrorKind::S3AccessControlListNotSupported,
+        "The bucket does not allow ACLs",
+    )
 }
 
 /// `Content-Encoding` as stored: `aws-chunked` describes how the request body was framed,

@@ -63,6 +63,7 @@ pub(super) fn rule_from_wire(r: &LifecycleRule) -> Rule {
             .and_then(|a| a.days_after_initiation)
             .map(i64::from),
         enabled: r.status.as_str() == ExpirationStatus::ENABLED,
+        top_level_prefix: filter.is_none() && r.prefix.is_some(),
         unsupported,
     }
 }
@@ -80,14 +81,16 @@ pub(super) fn rule_to_wire(r: Rule) -> LifecycleRule {
             date: r.date.map(|d| timestamp(d as f64)),
             ..Default::default()
         }),
-        filter: Some(LifecycleRuleFilter {
-            prefix: Some(r.prefix),
+        // In the form it was given: S3's older top-level `Prefix` (which the legacy
+        // GetBucketLifecycle shape also reads), or a `Filter`.
+        filter: (!r.top_level_prefix).then(|| LifecycleRuleFilter {
+            prefix: Some(r.prefix.clone()),
             ..Default::default()
         }),
         id: r.id,
         noncurrent_version_expiration: None,
         noncurrent_version_transitions: None,
-        prefix: None,
+        prefix: r.top_level_prefix.then_some(r.prefix),
         status: ExpirationStatus::from_static(if r.enabled {
             ExpirationStatus::ENABLED
         } else {

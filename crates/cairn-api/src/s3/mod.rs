@@ -130,7 +130,7 @@ pub async fn handle(
 ) -> Response {
     let (mut parts, body) = req.into_parts();
     sigv2_path::add_bucket_slash(&mut parts, host, credentials).await;
-    let (body, small_body) = match xml_record::take_small_body(&parts, body).await {
+    let (body, small_body) = match xml_record::take_small_body(&parts, host, body).await {
         Ok(read) => read,
         Err(()) => {
             // The body was cut short or too slow: nothing is left to read on the socket.

@@ -89,6 +89,14 @@ pub(super) fn part_etag(upload_meta: &ObjectMeta, stored_md5: &str, plain_md5: &
     }
 }
 
+/// An upload's `Initiator`: the account that owns the bucket.
+fn initiator(account: &str) -> Initiator {
+    Initiator {
+        display_name: Some(account.to_owned()),
+        id: Some(account.to_owned()),
+    }
+}
+
 impl CairnS3 {
     pub(super) async fn create_multipart_upload_op(
         &self,
@@ -116,10 +124,13 @@ impl CairnS3 {
             input.checksum_algorithm.as_ref().map(|a| a.as_str()),
             input.checksum_type.as_ref().map(|t| t.as_str()),
         );
+        let grants = super::integrity::any_grant!(input);
+        let acl_ok = super::integrity::check_acl(input.acl.as_ref().map(|a| a.as_str()), grants);
         let checksum = self
             .admit(&info, spec, move |c| {
                 objects::require_bucket(c, &b)?;
                 metadata?;
+                acl_ok?;
                 checksum
             })
             .await?;
@@ -523,12 +534,16 @@ impl CairnS3 {
         .param("uploadId", json!(upload_id));
 
         let (b, k, id) = (bucket.clone(), key.clone(), upload_id.clone());
-        let (upload, parts) = self
+        let (upload, parts, account) = self
             .recorded(info, spec, move |c| {
-                objects::require_bucket(c, &b)?;
+                let found = objects::require_bucket(c, &b)?;
                 negative?;
                 let upload = objects::upload(c, &b, &k, &id)?;
-                Ok((upload, cairn_store::objects::list_parts(c, &id)?))
+                Ok((
+                    upload,
+                    cairn_store::objects::list_parts(c, &id)?,
+                    found.account,
+                ))
             })
             .await?;
         let upload_checksum = UploadChecksum::of(&ObjectMeta::decode(&upload.meta));
@@ -573,6 +588,14 @@ impl CairnS3 {
                 .as_ref()
                 .map(|u| ChecksumAlgorithm::from(u.algorithm.clone())),
             checksum_type: upload_checksum.map(|u| ChecksumType::from(u.kind)),
+            // The account owns and started every upload (S3: the initiator, when an account,
+            // "provides the same information as the Owner element").
+            initiator: Some(initiator(&account)),
+            owner: Some(Owner {
+                display_name: Some(account.clone()),
+                id: Some(account),
+            }),
+            storage_class: Some(StorageClass::from_static(StorageClass::STANDARD)),
             ..Default::default()
         }))
     }
@@ -645,6 +668,7 @@ impl CairnS3 {
                         initiated: Some(timestamp(u.initiated)),
                         key: Some(enc(u.key)),
                         upload_id: Some(u.upload_id),
+                        initiator: owner.id.as_deref().map(initiator),
                         owner: Some(owner.clone()),
                         storage_class: Some(StorageClass::from_static(StorageClass::STANDARD)),
                         ..Default::default()

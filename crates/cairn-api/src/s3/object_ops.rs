@@ -268,7 +268,8 @@ impl CairnS3 {
         let declared_len = input.content_length;
         let metadata = objects::check_user_metadata(input.metadata.iter().flatten());
         let conditions = WriteConditions::new(input.if_match.clone(), input.if_none_match.clone());
-        let acl_ok = super::integrity::check_canned_acl(acl.as_deref());
+        let grants = super::integrity::any_grant!(input);
+        let acl_ok = super::integrity::check_acl(acl.as_deref(), grants);
         let conditions = self
             .admit(
                 &info,

@@ -7,12 +7,16 @@
 //! refuses the call.
 //!
 //! The listener reads such a body before s3s (at most [`MAX_BODY`] bytes, a declared
-//! length, no `aws-chunked` framing) and hands it on unchanged ([`take_small_body`]).
+//! length, no `aws-chunked` framing) and hands it on unchanged ([`take_small_body`]). It
+//! reads CreateBucket's too: its `CreateBucketConfiguration.Tags`, which s3s skips, are
+//! applied and recorded from it ([`tags_of`]).
 
 use bytes::Bytes;
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 use serde_json::{Map, Value};
+
+use super::access::CairnHost;
 
 /// The largest body read and recorded (S3's configuration documents are small).
 pub const MAX_BODY: u64 = 64 * 1024;
@@ -41,15 +45,38 @@ const SUBRESOURCES: &[&str] = &[
     "tagging",
 ];
 
+/// Whether a PUT is CreateBucket: no query, and the path names only a bucket (path style) or
+/// nothing (a virtual-hosted bucket's `Host`). Its `CreateBucketConfiguration` may carry
+/// `Tags`, which s3s does not read, so the body is read here too.
+fn is_create_bucket(parts: &http::request::Parts, vhost: &CairnHost) -> bool {
+    if parts.uri.query().is_some_and(|q| !q.is_empty()) {
+        return false;
+    }
+    let path = parts.uri.path();
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if vhost.bucket(host).is_some() {
+        return path.is_empty() || path == "/";
+    }
+    let name = path.strip_prefix('/').unwrap_or(path);
+    let name = name.strip_suffix('/').unwrap_or(name);
+    !name.is_empty() && !name.contains('/')
+}
+
 /// Whether a request may carry a body [`to_record`] records: a PUT naming one of
-/// [`SUBRESOURCES`] with a declared length within [`MAX_BODY`], not `aws-chunked`.
-pub fn wanted(parts: &http::request::Parts) -> bool {
+/// [`SUBRESOURCES`], or a CreateBucket, with a declared length within [`MAX_BODY`], not
+/// `aws-chunked`.
+pub fn wanted(parts: &http::request::Parts, vhost: &CairnHost) -> bool {
     if parts.method != http::Method::PUT {
         return false;
     }
     let query = parts.uri.query().unwrap_or("");
-    let named =
-        form_urlencoded::parse(query.as_bytes()).any(|(k, _)| SUBRESOURCES.contains(&k.as_ref()));
+    let named = form_urlencoded::parse(query.as_bytes())
+        .any(|(k, _)| SUBRESOURCES.contains(&k.as_ref()))
+        || is_create_bucket(parts, vhost);
     let length = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
@@ -73,9 +100,10 @@ pub fn wanted(parts: &http::request::Parts) -> bool {
 /// the request is answered at once.
 pub async fn take_small_body(
     parts: &http::request::Parts,
+    vhost: &CairnHost,
     body: axum::body::Body,
 ) -> Result<(axum::body::Body, Option<Bytes>), ()> {
-    if !wanted(parts) {
+    if !wanted(parts, vhost) {
         return Ok((body, None));
     }
     let limited = http_body_util::Limited::new(body, MAX_BODY as usize);
@@ -128,6 +156,20 @@ fn add(members: &mut Map<String, Value>, name: String, value: Value) {
             let first = first.take();
             members.insert(name, Value::Array(vec![first, value]));
         }
+    }
+}
+
+/// The `Tags` of a recorded `CreateBucketConfiguration` (one `Tag` is an object, several an
+/// array), as (key, value) pairs.
+pub fn tags_of(config: &Value) -> Vec<(String, String)> {
+    let text = |t: &Value, k: &str| t.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    match config.get("Tags").and_then(|t| t.get("Tag")) {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|t| (text(t, "Key"), text(t, "Value")))
+            .collect(),
+        Some(t @ Value::Object(_)) => vec![(text(t, "Key"), text(t, "Value"))],
+        _ => Vec::new(),
     }
 }
 

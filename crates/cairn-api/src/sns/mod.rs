@@ -406,7 +406,9 @@ pub(crate) async fn call_internal(
                 })
             }
             "Unsubscribe" => {
-                let sub = sns::unsubscribe(c, &ctx, &subscription)?;
+                let Some(sub) = sns::unsubscribe(c, &ctx, &subscription)? else {
+                    return Ok(Done::default());
+                };
                 let version = topic_version(c, &sub.topic_arn)?;
                 Ok(Done {
                     confirmation: Some((sub, version, true)),

@@ -326,8 +326,15 @@ pub fn update_stack(
         .tags
         .as_ref()
         .is_none_or(|t| super::model::same_tags(t, &stack.tags));
+    // Notification topics alone are an update too (the CLI's update-stack example adds them).
+    let same_notifications = {
+        let (mut a, mut b) = (notifications.clone(), stack.notification_arns.clone());
+        a.sort();
+        b.sort();
+        a == b
+    };
     check_role(conn, ctx, input.role_arn.as_deref())?;
-    if same_template && prepared.parameters == stack.parameters && same_tags {
+    if same_template && prepared.parameters == stack.parameters && same_tags && same_notifications {
         return Err(invalid("No updates are to be performed."));
     }
     let description = prepared.template.description.clone();

@@ -100,12 +100,30 @@ fn parse(
     })
 }
 
+/// A principal's stored policies, reported as IAM reports them in `MatchedStatements` (real
+/// SimulatePrincipalPolicy output, not the model's `PolicySourceType` enum): every one is an
+/// `IAM Policy`; a managed policy is named by its name, an inline one as
+/// `<user|group|role>_<holder>_<policy>`.
 fn from_docs(docs: Vec<PolicyDoc>) -> ApiResult<Vec<Parsed>> {
     docs.into_iter()
         .map(|d| {
-            let id = d.id.clone();
-            let t = d.source.simulate_type();
-            parse(&d.document, PolicyKind::Identity, d.source, id, t)
+            let kind = match d.source {
+                PolicySource::UserInline => Some("user"),
+                PolicySource::GroupInline => Some("group"),
+                PolicySource::RoleInline => Some("role"),
+                _ => None,
+            };
+            let id = match (kind, &d.owner) {
+                (Some(kind), Some(owner)) => format!("{kind}_{owner}_{}", d.id),
+                _ => d.id.rsplit('/').next().unwrap_or_default().to_owned(),
+            };
+            parse(
+                &d.document,
+                PolicyKind::Identity,
+                d.source,
+                id,
+                "IAM Policy",
+            )
         })
         .collect()
 }

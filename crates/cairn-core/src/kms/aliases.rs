@@ -1,5 +1,8 @@
 //! Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases, and the AWS managed keys
-//! other services create on first use (`alias/aws/<service>`, [`aws_managed_key`]).
+//! other services create on first use (`alias/aws/<service>`, [`aws_managed_key`]). KMS
+//! predefines some `alias/aws/<service>` names in every account and Region
+//! (`data/predefined-aliases.txt`): ListAliases lists them without a key until one exists,
+//! and DescribeKey of one creates its key ([`resolve_creating_managed`]).
 //!
 //! Names are `alias/` followed by `[a-zA-Z0-9/_-]`, at most 256 characters in all; the
 //! `alias/aws/` prefix is reserved for AWS managed keys.
@@ -8,6 +11,7 @@ use cairn_store::Connection;
 use cairn_store::kms::Alias;
 
 use super::authz::{Actor, KeyPermission};
+use super::ids::{KeyRef, Target};
 use super::keys::NewKey;
 use super::paging::{self, Page};
 use super::{AWS_MANAGED, Key, MasterKey, Scope, check_len, constraint, err, ids, not_pending};
@@ -19,6 +23,63 @@ use crate::error::{ApiResult, ErrorKind};
 pub const MAX_ALIASES_PER_KEY: i64 = 50;
 /// The reserved prefix.
 pub const RESERVED_PREFIX: &str = "alias/aws/";
+
+/// The services whose `alias/aws/<service>` KMS predefines (see `data/README.md`).
+const PREDEFINED: &str = include_str!("data/predefined-aliases.txt");
+
+/// The service of a predefined alias name (`alias/aws/s3` gives `s3`), if it is one.
+pub fn predefined_service(name: &str) -> Option<&'static str> {
+    let service = name.strip_prefix(RESERVED_PREFIX)?;
+    PREDEFINED
+        .lines()
+        .map(str::trim)
+        .find(|s| !s.is_empty() && *s == service)
+}
+
+/// The predefined alias a key identifier names (an alias name, or an alias ARN of any
+/// account and Region), if it does: such a DescribeKey may create a key, so it runs on the
+/// writer.
+pub fn names_predefined(id: &str) -> bool {
+    match ids::parse(id) {
+        Ok(KeyRef::AliasName(name) | KeyRef::AliasArn { name, .. }) => {
+            predefined_service(&name).is_some()
+        }
+        _ => false,
+    }
+}
+
+/// Resolves a key identifier as DescribeKey does: a predefined alias of the caller's account
+/// and Region that has no key yet gets its AWS managed key first, as KMS creates it for the
+/// services that call DescribeKey on it. Run on the writer.
+pub fn resolve_creating_managed(
+    conn: &Connection,
+    master: &MasterKey,
+    ctx: &CallContext,
+    id: &str,
+) -> ApiResult<Target> {
+    let scope = Scope::of(ctx);
+    match ids::resolve(conn, &scope, id, true) {
+        Err(e) if e.kind == ErrorKind::KmsNotFound => {
+            let service = match ids::parse(id) {
+                Ok(KeyRef::AliasName(name)) => predefined_service(&name),
+                Ok(KeyRef::AliasArn {
+                    region,
+                    account,
+                    name,
+                }) if region == scope.region && account == scope.account => {
+                    predefined_service(&name)
+                }
+                _ => None,
+            };
+            let Some(service) = service else {
+                return Err(e);
+            };
+            aws_managed_key(conn, master, ctx, service)?;
+            ids::resolve(conn, &scope, id, true)
+        }
+        other => other,
+    }
+}
 
 /// Checks an alias name: model length and pattern, the `alias/` prefix, the characters of
 /// the name. With `reserved_ok` false, `alias/aws/` names are refused too.
@@ -34,12 +95,19 @@ pub fn validate_name(name: &str, reserved_ok: bool) -> ApiResult<()> {
             "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$",
         ));
     }
-    let Some(rest) = name.strip_prefix("alias/").filter(|r| !r.is_empty()) else {
+    let Some(rest) = name.strip_prefix("alias/") else {
+        // KMS's own words (as KMS emulators that copy its messages have them).
+        return Err(err(
+            ErrorKind::Validation,
+            "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html",
+        ));
+    };
+    if rest.is_empty() {
         return Err(err(
             ErrorKind::KmsInvalidAliasName,
             format!("Alias name {name} must begin with alias/ followed by a name."),
         ));
-    };
+    }
     if rest.contains(':') {
         return Err(err(
             ErrorKind::KmsInvalidAliasName,
@@ -49,8 +117,9 @@ pub fn validate_name(name: &str, reserved_ok: bool) -> ApiResult<()> {
         ));
     }
     if !reserved_ok && name.starts_with(RESERVED_PREFIX) {
+        // KMS answers `NotAuthorizedException` here (as its emulators observed it).
         return Err(err(
-            ErrorKind::KmsInvalidAliasName,
+            ErrorKind::KmsNotAuthorized,
             format!(
                 "Alias name {name} must not begin with alias/aws/: that prefix is reserved for AWS managed keys."
             ),
@@ -130,7 +199,9 @@ pub fn delete(conn: &Connection, scope: &Scope, name: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// ListAliases: one page, by name; of one key when `key` is given.
+/// ListAliases: one page, by name; of one key when `key` is given. Without a key, the
+/// predefined aliases that have no key yet are listed among them, with an empty
+/// `target_key_id`.
 pub fn list(
     conn: &Connection,
     scope: &Scope,
@@ -148,7 +219,7 @@ pub fn list(
         ],
     )?;
     let after = markers.decode(marker)?;
-    let items = cairn_store::kms::list_aliases(
+    let mut items = cairn_store::kms::list_aliases(
         conn,
         &scope.account,
         &scope.region,
@@ -156,6 +227,27 @@ pub fn list(
         &after,
         limit + 1,
     )?;
+    if key.is_none() {
+        // Predefined aliases without a key yet are listed too, with no target.
+        for service in PREDEFINED.lines().map(str::trim).filter(|s| !s.is_empty()) {
+            let name = format!("{RESERVED_PREFIX}{service}");
+            if name > after
+                && cairn_store::kms::get_alias(conn, &scope.account, &scope.region, &name)?
+                    .is_none()
+            {
+                items.push(Alias {
+                    account: scope.account.clone(),
+                    region: scope.region.clone(),
+                    name,
+                    target_key_id: String::new(),
+                    created: 0.0,
+                    updated: 0.0,
+                });
+            }
+        }
+        items.sort_by(|a, b| a.name.cmp(&b.name));
+        items.truncate(limit + 1);
+    }
     Ok(markers.page(items, limit, |a| a.name.clone()))
 }
 
@@ -186,7 +278,7 @@ pub fn aws_managed_key(
         ctx.now,
         NewKey {
             description: &format!(
-                "Default key that protects my {title} objects when no other key is defined"
+                "Default KMS key that protects my {title} objects when no other key is defined"
             ),
             policy: super::policy::aws_managed_policy(&scope.account, &scope.region, service),
             key_manager: AWS_MANAGED,
@@ -218,7 +310,7 @@ mod tests {
         assert!(validate_name("alias/my-key_1/x", false).is_ok());
         assert_eq!(
             validate_name("my-key", false).unwrap_err().kind,
-            ErrorKind::KmsInvalidAliasName
+            ErrorKind::Validation
         );
         assert_eq!(
             validate_name("alias/", false).unwrap_err().kind,
@@ -226,7 +318,7 @@ mod tests {
         );
         assert_eq!(
             validate_name("alias/aws/s3", false).unwrap_err().kind,
-            ErrorKind::KmsInvalidAliasName
+            ErrorKind::KmsNotAuthorized
         );
         assert!(validate_name("alias/aws/s3", true).is_ok());
         assert_eq!(

@@ -170,9 +170,16 @@ pub fn put_metric_data(
             )));
         }
         let ts = d.timestamp_ms.unwrap_or(now);
-        if ts < now - 14 * 86_400_000 || ts > now + 2 * 3_600_000 {
+        // CloudWatch's words for a time too old; a time too far ahead gets the like.
+        if ts < now - 14 * 86_400_000 {
             return Err(invalid(format!(
-                "The parameter MetricData.member.{}.Timestamp must specify a time no more than two weeks in the past and no more than two hours in the future.",
+                "The parameter MetricData.member.{}.Timestamp must specify a time within the past two weeks.",
+                i + 1
+            )));
+        }
+        if ts > now + 2 * 3_600_000 {
+            return Err(invalid(format!(
+                "The parameter MetricData.member.{}.Timestamp must specify a time no more than two hours in the future.",
                 i + 1
             )));
         }

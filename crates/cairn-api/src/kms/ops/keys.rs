@@ -5,7 +5,7 @@ use cairn_core::authz::Permission;
 use cairn_core::error::ApiResult;
 use cairn_core::kms::authz::{KeyAction, KeyPermission, key_permission};
 use cairn_core::kms::keys::{self, CreateKeyInput};
-use cairn_core::kms::{grants, metadata, page_limit};
+use cairn_core::kms::{aliases, grants, metadata, page_limit};
 use cairn_store::Connection;
 use serde_json::{Map, Value, json};
 
@@ -65,7 +65,7 @@ pub(super) fn describe_key(b: &Value) -> ApiResult<Box<dyn Call>> {
 impl Call for DescribeKey {
     fn permissions(&self, conn: &Connection, env: &Env) -> ApiResult<Vec<KeyPermission>> {
         grants::check_tokens(&self.tokens)?;
-        let t = env.target(conn, &self.key_id, true)?;
+        let t = aliases::resolve_creating_managed(conn, &env.master, &env.ctx, &self.key_id)?;
         Ok(vec![key_permission(
             conn,
             &env.actor(),
