@@ -198,3 +198,29 @@ def test_put_metric_data_too_old_says_what_cloudwatch_says(server):
             {"MetricName": "m", "Value": 1.0, "Timestamp": "2013-06-12T20:28:20Z"}])
     assert e.value.response["Error"]["Message"] == (
         "The parameter MetricData.member.1.Timestamp must specify a time within the past two weeks.")
+
+
+def test_more_aws_managed_policies_attach_and_grant_what_they_say(server):
+    iam = server.client("iam")
+    # put-user-permissions-boundary.rst, example 2, and the policies IaC attaches to roles.
+    iam.create_user(UserName="power")
+    iam.put_user_permissions_boundary(
+        UserName="power", PermissionsBoundary="arn:aws:iam::aws:policy/PowerUserAccess")
+    iam.attach_user_policy(UserName="power", PolicyArn="arn:aws:iam::aws:policy/PowerUserAccess")
+    key = iam.create_access_key(UserName="power")["AccessKey"]
+    s3 = server.client_with(key["AccessKeyId"], key["SecretAccessKey"], "s3")
+    s3.create_bucket(Bucket="power-bucket")
+    theirs = server.client_with(key["AccessKeyId"], key["SecretAccessKey"], "iam")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        theirs.create_user(UserName="not-allowed")
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    iam.create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "lambda.amazonaws.com"}}]}))
+    basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    iam.attach_role_policy(RoleName="fn", PolicyArn=basic)
+    got = iam.get_policy(PolicyArn=basic)["Policy"]
+    assert (got["Path"], got["DefaultVersionId"]) == ("/service-role/", "v1")
+    assert got["Description"] == "Provides write permissions to CloudWatch Logs."
+    listed = {p["PolicyName"] for p in iam.list_policies(Scope="AWS", PathPrefix="/service-role/")["Policies"]}
+    assert listed == {"AWSLambdaBasicExecutionRole", "AmazonECSTaskExecutionRolePolicy"}

@@ -106,7 +106,7 @@ macro_rules! policy {
     };
 }
 
-static CATALOGUE: [ManagedPolicy; 15] = [
+static CATALOGUE: [ManagedPolicy; 26] = [
     policy!(
         "AWSCloudTrail_FullAccess",
         "v3",
@@ -227,6 +227,96 @@ static CATALOGUE: [ManagedPolicy; 15] = [
         "2019-11-20T21:06:49Z",
         false,
         "Provides read only access to AWS CloudTrail."
+    ),
+    policy!(
+        "PowerUserAccess",
+        "v12",
+        "2015-02-06T18:39:47Z",
+        "2026-02-12T17:59:14Z",
+        true,
+        "Provides full access to AWS services and resources, but does not allow management of Users and groups."
+    ),
+    policy!(
+        "CloudWatchFullAccess",
+        "v4",
+        "2015-02-06T18:40:00Z",
+        "2022-11-27T13:23:49Z",
+        true,
+        "Provides full access to CloudWatch."
+    ),
+    policy!(
+        "CloudWatchReadOnlyAccess",
+        "v24",
+        "2015-02-06T18:40:01Z",
+        "2026-02-12T18:01:50Z",
+        true,
+        "Provides read only access to CloudWatch."
+    ),
+    policy!(
+        "AmazonSNSFullAccess",
+        "v2",
+        "2015-02-06T18:41:05Z",
+        "2024-09-24T22:32:05Z",
+        true,
+        "Provides full access to Amazon SNS via the AWS Management Console."
+    ),
+    policy!(
+        "AmazonSNSReadOnlyAccess",
+        "v2",
+        "2015-02-06T18:41:06Z",
+        "2024-09-24T22:13:12Z",
+        true,
+        "Provides read only access to Amazon SNS via the AWS Management Console."
+    ),
+    policy!(
+        "AWSCloudFormationFullAccess",
+        "v1",
+        "2019-07-26T21:50:35Z",
+        "2019-07-26T21:50:35Z",
+        true,
+        "Provides full access to AWS CloudFormation."
+    ),
+    policy!(
+        "AWSCloudFormationReadOnlyAccess",
+        "v7",
+        "2015-02-06T18:39:49Z",
+        "2026-02-12T18:02:00Z",
+        true,
+        "Provides access to AWS CloudFormation via the AWS Management Console."
+    ),
+    policy!(
+        "/service-role/",
+        "AWSLambdaBasicExecutionRole",
+        "v1",
+        "2015-04-09T15:03:43Z",
+        "2015-04-09T15:03:43Z",
+        true,
+        "Provides write permissions to CloudWatch Logs."
+    ),
+    policy!(
+        "AmazonSSMManagedInstanceCore",
+        "v2",
+        "2019-03-15T17:22:12Z",
+        "2019-05-23T16:54:21Z",
+        true,
+        "The policy for Amazon EC2 Role to enable AWS Systems Manager service core functionality."
+    ),
+    policy!(
+        "/service-role/",
+        "AmazonECSTaskExecutionRolePolicy",
+        "v1",
+        "2017-11-16T18:48:22Z",
+        "2017-11-16T18:48:22Z",
+        true,
+        "Provides access to other AWS service resources that are required to run Amazon ECS tasks"
+    ),
+    policy!(
+        "CloudWatchAgentServerPolicy",
+        "v3",
+        "2018-03-07T01:06:44Z",
+        "2024-02-06T16:37:37Z",
+        true,
+        "Permissions required to use AmazonCloudWatchAgent on servers"
     ),
 ];
 

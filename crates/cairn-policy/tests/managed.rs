@@ -9,7 +9,7 @@ use common::*;
 #[test]
 fn every_policy_parses_with_its_metadata() {
     let all = managed::all();
-    assert_eq!(all.len(), 15);
+    assert_eq!(all.len(), 26);
     for p in all {
         let d = p.parsed();
         assert!(!d.statements().is_empty(), "{}", p.name);
@@ -21,8 +21,12 @@ fn every_policy_parses_with_its_metadata() {
             p.arn,
             format!("arn:aws:iam::aws:policy{}{}", p.path, p.name)
         );
-        let job_function = p.name == "ViewOnlyAccess";
-        assert_eq!(p.path, if job_function { "/job-function/" } else { "/" });
+        let path = match p.name {
+            "ViewOnlyAccess" => "/job-function/",
+            "AWSLambdaBasicExecutionRole" | "AmazonECSTaskExecutionRolePolicy" => "/service-role/",
+            _ => "/",
+        };
+        assert_eq!(p.path, path);
         assert!(p.default_version_id.starts_with('v'));
         assert!(p.created() <= p.updated(), "{}", p.name);
         assert!(p.created().timestamp() > 1_400_000_000, "{}", p.name);

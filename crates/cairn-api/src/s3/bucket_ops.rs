@@ -80,6 +80,8 @@ impl CairnS3 {
             .as_ref()
             .and_then(|c| c.location_constraint.as_ref())
             .map(|l| l.as_str().to_owned());
+        // S3 answers `/bucket` in us-east-1 and the bucket's absolute URL elsewhere.
+        let absolute = location.as_deref().is_some_and(|l| !l.is_empty());
         // The configuration as sent (read before s3s, which skips its `Tags`).
         let config = req
             .extensions
@@ -142,8 +144,13 @@ impl CairnS3 {
             Ok(())
         })
         .await?;
+        let location = if absolute {
+            super::post_object::location_url(&self.host, &host(&req), &bucket, None)
+        } else {
+            format!("/{bucket}")
+        };
         Ok(S3Response::new(CreateBucketOutput {
-            location: Some(format!("/{bucket}")),
+            location: Some(location),
         }))
     }
 

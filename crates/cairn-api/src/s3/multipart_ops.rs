@@ -456,7 +456,12 @@ impl CairnS3 {
             bucket: Some(bucket.clone()),
             key: Some(key.clone()),
             e_tag: Some(ETag::Strong(etag)),
-            location: Some(format!("/{bucket}/{key}")),
+            location: Some(super::post_object::location_url(
+                &self.host,
+                &host,
+                &bucket,
+                Some(&key),
+            )),
             server_side_encryption: sse.algorithm,
             ssekms_key_id: sse.key_id,
             bucket_key_enabled: sse.bucket_key,

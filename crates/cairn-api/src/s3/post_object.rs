@@ -233,6 +233,25 @@ const LOCATION_KEY: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
+/// An object's (or, without a key, a bucket's) absolute URL as S3 gives it in a `Location`:
+/// addressed as the request was (a bucket's own host, or path style), the key encoded.
+pub(super) fn location_url(
+    vhost: &super::access::CairnHost,
+    host: &str,
+    bucket: &str,
+    key: Option<&str>,
+) -> String {
+    let base = if vhost.bucket(host).is_some() {
+        format!("http://{host}/")
+    } else {
+        format!("http://{host}/{bucket}/")
+    };
+    format!(
+        "{base}{}",
+        utf8_percent_encode(key.unwrap_or(""), LOCATION_KEY)
+    )
+}
+
 /// Completes a form upload's 201 answer with S3's `PostResponse`; other answers pass.
 pub(super) async fn finish(resp: Response, form: Option<Form>) -> Response {
     let Some(form) = form.filter(|_| resp.status() == http::StatusCode::CREATED) else {
