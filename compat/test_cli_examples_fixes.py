@@ -224,3 +224,28 @@ def test_more_aws_managed_policies_attach_and_grant_what_they_say(server):
     assert got["Description"] == "Provides write permissions to CloudWatch Logs."
     listed = {p["PolicyName"] for p in iam.list_policies(Scope="AWS", PathPrefix="/service-role/")["Policies"]}
     assert listed == {"AWSLambdaBasicExecutionRole", "AmazonECSTaskExecutionRolePolicy"}
+
+
+def test_account_alias_and_summary(server):
+    iam = server.client("iam")
+    assert iam.list_account_aliases()["AccountAliases"] == []
+    # list-account-aliases.rst / create-account-alias.rst.
+    server.cli("iam", "create-account-alias", "--account-alias", "mycompany")
+    assert iam.list_account_aliases()["AccountAliases"] == ["mycompany"]
+    iam.create_account_alias(AccountAlias="mycompany-two")  # replaces: one alias an account
+    assert iam.list_account_aliases()["AccountAliases"] == ["mycompany-two"]
+    for bad, code in (("My_Company", "ValidationError"), ("a--b", "ValidationError")):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            iam.create_account_alias(AccountAlias=bad)
+        assert e.value.response["Error"]["Code"] == code, bad
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.delete_account_alias(AccountAlias="mycompany")
+    iam.delete_account_alias(AccountAlias="mycompany-two")
+    assert iam.list_account_aliases()["AccountAliases"] == []
+    summary = iam.get_account_summary()["SummaryMap"]
+    users = len(iam.list_users()["Users"])
+    assert summary["Users"] == users and summary["UsersQuota"] == 5000
+    assert summary["AccessKeysPerUserQuota"] == 2 and summary["Policies"] == 0
+    recorded = {r["eventName"] for r in server.records("Management")}
+    assert {"CreateAccountAlias", "DeleteAccountAlias", "ListAccountAliases",
+            "GetAccountSummary"} <= recorded

@@ -401,7 +401,7 @@ CREATE INDEX IF NOT EXISTS events_unchained ON events (seq) WHERE chain IS NULL;
 
 /// The newest schema version this binary knows. A store stamped with a higher one was
 /// upgraded by a newer binary and is refused ([`check_before_upgrade`]).
-pub const LATEST: i64 = 25;
+pub const LATEST: i64 = 26;
 
 fn version_of(conn: &Connection) -> StoreResult<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
@@ -595,6 +595,12 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
         conn.execute_batch(&format!(
             "BEGIN; {} PRAGMA user_version = 25; COMMIT;",
             crate::sns_queue::SCHEMA_V25
+        ))?;
+    }
+    if due(26) {
+        conn.execute_batch(&format!(
+            "BEGIN; {} PRAGMA user_version = 26; COMMIT;",
+            crate::iam::account::SCHEMA_V26
         ))?;
     }
     Ok(())

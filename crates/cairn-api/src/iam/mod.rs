@@ -9,6 +9,7 @@
 //! whatever region signed the request. A successful change drops the credential cache at once,
 //! so a deactivated key stops authenticating on the next request.
 
+mod account;
 mod attached;
 mod condition_keys;
 mod details;
@@ -159,6 +160,7 @@ fn find_call(action: &str, p: &Input) -> Option<Call> {
         .or_else(|| attached::call(action, p))
         .or_else(|| details::call(action, p))
         .or_else(|| simulate::call(action, p))
+        .or_else(|| account::call(action, p))
 }
 
 /// Answers one IAM request.

@@ -231,7 +231,6 @@ impl CairnS3 {
                     .collect(),
             ),
             owner: Some(owner(&account)),
-            ..Default::default()
         }))
     }
 

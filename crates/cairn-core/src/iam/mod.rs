@@ -7,6 +7,7 @@
 //! [`Page`]. The evaluator's inputs come from [`principal_policies`] and
 //! [`role_trust_policy`].
 
+pub mod account;
 pub mod attach;
 pub mod details;
 pub mod groups;

@@ -13,6 +13,7 @@
 //!
 //! Access-key and session secrets are sealed at rest ([`secrets`]).
 
+pub mod account;
 pub mod groups;
 pub mod inline;
 pub mod keys;

@@ -1,0 +1,41 @@
+//! The account: Create/Delete/ListAccountAliases and GetAccountSummary (no resource-level
+//! permissions: each is authorized on `*`).
+
+use cairn_core::iam::account;
+
+use super::input::Input;
+use super::xml::{el, escape};
+use super::{Call, Reply, Target};
+
+pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
+    let alias = p.opt("AccountAlias");
+    Some(match action {
+        "CreateAccountAlias" => Call::write(Target::Any, move |c, ctx| {
+            let alias = cairn_core::iam::validate::required(alias.as_deref(), "accountAlias")?;
+            account::create(c, ctx, alias)?;
+            Ok(Reply::empty())
+        }),
+        "DeleteAccountAlias" => Call::write(Target::Any, move |c, ctx| {
+            let alias = cairn_core::iam::validate::required(alias.as_deref(), "accountAlias")?;
+            account::delete(c, ctx, alias)?;
+            Ok(Reply::empty())
+        }),
+        "ListAccountAliases" => Call::read(Target::Any, |c, ctx| {
+            let aliases: String = account::list(c, ctx)?
+                .iter()
+                .map(|a| el("member", a))
+                .collect();
+            Ok(Reply::xml(format!(
+                "<AccountAliases>{aliases}</AccountAliases><IsTruncated>false</IsTruncated>"
+            )))
+        }),
+        "GetAccountSummary" => Call::read(Target::Any, |c, ctx| {
+            let entries: String = account::summary(c, ctx)?
+                .into_iter()
+                .map(|(k, v)| format!("<entry><key>{}</key><value>{v}</value></entry>", escape(k)))
+                .collect();
+            Ok(Reply::xml(format!("<SummaryMap>{entries}</SummaryMap>")))
+        }),
+        _ => return None,
+    })
+}
