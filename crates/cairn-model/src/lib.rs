@@ -5,6 +5,7 @@
 //! The one serialised type is [`event::EventRecord`]: the canonical CloudTrail record is a
 //! persisted, delivered format, so its JSON shape is part of the domain.
 
+pub mod budget;
 pub mod event;
 pub mod identity;
 pub mod ids;

@@ -53,6 +53,7 @@ pub fn parse_body(body: &str) -> TemplateResult<Value> {
             ))
         })?
     } else {
+        refuse_aliases(body)?;
         let yaml: Yaml = serde_norway::from_str(body).map_err(|e| match e.location() {
             Some(l) => TemplateError::format(format!(
                 "YAML not well-formed. (line {}, column {})",
@@ -69,6 +70,21 @@ pub fn parse_body(body: &str) -> TemplateResult<Value> {
         _ => Err(TemplateError::format(
             "not a valid template: the template must be a JSON object or a YAML mapping",
         )),
+    }
+}
+
+/// CloudFormation does not support YAML aliases. A template without them holds no more
+/// string content than its own text and at most two values a byte, so a count of what the
+/// YAML expands to (made without building it) that goes past that proves an alias repeats a
+/// node, and the template is refused before anything is expanded: a 50 KB template cannot
+/// make the server build gigabytes. A malformed body is left to the parse, which names where.
+fn refuse_aliases(body: &str) -> TemplateResult<()> {
+    let budget = cairn_model::budget::Budget::new(2 * body.len() + 16, body.len() + 16);
+    match budget.count(serde_norway::Deserializer::from_str(body)) {
+        Err(_) if budget.exceeded() => Err(TemplateError::template(
+            "YAML aliases are not allowed in CloudFormation templates",
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -165,6 +181,25 @@ fn to_json(y: Yaml, depth: usize) -> TemplateResult<Value> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn aliases_that_repeat_nodes_are_refused_before_they_are_expanded() {
+        let s = "x".repeat(2_000);
+        let l1 = vec!["*s"; 100].join(", ");
+        let l2 = vec!["*l1"; 200].join(", ");
+        // 200 × 100 copies of 2,000 bytes: 40 MB from a 4 KB body.
+        let body = format!(
+            "Resources:\n  A:\n    Type: AWS::SNS::Topic\nMetadata:\n  s: &s {s}\n  l1: &l1 [{l1}]\n  l2: [{l2}]\n"
+        );
+        let e = parse_body(&body).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "Template error: YAML aliases are not allowed in CloudFormation templates"
+        );
+        // `&` and `*` inside strings are text, not anchors.
+        let ok = "Resources:\n  A:\n    Type: AWS::SNS::Topic\n    Properties:\n      DisplayName: 'a & b *c'\n      TopicName: arn:aws:s3:::b/*\n";
+        assert!(parse_body(ok).is_ok());
+    }
 
     #[test]
     fn short_forms_become_long_forms() {

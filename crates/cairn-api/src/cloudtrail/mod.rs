@@ -59,21 +59,9 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     else {
         return json_error(&crate::json::unknown_operation(target), &rid);
     };
-    let body: Value = if req.body.is_empty() {
-        Value::Object(Default::default())
-    } else {
-        match serde_json::from_slice::<Value>(&req.body) {
-            Ok(v @ Value::Object(_)) => v,
-            _ => {
-                return json_error(
-                    &WireError::bad_request(
-                        "SerializationException",
-                        "Start of structure or map found where not expected, or the body is not valid JSON.",
-                    ),
-                    &rid,
-                );
-            }
-        }
+    let body = match crate::json::object_body(&req.body, crate::json::NOT_AN_OBJECT) {
+        Ok(b) => b,
+        Err(e) => return json_error(&e, &rid),
     };
     let info = CallInfo::new(authed, &req, now);
     run(state, op_name, op, body, info).await

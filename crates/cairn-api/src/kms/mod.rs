@@ -76,21 +76,9 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     else {
         return kms_error(&crate::json::unknown_operation(target), &rid);
     };
-    let body: Value = if req.body.is_empty() {
-        Value::Object(Default::default())
-    } else {
-        match serde_json::from_slice::<Value>(&req.body) {
-            Ok(v @ Value::Object(_)) => v,
-            _ => {
-                return kms_error(
-                    &WireError::bad_request(
-                        "SerializationException",
-                        "Start of structure or map found where not expected, or the body is not valid JSON.",
-                    ),
-                    &rid,
-                );
-            }
-        }
+    let body = match crate::json::object_body(&req.body, crate::json::NOT_AN_OBJECT) {
+        Ok(b) => b,
+        Err(e) => return kms_error(&e, &rid),
     };
     run(state, name, op, body, CallInfo::new(authed, &req, now)).await
 }

@@ -4,6 +4,7 @@
 //! epoch seconds. Requests become the JSON value the other protocols give the operations, and
 //! answers are the same [`Out`] tree rendered as CBOR; only this edge knows CBOR.
 
+use cairn_model::budget::{Budget, Counted};
 use ciborium::value::{Integer, Value as Cbor};
 use serde_json::{Map, Number, Value};
 
@@ -29,10 +30,32 @@ pub fn request(body: &[u8]) -> Result<Value, String> {
     if body.is_empty() {
         return Ok(Value::Object(Map::new()));
     }
-    let value: Cbor = ciborium::de::from_reader(body).map_err(|e| e.to_string())?;
+    // Counted first, without building anything: a small body cannot ask for a huge tree.
+    let (counted, exceeded) = Budget::count_owned(crate::json::MAX_BODY_VALUES, usize::MAX, || {
+        ciborium::de::from_reader::<Counted, _>(body)
+    });
+    if let Err(e) = counted {
+        return Err(if exceeded {
+            format!("it holds more than {} values", crate::json::MAX_BODY_VALUES)
+        } else {
+            described(&e)
+        });
+    }
+    let value: Cbor = ciborium::de::from_reader(body).map_err(|e| described(&e))?;
     match to_json(value, 0)? {
         v @ Value::Object(_) => Ok(v),
         _ => Err("the request body is not a CBOR map".to_owned()),
+    }
+}
+
+/// A CBOR decoding error in words, without the decoder's internals.
+fn described<T: std::fmt::Debug>(e: &ciborium::de::Error<T>) -> String {
+    match e {
+        ciborium::de::Error::Io(_) => "the body ends before its last item".to_owned(),
+        ciborium::de::Error::Syntax(at) => format!("a malformed item at byte {at}"),
+        ciborium::de::Error::Semantic(Some(at), what) => format!("{what} (at byte {at})"),
+        ciborium::de::Error::Semantic(None, what) => what.clone(),
+        ciborium::de::Error::RecursionLimitExceeded => "items nest too deeply".to_owned(),
     }
 }
 

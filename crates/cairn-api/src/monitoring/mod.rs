@@ -250,19 +250,12 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
             let Some(name) = crate::json::operation(t, TARGET_PREFIXES) else {
                 return json_error(&crate::json::unknown_operation(t), &rid);
             };
-            let body = if req.body.is_empty() {
-                Value::Object(Default::default())
-            } else {
-                match serde_json::from_slice::<Value>(&req.body) {
-                    Ok(v @ Value::Object(_)) => v,
-                    _ => {
-                        let e = WireError::bad_request(
-                            "SerializationException",
-                            "The request body is not a valid JSON object.",
-                        );
-                        return json_error(&e, &rid);
-                    }
-                }
+            let body = match crate::json::object_body(
+                &req.body,
+                "The request body is not a valid JSON object.",
+            ) {
+                Ok(b) => b,
+                Err(e) => return json_error(&e, &rid),
             };
             (name.to_owned(), body)
         }
