@@ -57,6 +57,7 @@ fn run_queries(
     end: i64,
 ) -> ApiResult<Vec<Series>> {
     let mut ids: Vec<String> = Vec::new();
+    let mut cache = metrics_api::SeriesCache::default();
     let mut out = Vec::new();
     for (i, q) in queries.iter().enumerate() {
         let member = format!("MetricDataQueries.member.{}", i + 1);
@@ -98,7 +99,8 @@ fn run_queries(
             statistics: vec![statistic],
             unit: opt_str(stat, "Unit")?,
         };
-        let points: Vec<(i64, f64)> = metrics_api::series(c, ctx, &r)?
+        let points: Vec<(i64, f64)> = cache
+            .series(c, ctx, &r)?
             .into_iter()
             .filter_map(|p| p.values.first().map(|(_, v)| (p.timestamp_ms, *v)))
             .collect();

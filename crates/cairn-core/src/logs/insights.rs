@@ -53,6 +53,43 @@ pub struct Answer {
     pub log_groups_scanned: f64,
 }
 
+/// Most queries that run at once in this process (CloudWatch Logs bounds an account's
+/// concurrent queries too); each may hold a reader for up to [`TIME_BUDGET`].
+pub const MAX_CONCURRENT_QUERIES: usize = 4;
+
+static RUNNING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// One running query, counted against [`MAX_CONCURRENT_QUERIES`] while it lives.
+struct Running(&'static std::sync::atomic::AtomicUsize);
+
+impl Running {
+    fn start() -> ApiResult<Self> {
+        Self::start_in(&RUNNING)
+    }
+
+    fn start_in(count: &'static std::sync::atomic::AtomicUsize) -> ApiResult<Self> {
+        use std::sync::atomic::Ordering;
+        let taken = count.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < MAX_CONCURRENT_QUERIES).then_some(n + 1)
+        });
+        match taken {
+            Ok(_) => Ok(Running(count)),
+            Err(_) => Err(ApiError::new(
+                ErrorKind::LogsLimitExceeded,
+                format!(
+                    "Account maximum query concurrency limit of [{MAX_CONCURRENT_QUERIES}] reached."
+                ),
+            )),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
 fn malformed(e: cairn_logsql::QueryError) -> ApiError {
     ApiError::new(ErrorKind::LogsMalformedQuery, e.to_string())
 }
@@ -94,8 +131,16 @@ pub fn run(conn: &Connection, ctx: &CallContext, input: &StartQuery) -> ApiResul
     let mut groups = Vec::new();
     for g in &input.groups {
         let name = identifier_name(ctx, g)?;
-        groups.push(load_group(conn, &GroupKey::of(ctx, &name))?);
+        let group = load_group(conn, &GroupKey::of(ctx, &name))?;
+        // A group named twice (by name and by ARN, or repeated) is read once.
+        if !groups
+            .iter()
+            .any(|known: &cairn_store::logs::LogGroup| known.id == group.id)
+        {
+            groups.push(group);
+        }
     }
+    let _running = Running::start()?;
     let started = Instant::now();
     let mut ex = query.executor(input.limit.unwrap_or(10_000) as usize);
     // Seconds to ms; a far-future end saturates (it cannot overflow into the past).
@@ -231,4 +276,28 @@ pub fn describe(
     let more = page.len() as i64 > limit;
     page.truncate(limit as usize);
     Ok((page, more))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_past_the_concurrency_limit_are_refused_until_one_ends() {
+        // A counter of its own, so queries of other tests neither disturb it nor are refused.
+        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let held: Vec<Running> = (0..MAX_CONCURRENT_QUERIES)
+            .map(|_| Running::start_in(&COUNT).unwrap())
+            .collect();
+        let e = Running::start_in(&COUNT).err().unwrap();
+        assert_eq!(e.kind, ErrorKind::LogsLimitExceeded);
+        assert_eq!(
+            e.message,
+            format!(
+                "Account maximum query concurrency limit of [{MAX_CONCURRENT_QUERIES}] reached."
+            )
+        );
+        drop(held);
+        assert!(Running::start_in(&COUNT).is_ok());
+    }
 }

@@ -602,6 +602,23 @@ fn insights_queries_run_and_are_kept() {
     );
     assert_eq!(answer.records_scanned, 3.0);
     assert!(!insights::stop(&conn, &c, &q.query_id).unwrap());
+    // A group named three times (by name and by ARN) is read once.
+    let arn = format!("arn:aws:logs:us-east-1:{}:log-group:trail", c.account());
+    let thrice = insights::run(
+        &conn,
+        &c,
+        &insights::StartQuery {
+            groups: vec!["trail".into(), "trail".into(), arn],
+            ..input.clone()
+        },
+    )
+    .unwrap();
+    insights::save(&conn, &thrice).unwrap();
+    let (_, answer) = insights::results(&conn, &c, &thrice.query_id).unwrap();
+    assert_eq!(
+        (answer.records_scanned, answer.log_groups_scanned),
+        (3.0, 1.0)
+    );
     let bad = insights::run(
         &conn,
         &c,

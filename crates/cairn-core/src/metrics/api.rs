@@ -6,7 +6,7 @@ use cairn_store::Connection;
 use cairn_store::metrics::MetricKey;
 
 use super::stats::{STANDARD, Statistic};
-use super::{MetricQuery, PeriodStats, StatSet, one_unit, put_stats, query_at};
+use super::{MetricQuery, PeriodStats, StatSet, one_unit, put_stats};
 use crate::CallContext;
 use crate::alarms::{invalid, missing};
 use crate::error::{ApiError, ApiResult, ErrorKind};
@@ -313,6 +313,15 @@ pub fn check_period(period: i64) -> ApiResult<()> {
 
 /// The periods with data of a request, one per period and unit, after AWS's checks.
 fn periods(conn: &Connection, ctx: &CallContext, r: &StatsRequest) -> ApiResult<Vec<PeriodStats>> {
+    Ok(periods_counted(conn, ctx, r)?.0)
+}
+
+/// [`periods`], and how many stored points they were made of.
+fn periods_counted(
+    conn: &Connection,
+    ctx: &CallContext,
+    r: &StatsRequest,
+) -> ApiResult<(Vec<PeriodStats>, usize)> {
     check_unique_dimension_names(&r.dimensions)?;
     check_period(r.period)?;
     if r.start_ms >= r.end_ms {
@@ -335,7 +344,7 @@ fn periods(conn: &Connection, ctx: &CallContext, r: &StatsRequest) -> ApiResult<
             ),
         ));
     }
-    query_at(
+    super::query_counted(
         conn,
         &MetricQuery {
             metric: MetricKey {
@@ -393,6 +402,69 @@ pub fn series(conn: &Connection, ctx: &CallContext, r: &StatsRequest) -> ApiResu
         found = one_unit(found);
     }
     Ok(datapoints(r, &found))
+}
+
+/// The most stored points one GetMetricData call reads across its queries. A query that
+/// differs from an earlier one only in its statistic reads nothing more ([`SeriesCache`]);
+/// past the bound the call is refused, so one request cannot keep the server computing for
+/// minutes (reading a point costs about a third of a microsecond).
+pub const MAX_POINTS_READ: usize = 10_000_000;
+
+/// The series one GetMetricData call has read, by metric, period and unit, and how many
+/// stored points that took.
+pub struct SeriesCache {
+    found: std::collections::HashMap<String, Vec<PeriodStats>>,
+    read: usize,
+    budget: usize,
+}
+
+impl Default for SeriesCache {
+    fn default() -> Self {
+        Self::with_budget(MAX_POINTS_READ)
+    }
+}
+
+impl SeriesCache {
+    /// A cache that reads at most about `budget` stored points (the last read may pass it).
+    pub fn with_budget(budget: usize) -> Self {
+        Self {
+            found: Default::default(),
+            read: 0,
+            budget,
+        }
+    }
+
+    /// [`series`], reading each metric, period and unit once per call; refused with
+    /// `InvalidParameterCombination` once the call has read its budget of points.
+    pub fn series(
+        &mut self,
+        conn: &Connection,
+        ctx: &CallContext,
+        r: &StatsRequest,
+    ) -> ApiResult<Vec<Datapoint>> {
+        let key = format!(
+            "{}\n{}\n{:?}\n{}\n{:?}\n{}\n{}",
+            r.namespace, r.metric_name, r.dimensions, r.period, r.unit, r.start_ms, r.end_ms
+        );
+        if !self.found.contains_key(&key) {
+            if self.read >= self.budget {
+                return Err(ApiError::new(
+                    ErrorKind::CwInvalidParameterCombination,
+                    format!(
+                        "The request reads more than {} stored datapoints; ask for fewer metrics or a shorter time range.",
+                        self.budget
+                    ),
+                ));
+            }
+            let (mut found, read) = periods_counted(conn, ctx, r)?;
+            self.read += read;
+            if r.unit.is_none() {
+                found = one_unit(found);
+            }
+            self.found.insert(key.clone(), found);
+        }
+        Ok(datapoints(r, &self.found[&key]))
+    }
 }
 
 /// Checks GetMetricStatistics' `Statistics` xor `ExtendedStatistics`.

@@ -235,12 +235,23 @@ pub fn query_at(
     q: &MetricQuery<'_>,
     now_ms: Option<i64>,
 ) -> ApiResult<Vec<PeriodStats>> {
+    Ok(query_counted(conn, q, now_ms)?.0)
+}
+
+/// [`query_at`], and how many stored points it read.
+pub fn query_counted(
+    conn: &Connection,
+    q: &MetricQuery<'_>,
+    now_ms: Option<i64>,
+) -> ApiResult<(Vec<PeriodStats>, usize)> {
     let Some(id) = store::metric_id(conn, &q.metric, 0, false)? else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), 0));
     };
     let period = q.period_secs.max(1) * 1000;
     let mut out: std::collections::BTreeMap<(i64, String), PeriodStats> = Default::default();
-    for p in store::points(conn, id, q.start_ms, q.end_ms)? {
+    let points = store::points(conn, id, q.start_ms, q.end_ms)?;
+    let read = points.len();
+    for p in points {
         if q.unit.is_some_and(|u| u != p.unit) {
             continue;
         }
@@ -285,7 +296,7 @@ pub fn query_at(
             }
         }
     }
-    Ok(out.into_values().collect())
+    Ok((out.into_values().collect(), read))
 }
 
 /// Metrics of an account and region with data since `since_ms`, optionally of one namespace

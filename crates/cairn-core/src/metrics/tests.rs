@@ -428,3 +428,34 @@ fn a_range_of_exactly_1440_periods_is_allowed() {
         err.message
     );
 }
+
+#[test]
+fn get_metric_data_reads_a_series_once_and_stops_at_its_budget() {
+    let conn = cairn_store::in_memory().unwrap();
+    for k in 0..100 {
+        put(&conn, &key(&[]), 60_000 + k * 1_000, k as f64, "Count").unwrap();
+    }
+    let mut cache = api::SeriesCache::with_budget(150);
+    let sum = cache
+        .series(&conn, &ctx(), &request(&["Sum"], None))
+        .unwrap();
+    assert_eq!(sum[0].values, vec![("Sum".into(), 4950.0)]);
+    // Another statistic of the same series reads nothing more, so the budget still allows
+    // one more read (another period) and then refuses.
+    for stat in ["Maximum", "p50", "SampleCount"] {
+        cache
+            .series(&conn, &ctx(), &request(&[stat], None))
+            .unwrap();
+    }
+    let mut other = request(&["Sum"], None);
+    other.period = 600;
+    assert_eq!(cache.series(&conn, &ctx(), &other).unwrap().len(), 1);
+    other.period = 300;
+    let e = cache.series(&conn, &ctx(), &other).unwrap_err();
+    assert_eq!(e.kind, crate::ErrorKind::CwInvalidParameterCombination);
+    assert!(
+        e.message.contains("more than 150 stored datapoints"),
+        "{}",
+        e.message
+    );
+}
