@@ -42,31 +42,71 @@ pub type Range = (Vec<i64>, Vec<Option<f64>>, Vec<f64>);
 /// metric published in several units reads one of them, as GetMetricData does
 /// ([`metrics::one_unit`]); AWS calls that case undefined, and never adds units together.
 pub fn datapoints(conn: &Connection, alarm: &Alarm, end_ms: i64) -> ApiResult<Range> {
+    datapoints_in(conn, alarm, end_ms, &mut PassReads::default())
+}
+
+/// Most stored points the server's evaluation pass reads (one writer transaction): once a
+/// pass has read this many, the alarms still due wait for the next tick, so alarms over heavy
+/// metrics cannot hold the writer for seconds each minute. `cairn alarms run` evaluates every
+/// alarm whatever it reads.
+pub const MAX_POINTS_PER_PASS: usize = 2_000_000;
+
+/// What one evaluation pass has read: each metric range once (alarms on the same metric,
+/// period and range share it), and how many stored points that took.
+#[derive(Default)]
+pub struct PassReads {
+    found: std::collections::HashMap<String, Vec<PeriodStats>>,
+    read: usize,
+}
+
+fn datapoints_in(
+    conn: &Connection,
+    alarm: &Alarm,
+    end_ms: i64,
+    reads: &mut PassReads,
+) -> ApiResult<Range> {
     let c = &alarm.config;
     let period = c.period.max(1) * 1000;
     let r = eval::range_len(c.rule().n);
     let start = end_ms - period * r as i64;
-    let stats = metrics::query(
-        conn,
-        &MetricQuery {
-            metric: MetricKey {
-                account: &alarm.account,
-                region: &alarm.region,
-                namespace: &c.namespace,
-                name: &c.metric_name,
-                dimensions: &c.dimensions,
+    let key = format!(
+        "{}\n{}\n{}\n{}\n{:?}\n{}\n{}\n{}\n{:?}",
+        alarm.account,
+        alarm.region,
+        c.namespace,
+        c.metric_name,
+        c.dimensions,
+        start,
+        end_ms,
+        c.period,
+        c.unit
+    );
+    if !reads.found.contains_key(&key) {
+        let (stats, read) = metrics::query_counted(
+            conn,
+            &MetricQuery {
+                metric: MetricKey {
+                    account: &alarm.account,
+                    region: &alarm.region,
+                    namespace: &c.namespace,
+                    name: &c.metric_name,
+                    dimensions: &c.dimensions,
+                },
+                start_ms: start,
+                end_ms,
+                period_secs: c.period.max(1),
+                unit: c.unit.as_deref(),
             },
-            start_ms: start,
-            end_ms,
-            period_secs: c.period.max(1),
-            unit: c.unit.as_deref(),
-        },
-    )?;
-    let stats = metrics::one_unit(stats);
+            None,
+        )?;
+        reads.read += read;
+        reads.found.insert(key.clone(), metrics::one_unit(stats));
+    }
+    let stats = &reads.found[&key];
     let starts: Vec<i64> = (0..r).map(|i| start + i as i64 * period).collect();
     let mut values = vec![None; r];
     let mut counts = vec![0.0; r];
-    for p in &stats {
+    for p in stats {
         let i = usize::try_from((p.start_ms - start) / period).unwrap_or(usize::MAX);
         if i < r {
             values[i] = statistic_value(c.statistic.as_deref(), c.extended_statistic.as_deref(), p);
@@ -84,7 +124,17 @@ pub fn evaluate(
     end_ms: i64,
     now_ms: i64,
 ) -> ApiResult<(Decision, Vec<Publication>)> {
-    let (starts, values, counts) = datapoints(conn, alarm, end_ms)?;
+    evaluate_in(conn, alarm, end_ms, now_ms, &mut PassReads::default())
+}
+
+fn evaluate_in(
+    conn: &Connection,
+    alarm: &mut Alarm,
+    end_ms: i64,
+    now_ms: i64,
+    reads: &mut PassReads,
+) -> ApiResult<(Decision, Vec<Publication>)> {
+    let (starts, values, counts) = datapoints_in(conn, alarm, end_ms, reads)?;
     let d = eval::decide(&alarm.config.rule(), &values, alarm.state.value);
     alarm.last_evaluated_ms = end_ms;
     if d.state == alarm.state.value {
@@ -105,7 +155,18 @@ pub fn evaluate_due(conn: &Connection, now_ms: i64) -> ApiResult<Vec<Publication
 /// Evaluates alarms at the end of their period containing `now_ms`: those not evaluated
 /// there yet, or every alarm when `force` (an operator stepping a controllable clock).
 pub fn evaluate_pass(conn: &Connection, now_ms: i64, force: bool) -> ApiResult<Vec<Publication>> {
+    evaluate_pass_within(conn, now_ms, force, MAX_POINTS_PER_PASS)
+}
+
+/// [`evaluate_pass`] that stops (unless `force`) once it has read `budget` stored points.
+pub fn evaluate_pass_within(
+    conn: &Connection,
+    now_ms: i64,
+    force: bool,
+    budget: usize,
+) -> ApiResult<Vec<Publication>> {
     let mut out = Vec::new();
+    let mut reads = PassReads::default();
     for row in store::all(conn)? {
         let Ok(mut alarm) = Alarm::decode(&row.body) else {
             continue;
@@ -115,7 +176,11 @@ pub fn evaluate_pass(conn: &Connection, now_ms: i64, force: bool) -> ApiResult<V
         if end <= alarm.last_evaluated_ms && !force {
             continue;
         }
-        let (_, sent) = evaluate(conn, &mut alarm, end, now_ms)?;
+        if !force && reads.read >= budget {
+            // The rest are still due: the next tick evaluates them.
+            break;
+        }
+        let (_, sent) = evaluate_in(conn, &mut alarm, end, now_ms, &mut reads)?;
         out.extend(sent);
         store::put(
             conn,

@@ -273,3 +273,57 @@ fn a_namespace_starting_with_a_colon_is_refused_as_by_put_metric_data() {
     c.namespace = "x:y".into();
     assert!(crate::alarms::api::validate(&c).is_ok());
 }
+
+#[test]
+fn a_pass_shares_reads_and_leaves_alarms_past_its_budget_to_the_next() {
+    let conn = cairn_store::in_memory().unwrap();
+    let key = cairn_store::metrics::MetricKey {
+        account: "123456789012",
+        region: "us-east-1",
+        namespace: "ns",
+        name: "m",
+        dimensions: &[],
+    };
+    for k in 0..100 {
+        crate::metrics::put(&conn, &key, T0 - 50_000 + k * 100, 1.0, "Count").unwrap();
+    }
+    // Two alarms on the same range share one read; two more read a range each.
+    for (name, period) in [("a1", 60), ("a2", 60), ("b", 120), ("c", 180)] {
+        let mut c = config(1, None);
+        c.name = name.into();
+        c.period = period;
+        let alarm = Alarm {
+            v: 1,
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            config: c,
+            state: AlarmState {
+                value: StateValue::InsufficientData,
+                reason: String::new(),
+                reason_data: None,
+                updated_ms: 0,
+                transitioned_ms: 0,
+            },
+            config_updated_ms: 0,
+            last_evaluated_ms: 0,
+            tags: vec![],
+        };
+        cairn_store::alarms::put(&conn, "123456789012", "us-east-1", name, &alarm.encode())
+            .unwrap();
+    }
+    let evaluated = |conn: &cairn_store::Connection| -> Vec<String> {
+        cairn_store::alarms::all(conn)
+            .unwrap()
+            .iter()
+            .filter_map(|r| Alarm::decode(&r.body).ok())
+            .filter(|a| a.last_evaluated_ms > 0)
+            .map(|a| a.config.name)
+            .collect()
+    };
+    let now = T0 + 1_000;
+    // 100 points a read: a1 reads, a2 shares it, b reads (200 ≥ 150) and c waits.
+    run::evaluate_pass_within(&conn, now, false, 150).unwrap();
+    assert_eq!(evaluated(&conn), ["a1", "a2", "b"]);
+    run::evaluate_pass_within(&conn, now, false, 150).unwrap();
+    assert_eq!(evaluated(&conn), ["a1", "a2", "b", "c"]);
+}
