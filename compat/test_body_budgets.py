@@ -92,3 +92,13 @@ def test_yaml_aliases_that_repeat_nodes_are_refused(cairn):
             "Template error: YAML aliases are not allowed in CloudFormation templates")
     plain = "Resources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties:\n      DisplayName: 'a & b *c'\n"
     assert cfn.validate_template(TemplateBody=plain)["Parameters"] == []
+
+
+def test_an_oversized_cbor_body_is_refused_in_cbor(cairn):
+    body = gzip.compress(b"\x00" * (9 * 1024 * 1024))
+    resp = signed(cairn, "monitoring", "/service/GraniteServiceVersion20100801/operation/ListMetrics",
+                  body, {"Content-Type": "application/cbor", "Accept": "application/cbor",
+                         "smithy-protocol": "rpc-v2-cbor", "Content-Encoding": "gzip"})
+    assert resp.status == 413
+    assert resp.headers["Content-Type"] == "application/cbor"
+    assert b"RequestEntityTooLargeException" in resp.data and b"<" not in resp.data[:1]

@@ -247,24 +247,42 @@ pub(crate) fn s3_headers_too_large(
     })
 }
 
-fn too_large(max: usize, protocol: Protocol, request_id: &str) -> Response {
+/// The protocol an early error (before any service reads the request) is answered in:
+/// the route's, or RPC v2 CBOR for a CloudWatch request on its CBOR path.
+#[derive(Clone, Copy)]
+struct Early {
+    protocol: Protocol,
+    cbor: bool,
+}
+
+impl Early {
+    fn render(self, err: &WireError, request_id: &str) -> Response {
+        if self.cbor {
+            crate::monitoring::cbor_error(err, request_id)
+        } else {
+            crate::errors::render(self.protocol, "", err, request_id)
+        }
+    }
+}
+
+fn too_large(max: usize, early: Early, request_id: &str) -> Response {
     let err = WireError {
         code: "RequestEntityTooLargeException",
         status: http::StatusCode::PAYLOAD_TOO_LARGE,
         message: format!("Request body exceeds the maximum allowed size of {max} bytes."),
     };
-    crate::errors::render(protocol, "", &err, request_id)
+    early.render(&err, request_id)
 }
 
 /// A body that stopped arriving at a usable rate ([`crate::body_rate`]): S3's `RequestTimeout`
 /// wording, in the request's protocol.
-fn too_slow(protocol: Protocol, request_id: &str) -> Response {
+fn too_slow(early: Early, request_id: &str) -> Response {
     let err = WireError {
         code: "RequestTimeout",
         status: http::StatusCode::BAD_REQUEST,
         message: "Your socket connection to the server was not read from or written to within the timeout period.".to_owned(),
     };
-    let mut resp = crate::errors::render(protocol, "", &err, request_id);
+    let mut resp = early.render(&err, request_id);
     resp.headers_mut().insert(
         http::header::CONNECTION,
         http::HeaderValue::from_static("close"),
@@ -284,14 +302,14 @@ fn is_too_slow(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-fn bad_encoding(protocol: Protocol, request_id: &str) -> Response {
+fn bad_encoding(early: Early, request_id: &str) -> Response {
     let err = WireError {
         code: "InvalidParameterValue",
         status: http::StatusCode::BAD_REQUEST,
         message: "The request body is not the gzip stream its Content-Encoding header says."
             .to_owned(),
     };
-    crate::errors::render(protocol, "", &err, request_id)
+    early.render(&err, request_id)
 }
 
 async fn handle(
@@ -402,10 +420,14 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         // signature) is told from S3 by its body, read here within the body limit.
         let (parts, body) = req.into_parts();
         let max = state.settings.max_body_bytes;
+        let early = Early {
+            protocol: Protocol::S3,
+            cbor: false,
+        };
         let body = match axum::body::to_bytes(body, max).await {
             Ok(b) => b,
-            Err(e) if is_too_slow(&e) => return too_slow(Protocol::S3, &request_id),
-            Err(_) => return too_large(max, Protocol::S3, &request_id),
+            Err(e) if is_too_slow(&e) => return too_slow(early, &request_id),
+            Err(_) => return too_large(max, early, &request_id),
         };
         if let Some(query_route) = crate::protocol::unsigned_query_route(&body) {
             route = query_route;
@@ -447,6 +469,14 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         Route::Unserved { protocol, .. } => *protocol,
         _ => Protocol::Json,
     };
+    let early = Early {
+        protocol,
+        cbor: route == Route::Monitoring
+            && req
+                .uri()
+                .path()
+                .starts_with(crate::monitoring::cbor::PATH_PREFIX),
+    };
     let (parts, body) = req.into_parts();
     let max = state.settings.max_body_bytes;
     let declared_len = parts
@@ -455,22 +485,22 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared_len.is_some_and(|n| n > max) {
-        return too_large(max, protocol, &request_id);
+        return too_large(max, early, &request_id);
     }
     let body = match axum::body::to_bytes(body, max).await {
         Ok(b) => b,
-        Err(e) if is_too_slow(&e) => return too_slow(protocol, &request_id),
-        Err(_) => return too_large(max, protocol, &request_id),
+        Err(e) if is_too_slow(&e) => return too_slow(early, &request_id),
+        Err(_) => return too_large(max, early, &request_id),
     };
     // The signature covers the bytes as sent; the service reads them inflated.
     let body_sha256 = hex::encode(Sha256::digest(&body));
     let body = match crate::request_encoding::decoded_body(&headers, body, max) {
         Ok(b) => b,
         Err(crate::request_encoding::BodyEncodingError::TooLarge) => {
-            return too_large(max, protocol, &request_id);
+            return too_large(max, early, &request_id);
         }
         Err(crate::request_encoding::BodyEncodingError::Corrupt) => {
-            return bad_encoding(protocol, &request_id);
+            return bad_encoding(early, &request_id);
         }
     };
     let received = Arc::new(Received {

@@ -9,7 +9,7 @@
 //! calls as data events). SetAlarmState's actions are published once its event is durable.
 
 mod alarm_ops;
-mod cbor;
+pub(crate) mod cbor;
 mod input;
 mod metric_data;
 mod metric_ops;
@@ -163,7 +163,9 @@ impl Wire {
     }
 }
 
-fn cbor_error(e: &WireError, rid: &str) -> Response {
+/// An error in RPC v2 CBOR (also for errors the listener answers before CloudWatch reads
+/// the request).
+pub(crate) fn cbor_error(e: &WireError, rid: &str) -> Response {
     let mut resp = json_error(e, rid);
     *resp.body_mut() = Body::from(cbor::error(shape_of(e.code), &e.message));
     cbor_headers(&mut resp);
