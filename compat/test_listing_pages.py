@@ -172,3 +172,28 @@ def test_a_continuation_token_cairn_did_not_give_is_refused(s3, cairn):
     cairn.restart()
     again = cairn.client("s3").list_objects_v2(Bucket="pages-bkt", ContinuationToken=token)
     assert [o["Key"] for o in again["Contents"]] == ["a3", "b1"]
+
+
+def test_delimiter_listings_page_like_a_model_of_s3(s3):
+    """Keys under many prefixes of one or several keys, listed with a delimiter in pages of
+    every size: the pages join into the keys and common prefixes S3 lists, once each."""
+    import random
+    rnd = random.Random(7)
+    s3.create_bucket(Bucket="model-bkt")
+    keys = sorted({f"p{rnd.randrange(60):02d}/" + ("x" * rnd.randrange(1, 4)) for _ in range(150)}
+                  | {f"top{n}" for n in range(5)} | {f"p{n:02d}/deep/k" for n in range(0, 60, 7)})
+    for k in keys:
+        s3.put_object(Bucket="model-bkt", Key=k, Body=b"")
+    want_prefixes = sorted({k.split("/")[0] + "/" for k in keys if "/" in k})
+    want_keys = [k for k in keys if "/" not in k]
+    for size in (1, 2, 3, 7, 16, 17, 1000):
+        got_keys, got_prefixes, token = [], [], None
+        while True:
+            page = s3.list_objects_v2(Bucket="model-bkt", Delimiter="/", MaxKeys=size,
+                                      **({"ContinuationToken": token} if token else {}))
+            got_keys += [o["Key"] for o in page.get("Contents", [])]
+            got_prefixes += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+            if not page["IsTruncated"]:
+                break
+            token = page["NextContinuationToken"]
+        assert (got_keys, got_prefixes) == (want_keys, want_prefixes), size

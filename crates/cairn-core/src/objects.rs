@@ -196,11 +196,16 @@ pub fn list(
         return Ok(out);
     }
     let mut cursor = after.to_owned();
+    // After a skip past a common prefix the next keys are often under another one, so a
+    // small batch is read first (a batch of 1,000 would mostly be skipped), growing while
+    // its keys are used.
+    let mut batch_size = 1000;
     loop {
-        let batch = objects::list(conn, bucket, prefix, &cursor, 1000)?;
+        let batch = objects::list(conn, bucket, prefix, &cursor, batch_size)?;
         if batch.is_empty() {
             return Ok(out);
         }
+        batch_size = (batch_size * 4).min(1000);
         for row in batch {
             cursor = row.key.clone();
             let rolled = delimiter.filter(|d| !d.is_empty()).and_then(|d| {
@@ -229,6 +234,7 @@ pub fn list(
                     out.common_prefixes.push(cp.clone());
                     // Skip every key under this prefix: continue after its last possible key.
                     cursor = format!("{cp}\u{10FFFF}");
+                    batch_size = 16;
                     break;
                 }
                 None => {
