@@ -102,20 +102,10 @@ fn check(rule: &Rule, ids: &mut HashSet<String>) -> ApiResult<()> {
     Ok(())
 }
 
-/// An ID for a rule given without one, as S3 assigns: base64 of a random UUID-like text.
+/// An ID for a rule given without one, as S3 assigns: base64 of a random UUID's text.
 fn new_rule_id() -> String {
     use base64::Engine;
-    let bytes: [u8; 16] = rand::random();
-    let h = hex::encode(bytes);
-    let text = format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    );
-    base64::engine::general_purpose::STANDARD.encode(text)
+    base64::engine::general_purpose::STANDARD.encode(crate::record::new_uuid())
 }
 
 /// PutBucketLifecycleConfiguration. A rule without an `ID` gets one, as on S3.

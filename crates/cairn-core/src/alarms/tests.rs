@@ -134,6 +134,26 @@ fn config(n: i64, m: Option<i64>) -> AlarmConfig {
     }
 }
 
+/// An alarm of account 123456789012 in us-east-1, never evaluated.
+fn new_alarm(c: AlarmConfig) -> Alarm {
+    Alarm {
+        v: 1,
+        account: "123456789012".into(),
+        region: "us-east-1".into(),
+        config: c,
+        state: AlarmState {
+            value: StateValue::InsufficientData,
+            reason: String::new(),
+            reason_data: None,
+            updated_ms: 0,
+            transitioned_ms: 0,
+        },
+        config_updated_ms: 0,
+        last_evaluated_ms: 0,
+        tags: vec![],
+    }
+}
+
 // 2019-03-24 21:17:00 UTC and the following minutes.
 const T0: i64 = 1_553_462_220_000;
 
@@ -214,22 +234,7 @@ fn an_alarm_without_unit_reads_one_unit_of_a_mixed_metric() {
     crate::metrics::put(&conn, &key, T0 + 2_000, 500.0, "Milliseconds").unwrap();
     let mut c = config(1, None);
     c.extended_statistic = None;
-    let alarm = Alarm {
-        v: 1,
-        account: "123456789012".into(),
-        region: "us-east-1".into(),
-        config: c,
-        state: AlarmState {
-            value: StateValue::InsufficientData,
-            reason: String::new(),
-            reason_data: None,
-            updated_ms: 0,
-            transitioned_ms: 0,
-        },
-        config_updated_ms: 0,
-        last_evaluated_ms: 0,
-        tags: vec![],
-    };
+    let alarm = new_alarm(c);
     let (_, values, counts) = run::datapoints(&conn, &alarm, T0 + 60_000).unwrap();
     assert_eq!(values.last(), Some(&Some(500.0)), "never 502: {values:?}");
     assert_eq!(counts.last(), Some(&1.0));
@@ -292,22 +297,7 @@ fn a_pass_shares_reads_and_leaves_alarms_past_its_budget_to_the_next() {
         let mut c = config(1, None);
         c.name = name.into();
         c.period = period;
-        let alarm = Alarm {
-            v: 1,
-            account: "123456789012".into(),
-            region: "us-east-1".into(),
-            config: c,
-            state: AlarmState {
-                value: StateValue::InsufficientData,
-                reason: String::new(),
-                reason_data: None,
-                updated_ms: 0,
-                transitioned_ms: 0,
-            },
-            config_updated_ms: 0,
-            last_evaluated_ms: 0,
-            tags: vec![],
-        };
+        let alarm = new_alarm(c);
         cairn_store::alarms::put(&conn, "123456789012", "us-east-1", name, &alarm.encode())
             .unwrap();
     }
