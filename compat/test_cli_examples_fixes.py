@@ -54,6 +54,8 @@ def test_predefined_aliases_are_listed_without_a_key_until_describe_key_creates_
     # Its key policy lets the account use it only through the service.
     policy = json.loads(kms.get_key_policy(KeyId=m["KeyId"], PolicyName="default")["Policy"])
     assert any("kms:ViaService" in json.dumps(s) for s in policy["Statement"])
+    # EC2 encrypts EBS volumes: the key is used through ec2.
+    assert "ec2.us-east-1.amazonaws.com" in json.dumps(policy)
 
     # Other names under alias/aws/ are not predefined, and nothing is created for them.
     for name in ("alias/aws/nope", f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/aws/nope"):
@@ -184,6 +186,12 @@ def test_sns_unsubscribe_is_idempotent_and_unknown_protocols_name_cairn(server):
     sns.unsubscribe(SubscriptionArn=sub)
     sns.delete_topic(TopicArn=topic)
     sns.unsubscribe(SubscriptionArn=sub)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sns.unsubscribe(SubscriptionArn="not-a-subscription")
+    assert e.value.response["Error"]["Code"] == "InvalidParameter"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sns.subscribe(TopicArn=sns.create_topic(Name="pigeons")["TopicArn"], Protocol="carrier-pigeon", Endpoint="x")
+    assert "Amazon SNS does not support this protocol string" in e.value.response["Error"]["Message"]
     with pytest.raises(botocore.exceptions.ClientError) as e:
         sns.subscribe(TopicArn=sns.create_topic(Name="q")["TopicArn"], Protocol="sqs",
                       Endpoint=f"arn:aws:sqs:us-east-1:{ACCOUNT}:q")

@@ -419,8 +419,13 @@ fn valid_endpoint(protocol: &str, endpoint: &str) -> ApiResult<()> {
                 Err(invalid("Invalid parameter: Email address"))
             }
         }
-        _ => Err(invalid(format!(
+        // Protocols SNS has but Cairn does not deliver to say so; any other string gets
+        // SNS's own words.
+        "sqs" | "lambda" | "firehose" | "application" | "sms" => Err(invalid(format!(
             "Invalid parameter: Cairn does not deliver to the {protocol} protocol (it delivers to http, https, email and email-json)"
+        ))),
+        _ => Err(invalid(format!(
+            "Invalid parameter: Amazon SNS does not support this protocol string: {protocol}"
         ))),
     }
 }
@@ -627,7 +632,12 @@ pub fn unsubscribe(
     subscription_arn: &str,
 ) -> ApiResult<Option<Subscription>> {
     // SNS's Unsubscribe is idempotent: a subscription that is already gone (unsubscribed,
-    // or deleted with its topic) is not an error.
+    // or deleted with its topic) is not an error. What is not a subscription ARN at all is.
+    let parts: Vec<&str> = subscription_arn.split(':').collect();
+    if parts.len() != 7 || parts[..3] != ["arn", "aws", "sns"] || parts.iter().any(|p| p.is_empty())
+    {
+        return Err(invalid("Invalid parameter: SubscriptionArn"));
+    }
     if sns::get_subscription(conn, subscription_arn)?.is_none() {
         return Ok(None);
     }

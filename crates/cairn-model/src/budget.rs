@@ -61,9 +61,18 @@ impl Budget {
         bytes: usize,
         read: impl FnOnce() -> Result<T, E>,
     ) -> (Result<T, E>, bool) {
+        /// Clears the thread's budget however `read` ends (a panic included).
+        struct Clear;
+        impl Drop for Clear {
+            fn drop(&mut self) {
+                let _ = CURRENT.try_with(|c| c.borrow_mut().take());
+            }
+        }
         CURRENT.with(|c| *c.borrow_mut() = Some(Budget::new(values, bytes)));
+        let clear = Clear;
         let result = read();
-        let exceeded = CURRENT.with(|c| c.borrow_mut().take().is_some_and(|b| b.exceeded()));
+        let exceeded = CURRENT.with(|c| c.borrow().as_ref().is_some_and(Budget::exceeded));
+        drop(clear);
         (result, exceeded)
     }
 

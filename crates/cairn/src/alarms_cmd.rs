@@ -15,11 +15,12 @@ pub async fn evaluate_once(
     notifier: &cairn_delivery::Notifier,
     now_ms: i64,
     force: bool,
+    budget: usize,
 ) -> anyhow::Result<usize> {
     let sent = store
         .write(move |c| {
             cairn_store::with_savepoint(c, |c| {
-                cairn_core::alarms::run::evaluate_pass(c, now_ms, force)
+                cairn_core::alarms::run::evaluate_pass_within(c, now_ms, force, budget)
             })
         })
         .await??;
@@ -40,7 +41,8 @@ pub async fn run_loop(
     loop {
         ticker.tick().await;
         let now = chrono::Utc::now().timestamp_millis();
-        match evaluate_once(&store, &notifier, now, false).await {
+        let budget = cairn_core::alarms::run::MAX_POINTS_PER_PASS;
+        match evaluate_once(&store, &notifier, now, false, budget).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(published = n, "alarm actions"),
             Err(e) => tracing::warn!(error = %e, "alarm evaluation failed"),
@@ -100,7 +102,7 @@ pub fn run(args: AlarmsArgs) -> anyhow::Result<()> {
                 ..Default::default()
             });
             let published = runtime.block_on(async {
-                let n = evaluate_once(&store, &notifier, now_ms, now.is_some()).await?;
+                let n = evaluate_once(&store, &notifier, now_ms, now.is_some(), usize::MAX).await?;
                 notifier
                     .drain(Duration::from_secs_f64(notification_wait.max(0.0)))
                     .await;

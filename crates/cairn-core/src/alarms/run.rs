@@ -59,6 +59,25 @@ pub struct PassReads {
     read: usize,
 }
 
+/// What an alarm reads for its range ending at `end_ms`: alarms with the same key share a read.
+fn range_key(alarm: &Alarm, end_ms: i64) -> String {
+    let c = &alarm.config;
+    let r = eval::range_len(c.rule().n) as i64;
+    let start = end_ms - c.period.max(1) * 1000 * r;
+    serde_json::to_string(&(
+        &alarm.account,
+        &alarm.region,
+        &c.namespace,
+        &c.metric_name,
+        &c.dimensions,
+        start,
+        end_ms,
+        c.period,
+        &c.unit,
+    ))
+    .unwrap_or_default()
+}
+
 fn datapoints_in(
     conn: &Connection,
     alarm: &Alarm,
@@ -69,18 +88,7 @@ fn datapoints_in(
     let period = c.period.max(1) * 1000;
     let r = eval::range_len(c.rule().n);
     let start = end_ms - period * r as i64;
-    let key = format!(
-        "{}\n{}\n{}\n{}\n{:?}\n{}\n{}\n{}\n{:?}",
-        alarm.account,
-        alarm.region,
-        c.namespace,
-        c.metric_name,
-        c.dimensions,
-        start,
-        end_ms,
-        c.period,
-        c.unit
-    );
+    let key = range_key(alarm, end_ms);
     if !reads.found.contains_key(&key) {
         let (stats, read) = metrics::query_counted(
             conn,
@@ -154,11 +162,14 @@ pub fn evaluate_due(conn: &Connection, now_ms: i64) -> ApiResult<Vec<Publication
 
 /// Evaluates alarms at the end of their period containing `now_ms`: those not evaluated
 /// there yet, or every alarm when `force` (an operator stepping a controllable clock).
+/// Every due alarm is evaluated, whatever the pass reads (`cairn alarms run`).
 pub fn evaluate_pass(conn: &Connection, now_ms: i64, force: bool) -> ApiResult<Vec<Publication>> {
-    evaluate_pass_within(conn, now_ms, force, MAX_POINTS_PER_PASS)
+    evaluate_pass_within(conn, now_ms, force, usize::MAX)
 }
 
-/// [`evaluate_pass`] that stops (unless `force`) once it has read `budget` stored points.
+/// [`evaluate_pass`] as the server's loop runs it: once the pass has read `budget` stored
+/// points, alarms that would read more wait for the next tick (alarms sharing a range already
+/// read still run). The most overdue alarms go first, so none waits for ever.
 pub fn evaluate_pass_within(
     conn: &Connection,
     now_ms: i64,
@@ -167,18 +178,20 @@ pub fn evaluate_pass_within(
 ) -> ApiResult<Vec<Publication>> {
     let mut out = Vec::new();
     let mut reads = PassReads::default();
-    for row in store::all(conn)? {
-        let Ok(mut alarm) = Alarm::decode(&row.body) else {
+    let mut due: Vec<(Alarm, i64)> = store::all(conn)?
+        .iter()
+        .filter_map(|row| Alarm::decode(&row.body).ok())
+        .filter_map(|alarm| {
+            let step = step_ms(alarm.config.period);
+            let end = now_ms.div_euclid(step) * step;
+            (force || end > alarm.last_evaluated_ms).then_some((alarm, end))
+        })
+        .collect();
+    due.sort_by_key(|(alarm, _)| alarm.last_evaluated_ms);
+    for (mut alarm, end) in due {
+        if reads.read >= budget && !reads.found.contains_key(&range_key(&alarm, end)) {
+            // Still due: a later tick evaluates it.
             continue;
-        };
-        let step = step_ms(alarm.config.period);
-        let end = now_ms.div_euclid(step) * step;
-        if end <= alarm.last_evaluated_ms && !force {
-            continue;
-        }
-        if !force && reads.read >= budget {
-            // The rest are still due: the next tick evaluates them.
-            break;
         }
         let (_, sent) = evaluate_in(conn, &mut alarm, end, now_ms, &mut reads)?;
         out.extend(sent);

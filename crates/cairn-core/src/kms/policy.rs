@@ -35,10 +35,16 @@ pub fn aws_managed_policy(account: &str, region: &str, service: &str) -> String 
         "s3" => "S3".to_owned(),
         other => other.to_ascii_uppercase(),
     };
+    // EBS volumes are encrypted by EC2 calling KMS, so `aws/ebs`'s key is used through ec2.
+    let caller = match service {
+        "ebs" => "ec2",
+        other => other,
+    };
     AWS_MANAGED_POLICY
         .replace("{{account}}", account)
         .replace("{{region}}", region)
         .replace("{{service_title}}", &title)
+        .replace("{{via_service}}", caller)
         .replace("{{service}}", service)
 }
 

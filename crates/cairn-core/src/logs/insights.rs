@@ -53,40 +53,55 @@ pub struct Answer {
     pub log_groups_scanned: f64,
 }
 
-/// Most queries that run at once in this process (CloudWatch Logs bounds an account's
+/// Most queries of one account that run at once (CloudWatch Logs bounds an account's
 /// concurrent queries too); each may hold a reader for up to [`TIME_BUDGET`].
 pub const MAX_CONCURRENT_QUERIES: usize = 4;
 
-static RUNNING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+type Counts = std::sync::Mutex<std::collections::BTreeMap<String, usize>>;
 
-/// One running query, counted against [`MAX_CONCURRENT_QUERIES`] while it lives.
-struct Running(&'static std::sync::atomic::AtomicUsize);
+/// Running queries by account.
+static RUNNING: Counts = std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// One running query, counted against its account's [`MAX_CONCURRENT_QUERIES`] while it
+/// lives.
+struct Running {
+    counts: &'static Counts,
+    account: String,
+}
 
 impl Running {
-    fn start() -> ApiResult<Self> {
-        Self::start_in(&RUNNING)
+    fn start(account: &str) -> ApiResult<Self> {
+        Self::start_in(&RUNNING, account)
     }
 
-    fn start_in(count: &'static std::sync::atomic::AtomicUsize) -> ApiResult<Self> {
-        use std::sync::atomic::Ordering;
-        let taken = count.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-            (n < MAX_CONCURRENT_QUERIES).then_some(n + 1)
-        });
-        match taken {
-            Ok(_) => Ok(Running(count)),
-            Err(_) => Err(ApiError::new(
+    fn start_in(counts: &'static Counts, account: &str) -> ApiResult<Self> {
+        let mut held = counts.lock().unwrap_or_else(|e| e.into_inner());
+        let n = held.entry(account.to_owned()).or_insert(0);
+        if *n >= MAX_CONCURRENT_QUERIES {
+            return Err(ApiError::new(
                 ErrorKind::LogsLimitExceeded,
                 format!(
                     "Account maximum query concurrency limit of [{MAX_CONCURRENT_QUERIES}] reached."
                 ),
-            )),
+            ));
         }
+        *n += 1;
+        Ok(Running {
+            counts,
+            account: account.to_owned(),
+        })
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        let mut held = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = held.get_mut(&self.account) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                held.remove(&self.account);
+            }
+        }
     }
 }
 
@@ -140,7 +155,7 @@ pub fn run(conn: &Connection, ctx: &CallContext, input: &StartQuery) -> ApiResul
             groups.push(group);
         }
     }
-    let _running = Running::start()?;
+    let _running = Running::start(ctx.account().as_str())?;
     let started = Instant::now();
     let mut ex = query.executor(input.limit.unwrap_or(10_000) as usize);
     // Seconds to ms; a far-future end saturates (it cannot overflow into the past).
@@ -284,12 +299,12 @@ mod tests {
 
     #[test]
     fn queries_past_the_concurrency_limit_are_refused_until_one_ends() {
-        // A counter of its own, so queries of other tests neither disturb it nor are refused.
-        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        // Counts of its own, so queries of other tests neither disturb it nor are refused.
+        static COUNTS: Counts = std::sync::Mutex::new(std::collections::BTreeMap::new());
         let held: Vec<Running> = (0..MAX_CONCURRENT_QUERIES)
-            .map(|_| Running::start_in(&COUNT).unwrap())
+            .map(|_| Running::start_in(&COUNTS, "111122223333").unwrap())
             .collect();
-        let e = Running::start_in(&COUNT).err().unwrap();
+        let e = Running::start_in(&COUNTS, "111122223333").err().unwrap();
         assert_eq!(e.kind, ErrorKind::LogsLimitExceeded);
         assert_eq!(
             e.message,
@@ -297,7 +312,9 @@ mod tests {
                 "Account maximum query concurrency limit of [{MAX_CONCURRENT_QUERIES}] reached."
             )
         );
+        // Another account's queries are not held up by this one's.
+        assert!(Running::start_in(&COUNTS, "444455556666").is_ok());
         drop(held);
-        assert!(Running::start_in(&COUNT).is_ok());
+        assert!(Running::start_in(&COUNTS, "111122223333").is_ok());
     }
 }
