@@ -88,7 +88,7 @@ impl CairnS3 {
             .get::<super::RequestMeta>()
             .and_then(|m| m.small_body.as_deref())
             .and_then(super::xml_record::to_record)
-            .filter(|(root, _)| root == "CreateBucketConfiguration")
+            .filter(|(root, _)| super::xml_record::is_named(root, "CreateBucketConfiguration"))
             .map(|(_, v)| v);
         let tags = config
             .as_ref()

@@ -45,11 +45,15 @@ const SUBRESOURCES: &[&str] = &[
     "tagging",
 ];
 
-/// Whether a PUT is CreateBucket: no query, and the path names only a bucket (path style) or
+/// Whether a PUT is CreateBucket: no query (a presigned URL's aside), and the path names only
+/// a bucket (path style) or
 /// nothing (a virtual-hosted bucket's `Host`). Its `CreateBucketConfiguration` may carry
 /// `Tags`, which s3s does not read, so the body is read here too.
 fn is_create_bucket(parts: &http::request::Parts, vhost: &CairnHost) -> bool {
-    if parts.uri.query().is_some_and(|q| !q.is_empty()) {
+    // No query but a presigned URL's signing parameters.
+    let query = parts.uri.query().unwrap_or("");
+    if form_urlencoded::parse(query.as_bytes()).any(|(k, _)| !super::presign::is_signing_param(&k))
+    {
         return false;
     }
     let path = parts.uri.path();
@@ -162,8 +166,13 @@ fn add(members: &mut Map<String, Value>, name: String, value: Value) {
 /// The `Tags` of a recorded `CreateBucketConfiguration` (one `Tag` is an object, several an
 /// array), as (key, value) pairs.
 pub fn tags_of(config: &Value) -> Vec<(String, String)> {
-    let text = |t: &Value, k: &str| t.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-    match config.get("Tags").and_then(|t| t.get("Tag")) {
+    let text = |t: &Value, k: &str| {
+        member(t, k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    match member(config, "Tags").and_then(|t| member(t, "Tag")) {
         Some(Value::Array(items)) => items
             .iter()
             .map(|t| (text(t, "Key"), text(t, "Value")))
@@ -171,6 +180,20 @@ pub fn tags_of(config: &Value) -> Vec<(String, String)> {
         Some(t @ Value::Object(_)) => vec![(text(t, "Key"), text(t, "Value"))],
         _ => Vec::new(),
     }
+}
+
+/// The member of a recorded element named `local`, with or without a namespace prefix
+/// (`Tags` or `s3:Tags`).
+fn member<'v>(v: &'v Value, local: &str) -> Option<&'v Value> {
+    v.as_object()?
+        .iter()
+        .find(|(k, _)| is_named(k, local))
+        .map(|(_, v)| v)
+}
+
+/// Whether an element name is `local`, with or without a namespace prefix.
+pub fn is_named(name: &str, local: &str) -> bool {
+    name.rsplit(':').next() == Some(local)
 }
 
 /// The body as recorded: (root element name, its value); `None` for a body that is not
@@ -222,6 +245,21 @@ pub fn to_record(body: &[u8]) -> Option<(String, Value)> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn create_bucket_tags_are_read_with_or_without_a_namespace_prefix() {
+        for body in [
+            &br#"<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Tags><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>b</Key><Value></Value></Tag></Tags></CreateBucketConfiguration>"#[..],
+            &br#"<s3:CreateBucketConfiguration xmlns:s3="http://s3.amazonaws.com/doc/2006-03-01/"><s3:Tags><s3:Tag><s3:Key>a</s3:Key><s3:Value>1</s3:Value></s3:Tag><s3:Tag><s3:Key>b</s3:Key><s3:Value></s3:Value></s3:Tag></s3:Tags></s3:CreateBucketConfiguration>"#[..],
+        ] {
+            let (root, config) = to_record(body).unwrap();
+            assert!(is_named(&root, "CreateBucketConfiguration"), "{root}");
+            assert_eq!(
+                tags_of(&config),
+                [("a".to_owned(), "1".to_owned()), ("b".to_owned(), String::new())]
+            );
+        }
+    }
 
     /// The S3 user guide's PutBucketAcl record, from its request body.
     #[test]
