@@ -108,7 +108,9 @@ fn datapoints_in(
             None,
         )?;
         reads.read += read;
-        reads.found.insert(key.clone(), metrics::one_unit(stats));
+        let mut stats = metrics::one_unit(stats);
+        stats.iter_mut().for_each(PeriodStats::sort_values);
+        reads.found.insert(key.clone(), stats);
     }
     let stats = &reads.found[&key];
     let starts: Vec<i64> = (0..r).map(|i| start + i as i64 * period).collect();

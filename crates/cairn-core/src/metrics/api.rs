@@ -461,6 +461,7 @@ impl SeriesCache {
             if r.unit.is_none() {
                 found = one_unit(found);
             }
+            found.iter_mut().for_each(PeriodStats::sort_values);
             self.found.insert(key.clone(), found);
         }
         Ok(datapoints(r, &self.found[&key]))

@@ -187,6 +187,12 @@ impl PeriodStats {
         }
     }
 
+    /// Sorts the values, once, for the extended statistics of a period that several
+    /// statistics read (GetMetricData's queries, alarms sharing a range).
+    pub fn sort_values(&mut self) {
+        self.values.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+
     /// The nearest-rank percentile `p` (0–100) of the values, when CloudWatch has one.
     pub fn percentile(&self, p: f64) -> Option<f64> {
         stats::Statistic::Percentile(p).value(self)

@@ -172,8 +172,16 @@ impl Statistic {
         if !p.exact || p.stats.min < 0.0 {
             return None;
         }
-        let mut values = p.values.clone();
-        values.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // Values a reader sorted once ([`PeriodStats::sort_values`]) are used as they are;
+        // others are sorted here.
+        let values: std::borrow::Cow<'_, [(f64, f64)]> =
+            if p.values.is_sorted_by(|a, b| a.0.total_cmp(&b.0).is_le()) {
+                std::borrow::Cow::Borrowed(&p.values)
+            } else {
+                let mut v = p.values.clone();
+                v.sort_by(|a, b| a.0.total_cmp(&b.0));
+                std::borrow::Cow::Owned(v)
+            };
         let total: f64 = values.iter().map(|v| v.1).sum();
         if total <= 0.0 {
             return None;
