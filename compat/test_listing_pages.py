@@ -153,27 +153,6 @@ def test_list_parts_refuses_a_negative_max_parts(s3):
     assert [p["PartNumber"] for p in one["Parts"]] == [1] and one["IsTruncated"] is True
 
 
-def test_a_continuation_token_cairn_did_not_give_is_refused(s3, cairn):
-    for token in ("AAAA", "YTE", "garbage"):
-        with pytest.raises(ClientError) as e:
-            s3.list_objects_v2(Bucket="pages-bkt", ContinuationToken=token)
-        assert err(e) == ("InvalidArgument", 400)
-        assert e.value.response["Error"]["Message"] == \
-            "The continuation token provided is incorrect"
-    page = s3.list_objects_v2(Bucket="pages-bkt", MaxKeys=2)
-    token = page["NextContinuationToken"]
-    # A token of one bucket does not list another.
-    s3.create_bucket(Bucket="pages-other")
-    with pytest.raises(ClientError) as e:
-        s3.list_objects_v2(Bucket="pages-other", ContinuationToken=token)
-    assert err(e) == ("InvalidArgument", 400)
-    # Tokens outlive a restart (the key is the store's); this test runs last, as the server
-    # moves to another port.
-    cairn.restart()
-    again = cairn.client("s3").list_objects_v2(Bucket="pages-bkt", ContinuationToken=token)
-    assert [o["Key"] for o in again["Contents"]] == ["a3", "b1"]
-
-
 def test_delimiter_listings_page_like_a_model_of_s3(s3):
     """Keys under many prefixes of one or several keys, listed with a delimiter in pages of
     every size: the pages join into the keys and common prefixes S3 lists, once each."""
@@ -197,3 +176,25 @@ def test_delimiter_listings_page_like_a_model_of_s3(s3):
                 break
             token = page["NextContinuationToken"]
         assert (got_keys, got_prefixes) == (want_keys, want_prefixes), size
+
+
+def test_a_continuation_token_cairn_did_not_give_is_refused(s3, cairn):
+    for token in ("AAAA", "YTE", "garbage"):
+        with pytest.raises(ClientError) as e:
+            s3.list_objects_v2(Bucket="pages-bkt", ContinuationToken=token)
+        assert err(e) == ("InvalidArgument", 400)
+        assert e.value.response["Error"]["Message"] == \
+            "The continuation token provided is incorrect"
+    page = s3.list_objects_v2(Bucket="pages-bkt", MaxKeys=2)
+    token = page["NextContinuationToken"]
+    # A token of one bucket does not list another.
+    s3.create_bucket(Bucket="pages-other")
+    with pytest.raises(ClientError) as e:
+        s3.list_objects_v2(Bucket="pages-other", ContinuationToken=token)
+    assert err(e) == ("InvalidArgument", 400)
+    # Tokens outlive a restart (the key is the store's); this test runs last, as the server
+    # moves to another port.
+    cairn.restart()
+    again = cairn.client("s3").list_objects_v2(Bucket="pages-bkt", ContinuationToken=token)
+    assert [o["Key"] for o in again["Contents"]] == ["a3", "b1"]
+
