@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 
 import boto3
 import pytest
@@ -41,10 +42,20 @@ class Cairn:
                             aws_access_key_id=access_key, aws_secret_access_key=secret,
                             aws_session_token=token)
 
+    # The second the last `aws cloudformation deploy` started in.
+    deploy_second = None
+
     def cli(self, *args, region="us-east-1", check=True):
         env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET,
                    AWS_DEFAULT_REGION=region, AWS_CONFIG_FILE="/dev/null",
                    AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        if args[:2] == ("cloudformation", "deploy"):
+            # The CLI names its change set by the epoch second it starts in, and the executed
+            # change set keeps its name: two deploys of a stack in one second collide
+            # (AlreadyExistsException). Cairn is fast enough for that; AWS never is.
+            while int(time.time()) == Cairn.deploy_second:
+                time.sleep(0.02)
+            Cairn.deploy_second = int(time.time())
         out = subprocess.run(["aws", "--endpoint-url", self.endpoint, "--output", "json", *args],
                              env=env, capture_output=True, text=True)
         if check and out.returncode != 0:
