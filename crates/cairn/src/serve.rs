@@ -329,8 +329,13 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
     }
     let shutdown = shutdown_signal()?;
+    // Written whole under another name and renamed into place: a reader (`cairn env`, a
+    // test) never sees it empty or half written.
     let endpoint_file = config.data_dir.join(crate::admin_cmd::ENDPOINT_FILE);
-    if let Err(e) = std::fs::write(&endpoint_file, format!("http://{addr}\n")) {
+    let written = endpoint_file.with_extension("new");
+    if let Err(e) = std::fs::write(&written, format!("http://{addr}\n"))
+        .and_then(|()| std::fs::rename(&written, &endpoint_file))
+    {
         tracing::warn!(error = %e, "cannot write {}", endpoint_file.display());
     }
     say(&format!("cairn listening on http://{addr}"));
