@@ -134,6 +134,17 @@ fn config(n: i64, m: Option<i64>) -> AlarmConfig {
     }
 }
 
+/// The metric `ns`/`m` (no dimensions) of account 123456789012 in us-east-1.
+fn metric_key() -> cairn_store::metrics::MetricKey<'static> {
+    cairn_store::metrics::MetricKey {
+        account: "123456789012",
+        region: "us-east-1",
+        namespace: "ns",
+        name: "m",
+        dimensions: &[],
+    }
+}
+
 /// An alarm of account 123456789012 in us-east-1, never evaluated.
 fn new_alarm(c: AlarmConfig) -> Alarm {
     Alarm {
@@ -223,13 +234,7 @@ fn actions_in_another_region_or_partition_are_refused() {
 #[test]
 fn an_alarm_without_unit_reads_one_unit_of_a_mixed_metric() {
     let conn = cairn_store::in_memory().unwrap();
-    let key = cairn_store::metrics::MetricKey {
-        account: "123456789012",
-        region: "us-east-1",
-        namespace: "ns",
-        name: "m",
-        dimensions: &[],
-    };
+    let key = metric_key();
     crate::metrics::put(&conn, &key, T0 + 1_000, 2.0, "Seconds").unwrap();
     crate::metrics::put(&conn, &key, T0 + 2_000, 500.0, "Milliseconds").unwrap();
     let mut c = config(1, None);
@@ -282,13 +287,7 @@ fn a_namespace_starting_with_a_colon_is_refused_as_by_put_metric_data() {
 #[test]
 fn a_pass_shares_reads_and_leaves_alarms_past_its_budget_to_the_next() {
     let conn = cairn_store::in_memory().unwrap();
-    let key = cairn_store::metrics::MetricKey {
-        account: "123456789012",
-        region: "us-east-1",
-        namespace: "ns",
-        name: "m",
-        dimensions: &[],
-    };
+    let key = metric_key();
     for k in 0..100 {
         crate::metrics::put(&conn, &key, T0 - 50_000 + k * 100, 1.0, "Count").unwrap();
     }
