@@ -307,3 +307,28 @@ def test_a_rollback_reason_is_separated_from_the_failure(cairn):
     assert wait(cfn, "no-export", "stack_create_complete") == "ROLLBACK_COMPLETE"
     assert reasons(cfn, "no-export", "no-export", "ROLLBACK_IN_PROGRESS") == [
         "No export named s1-TrailArn found. Rollback requested by user."]
+
+
+def test_a_change_set_names_its_stack_by_id_too(cairn):
+    # CreateChangeSet's StackName is a StackNameOrId: the stack id a client kept works as well
+    # as the name (it was refused with a pattern message that the id matched).
+    cfn = cairn.client("cloudformation")
+    topic = {"T": {"Type": "AWS::SNS::Topic", "Properties": {}}}
+    stack_id = cfn.create_stack(StackName="by-id", TemplateBody=template(topic))["StackId"]
+    assert wait(cfn, "by-id", "stack_create_complete") == "CREATE_COMPLETE"
+    two = dict(topic, U={"Type": "AWS::SNS::Topic", "Properties": {}})
+    made = cfn.create_change_set(StackName=stack_id, ChangeSetName="add-one",
+                                 TemplateBody=template(two))
+    assert made["StackId"] == stack_id
+    cfn.get_waiter("change_set_create_complete").wait(StackName=stack_id, ChangeSetName="add-one")
+    cfn.execute_change_set(StackName=stack_id, ChangeSetName="add-one")
+    assert wait(cfn, "by-id", "stack_update_complete") == "UPDATE_COMPLETE"
+    gone = stack_id.replace("/by-id/", "/by-id-gone/")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cfn.create_change_set(StackName=gone, ChangeSetName="x", TemplateBody=template(two),
+                              ChangeSetType="UPDATE")
+    assert e.value.response["Error"]["Message"] == f"Stack [{gone}] does not exist"
+    # Its changes fit one page, so DescribeChangeSet never gives a token: one sent is forged.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cfn.describe_change_set(StackName=stack_id, ChangeSetName="add-one", NextToken="junk")
+    assert e.value.response["Error"]["Message"] == "junk is not a valid NextToken"

@@ -35,6 +35,15 @@ def test_groups_with_aws_errors_and_pagination(logs):
     assert len(pages) == 3
     names = [g["logGroupName"] for p in pages for g in p["logGroups"]]
     assert names == [f"/compat/g{k}" for k in range(7)]
+    # A token is bound to the call's filters, not to its page size: the CLI resumes
+    # `--starting-token` without the `--page-size` that gave it.
+    first = logs.describe_log_groups(logGroupNamePrefix="/compat/", limit=2)
+    rest = logs.describe_log_groups(logGroupNamePrefix="/compat/", limit=50,
+                                     nextToken=first["nextToken"])
+    assert [g["logGroupName"] for g in rest["logGroups"]] == [f"/compat/g{k}" for k in range(2, 7)]
+    with pytest.raises(logs.exceptions.InvalidParameterException) as e:
+        logs.describe_log_groups(logGroupNamePrefix="/compat/g1", nextToken=first["nextToken"])
+    assert error(e)[1] == "The specified nextToken is invalid."
     g = pages[0]["logGroups"][0]
     assert g["arn"].endswith(":log-group:/compat/g0:*")
     assert g["logGroupArn"].endswith(":log-group:/compat/g0")

@@ -342,3 +342,15 @@ def test_event_tokens_expire_after_a_day_on_the_servers_clock(clocked):
         assert code(e) == "InvalidParameterException"
         assert "expired" in e.value.response["Error"]["Message"]
     clock.set(time.time())
+
+
+def test_a_cloudtrail_token_never_given_is_refused(server):
+    # ListTags answers in one page, so it never gives a NextToken; one it is sent is forged,
+    # refused as ListTrails and ListPublicKeys refuse theirs (it used to be ignored).
+    ct = server.client("cloudtrail")
+    for call in (lambda: ct.list_tags(ResourceIdList=[], NextToken="garbage"),
+                 lambda: ct.list_public_keys(NextToken="garbage"),
+                 lambda: ct.list_trails(NextToken="garbage")):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call()
+        assert code(e) == "InvalidTokenException"

@@ -367,6 +367,12 @@ fn run(
             }
         }
         "DescribeChangeSet" => {
+            // Every change fits one page, so no token was ever given for one.
+            if let Some(t) = p.opt("NextToken") {
+                return Err(cairn_core::cloudformation::prepare::invalid(format!(
+                    "{t} is not a valid NextToken"
+                )));
+            }
             let cs = changesets::find_change_set(
                 c,
                 ctx,

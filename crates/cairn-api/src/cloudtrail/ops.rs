@@ -382,6 +382,11 @@ fn list_tags(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput
     let ids = opt_str_list(body, "ResourceIdList")?.ok_or_else(|| {
         ApiError::new(ErrorKind::Validation, "1 validation error detected: Value null at 'resourceIdList' failed to satisfy constraint: Member must not be null")
     })?;
+    // Every tag of the trails asked for fits one page, so no token was ever given: any
+    // `NextToken` is not one of ours (as ListPublicKeys).
+    if opt_str(body, "NextToken")?.is_some() {
+        return Err(ApiError::new(ErrorKind::InvalidToken, "Invalid NextToken."));
+    }
     let found = tags::list(conn, &env.ctx, &ids)?;
     let list: Vec<Value> = found
         .iter()

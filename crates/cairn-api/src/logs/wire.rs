@@ -86,11 +86,14 @@ pub fn map(pairs: &[(String, String)]) -> Value {
     )
 }
 
-/// The scope a token is bound to: the operation and every member but `nextToken`.
+/// The scope a token is bound to: the operation and every member but `nextToken` and the page
+/// size (`limit`): the CLI resumes `--starting-token` without the `--page-size` that gave it,
+/// and a position does not depend on how many items a page held.
 fn scope(op: &str, body: &Value) -> String {
     let mut b = body.clone();
     if let Some(m) = b.as_object_mut() {
         m.remove("nextToken");
+        m.remove("limit");
     }
     hex::encode(Sha256::digest(format!("{op}\n{b}").as_bytes()))
 }
@@ -154,7 +157,8 @@ pub fn open_event_token(key: &TokenKey, scope: &str, token: &str, now: i64) -> A
         })
 }
 
-/// The scope of a call's events token: the operation and every member but `nextToken`.
+/// The scope of a call's events token: the operation and every member but `nextToken` and
+/// `limit`.
 pub fn token_scope(op: &str, body: &Value) -> String {
     scope(op, body)
 }

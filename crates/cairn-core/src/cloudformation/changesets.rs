@@ -4,7 +4,7 @@
 use cairn_store::Connection;
 
 use super::model::{Caller, ChangeSet, Stack};
-use super::prepare::{check_name, invalid, plan, prepare};
+use super::prepare::{check_name, check_name_or_id, invalid, plan, prepare};
 use super::providers::Registry;
 use super::records::{self, put_stack, stack_event};
 use super::stacks::{
@@ -33,9 +33,28 @@ pub fn create_change_set(
     change_set_type: &str,
     description: Option<String>,
 ) -> ApiResult<ChangeSet> {
-    check_name(&input.name, "stackName")?;
-    check_name(change_set_name, "changeSetName")?;
     let (account, region) = (ctx.account().to_string(), ctx.region.to_string());
+    // `StackName` is the stack's name or its id (`StackNameOrId`): an id names the live stack
+    // it identifies, by whose name the rest goes on.
+    let by_id;
+    check_name_or_id(&input.name)?;
+    let input = if input.name.starts_with("arn:") {
+        let stack =
+            records::find_live(conn, &account, &region, &input.name).map_err(|e| match e.kind {
+                ErrorKind::IamValidation => {
+                    invalid(format!("Stack [{}] does not exist", input.name))
+                }
+                _ => e,
+            })?;
+        by_id = StackInput {
+            name: stack.name,
+            ..input.clone()
+        };
+        &by_id
+    } else {
+        input
+    };
+    check_name(change_set_name, "changeSetName")?;
     let existing = cairn_store::cloudformation::live_stack(conn, &account, &region, &input.name)?
         .map(|r| super::model::from_body::<Stack>(&r.body))
         .transpose()?;

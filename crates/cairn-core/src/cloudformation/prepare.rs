@@ -33,6 +33,20 @@ pub fn check_name(name: &str, field: &str) -> ApiResult<()> {
     )))
 }
 
+/// Checks a `StackNameOrId`: a stack name, or a stack id (`arn:[-a-zA-Z0-9:/._+]*`).
+pub fn check_name_or_id(name: &str) -> ApiResult<()> {
+    match name.strip_prefix("arn:") {
+        Some(rest)
+            if rest
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-:/._+".contains(c)) =>
+        {
+            Ok(())
+        }
+        _ => check_name(name, "stackName"),
+    }
+}
+
 /// The template body of a request: given, or refused as AWS refuses a missing one.
 pub fn body_of(body: Option<&str>, url: Option<&str>) -> ApiResult<String> {
     match (body, url) {
