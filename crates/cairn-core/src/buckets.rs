@@ -6,7 +6,6 @@ use cairn_store::buckets::{self, Bucket};
 
 use crate::CallContext;
 use crate::error::{ApiError, ApiResult, ErrorKind};
-use crate::policy::Policy;
 use crate::validate::is_valid_new_bucket_name;
 
 /// What CreateBucket did.
@@ -191,8 +190,8 @@ pub fn put_policy(
             "Policy exceeds the maximum allowed document size.",
         ));
     }
-    let policy =
-        Policy::parse(document).map_err(|m| ApiError::new(ErrorKind::S3MalformedPolicy, m))?;
+    let policy = crate::policy::parse_resource(document)
+        .map_err(|m| ApiError::new(ErrorKind::S3MalformedPolicy, m))?;
     let bucket_arn = format!("arn:aws:s3:::{name}");
     for resource in policy.resources() {
         let ok = resource == bucket_arn || resource.starts_with(&format!("{bucket_arn}/"));
@@ -207,9 +206,7 @@ pub fn put_policy(
         crate::bucket_config::check_policy_allowed(conn, ctx, name, &doc)?;
     }
     let account = ctx.account().as_str();
-    if let Ok(doc) = cairn_policy::Document::parse(document, cairn_policy::PolicyKind::Resource)
-        && crate::iam::roles::missing_principal(conn, account, &doc)?.is_some()
-    {
+    if crate::iam::roles::missing_principal(conn, account, &policy)?.is_some() {
         return Err(ApiError::new(
             ErrorKind::S3MalformedPolicy,
             "Invalid principal in policy",

@@ -8,7 +8,6 @@ use cairn_store::sns::{self, Subscription, Topic};
 
 use crate::CallContext;
 use crate::error::{ApiError, ApiResult, ErrorKind};
-use crate::policy::{AccessRequest, Caller, Decision, Policy};
 
 fn not_found() -> ApiError {
     ApiError::new(ErrorKind::SnsNotFound, "Topic does not exist")
@@ -157,7 +156,7 @@ fn same_topic(
 }
 
 pub(crate) fn check_policy(value: &str) -> ApiResult<()> {
-    Policy::parse(value)
+    crate::policy::parse_resource(value)
         .map(|_| ())
         .map_err(|m| invalid(format!("Invalid parameter: Policy Error: {m}")))
 }
@@ -684,14 +683,12 @@ pub fn cloudtrail_may_publish(
     let Some(topic) = sns::get_topic(conn, topic_arn)? else {
         return Ok(false);
     };
-    let Ok(policy) = Policy::parse(&topic.policy) else {
-        return Ok(false);
-    };
-    let context = [("aws:SourceArn", trail_arn), ("aws:SourceAccount", account)];
-    Ok(policy.evaluate(&AccessRequest {
-        caller: Caller::Service("cloudtrail.amazonaws.com"),
-        action: "SNS:Publish",
-        resource: topic_arn,
-        context: &context,
-    }) == Decision::Allow)
+    let keys = [("aws:SourceArn", trail_arn), ("aws:SourceAccount", account)];
+    Ok(crate::policy::service_allowed(
+        &topic.policy,
+        "cloudtrail.amazonaws.com",
+        "SNS:Publish",
+        topic_arn,
+        &keys,
+    ))
 }

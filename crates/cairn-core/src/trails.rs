@@ -7,7 +7,6 @@ use cairn_model::trail::{
 use cairn_store::{Connection, buckets, trails};
 
 use crate::error::{ApiError, ApiResult, ErrorKind};
-use crate::policy::{AccessRequest, Caller, Decision, Policy};
 use crate::{CallContext, validate};
 
 /// At most this many trails may be visible in one region.
@@ -194,38 +193,27 @@ fn check_bucket(
             format!("Incorrect S3 bucket policy is detected for bucket: {bucket_name}"),
         )
     };
-    let policy = bucket
-        .policy
-        .as_deref()
-        .and_then(|p| Policy::parse(p).ok())
-        .ok_or_else(insufficient)?;
+    let policy = bucket.policy.as_deref().ok_or_else(insufficient)?;
     let prefix = match trail.s3_key_prefix.as_deref() {
         Some(p) if !p.is_empty() => format!("{p}/"),
         _ => String::new(),
     };
     let source_arn = trail.arn();
-    let context = [
+    let keys = [
         ("aws:SourceArn", source_arn.as_str()),
         ("aws:SourceAccount", ctx.account().as_str()),
         ("s3:x-amz-acl", "bucket-owner-full-control"),
     ];
-    let acl = AccessRequest {
-        caller: Caller::Service("cloudtrail.amazonaws.com"),
-        action: "s3:GetBucketAcl",
-        resource: &format!("arn:aws:s3:::{bucket_name}"),
-        context: &context,
+    let may = |action: &str, resource: &str| {
+        crate::policy::service_allowed(policy, "cloudtrail.amazonaws.com", action, resource, &keys)
     };
-    let put = AccessRequest {
-        caller: Caller::Service("cloudtrail.amazonaws.com"),
-        action: "s3:PutObject",
-        resource: &format!(
-            "arn:aws:s3:::{bucket_name}/{prefix}AWSLogs/{}/CloudTrail/{}/probe.json.gz",
-            ctx.account(),
-            ctx.region
-        ),
-        context: &context,
-    };
-    if policy.evaluate(&acl) == Decision::Allow && policy.evaluate(&put) == Decision::Allow {
+    let probe = format!(
+        "arn:aws:s3:::{bucket_name}/{prefix}AWSLogs/{}/CloudTrail/{}/probe.json.gz",
+        ctx.account(),
+        ctx.region
+    );
+    if may("s3:GetBucketAcl", &format!("arn:aws:s3:::{bucket_name}")) && may("s3:PutObject", &probe)
+    {
         Ok(())
     } else {
         Err(insufficient())

@@ -25,7 +25,6 @@ use bytes::Bytes;
 use cairn_buckets::ExternalBuckets;
 use cairn_buckets::local::{ObjectFiles, WriteError};
 use cairn_core::objects::ObjectMeta;
-use cairn_core::policy::{AccessRequest, Caller, Decision, Policy};
 use cairn_store::buckets::Bucket;
 use cairn_store::objects::ObjectRow;
 use cairn_store::{Connection, Store, StoreResult, buckets};
@@ -68,20 +67,21 @@ pub(crate) struct Target {
 
 /// Whether `bucket`'s policy lets CloudTrail write `key` for the trail.
 pub(crate) fn cloudtrail_may_put(bucket: &Bucket, target: &Target) -> bool {
-    let Some(policy) = bucket.policy.as_deref().and_then(|p| Policy::parse(p).ok()) else {
+    let Some(policy) = bucket.policy.as_deref() else {
         return false;
     };
-    let context = [
+    let keys = [
         ("aws:SourceArn", target.trail_arn.as_str()),
         ("aws:SourceAccount", target.account.as_str()),
         ("s3:x-amz-acl", "bucket-owner-full-control"),
     ];
-    policy.evaluate(&AccessRequest {
-        caller: Caller::Service("cloudtrail.amazonaws.com"),
-        action: "s3:PutObject",
-        resource: &format!("arn:aws:s3:::{}/{}", target.bucket, target.key),
-        context: &context,
-    }) == Decision::Allow
+    cairn_core::policy::service_allowed(
+        policy,
+        "cloudtrail.amazonaws.com",
+        "s3:PutObject",
+        &format!("arn:aws:s3:::{}/{}", target.bucket, target.key),
+        &keys,
+    )
 }
 
 /// Why a local bucket refuses the write, if it does.

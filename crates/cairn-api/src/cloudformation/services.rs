@@ -328,7 +328,7 @@ async fn s3_call(
     };
     let rid = info.request_id.clone();
     let account = info.ctx.account().to_string();
-    let permissions = spec.permissions();
+    let permissions = spec.permissions(None);
     let read_only = spec.read_only;
     state
         .gate

@@ -102,7 +102,7 @@ impl<'a> Caller<'a> {
         let rid = info.request_id.clone();
         let account = ctx.account().to_string();
         let read_only = spec.read_only;
-        let permissions = spec.permissions();
+        let permissions = spec.permissions(None);
         self.state
             .gate
             .execute(

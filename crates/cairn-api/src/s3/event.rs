@@ -159,8 +159,9 @@ impl<T> Spec<T> {
     }
 
     /// What the call must be allowed to do: its action on the object (or bucket) under the
-    /// bucket's policy, then anything it also needs.
-    pub fn permissions(&self) -> Vec<Permission> {
+    /// bucket's policy, then anything it also needs. `signing` (how the request was signed)
+    /// gives S3's `s3:authType` and `s3:signatureversion` keys.
+    pub fn permissions(&self, signing: Option<Signing>) -> Vec<Permission> {
         if self.name == "DeleteObjects" {
             // Authorized key by key inside the operation.
             return Vec::new();
@@ -180,6 +181,7 @@ impl<T> Spec<T> {
         };
         let mut own = own;
         own.context.extend(self.conditions.iter().cloned());
+        own.context.extend(signing.into_iter().flat_map(signing_keys));
         let mut all = vec![own];
         all.extend(self.also.iter().cloned());
         all
@@ -303,4 +305,22 @@ impl<T> Spec<T> {
             })),
         }
     }
+}
+
+/// S3's condition keys for how a request was signed: `s3:authType` (`REST-HEADER`,
+/// `REST-QUERY-STRING`) and `s3:signatureversion` (`AWS` for SigV2, `AWS4-HMAC-SHA256` for
+/// SigV4), as the S3 user guide's "Amazon S3 condition key examples" list them.
+fn signing_keys(signing: Signing) -> [(String, Vec<String>); 2] {
+    let auth_type = match signing.method {
+        "QueryString" => "REST-QUERY-STRING",
+        _ => "REST-HEADER",
+    };
+    let version = match signing.version {
+        "SigV2" => "AWS",
+        _ => "AWS4-HMAC-SHA256",
+    };
+    [
+        ("s3:authType".to_owned(), vec![auth_type.to_owned()]),
+        ("s3:signatureversion".to_owned(), vec![version.to_owned()]),
+    ]
 }

@@ -538,7 +538,7 @@ impl CairnS3 {
         let rid = info.request_id.clone();
         let account = info.ctx.account().to_string();
         let signing = info.signing;
-        let permissions = spec.permissions();
+        let permissions = spec.permissions(signing);
         self.gate
             .execute(
                 info,

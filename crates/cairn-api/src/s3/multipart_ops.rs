@@ -106,8 +106,18 @@ impl CairnS3 {
         let host = host(&req);
         let input = req.input;
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
+        let wanted = requested(
+            input.server_side_encryption.as_ref(),
+            input.ssekms_key_id.as_ref(),
+            input.ssekms_encryption_context.as_ref(),
+            input.bucket_key_enabled,
+        );
+        // Authorized as `s3:PutObject`, with the encryption and ACL headers as its condition
+        // keys (a policy that refuses unencrypted uploads refuses an unencrypted multipart
+        // upload too) and in its record.
+        let (sent, acl) = (wanted.clone(), input.acl.as_ref().map(|a| a.as_str().to_owned()));
         let spec = || {
-            Spec::new(
+            let s = Spec::new(
                 "CreateMultipartUpload",
                 false,
                 true,
@@ -115,7 +125,12 @@ impl CairnS3 {
                 Some(&key),
                 &host,
             )
-            .param("uploads", json!(""))
+            .param("uploads", json!(""));
+            let s = super::sse_ops::sse_params(s, &sent);
+            match &acl {
+                Some(a) => s.condition("s3:x-amz-acl", a.clone()),
+                None => s,
+            }
         };
         let b = bucket.clone();
         let metadata = objects::check_user_metadata(input.metadata.iter().flatten());
@@ -134,12 +149,6 @@ impl CairnS3 {
                 checksum
             })
             .await?;
-        let wanted = requested(
-            input.server_side_encryption.as_ref(),
-            input.ssekms_key_id.as_ref(),
-            input.ssekms_encryption_context.as_ref(),
-            input.bucket_key_enabled,
-        );
         let sealed = match self.sealing(&bucket, wanted).await {
             Ok(sealing) => {
                 self.upload_data_key(&info.ctx, &sealing, &bucket, &key)

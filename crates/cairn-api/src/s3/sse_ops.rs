@@ -587,6 +587,17 @@ pub(super) fn sse_params<T>(spec: super::event::Spec<T>, r: &Requested) -> super
             r.bucket_key.map(|b| b.to_string()),
         ),
     ];
+    // The two headers are also condition keys of the write (S3 user guide, "Amazon S3
+    // condition key examples": `s3:x-amz-server-side-encryption`,
+    // `s3:x-amz-server-side-encryption-aws-kms-key-id`), as sent.
+    let spec = match &r.algorithm {
+        Some(a) => spec.condition("s3:x-amz-server-side-encryption", a.clone()),
+        None => spec,
+    };
+    let spec = match &r.kms_key_id {
+        Some(k) => spec.condition("s3:x-amz-server-side-encryption-aws-kms-key-id", k.clone()),
+        None => spec,
+    };
     sent.into_iter().fold(spec, |s, (name, value)| match value {
         Some(v) => s.param(name, Value::String(v)),
         None => s,
