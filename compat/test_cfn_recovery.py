@@ -189,8 +189,13 @@ def test_cancel_update_stack_rolls_back_an_update_in_progress(held):
         updating = pool.submit(held.client("cloudformation").update_stack, StackName="cancel",
                                TemplateBody=json.dumps(update))
         until(lambda: not ct.get_trail_status(Name=trail)["IsLogging"], "the trail to stop")
-        assert cfn.describe_stacks(StackName="cancel")["Stacks"][0]["StackStatus"] == \
-            "UPDATE_IN_PROGRESS"
+        stack = cfn.describe_stacks(StackName="cancel")["Stacks"][0]
+        assert stack["StackStatus"] == "UPDATE_IN_PROGRESS"
+        # DeleteStack is refused in AWS's own words for it (not UpdateStack's).
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            cfn.delete_stack(StackName="cancel")
+        assert e.value.response["Error"]["Message"] == \
+            f"Stack [{stack['StackId']}] cannot be deleted while in status UPDATE_IN_PROGRESS"
         cfn.cancel_update_stack(StackName="cancel")
         held.hold.unlink()
         updating.result()

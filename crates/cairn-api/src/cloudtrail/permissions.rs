@@ -55,22 +55,6 @@ fn with_request_tags(mut p: Permission, body: &Value) -> Permission {
     p
 }
 
-/// `aws:ResourceTag/<key>` for each tag of the trail `p` names, when it exists.
-fn with_resource_tags(conn: &Connection, mut p: Permission) -> ApiResult<Permission> {
-    let Some(arn) = cairn_model::trail::TrailArn::parse(&p.resource) else {
-        return Ok(p);
-    };
-    if let Some(trail) = cairn_store::trails::get(conn, &arn.account, &arn.region, &arn.name)? {
-        for t in &trail.tags {
-            p = p.with(
-                &format!("aws:ResourceTag/{}", t.key),
-                t.value.clone().unwrap_or_default(),
-            );
-        }
-    }
-    Ok(p)
-}
-
 /// The permissions `op` needs for request `body`.
 pub fn of(
     conn: &Connection,
@@ -82,10 +66,7 @@ pub fn of(
     if let Some(member) = trail_member(op) {
         let name = text(body, member).unwrap_or("");
         let arn = trails::arn_for_authz(conn, ctx, name)?;
-        let mut needed = vec![with_resource_tags(
-            conn,
-            with_request_tags(Permission::new(action, &arn), body),
-        )?];
+        let mut needed = vec![with_request_tags(Permission::new(action, &arn), body)];
         if op == "CreateTrail" && !tag_keys(body).is_empty() {
             needed.push(with_request_tags(
                 Permission::new("cloudtrail:AddTags", &arn),
@@ -119,7 +100,7 @@ pub fn of(
             ids.iter()
                 .map(|id| {
                     let arn = trails::arn_for_authz(conn, ctx, id)?;
-                    with_resource_tags(conn, with_request_tags(Permission::new(&action, arn), body))
+                    Ok(with_request_tags(Permission::new(&action, arn), body))
                 })
                 .collect()
         }

@@ -27,6 +27,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
 use cairn_core::ApiError;
+use cairn_model::Region;
 use http::{HeaderValue, Method, StatusCode, header};
 
 use crate::server::AppState;
@@ -237,6 +238,18 @@ async fn route(state: &AppState, req: &Incoming<'_>) -> Response {
             },
         );
     }
+    // A form acts in the region of the page it was on (each tab's own, as AWS's regional
+    // console addresses make it), and that region becomes the session's.
+    let signed = match form.get("page_region").map(Region::parse) {
+        Some(Ok(page)) if !get && seg.as_slice() != ["region"] && page != signed.region => {
+            signin::remember_region(state, &signed, &page).await;
+            session::Signed {
+                region: page,
+                ..signed
+            }
+        }
+        _ => signed,
+    };
     match (get, seg.as_slice()) {
         (true, []) => trails::dashboard(state, &signed).await,
         (true, ["events"]) => events::page(state, &signed, query).await,

@@ -222,18 +222,23 @@ pub async fn sign_out(state: &AppState, signed: &Signed) -> Response {
 /// Switches the console's region.
 pub async fn switch_region(state: &AppState, signed: &Signed, f: &Form, back: &str) -> Response {
     if let Ok(region) = Region::parse(f.get("region").unwrap_or("")) {
-        let id_hash = signed.session.id_hash.clone();
-        let r = region.to_string();
-        if let Err(e) = state
-            .store
-            .write(move |c| store::set_region(c, &id_hash, &r))
-            .await
-            .and_then(|r| r)
-        {
-            tracing::error!(error = %e, "could not switch the console region");
-        }
+        remember_region(state, signed, &region).await;
     }
     web::redirect(back)
+}
+
+/// Makes `region` the session's region (the pages it shows next).
+pub async fn remember_region(state: &AppState, signed: &Signed, region: &Region) {
+    let id_hash = signed.session.id_hash.clone();
+    let r = region.to_string();
+    if let Err(e) = state
+        .store
+        .write(move |c| store::set_region(c, &id_hash, &r))
+        .await
+        .and_then(|r| r)
+    {
+        tracing::error!(error = %e, "could not switch the console region");
+    }
 }
 
 /// One sign-in attempt's facts.

@@ -1,15 +1,52 @@
 //! The condition keys an IAM request carries (Service Authorization Reference, IAM):
 //! `iam:PolicyARN` (the policy an Attach/Detach names), `iam:PermissionsBoundary` (the
-//! boundary a Create or Put…PermissionsBoundary sets), `aws:RequestTag/<key>` and
-//! `aws:TagKeys` (tags a request adds or removes), and `iam:ResourceTag/<key>` with
-//! `aws:ResourceTag/<key>` (the tags of the user or role the request acts on). Without them a
-//! policy that tests them decides as if they were absent: a Deny on them would never apply.
+//! boundary a Create or Put…PermissionsBoundary sets, else, for the calls that change a user's
+//! or role's permissions, the boundary it has), `aws:RequestTag/<key>` and `aws:TagKeys` (tags
+//! a request adds or removes). Without them a policy that tests them decides as if they were
+//! absent: a Deny on them would never apply. The tags of the user or role a call acts on
+//! (`iam:ResourceTag/<key>`, `aws:ResourceTag/<key>`) are added by the evaluator, as every
+//! service's are.
 
 use cairn_core::authz::Permission;
 use cairn_core::error::ApiResult;
 use cairn_store::Connection;
 
 use super::input::Input;
+
+/// Calls that change the permissions of a user or role that already exists: their
+/// `iam:PermissionsBoundary` is the boundary it has (the delegated-administrator pattern of
+/// the IAM user guide's "Permissions boundaries for IAM entities" conditions them on it).
+const KEEPS_BOUNDARY: [&str; 10] = [
+    "iam:AttachRolePolicy",
+    "iam:AttachUserPolicy",
+    "iam:DetachRolePolicy",
+    "iam:DetachUserPolicy",
+    "iam:PutRolePolicy",
+    "iam:PutUserPolicy",
+    "iam:DeleteRolePolicy",
+    "iam:DeleteUserPolicy",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteUserPermissionsBoundary",
+];
+
+/// The permissions boundary of the user or role `arn` names, if it has one.
+fn boundary_of(conn: &Connection, arn: &str) -> ApiResult<Option<String>> {
+    use cairn_store::iam::{roles, users};
+    let Some((account, rest)) = arn
+        .strip_prefix("arn:aws:iam::")
+        .and_then(|r| r.split_once(':'))
+    else {
+        return Ok(None);
+    };
+    let name = rest.rsplit('/').next().unwrap_or_default();
+    Ok(if rest.starts_with("user/") {
+        users::get_user(conn, account, name)?.and_then(|u| u.boundary)
+    } else if rest.starts_with("role/") {
+        roles::get_role(conn, account, name)?.and_then(|r| r.boundary)
+    } else {
+        None
+    })
+}
 
 /// `p` with the keys request `input` sets, for a call on `resource` (an IAM ARN or `*`).
 pub fn with_request_keys(
@@ -21,8 +58,14 @@ pub fn with_request_keys(
     if let Some(arn) = input.opt("PolicyArn") {
         p = p.with("iam:PolicyARN", arn);
     }
-    if let Some(arn) = input.opt("PermissionsBoundary") {
-        p = p.with("iam:PermissionsBoundary", arn);
+    match input.opt("PermissionsBoundary") {
+        Some(arn) => p = p.with("iam:PermissionsBoundary", arn),
+        None if KEEPS_BOUNDARY.contains(&p.action.as_str()) => {
+            if let Some(arn) = boundary_of(conn, resource)? {
+                p = p.with("iam:PermissionsBoundary", arn);
+            }
+        }
+        None => {}
     }
     let tags = input.structs("Tags");
     let mut keys: Vec<String> = Vec::new();
@@ -36,38 +79,5 @@ pub fn with_request_keys(
     if !keys.is_empty() {
         p = p.with_values("aws:TagKeys", keys);
     }
-    for (k, v) in resource_tags(conn, resource)? {
-        p = p
-            .with(&format!("iam:ResourceTag/{k}"), v.clone())
-            .with(&format!("aws:ResourceTag/{k}"), v);
-    }
     Ok(p)
-}
-
-/// The tags of the user or role `arn` names (none for other resources or a missing one).
-fn resource_tags(conn: &Connection, arn: &str) -> ApiResult<Vec<(String, String)>> {
-    use cairn_store::iam::{roles, tags, users};
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(_), Some("iam"), Some(_), Some(account), Some(rest)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return Ok(Vec::new());
-    };
-    let name = rest.rsplit('/').next().unwrap_or_default();
-    let owner = if rest.starts_with("user/") {
-        users::get_user(conn, account, name)?.map(|u| u.user_id)
-    } else if rest.starts_with("role/") {
-        roles::get_role(conn, account, name)?.map(|r| r.role_id)
-    } else {
-        None
-    };
-    Ok(match owner {
-        Some(id) => tags::tags(conn, &id)?,
-        None => Vec::new(),
-    })
 }

@@ -181,7 +181,8 @@ impl<T> Spec<T> {
         };
         let mut own = own;
         own.context.extend(self.conditions.iter().cloned());
-        own.context.extend(signing.into_iter().flat_map(signing_keys));
+        own.context
+            .extend(signing.into_iter().flat_map(signing_keys));
         let mut all = vec![own];
         all.extend(self.also.iter().cloned());
         all

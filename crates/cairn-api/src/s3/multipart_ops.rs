@@ -115,7 +115,10 @@ impl CairnS3 {
         // Authorized as `s3:PutObject`, with the encryption and ACL headers as its condition
         // keys (a policy that refuses unencrypted uploads refuses an unencrypted multipart
         // upload too) and in its record.
-        let (sent, acl) = (wanted.clone(), input.acl.as_ref().map(|a| a.as_str().to_owned()));
+        let (sent, acl) = (
+            wanted.clone(),
+            input.acl.as_ref().map(|a| a.as_str().to_owned()),
+        );
         let spec = || {
             let s = Spec::new(
                 "CreateMultipartUpload",

@@ -187,7 +187,11 @@ impl CairnS3 {
         S: Fn() -> Spec<T>,
         C: FnOnce(&cairn_store::Connection) -> cairn_core::error::ApiResult<R> + Send + 'static,
     {
-        let outcome = match self.gate.check(&info.ctx, spec().permissions(info.signing)).await {
+        let outcome = match self
+            .gate
+            .check(&info.ctx, spec().permissions(info.signing))
+            .await
+        {
             Err(e) => Err(e),
             Ok(()) => self
                 .store

@@ -510,16 +510,38 @@ pub(crate) async fn call_internal(
                     info.ctx.account(),
                     get("Name").unwrap_or_default()
                 );
-                // Tagging a topic on creation needs sns:TagResource too.
-                let mut needed = vec![Permission::new(sns_action, arn.clone())];
-                if !params::tags(params).is_empty() {
-                    needed.push(Permission::new("sns:TagResource".to_owned(), arn));
+                // Tagging a topic on creation needs sns:TagResource too; both see the tags
+                // as `aws:RequestTag/<key>`.
+                let tags = params::tags(params);
+                let mut needed =
+                    vec![Permission::new(sns_action, arn.clone()).with_request_tags(&tags)];
+                if !tags.is_empty() {
+                    needed.push(
+                        Permission::new("sns:TagResource".to_owned(), arn).with_request_tags(&tags),
+                    );
                 }
                 needed
             }
             ("sns:ListSubscriptions" | "sns:ListTopics", _) => vec![Permission::any(sns_action)],
             (_, Some(topic)) => {
-                vec![Permission::new(sns_action, topic.clone()).under(ResourcePolicy::Topic(topic))]
+                let p = Permission::new(sns_action.clone(), topic.clone())
+                    .under(ResourcePolicy::Topic(topic));
+                vec![match sns_action.as_str() {
+                    "sns:TagResource" => p.with_request_tags(&params::tags(params)),
+                    "sns:UntagResource" => {
+                        let keys: Vec<String> = params
+                            .iter()
+                            .filter(|(k, _)| k.starts_with("TagKeys.member."))
+                            .map(|(_, v)| v.clone())
+                            .collect();
+                        if keys.is_empty() {
+                            p
+                        } else {
+                            p.with_values("aws:TagKeys", keys)
+                        }
+                    }
+                    _ => p,
+                }]
             }
             _ => vec![Permission::any(sns_action)],
         }

@@ -136,6 +136,18 @@ pub fn request_context(ctx: &CallContext, principal: &cairn_policy::Principal) -
     c
 }
 
+/// Adds the tags of the resource `arn` names to `context` (see `resource_tags`).
+pub fn with_resource_tags(conn: &Connection, context: &mut Context, arn: &str) -> ApiResult<()> {
+    let (tags, iam) = super::resource_tags::of(conn, arn)?;
+    for (k, v) in tags {
+        if iam {
+            context.insert(&format!("iam:ResourceTag/{k}"), v.clone());
+        }
+        context.insert(&format!("aws:ResourceTag/{k}"), v);
+    }
+    Ok(())
+}
+
 /// S3's escape hatch: the root user of the account that owns a bucket may always get, put
 /// and delete the bucket's policy, even when the policy denies it, so a policy cannot lock
 /// its owner out for good.
@@ -193,6 +205,7 @@ impl Evaluator for PolicyEvaluator {
         for (k, v) in &gathered.tags {
             context.insert(&format!("aws:PrincipalTag/{k}"), v.clone());
         }
+        with_resource_tags(conn, &mut context, &permission.resource)?;
         for (k, values) in &permission.context {
             context.insert_values(k, values.clone());
         }

@@ -10,13 +10,14 @@
 mod evaluator;
 mod forward;
 mod identity;
+mod resource_tags;
 
 use cairn_store::Connection;
 
 use crate::context::CallContext;
 use crate::error::ApiResult;
 
-pub use evaluator::PolicyEvaluator;
+pub use evaluator::{PolicyEvaluator, request_context, with_resource_tags};
 pub use forward::{ForwardAccess, via};
 pub use identity::{Gathered, OwnedPolicy};
 
@@ -68,6 +69,18 @@ impl Permission {
     /// Adds a condition key with one value.
     pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
         self.context.push((key.to_owned(), vec![value.into()]));
+        self
+    }
+
+    /// Adds the tags a request sets: `aws:RequestTag/<key>` for each, and `aws:TagKeys` when
+    /// there is one.
+    pub fn with_request_tags(mut self, tags: &[(String, String)]) -> Self {
+        for (k, v) in tags {
+            self = self.with(&format!("aws:RequestTag/{k}"), v.clone());
+        }
+        if !tags.is_empty() {
+            self = self.with_values("aws:TagKeys", tags.iter().map(|t| t.0.clone()).collect());
+        }
         self
     }
 

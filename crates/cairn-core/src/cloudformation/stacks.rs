@@ -383,7 +383,11 @@ pub fn delete_stack(
     match stack.status.as_str() {
         "DELETE_IN_PROGRESS" => return Ok(None),
         s if s.ends_with("_IN_PROGRESS") && s != "REVIEW_IN_PROGRESS" => {
-            return Err(wrong_state(&stack, "deleted"));
+            // AWS words DeleteStack's refusal apart from UpdateStack's.
+            return Err(invalid(format!(
+                "Stack [{}] cannot be deleted while in status {}",
+                stack.stack_id, stack.status
+            )));
         }
         _ => {}
     }

@@ -249,9 +249,6 @@ pub fn key_permission(
             .with("aws:CalledViaFirst", called.clone())
             .with("aws:CalledViaLast", called);
     }
-    for t in cairn_store::kms::list_tags(conn, &key.key_id, "", 50)? {
-        p = p.with(&format!("aws:ResourceTag/{}", t.key), t.value);
-    }
     // `kms:ResourceAliases`: every alias of the key (multi-valued, at most 50 per key).
     let region = key.arn.split(':').nth(3).unwrap_or_default();
     let aliases: Vec<String> =

@@ -10,7 +10,7 @@
 //! with its own call that carries the full request context.
 
 use cairn_model::Principal;
-use cairn_policy::{Context, Document, PolicyKind, PolicySet, Request, SourcedPolicy};
+use cairn_policy::{Document, PolicyKind, PolicySet, Request, SourcedPolicy};
 use cairn_store::Connection;
 
 use crate::CallContext;
@@ -137,8 +137,13 @@ pub fn trust_refusal(
         }),
     };
     let principal = evaluator_principal(&ctx.principal);
-    let mut context = Context::new();
-    principal.add_context_keys(&mut context);
+    // The global keys every call carries (source address, time, MFA, source identity, …) and
+    // the role's tags, then AssumeRole's own keys.
+    let mut context = crate::authz::request_context(ctx, &principal);
+    crate::authz::with_resource_tags(conn, &mut context, &trust.role_arn)?;
+    if let Some(account) = trust.role_arn.split(':').nth(4) {
+        context.insert("aws:ResourceAccount", account);
+    }
     context.insert("sts:RoleSessionName", request.session_name);
     if let Some(e) = request.external_id {
         context.insert("sts:ExternalId", e);
@@ -146,20 +151,9 @@ pub fn trust_refusal(
     if let Some(s) = request.source_identity {
         context.insert("sts:SourceIdentity", s);
     }
-    if let Some(s) = ctx.principal.session() {
-        context.insert(
-            "aws:MultiFactorAuthPresent",
-            if s.mfa { "true" } else { "false" },
-        );
-        // A chained AssumeRole carries the calling session's source identity.
-        if let Some(source) = &s.source_identity {
-            context.insert("aws:SourceIdentity", source.clone());
-        }
-    }
     for (k, v) in crate::iam::principal_tags(conn, &ctx.principal)? {
         context.insert(&format!("aws:PrincipalTag/{k}"), v);
     }
-    context.insert("aws:RequestedRegion", ctx.region.as_str());
     if !request.tags.is_empty() {
         for (k, v) in request.tags {
             context.insert(&format!("aws:RequestTag/{k}"), v.clone());

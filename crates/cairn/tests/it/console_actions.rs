@@ -256,3 +256,41 @@ async fn general_details_and_cloudwatch_logs_are_edited_with_update_trail() {
         "{updates:?}"
     );
 }
+
+#[tokio::test]
+async fn a_form_acts_in_the_region_of_its_page_when_another_tab_switched() {
+    let server = Server::start();
+    trail(&server, "tabbed").await;
+    let (s, out) = server.ct("StartLogging", json!({"Name": "tabbed"})).await;
+    assert_eq!(s, 200, "{out}");
+    let mut b = Browser::new(&server);
+    b.sign_in(ACCESS_KEY, SECRET).await;
+    // Tab B shows the trail in us-east-1; its forms carry that region.
+    let (_, _, page) = b.get("/console/trails/tabbed").await;
+    assert!(
+        page.contains(r#"name="page_region" value="us-east-1""#),
+        "{page}"
+    );
+    // Tab A switches the session to eu-west-1.
+    let (status, _, _) = act(&mut b, "/console/region", &[("region", "eu-west-1")]).await;
+    assert_eq!(status, 303);
+    let (_, _, other) = b.get("/console/trails").await;
+    assert!(other.contains(r#"value="eu-west-1" selected"#), "{other}");
+    // Tab B's Stop logging still acts on its us-east-1 trail (it used to be refused with
+    // InvalidHomeRegionException: the request was made in eu-west-1).
+    let (status, location, body) = act(
+        &mut b,
+        "/console/trails/tabbed/stop",
+        &[("page_region", "us-east-1")],
+    )
+    .await;
+    assert_eq!(status, 303, "{body}");
+    assert!(location.starts_with("/console/trails/tabbed?done=stopped&sig="));
+    let (s, status) = server.ct("GetTrailStatus", json!({"Name": "tabbed"})).await;
+    assert_eq!(s, 200);
+    assert_eq!(status["IsLogging"], json!(false));
+    // …and the page it leads to is that region's.
+    let (s, _, after) = b.get(&location).await;
+    assert_eq!(s, 200);
+    assert!(after.contains(r#"value="us-east-1" selected"#), "{after}");
+}

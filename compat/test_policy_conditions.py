@@ -1,0 +1,177 @@
+"""Condition keys and operators as every service's policies read them (outside IAM tester's
+findings, each of which failed before its fix):
+
+- a resource's tags are `aws:ResourceTag/<key>` for SNS topics, CloudWatch Logs log groups
+  and CloudWatch alarms too (a Deny on them was silently skipped), and an IAM role's tags
+  for `sts:AssumeRole` (IAM's ABAC tutorial); SNS CreateTopic carries `aws:RequestTag`;
+- S3 writes carry `s3:x-amz-server-side-encryption`, `…-aws-kms-key-id`, `s3:authType` and
+  `s3:signatureversion` (the S3 guide's "deny unencrypted uploads" refused every upload);
+- bucket and topic policies accept every condition operator (IpAddress, Numeric…, Date…),
+  because they are read by the one policy evaluator;
+- `iam:PermissionsBoundary` is the boundary a user already has for the calls that change its
+  permissions (the delegated-administrator pattern)."""
+
+import json
+
+import botocore.exceptions
+import pytest
+
+ACCOUNT = "123456789012"
+
+
+def code(call):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        call()
+    return e.value.response["Error"]["Code"]
+
+
+def user_clients(cairn, name, statements, tags=(), services=("s3",)):
+    iam = cairn.client("iam")
+    iam.create_user(UserName=name, Tags=[{"Key": k, "Value": v} for k, v in tags])
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": statements}))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return {s: cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], s) for s in services}
+
+
+def test_a_deny_on_resource_tags_holds_for_topics_log_groups_and_alarms(cairn):
+    sns, logs, cw = (cairn.client(s) for s in ("sns", "logs", "cloudwatch"))
+    prod = sns.create_topic(Name="rt-prod", Tags=[{"Key": "env", "Value": "prod"}])["TopicArn"]
+    dev = sns.create_topic(Name="rt-dev", Tags=[{"Key": "env", "Value": "dev"}])["TopicArn"]
+    for g, env in (("/rt/prod", "prod"), ("/rt/dev", "dev")):
+        logs.create_log_group(logGroupName=g, tags={"env": env})
+    for a, env in (("rt-prod", "prod"), ("rt-dev", "dev")):
+        cw.put_metric_alarm(AlarmName=a, MetricName="M", Namespace="N", Statistic="Sum",
+                            Period=60, EvaluationPeriods=1, Threshold=1,
+                            ComparisonOperator="GreaterThanThreshold",
+                            Tags=[{"Key": "env", "Value": env}])
+    c = user_clients(cairn, "rt-operator", [
+        {"Effect": "Allow", "Action": ["sns:*", "logs:*", "cloudwatch:*"], "Resource": "*"},
+        {"Effect": "Deny", "Action": ["sns:Publish", "sns:DeleteTopic", "logs:DeleteLogGroup",
+                                      "cloudwatch:DeleteAlarms"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/env": "prod"}}}],
+        services=("sns", "logs", "cloudwatch"))
+    assert code(lambda: c["sns"].publish(TopicArn=prod, Message="m")) == "AuthorizationError"
+    assert code(lambda: c["sns"].delete_topic(TopicArn=prod)) == "AuthorizationError"
+    assert code(lambda: c["logs"].delete_log_group(logGroupName="/rt/prod")) == "AccessDeniedException"
+    assert code(lambda: c["cloudwatch"].delete_alarms(AlarmNames=["rt-prod"])) == "AccessDenied"
+    # The same calls on the untagged-for-prod resources are allowed.
+    c["sns"].publish(TopicArn=dev, Message="m")
+    c["sns"].delete_topic(TopicArn=dev)
+    c["logs"].delete_log_group(logGroupName="/rt/dev")
+    c["cloudwatch"].delete_alarms(AlarmNames=["rt-dev"])
+    assert sns.get_topic_attributes(TopicArn=prod)["Attributes"]["TopicArn"] == prod
+
+
+def test_sns_create_topic_carries_its_request_tags(cairn):
+    c = user_clients(cairn, "rt-creator", [
+        {"Effect": "Allow", "Action": ["sns:CreateTopic", "sns:TagResource"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestTag/team": "blue"}}}], services=("sns",))
+    c["sns"].create_topic(Name="blue-topic", Tags=[{"Key": "team", "Value": "blue"}])
+    assert code(lambda: c["sns"].create_topic(
+        Name="red-topic", Tags=[{"Key": "team", "Value": "red"}])) == "AuthorizationError"
+
+
+def test_the_s3_guides_deny_unencrypted_uploads_policy(cairn):
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="sse-required")
+    s3.put_bucket_policy(Bucket="sse-required", Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Sid": "DenyUnencrypted", "Effect": "Deny", "Principal": "*",
+             "Action": "s3:PutObject", "Resource": "arn:aws:s3:::sse-required/*",
+             "Condition": {"Null": {"s3:x-amz-server-side-encryption": "true"}}},
+            {"Sid": "DenyKms", "Effect": "Deny", "Principal": "*",
+             "Action": "s3:PutObject", "Resource": "arn:aws:s3:::sse-required/*",
+             "Condition": {"StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}}]}))
+    s3.put_object(Bucket="sse-required", Key="a", Body=b"x", ServerSideEncryption="AES256")
+    assert code(lambda: s3.put_object(Bucket="sse-required", Key="b", Body=b"x")) == "AccessDenied"
+    assert code(lambda: s3.put_object(Bucket="sse-required", Key="c", Body=b"x",
+                                      ServerSideEncryption="aws:kms")) == "AccessDenied"
+    assert code(lambda: s3.create_multipart_upload(Bucket="sse-required", Key="d")) == "AccessDenied"
+    s3.create_multipart_upload(Bucket="sse-required", Key="e", ServerSideEncryption="AES256")
+
+
+def test_s3_signing_keys(cairn):
+    c = user_clients(cairn, "sigv4-only", [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*",
+         "Condition": {"StringEquals": {"s3:signatureversion": "AWS4-HMAC-SHA256",
+                                        "s3:authType": "REST-HEADER"}}}])
+    c["s3"].create_bucket(Bucket="signed-by-header")
+    c["s3"].put_object(Bucket="signed-by-header", Key="k", Body=b"x")
+    c2 = user_clients(cairn, "presigned-only", [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*",
+         "Condition": {"StringEquals": {"s3:authType": "REST-QUERY-STRING"}}}])
+    assert code(lambda: c2["s3"].list_objects_v2(Bucket="signed-by-header")) == "AccessDenied"
+
+
+def test_bucket_and_topic_policies_take_every_condition_operator(cairn):
+    s3, sns = cairn.client("s3"), cairn.client("sns")
+    s3.create_bucket(Bucket="ip-guarded")
+    # The S3 guide's IP restriction: callers outside 10.0.0.0/8 are denied (the tests call
+    # from 127.0.0.1), and a number and a date operator parse too.
+    s3.put_bucket_policy(Bucket="ip-guarded", Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+             "Resource": "arn:aws:s3:::ip-guarded/*",
+             "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}},
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:ListBucket",
+             "Resource": "arn:aws:s3:::ip-guarded",
+             "Condition": {"NumericGreaterThan": {"s3:max-keys": "100"},
+                           "DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}}]}))
+    s3.put_object(Bucket="ip-guarded", Key="k", Body=b"x")
+    assert code(lambda: s3.get_object(Bucket="ip-guarded", Key="k")) == "AccessDenied"
+    s3.list_objects_v2(Bucket="ip-guarded", MaxKeys=100)
+    assert code(lambda: s3.list_objects_v2(Bucket="ip-guarded", MaxKeys=500)) == "AccessDenied"
+    topic = sns.create_topic(Name="ip-topic")["TopicArn"]
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sns:Publish",
+             "Resource": topic, "Condition": {"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}}]}))
+    assert "IpAddress" in sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"]
+    assert code(lambda: s3.put_bucket_policy(Bucket="ip-guarded", Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+             "Resource": "arn:aws:s3:::ip-guarded/*",
+             "Condition": {"NoSuchOperator": {"aws:SourceIp": "10.0.0.0/8"}}}]}))) == "MalformedPolicy"
+
+
+def test_assume_role_sees_the_roles_tags(cairn):
+    # IAM's ABAC tutorial: a user may assume the roles of its own project only.
+    iam = cairn.client("iam")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+        "Action": "sts:AssumeRole"}]})
+    for role, project in (("abac-unicorn", "unicorn"), ("abac-pegasus", "pegasus")):
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust,
+                        Tags=[{"Key": "access-project", "Value": project}])
+    c = user_clients(cairn, "abac-user", [{
+        "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/abac-*",
+        "Condition": {"StringEquals": {
+            "iam:ResourceTag/access-project": "${aws:PrincipalTag/access-project}"}}}],
+        tags=[("access-project", "unicorn")], services=("sts",))
+    c["sts"].assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/abac-unicorn", RoleSessionName="abac")
+    assert code(lambda: c["sts"].assume_role(
+        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/abac-pegasus", RoleSessionName="abac")) == "AccessDenied"
+
+
+def test_a_delegated_admin_may_change_users_within_its_boundary(cairn):
+    iam = cairn.client("iam")
+    boundary = iam.create_policy(PolicyName="DevBoundary", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))["Policy"]["Arn"]
+    c = user_clients(cairn, "delegated-admin", [{
+        "Effect": "Allow",
+        "Action": ["iam:CreateUser", "iam:AttachUserPolicy", "iam:PutUserPolicy"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary}}}],
+        services=("iam",))
+    c["iam"].create_user(UserName="dev-one", PermissionsBoundary=boundary)
+    c["iam"].attach_user_policy(UserName="dev-one",
+                                PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    c["iam"].put_user_policy(UserName="dev-one", PolicyName="inline", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket",
+                                                 "Resource": "*"}]}))
+    iam.create_user(UserName="dev-unbounded")
+    assert code(lambda: c["iam"].attach_user_policy(
+        UserName="dev-unbounded",
+        PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")) == "AccessDenied"
