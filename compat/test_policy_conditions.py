@@ -175,3 +175,34 @@ def test_a_delegated_admin_may_change_users_within_its_boundary(cairn):
     assert code(lambda: c["iam"].attach_user_policy(
         UserName="dev-unbounded",
         PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")) == "AccessDenied"
+
+
+def test_a_principal_with_a_partial_wildcard_is_refused(cairn):
+    # A wildcard cannot match part of a principal ARN: S3 refuses such a policy (it was
+    # stored, and matched nobody), as IAM and KMS already did.
+    s3, sns = cairn.client("s3"), cairn.client("sns")
+    s3.create_bucket(Bucket="wild-principal")
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/*"},
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::wild-principal/*"}]}
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_bucket_policy(Bucket="wild-principal", Policy=json.dumps(policy))
+    assert e.value.response["Error"]["Code"] == "MalformedPolicy"
+    assert e.value.response["Error"]["Message"] == "Invalid principal in policy"
+    topic = sns.create_topic(Name="wild-topic")["TopicArn"]
+    policy["Statement"][0].update(Action="sns:Publish", Resource=topic)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy",
+                                 AttributeValue=json.dumps(policy))
+    assert e.value.response["Error"]["Code"] == "InvalidParameter"
+
+
+def test_an_operation_cairn_does_not_carry_out_is_authorized_on_the_user_it_names(cairn):
+    # The IAM guide's self-service MFA policy grants iam:ListMFADevices on the caller's own
+    # user only; Cairn does not carry it out, but the refusal must be InvalidAction, not a
+    # false AccessDenied from authorizing it on "*".
+    c = user_clients(cairn, "mfa-self", [{
+        "Effect": "Allow", "Action": "iam:ListMFADevices",
+        "Resource": "arn:aws:iam::*:user/${aws:username}"}], services=("iam",))
+    assert code(lambda: c["iam"].list_mfa_devices(UserName="mfa-self")) == "InvalidAction"
+    assert code(lambda: c["iam"].list_mfa_devices(UserName="someone-else")) == "AccessDenied"

@@ -162,6 +162,15 @@ test("wizard errors show next to their fields at step 1, before anything is made
   await page.locator("#bucket-error").getByText("does not exist").waitFor();
   await page.getByRole("heading", { name: "Choose trail attributes" }).waitFor();
   await snap("08-wizard-error");
+  // "Add tag" goes on past the rows the page came with (a trail takes 50 tags).
+  for (let i = 0; i < 7; i++) {
+    await page.getByRole("button", { name: "Add tag" }).click();
+  }
+  assert.equal(await page.getByRole("textbox", { name: "Key" }).count(), 8);
+  assert.equal(await page.getByRole("button", { name: "Add tag" }).isVisible(), true);
+  // Fields are bounded as CreateTrail bounds them, in the page and at the server: a prefix
+  // typed past 200 characters stops there.
+  assert.equal(await page.getByLabel("Prefix").getAttribute("maxlength"), "200");
   noProblems();
 });
 

@@ -55,6 +55,14 @@ pub struct Service {
     pub prefix: &'static str,
     /// The service's error words, as its served operations record them.
     pub wire: fn(&ApiError) -> WireError,
+    /// The resource the action is authorized on, from the recorded request parameters
+    /// ([`any_resource`]: `*`).
+    pub resource: fn(&cairn_store::Connection, &cairn_core::CallContext, &Value) -> String,
+}
+
+/// No resource-level permission: the action is authorized on `*`.
+pub fn any_resource(_: &cairn_store::Connection, _: &cairn_core::CallContext, _: &Value) -> String {
+    "*".to_owned()
 }
 
 /// Authorizes and records a call of operation `name`, which Cairn does not carry out, with
@@ -73,11 +81,18 @@ pub async fn refuse(
         .any(|p| name.starts_with(p));
     let message = format!("Cairn does not carry out the action {name}.");
     let event_name = name.to_owned();
+    let resource_of = service.resource;
+    let given = request_parameters.clone();
     let answered = gate
         .execute(
             info,
             read_only,
-            move |_, _| Ok(vec![Permission::any(action)]),
+            move |conn, ctx| {
+                Ok(vec![Permission::new(
+                    action,
+                    resource_of(conn, ctx, &given),
+                )])
+            },
             move |_| Err::<(), _>(ApiError::new(ErrorKind::InvalidAction, message)),
             move |r: &cairn_core::error::ApiResult<()>| Outcome {
                 event_source: service.event_source,

@@ -78,7 +78,8 @@
     showChosen();
   }
 
-  // Wizard: "Add tag" reveals one more empty row.
+  // Wizard: "Add tag" reveals one more empty row, and past the rows the page came with adds
+  // one, up to the 50 tags a trail can carry.
   var tagAdd = document.getElementById("add-tag");
   var tagRows = document.getElementById("tag-rows");
   if (tagAdd && tagRows) {
@@ -92,8 +93,14 @@
     tagAdd.hidden = false;
     on(tagAdd, "click", function () {
       var next = tags.filter(function (r) { return r.hidden; })[0];
+      if (!next && tags.length < 50) {
+        next = tags[tags.length - 1].cloneNode(true);
+        Array.prototype.forEach.call(next.querySelectorAll("input"), function (i) { i.value = ""; });
+        tagRows.appendChild(next);
+        tags.push(next);
+      }
       if (next) { next.hidden = false; next.querySelector("input").focus(); }
-      if (!tags.some(function (r) { return r.hidden; })) { tagAdd.hidden = true; }
+      if (tags.length >= 50 && !tags.some(function (r) { return r.hidden; })) { tagAdd.hidden = true; }
     });
   }
 

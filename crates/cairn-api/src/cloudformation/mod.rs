@@ -489,6 +489,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
                 event_source: "cloudformation.amazonaws.com",
                 prefix: "cloudformation",
                 wire: |e| WireError::from(e),
+                resource: crate::unserved::any_resource,
             };
             let params = recorded_parameters(&params);
             let e = crate::unserved::refuse(&state.gate, info, service, &action, params).await;

@@ -95,6 +95,18 @@ pub fn local(state: &WizardState, step: u8, name: bool) -> FieldErrors {
     let bucket = bucket_of(state);
     if bucket.is_empty() {
         e.bucket = Some("Enter an S3 bucket name.".to_owned());
+    } else if bucket.len() > 63 {
+        e.bucket = Some("Bucket names are at most 63 characters long.".to_owned());
+    }
+    // CreateTrail's limit, checked before the next step's address carries the field.
+    if state.prefix.chars().count() > 200 {
+        e.prefix = Some("The S3 key prefix is at most 200 characters long.".to_owned());
+    }
+    if state.kms && state.kms_alias.len() > 250 {
+        e.kms = Some("The alias is at most 250 characters long (256 with alias/).".to_owned());
+    }
+    if state.sns && state.sns_topic.len() > 1024 {
+        e.sns = Some("The SNS topic is at most 256 characters long (or its ARN).".to_owned());
     }
     if state.sns && state.sns_topic.is_empty() {
         e.sns = Some("Enter an SNS topic, or turn SNS notification delivery off.".to_owned());
@@ -105,7 +117,12 @@ pub fn local(state: &WizardState, step: u8, name: bool) -> FieldErrors {
     if state.kms && state.kms_mode != "existing" && state.kms_alias.is_empty() {
         e.kms = Some("Enter an alias for the new AWS KMS key.".to_owned());
     }
-    if state.cloudwatch && (state.cwl_group.trim().is_empty() || state.cwl_role.is_empty()) {
+    if state.cloudwatch && (state.cwl_group.len() > 1024 || state.cwl_role.len() > 2048) {
+        e.cloudwatch = Some(
+            "The log group name is at most 512 characters long, the role's name 64 (or its ARN)."
+                .to_owned(),
+        );
+    } else if state.cloudwatch && (state.cwl_group.trim().is_empty() || state.cwl_role.is_empty()) {
         e.cloudwatch =
             Some("Enter a log group and an IAM role, or turn CloudWatch Logs off.".to_owned());
     } else if state.cloudwatch && state.cwl_role_mode != "existing" {

@@ -10,7 +10,6 @@ use cairn_console::pages::{ErrorPage, FileRow, Link, LogFiles};
 use cairn_console::text::{display_size, display_time, input_time};
 use cairn_core::error::ApiResult;
 use cairn_core::{ApiError, ErrorKind};
-use http::StatusCode;
 use serde_json::{Value, json};
 
 use super::calls::Caller;
@@ -118,7 +117,7 @@ async fn browse_with(
         Ok(l) => l,
         Err(e) => {
             page.error = Some(describe_error(&e));
-            return web::page_with(StatusCode::OK, &page);
+            return web::page_with(web::error_status(&e), &page);
         }
     };
     let folder = query
@@ -202,12 +201,8 @@ pub async fn file(state: &AppState, signed: &Signed, name: &str, query: &Form) -
 /// The console's error page for a download that failed, with the error's status: 403 for a
 /// denial, 404 for a missing trail or key, the API's status otherwise.
 fn file_error(signed: &Signed, name: &str, e: &ApiError) -> Response {
-    let status = match e.kind {
-        ErrorKind::TrailNotFound => StatusCode::NOT_FOUND,
-        _ => crate::errors::WireError::from(e).status,
-    };
     web::page_with(
-        status,
+        web::error_status(e),
         &ErrorPage {
             chrome: signed.chrome("trails"),
             title: format!("Log file of {name}"),

@@ -265,7 +265,7 @@ async fn route(state: &AppState, req: &Incoming<'_>) -> Response {
         }
         (true, ["trails", name, "edit"]) => edit::page(state, &signed, name).await,
         (false, ["trails", name, "edit"]) => edit::submit(state, &signed, name, &form).await,
-        (true, ["trails", name, "delete"]) => trails::confirm_delete(&signed, name),
+        (true, ["trails", name, "delete"]) => trails::confirm_delete(state, &signed, name).await,
         (false, ["trails", name, "delete"]) => trails::delete(state, &signed, name, &form).await,
         (true, ["trails", name, "logs"]) => logs::browse(state, &signed, name, query).await,
         (true, ["trails", name, "logs", "file"]) => logs::file(state, &signed, name, query).await,

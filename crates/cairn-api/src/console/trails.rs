@@ -186,12 +186,17 @@ async fn detail_with(
     let trail = match caller.cloudtrail("GetTrail", json!({"Name": name})).await {
         Ok(out) => out.get("Trail").cloned().unwrap_or(Value::Null),
         Err(e) => {
+            // A failed action is what the user asked about: its error comes first.
+            let message = match &error {
+                Some(failed) => format!("{failed}\n{}", describe_error(&e)),
+                None => describe_error(&e),
+            };
             return web::page_with(
-                StatusCode::NOT_FOUND,
+                web::error_status(&e),
                 &cairn_console::pages::ErrorPage {
                     chrome: signed.chrome("trails"),
                     title: name.to_owned(),
-                    message: describe_error(&e),
+                    message,
                 },
             );
         }
@@ -392,7 +397,10 @@ pub async fn act(
     match result {
         // POST-redirect-GET: reloading the page shows it again without calling again.
         Ok(done) => web::redirect(&trail_url(signed, name, done)),
-        Err(e) => detail(state, signed, name, None, Some(describe_error(&e))).await,
+        Err(e) => web::with_status(
+            detail(state, signed, name, None, Some(describe_error(&e))).await,
+            web::error_status(&e),
+        ),
     }
 }
 
@@ -540,8 +548,21 @@ async fn tags(
     }
 }
 
-/// `GET /console/trails/{name}/delete`.
-pub fn confirm_delete(signed: &Signed, name: &str) -> Response {
+/// `GET /console/trails/{name}/delete`: the confirmation, for a trail the user can see.
+pub async fn confirm_delete(state: &AppState, signed: &Signed, name: &str) -> Response {
+    if let Err(e) = Caller::new(state, signed)
+        .cloudtrail("GetTrail", json!({"Name": name}))
+        .await
+    {
+        return web::page_with(
+            web::error_status(&e),
+            &cairn_console::pages::ErrorPage {
+                chrome: signed.chrome("trails"),
+                title: name.to_owned(),
+                message: describe_error(&e),
+            },
+        );
+    }
     web::page(&ConfirmDelete {
         chrome: signed.chrome("trails"),
         name: name.to_owned(),
@@ -567,7 +588,7 @@ pub async fn delete(state: &AppState, signed: &Signed, name: &str, f: &Form) -> 
         Ok(_) => web::redirect(&list_url(signed, "deleted", name)),
         Err(e) => {
             page.error = Some(describe_error(&e));
-            web::page_with(StatusCode::OK, &page)
+            web::page_with(web::error_status(&e), &page)
         }
     }
 }

@@ -53,6 +53,23 @@ pub fn page_with<T: Template>(status: StatusCode, page: &T) -> Response {
     }
 }
 
+/// The status of a console page showing the failure of a call: 404 for a trail that does not
+/// exist, else the API's own (403 for a denial, 400 for a refused value, …).
+pub fn error_status(e: &cairn_core::ApiError) -> StatusCode {
+    match e.kind {
+        cairn_core::ErrorKind::TrailNotFound => StatusCode::NOT_FOUND,
+        _ => crate::errors::WireError::from(e).status,
+    }
+}
+
+/// `resp` with `status`, unless it already carries an error of its own.
+pub fn with_status(mut resp: Response, status: StatusCode) -> Response {
+    if resp.status() == StatusCode::OK {
+        *resp.status_mut() = status;
+    }
+    resp
+}
+
 /// A rendered page.
 pub fn page<T: Template>(page: &T) -> Response {
     page_with(StatusCode::OK, page)

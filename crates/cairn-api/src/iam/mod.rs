@@ -187,6 +187,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
                 event_source: "iam.amazonaws.com",
                 prefix: "iam",
                 wire: |e| WireError::from(e),
+                resource: unserved_resource,
             };
             let recorded = crate::query_record::request_parameters(&params);
             let e = crate::unserved::refuse(&state.gate, info, service, &action, recorded).await;
@@ -292,4 +293,37 @@ pub(crate) async fn call_internal(
         state.credentials.invalidate();
     }
     Ok(reply.xml)
+}
+
+/// The resource an operation Cairn does not carry out is authorized on: the user, role, group or
+/// instance profile it names, as IAM's resource-level permissions have it (the user guide's
+/// self-service MFA policy grants `iam:ListMFADevices` on `user/${aws:username}`); `*`
+/// otherwise.
+fn unserved_resource(
+    conn: &cairn_store::Connection,
+    ctx: &cairn_core::CallContext,
+    params: &serde_json::Value,
+) -> String {
+    use cairn_store::iam::{roles, users};
+    let account = ctx.account().as_str();
+    let named = |member: &str| params.get(member).and_then(serde_json::Value::as_str);
+    if let Some(name) = named("userName") {
+        return match users::get_user(conn, account, name) {
+            Ok(Some(u)) => cairn_core::iam::user_arn(&u),
+            _ => cairn_core::iam::arn(account, "user", "/", name),
+        };
+    }
+    if let Some(name) = named("roleName") {
+        return match roles::get_role(conn, account, name) {
+            Ok(Some(r)) => cairn_core::iam::role_arn(&r),
+            _ => cairn_core::iam::arn(account, "role", "/", name),
+        };
+    }
+    if let Some(name) = named("groupName") {
+        return cairn_core::iam::arn(account, "group", "/", name);
+    }
+    if let Some(name) = named("instanceProfileName") {
+        return cairn_core::iam::arn(account, "instance-profile", "/", name);
+    }
+    "*".to_owned()
 }

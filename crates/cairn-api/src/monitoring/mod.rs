@@ -273,6 +273,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
                 event_source: "monitoring.amazonaws.com",
                 prefix: "cloudwatch",
                 wire: |e| WireError::from(e),
+                resource: crate::unserved::any_resource,
             };
             let params = crate::wire::camelize(&body);
             let e = crate::unserved::refuse(&state.gate, info, service, &name, params).await;

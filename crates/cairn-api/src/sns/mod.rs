@@ -243,6 +243,7 @@ pub(crate) async fn call_internal(
                 event_source: "sns.amazonaws.com",
                 prefix: "sns",
                 wire: WireError::sns,
+                resource: crate::unserved::any_resource,
             };
             return Err(crate::unserved::refuse(
                 &state.gate,

@@ -267,6 +267,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
                 event_source: "sts.amazonaws.com",
                 prefix: "sts",
                 wire: |e| WireError::from(e),
+                resource: crate::unserved::any_resource,
             };
             let recorded = crate::query_record::request_parameters(&params);
             let e = crate::unserved::refuse(&state.gate, info, service, &action, recorded).await;

@@ -172,3 +172,35 @@ async fn saving_selectors_leaves_insights_alone_and_asks_before_logging_nothing(
         false
     );
 }
+
+#[tokio::test]
+async fn denied_and_missing_trails_answer_403_and_404_with_the_call_that_failed() {
+    let server = Server::start();
+    guarded_trail(&server).await;
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudtrail:LookupEvents","Resource":"*"}]}"#;
+    let (id, secret) = user_with(&server, "looker", policy).await;
+    let mut b = Browser::new(&server);
+    assert_eq!(b.sign_in(&id, &secret).await.0, 303);
+    // A page the user may not read is a denial (it was a 404), naming GetTrail.
+    let (status, _, page) = b.get("/console/trails/guarded").await;
+    assert_eq!(status, 403, "{page}");
+    assert!(page.contains("cloudtrail:GetTrail"), "{page}");
+    // Stop logging denied: 403, and the page says StopLogging was refused (it used to show
+    // only the GetTrail denial of the page shown after it).
+    let (status, _, page) =
+        crate::console_actions::act(&mut b, "/console/trails/guarded/stop", &[]).await;
+    assert_eq!(status, 403, "{page}");
+    assert!(page.contains("cloudtrail:StopLogging"), "{page}");
+    assert!(page.contains("cloudtrail:GetTrail"), "{page}");
+    let mut root = Browser::new(&server);
+    root.sign_in(ACCESS_KEY, SECRET).await;
+    for path in [
+        "/console/trails/nosuch",
+        "/console/trails/nosuch/logs",
+        "/console/trails/nosuch/delete",
+    ] {
+        let (status, _, page) = root.get(path).await;
+        assert_eq!(status, 404, "{path}: {page}");
+        assert!(page.contains("TrailNotFoundException"), "{path}: {page}");
+    }
+}

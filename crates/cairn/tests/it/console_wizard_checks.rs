@@ -260,3 +260,39 @@ async fn a_failure_after_creation_began_removes_what_the_submission_made() {
     assert_eq!(status, 303, "{body}");
     assert!(location.contains("done=created"), "{location}");
 }
+
+#[tokio::test]
+async fn fields_longer_than_create_trail_takes_are_refused_at_step_1() {
+    // Step 1 used to check only the name and tags: a 70,000-character prefix went into the
+    // next step's address, past what the listener reads (HTTP 414), and the form was lost.
+    let server = Server::start();
+    let mut b = Browser::new(&server);
+    b.sign_in(ACCESS_KEY, SECRET).await;
+    let long = "p".repeat(70_000);
+    let (status, body) = next_from_step1(
+        &mut b,
+        &[
+            ("name", "long-fields"),
+            ("storage", "new"),
+            ("new_bucket", "long-fields-logs"),
+            ("prefix", &long),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "shown again with the error");
+    assert!(body.contains("id=\"prefix-error\""), "{}", &body[..500]);
+    assert!(body.contains("at most 200 characters"));
+    let bucket = "b".repeat(64);
+    let (status, body) = next_from_step1(
+        &mut b,
+        &[
+            ("name", "long-fields"),
+            ("storage", "new"),
+            ("new_bucket", &bucket),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(body.contains("id=\"bucket-error\""));
+    assert!(!bucket_exists(&server, &bucket).await);
+}
