@@ -206,3 +206,24 @@ def test_an_operation_cairn_does_not_carry_out_is_authorized_on_the_user_it_name
         "Resource": "arn:aws:iam::*:user/${aws:username}"}], services=("iam",))
     assert code(lambda: c["iam"].list_mfa_devices(UserName="mfa-self")) == "InvalidAction"
     assert code(lambda: c["iam"].list_mfa_devices(UserName="someone-else")) == "AccessDenied"
+
+
+def test_alarm_calls_carry_their_request_tags_and_actions(cairn):
+    sns = cairn.client("sns")
+    page = sns.create_topic(Name="alarm-pager")["TopicArn"]
+    c = user_clients(cairn, "alarm-writer", [
+        {"Effect": "Allow", "Action": "cloudwatch:PutMetricAlarm", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestTag/team": "blue"}}},
+        {"Effect": "Deny", "Action": "cloudwatch:PutMetricAlarm", "Resource": "*",
+         "Condition": {"ForAnyValue:StringLike": {"cloudwatch:AlarmActions": "*:alarm-pager"}}}],
+        services=("cloudwatch",))
+
+    def put(name, team, actions=()):
+        return c["cloudwatch"].put_metric_alarm(
+            AlarmName=name, MetricName="M", Namespace="N", Statistic="Sum", Period=60,
+            EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold",
+            AlarmActions=list(actions), Tags=[{"Key": "team", "Value": team}])
+
+    put("blue-alarm", "blue")
+    assert code(lambda: put("red-alarm", "red")) == "AccessDenied"
+    assert code(lambda: put("paging-alarm", "blue", [page])) == "AccessDenied"

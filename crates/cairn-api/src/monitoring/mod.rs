@@ -382,8 +382,54 @@ fn permissions(ctx: &CallContext, op: &str, body: &Value) -> Vec<Permission> {
         cairn_core::alarms::alarm_arn(ctx.region.as_str(), ctx.account().as_str(), name)
     };
     let text = |m: &str| body.get(m).and_then(Value::as_str).map(str::to_owned);
+    let strings = |m: &str| -> Vec<String> {
+        body.get(m)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // The tags a call sets (`aws:RequestTag/<key>`, `aws:TagKeys`).
+    let tags: Vec<(String, String)> = body
+        .get("Tags")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| {
+                    Some((
+                        t.get("Key")?.as_str()?.to_owned(),
+                        t.get("Value")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     match op {
-        "PutMetricAlarm" | "SetAlarmState" | "DescribeAlarmHistory" => match text("AlarmName") {
+        "PutMetricAlarm" => {
+            let p = match text("AlarmName") {
+                Some(n) => Permission::new(action, arn(&n)),
+                None => Permission::any(action),
+            }
+            .with_request_tags(&tags);
+            // The actions an alarm would take (`cloudwatch:AlarmActions`).
+            let actions: Vec<String> = ["AlarmActions", "OKActions", "InsufficientDataActions"]
+                .iter()
+                .flat_map(|m| strings(m))
+                .collect();
+            vec![if actions.is_empty() {
+                p
+            } else {
+                p.with_values("cloudwatch:AlarmActions", actions)
+            }]
+        }
+        "SetAlarmState" | "DescribeAlarmHistory" => match text("AlarmName") {
             Some(n) => vec![Permission::new(action, arn(&n))],
             None => vec![Permission::any(action)],
         },
@@ -402,10 +448,18 @@ fn permissions(ctx: &CallContext, op: &str, body: &Value) -> Vec<Permission> {
                     .collect()
             }
         }
-        "TagResource" | "UntagResource" | "ListTagsForResource" => match text("ResourceARN") {
-            Some(r) => vec![Permission::new(action, r)],
-            None => vec![Permission::any(action)],
-        },
+        "TagResource" | "UntagResource" | "ListTagsForResource" => {
+            let p = match text("ResourceARN") {
+                Some(r) => Permission::new(action, r),
+                None => Permission::any(action),
+            };
+            let keys = strings("TagKeys");
+            vec![match op {
+                "TagResource" => p.with_request_tags(&tags),
+                "UntagResource" if !keys.is_empty() => p.with_values("aws:TagKeys", keys),
+                _ => p,
+            }]
+        }
         "PutMetricData" => match text("Namespace") {
             Some(ns) => vec![Permission::any(action).with("cloudwatch:namespace", ns)],
             None => vec![Permission::any(action)],
