@@ -227,3 +227,116 @@ def test_alarm_calls_carry_their_request_tags_and_actions(cairn):
     put("blue-alarm", "blue")
     assert code(lambda: put("red-alarm", "red")) == "AccessDenied"
     assert code(lambda: put("paging-alarm", "blue", [page])) == "AccessDenied"
+
+
+def test_sns_subscribe_carries_protocol_and_endpoint(cairn):
+    topic = cairn.client("sns").create_topic(Name="subs-guarded")["TopicArn"]
+    c = user_clients(cairn, "subscriber", [
+        {"Effect": "Allow", "Action": "sns:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "sns:Subscribe", "Resource": "*",
+         "Condition": {"StringNotLike": {"sns:Endpoint": "*@example.com"}}},
+        {"Effect": "Deny", "Action": "sns:Subscribe", "Resource": "*",
+         "Condition": {"StringEquals": {"sns:Protocol": "sms"}}}], services=("sns",))
+    c["sns"].subscribe(TopicArn=topic, Protocol="email", Endpoint="ok@example.com")
+    assert code(lambda: c["sns"].subscribe(TopicArn=topic, Protocol="email",
+                                           Endpoint="x@elsewhere.test")) == "AuthorizationError"
+
+
+def test_logs_untag_carries_the_keys_it_removes(cairn):
+    logs = cairn.client("logs")
+    logs.create_log_group(logGroupName="/untag/me", tags={"owner": "a", "team": "b"})
+    arn = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/untag/me"
+    c = user_clients(cairn, "untagger", [
+        {"Effect": "Allow", "Action": "logs:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "logs:UntagResource", "Resource": "*",
+         "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["owner"]}}}],
+        services=("logs",))
+    c["logs"].untag_resource(resourceArn=arn, tagKeys=["team"])
+    assert code(lambda: c["logs"].untag_resource(resourceArn=arn, tagKeys=["owner"])) == \
+        "AccessDeniedException"
+
+
+TOPIC_TEMPLATE = json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}}})
+ROLE_TEMPLATE = json.dumps({"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {
+    "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]}}}}})
+
+
+def test_cloudformation_keys_role_resource_types_and_tags(cairn):
+    iam = cairn.client("iam")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "cloudformation.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]})
+    role = iam.create_role(RoleName="cfn-service-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    iam.put_role_policy(RoleName="cfn-service-role", PolicyName="all", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    c = user_clients(cairn, "stack-maker", [
+        {"Effect": "Allow", "Action": ["cloudformation:*", "iam:PassRole"], "Resource": "*"},
+        # The user guide's service-role and resource-type guard rails.
+        {"Effect": "Deny", "Action": "cloudformation:CreateStack", "Resource": "*",
+         "Condition": {"Null": {"cloudformation:RoleArn": "true"}}},
+        {"Effect": "Deny", "Action": ["cloudformation:CreateStack"], "Resource": "*",
+         "Condition": {"ForAnyValue:StringLikeIfExists": {
+             "cloudformation:ResourceTypes": ["AWS::IAM::*"]}}},
+        {"Effect": "Deny", "Action": "cloudformation:CreateStack", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestTag/env": "prod"}}}],
+        services=("cloudformation",))
+    cfn = c["cloudformation"]
+    assert code(lambda: cfn.create_stack(StackName="no-role", TemplateBody=TOPIC_TEMPLATE,
+                                         ResourceTypes=["AWS::SNS::Topic"])) == "AccessDenied"
+    assert code(lambda: cfn.create_stack(StackName="no-types", TemplateBody=TOPIC_TEMPLATE,
+                                         RoleARN=role)) == "AccessDenied"
+    assert code(lambda: cfn.create_stack(StackName="iam-types", TemplateBody=ROLE_TEMPLATE,
+                                         RoleARN=role, ResourceTypes=["AWS::IAM::Role"],
+                                         Capabilities=["CAPABILITY_IAM"])) == "AccessDenied"
+    assert code(lambda: cfn.create_stack(StackName="prod", TemplateBody=TOPIC_TEMPLATE,
+                                         RoleARN=role, ResourceTypes=["AWS::SNS::*"],
+                                         Tags=[{"Key": "env", "Value": "prod"}])) == "AccessDenied"
+    cfn.create_stack(StackName="allowed", TemplateBody=TOPIC_TEMPLATE, RoleARN=role,
+                     ResourceTypes=["AWS::SNS::*"], Tags=[{"Key": "env", "Value": "dev"}])
+    # The declared list binds the template: a type outside it is refused, so the list cannot
+    # be used to slip an IAM role past the guard rail.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cfn.create_stack(StackName="smuggled", TemplateBody=ROLE_TEMPLATE, RoleARN=role,
+                         ResourceTypes=["AWS::SNS::Topic"], Capabilities=["CAPABILITY_IAM"])
+    assert e.value.response["Error"]["Code"] == "ValidationError"
+    assert "AWS::IAM::Role" in e.value.response["Error"]["Message"]
+
+
+def test_resource_tags_of_stacks_and_managed_policies(cairn):
+    iam, cfn = cairn.client("iam"), cairn.client("cloudformation")
+    cfn.create_stack(StackName="tagged-stack", TemplateBody=TOPIC_TEMPLATE,
+                     Tags=[{"Key": "protected", "Value": "yes"}])
+    cfn.get_waiter("stack_create_complete").wait(StackName="tagged-stack")
+    policy = iam.create_policy(PolicyName="tagged-policy", Tags=[{"Key": "protected", "Value": "yes"}],
+                               PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                                   {"Effect": "Allow", "Action": "s3:ListBucket",
+                                    "Resource": "*"}]}))["Policy"]["Arn"]
+    c = user_clients(cairn, "tag-guarded", [
+        {"Effect": "Allow", "Action": ["cloudformation:*", "iam:*"], "Resource": "*"},
+        {"Effect": "Deny", "Action": ["cloudformation:DeleteStack", "iam:CreatePolicyVersion"],
+         "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/protected": "yes"}}}],
+        services=("cloudformation", "iam"))
+    assert code(lambda: c["cloudformation"].delete_stack(StackName="tagged-stack")) == "AccessDenied"
+    assert code(lambda: c["iam"].create_policy_version(
+        PolicyArn=policy, PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"}]}))) == "AccessDenied"
+
+
+def test_assume_role_carries_transitive_tag_keys(cairn):
+    iam = cairn.client("iam")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+        "Action": ["sts:AssumeRole", "sts:TagSession"]}]})
+    iam.create_role(RoleName="transitive-role", AssumeRolePolicyDocument=trust)
+    c = user_clients(cairn, "chainer", [
+        {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": "*"},
+        {"Effect": "Deny", "Action": "sts:TagSession", "Resource": "*",
+         "Condition": {"ForAnyValue:StringEquals": {"sts:TransitiveTagKeys": ["team"]}}}],
+        services=("sts",))
+    arn = f"arn:aws:iam::{ACCOUNT}:role/transitive-role"
+    tags = [{"Key": "team", "Value": "a"}]
+    c["sts"].assume_role(RoleArn=arn, RoleSessionName="plain-tags", Tags=tags)
+    assert code(lambda: c["sts"].assume_role(RoleArn=arn, RoleSessionName="transitive",
+                                             Tags=tags, TransitiveTagKeys=["team"])) == "AccessDenied"

@@ -7,7 +7,7 @@ use cairn_template::Given;
 use crate::iam::input::Input;
 
 /// Whether a list member was sent at all (an empty list arrives as `Name=`).
-fn sent(p: &Input, name: &str) -> bool {
+pub fn sent(p: &Input, name: &str) -> bool {
     p.opt(name).is_some() || !p.list(name).is_empty() || !p.structs(name).is_empty()
 }
 
@@ -67,5 +67,6 @@ pub fn stack_input(p: &Input) -> ApiResult<StackInput> {
         stack_policy: p.opt("StackPolicyBody"),
         policy_during_update: p.opt("StackPolicyDuringUpdateBody"),
         client_request_token: p.opt("ClientRequestToken"),
+        resource_types: sent(p, "ResourceTypes").then(|| p.list("ResourceTypes")),
     })
 }

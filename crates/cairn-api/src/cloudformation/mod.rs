@@ -514,10 +514,22 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
             Some(name) => stack_arn(conn, ctx, &name)?,
             None => "*".to_owned(),
         };
-        let mut needed = vec![Permission::new(
-            format!("cloudformation:{perm_action}"),
-            resource,
-        )];
+        // CloudFormation's keys (user guide, "Condition keys for CloudFormation"): the service
+        // role, the `ResourceTypes` the call declares, and the tags it sets.
+        let mut own = Permission::new(format!("cloudformation:{perm_action}"), resource);
+        if let Some(role) = perm_input.opt("RoleARN") {
+            own = own.with("cloudformation:RoleArn", role);
+        }
+        if input::sent(&perm_input, "ResourceTypes") {
+            own = own.with_values(
+                "cloudformation:ResourceTypes",
+                perm_input.list("ResourceTypes"),
+            );
+        }
+        if let Ok(Some(tags)) = input::tags(&perm_input) {
+            own = own.with_request_tags(&tags);
+        }
+        let mut needed = vec![own];
         if let Some(role) = perm_input.opt("RoleARN") {
             needed.push(Permission::new("iam:PassRole", role));
         }

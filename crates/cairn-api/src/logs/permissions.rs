@@ -38,6 +38,25 @@ fn with_request_tags(mut p: Permission, body: &Value) -> Permission {
     p
 }
 
+/// `p` with `aws:TagKeys`: the keys listed in `member` of an untag call.
+fn with_removed_keys(p: Permission, body: &Value, member: &str) -> Permission {
+    let keys: Vec<String> = body
+        .get(member)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if keys.is_empty() {
+        p
+    } else {
+        p.with_values("aws:TagKeys", keys)
+    }
+}
+
 /// The permissions `op` needs for request `body`.
 pub fn of(_: &Connection, ctx: &CallContext, op: &str, body: &Value) -> ApiResult<Vec<Permission>> {
     let action = format!("logs:{op}");
@@ -72,17 +91,22 @@ pub fn of(_: &Connection, ctx: &CallContext, op: &str, body: &Value) -> ApiResul
         | "DisassociateKmsKey"
         | "PutMetricFilter"
         | "DeleteMetricFilter"
-        | "UntagLogGroup"
         | "ListTagsLogGroup" => vec![Permission::new(action, group_resource())],
+        // The keys an untag call removes are `aws:TagKeys`.
+        "UntagLogGroup" => vec![with_removed_keys(
+            Permission::new(action, group_resource()),
+            body,
+            "tags",
+        )],
         "DescribeMetricFilters" => vec![Permission::new(action, group_resource())],
         "TagResource" | "UntagResource" | "ListTagsForResource" => {
             let arn = text(body, "resourceArn").unwrap_or("*");
             let arn = arn.strip_suffix(":*").unwrap_or(arn);
             let p = Permission::new(action, arn);
-            vec![if op == "TagResource" {
-                with_request_tags(p, body)
-            } else {
-                p
+            vec![match op {
+                "TagResource" => with_request_tags(p, body),
+                "UntagResource" => with_removed_keys(p, body, "tagKeys"),
+                _ => p,
             }]
         }
         "StartQuery" => {

@@ -529,6 +529,17 @@ pub(crate) async fn call_internal(
                     .under(ResourcePolicy::Topic(topic));
                 vec![match sns_action.as_str() {
                     "sns:TagResource" => p.with_request_tags(&params::tags(params)),
+                    // SNS's own keys (SNS guide, "Amazon SNS-specific keys").
+                    "sns:Subscribe" => {
+                        let p = match get("Protocol") {
+                            Some(v) => p.with("sns:Protocol", v),
+                            None => p,
+                        };
+                        match get("Endpoint") {
+                            Some(v) => p.with("sns:Endpoint", v),
+                            None => p,
+                        }
+                    }
                     "sns:UntagResource" => {
                         let keys: Vec<String> = params
                             .iter()

@@ -220,6 +220,10 @@ fn permission(action: &str, p: &Input) -> Vec<Permission> {
                 perm =
                     perm.with_values("aws:TagKeys", tags.iter().map(|(k, _)| k.clone()).collect());
             }
+            let transitive = p.list("TransitiveTagKeys");
+            if !transitive.is_empty() {
+                perm = perm.with_values("sts:TransitiveTagKeys", transitive);
+            }
             let mut needed = vec![perm.clone()];
             if !tags.is_empty() {
                 needed.push(Permission {

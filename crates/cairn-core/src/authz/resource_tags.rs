@@ -1,8 +1,9 @@
 //! The tags of the resource a permission names. Every call's request context carries them as
 //! `aws:ResourceTag/<key>` (IAM users and roles also as `iam:ResourceTag/<key>`), whichever
 //! service the call came through: a CloudTrail trail, an SNS topic, a CloudWatch Logs log
-//! group, a CloudWatch alarm, a KMS key, an IAM user or role (so `sts:AssumeRole` on a role
-//! sees the role's tags, as IAM's ABAC tutorial needs). The evaluator fills them in one place;
+//! group, a CloudWatch alarm, a KMS key, a CloudFormation stack, an IAM customer managed
+//! policy, user or role (so `sts:AssumeRole` on a role sees the role's tags, as IAM's ABAC
+//! tutorial needs). The evaluator fills them in one place;
 //! without them a `Deny` on a resource tag would never apply. A resource that does not exist
 //! (or an ARN of another kind) has none.
 
@@ -55,6 +56,22 @@ pub fn of(conn: &Connection, arn: &str) -> ApiResult<(Vec<(String, String)>, boo
             .into_iter()
             .map(|t| (t.key, t.value))
             .collect(),
+        // A stack's id is its ARN (`stack/<name>/<uuid>`); a name not yet made has none.
+        ("cloudformation", Some(("stack", _))) => {
+            match cairn_store::cloudformation::get_stack(conn, arn)? {
+                Some(row) if !row.deleted => {
+                    crate::cloudformation::model::from_body::<crate::cloudformation::model::Stack>(
+                        &row.body,
+                    )?
+                    .tags
+                }
+                _ => Vec::new(),
+            }
+        }
+        ("iam", Some(("policy", _))) => match cairn_store::iam::policies::get_policy(conn, arn)? {
+            Some(p) => cairn_store::iam::tags::tags(conn, &p.policy_id)?,
+            None => Vec::new(),
+        },
         ("iam", Some(("user" | "role", rest))) => {
             use cairn_store::iam::{roles, tags, users};
             let name = rest.rsplit('/').next().unwrap_or_default();

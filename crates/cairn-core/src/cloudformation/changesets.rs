@@ -143,6 +143,7 @@ pub fn create_change_set(
         previous,
         &input.capabilities,
         pseudo.clone(),
+        input.resource_types.as_deref(),
     )?;
     super::stacks::check_role(conn, ctx, input.role_arn.as_deref())?;
     let rows = records::resources(conn, &stack.stack_id)?;

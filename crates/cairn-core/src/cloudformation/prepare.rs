@@ -142,7 +142,10 @@ pub struct Prepared {
     pub parameters: Vec<(String, String)>,
 }
 
-/// Template, parameters, capabilities, conditions and the dependency graph, checked.
+/// Template, parameters, capabilities, conditions and the dependency graph, checked; with the
+/// `ResourceTypes` a call declared, the template may hold only those types (`AWS::*`,
+/// `AWS::<service>::*` and `Custom::*` name families), since a policy's
+/// `cloudformation:ResourceTypes` condition judges the call by that list.
 pub fn prepare(
     registry: &Registry,
     body: &str,
@@ -150,8 +153,29 @@ pub fn prepare(
     previous: Option<&[(String, String)]>,
     capabilities: &[String],
     pseudo: Pseudo,
+    allowed_types: Option<&[String]>,
 ) -> ApiResult<Prepared> {
     let template = template(registry, body)?;
+    if let Some(allowed) = allowed_types {
+        let covered = |t: &str| {
+            allowed.iter().any(|a| {
+                a == t
+                    || a.strip_suffix('*')
+                        .is_some_and(|family| t.starts_with(family))
+            })
+        };
+        let outside: Vec<String> = template
+            .resource_types()
+            .into_iter()
+            .filter(|t| !covered(t))
+            .collect();
+        if !outside.is_empty() {
+            return Err(invalid(format!(
+                "Resource types [{}] are not in the ResourceTypes given for this stack",
+                outside.join(", ")
+            )));
+        }
+    }
     let parameters = cairn_template::params::resolve(&template.parameters, given, previous)
         .map_err(|e| invalid(e.to_string()))?;
     check_capabilities(registry, &template, capabilities)?;

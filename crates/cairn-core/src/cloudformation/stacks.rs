@@ -49,6 +49,8 @@ pub struct StackInput {
     pub policy_during_update: Option<String>,
     /// `ClientRequestToken`.
     pub client_request_token: Option<String>,
+    /// `ResourceTypes`, when sent: the template may hold only these types.
+    pub resource_types: Option<Vec<String>>,
 }
 
 /// The pseudo parameters of a stack.
@@ -119,6 +121,7 @@ pub fn check_role(conn: &Connection, ctx: &CallContext, role_arn: Option<&str>) 
         session_name: "AWSCloudFormation",
         source_identity: None,
         tags: &[],
+        transitive_tag_keys: &[],
     };
     if crate::sts::trust_allows(conn, &service, &trust, &request)? {
         Ok(())
@@ -164,6 +167,7 @@ pub fn create_stack(
         None,
         &input.capabilities,
         pseudo_of(ctx, &input.name, &stack_id, &notifications),
+        input.resource_types.as_deref(),
     )?;
     check_role(conn, ctx, input.role_arn.as_deref())?;
     let (disable_rollback, delete_on_failure) = match input.on_failure.as_deref() {
@@ -318,6 +322,7 @@ pub fn update_stack(
         Some(&stack.parameters),
         &input.capabilities,
         pseudo_of(ctx, &stack.name, &stack.stack_id, &notifications),
+        input.resource_types.as_deref(),
     )?;
     let same_template = body == stack.template_body
         || cairn_template::parse_body(&body).ok()

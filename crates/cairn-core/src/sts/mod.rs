@@ -346,6 +346,7 @@ pub fn assume_role(
         session_name: &input.session_name,
         source_identity: source_identity.as_deref(),
         tags: &input.tags,
+        transitive_tag_keys: &input.transitive_tag_keys,
     };
     if let Some(action) = trust_refusal(conn, ctx, &trust, &trust_ctx, &inherited_tags)? {
         return Err(denied(ctx, action, &input.role_arn));

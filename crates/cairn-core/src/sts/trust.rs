@@ -28,6 +28,8 @@ pub struct AssumeRoleContext<'a> {
     pub source_identity: Option<&'a str>,
     /// Session tags requested.
     pub tags: &'a [Tag],
+    /// `TransitiveTagKeys`.
+    pub transitive_tag_keys: &'a [String],
 }
 
 /// The evaluator's view of a caller.
@@ -153,6 +155,12 @@ pub fn trust_refusal(
     }
     for (k, v) in crate::iam::principal_tags(conn, &ctx.principal)? {
         context.insert(&format!("aws:PrincipalTag/{k}"), v);
+    }
+    if !request.transitive_tag_keys.is_empty() {
+        context.insert_values(
+            "sts:TransitiveTagKeys",
+            request.transitive_tag_keys.to_vec(),
+        );
     }
     if !request.tags.is_empty() {
         for (k, v) in request.tags {
