@@ -88,7 +88,20 @@ def test_the_s3_guides_deny_unencrypted_uploads_policy(cairn):
     assert code(lambda: s3.put_object(Bucket="sse-required", Key="c", Body=b"x",
                                       ServerSideEncryption="aws:kms")) == "AccessDenied"
     assert code(lambda: s3.create_multipart_upload(Bucket="sse-required", Key="d")) == "AccessDenied"
-    s3.create_multipart_upload(Bucket="sse-required", Key="e", ServerSideEncryption="AES256")
+    # An encrypted upload's parts and completion send no encryption header; they are judged
+    # with the upload's own encryption, so the policy does not refuse them.
+    up = s3.create_multipart_upload(Bucket="sse-required", Key="e",
+                                    ServerSideEncryption="AES256")["UploadId"]
+    etag = s3.upload_part(Bucket="sse-required", Key="e", UploadId=up, PartNumber=1,
+                          Body=b"x" * 10)["ETag"]
+    s3.complete_multipart_upload(Bucket="sse-required", Key="e", UploadId=up,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    assert s3.head_object(Bucket="sse-required", Key="e")["ServerSideEncryption"] == "AES256"
+    # The high-level upload of a large file (multipart) works with --sse.
+    s3.upload_fileobj(__import__("io").BytesIO(b"y" * (9 * 1024 * 1024)), "sse-required", "big",
+                      ExtraArgs={"ServerSideEncryption": "AES256"},
+                      Config=__import__("boto3").s3.transfer.TransferConfig(
+                          multipart_threshold=5 * 1024 * 1024))
 
 
 def test_s3_signing_keys(cairn):
@@ -102,6 +115,12 @@ def test_s3_signing_keys(cairn):
         {"Effect": "Allow", "Action": "s3:*", "Resource": "*",
          "Condition": {"StringEquals": {"s3:authType": "REST-QUERY-STRING"}}}])
     assert code(lambda: c2["s3"].list_objects_v2(Bucket="signed-by-header")) == "AccessDenied"
+    # The same user's presigned URL is a REST-QUERY-STRING request, and allowed.
+    import requests
+    url = c2["s3"].generate_presigned_url("get_object",
+                                          Params={"Bucket": "signed-by-header", "Key": "k"})
+    got = requests.get(url, timeout=30)
+    assert got.status_code == 200 and got.content == b"x", got.text
 
 
 def test_bucket_and_topic_policies_take_every_condition_operator(cairn):
@@ -205,6 +224,7 @@ def test_an_operation_cairn_does_not_carry_out_is_authorized_on_the_user_it_name
         "Effect": "Allow", "Action": "iam:ListMFADevices",
         "Resource": "arn:aws:iam::*:user/${aws:username}"}], services=("iam",))
     assert code(lambda: c["iam"].list_mfa_devices(UserName="mfa-self")) == "InvalidAction"
+    assert code(lambda: c["iam"].list_mfa_devices()) == "InvalidAction", "the caller by default"
     assert code(lambda: c["iam"].list_mfa_devices(UserName="someone-else")) == "AccessDenied"
 
 

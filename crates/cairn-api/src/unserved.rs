@@ -55,14 +55,27 @@ pub struct Service {
     pub prefix: &'static str,
     /// The service's error words, as its served operations record them.
     pub wire: fn(&ApiError) -> WireError,
-    /// The resource the action is authorized on, from the recorded request parameters
+    /// The resource operation `name` is authorized on, from the recorded request parameters
     /// ([`any_resource`]: `*`).
-    pub resource: fn(&cairn_store::Connection, &cairn_core::CallContext, &Value) -> String,
+    pub resource: ResourceOf,
 }
 
+/// How a refused operation's resource is found: (store, call, operation, parameters).
+pub type ResourceOf = fn(
+    &cairn_store::Connection,
+    &cairn_core::CallContext,
+    &str,
+    &Value,
+) -> cairn_core::error::ApiResult<String>;
+
 /// No resource-level permission: the action is authorized on `*`.
-pub fn any_resource(_: &cairn_store::Connection, _: &cairn_core::CallContext, _: &Value) -> String {
-    "*".to_owned()
+pub fn any_resource(
+    _: &cairn_store::Connection,
+    _: &cairn_core::CallContext,
+    _: &str,
+    _: &Value,
+) -> cairn_core::error::ApiResult<String> {
+    Ok("*".to_owned())
 }
 
 /// Authorizes and records a call of operation `name`, which Cairn does not carry out, with
@@ -82,16 +95,14 @@ pub async fn refuse(
     let message = format!("Cairn does not carry out the action {name}.");
     let event_name = name.to_owned();
     let resource_of = service.resource;
-    let given = request_parameters.clone();
+    let (given, op) = (request_parameters.clone(), name.to_owned());
     let answered = gate
         .execute(
             info,
             read_only,
             move |conn, ctx| {
-                Ok(vec![Permission::new(
-                    action,
-                    resource_of(conn, ctx, &given),
-                )])
+                let resource = resource_of(conn, ctx, &op, &given)?;
+                Ok(vec![Permission::new(action, resource)])
             },
             move |_| Err::<(), _>(ApiError::new(ErrorKind::InvalidAction, message)),
             move |r: &cairn_core::error::ApiResult<()>| Outcome {

@@ -14,7 +14,11 @@ pub fn parse_resource(document: &str) -> Result<Document, String> {
 }
 
 /// Whether `document` alone lets the service principal `service` do `action` on `resource`,
-/// given the request's condition keys. A policy that does not parse allows nothing.
+/// given the request's own condition keys. The context also holds what every request of a
+/// service principal carries (`aws:PrincipalServiceName`, `aws:PrincipalIsAWSService`, the
+/// time, and `aws:SecureTransport` true: AWS services call over TLS), so a data-perimeter
+/// `Deny` that exempts services exempts CloudTrail here too. A policy that does not parse
+/// (stored before a stricter check, say) allows nothing, and says why in the log.
 pub fn service_allowed(
     document: &str,
     service: &str,
@@ -22,16 +26,32 @@ pub fn service_allowed(
     resource: &str,
     keys: &[(&str, &str)],
 ) -> bool {
-    let Ok(doc) = Document::parse(document, PolicyKind::Resource) else {
-        return false;
+    let doc = match Document::parse(document, PolicyKind::Resource) {
+        Ok(doc) => doc,
+        Err(m) => {
+            tracing::warn!(
+                resource,
+                reason = %m.message(),
+                "a stored resource policy does not parse; it allows {service} nothing: write it again"
+            );
+            return false;
+        }
     };
-    let mut context = Context::new();
-    for (k, v) in keys {
-        context.insert(k, *v);
-    }
     let principal = Principal::Service {
         name: service.to_owned(),
     };
+    let mut context = Context::new();
+    principal.add_context_keys(&mut context);
+    context.insert("aws:SecureTransport", "true");
+    let now = chrono::Utc::now();
+    context.insert("aws:EpochTime", now.timestamp().to_string());
+    context.insert(
+        "aws:CurrentTime",
+        now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    );
+    for (k, v) in keys {
+        context.insert(k, *v);
+    }
     doc.evaluate(&Request {
         principal: &principal,
         action,
@@ -78,6 +98,48 @@ mod tests {
             "s3:PutObject",
             "arn:aws:s3:::b/AWSLogs/111122223333/x.json.gz",
             &keys
+        ));
+    }
+
+    #[test]
+    fn a_deny_wins_and_the_resource_must_match() {
+        let p = r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::b/logs/AWSLogs/111122223333/*"},
+            {"Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/logs/AWSLogs/111122223333/secret/*"}]}"#;
+        let put = |key: &str| {
+            service_allowed(
+                p,
+                CLOUDTRAIL,
+                "s3:PutObject",
+                &format!("arn:aws:s3:::b/{key}"),
+                &[],
+            )
+        };
+        assert!(put("logs/AWSLogs/111122223333/CloudTrail/x.json.gz"));
+        assert!(
+            !put("other/AWSLogs/111122223333/CloudTrail/x.json.gz"),
+            "another prefix"
+        );
+        assert!(!put("logs/AWSLogs/111122223333/secret/x"), "the Deny wins");
+    }
+
+    #[test]
+    fn a_perimeter_deny_that_exempts_services_exempts_cloudtrail() {
+        // AWS's data-perimeter pattern: deny callers outside the organization unless they are
+        // AWS services.
+        let p = r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*"},
+            {"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*","Condition":{
+                "StringNotEqualsIfExists":{"aws:PrincipalOrgID":"o-abc"},
+                "BoolIfExists":{"aws:PrincipalIsAWSService":"false"}}},
+            {"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*","Condition":{
+                "Bool":{"aws:SecureTransport":"false"}}}]}"#;
+        assert!(service_allowed(
+            p,
+            CLOUDTRAIL,
+            "s3:PutObject",
+            "arn:aws:s3:::b/k",
+            &[]
         ));
     }
 

@@ -203,6 +203,20 @@ impl Document {
             .collect()
     }
 
+    /// Whether a condition of the document tests a key that starts with `prefix`
+    /// (case-insensitively), such as `aws:ResourceTag/`: callers skip gathering keys no
+    /// policy reads.
+    pub fn tests_key_prefix(&self, prefix: &str) -> bool {
+        self.statements
+            .iter()
+            .flat_map(Statement::condition_keys)
+            .any(|k| {
+                k.len() >= prefix.len()
+                    && k.is_char_boundary(prefix.len())
+                    && k[..prefix.len()].eq_ignore_ascii_case(prefix)
+            })
+    }
+
     /// Every condition key referenced, as written, without duplicates (case-insensitive).
     pub fn condition_keys(&self) -> Vec<&str> {
         let mut keys: Vec<&str> = Vec::new();

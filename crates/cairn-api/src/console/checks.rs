@@ -95,18 +95,23 @@ pub fn local(state: &WizardState, step: u8, name: bool) -> FieldErrors {
     let bucket = bucket_of(state);
     if bucket.is_empty() {
         e.bucket = Some("Enter an S3 bucket name.".to_owned());
-    } else if bucket.len() > 63 {
+    }
+    // Every field the next step's address carries is bounded (as the page's `maxlength`),
+    // whether or not its option is on, so the address never outgrows what the server reads.
+    if state.new_bucket.len() > 63 || state.existing_bucket.len() > 63 {
         e.bucket = Some("Bucket names are at most 63 characters long.".to_owned());
     }
-    // CreateTrail's limit, checked before the next step's address carries the field.
     if state.prefix.chars().count() > 200 {
         e.prefix = Some("The S3 key prefix is at most 200 characters long.".to_owned());
     }
-    if state.kms && state.kms_alias.len() > 250 {
-        e.kms = Some("The alias is at most 250 characters long (256 with alias/).".to_owned());
+    if state.kms_alias.len() > 250 || state.kms_key.len() > 2048 {
+        e.kms = Some(
+            "The alias is at most 250 characters long (256 with alias/), a key id or ARN 2048."
+                .to_owned(),
+        );
     }
-    if state.sns && state.sns_topic.len() > 1024 {
-        e.sns = Some("The SNS topic is at most 256 characters long (or its ARN).".to_owned());
+    if state.sns_topic.len() > 1024 {
+        e.sns = Some("The SNS topic is at most 1024 characters long (a name or ARN).".to_owned());
     }
     if state.sns && state.sns_topic.is_empty() {
         e.sns = Some("Enter an SNS topic, or turn SNS notification delivery off.".to_owned());
@@ -117,9 +122,9 @@ pub fn local(state: &WizardState, step: u8, name: bool) -> FieldErrors {
     if state.kms && state.kms_mode != "existing" && state.kms_alias.is_empty() {
         e.kms = Some("Enter an alias for the new AWS KMS key.".to_owned());
     }
-    if state.cloudwatch && (state.cwl_group.len() > 1024 || state.cwl_role.len() > 2048) {
+    if state.cwl_group.len() > 1024 || state.cwl_role.len() > 2048 {
         e.cloudwatch = Some(
-            "The log group name is at most 512 characters long, the role's name 64 (or its ARN)."
+            "The log group is at most 1024 characters long (a name or ARN), the role 2048."
                 .to_owned(),
         );
     } else if state.cloudwatch && (state.cwl_group.trim().is_empty() || state.cwl_role.is_empty()) {
@@ -129,7 +134,11 @@ pub fn local(state: &WizardState, step: u8, name: bool) -> FieldErrors {
         e.cloudwatch = role_name_error(&state.cwl_role);
     }
     e.tags = tags_error(state);
-    if step >= 2 {
+    if state.selectors.s3_buckets.len() > MAX_SELECTOR_TEXT {
+        e.selectors = Some(format!(
+            "The S3 buckets list is at most {MAX_SELECTOR_TEXT} characters long."
+        ));
+    } else if step >= 2 {
         e.selectors = selectors_error(&state.selectors).or_else(|| {
             // A new trail that would log nothing is a mistake, as in AWS's wizard; the
             // editor of an existing trail asks for a confirmation instead.
@@ -144,6 +153,10 @@ pub fn local(state: &WizardState, step: u8, name: bool) -> FieldErrors {
     }
     e
 }
+
+/// The longest list of S3 buckets the data-event selector field takes: 250 values (a
+/// selector's limit) of the longest bucket ARNs fit well within it.
+const MAX_SELECTOR_TEXT: usize = 32_768;
 
 /// Checks against what exists, for the fields [`local`] passed. `name` as for [`local`].
 pub async fn remote(

@@ -241,7 +241,11 @@ async fn route(state: &AppState, req: &Incoming<'_>) -> Response {
     // A form acts in the region of the page it was on (each tab's own, as AWS's regional
     // console addresses make it), and that region becomes the session's.
     let signed = match form.get("page_region").map(Region::parse) {
-        Some(Ok(page)) if !get && seg.as_slice() != ["region"] && page != signed.region => {
+        Some(Ok(page))
+            if !get
+                && !matches!(seg.as_slice(), ["region"] | ["signout"])
+                && page != signed.region =>
+        {
             signin::remember_region(state, &signed, &page).await;
             session::Signed {
                 region: page,

@@ -548,11 +548,13 @@ async fn tags(
     }
 }
 
-/// `GET /console/trails/{name}/delete`: the confirmation, for a trail the user can see.
+/// `GET /console/trails/{name}/delete`: the confirmation, unless the trail does not exist (a
+/// user who may delete but not read a trail still gets it).
 pub async fn confirm_delete(state: &AppState, signed: &Signed, name: &str) -> Response {
     if let Err(e) = Caller::new(state, signed)
         .cloudtrail("GetTrail", json!({"Name": name}))
         .await
+        && e.kind == ErrorKind::TrailNotFound
     {
         return web::page_with(
             web::error_status(&e),

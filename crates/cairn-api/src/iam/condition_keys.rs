@@ -29,25 +29,6 @@ const KEEPS_BOUNDARY: [&str; 10] = [
     "iam:DeleteUserPermissionsBoundary",
 ];
 
-/// The permissions boundary of the user or role `arn` names, if it has one.
-fn boundary_of(conn: &Connection, arn: &str) -> ApiResult<Option<String>> {
-    use cairn_store::iam::{roles, users};
-    let Some((account, rest)) = arn
-        .strip_prefix("arn:aws:iam::")
-        .and_then(|r| r.split_once(':'))
-    else {
-        return Ok(None);
-    };
-    let name = rest.rsplit('/').next().unwrap_or_default();
-    Ok(if rest.starts_with("user/") {
-        users::get_user(conn, account, name)?.and_then(|u| u.boundary)
-    } else if rest.starts_with("role/") {
-        roles::get_role(conn, account, name)?.and_then(|r| r.boundary)
-    } else {
-        None
-    })
-}
-
 /// `p` with the keys request `input` sets, for a call on `resource` (an IAM ARN or `*`).
 pub fn with_request_keys(
     conn: &Connection,
@@ -61,7 +42,10 @@ pub fn with_request_keys(
     match input.opt("PermissionsBoundary") {
         Some(arn) => p = p.with("iam:PermissionsBoundary", arn),
         None if KEEPS_BOUNDARY.contains(&p.action.as_str()) => {
-            if let Some(arn) = boundary_of(conn, resource)? {
+            if let Some(arn) = cairn_core::iam::named_by_arn(conn, resource)?
+                .as_ref()
+                .and_then(cairn_core::iam::Named::boundary)
+            {
                 p = p.with("iam:PermissionsBoundary", arn);
             }
         }

@@ -297,33 +297,49 @@ pub(crate) async fn call_internal(
 
 /// The resource an operation Cairn does not carry out is authorized on: the user, role, group or
 /// instance profile it names, as IAM's resource-level permissions have it (the user guide's
-/// self-service MFA policy grants `iam:ListMFADevices` on `user/${aws:username}`); `*`
-/// otherwise.
+/// self-service MFA policy grants `iam:ListMFADevices` on `user/${aws:username}`); a user's own
+/// credential listings that name no user act on the calling user, as IAM documents ("IAM
+/// determines the user name implicitly based on the access key"); `*` otherwise.
 fn unserved_resource(
     conn: &cairn_store::Connection,
     ctx: &cairn_core::CallContext,
+    op: &str,
     params: &serde_json::Value,
-) -> String {
-    use cairn_store::iam::{roles, users};
+) -> cairn_core::error::ApiResult<String> {
+    use cairn_core::iam::arn;
+    use cairn_store::iam::{groups, roles, users};
+    /// Listings of a user's own credentials whose `UserName` is optional.
+    const OWN_BY_DEFAULT: [&str; 5] = [
+        "ListMFADevices",
+        "ListSigningCertificates",
+        "ListSSHPublicKeys",
+        "ListServiceSpecificCredentials",
+        "GetLoginProfile",
+    ];
     let account = ctx.account().as_str();
     let named = |member: &str| params.get(member).and_then(serde_json::Value::as_str);
-    if let Some(name) = named("userName") {
-        return match users::get_user(conn, account, name) {
-            Ok(Some(u)) => cairn_core::iam::user_arn(&u),
-            _ => cairn_core::iam::arn(account, "user", "/", name),
-        };
-    }
-    if let Some(name) = named("roleName") {
-        return match roles::get_role(conn, account, name) {
-            Ok(Some(r)) => cairn_core::iam::role_arn(&r),
-            _ => cairn_core::iam::arn(account, "role", "/", name),
-        };
-    }
-    if let Some(name) = named("groupName") {
-        return cairn_core::iam::arn(account, "group", "/", name);
-    }
-    if let Some(name) = named("instanceProfileName") {
-        return cairn_core::iam::arn(account, "instance-profile", "/", name);
-    }
-    "*".to_owned()
+    Ok(if let Some(name) = named("userName") {
+        match users::get_user(conn, account, name)? {
+            Some(u) => cairn_core::iam::user_arn(&u),
+            None => arn(account, "user", "/", name),
+        }
+    } else if let Some(name) = named("roleName") {
+        match roles::get_role(conn, account, name)? {
+            Some(r) => cairn_core::iam::role_arn(&r),
+            None => arn(account, "role", "/", name),
+        }
+    } else if let Some(name) = named("groupName") {
+        match groups::get_group(conn, account, name)? {
+            Some(g) => cairn_core::iam::group_arn(&g),
+            None => arn(account, "group", "/", name),
+        }
+    } else if let Some(name) = named("instanceProfileName") {
+        arn(account, "instance-profile", "/", name)
+    } else if OWN_BY_DEFAULT.contains(&op)
+        && matches!(ctx.principal, cairn_model::Principal::IamUser { .. })
+    {
+        ctx.principal.arn()
+    } else {
+        "*".to_owned()
+    })
 }

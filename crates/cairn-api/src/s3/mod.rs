@@ -32,6 +32,7 @@ pub(crate) mod sse_ops;
 mod unhandled;
 mod unrouted;
 mod unserved;
+mod upload_keys;
 mod versions;
 mod xml_record;
 

@@ -18,7 +18,7 @@ use cairn_core::encryption::Seal;
 use cairn_core::multipart_checksums::{self as sums, ListedPart, UploadChecksum};
 use cairn_core::objects::{self, ObjectMeta};
 use cairn_core::upload_listing;
-use cairn_store::objects::{ObjectRow, PartRow, UploadRow};
+use cairn_store::objects::{ObjectRow, PartRow};
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
 use serde_json::json;
@@ -29,6 +29,7 @@ use super::event::Spec;
 use super::integrity::{Declared, Headers, checksum_headers};
 use super::list_ops::common_prefixes;
 use super::sse_ops::{SseFields, requested};
+use super::upload_keys::with_keys;
 use crate::recording::CallInfo;
 
 /// AWS's largest part (and largest single PUT): 5 GiB.
@@ -211,7 +212,10 @@ impl CairnS3 {
         let host = host(&req);
         let input = req.input;
         let part = part_target!(input);
-        let spec = |n: i64| part.spec("UploadPart", &host).bytes_in(n);
+        let keys = self
+            .upload_keys(&part.bucket, &part.key, &part.upload_id)
+            .await;
+        let spec = |n: i64| with_keys(part.spec("UploadPart", &host).bytes_in(n), &keys);
         // Authorize, check the upload and the part's number and size, and the declared
         // digests, all before accepting the body; every failure is recorded.
         let declared_len = input.content_length;
@@ -356,8 +360,9 @@ impl CairnS3 {
             &input.checksum_sha256,
         );
         let stated_type = input.checksum_type.as_ref().map(|t| t.as_str().to_owned());
+        let keys = self.upload_keys(&bucket, &key, &upload_id).await;
         let spec = || {
-            Spec::new(
+            let s = Spec::new(
                 "CompleteMultipartUpload",
                 false,
                 true,
@@ -365,7 +370,8 @@ impl CairnS3 {
                 Some(&key),
                 &host,
             )
-            .param("uploadId", json!(upload_id))
+            .param("uploadId", json!(upload_id));
+            with_keys(s, &keys)
         };
         let conditions = super::preconditions::WriteConditions::new(
             input.if_match.clone(),
@@ -695,33 +701,6 @@ impl CairnS3 {
             common_prefixes: common_prefixes(listing.common_prefixes, &enc),
             ..Default::default()
         }))
-    }
-
-    /// The checks a part (UploadPart, UploadPartCopy) passes before its bytes are written: the
-    /// call's permissions, then on a reader that the bucket exists, the upload is `part`'s
-    /// key's, and the part number is 1–10000, and then `check`. Returns the upload and what
-    /// `check` found; a failure is recorded with `spec`.
-    pub(super) async fn admit_part<T, R, S, C>(
-        &self,
-        info: &CallInfo,
-        spec: S,
-        part: &PartTarget,
-        check: C,
-    ) -> S3Result<(UploadRow, R)>
-    where
-        T: Send + 'static,
-        R: Send + 'static,
-        S: Fn() -> Spec<T>,
-        C: FnOnce(&cairn_store::Connection) -> cairn_core::error::ApiResult<R> + Send + 'static,
-    {
-        let p = part.clone();
-        self.admit(info, spec, move |c| {
-            objects::require_bucket(c, &p.bucket)?;
-            let upload = objects::upload(c, &p.bucket, &p.key, &p.upload_id)?;
-            objects::check_part_number(p.number)?;
-            Ok((upload, check(c)?))
-        })
-        .await
     }
 
     /// Records `part`'s new file in its upload with the call's event `spec`; then the file

@@ -96,8 +96,14 @@ impl CairnS3 {
                 return Err(self.record_failure(info, spec, e).await);
             }
         };
-        // A part copy sends no body: nothing is transferred in.
-        let spec = || src.read_by(part.spec("UploadPartCopy", &host));
+        // A part copy sends no body: nothing is transferred in. Judged with its upload's
+        // encryption keys (`upload_keys`).
+        let keys = self
+            .upload_keys(&part.bucket, &part.key, &part.upload_id)
+            .await;
+        let spec = || {
+            super::upload_keys::with_keys(src.read_by(part.spec("UploadPartCopy", &host)), &keys)
+        };
         let range = input.copy_source_range.as_deref().map(parse_copy_range);
         let conditions = source_conditions!(input);
         let (sb, sk, sv) = (src.bucket.clone(), src.key.clone(), src.version);

@@ -205,7 +205,18 @@ impl Evaluator for PolicyEvaluator {
         for (k, v) in &gathered.tags {
             context.insert(&format!("aws:PrincipalTag/{k}"), v.clone());
         }
-        with_resource_tags(conn, &mut context, &permission.resource)?;
+        // The resource's tags are read only when a policy of the decision tests them.
+        let docs = identity
+            .iter()
+            .chain(session.iter().flatten())
+            .map(|p| p.document)
+            .chain(set.boundary.map(|b| b.document))
+            .chain(set.resource.map(|r| r.document));
+        if docs.into_iter().any(|d| {
+            d.tests_key_prefix("aws:ResourceTag/") || d.tests_key_prefix("iam:ResourceTag/")
+        }) {
+            with_resource_tags(conn, &mut context, &permission.resource)?;
+        }
         for (k, values) in &permission.context {
             context.insert_values(k, values.clone());
         }

@@ -48,14 +48,25 @@ pub fn of(conn: &Connection, arn: &str) -> ApiResult<(Vec<(String, String)>, boo
         }
         ("cloudwatch", Some(("alarm", name))) => {
             match cairn_store::alarms::get(conn, account, region, name)? {
-                Some(body) => crate::alarms::Alarm::decode(&body)?.tags,
+                // An alarm that cannot be read has no tags to offer, not an error for every
+                // call on it.
+                Some(body) => crate::alarms::Alarm::decode(&body)
+                    .map(|a| a.tags)
+                    .unwrap_or_else(|e| {
+                        tracing::warn!(alarm = name, error = %e.message, "unreadable alarm");
+                        Vec::new()
+                    }),
                 None => Vec::new(),
             }
         }
-        ("kms", Some(("key", id))) => cairn_store::kms::list_tags(conn, id, "", 50)?
-            .into_iter()
-            .map(|t| (t.key, t.value))
-            .collect(),
+        // Key ids are unique, but the ARN must be the key's own (its account and region).
+        ("kms", Some(("key", id))) => match cairn_store::kms::get_key(conn, id)? {
+            Some(k) if k.arn == arn => cairn_store::kms::list_tags(conn, id, "", 50)?
+                .into_iter()
+                .map(|t| (t.key, t.value))
+                .collect(),
+            _ => Vec::new(),
+        },
         // A stack's id is its ARN (`stack/<name>/<uuid>`); a name not yet made has none.
         ("cloudformation", Some(("stack", _))) => {
             match cairn_store::cloudformation::get_stack(conn, arn)? {
@@ -72,16 +83,9 @@ pub fn of(conn: &Connection, arn: &str) -> ApiResult<(Vec<(String, String)>, boo
             Some(p) => cairn_store::iam::tags::tags(conn, &p.policy_id)?,
             None => Vec::new(),
         },
-        ("iam", Some(("user" | "role", rest))) => {
-            use cairn_store::iam::{roles, tags, users};
-            let name = rest.rsplit('/').next().unwrap_or_default();
-            let owner = if resource.starts_with("user/") {
-                users::get_user(conn, account, name)?.map(|u| u.user_id)
-            } else {
-                roles::get_role(conn, account, name)?.map(|r| r.role_id)
-            };
-            let found = match owner {
-                Some(id) => tags::tags(conn, &id)?,
+        ("iam", Some(("user" | "role", _))) => {
+            let found = match crate::iam::named_by_arn(conn, arn)? {
+                Some(named) => cairn_store::iam::tags::tags(conn, named.id())?,
                 None => Vec::new(),
             };
             return Ok((found, true));
@@ -89,4 +93,27 @@ pub fn of(conn: &Connection, arn: &str) -> ApiResult<(Vec<(String, String)>, boo
         _ => Vec::new(),
     };
     Ok((tags, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parts;
+
+    #[test]
+    fn arns_split_into_service_region_account_and_resource() {
+        assert_eq!(
+            parts("arn:aws:logs:us-east-1:111122223333:log-group:/a/b:*"),
+            Some(("logs", "us-east-1", "111122223333", "log-group:/a/b:*"))
+        );
+        assert_eq!(
+            parts("arn:aws:iam::111122223333:user/path/to/alice"),
+            Some(("iam", "", "111122223333", "user/path/to/alice"))
+        );
+        assert_eq!(
+            parts("arn:aws:cloudwatch:eu-west-1:111122223333:alarm:a:b/c"),
+            Some(("cloudwatch", "eu-west-1", "111122223333", "alarm:a:b/c"))
+        );
+        assert_eq!(parts("*"), None);
+        assert_eq!(parts("arn:aws:s3"), None);
+    }
 }

@@ -59,6 +59,51 @@ pub fn role_arn(r: &rstore::Role) -> String {
     arn(&r.account, "role", &r.path, &r.name)
 }
 
+/// A user or role an ARN names.
+pub enum Named {
+    /// A user.
+    User(ustore::User),
+    /// A role.
+    Role(rstore::Role),
+}
+
+impl Named {
+    /// The unique id (`AIDA…`, `AROA…`) its tags are kept under.
+    pub fn id(&self) -> &str {
+        match self {
+            Named::User(u) => &u.user_id,
+            Named::Role(r) => &r.role_id,
+        }
+    }
+
+    /// Its permissions boundary's ARN, if it has one.
+    pub fn boundary(&self) -> Option<&str> {
+        match self {
+            Named::User(u) => u.boundary.as_deref(),
+            Named::Role(r) => r.boundary.as_deref(),
+        }
+    }
+}
+
+/// The user or role `arn` (`arn:aws:iam::<acct>:user<path><name>` or `role…`) names, when it
+/// exists; `None` for any other ARN.
+pub fn named_by_arn(conn: &Connection, arn: &str) -> ApiResult<Option<Named>> {
+    let Some((account, rest)) = arn
+        .strip_prefix("arn:aws:iam::")
+        .and_then(|r| r.split_once(':'))
+    else {
+        return Ok(None);
+    };
+    let name = rest.rsplit('/').next().unwrap_or_default();
+    Ok(if rest.starts_with("user/") {
+        ustore::get_user(conn, account, name)?.map(Named::User)
+    } else if rest.starts_with("role/") {
+        rstore::get_role(conn, account, name)?.map(Named::Role)
+    } else {
+        None
+    })
+}
+
 pub(crate) fn err(kind: ErrorKind, message: impl Into<String>) -> ApiError {
     ApiError::new(kind, message)
 }

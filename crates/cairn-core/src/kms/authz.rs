@@ -7,8 +7,8 @@
 //! `kms:EncryptionContextKeys`, `kms:RequestAlias` when the request named an alias,
 //! `kms:KeySpec`, `kms:KeyUsage`, `kms:KeyOrigin`, `kms:MultiRegion`,
 //! `kms:EncryptionAlgorithm`, `kms:ResourceAliases`, `kms:ViaService` (with `aws:ViaAWSService` and `aws:CalledVia`)
-//! when another Cairn service calls for the principal, the key's `aws:ResourceTag/<k>`, and
-//! whatever the operation adds (`kms:BypassPolicyLockoutSafetyCheck`, …).
+//! when another Cairn service calls for the principal, and whatever the operation adds (the
+//! key's `aws:ResourceTag/<k>` come from the evaluator, as every resource's do) (`kms:BypassPolicyLockoutSafetyCheck`, …).
 //!
 //! Grants allow what they name without any policy: a permission a grant covers is dropped from
 //! what the policy evaluator must allow — unless a policy denies it explicitly, which wins over
