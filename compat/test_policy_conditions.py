@@ -25,13 +25,21 @@ def code(call):
     return e.value.response["Error"]["Code"]
 
 
+KEYS = {}
+
+
 def user_clients(cairn, name, statements, tags=(), services=("s3",)):
     iam = cairn.client("iam")
     iam.create_user(UserName=name, Tags=[{"Key": k, "Value": v} for k, v in tags])
     iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": statements}))
     key = iam.create_access_key(UserName=name)["AccessKey"]
+    KEYS[name] = (key["AccessKeyId"], key["SecretAccessKey"])
     return {s: cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], s) for s in services}
+
+
+def _keys_of(cairn, name):
+    return KEYS[name]
 
 
 def test_a_deny_on_resource_tags_holds_for_topics_log_groups_and_alarms(cairn):
@@ -360,3 +368,48 @@ def test_assume_role_carries_transitive_tag_keys(cairn):
     c["sts"].assume_role(RoleArn=arn, RoleSessionName="plain-tags", Tags=tags)
     assert code(lambda: c["sts"].assume_role(RoleArn=arn, RoleSessionName="transitive",
                                              Tags=tags, TransitiveTagKeys=["team"])) == "AccessDenied"
+
+
+def test_s3_request_keys_of_copies_versions_listings_and_buckets(cairn):
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="keys-src")
+    for k in ("public/a", "secret/b"):
+        s3.put_object(Bucket="keys-src", Key=k, Body=b"x")
+    c = user_clients(cairn, "s3-guarded", [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "*",
+         "Condition": {"StringLike": {"s3:x-amz-copy-source": "keys-src/secret/*"}}},
+        {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "*",
+         "Condition": {"StringEquals": {"s3:x-amz-metadata-directive": "REPLACE"}}},
+        {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "*",
+         "Condition": {"StringEquals": {"s3:RequestObjectTag/class": "secret"}}},
+        {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "*",
+         "Condition": {"StringEquals": {"s3:x-amz-storage-class": "GLACIER"}}},
+        {"Effect": "Deny", "Action": "s3:GetObjectVersion", "Resource": "*",
+         "Condition": {"StringEquals": {"s3:VersionId": "null"}}},
+        {"Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*",
+         "Condition": {"StringEquals": {"s3:delimiter": "|"}}},
+        {"Effect": "Deny", "Action": "s3:CreateBucket", "Resource": "*",
+         "Condition": {"StringEquals": {"s3:locationconstraint": "eu-west-1"}}},
+        {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*",
+         "Condition": {"StringNotEquals": {"s3:ResourceAccount": ACCOUNT}}}])
+    u = c["s3"]
+    u.copy_object(Bucket="keys-src", Key="copy-a", CopySource="keys-src/public/a")
+    assert code(lambda: u.copy_object(Bucket="keys-src", Key="copy-b",
+                                      CopySource="keys-src/secret/b")) == "AccessDenied"
+    assert code(lambda: u.copy_object(Bucket="keys-src", Key="copy-c", CopySource="keys-src/public/a",
+                                      MetadataDirective="REPLACE")) == "AccessDenied"
+    u.put_object(Bucket="keys-src", Key="t1", Body=b"x", Tagging="class=public")
+    assert code(lambda: u.put_object(Bucket="keys-src", Key="t2", Body=b"x",
+                                     Tagging="class=secret")) == "AccessDenied"
+    assert code(lambda: u.put_object(Bucket="keys-src", Key="t3", Body=b"x",
+                                     StorageClass="GLACIER")) == "AccessDenied"
+    u.get_object(Bucket="keys-src", Key="public/a")  # the bucket's own account: allowed
+    assert code(lambda: u.get_object(Bucket="keys-src", Key="public/a", VersionId="null")) == \
+        "AccessDenied"
+    u.list_objects_v2(Bucket="keys-src", Delimiter="/")
+    assert code(lambda: u.list_objects_v2(Bucket="keys-src", Delimiter="|")) == "AccessDenied"
+    eu = cairn.client_with(*_keys_of(cairn, "s3-guarded"), "s3", region="eu-west-1")
+    assert code(lambda: eu.create_bucket(
+        Bucket="keys-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})) == \
+        "AccessDenied"

@@ -105,18 +105,23 @@ impl CairnS3 {
             }
             (None, None) => {}
         }
+        // CreateBucket's own keys: where, and the object ownership asked for.
+        if let Some(l) = location.as_deref().filter(|l| !l.is_empty()) {
+            s = s.condition("s3:locationconstraint", l);
+        }
+        if let Some(o) = req.input.object_ownership.as_ref() {
+            s = s.condition("s3:x-amz-object-ownership", o.as_str());
+        }
         if !tags.is_empty() {
             // "You must have the s3:TagResource permission to create a general purpose bucket
             // with tags" (CreateBucketConfiguration.Tags).
-            let mut p = cairn_core::authz::Permission::new(
-                "s3:TagResource",
-                format!("arn:aws:s3:::{bucket}"),
-            )
-            .with_values("aws:TagKeys", tags.iter().map(|(k, _)| k.clone()).collect());
-            for (k, v) in &tags {
-                p = p.with(&format!("aws:RequestTag/{k}"), v.clone());
-            }
-            s = s.also_needs(p);
+            s = s.also_needs(
+                cairn_core::authz::Permission::new(
+                    "s3:TagResource",
+                    format!("arn:aws:s3:::{bucket}"),
+                )
+                .with_request_tags(&tags),
+            );
         }
         // A new bucket is "bucket owner enforced" unless it asks otherwise, so it takes no ACL
         // but the owner's (Cairn keeps no ACLs, whatever the ownership asked for).

@@ -61,7 +61,22 @@ impl CairnS3 {
         // A copy sends no body: nothing is transferred in, whatever the source's size. The
         // encryption headers are recorded as sent.
         let sent = wanted.clone();
-        let spec = || super::sse_ops::sse_params(src.read_by(bare()), &sent);
+        let directive = input
+            .metadata_directive
+            .as_ref()
+            .map(|d| d.as_str().to_owned());
+        let storage_class = input.storage_class.as_ref().map(|c| c.as_str().to_owned());
+        let spec = || {
+            let s = super::sse_ops::sse_params(src.read_by(bare()), &sent);
+            let s = match &directive {
+                Some(d) => s.condition("s3:x-amz-metadata-directive", d.clone()),
+                None => s,
+            };
+            match &storage_class {
+                Some(c) => s.condition("s3:x-amz-storage-class", c.clone()),
+                None => s,
+            }
+        };
         // Changing only the encryption is a legal copy onto itself.
         let changes_encryption = !wanted.is_empty();
         let (sb, sk, sv, db) = (

@@ -51,7 +51,10 @@ impl Source {
     /// the source needed too.
     pub(super) fn read_by<T>(&self, spec: Spec<T>) -> Spec<T> {
         let (bucket, key) = (&self.bucket, &self.key);
+        // Recorded, and the copy's `s3:x-amz-copy-source` condition key (S3 guide, "Amazon S3
+        // condition key examples").
         spec.param("x-amz-copy-source", json!(format!("{bucket}/{key}")))
+            .condition("s3:x-amz-copy-source", format!("{bucket}/{key}"))
             .also_needs(
                 Permission::new("s3:GetObject", format!("arn:aws:s3:::{bucket}/{key}"))
                     .under(ResourcePolicy::Bucket(bucket.clone())),

@@ -141,6 +141,20 @@ impl<T> Spec<T> {
         self
     }
 
+    /// Adds condition keys, each with its values.
+    pub fn conditions(mut self, keys: &[(String, Vec<String>)]) -> Self {
+        self.conditions.extend(keys.iter().cloned());
+        self
+    }
+
+    /// Adds a listing's `s3:delimiter` condition key, when it has a delimiter.
+    pub fn delimiter_key(self, delimiter: Option<&str>) -> Self {
+        match delimiter {
+            Some(d) => self.condition("s3:delimiter", d),
+            None => self,
+        }
+    }
+
     /// Adds a permission the call needs besides its own.
     pub fn also_needs(mut self, p: Permission) -> Self {
         self.also.push(p);
@@ -191,7 +205,9 @@ impl<T> Spec<T> {
     /// The `versionId` a call names, if any: recorded, and authorized as the version action.
     pub fn version(self, version_id: Option<&str>) -> Self {
         match version_id {
-            Some(v) => self.param("versionId", Value::String(v.to_owned())),
+            Some(v) => self
+                .param("versionId", Value::String(v.to_owned()))
+                .condition("s3:VersionId", v),
             None => self,
         }
     }

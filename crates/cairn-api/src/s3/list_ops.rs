@@ -89,6 +89,7 @@ impl CairnS3 {
         .lists(&prefix)
         .condition("s3:prefix", prefix.clone())
         .condition("s3:max-keys", max.to_string())
+        .delimiter_key(delimiter.as_deref())
         .response(|out: &ListObjectsOutput| (Value::Null, xml_len(out)));
         let spec = sent_query(spec, req.uri.query());
 
@@ -168,6 +169,7 @@ impl CairnS3 {
         .lists(&prefix)
         .condition("s3:prefix", prefix.clone())
         .condition("s3:max-keys", max.to_string())
+        .delimiter_key(delimiter.as_deref())
         .response(|out: &ListObjectsV2Output| (Value::Null, xml_len(out)));
         let spec = sent_query(spec, req.uri.query());
 

@@ -212,10 +212,19 @@ impl Evaluator for PolicyEvaluator {
             .map(|p| p.document)
             .chain(set.boundary.map(|b| b.document))
             .chain(set.resource.map(|r| r.document));
-        if docs.into_iter().any(|d| {
+        let docs: Vec<&Document> = docs.collect();
+        if docs.iter().any(|d| {
             d.tests_key_prefix("aws:ResourceTag/") || d.tests_key_prefix("iam:ResourceTag/")
         }) {
             with_resource_tags(conn, &mut context, &permission.resource)?;
+        }
+        // S3's `s3:ResourceAccount`: the account that owns the bucket.
+        if docs
+            .iter()
+            .any(|d| d.tests_key_prefix("s3:ResourceAccount"))
+            && let Some(owner) = super::resource_tags::s3_owner(conn, &permission.resource)?
+        {
+            context.insert("s3:ResourceAccount", owner);
         }
         for (k, values) in &permission.context {
             context.insert_values(k, values.clone());

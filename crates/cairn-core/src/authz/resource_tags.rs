@@ -22,6 +22,16 @@ fn parts(arn: &str) -> Option<(&str, &str, &str, &str)> {
     }
 }
 
+/// The account that owns the bucket of an S3 ARN (`s3:ResourceAccount`); `None` for other
+/// ARNs or a bucket that does not exist.
+pub fn s3_owner(conn: &Connection, arn: &str) -> ApiResult<Option<String>> {
+    let Some(rest) = arn.strip_prefix("arn:aws:s3:::") else {
+        return Ok(None);
+    };
+    let bucket = rest.split('/').next().unwrap_or_default();
+    Ok(cairn_store::buckets::get(conn, bucket)?.map(|b| b.account))
+}
+
 /// The tags of the resource `arn` names, and whether IAM also names them `iam:ResourceTag`.
 pub fn of(conn: &Connection, arn: &str) -> ApiResult<(Vec<(String, String)>, bool)> {
     let Some((service, region, account, resource)) = parts(arn) else {
