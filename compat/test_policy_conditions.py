@@ -413,3 +413,18 @@ def test_s3_request_keys_of_copies_versions_listings_and_buckets(cairn):
     assert code(lambda: eu.create_bucket(
         Bucket="keys-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})) == \
         "AccessDenied"
+
+
+def test_bucket_tags_are_request_tags(cairn):
+    c = user_clients(cairn, "bucket-tagger", [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": ["s3:CreateBucket", "s3:PutBucketTagging"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestTag/env": "prod"}}}])
+    u = c["s3"]
+    u.create_bucket(Bucket="tags-dev", CreateBucketConfiguration={
+        "Tags": [{"Key": "env", "Value": "dev"}]})
+    assert code(lambda: u.create_bucket(Bucket="tags-prod", CreateBucketConfiguration={
+        "Tags": [{"Key": "env", "Value": "prod"}]})) == "AccessDenied"
+    u.put_bucket_tagging(Bucket="tags-dev", Tagging={"TagSet": [{"Key": "env", "Value": "test"}]})
+    assert code(lambda: u.put_bucket_tagging(Bucket="tags-dev", Tagging={
+        "TagSet": [{"Key": "env", "Value": "prod"}]})) == "AccessDenied"

@@ -113,8 +113,10 @@ impl CairnS3 {
             s = s.condition("s3:x-amz-object-ownership", o.as_str());
         }
         if !tags.is_empty() {
-            // "You must have the s3:TagResource permission to create a general purpose bucket
-            // with tags" (CreateBucketConfiguration.Tags).
+            // CreateBucket itself sees the tags it sets, and "You must have the s3:TagResource
+            // permission to create a general purpose bucket with tags"
+            // (CreateBucketConfiguration.Tags).
+            s = s.conditions(&super::bucket_tagging_ops::request_tag_keys(&tags));
             s = s.also_needs(
                 cairn_core::authz::Permission::new(
                     "s3:TagResource",

@@ -63,7 +63,9 @@ pub(crate) fn internal(
                         .collect()
                 })
                 .unwrap_or_default();
-            let spec = base("PutBucketTagging").param("Tagging", recorded_tagging(&tags));
+            let spec = base("PutBucketTagging")
+                .param("Tagging", recorded_tagging(&tags))
+                .conditions(&request_tag_keys(&tags));
             let op: InternalOp =
                 Box::new(move |c| bucket_tags::put(c, &ctx, &b, &tags, Tagger::CloudFormation));
             (spec, op)
@@ -74,6 +76,21 @@ pub(crate) fn internal(
         ),
         _ => return None,
     })
+}
+
+/// The tags a call sets as `aws:RequestTag/<key>` and `aws:TagKeys`.
+pub(super) fn request_tag_keys(tags: &[(String, String)]) -> Vec<(String, Vec<String>)> {
+    let mut keys: Vec<(String, Vec<String>)> = tags
+        .iter()
+        .map(|(k, v)| (format!("aws:RequestTag/{k}"), vec![v.clone()]))
+        .collect();
+    if !tags.is_empty() {
+        keys.push((
+            "aws:TagKeys".to_owned(),
+            tags.iter().map(|(k, _)| k.clone()).collect(),
+        ));
+    }
+    keys
 }
 
 impl CairnS3 {
@@ -95,7 +112,8 @@ impl CairnS3 {
             })
             .collect();
         let s = spec(&req, "PutBucketTagging", false, &bucket, Some("tagging"))
-            .param("Tagging", recorded_tagging(&tags));
+            .param("Tagging", recorded_tagging(&tags))
+            .conditions(&request_tag_keys(&tags));
         self.bucket_call(&req, bucket, s, move |c, ctx, b| {
             bucket_tags::put(c, ctx, b, &tags, Tagger::Requester)
         })
