@@ -67,3 +67,26 @@ def test_a_denying_bucket_policy_shows_as_access_denied_and_loses_nothing(server
     server.flush()
     assert rid in [r["requestID"] for r in delivered(s3, "denying")]
     assert "LatestDeliveryError" not in ct.get_trail_status(Name="denied-trail")
+
+
+def test_one_flush_writes_the_digest_of_the_files_it_delivered(server):
+    # A digest ends at a whole second after the files it lists: a flush that delivers and
+    # finishes within one second used to write no digest ("Digests": 0), so validate-logs
+    # found none. Flush now steps into the next second while files are undigested.
+    ct, s3 = server.client("cloudtrail"), server.client("s3")
+    s3.create_bucket(Bucket="digested-now")
+    s3.put_bucket_policy(Bucket="digested-now", Policy=cloudtrail_policy("digested-now"))
+    ct.create_trail(Name="digested-now", S3BucketName="digested-now",
+                    EnableLogFileValidation=True)
+    ct.start_logging(Name="digested-now")
+    ct.describe_trails()
+    report = json.loads(server.flush())
+    assert report["Files"] >= 1 and report["Digests"] >= 1, report
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="digested-now")["Contents"]]
+    digests = [k for k in keys if "/CloudTrail-Digest/" in k]
+    logs = {k for k in keys if "/CloudTrail/" in k}
+    listed = set()
+    for d in digests:
+        body = json.loads(gzip.decompress(s3.get_object(Bucket="digested-now", Key=d)["Body"].read()))
+        listed |= {f["s3Object"] for f in body["logFiles"]}
+    assert logs and logs <= listed, (logs, listed)

@@ -247,6 +247,17 @@ pub struct Undigested {
 /// event log).
 const INSIGHT_FILE: &str = "key LIKE '%/CloudTrail-Insight/%'";
 
+/// How many written files of live trail `trail_arn` no digest lists yet.
+pub fn undigested_count(conn: &Connection, trail_arn: &str) -> StoreResult<usize> {
+    let n: i64 = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM deliveries
+             WHERE trail_arn = ?1 AND retired IS NULL AND state = 'done' AND digest_end IS NULL",
+        )?
+        .query_row(params![trail_arn], |r| r.get(0))?;
+    Ok(n as usize)
+}
+
 /// Written files of a live (`retired: None`) or retired trail and a region, delivered at or
 /// before `upto` and not digested yet; with `through_seq`, only the log files of events up to
 /// that seq (and Insights files), those a chain's final digest lists.

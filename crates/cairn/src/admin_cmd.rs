@@ -299,11 +299,15 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<bool> {
         }
     }
     add(runtime.block_on(worker.run_once(now, true))?);
-    // A final digest ends at a whole second after its stop and after the trail's last
-    // digest: on the real clock (no `--now`), flush steps again each second while that
-    // writes more of them, for as many seconds as finals are owed (at most a minute).
+    // A digest ends at a whole second, after the files it lists were delivered and after the
+    // trail's last digest: files delivered in this second, and final digests of stops, wait
+    // for the next. On the real clock (no `--now`), flush steps again each second while
+    // either is owed (for as many seconds as finals are owed, at most a minute).
     if args.now.is_none() {
-        let mut owed = checker.read_blocking(owed_final_digests)?;
+        let owing = |c: &cairn_store::Connection| -> cairn_store::StoreResult<usize> {
+            Ok(owed_final_digests(c)? + undigested_files(c)?)
+        };
+        let mut owed = checker.read_blocking(owing)?;
         let deadline =
             std::time::Instant::now() + std::time::Duration::from_secs(owed.min(60) as u64 + 2);
         while owed > 0 && std::time::Instant::now() < deadline {
@@ -311,7 +315,7 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<bool> {
             std::thread::sleep(std::time::Duration::from_secs_f64(next_second));
             let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
             add(runtime.block_on(worker.run_once(now, true))?);
-            owed = checker.read_blocking(owed_final_digests)?;
+            owed = checker.read_blocking(owing)?;
         }
     }
     let wait = std::time::Duration::from_secs_f64(args.notification_wait);
@@ -338,6 +342,18 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<bool> {
                            "Seconds": started.elapsed().as_secs_f64()})
     );
     Ok(total.failed == 0 && total.logs.failed == 0 && owed == 0)
+}
+
+/// Written files of trails with log file validation on that no digest lists yet (capped, so
+/// a trail whose digests fail does not keep flush waiting past its minute).
+fn undigested_files(c: &cairn_store::Connection) -> cairn_store::StoreResult<usize> {
+    let mut n = 0;
+    for t in cairn_store::trails::all(c)? {
+        if t.log_file_validation_enabled {
+            n += cairn_store::delivery::undigested_count(c, &t.arn())?.min(1);
+        }
+    }
+    Ok(n)
 }
 
 /// Final digests owed by stops of live and deleted trails and not yet written in the trail's
