@@ -219,3 +219,46 @@ def test_a_crash_after_an_external_put_neither_loses_nor_duplicates_the_file(sea
         assert "1/1 log files valid" in check.stdout, check.stdout
     finally:
         server.stop()
+
+
+def test_a_bucket_configured_under_another_name_validates_where_it_is(seaweed, tmp_path):
+    """`bucket = "…"` names the bucket in its store: digests name that bucket (as the files'
+    place and their own), so both validators reading the store find everything where the
+    digest says (they used to report every digest "moved from its original location")."""
+    endpoint, weed_s3 = seaweed
+    weed_s3.create_bucket(Bucket="stored-here")
+    config = tmp_path / "cairn.toml"
+    config.write_text(f"""
+[buckets.renamed-logs]
+bucket = "stored-here"
+endpoint = "{endpoint}"
+region = "us-east-1"
+access_key_id = "any"
+secret_access_key = "any"
+""")
+    server = Cairn(cairn_binary(), ["--config", str(config)])
+    try:
+        ct = server.client("cloudtrail")
+        created = ct.create_trail(Name="renamed", S3BucketName="renamed-logs",
+                                  EnableLogFileValidation=True)
+        started = time.time()
+        ct.start_logging(Name="renamed")
+        ct.describe_trails()
+        flushed = json.loads(server.flush("--config", str(config), "--now", str(time.time() + 2)))
+        assert flushed["Files"] == 1 and flushed["Digests"] == 1, flushed
+        listed = [o["Key"] for o in weed_s3.list_objects_v2(Bucket="stored-here")["Contents"]]
+        key = next(k for k in listed if "/CloudTrail-Digest/" in k)
+        digest = json.loads(gzip.decompress(weed_s3.get_object(Bucket="stored-here", Key=key)["Body"].read()))
+        assert digest["digestS3Bucket"] == "stored-here"
+        assert {f["s3Bucket"] for f in digest["logFiles"]} == {"stored-here"}
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDCOMPATTEST", AWS_SECRET_ACCESS_KEY="compat-test-secret")
+        stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+        check = subprocess.run([cairn_binary(), "validate-logs", "--endpoint-url", server.endpoint,
+                                "--s3-endpoint-url", endpoint, "--s3-bucket", "stored-here",
+                                "--trail-arn", created["TrailARN"],
+                                "--start-time", stamp(started - 60), "--end-time", stamp(time.time() + 120)],
+                               env=env, capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "1/1 digest files valid" in check.stdout and "1/1 log files valid" in check.stdout
+    finally:
+        server.stop()

@@ -72,6 +72,8 @@ pub struct ExternalObject {
 #[derive(Clone, Default)]
 pub struct ExternalBuckets {
     stores: BTreeMap<String, Arc<dyn ObjectStore>>,
+    /// The bucket each configured name is in its store (`bucket = …`, else the name).
+    store_names: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for ExternalBuckets {
@@ -84,7 +86,12 @@ impl ExternalBuckets {
     /// Builds a client per configured bucket. Secrets stay inside the clients.
     pub fn new(configs: &BTreeMap<String, ExternalBucketConfig>) -> Result<Self, ExternalError> {
         let mut stores: BTreeMap<String, Arc<dyn ObjectStore>> = BTreeMap::new();
+        let mut store_names = BTreeMap::new();
         for (name, c) in configs {
+            store_names.insert(
+                name.clone(),
+                c.bucket.clone().unwrap_or_else(|| name.clone()),
+            );
             let mut builder = AmazonS3Builder::new()
                 .with_region(&c.region)
                 .with_bucket_name(c.bucket.clone().unwrap_or_else(|| name.clone()))
@@ -102,7 +109,20 @@ impl ExternalBuckets {
             })?;
             stores.insert(name.clone(), Arc::new(store));
         }
-        Ok(Self { stores })
+        Ok(Self {
+            stores,
+            store_names,
+        })
+    }
+
+    /// The name `bucket` has in its store: what a digest names as where files are, so that
+    /// a validator reading the store finds them where the digest says (`bucket` itself when it
+    /// is not external or keeps its name).
+    pub fn store_name(&self, bucket: &str) -> String {
+        self.store_names
+            .get(bucket)
+            .cloned()
+            .unwrap_or_else(|| bucket.to_owned())
     }
 
     /// A single bucket reached at `config` (for tools such as `cairn validate-logs`).

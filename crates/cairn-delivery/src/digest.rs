@@ -288,17 +288,20 @@ impl Delivery {
                 .await
                 .map_err(|e| DeliveryError::Signing(e.to_string()))??
         };
+        // Where the files are, by the names their store knows (an external bucket may be
+        // configured under another name than it has there).
+        let stored = |b: &str| self.putter.external.store_name(b);
         let digest = Digest {
             aws_account_id: trail.account.clone(),
             digest_start_time: iso_seconds(start.floor() as i64),
             digest_end_time: iso_seconds(end as i64),
-            digest_s3_bucket: trail.s3_bucket_name.clone(),
+            digest_s3_bucket: stored(&trail.s3_bucket_name),
             digest_s3_object: key.clone(),
             digest_public_key_fingerprint: signing_key.fingerprint.clone(),
             digest_signature_algorithm: "SHA256withRSA".to_owned(),
             newest_event_time: files.iter().map(|f| f.newest.clone()).max(),
             oldest_event_time: files.iter().map(|f| f.oldest.clone()).min(),
-            previous_digest_s3_bucket: previous.as_ref().map(|d| d.bucket.clone()),
+            previous_digest_s3_bucket: previous.as_ref().map(|d| stored(&d.bucket)),
             previous_digest_s3_object: previous.as_ref().map(|d| d.key.clone()),
             previous_digest_hash_value: previous.as_ref().map(|d| d.sha256.clone()),
             previous_digest_hash_algorithm: previous.as_ref().map(|_| "SHA-256".to_owned()),
@@ -306,7 +309,7 @@ impl Delivery {
             log_files: files
                 .iter()
                 .map(|f| LogFileEntry {
-                    s3_bucket: f.bucket.clone(),
+                    s3_bucket: stored(&f.bucket),
                     s3_object: f.key.clone(),
                     hash_value: f.sha256.clone(),
                     hash_algorithm: "SHA-256".to_owned(),
