@@ -268,6 +268,8 @@ def test_sns_subscribe_carries_protocol_and_endpoint(cairn):
     c["sns"].subscribe(TopicArn=topic, Protocol="email", Endpoint="ok@example.com")
     assert code(lambda: c["sns"].subscribe(TopicArn=topic, Protocol="email",
                                            Endpoint="x@elsewhere.test")) == "AuthorizationError"
+    assert code(lambda: c["sns"].subscribe(TopicArn=topic, Protocol="sms",
+                                           Endpoint="+15550100@example.com")) == "AuthorizationError"
 
 
 def test_logs_untag_carries_the_keys_it_removes(cairn):
@@ -428,3 +430,48 @@ def test_bucket_tags_are_request_tags(cairn):
     u.put_bucket_tagging(Bucket="tags-dev", Tagging={"TagSet": [{"Key": "env", "Value": "test"}]})
     assert code(lambda: u.put_bucket_tagging(Bucket="tags-dev", Tagging={
         "TagSet": [{"Key": "env", "Value": "prod"}]})) == "AccessDenied"
+
+
+def test_a_resource_tag_read_through_a_policy_variable(cairn):
+    # ABAC by variable: the caller's team tag must equal the topic's. The resource's tags are
+    # gathered when a policy reads them in a condition key or in a variable like this one.
+    sns = cairn.client("sns")
+    blue = sns.create_topic(Name="var-blue", Tags=[{"Key": "team", "Value": "blue"}])["TopicArn"]
+    red = sns.create_topic(Name="var-red", Tags=[{"Key": "team", "Value": "red"}])["TopicArn"]
+    c = user_clients(cairn, "var-user", [
+        {"Effect": "Allow", "Action": "sns:Publish", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "${aws:ResourceTag/team}"}}}],
+        tags=[("team", "blue")], services=("sns",))
+    c["sns"].publish(TopicArn=blue, Message="m")
+    assert code(lambda: c["sns"].publish(TopicArn=red, Message="m")) == "AuthorizationError"
+
+
+def test_resource_types_take_only_the_documented_forms(cairn):
+    cfn = cairn.client("cloudformation")
+    for bad in (["*"], ["AWS::I*"], ["AWS::IAM::Ro*"]):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            cfn.create_stack(StackName="wild-types", TemplateBody=ROLE_TEMPLATE,
+                             ResourceTypes=bad, Capabilities=["CAPABILITY_IAM"])
+        assert e.value.response["Error"]["Code"] == "ValidationError", bad
+    cfn.create_stack(StackName="family-types", TemplateBody=TOPIC_TEMPLATE,
+                     ResourceTypes=["AWS::SNS::*", "Custom::*"])
+
+
+def test_multipart_uploads_and_copies_carry_the_write_keys(cairn):
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="write-keys")
+    s3.put_object(Bucket="write-keys", Key="src", Body=b"x")
+    c = user_clients(cairn, "write-keyed", [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "*",
+         "Condition": {"StringEquals": {"s3:x-amz-storage-class": "GLACIER"}}},
+        {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "*",
+         "Condition": {"StringEquals": {"s3:RequestObjectTag/class": "secret"}}}])
+    u = c["s3"]
+    assert code(lambda: u.create_multipart_upload(Bucket="write-keys", Key="m",
+                                                  StorageClass="GLACIER")) == "AccessDenied"
+    assert code(lambda: u.create_multipart_upload(Bucket="write-keys", Key="m",
+                                                  Tagging="class=secret")) == "AccessDenied"
+    assert code(lambda: u.copy_object(Bucket="write-keys", Key="c", CopySource="write-keys/src",
+                                      StorageClass="GLACIER")) == "AccessDenied"
+    u.create_multipart_upload(Bucket="write-keys", Key="ok", Tagging="class=public")

@@ -145,6 +145,9 @@ pub struct Document {
     pub(crate) version_given: bool,
     pub(crate) id: Option<String>,
     pub(crate) statements: Vec<Statement>,
+    /// The context keys the document reads (condition keys and policy variables),
+    /// lower-cased, sorted, once each.
+    pub(crate) reads: Vec<String>,
 }
 
 impl Document {
@@ -203,18 +206,12 @@ impl Document {
             .collect()
     }
 
-    /// Whether a condition of the document tests a key that starts with `prefix`
-    /// (case-insensitively), such as `aws:ResourceTag/`: callers skip gathering keys no
-    /// policy reads.
+    /// Whether the document reads a context key that starts with `prefix` (case-insensitively),
+    /// such as `aws:ResourceTag/`, in a condition key or a policy variable: callers skip
+    /// gathering keys no policy reads. Computed once, when the document is parsed.
     pub fn tests_key_prefix(&self, prefix: &str) -> bool {
-        self.statements
-            .iter()
-            .flat_map(Statement::condition_keys)
-            .any(|k| {
-                k.len() >= prefix.len()
-                    && k.is_char_boundary(prefix.len())
-                    && k[..prefix.len()].eq_ignore_ascii_case(prefix)
-            })
+        let prefix = prefix.to_ascii_lowercase();
+        self.reads.iter().any(|k| k.starts_with(&prefix))
     }
 
     /// Every condition key referenced, as written, without duplicates (case-insensitive).

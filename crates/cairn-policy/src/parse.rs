@@ -513,18 +513,47 @@ fn compile(
     } else {
         vec![Position::default(); stmts.len() * 2]
     };
-    let statements = stmts
+    let statements: Vec<Statement> = stmts
         .iter()
         .enumerate()
         .map(|(i, st)| compile_statement(st, vars, positions[2 * i], positions[2 * i + 1]))
         .collect();
+    // Every key the document reads from a request's context: its condition keys, and the
+    // variables (`${aws:ResourceTag/team}`) of its resources and condition values.
+    let mut reads: Vec<String> = statements
+        .iter()
+        .flat_map(Statement::condition_keys)
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if vars {
+        reads.extend(variable_names(text));
+    }
+    reads.sort();
+    reads.dedup();
     Document {
         kind,
         version,
         version_given,
         id,
         statements,
+        reads,
     }
+}
+
+/// The names of the `${…}` policy variables in `text`, lower-cased (their defaults left out).
+fn variable_names(text: &str) -> Vec<String> {
+    text.split("${")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}'))
+        .map(|(inner, _)| {
+            inner
+                .split(',')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .collect()
 }
 
 fn compile_statement(

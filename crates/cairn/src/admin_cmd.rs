@@ -52,10 +52,8 @@ pub fn events(args: EventsArgs) -> anyhow::Result<()> {
         };
         after = *last;
         for (_, record) in page {
-            match writeln!(out, "{record}") {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
-                other => other?,
-            }
+            // A reader that went away ends the command as `SIGPIPE` would (main: status 141).
+            writeln!(out, "{record}")?;
         }
     }
 }

@@ -127,10 +127,21 @@ pub fn record_source(
 /// server takes its keys from the environment and this command's environment lacks them,
 /// that is said, and no file is made.
 pub fn for_client(data_dir: &Path) -> anyhow::Result<RootCredentials> {
+    let marker = std::fs::read_to_string(data_dir.join(ENV_MARKER)).ok();
     if let Some(root) = from_env()? {
+        // The server named another key: these would be refused by it.
+        if let Some(id) = marker.as_deref().map(str::trim)
+            && id != root.access_key_id
+        {
+            bail!(
+                "the server of {} takes root's access key {id} from {ID_VAR}, not {}; set the server's keys here",
+                data_dir.display(),
+                root.access_key_id
+            );
+        }
         return Ok(root);
     }
-    if let Ok(id) = std::fs::read_to_string(data_dir.join(ENV_MARKER)) {
+    if let Some(id) = marker {
         bail!(
             "the server of {} takes root's keys from {ID_VAR} and {SECRET_VAR} (access key {}); set both here too",
             data_dir.display(),

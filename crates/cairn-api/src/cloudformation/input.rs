@@ -67,6 +67,7 @@ pub fn stack_input(p: &Input) -> ApiResult<StackInput> {
         stack_policy: p.opt("StackPolicyBody"),
         policy_during_update: p.opt("StackPolicyDuringUpdateBody"),
         client_request_token: p.opt("ClientRequestToken"),
-        resource_types: sent(p, "ResourceTypes").then(|| p.list("ResourceTypes")),
+        // An empty list is as good as none.
+        resource_types: Some(p.list("ResourceTypes")).filter(|l| !l.is_empty()),
     })
 }

@@ -520,11 +520,9 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         if let Some(role) = perm_input.opt("RoleARN") {
             own = own.with("cloudformation:RoleArn", role);
         }
-        if input::sent(&perm_input, "ResourceTypes") {
-            own = own.with_values(
-                "cloudformation:ResourceTypes",
-                perm_input.list("ResourceTypes"),
-            );
+        let types = perm_input.list("ResourceTypes");
+        if !types.is_empty() {
+            own = own.with_values("cloudformation:ResourceTypes", types);
         }
         if let Ok(Some(tags)) = input::tags(&perm_input) {
             own = own.with_request_tags(&tags);

@@ -66,16 +66,15 @@ impl CairnS3 {
             .as_ref()
             .map(|d| d.as_str().to_owned());
         let storage_class = input.storage_class.as_ref().map(|c| c.as_str().to_owned());
+        let acl = input.acl.as_ref().map(|a| a.as_str().to_owned());
+        let tagging = input.tagging.clone();
         let spec = || {
             let s = super::sse_ops::sse_params(src.read_by(bare()), &sent);
             let s = match &directive {
                 Some(d) => s.condition("s3:x-amz-metadata-directive", d.clone()),
                 None => s,
             };
-            match &storage_class {
-                Some(c) => s.condition("s3:x-amz-storage-class", c.clone()),
-                None => s,
-            }
+            s.write_keys(acl.as_deref(), storage_class.as_deref(), tagging.as_deref())
         };
         // Changing only the encryption is a legal copy onto itself.
         let changes_encryption = !wanted.is_empty();

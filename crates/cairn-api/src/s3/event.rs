@@ -141,6 +141,37 @@ impl<T> Spec<T> {
         self
     }
 
+    /// Adds an object write's own condition keys besides encryption (PutObject, CopyObject,
+    /// CreateMultipartUpload): its canned ACL, storage class and the tags it asks for
+    /// (`x-amz-tagging`, as `s3:RequestObjectTag/<key>` and `s3:RequestObjectTagKeys`).
+    pub fn write_keys(
+        self,
+        acl: Option<&str>,
+        storage_class: Option<&str>,
+        tagging: Option<&str>,
+    ) -> Self {
+        let mut keys: Vec<(String, Vec<String>)> = Vec::new();
+        if let Some(a) = acl {
+            keys.push(("s3:x-amz-acl".to_owned(), vec![a.to_owned()]));
+        }
+        if let Some(c) = storage_class {
+            keys.push(("s3:x-amz-storage-class".to_owned(), vec![c.to_owned()]));
+        }
+        if let Some(t) = tagging.filter(|t| !t.is_empty()) {
+            let pairs: Vec<(String, String)> = form_urlencoded::parse(t.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            for (k, v) in &pairs {
+                keys.push((format!("s3:RequestObjectTag/{k}"), vec![v.clone()]));
+            }
+            keys.push((
+                "s3:RequestObjectTagKeys".to_owned(),
+                pairs.into_iter().map(|(k, _)| k).collect(),
+            ));
+        }
+        self.conditions(&keys)
+    }
+
     /// Adds condition keys, each with its values.
     pub fn conditions(mut self, keys: &[(String, Vec<String>)]) -> Self {
         self.conditions.extend(keys.iter().cloned());

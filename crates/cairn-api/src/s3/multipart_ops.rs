@@ -120,6 +120,10 @@ impl CairnS3 {
             wanted.clone(),
             input.acl.as_ref().map(|a| a.as_str().to_owned()),
         );
+        let (class, tagging) = (
+            input.storage_class.as_ref().map(|c| c.as_str().to_owned()),
+            input.tagging.clone(),
+        );
         let spec = || {
             let s = Spec::new(
                 "CreateMultipartUpload",
@@ -130,11 +134,11 @@ impl CairnS3 {
                 &host,
             )
             .param("uploads", json!(""));
-            let s = super::sse_ops::sse_params(s, &sent);
-            match &acl {
-                Some(a) => s.condition("s3:x-amz-acl", a.clone()),
-                None => s,
-            }
+            super::sse_ops::sse_params(s, &sent).write_keys(
+                acl.as_deref(),
+                class.as_deref(),
+                tagging.as_deref(),
+            )
         };
         let b = bucket.clone();
         let metadata = objects::check_user_metadata(input.metadata.iter().flatten());

@@ -259,35 +259,18 @@ impl CairnS3 {
             input.bucket_key_enabled,
         );
         let sent = requested.clone();
-        // The write's own condition keys besides encryption: ACL, storage class and the tags it
-        // asks for (`x-amz-tagging`, as `s3:RequestObjectTag/<key>` and
-        // `s3:RequestObjectTagKeys`).
-        let mut keys: Vec<(String, Vec<String>)> = Vec::new();
-        if let Some(a) = &acl {
-            keys.push(("s3:x-amz-acl".to_owned(), vec![a.clone()]));
-        }
-        if let Some(c) = &input.storage_class {
-            keys.push((
-                "s3:x-amz-storage-class".to_owned(),
-                vec![c.as_str().to_owned()],
-            ));
-        }
-        if let Some(t) = input.tagging.as_deref().filter(|t| !t.is_empty()) {
-            let pairs: Vec<(String, String)> = form_urlencoded::parse(t.as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            for (k, v) in &pairs {
-                keys.push((format!("s3:RequestObjectTag/{k}"), vec![v.clone()]));
-            }
-            keys.push((
-                "s3:RequestObjectTagKeys".to_owned(),
-                pairs.into_iter().map(|(k, _)| k).collect(),
-            ));
-        }
+        let (class, tagging) = (
+            input.storage_class.as_ref().map(|c| c.as_str().to_owned()),
+            input.tagging.clone(),
+        );
         let spec = |n: i64| {
             let s =
                 Spec::new("PutObject", false, true, Some(&bucket), Some(&key), &host).bytes_in(n);
-            super::sse_ops::sse_params(s, &sent).conditions(&keys)
+            super::sse_ops::sse_params(s, &sent).write_keys(
+                acl.as_deref(),
+                class.as_deref(),
+                tagging.as_deref(),
+            )
         };
         let (b, k) = (bucket.clone(), key.clone());
         let declared_len = input.content_length;

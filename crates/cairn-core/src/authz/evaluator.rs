@@ -205,26 +205,29 @@ impl Evaluator for PolicyEvaluator {
         for (k, v) in &gathered.tags {
             context.insert(&format!("aws:PrincipalTag/{k}"), v.clone());
         }
-        // The resource's tags are read only when a policy of the decision tests them.
-        let docs = identity
-            .iter()
-            .chain(session.iter().flatten())
-            .map(|p| p.document)
-            .chain(set.boundary.map(|b| b.document))
-            .chain(set.resource.map(|r| r.document));
-        let docs: Vec<&Document> = docs.collect();
-        if docs.iter().any(|d| {
-            d.tests_key_prefix("aws:ResourceTag/") || d.tests_key_prefix("iam:ResourceTag/")
-        }) {
+        // Keys of the resource itself are read only when a policy of the decision reads them
+        // (a condition key or a policy variable): S3 objects and buckets have no tags here,
+        // and other resources no owner but the caller's account.
+        let reads = |prefix: &str| {
+            identity
+                .iter()
+                .chain(session.iter().flatten())
+                .map(|p| p.document)
+                .chain(set.boundary.map(|b| b.document))
+                .chain(set.resource.map(|r| r.document))
+                .any(|d| d.tests_key_prefix(prefix))
+        };
+        if permission.resource.starts_with("arn:aws:s3:::") {
+            // The account that owns the bucket: `s3:ResourceAccount`, and `aws:ResourceAccount`
+            // with it (the caller's account otherwise).
+            if (reads("s3:ResourceAccount") || reads("aws:ResourceAccount"))
+                && let Some(owner) = super::resource_tags::s3_owner(conn, &permission.resource)?
+            {
+                context.insert("s3:ResourceAccount", owner.clone());
+                context.insert("aws:ResourceAccount", owner);
+            }
+        } else if reads("aws:ResourceTag/") || reads("iam:ResourceTag/") {
             with_resource_tags(conn, &mut context, &permission.resource)?;
-        }
-        // S3's `s3:ResourceAccount`: the account that owns the bucket.
-        if docs
-            .iter()
-            .any(|d| d.tests_key_prefix("s3:ResourceAccount"))
-            && let Some(owner) = super::resource_tags::s3_owner(conn, &permission.resource)?
-        {
-            context.insert("s3:ResourceAccount", owner);
         }
         for (k, values) in &permission.context {
             context.insert_values(k, values.clone());

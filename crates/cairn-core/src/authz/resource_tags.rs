@@ -80,12 +80,15 @@ pub fn of(conn: &Connection, arn: &str) -> ApiResult<(Vec<(String, String)>, boo
         // A stack's id is its ARN (`stack/<name>/<uuid>`); a name not yet made has none.
         ("cloudformation", Some(("stack", _))) => {
             match cairn_store::cloudformation::get_stack(conn, arn)? {
-                Some(row) if !row.deleted => {
-                    crate::cloudformation::model::from_body::<crate::cloudformation::model::Stack>(
-                        &row.body,
-                    )?
-                    .tags
-                }
+                // A stack that cannot be read has no tags to offer, as an alarm.
+                Some(row) if !row.deleted => crate::cloudformation::model::from_body::<
+                    crate::cloudformation::model::Stack,
+                >(&row.body)
+                .map(|s| s.tags)
+                .unwrap_or_else(|e| {
+                    tracing::warn!(stack = arn, error = %e.message, "unreadable stack");
+                    Vec::new()
+                }),
                 _ => Vec::new(),
             }
         }

@@ -142,6 +142,19 @@ pub struct Prepared {
     pub parameters: Vec<(String, String)>,
 }
 
+/// Whether `entry` is a `ResourceTypes` member of a documented form.
+fn is_resource_types_entry(entry: &str) -> bool {
+    let word = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric());
+    let parts: Vec<&str> = entry.split("::").collect();
+    match parts.as_slice() {
+        ["AWS", "*"] | ["Custom", "*"] => true,
+        ["AWS", service, "*"] => word(service),
+        ["Custom", name] => !name.contains('*') && !name.is_empty(),
+        [vendor, service, resource] => word(vendor) && word(service) && word(resource),
+        _ => false,
+    }
+}
+
 /// Template, parameters, capabilities, conditions and the dependency graph, checked; with the
 /// `ResourceTypes` a call declared, the template may hold only those types (`AWS::*`,
 /// `AWS::<service>::*` and `Custom::*` name families), since a policy's
@@ -157,6 +170,14 @@ pub fn prepare(
 ) -> ApiResult<Prepared> {
     let template = template(registry, body)?;
     if let Some(allowed) = allowed_types {
+        // Only the forms the user guide gives: an exact type, `AWS::*`, `AWS::<service>::*`,
+        // `Custom::*`. Any other wildcard (`*`, `AWS::I*`) would make a policy's
+        // `cloudformation:ResourceTypes` condition see a list that hides what it names.
+        if let Some(bad) = allowed.iter().find(|a| !is_resource_types_entry(a)) {
+            return Err(invalid(format!(
+                "1 validation error detected: Value '{bad}' at 'resourceTypes' failed to satisfy constraint: Member must be a resource type (AWS::<service>::<resource>, Custom::<name>) or AWS::*, AWS::<service>::*, Custom::*"
+            )));
+        }
         let covered = |t: &str| {
             allowed.iter().any(|a| {
                 a == t

@@ -196,6 +196,21 @@ fn env_finds_the_endpoint_of_the_data_dirs_server() {
     );
     assert!(out.stdout.is_empty());
     assert!(!server.data_dir().join("root-credentials.json").exists());
+    // Other keys in this command's environment are refused too: that server rejects them.
+    let out = cairn()
+        .args(["env", "--data-dir"])
+        .arg(server.data_dir())
+        .env("CAIRN_ROOT_ACCESS_KEY_ID", "AKIAOTHERKEY00000001")
+        .env("CAIRN_ROOT_SECRET_ACCESS_KEY", "other-secret")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(ACCESS_KEY) && err.contains("AKIAOTHERKEY00000001"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
 }
 
 /// A data dir path SQLite cannot open (512 bytes or more with the database's file names) is
