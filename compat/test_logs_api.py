@@ -199,3 +199,26 @@ def test_insights_and_recorded_events(cairn, logs):
     put = [r for r in data if r["eventName"] == "PutLogEvents"]
     assert put and "logEvents" not in put[0]["requestParameters"]
     assert put[0]["resources"][0]["type"] == "AWS::Logs::LogStream"
+
+
+def test_insights_numbers_from_parse_sort_and_aggregate_by_value(logs):
+    # Numbers pulled out of text by `parse` are strings; max, min and sort used to compare
+    # them as text (max of 42, 58, 7 was "7"). Comments (`#`) are part of the language.
+    logs.create_log_group(logGroupName="/compat/natural")
+    logs.create_log_stream(logGroupName="/compat/natural", logStreamName="s")
+    t = now_ms()
+    logs.put_log_events(logGroupName="/compat/natural", logStreamName="s", logEvents=[
+        {"timestamp": t + k, "message": f"latency := {v} port {p}"}
+        for k, (v, p) in enumerate([(42, "22"), (58, "3389"), (7, "443"), (13, "8080"), (5, "80")])])
+
+    def run(query):
+        qid = logs.start_query(logGroupName="/compat/natural", startTime=t // 1000 - 5,
+                               endTime=t // 1000 + 5, queryString=query)["queryId"]
+        res = logs.get_query_results(queryId=qid)
+        assert res["status"] == "Complete", res
+        return [{f["field"]: f["value"] for f in row if f["field"] != "@ptr"} for row in res["results"]]
+
+    assert run("parse @message /latency := (?<lat>\\d+)/ # the latency\n"
+               "| stats max(lat) as mx, min(lat) as mn") == [{"mx": "58", "mn": "5"}]
+    ports = run("parse @message /port (?<port>\\d+)/ | sort port asc | fields port")
+    assert [r["port"] for r in ports] == ["22", "80", "443", "3389", "8080"]

@@ -1,6 +1,7 @@
 //! The tokenizer, written with `winnow`: identifiers (letters, digits, `_`, `.`, `@`; anything
 //! else in backticks), numbers and durations (`5m`, `1h`), strings in single or double quotes,
-//! `/regex/` where an operand is expected (elsewhere `/` divides), and operators.
+//! `/regex/` where an operand is expected (elsewhere `/` divides), and operators; `#` starts a
+//! comment that runs to the end of its line.
 
 use winnow::prelude::*;
 use winnow::token::{any, take_while};
@@ -130,6 +131,11 @@ pub fn tokenize(query: &str) -> Result<Vec<Token>, QueryError> {
         let Some(c) = rest.chars().next() else {
             return Ok(out);
         };
+        // A comment: `#` to the end of the line (outside strings, regexes and field names).
+        if c == '#' {
+            rest = rest.split_once('\n').map_or("", |(_, after)| after);
+            continue;
+        }
         let prev = out.last().map(|t| &t.kind);
         let before = out.len().checked_sub(2).map(|k| &out[k].kind);
         let kind = if is_ident_start(c) {
@@ -180,6 +186,31 @@ pub fn tokenize(query: &str) -> Result<Vec<Token>, QueryError> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn comments_run_to_the_end_of_their_line() {
+        let kinds = |q: &str| {
+            tokenize(q)
+                .unwrap()
+                .into_iter()
+                .map(|t| t.kind)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            kinds("fields a # the field\n# a whole line\n| limit 2"),
+            kinds("fields a | limit 2")
+        );
+        assert_eq!(
+            kinds("filter x = \"#1\""),
+            vec![
+                Tok::Ident("filter".into()),
+                Tok::Ident("x".into()),
+                Tok::Punct("="),
+                Tok::Str("#1".into()),
+            ]
+        );
+    }
+
     use super::*;
 
     fn kinds(q: &str) -> Vec<Tok> {

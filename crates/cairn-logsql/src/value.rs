@@ -85,33 +85,97 @@ pub fn format_time(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// Compares two values: numerically when both read as numbers and one is not a string (or both
-/// are numeric strings), else as text. Absent values do not compare.
+/// The number a value is when it is one: a number, a timestamp, or a string written as a
+/// number (`42`, `-3`, `0.25`, as `parse` and JSON strings give them).
+fn number_of(v: &Val) -> Option<f64> {
+    match v {
+        Val::Num(n) => Some(*n),
+        Val::Time(t) => Some(*t as f64),
+        Val::Str(s) => {
+            let t = s.trim();
+            let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+            (!digits.is_empty()
+                && digits.chars().any(|c| c.is_ascii_digit())
+                && digits.chars().all(|c| c.is_ascii_digit() || c == '.'))
+            .then(|| t.parse::<f64>().ok())
+            .flatten()
+            .filter(|n| n.is_finite())
+        }
+        Val::Bool(_) | Val::Null => None,
+    }
+}
+
+/// Compares two values: numerically when both are numbers (numeric strings included, so
+/// `"58" > "7"`), else as text. Absent values do not compare.
 pub fn compare(a: &Val, b: &Val) -> Option<Ordering> {
     if a.is_null() || b.is_null() {
         return None;
     }
-    let numeric = match (a, b) {
-        (Val::Str(_), Val::Str(_)) => false,
-        _ => a.as_num().is_some() && b.as_num().is_some(),
-    };
-    if numeric {
-        return a.as_num()?.partial_cmp(&b.as_num()?);
+    if let (Some(x), Some(y)) = (number_of(a), number_of(b)) {
+        return x.partial_cmp(&y);
     }
-    let text = |v: &Val| match v {
-        Val::Str(s) => s.clone(),
-        other => other.render().unwrap_or_default(),
-    };
-    Some(text(a).cmp(&text(b)))
+    if matches!(a, Val::Bool(_)) || matches!(b, Val::Bool(_)) {
+        if let (Some(x), Some(y)) = (a.as_num(), b.as_num()) {
+            return x.partial_cmp(&y);
+        }
+    }
+    Some(text_of(a).cmp(&text_of(b)))
 }
 
-/// Total order for `sort`: absent values last, then [`compare`].
+fn text_of(v: &Val) -> String {
+    match v {
+        Val::Str(s) => s.clone(),
+        other => other.render().unwrap_or_default(),
+    }
+}
+
+/// The order `sort` (and `min`/`max`) use, CloudWatch Logs Insights' natural sort: absent
+/// values last; numbers (numeric strings included) after every other value, by value; other
+/// values by their text, with runs of digits compared as numbers (`5A` < `111A`) and other
+/// characters by code point (user guide, "sort").
 pub fn sort_order(a: &Val, b: &Val) -> Ordering {
     match (a.is_null(), b.is_null()) {
-        (true, true) => Ordering::Equal,
-        (true, false) => Ordering::Greater,
-        (false, true) => Ordering::Less,
-        _ => compare(a, b).unwrap_or(Ordering::Equal),
+        (true, true) => return Ordering::Equal,
+        (true, false) => return Ordering::Greater,
+        (false, true) => return Ordering::Less,
+        _ => {}
+    }
+    match (number_of(a), number_of(b)) {
+        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+        (Some(_), None) => Ordering::Greater,
+        (None, Some(_)) => Ordering::Less,
+        (None, None) => natural(&text_of(a), &text_of(b)),
+    }
+}
+
+/// Text order with runs of digits compared by value (shorter run, leading zeros aside, first).
+fn natural(a: &str, b: &str) -> Ordering {
+    let (mut x, mut y) = (a, b);
+    loop {
+        let (Some(cx), Some(cy)) = (x.chars().next(), y.chars().next()) else {
+            return x.len().cmp(&y.len());
+        };
+        if cx.is_ascii_digit() && cy.is_ascii_digit() {
+            let run = |s: &str| s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+            let (rx, ry) = (run(x), run(y));
+            let (dx, dy) = (
+                x[..rx].trim_start_matches('0'),
+                y[..ry].trim_start_matches('0'),
+            );
+            let o = dx.len().cmp(&dy.len()).then_with(|| dx.cmp(dy));
+            if o != Ordering::Equal {
+                return o;
+            }
+            x = &x[rx..];
+            y = &y[ry..];
+        } else {
+            let o = cx.cmp(&cy);
+            if o != Ordering::Equal {
+                return o;
+            }
+            x = &x[cx.len_utf8()..];
+            y = &y[cy.len_utf8()..];
+        }
     }
 }
 
@@ -134,8 +198,65 @@ mod tests {
         );
         assert_eq!(
             compare(&Val::Str("10".into()), &Val::Str("9".into())),
-            Some(Ordering::Less)
+            Some(Ordering::Greater),
+            "numeric strings compare as numbers"
+        );
+        assert_eq!(
+            compare(&Val::Str("b".into()), &Val::Str("a".into())),
+            Some(Ordering::Greater)
         );
         assert_eq!(compare(&Val::Null, &Val::Num(1.0)), None);
+    }
+
+    #[test]
+    fn sort_is_the_user_guides_natural_order() {
+        // The user guide's own example values, and the order it gives for them.
+        let given = [
+            "A",
+            "a12345hfh",
+            "111A",
+            "0",
+            "01",
+            "1",
+            "2",
+            "3",
+            "@",
+            "@_",
+            "!:",
+            "# *%04",
+            "0#",
+            "5A",
+            "2345_",
+            "A9876fghj",
+        ];
+        let mut vals: Vec<Val> = given.iter().map(|s| Val::Str((*s).into())).collect();
+        vals.sort_by(sort_order);
+        let got: Vec<String> = vals.iter().map(|v| v.render().unwrap()).collect();
+        assert_eq!(
+            got,
+            [
+                "!:",
+                "# *%04",
+                "0#",
+                "5A",
+                "111A",
+                "2345_",
+                "@",
+                "@_",
+                "A",
+                "A9876fghj",
+                "a12345hfh",
+                "0",
+                "01",
+                "1",
+                "2",
+                "3"
+            ]
+        );
+        assert_eq!(sort_order(&Val::Null, &Val::Num(1.0)), Ordering::Greater);
+        assert_eq!(
+            sort_order(&Val::Str("58".into()), &Val::Str("7".into())),
+            Ordering::Greater
+        );
     }
 }
