@@ -326,6 +326,18 @@ fn call(name: &str, args: &[Expr], row: &Row) -> Val {
     }
 }
 
+/// How many arguments scalar function `name` takes: (fewest, most).
+pub(crate) fn arity(name: &str) -> (usize, usize) {
+    match name {
+        "greatest" | "least" | "coalesce" | "concat" => (1, usize::MAX),
+        "ltrim" | "rtrim" | "trim" => (1, 2),
+        "substr" => (2, 3),
+        "replace" => (3, 3),
+        "strcontains" | "datefloor" | "dateceil" => (2, 2),
+        _ => (1, 1),
+    }
+}
+
 /// Whether `name` is a scalar function this evaluator knows.
 pub(crate) fn is_function(name: &str) -> bool {
     matches!(

@@ -61,6 +61,21 @@ fn check_calls(e: &Expr) -> Result<(), QueryError> {
             if !eval::is_function(name) {
                 return Err(QueryError::at(0, format!("unknown function {name}")));
             }
+            let (least, most) = eval::arity(name);
+            if args.len() < least || args.len() > most {
+                let wanted = match (least, most) {
+                    (l, m) if l == m => format!("{l}"),
+                    (l, usize::MAX) => format!("at least {l}"),
+                    (l, m) => format!("{l} to {m}"),
+                };
+                return Err(QueryError::at(
+                    0,
+                    format!(
+                        "function {name} takes {wanted} argument(s), not {}",
+                        args.len()
+                    ),
+                ));
+            }
             args.iter().try_for_each(check_calls)
         }
         Expr::Bin(_, a, b) => check_calls(a).and(check_calls(b)),

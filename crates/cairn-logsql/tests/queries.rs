@@ -268,6 +268,13 @@ fn malformed_queries_are_refused() {
         "fields nosuchfn(a)",
         "stats count(*) by",
         "filter a = /x/",
+        // Known functions with the wrong number of arguments (they used to evaluate to
+        // nothing, or to their first argument).
+        "fields substr(s) as a",
+        "fields abs() as b",
+        "fields abs(v, 2) as c",
+        "fields replace(s, 'l') as d",
+        "stats count(*) by bin()",
     ] {
         assert!(parse(q).is_err(), "{q:?} should not parse");
     }
