@@ -166,11 +166,15 @@ pub fn run(args: IamArgs) -> anyhow::Result<()> {
         Ok(Value::Null) => Ok(()),
         Ok(mut v) => {
             if list {
-                // An empty list's XML element reads back as an empty string.
+                // An empty list's XML element reads back as an empty string, and a boolean as
+                // its text: print them as the AWS CLI does (`[]`, `false`).
                 for key in ["Users", "AccessKeyMetadata"] {
                     if v.get(key) == Some(&json!("")) {
                         v[key] = json!([]);
                     }
+                }
+                if let Some(flag) = v.get("IsTruncated").and_then(Value::as_str) {
+                    v["IsTruncated"] = json!(flag == "true");
                 }
             }
             println!("{}", serde_json::to_string_pretty(&v)?);

@@ -344,6 +344,9 @@ fn a_data_dir_keeps_the_account_it_was_first_served_with() {
         "{text}{}",
         stderr(&listed)
     );
+    // As the AWS CLI prints it: a boolean, not the XML's text.
+    let parsed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(parsed["IsTruncated"], serde_json::json!(false), "{text}");
     let out = iam(&["--account-id", "123456789012", "list-users"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
