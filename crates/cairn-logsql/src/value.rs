@@ -114,10 +114,10 @@ pub fn compare(a: &Val, b: &Val) -> Option<Ordering> {
     if let (Some(x), Some(y)) = (number_of(a), number_of(b)) {
         return x.partial_cmp(&y);
     }
-    if matches!(a, Val::Bool(_)) || matches!(b, Val::Bool(_)) {
-        if let (Some(x), Some(y)) = (a.as_num(), b.as_num()) {
-            return x.partial_cmp(&y);
-        }
+    if (matches!(a, Val::Bool(_)) || matches!(b, Val::Bool(_)))
+        && let (Some(x), Some(y)) = (a.as_num(), b.as_num())
+    {
+        return x.partial_cmp(&y);
     }
     Some(text_of(a).cmp(&text_of(b)))
 }
