@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use serde_json::Value;
 
 use crate::ast::{BinOp, Expr, Pattern};
-use crate::value::{Val, compare};
+use crate::value::{Val, compare, equal};
 
 /// A record as it comes from the log group.
 #[derive(Clone, Copy, Debug)]
@@ -166,8 +166,8 @@ pub(crate) fn eval(e: &Expr, row: &Row) -> Val {
         Expr::Bin(op, a, b) => {
             let (x, y) = (eval(a, row), eval(b, row));
             match op {
-                BinOp::Eq => Val::Bool(compare(&x, &y) == Some(Ordering::Equal)),
-                BinOp::Ne => Val::Bool(matches!(compare(&x, &y), Some(o) if o != Ordering::Equal)),
+                BinOp::Eq => Val::Bool(equal(&x, &y) == Some(true)),
+                BinOp::Ne => Val::Bool(equal(&x, &y) == Some(false)),
                 BinOp::Lt => Val::Bool(compare(&x, &y) == Some(Ordering::Less)),
                 BinOp::Le => Val::Bool(matches!(
                     compare(&x, &y),
@@ -200,9 +200,7 @@ pub(crate) fn eval(e: &Expr, row: &Row) -> Val {
             if v.is_null() {
                 return Val::Bool(false);
             }
-            let hit = list
-                .iter()
-                .any(|x| compare(&v, &eval(x, row)) == Some(Ordering::Equal));
+            let hit = list.iter().any(|x| equal(&v, &eval(x, row)) == Some(true));
             Val::Bool(hit != *negated)
         }
         Expr::Call(name, args) => call(name, args, row),

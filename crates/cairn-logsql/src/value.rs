@@ -105,23 +105,47 @@ fn number_of(v: &Val) -> Option<f64> {
     }
 }
 
-/// Compares two values: numerically when both are numbers (numeric strings included, so
-/// `"58" > "7"`), else as text. Absent values do not compare.
+/// Whether a numeric string reads exactly as a float (at most 15 significant digits): longer
+/// ones (IDs) order and compare as text, so two different IDs never come out equal.
+fn exact(v: &Val) -> bool {
+    match v {
+        Val::Str(s) => s.chars().filter(char::is_ascii_digit).count() <= 15,
+        _ => true,
+    }
+}
+
+/// Orders two values: numerically when both are numbers (numeric strings of up to 15
+/// digits included, so `"58" > "7"`; a number against any string that reads as one), else
+/// as text. Absent values do not compare.
 pub fn compare(a: &Val, b: &Val) -> Option<Ordering> {
     if a.is_null() || b.is_null() {
         return None;
     }
-    if let (Some(x), Some(y)) = (number_of(a), number_of(b)) {
-        return x.partial_cmp(&y);
-    }
-    if (matches!(a, Val::Bool(_)) || matches!(b, Val::Bool(_)))
-        && let (Some(x), Some(y)) = (a.as_num(), b.as_num())
+    let both_text = matches!((a, b), (Val::Str(_), Val::Str(_)));
+    let numbers = if both_text {
+        (number_of(a), number_of(b))
+    } else {
+        (a.as_num(), b.as_num())
+    };
+    if let (Some(x), Some(y)) = numbers
+        && exact(a)
+        && exact(b)
     {
         return x.partial_cmp(&y);
     }
     Some(text_of(a).cmp(&text_of(b)))
 }
 
+/// Whether two values are equal (`=`, `!=`, `in`): two strings by their text (`"010"` is not
+/// `"10"`), others as [`compare`] finds them; `None` when one is absent.
+pub fn equal(a: &Val, b: &Val) -> Option<bool> {
+    match (a, b) {
+        (Val::Str(x), Val::Str(y)) => Some(x == y),
+        _ => compare(a, b).map(|o| o == Ordering::Equal),
+    }
+}
+
+/// A value's text, as results show it.
 fn text_of(v: &Val) -> String {
     match v {
         Val::Str(s) => s.clone(),
@@ -141,7 +165,7 @@ pub fn sort_order(a: &Val, b: &Val) -> Ordering {
         _ => {}
     }
     match (number_of(a), number_of(b)) {
-        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+        (Some(_), Some(_)) => compare(a, b).unwrap_or(Ordering::Equal),
         (Some(_), None) => Ordering::Greater,
         (None, Some(_)) => Ordering::Less,
         (None, None) => natural(&text_of(a), &text_of(b)),
@@ -254,6 +278,22 @@ mod tests {
             ]
         );
         assert_eq!(sort_order(&Val::Null, &Val::Num(1.0)), Ordering::Greater);
+        // Equality of two strings is their text; long digit strings (IDs) never collapse.
+        assert_eq!(
+            equal(&Val::Str("010".into()), &Val::Str("10".into())),
+            Some(false)
+        );
+        assert_eq!(equal(&Val::Num(10.0), &Val::Str("10".into())), Some(true));
+        let (x, y) = (
+            Val::Str("12345678901234567890".into()),
+            Val::Str("12345678901234567891".into()),
+        );
+        assert_eq!(equal(&x, &y), Some(false));
+        assert_eq!(compare(&x, &y), Some(Ordering::Less));
+        assert_eq!(
+            compare(&Val::Num(100000.0), &Val::Str("1e5".into())),
+            Some(Ordering::Equal)
+        );
         assert_eq!(
             sort_order(&Val::Str("58".into()), &Val::Str("7".into())),
             Ordering::Greater

@@ -278,6 +278,15 @@ fn malformed_queries_are_refused() {
     ] {
         assert!(parse(q).is_err(), "{q:?} should not parse");
     }
+    // Optional and repeated arguments stay accepted.
+    for q in [
+        "fields trim(s, 'x') as a",
+        "fields substr(s, 1, 2) as b",
+        "fields concat(a, b, c) as c",
+        "stats count(*) by bin(5m)",
+    ] {
+        assert!(parse(q).is_ok(), "{q:?} should parse");
+    }
 }
 
 proptest! {

@@ -210,8 +210,17 @@ impl Document {
     /// such as `aws:ResourceTag/`, in a condition key or a policy variable: callers skip
     /// gathering keys no policy reads. Computed once, when the document is parsed.
     pub fn tests_key_prefix(&self, prefix: &str) -> bool {
-        let prefix = prefix.to_ascii_lowercase();
-        self.reads.iter().any(|k| k.starts_with(&prefix))
+        // `reads` is sorted: the first key not below the prefix is the only candidate.
+        let at = self.reads.partition_point(|k| {
+            k.as_bytes()
+                .iter()
+                .map(u8::to_ascii_lowercase)
+                .lt(prefix.bytes().map(|b| b.to_ascii_lowercase()))
+        });
+        self.reads.get(at).is_some_and(|k| {
+            k.len() >= prefix.len()
+                && k.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+        })
     }
 
     /// Every condition key referenced, as written, without duplicates (case-insensitive).

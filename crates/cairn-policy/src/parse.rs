@@ -526,7 +526,11 @@ fn compile(
         .map(str::to_ascii_lowercase)
         .collect();
     if vars {
-        reads.extend(variable_names(text));
+        for st in stmts {
+            for v in st.values() {
+                variable_names(v, &mut reads);
+            }
+        }
     }
     reads.sort();
     reads.dedup();
@@ -540,20 +544,30 @@ fn compile(
     }
 }
 
-/// The names of the `${…}` policy variables in `text`, lower-cased (their defaults left out).
-fn variable_names(text: &str) -> Vec<String> {
-    text.split("${")
-        .skip(1)
-        .filter_map(|rest| rest.split_once('}'))
-        .map(|(inner, _)| {
-            inner
-                .split(',')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .collect()
+/// Adds the names of the `${…}` policy variables in the (decoded) strings of `v`, lower-cased
+/// (their defaults left out).
+fn variable_names(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(text) => out.extend(
+            text.split("${")
+                .skip(1)
+                .filter_map(|rest| rest.split_once('}'))
+                .map(|(inner, _)| {
+                    inner
+                        .split(',')
+                        .next()
+                        .unwrap_or_default()
+                        .trim()
+                        .to_ascii_lowercase()
+                }),
+        ),
+        Value::Array(items) => items.iter().for_each(|i| variable_names(i, out)),
+        Value::Object(map) => map.iter().for_each(|(k, i)| {
+            variable_names(&Value::String(k.clone()), out);
+            variable_names(i, out);
+        }),
+        _ => {}
+    }
 }
 
 fn compile_statement(

@@ -218,3 +218,23 @@ fn documents_cairn_already_writes_are_accepted() {
     let cwl_trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     assert!(Document::parse(cwl_trust, TRUST).is_ok());
 }
+
+#[test]
+fn the_keys_a_document_reads_include_its_variables_however_written() {
+    let doc = |text: &str| Document::parse(text, PolicyKind::Identity).unwrap();
+    let by_key = doc(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sns:*","Resource":"*","Condition":{"StringEquals":{"AWS:ResourceTag/env":"prod"}}}]}"#,
+    );
+    assert!(by_key.tests_key_prefix("aws:ResourceTag/"));
+    assert!(!by_key.tests_key_prefix("s3:ResourceAccount"));
+    // A variable in a condition value, with JSON's escapes (`\/`, `\u0024`): still read.
+    let by_variable = doc(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sns:Publish","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"\u0024{aws:ResourceTag\/team}"}}}]}"#,
+    );
+    assert!(by_variable.tests_key_prefix("aws:ResourceTag/"));
+    // Under the 2008 version variables are text, and read nothing.
+    let old = doc(
+        r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Action":"sns:Publish","Resource":"arn:aws:sns:*:*:${aws:ResourceTag/team}"}]}"#,
+    );
+    assert!(!old.tests_key_prefix("aws:ResourceTag/"));
+}

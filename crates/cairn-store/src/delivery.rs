@@ -247,15 +247,14 @@ pub struct Undigested {
 /// event log).
 const INSIGHT_FILE: &str = "key LIKE '%/CloudTrail-Insight/%'";
 
-/// How many written files of live trail `trail_arn` no digest lists yet.
-pub fn undigested_count(conn: &Connection, trail_arn: &str) -> StoreResult<usize> {
-    let n: i64 = conn
+/// Whether live trail `trail_arn` has a written file that no digest lists yet.
+pub fn has_undigested(conn: &Connection, trail_arn: &str) -> StoreResult<bool> {
+    Ok(conn
         .prepare_cached(
-            "SELECT COUNT(*) FROM deliveries
-             WHERE trail_arn = ?1 AND retired IS NULL AND state = 'done' AND digest_end IS NULL",
+            "SELECT EXISTS (SELECT 1 FROM deliveries
+             WHERE trail_arn = ?1 AND retired IS NULL AND state = 'done' AND digest_end IS NULL)",
         )?
-        .query_row(params![trail_arn], |r| r.get(0))?;
-    Ok(n as usize)
+        .query_row(params![trail_arn], |r| r.get(0))?)
 }
 
 /// Written files of a live (`retired: None`) or retired trail and a region, delivered at or

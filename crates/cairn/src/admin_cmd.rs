@@ -342,13 +342,12 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<bool> {
     Ok(total.failed == 0 && total.logs.failed == 0 && owed == 0)
 }
 
-/// Written files of trails with log file validation on that no digest lists yet (capped, so
-/// a trail whose digests fail does not keep flush waiting past its minute).
+/// How many trails with log file validation on have written files that no digest lists yet.
 fn undigested_files(c: &cairn_store::Connection) -> cairn_store::StoreResult<usize> {
     let mut n = 0;
     for t in cairn_store::trails::all(c)? {
         if t.log_file_validation_enabled {
-            n += cairn_store::delivery::undigested_count(c, &t.arn())?.min(1);
+            n += usize::from(cairn_store::delivery::has_undigested(c, &t.arn())?);
         }
     }
     Ok(n)

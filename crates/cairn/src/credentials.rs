@@ -129,8 +129,19 @@ pub fn record_source(
 pub fn for_client(data_dir: &Path) -> anyhow::Result<RootCredentials> {
     let marker = std::fs::read_to_string(data_dir.join(ENV_MARKER)).ok();
     if let Some(root) = from_env()? {
-        // The server named another key: these would be refused by it.
-        if let Some(id) = marker.as_deref().map(str::trim)
+        // The server named another key (from its environment, or, with no marker, in the data
+        // dir's file): these would be refused by it.
+        let file_key = || {
+            std::fs::read_to_string(data_dir.join(FILE_NAME))
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .and_then(|d| d.get("AccessKeyId")?.as_str().map(str::to_owned))
+        };
+        let server_key = match marker.as_deref() {
+            Some(id) => Some(id.trim().to_owned()),
+            None => file_key(),
+        };
+        if let Some(id) = server_key
             && id != root.access_key_id
         {
             bail!(

@@ -76,15 +76,13 @@ enum Command {
 }
 
 /// The exit status of a command-line tool whose reader went away (128 + `SIGPIPE`).
-const CLOSED_PIPE: u8 = 141;
+pub(crate) const CLOSED_PIPE: u8 = 141;
 
-/// Whether an error is a write to a pipe whose reader went away (as an `io::Error`, or as
-/// the text of one that a layer turned into words).
-fn is_closed_pipe(e: &anyhow::Error) -> bool {
+/// Whether an error is a write to a pipe whose reader went away.
+pub(crate) fn is_closed_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            || c.to_string().contains("Broken pipe (os error 32)")
     })
 }
 

@@ -98,6 +98,10 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> {
         .enable_all()
         .build()?;
     Ok(runtime.block_on(validate(args)).unwrap_or_else(|e| {
+        // Output piped into a reader that stopped (`| head -1`): end as `SIGPIPE` would.
+        if crate::is_closed_pipe(&e) {
+            return std::process::ExitCode::from(crate::CLOSED_PIPE);
+        }
         eprint!("\n{e:#}\n");
         std::process::ExitCode::from(255)
     }))

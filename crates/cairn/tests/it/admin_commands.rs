@@ -464,3 +464,33 @@ fn flush_refuses_a_future_now_unless_allowed() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("--allow-future-now"), "{err}");
 }
+
+#[test]
+fn env_refuses_keys_other_than_the_data_dirs_file() {
+    // A data dir whose root keys are in its file: other keys in the environment would be
+    // refused by its server, so `cairn env` says so instead of printing them.
+    let dir = tempfile::tempdir().unwrap();
+    let made = cairn()
+        .args(["env", "--data-dir"])
+        .arg(dir.path())
+        .env_remove("CAIRN_ROOT_ACCESS_KEY_ID")
+        .env_remove("CAIRN_ROOT_SECRET_ACCESS_KEY")
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let out = cairn()
+        .args(["env", "--data-dir"])
+        .arg(dir.path())
+        .env("CAIRN_ROOT_ACCESS_KEY_ID", "AKIAOTHERKEY00000002")
+        .env("CAIRN_ROOT_SECRET_ACCESS_KEY", "other-secret")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("AKIAOTHERKEY00000002"), "{err}");
+    assert!(out.stdout.is_empty());
+}
