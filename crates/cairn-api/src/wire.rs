@@ -103,6 +103,21 @@ pub fn opt_str_list(body: &Value, member: &str) -> Result<Option<Vec<String>>, A
     }
 }
 
+/// The strings of list `member`, leniently: none when it is absent or not a list, and its
+/// non-strings skipped (for building a call's condition keys, where a malformed member is the
+/// operation's own error to give).
+pub fn strings_of(body: &Value, member: &str) -> Vec<String> {
+    body.get(member)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Requires a structure (JSON object) value.
 pub fn as_object<'a>(value: &'a Value, member: &str) -> Result<&'a Value, ApiError> {
     if value.is_object() {

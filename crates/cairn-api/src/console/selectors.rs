@@ -213,16 +213,7 @@ pub fn shown(selectors: &Value, insights_out: &Value) -> Shown {
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_owned();
-            let values: Vec<String> = dr
-                .get("Values")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default();
+            let values = crate::wire::strings_of(dr, "Values");
             if kind == "AWS::S3::Object" {
                 form.s3_data = true;
                 form.s3_read |= r;

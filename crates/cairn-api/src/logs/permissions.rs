@@ -40,16 +40,7 @@ fn with_request_tags(mut p: Permission, body: &Value) -> Permission {
 
 /// `p` with `aws:TagKeys`: the keys listed in `member` of an untag call.
 fn with_removed_keys(p: Permission, body: &Value, member: &str) -> Permission {
-    let keys: Vec<String> = body
-        .get(member)
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
+    let keys = crate::wire::strings_of(body, member);
     if keys.is_empty() {
         p
     } else {

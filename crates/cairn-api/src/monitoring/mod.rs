@@ -382,17 +382,7 @@ fn permissions(ctx: &CallContext, op: &str, body: &Value) -> Vec<Permission> {
         cairn_core::alarms::alarm_arn(ctx.region.as_str(), ctx.account().as_str(), name)
     };
     let text = |m: &str| body.get(m).and_then(Value::as_str).map(str::to_owned);
-    let strings = |m: &str| -> Vec<String> {
-        body.get(m)
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let strings = |m: &str| crate::wire::strings_of(body, m);
     // The tags a call sets (`aws:RequestTag/<key>`, `aws:TagKeys`).
     let tags: Vec<(String, String)> = body
         .get("Tags")
