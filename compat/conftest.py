@@ -53,11 +53,14 @@ class Cairn:
             # The CLI names its change set by the epoch second it starts in, and the executed
             # change set keeps its name: two deploys of a stack in one second collide
             # (AlreadyExistsException). Cairn is fast enough for that; AWS never is.
-            while int(time.time()) == Cairn.deploy_second:
+            # The CLI takes its second some time after it starts, so wait for a second later
+            # than the one the previous deploy *ended* in.
+            while Cairn.deploy_second is not None and int(time.time()) <= Cairn.deploy_second:
                 time.sleep(0.02)
-            Cairn.deploy_second = int(time.time())
         out = subprocess.run(["aws", "--endpoint-url", self.endpoint, "--output", "json", *args],
                              env=env, capture_output=True, text=True)
+        if args[:2] == ("cloudformation", "deploy"):
+            Cairn.deploy_second = int(time.time())
         if check and out.returncode != 0:
             raise AssertionError(f"aws {' '.join(args)} failed: {out.stderr}")
         return out
