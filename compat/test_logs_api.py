@@ -222,3 +222,24 @@ def test_insights_numbers_from_parse_sort_and_aggregate_by_value(logs):
                "| stats max(lat) as mx, min(lat) as mn") == [{"mx": "58", "mn": "5"}]
     ports = run("parse @message /port (?<port>\\d+)/ | sort port asc | fields port")
     assert [r["port"] for r in ports] == ["22", "80", "443", "3389", "8080"]
+
+
+def test_query_results_page_with_max_items(logs):
+    logs.create_log_group(logGroupName="/compat/paged-results")
+    logs.create_log_stream(logGroupName="/compat/paged-results", logStreamName="s")
+    t = now_ms()
+    logs.put_log_events(logGroupName="/compat/paged-results", logStreamName="s", logEvents=[
+        {"timestamp": t + k, "message": f"row {k}"} for k in range(7)])
+    qid = logs.start_query(logGroupName="/compat/paged-results", startTime=t // 1000 - 5,
+                           endTime=t // 1000 + 5, queryString="fields @message | sort @timestamp asc")["queryId"]
+    first = logs.get_query_results(queryId=qid, maxItems=3)
+    assert len(first["results"]) == 3 and "nextToken" in first
+    # The token is bound to the query, not to the page size.
+    rest = logs.get_query_results(queryId=qid, maxItems=5, nextToken=first["nextToken"])
+    assert "nextToken" not in rest
+    messages = [f["value"] for row in first["results"] + rest["results"] for f in row
+                if f["field"] == "@message"]
+    assert messages == [f"row {k}" for k in range(7)]
+    assert len(logs.get_query_results(queryId=qid)["results"]) == 7
+    with pytest.raises(logs.exceptions.InvalidParameterException):
+        logs.get_query_results(queryId=qid, nextToken="forged")

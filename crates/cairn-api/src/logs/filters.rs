@@ -147,10 +147,21 @@ pub fn start_query(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<Op
 /// GetQueryResults.
 pub fn get_query_results(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
     let id = req_str(body, "queryId")?;
+    // Pages of `maxItems` rows (all of them without it); the token is bound to the query
+    // alone, so a later page may ask for another size.
+    let max = limit(body, "maxItems", 10_000, 10_000)? as usize;
+    let scope = json!({"queryId": id});
+    let mut given = scope.clone();
+    if let Some(t) = body.get("nextToken") {
+        given["nextToken"] = t.clone();
+    }
+    let offset = open_offset(&env.token_key, "GetQueryResults", &given)?.max(0) as usize;
     let (q, answer) = insights::results(conn, &env.ctx, &id)?;
     let results: Vec<Value> = answer
         .rows
         .iter()
+        .skip(offset)
+        .take(max)
         .map(|row| {
             Value::Array(
                 row.iter()
@@ -159,7 +170,16 @@ pub fn get_query_results(conn: &Connection, env: &OpEnv, body: &Value) -> ApiRes
             )
         })
         .collect();
-    out(json!({
+    let shown = offset + results.len();
+    let next = (shown < answer.rows.len()).then(|| {
+        seal(
+            &env.token_key,
+            "GetQueryResults",
+            &scope,
+            &shown.to_string(),
+        )
+    });
+    let mut output = json!({
         "queryLanguage": "CWLI",
         "results": results,
         "statistics": {
@@ -171,7 +191,11 @@ pub fn get_query_results(conn: &Connection, env: &OpEnv, body: &Value) -> ApiRes
             "logGroupsScanned": answer.log_groups_scanned,
         },
         "status": q.status,
-    }))
+    });
+    if let Some(token) = next {
+        output["nextToken"] = json!(token);
+    }
+    out(output)
 }
 
 /// StopQuery.
