@@ -241,7 +241,7 @@ test("event history filters by each of the eight lookup attributes", async () =>
       .map((e) => e.EventName);
     for (const n of names) assert.ok(expected.includes(n), `${key}: ${n} is a match`);
     if (key === "EventId") assert.deepEqual(names, ["StartLogging"]);
-    if (key === "ReadOnly") assert.ok(names.every((n) => /^(Get|Describe|List|Lookup|GenerateDataKey|Decrypt)/.test(n)), names.join());
+    if (key === "ReadOnly") assert.ok(names.every((n) => /^(Get|Describe|List|Lookup|Head|GenerateDataKey|Decrypt)/.test(n)), names.join());
     if (key === "EventName") await snap("10-event-history-filtered");
   }
   // Several attributes at once and free text (beyond AWS).
