@@ -97,17 +97,32 @@ def seaweed():
     shutil.rmtree(work, ignore_errors=True)
 
 
-def external_config(tmp_path, endpoint, more=""):
-    """A cairn.toml mapping the bucket `external-logs` to SeaweedFS, plus `more`."""
+def external_config(tmp_path, endpoint, more="", name="external-logs", stored_as=None):
+    """A cairn.toml mapping the bucket `name` to SeaweedFS (there named `stored_as`, when
+    given), plus `more`."""
     config = tmp_path / "cairn.toml"
+    renamed = f'bucket = "{stored_as}"\n' if stored_as else ""
     config.write_text(f"""
-[buckets.external-logs]
-endpoint = "{endpoint}"
+[buckets.{name}]
+{renamed}endpoint = "{endpoint}"
 region = "us-east-1"
 access_key_id = "any"
 secret_access_key = "any"
 """ + more)
     return config
+
+
+def validate_logs(server, endpoint, arn, start, end, *extra):
+    """`cairn validate-logs` of trail `arn` from `start` to `end` (epoch seconds), reading the
+    bucket in SeaweedFS at `endpoint`; asserts it passed and returns its stdout."""
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDCOMPATTEST", AWS_SECRET_ACCESS_KEY="compat-test-secret")
+    stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+    check = subprocess.run([cairn_binary(), "validate-logs", "--endpoint-url", server.endpoint,
+                            "--s3-endpoint-url", endpoint, "--trail-arn", arn,
+                            "--start-time", stamp(start), "--end-time", stamp(end), *extra],
+                           env=env, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    return check.stdout
 
 
 def test_trails_and_objects_reach_an_external_bucket(seaweed, tmp_path):
@@ -154,14 +169,9 @@ secret_access_key = "any"
         digest = next(k for k in listed if "/CloudTrail-Digest/" in k)
         assert weed_s3.head_object(Bucket="external-logs", Key=digest)["Metadata"]["signature-algorithm"] == "SHA256withRSA"
         assert "LatestDeliveryTime" in ct.get_trail_status(Name="to-seaweed")
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDCOMPATTEST", AWS_SECRET_ACCESS_KEY="compat-test-secret")
-        stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
-        check = subprocess.run([cairn_binary(), "validate-logs", "--endpoint-url", server.endpoint,
-                                "--s3-endpoint-url", endpoint, "--trail-arn", created["TrailARN"],
-                                "--start-time", stamp(started - 60), "--end-time", stamp(time.time() + 120), "--verbose"],
-                               env=env, capture_output=True, text=True)
-        assert check.returncode == 0, check.stdout + check.stderr
-        assert "1/1 digest files valid" in check.stdout and "1/1 log files valid" in check.stdout
+        out = validate_logs(server, endpoint, created["TrailARN"], started - 60, time.time() + 120,
+                            "--verbose")
+        assert "1/1 digest files valid" in out and "1/1 log files valid" in out
     finally:
         server.stop()
 
@@ -209,14 +219,8 @@ def test_a_crash_after_an_external_put_neither_loses_nor_duplicates_the_file(sea
         assert sorted(delivered) == sorted(ids)
 
         server._spawn("127.0.0.1:0")
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDCOMPATTEST", AWS_SECRET_ACCESS_KEY="compat-test-secret")
-        stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
-        check = subprocess.run([cairn_binary(), "validate-logs", "--endpoint-url", server.endpoint,
-                                "--s3-endpoint-url", endpoint, "--trail-arn", arn,
-                                "--start-time", stamp(started - 60), "--end-time", stamp(first + 900)],
-                               env=env, capture_output=True, text=True)
-        assert check.returncode == 0, check.stdout + check.stderr
-        assert "1/1 log files valid" in check.stdout, check.stdout
+        out = validate_logs(server, endpoint, arn, started - 60, first + 900)
+        assert "1/1 log files valid" in out, out
     finally:
         server.stop()
 
@@ -227,15 +231,7 @@ def test_a_bucket_configured_under_another_name_validates_where_it_is(seaweed, t
     digest says (they used to report every digest "moved from its original location")."""
     endpoint, weed_s3 = seaweed
     weed_s3.create_bucket(Bucket="stored-here")
-    config = tmp_path / "cairn.toml"
-    config.write_text(f"""
-[buckets.renamed-logs]
-bucket = "stored-here"
-endpoint = "{endpoint}"
-region = "us-east-1"
-access_key_id = "any"
-secret_access_key = "any"
-""")
+    config = external_config(tmp_path, endpoint, name="renamed-logs", stored_as="stored-here")
     server = Cairn(cairn_binary(), ["--config", str(config)])
     try:
         ct = server.client("cloudtrail")
@@ -251,14 +247,8 @@ secret_access_key = "any"
         digest = json.loads(gzip.decompress(weed_s3.get_object(Bucket="stored-here", Key=key)["Body"].read()))
         assert digest["digestS3Bucket"] == "stored-here"
         assert {f["s3Bucket"] for f in digest["logFiles"]} == {"stored-here"}
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDCOMPATTEST", AWS_SECRET_ACCESS_KEY="compat-test-secret")
-        stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
-        check = subprocess.run([cairn_binary(), "validate-logs", "--endpoint-url", server.endpoint,
-                                "--s3-endpoint-url", endpoint, "--s3-bucket", "stored-here",
-                                "--trail-arn", created["TrailARN"],
-                                "--start-time", stamp(started - 60), "--end-time", stamp(time.time() + 120)],
-                               env=env, capture_output=True, text=True)
-        assert check.returncode == 0, check.stdout + check.stderr
-        assert "1/1 digest files valid" in check.stdout and "1/1 log files valid" in check.stdout
+        out = validate_logs(server, endpoint, created["TrailARN"], started - 60, time.time() + 120,
+                            "--s3-bucket", "stored-here")
+        assert "1/1 digest files valid" in out and "1/1 log files valid" in out
     finally:
         server.stop()
