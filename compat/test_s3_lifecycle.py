@@ -1,7 +1,8 @@
 """S3 lifecycle rules through boto3, as S3 applies them: expiration rounded up to the next
 midnight UTC, `Date` expiration, aborting incomplete multipart uploads, and S3's validation.
-A rule with a filter or action Cairn does not apply is refused whole (`NotImplemented`): it
-used to be stored without its filter, which widened it to the whole bucket."""
+Tag and object-size filters select what they name (objects keep their tags). A rule with an
+action Cairn does not apply is refused whole (`NotImplemented`): it used to be stored without
+its filter, which widened it to the whole bucket."""
 
 import json
 
@@ -31,9 +32,7 @@ def test_rules_cairn_cannot_apply_are_refused_and_nothing_expires(s3, cairn):
     s3.create_bucket(Bucket="lc-refuse")
     s3.put_object(Bucket="lc-refuse", Key="keep/untagged", Body=b"x")
     for rule in [
-        {"Filter": {"Tag": {"Key": "k", "Value": "v"}}, "Expiration": {"Days": 1}},
-        {"Filter": {"And": {"Prefix": "a/", "Tags": [{"Key": "k", "Value": "v"}]}}, "Expiration": {"Days": 1}},
-        {"Filter": {"ObjectSizeGreaterThan": 10}, "Expiration": {"Days": 1}},
+        {"Filter": {"ObjectSizeGreaterThan": 10}, "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
         {"Filter": {"Prefix": ""}, "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}]},
         {"Filter": {"Prefix": ""}, "NoncurrentVersionExpiration": {"NoncurrentDays": 1}},
     ]:
@@ -90,3 +89,52 @@ def test_days_round_up_to_midnight_and_dates_and_uploads(s3, cairn):
     assert run(cairn, 4102444800 - 1)["Expired"] == 0
     assert run(cairn, 4102444800)["Expired"] == 1
     assert s3.list_objects_v2(Bucket="lc-time").get("Contents", []) == []
+
+
+def test_tag_and_size_filters_select_what_they_name(s3, cairn):
+    b = "lc-filters"
+    s3.create_bucket(Bucket=b)
+    s3.put_object(Bucket=b, Key="t/match", Body=b"x", Tagging="class=temp&team=a")
+    s3.put_object(Bucket=b, Key="t/other-value", Body=b"x", Tagging="class=keep")
+    s3.put_object(Bucket=b, Key="t/untagged", Body=b"x")
+    s3.put_object(Bucket=b, Key="and/match", Body=b"x" * 50, Tagging="class=temp")
+    s3.put_object(Bucket=b, Key="and/too-small", Body=b"x" * 5, Tagging="class=temp")
+    s3.put_object(Bucket=b, Key="and/no-tag", Body=b"x" * 50)
+    s3.put_object(Bucket=b, Key="size/big", Body=b"x" * 200)
+    s3.put_object(Bucket=b, Key="size/small", Body=b"x" * 20)
+    s3.put_object(Bucket=b, Key="size/exact", Body=b"x" * 100)
+    s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [
+        {"ID": "tag", "Status": "Enabled", "Filter": {"Tag": {"Key": "class", "Value": "temp"}},
+         "Expiration": {"Days": 1}},
+        {"ID": "and", "Status": "Enabled", "Expiration": {"Days": 1}, "Filter": {"And": {
+            "Prefix": "and/", "Tags": [{"Key": "class", "Value": "temp"}],
+            "ObjectSizeGreaterThan": 10}}},
+        {"ID": "size", "Status": "Enabled", "Expiration": {"Days": 1},
+         "Filter": {"ObjectSizeGreaterThan": 100}},
+    ]})
+    rules = {r["ID"]: r["Filter"] for r in s3.get_bucket_lifecycle_configuration(Bucket=b)["Rules"]}
+    assert rules["tag"] == {"Tag": {"Key": "class", "Value": "temp"}}
+    assert rules["and"] == {"And": {"Prefix": "and/", "Tags": [{"Key": "class", "Value": "temp"}],
+                                    "ObjectSizeGreaterThan": 10}}
+    assert rules["size"] == {"ObjectSizeGreaterThan": 100}
+    report = run(cairn, 4102444800)  # 2100-01-01
+    left = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=b)["Contents"])
+    assert left == ["and/no-tag", "size/exact", "size/small", "t/other-value", "t/untagged"]
+    assert report["Expired"] == 4
+
+
+def test_filter_validation(s3):
+    s3.create_bucket(Bucket="lc-filter-valid")
+    tags = [{"Key": "k", "Value": "v"}]
+    assert refused(s3, "lc-filter-valid", [{
+        "ID": "a", "Status": "Enabled", "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+        "Filter": {"Tag": tags[0]}}]) == (
+        "InvalidRequest", "AbortIncompleteMultipartUpload cannot be specified with Tags.")
+    assert refused(s3, "lc-filter-valid", [{
+        "ID": "d", "Status": "Enabled", "Expiration": {"Days": 1},
+        "Filter": {"And": {"Prefix": "p", "Tags": tags + tags}}}]) == (
+        "InvalidRequest", "Duplicate Tag Keys are not allowed.")
+    code, _ = refused(s3, "lc-filter-valid", [{
+        "ID": "s", "Status": "Enabled", "Expiration": {"Days": 1},
+        "Filter": {"And": {"ObjectSizeGreaterThan": 10, "ObjectSizeLessThan": 10}}}])
+    assert code == "InvalidArgument"

@@ -44,14 +44,27 @@ fn allowed(c: char) -> bool {
     c.is_alphanumeric() || (c.is_whitespace() && !c.is_control()) || "_.:/=+-@".contains(c)
 }
 
-/// Checks a tag set against S3's rules.
+/// Checks a bucket's tag set against S3's rules.
 pub fn validate(tags: &[(String, String)], tagger: Tagger) -> ApiResult<()> {
+    validate_set(
+        tags,
+        tagger,
+        MAX_TAGS,
+        &format!("Bucket tag count cannot be greater than {MAX_TAGS}"),
+    )
+}
+
+/// Checks a tag set (a bucket's or an object's) against S3's rules: at most `max` tags
+/// besides system ones (`BadRequest` with `too_many`), then each key and value.
+pub fn validate_set(
+    tags: &[(String, String)],
+    tagger: Tagger,
+    max: usize,
+    too_many: &str,
+) -> ApiResult<()> {
     let counted = tags.iter().filter(|(k, _)| !is_system(k)).count();
-    if counted > MAX_TAGS {
-        return Err(ApiError::new(
-            ErrorKind::S3BadRequest,
-            format!("Bucket tag count cannot be greater than {MAX_TAGS}"),
-        ));
+    if counted > max {
+        return Err(ApiError::new(ErrorKind::S3BadRequest, too_many));
     }
     let mut seen = std::collections::HashSet::new();
     for (k, v) in tags {

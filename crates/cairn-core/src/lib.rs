@@ -26,6 +26,7 @@ pub mod lookup;
 pub mod metrics;
 pub mod multipart_checksums;
 pub mod net;
+pub mod object_tags;
 pub mod objects;
 pub mod policy;
 pub mod publish;

@@ -1,11 +1,14 @@
 //! Bucket lifecycle configuration: `Expiration` (days or date) and
-//! `AbortIncompleteMultipartUpload` rules filtered by key prefix, and the sweep that applies
-//! them. The sweep takes its clock as an argument, so tests can run it "later".
+//! `AbortIncompleteMultipartUpload` rules filtered by key prefix, object tags
+//! (`crate::object_tags`) and object size, and the sweep that applies them. The sweep takes its
+//! clock as an argument, so tests can run it "later". An object matches a rule when its key
+//! starts with the prefix, it carries every tag of the filter, and its size is strictly
+//! between the bounds given.
 //!
-//! A rule with anything Cairn does not apply (tag or size filters, transitions, noncurrent
-//! versions, delete markers) is refused whole with `NotImplemented`: storing it without its
-//! filter would widen it to the whole bucket, and storing it without its action would
-//! silently do nothing.
+//! A rule with anything Cairn does not apply (transitions, noncurrent versions, delete
+//! markers, a size filter on aborting uploads) is refused whole with `NotImplemented`:
+//! storing it without its filter would widen it to the whole bucket, and storing it without
+//! its action would silently do nothing.
 
 use std::collections::HashSet;
 
@@ -42,10 +45,38 @@ pub struct Rule {
     /// `Filter`; S3 gives a rule back in the form it was given.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub top_level_prefix: bool,
+    /// Tags an object must carry (`Filter.Tag`, or `Filter.And.Tags`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
+    /// `ObjectSizeGreaterThan`: objects must be larger than this many bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_greater_than: Option<i64>,
+    /// `ObjectSizeLessThan`: objects must be smaller than this many bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_less_than: Option<i64>,
+    /// The filter came as `Filter.And`; S3 gives a rule back in the form it was given.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub and: bool,
     /// What the request gave that Cairn does not apply, named as S3 names it (`Filter.Tag`,
     /// `Transitions`, …). Never stored: a rule with any is refused.
     #[serde(skip)]
     pub unsupported: Vec<String>,
+}
+
+impl Rule {
+    /// Whether the rule's tag and size filters select an object its prefix selected.
+    fn selects(&self, row: &objects::ObjectRow) -> bool {
+        let sized = self.size_greater_than.is_none_or(|n| row.size > n)
+            && self.size_less_than.is_none_or(|n| row.size < n);
+        if !sized {
+            return false;
+        }
+        if self.tags.is_empty() {
+            return true;
+        }
+        let carried = crate::objects::ObjectMeta::decode(&row.meta).tags;
+        self.tags.iter().all(|t| carried.contains(t))
+    }
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
@@ -92,6 +123,27 @@ fn check(rule: &Rule, ids: &mut HashSet<String>) -> ApiResult<()> {
     if rule.abort_upload_days.is_some_and(|d| d < 1) {
         return Err(invalid(
             "'DaysAfterInitiation' for AbortIncompleteMultipartUpload action must be a positive integer",
+        ));
+    }
+    if rule.abort_upload_days.is_some() && !rule.tags.is_empty() {
+        return Err(invalid_request(
+            "AbortIncompleteMultipartUpload cannot be specified with Tags.",
+        ));
+    }
+    let mut keys = HashSet::new();
+    if !rule.tags.iter().all(|(k, _)| keys.insert(k.as_str())) {
+        return Err(invalid_request("Duplicate Tag Keys are not allowed."));
+    }
+    if rule.size_greater_than.is_some_and(|n| n < 0) || rule.size_less_than.is_some_and(|n| n < 1) {
+        return Err(invalid(
+            "'ObjectSizeGreaterThan' must be a non-negative and 'ObjectSizeLessThan' a positive number of bytes",
+        ));
+    }
+    if let (Some(gt), Some(lt)) = (rule.size_greater_than, rule.size_less_than)
+        && lt <= gt
+    {
+        return Err(invalid(
+            "'ObjectSizeLessThan' must be greater than 'ObjectSizeGreaterThan'",
         ));
     }
     if rule.days.is_none() && rule.date.is_none() && rule.abort_upload_days.is_none() {
@@ -185,6 +237,9 @@ pub fn expire_due(conn: &Connection, now: f64) -> cairn_store::StoreResult<Swept
             };
             if let Some(cutoff) = cutoff {
                 for row in objects::older_than(conn, &bucket, &rule.prefix, cutoff)? {
+                    if !rule.selects(&row) {
+                        continue;
+                    }
                     swept.objects += 1;
                     swept
                         .files

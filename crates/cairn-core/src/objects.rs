@@ -60,6 +60,9 @@ pub struct ObjectMeta {
     /// key (`crate::encryption`); absent for objects stored as written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sse_s3: Option<crate::encryption::SseS3>,
+    /// The object's tags, in the order they were given (`crate::object_tags`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
 }
 
 impl ObjectMeta {

@@ -290,8 +290,7 @@ async fn s3_call(
                                     .and_then(|a| a.get("DaysAfterInitiation"))
                                     .and_then(Value::as_i64),
                                 enabled: text(r, "Status") == "Enabled",
-                                top_level_prefix: false,
-                                unsupported: Vec::new(),
+                                ..Default::default()
                             }
                         })
                         .collect()

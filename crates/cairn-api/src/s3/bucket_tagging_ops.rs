@@ -18,7 +18,7 @@ use super::bucket_ops::spec;
 use super::event::Spec;
 
 /// The `Tagging` document CloudTrail records (one `Tag` as an object, several as a list).
-fn recorded_tagging(tags: &[(String, String)]) -> Value {
+pub(super) fn recorded_tagging(tags: &[(String, String)]) -> Value {
     let items: Vec<Value> = tags
         .iter()
         .map(|(k, v)| json!({"Key": k, "Value": v}))

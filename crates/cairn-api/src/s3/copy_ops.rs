@@ -49,6 +49,17 @@ impl CairnS3 {
                 "Unknown metadata directive.",
             )),
         };
+        // The copy's tags: the source's (`COPY`, the default) or the header's (`REPLACE`).
+        let new_tags = match input.tagging_directive.as_ref().map(|d| d.as_str()) {
+            None | Some(TaggingDirective::COPY) => Ok(None),
+            Some(TaggingDirective::REPLACE) => {
+                cairn_core::object_tags::from_header(input.tagging.as_deref()).map(Some)
+            }
+            Some(_) => Err(ApiError::new(
+                ErrorKind::S3InvalidArgument,
+                "Unknown tagging directive.",
+            )),
+        };
         let grants = super::integrity::any_grant!(input);
         let acl_ok = super::integrity::check_acl(input.acl.as_ref().map(|a| a.as_str()), grants);
         let same = src.bucket == bucket && src.key == key;
@@ -93,7 +104,7 @@ impl CairnS3 {
         } else {
             Ok(())
         };
-        let (source, source_file, destination) = self
+        let (source, source_file, destination, new_tags) = self
             .admit(
                 &info,
                 &spec,
@@ -103,6 +114,7 @@ impl CairnS3 {
                     metadata?;
                     directive_ok?;
                     acl_ok?;
+                    let new_tags = new_tags?;
                     let destination = destination?;
                     let source = source_record(c, (&sb, &sk, sv))?;
                     conditions.check(&source.row)?;
@@ -124,7 +136,7 @@ impl CairnS3 {
                         ));
                     }
                     let file = open_object_file(&files, &source.row)?;
-                    Ok((source, file, destination))
+                    Ok((source, file, destination, new_tags))
                 },
             )
             .await?;
@@ -139,6 +151,7 @@ impl CairnS3 {
             Ok(p) => p,
             Err(e) => return Err(self.record_failure(info, spec(), e).await),
         };
+        let tags = new_tags.unwrap_or_else(|| source.meta.tags.clone());
         let meta = if replace {
             ObjectMeta {
                 content_type: input.content_type.map(|c| c.to_string()),
@@ -150,6 +163,7 @@ impl CairnS3 {
                 user: input.metadata.unwrap_or_default().into_iter().collect(),
                 checksums: source.meta.copied_checksums(),
                 parts_count: None,
+                tags,
                 ..Default::default()
             }
             .sealed(placed.seal.clone())
@@ -161,6 +175,7 @@ impl CairnS3 {
                 parts_count: None,
                 part_sizes: Vec::new(),
                 part_checksums: Vec::new(),
+                tags,
                 ..source.meta.clone()
             }
             .sealed(placed.seal.clone())

@@ -69,6 +69,9 @@ pub fn action_of(event_name: &str) -> &'static str {
         "PutBucketTagging" | "DeleteBucketTagging" => "s3:PutBucketTagging",
         "GetBucketTagging" => "s3:GetBucketTagging",
         "GetObject" | "HeadObject" => "s3:GetObject",
+        "GetObjectTagging" => "s3:GetObjectTagging",
+        "PutObjectTagging" => "s3:PutObjectTagging",
+        "DeleteObjectTagging" => "s3:DeleteObjectTagging",
         "DeleteObject" | "DeleteObjects" => "s3:DeleteObject",
         "AbortMultipartUpload" => "s3:AbortMultipartUpload",
         "ListParts" => "s3:ListMultipartUploadParts",
@@ -77,6 +80,20 @@ pub fn action_of(event_name: &str) -> &'static str {
         // CompleteMultipartUpload.
         _ => "s3:PutObject",
     }
+}
+
+/// The tags an object write or PutObjectTagging asks for, as `s3:RequestObjectTag/<key>` and
+/// `s3:RequestObjectTagKeys`.
+pub fn request_object_tag_keys(tags: &[(String, String)]) -> Vec<(String, Vec<String>)> {
+    let mut keys: Vec<(String, Vec<String>)> = tags
+        .iter()
+        .map(|(k, v)| (format!("s3:RequestObjectTag/{k}"), vec![v.clone()]))
+        .collect();
+    keys.push((
+        "s3:RequestObjectTagKeys".to_owned(),
+        tags.iter().map(|(k, _)| k.clone()).collect(),
+    ));
+    keys
 }
 
 impl<T> Spec<T> {
@@ -161,13 +178,7 @@ impl<T> Spec<T> {
             let pairs: Vec<(String, String)> = form_urlencoded::parse(t.as_bytes())
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
-            for (k, v) in &pairs {
-                keys.push((format!("s3:RequestObjectTag/{k}"), vec![v.clone()]));
-            }
-            keys.push((
-                "s3:RequestObjectTagKeys".to_owned(),
-                pairs.into_iter().map(|(k, _)| k).collect(),
-            ));
+            keys.extend(request_object_tag_keys(&pairs));
         }
         self.conditions(&keys)
     }
@@ -214,6 +225,9 @@ impl<T> Spec<T> {
         // Naming a version needs the version action (S3's `versionId`, even `null`).
         let action = match (self.name, self.extra.contains_key("versionId")) {
             ("GetObject" | "HeadObject", true) => "s3:GetObjectVersion",
+            ("GetObjectTagging", true) => "s3:GetObjectVersionTagging",
+            ("PutObjectTagging", true) => "s3:PutObjectVersionTagging",
+            ("DeleteObjectTagging", true) => "s3:DeleteObjectVersionTagging",
             ("DeleteObject", true) => "s3:DeleteObjectVersion",
             (name, _) => action_of(name),
         };

@@ -20,15 +20,30 @@ pub(super) fn rule_from_wire(r: &LifecycleRule) -> Rule {
         }
     };
     let filter = r.filter.as_ref();
-    note(filter.is_some_and(|f| f.tag.is_some()), "Filter.Tag");
-    note(filter.is_some_and(|f| f.and.is_some()), "Filter.And");
+    let and = filter.and_then(|f| f.and.as_ref());
+    let size_greater_than = and
+        .and_then(|a| a.object_size_greater_than)
+        .or_else(|| filter.and_then(|f| f.object_size_greater_than));
+    let size_less_than = and
+        .and_then(|a| a.object_size_less_than)
+        .or_else(|| filter.and_then(|f| f.object_size_less_than));
+    let tags: Vec<(String, String)> = and
+        .and_then(|a| a.tags.as_ref())
+        .map(|t| t.iter().collect::<Vec<_>>())
+        .or_else(|| filter.and_then(|f| f.tag.as_ref()).map(|t| vec![t]))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| {
+            (
+                t.key.clone().unwrap_or_default(),
+                t.value.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
     note(
-        filter.is_some_and(|f| f.object_size_greater_than.is_some()),
-        "Filter.ObjectSizeGreaterThan",
-    );
-    note(
-        filter.is_some_and(|f| f.object_size_less_than.is_some()),
-        "Filter.ObjectSizeLessThan",
+        r.abort_incomplete_multipart_upload.is_some()
+            && (size_greater_than.is_some() || size_less_than.is_some()),
+        "AbortIncompleteMultipartUpload with an object size filter",
     );
     note(
         r.transitions.as_ref().is_some_and(|t| !t.is_empty()),
@@ -51,10 +66,15 @@ pub(super) fn rule_from_wire(r: &LifecycleRule) -> Rule {
     );
     Rule {
         id: r.id.clone(),
-        prefix: filter
-            .and_then(|f| f.prefix.clone())
+        prefix: and
+            .and_then(|a| a.prefix.clone())
+            .or_else(|| filter.and_then(|f| f.prefix.clone()))
             .or_else(|| r.prefix.clone())
             .unwrap_or_default(),
+        tags,
+        size_greater_than,
+        size_less_than,
+        and: and.is_some(),
         days: expiration.and_then(|e| e.days).map(i64::from),
         date: expiration.and_then(|e| e.date.as_ref()).map(epoch),
         abort_upload_days: r
@@ -83,10 +103,7 @@ pub(super) fn rule_to_wire(r: Rule) -> LifecycleRule {
         }),
         // In the form it was given: S3's older top-level `Prefix` (which the legacy
         // GetBucketLifecycle shape also reads), or a `Filter`.
-        filter: (!r.top_level_prefix).then(|| LifecycleRuleFilter {
-            prefix: Some(r.prefix.clone()),
-            ..Default::default()
-        }),
+        filter: (!r.top_level_prefix).then(|| filter_to_wire(&r)),
         id: r.id,
         noncurrent_version_expiration: None,
         noncurrent_version_transitions: None,
@@ -97,5 +114,42 @@ pub(super) fn rule_to_wire(r: Rule) -> LifecycleRule {
             ExpirationStatus::DISABLED
         }),
         transitions: None,
+    }
+}
+
+/// A rule's filter in the form it was given: `And`, a single `Tag`, a size bound, or a
+/// `Prefix`.
+fn filter_to_wire(r: &Rule) -> LifecycleRuleFilter {
+    let tag = |(k, v): &(String, String)| Tag {
+        key: Some(k.clone()),
+        value: Some(v.clone()),
+    };
+    if r.and {
+        return LifecycleRuleFilter {
+            and: Some(LifecycleRuleAndOperator {
+                object_size_greater_than: r.size_greater_than,
+                object_size_less_than: r.size_less_than,
+                prefix: (!r.prefix.is_empty()).then(|| r.prefix.clone()),
+                tags: (!r.tags.is_empty()).then(|| r.tags.iter().map(tag).collect()),
+            }),
+            ..Default::default()
+        };
+    }
+    match r.tags.first() {
+        Some(t) => LifecycleRuleFilter {
+            tag: Some(tag(t)),
+            ..Default::default()
+        },
+        None if r.size_greater_than.is_some() || r.size_less_than.is_some() => {
+            LifecycleRuleFilter {
+                object_size_greater_than: r.size_greater_than,
+                object_size_less_than: r.size_less_than,
+                ..Default::default()
+            }
+        }
+        None => LifecycleRuleFilter {
+            prefix: Some(r.prefix.clone()),
+            ..Default::default()
+        },
     }
 }

@@ -149,12 +149,13 @@ impl CairnS3 {
         );
         let grants = super::integrity::any_grant!(input);
         let acl_ok = super::integrity::check_acl(input.acl.as_ref().map(|a| a.as_str()), grants);
-        let checksum = self
+        let tags = cairn_core::object_tags::from_header(tagging.as_deref());
+        let (checksum, tags) = self
             .admit(&info, spec, move |c| {
                 objects::require_bucket(c, &b)?;
                 metadata?;
                 acl_ok?;
-                checksum
+                Ok((checksum?, tags?))
             })
             .await?;
         let sealed = match self.sealing(&bucket, wanted).await {
@@ -180,6 +181,8 @@ impl CairnS3 {
             user: input.metadata.unwrap_or_default().into_iter().collect(),
             checksum_algorithm: checksum.as_ref().map(|c| c.algorithm.clone()),
             checksum_type: checksum.as_ref().map(|c| c.kind.clone()),
+            // Kept by the upload and given to the object it completes.
+            tags,
             ..Default::default()
         }
         .sealed(seal);

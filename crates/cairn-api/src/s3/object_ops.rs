@@ -278,7 +278,8 @@ impl CairnS3 {
         let conditions = WriteConditions::new(input.if_match.clone(), input.if_none_match.clone());
         let grants = super::integrity::any_grant!(input);
         let acl_ok = super::integrity::check_acl(acl.as_deref(), grants);
-        let conditions = self
+        let tags = cairn_core::object_tags::from_header(tagging.as_deref());
+        let (conditions, tags) = self
             .admit(
                 &info,
                 || spec(0),
@@ -287,6 +288,7 @@ impl CairnS3 {
                     objects::check_key(&k)?;
                     metadata?;
                     acl_ok?;
+                    let tags = tags?;
                     let conditions = conditions?;
                     if !conditions.is_empty() {
                         conditions.check(objects::current(c, &b, &k)?.as_ref(), &k)?;
@@ -298,7 +300,7 @@ impl CairnS3 {
                             "Your proposed upload exceeds the maximum allowed size",
                         ));
                     }
-                    Ok(conditions)
+                    Ok((conditions, tags))
                 },
             )
             .await?;
@@ -380,6 +382,7 @@ impl CairnS3 {
             user: input.metadata.unwrap_or_default().into_iter().collect(),
             checksums,
             parts_count: None,
+            tags,
             ..Default::default()
         }
         .sealed(seal);
@@ -525,6 +528,8 @@ impl CairnS3 {
         );
         out.expires = expires_of(&obj.meta);
         out.parts_count = obj.meta.parts_count.map(|n| n as i32);
+        // `x-amz-tagging-count`, when the object has tags (GetObject only, as on S3).
+        out.tag_count = Some(obj.meta.tags.len() as i32).filter(|n| *n > 0);
         // Checksums cover the whole object (or a part), so a ranged read carries none (as on
         // S3).
         if checksum_mode_enabled(input.checksum_mode.as_ref()) {
@@ -632,7 +637,7 @@ pub(super) struct PartialContent;
 
 /// A read of a missing key: `NoSuchKey` only for a caller who may list the bucket
 /// (`s3:ListBucket`); anyone else learns nothing and gets `AccessDenied`, as on S3.
-fn missing_key(
+pub(super) fn missing_key(
     evaluator: &dyn cairn_core::authz::Evaluator,
     conn: &cairn_store::Connection,
     ctx: &cairn_core::CallContext,
@@ -658,7 +663,7 @@ fn content_range(r: &std::ops::Range<u64>, size: i64) -> String {
 
 /// The object a read names: the current one, `NoSuchVersion` for a version Cairn never
 /// issued (see [`super::versions`]).
-fn current_version(
+pub(super) fn current_version(
     conn: &cairn_store::Connection,
     (bucket, key): (&str, &str),
     version_id: Option<&str>,

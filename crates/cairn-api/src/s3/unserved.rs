@@ -1,5 +1,5 @@
 //! S3 operations Cairn does not carry out (PutBucketAcl, PutBucketCors,
-//! PutBucketReplication, PutObjectTagging, …) still pass the gate: the caller is
+//! PutBucketReplication, PutBucketLogging, …) still pass the gate: the caller is
 //! authorized for the operation's own IAM action under the bucket's policy, and the call is
 //! recorded, denied (`AccessDenied`) or answered `NotImplemented`. Without this an attempt
 //! to make a bucket public would leave no trace, and the CIS monitoring filters built on
@@ -35,6 +35,7 @@ const SERVED: &[&str] = &[
     "DeleteBucketPolicy",
     "DeleteBucketTagging",
     "DeleteObject",
+    "DeleteObjectTagging",
     "DeleteObjects",
     "DeletePublicAccessBlock",
     "GetBucketAcl",
@@ -46,6 +47,7 @@ const SERVED: &[&str] = &[
     "GetBucketTagging",
     "GetBucketVersioning",
     "GetObject",
+    "GetObjectTagging",
     "GetPublicAccessBlock",
     "HeadBucket",
     "HeadObject",
@@ -61,6 +63,7 @@ const SERVED: &[&str] = &[
     "PutBucketTagging",
     "PutBucketVersioning",
     "PutObject",
+    "PutObjectTagging",
     "PutPublicAccessBlock",
     "UploadPart",
     "UploadPartCopy",

@@ -206,8 +206,8 @@ impl Evaluator for PolicyEvaluator {
             context.insert(&format!("aws:PrincipalTag/{k}"), v.clone());
         }
         // Keys of the resource itself are read only when a policy of the decision reads them
-        // (a condition key or a policy variable): S3 objects and buckets have no tags here,
-        // and other resources no owner but the caller's account.
+        // (a condition key or a policy variable): S3 objects have their own tag key and
+        // buckets none here, and other resources no owner but the caller's account.
         let reads = |prefix: &str| {
             identity
                 .iter()
@@ -225,6 +225,14 @@ impl Evaluator for PolicyEvaluator {
             {
                 context.insert("s3:ResourceAccount", owner.clone());
                 context.insert("aws:ResourceAccount", owner);
+            }
+            // The tags of the object the call acts on (not of the object a write replaces).
+            if reads("s3:ExistingObjectTag/")
+                && crate::object_tags::action_sees_existing_tags(&permission.action)
+            {
+                for (k, v) in crate::object_tags::of_arn(conn, &permission.resource)? {
+                    context.insert(&format!("s3:ExistingObjectTag/{k}"), v);
+                }
             }
         } else if reads("aws:ResourceTag/") || reads("iam:ResourceTag/") {
             with_resource_tags(conn, &mut context, &permission.resource)?;
