@@ -264,10 +264,16 @@ def test_an_sns_data_selector_records_publish_with_its_topic(cairn):
         {"Field": "resources.type", "Equals": ["AWS::SNS::Topic"]},
         {"Field": "resources.ARN", "Equals": [picked]}]}])
     ct.start_logging(Name="sns-data")
-    sns.publish(TopicArn=picked, Message="selected")
+    sns.publish(TopicArn=picked, Message="selected", Subject="s",
+                MessageAttributes={"a": {"DataType": "String", "StringValue": "v"}})
     sns.publish(TopicArn=other, Message="not selected")
     published = [r for r in cairn.records("Data") if r["eventName"] == "Publish"]
     assert len(published) == 1, published
     assert published[0]["resources"] == [{"accountId": "123456789012", "type": "AWS::SNS::Topic", "ARN": picked}]
     assert published[0]["managementEvent"] is False and published[0]["eventCategory"] == "Data"
+    # AWS's example Publish record names the members it hides (the secrets tester found them
+    # missing); the text itself is never recorded.
+    hidden = "HIDDEN_DUE_TO_SECURITY_REASONS"
+    assert published[0]["requestParameters"] == {
+        "topicArn": picked, "message": hidden, "subject": hidden, "messageAttributes": hidden}
     ct.delete_trail(Name="sns-data")

@@ -123,6 +123,35 @@ struct Inner {
     readers: Mutex<Vec<Connection>>,
 }
 
+/// Makes the database file (created empty if missing) and any `-wal`/`-shm` beside it
+/// readable by the owner only (0600). SQLite gives the files it creates later the database
+/// file's mode, so the store's records (and the few values kept unsealed, such as NoEcho
+/// stack parameters) are never readable by other users, whatever the umask.
+fn owner_only(path: &Path) -> StoreResult<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if !path.exists() {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| StoreError::Sqlite(format!("creating {}: {e}", path.display())))?;
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = Path::new(&name);
+        if let Ok(meta) = std::fs::metadata(file)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| StoreError::Sqlite(format!("chmod {}: {e}", file.display())))?;
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `path` and starts the writer thread.
     pub fn open(path: &Path) -> StoreResult<Self> {
@@ -131,6 +160,7 @@ impl Store {
 
     /// [`Store::open`] with options.
     pub fn open_with(path: &Path, options: StoreOptions) -> StoreResult<Self> {
+        owner_only(path)?;
         let conn = Connection::open(path)?;
         schema::configure(&conn)?;
         schema::check_before_upgrade(&conn)?;

@@ -92,13 +92,19 @@ const CONTEXT_MEMBERS: [&str; 5] = [
     "EncryptionContextEquals",
 ];
 
-/// Members never recorded: plaintext, ciphertext, and grant tokens (capabilities).
-const SECRET_MEMBERS: [&str; 5] = [
+/// Members never recorded: plaintext, ciphertext, grant tokens (capabilities), and every
+/// member whose shape KMS's model marks sensitive (`PlaintextType`: Sign's, Verify's and the
+/// MAC calls' `Message`; `KeyStorePasswordType`; the XKS proxy's credential), whether or not
+/// Cairn carries the operation out.
+const SECRET_MEMBERS: [&str; 8] = [
     "Plaintext",
     "CiphertextBlob",
     "GrantTokens",
     "GrantToken",
     "Recipient",
+    "Message",
+    "KeyStorePassword",
+    "XksProxyAuthenticationCredential",
 ];
 
 fn lower_first(s: &str) -> String {
@@ -376,6 +382,21 @@ mod tests {
                    "tags": [{"tagKey": "K", "tagValue": "V"}]})
         );
         assert_eq!(request_parameters(&json!({})), Value::Null);
+    }
+
+    #[test]
+    fn members_the_model_marks_sensitive_are_never_recorded() {
+        let store = json!({"CustomKeyStoreName": "cks", "KeyStorePassword": "pw",
+            "XksProxyAuthenticationCredential": {"AccessKeyId": "A", "RawSecretAccessKey": "S"}});
+        assert_eq!(
+            request_parameters(&store),
+            json!({"customKeyStoreName": "cks"})
+        );
+        let sign = json!({"KeyId": "k", "Message": "bXNn", "MessageType": "RAW"});
+        assert_eq!(
+            request_parameters(&sign),
+            json!({"keyId": "k", "messageType": "RAW"})
+        );
     }
 
     #[test]

@@ -60,6 +60,16 @@ impl CairnS3 {
                 "Unknown tagging directive.",
             )),
         };
+        let sse_c = super::sse_c::check_write(super::sse_c::asked(
+            input.sse_customer_algorithm.as_deref(),
+            input.sse_customer_key.as_deref(),
+            input.sse_customer_key_md5.as_deref(),
+        ));
+        let source_sse_c = super::sse_c::check_read(super::sse_c::asked(
+            input.copy_source_sse_customer_algorithm.as_deref(),
+            input.copy_source_sse_customer_key.as_deref(),
+            input.copy_source_sse_customer_key_md5.as_deref(),
+        ));
         let grants = super::integrity::any_grant!(input);
         let acl_ok = super::integrity::check_acl(input.acl.as_ref().map(|a| a.as_str()), grants);
         let same = src.bucket == bucket && src.key == key;
@@ -115,8 +125,10 @@ impl CairnS3 {
                     directive_ok?;
                     acl_ok?;
                     let new_tags = new_tags?;
+                    sse_c?;
                     let destination = destination?;
                     let source = source_record(c, (&sb, &sk, sv))?;
+                    source_sse_c?;
                     conditions.check(&source.row)?;
                     if !destination.is_empty() {
                         destination.check(objects::current(c, &db, &dk)?.as_ref(), &dk)?;

@@ -30,6 +30,7 @@ mod presign;
 mod region_check;
 mod routes;
 mod sigv2_path;
+mod sse_c;
 pub(crate) mod sse_ops;
 mod unhandled;
 mod unrouted;

@@ -150,11 +150,17 @@ impl CairnS3 {
         let grants = super::integrity::any_grant!(input);
         let acl_ok = super::integrity::check_acl(input.acl.as_ref().map(|a| a.as_str()), grants);
         let tags = cairn_core::object_tags::from_header(tagging.as_deref());
+        let sse_c = super::sse_c::check_write(super::sse_c::asked(
+            input.sse_customer_algorithm.as_deref(),
+            input.sse_customer_key.as_deref(),
+            input.sse_customer_key_md5.as_deref(),
+        ));
         let (checksum, tags) = self
             .admit(&info, spec, move |c| {
                 objects::require_bucket(c, &b)?;
                 metadata?;
                 acl_ok?;
+                sse_c?;
                 Ok((checksum?, tags?))
             })
             .await?;

@@ -279,6 +279,11 @@ impl CairnS3 {
         let grants = super::integrity::any_grant!(input);
         let acl_ok = super::integrity::check_acl(acl.as_deref(), grants);
         let tags = cairn_core::object_tags::from_header(tagging.as_deref());
+        let sse_c = super::sse_c::check_write(super::sse_c::asked(
+            input.sse_customer_algorithm.as_deref(),
+            input.sse_customer_key.as_deref(),
+            input.sse_customer_key_md5.as_deref(),
+        ));
         let (conditions, tags) = self
             .admit(
                 &info,
@@ -289,6 +294,7 @@ impl CairnS3 {
                     metadata?;
                     acl_ok?;
                     let tags = tags?;
+                    sse_c?;
                     let conditions = conditions?;
                     if !conditions.is_empty() {
                         conditions.check(objects::current(c, &b, &k)?.as_ref(), &k)?;
@@ -460,11 +466,17 @@ impl CairnS3 {
         let evaluator = self.gate.evaluator();
         let slot = super::sse_ops::EventSlot::default();
         let (this, ctx, slot_op) = (self.clone(), info.ctx.clone(), slot.clone());
+        let sse_c = super::sse_c::check_read(super::sse_c::asked(
+            input.sse_customer_algorithm.as_deref(),
+            input.sse_customer_key.as_deref(),
+            input.sse_customer_key_md5.as_deref(),
+        ));
         let got = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &bucket)?;
                 let obj = current_version(c, (&bucket, &key), version_id.as_deref())
                     .map_err(|e| missing_key(evaluator.as_ref(), c, &ctx, &bucket, e))?;
+                sse_c?;
                 check_conditions(
                     &obj.row,
                     input.if_match.as_ref(),
@@ -567,11 +579,17 @@ impl CairnS3 {
         .version(version_id.as_deref());
 
         let (evaluator, ctx) = (self.gate.evaluator(), info.ctx.clone());
+        let sse_c = super::sse_c::check_read(super::sse_c::asked(
+            input.sse_customer_algorithm.as_deref(),
+            input.sse_customer_key.as_deref(),
+            input.sse_customer_key_md5.as_deref(),
+        ));
         let (obj, range) = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &bucket)?;
                 let obj = current_version(c, (&bucket, &key), version_id.as_deref())
                     .map_err(|e| missing_key(evaluator.as_ref(), c, &ctx, &bucket, e))?;
+                sse_c?;
                 check_conditions(
                     &obj.row,
                     input.if_match.as_ref(),

@@ -220,11 +220,30 @@ fn recorded_parameters(params: &crate::query::Params) -> Map<String, Value> {
             .cloned()
             .collect(),
     );
-    match crate::query_record::request_parameters(&kept) {
+    let mut recorded = match crate::query_record::request_parameters(&kept) {
         Value::Object(m) => m,
         _ => Map::new(),
+    };
+    // Publish's record names the members it hides, as AWS's example Publish record does (the
+    // CloudTrail user guide's SNS data events).
+    if params.get("Action") == Some("Publish") {
+        for (member, name) in [("Message", "message"), ("Subject", "subject")] {
+            if params.get(member).is_some() {
+                recorded.insert(name.to_owned(), Value::from(HIDDEN));
+            }
+        }
+        if params
+            .iter()
+            .any(|(k, _)| k.starts_with("MessageAttributes."))
+        {
+            recorded.insert("messageAttributes".to_owned(), Value::from(HIDDEN));
+        }
     }
+    recorded
 }
+
+/// What a record shows in place of a message's text, subject or attributes.
+const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
 
 /// Runs one SNS operation for a caller inside the server (a CloudFormation stack): the same
 /// permissions, gate and record a signed request reaches. `host` is where subscription
