@@ -43,3 +43,16 @@ def test_expires_is_kept_and_returned(s3):
     assert s3.get_object(Bucket="details-bkt", Key="expiring")["Expires"] == when
     s3.copy_object(Bucket="details-bkt", Key="expiring-copy", CopySource="details-bkt/expiring")
     assert s3.head_object(Bucket="details-bkt", Key="expiring-copy")["Expires"] == when
+
+
+def test_listings_name_each_objects_checksum_algorithm_and_type(s3):
+    """The S3 `Object` shape's ChecksumAlgorithm and ChecksumType (outside SDK tester: the
+    JavaScript SDK's default CRC32 was missing from listings)."""
+    s3.put_object(Bucket="details-bkt", Key="sums/crc", Body=b"abc", ChecksumAlgorithm="CRC32")
+    s3.put_object(Bucket="details-bkt", Key="sums/sha", Body=b"abc", ChecksumAlgorithm="SHA256")
+    listed = {o["Key"]: o for o in s3.list_objects_v2(Bucket="details-bkt", Prefix="sums/")["Contents"]}
+    assert listed["sums/crc"]["ChecksumAlgorithm"] == ["CRC32"]
+    assert listed["sums/sha"]["ChecksumAlgorithm"] == ["SHA256"]
+    assert {o["ChecksumType"] for o in listed.values()} == {"FULL_OBJECT"}
+    versions = s3.list_object_versions(Bucket="details-bkt", Prefix="sums/")["Versions"]
+    assert [v["ChecksumAlgorithm"] for v in versions] == [["CRC32"], ["SHA256"]]

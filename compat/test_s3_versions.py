@@ -99,3 +99,34 @@ def test_naming_a_version_needs_the_version_actions(cairn, s3):
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObjectVersion",
                                                 "Resource": "arn:aws:s3:::ver-bkt/*"}]}))
     assert user.get_object(Bucket="ver-bkt", Key="k", VersionId="null")["Body"].read() == b"live"
+
+
+def test_list_object_versions_lists_each_object_as_its_null_version(cairn):
+    """ListObjectVersions used to answer NotImplemented, which broke the usual ways of
+    emptying a bucket (boto3's `bucket.object_versions.delete()`, Terraform's force_destroy)
+    (outside SDK tester)."""
+    import boto3
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="versions-list")
+    keys = [f"d/{i:02}" for i in range(5)] + ["top"]
+    for k in keys:
+        s3.put_object(Bucket="versions-list", Key=k, Body=k.encode())
+    pages = list(s3.get_paginator("list_object_versions").paginate(
+        Bucket="versions-list", PaginationConfig={"PageSize": 2}))
+    listed = [v for p in pages for v in p.get("Versions", [])]
+    assert [v["Key"] for v in listed] == keys and len(pages) == 3
+    assert all(v["VersionId"] == "null" and v["IsLatest"] for v in listed)
+    assert pages[0]["NextKeyMarker"] == "d/01" and pages[0]["NextVersionIdMarker"] == "null"
+    grouped = s3.list_object_versions(Bucket="versions-list", Delimiter="/")
+    assert [p["Prefix"] for p in grouped["CommonPrefixes"]] == ["d/"]
+    assert [v["Key"] for v in grouped["Versions"]] == ["top"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.list_object_versions(Bucket="versions-list", VersionIdMarker="null")
+    assert err(e) == ("InvalidArgument", 400)
+    # boto3's resource way of emptying a bucket, then deleting it.
+    resource = boto3.resource("s3", endpoint_url=cairn.endpoint, region_name="us-east-1",
+                              aws_access_key_id=s3._request_signer._credentials.access_key,
+                              aws_secret_access_key=s3._request_signer._credentials.secret_key)
+    resource.Bucket("versions-list").object_versions.delete()
+    assert "Contents" not in s3.list_objects_v2(Bucket="versions-list")
+    s3.delete_bucket(Bucket="versions-list")

@@ -48,6 +48,7 @@ pub fn action_of(event_name: &str) -> &'static str {
     match event_name {
         "CreateBucket" => "s3:CreateBucket",
         "HeadBucket" | "ListObjects" | "ListObjectsV2" => "s3:ListBucket",
+        "ListObjectVersions" => "s3:ListBucketVersions",
         "ListBuckets" => "s3:ListAllMyBuckets",
         "DeleteBucket" => "s3:DeleteBucket",
         "GetBucketLocation" => "s3:GetBucketLocation",

@@ -1,5 +1,6 @@
-//! Listing a bucket's objects (data events): ListObjects (v1, with `Marker`) and
-//! ListObjectsV2 (continuation tokens), with prefixes, delimiters and `encoding-type=url`.
+//! Listing a bucket's objects (data events): ListObjects (v1, with `Marker`),
+//! ListObjectsV2 (continuation tokens) and ListObjectVersions (every object the `null` version),
+//! with prefixes, delimiters and `encoding-type=url`.
 //! Their records carry the query as sent, the listed objects as an `ARNPrefix` resource and
 //! the listing's size as `bytesTransferredOut`, as S3's do.
 
@@ -211,6 +212,102 @@ impl CairnS3 {
     }
 }
 
+impl CairnS3 {
+    /// ListObjectVersions: every object is the `null` version (see [`super::versions`]), so
+    /// a bucket's versions are its objects, each the latest, with no delete markers; paged by
+    /// `key-marker` (a `version-id-marker` needs one, and can only be `null`).
+    pub(super) async fn list_object_versions_op(
+        &self,
+        req: S3Request<ListObjectVersionsInput>,
+    ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
+        let info = self.call_info(&req).await?;
+        let input = req.input;
+        let bucket = input.bucket.clone();
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let delimiter = input.delimiter.clone();
+        let marker = input.key_marker.clone().unwrap_or_default();
+        let (max, negative) = max_keys(input.max_keys);
+        let url = input
+            .encoding_type
+            .as_ref()
+            .is_some_and(|e| e.as_str() == EncodingType::URL);
+        let version_marker = match (&input.version_id_marker, &input.key_marker) {
+            (Some(_), None) => Err(ApiError::new(
+                ErrorKind::S3InvalidArgument,
+                "A version-id marker cannot be specified without a key marker.",
+            )),
+            (Some(v), Some(_)) => super::versions::named(Some(v)).map(|_| ()),
+            _ => Ok(()),
+        };
+        let spec = Spec::new(
+            "ListObjectVersions",
+            true,
+            true,
+            Some(&bucket),
+            None,
+            &host_of(&req.headers),
+        )
+        .lists(&prefix)
+        .condition("s3:prefix", prefix.clone())
+        .condition("s3:max-keys", max.to_string())
+        .delimiter_key(delimiter.as_deref())
+        .response(|out: &ListObjectVersionsOutput| (Value::Null, xml_len(out)));
+        let spec = sent_query(spec, req.uri.query());
+
+        self.recorded(info, spec, move |c| {
+            let found = objects::require_bucket(c, &bucket)?;
+            negative?;
+            version_marker?;
+            let listing = objects::list(c, &bucket, &prefix, delimiter.as_deref(), &marker, max)?;
+            let enc = |s: String| if url { url_encode(&s) } else { s };
+            let owner = owner_of(&found.account);
+            let next = listing.truncated.then(|| listing.last.clone()).flatten();
+            Ok(ListObjectVersionsOutput {
+                name: Some(bucket),
+                prefix: Some(enc(prefix)),
+                key_marker: Some(enc(marker)),
+                version_id_marker: input.version_id_marker,
+                max_keys: Some(max as i32),
+                is_truncated: Some(listing.truncated),
+                next_version_id_marker: next.as_ref().map(|_| "null".to_owned()),
+                next_key_marker: next.map(enc),
+                delimiter: delimiter.map(enc),
+                encoding_type: url.then(|| EncodingType::from_static(EncodingType::URL)),
+                versions: Some(
+                    listing
+                        .objects
+                        .into_iter()
+                        .map(|o| version_entry(o, &enc, owner.clone()))
+                        .collect(),
+                ),
+                common_prefixes: common_prefixes(listing.common_prefixes, &enc),
+                ..Default::default()
+            })
+        })
+        .await
+        .map(S3Response::new)
+    }
+}
+
+fn version_entry(o: ObjectRow, enc: &dyn Fn(String) -> String, owner: Owner) -> ObjectVersion {
+    let (checksum_algorithm, checksum_type) = listed_checksum(&o);
+    ObjectVersion {
+        checksum_algorithm,
+        checksum_type,
+        owner: Some(owner),
+        e_tag: Some(strong(&o.etag)),
+        key: Some(enc(o.key)),
+        last_modified: Some(timestamp(o.last_modified)),
+        size: Some(o.size),
+        storage_class: Some(ObjectVersionStorageClass::from_static(
+            ObjectVersionStorageClass::STANDARD,
+        )),
+        is_latest: Some(true),
+        version_id: Some("null".to_owned()),
+        ..Default::default()
+    }
+}
+
 /// What a ListObjectsV2 continuation token is bound to: its bucket.
 fn token_scope(bucket: &str) -> String {
     format!("s3\nListObjectsV2\n{bucket}")
@@ -239,8 +336,32 @@ fn owner_of(account: &str) -> Owner {
     }
 }
 
+/// A listed object's `ChecksumAlgorithm` and `ChecksumType`, when it was stored with a
+/// checksum (the metadata is decoded only then).
+fn listed_checksum(o: &ObjectRow) -> (Option<Vec<ChecksumAlgorithm>>, Option<ChecksumType>) {
+    if !o.meta.contains("\"checksums\":{\"") {
+        return (None, None);
+    }
+    let meta = cairn_core::objects::ObjectMeta::decode(&o.meta);
+    if meta.checksums.is_empty() {
+        return (None, None);
+    }
+    let algorithms = meta
+        .checksums
+        .keys()
+        .map(|a| ChecksumAlgorithm::from(a.clone()))
+        .collect();
+    let kind = meta
+        .checksum_type
+        .unwrap_or_else(|| ChecksumType::FULL_OBJECT.to_owned());
+    (Some(algorithms), Some(ChecksumType::from(kind)))
+}
+
 fn object_entry(o: ObjectRow, enc: &dyn Fn(String) -> String, owner: Option<Owner>) -> Object {
+    let (checksum_algorithm, checksum_type) = listed_checksum(&o);
     Object {
+        checksum_algorithm,
+        checksum_type,
         owner,
         e_tag: Some(strong(&o.etag)),
         key: Some(enc(o.key)),

@@ -260,4 +260,10 @@ impl s3s::S3 for CairnS3 {
     ) -> S3Result<s3s::S3Response<s3s::dto::DeleteObjectTaggingOutput>> {
         self.delete_object_tagging_op(req).await
     }
+    async fn list_object_versions(
+        &self,
+        req: S3Request<s3s::dto::ListObjectVersionsInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::ListObjectVersionsOutput>> {
+        self.list_object_versions_op(req).await
+    }
 }

@@ -53,6 +53,7 @@ const SERVED: &[&str] = &[
     "HeadObject",
     "ListBuckets",
     "ListMultipartUploads",
+    "ListObjectVersions",
     "ListObjects",
     "ListObjectsV2",
     "ListParts",
