@@ -138,3 +138,15 @@ def test_filter_validation(s3):
         "ID": "s", "Status": "Enabled", "Expiration": {"Days": 1},
         "Filter": {"And": {"ObjectSizeGreaterThan": 10, "ObjectSizeLessThan": 10}}}])
     assert code == "InvalidArgument"
+
+
+def test_a_filter_naming_two_predicates_outside_and_is_malformed(s3):
+    """S3: a Filter names exactly one of Prefix, Tag, a size bound or And. Reading one
+    predicate and dropping the other would widen the rule (reviewer)."""
+    s3.create_bucket(Bucket="lc-two")
+    s3.put_object(Bucket="lc-two", Key="keep", Body=b"x")
+    for f in ({"Prefix": "tmp/", "Tag": {"Key": "k", "Value": "v"}},
+              {"ObjectSizeGreaterThan": 1, "ObjectSizeLessThan": 10}):
+        code, _ = refused(s3, "lc-two", [{"ID": "r", "Status": "Enabled", "Filter": f,
+                                          "Expiration": {"Days": 1}}])
+        assert code == "MalformedXML", f

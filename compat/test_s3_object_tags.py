@@ -170,3 +170,28 @@ def test_tagging_calls_are_data_events(cairn, s3):
         assert {"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::{B}/ev"} in r["resources"]
     assert by_name["PutObjectTagging"]["requestParameters"]["Tagging"]["TagSet"] == {
         "Tag": {"Key": "k", "Value": "v"}}
+
+
+def test_setting_or_counting_tags_needs_the_tagging_permissions(cairn, s3):
+    """A write that sets tags also needs s3:PutObjectTagging (the S3 API reference's
+    PutObject permissions), and GetObject counts tags only for a caller who may read them
+    (reviewer: upload-only rights could tag an object into an ExistingObjectTag grant)."""
+    s3.put_object(Bucket=B, Key="counted", Body=b"x", Tagging="k=v")
+    iam = cairn.client("iam")
+    iam.create_user(UserName="plain-writer")
+    iam.put_user_policy(UserName="plain-writer", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
+             "Resource": f"arn:aws:s3:::{B}/*"}]}))
+    key = iam.create_access_key(UserName="plain-writer")["AccessKey"]
+    user = cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], "s3")
+    for call in (lambda: user.put_object(Bucket=B, Key="w1", Body=b"x", Tagging="classification=public"),
+                 lambda: user.create_multipart_upload(Bucket=B, Key="w2", Tagging="a=b"),
+                 lambda: user.copy_object(Bucket=B, Key="w3", CopySource=f"{B}/counted",
+                                          Tagging="a=b", TaggingDirective="REPLACE")):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call()
+        assert err(e) == ("AccessDenied", 403)
+    user.put_object(Bucket=B, Key="w1", Body=b"x")
+    assert "TagCount" not in user.get_object(Bucket=B, Key="counted")
+    assert s3.get_object(Bucket=B, Key="counted")["TagCount"] == 1

@@ -56,3 +56,40 @@ def test_listings_name_each_objects_checksum_algorithm_and_type(s3):
     assert {o["ChecksumType"] for o in listed.values()} == {"FULL_OBJECT"}
     versions = s3.list_object_versions(Bucket="details-bkt", Prefix="sums/")["Versions"]
     assert [v["ChecksumAlgorithm"] for v in versions] == [["CRC32"], ["SHA256"]]
+
+
+def test_an_object_uploaded_without_a_checksum_gets_s3s_default_crc64nvme(s3):
+    """The S3 API reference's ChecksumCRC64NVME: present "if it was uploaded without a
+    checksum (and Amazon S3 added the default checksum, CRC64NVME...)", for copies of such an
+    object too (outside SDK tester). boto3 sends no checksum with `when_required`."""
+    import base64
+    import boto3
+    from botocore.config import Config
+    plain = boto3.client("s3", endpoint_url=s3.meta.endpoint_url, region_name="us-east-1",
+                         aws_access_key_id=s3._request_signer._credentials.access_key,
+                         aws_secret_access_key=s3._request_signer._credentials.secret_key,
+                         config=Config(request_checksum_calculation="when_required"))
+    put = plain.put_object(Bucket="details-bkt", Key="nosum", Body=b"hello")
+    assert "ChecksumCRC32" not in put
+    want = base64.b64encode(crc64nvme(b"hello").to_bytes(8, "big")).decode()
+    assert put["ChecksumCRC64NVME"] == want and put["ChecksumType"] == "FULL_OBJECT"
+    head = s3.head_object(Bucket="details-bkt", Key="nosum", ChecksumMode="ENABLED")
+    assert head["ChecksumCRC64NVME"] == want
+    s3.copy_object(Bucket="details-bkt", Key="nosum-copy", CopySource="details-bkt/nosum")
+    copy = s3.head_object(Bucket="details-bkt", Key="nosum-copy", ChecksumMode="ENABLED")
+    assert copy["ChecksumCRC64NVME"] == want
+
+
+def crc64nvme(data):
+    """CRC-64/NVME, bit by bit (reflected polynomial 0x9A6C9329AC4BC9B5, init and xorout all
+    ones); its check value, of b"123456789", is 0xAE8B14860A799888."""
+    crc = 0xFFFFFFFFFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x9A6C9329AC4BC9B5 if crc & 1 else crc >> 1
+    return crc ^ 0xFFFFFFFFFFFFFFFF
+
+
+def test_the_crc64nvme_helper_meets_its_check_value():
+    assert crc64nvme(b"123456789") == 0xAE8B14860A799888

@@ -108,7 +108,14 @@ def test_sse_c_is_blocked_as_on_a_new_s3_bucket_and_its_key_never_kept(cairn):
         s3.head_object(Bucket="ssec", Key="c")
     assert err(e)[1] == 404
     assert "Uploads" not in s3.list_multipart_uploads(Bucket="ssec")
+    upload = s3.create_multipart_upload(Bucket="ssec", Key="mp")["UploadId"]
     for call in (lambda: s3.get_object(Bucket="ssec", Key="plain", **sse_c),
+                 lambda: s3.upload_part(Bucket="ssec", Key="mp", UploadId=upload, PartNumber=1,
+                                        Body=b"p", **sse_c),
+                 lambda: s3.upload_part_copy(Bucket="ssec", Key="mp", UploadId=upload,
+                                             PartNumber=1, CopySource="ssec/plain",
+                                             CopySourceSSECustomerAlgorithm="AES256",
+                                             CopySourceSSECustomerKey=key),
                  lambda: s3.copy_object(Bucket="ssec", Key="d", CopySource="ssec/plain",
                                         CopySourceSSECustomerAlgorithm="AES256",
                                         CopySourceSSECustomerKey=key)):

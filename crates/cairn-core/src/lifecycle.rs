@@ -57,6 +57,11 @@ pub struct Rule {
     /// The filter came as `Filter.And`; S3 gives a rule back in the form it was given.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub and: bool,
+    /// The rule's `Filter` named more than one predicate outside an `And` (S3: "exactly
+    /// one of Prefix, Tag, ObjectSizeGreaterThan, ObjectSizeLessThan, or And"). Never
+    /// stored: such a rule is `MalformedXML`, not read as a wider one.
+    #[serde(skip)]
+    pub malformed: bool,
     /// What the request gave that Cairn does not apply, named as S3 names it (`Filter.Tag`,
     /// `Transitions`, …). Never stored: a rule with any is refused.
     #[serde(skip)]
@@ -88,6 +93,12 @@ fn invalid_request(message: impl Into<String>) -> ApiError {
 }
 
 fn check(rule: &Rule, ids: &mut HashSet<String>) -> ApiResult<()> {
+    if rule.malformed {
+        return Err(ApiError::new(
+            ErrorKind::S3MalformedXml,
+            "The XML you provided was not well-formed or did not validate against our published schema",
+        ));
+    }
     if let Some(what) = rule.unsupported.first() {
         return Err(ApiError::new(
             ErrorKind::S3NotImplemented,
@@ -260,4 +271,76 @@ pub fn expire_due(conn: &Connection, now: f64) -> cairn_store::StoreResult<Swept
         }
     }
     Ok(swept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(size: i64, tags: &[(&str, &str)]) -> objects::ObjectRow {
+        let meta = crate::objects::ObjectMeta {
+            tags: tags
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            ..Default::default()
+        };
+        objects::ObjectRow {
+            bucket: "b".into(),
+            key: "k".into(),
+            file: "f".into(),
+            size,
+            etag: "e".into(),
+            last_modified: 0.0,
+            meta: meta.encode(),
+        }
+    }
+
+    #[test]
+    fn an_object_must_carry_every_tag_and_sit_strictly_inside_the_size_bounds() {
+        let rule = Rule {
+            tags: vec![("a".into(), "1".into()), ("b".into(), "2".into())],
+            size_greater_than: Some(10),
+            size_less_than: Some(100),
+            ..Default::default()
+        };
+        assert!(rule.selects(&row(50, &[("a", "1"), ("b", "2"), ("c", "3")])));
+        assert!(!rule.selects(&row(50, &[("a", "1")])));
+        assert!(!rule.selects(&row(50, &[("a", "1"), ("b", "other")])));
+        assert!(!rule.selects(&row(10, &[("a", "1"), ("b", "2")])));
+        assert!(!rule.selects(&row(100, &[("a", "1"), ("b", "2")])));
+        assert!(Rule::default().selects(&row(0, &[])));
+    }
+
+    #[test]
+    fn filters_are_checked_as_s3_checks_them() {
+        let base = Rule {
+            days: Some(1),
+            ..Default::default()
+        };
+        let kind = |r: Rule| check(&r, &mut HashSet::new()).err().map(|e| e.kind);
+        assert_eq!(kind(base.clone()), None);
+        let tagged_abort = Rule {
+            abort_upload_days: Some(1),
+            tags: vec![("k".into(), "v".into())],
+            ..base.clone()
+        };
+        assert_eq!(kind(tagged_abort), Some(ErrorKind::S3InvalidRequest));
+        let duplicate = Rule {
+            tags: vec![("k".into(), "1".into()), ("k".into(), "2".into())],
+            ..base.clone()
+        };
+        assert_eq!(kind(duplicate), Some(ErrorKind::S3InvalidRequest));
+        let inverted = Rule {
+            size_greater_than: Some(10),
+            size_less_than: Some(10),
+            ..base.clone()
+        };
+        assert_eq!(kind(inverted), Some(ErrorKind::S3InvalidArgument));
+        let malformed = Rule {
+            malformed: true,
+            ..base
+        };
+        assert_eq!(kind(malformed), Some(ErrorKind::S3MalformedXml));
+    }
 }

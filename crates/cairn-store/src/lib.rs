@@ -15,6 +15,7 @@
 pub mod alarms;
 pub mod buckets;
 pub mod cloudformation;
+pub mod cloudformation_secrets;
 pub mod console;
 pub mod delivery;
 pub mod encryption;

@@ -401,7 +401,7 @@ CREATE INDEX IF NOT EXISTS events_unchained ON events (seq) WHERE chain IS NULL;
 
 /// The newest schema version this binary knows. A store stamped with a higher one was
 /// upgraded by a newer binary and is refused ([`check_before_upgrade`]).
-pub const LATEST: i64 = 26;
+pub const LATEST: i64 = 27;
 
 fn version_of(conn: &Connection) -> StoreResult<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
@@ -602,6 +602,17 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
             "BEGIN; {} PRAGMA user_version = 26; COMMIT;",
             crate::iam::account::SCHEMA_V26
         ))?;
+    }
+    if due(27) {
+        // Stack secrets sealed at rest; objects keep tags and lifecycle rules filter by tag
+        // and size (an older build would read those rules as prefix-only).
+        conn.execute_batch("BEGIN;")?;
+        let sealed = crate::cloudformation_secrets::seal_stored(conn)
+            .and_then(|()| Ok(conn.execute_batch("PRAGMA user_version = 27; COMMIT;")?));
+        if let Err(e) = sealed {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
     }
     Ok(())
 }

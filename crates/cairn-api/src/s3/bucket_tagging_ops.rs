@@ -99,18 +99,7 @@ impl CairnS3 {
         req: S3Request<PutBucketTaggingInput>,
     ) -> S3Result<S3Response<PutBucketTaggingOutput>> {
         let bucket = req.input.bucket.clone();
-        let tags: Vec<(String, String)> = req
-            .input
-            .tagging
-            .tag_set
-            .iter()
-            .map(|t| {
-                (
-                    t.key.clone().unwrap_or_default(),
-                    t.value.clone().unwrap_or_default(),
-                )
-            })
-            .collect();
+        let tags = super::object_tagging_ops::tag_pairs(&req.input.tagging.tag_set);
         let s = spec(&req, "PutBucketTagging", false, &bucket, Some("tagging"))
             .param("Tagging", recorded_tagging(&tags))
             .conditions(&request_tag_keys(&tags));

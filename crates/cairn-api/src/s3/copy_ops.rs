@@ -60,16 +60,8 @@ impl CairnS3 {
                 "Unknown tagging directive.",
             )),
         };
-        let sse_c = super::sse_c::check_write(super::sse_c::asked(
-            input.sse_customer_algorithm.as_deref(),
-            input.sse_customer_key.as_deref(),
-            input.sse_customer_key_md5.as_deref(),
-        ));
-        let source_sse_c = super::sse_c::check_read(super::sse_c::asked(
-            input.copy_source_sse_customer_algorithm.as_deref(),
-            input.copy_source_sse_customer_key.as_deref(),
-            input.copy_source_sse_customer_key_md5.as_deref(),
-        ));
+        let sse_c = super::sse_c::check_write(super::sse_c::sse_c_asked!(input));
+        let source_sse_c = super::sse_c::check_read(super::sse_c::copy_source_sse_c_asked!(input));
         let grants = super::integrity::any_grant!(input);
         let acl_ok = super::integrity::check_acl(input.acl.as_ref().map(|a| a.as_str()), grants);
         let same = src.bucket == bucket && src.key == key;
@@ -88,7 +80,13 @@ impl CairnS3 {
             .map(|d| d.as_str().to_owned());
         let storage_class = input.storage_class.as_ref().map(|c| c.as_str().to_owned());
         let acl = input.acl.as_ref().map(|a| a.as_str().to_owned());
-        let tagging = input.tagging.clone();
+        // The header's tags count only when they replace the source's.
+        let tagging = input.tagging.clone().filter(|_| {
+            input
+                .tagging_directive
+                .as_ref()
+                .is_some_and(|d| d.as_str() == TaggingDirective::REPLACE)
+        });
         let spec = || {
             let s = super::sse_ops::sse_params(src.read_by(bare()), &sent);
             let s = match &directive {
@@ -164,6 +162,10 @@ impl CairnS3 {
             Err(e) => return Err(self.record_failure(info, spec(), e).await),
         };
         let tags = new_tags.unwrap_or_else(|| source.meta.tags.clone());
+        let copied = match source.meta.copied_checksums() {
+            c if c.is_empty() => placed.checksums.clone(),
+            c => c,
+        };
         let meta = if replace {
             ObjectMeta {
                 content_type: input.content_type.map(|c| c.to_string()),
@@ -173,7 +175,7 @@ impl CairnS3 {
                 content_language: input.content_language,
                 expires: super::object_ops::expires_text(input.expires.as_ref()),
                 user: input.metadata.unwrap_or_default().into_iter().collect(),
-                checksums: source.meta.copied_checksums(),
+                checksums: copied.clone(),
                 parts_count: None,
                 tags,
                 ..Default::default()
@@ -181,7 +183,7 @@ impl CairnS3 {
             .sealed(placed.seal.clone())
         } else {
             ObjectMeta {
-                checksums: source.meta.copied_checksums(),
+                checksums: copied,
                 checksum_algorithm: None,
                 checksum_type: None,
                 parts_count: None,
@@ -243,10 +245,16 @@ impl CairnS3 {
         let plain = self
             .source_plaintext(ctx, source, source_file, 0..size, copy_fault)
             .await?;
-        let declared = super::integrity::Declared::default();
+        // A copy keeps the source's checksums; from a source without any (or with only a
+        // composite one, which does not describe a single-part copy) S3 computes its default.
+        let mut declared = super::integrity::Declared::default();
+        if source.meta.copied_checksums().is_empty() {
+            declared.request(super::object_ops::DEFAULT_CHECKSUM);
+        }
         match self.upload_data_key(ctx, sealing, bucket, key).await? {
             Some((dk, seal)) => {
                 let up = self.seal_stream(plain, &declared, &dk, None).await?;
+                let checksums = declared.verify(&up.plain_md5, up.computed, None)?;
                 // SSE-S3 copies keep the MD5 of their data as ETag; SSE-KMS ones do not.
                 let etag = match seal {
                     Seal::Kms(_) => up.written.md5_hex,
@@ -256,16 +264,19 @@ impl CairnS3 {
                     file: up.written.file,
                     etag,
                     seal: Some(seal),
+                    checksums,
                 })
             }
             None => {
-                let (written, _) = self
+                let (written, computed) = self
                     .receive(Some(StreamingBlob::wrap(plain)), &declared)
                     .await?;
+                let checksums = declared.verify(&written.md5_hex, computed, None)?;
                 Ok(Placed {
                     file: written.file,
                     etag: written.md5_hex,
                     seal: None,
+                    checksums,
                 })
             }
         }
@@ -277,6 +288,8 @@ struct Placed {
     file: String,
     etag: String,
     seal: Option<Seal>,
+    /// The default checksum computed on the way, when the source had none to copy.
+    checksums: std::collections::BTreeMap<String, String>,
 }
 
 fn copy_fault(e: std::io::Error) -> ApiError {

@@ -161,9 +161,12 @@ impl<T> Spec<T> {
 
     /// Adds an object write's own condition keys besides encryption (PutObject, CopyObject,
     /// CreateMultipartUpload): its canned ACL, storage class and the tags it asks for
-    /// (`x-amz-tagging`, as `s3:RequestObjectTag/<key>` and `s3:RequestObjectTagKeys`).
+    /// (`x-amz-tagging`, as `s3:RequestObjectTag/<key>` and `s3:RequestObjectTagKeys`). A
+    /// write that sets tags also needs `s3:PutObjectTagging` on the object, with the same
+    /// tag keys (the S3 API reference's PutObject permissions: "To successfully set the
+    /// tag-set with your PutObject request, you must have the s3:PutObjectTagging").
     pub fn write_keys(
-        self,
+        mut self,
         acl: Option<&str>,
         storage_class: Option<&str>,
         tagging: Option<&str>,
@@ -179,7 +182,15 @@ impl<T> Spec<T> {
             let pairs: Vec<(String, String)> = form_urlencoded::parse(t.as_bytes())
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
-            keys.extend(request_object_tag_keys(&pairs));
+            let tag_keys = request_object_tag_keys(&pairs);
+            if let (Some(b), Some(k)) = (&self.bucket, &self.key) {
+                let mut tagging =
+                    Permission::new("s3:PutObjectTagging", format!("arn:aws:s3:::{b}/{k}"))
+                        .under(ResourcePolicy::Bucket(b.clone()));
+                tagging.context.extend(tag_keys.iter().cloned());
+                self.also.push(tagging);
+            }
+            keys.extend(tag_keys);
         }
         self.conditions(&keys)
     }

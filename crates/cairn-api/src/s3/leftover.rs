@@ -28,6 +28,8 @@ struct State {
     body: Mutex<Option<Body>>,
     polled: AtomicBool,
     read: AtomicU64,
+    /// Reading the body failed (cut short, a client gone).
+    failed: AtomicBool,
 }
 
 /// The listener's handle on a request body handed to s3s.
@@ -81,12 +83,16 @@ impl http_body::Body for SharedBody {
             return Poll::Ready(None);
         };
         let polled = Pin::new(body).poll_frame(cx);
-        if let Poll::Ready(Some(Ok(frame))) = &polled
-            && let Some(data) = frame.data_ref()
-        {
-            self.state
-                .read
-                .fetch_add(data.len() as u64, Ordering::Relaxed);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    self.state
+                        .read
+                        .fetch_add(data.len() as u64, Ordering::Relaxed);
+                }
+            }
+            Poll::Ready(Some(Err(_))) => self.state.failed.store(true, Ordering::Relaxed),
+            _ => {}
         }
         polled
     }
@@ -104,7 +110,24 @@ impl http_body::Body for SharedBody {
     }
 }
 
+/// A look at how reading a request body went, for the answer to an error s3s reports
+/// without its cause (see `super::complete_error`).
+#[derive(Clone)]
+pub struct BodyWatch(Arc<State>);
+
+impl BodyWatch {
+    /// Whether reading the body failed: the body was cut short or the client went away.
+    pub fn failed(&self) -> bool {
+        self.0.failed.load(Ordering::Relaxed)
+    }
+}
+
 impl Leftover {
+    /// A watch on the body s3s reads.
+    pub fn watch(&self) -> BodyWatch {
+        BodyWatch(self.state.clone())
+    }
+
     /// Drains what the operation left unread; `false` means the connection must close.
     pub async fn drain(self) -> bool {
         let Some(mut body) = self.state.body.lock().expect("body lock").take() else {

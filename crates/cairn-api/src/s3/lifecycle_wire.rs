@@ -20,6 +20,20 @@ pub(super) fn rule_from_wire(r: &LifecycleRule) -> Rule {
         }
     };
     let filter = r.filter.as_ref();
+    // A filter names one predicate; several belong in an `And`.
+    let malformed = filter.is_some_and(|f| {
+        [
+            f.prefix.is_some(),
+            f.tag.is_some(),
+            f.and.is_some(),
+            f.object_size_greater_than.is_some(),
+            f.object_size_less_than.is_some(),
+        ]
+        .iter()
+        .filter(|p| **p)
+        .count()
+            > 1
+    });
     let and = filter.and_then(|f| f.and.as_ref());
     let size_greater_than = and
         .and_then(|a| a.object_size_greater_than)
@@ -27,19 +41,12 @@ pub(super) fn rule_from_wire(r: &LifecycleRule) -> Rule {
     let size_less_than = and
         .and_then(|a| a.object_size_less_than)
         .or_else(|| filter.and_then(|f| f.object_size_less_than));
-    let tags: Vec<(String, String)> = and
-        .and_then(|a| a.tags.as_ref())
-        .map(|t| t.iter().collect::<Vec<_>>())
-        .or_else(|| filter.and_then(|f| f.tag.as_ref()).map(|t| vec![t]))
-        .unwrap_or_default()
-        .into_iter()
-        .map(|t| {
-            (
-                t.key.clone().unwrap_or_default(),
-                t.value.clone().unwrap_or_default(),
-            )
-        })
-        .collect();
+    let tags = super::object_tagging_ops::tag_pairs(
+        and.and_then(|a| a.tags.as_ref())
+            .map(|t| t.iter().collect::<Vec<_>>())
+            .or_else(|| filter.and_then(|f| f.tag.as_ref()).map(|t| vec![t]))
+            .unwrap_or_default(),
+    );
     note(
         r.abort_incomplete_multipart_upload.is_some()
             && (size_greater_than.is_some() || size_less_than.is_some()),
@@ -75,6 +82,7 @@ pub(super) fn rule_from_wire(r: &LifecycleRule) -> Rule {
         size_greater_than,
         size_less_than,
         and: and.is_some(),
+        malformed,
         days: expiration.and_then(|e| e.days).map(i64::from),
         date: expiration.and_then(|e| e.date.as_ref()).map(epoch),
         abort_upload_days: r

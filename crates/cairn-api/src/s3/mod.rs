@@ -161,7 +161,8 @@ pub async fn handle(
     };
     let meta = RequestMeta { small_body, ..meta };
     let (body, leftover) = leftover::share(body, &parts.headers);
-    let mut resp = answer(s3, host, parts, body, meta).await;
+    let watch = leftover.watch();
+    let mut resp = answer(s3, host, parts, (body, watch), meta).await;
     if !leftover.drain().await {
         resp.headers_mut().insert(
             http::header::CONNECTION,
@@ -175,10 +176,15 @@ async fn answer(
     s3: &S3Service,
     host: &access::CairnHost,
     mut parts: http::request::Parts,
-    body: leftover::SharedBody,
+    (body, watch): (leftover::SharedBody, leftover::BodyWatch),
     meta: RequestMeta,
 ) -> Response {
     let rid = meta.request_id.clone();
+    let signed_hash = parts
+        .headers
+        .get("x-amz-content-sha256")
+        .is_some_and(|v| v.len() == 64 && v.as_bytes().iter().all(u8::is_ascii_hexdigit));
+    let cause = BodyCause { watch, signed_hash };
     let head = parts.method == http::Method::HEAD;
     let query = parts.uri.query().unwrap_or("");
     if let Some(resp) = crate::server::s3_headers_too_large(&parts.headers, head, &rid) {
@@ -198,7 +204,7 @@ async fn answer(
     let req = http::Request::from_parts(parts, body);
     let mut resp = match s3.call(req).await {
         Ok(resp) if resp.status().is_client_error() || resp.status().is_server_error() => {
-            complete_error(resp, &rid, head, &pending).await
+            complete_error(resp, &rid, head, &pending, &cause).await
         }
         Ok(resp) => {
             let (mut parts, body) = resp.into_parts();
@@ -329,26 +335,75 @@ fn xml_body(headers: &http::HeaderMap, body: s3s::Body) -> axum::body::Body {
 
 /// Re-renders an error response with AWS's message for its code and our request id (error
 /// bodies are small; anything over 64 KiB is passed through as it is).
+/// What is known of a request body when s3s answers an error without its cause.
+struct BodyCause {
+    watch: leftover::BodyWatch,
+    /// The body's SHA-256 was signed (`x-amz-content-sha256` a hex hash).
+    signed_hash: bool,
+}
+
+impl BodyCause {
+    /// s3s answers `InternalError` for a body it could not read whole before the handler
+    /// ran (its note still there): that is the client's body, cut short (`IncompleteBody`)
+    /// or not matching its signed hash (`XAmzContentSHA256Mismatch`), as S3 answers them.
+    fn refusal(
+        &self,
+        status: http::StatusCode,
+        code: &str,
+        pending: &unhandled::PendingSlot,
+    ) -> Option<(http::StatusCode, &'static str, &'static str)> {
+        if status != http::StatusCode::INTERNAL_SERVER_ERROR
+            || code != "InternalError"
+            || !pending.is_noted()
+        {
+            return None;
+        }
+        if self.watch.failed() {
+            Some((
+                http::StatusCode::BAD_REQUEST,
+                "IncompleteBody",
+                "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+            ))
+        } else if self.signed_hash {
+            Some((
+                http::StatusCode::BAD_REQUEST,
+                "XAmzContentSHA256Mismatch",
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            ))
+        } else {
+            None
+        }
+    }
+}
+
 async fn complete_error(
     resp: s3s::HttpResponse,
     rid: &str,
     head: bool,
     pending: &unhandled::PendingSlot,
+    cause: &BodyCause,
 ) -> Response {
-    let (parts, body) = resp.into_parts();
-    let status = parts.status;
+    let (mut parts, body) = resp.into_parts();
     let bytes =
         match http_body_util::BodyExt::collect(http_body_util::Limited::new(body, 65_536)).await {
             Ok(c) => c.to_bytes(),
             Err(_) => {
                 let mut r = Response::new(axum::body::Body::empty());
-                *r.status_mut() = status;
+                *r.status_mut() = parts.status;
                 return r;
             }
         };
     let Some((code, message)) = error_body::parse(&bytes) else {
         return Response::from_parts(parts, axum::body::Body::from(bytes));
     };
+    let (code, message) = match cause.refusal(parts.status, &code, pending) {
+        Some((status, code, message)) => {
+            parts.status = status;
+            (code.to_owned(), message.to_owned())
+        }
+        None => (code, message),
+    };
+    let status = parts.status;
     let message = error_body::complete_message(&code, &message);
     // A served call s3s refused before its handler, for the client's mistake, is authorized
     // and recorded now; a caller who may not make it is told so instead, and a record that

@@ -150,11 +150,7 @@ impl CairnS3 {
         let grants = super::integrity::any_grant!(input);
         let acl_ok = super::integrity::check_acl(input.acl.as_ref().map(|a| a.as_str()), grants);
         let tags = cairn_core::object_tags::from_header(tagging.as_deref());
-        let sse_c = super::sse_c::check_write(super::sse_c::asked(
-            input.sse_customer_algorithm.as_deref(),
-            input.sse_customer_key.as_deref(),
-            input.sse_customer_key_md5.as_deref(),
-        ));
+        let sse_c = super::sse_c::check_write(super::sse_c::sse_c_asked!(input));
         let (checksum, tags) = self
             .admit(&info, spec, move |c| {
                 objects::require_bucket(c, &b)?;
@@ -232,12 +228,14 @@ impl CairnS3 {
         // Authorize, check the upload and the part's number and size, and the declared
         // digests, all before accepting the body; every failure is recorded.
         let declared_len = input.content_length;
+        let sse_c = super::sse_c::check_read(super::sse_c::sse_c_asked!(input));
         let (upload, ()) = self
             .admit_part(
                 &info,
                 || spec(0),
                 &part,
                 move |_| {
+                    sse_c?;
                     if declared_len.is_some_and(|n| n > MAX_PART_BYTES) {
                         return Err(cairn_core::ApiError::new(
                             cairn_core::ErrorKind::S3EntityTooLarge,

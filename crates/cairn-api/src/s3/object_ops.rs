@@ -16,6 +16,9 @@ use super::preconditions::{WriteConditions, check_conditions, span_of};
 use crate::recording::CallInfo;
 use cairn_buckets::local::{WriteError, Written};
 
+/// The checksum S3 adds to an object uploaded (or copied from one) without any.
+pub(super) const DEFAULT_CHECKSUM: &str = "CRC64NVME";
+
 pub(super) fn strong(etag: &str) -> ETag {
     ETag::Strong(etag.to_owned())
 }
@@ -279,11 +282,7 @@ impl CairnS3 {
         let grants = super::integrity::any_grant!(input);
         let acl_ok = super::integrity::check_acl(acl.as_deref(), grants);
         let tags = cairn_core::object_tags::from_header(tagging.as_deref());
-        let sse_c = super::sse_c::check_write(super::sse_c::asked(
-            input.sse_customer_algorithm.as_deref(),
-            input.sse_customer_key.as_deref(),
-            input.sse_customer_key_md5.as_deref(),
-        ));
+        let sse_c = super::sse_c::check_write(super::sse_c::sse_c_asked!(input));
         let (conditions, tags) = self
             .admit(
                 &info,
@@ -322,10 +321,13 @@ impl CairnS3 {
             algorithm: input.checksum_algorithm.as_ref().map(|a| a.as_str()),
             all: &req.headers,
         });
-        let declared = match declared {
+        let mut declared = match declared {
             Ok(d) => d,
             Err(e) => return Err(self.record_failure(info, spec(0), e).await),
         };
+        // An object uploaded without a checksum gets S3's default one, CRC64NVME (the S3 API
+        // reference's `ChecksumCRC64NVME`: "or if it was uploaded without a checksum").
+        declared.request(DEFAULT_CHECKSUM);
         // The sealing, then for SSE-KMS a data key from KMS as the caller and the body sealed
         // on its way in.
         // S3 answers SSE-KMS writes with the context they were given (PutObjectOutput's
@@ -466,17 +468,24 @@ impl CairnS3 {
         let evaluator = self.gate.evaluator();
         let slot = super::sse_ops::EventSlot::default();
         let (this, ctx, slot_op) = (self.clone(), info.ctx.clone(), slot.clone());
-        let sse_c = super::sse_c::check_read(super::sse_c::asked(
-            input.sse_customer_algorithm.as_deref(),
-            input.sse_customer_key.as_deref(),
-            input.sse_customer_key_md5.as_deref(),
-        ));
+        let sse_c = super::sse_c::check_read(super::sse_c::sse_c_asked!(input));
         let got = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &bucket)?;
-                let obj = current_version(c, (&bucket, &key), version_id.as_deref())
+                let mut obj = current_version(c, (&bucket, &key), version_id.as_deref())
                     .map_err(|e| missing_key(evaluator.as_ref(), c, &ctx, &bucket, e))?;
                 sse_c?;
+                // `x-amz-tagging-count` only for a caller who may read the object's tags.
+                if !obj.meta.tags.is_empty()
+                    && !super::object_tagging_ops::may_read_tags(
+                        evaluator.as_ref(),
+                        c,
+                        &ctx,
+                        (&bucket, &key),
+                    )
+                {
+                    obj.meta.tags.clear();
+                }
                 check_conditions(
                     &obj.row,
                     input.if_match.as_ref(),
@@ -540,7 +549,8 @@ impl CairnS3 {
         );
         out.expires = expires_of(&obj.meta);
         out.parts_count = obj.meta.parts_count.map(|n| n as i32);
-        // `x-amz-tagging-count`, when the object has tags (GetObject only, as on S3).
+        // `x-amz-tagging-count`, when the object has tags the caller may read (s3s's
+        // HeadObject output has no field for it).
         out.tag_count = Some(obj.meta.tags.len() as i32).filter(|n| *n > 0);
         // Checksums cover the whole object (or a part), so a ranged read carries none (as on
         // S3).
@@ -579,11 +589,7 @@ impl CairnS3 {
         .version(version_id.as_deref());
 
         let (evaluator, ctx) = (self.gate.evaluator(), info.ctx.clone());
-        let sse_c = super::sse_c::check_read(super::sse_c::asked(
-            input.sse_customer_algorithm.as_deref(),
-            input.sse_customer_key.as_deref(),
-            input.sse_customer_key_md5.as_deref(),
-        ));
+        let sse_c = super::sse_c::check_read(super::sse_c::sse_c_asked!(input));
         let (obj, range) = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &bucket)?;

@@ -26,8 +26,9 @@ fn spec<T, I>(
         .param("tagging", json!(""))
 }
 
-fn pairs(set: &[Tag]) -> Vec<(String, String)> {
-    set.iter()
+/// A wire tag set as (key, value) pairs (an absent key or value is empty).
+pub(super) fn tag_pairs<'a>(set: impl IntoIterator<Item = &'a Tag>) -> Vec<(String, String)> {
+    set.into_iter()
         .map(|t| {
             (
                 t.key.clone().unwrap_or_default(),
@@ -54,7 +55,7 @@ impl CairnS3 {
         let info = self.call_info(&req).await?;
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         let version_id = req.input.version_id.clone();
-        let tags = pairs(&req.input.tagging.tag_set);
+        let tags = tag_pairs(&req.input.tagging.tag_set);
         let s = spec(&req, "PutObjectTagging", false, (&bucket, &key))
             .version(version_id.as_deref())
             .param("Tagging", recorded_tagging(&tags))
@@ -127,4 +128,21 @@ fn objects_exist(
 ) -> cairn_core::error::ApiResult<()> {
     cairn_core::objects::require_bucket(conn, bucket)?;
     current_version(conn, (bucket, key), version_id).map(|_| ())
+}
+
+/// Whether the caller may read the object's tags (`s3:GetObjectTagging`), asked silently: a
+/// GetObject answers `x-amz-tagging-count` only then (the model's `TagCount`: "when you have
+/// the relevant permission to read object tags").
+pub(super) fn may_read_tags(
+    evaluator: &dyn cairn_core::authz::Evaluator,
+    conn: &cairn_store::Connection,
+    ctx: &cairn_core::CallContext,
+    (bucket, key): (&str, &str),
+) -> bool {
+    let read = cairn_core::authz::Permission::new(
+        "s3:GetObjectTagging",
+        format!("arn:aws:s3:::{bucket}/{key}"),
+    )
+    .under(cairn_core::authz::ResourcePolicy::Bucket(bucket.to_owned()));
+    evaluator.authorize(conn, ctx, &read).is_ok()
 }

@@ -108,8 +108,12 @@ impl CairnS3 {
         let conditions = source_conditions!(input);
         let (sb, sk, sv) = (src.bucket.clone(), src.key.clone(), src.version);
         let files = self.files.clone();
+        let sse_c = super::sse_c::check_read(
+            super::sse_c::sse_c_asked!(input) || super::sse_c::copy_source_sse_c_asked!(input),
+        );
         let (upload, admitted) = self
             .admit_part(&info, &spec, &part, move |c| {
+                sse_c?;
                 let range = range.transpose()?;
                 objects::require_bucket(c, &sb)?;
                 let source = super::copy_source::source_record(c, (&sb, &sk, sv))?;

@@ -14,6 +14,31 @@ pub(super) fn asked(algorithm: Option<&str>, key: Option<&str>, key_md5: Option<
     algorithm.is_some() || key.is_some() || key_md5.is_some()
 }
 
+/// Whether an s3s input's `x-amz-server-side-encryption-customer-*` headers ask for SSE-C.
+macro_rules! sse_c_asked {
+    ($input:expr) => {
+        super::sse_c::asked(
+            $input.sse_customer_algorithm.as_deref(),
+            $input.sse_customer_key.as_deref(),
+            $input.sse_customer_key_md5.as_deref(),
+        )
+    };
+}
+pub(crate) use sse_c_asked;
+
+/// Whether a copy's `x-amz-copy-source-server-side-encryption-customer-*` headers name an
+/// SSE-C source.
+macro_rules! copy_source_sse_c_asked {
+    ($input:expr) => {
+        super::sse_c::asked(
+            $input.copy_source_sse_customer_algorithm.as_deref(),
+            $input.copy_source_sse_customer_key.as_deref(),
+            $input.copy_source_sse_customer_key_md5.as_deref(),
+        )
+    };
+}
+pub(crate) use copy_source_sse_c_asked;
+
 /// A write that asks for SSE-C: refused as on a bucket that blocks it.
 pub(super) fn check_write(asked: bool) -> Result<(), ApiError> {
     if asked {
@@ -25,7 +50,8 @@ pub(super) fn check_write(asked: bool) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// A read (or a copy's source) that gives SSE-C parameters for an object not encrypted so.
+/// A read, a copy's source, or a part of an upload that is not SSE-C, given SSE-C
+/// parameters: they do not apply.
 pub(super) fn check_read(asked: bool) -> Result<(), ApiError> {
     if asked {
         return Err(ApiError::new(

@@ -59,22 +59,34 @@ impl PendingSlot {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(p);
     }
 
+    /// Whether a note is still there: the call's handler has not started.
+    pub(super) fn is_noted(&self) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+
     /// Takes the note: the handler runs (and records), or the request is settled.
     pub(super) fn take(&self) -> Option<Pending> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 }
 
-/// The served operations noted: those whose XML body s3s parses before the handler runs
-/// (DeleteObjects and PostObject parse their own and record their refusals). Other served
-/// calls pay nothing for this.
+/// The served operations noted: those whose whole body s3s reads and parses before the
+/// handler runs (an XML document or a policy), so a body that is malformed, cut short or does
+/// not match its signed `x-amz-content-sha256` is refused before the handler (PostObject
+/// parses its own form and records its refusals). Other served calls pay nothing for this.
 const NOTED: &[&str] = &[
     "CreateBucket",
     "PutBucketLifecycleConfiguration",
     "PutBucketTagging",
     "PutBucketEncryption",
+    "PutBucketPolicy",
     "PutPublicAccessBlock",
     "PutBucketVersioning",
+    "PutObjectTagging",
+    "DeleteObjects",
     "CompleteMultipartUpload",
 ];
 
@@ -132,7 +144,8 @@ mod tests {
             event_name("PutPublicAccessBlock"),
             "PutBucketPublicAccessBlock"
         );
-        assert!(noted("GetObject").is_none() && noted("DeleteObjects").is_none());
+        assert!(noted("GetObject").is_none() && noted("PutObject").is_none());
+        assert!(noted("DeleteObjects").is_some() && noted("PutObjectTagging").is_some());
         assert_eq!(event_name("PutBucketTagging"), "PutBucketTagging");
     }
 }

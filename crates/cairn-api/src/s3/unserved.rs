@@ -168,7 +168,6 @@ const ACTIONS: &[(&str, &str)] = &[
         "ListBucketIntelligentTieringConfigurations",
         "s3:GetIntelligentTieringConfiguration",
     ),
-    ("ListObjectVersions", "s3:ListBucketVersions"),
     ("SelectObjectContent", "s3:GetObject"),
     (
         "ListDirectoryBuckets",
@@ -353,7 +352,7 @@ impl CairnS3 {
         let call = Unhandled {
             name: event_name(op),
             read_only: reads(op),
-            data: key.is_some() || op == "ListObjectVersions",
+            data: key.is_some(),
             action: action(op),
             refused: None,
         };

@@ -3,7 +3,7 @@
 
 use cairn_store::Connection;
 use cairn_store::cloudformation as db;
-use serde_json::Value;
+use cairn_store::cloudformation_secrets as secrets;
 
 use super::model::{ChangeSet, Stack, StackEvent, StackResource, from_body, to_body};
 use crate::error::{ApiError, ApiResult, ErrorKind};
@@ -80,7 +80,8 @@ pub fn resources(conn: &Connection, stack_id: &str) -> ApiResult<Vec<StackResour
         .into_iter()
         .map(|(_, body)| {
             let mut r: StackResource = from_body(&body)?;
-            open_secrets(conn, stack_id, &mut r)?;
+            // `Fn::GetAtt` secrets are sealed at rest (`cairn_store::cloudformation_secrets`).
+            secrets::open(conn, stack_id, &r.logical_id, &mut r.attributes)?;
             Ok(r)
         })
         .collect()
@@ -89,60 +90,8 @@ pub fn resources(conn: &Connection, stack_id: &str) -> ApiResult<Vec<StackResour
 /// Writes a resource.
 pub fn put_resource(conn: &Connection, stack_id: &str, r: &StackResource) -> ApiResult<()> {
     let mut stored = r.clone();
-    seal_secrets(conn, stack_id, &mut stored)?;
+    secrets::seal(conn, stack_id, &r.logical_id, &mut stored.attributes)?;
     db::put_resource(conn, stack_id, &r.logical_id, &to_body(&stored)?)?;
-    Ok(())
-}
-
-/// `Fn::GetAtt` values that are secrets (`AWS::IAM::AccessKey`'s `SecretAccessKey`): stored
-/// sealed with the data dir's server key (`cairn_store::iam::secrets`), as IAM keeps the same
-/// secret, so a copy of the database alone does not reveal them. A value stored before they
-/// were sealed reads as it is and is sealed when the resource is next written.
-const SECRET_ATTRIBUTES: &[&str] = &["SecretAccessKey"];
-
-fn secret_context(stack_id: &str, logical_id: &str, attribute: &str) -> Vec<u8> {
-    format!("cloudformation:{stack_id}:{logical_id}:{attribute}").into_bytes()
-}
-
-fn seal_secrets(conn: &Connection, stack_id: &str, r: &mut StackResource) -> ApiResult<()> {
-    use base64::Engine;
-    for attribute in SECRET_ATTRIBUTES {
-        if let Some(Value::String(plain)) = r.attributes.get(*attribute) {
-            let key = cairn_store::iam::secrets::ServerKey::for_connection(conn)?;
-            let context = secret_context(stack_id, &r.logical_id, attribute);
-            let sealed = key.seal(plain.as_bytes(), &context)?;
-            let text = base64::engine::general_purpose::STANDARD.encode(sealed);
-            r.attributes.insert(
-                (*attribute).to_owned(),
-                serde_json::json!({ "sealed": text }),
-            );
-        }
-    }
-    Ok(())
-}
-
-fn open_secrets(conn: &Connection, stack_id: &str, r: &mut StackResource) -> ApiResult<()> {
-    use base64::Engine;
-    for attribute in SECRET_ATTRIBUTES {
-        let Some(text) = r
-            .attributes
-            .get(*attribute)
-            .and_then(|v| v.get("sealed"))
-            .and_then(Value::as_str)
-        else {
-            continue;
-        };
-        let sealed = base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .map_err(|_| {
-                cairn_store::StoreError::Corrupt("sealed attribute is not base64".into())
-            })?;
-        let key = cairn_store::iam::secrets::ServerKey::for_connection(conn)?;
-        let context = secret_context(stack_id, &r.logical_id, attribute);
-        let plain = key.open_string(&sealed, &context)?;
-        r.attributes
-            .insert((*attribute).to_owned(), Value::String(plain));
-    }
     Ok(())
 }
 

@@ -1,0 +1,74 @@
+"""A signed S3 request whose XML body does not match its signed `x-amz-content-sha256`, or is
+cut short, is the client's mistake: 400 `XAmzContentSHA256Mismatch` or `IncompleteBody`, and
+the call is recorded (model-driven fuzz tester: 500 InternalError and no record, for every
+bucket-configuration call, DeleteObjects, CompleteMultipartUpload and CreateBucket)."""
+
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from conftest import ACCESS_KEY, SECRET
+
+TAGGING = b"<Tagging><TagSet><Tag><Key>a</Key><Value>b</Value></Tag></TagSet></Tagging>"
+VERSIONING = b"<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>"
+DELETE = b"<Delete><Object><Key>a</Key></Object></Delete>"
+
+
+def send(cairn, method, path, signed, sent, length=None, half_close=False):
+    """Signs `signed` as the body and sends `sent` with Content-Length `length`; returns the
+    status line's code and the error code."""
+    url = cairn.endpoint.rstrip("/") + path
+    request = AWSRequest(method, url, data=signed)
+    request.context["payload_signing_enabled"] = True
+    S3SigV4Auth(Credentials(ACCESS_KEY, SECRET), "s3", "us-east-1").add_auth(request)
+    u = urlsplit(url)
+    head = f"{method} {path} HTTP/1.1\r\nHost: {u.netloc}\r\n"
+    for k, v in request.headers.items():
+        if k.lower() not in ("content-length", "host"):
+            head += f"{k}: {v if isinstance(v, str) else v.decode()}\r\n"
+    head += f"Content-Length: {len(sent) if length is None else length}\r\nConnection: close\r\n\r\n"
+    with socket.create_connection((u.hostname, u.port), timeout=10) as s:
+        s.sendall(head.encode() + sent)
+        if half_close:
+            s.shutdown(socket.SHUT_WR)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    status = int(data.split(b" ", 2)[1])
+    code = data.split(b"<Code>", 1)[1].split(b"</Code>", 1)[0].decode() if b"<Code>" in data else None
+    return status, code
+
+
+@pytest.fixture(scope="module")
+def bucket(cairn):
+    cairn.client("s3").create_bucket(Bucket="body-hash")
+    return "body-hash"
+
+
+def test_a_body_that_is_not_the_signed_one_is_refused_and_recorded(cairn, bucket):
+    cases = [
+        ("PUT", f"/{bucket}?tagging", TAGGING, TAGGING.replace(b"<Value>b", b"<Value>c"),
+         "PutBucketTagging"),
+        ("PUT", f"/{bucket}?versioning", VERSIONING, VERSIONING.replace(b"Enabled", b"Enablex"),
+         "PutBucketVersioning"),
+        ("POST", f"/{bucket}?delete", DELETE, DELETE.replace(b"<Key>a", b"<Key>b"), "DeleteObjects"),
+    ]
+    for method, path, signed, sent, _ in cases:
+        assert send(cairn, method, path, signed, sent) == (400, "XAmzContentSHA256Mismatch"), path
+    # A Content-Length shorter than the body cuts it: its hash does not match either.
+    assert send(cairn, "PUT", f"/{bucket}?tagging", TAGGING, TAGGING, length=len(TAGGING) - 5) == (
+        400, "XAmzContentSHA256Mismatch")
+    # A body that ends before its Content-Length is incomplete.
+    assert send(cairn, "PUT", f"/{bucket}?versioning", VERSIONING, VERSIONING,
+                length=len(VERSIONING) + 10, half_close=True) == (400, "IncompleteBody")
+    recorded = [(r["eventName"], r.get("errorCode")) for r in cairn.records("Management")]
+    for *_, name in cases[:2]:
+        assert (name, "XAmzContentSHA256Mismatch") in recorded, name
+    assert ("PutBucketVersioning", "IncompleteBody") in recorded
+    # Nothing was changed: versioning was never enabled, no tags were set.
+    s3 = cairn.client("s3")
+    assert "Status" not in s3.get_bucket_versioning(Bucket=bucket)
