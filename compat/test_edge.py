@@ -84,3 +84,19 @@ def test_a_bucket_policy_deny_binds_bucket_level_calls(cairn):
     # The owner's root user can still remove the policy.
     s3.delete_bucket_policy(Bucket="deny-bkt")
     s3.put_bucket_lifecycle_configuration(Bucket="deny-bkt", LifecycleConfiguration=lifecycle)
+
+
+def test_an_oversized_unsigned_form_post_is_answered_in_the_query_protocol(cairn):
+    """An unsigned STS call (AssumeRoleWithWebIdentity) over the body limit got S3's error
+    document, which the Query SDKs cannot read (model-driven fuzz tester)."""
+    import urllib.error
+    import urllib.request
+    body = b"Action=AssumeRoleWithWebIdentity&Version=2011-06-15&WebIdentityToken=" + b"x" * (9 << 20)
+    req = urllib.request.Request(cairn.endpoint.rstrip("/") + "/", data=body, method="POST",
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=30)
+    assert e.value.code == 413
+    text = e.value.read().decode()
+    assert text.startswith("<ErrorResponse") or "<ErrorResponse" in text, text
+    assert "<Code>RequestEntityTooLargeException</Code>" in text

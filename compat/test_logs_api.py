@@ -243,3 +243,22 @@ def test_query_results_page_with_max_items(logs):
     assert len(logs.get_query_results(queryId=qid)["results"]) == 7
     with pytest.raises(logs.exceptions.InvalidParameterException):
         logs.get_query_results(queryId=qid, nextToken="forged")
+
+
+def test_lists_shorter_than_the_model_allows_are_refused(cairn):
+    """An empty `logGroupIdentifiers` or `tags` list (the model's min 1) was accepted, and
+    UntagLogGroup with no tags answered 200 (model-driven fuzz tester). botocore checks this
+    itself, so the client here skips its own validation, as the JavaScript SDK does."""
+    from botocore.config import Config
+    import boto3
+    from conftest import ACCESS_KEY, SECRET
+    raw = boto3.client("logs", endpoint_url=cairn.endpoint, region_name="us-east-1",
+                       aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET,
+                       config=Config(parameter_validation=False))
+    raw.create_log_group(logGroupName="/min/one")
+    for call in (lambda: raw.describe_log_groups(logGroupIdentifiers=[]),
+                 lambda: raw.untag_log_group(logGroupName="/min/one", tags=[])):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+        assert "Member must have length greater than or equal to 1" in e.value.response["Error"]["Message"]

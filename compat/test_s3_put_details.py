@@ -93,3 +93,26 @@ def crc64nvme(data):
 
 def test_the_crc64nvme_helper_meets_its_check_value():
     assert crc64nvme(b"123456789") == 0xAE8B14860A799888
+
+
+def test_values_outside_s3s_enums_are_refused(s3):
+    """An unknown `encoding-type` or storage class used to be accepted (model-driven fuzz
+    tester): S3 answers InvalidArgument "Invalid Encoding Method specified in Request" and
+    InvalidStorageClass."""
+    for call in (lambda: s3.list_objects(Bucket="details-bkt", EncodingType="bogus"),
+                 lambda: s3.list_objects_v2(Bucket="details-bkt", EncodingType="bogus"),
+                 lambda: s3.list_object_versions(Bucket="details-bkt", EncodingType="bogus"),
+                 lambda: s3.list_multipart_uploads(Bucket="details-bkt", EncodingType="bogus")):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call()
+        assert err(e) == ("InvalidArgument", 400)
+        assert e.value.response["Error"]["Message"] == "Invalid Encoding Method specified in Request"
+    s3.put_object(Bucket="details-bkt", Key="classy", Body=b"x")
+    for call in (lambda: s3.put_object(Bucket="details-bkt", Key="c1", Body=b"x", StorageClass="BOGUS"),
+                 lambda: s3.create_multipart_upload(Bucket="details-bkt", Key="c2", StorageClass="BOGUS"),
+                 lambda: s3.copy_object(Bucket="details-bkt", Key="c3", CopySource="details-bkt/classy",
+                                        StorageClass="BOGUS")):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call()
+        assert err(e) == ("InvalidStorageClass", 400)
+    s3.put_object(Bucket="details-bkt", Key="c4", Body=b"x", StorageClass="STANDARD_IA")

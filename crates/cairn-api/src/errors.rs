@@ -156,6 +156,7 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         S3NoSuchVersion => ("NoSuchVersion", StatusCode::NOT_FOUND),
         S3InvalidPartNumber => ("InvalidPartNumber", StatusCode::RANGE_NOT_SATISFIABLE),
         S3ContentSha256Mismatch => ("XAmzContentSHA256Mismatch", bad),
+        S3InvalidStorageClass => ("InvalidStorageClass", bad),
     }
 }
 

@@ -288,6 +288,17 @@ fn wrong_type(rule: &Rule, v: &Value) -> Option<&'static str> {
 fn json_violations(name: &str, rule: &Rule, v: &Value, out: &mut Vec<String>) {
     match v {
         Value::Array(items) => {
+            // A list shorter than the model allows (an empty one where it wants one item).
+            if let Some(min) = rule.min
+                && (items.len() as i64) < min
+            {
+                let shown_items: Vec<String> = items.iter().filter_map(scalar_text).collect();
+                out.push(format!(
+                    "Value '[{}]' at '{}' failed to satisfy constraint: Member must have length greater than or equal to {min}",
+                    shown(&shown_items.join(", ")),
+                    lower_first(name)
+                ));
+            }
             let Some(item) = &rule.item else { return };
             if item.t == "structure" {
                 for (i, entry) in items.iter().enumerate() {
@@ -491,6 +502,31 @@ mod tests {
         assert!(check("sns", "TagResource", Input::Query(&tags)).is_ok());
         let topic = params(&[("TopicArn", "arn:aws:sns:us-east-1:123456789012:t")]);
         assert!(check("sns", "DeleteTopic", Input::Query(&topic)).is_ok());
+    }
+
+    #[test]
+    fn a_list_shorter_than_its_minimum_is_refused() {
+        for (op, body) in [
+            ("DescribeLogGroups", json!({"logGroupIdentifiers": []})),
+            ("UntagLogGroup", json!({"logGroupName": "g", "tags": []})),
+        ] {
+            let input = Input::Json {
+                body: &body,
+                typed: true,
+            };
+            let m = message(check("logs", op, input).unwrap_err());
+            assert!(
+                m.contains("Value '[]' at '")
+                    && m.ends_with("Member must have length greater than or equal to 1"),
+                "{op}: {m}"
+            );
+        }
+        let body = json!({"logGroupName": "g", "tags": ["k"]});
+        let input = Input::Json {
+            body: &body,
+            typed: true,
+        };
+        assert!(check("logs", "UntagLogGroup", input).is_ok());
     }
 
     #[test]

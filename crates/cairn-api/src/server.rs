@@ -420,14 +420,18 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         // signature) is told from S3 by its body, read here within the body limit.
         let (parts, body) = req.into_parts();
         let max = state.settings.max_body_bytes;
+        // A form POST to `/` is no S3 request: a body that cannot be read is answered as the
+        // Query services answer (`<ErrorResponse>`, which their SDKs parse).
         let early = Early {
-            protocol: Protocol::S3,
+            protocol: Protocol::Query,
             cbor: false,
         };
         let body = match axum::body::to_bytes(body, max).await {
             Ok(b) => b,
-            Err(e) if is_too_slow(&e) => return too_slow(early, &request_id),
-            Err(_) => return too_large(max, early, &request_id),
+            Err(e) if is_too_slow(&e) => {
+                return too_slow(early, &crate::request_ids::uuid_request_id());
+            }
+            Err(_) => return too_large(max, early, &crate::request_ids::uuid_request_id()),
         };
         if let Some(query_route) = crate::protocol::unsigned_query_route(&body) {
             route = query_route;

@@ -198,6 +198,8 @@ pub enum ErrorKind {
     S3InvalidPartNumber,
     /// S3's `XAmzContentSHA256Mismatch` (400).
     S3ContentSha256Mismatch,
+    /// `InvalidStorageClass`: a storage class S3 does not know.
+    S3InvalidStorageClass,
 }
 
 /// A failed call: what kind, and AWS's message.

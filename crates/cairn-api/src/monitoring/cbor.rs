@@ -41,7 +41,12 @@ pub fn request(body: &[u8]) -> Result<Value, String> {
             described(&e)
         });
     }
-    let value: Cbor = ciborium::de::from_reader(body).map_err(|e| described(&e))?;
+    let mut rest = body;
+    let value: Cbor = ciborium::de::from_reader(&mut rest).map_err(|e| described(&e))?;
+    if !rest.is_empty() {
+        // One data item is the whole body, as JSON services refuse `{}xyz`.
+        return Err(format!("{} bytes follow the request's map", rest.len()));
+    }
     match to_json(value, 0)? {
         v @ Value::Object(_) => Ok(v),
         _ => Err("the request body is not a CBOR map".to_owned()),
@@ -211,6 +216,13 @@ mod tests {
         }
         let body = cbor(&Cbor::Map(vec![(Cbor::Text("x".into()), deep)]));
         assert!(request(&body).is_err());
+        // Bytes after the map (garbage, or a second map) are refused, not ignored.
+        let map = cbor(&Cbor::Map(vec![(Cbor::Text("x".into()), Cbor::Null)]));
+        assert!(request(&map).is_ok());
+        for tail in [&b"\xff\xfe"[..], &map[..]] {
+            let body = [&map[..], tail].concat();
+            assert!(request(&body).is_err(), "{body:?}");
+        }
     }
 
     #[test]

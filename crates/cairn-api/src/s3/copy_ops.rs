@@ -79,6 +79,7 @@ impl CairnS3 {
             .as_ref()
             .map(|d| d.as_str().to_owned());
         let storage_class = input.storage_class.as_ref().map(|c| c.as_str().to_owned());
+        let class_ok = super::integrity::check_storage_class(storage_class.as_deref());
         let acl = input.acl.as_ref().map(|a| a.as_str().to_owned());
         // The header's tags count only when they replace the source's.
         let tagging = input.tagging.clone().filter(|_| {
@@ -124,6 +125,7 @@ impl CairnS3 {
                     acl_ok?;
                     let new_tags = new_tags?;
                     sse_c?;
+                    class_ok?;
                     let destination = destination?;
                     let source = source_record(c, (&sb, &sk, sv))?;
                     source_sse_c?;

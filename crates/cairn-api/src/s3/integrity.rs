@@ -267,6 +267,35 @@ pub fn body_fault(message: &str) -> ApiError {
     }
 }
 
+/// The storage classes of S3's model (`StorageClass`).
+const STORAGE_CLASSES: &[&str] = &[
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "OUTPOSTS",
+    "GLACIER_IR",
+    "SNOW",
+    "EXPRESS_ONEZONE",
+    "FSX_OPENZFS",
+    "FSX_ONTAP",
+];
+
+/// An object write's `x-amz-storage-class`: one S3 does not know is `InvalidStorageClass`
+/// (S3's error list: "The storage class you specified is not valid").
+pub fn check_storage_class(class: Option<&str>) -> Result<(), ApiError> {
+    match class {
+        Some(c) if !STORAGE_CLASSES.contains(&c) => Err(ApiError::new(
+            ErrorKind::S3InvalidStorageClass,
+            "The storage class you specified is not valid",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Whether an object write's s3s input (PutObject, CopyObject, CreateMultipartUpload)
 /// carries any `x-amz-grant-*` header.
 macro_rules! any_grant {

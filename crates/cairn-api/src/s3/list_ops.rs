@@ -75,10 +75,7 @@ impl CairnS3 {
         let delimiter = input.delimiter.clone();
         let marker = input.marker.clone().unwrap_or_default();
         let (max, negative) = max_keys(input.max_keys);
-        let url = input
-            .encoding_type
-            .as_ref()
-            .is_some_and(|e| e.as_str() == EncodingType::URL);
+        let (url, encoding_ok) = url_encoding(input.encoding_type.as_ref());
         let spec = Spec::new(
             "ListObjects",
             true,
@@ -97,6 +94,7 @@ impl CairnS3 {
         self.recorded(info, spec, move |c| {
             let found = objects::require_bucket(c, &bucket)?;
             negative?;
+            encoding_ok?;
             let listing = objects::list(c, &bucket, &prefix, delimiter.as_deref(), &marker, max)?;
             let enc = |s: String| if url { url_encode(&s) } else { s };
             // ListObjects (v1) always names each object's owner: the bucket's account, which
@@ -140,10 +138,7 @@ impl CairnS3 {
         let prefix = input.prefix.clone().unwrap_or_default();
         let delimiter = input.delimiter.clone();
         let (max, negative) = max_keys(input.max_keys);
-        let url = input
-            .encoding_type
-            .as_ref()
-            .is_some_and(|e| e.as_str() == EncodingType::URL);
+        let (url, encoding_ok) = url_encoding(input.encoding_type.as_ref());
         // A continuation token is the last key listed, sealed for this bucket with the
         // server's token key; one Cairn did not give fails inside the operation, so the call
         // is recorded.
@@ -177,6 +172,7 @@ impl CairnS3 {
         self.recorded(info, spec, move |c| {
             let found = objects::require_bucket(c, &bucket)?;
             negative?;
+            encoding_ok?;
             let listing = objects::list(c, &bucket, &prefix, delimiter.as_deref(), &after?, max)?;
             let enc = |s: String| if url { url_encode(&s) } else { s };
             // ListObjectsV2 names owners only when asked (`fetch-owner=true`).
@@ -227,10 +223,7 @@ impl CairnS3 {
         let delimiter = input.delimiter.clone();
         let marker = input.key_marker.clone().unwrap_or_default();
         let (max, negative) = max_keys(input.max_keys);
-        let url = input
-            .encoding_type
-            .as_ref()
-            .is_some_and(|e| e.as_str() == EncodingType::URL);
+        let (url, encoding_ok) = url_encoding(input.encoding_type.as_ref());
         let version_marker = match (&input.version_id_marker, &input.key_marker) {
             (Some(_), None) => Err(ApiError::new(
                 ErrorKind::S3InvalidArgument,
@@ -257,6 +250,7 @@ impl CairnS3 {
         self.recorded(info, spec, move |c| {
             let found = objects::require_bucket(c, &bucket)?;
             negative?;
+            encoding_ok?;
             version_marker?;
             let listing = objects::list(c, &bucket, &prefix, delimiter.as_deref(), &marker, max)?;
             let enc = |s: String| if url { url_encode(&s) } else { s };
@@ -305,6 +299,23 @@ fn version_entry(o: ObjectRow, enc: &dyn Fn(String) -> String, owner: Owner) -> 
         is_latest: Some(true),
         version_id: Some("null".to_owned()),
         ..Default::default()
+    }
+}
+
+/// Whether a listing asked for `encoding-type=url`; any other value is S3's
+/// `InvalidArgument` "Invalid Encoding Method specified in Request" (checked inside the
+/// call, so it is recorded).
+pub(super) fn url_encoding(given: Option<&EncodingType>) -> (bool, Result<(), ApiError>) {
+    match given.map(|e| e.as_str()) {
+        None => (false, Ok(())),
+        Some(EncodingType::URL) => (true, Ok(())),
+        Some(_) => (
+            false,
+            Err(ApiError::new(
+                ErrorKind::S3InvalidArgument,
+                "Invalid Encoding Method specified in Request",
+            )),
+        ),
     }
 }
 

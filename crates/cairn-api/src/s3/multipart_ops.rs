@@ -151,12 +151,14 @@ impl CairnS3 {
         let acl_ok = super::integrity::check_acl(input.acl.as_ref().map(|a| a.as_str()), grants);
         let tags = cairn_core::object_tags::from_header(tagging.as_deref());
         let sse_c = super::sse_c::check_write(super::sse_c::sse_c_asked!(input));
+        let class_ok = super::integrity::check_storage_class(class.as_deref());
         let (checksum, tags) = self
             .admit(&info, spec, move |c| {
                 objects::require_bucket(c, &b)?;
                 metadata?;
                 acl_ok?;
                 sse_c?;
+                class_ok?;
                 Ok((checksum?, tags?))
             })
             .await?;
@@ -648,10 +650,7 @@ impl CairnS3 {
             upload_id_marker: input.upload_id_marker.clone(),
             max_uploads: input.max_uploads,
         };
-        let url = input
-            .encoding_type
-            .as_ref()
-            .is_some_and(|e| e.as_str() == EncodingType::URL);
+        let (url, encoding_ok) = super::list_ops::url_encoding(input.encoding_type.as_ref());
         let spec = Spec::new(
             "ListMultipartUploads",
             true,
@@ -666,6 +665,7 @@ impl CairnS3 {
         let (owner, listing) = self
             .recorded(info, spec, move |c| {
                 let found = objects::require_bucket(c, &b)?;
+                encoding_ok?;
                 Ok((found.account, upload_listing::list(c, &b, &q)?))
             })
             .await?;

@@ -283,6 +283,7 @@ impl CairnS3 {
         let acl_ok = super::integrity::check_acl(acl.as_deref(), grants);
         let tags = cairn_core::object_tags::from_header(tagging.as_deref());
         let sse_c = super::sse_c::check_write(super::sse_c::sse_c_asked!(input));
+        let class_ok = super::integrity::check_storage_class(class.as_deref());
         let (conditions, tags) = self
             .admit(
                 &info,
@@ -294,6 +295,7 @@ impl CairnS3 {
                     acl_ok?;
                     let tags = tags?;
                     sse_c?;
+                    class_ok?;
                     let conditions = conditions?;
                     if !conditions.is_empty() {
                         conditions.check(objects::current(c, &b, &k)?.as_ref(), &k)?;
