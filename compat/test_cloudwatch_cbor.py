@@ -80,3 +80,20 @@ def test_alarms_and_typed_errors_travel_as_cbor(cairn, cw):
     assert [r.get("errorCode") for r in records if r["requestParameters"]["alarmName"] == "cbor-bad"] == ["InvalidParameterValue"]
     cw.delete_alarms(AlarmNames=["cbor-alarm"])
     assert cw.describe_alarms(AlarmNames=["cbor-alarm"])["MetricAlarms"] == []
+
+
+def test_an_unsigned_cbor_request_is_refused_in_cbor(cairn):
+    """An unsigned request on the CBOR path was routed to S3 and answered in S3's XML
+    (model-driven fuzz tester); it is CloudWatch's, refused in its own protocol."""
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(
+        cairn.endpoint.rstrip("/") + "/service/GraniteServiceVersion20100801/operation/ListMetrics",
+        data=b"\xa0", method="POST",
+        headers={"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor",
+                 "Accept": "application/cbor"})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=10)
+    assert e.value.headers["smithy-protocol"] == "rpc-v2-cbor"
+    assert e.value.headers["Content-Type"] == "application/cbor"
+    assert b"MissingAuthenticationToken" in e.value.read()

@@ -155,3 +155,26 @@ def test_notification_configuration_reads_as_empty_and_writes_stay_unserved(cair
     denied = [r for r in records(cairn, "GetBucketNotification")
               if r["userIdentity"].get("userName") == "bob-unserved"]
     assert denied and "s3:GetBucketNotification" in denied[0]["errorMessage"]
+
+
+def test_an_object_subresource_on_a_bucket_path_never_creates_the_bucket(cairn):
+    """`PUT /bucket?retention` (or `?legal-hold`, `?renameObject`, `?partNumber&uploadId`),
+    the key left out, used to run as CreateBucket and create the bucket (model-driven fuzz
+    tester); it is the object operation, which finds no bucket."""
+    import urllib.error
+    import urllib.request
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    from conftest import ACCESS_KEY, SECRET
+    s3 = cairn.client("s3")
+    for i, query in enumerate(["retention", "legal-hold", "renameObject", "partNumber=1&uploadId=abc"]):
+        url = f"{cairn.endpoint.rstrip('/')}/never-made-{i}?{query}"
+        req = AWSRequest("PUT", url, data=b"")
+        S3SigV4Auth(Credentials(ACCESS_KEY, SECRET), "s3", "us-east-1").add_auth(req)
+        prepared = req.prepare()
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(urllib.request.Request(
+                prepared.url, data=b"", method="PUT", headers=dict(prepared.headers)), timeout=10)
+        assert e.value.code == 404, (query, e.value.read())
+    assert not [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("never-made")]

@@ -160,6 +160,11 @@ pub fn route(service: Option<&str>, headers: &[(String, String)], raw_query: &st
             Route::Logs
         }
         None if json_shaped => Route::CloudTrail,
+        // Smithy RPC v2 CBOR (CloudWatch's) says so in a header of its own: its refusal is
+        // CBOR, not S3's XML.
+        None if header(headers, "smithy-protocol").is_some_and(|p| p == "rpc-v2-cbor") => {
+            Route::Monitoring
+        }
         None if crate::sns::is_confirmation(raw_query) => Route::Sns,
         None => Route::S3,
     }
@@ -207,6 +212,8 @@ mod tests {
             }
         );
         assert_eq!(route(None, &[], "X-Amz-Signature=abc"), Route::S3);
+        let cbor = [("smithy-protocol".to_owned(), "rpc-v2-cbor".to_owned())];
+        assert_eq!(route(None, &cbor, ""), Route::Monitoring);
     }
 
     #[test]

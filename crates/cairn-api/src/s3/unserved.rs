@@ -279,7 +279,21 @@ impl S3Access for CairnAccess {
             S3Path::Bucket { .. } => "bucket",
             S3Path::Object { .. } => "object",
         };
-        let named = model_operations(cx.method().as_str(), kind, cx.uri().query().unwrap_or(""));
+        let query = cx.uri().query().unwrap_or("");
+        let mut named = model_operations(cx.method().as_str(), kind, query);
+        if kind == "bucket" && named.is_empty() {
+            // An object operation's subresource on a bucket path (`PUT /bucket?retention`,
+            // the key left out) is that operation, never the bucket call of its method
+            // (CreateBucket), which s3s would route it to.
+            named = model_operations(cx.method().as_str(), "object", query);
+            // UploadPart(Copy) has no marker of its own in the model: its upload id says it.
+            if named.is_empty()
+                && cx.method() == http::Method::PUT
+                && form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "uploadId")
+            {
+                named = vec!["UploadPart"];
+            }
+        }
         // s3s routes a subresource it does not know (`?renameObject`, `?abac`,
         // `?metadataConfiguration`) to the plain operation of its method and path (PutObject,
         // CreateBucket, DeleteBucket): that request is the model's operation, never served.
