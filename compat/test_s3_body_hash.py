@@ -72,3 +72,11 @@ def test_a_body_that_is_not_the_signed_one_is_refused_and_recorded(cairn, bucket
     # Nothing was changed: versioning was never enabled, no tags were set.
     s3 = cairn.client("s3")
     assert "Status" not in s3.get_bucket_versioning(Bucket=bucket)
+
+
+def test_a_client_that_half_closes_after_its_request_still_gets_the_answer(cairn, bucket):
+    """A whole request followed by `shutdown(SHUT_WR)` ran (and was recorded) but got no
+    answer (model-driven fuzz tester)."""
+    assert send(cairn, "GET", "/", b"", b"", half_close=True) == (200, None)
+    assert send(cairn, "PUT", "/half-closed-bucket", b"", b"", half_close=True) == (200, None)
+    assert "half-closed-bucket" in [b["Name"] for b in cairn.client("s3").list_buckets()["Buckets"]]

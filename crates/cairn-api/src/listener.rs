@@ -123,6 +123,10 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
         .max_headers(MAX_HEADERS)
+        // A client that shuts down its write side after a whole request still gets the
+        // answer (the call has run and is recorded); idle and header timeouts still bound
+        // such a socket.
+        .half_close(true)
         .keep_alive(true);
     let builder = Arc::new(builder);
     tokio::pin!(shutdown);
