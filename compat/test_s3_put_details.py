@@ -75,7 +75,9 @@ def test_an_object_uploaded_without_a_checksum_gets_s3s_default_crc64nvme(s3):
     assert put["ChecksumCRC64NVME"] == want and put["ChecksumType"] == "FULL_OBJECT"
     head = s3.head_object(Bucket="details-bkt", Key="nosum", ChecksumMode="ENABLED")
     assert head["ChecksumCRC64NVME"] == want
-    s3.copy_object(Bucket="details-bkt", Key="nosum-copy", CopySource="details-bkt/nosum")
+    result = s3.copy_object(Bucket="details-bkt", Key="nosum-copy",
+                            CopySource="details-bkt/nosum")["CopyObjectResult"]
+    assert result["ChecksumCRC64NVME"] == want and result["ChecksumType"] == "FULL_OBJECT"
     copy = s3.head_object(Bucket="details-bkt", Key="nosum-copy", ChecksumMode="ENABLED")
     assert copy["ChecksumCRC64NVME"] == want
 

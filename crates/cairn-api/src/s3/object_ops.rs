@@ -33,19 +33,19 @@ pub(super) fn sse_s3() -> Option<ServerSideEncryption> {
 
 /// The checksums of an object, for responses that asked for them (`x-amz-checksum-mode`).
 #[derive(Default)]
-struct ChecksumFields {
-    crc32: Option<String>,
-    crc32c: Option<String>,
-    crc64nvme: Option<String>,
-    sha1: Option<String>,
-    sha256: Option<String>,
+pub(super) struct ChecksumFields {
+    pub(super) crc32: Option<String>,
+    pub(super) crc32c: Option<String>,
+    pub(super) crc64nvme: Option<String>,
+    pub(super) sha1: Option<String>,
+    pub(super) sha256: Option<String>,
     /// `x-amz-checksum-type`: a multipart object's `COMPOSITE` or `FULL_OBJECT`, else
     /// `FULL_OBJECT` (with any checksum).
-    kind: Option<ChecksumType>,
+    pub(super) kind: Option<ChecksumType>,
 }
 
 impl ChecksumFields {
-    fn of(meta: &ObjectMeta) -> Self {
+    pub(super) fn of(meta: &ObjectMeta) -> Self {
         let get = |a: &str| meta.checksums.get(a).cloned();
         let kind = (!meta.checksums.is_empty()).then(|| {
             let kind = meta
