@@ -63,6 +63,59 @@ fn xml_len<T: s3s::xml::Serialize>(out: &T) -> i64 {
     }
 }
 
+/// What every listing of a bucket's objects shares: its query (prefix, delimiter, page size,
+/// encoding), the refusals of a bad page size or encoding (checked inside the call, so it is
+/// recorded), and its record.
+struct Listing {
+    prefix: String,
+    delimiter: Option<String>,
+    max: usize,
+    url: bool,
+    refused: Result<(), ApiError>,
+}
+
+impl Listing {
+    fn new(
+        prefix: Option<&String>,
+        delimiter: Option<&String>,
+        max_keys_given: Option<i32>,
+        encoding: Option<&EncodingType>,
+    ) -> Self {
+        let (max, negative) = max_keys(max_keys_given);
+        let (url, encoding_ok) = url_encoding(encoding);
+        Self {
+            prefix: prefix.cloned().unwrap_or_default(),
+            delimiter: delimiter.cloned(),
+            max,
+            url,
+            refused: negative.and(encoding_ok),
+        }
+    }
+
+    /// The listing's record: `name`, its objects as an `ARNPrefix` resource, its condition
+    /// keys, its query as sent and its size.
+    fn spec<T: s3s::xml::Serialize>(
+        &self,
+        name: &'static str,
+        bucket: &str,
+        headers: &http::HeaderMap,
+        query: Option<&str>,
+    ) -> Spec<T> {
+        let spec = Spec::new(name, true, true, Some(bucket), None, &host_of(headers))
+            .lists(&self.prefix)
+            .condition("s3:prefix", self.prefix.clone())
+            .condition("s3:max-keys", self.max.to_string())
+            .delimiter_key(self.delimiter.as_deref())
+            .response(|out: &T| (Value::Null, xml_len(out)));
+        sent_query(spec, query)
+    }
+
+    /// A key, prefix or marker as the listing answers it (`encoding-type=url` or not).
+    fn enc(&self, s: String) -> String {
+        if self.url { url_encode(&s) } else { s }
+    }
+}
+
 impl CairnS3 {
     pub(super) async fn list_objects_op(
         &self,
@@ -71,32 +124,22 @@ impl CairnS3 {
         let info = self.call_info(&req).await?;
         let input = req.input;
         let bucket = input.bucket.clone();
-        let prefix = input.prefix.clone().unwrap_or_default();
-        let delimiter = input.delimiter.clone();
         let marker = input.marker.clone().unwrap_or_default();
-        let (max, negative) = max_keys(input.max_keys);
-        let (url, encoding_ok) = url_encoding(input.encoding_type.as_ref());
-        let spec = Spec::new(
-            "ListObjects",
-            true,
-            true,
-            Some(&bucket),
-            None,
-            &host_of(&req.headers),
-        )
-        .lists(&prefix)
-        .condition("s3:prefix", prefix.clone())
-        .condition("s3:max-keys", max.to_string())
-        .delimiter_key(delimiter.as_deref())
-        .response(|out: &ListObjectsOutput| (Value::Null, xml_len(out)));
-        let spec = sent_query(spec, req.uri.query());
+        let q = Listing::new(
+            input.prefix.as_ref(),
+            input.delimiter.as_ref(),
+            input.max_keys,
+            input.encoding_type.as_ref(),
+        );
+        let spec = q.spec("ListObjects", &bucket, &req.headers, req.uri.query());
 
         self.recorded(info, spec, move |c| {
             let found = objects::require_bucket(c, &bucket)?;
-            negative?;
-            encoding_ok?;
+            q.refused.clone()?;
+            let (prefix, delimiter, max, url) =
+                (q.prefix.clone(), q.delimiter.clone(), q.max, q.url);
             let listing = objects::list(c, &bucket, &prefix, delimiter.as_deref(), &marker, max)?;
-            let enc = |s: String| if url { url_encode(&s) } else { s };
+            let enc = |s: String| q.enc(s);
             // ListObjects (v1) always names each object's owner: the bucket's account, which
             // writes every object here.
             let owner = Some(owner_of(&found.account));
@@ -135,10 +178,12 @@ impl CairnS3 {
         let info = self.call_info(&req).await?;
         let input = req.input;
         let bucket = input.bucket.clone();
-        let prefix = input.prefix.clone().unwrap_or_default();
-        let delimiter = input.delimiter.clone();
-        let (max, negative) = max_keys(input.max_keys);
-        let (url, encoding_ok) = url_encoding(input.encoding_type.as_ref());
+        let q = Listing::new(
+            input.prefix.as_ref(),
+            input.delimiter.as_ref(),
+            input.max_keys,
+            input.encoding_type.as_ref(),
+        );
         // A continuation token is the last key listed, sealed for this bucket with the
         // server's token key; one Cairn did not give fails inside the operation, so the call
         // is recorded.
@@ -154,27 +199,15 @@ impl CairnS3 {
         };
         let key = self.token_key.clone();
         // CloudTrail names ListObjectsV2 calls `ListObjects`, with the `list-type=2` they sent.
-        let spec = Spec::new(
-            "ListObjects",
-            true,
-            true,
-            Some(&bucket),
-            None,
-            &host_of(&req.headers),
-        )
-        .lists(&prefix)
-        .condition("s3:prefix", prefix.clone())
-        .condition("s3:max-keys", max.to_string())
-        .delimiter_key(delimiter.as_deref())
-        .response(|out: &ListObjectsV2Output| (Value::Null, xml_len(out)));
-        let spec = sent_query(spec, req.uri.query());
+        let spec = q.spec("ListObjects", &bucket, &req.headers, req.uri.query());
 
         self.recorded(info, spec, move |c| {
             let found = objects::require_bucket(c, &bucket)?;
-            negative?;
-            encoding_ok?;
+            q.refused.clone()?;
+            let (prefix, delimiter, max, url) =
+                (q.prefix.clone(), q.delimiter.clone(), q.max, q.url);
             let listing = objects::list(c, &bucket, &prefix, delimiter.as_deref(), &after?, max)?;
-            let enc = |s: String| if url { url_encode(&s) } else { s };
+            let enc = |s: String| q.enc(s);
             // ListObjectsV2 names owners only when asked (`fetch-owner=true`).
             let owner = (input.fetch_owner == Some(true)).then(|| owner_of(&found.account));
             let key_count = (listing.objects.len() + listing.common_prefixes.len()) as i32;
@@ -219,11 +252,13 @@ impl CairnS3 {
         let info = self.call_info(&req).await?;
         let input = req.input;
         let bucket = input.bucket.clone();
-        let prefix = input.prefix.clone().unwrap_or_default();
-        let delimiter = input.delimiter.clone();
         let marker = input.key_marker.clone().unwrap_or_default();
-        let (max, negative) = max_keys(input.max_keys);
-        let (url, encoding_ok) = url_encoding(input.encoding_type.as_ref());
+        let q = Listing::new(
+            input.prefix.as_ref(),
+            input.delimiter.as_ref(),
+            input.max_keys,
+            input.encoding_type.as_ref(),
+        );
         let version_marker = match (&input.version_id_marker, &input.key_marker) {
             (Some(_), None) => Err(ApiError::new(
                 ErrorKind::S3InvalidArgument,
@@ -232,28 +267,16 @@ impl CairnS3 {
             (Some(v), Some(_)) => super::versions::named(Some(v)).map(|_| ()),
             _ => Ok(()),
         };
-        let spec = Spec::new(
-            "ListObjectVersions",
-            true,
-            true,
-            Some(&bucket),
-            None,
-            &host_of(&req.headers),
-        )
-        .lists(&prefix)
-        .condition("s3:prefix", prefix.clone())
-        .condition("s3:max-keys", max.to_string())
-        .delimiter_key(delimiter.as_deref())
-        .response(|out: &ListObjectVersionsOutput| (Value::Null, xml_len(out)));
-        let spec = sent_query(spec, req.uri.query());
+        let spec = q.spec("ListObjectVersions", &bucket, &req.headers, req.uri.query());
 
         self.recorded(info, spec, move |c| {
             let found = objects::require_bucket(c, &bucket)?;
-            negative?;
-            encoding_ok?;
+            q.refused.clone()?;
             version_marker?;
+            let (prefix, delimiter, max, url) =
+                (q.prefix.clone(), q.delimiter.clone(), q.max, q.url);
             let listing = objects::list(c, &bucket, &prefix, delimiter.as_deref(), &marker, max)?;
-            let enc = |s: String| if url { url_encode(&s) } else { s };
+            let enc = |s: String| q.enc(s);
             let owner = owner_of(&found.account);
             let next = listing.truncated.then(|| listing.last.clone()).flatten();
             Ok(ListObjectVersionsOutput {
