@@ -150,3 +150,45 @@ def test_a_filter_naming_two_predicates_outside_and_is_malformed(s3):
         code, _ = refused(s3, "lc-two", [{"ID": "r", "Status": "Enabled", "Filter": f,
                                           "Expiration": {"Days": 1}}])
         assert code == "MalformedXML", f
+
+
+def test_what_the_schema_does_not_allow_is_refused_not_widened(cairn, s3):
+    """A lowercase Status was stored as Disabled, an empty And expired the whole bucket, a
+    top-level Prefix beside a Filter was dropped, a tag without a key was taken (S3 features
+    tester)."""
+    import boto3
+    from botocore.config import Config
+    from conftest import ACCESS_KEY, SECRET
+    raw = boto3.client("s3", endpoint_url=cairn.endpoint, region_name="us-east-1",
+                       aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET,
+                       config=Config(parameter_validation=False))
+    s3.create_bucket(Bucket="lc-schema")
+    s3.put_object(Bucket="lc-schema", Key="keep", Body=b"x")
+    days = {"Expiration": {"Days": 1}}
+    for rule, code in [
+        ({"Status": "enabled", "Filter": {"Prefix": ""}}, "MalformedXML"),
+        ({"Status": "Enabled", "Filter": {"And": {}}}, "MalformedXML"),
+        ({"Status": "Enabled", "Filter": {"Prefix": "a/"}, "Prefix": "b/"}, "MalformedXML"),
+        ({"Status": "Enabled", "Filter": {"Tag": {"Value": "v"}}}, "InvalidTag"),
+        ({"Status": "Enabled", "Filter": {"Tag": {"Key": "k" * 129, "Value": "v"}}}, "InvalidTag"),
+    ]:
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            raw.put_bucket_lifecycle_configuration(Bucket="lc-schema", LifecycleConfiguration={
+                "Rules": [dict(rule, ID="r", **days)]})
+        assert e.value.response["Error"]["Code"] == code, rule
+    assert run(cairn, 4102444800)["Expired"] == 0
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="lc-schema")["Contents"]] == ["keep"]
+
+
+def test_the_record_carries_the_configuration_as_sent(cairn, s3):
+    """PutBucketLifecycle's record keeps `LifecycleConfiguration`, as AWS's does: detections
+    of a short expiration on a trail's bucket (Stratus Red Team's
+    cloudtrail-lifecycle-rule) read `requestParameters.LifecycleConfiguration.Rule`."""
+    s3.create_bucket(Bucket="lc-recorded")
+    s3.put_bucket_lifecycle_configuration(Bucket="lc-recorded", LifecycleConfiguration={"Rules": [
+        {"ID": "nuke", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}}]})
+    record = [r for r in cairn.records("Management") if r["eventName"] == "PutBucketLifecycle"
+              and r["requestParameters"]["bucketName"] == "lc-recorded"][-1]
+    rule = record["requestParameters"]["LifecycleConfiguration"]["Rule"]
+    # `Days` a number, as Panther's AWS.CloudTrail.ShortLifecycle compares it with one.
+    assert rule["ID"] == "nuke" and rule["Expiration"] == {"Days": 1} and rule["Status"] == "Enabled"

@@ -32,8 +32,8 @@ cloudtrail_bucket "$AWS" "$E" bench-bucket "$D"
   --enable-log-file-validation >/dev/null
 "$AWS" --endpoint-url "$E" cloudtrail start-logging --name bench-trail
 kill "$server"; wait "$server" 2>/dev/null || true; server=""
-"$B" bench populate --data-dir "$D/data" --events 100000 >/dev/null
-"$B" flush --data-dir "$D/data" --max-events-per-file 100 >/dev/null
+"$B" bench populate --data-dir "$D/data" --events "${EVENTS:-100000}" >/dev/null
+"$B" flush --data-dir "$D/data" --max-events-per-file "${PER_FILE:-100}" >/dev/null
 start
 
 A=arn:aws:cloudtrail:us-east-1:123456789012:trail/bench-trail

@@ -103,7 +103,7 @@ fn check(rule: &Rule, ids: &mut HashSet<String>) -> ApiResult<()> {
         return Err(ApiError::new(
             ErrorKind::S3NotImplemented,
             format!(
-                "Cairn does not apply lifecycle {what} (rule {}); it applies Expiration (Days or Date) and AbortIncompleteMultipartUpload, filtered by Prefix",
+                "Cairn does not apply lifecycle {what} (rule {}); it applies Expiration (Days or Date) and AbortIncompleteMultipartUpload, filtered by Prefix, Tag, And and object size",
                 rule.id.as_deref().unwrap_or("without an ID")
             ),
         ));
@@ -144,6 +144,22 @@ fn check(rule: &Rule, ids: &mut HashSet<String>) -> ApiResult<()> {
     let mut keys = HashSet::new();
     if !rule.tags.iter().all(|(k, _)| keys.insert(k.as_str())) {
         return Err(invalid_request("Duplicate Tag Keys are not allowed."));
+    }
+    // A filter's tags follow the tag rules' lengths (an `aws:` key may be filtered on).
+    for (k, v) in &rule.tags {
+        let key_chars = k.chars().count();
+        if key_chars == 0 || key_chars > crate::bucket_tags::MAX_KEY_CHARS {
+            return Err(ApiError::new(
+                ErrorKind::S3InvalidTag,
+                "The TagKey you have provided is invalid",
+            ));
+        }
+        if v.chars().count() > crate::bucket_tags::MAX_VALUE_CHARS {
+            return Err(ApiError::new(
+                ErrorKind::S3InvalidTag,
+                "The TagValue you have provided is invalid",
+            ));
+        }
     }
     if rule.size_greater_than.is_some_and(|n| n < 0) || rule.size_less_than.is_some_and(|n| n < 1) {
         return Err(invalid(

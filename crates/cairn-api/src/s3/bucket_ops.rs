@@ -349,13 +349,35 @@ impl CairnS3 {
                     .collect()
             })
             .unwrap_or_default();
-        let s = spec(
+        let mut s = spec(
             &req,
             "PutBucketLifecycle",
             false,
             &bucket,
             Some("lifecycle"),
         );
+        // The configuration as sent, as S3's records show it (`LifecycleConfiguration.Rule`:
+        // a detection of a short expiration on a trail's bucket reads it).
+        if let Some((_, config)) = req
+            .extensions
+            .get::<super::RequestMeta>()
+            .and_then(|m| m.small_body.as_deref())
+            .and_then(super::xml_record::to_record)
+            .filter(|(root, _)| super::xml_record::is_named(root, "LifecycleConfiguration"))
+        {
+            let numeric = [
+                "Days",
+                "DaysAfterInitiation",
+                "NoncurrentDays",
+                "NewerNoncurrentVersions",
+                "ObjectSizeGreaterThan",
+                "ObjectSizeLessThan",
+            ];
+            s = s.param(
+                "LifecycleConfiguration",
+                super::xml_record::numbers(config, &numeric),
+            );
+        }
         self.bucket_call(&req, bucket, s, move |c, ctx, b| {
             lifecycle::put(c, ctx, b, &rules)
         })

@@ -20,8 +20,12 @@ pub(super) fn rule_from_wire(r: &LifecycleRule) -> Rule {
         }
     };
     let filter = r.filter.as_ref();
-    // A filter names one predicate; several belong in an `And`.
-    let malformed = filter.is_some_and(|f| {
+    let and = filter.and_then(|f| f.and.as_ref());
+    // What the schema does not allow, refused rather than read as a wider rule: a filter
+    // naming more than one predicate (several belong in an `And`), an `And` naming none, a
+    // rule with both a `Filter` and the older top-level `Prefix`, a `Status` other than
+    // `Enabled` or `Disabled` (a typo must not turn a rule off).
+    let predicates = |f: &LifecycleRuleFilter| {
         [
             f.prefix.is_some(),
             f.tag.is_some(),
@@ -32,9 +36,18 @@ pub(super) fn rule_from_wire(r: &LifecycleRule) -> Rule {
         .iter()
         .filter(|p| **p)
         .count()
-            > 1
+    };
+    let empty_and = and.is_some_and(|a| {
+        a.prefix.is_none()
+            && a.tags.as_ref().is_none_or(Vec::is_empty)
+            && a.object_size_greater_than.is_none()
+            && a.object_size_less_than.is_none()
     });
-    let and = filter.and_then(|f| f.and.as_ref());
+    let status = r.status.as_str();
+    let malformed = filter.is_some_and(|f| predicates(f) > 1)
+        || empty_and
+        || (filter.is_some() && r.prefix.is_some())
+        || (status != ExpirationStatus::ENABLED && status != ExpirationStatus::DISABLED);
     let size_greater_than = and
         .and_then(|a| a.object_size_greater_than)
         .or_else(|| filter.and_then(|f| f.object_size_greater_than));

@@ -24,8 +24,10 @@ pub const MAX_BODY: u64 = 64 * 1024;
 /// Deepest nesting converted.
 const MAX_DEPTH: usize = 32;
 
-/// Subresources of S3 configuration calls Cairn does not carry out that send an XML body.
+/// Subresources of S3 configuration calls whose XML body is recorded as sent: those Cairn
+/// does not carry out, and lifecycle rules (a detection reads the rule's expiration).
 const SUBRESOURCES: &[&str] = &[
+    "lifecycle",
     "acl",
     "cors",
     "logging",
@@ -189,6 +191,29 @@ fn member<'v>(v: &'v Value, local: &str) -> Option<&'v Value> {
         .iter()
         .find(|(k, _)| is_named(k, local))
         .map(|(_, v)| v)
+}
+
+/// `value` with the members named in `names` that hold an integer's text made numbers, at
+/// any depth: CloudTrail records a lifecycle rule's `Days` as a number (a detection compares
+/// it with one), though the XML carries text.
+pub fn numbers(value: Value, names: &[&str]) -> Value {
+    match value {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::String(t) if names.contains(&k.as_str()) => {
+                            t.parse::<i64>().map_or(Value::String(t), Value::from)
+                        }
+                        other => numbers(other, names),
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| numbers(v, names)).collect()),
+        other => other,
+    }
 }
 
 /// Whether an element name is `local`, with or without a namespace prefix.
