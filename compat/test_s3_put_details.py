@@ -118,3 +118,25 @@ def test_values_outside_s3s_enums_are_refused(s3):
             call()
         assert err(e) == ("InvalidStorageClass", 400)
     s3.put_object(Bucket="details-bkt", Key="c4", Body=b"x", StorageClass="STANDARD_IA")
+
+
+def test_a_copy_computes_the_checksum_it_asks_for(s3):
+    """CopyObject's `x-amz-checksum-algorithm` gives the copy that checksum instead of the
+    source's, also onto itself (how the S3 user guide changes an object's algorithm), and an
+    unknown one is refused (S3 features tester)."""
+    import base64
+    import hashlib
+    s3.put_object(Bucket="details-bkt", Key="resum", Body=b"abc", ChecksumAlgorithm="CRC32")
+    out = s3.copy_object(Bucket="details-bkt", Key="resum-copy", CopySource="details-bkt/resum",
+                         ChecksumAlgorithm="SHA256")["CopyObjectResult"]
+    want = base64.b64encode(hashlib.sha256(b"abc").digest()).decode()
+    assert out["ChecksumSHA256"] == want and "ChecksumCRC32" not in out
+    head = s3.head_object(Bucket="details-bkt", Key="resum-copy", ChecksumMode="ENABLED")
+    assert head["ChecksumSHA256"] == want and "ChecksumCRC32" not in head
+    s3.copy_object(Bucket="details-bkt", Key="resum", CopySource="details-bkt/resum",
+                   ChecksumAlgorithm="SHA256")
+    assert s3.head_object(Bucket="details-bkt", Key="resum", ChecksumMode="ENABLED")["ChecksumSHA256"] == want
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.copy_object(Bucket="details-bkt", Key="resum-bad", CopySource="details-bkt/resum",
+                       ChecksumAlgorithm="BOGUS")
+    assert err(e) == ("InvalidRequest", 400)

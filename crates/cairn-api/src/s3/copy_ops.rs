@@ -62,6 +62,9 @@ impl CairnS3 {
         };
         let sse_c = super::sse_c::check_write(super::sse_c::sse_c_asked!(input));
         let source_sse_c = super::sse_c::check_read(super::sse_c::copy_source_sse_c_asked!(input));
+        // `x-amz-checksum-algorithm`: the copy's checksum is computed anew with it.
+        let (algorithm, algorithm_ok) =
+            super::integrity::copy_algorithm(input.checksum_algorithm.as_ref().map(|a| a.as_str()));
         let grants = super::integrity::any_grant!(input);
         let acl_ok = super::integrity::check_acl(input.acl.as_ref().map(|a| a.as_str()), grants);
         let same = src.bucket == bucket && src.key == key;
@@ -97,7 +100,9 @@ impl CairnS3 {
             s.write_keys(acl.as_deref(), storage_class.as_deref(), tagging.as_deref())
         };
         // Changing only the encryption is a legal copy onto itself.
-        let changes_encryption = !wanted.is_empty();
+        // So is changing only the checksum (the S3 user guide: copy an object to change its
+        // checksum algorithm).
+        let changes_encryption_or_checksum = !wanted.is_empty() || algorithm.is_some();
         let (sb, sk, sv, db) = (
             src.bucket.clone(),
             src.key.clone(),
@@ -126,6 +131,7 @@ impl CairnS3 {
                     let new_tags = new_tags?;
                     sse_c?;
                     class_ok?;
+                    algorithm_ok?;
                     let destination = destination?;
                     let source = source_record(c, (&sb, &sk, sv))?;
                     source_sse_c?;
@@ -133,7 +139,7 @@ impl CairnS3 {
                     if !destination.is_empty() {
                         destination.check(objects::current(c, &db, &dk)?.as_ref(), &dk)?;
                     }
-                    if same && !replace && !changes_encryption {
+                    if same && !replace && !changes_encryption_or_checksum {
                         return Err(ApiError::new(
                             ErrorKind::S3InvalidRequest,
                             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -157,15 +163,22 @@ impl CairnS3 {
             Err(e) => return Err(self.record_failure(info, spec(), e).await),
         };
         let placed = match self
-            .place_copy(&info.ctx, &source, source_file, &sealing, (&bucket, &key))
+            .place_copy(
+                &info.ctx,
+                (&source, source_file),
+                &sealing,
+                (&bucket, &key),
+                algorithm.as_deref(),
+            )
             .await
         {
             Ok(p) => p,
             Err(e) => return Err(self.record_failure(info, spec(), e).await),
         };
         let tags = new_tags.unwrap_or_else(|| source.meta.tags.clone());
+        // A checksum asked for replaces the source's; else the source's are kept.
         let copied = match source.meta.copied_checksums() {
-            c if c.is_empty() => placed.checksums.clone(),
+            c if c.is_empty() || algorithm.is_some() => placed.checksums.clone(),
             c => c,
         };
         let meta = if replace {
@@ -245,10 +258,10 @@ impl CairnS3 {
     async fn place_copy(
         &self,
         ctx: &cairn_core::CallContext,
-        source: &objects::Object,
-        source_file: std::fs::File,
+        (source, source_file): (&objects::Object, std::fs::File),
         sealing: &Sealing,
         (bucket, key): (&str, &str),
+        algorithm: Option<&str>,
     ) -> Result<Placed, ApiError> {
         let size = source.row.size as u64;
         let plain = self
@@ -257,8 +270,12 @@ impl CairnS3 {
         // A copy keeps the source's checksums; from a source without any (or with only a
         // composite one, which does not describe a single-part copy) S3 computes its default.
         let mut declared = super::integrity::Declared::default();
-        if source.meta.copied_checksums().is_empty() {
-            declared.request(super::object_ops::DEFAULT_CHECKSUM);
+        match algorithm {
+            Some(a) => declared.request(a),
+            None if source.meta.copied_checksums().is_empty() => {
+                declared.request(super::object_ops::DEFAULT_CHECKSUM)
+            }
+            None => {}
         }
         match self.upload_data_key(ctx, sealing, bucket, key).await? {
             Some((dk, seal)) => {

@@ -267,6 +267,26 @@ pub fn body_fault(message: &str) -> ApiError {
     }
 }
 
+/// A CopyObject's `x-amz-checksum-algorithm`, upper-cased, and S3's refusal of one it does
+/// not know (the model: "Unrecognized or unsupported values will respond with ... 400").
+pub fn copy_algorithm(given: Option<&str>) -> (Option<String>, Result<(), ApiError>) {
+    let Some(a) = given else {
+        return (None, Ok(()));
+    };
+    let a = a.to_ascii_uppercase();
+    if ALGORITHMS.iter().any(|(known, _, _)| *known == a) {
+        (Some(a), Ok(()))
+    } else {
+        (
+            None,
+            Err(ApiError::new(
+                ErrorKind::S3InvalidRequest,
+                "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
+            )),
+        )
+    }
+}
+
 /// The storage classes of S3's model (`StorageClass`).
 const STORAGE_CLASSES: &[&str] = &[
     "STANDARD",
