@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
+import boto3
+from botocore.config import Config
 from botocore.credentials import Credentials
 
 from conftest import ACCESS_KEY, SECRET
@@ -80,3 +82,38 @@ def test_a_client_that_half_closes_after_its_request_still_gets_the_answer(cairn
     assert send(cairn, "GET", "/", b"", b"", half_close=True) == (200, None)
     assert send(cairn, "PUT", "/half-closed-bucket", b"", b"", half_close=True) == (200, None)
     assert "half-closed-bucket" in [b["Name"] for b in cairn.client("s3").list_buckets()["Buckets"]]
+
+
+def test_a_configuration_body_is_held_to_its_declared_digests(cairn, bucket):
+    """A wrong Content-MD5 or x-amz-checksum-* on PutObjectTagging or a bucket configuration
+    call was accepted (S3 features tester): S3 answers BadDigest, and the refusal is
+    recorded."""
+    import base64
+    import hashlib
+    s3 = cairn.client("s3")
+    s3.put_object(Bucket=bucket, Key="digested", Body=b"x")
+
+    def with_header(name, value):
+        def add(request, **_):
+            if name in request.headers:
+                del request.headers[name]  # the client's own value, replaced
+            request.headers[name] = value
+        return add
+    wrong_md5 = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    for header, value in (("Content-MD5", wrong_md5), ("x-amz-checksum-crc32", "AAAAAA==")):
+        # botocore retries BadDigest; one attempt is enough here.
+        c = boto3.client("s3", endpoint_url=cairn.endpoint, region_name="us-east-1",
+                         aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET,
+                         config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+        c.meta.events.register_last("before-sign.s3.*", with_header(header, value))
+        for call in (lambda: c.put_object_tagging(Bucket=bucket, Key="digested",
+                                                  Tagging={"TagSet": [{"Key": "k", "Value": "v"}]}),
+                     lambda: c.put_bucket_versioning(Bucket=bucket,
+                                                     VersioningConfiguration={"Status": "Enabled"})):
+            with pytest.raises(Exception) as e:
+                call()
+            assert e.value.response["Error"]["Code"] == "BadDigest", (header, e.value.response)
+    assert s3.get_object_tagging(Bucket=bucket, Key="digested")["TagSet"] == []
+    assert "Status" not in s3.get_bucket_versioning(Bucket=bucket)
+    recorded = [(r["eventName"], r.get("errorCode")) for r in cairn.records("Management")]
+    assert ("PutBucketVersioning", "BadDigest") in recorded

@@ -75,8 +75,9 @@ pub fn open(
     Ok(())
 }
 
-/// Schema version 27: seals the secret attributes stored before they were sealed.
-pub(crate) fn seal_stored(conn: &Connection) -> StoreResult<()> {
+/// Schema version 27: seals the secret attributes stored before they were sealed; how many
+/// resources it rewrote.
+pub(crate) fn seal_stored(conn: &Connection) -> StoreResult<usize> {
     let rows: Vec<(String, String, String)> = {
         let mut stmt = conn.prepare(
             "SELECT stack_id, logical_id, body FROM cfn_resources WHERE body LIKE '%SecretAccessKey%'",
@@ -84,6 +85,7 @@ pub(crate) fn seal_stored(conn: &Connection) -> StoreResult<()> {
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         rows.collect::<Result<_, _>>()?
     };
+    let mut sealed = 0;
     for (stack_id, logical_id, body) in rows {
         let Ok(mut doc) = serde_json::from_str::<Value>(&body) else {
             continue;
@@ -91,13 +93,17 @@ pub(crate) fn seal_stored(conn: &Connection) -> StoreResult<()> {
         let Some(attributes) = doc.get_mut("attributes").and_then(Value::as_object_mut) else {
             continue;
         };
+        let before = attributes.clone();
         seal(conn, &stack_id, &logical_id, attributes)?;
-        conn.execute(
-            "UPDATE cfn_resources SET body = ?3 WHERE stack_id = ?1 AND logical_id = ?2",
-            params![stack_id, logical_id, doc.to_string()],
-        )?;
+        if *attributes != before {
+            conn.execute(
+                "UPDATE cfn_resources SET body = ?3 WHERE stack_id = ?1 AND logical_id = ?2",
+                params![stack_id, logical_id, doc.to_string()],
+            )?;
+            sealed += 1;
+        }
     }
-    Ok(())
+    Ok(sealed)
 }
 
 #[cfg(test)]
@@ -123,11 +129,33 @@ mod tests {
     }
 
     #[test]
+    fn after_version_27_no_database_file_holds_the_old_clear_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("cairn.db")).unwrap();
+        crate::schema::configure(&conn).unwrap();
+        crate::schema::migrate_to(&conn, 26).unwrap();
+        let secret = "CLEARTEXTSECRETCLEARTEXTSECRET0123456789";
+        let body = json!({"logical_id": "Key", "attributes": {"SecretAccessKey": secret}});
+        crate::cloudformation::put_resource(&conn, "stack-c", "Key", &body.to_string()).unwrap();
+        crate::schema::migrate_to(&conn, 27).unwrap();
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{} still holds the secret",
+                path.display()
+            );
+        }
+    }
+
+    #[test]
     fn version_27_seals_what_was_stored_in_the_clear() {
         let (_dir, conn) = crate::iam::test_support::open();
         let body = json!({"logical_id": "Key", "attributes": {"SecretAccessKey": "old-secret"}});
         crate::cloudformation::put_resource(&conn, "stack-b", "Key", &body.to_string()).unwrap();
-        seal_stored(&conn).unwrap();
+        assert_eq!(seal_stored(&conn).unwrap(), 1);
+        assert_eq!(seal_stored(&conn).unwrap(), 0, "sealed values are left");
         let (_, stored) = crate::cloudformation::resources(&conn, "stack-b")
             .unwrap()
             .remove(0);

@@ -605,13 +605,25 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
     }
     if due(27) {
         // Stack secrets sealed at rest; objects keep tags and lifecycle rules filter by tag
-        // and size (an older build would read those rules as prefix-only).
-        conn.execute_batch("BEGIN;")?;
-        let sealed = crate::cloudformation_secrets::seal_stored(conn)
-            .and_then(|()| Ok(conn.execute_batch("PRAGMA user_version = 27; COMMIT;")?));
-        if let Err(e) = sealed {
-            let _ = conn.execute_batch("ROLLBACK");
-            return Err(e);
+        // and size (an older build would read those rules as prefix-only). The rows' old
+        // bytes are zeroed where SQLite frees them (`secure_delete`), and the WAL, which
+        // still holds the pages as they were, is checkpointed and emptied.
+        conn.execute_batch("PRAGMA secure_delete = ON; BEGIN;")?;
+        let sealed = crate::cloudformation_secrets::seal_stored(conn).and_then(|n| {
+            conn.execute_batch("PRAGMA user_version = 27; COMMIT;")?;
+            Ok(n)
+        });
+        match sealed {
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK; PRAGMA secure_delete = OFF;");
+                return Err(e);
+            }
+            Ok(n) => {
+                if n > 0 {
+                    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+                }
+                conn.execute_batch("PRAGMA secure_delete = OFF;")?;
+            }
         }
     }
     Ok(())

@@ -267,6 +267,39 @@ pub fn body_fault(message: &str) -> ApiError {
     }
 }
 
+/// Checks a whole configuration body (a lifecycle, tagging or versioning document, a
+/// DeleteObjects list) against the digests its request declares, `Content-MD5` and
+/// `x-amz-checksum-*`: S3's `InvalidDigest` or `BadDigest` when they do not hold, as for an
+/// object's body.
+pub fn check_whole_body(headers: &http::HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let md5_header = get("content-md5");
+    let declared = Declared::parse(Headers {
+        content_md5: md5_header.as_deref(),
+        checksums: checksum_headers(
+            &get("x-amz-checksum-crc32"),
+            &get("x-amz-checksum-crc32c"),
+            &get("x-amz-checksum-crc64nvme"),
+            &get("x-amz-checksum-sha1"),
+            &get("x-amz-checksum-sha256"),
+        ),
+        algorithm: None,
+        all: headers,
+    })?;
+    let mut hasher = declared.hasher();
+    hasher.update(body);
+    let md5 = {
+        use md5::Digest;
+        hex::encode(md5::Md5::digest(body))
+    };
+    declared.verify(&md5, hasher.finalize(), None).map(|_| ())
+}
+
 /// A CopyObject's `x-amz-checksum-algorithm`, upper-cased, and S3's refusal of one it does
 /// not know (the model: "Unrecognized or unsupported values will respond with ... 400").
 pub fn copy_algorithm(given: Option<&str>) -> (Option<String>, Result<(), ApiError>) {

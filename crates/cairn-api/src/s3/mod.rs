@@ -136,28 +136,10 @@ pub async fn handle(
     sigv2_path::add_bucket_slash(&mut parts, host, credentials).await;
     let (body, small_body) = match xml_record::take_small_body(&parts, host, body).await {
         Ok(read) => read,
-        Err(()) => {
-            // The body was cut short or too slow: nothing is left to read on the socket.
-            let head = parts.method == http::Method::HEAD;
-            let e = S3Error::with_message(
-                S3ErrorCode::IncompleteBody,
-                "You did not provide the number of bytes specified by the Content-Length HTTP header.",
-            );
-            let mut resp = crate::errors::s3_error_response(
-                "IncompleteBody",
-                http::StatusCode::BAD_REQUEST,
-                e.message().unwrap_or(""),
-                &meta.request_id,
-                None,
-                head,
-            );
-            set_request_id(&mut resp, &meta.request_id);
-            resp.headers_mut().insert(
-                http::header::CONNECTION,
-                http::HeaderValue::from_static("close"),
-            );
-            return resp;
-        }
+        // The body was cut short or too slow: nothing more is coming. The request goes on
+        // with a body that fails as it did, so s3s refuses it after the access check and the
+        // refusal (`IncompleteBody`) is authorized and recorded as any other.
+        Err(()) => (failed_body(), None),
     };
     let meta = RequestMeta { small_body, ..meta };
     let (body, leftover) = leftover::share(body, &parts.headers);
@@ -170,6 +152,16 @@ pub async fn handle(
         );
     }
     resp
+}
+
+/// A request body that fails at once, as one cut short does.
+fn failed_body() -> axum::body::Body {
+    axum::body::Body::from_stream(futures::stream::once(async {
+        Err::<bytes::Bytes, _>(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the request body ended before its Content-Length",
+        ))
+    }))
 }
 
 async fn answer(

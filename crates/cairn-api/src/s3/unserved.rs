@@ -335,6 +335,12 @@ impl S3Access for CairnAccess {
             S3Path::Bucket { bucket } => (Some(bucket.to_string()), None),
             S3Path::Object { bucket, key } => (Some(bucket.to_string()), Some(key.to_string())),
         };
+        // A whole configuration body read before s3s is checked against its declared
+        // digests here, since s3s does not check them.
+        let digests = meta
+            .as_ref()
+            .and_then(|m| m.small_body.as_deref())
+            .map(|body| super::integrity::check_whole_body(cx.headers(), body));
         match served {
             // A served call whose body s3s parses: its handler authorizes and records it;
             // should s3s refuse the request before the handler runs, the note settles it
@@ -348,7 +354,11 @@ impl S3Access for CairnAccess {
                         op,
                     ));
                 }
-                Ok(())
+                // Refused after the note is left, so the refusal is recorded.
+                match digests {
+                    Some(Err(e)) => Err(super::s3_error(&e)),
+                    _ => Ok(()),
+                }
             }
             Err(op) => Err(self.s3.unserved(req, (bucket, key), op).await),
         }

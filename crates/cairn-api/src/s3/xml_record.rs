@@ -24,10 +24,15 @@ pub const MAX_BODY: u64 = 64 * 1024;
 /// Deepest nesting converted.
 const MAX_DEPTH: usize = 32;
 
-/// Subresources of S3 configuration calls whose XML body is recorded as sent: those Cairn
-/// does not carry out, and lifecycle rules (a detection reads the rule's expiration).
+/// Subresources of S3 configuration calls whose XML body is read before s3s: recorded as
+/// sent for those Cairn does not carry out and for lifecycle rules (a detection reads the
+/// rule's expiration), and checked against its declared digests for all.
 const SUBRESOURCES: &[&str] = &[
     "lifecycle",
+    "versioning",
+    "encryption",
+    "publicAccessBlock",
+    "policy",
     "acl",
     "cors",
     "logging",
@@ -76,13 +81,17 @@ fn is_create_bucket(parts: &http::request::Parts, vhost: &CairnHost) -> bool {
 /// [`SUBRESOURCES`], or a CreateBucket, with a declared length within [`MAX_BODY`], not
 /// `aws-chunked`.
 pub fn wanted(parts: &http::request::Parts, vhost: &CairnHost) -> bool {
-    if parts.method != http::Method::PUT {
-        return false;
-    }
     let query = parts.uri.query().unwrap_or("");
-    let named = form_urlencoded::parse(query.as_bytes())
-        .any(|(k, _)| SUBRESOURCES.contains(&k.as_ref()))
-        || is_create_bucket(parts, vhost);
+    let named = match parts.method {
+        http::Method::PUT => {
+            form_urlencoded::parse(query.as_bytes())
+                .any(|(k, _)| SUBRESOURCES.contains(&k.as_ref()))
+                || is_create_bucket(parts, vhost)
+        }
+        // DeleteObjects' list of keys.
+        http::Method::POST => form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "delete"),
+        _ => false,
+    };
     let length = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
