@@ -153,6 +153,16 @@ fn owner_only(path: &Path) -> StoreResult<()> {
     Ok(())
 }
 
+/// The schema version of the database at `path` (its SQLite `user_version`), read on a
+/// read-only connection that changes nothing.
+pub fn schema_version_of(path: &Path) -> StoreResult<i64> {
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `path` and starts the writer thread.
     pub fn open(path: &Path) -> StoreResult<Self> {
@@ -174,6 +184,17 @@ impl Store {
     /// start `cairn serve` on it once), as is one with events outside the event chain. Admin
     /// commands open stores this way, so only the server ever migrates a data dir.
     pub fn open_current(path: &Path) -> StoreResult<Self> {
+        // Checked first on a read-only connection: a refused command leaves the files as
+        // they were (closing a writable connection would fold the WAL into the database).
+        {
+            let probe = Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            schema::check_current(&probe)?;
+            schema::check_before_upgrade(&probe)?;
+        }
         let conn = Connection::open_with_flags(
             path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,

@@ -43,6 +43,13 @@ pub fn run(args: VerifyStoreArgs) -> ExitCode {
         report.anchor.seq,
         report.head.seq
     );
+    // Which schema the data dir is at, beside this binary's (an upgrade is one-way).
+    if let Ok(version) = cairn_store::schema_version_of(&db) {
+        println!(
+            "Schema version {version} (this cairn's: {})",
+            cairn_store::SCHEMA_VERSION
+        );
+    }
     for b in &report.breaks {
         println!("{b}");
     }

@@ -129,6 +129,29 @@ async fn the_upgrade_rebuilds_the_resource_index_and_only_the_server_upgrades() 
     );
     let before = cairn(&["verify-store"], &dir);
     assert_eq!(before.status.code(), Some(1), "the old index disagrees");
+    let said = String::from_utf8_lossy(&before.stdout).into_owned();
+    assert!(
+        said.contains(&format!(
+            "Schema version 23 (this cairn's: {})",
+            cairn_store::SCHEMA_VERSION
+        )),
+        "{said}"
+    );
+    // A refused command leaves every database file as it was, byte for byte.
+    let files = |dir: &Path| -> Vec<(String, Vec<u8>)> {
+        let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| {
+                let p = e.unwrap().path();
+                let name = p.file_name()?.to_str()?.to_owned();
+                name.starts_with("cairn.db")
+                    .then(|| (name, std::fs::read(&p).unwrap()))
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let untouched = files(&dir);
     for args in [&["events"][..], &["iam", "list-users"]] {
         let out = cairn(args, &dir);
         assert!(!out.status.success(), "cairn {args:?} ran on an old store");
@@ -138,6 +161,10 @@ async fn the_upgrade_rebuilds_the_resource_index_and_only_the_server_upgrades() 
             "{why}"
         );
     }
+    assert!(
+        files(&dir) == untouched,
+        "a refused command rewrote the database files"
+    );
     assert_eq!(
         user_version(&dir),
         23,
