@@ -37,6 +37,7 @@ def test_put_object_keeps_the_header_tags_and_get_counts_them(s3):
     s3.put_object(Bucket=B, Key="a", Body=b"x", Tagging="env=prod&team=a%20b&empty=")
     assert tags_of(s3, "a") == {"env": "prod", "team": "a b", "empty": ""}
     assert s3.get_object(Bucket=B, Key="a")["TagCount"] == 3
+    assert s3.head_object(Bucket=B, Key="a")["TagCount"] == 3
     s3.put_object(Bucket=B, Key="plain", Body=b"x")
     assert s3.get_object_tagging(Bucket=B, Key="plain")["TagSet"] == []
     assert "TagCount" not in s3.get_object(Bucket=B, Key="plain")
@@ -194,4 +195,5 @@ def test_setting_or_counting_tags_needs_the_tagging_permissions(cairn, s3):
         assert err(e) == ("AccessDenied", 403)
     user.put_object(Bucket=B, Key="w1", Body=b"x")
     assert "TagCount" not in user.get_object(Bucket=B, Key="counted")
+    assert "TagCount" not in user.head_object(Bucket=B, Key="counted")
     assert s3.get_object(Bucket=B, Key="counted")["TagCount"] == 1

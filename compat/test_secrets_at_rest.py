@@ -107,11 +107,16 @@ def test_sse_c_is_blocked_as_on_a_new_s3_bucket_and_its_key_never_kept(cairn):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.head_object(Bucket="ssec", Key="c")
     assert err(e)[1] == 404
-    assert "Uploads" not in s3.list_multipart_uploads(Bucket="ssec")
+    assert all(u["Key"] != "c" for u in s3.list_multipart_uploads(Bucket="ssec").get("Uploads", []))
     upload = s3.create_multipart_upload(Bucket="ssec", Key="mp")["UploadId"]
+    part = s3.upload_part(Bucket="ssec", Key="mp", UploadId=upload, PartNumber=1, Body=b"p")["ETag"]
     for call in (lambda: s3.get_object(Bucket="ssec", Key="plain", **sse_c),
                  lambda: s3.upload_part(Bucket="ssec", Key="mp", UploadId=upload, PartNumber=1,
                                         Body=b"p", **sse_c),
+                 lambda: s3.complete_multipart_upload(Bucket="ssec", Key="mp", UploadId=upload,
+                                                      MultipartUpload={"Parts": [
+                                                          {"PartNumber": 1, "ETag": part}]},
+                                                      **sse_c),
                  lambda: s3.upload_part_copy(Bucket="ssec", Key="mp", UploadId=upload,
                                              PartNumber=1, CopySource="ssec/plain",
                                              CopySourceSSECustomerAlgorithm="AES256",

@@ -390,6 +390,8 @@ impl CairnS3 {
             input.if_match.clone(),
             input.if_none_match.clone(),
         );
+        // No upload here is SSE-C: its parameters do not apply.
+        let sse_c = super::sse_c::check_read(super::sse_c::sse_c_asked!(input));
         // Validate and pick the parts first, then build the object's file outside the writer.
         let (b, k, id, r) = (
             bucket.clone(),
@@ -404,6 +406,7 @@ impl CairnS3 {
             .admit(&info, spec, move |c| {
                 objects::require_bucket(c, &b)?;
                 let upload = objects::upload(c, &b, &k, &id)?;
+                sse_c?;
                 let parts = objects::parts_for_completion(c, &id, &r)?;
                 let upload_checksum = UploadChecksum::of(&ObjectMeta::decode(&upload.meta));
                 sums::check_listed(upload_checksum.as_ref(), &listed, &parts)?;

@@ -477,17 +477,12 @@ impl CairnS3 {
                 let mut obj = current_version(c, (&bucket, &key), version_id.as_deref())
                     .map_err(|e| missing_key(evaluator.as_ref(), c, &ctx, &bucket, e))?;
                 sse_c?;
-                // `x-amz-tagging-count` only for a caller who may read the object's tags.
-                if !obj.meta.tags.is_empty()
-                    && !super::object_tagging_ops::may_read_tags(
-                        evaluator.as_ref(),
-                        c,
-                        &ctx,
-                        (&bucket, &key),
-                    )
-                {
-                    obj.meta.tags.clear();
-                }
+                super::object_tagging_ops::hide_unreadable_tags(
+                    evaluator.as_ref(),
+                    c,
+                    &ctx,
+                    &mut obj,
+                );
                 check_conditions(
                     &obj.row,
                     input.if_match.as_ref(),
@@ -551,8 +546,7 @@ impl CairnS3 {
         );
         out.expires = expires_of(&obj.meta);
         out.parts_count = obj.meta.parts_count.map(|n| n as i32);
-        // `x-amz-tagging-count`, when the object has tags the caller may read (s3s's
-        // HeadObject output has no field for it).
+        // `x-amz-tagging-count`, when the object has tags the caller may read.
         out.tag_count = Some(obj.meta.tags.len() as i32).filter(|n| *n > 0);
         // Checksums cover the whole object (or a part), so a ranged read carries none (as on
         // S3).
@@ -595,9 +589,15 @@ impl CairnS3 {
         let (obj, range) = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &bucket)?;
-                let obj = current_version(c, (&bucket, &key), version_id.as_deref())
+                let mut obj = current_version(c, (&bucket, &key), version_id.as_deref())
                     .map_err(|e| missing_key(evaluator.as_ref(), c, &ctx, &bucket, e))?;
                 sse_c?;
+                super::object_tagging_ops::hide_unreadable_tags(
+                    evaluator.as_ref(),
+                    c,
+                    &ctx,
+                    &mut obj,
+                );
                 check_conditions(
                     &obj.row,
                     input.if_match.as_ref(),
@@ -648,6 +648,14 @@ impl CairnS3 {
             out.checksum_sha256 = sums.sha256;
         }
         let mut resp = S3Response::new(out);
+        // `x-amz-tagging-count` (the model's HeadObject `TagCount`; s3s's output has no field
+        // for it).
+        if !obj.meta.tags.is_empty() {
+            resp.headers.insert(
+                "x-amz-tagging-count",
+                http::HeaderValue::from(obj.meta.tags.len()),
+            );
+        }
         if range.is_some() {
             // s3s answers every HeadObject 200; the marker asks for 206 (see `super::answer`).
             resp.extensions.insert(PartialContent);

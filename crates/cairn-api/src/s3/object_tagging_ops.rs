@@ -146,3 +146,18 @@ pub(super) fn may_read_tags(
     .under(cairn_core::authz::ResourcePolicy::Bucket(bucket.to_owned()));
     evaluator.authorize(conn, ctx, &read).is_ok()
 }
+
+/// Leaves out of `obj` the tags the caller may not read, so a GetObject or HeadObject
+/// answers `x-amz-tagging-count` only to one who may.
+pub(super) fn hide_unreadable_tags(
+    evaluator: &dyn cairn_core::authz::Evaluator,
+    conn: &cairn_store::Connection,
+    ctx: &cairn_core::CallContext,
+    obj: &mut cairn_core::objects::Object,
+) {
+    if !obj.meta.tags.is_empty()
+        && !may_read_tags(evaluator, conn, ctx, (&obj.row.bucket, &obj.row.key))
+    {
+        obj.meta.tags.clear();
+    }
+}
