@@ -178,3 +178,16 @@ def test_an_object_subresource_on_a_bucket_path_never_creates_the_bucket(cairn):
                 prepared.url, data=b"", method="PUT", headers=dict(prepared.headers)), timeout=10)
         assert e.value.code == 404, (query, e.value.read())
     assert not [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("never-made")]
+    # `DELETE /bucket?uploadId=x` (AbortMultipartUpload, the key left out) never deletes the
+    # bucket.
+    s3.create_bucket(Bucket="kept-empty")
+    url = f"{cairn.endpoint.rstrip('/')}/kept-empty?uploadId=abc"
+    req = AWSRequest("DELETE", url, data=b"")
+    S3SigV4Auth(Credentials(ACCESS_KEY, SECRET), "s3", "us-east-1").add_auth(req)
+    prepared = req.prepare()
+    try:
+        urllib.request.urlopen(urllib.request.Request(
+            prepared.url, method="DELETE", headers=dict(prepared.headers)), timeout=10)
+    except urllib.error.HTTPError:
+        pass
+    s3.head_bucket(Bucket="kept-empty")

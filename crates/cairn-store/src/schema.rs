@@ -613,17 +613,28 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
             conn.execute_batch("PRAGMA user_version = 27; COMMIT;")?;
             Ok(n)
         });
-        match sealed {
-            Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK; PRAGMA secure_delete = OFF;");
-                return Err(e);
-            }
-            Ok(n) => {
-                if n > 0 {
-                    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-                }
-                conn.execute_batch("PRAGMA secure_delete = OFF;")?;
-            }
+        if sealed.is_err() {
+            let _ = conn.execute_batch("ROLLBACK;");
+        }
+        let emptied = match &sealed {
+            Ok(n) if *n > 0 => conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                })
+                .map(|(busy, log, done)| busy == 0 && log == done),
+            _ => Ok(true),
+        };
+        let _ = conn.execute_batch("PRAGMA secure_delete = OFF;");
+        sealed?;
+        if !emptied? {
+            // A reader held the WAL: the old pages stay there until a later checkpoint.
+            tracing::warn!(
+                "the WAL could not be emptied after sealing stack secrets; it still holds their old copy until SQLite next checkpoints it"
+            );
         }
     }
     Ok(())

@@ -286,12 +286,19 @@ impl S3Access for CairnAccess {
             // the key left out) is that operation, never the bucket call of its method
             // (CreateBucket), which s3s would route it to.
             named = model_operations(cx.method().as_str(), "object", query);
-            // UploadPart(Copy) has no marker of its own in the model: its upload id says it.
+            // The calls on a multipart upload have no marker of their own in the model: the
+            // upload id says which they are.
             if named.is_empty()
-                && cx.method() == http::Method::PUT
                 && form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "uploadId")
             {
-                named = vec!["UploadPart"];
+                let op = match *cx.method() {
+                    http::Method::PUT => Some("UploadPart"),
+                    http::Method::DELETE => Some("AbortMultipartUpload"),
+                    http::Method::POST => Some("CompleteMultipartUpload"),
+                    http::Method::GET => Some("ListParts"),
+                    _ => None,
+                };
+                named = op.into_iter().collect();
             }
         }
         // s3s routes a subresource it does not know (`?renameObject`, `?abac`,

@@ -1,5 +1,7 @@
-//! The XML body of an S3 configuration call Cairn does not carry out (PutBucketAcl's
-//! `AccessControlPolicy`, PutBucketCors, PutBucketLogging, PutObjectAcl, …), recorded in its
+//! The XML body of an S3 configuration call, read before s3s: checked against its declared
+//! `Content-MD5` and `x-amz-checksum-*` (`super::integrity::check_whole_body`), and, for a
+//! call Cairn does not carry out (PutBucketAcl's `AccessControlPolicy`, PutBucketCors,
+//! PutBucketLogging, PutObjectAcl, …) and for PutBucketLifecycle, recorded in its
 //! `requestParameters` as S3's records show it: the root element's name as the key, each
 //! element's children and attributes (`xmlns`, `xsi:type`) as members, an element that
 //! repeats as an array, a text-only element as its text. So a grant to everyone
@@ -18,8 +20,10 @@ use serde_json::{Map, Value};
 
 use super::access::CairnHost;
 
-/// The largest body read and recorded (S3's configuration documents are small).
-pub const MAX_BODY: u64 = 64 * 1024;
+/// The largest body read before s3s: S3's configuration documents are small, but a
+/// lifecycle configuration of 1,000 rules or a DeleteObjects list of 1,000 keys of 1,024
+/// bytes each runs past a megabyte, and each must be recorded or checked whole.
+pub const MAX_BODY: u64 = 2 * 1024 * 1024;
 
 /// Deepest nesting converted.
 const MAX_DEPTH: usize = 32;
@@ -77,9 +81,9 @@ fn is_create_bucket(parts: &http::request::Parts, vhost: &CairnHost) -> bool {
     !name.is_empty() && !name.contains('/')
 }
 
-/// Whether a request may carry a body [`to_record`] records: a PUT naming one of
-/// [`SUBRESOURCES`], or a CreateBucket, with a declared length within [`MAX_BODY`], not
-/// `aws-chunked`.
+/// Whether a request's body is read before s3s: a PUT naming one of [`SUBRESOURCES`], a
+/// CreateBucket or a DeleteObjects (`POST ?delete`), with a declared length within
+/// [`MAX_BODY`], not `aws-chunked`.
 pub fn wanted(parts: &http::request::Parts, vhost: &CairnHost) -> bool {
     let query = parts.uri.query().unwrap_or("");
     let named = match parts.method {
@@ -112,7 +116,7 @@ pub fn wanted(parts: &http::request::Parts, vhost: &CairnHost) -> bool {
 
 /// Reads `body` whole when [`wanted`]: the bytes, and a body that gives them again; the body
 /// back untouched (and no bytes) otherwise. `Err` when the read failed (cut short, too slow):
-/// the request is answered at once.
+/// the request goes on with a body that fails likewise (`super::failed_body`).
 pub async fn take_small_body(
     parts: &http::request::Parts,
     vhost: &CairnHost,
