@@ -29,6 +29,16 @@ def s3(cairn):
     return c
 
 
+def user_s3(cairn, name, statements):
+    """An S3 client of a new IAM user whose only policy is `statements`."""
+    iam = cairn.client("iam")
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": statements}))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], "s3")
+
+
 def tags_of(s3, key):
     return {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=B, Key=key)["TagSet"]}
 
@@ -121,20 +131,15 @@ def test_existing_object_tags_in_a_policy(cairn, s3):
     the object it replaces."""
     s3.put_object(Bucket=B, Key="prod", Body=b"p", Tagging="environment=production")
     s3.put_object(Bucket=B, Key="dev", Body=b"d", Tagging="environment=dev")
-    iam = cairn.client("iam")
-    iam.create_user(UserName="tag-reader")
-    iam.put_user_policy(UserName="tag-reader", PolicyName="p", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectTagging"],
-             "Resource": f"arn:aws:s3:::{B}/*",
-             "Condition": {"StringEquals": {"s3:ExistingObjectTag/environment": "production"}}},
-            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{B}/*",
-             "Condition": {"StringEquals": {"s3:ExistingObjectTag/environment": "production"}}},
-            {"Effect": "Allow", "Action": "s3:PutObjectTagging", "Resource": f"arn:aws:s3:::{B}/*",
-             "Condition": {"ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": ["environment"]}}},
-        ]}))
-    key = iam.create_access_key(UserName="tag-reader")["AccessKey"]
-    user = cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], "s3")
+    user = user_s3(cairn, "tag-reader", [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectTagging"],
+         "Resource": f"arn:aws:s3:::{B}/*",
+         "Condition": {"StringEquals": {"s3:ExistingObjectTag/environment": "production"}}},
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{B}/*",
+         "Condition": {"StringEquals": {"s3:ExistingObjectTag/environment": "production"}}},
+        {"Effect": "Allow", "Action": "s3:PutObjectTagging", "Resource": f"arn:aws:s3:::{B}/*",
+         "Condition": {"ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": ["environment"]}}},
+    ])
     assert user.get_object(Bucket=B, Key="prod")["Body"].read() == b"p"
     assert tags_of(user, "prod") == {"environment": "production"}
     with pytest.raises(botocore.exceptions.ClientError) as e:
@@ -178,14 +183,9 @@ def test_setting_or_counting_tags_needs_the_tagging_permissions(cairn, s3):
     PutObject permissions), and GetObject counts tags only for a caller who may read them
     (reviewer: upload-only rights could tag an object into an ExistingObjectTag grant)."""
     s3.put_object(Bucket=B, Key="counted", Body=b"x", Tagging="k=v")
-    iam = cairn.client("iam")
-    iam.create_user(UserName="plain-writer")
-    iam.put_user_policy(UserName="plain-writer", PolicyName="p", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
-             "Resource": f"arn:aws:s3:::{B}/*"}]}))
-    key = iam.create_access_key(UserName="plain-writer")["AccessKey"]
-    user = cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], "s3")
+    user = user_s3(cairn, "plain-writer", [
+        {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
+         "Resource": f"arn:aws:s3:::{B}/*"}])
     for call in (lambda: user.put_object(Bucket=B, Key="w1", Body=b"x", Tagging="classification=public"),
                  lambda: user.create_multipart_upload(Bucket=B, Key="w2", Tagging="a=b"),
                  lambda: user.copy_object(Bucket=B, Key="w3", CopySource=f"{B}/counted",

@@ -233,18 +233,14 @@ impl CairnS3 {
         self.settle(placed.file, committed).await?;
         let sse = SseFields::of(&meta);
         // The copy's checksums, as CopyObjectResult carries them.
-        let sums = super::object_ops::ChecksumFields::of(&meta);
+        let mut result = CopyObjectResult {
+            e_tag: Some(strong(&placed.etag)),
+            last_modified: Some(timestamp(now)),
+            ..Default::default()
+        };
+        super::object_ops::set_checksums!(result, super::object_ops::ChecksumFields::of(&meta));
         Ok(S3Response::new(CopyObjectOutput {
-            copy_object_result: Some(CopyObjectResult {
-                e_tag: Some(strong(&placed.etag)),
-                last_modified: Some(timestamp(now)),
-                checksum_crc32: sums.crc32,
-                checksum_crc32c: sums.crc32c,
-                checksum_crc64nvme: sums.crc64nvme,
-                checksum_sha1: sums.sha1,
-                checksum_sha256: sums.sha256,
-                checksum_type: sums.kind,
-            }),
+            copy_object_result: Some(result),
             server_side_encryption: sse.algorithm,
             ssekms_key_id: sse.key_id,
             ssekms_encryption_context: input.ssekms_encryption_context,

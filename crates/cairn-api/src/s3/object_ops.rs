@@ -31,6 +31,21 @@ pub(super) fn sse_s3() -> Option<ServerSideEncryption> {
     ))
 }
 
+/// Sets an s3s output's `checksum_*` and `checksum_type` fields from a [`ChecksumFields`]
+/// (PutObject, GetObject, HeadObject and CopyObject's result name them alike).
+macro_rules! set_checksums {
+    ($out:expr, $sums:expr) => {{
+        let sums = $sums;
+        $out.checksum_crc32 = sums.crc32;
+        $out.checksum_crc32c = sums.crc32c;
+        $out.checksum_crc64nvme = sums.crc64nvme;
+        $out.checksum_sha1 = sums.sha1;
+        $out.checksum_sha256 = sums.sha256;
+        $out.checksum_type = sums.kind;
+    }};
+}
+pub(super) use set_checksums;
+
 /// The checksums of an object, for responses that asked for them (`x-amz-checksum-mode`).
 #[derive(Default)]
 pub(super) struct ChecksumFields {
@@ -424,23 +439,18 @@ impl CairnS3 {
             })
             .await;
         self.settle(written.file.clone(), result).await?;
-        let sums = ChecksumFields::of(&meta);
         let sse = super::sse_ops::SseFields::of(&meta);
-        Ok(S3Response::new(PutObjectOutput {
+        let mut out = PutObjectOutput {
             e_tag: Some(strong(&etag)),
             size: Some(size),
             server_side_encryption: sse.algorithm,
             ssekms_encryption_context: context.filter(|_| sse.key_id.is_some()),
             ssekms_key_id: sse.key_id,
             bucket_key_enabled: sse.bucket_key,
-            checksum_crc32: sums.crc32,
-            checksum_crc32c: sums.crc32c,
-            checksum_crc64nvme: sums.crc64nvme,
-            checksum_sha1: sums.sha1,
-            checksum_sha256: sums.sha256,
-            checksum_type: sums.kind,
             ..Default::default()
-        }))
+        };
+        set_checksums!(out, ChecksumFields::of(&meta));
+        Ok(S3Response::new(out))
     }
 
     pub(super) async fn get_object_op(
@@ -551,13 +561,10 @@ impl CairnS3 {
         // Checksums cover the whole object (or a part), so a ranged read carries none (as on
         // S3).
         if checksum_mode_enabled(input.checksum_mode.as_ref()) {
-            let sums = ChecksumFields::answered(&obj.meta, input.range.as_ref(), input.part_number);
-            out.checksum_type = sums.kind;
-            out.checksum_crc32 = sums.crc32;
-            out.checksum_crc32c = sums.crc32c;
-            out.checksum_crc64nvme = sums.crc64nvme;
-            out.checksum_sha1 = sums.sha1;
-            out.checksum_sha256 = sums.sha256;
+            set_checksums!(
+                out,
+                ChecksumFields::answered(&obj.meta, input.range.as_ref(), input.part_number)
+            );
         }
         let mut resp = S3Response::new(out);
         if range.is_some() {
@@ -639,13 +646,10 @@ impl CairnS3 {
         out.expires = expires_of(&obj.meta);
         out.parts_count = obj.meta.parts_count.map(|n| n as i32);
         if checksum_mode_enabled(input.checksum_mode.as_ref()) {
-            let sums = ChecksumFields::answered(&obj.meta, input.range.as_ref(), input.part_number);
-            out.checksum_type = sums.kind;
-            out.checksum_crc32 = sums.crc32;
-            out.checksum_crc32c = sums.crc32c;
-            out.checksum_crc64nvme = sums.crc64nvme;
-            out.checksum_sha1 = sums.sha1;
-            out.checksum_sha256 = sums.sha256;
+            set_checksums!(
+                out,
+                ChecksumFields::answered(&obj.meta, input.range.as_ref(), input.part_number)
+            );
         }
         let mut resp = S3Response::new(out);
         // `x-amz-tagging-count` (the model's HeadObject `TagCount`; s3s's output has no field
