@@ -65,6 +65,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The S3 protocol service.
     pub s3: Arc<s3s::service::S3Service>,
+    /// The S3 handler behind it, for reads other services make as their caller.
+    pub s3_objects: crate::s3::CairnS3,
     /// Access keys → secrets and principals, in memory.
     pub credentials: Arc<CredentialCache>,
     /// The choke point every operation passes: authorize, run, record.
@@ -88,11 +90,9 @@ impl AppState {
             &settings.root,
         ));
         let gate = Gate::with_policies(store.clone());
-        let s3 = Arc::new(crate::s3::service(
-            gate.clone(),
-            settings.clone(),
-            credentials.clone(),
-        )?);
+        let (s3, s3_objects) =
+            crate::s3::service(gate.clone(), settings.clone(), credentials.clone())?;
+        let s3 = Arc::new(s3);
         let (allowed, own) = (settings.sns_allowed_networks.clone(), settings.listen_addr);
         let guard: cairn_delivery::AddressGuard =
             Arc::new(move |a| cairn_core::net::outbound_refusal(a, &allowed, own));
@@ -107,6 +107,7 @@ impl AppState {
             store,
             settings,
             s3,
+            s3_objects,
             credentials,
             gate,
             notifier,

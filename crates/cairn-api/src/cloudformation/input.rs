@@ -45,12 +45,13 @@ pub fn parameters(p: &Input) -> ApiResult<Vec<Given>> {
         .collect()
 }
 
-/// The members CreateStack, UpdateStack and CreateChangeSet share.
-pub fn stack_input(p: &Input) -> ApiResult<StackInput> {
+/// The members CreateStack, UpdateStack and CreateChangeSet share; `from_url` is the
+/// template read from `TemplateURL`.
+pub fn stack_input(p: &Input, from_url: Option<&str>) -> ApiResult<StackInput> {
     Ok(StackInput {
         name: p.opt("StackName").unwrap_or_default(),
         template_body: p.opt("TemplateBody"),
-        template_url: p.opt("TemplateURL"),
+        template_from_url: from_url.map(str::to_owned),
         use_previous_template: p
             .boolean("UsePreviousTemplate", "usePreviousTemplate")?
             .unwrap_or(false),

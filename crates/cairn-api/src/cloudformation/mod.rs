@@ -11,6 +11,7 @@
 
 mod input;
 pub mod services;
+pub mod template_url;
 mod xml;
 
 use std::sync::{Arc, OnceLock};
@@ -176,9 +177,19 @@ fn stack_arn(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResult<Stri
     }))
 }
 
+/// The operations that take a template (`TemplateBody` or `TemplateURL`).
+const TAKES_TEMPLATE: &[&str] = &[
+    "CreateStack",
+    "UpdateStack",
+    "CreateChangeSet",
+    "ValidateTemplate",
+    "GetTemplateSummary",
+];
+
 fn run(
     action: &str,
     p: &Input,
+    from_url: Option<&str>,
     c: &Connection,
     ctx: &CallContext,
     key: &TokenKey,
@@ -196,8 +207,18 @@ fn run(
         run: Some(s.stack_id),
     };
     Ok(match action {
-        "CreateStack" => started(stacks::create_stack(c, ctx, &reg, &input::stack_input(p)?)?),
-        "UpdateStack" => started(stacks::update_stack(c, ctx, &reg, &input::stack_input(p)?)?),
+        "CreateStack" => started(stacks::create_stack(
+            c,
+            ctx,
+            &reg,
+            &input::stack_input(p, from_url)?,
+        )?),
+        "UpdateStack" => started(stacks::update_stack(
+            c,
+            ctx,
+            &reg,
+            &input::stack_input(p, from_url)?,
+        )?),
         "DeleteStack" => {
             let s = stacks::delete_stack(
                 c,
@@ -315,17 +336,14 @@ fn run(
                     .0
                     .template_body
                 }
-                (None, None) => cairn_core::cloudformation::prepare::body_of(
-                    None,
-                    p.opt("TemplateURL").as_deref(),
-                )?,
+                (None, None) => cairn_core::cloudformation::prepare::body_of(None, from_url)?,
             };
             Reply::xml(xml::template_summary(&queries::summarize(&reg, &body)?))
         }
         "ValidateTemplate" => {
             let body = cairn_core::cloudformation::prepare::body_of(
                 p.opt("TemplateBody").as_deref(),
-                p.opt("TemplateURL").as_deref(),
+                from_url,
             )?;
             Reply::xml(xml::validation(&queries::summarize(&reg, &body)?))
         }
@@ -350,7 +368,7 @@ fn run(
                 c,
                 ctx,
                 &reg,
-                &input::stack_input(p)?,
+                &input::stack_input(p, from_url)?,
                 &p.opt("ChangeSetName").unwrap_or_default(),
                 &p.opt("ChangeSetType")
                     .unwrap_or_else(|| "UPDATE".to_owned()),
@@ -450,11 +468,11 @@ fn is_read_only(action: &str) -> bool {
         .any(|p| action.starts_with(p))
 }
 
-/// `requestParameters`, with the values of `NoEcho` parameters masked.
-fn recorded_parameters(params: &Params) -> Value {
+/// `requestParameters`, with the values of `NoEcho` parameters of `template` masked.
+fn recorded_parameters(params: &Params, template: Option<&str>) -> Value {
     let mut rp = request_parameters(params);
-    let hidden = params
-        .get("TemplateBody")
+    let hidden = template
+        .or(params.get("TemplateBody"))
         .map(xml::no_echo)
         .unwrap_or_default();
     if let Some(list) = rp.get_mut("parameters").and_then(Value::as_array_mut) {
@@ -491,7 +509,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
                 wire: |e| WireError::from(e),
                 resource: crate::unserved::any_resource,
             };
-            let params = recorded_parameters(&params);
+            let params = recorded_parameters(&params, None);
             let e = crate::unserved::refuse(&state.gate, info, service, &action, params).await;
             return crate::query::error(XMLNS, &WireError::from(&e), &rid);
         }
@@ -502,13 +520,23 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         return crate::query::error(XMLNS, &e, &rid);
     }
     let info = CallInfo::new(authed, &req, now);
+    // A `TemplateURL` is read first, as the caller (its own GetObject, authorized and
+    // recorded); a failed read fails the call once the gate has authorized it.
+    let fetched: Option<ApiResult<String>> = match params.get("TemplateURL") {
+        Some(_) if params.get("TemplateBody").is_some() => Some(Ok(String::new())),
+        Some(url) if TAKES_TEMPLATE.contains(&action.as_str()) => {
+            Some(template_url::fetch(&state.s3_objects, &info, url).await)
+        }
+        _ => None,
+    };
     let ctx = info.ctx.clone();
     let input = Input::new(&params);
     let read_only = is_read_only(&action);
     let key = state.settings.token_key.clone();
     let (act, event_name) = (action.clone(), action.clone());
     let (perm_input, perm_action) = (input.clone(), action.clone());
-    let request_parameters = recorded_parameters(&params);
+    let template = fetched.as_ref().and_then(|f| f.as_ref().ok());
+    let request_parameters = recorded_parameters(&params, template.map(String::as_str));
     let permissions = move |conn: &Connection, ctx: &CallContext| -> ApiResult<Vec<Permission>> {
         let resource = match perm_input.opt("StackName") {
             Some(name) => stack_arn(conn, ctx, &name)?,
@@ -561,7 +589,10 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
             info,
             read_only,
             crate::model_check::permissions_unless(refusal.is_some(), permissions),
-            crate::model_check::op_unless(refusal, move |c| run(&act, &input, c, &ctx, &key)),
+            crate::model_check::op_unless(refusal, move |c| {
+                let from_url = fetched.transpose()?;
+                run(&act, &input, from_url.as_deref(), c, &ctx, &key)
+            }),
             describe,
         )
         .await;

@@ -83,12 +83,14 @@ pub struct CairnS3 {
     token_key: cairn_core::token::TokenKey,
 }
 
-/// Builds the s3s service over the store and the data dir's object files.
+/// Builds the s3s service over the store and the data dir's object files, and the handler
+/// behind it (which other services use to read an object as a caller, as CloudFormation
+/// reads a `TemplateURL`).
 pub fn service(
     gate: Gate,
     settings: Arc<Settings>,
     credentials: Arc<CredentialCache>,
-) -> std::io::Result<S3Service> {
+) -> std::io::Result<(S3Service, CairnS3)> {
     let store = gate.store().clone();
     let files = ObjectFiles::new(&settings.data_dir)?;
     let referenced = store
@@ -117,9 +119,9 @@ pub fn service(
     let mut builder = S3ServiceBuilder::new(s3.clone());
     builder.set_auth(access::CairnAuth { credentials });
     builder.set_route(unrouted::Unrouted { s3: s3.clone() });
-    builder.set_access(unserved::CairnAccess { s3 });
+    builder.set_access(unserved::CairnAccess { s3: s3.clone() });
     builder.set_host(settings.s3_host.clone());
-    Ok(builder.build())
+    Ok((builder.build(), s3))
 }
 
 /// Answers one S3 request through s3s. Whatever the answer left unread of the request body
@@ -457,6 +459,11 @@ pub(crate) fn s3_error(e: &ApiError) -> S3Error {
 }
 
 impl CairnS3 {
+    /// Which hosts name a bucket (`<bucket>.<domain>`).
+    pub fn hosts(&self) -> &access::CairnHost {
+        &self.host
+    }
+
     /// The call facts of a verified request.
     async fn call_info<T>(&self, req: &S3Request<T>) -> S3Result<CallInfo> {
         // The handler runs: it authorizes and records the call itself, or answers an error

@@ -458,24 +458,28 @@ impl CairnS3 {
         req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
         let info = self.call_info(&req).await?;
-        let input = req.input;
+        self.get_object_as(info, req.input, &host_of(&req.headers))
+            .await
+    }
+
+    /// GetObject for `info`'s caller: a signed request's, or a service's reading on a
+    /// caller's behalf (CloudFormation's `TemplateURL`), authorized and recorded alike.
+    pub(crate) async fn get_object_as(
+        &self,
+        info: CallInfo,
+        input: GetObjectInput,
+        host: &str,
+    ) -> S3Result<S3Response<GetObjectOutput>> {
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
         let version_id = input.version_id.clone();
-        let spec = Spec::new(
-            "GetObject",
-            true,
-            true,
-            Some(&bucket),
-            Some(&key),
-            &host_of(&req.headers),
-        )
-        .version(version_id.as_deref())
-        .response(
-            |(o, r, _): &(objects::Object, Option<std::ops::Range<u64>>, _)| {
-                let n = r.as_ref().map_or(o.row.size, |r| (r.end - r.start) as i64);
-                (serde_json::Value::Null, n)
-            },
-        );
+        let spec = Spec::new("GetObject", true, true, Some(&bucket), Some(&key), host)
+            .version(version_id.as_deref())
+            .response(
+                |(o, r, _): &(objects::Object, Option<std::ops::Range<u64>>, _)| {
+                    let n = r.as_ref().map_or(o.row.size, |r| (r.end - r.start) as i64);
+                    (serde_json::Value::Null, n)
+                },
+            );
         let files = self.files.clone();
         let evaluator = self.gate.evaluator();
         let slot = super::sse_ops::EventSlot::default();

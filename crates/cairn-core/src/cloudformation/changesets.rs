@@ -125,7 +125,7 @@ pub fn create_change_set(
     let body = if change_set_type == "CREATE" {
         super::prepare::body_of(
             input.template_body.as_deref(),
-            input.template_url.as_deref(),
+            input.template_from_url.as_deref(),
         )?
     } else {
         update_body(&stack, input)?

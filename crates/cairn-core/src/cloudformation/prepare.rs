@@ -47,9 +47,10 @@ pub fn check_name_or_id(name: &str) -> ApiResult<()> {
     }
 }
 
-/// The template body of a request: given, or refused as AWS refuses a missing one.
-pub fn body_of(body: Option<&str>, url: Option<&str>) -> ApiResult<String> {
-    match (body, url) {
+/// The template of a request: its `TemplateBody`, or the text the edge read from its
+/// `TemplateURL` (`fetched`, up to 1 MB), or AWS's refusal of both or neither.
+pub fn body_of(body: Option<&str>, fetched: Option<&str>) -> ApiResult<String> {
+    match (body, fetched) {
         (Some(_), Some(_)) => Err(invalid(
             "You cannot specify both TemplateURL and TemplateBody",
         )),
@@ -62,9 +63,7 @@ pub fn body_of(body: Option<&str>, url: Option<&str>) -> ApiResult<String> {
             }
             Ok(b.to_owned())
         }
-        (None, Some(_)) => Err(invalid(
-            "TemplateURL is not supported by this Cairn release: pass the template as TemplateBody.",
-        )),
+        (None, Some(text)) => Ok(text.to_owned()),
         (None, None) => Err(invalid(
             "Either Template URL or Template Body must be specified.",
         )),

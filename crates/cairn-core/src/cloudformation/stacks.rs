@@ -21,8 +21,8 @@ pub struct StackInput {
     pub name: String,
     /// `TemplateBody`.
     pub template_body: Option<String>,
-    /// `TemplateURL`.
-    pub template_url: Option<String>,
+    /// The template read from the request's `TemplateURL` (the edge reads it as the caller).
+    pub template_from_url: Option<String>,
     /// `UsePreviousTemplate`.
     pub use_previous_template: bool,
     /// `Parameters`.
@@ -140,7 +140,7 @@ pub fn create_stack(
     check_name(&input.name, "stackName")?;
     let body = body_of(
         input.template_body.as_deref(),
-        input.template_url.as_deref(),
+        input.template_from_url.as_deref(),
     )?;
     if input.on_failure.is_some() && input.disable_rollback.is_some() {
         return Err(invalid(
@@ -235,7 +235,7 @@ pub fn wrong_state(stack: &Stack, verb: &str) -> ApiError {
 /// The template an update uses: its new body, or the stack's with `UsePreviousTemplate`.
 pub fn update_body(stack: &Stack, input: &StackInput) -> ApiResult<String> {
     if input.use_previous_template {
-        if input.template_body.is_some() || input.template_url.is_some() {
+        if input.template_body.is_some() || input.template_from_url.is_some() {
             return Err(invalid(
                 "You cannot specify both usePreviousTemplate and Template Body/Template URL",
             ));
@@ -244,7 +244,7 @@ pub fn update_body(stack: &Stack, input: &StackInput) -> ApiResult<String> {
     }
     body_of(
         input.template_body.as_deref(),
-        input.template_url.as_deref(),
+        input.template_from_url.as_deref(),
     )
 }
 
