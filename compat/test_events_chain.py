@@ -1,5 +1,5 @@
-"""The event log with boto3: data events recorded only when selected, selector changes not
-retroactive, and `cairn verify-store` catching an edited store."""
+"""The event log with boto3: data events recorded only when selected, selector and region
+coverage changes not retroactive, and `cairn verify-store` catching an edited store."""
 
 import gzip
 import json
@@ -50,6 +50,40 @@ def test_data_events_follow_the_selectors_in_force_when_they_happen():
         ids = {r["requestID"] for r in delivered(s3, "chain-logs")}
         assert selected in ids
         assert unselected not in ids and put not in ids
+    finally:
+        server.stop()
+
+
+def test_an_update_of_the_trails_regions_applies_only_to_later_events():
+    """UpdateTrail of IsMultiRegionTrail / IncludeGlobalServiceEvents between deliveries:
+    events recorded before it are delivered as the trail covered them then (a narrowed trail
+    loses nothing it had taken, a widened one takes nothing it had not)."""
+    server = Cairn(cairn_binary())
+    try:
+        ct, s3 = server.client("cloudtrail"), server.client("s3")
+        for b in ("narrowed-logs", "widened-logs"):
+            s3.create_bucket(Bucket=b)
+            s3.put_bucket_policy(Bucket=b, Policy=cloudtrail_policy(b))
+        ct.create_trail(Name="narrowed", S3BucketName="narrowed-logs", IsMultiRegionTrail=True)
+        ct.create_trail(Name="widened", S3BucketName="widened-logs",
+                        IncludeGlobalServiceEvents=False)
+        ct.start_logging(Name="narrowed")
+        ct.start_logging(Name="widened")
+        west = server.client("kms", region="us-west-2").list_keys()["ResponseMetadata"]["RequestId"]
+        iam = server.client("iam").list_users()["ResponseMetadata"]["RequestId"]
+        ct.update_trail(Name="narrowed", IsMultiRegionTrail=False, IncludeGlobalServiceEvents=False)
+        ct.update_trail(Name="widened", IsMultiRegionTrail=True, IncludeGlobalServiceEvents=True)
+        west_after = server.client("kms", region="us-west-2").list_keys()[
+            "ResponseMetadata"]["RequestId"]
+        iam_after = server.client("iam").list_users()["ResponseMetadata"]["RequestId"]
+
+        server.flush()
+        narrowed = {r["requestID"] for r in delivered(s3, "narrowed-logs")}
+        widened = {r["requestID"] for r in delivered(s3, "widened-logs")}
+        assert {west, iam} <= narrowed, "events the multi-region trail took were lost"
+        assert not {west_after, iam_after} & narrowed
+        assert not {west, iam} & widened, "events recorded before the trail covered them"
+        assert {west_after, iam_after} <= widened
     finally:
         server.stop()
 

@@ -91,3 +91,68 @@ def test_unsupported_kms_operations_are_authorized_under_the_key_policy(cairn, n
               if r["userIdentity"].get("userName") == "unserved-nobody"]
     assert denied and denied[0]["errorCode"] == "AccessDeniedException"
     assert "kms:GetPublicKey" in denied[0]["errorMessage"]
+
+
+EDS = "arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE"
+
+
+def lake_user(cairn, name, statements):
+    iam = cairn.client("iam")
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": statements}))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], "cloudtrail")
+
+
+def test_lake_operations_are_authorized_on_the_stores_they_name(cairn):
+    """CloudTrail Lake is not carried out, but its calls are authorized on the event data
+    store, channel or dashboard they name (Service Authorization Reference), as a served
+    call would be: a resource-scoped Allow lets the call reach its refusal, a Deny stops it
+    and is recorded as AccessDenied."""
+    ct = lake_user(cairn, "lake-user", [
+        {"Effect": "Allow", "Action": ["cloudtrail:GetEventDataStore", "cloudtrail:StartQuery"],
+         "Resource": EDS},
+        {"Effect": "Allow", "Action": ["cloudtrail:DeleteEventDataStore",
+                                       "cloudtrail:CreateEventDataStore", "cloudtrail:GetChannel"],
+         "Resource": "*"},
+        {"Effect": "Deny", "Action": "cloudtrail:DeleteEventDataStore",
+         "Resource": "arn:aws:cloudtrail:*:*:eventdatastore/*"},
+        {"Effect": "Deny", "Action": "cloudtrail:GetChannel",
+         "Resource": "arn:aws:cloudtrail:us-east-1:123456789012:channel/blocked"}])
+    store_id = EDS.rsplit("/", 1)[1]
+    assert error(lambda: ct.get_event_data_store(EventDataStore=EDS)) == "UnsupportedOperationException"
+    assert error(lambda: ct.get_event_data_store(EventDataStore=store_id)) == "UnsupportedOperationException"
+    assert error(lambda: ct.start_query(
+        QueryStatement=f"SELECT eventName FROM {store_id} LIMIT 5")) == "UnsupportedOperationException"
+    assert error(lambda: ct.start_query(
+        QueryStatement="SELECT eventName FROM other-store-id")) == "AccessDeniedException"
+    assert error(lambda: ct.get_event_data_store(
+        EventDataStore=EDS.replace("EXAMPLE-", "OTHER-"))) == "AccessDeniedException"
+    assert error(lambda: ct.delete_event_data_store(EventDataStore=EDS)) == "AccessDeniedException"
+    assert error(lambda: ct.get_channel(Channel="open")) == "UnsupportedOperationException"
+    assert error(lambda: ct.get_channel(Channel="blocked")) == "AccessDeniedException"
+    # A new store with tags also needs cloudtrail:AddTags.
+    assert error(lambda: ct.create_event_data_store(Name="store")) == "UnsupportedOperationException"
+    assert error(lambda: ct.create_event_data_store(
+        Name="store", TagsList=[{"Key": "k", "Value": "v"}])) == "AccessDeniedException"
+    deleted = [r for r in records(cairn, "DeleteEventDataStore")
+               if r["userIdentity"].get("userName") == "lake-user"]
+    assert [r["errorCode"] for r in deleted] == ["AccessDenied"]
+    assert "eventdatastore/EXAMPLE-" in deleted[0]["errorMessage"]
+
+
+def test_tags_of_lake_resources_are_not_found_not_invalid(cairn):
+    ct = cairn.client("cloudtrail")
+    for arn in (EDS, "arn:aws:cloudtrail:us-east-1:123456789012:channel/01234567890",
+                "arn:aws:cloudtrail:us-east-1:123456789012:dashboard/exampleDash"):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            ct.add_tags(ResourceId=arn, TagsList=[{"Key": "k", "Value": "v"}])
+        assert e.value.response["Error"]["Code"] == "ResourceNotFoundException", arn
+        assert e.value.response["Error"]["Message"] == f"Resource not found: {arn}"
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            ct.list_tags(ResourceIdList=[arn])
+        assert e.value.response["Error"]["Code"] == "ResourceNotFoundException", arn
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ct.list_tags(ResourceIdList=["arn:aws:cloudtrail:us-east-1:123456789012:widget/x"])
+    assert e.value.response["Error"]["Code"] == "CloudTrailARNInvalidException"

@@ -384,8 +384,6 @@ pub struct TrailDetail {
     /// Why GetInsightSelectors could not be read, if it could not: "Unknown", and the editor
     /// leaves Insights alone.
     pub insights_unknown: Option<String>,
-    /// Whether the editor asks to confirm a save that logs no management or data events.
-    pub confirm_nothing: bool,
     /// Tags.
     pub tags: Vec<TagRow>,
     /// Why ListTags could not be read, if it could not: "Unknown", never "No tags".

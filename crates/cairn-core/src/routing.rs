@@ -5,7 +5,9 @@
 //! count as us-east-1 and need `IncludeGlobalServiceEvents`), and the basic or advanced
 //! event selectors the trail had *when the event was recorded* select it: a
 //! PutEventSelectors applies from its own event's seq on ([`Trail::selectors_at`]), never
-//! to events recorded before it.
+//! to events recorded before it. The regions covered are also those of that moment
+//! ([`Trail::coverage_at`]): an UpdateTrail of `IsMultiRegionTrail` or
+//! `IncludeGlobalServiceEvents` neither drops nor adds events recorded before it.
 //!
 //! [`takes_now`] is the same decision for an event being recorded at this moment (current
 //! selectors, logging now); the recorder uses it to write only the data events some trail
@@ -13,7 +15,7 @@
 
 use cairn_model::event::EventRecord;
 use cairn_model::trail::{
-    DataResource, EventSelector, FieldSelector, ReadWriteType, Selectors, Trail,
+    Coverage, DataResource, EventSelector, FieldSelector, ReadWriteType, Selectors, Trail,
 };
 use serde_json::{Value, json};
 use std::borrow::Cow;
@@ -44,7 +46,7 @@ pub fn route(trail: &Trail, seq: i64, event: &Value) -> Option<String> {
     if !in_window {
         return None;
     }
-    let region = covered_region(trail, event)?;
+    let region = covered_region(trail.coverage_at(seq), &trail.home_region, event)?;
     selected(trail.selectors_at(seq), event).then(|| region.to_owned())
 }
 
@@ -53,7 +55,7 @@ pub fn route(trail: &Trail, seq: i64, event: &Value) -> Option<String> {
 /// `route(trail, its seq, event).is_some()`.
 pub fn takes_now(trail: &Trail, event: &Value) -> bool {
     trail.status.is_logging
-        && covered_region(trail, event).is_some()
+        && covered_region(trail.coverage(), &trail.home_region, event).is_some()
         && selected(&trail.selectors, event)
 }
 
@@ -113,17 +115,17 @@ pub fn mark_console(view: &mut Value) {
 }
 
 /// The region folder for the event if the trail covers its region.
-fn covered_region<'a>(trail: &Trail, event: &'a Value) -> Option<&'a str> {
+fn covered_region<'a>(coverage: Coverage, home_region: &str, event: &'a Value) -> Option<&'a str> {
     let source = text(event, "eventSource");
     let region = if is_global(source, text(event, "awsRegion")) {
-        if !trail.include_global_service_events {
+        if !coverage.include_global {
             return None;
         }
         "us-east-1"
     } else {
         text(event, "awsRegion")
     };
-    if !trail.is_multi_region_trail && region != trail.home_region {
+    if !coverage.multi_region && region != home_region {
         return None;
     }
     Some(region)
@@ -564,6 +566,7 @@ mod tests {
         t.status.selector_history = vec![cairn_model::trail::SelectorEpoch {
             until_seq: 16,
             selectors: write_only.clone(),
+            coverage: None,
         }];
         let read = mgmt("eu-west-1", "cloudtrail.amazonaws.com", true);
         assert!(
@@ -584,6 +587,7 @@ mod tests {
         t.status.selector_history = vec![cairn_model::trail::SelectorEpoch {
             until_seq: 16,
             selectors: all,
+            coverage: None,
         }];
         let put = object_event("arn:aws:s3:::b/k", false);
         assert!(route(&t, 15, &put).is_none());

@@ -6,7 +6,7 @@
 //! event the selectors in force when it was recorded.
 
 use cairn_model::trail::{
-    AdvancedEventSelector, EventSelector, FieldSelector, InsightSelector, InsightType,
+    AdvancedEventSelector, Coverage, EventSelector, FieldSelector, InsightSelector, InsightType,
     ReadWriteType, SelectorEpoch, Selectors, Trail,
 };
 use cairn_store::{Connection, trails};
@@ -153,16 +153,24 @@ pub fn validate_basic(inputs: &[BasicSelectorInput]) -> ApiResult<Vec<EventSelec
                 )));
             }
         }
+        let include_management_events = input.include_management_events.unwrap_or(true);
+        // A selector that takes neither management nor data events selects nothing: AWS
+        // refuses it (as CloudFormation and the CDK users who met it report).
+        if !include_management_events && data_resources.is_empty() {
+            return Err(invalid(
+                "Invalid combination of parameters in EventSelectors. When includeManagementEvents is false, DataResources must not be empty",
+            ));
+        }
         out.push(EventSelector {
             read_write_type,
-            include_management_events: input.include_management_events.unwrap_or(true),
+            include_management_events,
             data_resources,
             exclude_management_event_sources: input.exclude_management_event_sources.clone(),
         });
     }
     if total_values > 250 {
         return Err(invalid(
-            "A trail can have a maximum of 250 data resources across all event selectors.",
+            "Specify a valid number of DataResources.Values (0 to 250) for all your selectors",
         ));
     }
     Ok(out)
@@ -451,22 +459,31 @@ pub fn put_event_selectors(
     let from_seq = cairn_store::events::next_seq(conn)?;
     let previous = std::mem::replace(&mut trail.selectors, selectors);
     let cursor = cairn_store::delivery::cursor(conn, &trail.arn())?;
-    remember_selectors(&mut trail, previous, from_seq, cursor);
+    let coverage = trail.coverage();
+    remember_routing(&mut trail, previous, coverage, from_seq, cursor);
     trail.has_custom_event_selectors = true;
     trails::put(conn, &trail)?;
     Ok(trail)
 }
 
-/// Keeps `previous` as the selectors of events before `from_seq`, and forgets the epochs
-/// no undelivered event can need: those ending at or before the first seq the trail has
-/// not planned yet (`cursor + 1`, or its first logging window's start without a cursor; a
-/// trail that never logged needs none).
-fn remember_selectors(trail: &mut Trail, previous: Selectors, from_seq: i64, cursor: Option<i64>) {
+/// Keeps `previous` selectors and `coverage` as those of events before `from_seq` (when
+/// either changed), and forgets the epochs no undelivered event can need: those ending at or
+/// before the first seq the trail has not planned yet (`cursor + 1`, or its first logging
+/// window's start without a cursor; a trail that never logged needs none).
+pub(crate) fn remember_routing(
+    trail: &mut Trail,
+    previous: Selectors,
+    coverage: Coverage,
+    from_seq: i64,
+    cursor: Option<i64>,
+) {
+    let changed = previous != trail.selectors || coverage != trail.coverage();
     let history = &mut trail.status.selector_history;
-    if previous != trail.selectors {
+    if changed {
         history.push(SelectorEpoch {
             until_seq: from_seq,
             selectors: previous,
+            coverage: Some(coverage),
         });
     }
     let first_needed = match (cursor, trail.status.windows.first()) {
@@ -654,23 +671,26 @@ mod tests {
         }]);
         let all = t.selectors.clone();
         t.selectors = write_only();
-        remember_selectors(&mut t, all.clone(), 10, None);
+        let c = t.coverage();
+        remember_routing(&mut t, all.clone(), c, 10, None);
         assert_eq!(t.status.selector_history.len(), 1);
         assert_eq!(t.selectors_at(9), &all);
         assert_eq!(t.selectors_at(10), &write_only());
         // A second change while the cursor is at 12: the first epoch (seqs < 10) is done.
         let previous = std::mem::replace(&mut t.selectors, all.clone());
-        remember_selectors(&mut t, previous, 20, Some(12));
+        let c = t.coverage();
+        remember_routing(&mut t, previous, c, 20, Some(12));
         assert_eq!(t.status.selector_history.len(), 1);
         assert_eq!(t.status.selector_history[0].until_seq, 20);
         assert_eq!(t.selectors_at(15), &write_only());
         assert_eq!(t.selectors_at(20), &all);
         // Setting the same selectors again records nothing new.
-        remember_selectors(&mut t, all.clone(), 30, Some(12));
+        remember_routing(&mut t, all.clone(), c, 30, Some(12));
         assert_eq!(t.status.selector_history.len(), 1);
         // A trail that never logged needs no history at all.
         let mut idle = trail(vec![]);
-        remember_selectors(&mut idle, write_only(), 40, None);
+        let c = idle.coverage();
+        remember_routing(&mut idle, write_only(), c, 40, None);
         assert!(idle.status.selector_history.is_empty());
     }
 
@@ -793,5 +813,29 @@ mod tests {
         let e = validate_basic(&[]).unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidEventSelectors);
         assert!(e.message.contains("(1 to 5)"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_basic_selector_without_management_or_data_events_is_refused() {
+        let none = BasicSelectorInput {
+            read_write_type: None,
+            include_management_events: Some(false),
+            data_resources: Vec::new(),
+            exclude_management_event_sources: Vec::new(),
+        };
+        let e = validate_basic(std::slice::from_ref(&none)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidEventSelectors);
+        assert_eq!(
+            e.message,
+            "Invalid combination of parameters in EventSelectors. When includeManagementEvents is false, DataResources must not be empty"
+        );
+        let data = BasicSelectorInput {
+            data_resources: vec![(
+                Some("AWS::S3::Object".to_owned()),
+                vec!["arn:aws:s3:::bucket-one/".to_owned()],
+            )],
+            ..none
+        };
+        assert!(validate_basic(&[data]).is_ok());
     }
 }

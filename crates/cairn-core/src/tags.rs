@@ -6,7 +6,30 @@ use cairn_store::{Connection, trails};
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::{CallContext, validate};
 
+/// Whether `id` is a well-formed ARN of a CloudTrail Lake resource (an event data store, a
+/// channel or a dashboard), which the model lists as taggable; Cairn has none of them.
+fn is_lake_arn(id: &str) -> bool {
+    let parts: Vec<&str> = id.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", partition, "cloudtrail", region, account, resource]
+    if partition.starts_with("aws")
+        && !region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && ["eventdatastore/", "channel/", "dashboard/"].iter().any(|k| {
+            resource.strip_prefix(k).is_some_and(|rest| !rest.is_empty())
+        }))
+}
+
 fn trail_for_resource(conn: &Connection, ctx: &CallContext, resource_id: &str) -> ApiResult<Trail> {
+    let not_found = || {
+        ApiError::new(
+            ErrorKind::ResourceNotFound,
+            format!("Resource not found: {resource_id}"),
+        )
+    };
+    if is_lake_arn(resource_id) {
+        return Err(not_found());
+    }
     let arn = TrailArn::parse(resource_id).ok_or_else(|| {
         ApiError::new(
             ErrorKind::CloudTrailArnInvalid,
@@ -18,12 +41,7 @@ fn trail_for_resource(conn: &Connection, ctx: &CallContext, resource_id: &str) -
     } else {
         None
     };
-    found.ok_or_else(|| {
-        ApiError::new(
-            ErrorKind::ResourceNotFound,
-            format!("Resource not found: {resource_id}"),
-        )
-    })
+    found.ok_or_else(not_found)
 }
 
 fn home_only(ctx: &CallContext, trail: &Trail) -> ApiResult<()> {

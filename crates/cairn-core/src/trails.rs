@@ -413,7 +413,16 @@ pub fn update(
 ) -> ApiResult<Trail> {
     let mut trail = resolve_home(conn, ctx, name_or_arn)?;
     let was_multi = trail.is_multi_region_trail;
+    let coverage = trail.coverage();
     apply_args(ctx, &mut trail, args)?;
+    if trail.coverage() != coverage {
+        // The new regions apply from this call's own event (the next one appended) on; the
+        // events recorded before it keep the coverage they were recorded under.
+        let from_seq = cairn_store::events::next_seq(conn)?;
+        let cursor = cairn_store::delivery::cursor(conn, &trail.arn())?;
+        let selectors = trail.selectors.clone();
+        crate::selectors::remember_routing(&mut trail, selectors, coverage, from_seq, cursor);
+    }
     if trail.is_multi_region_trail && !was_multi {
         let existing = account_trails(conn, ctx.account().as_str())?;
         let others: Vec<Trail> = existing

@@ -312,6 +312,21 @@ pub struct SelectorEpoch {
     pub until_seq: i64,
     /// The selectors in force before it.
     pub selectors: Selectors,
+    /// The regions the trail covered before it (an UpdateTrail of `IsMultiRegionTrail` or
+    /// `IncludeGlobalServiceEvents` ends an epoch too); epochs written before this field
+    /// existed have none and use the trail's current coverage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Coverage>,
+}
+
+/// Which events' regions a trail covers: its `IsMultiRegionTrail` and
+/// `IncludeGlobalServiceEvents`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// Every region, or only the home region.
+    pub multi_region: bool,
+    /// Global services' events (filed as us-east-1).
+    pub include_global: bool,
 }
 
 /// Logging status of a trail (in its home region).
@@ -507,6 +522,24 @@ impl Trail {
             .iter()
             .find(|epoch| seq < epoch.until_seq)
             .map_or(&self.selectors, |epoch| &epoch.selectors)
+    }
+
+    /// The regions the trail covers now.
+    pub fn coverage(&self) -> Coverage {
+        Coverage {
+            multi_region: self.is_multi_region_trail,
+            include_global: self.include_global_service_events,
+        }
+    }
+
+    /// The regions the trail covered when the event with this seq was recorded.
+    pub fn coverage_at(&self, seq: i64) -> Coverage {
+        self.status
+            .selector_history
+            .iter()
+            .find(|epoch| seq < epoch.until_seq)
+            .and_then(|epoch| epoch.coverage)
+            .unwrap_or_else(|| self.coverage())
     }
 
     /// Whether the trail is visible from `region` (its home, or anywhere if multi-region).

@@ -1,7 +1,9 @@
 //! What each CloudTrail operation must be allowed to do (Service Authorization Reference,
 //! spec iam-kms.md §5.1): the action is `cloudtrail:<Operation>`; trail operations are
 //! authorized against the trail's home-region ARN, tag operations against each resource they
-//! name, and the rest against `*`. A trail's tags are its `aws:ResourceTag/<key>` values. CreateTrail/UpdateTrail also need `iam:PassRole` for a
+//! name, CloudTrail Lake operations (which Cairn refuses, after authorizing them) against the
+//! event data stores, channels and dashboards they name (`lake_resources`), and the rest
+//! against `*`. A trail's tags are its `aws:ResourceTag/<key>` values. CreateTrail/UpdateTrail also need `iam:PassRole` for a
 //! CloudWatch Logs role, and CreateTrail `cloudtrail:AddTags` when it tags.
 
 use cairn_core::authz::Permission;
@@ -29,9 +31,15 @@ fn text<'a>(body: &'a Value, member: &str) -> Option<&'a str> {
     body.get(member).and_then(Value::as_str)
 }
 
-fn tag_keys(body: &Value) -> Vec<String> {
+/// A request's tags: `TagsList`, or CreateChannel's `Tags`.
+fn tag_list(body: &Value) -> Option<&Vec<Value>> {
     body.get("TagsList")
+        .or_else(|| body.get("Tags"))
         .and_then(Value::as_array)
+}
+
+fn tag_keys(body: &Value) -> Vec<String> {
+    tag_list(body)
         .map(|tags| {
             tags.iter()
                 .filter_map(|t| t.get("Key").and_then(Value::as_str).map(str::to_owned))
@@ -41,7 +49,7 @@ fn tag_keys(body: &Value) -> Vec<String> {
 }
 
 fn with_request_tags(mut p: Permission, body: &Value) -> Permission {
-    if let Some(tags) = body.get("TagsList").and_then(Value::as_array) {
+    if let Some(tags) = tag_list(body) {
         for t in tags {
             if let (Some(k), Some(v)) = (
                 t.get("Key").and_then(Value::as_str),
@@ -53,6 +61,78 @@ fn with_request_tags(mut p: Permission, body: &Value) -> Permission {
         p = p.with_values("aws:TagKeys", tag_keys(body));
     }
     p
+}
+
+/// The ARN of a Lake resource of `kind` (`eventdatastore`, `channel`, `dashboard`) that a
+/// request names by id or ARN.
+fn lake_arn(ctx: &CallContext, kind: &str, id: &str) -> String {
+    if id.starts_with("arn:") {
+        return id.to_owned();
+    }
+    format!(
+        "arn:aws:cloudtrail:{}:{}:{kind}/{id}",
+        ctx.region,
+        ctx.account()
+    )
+}
+
+/// The event data stores a query statement reads: the names after `FROM` and `JOIN`.
+fn queried_stores(statement: &str) -> Vec<String> {
+    let words: Vec<&str> = statement.split_whitespace().collect();
+    words
+        .windows(2)
+        .filter(|w| w[0].eq_ignore_ascii_case("from") || w[0].eq_ignore_ascii_case("join"))
+        .map(|w| {
+            w[1].trim_matches(|c: char| !(c.is_ascii_alphanumeric() || "-:/_".contains(c)))
+                .to_owned()
+        })
+        .filter(|id| !id.is_empty())
+        .collect()
+}
+
+/// The resources a CloudTrail Lake operation is authorized on (Service Authorization
+/// Reference: `eventdatastore*`, `channel*` or `dashboard*`), or `None` for an operation that
+/// is not Lake's or names none. A resource that does not exist yet is `<kind>/*` (its id is
+/// made on creation), a dashboard's ARN ends with its name.
+fn lake_resources(ctx: &CallContext, op: &str, body: &Value) -> Option<Vec<String>> {
+    let one = |kind: &str, member: &str| text(body, member).map(|id| vec![lake_arn(ctx, kind, id)]);
+    let many = |kind: &str, member: &str| {
+        body.get(member).and_then(Value::as_array).map(|ids| {
+            ids.iter()
+                .filter_map(Value::as_str)
+                .map(|id| lake_arn(ctx, kind, id))
+                .collect::<Vec<_>>()
+        })
+    };
+    let arns = match op {
+        "CreateEventDataStore" => Some(vec![lake_arn(ctx, "eventdatastore", "*")]),
+        "CreateChannel" => Some(vec![lake_arn(ctx, "channel", "*")]),
+        "CreateDashboard" => one("dashboard", "Name"),
+        "GetChannel" | "UpdateChannel" | "DeleteChannel" => one("channel", "Channel"),
+        "GetDashboard" | "UpdateDashboard" | "DeleteDashboard" | "StartDashboardRefresh" => {
+            one("dashboard", "DashboardId")
+        }
+        "GetResourcePolicy" | "PutResourcePolicy" | "DeleteResourcePolicy" => {
+            text(body, "ResourceArn").map(|a| vec![a.to_owned()])
+        }
+        "GenerateQuery" => many("eventdatastore", "EventDataStores"),
+        "StartImport" => many("eventdatastore", "Destinations"),
+        "StartQuery" => text(body, "QueryStatement").map(|q| {
+            queried_stores(q)
+                .iter()
+                .map(|id| lake_arn(ctx, "eventdatastore", id))
+                .collect()
+        }),
+        _ if op.contains("EventDataStore")
+            || op.contains("Federation")
+            || op.contains("Quer")
+            || op.contains("EventConfiguration") =>
+        {
+            one("eventdatastore", "EventDataStore")
+        }
+        _ => None,
+    }?;
+    (!arns.is_empty()).then_some(arns)
 }
 
 /// The permissions `op` needs for request `body`.
@@ -81,6 +161,19 @@ pub fn of(
                     .with("iam:PassedToService", "cloudtrail.amazonaws.com")
                     .with("iam:AssociatedResourceArn", &arn),
             );
+        }
+        return Ok(needed);
+    }
+    if let Some(arns) = lake_resources(ctx, op, body) {
+        let mut needed: Vec<Permission> = arns
+            .iter()
+            .map(|arn| with_request_tags(Permission::new(&action, arn), body))
+            .collect();
+        if op.starts_with("Create") && !tag_keys(body).is_empty() {
+            needed
+                .extend(arns.iter().map(|arn| {
+                    with_request_tags(Permission::new("cloudtrail:AddTags", arn), body)
+                }));
         }
         return Ok(needed);
     }

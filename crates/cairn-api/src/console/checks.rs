@@ -82,8 +82,15 @@ pub fn selectors_error(s: &SelectorForm) -> Option<String> {
     if s.insights_call_rate && !(s.management && s.write) {
         return Some("API call rate Insights events require Write management events.".to_owned());
     }
+    if !super::selectors::logs_anything(&super::selectors::basic(s)) {
+        return Some(NOTHING_LOGGED.to_owned());
+    }
     None
 }
+
+/// Why a form that selects neither management nor data events is refused: CloudTrail
+/// refuses such event selectors (`IncludeManagementEvents` false with no `DataResources`).
+pub const NOTHING_LOGGED: &str = "With Management events and Data events both off, this trail would log no events at all, which CloudTrail refuses. Turn one of them on, or stop logging the trail to record nothing.";
 
 /// Checks of the form alone. `name` says whether the trail name is the form's to check
 /// (the wizard) or fixed (editing a trail); step 2's selectors are checked from `step` 2.
@@ -139,17 +146,19 @@ pub fn local(state: &WizardState, step: u8, name: bool) -> FieldErrors {
             "The S3 buckets list is at most {MAX_SELECTOR_TEXT} characters long."
         ));
     } else if step >= 2 {
-        e.selectors = selectors_error(&state.selectors).or_else(|| {
-            // A new trail that would log nothing is a mistake, as in AWS's wizard; the
-            // editor of an existing trail asks for a confirmation instead.
-            let s = &state.selectors;
-            let nothing =
-                !s.management && !s.s3_data && !s.insights_call_rate && !s.insights_error_rate;
-            (name && nothing).then(|| {
+        // A new trail that would log nothing is a mistake, as in AWS's wizard, said in the
+        // wizard's words before the editor's checks.
+        let s = &state.selectors;
+        let nothing =
+            !s.management && !s.s3_data && !s.insights_call_rate && !s.insights_error_rate;
+        e.selectors = if name && nothing {
+            Some(
                 "Choose at least one event type: management events, data events or Insights events."
-                    .to_owned()
-            })
-        });
+                    .to_owned(),
+            )
+        } else {
+            selectors_error(s)
+        };
     }
     e
 }

@@ -4,7 +4,8 @@
 //! (POST-redirect-GET). What could not be read (selectors, Insights, tags) is shown as
 //! "Unknown" with the reason, never as off or empty; the selector editor is only offered, and
 //! only saves, while the current selectors are known, leaves Insights alone unless it showed
-//! them, and asks for a confirmation before a save that would log no events at all.
+//! them, and refuses a save that would log no events at all (CloudTrail refuses such
+//! selectors).
 
 use axum::response::Response;
 use cairn_console::pages::{
@@ -158,9 +159,8 @@ pub fn list_url(signed: &Signed, done: &str, name: &str) -> String {
     )
 }
 
-/// The selector editor shown again: what was submitted, its error, and whether it asks to
-/// confirm logging nothing.
-type Editor = (SelectorForm, String, bool);
+/// The selector editor shown again: what was submitted, and its error.
+type Editor = (SelectorForm, String);
 
 /// `GET /console/trails/{name}`, or the same page after a failed action.
 pub async fn detail(
@@ -330,10 +330,8 @@ async fn detail_with(
     if let Err(why) = &insights_out {
         shown.insights = format!("Unknown ({why})");
     }
-    let mut confirm_nothing = false;
-    let selectors_error = editor.map(|(form, e, confirm)| {
+    let selectors_error = editor.map(|(form, e)| {
         shown.form = form;
-        confirm_nothing = confirm;
         e
     });
     let page = TrailDetail {
@@ -355,7 +353,6 @@ async fn detail_with(
         selectors_error,
         selectors_unknown: selectors_out.err(),
         insights_unknown: insights_out.err(),
-        confirm_nothing,
         tags: tags
             .as_deref()
             .unwrap_or_default()
@@ -433,9 +430,6 @@ pub fn notice(signed: &Signed, name: &str, query: &Form) -> Option<String> {
     Some(text.to_owned())
 }
 
-/// What the editor says before a save that would log no management or data events.
-pub const NOTHING_LOGGED: &str = "With Management events and Data events both off, this trail would log no events at all. Tick \"Log no management or data events\" to save it anyway.";
-
 /// GetInsightSelectors' output; a trail without Insights (`InsightNotEnabledException`) has
 /// none, which is known, not an error.
 async fn read_insights(caller: &Caller<'_>, trail: &str) -> Result<Value, String> {
@@ -450,18 +444,14 @@ async fn read_insights(caller: &Caller<'_>, trail: &str) -> Result<Value, String
 }
 
 /// `POST /console/trails/{name}/selectors`. Saves only over selectors it can read (a form
-/// built without them would replace them with blanks), asks for `confirm_no_events` before
-/// logging nothing, and calls PutInsightSelectors only when the form showed Insights
+/// built without them would replace them with blanks), refuses one that logs nothing, and calls PutInsightSelectors only when the form showed Insights
 /// (`insights_shown`) and they changed.
 async fn save_selectors(state: &AppState, signed: &Signed, name: &str, f: &Form) -> Response {
     let caller = Caller::new(state, signed);
     let form = selectors::read_form(f);
-    let again = |form: SelectorForm, e: String, confirm: bool| {
-        detail_with(state, signed, name, None, None, Some((form, e, confirm)))
+    let again = |form: SelectorForm, e: String| {
+        detail_with(state, signed, name, None, None, Some((form, e)))
     };
-    if let Some(e) = checks::selectors_error(&form) {
-        return again(form, e, false).await;
-    }
     if let Err(e) = caller
         .cloudtrail("GetEventSelectors", json!({"TrailName": name}))
         .await
@@ -472,10 +462,12 @@ async fn save_selectors(state: &AppState, signed: &Signed, name: &str, f: &Form)
         );
         return detail(state, signed, name, None, Some(why)).await;
     }
-    let event_selectors = selectors::basic(&form);
-    if !selectors::logs_anything(&event_selectors) && !f.checked("confirm_no_events") {
-        return again(form, NOTHING_LOGGED.to_owned(), true).await;
+    // Checked once the current selectors are known, so a form built without them is
+    // refused for that reason first.
+    if let Some(e) = checks::selectors_error(&form) {
+        return again(form, e).await;
     }
+    let event_selectors = selectors::basic(&form);
     let insights = if f.checked("insights_shown") {
         match read_insights(&caller, name).await {
             Ok(current) => {
