@@ -332,3 +332,44 @@ def test_a_change_set_names_its_stack_by_id_too(cairn):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         cfn.describe_change_set(StackName=stack_id, ChangeSetName="add-one", NextToken="junk")
     assert e.value.response["Error"]["Message"] == "junk is not a valid NextToken"
+
+
+def test_a_stack_whose_create_change_set_was_never_run_is_deleted_at_once(cairn):
+    cfn = cairn.client("cloudformation")
+    cfn.create_change_set(StackName="reviewed", ChangeSetName="cs", ChangeSetType="CREATE",
+                          TemplateBody=template({"T": {"Type": "AWS::SNS::Topic"}}))
+    cfn.get_waiter("change_set_create_complete").wait(StackName="reviewed", ChangeSetName="cs",
+                                                      WaiterConfig={"Delay": 1})
+    stack_id = cfn.describe_stacks(StackName="reviewed")["Stacks"][0]["StackId"]
+    assert cfn.describe_stacks(StackName="reviewed")["Stacks"][0]["StackStatus"] == "REVIEW_IN_PROGRESS"
+    cfn.delete_stack(StackName="reviewed")
+    cfn.get_waiter("stack_delete_complete").wait(StackName=stack_id, WaiterConfig={"Delay": 1,
+                                                                                  "MaxAttempts": 5})
+    assert cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == "DELETE_COMPLETE"
+    statuses = [e["ResourceStatus"] for e in cfn.describe_stack_events(StackName=stack_id)["StackEvents"]
+                if e["LogicalResourceId"] == "reviewed"]
+    assert statuses[:2] == ["DELETE_COMPLETE", "DELETE_IN_PROGRESS"]
+    # The name is free again.
+    cfn.create_stack(StackName="reviewed", TemplateBody=template({"T": {"Type": "AWS::SNS::Topic"}}))
+    cfn.get_waiter("stack_create_complete").wait(StackName="reviewed", WaiterConfig={"Delay": 1})
+
+
+def test_one_template_exporting_a_name_twice_fails_and_rolls_back(cairn):
+    cfn = cairn.client("cloudformation")
+    body = json.dumps({
+        "Resources": {"T": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "dup-export"}}},
+        "Outputs": {"A": {"Value": "x", "Export": {"Name": "same"}},
+                    "B": {"Value": "y", "Export": {"Name": "same"}}}})
+    cfn.create_stack(StackName="dup-export", TemplateBody=body)
+    with pytest.raises(Exception):
+        cfn.get_waiter("stack_create_complete").wait(StackName="dup-export",
+                                                     WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    stack = cfn.describe_stacks(StackName="dup-export")["Stacks"][0]
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    reasons = [e.get("ResourceStatusReason", "") for e in
+               cfn.describe_stack_events(StackName="dup-export")["StackEvents"]]
+    assert any("The Outputs section contains duplicate Export names: [same]" in r for r in reasons), reasons
+    topics = [t["TopicArn"] for t in cairn.client("sns").list_topics()["Topics"]]
+    assert not any(t.endswith(":dup-export") for t in topics)
+    assert cfn.list_exports()["Exports"] == [] or all(
+        e["Name"] != "same" for e in cfn.list_exports()["Exports"])

@@ -403,10 +403,24 @@ pub fn delete_stack(
     }
     stack.retain_resources = retain.to_vec();
     stack.client_request_token = token;
+    let never_created = stack.status == "REVIEW_IN_PROGRESS";
     stack.status = "DELETE_IN_PROGRESS".into();
     stack.status_reason = Some("User Initiated".into());
     put_stack(conn, &stack, false)?;
     records::append_event(conn, &stack_event(&stack, ctx.now))?;
+    if never_created {
+        // A stack whose CREATE change set was never executed has no template in force and
+        // no resources: it is deleted now, with its change sets.
+        for cs in cairn_store::cloudformation::change_sets(conn, &stack.stack_id)? {
+            cairn_store::cloudformation::delete_change_set(conn, &cs.change_set_id)?;
+        }
+        stack.status = "DELETE_COMPLETE".into();
+        stack.status_reason = None;
+        stack.change_set_id = None;
+        put_stack(conn, &stack, true)?;
+        records::append_event(conn, &stack_event(&stack, ctx.now))?;
+        return Ok(None);
+    }
     Ok(Some(stack))
 }
 

@@ -399,6 +399,22 @@ impl Run<'_> {
             .iter()
             .filter_map(|o| Some((o.export_name.clone()?, o.value.clone())))
             .collect();
+        // One template exporting a name twice (the names are known only once parameters and
+        // pseudo parameters are resolved) fails as CloudFormation words it.
+        let mut names: Vec<&str> = new.iter().map(|(n, _)| n.as_str()).collect();
+        names.sort_unstable();
+        let mut duplicates: Vec<&str> = names
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0])
+            .collect();
+        duplicates.dedup();
+        if !duplicates.is_empty() {
+            return Ok(Err(format!(
+                "Template format error: The Outputs section contains duplicate Export names: [{}]. Specify a unique name for each export.",
+                duplicates.join(", ")
+            )));
+        }
         let imported = self.imported.lock().map(|v| v.clone()).unwrap_or_default();
         let checked = self
             .engine
