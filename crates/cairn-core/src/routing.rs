@@ -220,13 +220,30 @@ fn basic_selects(s: &EventSelector, event: &Value) -> bool {
 }
 
 /// The values an advanced selector field has for an event (several for resources).
+/// The resource type of a data event whose record names no resource: CloudWatch's metric
+/// calls (PutMetricData, GetMetricData, GetMetricStatistics, ListMetrics) act on metrics,
+/// which have no ARN, and are selected by `resources.type` `AWS::CloudWatch::Metric`.
+fn implicit_resource_type(event: &Value) -> Option<&'static str> {
+    (text(event, "eventCategory") == "Data"
+        && text(event, "eventSource") == "monitoring.amazonaws.com")
+        .then_some("AWS::CloudWatch::Metric")
+}
+
 fn field_values(field: &str, event: &Value) -> Vec<String> {
     match field {
         "readOnly" => vec![read_only(event).to_string()],
-        "resources.type" => resources(event)
-            .iter()
-            .map(|(t, _)| (*t).to_owned())
-            .collect(),
+        "resources.type" => {
+            let mut types: Vec<String> = resources(event)
+                .iter()
+                .map(|(t, _)| (*t).to_owned())
+                .collect();
+            if types.is_empty()
+                && let Some(t) = implicit_resource_type(event)
+            {
+                types.push(t.to_owned());
+            }
+            types
+        }
         "resources.ARN" => resources(event)
             .into_iter()
             .map(|(_, a)| a.into_owned())

@@ -8,7 +8,7 @@ use cairn_model::event::EventResource;
 use cairn_store::Connection;
 use serde_json::{Map, Value, json};
 
-use super::ops::{OpEnv, OpOutput, group_of, out_group};
+use super::ops::{OpEnv, OpOutput, group_of, group_resource, out_group};
 use super::wire::{
     limit, open_event_token, opt_bool, opt_list, opt_str, opt_str_list, opt_time, req_str,
     token_scope,
@@ -25,6 +25,19 @@ fn stream_resource(key: &GroupKey, stream: &str) -> Vec<(EventResource, String)>
         },
         arn,
     )]
+}
+
+/// The log stream (or group) a data-event call names, read from its request alone: the
+/// record of a call that fails (refused, a missing stream, a rejected batch) names it too, so
+/// a trail that selects it takes the failure as it takes the success.
+pub fn named_resources(env: &OpEnv, body: &Value) -> Vec<(EventResource, String)> {
+    let Ok(key) = group_of(env, body) else {
+        return Vec::new();
+    };
+    match opt_str(body, "logStreamName") {
+        Ok(Some(stream)) => stream_resource(&key, &stream),
+        _ => group_resource(&key),
+    }
 }
 
 fn decode_events(body: &Value) -> ApiResult<Vec<InputEvent>> {

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::response::Response;
 use cairn_core::error::ApiResult;
+use cairn_model::event::EventResource;
 use http::HeaderValue;
 use serde_json::Value;
 
@@ -83,7 +84,13 @@ fn request_parameters(name: &str, body: &Value) -> Value {
     b
 }
 
-fn outcome(name: &str, op: &ops::Op, body: &Value, result: &ApiResult<ops::OpOutput>) -> Outcome {
+fn outcome(
+    name: &str,
+    op: &ops::Op,
+    body: &Value,
+    named: Vec<(EventResource, String)>,
+    result: &ApiResult<ops::OpOutput>,
+) -> Outcome {
     let (response_elements, error, resources) = match result {
         Ok(out) => (
             match &out.output {
@@ -99,7 +106,7 @@ fn outcome(name: &str, op: &ops::Op, body: &Value, result: &ApiResult<ops::OpOut
             (
                 Value::Null,
                 Some((wire.code.to_owned(), wire.message)),
-                Vec::new(),
+                named,
             )
         }
     };
@@ -157,6 +164,12 @@ async fn execute(
         ctx: info.ctx.clone(),
         token_key: state.settings.token_key.clone(),
     };
+    // A data event's record names its stream or group even when the call fails.
+    let named = if op.management {
+        Vec::new()
+    } else {
+        events::named_resources(&env, &body)
+    };
     let refusal = crate::model_check::refusal(&info, || {
         let input = crate::model_check::Input::Json {
             body: &body,
@@ -180,7 +193,7 @@ async fn execute(
                 permissions::of(conn, ctx, &name_for_perms, &for_perms)
             }),
             crate::model_check::op_unless(refusal, move |conn| (op.run)(conn, &env, &for_op)),
-            move |result| outcome(&name, &op, &body, result),
+            move |result| outcome(&name, &op, &body, named, result),
         )
         .await?;
     if let Some(query) = executed.pending_query {

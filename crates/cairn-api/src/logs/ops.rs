@@ -247,19 +247,24 @@ pub fn out(output: Value) -> ApiResult<OpOutput> {
     })
 }
 
+/// A log group as a record's resource.
+pub fn group_resource(key: &GroupKey) -> Vec<(EventResource, String)> {
+    vec![(
+        EventResource {
+            arn: key.arn(),
+            account_id: Some(key.account.clone()),
+            resource_type: "AWS::Logs::LogGroup".into(),
+            arn_prefix: None,
+        },
+        key.name.clone(),
+    )]
+}
+
 /// An output naming the log group it acted on.
 pub fn out_group(output: Value, key: &GroupKey) -> ApiResult<OpOutput> {
     Ok(OpOutput {
         output,
-        resources: vec![(
-            EventResource {
-                arn: key.arn(),
-                account_id: Some(key.account.clone()),
-                resource_type: "AWS::Logs::LogGroup".into(),
-                arn_prefix: None,
-            },
-            key.name.clone(),
-        )],
+        resources: group_resource(key),
         pending_query: None,
     })
 }
