@@ -227,11 +227,15 @@ def test_a_copy_of_a_multipart_object_keeps_only_whole_object_checksums(s3):
     upload_id, listed = upload(s3, "copy-full", "CRC32", [PART1, PART2], kind="FULL_OBJECT")
     complete(s3, "copy-full", upload_id, listed)
     for directive in ("COPY", "REPLACE"):
-        # A copy is one part: the composite "<sum>-2" does not describe it.
+        # A copy is one part: the composite "<sum>-2" does not describe it, but the copy
+        # keeps the source's algorithm (CopyObject's `x-amz-checksum-algorithm`: "copied from
+        # the source object"), as a checksum of every byte.
         s3.copy_object(Bucket=BUCKET, Key="copied-composite", MetadataDirective=directive,
                        CopySource={"Bucket": BUCKET, "Key": "copy-composite"})
         head = s3.head_object(Bucket=BUCKET, Key="copied-composite", ChecksumMode="ENABLED")
-        assert "ChecksumSHA256" not in head and head.get("ChecksumType") != "COMPOSITE", head
+        assert head["ChecksumSHA256"] == b64(hashlib.sha256(PART1 + PART2).digest()), head
+        assert head["ChecksumType"] == "FULL_OBJECT"
+        assert "ChecksumCRC64NVME" not in head
         assert "PartsCount" not in s3.head_object(Bucket=BUCKET, Key="copied-composite",
                                                   PartNumber=1)
         # A CRC of every byte still does.
@@ -240,3 +244,23 @@ def test_a_copy_of_a_multipart_object_keeps_only_whole_object_checksums(s3):
         head = s3.head_object(Bucket=BUCKET, Key="copied-full", ChecksumMode="ENABLED")
         assert head["ChecksumCRC32"] == b64(crc32(PART1 + PART2))
         assert head["ChecksumType"] == "FULL_OBJECT"
+
+
+def test_listed_uploads_name_their_checksum_algorithm_and_type(s3, bare):
+    made = {
+        "lmu/sha": s3.create_multipart_upload(Bucket=BUCKET, Key="lmu/sha",
+                                              ChecksumAlgorithm="SHA256"),
+        "lmu/crc": s3.create_multipart_upload(Bucket=BUCKET, Key="lmu/crc",
+                                              ChecksumAlgorithm="CRC32",
+                                              ChecksumType="FULL_OBJECT"),
+        "lmu/none": bare.create_multipart_upload(Bucket=BUCKET, Key="lmu/none"),
+    }
+    listed = {u["Key"]: u for u in
+              s3.list_multipart_uploads(Bucket=BUCKET, Prefix="lmu/")["Uploads"]}
+    assert (listed["lmu/sha"]["ChecksumAlgorithm"], listed["lmu/sha"]["ChecksumType"]) == \
+        ("SHA256", "COMPOSITE")
+    assert (listed["lmu/crc"]["ChecksumAlgorithm"], listed["lmu/crc"]["ChecksumType"]) == \
+        ("CRC32", "FULL_OBJECT")
+    assert "ChecksumAlgorithm" not in listed["lmu/none"]
+    for key, up in made.items():
+        s3.abort_multipart_upload(Bucket=BUCKET, Key=key, UploadId=up["UploadId"])

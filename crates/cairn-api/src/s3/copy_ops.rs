@@ -263,13 +263,24 @@ impl CairnS3 {
         let plain = self
             .source_plaintext(ctx, source, source_file, 0..size, copy_fault)
             .await?;
-        // A copy keeps the source's checksums; from a source without any (or with only a
-        // composite one, which does not describe a single-part copy) S3 computes its default.
+        // A copy keeps the source's checksums. From a source with only a composite one
+        // (which does not describe a single-part copy) the copy gets the same algorithm's
+        // full-object checksum, as CopyObject copies the algorithm; from a source with none,
+        // S3's default.
         let mut declared = super::integrity::Declared::default();
         match algorithm {
             Some(a) => declared.request(a),
             None if source.meta.copied_checksums().is_empty() => {
-                declared.request(super::object_ops::DEFAULT_CHECKSUM)
+                let composite = source
+                    .meta
+                    .checksum_algorithm
+                    .clone()
+                    .or_else(|| source.meta.checksums.keys().next().cloned());
+                declared.request(
+                    composite
+                        .as_deref()
+                        .unwrap_or(super::object_ops::DEFAULT_CHECKSUM),
+                )
             }
             None => {}
         }

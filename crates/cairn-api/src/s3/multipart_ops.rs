@@ -701,14 +701,20 @@ impl CairnS3 {
                 listing
                     .uploads
                     .into_iter()
-                    .map(|u| MultipartUpload {
-                        initiated: Some(timestamp(u.initiated)),
-                        key: Some(enc(u.key)),
-                        upload_id: Some(u.upload_id),
-                        initiator: owner.id.as_deref().map(initiator),
-                        owner: Some(owner.clone()),
-                        storage_class: Some(StorageClass::from_static(StorageClass::STANDARD)),
-                        ..Default::default()
+                    .map(|u| {
+                        let checksum = UploadChecksum::of(&ObjectMeta::decode(&u.meta));
+                        MultipartUpload {
+                            checksum_algorithm: checksum
+                                .as_ref()
+                                .map(|c| ChecksumAlgorithm::from(c.algorithm.clone())),
+                            checksum_type: checksum.map(|c| ChecksumType::from(c.kind)),
+                            initiated: Some(timestamp(u.initiated)),
+                            key: Some(enc(u.key)),
+                            upload_id: Some(u.upload_id),
+                            initiator: owner.id.as_deref().map(initiator),
+                            owner: Some(owner.clone()),
+                            storage_class: Some(StorageClass::from_static(StorageClass::STANDARD)),
+                        }
                     })
                     .collect(),
             ),

@@ -559,7 +559,12 @@ impl CairnS3 {
             &mut out.metadata,
         );
         out.expires = expires_of(&obj.meta);
-        out.parts_count = obj.meta.parts_count.map(|n| n as i32);
+        // Only for a read of one part (the model: "only returned if you specify partNumber").
+        out.parts_count = obj
+            .meta
+            .parts_count
+            .filter(|_| input.part_number.is_some())
+            .map(|n| n as i32);
         // `x-amz-tagging-count`, when the object has tags the caller may read.
         out.tag_count = Some(obj.meta.tags.len() as i32).filter(|n| *n > 0);
         // Checksums cover the whole object (or a part), so a ranged read carries none (as on
@@ -648,7 +653,12 @@ impl CairnS3 {
             &mut out.metadata,
         );
         out.expires = expires_of(&obj.meta);
-        out.parts_count = obj.meta.parts_count.map(|n| n as i32);
+        // Only for a read of one part (the model: "only returned if you specify partNumber").
+        out.parts_count = obj
+            .meta
+            .parts_count
+            .filter(|_| input.part_number.is_some())
+            .map(|n| n as i32);
         if checksum_mode_enabled(input.checksum_mode.as_ref()) {
             set_checksums!(
                 out,
