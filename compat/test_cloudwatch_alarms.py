@@ -170,3 +170,28 @@ def test_a_high_resolution_alarm_notifies_on_the_real_clock(subscriber):
         assert cw.describe_alarms(AlarmNames=["fast"])["MetricAlarms"][0]["StateValue"] == "ALARM"
     finally:
         server.stop()
+
+
+def test_related_alarms_of_a_metric_alarm_are_none_and_entity_metrics_are_stored(cairn):
+    """DescribeAlarms' ChildrenOfAlarmName/ParentsOfAlarmName list only the alarms a composite
+    alarm's rule links (Cairn has no composite alarms: none), and allow no other filter;
+    PutMetricData's EntityMetricData is stored as plain metric data."""
+    cw = cairn.client("cloudwatch")
+    for name in ("rel-a", "rel-b"):
+        cw.put_metric_alarm(AlarmName=name, MetricName="m", Namespace="rel", Statistic="Sum",
+                            Period=60, EvaluationPeriods=1, Threshold=1,
+                            ComparisonOperator="GreaterThanThreshold")
+    for member in ("ChildrenOfAlarmName", "ParentsOfAlarmName"):
+        out = cw.describe_alarms(**{member: "rel-a"}, MaxRecords=10)
+        assert out["MetricAlarms"] == [] and out["CompositeAlarms"] == [], member
+        with pytest.raises(cw.exceptions.InvalidParameterCombinationException):
+            cw.describe_alarms(**{member: "rel-a"}, StateValue="OK")
+    assert len(cw.describe_alarms(AlarmNamePrefix="rel-")["MetricAlarms"]) == 2
+    cw.delete_alarms(AlarmNames=["rel-a", "rel-b"])
+
+    cw.put_metric_data(Namespace="ent", StrictEntityValidation=False, EntityMetricData=[{
+        "Entity": {"KeyAttributes": {"Type": "Service", "Name": "svc", "Environment": "test"}},
+        "MetricData": [{"MetricName": "latency", "Value": 3.0}]}],
+        MetricData=[{"MetricName": "plain", "Value": 1.0}])
+    names = sorted(m["MetricName"] for m in cw.list_metrics(Namespace="ent")["Metrics"])
+    assert names == ["latency", "plain"]

@@ -156,6 +156,30 @@ pub fn describe_alarms(
     key: &TokenKey,
     v: &Value,
 ) -> ApiResult<Done> {
+    // The alarms a composite alarm's rule names, or the composite alarms that name one:
+    // Cairn has no composite alarms, so there are none. AWS allows no other filter beside
+    // them (MaxRecords and NextToken only).
+    let related = ["ChildrenOfAlarmName", "ParentsOfAlarmName"];
+    if let Some(asked) = related.iter().find(|m| v.get(**m).is_some_and(|x| !x.is_null())) {
+        let others = v.as_object().is_some_and(|m| {
+            m.iter().any(|(k, x)| {
+                !x.is_null() && k != asked && !matches!(k.as_str(), "MaxRecords" | "NextToken")
+            })
+        });
+        if others {
+            return Err(cairn_core::ApiError::new(
+                cairn_core::ErrorKind::CwInvalidParameterCombination,
+                format!(
+                    "With {asked}, no other parameter may be given but MaxRecords and NextToken."
+                ),
+            ));
+        }
+        page_size(v)?;
+        return Ok(Done::with(members(vec![
+            ("CompositeAlarms", Some(Out::L(vec![]))),
+            ("MetricAlarms", Some(Out::L(vec![]))),
+        ])));
+    }
     let names = str_list(v, "AlarmNames")?;
     if names.len() > 100 {
         return Err(invalid(

@@ -38,7 +38,14 @@ fn numbers(v: &Value, member: &str) -> ApiResult<Vec<f64>> {
 pub fn put_metric_data(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
     let namespace = req_str(v, "Namespace")?;
     let mut data = Vec::new();
-    for d in opt_list(v, "MetricData")? {
+    // Metrics given under an entity (`EntityMetricData`) are stored as any other: Cairn keeps
+    // no entity associations (the model: with `StrictEntityValidation` off, an entity that
+    // does not validate still lets its metric data in).
+    let mut given: Vec<&Value> = opt_list(v, "MetricData")?.iter().collect();
+    for entity in opt_list(v, "EntityMetricData")? {
+        given.extend(opt_list(entity, "MetricData")?);
+    }
+    for d in given {
         let stats = match d.get("StatisticValues") {
             None | Some(Value::Null) => None,
             Some(s) => Some(StatSet {
@@ -59,9 +66,6 @@ pub fn put_metric_data(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResul
             unit: opt_str(d, "Unit")?,
             storage_resolution: opt_i64(d, "StorageResolution")?,
         });
-    }
-    if !opt_list(v, "EntityMetricData")?.is_empty() {
-        return Err(invalid("EntityMetricData is not supported by Cairn."));
     }
     metrics_api::put_metric_data(c, ctx, &namespace, &data)?;
     Ok(Done::empty())
