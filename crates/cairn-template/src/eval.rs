@@ -8,7 +8,10 @@ use base64::Engine;
 use serde_json::{Map, Value};
 
 use crate::error::{TemplateError, TemplateResult};
-use crate::functions::{SubPart, call, check_supported, cidr, sub_args, sub_parts};
+use crate::functions::{
+    SubPart, call, check_supported, cidr, find_in_map_error, join_error, select_error, split_error,
+    sub_args, sub_parts,
+};
 use crate::model::{Output, Resource, Template};
 
 /// The pseudo parameters of a stack.
@@ -68,18 +71,6 @@ fn stringify(v: &Value, what: &str) -> TemplateResult<String> {
             "{what} must resolve to a string"
         ))),
     }
-}
-
-fn join_error() -> TemplateError {
-    TemplateError::template(
-        "every Fn::Join object requires two parameters, (1) a string delimiter and (2) a list of strings to be joined or a function that returns a list of strings (such as Fn::GetAZs) to be joined.",
-    )
-}
-
-fn split_error() -> TemplateError {
-    TemplateError::template(
-        "every Fn::Split object requires two parameters, (1) a string delimiter and (2) a string to be split or a function that returns a string to be split.",
-    )
 }
 
 impl<'t> Evaluator<'t> {
@@ -432,11 +423,7 @@ impl<'t> Evaluator<'t> {
                 )))
             }
             "Fn::Select" => {
-                let bad = || {
-                    TemplateError::template(
-                        "Fn::Select requires a list argument with two elements: an integer index and a list",
-                    )
-                };
+                let bad = select_error;
                 let items = match arg {
                     Value::Array(items) if items.len() == 2 => items,
                     _ => return Err(bad()),
@@ -506,11 +493,7 @@ impl<'t> Evaluator<'t> {
             "Fn::FindInMap" => {
                 let items = match arg {
                     Value::Array(items) if items.len() == 3 => items,
-                    _ => {
-                        return Err(TemplateError::template(
-                            "every Fn::FindInMap object requires three parameters, the map name, map key and the attribute for return value",
-                        ));
-                    }
+                    _ => return Err(find_in_map_error()),
                 };
                 let keys = items
                     .iter()

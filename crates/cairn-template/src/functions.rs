@@ -82,6 +82,98 @@ pub fn check_supported(name: &str) -> TemplateResult<()> {
     }
 }
 
+/// `Fn::Join`'s refusal of arguments it cannot take.
+pub(crate) fn join_error() -> TemplateError {
+    TemplateError::template(
+        "every Fn::Join object requires two parameters, (1) a string delimiter and (2) a list of strings to be joined or a function that returns a list of strings (such as Fn::GetAZs) to be joined.",
+    )
+}
+
+/// `Fn::Split`'s refusal of arguments it cannot take.
+pub(crate) fn split_error() -> TemplateError {
+    TemplateError::template(
+        "every Fn::Split object requires two parameters, (1) a string delimiter and (2) a string to be split or a function that returns a string to be split.",
+    )
+}
+
+/// `Fn::Select`'s refusal of arguments it cannot take.
+pub(crate) fn select_error() -> TemplateError {
+    TemplateError::template(
+        "Fn::Select requires a list argument with two elements: an integer index and a list",
+    )
+}
+
+/// `Fn::FindInMap`'s refusal of arguments it cannot take.
+pub(crate) fn find_in_map_error() -> TemplateError {
+    TemplateError::template(
+        "every Fn::FindInMap object requires three parameters, the map name, map key and the attribute for return value",
+    )
+}
+
+/// Whether `v` is a function call (whose value is known only when it is evaluated).
+fn is_call(v: &Value) -> bool {
+    call(v, true).is_some()
+}
+
+fn text_or_call(v: &Value) -> bool {
+    matches!(v, Value::String(_)) || is_call(v)
+}
+
+fn list_or_call(v: &Value) -> bool {
+    matches!(v, Value::Array(_)) || is_call(v)
+}
+
+/// The shape CloudFormation requires of a function's arguments, checked when a template is
+/// submitted (ValidateTemplate, CreateStack), as AWS does, rather than when the value is
+/// first evaluated inside a stack operation. Only what is literal is judged: an argument
+/// that is itself a function call is checked when it is evaluated.
+pub fn check_shape(name: &str, arg: &Value) -> TemplateResult<()> {
+    let items = arg.as_array().map(Vec::as_slice);
+    let ok = match name {
+        "Fn::Join" => match items {
+            Some([Value::String(_), list]) => list_or_call(list),
+            _ => false,
+        },
+        "Fn::Split" => match items {
+            Some([Value::String(d), text]) => !d.is_empty() && text_or_call(text),
+            _ => false,
+        },
+        "Fn::Select" => match items {
+            Some([index, list]) => {
+                let index_ok = match index {
+                    Value::Number(n) => n.as_u64().is_some(),
+                    Value::String(s) => s.trim().parse::<usize>().is_ok(),
+                    other => is_call(other),
+                };
+                index_ok && list_or_call(list)
+            }
+            _ => false,
+        },
+        "Fn::FindInMap" => match items {
+            Some(keys @ [_, _, _]) => keys
+                .iter()
+                .all(|k| text_or_call(k) || matches!(k, Value::Number(_) | Value::Bool(_))),
+            _ => false,
+        },
+        "Fn::Base64" | "Fn::GetAZs" | "Fn::ImportValue" => text_or_call(arg),
+        "Fn::Cidr" => matches!(items, Some([_, _, _])),
+        _ => true,
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(match name {
+        "Fn::Join" => join_error(),
+        "Fn::Split" => split_error(),
+        "Fn::Select" => select_error(),
+        "Fn::FindInMap" => find_in_map_error(),
+        "Fn::Cidr" => cidr_error(),
+        other => TemplateError::template(format!(
+            "every {other} object requires a string or a function that returns a string as its parameter"
+        )),
+    })
+}
+
 /// One piece of an `Fn::Sub` string.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SubPart {

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::error::{TemplateError, TemplateResult};
-use crate::functions::{SubPart, call, check_supported, sub_args, sub_parts};
+use crate::functions::{SubPart, call, check_shape, check_supported, sub_args, sub_parts};
 use crate::model::Template;
 
 /// Pseudo parameters `Ref` may name.
@@ -46,6 +46,7 @@ pub enum Reference {
 pub fn collect(v: &Value, in_condition: bool, out: &mut Vec<Reference>) -> TemplateResult<()> {
     if let Some((name, arg)) = call(v, in_condition) {
         check_supported(name)?;
+        check_shape(name, arg)?;
         match name {
             "Ref" => {
                 if let Value::String(s) = arg {

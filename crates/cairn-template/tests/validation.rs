@@ -159,3 +159,61 @@ fn the_guides_template_is_valid() {
     let ids: Vec<&str> = t.resources.iter().map(|r| r.logical_id.as_str()).collect();
     assert_eq!(ids.len(), 3);
 }
+
+/// Malformed function arguments are refused when the template is submitted (as
+/// ValidateTemplate and CreateStack refuse them), not when a stack first evaluates them.
+#[test]
+fn malformed_function_arguments_are_refused_at_validation() {
+    let topic = |name: &str| {
+        format!(
+            "Resources:\n  A:\n    Type: AWS::SNS::Topic\n    Properties: {{TopicName: {name}}}\n"
+        )
+    };
+    let refused = [
+        (
+            "{'Fn::Join': [',', 'abc']}",
+            "every Fn::Join object requires two parameters",
+        ),
+        (
+            "{'Fn::Join': [',']}",
+            "every Fn::Join object requires two parameters",
+        ),
+        (
+            "{'Fn::FindInMap': ['M']}",
+            "every Fn::FindInMap object requires three parameters",
+        ),
+        (
+            "{'Fn::Select': ['x', ['a']]}",
+            "Fn::Select requires a list argument with two elements",
+        ),
+        (
+            "{'Fn::Select': [0]}",
+            "Fn::Select requires a list argument with two elements",
+        ),
+        (
+            "{'Fn::Split': ['', 'a,b']}",
+            "every Fn::Split object requires two parameters",
+        ),
+        (
+            "{'Fn::Base64': {a: 1, b: 2}}",
+            "every Fn::Base64 object requires a string",
+        ),
+        ("{'Fn::Cidr': ['10.0.0.0/16', 2]}", "Fn::Cidr requires"),
+    ];
+    for (expr, message) in refused {
+        let e = check(&topic(expr)).unwrap_err();
+        assert!(e.starts_with("Template error: "), "{expr}: {e}");
+        assert!(e.contains(message), "{expr}: {e}");
+    }
+    // What is known only at evaluation is left to it; literal shapes that fit pass.
+    for ok in [
+        "{'Fn::Join': ['-', [a, b]]}",
+        "{'Fn::Join': ['-', {'Fn::Split': [',', 'a,b']}]}",
+        "{'Fn::Select': [1, [a, b]]}",
+        "{'Fn::Select': ['1', {'Fn::GetAZs': ''}]}",
+        "{'Fn::Base64': {'Fn::Sub': 'x'}}",
+        "{'Fn::Select': [{'Ref': 'AWS::AccountId'}, [a]]}",
+    ] {
+        check(&topic(ok)).unwrap_or_else(|e| panic!("{ok}: {e}"));
+    }
+}

@@ -160,7 +160,10 @@ pub fn describe_alarms(
     // Cairn has no composite alarms, so there are none. AWS allows no other filter beside
     // them (MaxRecords and NextToken only).
     let related = ["ChildrenOfAlarmName", "ParentsOfAlarmName"];
-    if let Some(asked) = related.iter().find(|m| v.get(**m).is_some_and(|x| !x.is_null())) {
+    if let Some(asked) = related
+        .iter()
+        .find(|m| v.get(**m).is_some_and(|x| !x.is_null()))
+    {
         let others = v.as_object().is_some_and(|m| {
             m.iter().any(|(k, x)| {
                 !x.is_null() && k != asked && !matches!(k.as_str(), "MaxRecords" | "NextToken")
