@@ -308,3 +308,30 @@ def test_events_of_key_management(server, kms):
     assert describe["readOnly"] is True and describe["responseElements"] is None
     assert describe["requestParameters"] == {"keyId": m["KeyId"]}
     assert describe["resources"] == [{"ARN": m["Arn"], "accountId": ACCOUNT, "type": "AWS::KMS::Key"}]
+
+
+def test_records_of_key_changes_name_the_key_and_the_retired_grant(server, kms):
+    """The KMS developer guide's record examples: DisableKey, EnableKey, Enable/
+    DisableKeyRotation and CreateGrant carry `responseElements.keyId` (the key ARN);
+    RetireGrant names the grant in `additionalEventData.grantId`."""
+    m = new_key(kms, Description="keyed records")
+    kms.disable_key(KeyId=m["KeyId"])
+    kms.enable_key(KeyId=m["KeyId"])
+    kms.enable_key_rotation(KeyId=m["KeyId"])
+    kms.disable_key_rotation(KeyId=m["KeyId"])
+    grant = kms.create_grant(KeyId=m["KeyId"], Operations=["Decrypt"],
+                             GranteePrincipal=f"arn:aws:iam::{ACCOUNT}:root",
+                             RetiringPrincipal=f"arn:aws:iam::{ACCOUNT}:root")
+    kms.retire_grant(GrantToken=grant["GrantToken"])
+    ct = server.client("cloudtrail")
+    records = [json.loads(e["CloudTrailEvent"]) for e in ct.lookup_events(
+        LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": m["Arn"]}],
+        MaxResults=50)["Events"]]
+    by_name = {r["eventName"]: r for r in records}
+    for name in ("DisableKey", "EnableKey", "EnableKeyRotation", "DisableKeyRotation"):
+        assert by_name[name]["responseElements"] == {"keyId": m["Arn"]}, name
+    assert by_name["CreateGrant"]["responseElements"] == {
+        "grantId": grant["GrantId"], "keyId": m["Arn"]}
+    retired = by_name["RetireGrant"]
+    assert retired["additionalEventData"] == {"grantId": grant["GrantId"]}
+    assert grant["GrantToken"] not in json.dumps(retired)

@@ -77,7 +77,7 @@ impl Call for CreateGrant {
         )?;
         Ok(Reply {
             body: json!({"GrantToken": g.token, "GrantId": g.grant_id}),
-            response_elements: json!({"grantId": g.grant_id}),
+            response_elements: json!({"grantId": g.grant_id, "keyId": key.arn}),
             ..Default::default()
         })
     }
@@ -240,9 +240,12 @@ impl Call for RetireGrant {
             return Err(dry_run_error());
         }
         grants::delete(conn, &g)?;
+        // Which grant was retired, as AWS's record says it (the request may name it only by
+        // its token).
         Ok(Reply {
             body: json!({}),
             resources: vec![key.arn],
+            additional: Some(json!({"grantId": g.grant_id})),
             ..Default::default()
         })
     }

@@ -172,7 +172,7 @@ impl Call for KeyAdmin {
                 });
             }
         }
-        Ok(Reply::body(json!({})))
+        Ok(Reply::keyed(&key.arn))
     }
 }
 

@@ -81,6 +81,17 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// An empty answer recorded with `responseElements.keyId`, the key's ARN (the KMS
+    /// developer guide: records of key changes "on or after December 2022 include the key
+    /// ARN of the affected KMS key in the `responseElements.keyId` value").
+    pub fn keyed(key_arn: &str) -> Self {
+        Self {
+            body: serde_json::json!({}),
+            response_elements: serde_json::json!({"keyId": key_arn}),
+            ..Default::default()
+        }
+    }
+
     /// A reply recorded with null `responseElements`.
     pub fn body(body: Value) -> Self {
         Self {

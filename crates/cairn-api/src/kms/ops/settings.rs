@@ -121,7 +121,7 @@ impl Call for OnKey {
             }
             Kind::DisableKeyRotation => {
                 rotation::disable(conn, &key)?;
-                return Ok(Reply::body(json!({})));
+                return Ok(Reply::keyed(&key.arn));
             }
             Kind::GetKeyRotationStatus => {
                 let s = rotation::status(&key)?;
@@ -301,6 +301,6 @@ impl Call for EnableKeyRotation {
     fn run(&self, conn: &Connection, env: &Env) -> ApiResult<Reply> {
         let key = env.target(conn, &self.key_id, false)?.key;
         rotation::enable(conn, &key, self.period, env.ctx.now)?;
-        Ok(Reply::body(json!({})))
+        Ok(Reply::keyed(&key.arn))
     }
 }
