@@ -277,3 +277,44 @@ def test_an_sns_data_selector_records_publish_with_its_topic(cairn):
     assert published[0]["requestParameters"] == {
         "topicArn": picked, "message": hidden, "subject": hidden, "messageAttributes": hidden}
     ct.delete_trail(Name="sns-data")
+
+
+def test_or_and_cidr_filters_resubscribe_and_bad_topic_arns(cairn, endpoint):
+    url, received, _ = endpoint
+    sns = cairn.client("sns")
+    topic = sns.create_topic(Name="or-cidr")["TopicArn"]
+    sub = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url,
+                        ReturnSubscriptionArn=True)["SubscriptionArn"]
+    urllib.request.urlopen(next_of(received, "SubscriptionConfirmation")["SubscribeURL"]).read()
+    # The SNS developer guide's operators: `$or` of two policies, and `cidr` blocks.
+    policy = {"$or": [{"kind": ["alarm"]}, {"source_ip": [{"cidr": "10.0.0.0/24"}]}]}
+    sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="FilterPolicy",
+                                    AttributeValue=json.dumps(policy))
+    attr = lambda k, v: {k: {"DataType": "String", "StringValue": v}}  # noqa: E731
+    for body, attrs in [("by-kind", attr("kind", "alarm")), ("other-kind", attr("kind", "info")),
+                        ("in-block", attr("source_ip", "10.0.0.7")),
+                        ("out-of-block", attr("source_ip", "10.0.1.7")), ("last", attr("kind", "alarm"))]:
+        sns.publish(TopicArn=topic, Message=body, MessageAttributes=attrs)
+    got = [next_of(received, "Notification")["Message"] for _ in range(3)]
+    assert got == ["by-kind", "in-block", "last"]
+
+    # Subscribing again is idempotent only with the same attributes.
+    assert sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url,
+                         ReturnSubscriptionArn=True)["SubscriptionArn"] == sub
+    code, message, status = error_of(sns.subscribe, TopicArn=topic, Protocol="http", Endpoint=url,
+                                     Attributes={"RawMessageDelivery": "true"})
+    assert (code, status) == ("InvalidParameter", 400)
+    assert message == ("Invalid parameter: Attributes Reason: Subscription already exists "
+                       "with different attributes")
+    attrs = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+    assert attrs.get("RawMessageDelivery", "false") == "false"
+
+    # A TopicArn that is no SNS ARN of this region is a parameter mistake, not a missing topic.
+    code, message, status = error_of(sns.publish, TopicArn="garbage", Message="x")
+    assert (code, status) == ("InvalidParameter", 400)
+    assert message == "Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not 1"
+    west = topic.replace("us-east-1", "us-west-2")
+    assert error_of(sns.get_topic_attributes, TopicArn=west)[:2] == (
+        "InvalidParameter", "Invalid parameter: TopicArn")
+    assert error_of(sns.delete_topic, TopicArn="garbage")[0] == "InvalidParameter"
+    assert error_of(sns.publish, TopicArn=topic + "-missing", Message="x")[0] == "NotFound"

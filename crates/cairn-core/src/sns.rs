@@ -161,14 +161,38 @@ pub(crate) fn check_policy(value: &str) -> ApiResult<()> {
         .map_err(|m| invalid(format!("Invalid parameter: Policy Error: {m}")))
 }
 
+/// A `TopicArn` SNS can read: six elements at least, of SNS, in the call's region; else
+/// `InvalidParameter` in SNS's words.
+pub fn check_topic_arn(ctx: &CallContext, arn: &str) -> ApiResult<()> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    if parts.len() < 6 {
+        return Err(ApiError::new(
+            ErrorKind::SnsInvalidParameter,
+            format!(
+                "Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not {}",
+                parts.len()
+            ),
+        ));
+    }
+    if parts[0] != "arn" || parts[2] != "sns" || parts[3] != ctx.region.as_str() {
+        return Err(ApiError::new(
+            ErrorKind::SnsInvalidParameter,
+            "Invalid parameter: TopicArn",
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn owned(conn: &Connection, ctx: &CallContext, arn: &str) -> ApiResult<Topic> {
+    check_topic_arn(ctx, arn)?;
     sns::get_topic(conn, arn)?
         .filter(|t| t.account == ctx.account().as_str())
         .ok_or_else(not_found)
 }
 
-/// DeleteTopic (deleting a missing topic succeeds, like SNS).
+/// DeleteTopic (deleting a missing topic succeeds, like SNS; a malformed ARN does not).
 pub fn delete_topic(conn: &Connection, ctx: &CallContext, arn: &str) -> ApiResult<()> {
+    check_topic_arn(ctx, arn)?;
     if owned(conn, ctx, arn).is_ok() {
         sns::delete_topic(conn, arn)?;
     }
@@ -461,6 +485,21 @@ pub fn subscribe(
         attrs.insert(k.clone(), v.clone().into());
     }
     if let Some(existing) = sns::find_subscription(conn, topic_arn, protocol, endpoint)? {
+        // Subscribing again is idempotent only with the same attributes (as on AWS); the
+        // attributes are never changed this way (SetSubscriptionAttributes does that).
+        let held: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&existing.attributes).unwrap_or_default();
+        let differs = attrs.iter().any(|(k, v)| {
+            let now = held.get(k).and_then(serde_json::Value::as_str);
+            let default = (k == "RawMessageDelivery").then_some("false");
+            now.or(default) != v.as_str()
+        });
+        if differs {
+            return Err(ApiError::new(
+                ErrorKind::SnsInvalidParameter,
+                "Invalid parameter: Attributes Reason: Subscription already exists with different attributes",
+            ));
+        }
         let confirm = !existing.confirmed;
         return Ok(Subscribed {
             subscription: existing,

@@ -1,8 +1,10 @@
 //! SNS subscription filter policies over message attributes (`FilterPolicyScope`
 //! `MessageAttributes`): every key of the policy must match an attribute, and a key matches
 //! when any of its conditions does. Conditions: exact strings and numbers, `prefix`, `suffix`,
-//! `equals-ignore-case`, `anything-but` (values or a prefix), `numeric` ranges and `exists`.
-//! A `String.Array` attribute matches when one of its elements does.
+//! `equals-ignore-case`, `anything-but` (values or a prefix), `numeric` ranges, `exists` and
+//! `cidr` (an IP address attribute within a block). A `String.Array` attribute matches when
+//! one of its elements does. A `$or` key holds a list of policies, of which one must match
+//! (the SNS developer guide, "OR logic").
 
 use serde_json::Value;
 
@@ -24,12 +26,15 @@ enum Condition {
     AnythingButPrefix(String),
     Numeric(Vec<(String, f64)>),
     Exists(bool),
+    Cidr(crate::net::Cidr),
 }
 
 /// A parsed filter policy.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FilterPolicy {
     keys: Vec<(String, Vec<Condition>)>,
+    /// `$or` lists: each needs one of its policies to match.
+    any_of: Vec<Vec<FilterPolicy>>,
 }
 
 /// A message attribute as the filter sees it: its data type and string value.
@@ -58,6 +63,16 @@ fn condition(v: &Value) -> Result<Condition, String> {
                 "prefix" => Ok(Condition::Prefix(text()?)),
                 "suffix" => Ok(Condition::Suffix(text()?)),
                 "equals-ignore-case" => Ok(Condition::IgnoreCase(text()?)),
+                "cidr" => {
+                    let block = text()?;
+                    // A block needs its prefix length (a bare address is not a CIDR).
+                    block
+                        .contains('/')
+                        .then(|| block.parse::<crate::net::Cidr>().ok())
+                        .flatten()
+                        .map(Condition::Cidr)
+                        .ok_or_else(|| format!("Malformed CIDR, one '/' required: {block}"))
+                }
                 "exists" => arg
                     .as_bool()
                     .map(Condition::Exists)
@@ -125,6 +140,13 @@ impl Condition {
                 number && as_num().is_some_and(|x| ops.iter().all(|(o, n)| numeric_ok(o, x, *n)))
             }
             Condition::Exists(_) => true,
+            Condition::Cidr(block) => {
+                !number
+                    && value
+                        .trim()
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| block.contains(ip))
+            }
         }
     }
 }
@@ -134,17 +156,35 @@ impl FilterPolicy {
     pub fn parse(text: &str) -> Result<Self, String> {
         let v: Value =
             serde_json::from_str(text).map_err(|_| "failed to parse JSON.".to_owned())?;
+        let policy = Self::of(&v)?;
+        if policy.combinations() > MAX_COMBINATIONS {
+            return Err("Filter policy is too complex".into());
+        }
+        Ok(policy)
+    }
+
+    fn of(v: &Value) -> Result<Self, String> {
         let Value::Object(m) = v else {
             return Err("Filter policy must be a JSON object".into());
         };
-        if m.len() > MAX_KEYS {
+        if m.keys().filter(|k| *k != "$or").count() > MAX_KEYS {
             return Err(format!(
                 "Filter policy can not have more than {MAX_KEYS} keys"
             ));
         }
-        let mut keys = Vec::new();
+        let (mut keys, mut any_of) = (Vec::new(), Vec::new());
         for (k, v) in m {
-            let conds = match &v {
+            if k == "$or" {
+                let branches = match v {
+                    Value::Array(a) if a.len() >= 2 => {
+                        a.iter().map(Self::of).collect::<Result<Vec<_>, _>>()?
+                    }
+                    _ => return Err("Or operator requires at least two patterns".into()),
+                };
+                any_of.push(branches);
+                continue;
+            }
+            let conds = match v {
                 Value::Array(a) if !a.is_empty() => {
                     a.iter().map(condition).collect::<Result<Vec<_>, _>>()?
                 }
@@ -153,43 +193,58 @@ impl FilterPolicy {
                     return Err(format!("\"{k}\" must be an object or an array"));
                 }
             };
-            keys.push((k, conds));
+            keys.push((k.clone(), conds));
         }
-        let combinations = keys.iter().try_fold(1usize, |n, (_, c)| {
-            n.checked_mul(c.len()).filter(|&n| n <= MAX_COMBINATIONS)
-        });
-        if combinations.is_none() {
-            return Err("Filter policy is too complex".into());
-        }
-        Ok(Self { keys })
+        Ok(Self { keys, any_of })
+    }
+
+    /// How many combinations the policy makes: the product of its keys' value counts, each
+    /// `$or` multiplying by the sum of its branches' (saturating).
+    fn combinations(&self) -> usize {
+        let keys = self
+            .keys
+            .iter()
+            .fold(1usize, |n, (_, c)| n.saturating_mul(c.len()));
+        self.any_of.iter().fold(keys, |n, branches| {
+            n.saturating_mul(
+                branches
+                    .iter()
+                    .fold(0usize, |s, b| s.saturating_add(b.combinations())),
+            )
+        })
     }
 
     /// Whether a message with these attributes passes.
     pub fn matches(&self, attributes: &[Attribute<'_>]) -> bool {
-        self.keys.iter().all(|(key, conds)| {
-            let attr = attributes.iter().find(|a| a.name == key);
-            conds.iter().any(|c| match (c, attr) {
-                (Condition::Exists(want), a) => *want == a.is_some(),
-                (_, None) => false,
-                (c, Some(a)) => {
-                    let base = a.data_type.split('.').next().unwrap_or_default();
-                    if a.data_type.starts_with("String.Array") {
-                        match serde_json::from_str::<Value>(a.value) {
-                            Ok(Value::Array(items)) => items.iter().any(|i| match i {
-                                Value::String(s) => c.matches_value(s, false),
-                                Value::Number(n) => c.matches_value(&n.to_string(), true),
+        let branches_pass = self
+            .any_of
+            .iter()
+            .all(|branches| branches.iter().any(|b| b.matches(attributes)));
+        branches_pass
+            && self.keys.iter().all(|(key, conds)| {
+                let attr = attributes.iter().find(|a| a.name == key);
+                conds.iter().any(|c| match (c, attr) {
+                    (Condition::Exists(want), a) => *want == a.is_some(),
+                    (_, None) => false,
+                    (c, Some(a)) => {
+                        let base = a.data_type.split('.').next().unwrap_or_default();
+                        if a.data_type.starts_with("String.Array") {
+                            match serde_json::from_str::<Value>(a.value) {
+                                Ok(Value::Array(items)) => items.iter().any(|i| match i {
+                                    Value::String(s) => c.matches_value(s, false),
+                                    Value::Number(n) => c.matches_value(&n.to_string(), true),
+                                    _ => false,
+                                }),
                                 _ => false,
-                            }),
-                            _ => false,
+                            }
+                        } else if base == "Binary" {
+                            false
+                        } else {
+                            c.matches_value(a.value, base == "Number")
                         }
-                    } else if base == "Binary" {
-                        false
-                    } else {
-                        c.matches_value(a.value, base == "Number")
                     }
-                }
+                })
             })
-        })
     }
 }
 
@@ -249,6 +304,61 @@ mod tests {
             attr("debug", "String", "1"),
         ];
         assert!(!p.matches(&b));
+    }
+
+    /// The SNS developer guide's `$or` and IP address examples.
+    #[test]
+    fn or_branches_and_cidr_blocks() {
+        let p = FilterPolicy::parse(
+            r#"{"source":["aws.cloudwatch"],"$or":[{"metricName":["CPUUtilization"]},{"namespace":["AWS/EC2"]}]}"#,
+        )
+        .unwrap();
+        let source = attr("source", "String", "aws.cloudwatch");
+        assert!(p.matches(&[
+            source.clone(),
+            attr("metricName", "String", "CPUUtilization")
+        ]));
+        assert!(p.matches(&[source.clone(), attr("namespace", "String", "AWS/EC2")]));
+        assert!(!p.matches(&[source.clone(), attr("namespace", "String", "AWS/S3")]));
+        assert!(!p.matches(&[attr("namespace", "String", "AWS/EC2")]));
+
+        let ip = FilterPolicy::parse(
+            r#"{"source_ip":[{"cidr":"10.0.0.0/24"},{"cidr":"2001:db8::/32"}]}"#,
+        )
+        .unwrap();
+        for (value, hit) in [
+            ("10.0.0.255", true),
+            ("10.0.1.0", false),
+            ("2001:db8::1", true),
+            ("not an ip", false),
+        ] {
+            assert_eq!(
+                ip.matches(&[attr("source_ip", "String", value)]),
+                hit,
+                "{value}"
+            );
+        }
+        for bad in [
+            r#"{"a":[{"cidr":"10.0.0.1"}]}"#,
+            r#"{"a":[{"cidr":"10.0.0.0/33"}]}"#,
+            r#"{"$or":[{"a":["x"]}]}"#,
+            r#"{"$or":{"a":["x"]}}"#,
+        ] {
+            assert!(FilterPolicy::parse(bad).is_err(), "{bad}");
+        }
+        // Each `$or` branch multiplies in: 2 × (100 + 100) combinations is too many.
+        let values = |n: usize| {
+            (0..n)
+                .map(|i| format!("\"v{i}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let big = format!(
+            r#"{{"k":["a","b"],"$or":[{{"x":[{}]}},{{"y":[{}]}}]}}"#,
+            values(100),
+            values(100)
+        );
+        assert!(FilterPolicy::parse(&big).is_err());
     }
 
     #[test]

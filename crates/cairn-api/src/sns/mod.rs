@@ -459,6 +459,7 @@ pub(crate) async fn call_internal(
                         "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter",
                     ));
                 }
+                sns::check_topic_arn(&ctx, &topic)?;
                 let p = publish::accept(c, &account, &topic, &publish_input, now_ms)?;
                 Ok(Done {
                     xml: format!("<MessageId>{}</MessageId>", p.message_id),
@@ -467,6 +468,7 @@ pub(crate) async fn call_internal(
                 })
             }
             "PublishBatch" => {
+                sns::check_topic_arn(&ctx, &topic)?;
                 let results = publish::accept_batch(c, &account, &topic, &batch, now_ms)?;
                 let (xml, publications) = render::batch(results);
                 Ok(Done {
