@@ -175,3 +175,44 @@ def test_records_never_carry_plaintext_or_ciphertext(server, kms, key):
     # KMS's Decrypt record always names the algorithm, even when the request did not.
     assert by_name["Decrypt"]["requestParameters"] == {
         "encryptionContext": {"k": "v"}, "encryptionAlgorithm": "SYMMETRIC_DEFAULT"}
+
+
+def test_data_key_pairs_are_usable_and_their_private_key_decrypts(server, kms, key):
+    """GenerateDataKeyPair(WithoutPlaintext): a real key pair (the public key as X.509 DER,
+    the private key as PKCS#8 DER), the private key sealed under the symmetric key with the
+    encryption context; neither key reaches the record."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, padding
+
+    key = key["KeyId"]
+    context = {"purpose": "pairs"}
+    for spec in ("RSA_2048", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_SECG_P256K1",
+                 "ECC_NIST_EDWARDS25519"):
+        out = kms.generate_data_key_pair(KeyId=key, KeyPairSpec=spec, EncryptionContext=context)
+        assert out["KeyPairSpec"] == spec and out["KeyId"].endswith(key)
+        private = serialization.load_der_private_key(out["PrivateKeyPlaintext"], password=None)
+        public = serialization.load_der_public_key(out["PublicKey"])
+        message = b"signed by a data key pair"
+        if spec.startswith("RSA"):
+            sig = private.sign(message, padding.PKCS1v15(), hashes.SHA256())
+            public.verify(sig, message, padding.PKCS1v15(), hashes.SHA256())
+        elif spec == "ECC_NIST_EDWARDS25519":
+            public.verify(private.sign(message), message)
+        else:
+            sig = private.sign(message, ec.ECDSA(hashes.SHA256()))
+            public.verify(sig, message, ec.ECDSA(hashes.SHA256()))
+        opened = kms.decrypt(CiphertextBlob=out["PrivateKeyCiphertextBlob"], EncryptionContext=context)
+        assert opened["Plaintext"] == out["PrivateKeyPlaintext"], spec
+    bare = kms.generate_data_key_pair_without_plaintext(KeyId=key, KeyPairSpec="ECC_NIST_P256")
+    assert "PrivateKeyPlaintext" not in bare
+    assert kms.decrypt(CiphertextBlob=bare["PrivateKeyCiphertextBlob"])["Plaintext"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        kms.generate_data_key_pair(KeyId=key, KeyPairSpec="SM2")
+    assert e.value.response["Error"]["Code"] == "UnsupportedOperationException"
+
+    records = [json.loads(e["CloudTrailEvent"]) for e in server.client("cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "GenerateDataKeyPair"}])["Events"]]
+    assert records and all(r["readOnly"] is True and r["responseElements"] is None for r in records)
+    assert {r["requestParameters"]["keyPairSpec"] for r in records} >= {"RSA_2048", "ECC_NIST_P256"}
+    assert all(r["requestParameters"]["encryptionContext"] == context
+               for r in records if "errorCode" not in r)

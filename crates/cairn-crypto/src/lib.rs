@@ -16,6 +16,7 @@
 
 pub mod blob;
 pub mod frames;
+pub mod key_pairs;
 mod master;
 mod secret;
 

@@ -224,6 +224,28 @@ pub fn generate_data_key(
     Ok((data_key, sealed))
 }
 
+/// GenerateDataKeyPair: a fresh key pair of `spec`, with its private key (PKCS#8) sealed
+/// under `key` as a data key is.
+pub fn generate_data_key_pair(
+    conn: &Connection,
+    master: &MasterKey,
+    key: &Key,
+    spec: &str,
+    context: &EncryptionContext,
+) -> ApiResult<(cairn_crypto::key_pairs::DataKeyPair, Sealed)> {
+    check_usable(key)?;
+    let pair = cairn_crypto::key_pairs::generate(spec)
+        .map_err(super::material_fault)?
+        .ok_or_else(|| {
+            err(
+                ErrorKind::UnsupportedOperation,
+                format!("KeyPairSpec {spec} is not supported by Cairn (AWS offers it in China Regions only)."),
+            )
+        })?;
+    let sealed = seal(conn, master, key, pair.private_pkcs8.expose(), context)?;
+    Ok((pair, sealed))
+}
+
 /// The key a ciphertext names, in `scope`: a blob that is not Cairn's is
 /// `InvalidCiphertextException`; one naming a key this account and region do not have is
 /// `AccessDeniedException` with AWS's text.

@@ -14,12 +14,12 @@ use crate::kms::input;
 use crate::kms::shapes::b64;
 use crate::wire::{opt_i64, opt_str};
 
-fn material(id: &str) -> Option<Value> {
+pub(super) fn material(id: &str) -> Option<Value> {
     Some(json!({"keyMaterialId": id}))
 }
 
 /// The permission of a cryptographic operation on `key`, which a grant for `op` may give.
-fn crypto_permission(
+pub(super) fn crypto_permission(
     conn: &Connection,
     env: &Env,
     key: &Key,
@@ -140,7 +140,7 @@ pub(super) fn decrypt(b: &Value) -> ApiResult<Box<dyn Call>> {
     }))
 }
 
-fn recipient_unsupported() -> ApiError {
+pub(super) fn recipient_unsupported() -> ApiError {
     ApiError::new(
         ErrorKind::UnsupportedOperation,
         "Recipient (attested enclaves) is not supported by Cairn.",

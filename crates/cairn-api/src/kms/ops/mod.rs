@@ -6,6 +6,7 @@
 mod aliases;
 mod crypto;
 mod grants;
+mod key_pairs;
 mod keys;
 mod settings;
 
@@ -288,6 +289,10 @@ fn served(name: &str) -> Option<Parse> {
         "ReEncrypt" => crypto::re_encrypt,
         "GenerateDataKey" => crypto::generate_data_key,
         "GenerateDataKeyWithoutPlaintext" => crypto::generate_data_key_without_plaintext,
+        "GenerateDataKeyPair" => key_pairs::generate_data_key_pair,
+        "GenerateDataKeyPairWithoutPlaintext" => {
+            key_pairs::generate_data_key_pair_without_plaintext
+        }
         "GenerateRandom" => crypto::generate_random,
         "CreateGrant" => grants::create_grant,
         "ListGrants" => grants::list_grants,
