@@ -373,3 +373,19 @@ def test_one_template_exporting_a_name_twice_fails_and_rolls_back(cairn):
     assert not any(t.endswith(":dup-export") for t in topics)
     assert cfn.list_exports()["Exports"] == [] or all(
         e["Name"] != "same" for e in cfn.list_exports()["Exports"])
+
+
+def test_the_description_alone_is_no_update_and_is_bounded(cairn):
+    cfn = cairn.client("cloudformation")
+    body = lambda d: json.dumps({"Description": d,  # noqa: E731
+                                 "Resources": {"T": {"Type": "AWS::SNS::Topic"}}})
+    cfn.create_stack(StackName="described", TemplateBody=body("first"))
+    cfn.get_waiter("stack_create_complete").wait(StackName="described", WaiterConfig={"Delay": 1})
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cfn.update_stack(StackName="described", TemplateBody=body("second"))
+    assert e.value.response["Error"]["Message"] == "No updates are to be performed."
+    assert cfn.describe_stacks(StackName="described")["Stacks"][0]["Description"] == "first"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cfn.validate_template(TemplateBody=body("d" * 1025))
+    assert e.value.response["Error"]["Message"] == \
+        "Template format error: 'Description' length is greater than 1024."

@@ -27,6 +27,21 @@ pub use params::{Given, ParamType, Parameter};
 pub use parse::{MAX_BODY_BYTES, is_json, parse_body};
 pub use refs::{Catalog, validate};
 
+/// Whether two template bodies say the same apart from their `Description`, which
+/// CloudFormation does not update by itself ("You can't update the Description section by
+/// itself": such an update has nothing to perform).
+pub fn same_but_description(a: &str, b: &str) -> bool {
+    let strip = |body: &str| {
+        parse_body(body).ok().map(|mut v| {
+            if let Some(m) = v.as_object_mut() {
+                m.remove("Description");
+            }
+            v
+        })
+    };
+    a == b || strip(a).is_some_and(|x| Some(x) == strip(b))
+}
+
 /// Parses and shape-checks a template body.
 pub fn parse(body: &str) -> TemplateResult<Template> {
     Template::parse(body)

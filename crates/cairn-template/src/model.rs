@@ -203,6 +203,13 @@ impl Template {
         }
         let description = match top.get("Description") {
             None => None,
+            // The template's description is at most 1,024 bytes (the user guide's
+            // "Description" section).
+            Some(Value::String(s)) if s.len() > 1024 => {
+                return Err(TemplateError::format(
+                    "'Description' length is greater than 1024.",
+                ));
+            }
             Some(Value::String(s)) => Some(s.clone()),
             Some(_) => {
                 return Err(TemplateError::format(

@@ -40,6 +40,13 @@ fn messages() {
             "Template format error: At least one Resources member must be defined.",
         ),
         (
+            &format!(
+                "Description: {}\nResources:\n  A: {{Type: AWS::SNS::Topic}}\n",
+                "d".repeat(1025)
+            ),
+            "Template format error: 'Description' length is greater than 1024.",
+        ),
+        (
             "Resources: {}\n",
             "Template format error: At least one Resources member must be defined.",
         ),

@@ -166,8 +166,7 @@ pub fn create_change_set(
         && changes.is_empty()
         && prepared.parameters == stack.parameters
         && same_tags
-        && cairn_template::parse_body(&body).ok()
-            == cairn_template::parse_body(&stack.template_body).ok();
+        && cairn_template::same_but_description(&body, &stack.template_body);
     if change_set_type == "CREATE" && stack.status == "REVIEW_IN_PROGRESS" {
         put_stack(conn, &stack, false)?;
         if records::change_sets(conn, &stack.stack_id)?.is_empty() {

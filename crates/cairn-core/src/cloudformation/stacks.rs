@@ -324,9 +324,7 @@ pub fn update_stack(
         pseudo_of(ctx, &stack.name, &stack.stack_id, &notifications),
         input.resource_types.as_deref(),
     )?;
-    let same_template = body == stack.template_body
-        || cairn_template::parse_body(&body).ok()
-            == cairn_template::parse_body(&stack.template_body).ok();
+    let same_template = cairn_template::same_but_description(&body, &stack.template_body);
     let same_tags = input
         .tags
         .as_ref()
