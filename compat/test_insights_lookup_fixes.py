@@ -199,3 +199,31 @@ def test_insight_events_have_no_empty_access_key_or_username(server):
     mgmt = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName",
                                                "AttributeValue": "AddTags"}])["Events"]
     assert mgmt and all(e["AccessKeyId"] == ACCESS_KEY and e["Username"] == "root" for e in mgmt)
+
+
+def test_metric_data_is_lookup_events_permission_and_a_named_trail_needs_list_insights_data(server):
+    """ListInsightsMetricData without TrailName is authorized as cloudtrail:LookupEvents; with
+    TrailName it also needs cloudtrail:ListInsightsData on the trail (the API reference)."""
+    _, arn = make_trail(server, "metrics-perm")
+    iam = server.client("iam")
+
+    def analyst(name, actions):
+        iam.create_user(UserName=name)
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        return server.client_with(key["AccessKeyId"], key["SecretAccessKey"], "cloudtrail")
+
+    lookup_only = analyst("metrics-lookup", ["cloudtrail:LookupEvents"])
+    lookup_only.list_insights_metric_data(**SERIES)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        lookup_only.list_insights_metric_data(**SERIES, TrailName=arn)
+    assert err(e)[0] == "AccessDeniedException"
+    assert "cloudtrail:ListInsightsData" in e.value.response["Error"]["Message"]
+    both = analyst("metrics-both", ["cloudtrail:LookupEvents", "cloudtrail:ListInsightsData"])
+    both.list_insights_metric_data(**SERIES, TrailName=arn)
+    old_name = analyst("metrics-old", ["cloudtrail:ListInsightsMetricData"])
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        old_name.list_insights_metric_data(**SERIES)
+    assert "cloudtrail:LookupEvents" in e.value.response["Error"]["Message"]

@@ -156,3 +156,26 @@ def test_tags_of_lake_resources_are_not_found_not_invalid(cairn):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         ct.list_tags(ResourceIdList=["arn:aws:cloudtrail:us-east-1:123456789012:widget/x"])
     assert e.value.response["Error"]["Code"] == "CloudTrailARNInvalidException"
+
+
+def test_unserved_operations_are_checked_against_the_model_first(cairn):
+    """A call Cairn does not carry out is still a call of AWS's model: a missing required
+    member or a member of the wrong type is refused as for a served call, before the
+    refusal that says Cairn does not carry it out."""
+    ct, kms = cairn.client("cloudtrail"), cairn.client("kms")
+
+    def raw(service, target, body):
+        creds = Credentials(ACCESS_KEY, SECRET)
+        prefix = {"cloudtrail": "CloudTrail_20131101", "kms": "TrentService"}[service]
+        req = AWSRequest(method="POST", url=cairn.endpoint, data=json.dumps(body), headers={
+            "X-Amz-Target": f"{prefix}.{target}", "Content-Type": "application/x-amz-json-1.1"})
+        SigV4Auth(creds, service, "us-east-1").add_auth(req)
+        r = requests.post(cairn.endpoint, data=req.body, headers=dict(req.headers))
+        return r.status_code, r.json().get("__type", "").split("#")[-1]
+
+    assert raw("cloudtrail", "GetEventDataStore", {}) == (400, "ValidationException")
+    assert raw("cloudtrail", "GetEventDataStore", {"EventDataStore": 5})[1] in (
+        "SerializationException", "ValidationException")
+    assert raw("cloudtrail", "GetEventDataStore", {"EventDataStore": "abc"}) == (
+        400, "UnsupportedOperationException")
+    assert raw("kms", "DeriveSharedSecret", {"KeyId": "k"}) == (400, "ValidationException")

@@ -229,11 +229,8 @@ async fn execute(
             body: &body,
             typed: true,
         };
-        match ops::is_served(&op_name) {
-            true => crate::model_check::check_presence("cloudtrail", &op_name, input)
-                .map_err(|p| p.into_error(cairn_core::ErrorKind::Validation)),
-            false => Ok(()),
-        }
+        crate::model_check::check_presence("cloudtrail", &op_name, input)
+            .map_err(|p| p.into_error(cairn_core::ErrorKind::Validation))
     });
     let body = Arc::new(body);
     let (body_for_op, body_for_perms) = (body.clone(), body.clone());

@@ -144,11 +144,6 @@ pub fn find(name: &str) -> Option<Op> {
     })
 }
 
-/// Whether Cairn carries out an operation (the others answer `UnsupportedOperationException`).
-pub fn is_served(name: &str) -> bool {
-    served(name).is_some()
-}
-
 fn served(name: &str) -> Option<OpFn> {
     Some(match name {
         "CreateTrail" => create_trail,

@@ -21,8 +21,7 @@ fn trail_member(op: &str) -> Option<&'static str> {
         | "GetEventSelectors"
         | "PutInsightSelectors"
         | "GetInsightSelectors"
-        | "ListInsightsData"
-        | "ListInsightsMetricData" => "TrailName",
+        | "ListInsightsData" => "TrailName",
         _ => return None,
     })
 }
@@ -161,6 +160,16 @@ pub fn of(
                     .with("iam:PassedToService", "cloudtrail.amazonaws.com")
                     .with("iam:AssociatedResourceArn", &arn),
             );
+        }
+        return Ok(needed);
+    }
+    // ListInsightsMetricData is LookupEvents' permission; naming a trail also needs
+    // `cloudtrail:ListInsightsData` on it (the API reference).
+    if op == "ListInsightsMetricData" {
+        let mut needed = vec![Permission::any("cloudtrail:LookupEvents")];
+        if let Some(name) = text(body, "TrailName").filter(|n| !n.is_empty()) {
+            let arn = trails::arn_for_authz(conn, ctx, name)?;
+            needed.push(Permission::new("cloudtrail:ListInsightsData", arn));
         }
         return Ok(needed);
     }

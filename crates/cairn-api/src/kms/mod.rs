@@ -306,11 +306,8 @@ async fn execute(
             body: &body,
             typed: true,
         };
-        match ops::is_served(&name) {
-            true => crate::model_check::check("kms", &name, input)
-                .map_err(|p| p.into_error(cairn_core::ErrorKind::Validation)),
-            false => Ok(()),
-        }
+        crate::model_check::check("kms", &name, input)
+            .map_err(|p| p.into_error(cairn_core::ErrorKind::Validation))
     });
     // A refused request fails where a request KMS cannot parse does: before authorization,
     // recorded.

@@ -175,11 +175,8 @@ async fn execute(
             body: &body,
             typed: true,
         };
-        match ops::is_served(&name) {
-            true => crate::model_check::check("logs", &name, input)
-                .map_err(|p| p.into_error(cairn_core::ErrorKind::InvalidParameter)),
-            false => Ok(()),
-        }
+        crate::model_check::check("logs", &name, input)
+            .map_err(|p| p.into_error(cairn_core::ErrorKind::InvalidParameter))
     });
     let body = Arc::new(body);
     let (for_op, for_perms) = (body.clone(), body.clone());

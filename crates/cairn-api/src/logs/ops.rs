@@ -195,11 +195,6 @@ pub fn find(name: &str) -> Option<Op> {
     })
 }
 
-/// Whether Cairn carries out an operation (the others answer `UnsupportedOperationException`).
-pub fn is_served(name: &str) -> bool {
-    served(name).is_some()
-}
-
 fn served(name: &str) -> Option<OpFn> {
     use super::{events as ev, filters as fl};
     Some(match name {

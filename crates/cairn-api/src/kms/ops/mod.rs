@@ -254,11 +254,6 @@ pub fn find(name: &str) -> Option<Op> {
     })
 }
 
-/// Whether Cairn carries out an operation (the others answer `UnsupportedOperationException`).
-pub fn is_served(name: &str) -> bool {
-    served(name).is_some()
-}
-
 fn served(name: &str) -> Option<Parse> {
     Some(match name {
         "CreateKey" => keys::create_key,
