@@ -9,6 +9,7 @@
 //! whatever region signed the request. A successful change drops the credential cache at once,
 //! so a deactivated key stops authenticating on the next request.
 
+mod absent;
 mod account;
 mod attached;
 mod condition_keys;
@@ -88,6 +89,8 @@ pub(crate) enum Target {
     New(&'static str, Option<String>, String),
     /// An ARN as given.
     Arn(String),
+    /// The user owning an access key (`*` when there is none).
+    KeyOwner(String),
 }
 
 type Run = Box<dyn FnOnce(&Connection, &CallContext) -> ApiResult<Reply> + Send>;
@@ -132,6 +135,11 @@ fn resource(conn: &Connection, ctx: &CallContext, target: &Target) -> ApiResult<
     Ok(match target {
         Target::Any => "*".to_owned(),
         Target::Arn(a) => a.clone(),
+        Target::KeyOwner(key) => cairn_store::iam::keys::get_access_key_meta(conn, key)?
+            .and_then(|k| users::get_user_by_id(conn, &k.user_id).transpose())
+            .transpose()?
+            .filter(|u| u.account == account)
+            .map_or_else(|| "*".to_owned(), |u| cairn_core::iam::user_arn(&u)),
         Target::New(kind, path, name) => {
             cairn_core::iam::arn(account, kind, path.as_deref().unwrap_or("/"), name)
         }
@@ -161,6 +169,7 @@ fn find_call(action: &str, p: &Input) -> Option<Call> {
         .or_else(|| details::call(action, p))
         .or_else(|| simulate::call(action, p))
         .or_else(|| account::call(action, p))
+        .or_else(|| absent::call(action, p))
 }
 
 /// Answers one IAM request.

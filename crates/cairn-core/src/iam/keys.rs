@@ -169,3 +169,66 @@ pub fn delete_access_key(
     cairn_store::console::delete_for_key(conn, &key.access_key_id)?;
     Ok(())
 }
+
+/// When and where a key was last used, from the event log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LastUsed {
+    /// The key's user.
+    pub user_name: String,
+    /// Epoch seconds, service name (`s3`, `iam`, …) and region of the newest recorded call
+    /// signed with the key; `None` when none is recorded.
+    pub last: Option<(i64, String, String)>,
+}
+
+/// GetAccessKeyLastUsed: the newest call recorded with the key, in any region (what the event
+/// log keeps: 90 days, and data events only when a trail selects them). A key of another
+/// account, or none, is `NoSuchEntity`.
+pub fn last_used(conn: &Connection, ctx: &CallContext, access_key_id: &str) -> ApiResult<LastUsed> {
+    use cairn_store::events::{LookupFilter, LookupQuery, lookup};
+    validate::length(access_key_id, "accessKeyId", 16, 128)?;
+    let missing = || {
+        err(
+            ErrorKind::NoSuchEntity,
+            format!("The Access Key with id {access_key_id} cannot be found."),
+        )
+    };
+    let key = keys::get_access_key_meta(conn, access_key_id)?.ok_or_else(missing)?;
+    let user = users::get_user_by_id(conn, &key.user_id)?
+        .filter(|u| u.account == ctx.account().as_str())
+        .ok_or_else(missing)?;
+    let filter = LookupFilter::AccessKeyId(access_key_id.to_owned());
+    let mut newest: Option<(i64, i64, String, String)> = None;
+    for region in cairn_model::KNOWN_REGIONS {
+        for category in ["Management", "Data"] {
+            let found = lookup(
+                conn,
+                &LookupQuery {
+                    account: &user.account,
+                    region,
+                    category,
+                    filter: &filter,
+                    start: 0,
+                    end: i64::MAX,
+                    after: None,
+                    limit: 1,
+                },
+            )?;
+            if let Some(e) = found.into_iter().next()
+                && newest
+                    .as_ref()
+                    .is_none_or(|n| (e.event_time, e.seq) > (n.0, n.1))
+            {
+                let service = e
+                    .event_source
+                    .strip_suffix(".amazonaws.com")
+                    .unwrap_or(&e.event_source)
+                    .to_owned();
+                newest = Some((e.event_time, e.seq, service, (*region).to_owned()));
+            }
+        }
+    }
+    Ok(LastUsed {
+        user_name: user.name,
+        last: newest.map(|(t, _, s, r)| (t, s, r)),
+    })
+}
