@@ -1,7 +1,9 @@
 """IAM calls about credentials Cairn keeps no record of answer as AWS answers an account
 without them (empty lists; NoSuchEntity for a login profile or a password policy), so tools
 that inventory an account or clean a user up before deleting it work; GetAccessKeyLastUsed
-reads the newest recorded call signed with the key."""
+reads the newest recorded call signed with the key; UpdateUser and UpdateGroup rename."""
+
+import json
 
 import pytest
 from botocore.exceptions import ClientError
@@ -48,3 +50,37 @@ def test_access_key_last_used_is_the_newest_recorded_call(cairn):
     assert (used["ServiceName"], used["Region"]) == ("sns", "eu-west-1")
     assert "LastUsedDate" in used
     assert code(iam.get_access_key_last_used, AccessKeyId="AKIA0000000000000000")[0] == "NoSuchEntity"
+
+
+def test_users_and_groups_are_renamed_keeping_what_they_have(cairn):
+    iam = cairn.client("iam")
+    iam.create_user(UserName="bob")
+    iam.create_group(GroupName="ops")
+    iam.add_user_to_group(UserName="bob", GroupName="ops")
+    iam.put_user_policy(UserName="bob", PolicyName="self", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iam:UpdateUser",
+             "Resource": "arn:aws:iam::123456789012:user/bob"},
+            {"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="bob")["AccessKey"]
+    bob = lambda svc: cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], svc)  # noqa: E731
+    # Allowed on bob but not on robert: a rename needs both.
+    with pytest.raises(ClientError) as e:
+        bob("iam").update_user(UserName="bob", NewUserName="robert")
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    assert "user/robert" in e.value.response["Error"]["Message"]
+    iam.create_user(UserName="Robert")
+    assert code(iam.update_user, UserName="bob", NewUserName="robert") == (
+        "EntityAlreadyExists", "User with name robert already exists.")
+    iam.delete_user(UserName="Robert")
+    iam.update_user(UserName="bob", NewUserName="robert", NewPath="/team/")
+    user = iam.get_user(UserName="robert")["User"]
+    assert user["Arn"] == "arn:aws:iam::123456789012:user/team/robert"
+    assert code(iam.get_user, UserName="bob")[0] == "NoSuchEntity"
+    # The key, the group and the inline policy came along.
+    assert bob("sts").get_caller_identity()["Arn"] == user["Arn"]
+    assert [u["UserName"] for u in iam.get_group(GroupName="ops")["Users"]] == ["robert"]
+    assert iam.list_user_policies(UserName="robert")["PolicyNames"] == ["self"]
+    iam.update_group(GroupName="ops", NewGroupName="operations")
+    assert iam.list_groups_for_user(UserName="robert")["Groups"][0]["GroupName"] == "operations"
+    assert code(iam.update_group, GroupName="ops", NewGroupName="x")[0] == "NoSuchEntity"

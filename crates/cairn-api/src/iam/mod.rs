@@ -19,6 +19,7 @@ pub mod input;
 mod keys;
 mod policies;
 mod record_errors;
+mod renames;
 mod roles;
 mod simulate;
 mod users;
@@ -91,6 +92,13 @@ pub(crate) enum Target {
     Arn(String),
     /// The user owning an access key (`*` when there is none).
     KeyOwner(String),
+    /// A user or group as it is and as a rename makes it (both are authorized).
+    Renamed {
+        kind: &'static str,
+        name: String,
+        new_name: Option<String>,
+        new_path: Option<String>,
+    },
 }
 
 type Run = Box<dyn FnOnce(&Connection, &CallContext) -> ApiResult<Reply> + Send>;
@@ -128,6 +136,35 @@ impl Call {
     }
 }
 
+/// The ARNs a target names: one, or two for a rename.
+fn resources(conn: &Connection, ctx: &CallContext, target: &Target) -> ApiResult<Vec<String>> {
+    let Target::Renamed {
+        kind,
+        name,
+        new_name,
+        new_path,
+    } = target
+    else {
+        return Ok(vec![resource(conn, ctx, target)?]);
+    };
+    let old = resource(conn, ctx, &Target::Entity(kind, Some(name.clone())))?;
+    let account = ctx.account().as_str();
+    let stored_path = match *kind {
+        "user" => cairn_store::iam::users::get_user(conn, account, name)?.map(|u| u.path),
+        _ => cairn_store::iam::groups::get_group(conn, account, name)?.map(|g| g.path),
+    };
+    let path = new_path
+        .clone()
+        .or(stored_path)
+        .unwrap_or_else(|| "/".to_owned());
+    let new = cairn_core::iam::arn(account, kind, &path, new_name.as_deref().unwrap_or(name));
+    Ok(if new == old {
+        vec![old]
+    } else {
+        vec![old, new]
+    })
+}
+
 /// The ARN a target names (existing entities with their stored path).
 fn resource(conn: &Connection, ctx: &CallContext, target: &Target) -> ApiResult<String> {
     use cairn_store::iam::{groups, roles, users};
@@ -147,6 +184,9 @@ fn resource(conn: &Connection, ctx: &CallContext, target: &Target) -> ApiResult<
             Principal::IamUser { .. } if *kind == "user" => ctx.principal.arn(),
             _ => "*".to_owned(),
         },
+        Target::Renamed { kind, name, .. } => {
+            return resource(conn, ctx, &Target::Entity(kind, Some(name.clone())));
+        }
         Target::Entity(kind, Some(name)) => {
             let path = match *kind {
                 "user" => users::get_user(conn, account, name)?.map(|u| (u.path, u.name)),
@@ -170,6 +210,7 @@ fn find_call(action: &str, p: &Input) -> Option<Call> {
         .or_else(|| simulate::call(action, p))
         .or_else(|| account::call(action, p))
         .or_else(|| absent::call(action, p))
+        .or_else(|| renames::call(action, p))
 }
 
 /// Answers one IAM request.
@@ -272,14 +313,13 @@ pub(crate) async fn call_internal(
                 message,
             ));
         }
-        let arn = resource(conn, ctx, &target)?;
-        let p = Permission::new(iam_action, &arn);
-        Ok(vec![condition_keys::with_request_keys(
-            conn,
-            p,
-            &keyed_input,
-            &arn,
-        )?])
+        resources(conn, ctx, &target)?
+            .into_iter()
+            .map(|arn| {
+                let p = Permission::new(&iam_action, &arn);
+                condition_keys::with_request_keys(conn, p, &keyed_input, &arn)
+            })
+            .collect()
     };
     let describe =
         move |r: &ApiResult<Reply>| outcome(event_name, read_only, &request_parameters, r);

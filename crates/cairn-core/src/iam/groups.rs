@@ -159,3 +159,37 @@ pub fn delete_group(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResu
     groups::delete_group(conn, &g.group_id)?;
     Ok(())
 }
+
+/// UpdateGroup: a new name and/or path for a group, which keeps its id, members and
+/// policies.
+pub fn update_group(
+    conn: &Connection,
+    ctx: &CallContext,
+    name: &str,
+    new_name: Option<&str>,
+    new_path: Option<&str>,
+) -> ApiResult<()> {
+    let group = find_group(conn, ctx, name)?;
+    if let Some(n) = new_name {
+        validate::name(n, "newGroupName", 128)?;
+    }
+    if let Some(p) = new_path {
+        validate::path(p, "newPath")?;
+    }
+    let target = new_name.unwrap_or(&group.name);
+    if let Some(other) = groups::get_group(conn, ctx.account().as_str(), target)?
+        && other.group_id != group.group_id
+    {
+        return Err(err(
+            ErrorKind::EntityAlreadyExists,
+            format!("Group with name {target} already exists."),
+        ));
+    }
+    groups::rename_group(
+        conn,
+        &group.group_id,
+        target,
+        new_path.unwrap_or(&group.path),
+    )?;
+    Ok(())
+}

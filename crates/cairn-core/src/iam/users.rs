@@ -253,3 +253,32 @@ pub fn delete_user_boundary(conn: &Connection, ctx: &CallContext, name: &str) ->
     users::set_user_boundary(conn, &user.user_id, None)?;
     Ok(())
 }
+
+/// UpdateUser: a new name and/or path for a user, who keeps its id, keys, groups and
+/// policies (IAM's "Renaming an IAM user").
+pub fn update_user(
+    conn: &Connection,
+    ctx: &CallContext,
+    name: &str,
+    new_name: Option<&str>,
+    new_path: Option<&str>,
+) -> ApiResult<()> {
+    let user = find_user(conn, ctx, name)?;
+    if let Some(n) = new_name {
+        validate::name(n, "newUserName", 64)?;
+    }
+    if let Some(p) = new_path {
+        validate::path(p, "newPath")?;
+    }
+    let target = new_name.unwrap_or(&user.name);
+    if let Some(other) = users::get_user(conn, ctx.account().as_str(), target)?
+        && other.user_id != user.user_id
+    {
+        return Err(err(
+            ErrorKind::EntityAlreadyExists,
+            format!("User with name {target} already exists."),
+        ));
+    }
+    users::rename_user(conn, &user.user_id, target, new_path.unwrap_or(&user.path))?;
+    Ok(())
+}

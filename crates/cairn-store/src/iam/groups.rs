@@ -80,6 +80,25 @@ pub fn count_groups(conn: &Connection, account: &str) -> StoreResult<i64> {
         .query_row([account], |r| r.get(0))?)
 }
 
+/// Renames a group and sets its path (UpdateGroup); its id, members and policies stay. The
+/// caller has checked that no other group has the name (in any case).
+pub fn rename_group(
+    conn: &Connection,
+    group_id: &str,
+    name: &str,
+    path: &str,
+) -> StoreResult<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE iam_groups SET name = ?2, name_key = ?3, path = ?4 WHERE group_id = ?1",
+        )?
+        .execute(params![group_id, name, name_key(name), path])?;
+    if n > 0 {
+        bump_generation(conn)?;
+    }
+    Ok(n > 0)
+}
+
 /// Deletes a group row (the caller has checked for members and policies).
 pub fn delete_group(conn: &Connection, group_id: &str) -> StoreResult<()> {
     conn.prepare_cached("DELETE FROM iam_groups WHERE group_id = ?1")?

@@ -94,6 +94,20 @@ impl std::fmt::Debug for Session {
 /// `ExpiredToken` answers, short enough to keep the table small).
 const PRUNE_AFTER_SECS: f64 = 86_400.0;
 
+/// Names a renamed user or group anew in the sessions it holds (UpdateUser).
+pub fn rename_subject(
+    conn: &Connection,
+    subject_id: &str,
+    name: &str,
+    path: &str,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "UPDATE sts_sessions SET subject_name = ?2, subject_path = ?3 WHERE subject_id = ?1",
+    )?
+    .execute(params![subject_id, name, path])?;
+    Ok(())
+}
+
 /// Stores a new session (sealing its secret) and prunes long-expired ones.
 pub fn insert_session(conn: &Connection, s: &Session) -> StoreResult<()> {
     let sealed =

@@ -101,6 +101,22 @@ pub fn delete_user(conn: &Connection, user_id: &str) -> StoreResult<()> {
     bump_generation(conn)
 }
 
+/// Renames a user and sets its path (UpdateUser); its id, keys, groups and policies stay. The
+/// sessions it holds name it anew. The caller has checked that no other user has the name (in
+/// any case).
+pub fn rename_user(conn: &Connection, user_id: &str, name: &str, path: &str) -> StoreResult<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE iam_users SET name = ?2, name_key = ?3, path = ?4 WHERE user_id = ?1",
+        )?
+        .execute(params![user_id, name, name_key(name), path])?;
+    if n > 0 {
+        super::sessions::rename_subject(conn, user_id, name, path)?;
+        bump_generation(conn)?;
+    }
+    Ok(n > 0)
+}
+
 /// Sets or clears a user's permissions boundary.
 pub fn set_user_boundary(
     conn: &Connection,
