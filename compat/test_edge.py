@@ -100,3 +100,25 @@ def test_an_oversized_unsigned_form_post_is_answered_in_the_query_protocol(cairn
     text = e.value.read().decode()
     assert text.startswith("<ErrorResponse") or "<ErrorResponse" in text, text
     assert "<Code>RequestEntityTooLargeException</Code>" in text
+
+
+def test_a_body_over_the_limit_is_read_before_its_refusal(cairn):
+    """A client still sending a body over the limit when the server refused it got a reset
+    connection (EPIPE: the JS SDK's PutLogEvents of 20 MB) instead of the 413; the body is now
+    read and discarded first, so the client reads the refusal."""
+    import socket
+    from urllib.parse import urlparse
+    u = urlparse(cairn.endpoint)
+    body = b"{" + b" " * (20 << 20) + b"}"
+    head = (f"POST / HTTP/1.1\r\nHost: {u.netloc}\r\nContent-Type: application/x-amz-json-1.1\r\n"
+            f"X-Amz-Target: Logs_20140328.PutLogEvents\r\nContent-Length: {len(body)}\r\n\r\n")
+    with socket.create_connection((u.hostname, u.port), timeout=30) as s:
+        s.sendall(head.encode())
+        s.sendall(body)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]

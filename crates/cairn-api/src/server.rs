@@ -275,6 +275,53 @@ fn too_large(max: usize, early: Early, request_id: &str) -> Response {
     early.render(&err, request_id)
 }
 
+/// The longest refused body read to its end before the refusal is answered: a client still
+/// sending when the server answers and closes gets a reset connection (EPIPE) instead of the
+/// answer, so a body up to this size is read and discarded first ("lingering close"); a larger
+/// one is answered at once and its connection closed.
+fn discard_cap(max: usize) -> usize {
+    max.saturating_mul(4).max(64 << 20)
+}
+
+/// The refusal of a body over the limit, whose `Content-Length` said so: the body is read and
+/// discarded first when it is not too large to (see [`discard_cap`]), within the body-rate
+/// floor that ends dribbled bodies.
+async fn refuse_declared(
+    body: Body,
+    declared: usize,
+    max: usize,
+    early: Early,
+    request_id: &str,
+) -> Response {
+    use http_body_util::BodyExt;
+    let cap = discard_cap(max);
+    let mut drained = false;
+    if declared <= cap {
+        let mut body = body;
+        let mut seen = 0usize;
+        drained = loop {
+            match body.frame().await {
+                None => break true,
+                Some(Ok(frame)) => {
+                    seen += frame.data_ref().map_or(0, |d| d.len());
+                    if seen > cap {
+                        break false;
+                    }
+                }
+                Some(Err(_)) => break false,
+            }
+        };
+    }
+    let mut resp = too_large(max, early, request_id);
+    if !drained {
+        resp.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+    }
+    resp
+}
+
 /// A body that stopped arriving at a usable rate ([`crate::body_rate`]): S3's `RequestTimeout`
 /// wording, in the request's protocol.
 fn too_slow(early: Early, request_id: &str) -> Response {
@@ -366,6 +413,14 @@ fn sandbox_content(headers: &mut http::HeaderMap) {
 #[derive(Clone, Debug)]
 pub struct AccessNote(pub String);
 
+/// A request's `Content-Length`, when it gives one.
+fn declared_length(headers: &http::HeaderMap) -> Option<usize> {
+    headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+}
+
 async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response {
     let headers: Vec<(String, String)> = req
         .headers()
@@ -427,6 +482,10 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
             protocol: Protocol::Query,
             cbor: false,
         };
+        if let Some(n) = declared_length(&parts.headers).filter(|n| *n > max) {
+            let rid = crate::request_ids::uuid_request_id();
+            return refuse_declared(body, n, max, early, &rid).await;
+        }
         let body = match axum::body::to_bytes(body, max).await {
             Ok(b) => b,
             Err(e) if is_too_slow(&e) => {
@@ -484,13 +543,8 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
     };
     let (parts, body) = req.into_parts();
     let max = state.settings.max_body_bytes;
-    let declared_len = parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared_len.is_some_and(|n| n > max) {
-        return too_large(max, early, &request_id);
+    if let Some(n) = declared_length(&parts.headers).filter(|n| *n > max) {
+        return refuse_declared(body, n, max, early, &request_id).await;
     }
     let body = match axum::body::to_bytes(body, max).await {
         Ok(b) => b,
