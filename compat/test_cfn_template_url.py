@@ -171,3 +171,21 @@ def test_the_template_is_read_with_the_callers_own_permissions(setup):
         "small%20template", "small template").replace(" ", "%20"))
     cfn.get_waiter("stack_create_complete").wait(StackName="allowed-read",
                                                  WaiterConfig={"Delay": 1})
+
+
+def test_a_call_cloudformation_denies_reads_no_template(setup):
+    cairn = setup
+    iam = cairn.client("iam")
+    iam.create_user(UserName="reader-only")
+    iam.put_user_policy(UserName="reader-only", PolicyName="read", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="reader-only")["AccessKey"]
+    cfn = cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], "cloudformation")
+    with pytest.raises(ClientError) as e:
+        cfn.create_stack(StackName="not-allowed",
+                         TemplateURL=f"{cairn.endpoint}/{BUCKET}/dir/small%20template.json")
+    assert err(e) == ("AccessDenied", 403)
+    reads = [r for r in cairn.records("Data") if r["eventName"] == "GetObject"
+             and r["userIdentity"].get("userName") == "reader-only"]
+    assert reads == []

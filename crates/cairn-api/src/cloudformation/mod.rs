@@ -490,6 +490,37 @@ fn recorded_parameters(params: &Params, template: Option<&str>) -> Value {
     rp
 }
 
+/// What a CloudFormation call must be allowed: `cloudformation:<Action>` on the stack (its
+/// live id, or `stack/<name>/*`), with CloudFormation's condition keys (the service role, the
+/// `ResourceTypes` the call declares, and the tags it sets), and `iam:PassRole` for a role.
+fn permissions_of(
+    input: &Input,
+    action: &str,
+    conn: &Connection,
+    ctx: &CallContext,
+) -> ApiResult<Vec<Permission>> {
+    let resource = match input.opt("StackName") {
+        Some(name) => stack_arn(conn, ctx, &name)?,
+        None => "*".to_owned(),
+    };
+    let mut own = Permission::new(format!("cloudformation:{action}"), resource);
+    if let Some(role) = input.opt("RoleARN") {
+        own = own.with("cloudformation:RoleArn", role);
+    }
+    let types = input.list("ResourceTypes");
+    if !types.is_empty() {
+        own = own.with_values("cloudformation:ResourceTypes", types);
+    }
+    if let Ok(Some(tags)) = input::tags(input) {
+        own = own.with_request_tags(&tags);
+    }
+    let mut needed = vec![own];
+    if let Some(role) = input.opt("RoleARN") {
+        needed.push(Permission::new("iam:PassRole", role));
+    }
+    Ok(needed)
+}
+
 /// Answers one CloudFormation request.
 pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let rid = req.request_id.clone();
@@ -525,7 +556,22 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let fetched: Option<ApiResult<String>> = match params.get("TemplateURL") {
         Some(_) if params.get("TemplateBody").is_some() => Some(Ok(String::new())),
         Some(url) if TAKES_TEMPLATE.contains(&action.as_str()) => {
-            Some(template_url::fetch(&state.s3_objects, &info, url).await)
+            // CloudFormation reads the template only for a call it authorizes: a denied call
+            // reads nothing (the gate then denies and records it).
+            let (i, a, ctx) = (Input::new(&params), action.clone(), info.ctx.clone());
+            let needed = state
+                .store
+                .read(move |c| Ok(permissions_of(&i, &a, c, &ctx)))
+                .await;
+            let allowed = match needed {
+                Ok(Ok(p)) => state.gate.check(&info.ctx, p).await.is_ok(),
+                _ => false,
+            };
+            if allowed {
+                Some(template_url::fetch(&state.s3_objects, &info, url).await)
+            } else {
+                None
+            }
         }
         _ => None,
     };
@@ -537,29 +583,8 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let (perm_input, perm_action) = (input.clone(), action.clone());
     let template = fetched.as_ref().and_then(|f| f.as_ref().ok());
     let request_parameters = recorded_parameters(&params, template.map(String::as_str));
-    let permissions = move |conn: &Connection, ctx: &CallContext| -> ApiResult<Vec<Permission>> {
-        let resource = match perm_input.opt("StackName") {
-            Some(name) => stack_arn(conn, ctx, &name)?,
-            None => "*".to_owned(),
-        };
-        // CloudFormation's keys (user guide, "Condition keys for CloudFormation"): the service
-        // role, the `ResourceTypes` the call declares, and the tags it sets.
-        let mut own = Permission::new(format!("cloudformation:{perm_action}"), resource);
-        if let Some(role) = perm_input.opt("RoleARN") {
-            own = own.with("cloudformation:RoleArn", role);
-        }
-        let types = perm_input.list("ResourceTypes");
-        if !types.is_empty() {
-            own = own.with_values("cloudformation:ResourceTypes", types);
-        }
-        if let Ok(Some(tags)) = input::tags(&perm_input) {
-            own = own.with_request_tags(&tags);
-        }
-        let mut needed = vec![own];
-        if let Some(role) = perm_input.opt("RoleARN") {
-            needed.push(Permission::new("iam:PassRole", role));
-        }
-        Ok(needed)
+    let permissions = move |conn: &Connection, ctx: &CallContext| {
+        permissions_of(&perm_input, &perm_action, conn, ctx)
     };
     let describe = move |r: &ApiResult<Reply>| Outcome {
         event_source: "cloudformation.amazonaws.com",
