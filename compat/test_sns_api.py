@@ -318,3 +318,30 @@ def test_or_and_cidr_filters_resubscribe_and_bad_topic_arns(cairn, endpoint):
         "InvalidParameter", "Invalid parameter: TopicArn")
     assert error_of(sns.delete_topic, TopicArn="garbage")[0] == "InvalidParameter"
     assert error_of(sns.publish, TopicArn=topic + "-missing", Message="x")[0] == "NotFound"
+
+
+def test_an_unsubscribe_confirmation_link_restores_the_subscription(cairn, endpoint):
+    """SNS's UnsubscribeConfirmation: "To cancel this operation and restore the subscription,
+    visit the SubscribeURL included in this message" (its Token works with
+    ConfirmSubscription too)."""
+    url, received, _ = endpoint
+    sns = cairn.client("sns")
+    topic = sns.create_topic(Name="restorable")["TopicArn"]
+    sub = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url,
+                        Attributes={"RawMessageDelivery": "true"},
+                        ReturnSubscriptionArn=True)["SubscriptionArn"]
+    urllib.request.urlopen(next_of(received, "SubscriptionConfirmation")["SubscribeURL"]).read()
+    sns.unsubscribe(SubscriptionArn=sub)
+    gone = next_of(received, "UnsubscribeConfirmation")
+    assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+    body = urllib.request.urlopen(gone["SubscribeURL"]).read().decode()
+    assert "<SubscriptionArn>" in body
+    subs = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert [(s["Endpoint"], s["SubscriptionArn"] != "PendingConfirmation") for s in subs] == [(url, True)]
+    restored = subs[0]["SubscriptionArn"]
+    attrs = sns.get_subscription_attributes(SubscriptionArn=restored)["Attributes"]
+    assert attrs["RawMessageDelivery"] == "true"
+    # The token again names the same subscription; a token of another topic does not.
+    assert sns.confirm_subscription(TopicArn=topic, Token=gone["Token"])["SubscriptionArn"] == restored
+    other = sns.create_topic(Name="restorable-other")["TopicArn"]
+    assert error_of(sns.confirm_subscription, TopicArn=other, Token=gone["Token"])[0] == "InvalidParameter"

@@ -702,14 +702,29 @@ pub fn unsubscribe_by_link(conn: &Connection, subscription_arn: &str) -> ApiResu
 /// ConfirmSubscription (token-authorised, like SNS); returns the subscription's ARN.
 /// `authenticate_on_unsubscribe` (a signed call's `AuthenticateOnUnsubscribe=true`) makes
 /// later unsubscribes require authentication.
+/// A token no subscription holds may be an UnsubscribeConfirmation's, which restores its
+/// subscription ([`crate::sns_resubscribe`]; `now` in epoch seconds, `fresh` its new id and
+/// token).
 pub fn confirm(
     conn: &Connection,
     topic_arn: &str,
     token: &str,
     authenticate_on_unsubscribe: bool,
+    now: i64,
+    fresh: &crate::sns_resubscribe::Fresh<'_>,
 ) -> ApiResult<String> {
-    sns::confirm(conn, topic_arn, token, authenticate_on_unsubscribe)?
-        .ok_or_else(|| invalid("Invalid parameter: Token"))
+    if let Some(arn) = sns::confirm(conn, topic_arn, token, authenticate_on_unsubscribe)? {
+        return Ok(arn);
+    }
+    crate::sns_resubscribe::restore(
+        conn,
+        topic_arn,
+        token,
+        authenticate_on_unsubscribe,
+        now,
+        fresh,
+    )?
+    .ok_or_else(|| invalid("Invalid parameter: Token"))
 }
 
 /// Whether the topic exists and its policy lets `cloudtrail.amazonaws.com` publish.

@@ -78,16 +78,27 @@ pub(super) async fn confirm_by_token(
         resources: Vec::new(),
         additional_event_data: None,
     };
+    let secs = now.timestamp();
     let op = move |c: &cairn_store::Connection| -> ApiResult<Done> {
         if unsubscribing {
-            let sub = sns::unsubscribe_by_link(c, &subscription)?;
+            let mut sub = sns::unsubscribe_by_link(c, &subscription)?;
+            // The UnsubscribeConfirmation's link restores the subscription.
+            sub.token = cairn_core::sns_resubscribe::token(c, &sub, secs)?;
             let version = topic_version(c, &sub.topic_arn)?;
             Ok(Done {
                 confirmation: Some((sub, version, true)),
                 ..Default::default()
             })
         } else {
-            sns::confirm(c, &topic, &token, false).map(|arn| Done {
+            let (id, fresh_token) = (
+                uuid::Uuid::new_v4().to_string(),
+                hex::encode(rand::random::<[u8; 32]>()),
+            );
+            let fresh = cairn_core::sns_resubscribe::Fresh {
+                id: &id,
+                token: &fresh_token,
+            };
+            sns::confirm(c, &topic, &token, false, secs, &fresh).map(|arn| Done {
                 confirmed: Some(arn.clone()),
                 ..xml_done(arn)
             })

@@ -383,7 +383,18 @@ pub(crate) async fn call_internal(
                 access::list_tags(c, &ctx, &resource).map(|tags| xml_done(render::tags(&tags)))
             }
             "ConfirmSubscription" => {
-                let arn = sns::confirm(c, &topic, &token_param, authenticate_on_unsubscribe)?;
+                let fresh = cairn_core::sns_resubscribe::Fresh {
+                    id: &sub_id,
+                    token: &token,
+                };
+                let arn = sns::confirm(
+                    c,
+                    &topic,
+                    &token_param,
+                    authenticate_on_unsubscribe,
+                    now_ms / 1000,
+                    &fresh,
+                )?;
                 Ok(Done {
                     xml: format!("<SubscriptionArn>{}</SubscriptionArn>", xml_escape(&arn)),
                     confirmed: Some(arn),
@@ -426,9 +437,11 @@ pub(crate) async fn call_internal(
                 })
             }
             "Unsubscribe" => {
-                let Some(sub) = sns::unsubscribe(c, &ctx, &subscription)? else {
+                let Some(mut sub) = sns::unsubscribe(c, &ctx, &subscription)? else {
                     return Ok(Done::default());
                 };
+                // The UnsubscribeConfirmation's link restores the subscription.
+                sub.token = cairn_core::sns_resubscribe::token(c, &sub, now_ms / 1000)?;
                 let version = topic_version(c, &sub.topic_arn)?;
                 Ok(Done {
                     confirmation: Some((sub, version, true)),
