@@ -189,3 +189,43 @@ def test_a_call_cloudformation_denies_reads_no_template(setup):
     reads = [r for r in cairn.records("Data") if r["eventName"] == "GetObject"
              and r["userIdentity"].get("userName") == "reader-only"]
     assert reads == []
+
+
+def test_the_read_is_the_buckets_regions_event(setup):
+    cairn = setup
+    s3 = cairn.client("s3", region="eu-west-1")
+    s3.create_bucket(Bucket="eu-templates",
+                     CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_object(Bucket="eu-templates", Key="t.json", Body=SMALL.encode())
+    ct = cairn.client("cloudtrail")
+    ct.create_trail(Name="everywhere", S3BucketName="trail-bucket", IsMultiRegionTrail=True)
+    ct.put_event_selectors(TrailName="everywhere", EventSelectors=[{
+        "ReadWriteType": "All", "IncludeManagementEvents": True,
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::eu-templates/"]}]}])
+    ct.start_logging(Name="everywhere")
+    cfn = cairn.client("cloudformation")
+    cfn.validate_template(TemplateURL="https://eu-templates.s3.eu-west-1.amazonaws.com/t.json")
+    reads = [r for r in cairn.records("Data") if r["eventName"] == "GetObject"
+             and r["requestParameters"]["bucketName"] == "eu-templates"]
+    assert [r["awsRegion"] for r in reads] == ["eu-west-1"]
+
+
+def test_both_sources_and_unreadable_templates(setup):
+    cairn = setup
+    cfn = cairn.client("cloudformation")
+    url = f"{cairn.endpoint}/{BUCKET}/dir/small%20template.json"
+    # ValidateTemplate uses TemplateBody when both are given; GetTemplateSummary takes one.
+    other = json.dumps({"Resources": {"Q": {"Type": "AWS::SNS::Topic"}}})
+    assert cfn.validate_template(TemplateBody=other, TemplateURL=url)["Parameters"] == []
+    with pytest.raises(ClientError) as e:
+        cfn.get_template_summary(TemplateBody=other, TemplateURL=url)
+    assert err(e) == ("ValidationError", 400)
+    # A template that cannot be read says nothing of which parameters are NoEcho: every
+    # value is masked in the record.
+    with pytest.raises(ClientError):
+        cfn.create_stack(StackName="masked", TemplateURL=f"{cairn.endpoint}/{BUCKET}/missing.json",
+                         Parameters=[{"ParameterKey": "Secret", "ParameterValue": "hunter2"}])
+    made = [r for r in cairn.records("Management") if r["eventName"] == "CreateStack"
+            and r["requestParameters"]["stackName"] == "masked"]
+    assert made[0]["requestParameters"]["parameters"][0]["parameterValue"] == "****"
+    assert "hunter2" not in json.dumps(made)

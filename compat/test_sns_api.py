@@ -345,3 +345,19 @@ def test_an_unsubscribe_confirmation_link_restores_the_subscription(cairn, endpo
     assert sns.confirm_subscription(TopicArn=topic, Token=gone["Token"])["SubscriptionArn"] == restored
     other = sns.create_topic(Name="restorable-other")["TopicArn"]
     assert error_of(sns.confirm_subscription, TopicArn=other, Token=gone["Token"])[0] == "InvalidParameter"
+
+
+def test_subscribing_again_with_the_same_policy_in_other_words_is_idempotent(cairn, endpoint):
+    url, received, _ = endpoint
+    sns = cairn.client("sns")
+    topic = sns.create_topic(Name="same-words")["TopicArn"]
+    first = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url,
+                          Attributes={"FilterPolicy": '{"a": ["x"], "b": ["y"]}'},
+                          ReturnSubscriptionArn=True)["SubscriptionArn"]
+    again = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url,
+                          Attributes={"FilterPolicy": '{"b":["y"],"a":["x"]}',
+                                      "FilterPolicyScope": "MessageAttributes"},
+                          ReturnSubscriptionArn=True)["SubscriptionArn"]
+    assert again == first
+    assert error_of(sns.subscribe, TopicArn=topic, Protocol="http", Endpoint=url,
+                    Attributes={"FilterPolicy": '{"a": ["z"]}'})[0] == "InvalidParameter"

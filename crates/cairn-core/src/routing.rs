@@ -219,7 +219,6 @@ fn basic_selects(s: &EventSelector, event: &Value) -> bool {
     }
 }
 
-/// The values an advanced selector field has for an event (several for resources).
 /// The resource type of a data event whose record names no resource: CloudWatch's metric
 /// calls (PutMetricData, GetMetricData, GetMetricStatistics, ListMetrics) act on metrics,
 /// which have no ARN, and are selected by `resources.type` `AWS::CloudWatch::Metric`.
@@ -229,6 +228,7 @@ fn implicit_resource_type(event: &Value) -> Option<&'static str> {
         .then_some("AWS::CloudWatch::Metric")
 }
 
+/// The values an advanced selector field has for an event (several for resources).
 fn field_values(field: &str, event: &Value) -> Vec<String> {
     match field {
         "readOnly" => vec![read_only(event).to_string()],
@@ -333,6 +333,38 @@ mod tests {
     fn object_event(arn: &str, read_only: bool) -> Value {
         json!({"eventCategory": "Data", "awsRegion": "eu-west-1", "eventSource": "s3.amazonaws.com", "eventName": "PutObject",
                "readOnly": read_only, "resources": [{"type": "AWS::S3::Object", "ARN": arn}, {"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::b"}]})
+    }
+
+    /// An UpdateTrail of the regions applies from its seq on; an epoch kept before coverage
+    /// was recorded borrows the next epoch's.
+    #[test]
+    fn region_coverage_follows_the_epoch_of_each_event() {
+        let all = Selectors::Basic(vec![EventSelector::default_all_management()]);
+        let mut t = trail(true, true, all.clone());
+        let single = Coverage {
+            multi_region: false,
+            include_global: false,
+        };
+        t.status.selector_history = vec![
+            cairn_model::trail::SelectorEpoch {
+                until_seq: 12,
+                selectors: all.clone(),
+                coverage: None,
+            },
+            cairn_model::trail::SelectorEpoch {
+                until_seq: 16,
+                selectors: all,
+                coverage: Some(single),
+            },
+        ];
+        let west = mgmt("us-west-2", "cloudtrail.amazonaws.com", true);
+        let iam = mgmt("us-east-1", "iam.amazonaws.com", true);
+        for seq in [11, 15] {
+            assert!(route(&t, seq, &west).is_none(), "{seq}");
+            assert!(route(&t, seq, &iam).is_none(), "{seq}");
+        }
+        assert_eq!(route(&t, 17, &west).as_deref(), Some("us-west-2"));
+        assert_eq!(route(&t, 17, &iam).as_deref(), Some("us-east-1"));
     }
 
     #[test]

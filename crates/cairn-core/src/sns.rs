@@ -491,8 +491,24 @@ pub fn subscribe(
             serde_json::from_str(&existing.attributes).unwrap_or_default();
         let differs = attrs.iter().any(|(k, v)| {
             let now = held.get(k).and_then(serde_json::Value::as_str);
-            let default = (k == "RawMessageDelivery").then_some("false");
-            now.or(default) != v.as_str()
+            let default = match k.as_str() {
+                "RawMessageDelivery" => Some("false"),
+                "FilterPolicyScope" if held.contains_key("FilterPolicy") => {
+                    Some("MessageAttributes")
+                }
+                _ => None,
+            };
+            let (now, given) = (now.or(default), v.as_str());
+            // Policies are the same when their JSON is, whatever its spacing or key order.
+            let as_json =
+                |t: Option<&str>| t.and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok());
+            let same = now == given
+                || (matches!(
+                    k.as_str(),
+                    "FilterPolicy" | "DeliveryPolicy" | "RedrivePolicy"
+                ) && as_json(now).is_some()
+                    && as_json(now) == as_json(given));
+            !same
         });
         if differs {
             return Err(ApiError::new(

@@ -36,6 +36,12 @@ fn failed<E>(_: E) -> CryptoError {
 pub fn generate(spec: &str) -> CryptoResult<Option<DataKeyPair>> {
     use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
     let rsa = |size: KeySize| -> CryptoResult<DataKeyPair> {
+        // An RSA pair costs up to a second of CPU (4096 bits): one is made at a time, so
+        // callers asking for many cannot take every core.
+        static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _turn = ONE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let pair = RsaKeyPair::generate(size).map_err(failed)?;
         let private: Pkcs8V1Der<'static> = pair.as_der().map_err(failed)?;
         let public: PublicKeyX509Der<'static> = pair.public_key().as_der().map_err(failed)?;

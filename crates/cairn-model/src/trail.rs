@@ -534,11 +534,13 @@ impl Trail {
 
     /// The regions the trail covered when the event with this seq was recorded.
     pub fn coverage_at(&self, seq: i64) -> Coverage {
+        // An epoch written before coverage was kept has none: the coverage of the next epoch
+        // that has one held then too (only a selector change ended it), else today's.
         self.status
             .selector_history
             .iter()
-            .find(|epoch| seq < epoch.until_seq)
-            .and_then(|epoch| epoch.coverage)
+            .skip_while(|epoch| seq >= epoch.until_seq)
+            .find_map(|epoch| epoch.coverage)
             .unwrap_or_else(|| self.coverage())
     }
 

@@ -324,6 +324,17 @@ fn run(
             ))
         }
         "GetTemplateSummary" => {
+            // One of StackName, TemplateBody and TemplateURL (the API reference).
+            let given = [
+                p.opt("StackName").is_some(),
+                p.opt("TemplateBody").is_some(),
+                p.opt("TemplateURL").is_some(),
+            ];
+            if given.iter().filter(|g| **g).count() > 1 {
+                return Err(stacks_invalid(
+                    "You must specify only one of StackName, StackSetName, TemplateBody, or TemplateURL.",
+                ));
+            }
             let body = match (p.opt("TemplateBody"), p.opt("StackName")) {
                 (Some(b), _) => cairn_core::cloudformation::prepare::body_of(Some(&b), None)?,
                 (None, Some(s)) => {
@@ -341,10 +352,11 @@ fn run(
             Reply::xml(xml::template_summary(&queries::summarize(&reg, &body)?))
         }
         "ValidateTemplate" => {
-            let body = cairn_core::cloudformation::prepare::body_of(
-                p.opt("TemplateBody").as_deref(),
-                from_url,
-            )?;
+            // With both, ValidateTemplate uses TemplateBody (the API reference).
+            let body = match p.opt("TemplateBody") {
+                Some(b) => cairn_core::cloudformation::prepare::body_of(Some(&b), None)?,
+                None => cairn_core::cloudformation::prepare::body_of(None, from_url)?,
+            };
             Reply::xml(xml::validation(&queries::summarize(&reg, &body)?))
         }
         "ListExports" => {
@@ -468,9 +480,13 @@ fn is_read_only(action: &str) -> bool {
         .any(|p| action.starts_with(p))
 }
 
-/// `requestParameters`, with the values of `NoEcho` parameters of `template` masked.
+/// `requestParameters`, with the values of `NoEcho` parameters of `template` masked; when a
+/// `TemplateURL`'s template could not be read, every value is (which are `NoEcho` is unknown).
 fn recorded_parameters(params: &Params, template: Option<&str>) -> Value {
     let mut rp = request_parameters(params);
+    let unknown = template.is_none()
+        && params.get("TemplateBody").is_none()
+        && params.get("TemplateURL").is_some();
     let hidden = template
         .or(params.get("TemplateBody"))
         .map(xml::no_echo)
@@ -482,7 +498,7 @@ fn recorded_parameters(params: &Params, template: Option<&str>) -> Value {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned();
-            if hidden.contains(&key) && p.get("parameterValue").is_some() {
+            if (unknown || hidden.contains(&key)) && p.get("parameterValue").is_some() {
                 p["parameterValue"] = json!("****");
             }
         }
@@ -555,6 +571,10 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     // recorded); a failed read fails the call once the gate has authorized it.
     let fetched: Option<ApiResult<String>> = match params.get("TemplateURL") {
         Some(_) if params.get("TemplateBody").is_some() => Some(Ok(String::new())),
+        // GetTemplateSummary of a stack reads the stack's template (and refuses a URL beside).
+        Some(_) if action == "GetTemplateSummary" && params.get("StackName").is_some() => {
+            Some(Ok(String::new()))
+        }
         Some(url) if TAKES_TEMPLATE.contains(&action.as_str()) => {
             // CloudFormation reads the template only for a call it authorizes: a denied call
             // reads nothing (the gate then denies and records it).

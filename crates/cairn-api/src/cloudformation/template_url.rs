@@ -9,7 +9,7 @@
 //! CloudFormation reads the object with the caller's own permissions (the caller needs
 //! `s3:GetObject` on it), so the read is an ordinary GetObject through the S3 handler: the
 //! gate authorizes it as the caller and records it as a data event invoked by
-//! `cloudformation.amazonaws.com`. Templates read this way may be up to 1 MB, where a
+//! `cloudformation.amazonaws.com`, in the bucket's region. Templates read this way may be up to 1 MB, where a
 //! `TemplateBody` may be 51,200 bytes (the CloudFormation quotas page).
 
 use cairn_core::{ApiError, ErrorKind};
@@ -54,9 +54,11 @@ fn aws_s3_host(host: &str) -> Option<Option<String>> {
         .strip_suffix(".amazonaws.com")
         .or_else(|| host.strip_suffix(".amazonaws.com.cn"))?;
     let labels: Vec<&str> = base.split('.').collect();
+    // The last `s3`/`s3-<region>` label is S3's: a bucket's own name may hold one
+    // (`s3-templates.s3.amazonaws.com`).
     let at = labels
         .iter()
-        .position(|l| *l == "s3" || (l.starts_with("s3-") && !l.starts_with("s3-website")))?;
+        .rposition(|l| *l == "s3" || (l.starts_with("s3-") && !l.starts_with("s3-website")))?;
     if labels.iter().any(|l| l.starts_with("s3-website")) {
         return None;
     }
@@ -140,6 +142,10 @@ pub async fn fetch(s3: &CairnS3, info: &CallInfo, url: &str) -> Result<String, A
     read_as.signing = None;
     read_as.ctx.origin.source_ip = CLOUDFORMATION.to_owned();
     read_as.ctx.origin.user_agent = CLOUDFORMATION.to_owned();
+    // The read is the bucket's region's data event, wherever the stack is.
+    if let Some(region) = s3.bucket_region(&object.bucket).await {
+        read_as.ctx.region = region;
+    }
     let input = GetObjectInput {
         bucket: object.bucket,
         key: object.key,
@@ -212,6 +218,18 @@ mod tests {
             obj("b", "k")
         );
         assert_eq!(p("https://s3.amazonaws.com/b/k").unwrap(), obj("b", "k"));
+        assert_eq!(
+            p("https://s3-templates.s3.amazonaws.com/other/x.yaml").unwrap(),
+            obj("s3-templates", "other/x.yaml")
+        );
+        assert_eq!(
+            p("https://my.s3.bucket.s3.us-east-1.amazonaws.com/k").unwrap(),
+            obj("my.s3.bucket", "k")
+        );
+        assert_eq!(
+            p("https://s3.dualstack.us-east-1.amazonaws.com/b/k").unwrap(),
+            obj("b", "k")
+        );
         assert_eq!(
             p("http://127.0.0.1:4566/b/k.template").unwrap(),
             obj("b", "k.template")

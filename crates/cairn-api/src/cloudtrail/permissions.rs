@@ -65,7 +65,12 @@ fn with_request_tags(mut p: Permission, body: &Value) -> Permission {
 /// The ARN of a Lake resource of `kind` (`eventdatastore`, `channel`, `dashboard`) that a
 /// request names by id or ARN.
 fn lake_arn(ctx: &CallContext, kind: &str, id: &str) -> String {
-    if id.starts_with("arn:") {
+    // Only a CloudTrail ARN of this kind is taken as given; anything else names an id, so an
+    // ARN of another service cannot step outside a policy scoped to `<kind>/*`.
+    let parts: Vec<&str> = id.splitn(6, ':').collect();
+    if let ["arn", _, "cloudtrail", _, _, resource] = parts.as_slice()
+        && resource.starts_with(&format!("{kind}/"))
+    {
         return id.to_owned();
     }
     format!(
@@ -85,7 +90,8 @@ fn queried_stores(statement: &str) -> Vec<String> {
             w[1].trim_matches(|c: char| !(c.is_ascii_alphanumeric() || "-:/_".contains(c)))
                 .to_owned()
         })
-        .filter(|id| !id.is_empty())
+        // A subquery (`FROM (SELECT …`) names no store.
+        .filter(|id| !id.is_empty() && !id.eq_ignore_ascii_case("select"))
         .collect()
 }
 
@@ -112,7 +118,13 @@ fn lake_resources(ctx: &CallContext, op: &str, body: &Value) -> Option<Vec<Strin
             one("dashboard", "DashboardId")
         }
         "GetResourcePolicy" | "PutResourcePolicy" | "DeleteResourcePolicy" => {
-            text(body, "ResourceArn").map(|a| vec![a.to_owned()])
+            text(body, "ResourceArn").map(|a| {
+                let kind = ["eventdatastore", "channel", "dashboard"]
+                    .into_iter()
+                    .find(|k| a.contains(&format!(":{k}/")))
+                    .unwrap_or("channel");
+                vec![lake_arn(ctx, kind, a)]
+            })
         }
         "GenerateQuery" => many("eventdatastore", "EventDataStores"),
         "StartImport" => many("eventdatastore", "Destinations"),

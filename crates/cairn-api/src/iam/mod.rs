@@ -357,13 +357,19 @@ fn unserved_resource(
 ) -> cairn_core::error::ApiResult<String> {
     use cairn_core::iam::arn;
     use cairn_store::iam::{groups, roles, users};
-    /// Listings of a user's own credentials whose `UserName` is optional.
-    const OWN_BY_DEFAULT: [&str; 5] = [
-        "ListMFADevices",
-        "ListSigningCertificates",
-        "ListSSHPublicKeys",
-        "ListServiceSpecificCredentials",
-        "GetLoginProfile",
+    /// Calls Cairn does not carry out on a user's own credentials, whose `UserName` is
+    /// optional (the model's).
+    const OWN_BY_DEFAULT: [&str; 10] = [
+        "CreateLoginProfile",
+        "DeleteLoginProfile",
+        "DeactivateMFADevice",
+        "GetMFADevice",
+        "DeleteServiceSpecificCredential",
+        "ResetServiceSpecificCredential",
+        "UpdateServiceSpecificCredential",
+        "DeleteSigningCertificate",
+        "UpdateSigningCertificate",
+        "UploadSigningCertificate",
     ];
     let account = ctx.account().as_str();
     let named = |member: &str| params.get(member).and_then(serde_json::Value::as_str);

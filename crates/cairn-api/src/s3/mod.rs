@@ -464,6 +464,18 @@ impl CairnS3 {
         &self.host
     }
 
+    /// The region a bucket is in, when it exists.
+    pub async fn bucket_region(&self, bucket: &str) -> Option<cairn_model::Region> {
+        let name = bucket.to_owned();
+        let found = self
+            .store
+            .read(move |c| Ok(cairn_store::buckets::get(c, &name)))
+            .await
+            .ok()?
+            .ok()??;
+        cairn_model::Region::parse(&found.region).ok()
+    }
+
     /// The call facts of a verified request.
     async fn call_info<T>(&self, req: &S3Request<T>) -> S3Result<CallInfo> {
         // The handler runs: it authorizes and records the call itself, or answers an error

@@ -200,7 +200,12 @@ async fn groups_streams_and_events_with_aws_errors() {
     )
     .await;
     assert_eq!(e["message"], "The specified log group does not exist.");
+    // An operation Cairn does not carry out is checked against the model first.
     let (_, e) = logs(&s, "PutSubscriptionFilter", json!({})).await;
+    assert_eq!(error_type(&e), "InvalidParameterException");
+    let filter = json!({"logGroupName": "g", "filterName": "f", "filterPattern": "",
+                        "destinationArn": "arn:aws:lambda:us-east-1:123456789012:function:f"});
+    let (_, e) = logs(&s, "PutSubscriptionFilter", filter).await;
     assert_eq!(error_type(&e), "UnsupportedOperationException");
 }
 

@@ -147,7 +147,9 @@ async fn trail_errors_are_named_like_aws() {
         ("PutInsightSelectors", json!({"TrailName": "tr1", "InsightSelectors": [{"InsightType": "Nope"}]}), "InvalidInsightSelectorsException"),
         ("AddTags", json!({"ResourceId": "arn:aws:cloudtrail:us-east-1:123456789012:trail/none", "TagsList": []}), "ResourceNotFoundException"),
         ("AddTags", json!({"ResourceId": arn1, "TagsList": too_many_tags}), "TagsLimitExceededException"),
-        ("ListInsightsData", json!({}), "UnsupportedOperationException"),
+        // An operation Cairn does not carry out is checked against the model first.
+        ("ListInsightsData", json!({}), "ValidationException"),
+        ("ListInsightsData", json!({"InsightSource": "s3.amazonaws.com", "DataType": "InsightsEvents"}), "UnsupportedOperationException"),
     ]).await;
     // Home-region rules: a multi-region trail is visible elsewhere but managed only at home.
     ok(
