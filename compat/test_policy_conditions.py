@@ -225,14 +225,19 @@ def test_a_principal_with_a_partial_wildcard_is_refused(cairn):
 
 
 def test_an_operation_cairn_does_not_carry_out_is_authorized_on_the_user_it_names(cairn):
-    # The IAM guide's self-service MFA policy grants iam:ListMFADevices on the caller's own
-    # user only; Cairn does not carry it out, but the refusal must be InvalidAction, not a
-    # false AccessDenied from authorizing it on "*".
+    # A self-service policy grants iam:CreateLoginProfile on the caller's own user only;
+    # Cairn does not carry it out, but the refusal must be InvalidAction, not a false
+    # AccessDenied from authorizing it on "*".
     c = user_clients(cairn, "mfa-self", [{
-        "Effect": "Allow", "Action": "iam:ListMFADevices",
+        "Effect": "Allow", "Action": ["iam:CreateLoginProfile", "iam:ListMFADevices"],
         "Resource": "arn:aws:iam::*:user/${aws:username}"}], services=("iam",))
-    assert code(lambda: c["iam"].list_mfa_devices(UserName="mfa-self")) == "InvalidAction"
-    assert code(lambda: c["iam"].list_mfa_devices()) == "InvalidAction", "the caller by default"
+    login = c["iam"].create_login_profile
+    assert code(lambda: login(UserName="mfa-self", Password="Passw0rd!Passw0rd")) == "InvalidAction"
+    assert code(lambda: login(Password="Passw0rd!Passw0rd")) == "InvalidAction", "the caller by default"
+    assert code(lambda: login(UserName="someone-else", Password="Passw0rd!Passw0rd")) == "AccessDenied"
+    # The IAM guide's self-service MFA policy: ListMFADevices of one's own user (none).
+    assert c["iam"].list_mfa_devices()["MFADevices"] == []
+    assert c["iam"].list_mfa_devices(UserName="mfa-self")["MFADevices"] == []
     assert code(lambda: c["iam"].list_mfa_devices(UserName="someone-else")) == "AccessDenied"
 
 
