@@ -105,8 +105,13 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
     }
 }
 
+/// The longest a graceful stop waits for requests in flight (or `idle_timeout`, if shorter):
+/// a slow upload cannot hold the server up for long; what it had not finished was never
+/// acknowledged, so nothing acknowledged is lost.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
 /// Serves `router` on `listener` until `shutdown` resolves, then lets open connections finish
-/// their current request (for at most `idle_timeout`).
+/// their current request (for at most [`SHUTDOWN_GRACE`] or `idle_timeout`).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -195,13 +200,26 @@ pub async fn serve(
             };
             tracing::debug!(%peer, reason, "closing connection");
             conn.as_mut().graceful_shutdown();
-            let _ = tokio::time::timeout(limits.idle_timeout, conn.as_mut()).await;
+            let grace = if reason == "shutdown" {
+                limits.idle_timeout.min(SHUTDOWN_GRACE)
+            } else {
+                limits.idle_timeout
+            };
+            let _ = tokio::time::timeout(grace, conn.as_mut()).await;
         });
     }
     let _ = stop_tx.send(true);
     // Wait (bounded) for open connections to hand back their permits.
+    let busy = max_connections - permits.available_permits();
+    if busy > 0 {
+        tracing::info!(
+            connections = busy,
+            grace_secs = limits.idle_timeout.min(SHUTDOWN_GRACE).as_secs(),
+            "waiting for requests in flight (a second SIGTERM or SIGINT stops at once)"
+        );
+    }
     let _ = tokio::time::timeout(
-        limits.idle_timeout,
+        limits.idle_timeout.min(SHUTDOWN_GRACE),
         permits.acquire_many(max_connections as u32),
     )
     .await;

@@ -412,6 +412,21 @@ fn version_of(conn: &Connection) -> StoreResult<i64> {
 /// predates the chain, started on the data dir after it was upgraded).
 pub(crate) fn check_before_upgrade(conn: &Connection) -> StoreResult<()> {
     let version = version_of(conn)?;
+    // Version 0 is a new, empty database: one that already holds tables is another
+    // program's, and an upgrade would change it for good.
+    if version == 0 {
+        let tables: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
+            [],
+            |r| r.get(0),
+        )?;
+        if tables > 0 {
+            return Err(crate::StoreError::Incompatible(
+                "the database holds tables but no Cairn schema version: it is another program's                  SQLite file, not a Cairn store. Refusing to change it: point --data-dir at a                  new or empty directory, or at a Cairn data dir"
+                    .to_owned(),
+            ));
+        }
+    }
     if version > LATEST {
         return Err(crate::StoreError::Incompatible(format!(
             "the store has schema version {version}, newer than this cairn {} knows (schema {LATEST}): \
@@ -438,6 +453,10 @@ pub(crate) fn check_before_upgrade(conn: &Connection) -> StoreResult<()> {
 /// Refuses a store whose schema is not this binary's (an admin command never upgrades one).
 pub(crate) fn check_current(conn: &Connection) -> StoreResult<()> {
     let version = version_of(conn)?;
+    if version == 0 {
+        // Another program's database is no Cairn store to upgrade.
+        check_before_upgrade(conn)?;
+    }
     if version < LATEST {
         return Err(crate::StoreError::Incompatible(format!(
             "the store has schema version {version}, older than this cairn {}'s (schema {LATEST}): \
@@ -643,6 +662,29 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
 #[cfg(test)]
 mod tests {
     use rusqlite::config::DbConfig;
+
+    /// Another program's SQLite file (tables, no schema version) is refused, never upgraded;
+    /// a new, empty one is a new store.
+    #[test]
+    fn a_foreign_database_is_refused_unchanged() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine');")
+            .unwrap();
+        let e = super::check_before_upgrade(&conn).unwrap_err();
+        assert!(e.to_string().contains("another program's"), "{e}");
+        assert!(
+            super::check_current(&conn)
+                .unwrap_err()
+                .to_string()
+                .contains("another program's")
+        );
+        let tables: i64 = conn
+            .query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(tables, 1);
+        let fresh = rusqlite::Connection::open_in_memory().unwrap();
+        super::check_before_upgrade(&fresh).unwrap();
+    }
 
     /// Version 21 drops the uploads (and parts) of buckets that no longer exist, and keeps
     /// the others.

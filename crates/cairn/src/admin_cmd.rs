@@ -464,6 +464,24 @@ pub fn env(args: EnvArgs) -> anyhow::Result<()> {
             args.data_dir.display()
         );
     }
+    // A dir a server has started on holds its store or its lock (a server starting beside
+    // this command makes them within moments); any other dir is not Cairn's, and no
+    // credentials are written into it.
+    let is_cairns = || {
+        ["cairn.db", crate::datadir::LOCK_FILE]
+            .iter()
+            .any(|f| args.data_dir.join(f).exists())
+    };
+    while !is_cairns() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    if !is_cairns() {
+        bail!(
+            "{} is not a Cairn data dir (it holds no cairn.db); start `cairn serve --data-dir {}` first, or check the path",
+            args.data_dir.display(),
+            args.data_dir.display()
+        );
+    }
     let root = crate::credentials::for_client(&args.data_dir)?;
     let endpoint_url = match args.endpoint_url {
         Some(url) => {

@@ -83,8 +83,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CAIRN_SNS_ALLOWED_NETWORKS", value_delimiter = ',')]
     pub sns_allowed_networks: Option<Vec<String>>,
     /// Log one line per request (method, service, operation, status, latency, request id).
-    #[arg(long, env = "CAIRN_ACCESS_LOG")]
-    pub access_log: bool,
+    /// `--access-log` alone turns it on; `--access-log=false` (or `CAIRN_ACCESS_LOG=false`)
+    /// turns off one the config file turns on.
+    #[arg(long, env = "CAIRN_ACCESS_LOG", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub access_log: Option<bool>,
     /// Largest the event store may grow, in MiB; at the limit calls are refused with 503 as on
     /// a full disk (1 to 2^40). Default: no limit but the disk.
     #[arg(long, allow_negative_numbers = true, env = "CAIRN_MAX_STORE_MB", value_parser = crate::bounds::flag::max_store_mb)]
@@ -388,7 +391,7 @@ impl ServeConfig {
                     .clone()
                     .or(file.sns_allowed_networks),
             )?,
-            access_log: args.access_log || file.access_log.unwrap_or(false),
+            access_log: args.access_log.or(file.access_log).unwrap_or(false),
             max_store_bytes: max_store_mb.map(|mb| mb << 20),
             insights_warm_up_secs: setting(
                 args.insights_warm_up,
@@ -491,6 +494,37 @@ mod tests {
         };
         let c = ServeConfig::resolve(&args).unwrap();
         assert_eq!((c.delivery_interval, c.alarm_tick_secs), (0.05, 0.0));
+    }
+
+    /// `CAIRN_ACCESS_LOG=false` (or `--access-log=false`) turns off an access log the file
+    /// turns on: the flag's value is known apart from its absence.
+    #[test]
+    fn the_access_log_flag_overrides_the_file_either_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "access_log = true
+",
+        )
+        .unwrap();
+        let with = |flag: Option<bool>| {
+            let args = ServeArgs {
+                config: Some(path.clone()),
+                access_log: flag,
+                ..Default::default()
+            };
+            ServeConfig::resolve(&args).unwrap().access_log
+        };
+        assert!(with(None));
+        assert!(!with(Some(false)));
+        assert!(with(Some(true)));
+        use clap::Parser;
+        let parsed = crate::Cli::try_parse_from(["cairn", "serve", "--access-log"]).unwrap();
+        let crate::Command::Serve(args) = parsed.command else {
+            panic!("serve")
+        };
+        assert_eq!(args.access_log, Some(true));
     }
 
     #[test]

@@ -146,6 +146,10 @@ pub fn open_data_dir(config: &ServeConfig) -> anyhow::Result<(DataDirLock, Store
     Ok((lock, store))
 }
 
+/// Descriptors kept for what is not a client connection (the store and its WAL, object files
+/// being read or written, delivery, outbound SNS connections).
+const FILES_RESERVED: usize = 128;
+
 /// Installs the SIGINT and SIGTERM handlers at once, so a signal sent as soon as the server
 /// says it is listening stops it cleanly; the future ends at the first of them.
 fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
@@ -172,6 +176,16 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
             );
         }
         tracing::info!("shutting down");
+        // A second SIGTERM or SIGINT stops at once, as a crash would: requests still in
+        // flight were not acknowledged, and every acknowledged one is already durable.
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            tracing::warn!("second stop signal: exiting without waiting for requests in flight");
+            std::process::exit(1);
+        });
     })
 }
 
@@ -324,8 +338,26 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         Ok(n) => tracing::warn!(stacks = n, "resuming interrupted stack operations"),
         Err(e) => tracing::error!(error = %e, "cannot resume interrupted stack operations"),
     }
+    let mut limits = config.limits;
     match cairn_api::listener::raise_open_file_limit() {
-        Ok(n) => tracing::debug!(open_files = n, "open-file limit"),
+        Ok(n) => {
+            tracing::debug!(open_files = n, "open-file limit");
+            // Each connection holds a descriptor, and the store, object files and delivery
+            // need some more: past the open-file limit, accept() fails and clients stall.
+            let fit = usize::try_from(n)
+                .unwrap_or(usize::MAX)
+                .saturating_sub(FILES_RESERVED)
+                .max(16);
+            if limits.max_connections > fit {
+                tracing::warn!(
+                    max_connections = limits.max_connections,
+                    open_files = n,
+                    capped_at = fit,
+                    "the open-file limit is too low for the connection cap: connections are capped so each gets a descriptor (raise `ulimit -n` to allow more)"
+                );
+                limits.max_connections = fit;
+            }
+        }
         Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
     }
     let shutdown = shutdown_signal()?;
@@ -467,7 +499,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             }
         }
     });
-    let served = cairn_api::listener::serve(listener, router(state), config.limits, shutdown).await;
+    let served = cairn_api::listener::serve(listener, router(state), limits, shutdown).await;
     let _ = std::fs::remove_file(&endpoint_file);
     served?;
     Ok(())

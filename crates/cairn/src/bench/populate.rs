@@ -1,6 +1,8 @@
 //! `cairn bench populate`: fills a data dir with synthetic management events whose
 //! attribute values come from the fixed vocabularies below, so `bench lookup` knows what
-//! to ask for.
+//! to ask for. It takes the data dir's lock (refused beside a running server) and refuses a
+//! store it already filled. Its events are synthetic: populate a benchmark's data dir, never
+//! one whose history is an audit trail.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -132,7 +134,20 @@ fn synthetic(
 /// Fills the data dir.
 pub fn run(args: PopulateArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)?;
+    // Synthetic events in a live store would pass for real audit history: never beside a
+    // running server, and never twice into one store.
+    let _lock = crate::datadir::lock(
+        &args.data_dir,
+        crate::datadir::Holder::Admin("bench populate"),
+    )?;
     let store = Store::open(&args.data_dir.join("cairn.db"))?;
+    let first = event_id(0);
+    if store.read_blocking(move |c| Ok(cairn_store::events::exists(c, &first)?))? {
+        anyhow::bail!(
+            "{} already holds `cairn bench populate`'s events: populate a fresh data dir",
+            args.data_dir.display()
+        );
+    }
     let now = chrono::Utc::now().timestamp();
     let span = 80 * 86_400;
     let started = Instant::now();

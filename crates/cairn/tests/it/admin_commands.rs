@@ -327,6 +327,142 @@ fn a_server_stopped_by_sigterm_exits_cleanly_and_logs_no_error() {
     );
 }
 
+/// A request in flight holds a graceful stop (for a bounded time); a second SIGTERM ends the
+/// server at once, and the store it leaves opens and verifies as after any crash.
+#[test]
+fn a_second_sigterm_stops_a_server_waiting_for_a_stalled_request() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let mut child = cairn()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .args(["--min-body-rate", "0"])
+        .env("CAIRN_ROOT_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("CAIRN_ROOT_SECRET_ACCESS_KEY", SECRET)
+        .env("CAIRN_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let addr = loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "serve ended early"
+        );
+        if let Some(a) = line.trim().strip_prefix("cairn listening on ") {
+            break a
+                .trim_start_matches("http://")
+                .trim_end_matches('/')
+                .to_owned();
+        }
+    };
+    // A request whose body never finishes.
+    let mut stalled = std::net::TcpStream::connect(&addr).unwrap();
+    stalled
+        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: CloudTrail_20131101.ListTrails\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: 1000000\r\n\r\n{")
+        .unwrap();
+    // Connections are accepted in the order they arrived: once a later one is answered, the
+    // stalled one is being served.
+    {
+        use std::io::Read;
+        let mut later = std::net::TcpStream::connect(&addr).unwrap();
+        later
+            .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        later.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+    let term = || {
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    };
+    term();
+    // Wait until the server says it is waiting, then stop it again.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !std::fs::read_to_string(&log_path)
+        .unwrap()
+        .contains("waiting for requests in flight")
+    {
+        assert!(std::time::Instant::now() < deadline, "no wait was logged");
+        std::thread::yield_now();
+    }
+    let second = std::time::Instant::now();
+    term();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "{status:?}");
+    assert!(second.elapsed() < std::time::Duration::from_secs(10));
+    drop(stalled);
+    let verified = cairn()
+        .args(["verify-store", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stdout)
+    );
+}
+
+/// Under an open-file limit too low for the connection cap, the cap is lowered to fit (with
+/// a warning), so idle connections cannot take every descriptor: a client past them is still
+/// answered.
+#[test]
+fn a_low_open_file_limit_caps_connections_and_clients_are_still_served() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 256 && exec \"$0\" serve --listen 127.0.0.1:0 --data-dir \"$1\"")
+        .arg(env!("CARGO_BIN_EXE_cairn"))
+        .arg(dir.path().join("data"))
+        .env("CAIRN_ROOT_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("CAIRN_ROOT_SECRET_ACCESS_KEY", SECRET)
+        .env("CAIRN_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let addr = loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "serve ended early"
+        );
+        if let Some(a) = line.trim().strip_prefix("cairn listening on ") {
+            break a
+                .trim_start_matches("http://")
+                .trim_end_matches('/')
+                .to_owned();
+        }
+    };
+    let logged = std::fs::read_to_string(&log_path).unwrap();
+    assert!(logged.contains("open-file limit is too low"), "{logged}");
+    let idle: Vec<std::net::TcpStream> = (0..300)
+        .filter_map(|_| std::net::TcpStream::connect(&addr).ok())
+        .collect();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    drop(idle);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// `cairn iam` changes identities without an API call, so it records each change itself: the
 /// IAM event the API would have written, by `cairn-admin`, in event history; never the secret.
 #[tokio::test]
@@ -470,6 +606,8 @@ fn env_refuses_keys_other_than_the_data_dirs_file() {
     // A data dir whose root keys are in its file: other keys in the environment would be
     // refused by its server, so `cairn env` says so instead of printing them.
     let dir = tempfile::tempdir().unwrap();
+    // A data dir (an empty file is a new SQLite store).
+    std::fs::write(dir.path().join("cairn.db"), b"").unwrap();
     let made = cairn()
         .args(["env", "--data-dir"])
         .arg(dir.path())
@@ -493,4 +631,49 @@ fn env_refuses_keys_other_than_the_data_dirs_file() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("AKIAOTHERKEY00000002"), "{err}");
     assert!(out.stdout.is_empty());
+}
+
+/// `cairn bench populate` never writes synthetic events beside a running server, nor twice
+/// into one store; `cairn env` writes no credentials into a dir that is not Cairn's.
+#[test]
+fn populate_and_env_leave_stores_and_dirs_that_are_not_theirs_alone() {
+    let server = Server::start();
+    let out = cairn()
+        .args(["bench", "populate", "--events", "10", "--data-dir"])
+        .arg(server.data_dir())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "populate beside a server");
+    let fresh = tempfile::tempdir().unwrap();
+    let populate = || {
+        cairn()
+            .args(["bench", "populate", "--events", "10", "--data-dir"])
+            .arg(fresh.path())
+            .output()
+            .unwrap()
+    };
+    assert!(populate().status.success());
+    let again = populate();
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already holds"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let foreign = tempfile::tempdir().unwrap();
+    std::fs::write(foreign.path().join("readme.txt"), "mine").unwrap();
+    let out = cairn()
+        .args(["env", "--data-dir"])
+        .arg(foreign.path())
+        .env_remove("CAIRN_ROOT_ACCESS_KEY_ID")
+        .env_remove("CAIRN_ROOT_SECRET_ACCESS_KEY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a Cairn data dir"));
+    let names: Vec<_> = std::fs::read_dir(foreign.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["readme.txt"]);
 }
