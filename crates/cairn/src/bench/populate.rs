@@ -142,7 +142,7 @@ pub fn run(args: PopulateArgs) -> anyhow::Result<()> {
     )?;
     let store = Store::open(&args.data_dir.join("cairn.db"))?;
     let first = event_id(0);
-    if store.read_blocking(move |c| Ok(cairn_store::events::exists(c, &first)?))? {
+    if store.read_blocking(move |c| cairn_store::events::exists(c, &first))? {
         anyhow::bail!(
             "{} already holds `cairn bench populate`'s events: populate a fresh data dir",
             args.data_dir.display()
