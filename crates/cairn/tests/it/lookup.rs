@@ -202,13 +202,13 @@ fn attributes(e: &Value) -> Vec<(&'static str, String)> {
 
 #[tokio::test]
 async fn every_attribute_and_the_time_range_select_exactly_their_events() {
-    let server = Server::start();
-    let dir = server.data_dir();
+    // Populated before the server starts (populate is refused beside a running server).
+    let data = tempfile::tempdir().unwrap();
     let out = crate::events_log::cairn(&[
         "bench",
         "populate",
         "--data-dir",
-        dir.to_str().unwrap(),
+        data.path().to_str().unwrap(),
         "--events",
         "2400",
     ]);
@@ -217,6 +217,8 @@ async fn every_attribute_and_the_time_range_select_exactly_their_events() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let server = Server::start_in_with_env(data, &[]);
+    let dir = server.data_dir();
     // The synthetic events lie 80 days back; this test's own calls are now.
     let cut = chrono::Utc::now().timestamp() - 60 * 86_400;
     let everything = query(&server, json!({"EndTime": cut})).await;
