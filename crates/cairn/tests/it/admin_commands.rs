@@ -14,6 +14,37 @@ fn cairn() -> Command {
     Command::new(env!("CARGO_BIN_EXE_cairn"))
 }
 
+/// Starts `serve` (a `cairn serve` command) with root's keys and `CAIRN_LOG=info`, its log in
+/// `log_path`; returns the child and the address it listens on.
+fn serve_logging_to(
+    mut serve: Command,
+    log_path: &std::path::Path,
+) -> (std::process::Child, String) {
+    let mut child = serve
+        .env("CAIRN_ROOT_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("CAIRN_ROOT_SECRET_ACCESS_KEY", SECRET)
+        .env("CAIRN_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let addr = loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "serve ended early"
+        );
+        if let Some(a) = line.trim().strip_prefix("cairn listening on ") {
+            break a
+                .trim_start_matches("http://")
+                .trim_end_matches('/')
+                .to_owned();
+        }
+    };
+    (child, addr)
+}
+
 #[test]
 fn a_missing_data_dir_is_refused_not_created() {
     let parent = tempfile::tempdir().unwrap();
@@ -334,31 +365,12 @@ fn a_second_sigterm_stops_a_server_waiting_for_a_stalled_request() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("server.log");
-    let mut child = cairn()
+    let mut serve = cairn();
+    serve
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path().join("data"))
-        .args(["--min-body-rate", "0"])
-        .env("CAIRN_ROOT_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("CAIRN_ROOT_SECRET_ACCESS_KEY", SECRET)
-        .env("CAIRN_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let addr = loop {
-        let mut line = String::new();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "serve ended early"
-        );
-        if let Some(a) = line.trim().strip_prefix("cairn listening on ") {
-            break a
-                .trim_start_matches("http://")
-                .trim_end_matches('/')
-                .to_owned();
-        }
-    };
+        .args(["--min-body-rate", "0"]);
+    let (mut child, addr) = serve_logging_to(serve, &log_path);
     // A request whose body never finishes.
     let mut stalled = std::net::TcpStream::connect(&addr).unwrap();
     stalled
@@ -419,32 +431,13 @@ fn a_low_open_file_limit_caps_connections_and_clients_are_still_served() {
     use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("server.log");
-    let mut child = Command::new("sh")
+    let mut serve = Command::new("sh");
+    serve
         .arg("-c")
         .arg("ulimit -n 256 && exec \"$0\" serve --listen 127.0.0.1:0 --data-dir \"$1\"")
         .arg(env!("CARGO_BIN_EXE_cairn"))
-        .arg(dir.path().join("data"))
-        .env("CAIRN_ROOT_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("CAIRN_ROOT_SECRET_ACCESS_KEY", SECRET)
-        .env("CAIRN_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let addr = loop {
-        let mut line = String::new();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "serve ended early"
-        );
-        if let Some(a) = line.trim().strip_prefix("cairn listening on ") {
-            break a
-                .trim_start_matches("http://")
-                .trim_end_matches('/')
-                .to_owned();
-        }
-    };
+        .arg(dir.path().join("data"));
+    let (mut child, addr) = serve_logging_to(serve, &log_path);
     let logged = std::fs::read_to_string(&log_path).unwrap();
     assert!(logged.contains("open-file limit is too low"), "{logged}");
     let idle: Vec<std::net::TcpStream> = (0..300)

@@ -332,25 +332,46 @@ pub(super) fn generate_data_key_without_plaintext(b: &Value) -> ApiResult<Box<dy
     data_key(b, false)
 }
 
+/// The permission of a call that makes data-key material under `key_id` (GenerateDataKey,
+/// GenerateDataKeyPair and their WithoutPlaintext forms): its context and grant tokens
+/// checked, `op` on the key with `extra` condition keys.
+pub(super) fn data_key_permission(
+    conn: &Connection,
+    env: &Env,
+    (key_id, op): (&str, &str),
+    context: &EncryptionContext,
+    tokens: &[String],
+    extra: Vec<(String, Vec<String>)>,
+) -> ApiResult<Vec<KeyPermission>> {
+    crypto::check_context(context)?;
+    grants::check_tokens(tokens)?;
+    let t = env.target(conn, key_id, true)?;
+    Ok(vec![crypto_permission(
+        conn,
+        env,
+        &t.key,
+        op,
+        t.alias.as_deref(),
+        context,
+        extra,
+    )?])
+}
+
 impl Call for GenerateDataKey {
     fn permissions(&self, conn: &Connection, env: &Env) -> ApiResult<Vec<KeyPermission>> {
-        crypto::check_context(&self.context)?;
-        grants::check_tokens(&self.tokens)?;
-        let t = env.target(conn, &self.key_id, true)?;
         let op = if self.with_plaintext {
             "GenerateDataKey"
         } else {
             "GenerateDataKeyWithoutPlaintext"
         };
-        Ok(vec![crypto_permission(
+        data_key_permission(
             conn,
             env,
-            &t.key,
-            op,
-            t.alias.as_deref(),
+            (&self.key_id, op),
             &self.context,
+            &self.tokens,
             Vec::new(),
-        )?])
+        )
     }
 
     fn run(&self, conn: &Connection, env: &Env) -> ApiResult<Reply> {

@@ -5,11 +5,11 @@
 
 use cairn_core::error::ApiResult;
 use cairn_core::kms::authz::KeyPermission;
-use cairn_core::kms::{EncryptionContext, crypto, grants};
+use cairn_core::kms::{EncryptionContext, crypto};
 use cairn_store::Connection;
 use serde_json::{Value, json};
 
-use super::crypto::{crypto_permission, material, recipient_unsupported};
+use super::crypto::{data_key_permission, material, recipient_unsupported};
 use super::{Call, Env, Reply, dry_run_error};
 use crate::kms::input;
 use crate::kms::shapes::b64;
@@ -48,23 +48,19 @@ pub(super) fn generate_data_key_pair_without_plaintext(b: &Value) -> ApiResult<B
 
 impl Call for GenerateDataKeyPair {
     fn permissions(&self, conn: &Connection, env: &Env) -> ApiResult<Vec<KeyPermission>> {
-        crypto::check_context(&self.context)?;
-        grants::check_tokens(&self.tokens)?;
-        let t = env.target(conn, &self.key_id, true)?;
         let op = if self.with_plaintext {
             "GenerateDataKeyPair"
         } else {
             "GenerateDataKeyPairWithoutPlaintext"
         };
-        Ok(vec![crypto_permission(
+        data_key_permission(
             conn,
             env,
-            &t.key,
-            op,
-            t.alias.as_deref(),
+            (&self.key_id, op),
             &self.context,
+            &self.tokens,
             vec![("kms:DataKeyPairSpec".to_owned(), vec![self.spec.clone()])],
-        )?])
+        )
     }
 
     fn run(&self, conn: &Connection, env: &Env) -> ApiResult<Reply> {
