@@ -35,8 +35,27 @@ impl Clock {
     pub fn now(&self) -> DateTime<Utc> {
         self.file
             .as_ref()
-            .and_then(|path| parse(&std::fs::read_to_string(path).ok()?))
+            .and_then(|path| {
+                let text = std::fs::read_to_string(path).ok()?;
+                let read = parse(&text);
+                if read.is_none() && !text.trim().is_empty() {
+                    warn_once(path);
+                }
+                read
+            })
             .unwrap_or_else(Utc::now)
+    }
+}
+
+/// Says once that the clock file holds something that is not a time (the system clock is
+/// used meanwhile), so a typo there is not silently ignored.
+fn warn_once(path: &std::path::Path) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            file = %path.display(),
+            "the clock file does not hold epoch seconds: the system clock is used until it does"
+        );
     }
 }
 

@@ -228,6 +228,8 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<bool> {
     // Failures (a bucket refusing, damaged state) are logged to stderr as the server logs them.
     crate::serve::init_logs(false);
     refuse_future(args.now, args.allow_future_now)?;
+    // Checked before the lock, whose file would otherwise be left in any directory named.
+    crate::admin_store::require_data_dir(&args.data_dir)?;
     let _lock = crate::datadir::lock(&args.data_dir, crate::datadir::Holder::Admin("flush"))?;
     let config = crate::config::ServeConfig::resolve(&crate::config::ServeArgs {
         config: args.config,

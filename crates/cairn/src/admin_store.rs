@@ -11,6 +11,14 @@ use cairn_store::Store;
 
 /// The store of the data dir at `data_dir`, which must already exist.
 pub fn open_existing(data_dir: &Path) -> anyhow::Result<Store> {
+    require_data_dir(data_dir)?;
+    let db = data_dir.join("cairn.db");
+    Store::open_current(&db).with_context(|| format!("opening the store {}", db.display()))
+}
+
+/// Refuses a path that is not a Cairn data dir (missing, not a directory, or without
+/// `cairn.db`), before anything is written into it.
+pub fn require_data_dir(data_dir: &Path) -> anyhow::Result<()> {
     let db = data_dir.join("cairn.db");
     if !data_dir.exists() {
         bail!(
@@ -32,5 +40,5 @@ pub fn open_existing(data_dir: &Path) -> anyhow::Result<Store> {
             data_dir.display()
         );
     }
-    Store::open_current(&db).with_context(|| format!("opening the store {}", db.display()))
+    Ok(())
 }

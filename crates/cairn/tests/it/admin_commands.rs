@@ -664,6 +664,13 @@ fn populate_and_env_leave_stores_and_dirs_that_are_not_theirs_alone() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a Cairn data dir"));
+    // Nor does flush leave its lock file there.
+    let out = cairn()
+        .args(["flush", "--data-dir"])
+        .arg(foreign.path())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a Cairn data dir"));
     let names: Vec<_> = std::fs::read_dir(foreign.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
