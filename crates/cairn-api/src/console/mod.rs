@@ -18,6 +18,7 @@ mod provision;
 mod selectors;
 pub mod session;
 pub mod signin;
+pub mod throttle;
 mod trails;
 mod validate;
 pub mod web;

@@ -93,7 +93,10 @@ pub async fn submit(state: &AppState, req: &Incoming<'_>) -> Response {
         .to_owned();
     let token = f.str("session_token");
     let now = chrono::Utc::now().timestamp();
-    let found = if key_id.is_empty() {
+    let throttle = super::throttle::global();
+    let wait = throttle.wait(source_ip, &key_id, now);
+    let found = if key_id.is_empty() || wait > 0 {
+        // While a wait runs, the secret is not checked at all.
         None
     } else if !token.is_empty() || sts::is_temporary_key(&key_id) {
         // Temporary keys (AssumeRole, GetSessionToken) sign in with their session token.
@@ -128,6 +131,11 @@ pub async fn submit(state: &AppState, req: &Incoming<'_>) -> Response {
         (None, _) => LoginResult::UnknownUser,
     };
     let event = login_event(&attempt, &outcome);
+    if secret_ok {
+        throttle.succeeded(source_ip, &key_id);
+    } else if wait == 0 {
+        throttle.failed(source_ip, &key_id, now);
+    }
     let Some(p) = principal.filter(|_| secret_ok) else {
         if let Err(e) = state
             .store
@@ -139,6 +147,17 @@ pub async fn submit(state: &AppState, req: &Incoming<'_>) -> Response {
             return web::text(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Sign-in is unavailable: the attempt could not be recorded.",
+            );
+        }
+        if wait > 0 {
+            let message =
+                format!("Too many failed sign-in attempts. Wait {wait} seconds, then try again.");
+            return form(
+                Some(&message),
+                None,
+                &key_id,
+                region.as_str(),
+                StatusCode::TOO_MANY_REQUESTS,
             );
         }
         return form(

@@ -2,7 +2,7 @@
 //! editor's guards: what a user may not read is "Unknown" with the reason, never "Not
 //! enabled" or "No tags"; the editor is not offered and a save is refused while the current
 //! selectors are unknown; a save leaves Insights alone unless the form showed them; a save
-//! that would log nothing at all needs its confirmation.
+//! that would log nothing at all is refused; failed sign-ins slow the next ones down.
 
 use serde_json::{Value, json};
 
@@ -195,4 +195,25 @@ async fn denied_and_missing_trails_answer_403_and_404_with_the_call_that_failed(
         assert_eq!(status, 404, "{path}: {page}");
         assert!(page.contains("TrailNotFoundException"), "{path}: {page}");
     }
+}
+
+/// Past five failed sign-ins, the next attempt waits: even the right secret is refused
+/// (429) without being checked, and the refusal is recorded as a failed ConsoleLogin.
+#[tokio::test]
+async fn repeated_failed_sign_ins_are_throttled() {
+    let server = Server::start();
+    for _ in 0..5 {
+        let (status, _, page) = Browser::new(&server).sign_in(ACCESS_KEY, "guess").await;
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("is not valid"), "{page}");
+    }
+    let (status, _, page) = Browser::new(&server).sign_in(ACCESS_KEY, SECRET).await;
+    assert_eq!(status, 429, "{page}");
+    assert!(page.contains("Too many failed sign-in attempts"), "{page}");
+    let failures = lookup(&server, "EventName", "ConsoleLogin")
+        .await
+        .into_iter()
+        .filter(|r| r["responseElements"]["ConsoleLogin"] == "Failure")
+        .count();
+    assert_eq!(failures, 6);
 }
