@@ -170,12 +170,7 @@ pub fn update_group(
     new_path: Option<&str>,
 ) -> ApiResult<()> {
     let group = find_group(conn, ctx, name)?;
-    if let Some(n) = new_name {
-        validate::name(n, "newGroupName", 128)?;
-    }
-    if let Some(p) = new_path {
-        validate::path(p, "newPath")?;
-    }
+    validate::rename(new_name, ("newGroupName", 128), new_path)?;
     let target = new_name.unwrap_or(&group.name);
     if let Some(other) = groups::get_group(conn, ctx.account().as_str(), target)?
         && other.group_id != group.group_id

@@ -264,12 +264,7 @@ pub fn update_user(
     new_path: Option<&str>,
 ) -> ApiResult<()> {
     let user = find_user(conn, ctx, name)?;
-    if let Some(n) = new_name {
-        validate::name(n, "newUserName", 64)?;
-    }
-    if let Some(p) = new_path {
-        validate::path(p, "newPath")?;
-    }
+    validate::rename(new_name, ("newUserName", 64), new_path)?;
     let target = new_name.unwrap_or(&user.name);
     if let Some(other) = users::get_user(conn, ctx.account().as_str(), target)?
         && other.user_id != user.user_id

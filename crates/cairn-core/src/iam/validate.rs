@@ -253,6 +253,22 @@ pub fn key_status(value: &str) -> ApiResult<()> {
     }
 }
 
+/// The new name and path of a rename (UpdateUser, UpdateGroup): `field` names the new-name
+/// member (`newUserName`, `newGroupName`) with its longest length.
+pub fn rename(
+    new_name: Option<&str>,
+    (field, max): (&str, usize),
+    new_path: Option<&str>,
+) -> ApiResult<()> {
+    if let Some(n) = new_name {
+        name(n, field, max)?;
+    }
+    if let Some(p) = new_path {
+        path(p, "newPath")?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
