@@ -266,11 +266,41 @@ pub mod flag {
     pub fn concurrency(s: &str) -> Result<usize, String> {
         CONCURRENCY.parse(s)
     }
+    /// `--listen`: `ip:port`, `[ipv6]:port` or `host:port` (a name such as `localhost` is
+    /// resolved once, at start, to its first address).
+    pub fn listen(s: &str) -> Result<std::net::SocketAddr, String> {
+        use std::net::ToSocketAddrs;
+        if let Ok(addr) = s.parse() {
+            return Ok(addr);
+        }
+        let shape = || format!("must be host:port (for example 127.0.0.1:4599), not {s:?}");
+        let (host, port) = s.rsplit_once(':').ok_or_else(shape)?;
+        if host.is_empty() || port.parse::<u16>().is_err() {
+            return Err(shape());
+        }
+        let mut addrs = (host, port.parse::<u16>().unwrap_or_default())
+            .to_socket_addrs()
+            .map_err(|e| format!("names no address: {s:?} ({e})"))?;
+        addrs
+            .next()
+            .ok_or_else(|| format!("names no address: {s:?}"))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listen_takes_addresses_and_host_names() {
+        assert_eq!(flag::listen("127.0.0.1:0").unwrap().port(), 0);
+        assert_eq!(flag::listen("[::1]:7").unwrap().port(), 7);
+        let local = flag::listen("localhost:4599").unwrap();
+        assert!(local.ip().is_loopback() && local.port() == 4599, "{local}");
+        for bad in ["localhost", ":4599", "localhost:99999", "localhost:x", ""] {
+            assert!(flag::listen(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn seconds_must_be_finite_positive_and_bounded() {

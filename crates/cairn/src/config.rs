@@ -19,8 +19,8 @@ pub struct ServeArgs {
     /// Data directory (SQLite store, buckets, keys). Default `./cairn-data`.
     #[arg(long, env = "CAIRN_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Listen address. Default `127.0.0.1:4599`.
-    #[arg(long, env = "CAIRN_LISTEN")]
+    /// Listen address, `ip:port` or `host:port`. Default `127.0.0.1:4599`.
+    #[arg(long, env = "CAIRN_LISTEN", value_parser = crate::bounds::flag::listen)]
     pub listen: Option<SocketAddr>,
     /// The 12-digit account id. Default: the account the data dir was first served with,
     /// else `123456789012`; another than the data dir's is refused.
@@ -114,7 +114,7 @@ pub struct ServeArgs {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     data_dir: Option<PathBuf>,
-    listen: Option<SocketAddr>,
+    listen: Option<String>,
     account_id: Option<String>,
     retention_days: Option<u32>,
     log_format: Option<String>,
@@ -327,10 +327,11 @@ impl ServeConfig {
                 .clone()
                 .or(file.data_dir)
                 .unwrap_or_else(|| PathBuf::from("cairn-data")),
-            listen: args
-                .listen
-                .or(file.listen)
-                .unwrap_or_else(|| "127.0.0.1:4599".parse().expect("valid default")),
+            listen: match (args.listen, file.listen) {
+                (Some(flag), _) => flag,
+                (None, Some(text)) => file_value("listen", bounds::flag::listen(&text))?,
+                (None, None) => "127.0.0.1:4599".parse().expect("valid default"),
+            },
             account_id,
             retention_days,
             json_logs,
@@ -541,5 +542,21 @@ mod tests {
         assert_eq!(c.account_id.unwrap().as_str(), "111122223333");
         assert_eq!(c.retention_days, 30);
         assert_eq!(c.listen.port(), 4599);
+    }
+
+    #[test]
+    fn file_listen_takes_a_host_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "listen = \"localhost:4601\"\n").unwrap();
+        let args = ServeArgs {
+            config: Some(path.clone()),
+            ..Default::default()
+        };
+        let c = ServeConfig::resolve(&args).unwrap();
+        assert!(c.listen.ip().is_loopback() && c.listen.port() == 4601);
+        std::fs::write(&path, "listen = \"localhost\"\n").unwrap();
+        let err = ServeConfig::resolve(&args).unwrap_err().to_string();
+        assert!(err.contains("listen in the settings file must be host:port"), "{err}");
     }
 }
