@@ -125,7 +125,7 @@ pub fn create_role(
         validate::path(p, "path")?;
     }
     if let Some(d) = input.description {
-        validate::description(d, "description", 1000)?;
+        validate::role_description(d)?;
     }
     if let Some(m) = input.max_session {
         validate::range(m, "maxSessionDuration", 3600, 43200)?;
@@ -211,7 +211,7 @@ pub fn update_role(
 ) -> ApiResult<()> {
     let role = find_role(conn, ctx, name)?;
     if let Some(d) = description {
-        validate::description(d, "description", 1000)?;
+        validate::role_description(d)?;
     }
     if let Some(m) = max_session {
         validate::range(m, "maxSessionDuration", 3600, 43200)?;

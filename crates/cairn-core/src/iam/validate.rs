@@ -146,6 +146,20 @@ pub fn description(value: &str, field: &str, max: usize) -> ApiResult<()> {
     length(value, field, 0, max)
 }
 
+/// A role's description: at most 1000 characters of
+/// `[\t\n\r\u0020-\u007E\u00A1-\u00FF]` (the model's `roleDescriptionType`).
+pub fn role_description(value: &str) -> ApiResult<()> {
+    description(value, "description", 1000)?;
+    pattern(
+        value,
+        "description",
+        value.chars().all(|c| {
+            matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{A1}'..='\u{FF}')
+        }),
+        r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*",
+    )
+}
+
 /// A character AWS allows in tag keys and values (`[\p{L}\p{Z}\p{N}_.:/=+\-@]`).
 pub fn tag_char(c: char) -> bool {
     c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
@@ -315,6 +329,16 @@ mod tests {
             ErrorKind::LimitExceeded
         );
         assert!(tags(&[t("k", "v!")], 0, "TagsPerUser").is_err());
+    }
+
+    #[test]
+    fn role_descriptions_follow_the_model_pattern() {
+        assert!(role_description("Allows EC2 — café\tok").is_err());
+        assert!(role_description("Allows EC2 to call café\tok").is_ok());
+        let e = role_description("snowman \u{2603}").unwrap_err();
+        assert!(e.message.contains("Member must satisfy regular expression pattern"), "{}", e.message);
+        assert!(role_description("\u{7F}").is_err());
+        assert!(role_description(&"a".repeat(1001)).is_err());
     }
 
     #[test]
