@@ -148,6 +148,8 @@ pub struct Document {
     /// The context keys the document reads (condition keys and policy variables),
     /// lower-cased, sorted, once each.
     pub(crate) reads: Vec<String>,
+    /// The same keys as written, in order of first appearance, once each (ignoring case).
+    pub(crate) context_keys: Vec<String>,
 }
 
 impl Document {
@@ -221,6 +223,13 @@ impl Document {
             k.len() >= prefix.len()
                 && k.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
         })
+    }
+
+    /// Every context key the document reads (policy variables and condition keys), as
+    /// written, in order of first appearance, once each ignoring case: IAM's
+    /// `GetContextKeysFor*Policy`.
+    pub fn context_keys(&self) -> &[String] {
+        &self.context_keys
     }
 
     /// Every condition key referenced, as written, without duplicates (case-insensitive).

@@ -519,21 +519,24 @@ fn compile(
         .map(|(i, st)| compile_statement(st, vars, positions[2 * i], positions[2 * i + 1]))
         .collect();
     // Every key the document reads from a request's context: its condition keys, and the
-    // variables (`${aws:ResourceTag/team}`) of its resources and condition values.
-    let mut reads: Vec<String> = statements
-        .iter()
-        .flat_map(Statement::condition_keys)
-        .map(str::to_ascii_lowercase)
-        .collect();
-    if vars {
-        for st in stmts {
-            for v in st.values() {
-                variable_names(v, &mut reads);
+    // variables (`${aws:ResourceTag/team}`) of its resources and condition values. Each
+    // statement's variables come before its condition keys, in the order written.
+    let mut context_keys: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (raw, compiled) in stmts.iter().zip(&statements) {
+        let mut names = Vec::new();
+        if vars {
+            raw.values().for_each(|v| variable_names(v, &mut names));
+        }
+        names.extend(compiled.condition_keys().map(str::to_owned));
+        for name in names {
+            if seen.insert(name.to_ascii_lowercase()) {
+                context_keys.push(name);
             }
         }
     }
+    let mut reads: Vec<String> = seen.into_iter().collect();
     reads.sort();
-    reads.dedup();
     Document {
         kind,
         version,
@@ -541,10 +544,11 @@ fn compile(
         id,
         statements,
         reads,
+        context_keys,
     }
 }
 
-/// Adds the names of the `${…}` policy variables in the (decoded) strings of `v`, lower-cased
+/// Adds the names of the `${…}` policy variables in the (decoded) strings of `v`, as written
 /// (their defaults left out).
 fn variable_names(v: &Value, out: &mut Vec<String>) {
     match v {
@@ -558,7 +562,7 @@ fn variable_names(v: &Value, out: &mut Vec<String>) {
                         .next()
                         .unwrap_or_default()
                         .trim()
-                        .to_ascii_lowercase()
+                        .to_owned()
                 }),
         ),
         Value::Array(items) => items.iter().for_each(|i| variable_names(i, out)),

@@ -238,3 +238,36 @@ fn the_keys_a_document_reads_include_its_variables_however_written() {
     );
     assert!(!old.tests_key_prefix("aws:ResourceTag/"));
 }
+
+#[test]
+fn context_keys_are_listed_as_written_in_order_once() {
+    // The IAM CLI reference's example for get-context-keys-for-custom-policy.
+    let doc = Document::parse(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:*","Resource":"arn:aws:dynamodb:us-west-2:123456789012:table/${aws:username}","Condition":{"DateGreaterThan":{"aws:CurrentTime":"2015-08-16T12:00:00Z"}}}}"#,
+        ID,
+    )
+    .unwrap();
+    assert_eq!(doc.context_keys(), ["aws:username", "aws:CurrentTime"]);
+    let doc = Document::parse(
+        &st(r#"{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"s3:prefix":"${aws:UserName}/","AWS:USERNAME":"x"},"Bool":{"aws:SecureTransport":"true"}}},
+               {"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"StringLike":{"S3:Prefix":"${aws:PrincipalTag/team, 'none'}"}}}"#),
+        ID,
+    )
+    .unwrap();
+    assert_eq!(
+        doc.context_keys(),
+        [
+            "aws:UserName",
+            "s3:prefix",
+            "aws:SecureTransport",
+            "aws:PrincipalTag/team"
+        ]
+    );
+    // Without Version 2012-10-17 there are no variables.
+    let doc = Document::parse(
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}"}}"#,
+        ID,
+    )
+    .unwrap();
+    assert!(doc.context_keys().is_empty());
+}

@@ -557,6 +557,9 @@ mod tests {
         assert!(c.listen.ip().is_loopback() && c.listen.port() == 4601);
         std::fs::write(&path, "listen = \"localhost\"\n").unwrap();
         let err = ServeConfig::resolve(&args).unwrap_err().to_string();
-        assert!(err.contains("listen in the settings file must be host:port"), "{err}");
+        assert!(
+            err.contains("listen in the settings file must be host:port"),
+            "{err}"
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! SimulatePrincipalPolicy and SimulateCustomPolicy: one `EvaluationResults` member per action
-//! and resource, with `MatchedStatements` (and their positions) and `MissingContextValues`.
+//! and resource, with `MatchedStatements` (and their positions) and `MissingContextValues`;
+//! GetContextKeysForPrincipalPolicy and GetContextKeysForCustomPolicy, the keys to supply.
 
+use cairn_core::iam::context_keys;
 use cairn_core::iam::simulate::{self, ContextEntry, EvaluationResult, SimulateInput};
 use cairn_policy::Position;
 
@@ -52,6 +54,10 @@ fn result(r: &EvaluationResult) -> String {
     )
 }
 
+fn key_names(keys: &[String]) -> String {
+    members("ContextKeyNames", keys, |k| super::xml::escape(k))
+}
+
 fn input(p: &Input) -> SimulateInput {
     SimulateInput {
         source_arn: p.opt("PolicySourceArn"),
@@ -86,6 +92,22 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
         "SimulateCustomPolicy" => Call::read(Target::Any, move |c, ctx| {
             let page = simulate::simulate_custom_policy(ctx, &input(&p), &p.page(c)?)?;
             Ok(Reply::xml(paged("EvaluationResults", &page, result)))
+        }),
+        "GetContextKeysForPrincipalPolicy" => Call::read(
+            Target::Arn(p.opt("PolicySourceArn").unwrap_or_else(|| "*".to_owned())),
+            move |c, ctx| {
+                let keys = context_keys::for_principal_policy(
+                    c,
+                    ctx,
+                    p.opt("PolicySourceArn").as_deref(),
+                    &p.list("PolicyInputList"),
+                )?;
+                Ok(Reply::xml(key_names(&keys)))
+            },
+        ),
+        "GetContextKeysForCustomPolicy" => Call::read(Target::Any, move |_, _| {
+            let keys = context_keys::for_custom_policy(&p.list("PolicyInputList"))?;
+            Ok(Reply::xml(key_names(&keys)))
         }),
         _ => return None,
     })

@@ -9,6 +9,7 @@
 
 pub mod account;
 pub mod attach;
+pub mod context_keys;
 pub mod details;
 pub mod groups;
 pub mod ids;

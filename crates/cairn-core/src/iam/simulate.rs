@@ -129,7 +129,7 @@ fn from_docs(docs: Vec<PolicyDoc>) -> ApiResult<Vec<Parsed>> {
 }
 
 /// The principal a simulation evaluates as, and the stored policies of its source.
-fn source(
+pub(super) fn source(
     conn: &Connection,
     ctx: &CallContext,
     arn: &str,

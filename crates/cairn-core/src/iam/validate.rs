@@ -153,9 +153,9 @@ pub fn role_description(value: &str) -> ApiResult<()> {
     pattern(
         value,
         "description",
-        value.chars().all(|c| {
-            matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{A1}'..='\u{FF}')
-        }),
+        value
+            .chars()
+            .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{A1}'..='\u{FF}')),
         r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*",
     )
 }
@@ -336,7 +336,12 @@ mod tests {
         assert!(role_description("Allows EC2 — café\tok").is_err());
         assert!(role_description("Allows EC2 to call café\tok").is_ok());
         let e = role_description("snowman \u{2603}").unwrap_err();
-        assert!(e.message.contains("Member must satisfy regular expression pattern"), "{}", e.message);
+        assert!(
+            e.message
+                .contains("Member must satisfy regular expression pattern"),
+            "{}",
+            e.message
+        );
         assert!(role_description("\u{7F}").is_err());
         assert!(role_description(&"a".repeat(1001)).is_err());
     }
