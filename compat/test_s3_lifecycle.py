@@ -5,6 +5,7 @@ action Cairn does not apply is refused whole (`NotImplemented`): it used to be s
 its filter, which widened it to the whole bucket."""
 
 import json
+import time
 
 import botocore.exceptions
 import pytest
@@ -192,3 +193,28 @@ def test_the_record_carries_the_configuration_as_sent(cairn, s3):
     rule = record["requestParameters"]["LifecycleConfiguration"]["Rule"]
     # `Days` a number, as Panther's AWS.CloudTrail.ShortLifecycle compares it with one.
     assert rule["ID"] == "nuke" and rule["Expiration"] == {"Days": 1} and rule["Status"] == "Enabled"
+
+
+def test_objects_a_rule_expires_carry_x_amz_expiration(s3):
+    s3.create_bucket(Bucket="lc-header")
+    assert "Expiration" not in s3.put_object(Bucket="lc-header", Key="keep/a", Body=b"a")
+    s3.put_bucket_lifecycle_configuration(Bucket="lc-header", LifecycleConfiguration={"Rules": [
+        {"ID": "month", "Filter": {"Prefix": ""}, "Status": "Enabled", "Expiration": {"Days": 30}},
+        {"ID": "logs-day", "Filter": {"Prefix": "logs/"}, "Status": "Enabled",
+         "Expiration": {"Days": 1}},
+        {"ID": "off", "Filter": {"Prefix": "logs/"}, "Status": "Disabled",
+         "Expiration": {"Date": "2000-01-01T00:00:00Z"}},
+    ]})
+    put = s3.put_object(Bucket="lc-header", Key="logs/b", Body=b"b")
+    head = s3.head_object(Bucket="lc-header", Key="logs/b")
+    created = int(head["LastModified"].timestamp())
+    when = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime((created // DAY + 2) * DAY))
+    expected = f'expiry-date="{when}", rule-id="logs-day"'
+    assert put["Expiration"] == expected
+    assert head["Expiration"] == expected
+    assert s3.get_object(Bucket="lc-header", Key="logs/b")["Expiration"] == expected
+    # The object put before the rule is covered by the 30-day rule from its creation.
+    older = s3.head_object(Bucket="lc-header", Key="keep/a")
+    assert older["Expiration"].endswith('rule-id="month"')
+    s3.delete_bucket_lifecycle(Bucket="lc-header")
+    assert "Expiration" not in s3.head_object(Bucket="lc-header", Key="logs/b")

@@ -243,6 +243,48 @@ pub struct Swept {
 }
 
 /// The latest midnight UTC at or before `now`.
+/// S3's `x-amz-expiration` for `row` (whose `last_modified` is its creation) under `bucket`'s
+/// enabled rules: `expiry-date="<IMF-fixdate>", rule-id="<ID>"` of the rule that expires it
+/// first, as the sweep would: `Days` after creation rounded up to midnight UTC, or `Date`.
+pub fn expiration(
+    conn: &Connection,
+    bucket: &str,
+    row: &objects::ObjectRow,
+) -> cairn_store::StoreResult<Option<String>> {
+    let Some(json) = buckets::lifecycle(conn, bucket)? else {
+        return Ok(None);
+    };
+    let rules: Vec<Rule> = serde_json::from_str(&json).unwrap_or_default();
+    Ok(first_expiry(&rules, row).map(|(at, rule)| {
+        let date = chrono::DateTime::from_timestamp(at, 0)
+            .unwrap_or_default()
+            .format("%a, %d %b %Y %H:%M:%S GMT");
+        format!(
+            "expiry-date=\"{date}\", rule-id=\"{}\"",
+            rule.id.as_deref().unwrap_or_default()
+        )
+    }))
+}
+
+/// The earliest expiry (epoch seconds, a midnight UTC) of `row` and the rule that sets it.
+fn first_expiry<'r>(rules: &'r [Rule], row: &objects::ObjectRow) -> Option<(i64, &'r Rule)> {
+    rules
+        .iter()
+        .filter(|r| r.enabled && row.key.starts_with(&r.prefix) && r.selects(row))
+        .filter_map(|r| {
+            let at = match (r.days, r.date) {
+                (Some(days), _) => {
+                    let due = row.last_modified.ceil() as i64 + days * DAY;
+                    due.div_euclid(DAY) * DAY + if due.rem_euclid(DAY) == 0 { 0 } else { DAY }
+                }
+                (None, Some(date)) => date,
+                _ => return None,
+            };
+            Some((at, r))
+        })
+        .min_by_key(|(at, _)| *at)
+}
+
 fn midnight_before(now: f64) -> f64 {
     ((now.floor() as i64).div_euclid(DAY) * DAY) as f64
 }
@@ -292,6 +334,42 @@ pub fn expire_due(conn: &Connection, now: f64) -> cairn_store::StoreResult<Swept
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expiry_is_creation_plus_days_rounded_up_to_midnight_and_the_earliest_rule_wins() {
+        // S3's example: created 2012-12-21 10:00 UTC under a 1-day rule expires 2012-12-23.
+        let created = 1_356_084_000.0;
+        let mut r = row(10, &[]);
+        r.key = "logs/a".into();
+        r.last_modified = created;
+        let days = |id: &str, prefix: &str, days: i64| Rule {
+            id: Some(id.into()),
+            prefix: prefix.into(),
+            days: Some(days),
+            enabled: true,
+            ..Default::default()
+        };
+        let rules = [
+            days("long", "", 30),
+            days("short", "logs/", 1),
+            days("other", "tmp/", 1),
+        ];
+        let (at, rule) = first_expiry(&rules, &r).unwrap();
+        assert_eq!((at, rule.id.as_deref()), (1_356_220_800, Some("short")));
+        let disabled = [Rule {
+            enabled: false,
+            ..days("off", "", 1)
+        }];
+        assert!(first_expiry(&disabled, &r).is_none());
+        let dated = [Rule {
+            date: Some(1_356_048_000),
+            days: None,
+            ..days("d", "", 1)
+        }];
+        assert_eq!(first_expiry(&dated, &r).unwrap().0, 1_356_048_000);
+        r.last_modified = 1_356_048_000.0; // exactly midnight: no rounding
+        assert_eq!(first_expiry(&rules[1..2], &r).unwrap().0, 1_356_134_400);
+    }
 
     fn row(size: i64, tags: &[(&str, &str)]) -> objects::ObjectRow {
         let meta = crate::objects::ObjectMeta {

@@ -435,9 +435,19 @@ impl CairnS3 {
                     let current = objects::current(c, &row.bucket, &row.key)?;
                     conditions.check_at_commit(current.as_ref(), &row.key)?;
                 }
-                objects::put(c, &ctx, row)
+                let stored = ObjectRow {
+                    last_modified: ctx.now,
+                    ..row.clone()
+                };
+                let replaced = objects::put(c, &ctx, row)?;
+                let expiration = cairn_core::lifecycle::expiration(c, &stored.bucket, &stored)?;
+                Ok((replaced, expiration))
             })
             .await;
+        let (result, expiration) = match result {
+            Ok((replaced, expiration)) => (Ok(replaced), expiration),
+            Err(e) => (Err(e), None),
+        };
         self.settle(written.file.clone(), result).await?;
         let sse = super::sse_ops::SseFields::of(&meta);
         let mut out = PutObjectOutput {
@@ -447,6 +457,7 @@ impl CairnS3 {
             ssekms_encryption_context: context.filter(|_| sse.key_id.is_some()),
             ssekms_key_id: sse.key_id,
             bucket_key_enabled: sse.bucket_key,
+            expiration,
             ..Default::default()
         };
         set_checksums!(out, ChecksumFields::of(&meta));
@@ -475,7 +486,7 @@ impl CairnS3 {
         let spec = Spec::new("GetObject", true, true, Some(&bucket), Some(&key), host)
             .version(version_id.as_deref())
             .response(
-                |(o, r, _): &(objects::Object, Option<std::ops::Range<u64>>, _)| {
+                |(o, r, _, _): &(objects::Object, Option<std::ops::Range<u64>>, _, _)| {
                     let n = r.as_ref().map_or(o.row.size, |r| (r.end - r.start) as i64);
                     (serde_json::Value::Null, n)
                 },
@@ -511,11 +522,12 @@ impl CairnS3 {
                     this.open_object_key(c, &ctx, &obj.meta, (&bucket, &key), &slot_op)?;
                 let span = range.clone().unwrap_or(0..obj.row.size as u64);
                 let bytes = small_object_bytes(file, obj.row.size as u64, span, data_key)?;
-                Ok((obj, range, bytes))
+                let expiration = cairn_core::lifecycle::expiration(c, &bucket, &obj.row)?;
+                Ok((obj, range, bytes, expiration))
             })
             .await;
         self.append_slot(&slot).await?;
-        let (obj, range, bytes) = got?;
+        let (obj, range, bytes, expiration) = got?;
         let full = 0..obj.row.size as u64;
         let span = range.clone().unwrap_or(full);
         let body = match bytes {
@@ -547,6 +559,7 @@ impl CairnS3 {
             last_modified: Some(timestamp(obj.row.last_modified)),
             server_side_encryption: sse.algorithm,
             version_id: input.version_id,
+            expiration,
             ..Default::default()
         };
         fill_headers(
@@ -602,7 +615,7 @@ impl CairnS3 {
 
         let (evaluator, ctx) = (self.gate.evaluator(), info.ctx.clone());
         let sse_c = super::sse_c::check_read(super::sse_c::sse_c_asked!(input));
-        let (obj, range) = self
+        let (obj, range, expiration) = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &bucket)?;
                 let mut obj = current_version(c, (&bucket, &key), version_id.as_deref())
@@ -623,7 +636,8 @@ impl CairnS3 {
                 )?;
                 // A range or part changes only the length (and the status), as on S3.
                 let range = span_of(input.range.as_ref(), input.part_number, &obj)?;
-                Ok((obj, range))
+                let expiration = cairn_core::lifecycle::expiration(c, &bucket, &obj.row)?;
+                Ok((obj, range, expiration))
             })
             .await?;
         let sse = super::sse_ops::SseFields::of(&obj.meta);
@@ -641,6 +655,7 @@ impl CairnS3 {
             last_modified: Some(timestamp(obj.row.last_modified)),
             server_side_encryption: sse.algorithm,
             version_id: input.version_id,
+            expiration,
             ..Default::default()
         };
         fill_headers(
