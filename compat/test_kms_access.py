@@ -256,7 +256,7 @@ def test_denials_are_recorded(server, kms, alice):
         LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": "alice"}], MaxResults=50)["Events"]]
     mine = [r for r in records if r["eventName"] == "DescribeKey" and r.get("resources", [{}])[0].get("ARN") == key["Arn"]]
     assert len(mine) == 1
-    assert mine[0]["errorCode"] == "AccessDeniedException"
+    assert mine[0]["errorCode"] == "AccessDenied"
     assert mine[0]["userIdentity"]["arn"] == ALICE
 
 

@@ -89,9 +89,11 @@ pub async fn refuse(
     request_parameters: Value,
 ) -> ApiError {
     let action = format!("{}:{name}", service.prefix);
+    // GetFederationToken makes credentials: AWS records it `readOnly: false`.
     let read_only = ["Get", "List", "Describe"]
         .iter()
-        .any(|p| name.starts_with(p));
+        .any(|p| name.starts_with(p))
+        && name != "GetFederationToken";
     let message = format!("Cairn does not carry out the action {name}.");
     let event_name = name.to_owned();
     let resource_of = service.resource;

@@ -106,7 +106,7 @@ macro_rules! policy {
     };
 }
 
-static CATALOGUE: [ManagedPolicy; 26] = [
+static CATALOGUE: [ManagedPolicy; 27] = [
     policy!(
         "AWSCloudTrail_FullAccess",
         "v3",
@@ -122,6 +122,14 @@ static CATALOGUE: [ManagedPolicy; 26] = [
         "2022-06-14T17:19:05Z",
         true,
         "Provides read only access to AWS CloudTrail."
+    ),
+    policy!(
+        "AWSDenyAll",
+        "v2",
+        "2019-05-01T22:36:14Z",
+        "2023-12-18T16:42:05Z",
+        true,
+        "Deny all access."
     ),
     policy!(
         "AdministratorAccess",

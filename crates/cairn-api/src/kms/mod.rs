@@ -33,10 +33,11 @@ pub use ops::OPERATIONS;
 /// The `X-Amz-Target` prefix KMS answers to.
 pub const TARGET_PREFIXES: &[&str] = &["TrentService."];
 
-/// The AWS error code of an error as KMS answers it (for the records other services write of
-/// their internal KMS calls, `cairn_core::kms::internal::InternalCall::error`).
+/// The error code a record of a KMS call names (for the records other services write of
+/// their internal KMS calls, `cairn_core::kms::internal::InternalCall::error`): KMS's own,
+/// but a refusal is `AccessDenied`, as in every record.
 pub fn error_code(e: &ApiError) -> &'static str {
-    WireError::json(e).code
+    WireError::from(e).code
 }
 
 fn json_ok(body: &Value, request_id: &str) -> Response {
@@ -245,8 +246,10 @@ fn outcome(
             None,
             r.additional.clone(),
         ),
+        // CloudTrail records a refusal as `AccessDenied`, whatever the service answers
+        // (KMS answers `AccessDeniedException`), as for every other service.
         Err(e) => {
-            let w = WireError::json(e);
+            let w = WireError::from(e);
             (Value::Null, Some((w.code.to_owned(), w.message)), None)
         }
     };

@@ -271,6 +271,15 @@ impl Evaluator for PolicyEvaluator {
             style,
         )
         .unwrap_or_else(|| "Access Denied".to_owned());
+        // STS words an implicit denial without the reason ("… sts:AssumeRole on resource:
+        // <role ARN>", as its records and answers show).
+        let message = match (
+            permission.action.starts_with("sts:"),
+            message.split_once(" because no "),
+        ) {
+            (true, Some((head, _))) => head.to_owned(),
+            _ => message,
+        };
         Err(ApiError::new(ErrorKind::AccessDenied, message))
     }
 }
