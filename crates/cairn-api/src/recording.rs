@@ -35,14 +35,19 @@ pub struct CallInfo {
 }
 
 /// An S3 request's `SignatureVersion` (`SigV2`, `SigV4`) and `AuthenticationMethod`
-/// (`AuthHeader`, `QueryString`), in `additionalEventData`: how AWS's guides find SigV2 and
-/// presigned-URL use in a trail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// (`AuthHeader`, `QueryString`, `HtmlForm` for a browser POST), in `additionalEventData`,
+/// and a presigned URL's parameters its record shows: how AWS's guides find SigV2,
+/// presigned-URL and form use in a trail.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Signing {
     /// `SignatureVersion`.
     pub version: &'static str,
     /// `AuthenticationMethod`.
     pub method: &'static str,
+    /// A SigV4 presigned URL's `X-Amz-Algorithm`, `X-Amz-Date`, `X-Amz-Expires` and
+    /// `X-Amz-SignedHeaders`, in `requestParameters` (the AWS prescriptive guidance on
+    /// presigned URLs finds them by `requestParameters['X-Amz-Expires']`).
+    pub presigned: Vec<(String, String)>,
 }
 
 /// What a record of a call made by the web console carries besides the call itself: AWS's

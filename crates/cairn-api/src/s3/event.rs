@@ -229,7 +229,7 @@ impl<T> Spec<T> {
     /// What the call must be allowed to do: its action on the object (or bucket) under the
     /// bucket's policy, then anything it also needs. `signing` (how the request was signed)
     /// gives S3's `s3:authType` and `s3:signatureversion` keys.
-    pub fn permissions(&self, signing: Option<Signing>) -> Vec<Permission> {
+    pub fn permissions(&self, signing: Option<&Signing>) -> Vec<Permission> {
         if self.name == "DeleteObjects" {
             // Authorized key by key inside the operation.
             return Vec::new();
@@ -275,6 +275,14 @@ impl<T> Spec<T> {
         self
     }
 
+    /// Adds the query parameters of `given` that were sent (as `response-content-type`…).
+    pub fn params_given(self, given: &[(&str, Option<&str>)]) -> Self {
+        given.iter().fold(self, |spec, (name, value)| match value {
+            Some(v) => spec.param(name, Value::String((*v).to_owned())),
+            None => spec,
+        })
+    }
+
     /// Sets the bytes received.
     pub fn bytes_in(mut self, n: i64) -> Self {
         self.bytes_in = n;
@@ -298,6 +306,7 @@ impl<T> Spec<T> {
         let signing = signing.unwrap_or(Signing {
             version: "SigV4",
             method: "AuthHeader",
+            presigned: Vec::new(),
         });
         let mut params = Map::new();
         if let Some(b) = &self.bucket {
@@ -306,6 +315,9 @@ impl<T> Spec<T> {
         params.insert("Host".into(), json!(self.host));
         if let Some(k) = &self.key {
             params.insert("key".into(), json!(k));
+        }
+        for (name, value) in &signing.presigned {
+            params.insert(name.clone(), json!(value));
         }
         params.extend(self.extra);
         let (response_elements, bytes_out, error) = match result {
@@ -384,9 +396,10 @@ impl<T> Spec<T> {
 /// S3's condition keys for how a request was signed: `s3:authType` (`REST-HEADER`,
 /// `REST-QUERY-STRING`) and `s3:signatureversion` (`AWS` for SigV2, `AWS4-HMAC-SHA256` for
 /// SigV4), as the S3 user guide's "Amazon S3 condition key examples" list them.
-fn signing_keys(signing: Signing) -> [(String, Vec<String>); 2] {
+fn signing_keys(signing: &Signing) -> [(String, Vec<String>); 2] {
     let auth_type = match signing.method {
         "QueryString" => "REST-QUERY-STRING",
+        "HtmlForm" => "POST",
         _ => "REST-HEADER",
     };
     let version = match signing.version {

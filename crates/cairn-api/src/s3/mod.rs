@@ -25,6 +25,7 @@ mod object_ops;
 mod object_tagging_ops;
 mod part_copy_ops;
 mod post_object;
+mod post_policy;
 mod preconditions;
 mod presign;
 mod region_check;
@@ -178,7 +179,11 @@ async fn answer(
         .headers
         .get("x-amz-content-sha256")
         .is_some_and(|v| v.len() == 64 && v.as_bytes().iter().all(u8::is_ascii_hexdigit));
-    let cause = BodyCause { watch, signed_hash };
+    let mut cause = BodyCause {
+        watch,
+        signed_hash,
+        form: false,
+    };
     let head = parts.method == http::Method::HEAD;
     let query = parts.uri.query().unwrap_or("");
     if let Some(resp) = crate::server::s3_headers_too_large(&parts.headers, head, &rid) {
@@ -188,14 +193,19 @@ async fn answer(
         return crate::errors::s3_error(&e, &rid, None, head);
     }
     if let Some(e) =
-        unsigned_amz_header(&parts.headers).or_else(|| unknown_region(&parts.headers, query))
+        unsigned_amz_header(&parts.headers, query).or_else(|| unknown_region(&parts.headers, query))
     {
         return crate::errors::s3_error(&e, &rid, None, head);
     }
     let pending = meta.pending.clone();
     parts.extensions.insert(meta);
-    let (body, form) = post_object::prepare(&mut parts, host, body).await;
-    let req = http::Request::from_parts(parts, body);
+    let prepared = post_object::prepare(&mut parts, host, body).await;
+    if let Some(e) = prepared.refusal {
+        return crate::errors::s3_error(&e, &rid, None, head);
+    }
+    cause.form = prepared.is_form;
+    let form = prepared.form;
+    let req = http::Request::from_parts(parts, prepared.body);
     let mut resp = match s3.call(req).await {
         Ok(resp) if resp.status().is_client_error() || resp.status().is_server_error() => {
             complete_error(resp, &rid, head, &pending, &cause).await
@@ -247,19 +257,32 @@ fn signed_region(headers: &http::HeaderMap, raw_query: &str) -> Option<String> {
     })
 }
 
-/// How a request was signed: an `Authorization` header (`AWS4-HMAC-SHA256 …` or SigV2's
-/// `AWS key:signature`), else a presigned URL (SigV4's `X-Amz-Signature`, SigV2's
-/// `Signature`).
-fn signing_of(headers: &http::HeaderMap, raw_query: &str) -> crate::recording::Signing {
+/// How a request was signed: a browser form (`form`: a POST upload, SigV2 or SigV4), an
+/// `Authorization` header (`AWS4-HMAC-SHA256 …` or SigV2's `AWS key:signature`), else a
+/// presigned URL (SigV4's `X-Amz-Signature`, SigV2's `Signature`).
+fn signing_of(
+    headers: &http::HeaderMap,
+    raw_query: &str,
+    form: Option<&post_object::FormUpload>,
+) -> crate::recording::Signing {
     use crate::recording::Signing;
     let sigv2 = |method| Signing {
         version: "SigV2",
         method,
+        presigned: Vec::new(),
     };
     let sigv4 = |method| Signing {
         version: "SigV4",
         method,
+        presigned: Vec::new(),
     };
+    if let Some(form) = form {
+        return if form.sigv2 {
+            sigv2("HtmlForm")
+        } else {
+            sigv4("HtmlForm")
+        };
+    }
     match headers
         .get(http::header::AUTHORIZATION)
         .map(|v| v.as_bytes())
@@ -270,15 +293,32 @@ fn signing_of(headers: &http::HeaderMap, raw_query: &str) -> crate::recording::S
             sigv2("QueryString")
         }
         None if raw_query.is_empty() => sigv4("AuthHeader"),
-        None => sigv4("QueryString"),
+        None => Signing {
+            presigned: form_urlencoded::parse(raw_query.as_bytes())
+                .filter(|(k, _)| {
+                    matches!(
+                        k.as_ref(),
+                        "X-Amz-Algorithm" | "X-Amz-Date" | "X-Amz-Expires" | "X-Amz-SignedHeaders"
+                    )
+                })
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+            ..sigv4("QueryString")
+        },
     }
 }
 
-/// AWS S3 refuses a SigV4 header-signed request carrying `x-amz-*` headers the signature does
-/// not cover (they could have been changed in transit).
-fn unsigned_amz_header(headers: &http::HeaderMap) -> Option<crate::errors::WireError> {
-    let auth = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
-    let auth = cairn_sigv4::Authorization::parse(auth).ok()?;
+/// AWS S3 refuses a SigV4 request carrying `x-amz-*` headers its signature does not cover
+/// (they could have been changed in transit, or added by whoever holds a presigned URL: an
+/// `x-amz-copy-source` would turn a presigned PutObject into a CopyObject).
+fn unsigned_amz_header(
+    headers: &http::HeaderMap,
+    raw_query: &str,
+) -> Option<crate::errors::WireError> {
+    let auth = match headers.get(http::header::AUTHORIZATION) {
+        Some(value) => cairn_sigv4::Authorization::parse(value.to_str().ok()?).ok()?,
+        None => presigned_headers(raw_query)?,
+    };
     let flat: Vec<(String, String)> = headers
         .iter()
         .map(|(n, v)| {
@@ -303,6 +343,32 @@ fn unsigned_amz_header(headers: &http::HeaderMap) -> Option<crate::errors::WireE
                 message,
             }
         })
+}
+
+/// The headers a SigV4 presigned URL signs (`X-Amz-SignedHeaders`), as an `Authorization`
+/// carrying only them; `None` for a query that is not SigV4-presigned.
+fn presigned_headers(raw_query: &str) -> Option<cairn_sigv4::Authorization> {
+    let mut v4 = false;
+    let mut signed = None;
+    for (k, v) in form_urlencoded::parse(raw_query.as_bytes()) {
+        match k.as_ref() {
+            "X-Amz-Algorithm" => v4 = true,
+            "X-Amz-SignedHeaders" => {
+                signed = Some(v.split(';').map(str::to_ascii_lowercase).collect())
+            }
+            _ => {}
+        }
+    }
+    // Without its list the URL is malformed: `s3s` answers that.
+    let signed_headers = signed.filter(|_| v4)?;
+    Some(cairn_sigv4::Authorization {
+        access_key_id: String::new(),
+        date: String::new(),
+        region: String::new(),
+        service: String::new(),
+        signed_headers,
+        signature: String::new(),
+    })
 }
 
 /// A success body as sent: an XML document `s3s` serialised (keys, prefixes, markers and
@@ -334,6 +400,8 @@ struct BodyCause {
     watch: leftover::BodyWatch,
     /// The body's SHA-256 was signed (`x-amz-content-sha256` a hex hash).
     signed_hash: bool,
+    /// The request is a browser form upload (`post_policy` words its refusals).
+    form: bool,
 }
 
 impl BodyCause {
@@ -395,7 +463,13 @@ async fn complete_error(
             parts.status = status;
             (code.to_owned(), message.to_owned())
         }
-        None => (code, message),
+        None => match post_policy::aws_refusal(&code, &message).filter(|_| cause.form) {
+            Some(w) => {
+                parts.status = w.status;
+                (w.code.to_owned(), w.message)
+            }
+            None => (code, message),
+        },
     };
     let status = parts.status;
     let message = error_body::complete_message(&code, &message);
@@ -574,7 +648,11 @@ impl CairnS3 {
                 .unwrap_or_default(),
             console: None,
             invoked_by: None,
-            signing: Some(signing_of(&req.headers, req.uri.query().unwrap_or(""))),
+            signing: Some(signing_of(
+                &req.headers,
+                req.uri.query().unwrap_or(""),
+                req.extensions.get::<post_object::FormUpload>(),
+            )),
         })
     }
 
@@ -607,8 +685,8 @@ impl CairnS3 {
         let access = spec.access();
         let rid = info.request_id.clone();
         let account = info.ctx.account().to_string();
-        let signing = info.signing;
-        let permissions = spec.permissions(signing);
+        let signing = info.signing.clone();
+        let permissions = spec.permissions(signing.as_ref());
         self.gate
             .execute(
                 info,

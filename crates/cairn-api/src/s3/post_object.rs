@@ -1,8 +1,10 @@
 //! Browser-based uploads (presigned POST, `multipart/form-data` to a bucket), around what
 //! s3s does with them: `${filename}` in the `key` field becomes the uploaded file's name, as
-//! on S3, before s3s reads the form (its policy check included); and the 201 answer
-//! (`success_action_status=201`) carries S3's `PostResponse`: an absolute `Location`, the
-//! bucket, the key and the quoted ETag.
+//! on S3, before s3s reads the form (its policy check included); a session's
+//! `x-amz-security-token` field is the request's token; the upload is marked
+//! ([`FormUpload`]) so that its record says `HtmlForm`; a listed `Content-Type` is checked
+//! value by value (`post_policy`); and the 201 answer (`success_action_status=201`) carries
+//! S3's `PostResponse`: an absolute `Location`, the bucket, the key and the quoted ETag.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -18,6 +20,26 @@ use super::leftover::SharedBody;
 /// How much of a form is read ahead to find the file part: its fields come first, and s3s
 /// refuses forms whose fields are larger than this anyway.
 const MAX_FIELDS: usize = 1024 * 1024;
+
+/// Marks a request as a browser form upload (in its extensions), signed with SigV2
+/// (`AWSAccessKeyId`/`signature` fields) or SigV4.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct FormUpload {
+    /// SigV2 (`AWSAccessKeyId` and `signature` fields).
+    pub sigv2: bool,
+}
+
+/// What [`prepare`] made of a request.
+pub(super) struct Prepared {
+    /// The body s3s reads.
+    pub body: s3s::Body,
+    /// What the answer needs (a form upload with a key).
+    pub form: Option<Form>,
+    /// The request is a form upload (a POST of `multipart/form-data`).
+    pub is_form: bool,
+    /// A refusal S3 makes that s3s does not (a listed `Content-Type` against the policy).
+    pub refusal: Option<crate::errors::WireError>,
+}
 
 /// What the answer needs to know about a form upload.
 pub(super) struct Form {
@@ -99,9 +121,11 @@ fn disposition_param(headers: &str, param: &str) -> Option<String> {
     })
 }
 
-/// What the read-ahead found: the `key` field's value range and the file part's name.
+/// What the read-ahead found: the fields before the file (lower-cased names, value ranges),
+/// the `key` field's value range and the file part's name.
 #[derive(Debug, Default, PartialEq)]
 struct Found {
+    fields: Vec<(String, (usize, usize))>,
     key: Option<(usize, usize)>,
     filename: Option<String>,
     /// Whether the file part's headers were reached.
@@ -131,8 +155,12 @@ fn scan(buf: &[u8], boundary: &str) -> Found {
         let Some(value_end) = find(buf, next_delim.as_bytes(), value_start) else {
             return found;
         };
-        if disposition_param(&headers, "name").is_some_and(|n| n.eq_ignore_ascii_case("key")) {
-            found.key = Some((value_start, value_end));
+        if let Some(name) = disposition_param(&headers, "name") {
+            let name = name.to_ascii_lowercase();
+            if name == "key" {
+                found.key = Some((value_start, value_end));
+            }
+            found.fields.push((name, (value_start, value_end)));
         }
         at = value_end + 2;
     }
@@ -152,12 +180,18 @@ pub(super) async fn prepare(
     parts: &mut http::request::Parts,
     vhost: &super::access::CairnHost,
     mut body: SharedBody,
-) -> (s3s::Body, Option<Form>) {
+) -> Prepared {
     let Some(boundary) = boundary(parts) else {
-        return (s3s::Body::http_body_unsync(body), None);
+        return Prepared {
+            body: s3s::Body::http_body_unsync(body),
+            form: None,
+            is_form: false,
+            refusal: not_a_form(parts, vhost),
+        };
     };
     let mut buf = BytesMut::new();
     let mut found = Found::default();
+    let mut ended = false;
     while buf.len() <= MAX_FIELDS {
         match body.frame().await {
             Some(Ok(frame)) => {
@@ -169,11 +203,44 @@ pub(super) async fn prepare(
                     }
                 }
             }
+            None => {
+                ended = true;
+                break;
+            }
             // A failed read is s3s's to report: it will find the body cut short.
-            Some(Err(_)) | None => break,
+            Some(Err(_)) => break,
         }
     }
     let mut buf = buf.freeze();
+    let field = |name: &str| {
+        found
+            .fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, (s, e))| String::from_utf8_lossy(&buf[*s..*e]).into_owned())
+    };
+    let mut refusal = None;
+    if ended && !found.file && !found.fields.is_empty() {
+        refusal = Some(crate::errors::WireError::bad_request(
+            "InvalidArgument",
+            "POST requires exactly one file upload per request.",
+        ));
+    }
+    if found.file {
+        parts.extensions.insert(FormUpload {
+            sigv2: field("awsaccesskeyid").is_some() && field("x-amz-signature").is_none(),
+        });
+        // A session's form carries its token as a field (signed through the policy).
+        if let Some(token) = field("x-amz-security-token")
+            && !parts.headers.contains_key("x-amz-security-token")
+            && let Ok(v) = http::HeaderValue::from_str(&token)
+        {
+            parts.headers.insert("x-amz-security-token", v);
+        }
+        if let (Some(policy), Some(content_type)) = (field("policy"), field("content-type")) {
+            refusal = super::post_policy::listed_content_types(&policy, &content_type).err();
+        }
+    }
     let mut form = None;
     if let (true, Some((start, end))) = (found.file, found.key) {
         let key = String::from_utf8_lossy(&buf[start..end]).into_owned();
@@ -205,7 +272,35 @@ pub(super) async fn prepare(
         prefix: (!buf.is_empty()).then_some(buf),
         inner: body,
     };
-    (s3s::Body::http_body_unsync(body), form)
+    Prepared {
+        body: s3s::Body::http_body_unsync(body),
+        form,
+        is_form: true,
+        refusal,
+    }
+}
+
+/// S3's answer to a POST to a bucket (no subresource) that is not a form:
+/// `PreconditionFailed`, "Bucket POST must be of the enclosure-type multipart/form-data".
+fn not_a_form(
+    parts: &http::request::Parts,
+    vhost: &super::access::CairnHost,
+) -> Option<crate::errors::WireError> {
+    if parts.method != http::Method::POST || parts.uri.query().is_some_and(|q| !q.is_empty()) {
+        return None;
+    }
+    let host = parts.headers.get(http::header::HOST)?.to_str().ok()?;
+    let path = parts.uri.path().trim_matches('/');
+    let names_a_bucket = if vhost.bucket(host).is_some() {
+        path.is_empty()
+    } else {
+        !path.is_empty() && !path.contains('/')
+    };
+    names_a_bucket.then(|| crate::errors::WireError {
+        code: "PreconditionFailed",
+        status: http::StatusCode::PRECONDITION_FAILED,
+        message: "At least one of the pre-conditions you specified did not hold".to_owned(),
+    })
 }
 
 /// The object URL's start and the bucket of a form upload: virtual-host or path style, as the

@@ -457,7 +457,7 @@ impl CairnS3 {
         };
         let rid = info.request_id.clone();
         let account = info.ctx.account().to_string();
-        let signing = info.signing;
+        let signing = info.signing.clone();
         let op = call.name;
         let refused = call.refused.is_some();
         let refusal = call.refused;
