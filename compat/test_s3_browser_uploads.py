@@ -88,13 +88,14 @@ def test_a_presigned_get_is_recorded_with_its_parameters(s3, cairn):
     assert record["additionalEventData"]["AuthenticationMethod"] == "QueryString"
 
 
-def session_s3(cairn):
+@pytest.fixture(scope="module")
+def session(cairn):
     iam = cairn.client("iam")
     iam.create_role(RoleName="uploader", AssumeRolePolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                 "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}]}))
     iam.put_role_policy(RoleName="uploader", PolicyName="put", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject",
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
                                                 "Resource": "arn:aws:s3:::web/*"}]}))
     iam.create_user(UserName="web-backend")
     iam.put_user_policy(UserName="web-backend", PolicyName="assume", PolicyDocument=json.dumps({
@@ -103,16 +104,20 @@ def session_s3(cairn):
     key = iam.create_access_key(UserName="web-backend")["AccessKey"]
     creds = cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], "sts").assume_role(
         RoleArn="arn:aws:iam::123456789012:role/uploader", RoleSessionName="browser")["Credentials"]
+    return creds
+
+
+def session_s3(cairn, creds, version="s3v4"):
     import boto3
     return boto3.client("s3", endpoint_url=cairn.endpoint, region_name="us-east-1",
                         aws_access_key_id=creds["AccessKeyId"],
                         aws_secret_access_key=creds["SecretAccessKey"],
                         aws_session_token=creds["SessionToken"],
-                        config=Config(signature_version="s3v4"))
+                        config=Config(signature_version=version))
 
 
-def test_a_session_signs_a_browser_post_with_its_token(s3, cairn):
-    post = session_s3(cairn).generate_presigned_post(Bucket="web", Key="from-browser.txt")
+def test_a_session_signs_a_browser_post_with_its_token(s3, cairn, session):
+    post = session_s3(cairn, session).generate_presigned_post(Bucket="web", Key="from-browser.txt")
     assert "x-amz-security-token" in post["fields"]
     r = requests.post(post["url"], data=post["fields"], files={"file": ("a.txt", b"form bytes")})
     assert r.status_code == 204, r.text
@@ -159,3 +164,15 @@ def test_forms_the_policy_refuses_get_s3s_words(s3, cairn):
     assert r.status_code == 412, r.text
     assert error(r) == ("PreconditionFailed",
                         "At least one of the pre-conditions you specified did not hold")
+
+
+def test_a_session_signs_sigv2_presigned_urls_with_its_token(s3, cairn, session):
+    s3.put_object(Bucket="web", Key="v2.txt", Body=b"legacy")
+    url = session_s3(cairn, session, "s3").generate_presigned_url(
+        "get_object", Params={"Bucket": "web", "Key": "v2.txt"}, ExpiresIn=300)
+    assert "AWSAccessKeyId=" in url and "x-amz-security-token=" in url
+    r = requests.get(url)
+    assert r.status_code == 200, r.text
+    assert r.content == b"legacy"
+    tampered = url.replace("x-amz-security-token=", "x-amz-security-token=X")
+    assert requests.get(tampered).status_code == 403

@@ -192,6 +192,7 @@ async fn answer(
     if let Err(e) = presign::check(query, chrono::Utc::now().timestamp()) {
         return crate::errors::s3_error(&e, &rid, None, head);
     }
+    presign::sigv2_query_headers(&mut parts.headers, query);
     if let Some(e) =
         unsigned_amz_header(&parts.headers, query).or_else(|| unknown_region(&parts.headers, query))
     {

@@ -1,6 +1,9 @@
 //! AWS's limits on presigned URLs, checked before `s3s` verifies the signature: SigV4
 //! `X-Amz-Expires` at most 604800 s (seven days), a request date no later than the allowed
-//! skew, and SigV2 `Expires` no further ahead than the same seven days.
+//! skew, and SigV2 `Expires` no further ahead than the same seven days. Also SigV2 presigned
+//! URLs' `x-amz-*` query parameters (a session's `x-amz-security-token`): their signer
+//! signed them as headers (botocore's `HmacV1QueryAuth` moves them to the query after), so
+//! they are given to `s3s` as the headers they were.
 
 use crate::errors::WireError;
 
@@ -88,6 +91,34 @@ pub fn check(raw_query: &str, now: i64) -> Result<(), WireError> {
     Ok(())
 }
 
+/// For a SigV2 presigned URL (`AWSAccessKeyId` and `Signature` in the query, no
+/// `Authorization` header), the `x-amz-*` query parameters become request headers (unless a
+/// header of that name was sent), as their signer signed them.
+pub fn sigv2_query_headers(headers: &mut http::HeaderMap, raw_query: &str) {
+    if headers.contains_key(http::header::AUTHORIZATION) {
+        return;
+    }
+    let params: Vec<(String, String)> = form_urlencoded::parse(raw_query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let has = |name: &str| params.iter().any(|(k, _)| k == name);
+    if !has("AWSAccessKeyId") || !has("Signature") {
+        return;
+    }
+    for (name, value) in &params {
+        let lower = name.to_ascii_lowercase();
+        if !lower.starts_with("x-amz-") || headers.contains_key(lower.as_str()) {
+            continue;
+        }
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(lower.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            headers.insert(n, v);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +155,19 @@ mod tests {
         assert!(check(&near, NOW).is_ok());
         let far = format!("X-Amz-Date={}&X-Amz-Expires=60", amz(NOW + 86_400));
         assert_eq!(check(&far, NOW).unwrap_err().code, "AccessDenied");
+    }
+
+    #[test]
+    fn sigv2_query_amz_parameters_become_headers() {
+        let mut h = http::HeaderMap::new();
+        sigv2_query_headers(
+            &mut h,
+            "AWSAccessKeyId=ASIA&Signature=s&Expires=1&x-amz-security-token=t%2Bo",
+        );
+        assert_eq!(h["x-amz-security-token"], "t+o");
+        let mut h = http::HeaderMap::new();
+        sigv2_query_headers(&mut h, "X-Amz-Signature=s&x-amz-security-token=t");
+        assert!(h.is_empty(), "SigV4 keeps its query");
     }
 
     #[test]
