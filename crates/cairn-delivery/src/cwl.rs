@@ -8,16 +8,15 @@
 //! the records and advances the cursors in one transaction, so every selected event reaches
 //! the group exactly once across failures and crashes.
 //!
-//! Each region's stream moves on its own (as each region's trail delivers on its own on
-//! AWS). A step first runs the *leading* lane: the events after the trail's cursor, except
-//! those of lagging regions; a stream the role may not write keeps its records and its region
-//! starts lagging there, while the other streams' records are stored. Then each lagging region
-//! (not refused in this step) catches up on its own events up to the trail's cursor. A round
+//! Every region's records go to the trail's one stream (`<account>_CloudTrail_<home
+//! region>`). A step first runs the *leading* lane: the events after the trail's cursor. A
+//! region that lags (a batch the group refused, or a store written by builds that kept a
+//! stream per region) then catches up on its own events up to the trail's cursor. A round
 //! whose span of seqs fails the event chain check (an event edited, deleted or inserted in the
 //! store) is held back whole, as S3 delivery holds a file, with `InternalError` in
 //! `LatestCloudWatchLogsDeliveryError`. A refused
-//! delivery shows in GetTrailStatus; a failure that concerns every stream (the role's trust,
-//! the group gone) leaves every cursor where it was. The next step tries again.
+//! delivery shows in GetTrailStatus and leaves every cursor where it was (the role's trust or
+//! permission, the group gone). The next step tries again.
 
 use cairn_core::routing;
 use cairn_core::trail_logs::{self, Delivered, Lane, MAX_RECORD_BYTES, Planned, RegionBatch};

@@ -7,18 +7,19 @@
 //! CloudTrail acts as the role: it assumes it as `cloudtrail.amazonaws.com` (the trust
 //! policy sees `aws:SourceArn` = the trail ARN and `aws:SourceAccount`), and the session may
 //! write only what the role's identity policies allow on the stream
-//! `<account>_CloudTrail_<region>`. Both checks run at configuration time and again on every
-//! delivery, so a role that loses its permission stops delivery (with a truthful
+//! `<account>_CloudTrail_<trail region>`. Both checks run at configuration time and again on
+//! every delivery, so a role that loses its permission stops delivery (with a truthful
 //! `LatestCloudWatchLogsDeliveryError`) and delivery resumes from the same cursor when it is
 //! restored.
 //!
-//! Streams progress independently, as on AWS, where each region's copy of a multi-region
-//! trail delivers its region's events to its own stream: a role whose policy allows only the
-//! home region's stream (AWS's documented policy names `<account>_CloudTrail_<home region>*`)
-//! keeps the other regions' events waiting, each region at its own cursor, while the home
-//! region's stream goes on; once the policy allows the stream, the waiting events arrive
-//! once, in order. A failure that concerns every stream (the group is gone, CloudTrail may not
-//! assume the role) moves nothing.
+//! Every region's events of a multi-region trail go to that one stream, named after the
+//! trail's home region, as the user guide names it ("CloudWatch log group and log stream
+//! naming for CloudTrail": `account_ID_CloudTrail_trail_region`), so the documented role
+//! policy (`…:log-stream:<account>_CloudTrail_<home region>*`), which the console's wizard
+//! makes for its multi-region trails, is enough. A refusal (the group is gone, CloudTrail may
+//! not assume the role or write the stream) moves nothing. Stores from builds that wrote a
+//! stream per region may still hold a lagging region's cursor: its lane now writes the same
+//! stream.
 
 mod role;
 
@@ -35,7 +36,7 @@ pub use role::{RoleDenied, role_may_write};
 /// CloudTrail does not send records larger than this to CloudWatch Logs.
 pub const MAX_RECORD_BYTES: usize = 256 * 1024;
 
-/// The stream CloudTrail writes a region's records to.
+/// The stream CloudTrail writes a trail's records to (`region`: the trail's home region).
 pub fn stream_name(account: &str, region: &str) -> String {
     format!("{account}_CloudTrail_{region}")
 }
@@ -206,14 +207,13 @@ fn put_batches(records: &[String]) -> Vec<&[String]> {
 }
 
 /// Delivers `planned` for `trail` at `now_ms` in the caller's write job, if the trail and
-/// the lane's cursor are as planned. As the role, per region: ensure the stream and ingest
-/// the records (log event timestamp = delivery time), each stream all or nothing. A failure
-/// that concerns every stream (the group, the role's trust) stores nothing and moves nothing.
-/// A stream the role may not write keeps its records: in the leading lane its region starts
-/// lagging at `planned.from` while the others move on; a lagging lane stays where it was. The
-/// cursors move in the same transaction as the log events they cover, so every record is
-/// ingested exactly once across failures, retries and crashes. The outcome is noted in the
-/// trail's status.
+/// the lane's cursor are as planned. As the role: ensure the trail's stream and ingest the
+/// records (log event timestamp = delivery time), each region's batch all or nothing. A
+/// refusal (the group, the role's trust or permission) stores nothing and moves nothing; a
+/// batch the group refuses keeps its records (its region lags at `planned.from`). The cursors
+/// move in the same transaction as the log events they cover, so every record is ingested
+/// exactly once across failures, retries and crashes. The outcome is noted in the trail's
+/// status.
 pub fn deliver(
     conn: &Connection,
     trail: &Trail,
@@ -265,32 +265,25 @@ pub fn deliver(
         let text = "The specified log group does not exist.".to_owned();
         return finish(conn, &current, whole_failure(text), now_ms);
     }
+    // One stream for every region's records: a refusal concerns them all, nothing moves.
+    let stream = stream_name(&current.account, &current.home_region);
+    let stream_arn = crate::logs::stream_arn(&key.region, &key.account, &key.name, &stream);
+    if planned.batches.iter().any(|b| !b.records.is_empty())
+        && let Err(denied) = role_may_write(conn, &current.account, &arn, &role_arn, &stream_arn)?
+    {
+        let text = denied.delivery_error().to_owned();
+        return finish(conn, &current, whole_failure(text), now_ms);
+    }
     let mut report = Report::default();
     for batch in planned.batches.iter().filter(|b| !b.records.is_empty()) {
-        let stream = stream_name(&current.account, &batch.region);
-        let stream_arn = crate::logs::stream_arn(&key.region, &key.account, &key.name, &stream);
-        let denied = match role_may_write(conn, &current.account, &arn, &role_arn, &stream_arn)? {
-            Ok(()) => None,
-            // The role's trust concerns every stream: nothing moves.
-            Err(RoleDenied::Trust) => {
-                let text = RoleDenied::Trust.delivery_error().to_owned();
-                return finish(conn, &current, whole_failure(text), now_ms);
-            }
-            Err(RoleDenied::Permissions) => {
-                Some(RoleDenied::Permissions.delivery_error().to_owned())
-            }
-        };
-        // The stream's log events commit whole or not at all (the savepoint rolls back a
+        // Each batch's log events commit whole or not at all (the savepoint rolls back a
         // batch refused halfway).
-        let stored = match denied {
-            Some(text) => Err(text),
-            None => match cairn_store::with_savepoint(conn, |c| {
-                ingest_batch(c, &key, &stream, batch, now_ms)
-            }) {
-                Ok(n) => Ok(n),
-                Err(e) if e.kind == ErrorKind::Internal => return Err(e),
-                Err(e) => Err(e.message),
-            },
+        let stored = match cairn_store::with_savepoint(conn, |c| {
+            ingest_batch(c, &key, &stream, batch, now_ms)
+        }) {
+            Ok(n) => Ok(n),
+            Err(e) if e.kind == ErrorKind::Internal => return Err(e),
+            Err(e) => Err(e.message),
         };
         match stored {
             Ok(n) => report.stored += n,
