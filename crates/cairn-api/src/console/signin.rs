@@ -95,8 +95,9 @@ pub async fn submit(state: &AppState, req: &Incoming<'_>) -> Response {
     let now = chrono::Utc::now().timestamp();
     let throttle = super::throttle::global();
     let wait = throttle.wait(source_ip, &key_id, now);
-    let found = if key_id.is_empty() || wait > 0 {
-        // While a wait runs, the secret is not checked at all.
+    // While a wait runs the key's owner is still looked up (the attempt is recorded as a
+    // failed sign-in of that user, which monitoring counts), but the secret is not checked.
+    let found = if key_id.is_empty() {
         None
     } else if !token.is_empty() || sts::is_temporary_key(&key_id) {
         // Temporary keys (AssumeRole, GetSessionToken) sign in with their session token.
@@ -107,6 +108,7 @@ pub async fn submit(state: &AppState, req: &Incoming<'_>) -> Response {
     };
     // Compare against something even for an unknown key, so timing does not tell them apart.
     let (principal, secret_ok) = match &found {
+        Some(k) if wait > 0 => (Some(k.principal.clone()), false),
         Some(k) => (Some(k.principal.clone()), session::same(&k.secret, &secret)),
         None => {
             let _ = session::same(&session::new_secret(), &secret);
