@@ -292,12 +292,21 @@ impl Store {
     }
 
     /// Whether writes are refused for lack of space: the last write transaction failed on a
-    /// full disk or size limit and nothing has been written since, or the store is within
+    /// full disk or size limit, and a probe write still fails, or the store is within
     /// [`FULL_HEADROOM_PAGES`] of its size limit (`--max-store-mb`), where any call that needs
     /// a new page is refused.
     pub async fn full(&self) -> bool {
         if self.inner.writer.saw_full() {
-            return true;
+            // A small write (a page of WAL) probes for space: once some came back it commits
+            // and clears the mark, so a health check recovers without waiting for a call.
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis().to_string())
+                .unwrap_or_default();
+            let probed = self.write(move |c| meta::put(c, "space_probe", &now)).await;
+            if !matches!(probed, Ok(Ok(()))) || self.inner.writer.saw_full() {
+                return true;
+            }
         }
         let Some(max) = self.inner.max_pages else {
             return false;
@@ -326,6 +335,23 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    /// A store marked full (a write transaction SQLite rolled back, as it does when the disk
+    /// fills) is found to have space again by the next check's probe write, with no call
+    /// needed: a load balancer's health check brings the server back by itself.
+    #[test]
+    fn the_full_mark_clears_when_a_probe_write_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Store::open(&dir.path().join("cairn.db")).unwrap();
+        let _ = store.write_blocking(|c| c.execute_batch("ROLLBACK"));
+        assert!(store.inner.writer.saw_full());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        assert!(!rt.block_on(store.full()));
+        assert!(!store.inner.writer.saw_full());
+    }
+
     /// Every query of one read sees the same committed state, even when a write commits
     /// between two of them.
     #[test]

@@ -361,14 +361,20 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
     }
     let shutdown = shutdown_signal()?;
-    // Written whole under another name and renamed into place: a reader (`cairn env`, a
-    // test) never sees it empty or half written.
     let endpoint_file = config.data_dir.join(crate::admin_cmd::ENDPOINT_FILE);
-    let written = endpoint_file.with_extension("new");
-    if let Err(e) = std::fs::write(&written, format!("http://{addr}\n"))
-        .and_then(|()| std::fs::rename(&written, &endpoint_file))
-    {
-        tracing::warn!(error = %e, "cannot write {}", endpoint_file.display());
+    if let Err(e) = write_endpoint(&endpoint_file, addr) {
+        // A full disk, say: tried again every two seconds until it is written.
+        tracing::warn!(error = %e, "cannot write {}; trying again until it is written", endpoint_file.display());
+        let file = endpoint_file.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                if write_endpoint(&file, addr).is_ok() {
+                    tracing::info!("wrote {}", file.display());
+                    break;
+                }
+            }
+        });
     }
     say(&format!("cairn listening on http://{addr}"));
     tracing::info!(%addr, %account, data_dir = %config.data_dir.display(), "listening");
@@ -519,4 +525,17 @@ mod tests {
         assert_eq!(shell_quoted("/it's"), "'/it'\\''s'");
         assert_eq!(shell_quoted("/a$b"), "'/a$b'");
     }
+}
+
+/// Writes `<data-dir>/ENDPOINT` whole under another name and renames it into place, so a
+/// reader (`cairn env`, a test) never sees it empty or half written; a failed attempt leaves
+/// no `ENDPOINT.new` behind.
+fn write_endpoint(file: &std::path::Path, addr: std::net::SocketAddr) -> std::io::Result<()> {
+    let written = file.with_extension("new");
+    let result = std::fs::write(&written, format!("http://{addr}\n"))
+        .and_then(|()| std::fs::rename(&written, file));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&written);
+    }
+    result
 }

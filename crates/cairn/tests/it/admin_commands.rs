@@ -244,6 +244,29 @@ fn env_finds_the_endpoint_of_the_data_dirs_server() {
     assert!(out.stdout.is_empty());
 }
 
+/// An `ENDPOINT` file that cannot be written when the server starts (a full disk; here a
+/// directory in the way of its temporary name) is written once it can be, so `cairn env`
+/// finds the server without a restart.
+#[test]
+fn the_endpoint_file_is_written_once_it_can_be() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("ENDPOINT.new")).unwrap();
+    let server = Server::start_in_with_env(dir, &[]);
+    let endpoint = server.data_dir().join("ENDPOINT");
+    assert!(!endpoint.exists());
+    std::fs::remove_dir(server.data_dir().join("ENDPOINT.new")).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let url = loop {
+        if let Ok(url) = std::fs::read_to_string(&endpoint) {
+            break url;
+        }
+        assert!(std::time::Instant::now() < deadline, "ENDPOINT never written");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(url.trim(), format!("http://{}", server.addr));
+    assert!(!server.data_dir().join("ENDPOINT.new").exists());
+}
+
 /// A data dir path SQLite cannot open (512 bytes or more with the database's file names) is
 /// refused by name before anything is created.
 #[test]
