@@ -511,6 +511,19 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes `<data-dir>/ENDPOINT` whole under another name and renames it into place, so a
+/// reader (`cairn env`, a test) never sees it empty or half written; a failed attempt leaves
+/// no `ENDPOINT.new` behind.
+fn write_endpoint(file: &std::path::Path, addr: std::net::SocketAddr) -> std::io::Result<()> {
+    let written = file.with_extension("new");
+    let result = std::fs::write(&written, format!("http://{addr}\n"))
+        .and_then(|()| std::fs::rename(&written, file));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&written);
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::shell_quoted;
@@ -525,17 +538,4 @@ mod tests {
         assert_eq!(shell_quoted("/it's"), "'/it'\\''s'");
         assert_eq!(shell_quoted("/a$b"), "'/a$b'");
     }
-}
-
-/// Writes `<data-dir>/ENDPOINT` whole under another name and renames it into place, so a
-/// reader (`cairn env`, a test) never sees it empty or half written; a failed attempt leaves
-/// no `ENDPOINT.new` behind.
-fn write_endpoint(file: &std::path::Path, addr: std::net::SocketAddr) -> std::io::Result<()> {
-    let written = file.with_extension("new");
-    let result = std::fs::write(&written, format!("http://{addr}\n"))
-        .and_then(|()| std::fs::rename(&written, file));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&written);
-    }
-    result
 }

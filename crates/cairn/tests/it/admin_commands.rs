@@ -260,7 +260,10 @@ fn the_endpoint_file_is_written_once_it_can_be() {
         if let Ok(url) = std::fs::read_to_string(&endpoint) {
             break url;
         }
-        assert!(std::time::Instant::now() < deadline, "ENDPOINT never written");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ENDPOINT never written"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     assert_eq!(url.trim(), format!("http://{}", server.addr));
