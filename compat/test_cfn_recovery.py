@@ -213,3 +213,40 @@ def test_cancel_update_stack_rolls_back_an_update_in_progress(held):
     assert "CancelUpdateStack" in [r["eventName"] for r in held.records("Management")]
     cfn.update_stack(StackName="cancel", TemplateBody=json.dumps(update))
     assert wait(cfn, "cancel", "stack_update_complete") == "UPDATE_COMPLETE"
+
+
+@pytest.fixture(scope="module")
+def refusing(tmp_path_factory):
+    """A server whose stack engine stops, as a full store stops it, while `full` exists."""
+    full = tmp_path_factory.mktemp("full") / "full"
+    with mock.patch.dict(os.environ, CAIRN_FAULT_CFN_UNAVAILABLE_WHILE=str(full)):
+        server = Cairn(cairn_binary())
+    server.full = full
+    yield server
+    server.stop()
+
+
+def test_an_operation_a_full_store_stopped_rolls_back_once_space_returns(refusing):
+    """Outside testing left a stack CREATE_IN_PROGRESS until a restart after a full disk.
+    Now the operation is taken up again once writes go through: what it left in progress
+    fails with the store's error as the reason, and the create rolls back."""
+    cfn = refusing.client("cloudformation")
+    template = {"Resources": {f"G{i}": {"Type": "AWS::Logs::LogGroup",
+                                        "Properties": {"LogGroupName": f"full-{i}"}}
+                              for i in range(3)}}
+    refusing.full.touch()
+    cfn.create_stack(StackName="full", TemplateBody=json.dumps(template))
+
+    def reasons():
+        events = cfn.describe_stack_events(StackName="full")["StackEvents"]
+        return " ".join(e.get("ResourceStatusReason", "") for e in events)
+
+    until(lambda: "the store is full" in reasons(), "the operation to be taken up again")
+    refusing.full.unlink()
+    assert wait(cfn, "full", "stack_create_complete") == "ROLLBACK_COMPLETE"
+    assert "Resource operation cancelled: ServiceUnavailable" in reasons() or \
+        "Resource operation cancelled: the store is full" in reasons(), reasons()
+    assert "Cairn restarted" not in reasons()
+    # What was created is deleted by the rollback.
+    logs = refusing.client("logs")
+    assert logs.describe_log_groups(logGroupNamePrefix="full-")["logGroups"] == []

@@ -96,7 +96,16 @@ fn fault() -> Option<Arc<Fault>> {
                     }) as cairn_core::cloudformation::BoxFuture<'static, ()>
                 }) as Hold
             });
-            (after.is_some() || hold.is_some()).then(|| Arc::new(Fault::new(after, hold)))
+            // Resource operations stop as on a full store while this file exists.
+            let unavailable =
+                std::env::var_os("CAIRN_FAULT_CFN_UNAVAILABLE_WHILE").map(std::path::PathBuf::from);
+            (after.is_some() || hold.is_some() || unavailable.is_some()).then(|| {
+                let fault = Fault::new(after, hold);
+                Arc::new(match unavailable {
+                    Some(path) => fault.unavailable_while(Box::new(move || path.exists())),
+                    None => fault,
+                })
+            })
         })
         .clone()
 }

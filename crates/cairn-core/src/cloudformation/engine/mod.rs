@@ -33,11 +33,12 @@ pub type Hold = Box<dyn Fn() -> super::services::BoxFuture<'static, ()> + Send +
 
 /// Faults injected for tests: abort the process after a number of resource operations, or
 /// hold the engine after each resource operation (so a test can act while an operation is
-/// in progress).
+/// in progress), or fail the operation as a full store does while a condition holds.
 pub struct Fault {
     after: Option<usize>,
     done: AtomicUsize,
     hold: Option<Hold>,
+    unavailable: Option<Box<dyn Fn() -> bool + Send + Sync>>,
 }
 
 impl Fault {
@@ -52,10 +53,18 @@ impl Fault {
             after,
             done: AtomicUsize::new(0),
             hold,
+            unavailable: None,
         }
     }
 
-    async fn tick(&self) {
+    /// After each resource operation, while `when` says so, the operation stops with
+    /// `ServiceUnavailable`, as a write refused by a full store stops it.
+    pub fn unavailable_while(mut self, when: Box<dyn Fn() -> bool + Send + Sync>) -> Self {
+        self.unavailable = Some(when);
+        self
+    }
+
+    async fn tick(&self) -> ApiResult<()> {
         let done = self.done.fetch_add(1, Ordering::SeqCst) + 1;
         if self.after.is_some_and(|after| done >= after) {
             tracing::warn!("injected fault: aborting mid-deployment");
@@ -64,8 +73,18 @@ impl Fault {
         if let Some(hold) = &self.hold {
             hold().await;
         }
+        if self.unavailable.as_ref().is_some_and(|when| when()) {
+            return Err(ApiError::new(
+                crate::ErrorKind::ServiceUnavailable,
+                "the store is full (injected): calls are refused until space is freed",
+            ));
+        }
+        Ok(())
     }
 }
+
+/// Why an operation found in progress at start was interrupted.
+const RESTARTED: &str = "Cairn restarted while this operation was in progress";
 
 /// What runs stack operations.
 #[derive(Clone)]
@@ -106,14 +125,34 @@ pub(crate) struct Run<'e> {
 
 impl Engine {
     /// Runs a stack's operation to its end. `resumed`: the server restarted while it was in
-    /// progress.
+    /// progress. An operation the store stops (a full disk: its writes are refused) is not
+    /// left in progress: it is taken up again, with waits growing to a minute, once writes
+    /// go through, and what it left in progress fails with that error as the reason (a
+    /// create or update then rolls back, as CloudFormation does after a resource fails).
+    /// Other faults are retried so twice, then the operation is left as it is.
     pub async fn run(&self, stack_id: &str, resumed: bool) {
-        if let Err(e) = self.try_run(stack_id, resumed).await {
-            tracing::error!(stack = %stack_id, error = %e, "stack operation stopped");
+        let mut cause = resumed.then(|| RESTARTED.to_owned());
+        let mut wait = std::time::Duration::from_secs(1);
+        let mut faults = 0;
+        loop {
+            let Err(e) = self.try_run(stack_id, cause.as_deref()).await else {
+                return;
+            };
+            if e.kind != crate::ErrorKind::ServiceUnavailable {
+                faults += 1;
+                if faults > 2 {
+                    tracing::error!(stack = %stack_id, error = %e, "stack operation stopped");
+                    return;
+                }
+            }
+            tracing::warn!(stack = %stack_id, error = %e, retry_in = ?wait, "stack operation interrupted; it is taken up again");
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(std::time::Duration::from_secs(60));
+            cause = Some(e.message);
         }
     }
 
-    async fn try_run(&self, stack_id: &str, resumed: bool) -> ApiResult<()> {
+    async fn try_run(&self, stack_id: &str, interrupted_by: Option<&str>) -> ApiResult<()> {
         let id = stack_id.to_owned();
         let loaded = self
             .store
@@ -157,8 +196,8 @@ impl Engine {
             imported: std::sync::Mutex::new(Vec::new()),
             template,
         };
-        if resumed {
-            run.interrupted().await?;
+        if let Some(why) = interrupted_by {
+            run.interrupted(why).await?;
         }
         if let Some(role) = run.stack.role_arn.clone()
             && let Err(reason) = run.assume_role(&role).await
@@ -299,10 +338,9 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Marks what an interrupted operation left in progress, and turns an interrupted create
-    /// or update into its rollback.
-    async fn interrupted(&mut self) -> ApiResult<()> {
-        let why = "Cairn restarted while this operation was in progress";
+    /// Marks what an interrupted operation left in progress (`why`), and turns an
+    /// interrupted create or update into its rollback.
+    async fn interrupted(&mut self, why: &str) -> ApiResult<()> {
         let in_progress: Vec<StackResource> = self
             .rows
             .values()

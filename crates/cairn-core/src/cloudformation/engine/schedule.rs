@@ -237,7 +237,7 @@ impl Run<'_> {
                 break;
             };
             if let Some(fault) = &self.engine.fault {
-                fault.tick().await;
+                fault.tick().await?;
             }
             if self.finish(phase, &id, result).await? {
                 done.insert(id);
