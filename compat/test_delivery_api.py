@@ -90,3 +90,48 @@ def test_one_flush_writes_the_digest_of_the_files_it_delivered(server):
         body = json.loads(gzip.decompress(s3.get_object(Bucket="digested-now", Key=d)["Body"].read()))
         listed |= {f["s3Object"] for f in body["logFiles"]}
     assert logs and logs <= listed, (logs, listed)
+
+
+def per_trail_policy(bucket, trails):
+    """The user guide's policy with one write statement per trail (`aws:SourceArn`)."""
+    statements = [{"Sid": "AclCheck", "Effect": "Allow",
+                   "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                   "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"}]
+    for t in trails:
+        statements.append({
+            "Sid": f"Write-{t}", "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/123456789012/*",
+            "Condition": {"StringEquals": {
+                "s3:x-amz-acl": "bucket-owner-full-control",
+                "aws:SourceArn": f"arn:aws:cloudtrail:us-east-1:123456789012:trail/{t}"}}})
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def test_a_trail_that_cannot_deliver_holds_up_no_other_trail_on_its_bucket(server):
+    """Outside testing found one trail's refused file stopping every trail on the bucket,
+    with no error in their status, and for good once the failing trail was deleted."""
+    ct, s3 = server.client("cloudtrail"), server.client("s3")
+    s3.create_bucket(Bucket="shared-logs")
+    s3.put_bucket_policy(Bucket="shared-logs", Policy=per_trail_policy("shared-logs", ["trail-a", "trail-b"]))
+    for t in ("trail-a", "trail-b"):
+        ct.create_trail(Name=t, S3BucketName="shared-logs")
+        ct.start_logging(Name=t)
+    server.flush()
+    s3.put_bucket_policy(Bucket="shared-logs", Policy=per_trail_policy("shared-logs", ["trail-b"]))
+    rid = ct.describe_trails()["ResponseMetadata"]["RequestId"]
+    for _ in range(2):
+        server.flush()
+        by_trail = [r for r in delivered(s3, "shared-logs") if r["requestID"] == rid]
+        assert len(by_trail) == 1, by_trail  # trail-b's copy, once
+    assert ct.get_trail_status(Name="trail-a")["LatestDeliveryError"] == "AccessDenied"
+    assert "LatestDeliveryError" not in ct.get_trail_status(Name="trail-b")
+    # The failing trail deleted: the other goes on.
+    ct.delete_trail(Name="trail-a")
+    later = ct.describe_trails()["ResponseMetadata"]["RequestId"]
+    server.flush()
+    assert [r["requestID"] for r in delivered(s3, "shared-logs")].count(later) == 1
+    # Its statement back: trail-a's last files arrive, once each.
+    s3.put_bucket_policy(Bucket="shared-logs", Policy=per_trail_policy("shared-logs", ["trail-a", "trail-b"]))
+    server.flush()
+    assert [r["requestID"] for r in delivered(s3, "shared-logs")].count(rid) == 2

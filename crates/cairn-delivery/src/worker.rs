@@ -59,8 +59,10 @@ pub struct Delivery {
     rekeyable: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
 }
 
-/// Exponential backoff per bucket for failed writes: 1 s doubling to 5 min. Pending files are
-/// never dropped; a bucket that fails is just tried less often until it works again.
+/// Exponential backoff per trail and bucket for failed writes: 1 s doubling to 5 min. Pending
+/// files are never dropped; a trail whose writes fail is just tried less often until they
+/// work again, and never holds up another trail writing to the same bucket (its own bucket
+/// policy statement, key or prefix may be the one that is wrong).
 #[derive(Clone, Default)]
 struct Backoff(std::sync::Arc<std::sync::Mutex<BTreeMap<String, (u32, f64)>>>);
 
@@ -416,7 +418,8 @@ impl Delivery {
         Ok(())
     }
 
-    /// Writes one bucket's pending files; returns (files, events, failed).
+    /// Writes one bucket's pending files; returns (files, events, failed). Each trail's files
+    /// go in plan order, and a trail whose write fails waits alone.
     async fn write_bucket(
         &self,
         pending: Vec<delivery::Delivery>,
@@ -426,12 +429,13 @@ impl Delivery {
         let mut stopped: Vec<(String, Option<i64>)> = Vec::new();
         for p in pending {
             let owner = (p.trail_arn.clone(), p.retired);
-            if stopped.contains(&owner) || !self.backoff.may_try(&p.bucket, now) {
+            let lane = format!("{}\u{0}{}\u{0}{:?}", p.bucket, p.trail_arn, p.retired);
+            if stopped.contains(&owner) || !self.backoff.may_try(&lane, now) {
                 continue;
             }
             match self.write_file(&p, now).await {
                 Ok(n) => {
-                    self.backoff.succeeded(&p.bucket);
+                    self.backoff.succeeded(&lane);
                     files += 1;
                     events += n;
                 }
@@ -450,7 +454,7 @@ impl Delivery {
                             "a planned log file cannot be written; the trail's delivery stops here until it is repaired");
                         stopped.push(owner);
                     } else {
-                        let wait = self.backoff.failed(&p.bucket, now);
+                        let wait = self.backoff.failed(&lane, now);
                         tracing::warn!(key = %p.key, trail = %p.trail_arn, error = %e, code = %code,
                             retry_in_secs = wait, "log file delivery failed; the file stays pending");
                     }
