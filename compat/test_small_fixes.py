@@ -9,6 +9,7 @@ import email.utils
 import hashlib
 import hmac
 import json
+import re
 import time
 import urllib.request
 
@@ -90,6 +91,24 @@ def test_assume_role_list_bounds_are_validation_errors(cairn):
     assert err(e) == ("ValidationError", 400)
     assert "at 'policyArns' failed to satisfy constraint: Member must have length less " \
            "than or equal to 10" in e.value.response["Error"]["Message"]
+
+
+def test_transitive_keys_must_be_tags_and_expirations_are_whole_seconds(cairn):
+    sts = cairn.client("sts")
+    role = f"arn:aws:iam::{ACCT}:role/nobody"
+    for tags in ([{"Key": "a", "Value": "1"}], []):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            sts.assume_role(RoleArn=role, RoleSessionName="s1", Tags=tags,
+                            TransitiveTagKeys=["b"])
+        assert err(e) == ("InvalidParameterValue", 400)
+        assert e.value.response["Error"]["Message"] == \
+            "The specified transitive tag key must be included in the requested tags."
+    bodies = []
+    sts.meta.events.register("after-call.sts.GetSessionToken",
+                             lambda http_response, **_: bodies.append(http_response.text))
+    sts.get_session_token(DurationSeconds=900)
+    expiration = bodies[0].split("<Expiration>")[1].split("</Expiration>")[0]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", expiration), expiration
 
 
 def test_rotation_status_of_a_key_pending_deletion_is_false_until_canceled(cairn):

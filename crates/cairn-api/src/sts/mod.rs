@@ -29,11 +29,11 @@ use crate::server::{AppState, Received, authenticate};
 /// The STS XML namespace.
 pub const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
-/// `Expiration`: ISO 8601 with milliseconds.
+/// `Expiration`: ISO 8601 in whole seconds, as the STS API reference shows it.
 fn expiration(epoch: i64) -> String {
     chrono::DateTime::from_timestamp(epoch, 0)
         .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string()
 }
 

@@ -313,6 +313,18 @@ pub fn assume_role(
             ),
         ));
     }
+    // A transitive key must be one of the tags passed (STS's InvalidParameterValue, as
+    // LocalStack and SDK tests quote it).
+    if input
+        .transitive_tag_keys
+        .iter()
+        .any(|t| !input.tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(t)))
+    {
+        return Err(ApiError::new(
+            ErrorKind::CwInvalidParameterValue,
+            "The specified transitive tag key must be included in the requested tags.",
+        ));
+    }
     if matches!(ctx.principal, Principal::Root { .. }) {
         return Err(ApiError::new(
             ErrorKind::AccessDenied,
