@@ -159,18 +159,28 @@ pub fn for_client(data_dir: &Path) -> anyhow::Result<RootCredentials> {
             id.trim()
         );
     }
-    Ok(load_or_create(data_dir)?.0)
+    // A server that has not started yet: its root key names the default account, the one a
+    // data dir is served with unless `--account-id` says otherwise.
+    Ok(load_or_create(data_dir, crate::account::DEFAULT)?.0)
 }
 
-/// Loads root credentials, generating them on first start. Returns where they came from.
-pub fn load_or_create(data_dir: &Path) -> anyhow::Result<(RootCredentials, Option<PathBuf>)> {
+/// Loads root credentials, generating them on first start (the access key id embeds
+/// `account`, as AWS's do, so `sts get-access-key-info` and offline decoders name it).
+/// Returns where they came from.
+pub fn load_or_create(
+    data_dir: &Path,
+    account: &str,
+) -> anyhow::Result<(RootCredentials, Option<PathBuf>)> {
     if let Some(root) = from_env()? {
         return Ok((root, None));
     }
     let path = data_dir.join(FILE_NAME);
     if !path.exists() {
         let doc = serde_json::json!({
-            "AccessKeyId": random_id("AKIA", 16),
+            "AccessKeyId": match cairn_model::AccountId::parse(account) {
+                Ok(a) => cairn_core::iam::ids::new_id(cairn_core::iam::ids::IdKind::AccessKey, &a),
+                Err(_) => random_id("AKIA", 16),
+            },
             "SecretAccessKey": random_secret(),
         });
         // Another process (`cairn env` beside a starting server) may create it first: then
@@ -197,4 +207,24 @@ pub fn load_or_create(data_dir: &Path) -> anyhow::Result<(RootCredentials, Optio
         },
         Some(path),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_root_key_embeds_the_account() {
+        if std::env::var_os(ID_VAR).is_some() {
+            return; // root's keys come from the environment here: nothing is generated
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let (root, generated) = load_or_create(dir.path(), "111122223333").unwrap();
+        assert!(generated.is_some());
+        assert!(root.access_key_id.starts_with("AKIA") && root.access_key_id.len() == 20);
+        assert_eq!(
+            cairn_core::iam::ids::decode_account(&root.access_key_id).as_deref(),
+            Some("111122223333")
+        );
+    }
 }

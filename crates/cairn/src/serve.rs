@@ -258,7 +258,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let key_hex =
         store.write_blocking(|c| meta::get_or_insert(c, "token-key", TokenKey::generate_hex))??;
     let token_key = TokenKey::from_hex(&key_hex).context("stored token key is damaged")?;
-    let (root, generated) = credentials::load_or_create(&config.data_dir)?;
+    let (root, generated) = credentials::load_or_create(&config.data_dir, account.as_str())?;
     credentials::record_source(&config.data_dir, &root, generated.is_none())?;
     if let Some(path) = generated {
         say(&format!(
