@@ -8,6 +8,7 @@ parameters, as AWS's guidance on finding presigned requests relies on."""
 
 import json
 
+import botocore.exceptions
 import pytest
 import requests
 from botocore.config import Config
@@ -176,3 +177,22 @@ def test_a_session_signs_sigv2_presigned_urls_with_its_token(s3, cairn, session)
     assert r.content == b"legacy"
     tampered = url.replace("x-amz-security-token=", "x-amz-security-token=X")
     assert requests.get(tampered).status_code == 403
+
+
+def test_a_bucket_without_cors_answers_as_s3_does(s3, cairn):
+    """PutBucketCors is not carried out, so every bucket is one without a CORS configuration:
+    GetBucketCors is S3's 404 and a browser's preflight its 403 (they were 501s)."""
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_bucket_cors(Bucket="web")
+    assert e.value.response["Error"]["Code"] == "NoSuchCORSConfiguration"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    url = f"{cairn.endpoint}/web/upload.bin"
+    r = requests.options(url, headers={"Origin": "https://app.example",
+                                       "Access-Control-Request-Method": "PUT"})
+    assert r.status_code == 403
+    code, message = error(r)
+    assert code == "AccessForbidden" and message.startswith("CORSResponse: This CORS request")
+    r = requests.options(url)
+    assert r.status_code == 400 and error(r)[0] == "BadRequest"
+    [record] = [r for r in cairn.records("Management") if r["eventName"] == "GetBucketCors"]
+    assert record["errorCode"] == "NoSuchCORSConfiguration"

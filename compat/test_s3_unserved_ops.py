@@ -53,13 +53,13 @@ def test_an_allowed_caller_gets_not_implemented_recorded(cairn, bob):
     s3 = cairn.client("s3")
     assert code(lambda: s3.put_bucket_acl(Bucket=BUCKET, ACL="private")) == ("NotImplemented", 501)
     assert code(lambda: s3.delete_bucket_replication(Bucket=BUCKET)) == ("NotImplemented", 501)
-    assert code(lambda: s3.get_bucket_cors(Bucket=BUCKET)) == ("NotImplemented", 501)
+    assert code(lambda: s3.get_bucket_cors(Bucket=BUCKET)) == ("NoSuchCORSConfiguration", 404)
     root = [r for r in records(cairn, "PutBucketAcl") if r["userIdentity"]["type"] == "Root"]
     assert root and root[0]["errorCode"] == "NotImplemented"
     assert root[0]["requestParameters"]["x-amz-acl"] == ["private"]
     assert records(cairn, "DeleteBucketReplication")[0]["errorCode"] == "NotImplemented"
     got = records(cairn, "GetBucketCors")[0]
-    assert got["readOnly"] is True and got["errorCode"] == "NotImplemented"
+    assert got["readOnly"] is True and got["errorCode"] == "NoSuchCORSConfiguration"
     # A missing bucket is named as such first.
     assert code(lambda: s3.put_bucket_acl(Bucket="no-such-unserved", ACL="private")) == ("NoSuchBucket", 404)
 

@@ -65,6 +65,7 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         S3AccessControlListNotSupported => ("AccessControlListNotSupported", bad),
         S3InvalidBucketAclWithObjectOwnership => ("InvalidBucketAclWithObjectOwnership", bad),
         S3NoSuchLifecycleConfiguration => ("NoSuchLifecycleConfiguration", StatusCode::NOT_FOUND),
+        S3NoSuchCorsConfiguration => ("NoSuchCORSConfiguration", StatusCode::NOT_FOUND),
         S3NoSuchPublicAccessBlockConfiguration => (
             "NoSuchPublicAccessBlockConfiguration",
             StatusCode::NOT_FOUND,

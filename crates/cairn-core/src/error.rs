@@ -67,6 +67,8 @@ pub enum ErrorKind {
     S3AccessControlListNotSupported,
     S3InvalidBucketAclWithObjectOwnership,
     S3NoSuchLifecycleConfiguration,
+    /// `NoSuchCORSConfiguration` (404): the bucket has no CORS configuration.
+    S3NoSuchCorsConfiguration,
     S3NoSuchPublicAccessBlockConfiguration,
     S3InvalidRequest,
     S3BadDigest,

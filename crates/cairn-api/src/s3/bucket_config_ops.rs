@@ -226,6 +226,25 @@ impl CairnS3 {
         ))
     }
 
+    /// GetBucketCors: Cairn keeps no CORS configuration (PutBucketCors is not served), so
+    /// every bucket is S3's bucket without one: `NoSuchCORSConfiguration`.
+    pub(super) async fn get_bucket_cors_op(
+        &self,
+        req: S3Request<GetBucketCorsInput>,
+    ) -> S3Result<S3Response<GetBucketCorsOutput>> {
+        let bucket = req.input.bucket.clone();
+        let s = spec(&req, "GetBucketCors", true, &bucket, Some("cors"));
+        self.bucket_call(&req, bucket, s, |c, ctx, b| {
+            cairn_core::buckets::owned(c, ctx, b)?;
+            Err::<(), _>(cairn_core::ApiError::new(
+                cairn_core::ErrorKind::S3NoSuchCorsConfiguration,
+                "The CORS configuration does not exist",
+            ))
+        })
+        .await?;
+        Ok(S3Response::new(GetBucketCorsOutput::default()))
+    }
+
     pub(super) async fn put_public_access_block_op(
         &self,
         req: S3Request<PutPublicAccessBlockInput>,

@@ -12,6 +12,7 @@ mod bucket_ops;
 mod bucket_tagging_ops;
 mod copy_ops;
 mod copy_source;
+mod cors;
 mod delete_ops;
 mod encryption_ops;
 pub(crate) mod error_body;
@@ -188,6 +189,9 @@ async fn answer(
     let query = parts.uri.query().unwrap_or("");
     if let Some(resp) = crate::server::s3_headers_too_large(&parts.headers, head, &rid) {
         return resp;
+    }
+    if parts.method == http::Method::OPTIONS {
+        return cors::preflight(&parts.headers, &rid);
     }
     if let Err(e) = presign::check(query, chrono::Utc::now().timestamp()) {
         return crate::errors::s3_error(&e, &rid, None, head);

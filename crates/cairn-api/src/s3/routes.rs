@@ -62,6 +62,12 @@ impl s3s::S3 for CairnS3 {
     ) -> S3Result<s3s::S3Response<s3s::dto::GetBucketAclOutput>> {
         self.get_bucket_acl_op(req).await
     }
+    async fn get_bucket_cors(
+        &self,
+        req: S3Request<s3s::dto::GetBucketCorsInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::GetBucketCorsOutput>> {
+        self.get_bucket_cors_op(req).await
+    }
     async fn get_bucket_notification_configuration(
         &self,
         req: S3Request<s3s::dto::GetBucketNotificationConfigurationInput>,

@@ -39,6 +39,7 @@ const SERVED: &[&str] = &[
     "DeleteObjects",
     "DeletePublicAccessBlock",
     "GetBucketAcl",
+    "GetBucketCors",
     "GetBucketEncryption",
     "GetBucketLifecycleConfiguration",
     "GetBucketLocation",
