@@ -91,8 +91,17 @@ def test_roles_and_trust_policies(cairn):
                            AssumeRolePolicyDocument=trust({"Service": "cloudtrail.amazonaws.com"}),
                            Description="logs", MaxSessionDuration=7200,
                            Tags=[{"Key": "k", "Value": "v"}])["Role"]
-    assert role["RoleId"].startswith("AROA")
+    assert role["RoleId"].startswith("AROA") and role["MaxSessionDuration"] == 7200
     assert role["Arn"] == f"arn:aws:iam::{ACCOUNT}:role/service/CloudTrail_CWLogs"
+    # CreateRole names the default duration only when asked for it, as AWS's answers and
+    # records do; GetRole always does.
+    plain = iam.create_role(RoleName="plain-duration", AssumeRolePolicyDocument=trust("*"))["Role"]
+    assert "MaxSessionDuration" not in plain
+    assert iam.get_role(RoleName="plain-duration")["Role"]["MaxSessionDuration"] == 3600
+    [made] = [json.loads(e["CloudTrailEvent"]) for e in cairn.client("cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": "plain-duration"}])["Events"]
+        if e["EventName"] == "CreateRole"]
+    assert "maxSessionDuration" not in made["responseElements"]["role"]
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
     with pytest.raises(iam.exceptions.EntityAlreadyExistsException):
         iam.create_role(RoleName="cloudtrail_cwlogs", AssumeRolePolicyDocument=trust("*"))

@@ -9,7 +9,7 @@ use super::input::Input;
 use super::xml::{self, paged};
 use super::{Call, Reply, Target};
 
-fn role_element(r: &RoleInfo) -> serde_json::Value {
+fn role_element(r: &RoleInfo, max_session_given: bool) -> serde_json::Value {
     let role = &r.role;
     let mut v = json!({
         "path": role.path,
@@ -22,7 +22,9 @@ fn role_element(r: &RoleInfo) -> serde_json::Value {
     if let Some(d) = &role.description {
         v["description"] = json!(d);
     }
-    v["maxSessionDuration"] = json!(role.max_session);
+    if max_session_given {
+        v["maxSessionDuration"] = json!(role.max_session);
+    }
     xml::record_extras(&mut v, &r.tags, role.boundary.as_deref());
     json!({ "role": v })
 }
@@ -43,6 +45,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
                     p.opt("PermissionsBoundary"),
                 );
                 let tags = p.tags()?;
+                let max_session = p.int("MaxSessionDuration", "maxSessionDuration")?;
                 let info = roles::create_role(
                     c,
                     ctx,
@@ -51,14 +54,17 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
                         trust_policy: &trust,
                         path: path.as_deref(),
                         description: description.as_deref(),
-                        max_session: p.int("MaxSessionDuration", "maxSessionDuration")?,
+                        max_session,
                         boundary: boundary.as_deref(),
                         tags: &tags,
                     },
                 )?;
                 Ok(Reply::with(
-                    format!("<Role>{}</Role>", xml::role(&info, true)),
-                    role_element(&info),
+                    format!(
+                        "<Role>{}</Role>",
+                        xml::created_role(&info, max_session.is_some())
+                    ),
+                    role_element(&info, max_session.is_some()),
                 ))
             },
         ),

@@ -161,6 +161,16 @@ fn role_last_used(r: &RoleInfo) -> String {
 
 /// A `Role`. `full` adds what GetRole shows beyond ListRoles (boundary, tags, last use).
 pub fn role(r: &RoleInfo, full: bool) -> String {
+    role_with(r, full, true)
+}
+
+/// The `Role` CreateRole answers: `MaxSessionDuration` only when the request gave one (AWS's
+/// CreateRole answers and records leave the default out).
+pub fn created_role(r: &RoleInfo, max_session_given: bool) -> String {
+    role_with(r, true, max_session_given)
+}
+
+fn role_with(r: &RoleInfo, full: bool, max_session: bool) -> String {
     let role = &r.role;
     let mut out = format!(
         "{}{}{}{}{}{}{}{}",
@@ -171,7 +181,11 @@ pub fn role(r: &RoleInfo, full: bool) -> String {
         el("CreateDate", &date(role.created)),
         el("AssumeRolePolicyDocument", &document(&role.trust_policy)),
         opt("Description", role.description.as_deref()),
-        el("MaxSessionDuration", &role.max_session.to_string()),
+        if max_session {
+            el("MaxSessionDuration", &role.max_session.to_string())
+        } else {
+            String::new()
+        },
     );
     if full {
         out.push_str(&boundary(role.boundary.as_deref()));
