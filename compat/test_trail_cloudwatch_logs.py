@@ -274,3 +274,45 @@ def test_cis_section_4_end_to_end(subscriber):
         assert any("to OK" in s for s in summaries) and any("to ALARM" in s for s in summaries), summaries
     finally:
         server.stop()
+
+
+def test_taking_the_group_away_still_delivers_up_to_that_call(cairn):
+    """Outside testing found the UpdateTrail that detaches a trail's log group never reaching
+    the group, so CIS 4.5's alarm ("CloudTrail configuration changes") could not see it, and
+    what was recorded just before it lost too. A group the trail leaves is owed everything up
+    to the call that took it away, that call included; a group it moves to starts with it."""
+    prepare(cairn, "cwl-leave", "leaving")
+    cairn.cli("logs", "create-log-group", "--log-group-name", "arriving")
+    cairn.cli("iam", "put-role-policy", "--role-name", "CloudTrail_CloudWatchLogs_Role",
+              "--policy-name", "arriving", "--policy-document", role_policy("arriving"))
+    cairn.cli("cloudtrail", "create-trail", "--name", "leaver", "--s3-bucket-name", "cwl-leave",
+              "--cloud-watch-logs-log-group-arn", group_arn("leaving"),
+              "--cloud-watch-logs-role-arn", role_arn("CloudTrail_CloudWatchLogs_Role"))
+    cairn.cli("cloudtrail", "start-logging", "--name", "leaver")
+    cairn.cli("iam", "create-user", "--user-name", "just-before")
+    # Straight to another group: both get the call that moved the trail.
+    cairn.cli("cloudtrail", "update-trail", "--name", "leaver",
+              "--cloud-watch-logs-log-group-arn", group_arn("arriving"),
+              "--cloud-watch-logs-role-arn", role_arn("CloudTrail_CloudWatchLogs_Role"))
+    cairn.cli("iam", "create-user", "--user-name", "after-move")
+    # Then away from any group.
+    cairn.cli("cloudtrail", "update-trail", "--name", "leaver",
+              "--cloud-watch-logs-log-group-arn", "", "--cloud-watch-logs-role-arn", "")
+    cairn.cli("iam", "create-user", "--user-name", "after-detach")
+    cairn.flush()
+
+    def names(group):
+        return [(m["eventName"], (m.get("requestParameters") or {}).get("userName"))
+                for m in stream_messages(cairn, group)]
+
+    leaving, arriving = names("leaving"), names("arriving")
+    assert ("CreateUser", "just-before") in leaving
+    assert [n for n, _ in leaving].count("UpdateTrail") == 1
+    assert ("CreateUser", "after-move") not in leaving
+    assert [n for n, _ in arriving].count("UpdateTrail") == 2
+    assert ("CreateUser", "after-move") in arriving
+    assert ("CreateUser", "just-before") not in arriving
+    assert ("CreateUser", "after-detach") not in arriving
+    # Delivered once: a second flush adds nothing.
+    cairn.flush()
+    assert names("leaving") == leaving and names("arriving") == arriving

@@ -378,7 +378,7 @@ pub fn create(
     check_key(conn, ctx, &mut trail, args, external, kms)?;
     crate::trail_logs::check(conn, ctx, &trail)?;
     trails::put(conn, &trail)?;
-    crate::trail_logs::configure(conn, &trail)?;
+    crate::trail_logs::configure(conn, &trail, None)?;
     Ok(trail)
 }
 
@@ -413,6 +413,10 @@ pub fn update(
 ) -> ApiResult<Trail> {
     let mut trail = resolve_home(conn, ctx, name_or_arn)?;
     let was_multi = trail.is_multi_region_trail;
+    let logs_before = trail
+        .cloud_watch_logs_log_group_arn
+        .clone()
+        .zip(trail.cloud_watch_logs_role_arn.clone());
     let coverage = trail.coverage();
     apply_args(ctx, &mut trail, args)?;
     if trail.coverage() != coverage {
@@ -439,7 +443,8 @@ pub fn update(
         crate::trail_logs::check(conn, ctx, &trail)?;
     }
     trails::put(conn, &trail)?;
-    crate::trail_logs::configure(conn, &trail)?;
+    let previous = logs_before.as_ref().map(|(g, r)| (g.as_str(), r.as_str()));
+    crate::trail_logs::configure(conn, &trail, previous)?;
     Ok(trail)
 }
 
@@ -451,6 +456,7 @@ pub fn delete(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiRes
     cairn_store::delivery::retire_trail(conn, &trail, this_event, ctx.now)?;
     trails::delete(conn, &trail.account, &trail.home_region, &trail.name)?;
     cairn_store::trail_logs::clear(conn, &trail.arn())?;
+    cairn_store::trail_logs::forget_closing(conn, &trail.arn())?;
     Ok(trail)
 }
 

@@ -82,14 +82,52 @@ fn plan_round(
             )
         }
     };
-    if from >= upto {
-        return Ok(None);
-    }
     // Whether this lane carries a record of `region`.
     let takes = |region: &str| match lagging_region {
         None => !lagging.iter().any(|(r, _)| r == region),
         Some(only) => region == only,
     };
+    scan_round(conn, trail, (from, upto), lane, takes)
+}
+
+/// Plans one round of a group `trail` no longer writes to: its events from the closing's
+/// cursor up to the call that took the group away (within the trail's logging windows).
+fn plan_closing_round(
+    conn: &Connection,
+    trail: &Trail,
+    closing: &cursors::Closing,
+) -> StoreResult<Option<Round>> {
+    let lane = Lane::Closing {
+        group_arn: closing.group_arn.clone(),
+        end_seq: closing.end_seq,
+    };
+    if trail.status.windows.is_empty() {
+        // Never logged: nothing is owed; the closing ends.
+        return Ok(Some(Round::Deliver(Planned {
+            from: closing.seq,
+            to: closing.end_seq,
+            lane,
+            batches: Vec::new(),
+        })));
+    }
+    // Up to the call that took the group away; routing leaves out what lies outside the
+    // trail's logging windows, so the lane always reaches its end.
+    let upto = closing.end_seq.min(delivery::max_seq(conn)?);
+    scan_round(conn, trail, (closing.seq, upto), lane, |_| true)
+}
+
+/// The records of `trail` in `from + 1 ..= upto` that `takes` (by region), at most one
+/// PutLogEvents batch's worth, as one round of `lane`.
+fn scan_round(
+    conn: &Connection,
+    trail: &Trail,
+    (from, upto): (i64, i64),
+    lane: Lane,
+    takes: impl Fn(&str) -> bool,
+) -> StoreResult<Option<Round>> {
+    if from >= upto {
+        return Ok(None);
+    }
     let mut batches: Vec<RegionBatch> = Vec::new();
     let (mut count, mut bytes, mut last) = (0usize, 0usize, from);
     let mut damaged = None;
@@ -190,12 +228,20 @@ fn trail_logs_overhead() -> usize {
 }
 
 impl Delivery {
-    /// Delivers every trail's new events to its log group at `now` (epoch seconds): the
-    /// leading lane, then each lagging region's lane.
+    /// Delivers every trail's new events to its log group at `now` (epoch seconds): what a
+    /// group the trail no longer writes to is still owed, the leading lane, then each lagging
+    /// region's lane.
     pub(crate) async fn deliver_logs(&self, now: f64) -> Result<LogsOutcome, DeliveryError> {
         let mut out = LogsOutcome::default();
         let all = self.store.read(trails::all).await?;
         let now_ms = (now * 1000.0).floor() as i64;
+        for trail in &all {
+            let arn = trail.arn();
+            let closing = self.store.read(move |c| cursors::closing(c, &arn)).await?;
+            for c in closing {
+                self.closing_lane(trail, &c, now_ms, &mut out).await?;
+            }
+        }
         for trail in all
             .into_iter()
             .filter(|t| t.cloud_watch_logs_log_group_arn.is_some())
@@ -217,6 +263,52 @@ impl Delivery {
             }
         }
         Ok(out)
+    }
+
+    /// Runs up to [`MAX_ROUNDS_PER_STEP`] rounds of a closing group's lane of `trail`; a
+    /// failure (or a broken chain) leaves it for the next step.
+    async fn closing_lane(
+        &self,
+        trail: &Trail,
+        closing: &cursors::Closing,
+        now_ms: i64,
+        out: &mut LogsOutcome,
+    ) -> Result<(), DeliveryError> {
+        let mut closing = closing.clone();
+        for _ in 0..MAX_ROUNDS_PER_STEP {
+            let (t, c) = (trail.clone(), closing.clone());
+            let planned = self
+                .store
+                .read(move |conn| plan_closing_round(conn, &t, &c))
+                .await?;
+            let planned = match planned {
+                Some(Round::Deliver(p)) => p,
+                Some(Round::Broken { held }) => {
+                    out.failed += held;
+                    break;
+                }
+                None => break,
+            };
+            let to = planned.to;
+            let t = trail.clone();
+            let done = self
+                .store
+                .write(move |c| trail_logs::deliver(c, &t, &planned, now_ms))
+                .await?
+                .map_err(|e| DeliveryError::Damaged(e.message))?;
+            let Delivered::Done(report) = done else {
+                break;
+            };
+            out.events += report.stored;
+            if let Some(why) = report.error {
+                out.failed += report.held;
+                tracing::warn!(trail = %trail.arn(), group = %closing.group_arn, error = %why,
+                    "CloudWatch Logs delivery to a group the trail left failed; the events stay for the next step");
+                break;
+            }
+            closing.seq = to;
+        }
+        Ok(())
     }
 
     /// Runs up to [`MAX_ROUNDS_PER_STEP`] rounds of one lane of `trail`; `false` when a

@@ -401,7 +401,7 @@ CREATE INDEX IF NOT EXISTS events_unchained ON events (seq) WHERE chain IS NULL;
 
 /// The newest schema version this binary knows. A store stamped with a higher one was
 /// upgraded by a newer binary and is refused ([`check_before_upgrade`]).
-pub const LATEST: i64 = 27;
+pub const LATEST: i64 = 28;
 
 fn version_of(conn: &Connection) -> StoreResult<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
@@ -655,6 +655,12 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
                 "the WAL could not be emptied after sealing stack secrets; it still holds their old copy until SQLite next checkpoints it"
             );
         }
+    }
+    if due(28) {
+        conn.execute_batch(&format!(
+            "BEGIN; {} PRAGMA user_version = 28; COMMIT;",
+            crate::trail_logs::SCHEMA_V28
+        ))?;
     }
     Ok(())
 }

@@ -104,18 +104,41 @@ pub fn check(conn: &Connection, ctx: &CallContext, trail: &Trail) -> ApiResult<(
 
 /// Keeps the trail's delivery cursor in step with its settings (in the CreateTrail or
 /// UpdateTrail transaction, after [`check`]): a new or changed group starts delivering with
-/// the events recorded from this call on; a cleared group drops the cursor.
-pub fn configure(conn: &Connection, trail: &Trail) -> ApiResult<()> {
+/// the events recorded from this call on; a cleared or changed group drops the cursor, and
+/// the group the trail wrote to (`previous`: its group and role ARNs) is still owed what the
+/// trail recorded up to this call, this call's own event included, so an UpdateTrail that
+/// takes the trail's group away still reaches that group's metric filters.
+pub fn configure(
+    conn: &Connection,
+    trail: &Trail,
+    previous: Option<(&str, &str)>,
+) -> ApiResult<()> {
     let arn = trail.arn();
+    let cursor = trail_logs::cursor(conn, &arn)?;
+    let same = cursor
+        .as_ref()
+        .is_some_and(|(g, _)| Some(g) == trail.cloud_watch_logs_log_group_arn.as_ref());
+    if same {
+        return Ok(());
+    }
+    let this_call = cairn_store::events::next_seq(conn)?;
+    if let (Some((group, seq)), Some((previous_group, role))) = (&cursor, previous)
+        && group == previous_group
+        && trail_logs::lagging(conn, &arn)?.is_empty()
+    {
+        let closing = trail_logs::Closing {
+            group_arn: group.clone(),
+            role_arn: role.to_owned(),
+            seq: *seq,
+            end_seq: this_call,
+        };
+        trail_logs::add_closing(conn, &arn, &closing)?;
+    }
     match &trail.cloud_watch_logs_log_group_arn {
         None => trail_logs::clear(conn, &arn)?,
         Some(group) => {
-            let same = trail_logs::cursor(conn, &arn)?.is_some_and(|(g, _)| &g == group);
-            if !same {
-                let before_this_call = cairn_store::events::next_seq(conn)? - 1;
-                trail_logs::set_cursor(conn, &arn, group, before_this_call)?;
-                trail_logs::clear_lagging(conn, &arn)?;
-            }
+            trail_logs::set_cursor(conn, &arn, group, this_call - 1)?;
+            trail_logs::clear_lagging(conn, &arn)?;
         }
     }
     Ok(())
@@ -143,6 +166,14 @@ pub enum Lane {
     Lagging {
         /// The region.
         region: String,
+    },
+    /// A group the trail no longer writes to, from its closing cursor towards the seq of the
+    /// call that took it away (`cairn_store::trail_logs::Closing`).
+    Closing {
+        /// The group's ARN.
+        group_arn: String,
+        /// The seq of the call that took the group away.
+        end_seq: i64,
     },
 }
 
@@ -224,6 +255,12 @@ pub fn deliver(
     let Some(current) = trails::get(conn, &trail.account, &trail.home_region, &trail.name)? else {
         return Ok(Delivered::Stale);
     };
+    if let Lane::Closing { group_arn, end_seq } = &planned.lane {
+        if current.created_at != trail.created_at {
+            return Ok(Delivered::Stale);
+        }
+        return deliver_closing(conn, &current, (group_arn, *end_seq), planned, now_ms);
+    }
     let (Some(group_arn), Some(role_arn)) = (
         current.cloud_watch_logs_log_group_arn.clone(),
         current.cloud_watch_logs_role_arn.clone(),
@@ -247,6 +284,7 @@ pub fn deliver(
         Lane::Lagging { region } => lagging
             .iter()
             .any(|(r, seq)| r == region && *seq == planned.from),
+        Lane::Closing { .. } => false,
     };
     if !as_planned {
         return Ok(Delivered::Stale);
@@ -308,9 +346,75 @@ pub fn deliver(
                 trail_logs::set_lagging(conn, &arn, region, planned.to)?;
             }
         }
-        Lane::Lagging { .. } => {}
+        Lane::Lagging { .. } | Lane::Closing { .. } => {}
     }
     finish(conn, &current, report, now_ms)
+}
+
+/// [`deliver`] of a closing group's lane: as the role the trail wrote it with, all or
+/// nothing; its cursor moves to `planned.to`, and it is forgotten at its end. A group that
+/// no longer exists is owed nothing.
+fn deliver_closing(
+    conn: &Connection,
+    current: &Trail,
+    (group_arn, end_seq): (&str, i64),
+    planned: &Planned,
+    now_ms: i64,
+) -> ApiResult<Delivered> {
+    let arn = current.arn();
+    let Some(closing) = trail_logs::closing(conn, &arn)?
+        .into_iter()
+        .find(|c| c.group_arn == group_arn && c.end_seq == end_seq && c.seq == planned.from)
+    else {
+        return Ok(Delivered::Stale);
+    };
+    let key = parse_group_arn(group_arn, &current.home_region, &current.account).ok();
+    let gone = match &key {
+        Some(k) => cairn_store::logs::get_group(conn, &k.account, &k.region, &k.name)?.is_none(),
+        None => true,
+    };
+    let Some(key) = key.filter(|_| !gone) else {
+        trail_logs::drop_closing(conn, &arn, group_arn, None)?;
+        return Ok(Delivered::Done(Report::default()));
+    };
+    let total: usize = planned.batches.iter().map(|b| b.records.len()).sum();
+    let failure = |text: String| Report {
+        held: total,
+        error: Some(text),
+        ..Report::default()
+    };
+    let stream = stream_name(&current.account, &current.home_region);
+    let stream_arn = crate::logs::stream_arn(&key.region, &key.account, &key.name, &stream);
+    if total > 0
+        && let Err(denied) =
+            role_may_write(conn, &current.account, &arn, &closing.role_arn, &stream_arn)?
+    {
+        return finish(
+            conn,
+            current,
+            failure(denied.delivery_error().to_owned()),
+            now_ms,
+        );
+    }
+    let stored = cairn_store::with_savepoint(conn, |c| {
+        let mut n = 0;
+        for batch in planned.batches.iter().filter(|b| !b.records.is_empty()) {
+            n += ingest_batch(c, &key, &stream, batch, now_ms)?;
+        }
+        Ok::<_, ApiError>(n)
+    });
+    let report = match stored {
+        Ok(n) => {
+            trail_logs::advance_closing(conn, &arn, (group_arn, end_seq), planned.to)?;
+            Report {
+                stored: n,
+                ..Report::default()
+            }
+        }
+        Err(e) if e.kind == ErrorKind::Internal => return Err(e),
+        Err(e) => failure(e.message),
+    };
+    finish(conn, current, report, now_ms)
 }
 
 /// Ingests one region's records into its stream (created if missing) as PutLogEvents-sized
