@@ -40,7 +40,7 @@ CREATE TABLE trail_log_lagging (
 /// Version 28: the groups a trail stopped writing to, still owed the events up to the change
 /// (see the module doc).
 pub(crate) const SCHEMA_V28: &str = "
-CREATE TABLE trail_log_closing (
+CREATE TABLE IF NOT EXISTS trail_log_closing (
     trail_arn TEXT NOT NULL, group_arn TEXT NOT NULL, role_arn TEXT NOT NULL,
     seq INTEGER NOT NULL, end_seq INTEGER NOT NULL,
     PRIMARY KEY (trail_arn, group_arn, end_seq));
