@@ -58,6 +58,7 @@ pub fn action_of(event_name: &str) -> &'static str {
         "GetBucketAcl" => "s3:GetBucketAcl",
         "GetBucketVersioning" => "s3:GetBucketVersioning",
         "GetBucketNotification" => "s3:GetBucketNotification",
+        "GetBucketCors" => "s3:GetBucketCORS",
         "PutBucketVersioning" => "s3:PutBucketVersioning",
         "PutBucketPublicAccessBlock" | "DeleteBucketPublicAccessBlock" => {
             "s3:PutBucketPublicAccessBlock"

@@ -77,7 +77,6 @@ const SERVED: &[&str] = &[
 const ACTIONS: &[(&str, &str)] = &[
     ("PutBucketCors", "s3:PutBucketCORS"),
     ("DeleteBucketCors", "s3:PutBucketCORS"),
-    ("GetBucketCors", "s3:GetBucketCORS"),
     ("PutBucketReplication", "s3:PutReplicationConfiguration"),
     ("DeleteBucketReplication", "s3:PutReplicationConfiguration"),
     ("GetBucketReplication", "s3:GetReplicationConfiguration"),
