@@ -242,7 +242,6 @@ pub struct Swept {
     pub files: Vec<String>,
 }
 
-/// The latest midnight UTC at or before `now`.
 /// S3's `x-amz-expiration` for `row` (whose `last_modified` is its creation) under `bucket`'s
 /// enabled rules: `expiry-date="<IMF-fixdate>", rule-id="<ID>"` of the rule that expires it
 /// first, as the sweep would: `Days` after creation rounded up to midnight UTC, or `Date`.
@@ -255,14 +254,13 @@ pub fn expiration(
         return Ok(None);
     };
     let rules: Vec<Rule> = serde_json::from_str(&json).unwrap_or_default();
-    Ok(first_expiry(&rules, row).map(|(at, rule)| {
-        let date = chrono::DateTime::from_timestamp(at, 0)
-            .unwrap_or_default()
-            .format("%a, %d %b %Y %H:%M:%S GMT");
-        format!(
+    // A date past what a calendar holds (a rule of ~95 million days) is no expiry to show.
+    Ok(first_expiry(&rules, row).and_then(|(at, rule)| {
+        let date = chrono::DateTime::from_timestamp(at, 0)?.format("%a, %d %b %Y %H:%M:%S GMT");
+        Some(format!(
             "expiry-date=\"{date}\", rule-id=\"{}\"",
             rule.id.as_deref().unwrap_or_default()
-        )
+        ))
     }))
 }
 
@@ -274,7 +272,8 @@ fn first_expiry<'r>(rules: &'r [Rule], row: &objects::ObjectRow) -> Option<(i64,
         .filter_map(|r| {
             let at = match (r.days, r.date) {
                 (Some(days), _) => {
-                    let due = row.last_modified.ceil() as i64 + days * DAY;
+                    let due =
+                        (row.last_modified.ceil() as i64).saturating_add(days.saturating_mul(DAY));
                     due.div_euclid(DAY) * DAY + if due.rem_euclid(DAY) == 0 { 0 } else { DAY }
                 }
                 (None, Some(date)) => date,
@@ -285,6 +284,7 @@ fn first_expiry<'r>(rules: &'r [Rule], row: &objects::ObjectRow) -> Option<(i64,
         .min_by_key(|(at, _)| *at)
 }
 
+/// The latest midnight UTC at or before `now`.
 fn midnight_before(now: f64) -> f64 {
     ((now.floor() as i64).div_euclid(DAY) * DAY) as f64
 }

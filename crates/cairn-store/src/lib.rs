@@ -106,6 +106,9 @@ pub fn in_memory() -> StoreResult<Connection> {
 /// connection for many reads. A reader that is idle holds only its page cache.
 const IDLE_READERS: usize = 64;
 
+/// How often a full store probes for space again, and how long a probe may take.
+const PROBE_SPACING: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Pages a store with a size limit must have left below it to count as not full: one call's
 /// event and index rows.
 pub const FULL_HEADROOM_PAGES: i64 = 4;
@@ -122,6 +125,8 @@ struct Inner {
     max_pages: Option<i64>,
     writer: writer::WriterHandle,
     readers: Mutex<Vec<Connection>>,
+    /// When the last space probe of a full store began ([`Store::full`]).
+    last_probe: Mutex<Option<std::time::Instant>>,
 }
 
 /// Makes the database file (created empty if missing) and any `-wal`/`-shm` beside it
@@ -221,6 +226,7 @@ impl Store {
                 max_pages,
                 writer,
                 readers: Mutex::new(Vec::new()),
+                last_probe: Mutex::new(None),
             }),
         })
     }
@@ -298,13 +304,22 @@ impl Store {
     pub async fn full(&self) -> bool {
         if self.inner.writer.saw_full() {
             // A small write (a page of WAL) probes for space: once some came back it commits
-            // and clears the mark, so a health check recovers without waiting for a call.
+            // and clears the mark, so a health check recovers without waiting for a call. At
+            // most one probe every two seconds, bounded in time: checks in between (or a
+            // flood of them) answer "full" without writing.
+            if !self.probe_due(PROBE_SPACING) {
+                return true;
+            }
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis().to_string())
                 .unwrap_or_default();
-            let probed = self.write(move |c| meta::put(c, "space_probe", &now)).await;
-            if !matches!(probed, Ok(Ok(()))) || self.inner.writer.saw_full() {
+            let probed = tokio::time::timeout(
+                PROBE_SPACING,
+                self.write(move |c| meta::put(c, "space_probe", &now)),
+            )
+            .await;
+            if !matches!(probed, Ok(Ok(Ok(())))) || self.inner.writer.saw_full() {
                 return true;
             }
         }
@@ -318,6 +333,21 @@ impl Store {
         })
         .await
         .unwrap_or(false)
+    }
+
+    /// Whether a space probe may run now (none began within `spacing`); marks it begun.
+    fn probe_due(&self, spacing: std::time::Duration) -> bool {
+        let mut last = self
+            .inner
+            .last_probe
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        if last.is_some_and(|t| now.duration_since(t) < spacing) {
+            return false;
+        }
+        *last = Some(now);
+        true
     }
 
     /// Runs `query` on a read-only connection from async code.

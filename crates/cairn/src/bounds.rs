@@ -267,7 +267,8 @@ pub mod flag {
         CONCURRENCY.parse(s)
     }
     /// `--listen`: `ip:port`, `[ipv6]:port` or `host:port` (a name such as `localhost` is
-    /// resolved once, at start, to its first address).
+    /// resolved once, at start, to its first IPv4 address, else its first address: the one
+    /// clients that say `127.0.0.1` reach).
     pub fn listen(s: &str) -> Result<std::net::SocketAddr, String> {
         use std::net::ToSocketAddrs;
         if let Ok(addr) = s.parse() {
@@ -278,11 +279,15 @@ pub mod flag {
         if host.is_empty() || port.parse::<u16>().is_err() {
             return Err(shape());
         }
-        let mut addrs = (host, port.parse::<u16>().unwrap_or_default())
+        let addrs: Vec<std::net::SocketAddr> = (host, port.parse::<u16>().unwrap_or_default())
             .to_socket_addrs()
-            .map_err(|e| format!("names no address: {s:?} ({e})"))?;
+            .map_err(|e| format!("names no address: {s:?} ({e})"))?
+            .collect();
         addrs
-            .next()
+            .iter()
+            .find(|a| a.is_ipv4())
+            .or_else(|| addrs.first())
+            .copied()
             .ok_or_else(|| format!("names no address: {s:?}"))
     }
 }
@@ -297,6 +302,10 @@ mod tests {
         assert_eq!(flag::listen("[::1]:7").unwrap().port(), 7);
         let local = flag::listen("localhost:4599").unwrap();
         assert!(local.ip().is_loopback() && local.port() == 4599, "{local}");
+        assert!(
+            local.is_ipv4(),
+            "localhost is 127.0.0.1 where it has both: {local}"
+        );
         for bad in ["localhost", ":4599", "localhost:99999", "localhost:x", ""] {
             assert!(flag::listen(bad).is_err(), "{bad}");
         }

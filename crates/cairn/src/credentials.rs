@@ -159,9 +159,13 @@ pub fn for_client(data_dir: &Path) -> anyhow::Result<RootCredentials> {
             id.trim()
         );
     }
-    // A server that has not started yet: its root key names the default account, the one a
-    // data dir is served with unless `--account-id` says otherwise.
-    Ok(load_or_create(data_dir, crate::account::DEFAULT)?.0)
+    // A server that has not started yet: its root key names the account it will be served
+    // with, `CAIRN_ACCOUNT_ID` when this environment sets it, else the default.
+    let account = std::env::var("CAIRN_ACCOUNT_ID")
+        .ok()
+        .filter(|a| cairn_model::AccountId::parse(a).is_ok())
+        .unwrap_or_else(|| crate::account::DEFAULT.to_owned());
+    Ok(load_or_create(data_dir, &account)?.0)
 }
 
 /// Loads root credentials, generating them on first start (the access key id embeds

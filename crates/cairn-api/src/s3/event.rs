@@ -276,12 +276,30 @@ impl<T> Spec<T> {
         self
     }
 
-    /// Adds the query parameters of `given` that were sent (as `response-content-type`…).
-    pub fn params_given(self, given: &[(&str, Option<&str>)]) -> Self {
-        given.iter().fold(self, |spec, (name, value)| match value {
-            Some(v) => spec.param(name, Value::String((*v).to_owned())),
-            None => spec,
-        })
+    /// Adds GetObject's `response-*` overrides that were sent, as its records show them.
+    pub fn response_overrides(self, input: &s3s::dto::GetObjectInput) -> Self {
+        let given = [
+            ("response-cache-control", &input.response_cache_control),
+            (
+                "response-content-disposition",
+                &input.response_content_disposition,
+            ),
+            (
+                "response-content-encoding",
+                &input.response_content_encoding,
+            ),
+            (
+                "response-content-language",
+                &input.response_content_language,
+            ),
+            ("response-content-type", &input.response_content_type),
+        ];
+        given
+            .into_iter()
+            .fold(self, |spec, (name, value)| match value {
+                Some(v) => spec.param(name, Value::String(v.clone())),
+                None => spec,
+            })
     }
 
     /// Sets the bytes received.

@@ -485,28 +485,7 @@ impl CairnS3 {
         let version_id = input.version_id.clone();
         let spec = Spec::new("GetObject", true, true, Some(&bucket), Some(&key), host)
             .version(version_id.as_deref())
-            .params_given(&[
-                (
-                    "response-cache-control",
-                    input.response_cache_control.as_deref(),
-                ),
-                (
-                    "response-content-disposition",
-                    input.response_content_disposition.as_deref(),
-                ),
-                (
-                    "response-content-encoding",
-                    input.response_content_encoding.as_deref(),
-                ),
-                (
-                    "response-content-language",
-                    input.response_content_language.as_deref(),
-                ),
-                (
-                    "response-content-type",
-                    input.response_content_type.as_deref(),
-                ),
-            ])
+            .response_overrides(&input)
             .response(
                 |(o, r, _, _): &(objects::Object, Option<std::ops::Range<u64>>, _, _)| {
                     let n = r.as_ref().map_or(o.row.size, |r| (r.end - r.start) as i64);

@@ -75,8 +75,10 @@ impl PendingSlot {
 
 /// The served operations noted: those whose whole body s3s reads and parses before the
 /// handler runs (an XML document or a policy), so a body that is malformed, cut short or does
-/// not match its signed `x-amz-content-sha256` is refused before the handler (PostObject
-/// parses its own form and records its refusals). Other served calls pay nothing for this.
+/// not match its signed `x-amz-content-sha256` is refused before the handler. A browser form
+/// (PostObject) is not noted: what its form or policy is refused for before its signature
+/// is checked (a field the policy does not name, a failed condition, no file) is answered
+/// and not recorded, as an unauthenticated request. Other served calls pay nothing for this.
 const NOTED: &[&str] = &[
     "CreateBucket",
     "PutBucketLifecycleConfiguration",

@@ -138,6 +138,10 @@ impl Engine {
             let Err(e) = self.try_run(stack_id, cause.as_deref()).await else {
                 return;
             };
+            if !self.store.writer_alive() {
+                tracing::error!(stack = %stack_id, error = %e, "stack operation stopped: the store writer is gone");
+                return;
+            }
             if e.kind != crate::ErrorKind::ServiceUnavailable {
                 faults += 1;
                 if faults > 2 {
