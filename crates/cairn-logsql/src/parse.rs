@@ -344,11 +344,10 @@ impl<'q> Parser<'q> {
                 for (k, part) in parts.iter().enumerate() {
                     re.push_str(&regex::escape(part));
                     if k + 1 < parts.len() {
-                        re.push_str(if k + 2 == parts.len() {
-                            "(.*)"
-                        } else {
-                            "(.*?)"
-                        });
+                        // Each `*` stops at the first text that follows it; one that ends the
+                        // pattern takes the rest of the message.
+                        let ends_pattern = k + 2 == parts.len() && parts[k + 1].is_empty();
+                        re.push_str(if ends_pattern { "(.*)" } else { "(.*?)" });
                     }
                 }
                 if !self.eat_word("as") {

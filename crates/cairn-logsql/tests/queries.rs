@@ -224,6 +224,14 @@ fn parse_glob_and_regex() {
     );
     assert_eq!(col(&rows, "who"), ["bob"]);
     assert_eq!(col(&rows, "double"), ["14"]);
+    // A `*` followed by text stops at its first occurrence (the common CloudTrail idiom).
+    let rows = answer(r#"parse @message '"eventName":"*"' as en | display en"#);
+    let names = col(&rows, "en");
+    assert!(!names.is_empty());
+    assert!(
+        names.iter().all(|n| !n.contains('"') && !n.is_empty()),
+        "{names:?}"
+    );
     let rows = answer("parse @message /user=(?<who>[a-z]+)/ | filter ispresent(who) | display who");
     assert_eq!(
         rows,
