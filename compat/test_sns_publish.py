@@ -249,3 +249,27 @@ def test_the_delivery_policy_sets_the_content_type(cairn, subscriber):
     headers, body = received.get(timeout=10)
     assert {k.lower(): v for k, v in headers.items()}["content-type"] == "application/xml; charset=UTF-8"
     assert json.loads(body)["Message"] == "own"
+
+
+def test_links_follow_the_listener_after_a_restart_on_another_port(subscriber):
+    """Outside testing found SigningCertURL and UnsubscribeURL pinned to the address of the
+    subscribing call, dead after a restart on another port, so every later message failed
+    verification. A subscription made through the listener's own address follows it."""
+    from conftest import Cairn, cairn_binary
+    endpoint, received = subscriber
+    server = Cairn(cairn_binary())
+    try:
+        sns = server.client("sns")
+        topic = sns.create_topic(Name="moving")["TopicArn"]
+        confirmed_subscription(sns, topic, endpoint, received)
+        before = server.endpoint
+        server.restart()
+        assert server.endpoint != before
+        server.client("sns").publish(TopicArn=topic, Message="after restart")
+        _, body = received.get(timeout=10)
+        note = json.loads(body)
+        assert note["SigningCertURL"].startswith(server.endpoint.rstrip("/") + "/")
+        assert note["UnsubscribeURL"].startswith(server.endpoint.rstrip("/") + "/")
+        verify(note)
+    finally:
+        server.stop()

@@ -79,6 +79,34 @@ pub fn notifier_defaults(
     }
 }
 
+/// The base URL a new subscription's links (`SubscribeURL`, `UnsubscribeURL`,
+/// `SigningCertURL`) keep: the `Host` the subscribing call reached Cairn by (a proxy, a
+/// published container port), or none when that `Host` is this listener itself (its address,
+/// or a loopback name, with its port): its links then follow the listener, so a restart on
+/// another port does not leave subscribers unable to fetch the certificate.
+fn link_base(host: &str, listen: Option<std::net::SocketAddr>) -> String {
+    let own = listen.is_some_and(|addr| {
+        let Some((name, port)) = host.rsplit_once(':') else {
+            return false;
+        };
+        let name = name.trim_start_matches('[').trim_end_matches(']');
+        let loopback = name.eq_ignore_ascii_case("localhost")
+            || name
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        port.parse::<u16>().is_ok_and(|p| p == addr.port())
+            && (loopback
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip == addr.ip()))
+    });
+    if own {
+        String::new()
+    } else {
+        format!("http://{host}")
+    }
+}
+
 /// `GET /SimpleNotificationService-<id>.pem`: the signing certificate, unauthenticated.
 pub fn signing_certificate(
     state: &AppState,
@@ -295,7 +323,7 @@ pub(crate) async fn call_internal(
     let request_parameters = recorded_parameters(params);
     let token = hex::encode(rand::random::<[u8; 32]>());
     let sub_id = uuid::Uuid::new_v4().to_string();
-    let base_url = format!("http://{host}");
+    let base_url = link_base(&host, state.settings.listen_addr);
     let topic = get("TopicArn")
         .or_else(|| get("TargetArn").filter(|_| action == "Publish"))
         .unwrap_or_default();
@@ -608,4 +636,29 @@ pub(crate) async fn call_internal(
         .await?;
     send_after_commit(state, &done, state.now().timestamp_millis());
     Ok(done.xml)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::link_base;
+
+    #[test]
+    fn the_listeners_own_address_is_not_kept() {
+        let listen = Some("127.0.0.1:4599".parse().unwrap());
+        for own in ["127.0.0.1:4599", "localhost:4599", "[::1]:4599"] {
+            assert_eq!(link_base(own, listen), "", "{own}");
+        }
+        for other in [
+            "localhost:8080",
+            "cairn.internal:4599",
+            "10.0.0.5:4599",
+            "localhost",
+        ] {
+            assert_eq!(
+                link_base(other, listen),
+                format!("http://{other}"),
+                "{other}"
+            );
+        }
+    }
 }
