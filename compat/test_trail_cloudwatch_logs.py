@@ -281,19 +281,19 @@ def test_taking_the_group_away_still_delivers_up_to_that_call(cairn):
     the group, so CIS 4.5's alarm ("CloudTrail configuration changes") could not see it, and
     what was recorded just before it lost too. A group the trail leaves is owed everything up
     to the call that took it away, that call included; a group it moves to starts with it."""
-    prepare(cairn, "cwl-leave", "leaving")
+    prepare(cairn, "cwl-leave", "leaving", role="leaver-role")
     cairn.cli("logs", "create-log-group", "--log-group-name", "arriving")
-    cairn.cli("iam", "put-role-policy", "--role-name", "CloudTrail_CloudWatchLogs_Role",
+    cairn.cli("iam", "put-role-policy", "--role-name", "leaver-role",
               "--policy-name", "arriving", "--policy-document", role_policy("arriving"))
     cairn.cli("cloudtrail", "create-trail", "--name", "leaver", "--s3-bucket-name", "cwl-leave",
               "--cloud-watch-logs-log-group-arn", group_arn("leaving"),
-              "--cloud-watch-logs-role-arn", role_arn("CloudTrail_CloudWatchLogs_Role"))
+              "--cloud-watch-logs-role-arn", role_arn("leaver-role"))
     cairn.cli("cloudtrail", "start-logging", "--name", "leaver")
     cairn.cli("iam", "create-user", "--user-name", "just-before")
     # Straight to another group: both get the call that moved the trail.
     cairn.cli("cloudtrail", "update-trail", "--name", "leaver",
               "--cloud-watch-logs-log-group-arn", group_arn("arriving"),
-              "--cloud-watch-logs-role-arn", role_arn("CloudTrail_CloudWatchLogs_Role"))
+              "--cloud-watch-logs-role-arn", role_arn("leaver-role"))
     cairn.cli("iam", "create-user", "--user-name", "after-move")
     # Then away from any group.
     cairn.cli("cloudtrail", "update-trail", "--name", "leaver",
