@@ -61,6 +61,7 @@ def test_a_presigned_put_covers_only_the_headers_it_signed(s3, cairn):
         assert r.status_code == 403, (extra, r.text)
         assert error(r) == ("AccessDenied",
                             "There were headers present in the request which were not signed")
+        assert f"<HeadersNotSigned>{next(iter(extra))}</HeadersNotSigned>" in r.text
     with pytest.raises(s3.exceptions.NoSuchKey):
         s3.get_object(Bucket="web", Key="upload.bin")
     assert requests.put(url, data=b"mine").status_code == 200
@@ -76,7 +77,8 @@ def test_a_presigned_put_covers_only_the_headers_it_signed(s3, cairn):
 def test_a_presigned_get_is_recorded_with_its_parameters(s3, cairn):
     s3.put_object(Bucket="web", Key="shared.txt", Body=b"hello")
     url = v4(cairn).generate_presigned_url("get_object", ExpiresIn=300, Params={
-        "Bucket": "web", "Key": "shared.txt", "ResponseContentDisposition": "attachment"})
+        "Bucket": "web", "Key": "shared.txt", "ResponseContentDisposition": "attachment",
+        "ResponseExpires": "Sun, 01 Dec 2030 16:00:00 GMT"})
     r = requests.get(url)
     assert r.status_code == 200 and r.headers["Content-Disposition"] == "attachment"
     [record] = data_records(cairn, "GetObject", "shared.txt")
@@ -86,6 +88,7 @@ def test_a_presigned_get_is_recorded_with_its_parameters(s3, cairn):
     assert params["X-Amz-SignedHeaders"] == "host"
     assert "X-Amz-Date" in params and "X-Amz-Signature" not in params
     assert params["response-content-disposition"] == "attachment"
+    assert params["response-expires"] == "Sun, 01 Dec 2030 16:00:00 GMT"
     assert record["additionalEventData"]["AuthenticationMethod"] == "QueryString"
 
 
@@ -196,3 +199,24 @@ def test_a_bucket_without_cors_answers_as_s3_does(s3, cairn):
     assert r.status_code == 400 and error(r)[0] == "BadRequest"
     [record] = [r for r in cairn.records("Management") if r["eventName"] == "GetBucketCors"]
     assert record["errorCode"] == "NoSuchCORSConfiguration"
+
+
+def test_x_amz_query_parameters_a_presigner_moved_out_of_the_headers_apply(s3, cairn):
+    """The JavaScript SDK v3's presigner moves `x-amz-meta-*` and `x-amz-tagging` into the
+    signed query string; S3 applies them as the headers they stand for."""
+    from botocore.auth import S3SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    from conftest import ACCESS_KEY, SECRET
+    url = (f"{cairn.endpoint}/web/hoisted.txt?x-amz-meta-owner=alice"
+           "&x-amz-tagging=team%3Dx")
+    request = AWSRequest(method="PUT", url=url)
+    S3SigV4QueryAuth(Credentials(ACCESS_KEY, SECRET), "s3", "us-east-1", expires=300).add_auth(request)
+    r = requests.put(request.url, data=b"hoisted")
+    assert r.status_code == 200, r.text
+    assert s3.head_object(Bucket="web", Key="hoisted.txt")["Metadata"] == {"owner": "alice"}
+    assert s3.get_object_tagging(Bucket="web", Key="hoisted.txt")["TagSet"] == [
+        {"Key": "team", "Value": "x"}]
+    # Changing a signed query parameter breaks the signature.
+    tampered = request.url.replace("alice", "mallory")
+    assert requests.put(tampered, data=b"x").status_code == 403

@@ -259,9 +259,22 @@ pub fn expiration(
         let date = chrono::DateTime::from_timestamp(at, 0)?.format("%a, %d %b %Y %H:%M:%S GMT");
         Some(format!(
             "expiry-date=\"{date}\", rule-id=\"{}\"",
-            rule.id.as_deref().unwrap_or_default()
+            url_encoded(rule.id.as_deref().unwrap_or_default())
         ))
     }))
+}
+
+/// A rule ID as S3 writes it in `x-amz-expiration` ("The value of the rule-id is
+/// URL-encoded"): every byte but letters, digits and `-_.~` as `%XX`.
+fn url_encoded(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The earliest expiry (epoch seconds, a midnight UTC) of `row` and the rule that sets it.
@@ -334,6 +347,14 @@ pub fn expire_due(conn: &Connection, now: f64) -> cairn_store::StoreResult<Swept
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rule_ids_are_url_encoded_in_the_header() {
+        assert_eq!(url_encoded("logs-day_1.x~"), "logs-day_1.x~");
+        assert_eq!(url_encoded("my rule/1"), "my%20rule%2F1");
+        assert_eq!(url_encoded("a\"b"), "a%22b");
+        assert_eq!(url_encoded("règle"), "r%C3%A8gle");
+    }
 
     #[test]
     fn expiry_is_creation_plus_days_rounded_up_to_midnight_and_the_earliest_rule_wins() {

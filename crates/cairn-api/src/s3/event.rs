@@ -294,12 +294,25 @@ impl<T> Spec<T> {
             ),
             ("response-content-type", &input.response_content_type),
         ];
-        given
+        let spec = given
             .into_iter()
             .fold(self, |spec, (name, value)| match value {
                 Some(v) => spec.param(name, Value::String(v.clone())),
                 None => spec,
-            })
+            });
+        let mut expires = Vec::new();
+        match &input.response_expires {
+            Some(t)
+                if t.format(s3s::dto::TimestampFormat::HttpDate, &mut expires)
+                    .is_ok() =>
+            {
+                spec.param(
+                    "response-expires",
+                    Value::String(String::from_utf8_lossy(&expires).into_owned()),
+                )
+            }
+            _ => spec,
+        }
     }
 
     /// Sets the bytes received.

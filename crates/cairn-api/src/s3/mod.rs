@@ -197,11 +197,14 @@ async fn answer(
         return crate::errors::s3_error(&e, &rid, None, head);
     }
     presign::sigv2_query_headers(&mut parts.headers, query);
-    if let Some(e) =
-        unsigned_amz_header(&parts.headers, query).or_else(|| unknown_region(&parts.headers, query))
-    {
+    if let Some((e, name)) = unsigned_amz_header(&parts.headers, query) {
+        let element = name.as_deref().map(|n| ("HeadersNotSigned", n));
+        return crate::errors::s3_error(&e, &rid, element, head);
+    }
+    if let Some(e) = unknown_region(&parts.headers, query) {
         return crate::errors::s3_error(&e, &rid, None, head);
     }
+    presign::sigv4_query_headers(&mut parts.headers, query);
     let pending = meta.pending.clone();
     parts.extensions.insert(meta);
     let prepared = post_object::prepare(&mut parts, host, body).await;
@@ -319,7 +322,7 @@ fn signing_of(
 fn unsigned_amz_header(
     headers: &http::HeaderMap,
     raw_query: &str,
-) -> Option<crate::errors::WireError> {
+) -> Option<(crate::errors::WireError, Option<String>)> {
     let auth = match headers.get(http::header::AUTHORIZATION) {
         Some(value) => cairn_sigv4::Authorization::parse(value.to_str().ok()?).ok()?,
         None => presigned_headers(raw_query)?,
@@ -336,17 +339,19 @@ fn unsigned_amz_header(
     cairn_sigv4::check_signed_headers(&auth, &flat)
         .err()
         .map(|e| {
-            let message = match e {
-                cairn_sigv4::SignedHeaderError::NotSigned(_) => {
-                    "There were headers present in the request which were not signed".to_owned()
-                }
-                other => other.to_string(),
+            let (message, name) = match e {
+                cairn_sigv4::SignedHeaderError::NotSigned(name) => (
+                    "There were headers present in the request which were not signed".to_owned(),
+                    Some(name),
+                ),
+                other => (other.to_string(), None),
             };
-            crate::errors::WireError {
+            let error = crate::errors::WireError {
                 code: "AccessDenied",
                 status: http::StatusCode::FORBIDDEN,
                 message,
-            }
+            };
+            (error, name)
         })
 }
 

@@ -119,6 +119,47 @@ pub fn sigv2_query_headers(headers: &mut http::HeaderMap, raw_query: &str) {
     }
 }
 
+/// For a SigV4 presigned URL (`X-Amz-Algorithm` in the query, no `Authorization` header),
+/// the `x-amz-*` query parameters besides its signing ones (`x-amz-meta-*`, `x-amz-tagging`,
+/// …, which the JavaScript and Ruby presigners move out of the headers) become request
+/// headers, unless a header of that name was sent: the signature covers the query, and S3
+/// applies them as the headers they stand for. Call after the signed-headers check.
+pub fn sigv4_query_headers(headers: &mut http::HeaderMap, raw_query: &str) {
+    const SIGNING: &[&str] = &[
+        "x-amz-algorithm",
+        "x-amz-credential",
+        "x-amz-date",
+        "x-amz-expires",
+        "x-amz-signedheaders",
+        "x-amz-signature",
+        "x-amz-security-token",
+    ];
+    if headers.contains_key(http::header::AUTHORIZATION) {
+        return;
+    }
+    let params: Vec<(String, String)> = form_urlencoded::parse(raw_query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if !params.iter().any(|(k, _)| k == "X-Amz-Algorithm") {
+        return;
+    }
+    for (name, value) in &params {
+        let lower = name.to_ascii_lowercase();
+        if !lower.starts_with("x-amz-")
+            || SIGNING.contains(&lower.as_str())
+            || headers.contains_key(lower.as_str())
+        {
+            continue;
+        }
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(lower.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            headers.insert(n, v);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +209,21 @@ mod tests {
         let mut h = http::HeaderMap::new();
         sigv2_query_headers(&mut h, "X-Amz-Signature=s&x-amz-security-token=t");
         assert!(h.is_empty(), "SigV4 keeps its query");
+    }
+
+    #[test]
+    fn sigv4_query_amz_parameters_become_headers_but_not_signing_ones() {
+        let mut h = http::HeaderMap::new();
+        sigv4_query_headers(
+            &mut h,
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=x&X-Amz-Security-Token=t&x-amz-meta-owner=alice&x-amz-tagging=a%3Db&x-id=PutObject",
+        );
+        assert_eq!(h["x-amz-meta-owner"], "alice");
+        assert_eq!(h["x-amz-tagging"], "a=b");
+        assert_eq!(h.len(), 2, "{h:?}");
+        let mut h = http::HeaderMap::new();
+        sigv4_query_headers(&mut h, "AWSAccessKeyId=A&Signature=s&x-amz-meta-a=b");
+        assert!(h.is_empty(), "not SigV4");
     }
 
     #[test]

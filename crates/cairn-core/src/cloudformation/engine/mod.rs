@@ -345,6 +345,7 @@ impl Run<'_> {
     /// Marks what an interrupted operation left in progress (`why`), and turns an
     /// interrupted create or update into its rollback.
     async fn interrupted(&mut self, why: &str) -> ApiResult<()> {
+        let why = why.trim_end_matches('.');
         let in_progress: Vec<StackResource> = self
             .rows
             .values()
