@@ -216,5 +216,14 @@ def test_objects_a_rule_expires_carry_x_amz_expiration(s3):
     # The object put before the rule is covered by the 30-day rule from its creation.
     older = s3.head_object(Bucket="lc-header", Key="keep/a")
     assert older["Expiration"].endswith('rule-id="month"')
+    # CopyObject and CompleteMultipartUpload answer it too.
+    copied = s3.copy_object(Bucket="lc-header", Key="logs/c", CopySource="lc-header/keep/a")
+    assert copied["Expiration"] == expected
+    upload = s3.create_multipart_upload(Bucket="lc-header", Key="logs/d")["UploadId"]
+    part = s3.upload_part(Bucket="lc-header", Key="logs/d", UploadId=upload, PartNumber=1, Body=b"d")
+    done = s3.complete_multipart_upload(
+        Bucket="lc-header", Key="logs/d", UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert done["Expiration"] == expected
     s3.delete_bucket_lifecycle(Bucket="lc-header")
     assert "Expiration" not in s3.head_object(Bucket="lc-header", Key="logs/b")

@@ -166,6 +166,22 @@ pub fn put(conn: &Connection, ctx: &CallContext, row: ObjectRow) -> ApiResult<Op
     Ok(objects::put(conn, &row)?)
 }
 
+/// [`put`], with the `x-amz-expiration` the stored object has under its bucket's lifecycle
+/// rules ([`crate::lifecycle::expiration`]).
+pub fn put_expiring(
+    conn: &Connection,
+    ctx: &CallContext,
+    row: ObjectRow,
+) -> ApiResult<(Option<String>, Option<String>)> {
+    let stored = ObjectRow {
+        last_modified: ctx.now,
+        ..row.clone()
+    };
+    let replaced = put(conn, ctx, row)?;
+    let expiration = crate::lifecycle::expiration(conn, &stored.bucket, &stored)?;
+    Ok((replaced, expiration))
+}
+
 /// Deletes an object record (deleting a missing key succeeds, as in S3); returns its file.
 pub fn delete(conn: &Connection, bucket: &str, key: &str) -> ApiResult<Option<String>> {
     Ok(objects::delete(conn, bucket, key)?)

@@ -227,9 +227,10 @@ impl CairnS3 {
                     let current = objects::current(c, &row.bucket, &row.key)?;
                     destination.check_at_commit(current.as_ref(), &row.key)?;
                 }
-                objects::put(c, &ctx, row)
+                objects::put_expiring(c, &ctx, row)
             })
             .await;
+        let (committed, expiration) = super::object_ops::split_expiration(committed);
         self.settle(placed.file, committed).await?;
         let sse = SseFields::of(&meta);
         // The copy's checksums, as CopyObjectResult carries them.
@@ -245,6 +246,7 @@ impl CairnS3 {
             ssekms_key_id: sse.key_id,
             ssekms_encryption_context: input.ssekms_encryption_context,
             bucket_key_enabled: sse.bucket_key,
+            expiration,
             ..Default::default()
         }))
     }

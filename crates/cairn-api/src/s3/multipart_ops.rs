@@ -467,12 +467,13 @@ impl CairnS3 {
                     let current = objects::current(c, &row.bucket, &row.key)?;
                     conditions.check_at_commit(current.as_ref(), &row.key)?;
                 }
-                let replaced = objects::put(c, &ctx, row)?;
+                let (replaced, expiration) = objects::put_expiring(c, &ctx, row)?;
                 let mut unused = objects::finish_upload(c, &id)?;
                 unused.extend(replaced);
-                Ok(unused)
+                Ok((unused, expiration))
             })
             .await;
+        let (committed, expiration) = super::object_ops::split_expiration(committed);
         self.settle(written, committed).await?;
         let sse = SseFields::of(&meta);
         let sum = |a: &str| meta.checksums.get(a).cloned();
@@ -496,6 +497,7 @@ impl CairnS3 {
                 &bucket,
                 Some(&key),
             )),
+            expiration,
             server_side_encryption: sse.algorithm,
             ssekms_key_id: sse.key_id,
             bucket_key_enabled: sse.bucket_key,

@@ -435,19 +435,10 @@ impl CairnS3 {
                     let current = objects::current(c, &row.bucket, &row.key)?;
                     conditions.check_at_commit(current.as_ref(), &row.key)?;
                 }
-                let stored = ObjectRow {
-                    last_modified: ctx.now,
-                    ..row.clone()
-                };
-                let replaced = objects::put(c, &ctx, row)?;
-                let expiration = cairn_core::lifecycle::expiration(c, &stored.bucket, &stored)?;
-                Ok((replaced, expiration))
+                objects::put_expiring(c, &ctx, row)
             })
             .await;
-        let (result, expiration) = match result {
-            Ok((replaced, expiration)) => (Ok(replaced), expiration),
-            Err(e) => (Err(e), None),
-        };
+        let (result, expiration) = split_expiration(result);
         self.settle(written.file.clone(), result).await?;
         let sse = super::sse_ops::SseFields::of(&meta);
         let mut out = PutObjectOutput {
@@ -780,5 +771,15 @@ pub(super) fn fill_headers(
     *content_language = meta.content_language.clone();
     if !meta.user.is_empty() {
         *metadata = Some(meta.user.clone().into_iter().collect());
+    }
+}
+
+/// A commit's result and the stored object's `x-amz-expiration`, apart.
+pub(super) fn split_expiration<T>(
+    r: S3Result<(T, Option<String>)>,
+) -> (S3Result<T>, Option<String>) {
+    match r {
+        Ok((t, expiration)) => (Ok(t), expiration),
+        Err(e) => (Err(e), None),
     }
 }
