@@ -142,8 +142,25 @@ pub fn open_data_dir(config: &ServeConfig) -> anyhow::Result<(DataDirLock, Store
             max_bytes: config.max_store_bytes,
         },
     )
-    .with_context(|| format!("opening the store {}", db.display()))?;
+    .with_context(|| format!("opening the store {}", db.display()))
+    .map_err(|e| match disk_full(dir) {
+        // SQLite says "disk I/O error" when it cannot make its WAL on a full disk.
+        true => e.context(format!(
+            "the disk holding {} is full: free some space on it, then start again (nothing stored is lost)",
+            dir.display()
+        )),
+        false => e,
+    })?;
     Ok((lock, store))
+}
+
+/// Whether the file system holding `dir` has no room for a small new file.
+fn disk_full(dir: &std::path::Path) -> bool {
+    let probe = dir.join(".space-probe");
+    let full = std::fs::write(&probe, [0u8; 4096])
+        .is_err_and(|e| e.kind() == std::io::ErrorKind::StorageFull);
+    let _ = std::fs::remove_file(&probe);
+    full
 }
 
 /// Descriptors kept for what is not a client connection (the store and its WAL, object files
