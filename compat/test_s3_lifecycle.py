@@ -227,3 +227,27 @@ def test_objects_a_rule_expires_carry_x_amz_expiration(s3):
     assert done["Expiration"] == expected
     s3.delete_bucket_lifecycle(Bucket="lc-header")
     assert "Expiration" not in s3.head_object(Bucket="lc-header", Key="logs/b")
+
+
+def test_uploads_a_rule_aborts_carry_the_abort_date_and_rule(s3):
+    s3.create_bucket(Bucket="lc-abort")
+    plain = s3.create_multipart_upload(Bucket="lc-abort", Key="big/a")
+    assert "AbortDate" not in plain and "AbortRuleId" not in plain
+    s3.put_bucket_lifecycle_configuration(Bucket="lc-abort", LifecycleConfiguration={"Rules": [
+        {"ID": "week", "Filter": {"Prefix": ""}, "Status": "Enabled",
+         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}},
+        {"ID": "big uploads", "Filter": {"Prefix": "big/"}, "Status": "Enabled",
+         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2}},
+        {"ID": "off", "Filter": {"Prefix": "big/"}, "Status": "Disabled",
+         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
+    ]})
+    before = time.time()
+    started = s3.create_multipart_upload(Bucket="lc-abort", Key="big/b")
+    after = time.time()
+    # Two days after it began, rounded up to midnight UTC: the day the sweep aborts it.
+    due = {(int(t) + 2 * DAY + DAY - 1) // DAY * DAY for t in (before, after)}
+    assert int(started["AbortDate"].timestamp()) in due, started["AbortDate"]
+    assert started["AbortRuleId"] == "big uploads"
+    other = s3.create_multipart_upload(Bucket="lc-abort", Key="small/c")
+    assert other["AbortRuleId"] == "week"
+    assert other["AbortDate"] > started["AbortDate"]

@@ -264,6 +264,34 @@ pub fn expiration(
     }))
 }
 
+/// S3's `x-amz-abort-date` and `x-amz-abort-rule-id` for an upload of `key` in `bucket` begun
+/// at `initiated`: when the first enabled `AbortIncompleteMultipartUpload` rule whose prefix
+/// covers it aborts it, as the sweep does (`DaysAfterInitiation` after the start, rounded up
+/// to midnight UTC), and that rule's ID.
+pub fn abort_date(
+    conn: &Connection,
+    bucket: &str,
+    key: &str,
+    initiated: f64,
+) -> cairn_store::StoreResult<Option<(i64, String)>> {
+    let Some(json) = buckets::lifecycle(conn, bucket)? else {
+        return Ok(None);
+    };
+    let rules: Vec<Rule> = serde_json::from_str(&json).unwrap_or_default();
+    Ok(rules
+        .iter()
+        .filter(|r| r.enabled && key.starts_with(&r.prefix))
+        .filter_map(|r| Some((rounded_up(initiated, r.abort_upload_days?)?, r)))
+        .min_by_key(|(at, _)| *at)
+        .map(|(at, r)| (at, r.id.clone().unwrap_or_default())))
+}
+
+/// `days` after `start`, rounded up to the next midnight UTC (`None` past the calendar).
+fn rounded_up(start: f64, days: i64) -> Option<i64> {
+    let due = (start.ceil() as i64).checked_add(days.checked_mul(DAY)?)?;
+    Some(due.div_euclid(DAY) * DAY + if due.rem_euclid(DAY) == 0 { 0 } else { DAY })
+}
+
 /// A rule ID as S3 writes it in `x-amz-expiration` ("The value of the rule-id is
 /// URL-encoded"): every byte but letters, digits and `-_.~` as `%XX`.
 fn url_encoded(id: &str) -> String {
@@ -347,6 +375,41 @@ pub fn expire_due(conn: &Connection, now: f64) -> cairn_store::StoreResult<Swept
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uploads_abort_days_after_they_began_rounded_up_to_midnight() {
+        let conn = cairn_store::in_memory().unwrap();
+        let bucket = buckets::Bucket {
+            name: "b".into(),
+            account: "a".into(),
+            region: "us-east-1".into(),
+            created: 0.0,
+            policy: None,
+        };
+        buckets::insert(&conn, &bucket).unwrap();
+        let rules = [
+            Rule {
+                id: Some("late".into()),
+                abort_upload_days: Some(7),
+                enabled: true,
+                ..Default::default()
+            },
+            Rule {
+                id: Some("logs".into()),
+                prefix: "logs/".into(),
+                abort_upload_days: Some(2),
+                enabled: true,
+                ..Default::default()
+            },
+        ];
+        buckets::set_lifecycle(&conn, "b", Some(&serde_json::to_string(&rules).unwrap())).unwrap();
+        // Begun 2012-12-21 10:00 UTC: two days on, rounded up, is 2012-12-24.
+        let at = abort_date(&conn, "b", "logs/x", 1_356_084_000.0).unwrap();
+        assert_eq!(at, Some((1_356_307_200, "logs".to_owned())));
+        let at = abort_date(&conn, "b", "other", 1_356_084_000.0).unwrap();
+        assert_eq!(at.map(|(_, id)| id).as_deref(), Some("late"));
+        assert_eq!(abort_date(&conn, "none", "k", 0.0).unwrap(), None);
+    }
 
     #[test]
     fn rule_ids_are_url_encoded_in_the_header() {

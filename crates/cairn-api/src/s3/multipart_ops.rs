@@ -196,11 +196,12 @@ impl CairnS3 {
         let upload_id = uuid::Uuid::new_v4().simple().to_string();
         let ctx = info.ctx.clone();
         let (b, k, id) = (bucket.clone(), key.clone(), upload_id.clone());
-        self.recorded(info, spec(), move |c| {
+        let abort = self.recorded(info, spec(), move |c| {
             objects::require_bucket(c, &b)?;
-            objects::create_upload(c, &ctx, &b, &k, &id, &meta)
-        })
-        .await?;
+            objects::create_upload(c, &ctx, &b, &k, &id, &meta)?;
+            Ok(cairn_core::lifecycle::abort_date(c, &b, &k, ctx.now)?)
+        });
+        let (abort_date, abort_rule_id) = abort.await?.unzip();
         Ok(S3Response::new(CreateMultipartUploadOutput {
             bucket: Some(bucket),
             key: Some(key),
@@ -211,6 +212,8 @@ impl CairnS3 {
             bucket_key_enabled: sse.bucket_key,
             checksum_algorithm,
             checksum_type,
+            abort_date: abort_date.map(|at| super::bucket_ops::timestamp(at as f64)),
+            abort_rule_id,
             ..Default::default()
         }))
     }
