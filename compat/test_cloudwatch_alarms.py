@@ -115,6 +115,9 @@ def test_alarm_api(cairn):
         cw.put_metric_alarm(AlarmName=name, MetricName="CPU", Namespace="Host", Statistic="Average",
                             Dimensions=[{"Name": "Host", "Value": "a"}], Period=300, EvaluationPeriods=3,
                             DatapointsToAlarm=2, Threshold=80, ComparisonOperator="GreaterThanThreshold",
+                            # No data: the evaluator keeps a state SetAlarmState set, so a
+                            # minute boundary during the checks below changes nothing.
+                            TreatMissingData="ignore",
                             Tags=[{"Key": "team", "Value": "ops"}])
     alarms = cw.describe_alarms(AlarmNamePrefix="cpu-")["MetricAlarms"]
     assert [a["AlarmName"] for a in alarms] == ["cpu-high", "cpu-low"]
@@ -166,7 +169,9 @@ def test_a_high_resolution_alarm_notifies_on_the_real_clock(subscriber):
         assert kind == "Notification" and note["Subject"] == 'ALARM: "fast" in US East (N. Virginia)'
         message = json.loads(note["Message"])
         assert message["NewStateValue"] == "ALARM" and message["Trigger"]["Period"] == 10
-        assert at - sent < 12, f"a 10-second alarm notifies within one period and a tick ({at - sent:.1f} s)"
+        # One period, a tick and delivery, with a period of slack for a loaded machine (a
+        # minute-long wait, the regression this guards, is far beyond it).
+        assert at - sent < 21, f"a 10-second alarm notifies within a period or two ({at - sent:.1f} s)"
         assert cw.describe_alarms(AlarmNames=["fast"])["MetricAlarms"][0]["StateValue"] == "ALARM"
     finally:
         server.stop()

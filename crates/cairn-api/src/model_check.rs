@@ -288,17 +288,8 @@ fn wrong_type(rule: &Rule, v: &Value) -> Option<&'static str> {
 fn json_violations(name: &str, rule: &Rule, v: &Value, out: &mut Vec<String>) {
     match v {
         Value::Array(items) => {
-            // A list shorter than the model allows (an empty one where it wants one item).
-            if let Some(min) = rule.min
-                && (items.len() as i64) < min
-            {
-                let shown_items: Vec<String> = items.iter().filter_map(scalar_text).collect();
-                out.push(format!(
-                    "Value '[{}]' at '{}' failed to satisfy constraint: Member must have length greater than or equal to {min}",
-                    shown(&shown_items.join(", ")),
-                    lower_first(name)
-                ));
-            }
+            let texts: Vec<String> = items.iter().filter_map(scalar_text).collect();
+            list_length(name, rule, items.len(), &texts, out);
             let Some(item) = &rule.item else { return };
             if item.t == "structure" {
                 for (i, entry) in items.iter().enumerate() {
@@ -327,8 +318,47 @@ fn json_violations(name: &str, rule: &Rule, v: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// A list shorter or longer than the model allows (an empty one where it wants one item, six
+/// notification ARNs where it takes five), as AWS words it.
+fn list_length(name: &str, rule: &Rule, len: usize, texts: &[String], out: &mut Vec<String>) {
+    let len = len as i64;
+    let broken = match (rule.min, rule.max) {
+        (Some(min), _) if len < min => format!("greater than or equal to {min}"),
+        (_, Some(max)) if len > max => format!("less than or equal to {max}"),
+        _ => return,
+    };
+    out.push(format!(
+        "Value '[{}]' at '{}' failed to satisfy constraint: Member must have length {broken}",
+        shown(&texts.join(", ")),
+        lower_first(name)
+    ));
+}
+
+/// The items of the Query list `name`: the distinct `name.member.N` indexes given.
+fn query_items(name: &str, params: &Params) -> Vec<String> {
+    let prefix = format!("{name}.member.");
+    let mut indexes: Vec<&str> = params
+        .iter()
+        .filter_map(|(k, _)| k.strip_prefix(&prefix))
+        .map(|rest| rest.split_once('.').map_or(rest, |(n, _)| n))
+        .collect();
+    indexes.sort_unstable();
+    indexes.dedup();
+    indexes.into_iter().map(str::to_owned).collect()
+}
+
 fn query_violations(name: &str, rule: &Rule, params: &Params, out: &mut Vec<String>) {
     if rule.t == "list" {
+        if rule.max.is_some() {
+            let items = query_items(name, params);
+            let texts: Vec<String> = items
+                .iter()
+                .filter_map(|n| params.get(&format!("{name}.member.{n}")).map(str::to_owned))
+                .collect();
+            if rule.max.is_some_and(|max| items.len() as i64 > max) {
+                list_length(name, rule, items.len(), &texts, out);
+            }
+        }
         let Some(item) = &rule.item else { return };
         let prefix = format!("{name}.member.");
         if item.t == "structure" {
@@ -527,6 +557,38 @@ mod tests {
             typed: true,
         };
         assert!(check("logs", "UntagLogGroup", input).is_ok());
+    }
+
+    #[test]
+    fn a_list_longer_than_its_maximum_is_refused() {
+        let mut pairs = vec![("StackName", "s".to_owned())];
+        for i in 1..=6 {
+            pairs.push(("NotificationARNs.member.N", format!("arn:{i}")));
+        }
+        let owned: Vec<(String, String)> = pairs
+            .iter()
+            .enumerate()
+            .map(|(i, (k, v))| (k.replace(".N", &format!(".{i}")), v.clone()))
+            .collect();
+        let p = Params::from_pairs(owned.clone());
+        let m = message(check("cloudformation", "CreateStack", Input::Query(&p)).unwrap_err());
+        assert!(
+            m.ends_with("Value '[arn:1, arn:2, arn:3, arn:4, arn:5, arn:6]' at 'notificationARNs' failed to satisfy constraint: Member must have length less than or equal to 5"),
+            "{m}"
+        );
+        let p = Params::from_pairs(owned[..6].to_vec());
+        assert!(check("cloudformation", "CreateStack", Input::Query(&p)).is_ok());
+        let body = json!({"Name": "t", "S3BucketName": "b",
+            "TagsList": (0..201).map(|i| json!({"Key": format!("k{i}")})).collect::<Vec<_>>()});
+        let input = Input::Json {
+            body: &body,
+            typed: true,
+        };
+        let m = message(check("cloudtrail", "CreateTrail", input).unwrap_err());
+        assert!(
+            m.ends_with("Member must have length less than or equal to 200"),
+            "{m}"
+        );
     }
 
     #[test]

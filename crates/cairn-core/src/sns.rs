@@ -155,10 +155,27 @@ fn same_topic(
     Ok(())
 }
 
+/// Largest topic policy, in bytes, and most statements (SNS's policy quotas: 30 KB, 100).
+const MAX_POLICY_BYTES: usize = 30 * 1024;
+const MAX_POLICY_STATEMENTS: usize = 100;
+
+/// Checks a topic policy: within SNS's quotas, and a policy IAM can read.
 pub(crate) fn check_policy(value: &str) -> ApiResult<()> {
-    crate::policy::parse_resource(value)
-        .map(|_| ())
-        .map_err(|m| invalid(format!("Invalid parameter: Policy Error: {m}")))
+    if value.len() > MAX_POLICY_BYTES {
+        return Err(invalid(format!(
+            "Invalid parameter: Policy Error: policy size {} exceeds the limit of {MAX_POLICY_BYTES} bytes",
+            value.len()
+        )));
+    }
+    let doc = crate::policy::parse_resource(value)
+        .map_err(|m| invalid(format!("Invalid parameter: Policy Error: {m}")))?;
+    if doc.statements().len() > MAX_POLICY_STATEMENTS {
+        return Err(invalid(format!(
+            "Invalid parameter: Policy Error: {} statements were found in the policy, max allowed is {MAX_POLICY_STATEMENTS}",
+            doc.statements().len()
+        )));
+    }
+    Ok(())
 }
 
 /// A `TopicArn` SNS can read: six elements at least, of SNS, in the call's region; else

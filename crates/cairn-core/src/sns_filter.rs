@@ -13,6 +13,10 @@ pub const MAX_KEYS: usize = 5;
 
 /// Most combinations a policy may make: the product of its keys' value counts (AWS's limit).
 pub const MAX_COMBINATIONS: usize = 150;
+/// Largest policy, in bytes ("The maximum size of a filter policy is 256 KB").
+const MAX_BYTES: usize = 256 * 1024;
+/// Numeric matching compares values from -10⁹ to 10⁹ (the filter policy constraints).
+const MAX_NUMERIC: f64 = 1e9;
 
 /// One condition on an attribute.
 #[derive(Clone, Debug, PartialEq)]
@@ -99,6 +103,11 @@ fn condition(v: &Value) -> Result<Condition, String> {
                         let n = pair[1]
                             .as_f64()
                             .ok_or("Value of numeric must be a number.")?;
+                        if n.abs() > MAX_NUMERIC {
+                            return Err(
+                                "Numeric value must be between -1.0E9 and 1.0E9 inclusive.".into(),
+                            );
+                        }
                         ops.push((op.to_owned(), n));
                     }
                     Ok(Condition::Numeric(ops))
@@ -154,6 +163,11 @@ impl Condition {
 impl FilterPolicy {
     /// Parses a policy; the error is AWS's reason text.
     pub fn parse(text: &str) -> Result<Self, String> {
+        if text.len() > MAX_BYTES {
+            return Err(format!(
+                "Filter policy is larger than the limit of {MAX_BYTES} bytes"
+            ));
+        }
         let v: Value =
             serde_json::from_str(text).map_err(|_| "failed to parse JSON.".to_owned())?;
         let policy = Self::of(&v)?;
@@ -374,5 +388,25 @@ mod tests {
         ] {
             assert!(FilterPolicy::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn numbers_and_size_are_bounded_as_the_constraints_say() {
+        assert!(FilterPolicy::parse(r#"{"a":[{"numeric":[">",-1e9,"<=",1e9]}]}"#).is_ok());
+        for bad in [
+            r#"{"a":[{"numeric":[">",1000000001]}]}"#,
+            r#"{"a":[{"numeric":["<",-5e12]}]}"#,
+        ] {
+            assert!(
+                FilterPolicy::parse(bad).unwrap_err().contains("1.0E9"),
+                "{bad}"
+            );
+        }
+        let padded = format!(r#"{{"a":["x"]{}}}"#, " ".repeat(256 * 1024));
+        assert!(
+            FilterPolicy::parse(&padded)
+                .unwrap_err()
+                .contains("larger than")
+        );
     }
 }

@@ -139,6 +139,21 @@ fn is_alphanumeric(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
+/// Longest name of a parameter, resource, output, mapping or mapping attribute, and most
+/// attributes per mapping (CloudFormation's quotas: 255 characters, 200).
+const MAX_NAME: usize = 255;
+const MAX_MAPPING_ATTRIBUTES: usize = 200;
+
+/// Refuses a `what` name over [`MAX_NAME`] characters.
+fn check_name_length(what: &str, name: &str) -> TemplateResult<()> {
+    if name.chars().count() > MAX_NAME {
+        return Err(TemplateError::format(format!(
+            "{what} name {name} is longer than the maximum of {MAX_NAME} characters"
+        )));
+    }
+    Ok(())
+}
+
 fn section<'a>(
     root: &'a Map<String, Value>,
     name: &str,
@@ -247,7 +262,10 @@ impl Template {
         }
         params
             .iter()
-            .map(|(name, decl)| Parameter::declare(name, decl))
+            .map(|(name, decl)| {
+                check_name_length("Parameter", name)?;
+                Parameter::declare(name, decl)
+            })
             .collect()
     }
 
@@ -262,6 +280,7 @@ impl Template {
             )));
         }
         for (name, map) in maps {
+            check_name_length("Mapping", name)?;
             let Value::Object(keys) = map else {
                 return Err(TemplateError::format(format!(
                     "Mappings member {name} must be a map"
@@ -273,7 +292,14 @@ impl Template {
                         "Mappings attribute {key} of {name} must be a map"
                     )));
                 };
+                if attrs.len() > MAX_MAPPING_ATTRIBUTES {
+                    return Err(TemplateError::format(format!(
+                        "Mapping attribute count {} of {name}.{key} is greater than max value allowed {MAX_MAPPING_ATTRIBUTES}",
+                        attrs.len()
+                    )));
+                }
                 for (attr, value) in attrs {
+                    check_name_length("Mapping attribute", attr)?;
                     let ok = match value {
                         Value::String(_) | Value::Number(_) | Value::Bool(_) => true,
                         Value::Array(items) => items
@@ -312,6 +338,7 @@ impl Template {
         }
         let mut out = Vec::with_capacity(resources.len());
         for (id, decl) in resources {
+            check_name_length("Resource", id)?;
             if !is_alphanumeric(id) {
                 return Err(TemplateError::format(format!(
                     "Resource name {id} is non alphanumeric."
@@ -403,6 +430,7 @@ impl Template {
         }
         let mut out = Vec::new();
         for (id, decl) in outputs {
+            check_name_length("Output", id)?;
             if !is_alphanumeric(id) {
                 return Err(TemplateError::format(format!(
                     "Output name {id} is non alphanumeric."

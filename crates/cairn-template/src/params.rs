@@ -318,6 +318,9 @@ impl Parameter {
     }
 }
 
+/// Longest parameter value, in bytes (CloudFormation's quotas: 4,096 bytes).
+const MAX_VALUE_BYTES: usize = 4096;
+
 /// A value a stack operation gives a parameter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Given {
@@ -345,6 +348,15 @@ pub fn resolve(
         return Err(TemplateError::plain(format!(
             "Parameters: [{}] do not exist in the template",
             undeclared.join(", ")
+        )));
+    }
+    if let Some(long) = given
+        .iter()
+        .find(|g| g.value.as_ref().is_some_and(|v| v.len() > MAX_VALUE_BYTES))
+    {
+        return Err(TemplateError::plain(format!(
+            "Parameter value for parameter key {} is longer than the maximum of {MAX_VALUE_BYTES} bytes",
+            long.key
         )));
     }
     let mut out = Vec::new();
@@ -455,6 +467,18 @@ mod tests {
         assert_eq!(
             resolve(&decls, &given, Some(&prev)).unwrap(),
             vec![("P".into(), "old".into()), ("Q".into(), "d".into())]
+        );
+        let long = |n: usize| {
+            vec![Given {
+                key: "P".into(),
+                value: Some("v".repeat(n)),
+                use_previous: false,
+            }]
+        };
+        assert!(resolve(&decls, &long(4096), None).is_ok());
+        assert_eq!(
+            resolve(&decls, &long(4097), None).unwrap_err().message(),
+            "Parameter value for parameter key P is longer than the maximum of 4096 bytes"
         );
         assert!(Parameter::declare("bad-name", &json!({"Type": "String"})).is_err());
         assert_eq!(

@@ -51,6 +51,36 @@ fn messages() {
             "Template format error: At least one Resources member must be defined.",
         ),
         (
+            &format!(
+                "Resources:\n  {}: {{Type: AWS::SNS::Topic}}\n",
+                "L".repeat(256)
+            ),
+            &format!(
+                "Template format error: Resource name {} is longer than the maximum of 255 characters",
+                "L".repeat(256)
+            ),
+        ),
+        (
+            &format!(
+                "Parameters:\n  {}: {{Type: String}}\nResources:\n  A: {{Type: AWS::SNS::Topic}}\n",
+                "P".repeat(256)
+            ),
+            &format!(
+                "Template format error: Parameter name {} is longer than the maximum of 255 characters",
+                "P".repeat(256)
+            ),
+        ),
+        (
+            &format!(
+                "Mappings:\n  M:\n    k: {{{}}}\nResources:\n  A: {{Type: AWS::SNS::Topic}}\n",
+                (0..201)
+                    .map(|i| format!("a{i}: b"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "Template format error: Mapping attribute count 201 of M.k is greater than max value allowed 200",
+        ),
+        (
             "Resource:\n  A: {Type: AWS::SNS::Topic}\n",
             "Template format error: Invalid template property or properties [Resource]",
         ),

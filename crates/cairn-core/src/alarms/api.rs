@@ -20,20 +20,11 @@ pub fn valid_extended(s: &str) -> bool {
     crate::metrics::stats::Statistic::parse_extended(s).is_some()
 }
 
-fn check_name(what: &str, value: &str, max: usize) -> ApiResult<()> {
-    if value.is_empty() || value.chars().count() > max || value.chars().any(|c| c.is_control()) {
-        return Err(invalid(format!(
-            "The parameter {what} must be between 1 and {max} characters long and contain no control characters."
-        )));
-    }
-    Ok(())
-}
-
 /// Validates PutMetricAlarm's input as CloudWatch does.
 pub fn validate(c: &AlarmConfig) -> ApiResult<()> {
-    check_name("AlarmName", &c.name, 255)?;
-    check_name("MetricName", &c.metric_name, 255)?;
-    check_name("Namespace", &c.namespace, 255)?;
+    crate::metrics::api::check_text("AlarmName", &c.name, 255)?;
+    crate::metrics::api::check_text("MetricName", &c.metric_name, 255)?;
+    crate::metrics::api::check_text("Namespace", &c.namespace, 255)?;
     crate::metrics::api::check_namespace_start(&c.namespace)?;
     if c.description
         .as_ref()
@@ -82,12 +73,7 @@ pub fn validate(c: &AlarmConfig) -> ApiResult<()> {
         }
         _ => {}
     }
-    if c.dimensions.len() > 30 {
-        return Err(invalid(
-            "The collection Dimensions must not have a size greater than 30.",
-        ));
-    }
-    crate::metrics::api::check_unique_dimension_names(&c.dimensions)?;
+    crate::metrics::api::check_dimensions(&c.dimensions)?;
     if !(matches!(c.period, 10 | 20 | 30) || (c.period >= 60 && c.period % 60 == 0)) {
         return Err(invalid(
             "The parameter Period must be 10, 20, 30, or a multiple of 60.",

@@ -272,6 +272,22 @@ fn an_alarm_naming_a_dimension_twice_is_refused() {
 }
 
 #[test]
+fn an_alarm_dimension_is_bounded_as_put_metric_data_bounds_it() {
+    let mut c = config(1, None);
+    c.dimensions = vec![("d".repeat(256), "v".into())];
+    let e = api::validate(&c).unwrap_err();
+    assert_eq!(
+        e.message,
+        "The parameter Dimensions.member.Name must be between 1 and 255 characters long and contain no control characters."
+    );
+    c.dimensions = vec![("d".into(), "v".repeat(1025))];
+    let e = api::validate(&c).unwrap_err();
+    assert_eq!(e.kind, crate::ErrorKind::CwInvalidParameterValue);
+    c.dimensions = vec![("d".repeat(255), "v".repeat(1024))];
+    api::validate(&c).unwrap();
+}
+
+#[test]
 fn a_namespace_starting_with_a_colon_is_refused_as_by_put_metric_data() {
     let mut c = config(1, None);
     c.namespace = ":x".into();

@@ -77,7 +77,9 @@ pub fn check_unit(unit: &str) -> ApiResult<()> {
     }
 }
 
-fn check_text(what: &str, v: &str, max: usize) -> ApiResult<()> {
+/// Refuses an empty name or value, one over `max` characters, or one with control characters
+/// (`InvalidParameterValue`, CloudWatch's text).
+pub(crate) fn check_text(what: &str, v: &str, max: usize) -> ApiResult<()> {
     if v.is_empty() || v.chars().count() > max || v.chars().any(|c| c.is_control()) {
         return Err(invalid(format!(
             "The parameter {what} must be between 1 and {max} characters long and contain no control characters."

@@ -209,6 +209,9 @@ async fn metric_filter_to_alarm_to_http_subscriber_and_back_to_ok() {
     logs_ok(&server, "PutMetricFilter", json!({"logGroupName": "app", "filterName": "errors",
         "filterPattern": "ERROR",
         "metricTransformations": [{"metricName": "Errors", "metricNamespace": "App", "metricValue": "1"}]})).await;
+    // Read before the alarm exists, so the OK transition below (at `minute + 600`) is always
+    // older than the alarm's creation, whatever minute boundary passes meanwhile.
+    let minute = (chrono::Utc::now().timestamp() / 60 - 10) * 60;
     cw_ok(
         &server,
         "PutMetricAlarm",
@@ -234,7 +237,6 @@ async fn metric_filter_to_alarm_to_http_subscriber_and_back_to_ok() {
     );
 
     // Two matching events ten minutes ago, in one minute.
-    let minute = (chrono::Utc::now().timestamp() / 60 - 10) * 60;
     let ts = minute * 1000 + 5_000;
     logs_ok(
         &server,
