@@ -578,15 +578,15 @@ mod tests {
         );
         let p = Params::from_pairs(owned[..6].to_vec());
         assert!(check("cloudformation", "CreateStack", Input::Query(&p)).is_ok());
-        let body = json!({"Name": "t", "S3BucketName": "b",
-            "TagsList": (0..201).map(|i| json!({"Key": format!("k{i}")})).collect::<Vec<_>>()});
+        let body = json!({"logGroupName": "g",
+            "logStreamNames": (0..101).map(|i| format!("s{i}")).collect::<Vec<_>>()});
         let input = Input::Json {
             body: &body,
             typed: true,
         };
-        let m = message(check("cloudtrail", "CreateTrail", input).unwrap_err());
+        let m = message(check("logs", "FilterLogEvents", input).unwrap_err());
         assert!(
-            m.ends_with("Member must have length less than or equal to 200"),
+            m.ends_with("Member must have length less than or equal to 100"),
             "{m}"
         );
     }
