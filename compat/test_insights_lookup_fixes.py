@@ -231,3 +231,21 @@ def test_metric_data_is_lookup_events_permission_and_a_named_trail_needs_list_in
     with pytest.raises(botocore.exceptions.ClientError) as e:
         old_name.list_insights_metric_data(**SERIES)
     assert "cloudtrail:LookupEvents" in e.value.response["Error"]["Message"]
+
+
+def test_metric_data_names_the_error_code_and_data_trail_only_where_aws_does(server):
+    ct, arn = make_trail(server, "metric-members")
+    out = ct.list_insights_metric_data(**SERIES, ErrorCode="AccessDenied")
+    assert "ErrorCode" not in out, out  # only for ApiErrorRateInsight
+    errors = {**SERIES, "InsightType": "ApiErrorRateInsight"}
+    assert ct.list_insights_metric_data(**errors, ErrorCode="AccessDenied")["ErrorCode"] == "AccessDenied"
+    # TrailARN only for a trail with Insights on data events.
+    assert "TrailARN" not in ct.list_insights_metric_data(**SERIES, TrailName="metric-members")
+    ct.put_event_selectors(TrailName="metric-members", EventSelectors=[{
+        "ReadWriteType": "All", "IncludeManagementEvents": True,
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]}])
+    ct.put_insight_selectors(TrailName="metric-members", InsightSelectors=[
+        {"InsightType": "ApiCallRateInsight", "EventCategories": ["Data"]}])
+    assert ct.list_insights_metric_data(**SERIES, TrailName="metric-members")["TrailARN"] == arn
+    ct.delete_trail(Name="metric-members")  # five trails per region
+

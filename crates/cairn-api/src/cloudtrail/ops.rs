@@ -496,8 +496,14 @@ fn list_insights_metric_data(conn: &Connection, env: &OpEnv, body: &Value) -> Ap
         "Timestamps": page.timestamps.iter().map(|t| epoch(*t as f64)).collect::<Vec<_>>(),
         "Values": page.values,
     });
-    if let Some(code) = input.error_code {
+    // "Only returned if InsightType parameter was set to ApiErrorRateInsight."
+    if let Some(code) = input.error_code
+        && page.insight_type == cairn_model::trail::InsightType::ApiErrorRateInsight
+    {
         output["ErrorCode"] = json!(code);
+    }
+    if let Some(arn) = page.trail_arn {
+        output["TrailARN"] = json!(arn);
     }
     if let Some(token) = page.next_token {
         output["NextToken"] = json!(token);

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use cairn_model::insight::InsightRecord;
-use cairn_model::trail::Trail;
+use cairn_model::trail::{InsightType, Trail};
 use cairn_store::events::{self, NewEvent, chain::record_hash};
 use cairn_store::insights::{self as store, KIND_CALL, OpenState, SeriesKey};
 use cairn_store::{Connection, StoreResult};
@@ -14,12 +14,20 @@ use super::detect::{self, Params, Running};
 use super::kind_of;
 use super::records::{self, AttributionCounts, Facts};
 
-/// The series kinds a trail's Insights measure (management-event insights only).
+/// The series kinds a trail's Insights measure (management-event insights only), while the
+/// trail logs what each needs: write management events for call rate, any management
+/// events for error rate ("the trail must log write management events"). A selector change
+/// after PutInsightSelectors, which checked this, stops the insight type it starves.
 pub fn kinds(trail: &Trail) -> Vec<i64> {
+    let (reads, writes) = crate::selectors::management_coverage(trail);
     trail
         .insight_selectors
         .iter()
         .filter(|s| s.event_categories.iter().any(|c| c == "Management"))
+        .filter(|s| match s.insight_type {
+            InsightType::ApiCallRateInsight => writes,
+            InsightType::ApiErrorRateInsight => reads || writes,
+        })
         .map(|s| kind_of(s.insight_type))
         .collect()
 }

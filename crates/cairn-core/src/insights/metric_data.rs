@@ -52,6 +52,9 @@ pub struct MetricDataOutput {
     pub values: Vec<f64>,
     /// Token for the next page.
     pub next_token: Option<String>,
+    /// `TrailARN`: the named trail's, when it has Insights on data events ("only returned
+    /// when Insights is enabled on a trail logging data events").
+    pub trail_arn: Option<String>,
 }
 
 fn invalid(m: impl Into<String>) -> ApiError {
@@ -228,12 +231,16 @@ pub fn list(
     }
     // `TrailName` asks for a trail's data-event series: the trail must exist, and its series
     // are empty because Insights on data events detect nothing yet (README).
-    let data_events = match &input.trail {
+    let (data_events, trail_arn) = match &input.trail {
         Some(name) => {
-            crate::trails::resolve(conn, ctx, name)?;
-            true
+            let trail = crate::trails::resolve(conn, ctx, name)?;
+            let data_insights = trail
+                .insight_selectors
+                .iter()
+                .any(|s| s.event_categories.iter().any(|c| c == "Data"));
+            (true, data_insights.then(|| trail.arn()))
         }
-        None => false,
+        None => (false, None),
     };
     let range = window(ctx.now, input.start, input.end, availability_days)?;
     let series_key = SeriesKey {
@@ -293,6 +300,7 @@ pub fn list(
         timestamps: page.iter().map(|(t, _)| *t).collect(),
         values: page.iter().map(|(_, n)| *n as f64 / per_minute).collect(),
         next_token,
+        trail_arn,
     })
 }
 

@@ -4,7 +4,9 @@
 use cairn_model::insight::InsightRecord;
 use cairn_model::trail::Trail;
 use cairn_store::Connection;
-use cairn_store::insights::{self as store, AttributionDelta, KIND_CALL, SeriesDelta, SeriesKey};
+use cairn_store::insights::{
+    self as store, AttributionDelta, KIND_CALL, KIND_ERROR, SeriesDelta, SeriesKey,
+};
 
 use super::detect::Params;
 use super::evaluate::evaluate_minute;
@@ -95,6 +97,23 @@ fn stats(r: &InsightRecord) -> (f64, f64, i64, i64) {
         s.insight_duration,
         s.baseline_duration,
     )
+}
+
+#[test]
+fn an_insight_type_the_trail_no_longer_feeds_is_not_measured() {
+    use cairn_model::trail::{ReadWriteType, Selectors};
+    let mut t = trail(&["ApiCallRateInsight", "ApiErrorRateInsight"]);
+    assert_eq!(super::evaluate::kinds(&t), vec![KIND_CALL, KIND_ERROR]);
+    // Read-only management events: no writes to count, errors still logged.
+    if let Selectors::Basic(list) = &mut t.selectors {
+        list[0].read_write_type = ReadWriteType::ReadOnly;
+    }
+    assert_eq!(super::evaluate::kinds(&t), vec![KIND_ERROR]);
+    // No management events at all.
+    if let Selectors::Basic(list) = &mut t.selectors {
+        list[0].include_management_events = false;
+    }
+    assert!(super::evaluate::kinds(&t).is_empty());
 }
 
 #[test]
