@@ -95,3 +95,44 @@ def test_a_stop_while_validation_was_off_owes_no_final_digest(clocked):
     assert validate(server, arn, c0 - 60, c0 + 110).returncode == 0
     ours = cairn_validate(server, arn, c0 - 60, c0 + 110)
     assert ours.returncode == 0, ours.stdout + ours.stderr
+
+
+def test_a_trail_stopped_for_good_keeps_its_final_digest_and_nothing_after_it(clocked):
+    """No later chain explains anything here: the trail stays stopped. A file added after
+    its final digest is listed by no digest, ever; a deleted final digest (and the log file
+    only it listed) leaves a chain that simply ends, which only event history exposes."""
+    server, clock = clocked
+    c0 = clock.now
+    ct, s3, bucket, arn = make_trail(server, "for-good")
+    ct.describe_trails()
+    flush(server, c0 + 30)
+    clock.set(c0 + 40)
+    ct.stop_logging(Name="for-good")
+    flush(server, c0 + 60)
+    chain = digests(s3, bucket)
+    final_key, final = chain[-1]
+    assert final["digestEndTime"] >= time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(c0 + 40))
+    window = (c0 - 60, c0 + 120)
+    assert cairn_validate(server, arn, *window).returncode == 0
+
+    # A forged file beside the real ones, after the final digest.
+    real = final["logFiles"][0]["s3Object"]
+    forged = real[:-len("XXXXXXXXXXXXXXXX.json.gz")] + "Zz9Yy8Xx7Ww6Vv5U.json.gz"
+    s3.put_object(Bucket=bucket, Key=forged,
+                  Body=gzip.compress(b'{"Records":[{"eventName":"ForgedCall"}]}'))
+    stock = validate(server, arn, *window)
+    assert stock.returncode == 0, "the stock tool checks only what digests list: " + stock.stdout
+    ours = cairn_validate(server, arn, *window)
+    assert ours.returncode == 1, ours.stdout + ours.stderr
+    assert f"Log file\ts3://{bucket}/{forged}\tINVALID: not listed in any digest" in ours.stderr
+    s3.delete_object(Bucket=bucket, Key=forged)
+
+    # The final digest and the log file holding the StopLogging record, both deleted.
+    s3.delete_object(Bucket=bucket, Key=final_key)
+    for f in final["logFiles"]:
+        s3.delete_object(Bucket=f["s3Bucket"], Key=f["s3Object"])
+    stock = validate(server, arn, *window)
+    assert stock.returncode == 0, stock.stdout + stock.stderr
+    ours = cairn_validate(server, arn, *window)
+    assert ours.returncode == 1, ours.stdout + ours.stderr
+    assert "INVALID: no final digest for trail " + arn in ours.stderr, ours.stderr

@@ -66,6 +66,9 @@ pub struct Context<'a> {
     /// Stops (event history) whose final digest is missing: the gaps after them are not
     /// legitimate.
     pub final_missing: Vec<i64>,
+    /// When the trail, stopped now, stopped, if a digest found holds the stop (its final
+    /// digest): files delivered after it are listed by no digest, ever.
+    pub sealed_at: Option<i64>,
 }
 
 fn own_page_filter(layout: &Layout, page: &[String], after: &str) -> Option<String> {
@@ -318,6 +321,10 @@ pub async fn unlisted_logs(
         return Ok((Vec::new(), None));
     };
     coverage.off = cx.off.clone();
+    if cx.sealed_at.is_some() {
+        // Stopped, with its final digest: no digest will ever list a later file.
+        coverage.to = i64::MAX / 2;
+    }
     for stop in &cx.final_missing {
         // What the deleted final digest listed is unlisted now, up to the next chain.
         coverage

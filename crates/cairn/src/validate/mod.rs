@@ -134,6 +134,8 @@ fn env(name: &str) -> Option<String> {
 struct TrailFacts {
     trails: Vec<Value>,
     latest_digest: Option<i64>,
+    /// GetTrailStatus's `StopLoggingTime` while the trail is not logging.
+    stopped_at: Option<i64>,
     public_keys: HashMap<String, Vec<u8>>,
 }
 
@@ -163,13 +165,18 @@ async fn ask_cloudtrail(
             Vec::new()
         }
     };
-    let latest_digest = match status {
-        Ok(v) => v["LatestDigestDeliveryTime"]
-            .as_f64()
-            .map(|t| t.floor() as i64),
+    let (latest_digest, stopped_at) = match status {
+        Ok(v) => (
+            v["LatestDigestDeliveryTime"]
+                .as_f64()
+                .map(|t| t.floor() as i64),
+            (v["IsLogging"] == false)
+                .then(|| v["StopLoggingTime"].as_f64().map(|t| t.floor() as i64))
+                .flatten(),
+        ),
         Err(e) => {
             tracing::debug!("GetTrailStatus: {e:#}");
-            None
+            (None, None)
         }
     };
     let public_keys = keys?["PublicKeyList"]
@@ -186,6 +193,7 @@ async fn ask_cloudtrail(
     Ok(TrailFacts {
         trails,
         latest_digest,
+        stopped_at,
         public_keys,
     })
 }
@@ -421,7 +429,25 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         always_digested: always_digested(&facts.trails, &args.trail_arn, &layout, &arn),
         off: Vec::new(),
         final_missing: Vec::new(),
+        sealed_at: None,
     };
+    // A trail stopped now, in the range: either a found digest's period holds the stop (its
+    // final digest; nothing delivered after it can be genuine while the trail stays
+    // stopped), or the final digest is gone and event history must say why.
+    let newest_end = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Valid { digest, .. } => time::parse_digest_time(&digest.digest.digest_end_time),
+            _ => None,
+        })
+        .max();
+    let stop_in_range = facts.stopped_at.filter(|s| *s >= start && *s <= window_end);
+    let stop_unexplained = stop_in_range.is_some_and(|s| newest_end.is_none_or(|e| e < s));
+    if let Some(stop) = stop_in_range
+        && !stop_unexplained
+    {
+        context.sealed_at = Some(stop);
+    }
     // Event history (read in the trail's home region) only explains chain gaps and unlisted
     // files: a single unbroken chain that lists every file needs none of it, so an account
     // with much history pays for those reads only when there is something to explain.
@@ -436,7 +462,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         trails: &facts.trails,
     };
     let mut unlisted = checks::unlisted_logs(&context, &listing, &mut fetched).await?;
-    if has_gap || !unlisted.0.is_empty() {
+    if has_gap || stop_unexplained || !unlisted.0.is_empty() {
         let home_ct = CloudTrail {
             endpoint: given_endpoint
                 .clone()
