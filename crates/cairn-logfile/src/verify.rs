@@ -155,13 +155,15 @@ pub struct InvalidLogFormat;
 const OUT_CHUNK: usize = 64 * 1024;
 
 /// Gunzips a log file as it streams in and hashes what comes out, as the stock tool
-/// does: only the first gzip member counts, bytes after it are ignored, a truncated file
-/// is hashed as far as it goes, and a corrupt stream or a bad CRC is an invalid format.
+/// does: only the first gzip member counts, a truncated file is hashed as far as it goes,
+/// and a corrupt stream or a bad CRC is an invalid format. Bytes after the first member
+/// (CloudTrail writes one) do not change the hash; [`LogHasher::trailing`] tells of them.
 pub struct LogHasher {
     inflate: Decompress,
     sha: Sha256,
     out: Vec<u8>,
     ended: bool,
+    trailing: bool,
 }
 
 impl Default for LogHasher {
@@ -178,11 +180,22 @@ impl LogHasher {
             sha: Sha256::new(),
             out: Vec::with_capacity(OUT_CHUNK),
             ended: false,
+            trailing: false,
         }
+    }
+
+    /// Whether bytes followed the first gzip member: a second member or other data, which
+    /// the hash (and the stock tool) ignores, and a reader of the file may not.
+    pub fn trailing(&self) -> bool {
+        self.trailing
     }
 
     /// Feeds the next bytes of the gzip file.
     pub fn update(&mut self, mut input: &[u8]) -> Result<(), InvalidLogFormat> {
+        if self.ended {
+            self.trailing |= !input.is_empty();
+            return Ok(());
+        }
         while !self.ended {
             let in_before = self.inflate.total_in();
             self.out.clear();
@@ -197,6 +210,7 @@ impl LogHasher {
             input = &input[consumed..];
             if status == Status::StreamEnd {
                 self.ended = true;
+                self.trailing |= !input.is_empty();
             }
             // Stop when the input is used up and the output buffer was not filled (zlib
             // holds nothing back then), or when zlib can make no progress.
@@ -262,6 +276,17 @@ mod tests {
         let mut two = gz(&data);
         two.extend(gz(b"appended"));
         assert_eq!(hash_log(&two).unwrap(), sha256_hex(&data));
+        // The hasher tells of what followed, in any chunking.
+        for chunk in [1, 7, 1000, two.len()] {
+            let mut h = LogHasher::new();
+            for piece in two.chunks(chunk) {
+                h.update(piece).unwrap();
+            }
+            assert!(h.trailing(), "chunk {chunk}");
+        }
+        let mut one = LogHasher::new();
+        one.update(&gz(&data)).unwrap();
+        assert!(!one.trailing());
         let file = gz(&data);
         let cut = hash_log(&file[..file.len() / 2]).unwrap();
         assert_ne!(cut, sha256_hex(&data));

@@ -24,6 +24,9 @@ pub enum LogOutcome {
     Missing,
     /// Not a gzip stream.
     InvalidFormat,
+    /// A valid first gzip member, with this hash, and more bytes after it (CloudTrail writes
+    /// one member; the stock tool ignores the rest, which readers such as `zcat` show).
+    Trailing(String),
 }
 
 /// A bucket and key.
@@ -165,6 +168,8 @@ async fn hash_log(mut resp: reqwest::Response) -> anyhow::Result<LogOutcome> {
     }
     Ok(if bad {
         LogOutcome::InvalidFormat
+    } else if hasher.trailing() {
+        LogOutcome::Trailing(hasher.finish())
     } else {
         LogOutcome::Hash(hasher.finish())
     })

@@ -578,6 +578,10 @@ fn print_steps(
                         LogOutcome::Hash(_) => "INVALID: hash value doesn't match",
                         LogOutcome::Missing => "INVALID: not found",
                         LogOutcome::InvalidFormat => "INVALID: invalid format",
+                        LogOutcome::Trailing(h) if *h == f.hash_value => {
+                            "INVALID: data after its gzip stream (the hash covers only the first)"
+                        }
+                        LogOutcome::Trailing(_) => "INVALID: hash value doesn't match",
                     };
                     summary.logs_invalid += 1;
                     out.problem(line("Log file", &f.s3_bucket, &f.s3_object, state))?;
