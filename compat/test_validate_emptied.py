@@ -130,4 +130,12 @@ def test_deleting_another_regions_newest_digest_fails(server):
     ours = cairn_validate(*args)
     assert ours.returncode == 1, ours.stdout + ours.stderr
     assert "INVALID: none after " in ours.stderr and "they have been deleted or moved" in ours.stderr
+    # Every digest of that region deleted: its log files, delivered before the trail's
+    # latest digest, are listed by none.
+    for k in keys:
+        s3.delete_object(Bucket=bucket, Key=k)
+    assert validate(*args).returncode == 0  # the stock tool: "No digests found"
+    ours = cairn_validate(*args)
+    assert ours.returncode == 1, ours.stdout + ours.stderr
+    assert "/eu-west-3/" in ours.stderr and "INVALID: not listed in any digest" in ours.stderr, ours.stderr
     ct.delete_trail(Name="emptied-region")

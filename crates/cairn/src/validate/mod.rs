@@ -454,6 +454,14 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
     let has_gap = steps.iter().any(|s| matches!(s, Step::Gap { .. }));
     let (tail, later) = checks::vanished_digests(&context, &mut fetched).await?;
     findings.extend(tail);
+    // A region digested only once it has log files (another region of a multi-region
+    // trail) with none of its digests left: its files delivered before the trail's latest
+    // digest were each listed by one, written in the same step.
+    let later = later.or_else(|| {
+        facts
+            .latest_digest
+            .filter(|l| !context.always_digested && own.is_empty() && *l >= start)
+    });
     let listing = checks::Listing {
         steps: &steps,
         later,
