@@ -90,6 +90,44 @@ pub fn create_dir_durably(dir: &std::path::Path) -> std::io::Result<()> {
     std::fs::File::open(parent)?.sync_all()
 }
 
+/// What a data dir holds before its store exists (a start that stopped early), besides
+/// `cairn.db*`, each with its temporary siblings; `lost+found` is a fresh file system's.
+const EARLY_ENTRIES: [&str; 8] = [
+    "LOCK",
+    "ENDPOINT",
+    "buckets",
+    "objects",
+    "keys",
+    "sns",
+    "root-credentials.json",
+    "lost+found",
+];
+
+/// Refuses an existing directory that holds no store but other files: not a data dir, and
+/// not to be taken over (its mode set to 0700, Cairn's files written among someone else's),
+/// as a mistaken `--data-dir /tmp` or `$HOME` would be.
+fn refuse_foreign_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    if dir.join("cairn.db").exists() {
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("reading the data dir {}", dir.display()))?;
+    let foreign = entries.filter_map(Result::ok).find(|e| {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        // Each with its temporary sibling (`ENDPOINT.new`, …).
+        !name.starts_with("cairn.db") && !EARLY_ENTRIES.iter().any(|e| name.starts_with(e))
+    });
+    if let Some(entry) = foreign {
+        anyhow::bail!(
+            "--data-dir {} is not a Cairn data dir: it holds no cairn.db but other files ({}, …);              give a new or empty directory, or an existing data dir. Nothing was changed",
+            dir.display(),
+            entry.file_name().to_string_lossy()
+        );
+    }
+    Ok(())
+}
+
 /// Opens the data dir (0700), takes its lock (held as long as the returned guard lives:
 /// a second server on the same data dir is refused) and opens its store.
 /// Every step names the path and what it was doing, so an error such as "Operation not
@@ -115,6 +153,9 @@ pub fn open_data_dir(config: &ServeConfig) -> anyhow::Result<(DataDirLock, Store
         );
     }
     let existed = dir.is_dir();
+    if existed {
+        refuse_foreign_dir(dir)?;
+    }
     create_dir_durably(dir).with_context(|| format!("creating the data dir {}", dir.display()))?;
     if existed
         && let Ok(meta) = std::fs::metadata(dir)

@@ -4,6 +4,7 @@
 //! the usual way logs no error.
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 
 use serde_json::json;
@@ -697,6 +698,24 @@ fn populate_and_env_leave_stores_and_dirs_that_are_not_theirs_alone() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a Cairn data dir"));
+    // Nor does serve take it over (a mistaken `--data-dir /tmp`): refused, mode unchanged.
+    std::fs::set_permissions(foreign.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = cairn()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(foreign.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is not a Cairn data dir") && err.contains("readme.txt"),
+        "{err}"
+    );
+    let mode = std::fs::metadata(foreign.path())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o755);
     let names: Vec<_> = std::fs::read_dir(foreign.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
