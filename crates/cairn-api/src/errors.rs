@@ -294,10 +294,18 @@ pub fn json_error_keyed(err: &WireError, request_id: &str, message_key: &str) ->
 /// is written `&#13;` so parsers do not fold it into a line feed.
 pub fn xml_escape(text: &str) -> String {
     let escaped = quick_xml::escape::escape(text);
-    match xml_chars(&escaped) {
-        std::borrow::Cow::Borrowed(_) => escaped.into_owned(),
-        std::borrow::Cow::Owned(s) => s,
+    if escaped.chars().all(carried) {
+        return escaped.into_owned();
     }
+    let mut out = String::with_capacity(escaped.len() + 8);
+    for c in escaped.chars() {
+        match c {
+            '\r' => out.push_str("&#13;"),
+            c if carried(c) => out.push(c),
+            _ => out.push('\u{FFFD}'),
+        }
+    }
+    out
 }
 
 /// Whether XML 1.0 carries `c` as it is (a carriage return is carried but folded, so it is
@@ -312,10 +320,12 @@ pub fn xml_forbids(text: &str) -> bool {
     text.chars().any(|c| c != '\r' && !carried(c))
 }
 
-/// The rule of [`xml_escape`] applied to escaped XML (markup passes unchanged; only text can
-/// hold these characters): each character XML 1.0 forbids becomes U+FFFD and a carriage
-/// return `&#13;`. S3's documents are serialised by `s3s`, which escapes only markup
-/// characters, so every S3 XML response goes through this one function.
+/// S3's rule for characters in its XML documents (markup passes unchanged; only text can
+/// hold these characters): each character XML 1.0 forbids is written as a numeric
+/// reference, `&#x1;`, as S3 writes it (such a key is not changed into another one; a
+/// strict parser refuses the document, which is why listings take `encoding-type=url`), and
+/// a carriage return `&#13;`. S3's documents are serialised by `s3s`, which escapes only
+/// markup characters, so every S3 XML response goes through this one function.
 pub fn xml_chars(xml: &str) -> std::borrow::Cow<'_, str> {
     if xml.chars().all(carried) {
         return std::borrow::Cow::Borrowed(xml);
@@ -325,7 +335,7 @@ pub fn xml_chars(xml: &str) -> std::borrow::Cow<'_, str> {
         match c {
             '\r' => out.push_str("&#13;"),
             c if carried(c) => out.push(c),
-            _ => out.push('\u{FFFD}'),
+            c => out.push_str(&format!("&#x{:x};", c as u32)),
         }
     }
     std::borrow::Cow::Owned(out)
@@ -387,12 +397,12 @@ mod tests {
     use super::xml_escape;
 
     #[test]
-    fn s3_documents_lose_only_what_xml_forbids() {
+    fn s3_documents_write_what_xml_forbids_as_references() {
         use super::{xml_chars, xml_forbids};
         let doc = "<?xml version=\"1.0\"?>\n<K a=\"1\">a&amp;\u{1}\r\u{FFFE}\t\u{E9}</K>";
         assert_eq!(
             xml_chars(doc),
-            "<?xml version=\"1.0\"?>\n<K a=\"1\">a&amp;\u{FFFD}&#13;\u{FFFD}\t\u{E9}</K>"
+            "<?xml version=\"1.0\"?>\n<K a=\"1\">a&amp;&#x1;&#13;&#xfffe;\t\u{E9}</K>"
         );
         assert!(matches!(
             xml_chars("<a>ok</a>"),
