@@ -17,16 +17,17 @@ pub enum Created {
     AlreadyOwnedLegacy,
 }
 
-fn no_such_bucket(name: &str) -> ApiError {
+/// `NoSuchBucket` in S3's words (the body's `<BucketName>` names the bucket).
+pub(crate) fn no_such_bucket() -> ApiError {
     ApiError::new(
         ErrorKind::S3NoSuchBucket,
-        format!("The specified bucket does not exist: {name}"),
+        "The specified bucket does not exist",
     )
 }
 
 /// Fetches a bucket the caller may use.
 pub fn owned(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResult<Bucket> {
-    let bucket = buckets::get(conn, name)?.ok_or_else(|| no_such_bucket(name))?;
+    let bucket = buckets::get(conn, name)?.ok_or_else(no_such_bucket)?;
     if bucket.account != ctx.account().as_str() {
         return Err(ApiError::new(ErrorKind::S3AccessDenied, "Access Denied"));
     }

@@ -97,16 +97,9 @@ pub struct Object {
     pub meta: ObjectMeta,
 }
 
-fn no_such_bucket(name: &str) -> ApiError {
-    ApiError::new(
-        ErrorKind::S3NoSuchBucket,
-        format!("The specified bucket does not exist: {name}"),
-    )
-}
-
 /// The bucket, or `NoSuchBucket`.
 pub fn require_bucket(conn: &Connection, bucket: &str) -> ApiResult<Bucket> {
-    buckets::get(conn, bucket)?.ok_or_else(|| no_such_bucket(bucket))
+    buckets::get(conn, bucket)?.ok_or_else(crate::buckets::no_such_bucket)
 }
 
 /// S3's `NoSuchKey`: its message names no key (S3's error body carries the key in a `<Key>`

@@ -184,6 +184,8 @@ async fn answer(
         watch,
         signed_hash,
         form: false,
+        target: region_check::bucket_and_key(host, &parts.uri, &parts.headers),
+        copy: parts.headers.contains_key("x-amz-copy-source"),
     };
     let head = parts.method == http::Method::HEAD;
     let query = parts.uri.query().unwrap_or("");
@@ -412,6 +414,23 @@ struct BodyCause {
     signed_hash: bool,
     /// The request is a browser form upload (`post_policy` words its refusals).
     form: bool,
+    /// The bucket and key the request names (`NoSuchBucket` and `NoSuchKey` name them).
+    target: Option<(String, Option<String>)>,
+    /// A copy (`x-amz-copy-source`): its `NoSuchKey` is the source's.
+    copy: bool,
+}
+
+impl BodyCause {
+    /// The element S3 adds to an error naming what was missing: `<BucketName>` for
+    /// `NoSuchBucket`, `<Key>` for `NoSuchKey` (the request's own key).
+    fn named(&self, code: &str) -> Option<(&'static str, &str)> {
+        let (bucket, key) = self.target.as_ref()?;
+        match code {
+            "NoSuchBucket" => Some(("BucketName", bucket.as_str())),
+            "NoSuchKey" if !self.copy => Some(("Key", key.as_deref()?)),
+            _ => None,
+        }
+    }
 }
 
 impl BodyCause {
@@ -510,8 +529,10 @@ async fn complete_error(
         );
     }
     tracing::debug!(request_id = %rid, %code, %message, "s3 error");
-    let region = region_check::region_element(&code, &parts.headers).map(|r| ("Region", r));
-    let mut out = crate::errors::s3_error_response(&code, status, &message, rid, region, head);
+    let element = region_check::region_element(&code, &parts.headers)
+        .map(|r| ("Region", r))
+        .or_else(|| cause.named(&code));
+    let mut out = crate::errors::s3_error_response(&code, status, &message, rid, element, head);
     for (name, value) in parts.headers.iter() {
         if name != http::header::CONTENT_LENGTH && name != http::header::CONTENT_TYPE {
             out.headers_mut().insert(name.clone(), value.clone());
