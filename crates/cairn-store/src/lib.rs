@@ -109,6 +109,9 @@ const IDLE_READERS: usize = 64;
 /// How often a full store probes for space again, and how long a probe may take.
 const PROBE_SPACING: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// Bytes a space probe writes: a record at CloudTrail's 256 KB bound.
+const PROBE_BYTES: usize = 256 * 1024;
+
 /// Pages a store with a size limit must have left below it to count as not full: one call's
 /// event and index rows.
 pub const FULL_HEADROOM_PAGES: i64 = 4;
@@ -314,10 +317,14 @@ impl Store {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis().to_string())
                 .unwrap_or_default();
-            let probed = tokio::time::timeout(
-                PROBE_SPACING,
-                self.write(move |c| meta::put(c, "space_probe", &now)),
-            )
+            // As large as the largest record a call writes: a probe that fits where calls do
+            // not would say "ok" while they are refused. The room it takes is given back by
+            // the second write.
+            let probed = tokio::time::timeout(PROBE_SPACING, async {
+                self.write(|c| meta::put(c, "space_probe", &"0".repeat(PROBE_BYTES)))
+                    .await??;
+                self.write(move |c| meta::put(c, "space_probe", &now)).await
+            })
             .await;
             if !matches!(probed, Ok(Ok(Ok(())))) || self.inner.writer.saw_full() {
                 return true;
@@ -380,6 +387,44 @@ mod tests {
             .unwrap();
         assert!(!rt.block_on(store.full()));
         assert!(!store.inner.writer.saw_full());
+    }
+
+    /// A disk with room for a small write but not for a call's record stays "full": the
+    /// probe writes as much as the largest record (an outside tester saw "ok" while every
+    /// call was refused with 503).
+    #[test]
+    fn a_probe_needs_room_for_a_whole_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Store::open(&dir.path().join("cairn.db")).unwrap();
+        let limit = |extra_pages: i64| {
+            store
+                .write_blocking(move |c| {
+                    let pages: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+                    c.query_row(
+                        &format!("PRAGMA max_page_count = {}", pages + extra_pages),
+                        [],
+                        |_| Ok(()),
+                    )
+                })
+                .unwrap()
+                .unwrap();
+        };
+        // Room for about 40 KB: a small write fits, a 256 KB record does not.
+        limit(10);
+        store
+            .write_blocking(|c| crate::meta::put(c, "small", "fits"))
+            .unwrap()
+            .unwrap();
+        let _ = store.write_blocking(|c| c.execute_batch("ROLLBACK"));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        assert!(rt.block_on(store.full()));
+        // Space came back.
+        limit(1_000);
+        *store.inner.last_probe.lock().unwrap() = None;
+        assert!(!rt.block_on(store.full()));
     }
 
     /// Every query of one read sees the same committed state, even when a write commits
