@@ -208,6 +208,9 @@ pub async fn serve(
             let _ = tokio::time::timeout(grace, conn.as_mut()).await;
         });
     }
+    // New connections are refused from now on (a load balancer moves on at once), rather
+    // than left in the accept queue until the process exits.
+    drop(listener);
     let _ = stop_tx.send(true);
     // Wait (bounded) for open connections to hand back their permits.
     let busy = max_connections - permits.available_permits();
