@@ -54,8 +54,23 @@ pub fn quick_check(conn: &Connection) -> Vec<String> {
         stmt.query_map([], |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()
     });
-    match rows {
+    let problems = match rows {
         Ok(rows) => rows.into_iter().filter(|r| r != "ok").collect(),
         Err(e) => vec![e.to_string()],
-    }
+    };
+    // SQLite words some problems over several lines; a log line or report line is one.
+    problems
+        .into_iter()
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+/// [`quick_check`] of the database at `db`, opened read-only (`cairn verify-store`).
+pub fn quick_check_read_only(db: &std::path::Path) -> StoreResult<Vec<String>> {
+    let conn = Connection::open_with_flags(
+        db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(quick_check(&conn))
 }

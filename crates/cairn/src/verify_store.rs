@@ -1,5 +1,6 @@
 //! `cairn verify-store`: checks a data dir's event chain offline and reports every
-//! deleted, inserted or edited event by seq, and every object whose file is missing.
+//! deleted, inserted or edited event by seq, every object whose file is missing, and damage
+//! SQLite's integrity check finds anywhere in the database file.
 //!
 //! It opens the database read-only and never creates or migrates anything, so it can run on
 //! a copy, a backup or beside a running server. Exit status: 0 when the chain is intact,
@@ -66,10 +67,18 @@ pub fn run(args: VerifyStoreArgs) -> ExitCode {
     for line in &missing {
         println!("{line}");
     }
+    // Pages the chain walk never reads (other tables, indexes) can be damaged too.
+    let damaged = match cairn_store::meta::quick_check_read_only(&db) {
+        Ok(problems) => problems,
+        Err(e) => vec![format!("could not be checked: {e}")],
+    };
+    for problem in &damaged {
+        println!("database file damaged: {problem}");
+    }
     if report.breaks.is_empty() {
         println!("Chain intact");
     }
-    let problems = report.breaks.len() + missing.len();
+    let problems = report.breaks.len() + missing.len() + damaged.len();
     if problems == 0 {
         ExitCode::SUCCESS
     } else {

@@ -434,7 +434,10 @@ fn a_second_sigterm_stops_a_server_waiting_for_a_stalled_request() {
     }
     // Draining: a new connection is refused at once, not left waiting until the exit.
     let refused = std::net::TcpStream::connect(&addr);
-    assert!(refused.is_err(), "a connection was accepted during the drain");
+    assert!(
+        refused.is_err(),
+        "a connection was accepted during the drain"
+    );
     let second = std::time::Instant::now();
     term();
     let status = child.wait().unwrap();

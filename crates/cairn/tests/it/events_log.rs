@@ -228,6 +228,51 @@ async fn verify_store_reports_deleted_inserted_and_edited_events() {
     assert!(out.contains("deleted"), "{out}");
 }
 
+/// A damaged page the chain walk never reads (here the root page of an index on the trails
+/// table) is reported too, from SQLite's integrity check: the server's start-up check tells
+/// the operator to run `verify-store`, which must then see it.
+#[tokio::test]
+async fn verify_store_reports_a_damaged_page_outside_the_chain() {
+    let mut server = Server::start();
+    let dir = server.data_dir();
+    let (s, _) = server.ct("ListTrails", json!({})).await;
+    assert_eq!(s, 200);
+    server.kill9();
+    let db = dir.join("cairn.db");
+    let (page, page_size): (i64, i64) = {
+        let conn = cairn_store::Connection::open(&db).unwrap();
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
+        let page = conn
+            .query_row(
+                "SELECT rootpage FROM sqlite_master WHERE type = 'index' AND tbl_name = 'trails' LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let size = conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap();
+        (page, size)
+    };
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 0, "{out}");
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = std::fs::OpenOptions::new().write(true).open(&db).unwrap();
+        f.seek(SeekFrom::Start(((page - 1) * page_size) as u64))
+            .unwrap();
+        f.write_all(&vec![0xA5; page_size as usize]).unwrap();
+    }
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("Chain intact"),
+        "the events are untouched: {out}"
+    );
+    assert!(out.contains("database file damaged: "), "{out}");
+}
+
 #[test]
 fn verify_store_refuses_a_missing_data_dir_and_creates_nothing() {
     let parent = tempfile::tempdir().unwrap();
