@@ -376,14 +376,19 @@ async fn handle(
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
-        let operation = resp
+        let note = resp
             .extensions_mut()
             .remove::<AccessNote>()
             .map(|n| n.0)
             .unwrap_or_default();
+        // "s3 GET object" → service `s3`, operation `GET:object`: each field one token, so a
+        // logfmt reader splits the line right.
+        let (service, operation) = note.split_once(' ').unwrap_or((note.as_str(), ""));
+        let operation = operation.replace(' ', ":");
         tracing::info!(
             target: "cairn::access",
             %method,
+            %service,
             operation = %operation,
             status = resp.status().as_u16(),
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,

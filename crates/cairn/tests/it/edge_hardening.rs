@@ -455,6 +455,15 @@ fn secrets_never_reach_the_logs_even_at_trace() {
     let logged = std::fs::read_to_string(&log_path).unwrap();
     assert!(logged.len() > 1000, "trace logging produced output");
     assert!(logged.contains("cairn::access"), "the access log is on");
+    // One token per field: the service, then the operation.
+    assert!(
+        logged.contains("service=cloudtrail operation=ListTrails"),
+        "{}",
+        logged
+            .lines()
+            .find(|l| l.contains("cairn::access"))
+            .unwrap_or_default()
+    );
     assert!(!logged.contains(SECRET), "the secret key leaked");
     assert!(!logged.contains("not-the-secret"));
     for sig in &signatures {
