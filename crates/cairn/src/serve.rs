@@ -574,7 +574,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 /// no `ENDPOINT.new` behind.
 fn write_endpoint(file: &std::path::Path, addr: std::net::SocketAddr) -> std::io::Result<()> {
     let written = file.with_extension("new");
-    let result = std::fs::write(&written, format!("http://{addr}\n"))
+    let result = std::fs::write(&written, format!("http://{}\n", reachable(addr)))
         .and_then(|()| std::fs::rename(&written, file));
     if result.is_err() {
         let _ = std::fs::remove_file(&written);
@@ -582,9 +582,28 @@ fn write_endpoint(file: &std::path::Path, addr: std::net::SocketAddr) -> std::io
     result
 }
 
+/// The address a local client reaches a listener on: a wildcard bind (`0.0.0.0`, `[::]`) is
+/// reached on loopback of its family; any other address is itself.
+fn reachable(addr: std::net::SocketAddr) -> std::net::SocketAddr {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => (Ipv4Addr::LOCALHOST, addr.port()).into(),
+        IpAddr::V6(ip) if ip.is_unspecified() => (Ipv6Addr::LOCALHOST, addr.port()).into(),
+        _ => addr,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::shell_quoted;
+
+    #[test]
+    fn a_wildcard_listener_is_reached_on_loopback() {
+        let at = |s: &str| super::reachable(s.parse().unwrap()).to_string();
+        assert_eq!(at("0.0.0.0:4599"), "127.0.0.1:4599");
+        assert_eq!(at("[::]:4599"), "[::1]:4599");
+        assert_eq!(at("10.1.2.3:80"), "10.1.2.3:80");
+    }
 
     #[test]
     fn hints_quote_paths_a_shell_would_split() {
