@@ -32,7 +32,7 @@ cloudtrail_bucket "$AWS" "$E" bench-bucket "$D"
   --enable-log-file-validation >/dev/null
 "$AWS" --endpoint-url "$E" cloudtrail start-logging --name bench-trail
 kill "$server"; wait "$server" 2>/dev/null || true; server=""
-"$B" bench populate --data-dir "$D/data" --events "${EVENTS:-100000}" >/dev/null
+"$B" bench populate --allow-existing-events --data-dir "$D/data" --events "${EVENTS:-100000}" >/dev/null
 "$B" flush --data-dir "$D/data" --max-events-per-file "${PER_FILE:-100}" >/dev/null
 start
 

@@ -120,7 +120,7 @@ fn refuse_foreign_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     });
     if let Some(entry) = foreign {
         anyhow::bail!(
-            "--data-dir {} is not a Cairn data dir: it holds no cairn.db but other files ({}, …);              give a new or empty directory, or an existing data dir. Nothing was changed",
+            "--data-dir {} is not a Cairn data dir: it holds no cairn.db but other files ({}, …); give a new or empty directory, or an existing data dir. Nothing was changed",
             dir.display(),
             entry.file_name().to_string_lossy()
         );

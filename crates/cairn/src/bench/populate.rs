@@ -68,6 +68,10 @@ pub struct PopulateArgs {
     /// Region.
     #[arg(long, default_value = "us-east-1")]
     region: String,
+    /// Add to a store that already records events (a benchmark's own trail and bucket).
+    /// Without it such a store is refused: synthetic events would pass for its history.
+    #[arg(long)]
+    allow_existing_events: bool,
 }
 
 /// A cheap deterministic mixer (splitmix64) so runs are reproducible.
@@ -145,6 +149,13 @@ pub fn run(args: PopulateArgs) -> anyhow::Result<()> {
     if store.read_blocking(move |c| cairn_store::events::exists(c, &first))? {
         anyhow::bail!(
             "{} already holds `cairn bench populate`'s events: populate a fresh data dir",
+            args.data_dir.display()
+        );
+    }
+    let recorded = store.read_blocking(cairn_store::events::count)?;
+    if recorded > 0 && !args.allow_existing_events {
+        anyhow::bail!(
+            "{} already records {recorded} events: synthetic events added to it would pass for its audit history. Populate a fresh data dir, or pass --allow-existing-events for a benchmark's own data dir",
             args.data_dir.display()
         );
     }

@@ -661,15 +661,32 @@ fn env_refuses_keys_other_than_the_data_dirs_file() {
 
 /// `cairn bench populate` never writes synthetic events beside a running server, nor twice
 /// into one store; `cairn env` writes no credentials into a dir that is not Cairn's.
-#[test]
-fn populate_and_env_leave_stores_and_dirs_that_are_not_theirs_alone() {
-    let server = Server::start();
-    let out = cairn()
-        .args(["bench", "populate", "--events", "10", "--data-dir"])
-        .arg(server.data_dir())
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "populate beside a server");
+#[tokio::test]
+async fn populate_and_env_leave_stores_and_dirs_that_are_not_theirs_alone() {
+    let mut server = Server::start();
+    let (status, _) = server.ct("ListTrails", json!({})).await;
+    assert_eq!(status, 200, "a real event in its history");
+    let data_dir = server.data_dir();
+    let into_server = |extra: &[&str]| {
+        cairn()
+            .args(["bench", "populate", "--events", "10"])
+            .args(extra)
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .output()
+            .unwrap()
+    };
+    assert!(
+        !into_server(&[]).status.success(),
+        "populate beside a server"
+    );
+    // Stopped, its store still records real events: refused unless asked for.
+    server.kill9();
+    let out = into_server(&[]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("would pass for its audit history"), "{err}");
+    assert!(into_server(&["--allow-existing-events"]).status.success());
     let fresh = tempfile::tempdir().unwrap();
     let populate = || {
         cairn()
