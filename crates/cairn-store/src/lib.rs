@@ -171,6 +171,21 @@ pub fn schema_version_of(path: &Path) -> StoreResult<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
 }
 
+/// Refuses, without changing a byte of it, an existing file at `path` that a store must not
+/// open: another program's SQLite file, a newer schema, events outside the chain. Opening
+/// read-write would first switch the file to WAL and touch its header.
+pub fn check_existing(path: &Path) -> StoreResult<()> {
+    if !path.is_file() {
+        return Ok(());
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    schema::check_before_upgrade(&conn)
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `path` and starts the writer thread.
     pub fn open(path: &Path) -> StoreResult<Self> {
@@ -179,6 +194,7 @@ impl Store {
 
     /// [`Store::open`] with options.
     pub fn open_with(path: &Path, options: StoreOptions) -> StoreResult<Self> {
+        check_existing(path)?;
         owner_only(path)?;
         let conn = Connection::open(path)?;
         schema::configure(&conn)?;

@@ -422,7 +422,7 @@ pub(crate) fn check_before_upgrade(conn: &Connection) -> StoreResult<()> {
         )?;
         if tables > 0 {
             return Err(crate::StoreError::Incompatible(
-                "the database holds tables but no Cairn schema version: it is another program's                  SQLite file, not a Cairn store. Refusing to change it: point --data-dir at a                  new or empty directory, or at a Cairn data dir"
+                "the database holds tables but no Cairn schema version: it is another program's SQLite file, not a Cairn store. Refusing to change it: point --data-dir at a new or empty directory, or at a Cairn data dir"
                     .to_owned(),
             ));
         }

@@ -107,8 +107,12 @@ const EARLY_ENTRIES: [&str; 8] = [
 /// not to be taken over (its mode set to 0700, Cairn's files written among someone else's),
 /// as a mistaken `--data-dir /tmp` or `$HOME` would be.
 fn refuse_foreign_dir(dir: &std::path::Path) -> anyhow::Result<()> {
-    if dir.join("cairn.db").exists() {
-        return Ok(());
+    let db = dir.join("cairn.db");
+    if db.exists() {
+        // Not Cairn's store (another program's SQLite file, a newer schema): refused before
+        // the directory's mode or anything in it changes.
+        return cairn_store::check_existing(&db)
+            .with_context(|| format!("opening the store {}", db.display()));
     }
     let entries = std::fs::read_dir(dir)
         .with_context(|| format!("reading the data dir {}", dir.display()))?;

@@ -385,6 +385,37 @@ fn a_server_stopped_by_sigterm_exits_cleanly_and_logs_no_error() {
     );
 }
 
+/// Another program's SQLite file named `cairn.db` is refused without a byte of it, or of its
+/// directory, changing (no WAL switch, no lock file, no chmod).
+#[test]
+fn a_foreign_sqlite_file_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let db = dir.path().join("cairn.db");
+    {
+        let conn = cairn_store::Connection::open(&db).unwrap();
+        conn.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine');")
+            .unwrap();
+    }
+    let before = std::fs::read(&db).unwrap();
+    let out = cairn()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("another program's SQLite file"), "{err}");
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the file changed");
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["cairn.db"]);
+    let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o755);
+}
+
 /// A request in flight holds a graceful stop (for a bounded time); a second SIGTERM ends the
 /// server at once, and the store it leaves opens and verifies as after any crash.
 #[test]
