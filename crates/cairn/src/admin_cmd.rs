@@ -466,6 +466,7 @@ pub fn env(args: EnvArgs) -> anyhow::Result<()> {
             args.data_dir.display()
         );
     }
+    crate::admin_store::readable(&args.data_dir)?;
     // A dir a server has started on holds its store or its lock (a server starting beside
     // this command makes them within moments); any other dir is not Cairn's, and no
     // credentials are written into it.

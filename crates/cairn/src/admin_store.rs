@@ -16,6 +16,22 @@ pub fn open_existing(data_dir: &Path) -> anyhow::Result<Store> {
     Store::open_current(&db).with_context(|| format!("opening the store {}", db.display()))
 }
 
+/// Refuses a data dir this user may not read (a server's, run as another user), saying so:
+/// without this check it would look like a dir without a store.
+pub fn readable(data_dir: &Path) -> anyhow::Result<()> {
+    let denied = |e: &std::io::Error| e.kind() == std::io::ErrorKind::PermissionDenied;
+    let probe = std::fs::read_dir(data_dir)
+        .map(|_| ())
+        .and_then(|()| std::fs::metadata(data_dir.join("cairn.db")).map(|_| ()));
+    match probe {
+        Err(e) if denied(&e) => bail!(
+            "{}: permission denied: this user may not read the data dir (it belongs to another user?); run the command as the user that runs `cairn serve` on it",
+            data_dir.display()
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// Refuses a path that is not a Cairn data dir (missing, not a directory, or without
 /// `cairn.db`), before anything is written into it.
 pub fn require_data_dir(data_dir: &Path) -> anyhow::Result<()> {
@@ -33,6 +49,7 @@ pub fn require_data_dir(data_dir: &Path) -> anyhow::Result<()> {
             data_dir.display()
         );
     }
+    readable(data_dir)?;
     if !db.is_file() {
         bail!(
             "{} is not a Cairn data dir (it has no cairn.db); start `cairn serve --data-dir {}` first, or check the path",

@@ -22,6 +22,10 @@ pub struct VerifyStoreArgs {
 /// Runs the check and prints its findings.
 pub fn run(args: VerifyStoreArgs) -> ExitCode {
     let db = args.data_dir.join("cairn.db");
+    if let Err(e) = crate::admin_store::readable(&args.data_dir) {
+        eprintln!("cairn: {e}");
+        return ExitCode::from(2);
+    }
     if !args.data_dir.is_dir() || !db.is_file() {
         eprintln!(
             "cairn: {} is not a Cairn data dir (no cairn.db)",
