@@ -52,6 +52,19 @@ pub struct History {
     pub calls: Vec<Call>,
     /// Validation as DescribeTrails reports it now (when the trail exists).
     pub validation_now: Option<bool>,
+    /// Other trails that CreateTrail or UpdateTrail pointed at this trail's bucket and
+    /// prefix without log file validation (deleted ones too, which DescribeTrails no longer
+    /// shows): their files are listed by no digest.
+    pub unvalidated_sharers: Vec<String>,
+}
+
+/// Whether a CreateTrail or UpdateTrail of another trail (`params`) delivers to `place`
+/// (bucket, prefix) without turning log file validation on.
+fn shares_unvalidated(params: &Value, place: (&str, Option<&str>)) -> bool {
+    let prefix = |p: Option<&str>| p.filter(|p| !p.is_empty()).map(str::to_owned);
+    params["s3BucketName"].as_str() == Some(place.0)
+        && prefix(params["s3KeyPrefix"].as_str()) == prefix(place.1)
+        && params["enableLogFileValidation"].as_bool() != Some(true)
 }
 
 /// Whether `params` (a call's requestParameters) names this trail.
@@ -73,8 +86,10 @@ pub async fn lookup(
     from: i64,
     to: i64,
     validation_now: Option<bool>,
+    place: (&str, Option<&str>),
 ) -> Result<History, String> {
     let mut calls = Vec::new();
+    let mut unvalidated_sharers: Vec<String> = Vec::new();
     for name in NAMES {
         let mut token: Option<String> = None;
         loop {
@@ -99,9 +114,18 @@ pub async fn lookup(
                     continue;
                 };
                 let region = record["awsRegion"].as_str().unwrap_or_default();
-                if record.get("errorCode").is_some_and(|c| !c.is_null())
-                    || !names_trail(&record["requestParameters"], region, arn)
-                {
+                if record.get("errorCode").is_some_and(|c| !c.is_null()) {
+                    continue;
+                }
+                let params = &record["requestParameters"];
+                if !names_trail(params, region, arn) {
+                    if matches!(name, "CreateTrail" | "UpdateTrail")
+                        && shares_unvalidated(params, place)
+                        && let Some(other) = params["name"].as_str()
+                        && !unvalidated_sharers.iter().any(|o| o == other)
+                    {
+                        unvalidated_sharers.push(other.to_owned());
+                    }
                     continue;
                 }
                 let Some(time) = record["eventTime"].as_str().and_then(parse_digest_time) else {
@@ -128,6 +152,7 @@ pub async fn lookup(
     Ok(History {
         calls,
         validation_now,
+        unvalidated_sharers,
     })
 }
 
@@ -258,6 +283,7 @@ mod tests {
                 call(80, "DeleteTrail", None),
             ],
             validation_now: None,
+            unvalidated_sharers: Vec::new(),
         };
         // Validation came back on somewhere in second 60.
         assert_eq!(h.validation_off(), [(40, 61)]);
@@ -270,6 +296,7 @@ mod tests {
         let unknown = History {
             calls: vec![call(5, "StopLogging", None)],
             validation_now: Some(false),
+            unvalidated_sharers: Vec::new(),
         };
         assert!(unknown.stops_owing_digests(0, 10).is_empty());
         assert_eq!(unknown.validation_off(), [(i64::MIN, i64::MAX)]);

@@ -483,7 +483,8 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
             .iter()
             .find(|t| t["TrailARN"] == args.trail_arn.as_str())
             .and_then(|t| t["LogFileValidationEnabled"].as_bool());
-        match history::lookup(&home_ct, &arn, list_from, window_end, validation_now).await {
+        let place = (layout.bucket.as_str(), layout.prefix.as_deref());
+        match history::lookup(&home_ct, &arn, list_from, window_end, validation_now, place).await {
             Ok(h) => {
                 let now = chrono::Utc::now().timestamp();
                 let (missing, stops) =
@@ -492,6 +493,22 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
                 context.off = h.validation_off();
                 context.final_missing = stops;
                 unlisted = checks::unlisted_logs(&context, &listing, &mut fetched).await?;
+                // As for a trail sharing the place now without validation (DescribeTrails),
+                // for one that did (a deleted one): its files are listed by no digest.
+                if let Some(other) = h.unvalidated_sharers.first()
+                    && !unlisted.0.is_empty()
+                {
+                    unlisted = (
+                        Vec::new(),
+                        Some(format!(
+                            "Log files that no digest lists were not looked for: trail {other} \
+                             also delivered to s3://{}/{} without log file validation (event \
+                             history)",
+                            layout.bucket,
+                            layout.log_dir()
+                        )),
+                    );
+                }
             }
             // Not a finding about the files, but the user must know what was not checked.
             Err(e) => out.problem(format!(
