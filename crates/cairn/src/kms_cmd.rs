@@ -144,8 +144,13 @@ pub fn resolve_master_key(
 /// Checks, before the data dir is created, that the master key `serve` was given (flag file
 /// or `CAIRN_KMS_MASTER_KEY`) can be read; the default file beside the data dir is checked
 /// later, with the data dir.
-pub fn precheck_master_key(flag: Option<&Path>) -> anyhow::Result<()> {
+pub fn precheck_master_key(flag: Option<&Path>, data_dir: &Path) -> anyhow::Result<()> {
     if let Some(path) = flag {
+        // Where it lies is checked first: a key inside an existing data dir is refused for
+        // that, before anything else looks at the directory.
+        if data_dir.is_dir() {
+            refuse_inside(path, data_dir)?;
+        }
         MasterKey::load(path)
             .map_err(crypto_error)
             .with_context(|| format!("loading the KMS master key {}", path.display()))?;

@@ -308,7 +308,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     // so a start that fails (a bad key file, a port in use) leaves no half-made data dir
     // with fresh secrets behind.
     credentials::from_env()?;
-    crate::kms_cmd::precheck_master_key(config.kms_master_key_file.as_deref())?;
+    crate::kms_cmd::precheck_master_key(config.kms_master_key_file.as_deref(), &config.data_dir)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
