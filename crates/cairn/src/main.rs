@@ -41,9 +41,17 @@ struct Cli {
     command: Command,
 }
 
+/// The variables `serve` reads besides its flags' own (`[env: …]` above).
+const SERVE_ENV: &str = "Environment:
+  CAIRN_LOG                      log filter: error, warn, info (default), debug, trace, or per target (cairn::access=info)
+  CAIRN_ROOT_ACCESS_KEY_ID       the root user's access key id (with CAIRN_ROOT_SECRET_ACCESS_KEY; else generated)
+  CAIRN_ROOT_SECRET_ACCESS_KEY   the root user's secret key
+  CAIRN_KMS_MASTER_KEY           the KMS master key, 64 hex digits (or --kms-master-key-file)";
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve the AWS APIs (CloudTrail, S3, SNS, …) on one listener.
+    #[command(after_help = SERVE_ENV)]
     Serve(config::ServeArgs),
     /// Print `export AWS_…` lines for the root credentials of a data dir.
     Env(admin_cmd::EnvArgs),

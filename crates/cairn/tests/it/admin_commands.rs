@@ -89,6 +89,17 @@ fn help_says_what_cairn_is_and_lists_the_commands() {
             "{sub} missing from {help}"
         );
     }
+    // `serve --help` names the variables it reads that no flag carries.
+    let out = cairn().args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for var in [
+        "CAIRN_LOG ",
+        "CAIRN_ROOT_ACCESS_KEY_ID",
+        "CAIRN_ROOT_SECRET_ACCESS_KEY",
+        "CAIRN_KMS_MASTER_KEY ",
+    ] {
+        assert!(help.contains(var), "{var} missing from {help}");
+    }
     let out = cairn()
         .args(["events", "--category", "Bogus", "--data-dir", "."])
         .output()
