@@ -11,6 +11,7 @@ mod console_notices;
 mod console_sessions;
 mod console_wizard;
 mod console_wizard_checks;
+mod data_dir_guards;
 mod delivery_lock;
 mod delivery_notify;
 mod delivery_trails;
