@@ -20,6 +20,7 @@ mod extra;
 mod fetch;
 mod history;
 mod layout;
+mod moved;
 mod order;
 mod profile;
 mod report;
@@ -470,7 +471,16 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         trails: &facts.trails,
     };
     let mut unlisted = checks::unlisted_logs(&context, &listing, &mut fetched).await?;
-    if has_gap || stop_unexplained || !unlisted.0.is_empty() {
+    let mut moved = moved::unlisted_in_old_buckets(
+        &context,
+        &steps,
+        &listings,
+        &facts.trails,
+        list_from,
+        &mut fetched,
+    )
+    .await?;
+    if has_gap || stop_unexplained || !unlisted.0.is_empty() || !moved.0.is_empty() {
         let home_ct = CloudTrail {
             endpoint: given_endpoint
                 .clone()
@@ -493,6 +503,17 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
                 context.off = h.validation_off();
                 context.final_missing = stops;
                 unlisted = checks::unlisted_logs(&context, &listing, &mut fetched).await?;
+                if !moved.0.is_empty() {
+                    moved = moved::unlisted_in_old_buckets(
+                        &context,
+                        &steps,
+                        &listings,
+                        &facts.trails,
+                        list_from,
+                        &mut fetched,
+                    )
+                    .await?;
+                }
                 // As for a trail sharing the place now without validation (DescribeTrails),
                 // for one that did (a deleted one): its files are listed by no digest.
                 if let Some(other) = h.unvalidated_sharers.first()
@@ -521,17 +542,19 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
     }
     let (unlisted, notice) = unlisted;
     findings.extend(unlisted);
+    findings.extend(moved.0);
     for f in &findings {
         summary.digests_invalid += f.digests;
         summary.logs_invalid += f.logs;
         out.problem(f.line.clone())?;
     }
-    if let Some(n) = &notice {
+    for n in notice.iter().chain(&moved.1) {
         out.problem(n.clone())?;
     }
 
     let failed = summary.digests_invalid > 0 || summary.logs_invalid > 0;
     if args.json {
+        let notice = notice.or_else(|| moved.1.first().cloned());
         let report = json_report(&args.trail_arn, &summary, &gaps, &out.problems, notice);
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

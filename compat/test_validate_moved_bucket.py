@@ -1,0 +1,38 @@
+"""A trail moved to another bucket (UpdateTrail S3BucketName): its digest chain reaches back
+into the old bucket (`previousDigestS3Bucket`), and a file forged there, in the span the old
+bucket's digests cover, is reported like one in the current bucket (an outside tester found
+it was not looked for)."""
+
+import gzip
+
+from conftest import cloudtrail_policy
+from test_validate_history import clocked, digests  # noqa: F401 (a fixture)
+from test_validate_logs import HOUR, cairn_validate, flush, make_trail
+
+
+def test_a_file_forged_in_the_old_bucket_is_reported(clocked):
+    server, clock = clocked
+    c0 = clock.now
+    ct, s3, old, arn = make_trail(server, "mover")
+    ct.describe_trails()
+    flush(server, c0 + HOUR)
+    ct.describe_trails()
+    flush(server, c0 + 2 * HOUR)
+    s3.create_bucket(Bucket="mover-new")
+    s3.put_bucket_policy(Bucket="mover-new", Policy=cloudtrail_policy("mover-new"))
+    ct.update_trail(Name="mover", S3BucketName="mover-new")
+    ct.describe_trails()
+    flush(server, c0 + 3 * HOUR)
+    window = (c0 - 60, c0 + 3 * HOUR + 60)
+    clean = cairn_validate(server, arn, *window, "--verbose")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "s3://" + old + "/" in clean.stdout, "the chain reaches the old bucket: " + clean.stdout
+
+    real = digests(s3, old)[0][1]["logFiles"][0]["s3Object"]
+    forged = real[:-len("XXXXXXXXXXXXXXXX.json.gz")] + "OLDBUCKETforged1.json.gz"
+    s3.put_object(Bucket=old, Key=forged, Body=gzip.compress(b'{"Records":[]}'))
+    ours = cairn_validate(server, arn, *window)
+    assert ours.returncode == 1, ours.stdout + ours.stderr
+    assert f"Log file\ts3://{old}/{forged}\tINVALID: not listed in any digest" in ours.stderr, ours.stderr
+    s3.delete_object(Bucket=old, Key=forged)
+    ct.delete_trail(Name="mover")
