@@ -4,6 +4,7 @@ bucket's digests cover, is reported like one in the current bucket (an outside t
 it was not looked for)."""
 
 import gzip
+import time
 
 from conftest import cloudtrail_policy
 from test_validate_history import clocked, digests  # noqa: F401 (a fixture)
@@ -35,4 +36,15 @@ def test_a_file_forged_in_the_old_bucket_is_reported(clocked):
     assert ours.returncode == 1, ours.stdout + ours.stderr
     assert f"Log file\ts3://{old}/{forged}\tINVALID: not listed in any digest" in ours.stderr, ours.stderr
     s3.delete_object(Bucket=old, Key=forged)
+    # One named after the move, when only the new bucket's digests run: the chain's span
+    # covers it, and nothing may be delivered to the old bucket then.
+    stamp = time.strftime("%Y%m%dT%H%MZ", time.gmtime(c0 + 2 * HOUR + 30 * 60))
+    day = time.strftime("%Y/%m/%d", time.gmtime(c0 + 2 * HOUR + 30 * 60))
+    late = f"AWSLogs/123456789012/CloudTrail/us-east-1/{day}/123456789012_CloudTrail_us-east-1_{stamp}_OLDBUCKETforged2.json.gz"
+    s3.put_object(Bucket=old, Key=late, Body=gzip.compress(b'{"Records":[]}'))
+    ours = cairn_validate(server, arn, *window)
+    assert ours.returncode == 1, ours.stdout + ours.stderr
+    assert f"Log file\ts3://{old}/{late}\tINVALID: not listed in any digest" in ours.stderr, ours.stderr
+    s3.delete_object(Bucket=old, Key=late)
+    assert cairn_validate(server, arn, *window).returncode == 0
     ct.delete_trail(Name="mover")

@@ -13,16 +13,6 @@ use super::fetch::Fetched;
 use super::layout::{Layout, day, is_backfill};
 use super::traverse::Step;
 
-/// The bucket a step's digest is in.
-fn bucket_of(step: &Step) -> Option<&str> {
-    match step {
-        Step::Valid { bucket, .. }
-        | Step::Missing { bucket, .. }
-        | Step::Invalid { bucket, .. } => Some(bucket),
-        Step::Gap { .. } => None,
-    }
-}
-
 /// Unlisted log files in every bucket the walk visited besides the current one (`listings`:
 /// bucket → this trail's digest keys there), and the notices of checks that were skipped.
 pub async fn unlisted_in_old_buckets(
@@ -61,11 +51,6 @@ pub async fn unlisted_in_old_buckets(
             .filter(|k| !old.is_own_digest(k) && old.is_any_digest(k) && !is_backfill(k))
             .cloned()
             .collect();
-        let here: Vec<Step> = steps
-            .iter()
-            .filter(|s| bucket_of(s) == Some(b.as_str()))
-            .cloned()
-            .collect();
         let log_keys =
             checks::list_logs(&cx.fetcher.s3, &old, list_from - 60, cx.window_end + 7200).await?;
         let context = Context {
@@ -83,8 +68,11 @@ pub async fn unlisted_in_old_buckets(
             final_missing: Vec::new(),
             sealed_at: None,
         };
+        // The whole chain: digests in the new bucket list files delivered to the old one
+        // before the move, and its span runs on past the move, when nothing more can be
+        // delivered here (a later file is first noted as not yet listed, then reported).
         let listing = Listing {
-            steps: &here,
+            steps,
             later: None,
             log_keys: &log_keys,
             others: &others,
