@@ -467,6 +467,10 @@ pub fn env(args: EnvArgs) -> anyhow::Result<()> {
         );
     }
     crate::admin_store::readable(&args.data_dir)?;
+    // Another program's SQLite file named cairn.db: no credentials are written beside it.
+    let db = args.data_dir.join("cairn.db");
+    cairn_store::check_existing(&db)
+        .with_context(|| format!("opening the store {}", db.display()))?;
     // A dir a server has started on holds its store or its lock (a server starting beside
     // this command makes them within moments); any other dir is not Cairn's, and no
     // credentials are written into it.

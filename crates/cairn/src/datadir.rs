@@ -49,6 +49,9 @@ pub enum LockError {
     Missing(String),
     /// The path is not a directory.
     NotADirectory(String),
+    /// The data dir's `cairn.db` is not a store Cairn may open (another program's SQLite
+    /// file, a newer schema): no lock file is made beside it.
+    NotCairns(String),
     /// The lock file could not be opened or locked.
     Io {
         /// The lock file.
@@ -64,6 +67,7 @@ impl std::fmt::Display for LockError {
             Self::Held(message) => f.write_str(message),
             Self::Missing(dir) => write!(f, "data dir {dir} does not exist"),
             Self::NotADirectory(dir) => write!(f, "data dir {dir} is not a directory"),
+            Self::NotCairns(message) => f.write_str(message),
             Self::Io { dir, source } => {
                 write!(
                     f,
@@ -99,6 +103,13 @@ pub fn lock(data_dir: &Path, who: Holder) -> Result<DataDirLock, LockError> {
     }
     if !data_dir.is_dir() {
         return Err(LockError::NotADirectory(dir));
+    }
+    let db = data_dir.join("cairn.db");
+    if let Err(e) = cairn_store::check_existing(&db) {
+        return Err(LockError::NotCairns(format!(
+            "opening the store {}: {e}",
+            db.display()
+        )));
     }
     let path = data_dir.join(LOCK_FILE);
     let io = |source| LockError::Io {

@@ -62,14 +62,27 @@ fn a_foreign_sqlite_file_is_refused_untouched() {
             .unwrap();
     }
     let before = std::fs::read(&db).unwrap();
-    let out = cairn()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("another program's SQLite file"), "{err}");
+    for args in [
+        &["serve", "--listen", "127.0.0.1:0"][..],
+        &["env"],
+        &["flush"],
+        &["bench", "populate", "--events", "10"],
+    ] {
+        let out = cairn()
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .env_remove("CAIRN_ROOT_ACCESS_KEY_ID")
+            .env_remove("CAIRN_ROOT_SECRET_ACCESS_KEY")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("another program's SQLite file"),
+            "{args:?}: {err}"
+        );
+    }
     assert_eq!(std::fs::read(&db).unwrap(), before, "the file changed");
     let names: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
