@@ -471,15 +471,15 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         trails: &facts.trails,
     };
     let mut unlisted = checks::unlisted_logs(&context, &listing, &mut fetched).await?;
-    let mut moved = moved::unlisted_in_old_buckets(
-        &context,
-        &steps,
-        &listings,
-        &facts.trails,
+    let walked = moved::Walked {
+        steps: &steps,
+        listings: &listings,
+        trails: &facts.trails,
         list_from,
-        &mut fetched,
-    )
-    .await?;
+    };
+    let mut moved = walked
+        .unlisted_in_old_buckets(&context, &mut fetched)
+        .await?;
     if has_gap || stop_unexplained || !unlisted.0.is_empty() || !moved.0.is_empty() {
         let home_ct = CloudTrail {
             endpoint: given_endpoint
@@ -504,15 +504,9 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
                 context.final_missing = stops;
                 unlisted = checks::unlisted_logs(&context, &listing, &mut fetched).await?;
                 if !moved.0.is_empty() {
-                    moved = moved::unlisted_in_old_buckets(
-                        &context,
-                        &steps,
-                        &listings,
-                        &facts.trails,
-                        list_from,
-                        &mut fetched,
-                    )
-                    .await?;
+                    moved = walked
+                        .unlisted_in_old_buckets(&context, &mut fetched)
+                        .await?;
                 }
                 // As for a trail sharing the place now without validation (DescribeTrails),
                 // for one that did (a deleted one): its files are listed by no digest.
