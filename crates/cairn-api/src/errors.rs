@@ -293,19 +293,30 @@ pub fn json_error_keyed(err: &WireError, request_id: &str, message_key: &str) ->
 /// stored description, become U+FFFD, so every response stays parseable; a carriage return
 /// is written `&#13;` so parsers do not fold it into a line feed.
 pub fn xml_escape(text: &str) -> String {
-    let escaped = quick_xml::escape::escape(text);
-    if escaped.chars().all(carried) {
-        return escaped.into_owned();
+    rewrite_uncarried(&quick_xml::escape::escape(text), |_, out| {
+        out.push('\u{FFFD}')
+    })
+    .into_owned()
+}
+
+/// `xml` with each carriage return written `&#13;` and each character XML 1.0 cannot carry
+/// written by `forbidden`; borrowed when there is none.
+fn rewrite_uncarried(
+    xml: &str,
+    forbidden: impl Fn(char, &mut String),
+) -> std::borrow::Cow<'_, str> {
+    if xml.chars().all(carried) {
+        return std::borrow::Cow::Borrowed(xml);
     }
-    let mut out = String::with_capacity(escaped.len() + 8);
-    for c in escaped.chars() {
+    let mut out = String::with_capacity(xml.len() + 8);
+    for c in xml.chars() {
         match c {
             '\r' => out.push_str("&#13;"),
             c if carried(c) => out.push(c),
-            _ => out.push('\u{FFFD}'),
+            c => forbidden(c, &mut out),
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// Whether XML 1.0 carries `c` as it is (a carriage return is carried but folded, so it is
@@ -327,18 +338,7 @@ pub fn xml_forbids(text: &str) -> bool {
 /// a carriage return `&#13;`. S3's documents are serialised by `s3s`, which escapes only
 /// markup characters, so every S3 XML response goes through this one function.
 pub fn xml_chars(xml: &str) -> std::borrow::Cow<'_, str> {
-    if xml.chars().all(carried) {
-        return std::borrow::Cow::Borrowed(xml);
-    }
-    let mut out = String::with_capacity(xml.len() + 8);
-    for c in xml.chars() {
-        match c {
-            '\r' => out.push_str("&#13;"),
-            c if carried(c) => out.push(c),
-            c => out.push_str(&format!("&#x{:x};", c as u32)),
-        }
-    }
-    std::borrow::Cow::Owned(out)
+    rewrite_uncarried(xml, |c, out| out.push_str(&format!("&#x{:x};", c as u32)))
 }
 
 /// Renders an S3 XML error (HEAD responses carry no body).

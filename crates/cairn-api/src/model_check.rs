@@ -349,13 +349,14 @@ fn query_items(name: &str, params: &Params) -> Vec<String> {
 
 fn query_violations(name: &str, rule: &Rule, params: &Params, out: &mut Vec<String>) {
     if rule.t == "list" {
-        if rule.max.is_some() {
+        // Only a list too long: an absent Query list is no items, not a list too short.
+        if let Some(max) = rule.max {
             let items = query_items(name, params);
-            let texts: Vec<String> = items
-                .iter()
-                .filter_map(|n| params.get(&format!("{name}.member.{n}")).map(str::to_owned))
-                .collect();
-            if rule.max.is_some_and(|max| items.len() as i64 > max) {
+            if items.len() as i64 > max {
+                let texts: Vec<String> = items
+                    .iter()
+                    .filter_map(|n| params.get(&format!("{name}.member.{n}")).map(str::to_owned))
+                    .collect();
                 list_length(name, rule, items.len(), &texts, out);
             }
         }
