@@ -235,11 +235,10 @@ impl Delivery {
         let mut out = LogsOutcome::default();
         let all = self.store.read(trails::all).await?;
         let now_ms = (now * 1000.0).floor() as i64;
-        for trail in &all {
-            let arn = trail.arn();
-            let closing = self.store.read(move |c| cursors::closing(c, &arn)).await?;
-            for c in closing {
-                self.closing_lane(trail, &c, now_ms, &mut out).await?;
+        let closing = self.store.read(cursors::all_closing).await?;
+        for (arn, c) in &closing {
+            if let Some(trail) = all.iter().find(|t| t.arn() == *arn) {
+                self.closing_lane(trail, c, now_ms, &mut out).await?;
             }
         }
         for trail in all

@@ -78,17 +78,30 @@ pub fn add_closing(conn: &Connection, trail_arn: &str, c: &Closing) -> StoreResu
 
 /// The trail's closing groups, by group ARN and end.
 pub fn closing(conn: &Connection, trail_arn: &str) -> StoreResult<Vec<Closing>> {
+    Ok(all_closing(conn)?
+        .into_iter()
+        .filter(|(t, _)| t == trail_arn)
+        .map(|(_, c)| c)
+        .collect())
+}
+
+/// Every trail's closing groups, as (trail ARN, closing), by trail, group ARN and end: one
+/// read for a delivery step, which usually finds none.
+pub fn all_closing(conn: &Connection) -> StoreResult<Vec<(String, Closing)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT group_arn, role_arn, seq, end_seq FROM trail_log_closing WHERE trail_arn = ?1
-         ORDER BY group_arn, end_seq",
+        "SELECT trail_arn, group_arn, role_arn, seq, end_seq FROM trail_log_closing
+         ORDER BY trail_arn, group_arn, end_seq",
     )?;
-    let rows = stmt.query_map([trail_arn], |r| {
-        Ok(Closing {
-            group_arn: r.get(0)?,
-            role_arn: r.get(1)?,
-            seq: r.get(2)?,
-            end_seq: r.get(3)?,
-        })
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get(0)?,
+            Closing {
+                group_arn: r.get(1)?,
+                role_arn: r.get(2)?,
+                seq: r.get(3)?,
+                end_seq: r.get(4)?,
+            },
+        ))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
