@@ -125,8 +125,10 @@ def test_lake_operations_are_authorized_on_the_stores_they_name(cairn):
     store_id = EDS.rsplit("/", 1)[1]
     assert error(lambda: ct.get_event_data_store(EventDataStore=EDS)) == "UnsupportedOperationException"
     assert error(lambda: ct.get_event_data_store(EventDataStore=store_id)) == "UnsupportedOperationException"
+    # A statement's identifiers are read in lower case, as Trino reads them (AWS's ids are
+    # lower-case UUIDs; this is the guide's mixed-case example id).
     assert error(lambda: ct.start_query(
-        QueryStatement=f"SELECT eventName FROM {store_id} LIMIT 5")) == "UnsupportedOperationException"
+        QueryStatement=f'SELECT eventName FROM "{store_id}" LIMIT 5')) == "AccessDeniedException"
     assert error(lambda: ct.start_query(
         QueryStatement="SELECT eventName FROM other-store-id")) == "AccessDeniedException"
     assert error(lambda: ct.get_event_data_store(
@@ -142,6 +144,57 @@ def test_lake_operations_are_authorized_on_the_stores_they_name(cairn):
                if r["userIdentity"].get("userName") == "lake-user"]
     assert [r["errorCode"] for r in deleted] == ["AccessDenied"]
     assert "eventdatastore/EXAMPLE-" in deleted[0]["errorMessage"]
+
+
+STORE_A = "5e2676f8-9fce-46ef-8142-3e36a94e6691"
+STORE_B = "0b6cd4a1-2f3e-4c5d-8e9f-a0b1c2d3e4f5"
+
+
+def store_arn(store):
+    return f"arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/{store}"
+
+
+def test_start_query_is_authorized_on_every_store_the_statement_reads(cairn):
+    """The stores a Lake statement reads come from its syntax tree, not the word after FROM:
+    a comma join, a comment, a quote or bracket against FROM, `TABLE b` or an upper-case id
+    still reads store B, and a word after FROM that is no table (UNNEST, IS DISTINCT FROM,
+    extract, trim, a string) names no store."""
+    only_a = lake_user(cairn, "lake-only-a", [
+        {"Effect": "Allow", "Action": "cloudtrail:StartQuery", "Resource": store_arn(STORE_A)}])
+    not_b = lake_user(cairn, "lake-not-b", [
+        {"Effect": "Allow", "Action": "cloudtrail:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "cloudtrail:StartQuery", "Resource": store_arn(STORE_B)}])
+    a, b = STORE_A, STORE_B
+    reads_b = [f"SELECT eventName FROM {b}", f"SELECT eventName FROM {a}, {b}",
+               f"SELECT eventName FROM {a},{b}", f"SELECT eventName FROM /* c */ {b}",
+               f"SELECT eventName FROM -- c\n{b}", f'SELECT eventName FROM"{b}"',
+               f"SELECT eventName FROM {b.upper()}", f"SELECT eventName FROM({b})",
+               f"SELECT x.eventName FROM {a} x JOIN({b}) y ON x.eventID = y.eventID",
+               f"SELECT eventName FROM {a} UNION ALL TABLE {b}",
+               f"SELECT * FROM (WITH {b} AS (SELECT 1) SELECT * FROM {b}) x, {b}"]
+    for client in (only_a, not_b):
+        for statement in reads_b:
+            assert error(lambda: client.start_query(QueryStatement=statement)) \
+                == "AccessDeniedException", statement
+    reads_a = [f"SELECT r.arn FROM {a} CROSS JOIN UNNEST(resources) AS t(r)",
+               f"SELECT eventName FROM {a} WHERE errorCode IS DISTINCT FROM 'AccessDenied'",
+               f"SELECT extract(hour FROM eventTime), count(*) FROM {a} GROUP BY 1",
+               f"SELECT trim(BOTH ' ' FROM eventName) FROM {a}",
+               f"SELECT eventName FROM {a} WHERE errorMessage LIKE '%denied from console%'",
+               f"WITH recent AS (SELECT * FROM {a}) SELECT eventName FROM recent"]
+    for statement in reads_a:
+        assert error(lambda: only_a.start_query(QueryStatement=statement)) \
+            == "UnsupportedOperationException", statement
+    # A statement that cannot be parsed is authorized on every store: only a caller allowed
+    # on all of them gets past the gate.
+    unparsed = "SELECT eventName FROM some-store-id"
+    assert error(lambda: only_a.start_query(QueryStatement=unparsed)) == "AccessDeniedException"
+    assert error(lambda: not_b.start_query(QueryStatement=unparsed)) == "UnsupportedOperationException"
+    recorded = [r for r in records(cairn, "StartQuery")
+                if r["userIdentity"].get("userName") == "lake-only-a"]
+    denied = [r for r in recorded if r.get("errorCode") == "AccessDenied"]
+    assert len(denied) == len(reads_b) + 1
+    assert all("UNNEST" not in r["errorMessage"] for r in denied)
 
 
 def test_tags_of_lake_resources_are_not_found_not_invalid(cairn):

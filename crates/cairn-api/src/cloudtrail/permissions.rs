@@ -9,6 +9,7 @@
 use cairn_core::authz::Permission;
 use cairn_core::error::ApiResult;
 use cairn_core::{CallContext, trails};
+use cairn_lake::{Reads, queried_stores};
 use cairn_store::Connection;
 use serde_json::Value;
 
@@ -80,21 +81,6 @@ fn lake_arn(ctx: &CallContext, kind: &str, id: &str) -> String {
     )
 }
 
-/// The event data stores a query statement reads: the names after `FROM` and `JOIN`.
-fn queried_stores(statement: &str) -> Vec<String> {
-    let words: Vec<&str> = statement.split_whitespace().collect();
-    words
-        .windows(2)
-        .filter(|w| w[0].eq_ignore_ascii_case("from") || w[0].eq_ignore_ascii_case("join"))
-        .map(|w| {
-            w[1].trim_matches(|c: char| !(c.is_ascii_alphanumeric() || "-:/_".contains(c)))
-                .to_owned()
-        })
-        // A subquery (`FROM (SELECT …`) names no store.
-        .filter(|id| !id.is_empty() && !id.eq_ignore_ascii_case("select"))
-        .collect()
-}
-
 /// The resources a CloudTrail Lake operation is authorized on (Service Authorization
 /// Reference: `eventdatastore*`, `channel*` or `dashboard*`), or `None` for an operation that
 /// is not Lake's or names none. A resource that does not exist yet is `<kind>/*` (its id is
@@ -128,11 +114,13 @@ fn lake_resources(ctx: &CallContext, op: &str, body: &Value) -> Option<Vec<Strin
         }
         "GenerateQuery" => many("eventdatastore", "EventDataStores"),
         "StartImport" => many("eventdatastore", "Destinations"),
-        "StartQuery" => text(body, "QueryStatement").map(|q| {
-            queried_stores(q)
+        // Every store the statement reads; one it cannot parse is authorized on every store.
+        "StartQuery" => text(body, "QueryStatement").map(|q| match queried_stores(q) {
+            Reads::Stores(ids) => ids
                 .iter()
                 .map(|id| lake_arn(ctx, "eventdatastore", id))
-                .collect()
+                .collect(),
+            Reads::Unparsed => vec![lake_arn(ctx, "eventdatastore", "*")],
         }),
         _ if op.contains("EventDataStore")
             || op.contains("Federation")

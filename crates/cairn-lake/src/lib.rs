@@ -1,0 +1,128 @@
+//! CloudTrail Lake's SQL, as far as Cairn reads it today: which event data stores a
+//! `StartQuery` statement reads, so that the call is authorized on every one of them.
+//!
+//! Lake's statements are Trino SELECTs whose tables are event data store ids written bare, for
+//! example `FROM 5e2676f8-9fce-46ef-8142-3e36a94e6691` (CloudTrail user guide). No SQL parser
+//! takes a bare id with hyphens that may start with a digit, so ids of that shape are quoted
+//! first (the "pre-lex" step of the implementer's spec, §4.6 rule 1). The statement is then
+//! parsed by `sqlparser`, and every table it reads is collected from the syntax tree: comma
+//! joins, joins, subqueries, set operations and `TABLE t` alike. Names that a `WITH` clause
+//! defines are not stores, unless they have a store id's shape: a `WITH` named after a store
+//! must not hide a read of that store elsewhere in the statement, so such a name is always
+//! authorized as the store. Trino folds identifiers to lower case, so store ids are compared
+//! in lower case.
+
+use std::collections::BTreeSet;
+use std::ops::ControlFlow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use sqlparser::ast::{ObjectName, Query, SetExpr, Statement, Visit, Visitor};
+use sqlparser::dialect::GenericDialect;
+use sqlparser::parser::Parser;
+
+/// A bare event data store id: five groups of letters and digits joined by hyphens, in the
+/// shape of a UUID, with any double quotes already around it (so a quoted id stays one id).
+static BARE_ID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#""?\b([0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12})\b"?"#,
+    )
+    .expect("the id pattern is valid")
+});
+
+/// A whole name in a store id's shape.
+static STORE_ID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$")
+        .expect("the id pattern is valid")
+});
+
+/// Nesting deeper than this is refused rather than parsed (the parser recurses per level).
+const MAX_DEPTH: usize = 64;
+
+/// What a statement reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reads {
+    /// The event data stores it names, in lower case, each once, in sorted order.
+    Stores(Vec<String>),
+    /// The statement could not be parsed: which stores it reads is unknown.
+    Unparsed,
+}
+
+/// The event data stores `statement` reads.
+pub fn queried_stores(statement: &str) -> Reads {
+    let quoted = BARE_ID.replace_all(statement, "\"$1\"");
+    let parsed = Parser::new(&GenericDialect {})
+        .with_recursion_limit(MAX_DEPTH)
+        .try_with_sql(&quoted)
+        .and_then(|mut p| p.parse_statements());
+    let Ok(statements) = parsed else {
+        return Reads::Unparsed;
+    };
+    let mut tables = Tables::default();
+    for statement in &statements {
+        let _ = statement.visit(&mut tables);
+        if let Statement::Query(query) = statement {
+            tables.read_query(query);
+        }
+    }
+    let Tables { read, defined } = tables;
+    Reads::Stores(read.difference(&defined).cloned().collect())
+}
+
+/// The tables a syntax tree reads and the names its `WITH` clauses define.
+#[derive(Default)]
+struct Tables {
+    read: BTreeSet<String>,
+    defined: BTreeSet<String>,
+}
+
+impl Tables {
+    /// Notes a query's `WITH` names and the `TABLE t` forms in its body (the visitor's
+    /// relation hook does not see those).
+    fn read_query(&mut self, query: &Query) {
+        if let Some(with) = &query.with {
+            for cte in &with.cte_tables {
+                let name = cte.alias.name.value.to_lowercase();
+                if !STORE_ID.is_match(&name) {
+                    self.defined.insert(name);
+                }
+            }
+        }
+        self.read_set(&query.body);
+    }
+
+    fn read_set(&mut self, body: &SetExpr) {
+        match body {
+            SetExpr::SetOperation { left, right, .. } => {
+                self.read_set(left);
+                self.read_set(right);
+            }
+            SetExpr::Table(table) => {
+                if let Some(name) = &table.table_name {
+                    self.read.insert(name.value.to_lowercase());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Visitor for Tables {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
+        self.read_query(query);
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_relation(&mut self, relation: &ObjectName) -> ControlFlow<()> {
+        // A store is named by its id alone; a qualified name's last part is the table.
+        if let Some(last) = relation.0.last().and_then(|part| part.as_ident()) {
+            self.read.insert(last.value.to_lowercase());
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,141 @@
+//! Which stores a statement reads: the forms that name several stores, the forms that name
+//! none, and statements that cannot be parsed.
+
+use super::{Reads, queried_stores};
+
+const A: &str = "5e2676f8-9fce-46ef-8142-3e36a94e6691";
+const B: &str = "0b6cd4a1-1111-4222-8333-444455556666";
+
+fn stores(sql: &str) -> Vec<String> {
+    match queried_stores(&sql.replace("{A}", A).replace("{B}", B)) {
+        Reads::Stores(s) => s,
+        Reads::Unparsed => panic!("not parsed: {sql}"),
+    }
+}
+
+fn both() -> Vec<String> {
+    let mut v = vec![A.to_owned(), B.to_owned()];
+    v.sort();
+    v
+}
+
+#[test]
+fn a_bare_id_is_one_store() {
+    assert_eq!(stores("SELECT eventName FROM {A}"), vec![A]);
+    assert_eq!(
+        stores("SELECT eventName FROM \"{A}\" WHERE eventTime > '2024-01-01'"),
+        vec![A]
+    );
+    assert_eq!(stores("select * from {A};"), vec![A]);
+}
+
+#[test]
+fn every_store_of_a_statement_is_read() {
+    for sql in [
+        "SELECT eventName FROM {A}, {B}",
+        "SELECT eventName FROM {A},{B}",
+        "SELECT x.eventName FROM {A} x JOIN {B} y ON x.eventID = y.eventID",
+        "SELECT x.eventName FROM {A} x JOIN({B}) y ON x.eventID = y.eventID",
+        "SELECT eventName FROM {A} UNION ALL TABLE {B}",
+        "SELECT eventName FROM {A} /* comment */ UNION SELECT eventName FROM /* c */ {B}",
+        "SELECT eventName FROM {A} UNION SELECT eventName FROM -- c\n{B}",
+        "SELECT eventName FROM {A} WHERE eventID IN (SELECT eventID FROM\"{B}\")",
+        "SELECT eventName FROM {A} EXCEPT SELECT eventName FROM({B})",
+        "WITH r AS (SELECT * FROM {B}) SELECT eventName FROM {A} JOIN r ON true",
+    ] {
+        assert_eq!(stores(sql), both(), "{sql}");
+    }
+}
+
+#[test]
+fn ids_are_compared_in_lower_case() {
+    assert_eq!(
+        stores(&format!("SELECT 1 FROM {}", B.to_uppercase())),
+        vec![B]
+    );
+}
+
+#[test]
+fn words_after_from_that_are_not_tables_name_no_store() {
+    for sql in [
+        "SELECT r.arn FROM {A} CROSS JOIN UNNEST(resources) AS t(r)",
+        "SELECT eventName FROM {A} WHERE errorCode IS DISTINCT FROM 'AccessDenied'",
+        "SELECT 1 FROM {A} WHERE userIdentity.accountId IS DISTINCT FROM recipientAccountId",
+        "SELECT extract(hour FROM eventTime), count(*) FROM {A} GROUP BY 1",
+        "SELECT trim(BOTH ' ' FROM eventName) FROM {A}",
+        "SELECT eventName FROM {A} WHERE errorMessage LIKE '%denied from console%'",
+        "WITH recent AS (SELECT * FROM {A}) SELECT eventName FROM recent",
+        "SELECT eventName FROM (SELECT * FROM {A}) sub",
+    ] {
+        assert_eq!(stores(sql), vec![A], "{sql}");
+    }
+}
+
+#[test]
+fn a_with_named_after_a_store_does_not_hide_it() {
+    let sql = "SELECT * FROM (WITH {B} AS (SELECT 1) SELECT * FROM {B}) x, {B}";
+    assert_eq!(stores(sql), vec![B]);
+    assert_eq!(
+        stores("WITH {B} AS (SELECT * FROM {A}) SELECT * FROM {B}"),
+        both()
+    );
+}
+
+#[test]
+fn what_cannot_be_parsed_is_unparsed() {
+    for sql in [
+        "SELECT eventName FROM eds-1",
+        "SELECT FROM WHERE",
+        "SELECT eventtime < ='2022-01-19 13:51:00' FROM x",
+    ] {
+        assert_eq!(queried_stores(sql), Reads::Unparsed, "{sql:?}");
+    }
+}
+
+#[test]
+fn a_statement_without_tables_reads_no_store() {
+    assert_eq!(queried_stores(""), Reads::Stores(vec![]));
+    assert_eq!(queried_stores("SELECT 1"), Reads::Stores(vec![]));
+}
+
+#[test]
+fn deep_nesting_is_refused_not_overflowed() {
+    let sql = format!("SELECT {}1{} FROM {A}", "(".repeat(5000), ")".repeat(5000));
+    assert_eq!(queried_stores(&sql), Reads::Unparsed);
+    let sql = format!(
+        "SELECT * FROM {}{A}{}",
+        "(SELECT * FROM ".repeat(3000),
+        ")".repeat(3000)
+    );
+    assert_eq!(queried_stores(&sql), Reads::Unparsed);
+}
+
+proptest::proptest! {
+    /// Any text, and text made of SQL's own pieces, is parsed or refused: never a panic, and a
+    /// statement naming store B in a FROM list always reads it.
+    #[test]
+    fn any_statement_is_answered(text in "\\PC{0,200}") {
+        let _ = queried_stores(&text);
+    }
+
+    #[test]
+    fn pieces_of_sql_are_answered(
+        pieces in proptest::collection::vec(proptest::sample::select(vec![
+            "SELECT", "FROM", "JOIN", "(", ")", ",", "'", "\"", "--", "/*", "*/", "\n", "WITH",
+            "AS", "UNION", "TABLE", "x", "1", A, B, "UNNEST", "IS DISTINCT", "WHERE", ";",
+        ]), 0..40),
+    ) {
+        let _ = queried_stores(&pieces.join(" "));
+    }
+
+    #[test]
+    fn a_listed_store_is_always_read(others in proptest::collection::vec("[a-z]{1,8}", 0..5)) {
+        let mut list = others.clone();
+        list.push(B.to_owned());
+        let sql = format!("SELECT eventName FROM {}", list.join(", "));
+        match queried_stores(&sql) {
+            Reads::Stores(s) => proptest::prop_assert!(s.contains(&B.to_owned())),
+            Reads::Unparsed => {}
+        }
+    }
+}
