@@ -19,7 +19,8 @@ fn group_name(body: &Value) -> Option<String> {
     if let Some(n) = text(body, "logGroupName") {
         return Some(n.to_owned());
     }
-    let id = text(body, "logGroupIdentifier")?;
+    let id = text(body, "logGroupIdentifier")
+        .or_else(|| text(body, "resourceIdentifier").filter(|id| id.contains(":log-group:")))?;
     Some(match id.split_once(":log-group:") {
         Some((_, rest)) => rest.strip_suffix(":*").unwrap_or(rest).to_owned(),
         None => id.to_owned(),
@@ -78,8 +79,7 @@ pub fn of(_: &Connection, ctx: &CallContext, op: &str, body: &Value) -> ApiResul
         | "FilterLogEvents"
         | "PutRetentionPolicy"
         | "DeleteRetentionPolicy"
-        | "AssociateKmsKey"
-        | "DisassociateKmsKey"
+        | "PutLogGroupDeletionProtection"
         | "PutMetricFilter"
         | "DeleteMetricFilter"
         | "ListTagsLogGroup" => vec![Permission::new(action, group_resource())],
@@ -90,6 +90,11 @@ pub fn of(_: &Connection, ctx: &CallContext, op: &str, body: &Value) -> ApiResul
             "tags",
         )],
         "DescribeMetricFilters" => vec![Permission::new(action, group_resource())],
+        // A log group, or the account's query results (`…:query-result:*`) by their ARN.
+        "AssociateKmsKey" | "DisassociateKmsKey" => match text(body, "resourceIdentifier") {
+            Some(arn) if group.is_none() => vec![Permission::new(action, arn)],
+            _ => vec![Permission::new(action, group_resource())],
+        },
         "TagResource" | "UntagResource" | "ListTagsForResource" => {
             let arn = text(body, "resourceArn").unwrap_or("*");
             let arn = arn.strip_suffix(":*").unwrap_or(arn);

@@ -35,11 +35,12 @@ pub struct CreateGroup {
 pub fn check_tags(tags: &[(String, String)]) -> ApiResult<()> {
     let allowed = |c: char| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c);
     for (k, v) in tags {
-        if k.is_empty()
-            || k.chars().count() > 128
-            || !k.chars().all(allowed)
-            || k.starts_with("aws:")
-        {
+        if k.starts_with("aws:") {
+            return Err(invalid(format!(
+                "Invalid tag key {k}: the prefix aws: is reserved for AWS use."
+            )));
+        }
+        if k.is_empty() || k.chars().count() > 128 || !k.chars().all(allowed) {
             return Err(constraint(
                 k,
                 "tags",
@@ -120,7 +121,7 @@ pub fn delete(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResult<()>
     if group.deletion_protection {
         return Err(ApiError::new(
             ErrorKind::Validation,
-            "Log group deletion is not allowed while deletion protection is enabled.",
+            "Cannot delete log group with deletion protection enabled. Disable deletion protection first.",
         ));
     }
     store::delete_group(conn, group.id)?;
@@ -153,6 +154,25 @@ pub fn describe(
     if input.prefix.is_some() && input.pattern.is_some() {
         return Err(invalid(
             "LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.",
+        ));
+    }
+    // The model: with `logGroupIdentifiers`, the only other filter is `includeLinkedAccounts`.
+    if input.identifiers.is_some()
+        && (input.prefix.is_some() || input.pattern.is_some() || input.class.is_some())
+    {
+        return Err(invalid(
+            "logGroupIdentifiers cannot be specified with logGroupNamePrefix, logGroupNamePattern or logGroupClass.",
+        ));
+    }
+    if let Some(p) = &input.pattern
+        && !p
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/#".contains(c))
+    {
+        return Err(constraint(
+            p,
+            "logGroupNamePattern",
+            r"Member must satisfy regular expression pattern: [\.\-_/#A-Za-z0-9]*",
         ));
     }
     let names = match &input.identifiers {
@@ -202,6 +222,18 @@ pub fn set_retention(
     }
     let group = load_group(conn, &GroupKey::of(ctx, name))?;
     store::set_retention(conn, group.id, days)?;
+    Ok(())
+}
+
+/// PutLogGroupDeletionProtection: turns the group's deletion protection on or off.
+pub fn set_deletion_protection(
+    conn: &Connection,
+    ctx: &CallContext,
+    name: &str,
+    enabled: bool,
+) -> ApiResult<()> {
+    let group = load_group(conn, &GroupKey::of(ctx, name))?;
+    store::set_deletion_protection(conn, group.id, enabled)?;
     Ok(())
 }
 

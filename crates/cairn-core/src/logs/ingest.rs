@@ -101,10 +101,10 @@ pub fn ingest(
             "Upload too large: {size} bytes exceeds limit of {MAX_BATCH_BYTES}"
         )));
     }
-    if events.iter().any(|e| e.message.is_empty()) {
+    if let Some(k) = events.iter().position(|e| e.message.is_empty()) {
         return Err(super::constraint(
             "",
-            "logEvents.member.message",
+            &format!("logEvents.{}.member.message", k + 1),
             "Member must have length greater than or equal to 1",
         ));
     }

@@ -227,6 +227,7 @@ pub fn filter_log_events(conn: &Connection, input: &FilterEvents) -> ApiResult<F
     let mut out = Vec::new();
     let mut position = input.after;
     let mut scanned = 0;
+    let mut bytes = 0;
     loop {
         let batch = store::in_group(
             conn,
@@ -240,8 +241,18 @@ pub fn filter_log_events(conn: &Connection, input: &FilterEvents) -> ApiResult<F
         let exhausted = batch.len() < 5_000;
         for e in batch {
             scanned += 1;
+            let before = position;
             position = Some((e.timestamp, e.id));
             if matcher.scan(&e.message).results[0].is_some() {
+                // A page holds up to 1 MB of events (the API reference), at least one: the
+                // rest is on the next page, from this event.
+                bytes += e.message.len() + 26;
+                if bytes > MAX_PAGE_BYTES && !out.is_empty() {
+                    return Ok(FilteredPage {
+                        events: out,
+                        next: before,
+                    });
+                }
                 let name = names.get(&e.stream_id).cloned().unwrap_or_default();
                 out.push((e, name));
                 if out.len() >= limit {

@@ -447,6 +447,41 @@ fn get_log_events_tokens_stop_at_the_end() {
 }
 
 #[test]
+fn filter_log_events_pages_hold_one_megabyte() {
+    let (conn, key) = setup();
+    let big = "m".repeat(400_000);
+    for i in 0..5 {
+        ingest(&conn, &key, "s1", &[ev(NOW + i, &big)], NOW).unwrap();
+    }
+    let mut input = FilterEvents {
+        group: key.clone(),
+        stream_names: None,
+        stream_prefix: None,
+        start: None,
+        end: None,
+        pattern: None,
+        limit: None,
+        after: None,
+    };
+    let mut pages = Vec::new();
+    loop {
+        let page = filter_log_events(&conn, &input).unwrap();
+        pages.push(
+            page.events
+                .iter()
+                .map(|e| e.0.timestamp)
+                .collect::<Vec<_>>(),
+        );
+        match page.next {
+            Some(next) => input.after = Some(next),
+            None => break,
+        }
+    }
+    let n = |i: i64| NOW + i;
+    assert_eq!(pages, vec![vec![n(0), n(1)], vec![n(2), n(3)], vec![n(4)]]);
+}
+
+#[test]
 fn filter_log_events_matches_and_pages() {
     let (conn, key) = setup();
     streams::create(&conn, &ctx(), &key, "s2").unwrap();

@@ -191,6 +191,13 @@ pub fn set_kms_key(conn: &Connection, id: i64, key: Option<&str>) -> StoreResult
     Ok(())
 }
 
+/// Turns a group's deletion protection on or off (PutLogGroupDeletionProtection).
+pub fn set_deletion_protection(conn: &Connection, id: i64, enabled: bool) -> StoreResult<()> {
+    conn.prepare_cached("UPDATE log_groups SET deletion_protection = ?2 WHERE id = ?1")?
+        .execute(params![id, enabled])?;
+    Ok(())
+}
+
 /// Every group that has a retention: (id, days).
 pub fn retained_groups(conn: &Connection) -> StoreResult<Vec<(i64, i64)>> {
     let mut stmt = conn.prepare_cached(
