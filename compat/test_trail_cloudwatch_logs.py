@@ -209,10 +209,10 @@ def test_cis_section_4_end_to_end(subscriber):
         urllib.request.urlopen(confirmation["SubscribeURL"]).read()
 
         installed = install_cis(server, group_arn("CloudTrail/cis"), topic)
-        assert [i["Control"] for i in installed] == [f"4.{n}" for n in range(1, 15)]
+        assert [i["Control"] for i in installed] == [f"4.{n}" for n in range(1, 16)]
         filters = json.loads(server.cli("logs", "describe-metric-filters", "--log-group-name", "CloudTrail/cis").stdout)
         by_name = {f["filterName"]: f for f in filters["metricFilters"]}
-        assert len(by_name) == 14
+        assert len(by_name) == 15
         # 4.1 counts denied calls only (v3.0.0's text; v1.5.0's matched nearly every event).
         unauthorized = by_name["unauthorized_api_calls_metric"]["filterPattern"]
         probe = [json.dumps(m) for m in ({"eventName": "DescribeTrails", "sourceIPAddress": "127.0.0.1"},
@@ -223,6 +223,18 @@ def test_cis_section_4_end_to_end(subscriber):
         tested = json.loads(server.cli("logs", "test-metric-filter", "--filter-pattern", unauthorized,
                                        "--log-event-messages", *probe).stdout)
         assert [m["eventNumber"] for m in tested["matches"]] == [2]
+        # 4.13 names EC2 as the source (Prowler's check needs it); 4.15 watches Organizations.
+        for metric, hit, miss in (
+                ("route_table_changes_metric", {"eventSource": "ec2.amazonaws.com", "eventName": "CreateRoute"},
+                 {"eventSource": "ec2.amazonaws.com", "eventName": "CreateVpc"}),
+                ("organizations_changes_metric",
+                 {"eventSource": "organizations.amazonaws.com", "eventName": "LeaveOrganization"},
+                 {"eventSource": "iam.amazonaws.com", "eventName": "CreateAccount"})):
+            pattern = by_name[metric]["filterPattern"]
+            assert "$.eventSource = " in pattern
+            tested = json.loads(server.cli("logs", "test-metric-filter", "--filter-pattern", pattern,
+                                           "--log-event-messages", json.dumps(hit), json.dumps(miss)).stdout)
+            assert [m["eventNumber"] for m in tested["matches"]] == [1], metric
         cfg = by_name["cloudtrail_cfg_changes_metric"]
         assert cfg["filterPattern"] == ("{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || "
                                         "($.eventName = DeleteTrail) || ($.eventName = StartLogging) || "
@@ -237,7 +249,7 @@ def test_cis_section_4_end_to_end(subscriber):
              "GreaterThanOrEqualToThreshold", 1, [topic])
         # The installation's own calls are recorded like any user's.
         names = [r["eventName"] for r in server.records("Management")]
-        assert names.count("PutMetricFilter") == 14 and names.count("PutMetricAlarm") == 14
+        assert names.count("PutMetricFilter") == 15 and names.count("PutMetricAlarm") == 15
 
         # Watched calls: a CloudTrail configuration change, and an unauthorized call.
         server.cli("cloudtrail", "update-trail", "--name", "cis", "--enable-log-file-validation")

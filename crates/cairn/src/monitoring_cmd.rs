@@ -1,4 +1,4 @@
-//! `cairn monitoring install-cis`: the fourteen CIS AWS Foundations Benchmark section 4
+//! `cairn monitoring install-cis`: the fifteen CIS AWS Foundations Benchmark section 4
 //! metric filters and alarms, created through the public API of a running server (signed
 //! `PutMetricFilter` and `PutMetricAlarm` calls, so they are authorized and recorded like any
 //! user's), exactly as the benchmark's command-line remediation creates them. The patterns
@@ -27,7 +27,7 @@ pub struct MonitoringArgs {
 
 #[derive(Subcommand, Debug)]
 enum MonitoringCommand {
-    /// Create the CIS 4.1–4.14 metric filters on a trail's log group and their alarms,
+    /// Create the CIS 4.1–4.15 metric filters on a trail's log group and their alarms,
     /// notifying a topic.
     InstallCis(InstallCisArgs),
 }
@@ -259,9 +259,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_data_file_holds_the_fourteen_controls_and_every_pattern_parses() {
+    fn the_data_file_holds_the_fifteen_controls_and_every_pattern_parses() {
         let section: Section = serde_json::from_str(CIS_SECTION_4).unwrap();
-        assert_eq!(section.controls.len(), 14);
+        assert_eq!(section.controls.len(), 15);
         assert_eq!(section.namespace, "CISBenchmark");
         for (i, c) in section.controls.iter().enumerate() {
             assert_eq!(c.control, format!("4.{}", i + 1));
