@@ -191,3 +191,26 @@ def test_an_object_subresource_on_a_bucket_path_never_creates_the_bucket(cairn):
     except urllib.error.HTTPError:
         pass
     s3.head_bucket(Bucket="kept-empty")
+
+
+def test_configurations_cairn_does_not_keep_read_as_absent(cairn, bob):
+    """Replication, Object Lock, website, server access logging and object ownership read as
+    S3 reads a bucket without them (scanners judged buckets wrongly on NotImplemented); each
+    read needs its own action and is recorded."""
+    s3 = cairn.client("s3")
+    assert code(lambda: s3.get_bucket_replication(Bucket=BUCKET)) == \
+        ("ReplicationConfigurationNotFoundError", 404)
+    assert code(lambda: s3.get_object_lock_configuration(Bucket=BUCKET)) == \
+        ("ObjectLockConfigurationNotFoundError", 404)
+    assert code(lambda: s3.get_bucket_website(Bucket=BUCKET)) == ("NoSuchWebsiteConfiguration", 404)
+    assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=BUCKET)
+    rules = s3.get_bucket_ownership_controls(Bucket=BUCKET)["OwnershipControls"]["Rules"]
+    assert rules == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert code(lambda: s3.get_bucket_logging(Bucket="no-such-bucket-here")) == ("NoSuchBucket", 404)
+    # Bob may do nothing: each read is denied under its own action, and recorded.
+    bob = bob("s3")
+    assert code(lambda: bob.get_bucket_replication(Bucket=BUCKET)) == ("AccessDenied", 403)
+    assert code(lambda: bob.get_bucket_ownership_controls(Bucket=BUCKET)) == ("AccessDenied", 403)
+    denied = [r for r in records(cairn, "GetBucketReplication") if r.get("errorCode") == "AccessDenied"]
+    assert denied and "s3:GetReplicationConfiguration" in denied[0]["errorMessage"]
+    assert [r["errorCode"] for r in records(cairn, "GetBucketWebsite")] == ["NoSuchWebsiteConfiguration"]

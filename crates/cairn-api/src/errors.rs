@@ -66,6 +66,15 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         S3InvalidBucketAclWithObjectOwnership => ("InvalidBucketAclWithObjectOwnership", bad),
         S3NoSuchLifecycleConfiguration => ("NoSuchLifecycleConfiguration", StatusCode::NOT_FOUND),
         S3NoSuchCorsConfiguration => ("NoSuchCORSConfiguration", StatusCode::NOT_FOUND),
+        S3ReplicationConfigurationNotFound => (
+            "ReplicationConfigurationNotFoundError",
+            StatusCode::NOT_FOUND,
+        ),
+        S3ObjectLockConfigurationNotFound => (
+            "ObjectLockConfigurationNotFoundError",
+            StatusCode::NOT_FOUND,
+        ),
+        S3NoSuchWebsiteConfiguration => ("NoSuchWebsiteConfiguration", StatusCode::NOT_FOUND),
         S3NoSuchPublicAccessBlockConfiguration => (
             "NoSuchPublicAccessBlockConfiguration",
             StatusCode::NOT_FOUND,

@@ -69,6 +69,12 @@ pub enum ErrorKind {
     S3NoSuchLifecycleConfiguration,
     /// `NoSuchCORSConfiguration` (404): the bucket has no CORS configuration.
     S3NoSuchCorsConfiguration,
+    /// `ReplicationConfigurationNotFoundError` (404).
+    S3ReplicationConfigurationNotFound,
+    /// `ObjectLockConfigurationNotFoundError` (404).
+    S3ObjectLockConfigurationNotFound,
+    /// `NoSuchWebsiteConfiguration` (404).
+    S3NoSuchWebsiteConfiguration,
     S3NoSuchPublicAccessBlockConfiguration,
     S3InvalidRequest,
     S3BadDigest,

@@ -59,6 +59,11 @@ pub fn action_of(event_name: &str) -> &'static str {
         "GetBucketVersioning" => "s3:GetBucketVersioning",
         "GetBucketNotification" => "s3:GetBucketNotification",
         "GetBucketCors" => "s3:GetBucketCORS",
+        "GetBucketReplication" => "s3:GetReplicationConfiguration",
+        "GetObjectLockConfiguration" => "s3:GetBucketObjectLockConfiguration",
+        "GetBucketWebsite" => "s3:GetBucketWebsite",
+        "GetBucketLogging" => "s3:GetBucketLogging",
+        "GetBucketOwnershipControls" => "s3:GetBucketOwnershipControls",
         "PutBucketVersioning" => "s3:PutBucketVersioning",
         "PutBucketPublicAccessBlock" | "DeleteBucketPublicAccessBlock" => {
             "s3:PutBucketPublicAccessBlock"

@@ -34,6 +34,7 @@ mod routes;
 mod sigv2_path;
 mod sse_c;
 pub(crate) mod sse_ops;
+mod unconfigured_ops;
 mod unhandled;
 mod unrouted;
 mod unserved;

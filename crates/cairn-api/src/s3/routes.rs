@@ -272,4 +272,34 @@ impl s3s::S3 for CairnS3 {
     ) -> S3Result<s3s::S3Response<s3s::dto::ListObjectVersionsOutput>> {
         self.list_object_versions_op(req).await
     }
+    async fn get_bucket_replication(
+        &self,
+        req: S3Request<s3s::dto::GetBucketReplicationInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::GetBucketReplicationOutput>> {
+        self.get_bucket_replication_op(req).await
+    }
+    async fn get_object_lock_configuration(
+        &self,
+        req: S3Request<s3s::dto::GetObjectLockConfigurationInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::GetObjectLockConfigurationOutput>> {
+        self.get_object_lock_configuration_op(req).await
+    }
+    async fn get_bucket_website(
+        &self,
+        req: S3Request<s3s::dto::GetBucketWebsiteInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::GetBucketWebsiteOutput>> {
+        self.get_bucket_website_op(req).await
+    }
+    async fn get_bucket_logging(
+        &self,
+        req: S3Request<s3s::dto::GetBucketLoggingInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::GetBucketLoggingOutput>> {
+        self.get_bucket_logging_op(req).await
+    }
+    async fn get_bucket_ownership_controls(
+        &self,
+        req: S3Request<s3s::dto::GetBucketOwnershipControlsInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::GetBucketOwnershipControlsOutput>> {
+        self.get_bucket_ownership_controls_op(req).await
+    }
 }

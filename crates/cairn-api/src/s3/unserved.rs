@@ -24,6 +24,11 @@ use crate::recording::Access;
 
 /// The s3s operations Cairn's `S3` implementation answers itself.
 const SERVED: &[&str] = &[
+    "GetObjectLockConfiguration",
+    "GetBucketWebsite",
+    "GetBucketReplication",
+    "GetBucketOwnershipControls",
+    "GetBucketLogging",
     "AbortMultipartUpload",
     "CompleteMultipartUpload",
     "CopyObject",
@@ -79,7 +84,6 @@ const ACTIONS: &[(&str, &str)] = &[
     ("DeleteBucketCors", "s3:PutBucketCORS"),
     ("PutBucketReplication", "s3:PutReplicationConfiguration"),
     ("DeleteBucketReplication", "s3:PutReplicationConfiguration"),
-    ("GetBucketReplication", "s3:GetReplicationConfiguration"),
     (
         "PutBucketNotificationConfiguration",
         "s3:PutBucketNotification",
@@ -91,10 +95,6 @@ const ACTIONS: &[(&str, &str)] = &[
     (
         "PutObjectLockConfiguration",
         "s3:PutBucketObjectLockConfiguration",
-    ),
-    (
-        "GetObjectLockConfiguration",
-        "s3:GetBucketObjectLockConfiguration",
     ),
     (
         "PutBucketAccelerateConfiguration",
