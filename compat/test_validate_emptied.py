@@ -139,3 +139,38 @@ def test_deleting_another_regions_newest_digest_fails(server):
     assert ours.returncode == 1, ours.stdout + ours.stderr
     assert "/eu-west-3/" in ours.stderr and "INVALID: not listed in any digest" in ours.stderr, ours.stderr
     ct.delete_trail(Name="emptied-region")
+
+
+def test_wiping_another_region_entirely_fails_and_status_is_per_region(server):
+    """Every digest and log file of a non-home region deleted: GetTrailStatus asked in that
+    region says when the trail last delivered a digest there (status is per region, as the
+    API reference says), so `cairn validate-logs --region` reports the digests gone. A region
+    where the trail delivered nothing has no delivery times (it reported the home region's)."""
+    t0 = time.time()
+    ct, s3, bucket, arn = make_trail(server, "wiped-region")
+    ct.update_trail(Name="wiped-region", IsMultiRegionTrail=True)
+    dublin = server.client("cloudtrail", region="eu-west-1")
+    for hour in range(1, 3):
+        dublin.describe_trails()
+        flush(server, t0 + hour * HOUR)
+    home = ct.get_trail_status(Name=arn)
+    here = dublin.get_trail_status(Name=arn)
+    quiet = server.client("cloudtrail", region="sa-east-1").get_trail_status(Name=arn)
+    assert "LatestDigestDeliveryTime" in home and "LatestDigestDeliveryTime" in here
+    assert "LatestDeliveryTime" not in quiet and "LatestDigestDeliveryTime" not in quiet, quiet
+    assert quiet["IsLogging"] is True and quiet["LatestDeliveryAttemptSucceeded"] == ""
+    region_keys = [o["Key"] for p in (DIGESTS + "eu-west-1/", "AWSLogs/123456789012/CloudTrail/eu-west-1/")
+                   for o in s3.list_objects_v2(Bucket=bucket, Prefix=p).get("Contents", [])]
+    assert len(region_keys) >= 3, region_keys
+    args = (server, arn, t0 - 60, t0 + 3 * HOUR, "--region", "eu-west-1")
+    assert cairn_validate(*args).returncode == 0
+    for k in region_keys:
+        s3.delete_object(Bucket=bucket, Key=k)
+    assert validate(*args).returncode == 0  # the stock tool: "No digests found"
+    ours = cairn_validate(*args)
+    assert ours.returncode == 1, ours.stdout + ours.stderr
+    assert "CloudTrail-Digest/eu-west-1/" in ours.stderr and "INVALID: none found" in ours.stderr, ours.stderr
+    # The quiet region: nothing was delivered there, and nothing is missing.
+    quiet_run = cairn_validate(server, arn, t0 - 60, t0 + 3 * HOUR, "--region", "sa-east-1")
+    assert quiet_run.returncode == 0, quiet_run.stdout + quiet_run.stderr
+    ct.delete_trail(Name="wiped-region")

@@ -559,13 +559,25 @@ pub fn stop_logging(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> 
 
 /// GetTrailStatus. A name finds only a trail whose home is the caller's region: the status of
 /// a shadow trail (a multi-Region trail seen from another region) takes its ARN, as on AWS.
+/// Status is per region (the API reference: "returns trail status from a single Region"):
+/// in a region other than its home, a multi-region trail's latest log file and digest are
+/// that region's, absent until the trail delivered one there.
 pub fn status(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<Trail> {
-    let trail = resolve(conn, ctx, name_or_arn)?;
-    if !name_or_arn.starts_with("arn:") && trail.home_region != ctx.region.as_str() {
+    let mut trail = resolve(conn, ctx, name_or_arn)?;
+    let here = ctx.region.as_str();
+    if !name_or_arn.starts_with("arn:") && trail.home_region != here {
         return Err(not_found(
             ctx,
             &trail_arn(&ctx.region, ctx.account(), &trail.name),
         ));
+    }
+    if trail.is_multi_region_trail && trail.home_region != here {
+        let (file, digest) =
+            cairn_store::delivery::region_latest(conn, &trail.arn(), here, trail.created_at)?;
+        let d = &mut trail.status.delivery;
+        d.latest_delivery_time = file;
+        d.latest_delivery_attempt_time = file;
+        d.latest_digest_delivery_time = digest;
     }
     Ok(trail)
 }

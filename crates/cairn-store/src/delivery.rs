@@ -379,6 +379,27 @@ pub fn latest_delivery(conn: &Connection, trail_arn: &str) -> StoreResult<Option
         .map(|t| (t > -1e299).then_some(t))?)
 }
 
+/// A trail's newest log file and newest digest delivered for one region since `since`
+/// (epoch seconds; both are named by their delivery time): a multi-region trail's status
+/// in a region other than its home.
+pub fn region_latest(
+    conn: &Connection,
+    trail_arn: &str,
+    region: &str,
+    since: f64,
+) -> StoreResult<(Option<f64>, Option<f64>)> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT (SELECT max(delivered_at) FROM deliveries
+                     WHERE trail_arn = ?1 AND region = ?2 AND state = 'done' AND delivered_at >= ?3),
+                    (SELECT max(end_time) FROM digests
+                     WHERE trail_arn = ?1 AND region = ?2 AND end_time >= ?3)",
+        )?
+        .query_row(params![trail_arn, region, since], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?)
+}
+
 /// The trails whose digest chain a delivery step extends: those logging with log file
 /// validation on.
 pub fn trails_to_deliver(conn: &Connection) -> StoreResult<Vec<String>> {

@@ -61,6 +61,10 @@ pub struct Context<'a> {
     /// account, and the bucket and prefix it delivers to now. (Other regions get digests
     /// only once they have had log files.)
     pub always_digested: bool,
+    /// Whether GetTrailStatus, asked in this region, speaks of this place: the trail
+    /// delivers to this account, bucket and prefix now. Status is per region, so a digest it
+    /// reports was delivered here, in any region of a multi-region trail.
+    pub status_here: bool,
     /// Spans during which validation was off, from event history.
     pub off: Vec<(i64, i64)>,
     /// Stops (event history) whose final digest is missing: the gaps after them are not
@@ -129,7 +133,7 @@ pub async fn vanished_digests(
     // A region other than the home region is digested every period from its first log file
     // on, in the same step as the home region: once a digest of it is found, a newer one
     // is due whenever the trail delivered one.
-    let digested_here = cx.always_digested || newest.is_some();
+    let digested_here = cx.always_digested || cx.status_here || newest.is_some();
     if latest >= cx.start && latest <= cx.window_end {
         if !digested_here || newest.is_some_and(|n| n + slack(cx.period) >= latest) {
             return Ok((Vec::new(), None));
@@ -184,7 +188,7 @@ pub async fn vanished_digests(
         }
     };
     let Some(after) = after else {
-        if newest.is_some() || !cx.always_digested {
+        if newest.is_some() || !(cx.always_digested || cx.status_here) {
             return Ok((Vec::new(), None));
         }
         let finding = Finding {

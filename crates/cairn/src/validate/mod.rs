@@ -427,7 +427,9 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         own_after,
         latest_digest: facts.latest_digest,
         period: extra::typical_period(&steps),
-        always_digested: always_digested(&facts.trails, &args.trail_arn, &layout, &arn),
+        always_digested: layout.region == arn.region
+            && delivers_here(&facts.trails, &args.trail_arn, &layout, &arn),
+        status_here: delivers_here(&facts.trails, &args.trail_arn, &layout, &arn),
         off: Vec::new(),
         final_missing: Vec::new(),
         sealed_at: None,
@@ -561,17 +563,16 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
     })
 }
 
-/// Whether the trail writes a digest to this place every period while it logs: its home
-/// region, its own account, the bucket and prefix it has now.
-fn always_digested(
+/// Whether the trail delivers to this place now: its own account, the bucket and prefix it
+/// has now. In its home region it writes a digest here every period while it logs.
+fn delivers_here(
     trails: &[Value],
     arn_text: &str,
     layout: &Layout,
     arn: &cairn_model::trail::TrailArn,
 ) -> bool {
     let no_prefix = |p: Option<&str>| p.filter(|p| !p.is_empty()).map(str::to_owned);
-    layout.region == arn.region
-        && layout.account == arn.account
+    layout.account == arn.account
         && trails.iter().any(|t| {
             t["TrailARN"] == arn_text
                 && t["S3BucketName"] == layout.bucket.as_str()

@@ -81,6 +81,7 @@ impl Walked<'_> {
                 latest_digest: None,
                 period: cx.period,
                 always_digested: false,
+                status_here: false,
                 off: cx.off.clone(),
                 final_missing: Vec::new(),
                 sealed_at: None,
