@@ -620,7 +620,7 @@ pub fn get_insight_selectors(
     ctx: &CallContext,
     trail_name: &str,
 ) -> ApiResult<Trail> {
-    let trail = trail_ops::resolve(conn, ctx, trail_name)?;
+    let trail = trail_ops::resolve_here(conn, ctx, trail_name)?;
     if trail.insight_selectors.is_empty() {
         return Err(ApiError::new(
             ErrorKind::InsightNotEnabled,

@@ -112,6 +112,21 @@ pub fn list(
     }
     resource_ids
         .iter()
-        .map(|id| Ok((id.clone(), trail_for_resource(conn, ctx, id)?)))
+        .map(|id| {
+            // ListTags lists the trails of the caller's region (the API reference); another
+            // region's ARN is refused as AWS refuses it.
+            if let Some(arn) = TrailArn::parse(id)
+                && arn.region != ctx.region.as_str()
+            {
+                return Err(ApiError::new(
+                    ErrorKind::CloudTrailArnInvalid,
+                    format!(
+                        "Region in ARN is wrong, you can only access resources in region {}.",
+                        ctx.region
+                    ),
+                ));
+            }
+            Ok((id.clone(), trail_for_resource(conn, ctx, id)?))
+        })
         .collect()
 }

@@ -84,6 +84,21 @@ pub fn resolve(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiRe
         .ok_or_else(|| not_found(ctx, &trail_arn(&ctx.region, ctx.account(), name.as_str())))
 }
 
+/// Resolves a trail for a read that takes a shadow trail (a multi-region trail seen from
+/// another region) only by its ARN: a name finds only a trail whose home is the caller's
+/// region (GetTrailStatus, GetEventSelectors, GetInsightSelectors; AWS answers
+/// GetEventSelectors by name in another region with `TrailNotFoundException`).
+pub fn resolve_here(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<Trail> {
+    let trail = resolve(conn, ctx, name_or_arn)?;
+    if !name_or_arn.starts_with("arn:") && trail.home_region != ctx.region.as_str() {
+        return Err(not_found(
+            ctx,
+            &trail_arn(&ctx.region, ctx.account(), &trail.name),
+        ));
+    }
+    Ok(trail)
+}
+
 /// The ARN a call naming `name_or_arn` is authorized against: the trail's home-region ARN
 /// when it exists (shadow trails resolve to their home), else the ARN the name would have in
 /// the caller's region. Authorization comes before existence checks, so an unauthorized
@@ -563,14 +578,8 @@ pub fn stop_logging(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> 
 /// in a region other than its home, a multi-region trail's latest log file and digest are
 /// that region's, absent until the trail delivered one there.
 pub fn status(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<Trail> {
-    let mut trail = resolve(conn, ctx, name_or_arn)?;
+    let mut trail = resolve_here(conn, ctx, name_or_arn)?;
     let here = ctx.region.as_str();
-    if !name_or_arn.starts_with("arn:") && trail.home_region != here {
-        return Err(not_found(
-            ctx,
-            &trail_arn(&ctx.region, ctx.account(), &trail.name),
-        ));
-    }
     if trail.is_multi_region_trail && trail.home_region != here {
         let (file, digest) =
             cairn_store::delivery::region_latest(conn, &trail.arn(), here, trail.created_at)?;

@@ -306,9 +306,10 @@ fn put_event_selectors(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResul
 }
 
 /// GetEventSelectors. An unknown trail is named by its full ARN even when the request gave a
-/// short name (observed on AWS; GetTrail alone names it as given).
+/// short name (observed on AWS; GetTrail alone names it as given); a shadow trail is named
+/// by its ARN only.
 fn get_event_selectors(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
-    let t = trails::resolve(conn, &env.ctx, &req_str(body, "TrailName")?)?;
+    let t = trails::resolve_here(conn, &env.ctx, &req_str(body, "TrailName")?)?;
     out(selectors_output(&t), trail_resource(&t))
 }
 

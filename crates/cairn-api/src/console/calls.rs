@@ -46,6 +46,16 @@ impl<'a> Caller<'a> {
         crate::cloudtrail::invoke(self.state, op, body, self.signed.call_info()).await
     }
 
+    /// One CloudTrail operation in `region` rather than the console's (a shadow trail's
+    /// tags are read in its home region, as ListTags lists a region's own trails).
+    pub async fn cloudtrail_in(&self, region: &str, op: &str, body: Value) -> ApiResult<Value> {
+        let mut info = self.signed.call_info();
+        if let Ok(r) = cairn_model::Region::parse(region) {
+            info.ctx.region = r;
+        }
+        crate::cloudtrail::invoke(self.state, op, body, info).await
+    }
+
     /// The console's region.
     pub fn region(&self) -> String {
         self.signed.region.to_string()

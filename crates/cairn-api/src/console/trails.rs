@@ -214,8 +214,9 @@ async fn detail_with(
         .await
         .map_err(|e| describe_error(&e));
     let insights_out = read_insights(&caller, &arn).await;
+    let home = s(&trail, "HomeRegion");
     let tags = caller
-        .cloudtrail("ListTags", json!({"ResourceIdList": [arn]}))
+        .cloudtrail_in(&home, "ListTags", json!({"ResourceIdList": [arn]}))
         .await
         .map(|o| {
             o.pointer("/ResourceTagList/0/TagsList")

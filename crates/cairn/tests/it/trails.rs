@@ -273,3 +273,67 @@ async fn tags_follow_aws_rules() {
     assert_eq!(s, 400, "{text}");
     assert!(text.contains("<Code>InvalidInput</Code>"), "{text}");
 }
+
+/// Reads of a shadow trail (a multi-region trail seen from another region): a name finds
+/// only the region's own trails (AWS answers GetEventSelectors by name elsewhere with
+/// TrailNotFoundException), the ARN reaches the shadow, and ListTags lists only the
+/// region's own trails (AWS: CloudTrailARNInvalidException "Region in ARN is wrong").
+#[tokio::test]
+async fn shadow_reads_take_the_arn_and_list_tags_stays_in_its_region() {
+    let server = Server::start();
+    server.bucket_for_trails("shadow-reads").await;
+    let (s, v) = server
+        .ct(
+            "CreateTrail",
+            json!({"Name": "shadowed", "S3BucketName": "shadow-reads",
+        "IsMultiRegionTrail": true, "TagsList": [{"Key": "team", "Value": "audit"}]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    server
+        .ct(
+            "PutInsightSelectors",
+            json!({"TrailName": "shadowed", "InsightSelectors": [{"InsightType": "ApiCallRateInsight"}]}),
+        )
+        .await;
+    let arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/shadowed";
+    for op in ["GetEventSelectors", "GetInsightSelectors"] {
+        let (s, e) = server
+            .ct_in("eu-west-1", op, json!({"TrailName": "shadowed"}))
+            .await;
+        assert_eq!(
+            (s, e["__type"].as_str()),
+            (400, Some("TrailNotFoundException")),
+            "{op}: {e}"
+        );
+        assert_eq!(
+            e["Message"],
+            "Unknown trail: arn:aws:cloudtrail:eu-west-1:123456789012:trail/shadowed for the user: 123456789012"
+        );
+        let (s, out) = server
+            .ct_in("eu-west-1", op, json!({"TrailName": arn}))
+            .await;
+        assert_eq!(
+            (s, out["TrailARN"].as_str()),
+            (200, Some(arn)),
+            "{op}: {out}"
+        );
+    }
+    let (s, e) = server
+        .ct_in("eu-west-1", "ListTags", json!({"ResourceIdList": [arn]}))
+        .await;
+    assert_eq!(s, 400);
+    assert_eq!(e["__type"], "CloudTrailARNInvalidException");
+    assert_eq!(
+        e["Message"],
+        "Region in ARN is wrong, you can only access resources in region eu-west-1."
+    );
+    let (s, tags) = server
+        .ct("ListTags", json!({"ResourceIdList": [arn]}))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        tags["ResourceTagList"][0]["TagsList"],
+        json!([{"Key": "team", "Value": "audit"}])
+    );
+}
