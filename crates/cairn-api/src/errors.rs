@@ -109,6 +109,8 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         EntityAlreadyExists => ("EntityAlreadyExists", StatusCode::CONFLICT),
         NoSuchEntity => ("NoSuchEntity", StatusCode::NOT_FOUND),
         DeleteConflict => ("DeleteConflict", StatusCode::CONFLICT),
+        ReportNotPresent => ("ReportNotPresent", StatusCode::GONE),
+        ReportExpired => ("ReportExpired", StatusCode::GONE),
         MalformedPolicyDocument => ("MalformedPolicyDocument", bad),
         LimitExceeded => ("LimitExceeded", StatusCode::CONFLICT),
         InvalidInput => ("InvalidInput", bad),

@@ -115,6 +115,10 @@ pub enum ErrorKind {
     EntityAlreadyExists,
     NoSuchEntity,
     DeleteConflict,
+    /// `ReportNotPresent` (410): no credential report was generated.
+    ReportNotPresent,
+    /// `ReportExpired` (410): the credential report is more than four hours old.
+    ReportExpired,
     MalformedPolicyDocument,
     LimitExceeded,
     InvalidInput,

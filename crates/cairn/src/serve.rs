@@ -322,6 +322,11 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let token_key = TokenKey::from_hex(&key_hex).context("stored token key is damaged")?;
     let (root, generated) = credentials::load_or_create(&config.data_dir, account.as_str())?;
     credentials::record_source(&config.data_dir, &root, generated.is_none())?;
+    // The credential report's root row: the key's id (never its secret) and when it was first
+    // served.
+    let root_id = root.access_key_id.clone();
+    let now = chrono::Utc::now().timestamp() as f64;
+    store.write_blocking(move |c| cairn_store::iam::report::note_root_key(c, &root_id, now))??;
     if let Some(path) = generated {
         say(&format!(
             "root credentials are in {} (mode 0600); read them with: cat {}",

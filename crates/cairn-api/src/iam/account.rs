@@ -1,5 +1,5 @@
-//! The account: Create/Delete/ListAccountAliases and GetAccountSummary (no resource-level
-//! permissions: each is authorized on `*`).
+//! The account: Create/Delete/ListAccountAliases, GetAccountSummary and the credential report
+//! (Generate/GetCredentialReport; no resource-level permissions: each is authorized on `*`).
 
 use cairn_core::iam::account;
 
@@ -35,6 +35,24 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
                 .map(|(k, v)| format!("<entry><key>{}</key><value>{v}</value></entry>", escape(k)))
                 .collect();
             Ok(Reply::xml(format!("<SummaryMap>{entries}</SummaryMap>")))
+        }),
+        "GenerateCredentialReport" => Call::write(Target::Any, |c, ctx| {
+            cairn_core::iam::report::generate(c, ctx)?;
+            Ok(Reply::xml("<State>COMPLETE</State>".to_owned()))
+        }),
+        "GetCredentialReport" => Call::read(Target::Any, |c, ctx| {
+            use base64::Engine;
+            let (csv, generated) = cairn_core::iam::report::get(c, ctx)?;
+            let when = chrono::DateTime::from_timestamp(generated.floor() as i64, 0)
+                .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                .unwrap_or_default();
+            let content = base64::engine::general_purpose::STANDARD.encode(csv);
+            Ok(Reply::xml(format!(
+                "{}{}{}",
+                el("Content", &content),
+                el("ReportFormat", "text/csv"),
+                el("GeneratedTime", &when)
+            )))
         }),
         _ => return None,
     })

@@ -184,7 +184,6 @@ pub struct LastUsed {
 /// log keeps: 90 days, and data events only when a trail selects them). A key of another
 /// account, or none, is `NoSuchEntity`.
 pub fn last_used(conn: &Connection, ctx: &CallContext, access_key_id: &str) -> ApiResult<LastUsed> {
-    use cairn_store::events::{LookupFilter, LookupQuery, lookup};
     validate::length(access_key_id, "accessKeyId", 16, 128)?;
     let missing = || {
         err(
@@ -196,6 +195,20 @@ pub fn last_used(conn: &Connection, ctx: &CallContext, access_key_id: &str) -> A
     let user = users::get_user_by_id(conn, &key.user_id)?
         .filter(|u| u.account == ctx.account().as_str())
         .ok_or_else(missing)?;
+    Ok(LastUsed {
+        user_name: user.name,
+        last: newest_use(conn, &user.account, access_key_id)?,
+    })
+}
+
+/// The newest call recorded with an access key in an account, in any region: epoch
+/// seconds, service name (`s3`, `iam`, …) and region.
+pub fn newest_use(
+    conn: &Connection,
+    account: &str,
+    access_key_id: &str,
+) -> ApiResult<Option<(i64, String, String)>> {
+    use cairn_store::events::{LookupFilter, LookupQuery, lookup};
     let filter = LookupFilter::AccessKeyId(access_key_id.to_owned());
     let mut newest: Option<(i64, i64, String, String)> = None;
     for region in cairn_model::KNOWN_REGIONS {
@@ -203,7 +216,7 @@ pub fn last_used(conn: &Connection, ctx: &CallContext, access_key_id: &str) -> A
             let found = lookup(
                 conn,
                 &LookupQuery {
-                    account: &user.account,
+                    account,
                     region,
                     category,
                     filter: &filter,
@@ -227,8 +240,5 @@ pub fn last_used(conn: &Connection, ctx: &CallContext, access_key_id: &str) -> A
             }
         }
     }
-    Ok(LastUsed {
-        user_name: user.name,
-        last: newest.map(|(t, _, s, r)| (t, s, r)),
-    })
+    Ok(newest.map(|(t, _, s, r)| (t, s, r)))
 }

@@ -19,6 +19,7 @@ pub mod managed;
 mod page;
 mod principal;
 pub mod principal_ids;
+pub mod report;
 pub mod roles;
 pub mod simulate;
 pub mod users;

@@ -18,6 +18,7 @@ pub mod groups;
 pub mod inline;
 pub mod keys;
 pub mod policies;
+pub mod report;
 pub mod roles;
 pub mod secrets;
 pub mod sessions;
