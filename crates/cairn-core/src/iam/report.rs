@@ -51,6 +51,10 @@ fn csv_field(text: &str) -> String {
     }
 }
 
+/// An access key as the report shows it: active, created, and its newest recorded use
+/// (epoch seconds, service, region).
+type KeyState = (bool, f64, Option<(i64, String, String)>);
+
 fn iso(secs: f64) -> String {
     chrono::DateTime::from_timestamp(secs.floor() as i64, 0)
         .map(|d| d.format("%Y-%m-%dT%H:%M:%S+00:00").to_string())
@@ -59,7 +63,7 @@ fn iso(secs: f64) -> String {
 
 /// An access key's five columns: active, last rotated, and its last use (date, region,
 /// service), `N/A` where there is none.
-fn key_columns(key: Option<(bool, f64, Option<(i64, String, String)>)>) -> Vec<String> {
+fn key_columns(key: Option<KeyState>) -> Vec<String> {
     let na = || "N/A".to_owned();
     match key {
         None => vec!["false".into(), na(), na(), na(), na()],
@@ -73,10 +77,7 @@ fn key_columns(key: Option<(bool, f64, Option<(i64, String, String)>)>) -> Vec<S
     }
 }
 
-fn row(
-    mut fields: Vec<String>,
-    keys: [Option<(bool, f64, Option<(i64, String, String)>)>; 2],
-) -> String {
+fn row(mut fields: Vec<String>, keys: [Option<KeyState>; 2]) -> String {
     let [first, second] = keys;
     fields.push("false".into()); // mfa_active
     fields.extend(key_columns(first));
@@ -108,7 +109,7 @@ fn build(conn: &Connection, ctx: &CallContext) -> ApiResult<String> {
         [root_key, None],
     ));
     let mut all = users::list_users(conn, account)?;
-    all.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    all.sort_by_key(|a| a.name.to_lowercase());
     for user in all {
         let mut two = [None, None];
         for (slot, key) in two
