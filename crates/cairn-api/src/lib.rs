@@ -13,6 +13,7 @@ pub mod cloudtrail;
 pub mod conn_deadline;
 pub mod console;
 pub mod credentials;
+pub mod ec2;
 pub mod errors;
 pub mod iam;
 pub mod json;

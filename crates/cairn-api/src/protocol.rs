@@ -29,6 +29,8 @@ pub enum Route {
     Iam,
     /// STS (Query).
     Sts,
+    /// EC2 (its dialect of Query): DescribeRegions.
+    Ec2,
     /// CloudWatch Logs (JSON 1.1).
     Logs,
     /// CloudFormation (Query).
@@ -139,6 +141,7 @@ pub fn route(service: Option<&str>, headers: &[(String, String)], raw_query: &st
         Some("sns") => Route::Sns,
         Some("iam") => Route::Iam,
         Some("sts") => Route::Sts,
+        Some("ec2") => Route::Ec2,
         Some("logs") => Route::Logs,
         Some("cloudformation") => Route::CloudFormation,
         Some("monitoring") => Route::Monitoring,

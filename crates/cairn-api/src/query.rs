@@ -170,6 +170,18 @@ pub fn error(namespace: &str, e: &WireError, rid: &str) -> Response {
     )
 }
 
+/// A successful response in EC2's dialect of the Query protocol: the result's elements
+/// directly under `<{Action}Response>`, after `requestId`.
+pub fn ec2_ok(action: &str, namespace: &str, result: &str, rid: &str) -> Response {
+    xml(
+        http::StatusCode::OK,
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{action}Response xmlns=\"{namespace}\"><requestId>{rid}</requestId>{result}</{action}Response>"
+        ),
+        rid,
+    )
+}
+
 /// An error in EC2's dialect of the Query protocol: `<Response><Errors><Error>…`.
 pub fn ec2_error(e: &WireError, rid: &str) -> Response {
     xml(

@@ -533,7 +533,9 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         return resp;
     }
     let protocol = match &route {
-        Route::Sns | Route::Iam | Route::Sts | Route::CloudFormation => Protocol::Query,
+        Route::Sns | Route::Iam | Route::Sts | Route::Ec2 | Route::CloudFormation => {
+            Protocol::Query
+        }
         Route::Monitoring if !headers.iter().any(|(n, _)| n == "x-amz-target") => Protocol::Query,
         Route::Unserved { protocol, .. } => *protocol,
         _ => Protocol::Json,
@@ -588,6 +590,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
                 Route::Sns => "sns",
                 Route::Iam => "iam",
                 Route::Sts => "sts",
+                Route::Ec2 => "ec2",
                 Route::CloudFormation => "cloudformation",
                 _ => "monitoring",
             };
@@ -603,6 +606,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         Route::Sns => crate::sns::handle(state, received).await,
         Route::Iam => crate::iam::handle(state, received).await,
         Route::Sts => crate::sts::handle(state, received).await,
+        Route::Ec2 => crate::ec2::handle(state, received).await,
         Route::CloudFormation => crate::cloudformation::handle(state, received).await,
         Route::CloudTrail => crate::cloudtrail::handle(state, received).await,
         Route::Logs => crate::logs::handle(state, received).await,
@@ -639,6 +643,7 @@ fn access_note(
         Route::Sns => "sns".to_owned(),
         Route::Iam => "iam".to_owned(),
         Route::Sts => "sts".to_owned(),
+        Route::Ec2 => "ec2".to_owned(),
         Route::CloudFormation => "cloudformation".to_owned(),
         Route::S3 => {
             let depth = path
@@ -659,7 +664,12 @@ fn access_note(
 
 /// Answers a request for a service Cairn does not serve, in that service's protocol, after
 /// checking its signature (so a bad signature still gets the authentication error).
-async fn unserved(state: &AppState, req: &Received, service: &str, protocol: Protocol) -> Response {
+pub(crate) async fn unserved(
+    state: &AppState,
+    req: &Received,
+    service: &str,
+    protocol: Protocol,
+) -> Response {
     let rid = &req.request_id;
     if let Err(e) = authenticate(state, req, protocol, state.now()).await {
         return crate::errors::render(protocol, service, &e, rid);
