@@ -188,10 +188,11 @@ mod tests {
     fn services_route_to_their_protocol() {
         assert_eq!(route(Some("s3"), &[], ""), Route::S3);
         assert_eq!(route(Some("cloudtrail"), &[], ""), Route::CloudTrail);
+        assert_eq!(route(Some("ec2"), &h(&[]), ""), Route::Ec2);
         assert_eq!(
-            route(Some("ec2"), &h(&[]), ""),
+            route(Some("rds"), &h(&[]), ""),
             Route::Unserved {
-                service: "ec2".into(),
+                service: "rds".into(),
                 protocol: Protocol::Query
             }
         );
