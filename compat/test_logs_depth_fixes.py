@@ -127,3 +127,12 @@ def test_messages_name_the_member_and_the_reason(cairn):
     assert "reserved" in error(e)[1]
     assert json.dumps(logs.list_tags_for_resource(
         resourceArn="arn:aws:logs:us-east-1:123456789012:log-group:/depth/messages")["tags"]) == "{}"
+
+
+def test_resource_policies_read_as_none(logs):
+    """No resource policy can exist (PutResourcePolicy is not carried out): scanners read the
+    empty list AWS gives an account without one."""
+    assert logs.describe_resource_policies()["resourcePolicies"] == []
+    with pytest.raises(ClientError) as e:
+        logs.put_resource_policy(policyName="p", policyDocument="{}")
+    assert error(e)[0] == "UnsupportedOperationException"
