@@ -106,7 +106,7 @@ macro_rules! policy {
     };
 }
 
-static CATALOGUE: [ManagedPolicy; 27] = [
+static CATALOGUE: [ManagedPolicy; 28] = [
     policy!(
         "AWSCloudTrail_FullAccess",
         "v3",
@@ -210,6 +210,14 @@ static CATALOGUE: [ManagedPolicy; 27] = [
         "2026-05-01T03:12:13Z",
         true,
         "The security audit template grants access to read security configuration metadata. It is useful for software that audits the configuration of an AWS account."
+    ),
+    policy!(
+        "AWSSupportAccess",
+        "v4",
+        "2015-02-06T18:41:11Z",
+        "2026-02-12T17:59:31Z",
+        true,
+        "Allow users to access the AWS Support Center."
     ),
     policy!(
         "/job-function/",

@@ -9,7 +9,7 @@ use common::*;
 #[test]
 fn every_policy_parses_with_its_metadata() {
     let all = managed::all();
-    assert_eq!(all.len(), 27);
+    assert_eq!(all.len(), 28);
     for p in all {
         let d = p.parsed();
         assert!(!d.statements().is_empty(), "{}", p.name);
