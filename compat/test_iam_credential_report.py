@@ -7,8 +7,12 @@ and last use from the event log."""
 import csv
 import io
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from conftest import ACCESS_KEY, SECRET
 
 
 def report(iam):
@@ -50,9 +54,12 @@ def test_the_report_lists_root_and_users_with_their_keys(cairn):
     # This test's own calls are signed with root's key.
     assert root["access_key_1_last_used_date"] != "N/A"
     two = by_user["report-two-keys"]
-    assert (two["access_key_1_active"], two["access_key_2_active"]) == ("true", "false")
-    assert two["access_key_1_last_used_service"] == "s3" and two["access_key_1_last_used_region"] == "us-east-1"
-    assert two["access_key_2_last_used_date"] == "N/A"
+    # Keys made in the same second come in key-id order: find the slot of the used one.
+    used, other = ("1", "2") if two["access_key_1_active"] == "true" else ("2", "1")
+    assert (two[f"access_key_{used}_active"], two[f"access_key_{other}_active"]) == ("true", "false")
+    assert two[f"access_key_{used}_last_used_service"] == "s3"
+    assert two[f"access_key_{used}_last_used_region"] == "us-east-1"
+    assert two[f"access_key_{other}_last_used_date"] == "N/A"
     assert two["password_enabled"] == "false" and two["mfa_active"] == "false"
     assert two["arn"] == "arn:aws:iam::123456789012:user/report-two-keys"
     assert by_user["report,comma"]["access_key_1_active"] == "false"
@@ -75,3 +82,38 @@ def test_each_call_is_authorized_and_recorded(cairn):
     events = cairn.client("cloudtrail").lookup_events(LookupAttributes=[
         {"AttributeKey": "EventName", "AttributeValue": "GetCredentialReport"}])["Events"]
     assert any(e.get("Username") == "report-nobody" for e in events)
+
+
+def test_the_account_password_policy_is_kept(cairn):
+    """CIS 1.8/1.9 (length, reuse) and Prowler's password checks read the account password
+    policy: it is set, read back with IAM's defaults for what was left out, replaced whole by
+    the next update, and deleted."""
+    iam = cairn.client("iam")
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_account_password_policy()
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.delete_account_password_policy()
+    iam.update_account_password_policy(MinimumPasswordLength=14, PasswordReusePrevention=24,
+                                       RequireSymbols=True, MaxPasswordAge=90)
+    policy = iam.get_account_password_policy()["PasswordPolicy"]
+    assert policy == {"MinimumPasswordLength": 14, "RequireSymbols": True, "RequireNumbers": False,
+                      "RequireUppercaseCharacters": False, "RequireLowercaseCharacters": False,
+                      "AllowUsersToChangePassword": False, "ExpirePasswords": True,
+                      "MaxPasswordAge": 90, "PasswordReusePrevention": 24}
+    cairn.cli("iam", "update-account-password-policy", "--require-numbers")
+    policy = iam.get_account_password_policy()["PasswordPolicy"]
+    assert policy["MinimumPasswordLength"] == 6 and policy["RequireNumbers"] is True
+    assert policy["ExpirePasswords"] is False and "PasswordReusePrevention" not in policy
+    unchecked = boto3.client("iam", endpoint_url=cairn.endpoint, region_name="us-east-1",
+                             aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET,
+                             config=Config(parameter_validation=False))
+    with pytest.raises(ClientError) as e:
+        unchecked.update_account_password_policy(MinimumPasswordLength=5)
+    assert e.value.response["Error"]["Code"] == "ValidationError"
+    assert "greater than or equal to 6" in e.value.response["Error"]["Message"]
+    iam.delete_account_password_policy()
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_account_password_policy()
+    names = [e["EventName"] for e in cairn.client("cloudtrail").lookup_events(LookupAttributes=[
+        {"AttributeKey": "EventSource", "AttributeValue": "iam.amazonaws.com"}], MaxResults=50)["Events"]]
+    assert "UpdateAccountPasswordPolicy" in names and "DeleteAccountPasswordPolicy" in names

@@ -23,6 +23,13 @@ pub fn put(conn: &Connection, key: &str, value: &str) -> StoreResult<()> {
     Ok(())
 }
 
+/// Removes a value (none to remove is fine).
+pub fn delete(conn: &Connection, key: &str) -> StoreResult<()> {
+    conn.prepare_cached("DELETE FROM meta WHERE key = ?1")?
+        .execute([key])?;
+    Ok(())
+}
+
 /// Returns the stored value, or stores and returns `make()` if none exists.
 pub fn get_or_insert(
     conn: &Connection,

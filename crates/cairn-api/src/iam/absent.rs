@@ -1,7 +1,7 @@
 //! What Cairn keeps no record of, answered as AWS answers an account that has none: users'
 //! MFA devices, SSH public keys, signing certificates and service-specific credentials, virtual
 //! MFA devices, instance profiles and identity providers are empty lists; a login profile and
-//! the account password policy are `NoSuchEntity`. Tools that inventory an account or clean up
+//! a login profile is `NoSuchEntity`. Tools that inventory an account or clean up
 //! a user before deleting it (Terraform's `force_destroy`) call these. Also
 //! GetAccessKeyLastUsed, read from the event log.
 
@@ -70,15 +70,6 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
             Err(ApiError::new(
                 ErrorKind::NoSuchEntity,
                 format!("Login Profile for User {user} cannot be found."),
-            ))
-        }),
-        "GetAccountPasswordPolicy" => Call::read(Target::Any, |_, ctx| {
-            Err(ApiError::new(
-                ErrorKind::NoSuchEntity,
-                format!(
-                    "The Password Policy with domain name {} cannot be found.",
-                    ctx.account()
-                ),
             ))
         }),
         "GetAccessKeyLastUsed" => {

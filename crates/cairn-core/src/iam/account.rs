@@ -125,3 +125,109 @@ mod tests {
         }
     }
 }
+
+/// UpdateAccountPasswordPolicy's parameters; each left out takes IAM's default (length 6,
+/// no requirement, no expiry, no reuse prevention).
+#[derive(Clone, Debug, Default)]
+pub struct PasswordPolicyInput {
+    /// `MinimumPasswordLength`, 6–128.
+    pub minimum_password_length: Option<i64>,
+    /// `RequireSymbols`.
+    pub require_symbols: Option<bool>,
+    /// `RequireNumbers`.
+    pub require_numbers: Option<bool>,
+    /// `RequireUppercaseCharacters`.
+    pub require_uppercase_characters: Option<bool>,
+    /// `RequireLowercaseCharacters`.
+    pub require_lowercase_characters: Option<bool>,
+    /// `AllowUsersToChangePassword`.
+    pub allow_users_to_change_password: Option<bool>,
+    /// `MaxPasswordAge`, 1–1095.
+    pub max_password_age: Option<i64>,
+    /// `PasswordReusePrevention`, 1–24.
+    pub password_reuse_prevention: Option<i64>,
+    /// `HardExpiry`.
+    pub hard_expiry: Option<bool>,
+}
+
+fn in_range(value: Option<i64>, member: &str, min: i64, max: i64) -> ApiResult<()> {
+    match value {
+        Some(v) if v < min => Err(err(
+            ErrorKind::IamValidation,
+            format!(
+                "1 validation error detected: Value '{v}' at '{member}' failed to satisfy constraint: Member must have value greater than or equal to {min}"
+            ),
+        )),
+        Some(v) if v > max => Err(err(
+            ErrorKind::IamValidation,
+            format!(
+                "1 validation error detected: Value '{v}' at '{member}' failed to satisfy constraint: Member must have value less than or equal to {max}"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// UpdateAccountPasswordPolicy: replaces the whole policy (a parameter left out is reset to
+/// its default, as IAM documents). Cairn keeps no passwords, so the policy is reported, not
+/// enforced.
+pub fn update_password_policy(
+    conn: &Connection,
+    ctx: &CallContext,
+    input: &PasswordPolicyInput,
+) -> ApiResult<()> {
+    in_range(
+        input.minimum_password_length,
+        "minimumPasswordLength",
+        6,
+        128,
+    )?;
+    in_range(input.max_password_age, "maxPasswordAge", 1, 1095)?;
+    in_range(
+        input.password_reuse_prevention,
+        "passwordReusePrevention",
+        1,
+        24,
+    )?;
+    let policy = store::PasswordPolicy {
+        minimum_password_length: input.minimum_password_length.unwrap_or(6),
+        require_symbols: input.require_symbols.unwrap_or(false),
+        require_numbers: input.require_numbers.unwrap_or(false),
+        require_uppercase_characters: input.require_uppercase_characters.unwrap_or(false),
+        require_lowercase_characters: input.require_lowercase_characters.unwrap_or(false),
+        allow_users_to_change_password: input.allow_users_to_change_password.unwrap_or(false),
+        max_password_age: input.max_password_age,
+        password_reuse_prevention: input.password_reuse_prevention,
+        hard_expiry: input.hard_expiry,
+    };
+    store::set_password_policy(conn, ctx.account().as_str(), Some(&policy))?;
+    Ok(())
+}
+
+fn no_policy(ctx: &CallContext) -> crate::ApiError {
+    err(
+        ErrorKind::NoSuchEntity,
+        format!(
+            "The Password Policy with domain name {} cannot be found.",
+            ctx.account()
+        ),
+    )
+}
+
+/// GetAccountPasswordPolicy.
+pub fn password_policy(conn: &Connection, ctx: &CallContext) -> ApiResult<store::PasswordPolicy> {
+    store::password_policy(conn, ctx.account().as_str())?.ok_or_else(|| no_policy(ctx))
+}
+
+/// DeleteAccountPasswordPolicy.
+pub fn delete_password_policy(conn: &Connection, ctx: &CallContext) -> ApiResult<()> {
+    let account = ctx.account().as_str();
+    if store::password_policy(conn, account)?.is_none() {
+        return Err(err(
+            ErrorKind::NoSuchEntity,
+            "The account policy with name PasswordPolicy cannot be found.",
+        ));
+    }
+    store::set_password_policy(conn, account, None)?;
+    Ok(())
+}

@@ -78,3 +78,53 @@ pub fn counts(conn: &Connection, account: &str) -> StoreResult<Counts> {
                  UNION SELECT role_id FROM iam_roles WHERE account = ?1)")?,
     })
 }
+
+/// The account password policy (UpdateAccountPasswordPolicy), as IAM reports it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PasswordPolicy {
+    /// 6–128.
+    pub minimum_password_length: i64,
+    /// At least one symbol.
+    pub require_symbols: bool,
+    /// At least one digit.
+    pub require_numbers: bool,
+    /// At least one upper-case letter.
+    pub require_uppercase_characters: bool,
+    /// At least one lower-case letter.
+    pub require_lowercase_characters: bool,
+    /// Users may change their own passwords.
+    pub allow_users_to_change_password: bool,
+    /// Days a password is valid, 1–1095 (`None`: passwords never expire).
+    pub max_password_age: Option<i64>,
+    /// Earlier passwords that may not be reused, 1–24.
+    pub password_reuse_prevention: Option<i64>,
+    /// An expired password cannot be changed by its user.
+    pub hard_expiry: Option<bool>,
+}
+
+fn password_policy_key(account: &str) -> String {
+    format!("iam.password_policy.{account}")
+}
+
+/// The account's password policy, if one is set.
+pub fn password_policy(conn: &Connection, account: &str) -> StoreResult<Option<PasswordPolicy>> {
+    Ok(crate::meta::get(conn, &password_policy_key(account))?
+        .and_then(|v| serde_json::from_str(&v).ok()))
+}
+
+/// Sets (`Some`) or deletes (`None`) the account's password policy.
+pub fn set_password_policy(
+    conn: &Connection,
+    account: &str,
+    policy: Option<&PasswordPolicy>,
+) -> StoreResult<()> {
+    let key = password_policy_key(account);
+    match policy {
+        Some(p) => crate::meta::put(
+            conn,
+            &key,
+            &serde_json::to_string(p).expect("a password policy serializes"),
+        ),
+        None => crate::meta::delete(conn, &key),
+    }
+}
