@@ -73,7 +73,7 @@ impl CallInfo {
                 origin: cairn_core::context::Origin {
                     source_ip: req.source_ip.clone(),
                     user_agent: req.header("user-agent").unwrap_or("").to_owned(),
-                    secure_transport: false,
+                    secure_transport: req.secure_transport,
                 },
             },
             request_id: req.request_id.clone(),

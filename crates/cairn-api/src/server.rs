@@ -182,6 +182,9 @@ pub struct Received {
     pub body_sha256: String,
     /// Peer IP.
     pub source_ip: String,
+    /// Whether the client reached Cairn over TLS: a trusted proxy's `X-Forwarded-Proto:
+    /// https` (Cairn itself listens in plain HTTP). Policies read it as `aws:SecureTransport`.
+    pub secure_transport: bool,
     /// Our request id.
     pub request_id: String,
 }
@@ -512,12 +515,18 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
     let source_ip =
         cairn_core::net::client_ip(peer.ip(), forwarded, &state.settings.trusted_proxies)
             .to_string();
+    let secure_transport = crate::console::session::is_https(
+        req.headers(),
+        Some(peer.ip()),
+        &state.settings.trusted_proxies,
+    );
     let note = access_note(&route, &headers, req.method(), req.uri().path());
     if route == Route::S3 {
         // S3 bodies stream (objects can be gigabytes); s3s verifies their signatures.
         let meta = crate::s3::RequestMeta {
             request_id,
             source_ip,
+            secure_transport,
             pending: Default::default(),
             small_body: None,
         };
@@ -577,6 +586,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         headers,
         body,
         source_ip,
+        secure_transport,
         request_id,
     });
     let note = if protocol == Protocol::Query {

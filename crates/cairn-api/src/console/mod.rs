@@ -218,7 +218,7 @@ async fn route(state: &AppState, req: &Incoming<'_>) -> Response {
         (false, ["signin"]) => return signin::submit(state, req).await,
         _ => {}
     }
-    let Some(signed) = session::load(state, headers, source_ip).await else {
+    let Some(signed) = session::load(state, headers, source_ip, req.https).await else {
         let mut resp = web::redirect("/console/signin");
         if session::cookie(headers, session::COOKIE).is_some() {
             session::set_cookie(&mut resp, session::COOKIE, "", "/console", 0);

@@ -201,11 +201,18 @@ pub struct Signed {
     pub region: Region,
     /// Where the browser is.
     pub source_ip: String,
+    /// Whether the browser came over https ([`is_https`]): `aws:SecureTransport`.
+    pub https: bool,
 }
 
 /// The signed-in user of a request, or `None` (no cookie, unknown or expired session, or
 /// the key it signed in with is no longer active).
-pub async fn load(state: &AppState, headers: &HeaderMap, source_ip: &str) -> Option<Signed> {
+pub async fn load(
+    state: &AppState,
+    headers: &HeaderMap,
+    source_ip: &str,
+    https: bool,
+) -> Option<Signed> {
     let id = cookie(headers, COOKIE)?;
     if id.len() != 64 {
         return None;
@@ -244,6 +251,7 @@ pub async fn load(state: &AppState, headers: &HeaderMap, source_ip: &str) -> Opt
         session,
         region,
         source_ip: source_ip.to_owned(),
+        https,
     })
 }
 
@@ -272,7 +280,7 @@ impl Signed {
                 origin: cairn_core::context::Origin {
                     source_ip: self.source_ip.clone(),
                     user_agent: CONSOLE_USER_AGENT.to_owned(),
-                    secure_transport: false,
+                    secure_transport: self.https,
                 },
             },
             request_id: uuid::Uuid::new_v4().to_string(),

@@ -63,6 +63,8 @@ pub struct RequestMeta {
     pub request_id: String,
     /// Peer IP.
     pub source_ip: String,
+    /// Whether a trusted TLS proxy forwarded the request (`aws:SecureTransport`).
+    pub secure_transport: bool,
     /// The note of a served call awaiting its handler ([`unhandled`]).
     pub pending: unhandled::PendingSlot,
     /// A small XML configuration body, read before s3s, recorded if Cairn does not carry
@@ -652,6 +654,7 @@ impl CairnS3 {
             .unwrap_or(RequestMeta {
                 request_id: uuid::Uuid::new_v4().to_string(),
                 source_ip: String::new(),
+                secure_transport: false,
                 pending: Default::default(),
                 small_body: None,
             });
@@ -668,7 +671,7 @@ impl CairnS3 {
                         .get(http::header::USER_AGENT)
                         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
                         .unwrap_or_default(),
-                    secure_transport: false,
+                    secure_transport: meta.secure_transport,
                 },
             },
             request_id: meta.request_id,

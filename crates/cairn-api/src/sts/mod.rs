@@ -312,7 +312,7 @@ async fn federated_refused(
             origin: cairn_core::context::Origin {
                 source_ip: req.source_ip.clone(),
                 user_agent: user_agent.clone(),
-                secure_transport: false,
+                secure_transport: req.secure_transport,
             },
         },
         request_id: rid.clone(),
