@@ -81,6 +81,19 @@ def test_records_match_real_iam_sns_and_kms_records(cairn):
     with pytest.raises(iam.exceptions.EntityAlreadyExistsException):
         iam.create_user(UserName="erin")
     assert latest(cairn, "CreateUser")["errorCode"] == "EntityAlreadyExistsException"
+    # A permissions boundary is recorded as type `Policy` (Stratus's CreateRole record); the
+    # API says `PermissionsBoundaryPolicy`.
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+        "AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]})
+    iam.create_role(RoleName="bounded-rf", AssumeRolePolicyDocument=trust,
+                    PermissionsBoundary="arn:aws:iam::aws:policy/AWSDenyAll")
+    assert iam.get_role(RoleName="bounded-rf")["Role"]["PermissionsBoundary"][
+        "PermissionsBoundaryType"] == "PermissionsBoundaryPolicy"
+    assert latest(cairn, "CreateRole")["responseElements"]["role"]["permissionsBoundary"] == {
+        "permissionsBoundaryArn": "arn:aws:iam::aws:policy/AWSDenyAll", "permissionsBoundaryType": "Policy"}
+    # An empty list (sent over Query as `Tags=`) is recorded as a list, as the model types it.
+    iam.create_user(UserName="empty-tags-rf", Tags=[])
+    assert latest(cairn, "CreateUser")["requestParameters"] == {"userName": "empty-tags-rf", "tags": []}
     # SNS members as structures, not Query wire keys.
     sns = cairn.client("sns")
     policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {

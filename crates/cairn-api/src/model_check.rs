@@ -101,6 +101,22 @@ fn rules() -> &'static Rules {
     })
 }
 
+/// The Query services, by their model names.
+const QUERY_MODELS: [&str; 5] = ["iam", "sts", "sns", "cloudformation", "cloudwatch"];
+
+/// Whether `member` of Query operation `action` is a list in its service's model (the
+/// recorder tells an empty list, sent as `Name=`, from an empty string so). The operation
+/// is found by name among the Query services' models, whose operation names do not clash on
+/// a member of another type.
+pub fn query_list_member(action: &str, member: &str) -> bool {
+    let all = rules();
+    QUERY_MODELS.iter().any(|service| {
+        all.get(*service)
+            .and_then(|ops| ops.get(action))
+            .is_some_and(|op| op.members.iter().any(|(m, r)| m == member && r.t == "list"))
+    })
+}
+
 /// A request as the checks see it.
 #[derive(Clone, Copy)]
 pub enum Input<'a> {

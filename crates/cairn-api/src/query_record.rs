@@ -91,6 +91,15 @@ pub fn request_parameters(params: &Params) -> Value {
             }
             continue;
         }
+        // An empty list goes over the wire as `Name=`: the model tells it from an empty
+        // string, and the record has `[]`.
+        if parts.len() == 1
+            && v.is_empty()
+            && crate::model_check::query_list_member(params.action(), parts[0])
+        {
+            out.insert(lower_first(parts[0]), Value::Array(Vec::new()));
+            continue;
+        }
         insert(&mut out, &parts, v);
     }
     for (name, entries) in maps {
@@ -181,6 +190,23 @@ mod tests {
         assert_eq!(
             request_parameters(&params),
             json!({"name": "p", "platform": "GCM", "attributes": {}})
+        );
+    }
+
+    #[test]
+    fn an_empty_list_is_an_array_and_an_empty_string_stays_one() {
+        let params = Params::parse(
+            "",
+            b"Action=CreateStack&StackName=s&NotificationARNs=&Capabilities=&TemplateURL=",
+        );
+        assert_eq!(
+            request_parameters(&params),
+            json!({"stackName": "s", "notificationARNs": [], "capabilities": [], "templateURL": ""})
+        );
+        let params = Params::parse("", b"Action=CreateUser&UserName=u&Tags=");
+        assert_eq!(
+            request_parameters(&params),
+            json!({"userName": "u", "tags": []})
         );
     }
 }

@@ -65,9 +65,12 @@ pub fn record_extras(v: &mut serde_json::Value, tags: &[(String, String)], bound
             .map(|(k, val)| serde_json::json!({"key": k, "value": val}))
             .collect();
     }
+    // The record's type is `Policy` (a real CreateRole record, stratus-red-team's
+    // iam-create-backdoor-role detonation log), where the API answers
+    // `PermissionsBoundaryPolicy`.
     if let Some(arn) = boundary {
         v["permissionsBoundary"] = serde_json::json!({
-            "permissionsBoundaryType": "PermissionsBoundaryPolicy",
+            "permissionsBoundaryType": "Policy",
             "permissionsBoundaryArn": arn,
         });
     }
