@@ -87,6 +87,8 @@ def test_a_plain_put_records_the_default_sse_s3(cairn, s3, aws):
         == {"x-amz-server-side-encryption": "AES256"}
     assert not any(k.startswith("x-amz-server-side-encryption") for k in put["requestParameters"])
     assert [r["type"] for r in put["resources"]] == ["AWS::S3::Object", "AWS::S3::Bucket"]
+    # S3 wraps the user agent in brackets, as every S3 record AWS writes does.
+    assert put["userAgent"].startswith("[Boto3/") and put["userAgent"].endswith("]")
 
 
 def test_copies_transfer_nothing_in_and_sizes_are_plaintext(cairn, s3):

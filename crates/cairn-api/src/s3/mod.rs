@@ -676,11 +676,15 @@ impl CairnS3 {
             },
             request_id: meta.request_id,
             source_ip: meta.source_ip,
-            user_agent: req
-                .headers
-                .get(http::header::USER_AGENT)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                .unwrap_or_default(),
+            // S3's records wrap the user agent in brackets (`[aws-cli/…]`, `[]` for none),
+            // as every S3 record of AWS's does; `aws:UserAgent` above is the header as sent.
+            user_agent: format!(
+                "[{}]",
+                req.headers
+                    .get(http::header::USER_AGENT)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                    .unwrap_or_default()
+            ),
             console: None,
             invoked_by: None,
             signing: Some(signing_of(
