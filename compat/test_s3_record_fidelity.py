@@ -209,3 +209,31 @@ def test_an_acl_cairn_refuses_is_recorded_with_its_grants(cairn, s3):
     assert grant["Permission"] == "READ"
     assert acl["errorCode"] == "NotImplemented"
     assert acl["additionalEventData"]["bytesTransferredIn"] > 0
+
+
+def test_a_role_sessions_s3_data_events_have_no_web_identity_member(cairn, s3):
+    """A role session's S3 data events carry `sessionContext` without `webIdFederationData`
+    (the OTRF capture: the same session's ListBuckets has `{}`, its GetObject none)."""
+    iam = cairn.client("iam")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+        "AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]})
+    iam.create_role(RoleName="s3-session-rf", AssumeRolePolicyDocument=trust)
+    iam.attach_role_policy(RoleName="s3-session-rf", PolicyArn="arn:aws:iam::aws:policy/AmazonS3FullAccess")
+    iam.create_user(UserName="s3-assumer-rf")
+    iam.put_user_policy(UserName="s3-assumer-rf", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="s3-assumer-rf")["AccessKey"]
+    sts = cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], "sts")
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/s3-session-rf",
+                                            RoleSessionName="rf")["Credentials"]
+    session = cairn.client_with(creds["AccessKeyId"], creds["SecretAccessKey"], "s3",
+                                token=creds["SessionToken"])
+    session.list_buckets()
+    session.put_object(Bucket="fidelity-bkt", Key="by-session", Body=b"x")
+    put = records(cairn, "PutObject", key="by-session")[-1]
+    assert put["userIdentity"]["type"] == "AssumedRole"
+    assert list(put["userIdentity"]["sessionContext"]) == ["sessionIssuer", "attributes"]
+    listed = [r for r in cairn.records("Management") if r["eventName"] == "ListBuckets"
+              and r["userIdentity"].get("accessKeyId") == creds["AccessKeyId"]]
+    assert listed and listed[-1]["userIdentity"]["sessionContext"]["webIdFederationData"] == {}

@@ -156,6 +156,16 @@ fn draft(info: &CallInfo, outcome: Outcome) -> (EventRecord, Vec<(String, String
             .entry("sessionContext")
             .or_insert_with(|| console_session_context(marks));
     }
+    // S3's data events carry no `webIdFederationData` in a session's context (real records
+    // of one role session: its ListBuckets has `{}`, its GetObject and ListObjects none).
+    if !outcome.management
+        && outcome.event_source == "s3.amazonaws.com"
+        && let Some(context) = user_identity
+            .get_mut("sessionContext")
+            .and_then(Value::as_object_mut)
+    {
+        context.shift_remove("webIdFederationData");
+    }
     let record = EventRecord {
         event_version: EVENT_VERSION.to_owned(),
         user_identity,
