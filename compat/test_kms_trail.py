@@ -117,6 +117,12 @@ def test_the_guides_recipe_encrypts_and_validate_logs_passes(server, tmp_path):
     kms_events = [r for r in server.records("Management") if r["eventSource"] == "kms.amazonaws.com"]
     generated = [r for r in kms_events if r["eventName"] == "GenerateDataKey"]
     assert generated and all(r["userIdentity"]["invokedBy"] == "cloudtrail.amazonaws.com" for r in generated)
+    # A service's call carries sharedEventID after recipientAccountId, as AWS's AWSService
+    # KMS records do.
+    for r in generated:
+        keys = list(r)
+        assert keys[keys.index("recipientAccountId") + 1] == "sharedEventID", keys
+        assert len(r["sharedEventID"]) == 36
     # GenerateDataKey has no algorithm member; AWS's records of it never name one.
     assert all("encryptionAlgorithm" not in r["requestParameters"] for r in generated)
     decrypts = [r for r in kms_events if r["eventName"] == "Decrypt"]

@@ -316,5 +316,42 @@ pub(crate) fn build(d: Draft<'_>) -> PreparedEvent {
         recipient_account_id: d.scope.account.clone(),
         event_category: "Management".to_owned(),
     };
-    PreparedEvent::new(&record, secs, &d.username, lookup)
+    if record.user_identity["type"] != "AWSService" {
+        return PreparedEvent::new(&record, secs, &d.username, lookup);
+    }
+    // A service's call on the caller's behalf carries `sharedEventID` after
+    // `recipientAccountId`, as AWS's AWSService KMS records do (the KMS developer guide's
+    // examples in the shared datasets).
+    let canonical = with_shared_event_id(&record.to_canonical_json(), &new_uuid());
+    PreparedEvent::with_canonical(&record, canonical, secs, &d.username, lookup)
+}
+
+/// The canonical record with `sharedEventID` right after `recipientAccountId`.
+fn with_shared_event_id(canonical: &str, id: &str) -> String {
+    let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(canonical) else {
+        return canonical.to_owned();
+    };
+    let mut out = serde_json::Map::new();
+    for (k, v) in fields {
+        let after = k == "recipientAccountId";
+        out.insert(k, v);
+        if after {
+            out.insert("sharedEventID".to_owned(), Value::String(id.to_owned()));
+        }
+    }
+    Value::Object(out).to_string()
+}
+
+#[cfg(test)]
+mod shared_id_tests {
+    use super::with_shared_event_id;
+
+    #[test]
+    fn the_shared_id_follows_the_recipient_account() {
+        let text = r#"{"eventID":"e","recipientAccountId":"1","eventCategory":"Management"}"#;
+        assert_eq!(
+            with_shared_event_id(text, "s"),
+            r#"{"eventID":"e","recipientAccountId":"1","sharedEventID":"s","eventCategory":"Management"}"#
+        );
+    }
 }
