@@ -353,7 +353,8 @@ pub fn login_event(a: &Attempt, result: &LoginResult<'_>) -> PreparedEvent {
 /// The sign-in's `userIdentity`. AWS's records (the CloudTrail and IAM user guides' examples,
 /// 2014–2022, and a 2024 detonation log in the shared datasets) carry an empty `accessKeyId`
 /// for the root user and for an IAM user's failed attempt, and none for an IAM user's
-/// successful sign-in.
+/// successful sign-in; an IAM user's failed attempt names no `arn` (the CloudTrail user
+/// guide's failed sign-in example).
 fn signin_identity(p: &Principal, success: bool) -> Value {
     let mut identity = p.user_identity();
     if let Some(m) = identity.as_object_mut() {
@@ -361,7 +362,10 @@ fn signin_identity(p: &Principal, success: bool) -> Value {
         if root || !success {
             m.insert("accessKeyId".into(), json!(""));
         } else {
-            m.remove("accessKeyId");
+            m.shift_remove("accessKeyId");
+        }
+        if !root && !success {
+            m.shift_remove("arn");
         }
     }
     identity

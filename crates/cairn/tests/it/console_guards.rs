@@ -224,3 +224,32 @@ async fn repeated_failed_sign_ins_are_throttled() {
         assert_eq!(r["errorMessage"], "Failed authentication", "{r}");
     }
 }
+
+/// An IAM user's failed sign-in names the user without an `arn` and with an empty
+/// `accessKeyId` (the CloudTrail user guide's failed sign-in example); the successful one
+/// names its `arn` and no `accessKeyId`.
+#[tokio::test]
+async fn an_iam_users_failed_sign_in_names_no_arn() {
+    let server = Server::start();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudtrail:Describe*","Resource":"*"}]}"#;
+    let (key, secret) = user_with(&server, "christophe", policy).await;
+    let (status, _, _) = Browser::new(&server).sign_in(&key, "guess").await;
+    assert_eq!(status, 200);
+    Browser::new(&server).sign_in(&key, &secret).await;
+    let logins = lookup(&server, "EventName", "ConsoleLogin").await;
+    let by = |outcome: &str| {
+        logins
+            .iter()
+            .find(|r| r["responseElements"]["ConsoleLogin"] == outcome)
+            .unwrap_or_else(|| panic!("no {outcome}"))["userIdentity"]
+            .clone()
+    };
+    let failed = by("Failure");
+    assert_eq!(failed["type"], "IAMUser");
+    assert_eq!(failed["userName"], "christophe");
+    assert_eq!(failed["accessKeyId"], "");
+    assert!(failed.get("arn").is_none(), "{failed}");
+    let ok = by("Success");
+    assert_eq!(ok["arn"], "arn:aws:iam::123456789012:user/christophe");
+    assert!(ok.get("accessKeyId").is_none(), "{ok}");
+}
