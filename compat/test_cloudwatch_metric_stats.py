@@ -143,3 +143,40 @@ def test_alarm_actions_must_be_in_the_alarm_region(cairn):
     assert e.value.response["Error"]["Code"] == "ValidationError"
     assert e.value.response["Error"]["Message"] == "Invalid region eu-west-1 specified. Only us-east-1 is supported."
     assert cw.describe_alarms(AlarmNames=["far"])["MetricAlarms"] == []
+
+
+def test_get_metric_data_is_not_held_to_1440_periods(cairn):
+    """1,440 datapoints is GetMetricStatistics' limit; GetMetricData reads two days at one
+    minute (2,880 periods) and pages."""
+    cw = cairn.client("cloudwatch")
+    cw.put_metric_data(Namespace="Long", MetricData=[
+        {"MetricName": "m", "Value": 1.0, "Timestamp": minute(5)}])
+    start, end = minute(0) - datetime.timedelta(days=2), minute(0)
+    query = {"Id": "q", "MetricStat": {"Metric": {"Namespace": "Long", "MetricName": "m"},
+                                       "Period": 60, "Stat": "Sum"}}
+    out = cw.get_metric_data(StartTime=start, EndTime=end, MetricDataQueries=[query])
+    assert out["MetricDataResults"][0]["Values"] == [1.0]
+    with pytest.raises(cw.exceptions.InvalidParameterCombinationException):
+        cw.get_metric_statistics(Namespace="Long", MetricName="m", StartTime=start, EndTime=end,
+                                 Period=60, Statistics=["Sum"])
+
+
+def test_a_sub_minute_period_rounds_the_start_to_its_own_division(cairn):
+    """With a Period of 10 seconds, a StartTime of hh:mm:23 starts at hh:mm:20 (the API
+    reference's example), not at the minute."""
+    cw = cairn.client("cloudwatch")
+    base = minute(2)
+    cw.put_metric_data(Namespace="HiRes", MetricData=[
+        {"MetricName": "m", "Value": float(s), "StorageResolution": 1,
+         "Timestamp": base + datetime.timedelta(seconds=s)} for s in range(0, 60, 5)])
+    start = base + datetime.timedelta(seconds=23)
+    end = base + datetime.timedelta(seconds=41)
+    out = cw.get_metric_statistics(Namespace="HiRes", MetricName="m", StartTime=start, EndTime=end,
+                                   Period=10, Statistics=["Sum"])
+    stamps = sorted((p["Timestamp"] - base).total_seconds() for p in out["Datapoints"])
+    assert stamps == [20, 30, 40], stamps
+    query = {"Id": "q", "MetricStat": {"Metric": {"Namespace": "HiRes", "MetricName": "m"},
+                                       "Period": 10, "Stat": "Sum"}}
+    data = cw.get_metric_data(StartTime=start, EndTime=end, MetricDataQueries=[query])
+    got = sorted((t - base).total_seconds() for t in data["MetricDataResults"][0]["Timestamps"])
+    assert got == [20, 30, 40], got

@@ -335,17 +335,7 @@ fn periods_counted(
         check_unit(u)?;
     }
     let now_ms = (ctx.now * 1000.0) as i64;
-    let start = super::round_start_ms(r.start_ms, now_ms.saturating_sub(r.start_ms));
-    let period_ms = i128::from(r.period) * 1000;
-    let requested = (i128::from(r.end_ms) - i128::from(start) + period_ms - 1) / period_ms;
-    if requested > 1440 {
-        return Err(ApiError::new(
-            ErrorKind::CwInvalidParameterCombination,
-            format!(
-                "You have requested up to {requested} datapoints, which exceeds the limit of 1,440. You may reduce the datapoints requested by increasing Period, or decreasing the time range."
-            ),
-        ));
-    }
+    let start = super::round_start_ms(r.start_ms, now_ms.saturating_sub(r.start_ms), r.period);
     super::query_counted(
         conn,
         &MetricQuery {
@@ -393,6 +383,19 @@ pub fn statistics(
     ctx: &CallContext,
     r: &StatsRequest,
 ) -> ApiResult<Vec<Datapoint>> {
+    // GetMetricStatistics alone answers at most 1,440 datapoints (GetMetricData pages).
+    let now_ms = (ctx.now * 1000.0) as i64;
+    let start = super::round_start_ms(r.start_ms, now_ms.saturating_sub(r.start_ms), r.period);
+    let period_ms = i128::from(r.period.max(1)) * 1000;
+    let requested = (i128::from(r.end_ms) - i128::from(start) + period_ms - 1) / period_ms;
+    if requested > 1440 {
+        return Err(ApiError::new(
+            ErrorKind::CwInvalidParameterCombination,
+            format!(
+                "You have requested up to {requested} datapoints, which exceeds the limit of 1,440. You may reduce the datapoints requested by increasing Period, or decreasing the time range."
+            ),
+        ));
+    }
     Ok(datapoints(r, &periods(conn, ctx, r)?))
 }
 

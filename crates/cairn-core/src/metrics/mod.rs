@@ -216,10 +216,15 @@ pub fn held_resolution_ms(resolution_s: i64, age_ms: i64) -> Option<i64> {
     }
 }
 
-/// Where CloudWatch rounds a `StartTime` `age_ms` in the past down to: the minute until 15
-/// days ago, five minutes until 63 days, then the hour.
-pub fn round_start_ms(start_ms: i64, age_ms: i64) -> i64 {
+/// Where CloudWatch rounds a `StartTime` `age_ms` in the past down to: a period under a
+/// minute's own division of the minute; else the minute until 15 days ago, five minutes
+/// until 63 days, then the hour.
+pub fn round_start_ms(start_ms: i64, age_ms: i64, period_secs: i64) -> i64 {
     let unit = match age_ms {
+        // A high-resolution period rounds to its own division of the minute (the API
+        // reference: with a Period of 5, 10, 20 or 30, a start is rounded down to an even
+        // 5-, 10-, 20- or 30-second division); such data is held three hours only.
+        _ if period_secs < 60 => period_secs.max(1) * 1000,
         a if a < 15 * DAY_MS => 60_000,
         a if a < 63 * DAY_MS => 300_000,
         _ => HOUR_MS,
