@@ -180,3 +180,22 @@ def test_a_sub_minute_period_rounds_the_start_to_its_own_division(cairn):
     data = cw.get_metric_data(StartTime=start, EndTime=end, MetricDataQueries=[query])
     got = sorted((t - base).total_seconds() for t in data["MetricDataResults"][0]["Timestamps"])
     assert got == [20, 30, 40], got
+
+
+def test_another_accounts_metrics_are_not_this_accounts(cairn):
+    """Without cross-account observability, a query naming another account finds nothing
+    (it answered this account's data as the other's)."""
+    cw = cairn.client("cloudwatch")
+    cw.put_metric_data(Namespace="Mine", MetricData=[
+        {"MetricName": "m", "Value": 7.0, "Timestamp": minute(3)}])
+    query = {"Id": "q", "MetricStat": {"Metric": {"Namespace": "Mine", "MetricName": "m"},
+                                       "Period": 60, "Stat": "Sum"}}
+    start, end = minute(10), minute(0)
+    mine = cw.get_metric_data(StartTime=start, EndTime=end,
+                              MetricDataQueries=[dict(query, AccountId="123456789012")])
+    assert mine["MetricDataResults"][0]["Values"] == [7.0]
+    theirs = cw.get_metric_data(StartTime=start, EndTime=end,
+                                MetricDataQueries=[dict(query, AccountId="210987654321")])
+    assert theirs["MetricDataResults"][0]["Values"] == []
+    assert cw.list_metrics(Namespace="Mine", OwningAccount="210987654321")["Metrics"] == []
+    assert len(cw.list_metrics(Namespace="Mine")["Metrics"]) == 1

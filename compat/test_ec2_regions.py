@@ -51,3 +51,21 @@ def test_describe_regions_is_authorized_and_recorded(cairn):
     assert allowed and "errorCode" not in allowed[0]
     sets = [r["requestParameters"]["regionSet"] for r in allowed]
     assert {} in sets and {"items": [{"regionName": "us-east-1"}]} in sets
+
+
+def test_dry_run_and_recorded_filters(cairn):
+    """DryRun is authorized and answered DryRunOperation (412), not carried out; a denied
+    dry run is UnauthorizedOperation. The record lists the filters asked for."""
+    ec2 = cairn.client("ec2")
+    with pytest.raises(ClientError) as e:
+        ec2.describe_regions(DryRun=True)
+    assert e.value.response["Error"]["Code"] == "DryRunOperation"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
+    ec2.describe_regions(Filters=[{"Name": "region-name", "Values": ["eu-west-1", "eu-west-2"]}])
+    events = cairn.client("cloudtrail").lookup_events(LookupAttributes=[
+        {"AttributeKey": "EventName", "AttributeValue": "DescribeRegions"}])["Events"]
+    records = [json.loads(e["CloudTrailEvent"]) for e in events]
+    assert any(r.get("errorCode") == "Client.DryRunOperation" for r in records)
+    filtered = [r for r in records if "filterSet" in (r["requestParameters"] or {})]
+    assert filtered[0]["requestParameters"]["filterSet"] == {"items": [{
+        "name": "region-name", "valueSet": {"items": [{"value": "eu-west-1"}, {"value": "eu-west-2"}]}}]}

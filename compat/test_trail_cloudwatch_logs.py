@@ -228,7 +228,7 @@ def test_cis_section_4_end_to_end(subscriber):
                 ("route_table_changes_metric", {"eventSource": "ec2.amazonaws.com", "eventName": "CreateRoute"},
                  {"eventSource": "ec2.amazonaws.com", "eventName": "CreateVpc"}),
                 ("organizations_changes_metric",
-                 {"eventSource": "organizations.amazonaws.com", "eventName": "LeaveOrganization"},
+                 {"eventSource": "organizations.amazonaws.com", "eventName": "EnableAllFeatures"},
                  {"eventSource": "iam.amazonaws.com", "eventName": "CreateAccount"})):
             pattern = by_name[metric]["filterPattern"]
             assert "$.eventSource = " in pattern

@@ -110,6 +110,7 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         NoSuchEntity => ("NoSuchEntity", StatusCode::NOT_FOUND),
         DeleteConflict => ("DeleteConflict", StatusCode::CONFLICT),
         ReportNotPresent => ("ReportNotPresent", StatusCode::GONE),
+        Ec2DryRunOperation => ("DryRunOperation", StatusCode::PRECONDITION_FAILED),
         ReportExpired => ("ReportExpired", StatusCode::GONE),
         MalformedPolicyDocument => ("MalformedPolicyDocument", bad),
         LimitExceeded => ("LimitExceeded", StatusCode::CONFLICT),

@@ -115,6 +115,8 @@ pub enum ErrorKind {
     EntityAlreadyExists,
     NoSuchEntity,
     DeleteConflict,
+    /// EC2's `DryRunOperation` (412): the call was allowed, and not carried out.
+    Ec2DryRunOperation,
     /// `ReportNotPresent` (410): no credential report was generated.
     ReportNotPresent,
     /// `ReportExpired` (410): the credential report is more than four hours old.

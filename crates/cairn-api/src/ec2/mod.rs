@@ -112,20 +112,39 @@ fn regions(params: &Params) -> ApiResult<Vec<(&'static str, &'static str)>> {
     Ok(out)
 }
 
-/// The recorded request: what DescribeRegions was asked (`regionSet`, `filterSet`,
-/// `allRegions`), as CloudTrail records EC2's calls.
+/// `{"items": […]}`, or `{}` for none: how EC2's records write a list.
+fn item_set(items: Vec<Value>) -> Value {
+    if items.is_empty() {
+        json!({})
+    } else {
+        json!({ "items": items })
+    }
+}
+
+/// The recorded request: what DescribeRegions was asked (`regionSet`, `filterSet` with each
+/// filter's name and `valueSet`, `allRegions`), as CloudTrail records EC2's calls.
 fn request_parameters(params: &Params) -> Value {
     let names: Vec<Value> = params
         .iter()
         .filter(|(k, _)| k.starts_with("RegionName."))
         .map(|(_, v)| json!({ "regionName": v }))
         .collect();
-    let mut out = json!({ "regionSet": if names.is_empty() { json!({}) } else { json!({ "items": names }) } });
+    let mut out = json!({ "regionSet": item_set(names) });
     if let Some(all) = params.get("AllRegions") {
         out["allRegions"] = json!(all == "true");
     }
-    if params.iter().any(|(k, _)| k.starts_with("Filter.")) {
-        out["filterSet"] = json!({});
+    let filters: Vec<Value> = (1..)
+        .map_while(|n| {
+            let name = params.get(&format!("Filter.{n}.Name"))?;
+            let values = (1..)
+                .map_while(|v| params.get(&format!("Filter.{n}.Value.{v}")))
+                .map(|v| json!({ "value": v }))
+                .collect();
+            Some(json!({ "name": name, "valueSet": item_set(values) }))
+        })
+        .collect();
+    if !filters.is_empty() {
+        out["filterSet"] = item_set(filters);
     }
     out
 }
@@ -162,7 +181,15 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let permissions = |_: &Connection, _: &CallContext| -> ApiResult<Vec<Permission>> {
         Ok(vec![Permission::any("ec2:DescribeRegions")])
     };
+    // `DryRun`: authorized, then answered `DryRunOperation` without being carried out.
+    let dry_run = params.get("DryRun") == Some("true");
     let run = move |_: &Connection| -> ApiResult<String> {
+        if dry_run {
+            return Err(ApiError::new(
+                ErrorKind::Ec2DryRunOperation,
+                "Request would have succeeded, but DryRun flag is set.",
+            ));
+        }
         let items: String = chosen?
             .into_iter()
             .map(|(name, status)| {

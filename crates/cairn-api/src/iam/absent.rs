@@ -1,7 +1,7 @@
 //! What Cairn keeps no record of, answered as AWS answers an account that has none: users'
 //! MFA devices, SSH public keys, signing certificates and service-specific credentials, virtual
-//! MFA devices, instance profiles and identity providers are empty lists; a login profile and
-//! a login profile is `NoSuchEntity`. Tools that inventory an account or clean up
+//! MFA devices, instance profiles, server certificates and identity providers are empty
+//! lists; a login profile is `NoSuchEntity`. Tools that inventory an account or clean up
 //! a user before deleting it (Terraform's `force_destroy`) call these. Also
 //! GetAccessKeyLastUsed, read from the event log.
 
@@ -59,6 +59,13 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
             p.page(c)?;
             Ok(none("InstanceProfiles"))
         }),
+        "ListServerCertificates" => {
+            let p = p.clone();
+            Call::read(Target::Any, move |c, _| {
+                p.page(c)?;
+                Ok(none("ServerCertificateMetadataList"))
+            })
+        }
         "ListOpenIDConnectProviders" => Call::read(Target::Any, |_, _| {
             Ok(Reply::xml("<OpenIDConnectProviderList/>".to_owned()))
         }),

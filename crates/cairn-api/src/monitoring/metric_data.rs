@@ -99,11 +99,18 @@ fn run_queries(
             statistics: vec![statistic],
             unit: opt_str(stat, "Unit")?,
         };
-        let points: Vec<(i64, f64)> = cache
-            .series(c, ctx, &r)?
-            .into_iter()
-            .filter_map(|p| p.values.first().map(|(_, v)| (p.timestamp_ms, *v)))
-            .collect();
+        // Another account's metrics (`AccountId`) are shared only through cross-account
+        // observability, which Cairn does not have: that query finds no data.
+        let foreign = opt_str(q, "AccountId")?.is_some_and(|a| a != ctx.account().as_str());
+        let points: Vec<(i64, f64)> = if foreign {
+            Vec::new()
+        } else {
+            cache
+                .series(c, ctx, &r)?
+                .into_iter()
+                .filter_map(|p| p.values.first().map(|(_, v)| (p.timestamp_ms, *v)))
+                .collect()
+        };
         if !return_data(q) {
             continue;
         }

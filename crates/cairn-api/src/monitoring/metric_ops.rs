@@ -160,6 +160,14 @@ pub fn list_metrics(
         }
     };
     let after = open_page(key, "ListMetrics", v, 3)?;
+    // Another account's metrics are listed only through cross-account observability, which
+    // Cairn does not have.
+    if opt_str(v, "OwningAccount")?.is_some_and(|a| a != ctx.account().as_str()) {
+        return Ok(Done::with(members(vec![(
+            "Metrics",
+            Some(Out::L(Vec::new())),
+        )])));
+    }
     let rows = cairn_core::metrics::list(
         c,
         ctx.account().as_str(),
