@@ -136,3 +136,28 @@ def test_resource_policies_read_as_none(logs):
     with pytest.raises(ClientError) as e:
         logs.put_resource_policy(policyName="p", policyDocument="{}")
     assert error(e)[0] == "UnsupportedOperationException"
+
+
+def test_a_bare_name_as_resource_identifier_is_refused_and_authorized_on_the_group(cairn, logs):
+    """`resourceIdentifier` takes an ARN; a bare group name is refused, after being
+    authorized on that group (a Deny on the group was bypassed when the raw text was the
+    resource)."""
+    key = cairn.client("kms").create_key()["KeyMetadata"]["Arn"]
+    logs.create_log_group(logGroupName="/depth/kms-deny")
+    iam = cairn.client("iam")
+    iam.create_user(UserName="kms-denied-logs")
+    iam.put_user_policy(UserName="kms-denied-logs", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "logs:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "logs:AssociateKmsKey",
+             "Resource": "arn:aws:logs:us-east-1:123456789012:log-group:/depth/kms-deny"}]}))
+    k = iam.create_access_key(UserName="kms-denied-logs")["AccessKey"]
+    denied = cairn.client_with(k["AccessKeyId"], k["SecretAccessKey"], "logs")
+    with pytest.raises(ClientError) as e:
+        denied.associate_kms_key(resourceIdentifier="/depth/kms-deny", kmsKeyId=key)
+    assert error(e)[0] == "AccessDeniedException"
+    with pytest.raises(ClientError) as e:
+        logs.associate_kms_key(resourceIdentifier="/depth/kms-deny", kmsKeyId=key)
+    assert error(e)[0] == "InvalidParameterException"
+    group = logs.describe_log_groups(logGroupNamePrefix="/depth/kms-deny")["logGroups"][0]
+    assert "kmsKeyId" not in group

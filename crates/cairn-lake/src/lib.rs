@@ -11,6 +11,13 @@
 //! must not hide a read of that store elsewhere in the statement, so such a name is always
 //! authorized as the store. Trino folds identifiers to lower case, so store ids are compared
 //! in lower case.
+//!
+//! Two guards keep the parser's reading from hiding a store Trino would read. The statement
+//! is also lexed as Trino lexes it (comments do not nest, strings have no backslash escapes),
+//! and every identifier shaped like a store id outside comments and strings is read as a
+//! store, whatever the parse said (a nested comment, which `sqlparser` allows, cannot hide
+//! one). And a statement over AWS's 10,000 characters, or one the parser refuses, is judged
+//! by that lexing alone: its store-shaped identifiers, or every store when it has none.
 
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
@@ -18,8 +25,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 use sqlparser::ast::{ObjectName, Query, SetExpr, Statement, Visit, Visitor};
-use sqlparser::dialect::GenericDialect;
+use sqlparser::dialect::{Dialect, GenericDialect};
 use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Token, Tokenizer};
 
 /// A bare event data store id: five groups of letters and digits joined by hyphens, in the
 /// shape of a UUID, with any double quotes already around it (so a quoted id stays one id).
@@ -39,6 +47,30 @@ static STORE_ID: LazyLock<Regex> = LazyLock::new(|| {
 /// Nesting deeper than this is refused rather than parsed (the parser recurses per level).
 const MAX_DEPTH: usize = 64;
 
+/// AWS's longest `QueryStatement` (the CloudTrail API reference). A longer one is not
+/// parsed: a long flat expression (`1+1+…`) nests as deep as it has terms.
+pub const MAX_STATEMENT_CHARS: usize = 10_000;
+
+/// Trino's lexical rules, as far as they decide what is a comment, a string or an
+/// identifier: `--` and non-nesting `/* */` comments, `'…'` strings with `''` and no
+/// backslash escapes, `"…"` identifiers.
+#[derive(Debug)]
+struct TrinoLexing;
+
+impl Dialect for TrinoLexing {
+    fn is_identifier_start(&self, ch: char) -> bool {
+        ch.is_alphabetic() || ch == '_'
+    }
+
+    fn is_identifier_part(&self, ch: char) -> bool {
+        ch.is_alphanumeric() || ch == '_'
+    }
+
+    fn is_delimited_identifier_start(&self, ch: char) -> bool {
+        ch == '"'
+    }
+}
+
 /// What a statement reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reads {
@@ -51,12 +83,24 @@ pub enum Reads {
 /// The event data stores `statement` reads.
 pub fn queried_stores(statement: &str) -> Reads {
     let quoted = BARE_ID.replace_all(statement, "\"$1\"");
-    let parsed = Parser::new(&GenericDialect {})
-        .with_recursion_limit(MAX_DEPTH)
-        .try_with_sql(&quoted)
-        .and_then(|mut p| p.parse_statements());
-    let Ok(statements) = parsed else {
+    let Some(lexed) = lexed_store_ids(&quoted) else {
         return Reads::Unparsed;
+    };
+    let parsed = (statement.chars().count() <= MAX_STATEMENT_CHARS)
+        .then(|| {
+            Parser::new(&GenericDialect {})
+                .with_recursion_limit(MAX_DEPTH)
+                .try_with_sql(&quoted)
+                .and_then(|mut p| p.parse_statements())
+                .ok()
+        })
+        .flatten();
+    let Some(statements) = parsed else {
+        return if lexed.is_empty() {
+            Reads::Unparsed
+        } else {
+            Reads::Stores(lexed.into_iter().collect())
+        };
     };
     let mut tables = Tables::default();
     for statement in &statements {
@@ -66,7 +110,25 @@ pub fn queried_stores(statement: &str) -> Reads {
         }
     }
     let Tables { read, defined } = tables;
-    Reads::Stores(read.difference(&defined).cloned().collect())
+    let mut stores: BTreeSet<String> = read.difference(&defined).cloned().collect();
+    stores.extend(lexed);
+    Reads::Stores(stores.into_iter().collect())
+}
+
+/// The identifiers shaped like a store id, in lower case, outside comments and strings as
+/// Trino lexes the statement; `None` when it cannot be lexed.
+fn lexed_store_ids(statement: &str) -> Option<BTreeSet<String>> {
+    let tokens = Tokenizer::new(&TrinoLexing, statement).tokenize().ok()?;
+    Some(
+        tokens
+            .into_iter()
+            .filter_map(|t| match t {
+                Token::Word(w) => Some(w.value.to_lowercase()),
+                _ => None,
+            })
+            .filter(|w| STORE_ID.is_match(w))
+            .collect(),
+    )
 }
 
 /// The tables a syntax tree reads and the names its `WITH` clauses define.

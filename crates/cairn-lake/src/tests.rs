@@ -1,7 +1,7 @@
 //! Which stores a statement reads: the forms that name several stores, the forms that name
 //! none, and statements that cannot be parsed.
 
-use super::{Reads, queried_stores};
+use super::{MAX_STATEMENT_CHARS, Reads, queried_stores};
 
 const A: &str = "5e2676f8-9fce-46ef-8142-3e36a94e6691";
 const B: &str = "0b6cd4a1-1111-4222-8333-444455556666";
@@ -100,13 +100,16 @@ fn a_statement_without_tables_reads_no_store() {
 
 #[test]
 fn deep_nesting_is_refused_not_overflowed() {
+    // Refused by the parser, so judged by the store ids it names.
     let sql = format!("SELECT {}1{} FROM {A}", "(".repeat(5000), ")".repeat(5000));
-    assert_eq!(queried_stores(&sql), Reads::Unparsed);
+    assert_eq!(queried_stores(&sql), Reads::Stores(vec![A.to_owned()]));
     let sql = format!(
         "SELECT * FROM {}{A}{}",
         "(SELECT * FROM ".repeat(3000),
         ")".repeat(3000)
     );
+    assert_eq!(queried_stores(&sql), Reads::Stores(vec![A.to_owned()]));
+    let sql = format!("SELECT {}1{} FROM x", "(".repeat(5000), ")".repeat(5000));
     assert_eq!(queried_stores(&sql), Reads::Unparsed);
 }
 
@@ -138,4 +141,43 @@ proptest::proptest! {
             Reads::Unparsed => {}
         }
     }
+}
+
+#[test]
+fn a_nested_comment_cannot_hide_a_store() {
+    // Trino's comments do not nest: this reads store B.
+    assert_eq!(stores("SELECT 1 /* /* */ FROM {B} -- */"), vec![B]);
+    assert_eq!(
+        stores("SELECT eventName FROM {A} /* /* */ UNION ALL SELECT eventName FROM {B} -- */"),
+        both()
+    );
+}
+
+#[test]
+fn a_string_or_comment_naming_a_store_reads_nothing() {
+    assert_eq!(
+        stores("SELECT eventName FROM {A} WHERE eventID = '{B}'"),
+        vec![A]
+    );
+    assert_eq!(stores("SELECT eventName FROM {A} -- not {B}"), vec![A]);
+}
+
+#[test]
+fn what_the_parser_refuses_is_judged_by_its_store_ids() {
+    // Valid Trino sqlparser does not take: the stores it names still count.
+    let sql = "SELECT json_query(x, 'lax $' WITH ARRAY WRAPPER) FROM {A}, {B}";
+    assert_eq!(stores(sql), both());
+}
+
+#[test]
+fn a_statement_over_aws_length_is_not_parsed_and_cannot_overflow() {
+    let sql = format!("SELECT {} FROM {B}", vec!["1"; 40_000].join("+"));
+    assert_eq!(queried_stores(&sql), Reads::Stores(vec![B.to_owned()]));
+    let sql = format!("SELECT {} FROM other", vec!["1"; 40_000].join("+"));
+    assert_eq!(queried_stores(&sql), Reads::Unparsed);
+    // The longest statement AWS takes, all one flat expression, parses on a test thread.
+    let terms = (MAX_STATEMENT_CHARS - 60) / 2;
+    let sql = format!("SELECT {} FROM {A}", vec!["1"; terms].join("+"));
+    assert!(sql.len() <= MAX_STATEMENT_CHARS);
+    assert_eq!(queried_stores(&sql), Reads::Stores(vec![A.to_owned()]));
 }

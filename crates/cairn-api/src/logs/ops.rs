@@ -375,6 +375,10 @@ fn kms_target(env: &OpEnv, body: &Value) -> ApiResult<String> {
             ErrorKind::UnsupportedOperation,
             "Encrypting Logs Insights query results with a KMS key is not supported by this Cairn release.",
         )),
+        // The model: a log group's ARN (or the query results'); a bare name is not one.
+        (None, Some(id)) if !id.starts_with("arn:") => Err(logs::invalid(format!(
+            "The specified resource identifier is not a valid ARN: {id}"
+        ))),
         (None, Some(id)) => logs::identifier_name(&env.ctx, &id),
         (Some(_), Some(_)) => Err(logs::invalid(
             "LogGroup name and resource identifier are mutually exclusive parameters.",

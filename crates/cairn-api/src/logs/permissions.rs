@@ -92,7 +92,13 @@ pub fn of(_: &Connection, ctx: &CallContext, op: &str, body: &Value) -> ApiResul
         "DescribeMetricFilters" => vec![Permission::new(action, group_resource())],
         // A log group, or the account's query results (`…:query-result:*`) by their ARN.
         "AssociateKmsKey" | "DisassociateKmsKey" => match text(body, "resourceIdentifier") {
-            Some(arn) if group.is_none() => vec![Permission::new(action, arn)],
+            Some(arn) if group.is_none() && arn.starts_with("arn:") => {
+                vec![Permission::new(action, arn)]
+            }
+            // Anything else names a group (the call then refuses a bare name).
+            Some(name) if group.is_none() => {
+                vec![Permission::new(action, group_arn(region, account, name))]
+            }
             _ => vec![Permission::new(action, group_resource())],
         },
         "TagResource" | "UntagResource" | "ListTagsForResource" => {
