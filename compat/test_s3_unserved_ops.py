@@ -4,6 +4,7 @@ trace). Each is authorized for its own IAM action under the bucket's policy and 
 denied with AccessDenied, or answered NotImplemented; both are in event history under
 S3's event name, so CIS's bucket-change and unauthorized-call filters count them."""
 
+import datetime
 import json
 
 import botocore.exceptions
@@ -214,3 +215,26 @@ def test_configurations_cairn_does_not_keep_read_as_absent(cairn, bob):
     denied = [r for r in records(cairn, "GetBucketReplication") if r.get("errorCode") == "AccessDenied"]
     assert denied and "s3:GetReplicationConfiguration" in denied[0]["errorMessage"]
     assert [r["errorCode"] for r in records(cairn, "GetBucketWebsite")] == ["NoSuchWebsiteConfiguration"]
+
+
+def test_object_lock_is_refused_never_silently_dropped(cairn):
+    """A bucket with Object Lock was made without it, and a COMPLIANCE retention was then
+    deleted at once. Enabling it is refused (NotImplemented, nothing made), and a write asking
+    for a lock is S3's answer for a bucket without Object Lock (nothing written)."""
+    s3 = cairn.client("s3")
+    assert code(lambda: s3.create_bucket(Bucket="locked-bkt", ObjectLockEnabledForBucket=True)) == \
+        ("NotImplemented", 501)
+    assert code(lambda: s3.head_bucket(Bucket="locked-bkt"))[1] == 404
+    s3.create_bucket(Bucket="unlocked-bkt")
+    retain = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
+    assert code(lambda: s3.put_object(Bucket="unlocked-bkt", Key="k", Body=b"x", ObjectLockMode="COMPLIANCE",
+                                      ObjectLockRetainUntilDate=retain)) == ("InvalidRequest", 400)
+    assert code(lambda: s3.put_object(Bucket="unlocked-bkt", Key="k", Body=b"x",
+                                      ObjectLockLegalHoldStatus="ON")) == ("InvalidRequest", 400)
+    assert code(lambda: s3.create_multipart_upload(Bucket="unlocked-bkt", Key="m", ObjectLockMode="GOVERNANCE",
+                                                   ObjectLockRetainUntilDate=retain)) == ("InvalidRequest", 400)
+    s3.put_object(Bucket="unlocked-bkt", Key="src", Body=b"x")
+    assert code(lambda: s3.copy_object(Bucket="unlocked-bkt", Key="c", CopySource="unlocked-bkt/src",
+                                       ObjectLockLegalHoldStatus="ON")) == ("InvalidRequest", 400)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="unlocked-bkt")["Contents"]]
+    assert keys == ["src"]

@@ -141,8 +141,18 @@ impl CairnS3 {
                 "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
             )),
         };
+        // A bucket with Object Lock would promise retention Cairn does not keep: refused,
+        // never made without it.
+        let lock_ok = match input.object_lock_enabled_for_bucket {
+            Some(true) => Err(cairn_core::ApiError::new(
+                cairn_core::ErrorKind::S3NotImplemented,
+                "Object Lock is not supported by this Cairn release.",
+            )),
+            _ => Ok(()),
+        };
         self.bucket_call(&req, bucket.clone(), s, move |c, ctx, b| {
             acl_ok?;
+            lock_ok?;
             let created = buckets::create(c, ctx, b, location.as_deref())?;
             // A repeated CreateBucket in us-east-1 succeeds and changes nothing.
             if matches!(created, buckets::Created::New) && !tags.is_empty() {

@@ -361,6 +361,26 @@ macro_rules! any_grant {
 }
 pub(crate) use any_grant;
 
+/// An object write asking for Object Lock (`x-amz-object-lock-mode`, `-retain-until-date`,
+/// `-legal-hold`): no Cairn bucket has Object Lock (CreateBucket refuses to enable it), so
+/// it is S3's answer for a bucket without it, rather than a retention silently not kept.
+pub fn check_object_lock(headers: &http::HeaderMap) -> Result<(), ApiError> {
+    let asked = [
+        "x-amz-object-lock-mode",
+        "x-amz-object-lock-retain-until-date",
+        "x-amz-object-lock-legal-hold",
+    ]
+    .iter()
+    .any(|h| headers.contains_key(*h));
+    if asked {
+        return Err(ApiError::new(
+            ErrorKind::S3InvalidRequest,
+            "Bucket is missing Object Lock Configuration",
+        ));
+    }
+    Ok(())
+}
+
 /// The ACL an object write sets (`x-amz-acl`, and whether any `x-amz-grant-*` header is
 /// there). A canned ACL S3 does not know is `InvalidArgument`. Cairn's buckets are as new S3
 /// buckets are by default, "bucket owner enforced": ACLs are disabled, so only

@@ -151,7 +151,8 @@ impl CairnS3 {
         let acl_ok = super::integrity::check_acl(input.acl.as_ref().map(|a| a.as_str()), grants);
         let tags = cairn_core::object_tags::from_header(tagging.as_deref());
         let sse_c = super::sse_c::check_write(super::sse_c::sse_c_asked!(input));
-        let class_ok = super::integrity::check_storage_class(class.as_deref());
+        let class_ok = super::integrity::check_storage_class(class.as_deref())
+            .and(super::integrity::check_object_lock(&req.headers));
         let (checksum, tags) = self
             .admit(&info, spec, move |c| {
                 objects::require_bucket(c, &b)?;

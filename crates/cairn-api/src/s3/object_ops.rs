@@ -298,7 +298,8 @@ impl CairnS3 {
         let acl_ok = super::integrity::check_acl(acl.as_deref(), grants);
         let tags = cairn_core::object_tags::from_header(tagging.as_deref());
         let sse_c = super::sse_c::check_write(super::sse_c::sse_c_asked!(input));
-        let class_ok = super::integrity::check_storage_class(class.as_deref());
+        let class_ok = super::integrity::check_storage_class(class.as_deref())
+            .and(super::integrity::check_object_lock(&req.headers));
         let (conditions, tags) = self
             .admit(
                 &info,
