@@ -21,6 +21,12 @@ def test_describe_regions_through_boto3_and_the_cli(cairn):
     assert sorted(r["RegionName"] for r in two) == ["eu-north-1", "us-west-2"]
     default = ec2.describe_regions(Filters=[{"Name": "opt-in-status", "Values": ["opt-in-not-required"]}])
     assert len(default["Regions"]) == 17
+    # The CLI reference's own example: filter values take wildcards.
+    us = ec2.describe_regions(Filters=[{"Name": "endpoint", "Values": ["*us*"]}])["Regions"]
+    assert {r["RegionName"] for r in us} == {"us-east-1", "us-east-2", "us-west-1", "us-west-2"}
+    with pytest.raises(ClientError) as e:
+        ec2.describe_regions(Filters=[{"Name": "no-such-filter", "Values": ["x"]}])
+    assert e.value.response["Error"]["Code"] == "InvalidParameterValue"
     with pytest.raises(ClientError) as e:
         ec2.describe_regions(RegionNames=["xx-nowhere-7"])
     assert e.value.response["Error"]["Code"] == "InvalidParameterValue"

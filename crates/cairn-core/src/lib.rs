@@ -47,6 +47,7 @@ pub mod trail_logs;
 pub mod trails;
 pub mod upload_listing;
 mod validate;
+pub mod wildcard;
 
 pub use context::CallContext;
 pub use error::{ApiError, ErrorKind};

@@ -82,6 +82,12 @@ fn regions(params: &Params) -> ApiResult<Vec<(&'static str, &'static str)>> {
         let Some(name) = params.get(&format!("Filter.{n}.Name")) else {
             break;
         };
+        if !["region-name", "endpoint", "opt-in-status"].contains(&name) {
+            return Err(ApiError::new(
+                ErrorKind::CwInvalidParameterValue,
+                format!("The filter '{name}' is invalid"),
+            ));
+        }
         let values = (1..)
             .map_while(|v| params.get(&format!("Filter.{n}.Value.{v}")))
             .map(str::to_owned)
@@ -103,7 +109,9 @@ fn regions(params: &Params) -> ApiResult<Vec<(&'static str, &'static str)>> {
                     "opt-in-status" => status.to_owned(),
                     _ => return false,
                 };
-                values.iter().any(|v| v == &value)
+                values
+                    .iter()
+                    .any(|v| cairn_core::wildcard::matches(v, &value))
             });
         if keep {
             out.push((*region, status));

@@ -15,34 +15,8 @@ fn strings(v: Option<&Value>) -> Vec<String> {
     }
 }
 
-/// `*` and `?` wildcards, case-sensitive.
-fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti, mut star, mut mark) = (0usize, 0usize, None::<usize>, 0usize);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
-}
-
 fn any_match(patterns: &[String], text: &str) -> bool {
-    patterns.iter().any(|p| glob(p, text))
+    patterns.iter().any(|p| crate::wildcard::matches(p, text))
 }
 
 fn applies(statement: &Value, resource: &str, resource_type: &str, action: &str) -> bool {
