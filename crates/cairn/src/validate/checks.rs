@@ -65,6 +65,9 @@ pub struct Context<'a> {
     /// delivers to this account, bucket and prefix now. Status is per region, so a digest it
     /// reports was delivered here, in any region of a multi-region trail.
     pub status_here: bool,
+    /// Whether DescribeTrails shows the trail delivering somewhere else now (another bucket,
+    /// prefix or account): its GetTrailStatus then speaks of that place, not this one.
+    pub moved_away: bool,
     /// Spans during which validation was off, from event history.
     pub off: Vec<(i64, i64)>,
     /// Stops (event history) whose final digest is missing: the gaps after them are not
@@ -133,7 +136,8 @@ pub async fn vanished_digests(
     // A region other than the home region is digested every period from its first log file
     // on, in the same step as the home region: once a digest of it is found, a newer one
     // is due whenever the trail delivered one.
-    let digested_here = cx.always_digested || cx.status_here || newest.is_some();
+    let digested_here =
+        !cx.moved_away && (cx.always_digested || cx.status_here || newest.is_some());
     if latest >= cx.start && latest <= cx.window_end {
         if !digested_here || newest.is_some_and(|n| n + slack(cx.period) >= latest) {
             return Ok((Vec::new(), None));

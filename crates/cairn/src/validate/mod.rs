@@ -417,6 +417,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
     summary.digests_valid -= mismatched.min(summary.digests_valid);
     let gaps = extra::missing_runs(&steps, start);
     findings.extend(gaps.iter().cloned());
+    let here = delivers_here(&facts.trails, &args.trail_arn, &layout, &arn);
     let mut context = checks::Context {
         layout: &layout,
         fetcher: &fetcher,
@@ -427,9 +428,13 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         own_after,
         latest_digest: facts.latest_digest,
         period: extra::typical_period(&steps),
-        always_digested: layout.region == arn.region
-            && delivers_here(&facts.trails, &args.trail_arn, &layout, &arn),
-        status_here: delivers_here(&facts.trails, &args.trail_arn, &layout, &arn),
+        always_digested: layout.region == arn.region && here,
+        status_here: here,
+        moved_away: !here
+            && facts
+                .trails
+                .iter()
+                .any(|t| t["TrailARN"] == args.trail_arn.as_str()),
         off: Vec::new(),
         final_missing: Vec::new(),
         sealed_at: None,

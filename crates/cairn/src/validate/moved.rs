@@ -82,6 +82,7 @@ impl Walked<'_> {
                 period: cx.period,
                 always_digested: false,
                 status_here: false,
+                moved_away: true,
                 off: cx.off.clone(),
                 final_missing: Vec::new(),
                 sealed_at: None,
