@@ -342,3 +342,78 @@ pub fn state_update_data(old: &super::AlarmState, new: &super::AlarmState) -> St
     };
     json!({"version": "1.0", "oldState": state(old), "newState": state(new)}).to_string()
 }
+
+/// The model's longest `StateReason`, `StateReasonData`, `HistorySummary` and `HistoryData`.
+pub const MAX_REASON: usize = 1023;
+/// See [`MAX_REASON`].
+pub const MAX_REASON_DATA: usize = 4000;
+/// See [`MAX_REASON`].
+pub const MAX_HISTORY_SUMMARY: usize = 255;
+/// See [`MAX_REASON`].
+pub const MAX_HISTORY_DATA: usize = 4095;
+
+/// `text` cut to at most `max` characters.
+pub fn cut(mut text: String, max: usize) -> String {
+    if let Some((i, _)) = text.char_indices().nth(max) {
+        text.truncate(i);
+    }
+    text
+}
+
+/// `StateReasonData` within the model's length: the oldest datapoints are left out until it
+/// fits (an alarm over many periods lists more than 4,000 characters of them).
+pub fn fit_reason_data(data: String) -> String {
+    if data.chars().count() <= MAX_REASON_DATA {
+        return data;
+    }
+    let Ok(Value::Object(mut o)) = serde_json::from_str::<Value>(&data) else {
+        return cut(data, MAX_REASON_DATA);
+    };
+    loop {
+        let text = Value::Object(o.clone()).to_string();
+        let recent = o
+            .get("recentDatapoints")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        if text.chars().count() <= MAX_REASON_DATA || recent == 0 {
+            return text;
+        }
+        // Oldest first in `recentDatapoints`, newest first in `evaluatedDatapoints`.
+        let drop = recent.div_ceil(2);
+        if let Some(Value::Array(a)) = o.get_mut("recentDatapoints") {
+            a.drain(..drop.min(a.len()));
+        }
+        if let Some(Value::Array(a)) = o.get_mut("evaluatedDatapoints") {
+            let keep = a.len().saturating_sub(drop);
+            a.truncate(keep);
+        }
+    }
+}
+
+/// `HistoryData` within the model's length: the states' reason data left out, then their
+/// reasons shortened, until it fits.
+pub fn fit_history_data(data: String) -> String {
+    if data.chars().count() <= MAX_HISTORY_DATA {
+        return data;
+    }
+    let Ok(Value::Object(mut o)) = serde_json::from_str::<Value>(&data) else {
+        return cut(data, MAX_HISTORY_DATA);
+    };
+    for state in ["oldState", "newState"] {
+        if let Some(Value::Object(s)) = o.get_mut(state) {
+            s.shift_remove("stateReasonData");
+        }
+    }
+    let text = Value::Object(o.clone()).to_string();
+    if text.chars().count() <= MAX_HISTORY_DATA {
+        return text;
+    }
+    for state in ["oldState", "newState"] {
+        if let Some(Value::Object(s)) = o.get_mut(state)
+            && let Some(Value::String(r)) = s.get_mut("stateReason")
+        {
+            *r = cut(std::mem::take(r), 1000);
+        }
+    }
+    Value::Object(o).to_string()
+}

@@ -150,8 +150,17 @@ fn evaluate_in(
     if d.state == alarm.state.value {
         return Ok((d, Vec::new()));
     }
-    let reason = reason::state_reason(&alarm.config, &d, &starts);
-    let data = reason::state_reason_data(&alarm.config, &d, &starts, &counts, now_ms);
+    let reason = reason::cut(
+        reason::state_reason(&alarm.config, &d, &starts),
+        reason::MAX_REASON,
+    );
+    let data = reason::fit_reason_data(reason::state_reason_data(
+        &alarm.config,
+        &d,
+        &starts,
+        &counts,
+        now_ms,
+    ));
     let sent = transition(conn, alarm, d.state, reason, Some(data), now_ms)?;
     Ok((d, sent))
 }
@@ -309,8 +318,8 @@ pub fn history(
             alarm_name: alarm.config.name.clone(),
             ts,
             item_type: item_type.to_owned(),
-            summary,
-            data,
+            summary: reason::cut(summary, reason::MAX_HISTORY_SUMMARY),
+            data: reason::fit_history_data(data),
         },
     )?;
     Ok(())

@@ -348,3 +348,40 @@ fn a_pass_shares_reads_and_leaves_alarms_past_its_budget_to_the_next() {
     run::evaluate_pass(&conn, later, false).unwrap();
     assert!(at("a1") > now && at("a2") > now && at("b") > now);
 }
+
+#[test]
+fn generated_reasons_and_history_stay_within_the_models_lengths() {
+    use super::reason::{
+        MAX_HISTORY_DATA, MAX_REASON_DATA, cut, fit_history_data, fit_reason_data,
+    };
+    let points: Vec<f64> = (0..1440).map(f64::from).collect();
+    let evaluated: Vec<serde_json::Value> = points
+        .iter()
+        .rev()
+        .map(|v| serde_json::json!({"timestamp": "2024-03-19T21:19:00.000+0000", "value": v}))
+        .collect();
+    let data = serde_json::json!({"version": "1.0", "recentDatapoints": points,
+        "threshold": 1.0, "evaluatedDatapoints": evaluated})
+    .to_string();
+    let fitted = fit_reason_data(data);
+    assert!(fitted.chars().count() <= MAX_REASON_DATA);
+    let v: serde_json::Value = serde_json::from_str(&fitted).unwrap();
+    let recent = v["recentDatapoints"].as_array().unwrap();
+    assert!(!recent.is_empty());
+    assert_eq!(
+        recent.last().unwrap(),
+        1439.0,
+        "the newest datapoints are kept"
+    );
+    assert_eq!(v["evaluatedDatapoints"][0]["value"], 1439.0);
+    let long = "r".repeat(3000);
+    let history = serde_json::json!({"version": "1.0",
+        "oldState": {"stateValue": "OK", "stateReason": long, "stateReasonData": {"x": long}},
+        "newState": {"stateValue": "ALARM", "stateReason": long}})
+    .to_string();
+    let fitted = fit_history_data(history);
+    assert!(fitted.chars().count() <= MAX_HISTORY_DATA);
+    let v: serde_json::Value = serde_json::from_str(&fitted).unwrap();
+    assert_eq!(v["newState"]["stateValue"], "ALARM");
+    assert_eq!(cut("é".repeat(300), 255).chars().count(), 255);
+}
