@@ -13,41 +13,42 @@ use s3s::{S3Request, S3Response, S3Result};
 use super::CairnS3;
 use super::bucket_ops::spec;
 
-/// A bucket without `what`: the caller must reach the bucket first (it exists and is theirs).
-fn not_configured(
-    c: &cairn_store::Connection,
-    ctx: &cairn_core::CallContext,
-    bucket: &str,
-    missing: Option<(ErrorKind, &'static str)>,
-) -> cairn_core::error::ApiResult<()> {
-    cairn_core::buckets::owned(c, ctx, bucket)?;
-    match missing {
-        Some((kind, message)) => Err(ApiError::new(kind, message)),
-        None => Ok(()),
-    }
-}
+/// S3's answer for a configuration a bucket does not have: its error, or `None` for a read
+/// that answers an empty or default document.
+type Missing = Option<(ErrorKind, &'static str)>;
 
 impl CairnS3 {
+    /// Reads configuration `name` (query flag `subresource`) of the bucket `req` names: the
+    /// bucket must exist and be the caller's, then `missing` answers.
+    async fn read_unkept<I>(
+        &self,
+        req: &S3Request<I>,
+        bucket: String,
+        (name, subresource): (&'static str, &'static str),
+        missing: Missing,
+    ) -> S3Result<()> {
+        let s = spec(req, name, true, &bucket, Some(subresource));
+        self.bucket_call(req, bucket, s, move |c, ctx, b| {
+            cairn_core::buckets::owned(c, ctx, b)?;
+            match missing {
+                Some((kind, message)) => Err(ApiError::new(kind, message)),
+                None => Ok(()),
+            }
+        })
+        .await
+    }
+
     pub(super) async fn get_bucket_replication_op(
         &self,
         req: S3Request<GetBucketReplicationInput>,
     ) -> S3Result<S3Response<GetBucketReplicationOutput>> {
-        let bucket = req.input.bucket.clone();
-        let s = spec(
-            &req,
-            "GetBucketReplication",
-            true,
-            &bucket,
-            Some("replication"),
-        );
         let missing = (
             ErrorKind::S3ReplicationConfigurationNotFound,
             "The replication configuration was not found",
         );
-        self.bucket_call(&req, bucket, s, move |c, ctx, b| {
-            not_configured(c, ctx, b, Some(missing))
-        })
-        .await?;
+        let name = ("GetBucketReplication", "replication");
+        self.read_unkept(&req, req.input.bucket.clone(), name, Some(missing))
+            .await?;
         Ok(S3Response::new(GetBucketReplicationOutput::default()))
     }
 
@@ -55,22 +56,13 @@ impl CairnS3 {
         &self,
         req: S3Request<GetObjectLockConfigurationInput>,
     ) -> S3Result<S3Response<GetObjectLockConfigurationOutput>> {
-        let bucket = req.input.bucket.clone();
-        let s = spec(
-            &req,
-            "GetObjectLockConfiguration",
-            true,
-            &bucket,
-            Some("object-lock"),
-        );
         let missing = (
             ErrorKind::S3ObjectLockConfigurationNotFound,
             "Object Lock configuration does not exist for this bucket",
         );
-        self.bucket_call(&req, bucket, s, move |c, ctx, b| {
-            not_configured(c, ctx, b, Some(missing))
-        })
-        .await?;
+        let name = ("GetObjectLockConfiguration", "object-lock");
+        self.read_unkept(&req, req.input.bucket.clone(), name, Some(missing))
+            .await?;
         Ok(S3Response::new(GetObjectLockConfigurationOutput::default()))
     }
 
@@ -78,16 +70,13 @@ impl CairnS3 {
         &self,
         req: S3Request<GetBucketWebsiteInput>,
     ) -> S3Result<S3Response<GetBucketWebsiteOutput>> {
-        let bucket = req.input.bucket.clone();
-        let s = spec(&req, "GetBucketWebsite", true, &bucket, Some("website"));
         let missing = (
             ErrorKind::S3NoSuchWebsiteConfiguration,
             "The specified bucket does not have a website configuration",
         );
-        self.bucket_call(&req, bucket, s, move |c, ctx, b| {
-            not_configured(c, ctx, b, Some(missing))
-        })
-        .await?;
+        let name = ("GetBucketWebsite", "website");
+        self.read_unkept(&req, req.input.bucket.clone(), name, Some(missing))
+            .await?;
         Ok(S3Response::new(GetBucketWebsiteOutput::default()))
     }
 
@@ -95,9 +84,8 @@ impl CairnS3 {
         &self,
         req: S3Request<GetBucketLoggingInput>,
     ) -> S3Result<S3Response<GetBucketLoggingOutput>> {
-        let bucket = req.input.bucket.clone();
-        let s = spec(&req, "GetBucketLogging", true, &bucket, Some("logging"));
-        self.bucket_call(&req, bucket, s, |c, ctx, b| not_configured(c, ctx, b, None))
+        let name = ("GetBucketLogging", "logging");
+        self.read_unkept(&req, req.input.bucket.clone(), name, None)
             .await?;
         Ok(S3Response::new(GetBucketLoggingOutput::default()))
     }
@@ -106,15 +94,8 @@ impl CairnS3 {
         &self,
         req: S3Request<GetBucketOwnershipControlsInput>,
     ) -> S3Result<S3Response<GetBucketOwnershipControlsOutput>> {
-        let bucket = req.input.bucket.clone();
-        let s = spec(
-            &req,
-            "GetBucketOwnershipControls",
-            true,
-            &bucket,
-            Some("ownershipControls"),
-        );
-        self.bucket_call(&req, bucket, s, |c, ctx, b| not_configured(c, ctx, b, None))
+        let name = ("GetBucketOwnershipControls", "ownershipControls");
+        self.read_unkept(&req, req.input.bucket.clone(), name, None)
             .await?;
         Ok(S3Response::new(GetBucketOwnershipControlsOutput {
             ownership_controls: Some(OwnershipControls {
