@@ -174,6 +174,10 @@ def test_start_query_is_authorized_on_every_store_the_statement_reads(cairn):
                f"SELECT * FROM (WITH {b} AS (SELECT 1) SELECT * FROM {b}) x, {b}",
                # Trino's comments do not nest; sqlparser's do.
                f"SELECT 1 /* /* */ FROM {b} -- */",
+               # Trino ends a line comment at a carriage return too.
+               f"SELECT eventName FROM {a} -- x\r, {b}",
+               # A store id inside a quoted alias adds no quote that would pair differently.
+               f'SELECT (SELECT count(*) FROM {a}) AS "c {b}", eventName FROM {b} --"',
                # Valid Trino sqlparser refuses still names B.
                f"SELECT json_query(x, 'lax $' WITH ARRAY WRAPPER) FROM {a}, {b}"]
     for client in (only_a, not_b):

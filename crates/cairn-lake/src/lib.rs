@@ -30,12 +30,10 @@ use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
 /// A bare event data store id: five groups of letters and digits joined by hyphens, in the
-/// shape of a UUID, with any double quotes already around it (so a quoted id stays one id).
+/// shape of a UUID.
 static BARE_ID: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r#""?\b([0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12})\b"?"#,
-    )
-    .expect("the id pattern is valid")
+    Regex::new(r"\b[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12}\b")
+        .expect("the id pattern is valid")
 });
 
 /// A whole name in a store id's shape.
@@ -82,7 +80,11 @@ pub enum Reads {
 
 /// The event data stores `statement` reads.
 pub fn queried_stores(statement: &str) -> Reads {
-    let quoted = BARE_ID.replace_all(statement, "\"$1\"");
+    // Trino ends a `--` comment at a carriage return too; sqlparser only at a line feed.
+    let statement = statement.replace('\r', "\n");
+    let Some(quoted) = quote_bare_ids(&statement) else {
+        return Reads::Unparsed;
+    };
     let Some(lexed) = lexed_store_ids(&quoted) else {
         return Reads::Unparsed;
     };
@@ -113,6 +115,75 @@ pub fn queried_stores(statement: &str) -> Reads {
     let mut stores: BTreeSet<String> = read.difference(&defined).cloned().collect();
     stores.extend(lexed);
     Reads::Stores(stores.into_iter().collect())
+}
+
+/// `statement` with each bare store id quoted (`"5e2676f8-…"`), as no SQL parser takes one
+/// bare; ids inside strings, comments and quoted identifiers are left as they are, so no
+/// quote is added where it would pair with another. `None` when it cannot be lexed.
+fn quote_bare_ids(statement: &str) -> Option<String> {
+    let tokens = Tokenizer::new(&TrinoLexing, statement)
+        .tokenize_with_location()
+        .ok()?;
+    // Byte offsets where each token starts; a token runs to the next one's start.
+    let mut starts = Vec::with_capacity(tokens.len() + 1);
+    let mut chars = statement.char_indices();
+    let (mut line, mut col, mut byte) = (1u64, 1u64, 0usize);
+    for t in &tokens {
+        let at = (t.span.start.line, t.span.start.column);
+        while (line, col) < at {
+            let Some((i, ch)) = chars.next() else { break };
+            byte = i + ch.len_utf8();
+            if ch == '\n' {
+                (line, col) = (line + 1, 1);
+            } else {
+                col += 1;
+            }
+        }
+        starts.push(byte);
+    }
+    starts.push(statement.len());
+    let opaque: Vec<(usize, usize)> = tokens
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| opaque(&t.token))
+        .map(|(i, _)| (starts[i], starts[i + 1]))
+        .collect();
+    // Spans are in order and do not overlap: the one that could hold `at` is the last that
+    // starts at or before it.
+    let inside = |at: usize| {
+        let n = opaque.partition_point(|(a, _)| *a <= at);
+        n > 0 && at < opaque[n - 1].1
+    };
+    let mut out = String::with_capacity(statement.len() + 16);
+    let mut last = 0;
+    for m in BARE_ID.find_iter(statement) {
+        if inside(m.start()) {
+            continue;
+        }
+        out.push_str(&statement[last..m.start()]);
+        out.push('"');
+        out.push_str(m.as_str());
+        out.push('"');
+        last = m.end();
+    }
+    out.push_str(&statement[last..]);
+    Some(out)
+}
+
+/// A token whose text is not SQL to look into: a string, a quoted identifier, a comment.
+fn opaque(token: &Token) -> bool {
+    use sqlparser::tokenizer::Whitespace;
+    match token {
+        Token::Word(w) => w.quote_style.is_some(),
+        Token::Whitespace(w) => {
+            !matches!(w, Whitespace::Space | Whitespace::Newline | Whitespace::Tab)
+        }
+        Token::Number(..) | Token::Char(_) => false,
+        other => {
+            let text = other.to_string();
+            text.len() > 1 && text.contains(['\'', '"', '`', '$'])
+        }
+    }
 }
 
 /// The identifiers shaped like a store id, in lower case, outside comments and strings as

@@ -181,3 +181,24 @@ fn a_statement_over_aws_length_is_not_parsed_and_cannot_overflow() {
     assert!(sql.len() <= MAX_STATEMENT_CHARS);
     assert_eq!(queried_stores(&sql), Reads::Stores(vec![A.to_owned()]));
 }
+
+#[test]
+fn a_carriage_return_ends_a_line_comment() {
+    assert_eq!(stores("SELECT eventName FROM {A} -- x\r, {B}"), both());
+}
+
+#[test]
+fn an_id_inside_a_quoted_alias_does_not_shift_the_quotes() {
+    let sql = "SELECT (SELECT count(*) FROM {A}) AS \"c {B}\", eventName FROM {B} --\"";
+    assert_eq!(stores(sql), both());
+    assert_eq!(stores("SELECT 1 AS \"x {B} y\" FROM {A}"), vec![A]);
+}
+
+#[test]
+fn many_ids_in_strings_are_answered_in_linear_time() {
+    let sql = format!(
+        "SELECT eventName FROM {A} WHERE eventID IN ({})",
+        vec![format!("'{B}'"); 20_000].join(",")
+    );
+    assert_eq!(stores(&sql), vec![A]);
+}
