@@ -220,3 +220,19 @@ def test_x_amz_query_parameters_a_presigner_moved_out_of_the_headers_apply(s3, c
     # Changing a signed query parameter breaks the signature.
     tampered = request.url.replace("alice", "mallory")
     assert requests.put(tampered, data=b"x").status_code == 403
+
+
+def test_a_form_asking_for_object_lock_is_refused(s3, cairn):
+    """A browser form's `x-amz-object-lock-*` fields ask for a lock as the headers do: no
+    Cairn bucket has Object Lock, so nothing is written (it was stored without the lock)."""
+    client = v4(cairn)
+    for extra in ({"x-amz-object-lock-mode": "COMPLIANCE",
+                   "x-amz-object-lock-retain-until-date": "2030-01-01T00:00:00Z"},
+                  {"x-amz-object-lock-legal-hold": "ON"}):
+        post = client.generate_presigned_post(Bucket="web", Key="locked.txt", Fields=extra,
+                                              Conditions=[{k: v} for k, v in extra.items()])
+        r = requests.post(post["url"], data=post["fields"], files={"file": ("x", b"x")})
+        assert r.status_code == 400, r.text
+        assert error(r) == ("InvalidRequest", "Bucket is missing Object Lock Configuration")
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket="web", Key="locked.txt")

@@ -82,8 +82,9 @@ impl CairnS3 {
             .as_ref()
             .map(|d| d.as_str().to_owned());
         let storage_class = input.storage_class.as_ref().map(|c| c.as_str().to_owned());
-        let class_ok = super::integrity::check_storage_class(storage_class.as_deref())
-            .and(super::integrity::check_object_lock(&req.headers));
+        let class_ok = super::integrity::check_storage_class(storage_class.as_deref()).and(
+            super::integrity::check_object_lock(super::integrity::lock_asked!(input)),
+        );
         let acl = input.acl.as_ref().map(|a| a.as_str().to_owned());
         // The header's tags count only when they replace the source's.
         let tagging = input.tagging.clone().filter(|_| {

@@ -361,17 +361,21 @@ macro_rules! any_grant {
 }
 pub(crate) use any_grant;
 
-/// An object write asking for Object Lock (`x-amz-object-lock-mode`, `-retain-until-date`,
-/// `-legal-hold`): no Cairn bucket has Object Lock (CreateBucket refuses to enable it), so
-/// it is S3's answer for a bucket without it, rather than a retention silently not kept.
-pub fn check_object_lock(headers: &http::HeaderMap) -> Result<(), ApiError> {
-    let asked = [
-        "x-amz-object-lock-mode",
-        "x-amz-object-lock-retain-until-date",
-        "x-amz-object-lock-legal-hold",
-    ]
-    .iter()
-    .any(|h| headers.contains_key(*h));
+/// Whether an object write asks for Object Lock: a mode, a retain-until date or a legal hold,
+/// from its `x-amz-object-lock-*` headers or, for a browser form upload, its form fields.
+macro_rules! lock_asked {
+    ($input:expr) => {
+        $input.object_lock_mode.is_some()
+            || $input.object_lock_retain_until_date.is_some()
+            || $input.object_lock_legal_hold_status.is_some()
+    };
+}
+pub(crate) use lock_asked;
+
+/// An object write asking for Object Lock ([`lock_asked`]): no Cairn bucket has Object Lock
+/// (CreateBucket refuses to enable it), so it is S3's answer for a bucket without it, rather
+/// than a retention silently not kept.
+pub fn check_object_lock(asked: bool) -> Result<(), ApiError> {
     if asked {
         return Err(ApiError::new(
             ErrorKind::S3InvalidRequest,

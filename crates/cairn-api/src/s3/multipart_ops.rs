@@ -2,12 +2,11 @@
 //! uploads. Parts are durable files; completion joins them into the object's file.
 //!
 //! SSE: CreateMultipartUpload decides the sealing as PutObject does (headers, else the
-//! bucket's default rule) and, for SSE-KMS, asks KMS for the object's data key as the caller,
-//! kept (wrapped) with the upload. Each part is sealed on arrival under a key derived from that
-//! data key (S3 `Decrypt`s it as the caller), and completion opens the parts and seals the
-//! whole object under the data key (one more `Decrypt`, which is why AWS needs `kms:Decrypt`
-//! for multipart SSE-KMS uploads). No part or object byte is stored in the clear, except the
-//! parts of an upload begun before sealing existed: completing one seals the object (SSE-S3).
+//! bucket's default rule); for SSE-KMS it asks KMS for the object's data key as the caller,
+//! kept wrapped with the upload. Parts are sealed on arrival under keys derived from it (S3
+//! `Decrypt`s it as the caller), and completion seals the whole object under it (one more
+//! `Decrypt`: why AWS needs `kms:Decrypt` for multipart SSE-KMS uploads). No byte is stored in
+//! the clear but the parts of an upload begun before sealing existed (completing seals it).
 //!
 //! Checksums (`cairn_core::multipart_checksums`): an upload keeps the algorithm and type it
 //! was created with; each part carries and keeps a checksum of that algorithm (ListParts
@@ -151,8 +150,9 @@ impl CairnS3 {
         let acl_ok = super::integrity::check_acl(input.acl.as_ref().map(|a| a.as_str()), grants);
         let tags = cairn_core::object_tags::from_header(tagging.as_deref());
         let sse_c = super::sse_c::check_write(super::sse_c::sse_c_asked!(input));
-        let class_ok = super::integrity::check_storage_class(class.as_deref())
-            .and(super::integrity::check_object_lock(&req.headers));
+        let class_ok = super::integrity::check_storage_class(class.as_deref()).and(
+            super::integrity::check_object_lock(super::integrity::lock_asked!(input)),
+        );
         let (checksum, tags) = self
             .admit(&info, spec, move |c| {
                 objects::require_bucket(c, &b)?;

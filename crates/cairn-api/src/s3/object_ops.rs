@@ -298,8 +298,9 @@ impl CairnS3 {
         let acl_ok = super::integrity::check_acl(acl.as_deref(), grants);
         let tags = cairn_core::object_tags::from_header(tagging.as_deref());
         let sse_c = super::sse_c::check_write(super::sse_c::sse_c_asked!(input));
-        let class_ok = super::integrity::check_storage_class(class.as_deref())
-            .and(super::integrity::check_object_lock(&req.headers));
+        let class_ok = super::integrity::check_storage_class(class.as_deref()).and(
+            super::integrity::check_object_lock(super::integrity::lock_asked!(input)),
+        );
         let (conditions, tags) = self
             .admit(
                 &info,
