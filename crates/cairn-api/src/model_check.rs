@@ -109,11 +109,20 @@ const QUERY_MODELS: [&str; 5] = ["iam", "sts", "sns", "cloudformation", "cloudwa
 /// is found by name among the Query services' models, whose operation names do not clash on
 /// a member of another type.
 pub fn query_list_member(action: &str, member: &str) -> bool {
+    query_member_type(action, member) == Some("list")
+}
+
+/// The model's shape type (`string`, `integer`, `boolean`, `list`, …) of `member` of Query
+/// operation `action` (see [`query_list_member`]).
+pub fn query_member_type(action: &str, member: &str) -> Option<&'static str> {
     let all = rules();
-    QUERY_MODELS.iter().any(|service| {
-        all.get(*service)
-            .and_then(|ops| ops.get(action))
-            .is_some_and(|op| op.members.iter().any(|(m, r)| m == member && r.t == "list"))
+    QUERY_MODELS.iter().find_map(|service| {
+        all.get(*service)?
+            .get(action)?
+            .members
+            .iter()
+            .find(|(m, _)| m == member)
+            .map(|(_, r)| r.t.as_str())
     })
 }
 

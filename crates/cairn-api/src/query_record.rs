@@ -62,6 +62,20 @@ fn scalar(key: &str, value: &str) -> Value {
     json!(value)
 }
 
+/// A top-level member's value as its model's type, when the model makes it no string.
+fn typed_member(action: &str, name: &str, value: &str) -> Option<Value> {
+    match crate::model_check::query_member_type(action, name)? {
+        "list" if value.is_empty() => Some(Value::Array(Vec::new())),
+        "integer" | "long" => value.parse::<i64>().ok().map(Value::from),
+        "boolean" => match value {
+            "true" => Some(Value::Bool(true)),
+            "false" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// The request as CloudTrail records it (see the module doc); `Null` when it has no member.
 pub fn request_parameters(params: &Params) -> Value {
     let mut out = Map::new();
@@ -91,13 +105,13 @@ pub fn request_parameters(params: &Params) -> Value {
             }
             continue;
         }
-        // An empty list goes over the wire as `Name=`: the model tells it from an empty
-        // string, and the record has `[]`.
-        if parts.len() == 1
-            && v.is_empty()
-            && crate::model_check::query_list_member(params.action(), parts[0])
+        // A top-level member is recorded as its model types it: an empty list (sent as
+        // `Name=`) as `[]`, numbers and booleans as JSON numbers and booleans (a metric filter
+        // compares `$.requestParameters.minimumPasswordLength < 14`).
+        if let [name] = parts.as_slice()
+            && let Some(typed) = typed_member(params.action(), name, v)
         {
-            out.insert(lower_first(parts[0]), Value::Array(Vec::new()));
+            out.insert(lower_first(name), typed);
             continue;
         }
         insert(&mut out, &parts, v);
@@ -190,6 +204,26 @@ mod tests {
         assert_eq!(
             request_parameters(&params),
             json!({"name": "p", "platform": "GCM", "attributes": {}})
+        );
+    }
+
+    #[test]
+    fn numbers_and_booleans_are_recorded_as_the_model_types_them() {
+        let params = Params::parse(
+            "",
+            b"Action=UpdateAccountPasswordPolicy&MinimumPasswordLength=8&RequireSymbols=false",
+        );
+        assert_eq!(
+            request_parameters(&params),
+            json!({"minimumPasswordLength": 8, "requireSymbols": false})
+        );
+        let params = Params::parse(
+            "",
+            b"Action=CreateStack&StackName=s&TimeoutInMinutes=5&DisableRollback=true",
+        );
+        assert_eq!(
+            request_parameters(&params),
+            json!({"stackName": "s", "timeoutInMinutes": 5, "disableRollback": true})
         );
     }
 

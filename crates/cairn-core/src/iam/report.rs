@@ -136,8 +136,14 @@ fn build(conn: &Connection, ctx: &CallContext) -> ApiResult<String> {
 }
 
 /// GenerateCredentialReport: makes the account's report now (at once: its state is
-/// `COMPLETE`, never `STARTED`).
+/// `COMPLETE`, never `STARTED`), unless one made in the last four hours exists: IAM keeps
+/// that one (the user guide).
 pub fn generate(conn: &Connection, ctx: &CallContext) -> ApiResult<()> {
+    if store::report(conn, ctx.account().as_str())?
+        .is_some_and(|(_, made)| ctx.now - made <= LIFETIME_SECS)
+    {
+        return Ok(());
+    }
     let csv = build(conn, ctx)?;
     store::put_report(conn, ctx.account().as_str(), &csv, ctx.now)?;
     Ok(())
