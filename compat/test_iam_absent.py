@@ -26,6 +26,8 @@ def test_credentials_cairn_does_not_keep_are_none(cairn):
     assert iam.list_virtual_mfa_devices()["VirtualMFADevices"] == []
     assert iam.list_instance_profiles()["InstanceProfiles"] == []
     assert iam.list_server_certificates()["ServerCertificateMetadataList"] == []
+    assert code(iam.list_server_certificates, PathPrefix="nope")[0] == "ValidationError"
+    assert code(iam.list_instance_profiles, Marker="made-up") == ("InvalidInput", "Invalid Marker.")
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
     assert iam.list_saml_providers()["SAMLProviderList"] == []
     assert code(iam.get_login_profile, UserName="inventoried") == (

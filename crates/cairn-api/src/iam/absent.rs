@@ -30,6 +30,19 @@ fn user_of(
     })
 }
 
+/// An empty account-wide listing, after its `PathPrefix` and paging members are checked as
+/// ListUsers checks them.
+fn account_wide(p: Input, list: &'static str) -> Call {
+    Call::read(Target::Any, move |c, _| {
+        if let Some(prefix) = p.opt("PathPrefix") {
+            cairn_core::iam::validate::path_prefix(&prefix, "pathPrefix")?;
+        }
+        // Nothing to list, but a marker must still be one this server issued.
+        p.page(c)?.apply(Vec::<String>::new(), String::clone)?;
+        Ok(none(list))
+    })
+}
+
 pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
     let p = p.clone();
     let name = p.opt("UserName");
@@ -55,17 +68,8 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
             p.page(c)?;
             Ok(none("VirtualMFADevices"))
         }),
-        "ListInstanceProfiles" => Call::read(Target::Any, move |c, _| {
-            p.page(c)?;
-            Ok(none("InstanceProfiles"))
-        }),
-        "ListServerCertificates" => {
-            let p = p.clone();
-            Call::read(Target::Any, move |c, _| {
-                p.page(c)?;
-                Ok(none("ServerCertificateMetadataList"))
-            })
-        }
+        "ListInstanceProfiles" => account_wide(p, "InstanceProfiles"),
+        "ListServerCertificates" => account_wide(p, "ServerCertificateMetadataList"),
         "ListOpenIDConnectProviders" => Call::read(Target::Any, |_, _| {
             Ok(Reply::xml("<OpenIDConnectProviderList/>".to_owned()))
         }),
