@@ -138,7 +138,9 @@ fn window(
     };
     let now_secs = now.floor() as i64;
     let from = (start.floor() as i64).max(now_secs - availability_days * 86_400);
-    let to = (end.ceil() as i64).min(now_secs);
+    // Up to now at full precision: a bucket of the current minute that began before now
+    // holds calls already made (clipping at the whole second dropped it in a minute's first).
+    let to = end.min(now).ceil() as i64;
     Ok((from < to).then_some((from, to)))
 }
 
@@ -381,6 +383,12 @@ mod tests {
         assert_eq!(
             window(now, Some(NOW - 60.0), Some(NOW - 59.5), 15),
             Ok(Some((n - 30 - 60, n - 30 - 59)))
+        );
+        // The current minute's bucket, begun before now, is in a window ending now.
+        let minute = (n / 60 * 60) as f64;
+        assert_eq!(
+            window(minute + 0.4, Some(minute - 60.0), None, 15),
+            Ok(Some((minute as i64 - 60, minute as i64 + 1)))
         );
         // An old EndTime alone is an empty window, never an error.
         assert_eq!(window(now, None, Some(now - 200.0 * DAY), 90), Ok(None));
