@@ -446,15 +446,10 @@ fn get_log_events_tokens_stop_at_the_end() {
     assert_eq!(bad.kind, ErrorKind::InvalidParameter);
 }
 
-#[test]
-fn filter_log_events_pages_hold_one_megabyte() {
-    let (conn, key) = setup();
-    let big = "m".repeat(400_000);
-    for i in 0..5 {
-        ingest(&conn, &key, "s1", &[ev(NOW + i, &big)], NOW).unwrap();
-    }
-    let mut input = FilterEvents {
-        group: key.clone(),
+/// A FilterLogEvents request for every event of `group`.
+fn every_event(group: GroupKey) -> FilterEvents {
+    FilterEvents {
+        group,
         stream_names: None,
         stream_prefix: None,
         start: None,
@@ -462,7 +457,17 @@ fn filter_log_events_pages_hold_one_megabyte() {
         pattern: None,
         limit: None,
         after: None,
-    };
+    }
+}
+
+#[test]
+fn filter_log_events_pages_hold_one_megabyte() {
+    let (conn, key) = setup();
+    let big = "m".repeat(400_000);
+    for i in 0..5 {
+        ingest(&conn, &key, "s1", &[ev(NOW + i, &big)], NOW).unwrap();
+    }
+    let mut input = every_event(key.clone());
     let mut pages = Vec::new();
     loop {
         let page = filter_log_events(&conn, &input).unwrap();
@@ -584,20 +589,7 @@ fn retention_sweep_deletes_only_expired_events() {
     groups::set_retention(&conn, &ctx(), "trail", Some(1)).unwrap();
     assert_eq!(sweep::sweep(&conn, NOW, 1).unwrap(), 1);
     assert_eq!(sweep::sweep(&conn, NOW, 1000).unwrap(), 1);
-    let all = filter_log_events(
-        &conn,
-        &FilterEvents {
-            group: key,
-            stream_names: None,
-            stream_prefix: None,
-            start: None,
-            end: None,
-            pattern: None,
-            limit: None,
-            after: None,
-        },
-    )
-    .unwrap();
+    let all = filter_log_events(&conn, &every_event(key)).unwrap();
     assert_eq!(all.events.len(), 1);
 }
 
