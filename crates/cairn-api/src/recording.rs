@@ -32,6 +32,9 @@ pub struct CallInfo {
     /// How an S3 request was signed, as S3's records say it; `None` elsewhere (and for
     /// calls made inside the server, recorded as SigV4 with an `Authorization` header).
     pub signing: Option<Signing>,
+    /// S3's bucket owner conditions the request carries, checked once the call is
+    /// authorized and before it acts (empty elsewhere).
+    pub owner_conditions: Vec<cairn_core::buckets::OwnerCondition>,
 }
 
 /// An S3 request's `SignatureVersion` (`SigV2`, `SigV4`) and `AuthenticationMethod`
@@ -82,6 +85,7 @@ impl CallInfo {
             console: None,
             invoked_by: None,
             signing: None,
+            owner_conditions: Vec::new(),
         }
     }
 }
@@ -335,9 +339,11 @@ impl Gate {
     {
         let evaluator = self.evaluator_for(&info);
         let ctx = info.ctx.clone();
+        let owners = info.owner_conditions.clone();
         let guarded = move |conn: &cairn_store::Connection| -> ApiResult<T> {
             let needed = permissions(conn, &ctx)?;
             authorize_all(evaluator.as_ref(), conn, &ctx, &needed)?;
+            cairn_core::buckets::check_owners(conn, &owners)?;
             op(conn)
         };
         let access = access.into();

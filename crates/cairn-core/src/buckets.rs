@@ -34,6 +34,31 @@ pub fn owned(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResult<Buck
     Ok(bucket)
 }
 
+/// S3's bucket owner condition: a request that names the account it expects to own a bucket
+/// (`x-amz-expected-bucket-owner`, and `x-amz-source-expected-bucket-owner` for a copy's
+/// source) acts only if that account owns it; anything else is `403 AccessDenied`, as S3
+/// answers, so a mistyped bucket name never reaches another account's bucket. A bucket that
+/// does not exist is left to the call (`NoSuchBucket`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnerCondition {
+    /// The bucket named.
+    pub bucket: String,
+    /// The account the caller expects to own it, as sent.
+    pub expected: String,
+}
+
+/// Checks every owner condition of a call (see [`OwnerCondition`]).
+pub fn check_owners(conn: &Connection, conditions: &[OwnerCondition]) -> ApiResult<()> {
+    for c in conditions {
+        if let Some(found) = buckets::get(conn, &c.bucket)?
+            && found.account != c.expected
+        {
+            return Err(ApiError::new(ErrorKind::S3AccessDenied, "Access Denied"));
+        }
+    }
+    Ok(())
+}
+
 /// CreateBucket.
 pub fn create(
     conn: &Connection,

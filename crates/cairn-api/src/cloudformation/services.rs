@@ -46,6 +46,7 @@ fn info_for(caller: &Caller, now: chrono::DateTime<chrono::Utc>) -> CallInfo {
         console: None,
         invoked_by: Some(CLOUDFORMATION.to_owned()),
         signing: None,
+        owner_conditions: Vec::new(),
     }
 }
 

@@ -288,6 +288,7 @@ impl Signed {
             user_agent: CONSOLE_USER_AGENT.to_owned(),
             invoked_by: None,
             signing: None,
+            owner_conditions: Vec::new(),
             console: Some(ConsoleMarks {
                 signed_in: self.session.created as i64,
             }),

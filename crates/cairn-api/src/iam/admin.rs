@@ -83,6 +83,7 @@ pub fn run(conn: &Connection, call: AdminCall<'_>) -> StoreResult<ApiResult<Valu
             invoked_by: None,
             console: None,
             signing: None,
+            owner_conditions: Vec::new(),
         };
         let request_parameters = input::request_parameters(&params);
         let mut described = outcome(

@@ -24,6 +24,7 @@ mod list_ops;
 mod multipart_ops;
 mod object_ops;
 mod object_tagging_ops;
+mod owner_condition;
 mod part_copy_ops;
 mod post_object;
 mod post_policy;
@@ -692,6 +693,7 @@ impl CairnS3 {
                 req.uri.query().unwrap_or(""),
                 req.extensions.get::<post_object::FormUpload>(),
             )),
+            owner_conditions: owner_condition::of(&self.host, &req.method, &req.uri, &req.headers),
         })
     }
 

@@ -53,6 +53,7 @@ pub(super) async fn confirm_by_token(
         console: None,
         invoked_by: None,
         signing: None,
+        owner_conditions: Vec::new(),
     };
     let unsubscribing = action == "Unsubscribe";
     let request_parameters = if unsubscribing {

@@ -321,6 +321,7 @@ async fn federated_refused(
         console: None,
         invoked_by: None,
         signing: None,
+        owner_conditions: Vec::new(),
     };
     let (code, message) = (refused.error.code.to_owned(), refused.error.message.clone());
     let event_name = params.action().to_owned();
