@@ -56,6 +56,13 @@ def test_deletion_protection_can_be_turned_off(cairn, logs):
         logs.delete_log_group(logGroupName="/depth/protected")
     assert error(e) == ("ValidationException", "Cannot delete log group with deletion "
                         "protection enabled. Disable deletion protection first.")
+    # Nor can its events go stream by stream.
+    logs.create_log_stream(logGroupName="/depth/protected", logStreamName="kept")
+    with pytest.raises(ClientError) as e:
+        logs.delete_log_stream(logGroupName="/depth/protected", logStreamName="kept")
+    assert error(e)[0] == "ValidationException" and "deletion protection" in error(e)[1]
+    assert [s["logStreamName"] for s in logs.describe_log_streams(
+        logGroupName="/depth/protected")["logStreams"]] == ["kept"]
     logs.put_log_group_deletion_protection(logGroupIdentifier="/depth/protected",
                                            deletionProtectionEnabled=False)
     group = logs.describe_log_groups(logGroupNamePrefix="/depth/protected")["logGroups"][0]

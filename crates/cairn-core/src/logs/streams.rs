@@ -33,6 +33,14 @@ pub fn delete(conn: &Connection, key: &GroupKey, name: &str) -> ApiResult<()> {
     check_stream_name(name, "logStreamName")?;
     let group = load_group(conn, key)?;
     let stream = load_stream(conn, &group, name)?;
+    // Deletion protection "blocks all deletion operations" of the group (the API
+    // reference), so the events a protected group holds cannot go stream by stream either.
+    if group.deletion_protection {
+        return Err(ApiError::new(
+            ErrorKind::Validation,
+            "Cannot delete log stream in a log group with deletion protection enabled. Disable deletion protection first.",
+        ));
+    }
     store::delete(conn, stream.id)?;
     Ok(())
 }
