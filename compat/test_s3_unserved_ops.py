@@ -238,3 +238,29 @@ def test_object_lock_is_refused_never_silently_dropped(cairn):
                                        ObjectLockLegalHoldStatus="ON")) == ("InvalidRequest", 400)
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="unlocked-bkt")["Contents"]]
     assert keys == ["src"]
+
+
+def test_every_configuration_answer_carries_s3s_namespace(cairn):
+    """S3 answers every XML document in its namespace; s3s left it off OwnershipControls,
+    ServerSideEncryptionConfiguration and PublicAccessBlockConfiguration, which a
+    namespace-aware parser then does not find (botocore, which ignores it, cannot tell)."""
+    import urllib.request
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    from conftest import ACCESS_KEY, SECRET
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="namespaced")
+    s3.put_public_access_block(Bucket="namespaced", PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True})
+    for query, root in [("ownershipControls", "OwnershipControls"),
+                        ("encryption", "ServerSideEncryptionConfiguration"),
+                        ("publicAccessBlock", "PublicAccessBlockConfiguration"),
+                        ("versioning", "VersioningConfiguration")]:
+        req = AWSRequest("GET", f"{cairn.endpoint.rstrip('/')}/namespaced?{query}")
+        S3SigV4Auth(Credentials(ACCESS_KEY, SECRET), "s3", "us-east-1").add_auth(req)
+        prepared = req.prepare()
+        body = urllib.request.urlopen(urllib.request.Request(
+            prepared.url, headers=dict(prepared.headers)), timeout=10).read().decode()
+        assert f'<{root} xmlns="http://s3.amazonaws.com/doc/2006-03-01/"' in body, body

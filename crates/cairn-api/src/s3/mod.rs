@@ -22,6 +22,7 @@ mod leftover;
 mod lifecycle_wire;
 mod list_ops;
 mod multipart_ops;
+mod namespace;
 mod object_ops;
 mod object_tagging_ops;
 mod owner_condition;
@@ -400,12 +401,16 @@ fn xml_body(headers: &http::HeaderMap, body: s3s::Body) -> axum::body::Body {
         .then(|| body.bytes())
         .flatten()
         .and_then(|b| String::from_utf8(b.to_vec()).ok());
-    match text {
-        Some(text) => match crate::errors::xml_chars(&text) {
+    let Some(text) = text else {
+        return axum::body::Body::new(body);
+    };
+    let clean = crate::errors::xml_chars(&text);
+    match namespace::with_namespace(&clean) {
+        Some(named) => axum::body::Body::from(named),
+        None => match clean {
             std::borrow::Cow::Owned(clean) => axum::body::Body::from(clean),
             std::borrow::Cow::Borrowed(_) => axum::body::Body::new(body),
         },
-        None => axum::body::Body::new(body),
     }
 }
 
