@@ -526,6 +526,15 @@ fn permissions_of(
 ) -> ApiResult<Vec<Permission>> {
     let resource = match input.opt("StackName") {
         Some(name) => stack_arn(conn, ctx, &name)?,
+        // Listings are authorized on the region's stacks, the resource CloudFormation's
+        // denials name.
+        None if action == "ListStacks" => {
+            format!(
+                "arn:aws:cloudformation:{}:{}:stack/*/*",
+                ctx.region,
+                ctx.account()
+            )
+        }
         None => "*".to_owned(),
     };
     let mut own = Permission::new(format!("cloudformation:{action}"), resource);
@@ -541,7 +550,10 @@ fn permissions_of(
     }
     let mut needed = vec![own];
     if let Some(role) = input.opt("RoleARN") {
-        needed.push(Permission::new("iam:PassRole", role));
+        needed.push(
+            Permission::new("iam:PassRole", role)
+                .with("iam:PassedToService", "cloudformation.amazonaws.com"),
+        );
     }
     Ok(needed)
 }

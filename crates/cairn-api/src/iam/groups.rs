@@ -42,10 +42,14 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
                 paged("Users", &members, |u| xml::user(u, &[], false))
             )))
         }),
-        "ListGroups" => Call::read(Target::Any, move |c, ctx| {
-            let page = groups::list_groups(c, ctx, p.opt("PathPrefix").as_deref(), &p.page(c)?)?;
-            Ok(Reply::xml(paged("Groups", &page, xml::group)))
-        }),
+        "ListGroups" => Call::read(
+            Target::Listing("group", p.opt("PathPrefix")),
+            move |c, ctx| {
+                let page =
+                    groups::list_groups(c, ctx, p.opt("PathPrefix").as_deref(), &p.page(c)?)?;
+                Ok(Reply::xml(paged("Groups", &page, xml::group)))
+            },
+        ),
         "ListGroupsForUser" => {
             Call::read(Target::Entity("user", p.opt("UserName")), move |c, ctx| {
                 let page = groups::list_groups_for_user(

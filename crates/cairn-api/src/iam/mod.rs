@@ -90,6 +90,9 @@ pub(crate) enum Target {
     New(&'static str, Option<String>, String),
     /// An ARN as given.
     Arn(String),
+    /// The entities of a kind under a path prefix, as AWS authorizes a listing
+    /// (`arn:aws:iam::<account>:user/` for ListUsers, the prefix after the kind).
+    Listing(&'static str, Option<String>),
     /// The user owning an access key (`*` when there is none).
     KeyOwner(String),
     /// A user or group as it is and as a rename makes it (both are authorized).
@@ -172,6 +175,12 @@ fn resource(conn: &Connection, ctx: &CallContext, target: &Target) -> ApiResult<
     Ok(match target {
         Target::Any => "*".to_owned(),
         Target::Arn(a) => a.clone(),
+        Target::Listing(kind, prefix) => {
+            format!(
+                "arn:aws:iam::{account}:{kind}{}",
+                prefix.as_deref().unwrap_or("/")
+            )
+        }
         Target::KeyOwner(key) => cairn_store::iam::keys::get_access_key_meta(conn, key)?
             .and_then(|k| users::get_user_by_id(conn, &k.user_id).transpose())
             .transpose()?

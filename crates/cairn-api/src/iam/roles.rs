@@ -75,18 +75,21 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
                 xml::role(&info, true)
             )))
         }),
-        "ListRoles" => Call::read(Target::Any, move |c, ctx| {
-            let page = roles::list_roles(c, ctx, p.opt("PathPrefix").as_deref(), &p.page(c)?)?;
-            Ok(Reply::xml(paged("Roles", &page, |r| {
-                xml::role(
-                    &RoleInfo {
-                        role: r.clone(),
-                        tags: Vec::new(),
-                    },
-                    false,
-                )
-            })))
-        }),
+        "ListRoles" => Call::read(
+            Target::Listing("role", p.opt("PathPrefix")),
+            move |c, ctx| {
+                let page = roles::list_roles(c, ctx, p.opt("PathPrefix").as_deref(), &p.page(c)?)?;
+                Ok(Reply::xml(paged("Roles", &page, |r| {
+                    xml::role(
+                        &RoleInfo {
+                            role: r.clone(),
+                            tags: Vec::new(),
+                        },
+                        false,
+                    )
+                })))
+            },
+        ),
         "UpdateRole" => Call::write(entity(), move |c, ctx| {
             roles::update_role(
                 c,

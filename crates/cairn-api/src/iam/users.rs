@@ -59,12 +59,15 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
                 },
             ))
         }),
-        "ListUsers" => Call::read(Target::Any, move |c, ctx| {
-            let page = users::list_users(c, ctx, p.opt("PathPrefix").as_deref(), &p.page(c)?)?;
-            Ok(Reply::xml(paged("Users", &page, |u| {
-                xml::user(u, &[], false)
-            })))
-        }),
+        "ListUsers" => Call::read(
+            Target::Listing("user", p.opt("PathPrefix")),
+            move |c, ctx| {
+                let page = users::list_users(c, ctx, p.opt("PathPrefix").as_deref(), &p.page(c)?)?;
+                Ok(Reply::xml(paged("Users", &page, |u| {
+                    xml::user(u, &[], false)
+                })))
+            },
+        ),
         "DeleteUser" => Call::write(Target::Entity("user", name), move |c, ctx| {
             users::delete_user(c, ctx, &p.req("UserName", "userName")?)?;
             Ok(Reply::empty())

@@ -1,7 +1,9 @@
 //! What each CloudWatch Logs operation must be allowed to do (spec iam-kms.md §5.2): the action
 //! is `logs:<Operation>`; stream-level calls are authorized against the stream ARN
-//! (`…:log-group:<g>:log-stream:<s>`), group-level calls against the group ARN
-//! (`…:log-group:<g>`), tagging calls against the ARN they name, the rest against `*`.
+//! (`…:log-group:<g>:log-stream:<s>`), most group-level calls against the group's streams
+//! (`…:log-group:<g>:log-stream:`, the resource CloudWatch Logs' denials name), deleting,
+//! protecting and the KMS key of a group against the group ARN (`…:log-group:<g>`), tagging
+//! calls against the ARN they name, the rest against `*`.
 
 use cairn_core::CallContext;
 use cairn_core::authz::Permission;
@@ -59,6 +61,11 @@ pub fn of(_: &Connection, ctx: &CallContext, op: &str, body: &Value) -> ApiResul
             .as_deref()
             .map_or_else(|| "*".to_owned(), |g| group_arn(region, account, g))
     };
+    // Most calls on a group are authorized on its streams' form,
+    // `…:log-group:<name>:log-stream:` (the resource CloudWatch Logs' denials name, which the
+    // usual `…:log-group:<name>:*` statements match); without a group, on the account's,
+    // `…:log-group::log-stream:`.
+    let group_streams = || stream_arn(region, account, group.as_deref().unwrap_or(""), "");
     let needed = match op {
         "PutLogEvents" | "GetLogEvents" | "CreateLogStream" | "DeleteLogStream" => {
             match (&group, text(body, "logStreamName")) {
@@ -68,28 +75,31 @@ pub fn of(_: &Connection, ctx: &CallContext, op: &str, body: &Value) -> ApiResul
                 _ => vec![Permission::new(action, group_resource())],
             }
         }
-        "CreateLogGroup" | "TagLogGroup" => {
-            vec![with_request_tags(
-                Permission::new(action, group_resource()),
-                body,
-            )]
-        }
-        "DeleteLogGroup"
-        | "DescribeLogStreams"
+        "CreateLogGroup" => vec![with_request_tags(
+            Permission::new(action, group_streams()),
+            body,
+        )],
+        "TagLogGroup" => vec![with_request_tags(
+            Permission::new(action, group_resource()),
+            body,
+        )],
+        "DescribeLogStreams"
         | "FilterLogEvents"
         | "PutRetentionPolicy"
         | "DeleteRetentionPolicy"
-        | "PutLogGroupDeletionProtection"
         | "PutMetricFilter"
         | "DeleteMetricFilter"
-        | "ListTagsLogGroup" => vec![Permission::new(action, group_resource())],
+        | "DescribeMetricFilters" => vec![Permission::new(action, group_streams())],
+        "DescribeLogGroups" => vec![Permission::new(action, stream_arn(region, account, "", ""))],
+        "DeleteLogGroup" | "PutLogGroupDeletionProtection" | "ListTagsLogGroup" => {
+            vec![Permission::new(action, group_resource())]
+        }
         // The keys an untag call removes are `aws:TagKeys`.
         "UntagLogGroup" => vec![with_removed_keys(
             Permission::new(action, group_resource()),
             body,
             "tags",
         )],
-        "DescribeMetricFilters" => vec![Permission::new(action, group_resource())],
         // A log group, or the account's query results (`…:query-result:*`) by their ARN.
         "AssociateKmsKey" | "DisassociateKmsKey" => match text(body, "resourceIdentifier") {
             Some(arn) if group.is_none() && arn.starts_with("arn:") => {

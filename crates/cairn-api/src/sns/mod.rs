@@ -585,7 +585,12 @@ pub(crate) async fn call_internal(
                 }
                 needed
             }
-            ("sns:ListSubscriptions" | "sns:ListTopics", _) => vec![Permission::any(sns_action)],
+            // Listings are authorized on the region's topics (`arn:aws:sns:<region>:<acct>:*`,
+            // the resource SNS's denials name).
+            ("sns:ListSubscriptions" | "sns:ListTopics", _) => vec![Permission::new(
+                sns_action,
+                format!("arn:aws:sns:{}:{}:*", info.ctx.region, info.ctx.account()),
+            )],
             (_, Some(topic)) => {
                 let p = Permission::new(sns_action.clone(), topic.clone())
                     .under(ResourcePolicy::Topic(topic));

@@ -263,9 +263,14 @@ impl Evaluator for PolicyEvaluator {
         } else {
             ResourceStyle::Plain
         };
+        // SNS names its actions with the service in capitals (`SNS:Publish`) in its denials.
+        let shown = match permission.action.strip_prefix("sns:") {
+            Some(op) => format!("SNS:{op}"),
+            None => permission.action.clone(),
+        };
         let message = cairn_policy::access_denied_message(
             &principal,
-            &permission.action,
+            &shown,
             &permission.resource,
             &decision,
             style,
