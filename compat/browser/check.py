@@ -6,6 +6,7 @@ usage: check.py ENDPOINT COMMAND [ARGS...]
   put-event NAME             makes a CloudTrail call whose parameters contain HTML (a failing
                              GetTrail on a name with <script>)
   trails                     DescribeTrails
+  delete-trail NAME          DeleteTrail
   keys BUCKET PREFIX         the object keys under a prefix
 """
 
@@ -30,7 +31,12 @@ def trail(endpoint, name):
     selectors = ct.get_event_selectors(TrailName=name)
     tags = ct.list_tags(ResourceIdList=[t["TrailARN"]])["ResourceTagList"][0].get("TagsList", [])
     policy = json.loads(s3.get_bucket_policy(Bucket=t["S3BucketName"])["Policy"])
+    try:
+        insights = ct.get_insight_selectors(TrailName=name).get("InsightSelectors", [])
+    except ct.exceptions.InsightNotEnabledException:
+        insights = []
     return {
+        "insightSelectors": insights,
         "trail": t,
         "isLogging": status["IsLogging"],
         "eventSelectors": selectors.get("EventSelectors", []),
@@ -79,6 +85,10 @@ def main():
         ct, _ = clients(endpoint)
         out = ct.describe_trails()
         out.pop("ResponseMetadata", None)
+    elif command == "delete-trail":
+        ct, _ = clients(endpoint)
+        ct.delete_trail(Name=args[0])
+        out = {}
     else:
         raise SystemExit(f"unknown command {command}")
     json.dump(out, sys.stdout, default=str)

@@ -148,6 +148,35 @@ test("the wizard creates a multi-region trail with a new bucket, its policy, a K
   noProblems();
 });
 
+test("the wizard makes the trail with the events chosen at step 2", async () => {
+  // Step 2's form once left out the mark that its boxes were shown, so every choice made
+  // there (data events, Insights, Read only) was replaced by the defaults.
+  const { page } = browser;
+  await page.goto(`${cairn.endpoint}/console/trails/create`);
+  await page.getByLabel("Trail name").fill("step2-trail");
+  await page.getByLabel("Create new S3 bucket").check();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByRole("heading", { name: "Choose log events" }).waitFor();
+  await page.getByLabel("Write", { exact: true }).first().uncheck();
+  await page.getByLabel("Data events").check();
+  await page.getByLabel("All current and future S3 buckets").check();
+  await page.getByLabel("API error rate").check();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByRole("heading", { name: "Review and create" }).waitFor();
+  await page.getByText("S3: all current and future buckets").waitFor();
+  await page.getByRole("button", { name: "Create trail" }).click();
+  await page.getByRole("status").getByText("Trail step2-trail created").waitFor();
+  const t = boto3(cairn.endpoint, "trail", "step2-trail");
+  assert.equal(t.eventSelectors[0].ReadWriteType, "ReadOnly");
+  assert.deepEqual(
+    t.eventSelectors.flatMap((s) => s.DataResources.map((d) => d.Type)),
+    ["AWS::S3::Object"],
+  );
+  assert.deepEqual(t.insightSelectors.map((i) => i.InsightType), ["ApiErrorRateInsight"]);
+  boto3(cairn.endpoint, "delete-trail", "step2-trail");
+  noProblems();
+});
+
 test("wizard errors show next to their fields at step 1, before anything is made", async () => {
   const { page } = browser;
   await page.goto(`${cairn.endpoint}/console/trails/create`);

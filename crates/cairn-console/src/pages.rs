@@ -381,6 +381,9 @@ pub struct TrailDetail {
     /// Why GetEventSelectors could not be read, if it could not: the selectors are shown as
     /// "Unknown" and the editor is not offered.
     pub selectors_unknown: Option<String>,
+    /// What the trail's event selectors hold that the editor cannot show: the editor is not
+    /// offered (saving it would drop that).
+    pub selectors_beyond: Option<String>,
     /// Why GetInsightSelectors could not be read, if it could not: "Unknown", and the editor
     /// leaves Insights alone.
     pub insights_unknown: Option<String>,

@@ -98,6 +98,69 @@ pub fn basic(form: &SelectorForm) -> Value {
     Value::Array(list)
 }
 
+/// What a trail's basic event selectors (GetEventSelectors' `out`) hold that the editor
+/// cannot show, if anything: non-S3 data resources, S3 resources of several selectors with
+/// different Read/Write settings, excluded sources other than KMS, … Saving the editor would
+/// write only what it shows, so such selectors are not offered for editing (advanced
+/// selectors have their own notice). `None` when the editor shows them exactly.
+pub fn beyond_editor(out: &Value) -> Option<String> {
+    let advanced = out
+        .get("AdvancedEventSelectors")
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty());
+    if advanced {
+        return None;
+    }
+    let have = facts(out.get("EventSelectors").unwrap_or(&Value::Null));
+    let would = facts(&basic(&shown(out, &Value::Null).form));
+    let lost: Vec<&str> = have.difference(&would).map(String::as_str).collect();
+    let changed: Vec<&str> = would.difference(&have).map(String::as_str).collect();
+    match (lost.is_empty(), changed.is_empty()) {
+        (true, true) => None,
+        (false, _) => Some(lost.join("; ")),
+        (true, false) => Some(format!("they would become: {}", changed.join("; "))),
+    }
+}
+
+/// What basic event selectors log, one line per fact, independent of how the facts are
+/// spread over selectors.
+fn facts(selectors: &Value) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for sel in selectors.as_array().into_iter().flatten() {
+        let rw = rw_words(
+            sel.get("ReadWriteType")
+                .and_then(Value::as_str)
+                .unwrap_or("All"),
+        );
+        if sel
+            .get("IncludeManagementEvents")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+        {
+            out.insert(format!("management events ({rw})"));
+            for source in crate::wire::strings_of(sel, "ExcludeManagementEventSources") {
+                out.insert(format!("management events of {source} excluded"));
+            }
+        }
+        for dr in sel
+            .get("DataResources")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let kind = dr.get("Type").and_then(Value::as_str).unwrap_or("");
+            for value in crate::wire::strings_of(dr, "Values") {
+                let value = match value.as_str() {
+                    "arn:aws:s3" | "arn:aws:s3:::" if kind == "AWS::S3::Object" => "all buckets",
+                    v => v,
+                };
+                out.insert(format!("{kind} {value} ({rw})"));
+            }
+        }
+    }
+    out
+}
+
 /// `InsightSelectors` for the form.
 pub fn insights(form: &SelectorForm) -> Value {
     let mut list = Vec::new();
@@ -348,6 +411,47 @@ mod tests {
             ..no_buckets
         };
         assert!(logs_anything(&basic(&data_only)));
+    }
+
+    #[test]
+    fn selectors_the_editor_cannot_show_are_named() {
+        let out = |sel: Value| json!({"EventSelectors": sel});
+        // What the editor writes itself is shown exactly.
+        for form in [
+            defaults(),
+            SelectorForm {
+                s3_data: true,
+                s3_read: true,
+                ..defaults()
+            },
+        ] {
+            assert_eq!(beyond_editor(&out(basic(&form))), None);
+        }
+        let lambda = out(
+            json!([{"ReadWriteType": "All", "IncludeManagementEvents": true,
+            "DataResources": [{"Type": "AWS::Lambda::Function", "Values": ["arn:aws:lambda"]}]}]),
+        );
+        assert_eq!(
+            beyond_editor(&lambda).unwrap(),
+            "AWS::Lambda::Function arn:aws:lambda (Read, Write)"
+        );
+        let two = out(json!([
+            {"ReadWriteType": "ReadOnly", "IncludeManagementEvents": true, "DataResources": [
+                {"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::bucket-a/"]}]},
+            {"ReadWriteType": "WriteOnly", "IncludeManagementEvents": false, "DataResources": [
+                {"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::bucket-b/"]}]}]));
+        assert!(beyond_editor(&two).is_some());
+        let rds = out(
+            json!([{"ReadWriteType": "All", "IncludeManagementEvents": true,
+            "ExcludeManagementEventSources": ["rdsdata.amazonaws.com"]}]),
+        );
+        assert!(
+            beyond_editor(&rds)
+                .unwrap()
+                .contains("rdsdata.amazonaws.com")
+        );
+        let advanced = json!({"AdvancedEventSelectors": [{"FieldSelectors": []}]});
+        assert_eq!(beyond_editor(&advanced), None);
     }
 
     #[test]

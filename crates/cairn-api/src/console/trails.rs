@@ -352,6 +352,10 @@ async fn detail_with(
         insights: shown.insights,
         form: shown.form,
         selectors_error,
+        selectors_beyond: selectors_out
+            .as_ref()
+            .ok()
+            .and_then(selectors::beyond_editor),
         selectors_unknown: selectors_out.err(),
         insights_unknown: insights_out.err(),
         tags: tags
@@ -453,15 +457,26 @@ async fn save_selectors(state: &AppState, signed: &Signed, name: &str, f: &Form)
     let again = |form: SelectorForm, e: String| {
         detail_with(state, signed, name, None, None, Some((form, e)))
     };
-    if let Err(e) = caller
+    match caller
         .cloudtrail("GetEventSelectors", json!({"TrailName": name}))
         .await
     {
-        let why = format!(
-            "Event selectors not saved: the current ones could not be read ({}).",
-            describe_error(&e)
-        );
-        return detail(state, signed, name, None, Some(why)).await;
+        Err(e) => {
+            let why = format!(
+                "Event selectors not saved: the current ones could not be read ({}).",
+                describe_error(&e)
+            );
+            return detail(state, signed, name, None, Some(why)).await;
+        }
+        // Changed since the page was shown into selectors the form cannot hold.
+        Ok(current) => {
+            if let Some(what) = selectors::beyond_editor(&current) {
+                let why = format!(
+                    "Event selectors not saved: they hold more than this editor can show ({what})."
+                );
+                return detail(state, signed, name, None, Some(why)).await;
+            }
+        }
     }
     // Checked once the current selectors are known, so a form built without them is
     // refused for that reason first.

@@ -294,3 +294,54 @@ async fn a_form_acts_in_the_region_of_its_page_when_another_tab_switched() {
     assert_eq!(s, 200);
     assert!(after.contains(r#"value="us-east-1" selected"#), "{after}");
 }
+
+#[tokio::test]
+async fn selectors_the_editor_cannot_show_are_not_offered_for_editing() {
+    // Saving the editor unchanged once rewrote such selectors with what it showed: a Lambda
+    // data resource, a second selector's bucket and a WriteOnly setting were lost.
+    let server = Server::start();
+    trail(&server, "wide").await;
+    let selectors = json!([
+        {"ReadWriteType": "WriteOnly", "IncludeManagementEvents": true, "DataResources": [
+            {"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::act-logs/"]},
+            {"Type": "AWS::Lambda::Function", "Values": ["arn:aws:lambda"]}]}
+    ]);
+    let (s, out) = server
+        .ct(
+            "PutEventSelectors",
+            json!({"TrailName": "wide", "EventSelectors": selectors}),
+        )
+        .await;
+    assert_eq!(s, 200, "{out}");
+    let mut b = Browser::new(&server);
+    b.sign_in(ACCESS_KEY, SECRET).await;
+    let (status, _, page) = b.get("/console/trails/wide").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"selectors-beyond\""), "{page}");
+    assert!(
+        page.contains("AWS::Lambda::Function arn:aws:lambda"),
+        "named"
+    );
+    assert!(!page.contains("id=\"selectors-form\""), "no editor");
+
+    // A form posted anyway (an old page) changes nothing.
+    let (status, _, page) = act(
+        &mut b,
+        "/console/trails/wide/selectors",
+        &[("management", "on"), ("read", "on"), ("write", "on")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Event selectors not saved"), "{page}");
+    let (_, now) = server
+        .ct("GetEventSelectors", json!({"TrailName": "wide"}))
+        .await;
+    assert_eq!(now["EventSelectors"][0]["ReadWriteType"], "WriteOnly");
+    assert_eq!(
+        now["EventSelectors"][0]["DataResources"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
