@@ -68,3 +68,33 @@ def test_the_header_from_anyone_else_counts_for_nothing(cairn):
     with pytest.raises(ClientError) as e:
         over_tls(cairn.client("s3")).get_object(Bucket="tls-untrusted", Key="k")
     assert e.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_every_forwarded_for_line_counts_and_no_hop_is_skipped(proxied):
+    """The client address behind a trusted proxy is the rightmost hop of all the
+    `X-Forwarded-For` lines (a proxy may add a line of its own after the client's), and a
+    hop the proxy wrote as `ip:port` is read as that address; before, the client's own first
+    line was taken, so `sourceIPAddress` and `aws:SourceIp` could be forged."""
+    import urllib3
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    from conftest import ACCESS_KEY, SECRET
+    body = b"{}"
+    target = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.ListTrails"
+    for lines, want in [(["10.9.9.9", "6.6.6.6"], "6.6.6.6"),
+                        (["10.9.9.9, 6.6.6.7:54321"], "6.6.6.7")]:
+        req = AWSRequest("POST", proxied.endpoint + "/", data=body, headers={
+            "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target})
+        SigV4Auth(Credentials(ACCESS_KEY, SECRET), "cloudtrail", "us-east-1").add_auth(req)
+        headers = urllib3.HTTPHeaderDict(dict(req.headers.items()))
+        for line in lines:
+            headers.add("X-Forwarded-For", line)
+        resp = urllib3.PoolManager().request("POST", req.url, body=body, headers=headers)
+        assert resp.status == 200, resp.data
+        rid = resp.headers["x-amzn-RequestId"]
+        events = proxied.client("cloudtrail").lookup_events(LookupAttributes=[
+            {"AttributeKey": "EventName", "AttributeValue": "ListTrails"}])["Events"]
+        [record] = [json.loads(e["CloudTrailEvent"]) for e in events
+                    if json.loads(e["CloudTrailEvent"])["requestID"] == rid]
+        assert record["sourceIPAddress"] == want, lines

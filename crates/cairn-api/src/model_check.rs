@@ -11,6 +11,7 @@
 //! members (and enums one level into list items) are checked; deeper shapes stay with the
 //! operations.
 
+use crate::wire::lower_first;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -503,14 +504,6 @@ fn list_violations(name: &str, item: &Rule, texts: &[String], out: &mut Vec<Stri
 /// huge error.
 fn shown(text: &str) -> String {
     text.chars().take(1024).collect()
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
-        None => String::new(),
-    }
 }
 
 #[cfg(test)]

@@ -50,9 +50,14 @@ impl Params {
     /// than [`MAX_NAME_SEGMENTS`] segments is left out and remembered ([`Params::malformed`]).
     pub fn parse(raw_query: &str, body: &[u8]) -> Self {
         let mut too_deep = None;
+        // A name sent twice keeps its first value only: the operation, its authorization and
+        // its record all read that one (the record once showed the last, so an attached
+        // AdministratorAccess could be recorded as ReadOnlyAccess).
+        let mut seen = std::collections::HashSet::new();
         let pairs = form_urlencoded::parse(raw_query.as_bytes())
             .filter(|(k, _)| !PRESIGN_PARAMETERS.contains(&k.as_ref()))
             .chain(form_urlencoded::parse(body))
+            .filter(|(k, _)| seen.insert(k.clone()))
             .filter(|(k, _)| {
                 let deep = k.split('.').nth(MAX_NAME_SEGMENTS).is_some();
                 if deep && too_deep.is_none() {

@@ -6,6 +6,7 @@
 //! leaves those out of the record. Shared by IAM, STS, SNS and CloudFormation, for the
 //! operations they carry out and those they only authorize and refuse.
 
+use crate::wire::lower_first;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
@@ -42,13 +43,6 @@ type MapEntry = (Option<String>, Option<String>);
 /// Map keys whose values are secrets (SNS platform applications' credentials, a device
 /// endpoint's token): such an entry is left out.
 const SENSITIVE_KEYS: &[&str] = &["PlatformCredential", "PlatformPrincipal", "Token"];
-
-fn lower_first(key: &str) -> String {
-    let mut c = key.chars();
-    c.next()
-        .map(|f| f.to_lowercase().chain(c).collect())
-        .unwrap_or_default()
-}
 
 fn scalar(key: &str, value: &str) -> Value {
     if INTEGERS.contains(&key)

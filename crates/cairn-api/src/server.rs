@@ -454,13 +454,13 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
     }
     if crate::console::is_console_request(req.method(), req.uri().path(), req.headers(), raw_query)
     {
-        let forwarded = headers
-            .iter()
-            .find(|(n, _)| n == "x-forwarded-for")
-            .map(|(_, v)| v.as_str());
-        let source_ip =
-            cairn_core::net::client_ip(peer.ip(), forwarded, &state.settings.trusted_proxies)
-                .to_string();
+        let forwarded = forwarded_for(&headers);
+        let source_ip = cairn_core::net::client_ip(
+            peer.ip(),
+            forwarded.as_deref(),
+            &state.settings.trusted_proxies,
+        )
+        .to_string();
         let mut resp = crate::console::handle(state, source_ip, req).await;
         resp.extensions_mut()
             .insert(AccessNote("console".to_owned()));
@@ -508,13 +508,13 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         }
         req = Request::from_parts(parts, Body::from(body));
     }
-    let forwarded = headers
-        .iter()
-        .find(|(n, _)| n == "x-forwarded-for")
-        .map(|(_, v)| v.as_str());
-    let source_ip =
-        cairn_core::net::client_ip(peer.ip(), forwarded, &state.settings.trusted_proxies)
-            .to_string();
+    let forwarded = forwarded_for(&headers);
+    let source_ip = cairn_core::net::client_ip(
+        peer.ip(),
+        forwarded.as_deref(),
+        &state.settings.trusted_proxies,
+    )
+    .to_string();
     let secure_transport = crate::console::session::is_https(
         req.headers(),
         Some(peer.ip()),
@@ -704,4 +704,16 @@ pub(crate) async fn unserved(
         ),
     };
     crate::errors::render(protocol, service, &err, rid)
+}
+
+/// Every `X-Forwarded-For` line of a request, joined in order: the lines of one field are its
+/// comma-joined list (RFC 9110 §5.3), and a proxy that adds a line of its own puts the hop it
+/// saw last. Reading only the first line took a client's own line for the proxy's.
+fn forwarded_for(headers: &[(String, String)]) -> Option<String> {
+    let lines: Vec<&str> = headers
+        .iter()
+        .filter(|(n, _)| n == "x-forwarded-for")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    (!lines.is_empty()).then(|| lines.join(","))
 }

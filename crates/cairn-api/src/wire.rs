@@ -127,7 +127,7 @@ pub fn as_object<'a>(value: &'a Value, member: &str) -> Result<&'a Value, ApiErr
     }
 }
 
-fn lower_first(key: &str) -> String {
+pub(crate) fn lower_first(key: &str) -> String {
     let mut chars = key.chars();
     match chars.next() {
         Some(c) => c.to_lowercase().chain(chars).collect(),
@@ -142,13 +142,27 @@ pub fn camelize(value: &Value) -> Value {
         Value::Object(map) => {
             let mut out = Map::with_capacity(map.len());
             for (k, v) in map {
-                out.insert(lower_first(k), camelize(v));
+                insert_member(&mut out, k, camelize(v));
             }
             Value::Object(out)
         }
         Value::Array(items) => Value::Array(items.iter().map(camelize).collect()),
         other => other.clone(),
     }
+}
+
+/// Puts `key`'s value into a record object under its lower-camel name. Two keys sent that
+/// differ only in their first letter's case (`Name` and `name`) are one name in the record,
+/// and only one of them is the call's member: the upper-case one, in the PascalCase shapes
+/// records are made from (the other is ignored by the call). It wins whatever the order, so
+/// the record always names what the call acted on.
+pub fn insert_member(out: &mut Map<String, Value>, key: &str, value: Value) {
+    let name = lower_first(key);
+    let upper = key.starts_with(|c: char| c.is_uppercase());
+    if out.contains_key(&name) && !upper {
+        return;
+    }
+    out.insert(name, value);
 }
 
 /// Epoch seconds as a JSON number, with millisecond precision like the real service.
@@ -170,6 +184,17 @@ mod tests {
             camelize(&v).to_string(),
             r#"{"s3BucketName":"b","tagsList":[{"key":"k","value":"v"}],"trailARN":"x"}"#
         );
+    }
+
+    #[test]
+    fn a_member_sent_twice_in_another_case_never_replaces_the_member() {
+        for body in [
+            r#"{"Name": "main", "name": "other"}"#,
+            r#"{"name": "other", "Name": "main"}"#,
+        ] {
+            let v: Value = serde_json::from_str(body).unwrap();
+            assert_eq!(camelize(&v), serde_json::json!({"name": "main"}), "{body}");
+        }
     }
 
     #[test]

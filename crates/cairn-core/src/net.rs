@@ -145,20 +145,41 @@ fn reaches_listener(ip: IpAddr, listen: IpAddr, is_local: &dyn Fn(IpAddr) -> boo
 }
 
 /// The client address of a request: the peer, or — when the peer is a trusted proxy — the
-/// last `X-Forwarded-For` hop that is not itself a trusted proxy.
+/// last `X-Forwarded-For` hop that is not itself a trusted proxy. Hops are read from the
+/// right, as the proxies wrote them (an address, `ip:port` or `[ipv6]:port`); a hop that is
+/// not an address (`unknown`) ends the walk at the last trusted hop, never skipping to the
+/// hops before it, which the client wrote.
 pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[Cidr]) -> IpAddr {
-    if !trusted.iter().any(|c| c.contains(peer)) {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
+    if !is_trusted(peer) {
         return peer;
     }
     let Some(chain) = forwarded_for else {
         return peer;
     };
-    chain
-        .split(',')
-        .rev()
-        .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
-        .find(|ip| !trusted.iter().any(|c| c.contains(*ip)))
-        .unwrap_or(peer)
+    let mut last_trusted = peer;
+    for hop in chain.rsplit(',') {
+        match hop_address(hop.trim()) {
+            Some(ip) if is_trusted(ip) => last_trusted = ip,
+            Some(ip) => return ip,
+            None => return last_trusted,
+        }
+    }
+    last_trusted
+}
+
+/// One `X-Forwarded-For` hop's address: `ip`, `ip:port`, `[ipv6]` or `[ipv6]:port`.
+fn hop_address(hop: &str) -> Option<IpAddr> {
+    if let Ok(ip) = hop.parse() {
+        return Some(ip);
+    }
+    if let Some(rest) = hop.strip_prefix('[') {
+        let (ip, after) = rest.split_once(']')?;
+        return (after.is_empty() || after.strip_prefix(':')?.parse::<u16>().is_ok())
+            .then(|| ip.parse().ok())
+            .flatten();
+    }
+    hop.parse::<SocketAddr>().ok().map(|s| s.ip())
 }
 
 #[cfg(test)]
@@ -167,6 +188,24 @@ mod tests {
 
     fn sa(s: &str) -> SocketAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_hops_are_read_from_the_right_and_never_skipped() {
+        let proxy: Cidr = "127.0.0.1".parse().unwrap();
+        let peer: IpAddr = "127.0.0.1".parse().unwrap();
+        let ip = |chain: &str| client_ip(peer, Some(chain), std::slice::from_ref(&proxy));
+        let real: IpAddr = "6.6.6.6".parse().unwrap();
+        // The client's own line first, the proxy's line after it (joined by the caller).
+        assert_eq!(ip("10.9.9.9,6.6.6.6"), real);
+        assert_eq!(ip("10.9.9.9, 6.6.6.6:54321"), real);
+        assert_eq!(
+            ip("10.9.9.9, [2001:db8::6]:443"),
+            "2001:db8::6".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(ip("10.9.9.9, unknown"), peer, "not the client's own hop");
+        assert_eq!(ip("10.9.9.9, garbage, 127.0.0.1"), peer);
+        assert_eq!(ip("6.6.6.6, 127.0.0.1"), real);
     }
 
     #[test]

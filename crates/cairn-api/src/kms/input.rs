@@ -2,6 +2,7 @@
 //! `TagKey`/`TagValue` lists, grant tokens and constraints, pagination. Wrong JSON types are
 //! `SerializationException`; model constraints are `ValidationException`.
 
+use crate::wire::lower_first;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use cairn_core::kms::EncryptionContext;
@@ -16,13 +17,6 @@ fn serialization(member: &str, expected: &str) -> ApiError {
         ErrorKind::Serialization,
         format!("Cannot deserialize member {member}: expected {expected}."),
     )
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_lowercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 fn length(member: &str, value: &str, min: usize, max: usize) -> Result<(), ApiError> {

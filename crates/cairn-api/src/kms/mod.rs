@@ -108,28 +108,23 @@ const SECRET_MEMBERS: [&str; 8] = [
     "XksProxyAuthenticationCredential",
 ];
 
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_lowercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
 fn record_form(v: &Value) -> Value {
     match v {
-        Value::Object(m) => Value::Object(
-            m.iter()
+        Value::Object(m) => {
+            let mut out = serde_json::Map::with_capacity(m.len());
+            for (k, v) in m
+                .iter()
                 .filter(|(k, _)| !SECRET_MEMBERS.contains(&k.as_str()))
-                .map(|(k, v)| {
-                    let value = if CONTEXT_MEMBERS.contains(&k.as_str()) {
-                        v.clone()
-                    } else {
-                        record_form(v)
-                    };
-                    (lower_first(k), value)
-                })
-                .collect(),
-        ),
+            {
+                let value = if CONTEXT_MEMBERS.contains(&k.as_str()) {
+                    v.clone()
+                } else {
+                    record_form(v)
+                };
+                crate::wire::insert_member(&mut out, k, value);
+            }
+            Value::Object(out)
+        }
         Value::Array(items) => Value::Array(items.iter().map(record_form).collect()),
         other => other.clone(),
     }

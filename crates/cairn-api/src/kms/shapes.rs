@@ -1,6 +1,7 @@
 //! KMS response shapes (epoch-second timestamps, base64 blobs) and the record forms of
 //! responses (lower-camel, Java-style dates, as KMS writes `responseElements`).
 
+use crate::wire::lower_first;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use cairn_core::kms::KeyMetadata;
@@ -86,13 +87,6 @@ pub fn lower_keys(v: &Value) -> Value {
         Value::Array(a) => Value::Array(a.iter().map(lower_keys).collect()),
         other => other.clone(),
     }
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_lowercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 /// An `AliasListEntry`.

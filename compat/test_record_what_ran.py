@@ -1,0 +1,71 @@
+"""A record names what the call acted on, whatever the body repeats (outside tester's
+findings): a JSON member sent twice with its first letter in another case (`Name` and
+`name`) is one name in the record, and only the member the call reads counts; a Query
+parameter sent twice is read once, its first value, by the call, its authorization and its
+record. Before, StopLogging `{"Name": "main", "name": "other"}` stopped `main` and recorded
+`other`, and AttachUserPolicy with two PolicyArns attached the first and recorded the last."""
+
+import json
+
+import urllib3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from conftest import ACCESS_KEY, SECRET, cloudtrail_policy
+
+HTTP = urllib3.PoolManager()
+
+
+def signed(cairn, service, body, headers):
+    req = AWSRequest("POST", cairn.endpoint + "/", data=body, headers=headers)
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET), service, "us-east-1").add_auth(req)
+    return HTTP.request("POST", req.url, body=body, headers=dict(req.headers.items()))
+
+
+def last_record(cairn, name):
+    events = cairn.client("cloudtrail").lookup_events(LookupAttributes=[
+        {"AttributeKey": "EventName", "AttributeValue": name}])["Events"]
+    return json.loads(events[0]["CloudTrailEvent"])
+
+
+def test_a_json_member_in_another_case_never_replaces_it_in_the_record(cairn):
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="case-logs")
+    s3.put_bucket_policy(Bucket="case-logs", Policy=cloudtrail_policy("case-logs"))
+    ct = cairn.client("cloudtrail")
+    for name in ("case-main", "case-other"):
+        ct.create_trail(Name=name, S3BucketName="case-logs")
+        ct.start_logging(Name=name)
+    for body in ({"Name": "case-main", "name": "case-other"},
+                 {"name": "case-other", "Name": "case-main"}):
+        resp = signed(cairn, "cloudtrail", json.dumps(body).encode(), {
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.StopLogging"})
+        assert resp.status == 200, resp.data
+        assert ct.get_trail_status(Name="case-main")["IsLogging"] is False
+        assert ct.get_trail_status(Name="case-other")["IsLogging"] is True
+        assert last_record(cairn, "StopLogging")["requestParameters"] == {"name": "case-main"}
+        ct.start_logging(Name="case-main")
+
+
+def test_a_query_parameter_sent_twice_is_read_once_everywhere(cairn):
+    iam = cairn.client("iam")
+    iam.create_user(UserName="dup-helper")
+    admin = "arn:aws:iam::aws:policy/AdministratorAccess"
+    read = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    body = (f"Action=AttachUserPolicy&Version=2010-05-08&UserName=dup-helper"
+            f"&PolicyArn={admin}&PolicyArn={read}").encode()
+    resp = signed(cairn, "iam", body, {"Content-Type": "application/x-www-form-urlencoded"})
+    assert resp.status == 200, resp.data
+    attached = [p["PolicyArn"] for p in
+                iam.list_attached_user_policies(UserName="dup-helper")["AttachedPolicies"]]
+    assert attached == [admin]
+    assert last_record(cairn, "AttachUserPolicy")["requestParameters"]["policyArn"] == admin
+
+    body = b"Action=CreateUser&Version=2010-05-08&UserName=dup-shadow&UserName=dup-intern"
+    assert signed(cairn, "iam", body, {"Content-Type": "application/x-www-form-urlencoded"}).status == 200
+    iam.get_user(UserName="dup-shadow")
+    found = cairn.client("cloudtrail").lookup_events(LookupAttributes=[
+        {"AttributeKey": "ResourceName", "AttributeValue": "dup-shadow"}])["Events"]
+    assert "CreateUser" in [e["EventName"] for e in found]
