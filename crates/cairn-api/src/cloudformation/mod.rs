@@ -489,17 +489,25 @@ fn is_read_only(action: &str) -> bool {
         .any(|p| action.starts_with(p))
 }
 
-/// `requestParameters`, with the values of `NoEcho` parameters of `template` masked; when a
-/// `TemplateURL`'s template could not be read, every value is (which are `NoEcho` is unknown).
+/// `requestParameters`, with the values of the `NoEcho` parameters of the template the call
+/// uses masked (`template`: one read from `TemplateURL`, or the stack's own for
+/// `UsePreviousTemplate`; else the `TemplateBody` sent). When that template is unknown or
+/// cannot be parsed (an unreadable URL, a malformed body, a stack that does not exist), every
+/// value is masked: which are `NoEcho` cannot be told, and a secret must never reach a record.
 fn recorded_parameters(params: &Params, template: Option<&str>) -> Value {
     let mut rp = request_parameters(params);
-    let unknown = template.is_none()
-        && params.get("TemplateBody").is_none()
-        && params.get("TemplateURL").is_some();
-    let hidden = template
+    let known = template
         .or(params.get("TemplateBody"))
-        .map(xml::no_echo)
-        .unwrap_or_default();
+        .and_then(|body| cairn_template::Template::parse(body).ok())
+        .map(|t| {
+            t.parameters
+                .iter()
+                .filter(|p| p.no_echo)
+                .map(|p| p.name.clone())
+                .collect::<Vec<_>>()
+        });
+    let unknown = known.is_none();
+    let hidden = known.unwrap_or_default();
     if let Some(list) = rp.get_mut("parameters").and_then(Value::as_array_mut) {
         for p in list {
             let key = p
@@ -622,7 +630,31 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let key = state.settings.token_key.clone();
     let (act, event_name) = (action.clone(), action.clone());
     let (perm_input, perm_action) = (input.clone(), action.clone());
-    let template = fetched.as_ref().and_then(|f| f.as_ref().ok());
+    let previous = match (params.get("UsePreviousTemplate"), params.get("StackName")) {
+        (Some("true"), Some(name)) => {
+            let (name, ctx) = (name.to_owned(), info.ctx.clone());
+            state
+                .store
+                .read(move |c| {
+                    Ok(cairn_core::cloudformation::records::find_stack(
+                        c,
+                        ctx.account().as_str(),
+                        ctx.region.as_str(),
+                        &name,
+                    )
+                    .ok()
+                    .map(|(s, ..)| s.template_body))
+                })
+                .await
+                .ok()
+                .flatten()
+        }
+        _ => None,
+    };
+    let template = fetched
+        .as_ref()
+        .and_then(|f| f.as_ref().ok())
+        .or(previous.as_ref());
     let request_parameters = recorded_parameters(&params, template.map(String::as_str));
     let permissions = move |conn: &Connection, ctx: &CallContext| {
         permissions_of(&perm_input, &perm_action, conn, ctx)

@@ -204,6 +204,26 @@ impl Run<'_> {
                 return self.fail_update(e.to_string()).await;
             }
         };
+        // Resources the new template removes are deleted only in the cleanup phase, when
+        // nothing can roll back any more: a stack policy denying their `Update:Delete` fails
+        // the update before anything changes.
+        let removed = self.removal_denials();
+        if !removed.is_empty() {
+            let mut ids = Vec::new();
+            for (id, reason) in removed {
+                let row = self.rows[&id].clone();
+                self.set_resource(row, "UPDATE_FAILED", Some(reason), false)
+                    .await?;
+                ids.push(id);
+            }
+            crate::cloudformation::recovery::take_cancel(&self.stack.stack_id);
+            return self
+                .fail_update(format!(
+                    "The following resource(s) failed to update: {}. ",
+                    listed(&ids)
+                ))
+                .await;
+        }
         let failed = self.schedule(Phase::Update, deps).await?;
         let cancelled = crate::cloudformation::recovery::take_cancel(&self.stack.stack_id);
         if cancelled && failed.is_empty() {
@@ -279,6 +299,33 @@ impl Run<'_> {
                     .collect()
             })
             .unwrap_or_else(|_| tpl.resources.iter().map(|r| r.logical_id.clone()).collect())
+    }
+
+    /// The resources the new template removes whose `Update:Delete` the stack policy denies,
+    /// each with the denial.
+    fn removal_denials(&self) -> Vec<(String, String)> {
+        let policy = self
+            .stack
+            .policy_during_update
+            .clone()
+            .or_else(|| self.stack.stack_policy.clone());
+        if policy.is_none() {
+            return Vec::new();
+        }
+        let active = self.active_ids();
+        self.rows
+            .values()
+            .filter(|r| !active.contains(&r.logical_id) && !r.status.starts_with("DELETE_"))
+            .filter_map(|r| {
+                stack_policy::denies(
+                    policy.as_deref(),
+                    &r.logical_id,
+                    &r.resource_type,
+                    "Update:Delete",
+                )
+                .map(|why| (r.logical_id.clone(), why))
+            })
+            .collect()
     }
 
     /// `UPDATE_COMPLETE_CLEANUP_IN_PROGRESS`: deletes what was replaced or removed.
