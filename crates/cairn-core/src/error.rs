@@ -109,6 +109,14 @@ pub enum ErrorKind {
     /// `AuthorizationError` (an unsigned Unsubscribe of a subscription confirmed with
     /// `AuthenticateOnUnsubscribe`).
     SnsAuthorizationError,
+    /// SNS's `KMSNotFound`: a topic's KMS key does not exist.
+    SnsKmsNotFound,
+    /// SNS's `KMSDisabled`: a topic's KMS key is disabled.
+    SnsKmsDisabled,
+    /// SNS's `KMSInvalidState`: a topic's KMS key is pending deletion or otherwise unusable.
+    SnsKmsInvalidState,
+    /// SNS's `KMSAccessDenied`: the publisher may not use a topic's KMS key.
+    SnsKmsAccessDenied,
     /// Query's `InvalidAction` (an action the service does not have).
     InvalidAction,
     // IAM and STS (AWS Query codes).

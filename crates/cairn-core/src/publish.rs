@@ -229,15 +229,27 @@ fn topic_not_found() -> ApiError {
     ApiError::new(ErrorKind::SnsNotFound, "Topic does not exist")
 }
 
-fn publication(
-    conn: &Connection,
-    topic: &cairn_store::sns::Topic,
+/// What a publication says: its subject, message (and per-protocol messages) and attributes.
+struct Content {
     subject: Option<String>,
     message: String,
     per_protocol: Vec<(String, String)>,
     attributes: Vec<MessageAttribute>,
+}
+
+fn publication(
+    conn: &Connection,
+    topic: &cairn_store::sns::Topic,
+    content: Content,
     now_ms: i64,
+    seal: Option<&crate::sns_sse::TopicSeal>,
 ) -> ApiResult<Publication> {
+    let Content {
+        subject,
+        message,
+        per_protocol,
+        attributes,
+    } = content;
     let filter_view: Vec<Attribute<'_>> = attributes
         .iter()
         .map(|a| Attribute {
@@ -269,7 +281,7 @@ fn publication(
         timestamp_ms: now_ms,
         recipients,
     };
-    crate::sns_queue::enqueue(conn, &p, now_ms)?;
+    crate::sns_queue::enqueue(conn, &p, now_ms, seal)?;
     Ok(p)
 }
 
@@ -284,15 +296,13 @@ pub fn prepare(
     now_ms: i64,
 ) -> ApiResult<Publication> {
     let topic = cairn_store::sns::get_topic(conn, topic_arn)?.ok_or_else(topic_not_found)?;
-    publication(
-        conn,
-        &topic,
-        subject.map(str::to_owned),
-        message.to_owned(),
-        Vec::new(),
-        Vec::new(),
-        now_ms,
-    )
+    let content = Content {
+        subject: subject.map(str::to_owned),
+        message: message.to_owned(),
+        per_protocol: Vec::new(),
+        attributes: Vec::new(),
+    };
+    publication(conn, &topic, content, now_ms, None)
 }
 
 /// The public `Publish`: the topic must be the caller's (`account`), the message valid.
@@ -302,20 +312,19 @@ pub fn accept(
     topic_arn: &str,
     input: &PublishInput,
     now_ms: i64,
+    seal: Option<&crate::sns_sse::TopicSeal>,
 ) -> ApiResult<Publication> {
     let topic = cairn_store::sns::get_topic(conn, topic_arn)?
         .filter(|t| t.account == account)
         .ok_or_else(topic_not_found)?;
     let (message, per_protocol) = validate(input)?;
-    publication(
-        conn,
-        &topic,
-        input.subject.clone(),
+    let content = Content {
+        subject: input.subject.clone(),
         message,
         per_protocol,
-        input.attributes.clone(),
-        now_ms,
-    )
+        attributes: input.attributes.clone(),
+    };
+    publication(conn, &topic, content, now_ms, seal)
 }
 
 /// Most entries in one `PublishBatch`.
@@ -329,6 +338,7 @@ pub fn accept_batch(
     topic_arn: &str,
     entries: &[(String, PublishInput)],
     now_ms: i64,
+    seal: Option<&crate::sns_sse::TopicSeal>,
 ) -> ApiResult<Vec<(String, ApiResult<Publication>)>> {
     if entries.is_empty() {
         return Err(ApiError::new(
@@ -374,7 +384,7 @@ pub fn accept_batch(
     entries
         .iter()
         .map(|(id, input)| {
-            let one = accept(conn, account, topic_arn, input, now_ms);
+            let one = accept(conn, account, topic_arn, input, now_ms, seal);
             match one {
                 Err(e) if matches!(e.kind, ErrorKind::Internal | ErrorKind::ServiceUnavailable) => {
                     Err(e)

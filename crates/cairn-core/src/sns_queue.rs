@@ -1,7 +1,8 @@
 //! What SNS keeps in its durable delivery queue (`cairn_store::sns_queue`): for each recipient
 //! of a [`Publication`], the message as that recipient receives it, written in the
 //! transaction that accepts the publication ([`enqueue`]) and read back by the sender
-//! ([`decode`]), which signs and sends it. A queue holds at most [`QUEUE_BOUND`] messages per
+//! ([`decode`]), which signs and sends it. A topic with a KMS key has its messages sealed
+//! ([`crate::sns_sse`]): the sender opens them first. A queue holds at most [`QUEUE_BOUND`] messages per
 //! subscription; beyond that its oldest are dropped and logged.
 
 use cairn_store::Connection;
@@ -32,7 +33,12 @@ struct Payload {
 }
 
 /// Queues `p` for each of its recipients, in the caller's transaction.
-pub fn enqueue(conn: &Connection, p: &Publication, now_ms: i64) -> ApiResult<()> {
+pub fn enqueue(
+    conn: &Connection,
+    p: &Publication,
+    now_ms: i64,
+    seal: Option<&crate::sns_sse::TopicSeal>,
+) -> ApiResult<()> {
     for r in &p.recipients {
         let payload = Payload {
             v: 1,
@@ -49,7 +55,10 @@ pub fn enqueue(conn: &Connection, p: &Publication, now_ms: i64) -> ApiResult<()>
             raw: r.raw,
             base_url: r.base_url.clone(),
         };
-        let text = serde_json::to_string(&payload).expect("a payload serializes");
+        let mut text = serde_json::to_string(&payload).expect("a payload serializes");
+        if let Some(seal) = seal {
+            text = seal.seal(&text)?;
+        }
         let dropped = cairn_store::sns_queue::enqueue(
             conn,
             &r.subscription_arn,

@@ -121,7 +121,8 @@ pub fn cloudtrail_context(trail_arn: &str, bucket: &str, key: &str) -> Encryptio
     ])
 }
 
-fn event(
+/// The KMS event of a call a service made to KMS (for `actor`), as CloudTrail records it.
+pub(crate) fn kms_event(
     actor: &Actor<'_>,
     name: &str,
     key_id: &str,
@@ -229,7 +230,7 @@ pub fn check_trail_key(
     let dk =
         internal::generate_data_key(conn, kms.master, kms.evaluator, &actor, given, &context, 32)
             .map_err(unusable)?;
-    let ev = event(
+    let ev = kms_event(
         &actor,
         "GenerateDataKey",
         given,
@@ -275,7 +276,7 @@ pub fn cloudtrail_data_key(
         32,
     );
     let ev = match &made {
-        Ok(dk) => event(
+        Ok(dk) => kms_event(
             &actor,
             "GenerateDataKey",
             key_arn,
@@ -284,7 +285,7 @@ pub fn cloudtrail_data_key(
             Some(&dk.key_material_id),
             None,
         ),
-        Err(e) => event(
+        Err(e) => kms_event(
             &actor,
             "GenerateDataKey",
             key_arn,
@@ -331,7 +332,7 @@ pub fn open_wrapped_for_caller(
         None,
     );
     let ev = match &opened {
-        Ok(d) => event(
+        Ok(d) => kms_event(
             &actor,
             "Decrypt",
             &sse.key_arn,
@@ -340,7 +341,7 @@ pub fn open_wrapped_for_caller(
             Some(&d.key_material_id),
             None,
         ),
-        Err(e) => event(
+        Err(e) => kms_event(
             &actor,
             "Decrypt",
             &sse.key_arn,
@@ -422,7 +423,7 @@ pub fn data_key_for_writer(
         32,
     );
     let ev = match &made {
-        Ok(dk) => event(
+        Ok(dk) => kms_event(
             &actor,
             "GenerateDataKey",
             &key_id,
@@ -431,7 +432,7 @@ pub fn data_key_for_writer(
             Some(&dk.key_material_id),
             None,
         ),
-        Err(e) => event(
+        Err(e) => kms_event(
             &actor,
             "GenerateDataKey",
             &key_id,

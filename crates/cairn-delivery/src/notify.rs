@@ -115,6 +115,9 @@ pub struct NotifierConfig {
     /// Send, from the durable queues, only the messages this notifier published (a
     /// command beside the server: the server sends the rest, under its address guard).
     pub own_messages_only: bool,
+    /// KMS's master key, to open the queued messages of topics with a KMS key
+    /// (`cairn_core::sns_sse`); without one they cannot be sent.
+    pub kms_master: Option<Arc<cairn_core::kms::MasterKey>>,
 }
 
 impl std::fmt::Debug for NotifierConfig {
@@ -147,6 +150,7 @@ impl Default for NotifierConfig {
             maildir: None,
             store: None,
             own_messages_only: false,
+            kms_master: None,
         }
     }
 }

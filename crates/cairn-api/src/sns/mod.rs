@@ -75,6 +75,7 @@ pub fn notifier_defaults(
         signer: Some(Arc::new(signer)),
         base_url,
         maildir: Some(settings.data_dir.join("mail")),
+        kms_master: Some(settings.kms_master.clone()),
         ..Default::default()
     }
 }
@@ -388,6 +389,21 @@ pub(crate) async fn call_internal(
         };
     let act = action.clone();
     let event_name = action.clone();
+    let (kms_master, evaluator) = (state.settings.kms_master.clone(), state.gate.evaluator());
+    // A topic with a KMS key: the data key its messages are sealed under, asked of KMS as the
+    // publisher through SNS (its KMS event recorded in the same transaction).
+    let seal_for =
+        move |c: &cairn_store::Connection, ctx: &cairn_core::CallContext, topic: &str| {
+            let kms = cairn_core::sse::KmsAccess {
+                master: &kms_master,
+                evaluator: evaluator.as_ref(),
+            };
+            let (seal, event) = cairn_core::sns_sse::for_publish(c, kms, ctx, topic);
+            if let Some(event) = event {
+                cairn_core::record::append(c, &event)?;
+            }
+            seal
+        };
     let op = move |c: &cairn_store::Connection| -> ApiResult<Done> {
         match act.as_str() {
             "CreateTopic" => sns::create_topic(c, &ctx, &name, &attributes, &tags)
@@ -501,7 +517,9 @@ pub(crate) async fn call_internal(
                     ));
                 }
                 sns::check_topic_arn(&ctx, &topic)?;
-                let p = publish::accept(c, &account, &topic, &publish_input, now_ms)?;
+                let seal = seal_for(c, &ctx, &topic)?;
+                let p =
+                    publish::accept(c, &account, &topic, &publish_input, now_ms, seal.as_ref())?;
                 Ok(Done {
                     xml: format!("<MessageId>{}</MessageId>", p.message_id),
                     publications: vec![p],
@@ -510,7 +528,9 @@ pub(crate) async fn call_internal(
             }
             "PublishBatch" => {
                 sns::check_topic_arn(&ctx, &topic)?;
-                let results = publish::accept_batch(c, &account, &topic, &batch, now_ms)?;
+                let seal = seal_for(c, &ctx, &topic)?;
+                let results =
+                    publish::accept_batch(c, &account, &topic, &batch, now_ms, seal.as_ref())?;
                 let (xml, publications) = render::batch(results);
                 Ok(Done {
                     xml,

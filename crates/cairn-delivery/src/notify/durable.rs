@@ -294,15 +294,18 @@ async fn run(inner: Arc<Inner>, sub: String) {
                 return;
             }
         };
-        let outcome = match cairn_core::sns_queue::decode(&row.payload) {
-            Some(p) => {
+        let opened = open_sealed(&inner, &store, row.payload.clone()).await;
+        let outcome = match opened.as_deref().map(cairn_core::sns_queue::decode) {
+            // The topic's key is disabled or gone: retried as a failed delivery is.
+            Err(why) => Err((format!("the message cannot be opened: {why}"), true)),
+            Ok(Some(p)) => {
                 let mut n = crate::publish::notification_for(&notifier, &p, &p.recipients[0]);
                 if n.protocol.starts_with("http") {
                     n.content_type = policy.content_type.clone();
                 }
                 attempt(&inner, &n).await
             }
-            None => Err(("a queued message this binary cannot read".to_owned(), false)),
+            Ok(None) => Err(("a queued message this binary cannot read".to_owned(), false)),
         };
         let next = match outcome {
             Ok(()) => {
@@ -345,6 +348,26 @@ async fn run(inner: Arc<Inner>, sub: String) {
             return;
         }
     }
+}
+
+/// A queued payload ready to decode: a sealed one (a topic with a KMS key) opened with the
+/// topic's key, which must still be enabled.
+async fn open_sealed(
+    inner: &Inner,
+    store: &cairn_store::Store,
+    payload: String,
+) -> Result<String, String> {
+    if !cairn_core::sns_sse::is_sealed(&payload) {
+        return Ok(payload);
+    }
+    let Some(master) = inner.config.kms_master.clone() else {
+        return Err("no KMS master key to open it with".to_owned());
+    };
+    store
+        .read(move |c| Ok(cairn_core::sns_sse::open(c, &master, &payload)))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.message)
 }
 
 #[cfg(test)]

@@ -1,0 +1,117 @@
+"""SNS server-side encryption: a topic's `KmsMasterKeyId` (SNS developer guide, "Encryption
+at rest"). Publish asks KMS for a data key under the topic's key as the publisher through
+SNS, recorded with `invokedBy` `sns.amazonaws.com`; the queued message is sealed under it
+until delivered; a missing, disabled or forbidden key fails the publish with SNS's
+KMS errors. Before, the attribute was stored and shown but never used: messages sat in the
+store in the clear and a disabled key changed nothing."""
+
+import json
+import queue
+import sqlite3
+import threading
+import urllib.request
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+@pytest.fixture()
+def subscriber():
+    received = queue.Queue()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            kind = self.headers["x-amz-sns-message-type"]
+            received.put((kind, json.loads(body)))
+            # An endpoint under `/gone` takes its confirmation and refuses every message.
+            self.send_response(500 if "gone" in self.path and kind == "Notification" else 200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/", received
+    httpd.shutdown()
+
+
+def code(call):
+    with pytest.raises(ClientError) as e:
+        call()
+    return e.value.response["Error"]["Code"]
+
+
+def test_publish_seals_under_the_topic_key_and_delivers(cairn, subscriber):
+    endpoint, received = subscriber
+    sns, kms = cairn.client("sns"), cairn.client("kms")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/sns-sse", TargetKeyId=key)
+    arn = sns.create_topic(Name="sealed", Attributes={"KmsMasterKeyId": "alias/sns-sse"})["TopicArn"]
+    sns.subscribe(TopicArn=arn, Protocol="http", Endpoint=endpoint)
+    _, confirmation = received.get(timeout=10)
+    urllib.request.urlopen(confirmation["SubscribeURL"]).read()
+    sns.publish(TopicArn=arn, Message="SEALED-MARKER-1")
+    kind, note = received.get(timeout=10)
+    assert kind == "Notification" and note["Message"] == "SEALED-MARKER-1"
+    events = cairn.client("cloudtrail").lookup_events(LookupAttributes=[
+        {"AttributeKey": "EventName", "AttributeValue": "GenerateDataKey"}])["Events"]
+    records = [json.loads(e["CloudTrailEvent"]) for e in events]
+    made = [r for r in records
+            if r["requestParameters"].get("encryptionContext", {}).get("aws:sns:topicArn") == arn]
+    assert made, records
+    assert made[0]["userIdentity"]["invokedBy"] == "sns.amazonaws.com"
+    assert made[0]["sourceIPAddress"] == "sns.amazonaws.com"
+
+
+def test_a_queued_message_is_never_stored_in_the_clear(cairn, subscriber):
+    endpoint, received = subscriber
+    sns, kms = cairn.client("sns"), cairn.client("kms")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    arn = sns.create_topic(Name="sealed-queue", Attributes={"KmsMasterKeyId": key})["TopicArn"]
+    # A confirmed subscriber whose endpoint then refuses: the message stays queued for retry.
+    sns.subscribe(TopicArn=arn, Protocol="http", Endpoint=endpoint + "gone")
+    _, confirmation = received.get(timeout=10)
+    urllib.request.urlopen(confirmation["SubscribeURL"]).read()
+    sns.set_subscription_attributes(
+        SubscriptionArn=sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"][0]["SubscriptionArn"],
+        AttributeName="DeliveryPolicy",
+        AttributeValue=json.dumps({"healthyRetryPolicy": {"numRetries": 3, "minDelayTarget": 60,
+                                                          "maxDelayTarget": 60}}))
+    kms.disable_key(KeyId=key)
+    with pytest.raises(ClientError):
+        sns.publish(TopicArn=arn, Message="never-queued")
+    kms.enable_key(KeyId=key)
+    sns.publish(TopicArn=arn, Message="SEALED-MARKER-2")
+    db = sqlite3.connect(f"file:{cairn.dir.name}/cairn.db?mode=ro", uri=True)
+    try:
+        rows = [r[0] for r in db.execute(
+            "SELECT payload FROM sns_queue WHERE subscription_arn LIKE ?", (arn + ":%",))]
+    finally:
+        db.close()
+    assert rows, "the message is queued"
+    assert all(p.startswith('{"v":2,') and "SEALED-MARKER-2" not in p for p in rows), rows
+
+
+def test_an_unusable_key_fails_the_publish(cairn):
+    sns, kms, iam = cairn.client("sns"), cairn.client("kms"), cairn.client("iam")
+    missing = sns.create_topic(Name="sse-missing",
+                               Attributes={"KmsMasterKeyId": "alias/no-such-key"})["TopicArn"]
+    assert code(lambda: sns.publish(TopicArn=missing, Message="m")) == "KMSNotFound"
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    off = sns.create_topic(Name="sse-disabled", Attributes={"KmsMasterKeyId": key})["TopicArn"]
+    sns.publish(TopicArn=off, Message="m")
+    kms.disable_key(KeyId=key)
+    assert code(lambda: sns.publish(TopicArn=off, Message="m")) == "KMSDisabled"
+    kms.enable_key(KeyId=key)
+    # A publisher allowed SNS but not the key's GenerateDataKey.
+    iam.create_user(UserName="sse-publisher")
+    iam.put_user_policy(UserName="sse-publisher", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "sns:Publish", "Resource": "*"},
+            {"Effect": "Deny", "Action": "kms:*", "Resource": "*"}]}))
+    k = iam.create_access_key(UserName="sse-publisher")["AccessKey"]
+    publisher = cairn.client_with(k["AccessKeyId"], k["SecretAccessKey"], "sns")
+    assert code(lambda: publisher.publish(TopicArn=off, Message="m")) == "KMSAccessDenied"
