@@ -63,6 +63,10 @@ pub struct ObjectMeta {
     /// The object's tags, in the order they were given (`crate::object_tags`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<(String, String)>,
+    /// The multipart upload that completed into this object ([`completed_by`]); absent for
+    /// other objects and copies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_upload: Option<String>,
 }
 
 impl ObjectMeta {
@@ -258,7 +262,8 @@ pub fn list(
     }
 }
 
-fn no_such_upload(id: &str) -> ApiError {
+/// S3's `NoSuchUpload` for `id`.
+pub fn no_such_upload(id: &str) -> ApiError {
     ApiError::new(
         ErrorKind::S3NoSuchUpload,
         format!(
@@ -288,6 +293,22 @@ pub fn create_upload(
         },
     )?;
     Ok(())
+}
+
+/// The object a multipart upload completed, when the upload is gone and the object at its key
+/// is still the one it made: a CompleteMultipartUpload sent again (an SDK retrying after a
+/// lost answer) is answered with it, as S3 answers, instead of `NoSuchUpload`.
+pub fn completed_by(
+    conn: &Connection,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> ApiResult<Option<ObjectRow>> {
+    if objects::get_upload(conn, upload_id)?.is_some() {
+        return Ok(None);
+    }
+    Ok(objects::get(conn, bucket, key)?
+        .filter(|row| ObjectMeta::decode(&row.meta).completed_upload.as_deref() == Some(upload_id)))
 }
 
 /// The upload, checked against its bucket and key.

@@ -207,6 +207,7 @@ impl CairnS3 {
                 part_sizes: Vec::new(),
                 part_checksums: Vec::new(),
                 tags,
+                completed_upload: None,
                 ..source.meta.clone()
             }
             .sealed(placed.seal.clone())

@@ -131,6 +131,26 @@ impl<T> Spec<T> {
         }
     }
 
+    /// The same spec for a call that answers a `U` instead (no response elements from it).
+    pub fn retyped<U>(self) -> Spec<U> {
+        Spec {
+            name: self.name,
+            read_only: self.read_only,
+            data: self.data,
+            bucket: self.bucket,
+            key: self.key,
+            host: self.host,
+            extra: self.extra,
+            bytes_in: self.bytes_in,
+            response: |_| (Value::Null, 0),
+            conditions: self.conditions,
+            also: self.also,
+            elements: self.elements,
+            listed_prefix: self.listed_prefix,
+            more_resources: self.more_resources,
+        }
+    }
+
     /// Adds a response element a successful call records.
     pub fn element(mut self, name: &str, value: Value) -> Self {
         self.elements.insert(name.to_owned(), value);

@@ -404,6 +404,11 @@ impl CairnS3 {
             requested.clone(),
         );
 
+        if self.completed_before(&bucket, &key, &upload_id).await {
+            return self
+                .complete_again(info, spec(), (&bucket, &key, &upload_id), &host)
+                .await;
+        }
         // Authorized before the parts are assembled: a caller who may not complete the upload
         // costs no copy.
         let (upload, parts, conditions, checksum) = self
@@ -443,6 +448,7 @@ impl CairnS3 {
             Err(e) => return Err(self.record_failure(info, spec(), e).await),
         };
         let etag = objects::multipart_etag(&parts);
+        meta.completed_upload = Some(upload_id.clone());
         meta.parts_count = Some(parts.len() as i64);
         meta.part_sizes = parts.iter().map(|p| p.size).collect();
         if let (Some(algorithm), Some(value)) = (meta.checksum_algorithm.clone(), checksum) {
@@ -479,34 +485,12 @@ impl CairnS3 {
             .await;
         let (committed, expiration) = super::object_ops::split_expiration(committed);
         self.settle(written, committed).await?;
-        let sse = SseFields::of(&meta);
-        let sum = |a: &str| meta.checksums.get(a).cloned();
-        Ok(S3Response::new(CompleteMultipartUploadOutput {
-            checksum_crc32: sum("CRC32"),
-            checksum_crc32c: sum("CRC32C"),
-            checksum_crc64nvme: sum("CRC64NVME"),
-            checksum_sha1: sum("SHA1"),
-            checksum_sha256: sum("SHA256"),
-            checksum_type: meta
-                .checksum_type
-                .clone()
-                .filter(|_| !meta.checksums.is_empty())
-                .map(ChecksumType::from),
-            bucket: Some(bucket.clone()),
-            key: Some(key.clone()),
-            e_tag: Some(ETag::Strong(etag)),
-            location: Some(super::post_object::location_url(
-                &self.host,
-                &host,
-                &bucket,
-                Some(&key),
-            )),
+        Ok(S3Response::new(self.completion(
+            &meta,
+            (&bucket, &key, etag),
+            &host,
             expiration,
-            server_side_encryption: sse.algorithm,
-            ssekms_key_id: sse.key_id,
-            bucket_key_enabled: sse.bucket_key,
-            ..Default::default()
-        }))
+        )))
     }
 
     pub(super) async fn abort_multipart_upload_op(
