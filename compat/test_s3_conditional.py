@@ -110,3 +110,14 @@ def test_complete_multipart_upload_conditions(s3):
     etag = s3.head_object(Bucket="cond-bkt", Key="mp")["ETag"]
     s3.complete_multipart_upload(Bucket="cond-bkt", Key="mp", UploadId=up, MultipartUpload=parts, IfMatch=etag)
     assert body(s3, "mp") == b"new"
+
+
+def test_a_suffix_range_of_an_empty_object_answers_the_whole_object(cairn):
+    """Before, `bytes=-5` on an empty object was 206 with `Content-Range: bytes 0-0/0`, a
+    byte the object does not have."""
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="empty-ranges")
+    s3.put_object(Bucket="empty-ranges", Key="empty", Body=b"")
+    got = s3.get_object(Bucket="empty-ranges", Key="empty", Range="bytes=-5")
+    assert got["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert "ContentRange" not in got and got["Body"].read() == b""
