@@ -8,6 +8,7 @@
 //! Alarm actions and CloudTrail's file notifications publish through [`prepare`]; the public
 //! `Publish` and `PublishBatch` through [`accept`]. Both end in the same [`Publication`].
 
+use base64::Engine;
 use cairn_store::Connection;
 
 use crate::error::{ApiError, ApiResult, ErrorKind};
@@ -42,6 +43,20 @@ pub struct MessageAttribute {
     pub data_type: String,
     /// `StringValue`, or `BinaryValue` as base64.
     pub value: String,
+    /// The value came as `BinaryValue` (base64), not `StringValue`.
+    pub binary: bool,
+}
+
+impl MessageAttribute {
+    /// The value's size as SNS counts it: a binary value's bytes, not its base64 text.
+    fn value_len(&self) -> usize {
+        if self.binary {
+            let padding = self.value.bytes().rev().take_while(|&b| b == b'=').count();
+            (self.value.len() / 4 * 3).saturating_sub(padding)
+        } else {
+            self.value.len()
+        }
+    }
 }
 
 /// A message accepted by a topic, ready to send.
@@ -113,7 +128,7 @@ pub fn counted_size(input: &PublishInput) -> usize {
         + input
             .attributes
             .iter()
-            .map(|a| a.name.len() + a.data_type.len() + a.value.len())
+            .map(|a| a.name.len() + a.data_type.len() + a.value_len())
             .sum::<usize>()
 }
 
@@ -144,6 +159,24 @@ fn check_attribute(a: &MessageAttribute) -> ApiResult<()> {
         return Err(value_invalid(format!(
             "The message attribute '{}' must contain non-empty message attribute value for message attribute type '{}'.",
             a.name, a.data_type
+        )));
+    }
+    // A type takes its own value field: `BinaryValue` for Binary, `StringValue` for the rest.
+    if (base == "Binary") != a.binary {
+        let field = if base == "Binary" { "Binary" } else { "String" };
+        return Err(value_invalid(format!(
+            "The message attribute '{}' with type '{}' must use field '{field}'.",
+            a.name, a.data_type
+        )));
+    }
+    if a.binary
+        && base64::engine::general_purpose::STANDARD
+            .decode(&a.value)
+            .is_err()
+    {
+        return Err(value_invalid(format!(
+            "The message attribute '{}' has an invalid binary value: it is not base64.",
+            a.name
         )));
     }
     if base == "Number" {
@@ -418,6 +451,7 @@ mod tests {
             name: "abcdef".into(),
             data_type: "String".into(),
             value: "v".into(),
+            binary: false,
         });
         assert!(
             validate(&near).is_err(),
@@ -465,6 +499,7 @@ mod tests {
             name: n.into(),
             data_type: t.into(),
             value: v.into(),
+            binary: t.starts_with("Binary"),
         };
         let with = |a: Vec<MessageAttribute>| PublishInput {
             message: "m".into(),
@@ -481,5 +516,37 @@ mod tests {
             .map(|i| attr(&format!("a{i}"), "String", "v"))
             .collect();
         assert!(validate(&with(many)).unwrap_err().message.contains("[11]"));
+    }
+
+    #[test]
+    fn binary_attributes_take_their_own_field_and_count_their_bytes() {
+        let attr = |t: &str, v: &str, binary: bool| MessageAttribute {
+            name: "a".into(),
+            data_type: t.into(),
+            value: v.into(),
+            binary,
+        };
+        let with = |a: MessageAttribute| PublishInput {
+            message: "m".into(),
+            attributes: vec![a],
+            ..Default::default()
+        };
+        assert!(validate(&with(attr("Binary", "AAEC", true))).is_ok());
+        let e = validate(&with(attr("Binary", "not base64!", false))).unwrap_err();
+        assert!(
+            e.message.contains("must use field 'Binary'"),
+            "{}",
+            e.message
+        );
+        assert!(validate(&with(attr("String", "//4=", true))).is_err());
+        assert!(validate(&with(attr("Binary", "!!!notbase64", true))).is_err());
+        // 200,000 bytes of binary count as 200,000, not as their 266,668 base64 characters.
+        use base64::Engine;
+        let big = base64::engine::general_purpose::STANDARD.encode(vec![7u8; 200_000]);
+        assert!(validate(&with(attr("Binary", &big, true))).is_ok());
+        assert_eq!(
+            counted_size(&with(attr("Binary", &big, true))),
+            1 + 1 + 6 + 200_000
+        );
     }
 }

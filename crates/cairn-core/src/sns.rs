@@ -46,6 +46,13 @@ fn check_topic_attribute(name: &str, value: &str) -> ApiResult<()> {
             });
         }
         "KmsMasterKeyId" => true,
+        // A standard topic spelled out: nothing to keep (SNS then omits the attribute).
+        "FifoTopic" if value.eq_ignore_ascii_case("false") => true,
+        "FifoTopic" => {
+            return Err(invalid(
+                "Invalid parameter: Attributes Reason: FifoTopic: Cairn does not serve FIFO topics",
+            ));
+        }
         _ => {
             return Err(invalid(format!(
                 "Invalid parameter: AttributeName Reason: Unknown attribute {name}"
@@ -87,7 +94,9 @@ pub fn create_topic(
             policy = crate::iam::principal_ids::bind(conn, ctx.account().as_str(), v)?;
         } else {
             check_topic_attribute(k, v)?;
-            attrs.insert(k.clone(), v.clone().into());
+            if k != "FifoTopic" {
+                attrs.insert(k.clone(), v.clone().into());
+            }
         }
     }
     crate::sns_topic_access::check_tags(tags)?;
@@ -129,6 +138,7 @@ fn same_topic(
             "DisplayName" => Some(String::new()),
             "SignatureVersion" => Some("1".into()),
             "TracingConfig" => Some("PassThrough".into()),
+            "FifoTopic" => Some(v.to_ascii_lowercase()).filter(|f| f == "false"),
             _ => None,
         });
         match current {

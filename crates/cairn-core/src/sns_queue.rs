@@ -92,6 +92,7 @@ pub fn decode(payload: &str) -> Option<Publication> {
             .attributes
             .into_iter()
             .map(|(name, data_type, value)| MessageAttribute {
+                binary: data_type.starts_with("Binary"),
                 name,
                 data_type,
                 value,

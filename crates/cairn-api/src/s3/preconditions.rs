@@ -108,12 +108,15 @@ fn range_of(range: Option<&Range>, size: i64) -> Result<Option<std::ops::Range<u
         None => Ok(None),
         // A suffix of an empty object selects nothing: S3 answers the whole (empty) object,
         // never a `Content-Range` of a byte it does not have.
-        Some(r) => r.check(size as u64).map(|s| (!s.is_empty()).then_some(s)).map_err(|_| {
-            ApiError::new(
-                ErrorKind::S3InvalidRange,
-                "The requested range is not satisfiable",
-            )
-        }),
+        Some(r) => r
+            .check(size as u64)
+            .map(|s| (!s.is_empty()).then_some(s))
+            .map_err(|_| {
+                ApiError::new(
+                    ErrorKind::S3InvalidRange,
+                    "The requested range is not satisfiable",
+                )
+            }),
     }
 }
 

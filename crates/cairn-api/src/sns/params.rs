@@ -93,6 +93,8 @@ fn message_attributes<'a>(
                 .or_else(|| field(g, "Value.BinaryValue"))
                 .unwrap_or_default()
                 .to_owned(),
+            binary: field(g, "Value.StringValue").is_none()
+                && field(g, "Value.BinaryValue").is_some(),
         })
         .collect()
 }

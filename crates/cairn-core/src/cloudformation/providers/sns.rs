@@ -3,8 +3,8 @@
 use serde_json::{Value, json};
 
 use super::util::{
-    document, is_system_tag, only, opt_str, props, removed_tag_keys, req_str, str_list, tag_list,
-    tags, tags_with_system,
+    document, is_system_tag, only, opt_bool, opt_str, props, removed_tag_keys, req_str, str_list,
+    tag_list, tags, tags_with_system,
 };
 use super::{Cx, Failure, Made, Provider};
 use crate::cloudformation::services::{BoxFuture, Service};
@@ -111,8 +111,15 @@ impl Provider for Topic {
             only(
                 p,
                 TOPIC,
-                &["TopicName", "DisplayName", "Subscription", "Tags"],
+                &[
+                    "TopicName",
+                    "DisplayName",
+                    "Subscription",
+                    "Tags",
+                    "FifoTopic",
+                ],
             )?;
+            standard_only(p)?;
             check_own_tags(p)?;
             let name = topic_name(cx, p)?;
             // CreateTopic answers an existing name with its ARN; CloudFormation's handler looks
@@ -176,8 +183,15 @@ impl Provider for Topic {
             only(
                 new,
                 TOPIC,
-                &["TopicName", "DisplayName", "Subscription", "Tags"],
+                &[
+                    "TopicName",
+                    "DisplayName",
+                    "Subscription",
+                    "Tags",
+                    "FifoTopic",
+                ],
             )?;
+            standard_only(new)?;
             check_own_tags(new)?;
             let arn = &current.physical_id;
             if props(old).get("DisplayName") != props(new).get("DisplayName") {
@@ -445,4 +459,14 @@ impl Provider for Subscription {
             .map(|_| ())
         })
     }
+}
+
+/// `FifoTopic` may only say the topic is a standard one (`false`, the default).
+fn standard_only(p: &Value) -> Result<(), Failure> {
+    if opt_bool(p, "FifoTopic", TOPIC)?.unwrap_or(false) {
+        return Err(Failure::new(
+            "Cairn cannot honour the property of AWS::SNS::Topic [FifoTopic]: this release does not serve FIFO topics, so the resource is not created rather than created without it.",
+        ));
+    }
+    Ok(())
 }
