@@ -244,12 +244,21 @@ pub fn execute_change_set(
     token: Option<String>,
 ) -> ApiResult<Stack> {
     let mut cs = find_change_set(conn, ctx, name, stack_name)?;
-    if cs.status != "CREATE_COMPLETE" || cs.execution_status != "AVAILABLE" {
+    if cs.status != "CREATE_COMPLETE" {
         return Err(ApiError::new(
             ErrorKind::CfnInvalidChangeSetStatus,
             format!(
                 "ChangeSet [{}] cannot be executed in its current status of [{}]",
                 cs.change_set_id, cs.status
+            ),
+        ));
+    }
+    if cs.execution_status != "AVAILABLE" {
+        return Err(ApiError::new(
+            ErrorKind::CfnInvalidChangeSetStatus,
+            format!(
+                "ChangeSet [{}] cannot be executed in its current execution status of [{}]",
+                cs.change_set_id, cs.execution_status
             ),
         ));
     }
@@ -364,6 +373,20 @@ pub fn list_change_sets(
         |c| super::pages::timed(c.created, &c.change_set_id),
         |c, p| super::pages::after_timed(c.created, &c.change_set_id, p, false),
     )
+}
+
+/// Marks a stack's change sets that are still to be executed `OBSOLETE`: a direct update
+/// changed the stack they were computed against, and running one would silently undo it
+/// (CloudFormation's `ExecutionStatus` "OBSOLETE … because the stack was already updated").
+pub fn obsolete_change_sets(conn: &Connection, stack_id: &str) -> ApiResult<()> {
+    for row in cairn_store::cloudformation::change_sets(conn, stack_id)? {
+        let mut cs: ChangeSet = super::model::from_body(&row.body)?;
+        if cs.execution_status == "AVAILABLE" || cs.execution_status == "UNAVAILABLE" {
+            cs.execution_status = "OBSOLETE".into();
+            records::put_change_set(conn, &cs)?;
+        }
+    }
+    Ok(())
 }
 
 /// Marks the change set a finished operation executed (engine).

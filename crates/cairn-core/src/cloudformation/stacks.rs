@@ -351,6 +351,7 @@ pub fn update_stack(
     )?;
     put_stack(conn, &stack, false)?;
     records::append_event(conn, &stack_event(&stack, ctx.now))?;
+    super::changesets::obsolete_change_sets(conn, &stack.stack_id)?;
     Ok(stack)
 }
 

@@ -1,0 +1,47 @@
+"""A change set made before a direct UpdateStack is `OBSOLETE` and cannot be executed (it
+was computed against the stack as it was: running it would silently undo the update), with
+CloudFormation's message naming the execution status. Before, it stayed AVAILABLE and ran."""
+
+import json
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+def settled(cfn, name):
+    for _ in range(1200):
+        status = cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+        if not status.endswith("IN_PROGRESS"):
+            return status
+        time.sleep(0.05)
+    raise AssertionError(f"{name} still in progress")
+
+
+def topic(display):
+    return json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic",
+                                           "Properties": {"DisplayName": display}}}})
+
+
+def test_a_change_set_older_than_a_direct_update_is_obsolete(cairn):
+    cfn = cairn.client("cloudformation")
+    cfn.create_stack(StackName="stale", TemplateBody=topic("one"))
+    assert settled(cfn, "stale") == "CREATE_COMPLETE"
+    cfn.create_change_set(StackName="stale", ChangeSetName="old", TemplateBody=topic("two"))
+    for _ in range(600):
+        cs = cfn.describe_change_set(StackName="stale", ChangeSetName="old")
+        if cs["Status"] == "CREATE_COMPLETE":
+            break
+        time.sleep(0.05)
+    assert cs["ExecutionStatus"] == "AVAILABLE"
+    cfn.update_stack(StackName="stale", TemplateBody=topic("three"))
+    assert settled(cfn, "stale") == "UPDATE_COMPLETE"
+    cs = cfn.describe_change_set(StackName="stale", ChangeSetName="old")
+    assert cs["ExecutionStatus"] == "OBSOLETE"
+    with pytest.raises(ClientError) as e:
+        cfn.execute_change_set(StackName="stale", ChangeSetName="old")
+    assert e.value.response["Error"]["Code"] == "InvalidChangeSetStatus"
+    assert "current execution status of [OBSOLETE]" in e.value.response["Error"]["Message"]
+    arn = cfn.describe_stack_resources(StackName="stale")["StackResources"][0]["PhysicalResourceId"]
+    attrs = cairn.client("sns").get_topic_attributes(TopicArn=arn)["Attributes"]
+    assert attrs["DisplayName"] == "three"
