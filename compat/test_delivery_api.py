@@ -135,3 +135,21 @@ def test_a_trail_that_cannot_deliver_holds_up_no_other_trail_on_its_bucket(serve
     s3.put_bucket_policy(Bucket="shared-logs", Policy=per_trail_policy("shared-logs", ["trail-a", "trail-b"]))
     server.flush()
     assert [r["requestID"] for r in delivered(s3, "shared-logs")].count(rid) == 2
+
+
+def test_the_call_that_blinds_a_trail_is_in_that_trails_files(server):
+    """PutEventSelectors that stops a trail logging management events is judged by the
+    selectors it replaces, as StopLogging is delivered by the trail it stops: an attacker's
+    blinding call is never missing from the trail's own files (it was)."""
+    s3, ct = server.client("s3"), server.client("cloudtrail")
+    s3.create_bucket(Bucket="blinded-logs")
+    s3.put_bucket_policy(Bucket="blinded-logs", Policy=cloudtrail_policy("blinded-logs"))
+    ct.create_trail(Name="blinded", S3BucketName="blinded-logs")
+    ct.start_logging(Name="blinded")
+    ct.put_event_selectors(TrailName="blinded", EventSelectors=[{
+        "ReadWriteType": "All", "IncludeManagementEvents": False, "DataResources": [
+            {"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::blinded-logs/nothing/"]}]}])
+    ct.create_trail(Name="unseen", S3BucketName="blinded-logs")
+    server.flush()
+    names = [r["eventName"] for r in delivered(s3, "blinded-logs")]
+    assert names == ["StartLogging", "PutEventSelectors"], names  # then nothing: blinded

@@ -62,7 +62,9 @@ def test_an_unserved_operation_is_authorized_and_recorded(cairn, nobody, service
     assert {r["eventSource"] for r in got} == {source}
     by_user = {r["userIdentity"].get("userName", r["userIdentity"]["type"]): r for r in got}
     assert by_user["unserved-nobody"]["errorCode"] == denied
-    assert f"{service}:{name}" in by_user["unserved-nobody"]["errorMessage"]
+    # SNS names its actions with the service in capitals (`SNS:Publish`).
+    prefix = "SNS" if service == "sns" else service
+    assert f"{prefix}:{name}" in by_user["unserved-nobody"]["errorMessage"]
     assert by_user["Root"]["errorCode"] == "InvalidAction"
     if name == "GetFederationToken":  # it makes credentials: a write, as AWS records it
         assert by_user["Root"]["readOnly"] is False

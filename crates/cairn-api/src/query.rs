@@ -53,10 +53,16 @@ impl Params {
         // A name sent twice keeps its first value only: the operation, its authorization and
         // its record all read that one (the record once showed the last, so an attached
         // AdministratorAccess could be recorded as ReadOnlyAccess).
+        // Every pair counts toward the bound, repeated or not.
         let mut seen = std::collections::HashSet::new();
+        let mut count = 0usize;
         let pairs = form_urlencoded::parse(raw_query.as_bytes())
             .filter(|(k, _)| !PRESIGN_PARAMETERS.contains(&k.as_ref()))
             .chain(form_urlencoded::parse(body))
+            .take_while(|_| {
+                count += 1;
+                count <= MAX_PARAMETERS + 1
+            })
             .filter(|(k, _)| seen.insert(k.clone()))
             .filter(|(k, _)| {
                 let deep = k.split('.').nth(MAX_NAME_SEGMENTS).is_some();
@@ -65,10 +71,9 @@ impl Params {
                 }
                 !deep
             })
-            .take(MAX_PARAMETERS + 1)
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect::<Vec<_>>();
-        let too_many = pairs.len() > MAX_PARAMETERS;
+        let too_many = count > MAX_PARAMETERS;
         let pairs = if too_many { Vec::new() } else { pairs };
         Self {
             pairs,

@@ -454,9 +454,11 @@ pub fn put_event_selectors(
         }
     };
     let mut trail = trail_ops::resolve_home(conn, ctx, trail_name)?;
-    // This call's own event is the next one appended (in this write job): the new
-    // selectors apply from it on, the old ones to everything recorded before.
-    let from_seq = cairn_store::events::next_seq(conn)?;
+    // This call's own event is the next one appended (in this write job). It is judged by
+    // the selectors it replaces, and the new ones apply to every event after it: a change
+    // that stops a trail logging management events is still logged by that trail (as
+    // StopLogging is), so blinding a trail never goes unseen in its own files.
+    let from_seq = cairn_store::events::next_seq(conn)? + 1;
     let previous = std::mem::replace(&mut trail.selectors, selectors);
     let cursor = cairn_store::delivery::cursor(conn, &trail.arn())?;
     let coverage = trail.coverage();

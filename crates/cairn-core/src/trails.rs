@@ -435,9 +435,10 @@ pub fn update(
     let coverage = trail.coverage();
     apply_args(ctx, &mut trail, args)?;
     if trail.coverage() != coverage {
-        // The new regions apply from this call's own event (the next one appended) on; the
-        // events recorded before it keep the coverage they were recorded under.
-        let from_seq = cairn_store::events::next_seq(conn)?;
+        // The new regions apply after this call's own event (the next one appended), which,
+        // like the events recorded before it, keeps the coverage it was recorded under (a
+        // change that narrows a trail is logged by it).
+        let from_seq = cairn_store::events::next_seq(conn)? + 1;
         let cursor = cairn_store::delivery::cursor(conn, &trail.arn())?;
         let selectors = trail.selectors.clone();
         crate::selectors::remember_routing(&mut trail, selectors, coverage, from_seq, cursor);
