@@ -85,6 +85,29 @@ def test_a_file_no_trail_lists_is_reported(server, trails):
         s3.delete_object(Bucket=BUCKET, Key=planted)
 
 
+def test_a_sharer_that_never_logged_excuses_nothing(server, trails):
+    """A trail pointed at the bucket without validation and deleted without ever logging
+    delivered nothing there: its CreateTrail in event history no longer turns the check for
+    unlisted (forged) files off. Before, two API calls switched the check off for the bucket."""
+    t0, s3, ct, arns = trails
+    ct.create_trail(Name="share-never", S3BucketName=BUCKET, S3KeyPrefix=PREFIX)
+    ct.delete_trail(Name="share-never")
+    first = sorted(log_keys(s3))[0]
+    stamp = time.strftime("%Y%m%dT%H%MZ", time.gmtime(t0 + 30 * 60))
+    day = time.strftime("%Y/%m/%d", time.gmtime(t0 + 30 * 60))
+    planted = (f"{PREFIX}/AWSLogs/123456789012/CloudTrail/us-east-1/{day}/"
+               f"123456789012_CloudTrail_us-east-1_{stamp}_NEVERLOGGED0000.json.gz")
+    body = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=first)["Body"].read())
+    s3.put_object(Bucket=BUCKET, Key=planted, Body=gzip.compress(body))
+    try:
+        ours = cairn_validate(server, arns["share-a"], t0 - 60, t0 + 3 * HOUR)
+        assert ours.returncode == 1, ours.stdout + ours.stderr
+        assert f"Log file\ts3://{BUCKET}/{planted}\tINVALID: not listed in any digest" in ours.stderr
+        assert "share-never" not in ours.stderr
+    finally:
+        s3.delete_object(Bucket=BUCKET, Key=planted)
+
+
 def test_a_sharing_trail_without_validation_disables_the_check_with_a_notice(server, trails):
     t0, s3, ct, arns = trails
     ct.create_trail(Name="share-c", S3BucketName=BUCKET, S3KeyPrefix=PREFIX)

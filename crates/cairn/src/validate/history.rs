@@ -67,6 +67,16 @@ fn shares_unvalidated(params: &Value, place: (&str, Option<&str>)) -> bool {
         && params["enableLogFileValidation"].as_bool() != Some(true)
 }
 
+/// A trail's name from a call's `name` (a name, or a trail ARN).
+fn trail_name(name_or_arn: &str) -> &str {
+    match name_or_arn.strip_prefix("arn:") {
+        Some(_) => name_or_arn
+            .rsplit_once(":trail/")
+            .map_or(name_or_arn, |(_, n)| n),
+        None => name_or_arn,
+    }
+}
+
 /// Whether `params` (a call's requestParameters) names this trail.
 fn names_trail(params: &Value, region: &str, arn: &cairn_model::trail::TrailArn) -> bool {
     match params["name"].as_str() {
@@ -90,6 +100,8 @@ pub async fn lookup(
 ) -> Result<History, String> {
     let mut calls = Vec::new();
     let mut unvalidated_sharers: Vec<String> = Vec::new();
+    // Other trails that started logging: only those can have delivered a file.
+    let mut started: Vec<String> = Vec::new();
     for name in NAMES {
         let mut token: Option<String> = None;
         loop {
@@ -119,6 +131,11 @@ pub async fn lookup(
                 }
                 let params = &record["requestParameters"];
                 if !names_trail(params, region, arn) {
+                    if name == "StartLogging"
+                        && let Some(other) = params["name"].as_str()
+                    {
+                        started.push(trail_name(other).to_owned());
+                    }
                     if matches!(name, "CreateTrail" | "UpdateTrail")
                         && shares_unvalidated(params, place)
                         && let Some(other) = params["name"].as_str()
@@ -149,6 +166,9 @@ pub async fn lookup(
         }
     }
     calls.sort_by_key(|c| c.time);
+    // A trail pointed at the bucket that never started logging delivered nothing there: it
+    // must not excuse the bucket's unlisted files.
+    unvalidated_sharers.retain(|s| started.iter().any(|n| n == trail_name(s)));
     Ok(History {
         calls,
         validation_now,
