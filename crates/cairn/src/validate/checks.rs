@@ -275,7 +275,12 @@ pub async fn list_logs(
     Ok(keys
         .into_iter()
         .filter_map(|(key, delivered)| {
-            log_stamp(&key).map(|minute| LogKey {
+            // A name without CloudTrail's stamp (a forged `evil.json.gz`) is judged by its
+            // delivery time: every object under the log folder is read by Athena and the
+            // like, so one no digest lists is reported whatever its name.
+            let minute =
+                log_stamp(&key).or_else(|| delivered.map(|t| (t.floor() as i64) / 60 * 60))?;
+            Some(LogKey {
                 key,
                 minute,
                 delivered,
