@@ -264,3 +264,31 @@ def test_every_configuration_answer_carries_s3s_namespace(cairn):
         body = urllib.request.urlopen(urllib.request.Request(
             prepared.url, headers=dict(prepared.headers)), timeout=10).read().decode()
         assert f'<{root} xmlns="http://s3.amazonaws.com/doc/2006-03-01/"' in body, body
+
+
+def test_settings_cairn_keeps_no_configuration_for_read_as_their_defaults(cairn, bob):
+    """Transfer acceleration, requester pays, analytics/metrics/inventory/Intelligent-Tiering
+    configurations and the policy status read as S3 reads a bucket without them (they were
+    NotImplemented); each read needs its own action and is recorded."""
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="defaults-read")
+    assert "Status" not in s3.get_bucket_accelerate_configuration(Bucket="defaults-read")
+    assert s3.get_bucket_request_payment(Bucket="defaults-read")["Payer"] == "BucketOwner"
+    for call, member in [(s3.list_bucket_analytics_configurations, "AnalyticsConfigurationList"),
+                         (s3.list_bucket_metrics_configurations, "MetricsConfigurationList"),
+                         (s3.list_bucket_inventory_configurations, "InventoryConfigurationList"),
+                         (s3.list_bucket_intelligent_tiering_configurations,
+                          "IntelligentTieringConfigurationList")]:
+        out = call(Bucket="defaults-read")
+        assert not out.get(member) and out["IsTruncated"] is False
+    assert code(lambda: s3.get_bucket_policy_status(Bucket="defaults-read")) == ("NoSuchBucketPolicy", 404)
+    s3.put_bucket_policy(Bucket="defaults-read", Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Resource": "arn:aws:s3:::defaults-read/*"}]}))
+    assert s3.get_bucket_policy_status(Bucket="defaults-read")["PolicyStatus"]["IsPublic"] is False
+    denied = bob("s3")
+    assert code(lambda: denied.get_bucket_policy_status(Bucket="defaults-read")) == ("AccessDenied", 403)
+    [record] = [r for r in records(cairn, "GetBucketPolicyStatus")
+                if r["userIdentity"].get("userName") == "bob-unserved"]
+    assert "s3:GetBucketPolicyStatus" in record["errorMessage"]

@@ -64,6 +64,13 @@ pub fn action_of(event_name: &str) -> &'static str {
         "GetBucketWebsite" => "s3:GetBucketWebsite",
         "GetBucketLogging" => "s3:GetBucketLogging",
         "GetBucketOwnershipControls" => "s3:GetBucketOwnershipControls",
+        "GetBucketAccelerateConfiguration" => "s3:GetAccelerateConfiguration",
+        "GetBucketRequestPayment" => "s3:GetBucketRequestPayment",
+        "GetBucketPolicyStatus" => "s3:GetBucketPolicyStatus",
+        "ListBucketAnalyticsConfigurations" => "s3:GetAnalyticsConfiguration",
+        "ListBucketMetricsConfigurations" => "s3:GetMetricsConfiguration",
+        "ListBucketInventoryConfigurations" => "s3:GetInventoryConfiguration",
+        "ListBucketIntelligentTieringConfigurations" => "s3:GetIntelligentTieringConfiguration",
         "PutBucketVersioning" => "s3:PutBucketVersioning",
         "PutBucketPublicAccessBlock" | "DeleteBucketPublicAccessBlock" => {
             "s3:PutBucketPublicAccessBlock"

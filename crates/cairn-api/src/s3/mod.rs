@@ -14,6 +14,7 @@ mod complete_again;
 mod copy_ops;
 mod copy_source;
 mod cors;
+mod default_reads;
 mod delete_ops;
 mod encryption_ops;
 pub(crate) mod error_body;

@@ -302,4 +302,47 @@ impl s3s::S3 for CairnS3 {
     ) -> S3Result<s3s::S3Response<s3s::dto::GetBucketOwnershipControlsOutput>> {
         self.get_bucket_ownership_controls_op(req).await
     }
+    async fn get_bucket_accelerate_configuration(
+        &self,
+        req: S3Request<s3s::dto::GetBucketAccelerateConfigurationInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::GetBucketAccelerateConfigurationOutput>> {
+        self.get_bucket_accelerate_configuration_op(req).await
+    }
+    async fn get_bucket_request_payment(
+        &self,
+        req: S3Request<s3s::dto::GetBucketRequestPaymentInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::GetBucketRequestPaymentOutput>> {
+        self.get_bucket_request_payment_op(req).await
+    }
+    async fn get_bucket_policy_status(
+        &self,
+        req: S3Request<s3s::dto::GetBucketPolicyStatusInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::GetBucketPolicyStatusOutput>> {
+        self.get_bucket_policy_status_op(req).await
+    }
+    async fn list_bucket_analytics_configurations(
+        &self,
+        req: S3Request<s3s::dto::ListBucketAnalyticsConfigurationsInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::ListBucketAnalyticsConfigurationsOutput>> {
+        self.list_bucket_analytics_configurations_op(req).await
+    }
+    async fn list_bucket_metrics_configurations(
+        &self,
+        req: S3Request<s3s::dto::ListBucketMetricsConfigurationsInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::ListBucketMetricsConfigurationsOutput>> {
+        self.list_bucket_metrics_configurations_op(req).await
+    }
+    async fn list_bucket_inventory_configurations(
+        &self,
+        req: S3Request<s3s::dto::ListBucketInventoryConfigurationsInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::ListBucketInventoryConfigurationsOutput>> {
+        self.list_bucket_inventory_configurations_op(req).await
+    }
+    async fn list_bucket_intelligent_tiering_configurations(
+        &self,
+        req: S3Request<s3s::dto::ListBucketIntelligentTieringConfigurationsInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::ListBucketIntelligentTieringConfigurationsOutput>> {
+        self.list_bucket_intelligent_tiering_configurations_op(req)
+            .await
+    }
 }

@@ -24,6 +24,13 @@ use crate::recording::Access;
 
 /// The s3s operations Cairn's `S3` implementation answers itself.
 const SERVED: &[&str] = &[
+    "GetBucketAccelerateConfiguration",
+    "GetBucketRequestPayment",
+    "GetBucketPolicyStatus",
+    "ListBucketAnalyticsConfigurations",
+    "ListBucketMetricsConfigurations",
+    "ListBucketInventoryConfigurations",
+    "ListBucketIntelligentTieringConfigurations",
     "GetObjectLockConfiguration",
     "GetBucketWebsite",
     "GetBucketReplication",
@@ -101,10 +108,6 @@ const ACTIONS: &[(&str, &str)] = &[
         "s3:PutAccelerateConfiguration",
     ),
     (
-        "GetBucketAccelerateConfiguration",
-        "s3:GetAccelerateConfiguration",
-    ),
-    (
         "PutBucketAnalyticsConfiguration",
         "s3:PutAnalyticsConfiguration",
     ),
@@ -114,10 +117,6 @@ const ACTIONS: &[(&str, &str)] = &[
     ),
     (
         "GetBucketAnalyticsConfiguration",
-        "s3:GetAnalyticsConfiguration",
-    ),
-    (
-        "ListBucketAnalyticsConfigurations",
         "s3:GetAnalyticsConfiguration",
     ),
     (
@@ -133,10 +132,6 @@ const ACTIONS: &[(&str, &str)] = &[
         "s3:GetMetricsConfiguration",
     ),
     (
-        "ListBucketMetricsConfigurations",
-        "s3:GetMetricsConfiguration",
-    ),
-    (
         "PutBucketInventoryConfiguration",
         "s3:PutInventoryConfiguration",
     ),
@@ -149,10 +144,6 @@ const ACTIONS: &[(&str, &str)] = &[
         "s3:GetInventoryConfiguration",
     ),
     (
-        "ListBucketInventoryConfigurations",
-        "s3:GetInventoryConfiguration",
-    ),
-    (
         "PutBucketIntelligentTieringConfiguration",
         "s3:PutIntelligentTieringConfiguration",
     ),
@@ -162,10 +153,6 @@ const ACTIONS: &[(&str, &str)] = &[
     ),
     (
         "GetBucketIntelligentTieringConfiguration",
-        "s3:GetIntelligentTieringConfiguration",
-    ),
-    (
-        "ListBucketIntelligentTieringConfigurations",
         "s3:GetIntelligentTieringConfiguration",
     ),
     ("SelectObjectContent", "s3:GetObject"),
