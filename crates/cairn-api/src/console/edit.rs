@@ -87,7 +87,7 @@ pub async fn page(state: &AppState, signed: &Signed, name: &str) -> Response {
             render(signed, name, current(signed, &t), FieldErrors::default())
         }
         Err(e) => web::page_with(
-            StatusCode::NOT_FOUND,
+            web::error_status(&e),
             &cairn_console::pages::ErrorPage {
                 chrome: signed.chrome("trails"),
                 title: name.to_owned(),
@@ -122,7 +122,14 @@ pub async fn submit(state: &AppState, signed: &Signed, name: &str, f: &Form) -> 
                     left.join("; ")
                 ));
             }
-            render(signed, name, w, errors)
+            // A trail deleted meanwhile is 404, as every other form on it answers.
+            let gone = e.error.kind == cairn_core::ErrorKind::TrailNotFound;
+            let resp = render(signed, name, w, errors);
+            if gone {
+                web::with_status(resp, StatusCode::NOT_FOUND)
+            } else {
+                resp
+            }
         }
     }
 }

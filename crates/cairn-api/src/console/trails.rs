@@ -399,10 +399,13 @@ pub async fn act(
     match result {
         // POST-redirect-GET: reloading the page shows it again without calling again.
         Ok(done) => web::redirect(&trail_url(signed, name, done)),
-        Err(e) => web::with_status(
-            detail(state, signed, name, None, Some(describe_error(&e))).await,
-            web::error_status(&e),
-        ),
+        // The action's own status: a refused action is 403 even on a trail that does not
+        // exist (the API answered AccessDenied, which tells nothing of the trail).
+        Err(e) => {
+            let mut resp = detail(state, signed, name, None, Some(describe_error(&e))).await;
+            *resp.status_mut() = web::error_status(&e);
+            resp
+        }
     }
 }
 

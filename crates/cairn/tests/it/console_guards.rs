@@ -184,6 +184,13 @@ async fn denied_and_missing_trails_answer_403_and_404_with_the_call_that_failed(
     assert_eq!(status, 403, "{page}");
     assert!(page.contains("cloudtrail:StopLogging"), "{page}");
     assert!(page.contains("cloudtrail:GetTrail"), "{page}");
+    // The edit page too (it answered 404), and a refused action on a trail that does not
+    // exist (the API answered AccessDenied: nothing is told of the trail).
+    let (status, _, page) = b.get("/console/trails/guarded/edit").await;
+    assert_eq!(status, 403, "{page}");
+    let (status, _, page) =
+        crate::console_actions::act(&mut b, "/console/trails/nosuch/stop", &[]).await;
+    assert_eq!(status, 403, "{page}");
     let mut root = Browser::new(&server);
     root.sign_in(ACCESS_KEY, SECRET).await;
     for path in [
