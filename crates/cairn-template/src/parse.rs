@@ -65,6 +65,8 @@ pub fn parse_body(body: &str) -> TemplateResult<Value> {
         to_json(yaml, 0)?
     };
     check_depth(&value, 0)?;
+    let mut value = value;
+    dotted_get_att(&mut value);
     match value {
         Value::Object(_) => Ok(value),
         _ => Err(TemplateError::format(
@@ -85,6 +87,26 @@ fn refuse_aliases(body: &str) -> TemplateResult<()> {
             "YAML aliases are not allowed in CloudFormation templates",
         )),
         _ => Ok(()),
+    }
+}
+
+/// `{"Fn::GetAtt": "a.b"}`, the dotted string CloudFormation also takes in the long form
+/// (JSON, or YAML's `Fn::GetAtt: a.b`), as the two-item list every other step reads. Runs
+/// after the depth check, so the walk is bounded.
+fn dotted_get_att(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if m.len() == 1
+                && let Some(arg) = m.get_mut("Fn::GetAtt")
+                && let Some((res, attr)) = arg.as_str().and_then(|s| s.split_once('.'))
+            {
+                *arg = Value::Array(vec![Value::String(res.into()), Value::String(attr.into())]);
+                return;
+            }
+            m.values_mut().for_each(dotted_get_att);
+        }
+        Value::Array(items) => items.iter_mut().for_each(dotted_get_att),
+        _ => {}
     }
 }
 
@@ -210,6 +232,18 @@ mod tests {
         let p = &v["Resources"]["A"]["Properties"];
         assert_eq!(p["P"], json!({"Ref": "B"}));
         assert_eq!(p["Q"], json!({"Fn::GetAtt": ["B", "Arn"]}));
+        // The dotted string of the long form, in JSON and in YAML.
+        for body in [
+            r#"{"Resources": {"A": {"Type": "X", "Properties": {"Q": {"Fn::GetAtt": "B.Arn"}}}}}"#,
+            "Resources:\n  A:\n    Type: X\n    Properties:\n      Q:\n        Fn::GetAtt: B.Arn\n",
+        ] {
+            let t = parse_body(body).unwrap();
+            assert_eq!(
+                t["Resources"]["A"]["Properties"]["Q"],
+                json!({"Fn::GetAtt": ["B", "Arn"]}),
+                "{body}"
+            );
+        }
         assert_eq!(
             p["R"],
             json!({"Fn::Join": ["", ["a", {"Fn::Sub": "${AWS::Region}"}]]})
