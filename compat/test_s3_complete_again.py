@@ -36,13 +36,18 @@ def test_a_repeated_completion_answers_the_same_object(cairn):
 
 
 def test_concurrent_completions_all_succeed(cairn):
+    """Completions of one upload take turns: a second one sent while the first runs waits,
+    then answers the object (it could fail half way with NoSuchUpload)."""
     s3 = cairn.client("s3")
-    upload, parts = start(s3, "racing")
+    clients = [cairn.client("s3") for _ in range(6)]
+    for round_ in range(5):
+        key = f"racing-{round_}"
+        upload, parts = start(s3, key)
 
-    def complete(_):
-        return cairn.client("s3").complete_multipart_upload(
-            Bucket="complete-again", Key="racing", UploadId=upload, MultipartUpload=parts)["ETag"]
+        def complete(client):
+            return client.complete_multipart_upload(
+                Bucket="complete-again", Key=key, UploadId=upload, MultipartUpload=parts)["ETag"]
 
-    with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        etags = list(pool.map(complete, range(4)))
-    assert len(set(etags)) == 1, json.dumps(etags)
+        with concurrent.futures.ThreadPoolExecutor(len(clients)) as pool:
+            etags = list(pool.map(complete, clients))
+        assert len(set(etags)) == 1, json.dumps(etags)

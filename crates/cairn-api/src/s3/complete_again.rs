@@ -3,6 +3,8 @@
 //! completion whose answer was lost), where `NoSuchUpload` would report a failed upload
 //! whose object was written. The repeat is authorized and recorded like the first call.
 
+use std::sync::Arc;
+
 use cairn_core::objects::{self, ObjectMeta};
 use s3s::dto::{ChecksumType, CompleteMultipartUploadOutput, ETag};
 use s3s::{S3Response, S3Result};
@@ -82,6 +84,57 @@ impl CairnS3 {
             ssekms_key_id: sse.key_id,
             bucket_key_enabled: sse.bucket_key,
             ..Default::default()
+        }
+    }
+}
+
+/// Completions of one upload run one at a time (in this process, the only one a data dir
+/// has): a second completion sent while the first runs waits for it, then finds the upload
+/// completed and answers its object, instead of failing `NoSuchUpload` half way.
+#[derive(Default)]
+pub(super) struct Completions {
+    running: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The turn of one completion; the upload's entry goes when its last holder is done.
+pub(super) struct Turn<'a> {
+    completions: &'a Completions,
+    upload_id: String,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Completions {
+    /// Waits for the completions of `upload_id` already running.
+    pub(super) async fn turn(&self, upload_id: &str) -> Turn<'_> {
+        let lock = self
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(upload_id.to_owned())
+            .or_default()
+            .clone();
+        Turn {
+            completions: self,
+            upload_id: upload_id.to_owned(),
+            guard: Some(lock.lock_owned().await),
+        }
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.guard.take();
+        let mut running = self
+            .completions
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Only the map holds it now: no completion of this upload waits.
+        if running
+            .get(&self.upload_id)
+            .is_some_and(|l| Arc::strong_count(l) == 1)
+        {
+            running.remove(&self.upload_id);
         }
     }
 }

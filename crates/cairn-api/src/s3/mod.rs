@@ -90,6 +90,8 @@ pub struct CairnS3 {
     host: access::CairnHost,
     /// Seals ListObjectsV2's continuation tokens (the store's key, so they outlive restarts).
     token_key: cairn_core::token::TokenKey,
+    /// CompleteMultipartUpload's turns, one upload at a time.
+    completions: Arc<complete_again::Completions>,
 }
 
 /// Builds the s3s service over the store and the data dir's object files, and the handler
@@ -124,6 +126,7 @@ pub fn service(
         bucket_keys: Arc::new(cairn_core::bucket_key::BucketKeys::new()),
         host: settings.s3_host.clone(),
         token_key: settings.token_key.clone(),
+        completions: Default::default(),
     };
     let mut builder = S3ServiceBuilder::new(s3.clone());
     builder.set_auth(access::CairnAuth { credentials });

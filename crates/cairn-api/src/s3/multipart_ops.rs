@@ -404,6 +404,7 @@ impl CairnS3 {
             requested.clone(),
         );
 
+        let _turn = self.completions.turn(&upload_id).await;
         if self.completed_before(&bucket, &key, &upload_id).await {
             return self
                 .complete_again(info, spec(), (&bucket, &key, &upload_id), &host)
