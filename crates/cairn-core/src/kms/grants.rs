@@ -6,8 +6,11 @@
 //! or `EncryptionContextEquals`) and an optional retiring principal. Grants take effect at
 //! once in Cairn; grant tokens are still issued and checked, because clients pass them.
 //!
-//! Grant token: base64 of `0x01 ‖ grant id (32 bytes) ‖ HMAC-SHA256(master-derived key,
-//! grant id)`. It identifies its grant to RetireGrant and cannot be forged from a grant id.
+//! Grant token: base64 of `0x02 ‖ grant id (32 bytes) ‖ nonce (16 bytes) ‖
+//! HMAC-SHA256(master-derived key, grant id ‖ nonce)`: unique to each CreateGrant, even one
+//! that answers an existing grant by its `Name` (as KMS's are), all of a grant's tokens
+//! interchangeable. It identifies its grant to RetireGrant and cannot be forged from a grant
+//! id. Tokens of the first form (`0x01 ‖ grant id ‖ HMAC(grant id)`) still verify.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -55,7 +58,9 @@ const SYMMETRIC_OPERATIONS: [&str; 11] = [
     "GenerateDataKeyPairWithoutPlaintext",
 ];
 
-const TOKEN_VERSION: u8 = 1;
+const TOKEN_VERSION: u8 = 2;
+/// The first form of grant token (no nonce), still verified.
+const FIRST_TOKEN_VERSION: u8 = 1;
 
 /// CreateGrant's input.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -212,9 +217,13 @@ pub fn create_condition_keys(input: &CreateGrantInput, via: bool) -> Vec<(String
 
 fn token_for(master: &MasterKey, grant_id: &str) -> ApiResult<String> {
     let id = hex::decode(grant_id).map_err(|_| err(ErrorKind::Internal, "bad grant id"))?;
+    let nonce: [u8; 16] =
+        cairn_crypto::random_array().map_err(|e| err(ErrorKind::Internal, e.to_string()))?;
+    let mut signed = id.clone();
+    signed.extend_from_slice(&nonce);
     let mut raw = vec![TOKEN_VERSION];
-    raw.extend_from_slice(&id);
-    raw.extend_from_slice(&master.grant_token_mac(&id));
+    raw.extend_from_slice(&signed);
+    raw.extend_from_slice(&master.grant_token_mac(&signed));
     Ok(STANDARD.encode(raw))
 }
 
@@ -225,13 +234,16 @@ fn bad_token() -> ApiError {
     )
 }
 
-/// The grant id a token names, after checking its form (not its MAC).
+/// What a token's MAC covers (the grant id, then the nonce of a second-form token) and the
+/// MAC, after checking its form (not its MAC).
 fn token_parts(token: &str) -> ApiResult<(Vec<u8>, Vec<u8>)> {
     let raw = STANDARD.decode(token.trim()).map_err(|_| bad_token())?;
-    if raw.len() != 65 || raw[0] != TOKEN_VERSION {
-        return Err(bad_token());
-    }
-    Ok((raw[1..33].to_vec(), raw[33..].to_vec()))
+    let signed = match (raw.first(), raw.len()) {
+        (Some(&FIRST_TOKEN_VERSION), 65) => 33,
+        (Some(&TOKEN_VERSION), 81) => 49,
+        _ => return Err(bad_token()),
+    };
+    Ok((raw[1..signed].to_vec(), raw[signed..].to_vec()))
 }
 
 /// Checks the form of the grant tokens a request carries (`InvalidGrantTokenException`).
@@ -248,11 +260,11 @@ pub fn check_tokens(tokens: &[String]) -> ApiResult<()> {
 
 /// The grant id of a genuine token.
 pub fn verify_token(master: &MasterKey, token: &str) -> ApiResult<String> {
-    let (id, mac) = token_parts(token)?;
-    if !cairn_crypto::constant_time_eq(&master.grant_token_mac(&id), &mac) {
+    let (signed, mac) = token_parts(token)?;
+    if !cairn_crypto::constant_time_eq(&master.grant_token_mac(&signed), &mac) {
         return Err(bad_token());
     }
-    Ok(hex::encode(id))
+    Ok(hex::encode(&signed[..32]))
 }
 
 /// CreateGrant (after authorization): returns the grant id and token. A request naming an
@@ -560,6 +572,16 @@ mod tests {
         assert!(verify_token(&other, &token).is_err());
         assert!(check_tokens(&["garbage".into()]).is_err());
         assert!(check_tokens(std::slice::from_ref(&token)).is_ok());
+        // Each token is new, and every one names the grant.
+        let again = token_for(&master, &id).unwrap();
+        assert_ne!(again, token);
+        assert_eq!(verify_token(&master, &again).unwrap(), id);
+        // A token of the first form (no nonce) still verifies.
+        let raw = hex::decode(&id).unwrap();
+        let mut first = vec![FIRST_TOKEN_VERSION];
+        first.extend_from_slice(&raw);
+        first.extend_from_slice(&master.grant_token_mac(&raw));
+        assert_eq!(verify_token(&master, &STANDARD.encode(first)).unwrap(), id);
     }
 
     #[test]
