@@ -111,6 +111,8 @@ pub struct PublishInput {
     pub message_structure: Option<String>,
     /// `MessageAttributes`.
     pub attributes: Vec<MessageAttribute>,
+    /// `MessageGroupId` (optional on a standard topic, checked as on a FIFO one).
+    pub message_group_id: Option<String>,
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
@@ -209,6 +211,16 @@ fn check_attribute(a: &MessageAttribute) -> ApiResult<()> {
 pub fn validate(input: &PublishInput) -> ApiResult<(String, Vec<(String, String)>)> {
     if input.message.is_empty() {
         return Err(invalid("Invalid parameter: Empty message"));
+    }
+    // A standard topic takes a group id under FIFO's rules (the API reference): 1–128
+    // letters, digits and punctuation.
+    if let Some(group) = &input.message_group_id {
+        let ok = (1..=128).contains(&group.len()) && group.bytes().all(|b| b.is_ascii_graphic());
+        if !ok {
+            return Err(invalid(
+                "Invalid parameter: MessageGroupId Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.",
+            ));
+        }
     }
     if let Some(s) = &input.subject {
         let ok = !s.is_empty()
@@ -516,6 +528,19 @@ mod tests {
             .map(|i| attr(&format!("a{i}"), "String", "v"))
             .collect();
         assert!(validate(&with(many)).unwrap_err().message.contains("[11]"));
+    }
+
+    #[test]
+    fn a_message_group_id_follows_fifo_rules() {
+        let with = |g: &str| PublishInput {
+            message: "m".into(),
+            message_group_id: Some(g.into()),
+            ..Default::default()
+        };
+        assert!(validate(&with("orders-1!")).is_ok());
+        for bad in ["", "has space", &"g".repeat(129)] {
+            assert!(validate(&with(bad)).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -106,6 +106,7 @@ pub fn publish_input(params: &Params) -> PublishInput {
         subject: params.get("Subject").map(str::to_owned),
         message_structure: params.get("MessageStructure").map(str::to_owned),
         attributes: message_attributes(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), ""),
+        message_group_id: params.get("MessageGroupId").map(str::to_owned),
     }
 }
 
@@ -125,6 +126,7 @@ pub fn batch_entries(params: &Params) -> Vec<(String, PublishInput)> {
                 subject: field(g, "Subject").map(str::to_owned),
                 message_structure: field(g, "MessageStructure").map(str::to_owned),
                 attributes: message_attributes(pairs, ""),
+                message_group_id: field(g, "MessageGroupId").map(str::to_owned),
             },
         )
     })
