@@ -69,3 +69,31 @@ def test_a_query_parameter_sent_twice_is_read_once_everywhere(cairn):
     found = cairn.client("cloudtrail").lookup_events(LookupAttributes=[
         {"AttributeKey": "ResourceName", "AttributeValue": "dup-shadow"}])["Events"]
     assert "CreateUser" in [e["EventName"] for e in found]
+
+
+def test_a_name_differing_in_case_or_by_a_unicode_lookalike_never_replaces_the_member(cairn):
+    """A Query parameter sent again with a lower-case first letter (`policyArn` beside
+    `PolicyArn`) is no member and is not recorded over it; a JSON member spelled with the
+    Kelvin sign (U+212A, which Unicode lowers to `k`) does not collide with `keyId`."""
+    iam = cairn.client("iam")
+    iam.create_user(UserName="dup-case")
+    admin = "arn:aws:iam::aws:policy/AdministratorAccess"
+    read = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    body = (f"Action=AttachUserPolicy&Version=2010-05-08&UserName=dup-case"
+            f"&PolicyArn={admin}&policyArn={read}").encode()
+    resp = signed(cairn, "iam", body, {"Content-Type": "application/x-www-form-urlencoded"})
+    assert resp.status == 200, resp.data
+    records = [r for r in (json.loads(e["CloudTrailEvent"]) for e in cairn.client(
+        "cloudtrail").lookup_events(LookupAttributes=[
+            {"AttributeKey": "EventName", "AttributeValue": "AttachUserPolicy"}])["Events"])
+        if r["requestParameters"]["userName"] == "dup-case"]
+    assert records[0]["requestParameters"]["policyArn"] == admin
+    kms = cairn.client("kms")
+    real = kms.create_key()["KeyMetadata"]["KeyId"]
+    decoy = kms.create_key()["KeyMetadata"]["KeyId"]
+    body = json.dumps({"KeyId": real, "\u212aeyId": decoy}).encode()
+    resp = signed(cairn, "kms", body, {"Content-Type": "application/x-amz-json-1.1",
+                                       "X-Amz-Target": "TrentService.DisableKey"})
+    assert resp.status == 200, resp.data
+    assert kms.describe_key(KeyId=real)["KeyMetadata"]["KeyState"] == "Disabled"
+    assert last_record(cairn, "DisableKey")["requestParameters"]["keyId"] == real

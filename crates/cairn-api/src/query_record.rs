@@ -79,6 +79,12 @@ pub fn request_parameters(params: &Params) -> Value {
         if k == "Action" || k == "Version" {
             continue;
         }
+        // Query members are PascalCase in every model: a name that is not (`policyArn` sent
+        // beside `PolicyArn`) is no member, ignored by the call, and never recorded in place
+        // of the member it would collide with once lower-cased.
+        if !k.starts_with(|c: char| c.is_ascii_uppercase()) {
+            continue;
+        }
         let parts: Vec<&str> = k.split('.').collect();
         if SENSITIVE.contains(&parts[0]) {
             continue;

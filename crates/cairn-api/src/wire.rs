@@ -127,10 +127,15 @@ pub fn as_object<'a>(value: &'a Value, member: &str) -> Result<&'a Value, ApiErr
     }
 }
 
+/// A member name with its first letter in lower case. ASCII only: AWS's member names are
+/// ASCII, and a letter such as the Kelvin sign (U+212A), which Unicode lowers to `k`, must not
+/// make another key collide with a member in the record.
 pub(crate) fn lower_first(key: &str) -> String {
     let mut chars = key.chars();
     match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
+        Some(c) => std::iter::once(c.to_ascii_lowercase())
+            .chain(chars)
+            .collect(),
         None => String::new(),
     }
 }
@@ -158,7 +163,7 @@ pub fn camelize(value: &Value) -> Value {
 /// the record always names what the call acted on.
 pub fn insert_member(out: &mut Map<String, Value>, key: &str, value: Value) {
     let name = lower_first(key);
-    let upper = key.starts_with(|c: char| c.is_uppercase());
+    let upper = key.starts_with(|c: char| c.is_ascii_uppercase());
     if out.contains_key(&name) && !upper {
         return;
     }
@@ -195,6 +200,9 @@ mod tests {
             let v: Value = serde_json::from_str(body).unwrap();
             assert_eq!(camelize(&v), serde_json::json!({"name": "main"}), "{body}");
         }
+        // The Kelvin sign lowers to `k` in Unicode, never here.
+        let v = serde_json::json!({"KeyId": "real", "\u{212A}eyId": "decoy"});
+        assert_eq!(camelize(&v)["keyId"], "real");
     }
 
     #[test]
