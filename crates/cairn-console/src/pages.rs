@@ -384,6 +384,8 @@ pub struct TrailDetail {
     /// What the trail's event selectors hold that the editor cannot show: the editor is not
     /// offered (saving it would drop that).
     pub selectors_beyond: Option<String>,
+    /// The fingerprint of the selectors the editor shows (sent back with a save).
+    pub selectors_version: String,
     /// Why GetInsightSelectors could not be read, if it could not: "Unknown", and the editor
     /// leaves Insights alone.
     pub insights_unknown: Option<String>,

@@ -98,6 +98,15 @@ pub fn basic(form: &SelectorForm) -> Value {
     Value::Array(list)
 }
 
+/// A short fingerprint of GetEventSelectors' `out` (its basic and advanced selectors): the
+/// editor carries the one it was built from, and a save is refused when the selectors are no
+/// longer those (changed meanwhile, say to advanced selectors the page never showed).
+pub fn version(out: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    let shown = json!([out.get("EventSelectors"), out.get("AdvancedEventSelectors")]);
+    hex::encode(&Sha256::digest(shown.to_string().as_bytes())[..12])
+}
+
 /// What a trail's basic event selectors (GetEventSelectors' `out`) hold that the editor
 /// cannot show, if anything: non-S3 data resources, S3 resources of several selectors with
 /// different Read/Write settings, excluded sources other than KMS, … Saving the editor would

@@ -352,6 +352,10 @@ async fn detail_with(
         insights: shown.insights,
         form: shown.form,
         selectors_error,
+        selectors_version: selectors_out
+            .as_ref()
+            .map(selectors::version)
+            .unwrap_or_default(),
         selectors_beyond: selectors_out
             .as_ref()
             .ok()
@@ -473,6 +477,15 @@ async fn save_selectors(state: &AppState, signed: &Signed, name: &str, f: &Form)
         }
         // Changed since the page was shown into selectors the form cannot hold.
         Ok(current) => {
+            // Changed since the page was shown: saving would write over what it never showed.
+            if f.get("selectors_version")
+                .is_some_and(|v| v != selectors::version(&current))
+            {
+                let why = "Event selectors not saved: they changed since this page was shown. \
+                           They are shown below as they are now."
+                    .to_owned();
+                return detail(state, signed, name, None, Some(why)).await;
+            }
             if let Some(what) = selectors::beyond_editor(&current) {
                 let why = format!(
                     "Event selectors not saved: they hold more than this editor can show ({what})."

@@ -345,3 +345,44 @@ async fn selectors_the_editor_cannot_show_are_not_offered_for_editing() {
         2
     );
 }
+
+#[tokio::test]
+async fn a_save_over_selectors_changed_since_the_page_was_shown_is_refused() {
+    // A page built over basic selectors, then advanced ones set by the CLI: saving the old
+    // page replaced them, though it never showed them.
+    let server = Server::start();
+    trail(&server, "raced").await;
+    let mut b = Browser::new(&server);
+    b.sign_in(ACCESS_KEY, SECRET).await;
+    let (_, _, page) = b.get("/console/trails/raced").await;
+    let marker = "name=\"selectors_version\" value=\"";
+    let at = page.find(marker).expect("the editor carries its version") + marker.len();
+    let version = page[at..at + 24].to_owned();
+    let advanced = json!([{"Name": "tables", "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.type", "Equals": ["AWS::DynamoDB::Table"]}]}]);
+    let (s, out) = server
+        .ct(
+            "PutEventSelectors",
+            json!({"TrailName": "raced", "AdvancedEventSelectors": advanced}),
+        )
+        .await;
+    assert_eq!(s, 200, "{out}");
+    let (status, _, page) = act(
+        &mut b,
+        "/console/trails/raced/selectors",
+        &[
+            ("selectors_version", version.as_str()),
+            ("management", "on"),
+            ("read", "on"),
+            ("write", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("changed since this page was shown"), "{page}");
+    let (_, now) = server
+        .ct("GetEventSelectors", json!({"TrailName": "raced"}))
+        .await;
+    assert_eq!(now["AdvancedEventSelectors"][0]["Name"], "tables", "{now}");
+}
