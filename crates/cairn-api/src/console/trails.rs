@@ -486,6 +486,10 @@ async fn save_selectors(state: &AppState, signed: &Signed, name: &str, f: &Form)
                     .to_owned();
                 return detail(state, signed, name, None, Some(why)).await;
             }
+            // Insights alone, from the form offered when the selectors are beyond the editor.
+            if f.checked("insights_only") {
+                return save_insights(state, signed, name, &form).await;
+            }
             if let Some(what) = selectors::beyond_editor(&current) {
                 let why = format!(
                     "Event selectors not saved: they hold more than this editor can show ({what})."
@@ -539,6 +543,36 @@ async fn save_selectors(state: &AppState, signed: &Signed, name: &str, f: &Form)
         Ok(()) => web::redirect(&trail_url(signed, name, "selectors")),
         Err(e) => detail(state, signed, name, None, Some(describe_error(&e))).await,
     }
+}
+
+/// Saves only the Insights boxes of `form` (PutInsightSelectors when they changed).
+async fn save_insights(
+    state: &AppState,
+    signed: &Signed,
+    name: &str,
+    form: &SelectorForm,
+) -> Response {
+    let caller = Caller::new(state, signed);
+    let current = match read_insights(&caller, name).await {
+        Ok(c) => c,
+        Err(why) => {
+            let why = format!("Insights not saved: they could not be read ({why}).");
+            return detail(state, signed, name, None, Some(why)).await;
+        }
+    };
+    let wanted = selectors::insights(form);
+    let now = json!({"InsightSelectors": wanted});
+    if selectors::insight_kinds(&now) != selectors::insight_kinds(&current)
+        && let Err(e) = caller
+            .cloudtrail(
+                "PutInsightSelectors",
+                json!({"TrailName": name, "InsightSelectors": wanted}),
+            )
+            .await
+    {
+        return detail(state, signed, name, None, Some(describe_error(&e))).await;
+    }
+    web::redirect(&trail_url(signed, name, "selectors"))
 }
 
 async fn tags(

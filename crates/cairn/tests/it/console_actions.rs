@@ -323,6 +323,22 @@ async fn selectors_the_editor_cannot_show_are_not_offered_for_editing() {
         "named"
     );
     assert!(!page.contains("id=\"selectors-form\""), "no editor");
+    // Insights stay editable on their own.
+    assert!(page.contains("id=\"insights-form\""), "{page}");
+    let (status, _, _) = act(
+        &mut b,
+        "/console/trails/wide/selectors",
+        &[("insights_only", "on"), ("insights_error_rate", "on")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (_, insights) = server
+        .ct("GetInsightSelectors", json!({"TrailName": "wide"}))
+        .await;
+    assert_eq!(
+        insights["InsightSelectors"][0]["InsightType"], "ApiErrorRateInsight",
+        "{insights}"
+    );
 
     // A form posted anyway (an old page) changes nothing.
     let (status, _, page) = act(
