@@ -105,6 +105,13 @@ def test_an_unusable_key_fails_the_publish(cairn):
     sns.publish(TopicArn=off, Message="m")
     kms.disable_key(KeyId=key)
     assert code(lambda: sns.publish(TopicArn=off, Message="m")) == "KMSDisabled"
+    # The refused key request is recorded too, though the publish failed.
+    events = cairn.client("cloudtrail").lookup_events(LookupAttributes=[
+        {"AttributeKey": "EventName", "AttributeValue": "GenerateDataKey"}])["Events"]
+    refused = [r for r in (json.loads(e["CloudTrailEvent"]) for e in events)
+               if r.get("errorCode") and r["requestParameters"].get("encryptionContext", {})
+               .get("aws:sns:topicArn") == off]
+    assert refused and refused[0]["userIdentity"]["invokedBy"] == "sns.amazonaws.com", refused
     kms.enable_key(KeyId=key)
     # A publisher allowed SNS but not the key's GenerateDataKey.
     iam.create_user(UserName="sse-publisher")

@@ -391,7 +391,11 @@ pub(crate) async fn call_internal(
     let event_name = action.clone();
     let (kms_master, evaluator) = (state.settings.kms_master.clone(), state.gate.evaluator());
     // A topic with a KMS key: the data key its messages are sealed under, asked of KMS as the
-    // publisher through SNS (its KMS event recorded in the same transaction).
+    // publisher through SNS (its KMS event recorded in the same transaction; a refused one,
+    // which the failed publish rolls back, is kept aside and recorded after it).
+    let refused_kms: std::sync::Arc<std::sync::Mutex<Option<cairn_core::record::PreparedEvent>>> =
+        Default::default();
+    let refused_slot = refused_kms.clone();
     let seal_for =
         move |c: &cairn_store::Connection, ctx: &cairn_core::CallContext, topic: &str| {
             let kms = cairn_core::sse::KmsAccess {
@@ -399,8 +403,12 @@ pub(crate) async fn call_internal(
                 evaluator: evaluator.as_ref(),
             };
             let (seal, event) = cairn_core::sns_sse::for_publish(c, kms, ctx, topic);
-            if let Some(event) = event {
-                cairn_core::record::append(c, &event)?;
+            match (&seal, event) {
+                (Ok(_), Some(event)) => {
+                    cairn_core::record::append(c, &event)?;
+                }
+                (Err(_), event) => *refused_slot.lock().expect("event slot") = event,
+                (Ok(_), None) => {}
             }
             seal
         };
@@ -649,7 +657,7 @@ pub(crate) async fn call_internal(
         crate::model_check::check("sns", &action, crate::model_check::Input::Query(params))
             .map_err(|p| p.into_error(cairn_core::ErrorKind::IamValidation))
     });
-    let done = state
+    let answered = state
         .gate
         .execute(
             info,
@@ -658,7 +666,15 @@ pub(crate) async fn call_internal(
             crate::model_check::op_unless(refusal, op),
             describe,
         )
-        .await?;
+        .await;
+    let refused = refused_kms.lock().expect("event slot").take();
+    if let (Err(_), Some(event)) = (&answered, refused) {
+        state
+            .store
+            .write(move |c| cairn_core::record::append(c, &event))
+            .await??;
+    }
+    let done = answered?;
     send_after_commit(state, &done, state.now().timestamp_millis());
     Ok(done.xml)
 }
