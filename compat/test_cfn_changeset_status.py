@@ -1,6 +1,7 @@
 """A change set made before a direct UpdateStack is `OBSOLETE` and cannot be executed (it
 was computed against the stack as it was: running it would silently undo the update), with
-CloudFormation's message naming the execution status. Before, it stayed AVAILABLE and ran."""
+CloudFormation's message naming the execution status. Before, it stayed AVAILABLE and ran.
+Also: a dynamic reference Cairn cannot resolve is refused."""
 
 import json
 import time
@@ -45,3 +46,15 @@ def test_a_change_set_older_than_a_direct_update_is_obsolete(cairn):
     arn = cfn.describe_stack_resources(StackName="stale")["StackResources"][0]["PhysicalResourceId"]
     attrs = cairn.client("sns").get_topic_attributes(TopicArn=arn)["Attributes"]
     assert attrs["DisplayName"] == "three"
+
+
+def test_a_dynamic_reference_is_refused_not_stored_as_text(cairn):
+    """`{{resolve:ssm:…}}` and `{{resolve:secretsmanager:…}}` were kept as the property's
+    text (a topic named after the reference); Cairn has nothing to resolve them from."""
+    cfn = cairn.client("cloudformation")
+    for ref in ("{{resolve:ssm:/app/name}}", "{{resolve:secretsmanager:db:SecretString:pw}}"):
+        with pytest.raises(ClientError) as e:
+            cfn.create_stack(StackName="dynref", TemplateBody=json.dumps({"Resources": {"T": {
+                "Type": "AWS::SNS::Topic", "Properties": {"DisplayName": ref}}}}))
+        assert e.value.response["Error"]["Code"] == "ValidationError"
+        assert ref in e.value.response["Error"]["Message"]

@@ -74,7 +74,32 @@ pub fn body_of(body: Option<&str>, fetched: Option<&str>) -> ApiResult<String> {
 pub fn template(registry: &Registry, body: &str) -> ApiResult<Template> {
     let t = Template::parse(body).map_err(|e| invalid(e.to_string()))?;
     cairn_template::validate(&t, registry).map_err(|e| invalid(e.to_string()))?;
+    if let Some((id, reference)) = t
+        .resources
+        .iter()
+        .find_map(|r| dynamic_reference(&r.properties).map(|d| (&r.logical_id, d)))
+    {
+        return Err(invalid(format!(
+            "Template format error: resource {id} uses the dynamic reference {reference}: Cairn serves no Systems Manager parameters or Secrets Manager secrets to resolve it, so the stack is refused rather than made with the reference's text as a value"
+        )));
+    }
     Ok(t)
+}
+
+/// The first dynamic reference (`{{resolve:ssm:…}}`, `{{resolve:secretsmanager:…}}`) in a
+/// resource's properties: CloudFormation resolves them when it makes the resource; Cairn
+/// has nothing to resolve them from.
+fn dynamic_reference(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => s.find("{{resolve:").map(|at| {
+            let rest = &s[at..];
+            let end = rest.find("}}").map_or(rest.len(), |e| e + 2);
+            rest[..end].chars().take(200).collect()
+        }),
+        serde_json::Value::Array(items) => items.iter().find_map(dynamic_reference),
+        serde_json::Value::Object(m) => m.values().find_map(dynamic_reference),
+        _ => None,
+    }
 }
 
 /// The capabilities a template's resources need, most demanding last.
