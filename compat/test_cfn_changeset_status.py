@@ -58,3 +58,35 @@ def test_a_dynamic_reference_is_refused_not_stored_as_text(cairn):
                 "Type": "AWS::SNS::Topic", "Properties": {"DisplayName": ref}}}}))
         assert e.value.response["Error"]["Code"] == "ValidationError"
         assert ref in e.value.response["Error"]["Message"]
+
+
+BAD = ("Resources:\n  T: {Type: AWS::SNS::Topic}\n"
+       "  A: {Type: AWS::KMS::Alias, DependsOn: T, Properties: {AliasName: alias/aws/q, TargetKeyId: x}}\n")
+
+
+def change_set_ready(cfn, stack, name):
+    for _ in range(600):
+        cs = cfn.describe_change_set(StackName=stack, ChangeSetName=name)
+        if cs["Status"] in ("CREATE_COMPLETE", "FAILED"):
+            return cs
+        time.sleep(0.05)
+    raise AssertionError("change set still being made")
+
+
+@pytest.mark.parametrize("choice,ends", [("DO_NOTHING", "CREATE_FAILED"),
+                                         ("ROLLBACK", "ROLLBACK_COMPLETE"),
+                                         ("DELETE", "DELETE_COMPLETE")])
+def test_on_stack_failure_decides_what_a_failed_create_leaves(cairn, choice, ends):
+    """CreateChangeSet's OnStackFailure was ignored: every failed create rolled back."""
+    cfn = cairn.client("cloudformation")
+    stack = f"osf-{choice.lower().replace('_', '-')}"
+    cfn.create_change_set(StackName=stack, ChangeSetName="x", ChangeSetType="CREATE",
+                          OnStackFailure=choice, TemplateBody=BAD)
+    change_set_ready(cfn, stack, "x")
+    cfn.execute_change_set(StackName=stack, ChangeSetName="x")
+    for _ in range(1200):
+        summaries = [s for s in cfn.list_stacks()["StackSummaries"] if s["StackName"] == stack]
+        if summaries and not summaries[0]["StackStatus"].endswith("IN_PROGRESS"):
+            break
+        time.sleep(0.05)
+    assert summaries[0]["StackStatus"] == ends

@@ -61,7 +61,9 @@ pub fn stack_input(p: &Input, from_url: Option<&str>) -> ApiResult<StackInput> {
         notification_arns: sent(p, "NotificationARNs").then(|| p.list("NotificationARNs")),
         role_arn: p.opt("RoleARN"),
         disable_rollback: p.boolean("DisableRollback", "disableRollback")?,
-        on_failure: p.opt("OnFailure"),
+        // CreateChangeSet's `OnStackFailure` is CreateStack's `OnFailure` for the stack it
+        // creates.
+        on_failure: p.opt("OnFailure").or_else(|| p.opt("OnStackFailure")),
         termination_protection: p
             .boolean("EnableTerminationProtection", "enableTerminationProtection")?,
         timeout_minutes: p.int("TimeoutInMinutes", "timeoutInMinutes")?,

@@ -67,6 +67,8 @@ pub fn create_change_set(
         }
         ("CREATE", Some(s)) => s,
         ("CREATE", None) => {
+            let (disable_rollback, delete_on_failure) =
+                super::stacks::on_failure(input, "onStackFailure")?;
             let stack_id = new_stack_id(ctx, &input.name);
             Stack {
                 stack_id,
@@ -85,7 +87,7 @@ pub fn create_change_set(
                 capabilities: input.capabilities.clone(),
                 notification_arns: input.notification_arns.clone().unwrap_or_default(),
                 role_arn: input.role_arn.clone(),
-                disable_rollback: false,
+                disable_rollback,
                 termination_protection: false,
                 timeout_minutes: None,
                 stack_policy: None,
@@ -96,7 +98,7 @@ pub fn create_change_set(
                 retain_resources: Vec::new(),
                 client_request_token: None,
                 policy_during_update: None,
-                delete_on_failure: false,
+                delete_on_failure,
             }
         }
         ("UPDATE", Some(s)) if UPDATABLE.contains(&s.status.as_str()) => s,
@@ -282,7 +284,11 @@ pub fn execute_change_set(
         stack.notification_arns = cs.notification_arns.clone();
         stack.role_arn = cs.role_arn.clone();
         stack.description = description;
-        stack.disable_rollback = disable_rollback.unwrap_or(false);
+        // ExecuteChangeSet's DisableRollback, else the change set's OnStackFailure.
+        stack.disable_rollback = disable_rollback.unwrap_or(stack.disable_rollback);
+        if stack.disable_rollback {
+            stack.delete_on_failure = false;
+        }
         stack.caller = Caller::of(&ctx.principal)?;
         stack.client_request_token = token;
         stack.status = "CREATE_IN_PROGRESS".into();

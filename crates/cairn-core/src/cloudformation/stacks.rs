@@ -170,16 +170,7 @@ pub fn create_stack(
         input.resource_types.as_deref(),
     )?;
     check_role(conn, ctx, input.role_arn.as_deref())?;
-    let (disable_rollback, delete_on_failure) = match input.on_failure.as_deref() {
-        Some("DO_NOTHING") => (true, false),
-        Some("DELETE") => (false, true),
-        Some("ROLLBACK") | None => (input.disable_rollback.unwrap_or(false), false),
-        Some(other) => {
-            return Err(invalid(format!(
-                "1 validation error detected: Value '{other}' at 'onFailure' failed to satisfy constraint: Member must satisfy enum value set: [DO_NOTHING, ROLLBACK, DELETE]"
-            )));
-        }
-    };
+    let (disable_rollback, delete_on_failure) = on_failure(input, "onFailure")?;
     let stack = Stack {
         stack_id,
         name: input.name.clone(),
@@ -353,6 +344,22 @@ pub fn update_stack(
     records::append_event(conn, &stack_event(&stack, ctx.now))?;
     super::changesets::obsolete_change_sets(conn, &stack.stack_id)?;
     Ok(stack)
+}
+
+/// What a failed create does, from `OnFailure` (CreateStack; CreateChangeSet's
+/// `OnStackFailure`, named `member` in the error): (rollback disabled, stack deleted after
+/// the rollback).
+pub(crate) fn on_failure(input: &StackInput, member: &str) -> ApiResult<(bool, bool)> {
+    Ok(match input.on_failure.as_deref() {
+        Some("DO_NOTHING") => (true, false),
+        Some("DELETE") => (false, true),
+        Some("ROLLBACK") | None => (input.disable_rollback.unwrap_or(false), false),
+        Some(other) => {
+            return Err(invalid(format!(
+                "1 validation error detected: Value '{other}' at '{member}' failed to satisfy constraint: Member must satisfy enum value set: [DO_NOTHING, ROLLBACK, DELETE]"
+            )));
+        }
+    })
 }
 
 /// DeleteStack: `Some(stack)` when the engine has work to do. Deleting a stack that does not
