@@ -160,3 +160,13 @@ def err(excinfo):
     """(code, HTTP status) of the botocore ClientError a `pytest.raises` caught."""
     r = excinfo.value.response
     return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def settled_stack(cfn, name):
+    """A stack's status once its operation ended (polled, never slept on blindly)."""
+    for _ in range(1200):
+        status = cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+        if not status.endswith("IN_PROGRESS"):
+            return status
+        time.sleep(0.05)
+    raise AssertionError(f"{name} still in progress")

@@ -8,10 +8,11 @@ Before, listings were authorized on `*` (ARN-scoped Denies were skipped) and a D
 `log-group:CloudTrail/*:*` did not stop PutRetentionPolicy."""
 
 import json
-import time
 
 import botocore.exceptions
 import pytest
+
+from conftest import settled_stack
 
 ACCOUNT = "123456789012"
 
@@ -82,15 +83,6 @@ def test_group_calls_match_the_usual_group_statements(cairn):
     fn.put_retention_policy(logGroupName="/aws/lambda/fn1", retentionInDays=7)
 
 
-def stack_status(cfn, name):
-    for _ in range(600):
-        status = cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
-        if not status.endswith("IN_PROGRESS"):
-            return status
-        time.sleep(0.05)
-    raise AssertionError(f"{name} still in progress")
-
-
 def test_a_stack_service_role_is_passed_to_cloudformation(cairn):
     iam = cairn.client("iam")
     role = iam.create_role(RoleName="stack-service-role", AssumeRolePolicyDocument=json.dumps({
@@ -105,5 +97,5 @@ def test_a_stack_service_role_is_passed_to_cloudformation(cairn):
     cfn = deployer("cloudformation")
     cfn.create_stack(StackName="service-role-stack", RoleARN=role, TemplateBody=json.dumps({
         "Resources": {"T": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "via-role"}}}}))
-    assert stack_status(cfn, "service-role-stack") == "CREATE_COMPLETE", cfn.describe_stack_events(
+    assert settled_stack(cfn, "service-role-stack") == "CREATE_COMPLETE", cfn.describe_stack_events(
         StackName="service-role-stack")["StackEvents"][:3]

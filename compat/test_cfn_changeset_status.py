@@ -9,14 +9,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-
-def settled(cfn, name):
-    for _ in range(1200):
-        status = cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
-        if not status.endswith("IN_PROGRESS"):
-            return status
-        time.sleep(0.05)
-    raise AssertionError(f"{name} still in progress")
+from conftest import settled_stack
 
 
 def topic(display):
@@ -27,7 +20,7 @@ def topic(display):
 def test_a_change_set_older_than_a_direct_update_is_obsolete(cairn):
     cfn = cairn.client("cloudformation")
     cfn.create_stack(StackName="stale", TemplateBody=topic("one"))
-    assert settled(cfn, "stale") == "CREATE_COMPLETE"
+    assert settled_stack(cfn, "stale") == "CREATE_COMPLETE"
     cfn.create_change_set(StackName="stale", ChangeSetName="old", TemplateBody=topic("two"))
     for _ in range(600):
         cs = cfn.describe_change_set(StackName="stale", ChangeSetName="old")
@@ -36,7 +29,7 @@ def test_a_change_set_older_than_a_direct_update_is_obsolete(cairn):
         time.sleep(0.05)
     assert cs["ExecutionStatus"] == "AVAILABLE"
     cfn.update_stack(StackName="stale", TemplateBody=topic("three"))
-    assert settled(cfn, "stale") == "UPDATE_COMPLETE"
+    assert settled_stack(cfn, "stale") == "UPDATE_COMPLETE"
     cs = cfn.describe_change_set(StackName="stale", ChangeSetName="old")
     assert cs["ExecutionStatus"] == "OBSOLETE"
     with pytest.raises(ClientError) as e:

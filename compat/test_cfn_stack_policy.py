@@ -5,18 +5,10 @@ whatever the policy said (a protected log group and its events were lost). Also:
 values never reach a stack call's record."""
 
 import json
-import time
+
+from conftest import settled_stack
 
 ALLOW_ALL = {"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"}
-
-
-def settled(cfn, name):
-    for _ in range(1200):
-        status = cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
-        if not status.endswith("IN_PROGRESS"):
-            return status
-        time.sleep(0.05)
-    raise AssertionError(f"{name} still in progress")
 
 
 def reasons(cfn, name, logical_id):
@@ -33,10 +25,10 @@ def test_update_delete_denied_keeps_the_resource(cairn):
                      StackPolicyBody=json.dumps({"Statement": [ALLOW_ALL, {
                          "Effect": "Deny", "Action": "Update:Delete", "Principal": "*",
                          "Resource": "LogicalResourceId/Audit"}]}))
-    assert settled(cfn, "sp-delete") == "CREATE_COMPLETE"
+    assert settled_stack(cfn, "sp-delete") == "CREATE_COMPLETE"
     logs.create_log_stream(logGroupName="sp-audit", logStreamName="s")
     cfn.update_stack(StackName="sp-delete", TemplateBody=json.dumps({"Resources": {"T": both["T"]}}))
-    assert settled(cfn, "sp-delete") == "UPDATE_ROLLBACK_COMPLETE"
+    assert settled_stack(cfn, "sp-delete") == "UPDATE_ROLLBACK_COMPLETE"
     [reason] = reasons(cfn, "sp-delete", "Audit")
     assert "Action denied by stack policy" in reason and "Update:Delete" in reason, reason
     assert logs.describe_log_streams(logGroupName="sp-audit")["logStreams"][0]["logStreamName"] == "s"
@@ -54,14 +46,14 @@ def test_an_implicitly_denied_removal_and_an_allowed_one(cairn):
                              "Resource": "LogicalResourceId/Gone"}]}
     cfn.create_stack(StackName="sp-implicit", TemplateBody=json.dumps({"Resources": groups}),
                      StackPolicyBody=json.dumps(policy))
-    assert settled(cfn, "sp-implicit") == "CREATE_COMPLETE"
+    assert settled_stack(cfn, "sp-implicit") == "CREATE_COMPLETE"
     cfn.update_stack(StackName="sp-implicit",
                      TemplateBody=json.dumps({"Resources": {"Gone": groups["Gone"]}}))
-    assert settled(cfn, "sp-implicit") == "UPDATE_ROLLBACK_COMPLETE"
+    assert settled_stack(cfn, "sp-implicit") == "UPDATE_ROLLBACK_COMPLETE"
     assert logs.describe_log_groups(logGroupNamePrefix="sp-kept")["logGroups"]
     cfn.update_stack(StackName="sp-implicit",
                      TemplateBody=json.dumps({"Resources": {"Kept": groups["Kept"]}}))
-    assert settled(cfn, "sp-implicit") == "UPDATE_COMPLETE"
+    assert settled_stack(cfn, "sp-implicit") == "UPDATE_COMPLETE"
     assert not logs.describe_log_groups(logGroupNamePrefix="sp-gone")["logGroups"]
 
 
@@ -90,11 +82,11 @@ def test_no_echo_values_never_reach_a_record(cairn):
     cfn.create_stack(StackName="noecho", TemplateBody=body, Parameters=[
         {"ParameterKey": "Pw", "ParameterValue": "SECRET-CREATE"},
         {"ParameterKey": "Label", "ParameterValue": "one"}])
-    assert settled(cfn, "noecho") == "CREATE_COMPLETE"
+    assert settled_stack(cfn, "noecho") == "CREATE_COMPLETE"
     cfn.update_stack(StackName="noecho", UsePreviousTemplate=True, Parameters=[
         {"ParameterKey": "Pw", "ParameterValue": "SECRET-ROTATED"},
         {"ParameterKey": "Label", "ParameterValue": "two"}])
-    assert settled(cfn, "noecho") == "UPDATE_COMPLETE"
+    assert settled_stack(cfn, "noecho") == "UPDATE_COMPLETE"
     cfn.create_change_set(StackName="noecho", ChangeSetName="rotate", UsePreviousTemplate=True,
                           Parameters=[{"ParameterKey": "Pw", "ParameterValue": "SECRET-CS"},
                                       {"ParameterKey": "Label", "ParameterValue": "three"}])
