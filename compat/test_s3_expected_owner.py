@@ -2,7 +2,8 @@
 `ExpectedSourceBucketOwner` for a copy's source): a request naming another account as the
 owner is refused with 403 AccessDenied and acts on nothing, as S3's user guide ("Verifying
 bucket ownership with bucket owner condition") says; the refusal is recorded like any other.
-Before, the header was ignored and the call went ahead on the bucket."""
+Before, the header was ignored and the call went ahead on the bucket. Also: the website
+redirect location header, once dropped, is kept."""
 
 import json
 
@@ -75,3 +76,26 @@ def test_the_refusal_is_recorded(cairn, s3):
     assert denied[0]["errorMessage"] == "Access Denied"
     assert denied[0]["requestParameters"]["bucketName"] == BUCKET
     assert s3.get_bucket_versioning(Bucket=BUCKET).get("Status") is None
+
+
+def test_a_website_redirect_location_is_kept_and_checked(s3):
+    """`x-amz-website-redirect-location` was accepted and dropped; S3 keeps it with the object
+    (GetObject and HeadObject return it), refuses one that is no path or http(s) URL, and a
+    copy takes only the request's."""
+    s3.put_object(Bucket=BUCKET, Key="redirected", Body=b"x", WebsiteRedirectLocation="/other")
+    assert s3.head_object(Bucket=BUCKET, Key="redirected")["WebsiteRedirectLocation"] == "/other"
+    got = s3.get_object(Bucket=BUCKET, Key="redirected")
+    assert got["WebsiteRedirectLocation"] == "/other"
+    assert refused(lambda: s3.put_object(
+        Bucket=BUCKET, Key="bad-redirect", Body=b"x", WebsiteRedirectLocation="ftp://x"))[0] == \
+        "InvalidArgument"
+    s3.copy_object(Bucket=BUCKET, Key="copied", CopySource={"Bucket": BUCKET, "Key": "redirected"})
+    assert "WebsiteRedirectLocation" not in s3.head_object(Bucket=BUCKET, Key="copied")
+    upload = s3.create_multipart_upload(Bucket=BUCKET, Key="mpu-redirect",
+                                        WebsiteRedirectLocation="https://example.com/x")["UploadId"]
+    etag = s3.upload_part(Bucket=BUCKET, Key="mpu-redirect", UploadId=upload, PartNumber=1,
+                          Body=b"p")["ETag"]
+    s3.complete_multipart_upload(Bucket=BUCKET, Key="mpu-redirect", UploadId=upload,
+                                 MultipartUpload={"Parts": [{"ETag": etag, "PartNumber": 1}]})
+    assert s3.head_object(Bucket=BUCKET, Key="mpu-redirect")["WebsiteRedirectLocation"] == \
+        "https://example.com/x"

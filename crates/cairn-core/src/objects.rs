@@ -29,6 +29,9 @@ pub struct ObjectMeta {
     /// `Expires`, as the HTTP date it was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
+    /// `x-amz-website-redirect-location`, kept and returned as S3 does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_redirect: Option<String>,
     /// `x-amz-meta-*`, names lower-cased without the prefix.
     pub user: BTreeMap<String, String>,
     /// Checksums by algorithm (`CRC32`, `CRC32C`, `SHA1`, `SHA256`, `CRC64NVME`), base64.

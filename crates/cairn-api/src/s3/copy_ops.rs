@@ -82,9 +82,13 @@ impl CairnS3 {
             .as_ref()
             .map(|d| d.as_str().to_owned());
         let storage_class = input.storage_class.as_ref().map(|c| c.as_str().to_owned());
-        let class_ok = super::integrity::check_storage_class(storage_class.as_deref()).and(
-            super::integrity::check_object_lock(super::integrity::lock_asked!(input)),
-        );
+        let class_ok = super::integrity::check_storage_class(storage_class.as_deref())
+            .and(super::integrity::check_object_lock(
+                super::integrity::lock_asked!(input),
+            ))
+            .and(super::integrity::check_website_redirect(
+                input.website_redirect_location.as_deref(),
+            ));
         let acl = input.acl.as_ref().map(|a| a.as_str().to_owned());
         // The header's tags count only when they replace the source's.
         let tagging = input.tagging.clone().filter(|_| {
@@ -183,8 +187,11 @@ impl CairnS3 {
             c if c.is_empty() || algorithm.is_some() => placed.checksums.clone(),
             c => c,
         };
+        // A copy's redirect is the request's only: S3 never copies the source's.
+        let redirect = input.website_redirect_location.clone();
         let meta = if replace {
             ObjectMeta {
+                website_redirect: redirect,
                 content_type: input.content_type.map(|c| c.to_string()),
                 cache_control: input.cache_control,
                 content_disposition: input.content_disposition,
@@ -208,6 +215,7 @@ impl CairnS3 {
                 part_checksums: Vec::new(),
                 tags,
                 completed_upload: None,
+                website_redirect: redirect,
                 ..source.meta.clone()
             }
             .sealed(placed.seal.clone())

@@ -372,6 +372,23 @@ macro_rules! lock_asked {
 }
 pub(crate) use lock_asked;
 
+/// `x-amz-website-redirect-location`: a path (`/…`) or an `http://` or `https://` URL, at
+/// most 2 KB, as S3 takes it.
+pub fn check_website_redirect(location: Option<&str>) -> Result<(), ApiError> {
+    let Some(l) = location else {
+        return Ok(());
+    };
+    let ok = (l.starts_with('/') || l.starts_with("http://") || l.starts_with("https://"))
+        && l.len() <= 2048;
+    if !ok {
+        return Err(ApiError::new(
+            ErrorKind::S3InvalidArgument,
+            "The website redirect location must have a prefix of 'http://' or 'https://' or '/'",
+        ));
+    }
+    Ok(())
+}
+
 /// An object write asking for Object Lock ([`lock_asked`]): no Cairn bucket has Object Lock
 /// (CreateBucket refuses to enable it), so it is S3's answer for a bucket without it, rather
 /// than a retention silently not kept.

@@ -150,9 +150,13 @@ impl CairnS3 {
         let acl_ok = super::integrity::check_acl(input.acl.as_ref().map(|a| a.as_str()), grants);
         let tags = cairn_core::object_tags::from_header(tagging.as_deref());
         let sse_c = super::sse_c::check_write(super::sse_c::sse_c_asked!(input));
-        let class_ok = super::integrity::check_storage_class(class.as_deref()).and(
-            super::integrity::check_object_lock(super::integrity::lock_asked!(input)),
-        );
+        let class_ok = super::integrity::check_storage_class(class.as_deref())
+            .and(super::integrity::check_object_lock(
+                super::integrity::lock_asked!(input),
+            ))
+            .and(super::integrity::check_website_redirect(
+                input.website_redirect_location.as_deref(),
+            ));
         let (checksum, tags) = self
             .admit(&info, spec, move |c| {
                 objects::require_bucket(c, &b)?;
@@ -180,6 +184,7 @@ impl CairnS3 {
             content_type: input.content_type.map(|c| c.to_string()),
             cache_control: input.cache_control,
             content_disposition: input.content_disposition,
+            website_redirect: input.website_redirect_location,
             content_encoding: super::integrity::stored_encoding(input.content_encoding),
             content_language: input.content_language,
             expires: super::object_ops::expires_text(input.expires.as_ref()),

@@ -298,9 +298,13 @@ impl CairnS3 {
         let acl_ok = super::integrity::check_acl(acl.as_deref(), grants);
         let tags = cairn_core::object_tags::from_header(tagging.as_deref());
         let sse_c = super::sse_c::check_write(super::sse_c::sse_c_asked!(input));
-        let class_ok = super::integrity::check_storage_class(class.as_deref()).and(
-            super::integrity::check_object_lock(super::integrity::lock_asked!(input)),
-        );
+        let class_ok = super::integrity::check_storage_class(class.as_deref())
+            .and(super::integrity::check_object_lock(
+                super::integrity::lock_asked!(input),
+            ))
+            .and(super::integrity::check_website_redirect(
+                input.website_redirect_location.as_deref(),
+            ));
         let (conditions, tags) = self
             .admit(
                 &info,
@@ -406,6 +410,7 @@ impl CairnS3 {
             content_encoding: super::integrity::stored_encoding(input.content_encoding),
             content_language: input.content_language,
             expires: expires_text(input.expires.as_ref()),
+            website_redirect: input.website_redirect_location,
             user: input.metadata.unwrap_or_default().into_iter().collect(),
             checksums,
             parts_count: None,
@@ -566,6 +571,7 @@ impl CairnS3 {
             &mut out.metadata,
         );
         out.expires = expires_of(&obj.meta);
+        out.website_redirect_location = obj.meta.website_redirect.clone();
         // Only for a read of one part (the model: "only returned if you specify partNumber").
         out.parts_count = obj
             .meta
@@ -662,6 +668,7 @@ impl CairnS3 {
             &mut out.metadata,
         );
         out.expires = expires_of(&obj.meta);
+        out.website_redirect_location = obj.meta.website_redirect.clone();
         // Only for a read of one part (the model: "only returned if you specify partNumber").
         out.parts_count = obj
             .meta
