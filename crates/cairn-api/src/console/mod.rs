@@ -213,7 +213,7 @@ async fn route(state: &AppState, req: &Incoming<'_>) -> Response {
         (true, ["assets", name]) => return asset(name),
         (true, ["signin"]) => {
             let notice = query.get("signed_out").map(|_| "You signed out.");
-            return signin::page(notice);
+            return signin::page(notice, headers);
         }
         (false, ["signin"]) => return signin::submit(state, req).await,
         _ => {}

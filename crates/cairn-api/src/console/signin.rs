@@ -24,9 +24,12 @@ const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
 pub const INVALID_CREDENTIALS: &str =
     "The access key ID or secret access key is not valid. Check your credentials and try again.";
 
-/// The sign-in page, with a fresh double-submit CSRF cookie.
-pub fn page(notice: Option<&str>) -> Response {
-    form(None, notice, "", "us-east-1", StatusCode::OK)
+/// The sign-in page with its double-submit CSRF cookie: the browser's own, when it has one,
+/// so a sign-in page opened in another tab does not void this one's form.
+pub fn page(notice: Option<&str>, headers: &http::HeaderMap) -> Response {
+    let kept = session::cookie(headers, session::SIGNIN_COOKIE)
+        .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()));
+    form_with(kept, None, notice, ("", "us-east-1"), StatusCode::OK)
 }
 
 fn form(
@@ -36,7 +39,17 @@ fn form(
     region: &str,
     status: StatusCode,
 ) -> Response {
-    let csrf = session::new_secret();
+    form_with(None, error, notice, (access_key_id, region), status)
+}
+
+fn form_with(
+    kept: Option<String>,
+    error: Option<&str>,
+    notice: Option<&str>,
+    (access_key_id, region): (&str, &str),
+    status: StatusCode,
+) -> Response {
+    let csrf = kept.unwrap_or_else(session::new_secret);
     let mut resp = web::page_with(
         status,
         &SignIn {

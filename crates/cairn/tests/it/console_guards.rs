@@ -260,3 +260,26 @@ async fn an_iam_users_failed_sign_in_names_no_arn() {
     assert_eq!(ok["arn"], "arn:aws:iam::123456789012:user/christophe");
     assert!(ok.get("accessKeyId").is_none(), "{ok}");
 }
+
+#[tokio::test]
+async fn a_sign_in_page_opened_in_another_tab_leaves_the_first_ones_form_valid() {
+    // Each load of the sign-in page replaced the browser's sign-in cookie, so the form of a
+    // tab opened earlier failed with "The sign-in form expired".
+    let server = Server::start();
+    let mut b = Browser::new(&server);
+    b.get("/console/signin").await;
+    let first_tab = b.csrf.clone();
+    b.get("/console/signin").await;
+    let (status, _, page) = b
+        .post(
+            "/console/signin",
+            &[
+                ("csrf", first_tab.as_str()),
+                ("access_key_id", ACCESS_KEY),
+                ("secret_access_key", SECRET),
+                ("region", "us-east-1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{page}");
+}
