@@ -292,3 +292,16 @@ def test_settings_cairn_keeps_no_configuration_for_read_as_their_defaults(cairn,
     [record] = [r for r in records(cairn, "GetBucketPolicyStatus")
                 if r["userIdentity"].get("userName") == "bob-unserved"]
     assert "s3:GetBucketPolicyStatus" in record["errorMessage"]
+
+
+def test_an_objects_acl_reads_as_its_owners_full_control(cairn, bob):
+    """With ACLs disabled (bucket owner enforced), S3 still answers ACL reads: the owner's
+    FULL_CONTROL. GetObjectAcl was NotImplemented; it is authorized as s3:GetObjectAcl."""
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="acl-read")
+    s3.put_object(Bucket="acl-read", Key="k", Body=b"v")
+    acl = s3.get_object_acl(Bucket="acl-read", Key="k")
+    assert acl["Owner"]["ID"] == ACCOUNT
+    assert [(g["Grantee"]["ID"], g["Permission"]) for g in acl["Grants"]] == [(ACCOUNT, "FULL_CONTROL")]
+    assert code(lambda: s3.get_object_acl(Bucket="acl-read", Key="missing"))[0] == "NoSuchKey"
+    assert code(lambda: bob("s3").get_object_acl(Bucket="acl-read", Key="k")) == ("AccessDenied", 403)

@@ -1,8 +1,9 @@
 //! Bucket settings Cairn keeps no configuration for, read as S3 reads a bucket that has
 //! none: transfer acceleration unset (an empty `AccelerateConfiguration`), the owner paying
 //! for requests, empty lists of analytics, metrics, inventory and Intelligent-Tiering
-//! configurations, and GetBucketPolicyStatus judged from the bucket policy (S3's
-//! `NoSuchBucketPolicy` without one). Inventory and security tools read these
+//! configurations, GetBucketPolicyStatus judged from the bucket policy (S3's
+//! `NoSuchBucketPolicy` without one), and an object's ACL: its owner's full control, the only
+//! grant a bucket with ACLs disabled has (S3 still answers ACL reads then). Inventory and security tools read these
 //! (`get-bucket-policy-status`, scanners); `NotImplemented` stopped them. Each call is
 //! authorized with its own IAM action under the bucket's policy, and recorded.
 
@@ -132,5 +133,45 @@ impl CairnS3 {
                 ..Default::default()
             },
         ))
+    }
+
+    pub(super) async fn get_object_acl_op(
+        &self,
+        req: S3Request<GetObjectAclInput>,
+    ) -> S3Result<S3Response<GetObjectAclOutput>> {
+        let info = self.call_info(&req).await?;
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let version_id = req.input.version_id.clone();
+        let host = super::bucket_ops::host(&req);
+        let s =
+            super::event::Spec::new("GetObjectAcl", true, true, Some(&bucket), Some(&key), &host)
+                .param("acl", serde_json::json!(""));
+        let (evaluator, ctx) = (self.gate.evaluator(), info.ctx.clone());
+        let owner = self
+            .recorded(info, s, move |c| {
+                super::object_tagging_ops::objects_exist(c, (&bucket, &key), version_id.as_deref())
+                    .map_err(|e| {
+                        super::object_ops::missing_key(evaluator.as_ref(), c, &ctx, &bucket, e)
+                    })?;
+                Ok(cairn_core::objects::require_bucket(c, &bucket)?.account)
+            })
+            .await?;
+        Ok(S3Response::new(GetObjectAclOutput {
+            grants: Some(vec![Grant {
+                grantee: Some(Grantee {
+                    display_name: Some(owner.clone()),
+                    email_address: None,
+                    id: Some(owner.clone()),
+                    type_: Type::from_static(Type::CANONICAL_USER),
+                    uri: None,
+                }),
+                permission: Some(Permission::from_static(Permission::FULL_CONTROL)),
+            }]),
+            owner: Some(Owner {
+                display_name: Some(owner.clone()),
+                id: Some(owner),
+            }),
+            ..Default::default()
+        }))
     }
 }

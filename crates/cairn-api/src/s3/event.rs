@@ -84,6 +84,7 @@ pub fn action_of(event_name: &str) -> &'static str {
         "GetBucketTagging" => "s3:GetBucketTagging",
         "GetObject" | "HeadObject" => "s3:GetObject",
         "GetObjectTagging" => "s3:GetObjectTagging",
+        "GetObjectAcl" => "s3:GetObjectAcl",
         "PutObjectTagging" => "s3:PutObjectTagging",
         "DeleteObjectTagging" => "s3:DeleteObjectTagging",
         "DeleteObject" | "DeleteObjects" => "s3:DeleteObject",

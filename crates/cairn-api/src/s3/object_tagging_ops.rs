@@ -121,7 +121,7 @@ impl CairnS3 {
 
 /// The bucket and the object (the version named) exist: `NoSuchBucket`, `NoSuchKey` or
 /// `NoSuchVersion` otherwise.
-fn objects_exist(
+pub(super) fn objects_exist(
     conn: &cairn_store::Connection,
     (bucket, key): (&str, &str),
     version_id: Option<&str>,

@@ -345,4 +345,10 @@ impl s3s::S3 for CairnS3 {
         self.list_bucket_intelligent_tiering_configurations_op(req)
             .await
     }
+    async fn get_object_acl(
+        &self,
+        req: S3Request<s3s::dto::GetObjectAclInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::GetObjectAclOutput>> {
+        self.get_object_acl_op(req).await
+    }
 }
