@@ -26,6 +26,13 @@ def user_with(cairn, name, statements):
     return lambda service: cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], service)
 
 
+def user_keys(cairn, name):
+    iam = cairn.client("iam")
+    iam.create_user(UserName=name)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
 def denial(call):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         call()
@@ -39,6 +46,9 @@ def test_listings_are_authorized_on_scoped_arns(cairn):
         {"Effect": "Deny", "Action": "sns:*", "Resource": "arn:aws:sns:*:*:*"},
         {"Effect": "Deny", "Action": "cloudformation:ListStacks",
          "Resource": f"arn:aws:cloudformation:*:{ACCOUNT}:stack/*"}])
+    # IAM words ListPolicies' resource "policy path /".
+    assert "iam:ListPolicies on resource: policy path /" in denial(
+        lambda: cairn.client_with(*user_keys(cairn, "policies-nobody"), "iam").list_policies())
     message = denial(lambda: deny("iam").list_users())
     assert f"iam:ListUsers on resource: arn:aws:iam::{ACCOUNT}:user/ with an explicit deny" in message
     message = denial(lambda: deny("sns").list_topics())

@@ -54,23 +54,30 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
                 xml::policy(&info, true)
             )))
         }),
-        "ListPolicies" => Call::read(Target::Any, move |c, ctx| {
-            let (scope, prefix, usage) = (
-                p.opt("Scope"),
-                p.opt("PathPrefix"),
-                p.opt("PolicyUsageFilter"),
-            );
-            let filter = ListPolicies {
-                scope: scope.as_deref(),
-                only_attached: p.boolean("OnlyAttached", "onlyAttached")?.unwrap_or(false),
-                path_prefix: prefix.as_deref(),
-                usage: usage.as_deref(),
-            };
-            let page = managed::list_policies(c, ctx, &filter, &p.page(c)?)?;
-            Ok(Reply::xml(paged("Policies", &page, |i| {
-                xml::policy(i, false)
-            })))
-        }),
+        // IAM names ListPolicies' resource "policy path /" (its denials say so).
+        "ListPolicies" => Call::read(
+            Target::Arn(format!(
+                "policy path {}",
+                p.opt("PathPrefix").unwrap_or_else(|| "/".into())
+            )),
+            move |c, ctx| {
+                let (scope, prefix, usage) = (
+                    p.opt("Scope"),
+                    p.opt("PathPrefix"),
+                    p.opt("PolicyUsageFilter"),
+                );
+                let filter = ListPolicies {
+                    scope: scope.as_deref(),
+                    only_attached: p.boolean("OnlyAttached", "onlyAttached")?.unwrap_or(false),
+                    path_prefix: prefix.as_deref(),
+                    usage: usage.as_deref(),
+                };
+                let page = managed::list_policies(c, ctx, &filter, &p.page(c)?)?;
+                Ok(Reply::xml(paged("Policies", &page, |i| {
+                    xml::policy(i, false)
+                })))
+            },
+        ),
         "DeletePolicy" => Call::write(arn, move |c, ctx| {
             managed::delete_policy(c, ctx, &p.req("PolicyArn", "policyArn")?)?;
             Ok(Reply::empty())
