@@ -1,9 +1,13 @@
 """Starts the real cairn binary on port 0 with its own data dir for each test module."""
 
+import contextlib
+import http.server
 import json
 import os
+import queue
 import subprocess
 import tempfile
+import threading
 import time
 
 import boto3
@@ -170,3 +174,30 @@ def settled_stack(cfn, name):
             return status
         time.sleep(0.05)
     raise AssertionError(f"{name} still in progress")
+
+
+@contextlib.contextmanager
+def http_subscriber(item=None, status=None):
+    """A local HTTP endpoint for SNS subscriptions: yields (its URL, a queue of what it was
+    posted). `item(headers, body)` is what a post queues (default: the SNS message type and
+    the JSON body); `status(path, headers)` what it answers (default 200)."""
+    received = queue.Queue()
+    item = item or (lambda h, body: (h["x-amz-sns-message-type"], json.loads(body)))
+    status = status or (lambda path, h: 200)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.put(item(self.headers, body))
+            self.send_response(status(self.path, self.headers))
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/", received
+    finally:
+        httpd.shutdown()

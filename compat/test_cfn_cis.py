@@ -10,15 +10,12 @@ form CloudTrail sends to CloudWatch Logs."""
 
 import json
 import os
-import queue
-import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from conftest import Cairn, cairn_binary
+from conftest import Cairn, cairn_binary, http_subscriber
 
 HERE = os.path.dirname(__file__)
 CIS = os.path.join(HERE, "cfn", "cis-monitoring.yml")
@@ -30,22 +27,8 @@ def j(out):
 
 @pytest.fixture()
 def subscriber():
-    received = queue.Queue()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.put((self.headers["x-amz-sns-message-type"], json.loads(body)))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    httpd = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/", received
-    httpd.shutdown()
+    with http_subscriber() as s:
+        yield s
 
 
 def test_cis_monitoring_stack_deploys_and_its_alarm_fires(subscriber):

@@ -4,35 +4,18 @@ alarm on the real clock notifying an HTTP subscriber."""
 
 import datetime
 import json
-import queue
-import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from conftest import Cairn, cairn_binary
+from conftest import Cairn, cairn_binary, http_subscriber
 
 
 @pytest.fixture()
 def subscriber():
-    received = queue.Queue()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.put((time.time(), self.headers["x-amz-sns-message-type"], json.loads(body)))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    httpd = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/", received
-    httpd.shutdown()
+    with http_subscriber(lambda h, body: (time.time(), h["x-amz-sns-message-type"], json.loads(body))) as s:
+        yield s
 
 
 def now():

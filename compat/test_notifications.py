@@ -1,35 +1,17 @@
 """SNS topics with HTTP subscribers and CloudTrail delivery notifications."""
 
 import json
-import queue
-import threading
 import urllib.request
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from conftest import Cairn, cairn_binary, cloudtrail_policy
+from conftest import Cairn, cairn_binary, cloudtrail_policy, http_subscriber
 
 
 @pytest.fixture()
 def subscriber():
-    received = queue.Queue()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.put((self.headers["x-amz-sns-message-type"], json.loads(body)))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    httpd = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/", received
-    httpd.shutdown()
+    with http_subscriber() as s:
+        yield s
 
 
 def topic_policy(arn):

@@ -8,17 +8,16 @@ import base64
 import glob
 import json
 import os
-import queue
 import re
-import threading
 import urllib.request
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+
+from conftest import http_subscriber
 
 NOTIFICATION_KEYS = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
 CONFIRMATION_KEYS = ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
@@ -37,22 +36,8 @@ def verify(message):
 
 @pytest.fixture()
 def subscriber():
-    received = queue.Queue()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-            received.put((dict(self.headers), body))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    httpd = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/", received
-    httpd.shutdown()
+    with http_subscriber(lambda h, body: (dict(h), body.decode())) as s:
+        yield s
 
 
 def confirmed_subscription(sns, topic, endpoint, received, **kw):

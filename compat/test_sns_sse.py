@@ -6,36 +6,21 @@ KMS errors. Before, the attribute was stored and shown but never used: messages 
 store in the clear and a disabled key changed nothing."""
 
 import json
-import queue
 import sqlite3
-import threading
 import urllib.request
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from botocore.exceptions import ClientError
 
+from conftest import http_subscriber
+
 
 @pytest.fixture()
 def subscriber():
-    received = queue.Queue()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            kind = self.headers["x-amz-sns-message-type"]
-            received.put((kind, json.loads(body)))
+    with http_subscriber(status=lambda path, h: (
             # An endpoint under `/gone` takes its confirmation and refuses every message.
-            self.send_response(500 if "gone" in self.path and kind == "Notification" else 200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    httpd = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/", received
-    httpd.shutdown()
+            500 if "gone" in path and h["x-amz-sns-message-type"] == "Notification" else 200)) as s:
+        yield s
 
 
 def code(call):

@@ -9,16 +9,13 @@ OK again after a quiet period (notBreaching)."""
 
 import json
 import os
-import queue
 import subprocess
-import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from conftest import ACCESS_KEY, SECRET, Cairn, cairn_binary, cloudtrail_policy
+from conftest import ACCESS_KEY, Cairn, SECRET, cairn_binary, cloudtrail_policy, http_subscriber
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -158,22 +155,8 @@ def test_records_reach_the_stream_exactly_once_and_a_broken_role_loses_nothing(c
 
 @pytest.fixture()
 def subscriber():
-    received = queue.Queue()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.put((time.time(), self.headers["x-amz-sns-message-type"], json.loads(body)))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    httpd = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/", received
-    httpd.shutdown()
+    with http_subscriber(lambda h, body: (time.time(), h["x-amz-sns-message-type"], json.loads(body))) as s:
+        yield s
 
 
 def install_cis(server, group, topic):
