@@ -454,13 +454,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
     }
     if crate::console::is_console_request(req.method(), req.uri().path(), req.headers(), raw_query)
     {
-        let forwarded = forwarded_for(&headers);
-        let source_ip = cairn_core::net::client_ip(
-            peer.ip(),
-            forwarded.as_deref(),
-            &state.settings.trusted_proxies,
-        )
-        .to_string();
+        let source_ip = source_ip(&headers, peer.ip(), &state.settings.trusted_proxies);
         let mut resp = crate::console::handle(state, source_ip, req).await;
         resp.extensions_mut()
             .insert(AccessNote("console".to_owned()));
@@ -508,13 +502,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         }
         req = Request::from_parts(parts, Body::from(body));
     }
-    let forwarded = forwarded_for(&headers);
-    let source_ip = cairn_core::net::client_ip(
-        peer.ip(),
-        forwarded.as_deref(),
-        &state.settings.trusted_proxies,
-    )
-    .to_string();
+    let source_ip = source_ip(&headers, peer.ip(), &state.settings.trusted_proxies);
     let secure_transport = crate::console::session::is_https(
         req.headers(),
         Some(peer.ip()),
@@ -706,14 +694,20 @@ pub(crate) async fn unserved(
     crate::errors::render(protocol, service, &err, rid)
 }
 
-/// Every `X-Forwarded-For` line of a request, joined in order: the lines of one field are its
-/// comma-joined list (RFC 9110 §5.3), and a proxy that adds a line of its own puts the hop it
-/// saw last. Reading only the first line took a client's own line for the proxy's.
-fn forwarded_for(headers: &[(String, String)]) -> Option<String> {
+/// A request's client address ([`cairn_core::net::client_ip`]) from every `X-Forwarded-For`
+/// line, joined in order: the lines of one field are its comma-joined list (RFC 9110 §5.3),
+/// and a proxy that adds a line of its own puts the hop it saw last. Reading only the first
+/// line took a client's own line for the proxy's.
+fn source_ip(
+    headers: &[(String, String)],
+    peer: std::net::IpAddr,
+    trusted: &[cairn_core::net::Cidr],
+) -> String {
     let lines: Vec<&str> = headers
         .iter()
         .filter(|(n, _)| n == "x-forwarded-for")
         .map(|(_, v)| v.as_str())
         .collect();
-    (!lines.is_empty()).then(|| lines.join(","))
+    let forwarded = (!lines.is_empty()).then(|| lines.join(","));
+    cairn_core::net::client_ip(peer, forwarded.as_deref(), trusted).to_string()
 }
