@@ -207,7 +207,7 @@ def test_an_acl_cairn_refuses_is_recorded_with_its_grants(cairn, s3):
     grant = policy["AccessControlList"]["Grant"]
     assert grant["Grantee"]["URI"] == everyone and grant["Grantee"]["xsi:type"] == "Group"
     assert grant["Permission"] == "READ"
-    assert acl["errorCode"] == "NotImplemented"
+    assert acl["errorCode"] == "AccessControlListNotSupported"
     assert acl["additionalEventData"]["bytesTransferredIn"] > 0
 
 

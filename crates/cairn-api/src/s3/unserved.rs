@@ -462,10 +462,7 @@ impl CairnS3 {
                         if let Some(b) = &bucket {
                             cairn_core::objects::require_bucket(c, b)?;
                         }
-                        Err(ApiError::new(
-                            ErrorKind::S3NotImplemented,
-                            format!("{op} is not implemented by Cairn"),
-                        ))
+                        Err(not_carried_out(op))
                     }
                 },
                 move |r| {
@@ -484,6 +481,24 @@ impl CairnS3 {
             Err(e) => Some(super::s3_error(&e)),
             Ok(()) => None,
         }
+    }
+}
+
+/// What an authorized call Cairn does not carry out answers. Setting an ACL is refused as
+/// S3 refuses it on a bucket whose Object Ownership is "bucket owner enforced", the default
+/// for new buckets and the only setting Cairn's buckets have: `400
+/// AccessControlListNotSupported`, whatever the ACL (S3 User Guide, "Troubleshooting Object
+/// Ownership": "Requests to set ACLs or update ACLs fail"). Any other is `NotImplemented`.
+fn not_carried_out(op: &str) -> ApiError {
+    match op {
+        "PutBucketAcl" | "PutObjectAcl" => ApiError::new(
+            ErrorKind::S3AccessControlListNotSupported,
+            "The bucket does not allow ACLs",
+        ),
+        _ => ApiError::new(
+            ErrorKind::S3NotImplemented,
+            format!("{op} is not implemented by Cairn"),
+        ),
     }
 }
 
@@ -546,6 +561,20 @@ mod tests {
         assert_eq!(
             model_operations("POST", "object", "select&select-type=2"),
             ["SelectObjectContent"]
+        );
+    }
+
+    #[test]
+    fn setting_an_acl_is_refused_as_acls_disabled() {
+        for op in ["PutBucketAcl", "PutObjectAcl"] {
+            assert_eq!(
+                not_carried_out(op).kind,
+                ErrorKind::S3AccessControlListNotSupported
+            );
+        }
+        assert_eq!(
+            not_carried_out("PutBucketCors").kind,
+            ErrorKind::S3NotImplemented
         );
     }
 
