@@ -103,6 +103,13 @@ def test_objects_metadata_ranges_copy_and_errors(s3):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.get_object(Bucket="obj-bkt", Key="dir/a.txt", IfNoneMatch=put["ETag"])
     assert status(e) == 304
+    # A 304 carries the object's validators, as S3's does (RFC 9110, 15.4.5).
+    for read in (s3.get_object, s3.head_object):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            read(Bucket="obj-bkt", Key="dir/a.txt", IfModifiedSince=head["LastModified"])
+        headers = e.value.response["ResponseMetadata"]["HTTPHeaders"]
+        assert status(e) == 304 and headers["etag"] == put["ETag"]
+        assert headers["last-modified"] == head["ResponseMetadata"]["HTTPHeaders"]["last-modified"]
     with pytest.raises(s3.exceptions.NoSuchKey):
         s3.get_object(Bucket="obj-bkt", Key="missing")
     with pytest.raises(botocore.exceptions.ClientError) as e:

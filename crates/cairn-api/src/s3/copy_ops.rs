@@ -250,7 +250,10 @@ impl CairnS3 {
             last_modified: Some(timestamp(now)),
             ..Default::default()
         };
-        super::object_ops::set_checksums!(result, super::object_ops::ChecksumFields::of(&meta));
+        super::checksum_fields::set_checksums!(
+            result,
+            super::checksum_fields::ChecksumFields::of(&meta)
+        );
         Ok(S3Response::new(CopyObjectOutput {
             copy_object_result: Some(result),
             server_side_encryption: sse.algorithm,

@@ -10,6 +10,7 @@ pub mod access;
 pub(crate) mod bucket_config_ops;
 mod bucket_ops;
 mod bucket_tagging_ops;
+mod checksum_fields;
 mod complete_again;
 mod copy_ops;
 mod copy_source;

@@ -10,9 +10,10 @@ use s3s::{S3Error, S3Request, S3Response, S3Result};
 
 use super::CairnS3;
 use super::bucket_ops::{host, timestamp};
+use super::checksum_fields::{ChecksumFields, checksum_mode_enabled, set_checksums};
 use super::event::Spec;
 use super::integrity::{Declared, Headers, body_fault, checksum_headers};
-use super::preconditions::{WriteConditions, check_conditions, span_of};
+use super::preconditions::{Unmodified, WriteConditions, check_conditions, span_of};
 use crate::recording::CallInfo;
 use cairn_buckets::local::{WriteError, Written};
 
@@ -29,101 +30,6 @@ pub(super) fn sse_s3() -> Option<ServerSideEncryption> {
     Some(ServerSideEncryption::from_static(
         ServerSideEncryption::AES256,
     ))
-}
-
-/// Sets an s3s output's `checksum_*` and `checksum_type` fields from a [`ChecksumFields`]
-/// (PutObject, GetObject, HeadObject and CopyObject's result name them alike).
-macro_rules! set_checksums {
-    ($out:expr, $sums:expr) => {{
-        let sums = $sums;
-        $out.checksum_crc32 = sums.crc32;
-        $out.checksum_crc32c = sums.crc32c;
-        $out.checksum_crc64nvme = sums.crc64nvme;
-        $out.checksum_sha1 = sums.sha1;
-        $out.checksum_sha256 = sums.sha256;
-        $out.checksum_type = sums.kind;
-    }};
-}
-pub(super) use set_checksums;
-
-/// The checksums of an object, for responses that asked for them (`x-amz-checksum-mode`).
-#[derive(Default)]
-pub(super) struct ChecksumFields {
-    pub(super) crc32: Option<String>,
-    pub(super) crc32c: Option<String>,
-    pub(super) crc64nvme: Option<String>,
-    pub(super) sha1: Option<String>,
-    pub(super) sha256: Option<String>,
-    /// `x-amz-checksum-type`: a multipart object's `COMPOSITE` or `FULL_OBJECT`, else
-    /// `FULL_OBJECT` (with any checksum).
-    pub(super) kind: Option<ChecksumType>,
-}
-
-impl ChecksumFields {
-    pub(super) fn of(meta: &ObjectMeta) -> Self {
-        let get = |a: &str| meta.checksums.get(a).cloned();
-        let kind = (!meta.checksums.is_empty()).then(|| {
-            let kind = meta
-                .checksum_type
-                .as_deref()
-                .unwrap_or(ChecksumType::FULL_OBJECT);
-            ChecksumType::from(kind.to_owned())
-        });
-        Self {
-            crc32: get("CRC32"),
-            crc32c: get("CRC32C"),
-            crc64nvme: get("CRC64NVME"),
-            sha1: get("SHA1"),
-            sha256: get("SHA256"),
-            kind,
-        }
-    }
-
-    /// What a GetObject or HeadObject with `x-amz-checksum-mode: ENABLED` answers: nothing for
-    /// a byte range (checksums cover whole objects or parts); for `partNumber` of a multipart
-    /// object, that part's checksum; else the object's.
-    fn answered(meta: &ObjectMeta, range: Option<&Range>, part: Option<i32>) -> Self {
-        if range.is_some() {
-            return Self::default();
-        }
-        let Some(n) = part.filter(|_| meta.parts_count.is_some()) else {
-            return Self::of(meta);
-        };
-        let value = usize::try_from(n - 1)
-            .ok()
-            .and_then(|i| meta.part_checksums.get(i).cloned());
-        let (Some(algorithm), Some(value)) = (meta.checksum_algorithm.as_deref(), value) else {
-            return Self::default();
-        };
-        let value = Some(value);
-        match algorithm {
-            "CRC32" => Self {
-                crc32: value,
-                ..Default::default()
-            },
-            "CRC32C" => Self {
-                crc32c: value,
-                ..Default::default()
-            },
-            "CRC64NVME" => Self {
-                crc64nvme: value,
-                ..Default::default()
-            },
-            "SHA1" => Self {
-                sha1: value,
-                ..Default::default()
-            },
-            "SHA256" => Self {
-                sha256: value,
-                ..Default::default()
-            },
-            _ => Self::default(),
-        }
-    }
-}
-
-fn checksum_mode_enabled(mode: Option<&ChecksumMode>) -> bool {
-    mode.is_some_and(|m| m.as_str() == ChecksumMode::ENABLED)
 }
 
 /// Objects up to this size (plaintext) are read and opened whole on the reader thread that
@@ -495,6 +401,8 @@ impl CairnS3 {
         let slot = super::sse_ops::EventSlot::default();
         let (this, ctx, slot_op) = (self.clone(), info.ctx.clone(), slot.clone());
         let sse_c = super::sse_c::check_read(super::sse_c::sse_c_asked!(input));
+        let unmodified = Unmodified::default();
+        let seen = unmodified.clone();
         let got = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &bucket)?;
@@ -509,6 +417,7 @@ impl CairnS3 {
                 );
                 check_conditions(
                     &obj.row,
+                    &seen,
                     input.if_match.as_ref(),
                     input.if_none_match.as_ref(),
                     input.if_modified_since.as_ref(),
@@ -526,7 +435,7 @@ impl CairnS3 {
             })
             .await;
         self.append_slot(&slot).await?;
-        let (obj, range, bytes, expiration) = got?;
+        let (obj, range, bytes, expiration) = got.map_err(|e| unmodified.answer(e))?;
         let full = 0..obj.row.size as u64;
         let span = range.clone().unwrap_or(full);
         let body = match bytes {
@@ -615,6 +524,8 @@ impl CairnS3 {
 
         let (evaluator, ctx) = (self.gate.evaluator(), info.ctx.clone());
         let sse_c = super::sse_c::check_read(super::sse_c::sse_c_asked!(input));
+        let unmodified = Unmodified::default();
+        let seen = unmodified.clone();
         let (obj, range, expiration) = self
             .recorded(info, spec, move |c| {
                 objects::require_bucket(c, &bucket)?;
@@ -629,6 +540,7 @@ impl CairnS3 {
                 );
                 check_conditions(
                     &obj.row,
+                    &seen,
                     input.if_match.as_ref(),
                     input.if_none_match.as_ref(),
                     input.if_modified_since.as_ref(),
@@ -639,7 +551,8 @@ impl CairnS3 {
                 let expiration = cairn_core::lifecycle::expiration(c, &bucket, &obj.row)?;
                 Ok((obj, range, expiration))
             })
-            .await?;
+            .await
+            .map_err(|e| unmodified.answer(e))?;
         let sse = super::sse_ops::SseFields::of(&obj.meta);
         let mut out = HeadObjectOutput {
             accept_ranges: Some("bytes".into()),

@@ -13,9 +13,47 @@ pub(super) fn etag_matches(cond: &ETagCondition, etag: &str) -> bool {
     }
 }
 
-/// Applies If-Match / If-None-Match / If-Modified-Since / If-Unmodified-Since.
+/// The validators of an object a conditional read found unmodified. S3's `304 Not
+/// Modified` carries the object's `ETag` and `Last-Modified`, which RFC 9110 (15.4.5) asks
+/// of a 304 so that a cache can refresh what it holds.
+#[derive(Clone, Default)]
+pub(super) struct Unmodified(std::sync::Arc<std::sync::Mutex<Option<(String, f64)>>>);
+
+impl Unmodified {
+    fn note(&self, row: &ObjectRow) {
+        if let Ok(mut seen) = self.0.lock() {
+            *seen = Some((row.etag.clone(), row.last_modified));
+        }
+    }
+
+    /// `e` as answered: a 304 with the validators of the object it found unmodified.
+    pub(super) fn answer(&self, mut e: s3s::S3Error) -> s3s::S3Error {
+        let seen = self.0.lock().ok().and_then(|mut s| s.take());
+        let Some((etag, modified)) = seen.filter(|_| e.code().as_str() == "NotModified") else {
+            return e;
+        };
+        let mut headers = http::HeaderMap::new();
+        if let Ok(v) = http::HeaderValue::from_str(&format!("\"{etag}\"")) {
+            headers.insert(http::header::ETAG, v);
+        }
+        let mut date = Vec::new();
+        if super::bucket_ops::timestamp(modified)
+            .format(s3s::dto::TimestampFormat::HttpDate, &mut date)
+            .is_ok()
+            && let Ok(v) = http::HeaderValue::from_bytes(&date)
+        {
+            headers.insert(http::header::LAST_MODIFIED, v);
+        }
+        e.set_headers(headers);
+        e
+    }
+}
+
+/// Applies If-Match / If-None-Match / If-Modified-Since / If-Unmodified-Since; a 304 notes
+/// the object's validators in `unmodified`.
 pub(super) fn check_conditions(
     row: &ObjectRow,
+    unmodified: &Unmodified,
     if_match: Option<&ETagCondition>,
     if_none_match: Option<&ETagCondition>,
     if_modified_since: Option<&Timestamp>,
@@ -30,7 +68,10 @@ pub(super) fn check_conditions(
             "At least one of the pre-conditions you specified did not hold",
         )
     };
-    let not_modified = || ApiError::new(ErrorKind::S3NotModified, "Not Modified");
+    let not_modified = || {
+        unmodified.note(row);
+        ApiError::new(ErrorKind::S3NotModified, "Not Modified")
+    };
     if let Some(c) = if_match
         && !etag_matches(c, &row.etag)
     {
