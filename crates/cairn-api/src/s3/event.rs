@@ -85,6 +85,7 @@ pub fn action_of(event_name: &str) -> &'static str {
         "GetObject" | "HeadObject" => "s3:GetObject",
         "GetObjectTagging" => "s3:GetObjectTagging",
         "GetObjectAcl" => "s3:GetObjectAcl",
+        "GetObjectAttributes" => "s3:GetObjectAttributes",
         "PutObjectTagging" => "s3:PutObjectTagging",
         "DeleteObjectTagging" => "s3:DeleteObjectTagging",
         "DeleteObject" | "DeleteObjects" => "s3:DeleteObject",
@@ -255,7 +256,7 @@ impl<T> Spec<T> {
     pub fn access(&self) -> Access {
         match (self.read_only, self.name) {
             (false, _) => Access::Write,
-            (true, "GetObject" | "HeadObject") => Access::ShortRead,
+            (true, "GetObject" | "HeadObject" | "GetObjectAttributes") => Access::ShortRead,
             (true, _) => Access::Read,
         }
     }
@@ -272,6 +273,7 @@ impl<T> Spec<T> {
         let action = match (self.name, self.extra.contains_key("versionId")) {
             ("GetObject" | "HeadObject", true) => "s3:GetObjectVersion",
             ("GetObjectTagging", true) => "s3:GetObjectVersionTagging",
+            ("GetObjectAttributes", true) => "s3:GetObjectVersionAttributes",
             ("PutObjectTagging", true) => "s3:PutObjectVersionTagging",
             ("DeleteObjectTagging", true) => "s3:DeleteObjectVersionTagging",
             ("DeleteObject", true) => "s3:DeleteObjectVersion",

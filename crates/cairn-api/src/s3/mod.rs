@@ -26,6 +26,7 @@ mod lifecycle_wire;
 mod list_ops;
 mod multipart_ops;
 mod namespace;
+mod object_attributes;
 mod object_ops;
 mod object_tagging_ops;
 mod owner_condition;
@@ -410,7 +411,10 @@ fn xml_body(headers: &http::HeaderMap, body: s3s::Body) -> axum::body::Body {
     let Some(text) = text else {
         return axum::body::Body::new(body);
     };
-    let clean = crate::errors::xml_chars(&text);
+    let mut clean = crate::errors::xml_chars(&text);
+    if let Some(unquoted) = object_attributes::unquoted_etag(&clean) {
+        clean = std::borrow::Cow::Owned(unquoted);
+    }
     match namespace::with_namespace(&clean) {
         Some(named) => axum::body::Body::from(named),
         None => match clean {

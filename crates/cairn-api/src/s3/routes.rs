@@ -345,6 +345,12 @@ impl s3s::S3 for CairnS3 {
         self.list_bucket_intelligent_tiering_configurations_op(req)
             .await
     }
+    async fn get_object_attributes(
+        &self,
+        req: S3Request<s3s::dto::GetObjectAttributesInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::GetObjectAttributesOutput>> {
+        self.get_object_attributes_op(req).await
+    }
     async fn get_object_acl(
         &self,
         req: S3Request<s3s::dto::GetObjectAclInput>,

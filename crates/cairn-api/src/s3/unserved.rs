@@ -25,6 +25,7 @@ use crate::recording::Access;
 /// The s3s operations Cairn's `S3` implementation answers itself.
 const SERVED: &[&str] = &[
     "GetObjectAcl",
+    "GetObjectAttributes",
     "GetBucketAccelerateConfiguration",
     "GetBucketRequestPayment",
     "GetBucketPolicyStatus",
