@@ -58,6 +58,12 @@ def test_an_allowed_caller_gets_not_implemented_recorded(cairn, bob):
     s3.put_object(Bucket=BUCKET, Key="acl-obj", Body=b"x")
     assert code(lambda: s3.put_object_acl(Bucket=BUCKET, Key="acl-obj", ACL="public-read")) == acls_off
     assert s3.get_object_acl(Bucket=BUCKET, Key="acl-obj")["Grants"][0]["Permission"] == "FULL_CONTROL"
+    # Retention and legal holds are refused as in a bucket without Object Lock.
+    no_lock = ("InvalidRequest", 400)
+    assert code(lambda: s3.get_object_retention(Bucket=BUCKET, Key="acl-obj")) == no_lock
+    assert code(lambda: s3.get_object_legal_hold(Bucket=BUCKET, Key="acl-obj")) == no_lock
+    assert code(lambda: s3.put_object_legal_hold(Bucket=BUCKET, Key="acl-obj",
+                                                 LegalHold={"Status": "ON"})) == no_lock
     assert code(lambda: s3.delete_bucket_replication(Bucket=BUCKET)) == ("NotImplemented", 501)
     assert code(lambda: s3.get_bucket_cors(Bucket=BUCKET)) == ("NoSuchCORSConfiguration", 404)
     root = [r for r in records(cairn, "PutBucketAcl") if r["userIdentity"]["type"] == "Root"]

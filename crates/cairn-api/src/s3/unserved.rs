@@ -489,12 +489,19 @@ impl CairnS3 {
 /// S3 refuses it on a bucket whose Object Ownership is "bucket owner enforced", the default
 /// for new buckets and the only setting Cairn's buckets have: `400
 /// AccessControlListNotSupported`, whatever the ACL (S3 User Guide, "Troubleshooting Object
-/// Ownership": "Requests to set ACLs or update ACLs fail"). Any other is `NotImplemented`.
+/// Ownership": "Requests to set ACLs or update ACLs fail"). An object's retention or legal
+/// hold is refused as S3 refuses it in a bucket without Object Lock, which every bucket of
+/// Cairn's is. Any other is `NotImplemented`.
 fn not_carried_out(op: &str) -> ApiError {
     match op {
         "PutBucketAcl" | "PutObjectAcl" => ApiError::new(
             ErrorKind::S3AccessControlListNotSupported,
             "The bucket does not allow ACLs",
+        ),
+        "GetObjectRetention" | "PutObjectRetention" | "GetObjectLegalHold"
+        | "PutObjectLegalHold" => ApiError::new(
+            ErrorKind::S3InvalidRequest,
+            "Bucket is missing Object Lock Configuration",
         ),
         _ => ApiError::new(
             ErrorKind::S3NotImplemented,
@@ -576,6 +583,10 @@ mod tests {
         assert_eq!(
             not_carried_out("PutBucketCors").kind,
             ErrorKind::S3NotImplemented
+        );
+        assert_eq!(
+            not_carried_out("GetObjectLegalHold").message,
+            "Bucket is missing Object Lock Configuration"
         );
     }
 
