@@ -68,30 +68,22 @@ impl ChecksumFields {
         let (Some(algorithm), Some(value)) = (meta.checksum_algorithm.as_deref(), value) else {
             return Self::default();
         };
-        let value = Some(value);
-        match algorithm {
-            "CRC32" => Self {
-                crc32: value,
-                ..Default::default()
-            },
-            "CRC32C" => Self {
-                crc32c: value,
-                ..Default::default()
-            },
-            "CRC64NVME" => Self {
-                crc64nvme: value,
-                ..Default::default()
-            },
-            "SHA1" => Self {
-                sha1: value,
-                ..Default::default()
-            },
-            "SHA256" => Self {
-                sha256: value,
-                ..Default::default()
-            },
-            _ => Self::default(),
-        }
+        Self::single(algorithm, value)
+    }
+
+    /// One checksum of `algorithm` (a part's).
+    pub(super) fn single(algorithm: &str, value: String) -> Self {
+        let mut out = Self::default();
+        let slot = match algorithm {
+            "CRC32" => &mut out.crc32,
+            "CRC32C" => &mut out.crc32c,
+            "CRC64NVME" => &mut out.crc64nvme,
+            "SHA1" => &mut out.sha1,
+            "SHA256" => &mut out.sha256,
+            _ => return out,
+        };
+        *slot = Some(value);
+        out
     }
 }
 

@@ -80,22 +80,20 @@ fn parts_of(obj: &Object, marker: i32, max: i32) -> Option<GetObjectAttributesPa
             truncated = true;
             break;
         }
-        let sum = obj.meta.part_checksums.get(i).cloned();
-        let mut part = ObjectPart {
+        let sums = match (algorithm, obj.meta.part_checksums.get(i)) {
+            (Some(a), Some(v)) => ChecksumFields::single(a, v.clone()),
+            _ => ChecksumFields::default(),
+        };
+        parts.push(ObjectPart {
             part_number: Some(number),
             size: Some(*size),
-            ..Default::default()
-        };
-        match algorithm {
-            Some("CRC32") => part.checksum_crc32 = sum,
-            Some("CRC32C") => part.checksum_crc32c = sum,
-            Some("CRC64NVME") => part.checksum_crc64nvme = sum,
-            Some("SHA1") => part.checksum_sha1 = sum,
-            Some("SHA256") => part.checksum_sha256 = sum,
-            _ => {}
-        }
+            checksum_crc32: sums.crc32,
+            checksum_crc32c: sums.crc32c,
+            checksum_crc64nvme: sums.crc64nvme,
+            checksum_sha1: sums.sha1,
+            checksum_sha256: sums.sha256,
+        });
         next = Some(number);
-        parts.push(part);
     }
     Some(GetObjectAttributesParts {
         is_truncated: Some(truncated),
