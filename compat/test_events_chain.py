@@ -141,6 +141,54 @@ def test_verify_store_catches_an_edited_username_or_resource_row():
         server.stop()
 
 
+def test_verify_store_catches_index_edits_that_keep_a_name_the_record_mentions():
+    """Edits that hid events from ResourceName lookups and passed: a trail row renamed to
+    the bare name its request holds, a bucket row renamed to part of its name, a row moved to
+    another region or time, and a service's Username changed."""
+    from conftest import cloudtrail_policy
+    server = Cairn(cairn_binary())
+    try:
+        s3, ct = server.client("s3"), server.client("cloudtrail")
+        s3.create_bucket(Bucket="idx-bucket")
+        s3.put_bucket_policy(Bucket="idx-bucket", Policy=cloudtrail_policy("idx-bucket"))
+        ct.create_trail(Name="idx-trail", S3BucketName="idx-bucket")
+        ct.start_logging(Name="idx-trail")
+        ct.stop_logging(Name="idx-trail")
+        server.proc.kill()
+        server.proc.wait()
+        subprocess.run([cairn_binary(), "iam", "--data-dir", server.dir.name, "create-user", "idx-mallory"],
+                       check=True, capture_output=True)
+        ok = verify_store(server)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        path = f"{server.dir.name}/cairn.db"
+        db = sqlite3.connect(path)
+        seq = {name: db.execute("SELECT max(seq) FROM events WHERE event_name = ?", (name,)).fetchone()[0]
+               for name in ("StopLogging", "PutBucketPolicy", "StartLogging", "CreateUser")}
+        db.close()
+        edits = [
+            ("UPDATE event_resources SET resource_name = 'idx-trail' WHERE seq = ?", seq["StopLogging"]),
+            ("UPDATE event_resources SET resource_name = 'idx' WHERE seq = ? AND resource_type = 'AWS::S3::Bucket'",
+             seq["PutBucketPolicy"]),
+            ("UPDATE event_resources SET region = 'eu-west-1' WHERE seq = ?", seq["StartLogging"]),
+            ("UPDATE event_resources SET event_time = event_time - 8640000 WHERE seq = ?", seq["StartLogging"]),
+            ("UPDATE events SET username = 'root' WHERE seq = ?", seq["CreateUser"]),
+        ]
+        for edit, at in edits:
+            copy = server.dir.name + ".copy"
+            subprocess.run(["cp", "-a", server.dir.name, copy], check=True)
+            db = sqlite3.connect(f"{copy}/cairn.db", timeout=5)
+            with db:
+                assert db.execute(edit, (at,)).rowcount >= 1, edit
+            db.close()
+            bad = subprocess.run([cairn_binary(), "verify-store", "--data-dir", copy],
+                                 capture_output=True, text=True)
+            subprocess.run(["rm", "-rf", copy], check=True)
+            assert bad.returncode == 1, (edit, bad.stdout)
+            assert f"seq {at}: index column" in bad.stdout, (edit, bad.stdout)
+    finally:
+        server.stop()
+
+
 def test_verify_store_refuses_a_missing_data_dir(tmp_path):
     out = subprocess.run([cairn_binary(), "verify-store", "--data-dir", str(tmp_path / "typo")],
                          capture_output=True, text=True)

@@ -217,6 +217,11 @@ pub struct FlushArgs {
     /// Longest wait for queued SNS notifications before exiting, seconds (0 to one day).
     #[arg(long, allow_negative_numbers = true, default_value_t = 30.0, value_parser = crate::bounds::flag::notification_wait)]
     notification_wait: f64,
+    /// The KMS master key file, as `serve` takes it (default: `<data-dir>.kms-master-key`).
+    /// It must be the key the data dir remembers: after `cairn kms rotate-master-key`, the
+    /// new one.
+    #[arg(long, env = "CAIRN_KMS_MASTER_KEY_FILE")]
+    kms_master_key_file: Option<PathBuf>,
 }
 
 /// Delivers every pending event now and writes every trail's digest, due or not. Holds the
@@ -234,9 +239,16 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<bool> {
     let config = crate::config::ServeConfig::resolve(&crate::config::ServeArgs {
         config: args.config,
         data_dir: Some(args.data_dir.clone()),
+        kms_master_key_file: args.kms_master_key_file,
         ..Default::default()
     })?;
     let store = crate::admin_store::open_existing(&args.data_dir)?;
+    // Checked before anything is delivered: SSE-S3 files and trails' KMS keys both need it.
+    let master = crate::kms_cmd::master_key_for_flush(
+        &store,
+        &args.data_dir,
+        config.kms_master_key_file.as_deref(),
+    )?;
     let external = cairn_buckets::ExternalBuckets::new(&config.external_buckets)?;
     if let Some(now) = args.now {
         let latest = store.read_blocking(|c| {
@@ -257,13 +269,9 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<bool> {
     let mut worker =
         cairn_delivery::Delivery::new(store, &args.data_dir, external, config.digest_interval)?
             .with_planning_bound(head);
-    // Trails with a KMS key need the master key to seal their files (else they wait).
-    if let Some(m) = crate::kms_cmd::resolve_master_key(
-        config.kms_master_key_file.as_deref(),
-        &args.data_dir,
-        false,
-    )? {
-        worker = worker.with_kms(std::sync::Arc::new(m.key));
+    // SSE-S3 files and trails with a KMS key are sealed under the master key.
+    if let Some(m) = master {
+        worker = worker.with_kms(m);
     }
     if let Some(n) = args.max_events_per_file {
         worker = worker.with_max_events_per_file(n);

@@ -216,6 +216,51 @@ pub fn master_key_for_serve(
     }
 }
 
+/// The master key `cairn flush` seals files with: resolved as for `serve` (flag or config
+/// file, `CAIRN_KMS_MASTER_KEY`, then the file beside the data dir; never generated) and
+/// checked against the data dir, which adopts it if it remembers none. A key the data dir
+/// does not remember is refused, and so is no key at all for a data dir that remembers
+/// one: files sealed under a stale key after a rotation, or written in the clear, could
+/// never be read back by the server.
+pub fn master_key_for_flush(
+    store: &Store,
+    data_dir: &Path,
+    flag: Option<&Path>,
+) -> anyhow::Result<Option<Arc<MasterKey>>> {
+    let Some(resolved) = resolve_master_key(flag, data_dir, false)? else {
+        let remembers = store.read_blocking(|c| {
+            Ok(cairn_store::kms::master_check(c)?.is_some()
+                || cairn_store::kms::material_count(c)? > 0)
+        })?;
+        if remembers {
+            bail!(
+                "this data dir's keys are wrapped under a KMS master key, but none was given and {} does not exist: pass --kms-master-key-file or set {MASTER_KEY_ENV}",
+                default_master_key_path(data_dir)?.display()
+            );
+        }
+        return Ok(None);
+    };
+    let key = Arc::new(resolved.key);
+    let status = store.read_blocking(|c| {
+        admin::check_master(c, &key).map_err(|e| cairn_store::StoreError::Corrupt(e.message))
+    })?;
+    match status {
+        MasterStatus::Matches => Ok(Some(key)),
+        MasterStatus::Fresh => {
+            let k = key.clone();
+            store
+                .write_blocking(move |c| admin::adopt_master(c, &k))?
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            Ok(Some(key))
+        }
+        MasterStatus::Mismatch => bail!(
+            "the KMS master key from {} (fingerprint {}) does not open this data dir's keys: after `cairn kms rotate-master-key`, name the new key with --kms-master-key-file",
+            resolved.source,
+            key.fingerprint()
+        ),
+    }
+}
+
 /// Arguments of `cairn kms`.
 #[derive(Args, Debug)]
 pub struct KmsArgs {

@@ -86,7 +86,8 @@ pub fn run(args: VerifyStoreArgs) -> ExitCode {
     if problems == 0 {
         ExitCode::SUCCESS
     } else {
-        println!("{problems} problems found");
+        let noun = if problems == 1 { "problem" } else { "problems" };
+        println!("{problems} {noun} found");
         ExitCode::from(1)
     }
 }

@@ -67,11 +67,38 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     run(state, op_name, op, body, info).await
 }
 
+/// The trail a call names, as its permission resolved it (the trail's home-region ARN).
+type NamedTrail = Arc<std::sync::Mutex<Option<String>>>;
+
+/// A failed call's resources: the trail it names, when that is a well-formed trail ARN, so
+/// that a refused StopLogging or DeleteTrail is found under its trail in event history like
+/// the calls that succeeded.
+fn named_trail_resource(named: &NamedTrail) -> Vec<(cairn_model::event::EventResource, String)> {
+    let arn = named.lock().ok().and_then(|n| n.clone());
+    let Some((arn, parsed)) = arn.and_then(|a| {
+        let parsed = cairn_model::trail::TrailArn::parse(&a)?;
+        cairn_model::trail::TrailName::parse(&parsed.name).ok()?;
+        Some((a, parsed))
+    }) else {
+        return Vec::new();
+    };
+    vec![(
+        cairn_model::event::EventResource {
+            arn: arn.clone(),
+            account_id: Some(parsed.account),
+            resource_type: "AWS::CloudTrail::Trail".into(),
+            arn_prefix: None,
+        },
+        arn,
+    )]
+}
+
 fn outcome(
     op_name: &str,
     read_only: bool,
     body: &Value,
     result: &cairn_core::error::ApiResult<ops::OpOutput>,
+    named: &NamedTrail,
 ) -> Outcome {
     let request_parameters = match body.as_object() {
         Some(m) if m.is_empty() => Value::Null,
@@ -103,7 +130,7 @@ fn outcome(
                 request_parameters,
                 response_elements: Value::Null,
                 error: Some((wire.code.to_owned(), wire.message)),
-                resources: Vec::new(),
+                resources: named_trail_resource(named),
                 additional_event_data: None,
             }
         }
@@ -235,16 +262,24 @@ async fn execute(
     let body = Arc::new(body);
     let (body_for_op, body_for_perms) = (body.clone(), body.clone());
     let name_for_perms = op_name.clone();
+    let named = NamedTrail::default();
+    let named_by_perms = named.clone();
     state
         .gate
         .execute(
             info,
             read_only,
             crate::model_check::permissions_unless(refusal.is_some(), move |conn, ctx| {
-                permissions::of(conn, ctx, &name_for_perms, &body_for_perms)
+                let needed = permissions::of(conn, ctx, &name_for_perms, &body_for_perms)?;
+                if permissions::names_a_trail(&name_for_perms)
+                    && let (Some(p), Ok(mut slot)) = (needed.first(), named_by_perms.lock())
+                {
+                    *slot = Some(p.resource.clone());
+                }
+                Ok(needed)
             }),
             crate::model_check::op_unless(refusal, move |conn| (op.run)(conn, &env, &body_for_op)),
-            move |result| outcome(&op_name, read_only, &body, result),
+            move |result| outcome(&op_name, read_only, &body, result, &named),
         )
         .await
         .map(|out| out.output)

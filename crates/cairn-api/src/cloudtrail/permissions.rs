@@ -27,6 +27,11 @@ fn trail_member(op: &str) -> Option<&'static str> {
     })
 }
 
+/// Whether an operation's first permission is on the trail it names.
+pub fn names_a_trail(op: &str) -> bool {
+    trail_member(op).is_some()
+}
+
 fn text<'a>(body: &'a Value, member: &str) -> Option<&'a str> {
     body.get(member).and_then(Value::as_str)
 }

@@ -164,9 +164,12 @@ async fn execute(
         ctx: info.ctx.clone(),
         token_key: state.settings.token_key.clone(),
     };
-    // A data event's record names its stream or group even when the call fails.
+    // A failed call's record names the stream or group it names, as a successful one's
+    // does: a refused DeleteLogGroup is found under its group in event history.
     let named = if op.management {
-        Vec::new()
+        ops::group_of(&env, &body)
+            .map(|key| ops::group_resource(&key))
+            .unwrap_or_default()
     } else {
         events::named_resources(&env, &body)
     };

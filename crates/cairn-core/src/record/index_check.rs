@@ -5,9 +5,11 @@
 //!
 //! The rules are the ones recording follows, kept conservative so an untampered store never
 //! fails: a username is checked only for identities whose lookup name the record states
-//! (root, IAM users, role sessions, called directly); every resource row must name something
-//! the record mentions; the names [`super::lookup_names::derived`] draws from the record, and
-//! one row per type of the record's `resources`, must be present.
+//! (root, IAM users, role sessions, whether or not a service called for them, and services
+//! themselves); every resource row must name something the record mentions; the names
+//! [`super::lookup_names::derived`] draws from the record must be present, and so must each of
+//! the record's `resources`, under its type and by its ARN or the short name LookupEvents
+//! shows for it (an S3 bucket's or object's name, a log group's name).
 
 use serde_json::Value;
 
@@ -49,26 +51,56 @@ pub fn disagreements(
         }
     }
     let listed = record.get("resources").and_then(Value::as_array);
-    for kind in listed
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r.get("type")?.as_str())
-    {
-        if !resources.iter().any(|(k, _)| k == kind) {
-            out.push(format!("event_resources ({kind} missing)"));
+    for resource in listed.into_iter().flatten() {
+        let Some(kind) = resource.get("type").and_then(Value::as_str) else {
+            continue;
+        };
+        let arn = resource
+            .get("ARN")
+            .or_else(|| resource.get("ARNPrefix"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let found = resources.iter().any(|(k, name)| {
+            k == kind && (arn.is_empty() || lookup_names_of(arn).contains(&name.as_str()))
+        });
+        if !found {
+            out.push(format!("event_resources ({kind} {arn} missing)"));
         }
     }
     out.dedup();
     out
 }
 
-/// The LookupEvents username the record implies, for identities whose name it states.
+/// The names LookupEvents may show for a resource of the record: its ARN, or the short name
+/// recording gives S3 buckets and objects (the ARN after `arn:<partition>:s3:::`) and log
+/// groups (the name after `:log-group:`).
+fn lookup_names_of(arn: &str) -> Vec<&str> {
+    let mut names = vec![arn];
+    let mut parts = arn.splitn(6, ':');
+    if let (Some("arn"), Some(_), Some(service), Some(_), Some(_), Some(rest)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) {
+        match service {
+            "s3" => names.push(rest),
+            "logs" => names.extend(rest.strip_prefix("log-group:")),
+            _ => {}
+        }
+    }
+    names
+}
+
+/// The LookupEvents username the record implies, for identities whose name it states: a
+/// service's is the service itself; a principal's is the same whether or not a service called
+/// for it (`invokedBy`).
 fn expected_username(record: &Value) -> Option<&str> {
     let identity = record.get("userIdentity")?;
-    if identity.get("invokedBy").is_some() {
-        return None;
-    }
     match identity.get("type")?.as_str()? {
+        "AWSService" => identity.get("invokedBy")?.as_str(),
         "Root" => Some("root"),
         "IAMUser" => identity.get("userName")?.as_str(),
         "AssumedRole" => identity.get("arn")?.as_str()?.rsplit('/').next(),
@@ -131,5 +163,45 @@ mod tests {
             disagreements(&record, "root", &[topic, bucket, renamed]).len(),
             1
         );
+    }
+
+    #[test]
+    fn a_resource_row_renamed_to_part_of_its_name_disagrees() {
+        let trail_arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/t4";
+        let stop = json!({"eventSource": "cloudtrail.amazonaws.com",
+            "userIdentity": {"type": "Root"}, "requestParameters": {"name": "t4"},
+            "resources": [{"type": "AWS::CloudTrail::Trail", "ARN": trail_arn}]});
+        assert!(
+            disagreements(&stop, "root", &[pair("AWS::CloudTrail::Trail", trail_arn)]).is_empty()
+        );
+        // The bare name is in the record, but the trail is indexed by its ARN.
+        assert_eq!(
+            disagreements(&stop, "root", &[pair("AWS::CloudTrail::Trail", "t4")]).len(),
+            1
+        );
+        let put = json!({"eventSource": "s3.amazonaws.com", "userIdentity": {"type": "Root"},
+            "requestParameters": {"bucketName": "t4-bucket"},
+            "resources": [{"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::t4-bucket"}]});
+        assert!(disagreements(&put, "root", &[pair("AWS::S3::Bucket", "t4-bucket")]).is_empty());
+        assert_eq!(
+            disagreements(&put, "root", &[pair("AWS::S3::Bucket", "t4")]).len(),
+            1
+        );
+        let group = json!({"eventSource": "logs.amazonaws.com", "userIdentity": {"type": "Root"},
+            "requestParameters": {"logGroupName": "g"}, "resources": [{"type": "AWS::Logs::LogGroup",
+            "ARN": "arn:aws:logs:us-east-1:123456789012:log-group:g"}]});
+        assert!(disagreements(&group, "root", &[pair("AWS::Logs::LogGroup", "g")]).is_empty());
+    }
+
+    #[test]
+    fn a_services_username_is_the_service_and_a_callers_stays_theirs() {
+        let admin = json!({"eventSource": "iam.amazonaws.com",
+            "userIdentity": {"type": "AWSService", "invokedBy": "cairn-admin"}});
+        assert!(disagreements(&admin, "cairn-admin", &[]).is_empty());
+        assert_eq!(disagreements(&admin, "root", &[]), ["username"]);
+        let via = json!({"eventSource": "kms.amazonaws.com",
+            "userIdentity": {"type": "IAMUser", "userName": "bob", "invokedBy": "s3.amazonaws.com"}});
+        assert!(disagreements(&via, "bob", &[]).is_empty());
+        assert_eq!(disagreements(&via, "root", &[]), ["username"]);
     }
 }

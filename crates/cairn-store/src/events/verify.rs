@@ -353,6 +353,12 @@ pub fn verify_store(path: &std::path::Path, rules: IndexRules<'_>) -> StoreResul
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version == 0 {
+        return Err(crate::StoreError::Incompatible(
+            "it holds no Cairn schema (another program's database?): a server refuses it too"
+                .to_owned(),
+        ));
+    }
     if version < 5 {
         return Err(crate::StoreError::Corrupt(format!(
             "schema version {version} has no event chain (a server of this version upgrades it at start)"
@@ -401,7 +407,8 @@ pub fn verify_all_with(conn: &Connection, rules: IndexRules<'_>) -> StoreResult<
              FROM events ORDER BY seq",
         )?;
         let mut resources_of = conn.prepare(
-            "SELECT resource_type, resource_name FROM event_resources WHERE seq = ?1
+            "SELECT resource_type, resource_name, account, region, category, event_time
+             FROM event_resources WHERE seq = ?1
              ORDER BY resource_type, resource_name",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -422,12 +429,36 @@ pub fn verify_all_with(conn: &Connection, rules: IndexRules<'_>) -> StoreResult<
             let seq: i64 = r.get(0)?;
             let record: String = r.get(1)?;
             let username: String = r.get(12)?;
+            // A resource row repeats its event's account, region, category and time, which
+            // a lookup filters on: a row moved to another region or time hides the event.
+            let own = (
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+                r.get::<_, i64>(4)?,
+            );
+            let mut moved = false;
             let resources = resources_of
-                .query_map([seq], |x| Ok((x.get(0)?, x.get(1)?)))?
+                .query_map([seq], |x| {
+                    let place = (x.get(2)?, x.get(3)?, x.get(4)?, x.get(5)?);
+                    Ok(((x.get(0)?, x.get(1)?), place))
+                })?
+                .map(|row| {
+                    row.map(|(pair, place): (_, (String, String, String, i64))| {
+                        moved |= place != own;
+                        pair
+                    })
+                })
                 .collect::<rusqlite::Result<Vec<(String, String)>>>()?;
-            let judged = serde_json::from_str::<Value>(&record)
+            let mut judged = serde_json::from_str::<Value>(&record)
                 .map(|v| rules(&v, &username, &resources))
                 .unwrap_or_default();
+            if moved {
+                judged.push(
+                    "event_resources (account, region, category or time differ from the event's)"
+                        .to_owned(),
+                );
+            }
             Ok(Row {
                 seq,
                 record,

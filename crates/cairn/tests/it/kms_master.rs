@@ -200,3 +200,66 @@ async fn rotating_the_master_key_rewraps_every_backing_key() {
         [first_part(), b", second".to_vec()].concat()
     );
 }
+
+/// `cairn flush` with the arguments and environment given: (success, stderr).
+fn flush(data: &std::path::Path, envs: &[(&str, &str)]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(["flush", "--data-dir", data.to_str().unwrap()])
+        .env_remove("CAIRN_KMS_MASTER_KEY")
+        .env_remove("CAIRN_KMS_MASTER_KEY_FILE")
+        .envs(envs.iter().copied())
+        .output()
+        .expect("run cairn flush");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// After a rotation the old key file is still beside the data dir; `cairn flush` used to seal
+/// new log files and digests under it (never readable again), or, with it deleted, write
+/// them in the clear. It now takes the key as `serve` does and refuses one the data dir
+/// does not remember, or none.
+#[tokio::test]
+async fn flush_takes_the_rotated_master_key_and_refuses_a_stale_one_or_none() {
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("data");
+    let c = reqwest::Client::new();
+    let server = start(&data, &[], &[]);
+    assert_eq!(s3(&c, &server.addr, "PUT", "/flushed", b"").await.0, 200);
+    drop(server);
+    let old = parent.path().join("data.kms-master-key");
+    assert!(old.exists(), "generated beside the data dir");
+    let new = parent.path().join("new.key");
+    admin(&["generate-master-key", "--out", new.to_str().unwrap()]);
+    admin(&[
+        "rotate-master-key",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--old",
+        old.to_str().unwrap(),
+        "--new",
+        new.to_str().unwrap(),
+    ]);
+
+    let (ok, stderr) = flush(&data, &[]);
+    assert!(
+        !ok && stderr.contains("does not open this data dir's keys"),
+        "{stderr}"
+    );
+    let (ok, stderr) = flush(
+        &data,
+        &[("CAIRN_KMS_MASTER_KEY_FILE", new.to_str().unwrap())],
+    );
+    assert!(ok, "{stderr}");
+    std::fs::remove_file(&old).unwrap();
+    let (ok, stderr) = flush(&data, &[]);
+    assert!(!ok && stderr.contains("none was given"), "{stderr}");
+    // The server, given the new key, opens what the data dir holds.
+    let server = start(
+        &data,
+        &["--kms-master-key-file", new.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(s3(&c, &server.addr, "HEAD", "/flushed", b"").await.0, 200);
+}
