@@ -17,6 +17,7 @@ pub mod ec2;
 pub mod errors;
 pub mod iam;
 pub mod json;
+pub mod key_use;
 pub mod kms;
 pub mod listener;
 pub mod logs;

@@ -278,12 +278,24 @@ impl From<bool> for Access {
 pub struct Gate {
     store: cairn_store::Store,
     evaluator: Arc<dyn Evaluator>,
+    /// Access keys' last use, noted for every call run here.
+    key_use: Arc<crate::key_use::KeyUse>,
 }
 
 impl Gate {
     /// A gate over `store` deciding with `evaluator`.
     pub fn new(store: cairn_store::Store, evaluator: Arc<dyn Evaluator>) -> Self {
-        Self { store, evaluator }
+        Self {
+            store,
+            evaluator,
+            key_use: Arc::default(),
+        }
+    }
+
+    /// Writes the access-key uses noted since the last flush (the server calls it every few
+    /// seconds and when it stops).
+    pub async fn flush_key_use(&self) {
+        self.key_use.flush(&self.store).await;
     }
 
     /// A gate deciding with IAM's policy evaluator.
@@ -347,10 +359,13 @@ impl Gate {
             op(conn)
         };
         let access = access.into();
+        let key_use = self.key_use.clone();
         if access != Access::Write {
             let reading = move |conn: &cairn_store::Connection| {
                 let result = guarded(conn);
-                let (record, lookup) = draft(&info, describe(&result));
+                let outcome = describe(&result);
+                key_use.note(&info.ctx, outcome.event_source);
+                let (record, lookup) = draft(&info, outcome);
                 // A data event that no logging trail selects, judged on the snapshot the
                 // call itself read, needs no writer (the call happened at that snapshot)
                 // and is never serialised. The writer judges again what this lets through.
@@ -372,7 +387,9 @@ impl Gate {
                 .write(move |conn| {
                     cairn_store::with_savepoint(conn, |c| {
                         let result = cairn_store::with_savepoint(c, guarded);
-                        append(c, &prepare(&info, describe(&result)))?;
+                        let outcome = describe(&result);
+                        key_use.note(&info.ctx, outcome.event_source);
+                        append(c, &prepare(&info, outcome))?;
                         Ok::<_, cairn_store::StoreError>(result)
                     })
                 })

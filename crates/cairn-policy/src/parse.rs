@@ -463,6 +463,7 @@ fn check_principal(st: &Map<String, Value>) -> R<()> {
     let Some(Value::Object(p)) = st.get("Principal").or_else(|| st.get("NotPrincipal")) else {
         return Ok(());
     };
+    check_service_principals(p.get("Service"))?;
     let Some(aws) = p.get("AWS") else {
         return Ok(());
     };
@@ -484,6 +485,32 @@ fn check_principal(st: &Map<String, Value>) -> R<()> {
                     || is_unique_id(v)));
         if !ok {
             return Err(Reason::InvalidPrincipal(format!("\"AWS\":\"{v}\"")));
+        }
+    }
+    Ok(())
+}
+
+/// A `Service` principal must name a service: `<name>.amazonaws.com` (or `.amazonaws.com.cn`),
+/// never `*` or a bare word, which IAM refuses as "Invalid principal in policy".
+fn check_service_principals(service: Option<&Value>) -> R<()> {
+    let values: Vec<&str> = match service {
+        Some(Value::String(s)) => vec![s],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => return Ok(()),
+    };
+    for v in values {
+        let lower = v.to_ascii_lowercase();
+        let name = lower
+            .strip_suffix(".amazonaws.com")
+            .or_else(|| lower.strip_suffix(".amazonaws.com.cn"));
+        let ok = name.is_some_and(|n| {
+            !n.is_empty()
+                && !n.starts_with('.')
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        });
+        if !ok {
+            return Err(Reason::InvalidPrincipal(format!("\"SERVICE\":\"{v}\"")));
         }
     }
     Ok(())

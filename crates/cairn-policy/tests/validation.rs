@@ -63,6 +63,8 @@ fn iam_messages() {
         (st(r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject"}"#), TRUST, "Trust Policy statement actions can only be sts:AssumeRole, sts:AssumeRoleWithSAML,  and sts:AssumeRoleWithWebIdentity"),
         (st(r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:sts::111122223333:assumed-role/R/*"},"Action":"sts:AssumeRole"}"#), TRUST, "Invalid principal in policy: \"AWS\":\"arn:aws:sts::111122223333:assumed-role/R/*\""),
         (st(r#"{"Effect":"Allow","Principal":{"AWS":"someone"},"Action":"sts:AssumeRole"}"#), TRUST, "Invalid principal in policy: \"AWS\":\"someone\""),
+        (st(r#"{"Effect":"Allow","Principal":{"Service":"amazonaws.com"},"Action":"sts:AssumeRole"}"#), TRUST, "Invalid principal in policy: \"SERVICE\":\"amazonaws.com\""),
+        (st(r#"{"Effect":"Allow","Principal":{"Service":["ec2.amazonaws.com","*"]},"Action":"sts:AssumeRole"}"#), TRUST, "Invalid principal in policy: \"SERVICE\":\"*\""),
         (st(r#"{"Effect":"Allow","Action":"sts:AssumeRole"}"#), TRUST, "Missing required field Principal"),
         (st(r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:*"}"#), KEY, "Policy statement must contain resources."),
     ];

@@ -303,6 +303,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 /// long it leaves them to that process first.
 const SNS_SWEEP: Duration = Duration::from_secs(5);
 
+/// How often access keys' noted last use is written to the store.
+const KEY_USE_FLUSH: Duration = Duration::from_secs(2);
+
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     // Everything that can be checked without the data dir is checked before it is created,
     // so a start that fails (a bad key file, a port in use) leaves no half-made data dir
@@ -385,6 +388,15 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         loop {
             ticker.tick().await;
             sweeper.resume(SNS_SWEEP).await;
+        }
+    });
+    // Access keys' last use, noted by the gate, reaches the store every few seconds.
+    let gate = state.gate.clone();
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(KEY_USE_FLUSH);
+        loop {
+            ticker.tick().await;
+            gate.flush_key_use().await;
         }
     });
     let state_for_worker = state.clone();
@@ -572,7 +584,9 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             }
         }
     });
+    let gate = state.gate.clone();
     let served = cairn_api::listener::serve(listener, router(state), limits, shutdown).await;
+    gate.flush_key_use().await;
     let _ = std::fs::remove_file(&endpoint_file);
     served?;
     Ok(())

@@ -26,7 +26,7 @@ fn user_of(
 ) -> cairn_core::error::ApiResult<String> {
     Ok(match users::get_user(c, ctx, name)? {
         GetUserResult::User(info) => info.user.name,
-        GetUserResult::Root { account } => account,
+        GetUserResult::Root { account, .. } => account,
     })
 }
 
@@ -98,9 +98,11 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
                     ),
                     None => format!("{}{}", el("ServiceName", "N/A"), el("Region", "N/A")),
                 };
+                // The root user's key has no user name.
+                let owner = Some(used.user_name.as_str()).filter(|n| !n.is_empty());
                 Ok(Reply::xml(format!(
                     "{}<AccessKeyLastUsed>{last}</AccessKeyLastUsed>",
-                    el("UserName", &used.user_name)
+                    xml::opt("UserName", owner)
                 )))
             })
         }

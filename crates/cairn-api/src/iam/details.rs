@@ -40,7 +40,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
                     attached,
                     tags,
                 } => users.push(format!(
-                    "{}{}{}{}{}{}{}{}{}",
+                    "{}{}{}{}{}{}{}{}{}{}",
                     el("Path", &user.path),
                     el("UserName", &user.name),
                     el("UserId", &user.user_id),
@@ -49,6 +49,7 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
                     inline_list("UserPolicyList", inline),
                     members("GroupList", g, |n| xml::escape(n)),
                     members("AttachedManagedPolicies", attached, xml::attached),
+                    xml::boundary(user.boundary.as_deref()),
                     xml::tags(tags),
                 )),
                 Detail::Group {

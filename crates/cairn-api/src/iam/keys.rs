@@ -38,7 +38,11 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
             Ok(Reply::xml(paged("AccessKeyMetadata", &page, |k| {
                 format!(
                     "{}{}{}{}",
-                    el("UserName", &k.user_name),
+                    // The root user's own key has no user name.
+                    xml::opt(
+                        "UserName",
+                        Some(k.user_name.as_str()).filter(|n| !n.is_empty())
+                    ),
                     el("AccessKeyId", &k.meta.access_key_id),
                     el("Status", &k.meta.status),
                     el("CreateDate", &xml::date(k.meta.created))

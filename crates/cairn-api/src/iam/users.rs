@@ -50,11 +50,11 @@ pub(super) fn call(action: &str, p: &Input) -> Option<Call> {
                     GetUserResult::User(info) => {
                         format!("<User>{}</User>", xml::user(&info.user, &info.tags, true))
                     }
-                    GetUserResult::Root { account } => format!(
+                    GetUserResult::Root { account, created } => format!(
                         "<User>{}{}{}</User>",
                         el("UserId", &account),
                         el("Arn", &format!("arn:aws:iam::{account}:root")),
-                        el("CreateDate", &xml::date(ctx.now))
+                        el("CreateDate", &xml::date(created))
                     ),
                 },
             ))

@@ -111,7 +111,8 @@ pub fn tag(t: &Tag) -> String {
     format!("{}{}", el("Key", &t.0), el("Value", &t.1))
 }
 
-fn boundary(arn: Option<&str>) -> String {
+/// A `PermissionsBoundary` element, empty without one.
+pub fn boundary(arn: Option<&str>) -> String {
     arn.map(|a| {
         format!(
             "<PermissionsBoundary><PermissionsBoundaryType>PermissionsBoundaryPolicy</PermissionsBoundaryType>{}</PermissionsBoundary>",

@@ -104,6 +104,25 @@ pub fn list_access_keys(
     name: Option<&str>,
     page: &PageRequest,
 ) -> ApiResult<Page<KeyInfo>> {
+    // The root user calling without a user name lists its own key (the ListAccessKeys
+    // reference: root "returns its own access key IDs"); it has no user name.
+    if let (None, Principal::Root { .. }) = (name, &ctx.principal) {
+        let root = cairn_store::iam::report::root_key(conn)?
+            .map(|(id, since)| KeyInfo {
+                user_name: String::new(),
+                meta: keys::AccessKeyMeta {
+                    access_key_id: id,
+                    user_id: String::new(),
+                    status: "Active".to_owned(),
+                    created: since,
+                },
+            })
+            .into_iter()
+            .collect();
+        return page.apply_keyed(root, |k: &KeyInfo| {
+            crate::token::Keyset(vec![k.meta.access_key_id.clone()])
+        });
+    }
     let user = target_user(conn, ctx, name)?;
     let list = keys::list_access_keys(conn, &user.user_id)?
         .into_iter()
@@ -180,9 +199,10 @@ pub struct LastUsed {
     pub last: Option<(i64, String, String)>,
 }
 
-/// GetAccessKeyLastUsed: the newest call recorded with the key, in any region (what the event
-/// log keeps: 90 days, and data events only when a trail selects them). A key of another
-/// account, or none, is `NoSuchEntity`.
+/// GetAccessKeyLastUsed: the newest call made with the key, in any region: the newest one the
+/// event log keeps, or a newer use the server noted for a call it records no event of (an
+/// unselected data event, PutLogEvents, Publish; written a few seconds after the call). A key
+/// of another account, or none, is `NoSuchEntity`.
 pub fn last_used(conn: &Connection, ctx: &CallContext, access_key_id: &str) -> ApiResult<LastUsed> {
     validate::length(access_key_id, "accessKeyId", 16, 128)?;
     let missing = || {
@@ -191,6 +211,13 @@ pub fn last_used(conn: &Connection, ctx: &CallContext, access_key_id: &str) -> A
             format!("The Access Key with id {access_key_id} cannot be found."),
         )
     };
+    // The root user's key (set in the server's configuration) has no user name.
+    if cairn_store::iam::report::root_key(conn)?.is_some_and(|(id, _)| id == access_key_id) {
+        return Ok(LastUsed {
+            user_name: String::new(),
+            last: newest_use(conn, ctx.account().as_str(), access_key_id)?,
+        });
+    }
     let key = keys::get_access_key_meta(conn, access_key_id)?.ok_or_else(missing)?;
     let user = users::get_user_by_id(conn, &key.user_id)?
         .filter(|u| u.account == ctx.account().as_str())
@@ -240,5 +267,12 @@ pub fn newest_use(
             }
         }
     }
-    Ok(newest.map(|(t, _, s, r)| (t, s, r)))
+    let recorded = newest.map(|(t, _, s, r)| (t, s, r));
+    // Calls the event log does not keep (unselected data events, PutLogEvents, Publish, …)
+    // are noted apart; the newer of the two is the key's last use.
+    let noted = cairn_store::iam::key_use::last(conn, access_key_id)?;
+    Ok(match (recorded, noted) {
+        (Some(r), Some(n)) => Some(if n.0 > r.0 { n } else { r }),
+        (r, n) => r.or(n),
+    })
 }

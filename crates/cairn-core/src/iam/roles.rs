@@ -123,6 +123,14 @@ pub fn create_role(
     validate::name(input.name, "roleName", 64)?;
     if let Some(p) = input.path {
         validate::path(p, "path")?;
+        // Reserved for service-linked roles, which only AWS makes (and Cairn does not): a
+        // role there passes for one, and scanners leave such roles out.
+        if p.starts_with("/aws-service-role/") {
+            return Err(err(
+                ErrorKind::InvalidInput,
+                "Path prefix '/aws-service-role/' can only be used for AWS Service linked Roles",
+            ));
+        }
     }
     if let Some(d) = input.description {
         validate::role_description(d)?;

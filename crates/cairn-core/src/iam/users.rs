@@ -96,6 +96,9 @@ pub enum GetUserResult {
     Root {
         /// Account.
         account: String,
+        /// When the root user's credentials were set up (the credential report's
+        /// `user_creation_time` for `<root_account>`).
+        created: f64,
     },
 }
 
@@ -115,8 +118,10 @@ pub fn get_user(
         ) => users::get_user_by_id(conn, user_id)?
             .ok_or_else(|| not_found(EntityKind::User, user_name))?,
         (None, Principal::Root { account, .. }) => {
+            let created = cairn_store::iam::report::root_key(conn)?.map_or(ctx.now, |(_, t)| t);
             return Ok(GetUserResult::Root {
                 account: account.to_string(),
+                created: created.floor(),
             });
         }
         (

@@ -156,6 +156,7 @@ pub fn set_access_key_status(
 pub fn delete_access_key(conn: &Connection, access_key_id: &str) -> StoreResult<()> {
     conn.prepare_cached("DELETE FROM iam_access_keys WHERE access_key_id = ?1")?
         .execute([access_key_id])?;
+    super::key_use::forget(conn, access_key_id)?;
     bump_generation(conn)
 }
 

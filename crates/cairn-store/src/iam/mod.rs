@@ -16,6 +16,7 @@
 pub mod account;
 pub mod groups;
 pub mod inline;
+pub mod key_use;
 pub mod keys;
 pub mod policies;
 pub mod report;
