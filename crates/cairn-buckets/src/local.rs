@@ -195,28 +195,82 @@ impl ObjectFiles {
         }
     }
 
-    /// Deletes temp files and files no record references (after a crash mid-write), in one
-    /// pass over the directory that also counts the referenced files that are missing (a
-    /// data dir copied while its server wrote, or files deleted by hand). Returns
-    /// `(removed, missing)`.
-    pub fn remove_orphans(
+    /// Moves the files no record references into `<data-dir>/orphaned-objects` (temp files of
+    /// writes cut off by a crash, or, many at once, the files of records a damaged store lost:
+    /// kept for inspection rather than destroyed), deletes what that directory has held for a
+    /// week, and counts the referenced files that are missing (a data dir copied while its
+    /// server wrote, or files deleted by hand), in one pass over the directory. Returns
+    /// `(moved, missing)`.
+    pub fn quarantine_orphans(
         &self,
         referenced: &std::collections::HashSet<String>,
     ) -> std::io::Result<(usize, usize)> {
-        let mut removed = 0;
+        let quarantine = self.quarantine_dir();
+        expire_quarantine(&quarantine, std::time::Duration::from_secs(QUARANTINE_SECS))?;
+        let mut moved = 0;
         let mut present = 0;
         for entry in std::fs::read_dir(&self.dir)? {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
             if referenced.contains(&name) {
                 present += 1;
-            } else {
-                std::fs::remove_file(entry.path())?;
-                removed += 1;
+                continue;
+            }
+            if moved == 0 {
+                std::fs::create_dir_all(&quarantine)?;
+            }
+            std::fs::rename(entry.path(), quarantine.join(&name))?;
+            moved += 1;
+        }
+        Ok((moved, referenced.len() - present))
+    }
+
+    /// Where unreferenced files are kept: `<data-dir>/orphaned-objects`.
+    pub fn quarantine_dir(&self) -> PathBuf {
+        self.dir.with_file_name(QUARANTINE)
+    }
+
+    /// The files no record references, by name: what `quarantine_orphans` would move.
+    pub fn unreferenced(
+        &self,
+        referenced: &std::collections::HashSet<String>,
+    ) -> std::io::Result<Vec<String>> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&self.dir)? {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if !referenced.contains(&name) {
+                out.push(name);
             }
         }
-        Ok((removed, referenced.len() - present))
+        Ok(out)
     }
+}
+
+/// The directory unreferenced object files are moved to, beside `objects`.
+pub const QUARANTINE: &str = "orphaned-objects";
+
+/// How long a quarantined file is kept: a week.
+const QUARANTINE_SECS: u64 = 7 * 24 * 3600;
+
+/// Deletes the quarantined files older than `keep`.
+fn expire_quarantine(dir: &Path, keep: std::time::Duration) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let old = entry
+            .metadata()?
+            .modified()?
+            .elapsed()
+            .is_ok_and(|age| age > keep);
+        if old {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

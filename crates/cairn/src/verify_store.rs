@@ -71,6 +71,16 @@ pub fn run(args: VerifyStoreArgs) -> ExitCode {
     for line in &missing {
         println!("{line}");
     }
+    // Not a break: a crash leaves the files of the writes it cut off. Many mean the store
+    // lost committed rows (a damaged write-ahead log), whose files are then the evidence.
+    match unreferenced_object_files(&args.data_dir, &db) {
+        Ok(0) => {}
+        Ok(n) => println!(
+            "{n} object files no record references (a crash leaves the few writes it cut off; many mean the store lost committed transactions): the next start moves them to {}",
+            cairn_buckets::local::QUARANTINE
+        ),
+        Err(e) => println!("object files could not be listed: {e}"),
+    }
     // Pages the chain walk never reads (other tables, indexes) can be damaged too.
     let damaged = match cairn_store::meta::quick_check_read_only(&db) {
         Ok(problems) => problems,
@@ -90,6 +100,24 @@ pub fn run(args: VerifyStoreArgs) -> ExitCode {
         println!("{problems} {noun} found");
         ExitCode::from(1)
     }
+}
+
+/// How many files of `<data_dir>/objects` no object or upload part references.
+fn unreferenced_object_files(
+    data_dir: &std::path::Path,
+    db: &std::path::Path,
+) -> anyhow::Result<usize> {
+    let referenced: std::collections::HashSet<String> = cairn_store::objects::files_read_only(db)?
+        .into_iter()
+        .map(|(_, _, file)| file)
+        .collect();
+    let mut count = 0;
+    for entry in std::fs::read_dir(data_dir.join("objects"))? {
+        if !referenced.contains(entry?.file_name().to_string_lossy().as_ref()) {
+            count += 1;
+        }
+    }
+    Ok(count)
 }
 
 /// The objects and upload parts whose files are gone from `<data_dir>/objects`, one line

@@ -289,7 +289,7 @@ async fn run(inner: Arc<Inner>, sub: String) {
             }
             Err(e) => {
                 tracing::error!(subscription = %sub, error = %e,
-                    "cannot read the SNS delivery queue; its messages wait for the next start");
+                    "cannot read the SNS delivery queue; its messages wait, and are sent again within seconds of the store coming back");
                 give_up(&inner, &sub);
                 return;
             }
@@ -343,7 +343,7 @@ async fn run(inner: Arc<Inner>, sub: String) {
             .await;
         if let Err(e) = written.and_then(|r| r) {
             tracing::error!(subscription = %sub, error = %e,
-                "cannot record an SNS delivery; it is retried at the next start");
+                "cannot record an SNS delivery; it is sent again once its claim lapses (a minute), when the store takes writes again");
             give_up(&inner, &sub);
             return;
         }

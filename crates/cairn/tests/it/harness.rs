@@ -160,8 +160,18 @@ impl Server {
 
     /// Kills the server with SIGKILL and starts it again on the same data dir.
     pub fn kill9_and_restart(&mut self) {
+        self.kill();
+        self.restart();
+    }
+
+    /// Kills the server (SIGKILL) and waits for it, leaving its data dir for offline checks.
+    pub fn kill(&mut self) {
         self.child.kill().expect("kill -9");
         self.child.wait().expect("reap");
+    }
+
+    /// Starts the server again on its data dir (after [`Server::kill`]).
+    pub fn restart(&mut self) {
         let (child, addr) = spawn_in(self.dir.path(), &self.extra, &[]);
         self.child = child;
         self.addr = addr;
