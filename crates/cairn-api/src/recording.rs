@@ -77,6 +77,7 @@ impl CallInfo {
                     source_ip: req.source_ip.clone(),
                     user_agent: req.header("user-agent").unwrap_or("").to_owned(),
                     secure_transport: req.secure_transport,
+                    sigv2: false,
                 },
             },
             request_id: req.request_id.clone(),

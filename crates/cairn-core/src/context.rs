@@ -24,6 +24,9 @@ pub struct Origin {
     pub user_agent: String,
     /// Whether the request came over TLS.
     pub secure_transport: bool,
+    /// Whether the request was signed with Signature Version 2 (S3's header or presigned
+    /// SigV2): S3 refuses it anything under an SSE-KMS key.
+    pub sigv2: bool,
 }
 
 impl CallContext {

@@ -167,10 +167,16 @@ pub fn sealing_for_write(
         None => EncryptionContext::new(),
     };
     match requested.algorithm.as_deref() {
+        // Without its own Bucket Key header, a KMS write takes the bucket's setting ("If you
+        // don't specify an S3 Bucket Key for your object, Amazon S3 applies the S3 Bucket Key
+        // settings for the destination bucket", S3 User Guide).
         Some(AWS_KMS) => Ok(Sealing::Kms {
             key_id: requested.kms_key_id.clone(),
             context,
-            bucket_key: requested.bucket_key == Some(true),
+            bucket_key: match requested.bucket_key {
+                Some(b) => b,
+                None => kms_default_for_put(conn, bucket)?.is_some_and(|r| r.bucket_key_enabled),
+            },
         }),
         Some(AWS_KMS_DSSE) => Err(ApiError::new(
             ErrorKind::S3NotImplemented,

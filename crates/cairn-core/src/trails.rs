@@ -252,6 +252,17 @@ fn check_key(
         {
             crate::sse::check_trail_key_region(conn, trail, key_arn)?;
         }
+        // A bucket whose default seals with an S3 Bucket Key under a customer key: CloudTrail
+        // must be allowed to use that key, else "you cannot create or update a trail"
+        // (CloudTrail User Guide, "Encrypting CloudTrail log files with AWS KMS keys").
+        if trail.kms_key_id.is_none()
+            && !external.contains_key(&trail.s3_bucket_name)
+            && let Some(rule) = crate::encryption::kms_default_for_put(conn, &trail.s3_bucket_name)?
+            && rule.bucket_key_enabled
+            && let Some(key) = rule.kms_key_id.as_deref().filter(|k| !k.is_empty())
+        {
+            crate::sse::check_trail_key(conn, kms, trail, key, ctx.now)?;
+        }
         return Ok(());
     };
     if external.contains_key(&trail.s3_bucket_name) {

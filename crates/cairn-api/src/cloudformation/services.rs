@@ -38,6 +38,7 @@ fn info_for(caller: &Caller, now: chrono::DateTime<chrono::Utc>) -> CallInfo {
                 source_ip: CLOUDFORMATION.to_owned(),
                 user_agent: CLOUDFORMATION.to_owned(),
                 secure_transport: true,
+                sigv2: false,
             },
         },
         request_id: uuid::Uuid::new_v4().to_string(),

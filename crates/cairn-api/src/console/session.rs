@@ -281,6 +281,7 @@ impl Signed {
                     source_ip: self.source_ip.clone(),
                     user_agent: CONSOLE_USER_AGENT.to_owned(),
                     secure_transport: self.https,
+                    sigv2: false,
                 },
             },
             request_id: uuid::Uuid::new_v4().to_string(),

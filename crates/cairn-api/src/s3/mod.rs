@@ -690,6 +690,11 @@ impl CairnS3 {
                 small_body: None,
             });
         let now = chrono::Utc::now();
+        let signing = signing_of(
+            &req.headers,
+            req.uri.query().unwrap_or(""),
+            req.extensions.get::<post_object::FormUpload>(),
+        );
         Ok(CallInfo {
             ctx: CallContext {
                 principal,
@@ -703,6 +708,7 @@ impl CairnS3 {
                         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
                         .unwrap_or_default(),
                     secure_transport: meta.secure_transport,
+                    sigv2: signing.version == "SigV2",
                 },
             },
             request_id: meta.request_id,
@@ -718,11 +724,7 @@ impl CairnS3 {
             ),
             console: None,
             invoked_by: None,
-            signing: Some(signing_of(
-                &req.headers,
-                req.uri.query().unwrap_or(""),
-                req.extensions.get::<post_object::FormUpload>(),
-            )),
+            signing: Some(signing),
             owner_conditions: owner_condition::of(&self.host, &req.method, &req.uri, &req.headers),
         })
     }

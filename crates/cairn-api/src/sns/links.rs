@@ -45,6 +45,7 @@ pub(super) async fn confirm_by_token(
                 source_ip: req.source_ip.clone(),
                 user_agent: req.header("user-agent").unwrap_or("").to_owned(),
                 secure_transport: false,
+                sigv2: false,
             },
         },
         request_id: rid.clone(),

@@ -313,6 +313,7 @@ async fn federated_refused(
                 source_ip: req.source_ip.clone(),
                 user_agent: user_agent.clone(),
                 secure_transport: req.secure_transport,
+                sigv2: false,
             },
         },
         request_id: rid.clone(),

@@ -54,6 +54,7 @@ impl ServiceCall {
                 source_ip: self.service.clone(),
                 user_agent: self.service.clone(),
                 secure_transport: true,
+                sigv2: false,
             },
         }
     }
@@ -328,6 +329,13 @@ pub fn authorize(
     needed: Vec<KeyPermission>,
 ) -> ApiResult<()> {
     match actor {
+        // S3 refuses anything under an SSE-KMS key to a SigV2-signed request (the model's
+        // `SSEKMSKeyId`: "All GET and PUT requests for an object protected by KMS will fail if
+        // they're not made via SSL or using SigV4").
+        Actor::Via { ctx, service: "s3" } if ctx.origin.sigv2 => Err(ApiError::new(
+            ErrorKind::S3InvalidArgument,
+            "Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.",
+        )),
         Actor::Caller(ctx) | Actor::Via { ctx, .. } => {
             let perms = resolve(conn, evaluator, ctx, actor, needed)?;
             authorize_all(evaluator, conn, ctx, &perms)
