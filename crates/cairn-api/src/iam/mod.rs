@@ -398,7 +398,27 @@ fn unserved_resource(
             None => arn(account, "group", "/", name),
         }
     } else if let Some(name) = named("instanceProfileName") {
-        arn(account, "instance-profile", "/", name)
+        arn(
+            account,
+            "instance-profile",
+            named("path").unwrap_or("/"),
+            name,
+        )
+    } else if let Some(service) = named("aWSServiceName") {
+        // The service-linked role's ARN, whose name the service chooses.
+        arn(
+            account,
+            "role",
+            &format!("/aws-service-role/{service}/"),
+            "*",
+        )
+    } else if let (Some(url), "CreateOpenIDConnectProvider") = (named("url"), op) {
+        let host = url.strip_prefix("https://").unwrap_or(url);
+        format!("arn:aws:iam::{account}:oidc-provider/{host}")
+    } else if let Some(name) = named("virtualMFADeviceName") {
+        arn(account, "mfa", named("path").unwrap_or("/"), name)
+    } else if let (Some(name), "CreateSAMLProvider") = (named("name"), op) {
+        format!("arn:aws:iam::{account}:saml-provider/{name}")
     } else if OWN_BY_DEFAULT.contains(&op)
         && matches!(ctx.principal, cairn_model::Principal::IamUser { .. })
     {

@@ -76,7 +76,21 @@ struct Reply {
     extra_parameters: Vec<(&'static str, Value)>,
 }
 
+/// Whether an AssumeRole carries `ProvidedContexts` (context assertions signed by a trusted
+/// provider such as IAM Identity Center).
+fn has_provided_contexts(p: &Input) -> bool {
+    !p.structs("ProvidedContexts").is_empty()
+}
+
 fn assume_role_input(p: &Input) -> ApiResult<AssumeRoleInput> {
+    // Cairn has no context provider, so no assertion can be verified: refused, rather than
+    // credentials issued as if the context had been checked.
+    if has_provided_contexts(p) {
+        return Err(ApiError::new(
+            ErrorKind::CwInvalidParameterValue,
+            "Cairn cannot verify ProvidedContexts: it has no trusted context provider.",
+        ));
+    }
     Ok(AssumeRoleInput {
         role_arn: p.req("RoleArn", "roleArn")?,
         session_name: p.req("RoleSessionName", "roleSessionName")?,
@@ -195,7 +209,27 @@ fn run(action: &str, p: &Input, c: &Connection, ctx: &CallContext) -> ApiResult<
 /// source identity, each on the role too, so a refusal names the action refused.
 /// GetSessionToken needs none: "No permissions are required for users to perform this
 /// operation" (STS API reference); policies cannot control authentication.
-fn permission(action: &str, p: &Input) -> Vec<Permission> {
+/// The resource an STS operation Cairn does not carry out is authorized on: the federated
+/// user GetFederationToken would make (`federated-user/<Name>`, as the Service Authorization
+/// Reference names it), else `*`.
+fn unserved_resource(
+    _: &Connection,
+    ctx: &CallContext,
+    op: &str,
+    params: &Value,
+) -> ApiResult<String> {
+    Ok(match (op, params.get("name").and_then(Value::as_str)) {
+        ("GetFederationToken", Some(name)) => {
+            format!("arn:aws:sts::{}:federated-user/{name}", ctx.account())
+        }
+        _ => "*".to_owned(),
+    })
+}
+
+/// What an STS call must be allowed to do. `inherited` is the source identity of the role
+/// session that calls AssumeRole (role chaining): it passes to the new session, so the trust
+/// policy sees it as `sts:SourceIdentity` and must allow `sts:SetSourceIdentity`, as if sent.
+fn permission(action: &str, p: &Input, inherited: Option<String>) -> Vec<Permission> {
     let iam_action = format!("sts:{action}");
     match (action, p.opt("RoleArn")) {
         ("AssumeRole", Some(role)) => {
@@ -207,7 +241,7 @@ fn permission(action: &str, p: &Input) -> Vec<Permission> {
             if let Some(e) = p.opt("ExternalId") {
                 perm = perm.with("sts:ExternalId", e);
             }
-            let source = p.opt("SourceIdentity");
+            let source = p.opt("SourceIdentity").or(inherited);
             if let Some(s) = &source {
                 perm = perm.with("sts:SourceIdentity", s.clone());
             }
@@ -234,6 +268,14 @@ fn permission(action: &str, p: &Input) -> Vec<Permission> {
             if source.is_some() {
                 needed.push(Permission {
                     action: "sts:SetSourceIdentity".to_owned(),
+                    ..perm.clone()
+                });
+            }
+            // Context from a trusted provider needs `sts:SetContext` (IAM Identity Center's
+            // trusted identity propagation); Cairn then refuses it, as it cannot verify it.
+            if has_provided_contexts(p) {
+                needed.push(Permission {
+                    action: "sts:SetContext".to_owned(),
                     ..perm
                 });
             }
@@ -271,7 +313,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
                 event_source: "sts.amazonaws.com",
                 prefix: "sts",
                 wire: |e| WireError::from(e),
-                resource: crate::unserved::any_resource,
+                resource: unserved_resource,
             };
             let recorded = crate::query_record::request_parameters(&params);
             let e = crate::unserved::refuse(&state.gate, info, service, &action, recorded).await;
@@ -370,16 +412,20 @@ pub(crate) async fn call_internal(
     }
     let ctx = info.ctx.clone();
     let input = Input::new(params);
-    let needed = permission(&action, &input);
     let restricted_action = format!("sts:{action}");
+    let (action_for_perms, input_for_perms) = (action.clone(), input.clone());
     // Nothing secret is ever sent in an STS request, so every member is recorded.
     let rp = request_parameters(params);
     let (act, event_name) = (action.clone(), action.clone());
-    let permissions = move |_: &Connection, ctx: &CallContext| -> ApiResult<Vec<Permission>> {
+    let permissions = move |conn: &Connection, ctx: &CallContext| -> ApiResult<Vec<Permission>> {
         if let Some(message) = sts::session_token_restriction(&ctx.principal, &restricted_action) {
             return Err(ApiError::new(ErrorKind::AccessDenied, message));
         }
-        Ok(needed)
+        let inherited = match action_for_perms.as_str() {
+            "AssumeRole" => sts::caller_source_identity(conn, ctx)?,
+            _ => None,
+        };
+        Ok(permission(&action_for_perms, &input_for_perms, inherited))
     };
     let describe = move |r: &ApiResult<Reply>| Outcome {
         event_source: "sts.amazonaws.com",

@@ -283,6 +283,17 @@ fn transitive_tags(s: &sessions::Session) -> Vec<Tag> {
         .collect()
 }
 
+/// The source identity of the role session `ctx` calls with, which a role it assumes
+/// inherits (`None` for any other caller, or a session without one).
+pub fn caller_source_identity(conn: &Connection, ctx: &CallContext) -> ApiResult<Option<String>> {
+    Ok(match &ctx.principal {
+        Principal::AssumedRole { access_key_id, .. } => {
+            sessions::get_session(conn, access_key_id)?.and_then(|s| s.source_identity)
+        }
+        _ => None,
+    })
+}
+
 /// AssumeRole: the role must exist and its trust policy must allow the caller; issues
 /// credentials for `DurationSeconds` (default 3600, at most the role's MaxSessionDuration, at
 /// most an hour when a role session assumes a role) and records `RoleLastUsed`.
