@@ -70,6 +70,24 @@ def test_a_refused_call_on_a_log_group_is_found_under_it(cairn, mallory):
     assert ("DeleteLogGroup", "AccessDenied") in names and ("CreateLogGroup", None) in names
 
 
+def test_a_root_record_names_the_account_alias(cairn):
+    """The CloudTrail User Guide (userIdentity, type Root): "If the userIdentity type is Root
+    and you set an alias for your account, the userName field contains your account alias."
+    Event history's Username stays `root`."""
+    iam, ct = cairn.client("iam"), cairn.client("cloudtrail")
+    iam.create_account_alias(AccountAlias="watched-alias")
+    try:
+        ct.get_trail(Name=TRAIL)
+        [event] = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "GetTrail"}],
+                                   MaxResults=1)["Events"]
+        identity = json.loads(event["CloudTrailEvent"])["userIdentity"]
+        assert identity["type"] == "Root" and identity["userName"] == "watched-alias"
+        assert list(identity)[list(identity).index("accessKeyId") + 1] == "userName"
+        assert event["Username"] == "root"
+    finally:
+        iam.delete_account_alias(AccountAlias="watched-alias")
+
+
 def test_the_store_still_verifies(cairn, mallory):
     cairn.proc.kill()
     cairn.proc.wait()

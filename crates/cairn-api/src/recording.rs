@@ -126,13 +126,17 @@ fn truncate_user_agent(ua: &str) -> String {
 }
 
 /// Builds the record and serialises it with its lookup index fields.
-pub fn prepare(info: &CallInfo, outcome: Outcome) -> PreparedEvent {
-    let (record, lookup) = draft(info, outcome);
+pub fn prepare(conn: &cairn_store::Connection, info: &CallInfo, outcome: Outcome) -> PreparedEvent {
+    let (record, lookup) = draft(conn, info, outcome);
     serialise(info, &record, lookup)
 }
 
 /// The record of a call and the (type, name) pairs LookupEvents shows, not yet serialised.
-fn draft(info: &CallInfo, outcome: Outcome) -> (EventRecord, Vec<(String, String)>) {
+fn draft(
+    conn: &cairn_store::Connection,
+    info: &CallInfo,
+    outcome: Outcome,
+) -> (EventRecord, Vec<(String, String)>) {
     let mut lookup: Vec<(String, String)> = outcome
         .resources
         .iter()
@@ -153,6 +157,18 @@ fn draft(info: &CallInfo, outcome: Outcome) -> (EventRecord, Vec<(String, String
         None => (None, None),
     };
     let mut user_identity = info.ctx.principal.user_identity();
+    // The root user's `userName` is the account's alias, when it has one (the CloudTrail
+    // User Guide, userIdentity `type` Root).
+    if let (cairn_model::Principal::Root { account, .. }, Some(identity)) =
+        (&info.ctx.principal, user_identity.as_object_mut())
+        && let Ok(Some(alias)) = cairn_store::iam::account::account_alias(conn, account.as_str())
+    {
+        let at = identity
+            .keys()
+            .position(|k| k == "accessKeyId")
+            .map_or(identity.len(), |i| i + 1);
+        identity.shift_insert(at, "userName".to_owned(), Value::String(alias));
+    }
     if let (Some(by), Some(identity)) = (&info.invoked_by, user_identity.as_object_mut()) {
         identity.insert("invokedBy".to_owned(), Value::String(by.clone()));
     }
@@ -366,7 +382,7 @@ impl Gate {
                 let result = guarded(conn);
                 let outcome = describe(&result);
                 key_use.note(&info.ctx, outcome.event_source);
-                let (record, lookup) = draft(&info, outcome);
+                let (record, lookup) = draft(conn, &info, outcome);
                 // A data event that no logging trail selects, judged on the snapshot the
                 // call itself read, needs no writer (the call happened at that snapshot)
                 // and is never serialised. The writer judges again what this lets through.
@@ -390,7 +406,7 @@ impl Gate {
                         let result = cairn_store::with_savepoint(c, guarded);
                         let outcome = describe(&result);
                         key_use.note(&info.ctx, outcome.event_source);
-                        append(c, &prepare(&info, outcome))?;
+                        append(c, &prepare(c, &info, outcome))?;
                         Ok::<_, cairn_store::StoreError>(result)
                     })
                 })

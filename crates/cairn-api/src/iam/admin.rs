@@ -93,7 +93,7 @@ pub fn run(conn: &Connection, call: AdminCall<'_>) -> StoreResult<ApiResult<Valu
             &result,
         );
         described.additional_event_data = Some(json!({ "cairnAdminCommand": call.command }));
-        cairn_core::record::append(conn, &prepare(&info, described))?;
+        cairn_core::record::append(conn, &prepare(conn, &info, described))?;
     }
     Ok(result.map(|reply| match reply.xml {
         Some(xml) => crate::cloudformation::services::xml_to_json(&xml),
