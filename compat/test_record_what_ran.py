@@ -97,3 +97,27 @@ def test_a_name_differing_in_case_or_by_a_unicode_lookalike_never_replaces_the_m
     assert resp.status == 200, resp.data
     assert kms.describe_key(KeyId=real)["KeyMetadata"]["KeyState"] == "Disabled"
     assert last_record(cairn, "DisableKey")["requestParameters"]["keyId"] == real
+
+
+def test_members_the_operation_does_not_have_are_never_recorded(cairn):
+    """A member the operation's model lacks is ignored by the call and, as AWS records the
+    request its service deserialized, never recorded: a caller cannot put JSON of its choosing
+    into an audit record (an outside tester injected `{"eventName": "DeleteTrail"}`)."""
+    injected = {"eventName": "DeleteTrail"}
+    json_calls = [
+        ("cloudtrail", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails",
+         "application/x-amz-json-1.1", {"trailNameList": [], "note": "<img src=x>"}, "DescribeTrails"),
+        ("kms", "TrentService.ListKeys", "application/x-amz-json-1.1", {"Limit": 1, "hello": "world"}, "ListKeys"),
+        ("logs", "Logs_20140328.DescribeLogGroups", "application/x-amz-json-1.1",
+         {"limit": 1, "injected": injected}, "DescribeLogGroups"),
+    ]
+    for service, target, content_type, body, name in json_calls:
+        resp = signed(cairn, service, json.dumps(body).encode(),
+                      {"Content-Type": content_type, "X-Amz-Target": target})
+        assert resp.status == 200, resp.data
+        recorded = last_record(cairn, name)["requestParameters"]
+        assert not {"note", "hello", "injected"} & set(recorded or {}), (name, recorded)
+    resp = signed(cairn, "iam", b"Action=ListUsers&Version=2010-05-08&MaxItems=1&Injected=yes",
+                  {"Content-Type": "application/x-www-form-urlencoded"})
+    assert resp.status == 200, resp.data
+    assert last_record(cairn, "ListUsers")["requestParameters"] == {"maxItems": 1}

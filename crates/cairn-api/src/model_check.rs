@@ -102,6 +102,40 @@ fn rules() -> &'static Rules {
     })
 }
 
+/// Whether `member` is no top-level member of operation `op` of `service`'s model (`false`
+/// for an operation the model lacks). Such a member is ignored by the call, and AWS, which
+/// records the request as its service deserialized it, never records it: nor does Cairn, so a
+/// caller cannot put JSON of its choosing into an audit record.
+pub fn unmodeled(service: &str, op: &str, member: &str) -> bool {
+    rules()
+        .get(service)
+        .and_then(|ops| ops.get(op))
+        .is_some_and(|r| !r.members.iter().any(|(m, _)| m == member))
+}
+
+/// `body` without the top-level members that are no members of `op` ([`unmodeled`]).
+pub fn modeled_only(service: &str, op: &str, body: &Value) -> Value {
+    match body {
+        Value::Object(m) if m.keys().any(|k| unmodeled(service, op, k)) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| !unmodeled(service, op, k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// [`unmodeled`] for a Query operation, found by name among the Query services' models.
+pub fn query_unmodeled(action: &str, member: &str) -> bool {
+    let all = rules();
+    QUERY_MODELS.iter().any(|service| {
+        all.get(*service)
+            .and_then(|ops| ops.get(action))
+            .is_some_and(|r| !r.members.iter().any(|(m, _)| m == member))
+    })
+}
+
 /// The Query services, by their model names.
 const QUERY_MODELS: [&str; 5] = ["iam", "sts", "sns", "cloudformation", "cloudwatch"];
 

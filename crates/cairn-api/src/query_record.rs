@@ -86,7 +86,9 @@ pub fn request_parameters(params: &Params) -> Value {
             continue;
         }
         let parts: Vec<&str> = k.split('.').collect();
-        if SENSITIVE.contains(&parts[0]) {
+        if SENSITIVE.contains(&parts[0])
+            || crate::model_check::query_unmodeled(params.action(), parts[0])
+        {
             continue;
         }
         if let [name, "entry", n, side] = parts.as_slice()

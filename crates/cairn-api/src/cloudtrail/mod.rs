@@ -100,9 +100,10 @@ fn outcome(
     result: &cairn_core::error::ApiResult<ops::OpOutput>,
     named: &NamedTrail,
 ) -> Outcome {
-    let request_parameters = match body.as_object() {
+    let modeled = crate::model_check::modeled_only("cloudtrail", op_name, body);
+    let request_parameters = match modeled.as_object() {
         Some(m) if m.is_empty() => Value::Null,
-        _ => camelize(body),
+        _ => camelize(&modeled),
     };
     match result {
         Ok(out) => Outcome {

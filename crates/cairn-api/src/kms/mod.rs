@@ -181,7 +181,7 @@ fn recorded_defaults(name: &str, body: &Value) -> Vec<(&'static str, Value)> {
 
 /// [`request_parameters`] of operation `name`, with the members its record always names.
 fn recorded_parameters(name: &str, body: &Value) -> Value {
-    let mut params = request_parameters(body);
+    let mut params = request_parameters(&crate::model_check::modeled_only("kms", name, body));
     let mut members: Vec<(&str, Value)> = recorded_algorithms(name)
         .iter()
         .map(|m| (*m, Value::from("SYMMETRIC_DEFAULT")))

@@ -66,7 +66,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
 /// Request parameters as the record shows them: the request, without the bulk of event
 /// messages.
 fn request_parameters(name: &str, body: &Value) -> Value {
-    let mut b = body.clone();
+    let mut b = crate::model_check::modeled_only("logs", name, body);
     if let Some(m) = b.as_object_mut() {
         match name {
             "PutLogEvents" => {
