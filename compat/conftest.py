@@ -160,6 +160,17 @@ def serve_with_master_key(extra_args=()):
     keys.cleanup()
 
 
+def user_with(cairn, name, statements):
+    """An IAM user with an inline policy of `statements` and an access key; returns a function
+    that makes a client of a service signing as that user."""
+    iam = cairn.client("iam")
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": statements}))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return lambda service: cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], service)
+
+
 def err(excinfo):
     """(code, HTTP status) of the botocore ClientError a `pytest.raises` caught."""
     r = excinfo.value.response

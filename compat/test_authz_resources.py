@@ -12,18 +12,9 @@ import json
 import botocore.exceptions
 import pytest
 
-from conftest import settled_stack
+from conftest import settled_stack, user_with
 
 ACCOUNT = "123456789012"
-
-
-def user_with(cairn, name, statements):
-    iam = cairn.client("iam")
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": statements}))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return lambda service: cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], service)
 
 
 def user_keys(cairn, name):

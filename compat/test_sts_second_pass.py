@@ -12,6 +12,8 @@ import json
 import botocore.exceptions
 import pytest
 
+from conftest import user_with as user
+
 ACCOUNT = "123456789012"
 
 
@@ -19,15 +21,6 @@ def code(call):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         call()
     return e.value.response["Error"]["Code"], e.value.response["Error"]["Message"]
-
-
-def user(cairn, name, statements):
-    iam = cairn.client("iam")
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": statements}))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return lambda service: cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], service)
 
 
 def role(cairn, name, principal, condition=None):
