@@ -33,12 +33,17 @@ impl KeyUse {
             .strip_suffix(".amazonaws.com")
             .unwrap_or(event_source);
         let secs = ctx.now.floor() as i64;
+        let region = ctx.region.as_str();
         if let Ok(mut pending) = self.pending.lock() {
-            let newer = pending.get(key).is_none_or(|(t, _, _)| *t <= secs);
+            // The common case (the same key, service and region again within the second)
+            // allocates nothing.
+            let newer = pending
+                .get(key)
+                .is_none_or(|(t, s, r)| *t < secs || (*t == secs && (s != service || r != region)));
             if newer {
                 pending.insert(
                     key.to_owned(),
-                    (secs, service.to_owned(), ctx.region.to_string()),
+                    (secs, service.to_owned(), region.to_owned()),
                 );
             }
         }
@@ -65,5 +70,38 @@ impl KeyUse {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cairn_model::{AccountId, Principal, Region};
+
+    fn call(key: &str, now: f64) -> CallContext {
+        CallContext {
+            principal: Principal::Root {
+                account: AccountId::parse("123456789012").unwrap(),
+                access_key_id: key.to_owned(),
+                session: None,
+            },
+            region: Region::parse("us-east-1").unwrap(),
+            now,
+            origin: Default::default(),
+        }
+    }
+
+    #[test]
+    fn the_newest_use_of_a_long_term_key_is_kept() {
+        let uses = KeyUse::default();
+        uses.note(&call("AKIAROOT", 10.5), "s3.amazonaws.com");
+        uses.note(&call("AKIAROOT", 9.0), "sns.amazonaws.com");
+        uses.note(&call("ASIATEMP", 11.0), "s3.amazonaws.com");
+        let pending = uses.pending.lock().unwrap();
+        assert_eq!(
+            pending.get("AKIAROOT"),
+            Some(&(10, "s3".to_owned(), "us-east-1".to_owned()))
+        );
+        assert!(!pending.contains_key("ASIATEMP"));
     }
 }
