@@ -73,3 +73,41 @@ def test_delivered_files_are_notified_to_confirmed_http_subscribers(subscriber):
         assert failed["LatestNotificationAttemptSucceeded"] == ""
     finally:
         server.stop()
+
+
+def test_an_encrypted_topic_needs_a_key_cloudtrail_may_use(subscriber):
+    """A trail's topic with `KmsMasterKeyId`: CloudTrail asks KMS for the data key as itself,
+    so the key policy must let `cloudtrail.amazonaws.com` use it (CloudTrail User Guide,
+    SNS topic policy and encryption); otherwise the notification is refused
+    (`LatestNotificationError`), as on AWS. Allowed, it is sealed and delivered."""
+    endpoint, received = subscriber
+    server = Cairn(cairn_binary(), ["--delivery-interval", "86400"])
+    try:
+        sns, s3, ct, kms = (server.client(s) for s in ("sns", "s3", "cloudtrail", "kms"))
+        key = kms.create_key()["KeyMetadata"]["Arn"]
+        arn = sns.create_topic(Name="sealed-notes", Attributes={"KmsMasterKeyId": key})["TopicArn"]
+        sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=topic_policy(arn))
+        sns.subscribe(TopicArn=arn, Protocol="http", Endpoint=endpoint)
+        kind, confirmation = received.get(timeout=10)
+        urllib.request.urlopen(confirmation["SubscribeURL"]).read()
+        s3.create_bucket(Bucket="sealed-notes-bkt")
+        s3.put_bucket_policy(Bucket="sealed-notes-bkt", Policy=cloudtrail_policy("sealed-notes-bkt"))
+        ct.create_trail(Name="sealed-noted", S3BucketName="sealed-notes-bkt", SnsTopicName=arn)
+        ct.start_logging(Name="sealed-noted")
+        ct.describe_trails()
+        server.flush()
+        assert ct.get_trail_status(Name="sealed-noted")["LatestNotificationError"] == "KMSAccessDenied"
+        denied = [r for r in server.records("Management") if r["eventName"] == "GenerateDataKey"
+                  and r["userIdentity"].get("invokedBy") == "cloudtrail.amazonaws.com"]
+        assert denied and denied[-1]["errorCode"] == "AccessDenied"
+        policy = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+        policy["Statement"].append({"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*"})
+        kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(policy))
+        ct.describe_trails()
+        server.flush()
+        kind, note = received.get(timeout=10)
+        assert kind == "Notification" and json.loads(note["Message"])["s3Bucket"] == "sealed-notes-bkt"
+        assert "LatestNotificationError" not in ct.get_trail_status(Name="sealed-noted")
+    finally:
+        server.stop()

@@ -339,6 +339,7 @@ pub fn prepare(
     subject: Option<&str>,
     message: &str,
     now_ms: i64,
+    seal: Option<&crate::sns_sse::TopicSeal>,
 ) -> ApiResult<Publication> {
     let topic = cairn_store::sns::get_topic(conn, topic_arn)?.ok_or_else(topic_not_found)?;
     let content = Content {
@@ -347,7 +348,7 @@ pub fn prepare(
         per_protocol: Vec::new(),
         attributes: Vec::new(),
     };
-    publication(conn, &topic, content, now_ms, None)
+    publication(conn, &topic, content, now_ms, seal)
 }
 
 /// The public `Publish`: the topic must be the caller's (`account`), the message valid.

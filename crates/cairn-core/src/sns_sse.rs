@@ -62,6 +62,42 @@ pub fn for_publish(
     ctx: &CallContext,
     topic_arn: &str,
 ) -> (ApiResult<Option<TopicSeal>>, Option<PreparedEvent>) {
+    let actor = Actor::Via {
+        ctx,
+        service: "sns",
+    };
+    seal_for(conn, kms, &actor, topic_arn)
+}
+
+/// The data key a service's own publication to `topic_arn` (CloudTrail's notice of a
+/// delivered file) seals its messages with, asked of KMS as the service principal: the
+/// topic's key policy must let it `GenerateDataKey` (the CloudTrail User Guide: an encrypted
+/// topic's key must allow `cloudtrail.amazonaws.com`), else the publication is refused.
+pub fn for_service(
+    conn: &Connection,
+    kms: KmsAccess<'_>,
+    call: &crate::kms::authz::ServiceCall,
+    topic_arn: &str,
+) -> (ApiResult<Option<TopicSeal>>, Option<PreparedEvent>) {
+    seal_for(conn, kms, &Actor::Service(call), topic_arn)
+}
+
+/// SNS's refusal code for a publication whose key KMS refused (`KMSAccessDenied`, …).
+pub fn refusal_code(e: &ApiError) -> &'static str {
+    match e.kind {
+        ErrorKind::SnsKmsNotFound => "KMSNotFound",
+        ErrorKind::SnsKmsDisabled => "KMSDisabled",
+        ErrorKind::SnsKmsInvalidState => "KMSInvalidState",
+        _ => "KMSAccessDenied",
+    }
+}
+
+fn seal_for(
+    conn: &Connection,
+    kms: KmsAccess<'_>,
+    actor: &Actor<'_>,
+    topic_arn: &str,
+) -> (ApiResult<Option<TopicSeal>>, Option<PreparedEvent>) {
     let topic = match cairn_store::sns::get_topic(conn, topic_arn) {
         Ok(t) => t,
         Err(e) => return (Err(e.into()), None),
@@ -70,21 +106,17 @@ pub fn for_publish(
         return (Ok(None), None);
     };
     let context = EncryptionContext::from([(TOPIC_CONTEXT.to_owned(), topic_arn.to_owned())]);
-    let actor = Actor::Via {
-        ctx,
-        service: "sns",
-    };
     let made = internal::generate_data_key(
         conn,
         kms.master,
         kms.evaluator,
-        &actor,
+        actor,
         &key_id,
         &context,
         32,
     );
     let event = crate::sse::kms_event(
-        &actor,
+        actor,
         "GenerateDataKey",
         &key_id,
         made.as_ref().ok().map(|d| d.key_arn.as_str()),

@@ -47,12 +47,17 @@ fn fault(e: cairn_core::ApiError) -> StoreError {
     StoreError::Corrupt(e.message)
 }
 
-/// Publishes `message` to the topic of the live trail `trail_arn`, if it has one and may.
+/// Publishes `message` to the topic of the live trail `trail_arn`, if it has one and may. A
+/// topic with a KMS key (`KmsMasterKeyId`) seals the notification under a data key CloudTrail
+/// asks for as itself, recorded either way: a key policy that does not let
+/// `cloudtrail.amazonaws.com` use the key refuses the notification (`KMSAccessDenied`, …),
+/// as on AWS. `kms` is `None` only without a master key, when no KMS key can exist.
 pub(crate) fn publish(
     conn: &Connection,
     trail_arn: &str,
     message: &str,
     now: f64,
+    kms: Option<cairn_core::sse::KmsAccess<'_>>,
 ) -> StoreResult<Notice> {
     let Some(parsed) = cairn_model::trail::TrailArn::parse(trail_arn) else {
         return Ok(Notice::None);
@@ -73,7 +78,32 @@ pub(crate) fn publish(
         );
         return Ok(Notice::Refused("AuthorizationError"));
     }
+    let seal = match kms {
+        Some(kms) => {
+            let call = cairn_core::sse::cloudtrail_call(trail_arn, &account, &parsed.region, now)
+                .map_err(fault)?;
+            let (seal, event) = cairn_core::sns_sse::for_service(conn, kms, &call, &topic);
+            if let Some(event) = event {
+                cairn_core::record::append(conn, &event)?;
+            }
+            match seal {
+                Ok(seal) => seal,
+                Err(e) if e.kind == cairn_core::ErrorKind::Internal => return Err(fault(e)),
+                Err(e) => {
+                    tracing::warn!(
+                        trail = trail_arn,
+                        topic,
+                        error = %e.message,
+                        "the topic's KMS key does not let CloudTrail publish; the file's notification is skipped"
+                    );
+                    return Ok(Notice::Refused(cairn_core::sns_sse::refusal_code(&e)));
+                }
+            }
+        }
+        None => None,
+    };
     let now_ms = (now * 1000.0) as i64;
-    let p = cairn_core::publish::prepare(conn, &topic, None, message, now_ms).map_err(fault)?;
+    let p = cairn_core::publish::prepare(conn, &topic, None, message, now_ms, seal.as_ref())
+        .map_err(fault)?;
     Ok(Notice::Published(p))
 }

@@ -54,9 +54,31 @@ pub struct Delivery {
     limits: Limits,
     backoff: Backoff,
     notifier: Notifier,
+    /// The data dir, for a notifier of its own (`with_kms` makes it again with the key).
+    data_dir: std::path::PathBuf,
     /// Pending files of external buckets whose last write attempt is known to have written
     /// nothing (the store refused it), so they may be renamed for their next attempt.
     rekeyable: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
+}
+
+/// The notifier of a worker of its own (`cairn flush`): it sends only what it publishes (a
+/// server's worker shares the server's notifier, `with_shared_notifier`), and opens what it
+/// sealed with `kms_master`.
+fn own_notifier(
+    data_dir: &Path,
+    store: Store,
+    kms_master: Option<std::sync::Arc<cairn_core::kms::MasterKey>>,
+) -> Notifier {
+    Notifier::new(NotifierConfig {
+        signer: crate::SnsSigner::load_or_create(data_dir)
+            .ok()
+            .map(std::sync::Arc::new),
+        maildir: Some(data_dir.join("mail")),
+        store: Some(store),
+        own_messages_only: true,
+        kms_master,
+        ..NotifierConfig::default()
+    })
 }
 
 /// Exponential backoff per trail and bucket for failed writes: 1 s doubling to 5 min. Pending
@@ -264,17 +286,8 @@ impl Delivery {
             },
             backoff: Backoff::default(),
             rekeyable: std::sync::Arc::default(),
-            notifier: Notifier::new(NotifierConfig {
-                signer: crate::SnsSigner::load_or_create(data_dir)
-                    .ok()
-                    .map(std::sync::Arc::new),
-                maildir: Some(data_dir.join("mail")),
-                store: Some(queue_store),
-                // A worker of its own (`cairn flush`) sends only what it publishes; a server's
-                // shares the server's notifier (`with_shared_notifier`).
-                own_messages_only: true,
-                ..NotifierConfig::default()
-            }),
+            notifier: own_notifier(data_dir, queue_store, None),
+            data_dir: data_dir.to_owned(),
         })
     }
 
@@ -306,6 +319,8 @@ impl Delivery {
     /// Seals the files of trails with a KMS key with data keys of it (without a master key,
     /// their delivery fails and waits).
     pub fn with_kms(mut self, master: std::sync::Arc<cairn_core::kms::MasterKey>) -> Self {
+        // The worker's own notifier opens the notifications it seals for encrypted topics.
+        self.notifier = own_notifier(&self.data_dir, self.store.clone(), Some(master.clone()));
         self.putter.kms_master = Some(master);
         self
     }
@@ -565,6 +580,10 @@ impl Delivery {
         };
         let store = self.store.clone();
         let (id, arn, live) = (p.id, p.trail_arn.clone(), p.retired.is_none());
+        let (master, evaluator) = (
+            self.putter.kms_master.clone(),
+            self.putter.evaluator.clone(),
+        );
         let message = serde_json::json!({"s3Bucket": p.bucket, "s3ObjectKey": [key]}).to_string();
         let (body, publication) = self
             .putter
@@ -582,7 +601,11 @@ impl Delivery {
                     }
                     // The notification is published to the topic with the file, in this
                     // transaction, if the topic's policy lets CloudTrail publish now.
-                    let notice = crate::notice::publish(c, &arn, &message, now)?;
+                    let kms = master.as_deref().map(|master| cairn_core::sse::KmsAccess {
+                        master,
+                        evaluator: evaluator.as_ref(),
+                    });
+                    let notice = crate::notice::publish(c, &arn, &message, now, kms)?;
                     update_trail(c, &arn, |t| {
                         let d = &mut t.status.delivery;
                         d.latest_delivery_time = Some(now);

@@ -259,7 +259,7 @@ pub fn transition(
     let mut out = Vec::new();
     for arn in alarm.config.actions_for(value).to_vec() {
         let result = if sns_topic_of(&arn, &alarm.account, &alarm.region) {
-            match publish::prepare(conn, &arn, Some(&subject), &message, now_ms) {
+            match publish::prepare(conn, &arn, Some(&subject), &message, now_ms, None) {
                 // The store failed (some recipients may be queued already): nothing of this
                 // evaluation commits, rather than a half-queued action noted as failed.
                 Err(e) if matches!(e.kind, ErrorKind::Internal | ErrorKind::ServiceUnavailable) => {
