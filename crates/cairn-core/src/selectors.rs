@@ -156,7 +156,7 @@ pub fn validate_basic(inputs: &[BasicSelectorInput]) -> ApiResult<Vec<EventSelec
         let include_management_events = input.include_management_events.unwrap_or(true);
         // A selector that takes neither management nor data events selects nothing: AWS
         // refuses it (as CloudFormation and the CDK users who met it report).
-        if !include_management_events && data_resources.is_empty() {
+        if !include_management_events && data_resources.iter().all(|d| d.values.is_empty()) {
             return Err(invalid(
                 "Invalid combination of parameters in EventSelectors. When includeManagementEvents is false, DataResources must not be empty",
             ));
@@ -352,13 +352,24 @@ fn check_network_field(field: &FieldSelector) -> ApiResult<()> {
 /// checked rather than a copy of the list; a lower-case `aws::s3::object` is refused.
 fn is_resource_type(value: &str) -> bool {
     let mut parts = value.split("::");
-    parts.next() == Some("AWS")
+    let well_formed = parts.next() == Some("AWS")
         && parts.clone().count() == 2
         && parts.all(|p| {
             p.starts_with(|c: char| c.is_ascii_uppercase())
                 && p.chars().all(|c| c.is_ascii_alphanumeric())
-        })
+        });
+    // AWS's list grows every month, so only the spelling is checked elsewhere; of S3's own
+    // namespace, whose data-event types the CloudTrail User Guide lists, only those are
+    // taken (`AWS::S3::Bucket` is no data-event type: it would select every object call).
+    let s3_ok = value
+        .strip_prefix("AWS::S3::")
+        .is_none_or(|t| S3_DATA_TYPES.contains(&t));
+    well_formed && s3_ok
 }
+
+/// The data-event resource types in the `AWS::S3::` namespace (CloudTrail User Guide,
+/// "Logging data events").
+const S3_DATA_TYPES: [&str; 2] = ["Object", "AccessPoint"];
 
 fn check_field(field: &FieldSelector, allowed: &[&str]) -> ApiResult<()> {
     let name_ok = !field.field.is_empty()

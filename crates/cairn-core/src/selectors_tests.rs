@@ -155,6 +155,15 @@ fn advanced_selectors_follow_the_category_rules() {
             data(),
             field("resources.type", "Equals", &["AWS::S3::Object::Extra"]),
         ]),
+        // No S3 data-event type: a typo, and the bucket (every object call's resource).
+        selector(vec![
+            data(),
+            field("resources.type", "Equals", &["AWS::S3::Objects"]),
+        ]),
+        selector(vec![
+            data(),
+            field("resources.type", "Equals", &["AWS::S3::Bucket"]),
+        ]),
         selector(vec![
             data(),
             object(),
@@ -193,6 +202,12 @@ fn a_basic_selector_without_management_or_data_events_is_refused() {
         e.message,
         "Invalid combination of parameters in EventSelectors. When includeManagementEvents is false, DataResources must not be empty"
     );
+    // A data resource that names no resource selects nothing either.
+    let empty = BasicSelectorInput {
+        data_resources: vec![(Some("AWS::S3::Object".to_owned()), Vec::new())],
+        ..none.clone()
+    };
+    assert!(validate_basic(&[empty]).is_err());
     let data = BasicSelectorInput {
         data_resources: vec![(
             Some("AWS::S3::Object".to_owned()),
