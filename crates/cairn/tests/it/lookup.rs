@@ -367,8 +367,9 @@ async fn an_oversized_member_is_bounded_and_lookup_stays_small() {
         let (s, v) = server
             .ct_in(
                 "sa-east-1",
-                "ListTrails",
-                json!({"Junk": junk, "NextToken": "t"}),
+                "DescribeTrails",
+                // A member of the operation (one unknown to it is never recorded at all).
+                json!({"trailNameList": [junk], "includeShadowTrails": true}),
             )
             .await;
         assert!(s == 200 || s == 400, "{v}");
@@ -402,7 +403,7 @@ async fn an_oversized_member_is_bounded_and_lookup_stays_small() {
         let record: Value = serde_json::from_str(text).unwrap();
         assert_eq!(
             record["requestParameters"],
-            json!({"nextToken": "t", "omitted": true}),
+            json!({"includeShadowTrails": true, "omitted": true}),
             "the junk member is dropped, the rest kept, and the truncation flagged"
         );
     }
