@@ -91,3 +91,25 @@ def test_sigv2_requests_are_refused_for_kms_objects(cairn, key):
     # SSE-S3 objects and SigV4 reads are unaffected.
     assert v2.get_object(Bucket="v2-kms", Key="plain")["Body"].read() == b"open"
     assert s3.get_object(Bucket="v2-kms", Key="sealed")["Body"].read() == b"secret"
+
+
+def test_sigv2_is_refused_under_a_bucket_key_a_sigv4_request_made(cairn, key):
+    s3 = bucket_key_default(cairn, "v2-bk", key)
+    s3.put_object(Bucket="v2-bk", Key="first", Body=b"sigv4 makes the bucket key")
+    v2 = boto3.client("s3", endpoint_url=cairn.endpoint, region_name="us-east-1", aws_access_key_id=ACCESS_KEY,
+                      aws_secret_access_key=SECRET, config=Config(signature_version="s3"))
+    assert code(lambda: v2.put_object(Bucket="v2-bk", Key="second", Body=b"x"))[0] == "InvalidArgument"
+    assert code(lambda: v2.get_object(Bucket="v2-bk", Key="first"))[0] == "InvalidArgument"
+
+
+def test_a_presigned_url_sent_with_an_authorization_header_is_refused(cairn):
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="two-auth")
+    s3.put_object(Bucket="two-auth", Key="k", Body=b"x")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "two-auth", "Key": "k"}, ExpiresIn=60)
+    assert urllib.request.urlopen(url).read() == b"x"
+    req = urllib.request.Request(url, headers={"Authorization": "junk"})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req)
+    body = e.value.read()
+    assert e.value.code == 400 and b"<Code>InvalidArgument</Code>" in body and b"Only one auth mechanism" in body

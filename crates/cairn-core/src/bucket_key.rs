@@ -28,8 +28,15 @@ pub const MAX_HELD: usize = 1024;
 /// principal by name and the resource it acts for).
 pub fn holder(actor: &Actor<'_>) -> (String, f64) {
     match actor {
+        // A SigV2-signed request is its own holder: it never finds a key another request
+        // kept, and KMS refuses it one of its own (S3 takes only SigV4 for SSE-KMS).
         Actor::Caller(c) | Actor::Via { ctx: c, .. } => (
-            format!("{}\n{}", c.principal.arn(), c.principal.access_key_id()),
+            format!(
+                "{}\n{}{}",
+                c.principal.arn(),
+                c.principal.access_key_id(),
+                if c.origin.sigv2 { "\nsigv2" } else { "" }
+            ),
             c.now,
         ),
         Actor::Service(s) => (

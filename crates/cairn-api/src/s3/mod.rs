@@ -222,6 +222,9 @@ async fn answer(
     if parts.method == http::Method::OPTIONS {
         return cors::preflight(&parts.headers, &rid);
     }
+    if let Some(e) = presign::two_auth_mechanisms(&parts.headers, query) {
+        return crate::errors::s3_error(&e, &rid, None, head);
+    }
     if let Err(e) = presign::check(query, chrono::Utc::now().timestamp()) {
         return crate::errors::s3_error(&e, &rid, None, head);
     }

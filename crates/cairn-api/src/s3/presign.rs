@@ -34,6 +34,24 @@ pub fn is_signing_param(name: &str) -> bool {
         || matches!(name, "x-id" | "AWSAccessKeyId" | "Signature" | "Expires")
 }
 
+/// A request that carries an `Authorization` header besides a presigned URL's signature
+/// (SigV4's `X-Amz-Algorithm`, or SigV2's `Signature`): S3 takes one auth mechanism and
+/// refuses two, before anything else. Taking the header's would let a presigned URL's
+/// holder pass as header-signed (and past `s3:authType` or `s3:signatureversion` conditions).
+pub fn two_auth_mechanisms(headers: &http::HeaderMap, raw_query: &str) -> Option<WireError> {
+    if !headers.contains_key(http::header::AUTHORIZATION) {
+        return None;
+    }
+    let presigned = form_urlencoded::parse(raw_query.as_bytes())
+        .any(|(k, _)| k == "X-Amz-Algorithm" || k == "Signature");
+    presigned.then(|| {
+        bad(
+            "InvalidArgument",
+            "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
+        )
+    })
+}
+
 /// Checks the presigned-URL parameters of `raw_query` at time `now` (epoch seconds). A query
 /// without presigned parameters passes.
 pub fn check(raw_query: &str, now: i64) -> Result<(), WireError> {
@@ -242,6 +260,20 @@ mod tests {
         );
         assert_eq!(h.len(), 1);
         assert_eq!(h["x-amz-meta-a"], "b");
+    }
+
+    #[test]
+    fn a_presigned_url_with_an_authorization_header_is_refused() {
+        let mut headers = http::HeaderMap::new();
+        let v4 = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc";
+        assert!(two_auth_mechanisms(&headers, v4).is_none());
+        headers.insert(http::header::AUTHORIZATION, "junk".parse().unwrap());
+        assert_eq!(
+            two_auth_mechanisms(&headers, v4).unwrap().code,
+            "InvalidArgument"
+        );
+        assert!(two_auth_mechanisms(&headers, "AWSAccessKeyId=a&Signature=s&Expires=1").is_some());
+        assert!(two_auth_mechanisms(&headers, "list-type=2").is_none());
     }
 
     #[test]
