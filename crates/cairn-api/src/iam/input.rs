@@ -157,6 +157,13 @@ mod tests {
         let rp = request_parameters(&params);
         assert_eq!(rp["userName"], "a");
         assert_eq!(rp["tags"][1]["key"], "k2");
+        // Not members of CreateUser: never recorded.
+        assert!(rp.get("maxItems").is_none() && rp.get("actionNames").is_none());
+        let params = Params::parse(
+            "",
+            b"Action=SimulatePrincipalPolicy&PolicySourceArn=arn&ActionNames.member.1=s3%3AGetObject&MaxItems=5",
+        );
+        let rp = request_parameters(&params);
         assert_eq!(rp["maxItems"], 5);
         assert_eq!(rp["actionNames"][0], "s3:GetObject");
     }
