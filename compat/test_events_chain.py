@@ -172,6 +172,9 @@ def test_verify_store_catches_index_edits_that_keep_a_name_the_record_mentions()
             ("UPDATE event_resources SET region = 'eu-west-1' WHERE seq = ?", seq["StartLogging"]),
             ("UPDATE event_resources SET event_time = event_time - 8640000 WHERE seq = ?", seq["StartLogging"]),
             ("UPDATE events SET username = 'root' WHERE seq = ?", seq["CreateUser"]),
+            # The bucket row renamed to the bucket's ARN: no longer found by its name.
+            ("UPDATE event_resources SET resource_name = 'arn:aws:s3:::idx-bucket' "
+             "WHERE seq = ? AND resource_type = 'AWS::S3::Bucket'", seq["PutBucketPolicy"]),
         ]
         for edit, at in edits:
             copy = server.dir.name + ".copy"

@@ -66,8 +66,24 @@ def test_refused_calls_on_a_trail_are_found_under_it(cairn, mallory):
 def test_a_refused_call_on_a_log_group_is_found_under_it(cairn, mallory):
     with pytest.raises(botocore.exceptions.ClientError):
         mallory("logs").delete_log_group(logGroupName=GROUP)
+    group_arn = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{GROUP}"
+    with pytest.raises(botocore.exceptions.ClientError):
+        mallory("logs").untag_resource(resourceArn=group_arn, tagKeys=["protected"])
     names = [(n, code) for n, code, _ in by_resource(cairn, GROUP)]
     assert ("DeleteLogGroup", "AccessDenied") in names and ("CreateLogGroup", None) in names
+    assert ("UntagResource", "AccessDenied") in names
+
+
+def test_refused_tag_calls_on_a_trail_are_found_under_it(cairn, mallory):
+    ct = mallory("cloudtrail")
+    for call in (lambda: ct.remove_tags(ResourceId=TRAIL_ARN, TagsList=[{"Key": "protected"}]),
+                 lambda: ct.add_tags(ResourceId=TRAIL_ARN, TagsList=[{"Key": "k", "Value": "v"}]),
+                 lambda: ct.list_tags(ResourceIdList=[TRAIL_ARN])):
+        with pytest.raises(botocore.exceptions.ClientError):
+            call()
+    names = [(n, code) for n, code, _ in by_resource(cairn, TRAIL_ARN)]
+    for name in ("RemoveTags", "AddTags", "ListTags"):
+        assert (name, "AccessDenied") in names, (name, names)
 
 
 def test_a_root_record_names_the_account_alias(cairn):

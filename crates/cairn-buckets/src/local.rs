@@ -206,7 +206,7 @@ impl ObjectFiles {
         referenced: &std::collections::HashSet<String>,
     ) -> std::io::Result<(usize, usize)> {
         let quarantine = self.quarantine_dir();
-        expire_quarantine(&quarantine, std::time::Duration::from_secs(QUARANTINE_SECS))?;
+        expire_quarantine(&quarantine, std::time::Duration::from_secs(QUARANTINE_SECS));
         let mut moved = 0;
         let mut present = 0;
         for entry in std::fs::read_dir(&self.dir)? {
@@ -216,11 +216,24 @@ impl ObjectFiles {
                 present += 1;
                 continue;
             }
-            if moved == 0 {
-                std::fs::create_dir_all(&quarantine)?;
+            // Best effort: a quarantine that cannot take the file (not a directory, another
+            // file system, no space) leaves it where it is, named, and never stops the start.
+            let target = quarantine.join(&name);
+            let kept = std::fs::create_dir_all(&quarantine)
+                .and_then(|()| std::fs::rename(entry.path(), &target))
+                // Kept a week from now, whatever the age of its bytes.
+                .and_then(|()| {
+                    std::fs::File::open(&target)?.set_modified(std::time::SystemTime::now())
+                });
+            match kept {
+                Ok(()) => moved += 1,
+                Err(e) => tracing::warn!(
+                    file = %entry.path().display(),
+                    quarantine = %quarantine.display(),
+                    error = %e,
+                    "an object file no record references could not be moved aside; left in place"
+                ),
             }
-            std::fs::rename(entry.path(), quarantine.join(&name))?;
-            moved += 1;
         }
         Ok((moved, referenced.len() - present))
     }
@@ -252,25 +265,33 @@ pub const QUARANTINE: &str = "orphaned-objects";
 /// How long a quarantined file is kept: a week.
 const QUARANTINE_SECS: u64 = 7 * 24 * 3600;
 
-/// Deletes the quarantined files older than `keep`.
-fn expire_quarantine(dir: &Path, keep: std::time::Duration) -> std::io::Result<()> {
+/// Deletes the quarantined files kept longer than `keep`. Best effort: what cannot be read or
+/// deleted (a directory someone made there, a quarantine that is not a directory) is left,
+/// with a warning naming it.
+fn expire_quarantine(dir: &Path, keep: std::time::Duration) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) => {
+            tracing::warn!(dir = %dir.display(), error = %e, "cannot read the orphaned-objects directory");
+            return;
+        }
     };
-    for entry in entries {
-        let entry = entry?;
+    for entry in entries.flatten() {
         let old = entry
-            .metadata()?
-            .modified()?
-            .elapsed()
-            .is_ok_and(|age| age > keep);
-        if old {
-            std::fs::remove_file(entry.path())?;
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .is_some_and(|m| {
+                m.modified()
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age > keep)
+            });
+        if old && let Err(e) = std::fs::remove_file(entry.path()) {
+            tracing::warn!(file = %entry.path().display(), error = %e, "cannot delete an expired orphaned object file");
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]

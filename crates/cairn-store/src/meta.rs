@@ -57,7 +57,11 @@ pub fn trails_generation(conn: &Connection) -> StoreResult<Option<String>> {
 /// (empty when the file is sound). A file too damaged to check at all is one problem. It reads
 /// every page, so callers run it off the request path.
 pub fn quick_check(conn: &Connection) -> Vec<String> {
-    let rows = conn.prepare("PRAGMA quick_check").and_then(|mut stmt| {
+    check(conn, "PRAGMA quick_check")
+}
+
+fn check(conn: &Connection, pragma: &str) -> Vec<String> {
+    let rows = conn.prepare(pragma).and_then(|mut stmt| {
         stmt.query_map([], |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()
     });
@@ -72,12 +76,14 @@ pub fn quick_check(conn: &Connection) -> Vec<String> {
         .collect()
 }
 
-/// [`quick_check`] of the database at `db`, opened read-only (`cairn verify-store`).
-pub fn quick_check_read_only(db: &std::path::Path) -> StoreResult<Vec<String>> {
+/// SQLite's `PRAGMA integrity_check` of the database at `db`, opened read-only (`cairn
+/// verify-store`): besides what [`quick_check`] finds, every index entry is compared with its
+/// row, so an index rewritten in the file (a lookup that hides an event) is reported.
+pub fn integrity_check_read_only(db: &std::path::Path) -> StoreResult<Vec<String>> {
     let conn = Connection::open_with_flags(
         db,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    Ok(quick_check(&conn))
+    Ok(check(&conn, "PRAGMA integrity_check"))
 }

@@ -244,7 +244,7 @@ pub fn flush(args: FlushArgs) -> anyhow::Result<bool> {
     })?;
     let store = crate::admin_store::open_existing(&args.data_dir)?;
     // Checked before anything is delivered: SSE-S3 files and trails' KMS keys both need it.
-    let master = crate::kms_cmd::master_key_for_flush(
+    let master = crate::kms_cmd::master_key_for_admin(
         &store,
         &args.data_dir,
         config.kms_master_key_file.as_deref(),

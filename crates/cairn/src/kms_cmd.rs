@@ -222,7 +222,7 @@ pub fn master_key_for_serve(
 /// does not remember is refused, and so is no key at all for a data dir that remembers
 /// one: files sealed under a stale key after a rotation, or written in the clear, could
 /// never be read back by the server.
-pub fn master_key_for_flush(
+pub fn master_key_for_admin(
     store: &Store,
     data_dir: &Path,
     flag: Option<&Path>,
@@ -341,6 +341,12 @@ pub fn run(args: KmsArgs) -> anyhow::Result<()> {
                 bail!(
                     "the KMS master key from {} does not open this data dir's keys: after `cairn kms rotate-master-key`, name the new key with --kms-master-key-file",
                     source.unwrap_or_default()
+                );
+            }
+            if master.is_none() {
+                // Deletions need no key; rotations do, and are left for a sweep that has it.
+                eprintln!(
+                    "cairn: no KMS master key given: keys whose rotation is due are not rotated (pass --kms-master-key-file)"
                 );
             }
             let now = now_or(now);

@@ -76,13 +76,13 @@ pub fn run(args: VerifyStoreArgs) -> ExitCode {
     match unreferenced_object_files(&args.data_dir, &db) {
         Ok(0) => {}
         Ok(n) => println!(
-            "{n} object files no record references (a crash leaves the few writes it cut off; many mean the store lost committed transactions): the next start moves them to {}",
+            "{n} object files no record references (a crash leaves the few writes it cut off, and beside a running server its uploads in flight are counted; many mean the store lost committed transactions): the next start moves them to {}",
             cairn_buckets::local::QUARANTINE
         ),
         Err(e) => println!("object files could not be listed: {e}"),
     }
     // Pages the chain walk never reads (other tables, indexes) can be damaged too.
-    let damaged = match cairn_store::meta::quick_check_read_only(&db) {
+    let damaged = match cairn_store::meta::integrity_check_read_only(&db) {
         Ok(problems) => problems,
         Err(e) => vec![format!("could not be checked: {e}")],
     };

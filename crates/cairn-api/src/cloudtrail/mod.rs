@@ -67,30 +67,29 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     run(state, op_name, op, body, info).await
 }
 
-/// The trail a call names, as its permission resolved it (the trail's home-region ARN).
-type NamedTrail = Arc<std::sync::Mutex<Option<String>>>;
+/// The trails a call names, as its permissions resolved them (home-region ARNs).
+type NamedTrail = Arc<std::sync::Mutex<Vec<String>>>;
 
 /// A failed call's resources: the trail it names, when that is a well-formed trail ARN, so
 /// that a refused StopLogging or DeleteTrail is found under its trail in event history like
 /// the calls that succeeded.
 fn named_trail_resource(named: &NamedTrail) -> Vec<(cairn_model::event::EventResource, String)> {
-    let arn = named.lock().ok().and_then(|n| n.clone());
-    let Some((arn, parsed)) = arn.and_then(|a| {
-        let parsed = cairn_model::trail::TrailArn::parse(&a)?;
-        cairn_model::trail::TrailName::parse(&parsed.name).ok()?;
-        Some((a, parsed))
-    }) else {
-        return Vec::new();
-    };
-    vec![(
-        cairn_model::event::EventResource {
-            arn: arn.clone(),
-            account_id: Some(parsed.account),
-            resource_type: "AWS::CloudTrail::Trail".into(),
-            arn_prefix: None,
-        },
-        arn,
-    )]
+    let arns = named.lock().map(|n| n.clone()).unwrap_or_default();
+    arns.into_iter()
+        .filter_map(|arn| {
+            let parsed = cairn_model::trail::TrailArn::parse(&arn)?;
+            cairn_model::trail::TrailName::parse(&parsed.name).ok()?;
+            Some((
+                cairn_model::event::EventResource {
+                    arn: arn.clone(),
+                    account_id: Some(parsed.account),
+                    resource_type: "AWS::CloudTrail::Trail".into(),
+                    arn_prefix: None,
+                },
+                arn,
+            ))
+        })
+        .collect()
 }
 
 fn outcome(
@@ -272,10 +271,8 @@ async fn execute(
             read_only,
             crate::model_check::permissions_unless(refusal.is_some(), move |conn, ctx| {
                 let needed = permissions::of(conn, ctx, &name_for_perms, &body_for_perms)?;
-                if permissions::names_a_trail(&name_for_perms)
-                    && let (Some(p), Ok(mut slot)) = (needed.first(), named_by_perms.lock())
-                {
-                    *slot = Some(p.resource.clone());
+                if let Ok(mut slot) = named_by_perms.lock() {
+                    *slot = permissions::named_trails(&name_for_perms, &needed);
                 }
                 Ok(needed)
             }),

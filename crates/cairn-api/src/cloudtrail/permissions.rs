@@ -27,9 +27,24 @@ fn trail_member(op: &str) -> Option<&'static str> {
     })
 }
 
-/// Whether an operation's first permission is on the trail it names.
-pub fn names_a_trail(op: &str) -> bool {
-    trail_member(op).is_some()
+/// The trails a call names, from the permissions it needs: the first one's resource for an
+/// operation on a trail, each trail ARN a tag operation names.
+pub fn named_trails(op: &str, needed: &[Permission]) -> Vec<String> {
+    if trail_member(op).is_some() {
+        return needed
+            .first()
+            .map(|p| p.resource.clone())
+            .into_iter()
+            .collect();
+    }
+    match op {
+        "AddTags" | "RemoveTags" | "ListTags" => needed
+            .iter()
+            .filter(|p| p.resource.contains(":trail/"))
+            .map(|p| p.resource.clone())
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 fn text<'a>(body: &'a Value, member: &str) -> Option<&'a str> {

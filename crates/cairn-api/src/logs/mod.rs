@@ -167,7 +167,18 @@ async fn execute(
     // A failed call's record names the stream or group it names, as a successful one's
     // does: a refused DeleteLogGroup is found under its group in event history.
     let named = if op.management {
+        // TagResource and UntagResource name the group by `resourceArn`.
+        let by_arn = || {
+            let arn = body
+                .get("resourceArn")
+                .and_then(Value::as_str)
+                .filter(|a| a.starts_with("arn:"))?;
+            let name = cairn_core::logs::identifier_name(&env.ctx, arn).ok()?;
+            Some(cairn_core::logs::GroupKey::of(&env.ctx, &name))
+        };
         ops::group_of(&env, &body)
+            .ok()
+            .or_else(by_arn)
             .map(|key| ops::group_resource(&key))
             .unwrap_or_default()
     } else {

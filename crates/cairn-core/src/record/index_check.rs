@@ -60,9 +60,9 @@ pub fn disagreements(
             .or_else(|| resource.get("ARNPrefix"))
             .and_then(Value::as_str)
             .unwrap_or("");
-        let found = resources.iter().any(|(k, name)| {
-            k == kind && (arn.is_empty() || lookup_names_of(arn).contains(&name.as_str()))
-        });
+        let found = resources
+            .iter()
+            .any(|(k, name)| k == kind && (arn.is_empty() || name == lookup_name_of(kind, arn)));
         if !found {
             out.push(format!("event_resources ({kind} {arn} missing)"));
         }
@@ -71,27 +71,16 @@ pub fn disagreements(
     out
 }
 
-/// The names LookupEvents may show for a resource of the record: its ARN, or the short name
-/// recording gives S3 buckets and objects (the ARN after `arn:<partition>:s3:::`) and log
-/// groups (the name after `:log-group:`).
-fn lookup_names_of(arn: &str) -> Vec<&str> {
-    let mut names = vec![arn];
-    let mut parts = arn.splitn(6, ':');
-    if let (Some("arn"), Some(_), Some(service), Some(_), Some(_), Some(rest)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) {
-        match service {
-            "s3" => names.push(rest),
-            "logs" => names.extend(rest.strip_prefix("log-group:")),
-            _ => {}
-        }
+/// The name LookupEvents shows for a resource of the record, as recording gives it: the
+/// short name of S3 buckets and objects (the ARN after `arn:<partition>:s3:::`) and of log
+/// groups (the name after `:log-group:`), else the ARN.
+fn lookup_name_of<'a>(kind: &str, arn: &'a str) -> &'a str {
+    let rest = arn.splitn(6, ':').nth(5).unwrap_or(arn);
+    match kind {
+        "AWS::S3::Bucket" | "AWS::S3::Object" => rest,
+        "AWS::Logs::LogGroup" => rest.strip_prefix("log-group:").unwrap_or(arn),
+        _ => arn,
     }
-    names
 }
 
 /// The LookupEvents username the record implies, for identities whose name it states: a
@@ -101,6 +90,8 @@ fn expected_username(record: &Value) -> Option<&str> {
     let identity = record.get("userIdentity")?;
     match identity.get("type")?.as_str()? {
         "AWSService" => identity.get("invokedBy")?.as_str(),
+        // An unsigned call (an SNS subscription link): `anonymous`.
+        "AWSAccount" if identity.get("accountId")?.as_str()? == "anonymous" => Some("anonymous"),
         "Root" => Some("root"),
         "IAMUser" => identity.get("userName")?.as_str(),
         "AssumedRole" => identity.get("arn")?.as_str()?.rsplit('/').next(),
@@ -144,7 +135,7 @@ mod tests {
             "resources": [{"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::b"}],
         });
         let topic = pair("AWS::SNS::Topic", "arn:aws:sns:us-east-1:123456789012:t");
-        let bucket = pair("AWS::S3::Bucket", "arn:aws:s3:::b");
+        let bucket = pair("AWS::S3::Bucket", "b");
         assert!(disagreements(&record, "root", &[topic.clone(), bucket.clone()]).is_empty());
         assert_eq!(
             disagreements(&record, "someoneelse", &[topic.clone(), bucket.clone()]),
@@ -183,6 +174,17 @@ mod tests {
             "requestParameters": {"bucketName": "t4-bucket"},
             "resources": [{"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::t4-bucket"}]});
         assert!(disagreements(&put, "root", &[pair("AWS::S3::Bucket", "t4-bucket")]).is_empty());
+        // Renamed to its ARN, the row no longer finds the event by the name it was recorded
+        // with.
+        assert_eq!(
+            disagreements(
+                &put,
+                "root",
+                &[pair("AWS::S3::Bucket", "arn:aws:s3:::t4-bucket")]
+            )
+            .len(),
+            1
+        );
         assert_eq!(
             disagreements(&put, "root", &[pair("AWS::S3::Bucket", "t4")]).len(),
             1

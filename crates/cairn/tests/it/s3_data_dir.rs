@@ -295,3 +295,20 @@ async fn verify_store_lists_objects_whose_files_are_missing() {
         "{text}"
     );
 }
+
+/// A quarantine that cannot take a file (here `orphaned-objects` is a regular file) never
+/// stops the start: the unreferenced file is left where it is.
+#[tokio::test]
+async fn an_unusable_quarantine_leaves_orphans_in_place_and_the_server_starts() {
+    let mut server = Server::start();
+    let objects = server.data_dir().join("objects");
+    std::fs::write(objects.join("0123456789abcdef0123456789abcdef"), b"orphan").unwrap();
+    std::fs::write(
+        server.data_dir().join("orphaned-objects"),
+        b"not a directory",
+    )
+    .unwrap();
+    server.kill9_and_restart();
+    assert_eq!(server.s3("PUT", "/after-bkt", b"").await.0, 200);
+    assert!(objects.join("0123456789abcdef0123456789abcdef").exists());
+}
