@@ -150,3 +150,18 @@ def test_a_service_principal_must_name_a_service(cairn):
                                                          "Principal": {"Service": service}}]}
         got = code(lambda: iam.create_role(RoleName="bad-principal", AssumeRolePolicyDocument=json.dumps(trust)))
         assert got == ("MalformedPolicyDocument", f'Invalid principal in policy: "SERVICE":"{service}"'), got
+
+
+def test_a_call_a_service_makes_for_the_caller_is_not_the_keys_use(cairn):
+    """S3's KMS call for an SSE-KMS object is recorded with the caller's key but made by S3
+    (`invokedBy`): the key's last use is the S3 call it signed, not `kms`."""
+    key = cairn.client("kms").create_key()["KeyMetadata"]["Arn"]
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="lastuse-kms")
+    s3.put_object(Bucket="lastuse-kms", Key="k", Body=b"x", ServerSideEncryption="aws:kms", SSEKMSKeyId=key)
+    key_id, client = user_with_key(cairn, "lastuse-kms", ["s3:GetObject", "kms:Decrypt"])
+    client("s3").get_object(Bucket="lastuse-kms", Key="k")["Body"].read()
+    iam = cairn.client("iam")
+    until(lambda: "LastUsedDate" in iam.get_access_key_last_used(AccessKeyId=key_id)["AccessKeyLastUsed"],
+          "the use")
+    assert iam.get_access_key_last_used(AccessKeyId=key_id)["AccessKeyLastUsed"]["ServiceName"] == "s3"

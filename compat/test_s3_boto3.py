@@ -110,6 +110,7 @@ def test_objects_metadata_ranges_copy_and_errors(s3):
         headers = e.value.response["ResponseMetadata"]["HTTPHeaders"]
         assert status(e) == 304 and headers["etag"] == put["ETag"]
         assert headers["last-modified"] == head["ResponseMetadata"]["HTTPHeaders"]["last-modified"]
+        assert headers.get("content-length", "0") == "0"
     with pytest.raises(s3.exceptions.NoSuchKey):
         s3.get_object(Bucket="obj-bkt", Key="missing")
     with pytest.raises(botocore.exceptions.ClientError) as e:

@@ -176,6 +176,13 @@ pub async fn handle(
     let (body, leftover) = leftover::share(body, &parts.headers);
     let watch = leftover.watch();
     let mut resp = answer(s3, host, parts, (body, watch), meta).await;
+    if resp.status() == http::StatusCode::NOT_MODIFIED {
+        // A 304 has no body; the error document s3s wrote for it is dropped, and its length
+        // with it (RFC 9110, 15.4.5).
+        *resp.body_mut() = axum::body::Body::empty();
+        resp.headers_mut().remove(http::header::CONTENT_LENGTH);
+        resp.headers_mut().remove(http::header::CONTENT_TYPE);
+    }
     if !leftover.drain().await {
         resp.headers_mut().insert(
             http::header::CONNECTION,

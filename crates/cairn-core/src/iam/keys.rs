@@ -228,8 +228,10 @@ pub fn last_used(conn: &Connection, ctx: &CallContext, access_key_id: &str) -> A
     })
 }
 
-/// The newest call recorded with an access key in an account, in any region: epoch
-/// seconds, service name (`s3`, `iam`, …) and region.
+/// The newest call signed with an access key in an account, in any region: epoch seconds,
+/// service name (`s3`, `iam`, …) and region. A call a service made for the key's owner
+/// (`invokedBy`: S3's KMS calls, a stack's calls) was not signed with the key, so it is not
+/// its use.
 pub fn newest_use(
     conn: &Connection,
     account: &str,
@@ -250,10 +252,15 @@ pub fn newest_use(
                     start: 0,
                     end: i64::MAX,
                     after: None,
-                    limit: 1,
+                    limit: 20,
                 },
             )?;
-            if let Some(e) = found.into_iter().next()
+            let signed = found.into_iter().find(|e| {
+                serde_json::from_str::<serde_json::Value>(&e.record)
+                    .ok()
+                    .is_some_and(|r| r.pointer("/userIdentity/invokedBy").is_none())
+            });
+            if let Some(e) = signed
                 && newest
                     .as_ref()
                     .is_none_or(|n| (e.event_time, e.seq) > (n.0, n.1))
@@ -272,7 +279,7 @@ pub fn newest_use(
     // are noted apart; the newer of the two is the key's last use.
     let noted = cairn_store::iam::key_use::last(conn, access_key_id)?;
     Ok(match (recorded, noted) {
-        (Some(r), Some(n)) => Some(if n.0 > r.0 { n } else { r }),
+        (Some(r), Some(n)) => Some(if n.0 >= r.0 { n } else { r }),
         (r, n) => r.or(n),
     })
 }
