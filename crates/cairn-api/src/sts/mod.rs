@@ -228,7 +228,7 @@ fn unserved_resource(
 
 /// What an STS call must be allowed to do. `inherited` is the source identity of the role
 /// session that calls AssumeRole (role chaining): it passes to the new session, so the trust
-/// policy sees it as `sts:SourceIdentity` and must allow `sts:SetSourceIdentity`, as if sent.
+/// policy sees it as `sts:SourceIdentity`, as if sent.
 fn permission(action: &str, p: &Input, inherited: Option<String>) -> Vec<Permission> {
     let iam_action = format!("sts:{action}");
     match (action, p.opt("RoleArn")) {
@@ -241,8 +241,8 @@ fn permission(action: &str, p: &Input, inherited: Option<String>) -> Vec<Permiss
             if let Some(e) = p.opt("ExternalId") {
                 perm = perm.with("sts:ExternalId", e);
             }
-            let source = p.opt("SourceIdentity").or(inherited);
-            if let Some(s) = &source {
+            let sent = p.opt("SourceIdentity");
+            if let Some(s) = sent.as_ref().or(inherited.as_ref()) {
                 perm = perm.with("sts:SourceIdentity", s.clone());
             }
             // A malformed tag list is the operation's own error; here it only adds no keys.
@@ -265,7 +265,9 @@ fn permission(action: &str, p: &Input, inherited: Option<String>) -> Vec<Permiss
                     ..perm.clone()
                 });
             }
-            if source.is_some() {
+            // An inherited one needs `sts:SetSourceIdentity` too: the core checks that, after
+            // the inherited tags' `sts:TagSession`.
+            if sent.is_some() {
                 needed.push(Permission {
                     action: "sts:SetSourceIdentity".to_owned(),
                     ..perm.clone()
