@@ -110,10 +110,10 @@ def generated_root(tmp_path_factory):
     suite's short fixed one."""
     from conftest import cairn_binary
     data = tmp_path_factory.mktemp("root-key") / "data"
-    # The API's clock runs five minutes ahead (within SigV4's skew): a date that follows
+    # The API's clock runs two minutes ahead (within SigV4's five-minute skew): a date that follows
     # the clock, not the root user's creation, shows.
     clock = data.parent / "clock"
-    clock.write_text(str(time.time() + 300))
+    clock.write_text(str(time.time() + 120))
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAIRN_ROOT_")}
     proc = subprocess.Popen([cairn_binary(), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(data),
                              "--clock-file", str(clock)],
