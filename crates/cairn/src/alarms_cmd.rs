@@ -4,23 +4,34 @@
 //! period end, whoever gets there first).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+use cairn_core::kms::MasterKey;
 
 use clap::{Args, Subcommand};
 
 /// Evaluates every alarm due as of `now_ms` in one write transaction, then queues the
-/// notifications of its state changes. Returns how many publications were queued.
+/// notifications of its state changes. Returns how many publications were queued. `master`
+/// (the KMS master key; `None` only when the data dir has none, and so no KMS key) lets
+/// CloudWatch seal notifications to topics with a KMS key.
 pub async fn evaluate_once(
     store: &cairn_store::Store,
     notifier: &cairn_delivery::Notifier,
+    master: Option<Arc<MasterKey>>,
     now_ms: i64,
     force: bool,
     budget: usize,
 ) -> anyhow::Result<usize> {
     let sent = store
         .write(move |c| {
+            let evaluator = cairn_core::authz::PolicyEvaluator::new();
+            let kms = master.as_deref().map(|master| cairn_core::sse::KmsAccess {
+                master,
+                evaluator: &evaluator,
+            });
             cairn_store::with_savepoint(c, |c| {
-                cairn_core::alarms::run::evaluate_pass_within(c, now_ms, force, budget)
+                cairn_core::alarms::run::evaluate_pass_within(c, now_ms, force, budget, kms)
             })
         })
         .await??;
@@ -34,6 +45,7 @@ pub async fn evaluate_once(
 pub async fn run_loop(
     store: cairn_store::Store,
     notifier: cairn_delivery::Notifier,
+    master: Arc<MasterKey>,
     tick: Duration,
 ) {
     let mut ticker = tokio::time::interval(tick);
@@ -42,7 +54,7 @@ pub async fn run_loop(
         ticker.tick().await;
         let now = chrono::Utc::now().timestamp_millis();
         let budget = cairn_core::alarms::run::MAX_POINTS_PER_PASS;
-        match evaluate_once(&store, &notifier, now, false, budget).await {
+        match evaluate_once(&store, &notifier, Some(master.clone()), now, false, budget).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(published = n, "alarm actions"),
             Err(e) => tracing::warn!(error = %e, "alarm evaluation failed"),
@@ -72,6 +84,10 @@ enum AlarmsCommand {
         /// Longest wait for queued SNS notifications before exiting, seconds (0 to one day).
         #[arg(long, allow_negative_numbers = true, default_value_t = 30.0, value_parser = crate::bounds::flag::notification_wait)]
         notification_wait: f64,
+        /// The KMS master key file, as `serve` takes it (default:
+        /// `<data-dir>.kms-master-key`): actions on a topic with a KMS key need it.
+        #[arg(long, env = "CAIRN_KMS_MASTER_KEY_FILE")]
+        kms_master_key_file: Option<PathBuf>,
     },
 }
 
@@ -82,9 +98,15 @@ pub fn run(args: AlarmsArgs) -> anyhow::Result<()> {
             data_dir,
             now,
             notification_wait,
+            kms_master_key_file,
         } => {
             crate::serve::init_logs(false);
             let store = crate::admin_store::open_existing(&data_dir)?;
+            let master = crate::kms_cmd::master_key_for_admin(
+                &store,
+                &data_dir,
+                kms_master_key_file.as_deref(),
+            )?;
             let now_ms = now.map_or_else(
                 || chrono::Utc::now().timestamp_millis(),
                 |n| (n * 1000.0) as i64,
@@ -102,7 +124,8 @@ pub fn run(args: AlarmsArgs) -> anyhow::Result<()> {
                 ..Default::default()
             });
             let published = runtime.block_on(async {
-                let n = evaluate_once(&store, &notifier, now_ms, now.is_some(), usize::MAX).await?;
+                let n = evaluate_once(&store, &notifier, master, now_ms, now.is_some(), usize::MAX)
+                    .await?;
                 notifier
                     .drain(Duration::from_secs_f64(notification_wait.max(0.0)))
                     .await;

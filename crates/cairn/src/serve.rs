@@ -375,6 +375,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         tokio::spawn(crate::alarms_cmd::run_loop(
             store.clone(),
             state.notifier.clone(),
+            state.settings.kms_master.clone(),
             tick,
         ));
     }

@@ -6,6 +6,7 @@ use cairn_core::CallContext;
 use cairn_core::alarms::api::{self, Describe, ForMetric};
 use cairn_core::alarms::{Alarm, AlarmConfig, Comparison, StateValue, TreatMissing, invalid};
 use cairn_core::error::ApiResult;
+use cairn_core::sse::KmsAccess;
 use cairn_store::Connection;
 use cairn_store::alarms::HistoryFilter;
 use serde_json::Value;
@@ -257,13 +258,18 @@ pub fn delete_alarms(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<
 }
 
 /// SetAlarmState.
-pub fn set_alarm_state(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
+pub fn set_alarm_state(
+    c: &Connection,
+    ctx: &CallContext,
+    kms: KmsAccess<'_>,
+    v: &Value,
+) -> ApiResult<Done> {
     let name = req_str(v, "AlarmName")?;
     let value = enum_value(v, "StateValue", StateValue::parse)?
         .ok_or_else(|| cairn_core::alarms::missing("StateValue"))?;
     let reason = req_str(v, "StateReason")?;
     let data = opt_str(v, "StateReasonData")?;
-    let sent = api::set_state(c, ctx, &name, value, &reason, data.as_deref())?;
+    let sent = api::set_state(c, ctx, &name, value, &reason, data.as_deref(), Some(kms))?;
     Ok(Done {
         out: None,
         publications: sent,

@@ -23,6 +23,7 @@ use cairn_core::CallContext;
 use cairn_core::authz::Permission;
 use cairn_core::error::ApiResult;
 use cairn_core::publish::Publication;
+use cairn_core::sse::KmsAccess;
 use cairn_core::token::TokenKey;
 use cairn_store::Connection;
 use http::HeaderValue;
@@ -73,6 +74,9 @@ impl Done {
 enum Run {
     Plain(fn(&Connection, &CallContext, &Value) -> ApiResult<Done>),
     Paged(fn(&Connection, &CallContext, &TokenKey, &Value) -> ApiResult<Done>),
+    /// Operations that may run an alarm's actions, which ask KMS for an encrypted topic's
+    /// data key as CloudWatch.
+    Acting(fn(&Connection, &CallContext, KmsAccess<'_>, &Value) -> ApiResult<Done>),
 }
 
 #[derive(Clone, Copy)]
@@ -83,7 +87,7 @@ struct Op {
 }
 
 fn find(name: &str) -> Option<Op> {
-    use Run::{Paged, Plain};
+    use Run::{Acting, Paged, Plain};
     let (run, read_only, data_event): (Run, bool, bool) = match name {
         "PutMetricData" => (Plain(metric_ops::put_metric_data), false, true),
         "GetMetricStatistics" => (Plain(metric_ops::get_metric_statistics), true, true),
@@ -93,7 +97,7 @@ fn find(name: &str) -> Option<Op> {
         "DescribeAlarms" => (Paged(alarm_ops::describe_alarms), true, false),
         "DescribeAlarmsForMetric" => (Plain(alarm_ops::describe_alarms_for_metric), true, false),
         "DeleteAlarms" => (Plain(alarm_ops::delete_alarms), false, false),
-        "SetAlarmState" => (Plain(alarm_ops::set_alarm_state), false, false),
+        "SetAlarmState" => (Acting(alarm_ops::set_alarm_state), false, false),
         "EnableAlarmActions" => (Plain(alarm_ops::enable_alarm_actions), false, false),
         "DisableAlarmActions" => (Plain(alarm_ops::disable_alarm_actions), false, false),
         "DescribeAlarmHistory" => (Paged(alarm_ops::describe_alarm_history), true, false),
@@ -338,6 +342,7 @@ async fn execute(
     });
     let op_ctx = info.ctx.clone();
     let token_key = state.settings.token_key.clone();
+    let (kms_master, evaluator) = (state.settings.kms_master.clone(), state.gate.evaluator());
     let body = Arc::new(body);
     let (for_op, for_perms, for_record) = (body.clone(), body.clone(), body);
     let (perm_name, record_name) = (name.to_owned(), name.to_owned());
@@ -352,6 +357,13 @@ async fn execute(
             crate::model_check::op_unless(refusal, move |conn| match op.run {
                 Run::Plain(run) => run(conn, &op_ctx, &for_op),
                 Run::Paged(run) => run(conn, &op_ctx, &token_key, &for_op),
+                Run::Acting(run) => {
+                    let kms = KmsAccess {
+                        master: &kms_master,
+                        evaluator: evaluator.as_ref(),
+                    };
+                    run(conn, &op_ctx, kms, &for_op)
+                }
             }),
             move |r: &ApiResult<Done>| Outcome {
                 event_source: "monitoring.amazonaws.com",

@@ -374,6 +374,7 @@ pub fn set_state(
     value: StateValue,
     reason: &str,
     reason_data: Option<&str>,
+    kms: Option<crate::sse::KmsAccess<'_>>,
 ) -> ApiResult<Vec<Publication>> {
     if reason.chars().count() > 1023 {
         return Err(invalid(
@@ -408,6 +409,7 @@ pub fn set_state(
         reason.to_owned(),
         reason_data.map(str::to_owned),
         ms(ctx),
+        kms,
     )?;
     save(conn, &a)?;
     Ok(sent)

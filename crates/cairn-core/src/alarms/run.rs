@@ -15,6 +15,10 @@ use crate::error::{ApiResult, ErrorKind};
 use crate::metrics::stats::Statistic;
 use crate::metrics::{self, MetricQuery, PeriodStats};
 use crate::publish::{self, Publication};
+use crate::sse::KmsAccess;
+
+/// The service principal CloudWatch acts as when it runs an alarm's actions.
+pub const CLOUDWATCH: &str = "cloudwatch.amazonaws.com";
 
 /// How often an alarm with `period` (seconds) is evaluated, ms.
 pub fn step_ms(period: i64) -> i64 {
@@ -133,8 +137,9 @@ pub fn evaluate(
     alarm: &mut Alarm,
     end_ms: i64,
     now_ms: i64,
+    kms: Option<KmsAccess<'_>>,
 ) -> ApiResult<(Decision, Vec<Publication>)> {
-    evaluate_in(conn, alarm, end_ms, now_ms, &mut PassReads::default())
+    evaluate_in(conn, alarm, end_ms, now_ms, &mut PassReads::default(), kms)
 }
 
 fn evaluate_in(
@@ -143,6 +148,7 @@ fn evaluate_in(
     end_ms: i64,
     now_ms: i64,
     reads: &mut PassReads,
+    kms: Option<KmsAccess<'_>>,
 ) -> ApiResult<(Decision, Vec<Publication>)> {
     let (starts, values, counts) = datapoints_in(conn, alarm, end_ms, reads)?;
     let d = eval::decide(&alarm.config.rule(), &values, alarm.state.value);
@@ -161,21 +167,30 @@ fn evaluate_in(
         &counts,
         now_ms,
     ));
-    let sent = transition(conn, alarm, d.state, reason, Some(data), now_ms)?;
+    let sent = transition(conn, alarm, d.state, reason, Some(data), now_ms, kms)?;
     Ok((d, sent))
 }
 
 /// Evaluates every alarm whose period has ended since its last evaluation, as of `now_ms`,
 /// and stores them. Returns the publications of their actions.
-pub fn evaluate_due(conn: &Connection, now_ms: i64) -> ApiResult<Vec<Publication>> {
-    evaluate_pass(conn, now_ms, false)
+pub fn evaluate_due(
+    conn: &Connection,
+    now_ms: i64,
+    kms: Option<KmsAccess<'_>>,
+) -> ApiResult<Vec<Publication>> {
+    evaluate_pass(conn, now_ms, false, kms)
 }
 
 /// Evaluates alarms at the end of their period containing `now_ms`: those not evaluated
 /// there yet, or every alarm when `force` (an operator stepping a controllable clock).
 /// Every due alarm is evaluated, whatever the pass reads (`cairn alarms run`).
-pub fn evaluate_pass(conn: &Connection, now_ms: i64, force: bool) -> ApiResult<Vec<Publication>> {
-    evaluate_pass_within(conn, now_ms, force, usize::MAX)
+pub fn evaluate_pass(
+    conn: &Connection,
+    now_ms: i64,
+    force: bool,
+    kms: Option<KmsAccess<'_>>,
+) -> ApiResult<Vec<Publication>> {
+    evaluate_pass_within(conn, now_ms, force, usize::MAX, kms)
 }
 
 /// [`evaluate_pass`] as the server's loop runs it: once the pass has read `budget` stored
@@ -186,6 +201,7 @@ pub fn evaluate_pass_within(
     now_ms: i64,
     force: bool,
     budget: usize,
+    kms: Option<KmsAccess<'_>>,
 ) -> ApiResult<Vec<Publication>> {
     let mut out = Vec::new();
     let mut reads = PassReads::default();
@@ -204,7 +220,7 @@ pub fn evaluate_pass_within(
             // Still due: a later tick evaluates it.
             continue;
         }
-        let (_, sent) = evaluate_in(conn, &mut alarm, end, now_ms, &mut reads)?;
+        let (_, sent) = evaluate_in(conn, &mut alarm, end, now_ms, &mut reads, kms)?;
         out.extend(sent);
         store::put(
             conn,
@@ -218,7 +234,9 @@ pub fn evaluate_pass_within(
 }
 
 /// Moves an alarm to `value` (a state change: history, then actions when enabled), in the
-/// caller's transaction. The caller stores the alarm. Returns what to publish.
+/// caller's transaction. The caller stores the alarm. Returns what to publish. `kms` is how
+/// CloudWatch asks for the data key of a topic with a KMS key (`None` only without a master
+/// key, when no KMS key can exist).
 pub fn transition(
     conn: &Connection,
     alarm: &mut Alarm,
@@ -226,6 +244,7 @@ pub fn transition(
     reason: String,
     reason_data: Option<String>,
     now_ms: i64,
+    kms: Option<KmsAccess<'_>>,
 ) -> ApiResult<Vec<Publication>> {
     let old = alarm.state.clone();
     alarm.state = AlarmState {
@@ -259,7 +278,13 @@ pub fn transition(
     let mut out = Vec::new();
     for arn in alarm.config.actions_for(value).to_vec() {
         let result = if sns_topic_of(&arn, &alarm.account, &alarm.region) {
-            match publish::prepare(conn, &arn, Some(&subject), &message, now_ms, None) {
+            let sealed = match kms {
+                Some(kms) => topic_seal(conn, kms, alarm, &arn, now_ms)?,
+                None => Ok(None),
+            };
+            match sealed.and_then(|seal| {
+                publish::prepare(conn, &arn, Some(&subject), &message, now_ms, seal.as_ref())
+            }) {
                 // The store failed (some recipients may be queued already): nothing of this
                 // evaluation commits, rather than a half-queued action noted as failed.
                 Err(e) if matches!(e.kind, ErrorKind::Internal | ErrorKind::ServiceUnavailable) => {
@@ -289,6 +314,42 @@ pub fn transition(
         }
     }
     Ok(out)
+}
+
+/// The data key CloudWatch seals an action's notification with when the topic has a KMS key,
+/// asked of KMS as `cloudwatch.amazonaws.com` with the alarm as `aws:SourceArn`: the key
+/// policy must let CloudWatch `GenerateDataKey` (CloudWatch User Guide, "Amazon SNS topics
+/// encrypted with a KMS key"), else the action fails with SNS's `KMSAccessDenied` and so on.
+/// The KMS event is recorded either way, in the evaluation's transaction; a store failure
+/// is the outer error.
+fn topic_seal(
+    conn: &Connection,
+    kms: KmsAccess<'_>,
+    alarm: &Alarm,
+    topic: &str,
+    now_ms: i64,
+) -> ApiResult<ApiResult<Option<crate::sns_sse::TopicSeal>>> {
+    let internal = |e: String| crate::ApiError::new(ErrorKind::Internal, e);
+    let call = crate::kms::internal::ServiceCall {
+        service: CLOUDWATCH.to_owned(),
+        account: cairn_model::AccountId::parse(&alarm.account).map_err(internal)?,
+        region: cairn_model::Region::parse(&alarm.region).map_err(internal)?,
+        now: now_ms as f64 / 1000.0,
+        source_arn: Some(alarm.arn()),
+        source_account: Some(alarm.account.clone()),
+    };
+    let (seal, event) = crate::sns_sse::for_service(conn, kms, &call, topic);
+    if let Some(event) = event {
+        crate::record::append(conn, &event)?;
+    }
+    match seal {
+        Err(e) if e.kind == ErrorKind::Internal => Err(e),
+        Err(e) => Ok(Err(crate::ApiError::new(
+            e.kind,
+            format!("{}: {}", crate::sns_sse::refusal_code(&e), e.message),
+        ))),
+        ok => Ok(ok),
+    }
 }
 
 fn sns_topic_of(arn: &str, account: &str, region: &str) -> bool {

@@ -327,7 +327,7 @@ fn a_pass_shares_reads_and_leaves_alarms_past_its_budget_to_the_next() {
     };
     let now = T0 + 1_000;
     // 100 points a read: a1 reads, a2 shares it, b reads (200 ≥ 150) and c waits.
-    run::evaluate_pass_within(&conn, now, false, 150).unwrap();
+    run::evaluate_pass_within(&conn, now, false, 150, None).unwrap();
     assert_eq!(evaluated(&conn), ["a1", "a2", "b"]);
     let at = |name: &str| {
         cairn_store::alarms::all(&conn)
@@ -341,11 +341,11 @@ fn a_pass_shares_reads_and_leaves_alarms_past_its_budget_to_the_next() {
     // A minute later all are due: c, the most overdue, goes first and uses the budget; the
     // others wait. Alarms that sort first cannot keep one behind them waiting for ever.
     let later = now + 60_000;
-    run::evaluate_pass_within(&conn, later, false, 100).unwrap();
+    run::evaluate_pass_within(&conn, later, false, 100, None).unwrap();
     assert!(at("c") > now, "{}", at("c"));
     assert!(at("a1") <= now && at("b") <= now);
     // `cairn alarms run` evaluates every due alarm whatever it reads.
-    run::evaluate_pass(&conn, later, false).unwrap();
+    run::evaluate_pass(&conn, later, false, None).unwrap();
     assert!(at("a1") > now && at("a2") > now && at("b") > now);
 }
 
