@@ -351,6 +351,28 @@ pub fn prepare(
     publication(conn, &topic, content, now_ms, seal)
 }
 
+/// Accepts an alarm's notification for `topic_arn`: `message` (the JSON alarm message) for
+/// every protocol but `email`, whose subscribers get `email_text`, as CloudWatch publishes
+/// its notifications. `NotFound` when the topic is unknown.
+pub fn prepare_alarm(
+    conn: &Connection,
+    topic_arn: &str,
+    subject: &str,
+    message: &str,
+    email_text: &str,
+    now_ms: i64,
+    seal: Option<&crate::sns_sse::TopicSeal>,
+) -> ApiResult<Publication> {
+    let topic = cairn_store::sns::get_topic(conn, topic_arn)?.ok_or_else(topic_not_found)?;
+    let content = Content {
+        subject: Some(subject.to_owned()),
+        message: message.to_owned(),
+        per_protocol: vec![("email".to_owned(), email_text.to_owned())],
+        attributes: Vec::new(),
+    };
+    publication(conn, &topic, content, now_ms, seal)
+}
+
 /// The public `Publish`: the topic must be the caller's (`account`), the message valid.
 pub fn accept(
     conn: &Connection,

@@ -66,7 +66,7 @@ pub fn for_publish(
         ctx,
         service: "sns",
     };
-    seal_for(conn, kms, &actor, topic_arn)
+    seal_for(conn, kms, &actor, topic_arn, ctx.now)
 }
 
 /// The data key a service's own publication to `topic_arn` (CloudTrail's notice of a
@@ -79,7 +79,42 @@ pub fn for_service(
     call: &crate::kms::authz::ServiceCall,
     topic_arn: &str,
 ) -> (ApiResult<Option<TopicSeal>>, Option<PreparedEvent>) {
-    seal_for(conn, kms, &Actor::Service(call), topic_arn)
+    seal_for(conn, kms, &Actor::Service(call), topic_arn, call.now)
+}
+
+/// SNS's AWS managed key, `alias/aws/sns` (the SNS Developer Guide's example
+/// `KmsMasterKeyId`), which SNS creates in the topic's account and region the first time a
+/// topic uses it, as KMS's other `alias/aws/<service>` keys are created on first use. Its
+/// key policy lets the account's principals use it only through SNS.
+fn managed_key_on_first_use(
+    conn: &Connection,
+    master: &MasterKey,
+    topic_arn: &str,
+    key_id: &str,
+    now: f64,
+) -> ApiResult<()> {
+    const SNS_MANAGED: &str = "alias/aws/sns";
+    let mut parts = topic_arn.split(':');
+    let (Some(region), Some(account)) = (parts.nth(3), parts.next()) else {
+        return Ok(());
+    };
+    let names_it = match crate::kms::ids::parse(key_id) {
+        Ok(crate::kms::ids::KeyRef::AliasName(name)) => name == SNS_MANAGED,
+        Ok(crate::kms::ids::KeyRef::AliasArn {
+            region: r,
+            account: a,
+            name,
+        }) => name == SNS_MANAGED && r == region && a == account,
+        _ => false,
+    };
+    if !names_it {
+        return Ok(());
+    }
+    let scope = Scope {
+        account: account.to_owned(),
+        region: region.to_owned(),
+    };
+    crate::kms::aliases::aws_managed_key_in(conn, master, &scope, now, "sns").map(|_| ())
 }
 
 /// SNS's refusal code for a publication whose key KMS refused (`KMSAccessDenied`, …).
@@ -97,6 +132,7 @@ fn seal_for(
     kms: KmsAccess<'_>,
     actor: &Actor<'_>,
     topic_arn: &str,
+    now: f64,
 ) -> (ApiResult<Option<TopicSeal>>, Option<PreparedEvent>) {
     let topic = match cairn_store::sns::get_topic(conn, topic_arn) {
         Ok(t) => t,
@@ -105,6 +141,9 @@ fn seal_for(
     let Some(key_id) = topic.as_ref().and_then(topic_key) else {
         return (Ok(None), None);
     };
+    if let Err(e) = managed_key_on_first_use(conn, kms.master, topic_arn, &key_id, now) {
+        return (Err(e), None);
+    }
     let context = EncryptionContext::from([(TOPIC_CONTEXT.to_owned(), topic_arn.to_owned())]);
     let made = internal::generate_data_key(
         conn,

@@ -40,7 +40,9 @@ mod worker;
 
 pub use cwl::LogsOutcome;
 pub use keys::KeyRing;
-pub use notify::{AddressGuard, Notification, Notifier, NotifierConfig, NotifyStats, RetryPolicy};
+pub use notify::{
+    AddressGuard, Notification, Notifier, NotifierConfig, NotifyStats, RetryPolicy, admin_base_url,
+};
 pub use publish::{publish, send_confirmation};
 pub use sns_sign::SnsSigner;
 pub use worker::{

@@ -74,6 +74,7 @@ fn own_notifier(
             .ok()
             .map(std::sync::Arc::new),
         maildir: Some(data_dir.join("mail")),
+        base_url: crate::admin_base_url(data_dir),
         store: Some(store),
         own_messages_only: true,
         kms_master,

@@ -119,8 +119,11 @@ pub fn run(args: AlarmsArgs) -> anyhow::Result<()> {
                     .ok()
                     .map(std::sync::Arc::new),
                 maildir: Some(data_dir.join("mail")),
+                base_url: cairn_delivery::admin_base_url(&data_dir),
                 store: Some(store.clone()),
                 own_messages_only: true,
+                // What it queued for encrypted topics is sealed: it opens it to send it.
+                kms_master: master.clone(),
                 ..Default::default()
             });
             let published = runtime.block_on(async {

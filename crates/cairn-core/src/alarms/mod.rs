@@ -4,7 +4,9 @@
 //! message ([`reason`]), and the evaluation pass that moves alarms between states and writes
 //! their history and actions ([`run::evaluate_due`]).
 
+pub mod actions;
 pub mod api;
+pub mod email;
 pub mod eval;
 pub mod reason;
 pub mod run;

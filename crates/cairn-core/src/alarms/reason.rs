@@ -229,6 +229,21 @@ pub fn region_long_name(region: &str) -> String {
         ("sa-east-1", "South America (Sao Paulo)"),
         ("me-south-1", "Middle East (Bahrain)"),
         ("af-south-1", "Africa (Cape Town)"),
+        // The regions opened since: botocore's `endpoints.json` descriptions (AWS keeps the
+        // older "EU (…)" spelling above in alarm texts).
+        ("ap-east-2", "Asia Pacific (Taipei)"),
+        ("ap-south-2", "Asia Pacific (Hyderabad)"),
+        ("ap-southeast-3", "Asia Pacific (Jakarta)"),
+        ("ap-southeast-4", "Asia Pacific (Melbourne)"),
+        ("ap-southeast-5", "Asia Pacific (Malaysia)"),
+        ("ap-southeast-6", "Asia Pacific (New Zealand)"),
+        ("ap-southeast-7", "Asia Pacific (Thailand)"),
+        ("ca-west-1", "Canada West (Calgary)"),
+        ("eu-central-2", "Europe (Zurich)"),
+        ("eu-south-2", "Europe (Spain)"),
+        ("il-central-1", "Israel (Tel Aviv)"),
+        ("me-central-1", "Middle East (UAE)"),
+        ("mx-central-1", "Mexico (Central)"),
     ];
     known
         .iter()

@@ -9,16 +9,13 @@ use cairn_store::metrics::MetricKey;
 use serde_json::json;
 
 use super::eval::{self, Decision};
-use super::reason::{self, alarm_message, state_update_data};
+use super::reason::{self, state_update_data};
 use super::{Alarm, AlarmState, StateValue};
-use crate::error::{ApiResult, ErrorKind};
+use crate::error::ApiResult;
 use crate::metrics::stats::Statistic;
 use crate::metrics::{self, MetricQuery, PeriodStats};
-use crate::publish::{self, Publication};
+use crate::publish::Publication;
 use crate::sse::KmsAccess;
-
-/// The service principal CloudWatch acts as when it runs an alarm's actions.
-pub const CLOUDWATCH: &str = "cloudwatch.amazonaws.com";
 
 /// How often an alarm with `period` (seconds) is evaluated, ms.
 pub fn step_ms(period: i64) -> i64 {
@@ -273,36 +270,17 @@ pub fn transition(
     if !alarm.config.actions_enabled || value == old.value {
         return Ok(Vec::new());
     }
-    let message = alarm_message(alarm, old.value);
-    let subject = reason::subject(alarm);
     let mut out = Vec::new();
     for arn in alarm.config.actions_for(value).to_vec() {
-        let result = if sns_topic_of(&arn, &alarm.account, &alarm.region) {
-            let sealed = match kms {
-                Some(kms) => topic_seal(conn, kms, alarm, &arn, now_ms)?,
-                None => Ok(None),
-            };
-            match sealed.and_then(|seal| {
-                publish::prepare(conn, &arn, Some(&subject), &message, now_ms, seal.as_ref())
-            }) {
-                // The store failed (some recipients may be queued already): nothing of this
-                // evaluation commits, rather than a half-queued action noted as failed.
-                Err(e) if matches!(e.kind, ErrorKind::Internal | ErrorKind::ServiceUnavailable) => {
-                    return Err(e);
-                }
-                r => r.map_err(|e| e.message),
-            }
-        } else {
-            Err("Cairn executes only SNS topic actions of the alarm's account and region".into())
-        };
+        let result = super::actions::execute(conn, kms, alarm, &arn, old.value, now_ms)?;
         let (summary, data) = match &result {
-            Ok(_) => (
+            Ok(p) => (
                 format!("Successfully executed action {arn}"),
                 json!({"actionState": "Succeeded", "stateUpdateTimestamp": now_ms,
-                       "notificationResource": arn, "publishedMessage": message}),
+                       "notificationResource": arn, "publishedMessage": p.message}),
             ),
             Err(why) => (
-                format!("Failed to execute action {arn}. Reason: {why}"),
+                format!("Failed to execute action {arn}. Received error: \"{why}\""),
                 json!({"actionState": "Failed", "stateUpdateTimestamp": now_ms,
                        "notificationResource": arn, "error": why}),
             ),
@@ -314,51 +292,6 @@ pub fn transition(
         }
     }
     Ok(out)
-}
-
-/// The data key CloudWatch seals an action's notification with when the topic has a KMS key,
-/// asked of KMS as `cloudwatch.amazonaws.com` with the alarm as `aws:SourceArn`: the key
-/// policy must let CloudWatch `GenerateDataKey` (CloudWatch User Guide, "Amazon SNS topics
-/// encrypted with a KMS key"), else the action fails with SNS's `KMSAccessDenied` and so on.
-/// The KMS event is recorded either way, in the evaluation's transaction; a store failure
-/// is the outer error.
-fn topic_seal(
-    conn: &Connection,
-    kms: KmsAccess<'_>,
-    alarm: &Alarm,
-    topic: &str,
-    now_ms: i64,
-) -> ApiResult<ApiResult<Option<crate::sns_sse::TopicSeal>>> {
-    let internal = |e: String| crate::ApiError::new(ErrorKind::Internal, e);
-    let call = crate::kms::internal::ServiceCall {
-        service: CLOUDWATCH.to_owned(),
-        account: cairn_model::AccountId::parse(&alarm.account).map_err(internal)?,
-        region: cairn_model::Region::parse(&alarm.region).map_err(internal)?,
-        now: now_ms as f64 / 1000.0,
-        source_arn: Some(alarm.arn()),
-        source_account: Some(alarm.account.clone()),
-    };
-    let (seal, event) = crate::sns_sse::for_service(conn, kms, &call, topic);
-    if let Some(event) = event {
-        crate::record::append(conn, &event)?;
-    }
-    match seal {
-        Err(e) if e.kind == ErrorKind::Internal => Err(e),
-        Err(e) => Ok(Err(crate::ApiError::new(
-            e.kind,
-            format!("{}: {}", crate::sns_sse::refusal_code(&e), e.message),
-        ))),
-        ok => Ok(ok),
-    }
-}
-
-fn sns_topic_of(arn: &str, account: &str, region: &str) -> bool {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    parts.len() == 6
-        && parts[0] == "arn"
-        && parts[2] == "sns"
-        && parts[3] == region
-        && parts[4] == account
 }
 
 /// Appends one history item of `alarm`.

@@ -385,3 +385,14 @@ fn generated_reasons_and_history_stay_within_the_models_lengths() {
     assert_eq!(v["newState"]["stateValue"], "ALARM");
     assert_eq!(cut("é".repeat(300), 255).chars().count(), 255);
 }
+
+#[test]
+fn every_served_region_has_a_long_name() {
+    for region in cairn_model::KNOWN_REGIONS {
+        let long = reason::region_long_name(region);
+        assert_ne!(
+            long, *region,
+            "{region} has no long name for alarm subjects"
+        );
+    }
+}

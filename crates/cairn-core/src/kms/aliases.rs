@@ -260,7 +260,19 @@ pub fn aws_managed_key(
     ctx: &CallContext,
     service: &str,
 ) -> ApiResult<Key> {
-    let scope = Scope::of(ctx);
+    aws_managed_key_in(conn, master, &Scope::of(ctx), ctx.now, service)
+}
+
+/// [`aws_managed_key`] in `scope`, as of `now` (epoch seconds): for a service that creates
+/// its key on its own behalf (SNS for a topic naming `alias/aws/sns`).
+pub fn aws_managed_key_in(
+    conn: &Connection,
+    master: &MasterKey,
+    scope: &Scope,
+    now: f64,
+    service: &str,
+) -> ApiResult<Key> {
+    let scope = scope.clone();
     let name = format!("{RESERVED_PREFIX}{service}");
     validate_name(&name, true)?;
     if let Some(a) = cairn_store::kms::get_alias(conn, &scope.account, &scope.region, &name)? {
@@ -275,7 +287,7 @@ pub fn aws_managed_key(
         conn,
         master,
         &scope,
-        ctx.now,
+        now,
         NewKey {
             description: &format!(
                 "Default KMS key that protects my {title} objects when no other key is defined"
@@ -285,7 +297,7 @@ pub fn aws_managed_key(
             multi_region: false,
         },
     )?;
-    let next = ctx.now + 365.0 * 86_400.0;
+    let next = now + 365.0 * 86_400.0;
     cairn_store::kms::set_rotation(conn, &key.key_id, true, Some(365), Some(next))?;
     cairn_store::kms::insert_alias(
         conn,
@@ -294,8 +306,8 @@ pub fn aws_managed_key(
             region: scope.region.clone(),
             name,
             target_key_id: key.key_id.clone(),
-            created: ctx.now,
-            updated: ctx.now,
+            created: now,
+            updated: now,
         },
     )?;
     ids::key_in_scope(conn, &scope, &key.key_id)
