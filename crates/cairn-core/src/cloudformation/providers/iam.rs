@@ -494,7 +494,9 @@ impl Provider for User {
         &["Arn"]
     }
     fn replaces(&self) -> &'static [&'static str] {
-        &["UserName", "Path"]
+        // `Path` is updated in place (UpdateUser `NewPath`): only the name is create-only in
+        // the resource's registry schema, so the user keeps its keys and groups.
+        &["UserName"]
     }
     fn name_property(&self) -> Option<&'static str> {
         Some("UserName")
@@ -542,6 +544,16 @@ impl Provider for User {
         Box::pin(async move {
             let t = "AWS::IAM::User";
             only(new, t, USER_PROPERTIES)?;
+            move_path(
+                cx,
+                "UpdateUser",
+                "UserName",
+                &current.physical_id,
+                old,
+                new,
+                t,
+            )
+            .await?;
             sync_entity(cx, Kind::User, &current.physical_id, Some(old), new).await?;
             sync_groups(
                 cx,
@@ -584,7 +596,8 @@ impl Provider for Group {
         &["Arn"]
     }
     fn replaces(&self) -> &'static [&'static str] {
-        &["GroupName", "Path"]
+        // `Path` is updated in place (UpdateGroup `NewPath`), as for a user.
+        &["GroupName"]
     }
     fn name_property(&self) -> Option<&'static str> {
         Some("GroupName")
@@ -630,6 +643,17 @@ impl Provider for Group {
                 "AWS::IAM::Group",
                 &["GroupName", "ManagedPolicyArns", "Path", "Policies"],
             )?;
+            let t = "AWS::IAM::Group";
+            move_path(
+                cx,
+                "UpdateGroup",
+                "GroupName",
+                &current.physical_id,
+                old,
+                new,
+                t,
+            )
+            .await?;
             sync_entity(cx, Kind::Group, &current.physical_id, Some(old), new).await?;
             Ok(current.clone())
         })
@@ -652,6 +676,31 @@ impl Provider for Group {
             .map(|_| ())
         })
     }
+}
+
+/// A user's or group's new `Path` (absent is `/`), set in place with `action`'s `NewPath`.
+async fn move_path(
+    cx: &Cx<'_>,
+    action: &'static str,
+    name_member: &str,
+    name: &str,
+    old: &Value,
+    new: &Value,
+    t: &str,
+) -> Result<(), Failure> {
+    let path = |p: &Value| -> Result<String, Failure> {
+        Ok(opt_str(p, "Path", t)?.unwrap_or_else(|| "/".to_owned()))
+    };
+    let (before, after) = (path(old)?, path(new)?);
+    if before != after {
+        cx.call(
+            Service::Iam,
+            action,
+            json!({name_member: name, "NewPath": after}),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// `AWS::IAM::AccessKey`: `UserName`, `Status`, `Serial`. `Ref` is the access key id;

@@ -202,13 +202,19 @@ impl Provider for Key {
     ) -> BoxFuture<'a, Result<(), Failure>> {
         Box::pin(async move {
             let days = opt_int(p, "PendingWindowInDays", KEY)?.unwrap_or(30);
-            cx.call(
-                Service::Kms,
-                "ScheduleKeyDeletion",
-                json!({"KeyId": current.physical_id, "PendingWindowInDays": days}),
-            )
-            .await
-            .map(|_| ())
+            match cx
+                .call(
+                    Service::Kms,
+                    "ScheduleKeyDeletion",
+                    json!({"KeyId": current.physical_id, "PendingWindowInDays": days}),
+                )
+                .await
+            {
+                // A key already pending deletion (scheduled outside the stack) is gone as far
+                // as the stack goes: AWS's key handler takes KMS's invalid state as not found.
+                Err(f) if f.code.as_deref() == Some("KMSInvalidStateException") => Ok(()),
+                other => other.map(|_| ()),
+            }
         })
     }
 }

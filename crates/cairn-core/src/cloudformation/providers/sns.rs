@@ -203,14 +203,21 @@ impl Provider for Topic {
                 )
                 .await?;
             }
+            // The list is updated in place, as AWS's handler does: new entries are subscribed,
+            // removed ones unsubscribed (one still awaiting confirmation has no ARN to
+            // unsubscribe, on AWS too, and lapses with its token), so a rollback restores the
+            // list an update changed.
             let (before, after) = (subscriptions(old)?, subscriptions(new)?);
-            if before.iter().any(|s| !after.contains(s)) {
-                return Err(Failure::new(
-                    "Cairn cannot remove subscriptions listed in an AWS::SNS::Topic's Subscription property; declare them as AWS::SNS::Subscription resources to manage them.",
-                ));
-            }
             for (protocol, endpoint) in after.iter().filter(|s| !before.contains(s)) {
                 subscribe(cx, arn, protocol, endpoint).await?;
+            }
+            for (protocol, endpoint) in before.iter().filter(|s| !after.contains(s)) {
+                if let Some(sub) = existing_subscription(cx, arn, protocol, endpoint).await?
+                    && sub.starts_with("arn:")
+                {
+                    cx.call(Service::Sns, "Unsubscribe", json!({"SubscriptionArn": sub}))
+                        .await?;
+                }
             }
             let (before, after) = (
                 topic_tags(cx, cx.old_stack_tags, old)?,

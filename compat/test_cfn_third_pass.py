@@ -1,0 +1,128 @@
+"""CloudFormation, third outside pass (cfn3):
+- an AWS::SNS::Topic's inline `Subscription` list is updated in place: entries added are
+  subscribed, entries removed unsubscribed, so changing the alert address works and a
+  rollback of an update that added one completes (it was stuck in UPDATE_ROLLBACK_FAILED);
+- DeleteStack of a key already pending deletion treats it as gone, as AWS's key handler does
+  (it was DELETE_FAILED with KMSInvalidStateException);
+- an IAM user's or group's `Path` is updated in place, keeping the user and its keys (it
+  replaced both)."""
+
+import json
+import urllib.request
+
+import pytest
+
+from conftest import http_subscriber, settled_stack
+
+TOPIC = """
+Parameters:
+  Email: {Type: String}
+  Fail: {Type: String, Default: "no"}
+Conditions:
+  Failing: !Equals [!Ref Fail, "yes"]
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties:
+      Subscription: [{Endpoint: !Ref Email, Protocol: http}]
+  Broken:
+    Type: AWS::SNS::Subscription
+    Condition: Failing
+    Properties: {TopicArn: !Ref Topic, Protocol: sqs, Endpoint: "arn:aws:sqs:us-east-1:123456789012:q"}
+"""
+
+
+@pytest.fixture()
+def two_subscribers():
+    with http_subscriber() as a, http_subscriber() as b:
+        yield a, b
+
+
+def confirm(received):
+    kind, body = received.get(timeout=10)
+    assert kind == "SubscriptionConfirmation"
+    urllib.request.urlopen(body["SubscribeURL"]).read()
+
+
+def endpoints(sns, topic):
+    return sorted(s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"])
+
+
+def params(email, fail="no"):
+    return [{"ParameterKey": "Email", "ParameterValue": email},
+            {"ParameterKey": "Fail", "ParameterValue": fail}]
+
+
+def test_a_topics_subscription_list_is_updated_in_place(cairn, two_subscribers):
+    (old, old_received), (new, new_received) = two_subscribers
+    cfn, sns = cairn.client("cloudformation"), cairn.client("sns")
+    cfn.create_stack(StackName="alerts", TemplateBody=TOPIC, Parameters=params(old))
+    assert settled_stack(cfn, "alerts") == "CREATE_COMPLETE"
+    confirm(old_received)
+    topic = cfn.describe_stack_resource(StackName="alerts", LogicalResourceId="Topic")[
+        "StackResourceDetail"]["PhysicalResourceId"]
+    # The alert address changes: the new endpoint is subscribed, the old one unsubscribed.
+    cfn.update_stack(StackName="alerts", TemplateBody=TOPIC, Parameters=params(new))
+    assert settled_stack(cfn, "alerts") == "UPDATE_COMPLETE"
+    confirm(new_received)
+    assert endpoints(sns, topic) == [new]
+    # An update that changes it back but fails elsewhere rolls back to the list it had: the
+    # new endpoint, unsubscribed by the update, is subscribed again (to be confirmed again,
+    # as on AWS); the old one the update subscribed awaits confirmation, which SNS cannot
+    # unsubscribe, and never receives a notification.
+    cfn.update_stack(StackName="alerts", TemplateBody=TOPIC, Parameters=params(old, fail="yes"))
+    assert settled_stack(cfn, "alerts") == "UPDATE_ROLLBACK_COMPLETE"
+    assert new_received.get(timeout=10)[0] == "UnsubscribeConfirmation"
+    confirm(new_received)
+    assert confirmed(sns, topic) == [new]
+
+
+def confirmed(sns, topic):
+    return sorted(s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+                  if s["SubscriptionArn"].startswith("arn:"))
+
+
+def test_deleting_a_stack_whose_key_is_pending_deletion(cairn):
+    cfn, kms = cairn.client("cloudformation"), cairn.client("kms")
+    stack = cfn.create_stack(StackName="keyed", TemplateBody=json.dumps(
+        {"Resources": {"K": {"Type": "AWS::KMS::Key", "Properties": {}}}}))["StackId"]
+    assert settled_stack(cfn, "keyed") == "CREATE_COMPLETE"
+    key = cfn.describe_stack_resource(StackName="keyed", LogicalResourceId="K")[
+        "StackResourceDetail"]["PhysicalResourceId"]
+    kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
+    cfn.delete_stack(StackName="keyed")
+    assert settled_stack(cfn, stack) == "DELETE_COMPLETE"
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+
+
+def test_an_iam_path_change_keeps_the_user_and_its_key(cairn):
+    cfn, iam = cairn.client("cloudformation"), cairn.client("iam")
+    template = """
+Parameters: {P: {Type: String}}
+Resources:
+  U: {Type: AWS::IAM::User, Properties: {Path: !Ref P}}
+  G: {Type: AWS::IAM::Group, Properties: {Path: !Ref P}}
+  AK: {Type: AWS::IAM::AccessKey, Properties: {UserName: !Ref U}}
+"""
+    cfn.create_stack(StackName="paths", TemplateBody=template, Capabilities=["CAPABILITY_IAM"],
+                     Parameters=[{"ParameterKey": "P", "ParameterValue": "/a/"}])
+    assert settled_stack(cfn, "paths") == "CREATE_COMPLETE"
+    before = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+              for r in cfn.describe_stack_resources(StackName="paths")["StackResources"]}
+    cfn.create_change_set(StackName="paths", ChangeSetName="move", UsePreviousTemplate=True,
+                          Capabilities=["CAPABILITY_IAM"],
+                          Parameters=[{"ParameterKey": "P", "ParameterValue": "/b/"}])
+    cfn.get_waiter("change_set_create_complete").config.delay = 1
+    cfn.get_waiter("change_set_create_complete").wait(StackName="paths", ChangeSetName="move")
+    changes = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"].get("Replacement")
+               for c in cfn.describe_change_set(StackName="paths", ChangeSetName="move")["Changes"]}
+    assert changes["U"] == "False" and changes["G"] == "False", changes
+    cfn.execute_change_set(StackName="paths", ChangeSetName="move")
+    assert settled_stack(cfn, "paths") == "UPDATE_COMPLETE"
+    after = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+             for r in cfn.describe_stack_resources(StackName="paths")["StackResources"]}
+    assert after == before
+    assert iam.get_user(UserName=before["U"])["User"]["Path"] == "/b/"
+    assert iam.get_group(GroupName=before["G"])["Group"]["Path"] == "/b/"
+    keys = iam.list_access_keys(UserName=before["U"])["AccessKeyMetadata"]
+    assert [k["AccessKeyId"] for k in keys] == [before["AK"]]
