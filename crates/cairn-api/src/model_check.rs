@@ -338,6 +338,8 @@ fn wrong_type(rule: &Rule, v: &Value) -> Option<&'static str> {
         "string" => (v.is_string(), "a string"),
         "integer" | "long" => (v.is_i64() || v.is_u64(), "an integer"),
         "boolean" => (v.is_boolean(), "a boolean"),
+        // The JSON protocols send a timestamp as epoch seconds.
+        "timestamp" | "double" | "float" => (v.is_number(), "a number"),
         "list" => (v.is_array(), "a list"),
         "structure" | "map" => (v.is_object(), "an object"),
         _ => (true, ""),

@@ -272,7 +272,7 @@ async fn execute(
             crate::model_check::permissions_unless(refusal.is_some(), move |conn, ctx| {
                 let needed = permissions::of(conn, ctx, &name_for_perms, &body_for_perms)?;
                 if let Ok(mut slot) = named_by_perms.lock() {
-                    *slot = permissions::named_trails(&name_for_perms, &needed);
+                    *slot = permissions::named_trails(&name_for_perms, &body_for_perms, &needed);
                 }
                 Ok(needed)
             }),

@@ -14,23 +14,30 @@ use cairn_store::Connection;
 use serde_json::Value;
 
 /// The member naming the trail, for operations with a trail resource.
-fn trail_member(op: &str) -> Option<&'static str> {
+/// The member naming the trail a call acts on, if it acts on a trail. The operations that
+/// take a trail or an event data store (Get/PutInsightSelectors, Get/PutEventConfiguration)
+/// act on the trail when `TrailName` is given, else on the store ([`lake_resources`]);
+/// ListInsightsData names its trail by ARN in `InsightSource`.
+fn trail_member(op: &str, body: &Value) -> Option<&'static str> {
+    let names_trail = || text(body, "TrailName").is_some_and(|n| !n.is_empty());
+    let names_store = || text(body, "EventDataStore").is_some_and(|n| !n.is_empty());
     Some(match op {
         "CreateTrail" | "UpdateTrail" | "DeleteTrail" | "GetTrail" | "GetTrailStatus"
         | "StartLogging" | "StopLogging" => "Name",
-        "PutEventSelectors"
-        | "GetEventSelectors"
-        | "PutInsightSelectors"
-        | "GetInsightSelectors"
-        | "ListInsightsData" => "TrailName",
+        "PutEventSelectors" | "GetEventSelectors" => "TrailName",
+        "PutInsightSelectors" | "GetInsightSelectors" if names_trail() || !names_store() => {
+            "TrailName"
+        }
+        "PutEventConfiguration" | "GetEventConfiguration" if names_trail() => "TrailName",
+        "ListInsightsData" => "InsightSource",
         _ => return None,
     })
 }
 
 /// The trails a call names, from the permissions it needs: the first one's resource for an
 /// operation on a trail, each trail ARN a tag operation names.
-pub fn named_trails(op: &str, needed: &[Permission]) -> Vec<String> {
-    if trail_member(op).is_some() {
+pub fn named_trails(op: &str, body: &Value, needed: &[Permission]) -> Vec<String> {
+    if trail_member(op, body).is_some() {
         return needed
             .first()
             .map(|p| p.resource.clone())
@@ -134,6 +141,15 @@ fn lake_resources(ctx: &CallContext, op: &str, body: &Value) -> Option<Vec<Strin
         }
         "GenerateQuery" => many("eventdatastore", "EventDataStores"),
         "StartImport" => many("eventdatastore", "Destinations"),
+        // A store's Insights: the store, and the store Insights events go to.
+        "PutInsightSelectors" | "GetInsightSelectors" => {
+            let stores: Vec<String> = ["EventDataStore", "InsightsDestination"]
+                .into_iter()
+                .filter_map(|m| text(body, m).filter(|id| !id.is_empty()))
+                .map(|id| lake_arn(ctx, "eventdatastore", id))
+                .collect();
+            Some(stores)
+        }
         // Every store the statement reads; one it cannot parse is authorized on every store.
         "StartQuery" => text(body, "QueryStatement").map(|q| match queried_stores(q) {
             Reads::Stores(ids) => ids
@@ -162,7 +178,7 @@ pub fn of(
     body: &Value,
 ) -> ApiResult<Vec<Permission>> {
     let action = format!("cloudtrail:{op}");
-    if let Some(member) = trail_member(op) {
+    if let Some(member) = trail_member(op, body) {
         let name = text(body, member).unwrap_or("");
         let arn = trails::arn_for_authz(conn, ctx, name)?;
         let mut needed = vec![with_request_tags(Permission::new(action, &arn), body)];
