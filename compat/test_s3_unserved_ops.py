@@ -316,3 +316,52 @@ def test_an_objects_acl_reads_as_its_owners_full_control(cairn, bob):
     assert [(g["Grantee"]["ID"], g["Permission"]) for g in acl["Grants"]] == [(ACCOUNT, "FULL_CONTROL")]
     assert code(lambda: s3.get_object_acl(Bucket="acl-read", Key="missing"))[0] == "NoSuchKey"
     assert code(lambda: bob("s3").get_object_acl(Bucket="acl-read", Key="k")) == ("AccessDenied", 403)
+
+
+def test_object_annotations_from_newer_sdks_never_touch_the_object(cairn, bob):
+    """The newest SDKs' object annotations (`PUT|GET|DELETE /bucket/key?annotation`, botocore
+    1.44) are no PutObject, GetObject or DeleteObject: each answers NotImplemented under its
+    own name, and the object is as it was. Before, PutObjectAnnotation overwrote the object
+    with the annotation and DeleteObjectAnnotation deleted it."""
+    import urllib3
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    from conftest import ACCESS_KEY, SECRET
+
+    s3 = cairn.client("s3")
+    s3.put_object(Bucket=BUCKET, Key="annotated", Body=b"important,data\n")
+    http = urllib3.PoolManager()
+
+    def annotation(method, body=b""):
+        url = f"{cairn.endpoint}/{BUCKET}/annotated?annotation&annotationName=team"
+        req = AWSRequest(method, url, data=body)
+        S3SigV4Auth(Credentials(ACCESS_KEY, SECRET), "s3", "us-east-1").add_auth(req)
+        return http.request(method, req.url, body=body or None, headers=dict(req.headers.items()))
+
+    for method in ("PUT", "GET", "DELETE"):
+        resp = annotation(method, b'{"team":"x"}' if method == "PUT" else b"")
+        assert resp.status == 501, (method, resp.status, resp.data)
+        assert b"<Code>NotImplemented</Code>" in resp.data
+        assert s3.get_object(Bucket=BUCKET, Key="annotated")["Body"].read() == b"important,data\n"
+
+
+def test_an_object_lock_header_the_router_does_not_know_is_refused(cairn, bob):
+    """`x-amz-object-lock-event-hold` (newer SDKs) asks for Object Lock like the other
+    `x-amz-object-lock-*` headers: no Cairn bucket has it, so the write is InvalidRequest
+    "Bucket is missing Object Lock Configuration", not stored with the hold dropped."""
+    s3 = cairn.client("s3")
+
+    def event_hold(request, **_):
+        request.headers["x-amz-object-lock-event-hold"] = "ON"
+
+    s3.meta.events.register("before-sign.s3.PutObject", event_hold)
+    s3.meta.events.register("before-sign.s3.CreateMultipartUpload", event_hold)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_object(Bucket=BUCKET, Key="held", Body=b"x")
+    assert e.value.response["Error"]["Code"] == "InvalidRequest"
+    assert e.value.response["Error"]["Message"] == "Bucket is missing Object Lock Configuration"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.create_multipart_upload(Bucket=BUCKET, Key="held")
+    assert e.value.response["Error"]["Code"] == "InvalidRequest"
+    assert "held" not in [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]

@@ -84,7 +84,7 @@ impl CairnS3 {
         let storage_class = input.storage_class.as_ref().map(|c| c.as_str().to_owned());
         let class_ok = super::integrity::check_storage_class(storage_class.as_deref())
             .and(super::integrity::check_object_lock(
-                super::integrity::lock_asked!(input),
+                super::integrity::lock_asked!(input, &req.headers),
             ))
             .and(super::integrity::check_website_redirect(
                 input.website_redirect_location.as_deref(),

@@ -362,15 +362,27 @@ macro_rules! any_grant {
 pub(crate) use any_grant;
 
 /// Whether an object write asks for Object Lock: a mode, a retain-until date or a legal hold,
-/// from its `x-amz-object-lock-*` headers or, for a browser form upload, its form fields.
+/// from its `x-amz-object-lock-*` headers or, for a browser form upload, its form fields; or
+/// any other `x-amz-object-lock-*` header the router does not know (the event hold newer
+/// SDKs send), which would otherwise be dropped unseen.
 macro_rules! lock_asked {
     ($input:expr) => {
         $input.object_lock_mode.is_some()
             || $input.object_lock_retain_until_date.is_some()
             || $input.object_lock_legal_hold_status.is_some()
     };
+    ($input:expr, $headers:expr) => {
+        $crate::s3::integrity::lock_asked!($input) || $crate::s3::integrity::lock_header($headers)
+    };
 }
 pub(crate) use lock_asked;
+
+/// Whether a request carries an `x-amz-object-lock-*` header.
+pub fn lock_header(headers: &http::HeaderMap) -> bool {
+    headers
+        .keys()
+        .any(|k| k.as_str().starts_with("x-amz-object-lock-"))
+}
 
 /// `x-amz-website-redirect-location`: a path (`/…`) or an `http://` or `https://` URL, at
 /// most 2 KB, as S3 takes it.

@@ -152,7 +152,7 @@ impl CairnS3 {
         let sse_c = super::sse_c::check_write(super::sse_c::sse_c_asked!(input));
         let class_ok = super::integrity::check_storage_class(class.as_deref())
             .and(super::integrity::check_object_lock(
-                super::integrity::lock_asked!(input),
+                super::integrity::lock_asked!(input, &req.headers),
             ))
             .and(super::integrity::check_website_redirect(
                 input.website_redirect_location.as_deref(),
