@@ -476,6 +476,8 @@ pub fn put_event_selectors(
     remember_routing(&mut trail, previous, coverage, from_seq, cursor);
     trail.has_custom_event_selectors = true;
     trails::put(conn, &trail)?;
+    // An insight type these selectors no longer feed ends its open insights.
+    crate::insights::close::close_unevaluated(conn, &trail.arn(), &trail.account, Some(&trail))?;
     Ok(trail)
 }
 

@@ -470,6 +470,8 @@ pub fn update(
         crate::trail_logs::check(conn, ctx, &trail)?;
     }
     trails::put(conn, &trail)?;
+    // A region the trail no longer covers ends its open insights there.
+    crate::insights::close::close_unevaluated(conn, &trail.arn(), &trail.account, Some(&trail))?;
     let previous = logs_before.as_ref().map(|(g, r)| (g.as_str(), r.as_str()));
     crate::trail_logs::configure(conn, &trail, previous)?;
     Ok(trail)
@@ -479,6 +481,9 @@ pub fn update(
 /// selected up to the deletion (this call's own event included) is still delivered.
 pub fn delete(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<Trail> {
     let trail = resolve_home(conn, ctx, name_or_arn)?;
+    // Its open insights end, and its Insights events go to its own bucket, never to a later
+    // trail of the same name.
+    crate::insights::close::trail_deleted(conn, &trail, ctx.now)?;
     let this_event = cairn_store::delivery::max_seq(conn)? + 1;
     cairn_store::delivery::retire_trail(conn, &trail, this_event, ctx.now)?;
     trails::delete(conn, &trail.account, &trail.home_region, &trail.name)?;

@@ -502,6 +502,30 @@ pub fn states(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Every open insight of a trail, whatever its region and kind.
+pub fn open_states(
+    conn: &Connection,
+    trail_arn: &str,
+    account: &str,
+) -> StoreResult<Vec<OpenState>> {
+    let places: Vec<(String, i64)> = conn
+        .prepare_cached(
+            "SELECT DISTINCT region, kind FROM insight_open WHERE trail_arn = ?1 AND open
+             ORDER BY region, kind",
+        )?
+        .query_map([trail_arn], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::new();
+    for (region, kind) in places {
+        out.extend(
+            states(conn, trail_arn, account, &region, kind)?
+                .into_iter()
+                .filter(|s| s.open),
+        );
+    }
+    Ok(out)
+}
+
 /// Stores (replaces) a detection state row.
 pub fn put_state(conn: &Connection, trail_arn: &str, s: &OpenState) -> StoreResult<()> {
     conn.prepare_cached(

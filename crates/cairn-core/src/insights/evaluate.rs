@@ -102,7 +102,11 @@ pub fn append_record(
     )
 }
 
-fn end_record(conn: &Connection, state: &OpenState, end: i64) -> StoreResult<InsightRecord> {
+pub(super) fn end_record(
+    conn: &Connection,
+    state: &OpenState,
+    end: i64,
+) -> StoreResult<InsightRecord> {
     let (from, _, _) = detect::window(state.start);
     let attributions = attributions(conn, &state.key, (state.start, end), (from, state.start))?;
     Ok(records::build(&Facts {

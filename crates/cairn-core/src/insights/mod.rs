@@ -13,7 +13,10 @@
 //! - [`records`] builds the Insights records in AWS's format with reproducible ids.
 //! - [`run`] drives counting and evaluation of every closed minute up to `now`.
 //! - [`metric_data`] answers ListInsightsMetricData from the series.
+//! - [`close`] ends the insights a trail stops evaluating, and hands a deleted trail's
+//!   undelivered Insights events to its own bucket.
 
+pub mod close;
 pub mod count;
 pub mod detect;
 pub mod evaluate;
@@ -41,6 +44,8 @@ pub fn selectors_changed(
     now: i64,
 ) -> StoreResult<()> {
     let arn = trail.arn();
+    // Insights turned off, or a type removed: its open insights end now.
+    close::close_unevaluated(conn, &arn, &trail.account, Some(trail))?;
     match (had_insights, trail.insight_selectors.is_empty()) {
         (_, true) => store::disarm(conn, &arn),
         (false, false) => store::arm(conn, &arn, now),
