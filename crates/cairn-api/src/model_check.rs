@@ -161,6 +161,17 @@ pub fn query_member_type(action: &str, member: &str) -> Option<&'static str> {
     })
 }
 
+/// The model's shape type of top-level `member` of `service`'s operation `action`.
+pub fn member_type(service: &str, action: &str, member: &str) -> Option<&'static str> {
+    rules()
+        .get(service)?
+        .get(action)?
+        .members
+        .iter()
+        .find(|(m, _)| m == member)
+        .map(|(_, r)| r.t.as_str())
+}
+
 /// A request as the checks see it.
 #[derive(Clone, Copy)]
 pub enum Input<'a> {

@@ -60,6 +60,93 @@ pub fn from_query(params: &crate::query::Params) -> Value {
     }
 }
 
+/// Members nested in CloudWatch's inputs that its model types as numbers or booleans
+/// (MetricData's `Value`, `Values`, `Counts`, `StatisticValues`, `StorageResolution`;
+/// GetMetricData's queries' `Period` and `ReturnData`): recorded with that type.
+const NESTED_NUMBERS: &[&str] = &[
+    "Value",
+    "Values",
+    "Counts",
+    "SampleCount",
+    "Sum",
+    "Minimum",
+    "Maximum",
+    "StorageResolution",
+    "Period",
+];
+const NESTED_BOOLEANS: &[&str] = &["ReturnData"];
+
+/// A request folded from Query parameters (every scalar a string), with its scalars typed
+/// as the model types them, so its record is the same whatever the protocol: top-level
+/// members by the model's type, nested ones by [`NESTED_NUMBERS`] and [`NESTED_BOOLEANS`].
+pub fn typed_from_query(op: &str, body: &Value) -> Value {
+    let Value::Object(members) = body else {
+        return body.clone();
+    };
+    let mut out = serde_json::Map::new();
+    for (name, v) in members {
+        let ty = crate::model_check::member_type("cloudwatch", op, name);
+        out.insert(name.clone(), typed_as(ty, v));
+    }
+    Value::Object(out)
+}
+
+fn typed_as(ty: Option<&str>, v: &Value) -> Value {
+    match (ty, v) {
+        (Some("integer" | "long"), Value::String(s)) => {
+            s.parse::<i64>().map_or_else(|_| v.clone(), Value::from)
+        }
+        // As a JSON client sends it: `5` stays an integer, `100.0` a double.
+        (Some("double" | "float"), Value::String(s)) => s.parse::<i64>().map_or_else(
+            |_| {
+                s.parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or_else(|| v.clone(), Value::Number)
+            },
+            Value::from,
+        ),
+        // A JSON client sends epoch seconds.
+        (Some("timestamp"), Value::String(s)) => chrono::DateTime::parse_from_rfc3339(s)
+            .map_or_else(
+                |_| v.clone(),
+                |t| {
+                    let ms = t.timestamp_millis();
+                    if ms % 1000 == 0 {
+                        Value::from(ms / 1000)
+                    } else {
+                        serde_json::Number::from_f64(ms as f64 / 1000.0)
+                            .map_or_else(|| v.clone(), Value::Number)
+                    }
+                },
+            ),
+        (Some("boolean"), Value::String(s)) if s == "true" || s == "false" => {
+            Value::Bool(s == "true")
+        }
+        (_, Value::Array(items)) => Value::Array(
+            items
+                .iter()
+                .map(|i| typed_as(ty.filter(|t| *t != "list"), i))
+                .collect(),
+        ),
+        (_, Value::Object(m)) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let nested = if NESTED_NUMBERS.contains(&k.as_str()) {
+                        Some("double")
+                    } else if NESTED_BOOLEANS.contains(&k.as_str()) {
+                        Some("boolean")
+                    } else {
+                        None
+                    };
+                    (k.clone(), typed_as(nested, v))
+                })
+                .collect(),
+        ),
+        _ => v.clone(),
+    }
+}
+
 fn type_error(member: &str, expected: &str) -> cairn_core::ApiError {
     invalid(format!("The parameter {member} must be {expected}."))
 }

@@ -365,19 +365,27 @@ async fn execute(
                     run(conn, &op_ctx, kms, &for_op)
                 }
             }),
-            move |r: &ApiResult<Done>| Outcome {
-                event_source: "monitoring.amazonaws.com",
-                event_name: record_name,
-                read_only: op.read_only,
-                management: !op.data_event,
-                request_parameters: crate::wire::camelize(&for_record),
-                response_elements: Value::Null,
-                error: r.as_ref().err().map(|e| {
-                    let w = WireError::from(e);
-                    (w.code.to_owned(), w.message)
-                }),
-                resources: Vec::new(),
-                additional_event_data: None,
+            move |r: &ApiResult<Done>| {
+                // Query parameters fold into strings: recorded with the model's types.
+                let recorded = if typed {
+                    (*for_record).clone()
+                } else {
+                    input::typed_from_query(&record_name, &for_record)
+                };
+                Outcome {
+                    event_source: "monitoring.amazonaws.com",
+                    event_name: record_name,
+                    read_only: op.read_only,
+                    management: !op.data_event,
+                    request_parameters: crate::wire::camelize(&recorded),
+                    response_elements: Value::Null,
+                    error: r.as_ref().err().map(|e| {
+                        let w = WireError::from(e);
+                        (w.code.to_owned(), w.message)
+                    }),
+                    resources: Vec::new(),
+                    additional_event_data: None,
+                }
             },
         )
         .await?;
