@@ -212,6 +212,7 @@ pub fn filter_log_events(conn: &Connection, env: &OpEnv, body: &Value) -> ApiRes
         pattern: opt_str(body, "filterPattern")?,
         limit: Some(limit(body, "limit", 10_000, 10_000)?),
         after,
+        newest_first: !opt_bool(body, "startFromHead")?.unwrap_or(true),
     };
     let page = read::filter_log_events(conn, &input)?;
     let events: Vec<Value> = page

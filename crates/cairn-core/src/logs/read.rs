@@ -178,21 +178,33 @@ pub struct FilterEvents {
     pub pattern: Option<String>,
     /// Most events (1–10,000).
     pub limit: Option<i64>,
-    /// Continue after this (timestamp, id).
+    /// Continue after this (timestamp, id): before it, when newest first.
     pub after: Option<(i64, i64)>,
+    /// `startFromHead` false: the latest events first.
+    pub newest_first: bool,
 }
 
 /// A page of FilterLogEvents.
 #[derive(Clone, Debug)]
 pub struct FilteredPage {
-    /// Matching events with their stream names, ascending by (timestamp, id).
+    /// Matching events with their stream names, ascending by (timestamp, id) (descending
+    /// when newest first).
     pub events: Vec<(StoredEvent, String)>,
     /// Where the next page starts, when more may exist.
     pub next: Option<(i64, i64)>,
 }
 
+/// The earliest `startTime` FilterLogEvents takes with `startFromHead` false (the API
+/// reference: 1 January 2024, 00:00:00 UTC), ms.
+const NEWEST_FIRST_FROM_MS: i64 = 1_704_067_200_000;
+
 /// FilterLogEvents.
 pub fn filter_log_events(conn: &Connection, input: &FilterEvents) -> ApiResult<FilteredPage> {
+    if input.newest_first && input.start.is_some_and(|s| s < NEWEST_FIRST_FROM_MS) {
+        return Err(invalid(
+            "startFromHead false is supported only with a startTime on or after Jan 1, 2024 00:00:00 UTC.",
+        ));
+    }
     if input.stream_names.is_some() && input.stream_prefix.is_some() {
         return Err(invalid(
             "logStreamNames and logStreamNamePrefix are mutually exclusive.",
@@ -229,7 +241,12 @@ pub fn filter_log_events(conn: &Connection, input: &FilterEvents) -> ApiResult<F
     let mut scanned = 0;
     let mut bytes = 0;
     loop {
-        let batch = store::in_group(
+        let read = if input.newest_first {
+            store::in_group_newest_first
+        } else {
+            store::in_group
+        };
+        let batch = read(
             conn,
             group.id,
             input.start,

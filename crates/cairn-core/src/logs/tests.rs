@@ -2,19 +2,20 @@
 
 use cairn_store::metrics::MetricKey;
 
+use super::filter_tests::every_event;
 use super::ingest::{InputEvent, ingest};
 use super::metric_filters::{PutFilter, Transformation};
-use super::read::{FilterEvents, GetEvents, filter_log_events, get_log_events};
+use super::read::{GetEvents, filter_log_events, get_log_events};
 use super::*;
 use crate::metrics::{MetricQuery, query};
 
-const NOW: i64 = 1_767_607_200_000; // 2026-01-05T10:00:00Z
+pub(super) const NOW: i64 = 1_767_607_200_000; // 2026-01-05T10:00:00Z
 
-fn ctx() -> CallContext {
+pub(super) fn ctx() -> CallContext {
     crate::context::root_call_at(NOW as f64 / 1000.0)
 }
 
-fn setup() -> (Connection, GroupKey) {
+pub(super) fn setup() -> (Connection, GroupKey) {
     let conn = cairn_store::in_memory().unwrap();
     let c = ctx();
     groups::create(
@@ -31,7 +32,7 @@ fn setup() -> (Connection, GroupKey) {
     (conn, key)
 }
 
-fn ev(ts: i64, m: &str) -> InputEvent {
+pub(super) fn ev(ts: i64, m: &str) -> InputEvent {
     InputEvent {
         timestamp: ts,
         message: m.into(),
@@ -444,126 +445,6 @@ fn get_log_events_tokens_stop_at_the_end() {
     )
     .unwrap_err();
     assert_eq!(bad.kind, ErrorKind::InvalidParameter);
-}
-
-/// A FilterLogEvents request for every event of `group`.
-fn every_event(group: GroupKey) -> FilterEvents {
-    FilterEvents {
-        group,
-        stream_names: None,
-        stream_prefix: None,
-        start: None,
-        end: None,
-        pattern: None,
-        limit: None,
-        after: None,
-    }
-}
-
-#[test]
-fn filter_log_events_pages_hold_one_megabyte() {
-    let (conn, key) = setup();
-    let big = "m".repeat(400_000);
-    for i in 0..5 {
-        ingest(&conn, &key, "s1", &[ev(NOW + i, &big)], NOW).unwrap();
-    }
-    let mut input = every_event(key.clone());
-    let mut pages = Vec::new();
-    loop {
-        let page = filter_log_events(&conn, &input).unwrap();
-        pages.push(
-            page.events
-                .iter()
-                .map(|e| e.0.timestamp)
-                .collect::<Vec<_>>(),
-        );
-        match page.next {
-            Some(next) => input.after = Some(next),
-            None => break,
-        }
-    }
-    let n = |i: i64| NOW + i;
-    assert_eq!(pages, vec![vec![n(0), n(1)], vec![n(2), n(3)], vec![n(4)]]);
-}
-
-#[test]
-fn filter_log_events_matches_and_pages() {
-    let (conn, key) = setup();
-    streams::create(&conn, &ctx(), &key, "s2").unwrap();
-    ingest(
-        &conn,
-        &key,
-        "s1",
-        &[ev(NOW, "ERROR one"), ev(NOW + 2, "INFO two")],
-        NOW,
-    )
-    .unwrap();
-    ingest(&conn, &key, "s2", &[ev(NOW + 1, "ERROR three")], NOW).unwrap();
-    let base = FilterEvents {
-        group: key.clone(),
-        stream_names: None,
-        stream_prefix: None,
-        start: None,
-        end: None,
-        pattern: Some("ERROR".into()),
-        limit: Some(1),
-        after: None,
-    };
-    let p1 = filter_log_events(&conn, &base).unwrap();
-    assert_eq!(p1.events[0].0.message, "ERROR one");
-    let p2 = filter_log_events(
-        &conn,
-        &FilterEvents {
-            after: p1.next,
-            ..base.clone()
-        },
-    )
-    .unwrap();
-    assert_eq!(
-        (p2.events[0].0.message.as_str(), p2.events[0].1.as_str()),
-        ("ERROR three", "s2")
-    );
-    let p3 = filter_log_events(
-        &conn,
-        &FilterEvents {
-            after: p2.next,
-            ..base.clone()
-        },
-    )
-    .unwrap();
-    assert!(p3.events.is_empty() && p3.next.is_none());
-    let only = filter_log_events(
-        &conn,
-        &FilterEvents {
-            stream_prefix: Some("s1".into()),
-            limit: None,
-            pattern: None,
-            ..base.clone()
-        },
-    )
-    .unwrap();
-    assert_eq!(only.events.len(), 2);
-    let timed = filter_log_events(
-        &conn,
-        &FilterEvents {
-            start: Some(NOW + 1),
-            end: Some(NOW + 1),
-            limit: None,
-            pattern: None,
-            ..base.clone()
-        },
-    )
-    .unwrap();
-    assert_eq!(timed.events.len(), 1);
-    let bad = filter_log_events(
-        &conn,
-        &FilterEvents {
-            pattern: Some("{ $.a = ".into()),
-            ..base
-        },
-    )
-    .unwrap_err();
-    assert_eq!(bad.message, "Invalid metric filter pattern");
 }
 
 #[test]

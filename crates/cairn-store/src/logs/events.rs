@@ -136,6 +136,40 @@ pub fn in_group(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// [`in_group`] newest first: events before `before` (timestamp, id), descending.
+pub fn in_group_newest_first(
+    conn: &Connection,
+    group_id: i64,
+    start: Option<i64>,
+    end: Option<i64>,
+    before: Option<(i64, i64)>,
+    streams: Option<&[i64]>,
+    limit: i64,
+) -> StoreResult<Vec<StoredEvent>> {
+    let (before_ts, before_id) = before.unwrap_or((i64::MAX, i64::MAX));
+    let stream_list = streams.map(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, stream_id, ts, ingested, message FROM log_events
+         WHERE group_id = ?1 AND (?2 IS NULL OR ts >= ?2) AND (?3 IS NULL OR ts <= ?3)
+           AND (ts, id) < (?4, ?5)
+           AND (?6 IS NULL OR stream_id IN (SELECT value FROM json_each(?6)))
+         ORDER BY ts DESC, id DESC LIMIT ?7",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            group_id,
+            start,
+            end,
+            before_ts,
+            before_id,
+            stream_list,
+            limit
+        ],
+        row,
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Deletes up to `batch` events of a group older than `cutoff` (ms), keeping the size counters
 /// right. Returns how many were deleted.
 pub fn expire(conn: &Connection, group_id: i64, cutoff: i64, batch: i64) -> StoreResult<usize> {

@@ -351,6 +351,7 @@ fn ingest_and_filter(total: usize, records: &[String]) -> anyhow::Result<()> {
                 pattern: Some(pattern.to_owned()),
                 limit: Some(10_000),
                 after,
+                newest_first: false,
             };
             let page = store.read_blocking(move |c| Ok(filter_log_events(c, &input)))??;
             matched += page.events.len();
