@@ -76,6 +76,13 @@ def s3_routes(data):
 def main():
     data = sys.argv[1]
     out = {"source": {}, "services": {}, "operations": {}}
+    # The botocore release the data dir belongs to (the newest at generation: clients send
+    # what their models have, so the checks follow the newest model, not the pinned test client's).
+    init = os.path.join(data, os.pardir, "__init__.py")
+    if os.path.exists(init):
+        for line in open(init):
+            if line.startswith("__version__"):
+                out["botocore"] = line.split("=")[1].strip().strip("'\"")
     for service in SERVICES:
         model, version = load(data, service)
         out["source"][service] = f"botocore data/{service}/{version}/service-2.json"

@@ -90,12 +90,21 @@ impl Call for DescribeKey {
 struct ListKeys {
     limit: Option<i64>,
     marker: Option<String>,
+    /// Whether `ResourceOwners` (newer SDKs) asks for the account's own keys (`SELF`, the
+    /// default). Keys other accounts share through RAM (`OTHER_ACCOUNTS_VIA_RAM`) do not
+    /// exist in Cairn, which has one account.
+    own: bool,
 }
 
 pub(super) fn list_keys(b: &Value) -> ApiResult<Box<dyn Call>> {
+    let own = match b.get("ResourceOwners").and_then(Value::as_array) {
+        Some(owners) => owners.iter().any(|o| o.as_str() == Some("SELF")),
+        None => true,
+    };
     Ok(Box::new(ListKeys {
         limit: input::limit(b)?,
         marker: input::marker(b)?,
+        own,
     }))
 }
 
@@ -110,6 +119,12 @@ impl Call for ListKeys {
 
     fn run(&self, conn: &Connection, env: &Env) -> ApiResult<Reply> {
         let limit = page_limit(self.limit, 100, 1000)?;
+        if !self.own {
+            return Ok(Reply::body(paged(
+                Map::from_iter([("Keys".to_owned(), Value::Array(Vec::new()))]),
+                None,
+            )));
+        }
         let page = keys::list_keys(conn, &env.scope(), self.marker.as_deref(), limit)?;
         let keys: Vec<Value> = page
             .items

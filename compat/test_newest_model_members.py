@@ -1,0 +1,60 @@
+"""Members only the newest SDKs send (botocore 1.44; outside tester sdknew). The input
+checks and records follow the newest models (`model_rules.json` names its botocore):
+CreateTrail's `RecursiveLogging` is recorded, STS's `MinimumSessionTokenSize` is held to
+its 4,096 maximum, and KMS ListKeys with `ResourceOwners` `OTHER_ACCOUNTS_VIA_RAM` lists
+no key (Cairn has one account: no key is shared with it). Before, the members were left out
+of records and ignored, and ListKeys listed the account's own keys."""
+
+import json
+import urllib.parse
+
+import urllib3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from conftest import ACCESS_KEY, SECRET, cloudtrail_policy
+
+HTTP = urllib3.PoolManager()
+
+
+def signed(cairn, service, body, headers):
+    req = AWSRequest("POST", cairn.endpoint + "/", data=body, headers=headers)
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET), service, "us-east-1").add_auth(req)
+    return HTTP.request("POST", req.url, body=body, headers=dict(req.headers.items()))
+
+
+def json_call(cairn, service, target, members, version="1.1"):
+    return signed(cairn, service, json.dumps(members), {
+        "Content-Type": f"application/x-amz-json-{version}", "X-Amz-Target": target})
+
+
+def test_recursive_logging_is_recorded(cairn):
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="recursive-logs")
+    s3.put_bucket_policy(Bucket="recursive-logs", Policy=cloudtrail_policy("recursive-logs"))
+    resp = json_call(cairn, "cloudtrail", "CloudTrail_20131101.CreateTrail", {
+        "Name": "recursive", "S3BucketName": "recursive-logs", "RecursiveLogging": False})
+    assert resp.status == 200, resp.data
+    rid = resp.headers["x-amzn-RequestId"]
+    records = [json.loads(e["CloudTrailEvent"]) for e in cairn.client("cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateTrail"}])["Events"]]
+    [record] = [r for r in records if r["requestID"] == rid]
+    assert record["requestParameters"]["recursiveLogging"] is False, record["requestParameters"]
+
+
+def test_minimum_session_token_size_is_held_to_its_maximum(cairn):
+    body = urllib.parse.urlencode({"Action": "GetSessionToken", "Version": "2011-06-15",
+                                   "MinimumSessionTokenSize": "5000"})
+    resp = signed(cairn, "sts", body, {"Content-Type": "application/x-www-form-urlencoded"})
+    assert resp.status == 400 and b"<Code>ValidationError</Code>" in resp.data, resp.data
+    assert b"minimumSessionTokenSize" in resp.data
+
+
+def test_list_keys_shared_through_ram_lists_none(cairn):
+    cairn.client("kms").create_key()
+    own = json.loads(json_call(cairn, "kms", "TrentService.ListKeys", {"ResourceOwners": ["SELF"]}).data)
+    assert own["Keys"], own
+    shared = json.loads(json_call(cairn, "kms", "TrentService.ListKeys",
+                                  {"ResourceOwners": ["OTHER_ACCOUNTS_VIA_RAM"]}).data)
+    assert shared["Keys"] == [] and shared["Truncated"] is False, shared
