@@ -58,3 +58,36 @@ def test_list_keys_shared_through_ram_lists_none(cairn):
     shared = json.loads(json_call(cairn, "kms", "TrentService.ListKeys",
                                   {"ResourceOwners": ["OTHER_ACCOUNTS_VIA_RAM"]}).data)
     assert shared["Keys"] == [] and shared["Truncated"] is False, shared
+
+
+def test_an_alarm_in_its_warm_up_stays_insufficient_data(cairn):
+    """PutMetricAlarm's `WarmUpConfiguration`: the alarm is not evaluated for that long
+    after it is created or updated, and DescribeAlarms returns it; a wall-clock window and
+    tag propagation, which Cairn does not carry out, are refused rather than ignored."""
+    import time
+    now = int(time.time())
+    cw = cairn.client("cloudwatch")
+    cw.put_metric_data(Namespace="Cairn/Warm", MetricData=[
+        {"MetricName": "Hits", "Value": 5, "Timestamp": now}])
+    base = {"Namespace": "Cairn/Warm", "MetricName": "Hits", "Statistic": "Sum",
+            "Period": 60, "EvaluationPeriods": 1, "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold"}
+    for name, warm in (("warming", {"WarmUpPeriodDurationInMinutes": 60}), ("cold", None)):
+        body = {"AlarmName": name, **base}
+        if warm:
+            body["WarmUpConfiguration"] = warm
+        resp = json_call(cairn, "monitoring", "GraniteServiceVersion20100801.PutMetricAlarm",
+                         body, version="1.0")
+        assert resp.status == 200, resp.data
+    cairn.admin("alarms", "run", "--now", str(now - now % 60 + 60))
+    alarms = {a["AlarmName"]: a for a in json.loads(json_call(
+        cairn, "monitoring", "GraniteServiceVersion20100801.DescribeAlarms",
+        {"AlarmNames": ["warming", "cold"]}, version="1.0").data)["MetricAlarms"]}
+    assert alarms["cold"]["StateValue"] == "ALARM"
+    assert alarms["warming"]["StateValue"] == "INSUFFICIENT_DATA"
+    assert alarms["warming"]["WarmUpConfiguration"] == {"WarmUpPeriodDurationInMinutes": 60}
+    for extra in ({"EvaluationWindow": {"WallClockWindow": {}}},
+                  {"ActionConfiguration": {"AlarmTagsPropagation": {"Enabled": True}}}):
+        resp = json_call(cairn, "monitoring", "GraniteServiceVersion20100801.PutMetricAlarm",
+                         {"AlarmName": "refused", **base, **extra}, version="1.0")
+        assert resp.status == 400 and b"not supported by Cairn" in resp.data, resp.data

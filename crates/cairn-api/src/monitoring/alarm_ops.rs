@@ -41,6 +41,31 @@ pub fn put_metric_alarm(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResu
     if v.get("EvaluationCriteria").is_some_and(|x| !x.is_null()) {
         return Err(invalid("EvaluationCriteria is not supported by Cairn."));
     }
+    // Newer SDKs' members: a sliding window is how every alarm is evaluated; a wall-clock
+    // window and tag propagation into notifications are refused, never silently ignored.
+    if v.pointer("/EvaluationWindow/WallClockWindow")
+        .is_some_and(|x| !x.is_null())
+    {
+        return Err(invalid(
+            "EvaluationWindow.WallClockWindow is not supported by Cairn; alarms are evaluated over a SlidingWindow.",
+        ));
+    }
+    if v.pointer("/ActionConfiguration/AlarmTagsPropagation/Enabled")
+        .is_some_and(|e| e == &Value::Bool(true) || e == "true")
+    {
+        return Err(invalid(
+            "ActionConfiguration.AlarmTagsPropagation is not supported by Cairn.",
+        ));
+    }
+    let warm_up = match v.get("WarmUpConfiguration").filter(|w| !w.is_null()) {
+        None => None,
+        Some(w) => Some(cairn_core::alarms::WarmUp {
+            minutes: opt_i64(w, "WarmUpPeriodDurationInMinutes")?.ok_or_else(|| {
+                cairn_core::alarms::missing("WarmUpConfiguration.WarmUpPeriodDurationInMinutes")
+            })?,
+            only_after: opt_bool(w, "OnlyStartEvaluatingAfterWarmUpPeriodEnds")?,
+        }),
+    };
     let comparison = enum_value(v, "ComparisonOperator", Comparison::parse)?
         .ok_or_else(|| cairn_core::alarms::missing("ComparisonOperator"))?;
     let config = AlarmConfig {
@@ -67,6 +92,7 @@ pub fn put_metric_alarm(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResu
         comparison,
         treat_missing_data: enum_value(v, "TreatMissingData", TreatMissing::parse)?,
         evaluate_low_sample_count_percentile: opt_str(v, "EvaluateLowSampleCountPercentile")?,
+        warm_up,
     };
     if let Some(u) = &config.unit {
         cairn_core::metrics::api::check_unit(u)?;
@@ -122,6 +148,16 @@ pub fn alarm_out(a: &Alarm) -> Out {
         (
             "StateTransitionedTimestamp",
             Some(Out::T(a.state.transitioned_ms)),
+        ),
+        (
+            "WarmUpConfiguration",
+            c.warm_up.as_ref().map(|w| {
+                let mut m = vec![("WarmUpPeriodDurationInMinutes", Out::I(w.minutes))];
+                if let Some(b) = w.only_after {
+                    m.push(("OnlyStartEvaluatingAfterWarmUpPeriodEnds", Out::B(b)));
+                }
+                Out::M(m)
+            }),
         ),
     ])
 }

@@ -107,6 +107,13 @@ pub fn validate(c: &AlarmConfig) -> ApiResult<()> {
     if !c.threshold.is_finite() {
         return Err(invalid("The parameter Threshold must be a finite number."));
     }
+    if let Some(w) = &c.warm_up
+        && !(1..=2880).contains(&w.minutes)
+    {
+        return Err(invalid(
+            "The parameter WarmUpConfiguration.WarmUpPeriodDurationInMinutes must be between 1 and 2880.",
+        ));
+    }
     if let Some(e) = &c.evaluate_low_sample_count_percentile
         && !matches!(e.as_str(), "evaluate" | "ignore")
     {

@@ -186,6 +186,31 @@ pub struct AlarmConfig {
     pub treat_missing_data: Option<TreatMissing>,
     /// `EvaluateLowSampleCountPercentile`, when set.
     pub evaluate_low_sample_count_percentile: Option<String>,
+    /// `WarmUpConfiguration`, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_up: Option<WarmUp>,
+}
+
+/// `WarmUpConfiguration` (newer SDKs): for this long after the alarm is created or updated,
+/// it is not evaluated, so it stays in its state (`INSUFFICIENT_DATA` for a new alarm) and
+/// runs no action.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WarmUp {
+    /// `WarmUpPeriodDurationInMinutes` (1–2,880).
+    pub minutes: i64,
+    /// `OnlyStartEvaluatingAfterWarmUpPeriodEnds`, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_after: Option<bool>,
+}
+
+impl Alarm {
+    /// Whether the period ending at `end_ms` falls in the alarm's warm-up.
+    pub fn warming_up(&self, end_ms: i64) -> bool {
+        self.config
+            .warm_up
+            .as_ref()
+            .is_some_and(|w| end_ms < self.config_updated_ms + w.minutes * 60_000)
+    }
 }
 
 impl AlarmConfig {

@@ -150,7 +150,7 @@ fn evaluate_in(
     let (starts, values, counts) = datapoints_in(conn, alarm, end_ms, reads)?;
     let d = eval::decide(&alarm.config.rule(), &values, alarm.state.value);
     alarm.last_evaluated_ms = end_ms;
-    if d.state == alarm.state.value {
+    if d.state == alarm.state.value || alarm.warming_up(end_ms) {
         return Ok((d, Vec::new()));
     }
     let reason = reason::cut(
