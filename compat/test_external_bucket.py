@@ -15,7 +15,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from conftest import Cairn, cairn_binary
+from conftest import Cairn, cairn_binary, cloudtrail_policy
 
 
 def free_port(rng):
@@ -252,3 +252,66 @@ def test_a_bucket_configured_under_another_name_validates_where_it_is(seaweed, t
         assert "1/1 digest files valid" in out and "1/1 log files valid" in out
     finally:
         server.stop()
+
+
+def test_external_buckets_hold_keys_as_written_and_are_never_shadowed(seaweed, tmp_path):
+    """Outside tester extstore:
+    - a key prefix with `~`, `[`, `%` is written exactly, so digests name the keys files have
+      and validation passes (the store client percent-encoded them); a prefix the store's
+      paths cannot hold (`end/`, `a//b`, `dot/./x`) is refused at CreateTrail;
+    - CreateBucket of a name mapped to an external store is BucketAlreadyExists, never a
+      local bucket that S3 readers would take for the trail's;
+    - a trail with a KMS key cannot be moved onto an external bucket (never sealed there);
+    - a settings file's parse error never prints the line (it may hold a secret key)."""
+    endpoint, weed_s3 = seaweed
+    # The module's bucket (a SeaweedFS with few volumes has no room for another).
+    config = external_config(tmp_path, endpoint)
+    server = Cairn(cairn_binary(), ["--config", str(config)])
+    try:
+        ct = server.client("cloudtrail")
+        for bad in ("end/", "a//b", "dot/./x"):
+            with pytest.raises(ct.exceptions.InvalidS3PrefixException):
+                ct.create_trail(Name="bad-prefix", S3BucketName="external-logs", S3KeyPrefix=bad)
+        created = ct.create_trail(Name="tilde", S3BucketName="external-logs", S3KeyPrefix="a~b[1]%x",
+                                  EnableLogFileValidation=True)
+        started = time.time()
+        ct.start_logging(Name="tilde")
+        ct.describe_trails()
+        server.proc.kill()
+        server.proc.wait()
+        out = subprocess.run([cairn_binary(), "flush", "--config", str(config), "--now",
+                              str(time.time() + 2), "--allow-future-now", "--data-dir", server.dir.name],
+                             capture_output=True, text=True)
+        flushed = json.loads(out.stdout)
+        assert flushed["Files"] == 1 and flushed["Digests"] == 1, (flushed, out.stderr)
+        server._spawn("127.0.0.1:0")
+        ct = server.client("cloudtrail")
+        listed = [o["Key"] for o in weed_s3.list_objects_v2(Bucket="external-logs", Prefix="a~b")["Contents"]]
+        assert len(listed) == 2 and all(k.startswith("a~b[1]%x/AWSLogs/") for k in listed), listed
+        out = validate_logs(server, endpoint, created["TrailARN"], started - 60, time.time() + 120)
+        assert "1/1 digest files valid" in out and "1/1 log files valid" in out
+
+        s3 = server.client("s3")
+        with pytest.raises(s3.exceptions.BucketAlreadyExists):
+            s3.create_bucket(Bucket="external-logs")
+
+        s3.create_bucket(Bucket="local-sealed")
+        s3.put_bucket_policy(Bucket="local-sealed", Policy=cloudtrail_policy("local-sealed"))
+        key = server.client("kms").create_key(Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+             "Action": "kms:*", "Resource": "*"},
+            {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+             "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": "*"}]}))["KeyMetadata"]["Arn"]
+        ct.create_trail(Name="sealed", S3BucketName="local-sealed", KmsKeyId=key)
+        with pytest.raises(ct.exceptions.KmsException):
+            ct.update_trail(Name="sealed", S3BucketName="external-logs")
+        assert ct.get_trail(Name="sealed")["Trail"]["S3BucketName"] == "local-sealed"
+    finally:
+        server.stop()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[buckets.x]\nregion = "us-east-1"\naccess_key_id = "A"\n'
+                   'secret_access_key = never-printed-secret\n')
+    out = subprocess.run([cairn_binary(), "external", "--config", str(bad), "check", "--bucket", "x"],
+                         capture_output=True, text=True)
+    assert out.returncode != 0 and "line 4" in out.stderr, out.stderr
+    assert "never-printed-secret" not in out.stderr + out.stdout

@@ -59,6 +59,24 @@ pub enum ExternalError {
     Store(#[from] object_store::Error),
 }
 
+/// The store path of an S3 key, exactly as given: never percent-encoded or with segments
+/// dropped (`object_store`'s `Path::from` rewrites `~`, `[`, `%` … and folds `//`, so files
+/// would land at other keys than their digests name). A key the store's paths cannot hold
+/// (an empty or `.`/`..` segment, a control character) is refused.
+pub fn key_path(key: &str) -> Result<Path, ExternalError> {
+    Path::parse(key).map_err(|e| ExternalError::Config {
+        bucket: String::new(),
+        message: format!("the key {key:?} cannot be written to an external store: {e}"),
+    })
+}
+
+/// Whether `key` can be written to an external store as it is (see [`key_path`]): no
+/// empty segment (`//`, a leading or trailing `/`), no `.` or `..` segment, no control
+/// character.
+pub fn key_representable(key: &str) -> bool {
+    !key.starts_with('/') && !key.ends_with('/') && Path::parse(key).is_ok()
+}
+
 /// An object read back from an external bucket.
 #[derive(Clone, Debug)]
 pub struct ExternalObject {
@@ -93,6 +111,16 @@ impl ExternalBuckets {
                 c.bucket.clone().unwrap_or_else(|| name.clone()),
             );
             let mut builder = AmazonS3Builder::new()
+                .with_client_options(
+                    object_store::ClientOptions::new()
+                        .with_connect_timeout(std::time::Duration::from_secs(5))
+                        .with_timeout(std::time::Duration::from_secs(10)),
+                )
+                .with_retry(object_store::RetryConfig {
+                    max_retries: 2,
+                    retry_timeout: std::time::Duration::from_secs(20),
+                    ..Default::default()
+                })
                 .with_region(&c.region)
                 .with_bucket_name(c.bucket.clone().unwrap_or_else(|| name.clone()))
                 .with_access_key_id(&c.access_key_id)
@@ -134,7 +162,7 @@ impl ExternalBuckets {
     pub async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, ExternalError> {
         use futures::TryStreamExt;
         let store = self.store(bucket)?;
-        let dir = Path::from(prefix.trim_end_matches('/'));
+        let dir = key_path(prefix.trim_end_matches('/'))?;
         let mut keys: Vec<String> = store
             .list(Some(&dir))
             .map_ok(|m| m.location.to_string())
@@ -189,14 +217,14 @@ impl ExternalBuckets {
             ..Default::default()
         };
         self.store(bucket)?
-            .put_opts(&Path::from(key), PutPayload::from(body), options)
+            .put_opts(&key_path(key)?, PutPayload::from(body), options)
             .await?;
         Ok(())
     }
 
     /// Reads an object with its user metadata.
     pub async fn get(&self, bucket: &str, key: &str) -> Result<ExternalObject, ExternalError> {
-        let result = self.store(bucket)?.get(&Path::from(key)).await?;
+        let result = self.store(bucket)?.get(&key_path(key)?).await?;
         let metadata = result
             .attributes
             .iter()

@@ -178,6 +178,32 @@ fn check_topic(conn: &Connection, ctx: &CallContext, trail: &Trail) -> ApiResult
     }
 }
 
+/// An external bucket's store keeps keys as paths (`object_store`): a prefix with an empty
+/// segment (`a//b`, a leading or trailing `/`), a `.` or `..` segment or a control character
+/// would be written under another key than the digests name, so it is refused there. Local
+/// buckets take any prefix.
+fn check_external_prefix(trail: &Trail) -> ApiResult<()> {
+    let Some(prefix) = trail.s3_key_prefix.as_deref().filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let bad = prefix.starts_with('/')
+        || prefix.ends_with('/')
+        || prefix.chars().any(|c| c.is_control())
+        || prefix
+            .split('/')
+            .any(|seg| seg.is_empty() || seg == "." || seg == "..");
+    if bad {
+        return Err(ApiError::new(
+            ErrorKind::InvalidS3Prefix,
+            format!(
+                "Invalid S3 prefix {prefix} for the external bucket {}: Cairn's external stores take no empty, '.' or '..' segment and no leading or trailing '/'.",
+                trail.s3_bucket_name
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks that the bucket exists and lets CloudTrail write this trail's logs.
 fn check_bucket(
     conn: &Connection,
@@ -187,6 +213,7 @@ fn check_bucket(
 ) -> ApiResult<()> {
     let bucket_name = &trail.s3_bucket_name;
     if let Some(reachable) = external.get(bucket_name) {
+        check_external_prefix(trail)?;
         return if reachable.unwrap_or(true) {
             Ok(())
         } else {
@@ -244,9 +271,24 @@ fn check_key(
     external: &ExternalBuckets,
     kms: crate::sse::KmsAccess<'_>,
 ) -> ApiResult<()> {
+    let external_refusal = || {
+        ApiError::new(
+            ErrorKind::TrailKms,
+            format!(
+                "Cairn cannot encrypt log files with a KMS key in the external bucket {}.",
+                trail.s3_bucket_name
+            ),
+        )
+    };
     let Some(given) = args.kms_key_id.as_deref().filter(|k| !k.is_empty()) else {
-        // A trail keeping its key while moving to another bucket: the key must still be
-        // in the bucket's region.
+        // A trail keeping its key while moving to another bucket: not to an external one
+        // (never sealed there), and the key must still be in the bucket's region.
+        if args.s3_bucket_name.is_some()
+            && trail.kms_key_id.is_some()
+            && external.contains_key(&trail.s3_bucket_name)
+        {
+            return Err(external_refusal());
+        }
         if args.s3_bucket_name.is_some()
             && let Some(key_arn) = &trail.kms_key_id
         {
@@ -266,13 +308,7 @@ fn check_key(
         return Ok(());
     };
     if external.contains_key(&trail.s3_bucket_name) {
-        return Err(ApiError::new(
-            ErrorKind::TrailKms,
-            format!(
-                "Cairn cannot encrypt log files with a KMS key in the external bucket {}.",
-                trail.s3_bucket_name
-            ),
-        ));
+        return Err(external_refusal());
     }
     // Resolved as given (a bare key id or alias name names a key of the bucket's region).
     trail.kms_key_id = Some(crate::sse::check_trail_key(

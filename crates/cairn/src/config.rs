@@ -249,7 +249,35 @@ fn setting<T>(
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    warn_if_readable_by_others(path, &text);
+    // The error names the line and column, never the line's text: it may hold an external
+    // store's secret key (the settings file's `[buckets.<name>]` sections).
+    toml::from_str(&text).map_err(|e: toml::de::Error| {
+        let at = e.span().map_or_else(String::new, |span| {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!(" at line {line}, column {column}")
+        });
+        anyhow::anyhow!("parsing {}{at}: {}", path.display(), e.message())
+    })
+}
+
+/// A settings file that holds an external store's secret key should be its owner's alone,
+/// as Cairn's own secrets are (0600): said once on stderr, not refused.
+fn warn_if_readable_by_others(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let holds_secret = text.contains("secret_access_key");
+    if let Ok(meta) = std::fs::metadata(path)
+        && holds_secret
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        eprintln!(
+            "cairn: warning: {} holds a secret_access_key and is readable by others (mode {:o}); chmod 600 it",
+            path.display(),
+            meta.permissions().mode() & 0o777
+        );
+    }
 }
 
 impl ServeConfig {

@@ -150,9 +150,18 @@ impl CairnS3 {
             )),
             _ => Ok(()),
         };
+        // A name the settings file maps to an external store is that store's bucket: a local
+        // one of the same name would shadow the trail's files for every S3 reader here.
+        let external = self.external_names.contains(&bucket);
         self.bucket_call(&req, bucket.clone(), s, move |c, ctx, b| {
             acl_ok?;
             lock_ok?;
+            if external {
+                return Err(cairn_core::ApiError::new(
+                    cairn_core::ErrorKind::S3BucketAlreadyExists,
+                    "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",
+                ));
+            }
             let created = buckets::create(c, ctx, b, location.as_deref())?;
             // A repeated CreateBucket in us-east-1 succeeds and changes nothing.
             if matches!(created, buckets::Created::New) && !tags.is_empty() {

@@ -94,6 +94,8 @@ pub struct CairnS3 {
     token_key: cairn_core::token::TokenKey,
     /// CompleteMultipartUpload's turns, one upload at a time.
     completions: Arc<complete_again::Completions>,
+    /// The names the settings file maps to external stores: taken, never made here.
+    external_names: Arc<Vec<String>>,
 }
 
 /// More unreferenced object files at start than a crash's writes in flight leave (the most
@@ -144,6 +146,7 @@ pub fn service(
         host: settings.s3_host.clone(),
         token_key: settings.token_key.clone(),
         completions: Default::default(),
+        external_names: Arc::new(settings.external.names()),
     };
     let mut builder = S3ServiceBuilder::new(s3.clone());
     builder.set_auth(access::CairnAuth { credentials });
