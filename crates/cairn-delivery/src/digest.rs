@@ -53,10 +53,20 @@ impl Delivery {
             };
             regions.insert(owner.trail.home_region.clone());
             for region in regions {
+                // A failing digest write backs off like the trail's files (1 s doubling to
+                // 5 min), so a struggling store is not asked again at every step.
+                let lane = format!("digest\u{0}{arn}\u{0}{:?}\u{0}{region}", owner.retired);
+                if !force && !self.backoff.may_try(&lane, now) {
+                    continue;
+                }
                 match self.digest_one(&owner, &region, started, now, force).await {
-                    Ok(true) => written += 1,
-                    Ok(false) => {}
+                    Ok(true) => {
+                        self.backoff.succeeded(&lane);
+                        written += 1;
+                    }
+                    Ok(false) => self.backoff.succeeded(&lane),
                     Err(e) => {
+                        self.backoff.failed(&lane, now);
                         failed += 1;
                         let code = e.s3_code();
                         if self.abandon_if_gone(owner.retired, &arn, &code).await {

@@ -52,7 +52,7 @@ pub struct Delivery {
     pub(crate) keys: KeyRing,
     pub(crate) digest_interval: f64,
     limits: Limits,
-    backoff: Backoff,
+    pub(crate) backoff: Backoff,
     notifier: Notifier,
     /// The data dir, for a notifier of its own (`with_kms` makes it again with the key).
     data_dir: std::path::PathBuf,
@@ -87,10 +87,10 @@ fn own_notifier(
 /// work again, and never holds up another trail writing to the same bucket (its own bucket
 /// policy statement, key or prefix may be the one that is wrong).
 #[derive(Clone, Default)]
-struct Backoff(std::sync::Arc<std::sync::Mutex<BTreeMap<String, (u32, f64)>>>);
+pub(crate) struct Backoff(std::sync::Arc<std::sync::Mutex<BTreeMap<String, (u32, f64)>>>);
 
 impl Backoff {
-    fn may_try(&self, bucket: &str, now: f64) -> bool {
+    pub(crate) fn may_try(&self, bucket: &str, now: f64) -> bool {
         self.0
             .lock()
             .expect("backoff lock")
@@ -98,7 +98,7 @@ impl Backoff {
             .is_none_or(|(_, next)| now >= *next)
     }
 
-    fn failed(&self, bucket: &str, now: f64) -> f64 {
+    pub(crate) fn failed(&self, bucket: &str, now: f64) -> f64 {
         let mut map = self.0.lock().expect("backoff lock");
         let entry = map.entry(bucket.to_owned()).or_insert((0, now));
         entry.0 += 1;
@@ -107,7 +107,7 @@ impl Backoff {
         wait
     }
 
-    fn succeeded(&self, bucket: &str) {
+    pub(crate) fn succeeded(&self, bucket: &str) {
         self.0.lock().expect("backoff lock").remove(bucket);
     }
 }
