@@ -17,7 +17,6 @@ use cairn_logfile::keys;
 use cairn_model::trail::Trail;
 use cairn_store::{Connection, StoreResult, delivery, trails};
 use serde_json::Value;
-use sha2::{Digest as _, Sha256};
 
 /// How big files and steps may get.
 #[derive(Clone, Copy, Debug)]
@@ -73,12 +72,7 @@ pub(crate) struct Plan {
 /// secret token key, so a re-write after a crash reuses the key while two data dirs (the same
 /// account and trail name, delivering to one shared bucket) never name a file alike.
 fn unique_suffix(seed: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    Sha256::digest(seed.as_bytes())
-        .iter()
-        .take(16)
-        .map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char)
-        .collect()
+    keys::unique_suffix(seed)
 }
 
 /// `key` (a log or Insights file key, `…/YYYY/MM/DD/<account>_<kind>_<region>_YYYYMMDDTHHmmZ_<unique>.json.gz`)

@@ -1,6 +1,7 @@
 //! Object keys: `[prefix/]AWSLogs/<account>/CloudTrail[-Digest|-Insight]/<region>/YYYY/MM/DD/…`.
 
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 
 fn base(prefix: Option<&str>) -> String {
     match prefix {
@@ -64,6 +65,17 @@ pub fn digest(
         t.format("%Y/%m/%d"),
         t.format("%Y%m%dT%H%M%SZ"),
     )
+}
+
+/// The 16 characters `[A-Za-z0-9]` that end a file name, derived from `seed` (the planned
+/// file's identity), so a re-write after a crash reuses the key.
+pub fn unique_suffix(seed: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    Sha256::digest(seed.as_bytes())
+        .iter()
+        .take(16)
+        .map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char)
+        .collect()
 }
 
 #[cfg(test)]

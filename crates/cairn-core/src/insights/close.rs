@@ -11,7 +11,6 @@ use cairn_logfile::keys;
 use cairn_model::trail::Trail;
 use cairn_store::insights as store;
 use cairn_store::{Connection, StoreResult, delivery};
-use sha2::{Digest, Sha256};
 
 use super::evaluate::{append_record, end_record, kinds};
 
@@ -83,20 +82,11 @@ pub fn plan_files(conn: &Connection, trail: &Trail, now: f64) -> StoreResult<usi
                 &trail.account,
                 &region,
                 now.floor() as i64,
-                &unique(&seed),
+                &keys::unique_suffix(&seed),
             );
             delivery::plan(conn, &arn, &region, &trail.s3_bucket_name, &key, &seqs)?;
             store::mark_delivered(conn, &arn, &seqs, &key)?;
             planned += 1;
         }
     }
-}
-
-fn unique(seed: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    Sha256::digest(seed.as_bytes())
-        .iter()
-        .take(16)
-        .map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char)
-        .collect()
 }
