@@ -126,3 +126,37 @@ Resources:
     assert iam.get_group(GroupName=before["G"])["Group"]["Path"] == "/b/"
     keys = iam.list_access_keys(UserName=before["U"])["AccessKeyMetadata"]
     assert [k["AccessKeyId"] for k in keys] == [before["AK"]]
+
+
+def test_stack_events_reach_the_notification_topics(cairn):
+    """CreateStack's `NotificationARNs`: every stack event is published to the topic in
+    CloudFormation's text form (outside tester cfn3: they were kept and shown, and nothing
+    was ever sent). A topic whose policy denies CloudFormation gets nothing."""
+    cfn, sns = cairn.client("cloudformation"), cairn.client("sns")
+    with http_subscriber() as (endpoint, received):
+        topic = sns.create_topic(Name="stack-events")["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint)
+        confirm(received)
+        denied = sns.create_topic(Name="stack-events-denied")["TopicArn"]
+        policy = json.loads(sns.get_topic_attributes(TopicArn=denied)["Attributes"]["Policy"])
+        policy["Statement"].append({"Effect": "Deny", "Principal": {"Service": "cloudformation.amazonaws.com"},
+                                    "Action": "SNS:Publish", "Resource": denied})
+        sns.set_topic_attributes(TopicArn=denied, AttributeName="Policy", AttributeValue=json.dumps(policy))
+        sns.subscribe(TopicArn=denied, Protocol="http", Endpoint=endpoint + "denied")
+        confirm(received)
+        stack = cfn.create_stack(StackName="notified", NotificationARNs=[topic, denied],
+                                 TemplateBody=json.dumps({"Resources": {
+                                     "T": {"Type": "AWS::SNS::Topic", "Properties": {}}}}))["StackId"]
+        assert settled_stack(cfn, "notified") == "CREATE_COMPLETE"
+        seen = []
+        while not any("ResourceStatus='CREATE_COMPLETE'" in m and "LogicalResourceId='notified'" in m
+                      for m in seen):
+            kind, note = received.get(timeout=30)
+            assert kind == "Notification" and note["TopicArn"] == topic, note
+            assert note["Subject"] == "AWS CloudFormation Notification"
+            seen.append(note["Message"])
+        first = seen[0]
+        assert first.startswith(f"StackId='{stack}'\nTimestamp='"), first
+        assert "ResourceStatus='CREATE_IN_PROGRESS'\n" in first
+        assert "ResourceType='AWS::CloudFormation::Stack'\n" in first
+        assert any("LogicalResourceId='T'" in m for m in seen)

@@ -10,11 +10,13 @@
 //! - [`reach`]: the resources a replacement reaches, for change sets;
 //! - [`queries`]: the read operations, paged by [`pages`]; [`records`]: the persisted records ([`model`]);
 //! - [`stack_policy`]: which updates a stack policy allows;
-//! - [`recovery`]: ContinueUpdateRollback and CancelUpdateStack.
+//! - [`recovery`]: ContinueUpdateRollback and CancelUpdateStack;
+//! - [`notify`]: each stack event published to the stack's `NotificationARNs`.
 
 pub mod changesets;
 pub mod engine;
 pub mod model;
+pub mod notify;
 pub mod pages;
 pub mod prepare;
 pub mod providers;

@@ -95,9 +95,13 @@ pub fn put_resource(conn: &Connection, stack_id: &str, r: &StackResource) -> Api
     Ok(())
 }
 
-/// Appends an event.
+/// Appends an event, and queues it for the stack's notification topics
+/// ([`super::notify`]) in the same transaction.
 pub fn append_event(conn: &Connection, e: &StackEvent) -> ApiResult<()> {
     db::append_event(conn, &e.stack_id, &to_body(e)?)?;
+    if let Some((stack, _)) = get_stack(conn, &e.stack_id)? {
+        super::notify::publish_event(conn, &stack, e)?;
+    }
     Ok(())
 }
 
