@@ -264,11 +264,22 @@ def test_external_buckets_hold_keys_as_written_and_are_never_shadowed(seaweed, t
     - a trail with a KMS key cannot be moved onto an external bucket (never sealed there);
     - a settings file's parse error never prints the line (it may hold a secret key)."""
     endpoint, weed_s3 = seaweed
-    # The module's bucket (a SeaweedFS with few volumes has no room for another).
-    config = external_config(tmp_path, endpoint)
+    # The module's bucket (a SeaweedFS with few volumes has no room for another), and one
+    # whose store is not there at all.
+    closed = free_port(random.Random())
+    config = external_config(tmp_path, endpoint, f"""
+[buckets.store-down]
+endpoint = "http://127.0.0.1:{closed}"
+region = "us-east-1"
+access_key_id = "any"
+secret_access_key = "any"
+""")
     server = Cairn(cairn_binary(), ["--config", str(config)])
     try:
         ct = server.client("cloudtrail")
+        with pytest.raises(ct.exceptions.S3BucketDoesNotExistException) as e:
+            ct.create_trail(Name="down", S3BucketName="store-down")
+        assert "external store did not answer" in e.value.response["Error"]["Message"]
         for bad in ("end/", "a//b", "dot/./x"):
             with pytest.raises(ct.exceptions.InvalidS3PrefixException):
                 ct.create_trail(Name="bad-prefix", S3BucketName="external-logs", S3KeyPrefix=bad)

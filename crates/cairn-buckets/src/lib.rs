@@ -77,6 +77,31 @@ pub fn key_representable(key: &str) -> bool {
     !key.starts_with('/') && !key.ends_with('/') && Path::parse(key).is_ok()
 }
 
+impl ExternalError {
+    /// Whether the store refused Cairn's credentials (access denied, an unknown key, a bad
+    /// signature), rather than failing to answer.
+    pub fn refused_credentials(&self) -> bool {
+        match self {
+            ExternalError::Store(
+                object_store::Error::PermissionDenied { .. }
+                | object_store::Error::Unauthenticated { .. },
+            ) => true,
+            ExternalError::Store(e) => {
+                let text = e.to_string();
+                [
+                    "AccessDenied",
+                    "SignatureDoesNotMatch",
+                    "InvalidAccessKeyId",
+                    "403 Forbidden",
+                ]
+                .iter()
+                .any(|code| text.contains(code))
+            }
+            _ => false,
+        }
+    }
+}
+
 /// An object read back from an external bucket.
 #[derive(Clone, Debug)]
 pub struct ExternalObject {

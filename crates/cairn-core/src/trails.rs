@@ -157,11 +157,26 @@ fn check_trail_limit(ctx: &CallContext, existing: &[Trail], candidate: &Trail) -
     Ok(())
 }
 
-/// The configured external buckets (name → reachability): `Some(reachable)` for the bucket the
-/// call names, probed by the edge before the call; `None` for the others (an unchanged bucket
-/// was checked when the trail was set to it). An external bucket's policy is its own store's
-/// business.
-pub type ExternalBuckets = std::collections::BTreeMap<String, Option<bool>>;
+/// What the edge found when it probed the external bucket a CreateTrail/UpdateTrail names
+/// (outside any store transaction, with a short deadline).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExternalProbe {
+    /// Not probed: a bucket the call does not name (an unchanged bucket was checked when the
+    /// trail was set to it).
+    Unprobed,
+    /// Listed.
+    Reachable,
+    /// The store says the bucket does not exist.
+    Missing,
+    /// The store refused Cairn's credentials (`AccessDenied`, a bad signature).
+    Refused(String),
+    /// The store did not answer (down, timed out, clocks apart): why, for the message.
+    Unreachable(String),
+}
+
+/// The configured external buckets, each with what its probe found. An external bucket's
+/// policy is its own store's business.
+pub type ExternalBuckets = std::collections::BTreeMap<String, ExternalProbe>;
 
 /// Checks that a configured topic exists and lets CloudTrail publish.
 fn check_topic(conn: &Connection, ctx: &CallContext, trail: &Trail) -> ApiResult<()> {
@@ -212,15 +227,27 @@ fn check_bucket(
     external: &ExternalBuckets,
 ) -> ApiResult<()> {
     let bucket_name = &trail.s3_bucket_name;
-    if let Some(reachable) = external.get(bucket_name) {
+    if let Some(probe) = external.get(bucket_name) {
         check_external_prefix(trail)?;
-        return if reachable.unwrap_or(true) {
-            Ok(())
-        } else {
-            Err(ApiError::new(
+        return match probe {
+            ExternalProbe::Unprobed | ExternalProbe::Reachable => Ok(()),
+            ExternalProbe::Missing => Err(ApiError::new(
                 ErrorKind::S3BucketDoesNotExist,
                 format!("S3 bucket {bucket_name} does not exist!"),
-            ))
+            )),
+            // As when CloudTrail may not write to a bucket: the store refused Cairn.
+            ExternalProbe::Refused(why) => Err(ApiError::new(
+                ErrorKind::InsufficientS3BucketPolicy,
+                format!(
+                    "Incorrect S3 bucket policy is detected for bucket: {bucket_name} (its external store refused Cairn's credentials: {why})"
+                ),
+            )),
+            ExternalProbe::Unreachable(why) => Err(ApiError::new(
+                ErrorKind::S3BucketDoesNotExist,
+                format!(
+                    "S3 bucket {bucket_name} does not exist! (its external store did not answer: {why})"
+                ),
+            )),
         };
     }
     let bucket = buckets::get(conn, bucket_name)?.ok_or_else(|| {

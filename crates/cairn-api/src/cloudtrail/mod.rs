@@ -139,14 +139,15 @@ fn outcome(
 
 /// Probes the external bucket a CreateTrail/UpdateTrail names, if it is one, with a short
 /// deadline and outside any store transaction (a slow or dead store cannot stall the control
-/// plane; an unreachable one is refused like a missing bucket).
+/// plane): missing, refusing Cairn's credentials, or not answering, each with its own error.
 async fn probe_external(state: &AppState, body: &Value) -> cairn_core::trails::ExternalBuckets {
+    use cairn_core::trails::ExternalProbe;
     let mut out: cairn_core::trails::ExternalBuckets = state
         .settings
         .external
         .names()
         .into_iter()
-        .map(|n| (n, None))
+        .map(|n| (n, ExternalProbe::Unprobed))
         .collect();
     let Some(name) = body.get("S3BucketName").and_then(Value::as_str) else {
         return out;
@@ -155,18 +156,23 @@ async fn probe_external(state: &AppState, body: &Value) -> cairn_core::trails::E
         return out;
     }
     let probe = state.settings.external.reachable(name);
-    let reachable = match tokio::time::timeout(std::time::Duration::from_secs(3), probe).await {
-        Ok(Ok(r)) => r,
+    let found = match tokio::time::timeout(std::time::Duration::from_secs(3), probe).await {
+        Ok(Ok(true)) => ExternalProbe::Reachable,
+        Ok(Ok(false)) => ExternalProbe::Missing,
         Ok(Err(e)) => {
             tracing::warn!(bucket = %name, error = %e, "external bucket unreachable");
-            false
+            if e.refused_credentials() {
+                ExternalProbe::Refused(e.to_string())
+            } else {
+                ExternalProbe::Unreachable(e.to_string())
+            }
         }
         Err(_) => {
             tracing::warn!(bucket = %name, "external bucket did not answer within 3 s");
-            false
+            ExternalProbe::Unreachable("no answer within 3 s".into())
         }
     };
-    out.insert(name.to_owned(), Some(reachable));
+    out.insert(name.to_owned(), found);
     out
 }
 
