@@ -8,6 +8,7 @@
   replaced both)."""
 
 import json
+import time
 import urllib.request
 
 import pytest
@@ -103,6 +104,9 @@ Resources:
   U: {Type: AWS::IAM::User, Properties: {Path: !Ref P}}
   G: {Type: AWS::IAM::Group, Properties: {Path: !Ref P}}
   AK: {Type: AWS::IAM::AccessKey, Properties: {UserName: !Ref U}}
+Outputs:
+  UserArn: {Value: !GetAtt U.Arn}
+  GroupArn: {Value: !GetAtt G.Arn}
 """
     cfn.create_stack(StackName="paths", TemplateBody=template, Capabilities=["CAPABILITY_IAM"],
                      Parameters=[{"ParameterKey": "P", "ParameterValue": "/a/"}])
@@ -112,8 +116,11 @@ Resources:
     cfn.create_change_set(StackName="paths", ChangeSetName="move", UsePreviousTemplate=True,
                           Capabilities=["CAPABILITY_IAM"],
                           Parameters=[{"ParameterKey": "P", "ParameterValue": "/b/"}])
-    cfn.get_waiter("change_set_create_complete").config.delay = 1
-    cfn.get_waiter("change_set_create_complete").wait(StackName="paths", ChangeSetName="move")
+    for _ in range(600):
+        if cfn.describe_change_set(StackName="paths", ChangeSetName="move")["Status"] != "CREATE_PENDING" \
+                and cfn.describe_change_set(StackName="paths", ChangeSetName="move")["Status"] != "CREATE_IN_PROGRESS":
+            break
+        time.sleep(0.05)
     changes = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"].get("Replacement")
                for c in cfn.describe_change_set(StackName="paths", ChangeSetName="move")["Changes"]}
     assert changes["U"] == "False" and changes["G"] == "False", changes
@@ -126,6 +133,11 @@ Resources:
     assert iam.get_group(GroupName=before["G"])["Group"]["Path"] == "/b/"
     keys = iam.list_access_keys(UserName=before["U"])["AccessKeyMetadata"]
     assert [k["AccessKeyId"] for k in keys] == [before["AK"]]
+    # The ARNs carry the new path, in GetAtt and so in the outputs.
+    outputs = {o["OutputKey"]: o["OutputValue"]
+               for o in cfn.describe_stacks(StackName="paths")["Stacks"][0]["Outputs"]}
+    assert outputs["UserArn"] == f"arn:aws:iam::123456789012:user/b/{before['U']}", outputs
+    assert outputs["GroupArn"] == f"arn:aws:iam::123456789012:group/b/{before['G']}", outputs
 
 
 def test_stack_events_reach_the_notification_topics(cairn):

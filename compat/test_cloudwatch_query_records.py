@@ -37,14 +37,21 @@ def record(cairn, name, request_id):
 
 def test_a_query_request_is_recorded_with_the_models_types(cairn):
     alarm = {"Namespace": "Cairn/Q", "MetricName": "Hits", "Statistic": "Sum", "Period": 60,
+             "Dimensions": [{"Name": "Port", "Value": "8080"}],
              "EvaluationPeriods": 2, "DatapointsToAlarm": 1, "Threshold": 100.5,
              "ComparisonOperator": "GreaterThanThreshold", "ActionsEnabled": False}
     by_json = cairn.client("cloudwatch").put_metric_alarm(AlarmName="by-json", **alarm)
     json_params = record(cairn, "PutMetricAlarm", by_json["ResponseMetadata"]["RequestId"])
-    rid = query(cairn, {"Action": "PutMetricAlarm", "AlarmName": "by-query",
-                        **{k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in alarm.items()}})
+    flat = {k: (str(v).lower() if isinstance(v, bool) else str(v))
+            for k, v in alarm.items() if k != "Dimensions"}
+    rid = query(cairn, {"Action": "PutMetricAlarm", "AlarmName": "by-query", **flat,
+                        "Dimensions.member.1.Name": "Port", "Dimensions.member.1.Value": "8080",
+                        "Tags.member.1.Key": "n", "Tags.member.1.Value": "42"})
     query_params = record(cairn, "PutMetricAlarm", rid)
-    assert query_params == {**json_params, "alarmName": "by-query"}, (query_params, json_params)
+    assert query_params == {**json_params, "alarmName": "by-query",
+                            "tags": [{"key": "n", "value": "42"}]}, (query_params, json_params)
+    # Dimension and tag values stay strings, whatever they look like.
+    assert query_params["dimensions"] == [{"name": "Port", "value": "8080"}]
     assert query_params["threshold"] == 100.5 and query_params["period"] == 60
     assert query_params["actionsEnabled"] is False
     rid = query(cairn, {"Action": "DescribeAlarmHistory", "AlarmName": "by-query",

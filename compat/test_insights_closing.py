@@ -92,4 +92,26 @@ def test_a_deleted_trails_insights_go_to_its_own_bucket(server):
         old = sorted(state for state, s in insight_files(server, "reborn-old") if s == shared)
         time.sleep(0.1)
     assert old == ["End", "Start"]
+    # The new trail has delivered since (its own log files): none of the old insight with it.
+    s3 = server.client("s3")
+    while time.monotonic() < deadline and not any(
+            "/CloudTrail/" in o["Key"] for o in s3.list_objects_v2(Bucket="reborn-new").get("Contents", [])):
+        time.sleep(0.1)
+    assert any("/CloudTrail/" in o["Key"] for o in s3.list_objects_v2(Bucket="reborn-new").get("Contents", []))
     assert all(s != shared for _, s in insight_files(server, "reborn-new"))
+
+
+def test_stopping_logging_ends_the_open_insight(server):
+    """StopLogging: the trail evaluates nothing while stopped, so its open insight ends now
+    (recheck: it stayed open, and a burst after StartLogging was merged into it)."""
+    t0 = time.time()
+    bucket(server, "closing-stop")
+    ct, arn = insight_trail(server, "closing-stop", "closing-stop")
+    sns = server.client("sns")
+    for i in range(12):
+        sns.create_topic(Name=f"closing-stop-{i}")
+    server.admin("insights", "run", "--now", str(int(t0) + 420))
+    [(shared, states)] = pairs(server, "CreateTopic").items()
+    assert states == ["Start"]
+    ct.stop_logging(Name="closing-stop")
+    assert pairs(server, "CreateTopic")[shared] == ["Start", "End"]

@@ -72,7 +72,12 @@ def test_an_alarm_in_its_warm_up_stays_insufficient_data(cairn):
     base = {"Namespace": "Cairn/Warm", "MetricName": "Hits", "Statistic": "Sum",
             "Period": 60, "EvaluationPeriods": 1, "Threshold": 0,
             "ComparisonOperator": "GreaterThanThreshold"}
-    for name, warm in (("warming", {"WarmUpPeriodDurationInMinutes": 60}), ("cold", None)):
+    # Data fills the one-period window: the default warm-up ends early (the model's
+    # documentation); one that waits the whole warm-up does not evaluate.
+    for name, warm in (("warming", {"WarmUpPeriodDurationInMinutes": 60,
+                                    "OnlyStartEvaluatingAfterWarmUpPeriodEnds": True}),
+                       ("ends-early", {"WarmUpPeriodDurationInMinutes": 60}),
+                       ("cold", None)):
         body = {"AlarmName": name, **base}
         if warm:
             body["WarmUpConfiguration"] = warm
@@ -82,10 +87,12 @@ def test_an_alarm_in_its_warm_up_stays_insufficient_data(cairn):
     cairn.admin("alarms", "run", "--now", str(now - now % 60 + 60))
     alarms = {a["AlarmName"]: a for a in json.loads(json_call(
         cairn, "monitoring", "GraniteServiceVersion20100801.DescribeAlarms",
-        {"AlarmNames": ["warming", "cold"]}, version="1.0").data)["MetricAlarms"]}
+        {"AlarmNames": ["warming", "ends-early", "cold"]}, version="1.0").data)["MetricAlarms"]}
     assert alarms["cold"]["StateValue"] == "ALARM"
+    assert alarms["ends-early"]["StateValue"] == "ALARM"
     assert alarms["warming"]["StateValue"] == "INSUFFICIENT_DATA"
-    assert alarms["warming"]["WarmUpConfiguration"] == {"WarmUpPeriodDurationInMinutes": 60}
+    assert alarms["warming"]["WarmUpConfiguration"] == {
+        "WarmUpPeriodDurationInMinutes": 60, "OnlyStartEvaluatingAfterWarmUpPeriodEnds": True}
     for extra in ({"EvaluationWindow": {"WallClockWindow": {}}},
                   {"ActionConfiguration": {"AlarmTagsPropagation": {"Enabled": True}}}):
         resp = json_call(cairn, "monitoring", "GraniteServiceVersion20100801.PutMetricAlarm",

@@ -179,21 +179,28 @@ final class ServiceChecks {
                     + "\"Outputs\":{\"Arn\":{\"Value\":{\"Ref\":\"Topic\"}}}}";
             cfn.createStack(new CreateStackRequest().withStackName("java-stack").withTemplateBody(template)
                     .withParameters(new Parameter().withParameterKey("Name").withParameterValue("java-cfn-topic")));
-            Stack stack = null;
-            for (int i = 0; i < 600; i++) {
-                stack = cfn.describeStacks(new DescribeStacksRequest().withStackName("java-stack")).getStacks().get(0);
-                if (!stack.getStackStatus().endsWith("_IN_PROGRESS")) {
-                    break;
-                }
-                Thread.onSpinWait();
-            }
+            Stack stack = settled(cfn, "java-stack");
             Check.equal("CREATE_COMPLETE", stack.getStackStatus(), "stack status");
             Check.equal("arn:aws:sns:us-east-1:" + Cairn.ACCOUNT + ":java-cfn-topic", stack.getOutputs().get(0).getOutputValue(), "output");
             Check.equal(1, cfn.describeStackResources(new DescribeStackResourcesRequest().withStackName("java-stack"))
                     .getStackResources().size(), "resources");
+            String stackId = stack.getStackId();
             cfn.deleteStack(new DeleteStackRequest().withStackName("java-stack"));
-            var gone = Check.fails(() -> cfn.describeStacks(new DescribeStacksRequest().withStackName("no-such-stack")));
-            Check.equal("ValidationError", gone.getErrorCode(), "CloudFormation ValidationError");
+            Check.equal("DELETE_COMPLETE", settled(cfn, stackId).getStackStatus(), "deleted");
+            var gone = Check.fails(() -> cfn.describeStacks(new DescribeStacksRequest().withStackName("java-stack")));
+            Check.equal("ValidationError", gone.getErrorCode(), "a deleted stack's name is unknown");
+        }
+    }
+
+    /** The stack once its operation ended, polled every 50 ms for at most a minute. */
+    private static Stack settled(AmazonCloudFormation cfn, String nameOrId) throws InterruptedException {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (true) {
+            Stack stack = cfn.describeStacks(new DescribeStacksRequest().withStackName(nameOrId)).getStacks().get(0);
+            if (!stack.getStackStatus().endsWith("_IN_PROGRESS") || System.nanoTime() > deadline) {
+                return stack;
+            }
+            Thread.sleep(50);
         }
     }
 }

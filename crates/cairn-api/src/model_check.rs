@@ -349,8 +349,15 @@ fn wrong_type(rule: &Rule, v: &Value) -> Option<&'static str> {
         "string" => (v.is_string(), "a string"),
         "integer" | "long" => (v.is_i64() || v.is_u64(), "an integer"),
         "boolean" => (v.is_boolean(), "a boolean"),
-        // The JSON protocols send a timestamp as epoch seconds.
-        "timestamp" | "double" | "float" => (v.is_number(), "a number"),
+        // The JSON protocols send a timestamp as epoch seconds (an ISO 8601 string is taken
+        // too, as the operations read it).
+        "timestamp" => (
+            v.is_number()
+                || v.as_str()
+                    .is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok()),
+            "a timestamp",
+        ),
+        "double" | "float" => (v.is_number(), "a number"),
         "list" => (v.is_array(), "a list"),
         "structure" | "map" => (v.is_object(), "an object"),
         _ => (true, ""),

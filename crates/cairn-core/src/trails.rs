@@ -649,6 +649,8 @@ pub fn stop_logging(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> 
         trail.status.stopped(ctx.now, this_event, validation);
     }
     trails::put(conn, &trail)?;
+    // A stopped trail evaluates no Insights: its open insights end now.
+    crate::insights::close::close_unevaluated(conn, &trail.arn(), &trail.account, Some(&trail))?;
     Ok(trail)
 }
 

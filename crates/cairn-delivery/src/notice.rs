@@ -88,7 +88,14 @@ pub(crate) fn publish(
             }
             match seal {
                 Ok(seal) => seal,
-                Err(e) if e.kind == cairn_core::ErrorKind::Internal => return Err(fault(e)),
+                Err(e)
+                    if matches!(
+                        e.kind,
+                        cairn_core::ErrorKind::Internal | cairn_core::ErrorKind::ServiceUnavailable
+                    ) =>
+                {
+                    return Err(fault(e));
+                }
                 Err(e) => {
                     tracing::warn!(
                         trail = trail_arn,

@@ -253,13 +253,25 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
     // The error names the line and column, never the line's text: it may hold an external
     // store's secret key (the settings file's `[buckets.<name>]` sections).
     toml::from_str(&text).map_err(|e: toml::de::Error| {
+        let mut secret_line = false;
         let at = e.span().map_or_else(String::new, |span| {
-            let before = &text[..span.start.min(text.len())];
+            let start = span.start.min(text.len());
+            let before = &text[..start];
             let line = before.matches('\n').count() + 1;
             let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            secret_line = text
+                .lines()
+                .nth(line - 1)
+                .is_some_and(|l| l.contains("secret"));
             format!(" at line {line}, column {column}")
         });
-        anyhow::anyhow!("parsing {}{at}: {}", path.display(), e.message())
+        // The message can quote the value (`invalid type: integer `5``): not for a secret.
+        let why = if secret_line {
+            "the value is not valid (not shown: the line holds a secret)".to_owned()
+        } else {
+            e.message().to_owned()
+        };
+        anyhow::anyhow!("parsing {}{at}: {why}", path.display())
     })
 }
 

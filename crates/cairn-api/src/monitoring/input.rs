@@ -85,6 +85,10 @@ pub fn typed_from_query(op: &str, body: &Value) -> Value {
     };
     let mut out = serde_json::Map::new();
     for (name, v) in members {
+        if matches!(name.as_str(), "Dimensions" | "Tags") {
+            out.insert(name.clone(), v.clone());
+            continue;
+        }
         let ty = crate::model_check::member_type("cloudwatch", op, name);
         out.insert(name.clone(), typed_as(ty, v));
     }
@@ -132,6 +136,10 @@ fn typed_as(ty: Option<&str>, v: &Value) -> Value {
         (_, Value::Object(m)) => Value::Object(
             m.iter()
                 .map(|(k, v)| {
+                    // Dimension and tag values are strings, whatever they look like.
+                    if matches!(k.as_str(), "Dimensions" | "Tags") {
+                        return (k.clone(), v.clone());
+                    }
                     let nested = if NESTED_NUMBERS.contains(&k.as_str()) {
                         Some("double")
                     } else if NESTED_BOOLEANS.contains(&k.as_str()) {

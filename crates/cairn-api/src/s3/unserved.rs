@@ -224,28 +224,17 @@ fn interned(name: &str) -> &'static str {
 }
 
 /// S3's operations from its AWS model: name, method, path kind (`root`, `bucket`,
-/// `object`) and the request URI's subresource markers (`model_rules.json`, "s3_routes"),
-/// with those of newer models (`newer_routes.json`, whose source it names).
+/// `object`) and the request URI's subresource markers (`model_rules.json`, "s3_routes",
+/// from the newest botocore at generation, so the newest SDKs' operations, such as object
+/// annotations' `?annotation`, are told apart).
 type Route = (String, String, String, Vec<String>);
-
-/// The operations newer S3 models add (see its `source`).
-const NEWER_ROUTES: &str = include_str!("newer_routes.json");
 
 fn routes() -> &'static [Route] {
     static ROUTES: std::sync::OnceLock<Vec<Route>> = std::sync::OnceLock::new();
     ROUTES.get_or_init(|| {
-        let mut routes: Vec<Route> = Vec::new();
-        for text in [crate::model_check::MODEL_RULES, NEWER_ROUTES] {
-            let data: serde_json::Value = serde_json::from_str(text).expect("route data parses");
-            let more: Vec<Route> =
-                serde_json::from_value(data["s3_routes"].clone()).unwrap_or_default();
-            for r in more {
-                if !routes.iter().any(|o| o.0 == r.0) {
-                    routes.push(r);
-                }
-            }
-        }
-        routes
+        let data: serde_json::Value =
+            serde_json::from_str(crate::model_check::MODEL_RULES).expect("model_rules.json parses");
+        serde_json::from_value(data["s3_routes"].clone()).unwrap_or_default()
     })
 }
 

@@ -52,6 +52,13 @@ pub fn execute(
             Ok(seal) => seal,
             Err(why) => return Ok(Err(why)),
         },
+        // No master key at hand (`cairn alarms run` without one): an encrypted topic's
+        // message is never queued unsealed.
+        None if crate::sns_sse::topic_key(&topic).is_some() => {
+            return Ok(Err(
+                "CloudWatch Alarms does not have authorization to access the SNS topic encryption key. (no KMS master key)".into(),
+            ));
+        }
         None => None,
     };
     let message = super::reason::alarm_message(alarm, old);
@@ -89,7 +96,8 @@ fn topic_seal(
         crate::record::append(conn, &event)?;
     }
     match seal {
-        Err(e) if e.kind == ErrorKind::Internal => Err(e),
+        // The store failed (full, damaged): the evaluation fails, nothing of it commits.
+        Err(e) if matches!(e.kind, ErrorKind::Internal | ErrorKind::ServiceUnavailable) => Err(e),
         Err(e) => Ok(Err(format!(
             "CloudWatch Alarms does not have authorization to access the SNS topic encryption key. ({}: {})",
             crate::sns_sse::refusal_code(&e),

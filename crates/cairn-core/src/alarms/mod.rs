@@ -204,12 +204,15 @@ pub struct WarmUp {
 }
 
 impl Alarm {
-    /// Whether the period ending at `end_ms` falls in the alarm's warm-up.
-    pub fn warming_up(&self, end_ms: i64) -> bool {
-        self.config
-            .warm_up
-            .as_ref()
-            .is_some_and(|w| end_ms < self.config_updated_ms + w.minutes * 60_000)
+    /// Whether the period ending at `end_ms` falls in the alarm's warm-up: within its minutes
+    /// of the last create or update, unless data already fills the evaluation window
+    /// (`window_full`) and the alarm does not wait the whole warm-up
+    /// (`OnlyStartEvaluatingAfterWarmUpPeriodEnds`, default false, ends it early then).
+    pub fn warming_up(&self, end_ms: i64, window_full: bool) -> bool {
+        self.config.warm_up.as_ref().is_some_and(|w| {
+            end_ms < self.config_updated_ms + w.minutes * 60_000
+                && (w.only_after == Some(true) || !window_full)
+        })
     }
 }
 

@@ -150,7 +150,10 @@ fn evaluate_in(
     let (starts, values, counts) = datapoints_in(conn, alarm, end_ms, reads)?;
     let d = eval::decide(&alarm.config.rule(), &values, alarm.state.value);
     alarm.last_evaluated_ms = end_ms;
-    if d.state == alarm.state.value || alarm.warming_up(end_ms) {
+    // The evaluation window is the newest `EvaluationPeriods` periods of the range.
+    let periods = usize::try_from(alarm.config.evaluation_periods.max(1)).unwrap_or(1);
+    let window_full = values.iter().rev().take(periods).all(Option::is_some);
+    if d.state == alarm.state.value || alarm.warming_up(end_ms, window_full) {
         return Ok((d, Vec::new()));
     }
     let reason = reason::cut(

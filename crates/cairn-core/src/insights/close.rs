@@ -1,5 +1,6 @@
 //! Closing the open insights a trail stops evaluating, so every `Start` gets its `End`:
-//! Insights turned off or an insight type removed (PutInsightSelectors), an insight type its
+//! logging stopped (StopLogging), Insights turned off or an insight type removed
+//! (PutInsightSelectors), an insight type its
 //! event selectors no longer feed (PutEventSelectors), a region a trail stops covering
 //! (UpdateTrail to single-region), and the trail's deletion. Each End is written at the
 //! minute after the insight's last active minute, with its figures so far, as if activity
@@ -25,7 +26,8 @@ pub fn close_unevaluated(
 ) -> StoreResult<usize> {
     let evaluated = |state: &store::OpenState| {
         now_evaluated.is_some_and(|t| {
-            !t.insight_selectors.is_empty()
+            t.status.is_logging
+                && !t.insight_selectors.is_empty()
                 && kinds(t).contains(&state.key.kind)
                 && (t.is_multi_region_trail || t.home_region == state.key.region)
         })

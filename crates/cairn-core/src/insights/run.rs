@@ -109,6 +109,10 @@ fn evaluate_span(
     if trail.insight_selectors.is_empty() || !trail.status.is_logging {
         return Ok((0, 0));
     }
+    // Planned before an UpdateTrail made the trail single-region: not its region any more.
+    if !trail.is_multi_region_trail && region != trail.home_region {
+        return Ok((0, 0));
+    }
     let mut written = 0;
     for t in from..=to {
         for kind in kinds(&trail) {

@@ -544,16 +544,7 @@ impl Provider for User {
         Box::pin(async move {
             let t = "AWS::IAM::User";
             only(new, t, USER_PROPERTIES)?;
-            move_path(
-                cx,
-                "UpdateUser",
-                "UserName",
-                &current.physical_id,
-                old,
-                new,
-                t,
-            )
-            .await?;
+            let moved = move_path(cx, Kind::User, &current.physical_id, old, new, t).await?;
             sync_entity(cx, Kind::User, &current.physical_id, Some(old), new).await?;
             sync_groups(
                 cx,
@@ -562,7 +553,7 @@ impl Provider for User {
                 &str_list(new, "Groups", t)?,
             )
             .await?;
-            Ok(current.clone())
+            Ok(with_arn(current, moved))
         })
     }
 
@@ -644,18 +635,9 @@ impl Provider for Group {
                 &["GroupName", "ManagedPolicyArns", "Path", "Policies"],
             )?;
             let t = "AWS::IAM::Group";
-            move_path(
-                cx,
-                "UpdateGroup",
-                "GroupName",
-                &current.physical_id,
-                old,
-                new,
-                t,
-            )
-            .await?;
+            let moved = move_path(cx, Kind::Group, &current.physical_id, old, new, t).await?;
             sync_entity(cx, Kind::Group, &current.physical_id, Some(old), new).await?;
-            Ok(current.clone())
+            Ok(with_arn(current, moved))
         })
     }
 
@@ -678,29 +660,43 @@ impl Provider for Group {
     }
 }
 
-/// A user's or group's new `Path` (absent is `/`), set in place with `action`'s `NewPath`.
+/// `current` with its new ARN, when it moved.
+fn with_arn(current: &Made, moved: Option<String>) -> Made {
+    match moved {
+        Some(arn) => current.clone().with("Arn", arn),
+        None => current.clone(),
+    }
+}
+
+/// A user's or group's new `Path` (absent is `/`), set in place with UpdateUser or
+/// UpdateGroup `NewPath`. Returns the entity's new ARN (its path is part of it) when it moved.
 async fn move_path(
     cx: &Cx<'_>,
-    action: &'static str,
-    name_member: &str,
+    kind: Kind,
     name: &str,
     old: &Value,
     new: &Value,
     t: &str,
-) -> Result<(), Failure> {
+) -> Result<Option<String>, Failure> {
     let path = |p: &Value| -> Result<String, Failure> {
         Ok(opt_str(p, "Path", t)?.unwrap_or_else(|| "/".to_owned()))
     };
     let (before, after) = (path(old)?, path(new)?);
-    if before != after {
-        cx.call(
-            Service::Iam,
-            action,
-            json!({name_member: name, "NewPath": after}),
-        )
-        .await?;
+    if before == after {
+        return Ok(None);
     }
-    Ok(())
+    let (update, get, member, element) = match kind {
+        Kind::Group => ("UpdateGroup", "GetGroup", "GroupName", "Group"),
+        _ => ("UpdateUser", "GetUser", "UserName", "User"),
+    };
+    cx.call(
+        Service::Iam,
+        update,
+        json!({member: name, "NewPath": after}),
+    )
+    .await?;
+    let out = cx.call(Service::Iam, get, json!({member: name})).await?;
+    Ok(Some(arn_of(&out, element)))
 }
 
 /// `AWS::IAM::AccessKey`: `UserName`, `Status`, `Serial`. `Ref` is the access key id;
