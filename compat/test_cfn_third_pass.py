@@ -172,3 +172,36 @@ def test_stack_events_reach_the_notification_topics(cairn):
         assert "ResourceStatus='CREATE_IN_PROGRESS'\n" in first
         assert "ResourceType='AWS::CloudFormation::Stack'\n" in first
         assert any("LogicalResourceId='T'" in m for m in seen)
+
+
+def test_an_encrypted_alarm_topic_is_made_with_its_key(cairn):
+    """`AWS::SNS::Topic` `KmsMasterKeyId` (the encrypted alarm topic of SNS.1 and CIS
+    templates) is set on the topic, and changed in place; it was refused as a property Cairn
+    could not honour (recheck)."""
+    cfn, sns = cairn.client("cloudformation"), cairn.client("sns")
+    template = """
+Parameters: {Key: {Type: String}}
+Resources:
+  K: {Type: AWS::KMS::Key, Properties: {}}
+  T:
+    Type: AWS::SNS::Topic
+    Properties:
+      KmsMasterKeyId: !If [UseStackKey, !Ref K, !Ref Key]
+Conditions:
+  UseStackKey: !Equals [!Ref Key, ""]
+Outputs:
+  Topic: {Value: !Ref T}
+  KeyId: {Value: !Ref K}
+"""
+    cfn.create_stack(StackName="sealed-alarms", TemplateBody=template,
+                     Parameters=[{"ParameterKey": "Key", "ParameterValue": ""}])
+    assert settled_stack(cfn, "sealed-alarms") == "CREATE_COMPLETE"
+    out = {o["OutputKey"]: o["OutputValue"]
+           for o in cfn.describe_stacks(StackName="sealed-alarms")["Stacks"][0]["Outputs"]}
+    attrs = sns.get_topic_attributes(TopicArn=out["Topic"])["Attributes"]
+    assert attrs["KmsMasterKeyId"] == out["KeyId"], attrs
+    sns.publish(TopicArn=out["Topic"], Message="sealed")
+    cfn.update_stack(StackName="sealed-alarms", TemplateBody=template,
+                     Parameters=[{"ParameterKey": "Key", "ParameterValue": "alias/aws/sns"}])
+    assert settled_stack(cfn, "sealed-alarms") == "UPDATE_COMPLETE"
+    assert sns.get_topic_attributes(TopicArn=out["Topic"])["Attributes"]["KmsMasterKeyId"] == "alias/aws/sns"

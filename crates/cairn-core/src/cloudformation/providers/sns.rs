@@ -114,6 +114,7 @@ impl Provider for Topic {
                 &[
                     "TopicName",
                     "DisplayName",
+                    "KmsMasterKeyId",
                     "Subscription",
                     "Tags",
                     "FifoTopic",
@@ -145,6 +146,15 @@ impl Provider for Topic {
                 .map(str::to_owned)
                 .unwrap_or_else(|| topic_arn(cx, &name));
             let settle = async {
+                // Server-side encryption: the topic's key, before anything is published.
+                if let Some(key) = opt_str(p, "KmsMasterKeyId", TOPIC)? {
+                    cx.call(
+                        Service::Sns,
+                        "SetTopicAttributes",
+                        json!({"TopicArn": arn, "AttributeName": "KmsMasterKeyId", "AttributeValue": key}),
+                    )
+                    .await?;
+                }
                 if let Some(d) = opt_str(p, "DisplayName", TOPIC)? {
                     cx.call(
                     Service::Sns,
@@ -186,6 +196,7 @@ impl Provider for Topic {
                 &[
                     "TopicName",
                     "DisplayName",
+                    "KmsMasterKeyId",
                     "Subscription",
                     "Tags",
                     "FifoTopic",
@@ -194,6 +205,15 @@ impl Provider for Topic {
             standard_only(new)?;
             check_own_tags(new)?;
             let arn = &current.physical_id;
+            if props(old).get("KmsMasterKeyId") != props(new).get("KmsMasterKeyId") {
+                let key = opt_str(new, "KmsMasterKeyId", TOPIC)?.unwrap_or_default();
+                cx.call(
+                    Service::Sns,
+                    "SetTopicAttributes",
+                    json!({"TopicArn": arn, "AttributeName": "KmsMasterKeyId", "AttributeValue": key}),
+                )
+                .await?;
+            }
             if props(old).get("DisplayName") != props(new).get("DisplayName") {
                 let d = opt_str(new, "DisplayName", TOPIC)?.unwrap_or_default();
                 cx.call(
