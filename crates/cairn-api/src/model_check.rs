@@ -150,15 +150,9 @@ pub fn query_list_member(action: &str, member: &str) -> bool {
 /// The model's shape type (`string`, `integer`, `boolean`, `list`, …) of `member` of Query
 /// operation `action` (see [`query_list_member`]).
 pub fn query_member_type(action: &str, member: &str) -> Option<&'static str> {
-    let all = rules();
-    QUERY_MODELS.iter().find_map(|service| {
-        all.get(*service)?
-            .get(action)?
-            .members
-            .iter()
-            .find(|(m, _)| m == member)
-            .map(|(_, r)| r.t.as_str())
-    })
+    QUERY_MODELS
+        .iter()
+        .find_map(|service| member_type(service, action, member))
 }
 
 /// The model's shape type of top-level `member` of `service`'s operation `action`.

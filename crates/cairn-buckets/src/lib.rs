@@ -70,13 +70,6 @@ pub fn key_path(key: &str) -> Result<Path, ExternalError> {
     })
 }
 
-/// Whether `key` can be written to an external store as it is (see [`key_path`]): no
-/// empty segment (`//`, a leading or trailing `/`), no `.` or `..` segment, no control
-/// character.
-pub fn key_representable(key: &str) -> bool {
-    !key.starts_with('/') && !key.ends_with('/') && Path::parse(key).is_ok()
-}
-
 impl ExternalError {
     /// Whether the store refused Cairn's credentials (access denied, an unknown key, a bad
     /// signature), rather than failing to answer.

@@ -99,13 +99,25 @@ pub fn cloudtrail_call(
     region: &str,
     now: f64,
 ) -> ApiResult<ServiceCall> {
+    service_call(CLOUDTRAIL, trail_arn, account, region, now)
+}
+
+/// A call `service` (its principal, e.g. `cloudwatch.amazonaws.com`) makes to KMS for the
+/// resource `source_arn` of `account`, in `region`, at `now`.
+pub fn service_call(
+    service: &str,
+    source_arn: &str,
+    account: &str,
+    region: &str,
+    now: f64,
+) -> ApiResult<ServiceCall> {
     let internal = |e: String| ApiError::new(ErrorKind::Internal, e);
     Ok(ServiceCall {
-        service: CLOUDTRAIL.to_owned(),
+        service: service.to_owned(),
         account: AccountId::parse(account).map_err(internal)?,
         region: Region::parse(region).map_err(internal)?,
         now,
-        source_arn: Some(trail_arn.to_owned()),
+        source_arn: Some(source_arn.to_owned()),
         source_account: Some(account.to_owned()),
     })
 }

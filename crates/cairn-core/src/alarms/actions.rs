@@ -10,7 +10,7 @@
 use cairn_store::Connection;
 
 use super::{Alarm, StateValue};
-use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::error::{ApiResult, ErrorKind};
 use crate::publish::{self, Publication};
 use crate::sse::KmsAccess;
 
@@ -82,15 +82,13 @@ fn topic_seal(
     topic: &str,
     now_ms: i64,
 ) -> ApiResult<Result<Option<crate::sns_sse::TopicSeal>, String>> {
-    let internal = |e: String| ApiError::new(ErrorKind::Internal, e);
-    let call = crate::kms::internal::ServiceCall {
-        service: CLOUDWATCH.to_owned(),
-        account: cairn_model::AccountId::parse(&alarm.account).map_err(internal)?,
-        region: cairn_model::Region::parse(&alarm.region).map_err(internal)?,
-        now: now_ms as f64 / 1000.0,
-        source_arn: Some(alarm.arn()),
-        source_account: Some(alarm.account.clone()),
-    };
+    let call = crate::sse::service_call(
+        CLOUDWATCH,
+        &alarm.arn(),
+        &alarm.account,
+        &alarm.region,
+        now_ms as f64 / 1000.0,
+    )?;
     let (seal, event) = crate::sns_sse::for_service(conn, kms, &call, topic);
     if let Some(event) = event {
         crate::record::append(conn, &event)?;
