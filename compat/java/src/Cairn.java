@@ -123,6 +123,8 @@ final class Cairn implements AutoCloseable {
             try (var paths = Files.walk(dir)) {
                 paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
+            // The KMS master key the server made beside its data dir.
+            Files.deleteIfExists(dir.resolveSibling(dir.getFileName() + ".kms-master-key"));
         }
     }
 

@@ -155,6 +155,12 @@ final class ServiceChecks {
                     .withThreshold(1.0).withComparisonOperator(ComparisonOperator.GreaterThanOrEqualToThreshold));
             List<MetricAlarm> alarms = cw.describeAlarms(new DescribeAlarmsRequest().withAlarmNames("java-alarm")).getMetricAlarms();
             Check.equal("INSUFFICIENT_DATA", alarms.get(0).getStateValue(), "a new alarm's state");
+            var badPeriod = Check.fails(() -> cw.putMetricAlarm(new PutMetricAlarmRequest().withAlarmName("bad")
+                    .withNamespace("Java/Compat").withMetricName("Hits").withStatistic(Statistic.Sum).withPeriod(7)
+                    .withEvaluationPeriods(1).withThreshold(1.0)
+                    .withComparisonOperator(ComparisonOperator.GreaterThanThreshold)));
+            Check.that(badPeriod instanceof com.amazonaws.services.cloudwatch.model.InvalidParameterValueException,
+                    "typed CloudWatch error: " + badPeriod.getClass().getName() + " " + badPeriod.getErrorCode());
 
             AWSLogs logs = c.client(AWSLogsClientBuilder.standard());
             logs.createLogGroup(new CreateLogGroupRequest("java-group"));

@@ -59,17 +59,26 @@ pub fn check_owners(conn: &Connection, conditions: &[OwnerCondition]) -> ApiResu
     Ok(())
 }
 
-/// CreateBucket.
+/// CreateBucket. `external`: the settings file maps `name` to an external store, whose
+/// bucket it is: never made locally, where S3 readers would take it for the trail's (from
+/// the S3 API, CloudFormation or the console alike).
 pub fn create(
     conn: &Connection,
     ctx: &CallContext,
     name: &str,
     location: Option<&str>,
+    external: bool,
 ) -> ApiResult<Created> {
     if !is_valid_new_bucket_name(name) {
         return Err(ApiError::new(
             ErrorKind::S3InvalidBucketName,
             "The specified bucket is not valid.",
+        ));
+    }
+    if external {
+        return Err(ApiError::new(
+            ErrorKind::S3BucketAlreadyExists,
+            "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",
         ));
     }
     let request_region = ctx.region.as_str();

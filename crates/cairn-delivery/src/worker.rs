@@ -59,6 +59,9 @@ pub struct Delivery {
     /// Pending files of external buckets whose last write attempt is known to have written
     /// nothing (the store refused it), so they may be renamed for their next attempt.
     rekeyable: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
+    /// With [`Delivery::with_external_in_background`] (the server): the external buckets
+    /// whose files are being written by a task of their own, which the step does not wait for.
+    background: Option<std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>>,
 }
 
 /// The notifier of a worker of its own (`cairn flush`): it sends only what it publishes (a
@@ -287,6 +290,7 @@ impl Delivery {
             },
             backoff: Backoff::default(),
             rekeyable: std::sync::Arc::default(),
+            background: None,
             notifier: own_notifier(data_dir, queue_store, None),
             data_dir: data_dir.to_owned(),
         })
@@ -333,6 +337,14 @@ impl Delivery {
             store: Some(self.store.clone()),
             ..config
         });
+        self
+    }
+
+    /// Writes each external bucket's pending files in a task of its own that the step does
+    /// not wait for (one at a time per bucket), so a slow or hanging store never holds up
+    /// the other trails' files and digests (the server; `cairn flush` waits for everything).
+    pub fn with_external_in_background(mut self) -> Self {
+        self.background = Some(std::sync::Arc::default());
         self
     }
 
@@ -419,6 +431,32 @@ impl Delivery {
         let mut by_bucket: BTreeMap<String, Vec<delivery::Delivery>> = BTreeMap::new();
         for p in pending {
             by_bucket.entry(p.bucket.clone()).or_default().push(p);
+        }
+        if let Some(running) = &self.background {
+            let external: Vec<String> = by_bucket
+                .keys()
+                .filter(|b| self.putter.external.contains(b))
+                .cloned()
+                .collect();
+            for bucket in external {
+                let files = by_bucket.remove(&bucket).unwrap_or_default();
+                // A bucket whose previous task still runs waits for the next step.
+                if !running
+                    .lock()
+                    .expect("background lock")
+                    .insert(bucket.clone())
+                {
+                    continue;
+                }
+                let (me, running) = (self.clone(), running.clone());
+                tokio::spawn(async move {
+                    let (_, _, failed) = me.write_bucket(files, now).await;
+                    if failed > 0 {
+                        tracing::debug!(bucket = %bucket, failed, "external bucket files left pending");
+                    }
+                    running.lock().expect("background lock").remove(&bucket);
+                });
+            }
         }
         let results = futures::future::join_all(
             by_bucket

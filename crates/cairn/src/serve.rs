@@ -559,7 +559,8 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         config.digest_interval,
     )?
     .with_shared_notifier(state_for_worker.notifier.clone())
-    .with_kms(state_for_worker.settings.kms_master.clone());
+    .with_kms(state_for_worker.settings.kms_master.clone())
+    .with_external_in_background();
     let delivery_every = Duration::from_secs_f64(config.delivery_interval);
     // One step at a time; a trail's failure is recorded in its status and retried on a later
     // step, and notifications leave through their own queues, so a step never waits on a

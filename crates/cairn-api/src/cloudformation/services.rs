@@ -200,6 +200,7 @@ async fn s3_call(
     type Op = Box<dyn FnOnce(&cairn_store::Connection) -> ApiResult<()> + Send>;
     let (spec, op): (Spec<()>, Op) = match action {
         "CreateBucket" => {
+            let external = state.settings.external.contains(&bucket);
             let location = input
                 .get("CreateBucketConfiguration")
                 .and_then(|c| c.get("LocationConstraint"))
@@ -216,15 +217,15 @@ async fn s3_call(
             // in every other region, in the same transaction that looked.
             (
                 spec,
-                Box::new(
-                    move |c| match buckets::create(c, &ctx, &b, location.as_deref())? {
+                Box::new(move |c| {
+                    match buckets::create(c, &ctx, &b, location.as_deref(), external)? {
                         buckets::Created::New => Ok(()),
                         buckets::Created::AlreadyOwnedLegacy => Err(ApiError::new(
                             ErrorKind::S3BucketAlreadyOwnedByYou,
                             "Your previous request to create the named bucket succeeded and you already own it.",
                         )),
-                    },
-                ),
+                    }
+                }),
             )
         }
         "GetBucketPolicy" => (

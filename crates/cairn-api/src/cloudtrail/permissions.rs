@@ -181,7 +181,21 @@ pub fn of(
     if let Some(member) = trail_member(op, body) {
         let name = text(body, member).unwrap_or("");
         let arn = trails::arn_for_authz(conn, ctx, name)?;
-        let mut needed = vec![with_request_tags(Permission::new(action, &arn), body)];
+        let mut needed = vec![with_request_tags(Permission::new(&action, &arn), body)];
+        // A call naming a trail and an event data store too is authorized on both.
+        if matches!(
+            op,
+            "PutEventConfiguration"
+                | "GetEventConfiguration"
+                | "PutInsightSelectors"
+                | "GetInsightSelectors"
+        ) && let Some(store) = text(body, "EventDataStore").filter(|s| !s.is_empty())
+        {
+            needed.push(Permission::new(
+                &action,
+                lake_arn(ctx, "eventdatastore", store),
+            ));
+        }
         if op == "CreateTrail" && !tag_keys(body).is_empty() {
             needed.push(with_request_tags(
                 Permission::new("cloudtrail:AddTags", &arn),

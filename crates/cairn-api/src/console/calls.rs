@@ -157,8 +157,9 @@ impl<'a> Caller<'a> {
             );
         }
         let b = bucket.to_owned();
+        let external = self.state.settings.external.contains(bucket);
         self.s3(spec, move |c, ctx| {
-            buckets::create(c, ctx, &b, location.as_deref())
+            buckets::create(c, ctx, &b, location.as_deref(), external)
                 .map(|created| matches!(created, buckets::Created::New))
         })
         .await

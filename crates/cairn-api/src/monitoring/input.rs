@@ -73,8 +73,9 @@ const NESTED_NUMBERS: &[&str] = &[
     "Maximum",
     "StorageResolution",
     "Period",
+    "WarmUpPeriodDurationInMinutes",
 ];
-const NESTED_BOOLEANS: &[&str] = &["ReturnData"];
+const NESTED_BOOLEANS: &[&str] = &["ReturnData", "OnlyStartEvaluatingAfterWarmUpPeriodEnds"];
 
 /// A request folded from Query parameters (every scalar a string), with its scalars typed
 /// as the model types them, so its record is the same whatever the protocol: top-level

@@ -156,13 +156,7 @@ impl CairnS3 {
         self.bucket_call(&req, bucket.clone(), s, move |c, ctx, b| {
             acl_ok?;
             lock_ok?;
-            if external {
-                return Err(cairn_core::ApiError::new(
-                    cairn_core::ErrorKind::S3BucketAlreadyExists,
-                    "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",
-                ));
-            }
-            let created = buckets::create(c, ctx, b, location.as_deref())?;
+            let created = buckets::create(c, ctx, b, location.as_deref(), external)?;
             // A repeated CreateBucket in us-east-1 succeeds and changes nothing.
             if matches!(created, buckets::Created::New) && !tags.is_empty() {
                 bucket_tags::put(c, ctx, b, &tags, Tagger::Requester)?;

@@ -237,6 +237,19 @@ pub(super) async fn prepare(
         {
             parts.headers.insert("x-amz-security-token", v);
         }
+        // Object Lock fields the router does not know (the event hold) ask for Object Lock
+        // as the headers do: carried as headers, so the write's check refuses them.
+        for (name, (s, e)) in &found.fields {
+            if name.starts_with("x-amz-object-lock-")
+                && let (Ok(n), Ok(v)) = (
+                    http::HeaderName::from_bytes(name.as_bytes()),
+                    http::HeaderValue::from_bytes(&buf[*s..*e]),
+                )
+                && !parts.headers.contains_key(&n)
+            {
+                parts.headers.insert(n, v);
+            }
+        }
         if let (Some(policy), Some(content_type)) = (field("policy"), field("content-type")) {
             refusal = super::post_policy::listed_content_types(&policy, &content_type).err();
         }
