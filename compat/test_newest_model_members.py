@@ -81,6 +81,8 @@ def test_an_alarm_in_its_warm_up_stays_insufficient_data(cairn):
         body = {"AlarmName": name, **base}
         if warm:
             body["WarmUpConfiguration"] = warm
+        else:
+            body["EvaluationWindow"] = {"SlidingWindow": {}}
         resp = json_call(cairn, "monitoring", "GraniteServiceVersion20100801.PutMetricAlarm",
                          body, version="1.0")
         assert resp.status == 200, resp.data
@@ -89,6 +91,8 @@ def test_an_alarm_in_its_warm_up_stays_insufficient_data(cairn):
         cairn, "monitoring", "GraniteServiceVersion20100801.DescribeAlarms",
         {"AlarmNames": ["warming", "ends-early", "cold"]}, version="1.0").data)["MetricAlarms"]}
     assert alarms["cold"]["StateValue"] == "ALARM"
+    assert alarms["cold"]["EvaluationWindow"] == {"SlidingWindow": {}}
+    assert "EvaluationWindow" not in alarms["warming"]
     assert alarms["ends-early"]["StateValue"] == "ALARM"
     assert alarms["warming"]["StateValue"] == "INSUFFICIENT_DATA"
     assert alarms["warming"]["WarmUpConfiguration"] == {

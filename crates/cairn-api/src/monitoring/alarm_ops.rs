@@ -93,6 +93,9 @@ pub fn put_metric_alarm(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResu
         treat_missing_data: enum_value(v, "TreatMissingData", TreatMissing::parse)?,
         evaluate_low_sample_count_percentile: opt_str(v, "EvaluateLowSampleCountPercentile")?,
         warm_up,
+        sliding_window: v
+            .pointer("/EvaluationWindow/SlidingWindow")
+            .is_some_and(|x| !x.is_null()),
     };
     if let Some(u) = &config.unit {
         cairn_core::metrics::api::check_unit(u)?;
@@ -148,6 +151,11 @@ pub fn alarm_out(a: &Alarm) -> Out {
         (
             "StateTransitionedTimestamp",
             Some(Out::T(a.state.transitioned_ms)),
+        ),
+        (
+            "EvaluationWindow",
+            c.sliding_window
+                .then(|| Out::M(vec![("SlidingWindow", Out::M(Vec::new()))])),
         ),
         (
             "WarmUpConfiguration",

@@ -249,10 +249,24 @@ pub(super) fn model_operations(method: &str, kind: &str, query: &str) -> Vec<&'s
         m == method && k == kind && !markers.is_empty() && markers.iter().all(|x| keys.contains(x))
     });
     let most = matching.clone().map(|r| r.3.len()).max().unwrap_or(0);
-    matching
+    let mut names: Vec<&'static str> = matching
         .filter(|r| r.3.len() == most)
         .map(|r| r.0.as_str())
-        .collect()
+        .collect();
+    // Two operations with the same marker, told apart by a query member only one takes:
+    // GetObjectAnnotation names its annotation (`annotationName`), ListObjectAnnotations
+    // does not.
+    if names.contains(&"GetObjectAnnotation") && names.contains(&"ListObjectAnnotations") {
+        let one = keys.iter().any(|k| k == "annotationName");
+        names.retain(|n| {
+            *n != if one {
+                "ListObjectAnnotations"
+            } else {
+                "GetObjectAnnotation"
+            }
+        });
+    }
+    names
 }
 
 #[async_trait::async_trait]
@@ -563,6 +577,15 @@ mod tests {
         assert_eq!(
             model_operations("PUT", "object", "encryption"),
             ["UpdateObjectEncryption"]
+        );
+        // The newest SDKs' annotations: one marker, told apart by `annotationName`.
+        assert_eq!(
+            model_operations("GET", "object", "annotation&annotationName=team"),
+            ["GetObjectAnnotation"]
+        );
+        assert_eq!(
+            model_operations("GET", "object", "annotation"),
+            ["ListObjectAnnotations"]
         );
         // Both of S3's lifecycle operations answer `?lifecycle`; a plain PutObject has none.
         let lifecycle = model_operations("PUT", "bucket", "lifecycle");

@@ -189,6 +189,9 @@ pub struct AlarmConfig {
     /// `WarmUpConfiguration`, when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warm_up: Option<WarmUp>,
+    /// `EvaluationWindow` given as `SlidingWindow` (how every alarm is evaluated), to return.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sliding_window: bool,
 }
 
 /// `WarmUpConfiguration` (newer SDKs): for this long after the alarm is created or updated,

@@ -132,6 +132,7 @@ fn config(n: i64, m: Option<i64>) -> AlarmConfig {
         treat_missing_data: None,
         evaluate_low_sample_count_percentile: None,
         warm_up: None,
+        sliding_window: false,
     }
 }
 
