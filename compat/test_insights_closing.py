@@ -35,10 +35,14 @@ def insight_trail(server, name, bucket_name):
     return ct, arn
 
 
-def burst_and_start(server, ct, arn, t0):
-    for i in range(12):
-        ct.add_tags(ResourceId=arn, TagsList=[{"Key": f"k{i}", "Value": "v"}])
-    json.loads(server.admin("insights", "run", "--now", str(int(t0) + 420)))
+def started_insight(server, t0, event_name, burst):
+    """Runs `burst` (a dozen calls of `event_name` this minute), evaluates the minutes after
+    it, and returns the sharedEventID of the one insight it opened."""
+    burst()
+    server.admin("insights", "run", "--now", str(int(t0) + 420))
+    [(shared, states)] = pairs(server, event_name).items()
+    assert states == ["Start"]
+    return shared
 
 
 def pairs(server, name):
@@ -63,11 +67,10 @@ def test_turning_insights_off_ends_the_open_insight(server):
     t0 = time.time()
     bucket(server, "closing-off")
     ct, arn = insight_trail(server, "closing-off", "closing-off")
-    burst_and_start(server, ct, arn, t0)
-    assert list(pairs(server, "AddTags").values()) == [["Start"]]
+    shared = started_insight(server, t0, "AddTags", lambda: [
+        ct.add_tags(ResourceId=arn, TagsList=[{"Key": f"k{i}", "Value": "v"}]) for i in range(12)])
     ct.put_insight_selectors(TrailName="closing-off", InsightSelectors=[])
-    [states] = pairs(server, "AddTags").values()
-    assert states == ["Start", "End"]
+    assert pairs(server, "AddTags")[shared] == ["Start", "End"]
 
 
 def test_a_deleted_trails_insights_go_to_its_own_bucket(server):
@@ -76,11 +79,8 @@ def test_a_deleted_trails_insights_go_to_its_own_bucket(server):
     bucket(server, "reborn-new")
     ct, arn = insight_trail(server, "reborn", "reborn-old")
     logs = server.client("logs")
-    for i in range(12):
-        logs.create_log_group(logGroupName=f"reborn-{i}")
-    server.admin("insights", "run", "--now", str(int(t0) + 420))
-    [(shared, states)] = pairs(server, "CreateLogGroup").items()
-    assert states == ["Start"]
+    shared = started_insight(server, t0, "CreateLogGroup", lambda: [
+        logs.create_log_group(logGroupName=f"reborn-{i}") for i in range(12)])
     ct.delete_trail(Name="reborn")
     assert pairs(server, "CreateLogGroup")[shared] == ["Start", "End"]
     _, again = insight_trail(server, "reborn", "reborn-new")
@@ -108,10 +108,7 @@ def test_stopping_logging_ends_the_open_insight(server):
     bucket(server, "closing-stop")
     ct, arn = insight_trail(server, "closing-stop", "closing-stop")
     sns = server.client("sns")
-    for i in range(12):
-        sns.create_topic(Name=f"closing-stop-{i}")
-    server.admin("insights", "run", "--now", str(int(t0) + 420))
-    [(shared, states)] = pairs(server, "CreateTopic").items()
-    assert states == ["Start"]
+    shared = started_insight(server, t0, "CreateTopic", lambda: [
+        sns.create_topic(Name=f"closing-stop-{i}") for i in range(12)])
     ct.stop_logging(Name="closing-stop")
     assert pairs(server, "CreateTopic")[shared] == ["Start", "End"]

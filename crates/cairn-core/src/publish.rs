@@ -341,14 +341,13 @@ pub fn prepare(
     now_ms: i64,
     seal: Option<&crate::sns_sse::TopicSeal>,
 ) -> ApiResult<Publication> {
-    let topic = cairn_store::sns::get_topic(conn, topic_arn)?.ok_or_else(topic_not_found)?;
     let content = Content {
         subject: subject.map(str::to_owned),
         message: message.to_owned(),
         per_protocol: Vec::new(),
         attributes: Vec::new(),
     };
-    publication(conn, &topic, content, now_ms, seal)
+    prepare_content(conn, topic_arn, content, now_ms, seal)
 }
 
 /// Accepts an alarm's notification for `topic_arn`: `message` (the JSON alarm message) for
@@ -363,13 +362,25 @@ pub fn prepare_alarm(
     now_ms: i64,
     seal: Option<&crate::sns_sse::TopicSeal>,
 ) -> ApiResult<Publication> {
-    let topic = cairn_store::sns::get_topic(conn, topic_arn)?.ok_or_else(topic_not_found)?;
     let content = Content {
         subject: Some(subject.to_owned()),
         message: message.to_owned(),
         per_protocol: vec![("email".to_owned(), email_text.to_owned())],
         attributes: Vec::new(),
     };
+    prepare_content(conn, topic_arn, content, now_ms, seal)
+}
+
+/// A service's publication of `content` to `topic_arn` (any topic of the store; `NotFound`
+/// when it is unknown).
+fn prepare_content(
+    conn: &Connection,
+    topic_arn: &str,
+    content: Content,
+    now_ms: i64,
+    seal: Option<&crate::sns_sse::TopicSeal>,
+) -> ApiResult<Publication> {
+    let topic = cairn_store::sns::get_topic(conn, topic_arn)?.ok_or_else(topic_not_found)?;
     publication(conn, &topic, content, now_ms, seal)
 }
 

@@ -10,7 +10,7 @@
 
 use cairn_store::Connection;
 
-use super::model::{Caller, Stack, StackEvent};
+use super::model::{Stack, StackEvent};
 use crate::error::{ApiResult, ErrorKind};
 
 /// The service principal CloudFormation publishes as.
@@ -77,7 +77,14 @@ fn message(stack: &Stack, e: &StackEvent) -> String {
             "PhysicalResourceId",
             e.physical_id.clone().unwrap_or_default(),
         ),
-        ("PrincipalId", principal_id(&stack.caller)),
+        (
+            "PrincipalId",
+            stack
+                .caller
+                .principal()
+                .map(|p| p.principal_id())
+                .unwrap_or_default(),
+        ),
         (
             "ResourceProperties",
             e.properties.clone().unwrap_or_else(|| "null".to_owned()),
@@ -97,17 +104,4 @@ fn message(stack: &Stack, e: &StackEvent) -> String {
         .iter()
         .map(|(k, v)| format!("{k}={}\n", quoted(v)))
         .collect()
-}
-
-/// The `PrincipalId` of the stack's last caller.
-fn principal_id(caller: &Caller) -> String {
-    match caller {
-        Caller::Root { account, .. } => account.clone(),
-        Caller::User { user_id, .. } => user_id.clone(),
-        Caller::Role {
-            role_id,
-            session_name,
-            ..
-        } => format!("{role_id}:{session_name}"),
-    }
 }

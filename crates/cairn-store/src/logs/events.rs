@@ -120,17 +120,45 @@ pub fn in_group(
     streams: Option<&[i64]>,
     limit: i64,
 ) -> StoreResult<Vec<StoredEvent>> {
-    let (after_ts, after_id) = after.unwrap_or((i64::MIN, i64::MIN));
+    let at = after.unwrap_or((i64::MIN, i64::MIN));
+    read_group(
+        conn,
+        IN_GROUP_OLDEST_FIRST,
+        group_id,
+        (start, end),
+        at,
+        streams,
+        limit,
+    )
+}
+
+/// A group's events after a position, oldest first ([`in_group`]).
+const IN_GROUP_OLDEST_FIRST: &str = "SELECT id, stream_id, ts, ingested, message FROM log_events
+     WHERE group_id = ?1 AND (?2 IS NULL OR ts >= ?2) AND (?3 IS NULL OR ts <= ?3)
+       AND (ts, id) > (?4, ?5)
+       AND (?6 IS NULL OR stream_id IN (SELECT value FROM json_each(?6)))
+     ORDER BY ts, id LIMIT ?7";
+
+/// A group's events before a position, newest first ([`in_group_newest_first`]).
+const IN_GROUP_NEWEST_FIRST: &str = "SELECT id, stream_id, ts, ingested, message FROM log_events
+     WHERE group_id = ?1 AND (?2 IS NULL OR ts >= ?2) AND (?3 IS NULL OR ts <= ?3)
+       AND (ts, id) < (?4, ?5)
+       AND (?6 IS NULL OR stream_id IN (SELECT value FROM json_each(?6)))
+     ORDER BY ts DESC, id DESC LIMIT ?7";
+
+fn read_group(
+    conn: &Connection,
+    sql: &str,
+    group_id: i64,
+    (start, end): (Option<i64>, Option<i64>),
+    (at_ts, at_id): (i64, i64),
+    streams: Option<&[i64]>,
+    limit: i64,
+) -> StoreResult<Vec<StoredEvent>> {
     let stream_list = streams.map(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, stream_id, ts, ingested, message FROM log_events
-         WHERE group_id = ?1 AND (?2 IS NULL OR ts >= ?2) AND (?3 IS NULL OR ts <= ?3)
-           AND (ts, id) > (?4, ?5)
-           AND (?6 IS NULL OR stream_id IN (SELECT value FROM json_each(?6)))
-         ORDER BY ts, id LIMIT ?7",
-    )?;
+    let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(
-        params![group_id, start, end, after_ts, after_id, stream_list, limit],
+        params![group_id, start, end, at_ts, at_id, stream_list, limit],
         row,
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -146,28 +174,16 @@ pub fn in_group_newest_first(
     streams: Option<&[i64]>,
     limit: i64,
 ) -> StoreResult<Vec<StoredEvent>> {
-    let (before_ts, before_id) = before.unwrap_or((i64::MAX, i64::MAX));
-    let stream_list = streams.map(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, stream_id, ts, ingested, message FROM log_events
-         WHERE group_id = ?1 AND (?2 IS NULL OR ts >= ?2) AND (?3 IS NULL OR ts <= ?3)
-           AND (ts, id) < (?4, ?5)
-           AND (?6 IS NULL OR stream_id IN (SELECT value FROM json_each(?6)))
-         ORDER BY ts DESC, id DESC LIMIT ?7",
-    )?;
-    let rows = stmt.query_map(
-        params![
-            group_id,
-            start,
-            end,
-            before_ts,
-            before_id,
-            stream_list,
-            limit
-        ],
-        row,
-    )?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let at = before.unwrap_or((i64::MAX, i64::MAX));
+    read_group(
+        conn,
+        IN_GROUP_NEWEST_FIRST,
+        group_id,
+        (start, end),
+        at,
+        streams,
+        limit,
+    )
 }
 
 /// Deletes up to `batch` events of a group older than `cutoff` (ms), keeping the size counters

@@ -147,21 +147,10 @@ impl Provider for Topic {
                 .unwrap_or_else(|| topic_arn(cx, &name));
             let settle = async {
                 // Server-side encryption: the topic's key, before anything is published.
-                if let Some(key) = opt_str(p, "KmsMasterKeyId", TOPIC)? {
-                    cx.call(
-                        Service::Sns,
-                        "SetTopicAttributes",
-                        json!({"TopicArn": arn, "AttributeName": "KmsMasterKeyId", "AttributeValue": key}),
-                    )
-                    .await?;
-                }
-                if let Some(d) = opt_str(p, "DisplayName", TOPIC)? {
-                    cx.call(
-                    Service::Sns,
-                    "SetTopicAttributes",
-                    json!({"TopicArn": arn, "AttributeName": "DisplayName", "AttributeValue": d}),
-                )
-                .await?;
+                for name in ["KmsMasterKeyId", "DisplayName"] {
+                    if let Some(v) = opt_str(p, name, TOPIC)? {
+                        set_attribute(cx, &arn, name, &v).await?;
+                    }
                 }
                 let tags = topic_tags(cx, cx.stack_tags, p)?;
                 cx.call(
@@ -205,23 +194,11 @@ impl Provider for Topic {
             standard_only(new)?;
             check_own_tags(new)?;
             let arn = &current.physical_id;
-            if props(old).get("KmsMasterKeyId") != props(new).get("KmsMasterKeyId") {
-                let key = opt_str(new, "KmsMasterKeyId", TOPIC)?.unwrap_or_default();
-                cx.call(
-                    Service::Sns,
-                    "SetTopicAttributes",
-                    json!({"TopicArn": arn, "AttributeName": "KmsMasterKeyId", "AttributeValue": key}),
-                )
-                .await?;
-            }
-            if props(old).get("DisplayName") != props(new).get("DisplayName") {
-                let d = opt_str(new, "DisplayName", TOPIC)?.unwrap_or_default();
-                cx.call(
-                    Service::Sns,
-                    "SetTopicAttributes",
-                    json!({"TopicArn": arn, "AttributeName": "DisplayName", "AttributeValue": d}),
-                )
-                .await?;
+            for name in ["KmsMasterKeyId", "DisplayName"] {
+                if props(old).get(name) != props(new).get(name) {
+                    let v = opt_str(new, name, TOPIC)?.unwrap_or_default();
+                    set_attribute(cx, arn, name, &v).await?;
+                }
             }
             // The list is updated in place, as AWS's handler does: new entries are subscribed,
             // removed ones unsubscribed (one still awaiting confirmation has no ARN to
@@ -280,6 +257,17 @@ impl Provider for Topic {
             .map(|_| ())
         })
     }
+}
+
+/// Sets one attribute of the topic `arn` (the empty string unsets it).
+async fn set_attribute(cx: &Cx<'_>, arn: &str, name: &str, value: &str) -> Result<(), Failure> {
+    cx.call(
+        Service::Sns,
+        "SetTopicAttributes",
+        json!({"TopicArn": arn, "AttributeName": name, "AttributeValue": value}),
+    )
+    .await
+    .map(|_| ())
 }
 
 /// The access policy SNS gives a new topic (restored when a TopicPolicy is deleted).
