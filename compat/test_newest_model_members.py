@@ -51,6 +51,18 @@ def test_minimum_session_token_size_is_held_to_its_maximum(cairn):
     assert b"minimumSessionTokenSize" in resp.data
 
 
+def test_a_query_number_that_is_not_a_number_is_refused(cairn):
+    """Before, `MinimumSessionTokenSize=abc` was accepted and recorded as the text (recheck22b
+    F6), while `DurationSeconds=abc` in the same call was refused."""
+    body = urllib.parse.urlencode({"Action": "GetSessionToken", "Version": "2011-06-15",
+                                   "MinimumSessionTokenSize": "abc"})
+    resp = signed(cairn, "sts", body, {"Content-Type": "application/x-www-form-urlencoded"})
+    assert resp.status == 400 and b"<Code>ValidationError</Code>" in resp.data, resp.data
+    text = resp.data.decode().replace("&apos;", "'")
+    assert "Value 'abc' at 'minimumSessionTokenSize'" in text, text
+    assert b"Member must be an integer" in resp.data, resp.data
+
+
 def test_list_keys_shared_through_ram_lists_none(cairn):
     cairn.client("kms").create_key()
     own = json.loads(json_call(cairn, "kms", "TrentService.ListKeys", {"ResourceOwners": ["SELF"]}).data)

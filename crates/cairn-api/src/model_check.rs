@@ -458,7 +458,26 @@ fn query_violations(name: &str, rule: &Rule, params: &Params, out: &mut Vec<Stri
             .collect();
         list_violations(name, item, &texts, out);
     } else if let Some(v) = params.get(name) {
+        if let Some(kind) = unparsed_query_scalar(rule, v) {
+            out.push(format!(
+                "Value '{}' at '{}' failed to satisfy constraint: Member must be {kind}",
+                shown(v),
+                lower_first(name)
+            ));
+            return;
+        }
         scalar_violations(name, rule, v, out);
+    }
+}
+
+/// A Query value its model type cannot read: a number member that is not a number, a
+/// boolean that is neither `true` nor `false`. Such a value is refused, never recorded as
+/// text.
+fn unparsed_query_scalar(rule: &Rule, text: &str) -> Option<&'static str> {
+    match rule.t.as_str() {
+        "integer" | "long" => text.trim().parse::<i64>().is_err().then_some("an integer"),
+        "boolean" => (!matches!(text, "true" | "false")).then_some("a boolean"),
+        _ => None,
     }
 }
 
@@ -687,6 +706,21 @@ mod tests {
                 expected: "a string"
             })
         );
+    }
+
+    #[test]
+    fn query_numbers_and_booleans_must_parse() {
+        let p = params(&[("MinimumSessionTokenSize", "abc")]);
+        let m = message(check("sts", "GetSessionToken", Input::Query(&p)).unwrap_err());
+        assert!(
+            m.ends_with("Value 'abc' at 'minimumSessionTokenSize' failed to satisfy constraint: Member must be an integer"),
+            "{m}"
+        );
+        let p = params(&[("MinimumSessionTokenSize", "512")]);
+        assert!(check("sts", "GetSessionToken", Input::Query(&p)).is_ok());
+        let p = params(&[("OnlyAttached", "yes")]);
+        let m = message(check("iam", "ListPolicies", Input::Query(&p)).unwrap_err());
+        assert!(m.ends_with("Member must be a boolean"), "{m}");
     }
 
     #[test]
