@@ -39,6 +39,7 @@ pub mod sns_filter;
 pub mod sns_queue;
 pub mod sns_resubscribe;
 pub mod sns_sse;
+pub mod sns_subscription_checks;
 pub mod sns_topic_access;
 pub mod sse;
 pub mod sts;

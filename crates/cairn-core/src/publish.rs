@@ -113,6 +113,19 @@ pub struct PublishInput {
     pub attributes: Vec<MessageAttribute>,
     /// `MessageGroupId` (optional on a standard topic, checked as on a FIFO one).
     pub message_group_id: Option<String>,
+    /// `MessageDeduplicationId`: FIFO topics only, so always refused here.
+    pub message_deduplication_id: Option<String>,
+}
+
+/// SNS's own reserved attributes, which a publish to a topic may carry for its SMS and
+/// mobile subscribers (the SNS developer guide, "Amazon SNS message attributes"): every
+/// other name in the `AWS.` namespace is refused.
+const RESERVED_ATTRIBUTE_PREFIXES: [&str; 3] = ["AWS.SNS.SMS.", "AWS.SNS.MOBILE.", "AWS.MM.SMS."];
+
+fn reserved_name_allowed(name: &str) -> bool {
+    RESERVED_ATTRIBUTE_PREFIXES
+        .iter()
+        .any(|p| name.len() > p.len() && name.starts_with(p))
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
@@ -142,7 +155,7 @@ fn check_attribute(a: &MessageAttribute) -> ApiResult<()> {
         && !a.name.starts_with('.')
         && !a.name.ends_with('.')
         && !a.name.contains("..")
-        && !a.name.to_ascii_lowercase().starts_with("aws.")
+        && (!a.name.to_ascii_lowercase().starts_with("aws.") || reserved_name_allowed(&a.name))
         && !a.name.to_ascii_lowercase().starts_with("amazon.");
     if !name_ok {
         return Err(value_invalid(format!(
@@ -221,6 +234,11 @@ pub fn validate(input: &PublishInput) -> ApiResult<(String, Vec<(String, String)
                 "Invalid parameter: MessageGroupId Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.",
             ));
         }
+    }
+    if input.message_deduplication_id.is_some() {
+        return Err(invalid(
+            "Invalid parameter: MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that is not valid for this topic type",
+        ));
     }
     if let Some(s) = &input.subject {
         let ok = !s.is_empty()
@@ -558,6 +576,19 @@ mod tests {
         assert!(validate(&with(vec![attr("n", "Bogus", "x")])).is_err());
         assert!(validate(&with(vec![attr("n", "String", "")])).is_err());
         assert!(validate(&with(vec![attr("AWS.x", "String", "v")])).is_err());
+        // SNS's own reserved names for SMS and mobile subscribers pass; the bare prefix not.
+        for ok in [
+            "AWS.SNS.SMS.SMSType",
+            "AWS.SNS.MOBILE.FCM.TTL",
+            "AWS.MM.SMS.EntityId",
+        ] {
+            assert!(
+                validate(&with(vec![attr(ok, "String", "v")])).is_ok(),
+                "{ok}"
+            );
+        }
+        assert!(validate(&with(vec![attr("AWS.SNS.SMS.", "String", "v")])).is_err());
+        assert!(validate(&with(vec![attr("AWS.SNS.Other", "String", "v")])).is_err());
         let many = (0..11)
             .map(|i| attr(&format!("a{i}"), "String", "v"))
             .collect();
@@ -572,6 +603,17 @@ mod tests {
             ..Default::default()
         };
         assert!(validate(&with("orders-1!")).is_ok());
+        let dedup = PublishInput {
+            message: "m".into(),
+            message_deduplication_id: Some("d1".into()),
+            ..Default::default()
+        };
+        assert!(
+            validate(&dedup)
+                .unwrap_err()
+                .message
+                .contains("MessageDeduplicationId")
+        );
         for bad in ["", "has space", &"g".repeat(129)] {
             assert!(validate(&with(bad)).is_err(), "{bad:?}");
         }

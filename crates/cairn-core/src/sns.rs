@@ -1,7 +1,8 @@
 //! SNS semantics: topics with access policies and attributes, HTTP(S) and email subscriptions
 //! with the confirmation handshake and their attributes, paginated listings, and the check
 //! that a topic lets CloudTrail publish. Publishing is [`crate::publish`]; tags and
-//! AddPermission/RemovePermission are [`crate::sns_topic_access`].
+//! AddPermission/RemovePermission are [`crate::sns_topic_access`]; the checks of a
+//! subscription's endpoint and attributes are [`crate::sns_subscription_checks`].
 
 use cairn_store::Connection;
 use cairn_store::sns::{self, Subscription, Topic};
@@ -46,6 +47,11 @@ fn check_topic_attribute(name: &str, value: &str) -> ApiResult<()> {
             });
         }
         "KmsMasterKeyId" => true,
+        _ if delivery_status_attribute(name) => {
+            return Err(invalid(format!(
+                "Invalid parameter: Attributes Reason: {name}: Cairn does not log delivery status"
+            )));
+        }
         // A standard topic spelled out: nothing to keep (SNS then omits the attribute).
         "FifoTopic" if value.eq_ignore_ascii_case("false") => true,
         "FifoTopic" => {
@@ -68,6 +74,20 @@ fn check_topic_attribute(name: &str, value: &str) -> ApiResult<()> {
     }
 }
 
+/// The topic attributes that turn on delivery-status logging to CloudWatch Logs
+/// (`HTTPSuccessFeedbackRoleArn`, `SQSFailureFeedbackRoleArn`, …), which Cairn does not do.
+fn delivery_status_attribute(name: &str) -> bool {
+    ["HTTP", "Firehose", "Lambda", "SQS", "Application"]
+        .iter()
+        .filter_map(|p| name.strip_prefix(p))
+        .any(|rest| {
+            matches!(
+                rest,
+                "SuccessFeedbackRoleArn" | "FailureFeedbackRoleArn" | "SuccessFeedbackSampleRate"
+            )
+        })
+}
+
 /// CreateTopic, with `Attributes` and `Tags` as (name, value) pairs. Idempotent like SNS:
 /// an existing topic's ARN is returned when the given attributes and tags are the ones it
 /// has, else the call is refused.
@@ -78,6 +98,10 @@ pub fn create_topic(
     attributes: &[(String, String)],
     tags: &[(String, String)],
 ) -> ApiResult<String> {
+    // A FIFO topic is refused for what it is, before its `.fifo` name is judged.
+    for (k, v) in attributes.iter().filter(|(k, _)| k == "FifoTopic") {
+        check_topic_attribute(k, v)?;
+    }
     let ok = (1..=256).contains(&name.len())
         && name
             .bytes()
@@ -402,84 +426,6 @@ pub fn set_attribute(
     Ok(())
 }
 
-/// Checks one subscription attribute for a subscription of `protocol`.
-fn check_subscription_attribute(protocol: &str, name: &str, value: &str) -> ApiResult<()> {
-    let bad = |why: &str| {
-        Err(invalid(format!(
-            "Invalid parameter: Attributes Reason: {why}"
-        )))
-    };
-    match name {
-        "RawMessageDelivery" => {
-            if !matches!(value, "true" | "false") {
-                return bad(&format!(
-                    "RawMessageDelivery: Invalid value [{value}]. Must be true or false."
-                ));
-            }
-            if protocol.starts_with("email") && value == "true" {
-                return bad(&format!(
-                    "Delivery protocol [{protocol}] does not support raw message delivery."
-                ));
-            }
-            Ok(())
-        }
-        "FilterPolicy" => crate::sns_filter::FilterPolicy::parse(value)
-            .map(|_| ())
-            .map_err(|m| invalid(format!("Invalid parameter: FilterPolicy: {m}"))),
-        "FilterPolicyScope" => match value {
-            "MessageAttributes" => Ok(()),
-            "MessageBody" => {
-                bad("FilterPolicyScope: MessageBody filtering is not supported by Cairn")
-            }
-            _ => bad("FilterPolicyScope: Invalid value. Must be MessageAttributes or MessageBody."),
-        },
-        "DeliveryPolicy" => crate::sns_delivery_policy::check_subscription(value)
-            .map_err(|why| invalid(format!("Invalid parameter: DeliveryPolicy Reason: {why}"))),
-        "RedrivePolicy" => {
-            if serde_json::from_str::<serde_json::Value>(value).is_ok_and(|v| v.is_object()) {
-                Ok(())
-            } else {
-                bad(&format!("{name}: failed to parse JSON."))
-            }
-        }
-        _ => Err(invalid(format!(
-            "Invalid parameter: AttributeName Reason: Unknown attribute {name}"
-        ))),
-    }
-}
-
-fn valid_endpoint(protocol: &str, endpoint: &str) -> ApiResult<()> {
-    match protocol {
-        "http" | "https" => {
-            if endpoint.starts_with(&format!("{protocol}://")) {
-                Ok(())
-            } else {
-                Err(invalid("Invalid parameter: Endpoint"))
-            }
-        }
-        "email" | "email-json" => {
-            let ok = endpoint.len() <= 254
-                && endpoint.split_once('@').is_some_and(|(l, d)| {
-                    !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
-                })
-                && endpoint.chars().all(|c| c.is_ascii_graphic());
-            if ok {
-                Ok(())
-            } else {
-                Err(invalid("Invalid parameter: Email address"))
-            }
-        }
-        // Protocols SNS has but Cairn does not deliver to say so; any other string gets
-        // SNS's own words.
-        "sqs" | "lambda" | "firehose" | "application" | "sms" => Err(invalid(format!(
-            "Invalid parameter: Cairn does not deliver to the {protocol} protocol (it delivers to http, https, email and email-json)"
-        ))),
-        _ => Err(invalid(format!(
-            "Invalid parameter: Amazon SNS does not support this protocol string: {protocol}"
-        ))),
-    }
-}
-
 /// What Subscribe did.
 #[derive(Clone, Debug)]
 pub struct Subscribed {
@@ -505,10 +451,10 @@ pub fn subscribe(
     base_url: &str,
 ) -> ApiResult<Subscribed> {
     owned(conn, ctx, topic_arn)?;
-    valid_endpoint(protocol, endpoint)?;
+    crate::sns_subscription_checks::endpoint(protocol, endpoint)?;
     let mut attrs = serde_json::Map::new();
     for (k, v) in attributes {
-        check_subscription_attribute(protocol, k, v)?;
+        crate::sns_subscription_checks::attribute(protocol, k, v, true)?;
         attrs.insert(k.clone(), v.clone().into());
     }
     if let Some(existing) = sns::find_subscription(conn, topic_arn, protocol, endpoint)? {
@@ -577,6 +523,7 @@ fn owned_subscription(
     ctx: &CallContext,
     arn: &str,
 ) -> ApiResult<(Topic, Subscription)> {
+    crate::sns_subscription_checks::subscription_arn(arn)?;
     let sub = sns::get_subscription(conn, arn)?.ok_or_else(subscription_not_found)?;
     let topic = owned(conn, ctx, &sub.topic_arn).map_err(|_| subscription_not_found())?;
     Ok((topic, sub))
@@ -681,7 +628,7 @@ pub fn set_subscription_attribute(
     value: &str,
 ) -> ApiResult<()> {
     let (_, sub) = owned_subscription(conn, ctx, arn)?;
-    check_subscription_attribute(&sub.protocol, name, value)?;
+    crate::sns_subscription_checks::attribute(&sub.protocol, name, value, false)?;
     let mut attrs = attr_map(&sub.attributes);
     if value.is_empty() && name != "RawMessageDelivery" {
         attrs.remove(name);
@@ -714,11 +661,7 @@ pub fn unsubscribe(
 ) -> ApiResult<Option<Subscription>> {
     // SNS's Unsubscribe is idempotent: a subscription that is already gone (unsubscribed,
     // or deleted with its topic) is not an error. What is not a subscription ARN at all is.
-    let parts: Vec<&str> = subscription_arn.split(':').collect();
-    if parts.len() != 7 || parts[..3] != ["arn", "aws", "sns"] || parts.iter().any(|p| p.is_empty())
-    {
-        return Err(invalid("Invalid parameter: SubscriptionArn"));
-    }
+    crate::sns_subscription_checks::subscription_arn(subscription_arn)?;
     if sns::get_subscription(conn, subscription_arn)?.is_none() {
         return Ok(None);
     }

@@ -2,8 +2,9 @@
 //! `MessageAttributes`): every key of the policy must match an attribute, and a key matches
 //! when any of its conditions does. Conditions: exact strings and numbers, `prefix`, `suffix`,
 //! `equals-ignore-case`, `anything-but` (values or a prefix), `numeric` ranges, `exists` and
-//! `cidr` (an IP address attribute within a block). A `String.Array` attribute matches when
-//! one of its elements does. A `$or` key holds a list of policies, of which one must match
+//! `cidr` (an IP address attribute within a block), and the literals `true`, `false` and
+//! `null`, which only a `String.Array` element can equal. A `String.Array` attribute matches
+//! when one of its elements does. A `$or` key holds a list of policies, of which one must match
 //! (the SNS developer guide, "OR logic").
 
 use serde_json::Value;
@@ -31,6 +32,8 @@ enum Condition {
     Numeric(Vec<(String, f64)>),
     Exists(bool),
     Cidr(crate::net::Cidr),
+    /// `true`, `false` or `null`: matches that JSON value in a `String.Array` attribute.
+    Literal(Value),
 }
 
 /// A parsed filter policy.
@@ -56,6 +59,7 @@ fn condition(v: &Value) -> Result<Condition, String> {
     match v {
         Value::String(s) => Ok(Condition::Exact(s.clone())),
         Value::Number(n) => Ok(Condition::Number(n.as_f64().unwrap_or(f64::NAN))),
+        Value::Bool(_) | Value::Null => Ok(Condition::Literal(v.clone())),
         Value::Object(m) if m.len() == 1 => {
             let (op, arg) = m.iter().next().expect("one member");
             let text = || {
@@ -67,16 +71,7 @@ fn condition(v: &Value) -> Result<Condition, String> {
                 "prefix" => Ok(Condition::Prefix(text()?)),
                 "suffix" => Ok(Condition::Suffix(text()?)),
                 "equals-ignore-case" => Ok(Condition::IgnoreCase(text()?)),
-                "cidr" => {
-                    let block = text()?;
-                    // A block needs its prefix length (a bare address is not a CIDR).
-                    block
-                        .contains('/')
-                        .then(|| block.parse::<crate::net::Cidr>().ok())
-                        .flatten()
-                        .map(Condition::Cidr)
-                        .ok_or_else(|| format!("Malformed CIDR, one '/' required: {block}"))
-                }
+                "cidr" => cidr(&text()?).map(Condition::Cidr),
                 "exists" => arg
                     .as_bool()
                     .map(Condition::Exists)
@@ -89,34 +84,71 @@ fn condition(v: &Value) -> Result<Condition, String> {
                     },
                     other => Ok(Condition::AnythingBut(vec![other.clone()])),
                 },
-                "numeric" => {
-                    let a = arg.as_array().ok_or("Value of numeric must be an array.")?;
-                    if a.is_empty() || a.len() % 2 != 0 || a.len() > 4 {
-                        return Err("Value of numeric must be an array.".into());
-                    }
-                    let mut ops = Vec::new();
-                    for pair in a.chunks(2) {
-                        let op = pair[0].as_str().unwrap_or_default();
-                        if !matches!(op, "=" | "<" | "<=" | ">" | ">=") {
-                            return Err(format!("Unrecognized numeric range operator: {op}"));
-                        }
-                        let n = pair[1]
-                            .as_f64()
-                            .ok_or("Value of numeric must be a number.")?;
-                        if n.abs() > MAX_NUMERIC {
-                            return Err(
-                                "Numeric value must be between -1.0E9 and 1.0E9 inclusive.".into(),
-                            );
-                        }
-                        ops.push((op.to_owned(), n));
-                    }
-                    Ok(Condition::Numeric(ops))
-                }
+                "numeric" => numeric(arg).map(Condition::Numeric),
                 other => Err(format!("Unrecognized match type {other}")),
             }
         }
         _ => Err("Match value must be String, number, true, false, or null".into()),
     }
+}
+
+/// A `cidr` block, refused in SNS's words: it needs its `/`, whole mask bits in range, and a
+/// standard address.
+fn cidr(block: &str) -> Result<crate::net::Cidr, String> {
+    let Some((addr, mask)) = block.split_once('/') else {
+        return Err(format!("Malformed CIDR, one '/' required: {block}"));
+    };
+    let ip: std::net::IpAddr = addr
+        .parse()
+        .map_err(|_| format!("Nonstandard IP address: {addr}"))?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    if !mask.parse::<u8>().is_ok_and(|m| m <= max) {
+        return Err("Malformed CIDR, mask bits must be an integer".into());
+    }
+    block
+        .parse()
+        .map_err(|_| format!("Malformed CIDR: {block}"))
+}
+
+/// A `numeric` condition: one comparison, or a range of a lower bound (`>`, `>=`) then an
+/// upper one (`<`, `<=`) with the bottom below the top; `=` stands alone.
+fn numeric(arg: &Value) -> Result<Vec<(String, f64)>, String> {
+    let a = arg.as_array().ok_or("Value of numeric must be an array.")?;
+    if a.is_empty() || a.len() % 2 != 0 {
+        return Err("Value of numeric must be an array.".into());
+    }
+    if a.len() > 4 {
+        return Err("Too many elements in numeric expression".into());
+    }
+    let mut ops = Vec::new();
+    for pair in a.chunks(2) {
+        let op = pair[0].as_str().unwrap_or_default();
+        if !matches!(op, "=" | "<" | "<=" | ">" | ">=") {
+            return Err(format!("Unrecognized numeric range operator: {op}"));
+        }
+        let n = pair[1]
+            .as_f64()
+            .ok_or("Value of numeric must be a number.")?;
+        if n.abs() > MAX_NUMERIC {
+            return Err("Numeric value must be between -1.0E9 and 1.0E9 inclusive.".into());
+        }
+        ops.push((op.to_owned(), n));
+    }
+    if let [(low, bottom), (high, top)] = ops.as_slice() {
+        if low == "=" {
+            return Err("Too many elements in numeric expression".into());
+        }
+        if !matches!(low.as_str(), ">" | ">=") {
+            return Err(format!("Bad numeric range operator: {low}"));
+        }
+        if !matches!(high.as_str(), "<" | "<=") {
+            return Err(format!("Bad numeric range operator: {high}"));
+        }
+        if bottom >= top {
+            return Err("Bottom must be less than top".into());
+        }
+    }
+    Ok(ops)
 }
 
 fn numeric_ok(op: &str, x: f64, n: f64) -> bool {
@@ -149,6 +181,8 @@ impl Condition {
                 number && as_num().is_some_and(|x| ops.iter().all(|(o, n)| numeric_ok(o, x, *n)))
             }
             Condition::Exists(_) => true,
+            // A String or Number attribute's value is text, never a JSON literal.
+            Condition::Literal(_) => false,
             Condition::Cidr(block) => {
                 !number
                     && value
@@ -203,6 +237,13 @@ impl FilterPolicy {
                     a.iter().map(condition).collect::<Result<Vec<_>, _>>()?
                 }
                 Value::Array(_) => return Err("Empty arrays are not allowed".into()),
+                // Nesting is for message-body policies, which Cairn does not serve.
+                Value::Object(_) => {
+                    return Err(
+                        "Filter policy scope MessageAttributes does not support nested filter policy"
+                            .into(),
+                    );
+                }
                 _ => {
                     return Err(format!("\"{k}\" must be an object or an array"));
                 }
@@ -247,7 +288,7 @@ impl FilterPolicy {
                                 Ok(Value::Array(items)) => items.iter().any(|i| match i {
                                     Value::String(s) => c.matches_value(s, false),
                                     Value::Number(n) => c.matches_value(&n.to_string(), true),
-                                    _ => false,
+                                    literal => c == &Condition::Literal(literal.clone()),
                                 }),
                                 _ => false,
                             }
@@ -408,5 +449,69 @@ mod tests {
                 .unwrap_err()
                 .contains("larger than")
         );
+    }
+
+    #[test]
+    fn literals_match_string_array_elements_only() {
+        // The SNS developer guide's "A policy that rejects messages" example.
+        let p = FilterPolicy::parse(
+            r#"{"store":["example_corp"],"event":["order_cancelled"],"encrypted":[false],"customer_interests":["basketball","baseball"]}"#,
+        )
+        .unwrap();
+        let msg = |encrypted: &'static str| {
+            [
+                attr("store", "String", "example_corp"),
+                attr("event", "String", "order_cancelled"),
+                attr("encrypted", "String.Array", encrypted),
+                attr("customer_interests", "String", "baseball"),
+            ]
+        };
+        assert!(p.matches(&msg("[false]")));
+        assert!(!p.matches(&msg("[true]")));
+        assert!(!p.matches(&msg(r#"["false"]"#)));
+        let null = FilterPolicy::parse(r#"{"a":[null]}"#).unwrap();
+        assert!(null.matches(&[attr("a", "String.Array", r#"["x",null]"#)]));
+        assert!(!null.matches(&[attr("a", "String", "null")]));
+    }
+
+    #[test]
+    fn numeric_ranges_and_cidr_blocks_are_refused_in_sns_words() {
+        for (bad, why) in [
+            (
+                r#"{"a":[{"numeric":["<",10,">",0]}]}"#,
+                "Bad numeric range operator: <",
+            ),
+            (
+                r#"{"a":[{"numeric":[">",10,"<",5]}]}"#,
+                "Bottom must be less than top",
+            ),
+            (r#"{"a":[{"numeric":["=",5,"<",7]}]}"#, "Too many elements"),
+            (
+                r#"{"a":[{"numeric":[">",5,">",7]}]}"#,
+                "Bad numeric range operator: >",
+            ),
+            (
+                r#"{"a":[{"cidr":"10.0.0.300/24"}]}"#,
+                "Nonstandard IP address: 10.0.0.300",
+            ),
+            (
+                r#"{"a":[{"cidr":"10.0.0.0/x"}]}"#,
+                "mask bits must be an integer",
+            ),
+            (
+                r#"{"a":[{"cidr":"10.0.0.0/33"}]}"#,
+                "mask bits must be an integer",
+            ),
+            (r#"{"a":[{"cidr":"10.0.0.0"}]}"#, "one '/' required"),
+            (
+                r#"{"a":{"b":["x"]}}"#,
+                "does not support nested filter policy",
+            ),
+        ] {
+            let e = FilterPolicy::parse(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+        assert!(FilterPolicy::parse(r#"{"a":[{"numeric":[">=",0,"<=",0.5]}]}"#).is_ok());
+        assert!(FilterPolicy::parse(r#"{"a":[{"cidr":"2001:db8::/32"}]}"#).is_ok());
     }
 }

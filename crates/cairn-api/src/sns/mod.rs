@@ -329,6 +329,7 @@ pub(crate) async fn call_internal(
         .or_else(|| get("TargetArn").filter(|_| action == "Publish"))
         .unwrap_or_default();
     let name = get("Name").unwrap_or_default();
+    let data_protection = get("DataProtectionPolicy").is_some();
     let (attr, value) = (
         get("AttributeName").unwrap_or_default(),
         get("AttributeValue").unwrap_or_default(),
@@ -414,6 +415,12 @@ pub(crate) async fn call_internal(
         };
     let op = move |c: &cairn_store::Connection| -> ApiResult<Done> {
         match act.as_str() {
+            // A data protection policy Cairn would keep and never apply is refused, as
+            // PutDataProtectionPolicy and CloudFormation refuse it.
+            "CreateTopic" if data_protection => Err(ApiError::new(
+                cairn_core::ErrorKind::SnsInvalidParameter,
+                "Invalid parameter: DataProtectionPolicy Reason: Cairn does not carry out SNS message data protection policies",
+            )),
             "CreateTopic" => sns::create_topic(c, &ctx, &name, &attributes, &tags)
                 .map(|arn| xml_done(format!("<TopicArn>{}</TopicArn>", xml_escape(&arn)))),
             "DeleteTopic" => sns::delete_topic(c, &ctx, &topic).map(|()| Done::default()),

@@ -107,6 +107,7 @@ pub fn publish_input(params: &Params) -> PublishInput {
         message_structure: params.get("MessageStructure").map(str::to_owned),
         attributes: message_attributes(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), ""),
         message_group_id: params.get("MessageGroupId").map(str::to_owned),
+        message_deduplication_id: params.get("MessageDeduplicationId").map(str::to_owned),
     }
 }
 
@@ -127,6 +128,7 @@ pub fn batch_entries(params: &Params) -> Vec<(String, PublishInput)> {
                 message_structure: field(g, "MessageStructure").map(str::to_owned),
                 attributes: message_attributes(pairs, ""),
                 message_group_id: field(g, "MessageGroupId").map(str::to_owned),
+                message_deduplication_id: field(g, "MessageDeduplicationId").map(str::to_owned),
             },
         )
     })
