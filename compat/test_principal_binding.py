@@ -144,3 +144,100 @@ def test_key_and_topic_policies_bind_the_user_they_name(cairn):
     assert shown["Statement"][1]["Principal"]["AWS"].startswith("AIDA")
     attrs = sns.get_topic_attributes(TopicArn=topic)["Attributes"]
     assert json.loads(attrs["Policy"])["Statement"][0]["Principal"]["AWS"].startswith("AIDA")
+
+
+def test_a_kms_grant_names_the_user_and_role_it_was_made_for(cairn):
+    """Before (iampol3 #1), a grant named its grantee by ARN: a new user or role of a deleted
+    one's name inherited its grants, and a grant could wait for a name nobody held yet."""
+    iam, kms = cairn.client("iam"), cairn.client("kms")
+    old_id, _ = new_user(cairn, iam, "grantghost")
+    user_arn = f"arn:aws:iam::{ACCOUNT}:user/grantghost"
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    blob = kms.encrypt(KeyId=key_id, Plaintext=b"payroll")["CiphertextBlob"]
+    kms.create_grant(KeyId=key_id, GranteePrincipal=user_arn, RetiringPrincipal=user_arn,
+                     Operations=["Decrypt"])
+    [g] = kms.list_grants(KeyId=key_id)["Grants"]
+    assert (g["GranteePrincipal"], g["RetiringPrincipal"]) == (user_arn, user_arn), g
+    assert kms.list_grants(KeyId=key_id, GranteePrincipal=user_arn)["Grants"]
+
+    _, key = recreate(cairn, iam, "grantghost")
+    [g] = kms.list_grants(KeyId=key_id)["Grants"]
+    assert g["GranteePrincipal"] == old_id, g
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        client(cairn, key, "kms").decrypt(CiphertextBlob=blob)
+    assert err(e)[0] == "AccessDeniedException"
+
+    # A role of a deleted role's name inherits nothing either.
+    trust = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                 "Action": "sts:AssumeRole"})
+    iam.create_role(RoleName="grant-role", AssumeRolePolicyDocument=trust)
+    role_arn = f"arn:aws:iam::{ACCOUNT}:role/grant-role"
+    kms.create_grant(KeyId=key_id, GranteePrincipal=role_arn, Operations=["Decrypt"])
+    _, assumer = new_user(cairn, iam, "grant-assumer")
+    allow_all(iam, "grant-assumer")
+    sts = client(cairn, assumer, "sts")
+    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="s1")["Credentials"]
+    session = cairn.client_with(creds["AccessKeyId"], creds["SecretAccessKey"], "kms",
+                                token=creds["SessionToken"])
+    assert session.decrypt(CiphertextBlob=blob)["Plaintext"] == b"payroll"
+    iam.delete_role(RoleName="grant-role")
+    iam.create_role(RoleName="grant-role", AssumeRolePolicyDocument=trust)
+    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="s1")["Credentials"]
+    session = cairn.client_with(creds["AccessKeyId"], creds["SecretAccessKey"], "kms",
+                                token=creds["SessionToken"])
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        session.decrypt(CiphertextBlob=blob)
+    assert err(e)[0] == "AccessDeniedException"
+
+    # No grant for a user or role that does not exist.
+    for missing in (f"arn:aws:iam::{ACCOUNT}:user/not-yet", f"arn:aws:iam::{ACCOUNT}:role/not-yet"):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            kms.create_grant(KeyId=key_id, GranteePrincipal=missing, Operations=["Decrypt"])
+        assert err(e)[0] == "InvalidArnException"
+
+
+def test_an_iam_deny_stops_a_retiring_principal(cairn):
+    """Before (iampol3 #2), the retiring principal retired a grant whatever its policies
+    said; the KMS developer guide names an IAM Deny on kms:RetireGrant as the way to stop it."""
+    iam, kms = cairn.client("iam"), cairn.client("kms")
+    _, key = new_user(cairn, iam, "retirer")
+    retirer = f"arn:aws:iam::{ACCOUNT}:user/retirer"
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    first = kms.create_grant(KeyId=key_id, GranteePrincipal=retirer, RetiringPrincipal=retirer,
+                             Operations=["Decrypt"])
+    second = kms.create_grant(KeyId=key_id, GranteePrincipal=retirer, RetiringPrincipal=retirer,
+                              Operations=["Encrypt"])
+    user_kms = client(cairn, key, "kms")
+    # No policy is needed to retire a grant one is the retiring principal of.
+    user_kms.retire_grant(GrantToken=first["GrantToken"])
+    iam.put_user_policy(UserName="retirer", PolicyName="deny-retire", PolicyDocument=doc(
+        {"Effect": "Deny", "Action": "kms:RetireGrant", "Resource": "*"}))
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        user_kms.retire_grant(GrantToken=second["GrantToken"])
+    assert err(e)[0] == "AccessDeniedException"
+    assert [g["GrantId"] for g in kms.list_grants(KeyId=key_id)["Grants"]] == [second["GrantId"]]
+
+
+def test_groups_policies_and_instance_profiles_are_no_principals(cairn):
+    """Before (iampol3 #3), a bucket policy's Deny naming a group was saved and matched no one:
+    the group's members read on. AWS refuses it: a group is no principal."""
+    iam, s3, kms = cairn.client("iam"), cairn.client("s3"), cairn.client("kms")
+    iam.create_group(GroupName="contractors")
+    s3.create_bucket(Bucket="payroll-groups")
+    for arn in (f"arn:aws:iam::{ACCOUNT}:group/contractors",
+                f"arn:aws:iam::{ACCOUNT}:policy/anything",
+                f"arn:aws:iam::{ACCOUNT}:instance-profile/web",
+                "arn:aws:iam::210987654321:group/theirs"):
+        statement = {"Effect": "Deny", "Principal": {"AWS": arn}, "Action": "s3:GetObject",
+                     "Resource": "arn:aws:s3:::payroll-groups/*"}
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            s3.put_bucket_policy(Bucket="payroll-groups", Policy=doc(statement))
+        assert err(e)[0] == "MalformedPolicy", arn
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            iam.create_role(RoleName="group-trust", AssumeRolePolicyDocument=doc(
+                {"Effect": "Allow", "Principal": {"AWS": arn}, "Action": "sts:AssumeRole"}))
+        assert err(e)[0] == "MalformedPolicyDocument", arn
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            kms.create_key(Policy=doc({"Effect": "Allow", "Principal": {"AWS": arn},
+                                       "Action": "kms:*", "Resource": "*"}))
+        assert err(e)[0] == "MalformedPolicyDocumentException", arn

@@ -34,6 +34,18 @@ pub fn render(conn: &Connection, text: &str) -> ApiResult<String> {
     rewrite(text, |entry| live_arn(conn, entry))
 }
 
+/// One principal as stored outside a policy document (a KMS grant's grantee or retiring
+/// principal): the unique id of the user or role of `account` it names, if one exists.
+pub fn bind_one(conn: &Connection, account: &str, entry: &str) -> ApiResult<Option<String>> {
+    bound_id(conn, account, entry)
+}
+
+/// One stored principal as shown: the current ARN of the user or role an id names, if it
+/// still exists.
+pub fn render_one(conn: &Connection, entry: &str) -> ApiResult<Option<String>> {
+    live_arn(conn, entry)
+}
+
 fn bound_id(conn: &Connection, account: &str, entry: &str) -> ApiResult<Option<String>> {
     let Some(rest) = entry.strip_prefix(&format!("arn:aws:iam::{account}:")) else {
         return Ok(None);

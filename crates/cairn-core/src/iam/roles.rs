@@ -52,8 +52,10 @@ pub(crate) fn check_trust_policy(
     Ok(())
 }
 
-/// The first IAM user or role of `account` that `doc` names as a principal and that does not
-/// exist (AWS refuses such resource policies: trust policies, key policies).
+/// The first principal `doc` names that is no principal: an IAM user or role of `account`
+/// that does not exist, or an IAM ARN of any account that names no principal kind (a group,
+/// a managed policy, an instance profile: "You cannot identify a user group as a principal",
+/// the IAM user guide). AWS refuses such resource policies: trust, bucket and key policies.
 pub fn missing_principal(
     conn: &Connection,
     account: &str,
@@ -61,6 +63,13 @@ pub fn missing_principal(
 ) -> ApiResult<Option<String>> {
     let ours = format!("arn:aws:iam::{account}:");
     for p in doc.principal_arns() {
+        let kind = p
+            .strip_prefix("arn:aws:iam::")
+            .and_then(|r| r.split_once(':'))
+            .map(|(_, resource)| resource.split('/').next().unwrap_or_default());
+        if kind.is_some_and(|k| !matches!(k, "root" | "user" | "role")) {
+            return Ok(Some(p.to_owned()));
+        }
         let Some(rest) = p.strip_prefix(&ours) else {
             continue;
         };

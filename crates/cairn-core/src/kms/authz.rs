@@ -142,14 +142,21 @@ impl Actor<'_> {
     }
 }
 
-/// Whether `name` (a grant's grantee or retiring principal) names the caller: its ARN, the
-/// role of a role session, the account for root, or the service principal's name.
+/// Whether `name` (a grant's grantee or retiring principal) names the caller: its unique id
+/// or ARN, the role of a role session (by id or ARN), the account for root, or the service
+/// principal's name.
 pub fn principal_is(ctx: &CallContext, name: &str) -> bool {
     let p = &ctx.principal;
     match p {
         Principal::Root { account, .. } => name == p.arn() || name == account.as_str(),
         Principal::Service { name: service, .. } => name == service,
         Principal::Anonymous { .. } => false,
+        // A grant made by this release names users and roles of the account by unique id
+        // (`super::grants::bind_principal`); older grants by ARN.
+        Principal::IamUser { user_id, .. } => name == user_id || name == p.arn(),
+        Principal::AssumedRole { role_id, .. } => {
+            name == role_id || name == p.arn() || p.role_arn().is_some_and(|role| role == name)
+        }
         _ => name == p.arn() || p.role_arn().is_some_and(|role| role == name),
     }
 }
@@ -162,6 +169,9 @@ pub struct KeyPermission {
     /// A grant that names this operation (and whose constraints the context meets) allows
     /// it as well.
     pub grant: Option<GrantUse>,
+    /// The caller may do this without any policy allowing it: only an explicit `Deny` stops
+    /// it (RetireGrant by a grant's retiring principal or a grantee the grant lets retire).
+    pub unless_denied: bool,
 }
 
 impl KeyPermission {
@@ -170,6 +180,7 @@ impl KeyPermission {
         Self {
             permission,
             grant: None,
+            unless_denied: false,
         }
     }
 }
@@ -264,6 +275,7 @@ pub fn key_permission(
         p = p.with_values(&k, v);
     }
     Ok(KeyPermission {
+        unless_denied: false,
         permission: p,
         grant: a.grant_operation.map(|op| GrantUse {
             key_id: key.key_id.clone(),
@@ -302,6 +314,14 @@ fn resolve(
 ) -> ApiResult<Vec<Permission>> {
     let mut out = Vec::with_capacity(needed.len());
     for kp in needed {
+        if kp.unless_denied {
+            match evaluator.authorize(conn, ctx, &kp.permission) {
+                Err(e) if e.kind != ErrorKind::AccessDenied => return Err(e),
+                Err(e) if is_explicit_denial(&e) => out.push(kp.permission),
+                _ => {}
+            }
+            continue;
+        }
         let Some(g) = &kp.grant else {
             out.push(kp.permission);
             continue;

@@ -110,6 +110,45 @@ fn check_principal(member: &str, value: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// A grant's principal as stored: a user or role of the account by its unique id, so the
+/// grant of a deleted principal passes to no one, not even to a new principal of the same
+/// name (AWS keeps the id, and ListGrants shows it once the principal is gone). A user or role
+/// of the account that does not exist is `InvalidArnException`: a grant cannot wait for
+/// whoever creates that name later. Other principals (other accounts, sessions, services)
+/// are kept as given.
+fn bind_principal(conn: &Connection, account: &str, value: &str) -> ApiResult<String> {
+    if let Some(id) = crate::iam::principal_ids::bind_one(conn, account, value)? {
+        return Ok(id);
+    }
+    let names_entity = value
+        .strip_prefix(&format!("arn:aws:iam::{account}:"))
+        .is_some_and(|rest| rest.starts_with("user/") || rest.starts_with("role/"));
+    if names_entity {
+        return Err(err(
+            ErrorKind::KmsInvalidArn,
+            format!("ARN does not refer to a valid principal: {value}"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// A principal as a ListGrants filter matches it: bound as a grant stores it, when it names
+/// an existing user or role of the account.
+fn principal_filter(conn: &Connection, account: &str, value: &str) -> ApiResult<String> {
+    Ok(crate::iam::principal_ids::bind_one(conn, account, value)?
+        .unwrap_or_else(|| value.to_owned()))
+}
+
+/// A stored grant as shown: bound principals as their current ARNs, or their ids once gone.
+pub fn shown(conn: &Connection, mut g: Grant) -> ApiResult<Grant> {
+    let render = |p: &str| -> ApiResult<String> {
+        Ok(crate::iam::principal_ids::render_one(conn, p)?.unwrap_or_else(|| p.to_owned()))
+    };
+    g.grantee = render(&g.grantee)?;
+    g.retiring = g.retiring.as_deref().map(render).transpose()?;
+    Ok(g)
+}
+
 /// Validates CreateGrant's input (model constraints and KMS's rules).
 pub fn validate_create(input: &CreateGrantInput) -> ApiResult<()> {
     check_principal("granteePrincipal", &input.grantee)?;
@@ -281,10 +320,16 @@ pub fn create_grant(
     if let Some(e) = not_usable(key) {
         return Err(e);
     }
+    let grantee = bind_principal(conn, &scope.account, &input.grantee)?;
+    let retiring = input
+        .retiring
+        .as_deref()
+        .map(|r| bind_principal(conn, &scope.account, r))
+        .transpose()?;
     if let Some(name) = &input.name {
         for g in cairn_store::kms::find_named_grant(conn, &key.key_id, name)? {
-            if g.grantee == input.grantee
-                && g.retiring == input.retiring
+            if g.grantee == grantee
+                && g.retiring == retiring
                 && g.operations == input.operations
                 && g.constraints == input.constraints
             {
@@ -304,8 +349,8 @@ pub fn create_grant(
             key_id: key.key_id.clone(),
             name: input.name.clone(),
             created: now,
-            grantee: input.grantee.clone(),
-            retiring: input.retiring.clone(),
+            grantee,
+            retiring,
             issuing_account: format!("arn:aws:iam::{}:root", scope.account),
             operations: input.operations.clone(),
             constraints: input.constraints.clone(),
@@ -331,8 +376,20 @@ pub fn list_grants(
     }
     let markers = paging::Markers::new(conn, "ListGrants", &[&key.arn])?;
     let after = seq_after(&markers, marker)?;
-    let items =
-        cairn_store::kms::list_grants(conn, &key.key_id, grant_id, grantee, after, limit + 1)?;
+    let grantee = grantee
+        .map(|g| principal_filter(conn, &key.account, g))
+        .transpose()?;
+    let items = cairn_store::kms::list_grants(
+        conn,
+        &key.key_id,
+        grant_id,
+        grantee.as_deref(),
+        after,
+        limit + 1,
+    )?
+    .into_iter()
+    .map(|g| shown(conn, g))
+    .collect::<ApiResult<Vec<_>>>()?;
     Ok(markers.page(items, limit, |g| g.seq.to_string()))
 }
 
@@ -353,15 +410,16 @@ pub fn list_retirable(
     )?;
     let mut after = seq_after(&markers, marker)?;
     let mut out = Vec::new();
+    let bound = principal_filter(conn, &scope.account, retiring)?;
     loop {
-        let batch = cairn_store::kms::list_retirable_grants(conn, retiring, after, limit + 1)?;
+        let batch = cairn_store::kms::list_retirable_grants(conn, &bound, after, limit + 1)?;
         let done = batch.len() <= limit;
         for g in batch {
             after = g.seq;
             if let Some(k) = cairn_store::kms::get_key(conn, &g.key_id)?
                 && k.account == scope.account
             {
-                out.push((g, k.arn));
+                out.push((shown(conn, g)?, k.arn));
             }
         }
         if done || out.len() > limit {
@@ -410,8 +468,11 @@ pub fn grant_of_token(conn: &Connection, master: &MasterKey, token: &str) -> Api
         .ok_or_else(|| err(ErrorKind::KmsNotFound, format!("Grant id not found: {id}")))
 }
 
-/// What RetireGrant needs: nothing when the caller is the grant's retiring principal, or its
-/// grantee and the grant allows `RetireGrant`; otherwise `kms:RetireGrant` on the key.
+/// What RetireGrant needs: `kms:RetireGrant` on the key. The grant's retiring principal, and
+/// its grantee when the grant allows `RetireGrant`, need no policy to allow it, but an
+/// explicit `Deny` still stops them ("To deny permission to retire a grant, you can use a
+/// Deny action with the kms:RetireGrant permission in your IAM policies", the KMS developer
+/// guide).
 pub fn retire_permissions(
     conn: &Connection,
     actor: &Actor<'_>,
@@ -424,10 +485,7 @@ pub fn retire_permissions(
         .is_some_and(|r| actor.is_grantee(r));
     let grantee_may =
         actor.is_grantee(&grant.grantee) && grant.operations.iter().any(|o| o == "RetireGrant");
-    if retiring || grantee_may {
-        return Ok(Vec::new());
-    }
-    Ok(vec![key_permission(
+    let mut needed = key_permission(
         conn,
         actor,
         key,
@@ -435,7 +493,9 @@ pub fn retire_permissions(
             action: "kms:RetireGrant",
             ..Default::default()
         },
-    )?])
+    )?;
+    needed.unless_denied = retiring || grantee_may;
+    Ok(vec![needed])
 }
 
 /// Deletes a grant (RetireGrant and RevokeGrant, after authorization).

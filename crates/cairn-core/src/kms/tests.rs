@@ -236,6 +236,19 @@ fn grants_let_a_user_without_policies_decrypt() {
             "{}",
             denied.message
         );
+        // A grant names an existing user (by its unique id).
+        cairn_store::iam::users::create_user(
+            c,
+            &cairn_store::iam::users::User {
+                account: ACCT.into(),
+                name: "bob".into(),
+                user_id: "AIDABOB".into(),
+                path: "/".into(),
+                created: 1.0,
+                boundary: None,
+            },
+        )
+        .unwrap();
         let grant = grants::create_grant(
             c,
             m,
