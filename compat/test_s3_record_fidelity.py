@@ -237,3 +237,15 @@ def test_a_role_sessions_s3_data_events_have_no_web_identity_member(cairn, s3):
     listed = [r for r in cairn.records("Management") if r["eventName"] == "ListBuckets"
               and r["userIdentity"].get("accessKeyId") == creds["AccessKeyId"]]
     assert listed and listed[-1]["userIdentity"]["sessionContext"]["webIdFederationData"] == {}
+
+
+def test_delete_objects_names_the_objects_as_an_arn_prefix(cairn, s3):
+    """Before (s3ver3 F3), a DeleteObjects record named only the bucket: detections keyed on
+    `AWS::S3::Object` resources missed batch deletes."""
+    s3.create_bucket(Bucket="batch-del-bkt")
+    s3.put_object(Bucket="batch-del-bkt", Key="a", Body=b"x")
+    s3.delete_objects(Bucket="batch-del-bkt", Delete={"Objects": [{"Key": "a"}, {"Key": "b"}]})
+    [rec] = records(cairn, "DeleteObjects", bucket="batch-del-bkt")[-1:]
+    assert rec["resources"] == [
+        {"type": "AWS::S3::Object", "ARNPrefix": "arn:aws:s3:::batch-del-bkt/"},
+        {"accountId": ACCOUNT, "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::batch-del-bkt"}]

@@ -81,7 +81,11 @@ impl CairnS3 {
             None,
             &host(&req),
         )
-        .param("delete", json!(""));
+        .param("delete", json!(""))
+        // AWS's record names the objects a batch delete may touch as the bucket's
+        // `AWS::S3::Object` `ARNPrefix` (real DeleteObjects records: DataDog/stratus-red-team's
+        // S3 ransomware techniques), beside the bucket.
+        .lists("");
         // A key or version with a character XML 1.0 forbids came in raw (its reference,
         // `&#1;`, is refused by the parser): the body is no more well-formed than that.
         let forbidden = keys.iter().any(|(k, _, v)| {
