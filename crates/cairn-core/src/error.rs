@@ -75,6 +75,8 @@ pub enum ErrorKind {
     S3ObjectLockConfigurationNotFound,
     /// `NoSuchWebsiteConfiguration` (404).
     S3NoSuchWebsiteConfiguration,
+    /// `OwnershipControlsNotFoundError` (404): the bucket's ownership controls were deleted.
+    S3OwnershipControlsNotFound,
     S3NoSuchPublicAccessBlockConfiguration,
     S3InvalidRequest,
     S3BadDigest,

@@ -10,6 +10,7 @@ pub mod alarms;
 pub mod authz;
 pub mod bucket_config;
 pub mod bucket_key;
+pub mod bucket_ownership;
 pub mod bucket_tags;
 pub mod buckets;
 pub mod clock;

@@ -139,6 +139,37 @@ pub fn set_versioning(conn: &Connection, name: &str, v: &Versioning) -> StoreRes
     Ok(())
 }
 
+/// Version 29: whether a bucket's object-ownership controls were deleted
+/// (DeleteBucketOwnershipControls; PutBucketOwnershipControls sets them again). Every bucket
+/// has them, `BucketOwnerEnforced`, until then.
+pub(crate) const SCHEMA_V29: &str = "
+ALTER TABLE bucket_settings ADD COLUMN ownership_controls_deleted INTEGER NOT NULL DEFAULT 0;
+";
+
+/// Whether the bucket's ownership controls were deleted.
+pub fn ownership_controls_deleted(conn: &Connection, name: &str) -> StoreResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT ownership_controls_deleted FROM bucket_settings WHERE bucket = ?1")?
+        .query_row([name], |r| r.get::<_, i64>(0))
+        .optional()?
+        .is_some_and(|d| d != 0))
+}
+
+/// Records that the bucket's ownership controls were deleted (`true`) or put (`false`).
+pub fn set_ownership_controls_deleted(
+    conn: &Connection,
+    name: &str,
+    deleted: bool,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO bucket_settings (bucket, ownership_controls_deleted) VALUES (?1, ?2)
+         ON CONFLICT (bucket) DO UPDATE SET
+         ownership_controls_deleted = excluded.ownership_controls_deleted",
+    )?
+    .execute(params![name, i64::from(deleted)])?;
+    Ok(())
+}
+
 /// A bucket's public access block (PutPublicAccessBlock).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PublicAccessBlock {

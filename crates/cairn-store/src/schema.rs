@@ -401,7 +401,7 @@ CREATE INDEX IF NOT EXISTS events_unchained ON events (seq) WHERE chain IS NULL;
 
 /// The newest schema version this binary knows. A store stamped with a higher one was
 /// upgraded by a newer binary and is refused ([`check_before_upgrade`]).
-pub const LATEST: i64 = 28;
+pub const LATEST: i64 = 29;
 
 fn version_of(conn: &Connection) -> StoreResult<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
@@ -660,6 +660,12 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
         conn.execute_batch(&format!(
             "BEGIN; {} PRAGMA user_version = 28; COMMIT;",
             crate::trail_logs::SCHEMA_V28
+        ))?;
+    }
+    if due(29) {
+        conn.execute_batch(&format!(
+            "BEGIN; {} PRAGMA user_version = 29; COMMIT;",
+            crate::buckets::SCHEMA_V29
         ))?;
     }
     Ok(())

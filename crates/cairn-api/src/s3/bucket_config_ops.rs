@@ -3,7 +3,8 @@
 //! which CloudTrail records as `PutBucketPublicAccessBlock`, `GetBucketPublicAccessBlock` and
 //! `DeleteBucketPublicAccessBlock`.
 //!
-//! [`internal`] builds the same operations (and bucket default encryption and tagging) for
+//! [`internal`] builds the same operations (and bucket default encryption, ownership
+//! controls and tagging) for
 //! CloudFormation's calls from JSON members, with the same records as the signed requests.
 
 use cairn_core::CallContext;
@@ -113,6 +114,36 @@ pub(crate) fn internal(
                 Box::new(move |c| bucket_config::put_public_access_block(c, &ctx, &b, block));
             (spec, op)
         }
+        "PutBucketOwnershipControls" => {
+            let rules: Vec<String> = input
+                .get("OwnershipControls")
+                .and_then(|c| c.get("Rules"))
+                .and_then(Value::as_array)
+                .map(|rules| {
+                    rules
+                        .iter()
+                        .map(|r| text(r, "ObjectOwnership").unwrap_or_default())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let rule = match rules.as_slice() {
+                [one] => json!({"ObjectOwnership": one}),
+                many => json!(
+                    many.iter()
+                        .map(|o| json!({"ObjectOwnership": o}))
+                        .collect::<Vec<_>>()
+                ),
+            };
+            let spec = base("PutBucketOwnershipControls", "ownershipControls")
+                .param("OwnershipControls", json!({"xmlns": XMLNS, "Rule": rule}));
+            let op: InternalOp =
+                Box::new(move |c| cairn_core::bucket_ownership::put(c, &ctx, &b, &rules));
+            (spec, op)
+        }
+        "DeleteBucketOwnershipControls" => (
+            base("DeleteBucketOwnershipControls", "ownershipControls"),
+            Box::new(move |c| cairn_core::bucket_ownership::delete(c, &ctx, &b)),
+        ),
         "DeletePublicAccessBlock" => (
             base("DeleteBucketPublicAccessBlock", "publicAccessBlock"),
             Box::new(move |c| bucket_config::delete_public_access_block(c, &ctx, &b)),

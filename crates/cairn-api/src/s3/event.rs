@@ -64,6 +64,9 @@ pub fn action_of(event_name: &str) -> &'static str {
         "GetBucketWebsite" => "s3:GetBucketWebsite",
         "GetBucketLogging" => "s3:GetBucketLogging",
         "GetBucketOwnershipControls" => "s3:GetBucketOwnershipControls",
+        "PutBucketOwnershipControls" | "DeleteBucketOwnershipControls" => {
+            "s3:PutBucketOwnershipControls"
+        }
         "GetBucketAccelerateConfiguration" => "s3:GetAccelerateConfiguration",
         "GetBucketRequestPayment" => "s3:GetBucketRequestPayment",
         "GetBucketPolicyStatus" => "s3:GetBucketPolicyStatus",

@@ -30,6 +30,7 @@ mod object_attributes;
 mod object_ops;
 mod object_tagging_ops;
 mod owner_condition;
+mod ownership_ops;
 mod part_copy_ops;
 mod post_object;
 mod post_policy;

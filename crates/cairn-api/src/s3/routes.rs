@@ -302,6 +302,18 @@ impl s3s::S3 for CairnS3 {
     ) -> S3Result<s3s::S3Response<s3s::dto::GetBucketOwnershipControlsOutput>> {
         self.get_bucket_ownership_controls_op(req).await
     }
+    async fn put_bucket_ownership_controls(
+        &self,
+        req: S3Request<s3s::dto::PutBucketOwnershipControlsInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::PutBucketOwnershipControlsOutput>> {
+        self.put_bucket_ownership_controls_op(req).await
+    }
+    async fn delete_bucket_ownership_controls(
+        &self,
+        req: S3Request<s3s::dto::DeleteBucketOwnershipControlsInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::DeleteBucketOwnershipControlsOutput>> {
+        self.delete_bucket_ownership_controls_op(req).await
+    }
     async fn get_bucket_accelerate_configuration(
         &self,
         req: S3Request<s3s::dto::GetBucketAccelerateConfigurationInput>,

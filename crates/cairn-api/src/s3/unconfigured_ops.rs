@@ -1,8 +1,7 @@
 //! Bucket configurations Cairn does not keep, read as S3 reads a bucket without them: the
 //! replication, Object Lock and website configurations are S3's 404 "not found" errors,
-//! server access logging is an empty `BucketLoggingStatus`, and object ownership is
-//! `BucketOwnerEnforced` (a new bucket's default on S3 since April 2023, and what Cairn
-//! does whatever was asked: it keeps no ACL but the owner's). Security scanners (Prowler,
+//! server access logging is an empty `BucketLoggingStatus` (object ownership is
+//! [`super::ownership_ops`]). Security scanners (Prowler,
 //! ScoutSuite) read these to judge a bucket; `NotImplemented` made them report false
 //! findings. Each call is authorized with its own IAM action and recorded.
 
@@ -88,23 +87,5 @@ impl CairnS3 {
         self.read_unkept(&req, req.input.bucket.clone(), name, None)
             .await?;
         Ok(S3Response::new(GetBucketLoggingOutput::default()))
-    }
-
-    pub(super) async fn get_bucket_ownership_controls_op(
-        &self,
-        req: S3Request<GetBucketOwnershipControlsInput>,
-    ) -> S3Result<S3Response<GetBucketOwnershipControlsOutput>> {
-        let name = ("GetBucketOwnershipControls", "ownershipControls");
-        self.read_unkept(&req, req.input.bucket.clone(), name, None)
-            .await?;
-        Ok(S3Response::new(GetBucketOwnershipControlsOutput {
-            ownership_controls: Some(OwnershipControls {
-                rules: vec![OwnershipControlsRule {
-                    object_ownership: ObjectOwnership::from_static(
-                        ObjectOwnership::BUCKET_OWNER_ENFORCED,
-                    ),
-                }],
-            }),
-        }))
     }
 }

@@ -87,6 +87,7 @@ const NOTED: &[&str] = &[
     "PutBucketPolicy",
     "PutPublicAccessBlock",
     "PutBucketVersioning",
+    "PutBucketOwnershipControls",
     "PutObjectTagging",
     "DeleteObjects",
     "CompleteMultipartUpload",

@@ -37,6 +37,8 @@ const SERVED: &[&str] = &[
     "GetBucketWebsite",
     "GetBucketReplication",
     "GetBucketOwnershipControls",
+    "PutBucketOwnershipControls",
+    "DeleteBucketOwnershipControls",
     "GetBucketLogging",
     "AbortMultipartUpload",
     "CompleteMultipartUpload",
@@ -96,10 +98,6 @@ const ACTIONS: &[(&str, &str)] = &[
     (
         "PutBucketNotificationConfiguration",
         "s3:PutBucketNotification",
-    ),
-    (
-        "DeleteBucketOwnershipControls",
-        "s3:PutBucketOwnershipControls",
     ),
     (
         "PutObjectLockConfiguration",

@@ -10,7 +10,8 @@ const BUCKET: &str = "AWS::S3::Bucket";
 const POLICY: &str = "AWS::S3::BucketPolicy";
 
 /// `AWS::S3::Bucket`: `BucketName`, `BucketEncryption`, `LifecycleConfiguration`,
-/// `VersioningConfiguration`, `PublicAccessBlockConfiguration` and `Tags`, each set with the
+/// `VersioningConfiguration`, `PublicAccessBlockConfiguration`, `OwnershipControls` (Cairn
+/// serves `BucketOwnerEnforced` only) and `Tags`, each set with the
 /// S3 call that owns it. The bucket's tag set is the stack's tags, then the template's `Tags`
 /// (which win on the same key), then CloudFormation's `aws:cloudformation:stack-name`,
 /// `stack-id` and `logical-id`, as AWS tags the buckets it creates; one `PutBucketTagging`
@@ -24,6 +25,7 @@ const BUCKET_PROPERTIES: &[&str] = &[
     "LifecycleConfiguration",
     "VersioningConfiguration",
     "PublicAccessBlockConfiguration",
+    "OwnershipControls",
     "Tags",
 ];
 
@@ -189,6 +191,29 @@ fn public_access_block(p: &Value) -> Result<Option<Value>, Failure> {
     Ok(Some(Value::Object(out)))
 }
 
+/// `OwnershipControls` as PutBucketOwnershipControls takes it: each rule's
+/// `ObjectOwnership` (the call refuses what Cairn does not serve).
+fn ownership_controls(p: &Value) -> Result<Option<Value>, Failure> {
+    let Some(oc) = props(p).get("OwnershipControls") else {
+        return Ok(None);
+    };
+    only(oc, "AWS::S3::Bucket OwnershipControls", &["Rules"])?;
+    let rules = oc
+        .get("Rules")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Failure::schema("#/OwnershipControls: required key [Rules] not found"))?;
+    let mut out = Vec::new();
+    for rule in rules {
+        only(
+            rule,
+            "AWS::S3::Bucket OwnershipControls rules",
+            &["ObjectOwnership"],
+        )?;
+        out.push(json!({"ObjectOwnership": opt_str(rule, "ObjectOwnership", BUCKET)?}));
+    }
+    Ok(Some(json!({"Rules": out})))
+}
+
 /// The tag set a bucket gets: the stack tags `stack`, the template's `Tags`, CloudFormation's
 /// own.
 fn bucket_tags(
@@ -205,6 +230,7 @@ fn validate_settings(p: &Value) -> Result<(), Failure> {
     encryption_config(p)?;
     versioning_status(p)?;
     public_access_block(p)?;
+    ownership_controls(p)?;
     // Only CloudFormation's own tags may use the `aws:` prefix (S3 refuses it from a
     // requester with this message).
     if super::util::tags(p, BUCKET, &[])?
@@ -304,6 +330,27 @@ async fn apply_bucket_settings(
                 cx.call(
                     Service::S3,
                     "DeletePublicAccessBlock",
+                    json!({"Bucket": name}),
+                )
+                .await?;
+            }
+            None => {}
+        }
+    }
+    if changed("OwnershipControls") {
+        match ownership_controls(new)? {
+            Some(oc) => {
+                cx.call(
+                    Service::S3,
+                    "PutBucketOwnershipControls",
+                    json!({"Bucket": name, "OwnershipControls": oc}),
+                )
+                .await?;
+            }
+            None if had("OwnershipControls") => {
+                cx.call(
+                    Service::S3,
+                    "DeleteBucketOwnershipControls",
                     json!({"Bucket": name}),
                 )
                 .await?;
