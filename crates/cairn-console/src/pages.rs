@@ -515,6 +515,9 @@ pub struct TrailEdit {
     pub errors: FieldErrors,
     /// Always true: the name is fixed.
     pub editing: bool,
+    /// The fingerprint of the settings the form was filled from (sent back with a save, which
+    /// is refused when the trail changed meanwhile).
+    pub version: String,
 }
 
 /// One entry of a bucket listing.

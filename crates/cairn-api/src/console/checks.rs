@@ -79,6 +79,17 @@ pub fn selectors_error(s: &SelectorForm) -> Option<String> {
     if s.management && !s.read && !s.write {
         return Some("Management events need Read, Write, or both. Choose at least one, or clear Management events.".to_owned());
     }
+    // A data-event choice the selectors would drop is refused, as management events are:
+    // never a trail that logs less than its page said.
+    if s.s3_data && !s.s3_read && !s.s3_write {
+        return Some(
+            "S3 data events need Read, Write, or both. Choose at least one, or clear Data events."
+                .to_owned(),
+        );
+    }
+    if s.s3_data && !s.s3_all && s.s3_buckets.lines().all(|l| l.trim().is_empty()) {
+        return Some("Enter at least one S3 bucket for data events, choose all current and future buckets, or clear Data events.".to_owned());
+    }
     if s.insights_call_rate && !(s.management && s.write) {
         return Some("API call rate Insights events require Write management events.".to_owned());
     }

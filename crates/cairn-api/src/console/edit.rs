@@ -1,7 +1,11 @@
 //! Editing a trail's general details (bucket, prefix, SSE-KMS key, log file validation, SNS
 //! topic) and CloudWatch Logs, as AWS's console does: the wizard's step-1 fields filled from
-//! GetTrail, the same checks ([`checks`]), the same new resources ([`provision`], undone when a
-//! later call fails), then UpdateTrail; a successful save redirects to the trail's page.
+//! GetTrail, the same checks ([`checks`]) of what the form changes (a key, topic or log group
+//! left as it was is not checked again with the user's permissions: UpdateTrail decides, as
+//! for the API), the same new resources ([`provision`], undone when a later call fails), then
+//! UpdateTrail; a successful save redirects to the trail's page. A form filled from settings
+//! that changed meanwhile (another admin added a topic, say) is refused rather than written
+//! over them.
 
 use axum::response::Response;
 use cairn_console::pages::{FieldErrors, TrailEdit, WizardState};
@@ -20,7 +24,12 @@ fn s(v: &Value, m: &str) -> String {
     v.get(m).and_then(Value::as_str).unwrap_or("").to_owned()
 }
 
-fn render(signed: &Signed, name: &str, state: WizardState, errors: FieldErrors) -> Response {
+fn render(
+    signed: &Signed,
+    name: &str,
+    (state, version): (WizardState, String),
+    errors: FieldErrors,
+) -> Response {
     web::page(&TrailEdit {
         chrome: signed.chrome("trails"),
         name: name.to_owned(),
@@ -28,7 +37,41 @@ fn render(signed: &Signed, name: &str, state: WizardState, errors: FieldErrors) 
         state,
         errors,
         editing: true,
+        version,
     })
+}
+
+/// A short fingerprint of the settings of GetTrail's `Trail` that the form writes.
+fn version(t: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    let shown = json!([
+        t.get("S3BucketName"),
+        t.get("S3KeyPrefix"),
+        t.get("KmsKeyId"),
+        t.get("LogFileValidationEnabled"),
+        t.get("SnsTopicARN"),
+        t.get("CloudWatchLogsLogGroupArn"),
+        t.get("CloudWatchLogsRoleArn"),
+    ]);
+    hex::encode(&Sha256::digest(shown.to_string().as_bytes())[..12])
+}
+
+/// What of `w` the remote checks look at: a key, topic or log group and role the trail
+/// already has is left out (the user may not hold the read permissions the checks use, and
+/// UpdateTrail checks everything as CloudTrail does).
+fn changed_only(mut w: WizardState, before: &WizardState) -> WizardState {
+    let same_key = w.kms && before.kms && w.kms_mode == "existing" && w.kms_key == before.kms_key;
+    let same_topic = w.sns && before.sns && w.sns_topic == before.sns_topic;
+    let same_logs = w.cloudwatch
+        && before.cloudwatch
+        && w.cwl_group_mode == "existing"
+        && w.cwl_role_mode == "existing"
+        && w.cwl_group.trim() == before.cwl_group
+        && w.cwl_role == before.cwl_role;
+    w.kms &= !same_key;
+    w.sns &= !same_topic;
+    w.cloudwatch &= !same_logs;
+    w
 }
 
 /// The form filled with the trail's settings (new-resource fields get fresh names).
@@ -84,7 +127,8 @@ pub async fn page(state: &AppState, signed: &Signed, name: &str) -> Response {
     match caller.cloudtrail("GetTrail", json!({"Name": name})).await {
         Ok(out) => {
             let t = out.get("Trail").cloned().unwrap_or(Value::Null);
-            render(signed, name, current(signed, &t), FieldErrors::default())
+            let shown = (current(signed, &t), version(&t));
+            render(signed, name, shown, FieldErrors::default())
         }
         Err(e) => web::page_with(
             web::error_status(&e),
@@ -103,12 +147,40 @@ pub async fn submit(state: &AppState, signed: &Signed, name: &str, f: &Form) -> 
     w.name = name.to_owned();
     let caller = Caller::new(state, signed);
     let account = caller.account();
+    // The trail as it is now: a form filled from other settings is not saved over them.
+    let trail = match caller.cloudtrail("GetTrail", json!({"Name": name})).await {
+        Ok(out) => out.get("Trail").cloned().unwrap_or(Value::Null),
+        Err(e) => {
+            let errors = FieldErrors {
+                general: Some(describe_error(&e)),
+                ..Default::default()
+            };
+            let resp = render(signed, name, (w, String::new()), errors);
+            return web::with_status(resp, web::form_status(&e));
+        }
+    };
+    let now = version(&trail);
+    let before = current(signed, &trail);
+    if f.get("trail_version").is_some_and(|v| v != now) {
+        let errors = FieldErrors {
+            general: Some(
+                "Trail settings not saved: the trail changed since this page was shown. Its settings are shown below as they are now."
+                    .to_owned(),
+            ),
+            ..Default::default()
+        };
+        return web::with_status(
+            render(signed, name, (before, now), errors),
+            StatusCode::CONFLICT,
+        );
+    }
     let mut errors = checks::local(&w, 1, false);
     if !has_errors(&errors) {
-        errors = checks::remote(&caller, &w, false, &account).await;
+        let to_check = changed_only(w.clone(), &before);
+        errors = checks::remote(&caller, &to_check, false, &account).await;
     }
     if has_errors(&errors) {
-        return render(signed, name, w, errors);
+        return render(signed, name, (w, now), errors);
     }
     let mut undo = Undo::default();
     match update(&caller, signed, &w, &mut undo).await {
@@ -122,14 +194,10 @@ pub async fn submit(state: &AppState, signed: &Signed, name: &str, f: &Form) -> 
                     left.join("; ")
                 ));
             }
-            // A trail deleted meanwhile is 404, as every other form on it answers.
-            let gone = e.error.kind == cairn_core::ErrorKind::TrailNotFound;
-            let resp = render(signed, name, w, errors);
-            if gone {
-                web::with_status(resp, StatusCode::NOT_FOUND)
-            } else {
-                resp
-            }
+            // A refused call answers its status (403 for AccessDenied; 404 for a trail
+            // deleted meanwhile, as every other form on it answers).
+            let resp = render(signed, name, (w, now), errors);
+            web::with_status(resp, web::form_status(&e.error))
         }
     }
 }

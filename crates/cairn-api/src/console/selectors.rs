@@ -98,12 +98,18 @@ pub fn basic(form: &SelectorForm) -> Value {
     Value::Array(list)
 }
 
-/// A short fingerprint of GetEventSelectors' `out` (its basic and advanced selectors): the
-/// editor carries the one it was built from, and a save is refused when the selectors are no
-/// longer those (changed meanwhile, say to advanced selectors the page never showed).
-pub fn version(out: &Value) -> String {
+/// A short fingerprint of GetEventSelectors' `out` (its basic and advanced selectors) and of
+/// the Insights types GetInsightSelectors' `insights` shows (`None` when unread): the editor
+/// carries the one it was built from, and a save is refused when either is no longer what the
+/// page showed (changed meanwhile, say to advanced selectors the page never showed, or
+/// Insights turned on by another admin, which the form would turn off again).
+pub fn version(out: &Value, insights: Option<&Value>) -> String {
     use sha2::{Digest, Sha256};
-    let shown = json!([out.get("EventSelectors"), out.get("AdvancedEventSelectors")]);
+    let shown = json!([
+        out.get("EventSelectors"),
+        out.get("AdvancedEventSelectors"),
+        insights.map(insight_kinds)
+    ]);
     hex::encode(&Sha256::digest(shown.to_string().as_bytes())[..12])
 }
 

@@ -354,7 +354,7 @@ async fn detail_with(
         selectors_error,
         selectors_version: selectors_out
             .as_ref()
-            .map(selectors::version)
+            .map(|out| selectors::version(out, insights_out.as_ref().ok()))
             .unwrap_or_default(),
         selectors_beyond: selectors_out
             .as_ref()
@@ -434,6 +434,7 @@ pub fn notice(signed: &Signed, name: &str, query: &Form) -> Option<String> {
         "started" => "Logging started.",
         "stopped" => "Logging stopped.",
         "selectors" => "Event selectors saved.",
+        "insights" => "Insights events saved.",
         "tag-added" => "Tag added.",
         "tag-removed" => "Tag removed.",
         "updated" => "Trail settings saved.",
@@ -477,12 +478,14 @@ async fn save_selectors(state: &AppState, signed: &Signed, name: &str, f: &Form)
         }
         // Changed since the page was shown into selectors the form cannot hold.
         Ok(current) => {
-            // Changed since the page was shown: saving would write over what it never showed.
+            // Changed since the page was shown (selectors or Insights): saving would write
+            // over what it never showed.
+            let insights_now = read_insights(&caller, name).await.ok();
             if f.get("selectors_version")
-                .is_some_and(|v| v != selectors::version(&current))
+                .is_some_and(|v| v != selectors::version(&current, insights_now.as_ref()))
             {
-                let why = "Event selectors not saved: they changed since this page was shown. \
-                           They are shown below as they are now."
+                let why = "Event selectors not saved: they or the Insights selectors changed \
+                           since this page was shown. They are shown below as they are now."
                     .to_owned();
                 return detail(state, signed, name, None, Some(why)).await;
             }
@@ -541,7 +544,11 @@ async fn save_selectors(state: &AppState, signed: &Signed, name: &str, f: &Form)
     };
     match saved.await {
         Ok(()) => web::redirect(&trail_url(signed, name, "selectors")),
-        Err(e) => detail(state, signed, name, None, Some(describe_error(&e))).await,
+        // A refused call answers its status (403 for AccessDenied), as Stop logging does.
+        Err(e) => web::with_status(
+            detail(state, signed, name, None, Some(describe_error(&e))).await,
+            web::form_status(&e),
+        ),
     }
 }
 
@@ -570,9 +577,12 @@ async fn save_insights(
             )
             .await
     {
-        return detail(state, signed, name, None, Some(describe_error(&e))).await;
+        return web::with_status(
+            detail(state, signed, name, None, Some(describe_error(&e))).await,
+            web::form_status(&e),
+        );
     }
-    web::redirect(&trail_url(signed, name, "selectors"))
+    web::redirect(&trail_url(signed, name, "insights"))
 }
 
 async fn tags(

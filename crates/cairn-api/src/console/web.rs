@@ -62,6 +62,15 @@ pub fn error_status(e: &cairn_core::ApiError) -> StatusCode {
     }
 }
 
+/// The status of a form page shown again with a call's error: 403 for a denial, 404 for a
+/// trail that is gone, else 200 (the form with its error, as for a field's mistake).
+pub fn form_status(e: &cairn_core::ApiError) -> StatusCode {
+    match error_status(e) {
+        s @ (StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) => s,
+        _ => StatusCode::OK,
+    }
+}
+
 /// `resp` with `status`, unless it already carries an error of its own.
 pub fn with_status(mut resp: Response, status: StatusCode) -> Response {
     if resp.status() == StatusCode::OK {

@@ -1,0 +1,187 @@
+//! Console forms never save less than they say, nor over what changed since they were
+//! shown (console3): S3 data events with neither Read nor Write, or with no bucket, are
+//! refused; the selector editor refuses a save when Insights changed meanwhile, and Edit when
+//! the trail's settings did; Edit checks only what the form changes, so a user with
+//! CloudTrail permissions alone can edit a trail that has an SNS topic.
+
+use serde_json::json;
+
+use crate::console::Browser;
+use crate::console_actions::act;
+use crate::console_fixes::user_with;
+use crate::harness::{ACCESS_KEY, SECRET, Server};
+
+async fn trail(server: &Server, name: &str) {
+    server.bucket_for_trails("stale-logs").await;
+    let (s, out) = server
+        .ct(
+            "CreateTrail",
+            json!({"Name": name, "S3BucketName": "stale-logs"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{out}");
+}
+
+/// The value of the hidden input `name` on `page`.
+fn hidden(page: &str, name: &str) -> String {
+    let at = format!("name=\"{name}\" value=\"");
+    let start = page
+        .find(&at)
+        .unwrap_or_else(|| panic!("no {name}: {page}"))
+        + at.len();
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn data_events_the_selectors_would_drop_are_refused() {
+    let server = Server::start();
+    trail(&server, "drops").await;
+    let mut b = Browser::new(&server);
+    b.sign_in(ACCESS_KEY, SECRET).await;
+    b.get("/console/trails/drops").await;
+    let mgmt = [("management", "on"), ("read", "on"), ("write", "on")];
+    let cases: [(&[(&str, &str)], &str); 2] = [
+        (
+            &[
+                ("s3_data", "on"),
+                ("s3_scope", "some"),
+                ("s3_buckets", "stale-logs"),
+            ],
+            "S3 data events need Read, Write, or both",
+        ),
+        (
+            &[
+                ("s3_data", "on"),
+                ("s3_scope", "some"),
+                ("s3_buckets", " "),
+                ("s3_read", "on"),
+            ],
+            "Enter at least one S3 bucket",
+        ),
+    ];
+    for (data, why) in cases {
+        let mut fields = mgmt.to_vec();
+        fields.extend_from_slice(data);
+        let (status, _, page) = act(&mut b, "/console/trails/drops/selectors", &fields).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains(why), "{why}: {page}");
+    }
+    let (_, out) = server
+        .ct("GetEventSelectors", json!({"TrailName": "drops"}))
+        .await;
+    assert_eq!(
+        out["EventSelectors"][0]["DataResources"],
+        json!([]),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn a_selector_editor_shown_before_insights_changed_does_not_turn_them_off() {
+    let server = Server::start();
+    trail(&server, "insightful").await;
+    let mut b = Browser::new(&server);
+    b.sign_in(ACCESS_KEY, SECRET).await;
+    let (_, _, page) = b.get("/console/trails/insightful").await;
+    let version = hidden(&page, "selectors_version");
+    // Another admin turns Insights on while the page is open.
+    let (s, out) = server
+        .ct(
+            "PutInsightSelectors",
+            json!({"TrailName": "insightful", "InsightSelectors": [{"InsightType": "ApiErrorRateInsight"}]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{out}");
+    let fields = [
+        ("selectors_version", version.as_str()),
+        ("management", "on"),
+        ("read", "on"),
+        ("write", "on"),
+        ("insights_shown", "1"),
+    ];
+    let (status, _, page) = act(&mut b, "/console/trails/insightful/selectors", &fields).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("changed since this page was shown"), "{page}");
+    let (_, out) = server
+        .ct("GetInsightSelectors", json!({"TrailName": "insightful"}))
+        .await;
+    assert_eq!(
+        out["InsightSelectors"][0]["InsightType"], "ApiErrorRateInsight",
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn a_stale_edit_form_is_refused_and_unchanged_resources_are_not_checked_again() {
+    let server = Server::start();
+    trail(&server, "shared").await;
+    let (s, body) = server
+        .query(
+            "sns",
+            "Action=CreateTopic&Name=trail-news&Version=2010-03-31",
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let topic = "arn:aws:sns:us-east-1:123456789012:trail-news";
+    let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "SNS:Publish",
+        "Resource": topic}]})
+    .to_string();
+    let params = form_urlencoded::Serializer::new(String::new())
+        .append_pair("Action", "SetTopicAttributes")
+        .append_pair("TopicArn", topic)
+        .append_pair("AttributeName", "Policy")
+        .append_pair("AttributeValue", &policy)
+        .append_pair("Version", "2010-03-31")
+        .finish();
+    let (s, body) = server.query("sns", &params).await;
+    assert_eq!(s, 200, "{body}");
+
+    let mut b = Browser::new(&server);
+    b.sign_in(ACCESS_KEY, SECRET).await;
+    let (_, _, page) = b.get("/console/trails/shared/edit").await;
+    let version = hidden(&page, "trail_version");
+    // Another admin adds the topic while the form is open: the stale form is refused (409)
+    // and the topic stays.
+    let (s, out) = server
+        .ct(
+            "UpdateTrail",
+            json!({"Name": "shared", "SnsTopicName": topic}),
+        )
+        .await;
+    assert_eq!(s, 200, "{out}");
+    let stale = [
+        ("trail_version", version.as_str()),
+        ("storage", "existing"),
+        ("existing_bucket", "stale-logs"),
+        ("validation_seen", "1"),
+    ];
+    let (status, _, page) = act(&mut b, "/console/trails/shared/edit", &stale).await;
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("changed since this page was shown"), "{page}");
+    let (_, t) = server.ct("GetTrail", json!({"Name": "shared"})).await;
+    assert_eq!(t["Trail"]["SnsTopicARN"], topic, "{t}");
+
+    // A user who may only use CloudTrail toggles log file validation on the trail with its
+    // topic: the topic it keeps is not read again with the user's permissions.
+    let cloudtrail_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudtrail:*","Resource":"*"}]}"#;
+    let (id, secret) = user_with(&server, "ctonly", cloudtrail_only).await;
+    let mut u = Browser::new(&server);
+    assert_eq!(u.sign_in(&id, &secret).await.0, 303);
+    let (_, _, page) = u.get("/console/trails/shared/edit").await;
+    let version = hidden(&page, "trail_version");
+    let fields = [
+        ("trail_version", version.as_str()),
+        ("storage", "existing"),
+        ("existing_bucket", "stale-logs"),
+        ("validation_seen", "1"),
+        ("sns", "on"),
+        ("sns_topic", topic),
+    ];
+    let (status, location, page) = act(&mut u, "/console/trails/shared/edit", &fields).await;
+    assert_eq!(status, 303, "{page}");
+    assert!(location.contains("done=updated"), "{location}");
+    let (_, t) = server.ct("GetTrail", json!({"Name": "shared"})).await;
+    assert_eq!(t["Trail"]["LogFileValidationEnabled"], false, "{t}");
+    assert_eq!(t["Trail"]["SnsTopicARN"], topic, "{t}");
+}
