@@ -80,7 +80,10 @@ impl Layout {
         (!name.contains('/') && name.ends_with(".json.gz")).then_some(name)
     }
 
-    /// Whether `key` is one of this trail's digests, as the stock tool's pattern decides.
+    /// Whether `key` is one of this trail's digests: `<head><YYYYMMDDTHHMMSSZ>.json.gz` and
+    /// nothing else. The stock tool's pattern (`<head>.+\.json\.gz`) also takes the digests
+    /// of a trail whose name extends this one's (`main_us-east-1_x` for `main`), which let
+    /// such a trail stand in for a deleted newest digest and made genuine files look unlisted.
     pub fn is_own_digest(&self, key: &str) -> bool {
         let head = format!(
             "{}_CloudTrail-Digest_{}_{}_{}_",
@@ -88,7 +91,8 @@ impl Layout {
         );
         self.digest_file_name(key)
             .and_then(|n| n.strip_prefix(&head))
-            .is_some_and(|rest| rest.len() > ".json.gz".len())
+            .and_then(|rest| rest.strip_suffix(".json.gz"))
+            .is_some_and(is_stamp)
     }
 
     /// Whether `key` is a digest of any trail for this account and region.
@@ -97,6 +101,15 @@ impl Layout {
         self.digest_file_name(key)
             .is_some_and(|n| n.starts_with(&head))
     }
+}
+
+/// Whether `s` is a digest key's time, `YYYYMMDDTHHMMSSZ`.
+fn is_stamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 16
+        && b[8] == b'T'
+        && b[15] == b'Z'
+        && b[..8].iter().chain(&b[9..15]).all(u8::is_ascii_digit)
 }
 
 /// Whether a digest key is a backfill digest.
@@ -135,6 +148,10 @@ mod tests {
         assert!(l.is_own_digest(&own) && l.is_any_digest(&own));
         let other = own.replace("_t_us-east-1_", "_other_us-east-1_");
         assert!(!l.is_own_digest(&other) && l.is_any_digest(&other));
+        // A trail whose name extends this one's is another trail.
+        let longer = own.replace("_t_us-east-1_", "_t_us-east-1_x_us-east-1_");
+        assert!(!l.is_own_digest(&longer) && l.is_any_digest(&longer));
+        assert!(!l.is_own_digest(&own.replace(".json.gz", "_backfill.json.gz")));
         assert!(!l.is_own_digest(&own.replace("/2026/", "/20x6/")));
         assert!(
             !layout(None).is_own_digest(&own),

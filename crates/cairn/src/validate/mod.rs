@@ -417,6 +417,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
     summary.digests_valid -= mismatched.min(summary.digests_valid);
     let gaps = extra::missing_runs(&steps, start);
     findings.extend(gaps.iter().cloned());
+    findings.extend(extra::planted_backfills(&listed, &layout, in_window));
     let here = delivers_here(&facts.trails, &args.trail_arn, &layout, &arn);
     let mut context = checks::Context {
         layout: &layout,
