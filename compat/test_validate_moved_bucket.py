@@ -52,3 +52,32 @@ def test_a_file_forged_in_the_old_bucket_is_reported(clocked):
     s3.delete_object(Bucket=old, Key=late)
     assert cairn_validate(server, arn, *window).returncode == 0
     ct.delete_trail(Name="mover")
+
+
+def test_a_file_forged_under_the_old_prefix_is_reported(clocked):
+    """Before (digest3 #3), only former buckets were looked in, under the current prefix: a
+    file forged under the prefix the trail used before an UpdateTrail of `S3KeyPrefix` alone
+    was never reported."""
+    server, clock = clocked
+    c0 = clock.now
+    ct, s3, bucket, arn = make_trail(server, "reprefixed")
+    ct.describe_trails()
+    flush(server, c0 + HOUR)
+    ct.describe_trails()
+    flush(server, c0 + 2 * HOUR)
+    s3.put_bucket_policy(Bucket=bucket, Policy=cloudtrail_policy(bucket, "newp"))
+    ct.update_trail(Name="reprefixed", S3KeyPrefix="newp")
+    ct.describe_trails()
+    flush(server, c0 + 3 * HOUR)
+    window = (c0 - 60, c0 + 3 * HOUR + 60)
+    clean = cairn_validate(server, arn, *window)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    real = digests(s3, bucket)[0][1]["logFiles"][0]["s3Object"]
+    assert real.startswith("AWSLogs/"), real
+    forged = real[:-len("XXXXXXXXXXXXXXXX.json.gz")] + "OLDPREFIXforged1.json.gz"
+    s3.put_object(Bucket=bucket, Key=forged, Body=gzip.compress(b'{"Records":[]}'))
+    ours = cairn_validate(server, arn, *window)
+    assert ours.returncode == 1, ours.stdout + ours.stderr
+    assert f"Log file\ts3://{bucket}/{forged}\tINVALID: not listed in any digest" in ours.stderr, ours.stderr
+    s3.delete_object(Bucket=bucket, Key=forged)
+    ct.delete_trail(Name="reprefixed")

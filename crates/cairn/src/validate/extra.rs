@@ -268,6 +268,35 @@ pub fn unlisted<'k>(
     (missing, pending)
 }
 
+/// Objects among `listed` (the digest folder's keys) at this trail's backfill-digest keys
+/// whose time `in_window` takes: Cairn never writes backfill digests, so each was put there
+/// by someone else. The stock tool walks such objects (and fails on junk); Cairn reports
+/// every one rather than ignore it.
+pub fn planted_backfills(
+    listed: &[String],
+    layout: &super::layout::Layout,
+    in_window: impl Fn(&str) -> bool,
+) -> Vec<Finding> {
+    listed
+        .iter()
+        .filter(|k| {
+            k.strip_suffix("_backfill.json.gz")
+                .map(|base| format!("{base}.json.gz"))
+                .is_some_and(|base| layout.is_own_digest(&base) && in_window(&base))
+        })
+        .map(|k| Finding {
+            line: line(
+                "Digest file",
+                &layout.bucket,
+                k,
+                "INVALID: a backfill digest, which Cairn never writes: it was put there by someone else",
+            ),
+            digests: 1,
+            logs: 0,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,33 +349,4 @@ mod tests {
         let (missing, _) = unlisted(&keys, &off, &listed);
         assert_eq!(names(missing), ["b", "g"]);
     }
-}
-
-/// Objects among `listed` (the digest folder's keys) at this trail's backfill-digest keys
-/// whose time `in_window` takes: Cairn never writes backfill digests, so each was put there
-/// by someone else. The stock tool walks such objects (and fails on junk); Cairn reports
-/// every one rather than ignore it.
-pub fn planted_backfills(
-    listed: &[String],
-    layout: &super::layout::Layout,
-    in_window: impl Fn(&str) -> bool,
-) -> Vec<Finding> {
-    listed
-        .iter()
-        .filter(|k| {
-            k.strip_suffix("_backfill.json.gz")
-                .map(|base| format!("{base}.json.gz"))
-                .is_some_and(|base| layout.is_own_digest(&base) && in_window(&base))
-        })
-        .map(|k| Finding {
-            line: line(
-                "Digest file",
-                &layout.bucket,
-                k,
-                "INVALID: a backfill digest, which Cairn never writes: it was put there by someone else",
-            ),
-            digests: 1,
-            logs: 0,
-        })
-        .collect()
 }

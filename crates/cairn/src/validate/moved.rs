@@ -1,7 +1,8 @@
-//! Log files in buckets the trail delivered to before an UpdateTrail moved it. The chain
-//! reaches the digests there through `previousDigestS3Bucket`; a file in the span those
-//! digests cover that no digest lists is reported as in the trail's current bucket. Without
-//! this, an insider could add files to the old bucket unseen.
+//! Log files in the places (bucket and prefix) the trail delivered to before an UpdateTrail
+//! moved it, to another bucket, another prefix, or both. The chain reaches the digests there
+//! through `previousDigestS3Bucket`/`previousDigestS3Object`; a file in the span those
+//! digests cover that no digest lists is reported as in the trail's current place. Without
+//! this, an insider could add files to the old place unseen.
 
 use std::collections::HashMap;
 
@@ -40,27 +41,51 @@ impl Walked<'_> {
             list_from,
         } = *self;
         let (mut findings, mut notices) = (Vec::new(), Vec::new());
-        let mut old_buckets: Vec<&String> = listings
-            .keys()
-            .filter(|b| **b != cx.layout.bucket)
-            .collect();
-        old_buckets.sort();
-        for b in old_buckets {
+        let here = (
+            cx.layout.bucket.clone(),
+            no_prefix(cx.layout.prefix.as_deref()),
+        );
+        for (b, prefix) in former_places(steps, listings, &cx.layout.prefix) {
+            if (b.clone(), prefix.clone()) == here {
+                continue;
+            }
             let old = Layout {
                 bucket: b.clone(),
+                prefix: prefix.clone(),
                 ..cx.layout.clone()
             };
+            // This trail's digests in that place: listed there, or found by the walk.
+            let mut own: Vec<String> = listings
+                .get(&b)
+                .into_iter()
+                .flatten()
+                .filter(|k| old.is_own_digest(k))
+                .cloned()
+                .chain(steps.iter().filter_map(|s| match s {
+                    Step::Valid { bucket, key, .. } if *bucket == b && old.is_own_digest(key) => {
+                        Some(key.clone())
+                    }
+                    _ => None,
+                }))
+                .collect();
+            own.sort();
+            own.dedup();
             // Other trails' digests there may list files too.
             let dir = old.digest_dir();
             let stop = day(cx.window_end + 7200);
             let listed = cx
                 .fetcher
                 .s3
-                .list(b, &dir, Some(&format!("{dir}{}", day(list_from))), |page| {
-                    page.last()
-                        .and_then(|k| Layout::day_of(k, &dir))
-                        .is_some_and(|d| d > stop.as_str())
-                })
+                .list(
+                    &b,
+                    &dir,
+                    Some(&format!("{dir}{}", day(list_from))),
+                    |page| {
+                        page.last()
+                            .and_then(|k| Layout::day_of(k, &dir))
+                            .is_some_and(|d| d > stop.as_str())
+                    },
+                )
                 .await?;
             let others: Vec<String> = listed
                 .iter()
@@ -76,7 +101,7 @@ impl Walked<'_> {
                 arn: cx.arn,
                 start: cx.start,
                 window_end: cx.window_end,
-                own: &listings[b],
+                own: &own,
                 own_after: None,
                 latest_digest: None,
                 period: cx.period,
@@ -102,5 +127,57 @@ impl Walked<'_> {
             notices.extend(notice);
         }
         Ok((findings, notices))
+    }
+}
+
+fn no_prefix(p: Option<&str>) -> Option<String> {
+    p.filter(|p| !p.is_empty()).map(str::to_owned)
+}
+
+/// The prefix of a digest key: what comes before `AWSLogs/` (none at the bucket's root).
+fn prefix_of(key: &str) -> Option<Option<String>> {
+    if key.starts_with("AWSLogs/") {
+        return Some(None);
+    }
+    key.split_once("/AWSLogs/").map(|(p, _)| no_prefix(Some(p)))
+}
+
+/// Every place (bucket, prefix) the walk found this trail's digests in, and every bucket it
+/// listed (with the current prefix), in order.
+fn former_places(
+    steps: &[Step],
+    listings: &HashMap<String, Vec<String>>,
+    prefix: &Option<String>,
+) -> Vec<(String, Option<String>)> {
+    let mut places: Vec<(String, Option<String>)> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Valid { bucket, key, .. } => Some((bucket.clone(), prefix_of(key)?)),
+            _ => None,
+        })
+        .chain(
+            listings
+                .keys()
+                .map(|b| (b.clone(), no_prefix(prefix.as_deref()))),
+        )
+        .collect();
+    places.sort();
+    places.dedup();
+    places
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_digest_keys_prefix_is_what_comes_before_awslogs() {
+        let key = "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/12/04/x.json.gz";
+        assert_eq!(prefix_of(key), Some(None));
+        assert_eq!(
+            prefix_of(&format!("a/b/{key}")),
+            Some(Some("a/b".to_owned()))
+        );
+        assert_eq!(prefix_of("elsewhere/x.json.gz"), None);
     }
 }
