@@ -256,3 +256,9 @@ def test_uploads_a_rule_aborts_carry_the_abort_date_and_rule(s3):
     other = s3.create_multipart_upload(Bucket="lc-abort", Key="small/c")
     assert other["AbortRuleId"] == "week"
     assert other["AbortDate"] > started["AbortDate"]
+    # ListParts says the same (s3ver3 F5: it said nothing).
+    parts = s3.list_parts(Bucket="lc-abort", Key="big/b", UploadId=started["UploadId"])
+    assert (parts["AbortDate"], parts["AbortRuleId"]) == (started["AbortDate"], "big uploads")
+    parts = s3.list_parts(Bucket="lc-abort", Key="big/a", UploadId=plain["UploadId"])
+    assert parts["AbortRuleId"] == "big uploads", "the rules of now judge an older upload"
+

@@ -249,3 +249,22 @@ def test_delete_objects_names_the_objects_as_an_arn_prefix(cairn, s3):
     assert rec["resources"] == [
         {"type": "AWS::S3::Object", "ARNPrefix": "arn:aws:s3:::batch-del-bkt/"},
         {"accountId": ACCOUNT, "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::batch-del-bkt"}]
+
+
+def test_upload_listings_record_their_query_as_sent(cairn, s3):
+    """Before (s3ver3 F4), ListMultipartUploads and ListParts records left out the query
+    members the client sent, which ListObjects' records keep."""
+    s3.create_bucket(Bucket="uploads-query-bkt")
+    up = s3.create_multipart_upload(Bucket="uploads-query-bkt", Key="q/mp")["UploadId"]
+    s3.list_multipart_uploads(Bucket="uploads-query-bkt", Prefix="q/", Delimiter="/",
+                              MaxUploads=7, KeyMarker="a")
+    s3.list_parts(Bucket="uploads-query-bkt", Key="q/mp", UploadId=up, MaxParts=5,
+                  PartNumberMarker=0)
+    [uploads] = records(cairn, "ListMultipartUploads", bucket="uploads-query-bkt")[-1:]
+    params = uploads["requestParameters"]
+    for k, v in {"uploads": "", "prefix": "q/", "delimiter": "/", "max-uploads": "7",
+                 "key-marker": "a"}.items():
+        assert params.get(k) == v, (k, params)
+    [parts] = records(cairn, "ListParts", bucket="uploads-query-bkt")[-1:]
+    params = parts["requestParameters"]
+    assert (params["uploadId"], params["max-parts"], params["part-number-marker"]) == (up, "5", "0"), params

@@ -47,7 +47,7 @@ fn max_keys(given: Option<i32>) -> (usize, Result<(), ApiError>) {
 /// `spec` with the listing's query recorded as sent (`prefix`, `delimiter`, `encoding-type`,
 /// `max-keys`, `marker`, `list-type`, `start-after`, `continuation-token`, …), as S3's
 /// records show it: nothing that was not sent, and no presigned URL's signing parameters.
-fn sent_query<T>(spec: Spec<T>, query: Option<&str>) -> Spec<T> {
+pub(super) fn sent_query<T>(spec: Spec<T>, query: Option<&str>) -> Spec<T> {
     form_urlencoded::parse(query.unwrap_or("").as_bytes())
         .filter(|(k, _)| !super::presign::is_signing_param(k))
         .fold(spec, |s, (k, v)| s.param(&k, json!(v)))

@@ -567,20 +567,26 @@ impl CairnS3 {
             &host(&req),
         )
         .param("uploadId", json!(upload_id));
+        // The query as sent (`max-parts`, `part-number-marker`).
+        let spec = super::list_ops::sent_query(spec, req.uri.query());
 
         let (b, k, id) = (bucket.clone(), key.clone(), upload_id.clone());
-        let (upload, parts, account) = self
+        let (upload, parts, account, abort) = self
             .recorded(info, spec, move |c| {
                 let found = objects::require_bucket(c, &b)?;
                 negative?;
                 let upload = objects::upload(c, &b, &k, &id)?;
+                // When a lifecycle rule will abort it, as CreateMultipartUpload said.
+                let abort = cairn_core::lifecycle::abort_date(c, &b, &k, upload.initiated)?;
                 Ok((
                     upload,
                     cairn_store::objects::list_parts(c, &id)?,
                     found.account,
+                    abort,
                 ))
             })
             .await?;
+        let (abort_date, abort_rule_id) = abort.unzip();
         let upload_checksum = UploadChecksum::of(&ObjectMeta::decode(&upload.meta));
         let after: Vec<PartRow> = parts
             .into_iter()
@@ -631,6 +637,8 @@ impl CairnS3 {
                 id: Some(account),
             }),
             storage_class: Some(StorageClass::from_static(StorageClass::STANDARD)),
+            abort_date: abort_date.map(|at| timestamp(at as f64)),
+            abort_rule_id,
             ..Default::default()
         }))
     }
@@ -659,6 +667,8 @@ impl CairnS3 {
             &host(&req),
         )
         .param("uploads", json!(""));
+        // The query as sent (`prefix`, `delimiter`, `max-uploads`, `key-marker`, …).
+        let spec = super::list_ops::sent_query(spec, req.uri.query());
 
         let (b, q) = (bucket.clone(), query.clone());
         let (owner, listing) = self
