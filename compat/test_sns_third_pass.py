@@ -105,3 +105,14 @@ def test_unserved_topic_and_subscription_features_say_so(cairn):
     for call in (sns.get_subscription_attributes, sns.unsubscribe):
         e = error(call, SubscriptionArn="garbage")
         assert (e["Code"], e["Message"]) == ("InvalidParameter", "Invalid parameter: SubscriptionArn"), e
+
+
+def test_a_publish_to_a_phone_number_is_recorded(cairn):
+    """Before (sns3 F10), a Publish naming a PhoneNumber was classed as a data event with no
+    resource, which no selector can select: the attempt left no record at all."""
+    sns = cairn.client("sns")
+    e = error(sns.publish, PhoneNumber="+15555550100", Message="pump")
+    assert e["Code"] == "InvalidParameter", e
+    [rec] = [r for r in cairn.records("Management") if r["eventName"] == "Publish"]
+    assert rec["errorCode"] == "InvalidParameter", rec
+    assert "+15555550100" not in json.dumps(rec) and "pump" not in json.dumps(rec), rec

@@ -320,7 +320,6 @@ pub(crate) async fn call_internal(
             | "GetSubscriptionAttributes"
             | "ListTagsForResource"
     );
-    let management = !matches!(action.as_str(), "Publish" | "PublishBatch");
     let request_parameters = recorded_parameters(params);
     let token = hex::encode(rand::random::<[u8; 32]>());
     let sub_id = uuid::Uuid::new_v4().to_string();
@@ -328,6 +327,10 @@ pub(crate) async fn call_internal(
     let topic = get("TopicArn")
         .or_else(|| get("TargetArn").filter(|_| action == "Publish"))
         .unwrap_or_default();
+    // A publish to a topic is a data event on its topic; one that names no topic (a
+    // PhoneNumber: SMS, which Cairn does not send) has no resource a data selector could
+    // match, so it is recorded as a management event rather than by no trail at all.
+    let management = !matches!(action.as_str(), "Publish" | "PublishBatch") || topic.is_empty();
     let name = get("Name").unwrap_or_default();
     let data_protection = get("DataProtectionPolicy").is_some();
     let (attr, value) = (
