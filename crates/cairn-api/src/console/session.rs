@@ -50,15 +50,26 @@ pub fn same(a: &str, b: &str) -> bool {
 
 /// The value of cookie `name`, if the request carries it.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    cookies(headers, name).into_iter().next()
+}
+
+/// Every value of cookie `name` the request carries, in order. A browser sends a cookie with
+/// a longer `Path` first, so another application on the same host (any port) can plant one
+/// named like Cairn's ahead of it: readers try each.
+pub fn cookies(headers: &HeaderMap, name: &str) -> Vec<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
+        .filter(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
+        .collect()
 }
+
+/// Most session cookies of one request looked up (a planted one or two, and the real one).
+const MAX_SESSION_COOKIES: usize = 4;
 
 /// Sets cookie `name` (HttpOnly, SameSite=Strict) on `path` for `max_age` seconds; an empty
 /// value with `max_age` 0 deletes it.
@@ -213,15 +224,26 @@ pub async fn load(
     source_ip: &str,
     https: bool,
 ) -> Option<Signed> {
-    let id = cookie(headers, COOKIE)?;
-    if id.len() != 64 {
+    let now = chrono::Utc::now().timestamp() as f64;
+    let hashes: Vec<_> = cookies(headers, COOKIE)
+        .iter()
+        .filter(|id| id.len() == 64)
+        .take(MAX_SESSION_COOKIES)
+        .map(|id| hash(id))
+        .collect();
+    if hashes.is_empty() {
         return None;
     }
-    let id_hash = hash(&id);
-    let now = chrono::Utc::now().timestamp() as f64;
     let session = state
         .store
-        .read(move |c| store::get(c, &id_hash, now))
+        .read(move |c| {
+            for h in &hashes {
+                if let Some(found) = store::get(c, h, now)? {
+                    return Ok(Some(found));
+                }
+            }
+            Ok(None)
+        })
         .await
         .ok()??;
     let principal = if sts::is_temporary_key(&session.access_key_id) {
@@ -360,6 +382,12 @@ mod tests {
             HeaderValue::from_static("a=1; cairn_console=xyz; b=2"),
         );
         assert_eq!(cookie(&h, COOKIE).as_deref(), Some("xyz"));
+        let mut two = HeaderMap::new();
+        two.insert(
+            header::COOKIE,
+            HeaderValue::from_static("cairn_console=planted; cairn_console=real"),
+        );
+        assert_eq!(cookies(&two, COOKIE), ["planted", "real"]);
         assert_eq!(cookie(&h, "c"), None);
     }
 

@@ -12,7 +12,7 @@ use crate::harness::{ACCESS_KEY, SECRET, Server, sign_json};
 pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
-    cookies: Vec<(String, String)>,
+    pub(crate) cookies: Vec<(String, String)>,
     pub(crate) csrf: String,
     /// Headers every request carries (a proxy's `X-Forwarded-Proto`).
     pub(crate) headers: Vec<(String, String)>,

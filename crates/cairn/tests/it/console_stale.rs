@@ -185,3 +185,18 @@ async fn a_stale_edit_form_is_refused_and_unchanged_resources_are_not_checked_ag
     assert_eq!(t["Trail"]["LogFileValidationEnabled"], false, "{t}");
     assert_eq!(t["Trail"]["SnsTopicARN"], topic, "{t}");
 }
+
+/// Before (console3 #6), a `cairn_console` cookie planted ahead of the session's (by any
+/// application on the same host, with a longer `Path`) locked the browser out: only the
+/// first was read.
+#[tokio::test]
+async fn a_planted_session_cookie_does_not_lock_the_user_out() {
+    let server = Server::start();
+    let mut b = Browser::new(&server);
+    assert_eq!(b.sign_in(ACCESS_KEY, SECRET).await.0, 303);
+    b.cookies
+        .insert(0, ("cairn_console".to_owned(), "0".repeat(64)));
+    let (status, _, page) = b.get("/console/trails").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(!page.contains("class=\"signin\""), "{page}");
+}
