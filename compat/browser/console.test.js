@@ -406,6 +406,41 @@ test("delete behind a confirmation", async () => {
   noProblems();
 });
 
+test("on a phone the top bar wraps and tables scroll inside themselves", async () => {
+  // console3 #8: at 375 px "Sign out" sat off-screen and the tables widened every page.
+  const { page } = browser;
+  await page.setViewportSize({ width: 375, height: 740 });
+  try {
+    for (const path of ["/console/", "/console/events", "/console/trails"]) {
+      await page.goto(`${cairn.endpoint}${path}`);
+      const box = await page.getByRole("button", { name: "Sign out" }).boundingBox();
+      assert.ok(box && box.x + box.width <= 375, `${path}: Sign out at ${JSON.stringify(box)}`);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 375, `${path} is ${width} px wide`);
+    }
+  } finally {
+    await page.setViewportSize({ width: 1366, height: 900 });
+  }
+  noProblems();
+});
+
+test("switches and fields have their own accessible names; errors are announced", async () => {
+  // console3 #7: four switches were all named "Enabled", and some fields had no name.
+  const { page } = browser;
+  await page.goto(`${cairn.endpoint}/console/trails/create`);
+  for (const name of ["Log file SSE-KMS encryption: enabled", "Log file validation: enabled",
+    "SNS notification delivery: enabled", "CloudWatch Logs: enabled"]) {
+    assert.equal(await page.getByRole("checkbox", { name }).count(), 1, name);
+  }
+  await page.getByLabel("Trail name").fill("ab");
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.locator("#name-error[role=alert]").waitFor();
+  await page.goto(`${cairn.endpoint}/console/events`);
+  assert.equal(await page.getByRole("combobox", { name: "Time range" }).count(), 1);
+  assert.equal(await page.getByRole("searchbox", { name: "Search the records" }).count(), 1);
+  noProblems();
+});
+
 test("sign out ends the session", async () => {
   const { page } = browser;
   await page.getByRole("button", { name: "Sign out" }).click();
