@@ -51,6 +51,9 @@ pub struct Signing {
     /// `X-Amz-SignedHeaders`, in `requestParameters` (the AWS prescriptive guidance on
     /// presigned URLs finds them by `requestParameters['X-Amz-Expires']`).
     pub presigned: Vec<(String, String)>,
+    /// Request headers S3 records in `requestParameters` as sent, whatever the call's fate:
+    /// SSE-C's algorithm and key MD5, for the object and a copy's source (never the key).
+    pub recorded_headers: Vec<(String, String)>,
 }
 
 /// What a record of a call made by the web console carries besides the call itself: AWS's

@@ -154,9 +154,12 @@ pub fn validate_basic(inputs: &[BasicSelectorInput]) -> ApiResult<Vec<EventSelec
             }
         }
         let include_management_events = input.include_management_events.unwrap_or(true);
-        // A selector that takes neither management nor data events selects nothing: AWS
-        // refuses it (as CloudFormation and the CDK users who met it report).
-        if !include_management_events && data_resources.iter().all(|d| d.values.is_empty()) {
+        // A selector without management events and without any data resource is refused, as
+        // AWS refuses it (CloudFormation and CDK users who met it report). One whose data
+        // resources have empty `Values` is accepted and selects nothing, as on AWS: the real
+        // record of Stratus Red Team's `cloudtrail-event-selectors` technique (a trail blinded
+        // this way) shows AWS answering it without error.
+        if !include_management_events && data_resources.is_empty() {
             return Err(invalid(
                 "Invalid combination of parameters in EventSelectors. When includeManagementEvents is false, DataResources must not be empty",
             ));

@@ -202,12 +202,13 @@ fn a_basic_selector_without_management_or_data_events_is_refused() {
         e.message,
         "Invalid combination of parameters in EventSelectors. When includeManagementEvents is false, DataResources must not be empty"
     );
-    // A data resource that names no resource selects nothing either.
+    // A data resource that names no resource is accepted and selects nothing, as AWS
+    // accepts it (Stratus Red Team's `cloudtrail-event-selectors` record).
     let empty = BasicSelectorInput {
         data_resources: vec![(Some("AWS::S3::Object".to_owned()), Vec::new())],
         ..none.clone()
     };
-    assert!(validate_basic(&[empty]).is_err());
+    assert!(validate_basic(&[empty]).is_ok());
     let data = BasicSelectorInput {
         data_resources: vec![(
             Some("AWS::S3::Object".to_owned()),

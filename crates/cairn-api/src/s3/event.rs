@@ -377,6 +377,7 @@ impl<T> Spec<T> {
             version: "SigV4",
             method: "AuthHeader",
             presigned: Vec::new(),
+            recorded_headers: Vec::new(),
         });
         let mut params = Map::new();
         if let Some(b) = &self.bucket {
@@ -386,7 +387,7 @@ impl<T> Spec<T> {
         if let Some(k) = &self.key {
             params.insert("key".into(), json!(k));
         }
-        for (name, value) in &signing.presigned {
+        for (name, value) in signing.presigned.iter().chain(&signing.recorded_headers) {
             params.insert(name.clone(), json!(value));
         }
         params.extend(self.extra);

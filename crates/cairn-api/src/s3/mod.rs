@@ -321,11 +321,13 @@ fn signing_of(
         version: "SigV2",
         method,
         presigned: Vec::new(),
+        recorded_headers: Vec::new(),
     };
     let sigv4 = |method| Signing {
         version: "SigV4",
         method,
         presigned: Vec::new(),
+        recorded_headers: Vec::new(),
     };
     if let Some(form) = form {
         return if form.sigv2 {
@@ -704,11 +706,12 @@ impl CairnS3 {
                 small_body: None,
             });
         let now = chrono::Utc::now();
-        let signing = signing_of(
+        let mut signing = signing_of(
             &req.headers,
             req.uri.query().unwrap_or(""),
             req.extensions.get::<post_object::FormUpload>(),
         );
+        signing.recorded_headers = sse_c::recorded_headers(&req.headers);
         Ok(CallInfo {
             ctx: CallContext {
                 principal,

@@ -9,6 +9,26 @@
 
 use cairn_core::{ApiError, ErrorKind};
 
+/// The SSE-C headers a record shows as sent (S3's records carry them in `requestParameters`:
+/// the S3 user guide's CloudTrail examples; detections of SSE-C ransomware key on the
+/// algorithm): the algorithm and key MD5 of the object and of a copy's source. The key itself
+/// is never recorded.
+pub(crate) fn recorded_headers(headers: &http::HeaderMap) -> Vec<(String, String)> {
+    const RECORDED: [&str; 4] = [
+        "x-amz-server-side-encryption-customer-algorithm",
+        "x-amz-server-side-encryption-customer-key-MD5",
+        "x-amz-copy-source-server-side-encryption-customer-algorithm",
+        "x-amz-copy-source-server-side-encryption-customer-key-MD5",
+    ];
+    RECORDED
+        .iter()
+        .filter_map(|name| {
+            let value = headers.get(*name)?.to_str().ok()?;
+            Some(((*name).to_owned(), value.to_owned()))
+        })
+        .collect()
+}
+
 /// Whether any of an SSE-C header triple was sent.
 pub(super) fn asked(algorithm: Option<&str>, key: Option<&str>, key_md5: Option<&str>) -> bool {
     algorithm.is_some() || key.is_some() || key_md5.is_some()
