@@ -8,6 +8,8 @@ name was wrong; a malformed subscription ARN was NotFound; an email subscription
 delivery policy."""
 
 import json
+import re
+import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
@@ -116,3 +118,19 @@ def test_a_publish_to_a_phone_number_is_recorded(cairn):
     [rec] = [r for r in cairn.records("Management") if r["eventName"] == "Publish"]
     assert rec["errorCode"] == "InvalidParameter", rec
     assert "+15555550100" not in json.dumps(rec) and "pump" not in json.dumps(rec), rec
+
+
+def test_a_topics_display_name_is_its_emails_sender(cairn):
+    """Before (sns3 F12), every email came from "AWS Notifications", whatever the topic's
+    DisplayName; SNS sends the confirmation and the notifications under it."""
+    from test_sns_publish import wait_for_mail
+    sns = cairn.client("sns")
+    topic = sns.create_topic(Name="billing", Attributes={"DisplayName": "Billing Alerts"})["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="finance@example.com")
+    [confirm] = wait_for_mail(cairn, "finance@example.com", 1)
+    assert confirm.startswith('From: "Billing Alerts" <'), confirm[:200]
+    link = re.search(r"Confirm subscription: (\S+)", confirm).group(1)
+    urllib.request.urlopen(link).read()
+    sns.publish(TopicArn=topic, Message="over budget", Subject="Budget")
+    mail = [m for m in wait_for_mail(cairn, "finance@example.com", 2) if "Subject: Budget" in m][0]
+    assert mail.startswith('From: "Billing Alerts" <'), mail[:200]

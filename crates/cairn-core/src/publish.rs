@@ -76,6 +76,8 @@ pub struct Publication {
     pub attributes: Vec<MessageAttribute>,
     /// The topic's `SignatureVersion` ("1" or "2").
     pub signature_version: String,
+    /// The topic's `DisplayName` at publication: its emails' sender name.
+    pub display_name: Option<String>,
     /// Publication time, ms (the envelope's `Timestamp`).
     pub timestamp_ms: i64,
     /// Confirmed subscriptions at publication time.
@@ -341,6 +343,7 @@ fn publication(
         per_protocol,
         attributes,
         signature_version: crate::sns::signature_version(topic),
+        display_name: crate::sns::display_name(topic),
         timestamp_ms: now_ms,
         recipients,
     };

@@ -396,6 +396,33 @@ pub fn content_type(conn: &Connection, subscription_arn: &str) -> ApiResult<Opti
     )))
 }
 
+/// How a topic's messages present themselves: the signature version they are signed with
+/// and the sender name an email shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TopicVoice {
+    /// `SignatureVersion` ("1" or "2").
+    pub signature_version: String,
+    /// `DisplayName`, when set: the sender name of its emails ("AWS Notifications" without).
+    pub display_name: Option<String>,
+}
+
+/// The topic's [`TopicVoice`].
+pub fn voice(topic: &Topic) -> TopicVoice {
+    TopicVoice {
+        signature_version: signature_version(topic),
+        display_name: display_name(topic),
+    }
+}
+
+/// The topic's `DisplayName`, when set and not empty.
+pub fn display_name(topic: &Topic) -> Option<String> {
+    attr_map(&topic.attributes)
+        .get("DisplayName")
+        .and_then(|v| v.as_str())
+        .filter(|d| !d.is_empty())
+        .map(str::to_owned)
+}
+
 /// The topic's `SignatureVersion` ("1" unless set to "2").
 pub fn signature_version(topic: &Topic) -> String {
     match attr_map(&topic.attributes).get("SignatureVersion") {

@@ -30,6 +30,9 @@ struct Payload {
     protocol: String,
     raw: bool,
     base_url: String,
+    /// Absent in payloads queued before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    display_name: Option<String>,
 }
 
 /// Queues `p` for each of its recipients, in the caller's transaction.
@@ -54,6 +57,7 @@ pub fn enqueue(
             protocol: r.protocol.clone(),
             raw: r.raw,
             base_url: r.base_url.clone(),
+            display_name: p.display_name.clone(),
         };
         let mut text = serde_json::to_string(&payload).expect("a payload serializes");
         if let Some(seal) = seal {
@@ -99,6 +103,7 @@ pub fn decode(payload: &str) -> Option<Publication> {
             })
             .collect(),
         signature_version: p.signature_version,
+        display_name: p.display_name,
         timestamp_ms: p.timestamp_ms,
         recipients: vec![Recipient {
             subscription_arn: p.subscription_arn,

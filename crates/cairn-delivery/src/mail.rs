@@ -36,8 +36,19 @@ pub fn render(n: &Notification, date: chrono::DateTime<chrono::Utc>) -> String {
         "text/plain"
     };
     let body = n.body.replace("\r\n", "\n").replace('\n', "\r\n");
+    // The topic's display name is the sender's, as SNS sends it (quoted; RFC 2047 when it
+    // is not plain ASCII; never a line break or a quote of its own).
+    let from = match n
+        .sender
+        .as_deref()
+        .map(|d| d.replace(['"', '\\', '\r', '\n'], ""))
+    {
+        Some(d) if !d.trim().is_empty() && d.is_ascii() => format!("\"{d}\""),
+        Some(d) if !d.trim().is_empty() => header_text(&d),
+        _ => "AWS Notifications".to_owned(),
+    };
     format!(
-        "From: AWS Notifications <no-reply@sns.cairn.local>\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {}\r\nMessage-ID: <{}@sns.cairn.local>\r\nMIME-Version: 1.0\r\nContent-Type: {content_type}; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\nX-Amz-Sns-Message-Type: {}\r\nX-Amz-Sns-Topic-Arn: {}\r\nX-Amz-Sns-Subscription-Arn: {}\r\n\r\n{body}",
+        "From: {from} <no-reply@sns.cairn.local>\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {}\r\nMessage-ID: <{}@sns.cairn.local>\r\nMIME-Version: 1.0\r\nContent-Type: {content_type}; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\nX-Amz-Sns-Message-Type: {}\r\nX-Amz-Sns-Topic-Arn: {}\r\nX-Amz-Sns-Subscription-Arn: {}\r\n\r\n{body}",
         date.to_rfc2822(),
         n.message_id,
         n.message_type.as_str(),
@@ -93,6 +104,7 @@ mod tests {
             message_id: "id".into(),
             raw: false,
             subject: Some("Alarm ü".into()),
+            sender: None,
             body: "line1\nline2".into(),
             content_type: None,
         };
@@ -108,5 +120,32 @@ mod tests {
             0
         );
         assert!(write(None, &n).await.is_err());
+    }
+
+    #[test]
+    fn the_topics_display_name_is_the_sender() {
+        let mut n = Notification {
+            subscription_arn: "arn:aws:sns:us-east-1:1:t:u".into(),
+            endpoint: "ops@example.com".into(),
+            topic_arn: "arn:aws:sns:us-east-1:1:t".into(),
+            protocol: "email".into(),
+            message_type: crate::sns_message::MessageType::Notification,
+            message_id: "id".into(),
+            raw: false,
+            subject: None,
+            sender: Some("Billing \"Alerts\"\r\nBcc: x@y".into()),
+            body: "b".into(),
+            content_type: None,
+        };
+        let at = chrono::DateTime::from_timestamp(0, 0).unwrap();
+        let text = render(&n, at);
+        assert!(
+            text.starts_with("From: \"Billing AlertsBcc: x@y\" <no-reply@sns.cairn.local>\r\n"),
+            "{text}"
+        );
+        n.sender = Some("Alertes été".into());
+        assert!(render(&n, at).starts_with("From: =?UTF-8?B?"));
+        n.sender = None;
+        assert!(render(&n, at).starts_with("From: AWS Notifications <"));
     }
 }

@@ -186,6 +186,8 @@ pub struct Notification {
     pub raw: bool,
     /// The mail's subject (email protocols).
     pub subject: Option<String>,
+    /// The mail's sender name: the topic's `DisplayName` ("AWS Notifications" without).
+    pub sender: Option<String>,
     /// What the endpoint receives: the signed JSON message, the raw message, or the mail's
     /// text; retries resend it unchanged.
     pub body: String,

@@ -76,6 +76,7 @@ pub fn notification_for(notifier: &Notifier, p: &Publication, r: &Recipient) -> 
                 .clone()
                 .unwrap_or_else(|| "AWS Notification Message".into()),
         ),
+        sender: p.display_name.clone(),
         body,
         content_type: None,
     }
@@ -95,14 +96,16 @@ pub fn publish(notifier: &Notifier, p: &Publication) {
 }
 
 /// Queues the `SubscriptionConfirmation` (or, with `unsubscribed`, the
-/// `UnsubscribeConfirmation`) of `sub`, signed with the topic's `signature_version`.
+/// `UnsubscribeConfirmation`) of `sub`, signed with the topic's signature version (its
+/// `DisplayName` the email's sender name).
 pub fn send_confirmation(
     notifier: &Notifier,
     sub: &Subscription,
-    signature_version: &str,
+    voice: &cairn_core::sns::TopicVoice,
     unsubscribed: bool,
     now_ms: i64,
 ) {
+    let signature_version = voice.signature_version.as_str();
     let base = base_of(notifier, &sub.base_url);
     let topic = &sub.topic_arn;
     let subscribe_url = sns_message::subscribe_url(base, topic, &sub.token);
@@ -160,6 +163,7 @@ pub fn send_confirmation(
         message_id: m.message_id.clone(),
         raw: false,
         subject: Some(subject.to_owned()),
+        sender: voice.display_name.clone(),
         body,
         content_type: None,
     });

@@ -176,7 +176,7 @@ struct Done {
     publications: Vec<Publication>,
     /// A confirmation to send: the subscription, the topic's signature version, and whether
     /// it is an UnsubscribeConfirmation.
-    confirmation: Option<(Subscription, String, bool)>,
+    confirmation: Option<(Subscription, cairn_core::sns::TopicVoice, bool)>,
     /// A subscription this call confirmed (its pending SubscriptionConfirmation stops).
     confirmed: Option<String>,
 }
@@ -226,11 +226,18 @@ fn send_after_commit(state: &AppState, done: &Done, now_ms: i64) {
     }
 }
 
-/// The signature version of a subscription's topic ("1" when the topic is gone).
-fn topic_version(c: &cairn_store::Connection, topic: &str) -> ApiResult<String> {
+/// The voice of a subscription's topic (signature version "1" and no display name when the
+/// topic is gone).
+fn topic_version(
+    c: &cairn_store::Connection,
+    topic: &str,
+) -> ApiResult<cairn_core::sns::TopicVoice> {
     Ok(cairn_store::sns::get_topic(c, topic)?
-        .map(|t| sns::signature_version(&t))
-        .unwrap_or_else(|| "1".into()))
+        .map(|t| sns::voice(&t))
+        .unwrap_or_else(|| cairn_core::sns::TopicVoice {
+            signature_version: "1".into(),
+            display_name: None,
+        }))
 }
 
 /// Request parameters as the record shows them: never a message's text or attributes.

@@ -94,6 +94,7 @@ fn note(ep: &Endpoint, sub: &str, body: &str) -> Notification {
         message_id: "m".into(),
         raw: false,
         subject: None,
+        sender: None,
         body: body.into(),
         content_type: None,
     }
