@@ -16,7 +16,7 @@ pub(crate) enum Notice {
     /// The trail has no topic.
     None,
     /// Accepted by the topic.
-    Published(Publication),
+    Published(Box<Publication>),
     /// Refused, with the error GetTrailStatus shows.
     Refused(&'static str),
 }
@@ -37,7 +37,7 @@ impl Notice {
     /// The publication to send once the transaction commits.
     pub(crate) fn publication(self) -> Option<Publication> {
         match self {
-            Notice::Published(p) => Some(p),
+            Notice::Published(p) => Some(*p),
             _ => None,
         }
     }
@@ -112,5 +112,5 @@ pub(crate) fn publish(
     let now_ms = (now * 1000.0) as i64;
     let p = cairn_core::publish::prepare(conn, &topic, None, message, now_ms, seal.as_ref())
         .map_err(fault)?;
-    Ok(Notice::Published(p))
+    Ok(Notice::Published(Box::new(p)))
 }
