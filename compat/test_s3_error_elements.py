@@ -23,3 +23,22 @@ def test_no_such_key_names_the_key_and_no_such_bucket_the_bucket(cairn):
         assert error["Code"] == "NoSuchBucket", error
         assert error["Message"] == "The specified bucket does not exist", error
         assert error["BucketName"] == "err-nobucket", error
+
+
+def test_apostrophes_in_error_messages_are_not_entities(cairn):
+    """Before (sdk3 F1), every apostrophe of an S3 error message was written `&apos;`, and the
+    AWS SDK for Java v1 kept only the text after the last one. S3 escapes only `&`, `<`, `>`."""
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="apostrophe-bkt")
+    s3.put_object(Bucket="apostrophe-bkt", Key="self", Body=b"x")
+    bodies = []
+    s3.meta.events.register("after-call.s3.CopyObject",
+                            lambda http_response, **_: bodies.append(http_response.content))
+    try:
+        s3.copy_object(Bucket="apostrophe-bkt", Key="self",
+                       CopySource={"Bucket": "apostrophe-bkt", "Key": "self"})
+    except s3.exceptions.ClientError as e:
+        assert "object's metadata" in e.response["Error"]["Message"], e.response
+    else:
+        raise AssertionError("a copy onto itself is refused")
+    assert b"object's metadata" in bodies[-1] and b"&apos;" not in bodies[-1], bodies[-1]

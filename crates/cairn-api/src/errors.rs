@@ -316,6 +316,16 @@ pub fn xml_escape(text: &str) -> String {
     .into_owned()
 }
 
+/// Escapes text for an XML text node as S3 writes its error bodies: only `&`, `<` and `>`
+/// (quotes and apostrophes stay as they are: the AWS SDK for Java v1 keeps only what follows
+/// the last `&apos;` of an S3 error message), and what XML cannot carry as [`xml_escape`].
+pub fn xml_text_escape(text: &str) -> String {
+    rewrite_uncarried(&quick_xml::escape::partial_escape(text), |_, out| {
+        out.push('\u{FFFD}')
+    })
+    .into_owned()
+}
+
 /// `xml` with each carriage return written `&#13;` and each character XML 1.0 cannot carry
 /// written by `forbidden`; borrowed when there is none.
 fn rewrite_uncarried(
@@ -385,15 +395,15 @@ pub fn s3_error_response(
     head: bool,
 ) -> Response {
     let extra = resource
-        .map(|(tag, value)| format!("<{tag}>{}</{tag}>", xml_escape(value)))
+        .map(|(tag, value)| format!("<{tag}>{}</{tag}>", xml_text_escape(value)))
         .unwrap_or_default();
     let body = if head {
         String::new()
     } else {
         format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>{extra}<RequestId>{request_id}</RequestId><HostId>{}</HostId></Error>",
-            xml_escape(code),
-            xml_escape(message),
+            xml_text_escape(code),
+            xml_text_escape(message),
             crate::request_ids::host_id(request_id)
         )
     };
@@ -432,6 +442,7 @@ mod tests {
     #[test]
     fn xml_escape_keeps_every_document_parseable() {
         assert_eq!(xml_escape("a<b&\"c'"), "a&lt;b&amp;&quot;c&apos;");
+        assert_eq!(xml_text_escape("a<b&\"c'd>"), "a&lt;b&amp;\"c'd&gt;");
         assert_eq!(xml_escape("tab\tline\n"), "tab\tline\n");
         assert_eq!(
             xml_escape("a\u{1}b\u{0}c\u{FFFF}"),
