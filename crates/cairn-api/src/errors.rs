@@ -421,7 +421,7 @@ pub fn s3_error_response(
 
 #[cfg(test)]
 mod tests {
-    use super::xml_escape;
+    use super::{xml_escape, xml_text_escape};
 
     #[test]
     fn s3_documents_write_what_xml_forbids_as_references() {

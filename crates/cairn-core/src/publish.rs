@@ -326,7 +326,7 @@ fn publication(
     let recipients = cairn_store::sns::subscriptions(conn, &topic.arn)?
         .into_iter()
         .filter(|s| s.confirmed)
-        .filter(|s| crate::sns::filter_policy(s).is_none_or(|p| p.matches(&filter_view)))
+        .filter(|s| crate::sns::filter_passes(s, &filter_view))
         .map(|s| Recipient {
             raw: crate::sns::raw_delivery(&s),
             subscription_arn: s.arn,

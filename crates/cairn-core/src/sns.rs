@@ -23,7 +23,7 @@ fn default_policy(arn: &str, account: &str) -> String {
     .to_string()
 }
 
-fn invalid(message: impl Into<String>) -> ApiError {
+pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorKind::SnsInvalidParameter, message)
 }
 
@@ -671,12 +671,18 @@ pub fn raw_delivery(sub: &Subscription) -> bool {
     attr_map(&sub.attributes).get("RawMessageDelivery") == Some(&"true".into())
 }
 
-/// A subscription's `FilterPolicy`, when it has one that parses.
-pub fn filter_policy(sub: &Subscription) -> Option<crate::sns_filter::FilterPolicy> {
-    attr_map(&sub.attributes)
+/// Whether a message with `attributes` passes the subscription's `FilterPolicy` (every
+/// message passes without one). A stored policy is read as the release that accepted it read
+/// it; one that cannot be read passes nothing, never everything.
+pub fn filter_passes(sub: &Subscription, attributes: &[crate::sns_filter::Attribute<'_>]) -> bool {
+    match attr_map(&sub.attributes)
         .get("FilterPolicy")
         .and_then(|v| v.as_str())
-        .and_then(|p| crate::sns_filter::FilterPolicy::parse(p).ok())
+    {
+        None => true,
+        Some(p) => crate::sns_filter::FilterPolicy::parse_stored(p)
+            .is_ok_and(|policy| policy.matches(attributes)),
+    }
 }
 
 /// Unsubscribe: removes a subscription of one of the caller's topics; returns it (an

@@ -55,7 +55,7 @@ pub struct Attribute<'a> {
     pub value: &'a str,
 }
 
-fn condition(v: &Value) -> Result<Condition, String> {
+fn condition(v: &Value, strict: bool) -> Result<Condition, String> {
     match v {
         Value::String(s) => Ok(Condition::Exact(s.clone())),
         Value::Number(n) => Ok(Condition::Number(n.as_f64().unwrap_or(f64::NAN))),
@@ -84,7 +84,7 @@ fn condition(v: &Value) -> Result<Condition, String> {
                     },
                     other => Ok(Condition::AnythingBut(vec![other.clone()])),
                 },
-                "numeric" => numeric(arg).map(Condition::Numeric),
+                "numeric" => numeric(arg, strict).map(Condition::Numeric),
                 other => Err(format!("Unrecognized match type {other}")),
             }
         }
@@ -111,8 +111,9 @@ fn cidr(block: &str) -> Result<crate::net::Cidr, String> {
 }
 
 /// A `numeric` condition: one comparison, or a range of a lower bound (`>`, `>=`) then an
-/// upper one (`<`, `<=`) with the bottom below the top; `=` stands alone.
-fn numeric(arg: &Value) -> Result<Vec<(String, f64)>, String> {
+/// upper one (`<`, `<=`) with the bottom below the top; `=` stands alone. Not `strict` (a
+/// policy stored by an earlier release), any two comparisons are taken, as they were then.
+fn numeric(arg: &Value, strict: bool) -> Result<Vec<(String, f64)>, String> {
     let a = arg.as_array().ok_or("Value of numeric must be an array.")?;
     if a.is_empty() || a.len() % 2 != 0 {
         return Err("Value of numeric must be an array.".into());
@@ -134,7 +135,9 @@ fn numeric(arg: &Value) -> Result<Vec<(String, f64)>, String> {
         }
         ops.push((op.to_owned(), n));
     }
-    if let [(low, bottom), (high, top)] = ops.as_slice() {
+    if let [(low, bottom), (high, top)] = ops.as_slice()
+        && strict
+    {
         if low == "=" {
             return Err("Too many elements in numeric expression".into());
         }
@@ -195,8 +198,19 @@ impl Condition {
 }
 
 impl FilterPolicy {
-    /// Parses a policy; the error is AWS's reason text.
+    /// Parses a policy given now; the error is AWS's reason text.
     pub fn parse(text: &str) -> Result<Self, String> {
+        Self::parse_with(text, true)
+    }
+
+    /// Parses a policy a subscription holds: one an earlier release accepted is read as it
+    /// was then (a numeric range written upper bound first, say), never dropped, which would
+    /// send the subscriber every message.
+    pub fn parse_stored(text: &str) -> Result<Self, String> {
+        Self::parse_with(text, false)
+    }
+
+    fn parse_with(text: &str, strict: bool) -> Result<Self, String> {
         if text.len() > MAX_BYTES {
             return Err(format!(
                 "Filter policy is larger than the limit of {MAX_BYTES} bytes"
@@ -204,14 +218,14 @@ impl FilterPolicy {
         }
         let v: Value =
             serde_json::from_str(text).map_err(|_| "failed to parse JSON.".to_owned())?;
-        let policy = Self::of(&v)?;
+        let policy = Self::of(&v, strict)?;
         if policy.combinations() > MAX_COMBINATIONS {
             return Err("Filter policy is too complex".into());
         }
         Ok(policy)
     }
 
-    fn of(v: &Value) -> Result<Self, String> {
+    fn of(v: &Value, strict: bool) -> Result<Self, String> {
         let Value::Object(m) = v else {
             return Err("Filter policy must be a JSON object".into());
         };
@@ -224,18 +238,20 @@ impl FilterPolicy {
         for (k, v) in m {
             if k == "$or" {
                 let branches = match v {
-                    Value::Array(a) if a.len() >= 2 => {
-                        a.iter().map(Self::of).collect::<Result<Vec<_>, _>>()?
-                    }
+                    Value::Array(a) if a.len() >= 2 => a
+                        .iter()
+                        .map(|b| Self::of(b, strict))
+                        .collect::<Result<Vec<_>, _>>()?,
                     _ => return Err("Or operator requires at least two patterns".into()),
                 };
                 any_of.push(branches);
                 continue;
             }
             let conds = match v {
-                Value::Array(a) if !a.is_empty() => {
-                    a.iter().map(condition).collect::<Result<Vec<_>, _>>()?
-                }
+                Value::Array(a) if !a.is_empty() => a
+                    .iter()
+                    .map(|c| condition(c, strict))
+                    .collect::<Result<Vec<_>, _>>()?,
                 Value::Array(_) => return Err("Empty arrays are not allowed".into()),
                 // Nesting is for message-body policies, which Cairn does not serve.
                 Value::Object(_) => {
@@ -512,6 +528,11 @@ mod tests {
             assert!(e.contains(why), "{bad}: {e}");
         }
         assert!(FilterPolicy::parse(r#"{"a":[{"numeric":[">=",0,"<=",0.5]}]}"#).is_ok());
+        // A policy an earlier release stored is read as it was: a reversed range still
+        // filters (it is never dropped, which would pass every message).
+        let stored = FilterPolicy::parse_stored(r#"{"a":[{"numeric":["<",10,">",0]}]}"#).unwrap();
+        assert!(stored.matches(&[attr("a", "Number", "5")]));
+        assert!(!stored.matches(&[attr("a", "Number", "50")]));
         assert!(FilterPolicy::parse(r#"{"a":[{"cidr":"2001:db8::/32"}]}"#).is_ok());
     }
 }

@@ -2,11 +2,8 @@
 //! attribute Subscribe or SetSubscriptionAttributes is given, and the shape of a
 //! subscription ARN, each refusal in SNS's words.
 
-use crate::error::{ApiError, ApiResult, ErrorKind};
-
-fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorKind::SnsInvalidParameter, message)
-}
+use crate::error::ApiResult;
+use crate::sns::invalid;
 
 /// Refuses what is not a subscription ARN at all (`arn:aws:sns:region:account:topic:id`).
 pub(crate) fn subscription_arn(arn: &str) -> ApiResult<()> {

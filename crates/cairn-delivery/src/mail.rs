@@ -38,11 +38,11 @@ pub fn render(n: &Notification, date: chrono::DateTime<chrono::Utc>) -> String {
     let body = n.body.replace("\r\n", "\n").replace('\n', "\r\n");
     // The topic's display name is the sender's, as SNS sends it (quoted; RFC 2047 when it
     // is not plain ASCII; never a line break or a quote of its own).
-    let from = match n
-        .sender
-        .as_deref()
-        .map(|d| d.replace(['"', '\\', '\r', '\n'], ""))
-    {
+    let from = match n.sender.as_deref().map(|d| {
+        d.chars()
+            .filter(|c| !c.is_control() && !matches!(c, '"' | '\\'))
+            .collect::<String>()
+    }) {
         Some(d) if !d.trim().is_empty() && d.is_ascii() => format!("\"{d}\""),
         Some(d) if !d.trim().is_empty() => header_text(&d),
         _ => "AWS Notifications".to_owned(),

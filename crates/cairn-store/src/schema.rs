@@ -663,9 +663,18 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
         ))?;
     }
     if due(29) {
+        // Idempotent: a column already there (a store whose version was set back by hand)
+        // is kept.
+        let has: bool = conn.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info('bucket_settings') \
+             WHERE name = 'ownership_controls_deleted'",
+            [],
+            |r| r.get(0),
+        )?;
+        let step = if has { "" } else { crate::buckets::SCHEMA_V29 };
         conn.execute_batch(&format!(
-            "BEGIN; {} PRAGMA user_version = 29; COMMIT;",
-            crate::buckets::SCHEMA_V29
+            "BEGIN; {step} {} PRAGMA user_version = 29; COMMIT;",
+            crate::kms::SCHEMA_V29_GRANTS
         ))?;
     }
     Ok(())
@@ -751,3 +760,7 @@ mod tests {
         assert!(store.read_blocking(|c| Ok(qpsg(c)?)).unwrap());
     }
 }
+
+#[cfg(test)]
+#[path = "schema_v29_tests.rs"]
+mod v29_tests;

@@ -43,8 +43,7 @@ fn render(
 
 /// A short fingerprint of the settings of GetTrail's `Trail` that the form writes.
 fn version(t: &Value) -> String {
-    use sha2::{Digest, Sha256};
-    let shown = json!([
+    web::fingerprint(&json!([
         t.get("S3BucketName"),
         t.get("S3KeyPrefix"),
         t.get("KmsKeyId"),
@@ -52,8 +51,7 @@ fn version(t: &Value) -> String {
         t.get("SnsTopicARN"),
         t.get("CloudWatchLogsLogGroupArn"),
         t.get("CloudWatchLogsRoleArn"),
-    ]);
-    hex::encode(&Sha256::digest(shown.to_string().as_bytes())[..12])
+    ]))
 }
 
 /// What of `w` the remote checks look at: a key, topic or log group and role the trail

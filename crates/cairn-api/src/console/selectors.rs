@@ -104,13 +104,11 @@ pub fn basic(form: &SelectorForm) -> Value {
 /// page showed (changed meanwhile, say to advanced selectors the page never showed, or
 /// Insights turned on by another admin, which the form would turn off again).
 pub fn version(out: &Value, insights: Option<&Value>) -> String {
-    use sha2::{Digest, Sha256};
-    let shown = json!([
+    super::web::fingerprint(&json!([
         out.get("EventSelectors"),
         out.get("AdvancedEventSelectors"),
         insights.map(insight_kinds)
-    ]);
-    hex::encode(&Sha256::digest(shown.to_string().as_bytes())[..12])
+    ]))
 }
 
 /// What a trail's basic event selectors (GetEventSelectors' `out`) hold that the editor

@@ -68,8 +68,9 @@ pub fn cookies(headers: &HeaderMap, name: &str) -> Vec<String> {
         .collect()
 }
 
-/// Most session cookies of one request looked up (a planted one or two, and the real one).
-const MAX_SESSION_COOKIES: usize = 4;
+/// Most session cookies of one request looked up: a browser sends at most a few dozen
+/// cookies for a host, each lookup is one indexed read, and the real one is among them.
+const MAX_SESSION_COOKIES: usize = 32;
 
 /// Sets cookie `name` (HttpOnly, SameSite=Strict) on `path` for `max_age` seconds; an empty
 /// value with `max_age` 0 deletes it.

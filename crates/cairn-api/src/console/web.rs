@@ -62,6 +62,13 @@ pub fn error_status(e: &cairn_core::ApiError) -> StatusCode {
     }
 }
 
+/// A short fingerprint of what a form was built from (a form carries it, and a save is
+/// refused when what it names no longer has it).
+pub fn fingerprint(shown: &serde_json::Value) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(shown.to_string().as_bytes())[..12])
+}
+
 /// The status of a form page shown again with a call's error: 403 for a denial, 404 for a
 /// trail that is gone, else 200 (the form with its error, as for a field's mistake).
 pub fn form_status(e: &cairn_core::ApiError) -> StatusCode {

@@ -21,7 +21,8 @@ use super::CairnS3;
 use super::bucket_ops::spec;
 use super::event::Spec;
 
-const XMLNS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+/// S3's XML namespace, as its records show it on configuration documents.
+pub(super) const XMLNS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
 /// The `VersioningConfiguration` CloudTrail records.
 fn recorded_versioning(status: Option<&str>, mfa_delete: Option<&str>) -> Value {
@@ -126,16 +127,10 @@ pub(crate) fn internal(
                         .collect()
                 })
                 .unwrap_or_default();
-            let rule = match rules.as_slice() {
-                [one] => json!({"ObjectOwnership": one}),
-                many => json!(
-                    many.iter()
-                        .map(|o| json!({"ObjectOwnership": o}))
-                        .collect::<Vec<_>>()
-                ),
-            };
-            let spec = base("PutBucketOwnershipControls", "ownershipControls")
-                .param("OwnershipControls", json!({"xmlns": XMLNS, "Rule": rule}));
+            let spec = base("PutBucketOwnershipControls", "ownershipControls").param(
+                "OwnershipControls",
+                super::ownership_ops::recorded_controls(&rules),
+            );
             let op: InternalOp =
                 Box::new(move |c| cairn_core::bucket_ownership::put(c, &ctx, &b, &rules));
             (spec, op)

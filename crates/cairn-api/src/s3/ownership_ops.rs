@@ -11,7 +11,18 @@ use serde_json::json;
 use super::CairnS3;
 use super::bucket_ops::spec;
 
-const XMLNS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+/// The `OwnershipControls` CloudTrail records for rules of these `ObjectOwnership` values.
+pub(super) fn recorded_controls(rules: &[String]) -> serde_json::Value {
+    let recorded: Vec<_> = rules
+        .iter()
+        .map(|o| json!({"ObjectOwnership": o}))
+        .collect();
+    let rule = match recorded.as_slice() {
+        [one] => one.clone(),
+        many => json!(many),
+    };
+    json!({"xmlns": super::bucket_config_ops::XMLNS, "Rule": rule})
+}
 
 impl CairnS3 {
     pub(super) async fn put_bucket_ownership_controls_op(
@@ -26,14 +37,6 @@ impl CairnS3 {
             .iter()
             .map(|r| r.object_ownership.as_str().to_owned())
             .collect();
-        let recorded_rules: Vec<_> = rules
-            .iter()
-            .map(|o| json!({"ObjectOwnership": o}))
-            .collect();
-        let rule = match recorded_rules.as_slice() {
-            [one] => one.clone(),
-            many => json!(many),
-        };
         let s = spec(
             &req,
             "PutBucketOwnershipControls",
@@ -41,7 +44,7 @@ impl CairnS3 {
             &bucket,
             Some("ownershipControls"),
         )
-        .param("OwnershipControls", json!({"xmlns": XMLNS, "Rule": rule}));
+        .param("OwnershipControls", recorded_controls(&rules));
         self.bucket_call(&req, bucket, s, move |c, ctx, b| {
             bucket_ownership::put(c, ctx, b, &rules)
         })

@@ -8,7 +8,7 @@ use cairn_core::error::ApiResult;
 use cairn_core::sns;
 use serde_json::{Value, json};
 
-use super::{Done, XMLNS, send_after_commit, topic_version, xml_done, xml_error, xml_response};
+use super::{Done, XMLNS, send_after_commit, topic_voice, xml_done, xml_error, xml_response};
 use crate::errors::{WireError, xml_escape};
 use crate::protocol::Protocol;
 use crate::recording::{CallInfo, Outcome};
@@ -86,7 +86,7 @@ pub(super) async fn confirm_by_token(
             let mut sub = sns::unsubscribe_by_link(c, &subscription)?;
             // The UnsubscribeConfirmation's link restores the subscription.
             sub.token = cairn_core::sns_resubscribe::token(c, &sub, secs)?;
-            let version = topic_version(c, &sub.topic_arn)?;
+            let version = topic_voice(c, &sub.topic_arn)?;
             Ok(Done {
                 confirmation: Some((sub, version, true)),
                 ..Default::default()

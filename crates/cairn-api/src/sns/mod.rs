@@ -228,7 +228,7 @@ fn send_after_commit(state: &AppState, done: &Done, now_ms: i64) {
 
 /// The voice of a subscription's topic (signature version "1" and no display name when the
 /// topic is gone).
-fn topic_version(
+fn topic_voice(
     c: &cairn_store::Connection,
     topic: &str,
 ) -> ApiResult<cairn_core::sns::TopicVoice> {
@@ -498,7 +498,7 @@ pub(crate) async fn call_internal(
                 } else {
                     "pending confirmation".to_owned()
                 };
-                let version = topic_version(c, &topic)?;
+                let version = topic_voice(c, &topic)?;
                 Ok(Done {
                     xml: format!("<SubscriptionArn>{}</SubscriptionArn>", xml_escape(&shown)),
                     confirmation: s.confirm.then_some((s.subscription, version, false)),
@@ -511,7 +511,7 @@ pub(crate) async fn call_internal(
                 };
                 // The UnsubscribeConfirmation's link restores the subscription.
                 sub.token = cairn_core::sns_resubscribe::token(c, &sub, now_ms / 1000)?;
-                let version = topic_version(c, &sub.topic_arn)?;
+                let version = topic_voice(c, &sub.topic_arn)?;
                 Ok(Done {
                     confirmation: Some((sub, version, true)),
                     ..Default::default()

@@ -151,12 +151,11 @@ pub fn principal_is(ctx: &CallContext, name: &str) -> bool {
         Principal::Root { account, .. } => name == p.arn() || name == account.as_str(),
         Principal::Service { name: service, .. } => name == service,
         Principal::Anonymous { .. } => false,
-        // A grant made by this release names users and roles of the account by unique id
-        // (`super::grants::bind_principal`); older grants by ARN.
-        Principal::IamUser { user_id, .. } => name == user_id || name == p.arn(),
-        Principal::AssumedRole { role_id, .. } => {
-            name == role_id || name == p.arn() || p.role_arn().is_some_and(|role| role == name)
-        }
+        // A grant names a user or role of the account by unique id
+        // (`super::grants::bind_principal`; grants stored before were bound by schema 29), so
+        // its ARN alone matches no one; a role session may also be named by its own ARN.
+        Principal::IamUser { user_id, .. } => name == user_id,
+        Principal::AssumedRole { role_id, .. } => name == role_id || name == p.arn(),
         _ => name == p.arn() || p.role_arn().is_some_and(|role| role == name),
     }
 }

@@ -55,6 +55,27 @@ CREATE TABLE kms_master_check (
     id INTEGER PRIMARY KEY CHECK (id = 1), fingerprint TEXT NOT NULL, wrapped BLOB NOT NULL);
 ";
 
+/// Part of version 29: KMS grants name their grantee and retiring principal by the unique
+/// id of a user or role of the account, so a re-created principal of the same name inherits
+/// nothing; grants stored before name them by ARN, and are bound to the entities that hold
+/// those ARNs at the upgrade. Idempotent: what is an id already, or names no user or role,
+/// stays.
+pub(crate) const SCHEMA_V29_GRANTS: &str = "
+UPDATE kms_grants SET grantee = COALESCE(
+    (SELECT u.user_id FROM iam_users u
+     WHERE 'arn:aws:iam::' || u.account || ':user' || u.path || u.name = kms_grants.grantee),
+    (SELECT r.role_id FROM iam_roles r
+     WHERE 'arn:aws:iam::' || r.account || ':role' || r.path || r.name = kms_grants.grantee),
+    grantee);
+UPDATE kms_grants SET retiring = COALESCE(
+    (SELECT u.user_id FROM iam_users u
+     WHERE 'arn:aws:iam::' || u.account || ':user' || u.path || u.name = kms_grants.retiring),
+    (SELECT r.role_id FROM iam_roles r
+     WHERE 'arn:aws:iam::' || r.account || ':role' || r.path || r.name = kms_grants.retiring),
+    retiring)
+WHERE retiring IS NOT NULL;
+";
+
 /// A KMS key as stored.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeyRow {

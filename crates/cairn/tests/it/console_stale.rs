@@ -146,7 +146,7 @@ async fn a_stale_edit_form_is_refused_and_unchanged_resources_are_not_checked_ag
     let (s, out) = server
         .ct(
             "UpdateTrail",
-            json!({"Name": "shared", "SnsTopicName": topic}),
+            json!({"Name": "shared", "SnsTopicName": topic, "EnableLogFileValidation": true}),
         )
         .await;
     assert_eq!(s, 200, "{out}");
@@ -161,6 +161,7 @@ async fn a_stale_edit_form_is_refused_and_unchanged_resources_are_not_checked_ag
     assert!(page.contains("changed since this page was shown"), "{page}");
     let (_, t) = server.ct("GetTrail", json!({"Name": "shared"})).await;
     assert_eq!(t["Trail"]["SnsTopicARN"], topic, "{t}");
+    assert_eq!(t["Trail"]["LogFileValidationEnabled"], true, "{t}");
 
     // A user who may only use CloudTrail toggles log file validation on the trail with its
     // topic: the topic it keeps is not read again with the user's permissions.
