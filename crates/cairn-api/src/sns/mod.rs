@@ -228,10 +228,7 @@ fn send_after_commit(state: &AppState, done: &Done, now_ms: i64) {
 
 /// The voice of a subscription's topic (signature version "1" and no display name when the
 /// topic is gone).
-fn topic_voice(
-    c: &cairn_store::Connection,
-    topic: &str,
-) -> ApiResult<cairn_core::sns::TopicVoice> {
+fn topic_voice(c: &cairn_store::Connection, topic: &str) -> ApiResult<cairn_core::sns::TopicVoice> {
     Ok(cairn_store::sns::get_topic(c, topic)?
         .map(|t| sns::voice(&t))
         .unwrap_or_else(|| cairn_core::sns::TopicVoice {

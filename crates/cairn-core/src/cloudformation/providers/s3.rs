@@ -244,6 +244,33 @@ fn validate_settings(p: &Value) -> Result<(), Failure> {
     Ok(())
 }
 
+/// One bucket setting after a create or update: put with its API call when it `changed` and
+/// the template gives it, deleted when the template dropped it (`had` it before).
+async fn sync_setting(
+    cx: &Cx<'_>,
+    bucket: &str,
+    (changed, had): (bool, bool),
+    value: Option<Value>,
+    (put, member, delete): (&'static str, &str, &'static str),
+) -> Result<(), Failure> {
+    if !changed {
+        return Ok(());
+    }
+    match value {
+        Some(v) => {
+            let mut body = json!({"Bucket": bucket});
+            body[member] = v;
+            cx.call(Service::S3, put, body).await?;
+        }
+        None if had => {
+            cx.call(Service::S3, delete, json!({"Bucket": bucket}))
+                .await?;
+        }
+        None => {}
+    }
+    Ok(())
+}
+
 async fn apply_bucket_settings(
     cx: &Cx<'_>,
     name: &str,
@@ -252,48 +279,33 @@ async fn apply_bucket_settings(
 ) -> Result<(), Failure> {
     let changed = |k: &str| old.map(|o| props(o).get(k)) != Some(props(new).get(k));
     let had = |k: &str| old.is_some_and(|o| props(o).contains_key(k));
-    if changed("BucketEncryption") {
-        match encryption_config(new)? {
-            Some(config) => {
-                cx.call(
-                    Service::S3,
-                    "PutBucketEncryption",
-                    json!({"Bucket": name, "ServerSideEncryptionConfiguration": config}),
-                )
-                .await?;
-            }
-            None if had("BucketEncryption") => {
-                cx.call(
-                    Service::S3,
-                    "DeleteBucketEncryption",
-                    json!({"Bucket": name}),
-                )
-                .await?;
-            }
-            None => {}
-        }
-    }
-    if changed("LifecycleConfiguration") {
-        match lifecycle_rules(new)? {
-            Some(config) => {
-                cx.call(
-                    Service::S3,
-                    "PutBucketLifecycleConfiguration",
-                    json!({"Bucket": name, "LifecycleConfiguration": config}),
-                )
-                .await?;
-            }
-            None if had("LifecycleConfiguration") => {
-                cx.call(
-                    Service::S3,
-                    "DeleteBucketLifecycle",
-                    json!({"Bucket": name}),
-                )
-                .await?;
-            }
-            None => {}
-        }
-    }
+    sync_setting(
+        cx,
+        name,
+        (changed("BucketEncryption"), had("BucketEncryption")),
+        encryption_config(new)?,
+        (
+            "PutBucketEncryption",
+            "ServerSideEncryptionConfiguration",
+            "DeleteBucketEncryption",
+        ),
+    )
+    .await?;
+    sync_setting(
+        cx,
+        name,
+        (
+            changed("LifecycleConfiguration"),
+            had("LifecycleConfiguration"),
+        ),
+        lifecycle_rules(new)?,
+        (
+            "PutBucketLifecycleConfiguration",
+            "LifecycleConfiguration",
+            "DeleteBucketLifecycle",
+        ),
+    )
+    .await?;
     if changed("VersioningConfiguration") {
         // Without the property the bucket's status is `Suspended` (the property's default);
         // a bucket that was never versioned is left as it is.
@@ -316,48 +328,33 @@ async fn apply_bucket_settings(
             .await?;
         }
     }
-    if changed("PublicAccessBlockConfiguration") {
-        match public_access_block(new)? {
-            Some(pab) => {
-                cx.call(
-                    Service::S3,
-                    "PutPublicAccessBlock",
-                    json!({"Bucket": name, "PublicAccessBlockConfiguration": pab}),
-                )
-                .await?;
-            }
-            None if had("PublicAccessBlockConfiguration") => {
-                cx.call(
-                    Service::S3,
-                    "DeletePublicAccessBlock",
-                    json!({"Bucket": name}),
-                )
-                .await?;
-            }
-            None => {}
-        }
-    }
-    if changed("OwnershipControls") {
-        match ownership_controls(new)? {
-            Some(oc) => {
-                cx.call(
-                    Service::S3,
-                    "PutBucketOwnershipControls",
-                    json!({"Bucket": name, "OwnershipControls": oc}),
-                )
-                .await?;
-            }
-            None if had("OwnershipControls") => {
-                cx.call(
-                    Service::S3,
-                    "DeleteBucketOwnershipControls",
-                    json!({"Bucket": name}),
-                )
-                .await?;
-            }
-            None => {}
-        }
-    }
+    sync_setting(
+        cx,
+        name,
+        (
+            changed("PublicAccessBlockConfiguration"),
+            had("PublicAccessBlockConfiguration"),
+        ),
+        public_access_block(new)?,
+        (
+            "PutPublicAccessBlock",
+            "PublicAccessBlockConfiguration",
+            "DeletePublicAccessBlock",
+        ),
+    )
+    .await?;
+    sync_setting(
+        cx,
+        name,
+        (changed("OwnershipControls"), had("OwnershipControls")),
+        ownership_controls(new)?,
+        (
+            "PutBucketOwnershipControls",
+            "OwnershipControls",
+            "DeleteBucketOwnershipControls",
+        ),
+    )
+    .await?;
     let before = old
         .map(|o| bucket_tags(cx, cx.old_stack_tags, o))
         .transpose()?;
