@@ -189,8 +189,28 @@ def test_a_kms_grant_names_the_user_and_role_it_was_made_for(cairn):
         session.decrypt(CiphertextBlob=blob)
     assert err(e)[0] == "AccessDeniedException"
 
-    # No grant for a user or role that does not exist.
-    for missing in (f"arn:aws:iam::{ACCOUNT}:user/not-yet", f"arn:aws:iam::{ACCOUNT}:role/not-yet"):
+    # A grant to a role session names that role's id and the session (recheck23a F1: it was
+    # matched by its ARN, so a re-created role's session of the same name inherited it).
+    session_arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/grant-role/s1"
+    kms.create_grant(KeyId=key_id, GranteePrincipal=session_arn, Operations=["Decrypt"])
+    shown = [g["GranteePrincipal"] for g in kms.list_grants(KeyId=key_id)["Grants"]]
+    assert session_arn in shown, shown
+    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="s1")["Credentials"]
+    session = cairn.client_with(creds["AccessKeyId"], creds["SecretAccessKey"], "kms",
+                                token=creds["SessionToken"])
+    assert session.decrypt(CiphertextBlob=blob)["Plaintext"] == b"payroll"
+    iam.delete_role(RoleName="grant-role")
+    iam.create_role(RoleName="grant-role", AssumeRolePolicyDocument=trust)
+    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="s1")["Credentials"]
+    session = cairn.client_with(creds["AccessKeyId"], creds["SecretAccessKey"], "kms",
+                                token=creds["SessionToken"])
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        session.decrypt(CiphertextBlob=blob)
+    assert err(e)[0] == "AccessDeniedException"
+
+    # No grant for a user or role (or a role's session) that does not exist.
+    for missing in (f"arn:aws:iam::{ACCOUNT}:user/not-yet", f"arn:aws:iam::{ACCOUNT}:role/not-yet",
+                    f"arn:aws:sts::{ACCOUNT}:assumed-role/not-yet/s1"):
         with pytest.raises(botocore.exceptions.ClientError) as e:
             kms.create_grant(KeyId=key_id, GranteePrincipal=missing, Operations=["Decrypt"])
         assert err(e)[0] == "InvalidArnException"

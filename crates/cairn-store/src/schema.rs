@@ -672,10 +672,13 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
             |r| r.get(0),
         )?;
         let step = if has { "" } else { crate::buckets::SCHEMA_V29 };
-        conn.execute_batch(&format!(
-            "BEGIN; {step} {} PRAGMA user_version = 29; COMMIT;",
-            crate::kms::SCHEMA_V29_GRANTS
-        ))?;
+        conn.execute_batch(&format!("BEGIN; {step} {}", crate::kms::SCHEMA_V29_GRANTS))?;
+        let bound = crate::kms::bind_session_grants(conn)
+            .and_then(|()| Ok(conn.execute_batch("PRAGMA user_version = 29; COMMIT;")?));
+        if let Err(e) = bound {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
     }
     Ok(())
 }

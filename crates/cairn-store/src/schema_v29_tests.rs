@@ -16,7 +16,9 @@ fn v29_binds_grants_to_the_principals_they_named() {
              VALUES ('g1', 'k', 0, 'arn:aws:iam::111122223333:user/ops/alice',
                      'arn:aws:iam::111122223333:role/reader', 'a', '[]'),
                     ('g2', 'k', 0, 'arn:aws:iam::111122223333:user/gone', NULL, 'a', '[]'),
-                    ('g3', 'k', 0, 'cloudtrail.amazonaws.com', NULL, 'a', '[]');",
+                    ('g3', 'k', 0, 'cloudtrail.amazonaws.com', NULL, 'a', '[]'),
+                    ('g4', 'k', 0, 'arn:aws:sts::111122223333:assumed-role/reader/s1',
+                     'arn:aws:sts::111122223333:assumed-role/gone/s2', 'a', '[]');",
     )
     .unwrap();
     crate::schema::migrate(&conn).unwrap();
@@ -36,6 +38,10 @@ fn v29_binds_grants_to_the_principals_they_named() {
             ("AIDAALICE".to_owned(), Some("AROAREADER".to_owned())),
             ("arn:aws:iam::111122223333:user/gone".to_owned(), None),
             ("cloudtrail.amazonaws.com".to_owned(), None),
+            (
+                "AROAREADER:s1".to_owned(),
+                Some("arn:aws:sts::111122223333:assumed-role/gone/s2".to_owned())
+            ),
         ]
     );
 }

@@ -151,11 +151,21 @@ pub fn principal_is(ctx: &CallContext, name: &str) -> bool {
         Principal::Root { account, .. } => name == p.arn() || name == account.as_str(),
         Principal::Service { name: service, .. } => name == service,
         Principal::Anonymous { .. } => false,
-        // A grant names a user or role of the account by unique id
-        // (`super::grants::bind_principal`; grants stored before were bound by schema 29), so
-        // its ARN alone matches no one; a role session may also be named by its own ARN.
+        // A grant names a user or role of the account by unique id, and a role session by
+        // its role's id and session name (`super::grants::bind_principal`; grants stored
+        // before were bound by schema 29), so an ARN alone matches no one.
         Principal::IamUser { user_id, .. } => name == user_id,
-        Principal::AssumedRole { role_id, .. } => name == role_id || name == p.arn(),
+        Principal::AssumedRole {
+            role_id,
+            session_name,
+            ..
+        } => {
+            name == role_id
+                || name
+                    .strip_prefix(role_id.as_str())
+                    .and_then(|rest| rest.strip_prefix(':'))
+                    == Some(session_name.as_str())
+        }
         _ => name == p.arn() || p.role_arn().is_some_and(|role| role == name),
     }
 }

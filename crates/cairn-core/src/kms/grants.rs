@@ -120,6 +120,17 @@ fn bind_principal(conn: &Connection, account: &str, value: &str) -> ApiResult<St
     if let Some(id) = crate::iam::principal_ids::bind_one(conn, account, value)? {
         return Ok(id);
     }
+    // A session of a role of the account: its role's id and the session name, so a role
+    // re-created under the name gives its sessions nothing.
+    if let Some((role, session)) = session_of(account, value) {
+        return match cairn_store::iam::roles::get_role(conn, account, role)? {
+            Some(r) => Ok(format!("{}:{session}", r.role_id)),
+            None => Err(err(
+                ErrorKind::KmsInvalidArn,
+                format!("ARN does not refer to a valid principal: {value}"),
+            )),
+        };
+    }
     let names_entity = value
         .strip_prefix(&format!("arn:aws:iam::{account}:"))
         .is_some_and(|rest| rest.starts_with("user/") || rest.starts_with("role/"));
@@ -132,20 +143,48 @@ fn bind_principal(conn: &Connection, account: &str, value: &str) -> ApiResult<St
     Ok(value.to_owned())
 }
 
+/// The role name and session name of an assumed-role session ARN of `account`.
+fn session_of<'a>(account: &str, value: &'a str) -> Option<(&'a str, &'a str)> {
+    value
+        .strip_prefix("arn:aws:sts::")?
+        .strip_prefix(account)?
+        .strip_prefix(":assumed-role/")?
+        .split_once('/')
+        .filter(|(role, session)| !role.is_empty() && !session.is_empty())
+}
+
 /// A principal as a ListGrants filter matches it: bound as a grant stores it, when it names
-/// an existing user or role of the account.
+/// an existing user, role or role session of the account.
 fn principal_filter(conn: &Connection, account: &str, value: &str) -> ApiResult<String> {
-    Ok(crate::iam::principal_ids::bind_one(conn, account, value)?
-        .unwrap_or_else(|| value.to_owned()))
+    Ok(bind_principal(conn, account, value).unwrap_or_else(|_| value.to_owned()))
+}
+
+/// A stored principal as shown: a user's or role's current ARN, a role session's
+/// `arn:aws:sts::…:assumed-role/<role>/<session>`, or the bare id once it is gone.
+fn render_principal(conn: &Connection, stored: &str) -> ApiResult<String> {
+    if let Some(arn) = crate::iam::principal_ids::render_one(conn, stored)? {
+        return Ok(arn);
+    }
+    if let Some((role_id, session)) = stored.split_once(':')
+        && role_id.starts_with("AROA")
+        && let Some(r) = cairn_store::iam::roles::get_role_by_id(conn, role_id)?
+    {
+        return Ok(format!(
+            "arn:aws:sts::{}:assumed-role/{}/{session}",
+            r.account, r.name
+        ));
+    }
+    Ok(stored.to_owned())
 }
 
 /// A stored grant as shown: bound principals as their current ARNs, or their ids once gone.
 pub fn shown(conn: &Connection, mut g: Grant) -> ApiResult<Grant> {
-    let render = |p: &str| -> ApiResult<String> {
-        Ok(crate::iam::principal_ids::render_one(conn, p)?.unwrap_or_else(|| p.to_owned()))
-    };
-    g.grantee = render(&g.grantee)?;
-    g.retiring = g.retiring.as_deref().map(render).transpose()?;
+    g.grantee = render_principal(conn, &g.grantee)?;
+    g.retiring = g
+        .retiring
+        .as_deref()
+        .map(|r| render_principal(conn, r))
+        .transpose()?;
     Ok(g)
 }
 

@@ -76,6 +76,42 @@ UPDATE kms_grants SET retiring = COALESCE(
 WHERE retiring IS NOT NULL;
 ";
 
+/// The rest of version 29's step for grants: a grantee or retiring principal stored as a
+/// role session's ARN (`arn:aws:sts::<acct>:assumed-role/<role>/<session>`) is bound to its
+/// role's unique id and the session name (`AROA…:<session>`), when the role exists.
+pub(crate) fn bind_session_grants(conn: &Connection) -> crate::StoreResult<()> {
+    let rows: Vec<(i64, String, Option<String>)> = conn
+        .prepare(
+            "SELECT seq, grantee, retiring FROM kms_grants
+             WHERE grantee LIKE 'arn:aws:sts::%:assumed-role/%'
+                OR retiring LIKE 'arn:aws:sts::%:assumed-role/%'",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let bind = |p: &str| -> crate::StoreResult<String> {
+        let parsed = p
+            .strip_prefix("arn:aws:sts::")
+            .and_then(|r| r.split_once(":assumed-role/"))
+            .and_then(|(account, rest)| Some((account, rest.split_once('/')?)));
+        let Some((account, (role, session))) = parsed else {
+            return Ok(p.to_owned());
+        };
+        Ok(match crate::iam::roles::get_role(conn, account, role)? {
+            Some(r) => format!("{}:{session}", r.role_id),
+            None => p.to_owned(),
+        })
+    };
+    for (seq, grantee, retiring) in rows {
+        let grantee = bind(&grantee)?;
+        let retiring = retiring.as_deref().map(bind).transpose()?;
+        conn.execute(
+            "UPDATE kms_grants SET grantee = ?1, retiring = ?2 WHERE seq = ?3",
+            rusqlite::params![grantee, retiring, seq],
+        )?;
+    }
+    Ok(())
+}
+
 /// A KMS key as stored.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeyRow {
