@@ -181,7 +181,8 @@ pub async fn submit(state: &AppState, signed: &Signed, name: &str, f: &Form) -> 
         return render(signed, name, (w, now), errors);
     }
     let mut undo = Undo::default();
-    match update(&caller, signed, &w, &mut undo).await {
+    let kept = changed_only(w.clone(), &before);
+    match update(&caller, signed, (&w, &kept), &mut undo).await {
         Ok(()) => web::redirect(&super::trails::trail_url(signed, name, "updated")),
         Err(e) => {
             let left = undo.run(&caller).await;
@@ -200,10 +201,14 @@ pub async fn submit(state: &AppState, signed: &Signed, name: &str, f: &Form) -> 
     }
 }
 
+/// UpdateTrail with the form's settings. `changed` is the form with the key, topic and log
+/// group a save leaves as they were turned off: those are not sent (UpdateTrail keeps what it
+/// is not given), so saving asks for no permission the change does not need (`iam:PassRole`
+/// for a CloudWatch Logs role it keeps, say), as the same change made with the CLI.
 async fn update(
     caller: &Caller<'_>,
     signed: &Signed,
-    w: &WizardState,
+    (w, changed): (&WizardState, &WizardState),
     undo: &mut Undo,
 ) -> Result<(), Failed> {
     let account = caller.account();
@@ -236,6 +241,17 @@ async fn update(
         let (group, role) = provision::cloudwatch(caller, undo, w, &region, &account).await?;
         body["CloudWatchLogsLogGroupArn"] = json!(group);
         body["CloudWatchLogsRoleArn"] = json!(role);
+    }
+    let fields = body.as_object_mut().expect("an object");
+    if w.kms && !changed.kms {
+        fields.remove("KmsKeyId");
+    }
+    if w.sns && !changed.sns {
+        fields.remove("SnsTopicName");
+    }
+    if w.cloudwatch && !changed.cloudwatch {
+        fields.remove("CloudWatchLogsLogGroupArn");
+        fields.remove("CloudWatchLogsRoleArn");
     }
     caller.cloudtrail("UpdateTrail", body).await?;
     Ok(())

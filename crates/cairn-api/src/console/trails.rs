@@ -465,7 +465,7 @@ async fn save_selectors(state: &AppState, signed: &Signed, name: &str, f: &Form)
     let again = |form: SelectorForm, e: String| {
         detail_with(state, signed, name, None, None, Some((form, e)))
     };
-    match caller
+    let current = match caller
         .cloudtrail("GetEventSelectors", json!({"TrailName": name}))
         .await
     {
@@ -499,8 +499,18 @@ async fn save_selectors(state: &AppState, signed: &Signed, name: &str, f: &Form)
                 );
                 return detail(state, signed, name, None, Some(why)).await;
             }
+            current
         }
-    }
+    };
+    // What puts the selectors back if the save fails half way.
+    let previous = match current.get("AdvancedEventSelectors") {
+        Some(a) if a.as_array().is_some_and(|a| !a.is_empty()) => {
+            Some(json!({"TrailName": name, "AdvancedEventSelectors": a}))
+        }
+        _ => current
+            .get("EventSelectors")
+            .map(|e| json!({"TrailName": name, "EventSelectors": e})),
+    };
     // Checked once the current selectors are known, so a form built without them is
     // refused for that reason first.
     if let Some(e) = checks::selectors_error(&form) {
@@ -532,13 +542,19 @@ async fn save_selectors(state: &AppState, signed: &Signed, name: &str, f: &Form)
                 json!({"TrailName": name, "EventSelectors": event_selectors}),
             )
             .await?;
-        if let Some(wanted) = insights {
-            caller
+        if let Some(wanted) = insights
+            && let Err(e) = caller
                 .cloudtrail(
                     "PutInsightSelectors",
                     json!({"TrailName": name, "InsightSelectors": wanted}),
                 )
-                .await?;
+                .await
+        {
+            // Never half saved: the event selectors go back to what they were.
+            if let Some(before) = &previous {
+                let _ = caller.cloudtrail("PutEventSelectors", before.clone()).await;
+            }
+            return Err(e);
         }
         Ok::<_, cairn_core::ApiError>(())
     };

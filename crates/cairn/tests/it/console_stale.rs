@@ -201,3 +201,81 @@ async fn a_planted_session_cookie_does_not_lock_the_user_out() {
     assert_eq!(status, 200, "{page}");
     assert!(!page.contains("class=\"signin\""), "{page}");
 }
+
+/// Before (recheck23b F1), Edit resent a CloudWatch Logs role it kept, so UpdateTrail asked
+/// for `iam:PassRole`: a user with only `cloudtrail:*` could not toggle log file validation
+/// on a trail with CloudWatch Logs, though the CLI could.
+#[tokio::test]
+async fn an_unchanged_cloudwatch_logs_role_is_not_passed_again() {
+    let server = Server::start();
+    trail(&server, "watched").await;
+    let mut root = Browser::new(&server);
+    root.sign_in(ACCESS_KEY, SECRET).await;
+    let (_, _, page) = root.get("/console/trails/watched/edit").await;
+    let version = hidden(&page, "trail_version");
+    let with_logs = [
+        ("trail_version", version.as_str()),
+        ("storage", "existing"),
+        ("existing_bucket", "stale-logs"),
+        ("validation_seen", "1"),
+        ("validation", "on"),
+        ("cloudwatch", "on"),
+        ("cwl_group_mode", "new"),
+        ("cwl_group", "watched-group"),
+        ("cwl_role_mode", "new"),
+        ("cwl_role", "WatchedRole"),
+    ];
+    let (status, _, page) = act(&mut root, "/console/trails/watched/edit", &with_logs).await;
+    assert_eq!(status, 303, "{page}");
+
+    let cloudtrail_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudtrail:*","Resource":"*"}]}"#;
+    let (id, secret) = user_with(&server, "ctlogs", cloudtrail_only).await;
+    let mut u = Browser::new(&server);
+    assert_eq!(u.sign_in(&id, &secret).await.0, 303);
+    let (_, _, page) = u.get("/console/trails/watched/edit").await;
+    let version = hidden(&page, "trail_version");
+    let role = "arn:aws:iam::123456789012:role/WatchedRole";
+    let toggle = [
+        ("trail_version", version.as_str()),
+        ("storage", "existing"),
+        ("existing_bucket", "stale-logs"),
+        ("validation_seen", "1"),
+        ("cloudwatch", "on"),
+        ("cwl_group_mode", "existing"),
+        ("cwl_group", "watched-group"),
+        ("cwl_role_mode", "existing"),
+        ("cwl_role", role),
+    ];
+    let (status, _, page) = act(&mut u, "/console/trails/watched/edit", &toggle).await;
+    assert_eq!(status, 303, "{page}");
+    let (_, t) = server.ct("GetTrail", json!({"Name": "watched"})).await;
+    assert_eq!(t["Trail"]["LogFileValidationEnabled"], false, "{t}");
+    assert_eq!(t["Trail"]["CloudWatchLogsRoleArn"], role, "{t}");
+}
+
+/// Before (recheck23b F2), a save whose PutInsightSelectors was denied left the event
+/// selectors it had already changed.
+#[tokio::test]
+async fn a_save_whose_insights_are_denied_changes_nothing() {
+    let server = Server::start();
+    trail(&server, "halfway").await;
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudtrail:*","Resource":"*"},{"Effect":"Deny","Action":"cloudtrail:PutInsightSelectors","Resource":"*"}]}"#;
+    let (id, secret) = user_with(&server, "noinsights", policy).await;
+    let mut u = Browser::new(&server);
+    assert_eq!(u.sign_in(&id, &secret).await.0, 303);
+    let (_, _, page) = u.get("/console/trails/halfway").await;
+    let version = hidden(&page, "selectors_version");
+    let fields = [
+        ("selectors_version", version.as_str()),
+        ("management", "on"),
+        ("read", "on"),
+        ("insights_shown", "1"),
+        ("insights_error_rate", "on"),
+    ];
+    let (status, _, page) = act(&mut u, "/console/trails/halfway/selectors", &fields).await;
+    assert_eq!(status, 403, "{page}");
+    let (_, out) = server
+        .ct("GetEventSelectors", json!({"TrailName": "halfway"}))
+        .await;
+    assert_eq!(out["EventSelectors"][0]["ReadWriteType"], "All", "{out}");
+}
