@@ -487,7 +487,11 @@ async fn save_selectors(state: &AppState, signed: &Signed, name: &str, f: &Form)
                 let why = "Event selectors not saved: they or the Insights selectors changed \
                            since this page was shown. They are shown below as they are now."
                     .to_owned();
-                return detail(state, signed, name, None, Some(why)).await;
+                // 409, as a stale Edit form answers.
+                return web::with_status(
+                    detail(state, signed, name, None, Some(why)).await,
+                    StatusCode::CONFLICT,
+                );
             }
             // Insights alone, from the form offered when the selectors are beyond the editor.
             if f.checked("insights_only") {

@@ -257,7 +257,8 @@ pub async fn submit(state: &AppState, signed: &Signed, f: &Form) -> Response {
                     left.join("; ")
                 ));
             }
-            render(signed, step, wizard, errors, StatusCode::OK)
+            // A denial answers 403, as every refused console action does.
+            render(signed, step, wizard, errors, web::form_status(&e.error))
         }
     }
 }

@@ -433,7 +433,7 @@ async fn a_user_without_permissions_sees_access_denied() {
         ("existing_bucket", "any-bucket"),
     ];
     let (status, _, body) = b.post("/console/trails/create", &form).await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 403, "a denial");
     assert!(body.contains("id=\"wizard-error\""), "shown on the wizard");
     assert!(
         body.contains("is not authorized to perform: cloudtrail:CreateTrail"),
@@ -552,7 +552,7 @@ async fn a_read_only_user_sees_trails_and_events_but_cannot_create() {
         ("existing_bucket", "ro-bucket"),
     ];
     let (status, _, body) = b.post("/console/trails/create", &form).await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 403, "a denial");
     assert!(body.contains("id=\"wizard-error\""));
     assert!(
         body.contains("AccessDeniedException: User: arn:aws:iam::123456789012:user/reader is not authorized to perform: cloudtrail:CreateTrail"),

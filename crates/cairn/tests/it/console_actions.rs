@@ -395,7 +395,7 @@ async fn a_save_over_selectors_changed_since_the_page_was_shown_is_refused() {
         ],
     )
     .await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 409);
     assert!(page.contains("changed since this page was shown"), "{page}");
     let (_, now) = server
         .ct("GetEventSelectors", json!({"TrailName": "raced"}))

@@ -334,7 +334,7 @@ async fn s3_denials_show_s3s_own_code() {
     assert!(body.contains("AccessDenied: "), "ListBucket: {body}");
     assert!(!body.contains("AccessDeniedException"), "{body}");
     let (status, _, body) = create(&mut b, "s3less-trail", "s3less-logs", &[]).await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 403, "a denial");
     assert!(body.contains("AccessDenied: "), "CreateBucket: {body}");
     assert!(!body.contains("AccessDeniedException"), "{body}");
     let denied = lookup(&server, "EventName", "CreateBucket").await;

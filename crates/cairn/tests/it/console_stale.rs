@@ -100,7 +100,7 @@ async fn a_selector_editor_shown_before_insights_changed_does_not_turn_them_off(
         ("insights_shown", "1"),
     ];
     let (status, _, page) = act(&mut b, "/console/trails/insightful/selectors", &fields).await;
-    assert_eq!(status, 200, "{page}");
+    assert_eq!(status, 409, "{page}");
     assert!(page.contains("changed since this page was shown"), "{page}");
     let (_, out) = server
         .ct("GetInsightSelectors", json!({"TrailName": "insightful"}))
