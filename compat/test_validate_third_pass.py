@@ -70,6 +70,16 @@ def test_an_object_at_a_backfill_key_is_reported(server, trails):
         assert f"s3://{BUCKET}/{planted}\tINVALID: a backfill digest" in ours.stderr, ours.stderr
     finally:
         s3.delete_object(Bucket=BUCKET, Key=planted)
+    # One at a look-alike trail's backfill key (a trail that does not exist): the stock tool
+    # takes it as main's and fails (recheck23b F3); Cairn reports it too.
+    other = planted.replace("_main_us-east-1_", "_main_us-east-1_ghost_us-east-1_")
+    s3.put_object(Bucket=BUCKET, Key=other, Body=b"junk")
+    try:
+        ours = cairn_validate(server, arns["main"], t0 - 60, t0 + 3 * HOUR)
+        assert ours.returncode == 1, ours.stdout + ours.stderr
+        assert f"s3://{BUCKET}/{other}\tINVALID: a backfill digest" in ours.stderr, ours.stderr
+    finally:
+        s3.delete_object(Bucket=BUCKET, Key=other)
 
 
 def test_the_newest_digest_deleted_is_seen_despite_a_look_alike_trail(server, trails):

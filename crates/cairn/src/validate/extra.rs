@@ -268,9 +268,10 @@ pub fn unlisted<'k>(
     (missing, pending)
 }
 
-/// Objects among `listed` (the digest folder's keys) at this trail's backfill-digest keys
-/// whose time `in_window` takes: Cairn never writes backfill digests, so each was put there
-/// by someone else. The stock tool walks such objects (and fails on junk); Cairn reports
+/// Objects among `listed` (the digest folder's keys) at a backfill-digest key of any trail
+/// (the stock tool's loose pattern takes a look-alike trail's as this one's) whose time
+/// `in_window` takes: Cairn never writes backfill digests, so each was put there by someone
+/// else. The stock tool walks such objects (and fails on junk); Cairn reports
 /// every one rather than ignore it.
 pub fn planted_backfills(
     listed: &[String],
@@ -282,7 +283,7 @@ pub fn planted_backfills(
         .filter(|k| {
             k.strip_suffix("_backfill.json.gz")
                 .map(|base| format!("{base}.json.gz"))
-                .is_some_and(|base| layout.is_own_digest(&base) && in_window(&base))
+                .is_some_and(|base| layout.is_any_digest(&base) && in_window(&base))
         })
         .map(|k| Finding {
             line: line(
