@@ -268,3 +268,17 @@ def test_upload_listings_record_their_query_as_sent(cairn, s3):
     [parts] = records(cairn, "ListParts", bucket="uploads-query-bkt")[-1:]
     params = parts["requestParameters"]
     assert (params["uploadId"], params["max-parts"], params["part-number-marker"]) == (up, "5", "0"), params
+
+
+def test_part_reads_record_their_part_number(cairn, s3):
+    """Before (s3ver3 F4), HeadObject and GetObject with `partNumber` left it out of the
+    record."""
+    # A client of its own: the module's records every body it receives.
+    c = cairn.client("s3")
+    c.create_bucket(Bucket="part-read-bkt")
+    c.put_object(Bucket="part-read-bkt", Key="obj", Body=b"x" * 10)
+    c.head_object(Bucket="part-read-bkt", Key="obj", PartNumber=1)
+    assert c.get_object(Bucket="part-read-bkt", Key="obj", PartNumber=1)["Body"].read() == b"x" * 10
+    for name in ("HeadObject", "GetObject"):
+        [rec] = records(cairn, name, bucket="part-read-bkt")[-1:]
+        assert rec["requestParameters"].get("partNumber") == "1", rec

@@ -308,6 +308,14 @@ impl<T> Spec<T> {
         }
     }
 
+    /// Adds the `partNumber` a read asked for, as sent.
+    pub fn part_number(self, part: Option<i32>) -> Self {
+        match part {
+            Some(n) => self.param("partNumber", Value::String(n.to_string())),
+            None => self,
+        }
+    }
+
     /// Adds a request parameter.
     pub fn param(mut self, name: &str, value: Value) -> Self {
         self.extra.insert(name.to_owned(), value);

@@ -389,6 +389,7 @@ impl CairnS3 {
         let version_id = input.version_id.clone();
         let spec = Spec::new("GetObject", true, true, Some(&bucket), Some(&key), host)
             .version(version_id.as_deref())
+            .part_number(input.part_number)
             .response_overrides(&input)
             .response(
                 |(o, r, _, _): &(objects::Object, Option<std::ops::Range<u64>>, _, _)| {
@@ -520,7 +521,8 @@ impl CairnS3 {
             Some(&key),
             &host_of(&req.headers),
         )
-        .version(version_id.as_deref());
+        .version(version_id.as_deref())
+        .part_number(input.part_number);
 
         let (evaluator, ctx) = (self.gate.evaluator(), info.ctx.clone());
         let sse_c = super::sse_c::check_read(super::sse_c::sse_c_asked!(input));
