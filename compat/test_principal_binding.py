@@ -146,6 +146,23 @@ def test_key_and_topic_policies_bind_the_user_they_name(cairn):
     assert json.loads(attrs["Policy"])["Statement"][0]["Principal"]["AWS"].startswith("AIDA")
 
 
+def session_kms(cairn, sts, role_arn):
+    """A KMS client for the session `s1` of `role_arn`."""
+    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="s1")["Credentials"]
+    return cairn.client_with(creds["AccessKeyId"], creds["SecretAccessKey"], "kms",
+                             token=creds["SessionToken"])
+
+
+def assert_recreated_role_denied(cairn, iam, sts, role, blob):
+    """Deletes `grant-role` and makes it again: its new session `s1` may not decrypt."""
+    role_arn, trust = role
+    iam.delete_role(RoleName="grant-role")
+    iam.create_role(RoleName="grant-role", AssumeRolePolicyDocument=trust)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        session_kms(cairn, sts, role_arn).decrypt(CiphertextBlob=blob)
+    assert err(e)[0] == "AccessDeniedException"
+
+
 def test_a_kms_grant_names_the_user_and_role_it_was_made_for(cairn):
     """Before (iampol3 #1), a grant named its grantee by ARN: a new user or role of a deleted
     one's name inherited its grants, and a grant could wait for a name nobody held yet."""
@@ -176,18 +193,9 @@ def test_a_kms_grant_names_the_user_and_role_it_was_made_for(cairn):
     _, assumer = new_user(cairn, iam, "grant-assumer")
     allow_all(iam, "grant-assumer")
     sts = client(cairn, assumer, "sts")
-    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="s1")["Credentials"]
-    session = cairn.client_with(creds["AccessKeyId"], creds["SecretAccessKey"], "kms",
-                                token=creds["SessionToken"])
+    session = session_kms(cairn, sts, role_arn)
     assert session.decrypt(CiphertextBlob=blob)["Plaintext"] == b"payroll"
-    iam.delete_role(RoleName="grant-role")
-    iam.create_role(RoleName="grant-role", AssumeRolePolicyDocument=trust)
-    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="s1")["Credentials"]
-    session = cairn.client_with(creds["AccessKeyId"], creds["SecretAccessKey"], "kms",
-                                token=creds["SessionToken"])
-    with pytest.raises(botocore.exceptions.ClientError) as e:
-        session.decrypt(CiphertextBlob=blob)
-    assert err(e)[0] == "AccessDeniedException"
+    assert_recreated_role_denied(cairn, iam, sts, (role_arn, trust), blob)
 
     # A grant to a role session names that role's id and the session (recheck23a F1: it was
     # matched by its ARN, so a re-created role's session of the same name inherited it).
@@ -195,18 +203,9 @@ def test_a_kms_grant_names_the_user_and_role_it_was_made_for(cairn):
     kms.create_grant(KeyId=key_id, GranteePrincipal=session_arn, Operations=["Decrypt"])
     shown = [g["GranteePrincipal"] for g in kms.list_grants(KeyId=key_id)["Grants"]]
     assert session_arn in shown, shown
-    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="s1")["Credentials"]
-    session = cairn.client_with(creds["AccessKeyId"], creds["SecretAccessKey"], "kms",
-                                token=creds["SessionToken"])
+    session = session_kms(cairn, sts, role_arn)
     assert session.decrypt(CiphertextBlob=blob)["Plaintext"] == b"payroll"
-    iam.delete_role(RoleName="grant-role")
-    iam.create_role(RoleName="grant-role", AssumeRolePolicyDocument=trust)
-    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="s1")["Credentials"]
-    session = cairn.client_with(creds["AccessKeyId"], creds["SecretAccessKey"], "kms",
-                                token=creds["SessionToken"])
-    with pytest.raises(botocore.exceptions.ClientError) as e:
-        session.decrypt(CiphertextBlob=blob)
-    assert err(e)[0] == "AccessDeniedException"
+    assert_recreated_role_denied(cairn, iam, sts, (role_arn, trust), blob)
 
     # No grant for a user or role (or a role's session) that does not exist.
     for missing in (f"arn:aws:iam::{ACCOUNT}:user/not-yet", f"arn:aws:iam::{ACCOUNT}:role/not-yet",

@@ -335,6 +335,7 @@ fn publication(
             base_url: s.base_url,
         })
         .collect();
+    let voice = crate::sns::voice(topic);
     let p = Publication {
         message_id: crate::record::new_uuid(),
         topic_arn: topic.arn.clone(),
@@ -342,8 +343,8 @@ fn publication(
         message,
         per_protocol,
         attributes,
-        signature_version: crate::sns::signature_version(topic),
-        display_name: crate::sns::display_name(topic),
+        signature_version: voice.signature_version,
+        display_name: voice.display_name,
         timestamp_ms: now_ms,
         recipients,
     };

@@ -92,10 +92,9 @@ pub async fn write(maildir: Option<&Path>, n: &Notification) -> Result<(), Strin
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn mail_lands_in_new() {
-        let dir = tempfile::tempdir().unwrap();
-        let n = Notification {
+    /// An email notification to `ops@example.com` with `subject` and `body`.
+    fn mail(subject: Option<&str>, body: &str) -> Notification {
+        Notification {
             subscription_arn: "arn:aws:sns:us-east-1:1:t:u".into(),
             endpoint: "ops@example.com".into(),
             topic_arn: "arn:aws:sns:us-east-1:1:t".into(),
@@ -103,11 +102,17 @@ mod tests {
             message_type: crate::sns_message::MessageType::Notification,
             message_id: "id".into(),
             raw: false,
-            subject: Some("Alarm ü".into()),
+            subject: subject.map(str::to_owned),
             sender: None,
-            body: "line1\nline2".into(),
+            body: body.into(),
             content_type: None,
-        };
+        }
+    }
+
+    #[tokio::test]
+    async fn mail_lands_in_new() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = mail(Some("Alarm ü"), "line1\nline2");
         write(Some(dir.path()), &n).await.unwrap();
         let files: Vec<_> = std::fs::read_dir(dir.path().join("new")).unwrap().collect();
         assert_eq!(files.len(), 1);
@@ -124,19 +129,8 @@ mod tests {
 
     #[test]
     fn the_topics_display_name_is_the_sender() {
-        let mut n = Notification {
-            subscription_arn: "arn:aws:sns:us-east-1:1:t:u".into(),
-            endpoint: "ops@example.com".into(),
-            topic_arn: "arn:aws:sns:us-east-1:1:t".into(),
-            protocol: "email".into(),
-            message_type: crate::sns_message::MessageType::Notification,
-            message_id: "id".into(),
-            raw: false,
-            subject: None,
-            sender: Some("Billing \"Alerts\"\r\nBcc: x@y".into()),
-            body: "b".into(),
-            content_type: None,
-        };
+        let mut n = mail(None, "b");
+        n.sender = Some("Billing \"Alerts\"\r\nBcc: x@y".into());
         let at = chrono::DateTime::from_timestamp(0, 0).unwrap();
         let text = render(&n, at);
         assert!(

@@ -25,28 +25,19 @@ use crate::error::ApiResult;
 /// principal replaced by that entity's unique id. The text is returned unchanged when nothing
 /// is bound (or when it is not JSON: the caller's validation reports that).
 pub fn bind(conn: &Connection, account: &str, text: &str) -> ApiResult<String> {
-    rewrite(text, |entry| bound_id(conn, account, entry))
+    rewrite(text, |entry| bind_one(conn, account, entry))
 }
 
 /// The policy text to show: the ids of users and roles that still exist replaced by their
 /// current ARNs. Ids of deleted entities stay as they are, as on AWS.
 pub fn render(conn: &Connection, text: &str) -> ApiResult<String> {
-    rewrite(text, |entry| live_arn(conn, entry))
+    rewrite(text, |entry| render_one(conn, entry))
 }
 
-/// One principal as stored outside a policy document (a KMS grant's grantee or retiring
-/// principal): the unique id of the user or role of `account` it names, if one exists.
+/// One principal as stored (an entry of a policy's `Principal`, a KMS grant's grantee or
+/// retiring principal): the unique id of the user or role of `account` it names, if one
+/// exists.
 pub fn bind_one(conn: &Connection, account: &str, entry: &str) -> ApiResult<Option<String>> {
-    bound_id(conn, account, entry)
-}
-
-/// One stored principal as shown: the current ARN of the user or role an id names, if it
-/// still exists.
-pub fn render_one(conn: &Connection, entry: &str) -> ApiResult<Option<String>> {
-    live_arn(conn, entry)
-}
-
-fn bound_id(conn: &Connection, account: &str, entry: &str) -> ApiResult<Option<String>> {
     let Some(rest) = entry.strip_prefix(&format!("arn:aws:iam::{account}:")) else {
         return Ok(None);
     };
@@ -67,7 +58,9 @@ fn bound_id(conn: &Connection, account: &str, entry: &str) -> ApiResult<Option<S
     Ok(None)
 }
 
-fn live_arn(conn: &Connection, entry: &str) -> ApiResult<Option<String>> {
+/// One stored principal as shown: the current ARN of the user or role an id names, if it
+/// still exists.
+pub fn render_one(conn: &Connection, entry: &str) -> ApiResult<Option<String>> {
     if entry.starts_with("AIDA") {
         return Ok(ustore::get_user_by_id(conn, entry)?.map(|u| user_arn(&u)));
     }

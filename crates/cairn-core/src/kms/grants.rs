@@ -156,7 +156,11 @@ fn session_of<'a>(account: &str, value: &'a str) -> Option<(&'a str, &'a str)> {
 /// A principal as a ListGrants filter matches it: bound as a grant stores it, when it names
 /// an existing user, role or role session of the account.
 fn principal_filter(conn: &Connection, account: &str, value: &str) -> ApiResult<String> {
-    Ok(bind_principal(conn, account, value).unwrap_or_else(|_| value.to_owned()))
+    match bind_principal(conn, account, value) {
+        // A principal that does not exist matches the grants that name it as given.
+        Err(e) if e.kind == ErrorKind::KmsInvalidArn => Ok(value.to_owned()),
+        bound => bound,
+    }
 }
 
 /// A stored principal as shown: a user's or role's current ARN, a role session's
