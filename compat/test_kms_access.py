@@ -236,6 +236,29 @@ def test_revoke_grant_and_grant_errors(kms, alice):
     assert e.value.response["Error"]["Code"] == "ValidationException"
 
 
+def test_a_key_policy_allow_does_not_let_anyone_retire_a_grant(server, kms):
+    """"The kms:RetireGrant permission is not effective in a key policy" (KMS developer guide,
+    "Retiring and revoking grants"): only the grant's principals, its account, and principals
+    the account's IAM policies delegate it to may retire a grant."""
+    carol = iam_user(server, "carol")
+    key = kms.create_key(Policy=policy(admin_statement(), {
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/carol"},
+        "Action": "kms:RetireGrant", "Resource": "*"}))["KeyMetadata"]
+    g = kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=ROOT, Operations=["Encrypt"])
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        carol.retire_grant(KeyId=key["KeyId"], GrantId=g["GrantId"])
+    denied(e)
+    assert [x["GrantId"] for x in kms.list_grants(KeyId=key["KeyId"])["Grants"]] == [g["GrantId"]]
+    # Delegated by an identity policy of the key's account: allowed.
+    dave = iam_user(server, "dave", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "kms:RetireGrant", "Resource": key["Arn"]}]})
+    dave.retire_grant(KeyId=key["KeyId"], GrantId=g["GrantId"])
+    assert kms.list_grants(KeyId=key["KeyId"])["Grants"] == []
+    # The account itself (its root) may always retire one.
+    g = kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=ROOT, Operations=["Encrypt"])
+    kms.retire_grant(KeyId=key["KeyId"], GrantId=g["GrantId"])
+
+
 def test_alias_changes_need_the_alias_permission_too(kms, alice):
     key = kms.create_key(Policy=policy(admin_statement(), {
         "Sid": "alice may alias this key", "Effect": "Allow", "Principal": {"AWS": ALICE},

@@ -511,11 +511,13 @@ pub fn grant_of_token(conn: &Connection, master: &MasterKey, token: &str) -> Api
         .ok_or_else(|| err(ErrorKind::KmsNotFound, format!("Grant id not found: {id}")))
 }
 
-/// What RetireGrant needs: `kms:RetireGrant` on the key. The grant's retiring principal, and
-/// its grantee when the grant allows `RetireGrant`, need no policy to allow it, but an
-/// explicit `Deny` still stops them ("To deny permission to retire a grant, you can use a
-/// Deny action with the kms:RetireGrant permission in your IAM policies", the KMS developer
-/// guide).
+/// What RetireGrant needs. The grant's retiring principal, and its grantee when the grant
+/// allows `RetireGrant`, need no policy to allow it, but an explicit `Deny` still stops them
+/// ("To deny permission to retire a grant, you can use a Deny action with the
+/// kms:RetireGrant permission in your IAM policies", the KMS developer guide). Anyone else in
+/// the key's account needs `kms:RetireGrant` from the account: its root, or an identity policy
+/// that delegates it. A key policy's `Allow` does not count (the guide: the permission "is not
+/// effective in a key policy"), though its `Deny` does.
 pub fn retire_permissions(
     conn: &Connection,
     actor: &Actor<'_>,
@@ -538,7 +540,18 @@ pub fn retire_permissions(
         },
     )?;
     needed.unless_denied = retiring || grantee_may;
-    Ok(vec![needed])
+    if needed.unless_denied || actor.caller_account().as_deref() != Some(key.account.as_str()) {
+        return Ok(vec![needed]);
+    }
+    // The key policy may only deny; the allow must come from the account's own policies.
+    let delegated = KeyPermission::policy_only(
+        needed
+            .permission
+            .clone()
+            .under(crate::authz::ResourcePolicy::None),
+    );
+    needed.unless_denied = true;
+    Ok(vec![needed, delegated])
 }
 
 /// Deletes a grant (RetireGrant and RevokeGrant, after authorization).
