@@ -260,3 +260,24 @@ def test_groups_policies_and_instance_profiles_are_no_principals(cairn):
             kms.create_key(Policy=doc({"Effect": "Allow", "Principal": {"AWS": arn},
                                        "Action": "kms:*", "Resource": "*"}))
         assert err(e)[0] == "MalformedPolicyDocumentException", arn
+
+
+def test_a_topic_policy_must_name_principals_that_exist(cairn):
+    """Before, a topic policy naming a group, or a user that does not exist, was saved and
+    matched no one (a Deny in it protected nothing). SNS refuses it: "Invalid parameter:
+    Policy Error: PrincipalNotFound"."""
+    sns = cairn.client("sns")
+    cairn.client("iam").create_group(GroupName="topic-readers")
+    topic = sns.create_topic(Name="principals-checked")["TopicArn"]
+    for arn in (f"arn:aws:iam::{ACCOUNT}:group/topic-readers",
+                f"arn:aws:iam::{ACCOUNT}:user/nobody-by-this-name"):
+        policy = doc({"Effect": "Deny", "Principal": {"AWS": arn}, "Action": "sns:Publish",
+                      "Resource": topic})
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=policy)
+        assert err(e) == ("InvalidParameter", 400), arn
+        assert e.value.response["Error"]["Message"] == "Invalid parameter: Policy Error: PrincipalNotFound"
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            sns.create_topic(Name="principals-checked-2", Attributes={"Policy": policy})
+        assert err(e)[0] == "InvalidParameter", arn
+    assert "principals-checked-2" not in str(sns.list_topics()["Topics"])

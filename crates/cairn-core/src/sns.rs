@@ -114,7 +114,7 @@ pub fn create_topic(
     let mut attrs = serde_json::Map::new();
     for (k, v) in attributes {
         if k == "Policy" {
-            check_policy(v)?;
+            check_policy(conn, ctx.account().as_str(), v)?;
             policy = crate::iam::principal_ids::bind(conn, ctx.account().as_str(), v)?;
         } else {
             check_topic_attribute(k, v)?;
@@ -193,8 +193,9 @@ fn same_topic(
 const MAX_POLICY_BYTES: usize = 30 * 1024;
 const MAX_POLICY_STATEMENTS: usize = 100;
 
-/// Checks a topic policy: within SNS's quotas, and a policy IAM can read.
-pub(crate) fn check_policy(value: &str) -> ApiResult<()> {
+/// Checks a topic policy: within SNS's quotas, a policy IAM can read, naming only principals
+/// that exist (`PrincipalNotFound`, as SNS words it).
+pub(crate) fn check_policy(conn: &Connection, account: &str, value: &str) -> ApiResult<()> {
     if value.len() > MAX_POLICY_BYTES {
         return Err(invalid(format!(
             "Invalid parameter: Policy Error: policy size {} exceeds the limit of {MAX_POLICY_BYTES} bytes",
@@ -208,6 +209,12 @@ pub(crate) fn check_policy(value: &str) -> ApiResult<()> {
             "Invalid parameter: Policy Error: {} statements were found in the policy, max allowed is {MAX_POLICY_STATEMENTS}",
             doc.statements().len()
         )));
+    }
+    // A user or role that does not exist, or an IAM ARN that is no principal (a group).
+    if crate::iam::roles::missing_principal(conn, account, &doc)?.is_some() {
+        return Err(invalid(
+            "Invalid parameter: Policy Error: PrincipalNotFound",
+        ));
     }
     Ok(())
 }
@@ -441,7 +448,7 @@ pub fn set_attribute(
 ) -> ApiResult<()> {
     let topic = owned(conn, ctx, arn)?;
     if name == "Policy" {
-        check_policy(value)?;
+        check_policy(conn, ctx.account().as_str(), value)?;
         let bound = crate::iam::principal_ids::bind(conn, ctx.account().as_str(), value)?;
         sns::set_policy(conn, arn, &bound)?;
         return Ok(());

@@ -262,7 +262,7 @@ pub fn add_permission(
         "Resource": arn,
     }));
     let text = policy.to_string();
-    crate::sns::check_policy(&text)?;
+    crate::sns::check_policy(conn, ctx.account().as_str(), &text)?;
     sns::set_policy(conn, arn, &text)?;
     Ok(())
 }
