@@ -168,3 +168,44 @@ def test_a_bare_name_as_resource_identifier_is_refused_and_authorized_on_the_gro
     assert error(e)[0] == "InvalidParameterException"
     group = logs.describe_log_groups(logGroupNamePrefix="/depth/kms-deny")["logGroups"][0]
     assert "kmsKeyId" not in group
+
+
+def test_metric_filter_members_cairn_cannot_carry_out_are_refused_not_dropped(logs):
+    """logs3: a filter with `fieldSelectionCriteria` was stored without it and counted every
+    event; `applyOnTransformedLogs: true` read back false. Now each is refused, and a filter
+    without them is stored as before."""
+    logs.create_log_group(logGroupName="/depth/sysfields")
+    transform = [{"metricName": "M", "metricNamespace": "SYS", "metricValue": "1"}]
+    put = dict(logGroupName="/depth/sysfields", filterPattern="", metricTransformations=transform)
+    with pytest.raises(ClientError) as e:
+        logs.put_metric_filter(filterName="sel", fieldSelectionCriteria='@aws.region = "us-west-2"', **put)
+    assert error(e)[0] == "UnsupportedOperationException"
+    with pytest.raises(ClientError) as e:
+        logs.put_metric_filter(filterName="dims", emitSystemFieldDimensions=["@aws.region"], **put)
+    assert error(e)[0] == "UnsupportedOperationException"
+    with pytest.raises(ClientError) as e:
+        logs.put_metric_filter(filterName="bogus", emitSystemFieldDimensions=["@bogus"], **put)
+    assert error(e)[0] == "InvalidParameterException" and "@bogus" in error(e)[1]
+    with pytest.raises(ClientError) as e:
+        logs.put_metric_filter(filterName="tr", applyOnTransformedLogs=True, **put)
+    assert error(e)[0] == "InvalidParameterException"
+    assert logs.describe_metric_filters(logGroupName="/depth/sysfields")["metricFilters"] == []
+    logs.put_metric_filter(filterName="plain", applyOnTransformedLogs=False, **put)
+    [stored] = logs.describe_metric_filters(logGroupName="/depth/sysfields")["metricFilters"]
+    assert stored["filterName"] == "plain" and stored["applyOnTransformedLogs"] is False
+
+
+def test_tagging_by_resource_arn_needs_the_group_arn_itself(logs):
+    """logs3: the `:*` ARN (DescribeLogGroups' `arn`) and a bare name are `ValidationException`
+    "Invalid resourceArn", as AWS answers them (boto/boto3#4104 quotes it)."""
+    logs.create_log_group(logGroupName="/depth/tagged")
+    arn = "arn:aws:logs:us-east-1:123456789012:log-group:/depth/tagged"
+    for bad in (arn + ":*", "/depth/tagged", "arn:aws:sns:us-east-1:123456789012:topic"):
+        for call in (lambda a: logs.list_tags_for_resource(resourceArn=a),
+                     lambda a: logs.tag_resource(resourceArn=a, tags={"k": "v"}),
+                     lambda a: logs.untag_resource(resourceArn=a, tagKeys=["k"])):
+            with pytest.raises(ClientError) as e:
+                call(bad)
+            assert error(e) == ("ValidationException", "Invalid resourceArn"), bad
+    logs.tag_resource(resourceArn=arn, tags={"k": "v"})
+    assert logs.list_tags_for_resource(resourceArn=arn)["tags"] == {"k": "v"}

@@ -51,6 +51,7 @@ fn decode_transformations(body: &Value) -> ApiResult<Vec<Transformation>> {
 
 /// PutMetricFilter.
 pub fn put_metric_filter(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
+    refuse_system_field_members(body)?;
     let input = PutFilter {
         group: req_str(body, "logGroupName")?,
         name: req_str(body, "filterName")?,
@@ -59,6 +60,37 @@ pub fn put_metric_filter(conn: &Connection, env: &OpEnv, body: &Value) -> ApiRes
     };
     metric_filters::put(conn, &env.ctx, &input)?;
     out_group(json!({}), &GroupKey::of(&env.ctx, &input.group))
+}
+
+/// The members of PutMetricFilter Cairn does not carry out, refused rather than dropped (a
+/// filter stored without its selection criteria would count events it should not):
+/// `applyOnTransformedLogs` needs a log transformer, which no group here has (the model: "valid
+/// only for log groups that have an active log transformer"); `fieldSelectionCriteria` and
+/// `emitSystemFieldDimensions` (the system fields of centralized logs) are not supported.
+/// `false` and empty values are what the call means without them and are accepted.
+fn refuse_system_field_members(body: &Value) -> ApiResult<()> {
+    if body["applyOnTransformedLogs"].as_bool() == Some(true) {
+        return Err(logs::invalid(
+            "applyOnTransformedLogs is valid only for log groups that have an active log transformer, and log transformers are not supported by this Cairn release.",
+        ));
+    }
+    let fields = opt_str_list(body, "emitSystemFieldDimensions")?.unwrap_or_default();
+    if let Some(bad) = fields
+        .iter()
+        .find(|f| !matches!(f.as_str(), "@aws.account" | "@aws.region"))
+    {
+        return Err(logs::invalid(format!(
+            "Invalid emitSystemFieldDimensions value {bad}: valid values are @aws.account and @aws.region."
+        )));
+    }
+    let criteria = opt_str(body, "fieldSelectionCriteria")?.unwrap_or_default();
+    if !fields.is_empty() || !criteria.is_empty() {
+        return Err(ApiError::new(
+            ErrorKind::UnsupportedOperation,
+            "Metric filters on system fields (fieldSelectionCriteria, emitSystemFieldDimensions) are not supported by this Cairn release.",
+        ));
+    }
+    Ok(())
 }
 
 /// DeleteMetricFilter.

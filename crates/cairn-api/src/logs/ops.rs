@@ -453,10 +453,10 @@ fn tagged_group(
     body: &Value,
 ) -> ApiResult<(cairn_store::logs::LogGroup, bool)> {
     match opt_str(body, "resourceArn")? {
-        Some(arn) => Ok((groups::for_tagging(conn, &env.ctx, &arn)?, false)),
+        Some(arn) => Ok((groups::for_tagging(conn, &env.ctx, &arn, true)?, false)),
         None => {
             let name = req_str(body, "logGroupName")?;
-            Ok((groups::for_tagging(conn, &env.ctx, &name)?, true))
+            Ok((groups::for_tagging(conn, &env.ctx, &name, false)?, true))
         }
     }
 }

@@ -297,18 +297,24 @@ pub fn check_kms_key(conn: &Connection, ctx: &CallContext, key: &str) -> ApiResu
     Ok(())
 }
 
-/// The group a tagging call names: a name (`TagLogGroup`) or the group ARN without `:*`
-/// (`TagResource`).
-pub fn for_tagging(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<LogGroup> {
-    let name = if name_or_arn.starts_with("arn:") {
-        if name_or_arn.ends_with(":*") {
-            return Err(invalid(format!(
-                "The specified resource ARN is invalid: {name_or_arn}. Use the log group ARN without the ':*' suffix."
-            )));
+/// The group a tagging call names: a name (the deprecated `TagLogGroup` family, `by_arn`
+/// false) or the group's ARN without `:*` (`TagResource`, `by_arn`). A `resourceArn` that is
+/// not one (a bare name, the `:*` form DescribeLogGroups shows as `arn`, another service's) is
+/// `ValidationException` "Invalid resourceArn", as AWS answers it.
+pub fn for_tagging(
+    conn: &Connection,
+    ctx: &CallContext,
+    name_or_arn: &str,
+    by_arn: bool,
+) -> ApiResult<LogGroup> {
+    let name = if by_arn {
+        let invalid_arn = || ApiError::new(ErrorKind::Validation, "Invalid resourceArn");
+        if !name_or_arn.starts_with("arn:") || name_or_arn.ends_with(":*") {
+            return Err(invalid_arn());
         }
         super::identifier_name(ctx, name_or_arn).map_err(|e| match e.kind {
             ErrorKind::ResourceNotFound => e,
-            _ => invalid(format!("Invalid resource ARN: {name_or_arn}")),
+            _ => invalid_arn(),
         })?
     } else {
         check_group_name(name_or_arn, "logGroupName")?;
