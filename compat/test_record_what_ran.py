@@ -121,3 +121,30 @@ def test_members_the_operation_does_not_have_are_never_recorded(cairn):
                   {"Content-Type": "application/x-www-form-urlencoded"})
     assert resp.status == 200, resp.data
     assert last_record(cairn, "ListUsers")["requestParameters"] == {"maxItems": 1}
+
+
+def test_nested_members_the_model_lacks_are_never_recorded(cairn):
+    """ctapi3: the record showed an event selector with a misspelt `values` as if it selected
+    every S3 object, while the trail selected nothing. A member the model lacks is dropped at
+    every depth, so the record says what the call did (as its responseElements do)."""
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="nested-logs")
+    s3.put_bucket_policy(Bucket="nested-logs", Policy=cloudtrail_policy("nested-logs"))
+    cairn.client("cloudtrail").create_trail(Name="nested-trail", S3BucketName="nested-logs")
+    body = {"TrailName": "nested-trail", "EventSelectors": [{
+        "ReadWriteType": "All", "IncludeManagementEvents": False, "eventName": "StopLogging",
+        "DataResources": [{"Type": "AWS::S3::Object", "values": ["arn:aws:s3"]}]}]}
+    resp = signed(cairn, "cloudtrail", json.dumps(body).encode(), {
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": "CloudTrail_20131101.PutEventSelectors"})
+    assert resp.status == 200, resp.data
+    record = last_record(cairn, "PutEventSelectors")
+    assert record["requestParameters"]["eventSelectors"] == [{
+        "readWriteType": "All", "includeManagementEvents": False,
+        "dataResources": [{"type": "AWS::S3::Object"}]}], record["requestParameters"]
+    body = {"Description": "k", "Tags": [{"TagKey": "a", "TagValue": "b", "Note": "<x>"}]}
+    resp = signed(cairn, "kms", json.dumps(body).encode(), {
+        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "TrentService.CreateKey"})
+    assert resp.status == 200, resp.data
+    assert last_record(cairn, "CreateKey")["requestParameters"]["tags"] == [
+        {"tagKey": "a", "tagValue": "b"}]

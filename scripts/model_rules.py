@@ -19,6 +19,11 @@ import os
 import sys
 
 SERVICES = ["cloudtrail", "iam", "sts", "kms", "logs", "cloudwatch", "sns", "cloudformation"]
+# The JSON services whose records keep only modeled members at every depth
+# (cairn_api::model_shapes): their input shapes' nested member names are kept too.
+RECORDED_SHAPES = ["cloudtrail", "kms", "logs"]
+# Recursive shapes are cut here (everything deeper is kept as sent).
+MAX_DEPTH = 8
 SCALAR = {"string", "integer", "long", "boolean"}
 
 
@@ -55,6 +60,23 @@ def rule(shapes, name, nested=False):
         if members:
             r["members"] = members
     return r
+
+
+def skeleton(shapes, name, depth=0):
+    """The member names a value of shape `name` may carry, at every depth: {"s": {member:
+    skeleton}} for a structure, {"l": skeleton} for a list's items, {"m": skeleton} for a
+    map's values, 0 for anything kept whole (scalars, documents, lists of scalars)."""
+    shape = shapes[name]
+    t = shape["type"]
+    if depth > MAX_DEPTH or shape.get("document"):
+        return 0
+    if t == "structure":
+        return {"s": {m: skeleton(shapes, ref["shape"], depth + 1)
+                      for m, ref in shape.get("members", {}).items()}}
+    if t in ("list", "map"):
+        inner = skeleton(shapes, shape["member" if t == "list" else "value"]["shape"], depth + 1)
+        return {t[0]: inner} if inner != 0 else 0
+    return 0
 
 
 def s3_routes(data):
@@ -115,6 +137,17 @@ def main():
             if entry["required"] or members:
                 ops[op_name] = entry
         out["services"][service] = ops
+        if service in RECORDED_SHAPES:
+            nested = {}
+            for op_name, op in sorted(model["operations"].items()):
+                if "input" not in op:
+                    continue
+                members = shapes[op["input"]["shape"]].get("members", {})
+                kept = {m: skeleton(shapes, ref["shape"], 1) for m, ref in members.items()}
+                kept = {m: k for m, k in kept.items() if k != 0}
+                if kept:
+                    nested[op_name] = kept
+            out.setdefault("shapes", {})[service] = nested
         # Every operation of the service, served or not: an operation Cairn does not carry
         # out is still authorized and recorded (cairn_api::unserved).
         out["operations"][service] = sorted(model["operations"])

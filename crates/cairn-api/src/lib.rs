@@ -22,6 +22,7 @@ pub mod kms;
 pub mod listener;
 pub mod logs;
 pub mod model_check;
+pub mod model_shapes;
 pub mod monitoring;
 pub mod protocol;
 pub mod query;

@@ -113,13 +113,18 @@ pub fn unmodeled(service: &str, op: &str, member: &str) -> bool {
         .is_some_and(|r| !r.members.iter().any(|(m, _)| m == member))
 }
 
-/// `body` without the top-level members that are no members of `op` ([`unmodeled`]).
+/// `body` without the members that are no members of `op`: at the top level
+/// ([`unmodeled`]) and, for the recorded JSON services, at every depth
+/// ([`crate::model_shapes`]).
 pub fn modeled_only(service: &str, op: &str, body: &Value) -> Value {
     match body {
-        Value::Object(m) if m.keys().any(|k| unmodeled(service, op, k)) => Value::Object(
+        Value::Object(m) => Value::Object(
             m.iter()
                 .filter(|(k, _)| !unmodeled(service, op, k))
-                .map(|(k, v)| (k.clone(), v.clone()))
+                .map(|(k, v)| {
+                    let kept = crate::model_shapes::modeled_value(service, op, k, v);
+                    (k.clone(), kept)
+                })
                 .collect(),
         ),
         other => other.clone(),
