@@ -83,3 +83,47 @@ def test_on_stack_failure_decides_what_a_failed_create_leaves(cairn, choice, end
             break
         time.sleep(0.05)
     assert summaries[0]["StackStatus"] == ends
+
+
+def test_a_change_set_named_by_arn_is_authorized_on_its_own_stack(cairn):
+    """cfn4: ExecuteChangeSet (and Describe/DeleteChangeSet, GetTemplate) with a change set
+    ARN was authorized on `*`, or on whatever `StackName` said, and ran on the change set's
+    own stack: a user explicitly denied that stack executed its pending change set."""
+    cfn = cairn.client("cloudformation")
+    cfn.create_stack(StackName="prod-guarded", TemplateBody=topic("approved"))
+    assert settled_stack(cfn, "prod-guarded") == "CREATE_COMPLETE"
+    arn = cfn.create_change_set(StackName="prod-guarded", ChangeSetName="review-me",
+                                TemplateBody=topic("UNAPPROVED"))["Id"]
+    for _ in range(600):
+        if cfn.describe_change_set(ChangeSetName=arn)["Status"] == "CREATE_COMPLETE":
+            break
+        time.sleep(0.05)
+    cfn.create_stack(StackName="mine-1", TemplateBody=topic("mine"))
+    assert settled_stack(cfn, "mine-1") == "CREATE_COMPLETE"
+    iam = cairn.client("iam")
+    iam.create_user(UserName="denyprod")
+    iam.put_user_policy(UserName="denyprod", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "cloudformation:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "cloudformation:*",
+             "Resource": "arn:aws:cloudformation:us-east-1:123456789012:stack/prod-*/*"}]}))
+    key = iam.create_access_key(UserName="denyprod")["AccessKey"]
+    user = cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], "cloudformation")
+    calls = [lambda **k: user.execute_change_set(ChangeSetName=arn, **k),
+             lambda **k: user.delete_change_set(ChangeSetName=arn, **k),
+             lambda **k: user.describe_change_set(ChangeSetName=arn, **k),
+             lambda **k: user.get_template(ChangeSetName=arn, **k)]
+    for call in calls:
+        for extra in ({}, {"StackName": "mine-1"}):
+            with pytest.raises(ClientError) as e:
+                call(**extra)
+            assert e.value.response["Error"]["Code"] == "AccessDenied", extra
+    cs = cfn.describe_change_set(ChangeSetName=arn)
+    assert cs["ExecutionStatus"] == "AVAILABLE" and cs["StackName"] == "prod-guarded"
+    # The owner naming another stack beside the ARN finds no such change set there.
+    with pytest.raises(ClientError) as e:
+        cfn.execute_change_set(ChangeSetName=arn, StackName="mine-1")
+    assert e.value.response["Error"]["Code"] == "ChangeSetNotFound"
+    cfn.execute_change_set(ChangeSetName=arn, StackName="prod-guarded")
+    assert settled_stack(cfn, "prod-guarded") == "UPDATE_COMPLETE"
+

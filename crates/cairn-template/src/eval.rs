@@ -277,7 +277,11 @@ impl<'t> Evaluator<'t> {
             }
             let value = self.resolve(&o.value, lookup)?;
             let export = match &o.export_name {
-                Some(e) => Some(stringify(&self.resolve(e, lookup)?, "Export Name")?),
+                Some(e) => {
+                    let name = stringify(&self.resolve(e, lookup)?, "Export Name")?;
+                    crate::refs::check_export_text(&o.logical_id, &name)?;
+                    Some(name)
+                }
                 None => None,
             };
             out.push((o, value, export));

@@ -297,9 +297,62 @@ pub fn validate(template: &Template, catalog: &dyn Catalog) -> TemplateResult<()
         let mut found = Vec::new();
         collect(&o.value, false, &mut found)?;
         if let Some(e) = &o.export_name {
-            collect(e, false, &mut found)?;
+            let mut named = Vec::new();
+            collect(e, false, &mut named)?;
+            check_export_name(template, &o.logical_id, e, &named)?;
+            found.extend(named);
         }
         check_refs(template, catalog, &found, "Outputs")?;
     }
     Ok(())
+}
+
+/// An export's `Name` must be known before any resource exists: it may not depend on a
+/// resource (`Ref`, `Fn::GetAtt`), an imported value or `Fn::GetAZs` (the user guide's
+/// Fn::ImportValue page), and a literal name is made of letters, digits, colons and hyphens.
+fn check_export_name(
+    template: &Template,
+    output: &str,
+    name: &Value,
+    refs: &[Reference],
+) -> TemplateResult<()> {
+    if let Value::String(literal) = name {
+        return check_export_text(output, literal);
+    }
+    let on_resource = refs.iter().any(|r| match r {
+        Reference::Ref(n) => template.resource(n).is_some(),
+        Reference::GetAtt(..) => true,
+        _ => false,
+    });
+    if on_resource || uses_function(name, &["Fn::ImportValue", "Fn::GetAZs"]) {
+        return Err(TemplateError::format(format!(
+            "Output {output} is malformed.  The Name field of Export must not depend on any resources, imported values, or Fn::GetAZs."
+        )));
+    }
+    Ok(())
+}
+
+/// An export name as it was given or resolved: letters, digits, colons and hyphens only.
+pub fn check_export_text(output: &str, name: &str) -> TemplateResult<()> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '-')
+    {
+        return Err(TemplateError::format(format!(
+            "Output {output} is malformed. The Name field of every Export member must be specified and consist only of alphanumeric characters, colons, or hyphens."
+        )));
+    }
+    Ok(())
+}
+
+/// Whether `v` calls any of `functions` anywhere inside it.
+fn uses_function(v: &Value, functions: &[&str]) -> bool {
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .any(|(k, x)| functions.contains(&k.as_str()) || uses_function(x, functions)),
+        Value::Array(items) => items.iter().any(|x| uses_function(x, functions)),
+        _ => false,
+    }
 }

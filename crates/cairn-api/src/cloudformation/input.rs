@@ -1,7 +1,7 @@
 //! CloudFormation's Query members as typed inputs.
 
 use cairn_core::cloudformation::stacks::StackInput;
-use cairn_core::error::ApiResult;
+use cairn_core::error::{ApiError, ApiResult, ErrorKind};
 use cairn_template::Given;
 
 use crate::iam::input::Input;
@@ -29,18 +29,26 @@ pub fn tags(p: &Input) -> ApiResult<Option<Vec<(String, String)>>> {
     ))
 }
 
-/// `Parameters.member.N`.
+/// `Parameters.member.N`. A parameter that asks for its previous value and gives a value too
+/// is refused, in CloudFormation's words, rather than losing the value given.
 pub fn parameters(p: &Input) -> ApiResult<Vec<Given>> {
     p.structs("Parameters")
         .into_iter()
         .map(|m| {
-            Ok(Given {
+            let given = Given {
                 key: m.opt("ParameterKey").unwrap_or_default(),
                 value: m.opt("ParameterValue"),
                 use_previous: m
                     .boolean("UsePreviousValue", "usePreviousValue")?
                     .unwrap_or(false),
-            })
+            };
+            if given.use_previous && given.value.as_deref().is_some_and(|v| !v.is_empty()) {
+                return Err(ApiError::new(
+                    ErrorKind::IamValidation,
+                    "Cannot specify usePreviousValue as true and non empty value for a parameter",
+                ));
+            }
+            Ok(given)
         })
         .collect()
 }

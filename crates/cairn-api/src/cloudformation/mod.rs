@@ -532,18 +532,28 @@ fn permissions_of(
     conn: &Connection,
     ctx: &CallContext,
 ) -> ApiResult<Vec<Permission>> {
-    let resource = match input.opt("StackName") {
-        Some(name) => stack_arn(conn, ctx, &name)?,
+    // A change set named by ARN acts on its own stack, whatever `StackName` says: that stack
+    // is the one authorized (cfn4: an ARN alone was authorized on `*`, so a Deny on the
+    // stack did not apply).
+    let change_set_stack = match input.opt("ChangeSetName") {
+        Some(cs) if cs.starts_with("arn:") => {
+            cairn_store::cloudformation::get_change_set(conn, &cs)?.map(|row| row.stack_id)
+        }
+        _ => None,
+    };
+    let resource = match (change_set_stack, input.opt("StackName")) {
+        (Some(stack_id), _) => stack_id,
+        (None, Some(name)) => stack_arn(conn, ctx, &name)?,
         // Listings are authorized on the region's stacks, the resource CloudFormation's
         // denials name.
-        None if action == "ListStacks" => {
+        (None, None) if action == "ListStacks" => {
             format!(
                 "arn:aws:cloudformation:{}:{}:stack/*/*",
                 ctx.region,
                 ctx.account()
             )
         }
-        None => "*".to_owned(),
+        (None, None) => "*".to_owned(),
     };
     let mut own = Permission::new(format!("cloudformation:{action}"), resource);
     if let Some(role) = input.opt("RoleARN") {

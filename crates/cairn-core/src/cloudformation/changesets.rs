@@ -203,7 +203,8 @@ pub fn create_change_set(
     Ok(cs)
 }
 
-/// Finds a change set by ARN, or by name within a stack.
+/// Finds a change set by ARN, or by name within a stack. An ARN with a `StackName` must name
+/// a change set of that stack (the call was authorized on the change set's own stack).
 pub fn find_change_set(
     conn: &Connection,
     ctx: &CallContext,
@@ -215,7 +216,9 @@ pub fn find_change_set(
             .ok_or_else(|| not_found(name))?;
         let cs: ChangeSet = super::model::from_body(&row.body)?;
         let ours = records::get_stack(conn, &cs.stack_id)?.is_some_and(|(s, _)| {
-            s.account == ctx.account().as_str() && s.region == ctx.region.as_str()
+            s.account == ctx.account().as_str()
+                && s.region == ctx.region.as_str()
+                && stack_name.is_none_or(|n| n == s.name || n == cs.stack_id)
         });
         return if ours { Ok(cs) } else { Err(not_found(name)) };
     }

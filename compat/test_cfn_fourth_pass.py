@@ -1,0 +1,67 @@
+"""CloudFormation as an outside tester's fourth pass found it (cfn4): export names that must
+be known before any resource exists, and parameters that ask for their previous value while
+giving a new one, are refused as CloudFormation refuses them."""
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import settled_stack
+
+
+def test_use_previous_value_with_a_value_is_refused(cairn):
+    """cfn4 #6: the value was dropped without a word; CloudFormation refuses the call."""
+    cfn = cairn.client("cloudformation")
+    body = json.dumps({"Parameters": {"P": {"Type": "String"}},
+                       "Resources": {"T": {"Type": "AWS::SNS::Topic",
+                                           "Properties": {"DisplayName": {"Ref": "P"}}}}})
+    cfn.create_stack(StackName="prev-value", TemplateBody=body,
+                     Parameters=[{"ParameterKey": "P", "ParameterValue": "one"}])
+    assert settled_stack(cfn, "prev-value") == "CREATE_COMPLETE"
+    with pytest.raises(ClientError) as e:
+        cfn.update_stack(StackName="prev-value", UsePreviousTemplate=True, Parameters=[
+            {"ParameterKey": "P", "ParameterValue": "two", "UsePreviousValue": True}])
+    assert e.value.response["Error"] == {
+        "Type": "Sender", "Code": "ValidationError",
+        "Message": "Cannot specify usePreviousValue as true and non empty value for a parameter"}
+
+
+
+def test_an_export_name_must_not_depend_on_resources_imports_or_azs(cairn):
+    """cfn4 #2: such names were exported (`us-east-1a`, a topic's name, another stack's export
+    value), and names with spaces too; AWS refuses the template before anything is made."""
+    cfn = cairn.client("cloudformation")
+    cfn.create_stack(StackName="shares", TemplateBody=json.dumps({
+        "Resources": {"T": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {"O": {"Value": "one", "Export": {"Name": "shared-disp"}}}}))
+    assert settled_stack(cfn, "shares") == "CREATE_COMPLETE"
+    names = {
+        "Res": {"Fn::GetAtt": ["A", "TopicName"]},
+        "Ref": {"Fn::Sub": "${A}-x"},
+        "Azs": {"Fn::Select": [0, {"Fn::GetAZs": ""}]},
+        "Imp": {"Fn::ImportValue": "shared-disp"},
+    }
+    for label, name in names.items():
+        body = json.dumps({"Resources": {"A": {"Type": "AWS::SNS::Topic"}},
+                           "Outputs": {"O": {"Value": "x", "Export": {"Name": name}}}})
+        for call in (lambda: cfn.validate_template(TemplateBody=body),
+                     lambda: cfn.create_stack(StackName=f"bad-export-{label.lower()}", TemplateBody=body)):
+            with pytest.raises(ClientError) as e:
+                call()
+            assert e.value.response["Error"]["Message"] == (
+                "Template format error: Output O is malformed.  The Name field of Export must not "
+                "depend on any resources, imported values, or Fn::GetAZs."), label
+    body = json.dumps({"Resources": {"A": {"Type": "AWS::SNS::Topic"}},
+                       "Outputs": {"O": {"Value": "x", "Export": {"Name": "SOME_INVALID name"}}}})
+    with pytest.raises(ClientError) as e:
+        cfn.validate_template(TemplateBody=body)
+    assert "consist only of alphanumeric characters, colons, or hyphens" in e.value.response["Error"]["Message"]
+    exports = [x["Name"] for x in cfn.list_exports()["Exports"]]
+    assert exports == ["shared-disp"], exports
+    # A name built from parameters and pseudo parameters is fine.
+    body = json.dumps({"Resources": {"A": {"Type": "AWS::SNS::Topic"}},
+                       "Outputs": {"O": {"Value": "x", "Export": {"Name": {"Fn::Sub": "${AWS::StackName}-topic"}}}}})
+    cfn.create_stack(StackName="good-export", TemplateBody=body)
+    assert settled_stack(cfn, "good-export") == "CREATE_COMPLETE"
+    assert "good-export-topic" in [x["Name"] for x in cfn.list_exports()["Exports"]]
