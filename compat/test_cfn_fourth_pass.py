@@ -65,3 +65,46 @@ def test_an_export_name_must_not_depend_on_resources_imports_or_azs(cairn):
     cfn.create_stack(StackName="good-export", TemplateBody=body)
     assert settled_stack(cfn, "good-export") == "CREATE_COMPLETE"
     assert "good-export-topic" in [x["Name"] for x in cfn.list_exports()["Exports"]]
+
+
+def test_an_import_must_not_depend_on_resources(cairn):
+    """cfn4 #4: the stack made topic B, then failed with "No export named <B's ARN> found";
+    CloudFormation refuses the template before anything is made."""
+    cfn = cairn.client("cloudformation")
+    body = json.dumps({"Resources": {
+        "B": {"Type": "AWS::SNS::Topic"},
+        "A": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Fn::ImportValue": {"Ref": "B"}}}}}})
+    for call in (lambda: cfn.validate_template(TemplateBody=body),
+                 lambda: cfn.create_stack(StackName="import-from-resource", TemplateBody=body)):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert e.value.response["Error"]["Message"] == (
+            "Template error: the attribute in Fn::ImportValue must not depend on any resources, "
+            "imported values, or Fn::GetAZs")
+    assert "import-from-resource" not in str(cfn.list_stacks()["StackSummaries"])
+
+
+@pytest.mark.parametrize("template, message", [
+    ({"Conditions": {"C": {"Fn::Equals": ["a"]}}},
+     "Template error: every Fn::Equals object requires a list of 2 string parameters."),
+    ({"Conditions": {"C": {"Fn::Not": ["a", "b"]}}},
+     "Template error: every Fn::Not object requires a list of at least 1 and at most 1 parameters."),
+    ({"Conditions": {"C": {"Fn::And": [{"Fn::Equals": ["a", "a"]}]}}},
+     "Template error: every Fn::And object requires a list of at least 2 and at most 10 parameters."),
+    ({"Conditions": {"C": {"Fn::Equals": ["a", "a"]}},
+      "Properties": {"DisplayName": {"Fn::If": ["C", "a"]}}},
+     "Template error: Fn::If requires a list argument with three elements: a condition name, "
+     "a value if true and a value if false"),
+])
+def test_validate_template_refuses_what_create_stack_refuses(cairn, template, message):
+    """cfn4 #5: ValidateTemplate passed these; CreateStack refused them, or (Fn::If) failed a
+    resource partway through the create."""
+    cfn = cairn.client("cloudformation")
+    body = {"Resources": {"A": {"Type": "AWS::SNS::Topic"}}, "Conditions": template["Conditions"]}
+    if "Properties" in template:
+        body["Resources"]["A"]["Properties"] = template["Properties"]
+    for call in (lambda: cfn.validate_template(TemplateBody=json.dumps(body)),
+                 lambda: cfn.create_stack(StackName="shape-checked", TemplateBody=json.dumps(body))):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert e.value.response["Error"]["Message"] == message

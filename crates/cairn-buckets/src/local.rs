@@ -67,7 +67,7 @@ impl ObjectFiles {
         E: std::fmt::Display,
     {
         let file = uuid::Uuid::new_v4().simple().to_string();
-        let tmp = self.path(&format!("tmp-{file}"));
+        let tmp = self.path(&format!("{TEMP_PREFIX}{file}"));
         let result = async {
             let mut out = tokio::fs::File::create(&tmp)
                 .await
@@ -118,7 +118,7 @@ impl ObjectFiles {
     pub async fn concat(&self, files: &[String]) -> std::io::Result<Placed> {
         let sources: Vec<PathBuf> = files.iter().map(|f| self.path(f)).collect();
         let file = uuid::Uuid::new_v4().simple().to_string();
-        let tmp = self.path(&format!("tmp-{file}"));
+        let tmp = self.path(&format!("{TEMP_PREFIX}{file}"));
         let target = self.path(&file);
         let dir = self.dir.clone();
         let placed = tokio::task::spawn_blocking(move || {
@@ -195,25 +195,38 @@ impl ObjectFiles {
         }
     }
 
-    /// Moves the files no record references into `<data-dir>/orphaned-objects` (temp files of
-    /// writes cut off by a crash, or, many at once, the files of records a damaged store lost:
-    /// kept for inspection rather than destroyed), deletes what that directory has held for a
-    /// week, and counts the referenced files that are missing (a data dir copied while its
-    /// server wrote, or files deleted by hand), in one pass over the directory. Returns
-    /// `(moved, missing)`.
+    /// Cleans the directory at start, in one pass: deletes the temp files of writes a stop
+    /// cut off (`tmp-…`: never complete, so no record can have referred to them), moves the
+    /// complete files no record references into `<data-dir>/orphaned-objects` (a write that
+    /// finished just before a crash and waited for its commit, or, many at once, the files of
+    /// records a damaged store lost: kept for inspection rather than destroyed), deletes what
+    /// that directory has held for a week, and counts the referenced files that are missing (a
+    /// data dir copied while its server wrote, or files deleted by hand).
     pub fn quarantine_orphans(
         &self,
         referenced: &std::collections::HashSet<String>,
-    ) -> std::io::Result<(usize, usize)> {
+    ) -> std::io::Result<Orphans> {
         let quarantine = self.quarantine_dir();
         expire_quarantine(&quarantine, std::time::Duration::from_secs(QUARANTINE_SECS));
         let mut moved = 0;
+        let mut cut_off = 0;
         let mut present = 0;
         for entry in std::fs::read_dir(&self.dir)? {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
             if referenced.contains(&name) {
                 present += 1;
+                continue;
+            }
+            if name.starts_with(TEMP_PREFIX) {
+                match std::fs::remove_file(entry.path()) {
+                    Ok(()) => cut_off += 1,
+                    Err(e) => tracing::warn!(
+                        file = %entry.path().display(),
+                        error = %e,
+                        "the temp file of a write cut off by a stop could not be deleted"
+                    ),
+                }
                 continue;
             }
             // Best effort: a quarantine that cannot take the file (not a directory, another
@@ -235,7 +248,11 @@ impl ObjectFiles {
                 ),
             }
         }
-        Ok((moved, referenced.len() - present))
+        Ok(Orphans {
+            moved,
+            cut_off,
+            missing: referenced.len() - present,
+        })
     }
 
     /// Where unreferenced files are kept: `<data-dir>/orphaned-objects`.
@@ -264,6 +281,20 @@ pub const QUARANTINE: &str = "orphaned-objects";
 
 /// How long a quarantined file is kept: a week.
 const QUARANTINE_SECS: u64 = 7 * 24 * 3600;
+
+/// The name prefix of a file being written, renamed away once complete and fsynced.
+pub const TEMP_PREFIX: &str = "tmp-";
+
+/// What the start-up clean of the object directory did ([`ObjectFiles::quarantine_orphans`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Orphans {
+    /// Complete files no record references, moved to the quarantine.
+    pub moved: usize,
+    /// Temp files of writes a stop cut off, deleted.
+    pub cut_off: usize,
+    /// Referenced files that are not there.
+    pub missing: usize,
+}
 
 /// Deletes the quarantined files kept longer than `keep`. Best effort: what cannot be read or
 /// deleted (a directory someone made there, a quarantine that is not a directory) is left,

@@ -157,6 +157,12 @@ pub fn check_shape(name: &str, arg: &Value) -> TemplateResult<()> {
         },
         "Fn::Base64" | "Fn::GetAZs" | "Fn::ImportValue" => text_or_call(arg),
         "Fn::Cidr" => matches!(items, Some([_, _, _])),
+        // The condition functions, checked here too so ValidateTemplate refuses what a
+        // deployment would (`eval` words the same messages).
+        "Fn::Equals" => matches!(items, Some([_, _])),
+        "Fn::Not" => matches!(items, Some([_])),
+        "Fn::And" | "Fn::Or" => items.is_some_and(|i| (2..=10).contains(&i.len())),
+        "Fn::If" => matches!(items, Some([Value::String(_), _, _])),
         _ => true,
     };
     if ok {
@@ -168,6 +174,18 @@ pub fn check_shape(name: &str, arg: &Value) -> TemplateResult<()> {
         "Fn::Select" => select_error(),
         "Fn::FindInMap" => find_in_map_error(),
         "Fn::Cidr" => cidr_error(),
+        "Fn::Equals" => TemplateError::template(
+            "every Fn::Equals object requires a list of 2 string parameters.",
+        ),
+        "Fn::Not" => TemplateError::template(
+            "every Fn::Not object requires a list of at least 1 and at most 1 parameters.",
+        ),
+        "Fn::And" | "Fn::Or" => TemplateError::template(format!(
+            "every {name} object requires a list of at least 2 and at most 10 parameters."
+        )),
+        "Fn::If" => TemplateError::template(
+            "Fn::If requires a list argument with three elements: a condition name, a value if true and a value if false",
+        ),
         other => TemplateError::template(format!(
             "every {other} object requires a string or a function that returns a string as its parameter"
         )),

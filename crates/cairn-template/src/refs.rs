@@ -272,6 +272,7 @@ pub fn validate(template: &Template, catalog: &dyn Catalog) -> TemplateResult<()
         let mut found = Vec::new();
         collect(&r.properties, false, &mut found)?;
         check_refs(template, catalog, &found, "Resources")?;
+        check_imports(template, &r.properties)?;
         let mut deps = r.depends_on.clone();
         for d in resource_refs(template, &r.properties)? {
             if !deps.contains(&d) {
@@ -299,32 +300,56 @@ pub fn validate(template: &Template, catalog: &dyn Catalog) -> TemplateResult<()
         if let Some(e) = &o.export_name {
             let mut named = Vec::new();
             collect(e, false, &mut named)?;
-            check_export_name(template, &o.logical_id, e, &named)?;
+            check_export_name(template, &o.logical_id, e)?;
             found.extend(named);
         }
         check_refs(template, catalog, &found, "Outputs")?;
+        check_imports(template, &o.value)?;
     }
     Ok(())
 }
 
-/// An export's `Name` must be known before any resource exists: it may not depend on a
-/// resource (`Ref`, `Fn::GetAtt`), an imported value or `Fn::GetAZs` (the user guide's
-/// Fn::ImportValue page), and a literal name is made of letters, digits, colons and hyphens.
-fn check_export_name(
-    template: &Template,
-    output: &str,
-    name: &Value,
-    refs: &[Reference],
-) -> TemplateResult<()> {
-    if let Value::String(literal) = name {
-        return check_export_text(output, literal);
-    }
+/// Whether a value depends on something only known once resources exist: a resource
+/// (`Ref`, `Fn::GetAtt`, a `Fn::Sub` variable), an imported value or `Fn::GetAZs`.
+fn depends_on_deployment(template: &Template, v: &Value) -> TemplateResult<bool> {
+    let mut refs = Vec::new();
+    collect(v, false, &mut refs)?;
     let on_resource = refs.iter().any(|r| match r {
         Reference::Ref(n) => template.resource(n).is_some(),
         Reference::GetAtt(..) => true,
         _ => false,
     });
-    if on_resource || uses_function(name, &["Fn::ImportValue", "Fn::GetAZs"]) {
+    Ok(on_resource || uses_function(v, &["Fn::ImportValue", "Fn::GetAZs"]))
+}
+
+/// Every `Fn::ImportValue` in `v` names its export by a value known before any resource
+/// exists (the user guide's Fn::ImportValue page), or the template is refused up front.
+fn check_imports(template: &Template, v: &Value) -> TemplateResult<()> {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if k == "Fn::ImportValue" && depends_on_deployment(template, x)? {
+                    return Err(TemplateError::template(
+                        "the attribute in Fn::ImportValue must not depend on any resources, imported values, or Fn::GetAZs",
+                    ));
+                }
+                check_imports(template, x)?;
+            }
+            Ok(())
+        }
+        Value::Array(items) => items.iter().try_for_each(|x| check_imports(template, x)),
+        _ => Ok(()),
+    }
+}
+
+/// An export's `Name` must be known before any resource exists: it may not depend on a
+/// resource (`Ref`, `Fn::GetAtt`), an imported value or `Fn::GetAZs` (the user guide's
+/// Fn::ImportValue page), and a literal name is made of letters, digits, colons and hyphens.
+fn check_export_name(template: &Template, output: &str, name: &Value) -> TemplateResult<()> {
+    if let Value::String(literal) = name {
+        return check_export_text(output, literal);
+    }
+    if depends_on_deployment(template, name)? {
         return Err(TemplateError::format(format!(
             "Output {output} is malformed.  The Name field of Export must not depend on any resources, imported values, or Fn::GetAZs."
         )));

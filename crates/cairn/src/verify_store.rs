@@ -113,7 +113,9 @@ fn unreferenced_object_files(
         .collect();
     let mut count = 0;
     for entry in std::fs::read_dir(data_dir.join("objects"))? {
-        if !referenced.contains(entry?.file_name().to_string_lossy().as_ref()) {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        // A temp file is a write still streaming (or cut off by a stop): never a record's.
+        if !referenced.contains(&name) && !name.starts_with(cairn_buckets::local::TEMP_PREFIX) {
             count += 1;
         }
     }

@@ -29,6 +29,7 @@ mod namespace;
 mod object_attributes;
 mod object_ops;
 mod object_tagging_ops;
+mod orphans;
 mod owner_condition;
 mod ownership_ops;
 mod part_copy_ops;
@@ -99,10 +100,6 @@ pub struct CairnS3 {
     external_names: Arc<Vec<String>>,
 }
 
-/// More unreferenced object files at start than a crash's writes in flight leave (the most
-/// an outside tester saw in 60 kills under load was 4): a sign the store lost committed rows.
-const ORPHANS_OF_A_CRASH: usize = 16;
-
 /// Builds the s3s service over the store and the data dir's object files, and the handler
 /// behind it (which other services use to read an object as a caller, as CloudFormation
 /// reads a `TemplateURL`).
@@ -116,27 +113,7 @@ pub fn service(
     let referenced = store
         .read_blocking(cairn_store::objects::referenced_files)
         .map_err(std::io::Error::other)?;
-    let (moved, missing) = files.quarantine_orphans(&referenced)?;
-    let kept = files.quarantine_dir();
-    if moved > ORPHANS_OF_A_CRASH {
-        tracing::error!(
-            moved,
-            dir = %kept.display(),
-            "object files no record references, more than writes in flight at a crash leave: the store may have lost committed transactions (a damaged write-ahead log?); the files are kept for a week for inspection"
-        );
-    } else if moved > 0 {
-        tracing::warn!(
-            moved,
-            dir = %kept.display(),
-            "object files no record references (writes cut off when the server stopped), kept for a week"
-        );
-    }
-    if missing > 0 {
-        tracing::error!(
-            missing,
-            "objects or upload parts whose files are missing: reading them fails; was the data dir copied while its server ran? `cairn verify-store` lists them"
-        );
-    }
+    orphans::clean(&files, &referenced)?;
     let s3 = CairnS3 {
         store,
         gate,
