@@ -108,3 +108,69 @@ def test_validate_template_refuses_what_create_stack_refuses(cairn, template, me
         with pytest.raises(ClientError) as e:
             call()
         assert e.value.response["Error"]["Message"] == message
+
+
+def test_rollback_triggers_roll_an_operation_back(cairn):
+    """cfn4 #3: RollbackConfiguration was accepted and dropped. Now a trigger alarm in ALARM,
+    or missing, rolls the operation back, DescribeStacks shows the configuration, and an
+    update without one keeps the stack's (the API reference's RollbackConfiguration)."""
+    cfn, cw = cairn.client("cloudformation"), cairn.client("cloudwatch")
+    cw.put_metric_alarm(AlarmName="deploy-guard", Namespace="App", MetricName="Errors",
+                        Statistic="Sum", Period=86400, EvaluationPeriods=1, Threshold=1,
+                        ComparisonOperator="GreaterThanOrEqualToThreshold")
+    arn = cw.describe_alarms(AlarmNames=["deploy-guard"])["MetricAlarms"][0]["AlarmArn"]
+    config = {"RollbackTriggers": [{"Arn": arn, "Type": "AWS::CloudWatch::Alarm"}],
+              "MonitoringTimeInMinutes": 0}
+
+    def topic(display):
+        return json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic",
+                                               "Properties": {"DisplayName": display}}}})
+
+    cw.set_alarm_state(AlarmName="deploy-guard", StateValue="OK", StateReason="healthy")
+    cfn.create_stack(StackName="guarded", TemplateBody=topic("one"), RollbackConfiguration=config)
+    assert settled_stack(cfn, "guarded") == "CREATE_COMPLETE"
+    shown = cfn.describe_stacks(StackName="guarded")["Stacks"][0]["RollbackConfiguration"]
+    assert shown == config, shown
+    # The update gives no configuration: the stack's is used, and its alarm is in ALARM.
+    cw.set_alarm_state(AlarmName="deploy-guard", StateValue="ALARM", StateReason="errors")
+    cfn.update_stack(StackName="guarded", TemplateBody=topic("two"))
+    assert settled_stack(cfn, "guarded") == "UPDATE_ROLLBACK_COMPLETE"
+    reasons = [e.get("ResourceStatusReason", "") for e in
+               cfn.describe_stack_events(StackName="guarded")["StackEvents"]]
+    assert any(arn in r and "ALARM" in r for r in reasons), reasons
+    arn_topic = cfn.describe_stack_resources(StackName="guarded")["StackResources"][0]["PhysicalResourceId"]
+    attrs = cairn.client("sns").get_topic_attributes(TopicArn=arn_topic)["Attributes"]
+    assert attrs["DisplayName"] == "one"
+    # A create watched by an alarm in ALARM, or by one that does not exist, rolls back.
+    cfn.create_stack(StackName="guarded-2", TemplateBody=topic("x"), RollbackConfiguration=config)
+    assert settled_stack(cfn, "guarded-2") == "ROLLBACK_COMPLETE"
+    missing = {"RollbackTriggers": [{"Arn": arn + "-gone", "Type": "AWS::CloudWatch::Alarm"}]}
+    cfn.create_stack(StackName="guarded-3", TemplateBody=topic("x"), RollbackConfiguration=missing)
+    assert settled_stack(cfn, "guarded-3") == "ROLLBACK_COMPLETE"
+    reason = cfn.describe_stacks(StackName="guarded-3")["Stacks"][0].get("StackStatusReason", "")
+    events = [e.get("ResourceStatusReason", "") for e in
+              cfn.describe_stack_events(StackName="guarded-3")["StackEvents"]]
+    assert any("was not found" in r for r in events + [reason]), events
+    # An update that clears the triggers goes through.
+    cfn.update_stack(StackName="guarded", TemplateBody=topic("three"),
+                     RollbackConfiguration={"RollbackTriggers": []})
+    assert settled_stack(cfn, "guarded") == "UPDATE_COMPLETE"
+
+
+@pytest.mark.parametrize("config, words", [
+    ({"RollbackTriggers": [{"Arn": f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:a{n}",
+                            "Type": "AWS::CloudWatch::Alarm"} for n in range(6)]},
+     "Member must have length less than or equal to 5"),
+    ({"MonitoringTimeInMinutes": 181}, "Member must have value less than or equal to 180"),
+    ({"RollbackTriggers": [{"Arn": "bogus", "Type": "AWS::CloudWatch::Alarm"}]}, "not the ARN of an alarm"),
+    ({"RollbackTriggers": [{"Arn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:a",
+                            "Type": "Foo"}]}, "Rollback trigger type Foo"),
+])
+def test_a_rollback_configuration_out_of_bounds_is_refused(cairn, config, words):
+    cfn = cairn.client("cloudformation")
+    body = json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}}})
+    with pytest.raises(ClientError) as e:
+        cfn.create_stack(StackName="bad-rollback-config", TemplateBody=body,
+                         RollbackConfiguration=config)
+    assert e.value.response["Error"]["Code"] == "ValidationError"
+    assert words in e.value.response["Error"]["Message"]

@@ -504,12 +504,7 @@ pub fn env(args: EnvArgs) -> anyhow::Result<()> {
             url
         }
         None => {
-            let recorded = || {
-                std::fs::read_to_string(args.data_dir.join(ENDPOINT_FILE))
-                    .ok()
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-            };
+            let recorded = || recorded_endpoint(&args.data_dir);
             wait_for_listener(|| recorded().or_else(|| Some(DEFAULT_ENDPOINT.to_owned())))
                 .or_else(recorded)
                 .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned())
@@ -533,6 +528,36 @@ pub fn env(args: EnvArgs) -> anyhow::Result<()> {
 /// quick start's next line does not race the server it just started; returns the endpoint
 /// that answered, or warns on stderr if none did. `candidate` is asked again each time (the
 /// server writes its endpoint file once it listens).
+/// The identity of a data dir on this machine (device and inode): a copy or a restored
+/// snapshot has its own. `serve` writes it beside its URL in `ENDPOINT`.
+pub fn dir_identity(dir: &std::path::Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(dir).ok()?;
+    Some(format!("{}:{}", m.dev(), m.ino()))
+}
+
+/// The URL the data dir's server wrote into `ENDPOINT`, unless the file came with the data
+/// dir from elsewhere (a copy or a restored snapshot, whose file names the server of the
+/// original: ops2 found `cairn env` pointing a restore's clients at production).
+fn recorded_endpoint(data_dir: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(data_dir.join(ENDPOINT_FILE)).ok()?;
+    let mut lines = text.lines();
+    let url = lines.next()?.trim().to_owned();
+    if url.is_empty() {
+        return None;
+    }
+    if let Some(written_for) = lines.next().and_then(|l| l.strip_prefix("data-dir "))
+        && dir_identity(data_dir).as_deref() != Some(written_for.trim())
+    {
+        eprintln!(
+            "cairn: {} names {url}, the server of the data dir this one was copied from; ignoring it (start `cairn serve` on this copy, or pass --endpoint-url)",
+            data_dir.join(ENDPOINT_FILE).display()
+        );
+        return None;
+    }
+    Some(url)
+}
+
 fn wait_for_listener(candidate: impl Fn() -> Option<String>) -> Option<String> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let mut last = None;

@@ -599,7 +599,14 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 /// no `ENDPOINT.new` behind.
 fn write_endpoint(file: &std::path::Path, addr: std::net::SocketAddr) -> std::io::Result<()> {
     let written = file.with_extension("new");
-    let result = std::fs::write(&written, format!("http://{}\n", reachable(addr)))
+    // The data dir's identity beside the URL: a copy of the dir carries the file but not the
+    // identity, so `cairn env` on the copy does not point at this server.
+    let identity = file
+        .parent()
+        .and_then(crate::admin_cmd::dir_identity)
+        .map(|id| format!("data-dir {id}\n"))
+        .unwrap_or_default();
+    let result = std::fs::write(&written, format!("http://{}\n{identity}", reachable(addr)))
         .and_then(|()| std::fs::rename(&written, file));
     if result.is_err() {
         let _ = std::fs::remove_file(&written);

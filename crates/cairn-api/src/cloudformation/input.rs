@@ -1,5 +1,6 @@
 //! CloudFormation's Query members as typed inputs.
 
+use cairn_core::cloudformation::rollback_triggers::{RollbackConfiguration, RollbackTrigger};
 use cairn_core::cloudformation::stacks::StackInput;
 use cairn_core::error::{ApiError, ApiResult, ErrorKind};
 use cairn_template::Given;
@@ -53,6 +54,33 @@ pub fn parameters(p: &Input) -> ApiResult<Vec<Given>> {
         .collect()
 }
 
+/// `RollbackConfiguration.RollbackTriggers.member.N.Arn/Type` and
+/// `RollbackConfiguration.MonitoringTimeInMinutes` (`None` when not sent: an update keeps the
+/// stack's; an empty `RollbackTriggers=` clears them).
+pub fn rollback_configuration(p: &Input) -> ApiResult<Option<RollbackConfiguration>> {
+    const PREFIX: &str = "RollbackConfiguration";
+    let triggers: Vec<RollbackTrigger> = p
+        .structs(&format!("{PREFIX}.RollbackTriggers"))
+        .into_iter()
+        .map(|t| RollbackTrigger {
+            arn: t.opt("Arn").unwrap_or_default(),
+            kind: t.opt("Type").unwrap_or_default(),
+        })
+        .collect();
+    let monitoring_minutes = p.int(
+        &format!("{PREFIX}.MonitoringTimeInMinutes"),
+        "rollbackConfiguration.monitoringTimeInMinutes",
+    )?;
+    let sent = !triggers.is_empty()
+        || monitoring_minutes.is_some()
+        || p.opt(PREFIX).is_some()
+        || p.opt(&format!("{PREFIX}.RollbackTriggers")).is_some();
+    Ok(sent.then_some(RollbackConfiguration {
+        triggers,
+        monitoring_minutes,
+    }))
+}
+
 /// The members CreateStack, UpdateStack and CreateChangeSet share; `from_url` is the
 /// template read from `TemplateURL`.
 pub fn stack_input(p: &Input, from_url: Option<&str>) -> ApiResult<StackInput> {
@@ -80,5 +108,6 @@ pub fn stack_input(p: &Input, from_url: Option<&str>) -> ApiResult<StackInput> {
         client_request_token: p.opt("ClientRequestToken"),
         // An empty list is as good as none.
         resource_types: Some(p.list("ResourceTypes")).filter(|l| !l.is_empty()),
+        rollback_configuration: rollback_configuration(p)?,
     })
 }

@@ -4,6 +4,7 @@
 use cairn_core::cloudformation::model::{Change, ChangeSet, Stack, StackEvent, StackResource};
 use cairn_core::cloudformation::queries::Summary;
 use cairn_core::cloudformation::records::iso_millis;
+use cairn_core::cloudformation::rollback_triggers::RollbackConfiguration;
 
 use crate::iam::xml::{el, members, opt};
 
@@ -84,7 +85,7 @@ pub fn stack(s: &Stack) -> String {
         )
     });
     format!(
-        "{}{}{}{}{}{}{}{}{}<RollbackConfiguration/>{}{}{}{}{}{}{}{}{}{}<DriftInformation><StackDriftStatus>NOT_CHECKED</StackDriftStatus></DriftInformation>",
+        "{}{}{}{}{}{}{}{}{}{}{}{}{}{}{}{}{}{}{}{}<DriftInformation><StackDriftStatus>NOT_CHECKED</StackDriftStatus></DriftInformation>",
         el("StackId", &s.stack_id),
         el("StackName", &s.name),
         opt("ChangeSetId", s.change_set_id.as_deref()),
@@ -95,6 +96,7 @@ pub fn stack(s: &Stack) -> String {
         opt_time("LastUpdatedTime", s.updated),
         el("StackStatus", &s.status),
         opt("StackStatusReason", s.status_reason.as_deref()),
+        rollback_configuration(Some(&s.rollback_configuration)),
         boolean("DisableRollback", s.disable_rollback),
         strings("NotificationARNs", &s.notification_arns),
         s.timeout_minutes
@@ -107,6 +109,25 @@ pub fn stack(s: &Stack) -> String {
         boolean("EnableTerminationProtection", s.termination_protection),
         String::new(),
     )
+}
+
+/// `RollbackConfiguration`: empty when there is none, as CloudFormation shows it.
+fn rollback_configuration(c: Option<&RollbackConfiguration>) -> String {
+    let Some(c) = c else {
+        return "<RollbackConfiguration/>".to_owned();
+    };
+    let triggers = if c.triggers.is_empty() {
+        String::new()
+    } else {
+        members("RollbackTriggers", &c.triggers, |t| {
+            format!("{}{}", el("Arn", &t.arn), el("Type", &t.kind))
+        })
+    };
+    let minutes = c
+        .monitoring_minutes
+        .map(|m| el("MonitoringTimeInMinutes", &m.to_string()))
+        .unwrap_or_default();
+    format!("<RollbackConfiguration>{triggers}{minutes}</RollbackConfiguration>")
 }
 
 /// One `StackSummaries` member.
@@ -261,7 +282,7 @@ fn change(c: &Change) -> String {
 /// DescribeChangeSet's result.
 pub fn change_set(c: &ChangeSet) -> String {
     format!(
-        "{}{}{}{}{}{}{}{}{}{}{}<RollbackConfiguration/>{}{}{}<IncludeNestedStacks>false</IncludeNestedStacks>",
+        "{}{}{}{}{}{}{}{}{}{}{}{}{}{}{}<IncludeNestedStacks>false</IncludeNestedStacks>",
         el("ChangeSetName", &c.name),
         el("ChangeSetId", &c.change_set_id),
         el("StackId", &c.stack_id),
@@ -273,6 +294,7 @@ pub fn change_set(c: &ChangeSet) -> String {
         el("Status", &c.status),
         opt("StatusReason", c.status_reason.as_deref()),
         strings("NotificationARNs", &c.notification_arns),
+        rollback_configuration(c.rollback_configuration.as_ref()),
         strings("Capabilities", &c.capabilities),
         tags(&c.tags),
         members("Changes", &c.changes, change),

@@ -99,6 +99,7 @@ pub fn create_change_set(
                 client_request_token: None,
                 policy_during_update: None,
                 delete_on_failure,
+                rollback_configuration: Default::default(),
             }
         }
         ("UPDATE", Some(s)) if UPDATABLE.contains(&s.status.as_str()) => s,
@@ -148,6 +149,9 @@ pub fn create_change_set(
         input.resource_types.as_deref(),
     )?;
     super::stacks::check_role(conn, ctx, input.role_arn.as_deref())?;
+    if let Some(c) = &input.rollback_configuration {
+        super::rollback_triggers::check(ctx, c)?;
+    }
     let rows = records::resources(conn, &stack.stack_id)?;
     let exports: Vec<(String, String)> =
         cairn_store::cloudformation::exports(conn, &account, &region)?
@@ -197,6 +201,7 @@ pub fn create_change_set(
         capabilities: input.capabilities.clone(),
         notification_arns: notifications,
         role_arn: input.role_arn.clone().or_else(|| stack.role_arn.clone()),
+        rollback_configuration: input.rollback_configuration.clone(),
         changes,
     };
     records::put_change_set(conn, &cs)?;
@@ -286,6 +291,7 @@ pub fn execute_change_set(
         stack.capabilities = cs.capabilities.clone();
         stack.notification_arns = cs.notification_arns.clone();
         stack.role_arn = cs.role_arn.clone();
+        stack.rollback_configuration = cs.rollback_configuration.clone().unwrap_or_default();
         stack.description = description;
         // ExecuteChangeSet's DisableRollback, else the change set's OnStackFailure.
         stack.disable_rollback = disable_rollback.unwrap_or(stack.disable_rollback);
@@ -304,6 +310,7 @@ pub fn execute_change_set(
             tags: Some(cs.tags.clone()),
             notification_arns: Some(cs.notification_arns.clone()),
             role_arn: cs.role_arn.clone(),
+            rollback_configuration: cs.rollback_configuration.clone(),
             disable_rollback,
             capabilities: cs.capabilities.clone(),
             client_request_token: token,

@@ -24,6 +24,7 @@ pub mod queries;
 pub mod reach;
 pub mod records;
 pub mod recovery;
+pub mod rollback_triggers;
 pub mod services;
 pub mod stack_policy;
 pub mod stacks;

@@ -71,6 +71,9 @@ pub struct Stack {
     /// `OnFailure=DELETE`: delete the stack once a failed create has rolled back.
     #[serde(default)]
     pub delete_on_failure: bool,
+    /// `RollbackConfiguration`: the alarms its operations watch.
+    #[serde(default)]
+    pub rollback_configuration: super::rollback_triggers::RollbackConfiguration,
 }
 
 /// The parts of a stack an update replaces, kept until the update is complete.
@@ -262,6 +265,9 @@ pub struct ChangeSet {
     pub role_arn: Option<String>,
     /// The changes.
     pub changes: Vec<Change>,
+    /// `RollbackConfiguration`, when the call gave one (else the stack keeps its own).
+    #[serde(default)]
+    pub rollback_configuration: Option<super::rollback_triggers::RollbackConfiguration>,
 }
 
 /// The principal a stack acts as, in persisted form.

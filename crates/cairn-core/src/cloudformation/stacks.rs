@@ -51,6 +51,8 @@ pub struct StackInput {
     pub client_request_token: Option<String>,
     /// `ResourceTypes`, when sent: the template may hold only these types.
     pub resource_types: Option<Vec<String>>,
+    /// `RollbackConfiguration` (`None`: keep the stack's).
+    pub rollback_configuration: Option<super::rollback_triggers::RollbackConfiguration>,
 }
 
 /// The pseudo parameters of a stack.
@@ -149,6 +151,9 @@ pub fn create_stack(
     }
     check_tags(&input.tags)?;
     check_policy(input.stack_policy.as_ref())?;
+    if let Some(c) = &input.rollback_configuration {
+        super::rollback_triggers::check(ctx, c)?;
+    }
     let account = ctx.account().to_string();
     if cairn_store::cloudformation::live_stack(conn, &account, ctx.region.as_str(), &input.name)?
         .is_some()
@@ -197,6 +202,7 @@ pub fn create_stack(
         previous: None,
         change_set_id: None,
         retain_resources: Vec::new(),
+        rollback_configuration: input.rollback_configuration.clone().unwrap_or_default(),
         client_request_token: input.client_request_token.clone(),
         policy_during_update: None,
         delete_on_failure,
@@ -270,6 +276,10 @@ pub fn begin_update(
     if input.stack_policy.is_some() {
         stack.stack_policy = input.stack_policy.clone();
     }
+    // "If you don't specify a rollback configuration, the most recent one is used."
+    if let Some(c) = &input.rollback_configuration {
+        stack.rollback_configuration = c.clone();
+    }
     stack.capabilities = input.capabilities.clone();
     stack.policy_during_update = input.policy_during_update.clone();
     stack.client_request_token = input.client_request_token.clone();
@@ -301,6 +311,9 @@ pub fn update_stack(
     check_tags(&input.tags)?;
     check_policy(input.stack_policy.as_ref())?;
     check_policy(input.policy_during_update.as_ref())?;
+    if let Some(c) = &input.rollback_configuration {
+        super::rollback_triggers::check(ctx, c)?;
+    }
     let body = update_body(&stack, input)?;
     let notifications = input
         .notification_arns

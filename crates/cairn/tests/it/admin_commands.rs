@@ -278,8 +278,42 @@ fn the_endpoint_file_is_written_once_it_can_be() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
-    assert_eq!(url.trim(), format!("http://{}", server.addr));
+    assert_eq!(
+        url.lines().next(),
+        Some(format!("http://{}", server.addr).as_str())
+    );
     assert!(!server.data_dir().join("ENDPOINT.new").exists());
+}
+
+/// A copy of a running server's data dir (a restored snapshot) carries its `ENDPOINT` file:
+/// `cairn env` on the copy must not point at the original server (ops2).
+#[test]
+fn env_on_a_copied_data_dir_does_not_name_the_originals_server() {
+    let server = Server::start();
+    let copy = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(server.data_dir().join("."))
+        .arg(copy.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = cairn()
+        .args(["env", "--data-dir"])
+        .arg(copy.path())
+        .env("CAIRN_ROOT_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("CAIRN_ROOT_SECRET_ACCESS_KEY", SECRET)
+        .output()
+        .unwrap();
+    let (text, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(!text.contains(&server.addr.to_string()), "{text}");
+    assert!(
+        err.contains("the data dir this one was copied from"),
+        "{err}"
+    );
 }
 
 /// A data dir path SQLite cannot open (512 bytes or more with the database's file names) is
@@ -344,6 +378,9 @@ fn a_server_stopped_by_sigterm_exits_cleanly_and_logs_no_error() {
     // server without its graceful stop); SIGTERM then stops it cleanly.
     let addr = std::fs::read_to_string(&endpoint).unwrap();
     let addr = addr
+        .lines()
+        .next()
+        .unwrap_or_default()
         .trim()
         .trim_start_matches("http://")
         .trim_end_matches('/');

@@ -546,7 +546,7 @@ async fn a_full_stdout_does_not_stop_the_server() {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let url = loop {
         if let Ok(url) = std::fs::read_to_string(&endpoint) {
-            break url.trim().to_owned();
+            break url.lines().next().unwrap_or_default().trim().to_owned();
         }
         assert!(child.try_wait().unwrap().is_none(), "the server exited");
         assert!(std::time::Instant::now() < deadline, "never listened");

@@ -12,6 +12,7 @@
 
 mod phases;
 mod schedule;
+mod triggers;
 mod update;
 
 use std::collections::BTreeMap;

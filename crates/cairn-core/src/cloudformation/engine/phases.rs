@@ -137,6 +137,9 @@ impl Run<'_> {
             Ok(d) => d,
             Err(e) => return self.fail_create(e.to_string()).await,
         };
+        if let Some(reason) = self.tripped_trigger().await? {
+            return self.fail_create(reason).await;
+        }
         let failed = self.schedule(Phase::Create, deps).await?;
         if !failed.is_empty() {
             return self
@@ -145,6 +148,9 @@ impl Run<'_> {
                     listed(&failed)
                 ))
                 .await;
+        }
+        if let Some(reason) = self.monitor_triggers().await? {
+            return self.fail_create(reason).await;
         }
         match self.publish_outputs().await? {
             Ok(()) => self.set_status("CREATE_COMPLETE", None).await,

@@ -224,7 +224,15 @@ impl Run<'_> {
                 ))
                 .await;
         }
+        if let Some(reason) = self.tripped_trigger().await? {
+            crate::cloudformation::recovery::take_cancel(&self.stack.stack_id);
+            return self.fail_update(reason).await;
+        }
         let failed = self.schedule(Phase::Update, deps).await?;
+        let tripped = match failed.is_empty() {
+            true => self.monitor_triggers().await?,
+            false => None,
+        };
         let cancelled = crate::cloudformation::recovery::take_cancel(&self.stack.stack_id);
         if cancelled && failed.is_empty() {
             // CancelUpdateStack rolls back even a stack whose rollback is disabled.
@@ -249,6 +257,9 @@ impl Run<'_> {
                     listed(&failed)
                 ))
                 .await;
+        }
+        if let Some(reason) = tripped {
+            return self.fail_update(reason).await;
         }
         match self.publish_outputs().await? {
             Ok(()) => {
