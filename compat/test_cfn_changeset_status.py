@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import settled_stack
+from test_cfn_fixes import user_client
 
 
 def topic(display):
@@ -100,15 +101,10 @@ def test_a_change_set_named_by_arn_is_authorized_on_its_own_stack(cairn):
         time.sleep(0.05)
     cfn.create_stack(StackName="mine-1", TemplateBody=topic("mine"))
     assert settled_stack(cfn, "mine-1") == "CREATE_COMPLETE"
-    iam = cairn.client("iam")
-    iam.create_user(UserName="denyprod")
-    iam.put_user_policy(UserName="denyprod", PolicyName="p", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "cloudformation:*", "Resource": "*"},
-            {"Effect": "Deny", "Action": "cloudformation:*",
-             "Resource": "arn:aws:cloudformation:us-east-1:123456789012:stack/prod-*/*"}]}))
-    key = iam.create_access_key(UserName="denyprod")["AccessKey"]
-    user = cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], "cloudformation")
+    user = user_client(cairn, "denyprod", [
+        {"Effect": "Allow", "Action": "cloudformation:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "cloudformation:*",
+         "Resource": "arn:aws:cloudformation:us-east-1:123456789012:stack/prod-*/*"}])()
     calls = [lambda **k: user.execute_change_set(ChangeSetName=arn, **k),
              lambda **k: user.delete_change_set(ChangeSetName=arn, **k),
              lambda **k: user.describe_change_set(ChangeSetName=arn, **k),

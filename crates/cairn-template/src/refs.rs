@@ -298,10 +298,8 @@ pub fn validate(template: &Template, catalog: &dyn Catalog) -> TemplateResult<()
         let mut found = Vec::new();
         collect(&o.value, false, &mut found)?;
         if let Some(e) = &o.export_name {
-            let mut named = Vec::new();
-            collect(e, false, &mut named)?;
+            collect(e, false, &mut found)?;
             check_export_name(template, &o.logical_id, e)?;
-            found.extend(named);
         }
         check_refs(template, catalog, &found, "Outputs")?;
         check_imports(template, &o.value)?;
