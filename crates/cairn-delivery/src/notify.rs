@@ -140,11 +140,16 @@ impl std::fmt::Debug for NotifierConfig {
 /// The URL the links of messages an admin command sends (`cairn flush`, `cairn alarms run`)
 /// fall back to for subscriptions that follow the listener: the address the data dir's
 /// running server recorded in `<data-dir>/ENDPOINT`, else `serve`'s default listener
-/// (`http://127.0.0.1:4599`), never a URL without the server's port.
+/// (`http://127.0.0.1:4599`), never a URL without the server's port. The URL is the file's
+/// first line; the lines after it identify the data dir and are not part of any link.
 pub fn admin_base_url(data_dir: &std::path::Path) -> String {
     std::fs::read_to_string(data_dir.join("ENDPOINT"))
         .ok()
-        .map(|s| s.trim().trim_end_matches('/').to_owned())
+        .and_then(|s| {
+            s.lines()
+                .next()
+                .map(|l| l.trim().trim_end_matches('/').to_owned())
+        })
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "http://127.0.0.1:4599".to_owned())
 }

@@ -366,3 +366,19 @@ async fn the_servers_guard_judges_the_address_a_delivery_connects_to() {
     assert_eq!(n.stats().failed, 4, "refused before any connection");
     assert!(ep.bodies.try_recv().is_err());
 }
+
+#[test]
+fn admin_links_use_only_the_url_line_of_the_endpoint_file() {
+    // `serve` writes the URL, then the data dir's identity on a second line: a link built
+    // from the whole file carried a newline and "data-dir …" into SigningCertURL.
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(crate::admin_base_url(dir.path()), "http://127.0.0.1:4599");
+    std::fs::write(
+        dir.path().join("ENDPOINT"),
+        "http://127.0.0.1:40001/\ndata-dir 1:2\n",
+    )
+    .unwrap();
+    assert_eq!(crate::admin_base_url(dir.path()), "http://127.0.0.1:40001");
+    std::fs::write(dir.path().join("ENDPOINT"), "\n").unwrap();
+    assert_eq!(crate::admin_base_url(dir.path()), "http://127.0.0.1:4599");
+}
