@@ -63,7 +63,14 @@ impl KeyUse {
             .write(move |c| cairn_store::iam::key_use::record(c, &uses))
             .await;
         if !matches!(written, Ok(Ok(()))) {
-            tracing::warn!("access keys' last use could not be written; kept for the next try");
+            // A full store is reported once by the store itself; this retries every flush.
+            if matches!(&written, Ok(Err(e)) | Err(e) if e.is_full()) {
+                tracing::debug!(
+                    "access keys' last use could not be written (the disk is full); kept for the next try"
+                );
+            } else {
+                tracing::warn!("access keys' last use could not be written; kept for the next try");
+            }
             if let Ok(mut pending) = self.pending.lock() {
                 for (k, t, s, r) in taken {
                     pending.entry(k).or_insert((t, s, r));

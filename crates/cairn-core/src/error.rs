@@ -246,6 +246,10 @@ impl ApiError {
     }
 }
 
+/// Object and part files' full-disk reports: one ERROR, then a summary a minute.
+static OBJECTS_FULL: cairn_store::full_disk::FullDiskLog =
+    cairn_store::full_disk::FullDiskLog::new("an object file");
+
 impl ApiError {
     /// A failed read or write of an object or part file: a full disk (or quota) is
     /// `ServiceUnavailable` (503, like a full store: retry later), anything else `Internal`.
@@ -253,7 +257,7 @@ impl ApiError {
     pub fn from_file_io(e: &std::io::Error) -> Self {
         use std::io::ErrorKind as Io;
         if matches!(e.kind(), Io::StorageFull | Io::QuotaExceeded) {
-            tracing::error!(error = %e, "the disk is full: an object file cannot be written");
+            OBJECTS_FULL.refused(e);
             ApiError::new(
                 ErrorKind::ServiceUnavailable,
                 "The service is temporarily unavailable: the server's disk is full. Retry later.",

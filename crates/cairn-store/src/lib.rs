@@ -11,6 +11,7 @@
 //! [`buckets`], [`objects`], [`iam`], [`kms`], [`meta`], [`logs`] (CloudWatch Logs),
 //! [`metrics`] (CloudWatch datapoints), [`console`] (web console sessions),
 //! [`cloudformation`] (stacks) and [`insights`] (CloudTrail Insights series and state).
+//! [`full_disk`] reports a full disk once, not once per refused call.
 
 pub mod alarms;
 pub mod buckets;
@@ -20,6 +21,7 @@ pub mod console;
 pub mod delivery;
 pub mod encryption;
 pub mod events;
+pub mod full_disk;
 pub mod iam;
 pub mod insights;
 pub mod kms;

@@ -9,6 +9,11 @@ use rusqlite::Connection;
 
 use crate::{StoreError, StoreResult};
 
+/// The store's full-disk reports: one ERROR when it fills, a summary a minute, one line when
+/// space is back.
+static STORE_FULL: crate::full_disk::FullDiskLog =
+    crate::full_disk::FullDiskLog::new("the event store (or its --max-store-mb limit)");
+
 /// Largest number of jobs committed together.
 const MAX_BATCH: usize = 512;
 
@@ -176,20 +181,26 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>, full: &AtomicBool) {
     }
     let outcome = match poisoned {
         Some(e) => {
-            tracing::error!(error = %e, "the batch is abandoned");
+            if !e.is_full() {
+                tracing::error!(error = %e, "the batch is abandoned");
+            }
             Err(e)
         }
         None => exec(conn, "COMMIT").map_err(StoreError::from),
     };
     match &outcome {
-        Ok(()) if conn.total_changes() > changes_before => full.store(false, Ordering::Release),
+        Ok(()) if conn.total_changes() > changes_before => {
+            if full.swap(false, Ordering::AcqRel) {
+                STORE_FULL.recovered();
+            }
+        }
         Err(e) if e.is_full() => full.store(true, Ordering::Release),
         _ => {}
     }
     if let Err(e) = &outcome {
         let _ = conn.execute_batch("ROLLBACK");
         if e.is_full() {
-            tracing::error!(error = %e, "the disk (or the store's size limit) is full: calls are refused with 503 until space is freed");
+            STORE_FULL.refused(e);
             // Give the WAL's space back so the disk can recover.
             let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
         }

@@ -22,7 +22,8 @@ fn management_events(server: &Server) -> Vec<serde_json::Value> {
 
 #[tokio::test]
 async fn a_full_store_answers_503_and_loses_nothing_acknowledged() {
-    let mut server = Server::start_with(&["--max-store-mb", "1"]);
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut server = Server::start_logging_into(&["--max-store-mb", "1"], log.reopen().unwrap());
     let padding = "x".repeat(2_000);
     let mut acknowledged = Vec::new();
     let refused = loop {
@@ -49,6 +50,19 @@ async fn a_full_store_answers_503_and_loses_nothing_acknowledged() {
     assert_eq!(health.status(), 503);
     let said: serde_json::Value = health.json().await.unwrap();
     assert_eq!(said["status"], "full", "{said}");
+    // A full disk is reported once, not once per refused call (ops2 counted 767 ERROR lines
+    // in a minute).
+    for _ in 0..20 {
+        let (status, _) = server.ct("GetTrail", json!({ "Name": "refused" })).await;
+        assert_eq!(status, 503);
+    }
+    let logged = std::fs::read_to_string(log.path()).unwrap();
+    let reports: Vec<&str> = logged
+        .lines()
+        .filter(|l| l.contains("ERROR") && l.contains("full"))
+        .collect();
+    assert_eq!(reports.len(), 1, "{logged}");
+    assert!(reports[0].contains("the disk is full"), "{logged}");
     // Every acknowledged call is recorded, exactly once; the refused one is not.
     server.restart_with(&[]);
     let health = server

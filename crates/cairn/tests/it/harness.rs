@@ -96,6 +96,20 @@ impl Server {
         }
     }
 
+    /// Starts with extra `serve` flags, its log (stderr, `CAIRN_LOG=warn`) going to `log`.
+    pub fn start_logging_into(extra: &[&str], log: std::fs::File) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let (child, addr) = spawn_logging_to(dir.path(), &extra, &[], Stdio::from(log));
+        Self {
+            addr,
+            child,
+            dir,
+            client: reqwest::Client::new(),
+            extra,
+        }
+    }
+
     /// Starts on `dir` with extra environment variables (the power-cut shim's `LD_PRELOAD`).
     /// Restarts drop them.
     pub fn start_in_with_env(dir: tempfile::TempDir, env: &[(String, String)]) -> Self {
