@@ -200,10 +200,16 @@ def test_start_query_is_authorized_on_every_store_the_statement_reads(cairn):
     unparsed = "SELECT eventName FROM some-store-id"
     assert error(lambda: only_a.start_query(QueryStatement=unparsed)) == "AccessDeniedException"
     assert error(lambda: not_b.start_query(QueryStatement=unparsed)) == "UnsupportedOperationException"
-    # A statement far over AWS's 10,000 characters, one flat expression nesting as deep as
-    # its terms, neither crashes the server nor hides the store it names.
+    # A statement over AWS's 10,000 characters is refused by the model's length before it is
+    # read at all (lake3: an 8 MB one was lexed on the writer thread before authorization,
+    # stalling every recorded call for seconds).
     huge = "SELECT " + "+".join(["1"] * 40_000) + f" FROM {b}"
-    assert error(lambda: not_b.start_query(QueryStatement=huge)) == "AccessDeniedException"
+    assert error(lambda: not_b.start_query(QueryStatement=huge)) == "ValidationException"
+    # One of just 10,000 characters, one flat expression nesting as deep as its terms, neither
+    # crashes the server nor hides the store it names.
+    deep = "SELECT " + "+".join(["1"] * 4_970) + f" FROM {b}"
+    deep = deep + " " * (10_000 - len(deep))
+    assert error(lambda: not_b.start_query(QueryStatement=deep)) == "AccessDeniedException"
     assert error(lambda: only_a.start_query(QueryStatement=reads_a[0])) == "UnsupportedOperationException"
     recorded = [r for r in records(cairn, "StartQuery")
                 if r["userIdentity"].get("userName") == "lake-only-a"]
@@ -249,3 +255,53 @@ def test_unserved_operations_are_checked_against_the_model_first(cairn):
     assert raw("cloudtrail", "GetEventDataStore", {"EventDataStore": "abc"}) == (
         400, "UnsupportedOperationException")
     assert raw("kms", "DeriveSharedSecret", {"KeyId": "k"}) == (400, "ValidationException")
+
+
+def test_unserved_operations_are_held_to_every_constraint_of_the_model(cairn):
+    """lake3: the Lake calls Cairn does not carry out were checked only for required members
+    and types, so an 8 MB QueryStatement or a thousand stores in GenerateQuery's one-item list
+    reached authorization (and its cost) before being refused. Every constraint of the model
+    now comes first, and the refusal is recorded."""
+    ct = cairn.client("cloudtrail")
+    huge = "SELECT eventName FROM " + STORE_A + " WHERE " + " OR ".join(["1=1"] * 200_000)
+    e = client_error(lambda: ct.start_query(QueryStatement=huge))
+    assert e["Code"] == "ValidationException", e
+    assert "Member must have length less than or equal to 10000" in e["Message"], e["Message"][:300]
+    e = client_error(lambda: ct.generate_query(EventDataStores=[STORE_A, STORE_B], Prompt="all events"))
+    assert e["Code"] == "ValidationException", e
+    assert "less than or equal to 1" in e["Message"], e
+    e = client_error(lambda: ct.create_event_data_store(Name="store", RetentionPeriod=5000))
+    assert e["Code"] == "ValidationException", e
+    refused = [r for r in records(cairn, "StartQuery") if r.get("errorCode") == "ValidationException"]
+    assert refused, "the refusal is recorded"
+
+
+def test_tags_an_operation_does_not_have_do_not_drive_its_authorization(cairn):
+    """lake3: a TagsList sent with an operation that has no such member (ListTags,
+    GenerateQuery) went into the request-tag context of every resource the call named: a
+    Deny on a request tag then applied to a call that carries no tags, and n resources times
+    m tags entries were built before the decision."""
+    ct = lake_user(cairn, "lake-tag-context", [
+        {"Effect": "Allow", "Action": "cloudtrail:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "cloudtrail:*", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestTag/team": "blocked"}}}])
+    ct.meta.events.register("before-call.cloudtrail.GenerateQuery", add_tags_member)
+    assert error(lambda: ct.generate_query(EventDataStores=[STORE_A], Prompt="all events")) \
+        == "UnsupportedOperationException"
+    # The same Deny still applies to an operation that has tags.
+    assert error(lambda: ct.create_event_data_store(
+        Name="store", TagsList=[{"Key": "team", "Value": "blocked"}])) == "AccessDeniedException"
+
+
+def add_tags_member(params, **_):
+    """Adds a TagsList member to the JSON body botocore built (its own validation would refuse
+    a member the operation lacks)."""
+    body = json.loads(params["body"])
+    body["TagsList"] = [{"Key": "team", "Value": "blocked"}]
+    params["body"] = json.dumps(body).encode()
+
+
+def client_error(call):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        call()
+    return e.value.response["Error"]

@@ -144,7 +144,7 @@ pub fn find(name: &str) -> Option<Op> {
     })
 }
 
-fn served(name: &str) -> Option<OpFn> {
+pub(crate) fn served(name: &str) -> Option<OpFn> {
     Some(match name {
         "CreateTrail" => create_trail,
         "UpdateTrail" => update_trail,

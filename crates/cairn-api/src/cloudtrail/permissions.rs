@@ -58,15 +58,19 @@ fn text<'a>(body: &'a Value, member: &str) -> Option<&'a str> {
     body.get(member).and_then(Value::as_str)
 }
 
-/// A request's tags: `TagsList`, or CreateChannel's `Tags`.
-fn tag_list(body: &Value) -> Option<&Vec<Value>> {
-    body.get("TagsList")
-        .or_else(|| body.get("Tags"))
+/// A request's tags: `TagsList`, or CreateChannel's `Tags`, when operation `op` has such a
+/// member (lake3: a `TagsList` sent with GenerateQuery, which has none, was copied into the
+/// context of every store the call named).
+fn tag_list<'a>(op: &str, body: &'a Value) -> Option<&'a Vec<Value>> {
+    ["TagsList", "Tags"]
+        .into_iter()
+        .filter(|m| !crate::model_check::unmodeled("cloudtrail", op, m))
+        .find_map(|m| body.get(m))
         .and_then(Value::as_array)
 }
 
-fn tag_keys(body: &Value) -> Vec<String> {
-    tag_list(body)
+fn tag_keys(op: &str, body: &Value) -> Vec<String> {
+    tag_list(op, body)
         .map(|tags| {
             tags.iter()
                 .filter_map(|t| t.get("Key").and_then(Value::as_str).map(str::to_owned))
@@ -75,8 +79,8 @@ fn tag_keys(body: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn with_request_tags(mut p: Permission, body: &Value) -> Permission {
-    if let Some(tags) = tag_list(body) {
+fn with_request_tags(mut p: Permission, op: &str, body: &Value) -> Permission {
+    if let Some(tags) = tag_list(op, body) {
         for t in tags {
             if let (Some(k), Some(v)) = (
                 t.get("Key").and_then(Value::as_str),
@@ -85,7 +89,7 @@ fn with_request_tags(mut p: Permission, body: &Value) -> Permission {
                 p = p.with(&format!("aws:RequestTag/{k}"), v);
             }
         }
-        p = p.with_values("aws:TagKeys", tag_keys(body));
+        p = p.with_values("aws:TagKeys", tag_keys(op, body));
     }
     p
 }
@@ -181,7 +185,7 @@ pub fn of(
     if let Some(member) = trail_member(op, body) {
         let name = text(body, member).unwrap_or("");
         let arn = trails::arn_for_authz(conn, ctx, name)?;
-        let mut needed = vec![with_request_tags(Permission::new(&action, &arn), body)];
+        let mut needed = vec![with_request_tags(Permission::new(&action, &arn), op, body)];
         // A call naming a trail and an event data store too is authorized on both.
         if matches!(
             op,
@@ -196,9 +200,10 @@ pub fn of(
                 lake_arn(ctx, "eventdatastore", store),
             ));
         }
-        if op == "CreateTrail" && !tag_keys(body).is_empty() {
+        if op == "CreateTrail" && !tag_keys(op, body).is_empty() {
             needed.push(with_request_tags(
                 Permission::new("cloudtrail:AddTags", &arn),
+                op,
                 body,
             ));
         }
@@ -226,13 +231,12 @@ pub fn of(
     if let Some(arns) = lake_resources(ctx, op, body) {
         let mut needed: Vec<Permission> = arns
             .iter()
-            .map(|arn| with_request_tags(Permission::new(&action, arn), body))
+            .map(|arn| with_request_tags(Permission::new(&action, arn), op, body))
             .collect();
-        if op.starts_with("Create") && !tag_keys(body).is_empty() {
-            needed
-                .extend(arns.iter().map(|arn| {
-                    with_request_tags(Permission::new("cloudtrail:AddTags", arn), body)
-                }));
+        if op.starts_with("Create") && !tag_keys(op, body).is_empty() {
+            needed.extend(arns.iter().map(|arn| {
+                with_request_tags(Permission::new("cloudtrail:AddTags", arn), op, body)
+            }));
         }
         return Ok(needed);
     }
@@ -252,7 +256,7 @@ pub fn of(
             ids.iter()
                 .map(|id| {
                     let arn = trails::arn_for_authz(conn, ctx, id)?;
-                    Ok(with_request_tags(Permission::new(&action, arn), body))
+                    Ok(with_request_tags(Permission::new(&action, arn), op, body))
                 })
                 .collect()
         }
