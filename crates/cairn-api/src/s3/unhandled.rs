@@ -1,7 +1,7 @@
 //! Served S3 calls that s3s refuses before their handler runs. s3s reads a request's XML
-//! body and typed headers after the access check and before the handler: a malformed
-//! lifecycle, tagging or `CompleteMultipartUpload` body (`MalformedXML`) or header value
-//! (`InvalidArgument`) would be answered without being authorized or recorded. The access
+//! body, typed headers and query after the access check and before the handler: a malformed
+//! lifecycle, tagging or `CompleteMultipartUpload` body (`MalformedXML`), header or query
+//! value (`InvalidArgument`) would be answered without being authorized or recorded. The access
 //! check leaves a [`Pending`] note in the request's [`PendingSlot`]; the handler takes it
 //! when it starts (`CairnS3::call_info`), since it authorizes and records the call itself.
 //! A request that ends in an error with its note still there is settled by [`settle`]: it
@@ -73,29 +73,33 @@ impl PendingSlot {
     }
 }
 
-/// The served operations noted: those whose whole body s3s reads and parses before the
-/// handler runs (an XML document or a policy), so a body that is malformed, cut short or does
-/// not match its signed `x-amz-content-sha256` is refused before the handler. A browser form
-/// (PostObject) is not noted: what its form or policy is refused for before its signature
-/// is checked (a field the policy does not name, a failed condition, no file) is answered
-/// and not recorded, as an unauthenticated request. Other served calls pay nothing for this.
-const NOTED: &[&str] = &[
-    "CreateBucket",
-    "PutBucketLifecycleConfiguration",
-    "PutBucketTagging",
-    "PutBucketEncryption",
-    "PutBucketPolicy",
-    "PutPublicAccessBlock",
-    "PutBucketVersioning",
-    "PutBucketOwnershipControls",
-    "PutObjectTagging",
-    "DeleteObjects",
-    "CompleteMultipartUpload",
-];
-
-/// `op` as a `'static` name if it is noted.
+/// The served operations noted: every one but a browser form (PostObject). s3s parses a
+/// request's typed headers and query (`Range`, `If-Unmodified-Since`, `max-keys`,
+/// `partNumber`) and, for some, its whole XML body before the handler runs, so a malformed
+/// value is refused before the handler could authorize and record it: unnoted, such a call
+/// told a valid key from a bad one without leaving a record (s3four). What a form or its
+/// policy is refused for before its signature is checked (a field the policy does not name,
+/// a failed condition, no file) is answered and not recorded, as an unauthenticated request.
 pub(super) fn noted(op: &str) -> Option<&'static str> {
-    NOTED.iter().find(|n| **n == op).copied()
+    if op == "PostObject" {
+        return None;
+    }
+    super::unserved::served_name(op)
+}
+
+/// Whether a call of `op` is a data event: an object call, or one of the bucket-level calls
+/// CloudTrail logs as data events (the S3 user guide's data event list: DeleteObjects,
+/// ListObjects, ListObjectsV2, ListObjectVersions, ListMultipartUploads).
+pub(super) fn data_event(op: &str, names_key: bool) -> bool {
+    names_key
+        || matches!(
+            op,
+            "DeleteObjects"
+                | "ListObjects"
+                | "ListObjectsV2"
+                | "ListObjectVersions"
+                | "ListMultipartUploads"
+        )
 }
 
 /// The `eventName` of a served operation, as its handler records it.
@@ -107,6 +111,7 @@ fn event_name(op: &'static str) -> &'static str {
         "GetPublicAccessBlock" => "GetBucketPublicAccessBlock",
         "PutPublicAccessBlock" => "PutBucketPublicAccessBlock",
         "DeletePublicAccessBlock" => "DeleteBucketPublicAccessBlock",
+        "ListObjectsV2" => "ListObjects",
         other => other,
     }
 }
@@ -122,7 +127,7 @@ pub async fn settle(slot: &PendingSlot, code: &str, message: &str) -> Option<S3E
         read_only: ["Get", "List", "Head"]
             .iter()
             .any(|prefix| p.op.starts_with(prefix)),
-        data: p.key.is_some(),
+        data: data_event(p.op, p.key.is_some()),
         action: super::event::action_of(name).to_owned(),
         refused: Some((code.to_owned(), message.to_owned())),
     };
@@ -147,8 +152,12 @@ mod tests {
             event_name("PutPublicAccessBlock"),
             "PutBucketPublicAccessBlock"
         );
-        assert!(noted("GetObject").is_none() && noted("PutObject").is_none());
+        assert!(noted("GetObject").is_some() && noted("ListBuckets").is_some());
+        assert!(noted("PostObject").is_none() && noted("NoSuchOperation").is_none());
         assert!(noted("DeleteObjects").is_some() && noted("PutObjectTagging").is_some());
+        assert_eq!(event_name("ListObjectsV2"), "ListObjects");
+        assert!(data_event("DeleteObjects", false) && data_event("ListObjectsV2", false));
+        assert!(!data_event("GetBucketPolicy", false) && data_event("GetObject", true));
         assert_eq!(event_name("PutBucketTagging"), "PutBucketTagging");
     }
 }

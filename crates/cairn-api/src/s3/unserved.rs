@@ -206,6 +206,11 @@ pub struct CairnAccess {
 /// The operation's name as a `'static` string. s3s hands its own static names out only by
 /// reference, so each distinct name is kept once: a bounded set (s3s's routing table names
 /// fewer than a hundred operations), never anything a client wrote.
+/// `op` as a `'static` name if Cairn serves it.
+pub(super) fn served_name(op: &str) -> Option<&'static str> {
+    SERVED.iter().find(|n| **n == op).copied()
+}
+
 fn interned(name: &str) -> &'static str {
     static NAMES: std::sync::OnceLock<std::sync::Mutex<std::collections::BTreeSet<&'static str>>> =
         std::sync::OnceLock::new();
@@ -311,7 +316,8 @@ impl S3Access for CairnAccess {
             Some(model_op) if !named.contains(&cx.s3_op().name()) => Err(*model_op),
             _ if SERVED.contains(&cx.s3_op().name()) => {
                 let Some(op) = super::unhandled::noted(cx.s3_op().name()) else {
-                    // Its handler authorizes and records it; nothing to note.
+                    // A browser form: refused before its signature is checked, or its
+                    // handler authorizes and records it.
                     return Ok(());
                 };
                 Ok(op)
@@ -352,9 +358,9 @@ impl S3Access for CairnAccess {
             .and_then(|m| m.small_body.as_deref())
             .map(|body| super::integrity::check_whole_body(cx.headers(), body));
         match served {
-            // A served call whose body s3s parses: its handler authorizes and records it;
-            // should s3s refuse the request before the handler runs, the note settles it
-            // (`super::unhandled`).
+            // A served call: its handler authorizes and records it; should s3s refuse the
+            // request before the handler runs (its body, a header or query value), the note
+            // settles it (`super::unhandled`).
             Ok(op) => {
                 if let Some(m) = meta {
                     m.pending.put(super::unhandled::Pending::new(
@@ -386,7 +392,7 @@ impl CairnS3 {
         let call = Unhandled {
             name: event_name(op),
             read_only: reads(op),
-            data: key.is_some(),
+            data: super::unhandled::data_event(op, key.is_some()),
             action: action(op),
             refused: None,
         };

@@ -322,3 +322,102 @@ async fn bodies_refused_before_the_handler_are_authorized_and_recorded() {
     let (status, _) = server.s3("GET", &format!("/{bucket}?lifecycle"), b"").await;
     assert_eq!(status, 404);
 }
+
+/// s3s parses a served call's typed headers and query before the handler runs (s3four): a
+/// value it cannot parse (`max-buckets=abc`, `Range: bytes=1-0`) must still be authorized, so
+/// a caller without permission is told `AccessDenied` (a valid key cannot be told from a bad
+/// one by a refusal that leaves no trace), and recorded, as a data event where the call is
+/// one: DeleteObjects with no body is a data event, like every DeleteObjects.
+#[tokio::test]
+async fn headers_and_queries_refused_before_the_handler_are_authorized_and_recorded() {
+    let server = Server::start();
+    let bucket = "hdr-bkt";
+    assert_eq!(server.s3("PUT", &format!("/{bucket}"), b"").await.0, 200);
+    assert_eq!(
+        server.s3("PUT", &format!("/{bucket}/k"), b"body").await.0,
+        200
+    );
+    select_data_events(&server, bucket).await;
+    let nobody = new_user(&server, "nobody");
+    let key = format!("/{bucket}/k");
+    let (status, body) = s3_as(&server, &nobody, "GET", "/?max-buckets=abc", &[], b"").await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("<Code>AccessDenied</Code>"), "{body}");
+    let (status, body) = s3_as(
+        &server,
+        &nobody,
+        "GET",
+        &key,
+        &[("range", "bytes=1-0")],
+        b"",
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let req = s3_request(
+        &server.addr,
+        "GET",
+        &key,
+        vec![("range".into(), "bytes=1-0".into())],
+        vec![],
+    );
+    let (status, _, _) = server.send(req).await;
+    assert_eq!(status / 100, 4);
+    let req = s3_request(
+        &server.addr,
+        "GET",
+        &format!("/{bucket}?list-type=2&max-keys=abc"),
+        vec![],
+        vec![],
+    );
+    let (status, _, _) = server.send(req).await;
+    assert_eq!(status, 400);
+    let req = s3_request(
+        &server.addr,
+        "POST",
+        &format!("/{bucket}?delete"),
+        vec![],
+        vec![],
+    );
+    let (status, _, _) = server.send(req).await;
+    assert_eq!(status, 400);
+
+    let failed = |category: &str| -> Vec<(String, String, String)> {
+        let mut v: Vec<(String, String, String)> = stored_records(&server, category)
+            .iter()
+            .filter(|r| r.get("errorCode").is_some_and(|c| !c.is_null()))
+            .map(|r| {
+                let who = r["userIdentity"]["userName"]
+                    .as_str()
+                    .unwrap_or("root")
+                    .to_owned();
+                (
+                    r["eventName"].as_str().unwrap().to_owned(),
+                    r["errorCode"].as_str().unwrap().to_owned(),
+                    who,
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let own = |n: &str, c: &str, w: &str| (n.to_owned(), c.to_owned(), w.to_owned());
+    assert_eq!(
+        failed("Management"),
+        vec![own("ListBuckets", "AccessDenied", "nobody")]
+    );
+    let data = failed("Data");
+    assert_eq!(data.len(), 4, "{data:?}");
+    assert!(
+        data.contains(&own("GetObject", "AccessDenied", "nobody")),
+        "{data:?}"
+    );
+    assert!(
+        data.iter().any(|(n, _, w)| n == "GetObject" && w == "root"),
+        "{data:?}"
+    );
+    assert!(data.iter().any(|(n, _, _)| n == "ListObjects"), "{data:?}");
+    assert!(
+        data.iter().any(|(n, _, _)| n == "DeleteObjects"),
+        "{data:?}"
+    );
+}
