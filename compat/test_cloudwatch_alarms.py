@@ -183,3 +183,30 @@ def test_related_alarms_of_a_metric_alarm_are_none_and_entity_metrics_are_stored
         MetricData=[{"MetricName": "plain", "Value": 1.0}])
     names = sorted(m["MetricName"] for m in cw.list_metrics(Namespace="ent")["Metrics"])
     assert names == ["latency", "plain"]
+
+
+def test_a_new_alarm_with_tags_needs_the_tagging_permission(cairn):
+    """alarms3: PutMetricAlarm's Tags tag a new alarm, which needs cloudwatch:TagResource too
+    (PutMetricAlarm API reference, Tags), with the request tags as its conditions; an update
+    ignores Tags and needs nothing more."""
+    iam = cairn.client("iam")
+    iam.create_user(UserName="alarm-tagger")
+    iam.put_user_policy(UserName="alarm-tagger", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "cloudwatch:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "cloudwatch:TagResource", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:RequestTag/owner": "me"}}}]}))
+    key = iam.create_access_key(UserName="alarm-tagger")["AccessKey"]
+    cw = cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], "cloudwatch")
+    alarm = dict(MetricName="CPU", Namespace="Host", Statistic="Average", Period=300,
+                 EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+    with pytest.raises(cw.exceptions.ClientError) as e:
+        cw.put_metric_alarm(AlarmName="tagged-by-me", Tags=[{"Key": "owner", "Value": "me"}], **alarm)
+    assert e.value.response["Error"]["Code"] == "AccessDenied", e.value.response
+    assert "cloudwatch:TagResource" in e.value.response["Error"]["Message"]
+    assert cw.describe_alarms(AlarmNames=["tagged-by-me"])["MetricAlarms"] == []
+    # Other tags pass; an update's tags are ignored, so the Deny does not apply to it.
+    cw.put_metric_alarm(AlarmName="tagged-by-me", Tags=[{"Key": "owner", "Value": "ops"}], **alarm)
+    cw.put_metric_alarm(AlarmName="tagged-by-me", Tags=[{"Key": "owner", "Value": "me"}], **alarm)
+    arn = cw.describe_alarms(AlarmNames=["tagged-by-me"])["MetricAlarms"][0]["AlarmArn"]
+    assert cw.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "owner", "Value": "ops"}]

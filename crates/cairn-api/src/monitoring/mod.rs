@@ -351,8 +351,8 @@ async fn execute(
         .execute(
             info,
             op.read_only,
-            crate::model_check::permissions_unless(refusal.is_some(), move |_, ctx| {
-                Ok(permissions(ctx, &perm_name, &for_perms))
+            crate::model_check::permissions_unless(refusal.is_some(), move |conn, ctx| {
+                permissions(conn, ctx, &perm_name, &for_perms)
             }),
             crate::model_check::op_unless(refusal, move |conn| match op.run {
                 Run::Plain(run) => run(conn, &op_ctx, &for_op),
@@ -396,7 +396,39 @@ async fn execute(
 }
 
 /// What a call needs: `cloudwatch:<Op>` on the alarms it names, else on `*`.
-fn permissions(ctx: &CallContext, op: &str, body: &Value) -> Vec<Permission> {
+fn permissions(
+    conn: &cairn_store::Connection,
+    ctx: &CallContext,
+    op: &str,
+    body: &Value,
+) -> cairn_core::error::ApiResult<Vec<Permission>> {
+    let needed = op_permissions(ctx, op, body);
+    // A new alarm with tags is also tagged: `cloudwatch:TagResource` on it, with its request
+    // tags (PutMetricAlarm's `Tags`: "you must have the cloudwatch:TagResource permission";
+    // an update ignores them, so needs nothing more) (alarms3).
+    if op == "PutMetricAlarm"
+        && body
+            .get("Tags")
+            .and_then(Value::as_array)
+            .is_some_and(|t| !t.is_empty())
+        && let Some(name) = body.get("AlarmName").and_then(Value::as_str)
+        && !cairn_core::alarms::api::exists(conn, ctx, name)?
+    {
+        let tagging = op_permissions(ctx, "TagResource", &tagging_body(ctx, name, body));
+        return Ok(needed.into_iter().chain(tagging).collect());
+    }
+    Ok(needed)
+}
+
+/// The TagResource request that tags a new alarm as PutMetricAlarm's `Tags` ask.
+fn tagging_body(ctx: &CallContext, name: &str, body: &Value) -> Value {
+    serde_json::json!({
+        "ResourceARN": cairn_core::alarms::alarm_arn(ctx.region.as_str(), ctx.account().as_str(), name),
+        "Tags": body.get("Tags").cloned().unwrap_or(Value::Null),
+    })
+}
+
+fn op_permissions(ctx: &CallContext, op: &str, body: &Value) -> Vec<Permission> {
     let action = format!("cloudwatch:{op}");
     let arn = |name: &str| {
         cairn_core::alarms::alarm_arn(ctx.region.as_str(), ctx.account().as_str(), name)

@@ -165,6 +165,12 @@ fn load(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResult<Option<Al
         .transpose()
 }
 
+/// Whether the caller's account and region have an alarm named `name` (a PutMetricAlarm
+/// naming it updates it, and ignores its `Tags`).
+pub fn exists(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResult<bool> {
+    Ok(store::get(conn, ctx.account().as_str(), ctx.region.as_str(), name)?.is_some())
+}
+
 fn save(conn: &Connection, a: &Alarm) -> ApiResult<()> {
     store::put(conn, &a.account, &a.region, &a.config.name, &a.encode())?;
     Ok(())
