@@ -8,7 +8,7 @@ use cairn_policy::{Document, PolicyKind, limits::KEY_POLICY_BYTES};
 use cairn_store::Connection;
 
 use super::authz::{Actor, KeyAction, key_permission};
-use super::{AWS_MANAGED, Key, constraint, err, not_pending};
+use super::{AWS_MANAGED, Key, constraint, err};
 use crate::authz::Evaluator;
 use crate::context::CallContext;
 use crate::error::{ApiResult, ErrorKind};
@@ -160,7 +160,8 @@ pub fn put_policy(
 ) -> ApiResult<()> {
     validate(text)?;
     check_principals(conn, &key.account, text)?;
-    not_pending(key)?;
+    // No key-state check: the KMS key-state table allows PutKeyPolicy in every state, so the
+    // policy of a key pending deletion can still be fixed (kms3).
     if key.key_manager == AWS_MANAGED {
         return Err(err(
             ErrorKind::UnsupportedOperation,

@@ -6,7 +6,7 @@ use cairn_core::error::ApiResult;
 use cairn_core::kms::authz::KeyPermission;
 use cairn_core::kms::{aliases, ids, page_limit};
 use cairn_store::Connection;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::{Call, Env, Reply};
 use crate::kms::input;
@@ -43,7 +43,7 @@ impl Call for CreateAlias {
     fn run(&self, conn: &Connection, env: &Env) -> ApiResult<Reply> {
         let key = env.target(conn, &self.target, false)?.key;
         aliases::create(conn, &env.scope(), &self.name, &key, env.ctx.now)?;
-        Ok(Reply::body(json!({})))
+        Ok(Reply::keyed(&key.arn))
     }
 }
 
@@ -76,7 +76,7 @@ impl Call for UpdateAlias {
     fn run(&self, conn: &Connection, env: &Env) -> ApiResult<Reply> {
         let key = env.target(conn, &self.target, false)?.key;
         aliases::update(conn, &env.scope(), &self.name, &key, env.ctx.now)?;
-        Ok(Reply::body(json!({})))
+        Ok(Reply::keyed(&key.arn))
     }
 }
 
@@ -103,8 +103,11 @@ impl Call for DeleteAlias {
     }
 
     fn run(&self, conn: &Connection, env: &Env) -> ApiResult<Reply> {
-        aliases::delete(conn, &env.scope(), &self.name)?;
-        Ok(Reply::body(json!({})))
+        let scope = env.scope();
+        let alias = aliases::get(conn, &scope, &self.name)?;
+        let key = ids::key_in_scope(conn, &scope, &alias.target_key_id)?;
+        aliases::delete(conn, &scope, &self.name)?;
+        Ok(Reply::keyed(&key.arn))
     }
 }
 
