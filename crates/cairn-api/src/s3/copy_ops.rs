@@ -192,7 +192,7 @@ impl CairnS3 {
         let meta = if replace {
             ObjectMeta {
                 website_redirect: redirect,
-                content_type: input.content_type.map(|c| c.to_string()),
+                content_type: super::object_ops::stored_content_type(input.content_type),
                 cache_control: input.cache_control,
                 content_disposition: input.content_disposition,
                 content_encoding: super::integrity::stored_encoding(input.content_encoding),

@@ -181,7 +181,7 @@ impl CairnS3 {
             Err(e) => return Err(self.record_failure(info, spec(), e).await),
         };
         let meta = ObjectMeta {
-            content_type: input.content_type.map(|c| c.to_string()),
+            content_type: super::object_ops::stored_content_type(input.content_type),
             cache_control: input.cache_control,
             content_disposition: input.content_disposition,
             website_redirect: input.website_redirect_location,

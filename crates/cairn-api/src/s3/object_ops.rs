@@ -305,12 +305,7 @@ impl CairnS3 {
             }
         };
         let meta = ObjectMeta {
-            // S3 types an object uploaded without a type as `binary/octet-stream`.
-            content_type: Some(
-                input
-                    .content_type
-                    .map_or_else(|| "binary/octet-stream".to_owned(), |c| c.to_string()),
-            ),
+            content_type: stored_content_type(input.content_type),
             cache_control: input.cache_control,
             content_disposition: input.content_disposition,
             content_encoding: super::integrity::stored_encoding(input.content_encoding),
@@ -706,4 +701,11 @@ pub(super) fn split_expiration<T>(
         Ok((t, expiration)) => (Ok(t), expiration),
         Err(e) => (Err(e), None),
     }
+}
+
+/// The type an object is stored with: the request's, else `binary/octet-stream`, as S3 types
+/// an object written without one, however it is written (PutObject, CopyObject with
+/// `REPLACE`, CreateMultipartUpload) (s3four: the last two stored none).
+pub(super) fn stored_content_type(requested: Option<impl ToString>) -> Option<String> {
+    Some(requested.map_or_else(|| "binary/octet-stream".to_owned(), |c| c.to_string()))
 }
