@@ -123,7 +123,9 @@ def test_schedule_and_cancel_deletion(kms):
     assert (r["KeyId"], r["KeyState"], r["PendingWindowInDays"]) == (m["Arn"], "PendingDeletion", 30)
     assert abs(r["DeletionDate"].timestamp() - (time.time() + 30 * 86400)) < 120
     d = kms.describe_key(KeyId=m["KeyId"])["KeyMetadata"]
-    assert (d["KeyState"], d["Enabled"], d["PendingDeletionWindowInDays"]) == ("PendingDeletion", False, 30)
+    assert (d["KeyState"], d["Enabled"]) == ("PendingDeletion", False)
+    # The window is shown only in PendingReplicaDeletion (the KMS model); the date always.
+    assert "PendingDeletionWindowInDays" not in d and d["DeletionDate"] == r["DeletionDate"]
     for call in (lambda: kms.encrypt(KeyId=m["KeyId"], Plaintext=b"x"),
                  lambda: kms.enable_key(KeyId=m["KeyId"]),
                  lambda: kms.schedule_key_deletion(KeyId=m["KeyId"], PendingWindowInDays=7)):

@@ -82,3 +82,20 @@ def test_alias_changes_name_the_alias_in_their_records(server, kms):
     found = server.client("cloudtrail").lookup_events(LookupAttributes=[
         {"AttributeKey": "ResourceName", "AttributeValue": alias}])["Events"]
     assert sorted(e["EventName"] for e in found) == ["CreateAlias", "DeleteAlias", "UpdateAlias"]
+
+
+def test_key_arns_of_another_partition_name_no_key_here(kms):
+    """kms3: any partition starting with `aws` resolved to the `aws` key."""
+    arn = kms.create_key()["KeyMetadata"]["Arn"]
+    for other in ("aws-cn", "aws-us-gov"):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            kms.describe_key(KeyId=arn.replace("arn:aws:", f"arn:{other}:"))
+        assert e.value.response["Error"]["Code"] == "NotFoundException"
+        assert "does not exist" in e.value.response["Error"]["Message"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        kms.encrypt(KeyId=arn.replace("arn:aws:", "arn:awsXYZ:"), Plaintext=b"hi")
+    assert e.value.response["Error"]["Code"] == "NotFoundException"
+    assert e.value.response["Error"]["Message"].startswith("Invalid keyId")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        kms.generate_data_key_pair(KeyId=arn, KeyPairSpec="ML_KEM_768")
+    assert "China" not in e.value.response["Error"]["Message"]

@@ -58,5 +58,6 @@ pub use error::{Malformed, Reason};
 pub use limits::non_whitespace_len;
 pub use matching::{PolicyEffect, Request};
 pub use message::{DeniedMessage, ResourceStyle, access_denied_message};
+pub use parse::is_partition;
 pub use positions::Position;
 pub use principal::Principal;

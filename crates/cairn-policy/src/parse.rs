@@ -30,6 +30,11 @@ const STATEMENT_KEYS: [&str; 9] = [
     "Condition",
 ];
 
+/// Whether `p` names an AWS partition (`aws`, `aws-cn`, `aws-us-gov`, …).
+pub fn is_partition(p: &str) -> bool {
+    PARTITIONS.contains(&p)
+}
+
 const PARTITIONS: [&str; 6] = [
     "aws",
     "aws-cn",

@@ -53,9 +53,9 @@ pub fn key_metadata(m: &KeyMetadata) -> Value {
                    "ReplicaKeys": []}),
         );
     }
-    if let Some(w) = m.pending_window {
-        o.insert("PendingDeletionWindowInDays".into(), json!(w));
-    }
+    // `PendingDeletionWindowInDays` is "present only when the KeyState of the KMS key is
+    // PendingReplicaDeletion" (the KMS model), a multi-Region replica's state Cairn never
+    // has; a key pending deletion shows its `DeletionDate` (kms3).
     o.insert(
         "CurrentKeyMaterialId".into(),
         json!(m.current_key_material_id),

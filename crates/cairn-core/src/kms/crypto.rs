@@ -239,7 +239,7 @@ pub fn generate_data_key_pair(
         .ok_or_else(|| {
             err(
                 ErrorKind::UnsupportedOperation,
-                format!("KeyPairSpec {spec} is not supported by Cairn (AWS offers it in China Regions only)."),
+                format!("KeyPairSpec {spec} is not supported by Cairn."),
             )
         })?;
     let sealed = seal(conn, master, key, pair.private_pkcs8.expose(), context)?;

@@ -79,7 +79,7 @@ pub fn parse(value: &str) -> ApiResult<KeyRef> {
         let [partition, service, region, account, resource] = parts[..] else {
             return Err(invalid(value));
         };
-        if !partition.starts_with("aws") || service != "kms" || region.is_empty() {
+        if !cairn_policy::is_partition(partition) || service != "kms" || region.is_empty() {
             return Err(invalid(value));
         }
         if let Some(id) = resource.strip_prefix("key/") {
@@ -138,6 +138,12 @@ pub fn resolve(conn: &Connection, scope: &Scope, value: &str, aliases: bool) -> 
     if parsed.is_alias() && !aliases {
         return Err(invalid(value));
     }
+    // Cairn's keys and aliases are all in the `aws` partition: an ARN of another partition
+    // (`aws-cn`, `aws-us-gov`) names a key or alias that is not here, as one of another
+    // region or account does (kms3: such ARNs resolved to the `aws` key).
+    let foreign = value
+        .strip_prefix("arn:")
+        .is_some_and(|rest| !rest.starts_with("aws:"));
     match parsed {
         KeyRef::KeyId(id) => Ok(Target {
             key: key_in_scope(conn, scope, &id)?,
@@ -148,7 +154,7 @@ pub fn resolve(conn: &Connection, scope: &Scope, value: &str, aliases: bool) -> 
             account,
             key_id,
         } => {
-            if region != scope.region || account != scope.account {
+            if foreign || region != scope.region || account != scope.account {
                 return Err(key_not_found(value));
             }
             Ok(Target {
@@ -162,7 +168,7 @@ pub fn resolve(conn: &Connection, scope: &Scope, value: &str, aliases: bool) -> 
             account,
             name,
         } => {
-            if region != scope.region || account != scope.account {
+            if foreign || region != scope.region || account != scope.account {
                 return Err(err(
                     ErrorKind::KmsNotFound,
                     format!("Alias {value} is not found."),
