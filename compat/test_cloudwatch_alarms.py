@@ -210,3 +210,27 @@ def test_a_new_alarm_with_tags_needs_the_tagging_permission(cairn):
     cw.put_metric_alarm(AlarmName="tagged-by-me", Tags=[{"Key": "owner", "Value": "me"}], **alarm)
     arn = cw.describe_alarms(AlarmNames=["tagged-by-me"])["MetricAlarms"][0]["AlarmArn"]
     assert cw.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "owner", "Value": "ops"}]
+
+
+def test_a_percentile_alarm_set_to_ignore_low_samples_keeps_its_state():
+    """alarms3: EvaluateLowSampleCountPercentile=ignore was stored and shown but not applied.
+    A p99 alarm needs 10/(1-0.99) = 1,000 samples a period before it changes state."""
+    server = Cairn(cairn_binary(), ["--alarm-tick-secs", "0"])
+    try:
+        cw = server.client("cloudwatch")
+        for name, setting in (("p99-ignore", "ignore"), ("p99-evaluate", "evaluate")):
+            cw.put_metric_alarm(AlarmName=name, MetricName="lat", Namespace="LowSample",
+                                ExtendedStatistic="p99", Period=60, EvaluationPeriods=1, Threshold=1,
+                                ComparisonOperator="GreaterThanThreshold",
+                                EvaluateLowSampleCountPercentile=setting)
+        start = int(time.time()) // 60 * 60 - 120
+        cw.put_metric_data(Namespace="LowSample", MetricData=[
+            {"MetricName": "lat", "Value": 5, "Timestamp": start}])
+        server.admin("alarms", "run", "--now", str(start + 60))
+        states = {a["AlarmName"]: a["StateValue"] for a in cw.describe_alarms(
+            AlarmNamePrefix="p99-")["MetricAlarms"]}
+        assert states == {"p99-ignore": "INSUFFICIENT_DATA", "p99-evaluate": "ALARM"}, states
+        assert cw.describe_alarms(AlarmNames=["p99-ignore"])["MetricAlarms"][0][
+            "EvaluateLowSampleCountPercentile"] == "ignore"
+    finally:
+        server.stop()

@@ -127,6 +127,27 @@ fn datapoints_in(
     Ok((starts, values, counts))
 }
 
+/// Whether a percentile alarm with `EvaluateLowSampleCountPercentile` `ignore` keeps its state
+/// for a period of `samples` data points: fewer than 10/(1-percentile) of them, but some ("this
+/// setting is used when there are fewer than 10/(1-percentile) data points during the
+/// evaluation period", 1,000 for p99; a period with none is missing data, which
+/// `TreatMissingData` rules).
+pub fn too_few_samples(c: &super::AlarmConfig, samples: f64) -> bool {
+    if c.evaluate_low_sample_count_percentile.as_deref() != Some("ignore") || samples <= 0.0 {
+        return false;
+    }
+    let Some(p) = c
+        .extended_statistic
+        .as_deref()
+        .and_then(|e| e.strip_prefix('p'))
+        .and_then(|p| p.parse::<f64>().ok())
+        .filter(|p| *p > 0.0 && *p < 100.0)
+    else {
+        return false;
+    };
+    samples < 10.0 / (1.0 - p / 100.0) - 1e-9
+}
+
 /// Evaluates one alarm at period end `end_ms` (queried at `now_ms`); changes its state when
 /// the decision differs, returning what to publish.
 pub fn evaluate(
@@ -150,6 +171,9 @@ fn evaluate_in(
     let (starts, values, counts) = datapoints_in(conn, alarm, end_ms, reads)?;
     let d = eval::decide(&alarm.config.rule(), &values, alarm.state.value);
     alarm.last_evaluated_ms = end_ms;
+    if too_few_samples(&alarm.config, counts.last().copied().unwrap_or(0.0)) {
+        return Ok((d, Vec::new()));
+    }
     // The evaluation window is the newest `EvaluationPeriods` periods of the range.
     let periods = usize::try_from(alarm.config.evaluation_periods.max(1)).unwrap_or(1);
     let window_full = values.iter().rev().take(periods).all(Option::is_some);

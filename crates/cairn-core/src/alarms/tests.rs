@@ -398,3 +398,29 @@ fn every_served_region_has_a_long_name() {
         );
     }
 }
+
+#[test]
+fn a_percentile_alarm_set_to_ignore_keeps_its_state_on_too_few_samples() {
+    let mut c = config(1, None);
+    c.statistic = None;
+    c.extended_statistic = Some("p99".into());
+    assert!(
+        !super::run::too_few_samples(&c, 1.0),
+        "evaluate is the default"
+    );
+    c.evaluate_low_sample_count_percentile = Some("ignore".into());
+    assert!(super::run::too_few_samples(&c, 1.0));
+    assert!(
+        super::run::too_few_samples(&c, 999.0),
+        "p99 needs 10/(1-0.99) = 1,000"
+    );
+    assert!(!super::run::too_few_samples(&c, 1000.0));
+    assert!(
+        !super::run::too_few_samples(&c, 0.0),
+        "no data is missing data"
+    );
+    c.extended_statistic = Some("p50".into());
+    assert!(super::run::too_few_samples(&c, 19.0) && !super::run::too_few_samples(&c, 20.0));
+    c.extended_statistic = Some("tm99".into());
+    assert!(!super::run::too_few_samples(&c, 1.0), "only percentiles");
+}
