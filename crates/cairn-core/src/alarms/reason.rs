@@ -104,11 +104,10 @@ pub fn state_reason(config: &AlarmConfig, d: &Decision, slot_starts: &[i64]) -> 
     }
     let to_alarm = d.state == StateValue::Alarm;
     let shown: Vec<&(f64, i64, bool)> = reals.iter().filter(|r| r.2 == to_alarm).collect();
-    let list = shown
+    let entries: Vec<String> = shown
         .iter()
         .map(|(v, t, _)| format!("{} ({})", java_double(*v), reason_stamp(*t)))
-        .collect::<Vec<_>>()
-        .join(", ");
+        .collect();
     let negation = if to_alarm { "" } else { "not " };
     let comparison = format!(
         "{negation}{} the threshold ({})",
@@ -125,6 +124,7 @@ pub fn state_reason(config: &AlarmConfig, d: &Decision, slot_starts: &[i64]) -> 
         String::new()
     };
     if rule.n == 1 && config.datapoints_to_alarm.is_none() && shown.len() == 1 {
+        let list = &entries[0];
         return format!("Threshold Crossed: 1 datapoint [{list}] was {comparison}{filled_note}.");
     }
     let needed = if to_alarm {
@@ -137,13 +137,29 @@ pub fn state_reason(config: &AlarmConfig, d: &Decision, slot_starts: &[i64]) -> 
     } else {
         "ALARM -> OK"
     };
-    format!(
-        "Threshold Crossed: {} out of the last {} datapoints [{list}] {} {comparison}{filled_note} (minimum {} for {transition} transition).",
-        shown.len(),
-        d.evaluated.len(),
-        if shown.len() == 1 { "was" } else { "were" },
-        plural(needed, "datapoint", "datapoints"),
-    )
+    let sentence = |list: &str| {
+        format!(
+            "Threshold Crossed: {} out of the last {} datapoints [{list}] {} {comparison}{filled_note} (minimum {} for {transition} transition).",
+            shown.len(),
+            d.evaluated.len(),
+            if shown.len() == 1 { "was" } else { "were" },
+            plural(needed, "datapoint", "datapoints"),
+        )
+    };
+    // Within the model's 1,023 characters, the newest datapoints that fit are listed whole
+    // and the sentence keeps its end (alarms3: a cut at the limit ended mid-timestamp).
+    let frame = sentence("").chars().count();
+    let mut kept = 0;
+    let mut length = frame;
+    for e in &entries {
+        let more = e.chars().count() + if kept == 0 { 0 } else { 2 };
+        if length + more > MAX_REASON {
+            break;
+        }
+        length += more;
+        kept += 1;
+    }
+    sentence(&entries[..kept].join(", "))
 }
 
 /// The `StateReasonData` JSON of an evaluation at `query_ms` over `slot_starts`.

@@ -424,3 +424,28 @@ fn a_percentile_alarm_set_to_ignore_keeps_its_state_on_too_few_samples() {
     c.extended_statistic = Some("tm99".into());
     assert!(!super::run::too_few_samples(&c, 1.0), "only percentiles");
 }
+
+#[test]
+fn a_long_state_reason_lists_whole_datapoints_and_keeps_its_end() {
+    let c = config(1440, Some(1000));
+    let r = range_len(1440);
+    let slots: Vec<Option<f64>> = vec![Some(2.0); r];
+    let d = decide(&c.rule(), &slots, StateValue::Ok);
+    assert_eq!(d.state, StateValue::Alarm);
+    let starts: Vec<i64> = (0..r as i64)
+        .map(|i| 1_700_000_000_000 + i * 60_000)
+        .collect();
+    let reason = state_reason(&c, &d, &starts);
+    assert!(
+        reason.chars().count() <= reason::MAX_REASON,
+        "{}",
+        reason.len()
+    );
+    assert!(
+        reason.ends_with(
+            "] were greater than or equal to the threshold (1.0) (minimum 1000 datapoints for OK -> ALARM transition)."
+        ),
+        "{reason}"
+    );
+    assert!(reason.contains("), 2.0 ("), "{reason}");
+}
