@@ -98,6 +98,19 @@ pub fn check_dimensions(dims: &[(String, String)]) -> ApiResult<()> {
     for (n, v) in dims {
         check_text("Dimensions.member.Name", n, 255)?;
         check_text("Dimensions.member.Value", v, 1024)?;
+        // The model: "Dimension names must contain only ASCII characters, must include at
+        // least one non-whitespace character, and cannot start with a colon (:)"; values
+        // likewise but for the colon (alarms3).
+        if !n.is_ascii() || n.trim().is_empty() || n.starts_with(':') {
+            return Err(invalid(format!(
+                "The parameter Dimensions.member.Name must contain only ASCII characters, include at least one non-whitespace character and not start with ':' (got '{n}')."
+            )));
+        }
+        if !v.is_ascii() || v.trim().is_empty() {
+            return Err(invalid(format!(
+                "The parameter Dimensions.member.Value must contain only ASCII characters and include at least one non-whitespace character (got '{v}')."
+            )));
+        }
     }
     check_unique_dimension_names(dims)
 }
@@ -143,6 +156,12 @@ pub fn put_metric_data(
 ) -> ApiResult<()> {
     check_text("Namespace", namespace, 255)?;
     check_namespace_start(namespace)?;
+    // "You can use ASCII characters for the namespace, except for control characters."
+    if !namespace.is_ascii() {
+        return Err(invalid(
+            "The parameter Namespace must contain only ASCII characters.",
+        ));
+    }
     if namespace.starts_with("AWS/") {
         return Err(invalid(
             "The value AWS/ for parameter Namespace is invalid: namespaces starting with AWS/ are reserved for AWS services.",

@@ -459,3 +459,25 @@ fn get_metric_data_reads_a_series_once_and_stops_at_its_budget() {
         e.message
     );
 }
+
+#[test]
+fn dimension_names_and_values_follow_the_models_character_rules() {
+    let one = |n: &str, v: &str| api::check_dimensions(&[(n.to_owned(), v.to_owned())]);
+    assert!(one("Host", "i-123 a").is_ok());
+    for (n, v) in [
+        (":x", "v"),
+        ("   ", "v"),
+        ("é", "v"),
+        ("n", "   "),
+        ("n", "é"),
+    ] {
+        let e = one(n, v).unwrap_err();
+        assert_eq!(
+            e.kind,
+            crate::ErrorKind::CwInvalidParameterValue,
+            "{n:?} {v:?}"
+        );
+    }
+    // A colon inside a name, or at the start of a value, is fine.
+    assert!(one("a:b", ":v").is_ok());
+}
