@@ -30,3 +30,15 @@ def test_objects_written_without_a_type_are_binary_octet_stream(cairn):
     s3.upload_fileobj(io.BytesIO(b"z" * 10), "typed-four", "small", Config=config)
     assert {s3.head_object(Bucket="typed-four", Key=k)["ContentType"] for k in ("big", "small")} \
         == {"binary/octet-stream"}
+
+
+def test_no_such_upload_is_in_s3_words(cairn):
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="uploads-four")
+    try:
+        s3.abort_multipart_upload(Bucket="uploads-four", Key="k", UploadId="nope")
+        raise AssertionError("aborted an upload that does not exist")
+    except s3.exceptions.NoSuchUpload as e:
+        assert e.response["Error"]["Message"] == (
+            "The specified upload does not exist. The upload ID may be invalid, "
+            "or the upload may have been aborted or completed.")

@@ -265,13 +265,11 @@ pub fn list(
     }
 }
 
-/// S3's `NoSuchUpload` for `id`.
-pub fn no_such_upload(id: &str) -> ApiError {
+/// S3's `NoSuchUpload` for `id`, in S3's words, which do not repeat the id (s3four).
+pub fn no_such_upload(_id: &str) -> ApiError {
     ApiError::new(
         ErrorKind::S3NoSuchUpload,
-        format!(
-            "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed: {id}"
-        ),
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
     )
 }
 
