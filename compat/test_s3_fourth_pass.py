@@ -42,3 +42,20 @@ def test_no_such_upload_is_in_s3_words(cairn):
         assert e.response["Error"]["Message"] == (
             "The specified upload does not exist. The upload ID may be invalid, "
             "or the upload may have been aborted or completed.")
+
+
+def test_a_failed_precondition_names_its_header(cairn):
+    """S3's PreconditionFailed carries a <Condition> element naming the header that failed."""
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="cond-four")
+    s3.put_object(Bucket="cond-four", Key="k", Body=b"v")
+    for call, header in [
+        (lambda: s3.get_object(Bucket="cond-four", Key="k", IfMatch='"nope"'), "If-Match"),
+        (lambda: s3.put_object(Bucket="cond-four", Key="k", Body=b"w", IfNoneMatch="*"), "If-None-Match"),
+    ]:
+        try:
+            call()
+            raise AssertionError(header)
+        except s3.exceptions.ClientError as e:
+            assert e.response["Error"]["Code"] == "PreconditionFailed"
+            assert e.response["Error"]["Condition"] == header, e.response["Error"]

@@ -201,6 +201,7 @@ async fn answer(
         form: false,
         target: region_check::bucket_and_key(host, &parts.uri, &parts.headers),
         copy: parts.headers.contains_key("x-amz-copy-source"),
+        condition: preconditions::failed_condition(&parts.headers),
     };
     let head = parts.method == http::Method::HEAD;
     let query = parts.uri.query().unwrap_or("");
@@ -445,6 +446,8 @@ struct BodyCause {
     target: Option<(String, Option<String>)>,
     /// A copy (`x-amz-copy-source`): its `NoSuchKey` is the source's.
     copy: bool,
+    /// The conditional header a `PreconditionFailed` names (`<Condition>`).
+    condition: Option<&'static str>,
 }
 
 impl BodyCause {
@@ -455,6 +458,7 @@ impl BodyCause {
         match code {
             "NoSuchBucket" => Some(("BucketName", bucket.as_str())),
             "NoSuchKey" if !self.copy => Some(("Key", key.as_deref()?)),
+            "PreconditionFailed" => Some(("Condition", self.condition?)),
             _ => None,
         }
     }

@@ -259,3 +259,31 @@ fn precondition_failed() -> ApiError {
         "At least one of the pre-conditions you specified did not hold",
     )
 }
+
+/// The conditional header S3 names in a `PreconditionFailed`'s `<Condition>` element: the
+/// request's first of `If-Match`, `If-None-Match` (a conditional write) and
+/// `If-Unmodified-Since` (ignored when `If-Match` is sent, so never the one that failed then),
+/// else a copy's source conditions.
+pub(super) fn failed_condition(headers: &http::HeaderMap) -> Option<&'static str> {
+    [
+        ("if-match", "If-Match"),
+        ("if-none-match", "If-None-Match"),
+        ("if-unmodified-since", "If-Unmodified-Since"),
+        ("x-amz-copy-source-if-match", "x-amz-copy-source-If-Match"),
+        (
+            "x-amz-copy-source-if-none-match",
+            "x-amz-copy-source-If-None-Match",
+        ),
+        (
+            "x-amz-copy-source-if-unmodified-since",
+            "x-amz-copy-source-If-Unmodified-Since",
+        ),
+        (
+            "x-amz-copy-source-if-modified-since",
+            "x-amz-copy-source-If-Modified-Since",
+        ),
+    ]
+    .into_iter()
+    .find(|(h, _)| headers.contains_key(*h))
+    .map(|(_, named)| named)
+}
