@@ -189,10 +189,9 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>, full: &AtomicBool) {
         None => exec(conn, "COMMIT").map_err(StoreError::from),
     };
     match &outcome {
-        Ok(()) if conn.total_changes() > changes_before => {
-            if full.swap(false, Ordering::AcqRel) {
-                STORE_FULL.recovered();
-            }
+        // A write landed: the store is not full (any more).
+        Ok(()) if conn.total_changes() > changes_before && full.swap(false, Ordering::AcqRel) => {
+            STORE_FULL.recovered();
         }
         Err(e) if e.is_full() => full.store(true, Ordering::Release),
         _ => {}
