@@ -305,3 +305,20 @@ def client_error(call):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         call()
     return e.value.response["Error"]
+
+
+def test_a_query_naming_the_stores_owner_is_authorized_in_that_account(cairn):
+    """lake3: EventDataStoreOwnerAccountId was ignored, so a Deny on another account's event
+    data stores did not apply to a query naming that account as their owner."""
+    ct = lake_user(cairn, "lake-owner", [
+        {"Effect": "Allow", "Action": "cloudtrail:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": ["cloudtrail:StartQuery", "cloudtrail:DescribeQuery"],
+         "Resource": "arn:aws:cloudtrail:*:111111111111:eventdatastore/*"}])
+    statement = f"SELECT eventName FROM {STORE_A}"
+    assert error(lambda: ct.start_query(QueryStatement=statement)) == "UnsupportedOperationException"
+    assert error(lambda: ct.start_query(QueryStatement=statement,
+                                        EventDataStoreOwnerAccountId="111111111111")) \
+        == "AccessDeniedException"
+    assert error(lambda: ct.describe_query(EventDataStore=STORE_A, QueryId="q" * 36,
+                                           EventDataStoreOwnerAccountId="111111111111")) \
+        == "AccessDeniedException"

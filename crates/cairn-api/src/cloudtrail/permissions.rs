@@ -97,6 +97,13 @@ fn with_request_tags(mut p: Permission, op: &str, body: &Value) -> Permission {
 /// The ARN of a Lake resource of `kind` (`eventdatastore`, `channel`, `dashboard`) that a
 /// request names by id or ARN.
 fn lake_arn(ctx: &CallContext, kind: &str, id: &str) -> String {
+    lake_arn_of(ctx, None, kind, id)
+}
+
+/// [`lake_arn`] in account `owner` when a request names the store's owner
+/// (`EventDataStoreOwnerAccountId`), else the caller's (lake3: the owner was ignored, so a
+/// Deny on another account's stores did not apply).
+fn lake_arn_of(ctx: &CallContext, owner: Option<&str>, kind: &str, id: &str) -> String {
     // Only a CloudTrail ARN of this kind is taken as given; anything else names an id, so an
     // ARN of another service cannot step outside a policy scoped to `<kind>/*`.
     let parts: Vec<&str> = id.splitn(6, ':').collect();
@@ -105,10 +112,11 @@ fn lake_arn(ctx: &CallContext, kind: &str, id: &str) -> String {
     {
         return id.to_owned();
     }
+    let account = ctx.account().to_string();
     format!(
         "arn:aws:cloudtrail:{}:{}:{kind}/{id}",
         ctx.region,
-        ctx.account()
+        owner.unwrap_or(&account)
     )
 }
 
@@ -117,6 +125,8 @@ fn lake_arn(ctx: &CallContext, kind: &str, id: &str) -> String {
 /// is not Lake's or names none. A resource that does not exist yet is `<kind>/*` (its id is
 /// made on creation), a dashboard's ARN ends with its name.
 fn lake_resources(ctx: &CallContext, op: &str, body: &Value) -> Option<Vec<String>> {
+    let owner = text(body, "EventDataStoreOwnerAccountId").filter(|a| !a.is_empty());
+    let lake_arn = |ctx: &CallContext, kind: &str, id: &str| lake_arn_of(ctx, owner, kind, id);
     let one = |kind: &str, member: &str| text(body, member).map(|id| vec![lake_arn(ctx, kind, id)]);
     let many = |kind: &str, member: &str| {
         body.get(member).and_then(Value::as_array).map(|ids| {
