@@ -234,3 +234,21 @@ def test_a_percentile_alarm_set_to_ignore_low_samples_keeps_its_state():
             "EvaluateLowSampleCountPercentile"] == "ignore"
     finally:
         server.stop()
+
+
+def test_unknown_alarm_types_and_malformed_label_zones_are_refused(cairn):
+    """alarms3: DescribeAlarms with an AlarmTypes value outside the model's enum answered 200
+    with empty lists; a malformed LabelOptions.Timezone was accepted silently."""
+    cw = cairn.client("cloudwatch")
+    with pytest.raises(cw.exceptions.ClientError) as e:
+        cw.describe_alarms(AlarmTypes=["Foo"])
+    assert e.value.response["Error"]["Code"] == "ValidationError"
+    assert "enum value set: [CompositeAlarm, MetricAlarm]" in e.value.response["Error"]["Message"]
+    assert cw.describe_alarms(AlarmTypes=["MetricAlarm"])["CompositeAlarms"] == []
+    query = [{"Id": "q1", "MetricStat": {"Metric": {"Namespace": "Z", "MetricName": "m"},
+                                         "Period": 60, "Stat": "Sum"}}]
+    span = dict(StartTime=now() - datetime.timedelta(hours=1), EndTime=now())
+    with pytest.raises(cw.exceptions.ClientError) as e:
+        cw.get_metric_data(MetricDataQueries=query, LabelOptions={"Timezone": "xyz"}, **span)
+    assert e.value.response["Error"]["Code"] == "InvalidParameterValue"
+    cw.get_metric_data(MetricDataQueries=query, LabelOptions={"Timezone": "-0430"}, **span)

@@ -156,6 +156,19 @@ pub fn get_metric_data(
             )));
         }
     };
+    // `LabelOptions.Timezone`: "+ or - followed by four digits" (the model); labels are shown
+    // as given, so the zone changes nothing, but a malformed one is refused (alarms3).
+    if let Some(zone) = v.pointer("/LabelOptions/Timezone").and_then(Value::as_str) {
+        let digits = zone.get(1..).unwrap_or("");
+        if !(zone.starts_with(['+', '-'])
+            && digits.len() == 4
+            && digits.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(invalid(format!(
+                "The value {zone} for parameter LabelOptions.Timezone is not valid: it must be + or - followed by four digits."
+            )));
+        }
+    }
     let scope = scope(v);
     let after = match opt_str(v, "NextToken")? {
         None => None,
