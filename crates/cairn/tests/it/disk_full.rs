@@ -63,6 +63,14 @@ async fn a_full_store_answers_503_and_loses_nothing_acknowledged() {
         .collect();
     assert_eq!(reports.len(), 1, "{logged}");
     assert!(reports[0].contains("the disk is full"), "{logged}");
+    // Started again with a limit the store already fills, it says so at once (ops2).
+    let again = tempfile::NamedTempFile::new().unwrap();
+    server.restart_logging_into(&["--max-store-mb", "1"], again.reopen().unwrap());
+    let logged = std::fs::read_to_string(again.path()).unwrap();
+    assert!(
+        logged.contains("--max-store-mb is not above the store's current size"),
+        "{logged}"
+    );
     // Every acknowledged call is recorded, exactly once; the refused one is not.
     server.restart_with(&[]);
     let health = server

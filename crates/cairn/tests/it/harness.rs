@@ -227,6 +227,16 @@ impl Server {
     }
 
     /// Kills the server and starts it again on the same data dir with other `serve` flags.
+    /// Kills the server and starts it again on its data dir with `extra` flags, its log going
+    /// to `log`.
+    pub fn restart_logging_into(&mut self, extra: &[&str], log: std::fs::File) {
+        self.kill();
+        self.extra = extra.iter().map(|s| s.to_string()).collect();
+        let (child, addr) = spawn_logging_to(self.dir.path(), &self.extra, &[], Stdio::from(log));
+        self.child = child;
+        self.addr = addr;
+    }
+
     pub fn restart_with(&mut self, extra: &[&str]) {
         self.extra = extra.iter().map(|s| s.to_string()).collect();
         self.kill9_and_restart();
