@@ -47,6 +47,13 @@ impl TokenKey {
         mac.finalize().into_bytes().into()
     }
 
+    /// A keyed fingerprint of `secret` for `scope` (hex): it tells whether a secret changed
+    /// without storing anything a copy of the store could be checked against offline
+    /// without this key.
+    pub fn fingerprint(&self, scope: &str, secret: &str) -> String {
+        hex::encode(self.mac(scope, secret))
+    }
+
     /// Seals `position` for calls whose parameters hash to `scope`.
     pub fn seal(&self, scope: &str, position: &str) -> String {
         let tag = self.mac(scope, position);

@@ -330,6 +330,19 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let root_id = root.access_key_id.clone();
     let now = chrono::Utc::now().timestamp() as f64;
     store.write_blocking(move |c| cairn_store::iam::report::note_root_key(c, &root_id, now))??;
+    // Console sessions signed in with another root secret (one since rotated) end here.
+    let (root_id, print) = (
+        root.access_key_id.clone(),
+        token_key.fingerprint("root-secret", &root.secret_access_key),
+    );
+    let ended =
+        store.write_blocking(move |c| cairn_store::console::note_secret(c, &root_id, &print))??;
+    if ended > 0 {
+        tracing::info!(
+            ended,
+            "root's secret access key changed: the console sessions signed in with the old one ended"
+        );
+    }
     if let Some(path) = generated {
         say(&format!(
             "root credentials are in {} (mode 0600); read them with: cat {}",

@@ -3,7 +3,7 @@
 //! bring an old session cookie back.
 
 use crate::console::{Browser, iam};
-use crate::harness::Server;
+use crate::harness::{ACCESS_KEY, SECRET, Server};
 
 async fn signed_in(b: &mut Browser) -> bool {
     let (status, _, _) = b.get("/console/").await;
@@ -57,4 +57,38 @@ async fn a_deactivated_key_ends_its_sessions_and_reactivating_it_does_not_revive
     )
     .await;
     assert!(!signed_in(&mut used).await);
+}
+
+/// console4: root's secret comes from the environment and can be rotated with its key id kept;
+/// a session signed in with the old (perhaps leaked) secret must end with it, as the API
+/// refuses that secret at once.
+#[tokio::test]
+async fn a_rotated_root_secret_ends_the_sessions_signed_in_with_the_old_one() {
+    let mut server = Server::start();
+    let mut before = Browser::new(&server);
+    let (status, _, _) = before.sign_in(ACCESS_KEY, SECRET).await;
+    assert_eq!(status, 303);
+    assert!(signed_in(&mut before).await);
+    // A restart with the same secret keeps the session.
+    server.restart_with_env(&[]);
+    let mut same = Browser::new(&server);
+    same.cookies = before.cookies.clone();
+    assert!(
+        signed_in(&mut same).await,
+        "the same secret keeps its sessions"
+    );
+    server.restart_with_env(&[(
+        "CAIRN_ROOT_SECRET_ACCESS_KEY".to_owned(),
+        "a-new-root-secret".to_owned(),
+    )]);
+    let mut after = Browser::new(&server);
+    after.cookies = before.cookies.clone();
+    assert!(
+        !signed_in(&mut after).await,
+        "the old secret's session ended"
+    );
+    let mut fresh = Browser::new(&server);
+    let (status, _, _) = fresh.sign_in(ACCESS_KEY, "a-new-root-secret").await;
+    assert_eq!(status, 303);
+    assert!(signed_in(&mut fresh).await);
 }

@@ -37,9 +37,9 @@ fn spawn_logging_to(
         .arg(dir)
         .args(extra)
         .env("CAIRN_LOG", "warn")
-        .envs(env.iter().map(|(k, v)| (k, v)))
         .env("CAIRN_ROOT_ACCESS_KEY_ID", ACCESS_KEY)
         .env("CAIRN_ROOT_SECRET_ACCESS_KEY", SECRET)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::piped())
         .stderr(stderr)
         .spawn()
@@ -233,6 +233,15 @@ impl Server {
         self.kill();
         self.extra = extra.iter().map(|s| s.to_string()).collect();
         let (child, addr) = spawn_logging_to(self.dir.path(), &self.extra, &[], Stdio::from(log));
+        self.child = child;
+        self.addr = addr;
+    }
+
+    /// Kills the server and starts it again on its data dir with extra environment variables
+    /// (they override root's keys: a rotated root secret).
+    pub fn restart_with_env(&mut self, env: &[(String, String)]) {
+        self.kill();
+        let (child, addr) = spawn_in(self.dir.path(), &self.extra, env);
         self.child = child;
         self.addr = addr;
     }
