@@ -116,15 +116,19 @@ pub fn arn_for_authz(conn: &Connection, ctx: &CallContext, name_or_arn: &str) ->
 pub fn resolve_home(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<Trail> {
     let trail = resolve(conn, ctx, name_or_arn)?;
     if trail.home_region != ctx.region.as_str() {
-        return Err(ApiError::new(
-            ErrorKind::InvalidHomeRegion,
-            format!(
-                "This operation must be called from the trail's home region, {}. The request was made in {}.",
-                trail.home_region, ctx.region
-            ),
-        ));
+        return Err(not_home_region(&trail.home_region, ctx.region.as_str()));
     }
     Ok(trail)
+}
+
+/// `InvalidHomeRegionException` for a change of a trail whose home is `home` asked in `region`.
+pub fn not_home_region(home: &str, region: &str) -> ApiError {
+    ApiError::new(
+        ErrorKind::InvalidHomeRegion,
+        format!(
+            "This operation must be called from the trail's home region, {home}. The request was made in {region}."
+        ),
+    )
 }
 
 fn account_trails(conn: &Connection, account: &str) -> ApiResult<Vec<Trail>> {

@@ -125,18 +125,34 @@ pub async fn page(state: &AppState, signed: &Signed, name: &str) -> Response {
     match caller.cloudtrail("GetTrail", json!({"Name": name})).await {
         Ok(out) => {
             let t = out.get("Trail").cloned().unwrap_or(Value::Null);
+            if let Some(e) = away_from_home(signed, &t) {
+                return error_page(signed, name, &e);
+            }
             let shown = (current(signed, &t), version(&t));
             render(signed, name, shown, FieldErrors::default())
         }
-        Err(e) => web::page_with(
-            web::error_status(&e),
-            &cairn_console::pages::ErrorPage {
-                chrome: signed.chrome("trails"),
-                title: name.to_owned(),
-                message: describe_error(&e),
-            },
-        ),
+        Err(e) => error_page(signed, name, &e),
     }
+}
+
+/// The editor outside the trail's home region: a multi-region trail is read-only there, as
+/// its UpdateTrail is refused (console4: a save made a bucket, key, log group and role
+/// before UpdateTrail was refused, and left the key pending deletion).
+fn away_from_home(signed: &Signed, t: &Value) -> Option<cairn_core::ApiError> {
+    let home = s(t, "HomeRegion");
+    (!home.is_empty() && home != signed.region.as_str())
+        .then(|| cairn_core::trails::not_home_region(&home, signed.region.as_str()))
+}
+
+fn error_page(signed: &Signed, name: &str, e: &cairn_core::ApiError) -> Response {
+    web::page_with(
+        web::error_status(e),
+        &cairn_console::pages::ErrorPage {
+            chrome: signed.chrome("trails"),
+            title: name.to_owned(),
+            message: describe_error(e),
+        },
+    )
 }
 
 /// `POST /console/trails/{name}/edit`: checks, makes what is new, UpdateTrail.
@@ -157,6 +173,15 @@ pub async fn submit(state: &AppState, signed: &Signed, name: &str, f: &Form) -> 
             return web::with_status(resp, web::form_status(&e));
         }
     };
+    if let Some(e) = away_from_home(signed, &trail) {
+        let errors = FieldErrors {
+            general: Some(describe_error(&e)),
+            ..Default::default()
+        };
+        // Not a form to correct: no save can succeed in this region.
+        let resp = render(signed, name, (w, String::new()), errors);
+        return web::with_status(resp, web::error_status(&e));
+    }
     let now = version(&trail);
     let before = current(signed, &trail);
     if f.get("trail_version").is_some_and(|v| v != now) {

@@ -402,3 +402,47 @@ async fn a_save_over_selectors_changed_since_the_page_was_shown_is_refused() {
         .await;
     assert_eq!(now["AdvancedEventSelectors"][0]["Name"], "tables", "{now}");
 }
+
+/// console4: the editor of a multi-region trail was offered in another region, and its save
+/// made a bucket, a key, a log group and a role before UpdateTrail was refused there. Outside
+/// the home region the editor is refused as UpdateTrail is, and a save makes nothing.
+#[tokio::test]
+async fn a_trail_is_not_edited_outside_its_home_region() {
+    let server = Server::start();
+    server.bucket_for_trails("act-logs").await;
+    let (s, out) = server
+        .ct(
+            "CreateTrail",
+            json!({"Name": "everywhere", "S3BucketName": "act-logs", "IsMultiRegionTrail": true}),
+        )
+        .await;
+    assert_eq!(s, 200, "{out}");
+    let mut b = Browser::new(&server);
+    b.sign_in(ACCESS_KEY, SECRET).await;
+    b.get("/console/trails").await;
+    let (status, _, _) = act(&mut b, "/console/region", &[("region", "eu-west-1")]).await;
+    assert_eq!(status, 303);
+    let (status, _, page) = b.get("/console/trails/everywhere/edit").await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("InvalidHomeRegionException"), "{page}");
+    assert!(!page.contains("trail_version"), "no editor is offered");
+    let (status, _, page) = act(
+        &mut b,
+        "/console/trails/everywhere/edit",
+        &[
+            ("page_region", "eu-west-1"),
+            ("storage", "new"),
+            ("new_bucket", "edit-elsewhere-bucket"),
+            ("validation", "on"),
+            ("validation_seen", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("InvalidHomeRegionException"), "{page}");
+    let (status, _) = server.s3("HEAD", "/edit-elsewhere-bucket", b"").await;
+    assert_eq!(status, 404, "no bucket was made");
+    act(&mut b, "/console/region", &[("region", "us-east-1")]).await;
+    let (status, _, page) = b.get("/console/trails/everywhere/edit").await;
+    assert_eq!(status, 200, "the home region offers the editor: {page}");
+}
