@@ -32,6 +32,30 @@ pub struct Params {
     too_deep: Option<String>,
     /// More than [`MAX_PARAMETERS`] were sent (those after it are not kept).
     too_many: bool,
+    /// The first name with a list or map index that is not 1 to [`MAX_INDEX`], written
+    /// plainly (iamapi3: `Tags.member.0` and `member.999999999999` were acted on by IAM and
+    /// STS but left out of the record, which keeps indexes 1 to 1,000).
+    bad_index: Option<String>,
+}
+
+/// The highest `member.N` / `entry.N` index a Query request may use: AWS's largest Query
+/// lists hold 1,000 items (CloudWatch's PutMetricData datums).
+pub const MAX_INDEX: usize = 1000;
+
+/// Whether every `member.N` and `entry.N` of a parameter name is an index from 1 to
+/// [`MAX_INDEX`] written without sign or leading zero.
+fn indexes_in_range(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('.').collect();
+    parts.windows(2).all(|w| {
+        !matches!(w[0], "member" | "entry")
+            || (!w[1].starts_with('0')
+                && w[1].bytes().all(|b| b.is_ascii_digit())
+                && w[1]
+                    .parse::<usize>()
+                    .is_ok_and(|n| (1..=MAX_INDEX).contains(&n)))
+    }) && !parts
+        .last()
+        .is_some_and(|l| matches!(*l, "member" | "entry"))
 }
 
 /// The query parameters that carry a presigned request's signature, not the operation's input.
@@ -75,9 +99,14 @@ impl Params {
             .collect::<Vec<_>>();
         let too_many = count > MAX_PARAMETERS;
         let pairs = if too_many { Vec::new() } else { pairs };
+        let bad_index = pairs
+            .iter()
+            .find(|(k, _)| !indexes_in_range(k))
+            .map(|(k, _)| k.chars().take(64).collect());
         Self {
             pairs,
             too_deep,
+            bad_index,
             too_many,
         }
     }
@@ -88,6 +117,7 @@ impl Params {
             pairs,
             too_deep: None,
             too_many: false,
+            bad_index: None,
         }
     }
 
@@ -99,6 +129,14 @@ impl Params {
             return Some(WireError::bad_request(
                 "MalformedQueryString",
                 format!("The request carries more than {MAX_PARAMETERS} parameters."),
+            ));
+        }
+        if let Some(name) = &self.bad_index {
+            return Some(WireError::bad_request(
+                "MalformedQueryString",
+                format!(
+                    "The parameter name '{name}' has a list or map index outside 1 to {MAX_INDEX}."
+                ),
             ));
         }
         self.too_deep.as_ref().map(|name| {
@@ -203,4 +241,32 @@ pub fn ec2_error(e: &WireError, rid: &str) -> Response {
         ),
         rid,
     )
+}
+
+#[cfg(test)]
+mod index_tests {
+    use super::*;
+
+    #[test]
+    fn list_and_map_indexes_run_from_1_to_1000() {
+        let ok = Params::parse(
+            "",
+            b"Action=TagUser&Tags.member.1.Key=a&Tags.member.1000.Value=b&Attributes.entry.2.key=k",
+        );
+        assert!(ok.malformed().is_none());
+        for bad in [
+            "Tags.member.0.Key=a",
+            "Tags.member.1001.Key=a",
+            "Tags.member.999999999999.Key=a",
+            "Tags.member.01.Key=a",
+            "Tags.member.%2B1.Key=a",
+            "Tags.member.x.Key=a",
+            "Attributes.entry.0.key=k",
+            "Tags.member=a",
+        ] {
+            let p = Params::parse("", format!("Action=TagUser&{bad}").as_bytes());
+            let e = p.malformed().unwrap_or_else(|| panic!("{bad} accepted"));
+            assert_eq!(e.code, "MalformedQueryString", "{bad}");
+        }
+    }
 }

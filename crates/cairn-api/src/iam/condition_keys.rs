@@ -29,6 +29,23 @@ const KEEPS_BOUNDARY: [&str; 10] = [
     "iam:DeleteUserPermissionsBoundary",
 ];
 
+/// The action that tags what `create` makes, when it is given `Tags` (the IAM user guide's
+/// tag-on-create: "you must also have permission to tag"): CreateUser needs `iam:TagUser`,
+/// CreateRole `iam:TagRole`, and so on.
+pub fn tag_on_create(create: &str) -> Option<&'static str> {
+    Some(match create {
+        "iam:CreateUser" => "iam:TagUser",
+        "iam:CreateRole" => "iam:TagRole",
+        "iam:CreatePolicy" => "iam:TagPolicy",
+        "iam:CreateInstanceProfile" => "iam:TagInstanceProfile",
+        "iam:CreateOpenIDConnectProvider" => "iam:TagOpenIDConnectProvider",
+        "iam:CreateSAMLProvider" => "iam:TagSAMLProvider",
+        "iam:UploadServerCertificate" => "iam:TagServerCertificate",
+        "iam:CreateVirtualMFADevice" => "iam:TagMFADevice",
+        _ => return None,
+    })
+}
+
 /// `p` with the keys request `input` sets, for a call on `resource` (an IAM ARN or `*`).
 pub fn with_request_keys(
     conn: &Connection,

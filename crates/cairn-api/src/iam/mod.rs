@@ -322,11 +322,21 @@ pub(crate) async fn call_internal(
                 message,
             ));
         }
-        resources(conn, ctx, &target)?
-            .into_iter()
-            .map(|arn| {
-                let p = Permission::new(&iam_action, &arn);
-                condition_keys::with_request_keys(conn, p, &keyed_input, &arn)
+        let arns = resources(conn, ctx, &target)?;
+        // Creating with `Tags` tags too: the entity's Tag action with the same request tags
+        // (iamapi3: a Deny on iam:TagUser for a tag was bypassed by CreateUser with it).
+        let tagging = condition_keys::tag_on_create(&iam_action)
+            .filter(|_| !keyed_input.structs("Tags").is_empty());
+        arns.iter()
+            .map(|arn| (iam_action.as_str(), arn))
+            .chain(
+                tagging
+                    .into_iter()
+                    .flat_map(|t| arns.iter().map(move |a| (t, a))),
+            )
+            .map(|(action, arn)| {
+                let p = Permission::new(action, arn);
+                condition_keys::with_request_keys(conn, p, &keyed_input, arn)
             })
             .collect()
     };
