@@ -152,7 +152,10 @@ pub async fn submit(state: &AppState, req: &Incoming<'_>) -> Response {
         throttle.failed(source_ip, &key_id, now);
     }
     let Some(p) = principal.filter(|_| secret_ok) else {
-        if let Err(e) = state
+        let recorded = wait == 0 || throttle.record_waiting(source_ip, &key_id, now);
+        if !recorded {
+            tracing::debug!(%source_ip, "console sign-in refused during its wait; not recorded (one a minute is)");
+        } else if let Err(e) = state
             .store
             .write(move |c| append(c, &event))
             .await

@@ -3,7 +3,9 @@
 //! five failures are free; each later one doubles the wait before the next attempt (1 s,
 //! 2 s, … up to 15 minutes). A success clears both tallies; a tally with no failure for an
 //! hour is forgotten. While a wait runs, an attempt is refused without its secret being
-//! checked, and is recorded as a failed ConsoleLogin like any other.
+//! checked; one such attempt a minute per address and per key is recorded as a failed
+//! ConsoleLogin (console4: recording each let an unauthenticated client write hundreds of
+//! durable events a second), the others are counted in the log.
 //!
 //! The tallies live in memory (a restart forgets them) and are bounded in number.
 
@@ -19,10 +21,15 @@ const FORGET_AFTER_SECS: i64 = 3600;
 /// Most tallies kept; past it, the idle ones go first, then those still free.
 const MAX_TALLIES: usize = 10_000;
 
+/// While a wait runs, one refused attempt per this many seconds is recorded.
+pub const RECORD_WAITING_EVERY_SECS: i64 = 60;
+
 #[derive(Clone, Copy, Debug, Default)]
 struct Tally {
     failures: u32,
     last: i64,
+    /// When an attempt refused during a wait was last recorded (0: never).
+    recorded_waiting: i64,
 }
 
 impl Tally {
@@ -78,6 +85,24 @@ impl Throttle {
         }
     }
 
+    /// Whether an attempt refused during a wait at `now` is recorded: the first one, then one
+    /// a [`RECORD_WAITING_EVERY_SECS`] for its address and for its key alike.
+    pub fn record_waiting(&self, source_ip: &str, access_key_id: &str, now: i64) -> bool {
+        let mut tallies = self.tallies.lock().unwrap_or_else(|e| e.into_inner());
+        let keys = keys(source_ip, access_key_id);
+        let due = keys.iter().filter_map(|k| tallies.get(k)).all(|t| {
+            t.recorded_waiting == 0 || now - t.recorded_waiting >= RECORD_WAITING_EVERY_SECS
+        });
+        if due {
+            for k in &keys {
+                if let Some(t) = tallies.get_mut(k) {
+                    t.recorded_waiting = now;
+                }
+            }
+        }
+        due
+    }
+
     /// Clears the tallies a successful sign-in answers for.
     pub fn succeeded(&self, source_ip: &str, access_key_id: &str) {
         let mut tallies = self.tallies.lock().unwrap_or_else(|e| e.into_inner());
@@ -124,5 +149,24 @@ mod tests {
         }
         t.failed("10.0.0.3", "AKIA3", FORGET_AFTER_SECS + 10);
         assert_eq!(t.wait("10.0.0.3", "AKIA3", FORGET_AFTER_SECS + 10), 0);
+    }
+
+    #[test]
+    fn attempts_refused_during_a_wait_are_recorded_once_a_minute() {
+        let t = Throttle::default();
+        for _ in 0..FREE_FAILURES + 1 {
+            t.failed("10.0.0.9", "AKIA9", 100);
+        }
+        assert!(t.record_waiting("10.0.0.9", "AKIA9", 100));
+        assert!(!t.record_waiting("10.0.0.9", "AKIA9", 101));
+        assert!(
+            !t.record_waiting("10.0.0.9", "AKIA-other", 120),
+            "the address was recorded"
+        );
+        assert!(
+            !t.record_waiting("10.0.0.10", "AKIA9", 120),
+            "the key was recorded"
+        );
+        assert!(t.record_waiting("10.0.0.9", "AKIA9", 100 + RECORD_WAITING_EVERY_SECS));
     }
 }
