@@ -285,16 +285,23 @@ pub fn list(
         ));
         hex::encode(h.finalize())
     };
-    let skip = match &input.next_token {
-        None => 0,
-        Some(token) => key
-            .open(&scope, token)
-            .and_then(|p| p.parse::<usize>().ok())
-            .ok_or_else(|| invalid("Invalid NextToken."))?,
+    // The token holds the last timestamp returned, and a page resumes after it ("starting
+    // from the last evaluated point"): a count of points skipped drifted when the window's
+    // start moved with the clock between pages, and a point was lost (insights3).
+    let after = match &input.next_token {
+        None => None,
+        Some(token) => Some(
+            key.open(&scope, token)
+                .and_then(|p| p.parse::<i64>().ok())
+                .ok_or_else(|| invalid("Invalid NextToken."))?,
+        ),
     };
-    let rest: Vec<(i64, i64)> = points.into_iter().skip(skip).collect();
+    let rest: Vec<(i64, i64)> = points
+        .into_iter()
+        .filter(|(t, _)| after.is_none_or(|a| *t > a))
+        .collect();
     let take = limit as usize;
-    let next_token = (rest.len() > take).then(|| key.seal(&scope, &(skip + take).to_string()));
+    let next_token = (rest.len() > take).then(|| key.seal(&scope, &rest[take - 1].0.to_string()));
     let per_minute = (period / 60) as f64;
     let page = &rest[..rest.len().min(take)];
     Ok(MetricDataOutput {
@@ -493,5 +500,30 @@ mod tests {
             ..input()
         };
         assert!(list(&conn, &ctx(), &key(), &name).is_ok());
+    }
+
+    #[test]
+    fn a_page_resumes_after_its_last_point_when_the_window_moves() {
+        // insights3: the token held a count of points, so a window that began one minute
+        // later on the next page (no StartTime: it starts 15 days before now) lost a point.
+        let conn = store_with_calls(3);
+        let mut input = input();
+        input.data_type = Some("FillWithZeros".into());
+        input.period = Some(60);
+        let all = list(&conn, &ctx(), &key(), &input).unwrap();
+        let at = all.values.iter().position(|v| *v > 0.0).unwrap();
+        let key = key();
+        input.max_results = Some(at as i64);
+        let first = list(&conn, &ctx(), &key, &input).unwrap();
+        assert_eq!(first.timestamps.len(), at);
+        input.next_token = first.next_token;
+        input.max_results = Some(5);
+        let later = crate::context::root_call_at(NOW + 90.0);
+        let second = list(&conn, &later, &key, &input).unwrap();
+        assert_eq!(
+            second.timestamps[0], all.timestamps[at],
+            "the next point, not one later"
+        );
+        assert_eq!(second.values[0], all.values[at]);
     }
 }
