@@ -537,6 +537,9 @@ pub fn update(
         crate::trail_logs::check(conn, ctx, &trail)?;
     }
     trails::put(conn, &trail)?;
+    if trail.is_multi_region_trail && !was_multi {
+        crate::insights::close::regions_joined(conn, &trail, ctx.now)?;
+    }
     // A region the trail no longer covers ends its open insights there.
     crate::insights::close::close_unevaluated(conn, &trail.arn(), &trail.account, Some(&trail))?;
     let previous = logs_before.as_ref().map(|(g, r)| (g.as_str(), r.as_str()));

@@ -6,7 +6,8 @@
 //! minute after the insight's last active minute, with its figures so far, as if activity
 //! had returned to normal there. A deleted trail's undelivered Insights events are planned
 //! into files of its own bucket before it is retired, so they never reach a later trail of
-//! the same name (which has the same ARN).
+//! the same name (which has the same ARN). Where a trail made multi-region starts in the
+//! regions it joins is here too ([`regions_joined`]).
 
 use cairn_logfile::keys;
 use cairn_model::trail::Trail;
@@ -91,4 +92,18 @@ pub fn plan_files(conn: &Connection, trail: &Trail, now: f64) -> StoreResult<usi
             planned += 1;
         }
     }
+}
+
+/// A trail made multi-region at `now` starts its Insights in the regions it now covers from
+/// the next minute on: never from when Insights were enabled, which evaluated days of
+/// activity in regions the trail did not cover and wrote Insights events dated then
+/// (insights3); a region it covered before, dropped and covers again resumes the same way.
+pub fn regions_joined(conn: &Connection, trail: &Trail, now: f64) -> StoreResult<()> {
+    let next = (now.floor() as i64).div_euclid(60) + 1;
+    for region in store::regions(conn, &trail.account)? {
+        if region != trail.home_region {
+            store::set_next_minute(conn, &trail.arn(), &region, next)?;
+        }
+    }
+    Ok(())
 }

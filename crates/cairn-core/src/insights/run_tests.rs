@@ -14,13 +14,23 @@ use crate::record::{PreparedEvent, append};
 const S: i64 = 26_589_416;
 
 fn call(minute: i64, name: &str, read_only: bool, error: Option<&str>) -> PreparedEvent {
+    call_in("us-east-1", minute, name, read_only, error)
+}
+
+fn call_in(
+    region: &str,
+    minute: i64,
+    name: &str,
+    read_only: bool,
+    error: Option<&str>,
+) -> PreparedEvent {
     let record = EventRecord {
         event_version: EVENT_VERSION.into(),
         user_identity: json!({"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/alice"}),
         event_time: super::records::minute_time(minute),
         event_source: "ec2.amazonaws.com".into(),
         event_name: name.into(),
-        aws_region: "us-east-1".into(),
+        aws_region: region.into(),
         source_ip_address: "127.0.0.1".into(),
         user_agent: "aws-cli/2.15.0".into(),
         error_code: error.map(str::to_owned),
@@ -278,4 +288,64 @@ fn nothing_is_counted_until_a_trail_has_insights_and_then_the_backlog_is() {
             .unwrap()
     };
     assert_eq!((at(S), at(S + 1)), (1, 1));
+}
+
+#[test]
+fn a_region_a_trail_joins_is_evaluated_from_the_join_not_before() {
+    // insights3: made multi-region, a trail got Insights events dated days before it covered
+    // a region, as that region was evaluated from when Insights were enabled.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("cairn.db")).unwrap();
+    let mut t = trail(&["ApiCallRateInsight"]);
+    t.status.start_logging_time = Some(((S - 600) * 60) as f64);
+    let stored = t.clone();
+    store
+        .write_blocking(move |c| {
+            trails::put(c, &stored)?;
+            store::arm(c, &stored.arn(), (S - 600) * 60)
+        })
+        .unwrap()
+        .unwrap();
+    let mut batch = Vec::new();
+    for m in S..S + 3 {
+        for _ in 0..8 {
+            batch.push(call_in(
+                "us-west-2",
+                m,
+                "AuthorizeSecurityGroupIngress",
+                false,
+                None,
+            ));
+        }
+    }
+    store
+        .write_blocking(move |c| {
+            for e in &batch {
+                append(c, e)?;
+            }
+            Ok::<_, cairn_store::StoreError>(())
+        })
+        .unwrap()
+        .unwrap();
+    let p = Params {
+        warm_up_secs: 0,
+        ..Params::default()
+    };
+    // Counted while the trail covers us-east-1 only.
+    run_once(&store, (S + 50) * 60, &p).unwrap();
+    t.is_multi_region_trail = true;
+    let joined = t.clone();
+    store
+        .write_blocking(move |c| {
+            trails::put(c, &joined)?;
+            super::close::regions_joined(c, &joined, ((S + 100) * 60) as f64)
+        })
+        .unwrap()
+        .unwrap();
+    let report = run_once(&store, (S + 200) * 60 + p.settle_lag_secs, &p).unwrap();
+    assert_eq!(report.written, 0, "{report:?}");
+    let next = store
+        .read_blocking(move |c| store::next_minute(c, &t.arn(), "us-west-2"))
+        .unwrap();
+    assert!(next.is_some_and(|n| n > S + 100), "{next:?}");
 }
