@@ -174,7 +174,18 @@ pub async fn download(state: &AppState, signed: &Signed, query: &Form) -> Respon
     let caller = Caller::new(state, signed);
     let found = match history::read(&caller, &filter, MAX_DOWNLOAD, MAX_DOWNLOAD / PAGE).await {
         Ok(f) => f,
-        Err(e) => return web::text(http::StatusCode::BAD_REQUEST, &describe_error(&e)),
+        // The console's error page with the error's status (403 for a denial), as every
+        // other download answers (console4: this one was a 400 text).
+        Err(e) => {
+            return web::page_with(
+                web::error_status(&e),
+                &cairn_console::pages::ErrorPage {
+                    chrome: signed.chrome("events"),
+                    title: "Event history".to_owned(),
+                    message: describe_error(&e),
+                },
+            );
+        }
     };
     let mut events = found.events;
     events.truncate(MAX_DOWNLOAD);

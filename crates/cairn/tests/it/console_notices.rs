@@ -217,4 +217,34 @@ async fn failed_downloads_bad_ranges_and_bad_attributes_show_the_apis_error() {
         .get("/console/events/download?format=json&attr=Bogus&value=x")
         .await;
     assert_eq!(status, 400, "{body}");
+    assert!(body.contains("InvalidLookupAttributesException"), "{body}");
+    assert!(
+        body.contains("<!doctype html>"),
+        "the console's error page: {body}"
+    );
+}
+
+/// console4: a denied Event history download answered 400 text; it is the console's error
+/// page with the denial's 403, as the log-file download answers.
+#[tokio::test]
+async fn a_denied_event_download_is_the_403_error_page() {
+    let server = Server::start();
+    let (id, secret) = user_with(
+        &server,
+        "nolookup",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudtrail:DescribeTrails","Resource":"*"}]}"#,
+    )
+    .await;
+    let mut b = Browser::new(&server);
+    b.sign_in(&id, &secret).await;
+    let (status, headers, body) = b.get("/console/events/download?format=csv").await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
+        "{headers:?}"
+    );
+    assert!(body.contains("AccessDeniedException"), "{body}");
 }
