@@ -639,19 +639,41 @@ async fn tags(
 /// `GET /console/trails/{name}/delete`: the confirmation, unless the trail does not exist (a
 /// user who may delete but not read a trail still gets it).
 pub async fn confirm_delete(state: &AppState, signed: &Signed, name: &str) -> Response {
-    if let Err(e) = Caller::new(state, signed)
-        .cloudtrail("GetTrail", json!({"Name": name}))
-        .await
-        && e.kind == ErrorKind::TrailNotFound
-    {
-        return web::page_with(
-            web::error_status(&e),
+    let error_page = |e: &cairn_core::ApiError| {
+        web::page_with(
+            web::error_status(e),
             &cairn_console::pages::ErrorPage {
                 chrome: signed.chrome("trails"),
                 title: name.to_owned(),
-                message: describe_error(&e),
+                message: describe_error(e),
             },
-        );
+        )
+    };
+    match Caller::new(state, signed)
+        .cloudtrail("GetTrail", json!({"Name": name}))
+        .await
+    {
+        Err(e) if e.kind == ErrorKind::TrailNotFound => return error_page(&e),
+        Ok(out) => {
+            let t = &out["Trail"];
+            let home = s(t, "HomeRegion");
+            // Outside its home region a trail is read-only, as DeleteTrail is refused there
+            // (console4).
+            if !home.is_empty() && home != signed.region.as_str() {
+                let e = cairn_core::trails::not_home_region(&home, signed.region.as_str());
+                return error_page(&e);
+            }
+            // Reached by its ARN: the confirmation of its name's address, whose form posts
+            // where the console's routes are and asks for the name it shows (console4).
+            let trail_name = s(t, "Name");
+            if name.starts_with("arn:") && !trail_name.is_empty() {
+                return web::redirect(&format!(
+                    "/console/trails/{}/delete",
+                    web::segment(&trail_name)
+                ));
+            }
+        }
+        Err(_) => {}
     }
     web::page(&ConfirmDelete {
         chrome: signed.chrome("trails"),

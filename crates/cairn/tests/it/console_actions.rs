@@ -442,7 +442,14 @@ async fn a_trail_is_not_edited_outside_its_home_region() {
     assert!(page.contains("InvalidHomeRegionException"), "{page}");
     let (status, _) = server.s3("HEAD", "/edit-elsewhere-bucket", b"").await;
     assert_eq!(status, 404, "no bucket was made");
+    let (status, _, page) = b.get("/console/trails/everywhere/delete").await;
+    assert_eq!(status, 400, "no delete confirmation there either: {page}");
     act(&mut b, "/console/region", &[("region", "us-east-1")]).await;
     let (status, _, page) = b.get("/console/trails/everywhere/edit").await;
     assert_eq!(status, 200, "the home region offers the editor: {page}");
+    // A confirmation reached by the trail's ARN leads to its name's, whose form works.
+    let arn = "arn%3Aaws%3Acloudtrail%3Aus-east-1%3A123456789012%3Atrail%2Feverywhere";
+    let (status, headers, _) = b.get(&format!("/console/trails/{arn}/delete")).await;
+    assert_eq!(status, 303);
+    assert_eq!(headers["location"], "/console/trails/everywhere/delete");
 }
