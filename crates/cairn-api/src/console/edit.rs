@@ -145,14 +145,7 @@ fn away_from_home(signed: &Signed, t: &Value) -> Option<cairn_core::ApiError> {
 }
 
 fn error_page(signed: &Signed, name: &str, e: &cairn_core::ApiError) -> Response {
-    web::page_with(
-        web::error_status(e),
-        &cairn_console::pages::ErrorPage {
-            chrome: signed.chrome("trails"),
-            title: name.to_owned(),
-            message: describe_error(e),
-        },
-    )
+    super::error_page(signed, "trails", name, e)
 }
 
 /// `POST /console/trails/{name}/edit`: checks, makes what is new, UpdateTrail.

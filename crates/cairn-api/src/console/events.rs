@@ -176,16 +176,7 @@ pub async fn download(state: &AppState, signed: &Signed, query: &Form) -> Respon
         Ok(f) => f,
         // The console's error page with the error's status (403 for a denial), as every
         // other download answers (console4: this one was a 400 text).
-        Err(e) => {
-            return web::page_with(
-                web::error_status(&e),
-                &cairn_console::pages::ErrorPage {
-                    chrome: signed.chrome("events"),
-                    title: "Event history".to_owned(),
-                    message: describe_error(&e),
-                },
-            );
-        }
+        Err(e) => return super::error_page(signed, "events", "Event history", &e),
     };
     let mut events = found.events;
     events.truncate(MAX_DOWNLOAD);

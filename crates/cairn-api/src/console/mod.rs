@@ -107,6 +107,24 @@ pub fn describe_error(e: &ApiError) -> String {
     describe_error_of(Api::Json, e)
 }
 
+/// The console's error page for `e` under navigation entry `nav`, with the error's status
+/// (403 for a denial, 404 for what does not exist, 400 otherwise).
+pub fn error_page(
+    signed: &session::Signed,
+    nav: &'static str,
+    title: &str,
+    e: &ApiError,
+) -> Response {
+    web::page_with(
+        web::error_status(e),
+        &cairn_console::pages::ErrorPage {
+            chrome: signed.chrome(nav),
+            title: title.to_owned(),
+            message: describe_error(e),
+        },
+    )
+}
+
 /// An error of `api`'s operation as the console shows it: its code and message.
 pub fn describe_error_of(api: Api, e: &ApiError) -> String {
     if e.kind == cairn_core::ErrorKind::Internal {

@@ -639,16 +639,7 @@ async fn tags(
 /// `GET /console/trails/{name}/delete`: the confirmation, unless the trail does not exist (a
 /// user who may delete but not read a trail still gets it).
 pub async fn confirm_delete(state: &AppState, signed: &Signed, name: &str) -> Response {
-    let error_page = |e: &cairn_core::ApiError| {
-        web::page_with(
-            web::error_status(e),
-            &cairn_console::pages::ErrorPage {
-                chrome: signed.chrome("trails"),
-                title: name.to_owned(),
-                message: describe_error(e),
-            },
-        )
-    };
+    let error_page = |e: &cairn_core::ApiError| super::error_page(signed, "trails", name, e);
     match Caller::new(state, signed)
         .cloudtrail("GetTrail", json!({"Name": name}))
         .await
