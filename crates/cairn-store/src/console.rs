@@ -90,6 +90,25 @@ pub fn delete_expired(conn: &Connection, now: f64) -> StoreResult<usize> {
         .execute([now])?)
 }
 
+/// Notes the keyed fingerprint of the secret access key `access_key_id` signs with now, and
+/// ends that key's sessions when it differs from the one noted before: root's secret comes
+/// from the environment or a file and can change with the key id unchanged, and a session
+/// must not outlive the secret it proved (console4). Returns how many sessions ended.
+pub fn note_secret(
+    conn: &Connection,
+    access_key_id: &str,
+    fingerprint: &str,
+) -> StoreResult<usize> {
+    let name = format!("console-secret:{access_key_id}");
+    let before = crate::meta::get(conn, &name)?;
+    let ended = match before {
+        Some(old) if old != fingerprint => delete_for_key(conn, access_key_id)?,
+        _ => 0,
+    };
+    crate::meta::put(conn, &name, fingerprint)?;
+    Ok(ended)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,23 +159,4 @@ mod tests {
         assert!(get(&c, "a", 10.0).unwrap().is_none());
         assert!(get(&c, "c", 10.0).unwrap().is_some(), "other keys' stay");
     }
-}
-
-/// Notes the keyed fingerprint of the secret access key `access_key_id` signs with now, and
-/// ends that key's sessions when it differs from the one noted before: root's secret comes
-/// from the environment or a file and can change with the key id unchanged, and a session
-/// must not outlive the secret it proved (console4). Returns how many sessions ended.
-pub fn note_secret(
-    conn: &Connection,
-    access_key_id: &str,
-    fingerprint: &str,
-) -> StoreResult<usize> {
-    let name = format!("console-secret:{access_key_id}");
-    let before = crate::meta::get(conn, &name)?;
-    let ended = match before {
-        Some(old) if old != fingerprint => delete_for_key(conn, access_key_id)?,
-        _ => 0,
-    };
-    crate::meta::put(conn, &name, fingerprint)?;
-    Ok(ended)
 }
