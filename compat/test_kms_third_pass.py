@@ -1,5 +1,6 @@
 """KMS, third outside pass (kms3): a refused DescribeKey of a predefined alias names the one
-AWS managed key later calls find, not a key rolled back with the refusal; a key pending
+AWS managed key later calls find (its id is fixed before it exists), not a key rolled back
+with the refusal, and still makes no key; a key pending
 deletion can still have its policy fixed (the key-state table allows PutKeyPolicy in every
 state); and alias changes name the alias among the record's resources, with the key's ARN in
 `responseElements.keyId`, as the KMS developer guide's CloudTrail examples show."""
@@ -43,6 +44,10 @@ def test_a_refused_describe_key_names_the_managed_key_that_stays(server, kms):
             denied.describe_key(KeyId="alias/aws/ebs")
         assert e.value.response["Error"]["Code"] == "AccessDeniedException"
         messages.append(e.value.response["Error"]["Message"])
+    # A refusal changes nothing: the key is still to be made...
+    listed = {a["AliasName"]: a for a in kms.list_aliases()["Aliases"]}
+    assert "TargetKeyId" not in listed["alias/aws/ebs"]
+    # ...and it is made with the id the refusals named.
     real = kms.describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]["Arn"]
     assert all(real in m for m in messages), (real, messages)
     refused = [r for r in management(server, "DescribeKey") if r.get("errorCode") == "AccessDenied"]

@@ -326,28 +326,12 @@ async fn execute(
     let (parsed_p, env_p, touched_p) = (parsed.clone(), env.clone(), touched.clone());
     let read_only = op.read_only;
     // DescribeKey of a predefined alias may create its AWS managed key: on the writer.
-    let predefined = (op.name == "DescribeKey")
-        .then(|| body.get("KeyId").and_then(Value::as_str))
-        .flatten()
-        .filter(|id| cairn_core::kms::aliases::names_predefined(id))
-        .map(str::to_owned);
-    if let Some(id) = &predefined {
-        // The AWS managed key is made in a write of its own, before the call is judged: it
-        // exists whoever asks, so a refused DescribeKey names (and is recorded against) the
-        // one key later calls find, not a key rolled back with the refusal (kms3).
-        let (master, ctx, id) = (env.master.clone(), info.ctx.clone(), id.clone());
-        let made = state
-            .store
-            .write(move |conn| {
-                cairn_core::kms::aliases::resolve_creating_managed(conn, &master, &ctx, &id)
-                    .map(|_| ())
-            })
-            .await;
-        if let Ok(Err(e)) | Err(e) = made.map_err(ApiError::from) {
-            tracing::debug!(error = %e.message, "the AWS managed key was not made ahead of DescribeKey");
-        }
-    }
-    let on_reader = read_only && predefined.is_none();
+    let on_reader = read_only
+        && !(op.name == "DescribeKey"
+            && body
+                .get("KeyId")
+                .and_then(Value::as_str)
+                .is_some_and(cairn_core::kms::aliases::names_predefined));
     state
         .gate
         .execute(

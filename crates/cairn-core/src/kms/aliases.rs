@@ -263,6 +263,17 @@ pub fn aws_managed_key(
     aws_managed_key_in(conn, master, &Scope::of(ctx), ctx.now, service)
 }
 
+/// The id of the AWS managed key of `service` in `scope`, fixed before the key exists: a
+/// DescribeKey refused before the key is made names (and is recorded against) the key later
+/// calls find, not one rolled back with the refusal (kms3), and the key is still made only
+/// by a call allowed to (a refused one changes nothing).
+fn managed_key_id(scope: &Scope, service: &str) -> String {
+    crate::insights::records::uuid_v5(&format!(
+        "aws-managed-key\n{}\n{}\n{service}",
+        scope.account, scope.region
+    ))
+}
+
 /// [`aws_managed_key`] in `scope`, as of `now` (epoch seconds): for a service that creates
 /// its key on its own behalf (SNS for a topic naming `alias/aws/sns`).
 pub fn aws_managed_key_in(
@@ -295,6 +306,7 @@ pub fn aws_managed_key_in(
             policy: super::policy::aws_managed_policy(&scope.account, &scope.region, service),
             key_manager: AWS_MANAGED,
             multi_region: false,
+            key_id: Some(managed_key_id(&scope, service)),
         },
     )?;
     let next = now + 365.0 * 86_400.0;

@@ -217,6 +217,8 @@ pub(crate) struct NewKey<'a> {
     pub(crate) policy: String,
     pub(crate) key_manager: &'a str,
     pub(crate) multi_region: bool,
+    /// The key's id when it is fixed in advance (an AWS managed key's); else a random one.
+    pub(crate) key_id: Option<String>,
 }
 
 /// Inserts a new key with its first backing key (no authorization, no lockout check).
@@ -232,8 +234,12 @@ pub(crate) fn insert_new(
         policy,
         key_manager,
         multi_region,
+        key_id,
     } = new;
-    let key_id = super::new_key_id(multi_region)?;
+    let key_id = match key_id {
+        Some(id) => id,
+        None => super::new_key_id(multi_region)?,
+    };
     let mut key = Key {
         arn: ids::key_arn(scope, &key_id),
         key_id,
@@ -291,6 +297,7 @@ pub fn create_key(
                 policy,
                 key_manager: CUSTOMER,
                 multi_region: input.multi_region,
+                key_id: None,
             },
         )?;
         for (k, v) in &input.tags {
