@@ -247,6 +247,8 @@ def test_alarm_calls_carry_their_request_tags_and_actions(cairn):
     c = user_clients(cairn, "alarm-writer", [
         {"Effect": "Allow", "Action": "cloudwatch:PutMetricAlarm", "Resource": "*",
          "Condition": {"StringEquals": {"aws:RequestTag/team": "blue"}}},
+        # A new alarm with tags is tagged too (cloudwatch:TagResource, as on AWS).
+        {"Effect": "Allow", "Action": "cloudwatch:TagResource", "Resource": "*"},
         {"Effect": "Deny", "Action": "cloudwatch:PutMetricAlarm", "Resource": "*",
          "Condition": {"ForAnyValue:StringLike": {"cloudwatch:AlarmActions": "*:alarm-pager"}}}],
         services=("cloudwatch",))
