@@ -10,19 +10,10 @@ import json
 import botocore.exceptions
 import pytest
 
-from conftest import serve_with_master_key
+# The same module-scoped server (with a master key) and KMS client as the other KMS passes.
+from test_kms_access import kms, server  # noqa: F401  (pytest fixtures)
 
 ACCOUNT = "123456789012"
-
-
-@pytest.fixture(scope="module")
-def server():
-    yield from serve_with_master_key()
-
-
-@pytest.fixture(scope="module")
-def kms(server):
-    return server.client("kms")
 
 
 def nobody(server):

@@ -65,14 +65,12 @@ impl Server {
         Self::start_with(&[])
     }
 
-    /// Starts with extra `serve` flags and `CAIRN_LOG=info`, logging into a pipe whose
-    /// reading end is closed at once: every log write fails (EPIPE).
-    pub fn start_with_broken_logs(extra: &[&str]) -> Self {
+    /// A server on a fresh data dir with extra `serve` flags and environment, its log to
+    /// `stderr`.
+    fn spawned(extra: &[&str], env: &[(String, String)], stderr: Stdio) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-        let env = [("CAIRN_LOG".to_owned(), "info".to_owned())];
-        let (mut child, addr) = spawn_logging_to(dir.path(), &extra, &env, Stdio::piped());
-        drop(child.stderr.take());
+        let (child, addr) = spawn_logging_to(dir.path(), &extra, env, stderr);
         Self {
             addr,
             child,
@@ -80,34 +78,25 @@ impl Server {
             client: reqwest::Client::new(),
             extra,
         }
+    }
+
+    /// Starts with extra `serve` flags and `CAIRN_LOG=info`, logging into a pipe whose
+    /// reading end is closed at once: every log write fails (EPIPE).
+    pub fn start_with_broken_logs(extra: &[&str]) -> Self {
+        let env = [("CAIRN_LOG".to_owned(), "info".to_owned())];
+        let mut server = Self::spawned(extra, &env, Stdio::piped());
+        drop(server.child.stderr.take());
+        server
     }
 
     /// Starts with extra `serve` flags.
     pub fn start_with(extra: &[&str]) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-        let (child, addr) = spawn_in(dir.path(), &extra, &[]);
-        Self {
-            addr,
-            child,
-            dir,
-            client: reqwest::Client::new(),
-            extra,
-        }
+        Self::spawned(extra, &[], Stdio::inherit())
     }
 
     /// Starts with extra `serve` flags, its log (stderr, `CAIRN_LOG=warn`) going to `log`.
     pub fn start_logging_into(extra: &[&str], log: std::fs::File) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-        let (child, addr) = spawn_logging_to(dir.path(), &extra, &[], Stdio::from(log));
-        Self {
-            addr,
-            child,
-            dir,
-            client: reqwest::Client::new(),
-            extra,
-        }
+        Self::spawned(extra, &[], Stdio::from(log))
     }
 
     /// Starts on `dir` with extra environment variables (the power-cut shim's `LD_PRELOAD`).
@@ -230,18 +219,20 @@ impl Server {
     /// Kills the server and starts it again on its data dir with `extra` flags, its log going
     /// to `log`.
     pub fn restart_logging_into(&mut self, extra: &[&str], log: std::fs::File) {
-        self.kill();
         self.extra = extra.iter().map(|s| s.to_string()).collect();
-        let (child, addr) = spawn_logging_to(self.dir.path(), &self.extra, &[], Stdio::from(log));
-        self.child = child;
-        self.addr = addr;
+        self.respawn(&[], Stdio::from(log));
     }
 
     /// Kills the server and starts it again on its data dir with extra environment variables
     /// (they override root's keys: a rotated root secret).
     pub fn restart_with_env(&mut self, env: &[(String, String)]) {
+        self.respawn(env, Stdio::inherit());
+    }
+
+    /// Kills the server and starts it again on its data dir with its flags, `env` and `stderr`.
+    fn respawn(&mut self, env: &[(String, String)], stderr: Stdio) {
         self.kill();
-        let (child, addr) = spawn_in(self.dir.path(), &self.extra, env);
+        let (child, addr) = spawn_logging_to(self.dir.path(), &self.extra, env, stderr);
         self.child = child;
         self.addr = addr;
     }
