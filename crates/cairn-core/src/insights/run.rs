@@ -183,12 +183,15 @@ pub fn run_once(store: &Store, now: i64, p: &Params) -> StoreResult<Report> {
             from = to + 1;
         }
     }
+    // Prune from the earlier of `now` and the real clock: a mistyped future `--now` may mark
+    // minutes evaluated, but never erases the series and counters kept for the real present.
+    let reach = last.min(last_closed_minute(chrono::Utc::now().timestamp(), p));
     let p2 = *p;
     store.write_blocking(move |c| {
         store::prune(
             c,
-            last - p2.series_days * DAY,
-            last - p2.attribution_days * DAY,
+            reach - p2.series_days * DAY,
+            reach - p2.attribution_days * DAY,
         )
     })??;
     Ok(report)

@@ -349,3 +349,40 @@ fn a_region_a_trail_joins_is_evaluated_from_the_join_not_before() {
         .unwrap();
     assert!(next.is_some_and(|n| n > S + 100), "{next:?}");
 }
+
+#[test]
+fn a_far_future_clock_keeps_the_series_of_the_real_present() {
+    // insights3: `cairn insights run --now <a mistyped year>` pruned every per-minute count
+    // and attribution counter, as it pruned from the clock it was given.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("cairn.db")).unwrap();
+    let with = trail(&["ApiCallRateInsight"]);
+    store
+        .write_blocking(move |c| trails::put(c, &with))
+        .unwrap()
+        .unwrap();
+    let recent = chrono::Utc::now().timestamp().div_euclid(60) - 30;
+    let e = call(recent, "RunInstances", false, None);
+    store
+        .write_blocking(move |c| append(c, &e))
+        .unwrap()
+        .unwrap();
+    let p = Params {
+        warm_up_secs: 0,
+        ..Params::default()
+    };
+    let far = (recent + 200 * 24 * 60) * 60;
+    assert_eq!(run_once(&store, far, &p).unwrap().counted, 1);
+    let key = store::SeriesKey {
+        account: "123456789012".into(),
+        region: "us-east-1".into(),
+        kind: store::KIND_CALL,
+        source: "ec2.amazonaws.com".into(),
+        name: "RunInstances".into(),
+        error_code: String::new(),
+    };
+    let count = store
+        .read_blocking(move |c| store::count_at(c, &key, recent))
+        .unwrap();
+    assert_eq!(count, 1, "the count of a recent minute survives a far-future run");
+}
