@@ -74,3 +74,49 @@ def test_list_indexes_outside_1_to_1000_are_refused(cairn):
     [record] = [r for r in cairn.records("Management")
                 if r["eventName"] == "TagUser" and r["requestParameters"]["userName"] == "indexed"]
     assert record["requestParameters"]["tags"] == [{"key": "shown", "value": "v"}]
+
+
+def test_simulations_refuse_inputs_the_api_reference_rules_out(cairn):
+    """iamapi3 #3: these were answered with a decision (mostly implicitDeny), so a tool asking
+    "may X do this under that policy?" was told no when its question was invalid."""
+    iam = cairn.client("iam")
+    iam.create_role(RoleName="simrole", AssumeRolePolicyDocument=TRUST)
+    pol = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    rp = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/bob"},
+        "Action": "sns:Publish", "Resource": "*"}]})
+    role = "arn:aws:iam::123456789012:role/simrole"
+
+    def refused(call, words):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call()
+        assert e.value.response["Error"]["Code"] == "InvalidInput", e.value.response
+        assert words in e.value.response["Error"]["Message"], e.value.response
+
+    refused(lambda: iam.simulate_custom_policy(
+        PolicyInputList=[pol], ActionNames=["sns:Publish"], ResourcePolicy=rp), "CallerArn")
+    refused(lambda: iam.simulate_custom_policy(
+        PolicyInputList=[pol], ActionNames=["sns:Publish"], ResourcePolicy=rp, CallerArn=role),
+        "IAM user")
+    refused(lambda: iam.simulate_principal_policy(
+        PolicySourceArn=role, ActionNames=["sns:Publish"], ResourcePolicy=rp), "CallerArn")
+    refused(lambda: iam.simulate_custom_policy(PolicyInputList=[pol], ActionNames=["s3:*"]),
+            "wildcards")
+    for kind, values in [("numeric", ["abc"]), ("date", ["yesterday"]), ("ip", ["999.1.1.1"]),
+                         ("boolean", ["maybe"]), ("boolean", ["true", "false"])]:
+        refused(lambda: iam.simulate_custom_policy(
+            PolicyInputList=[pol], ActionNames=["s3:ListBucket"], ContextEntries=[{
+                "ContextKeyName": "s3:max-keys", "ContextKeyValues": values,
+                "ContextKeyType": kind}]), "s3:max-keys")
+    # The valid forms still answer.
+    ok = iam.simulate_custom_policy(
+        PolicyInputList=[pol], ActionNames=["s3:ListBucket"], ResourcePolicy=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/bob"},
+                "Action": "s3:ListBucket", "Resource": "*"}]}),
+        CallerArn="arn:aws:iam::123456789012:user/bob", ContextEntries=[
+            {"ContextKeyName": "s3:max-keys", "ContextKeyValues": ["10"], "ContextKeyType": "numeric"},
+            {"ContextKeyName": "aws:SourceIp", "ContextKeyValues": ["10.0.0.0/8", "::1"],
+             "ContextKeyType": "ipList"}])
+    assert ok["EvaluationResults"][0]["EvalDecision"] == "allowed"

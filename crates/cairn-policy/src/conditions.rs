@@ -223,6 +223,22 @@ pub(crate) fn parse_date(s: &str) -> Option<i64> {
         .map(|dt| dt.and_utc().timestamp_millis())
 }
 
+/// Whether `value` reads as a value of the simulator's `ContextKeyType` `kind` (`string`,
+/// `numeric`, `boolean`, `ip`, `date`, `binary`, each also as a `…List`), as the conditions
+/// that compare it would read it. `None` for a type that is not one of those.
+pub fn context_value_fits(kind: &str, value: &str) -> Option<bool> {
+    let base = kind.strip_suffix("List").unwrap_or(kind);
+    Some(match base {
+        "string" => true,
+        "numeric" => value.trim().parse::<f64>().is_ok_and(f64::is_finite),
+        "boolean" => parse_bool(value).is_some(),
+        "ip" => Cidr::parse(value).is_some(),
+        "date" => parse_date(value).is_some(),
+        "binary" => b64(value).is_some(),
+        _ => return None,
+    })
+}
+
 fn parse_bool(s: &str) -> Option<bool> {
     if s.eq_ignore_ascii_case("true") {
         Some(true)

@@ -49,6 +49,7 @@ mod principal;
 mod variables;
 
 pub use ast::{Document, Effect, PolicyKind, Statement, Version};
+pub use conditions::context_value_fits;
 pub use context::Context;
 pub use decision::{
     Decision, MatchedStatement, PolicySet, PolicySource, PolicyType, Simulation, Slot,

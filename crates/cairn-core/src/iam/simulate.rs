@@ -220,6 +220,47 @@ fn caller(ctx: &CallContext, arn: &str) -> cairn_policy::Principal {
     }
 }
 
+/// `arn:<partition>:iam::<account>:user/<path/name>`: the only callers a simulation takes.
+fn is_user_arn(arn: &str) -> bool {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(rest)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return false;
+    };
+    cairn_policy::is_partition(partition)
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && rest.strip_prefix("user/").is_some_and(|n| !n.is_empty())
+}
+
+/// A context entry's values read as its `ContextKeyType`; a type that is not a list has one.
+fn check_context_entry(e: &ContextEntry) -> ApiResult<()> {
+    let Some(kind) = e.kind.as_deref() else {
+        return Ok(());
+    };
+    let invalid = |why: String| {
+        Err(err(
+            ErrorKind::InvalidInput,
+            format!("Invalid context entry for key {}: {why}.", e.name),
+        ))
+    };
+    if !kind.ends_with("List") && e.values.len() > 1 {
+        return invalid(format!("a {kind} key takes one value"));
+    }
+    for v in &e.values {
+        if cairn_policy::context_value_fits(kind, v) == Some(false) {
+            return invalid(format!("'{v}' is not a valid {kind} value"));
+        }
+    }
+    Ok(())
+}
+
 /// SimulatePrincipalPolicy.
 pub fn simulate_principal_policy(
     conn: &Connection,
@@ -229,6 +270,12 @@ pub fn simulate_principal_policy(
 ) -> ApiResult<Page<EvaluationResult>> {
     let arn = validate::required(input.source_arn.as_deref(), "policySourceArn")?;
     validate::length(arn, "policySourceArn", 20, 2048)?;
+    if input.resource_policy.is_some() && input.caller_arn.is_none() && !arn.contains(":user/") {
+        return Err(err(
+            ErrorKind::InvalidInput,
+            "CallerArn is required with a ResourcePolicy when PolicySourceArn is not an IAM user.",
+        ));
+    }
     let (principal, stored) = source(conn, ctx, arn)?;
     let mut identity = from_docs(stored.identity)?;
     let mut boundary = stored.boundary.map(|b| from_docs(vec![b])).transpose()?;
@@ -243,6 +290,12 @@ pub fn simulate_custom_policy(
 ) -> ApiResult<Page<EvaluationResult>> {
     if input.policies.is_empty() {
         return Err(validate::missing("policyInputList"));
+    }
+    if input.resource_policy.is_some() && input.caller_arn.is_none() {
+        return Err(err(
+            ErrorKind::InvalidInput,
+            "CallerArn is required when a ResourcePolicy is included.",
+        ));
     }
     let principal = caller(
         ctx,
@@ -267,6 +320,23 @@ fn run(
     }
     for (i, a) in input.actions.iter().enumerate() {
         validate::length(a, &format!("actionNames.{}.member", i + 1), 3, 128)?;
+        if a.contains(['*', '?']) {
+            return Err(err(
+                ErrorKind::InvalidInput,
+                format!("Action names cannot contain wildcards: {a}."),
+            ));
+        }
+    }
+    if let Some(c) = &input.caller_arn
+        && !is_user_arn(c)
+    {
+        return Err(err(
+            ErrorKind::InvalidInput,
+            format!("CallerArn must be the ARN of an IAM user: {c}."),
+        ));
+    }
+    for e in &input.context {
+        check_context_entry(e)?;
     }
     for (i, text) in input.policies.iter().enumerate() {
         validate::document_text(text, "policyInputList")?;

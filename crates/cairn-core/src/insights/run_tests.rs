@@ -384,5 +384,8 @@ fn a_far_future_clock_keeps_the_series_of_the_real_present() {
     let count = store
         .read_blocking(move |c| store::count_at(c, &key, recent))
         .unwrap();
-    assert_eq!(count, 1, "the count of a recent minute survives a far-future run");
+    assert_eq!(
+        count, 1,
+        "the count of a recent minute survives a far-future run"
+    );
 }
