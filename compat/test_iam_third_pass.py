@@ -120,3 +120,21 @@ def test_simulations_refuse_inputs_the_api_reference_rules_out(cairn):
             {"ContextKeyName": "aws:SourceIp", "ContextKeyValues": ["10.0.0.0/8", "::1"],
              "ContextKeyType": "ipList"}])
     assert ok["EvaluationResults"][0]["EvalDecision"] == "allowed"
+
+
+def test_update_access_key_has_one_enum_message(cairn):
+    """iamapi3 #4: 'Expired' was refused naming [Active, Inactive] and 'inactive' naming
+    [Active, Inactive, Expired]: one member had two value sets."""
+    iam = cairn.client("iam")
+    iam.create_user(UserName="keyed")
+    key = iam.create_access_key(UserName="keyed")["AccessKey"]["AccessKeyId"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.update_access_key(UserName="keyed", AccessKeyId=key, Status="inactive")
+    assert e.value.response["Error"]["Code"] == "ValidationError"
+    assert "[Active, Inactive, Expired]" in e.value.response["Error"]["Message"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.update_access_key(UserName="keyed", AccessKeyId=key, Status="Expired")
+    assert e.value.response["Error"]["Code"] == "InvalidInput"
+    assert "enum value set" not in e.value.response["Error"]["Message"]
+    iam.update_access_key(UserName="keyed", AccessKeyId=key, Status="Inactive")
+    assert iam.list_access_keys(UserName="keyed")["AccessKeyMetadata"][0]["Status"] == "Inactive"

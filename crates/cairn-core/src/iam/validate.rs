@@ -254,16 +254,21 @@ pub fn policy(text: &str, kind: PolicyKind, field: &str) -> ApiResult<Document> 
     Document::parse(text, kind).map_err(|m| err(ErrorKind::MalformedPolicyDocument, m.message()))
 }
 
-/// `Active` or `Inactive`.
+/// `Active` or `Inactive`. The model's enum also has `Expired`, which IAM sets and a caller
+/// cannot: it gets a message of its own, so the enum's message (from the model's rules,
+/// before this) stays the one message of a value outside the set.
 pub fn key_status(value: &str) -> ApiResult<()> {
-    if matches!(value, "Active" | "Inactive") {
-        Ok(())
-    } else {
-        Err(violation(
+    match value {
+        "Active" | "Inactive" => Ok(()),
+        "Expired" => Err(err(
+            ErrorKind::InvalidInput,
+            "An access key's status can be set to Active or Inactive only; IAM sets Expired.",
+        )),
+        _ => Err(violation(
             value,
             "status",
-            "Member must satisfy enum value set: [Active, Inactive]",
-        ))
+            "Member must satisfy enum value set: [Active, Inactive, Expired]",
+        )),
     }
 }
 
