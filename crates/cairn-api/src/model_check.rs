@@ -356,7 +356,12 @@ fn wrong_type(rule: &Rule, v: &Value) -> Option<&'static str> {
                     .is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok()),
             "a timestamp",
         ),
-        "double" | "float" => (v.is_number(), "a number"),
+        // The JSON protocols send the non-finite doubles as these strings (botocore and the
+        // Smithy SDKs alike): they are numbers of the right type, for the operation to judge.
+        "double" | "float" => (
+            v.is_number() || matches!(v.as_str(), Some("NaN" | "Infinity" | "-Infinity")),
+            "a number",
+        ),
         "list" => (v.is_array(), "a list"),
         "structure" | "map" => (v.is_object(), "an object"),
         _ => (true, ""),

@@ -477,4 +477,26 @@ async fn query_protocol_and_aws_errors() {
     .await;
     assert_eq!(status, 400);
     assert_eq!(code.as_deref(), Some("MissingParameter;Sender"));
+    // alarms3: JSON sends a non-finite double as a string; it is the parameter's error, as
+    // over Query, not a type error.
+    for threshold in ["NaN", "Infinity", "-Infinity"] {
+        let (status, body, code) = cw(
+            &server,
+            "PutMetricAlarm",
+            json!({"AlarmName": "nan", "MetricName": "m", "Namespace": "n",
+            "Statistic": "Sum", "Period": 60, "EvaluationPeriods": 1, "Threshold": threshold,
+            "ComparisonOperator": "GreaterThanThreshold"}),
+        )
+        .await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(
+            code.as_deref(),
+            Some("InvalidParameterValue;Sender"),
+            "{body}"
+        );
+        assert_eq!(
+            body["message"],
+            "The parameter Threshold must be a finite number."
+        );
+    }
 }
