@@ -304,6 +304,20 @@ fn check_field_for_category(field: &FieldSelector, category: Category) -> ApiRes
             "resources.type must use Equals with exactly one value; add another selector to log data events of another resource type.",
         ));
     }
+    // "If you use Equals or NotEquals, the value must exactly match the ARN of a valid
+    // resource" (AdvancedFieldSelector): a value that is no ARN can never match one.
+    if field.field == "resources.ARN"
+        && let Some(value) = field
+            .equals
+            .iter()
+            .chain(field.not_equals.iter())
+            .flatten()
+            .find(|v| !looks_like_arn(v))
+    {
+        return Err(invalid(format!(
+            "Invalid resources.ARN value: {value}. Equals and NotEquals take the ARN of a resource of the selector's resources.type."
+        )));
+    }
     if field.field == "resources.type"
         && let Some(value) = field.equals.iter().flatten().find(|v| !is_resource_type(v))
     {
@@ -348,6 +362,16 @@ fn check_network_field(field: &FieldSelector) -> ApiResult<()> {
         ));
     }
     Ok(())
+}
+
+/// `arn:<partition>:<service>:<region>:<account>:<resource>`, the resource not empty.
+fn looks_like_arn(value: &str) -> bool {
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && cairn_policy::is_partition(parts[1])
+        && !parts[2].is_empty()
+        && !parts[5].is_empty()
 }
 
 /// A resource type in CloudFormation's spelling, `AWS::<Service>::<Type>`, each part starting

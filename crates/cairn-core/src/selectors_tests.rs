@@ -102,6 +102,12 @@ fn advanced_selectors_follow_the_category_rules() {
             object(),
             field("sessionCredentialFromConsole", "NotEquals", &["true"]),
         ]),
+        selector(vec![
+            data(),
+            object(),
+            field("resources.ARN", "NotEquals", &["arn:aws:s3:::b/private/x"]),
+            field("resources.ARN", "StartsWith", &["b/"]),
+        ]),
     ];
     for s in ok {
         assert!(validate_advanced(&s).is_ok(), "{s:?}");
@@ -173,6 +179,17 @@ fn advanced_selectors_follow_the_category_rules() {
             data(),
             object(),
             field("sessionCredentialFromConsole", "StartsWith", &["t"]),
+        ]),
+        // ctapi4: an Equals or NotEquals value that is no ARN can never match one.
+        selector(vec![
+            data(),
+            object(),
+            field("resources.ARN", "Equals", &["not-an-arn"]),
+        ]),
+        selector(vec![
+            data(),
+            object(),
+            field("resources.ARN", "NotEquals", &["arn:aws:s3:::"]),
         ]),
     ];
     for s in refused {
