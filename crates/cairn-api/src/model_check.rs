@@ -131,14 +131,14 @@ pub fn modeled_only(service: &str, op: &str, body: &Value) -> Value {
     }
 }
 
-/// [`unmodeled`] for a Query operation, found by name among the Query services' models.
-pub fn query_unmodeled(action: &str, member: &str) -> bool {
-    let all = rules();
-    QUERY_MODELS.iter().any(|service| {
-        all.get(*service)
-            .and_then(|ops| ops.get(action))
-            .is_some_and(|r| !r.members.iter().any(|(m, _)| m == member))
-    })
+/// [`unmodeled`] for a Query operation of `service` (its model's name): judged by that
+/// service's model only, since SNS and CloudWatch share operation names (`TagResource`, …)
+/// whose members are spelled differently (`ResourceArn`, `ResourceARN`).
+pub fn query_unmodeled(service: &str, action: &str, member: &str) -> bool {
+    rules()
+        .get(service)
+        .and_then(|ops| ops.get(action))
+        .is_some_and(|r| !r.members.iter().any(|(m, _)| m == member))
 }
 
 /// The Query services, by their model names.

@@ -71,7 +71,7 @@ fn typed_member(action: &str, name: &str, value: &str) -> Option<Value> {
 }
 
 /// The request as CloudTrail records it (see the module doc); `Null` when it has no member.
-pub fn request_parameters(params: &Params) -> Value {
+pub fn request_parameters(service: &str, params: &Params) -> Value {
     let mut out = Map::new();
     // `Name.entry.N.key` / `Name.entry.N.value`, gathered by name and N.
     let mut maps: BTreeMap<String, BTreeMap<usize, MapEntry>> = BTreeMap::new();
@@ -87,7 +87,7 @@ pub fn request_parameters(params: &Params) -> Value {
         }
         let parts: Vec<&str> = k.split('.').collect();
         if SENSITIVE.contains(&parts[0])
-            || crate::model_check::query_unmodeled(params.action(), parts[0])
+            || crate::model_check::query_unmodeled(service, params.action(), parts[0])
         {
             continue;
         }
@@ -185,7 +185,7 @@ mod tests {
             "",
             b"Action=CreateTopic&Name=t&Attributes.entry.2.key=DisplayName&Attributes.entry.2.value=d&Attributes.entry.1.key=Policy&Attributes.entry.1.value=%7B%7D&Tags.member.1.Key=a&Tags.member.1.Value=b",
         );
-        let rp = request_parameters(&params);
+        let rp = request_parameters("sns", &params);
         assert_eq!(
             rp,
             json!({"name": "t", "attributes": {"Policy": "{}", "DisplayName": "d"},
@@ -196,7 +196,7 @@ mod tests {
             b"Action=CreateLoginProfile&UserName=erin&Password=Xx1%21secret&PasswordResetRequired=false",
         );
         assert_eq!(
-            request_parameters(&params),
+            request_parameters("iam", &params),
             json!({"userName": "erin", "passwordResetRequired": false})
         );
         let params = Params::parse(
@@ -204,7 +204,7 @@ mod tests {
             b"Action=CreatePlatformApplication&Name=p&Platform=GCM&Attributes.entry.1.key=PlatformCredential&Attributes.entry.1.value=server-key",
         );
         assert_eq!(
-            request_parameters(&params),
+            request_parameters("sns", &params),
             json!({"name": "p", "platform": "GCM", "attributes": {}})
         );
     }
@@ -216,7 +216,7 @@ mod tests {
             b"Action=UpdateAccountPasswordPolicy&MinimumPasswordLength=8&RequireSymbols=false",
         );
         assert_eq!(
-            request_parameters(&params),
+            request_parameters("iam", &params),
             json!({"minimumPasswordLength": 8, "requireSymbols": false})
         );
         let params = Params::parse(
@@ -224,7 +224,7 @@ mod tests {
             b"Action=CreateStack&StackName=s&TimeoutInMinutes=5&DisableRollback=true",
         );
         assert_eq!(
-            request_parameters(&params),
+            request_parameters("cloudformation", &params),
             json!({"stackName": "s", "timeoutInMinutes": 5, "disableRollback": true})
         );
     }
@@ -236,13 +236,37 @@ mod tests {
             b"Action=CreateStack&StackName=s&NotificationARNs=&Capabilities=&TemplateURL=",
         );
         assert_eq!(
-            request_parameters(&params),
+            request_parameters("cloudformation", &params),
             json!({"stackName": "s", "notificationARNs": [], "capabilities": [], "templateURL": ""})
         );
         let params = Params::parse("", b"Action=CreateUser&UserName=u&Tags=");
         assert_eq!(
-            request_parameters(&params),
+            request_parameters("iam", &params),
             json!({"userName": "u", "tags": []})
+        );
+    }
+
+    #[test]
+    fn a_member_is_judged_by_its_own_services_model() {
+        // sns4: SNS's TagResource member ResourceArn was dropped because CloudWatch's
+        // TagResource spells it ResourceARN.
+        let params = Params::parse(
+            "",
+            b"Action=TagResource&ResourceArn=arn%3Aaws%3Asns%3Aus-east-1%3A123456789012%3At&Tags.member.1.Key=a&Tags.member.1.Value=b",
+        );
+        assert_eq!(
+            request_parameters("sns", &params),
+            json!({"resourceArn": "arn:aws:sns:us-east-1:123456789012:t",
+                   "tags": [{"key": "a", "value": "b"}]})
+        );
+        let params = Params::parse(
+            "",
+            b"Action=UntagResource&ResourceARN=arn%3Aaws%3Acloudwatch%3Aus-east-1%3A123456789012%3Aalarm%3Aa&ResourceArn=x&TagKeys.member.1=k",
+        );
+        assert_eq!(
+            request_parameters("cloudwatch", &params),
+            json!({"resourceARN": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:a",
+                   "tagKeys": ["k"]})
         );
     }
 }

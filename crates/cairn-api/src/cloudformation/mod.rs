@@ -495,7 +495,7 @@ fn is_read_only(action: &str) -> bool {
 /// cannot be parsed (an unreadable URL, a malformed body, a stack that does not exist), every
 /// value is masked: which are `NoEcho` cannot be told, and a secret must never reach a record.
 fn recorded_parameters(params: &Params, template: Option<&str>) -> Value {
-    let mut rp = request_parameters(params);
+    let mut rp = request_parameters("cloudformation", params);
     let known = template
         .or(params.get("TemplateBody"))
         .and_then(|body| cairn_template::Template::parse(body).ok())

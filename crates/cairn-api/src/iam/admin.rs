@@ -85,7 +85,7 @@ pub fn run(conn: &Connection, call: AdminCall<'_>) -> StoreResult<ApiResult<Valu
             signing: None,
             owner_conditions: Vec::new(),
         };
-        let request_parameters = input::request_parameters(&params);
+        let request_parameters = input::request_parameters("iam", &params);
         let mut described = outcome(
             call.action.to_owned(),
             read_only,

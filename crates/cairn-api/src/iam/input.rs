@@ -154,7 +154,7 @@ mod tests {
             vec![("k1".into(), "v1".into()), ("k2".into(), "v2".into())]
         );
         assert_eq!(input.list("ActionNames"), vec!["s3:GetObject"]);
-        let rp = request_parameters(&params);
+        let rp = request_parameters("iam", &params);
         assert_eq!(rp["userName"], "a");
         assert_eq!(rp["tags"][1]["key"], "k2");
         // Not members of CreateUser: never recorded.
@@ -163,7 +163,7 @@ mod tests {
             "",
             b"Action=SimulatePrincipalPolicy&PolicySourceArn=arn&ActionNames.member.1=s3%3AGetObject&MaxItems=5",
         );
-        let rp = request_parameters(&params);
+        let rp = request_parameters("iam", &params);
         assert_eq!(rp["maxItems"], 5);
         assert_eq!(rp["actionNames"][0], "s3:GetObject");
     }
@@ -181,7 +181,7 @@ mod tests {
                 .finish();
             let params = Params::parse("", body.as_bytes());
             let input = Input::new(&params);
-            let _ = request_parameters(&params);
+            let _ = request_parameters("iam", &params);
             let _ = input.tags();
             let conn = cairn_store::Connection::open_in_memory().unwrap();
             let _ = input.page(&conn);

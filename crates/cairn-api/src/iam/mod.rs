@@ -248,7 +248,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
                 wire: |e| WireError::from(e),
                 resource: unserved_resource,
             };
-            let recorded = crate::query_record::request_parameters(&params);
+            let recorded = crate::query_record::request_parameters("iam", &params);
             let e = crate::unserved::refuse(&state.gate, info, service, &action, recorded).await;
             return crate::query::error(XMLNS, &WireError::from(&e), &rid);
         }
@@ -306,7 +306,7 @@ pub(crate) async fn call_internal(
     };
     info.ctx.region = Region::parse("us-east-1").expect("us-east-1 exists");
     let ctx = info.ctx.clone();
-    let request_parameters = input::request_parameters(params);
+    let request_parameters = input::request_parameters("iam", params);
     let read_only = call.read_only;
     let iam_action = format!("iam:{action}");
     let keyed_input = Input::new(params);

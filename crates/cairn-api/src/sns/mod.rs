@@ -54,6 +54,22 @@ const ACTIONS: [&str; 19] = [
     "UntagResource",
 ];
 
+/// The actions a topic policy can grant (SNS Developer Guide, "Valid Amazon SNS policy
+/// actions"); any other call naming a topic is allowed by identity policies alone.
+const TOPIC_POLICY_ACTIONS: [&str; 11] = [
+    "sns:AddPermission",
+    "sns:DeleteTopic",
+    "sns:GetDataProtectionPolicy",
+    "sns:GetTopicAttributes",
+    "sns:ListSubscriptionsByTopic",
+    "sns:ListTagsForResource",
+    "sns:Publish",
+    "sns:PutDataProtectionPolicy",
+    "sns:RemovePermission",
+    "sns:SetTopicAttributes",
+    "sns:Subscribe",
+];
+
 /// Whether an unsigned request is an SNS link: a subscription confirmation (authorised by its
 /// token) or an `UnsubscribeURL` (by the subscription ARN), so a subscriber can simply GET it.
 pub fn is_confirmation(raw_query: &str) -> bool {
@@ -253,7 +269,7 @@ fn recorded_parameters(params: &crate::query::Params) -> Map<String, Value> {
             .cloned()
             .collect(),
     );
-    let mut recorded = match crate::query_record::request_parameters(&kept) {
+    let mut recorded = match crate::query_record::request_parameters("sns", &kept) {
         Value::Object(m) => m,
         _ => Map::new(),
     };
@@ -634,8 +650,14 @@ pub(crate) async fn call_internal(
                 format!("arn:aws:sns:{}:{}:*", info.ctx.region, info.ctx.account()),
             )],
             (_, Some(topic)) => {
-                let p = Permission::new(sns_action.clone(), topic.clone())
-                    .under(ResourcePolicy::Topic(topic));
+                let p = Permission::new(sns_action.clone(), topic.clone());
+                // A topic policy grants only the actions SNS lets it grant; tagging and the
+                // subscription calls are the identity's to allow.
+                let p = if TOPIC_POLICY_ACTIONS.contains(&sns_action.as_str()) {
+                    p.under(ResourcePolicy::Topic(topic))
+                } else {
+                    p
+                };
                 vec![match sns_action.as_str() {
                     "sns:TagResource" => p.with_request_tags(&params::tags(params)),
                     // SNS's own keys (SNS guide, "Amazon SNS-specific keys").

@@ -317,7 +317,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
                 wire: |e| WireError::from(e),
                 resource: unserved_resource,
             };
-            let recorded = crate::query_record::request_parameters(&params);
+            let recorded = crate::query_record::request_parameters("sts", &params);
             let e = crate::unserved::refuse(&state.gate, info, service, &action, recorded).await;
             return crate::query::error(XMLNS, &WireError::from(&e), &rid);
         }
@@ -417,7 +417,7 @@ pub(crate) async fn call_internal(
     let restricted_action = format!("sts:{action}");
     let (action_for_perms, input_for_perms) = (action.clone(), input.clone());
     // Nothing secret is ever sent in an STS request, so every member is recorded.
-    let rp = request_parameters(params);
+    let rp = request_parameters("sts", params);
     let (act, event_name) = (action.clone(), action.clone());
     let permissions = move |conn: &Connection, ctx: &CallContext| -> ApiResult<Vec<Permission>> {
         if let Some(message) = sts::session_token_restriction(&ctx.principal, &restricted_action) {
