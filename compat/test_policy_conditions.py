@@ -229,8 +229,13 @@ def test_an_operation_cairn_does_not_carry_out_is_authorized_on_the_user_it_name
     # Cairn does not carry it out, but the refusal must be InvalidAction, not a false
     # AccessDenied from authorizing it on "*".
     c = user_clients(cairn, "mfa-self", [{
-        "Effect": "Allow", "Action": ["iam:CreateLoginProfile", "iam:ListMFADevices"],
+        "Effect": "Allow", "Action": ["iam:CreateLoginProfile", "iam:ListMFADevices",
+                                      "iam:ChangePassword"],
         "Resource": "arn:aws:iam::*:user/${aws:username}"}], services=("iam",))
+    # hostile4: the IAM guide's (and IAMUserChangePassword's) grant on one's own user was
+    # refused, as ChangePassword, which names no user, was authorized on "*".
+    assert code(lambda: c["iam"].change_password(OldPassword="Old-Passw0rd!",
+                                                 NewPassword="New-Passw0rd!")) == "InvalidAction"
     login = c["iam"].create_login_profile
     assert code(lambda: login(UserName="mfa-self", Password="Passw0rd!Passw0rd")) == "InvalidAction"
     assert code(lambda: login(Password="Passw0rd!Passw0rd")) == "InvalidAction", "the caller by default"

@@ -378,7 +378,8 @@ fn unserved_resource(
     use cairn_store::iam::{groups, roles, users};
     /// Calls Cairn does not carry out on a user's own credentials, whose `UserName` is
     /// optional (the model's).
-    const OWN_BY_DEFAULT: [&str; 10] = [
+    const OWN_BY_DEFAULT: [&str; 11] = [
+        "ChangePassword",
         "CreateLoginProfile",
         "DeleteLoginProfile",
         "DeactivateMFADevice",
