@@ -59,3 +59,20 @@ def test_tag_records_name_the_topic(cairn):
              if ":tg" in r["requestParameters"]["resourceArn"]]
     assert named == [("TagResource", arn), ("UntagResource", arn), ("ListTagsForResource", arn),
                      ("TagResource", missing)], records
+
+
+def test_a_key_named_twice_in_one_tagging_is_refused(cairn):
+    """sns4: the last value won; SNS answers InvalidParameter "Duplicated keys are not allowed."
+    (AWS's answer as LocalStack recorded it against AWS, localstack PR #6571)."""
+    sns = cairn.client("sns")
+    arn = sns.create_topic(Name="dup")["TopicArn"]
+    twice = [{"Key": "z", "Value": "1"}, {"Key": "z", "Value": "2"}]
+    for call in [lambda: sns.tag_resource(ResourceArn=arn, Tags=twice),
+                 lambda: sns.create_topic(Name="dup2", Tags=twice)]:
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call()
+        assert e.value.response["Error"]["Code"] == "InvalidParameter"
+        assert e.value.response["Error"]["Message"] == \
+            "Invalid parameter: Duplicated keys are not allowed."
+    assert sns.list_tags_for_resource(ResourceArn=arn)["Tags"] == []
+    assert all(not t["TopicArn"].endswith(":dup2") for t in sns.list_topics()["Topics"])

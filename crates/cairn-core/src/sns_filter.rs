@@ -295,6 +295,9 @@ impl FilterPolicy {
             && self.keys.iter().all(|(key, conds)| {
                 let attr = attributes.iter().find(|a| a.name == key);
                 conds.iter().any(|c| match (c, attr) {
+                    // "`exists: false` only matches if at least one attribute is present"
+                    // (SNS guide, "Key matching").
+                    (Condition::Exists(false), None) => !attributes.is_empty(),
                     (Condition::Exists(want), a) => *want == a.is_some(),
                     (_, None) => false,
                     (c, Some(a)) => {
@@ -375,6 +378,11 @@ mod tests {
             attr("debug", "String", "1"),
         ];
         assert!(!p.matches(&b));
+        // sns4: "An empty set of attributes results in the filter not matching."
+        let absent = FilterPolicy::parse(r#"{"store":[{"exists":false}]}"#).unwrap();
+        assert!(!absent.matches(&[]));
+        assert!(absent.matches(&[attr("x", "String", "1")]));
+        assert!(!absent.matches(&[attr("store", "String", "1")]));
     }
 
     /// The SNS developer guide's `$or` and IP address examples.

@@ -85,6 +85,13 @@ pub fn check_tags(tags: &[(String, String)]) -> ApiResult<()> {
             return Err(invalid(format!("Invalid parameter: Tags Reason: {r}")));
         }
     }
+    // SNS refuses a request that names a key twice rather than keep the last value.
+    let mut seen = std::collections::HashSet::new();
+    if !tags.iter().all(|(k, _)| seen.insert(k.as_str())) {
+        return Err(invalid(
+            "Invalid parameter: Duplicated keys are not allowed.",
+        ));
+    }
     if distinct(tags) > MAX_TAGS {
         return Err(tag_limit());
     }
