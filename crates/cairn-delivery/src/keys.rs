@@ -87,7 +87,15 @@ impl KeyRing {
 
     /// Signs `message` with SHA256withRSA; returns lower-case hex.
     pub fn sign(&self, key: &SigningKey, message: &[u8]) -> Result<String, DeliveryError> {
-        let der = std::fs::read(self.dir.join(&key.private_file))?;
+        // A key file that cannot be read is Cairn's fault, not the bucket's: never an I/O
+        // error that reads as `NoSuchBucket` (which gives up a deleted trail's digests).
+        let path = self.dir.join(&key.private_file);
+        let der = std::fs::read(&path).map_err(|e| {
+            DeliveryError::Signing(format!(
+                "cannot read the signing key {}: {e}",
+                path.display()
+            ))
+        })?;
         let pair =
             RsaKeyPair::from_pkcs8(&der).map_err(|e| DeliveryError::Signing(e.to_string()))?;
         let mut sig = vec![0u8; pair.public_modulus_len()];
@@ -146,5 +154,19 @@ mod tests {
         UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &key.public_der)
             .verify(b"message", &sig)
             .expect("signature verifies with the listed public key");
+    }
+
+    #[test]
+    fn a_missing_key_file_is_a_signing_fault_not_a_missing_bucket() {
+        // digest4: the read's NotFound was reported as NoSuchBucket, which gives up a
+        // deleted trail's owed digests for good.
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let ring = KeyRing::new(dir.path(), store).unwrap();
+        let key = ring.current("eu-west-1", 1_000.0).unwrap();
+        std::fs::remove_file(dir.path().join("keys").join(&key.private_file)).unwrap();
+        let e = ring.sign(&key, b"m").unwrap_err();
+        assert!(matches!(e, DeliveryError::Signing(_)), "{e:?}");
+        assert_eq!(e.s3_code(), "InternalError");
     }
 }
