@@ -350,9 +350,15 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
             layout.is_own_digest(k) && !is_backfill(k) && stamp(k).is_some_and(|s| s > hi.as_str())
         })
         .cloned();
+    // Digests that may list a file the chain's do not: other trails' (a shared bucket and
+    // prefix), and this trail's own from before the window, which list a file written then
+    // and copied onto itself since (its `LastModified` moved into the window).
     let others: Vec<String> = listed
         .iter()
-        .filter(|k| !layout.is_own_digest(k) && layout.is_any_digest(k) && !is_backfill(k))
+        .filter(|k| {
+            let earlier_own = layout.is_own_digest(k) && stamp(k).is_some_and(|s| s < lo.as_str());
+            (earlier_own || !layout.is_own_digest(k)) && layout.is_any_digest(k) && !is_backfill(k)
+        })
         .cloned()
         .collect();
 
