@@ -252,3 +252,16 @@ def test_unknown_alarm_types_and_malformed_label_zones_are_refused(cairn):
         cw.get_metric_data(MetricDataQueries=query, LabelOptions={"Timezone": "xyz"}, **span)
     assert e.value.response["Error"]["Code"] == "InvalidParameterValue"
     cw.get_metric_data(MetricDataQueries=query, LabelOptions={"Timezone": "-0430"}, **span)
+
+
+def test_a_threshold_metric_id_on_a_static_alarm_is_refused(cairn):
+    """alarms3: ThresholdMetricId (an anomaly-detection band's id) was accepted and dropped:
+    DescribeAlarms showed no trace of it."""
+    cw = cairn.client("cloudwatch")
+    with pytest.raises(cw.exceptions.ClientError) as e:
+        cw.put_metric_alarm(AlarmName="band", MetricName="m", Namespace="n", Statistic="Sum",
+                            Period=60, EvaluationPeriods=1, Threshold=1,
+                            ComparisonOperator="GreaterThanThreshold", ThresholdMetricId="ad1")
+    assert "ThresholdMetricId" in e.value.response["Error"]["Message"]
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert cw.describe_alarms(AlarmNames=["band"])["MetricAlarms"] == []

@@ -38,6 +38,13 @@ pub fn put_metric_alarm(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResu
             "Metric math alarms (Metrics) are not supported by Cairn; use MetricName and Namespace.",
         ));
     }
+    // ThresholdMetricId names an anomaly-detection band among `Metrics`, which Cairn does
+    // not take: refused, never stored and dropped.
+    if v.get("ThresholdMetricId").is_some_and(|x| !x.is_null()) {
+        return Err(invalid(
+            "ThresholdMetricId is for anomaly detection alarms, which are not supported by Cairn; use Threshold.",
+        ));
+    }
     if v.get("EvaluationCriteria").is_some_and(|x| !x.is_null()) {
         return Err(invalid("EvaluationCriteria is not supported by Cairn."));
     }
