@@ -265,3 +265,21 @@ def test_a_threshold_metric_id_on_a_static_alarm_is_refused(cairn):
     assert "ThresholdMetricId" in e.value.response["Error"]["Message"]
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert cw.describe_alarms(AlarmNames=["band"])["MetricAlarms"] == []
+
+
+def test_alarms_for_a_metric_without_dimensions_are_those_on_no_dimensions(cairn):
+    """alarms3: with no Dimensions, alarms on the metric's dimensioned variants were returned;
+    a metric is its name with its dimensions ("If the metric has any associated dimensions,
+    you must specify them")."""
+    cw = cairn.client("cloudwatch")
+    common = dict(MetricName="m", Namespace="ORD", Statistic="Sum", Period=60, EvaluationPeriods=1,
+                  Threshold=1, ComparisonOperator="GreaterThanThreshold")
+    cw.put_metric_alarm(AlarmName="ord-dims", Dimensions=[{"Name": "A", "Value": "1"},
+                                                          {"Name": "B", "Value": "2"}], **common)
+    cw.put_metric_alarm(AlarmName="ord-plain", **common)
+    names = lambda **kw: [a["AlarmName"] for a in cw.describe_alarms_for_metric(
+        MetricName="m", Namespace="ORD", **kw)["MetricAlarms"]]
+    assert names() == ["ord-plain"]
+    assert names(Dimensions=[{"Name": "B", "Value": "2"}, {"Name": "A", "Value": "1"}]) == ["ord-dims"]
+    assert names(Dimensions=[{"Name": "A", "Value": "1"}]) == []
+    cw.delete_alarms(AlarmNames=["ord-dims", "ord-plain"])

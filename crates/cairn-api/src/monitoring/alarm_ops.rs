@@ -274,14 +274,10 @@ pub fn describe_alarms(
 
 /// DescribeAlarmsForMetric.
 pub fn describe_alarms_for_metric(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResult<Done> {
-    let dims = full_dimensions(v, "Dimensions")?;
     let f = ForMetric {
         namespace: req_str(v, "Namespace")?,
         metric_name: req_str(v, "MetricName")?,
-        dimensions: v
-            .get("Dimensions")
-            .is_some_and(|d| !d.is_null())
-            .then_some(dims),
+        dimensions: full_dimensions(v, "Dimensions")?,
         statistic: opt_str(v, "Statistic")?,
         extended_statistic: opt_str(v, "ExtendedStatistic")?,
         period: opt_i64(v, "Period")?,

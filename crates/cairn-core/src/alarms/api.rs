@@ -313,8 +313,9 @@ pub struct ForMetric {
     pub namespace: String,
     /// `MetricName`.
     pub metric_name: String,
-    /// `Dimensions` (the exact set), when given.
-    pub dimensions: Option<Vec<(String, String)>>,
+    /// `Dimensions`: the exact set, none when not given. A metric is its name with its
+    /// dimensions ("If the metric has any associated dimensions, you must specify them").
+    pub dimensions: Vec<(String, String)>,
     /// `Statistic`.
     pub statistic: Option<String>,
     /// `ExtendedStatistic`.
@@ -339,9 +340,7 @@ pub fn for_metric(conn: &Connection, ctx: &CallContext, f: &ForMetric) -> ApiRes
             let c = &a.config;
             c.namespace == f.namespace
                 && c.metric_name == f.metric_name
-                && f.dimensions
-                    .as_ref()
-                    .is_none_or(|d| sorted(d) == sorted(&c.dimensions))
+                && sorted(&f.dimensions) == sorted(&c.dimensions)
                 && f.statistic
                     .as_ref()
                     .is_none_or(|s| c.statistic.as_ref() == Some(s))
