@@ -139,9 +139,11 @@ pub fn of(_: &Connection, ctx: &CallContext, op: &str, body: &Value) -> ApiResul
             if names.is_empty() {
                 vec![Permission::any(action)]
             } else {
+                // On each group's streams, as FilterLogEvents: the resource AWS's denials
+                // name (`…:log-group:<g>:log-stream:`), which `log-group:<g>:*` matches.
                 names
                     .iter()
-                    .map(|n| Permission::new(&action, group_arn(region, account, n)))
+                    .map(|n| Permission::new(&action, stream_arn(region, account, n, "")))
                     .collect()
             }
         }
