@@ -47,7 +47,9 @@ pub enum Command {
         /// Field names for the groups, in order.
         names: Vec<String>,
     },
-    /// `dedup a, b`: keeps the first row of each value combination.
+    /// `dedup a, b`: keeps the first row of each value combination (a row with a null among
+    /// them is kept too); only `limit` may follow, and a `sort` by `@timestamp` descending
+    /// comes before it when the query has none.
     Dedup(Vec<String>),
 }
 

@@ -288,7 +288,13 @@ impl Executor {
                     *seen += 1;
                 }
                 Command::Dedup(names) => {
-                    let key: Vec<String> = names.iter().map(|n| row.get(n).key()).collect();
+                    // "Log events with null values for any of the specified fields are
+                    // retained": never duplicates.
+                    let values: Vec<Val> = names.iter().map(|n| row.get(n)).collect();
+                    if values.iter().any(|v| matches!(v, Val::Null)) {
+                        continue;
+                    }
+                    let key: Vec<String> = values.iter().map(Val::key).collect();
                     let State::Seen(seen) = &mut self.states[k] else {
                         unreachable!()
                     };

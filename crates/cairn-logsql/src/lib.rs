@@ -88,6 +88,31 @@ fn check_calls(e: &Expr) -> Result<(), QueryError> {
     }
 }
 
+/// `dedup`'s rules (user guide, "dedup"): "The only query command that you can use in a
+/// query after the dedup command is limit", and without a `sort` before it "the default
+/// descending sort order using @timestamp is used", so each combination keeps its newest event.
+fn dedup_rules(commands: &mut Vec<Command>) -> Result<(), QueryError> {
+    let Some(at) = commands.iter().position(|c| matches!(c, Command::Dedup(_))) else {
+        return Ok(());
+    };
+    if commands[at + 1..]
+        .iter()
+        .any(|c| !matches!(c, Command::Limit(_)))
+    {
+        return Err(QueryError::at(
+            0,
+            "the only query command that can follow dedup is limit",
+        ));
+    }
+    if !commands[..at].iter().any(|c| matches!(c, Command::Sort(_))) {
+        commands.insert(
+            at,
+            Command::Sort(vec![(Expr::Field("@timestamp".to_owned()), true)]),
+        );
+    }
+    Ok(())
+}
+
 /// Parses a query (at most 10,000 characters).
 pub fn parse(text: &str) -> Result<Query, QueryError> {
     if text.len() > 10_000 {
@@ -96,7 +121,8 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
             "the query is longer than 10000 characters",
         ));
     }
-    let inner = parse::parse(text)?;
+    let mut inner = parse::parse(text)?;
+    dedup_rules(&mut inner.commands)?;
     for c in &inner.commands {
         match c {
             Command::Fields(items) | Command::Display(items) => {

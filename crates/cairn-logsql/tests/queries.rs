@@ -297,6 +297,47 @@ fn malformed_queries_are_refused() {
     }
 }
 
+#[test]
+fn dedup_keeps_the_newest_and_the_nulls_and_only_limit_follows() {
+    // logs4: without a sort, dedup kept the oldest event of each value; events without the
+    // field were folded into one row; and any command was accepted after it.
+    let rows = answer("fields @timestamp, eventName | dedup eventName");
+    let names = col(&rows, "eventName");
+    assert_eq!(
+        names,
+        ["ListBuckets", "StopLogging", "PutUserPolicy", "CreateTrail"],
+        "newest first, one row a name"
+    );
+    let list = rows
+        .iter()
+        .find(|r| {
+            r.iter()
+                .any(|(k, v)| k == "eventName" && v == "ListBuckets")
+        })
+        .unwrap();
+    assert_eq!(
+        list[0],
+        ("@timestamp".into(), "2026-01-05 11:00:00.000".into()),
+        "the newest ListBuckets"
+    );
+    // The plain-text line has no eventName: it is kept, never a duplicate.
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    // An explicit sort is the one used.
+    let oldest = answer("fields @timestamp, eventName | sort @timestamp asc | dedup eventName");
+    assert_eq!(
+        col(&oldest, "@timestamp")[0],
+        "2026-01-05 10:00:00.000",
+        "{oldest:?}"
+    );
+    assert_eq!(answer("dedup eventName | limit 2").len(), 2);
+    for q in [
+        "dedup eventName | stats count()",
+        "dedup eventName | sort @timestamp desc",
+    ] {
+        assert!(parse(q).is_err(), "{q:?} should not parse");
+    }
+}
+
 proptest! {
     #[test]
     fn the_parser_never_panics(q in any::<String>(), parts in prop::collection::vec(prop::sample::select(vec![
