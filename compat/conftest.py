@@ -133,6 +133,21 @@ def cairn():
     server.stop()
 
 
+def logs_key_policy(region="us-east-1"):
+    """A key policy CloudWatch Logs may use a key under (the CloudWatch Logs User Guide's
+    "Encrypt log data in CloudWatch Logs using AWS KMS"): the account's root, and
+    `logs.<region>.amazonaws.com` for the account's log groups."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+         "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Allow CloudWatch Logs", "Effect": "Allow",
+         "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+         "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                    "kms:Describe*"], "Resource": "*",
+         "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
+                                   f"arn:aws:logs:{region}:123456789012:log-group:*"}}}]})
+
+
 def cloudtrail_policy(bucket, prefix=""):
     path = f"{prefix}/AWSLogs/123456789012/*" if prefix else "AWSLogs/123456789012/*"
     return json.dumps({"Version": "2012-10-17", "Statement": [

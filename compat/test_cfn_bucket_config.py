@@ -8,6 +8,8 @@ rolling back. Bucket tags also carry the stack's tags and CloudFormation's own
 import json
 import os
 
+from conftest import logs_key_policy
+
 HERE = os.path.dirname(__file__)
 CONFIG = os.path.join(HERE, "cfn", "bucket-config.yml")
 PUBLIC = os.path.join(HERE, "cfn", "bucket-public-policy.yml")
@@ -117,8 +119,8 @@ def test_a_public_policy_on_a_blocking_bucket_fails_and_rolls_back(cairn):
 
 def test_a_log_group_key_changes_in_place(cairn):
     template = os.path.join(HERE, "cfn", "log-group-key.yml")
-    first = j(cairn.cli("kms", "create-key", "--description", "first"))["KeyMetadata"]["Arn"]
-    second = j(cairn.cli("kms", "create-key", "--description", "second"))["KeyMetadata"]["Arn"]
+    first, second = (j(cairn.cli("kms", "create-key", "--description", d, "--policy", logs_key_policy()))
+                     ["KeyMetadata"]["Arn"] for d in ("first", "second"))
 
     def key():
         groups = j(cairn.cli("logs", "describe-log-groups", "--log-group-name-prefix", "cfn-trail-logs"))

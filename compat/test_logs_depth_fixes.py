@@ -10,6 +10,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from conftest import logs_key_policy
+
 
 @pytest.fixture(scope="module")
 def logs(cairn):
@@ -85,7 +87,7 @@ def test_deletion_protection_can_be_turned_off(cairn, logs):
 
 def test_kms_key_by_resource_identifier(cairn, logs):
     kms = cairn.client("kms")
-    key = kms.create_key()["KeyMetadata"]["Arn"]
+    key = kms.create_key(Policy=logs_key_policy())["KeyMetadata"]["Arn"]
     logs.create_log_group(logGroupName="/depth/kms")
     arn = "arn:aws:logs:us-east-1:123456789012:log-group:/depth/kms"
     logs.associate_kms_key(resourceIdentifier=arn, kmsKeyId=key)
@@ -149,7 +151,7 @@ def test_a_bare_name_as_resource_identifier_is_refused_and_authorized_on_the_gro
     """`resourceIdentifier` takes an ARN; a bare group name is refused, after being
     authorized on that group (a Deny on the group was bypassed when the raw text was the
     resource)."""
-    key = cairn.client("kms").create_key()["KeyMetadata"]["Arn"]
+    key = cairn.client("kms").create_key(Policy=logs_key_policy())["KeyMetadata"]["Arn"]
     logs.create_log_group(logGroupName="/depth/kms-deny")
     iam = cairn.client("iam")
     iam.create_user(UserName="kms-denied-logs")

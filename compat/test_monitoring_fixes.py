@@ -8,7 +8,7 @@ import socket
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Cairn, cairn_binary, err
+from conftest import Cairn, cairn_binary, err, logs_key_policy
 
 
 def port_of(server):
@@ -107,7 +107,7 @@ def log_group_key(logs, name):
 
 def test_log_group_kms_keys_must_exist_be_enabled_and_be_named_by_arn(cairn):
     logs, kms = cairn.client("logs"), cairn.client("kms")
-    key = kms.create_key(Description="log group key")["KeyMetadata"]
+    key = kms.create_key(Description="log group key", Policy=logs_key_policy())["KeyMetadata"]
     kms.create_alias(AliasName="alias/log-groups", TargetKeyId=key["KeyId"])
     missing = key["Arn"].rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000"
     other_region = key["Arn"].replace(":us-east-1:", ":eu-west-1:")

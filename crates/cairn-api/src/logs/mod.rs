@@ -163,6 +163,7 @@ async fn execute(
     let env = ops::OpEnv {
         ctx: info.ctx.clone(),
         token_key: state.settings.token_key.clone(),
+        evaluator: state.gate.evaluator_for(&info),
     };
     // A failed call's record names the stream or group it names, as a successful one's
     // does: a refused DeleteLogGroup is found under its group in event history.

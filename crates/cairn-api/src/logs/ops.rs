@@ -23,6 +23,8 @@ pub struct OpEnv {
     pub ctx: CallContext,
     /// Pagination token key.
     pub token_key: TokenKey,
+    /// The policy evaluator (the key policy of a key a group is to be encrypted with).
+    pub evaluator: std::sync::Arc<dyn cairn_core::authz::Evaluator>,
 }
 
 /// An operation's wire output, the resources its event names, and a query to store after the
@@ -304,6 +306,16 @@ fn create_log_group(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<O
         class: opt_str(body, "logGroupClass")?,
         deletion_protection: opt_bool(body, "deletionProtectionEnabled")?.unwrap_or(false),
     };
+    if let Some(k) = &input.kms_key_id {
+        groups::check_kms_key(conn, &env.ctx, k)?;
+        cairn_core::logs::kms_use::check_key_policy(
+            conn,
+            env.evaluator.as_ref(),
+            &env.ctx,
+            &input.name,
+            k,
+        )?;
+    }
     groups::create(conn, &env.ctx, &input)?;
     out_group(json!({}), &GroupKey::of(&env.ctx, &input.name))
 }
@@ -392,6 +404,17 @@ fn kms_target(env: &OpEnv, body: &Value) -> ApiResult<String> {
 fn associate_kms_key(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
     let key = req_str(body, "kmsKeyId")?;
     let name = kms_target(env, body)?;
+    // The group, then the key as given, then whether CloudWatch Logs may use it.
+    cairn_core::logs::check_group_name(&name, "logGroupName")?;
+    cairn_core::logs::load_group(conn, &GroupKey::of(&env.ctx, &name))?;
+    groups::check_kms_key(conn, &env.ctx, &key)?;
+    cairn_core::logs::kms_use::check_key_policy(
+        conn,
+        env.evaluator.as_ref(),
+        &env.ctx,
+        &name,
+        &key,
+    )?;
     groups::set_kms_key(conn, &env.ctx, &name, Some(&key))?;
     out_group(json!({}), &GroupKey::of(&env.ctx, &name))
 }

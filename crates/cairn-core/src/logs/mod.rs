@@ -8,6 +8,7 @@
 pub mod groups;
 pub mod ingest;
 pub mod insights;
+pub mod kms_use;
 pub mod metric_filters;
 pub mod read;
 pub mod streams;

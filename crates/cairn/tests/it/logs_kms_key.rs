@@ -23,13 +23,58 @@ async fn key_of(server: &Server, group: &str) -> Option<String> {
 async fn a_group_key_is_associated_and_disassociated_in_place() {
     let s = Server::start();
     // The key must exist and be enabled (AWS: InvalidParameterException otherwise).
-    let (status, made) =
-        crate::kms_util::kms(&reqwest::Client::new(), &s.addr, "CreateKey", json!({})).await;
+    // The key policy must let CloudWatch Logs use the key for the group (logs4: a key only
+    // the account's root may use was accepted; AWS refuses it).
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
+         "Action": ["kms:GenerateDataKey*", "kms:Decrypt*"], "Resource": "*",
+         "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
+             "arn:aws:logs:us-east-1:123456789012:log-group:trail/*"}}}]});
+    let client = reqwest::Client::new();
+    let (status, plain) = crate::kms_util::kms(&client, &s.addr, "CreateKey", json!({})).await;
+    assert_eq!(status, 200, "{plain}");
+    let (status, made) = crate::kms_util::kms(
+        &client,
+        &s.addr,
+        "CreateKey",
+        json!({"Policy": policy.to_string()}),
+    )
+    .await;
     assert_eq!(status, 200, "{made}");
     let key = made["KeyMetadata"]["Arn"].as_str().unwrap().to_owned();
     let key = key.as_str();
     ok(&s, "CreateLogGroup", json!({"logGroupName": "trail/keyed"})).await;
     assert_eq!(key_of(&s, "trail/keyed").await, None);
+    let root_only = plain["KeyMetadata"]["Arn"].as_str().unwrap();
+    for (op, body) in [
+        (
+            "AssociateKmsKey",
+            json!({"logGroupName": "trail/keyed", "kmsKeyId": root_only}),
+        ),
+        (
+            "CreateLogGroup",
+            json!({"logGroupName": "trail/other", "kmsKeyId": root_only}),
+        ),
+        (
+            "CreateLogGroup",
+            json!({"logGroupName": "elsewhere", "kmsKeyId": key}),
+        ),
+    ] {
+        let (status, e) = logs(&s, op, body).await;
+        assert_eq!(status, 400, "{e}");
+        assert_eq!(error_type(&e), "AccessDeniedException", "{e}");
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("The specified KMS key does not exist or is not allowed to be used with Arn 'arn:aws:logs:us-east-1:123456789012:log-group:"),
+            "{e}"
+        );
+    }
+    assert_eq!(key_of(&s, "trail/keyed").await, None);
+    assert_eq!(key_of(&s, "trail/other").await, None, "no group is made");
 
     ok(
         &s,
@@ -71,7 +116,7 @@ async fn a_group_key_is_associated_and_disassociated_in_place() {
     let names = crate::harness::event_names(&page);
     assert_eq!(
         names.iter().filter(|n| *n == "AssociateKmsKey").count(),
-        3,
+        4,
         "{names:?}"
     );
     assert!(
