@@ -401,7 +401,7 @@ CREATE INDEX IF NOT EXISTS events_unchained ON events (seq) WHERE chain IS NULL;
 
 /// The newest schema version this binary knows. A store stamped with a higher one was
 /// upgraded by a newer binary and is refused ([`check_before_upgrade`]).
-pub const LATEST: i64 = 29;
+pub const LATEST: i64 = 30;
 
 fn version_of(conn: &Connection) -> StoreResult<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
@@ -679,6 +679,11 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
             let _ = conn.execute_batch("ROLLBACK");
             return Err(e);
         }
+    }
+    if due(30) {
+        // No table changes: marks data dirs whose stacks may keep a RollbackConfiguration,
+        // which a schema-29 build would drop on its next write of the stack (upgrade2).
+        conn.execute_batch("BEGIN; PRAGMA user_version = 30; COMMIT;")?;
     }
     Ok(())
 }
