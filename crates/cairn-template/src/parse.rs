@@ -53,6 +53,7 @@ pub fn parse_body(body: &str) -> TemplateResult<Value> {
             ))
         })?
     } else {
+        refuse_deep_flow(body)?;
         refuse_aliases(body)?;
         let yaml: Yaml = serde_norway::from_str(body).map_err(|e| match e.location() {
             Some(l) => TemplateError::format(format!(
@@ -73,6 +74,31 @@ pub fn parse_body(body: &str) -> TemplateResult<Value> {
             "not a valid template: the template must be a JSON object or a YAML mapping",
         )),
     }
+}
+
+/// How deeply `[`/`{` may open in a YAML body's text before it is refused unparsed. The YAML
+/// parser's time grows with the square of flow nesting (a 40 KB body of nested `[` took
+/// seconds of a core, before authorization), so a body nesting far beyond [`MAX_DEPTH`] is
+/// refused by a linear scan first; the exact limit is checked on the parsed value. Every
+/// bracket counts, in strings and comments too (telling those apart needs the parser this
+/// guards): a template refused that way holds over 256 brackets opened and not closed.
+const MAX_FLOW_SCAN_DEPTH: usize = 4 * MAX_DEPTH;
+
+fn refuse_deep_flow(body: &str) -> TemplateResult<()> {
+    let mut depth = 0usize;
+    for b in body.bytes() {
+        match b {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_FLOW_SCAN_DEPTH {
+                    return Err(too_deep());
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// CloudFormation does not support YAML aliases. A template without them holds no more
@@ -275,5 +301,26 @@ mod tests {
         let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
         assert!(parse_body(&format!("{{\"a\": {deep}}}")).is_err());
         assert!(parse_body(&format!("a: {deep}")).is_err());
+    }
+
+    #[test]
+    fn deep_yaml_flow_is_refused_before_the_parser_reads_it() {
+        // cfn5: 20,000 nested `[` (40 KB) took the YAML parser ~15 s, quadratic in the depth,
+        // before the call was even authorized. Refused by the scan, it costs a pass over the
+        // bytes; the message is the depth check's.
+        let body = format!(
+            "Resources:\n  T: {{Type: AWS::SNS::Topic, Properties: {{DisplayName: {}{}}}}}\n",
+            "[".repeat(20_000),
+            "]".repeat(20_000)
+        );
+        let e = parse_body(&body).unwrap_err();
+        assert!(e.message().contains("levels deep"), "{e}");
+        assert!(
+            refuse_deep_flow(&body).is_err(),
+            "refused by the scan, not the parser"
+        );
+        // Balanced brackets in strings, `!Sub` variables and inline code stay accepted.
+        let ok = "Resources:\n  A:\n    Type: AWS::SNS::Topic\n    Properties:\n      DisplayName: !Sub '${AWS::Region}-[x]'\n";
+        assert!(parse_body(ok).is_ok());
     }
 }
