@@ -82,25 +82,35 @@ fn settings(p: &Value, clear: bool) -> Result<Map<String, Value>, Failure> {
     Ok(out)
 }
 
-/// Booleans written as text inside selectors become booleans.
-fn coerce(v: &Value) -> Value {
-    match v {
+/// Booleans written as text inside selectors become booleans: `true` or `false` in any case,
+/// anything else a schema violation (cfn5: `"yes"` became `false`, and the trail stopped
+/// recording management events without a word).
+fn coerce(v: &Value) -> Result<Value, Failure> {
+    Ok(match v {
         Value::Object(m) => Value::Object(
             m.iter()
                 .map(|(k, x)| {
                     let x = match (k.as_str(), x) {
                         ("IncludeManagementEvents", Value::String(s)) => {
-                            json!(s.eq_ignore_ascii_case("true"))
+                            match s.to_ascii_lowercase().as_str() {
+                                "true" => json!(true),
+                                "false" => json!(false),
+                                _ => {
+                                    return Err(Failure::schema(
+                                        "#/EventSelectors/IncludeManagementEvents: expected type: Boolean, found: String",
+                                    ));
+                                }
+                            }
                         }
-                        _ => coerce(x),
+                        _ => coerce(x)?,
                     };
-                    (k.clone(), x)
+                    Ok((k.clone(), x))
                 })
-                .collect(),
+                .collect::<Result<_, Failure>>()?,
         ),
-        Value::Array(items) => Value::Array(items.iter().map(coerce).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(coerce).collect::<Result<_, _>>()?),
         other => other.clone(),
-    }
+    })
 }
 
 async fn put_selectors(
@@ -121,8 +131,8 @@ async fn put_selectors(
     );
     if basic != old_basic || adv != old_adv {
         let input = match (&basic, &adv) {
-            (_, Some(a)) => Some(json!({"TrailName": name, "AdvancedEventSelectors": coerce(a)})),
-            (Some(b), None) => Some(json!({"TrailName": name, "EventSelectors": coerce(b)})),
+            (_, Some(a)) => Some(json!({"TrailName": name, "AdvancedEventSelectors": coerce(a)?})),
+            (Some(b), None) => Some(json!({"TrailName": name, "EventSelectors": coerce(b)?})),
             (None, None) if old.is_some() => Some(json!({"TrailName": name, "EventSelectors": [
                 {"ReadWriteType": "All", "IncludeManagementEvents": true}]})),
             (None, None) => None,

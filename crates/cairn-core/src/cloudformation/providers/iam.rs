@@ -722,6 +722,16 @@ impl Provider for AccessKey {
             let t = "AWS::IAM::AccessKey";
             only(p, t, &["UserName", "Status", "Serial"])?;
             let user = req_str(p, "UserName", t)?;
+            // Checked before the key is made: `inactive` made a live key (cfn5).
+            let status = opt_str(p, "Status", t)?;
+            if let Some(s) = status
+                .as_deref()
+                .filter(|s| !matches!(*s, "Active" | "Inactive"))
+            {
+                return Err(Failure::schema(format!(
+                    "#/Status: {s} is not a valid enum value"
+                )));
+            }
             let out = cx
                 .call(Service::Iam, "CreateAccessKey", json!({"UserName": user}))
                 .await?;
@@ -732,7 +742,7 @@ impl Provider for AccessKey {
                 .unwrap_or_default()
                 .to_owned();
             let secret = key.get("SecretAccessKey").cloned().unwrap_or(Value::Null);
-            if opt_str(p, "Status", t)?.as_deref() == Some("Inactive") {
+            if status.as_deref() == Some("Inactive") {
                 cx.call(
                     Service::Iam,
                     "UpdateAccessKey",

@@ -81,6 +81,21 @@ impl Provider for Key {
     fn create<'a>(&'a self, cx: &'a Cx<'a>, p: &'a Value) -> BoxFuture<'a, Result<Made, Failure>> {
         Box::pin(async move {
             only(p, KEY, KEY_PROPERTIES)?;
+            // Checked at create, as the schema does: a value KMS refuses used to fail only the
+            // stack's deletion (cfn5).
+            if let Some(days) = opt_int(p, "PendingWindowInDays", KEY)?
+                && !(7..=30).contains(&days)
+            {
+                return Err(Failure::schema(format!(
+                    "#/PendingWindowInDays: {days} is not {} {}",
+                    if days < 7 {
+                        "greater or equal to"
+                    } else {
+                        "less or equal to"
+                    },
+                    if days < 7 { 7 } else { 30 }
+                )));
+            }
             let mut input = json!({});
             for (prop, member) in [
                 ("Description", "Description"),
