@@ -320,6 +320,14 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let (lock, store) = open_data_dir(&config)?;
     tracing::debug!(lock = %lock.path().display(), "data dir locked");
     let account = crate::account::for_serve(&store, &config.data_dir, config.account_id.as_ref())?;
+    // The master key before anything the start writes (root credentials, the credential
+    // report's root row, console sessions): a data dir whose key is missing is refused with
+    // nothing changed (upgrade2).
+    let kms_master = crate::kms_cmd::master_key_for_serve(
+        &store,
+        &config.data_dir,
+        config.kms_master_key_file.as_deref(),
+    )?;
     let key_hex =
         store.write_blocking(|c| meta::get_or_insert(c, "token-key", TokenKey::generate_hex))??;
     let token_key = TokenKey::from_hex(&key_hex).context("stored token key is damaged")?;
@@ -350,11 +358,6 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             shell_quoted(&path.display().to_string())
         ));
     }
-    let kms_master = crate::kms_cmd::master_key_for_serve(
-        &store,
-        &config.data_dir,
-        config.kms_master_key_file.as_deref(),
-    )?;
     let retention_secs = i64::from(config.retention_days) * 86_400;
     if config.clock.is_controlled() {
         tracing::warn!(

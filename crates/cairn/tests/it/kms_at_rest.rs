@@ -112,11 +112,29 @@ async fn no_file_in_the_data_dir_holds_key_material_or_plaintext() {
         std::fs::create_dir_all(copy.join(rel).parent().unwrap()).unwrap();
         std::fs::write(copy.join(rel), bytes).unwrap();
     }
-    let stderr = refused(&copy, &[], &[]);
+    // Refused with other root credentials: nothing of the start is written first (upgrade2:
+    // the root key row, the credential source and console sessions changed before).
+    let root_before = {
+        let s = cairn_store::Store::open(&copy.join("cairn.db")).unwrap();
+        s.read_blocking(cairn_store::iam::report::root_key).unwrap()
+    };
+    let stderr = refused(
+        &copy,
+        &[],
+        &[
+            ("CAIRN_ROOT_ACCESS_KEY_ID", "AKIAOTHERROOTKEY0001"),
+            ("CAIRN_ROOT_SECRET_ACCESS_KEY", "another-root-secret"),
+        ],
+    );
     assert!(
         stderr.contains("holds KMS keys but no KMS master key was given"),
         "{stderr}"
     );
+    let root_after = {
+        let s = cairn_store::Store::open(&copy.join("cairn.db")).unwrap();
+        s.read_blocking(cairn_store::iam::report::root_key).unwrap()
+    };
+    assert_eq!(root_after, root_before, "a refused start changes nothing");
     assert!(
         !copy_parent
             .path()
