@@ -176,6 +176,7 @@ impl Delivery {
         if !status.is_logging && files.is_empty() && !stop_owed {
             return Ok(false);
         }
+        let _ = clock_behind(&arn, region, now, start);
         let due = now - start >= self.digest_interval || !status.is_logging;
         if !(due || force) {
             return Ok(false);
@@ -452,5 +453,54 @@ fn note_final(
     match retired {
         None => update_trail(c, arn, change),
         Some(id) => delivery::update_retired_trail(c, id, change),
+    }
+}
+/// Warns, once while it lasts, that the clock is behind a trail's last digest in a region
+/// (the system clock stepped back): its digests wait until the clock passes that digest's
+/// end, and without this nothing would say why none came (upgrade2). Returns whether it
+/// warned.
+fn clock_behind(trail: &str, region: &str, now: f64, last_end: f64) -> bool {
+    static BEHIND: std::sync::Mutex<BTreeSet<(String, String)>> =
+        std::sync::Mutex::new(BTreeSet::new());
+    let Ok(mut behind) = BEHIND.lock() else {
+        return false;
+    };
+    let key = (trail.to_owned(), region.to_owned());
+    if now < last_end {
+        if behind.insert(key) {
+            tracing::warn!(
+                trail,
+                region,
+                behind_secs = last_end - now,
+                "the clock is behind this trail's last digest: its next digest waits until the clock passes that digest's end"
+            );
+            return true;
+        }
+    } else if behind.remove(&key) {
+        tracing::info!(
+            trail,
+            region,
+            "the clock has passed the trail's last digest again"
+        );
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_clock_behind_the_last_digest_is_warned_of_once_while_it_lasts() {
+        let (t, r) = (
+            "arn:aws:cloudtrail:us-east-1:123456789012:trail/behind",
+            "us-east-1",
+        );
+        assert!(super::clock_behind(t, r, 100.0, 500.0), "warned");
+        assert!(!super::clock_behind(t, r, 150.0, 500.0), "once");
+        assert!(!super::clock_behind(t, r, 600.0, 500.0), "caught up");
+        assert!(
+            super::clock_behind(t, r, 200.0, 700.0),
+            "behind again: warned again"
+        );
+        assert!(!super::clock_behind(t, "eu-west-1", 900.0, 700.0));
     }
 }
