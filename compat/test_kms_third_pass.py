@@ -95,3 +95,18 @@ def test_key_arns_of_another_partition_name_no_key_here(kms):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         kms.generate_data_key_pair(KeyId=arn, KeyPairSpec="ML_KEM_768")
     assert "China" not in e.value.response["Error"]["Message"]
+
+
+def test_a_grant_of_create_grant_alone_is_refused(kms):
+    """kms4: accepted; AWS answers ValidationException "Grants must not contain only the
+    CreateGrant operation." (a boto3 run against AWS quoted in ansible/ansible#31960)."""
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        kms.create_grant(KeyId=key, GranteePrincipal=f"arn:aws:iam::{ACCOUNT}:root",
+                         Operations=["CreateGrant"])
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert e.value.response["Error"]["Message"] == \
+        "Grants must not contain only the CreateGrant operation."
+    assert kms.list_grants(KeyId=key)["Grants"] == []
+    kms.create_grant(KeyId=key, GranteePrincipal=f"arn:aws:iam::{ACCOUNT}:root",
+                     Operations=["CreateGrant", "Decrypt"])

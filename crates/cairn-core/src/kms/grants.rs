@@ -225,6 +225,13 @@ pub fn validate_create(input: &CreateGrantInput) -> ApiResult<()> {
             ));
         }
     }
+    // AWS's answer to such a grant (a boto3 run quoted in ansible/ansible#31960).
+    if !input.operations.is_empty() && input.operations.iter().all(|o| o == "CreateGrant") {
+        return Err(err(
+            ErrorKind::Validation,
+            "Grants must not contain only the CreateGrant operation.",
+        ));
+    }
     if let Some(c) = &input.constraints {
         if c.subset.is_some() && c.equals.is_some() {
             return Err(err(
