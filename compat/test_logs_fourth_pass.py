@@ -40,3 +40,17 @@ def test_start_query_follows_the_groups_stream_statements(cairn):
                             queryString="fields @message")
     assert e.value.response["Error"]["Code"] == "AccessDeniedException"
     assert ":log-group:q1:log-stream:" in e.value.response["Error"]["Message"]
+
+
+def test_describe_queries_filters_by_language(cairn):
+    """logs4: `queryLanguage` was ignored; every query Cairn runs is Logs Insights QL."""
+    logs = cairn.client("logs")
+    logs.create_log_group(logGroupName="dq")
+    now = int(time.time())
+    qid = logs.start_query(logGroupName="dq", startTime=now - 60, endTime=now,
+                           queryString="fields @message")["queryId"]
+    ids = lambda **kw: [q["queryId"] for q in logs.describe_queries(logGroupName="dq", **kw)["queries"]]
+    assert ids() == [qid]
+    assert ids(queryLanguage="CWLI") == [qid]
+    assert ids(queryLanguage="SQL") == []
+    assert ids(queryLanguage="PPL") == []

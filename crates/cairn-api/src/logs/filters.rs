@@ -242,6 +242,11 @@ pub fn describe_queries(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResu
     let status = opt_str(body, "status")?;
     let max = limit(body, "maxResults", 1000, 1000)?;
     let offset = open_offset(&env.token_key, "DescribeQueries", body)?;
+    // Every query Cairn runs is Logs Insights QL (`CWLI`): a filter on another language
+    // (SQL, PPL) lists none (logs4: the filter was ignored).
+    if opt_str(body, "queryLanguage")?.is_some_and(|l| l != "CWLI") {
+        return out(json!({"queries": []}));
+    }
     let (page, more) = insights::describe(
         conn,
         &env.ctx,
