@@ -60,3 +60,23 @@ def test_include_management_events_must_be_a_boolean(cairn):
     selectors = cairn.client("cloudtrail").get_event_selectors(TrailName="cfn5-trail")
     assert selectors["EventSelectors"][0]["IncludeManagementEvents"] is True
     cfn.delete_stack(StackName="good-selectors")
+
+
+def test_a_topic_policy_has_its_documented_id_attribute(cairn):
+    """cfn5 F8: `Fn::GetAtt TP.Id` was refused; AWS documents `Id`, the provider-assigned id
+    (`Ref` gives the same)."""
+    cfn = cairn.client("cloudformation")
+    template = {"Resources": {
+        "T": {"Type": "AWS::SNS::Topic"},
+        "TP": {"Type": "AWS::SNS::TopicPolicy", "Properties": {
+            "Topics": [{"Ref": "T"}],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                "Action": "sns:Publish", "Resource": {"Ref": "T"}}]}}}},
+        "Outputs": {"Id": {"Value": {"Fn::GetAtt": ["TP", "Id"]}},
+                    "Ref": {"Value": {"Ref": "TP"}}}}
+    cfn.create_stack(StackName="tp-id", TemplateBody=json.dumps(template))
+    assert settled_stack(cfn, "tp-id") == "CREATE_COMPLETE"
+    outputs = {o["OutputKey"]: o["OutputValue"]
+               for o in cfn.describe_stacks(StackName="tp-id")["Stacks"][0]["Outputs"]}
+    assert outputs["Id"] == outputs["Ref"] and outputs["Id"].startswith("tp-id-TP-"), outputs

@@ -312,8 +312,9 @@ impl Provider for TopicPolicy {
         POLICY
     }
 
+    /// `Id`: "The provider-assigned unique ID for this managed resource", its `Ref` too.
     fn attributes(&self) -> &'static [&'static str] {
-        &[]
+        &["Id"]
     }
 
     fn replaces(&self) -> &'static [&'static str] {
@@ -328,7 +329,7 @@ impl Provider for TopicPolicy {
             set_policies(cx, &str_list(p, "Topics", POLICY)?, Some(&policy))
                 .await
                 .map_err(|f| f.made(&id))?;
-            Ok(Made::id(id))
+            Ok(Made::id(id.clone()).with("Id", id))
         })
     }
 
