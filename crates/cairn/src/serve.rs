@@ -581,8 +581,12 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     // One step at a time; a trail's failure is recorded in its status and retried on a later
     // step, and notifications leave through their own queues, so a step never waits on a
     // subscriber.
+    // The first step comes one interval after the start, not at once: a step at start raced
+    // the first calls (a test's, flushing with `--now` and then calling at once) for whether
+    // they are delivered now or at the next step.
     tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(delivery_every);
+        let mut ticker =
+            tokio::time::interval_at(tokio::time::Instant::now() + delivery_every, delivery_every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
