@@ -306,17 +306,7 @@ fn create_log_group(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<O
         class: opt_str(body, "logGroupClass")?,
         deletion_protection: opt_bool(body, "deletionProtectionEnabled")?.unwrap_or(false),
     };
-    if let Some(k) = &input.kms_key_id {
-        groups::check_kms_key(conn, &env.ctx, k)?;
-        cairn_core::logs::kms_use::check_key_policy(
-            conn,
-            env.evaluator.as_ref(),
-            &env.ctx,
-            &input.name,
-            k,
-        )?;
-    }
-    groups::create(conn, &env.ctx, &input)?;
+    groups::create(conn, &env.ctx, env.evaluator.as_ref(), &input)?;
     out_group(json!({}), &GroupKey::of(&env.ctx, &input.name))
 }
 
@@ -405,23 +395,13 @@ fn associate_kms_key(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<
     let key = req_str(body, "kmsKeyId")?;
     let name = kms_target(env, body)?;
     // The group, then the key as given, then whether CloudWatch Logs may use it.
-    cairn_core::logs::check_group_name(&name, "logGroupName")?;
-    cairn_core::logs::load_group(conn, &GroupKey::of(&env.ctx, &name))?;
-    groups::check_kms_key(conn, &env.ctx, &key)?;
-    cairn_core::logs::kms_use::check_key_policy(
-        conn,
-        env.evaluator.as_ref(),
-        &env.ctx,
-        &name,
-        &key,
-    )?;
-    groups::set_kms_key(conn, &env.ctx, &name, Some(&key))?;
+    groups::set_kms_key(conn, &env.ctx, env.evaluator.as_ref(), &name, Some(&key))?;
     out_group(json!({}), &GroupKey::of(&env.ctx, &name))
 }
 
 fn disassociate_kms_key(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
     let name = kms_target(env, body)?;
-    groups::set_kms_key(conn, &env.ctx, &name, None)?;
+    groups::set_kms_key(conn, &env.ctx, env.evaluator.as_ref(), &name, None)?;
     out_group(json!({}), &GroupKey::of(&env.ctx, &name))
 }
 

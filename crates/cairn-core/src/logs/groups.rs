@@ -5,6 +5,7 @@ use cairn_store::logs::{self as store, GroupFilter, LogGroup, NewGroup};
 
 use super::{GroupKey, MAX_GROUPS, check_group_name, constraint, invalid, load_group, now_ms};
 use crate::CallContext;
+use crate::authz::Evaluator;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 
 /// The retention values AWS accepts, in days.
@@ -58,8 +59,14 @@ pub fn check_tags(tags: &[(String, String)]) -> ApiResult<()> {
     Ok(())
 }
 
-/// CreateLogGroup.
-pub fn create(conn: &Connection, ctx: &CallContext, input: &CreateGroup) -> ApiResult<()> {
+/// CreateLogGroup. A `kmsKeyId` must name a key CloudWatch Logs may use for the group
+/// ([`check_kms_key`], then [`super::kms_use::check_key_policy`] with `evaluator`).
+pub fn create(
+    conn: &Connection,
+    ctx: &CallContext,
+    evaluator: &dyn Evaluator,
+    input: &CreateGroup,
+) -> ApiResult<()> {
     check_group_name(&input.name, "logGroupName")?;
     if input.name.starts_with("aws/") {
         return Err(invalid(
@@ -84,6 +91,7 @@ pub fn create(conn: &Connection, ctx: &CallContext, input: &CreateGroup) -> ApiR
     check_tags(&input.tags)?;
     if let Some(k) = &input.kms_key_id {
         check_kms_key(conn, ctx, k)?;
+        super::kms_use::check_key_policy(conn, evaluator, ctx, &input.name, k)?;
     }
     let key = GroupKey::of(ctx, &input.name);
     if store::count_groups(conn, &key.account, &key.region)? >= MAX_GROUPS {
@@ -244,6 +252,7 @@ pub fn set_deletion_protection(
 pub fn set_kms_key(
     conn: &Connection,
     ctx: &CallContext,
+    evaluator: &dyn Evaluator,
     name: &str,
     key: Option<&str>,
 ) -> ApiResult<()> {
@@ -251,6 +260,7 @@ pub fn set_kms_key(
     let group = load_group(conn, &GroupKey::of(ctx, name))?;
     if let Some(k) = key {
         check_kms_key(conn, ctx, k)?;
+        super::kms_use::check_key_policy(conn, evaluator, ctx, name, k)?;
     }
     store::set_kms_key(conn, group.id, key)?;
     Ok(())

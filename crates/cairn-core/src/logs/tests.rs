@@ -21,6 +21,7 @@ pub(super) fn setup() -> (Connection, GroupKey) {
     groups::create(
         &conn,
         &c,
+        &crate::authz::PolicyEvaluator::new(),
         &groups::CreateGroup {
             name: "trail".into(),
             ..Default::default()
@@ -46,6 +47,7 @@ fn groups_validate_names_and_refuse_duplicates() {
     let dup = groups::create(
         &conn,
         &c,
+        &crate::authz::PolicyEvaluator::new(),
         &groups::CreateGroup {
             name: "trail".into(),
             ..Default::default()
@@ -56,6 +58,7 @@ fn groups_validate_names_and_refuse_duplicates() {
     let bad = groups::create(
         &conn,
         &c,
+        &crate::authz::PolicyEvaluator::new(),
         &groups::CreateGroup {
             name: "a b".into(),
             ..Default::default()
@@ -571,6 +574,48 @@ fn start_query_refuses_negative_times_and_saturates_a_far_end() {
     assert!(q(0, i64::MAX).is_ok());
 }
 
+/// The CloudWatch Logs user guide's key policy: the account's root, and the Logs service
+/// under any group's `aws:logs:arn` in the account.
+const LOGS_KEY_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[
+ {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"},
+ {"Effect":"Allow","Principal":{"Service":"logs.us-east-1.amazonaws.com"},
+  "Action":["kms:Encrypt*","kms:Decrypt*","kms:ReEncrypt*","kms:GenerateDataKey*","kms:Describe*"],
+  "Resource":"*",
+  "Condition":{"ArnLike":{"kms:EncryptionContext:aws:logs:arn":"arn:aws:logs:us-east-1:123456789012:log-group:*"}}}]}"#;
+
+#[test]
+fn a_key_whose_policy_leaves_out_the_logs_service_is_refused_and_nothing_is_stored() {
+    let (conn, _) = setup();
+    let c = ctx();
+    let master = cairn_crypto::MasterKey::generate().unwrap().0;
+    let evaluator = crate::authz::PolicyEvaluator::new();
+    let root_only = crate::kms::keys::create_key(
+        &conn,
+        &master,
+        &evaluator,
+        &c,
+        &crate::kms::keys::CreateKeyInput::default(),
+    )
+    .unwrap();
+    let input = groups::CreateGroup {
+        name: "enc".into(),
+        kms_key_id: Some(root_only.arn.clone()),
+        ..Default::default()
+    };
+    let e = groups::create(&conn, &c, &evaluator, &input).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::AccessDenied, "{}", e.message);
+    assert!(e.message.contains("log-group:enc'"), "{}", e.message);
+    assert!(
+        store::get_group(&conn, "123456789012", "us-east-1", "enc")
+            .unwrap()
+            .is_none()
+    );
+    let e = groups::set_kms_key(&conn, &c, &evaluator, "trail", Some(&root_only.arn)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::AccessDenied, "{}", e.message);
+    let trail = store::get_group(&conn, "123456789012", "us-east-1", "trail").unwrap();
+    assert_eq!(trail.map(|g| g.kms_key_id), Some(None));
+}
+
 #[test]
 fn kms_keys_must_be_enabled_keys_named_by_arn() {
     let (conn, _) = setup();
@@ -581,7 +626,10 @@ fn kms_keys_must_be_enabled_keys_named_by_arn() {
         &master,
         &crate::authz::PolicyEvaluator::new(),
         &c,
-        &crate::kms::keys::CreateKeyInput::default(),
+        &crate::kms::keys::CreateKeyInput {
+            policy: Some(LOGS_KEY_POLICY.into()),
+            ..Default::default()
+        },
     )
     .unwrap();
     let group_key = |name: &str| {
@@ -593,6 +641,7 @@ fn kms_keys_must_be_enabled_keys_named_by_arn() {
         groups::create(
             &conn,
             &c,
+            &crate::authz::PolicyEvaluator::new(),
             &groups::CreateGroup {
                 name: name.into(),
                 kms_key_id: Some(k.into()),
@@ -633,7 +682,14 @@ fn kms_keys_must_be_enabled_keys_named_by_arn() {
     create("enc", &key.arn).unwrap();
     assert_eq!(group_key("enc"), Some(Some(key.arn.clone())));
     for bad in ["garbage", missing_arn] {
-        let e = groups::set_kms_key(&conn, &c, "trail", Some(bad)).unwrap_err();
+        let e = groups::set_kms_key(
+            &conn,
+            &c,
+            &crate::authz::PolicyEvaluator::new(),
+            "trail",
+            Some(bad),
+        )
+        .unwrap_err();
         assert_eq!(
             (e.kind, e.message.as_str()),
             (ErrorKind::InvalidParameter, not_found)
@@ -642,7 +698,14 @@ fn kms_keys_must_be_enabled_keys_named_by_arn() {
     assert_eq!(group_key("trail"), Some(None));
 
     crate::kms::keys::disable(&conn, &key).unwrap();
-    let e = groups::set_kms_key(&conn, &c, "trail", Some(&key.arn)).unwrap_err();
+    let e = groups::set_kms_key(
+        &conn,
+        &c,
+        &crate::authz::PolicyEvaluator::new(),
+        "trail",
+        Some(&key.arn),
+    )
+    .unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidParameter);
     assert!(
         e.message.contains("not enabled") && e.message.contains("Disabled"),
@@ -656,6 +719,13 @@ fn kms_keys_must_be_enabled_keys_named_by_arn() {
     );
     assert_eq!(group_key("enc2"), None);
     // Disassociating needs no key.
-    groups::set_kms_key(&conn, &c, "enc", None).unwrap();
+    groups::set_kms_key(
+        &conn,
+        &c,
+        &crate::authz::PolicyEvaluator::new(),
+        "enc",
+        None,
+    )
+    .unwrap();
     assert_eq!(group_key("enc"), Some(None));
 }

@@ -71,6 +71,7 @@ fn setup(trust: &str, perms: Option<&str>) -> Connection {
     groups::create(
         &conn,
         &c,
+        &crate::authz::PolicyEvaluator::new(),
         &groups::CreateGroup {
             name: "CloudTrail/logs".into(),
             ..Default::default()

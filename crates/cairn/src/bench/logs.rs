@@ -285,6 +285,7 @@ fn ingest_and_filter(total: usize, records: &[String]) -> anyhow::Result<()> {
         groups::create(
             c,
             &c2,
+            &cairn_core::authz::PolicyEvaluator::new(),
             &groups::CreateGroup {
                 name: k2.name.clone(),
                 ..Default::default()
