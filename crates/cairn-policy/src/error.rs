@@ -66,6 +66,9 @@ pub enum Reason {
     SidNotAlphanumeric,
     /// `Resource`/`NotResource` in a trust policy.
     ProhibitedResource,
+    /// `NotPrincipal` in a trust policy (IAM user guide, "AWS JSON policy elements:
+    /// NotPrincipal": "You cannot use the NotPrincipal element in … an IAM role trust policy").
+    ProhibitedNotPrincipal,
     /// A trust-policy action other than the STS role-assumption actions.
     TrustAction,
     /// `Condition` is not an object.
@@ -103,6 +106,7 @@ impl Malformed {
             DuplicateSid => "Statement IDs (SID) in a single policy must be unique.".to_owned(),
             SidNotAlphanumeric => "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*".to_owned(),
             ProhibitedResource => "Has prohibited field Resource.".to_owned(),
+            ProhibitedNotPrincipal => "Has prohibited field NotPrincipal.".to_owned(),
             TrustAction => "Trust Policy statement actions can only be sts:AssumeRole, sts:AssumeRoleWithSAML,  and sts:AssumeRoleWithWebIdentity".to_owned(),
         }
     }
@@ -123,7 +127,9 @@ impl Malformed {
             NoActions => "Missing required field Action".to_owned(),
             NoResources => "Missing required field Resource".to_owned(),
             MissingPrincipal => "Missing required field Principal".to_owned(),
-            PrincipalNotAllowed | InvalidPrincipal(_) => "Invalid principal in policy".to_owned(),
+            PrincipalNotAllowed | InvalidPrincipal(_) | ProhibitedNotPrincipal => {
+                "Invalid principal in policy".to_owned()
+            }
             NoVendor | TwoColons | BadVendor(_) => "Policy has invalid action".to_owned(),
             ResourceNotArn(_) | BadPartition(_) | VendorNotQualified | ResourceFormat(_)
             | ProhibitedResource => "Policy has invalid resource".to_owned(),

@@ -172,6 +172,9 @@ fn parse(text: &str, kind: PolicyKind) -> R<Document> {
         match kind {
             PolicyKind::Identity if has_principal => return Err(Reason::PrincipalNotAllowed),
             PolicyKind::Identity => {}
+            PolicyKind::Trust if st.contains_key("NotPrincipal") => {
+                return Err(Reason::ProhibitedNotPrincipal);
+            }
             _ if !has_principal => return Err(Reason::MissingPrincipal),
             _ => check_principal(st)?,
         }

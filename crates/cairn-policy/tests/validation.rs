@@ -60,6 +60,9 @@ fn iam_messages() {
         (st(r#"{"Sid":"Not alnum","Effect":"Allow","Action":"s3:*","Resource":"*"}"#), ID, "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*"),
         (st(r#"{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}"#), ID, "Policy document should not specify a principal."),
         (st(r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole","Resource":"*"}"#), TRUST, "Has prohibited field Resource."),
+        // The IAM user guide: NotPrincipal cannot be used in a role trust policy, Allow or Deny.
+        (st(r#"{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::123456789012:user/nobody"},"Action":"sts:AssumeRole"}"#), TRUST, "Has prohibited field NotPrincipal."),
+        (st(r#"{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::123456789012:user/nobody"},"Action":"sts:AssumeRole"}"#), TRUST, "Has prohibited field NotPrincipal."),
         (st(r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject"}"#), TRUST, "Trust Policy statement actions can only be sts:AssumeRole, sts:AssumeRoleWithSAML,  and sts:AssumeRoleWithWebIdentity"),
         (st(r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:sts::111122223333:assumed-role/R/*"},"Action":"sts:AssumeRole"}"#), TRUST, "Invalid principal in policy: \"AWS\":\"arn:aws:sts::111122223333:assumed-role/R/*\""),
         (st(r#"{"Effect":"Allow","Principal":{"AWS":"someone"},"Action":"sts:AssumeRole"}"#), TRUST, "Invalid principal in policy: \"AWS\":\"someone\""),
