@@ -98,18 +98,24 @@ pub fn remove(
     Ok(trail)
 }
 
+/// ListTags names at most 20 resources (AWS's `InvalidParameterException`).
+pub fn check_list_size(count: usize) -> ApiResult<()> {
+    if count > 20 {
+        return Err(ApiError::new(
+            ErrorKind::InvalidParameter,
+            "ResourceIdList can contain at most 20 resources.",
+        ));
+    }
+    Ok(())
+}
+
 /// ListTags: each resource as asked with its trail (whose tags it lists), in the order asked.
 pub fn list(
     conn: &Connection,
     ctx: &CallContext,
     resource_ids: &[String],
 ) -> ApiResult<Vec<(String, Trail)>> {
-    if resource_ids.len() > 20 {
-        return Err(ApiError::new(
-            ErrorKind::InvalidParameter,
-            "ResourceIdList can contain at most 20 resources.",
-        ));
-    }
+    check_list_size(resource_ids.len())?;
     resource_ids
         .iter()
         .map(|id| {

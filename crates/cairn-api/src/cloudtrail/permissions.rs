@@ -124,8 +124,19 @@ fn lake_arn_of(ctx: &CallContext, owner: Option<&str>, kind: &str, id: &str) -> 
 /// Reference: `eventdatastore*`, `channel*` or `dashboard*`), or `None` for an operation that
 /// is not Lake's or names none. A resource that does not exist yet is `<kind>/*` (its id is
 /// made on creation), a dashboard's ARN ends with its name.
+/// The operations whose input has `EventDataStoreOwnerAccountId` (the CloudTrail model).
+const OWNER_OPERATIONS: [&str; 4] = [
+    "StartQuery",
+    "DescribeQuery",
+    "GetQueryResults",
+    "CancelQuery",
+];
+
 fn lake_resources(ctx: &CallContext, op: &str, body: &Value) -> Option<Vec<String>> {
-    let owner = text(body, "EventDataStoreOwnerAccountId").filter(|a| !a.is_empty());
+    // Only the query operations have this member (the model); elsewhere it is not read.
+    let owner = text(body, "EventDataStoreOwnerAccountId")
+        .filter(|a| !a.is_empty())
+        .filter(|_| OWNER_OPERATIONS.contains(&op));
     let lake_arn = |ctx: &CallContext, kind: &str, id: &str| lake_arn_of(ctx, owner, kind, id);
     let one = |kind: &str, member: &str| text(body, member).map(|id| vec![lake_arn(ctx, kind, id)]);
     let many = |kind: &str, member: &str| {
@@ -251,22 +262,33 @@ pub fn of(
         return Ok(needed);
     }
     match op {
-        "AddTags" | "RemoveTags" | "ListTags" => {
-            let ids: Vec<String> = match body.get("ResourceIdList").and_then(Value::as_array) {
-                Some(list) => list
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect(),
-                None => text(body, "ResourceId")
-                    .map(str::to_owned)
-                    .into_iter()
-                    .collect(),
-            };
+        // AddTags and RemoveTags act on `ResourceId` alone; ListTags reads `ResourceIdList`
+        // alone, at most 20 of them, counted before any is looked up (the model's members).
+        "AddTags" | "RemoveTags" => match text(body, "ResourceId").filter(|id| !id.is_empty()) {
+            Some(id) => {
+                let arn = trails::arn_for_authz(conn, ctx, id)?;
+                Ok(vec![with_request_tags(
+                    Permission::new(&action, arn),
+                    op,
+                    body,
+                )])
+            }
+            None => Ok(vec![Permission::any(action)]),
+        },
+        "ListTags" => {
+            let ids: Vec<&str> = body
+                .get("ResourceIdList")
+                .and_then(Value::as_array)
+                .map(|list| list.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            cairn_core::tags::check_list_size(ids.len())?;
+            if ids.is_empty() {
+                return Ok(vec![Permission::any(action)]);
+            }
             ids.iter()
                 .map(|id| {
                     let arn = trails::arn_for_authz(conn, ctx, id)?;
-                    Ok(with_request_tags(Permission::new(&action, arn), op, body))
+                    Ok(Permission::new(&action, arn))
                 })
                 .collect()
         }
