@@ -7,15 +7,15 @@
 //! first (the "pre-lex" step of the implementer's spec, §4.6 rule 1). The statement is then
 //! parsed by `sqlparser`, and every table it reads is collected from the syntax tree: comma
 //! joins, joins, subqueries, set operations and `TABLE t` alike. Names that a `WITH` clause
-//! defines are not stores, unless they have a store id's shape: a `WITH` named after a store
+//! defines are not stores, unless they have a store id's or ARN's shape: a `WITH` named after a store
 //! must not hide a read of that store elsewhere in the statement, so such a name is always
 //! authorized as the store. Trino folds identifiers to lower case, so store ids are compared
 //! in lower case.
 //!
 //! Two guards keep the parser's reading from hiding a store Trino would read. The statement
 //! is also lexed as Trino lexes it (comments do not nest, strings have no backslash escapes),
-//! and every identifier shaped like a store id outside comments and strings is read as a
-//! store, whatever the parse said (a nested comment, which `sqlparser` allows, cannot hide
+//! and every identifier shaped like a store id, or an event data store's ARN, outside comments
+//! and strings is read as a store, whatever the parse said (a nested comment, which `sqlparser` allows, cannot hide
 //! one). And a statement over AWS's 10,000 characters, or one the parser refuses, is judged
 //! by that lexing alone: its store-shaped identifiers, or every store when it has none.
 
@@ -41,6 +41,12 @@ static STORE_ID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$")
         .expect("the id pattern is valid")
 });
+
+/// Whether a (lower-cased) name names a store whatever the parse said: a store id's shape,
+/// or an event data store's ARN (which Cairn reads as that store).
+fn names_a_store(name: &str) -> bool {
+    STORE_ID.is_match(name) || (name.starts_with("arn:") && name.contains(":eventdatastore/"))
+}
 
 /// Nesting deeper than this is refused rather than parsed (the parser recurses per level).
 const MAX_DEPTH: usize = 64;
@@ -197,7 +203,7 @@ fn lexed_store_ids(statement: &str) -> Option<BTreeSet<String>> {
                 Token::Word(w) => Some(w.value.to_lowercase()),
                 _ => None,
             })
-            .filter(|w| STORE_ID.is_match(w))
+            .filter(|w| names_a_store(w))
             .collect(),
     )
 }
@@ -216,7 +222,7 @@ impl Tables {
         if let Some(with) = &query.with {
             for cte in &with.cte_tables {
                 let name = cte.alias.name.value.to_lowercase();
-                if !STORE_ID.is_match(&name) {
+                if !names_a_store(&name) {
                     self.defined.insert(name);
                 }
             }

@@ -202,3 +202,25 @@ fn many_ids_in_strings_are_answered_in_linear_time() {
     );
     assert_eq!(stores(&sql), vec![A]);
 }
+
+#[test]
+fn a_store_named_by_arn_cannot_hide_behind_a_comment_a_with_or_a_parse_failure() {
+    let arn = format!("arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/{B}");
+    let with_arn = |sql: &str| stores(&sql.replace("{ARN}", &arn));
+    let mut a_and_arn = vec![A.to_owned(), arn.clone()];
+    a_and_arn.sort();
+    // Trino ends the comment at the first `*/`, so the ARN is read.
+    assert_eq!(
+        with_arn("SELECT * FROM {A} /* /* */ , \"{ARN}\" -- */"),
+        a_and_arn
+    );
+    // A `WITH` named as the store does not hide the store read outside its scope.
+    assert_eq!(
+        with_arn(
+            "SELECT * FROM (WITH \"{ARN}\" AS (SELECT 1 x) SELECT * FROM \"{ARN}\") t, \"{ARN}\""
+        ),
+        vec![arn.clone()]
+    );
+    // What the parser refuses is judged by the stores its lexing names, the ARN among them.
+    assert_eq!(with_arn("SELECT * FROM \"{ARN}\", {A} WHERE )"), a_and_arn);
+}
