@@ -136,6 +136,13 @@ pub fn stack_resources(
     physical_id: Option<&str>,
 ) -> ApiResult<(Stack, Vec<StackResource>)> {
     let (account, region) = scope(ctx);
+    // The API reference: "You must specify either StackName or PhysicalResourceId, but not
+    // both" (a ValidationError). The text is Cairn's.
+    if name.is_some() && physical_id.is_some() {
+        return Err(invalid(
+            "Specify either StackName or PhysicalResourceId, but not both.",
+        ));
+    }
     if let Some(n) = name {
         let (stack, _) = find_stack(conn, &account, &region, n)?;
         let rows = records::resources(conn, &stack.stack_id)?;

@@ -383,16 +383,30 @@ impl Run<'_> {
 
     /// `UPDATE_ROLLBACK_IN_PROGRESS`: restores what the update modified or replaced.
     pub(crate) async fn rollback_update(&mut self) -> ApiResult<()> {
-        let mut order: Vec<String> = self
-            .template
-            .resources
-            .iter()
-            .map(|r| r.logical_id.clone())
-            .collect();
-        if let Ok(sorted) = cairn_template::graph::order(&self.template.static_dependencies()) {
-            order = sorted;
+        // Rolling back is an update back to the old template: each resource returns to its
+        // old properties after the resources it depends on there, so a trail goes back to
+        // its old prefix or log group once the bucket or role policy allows them again.
+        let old = match &self.stack.previous {
+            Some(p) => Self::parse(&p.template_body).ok(),
+            None => None,
+        };
+        let mut order = Vec::new();
+        for template in old.iter().chain(std::iter::once(&self.template)) {
+            let ids = cairn_template::graph::order(&template.static_dependencies()).unwrap_or_else(
+                |_| {
+                    template
+                        .resources
+                        .iter()
+                        .map(|r| r.logical_id.clone())
+                        .collect()
+                },
+            );
+            for id in ids {
+                if !order.contains(&id) {
+                    order.push(id);
+                }
+            }
         }
-        order.reverse();
         let mut failed = Vec::new();
         for id in order {
             let Some(row) = self.rows.get(&id).cloned() else {

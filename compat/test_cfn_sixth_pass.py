@@ -1,0 +1,81 @@
+"""CloudFormation found by outside tester cfn6: a failed update rolls each resource back to
+its old properties in the old template's dependency order, so a trail returns to its old S3
+key prefix after the bucket policy allows that prefix again. Reverting in reverse order put
+the trail back first, CloudTrail refused it (InsufficientS3BucketPolicyException), the stack
+stopped in UPDATE_ROLLBACK_FAILED and the trail kept a prefix the restored policy denied."""
+
+import json
+
+import botocore.exceptions
+import pytest
+
+from conftest import settled_stack
+
+TEMPLATE = """
+Parameters:
+  Prefix: {Type: String, Default: a}
+  GroupName: {Type: String, Default: rollback-order-ok}
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties: {BucketName: rollback-order}
+  BucketPolicy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref Bucket
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - {Sid: Acl, Effect: Allow, Principal: {Service: cloudtrail.amazonaws.com},
+             Action: s3:GetBucketAcl, Resource: !GetAtt Bucket.Arn}
+          - Sid: Write
+            Effect: Allow
+            Principal: {Service: cloudtrail.amazonaws.com}
+            Action: s3:PutObject
+            Resource: !Sub "${Bucket.Arn}/${Prefix}/AWSLogs/${AWS::AccountId}/*"
+            Condition: {StringEquals: {s3:x-amz-acl: bucket-owner-full-control}}
+  Trail:
+    Type: AWS::CloudTrail::Trail
+    DependsOn: BucketPolicy
+    Properties: {TrailName: rollback-order, S3BucketName: !Ref Bucket, S3KeyPrefix: !Ref Prefix,
+                 IsLogging: true}
+  Later:
+    Type: AWS::Logs::LogGroup
+    DependsOn: Trail
+    Properties: {LogGroupName: !Ref GroupName}
+"""
+
+
+def test_a_failed_update_returns_the_trail_after_its_bucket_policy(cairn):
+    cfn = cairn.client("cloudformation")
+    cfn.create_stack(StackName="rollback-order", TemplateBody=TEMPLATE)
+    assert settled_stack(cfn, "rollback-order") == "CREATE_COMPLETE"
+    # The update's last step fails: the new group's name is taken.
+    cairn.client("logs").create_log_group(logGroupName="rollback-order-taken")
+    cfn.update_stack(StackName="rollback-order", UsePreviousTemplate=True, Parameters=[
+        {"ParameterKey": "Prefix", "ParameterValue": "b"},
+        {"ParameterKey": "GroupName", "ParameterValue": "rollback-order-taken"}])
+    assert settled_stack(cfn, "rollback-order") == "UPDATE_ROLLBACK_COMPLETE"
+    ct = cairn.client("cloudtrail")
+    assert ct.get_trail(Name="rollback-order")["Trail"]["S3KeyPrefix"] == "a"
+    policy = json.loads(cairn.client("s3").get_bucket_policy(Bucket="rollback-order")["Policy"])
+    assert policy["Statement"][1]["Resource"].endswith("/a/AWSLogs/123456789012/*"), policy
+    assert ct.get_trail_status(Name="rollback-order")["IsLogging"]
+    # The rollback's events: the policy is back before the trail starts going back.
+    events = cfn.describe_stack_events(StackName="rollback-order")["StackEvents"][::-1]
+    start = max(i for i, e in enumerate(events) if e["ResourceStatus"] == "UPDATE_ROLLBACK_IN_PROGRESS")
+    rolled = [(e["LogicalResourceId"], e["ResourceStatus"]) for e in events[start:]]
+    assert rolled.index(("BucketPolicy", "UPDATE_COMPLETE")) < rolled.index(("Trail", "UPDATE_IN_PROGRESS")), rolled
+
+
+def test_describe_stack_resources_takes_a_stack_name_or_a_physical_id_not_both(cairn):
+    cfn = cairn.client("cloudformation")
+    cfn.create_stack(StackName="both-named", TemplateBody=json.dumps({"Resources": {
+        "Topic": {"Type": "AWS::SNS::Topic"}}}))
+    assert settled_stack(cfn, "both-named") == "CREATE_COMPLETE"
+    topic = cfn.describe_stack_resources(StackName="both-named")["StackResources"][0]["PhysicalResourceId"]
+    assert cfn.describe_stack_resources(PhysicalResourceId=topic)["StackResources"][0]["LogicalResourceId"] == "Topic"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cfn.describe_stack_resources(StackName="both-named", PhysicalResourceId=topic)
+    assert e.value.response["Error"]["Code"] == "ValidationError"
+    assert "not both" in e.value.response["Error"]["Message"]
