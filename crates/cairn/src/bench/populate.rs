@@ -144,7 +144,15 @@ pub fn run(args: PopulateArgs) -> anyhow::Result<()> {
         &args.data_dir,
         crate::datadir::Holder::Admin("bench populate"),
     )?;
-    let store = Store::open(&args.data_dir.join("cairn.db"))?;
+    // A fresh dir gets a new store; an existing store must already be at this binary's
+    // schema, since an admin command never upgrades a data dir (a mistyped path to a backup
+    // of an older Cairn must not be upgraded one-way by a command that then refuses).
+    let db = args.data_dir.join("cairn.db");
+    let store = if db.exists() {
+        Store::open_current(&db)?
+    } else {
+        Store::open(&db)?
+    };
     let first = event_id(0);
     if store.read_blocking(move |c| cairn_store::events::exists(c, &first))? {
         anyhow::bail!(

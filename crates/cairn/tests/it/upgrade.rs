@@ -152,7 +152,11 @@ async fn the_upgrade_rebuilds_the_resource_index_and_only_the_server_upgrades() 
         out
     };
     let untouched = files(&dir);
-    for args in [&["events"][..], &["iam", "list-users"]] {
+    for args in [
+        &["events"][..],
+        &["iam", "list-users"],
+        &["bench", "populate", "--events", "5"],
+    ] {
         let out = cairn(args, &dir);
         assert!(!out.status.success(), "cairn {args:?} ran on an old store");
         let why = stderr(&out);
