@@ -180,7 +180,10 @@ pub async fn download(state: &AppState, signed: &Signed, query: &Form) -> Respon
     };
     let mut events = found.events;
     events.truncate(MAX_DOWNLOAD);
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    // A download that stopped before the filter's last match says so in its file name, which
+    // the browser shows (the header below is for scripts).
+    let partial = if found.next.is_some() { "_partial" } else { "" };
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string() + partial;
     let mut resp = if query.get("format") == Some("json") {
         let records: Vec<Value> = events.iter().map(record_of).collect();
         let body = serde_json::to_string_pretty(&json!({"Records": records})).unwrap_or_default();

@@ -248,3 +248,42 @@ async fn a_denied_event_download_is_the_403_error_page() {
     );
     assert!(body.contains("AccessDeniedException"), "{body}");
 }
+
+/// console5: a download that stops before the filter's last match (it reads at most 5,000
+/// events of the first attribute) says so in its file name, which the browser shows; a
+/// download of every match has the plain name.
+#[tokio::test]
+async fn a_download_that_stops_early_is_named_partial() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(["bench", "populate", "--events", "5200", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let server = Server::start_in_with_env(dir, &[]);
+    let mut b = Browser::new(&server);
+    b.sign_in(ACCESS_KEY, SECRET).await;
+    let name = |headers: &reqwest::header::HeaderMap| {
+        headers["content-disposition"].to_str().unwrap().to_owned()
+    };
+    let (status, headers, body) = b
+        .get("/console/events/download?format=json&readonly=show&q=no-event-says-this")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(name(&headers).contains("_partial.json"), "{headers:?}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["Records"],
+        json!([])
+    );
+    let (status, headers, body) = b
+        .get("/console/events/download?format=csv&attr=EventName&value=ConsoleLogin")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let disposition = name(&headers);
+    assert!(
+        disposition.ends_with(".csv\"") && !disposition.contains("_partial"),
+        "{disposition}"
+    );
+    assert!(body.contains("ConsoleLogin"), "{body}");
+}
