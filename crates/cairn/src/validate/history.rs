@@ -43,6 +43,10 @@ pub struct Call {
     pub name: String,
     /// `enableLogFileValidation` as the call set it (CreateTrail: false when absent).
     pub validation: Option<bool>,
+    /// `s3BucketName` as the call set it (CreateTrail, UpdateTrail).
+    pub bucket: Option<String>,
+    /// `s3KeyPrefix` as the call set it (CreateTrail: none when absent; empty: none).
+    pub prefix: Option<String>,
 }
 
 /// The trail's calls, oldest first, and the validation state before the first of them.
@@ -149,6 +153,8 @@ pub async fn lookup(
                     continue;
                 };
                 let given = record["requestParameters"]["enableLogFileValidation"].as_bool();
+                let placed = matches!(name, "CreateTrail" | "UpdateTrail");
+                let member = |m: &str| params[m].as_str().filter(|_| placed).map(str::to_owned);
                 calls.push(Call {
                     time,
                     name: name.to_owned(),
@@ -156,6 +162,11 @@ pub async fn lookup(
                         "CreateTrail" => Some(given.unwrap_or(false)),
                         "UpdateTrail" => given,
                         _ => None,
+                    },
+                    bucket: member("s3BucketName"),
+                    prefix: match name {
+                        "CreateTrail" => Some(member("s3KeyPrefix").unwrap_or_default()),
+                        _ => member("s3KeyPrefix"),
                     },
                 });
             }
@@ -205,6 +216,32 @@ impl History {
     pub fn stops_owing_digests(&self, start: i64, end: i64) -> Vec<(i64, &str)> {
         super::order::certain_stops(&self.calls, self.validation_now, start, end)
     }
+
+    /// Whether the trail may have delivered to `place` (bucket, prefix) when logging stopped
+    /// at `stop`: false only when the calls before it (CreateTrail, UpdateTrail) certainly
+    /// put it elsewhere, its final digest then being owed there. Calls in the stop's own
+    /// second may come before or after it, so either place counts.
+    fn may_deliver_to(&self, stop: i64, place: (&str, Option<&str>)) -> bool {
+        let norm = |p: Option<&str>| p.unwrap_or_default().trim_end_matches('/').to_owned();
+        let (want_bucket, want_prefix) = (place.0, norm(place.1));
+        let (mut bucket, mut prefix): (Option<&str>, Option<String>) = (None, None);
+        let here = |b: Option<&str>, p: &Option<String>| {
+            b.is_none_or(|b| b == want_bucket) && p.as_ref().is_none_or(|p| *p == want_prefix)
+        };
+        let mut possible = false;
+        for call in self.calls.iter().filter(|c| c.time <= stop) {
+            if call.time == stop {
+                possible |= here(bucket, &prefix);
+            }
+            if let Some(b) = &call.bucket {
+                bucket = Some(b);
+            }
+            if let Some(p) = &call.prefix {
+                prefix = Some(norm(Some(p)));
+            }
+        }
+        possible || here(bucket, &prefix)
+    }
 }
 
 /// Stops that owe a final digest the walk did not find: the first digest ending at or after
@@ -234,7 +271,12 @@ pub fn missing_final_digests(
             Step::Gap { .. } => None,
         })
         .collect();
+    let place = (cx.layout.bucket.as_str(), cx.layout.prefix.as_deref());
     for (stop, name) in history.stops_owing_digests(cx.start, end) {
+        // A stop while the trail delivered elsewhere owes its final digest there.
+        if !history.may_deliver_to(stop, place) {
+            continue;
+        }
         // Where a digest is not due every period (another region, account, bucket), only a
         // chain that ran before the stop owes its final digest.
         if !cx.always_digested && !spans.iter().any(|(b, a)| *b < stop && a.is_some()) {
@@ -284,7 +326,42 @@ mod tests {
             time,
             name: name.to_owned(),
             validation,
+            bucket: None,
+            prefix: None,
         }
+    }
+
+    #[test]
+    fn a_stop_while_the_trail_delivered_elsewhere_is_not_judged_here() {
+        let placed = |time: i64, name: &str, prefix: &str| Call {
+            bucket: (name == "CreateTrail").then(|| "b".to_owned()),
+            prefix: Some(prefix.to_owned()),
+            ..call(time, name, None)
+        };
+        let h = History {
+            calls: vec![
+                placed(0, "CreateTrail", ""),
+                call(10, "StopLogging", None),
+                placed(20, "UpdateTrail", "a"),
+                call(30, "StopLogging", None),
+                placed(40, "UpdateTrail", "b/"),
+                call(50, "StopLogging", None),
+                placed(50, "UpdateTrail", "a"),
+            ],
+            ..History::default()
+        };
+        let at = |stop, prefix| h.may_deliver_to(stop, ("b", prefix));
+        assert!(at(10, None) && !at(10, Some("a")));
+        assert!(at(30, Some("a")) && !at(30, None) && !at(30, Some("b")));
+        // In the stop's own second the move may come first or after: both places count.
+        assert!(at(50, Some("b")) && at(50, Some("a")) && !at(50, None));
+        assert!(!h.may_deliver_to(10, ("other", None)));
+        // Without a CreateTrail in the history the place is unknown: judged everywhere.
+        let unknown = History {
+            calls: vec![call(10, "StopLogging", None)],
+            ..History::default()
+        };
+        assert!(unknown.may_deliver_to(10, ("x", Some("y"))));
     }
 
     #[test]

@@ -59,7 +59,8 @@ pub struct ValidateArgs {
     /// Bucket (default: the trail's, from DescribeTrails).
     #[arg(long)]
     s3_bucket: Option<String>,
-    /// Key prefix (with --s3-bucket).
+    /// Key prefix (default: the trail's, from DescribeTrails, when --s3-bucket is not given
+    /// either; alone, it is read in the trail's bucket, as the stock tool reads it).
     #[arg(long)]
     s3_prefix: Option<String>,
     /// Account id (default: the trail ARN's).
@@ -270,7 +271,9 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
                     .as_str()
                     .unwrap_or_default()
                     .to_owned(),
-                trail["S3KeyPrefix"].as_str().map(str::to_owned),
+                args.s3_prefix
+                    .clone()
+                    .or_else(|| trail["S3KeyPrefix"].as_str().map(str::to_owned)),
             )
         }
     };

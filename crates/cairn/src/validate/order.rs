@@ -306,6 +306,8 @@ mod tests {
             time,
             name: name.to_owned(),
             validation,
+            bucket: None,
+            prefix: None,
         }
     }
 
