@@ -150,6 +150,7 @@ fn error_page(signed: &Signed, name: &str, e: &cairn_core::ApiError) -> Response
 
 /// `POST /console/trails/{name}/edit`: checks, makes what is new, UpdateTrail.
 pub async fn submit(state: &AppState, signed: &Signed, name: &str, f: &Form) -> Response {
+    let _saving = super::TRAIL_SAVES.lock().await;
     let mut w = wizard::read_state(f);
     w.name = name.to_owned();
     let caller = Caller::new(state, signed);

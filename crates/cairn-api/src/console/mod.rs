@@ -34,6 +34,11 @@ use http::{HeaderValue, Method, StatusCode, header};
 use crate::server::AppState;
 use web::Form;
 
+/// Held by a trail's Edit and event-selector saves from their fingerprint check to their last
+/// write, so two admins saving at once are served one after the other: the second sees the
+/// first's change and is refused as stale (409), never told "saved" while it is overwritten.
+pub(crate) static TRAIL_SAVES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Largest form body the console reads.
 const MAX_FORM_BYTES: usize = 256 * 1024;
 

@@ -460,6 +460,7 @@ async fn read_insights(caller: &Caller<'_>, trail: &str) -> Result<Value, String
 /// built without them would replace them with blanks), refuses one that logs nothing, and calls PutInsightSelectors only when the form showed Insights
 /// (`insights_shown`) and they changed.
 async fn save_selectors(state: &AppState, signed: &Signed, name: &str, f: &Form) -> Response {
+    let _saving = super::TRAIL_SAVES.lock().await;
     let caller = Caller::new(state, signed);
     let form = selectors::read_form(f);
     let again = |form: SelectorForm, e: String| {

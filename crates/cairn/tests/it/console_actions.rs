@@ -453,3 +453,64 @@ async fn a_trail_is_not_edited_outside_its_home_region() {
     assert_eq!(status, 303);
     assert_eq!(headers["location"], "/console/trails/everywhere/delete");
 }
+
+/// console5: a trail with advanced selectors had its Insights boxes only inside the basic
+/// editor, whose checks read the unticked basic boxes: every Insights change was refused, and
+/// the one way through saved basic selectors over the advanced ones. Insights now have their
+/// own form there, saved with PutInsightSelectors alone.
+#[tokio::test]
+async fn insights_of_a_trail_with_advanced_selectors_are_saved_on_their_own() {
+    let server = Server::start();
+    trail(&server, "adv").await;
+    let advanced = json!([
+        {"Name": "mgmt", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]},
+        {"Name": "s3", "FieldSelectors": [
+            {"Field": "eventCategory", "Equals": ["Data"]},
+            {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+            {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::act-logs/"]}]}
+    ]);
+    let (s, out) = server
+        .ct(
+            "PutEventSelectors",
+            json!({"TrailName": "adv", "AdvancedEventSelectors": advanced}),
+        )
+        .await;
+    assert_eq!(s, 200, "{out}");
+    let mut b = Browser::new(&server);
+    b.sign_in(ACCESS_KEY, SECRET).await;
+    let (status, _, page) = b.get("/console/trails/adv").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"insights-form\""), "{page}");
+    assert!(page.contains("id=\"insights-separate\""), "{page}");
+    for (fields, kinds) in [
+        (
+            &[("insights_error_rate", "on")][..],
+            vec!["ApiErrorRateInsight"],
+        ),
+        (
+            &[("insights_call_rate", "on"), ("insights_error_rate", "on")][..],
+            vec!["ApiCallRateInsight", "ApiErrorRateInsight"],
+        ),
+        (&[][..], vec![]),
+    ] {
+        let mut form = vec![("insights_only", "on")];
+        form.extend_from_slice(fields);
+        let (status, _, page) = act(&mut b, "/console/trails/adv/selectors", &form).await;
+        assert_eq!(status, 303, "{fields:?}: {page}");
+        let (_, insights) = server
+            .ct("GetInsightSelectors", json!({"TrailName": "adv"}))
+            .await;
+        let mut got: Vec<&str> = insights["InsightSelectors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i["InsightType"].as_str())
+            .collect();
+        got.sort_unstable();
+        assert_eq!(got, kinds, "{insights}");
+        let (_, now) = server
+            .ct("GetEventSelectors", json!({"TrailName": "adv"}))
+            .await;
+        assert_eq!(now["AdvancedEventSelectors"], advanced, "kept");
+    }
+}

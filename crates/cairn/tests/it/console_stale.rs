@@ -279,3 +279,64 @@ async fn a_save_whose_insights_are_denied_changes_nothing() {
         .await;
     assert_eq!(out["EventSelectors"][0]["ReadWriteType"], "All", "{out}");
 }
+
+/// console5: two admins saving the same trail's selectors at once, from pages showing the
+/// same selectors, were both told "saved" while the second overwrote the first. Saves are
+/// served one after the other, so the second finds the selectors changed and gets 409.
+#[tokio::test]
+async fn two_selector_saves_at_once_save_one_and_refuse_the_other() {
+    let server = Server::start();
+    trail(&server, "raced").await;
+    for round in 0..5 {
+        let buckets = [format!("raced-a{round}"), format!("raced-b{round}")];
+        for bucket in &buckets {
+            let (s, out) = server.s3("PUT", &format!("/{bucket}"), b"").await;
+            assert_eq!(s, 200, "{out}");
+        }
+        let mut a = Browser::new(&server);
+        let mut b = Browser::new(&server);
+        a.sign_in(ACCESS_KEY, SECRET).await;
+        b.sign_in(ACCESS_KEY, SECRET).await;
+        let (_, _, page) = a.get("/console/trails/raced").await;
+        let version = hidden(&page, "selectors_version");
+        b.get("/console/trails/raced").await;
+        let form = |bucket: &str| -> Vec<(String, String)> {
+            [
+                ("selectors_version", version.as_str()),
+                ("management", "on"),
+                ("read", "on"),
+                ("write", "on"),
+                ("s3_data", "on"),
+                ("s3_scope", "some"),
+                ("s3_buckets", bucket),
+                ("s3_read", "on"),
+            ]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+        };
+        let (fa, fb) = (form(&buckets[0]), form(&buckets[1]));
+        let ra: Vec<(&str, &str)> = fa.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let rb: Vec<(&str, &str)> = fb.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let (first, second) = tokio::join!(
+            act(&mut a, "/console/trails/raced/selectors", &ra),
+            act(&mut b, "/console/trails/raced/selectors", &rb)
+        );
+        let mut statuses = [first.0, second.0];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [303, 409], "round {round}");
+        // What was saved is what the saved one asked for.
+        let (_, out) = server
+            .ct("GetEventSelectors", json!({"TrailName": "raced"}))
+            .await;
+        let saved = out["EventSelectors"].to_string();
+        let (winner, loser) = match first.0 {
+            303 => (&buckets[0], &buckets[1]),
+            _ => (&buckets[1], &buckets[0]),
+        };
+        assert!(
+            saved.contains(&format!(":::{winner}/")) && !saved.contains(&format!(":::{loser}/")),
+            "{saved}"
+        );
+    }
+}
