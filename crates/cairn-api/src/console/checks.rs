@@ -90,6 +90,17 @@ pub fn selectors_error(s: &SelectorForm) -> Option<String> {
     if s.s3_data && !s.s3_all && s.s3_buckets.lines().all(|l| l.trim().is_empty()) {
         return Some("Enter at least one S3 bucket for data events, choose all current and future buckets, or clear Data events.".to_owned());
     }
+    // PutEventSelectors' limit: 250 data resource values in all of a trail's selectors.
+    let values = s
+        .s3_buckets
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    if s.s3_data && !s.s3_all && values > 250 {
+        return Some(format!(
+            "At most 250 S3 buckets or prefixes can be entered for data events ({values} were)."
+        ));
+    }
     if s.insights_call_rate && !(s.management && s.write) {
         return Some("API call rate Insights events require Write management events.".to_owned());
     }
@@ -139,6 +150,12 @@ pub fn local(state: &WizardState, step: u8, name: bool) -> FieldErrors {
     }
     if state.kms && state.kms_mode != "existing" && state.kms_alias.is_empty() {
         e.kms = Some("Enter an alias for the new AWS KMS key.".to_owned());
+    } else if state.kms && state.kms_mode != "existing" && e.kms.is_none() {
+        // KMS's own checks of the name, before anything is made.
+        let alias = alias_name(&state.kms_alias);
+        if let Err(err) = cairn_core::kms::aliases::validate_name(&alias, false) {
+            e.kms = Some(super::describe_error(&err));
+        }
     }
     if state.cwl_group.len() > 1024 || state.cwl_role.len() > 2048 {
         e.cloudwatch = Some(
