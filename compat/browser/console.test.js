@@ -441,6 +441,29 @@ test("switches and fields have their own accessible names; errors are announced"
   noProblems();
 });
 
+test("the region picker moves with the arrow keys and switches on Enter", async () => {
+  // console5: the first arrow key switched region (a keyboard "change" submitted the form),
+  // so a keyboard user could not pick one. The events a browser sends are dispatched and
+  // the form's submissions counted.
+  const { page } = browser;
+  await page.goto(`${cairn.endpoint}/console/trails`);
+  const submits = await page.locator("#region-picker").evaluate((s) => {
+    let n = 0;
+    s.form.submit = () => { n += 1; };
+    const key = (k) => s.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true }));
+    const change = () => s.dispatchEvent(new Event("change", { bubbles: true }));
+    const counts = [];
+    key("ArrowDown"); s.selectedIndex += 1; change(); counts.push(n);
+    key("ArrowDown"); s.selectedIndex += 1; change(); counts.push(n);
+    key("Enter"); counts.push(n);
+    s.dispatchEvent(new MouseEvent("mousedown", { bubbles: true })); s.selectedIndex -= 1; change();
+    counts.push(n);
+    return counts;
+  });
+  assert.deepEqual(submits, [0, 0, 1, 2], "arrows move, Enter switches, a pointer choice switches");
+  noProblems();
+});
+
 test("sign out ends the session", async () => {
   const { page } = browser;
   await page.getByRole("button", { name: "Sign out" }).click();

@@ -4,9 +4,19 @@
 
   function on(el, ev, fn) { if (el) { el.addEventListener(ev, fn); } }
 
-  // Region picker: switch as soon as a region is chosen.
+  // Region picker: switch as soon as a region is chosen with the pointer. From the keyboard
+  // the arrows only move the choice (console5: the first arrow switched region); Enter, or
+  // leaving the picker on another region, switches.
   document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
-    on(s, "change", function () { s.form.submit(); });
+    var keyed = false;
+    var initial = s.value;
+    on(s, "mousedown", function () { keyed = false; });
+    on(s, "keydown", function (e) {
+      keyed = true;
+      if (e.key === "Enter" && s.value !== initial) { e.preventDefault(); s.form.submit(); }
+    });
+    on(s, "change", function () { if (!keyed) { s.form.submit(); } });
+    on(s, "blur", function () { if (keyed && s.value !== initial) { s.form.submit(); } });
   });
 
   // Event history: add and remove lookup attribute rows; hide unused rows.
