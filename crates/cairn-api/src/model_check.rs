@@ -113,6 +113,33 @@ pub fn unmodeled(service: &str, op: &str, member: &str) -> bool {
         .is_some_and(|r| !r.members.iter().any(|(m, _)| m == member))
 }
 
+/// `body` with only the top-level members of `op`'s input ([`unmodeled`] ones dropped), as
+/// the operation, its authorization and its record read it: a member of another operation
+/// added by hand (Logs `logGroupName` on PutLogGroupDeletionProtection, whose member is
+/// `logGroupIdentifier`) is ignored, as AWS ignores it, so it cannot steer authorization to
+/// a resource the call does not act on (hostile5). An operation the model lacks keeps all.
+pub fn own_members(service: &str, op: &str, body: Value) -> Value {
+    let Some(rules) = rules().get(service).and_then(|ops| ops.get(op)) else {
+        return body;
+    };
+    let own = |k: &str| {
+        rules.members.iter().any(|(m, _)| m == k)
+            || rules.required.iter().any(|m| m == k)
+            || OPTIONAL_BLOBS.contains(&(service, op, k))
+    };
+    match body {
+        Value::Object(m) => Value::Object(m.into_iter().filter(|(k, _)| own(k)).collect()),
+        other => other,
+    }
+}
+
+/// The optional blob members of the served operations, which the rules leave out (blobs are
+/// never recorded): the rest are required, and the rules list those (botocore 1.44.8).
+const OPTIONAL_BLOBS: [(&str, &str, &str); 2] = [
+    ("kms", "Decrypt", "CiphertextBlob"),
+    ("kms", "ReEncrypt", "CiphertextBlob"),
+];
+
 /// `body` without the members that are no members of `op`: at the top level
 /// ([`unmodeled`]) and, for the recorded JSON services, at every depth
 /// ([`crate::model_shapes`]).

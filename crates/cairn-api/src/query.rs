@@ -166,6 +166,27 @@ impl Params {
     pub fn iter(&self) -> impl Iterator<Item = &(String, String)> {
         self.pairs.iter()
     }
+
+    /// Only the parameters that are members of this `Action` in `service`'s model (its
+    /// name there), with `Action` and `Version`: what the operation, its authorization and
+    /// its record read. A member of another operation added by hand (SNS Unsubscribe with a
+    /// `TopicArn`) is ignored, as AWS ignores it, so it cannot steer authorization to a
+    /// resource the call does not act on (hostile5). An action the model lacks keeps all.
+    pub fn own_members(&self, service: &str) -> Self {
+        let action = self.action().to_owned();
+        let own = |k: &str| {
+            let member = k.split('.').next().unwrap_or(k);
+            k == "Action"
+                || k == "Version"
+                || !crate::model_check::query_unmodeled(service, &action, member)
+        };
+        Self {
+            pairs: self.pairs.iter().filter(|(k, _)| own(k)).cloned().collect(),
+            too_deep: self.too_deep.clone(),
+            too_many: self.too_many,
+            bad_index: self.bad_index.clone(),
+        }
+    }
 }
 
 fn xml(status: http::StatusCode, body: String, rid: &str) -> Response {

@@ -579,7 +579,7 @@ fn permissions_of(
 /// Answers one CloudFormation request.
 pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let rid = req.request_id.clone();
-    let params = Params::parse(&req.raw_query, &req.body);
+    let params = Params::parse(&req.raw_query, &req.body).own_members("cloudformation");
     let now = state.now();
     let authed = match authenticate(state, &req, Protocol::Query, now).await {
         Ok(a) => a,

@@ -240,6 +240,7 @@ async fn execute(
     body: Value,
     info: CallInfo,
 ) -> cairn_core::error::ApiResult<Value> {
+    let body = crate::model_check::own_members("cloudtrail", &op_name, body);
     let external = if matches!(op_name.as_str(), "CreateTrail" | "UpdateTrail") {
         probe_external(state, &body).await
     } else {

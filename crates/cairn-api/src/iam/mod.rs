@@ -299,6 +299,7 @@ pub(crate) async fn call_internal(
     mut info: CallInfo,
     params: &Params,
 ) -> ApiResult<Option<String>> {
+    let params = &params.own_members("iam");
     let action = params.action().to_owned();
     let input = Input::new(params);
     let Some(call) = find_call(&action, &input) else {

@@ -299,6 +299,7 @@ async fn execute(
     body: Value,
     info: CallInfo,
 ) -> ApiResult<ops::Reply> {
+    let body = crate::model_check::own_members("kms", &name, body);
     let refusal = crate::model_check::refusal(&info, || {
         let input = crate::model_check::Input::Json {
             body: &body,

@@ -160,6 +160,7 @@ async fn execute(
     body: Value,
     info: CallInfo,
 ) -> ApiResult<Value> {
+    let body = crate::model_check::own_members("logs", &name, body);
     let env = ops::OpEnv {
         ctx: info.ctx.clone(),
         token_key: state.settings.token_key.clone(),

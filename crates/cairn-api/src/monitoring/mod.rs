@@ -335,6 +335,7 @@ async fn execute(
     info: CallInfo,
     typed: bool,
 ) -> ApiResult<Done> {
+    let body = crate::model_check::own_members("cloudwatch", name, body);
     let refusal = crate::model_check::refusal(&info, || {
         let input = crate::model_check::Input::Json { body: &body, typed };
         crate::model_check::check("cloudwatch", name, input)

@@ -303,6 +303,7 @@ pub(crate) async fn call_internal(
     params: &crate::query::Params,
     host: String,
 ) -> ApiResult<String> {
+    let params = &params.own_members("sns");
     let get = |name: &str| params.get(name).map(str::to_owned);
     let action = get("Action").unwrap_or_default();
     if !ACTIONS.contains(&action.as_str()) {

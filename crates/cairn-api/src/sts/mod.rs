@@ -405,6 +405,7 @@ pub(crate) async fn call_internal(
     info: CallInfo,
     params: &Params,
 ) -> ApiResult<String> {
+    let params = &params.own_members("sts");
     let action = params.action().to_owned();
     if !ACTIONS.contains(&action.as_str()) {
         return Err(ApiError::new(

@@ -148,7 +148,9 @@ pub fn identifier_name(ctx: &CallContext, identifier: &str) -> ApiResult<String>
     }
     let resource = &parts[4]["log-group:".len()..];
     let name = resource.strip_suffix(":*").unwrap_or(resource);
-    if parts[2] != ctx.region.as_str() || parts[3] != ctx.account().as_str() {
+    // Another partition's ARN names no group here (hostile5: `arn:x:logs:…` reached the group
+    // while a Deny on its `arn:aws:` ARN was judged against the ARN as written).
+    if parts[0] != "aws" || parts[2] != ctx.region.as_str() || parts[3] != ctx.account().as_str() {
         return Err(group_missing());
     }
     check_group_name(name, "logGroupIdentifier")?;
