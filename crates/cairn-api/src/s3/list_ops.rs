@@ -70,6 +70,9 @@ struct Listing {
     prefix: String,
     delimiter: Option<String>,
     max: usize,
+    /// `max-keys` as sent: the `s3:max-keys` condition key is present only then, with the
+    /// value sent (s3five: it was always there, capped at 1000).
+    max_sent: Option<i32>,
     url: bool,
     refused: Result<(), ApiError>,
 }
@@ -87,6 +90,7 @@ impl Listing {
             prefix: prefix.cloned().unwrap_or_default(),
             delimiter: delimiter.cloned(),
             max,
+            max_sent: max_keys_given,
             url,
             refused: negative.and(encoding_ok),
         }
@@ -101,10 +105,13 @@ impl Listing {
         headers: &http::HeaderMap,
         query: Option<&str>,
     ) -> Spec<T> {
-        let spec = Spec::new(name, true, true, Some(bucket), None, &host_of(headers))
+        let mut spec = Spec::new(name, true, true, Some(bucket), None, &host_of(headers))
             .lists(&self.prefix)
-            .condition("s3:prefix", self.prefix.clone())
-            .condition("s3:max-keys", self.max.to_string())
+            .condition("s3:prefix", self.prefix.clone());
+        if let Some(n) = self.max_sent {
+            spec = spec.condition("s3:max-keys", n.to_string());
+        }
+        let spec = spec
             .delimiter_key(self.delimiter.as_deref())
             .response(|out: &T| (Value::Null, xml_len(out)));
         sent_query(spec, query)
