@@ -2,7 +2,7 @@
 //! trail's CloudWatch Logs delivery both call [`ingest`], which applies AWS's batch rules,
 //! stores the accepted events, and runs the group's metric filters into the metric store.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cairn_store::Connection;
 use cairn_store::logs::{LogGroup, events as store_events, filters as store_filters};
@@ -176,8 +176,22 @@ fn apply_metric_filters(
     }
     let compiled = metric_filters::compile(&stored)?;
     let mut points: BTreeMap<PointKey, f64> = BTreeMap::new();
+    let mut unmatched = BTreeSet::new();
     for (ts, message) in events {
-        collect(&compiled, *ts, message, &mut points);
+        collect(&compiled, *ts, message, &mut points, &mut unmatched);
+    }
+    // A filter's default value is reported once per minute in which events came and none
+    // matched (CloudWatch Logs user guide, "defaultValue": "the value reported to the metric
+    // filter during a period when logs are ingested but no matching logs are found"), not
+    // once per event: it would otherwise drag Average, Minimum and SampleCount down.
+    for (index, minute) in unmatched {
+        let matched = points
+            .range((index, Vec::new(), i64::MIN, 0)..)
+            .take_while(|((i, _, _, _), _)| *i == index)
+            .any(|((_, _, m, _), _)| *m == minute);
+        if let (false, Some(default)) = (matched, compiled.transformations[index].default_value) {
+            points.insert((index, Vec::new(), minute, default.to_bits()), 1.0);
+        }
     }
     for ((index, dims, minute, bits), count) in &points {
         let t = &compiled.transformations[*index];
@@ -201,13 +215,28 @@ fn apply_metric_filters(
     Ok(points.len())
 }
 
-/// Evaluates every filter of a group against one message, adding its datapoints to `points`.
-pub fn collect(compiled: &Compiled, ts: i64, message: &str, points: &mut BTreeMap<PointKey, f64>) {
+/// Evaluates every filter of a group against one message, adding its datapoints to `points`
+/// and, for a filter with a default value that the message does not match, its minute to
+/// `unmatched` (the default is reported once per such minute, see [`apply_metric_filters`]).
+pub fn collect(
+    compiled: &Compiled,
+    ts: i64,
+    message: &str,
+    points: &mut BTreeMap<PointKey, f64>,
+    unmatched: &mut BTreeSet<(usize, i64)>,
+) {
     let scan = compiled.matcher.scan(message);
     let minute = ts.div_euclid(60_000) * 60_000;
     for (index, t) in compiled.transformations.iter().enumerate() {
         let emitted = if scan.results[index].is_some() {
-            let Some(value) = t.value.value(&scan, index) else {
+            // A value CloudWatch would not store (beyond ±2^360) is dropped, as PutMetricData
+            // refuses it: two such lines would make a minute's Sum infinite and the alarm
+            // would read that minute as missing (alarms4).
+            let Some(value) = t
+                .value
+                .value(&scan, index)
+                .filter(|v| crate::metrics::api::storable(*v))
+            else {
                 continue;
             };
             let mut dims = Vec::with_capacity(t.dimensions.len());
@@ -221,9 +250,10 @@ pub fn collect(compiled: &Compiled, ts: i64, message: &str, points: &mut BTreeMa
                 continue;
             }
             (value, dims)
-        } else if let Some(default) = t.default_value {
-            (default, Vec::new())
         } else {
+            if t.default_value.is_some() {
+                unmatched.insert((index, minute));
+            }
             continue;
         };
         *points

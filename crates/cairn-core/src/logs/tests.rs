@@ -205,6 +205,35 @@ fn sum(conn: &Connection, name: &str, dims: &[(String, String)]) -> (f64, f64) {
 }
 
 #[test]
+fn a_default_value_is_reported_once_per_minute_without_a_match() {
+    let (conn, key) = setup();
+    let mut with_default = t("errors", "1");
+    with_default.default_value = Some(0.0);
+    put_filter(&conn, "errors", "{ $.errorCode = * }", with_default);
+    let quiet = r#"{"eventSource":"s3.amazonaws.com"}"#;
+    let events: Vec<_> = (0..8).map(|i| ev(NOW + i, quiet)).collect();
+    ingest(&conn, &key, "s1", &events, NOW).unwrap();
+    assert_eq!(
+        sum(&conn, "errors", &[]),
+        (0.0, 1.0),
+        "one default, not eight"
+    );
+}
+
+#[test]
+fn a_value_cloudwatch_would_refuse_is_dropped_not_summed_to_infinity() {
+    let (conn, key) = setup();
+    put_filter(&conn, "bytes", "{ $.bytes > 0 }", t("bytes", "$.bytes"));
+    let events = [
+        ev(NOW, r#"{"bytes": 15000}"#),
+        ev(NOW + 1, r#"{"bytes": 1.7e308}"#),
+        ev(NOW + 2, r#"{"bytes": 1.7e308}"#),
+    ];
+    ingest(&conn, &key, "s1", &events, NOW).unwrap();
+    assert_eq!(sum(&conn, "bytes", &[]), (15000.0, 1.0));
+}
+
+#[test]
 fn metric_filters_emit_datapoints_at_once() {
     let (conn, key) = setup();
     put_filter(
@@ -244,8 +273,8 @@ fn metric_filters_emit_datapoints_at_once() {
     assert_eq!(sum(&conn, "root_usage_metric", &[]), (2.0, 2.0));
     assert_eq!(
         sum(&conn, "errors", &[]),
-        (1.0, 4.0),
-        "three defaults of 0 and one match"
+        (1.0, 1.0),
+        "a minute with a match reports no default"
     );
     assert_eq!(
         sum(

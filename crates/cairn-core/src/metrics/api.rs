@@ -129,9 +129,15 @@ pub fn check_unique_dimension_names(dims: &[(String, String)]) -> ApiResult<()> 
     Ok(())
 }
 
-fn check_value(v: f64) -> ApiResult<()> {
+/// Whether CloudWatch stores `v`: finite, at most 2^360 in magnitude and, unless zero, at
+/// least 2^-360 (PutMetricData's range; a metric filter's value outside it is dropped too).
+pub fn storable(v: f64) -> bool {
     let limit = 2f64.powi(360);
-    if !v.is_finite() || v.abs() > limit || (v != 0.0 && v.abs() < 1.0 / limit) {
+    v.is_finite() && v.abs() <= limit && (v == 0.0 || v.abs() >= 1.0 / limit)
+}
+
+fn check_value(v: f64) -> ApiResult<()> {
+    if !storable(v) {
         return Err(invalid(
             "The value of a metric must be a finite number between -2^360 and 2^360.",
         ));
