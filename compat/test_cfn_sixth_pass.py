@@ -9,7 +9,7 @@ import json
 import botocore.exceptions
 import pytest
 
-from conftest import settled_stack
+from conftest import settled_stack, user_with
 
 TEMPLATE = """
 Parameters:
@@ -79,3 +79,51 @@ def test_describe_stack_resources_takes_a_stack_name_or_a_physical_id_not_both(c
         cfn.describe_stack_resources(StackName="both-named", PhysicalResourceId=topic)
     assert e.value.response["Error"]["Code"] == "ValidationError"
     assert "not both" in e.value.response["Error"]["Message"]
+
+
+def deleted(cfn, name):
+    """Deletes a stack (as the admin would) and waits for the deletion's end."""
+    stack_id = cfn.describe_stacks(StackName=name)["Stacks"][0]["StackId"]
+    cfn.delete_stack(StackName=name)
+    assert settled_stack(cfn, stack_id) == "DELETE_COMPLETE"
+
+
+def test_a_refused_topic_policy_never_resets_a_topic_it_did_not_set(cairn):
+    """hostile6: an AWS::SNS::TopicPolicy naming the trail's topic, refused for the stack's
+    caller, was still counted as made: its rollback tried to restore SNS's default policy on
+    that topic (refused too, ROLLBACK_FAILED), and the admin's DeleteStack then did, cutting
+    CloudTrail's notifications off."""
+    sns = cairn.client("sns")
+    audit = sns.create_topic(Name="audit-notes")["TopicArn"]
+    audit_policy = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "AWSCloudTrailSNSPolicy", "Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "SNS:Publish",
+        "Resource": audit}]})
+    sns.set_topic_attributes(TopicArn=audit, AttributeName="Policy", AttributeValue=audit_policy)
+    mine = sns.create_topic(Name="mine-notes")["TopicArn"]
+    user = user_with(cairn, "cfn-mine", [
+        {"Effect": "Allow", "Action": "cloudformation:*", "Resource": "*"},
+        {"Effect": "Allow", "Action": "sns:*", "Resource": "arn:aws:sns:*:*:mine-*"}])
+    cfn = user("cloudformation")
+
+    def template(topics):
+        return json.dumps({"Resources": {"Policy": {"Type": "AWS::SNS::TopicPolicy", "Properties": {
+            "Topics": topics, "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                "Action": "SNS:Publish", "Resource": "*"}]}}}}})
+
+    def audit_policy_now():
+        return json.loads(sns.get_topic_attributes(TopicArn=audit)["Attributes"]["Policy"])
+
+    cfn.create_stack(StackName="grab-topic", TemplateBody=template([mine, audit]))
+    assert settled_stack(cfn, "grab-topic") == "ROLLBACK_COMPLETE"
+    assert audit_policy_now() == json.loads(audit_policy)
+    deleted(cairn.client("cloudformation"), "grab-topic")
+    assert audit_policy_now() == json.loads(audit_policy)
+
+    cfn.create_stack(StackName="widen-topic", TemplateBody=template([mine]))
+    assert settled_stack(cfn, "widen-topic") == "CREATE_COMPLETE"
+    cfn.update_stack(StackName="widen-topic", TemplateBody=template([mine, audit]))
+    assert settled_stack(cfn, "widen-topic") == "UPDATE_ROLLBACK_COMPLETE"
+    deleted(cairn.client("cloudformation"), "widen-topic")
+    assert audit_policy_now() == json.loads(audit_policy)

@@ -104,3 +104,23 @@ def test_sns_operations_are_authorized_on_their_own_members(cairn):
     attrs = root.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
     assert "FilterPolicy" not in attrs, attrs
     assert root.list_tags_for_resource(ResourceArn=audit)["Tags"] == [{"Key": "team", "Value": "audit"}]
+
+
+def test_an_unsigned_unsubscribe_link_is_recorded_in_its_subscriptions_region(cairn):
+    """Review of the fix above: the unsigned link path read parameters unfiltered, so a
+    `TopicArn` of another region added to an UnsubscribeURL filed the record there."""
+    root = cairn.client("sns")
+    topic = root.create_topic(Name="link-topic")["TopicArn"]
+    with http_subscriber() as (endpoint, received):
+        root.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint)
+        _, confirmation = received.get(timeout=10)
+        urllib.request.urlopen(confirmation["SubscribeURL"]).read()
+    sub = root.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"][0]["SubscriptionArn"]
+    query = urllib.parse.urlencode({
+        "Action": "Unsubscribe", "SubscriptionArn": sub,
+        "TopicArn": "arn:aws:sns:eu-west-1:123456789012:elsewhere"})
+    urllib.request.urlopen(f"{cairn.endpoint}/?{query}").read()
+    assert root.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+    records = [json.loads(e["CloudTrailEvent"]) for e in cairn.client("cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "Unsubscribe"}])["Events"]]
+    assert any(r["requestParameters"].get("subscriptionArn") == sub for r in records), records

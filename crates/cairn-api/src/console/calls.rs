@@ -192,8 +192,7 @@ impl<'a> Caller<'a> {
             .param("prefix", json!(prefix))
             .param("delimiter", json!("/"))
             .condition("s3:prefix", prefix)
-            .condition("s3:delimiter", "/")
-            .condition("s3:max-keys", max.to_string());
+            .condition("s3:delimiter", "/");
         let (b, p, a) = (bucket.to_owned(), prefix.to_owned(), after.to_owned());
         let listing = self
             .s3(spec, move |c, ctx| {

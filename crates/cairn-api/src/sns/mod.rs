@@ -159,7 +159,9 @@ fn xml_error(e: &WireError, rid: &str) -> Response {
 /// Answers one SNS request.
 pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let rid = req.request_id.clone();
-    let params = crate::query::Params::parse(&req.raw_query, &req.body);
+    // Only the action's own members, for the unsigned links too (a `TopicArn` added to an
+    // Unsubscribe link chose the region its record was filed in).
+    let params = crate::query::Params::parse(&req.raw_query, &req.body).own_members("sns");
     let get = |name: &str| params.get(name).map(str::to_owned);
     let action = get("Action").unwrap_or_default();
     let now = state.now();

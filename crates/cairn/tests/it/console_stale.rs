@@ -185,6 +185,40 @@ async fn a_stale_edit_form_is_refused_and_unchanged_resources_are_not_checked_ag
     let (_, t) = server.ct("GetTrail", json!({"Name": "shared"})).await;
     assert_eq!(t["Trail"]["LogFileValidationEnabled"], false, "{t}");
     assert_eq!(t["Trail"]["SnsTopicARN"], topic, "{t}");
+
+    // console5: the same user picks another existing topic, as the CLI lets them; the
+    // console's existence check, which they may not make, no longer blocks the save.
+    let (s, body) = server
+        .query(
+            "sns",
+            "Action=CreateTopic&Name=trail-news-2&Version=2010-03-31",
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let second = "arn:aws:sns:us-east-1:123456789012:trail-news-2";
+    let params = form_urlencoded::Serializer::new(String::new())
+        .append_pair("Action", "SetTopicAttributes")
+        .append_pair("TopicArn", second)
+        .append_pair("AttributeName", "Policy")
+        .append_pair("AttributeValue", &policy.replace(topic, second))
+        .append_pair("Version", "2010-03-31")
+        .finish();
+    let (s, body) = server.query("sns", &params).await;
+    assert_eq!(s, 200, "{body}");
+    let (_, _, page) = u.get("/console/trails/shared/edit").await;
+    let version = hidden(&page, "trail_version");
+    let fields = [
+        ("trail_version", version.as_str()),
+        ("storage", "existing"),
+        ("existing_bucket", "stale-logs"),
+        ("validation_seen", "1"),
+        ("sns", "on"),
+        ("sns_topic", "trail-news-2"),
+    ];
+    let (status, _, page) = act(&mut u, "/console/trails/shared/edit", &fields).await;
+    assert_eq!(status, 303, "{page}");
+    let (_, t) = server.ct("GetTrail", json!({"Name": "shared"})).await;
+    assert_eq!(t["Trail"]["SnsTopicARN"], second, "{t}");
 }
 
 /// Before (console3 #6), a `cairn_console` cookie planted ahead of the session's (by any

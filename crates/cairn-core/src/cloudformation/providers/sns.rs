@@ -281,8 +281,44 @@ fn default_policy(arn: &str, account: &str) -> String {
 }
 
 /// `AWS::SNS::TopicPolicy`: `PolicyDocument` set on every topic of `Topics`. As on AWS it
-/// replaces whatever policy a topic had, and deleting it restores SNS's default policy.
+/// replaces whatever policy a topic had, and deleting it restores SNS's default policy, on
+/// the topics it set (`AppliedTopics`, an internal attribute): a topic whose SetTopicAttributes
+/// was refused was never this resource's, so neither its rollback nor a later DeleteStack by
+/// an admin resets that topic's policy (hostile6: a refused TopicPolicy naming the trail's
+/// topic made the admin's cleanup cut off CloudTrail's notifications).
 pub struct TopicPolicy;
+
+/// The internal attribute listing the topics a TopicPolicy set.
+const APPLIED: &str = "AppliedTopics";
+
+/// Sets `policy` on each topic in order; the topics set before any failure, and the failure.
+async fn apply_policy(
+    cx: &Cx<'_>,
+    topics: &[String],
+    policy: &str,
+) -> (Vec<String>, Result<(), Failure>) {
+    let mut done = Vec::new();
+    for t in topics {
+        if let Err(f) = set_policies(cx, std::slice::from_ref(t), Some(policy)).await {
+            return (done, Err(f));
+        }
+        done.push(t.clone());
+    }
+    (done, Ok(()))
+}
+
+/// The topics `made` set: its `AppliedTopics`, or (a resource made before Cairn kept them)
+/// every topic of its properties `p`.
+fn applied_topics(made: &Made, p: &Value) -> Result<Vec<String>, Failure> {
+    match made.attributes.get(APPLIED).and_then(Value::as_array) {
+        Some(list) => Ok(list
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect()),
+        None => str_list(p, "Topics", POLICY),
+    }
+}
 
 async fn set_policies(cx: &Cx<'_>, topics: &[String], policy: Option<&str>) -> Result<(), Failure> {
     for t in topics {
@@ -326,10 +362,16 @@ impl Provider for TopicPolicy {
             only(p, POLICY, &["PolicyDocument", "Topics"])?;
             let policy = document(p, "PolicyDocument", POLICY)?.unwrap_or_default();
             let id = cx.generated_name(255, false);
-            set_policies(cx, &str_list(p, "Topics", POLICY)?, Some(&policy))
-                .await
-                .map_err(|f| f.made(&id))?;
-            Ok(Made::id(id.clone()).with("Id", id))
+            // A refused topic fails the create with nothing left set: the topics set before
+            // it go back to SNS's default, and there is nothing to roll back.
+            let (done, result) = apply_policy(cx, &str_list(p, "Topics", POLICY)?, &policy).await;
+            if let Err(f) = result {
+                let _ = set_policies(cx, &done, None).await;
+                return Err(f);
+            }
+            Ok(Made::id(id.clone())
+                .with("Id", id)
+                .with(APPLIED, json!(done)))
         })
     }
 
@@ -343,24 +385,36 @@ impl Provider for TopicPolicy {
         Box::pin(async move {
             only(new, POLICY, &["PolicyDocument", "Topics"])?;
             let (before, after) = (
-                str_list(old, "Topics", POLICY)?,
+                applied_topics(current, old)?,
                 str_list(new, "Topics", POLICY)?,
             );
-            let dropped: Vec<String> = before.into_iter().filter(|t| !after.contains(t)).collect();
+            // Only topics this resource set go back to the default policy.
+            let dropped: Vec<String> = before
+                .iter()
+                .filter(|t| !after.contains(t))
+                .cloned()
+                .collect();
             set_policies(cx, &dropped, None).await?;
             let policy = document(new, "PolicyDocument", POLICY)?.unwrap_or_default();
-            set_policies(cx, &after, Some(&policy)).await?;
-            Ok(current.clone())
+            let (done, result) = apply_policy(cx, &after, &policy).await;
+            if let Err(f) = result {
+                // The topics newly set go back to the default; a rollback then finds the
+                // resource as it was (its `AppliedTopics` unchanged).
+                let fresh: Vec<String> = done.into_iter().filter(|t| !before.contains(t)).collect();
+                let _ = set_policies(cx, &fresh, None).await;
+                return Err(f);
+            }
+            Ok(current.clone().with(APPLIED, json!(done)))
         })
     }
 
     fn delete<'a>(
         &'a self,
         cx: &'a Cx<'a>,
-        _: &'a Made,
+        made: &'a Made,
         p: &'a Value,
     ) -> BoxFuture<'a, Result<(), Failure>> {
-        Box::pin(async move { set_policies(cx, &str_list(p, "Topics", POLICY)?, None).await })
+        Box::pin(async move { set_policies(cx, &applied_topics(made, p)?, None).await })
     }
 }
 
