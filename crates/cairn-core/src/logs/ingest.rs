@@ -189,8 +189,26 @@ fn apply_metric_filters(
             .range((index, Vec::new(), i64::MIN, 0)..)
             .take_while(|((i, _, _, _), _)| *i == index)
             .any(|((_, _, m, _), _)| *m == minute);
-        if let (false, Some(default)) = (matched, compiled.transformations[index].default_value) {
-            points.insert((index, Vec::new(), minute, default.to_bits()), 1.0);
+        let t = &compiled.transformations[index];
+        if let (false, Some(default)) = (matched, t.default_value) {
+            // Nor when an earlier batch already reported this minute (a match, or the
+            // default itself).
+            let key = MetricKey {
+                account: &group.account,
+                region: &group.region,
+                namespace: &t.namespace,
+                name: &t.name,
+                dimensions: &[],
+            };
+            let reported = match cairn_store::metrics::metric_id(conn, &key, minute, false)? {
+                Some(id) => {
+                    !cairn_store::metrics::points(conn, id, minute, minute + 60_000)?.is_empty()
+                }
+                None => false,
+            };
+            if !reported {
+                points.insert((index, Vec::new(), minute, default.to_bits()), 1.0);
+            }
         }
     }
     for ((index, dims, minute, bits), count) in &points {

@@ -218,6 +218,17 @@ fn a_default_value_is_reported_once_per_minute_without_a_match() {
         (0.0, 1.0),
         "one default, not eight"
     );
+    // A later batch of the same minute without a match adds nothing; one with a match adds it.
+    ingest(&conn, &key, "s1", &[ev(NOW + 10, quiet)], NOW).unwrap();
+    assert_eq!(sum(&conn, "errors", &[]), (0.0, 1.0), "still one default");
+    let failed = r#"{"eventSource":"s3.amazonaws.com","errorCode":"AccessDenied"}"#;
+    ingest(&conn, &key, "s1", &[ev(NOW + 20, failed)], NOW).unwrap();
+    ingest(&conn, &key, "s1", &[ev(NOW + 30, quiet)], NOW).unwrap();
+    assert_eq!(
+        sum(&conn, "errors", &[]),
+        (1.0, 2.0),
+        "the match, and the first default"
+    );
 }
 
 #[test]
