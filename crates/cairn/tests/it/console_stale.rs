@@ -22,6 +22,32 @@ async fn trail(server: &Server, name: &str) {
     assert_eq!(s, 200, "{out}");
 }
 
+/// A topic `name` whose policy lets CloudTrail publish to it; its ARN.
+async fn topic_for_trails(server: &Server, name: &str) -> String {
+    let (s, body) = server
+        .query(
+            "sns",
+            &format!("Action=CreateTopic&Name={name}&Version=2010-03-31"),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let topic = format!("arn:aws:sns:us-east-1:123456789012:{name}");
+    let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "SNS:Publish",
+        "Resource": topic}]})
+    .to_string();
+    let params = form_urlencoded::Serializer::new(String::new())
+        .append_pair("Action", "SetTopicAttributes")
+        .append_pair("TopicArn", &topic)
+        .append_pair("AttributeName", "Policy")
+        .append_pair("AttributeValue", &policy)
+        .append_pair("Version", "2010-03-31")
+        .finish();
+    let (s, body) = server.query("sns", &params).await;
+    assert_eq!(s, 200, "{body}");
+    topic
+}
+
 /// The value of the hidden input `name` on `page`.
 fn hidden(page: &str, name: &str) -> String {
     let at = format!("name=\"{name}\" value=\"");
@@ -115,27 +141,8 @@ async fn a_selector_editor_shown_before_insights_changed_does_not_turn_them_off(
 async fn a_stale_edit_form_is_refused_and_unchanged_resources_are_not_checked_again() {
     let server = Server::start();
     trail(&server, "shared").await;
-    let (s, body) = server
-        .query(
-            "sns",
-            "Action=CreateTopic&Name=trail-news&Version=2010-03-31",
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
-    let topic = "arn:aws:sns:us-east-1:123456789012:trail-news";
-    let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "SNS:Publish",
-        "Resource": topic}]})
-    .to_string();
-    let params = form_urlencoded::Serializer::new(String::new())
-        .append_pair("Action", "SetTopicAttributes")
-        .append_pair("TopicArn", topic)
-        .append_pair("AttributeName", "Policy")
-        .append_pair("AttributeValue", &policy)
-        .append_pair("Version", "2010-03-31")
-        .finish();
-    let (s, body) = server.query("sns", &params).await;
-    assert_eq!(s, 200, "{body}");
+    let topic = topic_for_trails(&server, "trail-news").await;
+    let topic = topic.as_str();
 
     let mut b = Browser::new(&server);
     b.sign_in(ACCESS_KEY, SECRET).await;
@@ -188,23 +195,8 @@ async fn a_stale_edit_form_is_refused_and_unchanged_resources_are_not_checked_ag
 
     // console5: the same user picks another existing topic, as the CLI lets them; the
     // console's existence check, which they may not make, no longer blocks the save.
-    let (s, body) = server
-        .query(
-            "sns",
-            "Action=CreateTopic&Name=trail-news-2&Version=2010-03-31",
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
-    let second = "arn:aws:sns:us-east-1:123456789012:trail-news-2";
-    let params = form_urlencoded::Serializer::new(String::new())
-        .append_pair("Action", "SetTopicAttributes")
-        .append_pair("TopicArn", second)
-        .append_pair("AttributeName", "Policy")
-        .append_pair("AttributeValue", &policy.replace(topic, second))
-        .append_pair("Version", "2010-03-31")
-        .finish();
-    let (s, body) = server.query("sns", &params).await;
-    assert_eq!(s, 200, "{body}");
+    let second = topic_for_trails(&server, "trail-news-2").await;
+    let second = second.as_str();
     let (_, _, page) = u.get("/console/trails/shared/edit").await;
     let version = hidden(&page, "trail_version");
     let fields = [
