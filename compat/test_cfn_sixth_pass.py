@@ -127,3 +127,36 @@ def test_a_refused_topic_policy_never_resets_a_topic_it_did_not_set(cairn):
     assert settled_stack(cfn, "widen-topic") == "UPDATE_ROLLBACK_COMPLETE"
     deleted(cairn.client("cloudformation"), "widen-topic")
     assert audit_policy_now() == json.loads(audit_policy)
+
+
+def test_an_inline_policy_resource_never_deletes_one_it_did_not_put(cairn):
+    """recheck27: an update of an AWS::IAM::Policy naming a second role, refused there, had its
+    rollback (and then the admin's cleanup) delete that role's own same-named policy."""
+    iam = cairn.client("iam")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    for role in ("cfn-own-role", "audit-role"):
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
+    kept = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}]}
+    iam.put_role_policy(RoleName="audit-role", PolicyName="shared", PolicyDocument=json.dumps(kept))
+    cfn = user_with(cairn, "cfn-roles", [
+        {"Effect": "Allow", "Action": "cloudformation:*", "Resource": "*"},
+        {"Effect": "Allow", "Action": "iam:*RolePolicy", "Resource": "arn:aws:iam::*:role/cfn-own-*"}])(
+        "cloudformation")
+
+    def template(roles):
+        return json.dumps({"Resources": {"P": {"Type": "AWS::IAM::Policy", "Properties": {
+            "PolicyName": "shared", "Roles": roles, "PolicyDocument": {"Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}}}}})
+
+    cfn.create_stack(StackName="inline-widen", TemplateBody=template(["cfn-own-role"]),
+                     Capabilities=["CAPABILITY_IAM"])
+    assert settled_stack(cfn, "inline-widen") == "CREATE_COMPLETE"
+    cfn.update_stack(StackName="inline-widen", TemplateBody=template(["cfn-own-role", "audit-role"]),
+                     Capabilities=["CAPABILITY_IAM"])
+    assert settled_stack(cfn, "inline-widen") == "UPDATE_ROLLBACK_COMPLETE"
+    deleted(cairn.client("cloudformation"), "inline-widen")
+    doc = iam.get_role_policy(RoleName="audit-role", PolicyName="shared")["PolicyDocument"]
+    assert doc == kept, doc
+    assert iam.list_role_policies(RoleName="cfn-own-role")["PolicyNames"] == []

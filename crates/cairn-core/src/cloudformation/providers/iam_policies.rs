@@ -29,9 +29,91 @@ fn tolerate_missing(r: Result<Value, Failure>) -> Result<(), Failure> {
     }
 }
 
-/// `AWS::IAM::Policy`. A create refuses a role, user or group that already has an inline policy
-/// of the name (`AlreadyExists`).
+/// `AWS::IAM::Policy`. A create, or an update naming a new role, user or group (or a new
+/// name), refuses one that already has an inline policy of the name (`AlreadyExists`), before
+/// anything is written. The policy name and the entities it was put on are kept
+/// (`AppliedPolicy`, an internal attribute), and only those are deleted by a later update, the
+/// rollback of a failed one, or a delete: an entity whose Put…Policy was refused was never
+/// this resource's (recheck27: a refused update's rollback, then an admin's cleanup, deleted
+/// another principal's same-named policy, such as a trail's CloudWatch Logs role's).
 pub struct Policy;
+
+/// The internal attribute: `{"name": …, "targets": [[kind, name], …]}`.
+const APPLIED: &str = "AppliedPolicy";
+
+/// The policy name and entities `made` put its policy on: its `AppliedPolicy`, or (a resource
+/// made before Cairn kept it) its properties `p`.
+fn applied(made: &Made, p: &Value) -> Result<(String, Vec<(Kind, String)>), Failure> {
+    let Some(a) = made.attributes.get(APPLIED) else {
+        return Ok((req_str(p, "PolicyName", POLICY)?, targets(p, POLICY)?));
+    };
+    let name = a["name"].as_str().unwrap_or_default().to_owned();
+    let list = a["targets"].as_array().into_iter().flatten();
+    let parsed = list
+        .filter_map(|t| {
+            let kind = match t[0].as_str()? {
+                "Role" => Kind::Role,
+                "User" => Kind::User,
+                _ => Kind::Group,
+            };
+            Some((kind, t[1].as_str()?.to_owned()))
+        })
+        .collect();
+    Ok((name, parsed))
+}
+
+fn applied_value(name: &str, list: &[(Kind, String)]) -> Value {
+    let targets: Vec<Value> = list.iter().map(|(k, t)| json!([k.word(), t])).collect();
+    json!({"name": name, "targets": targets})
+}
+
+fn same(a: &(Kind, String), b: &(Kind, String)) -> bool {
+    a.0.word() == b.0.word() && a.1 == b.1
+}
+
+/// Refuses an entity that already has an inline policy `name` (one this resource did not put).
+async fn refuse_taken(cx: &Cx<'_>, list: &[&(Kind, String)], name: &str) -> Result<(), Failure> {
+    for (kind, target) in list {
+        let w = kind.word();
+        let found = cx
+            .find(
+                Service::Iam,
+                match kind {
+                    Kind::Role => "GetRolePolicy",
+                    Kind::User => "GetUserPolicy",
+                    Kind::Group => "GetGroupPolicy",
+                },
+                json!({format!("{w}Name"): target, "PolicyName": name}),
+            )
+            .await?;
+        if found.is_some() {
+            return Err(Failure::already_exists(POLICY, &format!("{name}|{target}")));
+        }
+    }
+    Ok(())
+}
+
+/// Puts the policy on each entity in order. On a refusal, the entities of `fresh` it was put
+/// on go back (deleted) and the refusal is returned.
+async fn put_all(
+    cx: &Cx<'_>,
+    list: &[(Kind, String)],
+    fresh: &[&(Kind, String)],
+    name: &str,
+    doc: &str,
+) -> Result<(), Failure> {
+    let mut done: Vec<&(Kind, String)> = Vec::new();
+    for t in list {
+        if let Err(f) = put_inline(cx, t.0, &t.1, name, doc).await {
+            for undo in done.iter().filter(|d| fresh.iter().any(|f| same(d, f))) {
+                let _ = delete_inline(cx, undo.0, &undo.1, name).await;
+            }
+            return Err(f);
+        }
+        done.push(t);
+    }
+    Ok(())
+}
 
 const POLICY: &str = "AWS::IAM::Policy";
 
@@ -102,32 +184,15 @@ impl Provider for Policy {
                 ));
             }
             // Put{Role,User,Group}Policy replaces an inline policy of the same name: one the
-            // stack did not put is refused before anything is written, so a rollback or a
-            // delete never removes it.
-            for (kind, target) in &all {
-                let w = kind.word();
-                let found = cx
-                    .find(
-                        Service::Iam,
-                        match kind {
-                            Kind::Role => "GetRolePolicy",
-                            Kind::User => "GetUserPolicy",
-                            Kind::Group => "GetGroupPolicy",
-                        },
-                        json!({format!("{w}Name"): target, "PolicyName": name}),
-                    )
-                    .await?;
-                if found.is_some() {
-                    return Err(Failure::already_exists(POLICY, &format!("{name}|{target}")));
-                }
-            }
+            // stack did not put is refused before anything is written; a refusal part way
+            // takes back what this create put, so there is nothing to roll back.
+            let every: Vec<&(Kind, String)> = all.iter().collect();
+            refuse_taken(cx, &every, &name).await?;
+            put_all(cx, &all, &every, &name, &doc).await?;
             let id = cx.generated_name(128, false);
-            for (kind, target) in &all {
-                put_inline(cx, *kind, target, &name, &doc)
-                    .await
-                    .map_err(|f| f.made(&id))?;
-            }
-            Ok(Made::id(id.clone()).with("Id", id))
+            Ok(Made::id(id.clone())
+                .with("Id", id)
+                .with(APPLIED, applied_value(&name, &all)))
         })
     }
 
@@ -144,36 +209,38 @@ impl Provider for Policy {
                 POLICY,
                 &["PolicyName", "PolicyDocument", "Roles", "Users", "Groups"],
             )?;
-            let (old_name, new_name) = (
-                req_str(old, "PolicyName", POLICY)?,
-                req_str(new, "PolicyName", POLICY)?,
-            );
-            let (before, after) = (targets(old, POLICY)?, targets(new, POLICY)?);
-            for (kind, target) in &before {
-                let kept = after
-                    .iter()
-                    .any(|(k, t)| k.word() == kind.word() && t == target);
-                if !kept || old_name != new_name {
-                    delete_inline(cx, *kind, target, &old_name).await?;
+            let (old_name, before) = applied(current, old)?;
+            let new_name = req_str(new, "PolicyName", POLICY)?;
+            let after = targets(new, POLICY)?;
+            let renamed = old_name != new_name;
+            // The entities this update newly claims are checked before anything is written.
+            let fresh: Vec<&(Kind, String)> = after
+                .iter()
+                .filter(|t| renamed || !before.iter().any(|b| same(b, t)))
+                .collect();
+            refuse_taken(cx, &fresh, &new_name).await?;
+            for t in &before {
+                if renamed || !after.iter().any(|a| same(a, t)) {
+                    delete_inline(cx, t.0, &t.1, &old_name).await?;
                 }
             }
             let doc = document(new, "PolicyDocument", POLICY)?.unwrap_or_default();
-            for (kind, target) in &after {
-                put_inline(cx, *kind, target, &new_name, &doc).await?;
-            }
-            Ok(current.clone())
+            put_all(cx, &after, &fresh, &new_name, &doc).await?;
+            Ok(current
+                .clone()
+                .with(APPLIED, applied_value(&new_name, &after)))
         })
     }
 
     fn delete<'a>(
         &'a self,
         cx: &'a Cx<'a>,
-        _: &'a Made,
+        made: &'a Made,
         p: &'a Value,
     ) -> BoxFuture<'a, Result<(), Failure>> {
         Box::pin(async move {
-            let name = req_str(p, "PolicyName", POLICY)?;
-            for (kind, target) in targets(p, POLICY)? {
+            let (name, list) = applied(made, p)?;
+            for (kind, target) in list {
                 delete_inline(cx, kind, &target, &name).await?;
             }
             Ok(())
