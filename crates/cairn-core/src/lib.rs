@@ -49,7 +49,7 @@ pub mod token;
 pub mod trail_logs;
 pub mod trails;
 pub mod upload_listing;
-mod validate;
+pub mod validate;
 pub mod wildcard;
 
 pub use context::CallContext;

@@ -90,6 +90,25 @@ pub fn selectors_error(s: &SelectorForm) -> Option<String> {
     if s.s3_data && !s.s3_all && s.s3_buckets.lines().all(|l| l.trim().is_empty()) {
         return Some("Enter at least one S3 bucket for data events, choose all current and future buckets, or clear Data events.".to_owned());
     }
+    // Each entry names a bucket (and maybe a prefix) on a line of its own, checked before
+    // anything is made (recheck27: a bad one was found by PutEventSelectors after the
+    // bucket and key were made).
+    if s.s3_data && !s.s3_all {
+        for line in s
+            .s3_buckets
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
+            let bare = line.strip_prefix("arn:aws:s3:::").unwrap_or(line);
+            let bucket = bare.split('/').next().unwrap_or_default();
+            if !cairn_core::validate::is_valid_bucket_name(bucket) {
+                return Some(format!(
+                    "\"{line}\" is not an S3 bucket name (one bucket, or bucket/prefix, per line)."
+                ));
+            }
+        }
+    }
     // PutEventSelectors' limit: 250 data resource values in all of a trail's selectors.
     let values = s
         .s3_buckets

@@ -128,7 +128,21 @@ async fn bad_fields_are_shown_on_their_field_before_anything_is_made() {
         ("s3_buckets", many),
         ("s3_read", "on"),
     ]));
-    let late: [Case; 3] = [
+    let late: [Case; 4] = [
+        (
+            "comma-values",
+            &[
+                ("selectors_seen", "1"),
+                ("management", "on"),
+                ("read", "on"),
+                ("write", "on"),
+                ("s3_data", "on"),
+                ("s3_scope", "some"),
+                ("s3_buckets", "one-bucket, Bad Bucket!"),
+                ("s3_read", "on"),
+            ],
+            "selectors-error",
+        ),
         (
             "reserved-alias",
             &[
@@ -155,6 +169,13 @@ async fn bad_fields_are_shown_on_their_field_before_anything_is_made() {
         assert_eq!(status, 200, "{name}");
         assert!(body.contains(&format!("id=\"{field}\"")), "{name}: {body}");
         assert!(!bucket_exists(&server, &bucket).await, "{name}: no bucket");
+        // Refused before anything was made: no bucket was made and taken back either.
+        let made = lookup(&server, "EventName", "CreateBucket").await;
+        assert!(
+            made.iter()
+                .all(|e| e["requestParameters"]["bucketName"] != bucket.as_str()),
+            "{name}: nothing made"
+        );
     }
     let c = reqwest::Client::new();
     let (_, keys) = crate::kms_util::kms(&c, &server.addr, "ListKeys", json!({})).await;
