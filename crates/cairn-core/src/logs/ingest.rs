@@ -264,7 +264,11 @@ pub fn collect(
                     _ => break,
                 }
             }
-            if dims.len() != t.dimensions.len() {
+            // A dimension value CloudWatch would refuse (not ASCII, blank, over 1,024
+            // characters) makes no datapoint: no alarm could be set on its metric (alarms4).
+            if dims.len() != t.dimensions.len()
+                || crate::metrics::api::check_dimensions(&dims).is_err()
+            {
                 continue;
             }
             (value, dims)

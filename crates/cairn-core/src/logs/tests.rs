@@ -245,6 +245,26 @@ fn a_value_cloudwatch_would_refuse_is_dropped_not_summed_to_infinity() {
 }
 
 #[test]
+fn a_dimension_value_cloudwatch_would_refuse_makes_no_datapoint() {
+    let (conn, key) = setup();
+    let mut dims = t("v", "$.v");
+    dims.dimensions = vec![("D".into(), "$.d".into())];
+    put_filter(&conn, "v", "{ $.v = * }", dims);
+    let long = "x".repeat(1100);
+    let events = [
+        ev(NOW, r#"{"v": 5, "d": "\u00e9"}"#),
+        ev(NOW + 1, r#"{"v": 5, "d": "   "}"#),
+        ev(NOW + 2, &format!(r#"{{"v": 5, "d": "{long}"}}"#)),
+        ev(NOW + 3, r#"{"v": 5, "d": "b"}"#),
+    ];
+    ingest(&conn, &key, "s1", &events, NOW).unwrap();
+    let listed =
+        cairn_store::metrics::list(&conn, "123456789012", "us-east-1", None, Some("v"), 0).unwrap();
+    let values: Vec<&str> = listed.iter().map(|m| m.dimensions[0].1.as_str()).collect();
+    assert_eq!(values, ["b"]);
+}
+
+#[test]
 fn metric_filters_emit_datapoints_at_once() {
     let (conn, key) = setup();
     put_filter(
