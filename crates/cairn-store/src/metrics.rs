@@ -96,6 +96,26 @@ fn point_row(r: &Row<'_>) -> rusqlite::Result<Point> {
     })
 }
 
+/// How many metrics of `namespace` and `name` (any dimensions) have data at or after
+/// `since` (ms).
+pub fn count_active(
+    conn: &Connection,
+    account: &str,
+    region: &str,
+    namespace: &str,
+    name: &str,
+    since: i64,
+) -> StoreResult<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM metrics WHERE account = ?1 AND region = ?2 AND namespace = ?3
+               AND name = ?4 AND last_ts >= ?5",
+        )?
+        .query_row(params![account, region, namespace, name, since], |r| {
+            r.get(0)
+        })?)
+}
+
 /// Stores a point.
 pub fn put_point(conn: &Connection, metric_id: i64, p: &Point) -> StoreResult<()> {
     conn.prepare_cached(

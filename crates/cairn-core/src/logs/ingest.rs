@@ -157,6 +157,9 @@ pub fn ingest(
     })
 }
 
+/// The most dimension sets a filter's metric gets within an hour (see [`apply_metric_filters`]).
+const MAX_DIMENSION_SETS_PER_HOUR: i64 = 1000;
+
 /// One aggregated datapoint: (filter index, dimension values, minute start, value).
 type PointKey = (usize, Vec<(String, String)>, i64, u64);
 
@@ -220,6 +223,23 @@ fn apply_metric_filters(
             name: &t.name,
             dimensions: dims,
         };
+        // A filter's dimensions make at most 1,000 new dimension sets of a metric an hour
+        // (the model: Logs "might disable a metric filter if it generates 1,000 different
+        // name/value pairs for your specified dimensions within one hour"): beyond that a
+        // new set is dropped, so log data cannot grow the store without bound (alarms4).
+        if !dims.is_empty()
+            && cairn_store::metrics::metric_id(conn, &key, *minute, false)?.is_none()
+            && cairn_store::metrics::count_active(
+                conn,
+                &group.account,
+                &group.region,
+                &t.namespace,
+                &t.name,
+                *minute - 3_600_000,
+            )? >= MAX_DIMENSION_SETS_PER_HOUR
+        {
+            continue;
+        }
         let value = f64::from_bits(*bits);
         metrics::put_stats(
             conn,

@@ -265,6 +265,23 @@ fn a_dimension_value_cloudwatch_would_refuse_makes_no_datapoint() {
 }
 
 #[test]
+fn a_filters_dimensions_make_at_most_a_thousand_metrics_an_hour() {
+    let (conn, key) = setup();
+    let mut dims = t("c", "1");
+    dims.dimensions = vec![("Id".into(), "$.id".into())];
+    put_filter(&conn, "c", "{ $.id = * }", dims);
+    let messages: Vec<String> = (0..1100).map(|i| format!(r#"{{"id": "i-{i}"}}"#)).collect();
+    let events: Vec<_> = messages.iter().map(|m| ev(NOW, m)).collect();
+    ingest(&conn, &key, "s1", &events, NOW).unwrap();
+    let listed =
+        cairn_store::metrics::list(&conn, "123456789012", "us-east-1", None, Some("c"), 0).unwrap();
+    assert_eq!(listed.len(), 1000);
+    // A set that already exists still gets its data.
+    ingest(&conn, &key, "s1", &[ev(NOW + 1, &messages[0])], NOW).unwrap();
+    assert_eq!(sum(&conn, "c", &[("Id".into(), "i-0".into())]), (2.0, 2.0));
+}
+
+#[test]
 fn metric_filters_emit_datapoints_at_once() {
     let (conn, key) = setup();
     put_filter(
