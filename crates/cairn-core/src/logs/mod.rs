@@ -170,4 +170,6 @@ pub fn load_stream(conn: &Connection, group: &LogGroup, name: &str) -> ApiResult
 #[cfg(test)]
 mod filter_tests;
 #[cfg(test)]
+mod metric_filter_tests;
+#[cfg(test)]
 mod tests;
