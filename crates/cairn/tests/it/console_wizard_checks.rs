@@ -76,6 +76,23 @@ type Case = (
     &'static str,
 );
 
+/// A trail name, its extra fields, and the id of the error shown (fields made at run time).
+type Late<'a> = (&'static str, Vec<(&'static str, &'a str)>, &'static str);
+
+/// Step 2's fields for management events and S3 data events of `buckets` (one per line).
+fn data_events(buckets: &str) -> Vec<(&'static str, &str)> {
+    vec![
+        ("selectors_seen", "1"),
+        ("management", "on"),
+        ("read", "on"),
+        ("write", "on"),
+        ("s3_data", "on"),
+        ("s3_scope", "some"),
+        ("s3_buckets", buckets),
+        ("s3_read", "on"),
+    ]
+}
+
 async fn bucket_exists(server: &Server, bucket: &str) -> bool {
     server.s3("HEAD", &format!("/{bucket}"), b"").await.0 == 200
 }
@@ -111,41 +128,17 @@ async fn bad_fields_are_shown_on_their_field_before_anything_is_made() {
 
     // console5: an alias KMS refuses, and more S3 values than PutEventSelectors takes, were
     // found only after a bucket and a key were made (the key left pending deletion).
-    let many: &'static str = Box::leak(
-        (0..251)
-            .map(|i| format!("many-{i:03}"))
-            .collect::<Vec<_>>()
-            .join("\n")
-            .into_boxed_str(),
-    );
-    let many_fields: &'static [(&'static str, &'static str)] = Box::leak(Box::new([
-        ("selectors_seen", "1"),
-        ("management", "on"),
-        ("read", "on"),
-        ("write", "on"),
-        ("s3_data", "on"),
-        ("s3_scope", "some"),
-        ("s3_buckets", many),
-        ("s3_read", "on"),
-    ]));
-    let late: [Case; 4] = [
+    let many: Vec<String> = (0..251).map(|i| format!("many-{i:03}")).collect();
+    let many = many.join("\n");
+    let late: [Late; 4] = [
         (
             "comma-values",
-            &[
-                ("selectors_seen", "1"),
-                ("management", "on"),
-                ("read", "on"),
-                ("write", "on"),
-                ("s3_data", "on"),
-                ("s3_scope", "some"),
-                ("s3_buckets", "one-bucket, Bad Bucket!"),
-                ("s3_read", "on"),
-            ],
+            data_events("one-bucket, Bad Bucket!"),
             "selectors-error",
         ),
         (
             "reserved-alias",
-            &[
+            vec![
                 ("kms", "on"),
                 ("kms_mode", "new"),
                 ("kms_alias", "aws/mine"),
@@ -154,18 +147,18 @@ async fn bad_fields_are_shown_on_their_field_before_anything_is_made() {
         ),
         (
             "unicode-alias",
-            &[
+            vec![
                 ("kms", "on"),
                 ("kms_mode", "new"),
                 ("kms_alias", "cl\u{e9}"),
             ],
             "kms-error",
         ),
-        ("many-values", many_fields, "selectors-error"),
+        ("many-values", data_events(&many), "selectors-error"),
     ];
     for (name, extra, field) in late {
         let bucket = format!("{name}-logs");
-        let (status, _, body) = create(&mut b, name, &bucket, extra).await;
+        let (status, _, body) = create(&mut b, name, &bucket, &extra).await;
         assert_eq!(status, 200, "{name}");
         assert!(body.contains(&format!("id=\"{field}\"")), "{name}: {body}");
         assert!(!bucket_exists(&server, &bucket).await, "{name}: no bucket");
