@@ -22,6 +22,9 @@ SERVICES = ["cloudtrail", "iam", "sts", "kms", "logs", "cloudwatch", "sns", "clo
 # The JSON services whose records keep only modeled members at every depth
 # (cairn_api::model_shapes): their input shapes' nested member names are kept too.
 RECORDED_SHAPES = ["cloudtrail", "kms", "logs"]
+# The Query services, whose parameter names are walked against their input shapes
+# (cairn_api::query_shapes): a name no shape has is ignored, as AWS ignores it.
+QUERY_SERVICES = ["iam", "sts", "sns", "cloudformation", "cloudwatch"]
 # Recursive shapes are cut here (everything deeper is kept as sent).
 MAX_DEPTH = 8
 SCALAR = {"string", "integer", "long", "boolean"}
@@ -39,6 +42,10 @@ def rule(shapes, name, nested=False):
     shape = shapes[name]
     t = shape["type"]
     r = {"t": t}
+    if shape.get("sensitive"):
+        # A value the model marks sensitive (KMS's KeyStorePassword, IAM's passwords) is
+        # never quoted in a validation message, which the record keeps as errorMessage.
+        r["x"] = 1
     if "enum" in shape:
         r["enum"] = shape["enum"]
     for k in ("min", "max"):
@@ -76,6 +83,29 @@ def skeleton(shapes, name, depth=0):
     if t in ("list", "map"):
         inner = skeleton(shapes, shape["member" if t == "list" else "value"]["shape"], depth + 1)
         return {t[0]: inner} if inner != 0 else 0
+    return 0
+
+
+def query_skeleton(shapes, name, depth=0):
+    """A shape as the Query protocol names its parts: {"s": {member: skeleton}} for a
+    structure, {"l": skeleton} for a list (`Name.member.N`), {"m": skeleton, "k": key name,
+    "v": value name} for a map (`Name.entry.N.key` / `.value`), 0 for a scalar and 1 for a
+    shape cut for depth (any name below it is kept). None of the Query services' input
+    shapes is flattened or renames a structure member (botocore 1.44.8); SNS's
+    MessageAttributeMap names its key and value `Name` and `Value`."""
+    shape = shapes[name]
+    t = shape["type"]
+    if depth > MAX_DEPTH:
+        return 1
+    if t == "structure":
+        return {"s": {m: query_skeleton(shapes, ref["shape"], depth + 1)
+                      for m, ref in shape.get("members", {}).items()}}
+    if t == "list":
+        return {"l": query_skeleton(shapes, shape["member"]["shape"], depth + 1)}
+    if t == "map":
+        return {"m": query_skeleton(shapes, shape["value"]["shape"], depth + 1),
+                "k": shape["key"].get("locationName", "key"),
+                "v": shape["value"].get("locationName", "value")}
     return 0
 
 
@@ -148,6 +178,17 @@ def main():
                 if kept:
                     nested[op_name] = kept
             out.setdefault("shapes", {})[service] = nested
+        if service in QUERY_SERVICES:
+            nested = {}
+            for op_name, op in sorted(model["operations"].items()):
+                if "input" not in op:
+                    continue
+                members = shapes[op["input"]["shape"]].get("members", {})
+                kept = {m: query_skeleton(shapes, ref["shape"], 1) for m, ref in members.items()}
+                kept = {m: k for m, k in kept.items() if k != 0}
+                if kept:
+                    nested[op_name] = kept
+            out.setdefault("query_shapes", {})[service] = nested
         # Every operation of the service, served or not: an operation Cairn does not carry
         # out is still authorized and recorded (cairn_api::unserved).
         out["operations"][service] = sorted(model["operations"])

@@ -27,6 +27,7 @@ pub mod monitoring;
 pub mod protocol;
 pub mod query;
 pub mod query_record;
+pub mod query_shapes;
 pub mod recording;
 pub mod request_encoding;
 pub mod request_ids;

@@ -39,6 +39,8 @@ struct Rule {
     item: Option<Box<Rule>>,
     /// A list item structure's scalar members with constraints.
     members: Vec<(String, Rule)>,
+    /// The model marks the shape sensitive: its value is never quoted in a message.
+    sensitive: bool,
 }
 
 impl Rule {
@@ -60,6 +62,7 @@ impl Rule {
                 .flatten()
                 .map(|(m, r)| (m.clone(), Rule::parse(r)))
                 .collect(),
+            sensitive: v.get("x").is_some(),
         }
     }
 }
@@ -438,9 +441,14 @@ fn list_length(name: &str, rule: &Rule, len: usize, texts: &[String], out: &mut 
         (_, Some(max)) if len > max => format!("less than or equal to {max}"),
         _ => return,
     };
+    let sensitive = rule.sensitive || rule.item.as_ref().is_some_and(|i| i.sensitive);
+    let value = if sensitive {
+        "Value".to_owned()
+    } else {
+        format!("Value '[{}]'", shown(&texts.join(", ")))
+    };
     out.push(format!(
-        "Value '[{}]' at '{}' failed to satisfy constraint: Member must have length {broken}",
-        shown(&texts.join(", ")),
+        "{value} at '{}' failed to satisfy constraint: Member must have length {broken}",
         lower_first(name)
     ));
 }
@@ -497,8 +505,8 @@ fn query_violations(name: &str, rule: &Rule, params: &Params, out: &mut Vec<Stri
     } else if let Some(v) = params.get(name) {
         if let Some(kind) = unparsed_query_scalar(rule, v) {
             out.push(format!(
-                "Value '{}' at '{}' failed to satisfy constraint: Member must be {kind}",
-                shown(v),
+                "{} at '{}' failed to satisfy constraint: Member must be {kind}",
+                quoted(rule, v),
                 lower_first(name)
             ));
             return;
@@ -572,10 +580,21 @@ fn broken(rule: &Rule, text: &str) -> Vec<String> {
 fn scalar_violations(name: &str, rule: &Rule, text: &str, out: &mut Vec<String>) {
     for c in broken(rule, text) {
         out.push(format!(
-            "Value '{}' at '{}' failed to satisfy constraint: Member must {c}",
-            shown(text),
+            "{} at '{}' failed to satisfy constraint: Member must {c}",
+            quoted(rule, text),
             lower_first(name)
         ));
+    }
+}
+
+/// `Value '<text>'`, or `Value` alone for a shape the model marks sensitive (a custom key
+/// store's password): AWS leaves such values out of its messages, and a refused call's
+/// record keeps the message as its errorMessage (iamapi5).
+fn quoted(rule: &Rule, text: &str) -> String {
+    if rule.sensitive {
+        "Value".to_owned()
+    } else {
+        format!("Value '{}'", shown(text))
     }
 }
 
@@ -597,8 +616,8 @@ fn list_violations(name: &str, item: &Rule, texts: &[String], out: &mut Vec<Stri
         .map(|c| format!("Member must {c}"))
         .collect();
     out.push(format!(
-        "Value '{}' at '{}' failed to satisfy constraint: Member must satisfy constraint: [{}]",
-        shown(&list),
+        "{} at '{}' failed to satisfy constraint: Member must satisfy constraint: [{}]",
+        quoted(item, &list),
         lower_first(name),
         inner.join(", ")
     ));
@@ -712,6 +731,25 @@ mod tests {
             m.ends_with("Member must have length less than or equal to 100"),
             "{m}"
         );
+    }
+
+    #[test]
+    fn sensitive_values_are_never_quoted() {
+        let secret = "S".repeat(40);
+        let body = json!({"CustomKeyStoreName": "s", "KeyStorePassword": secret});
+        let input = Input::Json {
+            body: &body,
+            typed: true,
+        };
+        let m = message(check("kms", "CreateCustomKeyStore", input).unwrap_err());
+        assert!(!m.contains(&secret), "{m}");
+        assert!(
+            m.contains("Value at 'keyStorePassword' failed to satisfy constraint: Member must have length less than or equal to 32"),
+            "{m}"
+        );
+        let p = params(&[("UserName", "u"), ("Password", "")]);
+        let m = message(check("iam", "CreateLoginProfile", Input::Query(&p)).unwrap_err());
+        assert!(m.contains("Value at 'password'"), "{m}");
     }
 
     #[test]

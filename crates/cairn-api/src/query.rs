@@ -174,11 +174,16 @@ impl Params {
     /// resource the call does not act on (hostile5). An action the model lacks keeps all.
     pub fn own_members(&self, service: &str) -> Self {
         let action = self.action().to_owned();
+        // A name must also fit its member's shape at every depth (`AlarmNames.member.1`, not
+        // `AlarmNames.member.1.x` or `AlarmNames.1`): see [`crate::query_shapes`]. A member
+        // the rules do not type (an action the model lacks) keeps every name.
         let own = |k: &str| {
             let member = k.split('.').next().unwrap_or(k);
             k == "Action"
                 || k == "Version"
-                || !crate::model_check::query_unmodeled(service, &action, member)
+                || (!crate::model_check::query_unmodeled(service, &action, member)
+                    && (crate::model_check::member_type(service, &action, member).is_none()
+                        || crate::query_shapes::name_fits(service, &action, k)))
         };
         Self {
             pairs: self.pairs.iter().filter(|(k, _)| own(k)).cloned().collect(),

@@ -82,10 +82,10 @@ fn to_json(value: Cbor, depth: usize) -> Result<Value, String> {
             .map(Value::Number)
             .ok_or("a number is not finite")?,
         Cbor::Text(s) => Value::String(s),
-        Cbor::Bytes(b) => Value::String(base64::Engine::encode(
-            &base64::engine::general_purpose::STANDARD,
-            b,
-        )),
+        // No CloudWatch input member is a blob (the model's only blob is GetMetricWidgetImage's
+        // output): a byte string is refused, never read as its base64 text where the model
+        // wants a string (hostile6).
+        Cbor::Bytes(_) => return Err("a byte string where no input member takes one".to_owned()),
         Cbor::Array(items) => Value::Array(
             items
                 .into_iter()
@@ -206,6 +206,11 @@ mod tests {
             &cbor(&Cbor::Map(vec![(
                 Cbor::Text("x".into()),
                 Cbor::Float(f64::NAN),
+            )])),
+            // A byte string where the model wants a string (AlarmNames' items).
+            &cbor(&Cbor::Map(vec![(
+                Cbor::Text("AlarmNames".into()),
+                Cbor::Array(vec![Cbor::Bytes(b"rootalarm".to_vec())]),
             )])),
         ] {
             assert!(request(body).is_err(), "{body:?}");

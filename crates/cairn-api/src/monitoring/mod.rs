@@ -266,7 +266,9 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
             (name.to_owned(), body)
         }
         None => {
-            let params = crate::query::Params::parse(&req.raw_query, &req.body);
+            // Only names that fit the operation's input shape are read (hostile6).
+            let params =
+                crate::query::Params::parse(&req.raw_query, &req.body).own_members("cloudwatch");
             (params.action().to_owned(), input::from_query(&params))
         }
     };
