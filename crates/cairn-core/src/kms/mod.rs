@@ -205,6 +205,22 @@ pub(crate) fn not_usable(key: &Key) -> Option<ApiError> {
     }
 }
 
+/// AWS's answer to an operation of another key usage (Sign, Verify, GenerateMac, VerifyMac,
+/// DeriveSharedSecret) on a symmetric encryption key, the only kind Cairn makes: the key's
+/// state first (`DisabledException`, `KMSInvalidStateException`), then
+/// `InvalidKeyUsageException` in AWS's words (outside tester kms4).
+pub fn wrong_key_usage(key: &Key, operation: &str) -> ApiError {
+    not_usable(key).unwrap_or_else(|| {
+        err(
+            ErrorKind::KmsInvalidKeyUsage,
+            format!(
+                "{} key usage is ENCRYPT_DECRYPT which is not valid for {operation}.",
+                key.arn
+            ),
+        )
+    })
+}
+
 /// `KMSInvalidStateException` for a key pending deletion.
 pub(crate) fn pending(key: &Key) -> ApiError {
     err(

@@ -211,6 +211,17 @@ pub struct Unsupported {
     key_id: Option<String>,
 }
 
+/// The operations of other key usages. On a symmetric encryption key, the only kind Cairn
+/// makes, AWS's answer is known (the key's state, then `InvalidKeyUsageException`), so they
+/// give it rather than `UnsupportedOperationException`, which they do not have.
+const OTHER_USAGES: [&str; 5] = [
+    "Sign",
+    "Verify",
+    "GenerateMac",
+    "VerifyMac",
+    "DeriveSharedSecret",
+];
+
 impl Unsupported {
     /// The call `name` with `body`.
     pub fn new(name: &str, body: &Value) -> Self {
@@ -236,7 +247,12 @@ impl Call for Unsupported {
         Ok(vec![key_permission(conn, &env.actor(), &t.key, action)?])
     }
 
-    fn run(&self, _: &Connection, _: &Env) -> ApiResult<Reply> {
+    fn run(&self, conn: &Connection, env: &Env) -> ApiResult<Reply> {
+        let operation = self.action.trim_start_matches("kms:");
+        if let (true, Some(id)) = (OTHER_USAGES.contains(&operation), &self.key_id) {
+            let t = env.target(conn, id, true)?;
+            return Err(cairn_core::kms::wrong_key_usage(&t.key, operation));
+        }
         Err(ApiError::new(
             ErrorKind::UnsupportedOperation,
             "Cairn does not support this operation: it serves symmetric encryption keys in AWS KMS's own key store only.",
