@@ -207,6 +207,16 @@ pub fn describe(
     )?;
     let more = page.len() as i64 > input.limit;
     page.truncate(input.limit as usize);
+    // Events past a group's retention are marked for deletion and, as AWS documents for
+    // PutRetentionPolicy, no longer count in `storedBytes`, though the sweep deletes them
+    // later (logs5: lowering retention left the figure unchanged for up to ten minutes).
+    for g in &mut page {
+        if let Some(days) = g.retention_days {
+            let cutoff = now_ms(ctx) - days * 86_400_000;
+            let expired = store::events::bytes_before(conn, g.id, cutoff)?;
+            g.stored_bytes = (g.stored_bytes - expired).max(0);
+        }
+    }
     Ok((page, more))
 }
 

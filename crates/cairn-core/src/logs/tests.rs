@@ -729,3 +729,26 @@ fn kms_keys_must_be_enabled_keys_named_by_arn() {
     .unwrap();
     assert_eq!(group_key("enc"), Some(None));
 }
+
+#[test]
+fn stored_bytes_leave_out_events_past_retention() {
+    // logs5: AWS's PutRetentionPolicy documents that events marked for deletion are not
+    // included in `storedBytes`, even before they are deleted.
+    let (conn, key) = setup();
+    ingest(&conn, &key, "s1", &[ev(NOW - 5 * 86_400_000, "aaaaa")], NOW).unwrap();
+    ingest(&conn, &key, "s1", &[ev(NOW - 3_600_000, "bb")], NOW).unwrap();
+    let stored = || {
+        let all = groups::Describe {
+            limit: 50,
+            ..Default::default()
+        };
+        groups::describe(&conn, &ctx(), &all).unwrap().0[0].stored_bytes
+    };
+    assert_eq!(stored(), 7);
+    groups::set_retention(&conn, &ctx(), "trail", Some(1)).unwrap();
+    assert_eq!(stored(), 2);
+    groups::set_retention(&conn, &ctx(), "trail", Some(7)).unwrap();
+    assert_eq!(stored(), 7);
+    groups::set_retention(&conn, &ctx(), "trail", None).unwrap();
+    assert_eq!(stored(), 7);
+}

@@ -186,6 +186,17 @@ pub fn in_group_newest_first(
     )
 }
 
+/// The bytes of a group's events older than `cutoff` (ms): past its retention, not yet
+/// deleted by the sweep.
+pub fn bytes_before(conn: &Connection, group_id: i64, cutoff: i64) -> StoreResult<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(length(CAST(message AS BLOB))), 0) FROM log_events
+             WHERE group_id = ?1 AND ts < ?2",
+        )?
+        .query_row(params![group_id, cutoff], |r| r.get(0))?)
+}
+
 /// Deletes up to `batch` events of a group older than `cutoff` (ms), keeping the size counters
 /// right. Returns how many were deleted.
 pub fn expire(conn: &Connection, group_id: i64, cutoff: i64, batch: i64) -> StoreResult<usize> {
