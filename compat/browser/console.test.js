@@ -435,6 +435,12 @@ test("switches and fields have their own accessible names; errors are announced"
   await page.getByLabel("Trail name").fill("ab");
   await page.getByRole("button", { name: "Next" }).click();
   await page.locator("#name-error[role=alert]").waitFor();
+  // The error is the field's accessible description, so a screen reader reads it with the
+  // field (console5).
+  const name = page.getByRole("textbox", { name: "Trail name" });
+  assert.equal(await name.getAttribute("aria-invalid"), "true");
+  assert.match(await name.evaluate((e) => e.ariaDescribedByElements?.[0]?.textContent
+    ?? document.getElementById(e.getAttribute("aria-describedby")).textContent), /InvalidTrailNameException|name/i);
   await page.goto(`${cairn.endpoint}/console/events`);
   assert.equal(await page.getByRole("combobox", { name: "Time range" }).count(), 1);
   assert.equal(await page.getByRole("searchbox", { name: "Search the records" }).count(), 1);

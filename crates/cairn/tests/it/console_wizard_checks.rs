@@ -115,6 +115,11 @@ async fn bad_fields_are_shown_on_their_field_before_anything_is_made() {
     .await;
     assert_eq!(status, 200);
     assert!(body.contains("id=\"name-error\""), "{body}");
+    // The field names its error as its description (console5).
+    assert!(
+        body.contains("aria-invalid=\"true\" aria-describedby=\"name-error\""),
+        "{body}"
+    );
     assert!(body.contains("Choose trail attributes"), "still step 1");
 
     // And again at the last step, with nothing made.
