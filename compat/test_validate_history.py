@@ -12,6 +12,7 @@ one order."""
 import gzip
 import json
 import os
+import re
 import tempfile
 import time
 
@@ -84,6 +85,40 @@ def test_files_delivered_while_validation_was_off_are_in_no_digest(clocked):
     stock = validate(server, arn, c0 - 60, c0 + 110)
     assert stock.returncode == 0, stock.stdout + stock.stderr
     assert "No log files were delivered by CloudTrail between" in stock.stderr, "a new chain: a gap"
+    [(gap_from, gap_to)] = re.findall(r"delivered by CloudTrail between (\S+) and (\S+)", stock.stderr)
+    assert gap_from <= gap_to, stock.stderr
     ours = cairn_validate(server, arn, c0 - 60, c0 + 110)
     assert ours.returncode == 0, ours.stdout + ours.stderr
     assert "not listed" not in ours.stderr
+
+
+def test_the_chain_validation_ended_ends_before_the_next_starts():
+    """guide5: the last digest of a chain that turning validation off ended took the time it
+    was written as its end, after the next chain had started, and the stock validator then
+    reported a gap whose end came before its start. It ends when validation went off."""
+    server = Cairn(cairn_binary(), ["--delivery-interval", "1"])
+    try:
+        ct, s3, bucket, arn = make_trail(server, "retoggled")
+        t0 = time.time()
+        ct.describe_trails()
+        deadline = time.time() + 60
+        while not log_files(s3, bucket):
+            assert time.time() < deadline, "no log file delivered"
+            time.sleep(0.2)
+        ct.update_trail(Name="retoggled", EnableLogFileValidation=False)
+        off = time.time()
+        ct.update_trail(Name="retoggled", EnableLogFileValidation=True)
+        # Digests written a few seconds after the change, as the delivery loop writes them.
+        server.flush("--now", str(int(off) + 3))
+        chain = [d for _, d in digests(s3, bucket)]
+        old = [d for d in chain if d["previousDigestS3Object"] is None][0]
+        new = [d for d in chain if d is not old and d["digestStartTime"] >= old["digestStartTime"]]
+        assert new, chain
+        assert old["digestEndTime"] <= new[0]["digestStartTime"], (old, new[0])
+        assert old["digestEndTime"] <= time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(off + 1))
+        stock = validate(server, arn, t0 - 60, off + 10)
+        assert stock.returncode == 0, stock.stdout + stock.stderr
+        for gap_from, gap_to in re.findall(r"delivered by CloudTrail between (\S+) and (\S+)", stock.stderr):
+            assert gap_from <= gap_to, stock.stderr
+    finally:
+        server.stop()

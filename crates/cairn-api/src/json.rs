@@ -68,6 +68,64 @@ pub fn unknown_operation(target: &str) -> WireError {
     )
 }
 
+/// What a JSON call whose body could not be read (not JSON, not an object, over the budget)
+/// records: its service and operation, and how its record reads.
+pub struct Unreadable {
+    /// `eventSource`.
+    pub event_source: &'static str,
+    /// `eventName`: the operation `X-Amz-Target` named.
+    pub name: String,
+    /// `readOnly`, as the operation's own records have it.
+    pub read_only: bool,
+    /// A management event (else a data event, recorded only where a trail selects it).
+    pub management: bool,
+}
+
+/// Records a signed call of a real operation whose body could not be read, then returns the
+/// refusal to answer (logs5: a truncated PutRetentionPolicy body was refused with
+/// `SerializationException` and left no record, while a body of the wrong member type was
+/// recorded). Nothing was read, so nothing is authorized or run: the record has the refusal
+/// as its error and no request parameters. When the record cannot be made durable, that
+/// failure is answered instead (503 when the disk is full), as for any call.
+pub async fn refuse_unreadable(
+    gate: &crate::recording::Gate,
+    info: crate::recording::CallInfo,
+    call: Unreadable,
+    refusal: WireError,
+) -> WireError {
+    use cairn_core::{ApiError, ErrorKind};
+    let error = Some((refusal.code.to_owned(), refusal.message.clone()));
+    let Unreadable {
+        event_source,
+        name,
+        read_only,
+        management,
+    } = call;
+    let done = gate
+        .execute(
+            info,
+            crate::recording::Access::Read,
+            |_, _| Ok(Vec::new()),
+            |_| Err::<(), _>(ApiError::new(ErrorKind::Validation, "unreadable body")),
+            move |_: &cairn_core::error::ApiResult<()>| crate::recording::Outcome {
+                event_source,
+                event_name: name,
+                read_only,
+                management,
+                request_parameters: Value::Null,
+                response_elements: Value::Null,
+                error,
+                resources: Vec::new(),
+                additional_event_data: None,
+            },
+        )
+        .await;
+    match done {
+        Err(e) if e.kind != ErrorKind::Validation => WireError::from(&e),
+        _ => refusal,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -206,6 +206,19 @@ pub fn sealing_for_write(
     }
 }
 
+/// What a write's record says sealed it (`additionalEventData.SSEApplied`, S3 User Guide,
+/// "Monitoring default encryption with CloudTrail"): `SSE_KMS` or `SSE_S3` when the request's
+/// own `x-amz-server-side-encryption` header chose it (`by_header`), `Default_SSE_KMS` or
+/// `Default_SSE_S3` when the bucket's default did (kms5).
+pub fn sse_applied(by_header: bool, sealing: &Sealing) -> &'static str {
+    match (by_header, matches!(sealing, Sealing::Kms { .. })) {
+        (true, true) => "SSE_KMS",
+        (true, false) => "SSE_S3",
+        (false, true) => "Default_SSE_KMS",
+        (false, false) => "Default_SSE_S3",
+    }
+}
+
 /// How an SSE-S3 object's bytes are sealed at rest: frames under a data key of its own,
 /// stored wrapped by Cairn's master key (the operator's key, outside the data dir) and bound
 /// to the object's ARN. No KMS key and no KMS call are involved, as on S3.

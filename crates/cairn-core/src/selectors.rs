@@ -492,19 +492,21 @@ pub fn put_event_selectors(
         }
     };
     let mut trail = trail_ops::resolve_home(conn, ctx, trail_name)?;
+    let previous = std::mem::replace(&mut trail.selectors, selectors);
+    // An insight type these selectors no longer feed ends its open insights, with End events
+    // appended before this call's own: ending them after `from_seq` was taken let the call's
+    // own event be judged by the new selectors (insights4).
+    crate::insights::close::close_unevaluated(conn, &trail.arn(), &trail.account, Some(&trail))?;
     // This call's own event is the next one appended (in this write job). It is judged by
     // the selectors it replaces, and the new ones apply to every event after it: a change
     // that stops a trail logging management events is still logged by that trail (as
     // StopLogging is), so blinding a trail never goes unseen in its own files.
     let from_seq = cairn_store::events::next_seq(conn)? + 1;
-    let previous = std::mem::replace(&mut trail.selectors, selectors);
     let cursor = cairn_store::delivery::cursor(conn, &trail.arn())?;
     let coverage = trail.coverage();
     remember_routing(&mut trail, previous, coverage, from_seq, cursor);
     trail.has_custom_event_selectors = true;
     trails::put(conn, &trail)?;
-    // An insight type these selectors no longer feed ends its open insights.
-    crate::insights::close::close_unevaluated(conn, &trail.arn(), &trail.account, Some(&trail))?;
     Ok(trail)
 }
 

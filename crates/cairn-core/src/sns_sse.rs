@@ -154,11 +154,16 @@ fn seal_for(
         &context,
         32,
     );
+    // A refusal names the key too when it exists (kms5).
+    let arn = match &made {
+        Ok(d) => Some(d.key_arn.clone()),
+        Err(_) => internal::key_arn(conn, actor, &key_id),
+    };
     let event = crate::sse::kms_event(
         actor,
         "GenerateDataKey",
         &key_id,
-        made.as_ref().ok().map(|d| d.key_arn.as_str()),
+        arn.as_deref(),
         Some(&context),
         made.as_ref().ok().map(|d| d.key_material_id.as_str()),
         made.as_ref().err(),

@@ -186,13 +186,18 @@ pub fn check_trail_key_region(conn: &Connection, trail: &Trail, key_arn: &str) -
 /// CreateTrail/UpdateTrail's check of `KmsKeyId` (`given` as the request gave it, already
 /// past the syntax check), spec §9.2 steps 2–4, as `cloudtrail.amazonaws.com` for `trail`,
 /// in the region of the trail's bucket. Appends the probe's `GenerateDataKey` event and
-/// returns the key ARN to store.
+/// returns the key ARN to store. The probe asks with the context the trail's deliveries will
+/// use: CloudTrail's for its own key (`bucket_key` false), S3's for a bucket default that
+/// seals with an S3 Bucket Key (`bucket_key` true: only `aws:s3:arn`, the bucket's ARN), so
+/// a key policy that allows one and not the other is refused here rather than making a
+/// trail that never delivers (kms5).
 pub fn check_trail_key(
     conn: &Connection,
     kms: KmsAccess<'_>,
     trail: &Trail,
     given: &str,
     now: f64,
+    bucket_key: bool,
 ) -> ApiResult<String> {
     let arn = trail.arn();
     let region = trail_key_region(conn, &trail.s3_bucket_name, &trail.home_region)?;
@@ -238,7 +243,11 @@ pub fn check_trail_key(
         Some(p) if !p.is_empty() => format!("{p}/"),
         _ => String::new(),
     };
-    let context = cloudtrail_context(&arn, bucket, &format!("{prefix}AWSLogs/{}/", trail.account));
+    let context = if bucket_key {
+        EncryptionContext::from([("aws:s3:arn".to_owned(), format!("arn:aws:s3:::{bucket}"))])
+    } else {
+        cloudtrail_context(&arn, bucket, &format!("{prefix}AWSLogs/{}/", trail.account))
+    };
     let dk =
         internal::generate_data_key(conn, kms.master, kms.evaluator, &actor, given, &context, 32)
             .map_err(unusable)?;
@@ -313,13 +322,14 @@ pub fn cloudtrail_data_key(
 /// Opens an object's data key for the caller reading it (S3 calls `Decrypt` as the caller,
 /// via `s3.amazonaws.com`, with the stored context). Errors are S3's: `AccessDenied` with
 /// KMS's message, `KMS.DisabledException`, `KMS.KMSInvalidStateException`,
-/// `KMS.NotFoundException`. Returns the KMS event to append either way.
+/// `KMS.NotFoundException`. Returns the KMS event to append, unless S3 refused the request
+/// itself before asking KMS ([`asked_kms`]).
 pub fn open_for_caller(
     conn: &Connection,
     kms: KmsAccess<'_>,
     ctx: &CallContext,
     sse: &SseKms,
-) -> (ApiResult<Secret>, PreparedEvent) {
+) -> (ApiResult<Secret>, Option<PreparedEvent>) {
     let (opened, ev) = open_wrapped_for_caller(conn, kms, ctx, sse);
     (opened.and_then(|k| sse.object_key(k)), ev)
 }
@@ -331,7 +341,7 @@ pub fn open_wrapped_for_caller(
     kms: KmsAccess<'_>,
     ctx: &CallContext,
     sse: &SseKms,
-) -> (ApiResult<Secret>, PreparedEvent) {
+) -> (ApiResult<Secret>, Option<PreparedEvent>) {
     let actor = Actor::Via { ctx, service: "s3" };
     let blob = hex::decode(&sse.data_key).unwrap_or_default();
     let opened = internal::decrypt(
@@ -363,7 +373,19 @@ pub fn open_wrapped_for_caller(
             Some(e),
         ),
     };
-    (opened.map(|d| d.plaintext).map_err(s3_error), ev)
+    let asked = opened.as_ref().err().is_none_or(asked_kms);
+    (
+        opened.map(|d| d.plaintext).map_err(s3_error),
+        asked.then_some(ev),
+    )
+}
+
+/// Whether a call's failure came from KMS, so KMS records it. S3 refuses a SigV2-signed
+/// request under an SSE-KMS key itself (`InvalidArgument`) before it asks KMS: no KMS call
+/// was made, and none is recorded (kms5: it was recorded as a KMS `Decrypt` that failed with
+/// `KMSInternalException`, attributed to the caller).
+fn asked_kms(e: &ApiError) -> bool {
+    e.kind != ErrorKind::S3InvalidArgument
 }
 
 /// A KMS failure as S3 answers it.
@@ -448,13 +470,18 @@ pub fn data_key_for_writer(
             &actor,
             "GenerateDataKey",
             &key_id,
-            None,
+            // The key's ARN when the key exists, so a refusal is found by the key (kms5).
+            internal::key_arn(conn, &actor, &key_id).as_deref(),
             Some(&context),
             None,
             Some(e),
         ),
     };
-    (made.map(|dk| (dk, context)).map_err(s3_error), Some(ev))
+    let asked = made.as_ref().err().is_none_or(asked_kms);
+    (
+        made.map(|dk| (dk, context)).map_err(s3_error),
+        asked.then_some(ev),
+    )
 }
 
 /// Parses `x-amz-server-side-encryption-context` (base64 of a JSON object of strings).

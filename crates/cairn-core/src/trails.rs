@@ -334,7 +334,7 @@ fn check_key(
             && rule.bucket_key_enabled
             && let Some(key) = rule.kms_key_id.as_deref().filter(|k| !k.is_empty())
         {
-            crate::sse::check_trail_key(conn, kms, trail, key, ctx.now)?;
+            crate::sse::check_trail_key(conn, kms, trail, key, ctx.now, true)?;
         }
         return Ok(());
     };
@@ -343,7 +343,7 @@ fn check_key(
     }
     // Resolved as given (a bare key id or alias name names a key of the bucket's region).
     trail.kms_key_id = Some(crate::sse::check_trail_key(
-        conn, kms, trail, given, ctx.now,
+        conn, kms, trail, given, ctx.now, false,
     )?);
     Ok(())
 }
@@ -512,15 +512,6 @@ pub fn update(
         .zip(trail.cloud_watch_logs_role_arn.clone());
     let coverage = trail.coverage();
     apply_args(ctx, &mut trail, args)?;
-    if trail.coverage() != coverage {
-        // The new regions apply after this call's own event (the next one appended), which,
-        // like the events recorded before it, keeps the coverage it was recorded under (a
-        // change that narrows a trail is logged by it).
-        let from_seq = cairn_store::events::next_seq(conn)? + 1;
-        let cursor = cairn_store::delivery::cursor(conn, &trail.arn())?;
-        let selectors = trail.selectors.clone();
-        crate::selectors::remember_routing(&mut trail, selectors, coverage, from_seq, cursor);
-    }
     if trail.is_multi_region_trail && !was_multi {
         let existing = account_trails(conn, ctx.account().as_str())?;
         let others: Vec<Trail> = existing
@@ -536,12 +527,22 @@ pub fn update(
     if args.cloud_watch_logs_log_group_arn.is_some() || args.cloud_watch_logs_role_arn.is_some() {
         crate::trail_logs::check(conn, ctx, &trail)?;
     }
+    // A region the trail no longer covers ends its open insights there, with End events
+    // appended before this call's own (see `stop_logging`).
+    crate::insights::close::close_unevaluated(conn, &trail.arn(), &trail.account, Some(&trail))?;
+    if trail.coverage() != coverage {
+        // The new regions apply after this call's own event (the next one appended), which,
+        // like the events recorded before it, keeps the coverage it was recorded under (a
+        // change that narrows a trail is logged by it).
+        let from_seq = cairn_store::events::next_seq(conn)? + 1;
+        let cursor = cairn_store::delivery::cursor(conn, &trail.arn())?;
+        let selectors = trail.selectors.clone();
+        crate::selectors::remember_routing(&mut trail, selectors, coverage, from_seq, cursor);
+    }
     trails::put(conn, &trail)?;
     if trail.is_multi_region_trail && !was_multi {
         crate::insights::close::regions_joined(conn, &trail, ctx.now)?;
     }
-    // A region the trail no longer covers ends its open insights there.
-    crate::insights::close::close_unevaluated(conn, &trail.arn(), &trail.account, Some(&trail))?;
     let previous = logs_before.as_ref().map(|(g, r)| (g.as_str(), r.as_str()));
     crate::trail_logs::configure(conn, &trail, previous)?;
     Ok(trail)
@@ -648,6 +649,13 @@ pub fn start_logging(conn: &Connection, ctx: &CallContext, name_or_arn: &str) ->
 /// StopLogging.
 pub fn stop_logging(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> ApiResult<Trail> {
     let mut trail = resolve_home(conn, ctx, name_or_arn)?;
+    // A stopped trail evaluates no Insights: its open insights end now, with End events
+    // appended before this call's own (insights4: ending them after the StopLogging event's
+    // seq was taken pushed that event past the window, out of the trail's files and final
+    // digest).
+    let mut stopped = trail.clone();
+    stopped.status.is_logging = false;
+    crate::insights::close::close_unevaluated(conn, &trail.arn(), &trail.account, Some(&stopped))?;
     if trail.status.is_logging {
         // The StopLogging event itself is the last one delivered, and the last one the
         // chain's final digest covers.
@@ -656,8 +664,6 @@ pub fn stop_logging(conn: &Connection, ctx: &CallContext, name_or_arn: &str) -> 
         trail.status.stopped(ctx.now, this_event, validation);
     }
     trails::put(conn, &trail)?;
-    // A stopped trail evaluates no Insights: its open insights end now.
-    crate::insights::close::close_unevaluated(conn, &trail.arn(), &trail.account, Some(&trail))?;
     Ok(trail)
 }
 

@@ -143,8 +143,13 @@ impl Delivery {
                 if !due {
                     return Ok(false);
                 }
+                // The chain ends when validation went off, not when its last digest is
+                // written: ending it later overlapped the next chain's start, and the stock
+                // validator then reported a gap whose end came before its start (guide5).
+                // It lists only files delivered by then; a second after its start at least.
+                let end = now.min(off).max(start.floor() + 1.0);
                 return self
-                    .write_digest(owner, region, start, now, last, previous, files, None)
+                    .write_digest(owner, region, start, end, last, previous, files, None)
                     .await;
             }
         }

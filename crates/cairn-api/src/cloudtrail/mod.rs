@@ -59,11 +59,20 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     else {
         return json_error(&crate::json::unknown_operation(target), &rid);
     };
+    let info = CallInfo::new(authed, &req, now);
     let body = match crate::json::object_body(&req.body, crate::json::NOT_AN_OBJECT) {
         Ok(b) => b,
-        Err(e) => return json_error(&e, &rid),
+        Err(e) => {
+            let call = crate::json::Unreadable {
+                event_source: "cloudtrail.amazonaws.com",
+                name: op_name,
+                read_only: op.read_only,
+                management: true,
+            };
+            let e = crate::json::refuse_unreadable(&state.gate, info, call, e).await;
+            return json_error(&e, &rid);
+        }
     };
-    let info = CallInfo::new(authed, &req, now);
     run(state, op_name, op, body, info).await
 }
 

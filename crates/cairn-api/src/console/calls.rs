@@ -247,7 +247,7 @@ impl<'a> Caller<'a> {
                             evaluator: evaluator.as_ref(),
                         };
                         let (opened, event) = open_for_caller(c, access, ctx, sse);
-                        *slot_op.lock().expect("event slot") = Some(event);
+                        *slot_op.lock().expect("event slot") = event;
                         Some(opened?)
                     }
                     None => o

@@ -77,11 +77,21 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     else {
         return kms_error(&crate::json::unknown_operation(target), &rid);
     };
+    let info = CallInfo::new(authed, &req, now);
     let body = match crate::json::object_body(&req.body, crate::json::NOT_AN_OBJECT) {
         Ok(b) => b,
-        Err(e) => return kms_error(&e, &rid),
+        Err(e) => {
+            let call = crate::json::Unreadable {
+                event_source: "kms.amazonaws.com",
+                name,
+                read_only: op.read_only,
+                management: true,
+            };
+            let e = crate::json::refuse_unreadable(&state.gate, info, call, e).await;
+            return kms_error(&e, &rid);
+        }
     };
-    run(state, name, op, body, CallInfo::new(authed, &req, now)).await
+    run(state, name, op, body, info).await
 }
 
 /// Members holding encryption contexts: their keys are data, not member names.

@@ -86,6 +86,29 @@ struct Op {
     data_event: bool,
 }
 
+/// A call of a served operation whose body could not be read is recorded with its refusal
+/// ([`crate::json::refuse_unreadable`]); another name is refused unrecorded, as before.
+async fn refuse_unreadable(
+    state: &AppState,
+    req: &Arc<Received>,
+    authed: crate::auth::Authenticated,
+    now: chrono::DateTime<chrono::Utc>,
+    name: &str,
+    refusal: WireError,
+) -> WireError {
+    let Some(op) = find(name) else {
+        return refusal;
+    };
+    let call = crate::json::Unreadable {
+        event_source: "monitoring.amazonaws.com",
+        name: name.to_owned(),
+        read_only: op.read_only,
+        management: !op.data_event,
+    };
+    let info = CallInfo::new(authed, req, now);
+    crate::json::refuse_unreadable(&state.gate, info, call, refusal).await
+}
+
 fn find(name: &str) -> Option<Op> {
     use Run::{Acting, Paged, Plain};
     let (run, read_only, data_event): (Run, bool, bool) = match name {
@@ -248,6 +271,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
                         "SerializationException",
                         format!("The request body is not valid CBOR input: {why}."),
                     );
+                    let e = refuse_unreadable(state, &req, authed, now, name, e).await;
                     return cbor_error(&e, &rid);
                 }
             }
@@ -261,7 +285,10 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
                 "The request body is not a valid JSON object.",
             ) {
                 Ok(b) => b,
-                Err(e) => return json_error(&e, &rid),
+                Err(e) => {
+                    let e = refuse_unreadable(state, &req, authed, now, name, e).await;
+                    return json_error(&e, &rid);
+                }
             };
             (name.to_owned(), body)
         }

@@ -164,6 +164,7 @@ impl CairnS3 {
                 },
             )
             .await?;
+        let by_header = wanted.algorithm.is_some();
         let sealing = match self.sealing(&bucket, wanted).await {
             Ok(s) => s,
             Err(e) => return Err(self.record_failure(info, spec(), e).await),
@@ -232,14 +233,19 @@ impl CairnS3 {
         let ctx = info.ctx.clone();
         let now = ctx.now;
         let committed = self
-            .recorded(info, sse_applied(spec(), &meta), move |c| {
-                objects::require_bucket(c, &row.bucket)?;
-                if !destination.is_empty() {
-                    let current = objects::current(c, &row.bucket, &row.key)?;
-                    destination.check_at_commit(current.as_ref(), &row.key)?;
-                }
-                objects::put_expiring(c, &ctx, row)
-            })
+            .recorded(
+                info,
+                sse_applied(spec(), &meta)
+                    .sse_applied(cairn_core::encryption::sse_applied(by_header, &sealing)),
+                move |c| {
+                    objects::require_bucket(c, &row.bucket)?;
+                    if !destination.is_empty() {
+                        let current = objects::current(c, &row.bucket, &row.key)?;
+                        destination.check_at_commit(current.as_ref(), &row.key)?;
+                    }
+                    objects::put_expiring(c, &ctx, row)
+                },
+            )
             .await;
         let (committed, expiration) = super::object_ops::split_expiration(committed);
         self.settle(placed.file, committed).await?;

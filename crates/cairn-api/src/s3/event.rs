@@ -40,6 +40,9 @@ pub struct Spec<T> {
     pub listed_prefix: Option<String>,
     /// Resources after the object and bucket (the KMS key a write is sealed under).
     pub more_resources: Vec<(EventResource, String)>,
+    /// `additionalEventData.SSEApplied` of a write S3 encrypted: `SSE_KMS`/`SSE_S3` by the
+    /// request's headers, `Default_SSE_KMS`/`Default_SSE_S3` by the bucket's default.
+    pub sse_applied: Option<&'static str>,
 }
 
 /// The IAM action an S3 API call needs (Service Authorization Reference: the action is not
@@ -140,6 +143,7 @@ impl<T> Spec<T> {
             elements: Map::new(),
             listed_prefix: None,
             more_resources: Vec::new(),
+            sse_applied: None,
         }
     }
 
@@ -160,6 +164,7 @@ impl<T> Spec<T> {
             elements: self.elements,
             listed_prefix: self.listed_prefix,
             more_resources: self.more_resources,
+            sse_applied: self.sse_applied,
         }
     }
 
@@ -361,6 +366,12 @@ impl<T> Spec<T> {
         }
     }
 
+    /// Sets `additionalEventData.SSEApplied` (see [`cairn_core::encryption::sse_applied`]).
+    pub fn sse_applied(mut self, applied: &'static str) -> Self {
+        self.sse_applied = Some(applied);
+        self
+    }
+
     /// Sets the bytes received.
     pub fn bytes_in(mut self, n: i64) -> Self {
         self.bytes_in = n;
@@ -417,6 +428,7 @@ impl<T> Spec<T> {
                 (Value::Null, 0, Some((w.code.to_owned(), w.message)))
             }
         };
+        let succeeded = error.is_none();
         let mut resources = Vec::new();
         if let (Some(b), Some(p)) = (&self.bucket, &self.listed_prefix) {
             resources.push((
@@ -461,13 +473,20 @@ impl<T> Spec<T> {
             response_elements,
             error,
             resources,
-            additional_event_data: Some(json!({
-                "SignatureVersion": signing.version,
-                "AuthenticationMethod": signing.method,
-                "x-amz-id-2": crate::request_ids::host_id(request_id),
-                "bytesTransferredIn": self.bytes_in,
-                "bytesTransferredOut": bytes_out,
-            })),
+            additional_event_data: Some({
+                let mut data = json!({
+                    "SignatureVersion": signing.version,
+                    "AuthenticationMethod": signing.method,
+                    "x-amz-id-2": crate::request_ids::host_id(request_id),
+                    "bytesTransferredIn": self.bytes_in,
+                    "bytesTransferredOut": bytes_out,
+                });
+                // Only a write that succeeded encrypted anything.
+                if let (Some(applied), true) = (self.sse_applied, succeeded) {
+                    data["SSEApplied"] = applied.into();
+                }
+                data
+            }),
         }
     }
 }

@@ -167,8 +167,11 @@ impl CairnS3 {
                 Ok((checksum?, tags?))
             })
             .await?;
+        let by_header = wanted.algorithm.is_some();
+        let mut applied = None;
         let sealed = match self.sealing(&bucket, wanted).await {
             Ok(sealing) => {
+                applied = Some(cairn_core::encryption::sse_applied(by_header, &sealing));
                 self.upload_data_key(&info.ctx, &sealing, &bucket, &key)
                     .await
             }
@@ -202,7 +205,12 @@ impl CairnS3 {
         let upload_id = uuid::Uuid::new_v4().simple().to_string();
         let ctx = info.ctx.clone();
         let (b, k, id) = (bucket.clone(), key.clone(), upload_id.clone());
-        let abort = self.recorded(info, spec(), move |c| {
+        // AWS records what sealed a multipart upload on its CreateMultipartUpload.
+        let recorded = match applied {
+            Some(a) => spec().sse_applied(a),
+            None => spec(),
+        };
+        let abort = self.recorded(info, recorded, move |c| {
             objects::require_bucket(c, &b)?;
             objects::create_upload(c, &ctx, &b, &k, &id, &meta)?;
             Ok(cairn_core::lifecycle::abort_date(c, &b, &k, ctx.now)?)

@@ -262,6 +262,7 @@ impl CairnS3 {
         // S3 answers SSE-KMS writes with the context they were given (PutObjectOutput's
         // `SSEKMSEncryptionContext`, as CopyObject and CreateMultipartUpload do).
         let context = input.ssekms_encryption_context.clone();
+        let by_header = requested.algorithm.is_some();
         let sealing = match self.sealing(&bucket, requested).await {
             Ok(s) => s,
             Err(e) => return Err(self.record_failure(info, spec(0), e).await),
@@ -335,7 +336,8 @@ impl CairnS3 {
             meta: meta.encode(),
         };
         let ctx = info.ctx.clone();
-        let applied = super::sse_ops::sse_applied(spec(size), &meta);
+        let applied = super::sse_ops::sse_applied(spec(size), &meta)
+            .sse_applied(cairn_core::encryption::sse_applied(by_header, &sealing));
         let result = self
             .recorded(info, applied, move |c| {
                 objects::require_bucket(c, &row.bucket)?;

@@ -72,7 +72,7 @@ impl CairnS3 {
             return sse.object_key(k);
         }
         let (opened, event) = open_wrapped_for_caller(conn, access, ctx, sse);
-        *slot.lock().expect("event slot") = Some(event);
+        *slot.lock().expect("event slot") = event;
         self.opened_key(ctx, sse, opened?)
     }
 
@@ -447,7 +447,9 @@ impl CairnS3 {
                     evaluator: evaluator.as_ref(),
                 };
                 let (opened, event) = open_wrapped_for_caller(c, access, &c2, &s2);
-                cairn_core::record::append(c, &event)?;
+                if let Some(event) = &event {
+                    cairn_core::record::append(c, event)?;
+                }
                 Ok::<_, cairn_store::StoreError>(opened)
             })
             .await

@@ -86,6 +86,14 @@ pub fn generate_data_key(
     })
 }
 
+/// The ARN of the key `key_id` names for `actor` (any of the four forms), if it exists: what a
+/// refused call's record names as its resource.
+pub fn key_arn(conn: &Connection, actor: &Actor<'_>, key_id: &str) -> Option<String> {
+    ids::resolve(conn, &actor.scope(), key_id, true)
+        .ok()
+        .map(|t| t.key.arn)
+}
+
 /// Decrypt of a ciphertext KMS produced, with the context it was bound to, authorized for
 /// `actor`. `key_id`, when given, must name the key the ciphertext names.
 pub fn decrypt(
