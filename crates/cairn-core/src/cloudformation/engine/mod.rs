@@ -353,19 +353,37 @@ impl Run<'_> {
             .filter(|r| r.status.ends_with("_IN_PROGRESS"))
             .cloned()
             .collect();
-        for row in in_progress {
+        for mut row in in_progress {
+            let mut reason = format!("Resource operation cancelled: {why}");
             let status = match row.status.as_str() {
-                "CREATE_IN_PROGRESS" => "CREATE_FAILED",
+                "CREATE_IN_PROGRESS" => {
+                    // Whether the create ran is unknown. A name the stack made up (it holds
+                    // the row's random suffix) can only be the stack's, so the rollback may
+                    // delete it; a name from the template may be a resource that already
+                    // existed (the create then failed with "already exists"), which a
+                    // rollback must never delete (upgrade3: a crash here made the rollback
+                    // delete another owner's log group, and try the trail's bucket). It is
+                    // retained, and the reason says so.
+                    if let Some(id) = row.physical_id.clone()
+                        && !id
+                            .to_ascii_lowercase()
+                            .contains(&row.name_suffix.to_ascii_lowercase())
+                    {
+                        row.deletion_policy = "Retain".to_owned();
+                        reason = format!(
+                            "{reason}; Cairn cannot tell whether this stack made {id}, so it is retained"
+                        );
+                    }
+                    "CREATE_FAILED"
+                }
                 "UPDATE_IN_PROGRESS" => "UPDATE_FAILED",
+                // A delete that may not have run is tried again by the phase resumed
+                // (upgrade3: such rows were skipped, and the stack said ROLLBACK_COMPLETE
+                // over resources it never deleted).
+                "DELETE_IN_PROGRESS" => "DELETE_FAILED",
                 _ => continue,
             };
-            self.set_resource(
-                row,
-                status,
-                Some(format!("Resource operation cancelled: {why}")),
-                false,
-            )
-            .await?;
+            self.set_resource(row, status, Some(reason), false).await?;
         }
         let status = self.stack.status.clone();
         let (next, reason) = match status.as_str() {

@@ -188,7 +188,7 @@ impl Run<'_> {
 
     /// `ROLLBACK_IN_PROGRESS`: deletes what the create made.
     pub(crate) async fn rollback_create(&mut self) -> ApiResult<()> {
-        let nodes = self.deletion_order(|r| !r.status.starts_with("DELETE_"));
+        let nodes = self.deletion_order(|r| !deleted(r));
         let failed = self
             .schedule(Phase::Delete { rollback: true }, nodes)
             .await?;
@@ -219,8 +219,7 @@ impl Run<'_> {
                 )
                 .await;
         }
-        let nodes = self
-            .deletion_order(|r| !matches!(r.status.as_str(), "DELETE_COMPLETE" | "DELETE_SKIPPED"));
+        let nodes = self.deletion_order(|r| !deleted(r));
         let failed = self
             .schedule(Phase::Delete { rollback: false }, nodes)
             .await?;
@@ -505,4 +504,10 @@ mod tests {
             "Template error: bad. Rollback requested by user."
         );
     }
+}
+
+/// Whether a row is gone from the stack's hands: deleted, or retained by a delete. A row
+/// whose delete failed (or was cut short by a restart) is still the stack's to delete.
+pub(crate) fn deleted(r: &StackResource) -> bool {
+    matches!(r.status.as_str(), "DELETE_COMPLETE" | "DELETE_SKIPPED")
 }

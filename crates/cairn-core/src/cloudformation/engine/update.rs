@@ -349,7 +349,7 @@ impl Run<'_> {
         let failed = self
             .cleanup(&old, |r| {
                 matches!(r.update, Some(UpdateNote::Replaced { .. }))
-                    || (!active.contains(&r.logical_id) && !r.status.starts_with("DELETE_"))
+                    || (!active.contains(&r.logical_id) && !super::phases::deleted(r))
             })
             .await?;
         if !failed.is_empty() {
