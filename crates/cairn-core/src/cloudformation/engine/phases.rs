@@ -485,6 +485,12 @@ fn rollback_reason(reason: &str) -> String {
     format!("{reason}{separator}Rollback requested by user.")
 }
 
+/// Whether a row is gone from the stack's hands: deleted, or retained by a delete. A row
+/// whose delete failed (or was cut short by a restart) is still the stack's to delete.
+pub(crate) fn deleted(r: &StackResource) -> bool {
+    matches!(r.status.as_str(), "DELETE_COMPLETE" | "DELETE_SKIPPED")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -504,10 +510,4 @@ mod tests {
             "Template error: bad. Rollback requested by user."
         );
     }
-}
-
-/// Whether a row is gone from the stack's hands: deleted, or retained by a delete. A row
-/// whose delete failed (or was cut short by a restart) is still the stack's to delete.
-pub(crate) fn deleted(r: &StackResource) -> bool {
-    matches!(r.status.as_str(), "DELETE_COMPLETE" | "DELETE_SKIPPED")
 }
