@@ -440,7 +440,11 @@ pub struct WizardState {
     pub validation: bool,
     /// SNS notification delivery.
     pub sns: bool,
-    /// SNS topic ARN.
+    /// `new` (a topic made with CloudTrail's topic policy) or `existing`.
+    pub sns_mode: String,
+    /// Name of the new topic.
+    pub sns_new_topic: String,
+    /// Existing topic: name or ARN.
     pub sns_topic: String,
     /// CloudWatch Logs requested.
     pub cloudwatch: bool,

@@ -390,6 +390,37 @@ pub fn cloudtrail_key_policy(account: &str, trail_arn: &str) -> String {
     .to_string()
 }
 
+/// The policy the AWS console gives a new topic for `trail_arn`'s notifications: SNS's default
+/// statement for the owner, and CloudTrail's ("Amazon SNS topic policy for CloudTrail",
+/// CloudTrail User Guide) limited to the trail by `aws:SourceArn`.
+pub fn cloudtrail_topic_policy(topic_arn: &str, account: &str, trail_arn: &str) -> String {
+    json!({
+        "Version": "2008-10-17",
+        "Id": "__default_policy_ID",
+        "Statement": [
+            {
+                "Sid": "__default_statement_ID",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
+                           "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe",
+                           "SNS:ListSubscriptionsByTopic", "SNS:Publish"],
+                "Resource": topic_arn,
+                "Condition": {"StringEquals": {"AWS:SourceOwner": account}}
+            },
+            {
+                "Sid": "AWSCloudTrailSNSPolicy20150319",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "SNS:Publish",
+                "Resource": topic_arn,
+                "Condition": {"StringEquals": {"AWS:SourceArn": trail_arn}}
+            }
+        ]
+    })
+    .to_string()
+}
+
 /// The trust policy of a role CloudTrail assumes to deliver to CloudWatch Logs.
 pub fn cloudtrail_logs_trust_policy() -> String {
     json!({

@@ -161,8 +161,23 @@ pub fn local(state: &WizardState, step: u8, name: bool) -> FieldErrors {
     if state.sns_topic.len() > 1024 {
         e.sns = Some("The SNS topic is at most 1024 characters long (a name or ARN).".to_owned());
     }
-    if state.sns && state.sns_topic.is_empty() {
+    if state.sns && state.sns_mode != "new" && state.sns_topic.is_empty() {
         e.sns = Some("Enter an SNS topic, or turn SNS notification delivery off.".to_owned());
+    }
+    // SNS's topic name rule (CreateTopic): 1 to 256 letters, digits, hyphens and underscores.
+    let topic_name = state.sns_new_topic.trim();
+    if state.sns
+        && state.sns_mode == "new"
+        && (topic_name.is_empty()
+            || topic_name.len() > 256
+            || !topic_name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    {
+        e.sns = Some(
+            "Topic names must be made up of only uppercase and lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long."
+                .to_owned(),
+        );
     }
     if state.kms && state.kms_mode == "existing" && state.kms_key.is_empty() {
         e.kms = Some("Choose an AWS KMS key, or turn SSE-KMS encryption off.".to_owned());
@@ -253,7 +268,26 @@ pub async fn remote(
     if state.kms {
         e.kms = kms_error(caller, state).await;
     }
-    if state.sns {
+    if state.sns && state.sns_mode == "new" {
+        // A new topic's name must be free: CreateTopic would answer the existing topic.
+        let name = state.sns_new_topic.trim();
+        let topic = format!("arn:aws:sns:{}:{account}:{name}", caller.region());
+        match caller
+            .sns("GetTopicAttributes", json!({"TopicArn": topic}))
+            .await
+        {
+            Ok(_) => e.sns = Some(describe_error(&super::provision::topic_exists(name))),
+            Err(err)
+                if !matches!(
+                    err.kind,
+                    ErrorKind::SnsNotFound | ErrorKind::SnsAuthorizationError
+                ) =>
+            {
+                e.sns = Some(describe_error(&err));
+            }
+            _ => {}
+        }
+    } else if state.sns {
         let topic = if state.sns_topic.starts_with("arn:") {
             state.sns_topic.clone()
         } else {

@@ -59,7 +59,7 @@ fn version(t: &Value) -> String {
 /// UpdateTrail checks everything as CloudTrail does).
 fn changed_only(mut w: WizardState, before: &WizardState) -> WizardState {
     let same_key = w.kms && before.kms && w.kms_mode == "existing" && w.kms_key == before.kms_key;
-    let same_topic = w.sns && before.sns && w.sns_topic == before.sns_topic;
+    let same_topic = w.sns && before.sns && w.sns_mode != "new" && w.sns_topic == before.sns_topic;
     let same_logs = w.cloudwatch
         && before.cloudwatch
         && w.cwl_group_mode == "existing"
@@ -96,6 +96,13 @@ fn current(signed: &Signed, t: &Value) -> WizardState {
             .and_then(Value::as_bool)
             .unwrap_or(false),
         sns: !s(t, "SnsTopicARN").is_empty(),
+        sns_mode: if s(t, "SnsTopicARN").is_empty() {
+            "new"
+        } else {
+            "existing"
+        }
+        .to_owned(),
+        sns_new_topic: format!("aws-cloudtrail-logs-{account}-{suffix}"),
         sns_topic: s(t, "SnsTopicARN"),
         cloudwatch: group_name.is_some(),
         cwl_group_mode: if group_name.is_some() {
@@ -249,12 +256,16 @@ async fn update(
         "S3KeyPrefix": w.prefix,
         "EnableLogFileValidation": w.validation,
         "KmsKeyId": "",
-        "SnsTopicName": if w.sns { w.sns_topic.as_str() } else { "" },
+        "SnsTopicName": "",
         "CloudWatchLogsLogGroupArn": "",
         "CloudWatchLogsRoleArn": "",
     });
     if w.kms {
         body["KmsKeyId"] = json!(provision::kms_key(caller, undo, w, &account, &arn).await?);
+    }
+    if w.sns {
+        body["SnsTopicName"] =
+            json!(provision::sns_topic(caller, undo, w, &region, &account, &arn).await?);
     }
     if w.cloudwatch {
         let (group, role) = provision::cloudwatch(caller, undo, w, &region, &account).await?;

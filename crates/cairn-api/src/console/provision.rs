@@ -1,6 +1,7 @@
 //! The resources the console makes for a trail, as AWS's console makes them (a new bucket
 //! with CloudTrail's bucket policy; a new SSE-KMS key with CloudTrail's key policy under an
-//! alias; a new CloudWatch Logs group and the role CloudTrail assumes), each made through
+//! alias; a new SNS topic with CloudTrail's statement in its policy; a new CloudWatch Logs
+//! group and the role CloudTrail assumes), each made through
 //! [`Caller`] and written down in an [`Undo`] log. When a later call of the same submission
 //! fails, [`Undo::run`] removes what the submission made, newest first, through the same
 //! calls (so the removals are authorized and recorded like any other call).
@@ -12,7 +13,7 @@ use serde_json::json;
 
 use super::calls::{
     Caller, cloudtrail_bucket_policy, cloudtrail_key_policy, cloudtrail_logs_role_policy,
-    cloudtrail_logs_trust_policy,
+    cloudtrail_logs_trust_policy, cloudtrail_topic_policy,
 };
 use super::{Api, describe_error_of};
 
@@ -58,6 +59,8 @@ pub enum Made {
     Bucket(String),
     /// A KMS key (ARN) and the alias made for it, once made.
     Key(String, Option<String>),
+    /// An SNS topic (ARN).
+    Topic(String),
     /// A CloudWatch Logs log group.
     LogGroup(String),
     /// An IAM role, and whether its inline policy was put.
@@ -111,6 +114,11 @@ async fn remove(caller: &Caller<'_>, made: &Made) -> Result<(), (String, Failed)
                 .map(|_| ())
                 .map_err(|e| (format!("KMS key {arn}"), e.into()))
         }
+        Made::Topic(t) => caller
+            .sns("DeleteTopic", json!({"TopicArn": t}))
+            .await
+            .map(|_| ())
+            .map_err(|e| (format!("SNS topic {t}"), e.into())),
         Made::LogGroup(g) => caller
             .logs("DeleteLogGroup", json!({"logGroupName": g}))
             .await
@@ -214,6 +222,54 @@ pub async fn kms_key(
     undo.0.pop();
     undo.push(Made::Key(key_arn.clone(), Some(alias)));
     Ok(key_arn)
+}
+
+/// The error a "new" topic that already exists gets (CreateTopic would answer the existing
+/// topic, whose policy the console must not replace).
+pub fn topic_exists(topic: &str) -> ApiError {
+    ApiError::new(
+        ErrorKind::SnsInvalidParameter,
+        format!("Topic {topic} already exists. Enter another name, or choose Existing."),
+    )
+}
+
+/// The topic the trail notifies (name or ARN): the one chosen, or a new topic whose policy
+/// lets `trail_arn` publish to it, as the AWS console makes it.
+pub async fn sns_topic(
+    caller: &Caller<'_>,
+    undo: &mut Undo,
+    w: &WizardState,
+    region: &str,
+    account: &str,
+    trail_arn: &str,
+) -> ApiResult<String> {
+    if w.sns_mode != "new" {
+        return Ok(w.sns_topic.clone());
+    }
+    let name = w.sns_new_topic.trim();
+    let arn = format!("arn:aws:sns:{region}:{account}:{name}");
+    // CreateTopic of a name that exists answers that topic: it must be new.
+    match caller
+        .sns("GetTopicAttributes", json!({"TopicArn": arn}))
+        .await
+    {
+        Ok(_) => return Err(topic_exists(name)),
+        Err(e) if e.kind == ErrorKind::SnsNotFound => {}
+        Err(e) => return Err(e),
+    }
+    caller.sns("CreateTopic", json!({"Name": name})).await?;
+    undo.push(Made::Topic(arn.clone()));
+    caller
+        .sns(
+            "SetTopicAttributes",
+            json!({
+                "TopicArn": arn,
+                "AttributeName": "Policy",
+                "AttributeValue": cloudtrail_topic_policy(&arn, account, trail_arn),
+            }),
+        )
+        .await?;
+    Ok(arn)
 }
 
 /// The role ARN for a role name or ARN.

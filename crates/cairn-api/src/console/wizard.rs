@@ -61,6 +61,8 @@ pub fn step_url(step: u8, w: &WizardState) -> String {
         ("validation", on(w.validation)),
         ("validation_seen", "1"),
         ("sns", on(w.sns)),
+        ("sns_mode", &w.sns_mode),
+        ("sns_new_topic", &w.sns_new_topic),
         ("sns_topic", &w.sns_topic),
         ("cloudwatch", on(w.cloudwatch)),
         ("cwl_group_mode", &w.cwl_group_mode),
@@ -104,6 +106,8 @@ fn start(signed: &Signed) -> Response {
         new_bucket: generated.clone(),
         kms_mode: "new".to_owned(),
         kms_alias: generated.clone(),
+        sns_mode: "new".to_owned(),
+        sns_new_topic: generated.clone(),
         cwl_group_mode: "new".to_owned(),
         cwl_group: generated,
         cwl_role_mode: "new".to_owned(),
@@ -169,6 +173,14 @@ pub fn read_state(f: &Form) -> WizardState {
             true
         },
         sns: f.checked("sns"),
+        // A form that names no choice (an older page, a script) means an existing topic.
+        sns_mode: if f.get("sns_mode") == Some("new") {
+            "new"
+        } else {
+            "existing"
+        }
+        .to_owned(),
+        sns_new_topic: f.str("sns_new_topic"),
         sns_topic: f.str("sns_topic"),
         cloudwatch: f.checked("cloudwatch"),
         cwl_group_mode: choice(f, "cwl_group_mode"),
@@ -367,7 +379,8 @@ async fn create(
         body["CloudWatchLogsRoleArn"] = json!(role_arn);
     }
     if w.sns {
-        body["SnsTopicName"] = json!(w.sns_topic);
+        body["SnsTopicName"] =
+            json!(provision::sns_topic(caller, undo, w, &region, &account, &trail_arn).await?);
     }
     if !w.tags.is_empty() {
         body["TagsList"] = Value::Array(

@@ -12,6 +12,7 @@ mod console_sessions;
 mod console_stale;
 mod console_wizard;
 mod console_wizard_checks;
+mod console_wizard_sns;
 mod data_dir_guards;
 mod delivery_lock;
 mod delivery_notify;
