@@ -88,3 +88,22 @@ def test_list_tags_counts_its_resources_before_looking_them_up(cairn, trails):
         nobody.list_tags(ResourceIdList=[trails[0]] * 21)
     assert e.value.response["Error"]["Code"] == "InvalidParameterException"
     assert "at most 20" in e.value.response["Error"]["Message"]
+
+
+def test_tag_operations_take_no_trail_arn_of_another_partition(cairn, trails):
+    """ctapi5: AddTags, RemoveTags and ListTags reached the `arn:aws:` trail through an
+    `arn:aws-cn:` (or any other partition's) ARN, while a Deny written for the trail's ARN was
+    judged against the ARN as sent; every other trail operation names no trail so."""
+    guarded, _ = trails
+    tagger = user_with(cairn, "tags-partition", [
+        {"Effect": "Allow", "Action": ["cloudtrail:AddTags", "cloudtrail:RemoveTags",
+                                       "cloudtrail:ListTags"], "Resource": "*"},
+        {"Effect": "Deny", "Action": ["cloudtrail:AddTags", "cloudtrail:RemoveTags"], "Resource": guarded}])
+    ct = tagger("cloudtrail")
+    tag = [{"Key": "env", "Value": "sandbox"}]
+    for partition in ("aws-cn", "aws-us-gov", "xyz"):
+        foreign = guarded.replace("arn:aws:", f"arn:{partition}:")
+        assert code(lambda: ct.add_tags(ResourceId=foreign, TagsList=tag)) == "ResourceNotFoundException"
+        assert code(lambda: ct.remove_tags(ResourceId=foreign, TagsList=tag)) == "ResourceNotFoundException"
+        assert code(lambda: ct.list_tags(ResourceIdList=[foreign])) == "ResourceNotFoundException"
+    assert {"Key": "env", "Value": "sandbox"} not in tags_of(cairn, guarded)

@@ -36,7 +36,10 @@ fn trail_for_resource(conn: &Connection, ctx: &CallContext, resource_id: &str) -
             format!("Invalid CloudTrail ARN: {resource_id}."),
         )
     })?;
-    let found = if arn.account == ctx.account().as_str() {
+    // Cairn's trails are in the `aws` partition: another partition's ARN names none of them,
+    // as for every other trail operation (ctapi5: an `arn:aws-cn:` or `arn:xyz:` ARN reached
+    // the trail while a Deny on its `arn:aws:` ARN was judged against the ARN as written).
+    let found = if arn.account == ctx.account().as_str() && resource_id.starts_with("arn:aws:") {
         trails::get(conn, &arn.account, &arn.region, &arn.name)?
     } else {
         None
