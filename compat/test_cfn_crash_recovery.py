@@ -99,3 +99,54 @@ def test_deletes_cut_short_are_tried_again(after):
         assert all(s == "DELETE_COMPLETE" for k, s in statuses.items() if k != "Bad"), statuses
     finally:
         server.stop()
+
+
+def test_a_cut_short_bucket_policy_is_rolled_back():
+    """recheck28: a bucket policy's id is its bucket's name, but it names no resource of its
+    own (its create overwrites, never fails "already exists"): the rollback deletes it."""
+    server = faulty(1)
+    try:
+        server.client("s3").create_bucket(Bucket="bp-target")
+        policy = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::bp-target/*"}]}
+        create_and_crash(server, StackName="crash-policy", TemplateBody=json.dumps({"Resources": {
+            "Open": {"Type": "AWS::S3::BucketPolicy",
+                     "Properties": {"Bucket": "bp-target", "PolicyDocument": policy}}}}))
+        assert settled(server.client("cloudformation"), "crash-policy") == "ROLLBACK_COMPLETE"
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            server.client("s3").get_bucket_policy(Bucket="bp-target")
+        assert e.value.response["Error"]["Code"] == "NoSuchBucketPolicy"
+    finally:
+        server.stop()
+
+
+def test_a_cut_short_create_of_an_unknown_id_fails_the_rollback():
+    """recheck28: a resource whose id is known only once made (a KMS key, an access key, an
+    inline policy) was marked DELETE_COMPLETE after a crash cut its create short, though the
+    stack never deleted what it may have made; the rollback now ends ROLLBACK_FAILED saying
+    so, and DeleteStack then lets it go."""
+    server = faulty(1)
+    try:
+        create_and_crash(server, StackName="crash-key", TemplateBody=json.dumps({"Resources": {
+            "Key": {"Type": "AWS::KMS::Key"}}}))
+        cfn = server.client("cloudformation")
+        assert settled(cfn, "crash-key") == "ROLLBACK_FAILED"
+        [key] = cfn.describe_stack_resources(StackName="crash-key")["StackResources"]
+        assert key["ResourceStatus"] == "DELETE_FAILED", key
+        assert "delete it by hand" in key["ResourceStatusReason"], key
+        cfn.delete_stack(StackName="crash-key")
+
+        def deleted():
+            try:
+                status = cfn.describe_stacks(StackName="crash-key")["Stacks"][0]["StackStatus"]
+            except botocore.exceptions.ClientError:
+                return True  # a deleted stack is no longer found by name
+            assert status in ("DELETE_IN_PROGRESS", "DELETE_COMPLETE"), status
+            return status == "DELETE_COMPLETE"
+        deadline = time.time() + 60
+        while not deleted():
+            assert time.time() < deadline
+            time.sleep(0.1)
+    finally:
+        server.stop()

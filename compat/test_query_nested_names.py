@@ -7,32 +7,17 @@ caller's choosing."""
 import json
 import urllib.parse
 
-import urllib3
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from conftest import ACCESS_KEY, SECRET
+from test_hostile_fifth_pass import send, user
 
 ROOT = Credentials(ACCESS_KEY, SECRET)
 
 
-def user(cairn, name, statements):
-    iam = cairn.client("iam")
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": statements}))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return Credentials(key["AccessKeyId"], key["SecretAccessKey"])
-
-
 def query(cairn, creds, service, params):
-    body = urllib.parse.urlencode(params)
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    req = AWSRequest("POST", cairn.endpoint + "/", data=body, headers=headers)
-    SigV4Auth(creds, service, "us-east-1").add_auth(req)
-    resp = urllib3.PoolManager().request("POST", req.url, body=body, headers=dict(req.headers.items()))
-    return resp.status, resp.data.decode()
+    return send(cairn, creds, service, urllib.parse.urlencode(params),
+                {"Content-Type": "application/x-www-form-urlencoded"})
 
 
 def records(cairn, name, user_name):

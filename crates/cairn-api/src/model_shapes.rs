@@ -69,35 +69,42 @@ impl Shape {
 /// service → operation → top-level member → its shape (members with nested shapes only).
 type Shapes = HashMap<String, HashMap<String, HashMap<String, Shape>>>;
 
+/// A section of `model_rules.json` of the form service → operation → member → shape, each
+/// shape read by `parse` (this module's `shapes`, and `query_shapes`).
+pub(crate) fn per_member<S>(
+    section: &str,
+    parse: fn(&Value) -> S,
+) -> HashMap<String, HashMap<String, HashMap<String, S>>> {
+    let data: Value =
+        serde_json::from_str(crate::model_check::MODEL_RULES).expect("model_rules.json parses");
+    let entries = |v: &Value| -> Vec<(String, Value)> {
+        v.as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    entries(&data[section])
+        .into_iter()
+        .map(|(service, ops)| {
+            let ops = entries(&ops)
+                .into_iter()
+                .map(|(op, members)| {
+                    let members = entries(&members)
+                        .into_iter()
+                        .map(|(m, s)| (m, parse(&s)))
+                        .collect();
+                    (op, members)
+                })
+                .collect();
+            (service, ops)
+        })
+        .collect()
+}
+
 fn shapes() -> &'static Shapes {
     static SHAPES: OnceLock<Shapes> = OnceLock::new();
-    SHAPES.get_or_init(|| {
-        let data: Value =
-            serde_json::from_str(crate::model_check::MODEL_RULES).expect("model_rules.json parses");
-        let section = |v: &Value| -> Vec<(String, Value)> {
-            v.as_object()
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        };
-        section(&data["shapes"])
-            .into_iter()
-            .map(|(service, ops)| {
-                let ops = section(&ops)
-                    .into_iter()
-                    .map(|(op, members)| {
-                        let members = section(&members)
-                            .into_iter()
-                            .map(|(m, s)| (m, Shape::parse(&s)))
-                            .collect();
-                        (op, members)
-                    })
-                    .collect();
-                (service, ops)
-            })
-            .collect()
-    })
+    SHAPES.get_or_init(|| per_member("shapes", Shape::parse))
 }
 
 /// The value of top-level member `member` of `service`'s `op` as the record keeps it: only

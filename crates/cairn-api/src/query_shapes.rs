@@ -105,33 +105,7 @@ type Shapes = HashMap<String, HashMap<String, HashMap<String, QueryShape>>>;
 
 fn shapes() -> &'static Shapes {
     static SHAPES: OnceLock<Shapes> = OnceLock::new();
-    SHAPES.get_or_init(|| {
-        let data: Value =
-            serde_json::from_str(crate::model_check::MODEL_RULES).expect("model_rules.json parses");
-        let entries = |v: &Value| -> Vec<(String, Value)> {
-            v.as_object()
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        };
-        entries(&data["query_shapes"])
-            .into_iter()
-            .map(|(service, ops)| {
-                let ops = entries(&ops)
-                    .into_iter()
-                    .map(|(op, members)| {
-                        let members = entries(&members)
-                            .into_iter()
-                            .map(|(m, s)| (m, QueryShape::parse(&s)))
-                            .collect();
-                        (op, members)
-                    })
-                    .collect();
-                (service, ops)
-            })
-            .collect()
-    })
+    SHAPES.get_or_init(|| crate::model_shapes::per_member("query_shapes", QueryShape::parse))
 }
 
 /// Whether parameter `name` of Query operation `action` of `service` (its model's name)

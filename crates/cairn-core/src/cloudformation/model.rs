@@ -280,6 +280,9 @@ pub enum Caller {
         account: String,
         /// Access key.
         access_key_id: String,
+        /// The session of temporary credentials (GetSessionToken), if the key was one.
+        #[serde(default)]
+        session: Option<StoredSession>,
     },
     /// An IAM user.
     User {
@@ -293,6 +296,9 @@ pub enum Caller {
         path: String,
         /// Access key.
         access_key_id: String,
+        /// The session of temporary credentials (GetSessionToken), if the key was one.
+        #[serde(default)]
+        session: Option<StoredSession>,
     },
     /// A role session.
     Role {
@@ -312,7 +318,49 @@ pub enum Caller {
         created: i64,
         /// Session expiry.
         expires: i64,
+        /// Whether MFA was presented when the session began.
+        #[serde(default)]
+        mfa: bool,
+        /// The session's `SourceIdentity`, which every call of the session carries.
+        #[serde(default)]
+        source_identity: Option<String>,
     },
+}
+
+/// A session's facts as a stack keeps them, so the calls the stack makes for its caller carry
+/// them as the caller's own calls do (hostile7: a role session's `SourceIdentity` was lost,
+/// so its stack's calls were recorded without it and escaped a Deny on `aws:SourceIdentity`;
+/// the MFA flag was reset likewise).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct StoredSession {
+    /// Issued, epoch seconds.
+    pub created: i64,
+    /// Expires, epoch seconds.
+    pub expires: i64,
+    /// MFA presented.
+    pub mfa: bool,
+    /// `SourceIdentity`.
+    pub source_identity: Option<String>,
+}
+
+impl StoredSession {
+    fn of(s: &SessionContext) -> Self {
+        Self {
+            created: s.created,
+            expires: s.expires,
+            mfa: s.mfa,
+            source_identity: s.source_identity.clone(),
+        }
+    }
+
+    fn context(&self) -> SessionContext {
+        SessionContext {
+            created: self.created,
+            expires: self.expires,
+            mfa: self.mfa,
+            source_identity: self.source_identity.clone(),
+        }
+    }
 }
 
 impl Caller {
@@ -322,10 +370,11 @@ impl Caller {
             Principal::Root {
                 account,
                 access_key_id,
-                ..
+                session,
             } => Self::Root {
                 account: account.to_string(),
                 access_key_id: access_key_id.clone(),
+                session: session.as_ref().map(StoredSession::of),
             },
             Principal::IamUser {
                 account,
@@ -333,13 +382,14 @@ impl Caller {
                 user_id,
                 path,
                 access_key_id,
-                ..
+                session,
             } => Self::User {
                 account: account.to_string(),
                 user_name: user_name.clone(),
                 user_id: user_id.clone(),
                 path: path.clone(),
                 access_key_id: access_key_id.clone(),
+                session: session.as_ref().map(StoredSession::of),
             },
             Principal::AssumedRole {
                 account,
@@ -358,6 +408,8 @@ impl Caller {
                 access_key_id: access_key_id.clone(),
                 created: session.created,
                 expires: session.expires,
+                mfa: session.mfa,
+                source_identity: session.source_identity.clone(),
             },
             _ => {
                 return Err(ApiError::new(
@@ -376,10 +428,11 @@ impl Caller {
             Self::Root {
                 account: a,
                 access_key_id,
+                session,
             } => Principal::Root {
                 account: account(a)?,
                 access_key_id: access_key_id.clone(),
-                session: None,
+                session: session.as_ref().map(StoredSession::context),
             },
             Self::User {
                 account: a,
@@ -387,13 +440,14 @@ impl Caller {
                 user_id,
                 path,
                 access_key_id,
+                session,
             } => Principal::IamUser {
                 account: account(a)?,
                 user_name: user_name.clone(),
                 user_id: user_id.clone(),
                 path: path.clone(),
                 access_key_id: access_key_id.clone(),
-                session: None,
+                session: session.as_ref().map(StoredSession::context),
             },
             Self::Role {
                 account: a,
@@ -404,6 +458,8 @@ impl Caller {
                 access_key_id,
                 created,
                 expires,
+                mfa,
+                source_identity,
             } => Principal::AssumedRole {
                 account: account(a)?,
                 role_name: role_name.clone(),
@@ -414,8 +470,8 @@ impl Caller {
                 session: SessionContext {
                     created: *created,
                     expires: *expires,
-                    mfa: false,
-                    source_identity: None,
+                    mfa: *mfa,
+                    source_identity: source_identity.clone(),
                 },
             },
         })

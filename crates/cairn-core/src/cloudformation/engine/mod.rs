@@ -357,22 +357,31 @@ impl Run<'_> {
             let mut reason = format!("Resource operation cancelled: {why}");
             let status = match row.status.as_str() {
                 "CREATE_IN_PROGRESS" => {
-                    // Whether the create ran is unknown. A name the stack made up (it holds
-                    // the row's random suffix) can only be the stack's, so the rollback may
-                    // delete it; a name from the template may be a resource that already
-                    // existed (the create then failed with "already exists"), which a
-                    // rollback must never delete (upgrade3: a crash here made the rollback
-                    // delete another owner's log group, and try the trail's bucket). It is
-                    // retained, and the reason says so.
-                    if let Some(id) = row.physical_id.clone()
-                        && !id
-                            .to_ascii_lowercase()
-                            .contains(&row.name_suffix.to_ascii_lowercase())
-                    {
-                        row.deletion_policy = "Retain".to_owned();
-                        reason = format!(
-                            "{reason}; Cairn cannot tell whether this stack made {id}, so it is retained"
-                        );
+                    // Whether the create ran is unknown. A resource named by the template's
+                    // name property may be one that already existed (its create then failed
+                    // with "already exists"), which a rollback must never delete (upgrade3:
+                    // a crash here made the rollback delete another owner's log group, and
+                    // try the trail's bucket): it is retained, and the reason says so. A
+                    // name the stack made up, or a resource attached to another (a bucket
+                    // policy), is the stack's to delete.
+                    let named = self
+                        .engine
+                        .registry
+                        .get(&row.resource_type)
+                        .and_then(|p| p.name_property())
+                        .is_some_and(|p| row.properties.get(p).is_some());
+                    match row.physical_id.clone() {
+                        Some(id) if named => {
+                            row.deletion_policy = "Retain".to_owned();
+                            reason = format!(
+                                "{reason}; Cairn cannot tell whether this stack made {id}, so it is retained"
+                            );
+                        }
+                        // An id known only once made (a key, an access key, an inline
+                        // policy): the stack cannot find what the create may have made, so
+                        // its rollback must not claim it deleted it (recheck28).
+                        None => reason = format!("{reason}; {}", phases::UNCONFIRMED),
+                        Some(_) => {}
                     }
                     "CREATE_FAILED"
                 }

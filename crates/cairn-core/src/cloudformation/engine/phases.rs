@@ -261,6 +261,22 @@ impl Run<'_> {
             _ => false,
         } || self.stack.retain_resources.contains(&row.logical_id);
         if row.physical_id.is_none() {
+            let unconfirmed = row.status == "CREATE_FAILED"
+                && row
+                    .status_reason
+                    .as_deref()
+                    .is_some_and(|r| r.ends_with(UNCONFIRMED));
+            if unconfirmed {
+                // Reported once, so the operation ends failed rather than claiming a clean
+                // rollback; a later delete finds the row DELETE_FAILED and lets it go.
+                let reason = format!(
+                    "{} was being created when Cairn restarted and its id was never recorded: the stack cannot delete what it may have made. Check for it and delete it by hand.",
+                    row.resource_type
+                );
+                self.set_resource(row, "DELETE_FAILED", Some(reason), false)
+                    .await?;
+                return Ok(Begin::Failed);
+            }
             self.set_resource(row, "DELETE_COMPLETE", None, false)
                 .await?;
             return Ok(Begin::Done);
@@ -484,6 +500,9 @@ fn rollback_reason(reason: &str) -> String {
     };
     format!("{reason}{separator}Rollback requested by user.")
 }
+
+/// The end of the reason of a create a restart cut short before its resource's id was known.
+pub(crate) const UNCONFIRMED: &str = "the create may have run, and its id is unknown";
 
 /// Whether a row is gone from the stack's hands: deleted, or retained by a delete. A row
 /// whose delete failed (or was cut short by a restart) is still the stack's to delete.
