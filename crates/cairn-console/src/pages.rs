@@ -138,6 +138,8 @@ pub struct Dashboard {
     pub trails: Vec<TrailRow>,
     /// Whether some multi-region trail is logging, or may be (its status could not be read).
     pub multi_region_logging: bool,
+    /// The trails could not be listed (DescribeTrails refused): unknown, never "none".
+    pub trails_unknown: bool,
     /// Latest events.
     pub recent: Vec<EventRow>,
     /// Errors from the calls behind the page.
@@ -291,6 +293,8 @@ pub struct Trails {
     pub chrome: Chrome,
     /// Rows.
     pub rows: Vec<TrailRow>,
+    /// The trails could not be listed (DescribeTrails refused): unknown, never "none".
+    pub trails_unknown: bool,
     /// A success notice.
     pub flash: Option<String>,
     /// Errors.

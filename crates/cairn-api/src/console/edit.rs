@@ -33,7 +33,7 @@ fn render(
     web::page(&TrailEdit {
         chrome: signed.chrome("trails"),
         name: name.to_owned(),
-        trail_href: format!("/console/trails/{}", web::segment(name)),
+        trail_href: super::trails::trail_path(signed, name),
         state,
         errors,
         editing: true,

@@ -186,6 +186,31 @@ pub fn insights(form: &SelectorForm) -> Value {
     Value::Array(list)
 }
 
+/// `InsightSelectors` for the form, each type the trail already has keeping its
+/// `EventCategories` as GetInsightSelectors' `current` shows them: the form shows only the
+/// types, and saving them bare turned Insights on data events into management events
+/// (console6).
+pub fn insights_keeping(form: &SelectorForm, current: &Value) -> Value {
+    let categories = |kind: &str| {
+        current
+            .get("InsightSelectors")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|i| i.get("InsightType").and_then(Value::as_str) == Some(kind))
+            .and_then(|i| i.get("EventCategories"))
+            .cloned()
+    };
+    let mut list = insights(form);
+    for item in list.as_array_mut().into_iter().flatten() {
+        let kind = item["InsightType"].as_str().unwrap_or_default().to_owned();
+        if let Some(c) = categories(&kind) {
+            item["EventCategories"] = c;
+        }
+    }
+    list
+}
+
 /// Whether `EventSelectors` log anything: a selector with management events, or a data
 /// resource with at least one value.
 pub fn logs_anything(event_selectors: &Value) -> bool {
@@ -465,6 +490,24 @@ mod tests {
         );
         let advanced = json!({"AdvancedEventSelectors": [{"FieldSelectors": []}]});
         assert_eq!(beyond_editor(&advanced), None);
+    }
+
+    #[test]
+    fn saved_insights_keep_their_event_categories() {
+        let form = SelectorForm {
+            insights_call_rate: true,
+            insights_error_rate: true,
+            ..Default::default()
+        };
+        let current = json!({"InsightSelectors": [
+            {"InsightType": "ApiCallRateInsight", "EventCategories": ["Data"]}]});
+        assert_eq!(
+            insights_keeping(&form, &current),
+            json!([
+                {"InsightType": "ApiCallRateInsight", "EventCategories": ["Data"]},
+                {"InsightType": "ApiErrorRateInsight"}
+            ])
+        );
     }
 
     #[test]

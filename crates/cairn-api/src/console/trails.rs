@@ -41,10 +41,13 @@ fn yes_no(b: bool) -> String {
 }
 
 /// Every trail visible in the console's region with its status (DescribeTrails, then
-/// GetTrailStatus per trail), and the errors met.
-async fn trail_rows(caller: &Caller<'_>) -> (Vec<TrailRow>, Vec<String>) {
+/// GetTrailStatus per trail), the errors met, and whether the trails could not be listed.
+async fn trail_rows(caller: &Caller<'_>) -> (Vec<TrailRow>, Vec<String>, bool) {
     let mut errors = Vec::new();
-    let list = match caller.cloudtrail("DescribeTrails", json!({})).await {
+    let listed = caller.cloudtrail("DescribeTrails", json!({})).await;
+    // Refused or failed: the trails are unknown, never shown as none (console6).
+    let unknown = listed.is_err();
+    let list = match listed {
         Ok(out) => out
             .get("trailList")
             .and_then(Value::as_array)
@@ -70,7 +73,12 @@ async fn trail_rows(caller: &Caller<'_>) -> (Vec<TrailRow>, Vec<String>) {
         };
         let error = s(&status, "LatestDeliveryError");
         rows.push(TrailRow {
-            href: format!("/console/trails/{}", web::segment(&s(&t, "Name"))),
+            href: if s(&t, "Name") == "create" {
+                // The wizard's address: this trail's page is reached by its ARN (console6).
+                format!("/console/trails/{}", web::segment(&s(&t, "TrailARN")))
+            } else {
+                format!("/console/trails/{}", web::segment(&s(&t, "Name")))
+            },
             name: s(&t, "Name"),
             home_region: s(&t, "HomeRegion"),
             multi_region: yes_no(
@@ -89,13 +97,13 @@ async fn trail_rows(caller: &Caller<'_>) -> (Vec<TrailRow>, Vec<String>) {
             delivery_error: (!error.is_empty()).then_some(error),
         });
     }
-    (rows, errors)
+    (rows, errors, unknown)
 }
 
 /// `GET /console/`.
 pub async fn dashboard(state: &AppState, signed: &Signed) -> Response {
     let caller = Caller::new(state, signed);
-    let (trails, mut errors) = trail_rows(&caller).await;
+    let (trails, mut errors, trails_unknown) = trail_rows(&caller).await;
     let recent = match history::read(&caller, &Filter::default(), 10, 1).await {
         Ok(found) => found.events.iter().take(10).map(events::row).collect(),
         Err(e) => {
@@ -111,6 +119,7 @@ pub async fn dashboard(state: &AppState, signed: &Signed) -> Response {
             .iter()
             .any(|t| (t.logging || t.status_unknown.is_some()) && t.multi_region == "Yes"),
         trails,
+        trails_unknown,
         recent,
         errors,
     };
@@ -120,11 +129,12 @@ pub async fn dashboard(state: &AppState, signed: &Signed) -> Response {
 /// `GET /console/trails`.
 pub async fn list(state: &AppState, signed: &Signed, query: &Form) -> Response {
     let caller = Caller::new(state, signed);
-    let (rows, errors) = trail_rows(&caller).await;
+    let (rows, errors, trails_unknown) = trail_rows(&caller).await;
     let flash = list_notice(signed, query, &rows);
     web::page(&Trails {
         chrome: signed.chrome("trails"),
         rows,
+        trails_unknown,
         flash,
         errors,
     })
@@ -416,10 +426,31 @@ pub async fn act(
 /// The address of trail `name`'s page with the notice `done`, signed for this session and
 /// trail ([`Signed::notice_sig`]).
 pub fn trail_url(signed: &Signed, name: &str, done: &str) -> String {
+    let id = trail_id(signed, name);
     url(
-        &format!("/console/trails/{}", web::segment(name)),
-        &[("done", done), ("sig", &signed.notice_sig(done, name))],
+        &format!("/console/trails/{}", web::segment(&id)),
+        &[("done", done), ("sig", &signed.notice_sig(done, &id))],
     )
+}
+
+/// The address of trail `name`'s page (a name or an ARN, as the address had it). A trail named
+/// `create` is reached by its ARN in the page's region: `/console/trails/create` is the
+/// create-trail wizard (console6).
+pub fn trail_path(signed: &Signed, name: &str) -> String {
+    format!("/console/trails/{}", web::segment(&trail_id(signed, name)))
+}
+
+/// What names trail `name` in its page's address (see [`trail_path`]).
+fn trail_id(signed: &Signed, name: &str) -> String {
+    if name == "create" {
+        format!(
+            "arn:aws:cloudtrail:{}:{}:trail/create",
+            signed.region,
+            signed.principal.account()
+        )
+    } else {
+        name.to_owned()
+    }
 }
 
 /// The notice a `done` id names on trail `name`'s page: fixed texts only (nothing in the
@@ -525,7 +556,7 @@ async fn save_selectors(state: &AppState, signed: &Signed, name: &str, f: &Form)
     let insights = if f.checked("insights_shown") {
         match read_insights(&caller, name).await {
             Ok(current) => {
-                let wanted = selectors::insights(&form);
+                let wanted = selectors::insights_keeping(&form, &current);
                 let now = json!({"InsightSelectors": wanted});
                 (selectors::insight_kinds(&now) != selectors::insight_kinds(&current))
                     .then_some(wanted)
@@ -588,7 +619,7 @@ async fn save_insights(
             return detail(state, signed, name, None, Some(why)).await;
         }
     };
-    let wanted = selectors::insights(form);
+    let wanted = selectors::insights_keeping(form, &current);
     let now = json!({"InsightSelectors": wanted});
     if selectors::insight_kinds(&now) != selectors::insight_kinds(&current)
         && let Err(e) = caller
