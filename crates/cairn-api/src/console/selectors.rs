@@ -344,6 +344,31 @@ pub fn shown(selectors: &Value, insights_out: &Value) -> Shown {
     {
         form.advanced = serde_json::to_string_pretty(adv).ok();
         for sel in adv {
+            // A selector of management events is shown under Management events, as AWS's
+            // console shows it (console6: it was listed as a data event and the trail shown
+            // as logging no management events).
+            let fields = sel.get("FieldSelectors").and_then(Value::as_array);
+            let is_management = fields.into_iter().flatten().any(|f| {
+                f.get("Field").and_then(Value::as_str) == Some("eventCategory")
+                    && crate::wire::strings_of(f, "Equals")
+                        .iter()
+                        .any(|v| v == "Management")
+            });
+            if is_management {
+                let name = sel
+                    .get("Name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("Advanced event selector");
+                let fields = sel
+                    .get("FieldSelectors")
+                    .map(Value::to_string)
+                    .unwrap_or_default();
+                management.push(Setting::new(
+                    "Advanced event selector",
+                    format!("{name}: {fields}"),
+                ));
+                continue;
+            }
             data.push(DataRow {
                 resource_type: sel
                     .get("Name")
@@ -490,6 +515,21 @@ mod tests {
         );
         let advanced = json!({"AdvancedEventSelectors": [{"FieldSelectors": []}]});
         assert_eq!(beyond_editor(&advanced), None);
+    }
+
+    #[test]
+    fn advanced_management_selectors_show_under_management_events() {
+        let out = json!({"AdvancedEventSelectors": [
+            {"Name": "Mgmt", "FieldSelectors": [
+                {"Field": "eventCategory", "Equals": ["Management"]},
+                {"Field": "readOnly", "Equals": ["false"]}]},
+            {"Name": "Objects", "FieldSelectors": [
+                {"Field": "eventCategory", "Equals": ["Data"]},
+                {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]}]});
+        let shown = shown(&out, &Value::Null);
+        assert_eq!(shown.management.len(), 1);
+        assert_eq!(shown.data.len(), 1);
+        assert_eq!(shown.data[0].resource_type, "Objects");
     }
 
     #[test]
