@@ -226,8 +226,16 @@ pub fn check_trail_key(
         }
         _ => e,
     };
-    let meta = internal::describe_key(conn, kms.evaluator, &actor, given).map_err(unusable)?;
-    let state = match meta.state.as_str() {
+    // CloudTrail describes its own key; a bucket default's key is S3's to use, and delivery
+    // asks it for data keys only, so only that is checked (recheck28: DescribeKey was required
+    // of a key policy that allowed exactly what delivery needs).
+    let (key_state, meta_arn) = if bucket_key {
+        (target.key.state.clone(), target.key.arn.clone())
+    } else {
+        let meta = internal::describe_key(conn, kms.evaluator, &actor, given).map_err(unusable)?;
+        (meta.state, meta.arn)
+    };
+    let state = match key_state.as_str() {
         crate::kms::ENABLED => None,
         crate::kms::PENDING_DELETION => Some("pending deletion"),
         crate::kms::DISABLED => Some("disabled"),
@@ -236,7 +244,7 @@ pub fn check_trail_key(
     if let Some(state) = state {
         return Err(ApiError::new(
             ErrorKind::TrailKms,
-            format!("{} is {state}.", meta.arn),
+            format!("{} is {state}.", meta_arn),
         ));
     }
     let prefix = match trail.s3_key_prefix.as_deref() {

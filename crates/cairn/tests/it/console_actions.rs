@@ -154,6 +154,10 @@ async fn management_events_need_read_or_write() {
     .await;
     assert_eq!(status, 200, "shown again with the error");
     assert!(page.contains("id=\"selectors-error\""), "{page}");
+    assert!(
+        page.contains("aria-describedby=\"selectors-error\""),
+        "{page}"
+    );
     let (_, sel) = server
         .ct("GetEventSelectors", json!({"TrailName": "rw-trail"}))
         .await;

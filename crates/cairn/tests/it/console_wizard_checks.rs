@@ -166,6 +166,11 @@ async fn bad_fields_are_shown_on_their_field_before_anything_is_made() {
         let (status, _, body) = create(&mut b, name, &bucket, &extra).await;
         assert_eq!(status, 200, "{name}");
         assert!(body.contains(&format!("id=\"{field}\"")), "{name}: {body}");
+        // The field names its error as its description (recheck28: the bucket list did not).
+        assert!(
+            body.contains(&format!("aria-describedby=\"{field}\"")),
+            "{name}: {body}"
+        );
         assert!(!bucket_exists(&server, &bucket).await, "{name}: no bucket");
         // Refused before anything was made: no bucket was made and taken back either.
         let made = lookup(&server, "EventName", "CreateBucket").await;
