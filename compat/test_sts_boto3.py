@@ -264,3 +264,20 @@ def test_refused_federation_attempts_are_recorded(cairn):
     assert saml_events[0]["userIdentity"]["type"] == "SAMLUser"
     assert saml_events[0]["userIdentity"]["userName"] == "mallory@example.org"
     assert "sAMLAssertion" not in saml_events[0]["requestParameters"]
+
+
+def test_federated_calls_check_their_input_first(cairn):
+    """recheck28: input the model refuses (a token over 20,000 characters) is a
+    ValidationError, as for every STS call, not InvalidIdentityToken; the token is never
+    quoted in the message."""
+    from botocore import UNSIGNED
+    from botocore.config import Config
+    sts = boto3.client("sts", endpoint_url=cairn.endpoint, region_name="us-east-1",
+                       config=Config(signature_version=UNSIGNED))
+    token = "t" * 20_001
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sts.assume_role_with_web_identity(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/deploy",
+                                          RoleSessionName="long-token", WebIdentityToken=token)
+    error = e.value.response["Error"]
+    assert error["Code"] == "ValidationError", error
+    assert token not in error["Message"] and "webIdentityToken" in error["Message"], error

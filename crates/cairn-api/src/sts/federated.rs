@@ -66,10 +66,21 @@ pub fn refusal(params: &Params, account: &AccountId) -> Option<Refusal> {
             identity_provider,
         }
     });
+    // Input the model refuses is a `ValidationError` first, as for every STS call
+    // (recheck28: a short session name or an oversized token was answered
+    // `InvalidIdentityToken`); a sensitive value (the token) is never quoted.
+    let error = match crate::model_check::check(
+        "sts",
+        params.action(),
+        crate::model_check::Input::Query(params),
+    ) {
+        Err(p) => WireError::from(&p.into_error(cairn_core::ErrorKind::IamValidation)),
+        Ok(()) => WireError::bad_request("InvalidIdentityToken", message),
+    };
     Some(Refusal {
         caller,
         request_parameters: recorded_parameters(params),
-        error: WireError::bad_request("InvalidIdentityToken", message),
+        error,
     })
 }
 

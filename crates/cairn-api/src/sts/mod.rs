@@ -382,9 +382,12 @@ async fn federated_refused(
         additional_event_data: None,
     };
     let message = refused.error.message.clone();
-    let op = move |_: &Connection| -> ApiResult<()> {
-        Err(ApiError::new(ErrorKind::InvalidIdentityToken, message))
+    let kind = if refused.error.code == "ValidationError" {
+        ErrorKind::IamValidation
+    } else {
+        ErrorKind::InvalidIdentityToken
     };
+    let op = move |_: &Connection| -> ApiResult<()> { Err(ApiError::new(kind, message)) };
     // The operation always fails: the answer is the gate's error (the refusal itself, or
     // `ServiceUnavailable` when it could not be recorded).
     let answered = state
