@@ -109,6 +109,22 @@ def query_skeleton(shapes, name, depth=0):
     return 0
 
 
+def per_member(model, skeleton_of):
+    """operation -> top-level member -> `skeleton_of` its shape, for every operation with
+    input, leaving out members whose skeleton is 0 (scalars) and operations without any."""
+    shapes = model["shapes"]
+    nested = {}
+    for op_name, op in sorted(model["operations"].items()):
+        if "input" not in op:
+            continue
+        members = shapes[op["input"]["shape"]].get("members", {})
+        kept = {m: skeleton_of(shapes, ref["shape"], 1) for m, ref in members.items()}
+        kept = {m: k for m, k in kept.items() if k != 0}
+        if kept:
+            nested[op_name] = kept
+    return nested
+
+
 def s3_routes(data):
     """S3's operations as [name, method, path kind, subresource markers]: the request URI's
     literal query keys (`?acl`, `?renameObject`), leaving out keyed values such as
@@ -168,27 +184,9 @@ def main():
                 ops[op_name] = entry
         out["services"][service] = ops
         if service in RECORDED_SHAPES:
-            nested = {}
-            for op_name, op in sorted(model["operations"].items()):
-                if "input" not in op:
-                    continue
-                members = shapes[op["input"]["shape"]].get("members", {})
-                kept = {m: skeleton(shapes, ref["shape"], 1) for m, ref in members.items()}
-                kept = {m: k for m, k in kept.items() if k != 0}
-                if kept:
-                    nested[op_name] = kept
-            out.setdefault("shapes", {})[service] = nested
+            out.setdefault("shapes", {})[service] = per_member(model, skeleton)
         if service in QUERY_SERVICES:
-            nested = {}
-            for op_name, op in sorted(model["operations"].items()):
-                if "input" not in op:
-                    continue
-                members = shapes[op["input"]["shape"]].get("members", {})
-                kept = {m: query_skeleton(shapes, ref["shape"], 1) for m, ref in members.items()}
-                kept = {m: k for m, k in kept.items() if k != 0}
-                if kept:
-                    nested[op_name] = kept
-            out.setdefault("query_shapes", {})[service] = nested
+            out.setdefault("query_shapes", {})[service] = per_member(model, query_skeleton)
         # Every operation of the service, served or not: an operation Cairn does not carry
         # out is still authorized and recorded (cairn_api::unserved).
         out["operations"][service] = sorted(model["operations"])
