@@ -50,3 +50,17 @@ def test_other_key_usages_answer_as_aws_does(cairn):
     codes = sorted(json.loads(e["CloudTrailEvent"]).get("errorCode") for e in events)
     assert codes == ["DisabledException", "InvalidKeyUsageException", "InvalidKeyUsageException",
                      "KMSInvalidStateException", "NotFoundException"], codes
+
+
+def test_their_input_is_checked_before_the_key(cairn):
+    """recheck28: an oversized message is a ValidationException, as AWS checks input first;
+    it used to be answered InvalidKeyUsageException."""
+    kms = cairn.client("kms")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    big = b"m" * 4097
+    for call in (lambda: kms.sign(KeyId=key, Message=big, MessageType="RAW", SigningAlgorithm="ECDSA_SHA_256"),
+                 lambda: kms.generate_mac(KeyId=key, Message=big, MacAlgorithm="HMAC_SHA_256"),
+                 lambda: kms.verify_mac(KeyId=key, Message=b"m", MacAlgorithm="HMAC_SHA_256", Mac=b"x" * 6145)):
+        code, message = refusal(call)
+        assert code == "ValidationException", (code, message)
+        assert "failed to satisfy constraint: Member must have length less than or equal to" in message

@@ -324,7 +324,9 @@ async fn execute(
         Some(e) => Err(e),
         None => match op.parse {
             Some(parse) => parse(&body).map(Arc::from),
-            None => Ok(Arc::new(ops::Unsupported::new(op.name, &body)) as Arc<dyn ops::Call>),
+            None => {
+                ops::Unsupported::parse(op.name, &body).map(|u| Arc::new(u) as Arc<dyn ops::Call>)
+            }
         },
     };
     let env = Arc::new(ops::Env {

@@ -230,6 +230,39 @@ impl Unsupported {
             key_id: body.get("KeyId").and_then(Value::as_str).map(str::to_owned),
         }
     }
+
+    /// [`Unsupported::new`], after the checks of the blob members of the operations of other
+    /// key usages, which the model rules leave out (blobs are never recorded): base64
+    /// (`SerializationException`), then present and of the model's length
+    /// (`ValidationException`), before the key is looked at, as AWS checks input first
+    /// (recheck28: an empty or oversized message got `InvalidKeyUsageException`).
+    pub fn parse(name: &str, body: &Value) -> Result<Self, ApiError> {
+        let blobs: &[(&str, usize)] = match name {
+            "Sign" | "GenerateMac" => &[("Message", 4096)],
+            "Verify" => &[("Message", 4096), ("Signature", 6144)],
+            "VerifyMac" => &[("Message", 4096), ("Mac", 6144)],
+            "DeriveSharedSecret" => &[("PublicKey", 8192)],
+            _ => &[],
+        };
+        for (member, max) in blobs {
+            let bytes = crate::kms::input::blob(body, member)?;
+            if bytes.is_empty() || bytes.len() > *max {
+                let bound = if bytes.is_empty() {
+                    "greater than or equal to 1".to_owned()
+                } else {
+                    format!("less than or equal to {max}")
+                };
+                return Err(ApiError::new(
+                    ErrorKind::Validation,
+                    format!(
+                        "1 validation error detected: Value at '{}' failed to satisfy constraint: Member must have length {bound}",
+                        crate::wire::lower_first(member)
+                    ),
+                ));
+            }
+        }
+        Ok(Self::new(name, body))
+    }
 }
 
 impl Call for Unsupported {
