@@ -105,5 +105,11 @@ pub fn regions_joined(conn: &Connection, trail: &Trail, now: f64) -> StoreResult
             store::set_next_minute(conn, &trail.arn(), &region, next)?;
         }
     }
-    Ok(())
+    // And for regions not counted yet (their first events still waiting for the count):
+    // none is evaluated before the join (insights4).
+    store::set_next_minute(conn, &trail.arn(), JOINED, next)
 }
+
+/// The progress row that holds the minute a trail joined the regions it covers beyond its
+/// home region: no region without progress of its own is evaluated before it.
+pub const JOINED: &str = "*";

@@ -155,9 +155,15 @@ pub fn run_once(store: &Store, now: i64, p: &Params) -> StoreResult<Report> {
                 continue;
             }
             let first = first_minute(c, &trail, now, p)?;
+            let joined = store::next_minute(c, &trail.arn(), super::close::JOINED)?;
             for region in regions(c, &trail)? {
                 let next = store::next_minute(c, &trail.arn(), &region)?;
-                plans.push((trail.arn(), region, next, first));
+                // A region beyond the home one starts no earlier than the trail joined it.
+                let floor = match joined {
+                    Some(j) if region != trail.home_region => first.max(j),
+                    _ => first,
+                };
+                plans.push((trail.arn(), region, next, floor));
             }
         }
         Ok(plans)

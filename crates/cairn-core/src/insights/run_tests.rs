@@ -351,6 +351,48 @@ fn a_region_a_trail_joins_is_evaluated_from_the_join_not_before() {
 }
 
 #[test]
+fn a_region_first_counted_after_the_join_is_evaluated_from_the_join() {
+    // insights4: a region whose first events were not counted yet when the trail joined it
+    // had no progress to move, and was evaluated from when Insights were enabled.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("cairn.db")).unwrap();
+    let mut t = trail(&["ApiCallRateInsight"]);
+    t.status.start_logging_time = Some(((S - 600) * 60) as f64);
+    t.is_multi_region_trail = true;
+    let stored = t.clone();
+    store
+        .write_blocking(move |c| {
+            trails::put(c, &stored)?;
+            store::arm(c, &stored.arn(), (S - 600) * 60)?;
+            super::close::regions_joined(c, &stored, ((S + 100) * 60) as f64)
+        })
+        .unwrap()
+        .unwrap();
+    // Events of a region never seen before, from before the join, counted only now.
+    let mut batch = Vec::new();
+    for m in S..S + 3 {
+        for _ in 0..8 {
+            batch.push(call_in("eu-central-1", m, "CreateTopic", false, None));
+        }
+    }
+    store
+        .write_blocking(move |c| {
+            for e in &batch {
+                append(c, e)?;
+            }
+            Ok::<_, cairn_store::StoreError>(())
+        })
+        .unwrap()
+        .unwrap();
+    let p = Params {
+        warm_up_secs: 0,
+        ..Params::default()
+    };
+    let report = run_once(&store, (S + 200) * 60 + p.settle_lag_secs, &p).unwrap();
+    assert_eq!(report.written, 0, "{report:?}");
+}
+
+#[test]
 fn a_far_future_clock_keeps_the_series_of_the_real_present() {
     // insights3: `cairn insights run --now <a mistyped year>` pruned every per-minute count
     // and attribution counter, as it pruned from the clock it was given.
