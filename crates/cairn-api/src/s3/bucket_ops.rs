@@ -434,3 +434,11 @@ impl CairnS3 {
         Ok(S3Response::new(DeleteBucketLifecycleOutput {}))
     }
 }
+
+/// An upload's `Initiator`: the account that owns the bucket.
+pub(super) fn initiator(account: &str) -> s3s::dto::Initiator {
+    s3s::dto::Initiator {
+        display_name: Some(account.to_owned()),
+        id: Some(account.to_owned()),
+    }
+}

@@ -367,8 +367,8 @@ impl<T> Spec<T> {
     }
 
     /// Sets `additionalEventData.SSEApplied` (see [`cairn_core::encryption::sse_applied`]).
-    pub fn sse_applied(mut self, applied: &'static str) -> Self {
-        self.sse_applied = Some(applied);
+    pub fn sse_applied(mut self, applied: impl Into<Option<&'static str>>) -> Self {
+        self.sse_applied = applied.into();
         self
     }
 

@@ -23,7 +23,7 @@ use s3s::{S3Request, S3Response, S3Result};
 use serde_json::json;
 
 use super::CairnS3;
-use super::bucket_ops::{host, timestamp};
+use super::bucket_ops::{host, initiator, timestamp};
 use super::event::Spec;
 use super::integrity::{Declared, Headers, checksum_headers};
 use super::list_ops::common_prefixes;
@@ -86,14 +86,6 @@ pub(super) fn part_etag(upload_meta: &ObjectMeta, stored_md5: &str, plain_md5: &
         stored_md5.to_owned()
     } else {
         plain_md5.to_owned()
-    }
-}
-
-/// An upload's `Initiator`: the account that owns the bucket.
-fn initiator(account: &str) -> Initiator {
-    Initiator {
-        display_name: Some(account.to_owned()),
-        id: Some(account.to_owned()),
     }
 }
 
@@ -206,11 +198,7 @@ impl CairnS3 {
         let ctx = info.ctx.clone();
         let (b, k, id) = (bucket.clone(), key.clone(), upload_id.clone());
         // AWS records what sealed a multipart upload on its CreateMultipartUpload.
-        let recorded = match applied {
-            Some(a) => spec().sse_applied(a),
-            None => spec(),
-        };
-        let abort = self.recorded(info, recorded, move |c| {
+        let abort = self.recorded(info, spec().sse_applied(applied), move |c| {
             objects::require_bucket(c, &b)?;
             objects::create_upload(c, &ctx, &b, &k, &id, &meta)?;
             Ok(cairn_core::lifecycle::abort_date(c, &b, &k, ctx.now)?)
