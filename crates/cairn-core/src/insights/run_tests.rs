@@ -17,6 +17,19 @@ fn call(minute: i64, name: &str, read_only: bool, error: Option<&str>) -> Prepar
     call_in("us-east-1", minute, name, read_only, error)
 }
 
+/// Appends `batch` to the event log in one write.
+fn append_all(store: &Store, batch: Vec<PreparedEvent>) {
+    store
+        .write_blocking(move |c| {
+            for e in &batch {
+                append(c, e)?;
+            }
+            Ok::<_, cairn_store::StoreError>(())
+        })
+        .unwrap()
+        .unwrap();
+}
+
 fn call_in(
     region: &str,
     minute: i64,
@@ -76,15 +89,7 @@ fn bursts_become_pairs_once_whoever_runs() {
         }
         batch.push(call(m, "DescribeInstances", true, None));
     }
-    store
-        .write_blocking(move |c| {
-            for e in &batch {
-                append(c, e)?;
-            }
-            Ok::<_, cairn_store::StoreError>(())
-        })
-        .unwrap()
-        .unwrap();
+    append_all(&store, batch);
     let p = Params {
         warm_up_secs: 0,
         ..Params::default()
@@ -318,15 +323,7 @@ fn a_region_a_trail_joins_is_evaluated_from_the_join_not_before() {
             ));
         }
     }
-    store
-        .write_blocking(move |c| {
-            for e in &batch {
-                append(c, e)?;
-            }
-            Ok::<_, cairn_store::StoreError>(())
-        })
-        .unwrap()
-        .unwrap();
+    append_all(&store, batch);
     let p = Params {
         warm_up_secs: 0,
         ..Params::default()
@@ -375,15 +372,7 @@ fn a_region_first_counted_after_the_join_is_evaluated_from_the_join() {
             batch.push(call_in("eu-central-1", m, "CreateTopic", false, None));
         }
     }
-    store
-        .write_blocking(move |c| {
-            for e in &batch {
-                append(c, e)?;
-            }
-            Ok::<_, cairn_store::StoreError>(())
-        })
-        .unwrap()
-        .unwrap();
+    append_all(&store, batch);
     let p = Params {
         warm_up_secs: 0,
         ..Params::default()

@@ -224,7 +224,7 @@ const OTHER_USAGES: [&str; 5] = [
 
 impl Unsupported {
     /// The call `name` with `body`.
-    pub fn new(name: &str, body: &Value) -> Self {
+    fn new(name: &str, body: &Value) -> Self {
         Self {
             action: format!("kms:{name}"),
             key_id: body.get("KeyId").and_then(Value::as_str).map(str::to_owned),
