@@ -357,11 +357,14 @@ pub fn template_summary(s: &Summary) -> String {
     let identifiers = members(
         "ResourceIdentifierSummaries",
         &s.resources_by_type,
-        |(t, ids)| {
+        |(t, ids, identifiers)| {
             format!(
-                "{}{}<ResourceIdentifiers/>",
+                "{}{}{}",
                 el("ResourceType", t),
-                strings("LogicalResourceIds", ids)
+                strings("LogicalResourceIds", ids),
+                identifiers
+                    .map(|i| members("ResourceIdentifiers", i, |s| crate::iam::xml::escape(s)))
+                    .unwrap_or_default()
             )
         },
     );

@@ -177,8 +177,9 @@ pub struct Summary {
     pub capabilities_reason: Option<String>,
     /// Resource types.
     pub resource_types: Vec<String>,
-    /// Logical ids by type.
-    pub resources_by_type: Vec<(String, Vec<String>)>,
+    /// Logical ids by type, and the properties that identify a resource of the type for an
+    /// import (`None` when CloudFormation cannot import it).
+    pub resources_by_type: Vec<(String, Vec<String>, Option<&'static [&'static str]>)>,
     /// `Metadata`.
     pub metadata: Option<Value>,
 }
@@ -224,6 +225,7 @@ pub fn summarize(registry: &Registry, body: &str) -> ApiResult<Summary> {
                     .filter(|r| &r.resource_type == ty)
                     .map(|r| r.logical_id.clone())
                     .collect(),
+                super::providers::schema::import_identifiers(ty),
             )
         })
         .collect();

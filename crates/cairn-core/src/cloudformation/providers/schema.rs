@@ -178,6 +178,29 @@ pub fn aws_properties(resource_type: &str) -> Option<&'static [&'static str]> {
     })
 }
 
+/// The properties that name a resource of `resource_type` for a resource import (its
+/// schema's `primaryIdentifier`), which GetTemplateSummary lists as `ResourceIdentifiers`;
+/// `None` for a type CloudFormation cannot import. From the resource type schemas (as
+/// vendored by cfn-lint, 2026) and the CloudFormation user guide's "Resource type support".
+pub fn import_identifiers(resource_type: &str) -> Option<&'static [&'static str]> {
+    Some(match resource_type {
+        "AWS::S3::Bucket" => &["BucketName"],
+        "AWS::S3::BucketPolicy" => &["Bucket"],
+        "AWS::CloudTrail::Trail" => &["TrailName"],
+        "AWS::SNS::Topic" => &["TopicArn"],
+        "AWS::IAM::Role" => &["RoleName"],
+        "AWS::IAM::ManagedPolicy" => &["PolicyArn"],
+        "AWS::IAM::User" => &["UserName"],
+        "AWS::IAM::Group" => &["GroupName"],
+        "AWS::KMS::Key" => &["KeyId"],
+        "AWS::KMS::Alias" => &["AliasName"],
+        "AWS::Logs::LogGroup" => &["LogGroupName"],
+        "AWS::Logs::MetricFilter" => &["LogGroupName", "FilterName"],
+        "AWS::CloudWatch::Alarm" => &["AlarmName"],
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,5 +239,17 @@ mod tests {
             aws_properties("AWS::S3::Bucket VersioningConfiguration"),
             None
         );
+    }
+
+    #[test]
+    fn import_identifiers_are_properties_of_their_type() {
+        for t in ["AWS::S3::Bucket", "AWS::Logs::MetricFilter", "AWS::IAM::Role"] {
+            let schema = aws_properties(t).unwrap();
+            for id in import_identifiers(t).unwrap() {
+                assert!(schema.contains(id), "{t}: {id}");
+            }
+        }
+        assert_eq!(import_identifiers("AWS::IAM::AccessKey"), None);
+        assert_eq!(import_identifiers("AWS::CDK::Metadata"), None);
     }
 }
