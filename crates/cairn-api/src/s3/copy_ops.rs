@@ -108,7 +108,12 @@ impl CairnS3 {
         // Changing only the encryption is a legal copy onto itself.
         // So is changing only the checksum (the S3 user guide: copy an object to change its
         // checksum algorithm).
-        let changes_encryption_or_checksum = !wanted.is_empty() || algorithm.is_some();
+        // So is setting a website redirect (it is never copied, so a copy in place is how an
+        // object's is changed) or another storage class (every object is kept as STANDARD).
+        let changes_in_place = !wanted.is_empty()
+            || algorithm.is_some()
+            || input.website_redirect_location.is_some()
+            || storage_class.as_deref().is_some_and(|c| c != "STANDARD");
         let (sb, sk, sv, db) = (
             src.bucket.clone(),
             src.key.clone(),
@@ -145,7 +150,7 @@ impl CairnS3 {
                     if !destination.is_empty() {
                         destination.check(objects::current(c, &db, &dk)?.as_ref(), &dk)?;
                     }
-                    if same && !replace && !changes_encryption_or_checksum {
+                    if same && !replace && !changes_in_place {
                         return Err(ApiError::new(
                             ErrorKind::S3InvalidRequest,
                             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",

@@ -327,23 +327,15 @@ impl<T> Spec<T> {
         self
     }
 
-    /// Adds GetObject's `response-*` overrides that were sent, as its records show them.
-    pub fn response_overrides(self, input: &s3s::dto::GetObjectInput) -> Self {
+    /// Adds the `response-*` overrides a GetObject or HeadObject sent, as its records show
+    /// them.
+    pub fn response_overrides(self, o: &super::response_overrides::ResponseOverrides) -> Self {
         let given = [
-            ("response-cache-control", &input.response_cache_control),
-            (
-                "response-content-disposition",
-                &input.response_content_disposition,
-            ),
-            (
-                "response-content-encoding",
-                &input.response_content_encoding,
-            ),
-            (
-                "response-content-language",
-                &input.response_content_language,
-            ),
-            ("response-content-type", &input.response_content_type),
+            ("response-cache-control", &o.cache_control),
+            ("response-content-disposition", &o.content_disposition),
+            ("response-content-encoding", &o.content_encoding),
+            ("response-content-language", &o.content_language),
+            ("response-content-type", &o.content_type),
         ];
         let spec = given
             .into_iter()
@@ -352,7 +344,7 @@ impl<T> Spec<T> {
                 None => spec,
             });
         let mut expires = Vec::new();
-        match &input.response_expires {
+        match &o.expires {
             Some(t)
                 if t.format(s3s::dto::TimestampFormat::HttpDate, &mut expires)
                     .is_ok() =>

@@ -390,12 +390,16 @@ pub fn check_website_redirect(location: Option<&str>) -> Result<(), ApiError> {
     let Some(l) = location else {
         return Ok(());
     };
-    let ok = (l.starts_with('/') || l.starts_with("http://") || l.starts_with("https://"))
-        && l.len() <= 2048;
-    if !ok {
+    if !(l.starts_with('/') || l.starts_with("http://") || l.starts_with("https://")) {
         return Err(ApiError::new(
             ErrorKind::S3InvalidArgument,
             "The website redirect location must have a prefix of 'http://' or 'https://' or '/'",
+        ));
+    }
+    if l.len() > 2048 {
+        return Err(ApiError::new(
+            ErrorKind::S3InvalidArgument,
+            "The website redirect location must be at most 2048 bytes long",
         ));
     }
     Ok(())

@@ -38,6 +38,7 @@ mod post_policy;
 mod preconditions;
 mod presign;
 mod region_check;
+mod response_overrides;
 mod routes;
 mod sigv2_path;
 mod sse_c;

@@ -387,7 +387,9 @@ impl CairnS3 {
         let spec = Spec::new("GetObject", true, true, Some(&bucket), Some(&key), host)
             .version(version_id.as_deref())
             .part_number(input.part_number)
-            .response_overrides(&input)
+            .response_overrides(&super::response_overrides::ResponseOverrides::of_get(
+                &input,
+            ))
             .response(
                 |(o, r, _, _): &(objects::Object, Option<std::ops::Range<u64>>, _, _)| {
                     let n = r.as_ref().map_or(o.row.size, |r| (r.end - r.start) as i64);
@@ -508,6 +510,7 @@ impl CairnS3 {
     ) -> S3Result<S3Response<HeadObjectOutput>> {
         let info = self.call_info(&req).await?;
         let input = req.input;
+        let overrides = super::response_overrides::ResponseOverrides::of_head(&input);
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
         let version_id = input.version_id.clone();
         let spec = Spec::new(
@@ -519,7 +522,8 @@ impl CairnS3 {
             &host_of(&req.headers),
         )
         .version(version_id.as_deref())
-        .part_number(input.part_number);
+        .part_number(input.part_number)
+        .response_overrides(&overrides);
 
         let (evaluator, ctx) = (self.gate.evaluator(), info.ctx.clone());
         let sse_c = super::sse_c::check_read(super::sse_c::sse_c_asked!(input));
@@ -580,6 +584,7 @@ impl CairnS3 {
             &mut out.metadata,
         );
         out.expires = expires_of(&obj.meta);
+        overrides.apply_to_head(&mut out);
         out.website_redirect_location = obj.meta.website_redirect.clone();
         // Only for a read of one part (the model: "only returned if you specify partNumber").
         out.parts_count = obj

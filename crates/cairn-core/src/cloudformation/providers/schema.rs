@@ -243,7 +243,11 @@ mod tests {
 
     #[test]
     fn import_identifiers_are_properties_of_their_type() {
-        for t in ["AWS::S3::Bucket", "AWS::Logs::MetricFilter", "AWS::IAM::Role"] {
+        for t in [
+            "AWS::S3::Bucket",
+            "AWS::Logs::MetricFilter",
+            "AWS::IAM::Role",
+        ] {
             let schema = aws_properties(t).unwrap();
             for id in import_identifiers(t).unwrap() {
                 assert!(schema.contains(id), "{t}: {id}");

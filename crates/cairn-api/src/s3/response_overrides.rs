@@ -1,0 +1,66 @@
+//! The `response-*` query parameters of GetObject and HeadObject, which set headers of the
+//! answer ("Sets the `Content-Type` header of the response", and so on). `s3s` applies
+//! GetObject's itself; HeadObject's are applied here, so a HEAD of a presigned URL answers
+//! the headers its GET would. Both calls' records list the ones sent.
+
+use s3s::dto::{GetObjectInput, HeadObjectInput, HeadObjectOutput, Timestamp};
+
+/// The overrides a request sent.
+#[derive(Clone, Debug, Default)]
+pub struct ResponseOverrides {
+    /// `response-cache-control`.
+    pub cache_control: Option<String>,
+    /// `response-content-disposition`.
+    pub content_disposition: Option<String>,
+    /// `response-content-encoding`.
+    pub content_encoding: Option<String>,
+    /// `response-content-language`.
+    pub content_language: Option<String>,
+    /// `response-content-type`.
+    pub content_type: Option<String>,
+    /// `response-expires`.
+    pub expires: Option<Timestamp>,
+}
+
+impl ResponseOverrides {
+    /// GetObject's.
+    pub fn of_get(i: &GetObjectInput) -> Self {
+        Self {
+            cache_control: i.response_cache_control.clone(),
+            content_disposition: i.response_content_disposition.clone(),
+            content_encoding: i.response_content_encoding.clone(),
+            content_language: i.response_content_language.clone(),
+            content_type: i.response_content_type.clone(),
+            expires: i.response_expires.clone(),
+        }
+    }
+
+    /// HeadObject's.
+    pub fn of_head(i: &HeadObjectInput) -> Self {
+        Self {
+            cache_control: i.response_cache_control.clone(),
+            content_disposition: i.response_content_disposition.clone(),
+            content_encoding: i.response_content_encoding.clone(),
+            content_language: i.response_content_language.clone(),
+            content_type: i.response_content_type.clone(),
+            expires: i.response_expires.clone(),
+        }
+    }
+
+    /// Sets HeadObject's answer's headers to the overrides sent.
+    pub fn apply_to_head(self, out: &mut HeadObjectOutput) {
+        let set = |field: &mut Option<String>, value: Option<String>| {
+            if value.is_some() {
+                *field = value;
+            }
+        };
+        set(&mut out.cache_control, self.cache_control);
+        set(&mut out.content_disposition, self.content_disposition);
+        set(&mut out.content_encoding, self.content_encoding);
+        set(&mut out.content_language, self.content_language);
+        set(&mut out.content_type, self.content_type);
+        if self.expires.is_some() {
+            out.expires = self.expires;
+        }
+    }
+}
