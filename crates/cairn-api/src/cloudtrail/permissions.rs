@@ -139,17 +139,26 @@ fn lake_resources(ctx: &CallContext, op: &str, body: &Value) -> Option<Vec<Strin
         .filter(|_| OWNER_OPERATIONS.contains(&op));
     let lake_arn = |ctx: &CallContext, kind: &str, id: &str| lake_arn_of(ctx, owner, kind, id);
     let one = |kind: &str, member: &str| text(body, member).map(|id| vec![lake_arn(ctx, kind, id)]);
+    // A list with an item that is not an id (or a member that is not a list) names stores
+    // no one can tell: it is authorized on every one (lake5), never on none.
     let many = |kind: &str, member: &str| {
-        body.get(member).and_then(Value::as_array).map(|ids| {
-            ids.iter()
-                .filter_map(Value::as_str)
-                .map(|id| lake_arn(ctx, kind, id))
-                .collect::<Vec<_>>()
+        body.get(member).map(|ids| match ids.as_array() {
+            Some(ids) => ids
+                .iter()
+                .map(|id| lake_arn(ctx, kind, id.as_str().unwrap_or("*")))
+                .collect::<Vec<_>>(),
+            None => vec![lake_arn(ctx, kind, "*")],
         })
     };
     let arns = match op {
         "CreateEventDataStore" => Some(vec![lake_arn(ctx, "eventdatastore", "*")]),
-        "CreateChannel" => Some(vec![lake_arn(ctx, "channel", "*")]),
+        // A channel, and the stores it delivers to (the Service Authorization Reference:
+        // `channel*` and `eventdatastore*`).
+        "CreateChannel" => Some(
+            std::iter::once(lake_arn(ctx, "channel", "*"))
+                .chain(channel_stores(body).map(|id| lake_arn(ctx, "eventdatastore", &id)))
+                .collect(),
+        ),
         "CreateDashboard" => one("dashboard", "Name"),
         "GetChannel" | "UpdateChannel" | "DeleteChannel" => one("channel", "Channel"),
         "GetDashboard" | "UpdateDashboard" | "DeleteDashboard" | "StartDashboardRefresh" => {
@@ -165,7 +174,6 @@ fn lake_resources(ctx: &CallContext, op: &str, body: &Value) -> Option<Vec<Strin
             })
         }
         "GenerateQuery" => many("eventdatastore", "EventDataStores"),
-        "StartImport" => many("eventdatastore", "Destinations"),
         // A store's Insights: the store, and the store Insights events go to.
         "PutInsightSelectors" | "GetInsightSelectors" => {
             let stores: Vec<String> = ["EventDataStore", "InsightsDestination"]
@@ -193,6 +201,80 @@ fn lake_resources(ctx: &CallContext, op: &str, body: &Value) -> Option<Vec<Strin
         _ => None,
     }?;
     (!arns.is_empty()).then_some(arns)
+}
+
+/// The event data stores a CreateChannel's `Destinations` name (`Location` of each
+/// `EVENT_DATA_STORE` one); a destination that cannot be read names every store.
+fn channel_stores(body: &Value) -> impl Iterator<Item = String> + '_ {
+    let list = body.get("Destinations");
+    let unreadable = list.is_some_and(|l| !l.is_array());
+    list.and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|d| {
+            let kind = d.get("Type").and_then(Value::as_str);
+            match (kind, d.get("Location").and_then(Value::as_str)) {
+                (Some("EVENT_DATA_STORE"), Some(location)) => Some(location.to_owned()),
+                (Some(k), Some(_)) if k != "EVENT_DATA_STORE" => None,
+                _ => Some("*".to_owned()),
+            }
+        })
+        .chain(unreadable.then(|| "*".to_owned()))
+}
+
+/// The other permissions a Lake operation needs beyond its own action (the Service
+/// Authorization Reference's API-operations table): `iam:PassRole` for a role handed to
+/// CloudTrail, and `cloudtrail:StartQuery`/`StartDashboardRefresh` for a dashboard's queries.
+fn lake_extras(ctx: &CallContext, op: &str, body: &Value, own: &[String]) -> Vec<Permission> {
+    let pass = |role: Option<&Value>| {
+        role.and_then(Value::as_str)
+            .filter(|r| !r.is_empty())
+            .map(|role| {
+                Permission::new("iam:PassRole", role)
+                    .with("iam:PassedToService", "cloudtrail.amazonaws.com")
+            })
+    };
+    let stores_of_widgets = || -> Vec<String> {
+        let widgets = body.get("Widgets").and_then(Value::as_array);
+        let mut arns: Vec<String> = widgets
+            .into_iter()
+            .flatten()
+            .flat_map(|w| {
+                match w
+                    .get("QueryStatement")
+                    .and_then(Value::as_str)
+                    .map(queried_stores)
+                {
+                    Some(Reads::Stores(ids)) => ids,
+                    _ => vec!["*".to_owned()],
+                }
+            })
+            .map(|id| lake_arn(ctx, "eventdatastore", &id))
+            .collect();
+        arns.sort();
+        arns.dedup();
+        arns
+    };
+    let query = |arns: Vec<String>| {
+        arns.into_iter()
+            .map(|arn| Permission::new("cloudtrail:StartQuery", arn))
+    };
+    let refresh = || {
+        own.iter()
+            .map(|arn| Permission::new("cloudtrail:StartDashboardRefresh", arn))
+    };
+    match op {
+        "EnableFederation" => pass(body.get("FederationRoleArn")).into_iter().collect(),
+        "StartImport" => pass(body.pointer("/ImportSource/S3/S3BucketAccessRoleArn"))
+            .into_iter()
+            .collect(),
+        "CreateDashboard" | "UpdateDashboard" => {
+            refresh().chain(query(stores_of_widgets())).collect()
+        }
+        // The dashboard's widgets are its own: any store they may read.
+        "StartDashboardRefresh" => query(vec![lake_arn(ctx, "eventdatastore", "*")]).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The permissions `op` needs for request `body`.
@@ -259,6 +341,14 @@ pub fn of(
                 with_request_tags(Permission::new("cloudtrail:AddTags", arn), op, body)
             }));
         }
+        needed.extend(lake_extras(ctx, op, body, &arns));
+        return Ok(needed);
+    }
+    // StartImport has no resource-level permissions (`*`), whether it starts an import or
+    // retries one by `ImportId`; the role it hands CloudTrail needs `iam:PassRole`.
+    if op == "StartImport" {
+        let mut needed = vec![Permission::any(action)];
+        needed.extend(lake_extras(ctx, op, body, &[]));
         return Ok(needed);
     }
     match op {
