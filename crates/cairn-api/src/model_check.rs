@@ -376,7 +376,12 @@ fn present(input: Input<'_>, member: &str) -> bool {
 fn wrong_type(rule: &Rule, v: &Value) -> Option<&'static str> {
     let (ok, expected) = match rule.t.as_str() {
         "string" => (v.is_string(), "a string"),
-        "integer" | "long" => (v.is_i64() || v.is_u64(), "an integer"),
+        // An `integer` is 32 bits in AWS's models (a `long` 64): a larger value is not one.
+        "integer" => (
+            v.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+            "an integer",
+        ),
+        "long" => (v.is_i64() || v.is_u64(), "an integer"),
         "boolean" => (v.is_boolean(), "a boolean"),
         // The JSON protocols send a timestamp as epoch seconds (an ISO 8601 string is taken
         // too, as the operations read it).
@@ -520,7 +525,8 @@ fn query_violations(name: &str, rule: &Rule, params: &Params, out: &mut Vec<Stri
 /// text.
 fn unparsed_query_scalar(rule: &Rule, text: &str) -> Option<&'static str> {
     match rule.t.as_str() {
-        "integer" | "long" => text.trim().parse::<i64>().is_err().then_some("an integer"),
+        "integer" => text.trim().parse::<i32>().is_err().then_some("an integer"),
+        "long" => text.trim().parse::<i64>().is_err().then_some("an integer"),
         "boolean" => (!matches!(text, "true" | "false")).then_some("a boolean"),
         _ => None,
     }

@@ -524,11 +524,13 @@ impl<'t> Evaluator<'t> {
                 } else {
                     region
                 };
+                let zones = availability_zones(&region).ok_or_else(|| {
+                    TemplateError::template(format!(
+                        "Fn::GetAZs: the region {region} does not exist"
+                    ))
+                })?;
                 Ok(Some(Value::Array(
-                    ["a", "b", "c"]
-                        .iter()
-                        .map(|z| Value::String(format!("{region}{z}")))
-                        .collect(),
+                    zones.into_iter().map(Value::String).collect(),
                 )))
             }
             "Fn::ImportValue" => {
@@ -586,4 +588,16 @@ fn loose(v: &Value) -> Value {
         Value::Array(items) => Value::Array(items.iter().map(loose).collect()),
         other => other.clone(),
     }
+}
+
+/// The Availability Zones `Fn::GetAZs` and `AWS::EC2::AvailabilityZone::Name` parameters
+/// name in `region` (three per region: Cairn runs no EC2), or `None` for a region that does
+/// not exist.
+pub fn availability_zones(region: &str) -> Option<Vec<String>> {
+    cairn_model::KNOWN_REGIONS.contains(&region).then(|| {
+        ["a", "b", "c"]
+            .iter()
+            .map(|z| format!("{region}{z}"))
+            .collect()
+    })
 }

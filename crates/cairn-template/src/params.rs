@@ -230,14 +230,28 @@ impl Parameter {
         })
     }
 
-    /// Checks a value against the type and constraints.
-    pub fn check(&self, raw: &str) -> TemplateResult<()> {
+    /// Checks a value against the type and constraints, in `region` (whose Availability
+    /// Zones an `AWS::EC2::AvailabilityZone::Name` names).
+    pub fn check(&self, raw: &str, region: &str) -> TemplateResult<()> {
         let name = &self.name;
         let items: Vec<&str> = if self.param_type.is_list() {
             raw.split(',').map(str::trim).collect()
         } else {
             vec![raw]
         };
+        if let ParamType::AwsSpecific(t) = &self.param_type
+            && t.trim_start_matches("List<").trim_end_matches('>')
+                == "AWS::EC2::AvailabilityZone::Name"
+        {
+            // The zones are the region's, as `Fn::GetAZs` names them.
+            let zones = crate::eval::availability_zones(region).unwrap_or_default();
+            return match items.iter().find(|z| !zones.iter().any(|k| k == *z)) {
+                Some(_) => Err(TemplateError::plain(format!(
+                    "Parameter validation failed: parameter value {raw} for parameter name {name} does not exist."
+                ))),
+                None => Ok(()),
+            };
+        }
         if let ParamType::AwsSpecific(t) = &self.param_type {
             return Err(TemplateError::plain(format!(
                 "Parameter validation failed: parameter value {raw} for parameter name {name} does not exist. Parameters of type {t} name resources Cairn does not run."
@@ -338,6 +352,7 @@ pub fn resolve(
     declared: &[Parameter],
     given: &[Given],
     previous: Option<&[(String, String)]>,
+    region: &str,
 ) -> TemplateResult<Vec<(String, String)>> {
     let undeclared: Vec<String> = given
         .iter()
@@ -394,7 +409,7 @@ pub fn resolve(
     }
     for (name, raw) in &out {
         if let Some(d) = declared.iter().find(|d| &d.name == name) {
-            d.check(raw)?;
+            d.check(raw, region)?;
         }
     }
     Ok(out)
@@ -412,28 +427,28 @@ mod tests {
     #[test]
     fn constraints() {
         let env = p(json!({"Type": "String", "AllowedValues": ["dev", "prod"], "Default": "dev"}));
-        assert!(env.check("dev").is_ok());
+        assert!(env.check("dev", "us-east-1").is_ok());
         assert_eq!(
-            env.check("qa").unwrap_err().message(),
+            env.check("qa", "us-east-1").unwrap_err().message(),
             "Parameter 'P' must be one of AllowedValues"
         );
         let pat = p(json!({"Type": "String", "AllowedPattern": "[a-z]+"}));
-        assert!(pat.check("abc").is_ok());
+        assert!(pat.check("abc", "us-east-1").is_ok());
         assert_eq!(
-            pat.check("abc1").unwrap_err().message(),
+            pat.check("abc1", "us-east-1").unwrap_err().message(),
             "Parameter 'P' must match pattern [a-z]+"
         );
         let described = p(
             json!({"Type": "String", "AllowedPattern": "[a-z]+", "ConstraintDescription": "lower case only"}),
         );
         assert_eq!(
-            described.check("A").unwrap_err().message(),
+            described.check("A", "us-east-1").unwrap_err().message(),
             "Parameter 'P' failed to satisfy constraint: lower case only"
         );
         let n = p(json!({"Type": "Number", "MinValue": 1, "MaxValue": 5}));
-        assert!(n.check("3").is_ok());
-        assert!(n.check("x").is_err());
-        assert!(n.check("9").is_err());
+        assert!(n.check("3", "us-east-1").is_ok());
+        assert!(n.check("x", "us-east-1").is_err());
+        assert!(n.check("9", "us-east-1").is_err());
         let list = p(json!({"Type": "CommaDelimitedList", "Default": ["a", "b"]}));
         assert_eq!(list.default.as_deref(), Some("a,b"));
         assert_eq!(list.value_of("a, b"), json!(["a", "b"]));
@@ -446,7 +461,9 @@ mod tests {
             Parameter::declare("Q", &json!({"Type": "String", "Default": "d"})).unwrap(),
         ];
         assert_eq!(
-            resolve(&decls, &[], None).unwrap_err().message(),
+            resolve(&decls, &[], None, "us-east-1")
+                .unwrap_err()
+                .message(),
             "Parameters: [P] must have values"
         );
         let given = vec![Given {
@@ -455,7 +472,9 @@ mod tests {
             use_previous: false,
         }];
         assert_eq!(
-            resolve(&decls, &given, None).unwrap_err().message(),
+            resolve(&decls, &given, None, "us-east-1")
+                .unwrap_err()
+                .message(),
             "Parameters: [Z] do not exist in the template"
         );
         let given = vec![Given {
@@ -465,7 +484,7 @@ mod tests {
         }];
         let prev = vec![("P".to_owned(), "old".to_owned())];
         assert_eq!(
-            resolve(&decls, &given, Some(&prev)).unwrap(),
+            resolve(&decls, &given, Some(&prev), "us-east-1").unwrap(),
             vec![("P".into(), "old".into()), ("Q".into(), "d".into())]
         );
         let long = |n: usize| {
@@ -475,9 +494,11 @@ mod tests {
                 use_previous: false,
             }]
         };
-        assert!(resolve(&decls, &long(4096), None).is_ok());
+        assert!(resolve(&decls, &long(4096), None, "us-east-1").is_ok());
         assert_eq!(
-            resolve(&decls, &long(4097), None).unwrap_err().message(),
+            resolve(&decls, &long(4097), None, "us-east-1")
+                .unwrap_err()
+                .message(),
             "Parameter value for parameter key P is longer than the maximum of 4096 bytes"
         );
         assert!(Parameter::declare("bad-name", &json!({"Type": "String"})).is_err());

@@ -17,7 +17,7 @@ impl Catalog for Any {
 fn exercise(body: &str) {
     let Ok(t) = Template::parse(body) else { return };
     let _ = validate(&t, &Any);
-    let Ok(values) = params::resolve(&t.parameters, &[], None) else {
+    let Ok(values) = params::resolve(&t.parameters, &[], None, "us-east-1") else {
         return;
     };
     let pseudo = Pseudo {

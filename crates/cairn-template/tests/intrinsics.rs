@@ -44,7 +44,8 @@ Resources:
 fn resolve(expr: &str) -> Result<Value, String> {
     let body = format!("{PRELUDE}Outputs:\n  Out:\n    Value: {expr}\n");
     let t = Template::parse(&body).map_err(|e| e.to_string())?;
-    let values = params::resolve(&t.parameters, &[], None).map_err(|e| e.to_string())?;
+    let values =
+        params::resolve(&t.parameters, &[], None, "us-east-1").map_err(|e| e.to_string())?;
     let pseudo = Pseudo {
         account_id: "123456789012".into(),
         region: "us-east-1".into(),
@@ -216,7 +217,7 @@ fn parameters_take_given_values() {
         value: Some("dev".into()),
         use_previous: false,
     }];
-    let values = params::resolve(&t.parameters, &given, None).unwrap();
+    let values = params::resolve(&t.parameters, &given, None, "us-east-1").unwrap();
     let pseudo = Pseudo {
         account_id: "1".into(),
         region: "eu-west-1".into(),

@@ -385,6 +385,13 @@ fn run(
             Reply::xml(members("Imports", &names, |n| crate::iam::xml::escape(n)))
         }
         "CreateChangeSet" => {
+            // Importing existing resources is an import, which Cairn does not carry out: a
+            // change set that would claim `Add` for them is refused as `IMPORT` is (cfn7).
+            if p.boolean("ImportExistingResources", "importExistingResources")? == Some(true) {
+                return Err(cairn_core::cloudformation::prepare::invalid(
+                    "Resource import is not supported by this Cairn release.",
+                ));
+            }
             let cs = changesets::create_change_set(
                 c,
                 ctx,

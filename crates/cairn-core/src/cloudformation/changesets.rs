@@ -55,6 +55,7 @@ pub fn create_change_set(
         input
     };
     check_name(change_set_name, "changeSetName")?;
+    super::stacks::check_tags(&input.tags)?;
     let existing = cairn_store::cloudformation::live_stack(conn, &account, &region, &input.name)?
         .map(|r| super::model::from_body::<Stack>(&r.body))
         .transpose()?;
@@ -167,7 +168,15 @@ pub fn create_change_set(
         .as_ref()
         .is_none_or(|t| super::model::same_tags(t, &stack.tags));
     let retag = change_set_type == "UPDATE" && !same_tags;
-    let changes = plan(registry, &prepared, pseudo, &rows, &exports, before, retag)?;
+    // A change of a resource's type fails the change set, as on AWS; nothing is planned.
+    let type_change = match change_set_type {
+        "UPDATE" => super::stacks::type_change(conn, &stack, &prepared.template)?,
+        _ => None,
+    };
+    let changes = match type_change {
+        Some(_) => Vec::new(),
+        None => plan(registry, &prepared, pseudo, &rows, &exports, before, retag)?,
+    };
     let empty = change_set_type == "UPDATE"
         && changes.is_empty()
         && prepared.parameters == stack.parameters
@@ -192,9 +201,19 @@ pub fn create_change_set(
         change_set_type: change_set_type.to_owned(),
         description,
         created: ctx.now,
-        status: if empty { "FAILED" } else { "CREATE_COMPLETE" }.into(),
-        status_reason: empty.then(|| NO_CHANGES.to_owned()),
-        execution_status: if empty { "UNAVAILABLE" } else { "AVAILABLE" }.into(),
+        status: if empty || type_change.is_some() {
+            "FAILED"
+        } else {
+            "CREATE_COMPLETE"
+        }
+        .into(),
+        execution_status: if empty || type_change.is_some() {
+            "UNAVAILABLE"
+        } else {
+            "AVAILABLE"
+        }
+        .into(),
+        status_reason: type_change.or_else(|| empty.then(|| NO_CHANGES.to_owned())),
         template_body: body,
         parameters: prepared.parameters,
         tags: input.tags.clone().unwrap_or_else(|| stack.tags.clone()),

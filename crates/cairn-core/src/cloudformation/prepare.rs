@@ -221,8 +221,9 @@ pub fn prepare(
             )));
         }
     }
-    let parameters = cairn_template::params::resolve(&template.parameters, given, previous)
-        .map_err(|e| invalid(e.to_string()))?;
+    let parameters =
+        cairn_template::params::resolve(&template.parameters, given, previous, &pseudo.region)
+            .map_err(|e| invalid(e.to_string()))?;
     check_capabilities(registry, &template, capabilities)?;
     let ev = Evaluator::new(&template, pseudo, &parameters).map_err(|e| invalid(e.to_string()))?;
     ev.order().map_err(|e| invalid(e.to_string()))?;

@@ -88,13 +88,30 @@ fn check_policy(p: Option<&String>) -> ApiResult<()> {
     Ok(())
 }
 
-fn check_tags(tags: &Option<Vec<(String, String)>>) -> ApiResult<()> {
-    if let Some(t) = tags
-        && t.len() > 50
-    {
+/// A stack's `Tags`: at most 50, each key 1 to 128 characters and each value 1 to 256 (the
+/// model's `TagKey` and `TagValue`), so a tag no resource could take never reaches a stack.
+pub(crate) fn check_tags(tags: &Option<Vec<(String, String)>>) -> ApiResult<()> {
+    let Some(t) = tags else { return Ok(()) };
+    if t.len() > 50 {
         return Err(invalid(
             "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50",
         ));
+    }
+    for (i, (k, v)) in t.iter().enumerate() {
+        for (member, text, max) in [("key", k, 128), ("value", v, 256)] {
+            let n = text.chars().count();
+            let bound = if n < 1 {
+                "greater than or equal to 1".to_owned()
+            } else if n > max {
+                format!("less than or equal to {max}")
+            } else {
+                continue;
+            };
+            return Err(invalid(format!(
+                "1 validation error detected: Value '{text}' at 'tags.{}.member.{member}' failed to satisfy constraint: Member must have length {bound}",
+                i + 1
+            )));
+        }
     }
     Ok(())
 }
@@ -292,6 +309,52 @@ pub fn begin_update(
     Ok(())
 }
 
+/// Why an update of `stack` to template `t` must not run: it gives a resource of the stack
+/// (in its template, or made and not deleted) another type under the same logical id. AWS
+/// refuses that before anything is touched; carried out, it would replace the resource with
+/// one of another type and clean up the old id with the new type's handler (cfn7: a bucket
+/// changed into a log group deleted someone else's log group named like the bucket).
+pub fn type_change(
+    conn: &Connection,
+    stack: &Stack,
+    t: &cairn_template::Template,
+) -> ApiResult<Option<String>> {
+    let old = cairn_template::Template::parse(&stack.template_body).ok();
+    let rows = records::resources(conn, &stack.stack_id)?;
+    let old_type = |logical_id: &str| -> Vec<String> {
+        let in_template = old
+            .iter()
+            .flat_map(|o| o.resources.iter())
+            .filter(|r| r.logical_id == logical_id)
+            .map(|r| r.resource_type.clone());
+        let made = rows
+            .iter()
+            .filter(|r| {
+                r.logical_id == logical_id
+                    && r.status != "DELETE_COMPLETE"
+                    && r.status != "DELETE_SKIPPED"
+            })
+            .map(|r| r.resource_type.clone());
+        in_template.chain(made).collect()
+    };
+    let changed: Vec<&str> = t
+        .resources
+        .iter()
+        .filter(|r| {
+            old_type(&r.logical_id)
+                .iter()
+                .any(|o| *o != r.resource_type)
+        })
+        .map(|r| r.logical_id.as_str())
+        .collect();
+    Ok((!changed.is_empty()).then(|| {
+        format!(
+            "Update of resource type is not permitted. The new template modifies resource type of the following resources: [{}]",
+            changed.join(", ")
+        )
+    }))
+}
+
 /// UpdateStack: the stack, `UPDATE_IN_PROGRESS`.
 pub fn update_stack(
     conn: &Connection,
@@ -328,6 +391,9 @@ pub fn update_stack(
         pseudo_of(ctx, &stack.name, &stack.stack_id, &notifications),
         input.resource_types.as_deref(),
     )?;
+    if let Some(message) = type_change(conn, &stack, &prepared.template)? {
+        return Err(invalid(message));
+    }
     let same_template = cairn_template::same_but_description(&body, &stack.template_body);
     let same_tags = input
         .tags

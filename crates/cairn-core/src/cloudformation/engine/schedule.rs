@@ -262,11 +262,12 @@ impl cairn_template::Lookup for Run<'_> {
             .rows
             .get(logical_id)
             .ok_or_else(|| format!("resource {logical_id} does not exist"))?;
-        row.attributes.get(attribute).cloned().ok_or_else(|| {
-            format!(
-                "resource {logical_id} does not support attribute type {attribute} in Fn::GetAtt"
-            )
-        })
+        // The template's check has passed, so the type has the attribute; this resource has
+        // no value for it (a trail without a topic has no `SnsTopicArn`).
+        row.attributes
+            .get(attribute)
+            .cloned()
+            .ok_or_else(|| format!("Attribute '{attribute}' does not exist"))
     }
 
     fn export(&self, name: &str) -> Option<String> {

@@ -8,8 +8,8 @@ use super::{Run, now};
 use crate::alarms::{Alarm, StateValue};
 use crate::error::ApiResult;
 
-/// How often the monitoring period looks at the alarms.
-const POLL: Duration = Duration::from_secs(5);
+/// How often the monitoring period looks at the alarms, and for a CancelUpdateStack.
+const POLL: Duration = Duration::from_secs(1);
 
 impl Run<'_> {
     /// Why the stack's triggers stop the operation now, if they do: the first missing alarm,
@@ -59,12 +59,17 @@ impl Run<'_> {
     }
 
     /// Watches the triggers once the resources are deployed: now, then through the
-    /// monitoring period (the operation stays in progress meanwhile).
+    /// monitoring period (the operation stays in progress meanwhile). A CancelUpdateStack
+    /// ends the period at once: it is the documented way out of one (cfn7: the cancel waited
+    /// for the whole period, up to three hours).
     pub(crate) async fn monitor_triggers(&self) -> ApiResult<Option<String>> {
         let end = now() + self.stack.rollback_configuration.monitoring_secs() as f64;
         loop {
             if let Some(reason) = self.tripped_trigger().await? {
                 return Ok(Some(reason));
+            }
+            if crate::cloudformation::recovery::cancelled(&self.stack.stack_id) {
+                return Ok(None);
             }
             let left = end - now();
             if left <= 0.0 {

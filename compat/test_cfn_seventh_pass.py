@@ -1,0 +1,173 @@
+"""CloudFormation found by outside tester cfn7 (and sdk5).
+
+- An update that gives a logical id another resource type is refused before anything is
+  touched, as AWS refuses it; a change set with one fails with the same reason. Before, the
+  update "replaced" the resource and cleaned up the old physical id with the new type's
+  handler: a bucket changed into a log group deleted an unrelated log group named like the
+  bucket, and left the bucket behind.
+- `Fn::GetAtt` of an attribute this resource has no value for says so ("Attribute ... does
+  not exist"), not that the type lacks it."""
+
+import boto3
+import botocore.config
+import botocore.exceptions
+import pytest
+
+from conftest import settled_stack
+
+V1 = "Resources:\n  X:\n    Type: AWS::S3::Bucket\n    Properties: {BucketName: victim-name}\n"
+V2 = "Resources:\n  X:\n    Type: AWS::Logs::LogGroup\n"
+MESSAGE = ("Update of resource type is not permitted. The new template modifies resource type "
+           "of the following resources: [X]")
+
+
+def test_type_change_is_refused_and_touches_nothing(cairn):
+    logs, cfn, s3 = cairn.client("logs"), cairn.client("cloudformation"), cairn.client("s3")
+    logs.create_log_group(logGroupName="victim-name")
+    cfn.create_stack(StackName="vic", TemplateBody=V1)
+    assert settled_stack(cfn, "vic") == "CREATE_COMPLETE"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cfn.update_stack(StackName="vic", TemplateBody=V2)
+    assert e.value.response["Error"]["Code"] == "ValidationError"
+    assert e.value.response["Error"]["Message"] == MESSAGE
+    assert cfn.describe_stacks(StackName="vic")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+
+    cs = cfn.create_change_set(StackName="vic", ChangeSetName="retype", TemplateBody=V2)
+    for _ in range(200):
+        d = cfn.describe_change_set(ChangeSetName=cs["Id"])
+        if not d["Status"].endswith("IN_PROGRESS") and d["Status"] != "CREATE_PENDING":
+            break
+    assert d["Status"] == "FAILED" and d["StatusReason"] == MESSAGE
+    assert d["ExecutionStatus"] == "UNAVAILABLE" and d["Changes"] == []
+
+    assert [g["logGroupName"] for g in logs.describe_log_groups(
+        logGroupNamePrefix="victim-name")["logGroups"]] == ["victim-name"]
+    s3.head_bucket(Bucket="victim-name")
+    resources = cfn.describe_stack_resources(StackName="vic")["StackResources"]
+    assert [(r["LogicalResourceId"], r["ResourceType"]) for r in resources] == \
+        [("X", "AWS::S3::Bucket")]
+    assert not [r for r in cairn.records("Management")
+                if r["eventName"] == "DeleteLogGroup"]
+
+
+def test_a_new_logical_id_of_another_type_is_an_ordinary_update(cairn):
+    cfn = cairn.client("cloudformation")
+    cfn.create_stack(StackName="retype-ok", TemplateBody=V2)
+    assert settled_stack(cfn, "retype-ok") == "CREATE_COMPLETE"
+    cfn.update_stack(StackName="retype-ok", TemplateBody=V2.replace("X:", "Y:") + "  T: {Type: AWS::SNS::Topic}\n")
+    assert settled_stack(cfn, "retype-ok") == "UPDATE_COMPLETE"
+
+
+def test_get_att_of_an_attribute_without_value(cairn):
+    cfn, s3 = cairn.client("cloudformation"), cairn.client("s3")
+    template = """
+Resources:
+  Bucket: {Type: AWS::S3::Bucket}
+  Policy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref Bucket
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Principal: {Service: cloudtrail.amazonaws.com},
+             Action: s3:GetBucketAcl, Resource: !GetAtt Bucket.Arn}
+          - {Effect: Allow, Principal: {Service: cloudtrail.amazonaws.com},
+             Action: s3:PutObject, Resource: !Sub "${Bucket.Arn}/AWSLogs/*",
+             Condition: {StringEquals: {s3:x-amz-acl: bucket-owner-full-control}}}
+  T:
+    Type: AWS::CloudTrail::Trail
+    DependsOn: Policy
+    Properties: {S3BucketName: !Ref Bucket, IsLogging: false}
+Outputs:
+  Topic: {Value: !GetAtt T.SnsTopicArn}
+"""
+    cfn.create_stack(StackName="no-topic", TemplateBody=template)
+    settled_stack(cfn, "no-topic")
+    reasons = [e.get("ResourceStatusReason", "") for e in
+               cfn.describe_stack_events(StackName="no-topic")["StackEvents"]]
+    assert any("Attribute 'SnsTopicArn' does not exist" in r for r in reasons), reasons
+    assert not any("does not support attribute type" in r for r in reasons)
+
+
+TOPIC = "Resources:\n  T: {Type: AWS::SNS::Topic}\n"
+
+
+def test_import_existing_resources_is_refused(cairn):
+    cfn = cairn.client("cloudformation")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cfn.create_change_set(StackName="imp", ChangeSetName="c", ChangeSetType="CREATE",
+                              TemplateBody=TOPIC, ImportExistingResources=True)
+    assert e.value.response["Error"]["Code"] == "ValidationError"
+    assert "import" in e.value.response["Error"]["Message"]
+
+
+def test_stack_tags_and_integers_are_bounded(cairn):
+    # What the SDK would refuse itself is sent as is, as a client without the model sends it.
+    from conftest import ACCESS_KEY, SECRET
+    cfn = boto3.client("cloudformation", endpoint_url=cairn.endpoint, region_name="us-east-1",
+                       aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET,
+                       config=botocore.config.Config(parameter_validation=False))
+    for tags, where in (([{"Key": "", "Value": "v"}], "tags.1.member.key"),
+                        ([{"Key": "k", "Value": "v"}, {"Key": "k" * 129, "Value": "v"}],
+                         "tags.2.member.key")):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            cfn.create_stack(StackName="tagged", TemplateBody=TOPIC, Tags=tags)
+        assert where in e.value.response["Error"]["Message"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cfn.create_stack(StackName="tagged", TemplateBody=TOPIC, TimeoutInMinutes=2**31)
+    assert e.value.response["Error"]["Code"] == "ValidationError"
+    assert not [s for s in cfn.list_stacks()["StackSummaries"] if s["StackName"] == "tagged"]
+    cfn.create_stack(StackName="tagged", TemplateBody=TOPIC, TimeoutInMinutes=2**31 - 1)
+    assert settled_stack(cfn, "tagged") == "CREATE_COMPLETE"
+
+
+def test_availability_zones(cairn):
+    cfn = cairn.client("cloudformation")
+    template = ('Parameters:\n  AZ: {Type: "List<AWS::EC2::AvailabilityZone::Name>"}\n'
+                'Resources:\n  T: {Type: AWS::SNS::Topic}\n'
+                'Outputs:\n  O: {Value: !Join [",", !GetAZs ""]}\n')
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cfn.create_stack(StackName="azs", TemplateBody=template,
+                         Parameters=[{"ParameterKey": "AZ", "ParameterValue": "us-east-1a,us-east-1z"}])
+    assert "does not exist" in e.value.response["Error"]["Message"]
+    cfn.create_stack(StackName="azs", TemplateBody=template,
+                     Parameters=[{"ParameterKey": "AZ", "ParameterValue": "us-east-1a,us-east-1b"}])
+    assert settled_stack(cfn, "azs") == "CREATE_COMPLETE"
+    outputs = cfn.describe_stacks(StackName="azs")["Stacks"][0]["Outputs"]
+    assert outputs[0]["OutputValue"] == "us-east-1a,us-east-1b,us-east-1c"
+
+    mars = 'Resources:\n  T: {Type: AWS::SNS::Topic}\nOutputs:\n  A: {Value: !Join [",", !GetAZs mars-1]}\n'
+    cfn.create_stack(StackName="mars", TemplateBody=mars)
+    assert settled_stack(cfn, "mars") in ("ROLLBACK_COMPLETE", "CREATE_FAILED")
+    reasons = [e.get("ResourceStatusReason", "") for e in
+               cfn.describe_stack_events(StackName="mars")["StackEvents"]]
+    assert any("mars-1" in r for r in reasons), reasons
+
+
+def test_cancel_ends_the_monitoring_period(cairn):
+    cfn, cw = cairn.client("cloudformation"), cairn.client("cloudwatch")
+    cw.put_metric_alarm(AlarmName="trig", MetricName="m", Namespace="n", Statistic="Sum",
+                        Period=60, EvaluationPeriods=1, Threshold=1,
+                        ComparisonOperator="GreaterThanThreshold")
+    template = ("Parameters:\n  R: {Type: Number, Default: 7}\nResources:\n  G:\n"
+                "    Type: AWS::Logs::LogGroup\n    Properties: {RetentionInDays: !Ref R}\n")
+    cfn.create_stack(StackName="cu", TemplateBody=template)
+    assert settled_stack(cfn, "cu") == "CREATE_COMPLETE"
+    cfn.update_stack(StackName="cu", UsePreviousTemplate=True,
+                     Parameters=[{"ParameterKey": "R", "ParameterValue": "14"}],
+                     RollbackConfiguration={"MonitoringTimeInMinutes": 180, "RollbackTriggers": [
+                         {"Arn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:trig",
+                          "Type": "AWS::CloudWatch::Alarm"}]})
+    # Wait until the resource is updated and the stack is in its monitoring period.
+    for _ in range(1200):
+        events = cfn.describe_stack_events(StackName="cu")["StackEvents"]
+        if any(e["LogicalResourceId"] == "G" and e["ResourceStatus"] == "UPDATE_COMPLETE"
+               for e in events):
+            break
+    cfn.cancel_update_stack(StackName="cu")
+    # settled_stack gives up after about a minute: far inside the three-hour period.
+    assert settled_stack(cfn, "cu") == "UPDATE_ROLLBACK_COMPLETE"
+    reasons = [e.get("ResourceStatusReason") for e in
+               cfn.describe_stack_events(StackName="cu")["StackEvents"]]
+    assert "Stack update cancelled" in reasons
