@@ -300,6 +300,10 @@ struct Content {
     message: String,
     per_protocol: Vec<(String, String)>,
     attributes: Vec<MessageAttribute>,
+    /// Published with `MessageStructure=json`: its attributes choose the recipients (filter
+    /// policies) but are not sent ("Message attributes are sent only when the message
+    /// structure is String, not JSON").
+    structured: bool,
 }
 
 fn publication(
@@ -314,6 +318,7 @@ fn publication(
         message,
         per_protocol,
         attributes,
+        structured,
     } = content;
     let filter_view: Vec<Attribute<'_>> = attributes
         .iter()
@@ -335,6 +340,7 @@ fn publication(
             base_url: s.base_url,
         })
         .collect();
+    let attributes = if structured { Vec::new() } else { attributes };
     let voice = crate::sns::voice(topic);
     let p = Publication {
         message_id: crate::record::new_uuid(),
@@ -368,6 +374,7 @@ pub fn prepare(
         message: message.to_owned(),
         per_protocol: Vec::new(),
         attributes: Vec::new(),
+        structured: false,
     };
     prepare_content(conn, topic_arn, content, now_ms, seal)
 }
@@ -389,6 +396,7 @@ pub fn prepare_alarm(
         message: message.to_owned(),
         per_protocol: vec![("email".to_owned(), email_text.to_owned())],
         attributes: Vec::new(),
+        structured: false,
     };
     prepare_content(conn, topic_arn, content, now_ms, seal)
 }
@@ -424,6 +432,7 @@ pub fn accept(
         message,
         per_protocol,
         attributes: input.attributes.clone(),
+        structured: input.message_structure.as_deref() == Some("json"),
     };
     publication(conn, &topic, content, now_ms, seal)
 }

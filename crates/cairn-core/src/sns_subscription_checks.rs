@@ -79,6 +79,25 @@ pub(crate) fn attribute(
     }
 }
 
+/// An HTTP/S endpoint as SNS shows it outside GetSubscriptionAttributes: the password of a
+/// `user:password@` part as `****` ("HTTPS URLs are only retrievable from the Amazon SNS
+/// GetSubscriptionAttributes API action"). ListSubscriptions, the Subscribe record and the
+/// server's log lines show this form, so the audit trail never keeps a webhook's password.
+pub fn masked_endpoint(endpoint: &str) -> String {
+    let Some((scheme, rest)) = endpoint.split_once("://") else {
+        return endpoint.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return endpoint.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:****@{host}{tail}"),
+        None => endpoint.to_owned(),
+    }
+}
+
 pub(crate) fn endpoint(protocol: &str, endpoint: &str) -> ApiResult<()> {
     match protocol {
         "http" | "https" => {
@@ -108,5 +127,19 @@ pub(crate) fn endpoint(protocol: &str, endpoint: &str) -> ApiResult<()> {
         _ => Err(invalid(format!(
             "Invalid parameter: Amazon SNS does not support this protocol string: {protocol}"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn endpoint_passwords_are_masked() {
+        use super::masked_endpoint as m;
+        assert_eq!(m("https://bob:pw@h:1/x?a=b"), "https://bob:****@h:1/x?a=b");
+        assert_eq!(m("http://a:b:c@h"), "http://a:****@h");
+        assert_eq!(m("http://user@h/p@q"), "http://user@h/p@q");
+        assert_eq!(m("http://h/p:q@r"), "http://h/p:q@r");
+        assert_eq!(m("https://x:y@z@h/"), "https://x:****@h/");
+        assert_eq!(m("me@example.com"), "me@example.com");
     }
 }

@@ -464,7 +464,7 @@ async fn attempt(inner: &Inner, n: &Notification) -> Result<(), (String, bool)> 
             });
     }
     let client = client_for(inner, &n.endpoint).await.map_err(|why| {
-        tracing::warn!(endpoint = %n.endpoint, subscription = %n.subscription_arn, reason = %why,
+        tracing::warn!(endpoint = %cairn_core::sns_subscription_checks::masked_endpoint(&n.endpoint), subscription = %n.subscription_arn, reason = %why,
             "notification not sent: the endpoint may not be reached");
         (why, false)
     })?;
@@ -481,12 +481,12 @@ async fn deliver_under_policy(inner: &Inner, n: &Notification) -> bool {
         };
         match inner.config.policy.delay_before_retry(retry) {
             Some(wait) => {
-                tracing::debug!(endpoint = %n.endpoint, error = %error, retry, ?wait, "notification failed; retrying");
+                tracing::debug!(endpoint = %cairn_core::sns_subscription_checks::masked_endpoint(&n.endpoint), error = %error, retry, ?wait, "notification failed; retrying");
                 tokio::time::sleep(wait).await;
                 retry += 1;
             }
             None => {
-                tracing::warn!(endpoint = %n.endpoint, subscription = %n.subscription_arn, error = %error,
+                tracing::warn!(endpoint = %cairn_core::sns_subscription_checks::masked_endpoint(&n.endpoint), subscription = %n.subscription_arn, error = %error,
                     attempts = retry + 1, "notification not delivered; the delivery policy is exhausted");
                 return false;
             }
@@ -519,7 +519,9 @@ async fn post(client: &reqwest::Client, n: &Notification) -> Result<(), String> 
         .await
         .map_err(|e| e.to_string())?;
     let status = resp.status().as_u16();
-    if (200..500).contains(&status) {
+    // "Amazon SNS considers all 5XX errors and 429 (too many requests sent) errors as
+    // retryable"; any other answer is the endpoint's and ends the delivery.
+    if (200..500).contains(&status) && status != 429 {
         Ok(())
     } else {
         Err(format!("status {status}"))

@@ -275,6 +275,10 @@ fn recorded_parameters(params: &crate::query::Params) -> Map<String, Value> {
         Value::Object(m) => m,
         _ => Map::new(),
     };
+    // A webhook's password is not kept in the record (ListSubscriptions masks it too).
+    if let Some(Value::String(e)) = recorded.get_mut("endpoint") {
+        *e = cairn_core::sns_subscription_checks::masked_endpoint(e);
+    }
     // Publish's record names the members it hides, as AWS's example Publish record does (the
     // CloudTrail user guide's SNS data events).
     if params.get("Action") == Some("Publish") {

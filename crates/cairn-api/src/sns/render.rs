@@ -51,7 +51,7 @@ pub fn subscriptions(subs: &[Subscription], next: Option<&str>) -> String {
                 xml_escape(arn),
                 xml_escape(owner),
                 xml_escape(&s.protocol),
-                xml_escape(&s.endpoint),
+                xml_escape(&cairn_core::sns_subscription_checks::masked_endpoint(&s.endpoint)),
                 xml_escape(&s.topic_arn)
             )
         })
