@@ -65,9 +65,13 @@ fn run_queries(
         let id_ok = id.chars().next().is_some_and(|c| c.is_ascii_lowercase())
             && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !id_ok {
-            return Err(invalid(format!(
-                "The value {id} for parameter {member}.Id is not valid: it must start with a lowercase letter and contain only letters, digits and underscores."
-            )));
+            // AWS's code and words for an Id off the model's pattern.
+            return Err(cairn_core::ApiError::new(
+                cairn_core::ErrorKind::IamValidation,
+                format!(
+                    "The value {id} for parameter {member}.Id is not matching the expected pattern ^[a-z][a-zA-Z0-9_]*$."
+                ),
+            ));
         }
         if ids.contains(&id) {
             return Err(invalid(format!(

@@ -417,7 +417,7 @@ pub fn statistics(
         return Err(ApiError::new(
             ErrorKind::CwInvalidParameterCombination,
             format!(
-                "You have requested up to {requested} datapoints, which exceeds the limit of 1,440. You may reduce the datapoints requested by increasing Period, or decreasing the time range."
+                "You have requested up to {requested} datapoints, which exceeds the limit of 1440. You may reduce the datapoints requested by increasing Period, or decreasing the time range."
             ),
         ));
     }

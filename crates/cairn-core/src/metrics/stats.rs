@@ -199,7 +199,8 @@ impl Statistic {
             Self::Trimmed(kind, bounds) => trimmed(&values, total, kind, bounds),
             Self::Standard(_) => None,
         };
-        out.filter(|v| v.is_finite())
+        // `+ 0.0` makes an empty sum's -0.0 (a rank or trimmed count of nothing) 0.
+        out.filter(|v| v.is_finite()).map(|v| v + 0.0)
     }
 }
 
