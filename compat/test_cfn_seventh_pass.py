@@ -171,3 +171,61 @@ def test_cancel_ends_the_monitoring_period(cairn):
     reasons = [e.get("ResourceStatusReason") for e in
                cfn.describe_stack_events(StackName="cu")["StackEvents"]]
     assert "Stack update cancelled" in reasons
+
+
+RULES = """
+Parameters:
+  Env: {Type: String, Default: dev}
+  Zones: {Type: CommaDelimitedList, Default: "a,b"}
+Rules:
+  ProdOnly:
+    RuleCondition: !Equals [!Ref Env, prod]
+    Assertions:
+      - Assert: {"Fn::Contains": [[a, b], !Ref Env]}
+        AssertDescription: Env must be a or b in prod
+  Always:
+    Assertions:
+      - Assert: !Not [!Equals [!Ref Env, bad]]
+        AssertDescription: Env must not be bad
+      - Assert: {"Fn::EachMemberIn": [!Ref Zones, [a, b, c]]}
+        AssertDescription: Zones are a, b or c
+Resources:
+  T: {Type: AWS::SNS::Topic}
+"""
+
+
+def test_rules_refuse_parameter_values_before_anything_is_made(cairn):
+    """The template's Rules are checked before a stack is created or updated (cfn7: they
+    were ignored and the stacks made)."""
+    cfn = cairn.client("cloudformation")
+
+    def refused(name, **params):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            cfn.create_stack(StackName=name, TemplateBody=RULES, Parameters=[
+                {"ParameterKey": k, "ParameterValue": v} for k, v in params.items()])
+        assert e.value.response["Error"]["Code"] == "ValidationError"
+        return e.value.response["Error"]["Message"]
+
+    assert refused("rules1", Env="bad") == "Env must not be bad"
+    assert refused("rules2", Env="prod") == "Env must be a or b in prod"
+    assert refused("rules3", Zones="a,d") == "Zones are a, b or c"
+    assert not [s for s in cfn.list_stacks()["StackSummaries"]
+                if s["StackName"].startswith("rules")]
+    cfn.create_stack(StackName="rules-ok", TemplateBody=RULES,
+                     Parameters=[{"ParameterKey": "Env", "ParameterValue": "qa"}])
+    assert settled_stack(cfn, "rules-ok") == "CREATE_COMPLETE"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cfn.update_stack(StackName="rules-ok", UsePreviousTemplate=True,
+                         Parameters=[{"ParameterKey": "Env", "ParameterValue": "bad"}])
+    assert e.value.response["Error"]["Message"] == "Env must not be bad"
+
+
+def test_malformed_rules_are_refused_by_validate_template(cairn):
+    cfn = cairn.client("cloudformation")
+    for rules in ('Rules:\n  R1:\n    Assertions: notalist\n',
+                  'Rules:\n  R3:\n    Assertions:\n      - Assert: {"Fn::Bogus": [1]}\n',
+                  'Rules:\n  R4:\n    Assertions:\n      - AssertDescription: no assert\n'):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            cfn.validate_template(TemplateBody=rules + TOPIC)
+        assert e.value.response["Error"]["Code"] == "ValidationError"
+        assert "Template format error" in e.value.response["Error"]["Message"]

@@ -184,6 +184,11 @@ impl<'t> Evaluator<'t> {
         }
     }
 
+    /// The stack's pseudo parameters.
+    pub fn pseudo(&self) -> &Pseudo {
+        &self.pseudo
+    }
+
     /// A condition's value.
     pub fn condition(&self, name: &str) -> bool {
         self.conditions.get(name).copied().unwrap_or(false)
@@ -581,7 +586,7 @@ impl<'t> Evaluator<'t> {
 }
 
 /// Values compared by `Fn::Equals`: scalars by their string form.
-fn loose(v: &Value) -> Value {
+pub(crate) fn loose(v: &Value) -> Value {
     match v {
         Value::Number(n) => Value::String(n.to_string()),
         Value::Bool(b) => Value::String(b.to_string()),

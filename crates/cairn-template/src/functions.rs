@@ -34,8 +34,9 @@ pub const SUPPORTED: &[&str] = &[
     "Fn::Cidr",
 ];
 
-/// Functions Cairn evaluates (the rule functions `Fn::Contains`, `Fn::EachMember*`,
-/// `Fn::ValueOf*` and `Fn::RefAll` belong to the `Rules` section, which is not evaluated).
+/// Functions Cairn evaluates in `Resources` and `Outputs` (the rule functions `Fn::Contains`,
+/// `Fn::EachMember*`, `Fn::ValueOf*` and `Fn::RefAll` belong to the `Rules` section, which
+/// `crate::rules` evaluates).
 const EVALUATED: &[&str] = &[
     "Fn::Base64",
     "Fn::GetAtt",

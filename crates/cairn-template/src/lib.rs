@@ -19,6 +19,7 @@ mod model;
 pub mod params;
 mod parse;
 mod refs;
+pub mod rules;
 
 pub use error::{TemplateError, TemplateResult};
 pub use eval::{Evaluator, Lookup, NoResources, Pseudo};

@@ -233,6 +233,7 @@ impl Template {
             }
         };
         let parameters = Self::parameters(top)?;
+        crate::rules::validate(&root)?;
         let mappings = Self::mappings(top)?;
         let conditions: Vec<(String, Value)> = section(top, "Conditions")?
             .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())

@@ -226,6 +226,7 @@ pub fn prepare(
             .map_err(|e| invalid(e.to_string()))?;
     check_capabilities(registry, &template, capabilities)?;
     let ev = Evaluator::new(&template, pseudo, &parameters).map_err(|e| invalid(e.to_string()))?;
+    cairn_template::rules::check(&ev, &template.root).map_err(|e| invalid(e.to_string()))?;
     ev.order().map_err(|e| invalid(e.to_string()))?;
     Ok(Prepared {
         template,
