@@ -229,3 +229,24 @@ def test_malformed_rules_are_refused_by_validate_template(cairn):
             cfn.validate_template(TemplateBody=rules + TOPIC)
         assert e.value.response["Error"]["Code"] == "ValidationError"
         assert "Template format error" in e.value.response["Error"]["Message"]
+
+
+def test_stack_log_groups_carry_cloudformation_tags(cairn):
+    """A stack's log groups carry `aws:cloudformation:stack-name`, `stack-id` and
+    `logical-id`, as AWS tags them (and as Cairn tags a stack's buckets and topics); a
+    requester still cannot use the `aws:` prefix."""
+    cfn, logs = cairn.client("cloudformation"), cairn.client("logs")
+    template = ('Resources:\n  G:\n    Type: AWS::Logs::LogGroup\n'
+                '    Properties:\n      Tags: [{Key: own, Value: "1"}]\n')
+    stack_id = cfn.create_stack(StackName="tg", TemplateBody=template,
+                                Tags=[{"Key": "team", "Value": "blue"}])["StackId"]
+    assert settled_stack(cfn, "tg") == "CREATE_COMPLETE"
+    group = cfn.describe_stack_resource(StackName="tg", LogicalResourceId="G")[
+        "StackResourceDetail"]["PhysicalResourceId"]
+    assert logs.list_tags_log_group(logGroupName=group)["tags"] == {
+        "own": "1", "team": "blue", "aws:cloudformation:stack-name": "tg",
+        "aws:cloudformation:stack-id": stack_id, "aws:cloudformation:logical-id": "G"}
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        logs.create_log_group(logGroupName="forged",
+                              tags={"aws:cloudformation:stack-name": "tg"})
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"

@@ -174,6 +174,8 @@ async fn execute(
         ctx: info.ctx.clone(),
         token_key: state.settings.token_key.clone(),
         evaluator: state.gate.evaluator_for(&info),
+        by_cloudformation: info.invoked_by.as_deref()
+            == Some(crate::cloudformation::services::CLOUDFORMATION),
     };
     // A failed call's record names the stream or group it names, as a successful one's
     // does: a refused DeleteLogGroup is found under its group in event history.

@@ -25,6 +25,8 @@ pub struct OpEnv {
     pub token_key: TokenKey,
     /// The policy evaluator (the key policy of a key a group is to be encrypted with).
     pub evaluator: std::sync::Arc<dyn cairn_core::authz::Evaluator>,
+    /// A CloudFormation stack's call, which may add its `aws:cloudformation:*` tags.
+    pub by_cloudformation: bool,
 }
 
 /// An operation's wire output, the resources its event names, and a query to store after the
@@ -299,12 +301,17 @@ pub fn group_of(env: &OpEnv, body: &Value) -> ApiResult<GroupKey> {
 }
 
 fn create_log_group(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
+    let (system_tags, tags): (Vec<_>, Vec<_>) = opt_map(body, "tags")?
+        .unwrap_or_default()
+        .into_iter()
+        .partition(|(k, _)| env.by_cloudformation && k.starts_with("aws:cloudformation:"));
     let input = groups::CreateGroup {
         name: req_str(body, "logGroupName")?,
         kms_key_id: opt_str(body, "kmsKeyId")?,
-        tags: opt_map(body, "tags")?.unwrap_or_default(),
+        tags,
         class: opt_str(body, "logGroupClass")?,
         deletion_protection: opt_bool(body, "deletionProtectionEnabled")?.unwrap_or(false),
+        system_tags,
     };
     groups::create(conn, &env.ctx, env.evaluator.as_ref(), &input)?;
     out_group(json!({}), &GroupKey::of(&env.ctx, &input.name))

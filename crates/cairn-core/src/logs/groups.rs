@@ -30,6 +30,10 @@ pub struct CreateGroup {
     pub class: Option<String>,
     /// Deletion protection.
     pub deletion_protection: bool,
+    /// CloudFormation's `aws:cloudformation:*` tags of a group a stack makes (never a
+    /// requester's: the `aws:` prefix is refused in `tags`). They do not count toward the
+    /// 50-tag limit.
+    pub system_tags: Vec<(String, String)>,
 }
 
 /// Validates tag keys and values the way AWS constrains them.
@@ -118,7 +122,11 @@ pub fn create(
             "The specified log group already exists",
         )
     })?;
-    store::put_tags(conn, id, &input.tags)?;
+    store::put_tags(
+        conn,
+        id,
+        &[input.tags.as_slice(), &input.system_tags].concat(),
+    )?;
     Ok(())
 }
 

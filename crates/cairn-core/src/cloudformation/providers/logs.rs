@@ -3,7 +3,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::util::{only, opt_int, opt_str, props, removed_tag_keys, req_str, tags};
+use super::util::{
+    only, opt_int, opt_str, props, removed_tag_keys, req_str, tags, tags_with_system,
+};
 use super::{Cx, Failure, Made, Provider};
 use crate::cloudformation::services::{BoxFuture, Service};
 
@@ -98,10 +100,9 @@ impl Provider for LogGroup {
             if let Some(c) = opt_str(p, "LogGroupClass", GROUP)? {
                 input["logGroupClass"] = c.into();
             }
-            let t = tags(p, GROUP, cx.stack_tags)?;
-            if !t.is_empty() {
-                input["tags"] = tag_map(&t);
-            }
+            // With CloudFormation's `aws:cloudformation:*` tags, as AWS tags a stack's groups.
+            let t = tags_with_system(cx, cx.stack_tags, p, GROUP)?;
+            input["tags"] = tag_map(&t);
             cx.call(Service::Logs, "CreateLogGroup", input).await?;
             if days.is_some() {
                 set_retention(cx, &name, days)
