@@ -3,13 +3,22 @@ shown as `****` by the subscription listings and in the Subscribe record, as SNS
 (only GetSubscriptionAttributes gives the URL as made); a 429 answer is retried under the
 delivery policy, as 5XX answers are; a message published with `MessageStructure=json` is
 delivered without its attributes ("Message attributes are sent only when the message
-structure is String, not JSON")."""
+structure is String, not JSON"); a subscription pending for 48 hours is gone, as SNS
+deletes it, and its token confirms nothing."""
 
+import datetime
 import json
+import os
 import threading
+import time
+import urllib.error
 import urllib.request
 
-from conftest import http_subscriber
+import botocore.auth
+import botocore.exceptions
+import pytest
+
+from conftest import Cairn, cairn_binary, http_subscriber
 
 
 def confirm(sns, topic, endpoint, received):
@@ -74,3 +83,46 @@ def test_json_structured_messages_carry_no_attributes(cairn):
         _, plain = received.get(timeout=10)
     assert structured["Message"] == "H" and "MessageAttributes" not in structured
     assert plain["MessageAttributes"] == {"k": {"Type": "String", "Value": "v"}}
+
+
+@pytest.fixture(scope="module")
+def clocked():
+    from test_page_tokens import Clock
+    clock = Clock()
+    server = Cairn(cairn_binary(), ["--clock-file", clock.path, "--alarm-tick-secs", "0"])
+    real = botocore.auth.get_current_datetime
+    botocore.auth.get_current_datetime = lambda *a, **k: real(*a, **k) + datetime.timedelta(
+        seconds=clock.offset)
+    yield server, clock
+    botocore.auth.get_current_datetime = real
+    server.stop()
+    os.unlink(clock.path)
+
+
+def test_pending_subscriptions_expire_after_48_hours(clocked):
+    """A subscription still pending 48 hours after Subscribe is gone, as SNS deletes it: not
+    listed, its token and SubscribeURL confirm nothing, and a new Subscribe starts afresh."""
+    server, clock = clocked
+    sns = server.client("sns")
+    topic = sns.create_topic(Name="pending")["TopicArn"]
+    start = time.time() + clock.offset
+    with http_subscriber() as (url, received):
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url)
+        _, first = received.get(timeout=10)
+        clock.set(start + 47 * 3600)
+        assert [s["SubscriptionArn"] for s in sns.list_subscriptions_by_topic(
+            TopicArn=topic)["Subscriptions"]] == ["PendingConfirmation"]
+        clock.set(start + 49 * 3600)
+        assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            sns.confirm_subscription(TopicArn=topic, Token=first["Token"])
+        assert e.value.response["Error"]["Code"] == "InvalidParameter"
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(first["SubscribeURL"]).read()
+        # Subscribing again makes a new pending subscription, with a token that confirms it.
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url)
+        _, second = received.get(timeout=10)
+        assert second["Token"] != first["Token"]
+        arn = sns.confirm_subscription(TopicArn=topic, Token=second["Token"])["SubscriptionArn"]
+    assert [s["SubscriptionArn"] for s in sns.list_subscriptions_by_topic(
+        TopicArn=topic)["Subscriptions"]] == [arn]

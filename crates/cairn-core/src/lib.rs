@@ -37,6 +37,7 @@ pub mod selectors;
 pub mod sns;
 pub mod sns_delivery_policy;
 pub mod sns_filter;
+pub mod sns_pending;
 pub mod sns_queue;
 pub mod sns_resubscribe;
 pub mod sns_sse;

@@ -491,7 +491,17 @@ pub fn subscribe(
         crate::sns_subscription_checks::attribute(protocol, k, v, true)?;
         attrs.insert(k.clone(), v.clone().into());
     }
-    if let Some(existing) = sns::find_subscription(conn, topic_arn, protocol, endpoint)? {
+    let now = ctx.now as i64;
+    let found = sns::find_subscription(conn, topic_arn, protocol, endpoint)?;
+    if let Some(stale) = found
+        .as_ref()
+        .filter(|s| crate::sns_pending::expired(s, now))
+    {
+        // SNS has deleted a subscription pending for 48 hours: this is a new one.
+        sns::delete_subscription(conn, &stale.arn)?;
+    }
+    let found = found.filter(|s| !crate::sns_pending::expired(s, now));
+    if let Some(existing) = found {
         // Subscribing again is idempotent only with the same attributes (as on AWS); the
         // attributes are never changed this way (SetSubscriptionAttributes does that).
         let held: serde_json::Map<String, serde_json::Value> =
@@ -597,6 +607,8 @@ pub fn list_subscriptions(
     } else {
         None
     };
+    // A subscription pending for 48 hours is gone, as SNS deletes it.
+    rows.retain(|s| !crate::sns_pending::expired(s, ctx.now as i64));
     Ok((rows, next))
 }
 
@@ -739,6 +751,9 @@ pub fn confirm(
     now: i64,
     fresh: &crate::sns_resubscribe::Fresh<'_>,
 ) -> ApiResult<String> {
+    if crate::sns_pending::drop_expired_token(conn, topic_arn, token, now)? {
+        return Err(invalid("Invalid parameter: Token"));
+    }
     if let Some(arn) = sns::confirm(conn, topic_arn, token, authenticate_on_unsubscribe)? {
         return Ok(arn);
     }

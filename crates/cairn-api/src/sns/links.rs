@@ -94,7 +94,7 @@ pub(super) async fn confirm_by_token(
         } else {
             let (id, fresh_token) = (
                 uuid::Uuid::new_v4().to_string(),
-                hex::encode(rand::random::<[u8; 32]>()),
+                cairn_core::sns_pending::new_token(secs),
             );
             let fresh = cairn_core::sns_resubscribe::Fresh {
                 id: &id,

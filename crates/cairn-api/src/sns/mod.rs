@@ -348,7 +348,7 @@ pub(crate) async fn call_internal(
             | "ListTagsForResource"
     );
     let request_parameters = recorded_parameters(params);
-    let token = hex::encode(rand::random::<[u8; 32]>());
+    let token = cairn_core::sns_pending::new_token(info.ctx.now as i64);
     let sub_id = uuid::Uuid::new_v4().to_string();
     let base_url = link_base(&host, state.settings.listen_addr);
     let topic = get("TopicArn")

@@ -1,0 +1,84 @@
+//! Pending subscriptions expire: SNS deletes a subscription still pending confirmation after
+//! 48 hours, and its confirmation token ("short-lived") no longer confirms it. A token
+//! carries the second it was issued in its first 16 hex digits; an expired pending
+//! subscription is left out of the listings, refused by ConfirmSubscription and the
+//! `SubscribeURL` link (and removed), and replaced by a new Subscribe of its endpoint.
+//! Tokens issued before this rule (64 hex digits, no time) do not expire.
+
+use cairn_store::Connection;
+use cairn_store::sns::{self, Subscription};
+
+use crate::error::ApiResult;
+
+/// How long a subscription may stay pending (seconds).
+pub const PENDING_TTL: i64 = 48 * 3600;
+
+/// A new confirmation token issued at `now` (epoch seconds): the time, then 32 random bytes.
+pub fn new_token(now: i64) -> String {
+    format!(
+        "{:016x}{}",
+        now.max(0),
+        hex::encode(rand::random::<[u8; 32]>())
+    )
+}
+
+/// When `token` was issued, if it says.
+fn issued(token: &str) -> Option<i64> {
+    (token.len() == 80)
+        .then(|| i64::from_str_radix(&token[..16], 16).ok())
+        .flatten()
+}
+
+/// Whether `sub` is pending and past SNS's 48 hours at `now`.
+pub fn expired(sub: &Subscription, now: i64) -> bool {
+    !sub.confirmed && issued(&sub.token).is_some_and(|t| now - t >= PENDING_TTL)
+}
+
+/// Removes `topic_arn`'s expired pending subscription holding `token`, if there is one;
+/// returns whether it did (the token then confirms nothing).
+pub fn drop_expired_token(
+    conn: &Connection,
+    topic_arn: &str,
+    token: &str,
+    now: i64,
+) -> ApiResult<bool> {
+    let found = sns::subscriptions(conn, topic_arn)?
+        .into_iter()
+        .find(|s| s.token == token && expired(s, now));
+    if let Some(s) = &found {
+        sns::delete_subscription(conn, &s.arn)?;
+    }
+    Ok(found.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending(token: String) -> Subscription {
+        Subscription {
+            arn: "arn:aws:sns:us-east-1:1:t:x".into(),
+            topic_arn: "arn:aws:sns:us-east-1:1:t".into(),
+            protocol: "http".into(),
+            endpoint: "http://h/".into(),
+            token,
+            confirmed: false,
+            attributes: "{}".into(),
+            base_url: String::new(),
+            authenticated_unsubscribe: false,
+        }
+    }
+
+    #[test]
+    fn a_pending_subscription_expires_after_48_hours() {
+        let t = new_token(1_000_000);
+        assert_eq!(issued(&t), Some(1_000_000));
+        assert!(!expired(&pending(t.clone()), 1_000_000 + PENDING_TTL - 1));
+        assert!(expired(&pending(t.clone()), 1_000_000 + PENDING_TTL));
+        let mut confirmed = pending(t);
+        confirmed.confirmed = true;
+        assert!(!expired(&confirmed, i64::MAX / 2));
+        // A token of an older release says no time and never expires.
+        assert!(!expired(&pending("ab".repeat(32)), i64::MAX / 2));
+    }
+}
