@@ -14,7 +14,7 @@ use rusqlite::{Connection, params};
 
 use crate::StoreResult;
 
-pub use retention::{expire_before, undelivered_floor};
+pub use retention::{expire_before, newest_event_time, undelivered_floor};
 pub use verify::{BreakKind, ChainBreak, verify_chain};
 
 /// What to index about an event besides its canonical record.

@@ -7,6 +7,7 @@ mod alarms_cmd;
 mod bench;
 mod bounds;
 mod client;
+mod clock_guard;
 mod config;
 mod credentials;
 mod datadir;

@@ -497,10 +497,33 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let sweep_store = store.clone();
     let sweep_dir = config.data_dir.clone();
     let interval = Duration::from_secs(config.sweep_interval_secs);
+    let newest = store
+        .read(|c| Ok(cairn_store::events::newest_event_time(c)?))
+        .await
+        .unwrap_or(None);
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
+        let started = std::time::Instant::now();
+        let wall = || chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+        let mut guard = crate::clock_guard::ClockGuard::new(wall(), 0.0, newest);
+        if guard.holding() {
+            tracing::warn!(
+                "the clock is more than a day past the newest stored event: retention and lifecycle sweeps wait an hour in case the clock is wrong"
+            );
+        }
         loop {
             ticker.tick().await;
+            match guard.check(wall(), started.elapsed().as_secs_f64()) {
+                crate::clock_guard::Verdict::Sweep => {}
+                crate::clock_guard::Verdict::Hold { jump: Some(secs) } => {
+                    tracing::warn!(
+                        jump_secs = secs,
+                        "the clock jumped forward: retention and lifecycle sweeps wait an hour in case the clock is wrong"
+                    );
+                    continue;
+                }
+                crate::clock_guard::Verdict::Hold { jump: None } => continue,
+            }
             match sweep_once(&sweep_store, retention_secs).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired = n, "retention sweep"),

@@ -42,6 +42,14 @@ pub fn undelivered_floor(conn: &Connection) -> StoreResult<Option<i64>> {
     Ok(floor)
 }
 
+/// The time (epoch seconds) of the newest event, if any.
+pub fn newest_event_time(conn: &Connection) -> StoreResult<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT event_time FROM events ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?)
+}
+
 /// Deletes up to `batch` of the oldest events, stopping at the first one recorded at or
 /// after `cutoff` (epoch seconds) or not yet delivered by every trail. Returns how many
 /// went. Call it until it returns less than `batch`.
