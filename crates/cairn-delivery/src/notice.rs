@@ -67,6 +67,11 @@ pub(crate) fn publish(
         return Ok(Notice::None);
     };
     if cairn_store::sns::get_topic(conn, &topic)?.is_none() {
+        tracing::warn!(
+            trail = trail_arn,
+            topic,
+            "the trail's topic does not exist; the file's notification is skipped"
+        );
         return Ok(Notice::Refused("NotFound"));
     }
     let account = parsed.account.to_string();

@@ -549,10 +549,14 @@ fn recorded_endpoint(data_dir: &std::path::Path) -> Option<String> {
     if let Some(written_for) = lines.next().and_then(|l| l.strip_prefix("data-dir "))
         && dir_identity(data_dir).as_deref() != Some(written_for.trim())
     {
-        eprintln!(
-            "cairn: {} names {url}, the server of the data dir this one was copied from; ignoring it (start `cairn serve` on this copy, or pass --endpoint-url)",
-            data_dir.join(ENDPOINT_FILE).display()
-        );
+        // Said once, however often the caller polls (ops4: 101 lines in 10 s).
+        static SAID: std::sync::Once = std::sync::Once::new();
+        SAID.call_once(|| {
+            eprintln!(
+                "cairn: {} names {url}, the server of the data dir this one was copied from; ignoring it (start `cairn serve` on this copy, or pass --endpoint-url)",
+                data_dir.join(ENDPOINT_FILE).display()
+            )
+        });
         return None;
     }
     Some(url)

@@ -41,7 +41,11 @@ pub fn run(args: InsightsArgs) -> anyhow::Result<()> {
     match args.command {
         InsightsCommand::Run { data_dir, now } => {
             let store = crate::admin_store::open_existing(&data_dir)?;
-            let now = now.unwrap_or_else(|| chrono::Utc::now().timestamp() as f64);
+            let clock = chrono::Utc::now().timestamp() as f64;
+            let now = now.unwrap_or(clock);
+            if let Some(warning) = future_warning(now, clock) {
+                eprintln!("{warning}");
+            }
             let report = tick(&store, now.floor() as i64)?;
             println!(
                 "{}",
@@ -53,5 +57,29 @@ pub fn run(args: InsightsArgs) -> anyhow::Result<()> {
             );
             Ok(())
         }
+    }
+}
+
+/// What a `--now` more than an hour after the system clock does to a server on that clock
+/// (ops4: a mistyped year turned Insights off for a year, silently): every minute up to it is
+/// marked evaluated, so the server evaluates none until the clock gets there.
+fn future_warning(now: f64, clock: f64) -> Option<String> {
+    let ahead = now - clock;
+    (ahead > 3600.0).then(|| {
+        format!(
+            "cairn: --now is {:.1} days after the system clock: every minute up to it is now marked evaluated, so a server on the system clock evaluates no Insights until then (turn the trail's Insights selectors off and on again to start over)",
+            ahead / 86_400.0
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_now_far_ahead_of_the_clock_is_warned_of() {
+        assert_eq!(super::future_warning(1_000.0, 1_000.0), None);
+        assert_eq!(super::future_warning(4_000.0, 1_000.0), None);
+        let w = super::future_warning(1_000.0 + 365.0 * 86_400.0, 1_000.0).unwrap();
+        assert!(w.contains("365.0 days after the system clock"), "{w}");
     }
 }
