@@ -498,7 +498,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let sweep_dir = config.data_dir.clone();
     let interval = Duration::from_secs(config.sweep_interval_secs);
     let newest = store
-        .read(|c| Ok(cairn_store::events::newest_event_time(c)?))
+        .read(cairn_store::events::newest_event_time)
         .await
         .unwrap_or(None);
     tokio::spawn(async move {

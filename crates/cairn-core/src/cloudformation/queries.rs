@@ -179,10 +179,14 @@ pub struct Summary {
     pub resource_types: Vec<String>,
     /// Logical ids by type, and the properties that identify a resource of the type for an
     /// import (`None` when CloudFormation cannot import it).
-    pub resources_by_type: Vec<(String, Vec<String>, Option<&'static [&'static str]>)>,
+    pub resources_by_type: Vec<TypeSummary>,
     /// `Metadata`.
     pub metadata: Option<Value>,
 }
+
+/// One type of GetTemplateSummary's `ResourceIdentifierSummaries`: the type, its logical ids,
+/// and the properties an import identifies it by.
+pub type TypeSummary = (String, Vec<String>, Option<&'static [&'static str]>);
 
 /// Summarises a template body.
 pub fn summarize(registry: &Registry, body: &str) -> ApiResult<Summary> {
