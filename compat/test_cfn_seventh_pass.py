@@ -250,3 +250,31 @@ def test_stack_log_groups_carry_cloudformation_tags(cairn):
         logs.create_log_group(logGroupName="forged",
                               tags={"aws:cloudformation:stack-name": "tg"})
     assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+def test_rule_functions_have_yaml_short_forms(cairn):
+    cfn = cairn.client("cloudformation")
+    short = ("Parameters:\n  Env: {Type: String, Default: dev}\n"
+             "Rules:\n  R:\n    Assertions:\n"
+             "      - Assert: !Contains [[dev, qa], !Ref Env]\n"
+             "        AssertDescription: dev or qa\n"
+             "      - Assert: !EachMemberIn [[!Ref Env], [dev, qa]]\n"
+             "      - Assert: !EachMemberEquals [[!Ref Env], !Ref Env]\n" + TOPIC)
+    cfn.validate_template(TemplateBody=short)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cfn.create_stack(StackName="short-rules", TemplateBody=short,
+                         Parameters=[{"ParameterKey": "Env", "ParameterValue": "prod"}])
+    assert e.value.response["Error"]["Message"] == "dev or qa"
+
+
+def test_cloudformation_tags_cannot_be_removed_by_a_requester(cairn):
+    cfn, logs = cairn.client("cloudformation"), cairn.client("logs")
+    cfn.create_stack(StackName="tg-keep", TemplateBody="Resources:\n  G: {Type: AWS::Logs::LogGroup}\n")
+    assert settled_stack(cfn, "tg-keep") == "CREATE_COMPLETE"
+    group = cfn.describe_stack_resource(StackName="tg-keep", LogicalResourceId="G")[
+        "StackResourceDetail"]["PhysicalResourceId"]
+    arn = f"arn:aws:logs:us-east-1:123456789012:log-group:{group}"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        logs.untag_resource(resourceArn=arn, tagKeys=["aws:cloudformation:stack-name"])
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert "aws:cloudformation:stack-name" in logs.list_tags_for_resource(resourceArn=arn)["tags"]

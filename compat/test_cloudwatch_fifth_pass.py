@@ -39,3 +39,19 @@ def test_limits_are_worded_as_aws_words_them(cairn):
     assert e.value.response["Error"]["Message"] == (
         "The value 5xx_a for parameter MetricDataQueries.member.1.Id is not matching the "
         "expected pattern ^[a-z][a-zA-Z0-9_]*$.")
+
+
+def test_a_day_at_60_seconds_from_any_second_is_1440_datapoints(cairn):
+    """The limit counts the range as asked, not as rounded down to the minute (recheck29:
+    a day at 60 s from hh:mm:30 was refused as 1441 datapoints); a query Id over the model's
+    255 characters is refused."""
+    cw = cairn.client("cloudwatch")
+    end = datetime.datetime.now(datetime.timezone.utc).replace(second=30, microsecond=0)
+    cw.get_metric_statistics(Namespace="P", MetricName="few", Statistics=["Sum"], Period=60,
+                             StartTime=end - datetime.timedelta(days=1), EndTime=end)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cw.get_metric_data(StartTime=end - datetime.timedelta(hours=1), EndTime=end,
+                           MetricDataQueries=[{"Id": "a" * 256, "MetricStat": {
+                               "Metric": {"Namespace": "P", "MetricName": "few"},
+                               "Period": 60, "Stat": "Sum"}}])
+    assert e.value.response["Error"]["Code"] == "ValidationError"

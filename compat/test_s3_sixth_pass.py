@@ -72,3 +72,16 @@ def test_long_redirect_refused_for_its_length(s3):
     assert err(e)[0] == "InvalidArgument"
     message = e.value.response["Error"]["Message"]
     assert "2048" in message and "prefix" not in message
+
+
+def test_head_object_refuses_an_override_no_header_can_carry(cairn, s3):
+    """A control character in a `response-*` override is refused with a 400, as GetObject
+    refuses it, and recorded as refused (recheck29: HeadObject answered 500 after recording a
+    success)."""
+    for call in (s3.head_object, s3.get_object):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call(Bucket="sixth-pass", Key="k", ResponseContentType="text/plain\x01x")
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    heads = [r for r in cairn.records("Data") if r["eventName"] == "HeadObject"
+             and r["requestParameters"].get("response-content-type", "").endswith("x")]
+    assert heads and all(r.get("errorCode") == "InvalidRequest" for r in heads), heads

@@ -107,13 +107,18 @@ def test_pending_subscriptions_expire_after_48_hours(clocked):
     topic = sns.create_topic(Name="pending")["TopicArn"]
     start = time.time() + clock.offset
     with http_subscriber() as (url, received):
-        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url)
+        pending_arn = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url,
+                                    ReturnSubscriptionArn=True)["SubscriptionArn"]
         _, first = received.get(timeout=10)
         clock.set(start + 47 * 3600)
         assert [s["SubscriptionArn"] for s in sns.list_subscriptions_by_topic(
             TopicArn=topic)["Subscriptions"]] == ["PendingConfirmation"]
         clock.set(start + 49 * 3600)
         assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+        assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["SubscriptionsPending"] == "0"
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            sns.get_subscription_attributes(SubscriptionArn=pending_arn)
+        assert e.value.response["Error"]["Code"] == "NotFound"
         with pytest.raises(botocore.exceptions.ClientError) as e:
             sns.confirm_subscription(TopicArn=topic, Token=first["Token"])
         assert e.value.response["Error"]["Code"] == "InvalidParameter"

@@ -345,7 +345,10 @@ pub fn get_attributes(
         ),
         (
             "SubscriptionsPending".into(),
-            subs.iter().filter(|s| !s.confirmed).count().to_string(),
+            subs.iter()
+                .filter(|s| !s.confirmed && !crate::sns_pending::expired(s, ctx.now as i64))
+                .count()
+                .to_string(),
         ),
         ("SubscriptionsDeleted".into(), "0".into()),
         (
@@ -568,7 +571,10 @@ fn owned_subscription(
     arn: &str,
 ) -> ApiResult<(Topic, Subscription)> {
     crate::sns_subscription_checks::subscription_arn(arn)?;
-    let sub = sns::get_subscription(conn, arn)?.ok_or_else(subscription_not_found)?;
+    // A subscription pending for 48 hours is gone, as SNS deletes it.
+    let sub = sns::get_subscription(conn, arn)?
+        .filter(|s| !crate::sns_pending::expired(s, ctx.now as i64))
+        .ok_or_else(subscription_not_found)?;
     let topic = owned(conn, ctx, &sub.topic_arn).map_err(|_| subscription_not_found())?;
     Ok((topic, sub))
 }
@@ -714,8 +720,13 @@ pub fn unsubscribe(
     // SNS's Unsubscribe is idempotent: a subscription that is already gone (unsubscribed,
     // or deleted with its topic) is not an error. What is not a subscription ARN at all is.
     crate::sns_subscription_checks::subscription_arn(subscription_arn)?;
-    if sns::get_subscription(conn, subscription_arn)?.is_none() {
-        return Ok(None);
+    match sns::get_subscription(conn, subscription_arn)? {
+        None => return Ok(None),
+        Some(s) if crate::sns_pending::expired(&s, ctx.now as i64) => {
+            sns::delete_subscription(conn, subscription_arn)?;
+            return Ok(None);
+        }
+        Some(_) => {}
     }
     let (_, sub) = owned_subscription(conn, ctx, subscription_arn)?;
     sns::delete_subscription(conn, subscription_arn)?;

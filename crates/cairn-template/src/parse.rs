@@ -35,6 +35,13 @@ const SHORT_FORMS: &[(&str, &str)] = &[
     ("If", "Fn::If"),
     ("Not", "Fn::Not"),
     ("Or", "Fn::Or"),
+    // The rule functions of the `Rules` section.
+    ("Contains", "Fn::Contains"),
+    ("EachMemberEquals", "Fn::EachMemberEquals"),
+    ("EachMemberIn", "Fn::EachMemberIn"),
+    ("RefAll", "Fn::RefAll"),
+    ("ValueOf", "Fn::ValueOf"),
+    ("ValueOfAll", "Fn::ValueOfAll"),
 ];
 
 /// Whether a body is JSON (its first non-blank character is `{`).

@@ -4,11 +4,16 @@
 //! a start 100 days ahead deleted every event at once).
 //!
 //! The sweeps wait for an hour of steady clock (measured on the monotonic clock) when, at
-//! start, the clock is more than a day past the newest stored event, or when, while running,
-//! the wall clock moves more than ten minutes further than the monotonic clock did. A clock
+//! start, the clock is more than a day past the last sweep that ran (kept in the store, so a
+//! restart during a hold holds again: recheck29), or, in a data dir that has no such mark
+//! yet, past the newest stored event; or when, while running, the wall clock moves more than
+//! ten minutes further than the monotonic clock did. A clock
 //! put right within the hour loses nothing; a clock that stays where it jumped to is taken
 //! as right once the hour is up. After a day or more without events the first sweep is one
 //! hour late, which costs nothing.
+
+/// The store key of the wall time (epoch seconds) of the last sweep that ran.
+pub const LAST_SWEEP_KEY: &str = "sweep.last_wall";
 
 /// How long the sweeps wait after a jump (seconds of monotonic time).
 pub const HOLD_SECS: f64 = 3600.0;
@@ -35,9 +40,11 @@ pub enum Verdict {
 
 impl ClockGuard {
     /// A guard started at wall time `wall` and monotonic time `mono` (seconds), with the
-    /// newest stored event's time.
-    pub fn new(wall: f64, mono: f64, newest_event: Option<i64>) -> Self {
-        let gap = newest_event.map(|t| wall - t as f64);
+    /// wall time of the last sweep that ran, else the newest stored event's time.
+    pub fn new(wall: f64, mono: f64, last_sweep: Option<f64>, newest_event: Option<i64>) -> Self {
+        let gap = last_sweep
+            .or(newest_event.map(|t| t as f64))
+            .map(|t| wall - t);
         Self {
             last: (wall, mono),
             hold_until: gap
@@ -63,7 +70,7 @@ impl ClockGuard {
         }
     }
 
-    /// Whether the guard holds from the start (the clock far past the newest event).
+    /// Whether the guard holds from the start (the clock far past the last sweep).
     pub fn holding(&self) -> bool {
         self.hold_until.is_some()
     }
@@ -75,7 +82,7 @@ mod tests {
 
     #[test]
     fn a_steady_clock_sweeps() {
-        let mut g = ClockGuard::new(1_000_000.0, 0.0, Some(999_000));
+        let mut g = ClockGuard::new(1_000_000.0, 0.0, None, Some(999_000));
         assert!(!g.holding());
         assert_eq!(g.check(1_000_060.0, 60.0), Verdict::Sweep);
         // A small step (NTP slewing, a slow tick) is not a jump.
@@ -84,7 +91,7 @@ mod tests {
 
     #[test]
     fn a_jump_forward_holds_the_sweeps_for_an_hour() {
-        let mut g = ClockGuard::new(1_000_000.0, 0.0, Some(999_000));
+        let mut g = ClockGuard::new(1_000_000.0, 0.0, None, Some(999_000));
         let day = 86_400.0;
         assert_eq!(
             g.check(1_000_060.0 + 100.0 * day, 60.0),
@@ -107,7 +114,7 @@ mod tests {
 
     #[test]
     fn a_start_far_past_the_newest_event_holds_first() {
-        let mut g = ClockGuard::new(1_000_000.0 + 100.0 * 86_400.0, 0.0, Some(1_000_000));
+        let mut g = ClockGuard::new(1_000_000.0 + 100.0 * 86_400.0, 0.0, None, Some(1_000_000));
         assert!(g.holding());
         assert_eq!(
             g.check(1_000_060.0 + 100.0 * 86_400.0, 60.0),
@@ -118,6 +125,11 @@ mod tests {
             Verdict::Sweep
         );
         // An empty store holds nothing.
-        assert!(!ClockGuard::new(5.0, 0.0, None).holding());
+        assert!(!ClockGuard::new(5.0, 0.0, None, None).holding());
+        // The last sweep decides when there is one: events recorded under the wrong clock
+        // (as recent as it) do not end the hold after a restart.
+        let wrong = 1_000_000.0 + 100.0 * 86_400.0;
+        assert!(ClockGuard::new(wrong, 0.0, Some(1_000_000.0), Some(wrong as i64 - 60)).holding());
+        assert!(!ClockGuard::new(1_000_600.0, 0.0, Some(1_000_000.0), Some(1)).holding());
     }
 }

@@ -497,18 +497,24 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let sweep_store = store.clone();
     let sweep_dir = config.data_dir.clone();
     let interval = Duration::from_secs(config.sweep_interval_secs);
-    let newest = store
-        .read(cairn_store::events::newest_event_time)
+    let (newest, last_sweep) = store
+        .read(|c| {
+            let last = cairn_store::meta::get(c, crate::clock_guard::LAST_SWEEP_KEY)?;
+            Ok((
+                cairn_store::events::newest_event_time(c)?,
+                last.and_then(|t| t.parse::<f64>().ok()),
+            ))
+        })
         .await
-        .unwrap_or(None);
+        .unwrap_or((None, None));
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         let started = std::time::Instant::now();
         let wall = || chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
-        let mut guard = crate::clock_guard::ClockGuard::new(wall(), 0.0, newest);
+        let mut guard = crate::clock_guard::ClockGuard::new(wall(), 0.0, last_sweep, newest);
         if guard.holding() {
             tracing::warn!(
-                "the clock is more than a day past the newest stored event: retention and lifecycle sweeps wait an hour in case the clock is wrong"
+                "the clock is more than a day past the last sweep (or the newest event): retention and lifecycle sweeps wait an hour in case the clock is wrong"
             );
         }
         loop {
@@ -523,6 +529,18 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
                     continue;
                 }
                 crate::clock_guard::Verdict::Hold { jump: None } => continue,
+            }
+            // The mark a restart compares its clock with.
+            let mark = wall().to_string();
+            let kept = sweep_store
+                .write(move |c| {
+                    cairn_store::meta::put(c, crate::clock_guard::LAST_SWEEP_KEY, &mark)
+                })
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()));
+            if let Err(e) = kept {
+                tracing::warn!(error = %e, "the sweep's time could not be kept");
             }
             match sweep_once(&sweep_store, retention_secs).await {
                 Ok(0) => {}

@@ -62,6 +62,15 @@ fn run_queries(
     for (i, q) in queries.iter().enumerate() {
         let member = format!("MetricDataQueries.member.{}", i + 1);
         let id = req_str(q, "Id")?;
+        if id.len() > 255 {
+            return Err(cairn_core::ApiError::new(
+                cairn_core::ErrorKind::IamValidation,
+                format!(
+                    "1 validation error detected: Value at '{}.id' failed to satisfy constraint: Member must have length less than or equal to 255",
+                    member.replace("MetricDataQueries", "metricDataQueries")
+                ),
+            ));
+        }
         let id_ok = id.chars().next().is_some_and(|c| c.is_ascii_lowercase())
             && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !id_ok {

@@ -527,10 +527,12 @@ impl CairnS3 {
 
         let (evaluator, ctx) = (self.gate.evaluator(), info.ctx.clone());
         let sse_c = super::sse_c::check_read(super::sse_c::sse_c_asked!(input));
+        let overrides_ok = overrides.check();
         let unmodified = Unmodified::default();
         let seen = unmodified.clone();
         let (obj, range, expiration) = self
             .recorded(info, spec, move |c| {
+                overrides_ok?;
                 objects::require_bucket(c, &bucket)?;
                 let mut obj = current_version(c, (&bucket, &key), version_id.as_deref())
                     .map_err(|e| missing_key(evaluator.as_ref(), c, &ctx, &bucket, e))?;

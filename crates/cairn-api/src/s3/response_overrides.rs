@@ -47,6 +47,30 @@ impl ResponseOverrides {
         }
     }
 
+    /// Refuses an override no header can carry (a control character), as `s3s` refuses
+    /// GetObject's, before the call runs (recheck29: HeadObject answered 500 after the call
+    /// was recorded as a success).
+    pub fn check(&self) -> Result<(), cairn_core::ApiError> {
+        let texts = [
+            &self.cache_control,
+            &self.content_disposition,
+            &self.content_encoding,
+            &self.content_language,
+            &self.content_type,
+        ];
+        match texts
+            .into_iter()
+            .flatten()
+            .find(|v| http::HeaderValue::from_str(v).is_err())
+        {
+            Some(v) => Err(cairn_core::ApiError::new(
+                cairn_core::ErrorKind::S3InvalidRequest,
+                format!("invalid overridden header: {v:?}"),
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Sets HeadObject's answer's headers to the overrides sent.
     pub fn apply_to_head(self, out: &mut HeadObjectOutput) {
         let set = |field: &mut Option<String>, value: Option<String>| {

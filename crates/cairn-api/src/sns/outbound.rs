@@ -36,7 +36,10 @@ pub async fn check_endpoint(endpoint: &str, rules: &OutboundRules) -> Result<(),
     )
     .await;
     let Ok(Ok(addrs)) = resolved else {
-        tracing::debug!(endpoint, "the subscription's host does not resolve yet");
+        tracing::debug!(
+            endpoint = %cairn_core::sns_subscription_checks::masked_endpoint(endpoint),
+            "the subscription's host does not resolve yet"
+        );
         return Ok(());
     };
     for a in addrs {

@@ -389,5 +389,11 @@ pub fn tags(conn: &Connection, group: &LogGroup) -> ApiResult<Vec<(String, Strin
 
 /// Removes tags by key (absent keys are ignored).
 pub fn untag(conn: &Connection, group: &LogGroup, keys: &[String]) -> ApiResult<()> {
+    // CloudFormation's `aws:` tags are AWS's: no requester removes them (recheck29).
+    if let Some(k) = keys.iter().find(|k| k.starts_with("aws:")) {
+        return Err(invalid(format!(
+            "Invalid tag key {k}: the prefix aws: is reserved for AWS use."
+        )));
+    }
     Ok(store::remove_tags(conn, group.id, keys)?)
 }

@@ -409,10 +409,10 @@ pub fn statistics(
     r: &StatsRequest,
 ) -> ApiResult<Vec<Datapoint>> {
     // GetMetricStatistics alone answers at most 1,440 datapoints (GetMetricData pages).
-    let now_ms = (ctx.now * 1000.0) as i64;
-    let start = super::round_start_ms(r.start_ms, now_ms.saturating_sub(r.start_ms), r.period);
+    // Counted over the range as asked, not as rounded down to the minute: a day at 60 s
+    // from 10:00:30 is 1,440 periods, as AWS counts it (recheck29).
     let period_ms = i128::from(r.period.max(1)) * 1000;
-    let requested = (i128::from(r.end_ms) - i128::from(start) + period_ms - 1) / period_ms;
+    let requested = (i128::from(r.end_ms) - i128::from(r.start_ms) + period_ms - 1) / period_ms;
     if requested > 1440 {
         return Err(ApiError::new(
             ErrorKind::CwInvalidParameterCombination,
