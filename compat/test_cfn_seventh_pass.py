@@ -278,3 +278,25 @@ def test_cloudformation_tags_cannot_be_removed_by_a_requester(cairn):
         logs.untag_resource(resourceArn=arn, tagKeys=["aws:cloudformation:stack-name"])
     assert e.value.response["Error"]["Code"] == "InvalidParameterException"
     assert "aws:cloudformation:stack-name" in logs.list_tags_for_resource(resourceArn=arn)["tags"]
+
+
+def test_stack_bucket_system_tags_stay(cairn):
+    """S3 takes a requester's tag set only with the bucket's system tags as they are (the way
+    AWS requires a tag to be added to a stack's bucket), refuses one that drops them, and
+    DeleteBucketTagging leaves them (recheck29: any user could strip them)."""
+    cfn, s3 = cairn.client("cloudformation"), cairn.client("s3")
+    cfn.create_stack(StackName="tg-bucket", TemplateBody="Resources:\n  B: {Type: AWS::S3::Bucket}\n")
+    assert settled_stack(cfn, "tg-bucket") == "CREATE_COMPLETE"
+    bucket = cfn.describe_stack_resource(StackName="tg-bucket", LogicalResourceId="B")[
+        "StackResourceDetail"]["PhysicalResourceId"]
+    system = s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
+    assert {t["Key"] for t in system} >= {"aws:cloudformation:stack-name"}
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "x", "Value": "y"}]})
+    assert e.value.response["Error"]["Message"] == "System tags cannot be removed by requester"
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": system + [{"Key": "x", "Value": "y"}]})
+    assert {t["Key"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]} == \
+        {t["Key"] for t in system} | {"x"}
+    s3.delete_bucket_tagging(Bucket=bucket)
+    assert sorted(s3.get_bucket_tagging(Bucket=bucket)["TagSet"], key=lambda t: t["Key"]) == \
+        sorted(system, key=lambda t: t["Key"])

@@ -94,7 +94,24 @@ pub fn put(
     tagger: Tagger,
 ) -> ApiResult<()> {
     owned(conn, ctx, bucket)?;
-    validate(tags, tagger)?;
+    if tagger == Tagger::Requester {
+        // A requester's tag set must carry the bucket's system tags as they are (the
+        // CloudFormation stack's): S3 refuses one that adds, changes or drops any.
+        let held: Vec<(String, String)> = buckets::tags(conn, bucket)?
+            .into_iter()
+            .filter(|(k, _)| is_system(k))
+            .collect();
+        let asked: Vec<&(String, String)> = tags.iter().filter(|(k, _)| is_system(k)).collect();
+        if asked.iter().any(|t| !held.contains(t)) {
+            return Err(invalid("System tags cannot be added/updated by requester"));
+        }
+        if held.iter().any(|t| !asked.contains(&t)) {
+            return Err(invalid("System tags cannot be removed by requester"));
+        }
+        validate(tags, Tagger::CloudFormation)?;
+    } else {
+        validate(tags, tagger)?;
+    }
     buckets::set_tags(conn, bucket, tags)?;
     Ok(())
 }
@@ -112,10 +129,15 @@ pub fn get(conn: &Connection, ctx: &CallContext, bucket: &str) -> ApiResult<Vec<
     Ok(tags)
 }
 
-/// DeleteBucketTagging (succeeds when the bucket has none).
+/// DeleteBucketTagging (succeeds when the bucket has none): the requester's tags; the
+/// system tags of the stack that made the bucket stay (no requester removes them).
 pub fn delete(conn: &Connection, ctx: &CallContext, bucket: &str) -> ApiResult<()> {
     owned(conn, ctx, bucket)?;
-    buckets::set_tags(conn, bucket, &[])?;
+    let kept: Vec<(String, String)> = buckets::tags(conn, bucket)?
+        .into_iter()
+        .filter(|(k, _)| is_system(k))
+        .collect();
+    buckets::set_tags(conn, bucket, &kept)?;
     Ok(())
 }
 
