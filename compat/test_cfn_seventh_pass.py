@@ -8,6 +8,8 @@
 - `Fn::GetAtt` of an attribute this resource has no value for says so ("Attribute ... does
   not exist"), not that the type lacks it."""
 
+import time
+
 import boto3
 import botocore.config
 import botocore.exceptions
@@ -37,6 +39,7 @@ def test_type_change_is_refused_and_touches_nothing(cairn):
         d = cfn.describe_change_set(ChangeSetName=cs["Id"])
         if not d["Status"].endswith("IN_PROGRESS") and d["Status"] != "CREATE_PENDING":
             break
+        time.sleep(0.05)
     assert d["Status"] == "FAILED" and d["StatusReason"] == MESSAGE
     assert d["ExecutionStatus"] == "UNAVAILABLE" and d["Changes"] == []
 
@@ -165,6 +168,10 @@ def test_cancel_ends_the_monitoring_period(cairn):
         if any(e["LogicalResourceId"] == "G" and e["ResourceStatus"] == "UPDATE_COMPLETE"
                for e in events):
             break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the update never reached its monitoring period")
+    assert cfn.describe_stacks(StackName="cu")["Stacks"][0]["StackStatus"] == "UPDATE_IN_PROGRESS"
     cfn.cancel_update_stack(StackName="cu")
     # settled_stack gives up after about a minute: far inside the three-hour period.
     assert settled_stack(cfn, "cu") == "UPDATE_ROLLBACK_COMPLETE"

@@ -6,19 +6,17 @@ delivered without its attributes ("Message attributes are sent only when the mes
 structure is String, not JSON"); a subscription pending for 48 hours is gone, as SNS
 deletes it, and its token confirms nothing."""
 
-import datetime
 import json
-import os
 import threading
 import time
 import urllib.error
 import urllib.request
 
-import botocore.auth
 import botocore.exceptions
 import pytest
 
-from conftest import Cairn, cairn_binary, http_subscriber
+from conftest import http_subscriber
+from test_page_tokens import clocked  # noqa: F401 (a fixture)
 
 
 def confirm(sns, topic, endpoint, received):
@@ -83,20 +81,6 @@ def test_json_structured_messages_carry_no_attributes(cairn):
         _, plain = received.get(timeout=10)
     assert structured["Message"] == "H" and "MessageAttributes" not in structured
     assert plain["MessageAttributes"] == {"k": {"Type": "String", "Value": "v"}}
-
-
-@pytest.fixture(scope="module")
-def clocked():
-    from test_page_tokens import Clock
-    clock = Clock()
-    server = Cairn(cairn_binary(), ["--clock-file", clock.path, "--alarm-tick-secs", "0"])
-    real = botocore.auth.get_current_datetime
-    botocore.auth.get_current_datetime = lambda *a, **k: real(*a, **k) + datetime.timedelta(
-        seconds=clock.offset)
-    yield server, clock
-    botocore.auth.get_current_datetime = real
-    server.stop()
-    os.unlink(clock.path)
 
 
 def test_pending_subscriptions_expire_after_48_hours(clocked):

@@ -5,6 +5,21 @@
 
 use s3s::dto::{GetObjectInput, HeadObjectInput, HeadObjectOutput, Timestamp};
 
+/// The six `response_*` members, which GetObject's and HeadObject's inputs both have (they
+/// share no trait).
+macro_rules! overrides_of {
+    ($input:expr) => {
+        ResponseOverrides {
+            cache_control: $input.response_cache_control.clone(),
+            content_disposition: $input.response_content_disposition.clone(),
+            content_encoding: $input.response_content_encoding.clone(),
+            content_language: $input.response_content_language.clone(),
+            content_type: $input.response_content_type.clone(),
+            expires: $input.response_expires.clone(),
+        }
+    };
+}
+
 /// The overrides a request sent.
 #[derive(Clone, Debug, Default)]
 pub struct ResponseOverrides {
@@ -25,26 +40,12 @@ pub struct ResponseOverrides {
 impl ResponseOverrides {
     /// GetObject's.
     pub fn of_get(i: &GetObjectInput) -> Self {
-        Self {
-            cache_control: i.response_cache_control.clone(),
-            content_disposition: i.response_content_disposition.clone(),
-            content_encoding: i.response_content_encoding.clone(),
-            content_language: i.response_content_language.clone(),
-            content_type: i.response_content_type.clone(),
-            expires: i.response_expires.clone(),
-        }
+        overrides_of!(i)
     }
 
     /// HeadObject's.
     pub fn of_head(i: &HeadObjectInput) -> Self {
-        Self {
-            cache_control: i.response_cache_control.clone(),
-            content_disposition: i.response_content_disposition.clone(),
-            content_encoding: i.response_content_encoding.clone(),
-            content_language: i.response_content_language.clone(),
-            content_type: i.response_content_type.clone(),
-            expires: i.response_expires.clone(),
-        }
+        overrides_of!(i)
     }
 
     /// Refuses an override no header can carry (a control character), as `s3s` refuses
