@@ -320,6 +320,37 @@ pub fn scope_service(headers: &[(String, String)], raw_query: &str) -> Option<St
     }
 }
 
+/// The access key id a request says it was signed with (SigV4 header or query, SigV2 header
+/// or query), for the access log: not checked, and only when it looks like a key id (letters
+/// and digits, at most 128), so a log line never carries a caller's arbitrary text. Never the
+/// signature or anything secret.
+pub fn claimed_access_key(headers: &[(String, String)], raw_query: &str) -> Option<String> {
+    let from_query = |name: &str| {
+        raw_query.split('&').find_map(|kv| {
+            kv.split_once('=')
+                .filter(|(k, _)| *k == name)
+                .map(|(_, v)| percent_encoding::percent_decode_str(v).decode_utf8_lossy())
+        })
+    };
+    let id = match header(headers, "authorization") {
+        Some(h) => {
+            if let Some(v2) = h.strip_prefix("AWS ") {
+                v2.split(':').next().map(str::to_owned)
+            } else {
+                h.split([' ', ','])
+                    .find_map(|p| p.trim().strip_prefix("Credential="))
+                    .and_then(|c| c.split('/').next())
+                    .map(str::to_owned)
+            }
+        }
+        None => from_query("X-Amz-Credential")
+            .and_then(|c| c.split('/').next().map(str::to_owned))
+            .or_else(|| from_query("AWSAccessKeyId").map(|c| c.into_owned())),
+    }?;
+    (!id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then_some(id)
+}
+
 /// The signature of a presigned request (`X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=…`
 /// in the query string, as `generate_presigned_url` makes for STS GetCallerIdentity): `None`
 /// when the query carries none. As on AWS, outside S3 the URL lives by the signing time's
@@ -358,4 +389,41 @@ fn presigned(raw_query: &str) -> Option<Result<(Authorization, &str), AuthFailur
             .map_err(|e| AuthFailure::Incomplete(e.to_string()))?;
         Ok((auth, amz_date))
     })())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::claimed_access_key;
+
+    fn with_auth(value: &str) -> Vec<(String, String)> {
+        vec![("authorization".to_owned(), value.to_owned())]
+    }
+
+    #[test]
+    fn the_access_log_names_the_key_a_request_claims_and_nothing_else() {
+        let v4 = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261205/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=abc";
+        assert_eq!(
+            claimed_access_key(&with_auth(v4), "").as_deref(),
+            Some("AKIDEXAMPLE")
+        );
+        assert_eq!(
+            claimed_access_key(&with_auth("AWS AKIDV2:c2lnbmF0dXJl"), "").as_deref(),
+            Some("AKIDV2")
+        );
+        let presigned = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAQ%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=00";
+        assert_eq!(claimed_access_key(&[], presigned).as_deref(), Some("ASIAQ"));
+        assert_eq!(
+            claimed_access_key(&[], "AWSAccessKeyId=AKIDQ&Signature=x&Expires=1").as_deref(),
+            Some("AKIDQ")
+        );
+        // Text that is not a key id (a log-injection attempt, an empty id) is not logged.
+        let junk = "AWS4-HMAC-SHA256 Credential=a;b=c/20261205/us-east-1/iam/aws4_request";
+        assert_eq!(claimed_access_key(&with_auth(junk), ""), None);
+        assert_eq!(
+            claimed_access_key(&[], "X-Amz-Credential=%0Aevil%3D1/x"),
+            None
+        );
+        assert_eq!(claimed_access_key(&[], ""), None);
+        assert_eq!(claimed_access_key(&with_auth("Bearer token"), ""), None);
+    }
 }

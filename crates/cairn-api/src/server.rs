@@ -370,9 +370,27 @@ async fn handle(
 ) -> Response {
     let started = std::time::Instant::now();
     let method = req.method().clone();
+    // Who asked, for the access log: the client's address (through trusted proxies) and the
+    // access key id the request names (unchecked; the record of a signed call names the
+    // principal).
+    let caller = state.settings.access_log.then(|| {
+        let headers: Vec<(String, String)> = req
+            .headers()
+            .iter()
+            .filter(|(n, _)| *n == http::header::AUTHORIZATION || n.as_str() == "x-forwarded-for")
+            .map(|(n, v)| {
+                let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                (n.as_str().to_owned(), v)
+            })
+            .collect();
+        let query = req.uri().query().unwrap_or("");
+        let key = crate::auth::claimed_access_key(&headers, query).unwrap_or_default();
+        let ip = source_ip(&headers, peer.0.ip(), &state.settings.trusted_proxies);
+        (ip, key)
+    });
     let mut resp = dispatch(&state, peer.0, req).await;
     sandbox_content(resp.headers_mut());
-    if state.settings.access_log {
+    if let Some((source_ip, access_key_id)) = caller {
         let rid = resp
             .headers()
             .get("x-amzn-requestid")
@@ -396,6 +414,8 @@ async fn handle(
             status = resp.status().as_u16(),
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,
             request_id = %rid,
+            %source_ip,
+            %access_key_id,
             "request"
         );
     }

@@ -189,6 +189,13 @@ pub fn master_key_for_serve(
         );
     };
     if let Some(path) = &resolved.generated {
+        // On stdout for whoever started the server, and in the log, where a pipeline that
+        // keeps only the log (say JSON on stderr) still sees it.
+        tracing::warn!(
+            path = %path.display(),
+            fingerprint = %resolved.key.fingerprint(),
+            "generated the KMS master key: back it up apart from the data dir; without it the KMS keys and everything encrypted under them are lost"
+        );
         crate::serve::say(&format!(
             "generated the KMS master key in {} (mode 0600, fingerprint {}): back it up apart from the data dir; without it the KMS keys and everything encrypted under them are lost",
             path.display(),

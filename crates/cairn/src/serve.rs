@@ -181,6 +181,11 @@ pub fn open_data_dir(config: &ServeConfig) -> anyhow::Result<(DataDirLock, Store
     let buckets = dir.join("buckets");
     create_dir_durably(&buckets).with_context(|| format!("creating {}", buckets.display()))?;
     let db = dir.join("cairn.db");
+    // The schema before opening: an upgrade is one-way, so the log says when it happened.
+    let before = db
+        .is_file()
+        .then(|| cairn_store::schema_version_of(&db).ok())
+        .flatten();
     let store = Store::open_with(
         &db,
         cairn_store::StoreOptions {
@@ -196,6 +201,14 @@ pub fn open_data_dir(config: &ServeConfig) -> anyhow::Result<(DataDirLock, Store
         )),
         false => e,
     })?;
+    if let Some(from) = before.filter(|v| *v > 0 && *v < cairn_store::SCHEMA_VERSION) {
+        tracing::warn!(
+            from,
+            to = cairn_store::SCHEMA_VERSION,
+            data_dir = %dir.display(),
+            "upgraded the data dir's schema; older versions of cairn can no longer open it"
+        );
+    }
     Ok((lock, store))
 }
 

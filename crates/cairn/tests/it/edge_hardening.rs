@@ -464,6 +464,19 @@ fn secrets_never_reach_the_logs_even_at_trace() {
             .find(|l| l.contains("cairn::access"))
             .unwrap_or_default()
     );
+    // Who asked: the client's address and the access key id the request names.
+    assert!(
+        logged.lines().any(|l| l.contains("cairn::access")
+            && l.contains("operation=ListTrails")
+            && l.contains("source_ip=127.0.0.1")
+            && l.contains(&format!("access_key_id={ACCESS_KEY}"))),
+        "{}",
+        logged
+            .lines()
+            .filter(|l| l.contains("cairn::access"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     assert!(!logged.contains(SECRET), "the secret key leaked");
     assert!(!logged.contains("not-the-secret"));
     for sig in &signatures {

@@ -215,7 +215,6 @@ impl Server {
         report
     }
 
-    /// Kills the server and starts it again on the same data dir with other `serve` flags.
     /// Kills the server and starts it again on its data dir with `extra` flags, its log going
     /// to `log`.
     pub fn restart_logging_into(&mut self, extra: &[&str], log: std::fs::File) {

@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use serde_json::json;
 
 use crate::harness::{send_with, sign_s3};
-use crate::kms_util::{admin, b64, kms, refused, start, unb64, write_master_key};
+use crate::kms_util::{admin, b64, kms, refused, start, start_logging_to, unb64, write_master_key};
 
 /// A signed S3 call as the root user: status and body.
 async fn s3(
@@ -45,7 +45,9 @@ fn upload_id(xml: &str) -> String {
 async fn a_new_data_dir_gets_a_generated_key_beside_it() {
     let parent = tempfile::tempdir().unwrap();
     let data = parent.path().join("data");
-    let server = start(&data, &[], &[]);
+    let log_path = parent.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let server = start_logging_to(&data, &["--log-format", "json"], &[], log.into());
     let key_file = parent.path().join("data.kms-master-key");
     let message = server.printed.join("\n");
     assert!(
@@ -65,6 +67,20 @@ async fn a_new_data_dir_gets_a_generated_key_beside_it() {
     // The next start finds the key beside the data dir and says nothing more.
     let again = start(&data, &[], &[]);
     assert!(again.printed.iter().all(|l| !l.contains("generated")));
+    // The notice is in the log too, where a pipeline that keeps only the (JSON) log sees it;
+    // the first start wrote it before listening, so it is in the file now.
+    let logged = std::fs::read_to_string(&log_path).unwrap();
+    let line = logged
+        .lines()
+        .find(|l| l.contains("generated the KMS master key"))
+        .unwrap_or_else(|| panic!("not in the log: {logged}"));
+    let v: serde_json::Value = serde_json::from_str(line).expect(line);
+    assert_eq!(v["level"], "WARN", "{line}");
+    assert_eq!(
+        v["fields"]["path"],
+        key_file.display().to_string(),
+        "{line}"
+    );
     let (s, _) = kms(&c, &again.addr, "ListKeys", json!({})).await;
     assert_eq!(s, 200);
 }

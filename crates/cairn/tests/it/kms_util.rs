@@ -82,9 +82,19 @@ fn command(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Command {
 
 /// Starts `cairn serve` and waits for it to listen.
 pub fn start(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Started {
+    start_logging_to(data_dir, args, envs, Stdio::inherit())
+}
+
+/// [`start`] with the server's log (`CAIRN_LOG=warn`) going to `log`.
+pub fn start_logging_to(
+    data_dir: &Path,
+    args: &[&str],
+    envs: &[(&str, &str)],
+    log: Stdio,
+) -> Started {
     let mut child = command(data_dir, args, envs)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(log)
         .spawn()
         .expect("start cairn");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();

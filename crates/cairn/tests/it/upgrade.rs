@@ -175,8 +175,21 @@ async fn the_upgrade_rebuilds_the_resource_index_and_only_the_server_upgrades() 
         "an admin command upgraded the store"
     );
 
-    server.kill9_and_restart();
+    let log_dir = tempfile::tempdir().unwrap();
+    let log_path = log_dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    server.restart_logging_into(&[], log);
     assert_eq!(user_version(&dir), cairn_store::SCHEMA_VERSION);
+    // The one-way upgrade is in the log, with both versions.
+    let logged = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        logged
+            .lines()
+            .any(|l| l.contains("upgraded the data dir's schema")
+                && l.contains("from=23")
+                && l.contains(&format!("to={}", cairn_store::SCHEMA_VERSION))),
+        "{logged}"
+    );
     for name in ["carol", "arn:aws:sns:us-east-1:123456789012:t1"] {
         let (s, page) = server
             .ct(
