@@ -17,7 +17,8 @@ FULL = "arn:aws:iam::aws:policy/AWSCloudTrail_FullAccess"
 def denied(call):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         call()
-    assert e.value.response["Error"]["Code"] in ("AccessDenied", "AccessDeniedException"), e.value.response
+    assert e.value.response["Error"]["Code"] in (
+        "AccessDenied", "AccessDeniedException", "AuthorizationError"), e.value.response
     return e.value.response["Error"]["Message"]
 
 
@@ -105,3 +106,33 @@ def test_iam_requests_carry_their_condition_keys(cairn):
     denied(lambda: mallory.create_access_key(UserName="vault"))
     attached = iam.list_attached_user_policies(UserName="mallory")["AttachedPolicies"]
     assert [p["PolicyName"] for p in attached] == ["ReadOnlyAccess"]
+
+
+def test_case_variant_tag_keys_cannot_dodge_a_tag_deny(cairn):
+    """`env` and `Env` are one condition key (key names are case-insensitive), and SNS, Logs
+    and KMS keep both tags. The last one used to win, so the order of a request's tags (or of
+    a resource's, sorted) decided whether a Deny on `env=prod` applied. Now a Deny applies
+    when any of the values satisfies it."""
+    iam = cairn.client("iam")
+    iam.create_user(UserName="tagger")
+    iam.put_user_policy(UserName="tagger", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["sns:*", "logs:*"], "Resource": "*"},
+            {"Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:RequestTag/env": "prod"}}},
+            {"Effect": "Deny", "Action": "sns:Publish", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:ResourceTag/Env": "prod"}}}]}))
+    key = iam.create_access_key(UserName="tagger")["AccessKey"]
+    sns = cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], "sns")
+    logs = cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], "logs")
+    for i, tags in enumerate([[("env", "prod"), ("Env", "dev")], [("Env", "dev"), ("env", "prod")]]):
+        denied(lambda: sns.create_topic(Name=f"case-{i}", Tags=[{"Key": k, "Value": v} for k, v in tags]))
+        denied(lambda: logs.create_log_group(logGroupName=f"case-{i}", tags=dict(tags)))
+    sns.create_topic(Name="case-ok", Tags=[{"Key": "env", "Value": "dev"}, {"Key": "Env", "Value": "dev"}])
+    # A resource carrying both spellings: the Deny on `Env=prod` applies to it too.
+    root_sns = cairn.client("sns")
+    for name, tags in [("rt-a", [("Env", "prod")]), ("rt-b", [("Env", "prod"), ("env", "dev")])]:
+        arn = root_sns.create_topic(Name=name, Tags=[{"Key": k, "Value": v} for k, v in tags])["TopicArn"]
+        denied(lambda: sns.publish(TopicArn=arn, Message="m"))
+    plain = root_sns.create_topic(Name="rt-c", Tags=[{"Key": "env", "Value": "dev"}])["TopicArn"]
+    sns.publish(TopicArn=plain, Message="m")

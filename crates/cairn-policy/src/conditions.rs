@@ -315,8 +315,10 @@ impl Condition {
         &self.key
     }
 
-    /// Evaluates the condition against the request context.
-    pub(crate) fn eval(&self, ctx: &Context, missing: &mut Missing) -> bool {
+    /// Evaluates the condition against the request context, for a statement of effect `deny`
+    /// (which only matters to a tag key holding case-variant tags' values; see
+    /// [`Context::add_tag`]).
+    pub(crate) fn eval(&self, ctx: &Context, missing: &mut Missing, deny: bool) -> bool {
         let got = ctx.get_lower(&self.lower);
         if got.is_none() {
             missing.note(&self.key);
@@ -342,6 +344,14 @@ impl Condition {
             SetOp::ForAny => vals
                 .iter()
                 .any(|v| self.base_any(v, ctx, missing) != self.op.negated),
+            SetOp::Single if ctx.is_ambiguous(&self.lower) => {
+                let mut holds = |v: &String| self.base_any(v, ctx, missing) != self.op.negated;
+                if deny {
+                    vals.iter().any(&mut holds)
+                } else {
+                    vals.iter().all(&mut holds)
+                }
+            }
             SetOp::Single => vals.iter().any(|v| self.base_any(v, ctx, missing)) != self.op.negated,
         }
     }

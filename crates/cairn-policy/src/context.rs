@@ -12,6 +12,12 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Context {
     entries: BTreeMap<Box<str>, Vec<String>>,
+    /// Tag keys (lower-cased, with their prefix) given more than one value by tags whose keys
+    /// differ only in case (`env` and `Env`), which services such as SNS, Logs and KMS keep
+    /// apart. Key names are case-insensitive, so the condition key matches both tags; which
+    /// value it "is" AWS leaves undefined, so the evaluator reads them against the statement:
+    /// a `Deny` applies when any value satisfies it, an `Allow` only when every value does.
+    ambiguous: std::collections::BTreeSet<Box<str>>,
 }
 
 impl Context {
@@ -28,8 +34,31 @@ impl Context {
     /// Sets a multi-valued key (replacing any previous values). An empty list keeps the key
     /// present with no values.
     pub fn insert_values(&mut self, key: &str, values: Vec<String>) {
-        self.entries
-            .insert(key.to_ascii_lowercase().into_boxed_str(), values);
+        let lower = key.to_ascii_lowercase().into_boxed_str();
+        self.ambiguous.remove(&lower);
+        self.entries.insert(lower, values);
+    }
+
+    /// Adds one tag's value under `key` (`aws:RequestTag/<tag key>`, `aws:ResourceTag/…`): a
+    /// second tag whose key differs only in case adds its value beside the first, and the key
+    /// is then read as ambiguous (see [`Context::is_ambiguous`]); never last-one-wins, which
+    /// let the order of a request's tags decide whether a `Deny` applied.
+    pub fn add_tag(&mut self, key: &str, value: impl Into<String>) {
+        let lower = key.to_ascii_lowercase().into_boxed_str();
+        match self.entries.get_mut(&lower) {
+            Some(values) => {
+                values.push(value.into());
+                self.ambiguous.insert(lower);
+            }
+            None => {
+                self.entries.insert(lower, vec![value.into()]);
+            }
+        }
+    }
+
+    /// Whether `lower` (a lower-cased key) holds the values of several case-variant tags.
+    pub(crate) fn is_ambiguous(&self, lower: &str) -> bool {
+        !self.ambiguous.is_empty() && self.ambiguous.contains(lower)
     }
 
     /// Builder form of [`Context::insert`].
@@ -46,7 +75,9 @@ impl Context {
 
     /// Removes a key.
     pub fn remove(&mut self, key: &str) {
-        self.entries.remove(key.to_ascii_lowercase().as_str());
+        let lower = key.to_ascii_lowercase();
+        self.ambiguous.remove(lower.as_str());
+        self.entries.remove(lower.as_str());
     }
 
     /// The values of `key` (case-insensitive), or `None` when absent.
@@ -113,5 +144,17 @@ mod tests {
         assert_eq!(c.get("aws:tagkeys").unwrap().len(), 0);
         c.remove("AWS:TagKeys");
         assert!(c.get("aws:TagKeys").is_none());
+    }
+
+    #[test]
+    fn case_variant_tags_keep_both_values() {
+        let mut c = Context::new();
+        c.add_tag("aws:RequestTag/env", "prod");
+        assert!(!c.is_ambiguous("aws:requesttag/env"));
+        c.add_tag("aws:RequestTag/Env", "dev");
+        assert_eq!(c.get("aws:requesttag/ENV").unwrap(), ["prod", "dev"]);
+        assert!(c.is_ambiguous("aws:requesttag/env"));
+        c.insert("aws:RequestTag/env", "x");
+        assert!(!c.is_ambiguous("aws:requesttag/env"));
     }
 }

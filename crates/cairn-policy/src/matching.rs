@@ -61,15 +61,18 @@ impl Statement {
         if how == PrincipalMatch::No {
             return how;
         }
+        let deny = self.effect == Effect::Deny;
         let holds = if missing.0.is_some() {
             // Tracing: evaluate every condition so every absent key is reported.
             let mut holds = true;
             for c in &self.conditions {
-                holds &= c.eval(req.context, missing);
+                holds &= c.eval(req.context, missing, deny);
             }
             holds
         } else {
-            self.conditions.iter().all(|c| c.eval(req.context, missing))
+            self.conditions
+                .iter()
+                .all(|c| c.eval(req.context, missing, deny))
         };
         if holds { how } else { PrincipalMatch::No }
     }

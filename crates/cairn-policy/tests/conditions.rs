@@ -675,3 +675,59 @@ fn matched_statements_carry_positions() {
     );
     assert_eq!(allowed.decision.matched().len(), 1);
 }
+
+/// Tags whose keys differ only in case (`env=prod`, `Env=dev`: SNS, Logs and KMS keep both)
+/// both match `aws:RequestTag/env`. Their order used to decide the value (the last won), so
+/// a `Deny` on `env=prod` was dodged by adding `Env=dev` after it. Now a `Deny` applies when
+/// any of them satisfies it and an `Allow` only when every one does, in either order.
+#[test]
+fn case_variant_tags_cannot_dodge_a_condition() {
+    let alice = user("alice");
+    let allow_all = r#"{"Effect":"Allow","Action":"sns:*","Resource":"*"}"#;
+    let policy = |stmt: &str| {
+        identity(&format!(
+            r#"{{"Version":"2012-10-17","Statement":[{allow_all},{stmt}]}}"#
+        ))
+    };
+    let deny_prod = policy(
+        r#"{"Effect":"Deny","Action":"sns:*","Resource":"*","Condition":{"StringEquals":{"aws:RequestTag/env":"prod"}}}"#,
+    );
+    let deny_not_dev = policy(
+        r#"{"Effect":"Deny","Action":"sns:*","Resource":"*","Condition":{"StringNotEquals":{"aws:RequestTag/env":"dev"}}}"#,
+    );
+    let allow_only_dev = identity(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sns:*","Resource":"*","Condition":{"StringEquals":{"aws:RequestTag/env":"dev"}}}}"#,
+    );
+    let tagged = |tags: &[(&str, &str)]| {
+        let mut c = Context::new();
+        for (k, v) in tags {
+            c.add_tag(&format!("aws:RequestTag/{k}"), *v);
+        }
+        c
+    };
+    let allowed = |d: &cairn_policy::Document, tags: &[(&str, &str)]| {
+        decide(
+            &alice,
+            &[d],
+            None,
+            "sns:CreateTopic",
+            "arn:aws:sns:us-east-1:123456789012:t",
+            &tagged(tags),
+        )
+        .is_allowed()
+    };
+    for order in [
+        [("env", "prod"), ("Env", "dev")],
+        [("Env", "dev"), ("env", "prod")],
+    ] {
+        assert!(!allowed(&deny_prod, &order), "{order:?}");
+        assert!(!allowed(&deny_not_dev, &order), "{order:?}");
+        assert!(!allowed(&allow_only_dev, &order), "{order:?}");
+    }
+    // One spelling, or both spellings agreeing, decide as before.
+    assert!(!allowed(&deny_prod, &[("Env", "prod")]));
+    assert!(allowed(&deny_prod, &[("env", "dev"), ("ENV", "dev")]));
+    assert!(allowed(&deny_not_dev, &[("env", "dev"), ("Env", "dev")]));
+    assert!(allowed(&allow_only_dev, &[("env", "dev"), ("Env", "dev")]));
+    assert!(allowed(&allow_only_dev, &[("Env", "dev")]));
+}

@@ -136,14 +136,17 @@ pub fn request_context(ctx: &CallContext, principal: &cairn_policy::Principal) -
     c
 }
 
+/// The condition-key prefix of the tags a request sets.
+const TAG_PREFIX: &str = "aws:RequestTag/";
+
 /// Adds the tags of the resource `arn` names to `context` (see `resource_tags`).
 pub fn with_resource_tags(conn: &Connection, context: &mut Context, arn: &str) -> ApiResult<()> {
     let (tags, iam) = super::resource_tags::of(conn, arn)?;
     for (k, v) in tags {
         if iam {
-            context.insert(&format!("iam:ResourceTag/{k}"), v.clone());
+            context.add_tag(&format!("iam:ResourceTag/{k}"), v.clone());
         }
-        context.insert(&format!("aws:ResourceTag/{k}"), v);
+        context.add_tag(&format!("aws:ResourceTag/{k}"), v);
     }
     Ok(())
 }
@@ -231,14 +234,25 @@ impl Evaluator for PolicyEvaluator {
                 && crate::object_tags::action_sees_existing_tags(&permission.action)
             {
                 for (k, v) in crate::object_tags::of_arn(conn, &permission.resource)? {
-                    context.insert(&format!("s3:ExistingObjectTag/{k}"), v);
+                    context.add_tag(&format!("s3:ExistingObjectTag/{k}"), v);
                 }
             }
         } else if reads("aws:ResourceTag/") || reads("iam:ResourceTag/") {
             with_resource_tags(conn, &mut context, &permission.resource)?;
         }
         for (k, values) in &permission.context {
-            context.insert_values(k, values.clone());
+            // A request's tags, one key each: case-variant keys (`env`, `Env`) keep both
+            // values rather than the last (see `Context::add_tag`).
+            if k.len() > TAG_PREFIX.len()
+                && k.is_char_boundary(TAG_PREFIX.len())
+                && k[..TAG_PREFIX.len()].eq_ignore_ascii_case(TAG_PREFIX)
+            {
+                for v in values {
+                    context.add_tag(k, v.clone());
+                }
+            } else {
+                context.insert_values(k, values.clone());
+            }
         }
         // Always in the request context (false unless the call says otherwise).
         for key in ["aws:ViaAWSService", "aws:PrincipalIsAWSService"] {

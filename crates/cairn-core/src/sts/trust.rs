@@ -164,7 +164,7 @@ pub fn trust_refusal(
     }
     if !request.tags.is_empty() {
         for (k, v) in request.tags {
-            context.insert(&format!("aws:RequestTag/{k}"), v.clone());
+            context.add_tag(&format!("aws:RequestTag/{k}"), v.clone());
         }
         context.insert_values(
             "aws:TagKeys",
