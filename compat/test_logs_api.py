@@ -188,14 +188,25 @@ def test_insights_and_recorded_events(cairn, logs):
     with pytest.raises(logs.exceptions.ResourceNotFoundException):
         logs.get_query_results(queryId="00000000-0000-0000-0000-000000000000")
     assert qid in [q["queryId"] for q in logs.describe_queries(logGroupName="/compat/insights")["queries"]]
+    # Reads of log events are read-only management events, as in AWS's event history: who
+    # read which logs is audited without a data selector.
+    logs.get_log_events(logGroupName="/compat/insights", logStreamName="s")
+    logs.filter_log_events(logGroupName="/compat/insights")
     management = [r for r in cairn.records("Management") if r["eventSource"] == "logs.amazonaws.com"]
     names = {r["eventName"] for r in management}
-    assert {"CreateLogGroup", "PutMetricFilter", "StartQuery", "DescribeLogGroups"} <= names
+    assert {"CreateLogGroup", "PutMetricFilter", "StartQuery", "DescribeLogGroups",
+            "GetLogEvents", "FilterLogEvents"} <= names
+    assert all(r["readOnly"] for r in management if r["eventName"] in ("GetLogEvents", "FilterLogEvents"))
+    # StartQuery's record carries the id it returned, so GetQueryResults and StopQuery by that
+    # id can be tied to who started the query and what it asked.
+    started = [r for r in management if r["eventName"] == "StartQuery"]
+    assert qid in [(r.get("responseElements") or {}).get("queryId") for r in started], started[-1]
     create = next(r for r in management if r["eventName"] == "CreateLogGroup")
     assert create["requestParameters"]["logGroupName"].startswith("/compat/")
     failed = [r for r in management if r.get("errorCode") == "ResourceAlreadyExistsException"]
     assert failed, "failed calls are recorded with AWS's error code"
     data = [r for r in cairn.records("Data") if r["eventSource"] == "logs.amazonaws.com"]
+    assert {r["eventName"] for r in data} == {"PutLogEvents"}
     put = [r for r in data if r["eventName"] == "PutLogEvents"]
     assert put and "logEvents" not in put[0]["requestParameters"]
     assert put[0]["resources"][0]["type"] == "AWS::Logs::LogStream"

@@ -2,10 +2,11 @@
 //!
 //! [`handle`] authenticates, finds the operation in [`ops`], and runs it through the gate:
 //! authorized per [`permissions`], executed in a store transaction and recorded as a CloudTrail
-//! event with `eventSource` `logs.amazonaws.com`. Control calls are management events;
-//! PutLogEvents, GetLogEvents and FilterLogEvents are data events (AWS logs them only through
-//! advanced event selectors), so they never reach a trail by default. StartQuery runs its query
-//! on a reader and stores the answer once its event is durable.
+//! event with `eventSource` `logs.amazonaws.com`. Control calls and reads of log events
+//! (GetLogEvents, FilterLogEvents, read-only) are management events; PutLogEvents is a data
+//! event (`AWS::Logs::LogStream`, through advanced event selectors), so it never reaches a
+//! trail by default. StartQuery runs its query on a reader and stores the answer once its
+//! event is durable; its record carries the `queryId` it returned.
 
 mod events;
 mod filters;
@@ -103,8 +104,9 @@ fn outcome(
     let (response_elements, error, resources) = match result {
         Ok(out) => (
             match &out.output {
-                Value::Object(m) if m.is_empty() || op.record_read_only => Value::Null,
+                Value::Object(m) if m.is_empty() => Value::Null,
                 v if op.echo_response => v.clone(),
+                _ if op.record_read_only => Value::Null,
                 _ => Value::Null,
             },
             None,

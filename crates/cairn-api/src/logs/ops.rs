@@ -188,7 +188,10 @@ pub fn find(name: &str) -> Option<Op> {
         None if OPERATIONS.contains(&name) => unsupported as OpFn,
         None => return None,
     };
-    let data = matches!(name, "PutLogEvents" | "GetLogEvents" | "FilterLogEvents");
+    // Only writes of log events are data events: AWS's event history lists GetLogEvents and
+    // FilterLogEvents as read-only management events, so who read which logs is audited by
+    // default.
+    let data = name == "PutLogEvents";
     let record_read_only = read_only_name(name) || name == "StartQuery";
     Some(Op {
         run,
