@@ -154,6 +154,19 @@ fn arith(op: BinOp, a: f64, b: f64) -> Val {
     }
 }
 
+/// How `x` and `y` compare in `<`, `<=`, `>`, `>=`: a number against text that is not a
+/// number is neither (`filter n > 9` does not match `"abc"`); otherwise as sorting compares.
+fn relate(x: &Val, y: &Val) -> Option<Ordering> {
+    let mixed = matches!(
+        (x, y),
+        (Val::Num(_), Val::Str(_)) | (Val::Str(_), Val::Num(_))
+    );
+    if mixed && (x.as_num().is_none() || y.as_num().is_none()) {
+        return None;
+    }
+    compare(x, y)
+}
+
 /// Evaluates an expression against a row.
 pub(crate) fn eval(e: &Expr, row: &Row) -> Val {
     match e {
@@ -168,14 +181,14 @@ pub(crate) fn eval(e: &Expr, row: &Row) -> Val {
             match op {
                 BinOp::Eq => Val::Bool(equal(&x, &y) == Some(true)),
                 BinOp::Ne => Val::Bool(equal(&x, &y) == Some(false)),
-                BinOp::Lt => Val::Bool(compare(&x, &y) == Some(Ordering::Less)),
+                BinOp::Lt => Val::Bool(relate(&x, &y) == Some(Ordering::Less)),
                 BinOp::Le => Val::Bool(matches!(
-                    compare(&x, &y),
+                    relate(&x, &y),
                     Some(Ordering::Less | Ordering::Equal)
                 )),
-                BinOp::Gt => Val::Bool(compare(&x, &y) == Some(Ordering::Greater)),
+                BinOp::Gt => Val::Bool(relate(&x, &y) == Some(Ordering::Greater)),
                 BinOp::Ge => Val::Bool(matches!(
-                    compare(&x, &y),
+                    relate(&x, &y),
                     Some(Ordering::Greater | Ordering::Equal)
                 )),
                 _ => match (num(x), num(y)) {

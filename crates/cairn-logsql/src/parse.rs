@@ -14,6 +14,10 @@ struct Parser<'q> {
     toks: Vec<Token>,
     pos: usize,
     depth: usize,
+    /// The columns of the latest `stats` (its groups and aggregates, as written): a later
+    /// `sort bin(5m) desc` or `display bin(5m)` names the column, not a new computation over
+    /// `@timestamp`, which a stats row no longer has.
+    stats_columns: Vec<String>,
 }
 
 fn regex(source: &str, at: usize) -> Result<regex::Regex, QueryError> {
@@ -90,15 +94,28 @@ impl<'q> Parser<'q> {
         let start = self.offset();
         let expr = self.expr()?;
         let end = self.toks[self.pos - 1].end;
+        let text = self.text[start..end].trim();
+        let expr = self.stats_column(expr, text);
         let name = if self.eat_word("as") {
             self.name()?
         } else {
             match &expr {
                 Expr::Field(f) => f.clone(),
-                _ => self.text[start..end].trim().to_owned(),
+                _ => text.to_owned(),
             }
         };
         Ok(Item { expr, name })
+    }
+
+    /// `expr` as the latest `stats` column written as `text`, when it is a function call
+    /// naming one (`bin(5m)`, `count(*)`); else `expr` itself.
+    fn stats_column(&self, expr: Expr, text: &str) -> Expr {
+        match expr {
+            Expr::Call(..) if self.stats_columns.iter().any(|c| c == text) => {
+                Expr::Field(text.to_owned())
+            }
+            e => e,
+        }
     }
 
     fn items(&mut self) -> Result<Vec<Item>, QueryError> {
@@ -384,6 +401,9 @@ impl<'q> Parser<'q> {
             "display" => Ok(Command::Display(self.items()?)),
             "filter" => Ok(Command::Filter(self.expr()?)),
             "stats" => {
+                // Its aggregates and groups are computed over the rows as they come, not
+                // read from the columns of an earlier `stats` written the same way.
+                self.stats_columns.clear();
                 let mut aggregates = vec![self.aggregate()?];
                 while self.eat_punct(",") {
                     aggregates.push(self.aggregate()?);
@@ -393,6 +413,11 @@ impl<'q> Parser<'q> {
                 } else {
                     Vec::new()
                 };
+                self.stats_columns = by
+                    .iter()
+                    .map(|b| b.name.clone())
+                    .chain(aggregates.iter().map(|a| a.name.clone()))
+                    .collect();
                 Ok(Command::Stats { aggregates, by })
             }
             "sort" => {
@@ -400,15 +425,17 @@ impl<'q> Parser<'q> {
                 loop {
                     let start = self.offset();
                     let mut e = self.expr()?;
+                    let end = self.toks[self.pos - 1].end;
+                    let text = self.text[start..end].trim();
                     // `sort count(*) desc` after `stats count(*) by …`: an aggregate names the
                     // stats column written the same way.
                     if let Expr::Call(name, _) = &e
                         && AggFunc::from_name(name).is_some()
                         && !crate::eval::is_function(name)
                     {
-                        let end = self.toks[self.pos - 1].end;
-                        e = Expr::Field(self.text[start..end].trim().to_owned());
+                        e = Expr::Field(text.to_owned());
                     }
+                    let e = self.stats_column(e, text);
                     let desc = if self.eat_word("desc") {
                         true
                     } else {
@@ -452,6 +479,7 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
         toks,
         pos: 0,
         depth: 0,
+        stats_columns: Vec::new(),
     };
     let mut commands = Vec::new();
     loop {

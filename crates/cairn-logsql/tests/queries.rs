@@ -213,6 +213,31 @@ fn stats_by_and_bin() {
     // Sorting on an unnamed aggregate names its column as written.
     let rows = answer("stats count(*) by eventSource | sort count(*) desc, eventSource");
     assert_eq!(col(&rows, "count(*)"), ["2", "2", "1", "1"]);
+    // So does an unnamed group such as `bin(1h)`: sorting or showing it reads the column (it
+    // was computed again from `@timestamp`, which a stats row has not, so `desc` did nothing
+    // and `display` showed empty rows).
+    let rows =
+        answer("filter ispresent(eventName) | stats count(*) by bin(1h) | sort bin(1h) desc");
+    assert_eq!(
+        col(&rows, "bin(1h)"),
+        ["2026-01-05 11:00:00.000", "2026-01-05 10:00:00.000"]
+    );
+    let rows = answer("filter ispresent(eventName) | stats count(*) by bin(1h) | display bin(1h)");
+    assert_eq!(
+        col(&rows, "bin(1h)"),
+        ["2026-01-05 10:00:00.000", "2026-01-05 11:00:00.000"]
+    );
+    assert!(rows.iter().all(|r| r.len() == 1), "{rows:?}");
+    // A number against text that is not one is neither greater nor smaller ("CreateTrail" > 5
+    // held, comparing "C" with "5").
+    assert!(answer("filter eventName > 5 or eventName < 5 or eventName >= 5").is_empty());
+    assert_eq!(answer("filter latency > 25").len(), 3);
+    // A second stats computes its own aggregates and groups.
+    let rows = answer("stats count(*) by eventSource | stats count(*)");
+    assert_eq!(col(&rows, "count(*)"), ["4"]);
+    // Before any stats, a function is computed as always.
+    let rows = answer("filter ispresent(eventName) | fields bin(1h) | sort bin(1h) desc | limit 1");
+    assert_eq!(col(&rows, "bin(1h)"), ["2026-01-05 11:00:00.000"]);
     let rows = answer("stats count(*) by eventSource | sort count(*) asc, eventSource");
     assert_eq!(col(&rows, "count(*)"), ["1", "1", "2", "2"]);
 }
