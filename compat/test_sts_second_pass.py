@@ -5,7 +5,9 @@
 - GetFederationToken, and IAM's CreateServiceLinkedRole, CreateInstanceProfile (its path),
   CreateOpenIDConnectProvider and CreateVirtualMFADevice, which Cairn does not carry out,
   were authorized on `*`, so a Deny scoped to their resources was skipped and the attempt
-  recorded as InvalidAction instead of AccessDenied."""
+  recorded as InvalidAction instead of AccessDenied;
+- a user named by a role's trust policy assumed it although the user's permissions boundary
+  does not allow sts:AssumeRole (sts6)."""
 
 import json
 
@@ -78,3 +80,26 @@ def test_unserved_operations_are_authorized_on_their_resources(cairn):
     assert code(lambda: scoped("sts").get_federation_token(Name="fed1"))[0] == "InvalidAction"
     denied = code(lambda: scoped("sts").get_federation_token(Name="fed2"))
     assert denied[0] == "AccessDenied" and "federated-user/fed2" in denied[1], denied
+
+
+def test_a_bounded_user_named_by_a_trust_policy_needs_its_boundary(cairn):
+    """IAM user guide, "Update a role trust policy": "If a permissions boundary is set for
+    the user, then it must allow the sts:AssumeRole action." A user bounded to S3 reads
+    assumed an administrator role whose trust policy named it."""
+    clients = user(cairn, "bounded", [{"Effect": "Allow", "Action": "*", "Resource": "*"}])
+    iam = cairn.client("iam")
+    iam.put_user_permissions_boundary(
+        UserName="bounded", PermissionsBoundary="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    iam.create_role(RoleName="bounded-ops", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/bounded"}}]}))
+    iam.attach_role_policy(RoleName="bounded-ops", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    sts = clients("sts")
+    got = code(lambda: sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/bounded-ops", RoleSessionName="esc"))
+    assert got[0] == "AccessDenied", got
+    assert got[1] == (f"User: arn:aws:iam::{ACCOUNT}:user/bounded is not authorized to perform: "
+                      f"sts:AssumeRole on resource: arn:aws:iam::{ACCOUNT}:role/bounded-ops"), got
+    # With a boundary that allows it, the trust policy alone lets the user in.
+    iam.put_user_permissions_boundary(
+        UserName="bounded", PermissionsBoundary="arn:aws:iam::aws:policy/AdministratorAccess")
+    sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/bounded-ops", RoleSessionName="ok")

@@ -6,7 +6,8 @@
 //!    policies, permissions boundary, the resource policy's statements naming the caller
 //! 2. any applicable Deny                                     -> Deny explicit
 //! 3. KMS key policy or role trust policy (always required):
-//!      Allow naming the caller                               -> Allow
+//!      Allow naming the caller                               -> Allow (a trust policy: only
+//!                                                   if boundary and session policies allow)
 //!      Allow naming its account, and an identity Allow        -> Allow
 //!      Allow naming its account, no identity Allow            -> Deny implicit, identity-based
 //!      otherwise                                             -> Deny implicit, resource-based
@@ -394,13 +395,19 @@ fn outcome(
     limits_type: PolicyType,
 ) -> Option<PolicyType> {
     // Step 3: mandatory resource policies.
-    let mandatory = set
-        .resource
-        .as_ref()
-        .is_some_and(|p| matches!(p.document.kind, PolicyKind::KeyPolicy | PolicyKind::Trust));
+    let kind = set.resource.as_ref().map(|p| p.document.kind);
+    let mandatory = matches!(kind, Some(PolicyKind::KeyPolicy | PolicyKind::Trust));
     if mandatory {
-        if res.direct || (res.role && limits_ok) {
+        // A trust policy naming the caller still needs the caller's boundary (and session
+        // policies) to allow sts:AssumeRole (IAM user guide, "Update a role trust policy": "If a
+        // permissions boundary is set for the user, then it must allow the sts:AssumeRole
+        // action"); a key policy naming it does not.
+        let trust = kind == Some(PolicyKind::Trust);
+        if (res.direct && (limits_ok || !trust)) || (res.role && limits_ok) {
             return None;
+        }
+        if res.direct {
+            return Some(limits_type);
         }
         if res.account || res.role {
             if identity_ok {

@@ -545,3 +545,55 @@ fn not_principal_deny_with_boundaries_and_sessions() {
         PolicyType::ResourceBased
     ));
 }
+
+/// IAM user guide, "Update a role trust policy": a user named in a role's trust policy still
+/// needs its permissions boundary to allow `sts:AssumeRole`. A bounded user named by an
+/// administrator role's trust policy assumed it, escaping the boundary.
+#[test]
+fn a_trust_policy_naming_a_bounded_user_needs_the_boundary() {
+    let u = user("bounded");
+    let c = ctx_for(&u, &[]);
+    let everything = identity(&allow("*", "*"));
+    let s3_only = managed_doc("AmazonS3ReadOnlyAccess");
+    let trust = doc(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/bounded"},"Action":"sts:AssumeRole"}]}"#,
+        PolicyKind::Trust,
+    );
+    let ids = [SourcedPolicy {
+        source: PolicySource::UserInline,
+        id: "all",
+        document: &everything,
+    }];
+    let run = |boundary: Option<&cairn_policy::Document>, session: Option<&[SourcedPolicy<'_>]>| {
+        let set = PolicySet {
+            identity: &ids,
+            session,
+            boundary: boundary.map(|d| SourcedPolicy {
+                source: PolicySource::PermissionsBoundary,
+                id: "b",
+                document: d,
+            }),
+            resource: Some(SourcedPolicy {
+                source: PolicySource::Resource,
+                id: "trust",
+                document: &trust,
+            }),
+        };
+        authorize(
+            &Request {
+                principal: &u,
+                action: "sts:AssumeRole",
+                resource: "arn:aws:iam::111122223333:role/ops",
+                context: &c,
+            },
+            &set,
+        )
+    };
+    assert!(run(None, None).is_allowed());
+    assert!(implicit(
+        &run(Some(s3_only), None),
+        PolicyType::PermissionsBoundary
+    ));
+    assert!(run(Some(&everything), None).is_allowed());
+    assert!(implicit(&run(None, Some(&[])), PolicyType::Session));
+}
