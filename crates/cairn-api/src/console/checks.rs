@@ -229,11 +229,14 @@ pub fn local(state: &WizardState, step: u8, name: bool) -> FieldErrors {
 /// selector's limit) of the longest bucket ARNs fit well within it.
 const MAX_SELECTOR_TEXT: usize = 32_768;
 
-/// Checks against what exists, for the fields [`local`] passed. `name` as for [`local`].
+/// Checks against what exists, for the fields [`local`] passed. `name` as for [`local`];
+/// `bucket` whether to look at the bucket (an edit that keeps the trail's bucket does not:
+/// a user without `s3:ListBucket` would leave a refused HeadBucket in the audit log at every
+/// save).
 pub async fn remote(
     caller: &Caller<'_>,
     state: &WizardState,
-    name: bool,
+    (name, bucket): (bool, bool),
     account: &str,
 ) -> FieldErrors {
     let mut e = FieldErrors::default();
@@ -251,12 +254,16 @@ pub async fn remote(
             state.name
         ));
     }
+    let found = match bucket {
+        true => Some(caller.head_bucket(bucket_of(state)).await),
+        false => None,
+    };
     let bucket = bucket_of(state);
-    match caller.head_bucket(bucket).await {
-        Ok(()) if state.storage != "existing" => {
+    match found {
+        Some(Ok(())) if state.storage != "existing" => {
             e.bucket = Some(describe_error(&bucket_exists(bucket)));
         }
-        Err(err) if state.storage == "existing" && err.kind == ErrorKind::S3NoSuchBucket => {
+        Some(Err(err)) if state.storage == "existing" && err.kind == ErrorKind::S3NoSuchBucket => {
             e.bucket = Some(format!(
                 "S3BucketDoesNotExistException: S3 bucket {bucket} does not exist. Choose Create new S3 bucket, or enter a bucket that exists."
             ));

@@ -201,7 +201,9 @@ pub async fn submit(state: &AppState, signed: &Signed, name: &str, f: &Form) -> 
     let mut errors = checks::local(&w, 1, false);
     if !has_errors(&errors) {
         let to_check = changed_only(w.clone(), &before);
-        errors = checks::remote(&caller, &to_check, false, &account).await;
+        let new_bucket = w.storage != before.storage
+            || checks::bucket_of(&w).trim() != checks::bucket_of(&before);
+        errors = checks::remote(&caller, &to_check, (false, new_bucket), &account).await;
     }
     if has_errors(&errors) {
         return render(signed, name, (w, now), errors);

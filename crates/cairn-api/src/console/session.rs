@@ -56,12 +56,14 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// Every value of cookie `name` the request carries, in order. A browser sends a cookie with
 /// a longer `Path` first, so another application on the same host (any port) can plant one
 /// named like Cairn's ahead of it: readers try each.
+/// A cookie of another application whose value is not ASCII (`lang=français`) is skipped
+/// alone: the header is split as bytes, so it cannot hide the others and lock the user out.
 pub fn cookies(headers: &HeaderMap, name: &str) -> Vec<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
+        .flat_map(|v| v.as_bytes().split(|b| *b == b';'))
+        .filter_map(|pair| std::str::from_utf8(pair).ok())
         .filter_map(|pair| pair.trim().split_once('='))
         .filter(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
@@ -389,6 +391,20 @@ mod tests {
             HeaderValue::from_static("cairn_console=planted; cairn_console=real"),
         );
         assert_eq!(cookies(&two, COOKIE), ["planted", "real"]);
+        // Another application's cookie with a non-ASCII value hides nothing.
+        let mut foreign = HeaderMap::new();
+        foreign.insert(
+            header::COOKIE,
+            HeaderValue::from_bytes("lang=fran\u{e7}ais; cairn_console=xyz; x=\u{ff}".as_bytes())
+                .unwrap(),
+        );
+        assert_eq!(cookies(&foreign, COOKIE), ["xyz"]);
+        let mut latin1 = HeaderMap::new();
+        latin1.insert(
+            header::COOKIE,
+            HeaderValue::from_bytes(b"lang=fran\xe7ais; cairn_console=abc").unwrap(),
+        );
+        assert_eq!(cookies(&latin1, COOKIE), ["abc"]);
         assert_eq!(cookie(&h, "c"), None);
     }
 

@@ -225,7 +225,7 @@ async fn check(state: &AppState, signed: &Signed, w: &WizardState, step: u8) -> 
         return errors;
     }
     let caller = Caller::new(state, signed);
-    checks::remote(&caller, w, true, &caller.account()).await
+    checks::remote(&caller, w, (true, true), &caller.account()).await
 }
 
 /// `POST /console/trails/create`.

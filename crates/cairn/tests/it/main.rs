@@ -9,6 +9,7 @@ mod console_fixes;
 mod console_guards;
 mod console_notices;
 mod console_sessions;
+mod console_seventh_pass;
 mod console_sixth_pass;
 mod console_stale;
 mod console_wizard;

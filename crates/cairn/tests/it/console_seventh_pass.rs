@@ -1,0 +1,71 @@
+//! Console fixes found by outside tester console7: a cookie of another application whose
+//! value is not ASCII no longer hides the console's own cookies (it locked the user out: every
+//! sign-in "expired", every session was sent back to sign-in); an edit that keeps the trail's
+//! bucket does not look at it again (a HeadBucket refused for want of `s3:ListBucket` was
+//! recorded as an `AccessDenied` at every save, tripping the CIS unauthorized-call alarm).
+
+use serde_json::json;
+
+use crate::console::{Browser, lookup};
+use crate::console_actions::act;
+use crate::harness::{ACCESS_KEY, SECRET, Server};
+
+#[tokio::test]
+async fn a_foreign_cookie_that_is_not_ascii_locks_no_one_out() {
+    let server = Server::start();
+    let mut b = Browser::new(&server);
+    // Another application on this host (browsers share cookies across ports) set it.
+    b.cookies.push(("lang".into(), "français".into()));
+    let (status, headers, page) = b.sign_in(ACCESS_KEY, SECRET).await;
+    assert_eq!(status, 303, "{page}");
+    assert_eq!(headers["location"], "/console/", "{page}");
+    let (status, _, page) = b.get("/console/trails").await;
+    assert_eq!(status, 200, "{page}");
+    // Set after sign-in, and before the session cookie, it hides nothing either.
+    b.cookies.insert(0, ("z".into(), "é".into()));
+    let (status, _, _) = b.get("/console/trails").await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn an_edit_keeping_the_bucket_does_not_check_it_again() {
+    let server = Server::start();
+    server.bucket_for_trails("kept-logs").await;
+    let (s, out) = server
+        .ct(
+            "CreateTrail",
+            json!({"Name": "kept", "S3BucketName": "kept-logs"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{out}");
+    // CloudTrail only, as AWSCloudTrail_FullAccess gives: no s3:ListBucket.
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "cloudtrail:*", "Resource": "*"}]});
+    let (key, secret) =
+        crate::console_fixes::user_with(&server, "ct-admin", &policy.to_string()).await;
+    let mut b = Browser::new(&server);
+    b.sign_in(&key, &secret).await;
+    b.get("/console/trails/kept/edit").await;
+    let (status, location, page) = act(
+        &mut b,
+        "/console/trails/kept/edit",
+        &[
+            ("storage", "existing"),
+            ("existing_bucket", "kept-logs"),
+            ("validation_seen", "1"),
+            ("validation", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{page}");
+    assert!(location.starts_with("/console/trails/kept?done=updated"));
+    let (_, t) = server.ct("GetTrail", json!({"Name": "kept"})).await;
+    assert_eq!(t["Trail"]["LogFileValidationEnabled"], true, "{t}");
+    let refused: Vec<_> = lookup(&server, "Username", "ct-admin")
+        .await
+        .into_iter()
+        .filter(|r| r.get("errorCode").is_some())
+        .collect();
+    assert!(refused.is_empty(), "refused calls recorded: {refused:?}");
+    assert!(!lookup(&server, "EventName", "UpdateTrail").await.is_empty());
+}
