@@ -114,9 +114,10 @@ pub fn check_group_name(name: &str, member: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// Validates a log stream name (1–512, no `:` or `*`).
+/// Validates a log stream name (1–512 characters, as the model counts them, not bytes; no `:`
+/// or `*`).
 pub fn check_stream_name(name: &str, member: &str) -> ApiResult<()> {
-    if name.is_empty() || name.len() > 512 {
+    if name.is_empty() || name.chars().count() > 512 {
         return Err(constraint(
             name,
             member,

@@ -752,3 +752,12 @@ fn stored_bytes_leave_out_events_past_retention() {
     groups::set_retention(&conn, &ctx(), "trail", None).unwrap();
     assert_eq!(stored(), 7);
 }
+
+#[test]
+fn stream_names_are_counted_in_characters() {
+    // 512 characters of Hebrew are 1,024 bytes: within the model's "length between 1 and 512".
+    assert!(check_stream_name(&"\u{5d0}".repeat(512), "logStreamName").is_ok());
+    assert!(check_stream_name(&"\u{5d0}".repeat(513), "logStreamName").is_err());
+    assert!(check_stream_name(&"a".repeat(512), "logStreamName").is_ok());
+    assert!(check_stream_name("", "logStreamName").is_err());
+}
