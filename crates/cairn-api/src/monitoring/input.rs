@@ -191,11 +191,14 @@ pub fn opt_f64(v: &Value, member: &str) -> ApiResult<Option<f64>> {
     }
 }
 
-/// An optional integer.
+/// An optional integer: every whole-number member CloudWatch reads is an `integer` of its
+/// model, 32 bits, at the top level or nested (`MetricStat.Period`); a larger value is not one.
 pub fn opt_i64(v: &Value, member: &str) -> ApiResult<Option<i64>> {
     match opt_f64(v, member)? {
         None => Ok(None),
-        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
+        Some(f) if f.fract() == 0.0 && f >= f64::from(i32::MIN) && f <= f64::from(i32::MAX) => {
+            Ok(Some(f as i64))
+        }
         Some(_) => Err(type_error(member, "an integer")),
     }
 }

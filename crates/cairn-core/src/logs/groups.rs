@@ -36,11 +36,18 @@ pub struct CreateGroup {
     pub system_tags: Vec<(String, String)>,
 }
 
+/// Whether a tag key has AWS's reserved prefix `aws:`, in any case.
+fn is_reserved(key: &str) -> bool {
+    key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:"))
+}
+
 /// Validates tag keys and values the way AWS constrains them.
 pub fn check_tags(tags: &[(String, String)]) -> ApiResult<()> {
     let allowed = |c: char| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c);
     for (k, v) in tags {
-        if k.starts_with("aws:") {
+        // In any case (`AWS:`, `Aws:`), as AWS reserves it and every other service refuses
+        // it: a look-alike of a stack's `aws:cloudformation:*` tags is no one's to set.
+        if is_reserved(k) {
             return Err(invalid(format!(
                 "Invalid tag key {k}: the prefix aws: is reserved for AWS use."
             )));
@@ -367,6 +374,8 @@ pub fn tag(
     keys.extend(tags.iter().map(|t| t.0.clone()));
     keys.sort();
     keys.dedup();
+    // AWS's own tags (a stack's `aws:cloudformation:*`) do not count toward the limit.
+    keys.retain(|k| !is_reserved(k));
     if keys.len() > MAX_TAGS {
         let message = format!(
             "A resource can have no more than {MAX_TAGS} tags. {} is over the limit.",
