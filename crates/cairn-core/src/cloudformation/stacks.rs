@@ -115,10 +115,9 @@ pub(crate) fn check_tags(tags: &Option<Vec<(String, String)>>) -> ApiResult<()> 
     }
     // `aws:` in any case is AWS's own prefix: a stack's tags reach its resources, where
     // no service lets a requester remove such a tag again.
-    if t.iter().any(|(k, _)| {
-        k.get(..4)
-            .is_some_and(|p| p.eq_ignore_ascii_case("aws:"))
-    }) {
+    if t.iter()
+        .any(|(k, _)| k.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")))
+    {
         return Err(invalid(
             "aws: prefixed tag key names are not allowed for external use.",
         ));
