@@ -5,6 +5,8 @@ usage: check.py ENDPOINT COMMAND [ARGS...]
   lookup KEY VALUE           LookupEvents items for one attribute (all pages, read-only too)
   put-event NAME             makes a CloudTrail call whose parameters contain HTML (a failing
                              GetTrail on a name with <script>)
+  unicode-events GROUP       a log group whose events hold a right-to-left override and a
+                             very long error message
   trails                     DescribeTrails
   delete-trail NAME          DeleteTrail
   keys BUCKET PREFIX         the object keys under a prefix
@@ -68,6 +70,20 @@ def put_event(endpoint, name):
     return {"error": None}
 
 
+def unicode_events(endpoint, group):
+    """A log group with a stream named with a right-to-left override, and a refused stream
+    name long enough to give a 500-character error message."""
+    cfg = Config(retries={"max_attempts": 1})
+    logs = boto3.client("logs", endpoint_url=endpoint, config=cfg)
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="\u202egpj.exe")
+    try:
+        logs.create_log_stream(logGroupName=group, logStreamName="\u05d0" * 513)
+    except logs.exceptions.ClientError as e:
+        return {"error": e.response["Error"]["Code"]}
+    return {"error": None}
+
+
 def main():
     endpoint, command, *args = sys.argv[1:]
     if command == "trail":
@@ -76,6 +92,8 @@ def main():
         out = lookup(endpoint, *args)
     elif command == "put-event":
         out = put_event(endpoint, *args)
+    elif command == "unicode-events":
+        out = unicode_events(endpoint, *args)
     elif command == "keys":
         _, s3 = clients(endpoint)
         bucket, prefix = args

@@ -349,6 +349,22 @@ test("HTML in event fields renders as text", async () => {
   noProblems();
 });
 
+test("the timeline shows reordering characters as escapes and wraps long errors", async () => {
+  // console7 #4, #5: a stream named "\u202Egpj.exe" read as "exe.jpg", and a long error badge
+  // widened the page to 3,787 px.
+  const { page } = browser;
+  const { error } = boto3(cairn.endpoint, "unicode-events", "unigrp");
+  assert.equal(error, "InvalidParameterException");
+  await page.goto(`${cairn.endpoint}/console/timeline?name=unigrp`);
+  const text = await page.locator("main").innerText();
+  assert.ok(text.includes("\\u202Egpj.exe"), "the override is shown as an escape");
+  assert.ok(!text.includes("\u202E"), "and not as the character itself");
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  const viewport = page.viewportSize().width;
+  assert.ok(width <= viewport, `the timeline is ${width} px wide in ${viewport}`);
+  noProblems();
+});
+
 /** Waits (polling, bounded) until the trail's bucket holds a digest file. */
 async function waitForDigest(bucket) {
   const deadline = Date.now() + 60_000;

@@ -4,6 +4,18 @@
 
 use askama::Template;
 
+/// The templates' own filters.
+mod filters {
+    use askama::{Result, Values};
+
+    /// Text shown with its bidirectional and zero-width characters made visible
+    /// ([`crate::text::visible`]); askama escapes the result as any value.
+    #[askama::filter_fn]
+    pub fn visible(s: impl std::fmt::Display, _: &dyn Values) -> Result<String> {
+        Ok(crate::text::visible(&s.to_string()))
+    }
+}
+
 /// What every signed-in page shows around its content.
 #[derive(Clone, Debug, Default)]
 pub struct Chrome {

@@ -28,6 +28,36 @@ pub fn csv_line<S: AsRef<str>>(cells: &[S]) -> String {
     line
 }
 
+/// Whether `c` changes how text around it is ordered or hides itself: the bidirectional
+/// controls (LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI, LRM, RLM, ALM) and the zero-width
+/// space, word joiner and BOM. Not ZWNJ or ZWJ, which Persian, Indic scripts and emoji need.
+fn hidden(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{2060}' | '\u{FEFF}'
+    ) || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// `raw` with every [`hidden`] character written as its JSON escape (`\u202E`), so a value
+/// shown in an audit view reads as what it is: `\u202Egpj.exe` is not shown as "exe.jpg"
+/// (CVE-2021-42574's trick). In an event record the escape is the same JSON. Only for text
+/// shown, never a form's value, which must come back unchanged.
+pub fn visible(raw: &str) -> String {
+    if !raw.chars().any(hidden) {
+        return raw.to_owned();
+    }
+    let mut out = String::with_capacity(raw.len() + 12);
+    for c in raw.chars() {
+        if hidden(c) {
+            out.push_str(&format!("\\u{:04X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Epoch seconds as shown in tables: `2024-05-01 13:45:10 UTC`.
 pub fn display_time(epoch: i64) -> String {
     chrono::DateTime::from_timestamp(epoch, 0)
@@ -102,6 +132,20 @@ pub fn display_size(bytes: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reordering_and_invisible_characters_are_shown() {
+        assert_eq!(visible("\u{202E}gpj.exe"), "\\u202Egpj.exe");
+        assert_eq!(visible("zero\u{200B}width"), "zero\\u200Bwidth");
+        assert_eq!(
+            visible("a\u{2066}b\u{2069}\u{FEFF}"),
+            "a\\u2066b\\u2069\\uFEFF"
+        );
+        // Scripts and emoji that need joiners, and plain right-to-left text, are untouched.
+        for kept in ["می\u{200C}خواهم", "👨\u{200D}👩", "עברית", "plain"] {
+            assert_eq!(visible(kept), kept);
+        }
+    }
 
     #[test]
     fn formulas_are_neutralised() {
