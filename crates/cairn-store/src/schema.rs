@@ -401,7 +401,7 @@ CREATE INDEX IF NOT EXISTS events_unchained ON events (seq) WHERE chain IS NULL;
 
 /// The newest schema version this binary knows. A store stamped with a higher one was
 /// upgraded by a newer binary and is refused ([`check_before_upgrade`]).
-pub const LATEST: i64 = 30;
+pub const LATEST: i64 = 31;
 
 fn version_of(conn: &Connection) -> StoreResult<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
@@ -684,6 +684,13 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
         // No table changes: marks data dirs whose stacks may keep a RollbackConfiguration,
         // which a schema-29 build would drop on its next write of the stack (upgrade2).
         conn.execute_batch("BEGIN; PRAGMA user_version = 30; COMMIT;")?;
+    }
+    if due(31) {
+        // No table changes: marks data dirs whose stacks may keep their caller's
+        // SourceIdentity and MFA flag, which builds of schema 30 before them dropped when they
+        // resumed a stack operation (recording its calls without `sourceIdentity`, which let a
+        // Deny on `aws:SourceIdentity` be escaped) and when they next wrote the stack (upgrade4).
+        conn.execute_batch("BEGIN; PRAGMA user_version = 31; COMMIT;")?;
     }
     Ok(())
 }
