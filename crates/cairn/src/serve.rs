@@ -53,6 +53,18 @@ pub(crate) fn init_logs(json: bool) {
     }
 }
 
+/// Whether a background loop's error is the store refusing a write for a full disk (or its
+/// `--max-store-mb` limit): the store reports that once and then once a minute, so the loop
+/// logs it only at DEBUG instead of a WARN per tick.
+pub(crate) fn store_full(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<cairn_store::StoreError>()
+            .is_some_and(cairn_store::StoreError::is_full)
+            || c.downcast_ref::<cairn_core::ApiError>()
+                .is_some_and(|a| a.kind == cairn_core::ErrorKind::ServiceUnavailable)
+    })
+}
+
 /// Prints a line on stdout for whoever started the server; a stdout that cannot be written
 /// (closed, full) loses the line, never the server (`println!` would panic).
 pub(crate) fn say(line: &str) {
@@ -656,6 +668,10 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
                     )
                 }
                 Ok(_) => {}
+                // Reported by the store once, then once a minute (see `store_full`).
+                Err(cairn_delivery::DeliveryError::Store(e)) if e.is_full() => {
+                    tracing::debug!(error = %e, "delivery step waits: the store is full")
+                }
                 Err(e) => tracing::warn!(error = %e, "delivery step failed"),
             }
         }
@@ -702,6 +718,21 @@ fn reachable(addr: std::net::SocketAddr) -> std::net::SocketAddr {
 #[cfg(test)]
 mod tests {
     use super::shell_quoted;
+
+    #[test]
+    fn a_full_store_is_told_apart_from_other_loop_failures() {
+        let full = anyhow::Error::new(cairn_store::StoreError::Full("disk full".into()));
+        assert!(super::store_full(&full));
+        assert!(super::store_full(&full.context("evaluating alarms")));
+        let refused = anyhow::Error::new(cairn_core::ApiError::from(
+            cairn_store::StoreError::Full("disk full".into()),
+        ));
+        assert!(super::store_full(&refused));
+        let other = anyhow::anyhow!("the topic is gone");
+        assert!(!super::store_full(&other));
+        let corrupt = anyhow::Error::new(cairn_store::StoreError::Corrupt("page 7".into()));
+        assert!(!super::store_full(&corrupt));
+    }
 
     #[test]
     fn a_wildcard_listener_is_reached_on_loopback() {
