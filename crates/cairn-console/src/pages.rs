@@ -154,6 +154,8 @@ pub struct Dashboard {
     pub trails_unknown: bool,
     /// Latest events.
     pub recent: Vec<EventRow>,
+    /// The latest events could not be read (LookupEvents refused): unknown, never "none".
+    pub recent_unknown: bool,
     /// Errors from the calls behind the page.
     pub errors: Vec<String>,
 }

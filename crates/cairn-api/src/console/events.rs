@@ -88,15 +88,24 @@ pub async fn page(state: &AppState, signed: &Signed, query: &Form) -> Response {
     let now = chrono::Utc::now().timestamp();
     let filter = Filter::from_query(query, now);
     let caller = Caller::new(state, signed);
-    let (rows, next, scanned, error) =
+    // A refused lookup answers its status (403 for a denial) and lists nothing, rather than
+    // "no events" beside the refusal (console7).
+    let (rows, next, scanned, error, status) =
         match history::read(&caller, &filter, PAGE, MAX_CALLS_PER_PAGE).await {
             Ok(found) => (
                 found.events.iter().map(row).collect::<Vec<_>>(),
                 found.next,
                 found.scanned,
                 None,
+                http::StatusCode::OK,
             ),
-            Err(e) => (Vec::new(), None, 0, Some(describe_error(&e))),
+            Err(e) => (
+                Vec::new(),
+                None,
+                0,
+                Some(describe_error(&e)),
+                web::form_status(&e),
+            ),
         };
     let mut filters: Vec<(Vec<Choice>, String)> = filter
         .attributes
@@ -162,7 +171,7 @@ pub async fn page(state: &AppState, signed: &Signed, query: &Form) -> Response {
         scanned,
         error,
     };
-    web::page(&page)
+    web::page_with(status, &page)
 }
 
 /// `GET /console/events/download?format=csv|json&…`: every event of the filter (at most
@@ -376,7 +385,10 @@ pub async fn timeline(state: &AppState, signed: &Signed, query: &Form) -> Respon
     };
     let caller = Caller::new(state, signed);
     match history::read(&caller, &filter, MAX_TIMELINE, MAX_TIMELINE / PAGE).await {
-        Err(e) => page.error = Some(describe_error(&e)),
+        Err(e) => {
+            page.error = Some(describe_error(&e));
+            return web::page_with(web::form_status(&e), &page);
+        }
         Ok(found) => {
             page.truncated = found.next.is_some();
             page.entries = entries(&found.events);

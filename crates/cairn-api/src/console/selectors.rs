@@ -135,6 +135,17 @@ pub fn beyond_editor(out: &Value) -> Option<String> {
     }
 }
 
+/// Whether basic `selectors` log exactly what GetEventSelectors' `out` says the trail logs
+/// now (no advanced selectors, the same facts): a save that changes only Insights then sends
+/// no PutEventSelectors, which a user allowed only PutInsightSelectors may not call.
+pub fn unchanged(out: &Value, selectors: &Value) -> bool {
+    let advanced = out
+        .get("AdvancedEventSelectors")
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty());
+    !advanced && facts(out.get("EventSelectors").unwrap_or(&Value::Null)) == facts(selectors)
+}
+
 /// What basic event selectors log, one line per fact, independent of how the facts are
 /// spread over selectors.
 fn facts(selectors: &Value) -> std::collections::BTreeSet<String> {

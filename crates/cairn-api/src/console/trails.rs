@@ -104,11 +104,14 @@ async fn trail_rows(caller: &Caller<'_>) -> (Vec<TrailRow>, Vec<String>, bool) {
 pub async fn dashboard(state: &AppState, signed: &Signed) -> Response {
     let caller = Caller::new(state, signed);
     let (trails, mut errors, trails_unknown) = trail_rows(&caller).await;
-    let recent = match history::read(&caller, &Filter::default(), 10, 1).await {
-        Ok(found) => found.events.iter().take(10).map(events::row).collect(),
+    let (recent, recent_unknown) = match history::read(&caller, &Filter::default(), 10, 1).await {
+        Ok(found) => (
+            found.events.iter().take(10).map(events::row).collect(),
+            false,
+        ),
         Err(e) => {
             errors.push(describe_error(&e));
-            Vec::new()
+            (Vec::new(), true)
         }
     };
     let page = Dashboard {
@@ -121,6 +124,7 @@ pub async fn dashboard(state: &AppState, signed: &Signed) -> Response {
         trails,
         trails_unknown,
         recent,
+        recent_unknown,
         errors,
     };
     web::page(&page)
@@ -488,8 +492,9 @@ async fn read_insights(caller: &Caller<'_>, trail: &str) -> Result<Value, String
 }
 
 /// `POST /console/trails/{name}/selectors`. Saves only over selectors it can read (a form
-/// built without them would replace them with blanks), refuses one that logs nothing, and calls PutInsightSelectors only when the form showed Insights
-/// (`insights_shown`) and they changed.
+/// built without them would replace them with blanks), refuses one that logs nothing, calls
+/// PutEventSelectors only when the selectors change and PutInsightSelectors only when the form
+/// showed Insights (`insights_shown`) and they changed.
 async fn save_selectors(state: &AppState, signed: &Signed, name: &str, f: &Form) -> Response {
     let _saving = super::TRAIL_SAVES.lock().await;
     let caller = Caller::new(state, signed);
@@ -553,6 +558,8 @@ async fn save_selectors(state: &AppState, signed: &Signed, name: &str, f: &Form)
         return again(form, e).await;
     }
     let event_selectors = selectors::basic(&form);
+    // The event selectors are written only when they change (console7).
+    let put_selectors = !selectors::unchanged(&current, &event_selectors);
     let insights = if f.checked("insights_shown") {
         match read_insights(&caller, name).await {
             Ok(current) => {
@@ -572,12 +579,14 @@ async fn save_selectors(state: &AppState, signed: &Signed, name: &str, f: &Form)
         None
     };
     let saved = async {
-        caller
-            .cloudtrail(
-                "PutEventSelectors",
-                json!({"TrailName": name, "EventSelectors": event_selectors}),
-            )
-            .await?;
+        if put_selectors {
+            caller
+                .cloudtrail(
+                    "PutEventSelectors",
+                    json!({"TrailName": name, "EventSelectors": event_selectors}),
+                )
+                .await?;
+        }
         if let Some(wanted) = insights
             && let Err(e) = caller
                 .cloudtrail(
@@ -587,7 +596,7 @@ async fn save_selectors(state: &AppState, signed: &Signed, name: &str, f: &Form)
                 .await
         {
             // Never half saved: the event selectors go back to what they were.
-            if let Some(before) = &previous {
+            if put_selectors && let Some(before) = &previous {
                 let _ = caller.cloudtrail("PutEventSelectors", before.clone()).await;
             }
             return Err(e);

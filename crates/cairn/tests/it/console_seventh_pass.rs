@@ -69,3 +69,89 @@ async fn an_edit_keeping_the_bucket_does_not_check_it_again() {
     assert!(refused.is_empty(), "refused calls recorded: {refused:?}");
     assert!(!lookup(&server, "EventName", "UpdateTrail").await.is_empty());
 }
+
+/// Saving only Insights in the selector editor sends no PutEventSelectors: a user allowed
+/// PutInsightSelectors but denied PutEventSelectors was refused (and recorded as refused),
+/// though the CLI lets them change Insights.
+#[tokio::test]
+async fn an_insights_only_save_does_not_rewrite_the_event_selectors() {
+    let server = Server::start();
+    server.bucket_for_trails("ins-logs").await;
+    let (s, out) = server
+        .ct(
+            "CreateTrail",
+            json!({"Name": "ins", "S3BucketName": "ins-logs"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{out}");
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "cloudtrail:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "cloudtrail:PutEventSelectors", "Resource": "*"}]});
+    let (key, secret) =
+        crate::console_fixes::user_with(&server, "insights-only", &policy.to_string()).await;
+    let mut b = Browser::new(&server);
+    b.sign_in(&key, &secret).await;
+    b.get("/console/trails/ins").await;
+    let (status, location, page) = act(
+        &mut b,
+        "/console/trails/ins/selectors",
+        &[
+            ("management", "on"),
+            ("read", "on"),
+            ("write", "on"),
+            ("insights_shown", "1"),
+            ("insights_error_rate", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{page}");
+    assert!(
+        location.starts_with("/console/trails/ins?done=selectors"),
+        "{location}"
+    );
+    let (_, now) = server
+        .ct("GetInsightSelectors", json!({"TrailName": "ins"}))
+        .await;
+    assert_eq!(
+        now["InsightSelectors"][0]["InsightType"], "ApiErrorRateInsight",
+        "{now}"
+    );
+    assert!(
+        lookup(&server, "EventName", "PutEventSelectors")
+            .await
+            .is_empty()
+    );
+    // A change of the event selectors themselves is still sent (and refused for this user).
+    b.get("/console/trails/ins").await;
+    let (status, _, _) = act(
+        &mut b,
+        "/console/trails/ins/selectors",
+        &[("management", "on"), ("write", "on")],
+    )
+    .await;
+    assert_eq!(status, 403);
+}
+
+/// A refused LookupEvents is shown as the refusal, with its status, never as "no events".
+#[tokio::test]
+async fn a_refused_lookup_is_not_shown_as_no_events() {
+    let server = Server::start();
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "cloudtrail:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "cloudtrail:LookupEvents", "Resource": "*"}]});
+    let (key, secret) =
+        crate::console_fixes::user_with(&server, "no-lookup", &policy.to_string()).await;
+    let mut b = Browser::new(&server);
+    b.sign_in(&key, &secret).await;
+    for path in ["/console/events", "/console/timeline?name=anything"] {
+        let (status, _, page) = b.get(path).await;
+        assert_eq!(status, 403, "{path}");
+        assert!(page.contains("cloudtrail:LookupEvents"), "{path}: {page}");
+        assert!(!page.contains("No event"), "{path}: {page}");
+        assert!(!page.contains("Events <span"), "{path}: {page}");
+    }
+    let (status, _, page) = b.get("/console/").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"recent-unknown\""), "{page}");
+    assert!(!page.contains("Recent events shown"), "{page}");
+}
