@@ -54,6 +54,9 @@ pub struct Signing {
     /// Request headers S3 records in `requestParameters` as sent, whatever the call's fate:
     /// SSE-C's algorithm and key MD5, for the object and a copy's source (never the key).
     pub recorded_headers: Vec<(String, String)>,
+    /// When a SigV4 request says it was signed (`X-Amz-Date`, header or query), epoch ms:
+    /// S3's `s3:signatureAge` is the time since.
+    pub signed_at_ms: Option<i64>,
 }
 
 /// What a record of a call made by the web console carries besides the call itself: AWS's

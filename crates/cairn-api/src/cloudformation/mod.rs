@@ -10,6 +10,7 @@
 //! stacks already complete on their first poll.
 
 mod input;
+pub mod policy_url;
 pub mod services;
 pub mod template_url;
 mod xml;
@@ -615,6 +616,20 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let info = CallInfo::new(authed, &req, now);
     // A `TemplateURL` is read first, as the caller (its own GetObject, authorized and
     // recorded); a failed read fails the call once the gate has authorized it.
+    // Whether the gate would authorize the call: CloudFormation reads a template or a policy
+    // by URL only for a call it authorizes (a denied call reads nothing, and the gate then
+    // denies and records it).
+    let authorized = || async {
+        let (i, a, ctx) = (Input::new(&params), action.clone(), info.ctx.clone());
+        let needed = state
+            .store
+            .read(move |c| Ok(permissions_of(&i, &a, c, &ctx)))
+            .await;
+        match needed {
+            Ok(Ok(p)) => state.gate.check(&info.ctx, p).await.is_ok(),
+            _ => false,
+        }
+    };
     let fetched: Option<ApiResult<String>> = match params.get("TemplateURL") {
         Some(_) if params.get("TemplateBody").is_some() => Some(Ok(String::new())),
         // GetTemplateSummary of a stack reads the stack's template (and refuses a URL beside).
@@ -622,18 +637,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
             Some(Ok(String::new()))
         }
         Some(url) if TAKES_TEMPLATE.contains(&action.as_str()) => {
-            // CloudFormation reads the template only for a call it authorizes: a denied call
-            // reads nothing (the gate then denies and records it).
-            let (i, a, ctx) = (Input::new(&params), action.clone(), info.ctx.clone());
-            let needed = state
-                .store
-                .read(move |c| Ok(permissions_of(&i, &a, c, &ctx)))
-                .await;
-            let allowed = match needed {
-                Ok(Ok(p)) => state.gate.check(&info.ctx, p).await.is_ok(),
-                _ => false,
-            };
-            if allowed {
+            if authorized().await {
                 Some(template_url::fetch(&state.s3_objects, &info, url).await)
             } else {
                 None
@@ -641,8 +645,21 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         }
         _ => None,
     };
+    // Stack policies named by URL are read into their body members for the operation; the
+    // record keeps the request as sent.
+    let named_policy = policy_url::members(&action)
+        .iter()
+        .any(|(url, _)| params.get(url).is_some());
+    let (run_params, policy_refused) = if named_policy && authorized().await {
+        match policy_url::read(&state.s3_objects, &info, &action, &params).await {
+            Ok(p) => (p, None),
+            Err(e) => (params.clone(), Some(e)),
+        }
+    } else {
+        (params.clone(), None)
+    };
     let ctx = info.ctx.clone();
-    let input = Input::new(&params);
+    let input = Input::new(&run_params);
     let read_only = is_read_only(&action);
     let key = state.settings.token_key.clone();
     let (act, event_name) = (action.clone(), action.clone());
@@ -705,6 +722,9 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
             read_only,
             crate::model_check::permissions_unless(refusal.is_some(), permissions),
             crate::model_check::op_unless(refusal, move |c| {
+                if let Some(e) = policy_refused {
+                    return Err(e);
+                }
                 let from_url = fetched.transpose()?;
                 run(&act, &input, from_url.as_deref(), c, &ctx, &key)
             }),

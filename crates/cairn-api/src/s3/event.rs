@@ -389,6 +389,7 @@ impl<T> Spec<T> {
             method: "AuthHeader",
             presigned: Vec::new(),
             recorded_headers: Vec::new(),
+            signed_at_ms: None,
         });
         let mut params = Map::new();
         if let Some(b) = &self.bucket {
@@ -485,8 +486,11 @@ impl<T> Spec<T> {
 
 /// S3's condition keys for how a request was signed: `s3:authType` (`REST-HEADER`,
 /// `REST-QUERY-STRING`) and `s3:signatureversion` (`AWS` for SigV2, `AWS4-HMAC-SHA256` for
-/// SigV4), as the S3 user guide's "Amazon S3 condition key examples" list them.
-fn signing_keys(signing: &Signing) -> [(String, Vec<String>); 2] {
+/// SigV4), as the S3 user guide's "Amazon S3 condition key examples" list them, and, for
+/// SigV4, `s3:signatureAge`: milliseconds since the request was signed, which the "deny
+/// presigned URLs older than N" guardrail reads (it was never set, so such a Deny never
+/// applied: s3seven).
+fn signing_keys(signing: &Signing) -> Vec<(String, Vec<String>)> {
     let auth_type = match signing.method {
         "QueryString" => "REST-QUERY-STRING",
         "HtmlForm" => "POST",
@@ -496,8 +500,13 @@ fn signing_keys(signing: &Signing) -> [(String, Vec<String>); 2] {
         "SigV2" => "AWS",
         _ => "AWS4-HMAC-SHA256",
     };
-    [
+    let mut keys = vec![
         ("s3:authType".to_owned(), vec![auth_type.to_owned()]),
         ("s3:signatureversion".to_owned(), vec![version.to_owned()]),
-    ]
+    ];
+    if let Some(at) = signing.signed_at_ms {
+        let age = (chrono::Utc::now().timestamp_millis() - at).max(0);
+        keys.push(("s3:signatureAge".to_owned(), vec![age.to_string()]));
+    }
+    keys
 }

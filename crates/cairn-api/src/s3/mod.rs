@@ -301,12 +301,26 @@ fn signing_of(
         method,
         presigned: Vec::new(),
         recorded_headers: Vec::new(),
+        signed_at_ms: None,
     };
+    // The SigV4 signing time, from the header or the presigned query.
+    let signed_at_ms = headers
+        .get("x-amz-date")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            form_urlencoded::parse(raw_query.as_bytes())
+                .find(|(k, _)| k == "X-Amz-Date")
+                .map(|(_, v)| v.into_owned())
+        })
+        .and_then(|d| chrono::NaiveDateTime::parse_from_str(&d, "%Y%m%dT%H%M%SZ").ok())
+        .map(|t| t.and_utc().timestamp_millis());
     let sigv4 = |method| Signing {
         version: "SigV4",
         method,
         presigned: Vec::new(),
         recorded_headers: Vec::new(),
+        signed_at_ms,
     };
     if let Some(form) = form {
         return if form.sigv2 {

@@ -38,6 +38,27 @@ impl Run<'_> {
         } else {
             registry.diff(&r.resource_type, &row.properties, &props)
         };
+        // A property that can never change fails the update before anything is touched.
+        let immutable = registry
+            .get(&r.resource_type)
+            .map(|p| p.immutable())
+            .unwrap_or(&[]);
+        let frozen: Vec<&str> = changed
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| immutable.contains(k))
+            .collect();
+        if !type_changed && !frozen.is_empty() {
+            let reason = format!(
+                "The {} of an existing {} cannot be changed: updating {} is not allowed, whatever the UpdateReplacePolicy",
+                immutable.join(", "),
+                r.resource_type,
+                frozen.join(", ")
+            );
+            self.set_resource(row, "UPDATE_FAILED", Some(reason), false)
+                .await?;
+            return Ok(Begin::Failed);
+        }
         // New stack tags reach every resource that takes them, even with its properties
         // unchanged (the provider applies the difference of its tags in place).
         let stack_tags_changed =
@@ -339,9 +360,43 @@ impl Run<'_> {
             .collect()
     }
 
+    /// The new template's `DeletionPolicy`, `UpdateReplacePolicy` and `Metadata` of each
+    /// resource, in the store, for those the update left as they were too: they were kept only
+    /// in memory, so the next DeleteStack, or an update removing the resource, read the old
+    /// policy and deleted a resource the stack now said to retain (cfn8). One write for all.
+    async fn save_attributes(&mut self, active: &[String]) -> ApiResult<()> {
+        let template = self.template.clone();
+        let mut rows = Vec::new();
+        for id in active {
+            let (Some(r), Some(row)) = (template.resource(id), self.rows.get(id)) else {
+                continue;
+            };
+            if row.status.starts_with("DELETE_") {
+                continue;
+            }
+            let mut row = row.clone();
+            row.deletion_policy = r.deletion_policy.as_str().to_owned();
+            row.update_replace_policy = r.update_replace_policy.as_str().to_owned();
+            row.metadata = r.metadata.clone();
+            self.rows.insert(id.clone(), row.clone());
+            rows.push(row);
+        }
+        let stack_id = self.stack.stack_id.clone();
+        self.engine
+            .store
+            .write(move |c| {
+                rows.iter().try_for_each(|row| {
+                    crate::cloudformation::records::put_resource(c, &stack_id, row)
+                })
+            })
+            .await??;
+        Ok(())
+    }
+
     /// `UPDATE_COMPLETE_CLEANUP_IN_PROGRESS`: deletes what was replaced or removed.
     pub(crate) async fn cleanup_update(&mut self) -> ApiResult<()> {
         let active = self.active_ids();
+        self.save_attributes(&active).await?;
         let old = match &self.stack.previous {
             Some(p) => Self::parse(&p.template_body)?,
             None => self.template.clone(),

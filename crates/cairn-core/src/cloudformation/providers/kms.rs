@@ -78,6 +78,24 @@ impl Provider for Key {
         &["KeySpec", "KeyUsage", "MultiRegion"]
     }
 
+    // AWS::KMS::Key reference: "If you change the value of the KeySpec, KeyUsage, Origin, or
+    // MultiRegion properties of an existing KMS key, the update request fails, regardless of
+    // the value of the UpdateReplacePolicy attribute" (a replacement deleted the old key and
+    // everything encrypted under it).
+    fn immutable(&self) -> &'static [&'static str] {
+        &["KeySpec", "KeyUsage", "MultiRegion"]
+    }
+
+    fn defaults(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("KeySpec", "SYMMETRIC_DEFAULT"),
+            ("KeyUsage", "ENCRYPT_DECRYPT"),
+            ("MultiRegion", "false"),
+            ("Enabled", "true"),
+            ("EnableKeyRotation", "false"),
+        ]
+    }
+
     fn create<'a>(&'a self, cx: &'a Cx<'a>, p: &'a Value) -> BoxFuture<'a, Result<Made, Failure>> {
         Box::pin(async move {
             only(p, KEY, KEY_PROPERTIES)?;

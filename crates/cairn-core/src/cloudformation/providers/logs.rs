@@ -248,7 +248,9 @@ async fn put_filter(cx: &Cx<'_>, name: &str, p: &Value) -> Result<(), Failure> {
         json!({
             "logGroupName": req_str(p, "LogGroupName", FILTER)?,
             "filterName": name,
-            "filterPattern": opt_str(p, "FilterPattern", FILTER)?.unwrap_or_default(),
+            // Required by the resource's schema: left out, it is not "" (which matches every
+            // event) but a refused resource (cfn8).
+            "filterPattern": req_str(p, "FilterPattern", FILTER)?,
             "metricTransformations": transformations(p)?,
         }),
     )

@@ -236,6 +236,16 @@ pub trait Provider: Send + Sync {
     /// Properties whose change replaces the resource (every other change is applied in place
     /// without interruption).
     fn replaces(&self) -> &'static [&'static str];
+    /// Properties that can never change on an existing resource: an update changing one
+    /// fails, whatever the `UpdateReplacePolicy`, rather than replacing (and deleting) it.
+    fn immutable(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Properties with the value they have when left out (`MultiRegion: false`): writing the
+    /// default out, or leaving it out again, is no change.
+    fn defaults(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
     /// The property that gives the resource a custom name, if the type has one.
     fn name_property(&self) -> Option<&'static str> {
         None
@@ -323,7 +333,24 @@ impl Registry {
         old: &Value,
         new: &Value,
     ) -> (Vec<(String, bool)>, bool) {
-        let replaces = self.get(resource_type).map(|p| p.replaces()).unwrap_or(&[]);
+        let provider = self.get(resource_type);
+        let replaces = provider.map(|p| p.replaces()).unwrap_or(&[]);
+        let defaults = provider.map(|p| p.defaults()).unwrap_or(&[]);
+        // A value as compared: a left-out property with a default is that default, and a
+        // scalar is its text (`false` and `"false"` alike, as YAML and JSON write them).
+        let value = |m: &Map<String, Value>, k: &str| -> Option<Value> {
+            let v = m.get(k).cloned().or_else(|| {
+                defaults
+                    .iter()
+                    .find(|(name, _)| *name == k)
+                    .map(|(_, d)| Value::String((*d).to_owned()))
+            })?;
+            Some(match v {
+                Value::Bool(b) => Value::String(b.to_string()),
+                Value::Number(n) => Value::String(n.to_string()),
+                other => other,
+            })
+        };
         let empty = Map::new();
         let (o, n) = (
             old.as_object().unwrap_or(&empty),
@@ -335,7 +362,7 @@ impl Registry {
         let mut changed = Vec::new();
         let mut replace = false;
         for k in keys {
-            if o.get(k) != n.get(k) {
+            if value(o, k) != value(n, k) {
                 let r = replaces.contains(&k.as_str());
                 replace |= r;
                 changed.push((k.clone(), r));
