@@ -140,3 +140,18 @@ def test_stack_policies_by_url_are_read_and_applied(cairn):
             call()
         assert e.value.response["Error"]["Code"] == "ValidationError", e.value.response
     assert json.loads(cfn.get_stack_policy(StackName="spu")["StackPolicyBody"]) == allow
+
+
+def test_a_metric_filter_needs_its_pattern(cairn):
+    """FilterPattern is required: left out, it was made as "" (which matches every event)."""
+    cfn, logs = cairn.client("cloudformation"), cairn.client("logs")
+    logs.create_log_group(logGroupName="cfn8-mf")
+    template = ("Resources:\n  F:\n    Type: AWS::Logs::MetricFilter\n    Properties:\n"
+                "      LogGroupName: cfn8-mf\n"
+                "      MetricTransformations: [{MetricName: m, MetricNamespace: n, MetricValue: '1'}]\n")
+    cfn.create_stack(StackName="mf", TemplateBody=template)
+    assert settled_stack(cfn, "mf") == "ROLLBACK_COMPLETE"
+    reasons = [e.get("ResourceStatusReason", "") for e in cfn.describe_stack_events(StackName="mf")["StackEvents"]
+               if e["LogicalResourceId"] == "F" and e["ResourceStatus"] == "CREATE_FAILED"]
+    assert reasons and "FilterPattern" in reasons[0], reasons
+    assert logs.describe_metric_filters(logGroupName="cfn8-mf")["metricFilters"] == []
