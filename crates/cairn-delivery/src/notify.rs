@@ -260,7 +260,14 @@ struct Inner {
     config: NotifierConfig,
     state: Mutex<State>,
     idle: tokio::sync::Notify,
+    /// Attempts of the durable senders under way at once, at most [`MAX_ATTEMPTS_AT_ONCE`]:
+    /// one sender per subscription with no bound let a topic owner with a hundred endpoints
+    /// keep every worker busy signing (hostile9).
+    attempts: tokio::sync::Semaphore,
 }
+
+/// Most durable deliveries attempted at once, across every subscription.
+const MAX_ATTEMPTS_AT_ONCE: usize = 8;
 
 /// The notification sender. Cheap to clone.
 #[derive(Clone)]
@@ -280,6 +287,7 @@ impl Notifier {
                 config,
                 state: Mutex::new(State::default()),
                 idle: tokio::sync::Notify::new(),
+                attempts: tokio::sync::Semaphore::new(MAX_ATTEMPTS_AT_ONCE),
             }),
         }
     }

@@ -1,6 +1,7 @@
 //! Sending the durable queues (`cairn_store::sns_queue`): every message a topic accepted is
 //! queued in the store by the transaction that accepted it, and sent from there by one sender
-//! task per subscription, oldest first. A failed attempt is recorded in the row (attempts
+//! task per subscription, oldest first, at most a few attempts at once across all of them,
+//! each message signed on the blocking pool (never on the workers that answer API calls). A failed attempt is recorded in the row (attempts
 //! made, time of the next one) under the delivery policy in effect for the subscription (its
 //! topic's or its own `DeliveryPolicy`, else the notifier's); the row goes once the message
 //! is delivered or the policy is exhausted. Each attempt first claims its row for
@@ -273,10 +274,17 @@ async fn run(inner: Arc<Inner>, sub: String) {
         {
             *more = false;
         }
+        // One of a bounded number of attempts at once, taken before the claim (so a claim
+        // never waits out its lease) and given back before any wait.
+        let Ok(permit) = inner.attempts.acquire().await else {
+            give_up(&inner, &sub);
+            return;
+        };
         let (row, policy) = match look(&inner, &store, &sub).await {
             Ok(Look::Claimed(row, policy)) => (row, policy),
             Ok(Look::Lost) => continue,
             Ok(Look::Wait(ms)) => {
+                drop(permit);
                 let wait = Duration::from_millis(ms.max(1).unsigned_abs()).min(POLL);
                 tokio::time::sleep(wait).await;
                 continue;
@@ -299,11 +307,22 @@ async fn run(inner: Arc<Inner>, sub: String) {
             // The topic's key is disabled or gone: retried as a failed delivery is.
             Err(why) => Err((format!("the message cannot be opened: {why}"), true)),
             Ok(Some(p)) => {
-                let mut n = crate::publish::notification_for(&notifier, &p, &p.recipients[0]);
-                if n.protocol.starts_with("http") {
-                    n.content_type = policy.content_type.clone();
+                // Signing (RSA) is CPU work: on the blocking pool, never on the workers that
+                // answer API calls.
+                let signer = notifier.clone();
+                let built = tokio::task::spawn_blocking(move || {
+                    crate::publish::notification_for(&signer, &p, &p.recipients[0])
+                })
+                .await;
+                match built {
+                    Ok(mut n) => {
+                        if n.protocol.starts_with("http") {
+                            n.content_type = policy.content_type.clone();
+                        }
+                        attempt(&inner, &n).await
+                    }
+                    Err(e) => Err((format!("the message could not be signed: {e}"), true)),
                 }
-                attempt(&inner, &n).await
             }
             Ok(None) => Err(("a queued message this binary cannot read".to_owned(), false)),
         };
@@ -341,6 +360,7 @@ async fn run(inner: Arc<Inner>, sub: String) {
                 None => cairn_store::sns_queue::remove(c, id, &message_id),
             })
             .await;
+        drop(permit);
         if let Err(e) = written.and_then(|r| r) {
             tracing::error!(subscription = %sub, error = %e,
                 "cannot record an SNS delivery; it is sent again once its claim lapses (a minute), when the store takes writes again");

@@ -59,6 +59,7 @@ mod s3_streaming;
 mod s3_util;
 mod short_target;
 mod sigv4;
+mod sns_bounded;
 mod sns_durable;
 mod sts_sessions;
 mod trail_logs;
