@@ -37,3 +37,41 @@ def test_signature_age_limits_presigned_urls(cairn):
     assert old.status == 403 and b"AccessDenied" in old.data, old.data
     # A header-signed call made now is young too.
     assert s3.get_object(Bucket="sigage", Key="a.txt")["Body"].read() == b"hi"
+
+
+def test_conditional_write_keys_enforce_create_only_writes(cairn):
+    """The S3 user guide's "Enforce conditional writes", Example 1: writes must carry
+    If-None-Match; multipart uploads are exempted by s3:ObjectCreationOperation. The keys were
+    never set: this Allow denied every write, and the Deny form never applied."""
+    import botocore.exceptions
+    import pytest
+    iam = cairn.client("iam")
+    iam.create_user(UserName="cw-alice")
+    key = iam.create_access_key(UserName="cw-alice")["AccessKey"]
+    alice = cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], "s3")
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="condwrite")
+    who = {"AWS": "arn:aws:iam::123456789012:user/cw-alice"}
+    s3.put_bucket_policy(Bucket="condwrite", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AllowConditionalPut", "Effect": "Allow", "Principal": who, "Action": "s3:PutObject",
+         "Resource": "arn:aws:s3:::condwrite/*", "Condition": {"Null": {"s3:if-none-match": "false"}}},
+        {"Sid": "AllowConditionalPutwithMPUs", "Effect": "Allow", "Principal": who, "Action": "s3:PutObject",
+         "Resource": "arn:aws:s3:::condwrite/*", "Condition": {"Bool": {"s3:ObjectCreationOperation": "false"}}}]}))
+    alice.put_object(Bucket="condwrite", Key="new", Body=b"1", IfNoneMatch="*")
+    upload = alice.create_multipart_upload(Bucket="condwrite", Key="big")["UploadId"]
+    etag = alice.upload_part(Bucket="condwrite", Key="big", UploadId=upload, PartNumber=1, Body=b"x")["ETag"]
+    alice.complete_multipart_upload(Bucket="condwrite", Key="big", UploadId=upload, IfNoneMatch="*",
+                                    MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        alice.put_object(Bucket="condwrite", Key="new", Body=b"overwrite")
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    # The Deny form: a write without If-None-Match is refused, one with it is not.
+    s3.put_bucket_policy(Bucket="condwrite", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": who, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::condwrite/*"},
+        {"Effect": "Deny", "Principal": who, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::condwrite/*",
+         "Condition": {"Null": {"s3:if-none-match": "true"}, "Bool": {"s3:ObjectCreationOperation": "true"}}}]}))
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        alice.put_object(Bucket="condwrite", Key="other", Body=b"2")
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    alice.put_object(Bucket="condwrite", Key="other", Body=b"2", IfNoneMatch="*")
+    assert s3.get_object(Bucket="condwrite", Key="new")["Body"].read() == b"1"

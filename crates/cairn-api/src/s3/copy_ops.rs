@@ -97,8 +97,9 @@ impl CairnS3 {
                 .as_ref()
                 .is_some_and(|d| d.as_str() == TaggingDirective::REPLACE)
         });
+        let if_headers = req.headers.clone();
         let spec = || {
-            let s = super::sse_ops::sse_params(src.read_by(bare()), &sent);
+            let s = super::sse_ops::sse_params(src.read_by(bare().if_keys(&if_headers)), &sent);
             let s = match &directive {
                 Some(d) => s.condition("s3:x-amz-metadata-directive", d.clone()),
                 None => s,

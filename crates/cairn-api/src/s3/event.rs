@@ -202,6 +202,21 @@ impl<T> Spec<T> {
         self
     }
 
+    /// Adds a conditional write's keys, `s3:if-match` and `s3:if-none-match`, as the request
+    /// sent them (the S3 user guide's "Enforce conditional writes" policies test them; they
+    /// were never set, so such an Allow denied every write and such a Deny never applied).
+    pub fn if_keys(mut self, headers: &http::HeaderMap) -> Self {
+        for (header, key) in [
+            ("if-match", "s3:if-match"),
+            ("if-none-match", "s3:if-none-match"),
+        ] {
+            if let Some(v) = headers.get(header).and_then(|v| v.to_str().ok()) {
+                self.conditions.push((key.to_owned(), vec![v.to_owned()]));
+            }
+        }
+        self
+    }
+
     /// Adds an object write's own condition keys besides encryption (PutObject, CopyObject,
     /// CreateMultipartUpload): its canned ACL, storage class and the tags it asks for
     /// (`x-amz-tagging`, as `s3:RequestObjectTag/<key>` and `s3:RequestObjectTagKeys`). A
@@ -296,6 +311,18 @@ impl<T> Spec<T> {
         };
         let mut own = own;
         own.context.extend(self.conditions.iter().cloned());
+        // Whether the call makes the object (a conditional write may guard it) or only a part
+        // of an upload, which takes no conditional headers (the S3 user guide exempts
+        // CreateMultipartUpload, UploadPart and UploadPartCopy with it).
+        let creation = match self.name {
+            "PutObject" | "CopyObject" | "CompleteMultipartUpload" => Some("true"),
+            "CreateMultipartUpload" | "UploadPart" | "UploadPartCopy" => Some("false"),
+            _ => None,
+        };
+        if let Some(c) = creation {
+            own.context
+                .push(("s3:ObjectCreationOperation".to_owned(), vec![c.to_owned()]));
+        }
         own.context
             .extend(signing.into_iter().flat_map(signing_keys));
         let mut all = vec![own];

@@ -379,6 +379,7 @@ impl CairnS3 {
         );
         let stated_type = input.checksum_type.as_ref().map(|t| t.as_str().to_owned());
         let keys = self.upload_keys(&bucket, &key, &upload_id).await;
+        let if_headers = req.headers.clone();
         let spec = || {
             let s = Spec::new(
                 "CompleteMultipartUpload",
@@ -388,7 +389,8 @@ impl CairnS3 {
                 Some(&key),
                 &host,
             )
-            .param("uploadId", json!(upload_id));
+            .param("uploadId", json!(upload_id))
+            .if_keys(&if_headers);
             with_keys(s, &keys)
         };
         let conditions = super::preconditions::WriteConditions::new(

@@ -187,9 +187,11 @@ impl CairnS3 {
             input.storage_class.as_ref().map(|c| c.as_str().to_owned()),
             input.tagging.clone(),
         );
+        let if_headers = req.headers.clone();
         let spec = |n: i64| {
-            let s =
-                Spec::new("PutObject", false, true, Some(&bucket), Some(&key), &host).bytes_in(n);
+            let s = Spec::new("PutObject", false, true, Some(&bucket), Some(&key), &host)
+                .bytes_in(n)
+                .if_keys(&if_headers);
             super::sse_ops::sse_params(s, &sent).write_keys(
                 acl.as_deref(),
                 class.as_deref(),
