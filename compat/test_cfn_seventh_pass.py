@@ -238,6 +238,26 @@ def test_malformed_rules_are_refused_by_validate_template(cairn):
         assert "Template format error" in e.value.response["Error"]["Message"]
 
 
+def test_rules_that_create_stack_refuses_validate_template_refuses(cairn):
+    """recheck30: a Ref to an unknown name or to a resource, and Fn::And with one condition,
+    passed ValidateTemplate and were refused only by CreateStack (one with an internal
+    message)."""
+    cfn = cairn.client("cloudformation")
+    params = "Parameters:\n  P: {Type: String, Default: x}\n"
+    for assertion, words in (('{"Fn::Equals": [{"Ref": "Nope"}, "x"]}', "Rules block"),
+                             ('{"Fn::Equals": [{"Ref": "T"}, "x"]}', "Rules block"),
+                             ('{"Fn::And": [{"Fn::Equals": ["a", "a"]}]}', "at least 2")):
+        template = params + f"Rules:\n  A:\n    Assertions:\n      - Assert: {assertion}\n" + TOPIC
+        for call in (lambda: cfn.validate_template(TemplateBody=template),
+                     lambda: cfn.create_stack(StackName="bad-rules", TemplateBody=template)):
+            with pytest.raises(botocore.exceptions.ClientError) as e:
+                call()
+            assert e.value.response["Error"]["Code"] == "ValidationError"
+            assert words in e.value.response["Error"]["Message"], e.value.response["Error"]
+    ok = params + 'Rules:\n  A:\n    Assertions:\n      - Assert: {"Fn::Equals": [{"Ref": "P"}, {"Ref": "AWS::Region"}]}\n'
+    cfn.validate_template(TemplateBody=ok + TOPIC)
+
+
 def test_stack_log_groups_carry_cloudformation_tags(cairn):
     """A stack's log groups carry `aws:cloudformation:stack-name`, `stack-id` and
     `logical-id`, as AWS tags them (and as Cairn tags a stack's buckets and topics); a

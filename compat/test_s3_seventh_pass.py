@@ -75,3 +75,29 @@ def test_conditional_write_keys_enforce_create_only_writes(cairn):
     assert e.value.response["Error"]["Code"] == "AccessDenied"
     alice.put_object(Bucket="condwrite", Key="other", Body=b"2", IfNoneMatch="*")
     assert s3.get_object(Bucket="condwrite", Key="new")["Body"].read() == b"1"
+
+
+def test_a_put_without_a_length_is_refused_alike_for_every_key(cairn):
+    """A PutObject with a chunked body and no Content-Length was answered 411 only after the
+    signature check: a valid key got 411, a bad one 403, telling them apart without a record.
+    Now it is 411 with S3's message whoever signs it."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    cairn.client("s3").create_bucket(Bucket="nolen")
+
+    def put(key_id, secret):
+        url = f"{cairn.endpoint}/nolen/k"
+        req = AWSRequest("PUT", url, data=b"", headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
+        SigV4Auth(Credentials(key_id, secret), "s3", "us-east-1").add_auth(req)
+        headers = {k: v for k, v in req.headers.items() if k.lower() != "content-length"}
+
+        def chunks():
+            yield b"hello"
+        resp = urllib3.PoolManager().request("PUT", url, body=chunks(), headers=headers, chunked=True)
+        return resp.status, resp.data
+
+    for who in ((ACCESS_KEY, SECRET), ("AKIAXXXXXXXXXXXXXXXX", "nope"), (ACCESS_KEY, "wrong")):
+        status, body = put(*who)
+        assert status == 411, (who, body)
+        assert b"You must provide the Content-Length HTTP header." in body, body

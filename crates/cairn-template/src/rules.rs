@@ -51,6 +51,11 @@ fn rules(root: &Map<String, Value>) -> TemplateResult<Vec<Rule<'_>>> {
     let Value::Object(section) = section else {
         return Err(format_error("Every Rules member must be an object"));
     };
+    let parameters: Vec<&str> = root
+        .get("Parameters")
+        .and_then(Value::as_object)
+        .map(|p| p.keys().map(String::as_str).collect())
+        .unwrap_or_default();
     let mut out = Vec::new();
     for (name, body) in section {
         let Value::Object(body) = body else {
@@ -85,12 +90,12 @@ fn rules(root: &Map<String, Value>) -> TemplateResult<Vec<Rule<'_>>> {
                     )));
                 }
             };
-            check_functions(assert)?;
+            check_functions(assert, &parameters)?;
             assertions.push((assert, description));
         }
         let condition = body.get("RuleCondition");
         if let Some(c) = condition {
-            check_functions(c)?;
+            check_functions(c, &parameters)?;
         }
         out.push(Rule {
             name,
@@ -101,8 +106,11 @@ fn rules(root: &Map<String, Value>) -> TemplateResult<Vec<Rule<'_>>> {
     Ok(out)
 }
 
-/// Refuses a function a rule may not use, anywhere in `v`.
-fn check_functions(v: &Value) -> TemplateResult<()> {
+/// Refuses, anywhere in `v`, a function a rule may not use, a `Ref` to anything but a
+/// parameter (or a pseudo parameter: rules read parameter values, before any resource
+/// exists), and an `Fn::And`/`Fn::Or` without 2 to 10 conditions: what CreateStack would
+/// refuse, ValidateTemplate refuses too (recheck30).
+fn check_functions(v: &Value, parameters: &[&str]) -> TemplateResult<()> {
     if let Some((name, arg)) = call(v, false) {
         if !RULE_FUNCTIONS.contains(&name) {
             return Err(format_error(format!(
@@ -110,11 +118,29 @@ fn check_functions(v: &Value) -> TemplateResult<()> {
                 RULE_FUNCTIONS.join(", ")
             )));
         }
-        return check_functions(arg);
+        if name == "Ref"
+            && let Some(target) = arg.as_str()
+            && !target.starts_with("AWS::")
+            && !parameters.contains(&target)
+        {
+            return Err(format_error(format!(
+                "Unresolved resource dependencies [{target}] in the Rules block of the template"
+            )));
+        }
+        if matches!(name, "Fn::And" | "Fn::Or")
+            && !matches!(arg, Value::Array(items) if (2..=10).contains(&items.len()))
+        {
+            return Err(TemplateError::template(format!(
+                "every {name} object requires a list of at least 2 and at most 10 parameters."
+            )));
+        }
+        return check_functions(arg, parameters);
     }
     match v {
-        Value::Array(items) => items.iter().try_for_each(check_functions),
-        Value::Object(m) => m.values().try_for_each(check_functions),
+        Value::Array(items) => items
+            .iter()
+            .try_for_each(|i| check_functions(i, parameters)),
+        Value::Object(m) => m.values().try_for_each(|i| check_functions(i, parameters)),
         _ => Ok(()),
     }
 }

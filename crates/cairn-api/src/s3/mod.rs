@@ -174,6 +174,27 @@ pub async fn handle(
     resp
 }
 
+/// Whether a PutObject or UploadPart sends a body of no stated length: chunked transfer
+/// with neither `Content-Length` nor, for an `aws-chunked` body,
+/// `x-amz-decoded-content-length`. S3 needs one (no body at all is an empty object; other
+/// PUTs on a key, a copy or a subresource such as `?tagging`, are left to their operations).
+fn length_missing(parts: &http::request::Parts, target: Option<&(String, Option<String>)>) -> bool {
+    let subresource =
+        form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()).any(|(k, _)| {
+            !matches!(
+                k.as_ref(),
+                "partNumber" | "uploadId" | "x-id" | "AWSAccessKeyId" | "Signature" | "Expires"
+            ) && !k.starts_with("X-Amz-")
+        });
+    parts.method == http::Method::PUT
+        && target.is_some_and(|(_, key)| key.is_some())
+        && !subresource
+        && parts.headers.contains_key(http::header::TRANSFER_ENCODING)
+        && !parts.headers.contains_key(http::header::CONTENT_LENGTH)
+        && !parts.headers.contains_key("x-amz-decoded-content-length")
+        && !parts.headers.contains_key("x-amz-copy-source")
+}
+
 /// A request body that fails at once, as one cut short does.
 fn failed_body() -> axum::body::Body {
     axum::body::Body::from_stream(futures::stream::once(async {
@@ -225,6 +246,19 @@ async fn answer(
     }
     if let Some(e) = unknown_region(&parts.headers, query) {
         return crate::errors::s3_error(&e, &rid, None, head);
+    }
+    if length_missing(&parts, cause.target.as_ref()) {
+        // Answered before the signature is checked, whoever sends it, as S3's front end
+        // answers it: after the check (s3s's order) a valid key got 411 where a bad one got
+        // 403, which told them apart without a record (s3seven).
+        return crate::errors::s3_error_response(
+            "MissingContentLength",
+            http::StatusCode::LENGTH_REQUIRED,
+            "You must provide the Content-Length HTTP header.",
+            &rid,
+            None,
+            head,
+        );
     }
     presign::sigv4_query_headers(&mut parts.headers, query);
     let pending = meta.pending.clone();

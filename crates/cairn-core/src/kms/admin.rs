@@ -113,9 +113,20 @@ pub fn rotate_master_key(
 
 /// The key named by an id or key ARN, in whatever account and region it lives.
 fn find_key(conn: &Connection, key: &str) -> ApiResult<Key> {
-    let id = match ids::parse(key)? {
-        ids::KeyRef::KeyId(id) => id,
-        ids::KeyRef::KeyArn { key_id, .. } => key_id,
+    let missing = || {
+        err(
+            ErrorKind::KmsNotFound,
+            format!("Key '{key}' does not exist"),
+        )
+    };
+    // An ARN names its region and account too: the key with that id elsewhere is not it.
+    let (id, place) = match ids::parse(key)? {
+        ids::KeyRef::KeyId(id) => (id, None),
+        ids::KeyRef::KeyArn {
+            key_id,
+            region,
+            account,
+        } => (key_id, Some((region, account))),
         _ => {
             return Err(err(
                 ErrorKind::KmsNotFound,
@@ -123,12 +134,13 @@ fn find_key(conn: &Connection, key: &str) -> ApiResult<Key> {
             ));
         }
     };
-    cairn_store::kms::get_key(conn, &id)?.ok_or_else(|| {
-        err(
-            ErrorKind::KmsNotFound,
-            format!("Key '{key}' does not exist"),
-        )
-    })
+    let found = cairn_store::kms::get_key(conn, &id)?.ok_or_else(missing)?;
+    match place {
+        Some((region, account)) if region != found.region || account != found.account => {
+            Err(missing())
+        }
+        _ => Ok(found),
+    }
 }
 
 /// Writes the default policy back on a key (the AWS managed policy for an AWS managed key)

@@ -149,16 +149,22 @@ pub fn get(conn: &Connection, scope: &Scope, name: &str) -> ApiResult<Alias> {
     })
 }
 
-/// CreateAlias (after authorization).
-pub fn create(conn: &Connection, scope: &Scope, name: &str, key: &Key, now: f64) -> ApiResult<()> {
-    validate_name(name, false)?;
-    not_pending(key)?;
+/// Refuses one more alias for `key` when it has [`MAX_ALIASES_PER_KEY`] already.
+fn room_for_alias(conn: &Connection, key: &Key) -> ApiResult<()> {
     if cairn_store::kms::count_aliases_for_key(conn, &key.key_id)? >= MAX_ALIASES_PER_KEY {
         return Err(err(
             ErrorKind::KmsLimitExceeded,
             format!("{} already has {MAX_ALIASES_PER_KEY} aliases.", key.arn),
         ));
     }
+    Ok(())
+}
+
+/// CreateAlias (after authorization).
+pub fn create(conn: &Connection, scope: &Scope, name: &str, key: &Key, now: f64) -> ApiResult<()> {
+    validate_name(name, false)?;
+    not_pending(key)?;
+    room_for_alias(conn, key)?;
     let inserted = cairn_store::kms::insert_alias(
         conn,
         &Alias {
@@ -185,8 +191,13 @@ pub fn create(conn: &Connection, scope: &Scope, name: &str, key: &Key, now: f64)
 /// UpdateAlias: points an existing alias at another key.
 pub fn update(conn: &Connection, scope: &Scope, name: &str, key: &Key, now: f64) -> ApiResult<()> {
     validate_name(name, false)?;
-    get(conn, scope, name)?;
+    let current = get(conn, scope, name)?;
     not_pending(key)?;
+    // The per-key limit holds for UpdateAlias too (its LimitExceededException), unless the
+    // alias already points at this key.
+    if current.target_key_id != key.key_id {
+        room_for_alias(conn, key)?;
+    }
     cairn_store::kms::update_alias(conn, &scope.account, &scope.region, name, &key.key_id, now)?;
     Ok(())
 }
