@@ -51,6 +51,19 @@ pub fn drop_expired_token(
     Ok(found.is_some())
 }
 
+/// Deletes every pending subscription past its 48 hours at `now`, as SNS deletes them: hidden
+/// only, one came back when the clock stepped back, and its old token then confirmed it
+/// (recheck30). Returns how many went. Run by the server's sweep.
+pub fn delete_expired(conn: &Connection, now: i64) -> ApiResult<usize> {
+    let mut gone = 0;
+    for s in sns::pending_subscriptions(conn)? {
+        if expired(&s, now) && sns::delete_subscription(conn, &s.arn)? {
+            gone += 1;
+        }
+    }
+    Ok(gone)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -223,6 +223,15 @@ pub fn find_subscription(
         .optional()?)
 }
 
+/// Every subscription still pending confirmation (the sweep removes those past SNS's 48
+/// hours).
+pub fn pending_subscriptions(conn: &Connection) -> StoreResult<Vec<Subscription>> {
+    let sql = format!("SELECT {SUB_COLUMNS} FROM sns_subscriptions WHERE confirmed = 0");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([], sub_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
 /// Up to `limit` subscriptions of an account and region's topics (of one topic when
 /// `topic_arn` is given) whose ARN sorts after `after`, by ARN.
 pub fn list_subscriptions(

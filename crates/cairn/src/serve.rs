@@ -521,6 +521,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 
     let sweep_store = store.clone();
     let sweep_dir = config.data_dir.clone();
+    let sweep_clock = config.clock.clone();
     let interval = Duration::from_secs(config.sweep_interval_secs);
     let (newest, last_sweep) = store
         .read(|c| {
@@ -571,6 +572,22 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired = n, "retention sweep"),
                 Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
+            }
+            // Pending SNS subscriptions past 48 hours, by the API's clock (a clock file's, in
+            // tests), as the calls that hide them judge them.
+            let at = sweep_clock.now().timestamp();
+            let deleted = sweep_store
+                .write(move |c| {
+                    Ok::<_, cairn_store::StoreError>(cairn_core::sns_pending::delete_expired(c, at))
+                })
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()))
+                .and_then(|r| r.map_err(|e| e.message));
+            match deleted {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "expired pending SNS subscriptions"),
+                Err(e) => tracing::warn!(error = %e, "pending subscription sweep failed"),
             }
             match crate::logs_cmd::sweep(&sweep_store, chrono::Utc::now().timestamp_millis()).await
             {
