@@ -101,3 +101,22 @@ def test_a_put_without_a_length_is_refused_alike_for_every_key(cairn):
         status, body = put(*who)
         assert status == 411, (who, body)
         assert b"You must provide the Content-Length HTTP header." in body, body
+
+
+def test_checksums_cairn_does_not_compute_are_refused(cairn):
+    """x-amz-checksum-sha512 (and MD5, XXHASH*) was ignored: a body not matching it was stored
+    and answered 200. It is refused instead; the algorithms Cairn computes still work."""
+    import base64
+    import hashlib
+
+    import botocore.exceptions
+    import pytest
+    s3 = cairn.client("s3")
+    s3.create_bucket(Bucket="newsums")
+    wrong = base64.b64encode(hashlib.sha512(b"other").digest()).decode()
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_object(Bucket="newsums", Key="k", Body=b"x", ChecksumSHA512=wrong)
+    assert e.value.response["Error"]["Code"] == "InvalidRequest", e.value.response
+    with pytest.raises(botocore.exceptions.ClientError):
+        s3.head_object(Bucket="newsums", Key="k")
+    s3.put_object(Bucket="newsums", Key="k", Body=b"x", ChecksumAlgorithm="SHA256")

@@ -174,6 +174,21 @@ pub async fn handle(
     resp
 }
 
+/// The `x-amz-checksum-*` header of an algorithm S3 has and Cairn does not compute (SHA512,
+/// MD5, XXHASH64, XXHASH3, XXHASH128), if the request sends one: it was ignored, and a body
+/// that did not match it was stored.
+fn unsupported_checksum(headers: &http::HeaderMap) -> Option<&'static str> {
+    [
+        "x-amz-checksum-sha512",
+        "x-amz-checksum-md5",
+        "x-amz-checksum-xxhash64",
+        "x-amz-checksum-xxhash3",
+        "x-amz-checksum-xxhash128",
+    ]
+    .into_iter()
+    .find(|h| headers.contains_key(*h))
+}
+
 /// Whether a PutObject or UploadPart sends a body of no stated length: chunked transfer
 /// with neither `Content-Length` nor, for an `aws-chunked` body,
 /// `x-amz-decoded-content-length`. S3 needs one (no body at all is an empty object; other
@@ -246,6 +261,19 @@ async fn answer(
     }
     if let Some(e) = unknown_region(&parts.headers, query) {
         return crate::errors::s3_error(&e, &rid, None, head);
+    }
+    if let Some(name) = unsupported_checksum(&parts.headers) {
+        // Newer algorithms Cairn does not compute: refused, never stored unchecked (s3seven).
+        return crate::errors::s3_error_response(
+            "InvalidRequest",
+            http::StatusCode::BAD_REQUEST,
+            &format!(
+                "The value specified in the {name} header is not supported: use CRC32, CRC32C, CRC64NVME, SHA1 or SHA256"
+            ),
+            &rid,
+            None,
+            head,
+        );
     }
     if length_missing(&parts, cause.target.as_ref()) {
         // Answered before the signature is checked, whoever sends it, as S3's front end
