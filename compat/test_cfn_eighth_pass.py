@@ -155,3 +155,21 @@ def test_a_metric_filter_needs_its_pattern(cairn):
                if e["LogicalResourceId"] == "F" and e["ResourceStatus"] == "CREATE_FAILED"]
     assert reasons and "FilterPattern" in reasons[0], reasons
     assert logs.describe_metric_filters(logGroupName="cfn8-mf")["metricFilters"] == []
+
+
+def test_retain_except_on_create_deletes_what_a_rolled_back_update_made(cairn):
+    """RetainExceptOnCreate acted as Retain when the update that made the resource rolled
+    back: the topic was orphaned and the corrected deploy failed on it."""
+    cfn, sns = cairn.client("cloudformation"), cairn.client("sns")
+    cfn.create_stack(StackName="ur", TemplateBody="Resources:\n  A: {Type: AWS::SNS::Topic}\n")
+    assert settled_stack(cfn, "ur") == "CREATE_COMPLETE"
+    template = ("Resources:\n  A: {{Type: AWS::SNS::Topic}}\n"
+                "  R2:\n    Type: AWS::SNS::Topic\n    DeletionPolicy: RetainExceptOnCreate\n"
+                "    Properties: {{TopicName: ur-roc}}\n"
+                "  Bad:\n    Type: AWS::Logs::LogGroup\n    DependsOn: [R2]\n"
+                "    Properties: {{RetentionInDays: {}}}\n")
+    cfn.update_stack(StackName="ur", TemplateBody=template.format(8))
+    assert settled_stack(cfn, "ur") == "UPDATE_ROLLBACK_COMPLETE"
+    assert not [t for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":ur-roc")]
+    cfn.update_stack(StackName="ur", TemplateBody=template.format(7))
+    assert settled_stack(cfn, "ur") == "UPDATE_COMPLETE"

@@ -636,8 +636,11 @@ impl Run<'_> {
             }
             _ => {
                 // A row the update removed (or added and rolled back) leaves the stack once it
-                // is gone, even when nothing had to be deleted (never made, or retained).
-                let begun = self.begin_delete(id, false).await?;
+                // is gone, even when nothing had to be deleted (never made, or retained). One
+                // the rolled-back update made is deleted under `RetainExceptOnCreate`, as a
+                // rolled-back create's is (it was kept, and the next deploy found it: cfn8).
+                let made_by_rolled_back = matches!(row.update, Some(UpdateNote::Added));
+                let begun = self.begin_delete(id, made_by_rolled_back).await?;
                 if matches!(begun, Begin::Done) {
                     self.drop_resource(id).await?;
                 }
