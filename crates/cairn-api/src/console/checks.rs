@@ -229,6 +229,9 @@ pub fn local(state: &WizardState, step: u8, name: bool) -> FieldErrors {
 /// selector's limit) of the longest bucket ARNs fit well within it.
 const MAX_SELECTOR_TEXT: usize = 32_768;
 
+/// Trails a region holds at most (CloudTrail's quota).
+const MAX_TRAILS_PER_REGION: usize = 5;
+
 /// Checks against what exists, for the fields [`local`] passed. `name` as for [`local`];
 /// `bucket` whether to look at the bucket (an edit that keeps the trail's bucket does not:
 /// a user without `s3:ListBucket` would leave a refused HeadBucket in the audit log at every
@@ -240,6 +243,22 @@ pub async fn remote(
     account: &str,
 ) -> FieldErrors {
     let mut e = FieldErrors::default();
+    // At the region's five trails (a multi-region trail counts in every region), CreateTrail
+    // would refuse, after the wizard made a bucket, a key, a log group and a role for nothing
+    // (console7): said at once, on the name.
+    if name
+        && let Ok(listed) = caller.cloudtrail("DescribeTrails", json!({})).await
+        && listed
+            .get("trailList")
+            .and_then(Value::as_array)
+            .is_some_and(|t| t.len() >= MAX_TRAILS_PER_REGION)
+    {
+        e.name = Some(format!(
+            "MaximumNumberOfTrailsExceededException: User: {account} already has {MAX_TRAILS_PER_REGION} trails in {}.",
+            caller.region()
+        ));
+        return e;
+    }
     if name
         && let Ok(found) = caller
             .cloudtrail("GetTrail", json!({"Name": state.name}))

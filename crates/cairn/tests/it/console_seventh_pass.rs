@@ -155,3 +155,43 @@ async fn a_refused_lookup_is_not_shown_as_no_events() {
     assert!(page.contains("id=\"recent-unknown\""), "{page}");
     assert!(!page.contains("Recent events shown"), "{page}");
 }
+
+/// At the region's five trails the wizard says so at step 1, before it makes a bucket, a key,
+/// a log group or a role (it made them all, then CreateTrail refused, and a KMS key was left
+/// pending deletion per attempt).
+#[tokio::test]
+async fn the_wizard_refuses_a_sixth_trail_at_step_one() {
+    let server = Server::start();
+    server.bucket_for_trails("five-logs").await;
+    for n in 0..5 {
+        let (s, out) = server
+            .ct(
+                "CreateTrail",
+                json!({"Name": format!("trail-{n}"), "S3BucketName": "five-logs"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{out}");
+    }
+    let mut b = Browser::new(&server);
+    b.sign_in(ACCESS_KEY, SECRET).await;
+    b.get("/console/trails/create").await;
+    let (status, _, page) = act(
+        &mut b,
+        "/console/trails/create",
+        &[
+            ("step", "1"),
+            ("go", "2"),
+            ("name", "sixth"),
+            ("storage", "new"),
+            ("new_bucket", "sixth-logs"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("MaximumNumberOfTrailsExceededException"),
+        "{page}"
+    );
+    let (s, _) = server.s3("HEAD", "/sixth-logs", b"").await;
+    assert_eq!(s, 404, "no bucket was made");
+}
