@@ -35,3 +35,21 @@ def test_reset_key_policy_takes_the_arn_as_a_whole(cairn):
     with pytest.raises(subprocess.CalledProcessError):
         cairn.admin("kms", "reset-key-policy", "--key-id", other_account)
     assert cairn.admin("kms", "reset-key-policy", "--key-id", key["Arn"])
+
+
+def test_a_grant_names_a_principal(cairn):
+    """CreateGrant took groups, policies and instance profiles as grantee or retiring
+    principal: the grant was listed and gave nobody access."""
+    kms = cairn.client("kms")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    for arn in ("arn:aws:iam::123456789012:group/admins",
+                "arn:aws:iam::123456789012:policy/p",
+                "arn:aws:iam::123456789012:instance-profile/ip",
+                "arn:aws:iam::123456789012:mfa/dev"):
+        for member in ("GranteePrincipal", "RetiringPrincipal"):
+            args = {"GranteePrincipal": "arn:aws:iam::123456789012:root", member: arn}
+            with pytest.raises(botocore.exceptions.ClientError) as e:
+                kms.create_grant(KeyId=key, Operations=["Decrypt"], **args)
+            assert e.value.response["Error"]["Code"] == "InvalidArnException", (arn, member)
+    assert kms.list_grants(KeyId=key)["Grants"] == []
+    kms.create_grant(KeyId=key, Operations=["Decrypt"], GranteePrincipal="arn:aws:iam::123456789012:root")

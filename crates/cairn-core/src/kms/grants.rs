@@ -101,7 +101,17 @@ fn check_principal(member: &str, value: &str) -> ApiResult<()> {
     let is_arn = value.starts_with("arn:aws:iam::") || value.starts_with("arn:aws:sts::");
     let is_account = value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit());
     let is_service = value.ends_with(".amazonaws.com") && !value.contains(':');
-    if !(is_arn || is_account || is_service) {
+    // An IAM ARN must name a principal: the account, a user or a role (STS: an assumed-role
+    // or federated-user session), never a group, a policy or an instance profile, which
+    // cannot make a call, so a grant to one gave nobody access (kms6).
+    let principal_arn = value.splitn(6, ':').nth(5).is_some_and(|resource| {
+        if value.starts_with("arn:aws:sts::") {
+            resource.starts_with("assumed-role/") || resource.starts_with("federated-user/")
+        } else {
+            resource == "root" || resource.starts_with("user/") || resource.starts_with("role/")
+        }
+    });
+    if !((is_arn && principal_arn) || is_account || is_service) {
         return Err(err(
             ErrorKind::KmsInvalidArn,
             format!("ARN {value} is not a valid principal"),
