@@ -16,12 +16,17 @@ from botocore.credentials import Credentials
 from conftest import ACCESS_KEY, SECRET
 
 
-def query(cairn, params):
+def signed_query(cairn, params):
+    """A signed CloudWatch Query request (what older SDKs send); its urllib3 response."""
     body = urllib.parse.urlencode({"Version": "2010-08-01", **params})
     req = AWSRequest("POST", cairn.endpoint + "/", data=body, headers={
         "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
     SigV4Auth(Credentials(ACCESS_KEY, SECRET), "monitoring", "us-east-1").add_auth(req)
-    resp = urllib3.PoolManager().request("POST", req.url, body=body, headers=dict(req.headers.items()))
+    return urllib3.PoolManager().request("POST", req.url, body=body, headers=dict(req.headers.items()))
+
+
+def query(cairn, params):
+    resp = signed_query(cairn, params)
     assert resp.status == 200, resp.data
     return resp.headers["x-amzn-RequestId"]
 

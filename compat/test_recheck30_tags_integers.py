@@ -8,18 +8,13 @@
 - CloudWatch read 64-bit values for its 32-bit `integer` members over Query and nested
   (`MetricStat.Period`)."""
 
-import urllib.parse
-
 import boto3
 import botocore.config
 import botocore.exceptions
 import pytest
-import urllib3
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
 from conftest import ACCESS_KEY, SECRET, settled_stack
+from test_cloudwatch_query_records import signed_query
 
 
 def error(call):
@@ -82,11 +77,7 @@ def test_logs_refuses_the_aws_prefix_in_any_case(cairn):
 
 
 def query(cairn, params):
-    body = urllib.parse.urlencode({"Version": "2010-08-01", **params})
-    req = AWSRequest("POST", cairn.endpoint + "/", data=body, headers={
-        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
-    SigV4Auth(Credentials(ACCESS_KEY, SECRET), "monitoring", "us-east-1").add_auth(req)
-    resp = urllib3.PoolManager().request("POST", req.url, body=body, headers=dict(req.headers.items()))
+    resp = signed_query(cairn, params)
     return resp.status, resp.data.decode()
 
 
