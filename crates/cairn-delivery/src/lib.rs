@@ -41,7 +41,8 @@ mod worker;
 pub use cwl::LogsOutcome;
 pub use keys::KeyRing;
 pub use notify::{
-    AddressGuard, Notification, Notifier, NotifierConfig, NotifyStats, RetryPolicy, admin_base_url,
+    AddressGuard, MAX_ATTEMPTS_AT_ONCE, Notification, Notifier, NotifierConfig, NotifyStats,
+    RetryPolicy, admin_base_url,
 };
 pub use publish::{publish, send_confirmation};
 pub use sns_sign::SnsSigner;

@@ -260,14 +260,21 @@ struct Inner {
     config: NotifierConfig,
     state: Mutex<State>,
     idle: tokio::sync::Notify,
-    /// Attempts of the durable senders under way at once, at most [`MAX_ATTEMPTS_AT_ONCE`]:
-    /// one sender per subscription with no bound let a topic owner with a hundred endpoints
-    /// keep every worker busy signing (hostile9).
+    /// Attempts of the durable senders under way at once, at most [`MAX_ATTEMPTS_AT_ONCE`]
+    /// (each holds a connection until its endpoint answers or times out).
     attempts: tokio::sync::Semaphore,
+    /// Messages being signed at once, at most [`MAX_SIGNING_AT_ONCE`], on the blocking pool:
+    /// one sender per subscription signing on the async workers let a topic owner with a
+    /// hundred endpoints keep every worker busy (hostile9), while a silent endpoint costs no
+    /// CPU and must not hold up other subscriptions' deliveries.
+    signing: tokio::sync::Semaphore,
 }
 
 /// Most durable deliveries attempted at once, across every subscription.
-const MAX_ATTEMPTS_AT_ONCE: usize = 8;
+pub const MAX_ATTEMPTS_AT_ONCE: usize = 64;
+
+/// Most messages signed at once (CPU work), across every subscription.
+const MAX_SIGNING_AT_ONCE: usize = 2;
 
 /// The notification sender. Cheap to clone.
 #[derive(Clone)]
@@ -288,6 +295,7 @@ impl Notifier {
                 state: Mutex::new(State::default()),
                 idle: tokio::sync::Notify::new(),
                 attempts: tokio::sync::Semaphore::new(MAX_ATTEMPTS_AT_ONCE),
+                signing: tokio::sync::Semaphore::new(MAX_SIGNING_AT_ONCE),
             }),
         }
     }

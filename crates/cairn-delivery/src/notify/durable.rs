@@ -1,7 +1,8 @@
 //! Sending the durable queues (`cairn_store::sns_queue`): every message a topic accepted is
 //! queued in the store by the transaction that accepted it, and sent from there by one sender
-//! task per subscription, oldest first, at most a few attempts at once across all of them,
-//! each message signed on the blocking pool (never on the workers that answer API calls). A failed attempt is recorded in the row (attempts
+//! task per subscription, oldest first, at most 64 attempts at once across all of them, each
+//! message signed on the blocking pool, two at a time (never on the workers that answer API
+//! calls). A failed attempt is recorded in the row (attempts
 //! made, time of the next one) under the delivery policy in effect for the subscription (its
 //! topic's or its own `DeliveryPolicy`, else the notifier's); the row goes once the message
 //! is delivered or the policy is exhausted. Each attempt first claims its row for
@@ -310,10 +311,12 @@ async fn run(inner: Arc<Inner>, sub: String) {
                 // Signing (RSA) is CPU work: on the blocking pool, never on the workers that
                 // answer API calls.
                 let signer = notifier.clone();
+                let signing = inner.signing.acquire().await;
                 let built = tokio::task::spawn_blocking(move || {
                     crate::publish::notification_for(&signer, &p, &p.recipients[0])
                 })
                 .await;
+                drop(signing);
                 match built {
                     Ok(mut n) => {
                         if n.protocol.starts_with("http") {

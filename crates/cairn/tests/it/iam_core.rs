@@ -177,6 +177,21 @@ fn principal_policies_gather_user_group_and_session_policies() {
                 .is_none()
         );
 
+        // A trust policy naming dave still needs his boundary to allow sts:AssumeRole (IAM's
+        // "Update a role trust policy"); his, a Deny only, allows nothing.
+        let refused = sts::assume_role(
+            c,
+            &dave,
+            &AssumeRoleInput {
+                role_arn: found.role_arn.clone(),
+                session_name: "s0".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert_eq!(refused.kind, cairn_core::ErrorKind::AccessDenied);
+        users::delete_user_boundary(c, &ctx, "dave").unwrap();
+        let dave = as_user(c, "dave");
         let assumed = sts::assume_role(
             c,
             &dave,
