@@ -443,11 +443,7 @@ fn boundaries_and_session_policies_only_restrict() {
         let set = PolicySet {
             identity: &ids,
             session: sess.as_deref(),
-            boundary: boundary.map(|d| SourcedPolicy {
-                source: PolicySource::PermissionsBoundary,
-                id: "b",
-                document: d,
-            }),
+            boundary: boundary.map(as_boundary),
             resource: None,
         };
         authorize(
@@ -505,16 +501,8 @@ fn not_principal_deny_with_boundaries_and_sessions() {
         let set = PolicySet {
             identity: &ids,
             session: None,
-            boundary: boundary.map(|d| SourcedPolicy {
-                source: PolicySource::PermissionsBoundary,
-                id: "b",
-                document: d,
-            }),
-            resource: Some(SourcedPolicy {
-                source: PolicySource::Resource,
-                id: "bucket",
-                document: &policy,
-            }),
+            boundary: boundary.map(as_boundary),
+            resource: Some(as_resource("bucket", &policy)),
         };
         authorize(
             &Request {
@@ -568,16 +556,8 @@ fn a_trust_policy_naming_a_bounded_user_needs_the_boundary() {
         let set = PolicySet {
             identity: &ids,
             session,
-            boundary: boundary.map(|d| SourcedPolicy {
-                source: PolicySource::PermissionsBoundary,
-                id: "b",
-                document: d,
-            }),
-            resource: Some(SourcedPolicy {
-                source: PolicySource::Resource,
-                id: "trust",
-                document: &trust,
-            }),
+            boundary: boundary.map(as_boundary),
+            resource: Some(as_resource("trust", &trust)),
         };
         authorize(
             &Request {
@@ -596,4 +576,22 @@ fn a_trust_policy_naming_a_bounded_user_needs_the_boundary() {
     ));
     assert!(run(Some(&everything), None).is_allowed());
     assert!(implicit(&run(None, Some(&[])), PolicyType::Session));
+}
+
+/// `d` as a permissions boundary in a [`PolicySet`].
+fn as_boundary(d: &cairn_policy::Document) -> SourcedPolicy<'_> {
+    SourcedPolicy {
+        source: PolicySource::PermissionsBoundary,
+        id: "b",
+        document: d,
+    }
+}
+
+/// `d` as the resource's policy in a [`PolicySet`].
+fn as_resource<'a>(id: &'a str, d: &'a cairn_policy::Document) -> SourcedPolicy<'a> {
+    SourcedPolicy {
+        source: PolicySource::Resource,
+        id,
+        document: d,
+    }
 }
