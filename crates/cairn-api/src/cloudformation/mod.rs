@@ -50,6 +50,7 @@ pub const ACTIONS: &[&str] = &[
     "DeleteStack",
     "ContinueUpdateRollback",
     "CancelUpdateStack",
+    "RollbackStack",
     "DescribeStacks",
     "ListStacks",
     "DescribeStackEvents",
@@ -234,9 +235,12 @@ fn run(
                 c,
                 ctx,
                 &name,
-                &p.list("RetainResources"),
-                p.opt("RoleARN"),
-                p.opt("ClientRequestToken"),
+                stacks::DeleteInput {
+                    retain: p.list("RetainResources"),
+                    role_arn: p.opt("RoleARN"),
+                    token: p.opt("ClientRequestToken"),
+                    force: p.opt("DeletionMode").as_deref() == Some("FORCE_DELETE_STACK"),
+                },
             )?;
             Reply {
                 xml: None,
@@ -259,6 +263,13 @@ fn run(
                 run: Some(s.stack_id),
             }
         }
+        "RollbackStack" => started(recovery::rollback_stack(
+            c,
+            ctx,
+            &name,
+            p.opt("RoleARN"),
+            p.opt("ClientRequestToken"),
+        )?),
         "CancelUpdateStack" => {
             recovery::cancel_update_stack(c, ctx, &name)?;
             Reply::none()

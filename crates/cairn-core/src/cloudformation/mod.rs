@@ -10,7 +10,7 @@
 //! - [`reach`]: the resources a replacement reaches, for change sets;
 //! - [`queries`]: the read operations, paged by [`pages`]; [`records`]: the persisted records ([`model`]);
 //! - [`stack_policy`]: which updates a stack policy allows;
-//! - [`recovery`]: ContinueUpdateRollback and CancelUpdateStack;
+//! - [`recovery`]: ContinueUpdateRollback, CancelUpdateStack and RollbackStack;
 //! - [`notify`]: each stack event published to the stack's `NotificationARNs`.
 
 pub mod changesets;

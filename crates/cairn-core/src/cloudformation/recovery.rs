@@ -1,6 +1,7 @@
-//! The operations that steer an update that went wrong: ContinueUpdateRollback takes a stack
-//! out of `UPDATE_ROLLBACK_FAILED` (optionally skipping resources that cannot be restored), and
-//! CancelUpdateStack turns an update in progress into its rollback. Like the other operations
+//! The operations that steer a stack operation that went wrong: ContinueUpdateRollback takes a
+//! stack out of `UPDATE_ROLLBACK_FAILED` (optionally skipping resources that cannot be
+//! restored), CancelUpdateStack turns an update in progress into its rollback, and
+//! RollbackStack rolls back a create or update that failed with rollback disabled. Like the other operations
 //! that start work they run inside their call's transaction and leave the rest to the engine.
 
 use std::collections::HashSet;
@@ -11,7 +12,7 @@ use cairn_store::Connection;
 use super::model::{Caller, Stack};
 use super::prepare::invalid;
 use super::records::{self, find_live, put_stack, stack_event};
-use super::stacks::check_role;
+use super::stacks::{check_role, wrong_state};
 use crate::CallContext;
 use crate::error::ApiResult;
 
@@ -124,5 +125,35 @@ pub fn continue_update_rollback(
         );
         records::append_event(conn, &event)?;
     }
+    Ok(stack)
+}
+
+/// RollbackStack: a stack left in `CREATE_FAILED` or `UPDATE_FAILED` (rollback disabled) goes
+/// back to its last stable state. A failed create has none, so its rollback deletes what it
+/// made (`ROLLBACK_IN_PROGRESS`, ending `ROLLBACK_COMPLETE`); a failed update is rolled back to
+/// the template before it (`UPDATE_ROLLBACK_IN_PROGRESS`), as if rollback had been on.
+pub fn rollback_stack(
+    conn: &Connection,
+    ctx: &CallContext,
+    name: &str,
+    role_arn: Option<String>,
+    token: Option<String>,
+) -> ApiResult<Stack> {
+    let mut stack = find_live(conn, ctx.account().as_str(), ctx.region.as_str(), name)?;
+    let next = match stack.status.as_str() {
+        "CREATE_FAILED" => "ROLLBACK_IN_PROGRESS",
+        "UPDATE_FAILED" if stack.previous.is_some() => "UPDATE_ROLLBACK_IN_PROGRESS",
+        _ => return Err(wrong_state(&stack, "rolled back")),
+    };
+    check_role(conn, ctx, role_arn.as_deref())?;
+    stack.caller = Caller::of(&ctx.principal)?;
+    if role_arn.is_some() {
+        stack.role_arn = role_arn;
+    }
+    stack.client_request_token = token;
+    stack.status = next.into();
+    stack.status_reason = Some("User Initiated".into());
+    put_stack(conn, &stack, false)?;
+    records::append_event(conn, &stack_event(&stack, ctx.now))?;
     Ok(stack)
 }

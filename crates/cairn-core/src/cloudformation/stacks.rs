@@ -450,16 +450,34 @@ pub(crate) fn on_failure(input: &StackInput, member: &str) -> ApiResult<(bool, b
     })
 }
 
+/// DeleteStack's inputs besides the stack's name.
+#[derive(Debug, Default, Clone)]
+pub struct DeleteInput {
+    /// `RetainResources`: logical ids kept (only for a DELETE_FAILED stack).
+    pub retain: Vec<String>,
+    /// `RoleARN`.
+    pub role_arn: Option<String>,
+    /// `ClientRequestToken`.
+    pub token: Option<String>,
+    /// `DeletionMode FORCE_DELETE_STACK`: a DELETE_FAILED stack's resources whose deletion
+    /// failed are skipped (left in place, `DELETE_SKIPPED`) and the stack is deleted.
+    pub force: bool,
+}
+
 /// DeleteStack: `Some(stack)` when the engine has work to do. Deleting a stack that does not
 /// exist succeeds, as on AWS.
 pub fn delete_stack(
     conn: &Connection,
     ctx: &CallContext,
     name: &str,
-    retain: &[String],
-    role_arn: Option<String>,
-    token: Option<String>,
+    input: DeleteInput,
 ) -> ApiResult<Option<Stack>> {
+    let DeleteInput {
+        retain,
+        role_arn,
+        token,
+        force,
+    } = input;
     let account = ctx.account().to_string();
     let mut stack = match records::find_stack(conn, &account, ctx.region.as_str(), name) {
         Ok((s, false)) => s,
@@ -495,7 +513,16 @@ pub fn delete_stack(
     if role_arn.is_some() {
         stack.role_arn = role_arn;
     }
-    stack.retain_resources = retain.to_vec();
+    let mut retain = retain;
+    if force && stack.status == "DELETE_FAILED" {
+        // The resources whose deletion failed are the ones a forced delete skips.
+        for row in records::resources(conn, &stack.stack_id)? {
+            if row.status == "DELETE_FAILED" && !retain.contains(&row.logical_id) {
+                retain.push(row.logical_id);
+            }
+        }
+    }
+    stack.retain_resources = retain;
     stack.client_request_token = token;
     let never_created = stack.status == "REVIEW_IN_PROGRESS";
     stack.status = "DELETE_IN_PROGRESS".into();
