@@ -365,3 +365,38 @@ def test_an_object_lock_header_the_router_does_not_know_is_refused(cairn, bob):
         s3.create_multipart_upload(Bucket=BUCKET, Key="held")
     assert e.value.response["Error"]["Code"] == "InvalidRequest"
     assert "held" not in [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+
+
+def test_a_configuration_named_by_id_is_no_such_configuration(cairn, bob):
+    """Get/Delete of an analytics, metrics, inventory or Intelligent-Tiering configuration by
+    id (s3seven #5, left out last sessions; NotImplemented before): Cairn keeps none, so every
+    id is S3's 404 NoSuchConfiguration, after the bucket is found and the caller authorized
+    with the operation's own action; each call is recorded, a Delete as a write."""
+    s3 = cairn.client("s3")
+    calls = [(s3.get_bucket_analytics_configuration, "GetBucketAnalyticsConfiguration"),
+             (s3.delete_bucket_analytics_configuration, "DeleteBucketAnalyticsConfiguration"),
+             (s3.get_bucket_metrics_configuration, "GetBucketMetricsConfiguration"),
+             (s3.delete_bucket_metrics_configuration, "DeleteBucketMetricsConfiguration"),
+             (s3.get_bucket_inventory_configuration, "GetBucketInventoryConfiguration"),
+             (s3.delete_bucket_inventory_configuration, "DeleteBucketInventoryConfiguration"),
+             (s3.get_bucket_intelligent_tiering_configuration,
+              "GetBucketIntelligentTieringConfiguration"),
+             (s3.delete_bucket_intelligent_tiering_configuration,
+              "DeleteBucketIntelligentTieringConfiguration")]
+    for call, name in calls:
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call(Bucket=BUCKET, Id="cfg-1")
+        err = e.value.response["Error"]
+        assert (err["Code"], e.value.response["ResponseMetadata"]["HTTPStatusCode"]) == \
+            ("NoSuchConfiguration", 404), name
+        assert err["Message"] == "The specified configuration does not exist."
+        assert code(lambda: call(Bucket="no-such-unserved", Id="cfg-1")) == ("NoSuchBucket", 404)
+        got = [r for r in records(cairn, name) if r["requestParameters"].get("bucketName") == BUCKET]
+        assert got and got[0]["errorCode"] == "NoSuchConfiguration", name
+        assert got[0]["requestParameters"]["id"] == "cfg-1"
+        assert got[0]["readOnly"] == name.startswith("Get")
+    denied = bob("s3")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        denied.delete_bucket_metrics_configuration(Bucket=BUCKET, Id="cfg-1")
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    assert "s3:PutMetricsConfiguration" in e.value.response["Error"]["Message"]

@@ -75,6 +75,7 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
             StatusCode::NOT_FOUND,
         ),
         S3NoSuchWebsiteConfiguration => ("NoSuchWebsiteConfiguration", StatusCode::NOT_FOUND),
+        S3NoSuchConfiguration => ("NoSuchConfiguration", StatusCode::NOT_FOUND),
         S3OwnershipControlsNotFound => ("OwnershipControlsNotFoundError", StatusCode::NOT_FOUND),
         S3NoSuchPublicAccessBlockConfiguration => (
             "NoSuchPublicAccessBlockConfiguration",

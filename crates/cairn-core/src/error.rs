@@ -75,6 +75,9 @@ pub enum ErrorKind {
     S3ObjectLockConfigurationNotFound,
     /// `NoSuchWebsiteConfiguration` (404).
     S3NoSuchWebsiteConfiguration,
+    /// `NoSuchConfiguration` (404): no analytics, metrics, inventory or Intelligent-Tiering
+    /// configuration has the id asked for.
+    S3NoSuchConfiguration,
     /// `OwnershipControlsNotFoundError` (404): the bucket's ownership controls were deleted.
     S3OwnershipControlsNotFound,
     S3NoSuchPublicAccessBlockConfiguration,

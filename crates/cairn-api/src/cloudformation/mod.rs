@@ -217,14 +217,20 @@ fn run(
         elements: json!({"stackId": s.stack_id}),
         run: Some(s.stack_id),
     };
+    // A retried request (its `ClientRequestToken` again) answers as the first did and starts
+    // nothing.
+    let accepted = |a: stacks::Accepted| Reply {
+        run: a.new_work.then(|| a.stack.stack_id.clone()),
+        ..started(a.stack)
+    };
     Ok(match action {
-        "CreateStack" => started(stacks::create_stack(
+        "CreateStack" => accepted(stacks::create_stack(
             c,
             ctx,
             &reg,
             &input::stack_input(p, from_url)?,
         )?),
-        "UpdateStack" => started(stacks::update_stack(
+        "UpdateStack" => accepted(stacks::update_stack(
             c,
             ctx,
             &reg,

@@ -73,10 +73,21 @@ pub fn action_of(event_name: &str) -> &'static str {
         "GetBucketAccelerateConfiguration" => "s3:GetAccelerateConfiguration",
         "GetBucketRequestPayment" => "s3:GetBucketRequestPayment",
         "GetBucketPolicyStatus" => "s3:GetBucketPolicyStatus",
-        "ListBucketAnalyticsConfigurations" => "s3:GetAnalyticsConfiguration",
-        "ListBucketMetricsConfigurations" => "s3:GetMetricsConfiguration",
-        "ListBucketInventoryConfigurations" => "s3:GetInventoryConfiguration",
-        "ListBucketIntelligentTieringConfigurations" => "s3:GetIntelligentTieringConfiguration",
+        "ListBucketAnalyticsConfigurations" | "GetBucketAnalyticsConfiguration" => {
+            "s3:GetAnalyticsConfiguration"
+        }
+        "DeleteBucketAnalyticsConfiguration" => "s3:PutAnalyticsConfiguration",
+        "ListBucketMetricsConfigurations" | "GetBucketMetricsConfiguration" => {
+            "s3:GetMetricsConfiguration"
+        }
+        "DeleteBucketMetricsConfiguration" => "s3:PutMetricsConfiguration",
+        "ListBucketInventoryConfigurations" | "GetBucketInventoryConfiguration" => {
+            "s3:GetInventoryConfiguration"
+        }
+        "DeleteBucketInventoryConfiguration" => "s3:PutInventoryConfiguration",
+        "ListBucketIntelligentTieringConfigurations"
+        | "GetBucketIntelligentTieringConfiguration" => "s3:GetIntelligentTieringConfiguration",
+        "DeleteBucketIntelligentTieringConfiguration" => "s3:PutIntelligentTieringConfiguration",
         "PutBucketVersioning" => "s3:PutBucketVersioning",
         "PutBucketPublicAccessBlock" | "DeleteBucketPublicAccessBlock" => {
             "s3:PutBucketPublicAccessBlock"

@@ -46,6 +46,7 @@ mod sse_c;
 pub(crate) mod sse_ops;
 mod unconfigured_ops;
 mod unhandled;
+mod unkept_by_id;
 mod unrouted;
 mod unserved;
 mod upload_keys;

@@ -357,6 +357,57 @@ impl s3s::S3 for CairnS3 {
         self.list_bucket_intelligent_tiering_configurations_op(req)
             .await
     }
+    async fn get_bucket_analytics_configuration(
+        &self,
+        req: S3Request<s3s::dto::GetBucketAnalyticsConfigurationInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::GetBucketAnalyticsConfigurationOutput>> {
+        self.get_bucket_analytics_configuration_op(req).await
+    }
+    async fn delete_bucket_analytics_configuration(
+        &self,
+        req: S3Request<s3s::dto::DeleteBucketAnalyticsConfigurationInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::DeleteBucketAnalyticsConfigurationOutput>> {
+        self.delete_bucket_analytics_configuration_op(req).await
+    }
+    async fn get_bucket_metrics_configuration(
+        &self,
+        req: S3Request<s3s::dto::GetBucketMetricsConfigurationInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::GetBucketMetricsConfigurationOutput>> {
+        self.get_bucket_metrics_configuration_op(req).await
+    }
+    async fn delete_bucket_metrics_configuration(
+        &self,
+        req: S3Request<s3s::dto::DeleteBucketMetricsConfigurationInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::DeleteBucketMetricsConfigurationOutput>> {
+        self.delete_bucket_metrics_configuration_op(req).await
+    }
+    async fn get_bucket_inventory_configuration(
+        &self,
+        req: S3Request<s3s::dto::GetBucketInventoryConfigurationInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::GetBucketInventoryConfigurationOutput>> {
+        self.get_bucket_inventory_configuration_op(req).await
+    }
+    async fn delete_bucket_inventory_configuration(
+        &self,
+        req: S3Request<s3s::dto::DeleteBucketInventoryConfigurationInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::DeleteBucketInventoryConfigurationOutput>> {
+        self.delete_bucket_inventory_configuration_op(req).await
+    }
+    async fn get_bucket_intelligent_tiering_configuration(
+        &self,
+        req: S3Request<s3s::dto::GetBucketIntelligentTieringConfigurationInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::GetBucketIntelligentTieringConfigurationOutput>> {
+        self.get_bucket_intelligent_tiering_configuration_op(req)
+            .await
+    }
+    async fn delete_bucket_intelligent_tiering_configuration(
+        &self,
+        req: S3Request<s3s::dto::DeleteBucketIntelligentTieringConfigurationInput>,
+    ) -> S3Result<s3s::S3Response<s3s::dto::DeleteBucketIntelligentTieringConfigurationOutput>>
+    {
+        self.delete_bucket_intelligent_tiering_configuration_op(req)
+            .await
+    }
     async fn get_object_attributes(
         &self,
         req: S3Request<s3s::dto::GetObjectAttributesInput>,

@@ -33,6 +33,14 @@ const SERVED: &[&str] = &[
     "ListBucketMetricsConfigurations",
     "ListBucketInventoryConfigurations",
     "ListBucketIntelligentTieringConfigurations",
+    "GetBucketAnalyticsConfiguration",
+    "DeleteBucketAnalyticsConfiguration",
+    "GetBucketMetricsConfiguration",
+    "DeleteBucketMetricsConfiguration",
+    "GetBucketInventoryConfiguration",
+    "DeleteBucketInventoryConfiguration",
+    "GetBucketIntelligentTieringConfiguration",
+    "DeleteBucketIntelligentTieringConfiguration",
     "GetObjectLockConfiguration",
     "GetBucketWebsite",
     "GetBucketReplication",
@@ -112,48 +120,16 @@ const ACTIONS: &[(&str, &str)] = &[
         "s3:PutAnalyticsConfiguration",
     ),
     (
-        "DeleteBucketAnalyticsConfiguration",
-        "s3:PutAnalyticsConfiguration",
-    ),
-    (
-        "GetBucketAnalyticsConfiguration",
-        "s3:GetAnalyticsConfiguration",
-    ),
-    (
         "PutBucketMetricsConfiguration",
         "s3:PutMetricsConfiguration",
-    ),
-    (
-        "DeleteBucketMetricsConfiguration",
-        "s3:PutMetricsConfiguration",
-    ),
-    (
-        "GetBucketMetricsConfiguration",
-        "s3:GetMetricsConfiguration",
     ),
     (
         "PutBucketInventoryConfiguration",
         "s3:PutInventoryConfiguration",
     ),
     (
-        "DeleteBucketInventoryConfiguration",
-        "s3:PutInventoryConfiguration",
-    ),
-    (
-        "GetBucketInventoryConfiguration",
-        "s3:GetInventoryConfiguration",
-    ),
-    (
         "PutBucketIntelligentTieringConfiguration",
         "s3:PutIntelligentTieringConfiguration",
-    ),
-    (
-        "DeleteBucketIntelligentTieringConfiguration",
-        "s3:PutIntelligentTieringConfiguration",
-    ),
-    (
-        "GetBucketIntelligentTieringConfiguration",
-        "s3:GetIntelligentTieringConfiguration",
     ),
     ("SelectObjectContent", "s3:GetObject"),
     (

@@ -164,7 +164,7 @@ pub fn create_stack(
     ctx: &CallContext,
     registry: &Registry,
     input: &StackInput,
-) -> ApiResult<Stack> {
+) -> ApiResult<Accepted> {
     check_name(&input.name, "stackName")?;
     let body = body_of(
         input.template_body.as_deref(),
@@ -184,6 +184,10 @@ pub fn create_stack(
     if cairn_store::cloudformation::live_stack(conn, &account, ctx.region.as_str(), &input.name)?
         .is_some()
     {
+        let (live, _) = records::find_stack(conn, &account, ctx.region.as_str(), &input.name)?;
+        if let Some(retry) = retried(live, input, "CREATE_", "ROLLBACK_") {
+            return Ok(retry);
+        }
         return Err(ApiError::new(
             ErrorKind::CfnAlreadyExists,
             format!("Stack [{}] already exists", input.name),
@@ -235,7 +239,40 @@ pub fn create_stack(
     };
     put_stack(conn, &stack, false)?;
     records::append_event(conn, &stack_event(&stack, ctx.now))?;
-    Ok(stack)
+    Ok(Accepted::new(stack))
+}
+
+/// A stack operation accepted: the stack, and whether the engine has new work to do.
+#[derive(Debug)]
+pub struct Accepted {
+    /// The stack as the operation left it.
+    pub stack: Stack,
+    /// False for a retry of a request already accepted (the same `ClientRequestToken`): the
+    /// operation it started goes on, and nothing starts again.
+    pub new_work: bool,
+}
+
+impl Accepted {
+    fn new(stack: Stack) -> Self {
+        Self {
+            stack,
+            new_work: true,
+        }
+    }
+}
+
+/// `live` as the answer to a retry of the request that started its current operation: the
+/// same `ClientRequestToken`, and a status that operation leads to (its `prefixes`). AWS
+/// takes the token so that a retried CreateStack or UpdateStack, whose first answer was
+/// lost, is not refused or run twice.
+fn retried(live: Stack, input: &StackInput, a: &str, b: &str) -> Option<Accepted> {
+    let token = input.client_request_token.as_deref()?;
+    let same = live.client_request_token.as_deref() == Some(token)
+        && (live.status.starts_with(a) || live.status.starts_with(b));
+    same.then_some(Accepted {
+        stack: live,
+        new_work: false,
+    })
 }
 
 /// Statuses from which a stack can be updated.
@@ -370,13 +407,16 @@ pub fn update_stack(
     ctx: &CallContext,
     registry: &Registry,
     input: &StackInput,
-) -> ApiResult<Stack> {
+) -> ApiResult<Accepted> {
     let mut stack = find_live(
         conn,
         ctx.account().as_str(),
         ctx.region.as_str(),
         &input.name,
     )?;
+    if let Some(retry) = retried(stack.clone(), input, "UPDATE_", "UPDATE_") {
+        return Ok(retry);
+    }
     if !UPDATABLE.contains(&stack.status.as_str()) {
         return Err(wrong_state(&stack, "updated"));
     }
@@ -431,7 +471,7 @@ pub fn update_stack(
     put_stack(conn, &stack, false)?;
     records::append_event(conn, &stack_event(&stack, ctx.now))?;
     super::changesets::obsolete_change_sets(conn, &stack.stack_id)?;
-    Ok(stack)
+    Ok(Accepted::new(stack))
 }
 
 /// What a failed create does, from `OnFailure` (CreateStack; CreateChangeSet's
