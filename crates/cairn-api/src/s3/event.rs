@@ -334,10 +334,18 @@ impl<T> Spec<T> {
             own.context
                 .push(("s3:ObjectCreationOperation".to_owned(), vec![c.to_owned()]));
         }
-        own.context
-            .extend(signing.into_iter().flat_map(signing_keys));
+        let signed: Vec<_> = signing.into_iter().flat_map(signing_keys).collect();
+        own.context.extend(signed.iter().cloned());
         let mut all = vec![own];
-        all.extend(self.also.iter().cloned());
+        // How the request was signed holds for every S3 permission it needs: a copy's read
+        // of its source too (recheck31: a presigned or old CopyObject read an object a Deny
+        // on `s3:signatureAge` or `s3:authType` kept from GetObject).
+        all.extend(self.also.iter().cloned().map(|mut p| {
+            if p.action.starts_with("s3:") {
+                p.context.extend(signed.iter().cloned());
+            }
+            p
+        }));
         all
     }
 

@@ -136,8 +136,24 @@ pub fn request_context(ctx: &CallContext, principal: &cairn_policy::Principal) -
     c
 }
 
-/// The condition-key prefix of the tags a request sets.
-const TAG_PREFIX: &str = "aws:RequestTag/";
+/// The condition-key prefixes of the key-value pairs a request sets, whose key names IAM
+/// reads without case: the tags a request sets, an object write's tags, and a KMS call's
+/// encryption context (recheck31: `env=prod&Env=x` and `{"ENV":"prod","env":"x"}` dodged a
+/// Deny on the `env` value, the last case variant winning).
+const PAIR_PREFIXES: &[&str] = &[
+    "aws:RequestTag/",
+    "s3:RequestObjectTag/",
+    "kms:EncryptionContext:",
+];
+
+/// Whether `key` names one pair of a request (see [`PAIR_PREFIXES`]).
+fn is_request_pair(key: &str) -> bool {
+    PAIR_PREFIXES.iter().any(|prefix| {
+        key.len() > prefix.len()
+            && key.is_char_boundary(prefix.len())
+            && key[..prefix.len()].eq_ignore_ascii_case(prefix)
+    })
+}
 
 /// Adds the tags of the resource `arn` names to `context` (see `resource_tags`).
 pub fn with_resource_tags(conn: &Connection, context: &mut Context, arn: &str) -> ApiResult<()> {
@@ -241,12 +257,9 @@ impl Evaluator for PolicyEvaluator {
             with_resource_tags(conn, &mut context, &permission.resource)?;
         }
         for (k, values) in &permission.context {
-            // A request's tags, one key each: case-variant keys (`env`, `Env`) keep both
-            // values rather than the last (see `Context::add_tag`).
-            if k.len() > TAG_PREFIX.len()
-                && k.is_char_boundary(TAG_PREFIX.len())
-                && k[..TAG_PREFIX.len()].eq_ignore_ascii_case(TAG_PREFIX)
-            {
+            // A request's tags (or encryption context), one key each: case-variant keys
+            // (`env`, `Env`) keep both values rather than the last (see `Context::add_tag`).
+            if is_request_pair(k) {
                 for v in values {
                     context.add_tag(k, v.clone());
                 }
