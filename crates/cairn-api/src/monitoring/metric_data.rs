@@ -88,6 +88,19 @@ fn run_queries(
             )));
         }
         ids.push(id.clone());
+        // The query's own `Period` (used by expressions, which Cairn does not run) is still
+        // a 32-bit integer of at least 1, as the model says (recheck31: any value passed).
+        if let Some(p) = opt_i64(q, "Period")?
+            && p < 1
+        {
+            return Err(cairn_core::ApiError::new(
+                cairn_core::ErrorKind::IamValidation,
+                format!(
+                    "1 validation error detected: Value '{p}' at '{}.period' failed to satisfy constraint: Member must have value greater than or equal to 1",
+                    member.replace("MetricDataQueries", "metricDataQueries")
+                ),
+            ));
+        }
         if q.get("Expression").is_some_and(|e| !e.is_null()) {
             return Err(invalid(
                 "Metric math expressions are not supported by Cairn; use MetricStat queries.",

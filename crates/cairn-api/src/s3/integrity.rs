@@ -54,6 +54,30 @@ fn invalid_value(header: &str) -> ApiError {
     )
 }
 
+/// Checks the `x-amz-sdk-checksum-algorithm` header an upload sends (s3s leaves it out of
+/// PutObject's and UploadPart's input, so it was never read: recheck31). As S3: it must name
+/// an algorithm S3 computes, and the checksum it announces must come, as a header or a
+/// trailer of that algorithm.
+fn sdk_algorithm(all: &http::HeaderMap, declared: &Declared) -> Result<(), ApiError> {
+    let Some(value) = all.get("x-amz-sdk-checksum-algorithm") else {
+        return Ok(());
+    };
+    let algo = String::from_utf8_lossy(value.as_bytes()).to_ascii_uppercase();
+    if !ALGORITHMS.iter().any(|(a, _, _)| *a == algo) {
+        return Err(invalid_value("x-amz-sdk-checksum-algorithm"));
+    }
+    if declared.headers.is_empty() && declared.trailers.is_empty() {
+        return Err(ApiError::new(
+            ErrorKind::S3InvalidRequest,
+            "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.",
+        ));
+    }
+    if !declared.headers.contains_key(&algo) && !declared.trailers.contains(&algo) {
+        return Err(invalid_value("x-amz-sdk-checksum-algorithm"));
+    }
+    Ok(())
+}
+
 impl Declared {
     /// Validates the declared digests' form: a `Content-MD5` must be base64 of 16 bytes, a
     /// checksum header base64 of its algorithm's length, a trailer one S3 knows.
@@ -100,6 +124,7 @@ impl Declared {
                 out.trailers.push((*algo).to_owned());
             }
         }
+        sdk_algorithm(h.all, &out)?;
         if let Some(algo) = h.algorithm {
             let algo = algo.to_ascii_uppercase();
             if !ALGORITHMS.iter().any(|(a, _, _)| *a == algo) {

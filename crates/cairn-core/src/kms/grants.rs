@@ -104,13 +104,28 @@ fn check_principal(member: &str, value: &str) -> ApiResult<()> {
     // An IAM ARN must name a principal: the account, a user or a role (STS: an assumed-role
     // or federated-user session), never a group, a policy or an instance profile, which
     // cannot make a call, so a grant to one gave nobody access (kms6).
-    let principal_arn = value.splitn(6, ':').nth(5).is_some_and(|resource| {
-        if value.starts_with("arn:aws:sts::") {
-            resource.starts_with("assumed-role/") || resource.starts_with("federated-user/")
-        } else {
-            resource == "root" || resource.starts_with("user/") || resource.starts_with("role/")
-        }
-    });
+    // Its account is 12 digits and each name after a type is non-empty (recheck31:
+    // `arn:aws:iam::1:root` and `…:user/` were kept as grantees).
+    let fields: Vec<&str> = value.splitn(6, ':').collect();
+    let account_ok = fields
+        .get(4)
+        .is_some_and(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
+    let named = |resource: &str, types: &[&str], parts: usize| {
+        types.iter().any(|t| {
+            resource.strip_prefix(t).is_some_and(|rest| {
+                let names: Vec<&str> = rest.split('/').collect();
+                names.len() >= parts && names[names.len() - parts..].iter().all(|n| !n.is_empty())
+            })
+        })
+    };
+    let principal_arn = account_ok
+        && fields.get(5).is_some_and(|resource| {
+            if value.starts_with("arn:aws:sts::") {
+                named(resource, &["assumed-role/"], 2) || named(resource, &["federated-user/"], 1)
+            } else {
+                *resource == "root" || named(resource, &["user/", "role/"], 1)
+            }
+        });
     if !((is_arn && principal_arn) || is_account || is_service) {
         return Err(err(
             ErrorKind::KmsInvalidArn,
@@ -738,5 +753,33 @@ mod tests {
             validate_create(&input).unwrap_err().kind,
             ErrorKind::KmsInvalidArn
         );
+    }
+
+    #[test]
+    fn principal_arns_name_an_account_and_a_principal() {
+        for ok in [
+            "arn:aws:iam::111122223333:root",
+            "arn:aws:iam::111122223333:user/division/bob",
+            "arn:aws:iam::111122223333:role/r",
+            "arn:aws:sts::111122223333:assumed-role/r/session",
+            "arn:aws:sts::111122223333:federated-user/fed",
+            "111122223333",
+        ] {
+            assert!(check_principal("granteePrincipal", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "arn:aws:iam::12345678901:root",
+            "arn:aws:iam::abcdefghijkl:root",
+            "arn:aws:iam::1:root",
+            "arn:aws:sts::12345:assumed-role/r/s",
+            "arn:aws:sts::999999999999:assumed-role//",
+            "arn:aws:sts::999999999999:assumed-role/r",
+            "arn:aws:iam::999999999999:user/",
+            "arn:aws:iam::999999999999:role/",
+            "arn:aws:iam::999999999999:group/g",
+        ] {
+            let e = check_principal("granteePrincipal", bad).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::KmsInvalidArn, "{bad}");
+        }
     }
 }
