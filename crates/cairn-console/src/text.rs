@@ -34,9 +34,18 @@ pub fn csv_line<S: AsRef<str>>(cells: &[S]) -> String {
 fn hidden(c: char) -> bool {
     matches!(
         c,
-        '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{2060}' | '\u{FEFF}'
+        '\u{200B}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{061C}'
+            | '\u{2060}'
+            | '\u{FEFF}'
+            | '\u{00AD}'
+            | '\u{180E}'
     ) || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2061}'..='\u{2064}').contains(&c)
         || ('\u{2066}'..='\u{2069}').contains(&c)
+        || ('\u{E0000}'..='\u{E007F}').contains(&c)
 }
 
 /// `raw` with every [`hidden`] character written as its JSON escape (`\u202E`), so a value
@@ -140,6 +149,11 @@ mod tests {
         assert_eq!(
             visible("a\u{2066}b\u{2069}\u{FEFF}"),
             "a\\u2066b\\u2069\\uFEFF"
+        );
+        // Soft hyphens, invisible operators and tag characters hide text too (recheck31).
+        assert_eq!(
+            visible("a\u{00AD}b\u{2062}c\u{180E}\u{E0041}"),
+            "a\\u00ADb\\u2062c\\u180E\\uE0041"
         );
         // Scripts and emoji that need joiners, and plain right-to-left text, are untouched.
         for kept in ["می\u{200C}خواهم", "👨\u{200D}👩", "עברית", "plain"] {

@@ -8,6 +8,7 @@ mod console_actions;
 mod console_fixes;
 mod console_guards;
 mod console_notices;
+mod console_recheck31;
 mod console_sessions;
 mod console_seventh_pass;
 mod console_sixth_pass;
