@@ -64,3 +64,22 @@ def test_the_sdk_checksum_algorithm_header_is_checked(cairn):
     assert ok.status == 200, ok.data
     keys = [o["Key"] for o in cairn.client("s3").list_objects_v2(Bucket="sdk-algo")["Contents"]]
     assert keys == ["e"]
+
+
+def test_put_metric_data_over_one_megabyte_is_refused(cairn):
+    """alarms6: a 2.3 MB PutMetricData was stored whole; AWS limits it to 1 MB (413
+    RequestEntityTooLarge "Request size N exceeded 1048576 bytes"), GetMetricData to 614,400."""
+    datum = {"MetricData.member.1.MetricName": "m", "MetricData.member.1.Value": "1",
+             "Namespace": "Cairn/Big"}
+    small = signed_query(cairn, {"Action": "PutMetricData", **datum})
+    assert small.status == 200, small.data
+    pad = "x" * 1_048_576
+    big = signed_query(cairn, {"Action": "PutMetricData", **datum, "Padding": pad})
+    assert big.status == 413, big.data
+    assert b"<Code>RequestEntityTooLarge</Code>" in big.data, big.data
+    assert b"exceeded 1048576 bytes" in big.data, big.data
+    listed = cairn.client("cloudwatch").list_metrics(Namespace="Cairn/Big")["Metrics"]
+    assert len(listed) == 1
+    got = signed_query(cairn, {"Action": "GetMetricData", "Padding": "x" * 614_400,
+                               "StartTime": "2026-01-01T00:00:00Z", "EndTime": "2026-01-01T01:00:00Z"})
+    assert got.status == 413 and b"exceeded 614400 bytes" in got.data, got.data

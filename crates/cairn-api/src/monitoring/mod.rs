@@ -109,6 +109,29 @@ async fn refuse_unreadable(
     crate::json::refuse_unreadable(&state.gate, info, call, refusal).await
 }
 
+/// CloudWatch's request size limits, in bytes as sent (the PutMetricData reference: "Each
+/// PutMetricData request is limited to 1 MB in size for HTTP POST requests"; GetMetricData's
+/// 614,400 is the figure its refusals name). A gzip'd body is measured as sent, the only size
+/// a client can know before sending; AWS does not say which it counts.
+const SIZE_LIMITS: &[(&str, usize)] = &[("PutMetricData", 1_048_576), ("GetMetricData", 614_400)];
+
+/// 413 `RequestEntityTooLarge` for a request over its operation's limit, as AWS answers it.
+fn oversized(name: &str, req: &Received) -> Option<WireError> {
+    let (_, limit) = SIZE_LIMITS.iter().find(|(n, _)| *n == name)?;
+    let gzip = req
+        .header("content-encoding")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
+    let sent = req
+        .header("content-length")
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .or((!gzip).then_some(req.body.len()))?;
+    (sent > *limit).then(|| WireError {
+        code: "RequestEntityTooLarge",
+        status: http::StatusCode::PAYLOAD_TOO_LARGE,
+        message: format!("Request size {sent} exceeded {limit} bytes"),
+    })
+}
+
 fn find(name: &str) -> Option<Op> {
     use Run::{Acting, Paged, Plain};
     let (run, read_only, data_event): (Run, bool, bool) = match name {
@@ -299,6 +322,10 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
             (params.action().to_owned(), input::from_query(&params))
         }
     };
+    if let Some(e) = oversized(&name, &req) {
+        let e = refuse_unreadable(state, &req, authed, now, &name, e).await;
+        return error(wire, &e, &rid);
+    }
     let Some(op) = find(&name) else {
         if crate::unserved::is_operation("cloudwatch", &name) {
             let info = CallInfo::new(authed, &req, now);
