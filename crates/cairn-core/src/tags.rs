@@ -39,7 +39,18 @@ fn trail_for_resource(conn: &Connection, ctx: &CallContext, resource_id: &str) -
     // Cairn's trails are in the `aws` partition: another partition's ARN names none of them,
     // as for every other trail operation (ctapi5: an `arn:aws-cn:` or `arn:xyz:` ARN reached
     // the trail while a Deny on its `arn:aws:` ARN was judged against the ARN as written).
-    let found = if arn.account == ctx.account().as_str() && resource_id.starts_with("arn:aws:") {
+    // Another account's trail (an organization trail's ARN, listed in member accounts) is
+    // refused as AWS refuses it, with the code scanners look for (ctapi6).
+    if arn.account != ctx.account().as_str() {
+        return Err(ApiError::new(
+            ErrorKind::CloudTrailArnInvalid,
+            format!(
+                "AccountID in ARN is wrong, you can only access resources with AccountID {}.",
+                ctx.account()
+            ),
+        ));
+    }
+    let found = if resource_id.starts_with("arn:aws:") {
         trails::get(conn, &arn.account, &arn.region, &arn.name)?
     } else {
         None
@@ -48,13 +59,14 @@ fn trail_for_resource(conn: &Connection, ctx: &CallContext, resource_id: &str) -
 }
 
 fn home_only(ctx: &CallContext, trail: &Trail) -> ApiResult<()> {
+    // The tag operations declare no InvalidHomeRegionException: AWS answers a trail of
+    // another region as ListTags does (ctapi6).
     if trail.home_region != ctx.region.as_str() {
         return Err(ApiError::new(
-            ErrorKind::InvalidHomeRegion,
+            ErrorKind::CloudTrailArnInvalid,
             format!(
-                "Tags of {} can only be changed from its home region, {}.",
-                trail.arn(),
-                trail.home_region
+                "Region in ARN is wrong, you can only access resources in region {}.",
+                ctx.region
             ),
         ));
     }
