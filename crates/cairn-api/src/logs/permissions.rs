@@ -1,9 +1,10 @@
 //! What each CloudWatch Logs operation must be allowed to do (spec iam-kms.md §5.2): the action
 //! is `logs:<Operation>`; stream-level calls are authorized against the stream ARN
 //! (`…:log-group:<g>:log-stream:<s>`), most group-level calls against the group's streams
-//! (`…:log-group:<g>:log-stream:`, the resource CloudWatch Logs' denials name), deleting,
-//! protecting and the KMS key of a group against the group ARN (`…:log-group:<g>`), tagging
-//! calls against the ARN they name, the rest against `*`.
+//! (`…:log-group:<g>:log-stream:`, the resource CloudWatch Logs' denials name, which the
+//! guide's `…:log-group:<g>:*` statements match), deleting, protecting, tagging by name and
+//! the KMS key of a group too; TagResource, UntagResource and ListTagsForResource against the
+//! ARN they name (the guide's exception), the rest against `*`.
 
 use cairn_core::CallContext;
 use cairn_core::authz::Permission;
@@ -66,6 +67,15 @@ pub fn of(_: &Connection, ctx: &CallContext, op: &str, body: &Value) -> ApiResul
     // usual `…:log-group:<name>:*` statements match); without a group, on the account's,
     // `…:log-group::log-stream:`.
     let group_streams = || stream_arn(region, account, group.as_deref().unwrap_or(""), "");
+    // A named group's calls are also judged on its bare ARN, the form some policies name it
+    // by: a Deny of either form applies, an Allow of either allows.
+    let on_group = |action: &str| {
+        let p = Permission::new(action, group_streams());
+        match &group {
+            Some(g) => p.also_named(group_arn(region, account, g)),
+            None => p,
+        }
+    };
     let needed = match op {
         "PutLogEvents" | "GetLogEvents" | "CreateLogStream" | "DeleteLogStream" => {
             match (&group, text(body, "logStreamName")) {
@@ -75,31 +85,24 @@ pub fn of(_: &Connection, ctx: &CallContext, op: &str, body: &Value) -> ApiResul
                 _ => vec![Permission::new(action, group_resource())],
             }
         }
-        "CreateLogGroup" => vec![with_request_tags(
-            Permission::new(action, group_streams()),
-            body,
-        )],
-        "TagLogGroup" => vec![with_request_tags(
-            Permission::new(action, group_resource()),
-            body,
-        )],
+        "CreateLogGroup" => vec![with_request_tags(on_group(&action), body)],
+        "TagLogGroup" => vec![with_request_tags(on_group(&action), body)],
         "DescribeLogStreams"
         | "FilterLogEvents"
         | "PutRetentionPolicy"
         | "DeleteRetentionPolicy"
         | "PutMetricFilter"
         | "DeleteMetricFilter"
-        | "DescribeMetricFilters" => vec![Permission::new(action, group_streams())],
+        | "DescribeMetricFilters" => vec![on_group(&action)],
         "DescribeLogGroups" => vec![Permission::new(action, stream_arn(region, account, "", ""))],
+        // As AWS's denials name them (iamapi6: a Deny on `…:log-group:CloudTrail/*:*`, the
+        // form the CloudWatch Logs guide asks for, did not stop DeleteLogGroup, judged
+        // against the bare group ARN).
         "DeleteLogGroup" | "PutLogGroupDeletionProtection" | "ListTagsLogGroup" => {
-            vec![Permission::new(action, group_resource())]
+            vec![on_group(&action)]
         }
         // The keys an untag call removes are `aws:TagKeys`.
-        "UntagLogGroup" => vec![with_removed_keys(
-            Permission::new(action, group_resource()),
-            body,
-            "tags",
-        )],
+        "UntagLogGroup" => vec![with_removed_keys(on_group(&action), body, "tags")],
         // A log group, or the account's query results (`…:query-result:*`) by their ARN.
         "AssociateKmsKey" | "DisassociateKmsKey" => match text(body, "resourceIdentifier") {
             Some(arn) if group.is_none() && arn.starts_with("arn:") => {
@@ -107,9 +110,12 @@ pub fn of(_: &Connection, ctx: &CallContext, op: &str, body: &Value) -> ApiResul
             }
             // Anything else names a group (the call then refuses a bare name).
             Some(name) if group.is_none() => {
-                vec![Permission::new(action, group_arn(region, account, name))]
+                vec![
+                    Permission::new(action, stream_arn(region, account, name, ""))
+                        .also_named(group_arn(region, account, name)),
+                ]
             }
-            _ => vec![Permission::new(action, group_resource())],
+            _ => vec![on_group(&action)],
         },
         "TagResource" | "UntagResource" | "ListTagsForResource" => {
             let arn = text(body, "resourceArn").unwrap_or("*");
@@ -147,6 +153,11 @@ pub fn of(_: &Connection, ctx: &CallContext, op: &str, body: &Value) -> ApiResul
                     .collect()
             }
         }
+        // Any other call that names a group, served or not (PutSubscriptionFilter, …), on its
+        // streams too: a Deny naming the group applies to it, and a refusal is `AccessDenied`
+        // before `UnsupportedOperationException` (iamapi6: judged on `*`, a denied attempt to
+        // send the trail's group elsewhere was not an unauthorized call).
+        _ if group.is_some() => vec![on_group(&action)],
         _ => vec![Permission::any(action)],
     };
     Ok(needed)

@@ -281,7 +281,26 @@ impl Evaluator for PolicyEvaluator {
             resource: &permission.resource,
             context: &context,
         };
-        let decision = cairn_policy::authorize(&request, &set);
+        let mut decision = cairn_policy::authorize(&request, &set);
+        if let Some(alias) = &permission.alias {
+            // Either name of the resource: an explicit Deny of either wins, then an Allow
+            // of either.
+            let other = cairn_policy::authorize(
+                &Request {
+                    resource: alias,
+                    ..request
+                },
+                &set,
+            );
+            let explicit = |d: &Decision| matches!(d, Decision::Deny { explicit: true, .. });
+            if explicit(&other)
+                || (!explicit(&decision)
+                    && matches!(other, Decision::Allow { .. })
+                    && !matches!(decision, Decision::Allow { .. }))
+            {
+                decision = other;
+            }
+        }
         if let Decision::Allow { .. } = decision {
             return Ok(());
         }

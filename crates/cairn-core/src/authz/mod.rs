@@ -48,6 +48,10 @@ pub struct Permission {
     pub context: Vec<(String, Vec<String>)>,
     /// The resource policy consulted with the caller's identity policies.
     pub resource_policy: ResourcePolicy,
+    /// Another ARN of the same resource that policies also name it by (a log group as
+    /// `…:log-group:<g>` beside `…:log-group:<g>:log-stream:`): a `Deny` naming either
+    /// applies, an `Allow` naming either allows.
+    pub alias: Option<String>,
 }
 
 impl Permission {
@@ -58,7 +62,14 @@ impl Permission {
             resource: resource.into(),
             context: Vec::new(),
             resource_policy: ResourcePolicy::None,
+            alias: None,
         }
+    }
+
+    /// The resource is also named `alias` (see [`Permission::alias`]).
+    pub fn also_named(mut self, alias: impl Into<String>) -> Self {
+        self.alias = Some(alias.into());
+        self
     }
 
     /// `action` on no particular resource (`*`).

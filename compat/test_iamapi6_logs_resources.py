@@ -1,0 +1,66 @@
+"""Log group calls authorized on the resource AWS names (outside tester iamapi6; each failed
+before its fix): DeleteLogGroup, PutLogGroupDeletionProtection, the KMS key and the
+tag-by-name calls were judged on the bare group ARN, so a Deny written as the CloudWatch Logs
+guide asks, `…:log-group:<name>:*`, did not stop DeleteLogGroup of the trail's group (nor
+did such an Allow allow it); operations Cairn does not carry out (PutSubscriptionFilter) were
+judged on `*`, so a Deny naming the group was answered UnsupportedOperationException."""
+
+import json
+
+import botocore.exceptions
+import pytest
+
+GROUP_ARN = "arn:aws:logs:*:123456789012:log-group:CloudTrail/*:*"
+
+
+def user(cairn, name, statements):
+    iam = cairn.client("iam")
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": statements}))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], "logs")
+
+
+def code(call):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        call()
+    return e.value.response["Error"]["Code"]
+
+
+def test_a_deny_in_the_guides_form_protects_the_trails_group(cairn):
+    root = cairn.client("logs")
+    root.create_log_group(logGroupName="CloudTrail/audit")
+    logs = user(cairn, "lg-deny", [
+        {"Effect": "Allow", "Action": "logs:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": ["logs:DeleteLogGroup", "logs:PutLogGroupDeletionProtection",
+                                      "logs:DisassociateKmsKey", "logs:UntagLogGroup",
+                                      "logs:PutSubscriptionFilter"],
+         "Resource": GROUP_ARN}])
+    g = "CloudTrail/audit"
+    assert code(lambda: logs.delete_log_group(logGroupName=g)) == "AccessDeniedException"
+    assert code(lambda: logs.put_log_group_deletion_protection(
+        logGroupIdentifier=g, deletionProtectionEnabled=False)) == "AccessDeniedException"
+    assert code(lambda: logs.disassociate_kms_key(logGroupName=g)) == "AccessDeniedException"
+    assert code(lambda: logs.untag_log_group(logGroupName=g, tags=["a"])) == "AccessDeniedException"
+    assert code(lambda: logs.put_subscription_filter(
+        logGroupName=g, filterName="x", filterPattern="",
+        destinationArn="arn:aws:logs:us-east-1:999999999999:destination:exfil")) == "AccessDeniedException"
+    assert [x["logGroupName"] for x in root.describe_log_groups(logGroupNamePrefix="CloudTrail/")[
+        "logGroups"]] == [g]
+    # Another group is the user's to delete.
+    root.create_log_group(logGroupName="scratch")
+    logs.delete_log_group(logGroupName="scratch")
+
+
+def test_an_allow_in_the_guides_form_allows_deleting(cairn):
+    cairn.client("logs").create_log_group(logGroupName="CloudTrail/old")
+    logs = user(cairn, "lg-allow", [
+        {"Effect": "Allow", "Action": ["logs:DeleteLogGroup", "logs:PutSubscriptionFilter"],
+         "Resource": GROUP_ARN}])
+    # Allowed, then refused as an operation Cairn does not carry out.
+    assert code(lambda: logs.put_subscription_filter(
+        logGroupName="CloudTrail/old", filterName="x", filterPattern="",
+        destinationArn="arn:aws:logs:us-east-1:999999999999:destination:d")) == \
+        "UnsupportedOperationException"
+    logs.delete_log_group(logGroupName="CloudTrail/old")
