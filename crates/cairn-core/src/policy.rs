@@ -13,6 +13,19 @@ pub fn parse_resource(document: &str) -> Result<Document, String> {
     Document::parse(document, PolicyKind::Resource).map_err(|m| m.s3_message())
 }
 
+/// The condition keys of an object write sealed under KMS key `key_arn` (CloudTrail's
+/// upload of a trail's files when the trail has a key): `s3:x-amz-server-side-encryption`
+/// `aws:kms` and the key's ARN, as the headers of that upload carry them. None without a key.
+pub fn sse_kms_keys(key_arn: Option<&str>) -> Vec<(&'static str, &str)> {
+    match key_arn {
+        Some(arn) if !arn.is_empty() => vec![
+            ("s3:x-amz-server-side-encryption", "aws:kms"),
+            ("s3:x-amz-server-side-encryption-aws-kms-key-id", arn),
+        ],
+        _ => Vec::new(),
+    }
+}
+
 /// Whether `document` alone lets the service principal `service` do `action` on `resource`,
 /// given the request's own condition keys. The context also holds what every request of a
 /// service principal carries (`aws:PrincipalServiceName`, `aws:PrincipalIsAWSService`, the

@@ -272,11 +272,12 @@ fn check_bucket(
         _ => String::new(),
     };
     let source_arn = trail.arn();
-    let keys = [
+    let mut keys = vec![
         ("aws:SourceArn", source_arn.as_str()),
         ("aws:SourceAccount", ctx.account().as_str()),
         ("s3:x-amz-acl", "bucket-owner-full-control"),
     ];
+    keys.extend(crate::policy::sse_kms_keys(trail.kms_key_id.as_deref()));
     let may = |action: &str, resource: &str| {
         crate::policy::service_allowed(policy, "cloudtrail.amazonaws.com", action, resource, &keys)
     };
@@ -466,9 +467,11 @@ pub fn create(
     let existing = account_trails(conn, ctx.account().as_str())?;
     check_name_free(ctx, &existing, &trail)?;
     check_trail_limit(ctx, &existing, &trail)?;
+    // The key first: the bucket policy is judged with the encryption headers a trail with a
+    // key sends (guide6: a policy requiring SSE-KMS refused a KMS trail's deliveries).
+    check_key(conn, ctx, &mut trail, args, external, kms)?;
     check_bucket(conn, ctx, &trail, external)?;
     check_topic(conn, ctx, &trail)?;
-    check_key(conn, ctx, &mut trail, args, external, kms)?;
     crate::trail_logs::check(conn, ctx, &trail)?;
     trails::put(conn, &trail)?;
     crate::trail_logs::configure(conn, &trail, None)?;
@@ -521,9 +524,11 @@ pub fn update(
         check_name_free(ctx, &others, &trail)?;
         check_trail_limit(ctx, &others, &trail)?;
     }
+    // The key first: the bucket policy is judged with the encryption headers a trail with a
+    // key sends (guide6: a policy requiring SSE-KMS refused a KMS trail's deliveries).
+    check_key(conn, ctx, &mut trail, args, external, kms)?;
     check_bucket(conn, ctx, &trail, external)?;
     check_topic(conn, ctx, &trail)?;
-    check_key(conn, ctx, &mut trail, args, external, kms)?;
     if args.cloud_watch_logs_log_group_arn.is_some() || args.cloud_watch_logs_role_arn.is_some() {
         crate::trail_logs::check(conn, ctx, &trail)?;
     }

@@ -70,11 +70,14 @@ pub(crate) fn cloudtrail_may_put(bucket: &Bucket, target: &Target) -> bool {
     let Some(policy) = bucket.policy.as_deref() else {
         return false;
     };
-    let keys = [
+    let mut keys = vec![
         ("aws:SourceArn", target.trail_arn.as_str()),
         ("aws:SourceAccount", target.account.as_str()),
         ("s3:x-amz-acl", "bucket-owner-full-control"),
     ];
+    keys.extend(cairn_core::policy::sse_kms_keys(
+        target.kms_key_arn.as_deref(),
+    ));
     cairn_core::policy::service_allowed(
         policy,
         "cloudtrail.amazonaws.com",

@@ -1,7 +1,9 @@
 //! SNS's unsigned links: `SubscribeURL` (ConfirmSubscription by token) and `UnsubscribeURL`
 //! (Unsubscribe by subscription ARN), fetched by subscribers with a plain GET. They pass the
 //! gate like any call, with an anonymous identity and no permission to check (the token or
-//! ARN is the authorization), and are recorded.
+//! ARN is the authorization), and are recorded, once they name a subscription or topic that
+//! exists (a link naming nothing is answered unrecorded: no one's store fills with made-up
+//! ARNs).
 
 use axum::response::Response;
 use cairn_core::error::ApiResult;
@@ -57,6 +59,40 @@ pub(super) async fn confirm_by_token(
         owner_conditions: Vec::new(),
     };
     let unsubscribing = action == "Unsubscribe";
+    let (named_sub, named_topic) = if unsubscribing {
+        (Some(subscription.clone()), None)
+    } else {
+        (None, Some(topic.clone()))
+    };
+    let exists = state
+        .store
+        .read(move |c| {
+            Ok(cairn_core::sns_pending::link_names_something(
+                c,
+                named_sub.as_deref(),
+                named_topic.as_deref(),
+            ))
+        })
+        .await;
+    match exists {
+        Ok(Ok(true)) => {}
+        // Nothing to change: answered as SNS answers it, and not recorded.
+        Ok(Ok(false)) => {
+            let e = if unsubscribing {
+                WireError::sns(&cairn_core::ApiError::new(
+                    cairn_core::ErrorKind::SnsNotFound,
+                    "Subscription does not exist",
+                ))
+            } else {
+                WireError::sns(&cairn_core::ApiError::new(
+                    cairn_core::ErrorKind::SnsNotFound,
+                    "Topic does not exist",
+                ))
+            };
+            return xml_error(&e, &rid);
+        }
+        _ => return xml_error(&WireError::internal(Protocol::Query), &rid),
+    }
     let request_parameters = if unsubscribing {
         json!({ "subscriptionArn": subscription })
     } else {

@@ -1,0 +1,33 @@
+"""Unsigned SNS links naming nothing (outside tester sns6, failed before the fix): anyone
+could send `?Action=Unsubscribe&SubscriptionArn=<30 KB>` or a ConfirmSubscription link for a
+made-up topic without credentials, and each was recorded with the ARN as sent, filling the
+event store (608 requests filled a 20 MiB store). Such a link is answered unrecorded."""
+
+import json
+import urllib.parse
+
+import urllib3
+
+
+def events(cairn, name):
+    out = cairn.client("cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}])["Events"]
+    return [json.loads(e["CloudTrailEvent"]) for e in out]
+
+
+def test_links_naming_nothing_are_not_recorded(cairn):
+    http = urllib3.PoolManager()
+    long_arn = "arn:aws:sns:us-east-1:123456789012:t:" + "x" * 30_000
+    for query in ({"Action": "Unsubscribe", "SubscriptionArn": long_arn},
+                  {"Action": "ConfirmSubscription", "TopicArn": long_arn, "Token": "ab" * 64}):
+        got = http.request("GET", cairn.endpoint + "/?" + urllib.parse.urlencode(query))
+        assert got.status == 404 and b"<Code>NotFound</Code>" in got.data, got.data
+    assert events(cairn, "Unsubscribe") == []
+    assert events(cairn, "ConfirmSubscription") == []
+    # A link for a topic that exists still acts and is recorded (a wrong token is refused).
+    topic = cairn.client("sns").create_topic(Name="links6")["TopicArn"]
+    got = http.request("GET", cairn.endpoint + "/?" + urllib.parse.urlencode(
+        {"Action": "ConfirmSubscription", "TopicArn": topic, "Token": "ab" * 64}))
+    assert got.status == 400, got.data
+    recorded = events(cairn, "ConfirmSubscription")
+    assert len(recorded) == 1 and recorded[0]["requestParameters"] == {"topicArn": topic}
