@@ -112,7 +112,12 @@ pub(crate) fn endpoint(protocol: &str, endpoint: &str) -> ApiResult<()> {
                 && endpoint.split_once('@').is_some_and(|(l, d)| {
                     !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
                 })
-                && endpoint.chars().all(|c| c.is_ascii_graphic());
+                && endpoint.chars().all(|c| c.is_ascii_graphic())
+                // One address: no list or header syntax (sns6: `a@evil.test,x@example.com`
+                // passed an `sns:Endpoint` condition on `*@example.com` and was mailed to
+                // both), and one `@`.
+                && !endpoint.contains([',', ';', '<', '>', '"', '(', ')', '[', ']', '\\', ':'])
+                && endpoint.matches('@').count() == 1;
             if ok {
                 Ok(())
             } else {
@@ -141,5 +146,23 @@ mod tests {
         assert_eq!(m("http://h/p:q@r"), "http://h/p:q@r");
         assert_eq!(m("https://x:y@z@h/"), "https://x:****@h/");
         assert_eq!(m("me@example.com"), "me@example.com");
+    }
+
+    #[test]
+    fn an_email_endpoint_is_one_address() {
+        use super::endpoint;
+        assert!(endpoint("email", "x@example.com").is_ok());
+        assert!(endpoint("email-json", "first.last+tag@mail.example.com").is_ok());
+        for bad in [
+            "attacker@evil.test,x@example.com",
+            "a@evil.test;x@example.com",
+            "<a@evil.test>x@example.com",
+            "\"a@b\"@example.com",
+            "a@b@example.com",
+            "a@[127.0.0.1]",
+            "Name (c) <x@example.com>",
+        ] {
+            assert!(endpoint("email", bad).is_err(), "{bad}");
+        }
     }
 }
