@@ -171,15 +171,18 @@ impl Condition {
         match self {
             Condition::Exact(s) => !number && s == value,
             Condition::Number(n) => number && as_num() == Some(*n),
-            Condition::Prefix(p) => value.starts_with(p.as_str()),
-            Condition::Suffix(p) => value.ends_with(p.as_str()),
-            Condition::IgnoreCase(s) => s.eq_ignore_ascii_case(value),
+            // The string operators match String values only, as the SNS guide documents
+            // them (sns6: a Number attribute matched `prefix`); case is ignored in every
+            // script, not only ASCII.
+            Condition::Prefix(p) => !number && value.starts_with(p.as_str()),
+            Condition::Suffix(p) => !number && value.ends_with(p.as_str()),
+            Condition::IgnoreCase(s) => !number && s.to_lowercase() == value.to_lowercase(),
             Condition::AnythingBut(list) => !list.iter().any(|v| match v {
-                Value::String(s) => s == value,
+                Value::String(s) => !number && s == value,
                 Value::Number(n) => number && as_num() == n.as_f64(),
                 _ => false,
             }),
-            Condition::AnythingButPrefix(p) => !value.starts_with(p.as_str()),
+            Condition::AnythingButPrefix(p) => !number && !value.starts_with(p.as_str()),
             Condition::Numeric(ops) => {
                 number && as_num().is_some_and(|x| ops.iter().all(|(o, n)| numeric_ok(o, x, *n)))
             }
@@ -287,6 +290,14 @@ impl FilterPolicy {
 
     /// Whether a message with these attributes passes.
     pub fn matches(&self, attributes: &[Attribute<'_>]) -> bool {
+        // SNS ignores Binary attributes in filtering: to the policy they are absent (sns6:
+        // `exists: true` matched one).
+        let binary = |a: &Attribute<'_>| a.data_type.split('.').next() == Some("Binary");
+        if attributes.iter().any(binary) {
+            let kept: Vec<Attribute<'_>> =
+                attributes.iter().filter(|a| !binary(a)).cloned().collect();
+            return self.matches(&kept);
+        }
         let branches_pass = self
             .any_of
             .iter()
@@ -332,6 +343,30 @@ mod tests {
             data_type,
             value,
         }
+    }
+
+    #[test]
+    fn binary_attributes_are_ignored_and_string_operators_need_strings() {
+        let exists = FilterPolicy::parse(r#"{"blob":[{"exists":true}]}"#).unwrap();
+        let absent = FilterPolicy::parse(r#"{"blob":[{"exists":false}]}"#).unwrap();
+        let blob = [attr("blob", "Binary", "AAEC"), attr("k", "String", "v")];
+        assert!(!exists.matches(&blob));
+        assert!(absent.matches(&blob));
+        for policy in [
+            r#"{"n":[{"prefix":"12"}]}"#,
+            r#"{"n":[{"suffix":"34"}]}"#,
+            r#"{"n":[{"equals-ignore-case":"1234"}]}"#,
+            r#"{"n":[{"anything-but":{"prefix":"9"}}]}"#,
+        ] {
+            let p = FilterPolicy::parse(policy).unwrap();
+            assert!(!p.matches(&[attr("n", "Number", "1234")]), "{policy}");
+            assert!(p.matches(&[attr("n", "String", "1234")]), "{policy}");
+        }
+        let anything_but = FilterPolicy::parse(r#"{"n":[{"anything-but":["5"]}]}"#).unwrap();
+        assert!(anything_but.matches(&[attr("n", "Number", "5")]));
+        assert!(!anything_but.matches(&[attr("n", "String", "5")]));
+        let ignore = FilterPolicy::parse(r#"{"s":[{"equals-ignore-case":"ÉTÉ"}]}"#).unwrap();
+        assert!(ignore.matches(&[attr("s", "String", "été")]));
     }
 
     #[test]
