@@ -266,14 +266,19 @@ pub fn validate(input: &PublishInput) -> ApiResult<(String, Vec<(String, String)
     match input.message_structure.as_deref() {
         None | Some("") => Ok((input.message.clone(), Vec::new())),
         Some("json") => {
-            let parsed: serde_json::Value = serde_json::from_str(&input.message).map_err(|_| {
+            let Members(members) = serde_json::from_str(&input.message).map_err(|_| {
                 invalid("Invalid parameter: Message Structure - JSON message body failed to parse")
             })?;
-            let serde_json::Value::Object(m) = parsed else {
-                return Err(invalid(
-                    "Invalid parameter: Message Structure - JSON message body failed to parse",
-                ));
-            };
+            // "Duplicate keys are not allowed." (the Publish reference; sns6: the last was
+            // delivered).
+            let m: serde_json::Map<String, serde_json::Value> =
+                members.ok_or_else(|| {
+                    invalid(
+                        "Invalid parameter: Message Structure - Duplicate keys are not allowed in the JSON message body",
+                    )
+                })?
+                .into_iter()
+                .collect();
             let Some(serde_json::Value::String(default)) = m.get("default") else {
                 return Err(invalid(
                     "Invalid parameter: Message Structure - No default entry in JSON message body",
@@ -505,6 +510,35 @@ pub fn accept_batch(
         .collect()
 }
 
+/// The top-level members of a `MessageStructure=json` message; `None` when a key appears
+/// twice. Only a JSON object reads as members.
+struct Members(Option<Vec<(String, serde_json::Value)>>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Members, A::Error> {
+                let mut out: Vec<(String, serde_json::Value)> = Vec::new();
+                let mut twice = false;
+                while let Some((k, v)) = map.next_entry::<String, serde_json::Value>()? {
+                    twice |= out.iter().any(|(seen, _)| *seen == k);
+                    out.push((k, v));
+                }
+                Ok(Members((!twice).then_some(out)))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -560,6 +594,13 @@ mod tests {
         assert_eq!(
             validate(&i).unwrap_err().message,
             "Invalid parameter: Message Structure - No default entry in JSON message body"
+        );
+        i.message = r#"{"default":"d","http":"h","http":"other"}"#.into();
+        assert!(
+            validate(&i)
+                .unwrap_err()
+                .message
+                .contains("Duplicate keys are not allowed")
         );
         i.message = "not json".into();
         assert!(
