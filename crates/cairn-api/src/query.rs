@@ -205,6 +205,51 @@ fn xml(status: http::StatusCode, body: String, rid: &str) -> Response {
     resp
 }
 
+/// A Query service's answer in JSON, for a client that asks for it with `Accept:
+/// application/json` (STS does this for GetCallerIdentity, which token verifiers such as
+/// aws-iam-authenticator and Vault send presigned): `{"<Action>Response": {"<Action>Result":
+/// result, "ResponseMetadata": {"RequestId": …}}}`, or `{"Error": {…}, "RequestId": …}`.
+pub fn json_answer(
+    action: &str,
+    result: Result<serde_json::Value, &WireError>,
+    rid: &str,
+) -> Response {
+    let (status, body) = match result {
+        Ok(r) => (
+            http::StatusCode::OK,
+            serde_json::json!({ format!("{action}Response"): {
+                format!("{action}Result"): r,
+                "ResponseMetadata": {"RequestId": rid},
+            }}),
+        ),
+        Err(e) => (
+            e.status,
+            serde_json::json!({
+                "Error": {
+                    "Code": e.code,
+                    "Message": e.message,
+                    "Type": if e.status.is_server_error() { "Receiver" } else { "Sender" },
+                },
+                "RequestId": rid,
+            }),
+        ),
+    };
+    let mut resp = Response::new(Body::from(body.to_string()));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    set_request_id(&mut resp, rid);
+    resp
+}
+
+/// Whether a Query request asks for a JSON answer (`Accept: application/json`).
+pub fn wants_json(req: &crate::server::Received) -> bool {
+    req.header("accept")
+        .is_some_and(|a| a.to_ascii_lowercase().contains("application/json"))
+}
+
 /// A successful Query response: `<{Action}Response><{Action}Result>…` with the request id.
 /// `result` is already-escaped XML; `None` writes no result element (operations without
 /// output).

@@ -328,8 +328,18 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
         return crate::query::error(XMLNS, &e, &rid);
     }
     let info = CallInfo::new(authed, &req, now);
+    // GetCallerIdentity answers in JSON to a client that asks (sdk6: token verifiers parse
+    // the JSON form of a presigned GetCallerIdentity).
+    let json = action == "GetCallerIdentity" && crate::query::wants_json(&req);
+    let ctx = info.ctx.clone();
     match call_internal(state, info, &params).await {
+        Ok(_) if json => {
+            let id = sts::get_caller_identity(&ctx);
+            let result = json!({"UserId": id.user_id, "Account": id.account, "Arn": id.arn});
+            crate::query::json_answer(&action, Ok(result), &rid)
+        }
         Ok(xml) => crate::query::ok(XMLNS, &action, Some(&xml), &rid),
+        Err(e) if json => crate::query::json_answer(&action, Err(&WireError::from(&e)), &rid),
         Err(e) => crate::query::error(XMLNS, &WireError::from(&e), &rid),
     }
 }
