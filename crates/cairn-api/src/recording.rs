@@ -35,6 +35,9 @@ pub struct CallInfo {
     /// S3's bucket owner conditions the request carries, checked once the call is
     /// authorized and before it acts (empty elsewhere).
     pub owner_conditions: Vec<cairn_core::buckets::OwnerCondition>,
+    /// When the call arrived (`ctx.now`), on the monotonic clock: the record's `eventTime`
+    /// is `ctx.now` plus the whole seconds since, when the call completed, as CloudTrail's is.
+    pub started: std::time::Instant,
 }
 
 /// An S3 request's `SignatureVersion` (`SigV2`, `SigV4`) and `AuthenticationMethod`
@@ -93,6 +96,7 @@ impl CallInfo {
             invoked_by: None,
             signing: None,
             owner_conditions: Vec::new(),
+            started: std::time::Instant::now(),
         }
     }
 }
@@ -383,9 +387,18 @@ impl Gate {
         };
         let access = access.into();
         let key_use = self.key_use.clone();
+        // CloudTrail's `eventTime` is when the request completed (upgrade4: a 20-second
+        // upload was recorded as of its first byte). Whole seconds are added, so a call that
+        // takes less than one keeps its arrival (a driven clock's second stays exact) and a
+        // longer one is within a second of its completion.
+        let mut info = info;
+        let completed = |info: &mut CallInfo| {
+            info.ctx.now += info.started.elapsed().as_secs() as f64;
+        };
         if access != Access::Write {
             let reading = move |conn: &cairn_store::Connection| {
                 let result = guarded(conn);
+                completed(&mut info);
                 let outcome = describe(&result);
                 key_use.note(&info.ctx, outcome.event_source);
                 let (record, lookup) = draft(conn, &info, outcome);
@@ -410,6 +423,7 @@ impl Gate {
                 .write(move |conn| {
                     cairn_store::with_savepoint(conn, |c| {
                         let result = cairn_store::with_savepoint(c, guarded);
+                        completed(&mut info);
                         let outcome = describe(&result);
                         key_use.note(&info.ctx, outcome.event_source);
                         append(c, &prepare(c, &info, outcome))?;

@@ -64,6 +64,22 @@ pub fn delete_expired(conn: &Connection, now: i64) -> ApiResult<usize> {
     Ok(gone)
 }
 
+/// Whether an unsigned link names something that exists: the subscription an
+/// `UnsubscribeURL` names, or the topic a `SubscribeURL` confirms for. A link that names
+/// nothing is refused without a record (sns6: anyone could fill the event store with
+/// unsigned links naming made-up ARNs of any length).
+pub fn link_names_something(
+    conn: &Connection,
+    subscription_arn: Option<&str>,
+    topic_arn: Option<&str>,
+) -> ApiResult<bool> {
+    Ok(match (subscription_arn, topic_arn) {
+        (Some(s), _) => sns::get_subscription(conn, s)?.is_some(),
+        (None, Some(t)) => sns::get_topic(conn, t)?.is_some(),
+        (None, None) => false,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,20 +110,4 @@ mod tests {
         // A token of an older release says no time and never expires.
         assert!(!expired(&pending("ab".repeat(32)), i64::MAX / 2));
     }
-}
-
-/// Whether an unsigned link names something that exists: the subscription an
-/// `UnsubscribeURL` names, or the topic a `SubscribeURL` confirms for. A link that names
-/// nothing is refused without a record (sns6: anyone could fill the event store with
-/// unsigned links naming made-up ARNs of any length).
-pub fn link_names_something(
-    conn: &Connection,
-    subscription_arn: Option<&str>,
-    topic_arn: Option<&str>,
-) -> ApiResult<bool> {
-    Ok(match (subscription_arn, topic_arn) {
-        (Some(s), _) => sns::get_subscription(conn, s)?.is_some(),
-        (None, Some(t)) => sns::get_topic(conn, t)?.is_some(),
-        (None, None) => false,
-    })
 }

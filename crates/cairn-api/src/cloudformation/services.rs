@@ -48,6 +48,7 @@ fn info_for(caller: &Caller, now: chrono::DateTime<chrono::Utc>) -> CallInfo {
         invoked_by: Some(CLOUDFORMATION.to_owned()),
         signing: None,
         owner_conditions: Vec::new(),
+        started: std::time::Instant::now(),
     }
 }
 

@@ -315,6 +315,7 @@ impl Signed {
             invoked_by: None,
             signing: None,
             owner_conditions: Vec::new(),
+            started: std::time::Instant::now(),
             console: Some(ConsoleMarks {
                 signed_in: self.session.created as i64,
             }),

@@ -84,6 +84,7 @@ pub fn run(conn: &Connection, call: AdminCall<'_>) -> StoreResult<ApiResult<Valu
             console: None,
             signing: None,
             owner_conditions: Vec::new(),
+            started: std::time::Instant::now(),
         };
         let request_parameters = input::request_parameters("iam", &params);
         let mut described = outcome(

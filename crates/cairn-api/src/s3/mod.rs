@@ -744,6 +744,7 @@ impl CairnS3 {
             invoked_by: None,
             signing: Some(signing),
             owner_conditions: owner_condition::of(&self.host, &req.method, &req.uri, &req.headers),
+            started: std::time::Instant::now(),
         })
     }
 

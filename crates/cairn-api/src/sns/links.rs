@@ -57,6 +57,7 @@ pub(super) async fn confirm_by_token(
         invoked_by: None,
         signing: None,
         owner_conditions: Vec::new(),
+        started: std::time::Instant::now(),
     };
     let unsubscribing = action == "Unsubscribe";
     let (named_sub, named_topic) = if unsubscribing {

@@ -377,6 +377,7 @@ async fn federated_refused(
         invoked_by: None,
         signing: None,
         owner_conditions: Vec::new(),
+        started: std::time::Instant::now(),
     };
     let (code, message) = (refused.error.code.to_owned(), refused.error.message.clone());
     let event_name = params.action().to_owned();
