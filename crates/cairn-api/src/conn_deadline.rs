@@ -8,8 +8,11 @@
 //! arrives. An awaiting connection is closed once it has waited the header timeout; while
 //! the connection cap is nearly reached ([`Pressure`]), once it has waited
 //! [`PRESSURE_GRACE`], so slots held by silent or idle kept-alive clients are handed to
-//! clients with a request. Mid-request, only the idle deadline (no byte moved either way)
-//! and the body-rate floor apply.
+//! clients with a request. A connection whose request headers have begun but not ended is
+//! held to the same header timeout, counted from when it began awaiting, and under pressure
+//! to [`PRESSURE_GRACE`] from its first byte, so trickled headers hold no slot either.
+//! Mid-request, only the idle deadline (no byte moved either way) and the body-rate floor
+//! apply.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -36,6 +39,8 @@ pub(crate) struct Activity {
     awaiting: AtomicBool,
     /// Milliseconds after `epoch` when the connection began awaiting its current request.
     awaiting_since: AtomicU64,
+    /// Milliseconds after `epoch` when the first byte of the request being read arrived.
+    header_began: AtomicU64,
     /// Wakes the deadline watcher when the connection begins awaiting a request.
     changed: Notify,
 }
@@ -49,6 +54,7 @@ impl Activity {
             in_flight: AtomicUsize::new(0),
             awaiting: AtomicBool::new(true),
             awaiting_since: AtomicU64::new(0),
+            header_began: AtomicU64::new(0),
             changed: Notify::new(),
         })
     }
@@ -59,8 +65,11 @@ impl Activity {
 
     /// Bytes arrived from the client.
     pub(crate) fn read(&self) {
-        self.last_moved.store(self.now_ms(), Ordering::Relaxed);
-        self.awaiting.store(false, Ordering::Release);
+        let now = self.now_ms();
+        self.last_moved.store(now, Ordering::Relaxed);
+        if self.awaiting.swap(false, Ordering::AcqRel) {
+            self.header_began.store(now, Ordering::Relaxed);
+        }
     }
 
     /// Bytes went out to the client.
@@ -199,6 +208,28 @@ pub(crate) async fn expired(
                 return reason;
             }
             wait = wait.min(limit - waited);
+        } else if activity.in_flight.load(Ordering::Acquire) == 0 {
+            // Its request's headers are arriving but not complete: a client trickling them a
+            // byte at a time keeps no slot longer than a silent one (ops5: 1,200 such
+            // connections held every slot for hyper's whole header timeout).
+            let (since, limit, reason) = if pressure.high() {
+                (
+                    activity.header_began.load(Ordering::Relaxed),
+                    grace_ms,
+                    "request headers too slow while the connection cap is nearly reached",
+                )
+            } else {
+                (
+                    activity.awaiting_since.load(Ordering::Relaxed),
+                    header_ms,
+                    "request headers not complete within the header timeout",
+                )
+            };
+            let waited = now.saturating_sub(since);
+            if waited >= limit {
+                return reason;
+            }
+            wait = wait.min(limit - waited);
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
@@ -240,6 +271,53 @@ mod tests {
             "no request while the connection cap is nearly reached"
         );
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[tokio::test]
+    async fn under_pressure_trickled_headers_expire_after_the_grace() {
+        let (permits, p) = pressure(1);
+        let _only = permits.try_acquire_owned().unwrap();
+        let a = Activity::new();
+        a.read();
+        let trickle = {
+            let a = a.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    a.read();
+                }
+            })
+        };
+        let started = Instant::now();
+        let reason = expired(a, Duration::from_secs(60), Duration::from_secs(60), p).await;
+        trickle.abort();
+        assert_eq!(
+            reason,
+            "request headers too slow while the connection cap is nearly reached"
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[tokio::test]
+    async fn trickled_headers_expire_at_the_header_timeout() {
+        let (_, p) = pressure(16);
+        let a = Activity::new();
+        a.read();
+        let trickle = {
+            let a = a.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    a.read();
+                }
+            })
+        };
+        let reason = expired(a, Duration::from_millis(400), Duration::from_secs(60), p).await;
+        trickle.abort();
+        assert_eq!(
+            reason,
+            "request headers not complete within the header timeout"
+        );
     }
 
     #[test]
