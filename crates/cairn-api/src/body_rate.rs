@@ -15,9 +15,12 @@ use http_body::{Body, Frame, SizeHint};
 #[derive(Debug)]
 pub struct TooSlow;
 
+/// How [`TooSlow`] displays (a body error reaches some handlers as its text only).
+pub const TOO_SLOW: &str = "the request body arrived too slowly";
+
 impl std::fmt::Display for TooSlow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the request body arrived too slowly")
+        f.write_str(TOO_SLOW)
     }
 }
 

@@ -88,6 +88,7 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         S3InvalidRange => ("InvalidRange", StatusCode::RANGE_NOT_SATISFIABLE),
         S3EntityTooLarge => ("EntityTooLarge", bad),
         S3IncompleteBody => ("IncompleteBody", bad),
+        S3RequestTimeout => ("RequestTimeout", bad),
         S3InvalidDigest => ("InvalidDigest", bad),
         S3SignatureDoesNotMatch => ("SignatureDoesNotMatch", StatusCode::FORBIDDEN),
         S3NotImplemented => ("NotImplemented", StatusCode::NOT_IMPLEMENTED),

@@ -342,7 +342,7 @@ fn too_slow(early: Early, request_id: &str) -> Response {
 }
 
 /// Whether reading a body failed because it arrived too slowly.
-fn is_too_slow(err: &(dyn std::error::Error + 'static)) -> bool {
+pub(crate) fn is_too_slow(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = Some(err);
     while let Some(e) = cause {
         if e.is::<crate::body_rate::TooSlow>() {

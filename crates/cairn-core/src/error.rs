@@ -88,6 +88,8 @@ pub enum ErrorKind {
     S3InvalidRange,
     S3EntityTooLarge,
     S3IncompleteBody,
+    /// `RequestTimeout` (400): the request body came too slowly.
+    S3RequestTimeout,
     S3InvalidDigest,
     S3SignatureDoesNotMatch,
     S3NotImplemented,

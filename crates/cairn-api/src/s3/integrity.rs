@@ -271,10 +271,16 @@ pub fn checksum_headers(
 }
 
 /// How S3 reports a request body that failed while streaming: a chunk whose signature does
-/// not verify is `SignatureDoesNotMatch`; anything else (a client gone, a malformed chunk, a
+/// not verify is `SignatureDoesNotMatch`; one that came below the rate floor
+/// `RequestTimeout`, which the SDKs retry; anything else (a client gone, a malformed chunk, a
 /// short body) is `IncompleteBody`.
 pub fn body_fault(message: &str) -> ApiError {
-    if message.contains("Sha256Mismatch") {
+    if message.contains(crate::body_rate::TOO_SLOW) {
+        ApiError::new(
+            ErrorKind::S3RequestTimeout,
+            "Your socket connection to the server was not read from or written to within the timeout period.",
+        )
+    } else if message.contains("Sha256Mismatch") {
         ApiError::new(
             ErrorKind::S3ContentSha256Mismatch,
             "The provided 'x-amz-content-sha256' header does not match what was computed.",

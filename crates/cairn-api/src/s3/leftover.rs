@@ -30,6 +30,8 @@ struct State {
     read: AtomicU64,
     /// Reading the body failed (cut short, a client gone).
     failed: AtomicBool,
+    /// It failed because the body arrived below the rate floor ([`crate::body_rate`]).
+    too_slow: AtomicBool,
 }
 
 /// The listener's handle on a request body handed to s3s.
@@ -91,7 +93,12 @@ impl http_body::Body for SharedBody {
                         .fetch_add(data.len() as u64, Ordering::Relaxed);
                 }
             }
-            Poll::Ready(Some(Err(_))) => self.state.failed.store(true, Ordering::Relaxed),
+            Poll::Ready(Some(Err(e))) => {
+                self.state.failed.store(true, Ordering::Relaxed);
+                if crate::server::is_too_slow(e) {
+                    self.state.too_slow.store(true, Ordering::Relaxed);
+                }
+            }
             _ => {}
         }
         polled
@@ -119,6 +126,11 @@ impl BodyWatch {
     /// Whether reading the body failed: the body was cut short or the client went away.
     pub fn failed(&self) -> bool {
         self.0.failed.load(Ordering::Relaxed)
+    }
+
+    /// Whether it failed because the body came too slowly (S3's `RequestTimeout`).
+    pub fn too_slow(&self) -> bool {
+        self.0.too_slow.load(Ordering::Relaxed)
     }
 }
 

@@ -154,7 +154,7 @@ pub async fn handle(
         // The body was cut short or too slow: nothing more is coming. The request goes on
         // with a body that fails as it did, so s3s refuses it after the access check and the
         // refusal (`IncompleteBody`) is authorized and recorded as any other.
-        Err(()) => (failed_body(), None),
+        Err(too_slow) => (failed_body(too_slow), None),
     };
     let meta = RequestMeta { small_body, ..meta };
     let (body, leftover) = leftover::share(body, &parts.headers);
@@ -176,13 +176,19 @@ pub async fn handle(
     resp
 }
 
-/// A request body that fails at once, as one cut short does.
-fn failed_body() -> axum::body::Body {
-    axum::body::Body::from_stream(futures::stream::once(async {
-        Err::<bytes::Bytes, _>(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "the request body ended before its Content-Length",
-        ))
+/// A request body that fails at once, as one cut short (or, `too_slow`, one that came below
+/// the rate floor) does.
+fn failed_body(too_slow: bool) -> axum::body::Body {
+    axum::body::Body::from_stream(futures::stream::once(async move {
+        let e: Box<dyn std::error::Error + Send + Sync> = if too_slow {
+            Box::new(crate::body_rate::TooSlow)
+        } else {
+            Box::new(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the request body ended before its Content-Length",
+            ))
+        };
+        Err::<bytes::Bytes, _>(e)
     }))
 }
 
@@ -500,7 +506,14 @@ impl BodyCause {
         {
             return None;
         }
-        if self.watch.failed() {
+        if self.watch.too_slow() {
+            // S3's answer, which the SDKs retry (ops5: `IncompleteBody`, which they do not).
+            Some((
+                http::StatusCode::BAD_REQUEST,
+                "RequestTimeout",
+                "Your socket connection to the server was not read from or written to within the timeout period.",
+            ))
+        } else if self.watch.failed() {
             Some((
                 http::StatusCode::BAD_REQUEST,
                 "IncompleteBody",

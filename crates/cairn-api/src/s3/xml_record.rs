@@ -115,20 +115,21 @@ pub fn wanted(parts: &http::request::Parts, vhost: &CairnHost) -> bool {
 }
 
 /// Reads `body` whole when [`wanted`]: the bytes, and a body that gives them again; the body
-/// back untouched (and no bytes) otherwise. `Err` when the read failed (cut short, too slow):
-/// the request goes on with a body that fails likewise (`super::failed_body`).
+/// back untouched (and no bytes) otherwise. `Err` when the read failed, `true` when it came
+/// too slowly rather than cut short: the request goes on with a body that fails likewise
+/// (`super::failed_body`).
 pub async fn take_small_body(
     parts: &http::request::Parts,
     vhost: &CairnHost,
     body: axum::body::Body,
-) -> Result<(axum::body::Body, Option<Bytes>), ()> {
+) -> Result<(axum::body::Body, Option<Bytes>), bool> {
     if !wanted(parts, vhost) {
         return Ok((body, None));
     }
     let limited = http_body_util::Limited::new(body, MAX_BODY as usize);
     let collected = http_body_util::BodyExt::collect(limited)
         .await
-        .map_err(|_| ())?;
+        .map_err(|e| crate::server::is_too_slow(e.as_ref()))?;
     let bytes = collected.to_bytes();
     Ok((axum::body::Body::from(bytes.clone()), Some(bytes)))
 }

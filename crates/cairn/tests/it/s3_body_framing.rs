@@ -130,3 +130,58 @@ async fn a_part_shorter_than_its_decoded_length_is_refused() {
         .await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
 }
+
+/// An upload whose body comes below the rate floor is S3's `RequestTimeout`, which the SDKs
+/// retry (ops5: it was `IncompleteBody`, which they do not, so a slow upload failed for good).
+#[tokio::test]
+async fn a_dribbled_upload_is_request_timeout() {
+    use std::io::{Read, Write};
+    let server = Server::start_with(&["--header-timeout-secs", "1", "--min-body-rate", "1000"]);
+    let (s, out) = server.s3("PUT", "/dribble", b"").await;
+    assert_eq!(s, 200, "{out}");
+    let body = vec![b'x'; 100_000];
+    let req = sign_s3(
+        &server.addr,
+        "us-east-1",
+        "PUT",
+        "/dribble/slow.bin",
+        body,
+        chrono::Utc::now(),
+    );
+    let mut head = format!("PUT {} HTTP/1.1\r\n", req.path_and_query);
+    for (k, v) in &req.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("content-length: 100000\r\n\r\n");
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(server.addr).unwrap();
+        s.write_all(head.as_bytes()).unwrap();
+        // Each read waits up to 100 ms for the answer; each miss sends one more byte.
+        s.set_read_timeout(Some(std::time::Duration::from_millis(100)))
+            .unwrap();
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 1024];
+        for _ in 0..300 {
+            match s.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    if !answer.is_empty() || s.write_all(b"x").is_err() {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        String::from_utf8_lossy(&answer).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("<Code>RequestTimeout</Code>"), "{answer}");
+}
