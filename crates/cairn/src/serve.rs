@@ -22,11 +22,14 @@ pub(crate) fn init_logs(json: bool) {
     use std::io::IsTerminal;
     let given = std::env::var("CAIRN_LOG").ok();
     let spec = given.clone().unwrap_or_else(|| "info".to_owned());
-    let spec = if spec.contains("s3s") {
-        spec
-    } else {
-        format!("{spec},s3s=off")
-    };
+    // s3s's own logging writes whole requests (`Authorization`, session tokens, presigned
+    // URLs): it stays off whatever the filter names (ops5: `info,s3s=debug` logged them).
+    let kept: Vec<&str> = spec
+        .split(',')
+        .filter(|d| !d.trim_start().starts_with("s3s"))
+        .collect();
+    let named_s3s = kept.len() != spec.split(',').count();
+    let spec = format!("{},s3s=off", kept.join(","));
     let (filter, refused) = match EnvFilter::try_new(&spec) {
         Ok(f) => (f, None),
         Err(e) => (EnvFilter::new("info,s3s=off"), Some(e)),
@@ -43,6 +46,11 @@ pub(crate) fn init_logs(json: bool) {
         builder.json().init();
     } else {
         builder.init();
+    }
+    if named_s3s {
+        tracing::warn!(
+            "CAIRN_LOG names s3s: its logging stays off, as it writes request secrets (Authorization headers, session tokens, presigned URLs)"
+        );
     }
     if let Some(e) = refused {
         tracing::warn!(
