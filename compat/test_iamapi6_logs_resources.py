@@ -64,3 +64,16 @@ def test_an_allow_in_the_guides_form_allows_deleting(cairn):
         destinationArn="arn:aws:logs:us-east-1:999999999999:destination:d")) == \
         "UnsupportedOperationException"
     logs.delete_log_group(logGroupName="CloudTrail/old")
+
+
+def test_start_query_is_judged_on_the_bare_group_arn_too(cairn):
+    """recheck31b: a Deny on the bare group ARN stopped every group call but StartQuery."""
+    cairn.client("logs").create_log_group(logGroupName="bare-denied")
+    logs = user(cairn, "lg-bare", [
+        {"Effect": "Allow", "Action": "logs:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "logs:*",
+         "Resource": "arn:aws:logs:us-east-1:123456789012:log-group:bare-denied"}])
+    assert code(lambda: logs.start_query(
+        logGroupName="bare-denied", startTime=0, endTime=10,
+        queryString="fields @message")) == "AccessDeniedException"
+    assert code(lambda: logs.filter_log_events(logGroupName="bare-denied")) == "AccessDeniedException"

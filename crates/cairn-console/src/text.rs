@@ -42,6 +42,12 @@ fn hidden(c: char) -> bool {
             | '\u{FEFF}'
             | '\u{00AD}'
             | '\u{180E}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{3164}'
+            | '\u{FFA0}'
+            | '\u{2028}'
+            | '\u{2029}'
     ) || ('\u{202A}'..='\u{202E}').contains(&c)
         || ('\u{2061}'..='\u{2064}').contains(&c)
         || ('\u{2066}'..='\u{2069}').contains(&c)
@@ -155,6 +161,8 @@ mod tests {
             visible("a\u{00AD}b\u{2062}c\u{180E}\u{E0041}"),
             "a\\u00ADb\\u2062c\\u180E\\uE0041"
         );
+        // Hangul fillers (blank, yet letters) and the line and paragraph separators.
+        assert_eq!(visible("x\u{3164}y\u{2028}z"), "x\\u3164y\\u2028z");
         // Scripts and emoji that need joiners, and plain right-to-left text, are untouched.
         for kept in ["می\u{200C}خواهم", "👨\u{200D}👩", "עברית", "plain"] {
             assert_eq!(visible(kept), kept);

@@ -149,7 +149,10 @@ pub fn of(_: &Connection, ctx: &CallContext, op: &str, body: &Value) -> ApiResul
                 // name (`…:log-group:<g>:log-stream:`), which `log-group:<g>:*` matches.
                 names
                     .iter()
-                    .map(|n| Permission::new(&action, stream_arn(region, account, n, "")))
+                    .map(|n| {
+                        Permission::new(&action, stream_arn(region, account, n, ""))
+                            .also_named(group_arn(region, account, n))
+                    })
                     .collect()
             }
         }

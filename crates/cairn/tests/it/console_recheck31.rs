@@ -52,3 +52,36 @@ async fn selector_values_and_log_file_names_show_reordering_characters_as_escape
     assert!(page.contains("x\\u202Egpj.json.gz"), "{page}");
     assert!(!page.contains('\u{202E}'), "{page}");
 }
+
+/// recheck31b: an advanced selector's name and the trail's S3 key prefix were still shown raw.
+#[tokio::test]
+async fn advanced_selector_names_and_prefixes_show_reordering_characters_as_escapes() {
+    let server = Server::start();
+    server.bucket_for_trails("bidi2-logs").await;
+    let (s, out) = server
+        .ct(
+            "CreateTrail",
+            json!({"Name": "bidi2", "S3BucketName": "bidi2-logs"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{out}");
+    let (s, out) = server
+        .ct(
+            "PutEventSelectors",
+            json!({"TrailName": "bidi2", "AdvancedEventSelectors": [{
+                "Name": "x\u{202E}gpj.exe",
+                "FieldSelectors": [
+                    {"Field": "eventCategory", "Equals": ["Data"]},
+                    {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]}]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{out}");
+    let mut b = Browser::new(&server);
+    b.sign_in(ACCESS_KEY, SECRET).await;
+    let (status, _, page) = b.get("/console/trails/bidi2").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("x\\u202Egpj.exe"), "{page}");
+    let field = "<textarea class=\"wide\" id=\"s3_buckets\"";
+    let shown = page.split(field).next().unwrap_or_default();
+    assert!(!shown.contains('\u{202E}'), "{page}");
+}
