@@ -96,3 +96,20 @@ def test_the_newest_digest_deleted_is_seen_despite_a_look_alike_trail(server, tr
     finally:
         s3.put_object(Bucket=BUCKET, Key=newest, Body=body, Metadata=metadata)
     assert cairn_validate(server, arns["main"], t0 - 60, t0 + 3 * HOUR).returncode == 0
+
+
+def test_the_first_digest_deleted_counts_as_one(server, trails):
+    """digest5: with the chain's first digest deleted and the range starting a day earlier,
+    `cairn validate-logs` reported hundreds of digests missing, counting back to the start of
+    the range; only the one the next digest names is known missing, as the stock tool says."""
+    t0, s3, arns = trails
+    [first, *_] = digest_keys(s3, "main")
+    body = s3.get_object(Bucket=BUCKET, Key=first)
+    saved = (body["Body"].read(), body.get("Metadata", {}))
+    s3.delete_object(Bucket=BUCKET, Key=first)
+    try:
+        ours = cairn_validate(server, arns["main"], t0 - 86400, t0 + 3 * HOUR)
+        assert ours.returncode == 1, ours.stdout + ours.stderr
+        assert "missing from the chain" not in ours.stderr, ours.stderr
+    finally:
+        s3.put_object(Bucket=BUCKET, Key=first, Body=saved[0], Metadata=saved[1])

@@ -424,7 +424,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
     let mut findings = extra::chain_mismatches(&steps);
     let mismatched: usize = findings.iter().map(|f| f.digests).sum();
     summary.digests_valid -= mismatched.min(summary.digests_valid);
-    let gaps = extra::missing_runs(&steps, start);
+    let gaps = extra::missing_runs(&steps);
     findings.extend(gaps.iter().cloned());
     findings.extend(extra::planted_backfills(&listed, &layout, in_window));
     let here = delivers_here(&facts.trails, &args.trail_arn, &layout, &arn);
