@@ -60,7 +60,8 @@ pub struct ValidateArgs {
     #[arg(long)]
     s3_bucket: Option<String>,
     /// Key prefix (default: the trail's, from DescribeTrails, when --s3-bucket is not given
-    /// either; alone, it is read in the trail's bucket, as the stock tool reads it).
+    /// either; alone, it is read in the trail's bucket, where the stock tool ignores it and
+    /// reads the trail's own prefix).
     #[arg(long)]
     s3_prefix: Option<String>,
     /// Account id (default: the trail ARN's).
