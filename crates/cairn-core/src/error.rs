@@ -277,7 +277,7 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Full(_) | StoreError::WriterGone => ApiError::new(
+            StoreError::Full(_) | StoreError::WriterGone | StoreError::Gone(_) => ApiError::new(
                 ErrorKind::ServiceUnavailable,
                 "The service is temporarily unavailable: the server cannot record calls right now (its disk is full or its store has stopped). Retry later.",
             ),

@@ -63,6 +63,10 @@ pub enum StoreError {
     /// the event chain). The message says what happened and what to do.
     #[error("{0}")]
     Incompatible(String),
+    /// The store file is no longer where it was opened (its data dir deleted or moved):
+    /// nothing is committed into a file no one will read again.
+    #[error("the store file is gone: {0}")]
+    Gone(String),
 }
 
 impl StoreError {

@@ -124,7 +124,34 @@ impl WriterHandle {
     }
 }
 
+/// The store file as the writer opened it (device and inode at its path), so a commit can
+/// tell that the data dir was deleted or moved under the server (ops5: calls were answered
+/// 200 and recorded into a deleted file, lost when the process stopped).
+struct OpenedFile {
+    path: std::path::PathBuf,
+    id: (u64, u64),
+}
+
+impl OpenedFile {
+    fn of(conn: &Connection) -> Option<Self> {
+        let path = std::path::PathBuf::from(conn.path().filter(|p| !p.is_empty())?);
+        let id = file_id(&path)?;
+        Some(Self { path, id })
+    }
+
+    /// Whether the file at the path is still the one opened.
+    fn still_there(&self) -> bool {
+        file_id(&self.path) == Some(self.id)
+    }
+}
+
+fn file_id(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
 fn run(conn: Connection, rx: mpsc::Receiver<Job>, full: &AtomicBool) {
+    let opened = OpenedFile::of(&conn);
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -133,11 +160,16 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>, full: &AtomicBool) {
                 Err(_) => break,
             }
         }
-        commit_batch(&conn, batch, full);
+        commit_batch(&conn, batch, full, opened.as_ref());
     }
 }
 
-fn commit_batch(conn: &Connection, batch: Vec<Job>, full: &AtomicBool) {
+fn commit_batch(
+    conn: &Connection,
+    batch: Vec<Job>,
+    full: &AtomicBool,
+    opened: Option<&OpenedFile>,
+) {
     let changes_before = conn.total_changes();
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
         // Dropping the unrun jobs drops their reply channels: each caller gets WriterGone.
@@ -179,9 +211,21 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>, full: &AtomicBool) {
             }
         }
     }
+    if poisoned.is_none()
+        && let Some(file) = opened.filter(|f| !f.still_there())
+    {
+        static TOLD: AtomicBool = AtomicBool::new(false);
+        if !TOLD.swap(true, Ordering::Relaxed) {
+            tracing::error!(
+                path = %file.path.display(),
+                "the store file is gone (its data dir was deleted or moved): calls are refused with 503; restart the server on a data dir"
+            );
+        }
+        poisoned = Some(StoreError::Gone(file.path.display().to_string()));
+    }
     let outcome = match poisoned {
         Some(e) => {
-            if !e.is_full() {
+            if !e.is_full() && !matches!(e, StoreError::Gone(_)) {
                 tracing::error!(error = %e, "the batch is abandoned");
             }
             Err(e)

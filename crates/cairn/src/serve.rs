@@ -62,12 +62,12 @@ pub(crate) fn init_logs(json: bool) {
 }
 
 /// Whether a background loop's error is the store refusing a write for a full disk (or its
-/// `--max-store-mb` limit): the store reports that once and then once a minute, so the loop
-/// logs it only at DEBUG instead of a WARN per tick.
+/// `--max-store-mb` limit), or for a store file gone from its data dir: the store reports
+/// that itself, so the loop logs it only at DEBUG instead of a WARN per tick.
 pub(crate) fn store_full(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<cairn_store::StoreError>()
-            .is_some_and(cairn_store::StoreError::is_full)
+            .is_some_and(|e| e.is_full() || matches!(e, cairn_store::StoreError::Gone(_)))
             || c.downcast_ref::<cairn_core::ApiError>()
                 .is_some_and(|a| a.kind == cairn_core::ErrorKind::ServiceUnavailable)
     })

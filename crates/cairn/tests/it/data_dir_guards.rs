@@ -92,3 +92,23 @@ fn a_foreign_sqlite_file_is_refused_untouched() {
     let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o755);
 }
+
+/// A data dir deleted under the running server (ops5): calls were answered 200 and recorded
+/// into the deleted store file, lost when the process stopped. They are refused with 503
+/// now, nothing acknowledged.
+#[tokio::test]
+async fn calls_are_refused_once_the_data_dir_is_deleted() {
+    let server = Server::start();
+    let (s, out) = server.ct("ListTrails", json!({})).await;
+    assert_eq!(s, 200, "{out}");
+    std::fs::remove_dir_all(server.data_dir()).unwrap();
+    let (s, out) = server.ct("ListTrails", json!({})).await;
+    assert_eq!(s, 503, "{out}");
+    let (s, out) = server
+        .ct(
+            "CreateTrail",
+            json!({"Name": "after", "S3BucketName": "nowhere"}),
+        )
+        .await;
+    assert_eq!(s, 503, "{out}");
+}
