@@ -369,6 +369,8 @@ impl Run<'_> {
     /// Resolves the outputs, checks and records the exports and the imports. `Err` is the
     /// reason the operation fails.
     pub(crate) async fn publish_outputs(&mut self) -> ApiResult<Result<(), String>> {
+        /// The most bytes a stack's outputs may hold together (keys and values).
+        const MAX_OUTPUTS_BYTES: usize = 1 << 20;
         let tpl = self.template.clone();
         let resolved = cairn_template::Evaluator::new(&tpl, self.pseudo(), &self.stack.parameters)
             .and_then(|ev| {
@@ -402,6 +404,14 @@ impl Run<'_> {
             Ok(o) => o,
             Err(e) => return Ok(Err(e.to_string())),
         };
+        // A stack's outputs are shown in every DescribeStacks: bounded in all (cfn9: 20
+        // stacks of 51 MB outputs made one listing of 206 MB).
+        let size: usize = outputs.iter().map(|o| o.key.len() + o.value.len()).sum();
+        if size > MAX_OUTPUTS_BYTES {
+            return Ok(Err(format!(
+                "Template error: the stack's outputs hold {size} bytes, more than {MAX_OUTPUTS_BYTES}"
+            )));
+        }
         let (account, region, stack_id) = (
             self.stack.account.clone(),
             self.stack.region.clone(),

@@ -1,0 +1,49 @@
+"""Bounded template results (outside tester cfn9; failed before the fix): a 50 KB template
+repeating a 4 KB parameter in `Fn::Sub` made a 51 MB stack output, stored and shown by every
+DescribeStacks (20 such stacks made one listing of 206 MB). `Fn::Sub` and `Fn::Join` make at
+most 65,536 characters, and a stack's outputs hold at most 1 MiB together."""
+
+from conftest import settled_stack
+
+
+def test_an_expanding_sub_fails_the_stack(cairn):
+    cfn = cairn.client("cloudformation")
+    big = "${P}" * 20
+    body = ("Parameters:\n  P:\n    Type: String\n"
+            "Resources:\n  T:\n    Type: AWS::SNS::Topic\n"
+            f"Outputs:\n  O:\n    Value: !Sub '{big}'\n")
+    cfn.create_stack(StackName="expand", TemplateBody=body,
+                     Parameters=[{"ParameterKey": "P", "ParameterValue": "x" * 4096}])
+    assert settled_stack(cfn, "expand") == "ROLLBACK_COMPLETE"
+    reasons = [e.get("ResourceStatusReason", "") for e in
+               cfn.describe_stack_events(StackName="expand")["StackEvents"]]
+    assert any("longer than 65536 characters" in r for r in reasons), reasons
+    stack = cfn.describe_stacks(StackName="expand")["Stacks"][0]
+    assert "Outputs" not in stack or all(len(o["OutputValue"]) <= 65536 for o in stack["Outputs"])
+
+
+def test_outputs_within_bounds_are_kept(cairn):
+    cfn = cairn.client("cloudformation")
+    body = ("Parameters:\n  P:\n    Type: String\n"
+            "Resources:\n  T:\n    Type: AWS::SNS::Topic\n"
+            "Outputs:\n  O:\n    Value: !Join ['-', [!Ref P, !Ref P]]\n")
+    cfn.create_stack(StackName="fits", TemplateBody=body,
+                     Parameters=[{"ParameterKey": "P", "ParameterValue": "y" * 4096}])
+    assert settled_stack(cfn, "fits") == "CREATE_COMPLETE"
+    outputs = cfn.describe_stacks(StackName="fits")["Stacks"][0]["Outputs"]
+    assert outputs[0]["OutputValue"] == "y" * 4096 + "-" + "y" * 4096
+
+
+def test_outputs_over_a_mebibyte_together_fail_the_stack(cairn):
+    cfn = cairn.client("cloudformation")
+    each = "${P}" * 16
+    outputs = "".join(f"  O{i}:\n    Value: !Sub '{each}'\n" for i in range(17))
+    body = ("Parameters:\n  P:\n    Type: String\n"
+            "Resources:\n  T:\n    Type: AWS::SNS::Topic\n"
+            f"Outputs:\n{outputs}")
+    cfn.create_stack(StackName="many", TemplateBody=body,
+                     Parameters=[{"ParameterKey": "P", "ParameterValue": "z" * 4096}])
+    assert settled_stack(cfn, "many") == "ROLLBACK_COMPLETE"
+    reasons = [e.get("ResourceStatusReason", "") for e in
+               cfn.describe_stack_events(StackName="many")["StackEvents"]]
+    assert any("more than 1048576" in r for r in reasons), reasons
