@@ -3,6 +3,8 @@ repeating a 4 KB parameter in `Fn::Sub` made a 51 MB stack output, stored and sh
 DescribeStacks (20 such stacks made one listing of 206 MB). `Fn::Sub` and `Fn::Join` make at
 most 65,536 characters, and a stack's outputs hold at most 1 MiB together."""
 
+import json
+
 from conftest import settled_stack
 
 
@@ -47,3 +49,36 @@ def test_outputs_over_a_mebibyte_together_fail_the_stack(cairn):
     reasons = [e.get("ResourceStatusReason", "") for e in
                cfn.describe_stack_events(StackName="many")["StackEvents"]]
     assert any("more than 1048576" in r for r in reasons), reasons
+
+
+SUB = """Resources:
+  T:
+    Type: AWS::SNS::Topic
+  S:
+    Type: AWS::SNS::Subscription
+    Properties:
+      TopicArn: !Ref T
+      Protocol: http
+      Endpoint: http://127.0.0.1:9/hook
+{extra}"""
+
+
+def test_a_subscriptions_filter_policy_and_raw_delivery_come_from_the_template(cairn):
+    """cfn9: `FilterPolicy`, `RawMessageDelivery` and `DeliveryPolicy` were refused in
+    templates, though Subscribe and SetSubscriptionAttributes take them."""
+    cfn, sns = cairn.client("cloudformation"), cairn.client("sns")
+    first = ("      FilterPolicy:\n        event: [created]\n"
+             "      RawMessageDelivery: 'true'\n")
+    cfn.create_stack(StackName="subattrs", TemplateBody=SUB.format(extra=first))
+    assert settled_stack(cfn, "subattrs") == "CREATE_COMPLETE"
+    arn = cfn.describe_stack_resource(StackName="subattrs", LogicalResourceId="S")[
+        "StackResourceDetail"]["PhysicalResourceId"]
+    attrs = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+    assert json.loads(attrs["FilterPolicy"]) == {"event": ["created"]}
+    assert attrs["RawMessageDelivery"] == "true"
+    second = "      FilterPolicy:\n        event: [deleted]\n"
+    cfn.update_stack(StackName="subattrs", TemplateBody=SUB.format(extra=second))
+    assert settled_stack(cfn, "subattrs") == "UPDATE_COMPLETE"
+    attrs = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+    assert json.loads(attrs["FilterPolicy"]) == {"event": ["deleted"]}
+    assert attrs["RawMessageDelivery"] == "false"

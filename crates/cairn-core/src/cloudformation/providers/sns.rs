@@ -418,10 +418,43 @@ impl Provider for TopicPolicy {
     }
 }
 
-/// `AWS::SNS::Subscription`: `TopicArn`, `Protocol`, `Endpoint`. Subscribe answers an
-/// existing subscription with its ARN, so a create first looks for one with the same protocol
-/// and endpoint and refuses it (deleting the stack would otherwise unsubscribe it).
+/// `AWS::SNS::Subscription`: `TopicArn`, `Protocol`, `Endpoint`, and the attributes
+/// `FilterPolicy`, `FilterPolicyScope`, `RawMessageDelivery` and `DeliveryPolicy` (changed in
+/// place with SetSubscriptionAttributes). Subscribe answers an existing subscription with its
+/// ARN, so a create first looks for one with the same protocol and endpoint and refuses it
+/// (deleting the stack would otherwise unsubscribe it).
 pub struct Subscription;
+
+/// The subscription attributes a template may set (cfn9: they were refused, though
+/// Subscribe and SetSubscriptionAttributes take them).
+const SUB_ATTRIBUTES: [&str; 4] = [
+    "FilterPolicy",
+    "FilterPolicyScope",
+    "RawMessageDelivery",
+    "DeliveryPolicy",
+];
+
+/// `p`'s subscription attributes as SNS takes them (policies as JSON text); an absent one is
+/// empty, which SetSubscriptionAttributes reads as its removal.
+fn sub_attributes(p: &Value) -> Result<Vec<(&'static str, String)>, Failure> {
+    SUB_ATTRIBUTES
+        .iter()
+        .map(|&name| {
+            let value = match props(p).get(name) {
+                None | Some(Value::Null) => String::new(),
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Bool(b)) => b.to_string(),
+                Some(o @ Value::Object(_)) => o.to_string(),
+                Some(_) => {
+                    return Err(Failure::schema(format!(
+                        "#/{name}: expected type: JSONObject, found: another type"
+                    )));
+                }
+            };
+            Ok((name, value))
+        })
+        .collect()
+}
 
 /// The ARN of the topic's subscription with this protocol and endpoint (its endpoint while it
 /// awaits confirmation), if it has one.
@@ -486,14 +519,25 @@ impl Provider for Subscription {
 
     fn create<'a>(&'a self, cx: &'a Cx<'a>, p: &'a Value) -> BoxFuture<'a, Result<Made, Failure>> {
         Box::pin(async move {
-            only(p, SUBSCRIPTION, &["TopicArn", "Protocol", "Endpoint"])?;
+            let supported = [
+                &["TopicArn", "Protocol", "Endpoint"][..],
+                &SUB_ATTRIBUTES[..],
+            ]
+            .concat();
+            only(p, SUBSCRIPTION, &supported)?;
             let topic = req_str(p, "TopicArn", SUBSCRIPTION)?;
             let protocol = req_str(p, "Protocol", SUBSCRIPTION)?;
             let endpoint = req_str(p, "Endpoint", SUBSCRIPTION)?;
+            let attributes = sub_attributes(p)?;
             if let Some(arn) = existing_subscription(cx, &topic, &protocol, &endpoint).await? {
                 return Err(Failure::already_exists(SUBSCRIPTION, &arn));
             }
-            let out = subscribe(cx, &topic, &protocol, &endpoint).await?;
+            let mut input = json!({"TopicArn": topic, "Protocol": protocol, "Endpoint": endpoint, "ReturnSubscriptionArn": "true"});
+            for (i, (name, value)) in attributes.iter().filter(|(_, v)| !v.is_empty()).enumerate() {
+                input[format!("Attributes.entry.{}.key", i + 1)] = json!(name);
+                input[format!("Attributes.entry.{}.value", i + 1)] = json!(value);
+            }
+            let out = cx.call(Service::Sns, "Subscribe", input).await?;
             let arn = out
                 .get("SubscriptionArn")
                 .and_then(Value::as_str)
@@ -505,12 +549,42 @@ impl Provider for Subscription {
 
     fn update<'a>(
         &'a self,
-        _: &'a Cx<'a>,
+        cx: &'a Cx<'a>,
         current: &'a Made,
-        _: &'a Value,
-        _: &'a Value,
+        old: &'a Value,
+        new: &'a Value,
     ) -> BoxFuture<'a, Result<Made, Failure>> {
-        Box::pin(async move { Ok(current.clone()) })
+        Box::pin(async move {
+            let supported = [
+                &["TopicArn", "Protocol", "Endpoint"][..],
+                &SUB_ATTRIBUTES[..],
+            ]
+            .concat();
+            only(new, SUBSCRIPTION, &supported)?;
+            let before = sub_attributes(old)?;
+            for ((name, value), (_, was)) in sub_attributes(new)?.into_iter().zip(before) {
+                if value == was {
+                    continue;
+                }
+                if !current.physical_id.starts_with("arn:") {
+                    return Err(Failure::new(format!(
+                        "Cannot change {name} of a subscription pending confirmation ({})",
+                        current.physical_id
+                    )));
+                }
+                let value = match (name, value.is_empty()) {
+                    ("RawMessageDelivery", true) => "false".to_owned(),
+                    _ => value,
+                };
+                cx.call(
+                    Service::Sns,
+                    "SetSubscriptionAttributes",
+                    json!({"SubscriptionArn": current.physical_id, "AttributeName": name, "AttributeValue": value}),
+                )
+                .await?;
+            }
+            Ok(current.clone())
+        })
     }
 
     fn delete<'a>(
