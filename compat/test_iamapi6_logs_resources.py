@@ -77,3 +77,18 @@ def test_start_query_is_judged_on_the_bare_group_arn_too(cairn):
         logGroupName="bare-denied", startTime=0, endTime=10,
         queryString="fields @message")) == "AccessDeniedException"
     assert code(lambda: logs.filter_log_events(logGroupName="bare-denied")) == "AccessDeniedException"
+
+
+def test_a_resource_tag_deny_holds_for_group_calls(cairn):
+    """The group's tags are read for calls authorized on its streams' form too (before, a
+    Deny on `aws:ResourceTag` never applied to FilterLogEvents or StartQuery)."""
+    cairn.client("logs").create_log_group(logGroupName="tagged-prod", tags={"env": "prod"})
+    logs = user(cairn, "lg-tagdeny", [
+        {"Effect": "Allow", "Action": "logs:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": ["logs:FilterLogEvents", "logs:StartQuery",
+                                      "logs:DeleteLogGroup"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/env": "prod"}}}])
+    assert code(lambda: logs.filter_log_events(logGroupName="tagged-prod")) == "AccessDeniedException"
+    assert code(lambda: logs.start_query(logGroupName="tagged-prod", startTime=0, endTime=10,
+                                         queryString="fields @message")) == "AccessDeniedException"
+    assert code(lambda: logs.delete_log_group(logGroupName="tagged-prod")) == "AccessDeniedException"

@@ -49,7 +49,12 @@ pub fn of(conn: &Connection, arn: &str) -> ApiResult<(Vec<(String, String)>, boo
                 .unwrap_or_default()
         }
         ("sns", None) => cairn_store::sns::topic_tags(conn, arn)?,
-        ("logs", Some(("log-group", rest))) if !rest.contains(":log-stream:") => {
+        // A group by its ARN, or by its streams' form (`…:log-stream:`, no stream named),
+        // which group-level calls are authorized on.
+        ("logs", Some(("log-group", rest)))
+            if !rest.contains(":log-stream:") || rest.ends_with(":log-stream:") =>
+        {
+            let rest = rest.strip_suffix(":log-stream:").unwrap_or(rest);
             let name = rest.strip_suffix(":*").unwrap_or(rest);
             match cairn_store::logs::get_group(conn, account, region, name)? {
                 Some(g) => cairn_store::logs::tags(conn, g.id)?,
