@@ -47,3 +47,22 @@ def test_a_retried_create_and_update_answer_as_the_first_call(cairn):
     # Every event of the operation carries its token.
     tokens = {e.get("ClientRequestToken") for e in stack_events(cfn, first, "UPDATE_COMPLETE")}
     assert tokens == {"up-1"}
+
+
+def test_a_retried_execute_change_set_answers_as_the_first_call(cairn):
+    """cfn9: ExecuteChangeSet sent again with its ClientRequestToken was
+    InvalidChangeSetStatus [EXECUTE_COMPLETE]."""
+    cfn = cairn.client("cloudformation")
+    cfn.create_change_set(StackName="tok-cs", ChangeSetName="first", ChangeSetType="CREATE",
+                          TemplateBody=TOPIC.format("a"))
+    cfn.get_waiter("change_set_create_complete").wait(StackName="tok-cs", ChangeSetName="first",
+                                                      WaiterConfig={"Delay": 1})
+    cfn.execute_change_set(StackName="tok-cs", ChangeSetName="first", ClientRequestToken="exec-1")
+    assert settled_stack(cfn, "tok-cs") == "CREATE_COMPLETE"
+    cfn.execute_change_set(StackName="tok-cs", ChangeSetName="first", ClientRequestToken="exec-1")
+    assert settled_stack(cfn, "tok-cs") == "CREATE_COMPLETE"
+    assert len(stack_events(cfn, "tok-cs", "CREATE_IN_PROGRESS")) == 1
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        cfn.execute_change_set(StackName="tok-cs", ChangeSetName="first",
+                               ClientRequestToken="exec-2")
+    assert e.value.response["Error"]["Code"] == "InvalidChangeSetStatus"

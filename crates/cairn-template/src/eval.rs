@@ -294,6 +294,52 @@ impl<'t> Evaluator<'t> {
         Ok(out)
     }
 
+    /// The export names the active resources and outputs import (`Fn::ImportValue`, in the
+    /// `Fn::If` branches their conditions take), resolved: they depend on parameters and
+    /// pseudo parameters only, so a deployment can check them all before making anything.
+    pub fn imported_names(&self, lookup: &dyn Lookup) -> TemplateResult<Vec<String>> {
+        let mut out = Vec::new();
+        for r in self.active_resources() {
+            self.find_imports(&r.properties, lookup, &mut out)?;
+        }
+        for o in &self.template.outputs {
+            if o.condition.as_deref().is_none_or(|c| self.condition(c)) {
+                self.find_imports(&o.value, lookup, &mut out)?;
+            }
+        }
+        Ok(out)
+    }
+
+    fn find_imports(
+        &self,
+        v: &Value,
+        lookup: &dyn Lookup,
+        out: &mut Vec<String>,
+    ) -> TemplateResult<()> {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    match (k.as_str(), x) {
+                        ("Fn::ImportValue", arg) => {
+                            let name = stringify(&self.value(arg, lookup)?, "Fn::ImportValue")?;
+                            out.push(name);
+                        }
+                        ("Fn::If", Value::Array(items)) if items.len() == 3 => {
+                            let taken = self.condition(items[0].as_str().unwrap_or(""));
+                            self.find_imports(&items[if taken { 1 } else { 2 }], lookup, out)?;
+                        }
+                        _ => self.find_imports(x, lookup, out)?,
+                    }
+                }
+                Ok(())
+            }
+            Value::Array(items) => items
+                .iter()
+                .try_for_each(|x| self.find_imports(x, lookup, out)),
+            _ => Ok(()),
+        }
+    }
+
     fn eval(&self, v: &Value, lookup: &dyn Lookup) -> TemplateResult<Option<Value>> {
         if let Some((name, arg)) = call(v, false) {
             check_supported(name)?;

@@ -457,7 +457,7 @@ fn run(
             Reply {
                 xml: Some(String::new()),
                 elements: Value::Null,
-                run: Some(s.stack_id),
+                run: s.new_work.then_some(s.stack.stack_id),
             }
         }
         "DeleteChangeSet" => {

@@ -271,8 +271,26 @@ pub fn execute_change_set(
     stack_name: Option<&str>,
     disable_rollback: Option<bool>,
     token: Option<String>,
-) -> ApiResult<Stack> {
+) -> ApiResult<super::stacks::Accepted> {
     let mut cs = find_change_set(conn, ctx, name, stack_name)?;
+    // A retry of the call that executed it (its `ClientRequestToken` again) answers as that
+    // call did and starts nothing (cfn9: InvalidChangeSetStatus [EXECUTE_COMPLETE]).
+    if cs.execution_status != "AVAILABLE"
+        && let Some(t) = token.as_deref()
+        && let Ok((stack, _)) = records::find_stack(
+            conn,
+            ctx.account().as_str(),
+            ctx.region.as_str(),
+            &cs.stack_id,
+        )
+        && stack.client_request_token.as_deref() == Some(t)
+        && stack.change_set_id.as_deref() == Some(cs.change_set_id.as_str())
+    {
+        return Ok(super::stacks::Accepted {
+            stack,
+            new_work: false,
+        });
+    }
     if cs.status != "CREATE_COMPLETE" {
         return Err(ApiError::new(
             ErrorKind::CfnInvalidChangeSetStatus,
@@ -354,7 +372,10 @@ pub fn execute_change_set(
     records::put_change_set(conn, &cs)?;
     put_stack(conn, &stack, false)?;
     records::append_event(conn, &stack_event(&stack, ctx.now))?;
-    Ok(stack)
+    Ok(super::stacks::Accepted {
+        stack,
+        new_work: true,
+    })
 }
 
 /// DeleteChangeSet. As on AWS, a change set named (not by ARN) on a stack that exists is

@@ -137,6 +137,11 @@ impl Run<'_> {
             Ok(d) => d,
             Err(e) => return self.fail_create(e.to_string()).await,
         };
+        // Every import must exist before anything is made, as on AWS (cfn9: the resources
+        // not needing it were made first, and only the one importing it failed).
+        if let Some(reason) = self.missing_import() {
+            return self.fail_create(reason).await;
+        }
         if let Some(reason) = self.tripped_trigger().await? {
             return self.fail_create(reason).await;
         }
@@ -155,6 +160,20 @@ impl Run<'_> {
         match self.publish_outputs().await? {
             Ok(()) => self.set_status("CREATE_COMPLETE", None).await,
             Err(reason) => self.fail_create(reason).await,
+        }
+    }
+
+    /// CloudFormation's reason when the template imports an export no stack has.
+    pub(crate) fn missing_import(&self) -> Option<String> {
+        let tpl = self.template.clone();
+        let names = cairn_template::Evaluator::new(&tpl, self.pseudo(), &self.stack.parameters)
+            .and_then(|ev| ev.imported_names(self));
+        match names {
+            Ok(names) => names
+                .into_iter()
+                .find(|n| !self.exports.contains_key(n))
+                .map(|n| format!("No export named {n} found.")),
+            Err(e) => Some(e.to_string()),
         }
     }
 

@@ -225,6 +225,10 @@ impl Run<'_> {
                 return self.fail_update(e.to_string()).await;
             }
         };
+        if let Some(reason) = self.missing_import() {
+            crate::cloudformation::recovery::take_cancel(&self.stack.stack_id);
+            return self.fail_update(reason).await;
+        }
         // Resources the new template removes are deleted only in the cleanup phase, when
         // nothing can roll back any more: a stack policy denying their `Update:Delete` fails
         // the update before anything changes.
