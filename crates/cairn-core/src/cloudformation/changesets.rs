@@ -284,7 +284,6 @@ pub fn execute_change_set(
             &cs.stack_id,
         )
         && stack.client_request_token.as_deref() == Some(t)
-        && stack.change_set_id.as_deref() == Some(cs.change_set_id.as_str())
     {
         return Ok(super::stacks::Accepted {
             stack,
