@@ -7,6 +7,7 @@
 //! the response goes out.
 
 pub mod access;
+mod body_cause;
 pub(crate) mod bucket_config_ops;
 mod bucket_ops;
 mod bucket_tagging_ops;
@@ -66,6 +67,7 @@ pub use cairn_buckets::local::ObjectFiles;
 use crate::credentials::CredentialCache;
 use crate::recording::{CallInfo, Gate};
 use crate::server::{Settings, set_request_id};
+use body_cause::BodyCause;
 
 /// Connection facts the listener hands to the S3 implementation through request extensions.
 #[derive(Clone, Debug)]
@@ -461,76 +463,6 @@ fn xml_body(headers: &http::HeaderMap, body: s3s::Body) -> axum::body::Body {
 
 /// Re-renders an error response with AWS's message for its code and our request id (error
 /// bodies are small; anything over 64 KiB is passed through as it is).
-/// What is known of a request body when s3s answers an error without its cause.
-struct BodyCause {
-    watch: leftover::BodyWatch,
-    /// The body's SHA-256 was signed (`x-amz-content-sha256` a hex hash).
-    signed_hash: bool,
-    /// The request is a browser form upload (`post_policy` words its refusals).
-    form: bool,
-    /// The bucket and key the request names (`NoSuchBucket` and `NoSuchKey` name them).
-    target: Option<(String, Option<String>)>,
-    /// A copy (`x-amz-copy-source`): its `NoSuchKey` is the source's.
-    copy: bool,
-    /// The conditional header a `PreconditionFailed` names (`<Condition>`).
-    condition: Option<&'static str>,
-}
-
-impl BodyCause {
-    /// The element S3 adds to an error naming what was missing: `<BucketName>` for
-    /// `NoSuchBucket`, `<Key>` for `NoSuchKey` (the request's own key).
-    fn named(&self, code: &str) -> Option<(&'static str, &str)> {
-        let (bucket, key) = self.target.as_ref()?;
-        match code {
-            "NoSuchBucket" => Some(("BucketName", bucket.as_str())),
-            "NoSuchKey" if !self.copy => Some(("Key", key.as_deref()?)),
-            "PreconditionFailed" => Some(("Condition", self.condition?)),
-            _ => None,
-        }
-    }
-}
-
-impl BodyCause {
-    /// s3s answers `InternalError` for a body it could not read whole before the handler
-    /// ran (its note still there): that is the client's body, cut short (`IncompleteBody`)
-    /// or not matching its signed hash (`XAmzContentSHA256Mismatch`), as S3 answers them.
-    fn refusal(
-        &self,
-        status: http::StatusCode,
-        code: &str,
-        pending: &unhandled::PendingSlot,
-    ) -> Option<(http::StatusCode, &'static str, &'static str)> {
-        if status != http::StatusCode::INTERNAL_SERVER_ERROR
-            || code != "InternalError"
-            || !pending.is_noted()
-        {
-            return None;
-        }
-        if self.watch.too_slow() {
-            // S3's answer, which the SDKs retry (ops5: `IncompleteBody`, which they do not).
-            Some((
-                http::StatusCode::BAD_REQUEST,
-                "RequestTimeout",
-                "Your socket connection to the server was not read from or written to within the timeout period.",
-            ))
-        } else if self.watch.failed() {
-            Some((
-                http::StatusCode::BAD_REQUEST,
-                "IncompleteBody",
-                "You did not provide the number of bytes specified by the Content-Length HTTP header.",
-            ))
-        } else if self.signed_hash {
-            Some((
-                http::StatusCode::BAD_REQUEST,
-                "XAmzContentSHA256Mismatch",
-                "The provided 'x-amz-content-sha256' header does not match what was computed.",
-            ))
-        } else {
-            None
-        }
-    }
-}
-
 async fn complete_error(
     resp: s3s::HttpResponse,
     rid: &str,
