@@ -231,7 +231,7 @@ pub struct FlushArgs {
 /// command exit with [`FLUSH_INCOMPLETE`].
 pub fn flush(args: FlushArgs) -> anyhow::Result<bool> {
     // Failures (a bucket refusing, damaged state) are logged to stderr as the server logs them.
-    crate::serve::init_logs(false);
+    crate::serve::init_logs(false, false);
     refuse_future(args.now, args.allow_future_now)?;
     // Checked before the lock, whose file would otherwise be left in any directory named.
     crate::admin_store::require_data_dir(&args.data_dir)?;

@@ -105,7 +105,7 @@ pub fn run(args: AlarmsArgs) -> anyhow::Result<()> {
             notification_wait,
             kms_master_key_file,
         } => {
-            crate::serve::init_logs(false);
+            crate::serve::init_logs(false, false);
             let store = crate::admin_store::open_existing(&data_dir)?;
             // Without the master key, alarms still run; only actions on topics with a KMS
             // key fail (they are never sent unsealed).

@@ -18,7 +18,7 @@ use crate::datadir::{self, DataDirLock, Holder};
 /// valid filter is named in a warning, and `info` is used. `s3s` logs every client
 /// mistake at ERROR; Cairn logs those itself at DEBUG, so `s3s` is silenced unless `CAIRN_LOG`
 /// names it.
-pub(crate) fn init_logs(json: bool) {
+pub(crate) fn init_logs(json: bool, access_log: bool) {
     use std::io::IsTerminal;
     let given = std::env::var("CAIRN_LOG").ok();
     let spec = given.clone().unwrap_or_else(|| "info".to_owned());
@@ -29,7 +29,12 @@ pub(crate) fn init_logs(json: bool) {
         .filter(|d| !d.trim_start().starts_with("s3s"))
         .collect();
     let named_s3s = kept.len() != spec.split(',').count();
-    let spec = format!("{},s3s=off", kept.join(","));
+    let mut spec = format!("{},s3s=off", kept.join(","));
+    // `--access-log` asks for its lines whatever the level (ops5: `CAIRN_LOG=warn` hid them
+    // all without a word); a filter naming `cairn::access` itself decides.
+    if access_log && !spec.contains("cairn::access") {
+        spec.push_str(",cairn::access=info");
+    }
     let (filter, refused) = match EnvFilter::try_new(&spec) {
         Ok(f) => (f, None),
         Err(e) => (EnvFilter::new("info,s3s=off"), Some(e)),
@@ -325,7 +330,7 @@ pub fn expire_objects(
 /// Runs the server until a signal arrives.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = ServeConfig::resolve(&args)?;
-    init_logs(config.json_logs);
+    init_logs(config.json_logs, config.access_log);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

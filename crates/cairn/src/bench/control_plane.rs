@@ -20,7 +20,7 @@ pub struct ControlPlaneArgs {
     #[arg(long, default_value_t = 5000)]
     requests: usize,
     /// Iterations in flight.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = crate::bounds::flag::concurrency)]
     concurrency: usize,
     /// Bucket for create-delete (must exist with a CloudTrail policy).
     #[arg(long, default_value = "bench-bucket")]

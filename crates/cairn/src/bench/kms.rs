@@ -21,7 +21,7 @@ pub struct KmsArgs {
     #[arg(long, default_value_t = 20_000)]
     requests: usize,
     /// Requests in flight.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = crate::bounds::flag::concurrency)]
     concurrency: usize,
     /// Key to use (default: a new key created for the run).
     #[arg(long)]

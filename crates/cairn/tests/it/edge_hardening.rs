@@ -575,3 +575,60 @@ async fn a_full_stdout_does_not_stop_the_server() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// `--access-log` writes its lines whatever `CAIRN_LOG` says (ops5: `CAIRN_LOG=warn` hid them
+/// all without a word).
+#[test]
+fn the_access_log_is_written_at_a_warn_level_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--access-log",
+            "--data-dir",
+        ])
+        .arg(dir.path().join("data"))
+        .env("CAIRN_ROOT_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("CAIRN_ROOT_SECRET_ACCESS_KEY", SECRET)
+        .env("CAIRN_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let addr: std::net::SocketAddr = loop {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+        if let Some(rest) = line.trim().strip_prefix("cairn listening on http://") {
+            break rest.parse().unwrap();
+        }
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let req = sign_json(
+            &addr,
+            "us-east-1",
+            ACCESS_KEY,
+            SECRET,
+            "ListTrails",
+            b"{}".to_vec(),
+            chrono::Utc::now(),
+        );
+        send_with(&reqwest::Client::new(), &format!("http://{addr}/"), req).await;
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let logged = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        logged.contains("cairn::access") && logged.contains("operation=ListTrails"),
+        "{logged}"
+    );
+    assert!(
+        !logged.contains(" INFO cairn::serve"),
+        "the level is still warn: {logged}"
+    );
+}
