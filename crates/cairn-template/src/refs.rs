@@ -222,6 +222,7 @@ pub fn validate(template: &Template, catalog: &dyn Catalog) -> TemplateResult<()
             unknown.join(", ")
         )));
     }
+    let mut condition_deps: Vec<(String, Vec<String>)> = Vec::new();
     for (name, body) in &template.conditions {
         let mut found = Vec::new();
         collect(body, true, &mut found)?;
@@ -250,6 +251,24 @@ pub fn validate(template: &Template, catalog: &dyn Catalog) -> TemplateResult<()
             }
         }
         check_refs(template, catalog, &found, "Conditions")?;
+        condition_deps.push((
+            name.clone(),
+            found
+                .iter()
+                .filter_map(|r| match r {
+                    Reference::Condition(c) => Some(c.clone()),
+                    _ => None,
+                })
+                .collect(),
+        ));
+    }
+    // Conditions naming each other in a circle, as CreateStack refuses them (cfn9:
+    // ValidateTemplate accepted them).
+    if let Err(cycle) = crate::graph::order(&condition_deps) {
+        return Err(TemplateError::format(format!(
+            "Circular dependency between conditions: [{}]",
+            cycle.join(", ")
+        )));
     }
     let mut nodes = Vec::new();
     for r in &template.resources {

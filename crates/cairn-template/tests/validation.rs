@@ -254,3 +254,17 @@ fn malformed_function_arguments_are_refused_at_validation() {
         check(&topic(ok)).unwrap_or_else(|e| panic!("{ok}: {e}"));
     }
 }
+
+/// cfn9: ValidateTemplate accepted conditions naming each other in a circle, which CreateStack
+/// then refused.
+#[test]
+fn circular_conditions_are_refused_at_validation() {
+    let body = "Conditions:\n  A: !Condition B\n  B: !Not [!Condition A]\nResources:\n  T: {Type: AWS::SNS::Topic}\n";
+    let e = check(body).unwrap_err();
+    assert!(
+        e.starts_with("Template format error: Circular dependency between conditions: ["),
+        "{e}"
+    );
+    let fine = "Conditions:\n  A: !Equals [a, a]\n  B: !Not [!Condition A]\nResources:\n  T: {Type: AWS::SNS::Topic}\n";
+    check(fine).unwrap();
+}
