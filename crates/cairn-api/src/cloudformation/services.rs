@@ -385,7 +385,17 @@ impl Services for Internal {
                     crate::sns::call_internal(state, info, &flatten(call.action, &call.input), host)
                         .await
                         .map(query)
-                        .map_err(|e| call_error(&e, &rid, false))
+                        .map_err(|e| {
+                            // SNS's own codes (`AuthorizationError`, …), as it answers and
+                            // records them (cfn9: the reason said `AccessDenied`).
+                            let w = WireError::sns(&e);
+                            CallError {
+                                code: w.code.to_owned(),
+                                message: w.message,
+                                status: w.status.as_u16(),
+                                request_id: rid.clone(),
+                            }
+                        })
                 }
                 Service::Kms => crate::kms::invoke(state, call.action, call.input, info)
                     .await
