@@ -136,3 +136,35 @@ def test_a_trail_stopped_for_good_keeps_its_final_digest_and_nothing_after_it(cl
     ours = cairn_validate(server, arn, *window)
     assert ours.returncode == 1, ours.stdout + ours.stderr
     assert "INVALID: no final digest for trail " + arn in ours.stderr, ours.stderr
+
+
+def test_validation_turned_off_right_after_a_stop_keeps_the_stops_file_in_its_final_digest(clocked):
+    """digest5: StopLogging, then validation turned off before the stop's events were
+    delivered: their file was delivered while validation was off, so it was left out of the
+    final digest (written empty) and out of every digest, and no validator checked it."""
+    server, clock = clocked
+    c0 = clock.now
+    ct, s3, bucket, arn = make_trail(server, "offafterstop")
+    ct.describe_trails()
+    flush(server, c0 + 30)
+    clock.set(c0 + 40)
+    ct.describe_trails(trailNameList=["marker-before-stop"])
+    ct.stop_logging(Name="offafterstop")
+    ct.update_trail(Name="offafterstop", EnableLogFileValidation=False)
+    flush(server, c0 + 90)
+    listed = {f["s3Object"] for _, d in digests(s3, bucket) for f in d["logFiles"]}
+    stop_files = []
+    for key in listed_or_not(s3, bucket):
+        records = json.loads(gzip.decompress(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))["Records"]
+        if any(r["eventName"] == "StopLogging" for r in records):
+            stop_files.append(key)
+    assert stop_files, "the stop's file was delivered"
+    assert all(k in listed for k in stop_files), (stop_files, listed)
+    ours = cairn_validate(server, arn, c0 - 60, c0 + 100)
+    assert ours.returncode == 0, ours.stdout + ours.stderr
+
+
+def listed_or_not(s3, bucket):
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="AWSLogs/")
+    return [o["Key"] for p in pages for o in p.get("Contents", [])
+            if "/CloudTrail/" in o["Key"] and o["Key"].endswith(".json.gz")]

@@ -152,32 +152,47 @@ fn trail_kms_key(
     )
 }
 
-/// Whether the trail (live, or retired and draining) has log file validation on now, when
-/// one of its files is delivered: files delivered while it is off are never digested.
+/// Whether a file of the trail (live, or retired and draining), holding events up to
+/// `last_seq` of `region`, is digested: files delivered while validation is off are not,
+/// except those a final digest still owed covers (a stop while validation was on): they
+/// belong to that chain, however soon validation went off after the stop (digest5: turning
+/// it off right after StopLogging left the stop's own file out of every digest).
 fn validation_on(
     conn: &cairn_store::Connection,
     arn: &str,
     retired: Option<i64>,
+    (region, last_seq): (&str, i64),
 ) -> cairn_store::StoreResult<bool> {
-    let retired_flag = |id: Option<i64>| -> cairn_store::StoreResult<Option<bool>> {
-        Ok(cairn_store::delivery::retired(conn)?
-            .into_iter()
-            .rev()
-            .find(|r| id.is_none_or(|id| r.id == id) && r.trail.arn() == arn)
-            .map(|r| r.trail.log_file_validation_enabled))
+    let retired_trail =
+        |id: Option<i64>| -> cairn_store::StoreResult<Option<cairn_model::trail::Trail>> {
+            Ok(cairn_store::delivery::retired(conn)?
+                .into_iter()
+                .rev()
+                .find(|r| id.is_none_or(|id| r.id == id) && r.trail.arn() == arn)
+                .map(|r| r.trail))
+        };
+    let trail = if retired.is_some() {
+        retired_trail(retired)?
+    } else {
+        let live = cairn_model::trail::TrailArn::parse(arn)
+            .map(|p| trails::get(conn, &p.account, &p.region, &p.name))
+            .transpose()?
+            .flatten();
+        match live {
+            Some(t) => Some(t),
+            // Deleted meanwhile: its snapshot says.
+            None => retired_trail(None)?,
+        }
     };
-    if retired.is_some() {
-        return Ok(retired_flag(retired)?.unwrap_or(true));
-    }
-    let live = cairn_model::trail::TrailArn::parse(arn)
-        .map(|p| trails::get(conn, &p.account, &p.region, &p.name))
-        .transpose()?
-        .flatten();
-    match live {
-        Some(t) => Ok(t.log_file_validation_enabled),
-        // Deleted meanwhile: its snapshot says.
-        None => Ok(retired_flag(None)?.unwrap_or(true)),
-    }
+    let Some(t) = trail else {
+        return Ok(true);
+    };
+    let owed = t
+        .status
+        .owed_finals
+        .iter()
+        .any(|f| last_seq <= f.end_seq && !f.written.contains(region));
+    Ok(t.log_file_validation_enabled || owed)
 }
 
 /// What streaming a log file's body learned.
@@ -618,6 +633,8 @@ impl Delivery {
             kms_key_arn,
         };
         let store = self.store.clone();
+        let last_seq = seqs.iter().copied().max().unwrap_or(i64::MAX);
+        let file_region = p.region.clone();
         let (id, arn, live) = (p.id, p.trail_arn.clone(), p.retired.is_none());
         let (master, evaluator) = (
             self.putter.kms_master.clone(),
@@ -632,7 +649,7 @@ impl Delivery {
                 now,
                 move |c, body: &LogBody| -> cairn_store::StoreResult<Option<Publication>> {
                     delivery::mark_done(c, id, &body.sha256, &body.oldest, &body.newest, now)?;
-                    if !validation_on(c, &arn, retired)? {
+                    if !validation_on(c, &arn, retired, (&file_region, last_seq))? {
                         delivery::exempt_from_digests(c, id)?;
                     }
                     if !live {
