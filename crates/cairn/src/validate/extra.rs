@@ -95,7 +95,11 @@ pub fn typical_period(steps: &[Step]) -> Option<i64> {
 
 /// Runs of two or more missing digests: the stock tool reports only the newest of a run.
 /// Each line counts the digests beyond that one.
-pub fn missing_runs(steps: &[Step]) -> Vec<Finding> {
+/// Without an older digest found, the run is counted back to where the chain can begin: the
+/// trail's last StartLogging (GetTrailStatus), when it is before the newer digest, else the
+/// start of the range (digest5: counting back to the start of a day's range reported 1,427
+/// digests missing for a trail 14 minutes old).
+pub fn missing_runs(steps: &[Step], start: i64, started_at: Option<i64>) -> Vec<Finding> {
     let period = typical_period(steps);
     let mut out = Vec::new();
     for (i, s) in steps.iter().enumerate() {
@@ -106,11 +110,13 @@ pub fn missing_runs(steps: &[Step]) -> Vec<Finding> {
             continue;
         };
         let older_end = steps[i + 1..].iter().find_map(span).map(|(_, b)| b);
-        // Without an older digest found, only the one the newer digest names is known to be
-        // missing (digest5: counting back to the start of the range reported 1,427 missing
-        // for a trail 14 minutes old; the stock tool says one).
-        let count = match (period, older_end) {
-            (Some(p), Some(from)) if newer_start > from => {
+        let floor = match started_at {
+            Some(s) if s <= newer_start => s.max(start),
+            _ => start,
+        };
+        let from = older_end.unwrap_or(floor);
+        let count = match period {
+            Some(p) if newer_start > from => {
                 ((newer_start - from) as f64 / p as f64).round() as i64
             }
             _ => 1,

@@ -139,6 +139,8 @@ struct TrailFacts {
     latest_digest: Option<i64>,
     /// GetTrailStatus's `StopLoggingTime` while the trail is not logging.
     stopped_at: Option<i64>,
+    /// GetTrailStatus's `StartLoggingTime`: where the current chain can begin at the earliest.
+    started_at: Option<i64>,
     public_keys: HashMap<String, Vec<u8>>,
 }
 
@@ -168,7 +170,7 @@ async fn ask_cloudtrail(
             Vec::new()
         }
     };
-    let (latest_digest, stopped_at) = match status {
+    let (latest_digest, stopped_at, started_at) = match status {
         Ok(v) => (
             v["LatestDigestDeliveryTime"]
                 .as_f64()
@@ -176,10 +178,11 @@ async fn ask_cloudtrail(
             (v["IsLogging"] == false)
                 .then(|| v["StopLoggingTime"].as_f64().map(|t| t.floor() as i64))
                 .flatten(),
+            v["StartLoggingTime"].as_f64().map(|t| t.floor() as i64),
         ),
         Err(e) => {
             tracing::debug!("GetTrailStatus: {e:#}");
-            (None, None)
+            (None, None, None)
         }
     };
     let public_keys = keys?["PublicKeyList"]
@@ -197,6 +200,7 @@ async fn ask_cloudtrail(
         trails,
         latest_digest,
         stopped_at,
+        started_at,
         public_keys,
     })
 }
@@ -425,7 +429,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
     let mut findings = extra::chain_mismatches(&steps);
     let mismatched: usize = findings.iter().map(|f| f.digests).sum();
     summary.digests_valid -= mismatched.min(summary.digests_valid);
-    let gaps = extra::missing_runs(&steps);
+    let gaps = extra::missing_runs(&steps, start, facts.started_at);
     findings.extend(gaps.iter().cloned());
     findings.extend(extra::planted_backfills(&listed, &layout, in_window));
     let here = delivers_here(&facts.trails, &args.trail_arn, &layout, &arn);
