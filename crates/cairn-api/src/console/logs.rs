@@ -28,7 +28,7 @@ pub async fn location(
     caller: &Caller<'_>,
     signed: &Signed,
     name: &str,
-) -> ApiResult<(String, String)> {
+) -> ApiResult<(String, String, String)> {
     let trail = caller.cloudtrail("GetTrail", json!({"Name": name})).await?;
     let t = trail.get("Trail").cloned().unwrap_or(Value::Null);
     let bucket = t
@@ -42,7 +42,17 @@ pub async fn location(
     } else {
         format!("{prefix}/AWSLogs/{}/", signed.principal.account())
     };
-    Ok((bucket, root))
+    // The trail's digest file names begin so, whether the page names it by name or by ARN
+    // (console8: a trail opened by its ARN found no digest).
+    let text = |k: &str| t.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    let digest_names = format!(
+        "{}_CloudTrail-Digest_{}_{}_{}_",
+        signed.principal.account(),
+        signed.region,
+        text("Name"),
+        text("HomeRegion")
+    );
+    Ok((bucket, root, digest_names))
 }
 
 /// `GET /console/trails/{name}/logs?folder=…&after=…`.
@@ -78,8 +88,9 @@ pub async fn validate(state: &AppState, signed: &Signed, name: &str, f: &Form) -
     };
     let caller = Caller::new(state, signed);
     let result = match location(&caller, signed, name).await {
-        Ok((bucket, root)) => {
-            super::validate::check(&caller, signed, (&bucket, &root), name, start, end).await
+        Ok((bucket, root, digest_names)) => {
+            super::validate::check(&caller, signed, (&bucket, &root), &digest_names, start, end)
+                .await
         }
         Err(e) => Err(describe_error(&e)),
     };
@@ -113,7 +124,7 @@ async fn browse_with(
         Some(Err(e)) => page.check_summary = Some(e),
         None => {}
     }
-    let (bucket, root) = match location(&caller, signed, name).await {
+    let (bucket, root, _) = match location(&caller, signed, name).await {
         Ok(l) => l,
         Err(e) => {
             page.error = Some(describe_error(&e));
@@ -184,7 +195,7 @@ async fn browse_with(
 /// `GET /console/trails/{name}/logs/file?key=…`.
 pub async fn file(state: &AppState, signed: &Signed, name: &str, query: &Form) -> Response {
     let caller = Caller::new(state, signed);
-    let (bucket, _) = match location(&caller, signed, name).await {
+    let (bucket, _, _) = match location(&caller, signed, name).await {
         Ok(l) => l,
         Err(e) => return file_error(signed, name, &e),
     };

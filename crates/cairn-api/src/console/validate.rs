@@ -71,13 +71,13 @@ async fn public_keys(
     Ok(keys)
 }
 
-/// Digest keys of `trail` in the console's region between `start` and `end` (whole days).
+/// Digest keys of the trail (its digest file names begin with `names`) in the console's
+/// region between `start` and `end` (whole days).
 async fn digest_keys(
     caller: &Caller<'_>,
     signed: &Signed,
-    bucket: &str,
-    root: &str,
-    trail: &str,
+    (bucket, root): (&str, &str),
+    names: &str,
     start: i64,
     end: i64,
 ) -> Result<Vec<String>, String> {
@@ -101,7 +101,7 @@ async fn digest_keys(
                     .objects
                     .into_iter()
                     .map(|(k, _, _)| k)
-                    .filter(|k| k.contains(&format!("_{trail}_"))),
+                    .filter(|k| k.rsplit('/').next().is_some_and(|f| f.starts_with(names))),
             );
             match listed.next {
                 Some(n) if keys.len() < MAX_DIGESTS => after = n,
@@ -114,12 +114,13 @@ async fn digest_keys(
     Ok(keys)
 }
 
-/// Checks `trail`'s files between `start` and `end`.
+/// Checks the files of the trail whose digest file names begin with `names` between `start`
+/// and `end`.
 pub async fn check(
     caller: &Caller<'_>,
     signed: &Signed,
     (bucket, root): (&str, &str),
-    trail: &str,
+    names: &str,
     start: i64,
     end: i64,
 ) -> Result<Report, String> {
@@ -130,9 +131,12 @@ pub async fn check(
         return Err(format!("Check at most {MAX_DAYS} days at a time."));
     }
     let keys = public_keys(caller, start - 86400, end + 86400).await?;
-    let digests = digest_keys(caller, signed, bucket, root, trail, start, end).await?;
+    let digests = digest_keys(caller, signed, (bucket, root), names, start, end).await?;
     let mut rows = Vec::new();
     let (mut ok_digests, mut ok_logs, mut logs) = (0, 0, 0);
+    // Digests a later one names as its predecessor, in the range, that are not in the bucket:
+    // the chain has a hole (console8: a deleted digest went unnoticed).
+    let mut missing = 0;
     for key in &digests {
         let (gz, meta) = match caller.get_object(bucket, key, MAX_BYTES).await {
             Ok(x) => x,
@@ -153,6 +157,15 @@ pub async fn check(
             }
         };
         ok_digests += 1;
+        if let Some(previous) = named_but_absent(&verified.digest, bucket, &digests, start) {
+            missing += 1;
+            rows.push(row(
+                &previous,
+                "Not found",
+                "bad",
+                "Digest file named by the next digest (previousDigestS3Object) is not in the bucket",
+            ));
+        }
         rows.push(row(
             key,
             "Valid",
@@ -190,7 +203,23 @@ pub async fn check(
     }
     let summary = format!(
         "{ok_digests}/{} digest files valid, {ok_logs}/{logs} log files valid",
-        digests.len()
+        digests.len() + missing
     );
     Ok(Report { rows, summary })
+}
+
+/// The predecessor `digest` names, when it ends in the range (its period ends where this one
+/// starts) in this bucket and is not among `listed`.
+fn named_but_absent(
+    digest: &cairn_logfile::digest::Digest,
+    bucket: &str,
+    listed: &[String],
+    start: i64,
+) -> Option<String> {
+    let previous = digest.previous_digest_s3_object.as_ref()?;
+    let same_bucket = digest.previous_digest_s3_bucket.as_deref() == Some(bucket);
+    let ends = chrono::DateTime::parse_from_rfc3339(&digest.digest_start_time)
+        .ok()?
+        .timestamp();
+    (same_bucket && ends >= start && !listed.contains(previous)).then(|| previous.clone())
 }
