@@ -153,3 +153,31 @@ async fn the_integrity_check_reports_a_deleted_digest_and_works_by_arn() {
         assert!(page.contains(&middle), "{trail}: {page}");
     }
 }
+
+/// console8: the sign-in's double-submit token took any value in both places, even an empty
+/// one; only a token of the form the sign-in page issues is taken now.
+#[tokio::test]
+async fn a_planted_sign_in_token_is_refused() {
+    let server = Server::start();
+    for planted in ["", "a", "zz"] {
+        let mut b = Browser::new(&server);
+        b.cookies.push(("cairn_signin".into(), planted.into()));
+        let (status, _, page) = b
+            .post(
+                "/console/signin",
+                &[
+                    ("csrf", planted),
+                    ("access_key_id", ACCESS_KEY),
+                    ("secret_access_key", SECRET),
+                    ("region", "us-east-1"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 403, "{planted:?}: {page}");
+        assert!(page.contains("The sign-in form expired"), "{page}");
+    }
+    // The page's own token still signs in.
+    let mut b = Browser::new(&server);
+    let (status, _, page) = b.sign_in(ACCESS_KEY, SECRET).await;
+    assert_eq!(status, 303, "{page}");
+}
