@@ -106,6 +106,16 @@ pub fn live_stack(
         .optional()?)
 }
 
+/// How many live (not deleted) stacks an account has in a region.
+pub fn live_stack_count(conn: &Connection, account: &str, region: &str) -> StoreResult<u64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM cfn_stacks WHERE account = ?1 AND region = ?2 AND deleted = 0",
+        )?
+        .query_row(params![account, region], |r| r.get::<_, i64>(0))?
+        .max(0) as u64)
+}
+
 /// Every stack of an account and region, deleted ones included, newest first.
 pub fn list_stacks(conn: &Connection, account: &str, region: &str) -> StoreResult<Vec<StackRow>> {
     let mut stmt = conn.prepare_cached(&format!(

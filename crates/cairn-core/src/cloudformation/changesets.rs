@@ -68,6 +68,7 @@ pub fn create_change_set(
         }
         ("CREATE", Some(s)) => s,
         ("CREATE", None) => {
+            super::stacks::check_stack_quota(conn, ctx)?;
             let (disable_rollback, delete_on_failure) =
                 super::stacks::on_failure(input, "onStackFailure")?;
             let stack_id = new_stack_id(ctx, &input.name);

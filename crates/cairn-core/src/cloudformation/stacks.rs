@@ -193,6 +193,7 @@ pub fn create_stack(
             format!("Stack [{}] already exists", input.name),
         ));
     }
+    check_stack_quota(conn, ctx)?;
     let stack_id = new_stack_id(ctx, &input.name);
     let notifications = input.notification_arns.clone().unwrap_or_default();
     let prepared = prepare(
@@ -240,6 +241,30 @@ pub fn create_stack(
     put_stack(conn, &stack, false)?;
     records::append_event(conn, &stack_event(&stack, ctx.now))?;
     Ok(Accepted::new(stack))
+}
+
+/// The most live stacks an account may have in a region (CloudFormation's quota).
+pub const MAX_STACKS: u64 = 2000;
+
+/// Refuses a new stack past [`MAX_STACKS`] in the call's region (hostile10: a user with only
+/// `cloudformation:*` made 2,100 stacks of 50 KB templates, and nothing stopped the loop
+/// before the disk).
+pub(crate) fn check_stack_quota(conn: &Connection, ctx: &CallContext) -> ApiResult<()> {
+    let live = cairn_store::cloudformation::live_stack_count(
+        conn,
+        ctx.account().as_str(),
+        ctx.region.as_str(),
+    )?;
+    if live >= MAX_STACKS {
+        return Err(ApiError::new(
+            ErrorKind::CfnLimitExceeded,
+            format!(
+                "Cannot exceed quota for StacksPerRegion: {MAX_STACKS} stacks in {}",
+                ctx.region
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A stack operation accepted: the stack, and whether the engine has new work to do.
@@ -609,4 +634,40 @@ pub fn set_termination_protection(
     stack.termination_protection = on;
     put_stack(conn, &stack, false)?;
     Ok(stack.stack_id)
+}
+
+#[cfg(test)]
+mod quota_tests {
+    use super::*;
+
+    #[test]
+    fn a_region_holds_at_most_its_quota_of_live_stacks() {
+        let conn = cairn_store::in_memory().unwrap();
+        let ctx = crate::context::root_call_at(1_700_000_000.0);
+        let row = |i: u64, deleted: bool| cairn_store::cloudformation::StackRow {
+            stack_id: format!("arn:aws:cloudformation:us-east-1:123456789012:stack/s{i}/{i}"),
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            name: format!("s{i}"),
+            status: if deleted {
+                "DELETE_COMPLETE"
+            } else {
+                "CREATE_COMPLETE"
+            }
+            .into(),
+            deleted,
+            created: 0.0,
+            body: "{}".into(),
+        };
+        for i in 0..MAX_STACKS - 1 {
+            cairn_store::cloudformation::put_stack(&conn, &row(i, false)).unwrap();
+        }
+        // Deleted stacks do not count.
+        cairn_store::cloudformation::put_stack(&conn, &row(MAX_STACKS + 7, true)).unwrap();
+        assert!(check_stack_quota(&conn, &ctx).is_ok());
+        cairn_store::cloudformation::put_stack(&conn, &row(MAX_STACKS, false)).unwrap();
+        let e = check_stack_quota(&conn, &ctx).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::CfnLimitExceeded);
+        assert!(e.message.contains("StacksPerRegion: 2000"), "{}", e.message);
+    }
 }
