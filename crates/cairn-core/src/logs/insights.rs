@@ -57,6 +57,10 @@ pub struct Answer {
 /// concurrent queries too); each may hold a reader for up to [`TIME_BUDGET`].
 pub const MAX_CONCURRENT_QUERIES: usize = 4;
 
+/// Most of those one identity may hold (hostile10: a user allowed only its own group took
+/// all four, and the account's queries of the trail's group were refused).
+pub const MAX_PER_IDENTITY: usize = MAX_CONCURRENT_QUERIES / 2;
+
 type Counts = std::sync::Mutex<std::collections::BTreeMap<String, usize>>;
 
 /// Running queries by account.
@@ -66,18 +70,19 @@ static RUNNING: Counts = std::sync::Mutex::new(std::collections::BTreeMap::new()
 /// lives.
 struct Running {
     counts: &'static Counts,
-    account: String,
+    /// The account's tally and the identity's.
+    keys: [String; 2],
 }
 
 impl Running {
-    fn start(account: &str) -> ApiResult<Self> {
-        Self::start_in(&RUNNING, account)
+    fn start(account: &str, identity: &str) -> ApiResult<Self> {
+        Self::start_in(&RUNNING, account, identity)
     }
 
-    fn start_in(counts: &'static Counts, account: &str) -> ApiResult<Self> {
+    fn start_in(counts: &'static Counts, account: &str, identity: &str) -> ApiResult<Self> {
         let mut held = counts.lock().unwrap_or_else(|e| e.into_inner());
-        let n = held.entry(account.to_owned()).or_insert(0);
-        if *n >= MAX_CONCURRENT_QUERIES {
+        let keys = [account.to_owned(), format!("{account} {identity}")];
+        if held.get(&keys[0]).copied().unwrap_or(0) >= MAX_CONCURRENT_QUERIES {
             return Err(ApiError::new(
                 ErrorKind::LogsLimitExceeded,
                 format!(
@@ -85,21 +90,30 @@ impl Running {
                 ),
             ));
         }
-        *n += 1;
-        Ok(Running {
-            counts,
-            account: account.to_owned(),
-        })
+        if held.get(&keys[1]).copied().unwrap_or(0) >= MAX_PER_IDENTITY {
+            return Err(ApiError::new(
+                ErrorKind::LogsLimitExceeded,
+                format!(
+                    "Account maximum query concurrency limit of [{MAX_CONCURRENT_QUERIES}] reached for this identity's share of [{MAX_PER_IDENTITY}]."
+                ),
+            ));
+        }
+        for k in &keys {
+            *held.entry(k.clone()).or_insert(0) += 1;
+        }
+        Ok(Running { counts, keys })
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
         let mut held = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = held.get_mut(&self.account) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                held.remove(&self.account);
+        for k in &self.keys {
+            if let Some(n) = held.get_mut(k) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    held.remove(k);
+                }
             }
         }
     }
@@ -155,7 +169,7 @@ pub fn run(conn: &Connection, ctx: &CallContext, input: &StartQuery) -> ApiResul
             groups.push(group);
         }
     }
-    let _running = Running::start(ctx.account().as_str())?;
+    let _running = Running::start(ctx.account().as_str(), &ctx.principal.arn())?;
     let started = Instant::now();
     let mut ex = query.executor(input.limit.unwrap_or(10_000) as usize);
     // Seconds to ms; a far-future end saturates (it cannot overflow into the past).
@@ -301,10 +315,11 @@ mod tests {
     fn queries_past_the_concurrency_limit_are_refused_until_one_ends() {
         // Counts of its own, so queries of other tests neither disturb it nor are refused.
         static COUNTS: Counts = std::sync::Mutex::new(std::collections::BTreeMap::new());
+        let acct = "111122223333";
         let held: Vec<Running> = (0..MAX_CONCURRENT_QUERIES)
-            .map(|_| Running::start_in(&COUNTS, "111122223333").unwrap())
+            .map(|i| Running::start_in(&COUNTS, acct, &format!("user{}", i / 2)).unwrap())
             .collect();
-        let e = Running::start_in(&COUNTS, "111122223333").err().unwrap();
+        let e = Running::start_in(&COUNTS, acct, "user9").err().unwrap();
         assert_eq!(e.kind, ErrorKind::LogsLimitExceeded);
         assert_eq!(
             e.message,
@@ -313,8 +328,23 @@ mod tests {
             )
         );
         // Another account's queries are not held up by this one's.
-        assert!(Running::start_in(&COUNTS, "444455556666").is_ok());
+        assert!(Running::start_in(&COUNTS, "444455556666", "user0").is_ok());
         drop(held);
-        assert!(Running::start_in(&COUNTS, "111122223333").is_ok());
+        assert!(Running::start_in(&COUNTS, acct, "user0").is_ok());
+    }
+
+    #[test]
+    fn one_identity_holds_at_most_its_share_of_the_accounts_queries() {
+        static COUNTS: Counts = std::sync::Mutex::new(std::collections::BTreeMap::new());
+        let acct = "111122223333";
+        let mine: Vec<Running> = (0..MAX_PER_IDENTITY)
+            .map(|_| Running::start_in(&COUNTS, acct, "narrow").unwrap())
+            .collect();
+        let e = Running::start_in(&COUNTS, acct, "narrow").err().unwrap();
+        assert_eq!(e.kind, ErrorKind::LogsLimitExceeded);
+        // Someone else in the account still has slots.
+        assert!(Running::start_in(&COUNTS, acct, "root").is_ok());
+        drop(mine);
+        assert!(Running::start_in(&COUNTS, acct, "narrow").is_ok());
     }
 }
