@@ -301,34 +301,10 @@ fn silent_and_slow_connections_are_closed() {
 #[test]
 fn a_dribbled_body_is_cut_off() {
     let server = Server::start_with(&["--header-timeout-secs", "1", "--min-body-rate", "1000"]);
-    let mut s = TcpStream::connect(server.addr).unwrap();
-    s.write_all(
-        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: CloudTrail_20131101.ListTrails\r\nContent-Length: 100000\r\n\r\n",
-    )
-    .unwrap();
-    // Each read waits up to 100 ms for the server's answer; each miss sends one more byte.
-    s.set_read_timeout(Some(Duration::from_millis(100)))
-        .unwrap();
-    let mut answer = Vec::new();
-    let mut buf = [0u8; 1024];
-    for _ in 0..300 {
-        match s.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => answer.extend_from_slice(&buf[..n]),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                if !answer.is_empty() || s.write_all(b"x").is_err() {
-                    break;
-                }
-            }
-            Err(_) => break,
-        }
-    }
-    let answer = String::from_utf8_lossy(&answer);
+    let answer = dribble(
+        server.addr,
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: CloudTrail_20131101.ListTrails\r\nContent-Length: 100000\r\n\r\n",
+    );
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert!(answer.contains("RequestTimeout"), "{answer}");
 }
@@ -369,11 +345,47 @@ async fn sns_endpoints_cannot_aim_at_metadata_or_the_server_itself() {
     assert!(text.contains("pending confirmation"), "{text}");
 }
 
-#[test]
-fn secrets_never_reach_the_logs_even_at_trace() {
-    let dir = tempfile::tempdir().unwrap();
-    let log_path = dir.path().join("server.log");
-    let log = std::fs::File::create(&log_path).unwrap();
+/// Sends `head`, then the body a byte at a time while no answer comes (each read waits up to
+/// 100 ms; each miss sends one more byte); returns the answer.
+pub(crate) fn dribble(addr: std::net::SocketAddr, head: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    for _ in 0..300 {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if !answer.is_empty() || s.write_all(b"x").is_err() {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// Starts `serve` on a data dir in `dir` with the access log on and `CAIRN_LOG=log`, its log
+/// going to `server.log` there: the child, its address and the log's path.
+fn serve_logging(
+    dir: &std::path::Path,
+    log: &str,
+) -> (
+    std::process::Child,
+    std::net::SocketAddr,
+    std::path::PathBuf,
+) {
+    let log_path = dir.join("server.log");
+    let file = std::fs::File::create(&log_path).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
         .args([
             "serve",
@@ -382,23 +394,30 @@ fn secrets_never_reach_the_logs_even_at_trace() {
             "--access-log",
             "--data-dir",
         ])
-        .arg(dir.path().join("data"))
+        .arg(dir.join("data"))
         .env("CAIRN_ROOT_ACCESS_KEY_ID", ACCESS_KEY)
         .env("CAIRN_ROOT_SECRET_ACCESS_KEY", SECRET)
-        // s3s named too: its logging writes whole requests, so it stays off (ops5).
-        .env("CAIRN_LOG", "trace,s3s=trace")
+        .env("CAIRN_LOG", log)
         .stdout(Stdio::piped())
-        .stderr(log)
+        .stderr(file)
         .spawn()
         .unwrap();
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let addr: std::net::SocketAddr = loop {
+    let addr = loop {
         let mut line = String::new();
         std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
         if let Some(rest) = line.trim().strip_prefix("cairn listening on http://") {
             break rest.parse().unwrap();
         }
     };
+    (child, addr, log_path)
+}
+
+#[test]
+fn secrets_never_reach_the_logs_even_at_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    // s3s named too: its logging writes whole requests, so it stays off (ops5).
+    let (mut child, addr, log_path) = serve_logging(dir.path(), "trace,s3s=trace");
     let client = reqwest::Client::new();
     let base = format!("http://{addr}/");
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -581,32 +600,7 @@ async fn a_full_stdout_does_not_stop_the_server() {
 #[test]
 fn the_access_log_is_written_at_a_warn_level_too() {
     let dir = tempfile::tempdir().unwrap();
-    let log_path = dir.path().join("server.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--access-log",
-            "--data-dir",
-        ])
-        .arg(dir.path().join("data"))
-        .env("CAIRN_ROOT_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("CAIRN_ROOT_SECRET_ACCESS_KEY", SECRET)
-        .env("CAIRN_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let addr: std::net::SocketAddr = loop {
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
-        if let Some(rest) = line.trim().strip_prefix("cairn listening on http://") {
-            break rest.parse().unwrap();
-        }
-    };
+    let (mut child, addr, log_path) = serve_logging(dir.path(), "warn");
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let req = sign_json(

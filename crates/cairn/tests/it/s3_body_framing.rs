@@ -135,7 +135,6 @@ async fn a_part_shorter_than_its_decoded_length_is_refused() {
 /// retry (ops5: it was `IncompleteBody`, which they do not, so a slow upload failed for good).
 #[tokio::test]
 async fn a_dribbled_upload_is_request_timeout() {
-    use std::io::{Read, Write};
     let server = Server::start_with(&["--header-timeout-secs", "1", "--min-body-rate", "1000"]);
     let (s, out) = server.s3("PUT", "/dribble", b"").await;
     assert_eq!(s, 200, "{out}");
@@ -153,35 +152,10 @@ async fn a_dribbled_upload_is_request_timeout() {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
     head.push_str("content-length: 100000\r\n\r\n");
-    let answer = tokio::task::spawn_blocking(move || {
-        let mut s = std::net::TcpStream::connect(server.addr).unwrap();
-        s.write_all(head.as_bytes()).unwrap();
-        // Each read waits up to 100 ms for the answer; each miss sends one more byte.
-        s.set_read_timeout(Some(std::time::Duration::from_millis(100)))
-            .unwrap();
-        let mut answer = Vec::new();
-        let mut buf = [0u8; 1024];
-        for _ in 0..300 {
-            match s.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => answer.extend_from_slice(&buf[..n]),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    if !answer.is_empty() || s.write_all(b"x").is_err() {
-                        break;
-                    }
-                }
-                Err(_) => break,
-            }
-        }
-        String::from_utf8_lossy(&answer).into_owned()
-    })
-    .await
-    .unwrap();
+    let addr = server.addr;
+    let answer = tokio::task::spawn_blocking(move || crate::edge_hardening::dribble(addr, &head))
+        .await
+        .unwrap();
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert!(answer.contains("<Code>RequestTimeout</Code>"), "{answer}");
 }
