@@ -5,21 +5,17 @@ guide asks, `…:log-group:<name>:*`, did not stop DeleteLogGroup of the trail's
 did such an Allow allow it); operations Cairn does not carry out (PutSubscriptionFilter) were
 judged on `*`, so a Deny naming the group was answered UnsupportedOperationException."""
 
-import json
-
 import botocore.exceptions
 import pytest
+
+from test_recheck31_authz import user as new_user
 
 GROUP_ARN = "arn:aws:logs:*:123456789012:log-group:CloudTrail/*:*"
 
 
 def user(cairn, name, statements):
-    iam = cairn.client("iam")
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": statements}))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], "logs")
+    """A CloudWatch Logs client of a new user with `statements` as its policy."""
+    return new_user(cairn, name, statements)("logs")
 
 
 def code(call):

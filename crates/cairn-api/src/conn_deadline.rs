@@ -273,21 +273,24 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(10));
     }
 
+    /// A client sending one more header byte every `ms` milliseconds, until aborted.
+    fn trickle(a: &Arc<Activity>, ms: u64) -> tokio::task::JoinHandle<()> {
+        let a = a.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                a.read();
+            }
+        })
+    }
+
     #[tokio::test]
     async fn under_pressure_trickled_headers_expire_after_the_grace() {
         let (permits, p) = pressure(1);
         let _only = permits.try_acquire_owned().unwrap();
         let a = Activity::new();
         a.read();
-        let trickle = {
-            let a = a.clone();
-            tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    a.read();
-                }
-            })
-        };
+        let trickle = trickle(&a, 100);
         let started = Instant::now();
         let reason = expired(a, Duration::from_secs(60), Duration::from_secs(60), p).await;
         trickle.abort();
@@ -303,15 +306,7 @@ mod tests {
         let (_, p) = pressure(16);
         let a = Activity::new();
         a.read();
-        let trickle = {
-            let a = a.clone();
-            tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    a.read();
-                }
-            })
-        };
+        let trickle = trickle(&a, 50);
         let reason = expired(a, Duration::from_millis(400), Duration::from_secs(60), p).await;
         trickle.abort();
         assert_eq!(
