@@ -168,3 +168,46 @@ def listed_or_not(s3, bucket):
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="AWSLogs/")
     return [o["Key"] for p in pages for o in p.get("Contents", [])
             if "/CloudTrail/" in o["Key"] and o["Key"].endswith(".json.gz")]
+
+
+def test_a_deleted_closing_digest_of_validation_turned_off_is_reported(clocked):
+    """Turning validation off while logging ends the chain with a closing digest, written
+    even when it lists no file. Deleting it with the digest before it and the log file that
+    one listed (a CreateUser to hide) leaves a chain that ends early and a gap the stock tool
+    passes; `cairn validate-logs` reads the UpdateTrail from event history and reports the
+    missing closing digest (digest5 F1)."""
+    server, clock = clocked
+    c0 = clock.now
+    ct, s3, bucket, arn = make_trail(server, "closing")
+    ct.describe_trails()
+    flush(server, c0 + 30)
+    clock.set(c0 + 40)
+    server.client("iam").create_user(UserName="to-hide")
+    flush(server, c0 + 50)
+    clock.set(c0 + 60)
+    ct.update_trail(Name="closing", EnableLogFileValidation=False)
+    flush(server, c0 + 70)
+    clock.set(c0 + 80)
+    ct.update_trail(Name="closing", EnableLogFileValidation=True)
+    ct.describe_trails()
+    flush(server, c0 + 100)
+    chain = digests(s3, bucket)
+    assert len(chain) == 4, [(d["digestStartTime"], d["digestEndTime"], len(d["logFiles"])) for k, d in chain]
+    closing_key, closing = chain[2]
+    assert closing["logFiles"] == [] and closing["previousDigestS3Object"] == chain[1][0]
+    assert closing["digestEndTime"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(c0 + 60))
+    assert chain[3][1]["previousDigestS3Object"] is None, "validation on again: a new chain"
+    window = (c0 - 60, c0 + 110)
+    assert validate(server, arn, *window).returncode == 0
+    untouched = cairn_validate(server, arn, *window)
+    assert untouched.returncode == 0, untouched.stdout + untouched.stderr
+
+    hidden = [f["s3Object"] for f in chain[1][1]["logFiles"]]
+    for key in [chain[1][0], closing_key, *hidden]:
+        s3.delete_object(Bucket=bucket, Key=key)
+    stock = validate(server, arn, *window)
+    assert stock.returncode == 0, "the hole this closes: " + stock.stdout + stock.stderr
+    ours = cairn_validate(server, arn, *window)
+    assert ours.returncode == 1, ours.stdout + ours.stderr
+    assert ("INVALID: no final digest for trail " + arn + ", whose log file validation was turned off at"
+            in ours.stderr), ours.stderr

@@ -75,8 +75,11 @@ def test_files_delivered_while_validation_was_off_are_in_no_digest(clocked):
     ct.describe_trails()
     flush(server, c0 + 100)
     chain = digests(s3, bucket)
-    assert len(chain) == 2, [k for k, _ in chain]
-    restarted = chain[1][1]
+    assert len(chain) == 3, [k for k, _ in chain]
+    closing = chain[1][1]
+    assert closing["logFiles"] == [], "validation went off while logging: the chain's closing digest"
+    assert closing["digestEndTime"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(c0 + 40))
+    restarted = chain[2][1]
     assert restarted["previousDigestS3Object"] is None and restarted["previousDigestSignature"] is None
     assert restarted["digestStartTime"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(c0 + 70))
     listed = {f["s3Object"] for _, d in chain for f in d["logFiles"]}

@@ -50,7 +50,11 @@ def test_a_stop_sharing_its_second_with_validation_off_owes_no_final_digest(cloc
     ends = [d["digestEndTime"] for _, d in chain]
     listed = {f["s3Object"] for _, d in chain for f in d["logFiles"]}
     assert not listed & off_file, "delivered while validation was off: in no digest"
-    assert len(chain) == 3, ends  # the first chain's, the new chain's and its final digest
+    # The first chain's digest and closing digest (validation off while logging), the
+    # closing digest of the second's chain (in the server's order validation went off while
+    # logging), the new chain's digest and its final digest.
+    assert len(chain) == 5, ends
+    assert [len(d["logFiles"]) for _, d in chain][1:3] == [0, 0], ends
     stock = validate(server, arn, c0 - 60, c0 + 160)
     assert stock.returncode == 0, stock.stdout + stock.stderr
     ours = cairn_validate(server, arn, c0 - 60, c0 + 160)

@@ -133,7 +133,15 @@ impl Delivery {
             let files = self.undigested(owner, region, now.min(off)).await?;
             let stop_owed = final_owed(status.stop_logging_time, chain_start, &previous)
                 .is_some_and(|stop| stop < off);
-            if !files.is_empty() || stop_owed {
+            // A chain running when validation went off ends with a closing digest, files or
+            // none, as a stop's final digest does: its absence is then seen.
+            // (Digest times are kept in whole seconds: one ending in the change's second
+            // was the closing one.)
+            let closing_owed = status.closing_owed
+                && last
+                    .as_ref()
+                    .is_none_or(|d| d.end_time.floor() < off.floor());
+            if !files.is_empty() || stop_owed || closing_owed {
                 let start = previous.as_ref().map_or(chain_start, |d| d.end_time);
                 let due = force
                     || stop_owed

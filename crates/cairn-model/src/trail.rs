@@ -362,6 +362,12 @@ pub struct TrailStatus {
     /// ([`TrailStatus::chain_start`] then).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_chain_start: Option<f64>,
+    /// Whether the trail was logging when validation was last turned off: the chain then
+    /// running ends with a closing digest even when it lists no file, so that a deleted
+    /// closing digest is seen as one (bodies written before this field existed decode with
+    /// false: their closing digest was written only when it listed files).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub closing_owed: bool,
     /// Stops (StopLogging, DeleteTrail) with validation on, oldest first: each ends its digest
     /// chain with a final digest per region. Entries whose finals are all written are dropped,
     /// except the newest (bodies written before this field existed decode with none).
@@ -419,6 +425,7 @@ impl TrailStatus {
     pub fn validation_turned_off(&mut self, now: f64) {
         self.disabled_chain_start = self.chain_start();
         self.validation_disabled_time = Some(now);
+        self.closing_owed = self.is_logging;
     }
 }
 

@@ -166,3 +166,26 @@ fn validation_on_again_before_the_last_digest_ends_the_old_chain_first() {
     );
     assert_eq!(listed(&chain[2].1), [new_file]);
 }
+
+#[test]
+fn turning_validation_off_with_no_file_since_the_last_digest_still_ends_the_chain() {
+    let f = Fixture::new();
+    f.bucket("e-bucket", Some(cloudtrail_policy("e-bucket")));
+    f.trail("empty", "e-bucket", true);
+    f.events(2, 10);
+    let d = f.delivery();
+    let t0 = f.t0;
+    step(&d, t0 + 3610.0, false);
+    assert_eq!(digests(&f, "e-bucket").len(), 1, "the hourly digest");
+    set_validation(&f, "empty", false, t0 + 3800.0);
+    step(&d, t0 + 7300.0, false);
+    let chain = digests(&f, "e-bucket");
+    assert_eq!(chain.len(), 2, "the closing digest: {chain:?}");
+    assert!(listed(&chain[1].1).is_empty());
+    assert_eq!(chain[1].1["previousDigestS3Object"], chain[0].0.as_str());
+    let end =
+        cairn_logfile::keys::digest(None, ACCOUNT, REGION, "empty", REGION, (t0 + 3800.0) as i64);
+    assert_eq!(chain[1].0, end, "it ends when validation went off");
+    step(&d, t0 + 11000.0, true);
+    assert_eq!(digests(&f, "e-bucket").len(), 2, "one closing digest only");
+}

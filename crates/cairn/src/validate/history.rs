@@ -3,9 +3,10 @@
 //! - when log file validation was off (UpdateTrail and CreateTrail with
 //!   `enableLogFileValidation`): CloudTrail creates no digest for the log files delivered
 //!   then, so they are not "unlisted";
-//! - when logging stopped (StopLogging, DeleteTrail) while validation was on: CloudTrail
-//!   then delivers a final digest, whose period holds the stop. A stop with no such digest
-//!   means the final digest was deleted, and the gap after it is no longer a legitimate one.
+//! - when logging stopped (StopLogging, DeleteTrail) while validation was on, or validation
+//!   was turned off (UpdateTrail) while logging: the chain then ends with a final digest,
+//!   whose period holds the stop. A stop with no such digest means the final digest was
+//!   deleted, and the gap after it is no longer a legitimate one.
 //!
 //! Event history's times are whole seconds and the calls are read name by name, so the
 //! order of calls sharing a second is unknown: `order` reports only what every possible
@@ -304,9 +305,13 @@ pub fn missing_final_digests(
                 &cx.layout.bucket,
                 &cx.layout.digest_dir(),
                 &format!(
-                    "INVALID: no final digest for trail {}, whose logging stopped at {} \
+                    "INVALID: no final digest for trail {}, whose {} at {} \
                      ({name} in event history); it has been deleted or moved",
                     cx.arn,
+                    match name {
+                        "UpdateTrail" => "log file validation was turned off",
+                        _ => "logging stopped",
+                    },
                     display(stop)
                 ),
             ),
@@ -386,10 +391,15 @@ mod tests {
         assert_eq!(h.validation_off(), [(40, 61)]);
         assert_eq!(
             h.stops_owing_digests(0, 100),
-            [(20, "StopLogging"), (80, "DeleteTrail")],
-            "not a second stop, nor one while validation was off"
+            [
+                (20, "StopLogging"),
+                (40, "UpdateTrail"),
+                (80, "DeleteTrail")
+            ],
+            "not a second stop, nor one while validation was off; validation off while \
+             logging ends the chain"
         );
-        assert_eq!(h.stops_owing_digests(21, 100), [(80, "DeleteTrail")]);
+        assert_eq!(h.stops_owing_digests(41, 100), [(80, "DeleteTrail")]);
         let unknown = History {
             calls: vec![call(5, "StopLogging", None)],
             validation_now: Some(false),

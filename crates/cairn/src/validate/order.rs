@@ -40,9 +40,11 @@ fn sets_validation(c: &Call) -> Option<Option<bool>> {
     c.validation.map(Some)
 }
 
-/// Whether the call ends logging (and so may owe a final digest).
+/// Whether the call ends the digest chain (and so may owe a final digest): it ends logging,
+/// or turns log file validation off (the running chain then ends with a closing digest).
 fn is_stop(c: &Call) -> bool {
     matches!(c.name.as_str(), "StopLogging" | "DeleteTrail")
+        || (c.name == "UpdateTrail" && c.validation == Some(false))
 }
 
 /// The calls of one second, in an order event history does not tell.
@@ -337,13 +339,15 @@ mod tests {
     }
 
     #[test]
-    fn a_stop_sharing_its_second_with_validation_off_owes_nothing() {
-        // Whatever order the lookups returned the second's calls in.
+    fn a_second_whose_every_order_ends_the_chain_owes_one_digest() {
+        // Whatever order the lookups returned the second's calls in: second 10 ends the
+        // chain either way (validation off while logging, or a stop with validation on);
+        // second 13 may have ended it with neither (a stop, then validation off).
         for order in [[0, 1, 2, 3], [2, 1, 0, 3], [3, 0, 2, 1], [1, 3, 2, 0]] {
             let calls = same_second(&order);
             assert_eq!(
                 certain_stops(&calls, Some(true), 0, 100),
-                [(17, "StopLogging")],
+                [(10, "UpdateTrail"), (17, "StopLogging")],
                 "{order:?}"
             );
             // Off from the first UpdateTrail until the second after validation came back.
@@ -375,14 +379,22 @@ mod tests {
             call(0, "StopLogging", None),
         ];
         assert!(certain_stops(&calls, None, 0, 100).is_empty());
-        // DeleteTrail comes last: turning validation off in its second counts.
+        // DeleteTrail comes last: turning validation off in its second ends the chain.
         let calls = [
             call(0, "CreateTrail", Some(true)),
             call(5, "StartLogging", None),
             call(9, "DeleteTrail", None),
             call(9, "UpdateTrail", Some(false)),
         ];
-        assert!(certain_stops(&calls, None, 0, 100).is_empty());
+        assert_eq!(certain_stops(&calls, None, 0, 100), [(9, "DeleteTrail")]);
+        // Validation off while stopped ends nothing.
+        let calls = [
+            call(0, "CreateTrail", Some(true)),
+            call(5, "StartLogging", None),
+            call(7, "StopLogging", None),
+            call(9, "UpdateTrail", Some(false)),
+        ];
+        assert_eq!(certain_stops(&calls, None, 0, 100), [(7, "StopLogging")]);
         // Two stops in one second: whichever came first owes the digest.
         let calls = [
             call(0, "CreateTrail", Some(true)),
