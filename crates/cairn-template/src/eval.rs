@@ -60,6 +60,8 @@ pub struct Evaluator<'t> {
     pseudo: Pseudo,
     params: BTreeMap<String, Value>,
     conditions: BTreeMap<String, bool>,
+    /// Characters the string functions made so far ([`MAX_MADE_CHARS`]).
+    made: std::sync::atomic::AtomicUsize,
 }
 
 fn stringify(v: &Value, what: &str) -> TemplateResult<String> {
@@ -92,6 +94,7 @@ impl<'t> Evaluator<'t> {
             pseudo,
             params,
             conditions: BTreeMap::new(),
+            made: Default::default(),
         };
         for (name, _) in &template.conditions {
             let mut visiting = Vec::new();
@@ -457,7 +460,7 @@ impl<'t> Evaluator<'t> {
                     .map(|i| stringify(i, "every Fn::Join element").map_err(|_| join_error()))
                     .collect::<TemplateResult<Vec<_>>>()?;
                 let joined = parts.join(delim);
-                bounded("Fn::Join", &joined)?;
+                self.made("Fn::Join", joined.len())?;
                 s(joined)
             }
             "Fn::Split" => {
@@ -525,10 +528,11 @@ impl<'t> Evaluator<'t> {
                                     "variable {name} in Fn::Sub expression does not resolve to a string"
                                 ))
                             })?);
-                            bounded("Fn::Sub", &out)?;
+                            bounded("Fn::Sub", out.len())?;
                         }
                     }
                 }
+                self.made("Fn::Sub", out.len())?;
                 s(out)
             }
             "Fn::If" => {
@@ -596,6 +600,8 @@ impl<'t> Evaluator<'t> {
             }
             "Fn::Base64" => {
                 let text = stringify(&self.value(arg, lookup)?, "Fn::Base64")?;
+                // Checked before encoding: each level makes a third more (recheck32).
+                self.made("Fn::Base64", text.len().div_ceil(3) * 4)?;
                 s(base64::engine::general_purpose::STANDARD.encode(text))
             }
             "Fn::Cidr" => {
@@ -656,16 +662,39 @@ pub fn availability_zones(region: &str) -> Option<Vec<String>> {
     })
 }
 
-/// The longest string `Fn::Join` or `Fn::Sub` may make (characters): above every policy
-/// document a service takes (IAM 10 KB, bucket 20 KB, SNS 30 KB, KMS 32 KB). Without it a
-/// 50 KB template repeating a 4 KB parameter made a 51 MB stack output (cfn9).
+/// The longest string `Fn::Join`, `Fn::Sub` or `Fn::Base64` may make (characters): above
+/// every policy document a service takes (IAM 10 KB, bucket 20 KB, SNS 30 KB, KMS 32 KB).
+/// Without it a 50 KB template repeating a 4 KB parameter made a 51 MB stack output (cfn9).
 pub const MAX_RESULT_CHARS: usize = 65_536;
 
-fn bounded(function: &str, text: &str) -> TemplateResult<()> {
-    if text.len() > MAX_RESULT_CHARS {
+/// The most characters those functions may make in one evaluation (a resource's properties,
+/// or the stack's outputs): strings each within [`MAX_RESULT_CHARS`] still added up to
+/// hundreds of megabytes from a small template (recheck32). No service takes a resource
+/// this large; the stack's outputs hold at most 1 MiB too.
+pub const MAX_MADE_CHARS: usize = 1 << 20;
+
+fn bounded(function: &str, len: usize) -> TemplateResult<()> {
+    if len > MAX_RESULT_CHARS {
         return Err(TemplateError::template(format!(
             "{function} makes a string longer than {MAX_RESULT_CHARS} characters"
         )));
     }
     Ok(())
+}
+
+impl Evaluator<'_> {
+    /// Counts a string of `len` characters made by `function`, refusing one beyond
+    /// [`MAX_RESULT_CHARS`] or beyond [`MAX_MADE_CHARS`] in all.
+    fn made(&self, function: &str, len: usize) -> TemplateResult<()> {
+        bounded(function, len)?;
+        let before = self
+            .made
+            .fetch_add(len, std::sync::atomic::Ordering::Relaxed);
+        if before + len > MAX_MADE_CHARS {
+            return Err(TemplateError::template(format!(
+                "the string functions make more than {MAX_MADE_CHARS} characters in all"
+            )));
+        }
+        Ok(())
+    }
 }

@@ -230,3 +230,57 @@ fn parameters_take_given_values() {
     assert!(!ev.condition("InUsEast"));
     assert_eq!(ev.outputs(&Made).unwrap()[0].1, json!("dev-only"));
 }
+
+/// A template whose one output is `value`, with a 4,000-character parameter `Long`.
+fn output_of(value: &str) -> Result<Value, String> {
+    let long = "x".repeat(4000);
+    let body = format!(
+        "Parameters:\n  Long: {{Type: String, Default: {long}}}\nResources:\n  Bucket: {{Type: AWS::S3::Bucket}}\nOutputs:\n  Out:\n    Value: {value}\n"
+    );
+    let t = Template::parse(&body).map_err(|e| e.to_string())?;
+    let values =
+        params::resolve(&t.parameters, &[], None, "us-east-1").map_err(|e| e.to_string())?;
+    let pseudo = Pseudo {
+        account_id: "123456789012".into(),
+        region: "us-east-1".into(),
+        stack_name: "demo".into(),
+        stack_id: "arn:aws:cloudformation:us-east-1:123456789012:stack/demo/abc".into(),
+        notification_arns: vec![],
+    };
+    let ev = Evaluator::new(&t, pseudo, &values).map_err(|e| e.to_string())?;
+    let outs = ev.outputs(&Made).map_err(|e| e.to_string())?;
+    Ok(outs
+        .into_iter()
+        .next()
+        .map(|(_, v, _)| v)
+        .unwrap_or(Value::Null))
+}
+
+#[test]
+fn string_functions_are_bounded_one_by_one_and_in_all() {
+    // Nested Fn::Base64 grows a third a level: refused before it encodes (recheck32).
+    let mut nested = "{Ref: Long}".to_owned();
+    for _ in 0..12 {
+        nested = format!("{{\"Fn::Base64\": {nested}}}");
+    }
+    let err = output_of(&nested).unwrap_err();
+    assert!(
+        err.contains("Fn::Base64 makes a string longer than 65536"),
+        "{err}"
+    );
+    let fine = output_of("{\"Fn::Base64\": {\"Fn::Base64\": {Ref: Long}}}").unwrap();
+    assert_eq!(fine.as_str().unwrap().len(), 7116);
+    // Strings each within the bound, adding up beyond 1 MiB.
+    let join = format!(
+        "{{\"Fn::Join\": [\"\", [{}]]}}",
+        vec!["{Ref: Long}"; 15].join(", ")
+    );
+    let many = format!("[{}]", vec![join.as_str(); 20].join(", "));
+    let err = output_of(&many).unwrap_err();
+    assert!(
+        err.contains("make more than 1048576 characters in all"),
+        "{err}"
+    );
+    let some = format!("[{}]", vec![join.as_str(); 15].join(", "));
+    assert_eq!(output_of(&some).unwrap().as_array().unwrap().len(), 15);
+}
