@@ -82,3 +82,51 @@ def test_a_subscriptions_filter_policy_and_raw_delivery_come_from_the_template(c
     attrs = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
     assert json.loads(attrs["FilterPolicy"]) == {"event": ["deleted"]}
     assert attrs["RawMessageDelivery"] == "false"
+
+
+def test_removed_subscription_attributes_go_back_to_the_defaults(cairn):
+    """recheck32: removing `FilterPolicy`, `FilterPolicyScope` or `DeliveryPolicy` from the
+    template sent SNS an empty value, which it refuses: the update failed, and rolling back
+    one that added a property (or was refused, `MessageBody`) left UPDATE_ROLLBACK_FAILED."""
+    cfn, sns = cairn.client("cloudformation"), cairn.client("sns")
+    full = ("      FilterPolicy:\n        event: [created]\n"
+            "      FilterPolicyScope: MessageAttributes\n"
+            "      DeliveryPolicy:\n        healthyRetryPolicy:\n          numRetries: 5\n")
+    cfn.create_stack(StackName="subremove", TemplateBody=SUB.format(extra=full))
+    assert settled_stack(cfn, "subremove") == "CREATE_COMPLETE"
+    arn = cfn.describe_stack_resource(StackName="subremove", LogicalResourceId="S")[
+        "StackResourceDetail"]["PhysicalResourceId"]
+    assert "DeliveryPolicy" in sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+    cfn.update_stack(StackName="subremove", TemplateBody=SUB.format(extra=""))
+    assert settled_stack(cfn, "subremove") == "UPDATE_COMPLETE"
+    attrs = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+    assert "FilterPolicy" not in attrs and "DeliveryPolicy" not in attrs, attrs
+    # A refused update (Cairn does not filter message bodies) rolls back cleanly.
+    refused = "      FilterPolicy:\n        event: [created]\n      FilterPolicyScope: MessageBody\n"
+    cfn.update_stack(StackName="subremove", TemplateBody=SUB.format(extra=refused))
+    assert settled_stack(cfn, "subremove") == "UPDATE_ROLLBACK_COMPLETE"
+    attrs = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+    assert "FilterPolicy" not in attrs, attrs
+    # SNS itself: an empty JSON object removes a filter policy, as AWS's CLI example does.
+    sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicy",
+                                    AttributeValue='{"a": ["b"]}')
+    sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicy", AttributeValue="{}")
+    assert "FilterPolicy" not in sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+
+
+def test_nested_base64_is_bounded(cairn):
+    """recheck32: `Fn::Base64` was not bounded; each level makes a third more, so a 2 KB
+    template built a 229 MB string. It is refused like `Fn::Join` and `Fn::Sub`."""
+    cfn = cairn.client("cloudformation")
+    value = "!Ref P"
+    for _ in range(12):
+        value = f'{{"Fn::Base64": {value.replace("!Ref P", "{Ref: P}")}}}'
+    body = ("Parameters:\n  P:\n    Type: String\n"
+            "Resources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties:\n"
+            f"      DisplayName: {value}\n")
+    cfn.create_stack(StackName="b64", TemplateBody=body,
+                     Parameters=[{"ParameterKey": "P", "ParameterValue": "q" * 4096}])
+    assert settled_stack(cfn, "b64") == "ROLLBACK_COMPLETE"
+    reasons = [e.get("ResourceStatusReason", "") for e in
+               cfn.describe_stack_events(StackName="b64")["StackEvents"]]
+    assert any("Fn::Base64 makes a string longer than 65536" in r for r in reasons), reasons

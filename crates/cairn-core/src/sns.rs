@@ -680,9 +680,22 @@ pub fn set_subscription_attribute(
     value: &str,
 ) -> ApiResult<()> {
     let (_, sub) = owned_subscription(conn, ctx, arn)?;
-    crate::sns_subscription_checks::attribute(&sub.protocol, name, value, false)?;
+    // An empty filter policy removes it, as AWS's CLI example `--attribute-value "{}"` does;
+    // an empty delivery policy likewise.
+    let removes = match name {
+        "FilterPolicy" | "DeliveryPolicy" => {
+            value.trim().is_empty()
+                || serde_json::from_str::<serde_json::Value>(value)
+                    .is_ok_and(|v| v.as_object().is_some_and(|o| o.is_empty()))
+        }
+        "RawMessageDelivery" => false,
+        _ => value.is_empty(),
+    };
+    if !removes {
+        crate::sns_subscription_checks::attribute(&sub.protocol, name, value, false)?;
+    }
     let mut attrs = attr_map(&sub.attributes);
-    if value.is_empty() && name != "RawMessageDelivery" {
+    if removes {
         attrs.remove(name);
     } else {
         attrs.insert(name.to_owned(), value.into());

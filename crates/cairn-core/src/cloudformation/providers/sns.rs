@@ -435,7 +435,7 @@ const SUB_ATTRIBUTES: [&str; 4] = [
 ];
 
 /// `p`'s subscription attributes as SNS takes them (policies as JSON text); an absent one is
-/// empty, which SetSubscriptionAttributes reads as its removal.
+/// empty (an update sets it back to SNS's default).
 fn sub_attributes(p: &Value) -> Result<Vec<(&'static str, String)>, Failure> {
     SUB_ATTRIBUTES
         .iter()
@@ -572,8 +572,13 @@ impl Provider for Subscription {
                         current.physical_id
                     )));
                 }
+                // A property removed from the template goes back to SNS's default (an empty
+                // policy removes it, as AWS's `--attribute-value "{}"`): an empty value was
+                // refused, so such an update and its rollback failed (recheck32).
                 let value = match (name, value.is_empty()) {
                     ("RawMessageDelivery", true) => "false".to_owned(),
+                    ("FilterPolicyScope", true) => "MessageAttributes".to_owned(),
+                    ("FilterPolicy" | "DeliveryPolicy", true) => "{}".to_owned(),
                     _ => value,
                 };
                 cx.call(
