@@ -126,7 +126,7 @@ pub fn router(state: AppState) -> Router {
 /// `{"status":"ok"}`, or 503 when the server cannot record calls: its store writer stopped
 /// (`unavailable`), or its store is full (`full`: the disk or `--max-store-mb`; every call
 /// that must record an event is refused with 503 until space is freed), or its data dir was
-/// moved or deleted under it (`unavailable`: object files can no longer be found).
+/// moved or deleted under it, or a store file removed (`unavailable`).
 async fn health(State(state): State<AppState>) -> Response {
     let (status, body) = if !state.store.writer_alive() {
         (
@@ -137,6 +137,11 @@ async fn health(State(state): State<AppState>) -> Response {
         (
             http::StatusCode::SERVICE_UNAVAILABLE,
             r#"{"status":"full","reason":"the store is full (disk or --max-store-mb); calls are refused with 503 until space is freed"}"#,
+        )
+    } else if state.store.files_gone() {
+        (
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            r#"{"status":"unavailable","reason":"a store file is gone or replaced (its data dir moved or deleted, or a file removed from it): calls cannot be recorded"}"#,
         )
     } else if !state.settings.data_dir.join("objects").is_dir() {
         (

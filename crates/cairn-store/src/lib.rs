@@ -332,6 +332,12 @@ impl Store {
         self.inner.writer.alive()
     }
 
+    /// Whether a commit found the store file, or its WAL or shared-memory file, gone or
+    /// replaced under the server: every write is refused from then on.
+    pub fn files_gone(&self) -> bool {
+        self.inner.writer.files_gone()
+    }
+
     /// Whether writes are refused for lack of space: the last write transaction failed on a
     /// full disk or size limit, and a probe write still fails, or the store is within
     /// [`FULL_HEADROOM_PAGES`] of its size limit (`--max-store-mb`), where any call that needs

@@ -26,6 +26,9 @@ pub(crate) struct WriterHandle {
     /// The last write transaction failed because the disk (or the size limit) was full, and
     /// none that wrote something has committed since.
     full: Arc<AtomicBool>,
+    /// A commit found a store file gone or replaced ([`OpenedFile`]): nothing can be
+    /// acknowledged any more.
+    gone: Arc<AtomicBool>,
 }
 
 /// The writer thread runs.
@@ -59,6 +62,8 @@ impl WriterHandle {
         let guard = AliveGuard(state.clone());
         let full = Arc::new(AtomicBool::new(false));
         let seen_full = full.clone();
+        let gone = Arc::new(AtomicBool::new(false));
+        let seen_gone = gone.clone();
         // The thread logs where the code that opened the store logs.
         let dispatch = tracing::dispatcher::get_default(|d| d.clone());
         std::thread::Builder::new()
@@ -66,11 +71,21 @@ impl WriterHandle {
             .spawn(move || {
                 tracing::dispatcher::with_default(&dispatch, || {
                     let _guard = guard;
-                    run(conn, rx, &seen_full)
+                    run(conn, rx, &seen_full, &seen_gone)
                 })
             })
             .expect("spawn writer thread");
-        Self { tx, state, full }
+        Self {
+            tx,
+            state,
+            full,
+            gone,
+        }
+    }
+
+    /// Whether a commit found a store file gone or replaced under the server.
+    pub(crate) fn files_gone(&self) -> bool {
+        self.gone.load(Ordering::Acquire)
     }
 
     pub(crate) fn alive(&self) -> bool {
@@ -126,22 +141,58 @@ impl WriterHandle {
 
 /// The store file as the writer opened it (device and inode at its path), so a commit can
 /// tell that the data dir was deleted or moved under the server (ops5: calls were answered
-/// 200 and recorded into a deleted file, lost when the process stopped).
+/// 200 and recorded into a deleted file, lost when the process stopped). Its `-wal` and
+/// `-shm` files too, where commits land before a checkpoint (recheck32: with the WAL deleted,
+/// calls were answered 200 and lost at the next crash): SQLite removes them only when the
+/// last connection closes, and the writer's stays open, so each keeps the identity it had
+/// when first seen.
 struct OpenedFile {
     path: std::path::PathBuf,
     id: (u64, u64),
+    companions: [(std::path::PathBuf, std::cell::Cell<Option<(u64, u64)>>); 2],
+    /// A commit found one gone.
+    found_gone: std::cell::Cell<bool>,
 }
 
 impl OpenedFile {
     fn of(conn: &Connection) -> Option<Self> {
         let path = std::path::PathBuf::from(conn.path().filter(|p| !p.is_empty())?);
         let id = file_id(&path)?;
-        Some(Self { path, id })
+        let companion = |suffix: &str| {
+            let mut p = path.clone().into_os_string();
+            p.push(suffix);
+            let p = std::path::PathBuf::from(p);
+            let id = file_id(&p);
+            (p, std::cell::Cell::new(id))
+        };
+        let companions = [companion("-wal"), companion("-shm")];
+        Some(Self {
+            path,
+            id,
+            companions,
+            found_gone: Default::default(),
+        })
     }
 
-    /// Whether the file at the path is still the one opened.
-    fn still_there(&self) -> bool {
-        file_id(&self.path) == Some(self.id)
+    /// Whether the file at the path is still the one opened, and its WAL and shared-memory
+    /// files the ones first seen. Returns the path of one that is not.
+    fn gone(&self) -> Option<&std::path::Path> {
+        if file_id(&self.path) != Some(self.id) {
+            self.found_gone.set(true);
+            return Some(&self.path);
+        }
+        for (path, seen) in &self.companions {
+            let now = file_id(path);
+            match seen.get() {
+                None => seen.set(now),
+                Some(id) if now != Some(id) => {
+                    self.found_gone.set(true);
+                    return Some(path);
+                }
+                Some(_) => {}
+            }
+        }
+        None
     }
 }
 
@@ -150,7 +201,7 @@ fn file_id(path: &std::path::Path) -> Option<(u64, u64)> {
     std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
-fn run(conn: Connection, rx: mpsc::Receiver<Job>, full: &AtomicBool) {
+fn run(conn: Connection, rx: mpsc::Receiver<Job>, full: &AtomicBool, gone: &AtomicBool) {
     let opened = OpenedFile::of(&conn);
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -161,6 +212,9 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>, full: &AtomicBool) {
             }
         }
         commit_batch(&conn, batch, full, opened.as_ref());
+        if opened.as_ref().is_some_and(|o| o.found_gone.get()) {
+            gone.store(true, Ordering::Release);
+        }
     }
 }
 
@@ -212,16 +266,16 @@ fn commit_batch(
         }
     }
     if poisoned.is_none()
-        && let Some(file) = opened.filter(|f| !f.still_there())
+        && let Some(path) = opened.and_then(OpenedFile::gone)
     {
         static TOLD: AtomicBool = AtomicBool::new(false);
         if !TOLD.swap(true, Ordering::Relaxed) {
             tracing::error!(
-                path = %file.path.display(),
-                "the store file is gone (its data dir was deleted or moved): calls are refused with 503; restart the server on a data dir"
+                path = %path.display(),
+                "a store file is gone or replaced (its data dir was deleted or moved, or a file removed from it): calls are refused with 503; restart the server on a data dir"
             );
         }
-        poisoned = Some(StoreError::Gone(file.path.display().to_string()));
+        poisoned = Some(StoreError::Gone(path.display().to_string()));
     }
     let outcome = match poisoned {
         Some(e) => {

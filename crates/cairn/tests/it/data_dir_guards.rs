@@ -112,3 +112,31 @@ async fn calls_are_refused_once_the_data_dir_is_deleted() {
         .await;
     assert_eq!(s, 503, "{out}");
 }
+
+#[tokio::test]
+async fn calls_are_refused_once_the_wal_or_shared_memory_file_is_deleted() {
+    // recheck32: with `cairn.db-wal` deleted, calls were answered 200 into the unlinked WAL
+    // and lost at the next crash.
+    for file in ["cairn.db-wal", "cairn.db-shm"] {
+        let server = Server::start();
+        let (s, out) = server.ct("ListTrails", json!({})).await;
+        assert_eq!(s, 200, "{out}");
+        std::fs::remove_file(server.data_dir().join(file)).unwrap();
+        let (s, out) = server
+            .ct(
+                "CreateTrail",
+                json!({"Name": "after", "S3BucketName": "nowhere"}),
+            )
+            .await;
+        assert_eq!(s, 503, "{file}: {out}");
+        let health = reqwest::get(server.url("/health")).await.unwrap();
+        assert_eq!(health.status(), 503, "{file}");
+        assert!(
+            health
+                .text()
+                .await
+                .unwrap()
+                .contains("a store file is gone")
+        );
+    }
+}
