@@ -61,6 +61,12 @@ pub const MAX_CONCURRENT_QUERIES: usize = 4;
 /// all four, and the account's queries of the trail's group were refused).
 pub const MAX_PER_IDENTITY: usize = MAX_CONCURRENT_QUERIES / 2;
 
+/// Whose share of [`MAX_PER_IDENTITY`] a query counts against: a role's sessions share the
+/// role's (recheck32: two session names of one role took all four of the account's slots).
+fn sharer(principal: &cairn_model::identity::Principal) -> String {
+    principal.role_arn().unwrap_or_else(|| principal.arn())
+}
+
 type Counts = std::sync::Mutex<std::collections::BTreeMap<String, usize>>;
 
 /// Running queries by account.
@@ -169,7 +175,7 @@ pub fn run(conn: &Connection, ctx: &CallContext, input: &StartQuery) -> ApiResul
             groups.push(group);
         }
     }
-    let _running = Running::start(ctx.account().as_str(), &ctx.principal.arn())?;
+    let _running = Running::start(ctx.account().as_str(), &sharer(&ctx.principal))?;
     let started = Instant::now();
     let mut ex = query.executor(input.limit.unwrap_or(10_000) as usize);
     // Seconds to ms; a far-future end saturates (it cannot overflow into the past).
@@ -331,6 +337,27 @@ mod tests {
         assert!(Running::start_in(&COUNTS, "444455556666", "user0").is_ok());
         drop(held);
         assert!(Running::start_in(&COUNTS, acct, "user0").is_ok());
+    }
+
+    #[test]
+    fn a_roles_sessions_share_one_share() {
+        use cairn_model::identity::{Principal, SessionContext};
+        let session = |name: &str| Principal::AssumedRole {
+            account: cairn_model::AccountId::parse("111122223333").unwrap(),
+            role_name: "reader".into(),
+            role_id: "AROAEXAMPLE".into(),
+            role_path: "/".into(),
+            session_name: name.into(),
+            access_key_id: "ASIAEXAMPLE".into(),
+            session: SessionContext {
+                created: 0,
+                expires: 3600,
+                mfa: false,
+                source_identity: None,
+            },
+        };
+        assert_eq!(sharer(&session("a")), sharer(&session("b")));
+        assert_eq!(sharer(&session("a")), "arn:aws:iam::111122223333:role/reader");
     }
 
     #[test]
