@@ -114,3 +114,28 @@ def test_an_alarm_in_its_warm_up_stays_insufficient_data(cairn):
         resp = json_call(cairn, "monitoring", "GraniteServiceVersion20100801.PutMetricAlarm",
                          {"AlarmName": "refused", **base, **extra}, version="1.0")
         assert resp.status == 400 and b"not supported by Cairn" in resp.data, resp.data
+
+
+def test_grants_for_aws_services_are_refused_not_widened(cairn):
+    """kms7: CreateGrant's `Constraints.SourceArn` was dropped, so the grant allowed its
+    grantee with no `aws:SourceArn` while the record showed the constraint; a grant naming
+    only `GranteeServicePrincipal` was refused as missing `granteePrincipal`, and a ListGrants
+    filter on it listed every grant. Cairn's services do not use grants: such grants are
+    refused with UnsupportedOperationException, and the filter lists none."""
+    kms = cairn.client("kms")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    cairn.client("iam").create_user(UserName="dave")
+    user = "arn:aws:iam::123456789012:user/dave"
+    kms.create_grant(KeyId=key, GranteePrincipal=user, Operations=["Encrypt"])
+    for members in [
+        {"GranteePrincipal": user, "Operations": ["Encrypt"],
+         "Constraints": {"SourceArn": "arn:aws:cloudtrail:us-east-1:123456789012:trail/t"}},
+        {"GranteeServicePrincipal": "cloudtrail.amazonaws.com", "Operations": ["Encrypt"]},
+    ]:
+        resp = json_call(cairn, "kms", "TrentService.CreateGrant", {"KeyId": key, **members})
+        assert resp.status == 400, resp.data
+        assert json.loads(resp.data)["__type"].endswith("UnsupportedOperationException"), resp.data
+    assert len(kms.list_grants(KeyId=key)["Grants"]) == 1
+    resp = json_call(cairn, "kms", "TrentService.ListGrants",
+                     {"KeyId": key, "GranteeServicePrincipal": "cloudtrail.amazonaws.com"})
+    assert resp.status == 200 and json.loads(resp.data)["Grants"] == [], resp.data

@@ -147,12 +147,31 @@ pub fn grant_tokens(body: &Value) -> Result<Vec<String>, ApiError> {
 pub fn constraints(body: &Value) -> Result<Option<GrantConstraints>, ApiError> {
     match body.get("Constraints") {
         None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(o))
+            if o.iter()
+                .any(|(k, v)| !v.is_null() && !k.starts_with("EncryptionContext")) =>
+        {
+            // A constraint Cairn does not enforce (`SourceArn`, for grants to AWS services)
+            // is refused: kept silently, the grant would allow more than its record says
+            // (kms7).
+            Err(service_grants_unsupported())
+        }
         Some(c @ Value::Object(_)) => Ok(Some(GrantConstraints {
             subset: opt_context(c, "EncryptionContextSubset")?,
             equals: opt_context(c, "EncryptionContextEquals")?,
         })),
         Some(_) => Err(serialization("Constraints", "a structure")),
     }
+}
+
+/// The refusal of grants meant for AWS services (`GranteeServicePrincipal`, the `SourceArn`
+/// constraint): Cairn's own services never use grants, so such a grant could never act as
+/// AWS's does.
+pub fn service_grants_unsupported() -> ApiError {
+    ApiError::new(
+        ErrorKind::UnsupportedOperation,
+        "Cairn does not support grants for AWS service principals (GranteeServicePrincipal, or a SourceArn constraint): its services do not use grants.",
+    )
 }
 
 /// `DryRun`.

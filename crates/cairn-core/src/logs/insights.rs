@@ -357,7 +357,10 @@ mod tests {
             },
         };
         assert_eq!(sharer(&session("a")), sharer(&session("b")));
-        assert_eq!(sharer(&session("a")), "arn:aws:iam::111122223333:role/reader");
+        assert_eq!(
+            sharer(&session("a")),
+            "arn:aws:iam::111122223333:role/reader"
+        );
     }
 
     #[test]
