@@ -590,6 +590,7 @@ pub fn put_insight_selectors(
     ctx: &CallContext,
     trail_name: &str,
     inputs: &[InsightSelectorInput],
+    destination: (&crate::trails::ExternalBuckets, crate::sse::KmsAccess<'_>),
 ) -> ApiResult<Trail> {
     let bad = |m: String| ApiError::new(ErrorKind::InvalidInsightSelectors, m);
     let mut selectors: Vec<InsightSelector> = Vec::new();
@@ -650,6 +651,9 @@ pub fn put_insight_selectors(
                 s.insight_type.as_str()
             )));
         }
+    }
+    if !selectors.is_empty() {
+        crate::trails::check_insights_destination(conn, ctx, &trail, destination.0, destination.1)?;
     }
     let had_insights = !trail.insight_selectors.is_empty();
     trail.insight_selectors = selectors;

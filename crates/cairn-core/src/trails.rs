@@ -230,6 +230,40 @@ fn check_bucket(
     trail: &Trail,
     external: &ExternalBuckets,
 ) -> ApiResult<()> {
+    check_bucket_for(conn, ctx, trail, external, "CloudTrail")
+}
+
+/// What PutInsightSelectors checks before it turns Insights on (AWS lists
+/// `S3BucketDoesNotExistException`, `InsufficientS3BucketPolicyException`,
+/// `InsufficientEncryptionPolicyException` and `KmsException` for it; insights6: a deleted
+/// bucket or policy, a disabled key, or a policy CloudTrail may not write Insights files
+/// under, was accepted and every Insights file then failed): the trail's bucket and policy
+/// as CreateTrail checks them, for its `CloudTrail-Insight/` folder too, and its KMS key.
+pub fn check_insights_destination(
+    conn: &Connection,
+    ctx: &CallContext,
+    trail: &Trail,
+    external: &ExternalBuckets,
+    kms: crate::sse::KmsAccess<'_>,
+) -> ApiResult<()> {
+    check_bucket_for(conn, ctx, trail, external, "CloudTrail")?;
+    check_bucket_for(conn, ctx, trail, external, "CloudTrail-Insight")?;
+    if let Some(key) = trail.kms_key_id.as_deref()
+        && !external.contains_key(&trail.s3_bucket_name)
+    {
+        crate::sse::check_trail_key(conn, kms, trail, key, ctx.now, false)?;
+    }
+    Ok(())
+}
+
+/// [`check_bucket`] for the files of one folder (`CloudTrail`, `CloudTrail-Insight`).
+fn check_bucket_for(
+    conn: &Connection,
+    ctx: &CallContext,
+    trail: &Trail,
+    external: &ExternalBuckets,
+    folder: &str,
+) -> ApiResult<()> {
     let bucket_name = &trail.s3_bucket_name;
     if let Some(probe) = external.get(bucket_name) {
         check_external_prefix(trail)?;
@@ -282,7 +316,7 @@ fn check_bucket(
         crate::policy::service_allowed(policy, "cloudtrail.amazonaws.com", action, resource, &keys)
     };
     let probe = format!(
-        "arn:aws:s3:::{bucket_name}/{prefix}AWSLogs/{}/CloudTrail/{}/probe.json.gz",
+        "arn:aws:s3:::{bucket_name}/{prefix}AWSLogs/{}/{folder}/{}/probe.json.gz",
         ctx.account(),
         ctx.region
     );

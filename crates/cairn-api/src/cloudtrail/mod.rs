@@ -250,7 +250,10 @@ async fn execute(
     info: CallInfo,
 ) -> cairn_core::error::ApiResult<Value> {
     let body = crate::model_check::own_members("cloudtrail", &op_name, body);
-    let external = if matches!(op_name.as_str(), "CreateTrail" | "UpdateTrail") {
+    let external = if matches!(
+        op_name.as_str(),
+        "CreateTrail" | "UpdateTrail" | "PutInsightSelectors"
+    ) {
         probe_external(state, &body).await
     } else {
         Default::default()

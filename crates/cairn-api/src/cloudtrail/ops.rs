@@ -344,7 +344,13 @@ fn put_insight_selectors(conn: &Connection, env: &OpEnv, body: &Value) -> ApiRes
         ApiError::new(ErrorKind::Validation, "1 validation error detected: Value null at 'insightSelectors' failed to satisfy constraint: Member must not be null")
     })?;
     let inputs = shapes::decode_insight_selectors(items)?;
-    let t = selectors::put_insight_selectors(conn, &env.ctx, &name, &inputs)?;
+    let t = selectors::put_insight_selectors(
+        conn,
+        &env.ctx,
+        &name,
+        &inputs,
+        (&env.external, env.kms()),
+    )?;
     out(
         json!({"TrailARN": t.arn(), "InsightSelectors": shapes::insight_selectors(&t)}),
         trail_resource(&t),
