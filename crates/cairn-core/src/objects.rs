@@ -359,9 +359,11 @@ pub fn parts_for_completion(
     requested: &[(i64, String)],
 ) -> ApiResult<Vec<PartRow>> {
     if requested.is_empty() {
+        // S3's answer to `<CompleteMultipartUpload/>` with no part (s3eight; as without a
+        // body at all).
         return Err(ApiError::new(
-            ErrorKind::S3InvalidRequest,
-            "You must specify at least one part",
+            ErrorKind::S3MalformedXml,
+            "The XML you provided was not well-formed or did not validate against our published schema",
         ));
     }
     if requested.windows(2).any(|w| w[0].0 >= w[1].0) {

@@ -22,11 +22,13 @@ pub(super) struct BodyCause {
 
 impl BodyCause {
     /// The element S3 adds to an error naming what was missing: `<BucketName>` for
-    /// `NoSuchBucket`, `<Key>` for `NoSuchKey` (the request's own key).
+    /// `NoSuchBucket`, `<Key>` for `NoSuchKey` (the request's own key). Not for a copy, whose
+    /// missing bucket or key may be its source (s3eight: the destination, which exists, was
+    /// named).
     pub(super) fn named(&self, code: &str) -> Option<(&'static str, &str)> {
         let (bucket, key) = self.target.as_ref()?;
         match code {
-            "NoSuchBucket" => Some(("BucketName", bucket.as_str())),
+            "NoSuchBucket" if !self.copy => Some(("BucketName", bucket.as_str())),
             "NoSuchKey" if !self.copy => Some(("Key", key.as_deref()?)),
             "PreconditionFailed" => Some(("Condition", self.condition?)),
             _ => None,
