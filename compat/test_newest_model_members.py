@@ -8,6 +8,8 @@ of records and ignored, and ListKeys listed the account's own keys."""
 import json
 import urllib.parse
 
+import botocore.exceptions
+import pytest
 import urllib3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -139,3 +141,26 @@ def test_grants_for_aws_services_are_refused_not_widened(cairn):
     resp = json_call(cairn, "kms", "TrentService.ListGrants",
                      {"KeyId": key, "GranteeServicePrincipal": "cloudtrail.amazonaws.com"})
     assert resp.status == 200 and json.loads(resp.data)["Grants"] == [], resp.data
+
+
+def test_get_key_last_usage_reads_event_history(cairn):
+    """kms7: GetKeyLastUsage, in the newest model, was UnsupportedOperationException with a
+    reason that did not apply. It answers the key's last successful cryptographic operation
+    and that call's CloudTrail event id; failed calls do not count."""
+    kms = cairn.client("kms")
+    key = kms.create_key()["KeyMetadata"]
+    last = lambda: json.loads(json_call(cairn, "kms", "TrentService.GetKeyLastUsage",  # noqa: E731
+                                        {"KeyId": key["KeyId"]}).data)
+    fresh = last()
+    assert fresh["KeyId"] == key["Arn"] and "KeyLastUsage" not in fresh, fresh
+    assert fresh["TrackingStartDate"] >= fresh["KeyCreationDate"] - 1, fresh
+    blob = kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x", EncryptionContext={"a": "b"})["CiphertextBlob"]
+    with pytest.raises(botocore.exceptions.ClientError):
+        kms.decrypt(CiphertextBlob=blob, EncryptionContext={"a": "other"})
+    used = last()["KeyLastUsage"]
+    assert used["Operation"] == "Encrypt", used
+    [event] = [e for e in cairn.client("cloudtrail").lookup_events(LookupAttributes=[
+        {"AttributeKey": "EventName", "AttributeValue": "Encrypt"}])["Events"]
+        if key["Arn"] in e["CloudTrailEvent"]]
+    assert used["CloudTrailEventId"] == event["EventId"], (used, event)
+    assert used["KmsRequestId"] == json.loads(event["CloudTrailEvent"])["requestID"]

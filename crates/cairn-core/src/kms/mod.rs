@@ -31,6 +31,7 @@ pub mod grants;
 pub mod ids;
 pub mod internal;
 pub mod keys;
+pub mod last_usage;
 mod paging;
 pub mod policy;
 pub mod rotation;

@@ -8,6 +8,7 @@ mod crypto;
 mod grants;
 mod key_pairs;
 mod keys;
+mod last_usage;
 mod settings;
 
 use std::sync::Arc;
@@ -326,6 +327,7 @@ fn served(name: &str) -> Option<Parse> {
         "EnableKeyRotation" => settings::enable_key_rotation,
         "DisableKeyRotation" => settings::disable_key_rotation,
         "GetKeyRotationStatus" => settings::get_key_rotation_status,
+        "GetKeyLastUsage" => last_usage::get_key_last_usage,
         "RotateKeyOnDemand" => settings::rotate_key_on_demand,
         "ListKeyRotations" => settings::list_key_rotations,
         "Encrypt" => crypto::encrypt,
