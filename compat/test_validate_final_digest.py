@@ -14,6 +14,7 @@ import json
 import os
 import time
 
+from conftest import cloudtrail_policy
 from test_validate_history import clocked, digests  # noqa: F401 (a fixture)
 from test_validate_logs import cairn_validate, flush, make_trail, validate
 
@@ -211,3 +212,35 @@ def test_a_deleted_closing_digest_of_validation_turned_off_is_reported(clocked):
     assert ours.returncode == 1, ours.stdout + ours.stderr
     assert ("INVALID: no final digest for trail " + arn + ", whose log file validation was turned off at"
             in ours.stderr), ours.stderr
+
+
+def test_a_trail_made_single_region_stops_digesting_other_regions(clocked):
+    """digest5 F4: a multi-Region trail converted to single-Region went on writing empty
+    digests for every other Region it had logged in, for good. Such a Region gets one last
+    digest for the files delivered there before, then none; the home Region's chain goes on,
+    and both validators pass."""
+    server, clock = clocked
+    c0 = clock.now
+    s3, ct = server.client("s3"), server.client("cloudtrail")
+    s3.create_bucket(Bucket="regions-bucket")
+    s3.put_bucket_policy(Bucket="regions-bucket", Policy=cloudtrail_policy("regions-bucket"))
+    arn = ct.create_trail(Name="regions", S3BucketName="regions-bucket", IsMultiRegionTrail=True,
+                          EnableLogFileValidation=True)["TrailARN"]
+    ct.start_logging(Name="regions")
+    server.client("cloudtrail", region="eu-west-1").describe_trails()
+    flush(server, c0 + 30)
+    clock.set(c0 + 40)
+    server.client("cloudtrail", region="eu-west-1").describe_trails()
+    ct.update_trail(Name="regions", IsMultiRegionTrail=False)
+    for step in (60, 90, 120):
+        flush(server, c0 + step)
+
+    def chain(region):
+        return [d for k, d in digests(s3, "regions-bucket") if f"/CloudTrail-Digest/{region}/" in k]
+    eu = chain("eu-west-1")
+    assert len(eu) == 2 and eu[-1]["logFiles"], [(d["digestEndTime"], len(d["logFiles"])) for d in eu]
+    assert len(chain("us-east-1")) == 4
+    window = (c0 - 60, c0 + 130)
+    assert validate(server, arn, *window).returncode == 0
+    ours = cairn_validate(server, arn, *window)
+    assert ours.returncode == 0, ours.stdout + ours.stderr

@@ -391,7 +391,11 @@ impl Executor {
                     .iter()
                     .filter_map(|c| row.get(c).render().map(|v| (c.clone(), v)))
                     .collect();
-                if with_ptr && let Some(p) = row.get("@ptr").render() {
+                // Once, even when the query names it (sdk7: it came twice).
+                if with_ptr
+                    && !columns.iter().any(|c| c == "@ptr")
+                    && let Some(p) = row.get("@ptr").render()
+                {
                     out.push(("@ptr".to_owned(), p));
                 }
                 out

@@ -378,3 +378,13 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_named_ptr_comes_once() {
+    // sdk7: `fields …, @ptr` gave every row two `@ptr` columns.
+    let rows = answer("fields @timestamp, @ptr | limit 1");
+    assert_eq!(
+        rows[0].iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
+        ["@timestamp", "@ptr"]
+    );
+}

@@ -146,10 +146,13 @@ impl WriterHandle {
 /// calls were answered 200 and lost at the next crash): SQLite removes them only when the
 /// last connection closes, and the writer's stays open, so each keeps the identity it had
 /// when first seen.
+/// A `-wal` or `-shm` file: its path, and its identity when first seen.
+type Companion = (std::path::PathBuf, std::cell::Cell<Option<(u64, u64)>>);
+
 struct OpenedFile {
     path: std::path::PathBuf,
     id: (u64, u64),
-    companions: [(std::path::PathBuf, std::cell::Cell<Option<(u64, u64)>>); 2],
+    companions: [Companion; 2],
     /// A commit found one gone.
     found_gone: std::cell::Cell<bool>,
 }
