@@ -1,7 +1,7 @@
 //! PutLogEvents, GetLogEvents and FilterLogEvents on the wire.
 
 use cairn_core::error::{ApiError, ApiResult, ErrorKind};
-use cairn_core::logs::ingest::{InputEvent, ingest};
+use cairn_core::logs::ingest::{InputEvent, ingest_as};
 use cairn_core::logs::read::{self, FilterEvents, GetEvents, event_id};
 use cairn_core::logs::{self, GroupKey, now_ms, stream_arn};
 use cairn_model::event::EventResource;
@@ -98,7 +98,7 @@ pub fn put_log_events(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult
     let _ignored = opt_str(body, "sequenceToken")?;
     let events = decode_events(body)?;
     let key = GroupKey::of(&env.ctx, &group);
-    let done = ingest(conn, &key, &stream, &events, now_ms(&env.ctx))?;
+    let done = ingest_as(conn, &key, &stream, &events, now_ms(&env.ctx), env.emf)?;
     let mut output = json!({"nextSequenceToken": done.next_sequence_token});
     if !done.rejected.is_empty() {
         let mut info = Map::new();

@@ -70,7 +70,11 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
             return json_error(&e, &rid);
         }
     };
-    run(state, name, op, body, info).await
+    // PutLogEvents sent as Embedded Metric Format makes metrics of its events.
+    let emf = req
+        .header("x-amzn-logs-format")
+        .is_some_and(|f| f.eq_ignore_ascii_case("json/emf"));
+    run(state, name, op, body, info, emf).await
 }
 
 /// Request parameters as the record shows them: the request, without the bulk of event
@@ -134,9 +138,16 @@ fn outcome(
     }
 }
 
-async fn run(state: &AppState, name: String, op: ops::Op, body: Value, info: CallInfo) -> Response {
+async fn run(
+    state: &AppState,
+    name: String,
+    op: ops::Op,
+    body: Value,
+    info: CallInfo,
+    emf: bool,
+) -> Response {
     let rid = info.request_id.clone();
-    match execute(state, name, op, body, info).await {
+    match execute(state, name, op, body, info, emf).await {
         Ok(output) => json_ok(&output, &rid),
         Err(e) if e.kind != cairn_core::ErrorKind::Internal => {
             json_error(&WireError::json(&e), &rid)
@@ -161,7 +172,7 @@ pub(crate) async fn invoke(
             format!("Unknown operation {name}."),
         )
     })?;
-    execute(state, name.to_owned(), op, body, info).await
+    execute(state, name.to_owned(), op, body, info, false).await
 }
 
 async fn execute(
@@ -170,6 +181,7 @@ async fn execute(
     op: ops::Op,
     body: Value,
     info: CallInfo,
+    emf: bool,
 ) -> ApiResult<Value> {
     let body = crate::model_check::own_members("logs", &name, body);
     let env = ops::OpEnv {
@@ -178,6 +190,7 @@ async fn execute(
         evaluator: state.gate.evaluator_for(&info),
         by_cloudformation: info.invoked_by.as_deref()
             == Some(crate::cloudformation::services::CLOUDFORMATION),
+        emf,
     };
     // A failed call's record names the stream or group it names, as a successful one's
     // does: a refused DeleteLogGroup is found under its group in event history.

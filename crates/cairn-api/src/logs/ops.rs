@@ -27,6 +27,8 @@ pub struct OpEnv {
     pub evaluator: std::sync::Arc<dyn cairn_core::authz::Evaluator>,
     /// A CloudFormation stack's call, which may add its `aws:cloudformation:*` tags.
     pub by_cloudformation: bool,
+    /// A PutLogEvents sent with `x-amzn-logs-format: json/emf`.
+    pub emf: bool,
 }
 
 /// An operation's wire output, the resources its event names, and a query to store after the

@@ -66,7 +66,8 @@ pub struct Ingested {
     pub datapoints: usize,
 }
 
-/// Stores a batch in `stream` of `group` as of `now_ms` and applies the group's metric filters.
+/// Stores a batch in `stream` of `group` as of `now_ms` and applies the group's metric filters
+/// and, for a batch sent as `json/emf`, its events' embedded metrics ([`super::emf`]).
 ///
 /// Errors: the group or stream does not exist (`ResourceNotFoundException`); the batch breaks a
 /// rule (`InvalidParameterException`: too many events, too large, out of order, spans more
@@ -77,6 +78,18 @@ pub fn ingest(
     stream: &str,
     events: &[InputEvent],
     now_ms: i64,
+) -> ApiResult<Ingested> {
+    ingest_as(conn, group, stream, events, now_ms, false)
+}
+
+/// [`ingest`], for a batch sent as `json/emf` (`emf`) too.
+pub fn ingest_as(
+    conn: &Connection,
+    group: &GroupKey,
+    stream: &str,
+    events: &[InputEvent],
+    now_ms: i64,
+    emf: bool,
 ) -> ApiResult<Ingested> {
     let group = load_group(conn, group)?;
     let stream = load_stream(conn, &group, stream)?;
@@ -148,7 +161,10 @@ pub fn ingest(
     if !rows.is_empty() {
         store_events::append(conn, group.id, stream.id, &rows, now_ms)?;
     }
-    let datapoints = apply_metric_filters(conn, &group, &rows)?;
+    let mut datapoints = apply_metric_filters(conn, &group, &rows)?;
+    if emf {
+        datapoints += super::emf::apply(conn, &group, &rows)?;
+    }
     Ok(Ingested {
         next_sequence_token: format!("{:056}", stream.upload_seq + 1),
         rejected,

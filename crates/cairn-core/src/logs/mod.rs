@@ -5,6 +5,7 @@
 //!
 //! Times are epoch milliseconds throughout, as on the wire.
 
+pub mod emf;
 pub mod groups;
 pub mod ingest;
 pub mod insights;
