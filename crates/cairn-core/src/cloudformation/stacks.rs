@@ -309,6 +309,10 @@ pub const UPDATABLE: &[&str] = &[
     "IMPORT_ROLLBACK_COMPLETE",
 ];
 
+/// Statuses of a failed stack whose successful resources were preserved: an update retries
+/// what failed and goes on from there.
+pub const RESUMABLE: &[&str] = &["CREATE_FAILED", "UPDATE_FAILED"];
+
 /// The error for an operation a stack's status does not allow.
 pub fn wrong_state(stack: &Stack, verb: &str) -> ApiError {
     invalid(format!(
@@ -442,7 +446,11 @@ pub fn update_stack(
     if let Some(retry) = retried(stack.clone(), input, "UPDATE_", "UPDATE_") {
         return Ok(retry);
     }
-    if !UPDATABLE.contains(&stack.status.as_str()) {
+    // A stack left failed with its resources preserved (rollback disabled) is resumed by an
+    // update: "Retry" with the same template, or "Update" with a new one (CloudFormation User
+    // Guide, "Choose how to handle failures when provisioning resources"; recheck31b).
+    let resumed = RESUMABLE.contains(&stack.status.as_str());
+    if !UPDATABLE.contains(&stack.status.as_str()) && !resumed {
         return Err(wrong_state(&stack, "updated"));
     }
     check_tags(&input.tags)?;
@@ -481,7 +489,12 @@ pub fn update_stack(
         a == b
     };
     check_role(conn, ctx, input.role_arn.as_deref())?;
-    if same_template && prepared.parameters == stack.parameters && same_tags && same_notifications {
+    if !resumed
+        && same_template
+        && prepared.parameters == stack.parameters
+        && same_tags
+        && same_notifications
+    {
         return Err(invalid("No updates are to be performed."));
     }
     let description = prepared.template.description.clone();

@@ -15,10 +15,12 @@ use crate::error::ApiResult;
 
 impl Run<'_> {
     pub(crate) async fn begin_update(&mut self, id: &str) -> ApiResult<Begin> {
+        // A resource whose creation failed (a preserved failed stack resumed) is created
+        // anew, as AWS retries it.
         let existing = self
             .rows
             .get(id)
-            .filter(|r| !r.status.starts_with("DELETE_"))
+            .filter(|r| !r.status.starts_with("DELETE_") && r.status != "CREATE_FAILED")
             .cloned();
         let Some(mut row) = existing else {
             return self.begin_create(id, true).await;
