@@ -210,6 +210,18 @@ pub(crate) fn check_policy(conn: &Connection, account: &str, value: &str) -> Api
             doc.statements().len()
         )));
     }
+    // Only the actions a topic policy may grant (sns6).
+    for statement in doc.statements() {
+        let (actions, negated) = statement.actions();
+        if let Some(a) = actions
+            .iter()
+            .find(|a| !negated && !crate::sns_topic_access::in_topic_scope(a))
+        {
+            return Err(invalid(format!(
+                "Invalid parameter: Policy statement action out of service scope!: {a}"
+            )));
+        }
+    }
     // A user or role that does not exist, or an IAM ARN that is no principal (a group).
     if crate::iam::roles::missing_principal(conn, account, &doc)?.is_some() {
         return Err(invalid(

@@ -14,51 +14,62 @@ use crate::error::{ApiError, ApiResult, ErrorKind};
 /// Most tags a topic may carry.
 pub const MAX_TAGS: usize = 50;
 
-/// The SNS actions AddPermission may grant (`ActionName`, without the `SNS:` prefix).
-pub const ACTIONS: [&str; 42] = [
+/// The actions a topic policy may grant, by AddPermission or in its `Policy` (SNS Developer
+/// Guide, "Amazon SNS API permissions: Actions and resources reference"), and `Receive`,
+/// which older default topic policies carry and AddPermission takes. SNS refuses any other
+/// as "out of service scope" (sns6: every SNS operation, or `s3:GetObject`, was taken).
+pub const ACTIONS: [&str; 12] = [
     "AddPermission",
-    "CheckIfPhoneNumberIsOptedOut",
-    "ConfirmSubscription",
-    "CreatePlatformApplication",
-    "CreatePlatformEndpoint",
-    "CreateSMSSandboxPhoneNumber",
-    "CreateTopic",
-    "DeleteEndpoint",
-    "DeletePlatformApplication",
-    "DeleteSMSSandboxPhoneNumber",
     "DeleteTopic",
     "GetDataProtectionPolicy",
-    "GetEndpointAttributes",
-    "GetPlatformApplicationAttributes",
-    "GetSMSAttributes",
-    "GetSMSSandboxAccountStatus",
-    "GetSubscriptionAttributes",
     "GetTopicAttributes",
-    "ListEndpointsByPlatformApplication",
-    "ListOriginationNumbers",
-    "ListPhoneNumbersOptedOut",
-    "ListPlatformApplications",
-    "ListSMSSandboxPhoneNumbers",
-    "ListSubscriptions",
     "ListSubscriptionsByTopic",
     "ListTagsForResource",
-    "ListTopics",
-    "OptInPhoneNumber",
     "Publish",
-    "PublishBatch",
     "PutDataProtectionPolicy",
+    "Receive",
     "RemovePermission",
-    "SetEndpointAttributes",
-    "SetPlatformApplicationAttributes",
-    "SetSMSAttributes",
-    "SetSubscriptionAttributes",
     "SetTopicAttributes",
     "Subscribe",
-    "TagResource",
-    "Unsubscribe",
-    "UntagResource",
-    "VerifySMSSandboxPhoneNumber",
 ];
+
+/// Whether a topic policy's action pattern (`SNS:Publish`, `sns:Get*`, `*`) names at least
+/// one of [`ACTIONS`], and no other service's.
+pub fn in_topic_scope(pattern: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    let Some((service, name)) = pattern.split_once(':') else {
+        return false;
+    };
+    service.eq_ignore_ascii_case("sns")
+        && ACTIONS
+            .iter()
+            .any(|a| wildcard_match(&name.to_ascii_lowercase(), &a.to_ascii_lowercase()))
+}
+
+/// `*` and `?` matching, as policy action patterns use them.
+fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
 
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorKind::SnsInvalidParameter, message)
@@ -294,4 +305,32 @@ pub fn remove_permission(
         sns::set_policy(conn, arn, &policy.to_string())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::in_topic_scope;
+
+    #[test]
+    fn a_topic_policy_names_only_topic_actions() {
+        for ok in [
+            "SNS:Publish",
+            "sns:publish",
+            "sns:*",
+            "SNS:Get*",
+            "*",
+            "SNS:Receive",
+        ] {
+            assert!(in_topic_scope(ok), "{ok}");
+        }
+        for refused in [
+            "sns:CreateTopic",
+            "SNS:SetSubscriptionAttributes",
+            "sns:Create*",
+            "s3:GetObject",
+            "Publish",
+        ] {
+            assert!(!in_topic_scope(refused), "{refused}");
+        }
+    }
 }
