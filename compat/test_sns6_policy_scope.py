@@ -1,4 +1,5 @@
-"""A topic policy grants only the actions SNS lets one grant on a topic (sns6: any SNS
+"""Topic policies and tags as SNS checks them. A topic policy grants only the actions SNS lets
+one grant on a topic (sns6: any SNS
 operation, or another service's action, was taken; AddPermission refused `Receive`, which
 SNS takes): others are `InvalidParameter` "Policy statement action out of service scope!",
 as AWS answers them (aws/aws-cli#3143, hashicorp/terraform#12740)."""
@@ -39,3 +40,20 @@ def test_out_of_scope_actions_are_refused(cairn):
     assert "out of service scope" in error["Message"], error
     sns.add_permission(TopicArn=topic, Label="ok", AWSAccountId=["123456789012"],
                        ActionName=["Subscribe", "ListSubscriptionsByTopic", "Receive"])
+
+
+def test_a_tag_missing_its_key_or_value_is_refused(cairn):
+    """sns6 #7: `Tags.member.1.Value` without a `Key` was dropped (200, nothing tagged), and a
+    `Key` without a `Value` stored as "". The model requires both: `ValidationError`."""
+    import urllib.parse
+
+    from test_newest_model_members import signed
+    topic = cairn.client("sns").create_topic(Name="tags-required")["TopicArn"]
+    for given, member in [({"Tags.member.1.Value": "v"}, "tags.1.member.key"),
+                          ({"Tags.member.1.Key": "k"}, "tags.1.member.value")]:
+        body = urllib.parse.urlencode({"Action": "TagResource", "Version": "2010-03-31",
+                                       "ResourceArn": topic, **given})
+        resp = signed(cairn, "sns", body, {"Content-Type": "application/x-www-form-urlencoded"})
+        assert resp.status == 400 and b"<Code>ValidationError</Code>" in resp.data, resp.data
+        assert member.encode() in resp.data, resp.data
+    assert cairn.client("sns").list_tags_for_resource(ResourceArn=topic)["Tags"] == []

@@ -244,3 +244,55 @@ def test_a_trail_made_single_region_stops_digesting_other_regions(clocked):
     assert validate(server, arn, *window).returncode == 0
     ours = cairn_validate(server, arn, *window)
     assert ours.returncode == 0, ours.stdout + ours.stderr
+
+
+def test_a_region_left_by_a_trail_made_single_region_is_no_tamper_alarm(clocked):
+    """recheck32b: converted with no file since the other Region's last digest, that Region's
+    chain simply ends there; its validation reported digests "deleted or moved" because the
+    home Region's chain went on (GetTrailStatus)."""
+    server, clock = clocked
+    c0 = clock.now
+    s3, ct = server.client("s3"), server.client("cloudtrail")
+    s3.create_bucket(Bucket="left-bucket")
+    s3.put_bucket_policy(Bucket="left-bucket", Policy=cloudtrail_policy("left-bucket"))
+    arn = ct.create_trail(Name="left", S3BucketName="left-bucket", IsMultiRegionTrail=True,
+                          EnableLogFileValidation=True)["TrailARN"]
+    ct.start_logging(Name="left")
+    server.client("cloudtrail", region="eu-west-1").describe_trails()
+    flush(server, c0 + 30)
+    clock.set(c0 + 40)
+    ct.update_trail(Name="left", IsMultiRegionTrail=False)
+    for step in (60, 90):
+        flush(server, c0 + step)
+    eu = [k for k, _ in digests(s3, "left-bucket") if "/CloudTrail-Digest/eu-west-1/" in k]
+    assert len(eu) == 1, eu
+    ours = cairn_validate(server, arn, c0 - 60, c0 + 100, "--region", "eu-west-1", "--s3-bucket", "left-bucket")
+    assert ours.returncode == 0, ours.stdout + ours.stderr
+
+
+def test_a_deleted_closing_digest_is_reported_while_validation_stays_off(clocked):
+    """recheck32b: with validation left off there is no later chain, so no gap, and the
+    closing digest's absence went unseen (the history check ran only to explain a gap or an
+    unlisted file). Validation off now sends the validator to event history too."""
+    server, clock = clocked
+    c0 = clock.now
+    ct, s3, bucket, arn = make_trail(server, "stays-off")
+    ct.describe_trails()
+    flush(server, c0 + 30)
+    clock.set(c0 + 40)
+    server.client("iam").create_user(UserName="hidden-too")
+    flush(server, c0 + 50)
+    clock.set(c0 + 60)
+    ct.update_trail(Name="stays-off", EnableLogFileValidation=False)
+    flush(server, c0 + 70)
+    chain = digests(s3, bucket)
+    assert len(chain) == 3 and chain[2][1]["logFiles"] == [], [k for k, _ in chain]
+    window = (c0 - 60, c0 + 80)
+    untouched = cairn_validate(server, arn, *window)
+    assert untouched.returncode == 0, untouched.stdout + untouched.stderr
+    hidden = [f["s3Object"] for f in chain[1][1]["logFiles"]]
+    for key in [chain[1][0], chain[2][0], *hidden]:
+        s3.delete_object(Bucket=bucket, Key=key)
+    ours = cairn_validate(server, arn, *window)
+    assert ours.returncode == 1, ours.stdout + ours.stderr
+    assert "whose log file validation was turned off at" in ours.stderr, ours.stderr

@@ -385,6 +385,12 @@ pub(crate) async fn call_internal(
     let subscription = get("SubscriptionArn").unwrap_or_default();
     let next_token = get("NextToken");
     let tags = params::tags(params);
+    let tag_missing = params::missing_tag_member(params).map(|member| {
+        ApiError::new(
+            cairn_core::ErrorKind::IamValidation,
+            format!("1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"),
+        )
+    });
     // CloudFormation's own calls add its `aws:cloudformation:*` tags to the topics it makes.
     let tagger =
         if info.invoked_by.as_deref() == Some(crate::cloudformation::services::CLOUDFORMATION) {
@@ -444,6 +450,9 @@ pub(crate) async fn call_internal(
             seal
         };
     let op = move |c: &cairn_store::Connection| -> ApiResult<Done> {
+        if let (Some(e), "CreateTopic" | "TagResource") = (&tag_missing, act.as_str()) {
+            return Err(e.clone());
+        }
         match act.as_str() {
             // A data protection policy Cairn would keep and never apply is refused, as
             // PutDataProtectionPolicy and CloudFormation refuse it.

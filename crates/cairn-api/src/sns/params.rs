@@ -79,6 +79,24 @@ pub fn tags(params: &Params) -> Vec<(String, String)> {
     .collect()
 }
 
+/// The first `Tags.member.N` missing its `Key` or `Value`, as the model's required members
+/// name it (`tags.1.member.key`): SNS refuses such a tag (sns6: one without a key was dropped
+/// and one without a value stored as "").
+pub fn missing_tag_member(params: &Params) -> Option<String> {
+    numbered(
+        params.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        "Tags.member",
+    )
+    .iter()
+    .enumerate()
+    .find_map(|(i, g)| {
+        ["Key", "Value"]
+            .into_iter()
+            .find(|m| field(g, m).is_none())
+            .map(|m| format!("tags.{}.member.{}", i + 1, m.to_ascii_lowercase()))
+    })
+}
+
 /// `MessageAttributes.entry.N` under `prefix` ("" for Publish).
 fn message_attributes<'a>(
     pairs: impl Iterator<Item = (&'a str, &'a str)>,

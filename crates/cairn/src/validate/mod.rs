@@ -445,11 +445,19 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         period: extra::typical_period(&steps),
         always_digested: layout.region == arn.region && here,
         status_here: here,
-        moved_away: !here
-            && facts
+        // Delivering elsewhere now, or a Region other than the home one of a trail that is
+        // no longer multi-Region (its chain there ended at the conversion: recheck32b).
+        // (DescribeTrails in a Region other than the home one lists a multi-Region trail
+        // only.)
+        moved_away: {
+            let listed = facts
                 .trails
                 .iter()
-                .any(|t| t["TrailARN"] == args.trail_arn.as_str()),
+                .find(|t| t["TrailARN"] == args.trail_arn.as_str());
+            (listed.is_some() && !here)
+                || (layout.region != arn.region
+                    && listed.is_none_or(|t| t["IsMultiRegionTrail"] == false))
+        },
         off: Vec::new(),
         final_missing: Vec::new(),
         sealed_at: None,
@@ -502,7 +510,19 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
     let mut moved = walked
         .unlisted_in_old_buckets(&context, &mut fetched)
         .await?;
-    if has_gap || stop_unexplained || !unlisted.0.is_empty() || !moved.0.is_empty() {
+    // With validation off now, the chain ended with a closing digest, which may be gone with
+    // no gap left to tell (recheck32b): event history says when it went off.
+    let validation_off_now = facts
+        .trails
+        .iter()
+        .find(|t| t["TrailARN"] == args.trail_arn.as_str())
+        .is_some_and(|t| t["LogFileValidationEnabled"] == false);
+    if has_gap
+        || stop_unexplained
+        || validation_off_now
+        || !unlisted.0.is_empty()
+        || !moved.0.is_empty()
+    {
         let home_ct = CloudTrail {
             endpoint: given_endpoint
                 .clone()
