@@ -43,3 +43,31 @@ def test_emf_events_make_metrics(cairn):
     plain.put_log_events(logGroupName="emf-group", logStreamName="plain",
                          logEvents=[{"timestamp": now, "message": json.dumps(event)}])
     assert cw.list_metrics(Namespace="NotEmf")["Metrics"] == []
+
+
+def test_emf_obeys_put_metric_data_rules_and_is_bounded(cairn):
+    """recheck32b: EMF wrote into `AWS/` namespaces and a day ahead, which PutMetricData
+    refuses, and one 31 KB event made a million writes. Such directives make no metric; an
+    event making more than 1,000 series makes none."""
+    logs, cw = emf_logs(cairn), cairn.client("cloudwatch")
+    logs.create_log_group(logGroupName="emf-rules")
+    logs.create_log_stream(logGroupName="emf-rules", logStreamName="s")
+    now = int(time.time() * 1000)
+
+    def event(namespace, stamp=now, sets=1, metrics=1):
+        names = [f"m{i}" for i in range(metrics)]
+        body = {"_aws": {"Timestamp": stamp, "CloudWatchMetrics": [{
+            "Namespace": namespace, "Dimensions": [[] for _ in range(sets)],
+            "Metrics": [{"Name": n} for n in names]}]}}
+        body.update({n: list(range(100)) for n in names})
+        return {"timestamp": now, "message": json.dumps(body)}
+    logs.put_log_events(logGroupName="emf-rules", logStreamName="s", logEvents=[
+        event("AWS/CloudTrail"), event("Ahead", stamp=now + 86_400_000),
+        event("TooMany", sets=100, metrics=100), event("Fine", sets=1, metrics=3)])
+    for refused in ("AWS/CloudTrail", "Ahead", "TooMany"):
+        assert cw.list_metrics(Namespace=refused)["Metrics"] == [], refused
+    assert len(cw.list_metrics(Namespace="Fine")["Metrics"]) == 3
+    stats = cw.get_metric_statistics(Namespace="Fine", MetricName="m0", StartTime=now / 1000 - 120,
+                                     EndTime=now / 1000 + 120, Period=60,
+                                     Statistics=["SampleCount", "Maximum"])["Datapoints"]
+    assert [(d["SampleCount"], d["Maximum"]) for d in stats] == [(100.0, 99.0)], stats

@@ -14,13 +14,26 @@ use cairn_store::logs::LogGroup;
 use cairn_store::metrics::MetricKey;
 use serde_json::{Map, Value};
 
+use std::collections::BTreeMap;
+
 use crate::error::ApiResult;
-use crate::metrics::api::{UNITS, check_dimensions, check_namespace_start, storable};
+use crate::metrics::StatSet;
+use crate::metrics::api::{UNITS, check_dimensions, check_metric_name, check_namespace, storable};
 
 /// Directives per event, metrics per directive and values per metric EMF allows.
 const MAX_DIRECTIVES: usize = 10;
 const MAX_METRICS: usize = 100;
 const MAX_VALUES: usize = 100;
+/// Most (metric, dimension set) pairs one event may make; an event making more is not EMF
+/// Cairn extracts (recheck32b: 100 sets × 100 metrics × 100 values in a 31 KB event made a
+/// million writes and held the writer for 47 s).
+const MAX_SERIES_PER_EVENT: usize = 1000;
+/// Most datapoints one PutLogEvents call writes (values of a series in one second are written
+/// together); the rest of the batch's metrics are dropped, its events still stored.
+const MAX_WRITES_PER_BATCH: usize = 20_000;
+/// The times PutMetricData takes: two weeks back, two hours ahead.
+const MAX_PAST_MS: i64 = 14 * 86_400_000;
+const MAX_FUTURE_MS: i64 = 2 * 3_600_000;
 
 /// One datapoint an event makes.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,13 +71,10 @@ fn parse(root: &Map<String, Value>) -> Option<Vec<Datapoint>> {
     }
     let mut out = Vec::new();
     for d in directives {
+        // The namespace and names PutMetricData takes: not AWS's own `AWS/`, no control
+        // characters (recheck32b: EMF wrote where PutMetricData refuses to).
         let namespace = d.get("Namespace")?.as_str()?;
-        if namespace.is_empty()
-            || namespace.len() > 255
-            || check_namespace_start(namespace).is_err()
-        {
-            return None;
-        }
+        check_namespace(namespace).ok()?;
         let sets: Vec<Vec<(String, String)>> = match d.get("Dimensions") {
             None => vec![Vec::new()],
             Some(v) => {
@@ -84,9 +94,7 @@ fn parse(root: &Map<String, Value>) -> Option<Vec<Datapoint>> {
         }
         for m in metrics {
             let name = m.get("Name")?.as_str()?;
-            if name.is_empty() || name.len() > 255 {
-                return None;
-            }
+            check_metric_name(name).ok()?;
             let unit = match m.get("Unit") {
                 None => "None",
                 Some(u) => u.as_str().filter(|u| UNITS.contains(u))?,
@@ -118,7 +126,7 @@ fn parse(root: &Map<String, Value>) -> Option<Vec<Datapoint>> {
             }
         }
     }
-    Some(out)
+    (out.len() <= MAX_SERIES_PER_EVENT).then_some(out)
 }
 
 /// A dimension set: member names whose values are strings (at most 30, as CloudWatch allows).
@@ -136,32 +144,63 @@ fn dimension_set(root: &Map<String, Value>, set: &Value) -> Option<Vec<(String, 
     Some(dims)
 }
 
-/// Stores the metrics of a batch's EMF events; returns how many datapoints were written.
-pub fn apply(conn: &Connection, group: &LogGroup, events: &[(i64, &str)]) -> ApiResult<usize> {
-    let mut written = 0;
-    for (_, message) in events {
+/// One series at one time: (namespace, name, dimensions, epoch ms, unit, resolution).
+type SeriesAt = (String, String, Vec<(String, String)>, i64, String, i64);
+
+/// Stores the metrics of a batch's EMF events as of `now_ms`, each series' values of one time
+/// together; returns how many datapoints were written.
+pub fn apply(
+    conn: &Connection,
+    group: &LogGroup,
+    events: &[(i64, &str)],
+    now_ms: i64,
+) -> ApiResult<usize> {
+    let mut points: BTreeMap<SeriesAt, StatSet> = BTreeMap::new();
+    'events: for (_, message) in events {
         for p in datapoints(message) {
-            let key = MetricKey {
-                account: &group.account,
-                region: &group.region,
-                namespace: &p.namespace,
-                name: &p.name,
-                dimensions: &p.dimensions,
-            };
+            if p.timestamp < now_ms - MAX_PAST_MS || p.timestamp > now_ms + MAX_FUTURE_MS {
+                continue;
+            }
+            let key = (
+                p.namespace,
+                p.name,
+                p.dimensions,
+                p.timestamp,
+                p.unit,
+                p.resolution,
+            );
+            if !points.contains_key(&key) && points.len() >= MAX_WRITES_PER_BATCH {
+                tracing::warn!(
+                    group = %group.name,
+                    "Embedded Metric Format: the batch makes more than {MAX_WRITES_PER_BATCH} datapoints; the rest are dropped"
+                );
+                break 'events;
+            }
+            let entry = points.entry(key).or_insert(StatSet {
+                sample_count: 0.0,
+                sum: 0.0,
+                min: f64::INFINITY,
+                max: f64::NEG_INFINITY,
+            });
             for v in &p.values {
-                crate::metrics::put_stats(
-                    conn,
-                    &key,
-                    p.timestamp,
-                    crate::metrics::StatSet::repeated(*v, 1.0),
-                    &p.unit,
-                    p.resolution,
-                )?;
-                written += 1;
+                entry.sample_count += 1.0;
+                entry.sum += v;
+                entry.min = entry.min.min(*v);
+                entry.max = entry.max.max(*v);
             }
         }
     }
-    Ok(written)
+    for ((namespace, name, dimensions, timestamp, unit, resolution), stats) in &points {
+        let key = MetricKey {
+            account: &group.account,
+            region: &group.region,
+            namespace,
+            name,
+            dimensions,
+        };
+        crate::metrics::put_stats(conn, &key, *timestamp, *stats, unit, *resolution)?;
+    }
+    Ok(points.len())
 }
 
 #[cfg(test)]
@@ -197,8 +236,27 @@ mod tests {
             r#"{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"a","Metrics":[{"Name":"x","Unit":"Parsecs"}]}]},"x":1}"#,
             r#"{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"a","Dimensions":[["d"]],"Metrics":[{"Name":"x"}]}]},"x":1,"d":5}"#,
             r#"{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"a","Metrics":[{"Name":"x","StorageResolution":5}]}]},"x":1}"#,
+            // PutMetricData's namespace rules (recheck32b).
+            r#"{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"AWS/CloudTrail","Metrics":[{"Name":"x"}]}]},"x":1}"#,
+            r#"{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"a\u0001b","Metrics":[{"Name":"x"}]}]},"x":1}"#,
         ] {
             assert!(datapoints(m).is_empty(), "{m}");
         }
+    }
+
+    #[test]
+    fn an_event_making_too_many_series_makes_none() {
+        let sets: Vec<String> = (0..101).map(|_| "[]".to_owned()).collect();
+        let metrics: Vec<String> = (0..10).map(|i| format!(r#"{{"Name":"m{i}"}}"#)).collect();
+        let values: Vec<String> = (0..10).map(|i| format!(r#""m{i}":1"#)).collect();
+        let m = format!(
+            r#"{{"_aws":{{"Timestamp":1,"CloudWatchMetrics":[{{"Namespace":"a","Dimensions":[{}],"Metrics":[{}]}}]}},{}}}"#,
+            sets.join(","),
+            metrics.join(","),
+            values.join(",")
+        );
+        assert!(datapoints(&m).is_empty());
+        let fewer = m.replacen("[],", "", 2);
+        assert_eq!(datapoints(&fewer).len(), 990);
     }
 }

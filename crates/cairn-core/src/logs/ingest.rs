@@ -163,7 +163,7 @@ pub fn ingest_as(
     }
     let mut datapoints = apply_metric_filters(conn, &group, &rows)?;
     if emf {
-        datapoints += super::emf::apply(conn, &group, &rows)?;
+        datapoints += super::emf::apply(conn, &group, &rows, now_ms)?;
     }
     Ok(Ingested {
         next_sequence_token: format!("{:056}", stream.upload_seq + 1),

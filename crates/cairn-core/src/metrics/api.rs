@@ -153,13 +153,10 @@ pub fn check_namespace_start(namespace: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// PutMetricData.
-pub fn put_metric_data(
-    conn: &Connection,
-    ctx: &CallContext,
-    namespace: &str,
-    data: &[Datum],
-) -> ApiResult<()> {
+/// Checks a namespace data is written to (PutMetricData, Embedded Metric Format): 1–255
+/// characters, ASCII without control characters, not starting with `:`, and not AWS's own
+/// `AWS/`.
+pub fn check_namespace(namespace: &str) -> ApiResult<()> {
     check_text("Namespace", namespace, 255)?;
     check_namespace_start(namespace)?;
     // "You can use ASCII characters for the namespace, except for control characters."
@@ -173,6 +170,22 @@ pub fn put_metric_data(
             "The value AWS/ for parameter Namespace is invalid: namespaces starting with AWS/ are reserved for AWS services.",
         ));
     }
+    Ok(())
+}
+
+/// Checks a metric name data is written to: 1–255 characters without control characters.
+pub fn check_metric_name(name: &str) -> ApiResult<()> {
+    check_text("MetricName", name, 255)
+}
+
+/// PutMetricData.
+pub fn put_metric_data(
+    conn: &Connection,
+    ctx: &CallContext,
+    namespace: &str,
+    data: &[Datum],
+) -> ApiResult<()> {
+    check_namespace(namespace)?;
     if data.is_empty() {
         return Err(missing("MetricData"));
     }
