@@ -164,3 +164,14 @@ def test_get_key_last_usage_reads_event_history(cairn):
         if key["Arn"] in e["CloudTrailEvent"]]
     assert used["CloudTrailEventId"] == event["EventId"], (used, event)
     assert used["KmsRequestId"] == json.loads(event["CloudTrailEvent"])["requestID"]
+    # recheck32b: read back from event history, a flood of refused calls naming the key hid
+    # its use. Uses are noted as they are recorded; refused calls note nothing.
+    iam = cairn.client("iam")
+    iam.create_user(UserName="no-rights")
+    creds = iam.create_access_key(UserName="no-rights")["AccessKey"]
+    nobody = cairn.client_with(creds["AccessKeyId"], creds["SecretAccessKey"], "kms")
+    for call in [lambda: nobody.describe_key(KeyId=key["Arn"]),
+                 lambda: nobody.encrypt(KeyId=key["Arn"], Plaintext=b"y")] * 25:
+        with pytest.raises(botocore.exceptions.ClientError):
+            call()
+    assert last()["KeyLastUsage"] == used

@@ -41,6 +41,9 @@ pub struct PreparedEvent {
     lookup_resources: Vec<(String, String)>,
     /// For data events: the record fields trail selectors read.
     routing_view: Option<Value>,
+    /// A successful KMS cryptographic operation: the keys it used and its request id
+    /// (GetKeyLastUsage, noted as the event is recorded).
+    key_use: Option<(Vec<String>, String)>,
 }
 
 impl PreparedEvent {
@@ -98,6 +101,7 @@ impl PreparedEvent {
             lookup_resources,
             routing_view: (record.event_category != "Management")
                 .then(|| routing::routing_view(record)),
+            key_use: crate::kms::last_usage::keys_used(record),
         }
     }
 
@@ -173,7 +177,20 @@ pub fn append(conn: &Connection, event: &PreparedEvent) -> StoreResult<Option<i6
             record_hash: event.record_hash,
         },
     )
-    .map(Some)
+    .and_then(|seq| {
+        if let Some((keys, request_id)) = &event.key_use {
+            let usage = cairn_store::kms::usage::KeyUsage {
+                operation: event.event_name.clone(),
+                event_time: event.event_time,
+                event_id: event.event_id.clone(),
+                request_id: request_id.clone(),
+            };
+            for key in keys {
+                cairn_store::kms::usage::note(conn, key, &usage)?;
+            }
+        }
+        Ok(Some(seq))
+    })
 }
 
 /// A random UUID v4 for the request and event ids of events Cairn makes itself.

@@ -401,7 +401,7 @@ CREATE INDEX IF NOT EXISTS events_unchained ON events (seq) WHERE chain IS NULL;
 
 /// The newest schema version this binary knows. A store stamped with a higher one was
 /// upgraded by a newer binary and is refused ([`check_before_upgrade`]).
-pub const LATEST: i64 = 31;
+pub const LATEST: i64 = 32;
 
 fn version_of(conn: &Connection) -> StoreResult<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
@@ -691,6 +691,20 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
         // resumed a stack operation (recording its calls without `sourceIdentity`, which let a
         // Deny on `aws:SourceIdentity` be escaped) and when they next wrote the stack (upgrade4).
         conn.execute_batch("BEGIN; PRAGMA user_version = 31; COMMIT;")?;
+    }
+    if due(32) {
+        // Each KMS key's last successful cryptographic operation (GetKeyLastUsage), tracked
+        // from now on.
+        conn.execute_batch(&format!("BEGIN; {}", crate::kms::usage::SCHEMA))?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let marked = crate::meta::put(conn, crate::kms::usage::TRACKED_SINCE, &now.to_string())
+            .and_then(|()| Ok(conn.execute_batch("PRAGMA user_version = 32; COMMIT;")?));
+        if let Err(e) = marked {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
     }
     Ok(())
 }

@@ -346,7 +346,16 @@ impl<'t> Evaluator<'t> {
     fn eval(&self, v: &Value, lookup: &dyn Lookup) -> TemplateResult<Option<Value>> {
         if let Some((name, arg)) = call(v, false) {
             check_supported(name)?;
-            return self.function(name, arg, lookup);
+            let out = self.function(name, arg, lookup)?;
+            // What a reference copies in counts too (recheck32b: a list of 130,000 `Ref`s
+            // to a 4 KiB parameter built 530 MB before any bound was checked); the string
+            // functions count what they make themselves.
+            if !matches!(name, "Fn::Join" | "Fn::Sub" | "Fn::Base64")
+                && let Some(v) = &out
+            {
+                self.charge(name, size_of(v))?;
+            }
+            return Ok(out);
         }
         Ok(Some(match v {
             Value::Array(items) => {
@@ -667,10 +676,11 @@ pub fn availability_zones(region: &str) -> Option<Vec<String>> {
 /// Without it a 50 KB template repeating a 4 KB parameter made a 51 MB stack output (cfn9).
 pub const MAX_RESULT_CHARS: usize = 65_536;
 
-/// The most characters those functions may make in one evaluation (a resource's properties,
-/// or the stack's outputs): strings each within [`MAX_RESULT_CHARS`] still added up to
-/// hundreds of megabytes from a small template (recheck32). No service takes a resource
-/// this large; the stack's outputs hold at most 1 MiB too.
+/// The most characters the intrinsic functions may make or copy in one evaluation (a
+/// resource's properties, or the stack's outputs): strings each within
+/// [`MAX_RESULT_CHARS`] still added up to hundreds of megabytes from a small template
+/// (recheck32). No service takes a resource this large; the stack's outputs hold at most
+/// 1 MiB too.
 pub const MAX_MADE_CHARS: usize = 1 << 20;
 
 fn bounded(function: &str, len: usize) -> TemplateResult<()> {
@@ -682,17 +692,32 @@ fn bounded(function: &str, len: usize) -> TemplateResult<()> {
     Ok(())
 }
 
+/// About how many characters a value holds (its strings, keys and numbers).
+fn size_of(v: &Value) -> usize {
+    match v {
+        Value::String(s) => s.len(),
+        Value::Array(items) => items.iter().map(size_of).sum::<usize>() + items.len(),
+        Value::Object(m) => m.iter().map(|(k, x)| k.len() + size_of(x)).sum(),
+        _ => 8,
+    }
+}
+
 impl Evaluator<'_> {
     /// Counts a string of `len` characters made by `function`, refusing one beyond
     /// [`MAX_RESULT_CHARS`] or beyond [`MAX_MADE_CHARS`] in all.
     fn made(&self, function: &str, len: usize) -> TemplateResult<()> {
         bounded(function, len)?;
+        self.charge(function, len)
+    }
+
+    /// Counts `len` characters `function` produced against [`MAX_MADE_CHARS`].
+    fn charge(&self, function: &str, len: usize) -> TemplateResult<()> {
         let before = self
             .made
             .fetch_add(len, std::sync::atomic::Ordering::Relaxed);
         if before + len > MAX_MADE_CHARS {
             return Err(TemplateError::template(format!(
-                "the string functions make more than {MAX_MADE_CHARS} characters in all"
+                "the intrinsic functions make more than {MAX_MADE_CHARS} characters in all ({function})"
             )));
         }
         Ok(())

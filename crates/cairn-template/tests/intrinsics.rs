@@ -281,6 +281,15 @@ fn string_functions_are_bounded_one_by_one_and_in_all() {
         err.contains("make more than 1048576 characters in all"),
         "{err}"
     );
-    let some = format!("[{}]", vec![join.as_str(); 15].join(", "));
-    assert_eq!(output_of(&some).unwrap().as_array().unwrap().len(), 15);
+    // What the references copy counts too: each Join here makes 60,000 and copies 60,000.
+    let some = format!("[{}]", vec![join.as_str(); 8].join(", "));
+    assert_eq!(output_of(&some).unwrap().as_array().unwrap().len(), 8);
+    // A list of references is bounded as it is built (recheck32b: 130,000 `Ref`s to a 4 KiB
+    // parameter were all copied before any check).
+    let refs = format!(
+        "{{\"Fn::Select\": [0, [{}]]}}",
+        vec!["{Ref: Long}"; 300].join(", ")
+    );
+    let err = output_of(&refs).unwrap_err();
+    assert!(err.contains("characters in all (Ref)"), "{err}");
 }

@@ -8,6 +8,7 @@
 mod aliases;
 mod grants;
 mod tags;
+pub mod usage;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 

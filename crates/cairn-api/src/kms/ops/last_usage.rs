@@ -1,5 +1,5 @@
 //! GetKeyLastUsage (a key id or key ARN; no aliases): the key's last successful cryptographic
-//! operation, from event history.
+//! operation, noted as its event was recorded.
 
 use cairn_core::error::ApiResult;
 use cairn_core::kms::authz::KeyPermission;
@@ -34,16 +34,15 @@ impl Call for GetKeyLastUsage {
 
     fn run(&self, conn: &Connection, env: &Env) -> ApiResult<Reply> {
         let key = env.target(conn, &self.key_id, false)?.key;
-        let now = env.ctx.now as i64;
         let mut body = json!({
             "KeyId": key.arn,
             "KeyCreationDate": epoch(key.created),
-            "TrackingStartDate": epoch(last_usage::tracking_start(&key, now) as f64),
+            "TrackingStartDate": epoch(last_usage::tracking_start(conn, &key)? as f64),
         });
-        if let Some(u) = last_usage::last_usage(conn, &key, now)? {
+        if let Some(u) = last_usage::last_usage(conn, &key)? {
             body["KeyLastUsage"] = json!({
                 "Operation": u.operation,
-                "Timestamp": epoch(u.time as f64),
+                "Timestamp": epoch(u.event_time as f64),
                 "CloudTrailEventId": u.event_id,
                 "KmsRequestId": u.request_id,
             });
