@@ -415,6 +415,9 @@ pub fn create_grant(
             }
         }
     }
+    if cairn_store::kms::count_grants(conn, &key.key_id)? >= super::MAX_GRANTS_PER_KEY {
+        return Err(super::quota_exceeded());
+    }
     let grant_id = hex::encode(cairn_crypto::random_array::<32>().map_err(super::material_fault)?);
     cairn_store::kms::insert_grant(
         conn,

@@ -261,6 +261,13 @@ pub(crate) fn insert_new(
         current_generation: 0,
         multi_region,
     };
+    // KMS's resource quota (hostile11: a user allowed kms:CreateKey made keys without end).
+    if key.key_manager == "CUSTOMER"
+        && cairn_store::kms::count_customer_keys(conn, &key.account, &key.region)?
+            >= super::MAX_CUSTOMER_KEYS
+    {
+        return Err(super::quota_exceeded());
+    }
     cairn_store::kms::insert_key(conn, &key)?;
     add_generation(conn, master, &key, 1, now, None)?;
     key.current_generation = 1;

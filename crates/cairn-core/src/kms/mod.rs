@@ -184,6 +184,19 @@ pub(crate) fn check_len(member: &str, value: &str, min: usize, max: usize) -> Re
     Ok(())
 }
 
+/// Customer managed keys per account and region, and grants per key (KMS Developer Guide,
+/// "Resource quotas").
+pub const MAX_CUSTOMER_KEYS: i64 = 100_000;
+pub const MAX_GRANTS_PER_KEY: i64 = 50_000;
+
+/// KMS's `LimitExceededException` for a resource quota.
+pub(crate) fn quota_exceeded() -> ApiError {
+    err(
+        ErrorKind::KmsLimitExceeded,
+        "The request was rejected because a quota was exceeded. For more information, see Quotas in the Key Management Service Developer Guide.",
+    )
+}
+
 /// A failure of the key-material layer: a server fault (bad master key, broken randomness).
 pub(crate) fn material_fault(e: cairn_crypto::CryptoError) -> ApiError {
     tracing::error!(error = %e, "KMS key material failure");

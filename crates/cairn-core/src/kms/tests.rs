@@ -400,3 +400,27 @@ fn master_key_rotation_rewraps_everything_and_nothing_is_stored_in_the_clear() {
         assert_eq!(opened.plaintext.expose(), b"secret");
     });
 }
+
+#[test]
+fn a_key_holds_at_most_its_quota_of_grants() {
+    // hostile11: a user allowed kms:CreateGrant made grants without end.
+    let env = env();
+    env.run(|c, m, e| {
+        let key = new_key(c, m, e, None);
+        c.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < CAST(?2 AS INTEGER))
+             INSERT INTO kms_grants (grant_id, key_id, created, grantee, issuing_account, operations)
+             SELECT printf('%064d', i), ?1, 1.0, 'arn:aws:iam::111122223333:root', '111122223333',
+                    '[\"Decrypt\"]' FROM n",
+            [key.key_id.clone(), super::MAX_GRANTS_PER_KEY.to_string()],
+        )
+        .unwrap();
+        let input = grants::CreateGrantInput {
+            grantee: root().principal.arn(),
+            operations: vec!["Decrypt".into()],
+            ..Default::default()
+        };
+        let refused = grants::create_grant(c, m, &Scope::of(&root()), &key, &input, 1.0);
+        assert_eq!(refused.err().unwrap().kind, ErrorKind::KmsLimitExceeded);
+    });
+}

@@ -170,3 +170,10 @@ pub fn list_retirable_grants(
     ))?;
     collect(stmt.query_map(params![retiring, after, limit as i64], grant_row)?)
 }
+
+/// How many grants a key has (KMS's quota is 50,000).
+pub fn count_grants(conn: &Connection, key_id: &str) -> StoreResult<i64> {
+    Ok(conn
+        .prepare_cached("SELECT COUNT(*) FROM kms_grants WHERE key_id = ?1")?
+        .query_row([key_id], |r| r.get(0))?)
+}

@@ -18,8 +18,8 @@ pub use aliases::{
     Alias, count_aliases_for_key, delete_alias, get_alias, insert_alias, list_aliases, update_alias,
 };
 pub use grants::{
-    Grant, GrantConstraints, delete_grant, find_named_grant, get_grant, grants_for_key,
-    insert_grant, list_grants, list_retirable_grants,
+    Grant, GrantConstraints, count_grants, delete_grant, find_named_grant, get_grant,
+    grants_for_key, insert_grant, list_grants, list_retirable_grants,
 };
 pub use tags::{Tag, count_tags, delete_tag, list_tags, put_tag};
 
@@ -215,6 +215,16 @@ pub fn insert_key(conn: &Connection, k: &KeyRow) -> StoreResult<()> {
 }
 
 /// A key by id, whatever its account and region.
+/// How many customer managed keys an account has in a region (KMS's quota is 100,000).
+pub fn count_customer_keys(conn: &Connection, account: &str, region: &str) -> StoreResult<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM kms_keys WHERE account = ?1 AND region = ?2
+             AND key_manager = 'CUSTOMER'",
+        )?
+        .query_row(params![account, region], |r| r.get(0))?)
+}
+
 pub fn get_key(conn: &Connection, key_id: &str) -> StoreResult<Option<KeyRow>> {
     Ok(conn
         .prepare_cached(&format!(
