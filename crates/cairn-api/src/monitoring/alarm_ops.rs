@@ -246,20 +246,24 @@ pub fn describe_alarms(
         prefix: opt_str(v, "AlarmNamePrefix")?,
         state: enum_value(v, "StateValue", StateValue::parse)?,
         action_prefix: opt_str(v, "ActionPrefix")?,
+        after: None,
+        limit: 0,
     };
     let types = alarm_types(v)?;
     let metric_alarms = types.is_empty() || types.iter().any(|t| t == "MetricAlarm");
     let size = page_size(v)?;
     let after = open_page(key, "DescribeAlarms", v, 1)?;
+    let f = api::Describe {
+        after: after.as_ref().and_then(|k| k.0.first().cloned()),
+        limit: size + 1,
+        ..f
+    };
     let all = if metric_alarms {
         api::describe(c, ctx, &f)?
     } else {
         Vec::new()
     };
-    let rest: Vec<&Alarm> = all
-        .iter()
-        .filter(|a| after.as_ref().is_none_or(|k| k.before(&[&a.config.name])))
-        .collect();
+    let rest: Vec<&Alarm> = all.iter().collect();
     let page: Vec<Out> = rest.iter().take(size).map(|a| alarm_out(a)).collect();
     let next = (rest.len() > size).then(|| {
         let last = Keyset::of(&[&rest[size - 1].config.name]);

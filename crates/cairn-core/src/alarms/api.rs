@@ -264,9 +264,13 @@ pub struct Describe {
     pub state: Option<StateValue>,
     /// `ActionPrefix`.
     pub action_prefix: Option<String>,
+    /// Only alarms named after this (the page's start).
+    pub after: Option<String>,
+    /// At most this many (a page and one more, to know whether another follows).
+    pub limit: usize,
 }
 
-/// DescribeAlarms: matching alarms by name.
+/// DescribeAlarms: matching alarms by name, from `after`, at most `limit`.
 pub fn describe(conn: &Connection, ctx: &CallContext, f: &Describe) -> ApiResult<Vec<Alarm>> {
     if !f.names.is_empty() && f.prefix.is_some() {
         return Err(ApiError::new(
@@ -274,13 +278,35 @@ pub fn describe(conn: &Connection, ctx: &CallContext, f: &Describe) -> ApiResult
             "AlarmNames and AlarmNamePrefix cannot be specified together.",
         ));
     }
-    let rows = store::list(
-        conn,
-        ctx.account().as_str(),
-        ctx.region.as_str(),
-        f.prefix.as_deref().unwrap_or(""),
-    )?;
+    const CHUNK: usize = 500;
     let mut out = Vec::new();
+    let mut after = f.after.clone();
+    while out.len() < f.limit {
+        let rows = store::list_after(
+            conn,
+            ctx.account().as_str(),
+            ctx.region.as_str(),
+            f.prefix.as_deref().unwrap_or(""),
+            after.as_deref(),
+            CHUNK,
+        )?;
+        let last = rows.len() < CHUNK;
+        after = rows.last().map(|r| r.name.clone());
+        collect_matching(rows, f, &mut out)?;
+        if last {
+            break;
+        }
+    }
+    out.truncate(f.limit);
+    Ok(out)
+}
+
+/// Adds the rows matching `f`'s names, state and action prefix to `out`.
+fn collect_matching(
+    rows: Vec<cairn_store::alarms::AlarmRow>,
+    f: &Describe,
+    out: &mut Vec<Alarm>,
+) -> ApiResult<()> {
     for r in rows {
         if !f.names.is_empty() && !f.names.contains(&r.name) {
             continue;
@@ -303,7 +329,7 @@ pub fn describe(conn: &Connection, ctx: &CallContext, f: &Describe) -> ApiResult
         }
         out.push(a);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// DescribeAlarmsForMetric's filters besides the metric.
@@ -333,7 +359,11 @@ pub fn for_metric(conn: &Connection, ctx: &CallContext, f: &ForMetric) -> ApiRes
         d.sort();
         d
     };
-    let all = describe(conn, ctx, &Describe::default())?;
+    let every = Describe {
+        limit: usize::MAX,
+        ..Describe::default()
+    };
+    let all = describe(conn, ctx, &every)?;
     Ok(all
         .into_iter()
         .filter(|a| {

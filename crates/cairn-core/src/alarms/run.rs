@@ -229,15 +229,24 @@ pub fn evaluate_pass_within(
 ) -> ApiResult<Vec<Publication>> {
     let mut out = Vec::new();
     let mut reads = PassReads::default();
-    let mut due: Vec<(Alarm, i64)> = store::all(conn)?
-        .iter()
-        .filter_map(|row| Alarm::decode(&row.body).ok())
-        .filter_map(|alarm| {
-            let step = step_ms(alarm.config.period);
-            let end = now_ms.div_euclid(step) * step;
-            (force || end > alarm.last_evaluated_ms).then_some((alarm, end))
-        })
-        .collect();
+    // Only the alarms due by now, at most MAX_ALARMS_PER_PASS of them (the rest wait for
+    // the next tick, the most overdue first), unless forced.
+    let rows = if force {
+        store::all(conn)?
+    } else {
+        store::due(conn, now_ms, MAX_ALARMS_PER_PASS)?
+    };
+    let mut due: Vec<(Alarm, i64)> = Vec::with_capacity(rows.len());
+    for alarm in rows.iter().filter_map(|row| Alarm::decode(&row.body).ok()) {
+        let step = step_ms(alarm.config.period);
+        let end = now_ms.div_euclid(step) * step;
+        if force || end > alarm.last_evaluated_ms {
+            due.push((alarm, end));
+        } else {
+            // Evaluated for this step already: due at the next.
+            put_evaluated(conn, &alarm, end + step)?;
+        }
+    }
     due.sort_by_key(|(alarm, _)| alarm.last_evaluated_ms);
     for (mut alarm, end) in due {
         if reads.read >= budget && !reads.found.contains_key(&range_key(&alarm, end)) {
@@ -246,15 +255,25 @@ pub fn evaluate_pass_within(
         }
         let (_, sent) = evaluate_in(conn, &mut alarm, end, now_ms, &mut reads, kms)?;
         out.extend(sent);
-        store::put(
-            conn,
-            &alarm.account,
-            &alarm.region,
-            &alarm.config.name,
-            &alarm.encode(),
-        )?;
+        put_evaluated(conn, &alarm, end + step_ms(alarm.config.period))?;
     }
     Ok(out)
+}
+
+/// Most alarms one pass of the loop evaluates.
+const MAX_ALARMS_PER_PASS: usize = 1000;
+
+/// Stores an alarm the loop evaluated, due again at `due_ms`.
+fn put_evaluated(conn: &Connection, alarm: &Alarm, due_ms: i64) -> ApiResult<()> {
+    store::put_due(
+        conn,
+        &alarm.account,
+        &alarm.region,
+        &alarm.config.name,
+        &alarm.encode(),
+        due_ms,
+    )?;
+    Ok(())
 }
 
 /// Moves an alarm to `value` (a state change: history, then actions when enabled), in the

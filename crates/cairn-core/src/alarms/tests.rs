@@ -449,3 +449,47 @@ fn a_long_state_reason_lists_whole_datapoints_and_keeps_its_end() {
     );
     assert!(reason.contains("), 2.0 ("), "{reason}");
 }
+
+#[test]
+fn a_pass_reads_only_due_alarms_and_at_most_a_thousand() {
+    // hostile11: 54,000 alarms were all read and decoded every second, on the writer.
+    let conn = cairn_store::in_memory().unwrap();
+    for k in 0..1_200 {
+        let mut c = config(1, None);
+        c.name = format!("a{k:04}");
+        let alarm = new_alarm(c);
+        cairn_store::alarms::put(
+            &conn,
+            "123456789012",
+            "us-east-1",
+            &alarm.config.name,
+            &alarm.encode(),
+        )
+        .unwrap();
+    }
+    let evaluated = |conn: &cairn_store::Connection| {
+        cairn_store::alarms::all(conn)
+            .unwrap()
+            .iter()
+            .filter_map(|r| Alarm::decode(&r.body).ok())
+            .filter(|a| a.last_evaluated_ms > 0)
+            .count()
+    };
+    let now = T0 + 1_000;
+    run::evaluate_pass_within(&conn, now, false, usize::MAX, None).unwrap();
+    assert_eq!(evaluated(&conn), 1_000);
+    run::evaluate_pass_within(&conn, now + 1_000, false, usize::MAX, None).unwrap();
+    assert_eq!(evaluated(&conn), 1_200);
+    // None is due again within its period: a pass reads none of them.
+    assert!(
+        cairn_store::alarms::due(&conn, now + 2_000, 10)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        cairn_store::alarms::due(&conn, now + 61_000, 2_000)
+            .unwrap()
+            .len(),
+        1_200
+    );
+}

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::StoreResult;
 
 /// The table (schema 32), and the `meta` key holding when tracking began in this store.
-pub const SCHEMA: &str = "CREATE TABLE kms_key_usage (
+pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS kms_key_usage (
     key_arn TEXT PRIMARY KEY, operation TEXT NOT NULL, event_time INTEGER NOT NULL,
     event_id TEXT NOT NULL, request_id TEXT NOT NULL);";
 /// `meta` key: epoch seconds from which this store tracks key usage.
