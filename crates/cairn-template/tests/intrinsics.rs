@@ -273,22 +273,22 @@ fn string_functions_are_bounded_one_by_one_and_in_all() {
     // Strings each within the bound, adding up beyond 1 MiB.
     let join = format!(
         "{{\"Fn::Join\": [\"\", [{}]]}}",
-        vec!["{Ref: Long}"; 15].join(", ")
+        ["{Ref: Long}"; 15].join(", ")
     );
-    let many = format!("[{}]", vec![join.as_str(); 20].join(", "));
+    let many = format!("[{}]", [join.as_str(); 20].join(", "));
     let err = output_of(&many).unwrap_err();
     assert!(
         err.contains("make more than 1048576 characters in all"),
         "{err}"
     );
     // What the references copy counts too: each Join here makes 60,000 and copies 60,000.
-    let some = format!("[{}]", vec![join.as_str(); 8].join(", "));
+    let some = format!("[{}]", [join.as_str(); 8].join(", "));
     assert_eq!(output_of(&some).unwrap().as_array().unwrap().len(), 8);
     // A list of references is bounded as it is built (recheck32b: 130,000 `Ref`s to a 4 KiB
     // parameter were all copied before any check).
     let refs = format!(
         "{{\"Fn::Select\": [0, [{}]]}}",
-        vec!["{Ref: Long}"; 300].join(", ")
+        ["{Ref: Long}"; 300].join(", ")
     );
     let err = output_of(&refs).unwrap_err();
     assert!(err.contains("characters in all (Ref)"), "{err}");
