@@ -214,6 +214,18 @@ def test_a_deleted_closing_digest_of_validation_turned_off_is_reported(clocked):
             in ours.stderr), ours.stderr
 
 
+def multi_region_trail(server, name):
+    """A logging multi-Region trail with validation, with one call in eu-west-1 made."""
+    s3, ct = server.client("s3"), server.client("cloudtrail")
+    s3.create_bucket(Bucket=f"{name}-bucket")
+    s3.put_bucket_policy(Bucket=f"{name}-bucket", Policy=cloudtrail_policy(f"{name}-bucket"))
+    arn = ct.create_trail(Name=name, S3BucketName=f"{name}-bucket", IsMultiRegionTrail=True,
+                          EnableLogFileValidation=True)["TrailARN"]
+    ct.start_logging(Name=name)
+    server.client("cloudtrail", region="eu-west-1").describe_trails()
+    return s3, ct, arn
+
+
 def test_a_trail_made_single_region_stops_digesting_other_regions(clocked):
     """digest5 F4: a multi-Region trail converted to single-Region went on writing empty
     digests for every other Region it had logged in, for good. Such a Region gets one last
@@ -221,13 +233,7 @@ def test_a_trail_made_single_region_stops_digesting_other_regions(clocked):
     and both validators pass."""
     server, clock = clocked
     c0 = clock.now
-    s3, ct = server.client("s3"), server.client("cloudtrail")
-    s3.create_bucket(Bucket="regions-bucket")
-    s3.put_bucket_policy(Bucket="regions-bucket", Policy=cloudtrail_policy("regions-bucket"))
-    arn = ct.create_trail(Name="regions", S3BucketName="regions-bucket", IsMultiRegionTrail=True,
-                          EnableLogFileValidation=True)["TrailARN"]
-    ct.start_logging(Name="regions")
-    server.client("cloudtrail", region="eu-west-1").describe_trails()
+    s3, ct, arn = multi_region_trail(server, "regions")
     flush(server, c0 + 30)
     clock.set(c0 + 40)
     server.client("cloudtrail", region="eu-west-1").describe_trails()
@@ -252,13 +258,7 @@ def test_a_region_left_by_a_trail_made_single_region_is_no_tamper_alarm(clocked)
     home Region's chain went on (GetTrailStatus)."""
     server, clock = clocked
     c0 = clock.now
-    s3, ct = server.client("s3"), server.client("cloudtrail")
-    s3.create_bucket(Bucket="left-bucket")
-    s3.put_bucket_policy(Bucket="left-bucket", Policy=cloudtrail_policy("left-bucket"))
-    arn = ct.create_trail(Name="left", S3BucketName="left-bucket", IsMultiRegionTrail=True,
-                          EnableLogFileValidation=True)["TrailARN"]
-    ct.start_logging(Name="left")
-    server.client("cloudtrail", region="eu-west-1").describe_trails()
+    s3, ct, arn = multi_region_trail(server, "left")
     flush(server, c0 + 30)
     clock.set(c0 + 40)
     ct.update_trail(Name="left", IsMultiRegionTrail=False)

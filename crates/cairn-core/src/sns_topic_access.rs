@@ -45,30 +45,7 @@ pub fn in_topic_scope(pattern: &str) -> bool {
     service.eq_ignore_ascii_case("sns")
         && ACTIONS
             .iter()
-            .any(|a| wildcard_match(&name.to_ascii_lowercase(), &a.to_ascii_lowercase()))
-}
-
-/// `*` and `?` matching, as policy action patterns use them.
-fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
+            .any(|a| crate::wildcard::matches(&name.to_ascii_lowercase(), &a.to_ascii_lowercase()))
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {

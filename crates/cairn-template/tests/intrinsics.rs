@@ -42,8 +42,12 @@ Resources:
 "#;
 
 fn resolve(expr: &str) -> Result<Value, String> {
-    let body = format!("{PRELUDE}Outputs:\n  Out:\n    Value: {expr}\n");
-    let t = Template::parse(&body).map_err(|e| e.to_string())?;
+    first_output(&format!("{PRELUDE}Outputs:\n  Out:\n    Value: {expr}\n"))
+}
+
+/// The first output of a template `body` (parameters at their defaults).
+fn first_output(body: &str) -> Result<Value, String> {
+    let t = Template::parse(body).map_err(|e| e.to_string())?;
     let values =
         params::resolve(&t.parameters, &[], None, "us-east-1").map_err(|e| e.to_string())?;
     let pseudo = Pseudo {
@@ -234,26 +238,9 @@ fn parameters_take_given_values() {
 /// A template whose one output is `value`, with a 4,000-character parameter `Long`.
 fn output_of(value: &str) -> Result<Value, String> {
     let long = "x".repeat(4000);
-    let body = format!(
+    first_output(&format!(
         "Parameters:\n  Long: {{Type: String, Default: {long}}}\nResources:\n  Bucket: {{Type: AWS::S3::Bucket}}\nOutputs:\n  Out:\n    Value: {value}\n"
-    );
-    let t = Template::parse(&body).map_err(|e| e.to_string())?;
-    let values =
-        params::resolve(&t.parameters, &[], None, "us-east-1").map_err(|e| e.to_string())?;
-    let pseudo = Pseudo {
-        account_id: "123456789012".into(),
-        region: "us-east-1".into(),
-        stack_name: "demo".into(),
-        stack_id: "arn:aws:cloudformation:us-east-1:123456789012:stack/demo/abc".into(),
-        notification_arns: vec![],
-    };
-    let ev = Evaluator::new(&t, pseudo, &values).map_err(|e| e.to_string())?;
-    let outs = ev.outputs(&Made).map_err(|e| e.to_string())?;
-    Ok(outs
-        .into_iter()
-        .next()
-        .map(|(_, v, _)| v)
-        .unwrap_or(Value::Null))
+    ))
 }
 
 #[test]
