@@ -338,6 +338,16 @@ impl Store {
         self.inner.writer.files_gone()
     }
 
+    /// [`Store::files_gone`], looked for now by an empty commit (at most one every two
+    /// seconds), so an idle server's health check sees a removed file before any call does
+    /// (recheck32b).
+    pub async fn files_gone_now(&self) -> bool {
+        if !self.files_gone() && self.probe_due(PROBE_SPACING) {
+            let _ = tokio::time::timeout(PROBE_SPACING, self.write(|_| ())).await;
+        }
+        self.files_gone()
+    }
+
     /// Whether writes are refused for lack of space: the last write transaction failed on a
     /// full disk or size limit, and a probe write still fails, or the store is within
     /// [`FULL_HEADROOM_PAGES`] of its size limit (`--max-store-mb`), where any call that needs

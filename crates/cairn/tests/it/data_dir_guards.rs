@@ -122,6 +122,9 @@ async fn calls_are_refused_once_the_wal_or_shared_memory_file_is_deleted() {
         let (s, out) = server.ct("ListTrails", json!({})).await;
         assert_eq!(s, 200, "{out}");
         std::fs::remove_file(server.data_dir().join(file)).unwrap();
+        // An idle server's health check sees it before any call does (recheck32b).
+        let health = reqwest::get(server.url("/health")).await.unwrap();
+        assert_eq!(health.status(), 503, "{file}");
         let (s, out) = server
             .ct(
                 "CreateTrail",
