@@ -14,7 +14,7 @@ import json
 import os
 import time
 
-from conftest import cloudtrail_policy
+from conftest import Cairn, cairn_binary, cloudtrail_policy
 from test_validate_history import clocked, digests  # noqa: F401 (a fixture)
 from test_validate_logs import cairn_validate, flush, make_trail, validate
 
@@ -296,3 +296,44 @@ def test_a_deleted_closing_digest_is_reported_while_validation_stays_off(clocked
     ours = cairn_validate(server, arn, *window)
     assert ours.returncode == 1, ours.stdout + ours.stderr
     assert "whose log file validation was turned off at" in ours.stderr, ours.stderr
+
+
+def test_a_made_up_digest_key_excuses_no_forged_file():
+    """digest6 D2: an empty object at the digest key of a trail that does not exist made the
+    validator take a forged log file for that trail's, "not listed in a digest yet", for the
+    70 minutes after the time the key's name gave. Only a valid digest, signed as written at
+    its key in this bucket, says another trail delivers here. (Object times are the system
+    clock's, so this server runs on it, with short intervals.)"""
+    server = Cairn(cairn_binary(), ["--delivery-interval", "1", "--digest-interval", "2"])
+
+    def digest_after(s3, bucket, t):
+        deadline = time.time() + 60
+        while not any(o["LastModified"].timestamp() > t for o in s3.list_objects_v2(
+                Bucket=bucket, Prefix="AWSLogs/123456789012/CloudTrail-Digest/").get("Contents", [])
+                if "_ghosted_" in o["Key"]):
+            assert time.time() < deadline, "no digest came"
+            time.sleep(0.2)
+    try:
+        t0 = time.time()
+        ct, s3, bucket, arn = make_trail(server, "ghosted")
+        ct.describe_trails()
+        digest_after(s3, bucket, t0)
+        now = time.gmtime()
+        day, minute = time.strftime("%Y/%m/%d", now), time.strftime("%Y%m%dT%H%MZ", now)
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 5))
+        base = "AWSLogs/123456789012"
+        ghost = f"{base}/CloudTrail-Digest/us-east-1/{day}/123456789012_CloudTrail-Digest_us-east-1_ghost_us-east-1_{stamp}.json.gz"
+        s3.put_object(Bucket=bucket, Key=ghost, Body=b"")
+        forged = f"{base}/CloudTrail/us-east-1/{day}/123456789012_CloudTrail_us-east-1_{minute}_FORGEDforgedABCD.json.gz"
+        s3.put_object(Bucket=bucket, Key=forged,
+                      Body=gzip.compress(b'{"Records":[{"eventName":"DeleteBucket"}]}'))
+        planted = time.time()
+        ct.describe_trails()
+        digest_after(s3, bucket, planted + 1)
+        digest_after(s3, bucket, time.time() + 1)
+        ours = cairn_validate(server, arn, t0 - 60, time.time() + 10)
+        assert ours.returncode == 1, ours.stdout + ours.stderr
+        assert f"Log file\ts3://{bucket}/{forged}\tINVALID: not listed in any digest" in ours.stderr, \
+            ours.stderr
+    finally:
+        server.stop()

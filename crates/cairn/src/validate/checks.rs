@@ -389,10 +389,17 @@ pub async fn unlisted_logs(
             })
             .min()
             .unwrap_or(i64::MIN);
+        // Those from the oldest candidate on, and the newest few whatever their time (the
+        // newest valid one says which later files another trail may still list).
+        let mut by_date: Vec<&String> = others.iter().collect();
+        by_date.sort_by_key(|k| std::cmp::Reverse(key_date(k)));
         let wanted: Vec<Object> = others
             .iter()
             .filter(|k| key_date(k).is_some_and(|d| d >= first))
+            .chain(by_date.into_iter().take(NEWEST_OTHERS))
             .map(|k| (bucket.clone(), k.clone()))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
             .collect();
         cx.fetcher
             .fetch_into(fetched, wanted.clone(), vec![], false)
@@ -412,7 +419,20 @@ pub async fn unlisted_logs(
         // A file delivered after another trail's newest digest here may be that trail's,
         // which its next digest lists: not yet listed, noted, as for this trail's own
         // (hostile7: a second trail in the bucket made most runs report tampering).
-        let newest = others.iter().filter_map(|k| key_date(k)).max();
+        // Only a valid digest, signed as written at that very key in this bucket, counts
+        // (digest6: an empty object at a made-up trail's digest key excused any forged file
+        // for the 70 minutes after the time its name gave).
+        let newest = wanted
+            .iter()
+            .filter_map(|o| match fetched.digests.get(o) {
+                Some(Outcome::Valid(v))
+                    if v.digest.digest_s3_bucket == *bucket && v.digest.digest_s3_object == o.1 =>
+                {
+                    super::time::parse_digest_time(&v.digest.digest_end_time)
+                }
+                _ => None,
+            })
+            .max();
         let (later, earlier): (Vec<&LogKey>, Vec<&LogKey>) = candidates
             .into_iter()
             .partition(|k| after_others_newest(k, newest));
@@ -448,6 +468,9 @@ pub async fn unlisted_logs(
     }));
     Ok((findings, None))
 }
+
+/// How many of the other trails' newest digest keys are read whatever their time.
+const NEWEST_OTHERS: usize = 8;
 
 /// How long after another trail's newest digest its next one is due at the latest: AWS
 /// writes digests hourly, and a little slack covers a delivery running late.
