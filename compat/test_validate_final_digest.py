@@ -14,7 +14,7 @@ import json
 import os
 import time
 
-from conftest import Cairn, cairn_binary, cloudtrail_policy
+from conftest import Cairn, cairn_binary
 from test_validate_history import clocked, digests  # noqa: F401 (a fixture)
 from test_validate_logs import cairn_validate, flush, make_trail, validate
 
@@ -214,62 +214,6 @@ def test_a_deleted_closing_digest_of_validation_turned_off_is_reported(clocked):
             in ours.stderr), ours.stderr
 
 
-def multi_region_trail(server, name):
-    """A logging multi-Region trail with validation, with one call in eu-west-1 made."""
-    s3, ct = server.client("s3"), server.client("cloudtrail")
-    s3.create_bucket(Bucket=f"{name}-bucket")
-    s3.put_bucket_policy(Bucket=f"{name}-bucket", Policy=cloudtrail_policy(f"{name}-bucket"))
-    arn = ct.create_trail(Name=name, S3BucketName=f"{name}-bucket", IsMultiRegionTrail=True,
-                          EnableLogFileValidation=True)["TrailARN"]
-    ct.start_logging(Name=name)
-    server.client("cloudtrail", region="eu-west-1").describe_trails()
-    return s3, ct, arn
-
-
-def test_a_trail_made_single_region_stops_digesting_other_regions(clocked):
-    """digest5 F4: a multi-Region trail converted to single-Region went on writing empty
-    digests for every other Region it had logged in, for good. Such a Region gets one last
-    digest for the files delivered there before, then none; the home Region's chain goes on,
-    and both validators pass."""
-    server, clock = clocked
-    c0 = clock.now
-    s3, ct, arn = multi_region_trail(server, "regions")
-    flush(server, c0 + 30)
-    clock.set(c0 + 40)
-    server.client("cloudtrail", region="eu-west-1").describe_trails()
-    ct.update_trail(Name="regions", IsMultiRegionTrail=False)
-    for step in (60, 90, 120):
-        flush(server, c0 + step)
-
-    def chain(region):
-        return [d for k, d in digests(s3, "regions-bucket") if f"/CloudTrail-Digest/{region}/" in k]
-    eu = chain("eu-west-1")
-    assert len(eu) == 2 and eu[-1]["logFiles"], [(d["digestEndTime"], len(d["logFiles"])) for d in eu]
-    assert len(chain("us-east-1")) == 4
-    window = (c0 - 60, c0 + 130)
-    assert validate(server, arn, *window).returncode == 0
-    ours = cairn_validate(server, arn, *window)
-    assert ours.returncode == 0, ours.stdout + ours.stderr
-
-
-def test_a_region_left_by_a_trail_made_single_region_is_no_tamper_alarm(clocked):
-    """recheck32b: converted with no file since the other Region's last digest, that Region's
-    chain simply ends there; its validation reported digests "deleted or moved" because the
-    home Region's chain went on (GetTrailStatus)."""
-    server, clock = clocked
-    c0 = clock.now
-    s3, ct, arn = multi_region_trail(server, "left")
-    flush(server, c0 + 30)
-    clock.set(c0 + 40)
-    ct.update_trail(Name="left", IsMultiRegionTrail=False)
-    for step in (60, 90):
-        flush(server, c0 + step)
-    eu = [k for k, _ in digests(s3, "left-bucket") if "/CloudTrail-Digest/eu-west-1/" in k]
-    assert len(eu) == 1, eu
-    ours = cairn_validate(server, arn, c0 - 60, c0 + 100, "--region", "eu-west-1", "--s3-bucket", "left-bucket")
-    assert ours.returncode == 0, ours.stdout + ours.stderr
-
-
 def test_a_deleted_closing_digest_is_reported_while_validation_stays_off(clocked):
     """recheck32b: with validation left off there is no later chain, so no gap, and the
     closing digest's absence went unseen (the history check ran only to explain a gap or an
@@ -331,6 +275,56 @@ def test_a_made_up_digest_key_excuses_no_forged_file():
         ct.describe_trails()
         digest_after(s3, bucket, planted + 1)
         digest_after(s3, bucket, time.time() + 1)
+        ours = cairn_validate(server, arn, t0 - 60, time.time() + 10)
+        assert ours.returncode == 1, ours.stdout + ours.stderr
+        assert f"Log file\ts3://{bucket}/{forged}\tINVALID: not listed in any digest" in ours.stderr, \
+            ours.stderr
+    finally:
+        server.stop()
+
+
+def test_a_file_planted_while_the_trail_was_stopped_stays_unlisted_after_a_restart():
+    """digest6 D3: a forged log file planted while the trail was stopped was reported while
+    it stayed stopped, and passed for good once logging restarted (the gap between chains
+    counted as a hole). Event history says the trail was stopped then: nothing of its can
+    have been delivered in that gap."""
+    server = Cairn(cairn_binary(), ["--delivery-interval", "1", "--digest-interval", "2"])
+
+    def digest_keys(s3, bucket):
+        return sorted(o["Key"] for o in s3.list_objects_v2(
+            Bucket=bucket, Prefix="AWSLogs/123456789012/CloudTrail-Digest/").get("Contents", []))
+
+    def new_digest(s3, bucket, seen, what):
+        deadline = time.time() + 60
+        while not set(digest_keys(s3, bucket)) - set(seen):
+            assert time.time() < deadline, f"no {what} came"
+            time.sleep(0.2)
+        return digest_keys(s3, bucket)
+    try:
+        t0 = time.time()
+        ct, s3, bucket, arn = make_trail(server, "restarted")
+        ct.describe_trails()
+        seen = new_digest(s3, bucket, [], "first digest")
+        ct.stop_logging(Name="restarted")
+        deadline = time.time() + 60
+        while ct.get_trail_status(Name="restarted").get("LatestDigestDeliveryTime") is None or \
+                ct.get_trail_status(Name="restarted")["LatestDigestDeliveryTime"].timestamp() < \
+                ct.get_trail_status(Name="restarted")["StopLoggingTime"].timestamp():
+            assert time.time() < deadline, "no final digest came"
+            time.sleep(0.2)
+        seen = digest_keys(s3, bucket)
+        now = time.gmtime()
+        day, minute = time.strftime("%Y/%m/%d", now), time.strftime("%Y%m%dT%H%MZ", now)
+        forged = (f"AWSLogs/123456789012/CloudTrail/us-east-1/{day}/"
+                  f"123456789012_CloudTrail_us-east-1_{minute}_FORGEDforgedABCD.json.gz")
+        s3.put_object(Bucket=bucket, Key=forged,
+                      Body=gzip.compress(b'{"Records":[{"eventName":"DeleteBucket"}]}'))
+        planted = time.time()
+        while time.time() < planted + 1.1:
+            time.sleep(0.1)
+        ct.start_logging(Name="restarted")
+        ct.describe_trails()
+        new_digest(s3, bucket, seen, "digest of the new chain")
         ours = cairn_validate(server, arn, t0 - 60, time.time() + 10)
         assert ours.returncode == 1, ours.stdout + ours.stderr
         assert f"Log file\ts3://{bucket}/{forged}\tINVALID: not listed in any digest" in ours.stderr, \

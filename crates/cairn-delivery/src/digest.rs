@@ -176,12 +176,6 @@ impl Delivery {
             return Ok(false);
         }
         let files = self.undigested(owner, region, now).await?;
-        // A single-Region trail digests only its home Region: a Region it logged in while it
-        // was multi-Region gets one last digest for the files delivered there, then no more
-        // (digest5 F4: empty digests went on there for good).
-        if !trail.is_multi_region_trail && region != trail.home_region && files.is_empty() {
-            return Ok(false);
-        }
         // The chain continues unless logging (re)started or validation was turned on again
         // after the last digest: its digests start at or after its start, and a digest of an
         // earlier chain (a final one, or the last before validation went off) starts before.

@@ -73,6 +73,10 @@ pub struct Context<'a> {
     /// Stops (event history) whose final digest is missing: the gaps after them are not
     /// legitimate.
     pub final_missing: Vec<i64>,
+    /// Spans in which event history says the trail was certainly not logging (from the
+    /// second after a StopLogging to its StartLogging): a gap between chains there is no
+    /// hole, as nothing of the trail's is delivered then (digest6 D3).
+    pub stopped: Vec<(i64, i64)>,
     /// When the trail, stopped now, stopped, if a digest found holds the stop (its final
     /// digest): files delivered after it are listed by no digest, ever.
     pub sealed_at: Option<i64>,
@@ -338,6 +342,13 @@ pub async fn unlisted_logs(
         // Stopped, with its final digest: no digest will ever list a later file.
         coverage.to = i64::MAX / 2;
     }
+    // A gap while the trail was stopped: whatever was delivered then is no file of its
+    // (its final digest lists the stop's files; the next chain's begin after the start).
+    coverage.holes.retain(|(a, b)| {
+        !cx.stopped
+            .iter()
+            .any(|(s, e)| *s - STOP_SLACK <= *a && *b <= *e + STOP_SLACK)
+    });
     for stop in &cx.final_missing {
         // What the deleted final digest listed is unlisted now, up to the next chain.
         coverage
@@ -468,6 +479,10 @@ pub async fn unlisted_logs(
     }));
     Ok((findings, None))
 }
+
+/// Seconds a gap's ends may stray from its stop and start (a final digest ends when its
+/// files are written, a chain starts at its StartLogging's second).
+const STOP_SLACK: i64 = 2;
 
 /// How many of the other trails' newest digest keys are read whatever their time.
 const NEWEST_OTHERS: usize = 8;

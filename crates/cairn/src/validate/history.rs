@@ -211,6 +211,38 @@ impl History {
         super::order::maybe_off(&self.calls, self.validation_now)
     }
 
+    /// Spans (epoch seconds) in which the trail was certainly not logging: from the second
+    /// after a StopLogging to the second of the next StartLogging, when no StartLogging
+    /// shares the stop's second.
+    pub fn stopped_spans(&self) -> Vec<(i64, i64)> {
+        let mut out = Vec::new();
+        let mut stopped: Option<i64> = None;
+        for call in &self.calls {
+            match call.name.as_str() {
+                "StopLogging" => {
+                    let same_second_start = self
+                        .calls
+                        .iter()
+                        .any(|c| c.name == "StartLogging" && c.time == call.time);
+                    if !same_second_start {
+                        stopped = stopped.or(Some(call.time + 1));
+                    }
+                }
+                "StartLogging" => {
+                    if let Some(s) = stopped.take()
+                        && call.time >= s
+                    {
+                        out.push((s, call.time));
+                    }
+                }
+                // A new trail of the same name starts stopped, and nothing before it counts.
+                "CreateTrail" | "DeleteTrail" => stopped = None,
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// Times in `[start, end]` at which logging stopped (StopLogging, DeleteTrail) while it
     /// was on and validation was on, in whatever order calls sharing a second came: each
     /// owes a final digest ([`super::order::certain_stops`]).

@@ -445,21 +445,14 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         period: extra::typical_period(&steps),
         always_digested: layout.region == arn.region && here,
         status_here: here,
-        // Delivering elsewhere now, or a Region other than the home one of a trail that is
-        // no longer multi-Region (its chain there ended at the conversion: recheck32b).
-        // (DescribeTrails in a Region other than the home one lists a multi-Region trail
-        // only.)
-        moved_away: {
-            let listed = facts
+        moved_away: !here
+            && facts
                 .trails
                 .iter()
-                .find(|t| t["TrailARN"] == args.trail_arn.as_str());
-            (listed.is_some() && !here)
-                || (layout.region != arn.region
-                    && listed.is_none_or(|t| t["IsMultiRegionTrail"] == false))
-        },
+                .any(|t| t["TrailARN"] == args.trail_arn.as_str()),
         off: Vec::new(),
         final_missing: Vec::new(),
+        stopped: Vec::new(),
         sealed_at: None,
     };
     // A trail stopped now, in the range: either a found digest's period holds the stop (its
@@ -517,9 +510,16 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         .iter()
         .find(|t| t["TrailARN"] == args.trail_arn.as_str())
         .is_some_and(|t| t["LogFileValidationEnabled"] == false);
+    // A trail DescribeTrails no longer lists (deleted) owes its DeleteTrail's final digest,
+    // which may be gone with no gap left to tell (digest6 D11).
+    let listed_now = facts
+        .trails
+        .iter()
+        .any(|t| t["TrailARN"] == args.trail_arn.as_str());
     if has_gap
         || stop_unexplained
         || validation_off_now
+        || !listed_now
         || !unlisted.0.is_empty()
         || !moved.0.is_empty()
     {
@@ -544,6 +544,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
                 findings.extend(missing);
                 context.off = h.validation_off();
                 context.final_missing = stops;
+                context.stopped = h.stopped_spans();
                 unlisted = checks::unlisted_logs(&context, &listing, &mut fetched).await?;
                 if !moved.0.is_empty() {
                     moved = walked

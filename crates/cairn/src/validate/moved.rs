@@ -110,6 +110,7 @@ impl Walked<'_> {
                 moved_away: true,
                 off: cx.off.clone(),
                 final_missing: Vec::new(),
+                stopped: Vec::new(),
                 sealed_at: None,
             };
             // The whole chain: digests in the new bucket list files delivered to the old one
