@@ -138,7 +138,7 @@ async fn health(State(state): State<AppState>) -> Response {
             http::StatusCode::SERVICE_UNAVAILABLE,
             r#"{"status":"full","reason":"the store is full (disk or --max-store-mb); calls are refused with 503 until space is freed"}"#,
         )
-    } else if state.store.files_gone_now().await {
+    } else if state.store.files_gone_now() {
         (
             http::StatusCode::SERVICE_UNAVAILABLE,
             r#"{"status":"unavailable","reason":"a store file is gone or replaced (its data dir moved or deleted, or a file removed from it): calls cannot be recorded"}"#,

@@ -338,14 +338,10 @@ impl Store {
         self.inner.writer.files_gone()
     }
 
-    /// [`Store::files_gone`], looked for now by an empty commit (at most one every two
-    /// seconds), so an idle server's health check sees a removed file before any call does
-    /// (recheck32b).
-    pub async fn files_gone_now(&self) -> bool {
-        if !self.files_gone() && self.probe_due(PROBE_SPACING) {
-            let _ = tokio::time::timeout(PROBE_SPACING, self.write(|_| ())).await;
-        }
-        self.files_gone()
+    /// [`Store::files_gone`], or whether a store file is gone or replaced now (its `stat`), so
+    /// an idle server's health check sees a removed file before any call does (recheck32b).
+    pub fn files_gone_now(&self) -> bool {
+        self.inner.writer.files_gone_now()
     }
 
     /// Whether writes are refused for lack of space: the last write transaction failed on a

@@ -29,6 +29,8 @@ pub(crate) struct WriterHandle {
     /// A commit found a store file gone or replaced ([`OpenedFile`]): nothing can be
     /// acknowledged any more.
     gone: Arc<AtomicBool>,
+    /// The store's files as opened, also looked at by health checks.
+    opened: Option<Arc<OpenedFile>>,
 }
 
 /// The writer thread runs.
@@ -64,6 +66,8 @@ impl WriterHandle {
         let seen_full = full.clone();
         let gone = Arc::new(AtomicBool::new(false));
         let seen_gone = gone.clone();
+        let opened = OpenedFile::of(&conn).map(Arc::new);
+        let watched = opened.clone();
         // The thread logs where the code that opened the store logs.
         let dispatch = tracing::dispatcher::get_default(|d| d.clone());
         std::thread::Builder::new()
@@ -71,7 +75,7 @@ impl WriterHandle {
             .spawn(move || {
                 tracing::dispatcher::with_default(&dispatch, || {
                     let _guard = guard;
-                    run(conn, rx, &seen_full, &seen_gone)
+                    run(conn, rx, &seen_full, &seen_gone, watched)
                 })
             })
             .expect("spawn writer thread");
@@ -80,12 +84,26 @@ impl WriterHandle {
             state,
             full,
             gone,
+            opened,
         }
     }
 
     /// Whether a commit found a store file gone or replaced under the server.
     pub(crate) fn files_gone(&self) -> bool {
         self.gone.load(Ordering::Acquire)
+    }
+
+    /// [`WriterHandle::files_gone`], or whether one is gone or replaced now (a `stat` of each,
+    /// without waiting for a commit).
+    pub(crate) fn files_gone_now(&self) -> bool {
+        if self.files_gone() {
+            return true;
+        }
+        let now = self.opened.as_ref().is_some_and(|o| o.gone().is_some());
+        if now {
+            self.gone.store(true, Ordering::Release);
+        }
+        now
     }
 
     pub(crate) fn alive(&self) -> bool {
@@ -147,14 +165,14 @@ impl WriterHandle {
 /// last connection closes, and the writer's stays open, so each keeps the identity it had
 /// when first seen.
 /// A `-wal` or `-shm` file: its path, and its identity when first seen.
-type Companion = (std::path::PathBuf, std::cell::Cell<Option<(u64, u64)>>);
+type Companion = (std::path::PathBuf, std::sync::Mutex<Option<(u64, u64)>>);
 
 struct OpenedFile {
     path: std::path::PathBuf,
     id: (u64, u64),
     companions: [Companion; 2],
-    /// A commit found one gone.
-    found_gone: std::cell::Cell<bool>,
+    /// A check found one gone.
+    found_gone: AtomicBool,
 }
 
 impl OpenedFile {
@@ -166,7 +184,7 @@ impl OpenedFile {
             p.push(suffix);
             let p = std::path::PathBuf::from(p);
             let id = file_id(&p);
-            (p, std::cell::Cell::new(id))
+            (p, std::sync::Mutex::new(id))
         };
         let companions = [companion("-wal"), companion("-shm")];
         Some(Self {
@@ -181,15 +199,18 @@ impl OpenedFile {
     /// files the ones first seen. Returns the path of one that is not.
     fn gone(&self) -> Option<&std::path::Path> {
         if file_id(&self.path) != Some(self.id) {
-            self.found_gone.set(true);
+            self.found_gone.store(true, Ordering::Release);
             return Some(&self.path);
         }
         for (path, seen) in &self.companions {
             let now = file_id(path);
-            match seen.get() {
-                None => seen.set(now),
+            let mut seen = seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match *seen {
+                None => *seen = now,
                 Some(id) if now != Some(id) => {
-                    self.found_gone.set(true);
+                    self.found_gone.store(true, Ordering::Release);
                     return Some(path);
                 }
                 Some(_) => {}
@@ -204,8 +225,13 @@ fn file_id(path: &std::path::Path) -> Option<(u64, u64)> {
     std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
-fn run(conn: Connection, rx: mpsc::Receiver<Job>, full: &AtomicBool, gone: &AtomicBool) {
-    let opened = OpenedFile::of(&conn);
+fn run(
+    conn: Connection,
+    rx: mpsc::Receiver<Job>,
+    full: &AtomicBool,
+    gone: &AtomicBool,
+    opened: Option<Arc<OpenedFile>>,
+) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -214,8 +240,11 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>, full: &AtomicBool, gone: &Atom
                 Err(_) => break,
             }
         }
-        commit_batch(&conn, batch, full, opened.as_ref());
-        if opened.as_ref().is_some_and(|o| o.found_gone.get()) {
+        commit_batch(&conn, batch, full, opened.as_deref());
+        if opened
+            .as_ref()
+            .is_some_and(|o| o.found_gone.load(Ordering::Acquire))
+        {
             gone.store(true, Ordering::Release);
         }
     }
