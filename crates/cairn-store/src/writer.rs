@@ -94,16 +94,9 @@ impl WriterHandle {
     }
 
     /// [`WriterHandle::files_gone`], or whether one is gone or replaced now (a `stat` of each,
-    /// without waiting for a commit).
+    /// without waiting for a commit; a data dir moved back is fine again).
     pub(crate) fn files_gone_now(&self) -> bool {
-        if self.files_gone() {
-            return true;
-        }
-        let now = self.opened.as_ref().is_some_and(|o| o.gone().is_some());
-        if now {
-            self.gone.store(true, Ordering::Release);
-        }
-        now
+        self.files_gone() || self.opened.as_ref().is_some_and(|o| o.gone().is_some())
     }
 
     pub(crate) fn alive(&self) -> bool {
@@ -171,8 +164,6 @@ struct OpenedFile {
     path: std::path::PathBuf,
     id: (u64, u64),
     companions: [Companion; 2],
-    /// A check found one gone.
-    found_gone: AtomicBool,
 }
 
 impl OpenedFile {
@@ -191,7 +182,6 @@ impl OpenedFile {
             path,
             id,
             companions,
-            found_gone: Default::default(),
         })
     }
 
@@ -199,7 +189,6 @@ impl OpenedFile {
     /// files the ones first seen. Returns the path of one that is not.
     fn gone(&self) -> Option<&std::path::Path> {
         if file_id(&self.path) != Some(self.id) {
-            self.found_gone.store(true, Ordering::Release);
             return Some(&self.path);
         }
         for (path, seen) in &self.companions {
@@ -209,10 +198,7 @@ impl OpenedFile {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             match *seen {
                 None => *seen = now,
-                Some(id) if now != Some(id) => {
-                    self.found_gone.store(true, Ordering::Release);
-                    return Some(path);
-                }
+                Some(id) if now != Some(id) => return Some(path),
                 Some(_) => {}
             }
         }
@@ -240,13 +226,7 @@ fn run(
                 Err(_) => break,
             }
         }
-        commit_batch(&conn, batch, full, opened.as_deref());
-        if opened
-            .as_ref()
-            .is_some_and(|o| o.found_gone.load(Ordering::Acquire))
-        {
-            gone.store(true, Ordering::Release);
-        }
+        commit_batch(&conn, batch, full, opened.as_deref(), gone);
     }
 }
 
@@ -255,6 +235,7 @@ fn commit_batch(
     batch: Vec<Job>,
     full: &AtomicBool,
     opened: Option<&OpenedFile>,
+    gone: &AtomicBool,
 ) {
     let changes_before = conn.total_changes();
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
@@ -307,6 +288,8 @@ fn commit_batch(
                 "a store file is gone or replaced (its data dir was deleted or moved, or a file removed from it): calls are refused with 503; restart the server on a data dir"
             );
         }
+        // Nothing is acknowledged from now on, even if the file comes back.
+        gone.store(true, Ordering::Release);
         poisoned = Some(StoreError::Gone(path.display().to_string()));
     }
     let outcome = match poisoned {
