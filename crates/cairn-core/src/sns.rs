@@ -28,7 +28,7 @@ pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
 }
 
 /// The attribute map stored as a JSON object.
-fn attr_map(json: &str) -> serde_json::Map<String, serde_json::Value> {
+pub(crate) fn attr_map(json: &str) -> serde_json::Map<String, serde_json::Value> {
     match serde_json::from_str(json) {
         Ok(serde_json::Value::Object(m)) => m,
         _ => serde_json::Map::new(),
@@ -577,7 +577,7 @@ fn subscription_not_found() -> ApiError {
 }
 
 /// A subscription of one of the caller's topics.
-fn owned_subscription(
+pub(crate) fn owned_subscription(
     conn: &Connection,
     ctx: &CallContext,
     arn: &str,
@@ -683,38 +683,7 @@ pub fn get_subscription_attributes(
     Ok(out)
 }
 
-/// SetSubscriptionAttributes.
-pub fn set_subscription_attribute(
-    conn: &Connection,
-    ctx: &CallContext,
-    arn: &str,
-    name: &str,
-    value: &str,
-) -> ApiResult<()> {
-    let (_, sub) = owned_subscription(conn, ctx, arn)?;
-    // An empty filter policy removes it, as AWS's CLI example `--attribute-value "{}"` does;
-    // an empty delivery policy likewise.
-    let removes = match name {
-        "FilterPolicy" | "DeliveryPolicy" => {
-            value.trim().is_empty()
-                || serde_json::from_str::<serde_json::Value>(value)
-                    .is_ok_and(|v| v.as_object().is_some_and(|o| o.is_empty()))
-        }
-        "RawMessageDelivery" => false,
-        _ => value.is_empty(),
-    };
-    if !removes {
-        crate::sns_subscription_checks::attribute(&sub.protocol, name, value, false)?;
-    }
-    let mut attrs = attr_map(&sub.attributes);
-    if removes {
-        attrs.remove(name);
-    } else {
-        attrs.insert(name.to_owned(), value.into());
-    }
-    sns::set_subscription_attributes(conn, arn, &serde_json::Value::Object(attrs).to_string())?;
-    Ok(())
-}
+pub use crate::sns_subscription_checks::set_subscription_attribute;
 
 /// Whether a subscription's `RawMessageDelivery` is on.
 pub fn raw_delivery(sub: &Subscription) -> bool {

@@ -2,6 +2,9 @@
 //! attribute Subscribe or SetSubscriptionAttributes is given, and the shape of a
 //! subscription ARN, each refusal in SNS's words.
 
+use cairn_store::Connection;
+
+use crate::CallContext;
 use crate::error::ApiResult;
 use crate::sns::invalid;
 
@@ -133,6 +136,43 @@ pub(crate) fn endpoint(protocol: &str, endpoint: &str) -> ApiResult<()> {
             "Invalid parameter: Amazon SNS does not support this protocol string: {protocol}"
         ))),
     }
+}
+
+/// SetSubscriptionAttributes.
+pub fn set_subscription_attribute(
+    conn: &Connection,
+    ctx: &CallContext,
+    arn: &str,
+    name: &str,
+    value: &str,
+) -> ApiResult<()> {
+    let (_, sub) = crate::sns::owned_subscription(conn, ctx, arn)?;
+    // An empty filter policy removes it, as AWS's CLI example `--attribute-value "{}"` does;
+    // an empty delivery policy likewise.
+    let removes = match name {
+        "FilterPolicy" | "DeliveryPolicy" => {
+            value.trim().is_empty()
+                || serde_json::from_str::<serde_json::Value>(value)
+                    .is_ok_and(|v| v.as_object().is_some_and(|o| o.is_empty()))
+        }
+        "RawMessageDelivery" => false,
+        _ => value.is_empty(),
+    };
+    if !removes {
+        attribute(&sub.protocol, name, value, false)?;
+    }
+    let mut attrs = crate::sns::attr_map(&sub.attributes);
+    if removes {
+        attrs.remove(name);
+    } else {
+        attrs.insert(name.to_owned(), value.into());
+    }
+    cairn_store::sns::set_subscription_attributes(
+        conn,
+        arn,
+        &serde_json::Value::Object(attrs).to_string(),
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ pub mod meta;
 pub mod metrics;
 pub mod objects;
 mod schema;
+mod schema_v32;
 pub mod sns;
 pub mod sns_queue;
 pub mod trail_logs;

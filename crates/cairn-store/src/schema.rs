@@ -693,35 +693,7 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
         conn.execute_batch("BEGIN; PRAGMA user_version = 31; COMMIT;")?;
     }
     if due(32) {
-        // Each KMS key's last successful cryptographic operation (GetKeyLastUsage), tracked
-        // from now on.
-        // And when each alarm is next due for evaluation (every alarm is due at first). The
-        // step may run again (a store set back by hand, as tests do).
-        conn.execute_batch(&format!("BEGIN; {}", crate::kms::usage::SCHEMA))?;
-        let has_due: bool = conn
-            .prepare("SELECT COUNT(*) FROM pragma_table_info('cw_alarms') WHERE name = 'due_ms'")?
-            .query_row([], |r| r.get::<_, i64>(0))
-            .map(|n| n > 0)?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let marked = (if has_due {
-            Ok(())
-        } else {
-            conn.execute_batch(
-                "ALTER TABLE cw_alarms ADD COLUMN due_ms INTEGER NOT NULL DEFAULT 0;
-                 CREATE INDEX cw_alarms_by_due ON cw_alarms (due_ms);",
-            )
-            .map_err(crate::StoreError::from)
-        })
-        .and_then(|()| {
-            crate::meta::get_or_insert(conn, crate::kms::usage::TRACKED_SINCE, || now.to_string())
-        })
-        .and_then(|_| Ok(conn.execute_batch("PRAGMA user_version = 32; COMMIT;")?));
-        if let Err(e) = marked {
-            let _ = conn.execute_batch("ROLLBACK");
-            return Err(e);
-        }
+        crate::schema_v32::migrate(conn)?;
     }
     Ok(())
 }
