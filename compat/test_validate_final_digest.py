@@ -171,6 +171,22 @@ def listed_or_not(s3, bucket):
             if "/CloudTrail/" in o["Key"] and o["Key"].endswith(".json.gz")]
 
 
+def hide_then_turn_validation_off(server, clock, name, user):
+    """A trail whose second digest lists a CreateUser (the file a bucket writer wants gone),
+    then validation turned off while it logs, and flushed: (ct, s3, bucket, arn, c0)."""
+    c0 = clock.now
+    ct, s3, bucket, arn = make_trail(server, name)
+    ct.describe_trails()
+    flush(server, c0 + 30)
+    clock.set(c0 + 40)
+    server.client("iam").create_user(UserName=user)
+    flush(server, c0 + 50)
+    clock.set(c0 + 60)
+    ct.update_trail(Name=name, EnableLogFileValidation=False)
+    flush(server, c0 + 70)
+    return ct, s3, bucket, arn, c0
+
+
 def test_a_deleted_closing_digest_of_validation_turned_off_is_reported(clocked):
     """Turning validation off while logging ends the chain with a closing digest, written
     even when it lists no file. Deleting it with the digest before it and the log file that
@@ -178,16 +194,7 @@ def test_a_deleted_closing_digest_of_validation_turned_off_is_reported(clocked):
     passes; `cairn validate-logs` reads the UpdateTrail from event history and reports the
     missing closing digest (digest5 F1)."""
     server, clock = clocked
-    c0 = clock.now
-    ct, s3, bucket, arn = make_trail(server, "closing")
-    ct.describe_trails()
-    flush(server, c0 + 30)
-    clock.set(c0 + 40)
-    server.client("iam").create_user(UserName="to-hide")
-    flush(server, c0 + 50)
-    clock.set(c0 + 60)
-    ct.update_trail(Name="closing", EnableLogFileValidation=False)
-    flush(server, c0 + 70)
+    ct, s3, bucket, arn, c0 = hide_then_turn_validation_off(server, clock, "closing", "to-hide")
     clock.set(c0 + 80)
     ct.update_trail(Name="closing", EnableLogFileValidation=True)
     ct.describe_trails()
@@ -219,16 +226,7 @@ def test_a_deleted_closing_digest_is_reported_while_validation_stays_off(clocked
     closing digest's absence went unseen (the history check ran only to explain a gap or an
     unlisted file). Validation off now sends the validator to event history too."""
     server, clock = clocked
-    c0 = clock.now
-    ct, s3, bucket, arn = make_trail(server, "stays-off")
-    ct.describe_trails()
-    flush(server, c0 + 30)
-    clock.set(c0 + 40)
-    server.client("iam").create_user(UserName="hidden-too")
-    flush(server, c0 + 50)
-    clock.set(c0 + 60)
-    ct.update_trail(Name="stays-off", EnableLogFileValidation=False)
-    flush(server, c0 + 70)
+    ct, s3, bucket, arn, c0 = hide_then_turn_validation_off(server, clock, "stays-off", "hidden-too")
     chain = digests(s3, bucket)
     assert len(chain) == 3 and chain[2][1]["logFiles"] == [], [k for k, _ in chain]
     window = (c0 - 60, c0 + 80)
@@ -242,6 +240,20 @@ def test_a_deleted_closing_digest_is_reported_while_validation_stays_off(clocked
     assert "whose log file validation was turned off at" in ours.stderr, ours.stderr
 
 
+def digest_keys(s3, bucket):
+    return sorted(o["Key"] for o in s3.list_objects_v2(
+        Bucket=bucket, Prefix="AWSLogs/123456789012/CloudTrail-Digest/").get("Contents", []))
+
+
+def new_digest(s3, bucket, seen, what):
+    """Waits (on the bucket, up to a minute) for a digest key not in `seen`; all keys then."""
+    deadline = time.time() + 60
+    while not set(digest_keys(s3, bucket)) - set(seen):
+        assert time.time() < deadline, f"no {what} came"
+        time.sleep(0.2)
+    return digest_keys(s3, bucket)
+
+
 def test_a_made_up_digest_key_excuses_no_forged_file():
     """digest6 D2: an empty object at the digest key of a trail that does not exist made the
     validator take a forged log file for that trail's, "not listed in a digest yet", for the
@@ -249,19 +261,11 @@ def test_a_made_up_digest_key_excuses_no_forged_file():
     its key in this bucket, says another trail delivers here. (Object times are the system
     clock's, so this server runs on it, with short intervals.)"""
     server = Cairn(cairn_binary(), ["--delivery-interval", "1", "--digest-interval", "2"])
-
-    def digest_after(s3, bucket, t):
-        deadline = time.time() + 60
-        while not any(o["LastModified"].timestamp() > t for o in s3.list_objects_v2(
-                Bucket=bucket, Prefix="AWSLogs/123456789012/CloudTrail-Digest/").get("Contents", [])
-                if "_ghosted_" in o["Key"]):
-            assert time.time() < deadline, "no digest came"
-            time.sleep(0.2)
     try:
         t0 = time.time()
         ct, s3, bucket, arn = make_trail(server, "ghosted")
         ct.describe_trails()
-        digest_after(s3, bucket, t0)
+        new_digest(s3, bucket, [], "first digest")
         now = time.gmtime()
         day, minute = time.strftime("%Y/%m/%d", now), time.strftime("%Y%m%dT%H%MZ", now)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 5))
@@ -271,10 +275,10 @@ def test_a_made_up_digest_key_excuses_no_forged_file():
         forged = f"{base}/CloudTrail/us-east-1/{day}/123456789012_CloudTrail_us-east-1_{minute}_FORGEDforgedABCD.json.gz"
         s3.put_object(Bucket=bucket, Key=forged,
                       Body=gzip.compress(b'{"Records":[{"eventName":"DeleteBucket"}]}'))
-        planted = time.time()
+        seen = digest_keys(s3, bucket)
         ct.describe_trails()
-        digest_after(s3, bucket, planted + 1)
-        digest_after(s3, bucket, time.time() + 1)
+        seen = new_digest(s3, bucket, seen, "digest after the planting")
+        new_digest(s3, bucket, seen, "second digest after the planting")
         ours = cairn_validate(server, arn, t0 - 60, time.time() + 10)
         assert ours.returncode == 1, ours.stdout + ours.stderr
         assert f"Log file\ts3://{bucket}/{forged}\tINVALID: not listed in any digest" in ours.stderr, \
@@ -289,17 +293,6 @@ def test_a_file_planted_while_the_trail_was_stopped_stays_unlisted_after_a_resta
     counted as a hole). Event history says the trail was stopped then: nothing of its can
     have been delivered in that gap."""
     server = Cairn(cairn_binary(), ["--delivery-interval", "1", "--digest-interval", "2"])
-
-    def digest_keys(s3, bucket):
-        return sorted(o["Key"] for o in s3.list_objects_v2(
-            Bucket=bucket, Prefix="AWSLogs/123456789012/CloudTrail-Digest/").get("Contents", []))
-
-    def new_digest(s3, bucket, seen, what):
-        deadline = time.time() + 60
-        while not set(digest_keys(s3, bucket)) - set(seen):
-            assert time.time() < deadline, f"no {what} came"
-            time.sleep(0.2)
-        return digest_keys(s3, bucket)
     try:
         t0 = time.time()
         ct, s3, bucket, arn = make_trail(server, "restarted")
