@@ -414,9 +414,15 @@ impl Delivery {
 
 /// When logging stopped, if that stop is owed a final digest: it came at or after the chain's
 /// start and no digest of the chain ends after it.
+/// (Digest times are whole seconds: a digest ending in the stop's second is its final one,
+/// digest6 D9.)
 fn final_owed(stopped: Option<f64>, chain_start: f64, previous: &Option<DigestRow>) -> Option<f64> {
-    stopped
-        .filter(|&stop| stop >= chain_start && previous.as_ref().is_none_or(|d| d.end_time < stop))
+    stopped.filter(|&stop| {
+        stop >= chain_start
+            && previous
+                .as_ref()
+                .is_none_or(|d| d.end_time.floor() < stop.floor())
+    })
 }
 
 /// Notes that the final digest of the stop `end_seq` is written in `region`, and drops the

@@ -254,7 +254,36 @@ impl<'t> Evaluator<'t> {
             }
             out.push((r.logical_id.clone(), deps));
         }
+        self.check_output_refs()?;
         Ok(out)
+    }
+
+    /// An active output naming a resource its condition leaves out is refused when the
+    /// operation is requested, before anything is made (AWS: "Unresolved resource
+    /// dependencies [X] in the Outputs block of the template").
+    fn check_output_refs(&self) -> TemplateResult<()> {
+        let mut inactive: Vec<String> = Vec::new();
+        for o in &self.template.outputs {
+            if o.condition.as_deref().is_some_and(|c| !self.condition(c)) {
+                continue;
+            }
+            let mut named = crate::refs::resource_refs(self.template, &self.pruned(&o.value))?;
+            if let Some(e) = &o.export_name {
+                named.extend(crate::refs::resource_refs(self.template, &self.pruned(e))?);
+            }
+            for d in named {
+                if self.template.resource(&d).is_some_and(|x| !self.active(x))
+                    && !inactive.contains(&d)
+                {
+                    inactive.push(d);
+                }
+            }
+        }
+        if inactive.is_empty() {
+            Ok(())
+        } else {
+            Err(TemplateError::unresolved(&inactive, "Outputs"))
+        }
     }
 
     /// The active resources in an order that respects their dependencies.

@@ -280,3 +280,51 @@ fn string_functions_are_bounded_one_by_one_and_in_all() {
     let err = output_of(&refs).unwrap_err();
     assert!(err.contains("characters in all (Ref)"), "{err}");
 }
+
+/// The resources' order (what CreateStack and CreateChangeSet compute before anything is
+/// made) of a template `body` with parameters at their defaults.
+fn order_of(body: &str) -> Result<Vec<String>, String> {
+    let t = Template::parse(body).map_err(|e| e.to_string())?;
+    let values =
+        params::resolve(&t.parameters, &[], None, "us-east-1").map_err(|e| e.to_string())?;
+    let pseudo = Pseudo {
+        account_id: "123456789012".into(),
+        region: "us-east-1".into(),
+        stack_name: "demo".into(),
+        stack_id: "id".into(),
+        notification_arns: vec![],
+    };
+    let ev = Evaluator::new(&t, pseudo, &values).map_err(|e| e.to_string())?;
+    ev.order().map_err(|e| e.to_string())
+}
+
+#[test]
+fn an_output_naming_a_left_out_resource_is_refused_before_anything_is_made() {
+    let head = "Conditions:\n  No: !Equals [a, b]\nResources:\n  X: {Type: AWS::SNS::Topic, Condition: No}\n  Y: {Type: AWS::SNS::Topic}\n";
+    assert_eq!(
+        order_of(&format!("{head}Outputs:\n  O: {{Value: !Ref X}}\n")).unwrap_err(),
+        "Template format error: Unresolved resource dependencies [X] in the Outputs block of the template"
+    );
+    // The same through GetAtt and an export name.
+    assert!(
+        order_of(&format!(
+            "{head}Outputs:\n  O: {{Value: v, Export: {{Name: !GetAtt X.TopicName}}}}\n"
+        ))
+        .unwrap_err()
+        .contains("[X] in the Outputs block")
+    );
+    // An output under the same condition, or an Fn::If choosing the other branch, is fine.
+    assert_eq!(
+        order_of(&format!(
+            "{head}Outputs:\n  O: {{Value: !Ref X, Condition: No}}\n"
+        ))
+        .unwrap(),
+        vec!["Y".to_owned()]
+    );
+    assert!(
+        order_of(&format!(
+            "{head}Outputs:\n  O: {{Value: !If [No, !Ref X, !Ref Y]}}\n"
+        ))
+        .is_ok()
+    );
+}

@@ -56,6 +56,7 @@ pub fn create_change_set(
     };
     check_name(change_set_name, "changeSetName")?;
     super::stacks::check_tags(&input.tags)?;
+    super::stacks::check_notification_arns(&input.notification_arns)?;
     let existing = cairn_store::cloudformation::live_stack(conn, &account, &region, &input.name)?
         .map(|r| super::model::from_body::<Stack>(&r.body))
         .transpose()?;
@@ -445,10 +446,14 @@ pub fn obsolete_change_sets(conn: &Connection, stack_id: &str) -> ApiResult<()> 
     Ok(())
 }
 
-/// Marks the change set a finished operation executed (engine).
+/// Marks the change set a finished operation executed (engine): once, when its execution
+/// ends; the later statuses of the same operation (a rollback's) leave it as it is.
 pub fn finish_change_set(conn: &Connection, change_set_id: &str, succeeded: bool) -> ApiResult<()> {
     if let Some(row) = cairn_store::cloudformation::get_change_set(conn, change_set_id)? {
         let mut cs: ChangeSet = super::model::from_body(&row.body)?;
+        if cs.execution_status != "EXECUTE_IN_PROGRESS" {
+            return Ok(());
+        }
         cs.execution_status = if succeeded {
             "EXECUTE_COMPLETE"
         } else {

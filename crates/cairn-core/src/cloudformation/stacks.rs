@@ -88,6 +88,32 @@ fn check_policy(p: Option<&String>) -> ApiResult<()> {
     Ok(())
 }
 
+/// A stack's `NotificationARNs`: each an SNS topic ARN with a 12-digit account, as SNS checks
+/// them when the operation is requested; else `ValidationError` quoting SNS's refusal (the
+/// CDK's `--notification-arns arn:aws:sns:us-east-1::t` fails so at the change set call).
+pub(crate) fn check_notification_arns(arns: &Option<Vec<String>>) -> ApiResult<()> {
+    for arn in arns.iter().flatten() {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        let what = if parts.len() < 6
+            || parts[0] != "arn"
+            || parts[2] != "sns"
+            || parts[3].is_empty()
+            || parts[5].is_empty()
+        {
+            "TopicArn"
+        } else if parts[4].len() != 12 || !parts[4].bytes().all(|b| b.is_ascii_digit()) {
+            "AccountId"
+        } else {
+            continue;
+        };
+        return Err(invalid(format!(
+            "Invalid parameter: {what} (Service: AmazonSNS; Status Code: 400; Error Code: InvalidParameter; Request ID: {})",
+            crate::record::new_uuid()
+        )));
+    }
+    Ok(())
+}
+
 /// A stack's `Tags`: at most 50, each key 1 to 128 characters and each value 1 to 256 (the
 /// model's `TagKey` and `TagValue`), so a tag no resource could take never reaches a stack.
 pub(crate) fn check_tags(tags: &Option<Vec<(String, String)>>) -> ApiResult<()> {
@@ -176,6 +202,7 @@ pub fn create_stack(
         ));
     }
     check_tags(&input.tags)?;
+    check_notification_arns(&input.notification_arns)?;
     check_policy(input.stack_policy.as_ref())?;
     if let Some(c) = &input.rollback_configuration {
         super::rollback_triggers::check(ctx, c)?;
@@ -379,6 +406,8 @@ pub fn begin_update(
     stack.updated = Some(ctx.now);
     stack.status = "UPDATE_IN_PROGRESS".into();
     stack.status_reason = Some("User Initiated".into());
+    // An update of its own has no change set; ExecuteChangeSet names its own after this.
+    stack.change_set_id = None;
     // A cancel that came too late for the last update must not stop this one.
     super::recovery::take_cancel(&stack.stack_id);
     Ok(())
@@ -454,6 +483,7 @@ pub fn update_stack(
         return Err(wrong_state(&stack, "updated"));
     }
     check_tags(&input.tags)?;
+    check_notification_arns(&input.notification_arns)?;
     check_policy(input.stack_policy.as_ref())?;
     check_policy(input.policy_during_update.as_ref())?;
     if let Some(c) = &input.rollback_configuration {

@@ -189,3 +189,37 @@ fn turning_validation_off_with_no_file_since_the_last_digest_still_ends_the_chai
     step(&d, t0 + 11000.0, true);
     assert_eq!(digests(&f, "e-bucket").len(), 2, "one closing digest only");
 }
+
+/// digest6 D9: a stopped trail's chain ended with the stop's final digest; turning validation
+/// off afterwards writes no digest more (the final digest's whole-second end is not "before"
+/// a stop made later within the same second).
+#[test]
+fn turning_validation_off_on_a_stopped_trail_writes_no_digest_after_the_final_one() {
+    let f = Fixture::new();
+    f.bucket("so-bucket", Some(cloudtrail_policy("so-bucket")));
+    f.trail("stopped-off", "so-bucket", true);
+    f.events(2, 10);
+    let d = f.delivery();
+    step(&d, f.t0 + 3610.0, false);
+    let stopped = f.t0 + 4000.4;
+    let last = f.store.read_blocking(delivery::max_seq).unwrap();
+    update(&f, "stopped-off", move |t| {
+        t.status.stopped(stopped, last, true)
+    });
+    // Written within the stop's second, as a running server does at once.
+    step(&d, stopped + 0.3, false);
+    let chain = digests(&f, "so-bucket");
+    assert_eq!(
+        chain.len(),
+        2,
+        "the hourly digest and the stop's final one: {chain:?}"
+    );
+    set_validation(&f, "stopped-off", false, stopped + 3.0);
+    step(&d, stopped + 10.0, false);
+    step(&d, stopped + 9000.0, true);
+    assert_eq!(
+        digests(&f, "so-bucket"),
+        chain,
+        "no digest after the final one"
+    );
+}

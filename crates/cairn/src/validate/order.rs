@@ -265,6 +265,17 @@ pub fn maybe_off(calls: &[Call], validation_now: Option<bool>) -> Vec<(i64, i64)
         let next = second.time.saturating_add(1);
         if second.maybe_off(&states) {
             push(second.time, next);
+            // A trail deleted with validation off still delivers its last file (the
+            // DeleteTrail's own record) afterwards, which no digest lists, even once a trail
+            // of the same name with validation on has taken its place (digest6 D7).
+            if second.calls.iter().any(|c| c.name == "DeleteTrail") {
+                push(
+                    second.time,
+                    second
+                        .time
+                        .saturating_add(super::history::FINAL_DIGEST_LATENCY),
+                );
+            }
         }
         states = second.states_after(&states);
         from = next;
@@ -430,5 +441,26 @@ mod tests {
             call(9, "StartLogging", None),
         ];
         assert!(certain_stops(&calls, None, 0, 100).is_empty());
+    }
+
+    #[test]
+    fn a_trail_deleted_with_validation_off_may_still_deliver_after_its_re_creation() {
+        // digest6 D7: deleted at 100 with validation off, re-created at once with it on.
+        let calls = [
+            call(0, "CreateTrail", Some(false)),
+            call(5, "StartLogging", None),
+            call(100, "DeleteTrail", None),
+            call(101, "CreateTrail", Some(true)),
+            call(102, "StartLogging", None),
+        ];
+        assert_eq!(maybe_off(&calls, Some(true)), [(0, 1000)]);
+        // Deleted with validation on: its final digest lists its last file.
+        let calls = [
+            call(0, "CreateTrail", Some(true)),
+            call(5, "StartLogging", None),
+            call(100, "DeleteTrail", None),
+            call(101, "CreateTrail", Some(true)),
+        ];
+        assert_eq!(maybe_off(&calls, Some(true)), []);
     }
 }

@@ -244,7 +244,9 @@ impl Run<'_> {
         let finished_change_set = if status.ends_with("_IN_PROGRESS") {
             None
         } else {
-            self.stack.change_set_id.take()
+            // The stack keeps showing the change set that made it (DescribeStacks'
+            // `ChangeSetId`); the change set itself is finished only once.
+            self.stack.change_set_id.clone()
         };
         let succeeded = matches!(status, "CREATE_COMPLETE" | "UPDATE_COMPLETE");
         let stack = self.stack.clone();
