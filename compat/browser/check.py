@@ -84,6 +84,25 @@ def unicode_events(endpoint, group):
     return {"error": None}
 
 
+def insights_burst(endpoint, name):
+    """A logging trail with API call rate Insights on, then a burst of 12 AddTags calls."""
+    ct, s3 = clients(endpoint)
+    bucket = f"{name}-bucket"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"},
+        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*",
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}]}))
+    arn = ct.create_trail(Name=name, S3BucketName=bucket)["TrailARN"]
+    ct.start_logging(Name=name)
+    ct.put_insight_selectors(TrailName=name, InsightSelectors=[{"InsightType": "ApiCallRateInsight"}])
+    for i in range(12):
+        ct.add_tags(ResourceId=arn, TagsList=[{"Key": f"k{i}", "Value": "v"}])
+    return {"arn": arn}
+
+
 def main():
     endpoint, command, *args = sys.argv[1:]
     if command == "trail":
@@ -99,6 +118,8 @@ def main():
         bucket, prefix = args
         pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         out = {"keys": [o["Key"] for p in pages for o in p.get("Contents", [])]}
+    elif command == "insights-burst":
+        out = insights_burst(endpoint, *args)
     elif command == "trails":
         ct, _ = clients(endpoint)
         out = ct.describe_trails()

@@ -4,8 +4,9 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { ACCESS_KEY, ARTIFACTS, boto3, openBrowser, shot, signIn, startCairn } from "./harness.js";
+import { ACCESS_KEY, ARTIFACTS, boto3, cairnBinary, openBrowser, shot, signIn, startCairn } from "./harness.js";
 
 let cairn;
 let browser;
@@ -483,6 +484,29 @@ test("the region picker moves with the arrow keys and switches on Enter", async 
     return counts;
   });
   assert.deepEqual(submits, [0, 0, 1, 2], "arrows move, Enter switches, a pointer choice switches");
+  noProblems();
+});
+
+test("the Insights page lists Insights events with their statistics", async () => {
+  const { page } = browser;
+  const t0 = Math.floor(Date.now() / 1000);
+  boto3(cairn.endpoint, "insights-burst", "insights-burst");
+  const report = JSON.parse(
+    execFileSync(cairnBinary(), ["insights", "run", "--now", String(t0 + 1800), "--data-dir", cairn.dir]).toString(),
+  );
+  assert.ok(report.Written >= 1, JSON.stringify(report));
+  await page.goto(`${cairn.endpoint}/console/`);
+  await page.getByRole("link", { name: "Insights", exact: true }).click();
+  await page.getByRole("heading", { name: "Insights", exact: true }).waitFor();
+  const row = page.locator("#insights-table tbody tr", { hasText: "AddTags" }).first();
+  await row.waitFor();
+  const cells = await row.locator("td").allInnerTexts();
+  assert.equal(cells[0], "AddTags");
+  assert.equal(cells[1], "cloudtrail.amazonaws.com");
+  assert.equal(cells[2], "ApiCallRateInsight");
+  assert.equal(cells[3], "Start");
+  assert.ok(Number(cells[6]) > Number(cells[5]), `insight average above the baseline: ${cells}`);
+  await snap("insights");
   noProblems();
 });
 

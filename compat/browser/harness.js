@@ -40,6 +40,8 @@ export async function startCairn() {
       // Deliver log files and digests within seconds, so the Log files page has files.
       CAIRN_DELIVERY_INTERVAL: "1",
       CAIRN_DIGEST_INTERVAL: "2",
+      // Insights evaluate from the minute they are turned on (the Insights page's test).
+      CAIRN_INSIGHTS_WARM_UP: "0",
     },
     stdio: ["ignore", "pipe", "inherit"],
   });

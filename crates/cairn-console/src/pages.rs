@@ -29,7 +29,7 @@ pub struct Chrome {
     pub regions: Vec<String>,
     /// The session's CSRF token, put in every form.
     pub csrf: String,
-    /// The active navigation entry: `dashboard`, `events`, `trails`.
+    /// The active navigation entry: `dashboard`, `events`, `trails`, `insights`.
     pub nav: &'static str,
 }
 
@@ -616,4 +616,44 @@ pub struct ErrorPage {
     pub title: String,
     /// Message.
     pub message: String,
+}
+
+/// An Insights event on the Insights page: one Start or End of unusual activity.
+#[derive(Clone, Debug, Default)]
+pub struct InsightRow {
+    /// The API whose activity was unusual.
+    pub event_name: String,
+    /// Its service.
+    pub event_source: String,
+    /// `ApiCallRateInsight` or `ApiErrorRateInsight`.
+    pub insight_type: String,
+    /// The error code an error-rate insight is about.
+    pub error_code: Option<String>,
+    /// `Start` or `End`.
+    pub state: String,
+    /// When (display form).
+    pub time: String,
+    /// The baseline average (calls or errors a minute).
+    pub baseline: String,
+    /// The average during the insight.
+    pub insight: String,
+    /// The insight's length in minutes (on End events).
+    pub duration: String,
+}
+
+/// Insights: the region's Insights events, newest first (LookupEvents with
+/// `EventCategory` `insight`).
+#[derive(Template, Debug, Default)]
+#[template(path = "insights.html")]
+pub struct Insights {
+    /// Chrome.
+    pub chrome: Chrome,
+    /// The page.
+    pub rows: Vec<InsightRow>,
+    /// Next page.
+    pub next_href: Option<String>,
+    /// First page, when this is a later one.
+    pub first_href: Option<String>,
+    /// An error from LookupEvents.
+    pub error: Option<String>,
 }

@@ -13,6 +13,7 @@ mod checks;
 mod edit;
 pub mod events;
 pub mod history;
+mod insights;
 mod logs;
 mod provision;
 mod selectors;
@@ -284,6 +285,7 @@ async fn route(state: &AppState, req: &Incoming<'_>) -> Response {
         (true, ["events", "download"]) => events::download(state, &signed, query).await,
         (true, ["events", id]) => events::detail(state, &signed, id).await,
         (true, ["timeline"]) => events::timeline(state, &signed, query).await,
+        (true, ["insights"]) => insights::page(state, &signed, query).await,
         (true, ["trails"]) => trails::list(state, &signed, query).await,
         (true, ["trails", "create"]) => wizard::page(&signed, query),
         (false, ["trails", "create"]) => wizard::submit(state, &signed, &form).await,

@@ -98,6 +98,7 @@ pub fn put_log_events(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult
     let _ignored = opt_str(body, "sequenceToken")?;
     let events = decode_events(body)?;
     let key = GroupKey::of(&env.ctx, &group);
+    logs::kms_use::check_group_key(conn, env.evaluator.as_ref(), &env.ctx, &key)?;
     let done = ingest_as(conn, &key, &stream, &events, now_ms(&env.ctx), env.emf)?;
     let mut output = json!({"nextSequenceToken": done.next_sequence_token});
     if !done.rejected.is_empty() {
@@ -123,6 +124,7 @@ pub fn put_log_events(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult
 /// GetLogEvents.
 pub fn get_log_events(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
     let key = group_of(env, body)?;
+    logs::kms_use::check_group_key(conn, env.evaluator.as_ref(), &env.ctx, &key)?;
     let stream = req_str(body, "logStreamName")?;
     let input = GetEvents {
         group: key.clone(),
@@ -178,6 +180,7 @@ pub fn get_log_events(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult
 /// FilterLogEvents.
 pub fn filter_log_events(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<OpOutput> {
     let key = group_of(env, body)?;
+    logs::kms_use::check_group_key(conn, env.evaluator.as_ref(), &env.ctx, &key)?;
     let stream_names = opt_str_list(body, "logStreamNames")?;
     if stream_names
         .as_ref()

@@ -167,6 +167,12 @@ pub fn start_query(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<Op
         query: req_str(body, "queryString")?,
         limit: super::wire::opt_i64(body, "limit")?,
     };
+    for g in &input.groups {
+        if let Ok(name) = logs::identifier_name(&env.ctx, g) {
+            let key = logs::GroupKey::of(&env.ctx, &name);
+            logs::kms_use::check_group_key(conn, env.evaluator.as_ref(), &env.ctx, &key)?;
+        }
+    }
     let query = insights::run(conn, &env.ctx, &input)?;
     let output = json!({"queryId": query.query_id});
     Ok(OpOutput {

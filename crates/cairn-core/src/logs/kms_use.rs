@@ -61,3 +61,42 @@ pub fn check_key_policy(
         _ => e,
     })
 }
+
+/// Refuses to read or write the events of a group whose KMS key CloudWatch Logs can no longer
+/// use (disabled, pending deletion, deleted, or its policy no longer lets
+/// `logs.<region>.amazonaws.com` use it): on AWS the group's data is encrypted with the key,
+/// and "CloudWatch Logs will need permissions for the key whenever that data is accessed"
+/// (AssociateKmsKey). The refusal is AssociateKmsKey's `AccessDeniedException`. A group with
+/// no key, or one that does not exist (the call's own error follows), passes.
+pub fn check_group_key(
+    conn: &Connection,
+    evaluator: &dyn Evaluator,
+    ctx: &CallContext,
+    group: &super::GroupKey,
+) -> ApiResult<()> {
+    let Some(found) =
+        cairn_store::logs::get_group(conn, &group.account, &group.region, &group.name)?
+    else {
+        return Ok(());
+    };
+    let Some(key) = found.kms_key_id.as_deref() else {
+        return Ok(());
+    };
+    let denied = || {
+        ApiError::new(
+            ErrorKind::AccessDenied,
+            format!(
+                "The specified KMS key does not exist or is not allowed to be used with Arn '{}'",
+                group_arn(&group.region, &group.account, &group.name)
+            ),
+        )
+    };
+    let Ok(KeyRef::KeyArn { key_id, .. }) = parse(key) else {
+        return Err(denied());
+    };
+    match key_in_scope(conn, &Scope::of(ctx), &key_id) {
+        Ok(k) if k.state == crate::kms::ENABLED => {}
+        _ => return Err(denied()),
+    }
+    check_key_policy(conn, evaluator, ctx, &group.name, key)
+}
