@@ -187,9 +187,63 @@ fn new_rule_id() -> String {
     base64::engine::general_purpose::STANDARD.encode(crate::record::new_uuid())
 }
 
-/// PutBucketLifecycleConfiguration. A rule without an `ID` gets one, as on S3.
-pub fn put(conn: &Connection, _ctx: &CallContext, bucket: &str, rules: &[Rule]) -> ApiResult<()> {
+/// S3's default `TransitionDefaultMinimumObjectSize` (since September 2024).
+pub const DEFAULT_MINIMUM_SIZE: &str = "all_storage_classes_128K";
+/// The values `x-amz-transition-default-minimum-object-size` takes.
+const MINIMUM_SIZES: [&str; 2] = ["all_storage_classes_128K", "varies_by_storage_class"];
+
+/// A bucket's lifecycle configuration as stored: its rules and its default minimum object
+/// size for transitions (a configuration stored before it was kept is a bare list of rules).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct Stored {
+    /// The rules.
+    pub rules: Vec<Rule>,
+    /// `TransitionDefaultMinimumObjectSize`.
+    #[serde(rename = "minimumObjectSize", default)]
+    pub minimum_object_size: Option<String>,
+}
+
+impl Stored {
+    /// Reads a stored configuration, either form.
+    pub fn parse(json: &str) -> Option<Self> {
+        serde_json::from_str::<Stored>(json).ok().or_else(|| {
+            serde_json::from_str::<Vec<Rule>>(json)
+                .ok()
+                .map(|rules| Stored {
+                    rules,
+                    minimum_object_size: None,
+                })
+        })
+    }
+
+    /// The default minimum object size in force.
+    pub fn minimum_size(&self) -> &str {
+        self.minimum_object_size
+            .as_deref()
+            .unwrap_or(DEFAULT_MINIMUM_SIZE)
+    }
+}
+
+fn rules_of(json: &str) -> Vec<Rule> {
+    Stored::parse(json).map(|s| s.rules).unwrap_or_default()
+}
+
+/// PutBucketLifecycleConfiguration. A rule without an `ID` gets one, as on S3. The
+/// `x-amz-transition-default-minimum-object-size` given (S3's default when none) is kept
+/// and answered by both calls, as Terraform's provider waits to read it back.
+pub fn put(
+    conn: &Connection,
+    _ctx: &CallContext,
+    bucket: &str,
+    rules: &[Rule],
+    minimum_size: Option<&str>,
+) -> ApiResult<String> {
     require_bucket(conn, bucket)?;
+    if let Some(m) = minimum_size.filter(|m| !MINIMUM_SIZES.contains(m)) {
+        return Err(invalid(format!(
+            "Invalid value for x-amz-transition-default-minimum-object-size: {m}"
+        )));
+    }
     if rules.is_empty() || rules.len() > 1000 {
         return Err(invalid(
             "A lifecycle configuration must have 1 to 1000 rules.",
@@ -206,16 +260,20 @@ pub fn put(conn: &Connection, _ctx: &CallContext, bucket: &str, rules: &[Rule]) 
             ..r.clone()
         })
         .collect();
-    let json = serde_json::to_string(&named).expect("rules serialise");
+    let stored = Stored {
+        rules: named,
+        minimum_object_size: Some(minimum_size.unwrap_or(DEFAULT_MINIMUM_SIZE).to_owned()),
+    };
+    let json = serde_json::to_string(&stored).expect("rules serialise");
     buckets::set_lifecycle(conn, bucket, Some(&json))?;
-    Ok(())
+    Ok(stored.minimum_size().to_owned())
 }
 
 /// GetBucketLifecycleConfiguration.
-pub fn get(conn: &Connection, _ctx: &CallContext, bucket: &str) -> ApiResult<Vec<Rule>> {
+pub fn get(conn: &Connection, _ctx: &CallContext, bucket: &str) -> ApiResult<Stored> {
     require_bucket(conn, bucket)?;
     buckets::lifecycle(conn, bucket)?
-        .and_then(|j| serde_json::from_str(&j).ok())
+        .and_then(|j| Stored::parse(&j))
         .ok_or_else(|| {
             ApiError::new(
                 ErrorKind::S3NoSuchLifecycleConfiguration,
@@ -253,7 +311,7 @@ pub fn expiration(
     let Some(json) = buckets::lifecycle(conn, bucket)? else {
         return Ok(None);
     };
-    let rules: Vec<Rule> = serde_json::from_str(&json).unwrap_or_default();
+    let rules: Vec<Rule> = rules_of(&json);
     // A date past what a calendar holds (a rule of ~95 million days) is no expiry to show.
     Ok(first_expiry(&rules, row).and_then(|(at, rule)| {
         let date = chrono::DateTime::from_timestamp(at, 0)?.format("%a, %d %b %Y %H:%M:%S GMT");
@@ -277,7 +335,7 @@ pub fn abort_date(
     let Some(json) = buckets::lifecycle(conn, bucket)? else {
         return Ok(None);
     };
-    let rules: Vec<Rule> = serde_json::from_str(&json).unwrap_or_default();
+    let rules: Vec<Rule> = rules_of(&json);
     Ok(rules
         .iter()
         .filter(|r| r.enabled && key.starts_with(&r.prefix))
@@ -338,7 +396,7 @@ pub fn expire_due(conn: &Connection, now: f64) -> cairn_store::StoreResult<Swept
     let mut swept = Swept::default();
     let midnight = midnight_before(now);
     for (bucket, json) in buckets::with_lifecycle(conn)? {
-        let rules: Vec<Rule> = serde_json::from_str(&json).unwrap_or_default();
+        let rules: Vec<Rule> = rules_of(&json);
         for rule in rules.iter().filter(|r| r.enabled) {
             let cutoff = match (rule.days, rule.date) {
                 (Some(days), _) => Some(midnight - (days * DAY) as f64 + 1e-6),

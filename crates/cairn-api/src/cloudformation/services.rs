@@ -310,7 +310,7 @@ async fn s3_call(
                     &host,
                 )
                 .param("lifecycle", Value::String(String::new())),
-                Box::new(move |c| lifecycle::put(c, &ctx, &b, &rules)),
+                Box::new(move |c| lifecycle::put(c, &ctx, &b, &rules, None).map(|_| ())),
             )
         }
         "DeleteBucketLifecycle" => (

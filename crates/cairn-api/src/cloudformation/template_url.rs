@@ -153,7 +153,7 @@ pub async fn fetch(s3: &CairnS3, info: &CallInfo, url: &str) -> Result<String, A
         ..Default::default()
     };
     let out = s3
-        .get_object_as(read_as, input, "s3.amazonaws.com")
+        .get_object_as(read_as, input, "s3.amazonaws.com", Default::default())
         .await
         .map_err(|e| refusal(e.code()))?
         .output;

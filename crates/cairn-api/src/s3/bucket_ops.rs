@@ -391,13 +391,19 @@ impl CairnS3 {
                 super::xml_record::numbers(config, &numeric),
             );
         }
-        self.bucket_call(&req, bucket, s, move |c, ctx, b| {
-            lifecycle::put(c, ctx, b, &rules)
-        })
-        .await?;
-        Ok(S3Response::new(
-            PutBucketLifecycleConfigurationOutput::default(),
-        ))
+        let minimum = req
+            .input
+            .transition_default_minimum_object_size
+            .as_ref()
+            .map(|m| m.as_str().to_owned());
+        let kept = self
+            .bucket_call(&req, bucket, s, move |c, ctx, b| {
+                lifecycle::put(c, ctx, b, &rules, minimum.as_deref())
+            })
+            .await?;
+        Ok(S3Response::new(PutBucketLifecycleConfigurationOutput {
+            transition_default_minimum_object_size: Some(kept.into()),
+        }))
     }
 
     pub(super) async fn get_bucket_lifecycle_op(
@@ -406,10 +412,13 @@ impl CairnS3 {
     ) -> S3Result<S3Response<GetBucketLifecycleConfigurationOutput>> {
         let bucket = req.input.bucket.clone();
         let s = spec(&req, "GetBucketLifecycle", true, &bucket, Some("lifecycle"));
-        let rules = self.bucket_call(&req, bucket, s, lifecycle::get).await?;
+        let stored = self.bucket_call(&req, bucket, s, lifecycle::get).await?;
+        let minimum = stored.minimum_size().to_owned();
         Ok(S3Response::new(GetBucketLifecycleConfigurationOutput {
+            transition_default_minimum_object_size: Some(minimum.into()),
             rules: Some(
-                rules
+                stored
+                    .rules
                     .into_iter()
                     .map(super::lifecycle_wire::rule_to_wire)
                     .collect(),

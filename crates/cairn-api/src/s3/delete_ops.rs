@@ -86,6 +86,16 @@ impl CairnS3 {
         // `AWS::S3::Object` `ARNPrefix` (real DeleteObjects records: DataDog/stratus-red-team's
         // S3 ransomware techniques), beside the bucket.
         .lists("");
+        // "The Content-MD5 request header is required for all Multi-Object Delete requests"
+        // (an `x-amz-checksum-*` header does as well): checked once s3s has matched the body
+        // with its signed hash.
+        if !super::integrity::declares_digest(&req.headers) {
+            let e = ApiError::new(
+                ErrorKind::S3InvalidRequest,
+                "Missing required header for this request: Content-MD5",
+            );
+            return Err(self.record_failure(info, spec, e).await);
+        }
         // A key or version with a character XML 1.0 forbids came in raw (its reference,
         // `&#1;`, is refused by the parser): the body is no more well-formed than that.
         let forbidden = keys.iter().any(|(k, _, v)| {

@@ -298,6 +298,22 @@ pub fn body_fault(message: &str) -> ApiError {
     }
 }
 
+/// Whether a request declares a digest of its body: `Content-MD5` or an `x-amz-checksum-*`
+/// value (DeleteObjects needs one).
+pub fn declares_digest(headers: &http::HeaderMap) -> bool {
+    let trailer = headers
+        .get("x-amz-trailer")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("x-amz-checksum-"));
+    trailer
+        || headers.contains_key("content-md5")
+        || headers.keys().any(|k| {
+            k.as_str()
+                .strip_prefix("x-amz-checksum-")
+                .is_some_and(|rest| rest != "type" && rest != "algorithm")
+        })
+}
+
 /// Checks a whole configuration body (a lifecycle, tagging or versioning document, a
 /// DeleteObjects list) against the digests its request declares, `Content-MD5` and
 /// `x-amz-checksum-*`: S3's `InvalidDigest` or `BadDigest` when they do not hold, as for an

@@ -372,7 +372,8 @@ impl CairnS3 {
         req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
         let info = self.call_info(&req).await?;
-        self.get_object_as(info, req.input, &host_of(&req.headers))
+        let etags = super::preconditions::EtagHeaders::of(&req.headers);
+        self.get_object_as(info, req.input, &host_of(&req.headers), etags)
             .await
     }
 
@@ -383,6 +384,7 @@ impl CairnS3 {
         info: CallInfo,
         input: GetObjectInput,
         host: &str,
+        etags: super::preconditions::EtagHeaders,
     ) -> S3Result<S3Response<GetObjectOutput>> {
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
         let version_id = input.version_id.clone();
@@ -420,8 +422,7 @@ impl CairnS3 {
                 check_conditions(
                     &obj.row,
                     &seen,
-                    input.if_match.as_ref(),
-                    input.if_none_match.as_ref(),
+                    &etags,
                     input.if_modified_since.as_ref(),
                     input.if_unmodified_since.as_ref(),
                 )?;
@@ -532,6 +533,7 @@ impl CairnS3 {
         let overrides_ok = overrides.check();
         let unmodified = Unmodified::default();
         let seen = unmodified.clone();
+        let etags = super::preconditions::EtagHeaders::of(&req.headers);
         let (obj, range, expiration) = self
             .recorded(info, spec, move |c| {
                 overrides_ok?;
@@ -548,8 +550,7 @@ impl CairnS3 {
                 check_conditions(
                     &obj.row,
                     &seen,
-                    input.if_match.as_ref(),
-                    input.if_none_match.as_ref(),
+                    &etags,
                     input.if_modified_since.as_ref(),
                     input.if_unmodified_since.as_ref(),
                 )?;

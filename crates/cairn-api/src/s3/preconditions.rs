@@ -13,6 +13,66 @@ pub(super) fn etag_matches(cond: &ETagCondition, etag: &str) -> bool {
     }
 }
 
+/// Whether a read's `If-Match` (`weak` false: strong comparison) or `If-None-Match` (`weak`
+/// true) header value names `etag`: `*`, or a comma-separated list of entity tags (RFC 9110
+/// 13.1.1, 13.1.2; S3 points to RFC 7232), any of which may match. A tag may come without
+/// its quotes, as S3 takes it.
+pub(super) fn etag_list_matches(value: &str, etag: &str, weak: bool) -> bool {
+    if value.trim() == "*" {
+        return true;
+    }
+    let mut rest = value;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c == ',' || c.is_ascii_whitespace());
+        if rest.is_empty() {
+            return false;
+        }
+        let (is_weak, tag_start) = match rest.strip_prefix("W/") {
+            Some(t) => (true, t),
+            None => (false, rest),
+        };
+        let (tag, after) = match tag_start.strip_prefix('"') {
+            Some(q) => match q.find('"') {
+                Some(end) => (&q[..end], &q[end + 1..]),
+                None => (q, ""),
+            },
+            None => match tag_start.find(',') {
+                Some(end) => (tag_start[..end].trim(), &tag_start[end..]),
+                None => (tag_start.trim(), ""),
+            },
+        };
+        if tag == etag && (weak || !is_weak) {
+            return true;
+        }
+        rest = after;
+    }
+}
+
+/// A read's `If-Match` and `If-None-Match` as sent (lists are matched element by element).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct EtagHeaders {
+    /// `If-Match`.
+    pub if_match: Option<String>,
+    /// `If-None-Match`.
+    pub if_none_match: Option<String>,
+}
+
+impl EtagHeaders {
+    /// The two headers of a request.
+    pub(super) fn of(headers: &http::HeaderMap) -> Self {
+        let get = |h: http::header::HeaderName| {
+            headers
+                .get(h)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        EtagHeaders {
+            if_match: get(http::header::IF_MATCH),
+            if_none_match: get(http::header::IF_NONE_MATCH),
+        }
+    }
+}
+
 /// The validators of an object a conditional read found unmodified. S3's `304 Not
 /// Modified` carries the object's `ETag` and `Last-Modified`, which RFC 9110 (15.4.5) asks
 /// of a 304 so that a cache can refresh what it holds.
@@ -54,8 +114,7 @@ impl Unmodified {
 pub(super) fn check_conditions(
     row: &ObjectRow,
     unmodified: &Unmodified,
-    if_match: Option<&ETagCondition>,
-    if_none_match: Option<&ETagCondition>,
+    etags: &EtagHeaders,
     if_modified_since: Option<&Timestamp>,
     if_unmodified_since: Option<&Timestamp>,
 ) -> Result<(), ApiError> {
@@ -72,8 +131,9 @@ pub(super) fn check_conditions(
         unmodified.note(row);
         ApiError::new(ErrorKind::S3NotModified, "Not Modified")
     };
+    let (if_match, if_none_match) = (etags.if_match.as_deref(), etags.if_none_match.as_deref());
     if let Some(c) = if_match
-        && !etag_matches(c, &row.etag)
+        && !etag_list_matches(c, &row.etag, false)
     {
         return Err(precondition());
     }
@@ -84,7 +144,7 @@ pub(super) fn check_conditions(
         return Err(precondition());
     }
     if let Some(c) = if_none_match
-        && etag_matches(c, &row.etag)
+        && etag_list_matches(c, &row.etag, true)
     {
         return Err(not_modified());
     }
