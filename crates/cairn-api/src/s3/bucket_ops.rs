@@ -423,7 +423,6 @@ impl CairnS3 {
                     .map(super::lifecycle_wire::rule_to_wire)
                     .collect(),
             ),
-            ..Default::default()
         }))
     }
 
