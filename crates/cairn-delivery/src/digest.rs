@@ -474,10 +474,15 @@ fn note_final(
         Some(id) => delivery::update_retired_trail(c, id, change),
     }
 }
+/// How far behind a chain's start or last digest the clock may be without a warning.
+const CLOCK_SLACK_SECS: f64 = 5.0;
+
 /// Warns, once while it lasts, that the clock is behind a trail's last digest in a region
 /// (the system clock stepped back): its digests wait until the clock passes that digest's
 /// end, and without this nothing would say why none came (upgrade2). Returns whether it
-/// warned.
+/// warned. A chain started a moment after the delivery pass read the clock (a StartLogging
+/// racing the pass) is no clock step: less than [`CLOCK_SLACK_SECS`] behind is not warned
+/// of (digest6 D10).
 fn clock_behind(trail: &str, region: &str, now: f64, last_end: f64) -> bool {
     static BEHIND: std::sync::Mutex<BTreeSet<(String, String)>> =
         std::sync::Mutex::new(BTreeSet::new());
@@ -485,7 +490,7 @@ fn clock_behind(trail: &str, region: &str, now: f64, last_end: f64) -> bool {
         return false;
     };
     let key = (trail.to_owned(), region.to_owned());
-    if now < last_end {
+    if now + CLOCK_SLACK_SECS < last_end {
         if behind.insert(key) {
             tracing::warn!(
                 trail,
@@ -521,5 +526,7 @@ mod tests {
             "behind again: warned again"
         );
         assert!(!super::clock_behind(t, "eu-west-1", 900.0, 700.0));
+        // A StartLogging a moment after the pass read the clock is no clock step (D10).
+        assert!(!super::clock_behind(t, "ap-south-1", 1000.0, 1000.2));
     }
 }
