@@ -398,7 +398,9 @@ impl Delivery {
                     if let Some(end_seq) = final_of {
                         note_final(c, &arn, retired, &home, &digest_region, end_seq)?;
                     }
-                    if live {
+                    // The trail's own status is its home region's: another region's digest
+                    // is that region's status (GetTrailStatus there; digest6 D8).
+                    if live && digest_region == home {
                         update_trail(c, &arn, |t| {
                             t.status.delivery.latest_digest_delivery_time = Some(now);
                             t.status.delivery.latest_digest_delivery_error = None;

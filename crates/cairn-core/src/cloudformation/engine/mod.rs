@@ -122,7 +122,17 @@ pub(crate) struct Run<'e> {
     imported: std::sync::Mutex<Vec<String>>,
     /// The stack's current template, parsed.
     template: Arc<cairn_template::Template>,
+    /// Characters of each resource's resolved properties, as the stack holds them, against
+    /// [`MAX_STACK_PROPERTY_CHARS`] (filled from the rows on first use).
+    property_chars: std::sync::Mutex<Option<BTreeMap<String, usize>>>,
 }
+
+/// The most characters a stack's resolved resource properties may hold in all: each
+/// resource's are bounded (1 MiB, `cairn_template::MAX_MADE_CHARS`), and this bounds their
+/// sum, so a small template cannot make every operation store hundreds of megabytes of
+/// properties on its resources and stack events (cfn11 F7). A 1 MB template whose values
+/// are its own text stays far below it.
+pub(crate) const MAX_STACK_PROPERTY_CHARS: usize = 4 << 20;
 
 impl Engine {
     /// Runs a stack's operation to its end. `resumed`: the server restarted while it was in
@@ -199,6 +209,7 @@ impl Engine {
             stack,
             pending: BTreeMap::new(),
             imported: std::sync::Mutex::new(Vec::new()),
+            property_chars: std::sync::Mutex::new(None),
             template,
         };
         if let Some(why) = interrupted_by {

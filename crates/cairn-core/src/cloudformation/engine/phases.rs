@@ -51,7 +51,39 @@ impl Run<'_> {
         let ev = cairn_template::Evaluator::new(&tpl, self.pseudo(), &self.stack.parameters)
             .map_err(|e| e.to_string())?;
         let props = ev.resolve(&r.properties, self).map_err(|e| e.to_string())?;
+        self.charge_properties(id, &props)?;
         Ok((r, props))
+    }
+
+    /// Counts `props`, resource `id`'s new properties, toward the stack's
+    /// [`super::MAX_STACK_PROPERTY_CHARS`]; the reason the resource fails when beyond.
+    fn charge_properties(&self, id: &str, props: &Value) -> Result<(), String> {
+        let size = |v: &Value| serde_json::to_string(v).map_or(0, |s| s.len());
+        let Ok(mut held) = self.property_chars.lock() else {
+            return Ok(());
+        };
+        let held = held.get_or_insert_with(|| {
+            self.rows
+                .iter()
+                .filter(|(_, r)| r.status != "DELETE_COMPLETE")
+                .map(|(k, r)| (k.clone(), size(&r.properties)))
+                .collect()
+        });
+        let this = size(props);
+        let others: usize = held
+            .iter()
+            .filter(|(k, _)| k.as_str() != id)
+            .map(|(_, n)| n)
+            .sum();
+        if others + this > super::MAX_STACK_PROPERTY_CHARS {
+            return Err(format!(
+                "The resolved properties of the stack's resources would exceed {} characters in all ({} with this resource's)",
+                super::MAX_STACK_PROPERTY_CHARS,
+                others + this
+            ));
+        }
+        held.insert(id.to_owned(), this);
+        Ok(())
     }
 
     pub(crate) async fn begin_create(&mut self, id: &str, added: bool) -> ApiResult<Begin> {
