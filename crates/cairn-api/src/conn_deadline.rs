@@ -43,7 +43,17 @@ pub(crate) struct Activity {
     header_began: AtomicU64,
     /// Wakes the deadline watcher when the connection begins awaiting a request.
     changed: Notify,
+    /// Bytes written to the client in all.
+    written: AtomicU64,
+    /// `written` when the current response's first byte went out.
+    written_at_response: AtomicU64,
+    /// Milliseconds after `epoch` when the current response's first byte went out
+    /// ([`NOT_YET`] before it).
+    response_began: AtomicU64,
 }
+
+/// `response_began` before the response's first byte.
+const NOT_YET: u64 = u64::MAX;
 
 impl Activity {
     /// A connection accepted now: awaiting its first request.
@@ -56,6 +66,9 @@ impl Activity {
             awaiting_since: AtomicU64::new(0),
             header_began: AtomicU64::new(0),
             changed: Notify::new(),
+            written: AtomicU64::new(0),
+            written_at_response: AtomicU64::new(0),
+            response_began: AtomicU64::new(NOT_YET),
         })
     }
 
@@ -72,15 +85,27 @@ impl Activity {
         }
     }
 
-    /// Bytes went out to the client.
-    pub(crate) fn wrote(&self) {
-        self.last_moved.store(self.now_ms(), Ordering::Relaxed);
+    /// `n` bytes went out to the client.
+    pub(crate) fn wrote(&self, n: usize) {
+        let now = self.now_ms();
+        self.last_moved.store(now, Ordering::Relaxed);
+        let before = self.written.fetch_add(n as u64, Ordering::Relaxed);
+        if self.in_flight.load(Ordering::Acquire) > 0
+            && self
+                .response_began
+                .compare_exchange(NOT_YET, now, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.written_at_response.store(before, Ordering::Relaxed);
+        }
     }
 
     /// A request's headers were parsed; the guard ends it when its response ends (or is
     /// dropped).
     pub(crate) fn request_started(self: &Arc<Self>) -> RequestGuard {
-        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        if self.in_flight.fetch_add(1, Ordering::AcqRel) == 0 {
+            self.response_began.store(NOT_YET, Ordering::Release);
+        }
         self.awaiting.store(false, Ordering::Release);
         RequestGuard(self.clone())
     }
@@ -171,12 +196,16 @@ impl Pressure {
 
 /// Resolves when the connection must be closed, with the reason: no byte moved for `idle`
 /// (mid-request or not), or its next request did not begin within `header` (within
-/// [`PRESSURE_GRACE`] under pressure).
+/// [`PRESSURE_GRACE`] under pressure); or, while the connection cap is nearly reached, a
+/// response read more slowly than `min_rate` bytes a second on average once `header` has
+/// passed since its first byte (hostile12: 1,200 presigned GETs read at 100 bytes a second
+/// held every slot for good).
 pub(crate) async fn expired(
     activity: Arc<Activity>,
     header: Duration,
     idle: Duration,
     pressure: Arc<Pressure>,
+    min_rate: u64,
 ) -> &'static str {
     let header_ms = header.as_millis() as u64;
     let idle_ms = idle.as_millis() as u64;
@@ -230,6 +259,20 @@ pub(crate) async fn expired(
                 return reason;
             }
             wait = wait.min(limit - waited);
+        } else if pressure.high() && min_rate > 0 {
+            let began = activity.response_began.load(Ordering::Acquire);
+            if began != NOT_YET {
+                let elapsed = now.saturating_sub(began);
+                let sent = activity
+                    .written
+                    .load(Ordering::Relaxed)
+                    .saturating_sub(activity.written_at_response.load(Ordering::Relaxed));
+                if elapsed >= header_ms && sent.saturating_mul(1000) < min_rate * elapsed {
+                    return "response read too slowly while the connection cap is nearly reached";
+                }
+            }
+            // Looked at again each second while the response goes out.
+            wait = wait.min(1000);
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
@@ -254,7 +297,7 @@ mod tests {
         let a = Activity::new();
         let started = Instant::now();
         let header = Duration::from_millis(300);
-        let reason = expired(a, header, Duration::from_secs(60), p).await;
+        let reason = expired(a, header, Duration::from_secs(60), p, 1024).await;
         assert_eq!(reason, "no request within the header timeout");
         assert!(started.elapsed() >= header && started.elapsed() < Duration::from_secs(5));
     }
@@ -265,7 +308,7 @@ mod tests {
         let _only = permits.try_acquire_owned().unwrap();
         let a = Activity::new();
         let started = Instant::now();
-        let reason = expired(a, Duration::from_secs(60), Duration::from_secs(60), p).await;
+        let reason = expired(a, Duration::from_secs(60), Duration::from_secs(60), p, 1024).await;
         assert_eq!(
             reason,
             "no request while the connection cap is nearly reached"
@@ -292,7 +335,7 @@ mod tests {
         a.read();
         let trickle = trickle(&a, 100);
         let started = Instant::now();
-        let reason = expired(a, Duration::from_secs(60), Duration::from_secs(60), p).await;
+        let reason = expired(a, Duration::from_secs(60), Duration::from_secs(60), p, 1024).await;
         trickle.abort();
         assert_eq!(
             reason,
@@ -307,12 +350,79 @@ mod tests {
         let a = Activity::new();
         a.read();
         let trickle = trickle(&a, 50);
-        let reason = expired(a, Duration::from_millis(400), Duration::from_secs(60), p).await;
+        let reason = expired(
+            a,
+            Duration::from_millis(400),
+            Duration::from_secs(60),
+            p,
+            1024,
+        )
+        .await;
         trickle.abort();
         assert_eq!(
             reason,
             "request headers not complete within the header timeout"
         );
+    }
+
+    /// A client reading its response `n` bytes every `ms` milliseconds, until aborted.
+    fn slow_reader(a: &Arc<Activity>, n: usize, ms: u64) -> tokio::task::JoinHandle<()> {
+        let a = a.clone();
+        tokio::spawn(async move {
+            loop {
+                a.wrote(n);
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+        })
+    }
+
+    #[tokio::test]
+    async fn under_pressure_a_response_read_too_slowly_expires() {
+        let (permits, p) = pressure(1);
+        let _only = permits.try_acquire_owned().unwrap();
+        let a = Activity::new();
+        a.read();
+        let _guard = a.request_started();
+        // 10 bytes every 50 ms: 200 bytes a second, under the 1,024 floor.
+        let reader = slow_reader(&a, 10, 50);
+        let started = Instant::now();
+        let reason = expired(
+            a,
+            Duration::from_millis(400),
+            Duration::from_secs(60),
+            p,
+            1024,
+        )
+        .await;
+        reader.abort();
+        assert_eq!(
+            reason,
+            "response read too slowly while the connection cap is nearly reached"
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[tokio::test]
+    async fn a_response_read_fast_enough_or_without_pressure_keeps_its_slot() {
+        for (max, bytes) in [(1, 1000), (16, 10)] {
+            let (permits, p) = pressure(max);
+            let _only = permits.try_acquire_owned().unwrap();
+            let a = Activity::new();
+            a.read();
+            let _guard = a.request_started();
+            // 1000 bytes every 50 ms under pressure (20 KB/s); 200 B/s without.
+            let reader = slow_reader(&a, bytes, 50);
+            let watch = expired(
+                a,
+                Duration::from_millis(200),
+                Duration::from_secs(60),
+                p,
+                1024,
+            );
+            let outcome = tokio::time::timeout(Duration::from_millis(1500), watch).await;
+            reader.abort();
+            assert!(outcome.is_err(), "kept: {outcome:?}");
+        }
     }
 
     #[test]

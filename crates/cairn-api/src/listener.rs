@@ -90,8 +90,10 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
         data: &[u8],
     ) -> Poll<std::io::Result<usize>> {
         let polled = Pin::new(&mut self.inner).poll_write(cx, data);
-        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
-            self.activity.wrote();
+        if let Poll::Ready(Ok(n)) = &polled
+            && *n > 0
+        {
+            self.activity.wrote(*n);
         }
         polled
     }
@@ -195,10 +197,17 @@ pub async fn serve(
                     limits.header_timeout,
                     limits.idle_timeout,
                     pressure,
+                    limits.min_body_rate,
                 ) => reason,
                 _ = stop.wait_for(|s| *s) => "shutdown",
             };
             tracing::debug!(%peer, reason, "closing connection");
+            if reason != "shutdown" {
+                // Dropped at once: hyper's graceful shutdown closes an HTTP/1 connection only
+                // between requests, so one with half its headers (or a response read too
+                // slowly) kept its slot until hyper's own header timeout (hostile12).
+                return;
+            }
             conn.as_mut().graceful_shutdown();
             let grace = if reason == "shutdown" {
                 limits.idle_timeout.min(SHUTDOWN_GRACE)

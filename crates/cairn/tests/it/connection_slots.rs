@@ -116,3 +116,39 @@ fn silent_connections_at_the_cap_are_reclaimed_for_a_real_client() {
     // Only as many as needed are reclaimed; the rest wait for their own header timeout.
     drop(silent);
 }
+
+/// With every slot held by connections that sent half their request headers, a client with
+/// a request is served within seconds: such a connection, once its slot is reclaimed, is
+/// dropped at once, not left to hyper's own header timeout (hostile12: hyper's graceful
+/// shutdown closes an HTTP/1 connection only between requests, so the slot stayed held).
+#[test]
+fn half_sent_headers_at_the_cap_are_dropped_for_a_real_client() {
+    let server = Server::start_with(&[
+        "--max-connections",
+        "4",
+        "--header-timeout-secs",
+        "60",
+        "--idle-timeout-secs",
+        "120",
+    ]);
+    let half: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let mut s = TcpStream::connect(server.addr).unwrap();
+            s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").unwrap();
+            s
+        })
+        .collect();
+    let started = Instant::now();
+    let mut client = TcpStream::connect(server.addr).unwrap();
+    client
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let answer = read_answer(&mut client);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(half);
+}
