@@ -59,6 +59,10 @@ pub fn check_owners(conn: &Connection, conditions: &[OwnerCondition]) -> ApiResu
     Ok(())
 }
 
+/// General purpose buckets an account may have: S3's default quota (S3 User Guide, "General
+/// purpose bucket quotas"), beyond which CreateBucket is `TooManyBuckets`.
+pub const MAX_BUCKETS: i64 = 10_000;
+
 /// CreateBucket. `external`: the settings file maps `name` to an external store, whose
 /// bucket it is: never made locally, where S3 readers would take it for the trail's (from
 /// the S3 API, CloudFormation or the console alike).
@@ -125,6 +129,12 @@ pub fn create(
         return Err(ApiError::new(
             ErrorKind::S3BucketAlreadyOwnedByYou,
             "Your previous request to create the named bucket succeeded and you already own it.",
+        ));
+    }
+    if buckets::count(conn, ctx.account().as_str())? >= MAX_BUCKETS {
+        return Err(ApiError::new(
+            ErrorKind::S3TooManyBuckets,
+            "You have attempted to create more buckets than allowed",
         ));
     }
     buckets::insert(

@@ -47,6 +47,8 @@ pub enum ErrorKind {
     // S3.
     S3NoSuchBucket,
     S3BucketAlreadyOwnedByYou,
+    /// `TooManyBuckets`.
+    S3TooManyBuckets,
     S3BucketAlreadyExists,
     S3BucketNotEmpty,
     S3InvalidBucketName,
@@ -101,6 +103,8 @@ pub enum ErrorKind {
     // SNS.
     SnsNotFound,
     SnsInvalidParameter,
+    /// `TopicLimitExceeded`.
+    SnsTopicLimitExceeded,
     InsufficientSnsTopicPolicy,
     /// `ParameterValueInvalid` (shape InvalidParameterValueException).
     SnsParameterValueInvalid,

@@ -55,3 +55,6 @@ pub mod wildcard;
 
 pub use context::CallContext;
 pub use error::{ApiError, ErrorKind};
+
+#[cfg(test)]
+mod quota_tests;

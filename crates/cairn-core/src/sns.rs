@@ -88,6 +88,10 @@ fn delivery_status_attribute(name: &str) -> bool {
         })
 }
 
+/// Standard topics an account may have in a region: SNS's default quota, beyond which
+/// CreateTopic is `TopicLimitExceeded` (the SNS API reference).
+pub const MAX_TOPICS: i64 = 100_000;
+
 /// CreateTopic, with `Attributes` and `Tags` as (name, value) pairs. Idempotent like SNS:
 /// an existing topic's ARN is returned when the given attributes and tags are the ones it
 /// has, else the call is refused.
@@ -126,6 +130,12 @@ pub fn create_topic(
     crate::sns_topic_access::check_tags(tags)?;
     if let Some(existing) = sns::get_topic(conn, &arn)? {
         return same_topic(conn, &existing, attributes, tags).map(|()| arn);
+    }
+    if sns::count_topics(conn, ctx.account().as_str(), ctx.region.as_str())? >= MAX_TOPICS {
+        return Err(ApiError::new(
+            ErrorKind::SnsTopicLimitExceeded,
+            "Topic limit exceeded",
+        ));
     }
     sns::create_topic(
         conn,

@@ -80,6 +80,13 @@ pub fn list(conn: &Connection, account: &str) -> StoreResult<Vec<Bucket>> {
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
+/// How many buckets an account has.
+pub fn count(conn: &Connection, account: &str) -> StoreResult<i64> {
+    Ok(conn
+        .prepare_cached("SELECT COUNT(*) FROM buckets WHERE account = ?1")?
+        .query_row([account], |r| r.get(0))?)
+}
+
 /// Sets or clears the lifecycle configuration (JSON).
 pub fn set_lifecycle(conn: &Connection, name: &str, lifecycle: Option<&str>) -> StoreResult<()> {
     conn.prepare_cached("UPDATE buckets SET lifecycle = ?2 WHERE name = ?1")?

@@ -87,6 +87,15 @@ fn sub_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Subscription> {
 }
 
 /// Inserts a topic (no-op if it exists).
+/// How many topics an account has in a region (read off the ARN key's range).
+pub fn count_topics(conn: &Connection, account: &str, region: &str) -> StoreResult<i64> {
+    let from = format!("arn:aws:sns:{region}:{account}:");
+    let to = format!("arn:aws:sns:{region}:{account};");
+    Ok(conn
+        .prepare_cached("SELECT COUNT(*) FROM sns_topics WHERE arn >= ?1 AND arn < ?2")?
+        .query_row([from, to], |r| r.get(0))?)
+}
+
 pub fn create_topic(conn: &Connection, t: &Topic, created: f64) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT OR IGNORE INTO sns_topics (arn, account, region, name, policy, created, attributes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
