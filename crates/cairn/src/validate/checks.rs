@@ -254,27 +254,19 @@ fn no_prefix(p: Option<&str>) -> Option<&str> {
     p.filter(|p| !p.is_empty())
 }
 
-/// The log file keys of the layout's region delivered from `from` to `to` (whole days),
-/// with the minute each carries and when it was delivered.
-pub async fn list_logs(
-    s3: &S3,
-    layout: &Layout,
-    from: i64,
-    to: i64,
-) -> anyhow::Result<Vec<LogKey>> {
+/// The log file keys of the layout's region, in every day folder up to `to` (whole days),
+/// with the minute each carries and when it was delivered. Folders of days before the range
+/// are read too: a file planted today in an old day's folder is judged by when it was
+/// delivered, which no folder name can hide (digest7 G1: one in `2020/01/01/` passed).
+pub async fn list_logs(s3: &S3, layout: &Layout, to: i64) -> anyhow::Result<Vec<LogKey>> {
     let dir = layout.log_dir();
     let stop = day(to);
     let keys = s3
-        .list_timed(
-            &layout.bucket,
-            &dir,
-            Some(&format!("{dir}{}", day(from))),
-            |page| {
-                page.last()
-                    .and_then(|k| Layout::day_of(k, &dir))
-                    .is_some_and(|d| d > stop.as_str())
-            },
-        )
+        .list_timed(&layout.bucket, &dir, None, |page| {
+            page.last()
+                .and_then(|k| Layout::day_of(k, &dir))
+                .is_some_and(|d| d > stop.as_str())
+        })
         .await?;
     Ok(keys
         .into_iter()
@@ -433,8 +425,12 @@ pub async fn unlisted_logs(
         // Only a valid digest, signed as written at that very key in this bucket, counts
         // (digest6: an empty object at a made-up trail's digest key excused any forged file
         // for the 70 minutes after the time its name gave).
+        // This trail's own earlier digests (read for a file copied onto itself since) are no
+        // other trail's: their chain's later digests are judged above (recheck33: one before
+        // the range excused every planted file for 70 minutes after it).
         let newest = wanted
             .iter()
+            .filter(|o| !layout.is_own_digest(&o.1))
             .filter_map(|o| match fetched.digests.get(o) {
                 Some(Outcome::Valid(v))
                     if v.digest.digest_s3_bucket == *bucket && v.digest.digest_s3_object == o.1 =>

@@ -378,7 +378,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
     };
     // Log files are listed (for the unlisted-file check) while the digests' are fetched.
     let (log_keys, done) = tokio::join!(
-        checks::list_logs(&fetcher.s3, &layout, list_from - 60, window_end + 7200),
+        checks::list_logs(&fetcher.s3, &layout, window_end + 7200),
         fetcher.fetch_into(&mut fetched, objects(&own, &bucket), vec![], true),
     );
     let log_keys = log_keys?;

@@ -92,9 +92,7 @@ impl Walked<'_> {
                 .filter(|k| !old.is_own_digest(k) && old.is_any_digest(k) && !is_backfill(k))
                 .cloned()
                 .collect();
-            let log_keys =
-                checks::list_logs(&cx.fetcher.s3, &old, list_from - 60, cx.window_end + 7200)
-                    .await?;
+            let log_keys = checks::list_logs(&cx.fetcher.s3, &old, cx.window_end + 7200).await?;
             let context = Context {
                 layout: &old,
                 fetcher: cx.fetcher,
