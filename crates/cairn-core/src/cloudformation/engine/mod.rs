@@ -278,6 +278,49 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// `properties` as a stack event shows them: every `NoEcho` parameter's value, wherever
+    /// a string holds it, as `****` ("masked as asterisks for any calls that describe the
+    /// stack or stack events"; cfn11 F6: DescribeStackEvents and the stack's notifications
+    /// showed it in clear).
+    fn masked(&self, properties: &Value) -> Value {
+        let secrets: Vec<&str> = self
+            .template
+            .parameters
+            .iter()
+            .filter(|p| p.no_echo)
+            .filter_map(|p| {
+                self.stack
+                    .parameters
+                    .iter()
+                    .find(|(k, _)| *k == p.name)
+                    .map(|(_, v)| v.as_str())
+            })
+            .filter(|v| !v.is_empty())
+            .collect();
+        if secrets.is_empty() {
+            return properties.clone();
+        }
+        fn walk(v: &Value, secrets: &[&str]) -> Value {
+            match v {
+                Value::String(s) => Value::String(
+                    secrets
+                        .iter()
+                        .fold(s.clone(), |acc, secret| acc.replace(secret, "****")),
+                ),
+                Value::Array(items) => {
+                    Value::Array(items.iter().map(|i| walk(i, secrets)).collect())
+                }
+                Value::Object(m) => Value::Object(
+                    m.iter()
+                        .map(|(k, i)| (k.clone(), walk(i, secrets)))
+                        .collect(),
+                ),
+                other => other.clone(),
+            }
+        }
+        walk(properties, &secrets)
+    }
+
     /// Writes a resource with a new status and the event that reports it.
     pub(crate) async fn set_resource(
         &mut self,
@@ -289,7 +332,7 @@ impl Run<'_> {
         row.status = status.to_owned();
         row.status_reason = reason.clone();
         row.updated = now();
-        let props = with_properties.then(|| row.properties.to_string());
+        let props = with_properties.then(|| self.masked(&row.properties).to_string());
         let event = records::event(
             &self.stack,
             &row.logical_id,

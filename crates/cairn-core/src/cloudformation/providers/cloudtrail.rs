@@ -131,7 +131,14 @@ async fn put_selectors(
     );
     if basic != old_basic || adv != old_adv {
         let input = match (&basic, &adv) {
-            (_, Some(a)) => Some(json!({"TrailName": name, "AdvancedEventSelectors": coerce(a)?})),
+            // Both are sent, for CloudTrail to refuse as it refuses the pair ("You cannot
+            // apply both…"): dropping the basic ones made a trail log less than its template
+            // says (cfn11 F2).
+            (Some(b), Some(a)) => Some(json!({"TrailName": name, "EventSelectors": coerce(b)?,
+                "AdvancedEventSelectors": coerce(a)?})),
+            (None, Some(a)) => {
+                Some(json!({"TrailName": name, "AdvancedEventSelectors": coerce(a)?}))
+            }
             (Some(b), None) => Some(json!({"TrailName": name, "EventSelectors": coerce(b)?})),
             (None, None) if old.is_some() => Some(json!({"TrailName": name, "EventSelectors": [
                 {"ReadWriteType": "All", "IncludeManagementEvents": true}]})),

@@ -194,11 +194,36 @@ impl Provider for Key {
                 )
                 .await?;
             }
-            if changed("Enabled") {
-                enabled(cx, id, opt_bool(new, "Enabled", KEY)?.unwrap_or(true)).await?;
+            // AWS's key handler: a key being enabled is enabled first, rotation is updated
+            // next, and a key being disabled is disabled last (cfn11 F1: disabling first
+            // failed the rotation change with DisabledException); rotation of a key that
+            // stays disabled is refused with the handler's own reason (F5).
+            let was = opt_bool(old, "Enabled", KEY)?.unwrap_or(true);
+            let will = opt_bool(new, "Enabled", KEY)?.unwrap_or(true);
+            let rotation_changed = changed("EnableKeyRotation") || changed("RotationPeriodInDays");
+            // (A rollback asking back what never changed has nothing to do.)
+            let rotation_changed = rotation_changed
+                && (was
+                    || will
+                    || cx
+                        .call(Service::Kms, "GetKeyRotationStatus", json!({"KeyId": id}))
+                        .await?
+                        .get("KeyRotationEnabled")
+                        .and_then(Value::as_bool)
+                        != Some(opt_bool(new, "EnableKeyRotation", KEY)?.unwrap_or(false)));
+            if rotation_changed && !was && !will {
+                return Err(Failure::new(
+                    "You cannot modify the EnableKeyRotation property when the Enabled property is false. Set Enabled to true to modify the EnableKeyRotation property.".to_owned(),
+                ));
             }
-            if changed("EnableKeyRotation") || changed("RotationPeriodInDays") {
+            if changed("Enabled") && will {
+                enabled(cx, id, true).await?;
+            }
+            if rotation_changed {
                 rotation(cx, id, new).await?;
+            }
+            if changed("Enabled") && !will {
+                enabled(cx, id, false).await?;
             }
             let (before, after) = (
                 tags(old, KEY, cx.old_stack_tags)?,

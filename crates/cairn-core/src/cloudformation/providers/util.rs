@@ -183,14 +183,36 @@ pub fn tag_list(tags: &[(String, String)]) -> Value {
     )
 }
 
+/// Properties a provider does not implement whose value, written out, is the type's default
+/// and what Cairn does anyway: taken as no change (cfn11 F4: generated templates write them).
+const WRITTEN_DEFAULTS: &[(&str, &str, &str)] = &[
+    ("AWS::S3::Bucket", "AccessControl", "Private"),
+    ("AWS::S3::Bucket", "ObjectLockEnabled", "false"),
+    ("AWS::KMS::Key", "Origin", "AWS_KMS"),
+    ("AWS::SNS::Topic", "ContentBasedDeduplication", "false"),
+];
+
+/// Whether `value` of `type_name`'s `key` is a default in [`WRITTEN_DEFAULTS`] (a boolean
+/// as a JSON boolean or CloudFormation's string).
+fn is_default(type_name: &str, key: &str, value: &Value) -> bool {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        _ => return false,
+    };
+    WRITTEN_DEFAULTS
+        .iter()
+        .any(|(t, k, d)| *t == type_name && *k == key && text.eq_ignore_ascii_case(d))
+}
+
 /// Refuses properties a provider does not implement, naming them: one that AWS's schema
 /// for the type does not have either is refused as CloudFormation refuses it
 /// (`#: extraneous key [Bogus] is not permitted`), one it has with Cairn's own reason.
 pub fn only(p: &Value, type_name: &str, supported: &[&str]) -> Result<(), Failure> {
     let unsupported: Vec<&str> = props(p)
-        .keys()
-        .filter(|k| !supported.contains(&k.as_str()))
-        .map(String::as_str)
+        .iter()
+        .filter(|(k, v)| !supported.contains(&k.as_str()) && !is_default(type_name, k, v))
+        .map(|(k, _)| k.as_str())
         .collect();
     let schema = super::schema::aws_properties(type_name);
     let extraneous: Vec<String> = unsupported
