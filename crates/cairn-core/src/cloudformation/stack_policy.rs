@@ -46,15 +46,31 @@ fn applies(statement: &Value, resource: &str, resource_type: &str, action: &str)
 
 /// Checks a policy document's shape (SetStackPolicy).
 pub fn check(document: &str) -> Result<(), String> {
-    let v: Value = serde_json::from_str(document)
-        .map_err(|_| "Error validating stack policy: Invalid stack policy".to_owned())?;
-    let ok = v
-        .get("Statement")
-        .is_some_and(|s| s.is_array() || s.is_object());
-    if ok {
+    let invalid = || "Error validating stack policy: Invalid stack policy".to_owned();
+    let v: Value = serde_json::from_str(document).map_err(|_| invalid())?;
+    // `{}` is a policy with no statement, which AWS takes (and GetStackPolicy answers).
+    if v.as_object().is_some_and(|m| m.is_empty()) {
+        return Ok(());
+    }
+    let statements: Vec<&Value> = match v.get("Statement") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(s @ Value::Object(_)) => vec![s],
+        _ => return Err(invalid()),
+    };
+    // Each statement: `Effect` Allow or Deny, `Principal` `*` (the only principal a stack
+    // policy has), an action and a resource (cfn11 F3: others were taken and then ignored).
+    let statement_ok = |s: &Value| {
+        matches!(
+            s.get("Effect").and_then(Value::as_str),
+            Some("Allow" | "Deny")
+        ) && s.get("Principal").and_then(Value::as_str) == Some("*")
+            && (s.get("Action").is_some() || s.get("NotAction").is_some())
+            && (s.get("Resource").is_some() || s.get("NotResource").is_some())
+    };
+    if statements.into_iter().all(statement_ok) {
         Ok(())
     } else {
-        Err("Error validating stack policy: Invalid stack policy".to_owned())
+        Err(invalid())
     }
 }
 
@@ -67,6 +83,10 @@ pub fn denies(
 ) -> Option<String> {
     let policy = policy?;
     let doc: Value = serde_json::from_str(policy).ok()?;
+    // `{}`: no statement, no policy in force.
+    if doc.as_object().is_some_and(|m| m.is_empty()) {
+        return None;
+    }
     let statements: Vec<Value> = match doc.get("Statement") {
         Some(Value::Array(items)) => items.clone(),
         Some(s @ Value::Object(_)) => vec![s.clone()],
@@ -113,5 +133,29 @@ mod tests {
         assert!(denies(Some(typed), "B", "AWS::S3::Bucket", "Update:Modify").is_none());
         assert!(denies(Some(typed), "T", "AWS::SNS::Topic", "Update:Modify").is_some());
         assert!(denies(None, "T", "AWS::SNS::Topic", "Update:Delete").is_none());
+        assert!(denies(Some("{}"), "T", "AWS::SNS::Topic", "Update:Delete").is_none());
+    }
+
+    #[test]
+    fn policies_are_checked_as_aws_checks_them() {
+        // cfn11 F3: `{}` is taken; another principal, an unknown effect, a statement with no
+        // action or resource are refused.
+        assert!(check("{}").is_ok());
+        let ok = r#"{"Statement":[{"Effect":"Deny","Action":"Update:*","Principal":"*","Resource":"*"}]}"#;
+        assert!(check(ok).is_ok());
+        for bad in [
+            r#"{"Statement":[{"Effect":"Deny","Action":"Update:*","Principal":"ab12cd34","Resource":"*"}]}"#,
+            r#"{"Statement":[{"Effect":"Maybe","Action":"Update:*","Principal":"*","Resource":"*"}]}"#,
+            r#"{"Statement":[{"Effect":"Deny","Principal":"*","Resource":"*"}]}"#,
+            r#"{"Statement":[{"Effect":"Deny","Action":"Update:*","Principal":"*"}]}"#,
+            r#"{"Version":"2012-10-17"}"#,
+            "[]",
+        ] {
+            assert_eq!(
+                check(bad).unwrap_err(),
+                "Error validating stack policy: Invalid stack policy",
+                "{bad}"
+            );
+        }
     }
 }
