@@ -60,3 +60,23 @@ def test_a_disabled_trail_key_is_refused(cairn):
     kms.disable_key(KeyId=key)
     code, status = refused(ct, "ins-kms")
     assert code in ("KmsException", "InsufficientEncryptionPolicyException") and status == 400, code
+
+
+def test_update_trail_cannot_move_an_insights_trail_where_insights_files_are_refused(cairn):
+    """recheck33: Insights turned on first, then UpdateTrail moved the trail to a bucket whose
+    policy lets CloudTrail write only under `CloudTrail/`."""
+    ct, s3, bucket = trail(cairn, "ins-moved")
+    ct.put_insight_selectors(TrailName="ins-moved", InsightSelectors=INSIGHTS)
+    scoped = json.loads(cloudtrail_policy("ins-narrow-bucket"))
+    for statement in scoped["Statement"]:
+        if statement["Action"] == "s3:PutObject":
+            statement["Resource"] = "arn:aws:s3:::ins-narrow-bucket/AWSLogs/123456789012/CloudTrail/*"
+    s3.create_bucket(Bucket="ins-narrow-bucket")
+    s3.put_bucket_policy(Bucket="ins-narrow-bucket", Policy=json.dumps(scoped))
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ct.update_trail(Name="ins-moved", S3BucketName="ins-narrow-bucket")
+    assert err(e) == ("InsufficientS3BucketPolicyException", 400)
+    assert ct.get_trail(Name="ins-moved")["Trail"]["S3BucketName"] == bucket
+    # Without Insights the same move is taken.
+    ct.put_insight_selectors(TrailName="ins-moved", InsightSelectors=[])
+    ct.update_trail(Name="ins-moved", S3BucketName="ins-narrow-bucket")

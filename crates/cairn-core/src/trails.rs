@@ -562,6 +562,12 @@ pub fn update(
     // key sends (guide6: a policy requiring SSE-KMS refused a KMS trail's deliveries).
     check_key(conn, ctx, &mut trail, args, external, kms)?;
     check_bucket(conn, ctx, &trail, external)?;
+    // A trail with Insights on delivers Insights files there too: the new place must take
+    // them, as PutInsightSelectors requires (recheck33: UpdateTrail moved an Insights trail
+    // to a bucket whose policy refused `CloudTrail-Insight/`).
+    if !trail.insight_selectors.is_empty() {
+        check_bucket_for(conn, ctx, &trail, external, "CloudTrail-Insight")?;
+    }
     check_topic(conn, ctx, &trail)?;
     if args.cloud_watch_logs_log_group_arn.is_some() || args.cloud_watch_logs_role_arn.is_some() {
         crate::trail_logs::check(conn, ctx, &trail)?;
