@@ -60,3 +60,27 @@ def test_a_file_planted_in_an_old_days_folder_is_reported(server):
     assert f"Log file\ts3://{bucket}/{forged}\tINVALID: not listed in any digest" in ours.stderr, \
         ours.stderr
     assert digest_keys(s3, bucket)
+
+
+def test_another_trail_here_with_validation_off_for_a_while_is_no_tampering(server):
+    """digest7 G2: two validated trails share a bucket; B turns validation off for a while
+    and on again. The files B delivered meanwhile are listed by no digest, as on AWS; they
+    were reported against A as "not listed in any digest" on an untouched bucket."""
+    t0 = time.time()
+    ct, s3, bucket, arn_a = make_trail(server, "shared-off-a")
+    ct.create_trail(Name="shared-off-b", S3BucketName=bucket, EnableLogFileValidation=True)
+    ct.start_logging(Name="shared-off-b")
+    ct.describe_trails()
+    seen = new_digest(s3, bucket, [], "first digest")
+    ct.update_trail(Name="shared-off-b", EnableLogFileValidation=False)
+    for _ in range(3):
+        ct.describe_trails()
+        time.sleep(0.6)
+    ct.update_trail(Name="shared-off-b", EnableLogFileValidation=True)
+    ct.describe_trails()
+    seen = new_digest(s3, bucket, seen, "digest after validation came back")
+    seen = new_digest(s3, bucket, seen, "second digest after it")
+    new_digest(s3, bucket, seen, "third digest after it")
+    ours = cairn_validate(server, arn_a, t0 - 60, time.time() - 3)
+    assert ours.returncode == 0, ours.stdout + ours.stderr
+    assert "not listed in any digest" not in ours.stderr, ours.stderr

@@ -12,6 +12,8 @@
 //! order of calls sharing a second is unknown: `order` reports only what every possible
 //! order requires.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
 
 use crate::client::CloudTrail;
@@ -61,6 +63,10 @@ pub struct History {
     /// prefix without log file validation (deleted ones too, which DescribeTrails no longer
     /// shows): their files are listed by no digest.
     pub unvalidated_sharers: Vec<String>,
+    /// Spans in which another trail delivering to this bucket and prefix had log file
+    /// validation off (turned off for a while and on again): its files delivered then are
+    /// listed by no digest (digest7 G2).
+    pub others_off: Vec<(i64, i64)>,
 }
 
 /// Whether a CreateTrail or UpdateTrail of another trail (`params`) delivers to `place`
@@ -105,6 +111,8 @@ pub async fn lookup(
 ) -> Result<History, String> {
     let mut calls = Vec::new();
     let mut unvalidated_sharers: Vec<String> = Vec::new();
+    // Other trails' calls, by name, for the spans their validation was off.
+    let mut others: BTreeMap<String, Vec<Call>> = BTreeMap::new();
     // Other trails that started logging: only those can have delivered a file.
     let mut started: Vec<String> = Vec::new();
     for name in NAMES {
@@ -135,6 +143,15 @@ pub async fn lookup(
                     continue;
                 }
                 let params = &record["requestParameters"];
+                if !names_trail(params, region, arn)
+                    && let Some(other) = params["name"].as_str()
+                    && let Some(time) = record["eventTime"].as_str().and_then(parse_digest_time)
+                {
+                    others
+                        .entry(trail_name(other).to_owned())
+                        .or_default()
+                        .push(call_of(name, time, params));
+                }
                 if !names_trail(params, region, arn) {
                     if name == "StartLogging"
                         && let Some(other) = params["name"].as_str()
@@ -153,23 +170,7 @@ pub async fn lookup(
                 let Some(time) = record["eventTime"].as_str().and_then(parse_digest_time) else {
                     continue;
                 };
-                let given = record["requestParameters"]["enableLogFileValidation"].as_bool();
-                let placed = matches!(name, "CreateTrail" | "UpdateTrail");
-                let member = |m: &str| params[m].as_str().filter(|_| placed).map(str::to_owned);
-                calls.push(Call {
-                    time,
-                    name: name.to_owned(),
-                    validation: match name {
-                        "CreateTrail" => Some(given.unwrap_or(false)),
-                        "UpdateTrail" => given,
-                        _ => None,
-                    },
-                    bucket: member("s3BucketName"),
-                    prefix: match name {
-                        "CreateTrail" => Some(member("s3KeyPrefix").unwrap_or_default()),
-                        _ => member("s3KeyPrefix"),
-                    },
-                });
+                calls.push(call_of(name, time, params));
             }
             match page["NextToken"].as_str() {
                 Some(t) if !t.is_empty() => token = Some(t.to_owned()),
@@ -181,11 +182,54 @@ pub async fn lookup(
     // A trail pointed at the bucket that never started logging delivered nothing there: it
     // must not excuse the bucket's unlisted files.
     unvalidated_sharers.retain(|s| started.iter().any(|n| n == trail_name(s)));
+    let others_off = others_off(others, place);
     Ok(History {
         calls,
         validation_now,
         unvalidated_sharers,
+        others_off,
     })
+}
+
+/// A call on a trail as event history records it (`params`: its `requestParameters`).
+fn call_of(name: &str, time: i64, params: &Value) -> Call {
+    let given = params["enableLogFileValidation"].as_bool();
+    let placed = matches!(name, "CreateTrail" | "UpdateTrail");
+    let member = |m: &str| params[m].as_str().filter(|_| placed).map(str::to_owned);
+    Call {
+        time,
+        name: name.to_owned(),
+        validation: match name {
+            "CreateTrail" => Some(given.unwrap_or(false)),
+            "UpdateTrail" => given,
+            _ => None,
+        },
+        bucket: member("s3BucketName"),
+        prefix: match name {
+            "CreateTrail" => Some(member("s3KeyPrefix").unwrap_or_default()),
+            _ => member("s3KeyPrefix"),
+        },
+    }
+}
+
+/// The spans in which other trails that delivered to `place` had validation off, from their
+/// calls: only trails a call put in that bucket and prefix, and only those whose validation
+/// was turned off at some point (a trail sharing the place without validation now is
+/// skipped with a notice instead).
+fn others_off(others: BTreeMap<String, Vec<Call>>, place: (&str, Option<&str>)) -> Vec<(i64, i64)> {
+    let norm = |p: Option<&str>| p.filter(|p| !p.is_empty()).map(str::to_owned);
+    let mut spans = Vec::new();
+    for (_, mut calls) in others {
+        calls.sort_by_key(|c| c.time);
+        let here = calls.iter().any(|c| {
+            c.bucket.as_deref() == Some(place.0)
+                && (c.prefix.is_none() || norm(c.prefix.as_deref()) == norm(place.1))
+        });
+        if here && calls.iter().any(|c| c.validation == Some(false)) {
+            spans.extend(super::order::maybe_off(&calls, Some(true)));
+        }
+    }
+    spans
 }
 
 /// LookupEvents, waited out when throttled (AWS allows two calls a second).
@@ -369,6 +413,31 @@ mod tests {
     }
 
     #[test]
+    fn another_trail_here_with_validation_off_for_a_while_excuses_that_while() {
+        // digest7 G2: B shares the place, turns validation off at 100 and on at 110.
+        let placed = |time: i64, bucket: &str| Call {
+            bucket: Some(bucket.to_owned()),
+            prefix: Some(String::new()),
+            ..call(time, "CreateTrail", Some(true))
+        };
+        let b = vec![
+            placed(0, "shared"),
+            call(100, "UpdateTrail", Some(false)),
+            call(110, "UpdateTrail", Some(true)),
+        ];
+        let others = BTreeMap::from([("b".to_owned(), b.clone())]);
+        assert_eq!(others_off(others, ("shared", None)), [(100, 111)]);
+        // Elsewhere, or never turned off: nothing excused here.
+        let others = BTreeMap::from([("b".to_owned(), b)]);
+        assert_eq!(others_off(others, ("mine", None)), []);
+        let c = vec![placed(0, "shared"), call(50, "StopLogging", None)];
+        assert_eq!(
+            others_off(BTreeMap::from([("c".to_owned(), c)]), ("shared", None)),
+            []
+        );
+    }
+
+    #[test]
     fn a_stop_while_the_trail_delivered_elsewhere_is_not_judged_here() {
         let placed = |time: i64, name: &str, prefix: &str| Call {
             bucket: (name == "CreateTrail").then(|| "b".to_owned()),
@@ -418,6 +487,7 @@ mod tests {
             ],
             validation_now: None,
             unvalidated_sharers: Vec::new(),
+            others_off: Vec::new(),
         };
         // Validation came back on somewhere in second 60.
         assert_eq!(h.validation_off(), [(40, 61)]);
@@ -436,6 +506,7 @@ mod tests {
             calls: vec![call(5, "StopLogging", None)],
             validation_now: Some(false),
             unvalidated_sharers: Vec::new(),
+            others_off: Vec::new(),
         };
         assert!(unknown.stops_owing_digests(0, 10).is_empty());
         assert_eq!(unknown.validation_off(), [(i64::MIN, i64::MAX)]);

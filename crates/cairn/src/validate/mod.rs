@@ -543,6 +543,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
                     history::missing_final_digests(&h, &steps, &context, end, now);
                 findings.extend(missing);
                 context.off = h.validation_off();
+                context.off.extend(h.others_off.iter().copied());
                 context.final_missing = stops;
                 context.stopped = h.stopped_spans();
                 unlisted = checks::unlisted_logs(&context, &listing, &mut fetched).await?;
