@@ -77,6 +77,9 @@ pub struct Context<'a> {
     /// second after a StopLogging to its StartLogging): a gap between chains there is no
     /// hole, as nothing of the trail's is delivered then (digest6 D3).
     pub stopped: Vec<(i64, i64)>,
+    /// Other places (bucket, prefix) that trails sharing this one moved to: their first
+    /// digest there lists their last files here (digest7 G3).
+    pub other_places: Vec<(String, Option<String>)>,
     /// When the trail, stopped now, stopped, if a digest found holds the stop (its final
     /// digest): files delivered after it are listed by no digest, ever.
     pub sealed_at: Option<i64>,
@@ -419,6 +422,11 @@ pub async fn unlisted_logs(
             .collect();
         candidates.retain(|k| !theirs.contains(k.key.as_str()));
         pending.retain(|k| !theirs.contains(k.key.as_str()));
+        if !candidates.is_empty() || !pending.is_empty() {
+            let elsewhere = listed_elsewhere(cx, fetched, first).await?;
+            candidates.retain(|k| !elsewhere.contains(&k.key));
+            pending.retain(|k| !elsewhere.contains(&k.key));
+        }
         // A file delivered after another trail's newest digest here may be that trail's,
         // which its next digest lists: not yet listed, noted, as for this trail's own
         // (hostile7: a second trail in the bucket made most runs report tampering).
@@ -475,6 +483,66 @@ pub async fn unlisted_logs(
     }));
     Ok((findings, None))
 }
+
+/// The log files of this place that other trails' valid digests in [`Context::other_places`]
+/// list, from digests dated from `first` (the oldest candidate) on: a trail sharing this
+/// place that moved away lists its last files here in its first digest there.
+async fn listed_elsewhere(
+    cx: &Context<'_>,
+    fetched: &mut Fetched,
+    first: i64,
+) -> anyhow::Result<HashSet<String>> {
+    let bucket = &cx.layout.bucket;
+    let mut wanted: Vec<Object> = Vec::new();
+    for (b, prefix) in cx.other_places.iter().take(MAX_OTHER_PLACES) {
+        let there = Layout {
+            bucket: b.clone(),
+            prefix: prefix.clone(),
+            ..cx.layout.clone()
+        };
+        let dir = there.digest_dir();
+        let stop = day(cx.window_end + 7200);
+        let keys = cx
+            .fetcher
+            .s3
+            .list(
+                b,
+                &dir,
+                Some(&format!("{dir}{}", day(first - 86_400))),
+                |page| {
+                    page.last()
+                        .and_then(|k| Layout::day_of(k, &dir))
+                        .is_some_and(|d| d > stop.as_str())
+                },
+            )
+            .await
+            .unwrap_or_default();
+        wanted.extend(
+            keys.into_iter()
+                .filter(|k| there.is_any_digest(k) && key_date(k).is_some_and(|d| d >= first))
+                .map(|k| (b.clone(), k)),
+        );
+    }
+    if wanted.is_empty() {
+        return Ok(HashSet::new());
+    }
+    cx.fetcher
+        .fetch_into(fetched, wanted.clone(), vec![], false)
+        .await?;
+    Ok(wanted
+        .iter()
+        .filter_map(|o| match fetched.digests.get(o) {
+            Some(Outcome::Valid(v)) => Some(v),
+            _ => None,
+        })
+        .flat_map(|v| &v.digest.log_files)
+        .filter(|f| f.s3_bucket == *bucket)
+        .map(|f| f.s3_object.clone())
+        .collect())
+}
+
+/// The most other places [`listed_elsewhere`] reads.
+const MAX_OTHER_PLACES: usize = 8;
 
 /// Seconds a gap's ends may stray from its stop and start (a final digest ends when its
 /// files are written, a chain starts at its StartLogging's second).

@@ -67,6 +67,8 @@ pub struct History {
     /// validation off (turned off for a while and on again): its files delivered then are
     /// listed by no digest (digest7 G2).
     pub others_off: Vec<(i64, i64)>,
+    /// The other places (bucket, prefix) trails that delivered here moved to (digest7 G3).
+    pub others_places: Vec<(String, Option<String>)>,
 }
 
 /// Whether a CreateTrail or UpdateTrail of another trail (`params`) delivers to `place`
@@ -182,12 +184,14 @@ pub async fn lookup(
     // A trail pointed at the bucket that never started logging delivered nothing there: it
     // must not excuse the bucket's unlisted files.
     unvalidated_sharers.retain(|s| started.iter().any(|n| n == trail_name(s)));
+    let others_places = others_places(&others, place);
     let others_off = others_off(others, place);
     Ok(History {
         calls,
         validation_now,
         unvalidated_sharers,
         others_off,
+        others_places,
     })
 }
 
@@ -210,6 +214,45 @@ fn call_of(name: &str, time: i64, params: &Value) -> Call {
             _ => member("s3KeyPrefix"),
         },
     }
+}
+
+/// The places (bucket, prefix) other trails that delivered to `place` delivered to besides,
+/// followed through their calls (an UpdateTrail naming only one of the two keeps the other).
+fn others_places(
+    others: &BTreeMap<String, Vec<Call>>,
+    place: (&str, Option<&str>),
+) -> Vec<(String, Option<String>)> {
+    let norm = |p: Option<&str>| p.filter(|p| !p.is_empty()).map(str::to_owned);
+    let here = (place.0.to_owned(), norm(place.1));
+    let mut out: Vec<(String, Option<String>)> = Vec::new();
+    for calls in others.values() {
+        let mut calls = calls.clone();
+        calls.sort_by_key(|c| c.time);
+        let (mut bucket, mut prefix): (Option<String>, Option<String>) = (None, None);
+        let mut visited: Vec<(String, Option<String>)> = Vec::new();
+        for c in &calls {
+            if c.bucket.is_none() && c.prefix.is_none() {
+                continue;
+            }
+            if let Some(b) = &c.bucket {
+                bucket = Some(b.clone());
+            }
+            if c.prefix.is_some() {
+                prefix = norm(c.prefix.as_deref());
+            }
+            if let Some(b) = &bucket {
+                visited.push((b.clone(), prefix.clone()));
+            }
+        }
+        if visited.contains(&here) {
+            for p in visited {
+                if p != here && !out.contains(&p) {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The spans in which other trails that delivered to `place` had validation off, from their
@@ -488,6 +531,7 @@ mod tests {
             validation_now: None,
             unvalidated_sharers: Vec::new(),
             others_off: Vec::new(),
+            others_places: Vec::new(),
         };
         // Validation came back on somewhere in second 60.
         assert_eq!(h.validation_off(), [(40, 61)]);
@@ -507,6 +551,7 @@ mod tests {
             validation_now: Some(false),
             unvalidated_sharers: Vec::new(),
             others_off: Vec::new(),
+            others_places: Vec::new(),
         };
         assert!(unknown.stops_owing_digests(0, 10).is_empty());
         assert_eq!(unknown.validation_off(), [(i64::MIN, i64::MAX)]);

@@ -453,6 +453,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         off: Vec::new(),
         final_missing: Vec::new(),
         stopped: Vec::new(),
+        other_places: Vec::new(),
         sealed_at: None,
     };
     // A trail stopped now, in the range: either a found digest's period holds the stop (its
@@ -544,6 +545,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
                 findings.extend(missing);
                 context.off = h.validation_off();
                 context.off.extend(h.others_off.iter().copied());
+                context.other_places = h.others_places.clone();
                 context.final_missing = stops;
                 context.stopped = h.stopped_spans();
                 unlisted = checks::unlisted_logs(&context, &listing, &mut fetched).await?;

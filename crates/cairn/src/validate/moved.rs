@@ -109,6 +109,7 @@ impl Walked<'_> {
                 off: cx.off.clone(),
                 final_missing: Vec::new(),
                 stopped: Vec::new(),
+                other_places: Vec::new(),
                 sealed_at: None,
             };
             // The whole chain: digests in the new bucket list files delivered to the old one
