@@ -200,10 +200,17 @@ pub async fn file(state: &AppState, signed: &Signed, name: &str, query: &Form) -
         Err(e) => return file_error(signed, name, &e),
     };
     let key = query.str("key");
-    match caller.get_object(&bucket, &key, MAX_DOWNLOAD_BYTES).await {
-        Ok((bytes, _)) => {
+    match caller
+        .get_object_stream(&bucket, &key, MAX_DOWNLOAD_BYTES)
+        .await
+    {
+        Ok((stream, _)) => {
             let filename = key.rsplit('/').next().unwrap_or("log.json.gz");
-            web::download("application/octet-stream", filename, Body::from(bytes))
+            web::download(
+                "application/octet-stream",
+                filename,
+                Body::from_stream(stream),
+            )
         }
         Err(e) => file_error(signed, name, &e),
     }

@@ -71,8 +71,19 @@ async fn public_keys(
     Ok(keys)
 }
 
+/// The end time a digest key's name carries (`…_YYYYMMDDTHHMMSSZ.json.gz`).
+fn key_end(key: &str) -> Option<i64> {
+    let stamp = key.strip_suffix(".json.gz")?.rsplit('_').next()?;
+    chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%SZ")
+        .ok()
+        .map(|t| t.and_utc().timestamp())
+}
+
 /// Digest keys of the trail (its digest file names begin with `names`) in the console's
-/// region between `start` and `end` (whole days).
+/// region whose period ends from `start` to an hour after `end` (the digest holding the
+/// range's last files), in the day folders that hold them. More than [`MAX_DIGESTS`] is
+/// refused, never checked in part (console9: the check stopped after 200 and called the rest
+/// valid).
 async fn digest_keys(
     caller: &Caller<'_>,
     signed: &Signed,
@@ -83,7 +94,8 @@ async fn digest_keys(
 ) -> Result<Vec<String>, String> {
     let mut keys = Vec::new();
     let mut day = start - start.rem_euclid(86400);
-    while day <= end && keys.len() < MAX_DIGESTS {
+    let in_range = |k: &String| key_end(k).is_some_and(|t| t >= start && t <= end + 3600);
+    while day <= end + 3600 && keys.len() <= MAX_DIGESTS {
         let date = chrono::DateTime::from_timestamp(day, 0).unwrap_or_default();
         let folder = format!(
             "{root}CloudTrail-Digest/{}/{}/",
@@ -101,16 +113,21 @@ async fn digest_keys(
                     .objects
                     .into_iter()
                     .map(|(k, _, _)| k)
-                    .filter(|k| k.rsplit('/').next().is_some_and(|f| f.starts_with(names))),
+                    .filter(|k| k.rsplit('/').next().is_some_and(|f| f.starts_with(names)))
+                    .filter(in_range),
             );
             match listed.next {
-                Some(n) if keys.len() < MAX_DIGESTS => after = n,
+                Some(n) if keys.len() <= MAX_DIGESTS => after = n,
                 _ => break,
             }
         }
         day += 86400;
     }
-    keys.truncate(MAX_DIGESTS);
+    if keys.len() > MAX_DIGESTS {
+        return Err(format!(
+            "The range holds more than {MAX_DIGESTS} digest files: check a shorter range."
+        ));
+    }
     Ok(keys)
 }
 
@@ -141,7 +158,7 @@ pub async fn check(
         let (gz, meta) = match caller.get_object(bucket, key, MAX_BYTES).await {
             Ok(x) => x,
             Err(e) => {
-                rows.push(row(key, "Not found", "bad", describe_error(&e)));
+                rows.push(row(key, unread(&e), "bad", describe_error(&e)));
                 continue;
             }
         };
@@ -178,7 +195,7 @@ pub async fn check(
                 .get_object(&file.s3_bucket, &file.s3_object, MAX_BYTES)
                 .await;
             let r = match got {
-                Err(e) => row(&file.s3_object, "Not found", "bad", describe_error(&e)),
+                Err(e) => row(&file.s3_object, unread(&e), "bad", describe_error(&e)),
                 Ok((bytes, _)) => match hash_log(&bytes) {
                     Err(_) => row(&file.s3_object, "Invalid", "bad", "Log file invalid format"),
                     Ok(hash) if hash == file.hash_value => {
@@ -206,6 +223,17 @@ pub async fn check(
         digests.len() + missing
     );
     Ok(Report { rows, summary })
+}
+
+/// A file's status when it could not be read: "Not found" only when it is not in the bucket
+/// (`NoSuchKey`), as the stock validator says; "Not read" for a refusal or another error,
+/// which says nothing of the file (console9: an untouched bucket read as mass deletion).
+fn unread(e: &cairn_core::ApiError) -> &'static str {
+    if e.kind == cairn_core::ErrorKind::S3NoSuchKey {
+        "Not found"
+    } else {
+        "Not read"
+    }
 }
 
 /// The predecessor `digest` names, when it ends in the range (its period ends where this one

@@ -287,3 +287,78 @@ async fn a_download_that_stops_early_is_named_partial() {
     );
     assert!(body.contains("ConsoleLogin"), "{body}");
 }
+
+/// console9: the integrity check verified the first 200 digests of a range and called the
+/// range valid; it read whole days around the range; a digest it was refused read as "Not
+/// found". More than 200 digests in the range is refused; only the range's digests are
+/// read; a refusal is "Not read".
+#[tokio::test]
+async fn the_integrity_check_never_checks_a_range_in_part() {
+    let server = Server::start();
+    trail(&server, "many").await;
+    let now = chrono::Utc::now();
+    let folder = format!(
+        "/notice-logs/AWSLogs/123456789012/CloudTrail-Digest/us-east-1/{}",
+        now.format("%Y/%m/%d")
+    );
+    let digest = |at: chrono::DateTime<chrono::Utc>| {
+        format!(
+            "{folder}/123456789012_CloudTrail-Digest_us-east-1_many_us-east-1_{}.json.gz",
+            at.format("%Y%m%dT%H%M%SZ")
+        )
+    };
+    for i in 0..201 {
+        let at = now - chrono::Duration::seconds(i);
+        assert_eq!(server.s3("PUT", &digest(at), b"x").await.0, 200);
+    }
+    let mut b = Browser::new(&server);
+    b.sign_in(ACCESS_KEY, SECRET).await;
+    b.get("/console/trails/many/logs").await;
+    let csrf = b.csrf.clone();
+    let form = |from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>| {
+        (
+            from.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            to.format("%Y-%m-%dT%H:%M:%S").to_string(),
+        )
+    };
+    let (start, end) = form(now - chrono::Duration::seconds(600), now);
+    let (status, _, body) = b
+        .post(
+            "/console/trails/many/logs/validate",
+            &[("csrf", &csrf), ("start", &start), ("end", &end)],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("more than 200 digest files: check a shorter range"),
+        "{body}"
+    );
+    // A short range reads only its own digests (the 201 are in the same day folder).
+    let (start, end) = form(
+        now - chrono::Duration::seconds(2),
+        now - chrono::Duration::seconds(1),
+    );
+    let (_, _, body) = b
+        .post(
+            "/console/trails/many/logs/validate",
+            &[("csrf", &csrf), ("start", &start), ("end", &end)],
+        )
+        .await;
+    // (those ending from the start to an hour after the end: now - 2, now - 1, now)
+    assert!(body.contains("0/3 digest files valid"), "{body}");
+    // A user refused the digests sees them not read, not missing.
+    let reader = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["cloudtrail:*","s3:ListBucket"],"Resource":"*"}]}"#;
+    let (id, secret) = user_with(&server, "nogets", reader).await;
+    let mut denied = Browser::new(&server);
+    denied.sign_in(&id, &secret).await;
+    denied.get("/console/trails/many/logs").await;
+    let csrf = denied.csrf.clone();
+    let (_, _, body) = denied
+        .post(
+            "/console/trails/many/logs/validate",
+            &[("csrf", &csrf), ("start", &start), ("end", &end)],
+        )
+        .await;
+    assert!(body.contains("Not read"), "{body}");
+    assert!(!body.contains("Not found"), "{body}");
+}
