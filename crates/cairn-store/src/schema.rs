@@ -401,7 +401,7 @@ CREATE INDEX IF NOT EXISTS events_unchained ON events (seq) WHERE chain IS NULL;
 
 /// The newest schema version this binary knows. A store stamped with a higher one was
 /// upgraded by a newer binary and is refused ([`check_before_upgrade`]).
-pub const LATEST: i64 = 32;
+pub const LATEST: i64 = 33;
 
 fn version_of(conn: &Connection) -> StoreResult<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
@@ -693,7 +693,13 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
         conn.execute_batch("BEGIN; PRAGMA user_version = 31; COMMIT;")?;
     }
     if due(32) {
-        crate::schema_v32::migrate(conn)?;
+        crate::schema_v32::migrate(conn, 32)?;
+    }
+    if due(33) {
+        // Version 32's step again: a build released before the step gained the alarms'
+        // `due_ms` column stamped data dirs 32 without it (ops6: every alarm call then
+        // failed). The step adds only what is missing.
+        crate::schema_v32::migrate(conn, 33)?;
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Schema version 32: each KMS key's last successful cryptographic operation
-//! (GetKeyLastUsage) and each alarm's next evaluation time.
+//! (GetKeyLastUsage) and each alarm's next evaluation time; version 33 runs the same step
+//! again for data dirs stamped 32 before it added the alarms' column.
 
 use rusqlite::Connection;
 
@@ -7,8 +8,10 @@ use crate::StoreResult;
 
 /// Version 32: each KMS key's last successful cryptographic operation (GetKeyLastUsage),
 /// tracked from now on, and when each alarm is next due for evaluation (every alarm is due
-/// at first). The step may run again (a store set back by hand, as tests do).
-pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
+/// at first). The step may run again (a store set back by hand, as tests do; version 33 runs
+/// it again for data dirs a build of 32 without the alarms' column stamped), and then marks
+/// the store `version`.
+pub(crate) fn migrate(conn: &Connection, version: i64) -> StoreResult<()> {
     conn.execute_batch(&format!("BEGIN; {}", crate::kms::usage::SCHEMA))?;
     let has_due: bool = conn
         .prepare("SELECT COUNT(*) FROM pragma_table_info('cw_alarms') WHERE name = 'due_ms'")?
@@ -29,7 +32,7 @@ pub(crate) fn migrate(conn: &Connection) -> StoreResult<()> {
     .and_then(|()| {
         crate::meta::get_or_insert(conn, crate::kms::usage::TRACKED_SINCE, || now.to_string())
     })
-    .and_then(|_| Ok(conn.execute_batch("PRAGMA user_version = 32; COMMIT;")?));
+    .and_then(|_| Ok(conn.execute_batch(&format!("PRAGMA user_version = {version}; COMMIT;"))?));
     if let Err(e) = marked {
         let _ = conn.execute_batch("ROLLBACK");
         return Err(e);

@@ -324,3 +324,32 @@ async fn an_upload_begun_before_sealing_completes_sealed() {
     // The old parts' files go with the upload; nothing holds the plaintext.
     assert_not_at_rest(&server, &whole, "completed legacy upload");
 }
+
+/// ops6: a build of schema 32 released before the step gained the alarms' `due_ms` column
+/// stamped data dirs 32 without it, and every alarm call then failed (500). Schema 33 runs
+/// the step again, adding what is missing.
+#[tokio::test]
+async fn a_data_dir_stamped_32_without_the_alarms_column_is_mended() {
+    let mut server = Server::start();
+    stop(&mut server);
+    let dir = server.data_dir();
+    sql(
+        &dir,
+        "DROP INDEX cw_alarms_by_due;
+         ALTER TABLE cw_alarms DROP COLUMN due_ms;
+         PRAGMA user_version = 32;",
+    );
+    server.restart();
+    assert_eq!(user_version(&dir), cairn_store::SCHEMA_VERSION);
+    crate::alarms::cw_ok(
+        &server,
+        "PutMetricAlarm",
+        json!({"AlarmName": "mended", "MetricName": "Errors", "Namespace": "App",
+            "Statistic": "Sum", "Period": 60, "EvaluationPeriods": 1, "Threshold": 1.0,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold"}),
+    )
+    .await;
+    let described =
+        crate::alarms::cw_ok(&server, "DescribeAlarms", json!({"AlarmNames": ["mended"]})).await;
+    assert_eq!(described["MetricAlarms"][0]["AlarmName"], "mended");
+}
