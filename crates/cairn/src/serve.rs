@@ -47,10 +47,16 @@ pub(crate) fn init_logs(json: bool, access_log: bool) {
         .with_ansi(std::io::stderr().is_terminal())
         .log_internal_errors(false)
         .with_writer(std::io::stderr);
+    // And whatever the filter's span directives enable (`info,[call]=debug` turned s3s's
+    // events inside a call's span back on, before `s3s=off` was looked at: ops6), a filter
+    // over every layer drops s3s's events first.
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let no_s3s = tracing_subscriber::filter::filter_fn(|m| !m.target().starts_with("s3s"));
     if json {
-        builder.json().init();
+        builder.json().finish().with(no_s3s).init();
     } else {
-        builder.init();
+        builder.finish().with(no_s3s).init();
     }
     if named_s3s {
         tracing::warn!(

@@ -415,9 +415,20 @@ fn serve_logging(
 
 #[test]
 fn secrets_never_reach_the_logs_even_at_trace() {
-    let dir = tempfile::tempdir().unwrap();
     // s3s named too: its logging writes whole requests, so it stays off (ops5).
-    let (mut child, addr, log_path) = serve_logging(dir.path(), "trace,s3s=trace");
+    secrets_stay_out_of_logs_with("trace,s3s=trace");
+}
+
+/// ops6: a span directive turned s3s's events inside the span back on (its request dumps,
+/// and on a bad signature the signature it expected).
+#[test]
+fn a_span_directive_does_not_turn_s3s_logging_back_on() {
+    secrets_stay_out_of_logs_with("info,[call]=trace,[request]=trace");
+}
+
+fn secrets_stay_out_of_logs_with(filter: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, addr, log_path) = serve_logging(dir.path(), filter);
     let client = reqwest::Client::new();
     let base = format!("http://{addr}/");
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -475,8 +486,18 @@ fn secrets_never_reach_the_logs_even_at_trace() {
     let logged = std::fs::read_to_string(&log_path).unwrap();
     assert!(logged.len() > 1000, "trace logging produced output");
     assert!(
-        logged.contains("CAIRN_LOG names s3s: its logging stays off"),
+        !filter.contains("s3s") || logged.contains("CAIRN_LOG names s3s: its logging stays off"),
         "the operator is told"
+    );
+    assert!(
+        !logged
+            .lines()
+            .any(|l| l.contains(" s3s::") || l.contains("\"target\":\"s3s")),
+        "s3s logged: {}",
+        logged
+            .lines()
+            .find(|l| l.contains("s3s::"))
+            .unwrap_or_default()
     );
     assert!(logged.contains("cairn::access"), "the access log is on");
     // One token per field: the service, then the operation.
