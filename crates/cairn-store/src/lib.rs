@@ -472,6 +472,36 @@ mod tests {
         assert!(!rt.block_on(store.full()));
     }
 
+    /// ops6: the WAL grew toward its 32 MiB automatic checkpoint on a quiet server, eating
+    /// the space an operator freed on a full disk. An idle writer checkpoints and truncates
+    /// a WAL past 4 MiB.
+    #[test]
+    fn an_idle_writer_keeps_the_wal_small() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cairn.db");
+        let store = crate::Store::open(&path).unwrap();
+        let blob = "x".repeat(512 * 1024);
+        for i in 0..16 {
+            let blob = blob.clone();
+            store
+                .write_blocking(move |c| crate::meta::put(c, &format!("big-{i}"), &blob))
+                .unwrap()
+                .unwrap();
+        }
+        let wal = dir.path().join("cairn.db-wal");
+        // 8 MiB went through the WAL; once the writer is idle, it is truncated.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::fs::metadata(&wal).map_or(0, |m| m.len()) > 4 * 1024 * 1024 {
+            assert!(std::time::Instant::now() < deadline, "the WAL stayed large");
+            std::thread::yield_now();
+        }
+        let got = store
+            .read_blocking(|c| crate::meta::get(c, "big-15"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.len(), 512 * 1024);
+    }
+
     /// Every query of one read sees the same committed state, even when a write commits
     /// between two of them.
     #[test]

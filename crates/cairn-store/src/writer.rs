@@ -185,6 +185,13 @@ impl OpenedFile {
         })
     }
 
+    /// The size of the `-wal` file now.
+    fn wal_len(&self) -> Option<u64> {
+        std::fs::metadata(&self.companions[0].0)
+            .ok()
+            .map(|m| m.len())
+    }
+
     /// Whether the file at the path is still the one opened, and its WAL and shared-memory
     /// files the ones first seen. Returns the path of one that is not.
     fn gone(&self) -> Option<&std::path::Path> {
@@ -218,7 +225,15 @@ fn run(
     gone: &AtomicBool,
     opened: Option<Arc<OpenedFile>>,
 ) {
-    while let Ok(first) = rx.recv() {
+    let mut next: Option<Job> = None;
+    loop {
+        let first = match next.take() {
+            Some(job) => job,
+            None => match rx.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -227,8 +242,33 @@ fn run(
             }
         }
         commit_batch(&conn, batch, full, opened.as_deref(), gone);
+        match rx.try_recv() {
+            Ok(job) => next = Some(job),
+            Err(mpsc::TryRecvError::Disconnected) => return,
+            // Idle (nothing queued) with a WAL past SQLite's default 1000 pages: it is copied
+            // into the database and truncated now, while no call waits, so the WAL does not
+            // grow toward the 32 MiB automatic checkpoint on a quiet server, eating space an
+            // operator freed on a full disk (ops6). Under load the automatic one applies.
+            Err(mpsc::TryRecvError::Empty) => {
+                if opened
+                    .as_deref()
+                    .and_then(OpenedFile::wal_len)
+                    .is_some_and(|n| n > IDLE_CHECKPOINT_BYTES)
+                {
+                    // Never waiting on a reader: one in the WAL makes it a no-op, tried again
+                    // at the next idle moment.
+                    let _ = conn.busy_timeout(std::time::Duration::ZERO);
+                    let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+                    let _ = conn.busy_timeout(std::time::Duration::from_secs(5));
+                }
+            }
+        }
     }
 }
+
+/// The WAL size past which an idle writer checkpoints and truncates it (SQLite's default
+/// automatic checkpoint, 1000 pages of 4 KiB).
+const IDLE_CHECKPOINT_BYTES: u64 = 1000 * 4096;
 
 fn commit_batch(
     conn: &Connection,
@@ -238,6 +278,13 @@ fn commit_batch(
     gone: &AtomicBool,
 ) {
     let changes_before = conn.total_changes();
+    if full.load(Ordering::Acquire) {
+        // Full when last tried: the WAL is copied into the database and truncated first,
+        // now that space may have come back, so the space it held is the disk's again
+        // (ops6: with under 32 MiB freed, the WAL grew back into it before its next automatic
+        // checkpoint, which then had no room to run, and the store stayed full for good).
+        let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
         // Dropping the unrun jobs drops their reply channels: each caller gets WriterGone.
         tracing::error!(error = %e, jobs = batch.len(), "cannot begin write transaction");
@@ -305,6 +352,9 @@ fn commit_batch(
         // A write landed: the store is not full (any more).
         Ok(()) if conn.total_changes() > changes_before && full.swap(false, Ordering::AcqRel) => {
             STORE_FULL.recovered();
+            // And its WAL is given back at once, not left to grow toward the automatic
+            // checkpoint on a disk that has just had room again.
+            let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
         }
         Err(e) if e.is_full() => full.store(true, Ordering::Release),
         _ => {}
@@ -313,8 +363,12 @@ fn commit_batch(
         let _ = conn.execute_batch("ROLLBACK");
         if e.is_full() {
             STORE_FULL.refused(e);
-            // Give the WAL's space back so the disk can recover.
-            let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+            // Give the WAL's space back so the disk can recover, and from now on keep the WAL
+            // at SQLite's default 1000 pages (4 MiB) instead of 32 MiB: a disk that filled has
+            // little margin, and a large WAL grows back into the space freed for it.
+            let _ = conn.execute_batch(
+                "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA wal_autocheckpoint = 1000;",
+            );
         }
     }
     for done in completions {
