@@ -242,14 +242,15 @@ fn run(
             }
         }
         commit_batch(&conn, batch, full, opened.as_deref(), gone);
-        match rx.try_recv() {
+        match rx.recv_timeout(IDLE) {
             Ok(job) => next = Some(job),
-            Err(mpsc::TryRecvError::Disconnected) => return,
-            // Idle (nothing queued) with a WAL past SQLite's default 1000 pages: it is copied
-            // into the database and truncated now, while no call waits, so the WAL does not
-            // grow toward the 32 MiB automatic checkpoint on a quiet server, eating space an
-            // operator freed on a full disk (ops6). Under load the automatic one applies.
-            Err(mpsc::TryRecvError::Empty) => {
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            // Idle (nothing came for a moment) with a WAL past SQLite's default 1000 pages:
+            // it is copied into the database and truncated now, while no call waits, so the
+            // WAL does not grow toward the 32 MiB automatic checkpoint on a quiet server,
+            // eating space an operator freed on a full disk (ops6). Under load the automatic
+            // one applies.
+            Err(mpsc::RecvTimeoutError::Timeout) => {
                 if opened
                     .as_deref()
                     .and_then(OpenedFile::wal_len)
@@ -265,6 +266,9 @@ fn run(
         }
     }
 }
+
+/// How long the writer waits for work before it counts as idle.
+const IDLE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// The WAL size past which an idle writer checkpoints and truncates it (SQLite's default
 /// automatic checkpoint, 1000 pages of 4 KiB).
