@@ -178,7 +178,7 @@ mod tests {
         )
         .await
         .expect("ended before the timeout");
-        let e = got.err().expect("an error");
+        let e = got.expect_err("an error");
         assert_eq!(e.to_string(), TOO_SLOW);
         assert!(started.elapsed() >= Duration::from_millis(200));
     }
