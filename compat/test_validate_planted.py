@@ -147,3 +147,4 @@ def test_another_trail_here_that_moved_away_and_back_is_no_tampering(server):
     ours = cairn_validate(server, arn_a, t0 - 60, time.time() - 3)
     assert ours.returncode == 0, ours.stdout + ours.stderr
     assert "not listed in any digest" not in ours.stderr, ours.stderr
+

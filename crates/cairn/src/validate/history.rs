@@ -35,7 +35,7 @@ const NAMES: [&str; 5] = [
 const LOOKBACK: i64 = 90 * 86_400;
 /// The longest a final digest may take after its stop before its absence is an error (the
 /// trail's digest period counts when longer): CloudTrail delivers within about 15 minutes.
-pub(super) const FINAL_DIGEST_LATENCY: i64 = 900;
+const FINAL_DIGEST_LATENCY: i64 = 900;
 
 /// One successful call on this trail.
 #[derive(Clone, Debug, PartialEq)]

@@ -265,17 +265,6 @@ pub fn maybe_off(calls: &[Call], validation_now: Option<bool>) -> Vec<(i64, i64)
         let next = second.time.saturating_add(1);
         if second.maybe_off(&states) {
             push(second.time, next);
-            // A trail deleted with validation off still delivers its last file (the
-            // DeleteTrail's own record) afterwards, which no digest lists, even once a trail
-            // of the same name with validation on has taken its place (digest6 D7).
-            if second.calls.iter().any(|c| c.name == "DeleteTrail") {
-                push(
-                    second.time,
-                    second
-                        .time
-                        .saturating_add(super::history::FINAL_DIGEST_LATENCY),
-                );
-            }
         }
         states = second.states_after(&states);
         from = next;
@@ -444,8 +433,10 @@ mod tests {
     }
 
     #[test]
-    fn a_trail_deleted_with_validation_off_may_still_deliver_after_its_re_creation() {
-        // digest6 D7: deleted at 100 with validation off, re-created at once with it on.
+    fn validation_off_ends_with_a_re_creation_that_turns_it_on() {
+        // Deleted at 100 with validation off, re-created at once with it on: nothing after
+        // the re-creation is excused (recheck33b: excusing the deleted trail's last file for
+        // 15 minutes excused every file planted then).
         let calls = [
             call(0, "CreateTrail", Some(false)),
             call(5, "StartLogging", None),
@@ -453,7 +444,7 @@ mod tests {
             call(101, "CreateTrail", Some(true)),
             call(102, "StartLogging", None),
         ];
-        assert_eq!(maybe_off(&calls, Some(true)), [(0, 1000)]);
+        assert_eq!(maybe_off(&calls, Some(true)), [(0, 102)]);
         // Deleted with validation on: its final digest lists its last file.
         let calls = [
             call(0, "CreateTrail", Some(true)),
