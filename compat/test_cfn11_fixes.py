@@ -6,6 +6,7 @@ as CloudTrail refuses the pair (F2); written-out defaults are no change (F4); No
 are masked in stack events (F6)."""
 
 import json
+import time
 
 from conftest import settled_stack
 
@@ -137,3 +138,23 @@ def test_no_echo_values_are_masked_in_stack_events(cairn):
     assert shown, "the resource's properties are shown"
     assert all("hunter2SECRET" not in p for p in shown), shown
     assert any('"x-****"' in p for p in shown), shown
+
+
+def test_a_change_set_of_the_same_large_template_has_no_changes(cairn):
+    """recheck33b: a change set resolved every resource with one 1 MiB budget for the whole
+    stack, so past it unchanged resources were listed as `Modify`."""
+    cfn = cairn.client("cloudformation")
+    param = [{"ParameterKey": "P", "ParameterValue": ",".join(["a"] * 2048)}]
+    body = amplifying(3)
+    stack = cfn.create_stack(StackName="same-large", TemplateBody=body, Parameters=param)["StackId"]
+    assert settled_stack(cfn, stack) == "CREATE_COMPLETE"
+    cs = cfn.create_change_set(StackName=stack, ChangeSetName="again", TemplateBody=body,
+                               Parameters=param)["Id"]
+    for _ in range(600):
+        described = cfn.describe_change_set(ChangeSetName=cs)
+        if not described["Status"].endswith("_IN_PROGRESS") and described["Status"] != "CREATE_PENDING":
+            break
+        time.sleep(0.05)
+    assert described["Status"] == "FAILED", described
+    assert "didn't contain changes" in described["StatusReason"], described
+    assert described.get("Changes", []) == []

@@ -352,9 +352,14 @@ pub fn plan(
         })
         .map(|(n, _)| n.clone())
         .collect();
-    let ev = Evaluator::new(&prepared.template, pseudo, &prepared.parameters)
+    let ev = Evaluator::new(&prepared.template, pseudo.clone(), &prepared.parameters)
         .map_err(|e| invalid(e.to_string()))?;
     let current = Current { rows, exports };
+    // Each resource's properties are resolved by an evaluator of their own, with the 1 MiB
+    // of intrinsic results one resource's properties may make, as the engine resolves them
+    // (recheck33b: one budget for the whole stack left later resources unresolved, listed
+    // as `Modify`).
+    let fresh = || Evaluator::new(&prepared.template, pseudo.clone(), &prepared.parameters);
     let mut changes = Vec::new();
     let live: Vec<&StackResource> = rows
         .iter()
@@ -376,7 +381,7 @@ pub fn plan(
             });
             continue;
         };
-        let resolved = ev.resolve(&r.properties, &current);
+        let resolved = fresh().and_then(|ev| ev.resolve(&r.properties, &current));
         let old_props = before
             .and_then(|(t, _)| t.resource(&r.logical_id))
             .map(|o| &o.properties);
