@@ -284,6 +284,28 @@ pub fn remove_permission(
     Ok(())
 }
 
+/// A `TopicArn` SNS can read: six elements at least, of SNS, in the call's region; else
+/// `InvalidParameter` in SNS's words.
+pub fn check_topic_arn(ctx: &CallContext, arn: &str) -> ApiResult<()> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    if parts.len() < 6 {
+        return Err(ApiError::new(
+            ErrorKind::SnsInvalidParameter,
+            format!(
+                "Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not {}",
+                parts.len()
+            ),
+        ));
+    }
+    if parts[0] != "arn" || parts[2] != "sns" || parts[3] != ctx.region.as_str() {
+        return Err(ApiError::new(
+            ErrorKind::SnsInvalidParameter,
+            "Invalid parameter: TopicArn",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod scope_tests {
     use super::in_topic_scope;
@@ -310,26 +332,4 @@ mod scope_tests {
             assert!(!in_topic_scope(refused), "{refused}");
         }
     }
-}
-
-/// A `TopicArn` SNS can read: six elements at least, of SNS, in the call's region; else
-/// `InvalidParameter` in SNS's words.
-pub fn check_topic_arn(ctx: &CallContext, arn: &str) -> ApiResult<()> {
-    let parts: Vec<&str> = arn.split(':').collect();
-    if parts.len() < 6 {
-        return Err(ApiError::new(
-            ErrorKind::SnsInvalidParameter,
-            format!(
-                "Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not {}",
-                parts.len()
-            ),
-        ));
-    }
-    if parts[0] != "arn" || parts[2] != "sns" || parts[3] != ctx.region.as_str() {
-        return Err(ApiError::new(
-            ErrorKind::SnsInvalidParameter,
-            "Invalid parameter: TopicArn",
-        ));
-    }
-    Ok(())
 }
