@@ -407,19 +407,7 @@ pub async fn unlisted_logs(
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
-        cx.fetcher
-            .fetch_into(fetched, wanted.clone(), vec![], false)
-            .await?;
-        let theirs: HashSet<&str> = wanted
-            .iter()
-            .filter_map(|o| match fetched.digests.get(o) {
-                Some(Outcome::Valid(v)) => Some(v),
-                _ => None,
-            })
-            .flat_map(|v| &v.digest.log_files)
-            .filter(|f| f.s3_bucket == *bucket)
-            .map(|f| f.s3_object.as_str())
-            .collect();
+        let theirs = listed_by(cx, fetched, &wanted).await?;
         candidates.retain(|k| !theirs.contains(k.key.as_str()));
         pending.retain(|k| !theirs.contains(k.key.as_str()));
         if !candidates.is_empty() || !pending.is_empty() {
@@ -492,7 +480,6 @@ async fn listed_elsewhere(
     fetched: &mut Fetched,
     first: i64,
 ) -> anyhow::Result<HashSet<String>> {
-    let bucket = &cx.layout.bucket;
     let mut wanted: Vec<Object> = Vec::new();
     for (b, prefix) in cx.other_places.iter().take(MAX_OTHER_PLACES) {
         let there = Layout {
@@ -500,21 +487,10 @@ async fn listed_elsewhere(
             prefix: prefix.clone(),
             ..cx.layout.clone()
         };
-        let dir = there.digest_dir();
-        let stop = day(cx.window_end + 7200);
         let keys = cx
             .fetcher
             .s3
-            .list(
-                b,
-                &dir,
-                Some(&format!("{dir}{}", day(first - 86_400))),
-                |page| {
-                    page.last()
-                        .and_then(|k| Layout::day_of(k, &dir))
-                        .is_some_and(|d| d > stop.as_str())
-                },
-            )
+            .list_days(b, &there.digest_dir(), first - 86_400, cx.window_end + 7200)
             .await
             .unwrap_or_default();
         wanted.extend(
@@ -526,8 +502,17 @@ async fn listed_elsewhere(
     if wanted.is_empty() {
         return Ok(HashSet::new());
     }
+    listed_by(cx, fetched, &wanted).await
+}
+
+/// The log files of this place that the valid digests among `wanted` (fetched now) list.
+async fn listed_by(
+    cx: &Context<'_>,
+    fetched: &mut Fetched,
+    wanted: &[Object],
+) -> anyhow::Result<HashSet<String>> {
     cx.fetcher
-        .fetch_into(fetched, wanted.clone(), vec![], false)
+        .fetch_into(fetched, wanted.to_vec(), vec![], false)
         .await?;
     Ok(wanted
         .iter()
@@ -536,7 +521,7 @@ async fn listed_elsewhere(
             _ => None,
         })
         .flat_map(|v| &v.digest.log_files)
-        .filter(|f| f.s3_bucket == *bucket)
+        .filter(|f| f.s3_bucket == cx.layout.bucket)
         .map(|f| f.s3_object.clone())
         .collect())
 }

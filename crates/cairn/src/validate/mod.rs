@@ -38,7 +38,7 @@ use serde_json::{Value, json};
 
 use crate::client::CloudTrail;
 use fetch::{Fetched, Fetcher, LogOutcome};
-use layout::{Layout, day, is_backfill};
+use layout::{Layout, is_backfill};
 use report::{Printer, Summary, line};
 use time::{display, key_stamp, parse_time};
 use traverse::{Need, Step};
@@ -330,19 +330,9 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
     let window_end = end + 3600;
     let list_from = start - 86_400;
     let dir = layout.digest_dir();
-    let stop_day = day(window_end + 7200);
     let listed = fetcher
         .s3
-        .list(
-            &bucket,
-            &dir,
-            Some(&format!("{dir}{}", day(list_from))),
-            |page| {
-                page.last()
-                    .and_then(|k| Layout::day_of(k, &dir))
-                    .is_some_and(|d| d > stop_day.as_str())
-            },
-        )
+        .list_days(&bucket, &dir, list_from, window_end + 7200)
         .await?;
     let (lo, hi) = (key_stamp(start), key_stamp(window_end));
     let stamp = traverse::key_stamp_text;

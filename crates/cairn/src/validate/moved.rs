@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::checks::{self, Context, Listing};
 use super::extra::Finding;
 use super::fetch::Fetched;
-use super::layout::{Layout, day, is_backfill};
+use super::layout::{Layout, is_backfill};
 use super::traverse::Step;
 
 /// What the chain walk found, which the check reads.
@@ -72,20 +72,10 @@ impl Walked<'_> {
             own.dedup();
             // Other trails' digests there may list files too.
             let dir = old.digest_dir();
-            let stop = day(cx.window_end + 7200);
             let listed = cx
                 .fetcher
                 .s3
-                .list(
-                    &b,
-                    &dir,
-                    Some(&format!("{dir}{}", day(list_from))),
-                    |page| {
-                        page.last()
-                            .and_then(|k| Layout::day_of(k, &dir))
-                            .is_some_and(|d| d > stop.as_str())
-                    },
-                )
+                .list_days(&b, &dir, list_from, cx.window_end + 7200)
                 .await?;
             let others: Vec<String> = listed
                 .iter()

@@ -258,6 +258,29 @@ impl S3 {
 
     /// Lists `prefix` after `start_after`, page by page, until `enough` says a page's keys
     /// reach past what is wanted.
+    /// The keys of a day-foldered `dir` (`…/YYYY/MM/DD/…`) from the folder of `from` (epoch
+    /// seconds) to that of `to`, listed in key order and stopped past `to`'s day.
+    pub async fn list_days(
+        &self,
+        bucket: &str,
+        dir: &str,
+        from: i64,
+        to: i64,
+    ) -> anyhow::Result<Vec<String>> {
+        let stop = super::layout::day(to);
+        self.list(
+            bucket,
+            dir,
+            Some(&format!("{dir}{}", super::layout::day(from))),
+            |page| {
+                page.last()
+                    .and_then(|k| super::layout::Layout::day_of(k, dir))
+                    .is_some_and(|d| d > stop.as_str())
+            },
+        )
+        .await
+    }
+
     pub async fn list(
         &self,
         bucket: &str,
