@@ -185,7 +185,7 @@ pub async fn lookup(
     // must not excuse the bucket's unlisted files.
     unvalidated_sharers.retain(|s| started.iter().any(|n| n == trail_name(s)));
     let others_places = others_places(&others, place);
-    let others_off = others_off(others, place);
+    let others_off = others_off(others, place, &started);
     Ok(History {
         calls,
         validation_now,
@@ -259,17 +259,41 @@ fn others_places(
 /// calls: only trails a call put in that bucket and prefix, and only those whose validation
 /// was turned off at some point (a trail sharing the place without validation now is
 /// skipped with a notice instead).
-fn others_off(others: BTreeMap<String, Vec<Call>>, place: (&str, Option<&str>)) -> Vec<(i64, i64)> {
+fn others_off(
+    others: BTreeMap<String, Vec<Call>>,
+    place: (&str, Option<&str>),
+    started: &[String],
+) -> Vec<(i64, i64)> {
     let norm = |p: Option<&str>| p.filter(|p| !p.is_empty()).map(str::to_owned);
     let mut spans = Vec::new();
-    for (_, mut calls) in others {
+    for (name, mut calls) in others {
+        // Only a trail that logged can have delivered a file (a trail pointed here without
+        // validation and deleted unstarted excuses nothing).
+        if !started.iter().any(|s| *s == name) {
+            continue;
+        }
         calls.sort_by_key(|c| c.time);
         let here = calls.iter().any(|c| {
             c.bucket.as_deref() == Some(place.0)
                 && (c.prefix.is_none() || norm(c.prefix.as_deref()) == norm(place.1))
         });
-        if here && calls.iter().any(|c| c.validation == Some(false)) {
-            spans.extend(super::order::maybe_off(&calls, Some(true)));
+        if !here || !calls.iter().any(|c| c.validation == Some(false)) {
+            continue;
+        }
+        // A deleted trail delivers nothing after its DeleteTrail.
+        let deletions: Vec<i64> = calls
+            .iter()
+            .filter(|c| c.name == "DeleteTrail")
+            .map(|c| c.time)
+            .collect();
+        for (a, b) in super::order::maybe_off(&calls, Some(true)) {
+            let end = deletions
+                .iter()
+                .filter(|&&d| d >= a && d < b)
+                .map(|d| d + 1)
+                .min()
+                .unwrap_or(b);
+            spans.push((a, end));
         }
     }
     spans
@@ -468,16 +492,27 @@ mod tests {
             call(100, "UpdateTrail", Some(false)),
             call(110, "UpdateTrail", Some(true)),
         ];
+        let started = ["b".to_owned(), "c".to_owned(), "d".to_owned()];
         let others = BTreeMap::from([("b".to_owned(), b.clone())]);
-        assert_eq!(others_off(others, ("shared", None)), [(100, 111)]);
-        // Elsewhere, or never turned off: nothing excused here.
+        assert_eq!(others_off(others, ("shared", None), &started), [(100, 111)]);
+        // Elsewhere, never started, or never turned off: nothing excused here.
+        let others = BTreeMap::from([("b".to_owned(), b.clone())]);
+        assert_eq!(others_off(others, ("mine", None), &started), []);
         let others = BTreeMap::from([("b".to_owned(), b)]);
-        assert_eq!(others_off(others, ("mine", None)), []);
+        assert_eq!(others_off(others, ("shared", None), &[]), []);
         let c = vec![placed(0, "shared"), call(50, "StopLogging", None)];
-        assert_eq!(
-            others_off(BTreeMap::from([("c".to_owned(), c)]), ("shared", None)),
-            []
-        );
+        let others = BTreeMap::from([("c".to_owned(), c)]);
+        assert_eq!(others_off(others, ("shared", None), &started), []);
+        // Created without validation, deleted at 60: excused until its deletion only.
+        let d = vec![
+            Call {
+                validation: Some(false),
+                ..placed(0, "shared")
+            },
+            call(60, "DeleteTrail", None),
+        ];
+        let others = BTreeMap::from([("d".to_owned(), d)]);
+        assert_eq!(others_off(others, ("shared", None), &started), [(0, 61)]);
     }
 
     #[test]
