@@ -269,7 +269,7 @@ fn others_off(
     for (name, mut calls) in others {
         // Only a trail that logged can have delivered a file (a trail pointed here without
         // validation and deleted unstarted excuses nothing).
-        if !started.iter().any(|s| *s == name) {
+        if !started.contains(&name) {
             continue;
         }
         calls.sort_by_key(|c| c.time);
