@@ -277,7 +277,11 @@ fn others_off(
             c.bucket.as_deref() == Some(place.0)
                 && (c.prefix.is_none() || norm(c.prefix.as_deref()) == norm(place.1))
         });
-        if !here || !calls.iter().any(|c| c.validation == Some(false)) {
+        // Turned off for a while: a trail that never had validation is an unvalidated
+        // sharer, for which the check is skipped with a notice instead.
+        let toggled = calls.iter().any(|c| c.validation == Some(false))
+            && calls.iter().any(|c| c.validation == Some(true));
+        if !here || !toggled {
             continue;
         }
         // A deleted trail delivers nothing after its DeleteTrail.
@@ -503,16 +507,21 @@ mod tests {
         let c = vec![placed(0, "shared"), call(50, "StopLogging", None)];
         let others = BTreeMap::from([("c".to_owned(), c)]);
         assert_eq!(others_off(others, ("shared", None), &started), []);
-        // Created without validation, deleted at 60: excused until its deletion only.
+        // Off from 20, deleted at 60: excused until its deletion only.
         let d = vec![
-            Call {
-                validation: Some(false),
-                ..placed(0, "shared")
-            },
+            placed(0, "shared"),
+            call(20, "UpdateTrail", Some(false)),
             call(60, "DeleteTrail", None),
         ];
         let others = BTreeMap::from([("d".to_owned(), d)]);
-        assert_eq!(others_off(others, ("shared", None), &started), [(0, 61)]);
+        assert_eq!(others_off(others, ("shared", None), &started), [(20, 61)]);
+        // Never validated: the unvalidated-sharer notice covers it, not this.
+        let e = vec![Call {
+            validation: Some(false),
+            ..placed(0, "shared")
+        }];
+        let others = BTreeMap::from([("d".to_owned(), e)]);
+        assert_eq!(others_off(others, ("shared", None), &started), []);
     }
 
     #[test]
