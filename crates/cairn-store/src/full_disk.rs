@@ -38,6 +38,11 @@ pub enum Report {
     Counted,
 }
 
+/// Whether the disk has been full (for the store or an object file) since the server
+/// started: from then on the store keeps its WAL small, so space freed on a disk with little
+/// margin stays free (the writer's idle checkpoint).
+pub static DISK_WAS_FULL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 impl FullDiskLog {
     /// A source named `what` in its log lines ("the store", "an object file").
     pub const fn new(what: &'static str) -> Self {
@@ -52,6 +57,7 @@ impl FullDiskLog {
 
     /// Notes one refusal for a full disk and logs it when it is due.
     pub fn refused(&self, error: &dyn std::fmt::Display) {
+        DISK_WAS_FULL.store(true, std::sync::atomic::Ordering::Release);
         match self.refused_at(Instant::now()) {
             Report::Started => tracing::error!(
                 %error,

@@ -245,16 +245,17 @@ fn run(
         match rx.recv_timeout(IDLE) {
             Ok(job) => next = Some(job),
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
-            // Idle (nothing came for a moment) with a WAL past SQLite's default 1000 pages:
-            // it is copied into the database and truncated now, while no call waits, so the
-            // WAL does not grow toward the 32 MiB automatic checkpoint on a quiet server,
-            // eating space an operator freed on a full disk (ops6). Under load the automatic
-            // one applies.
+            // Idle (nothing came for a moment), on a disk that has been full, with a WAL past
+            // SQLite's default 1000 pages: it is copied into the database and truncated now,
+            // while no call waits, so the WAL does not grow toward the 32 MiB automatic
+            // checkpoint, eating space an operator freed (ops6). Otherwise, and under load,
+            // the automatic one applies (checkpointing at every pause slowed reads).
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                if opened
-                    .as_deref()
-                    .and_then(OpenedFile::wal_len)
-                    .is_some_and(|n| n > IDLE_CHECKPOINT_BYTES)
+                if crate::full_disk::DISK_WAS_FULL.load(Ordering::Acquire)
+                    && opened
+                        .as_deref()
+                        .and_then(OpenedFile::wal_len)
+                        .is_some_and(|n| n > IDLE_CHECKPOINT_BYTES)
                 {
                     // Never waiting on a reader: one in the WAL makes it a no-op, tried again
                     // at the next idle moment.
