@@ -42,6 +42,10 @@ pub(crate) fn init_logs(json: bool, access_log: bool) {
     // A log line that cannot be written is dropped. tracing-subscriber would otherwise report
     // the failure with `eprintln!`, which panics when stderr itself is gone (a closed pipe, a
     // full disk): the panic killed the request (no response) or the delivery loop (silently).
+    // With the filter's own level hint, so macros below its level stay a static check (a
+    // filter with no hint made every level's events reach the callsite check).
+    let hint = tracing_subscriber::Layer::<tracing_subscriber::Registry>::max_level_hint(&filter)
+        .unwrap_or(tracing_subscriber::filter::LevelFilter::TRACE);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
@@ -52,7 +56,9 @@ pub(crate) fn init_logs(json: bool, access_log: bool) {
     // over every layer drops s3s's events first.
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
-    let no_s3s = tracing_subscriber::filter::filter_fn(|m| !m.target().starts_with("s3s"));
+
+    let no_s3s = tracing_subscriber::filter::filter_fn(|m| !m.target().starts_with("s3s"))
+        .with_max_level_hint(hint);
     if json {
         builder.json().finish().with(no_s3s).init();
     } else {
