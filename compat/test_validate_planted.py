@@ -148,3 +148,37 @@ def test_another_trail_here_that_moved_away_and_back_is_no_tampering(server):
     assert ours.returncode == 0, ours.stdout + ours.stderr
     assert "not listed in any digest" not in ours.stderr, ours.stderr
 
+
+
+def test_a_file_planted_after_a_same_second_re_creation_is_reported(server):
+    """A trail deleted with validation off and re-created with it on in the same second:
+    event history gives whole seconds, so either CreateTrail may have come last, and
+    "validation may be off" was kept for good, excusing every file planted afterwards
+    (found testing recheck33b F2; older than session 33). DescribeTrails says validation is
+    on now and no later call set it: the re-creation came last."""
+    s3, ct = server.client("s3"), server.client("cloudtrail")
+    bucket = "recreated-bucket"
+    s3.create_bucket(Bucket=bucket)
+    from conftest import cloudtrail_policy
+    s3.put_bucket_policy(Bucket=bucket, Policy=cloudtrail_policy(bucket))
+    t0 = time.time()
+    ct.create_trail(Name="recreated", S3BucketName=bucket)
+    ct.start_logging(Name="recreated")
+    ct.delete_trail(Name="recreated")
+    arn = ct.create_trail(Name="recreated", S3BucketName=bucket, EnableLogFileValidation=True)["TrailARN"]
+    ct.start_logging(Name="recreated")
+    started = time.time()
+    while time.time() < started + 4:  # past the new chain's first seconds
+        time.sleep(0.1)
+    now = time.gmtime()
+    forged = (f"AWSLogs/123456789012/CloudTrail/us-east-1/{time.strftime('%Y/%m/%d', now)}/"
+              f"123456789012_CloudTrail_us-east-1_{time.strftime('%Y%m%dT%H%MZ', now)}_FORGEDafterdel1.json.gz")
+    s3.put_object(Bucket=bucket, Key=forged, Body=FORGED)
+    ct.describe_trails()
+    seen = new_digest(s3, bucket, [], "first digest")
+    seen = new_digest(s3, bucket, seen, "second digest")
+    new_digest(s3, bucket, seen, "third digest")
+    ours = cairn_validate(server, arn, t0 - 60, time.time() + 10)
+    assert ours.returncode == 1, ours.stdout + ours.stderr
+    assert f"Log file\ts3://{bucket}/{forged}\tINVALID: not listed in any digest" in ours.stderr, \
+        ours.stderr

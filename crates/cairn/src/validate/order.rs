@@ -258,7 +258,13 @@ pub fn maybe_off(calls: &[Call], validation_now: Option<bool>) -> Vec<(i64, i64)
     };
     let mut from = i64::MIN;
     let off = |s: &BTreeSet<State>| s.iter().any(|s| s.validation == Some(false));
-    for second in Second::split(calls) {
+    let seconds = Second::split(calls);
+    // The last second with a call that sets validation: after it, validation is what
+    // DescribeTrails says it is now.
+    let last_setting = seconds
+        .iter()
+        .rposition(|s| s.calls.iter().any(|c| c.validation.is_some()));
+    for (i, second) in seconds.iter().enumerate() {
         if off(&states) {
             push(from, second.time);
         }
@@ -267,6 +273,22 @@ pub fn maybe_off(calls: &[Call], validation_now: Option<bool>) -> Vec<(i64, i64)
             push(second.time, next);
         }
         states = second.states_after(&states);
+        // Orders the second leaves open that end with validation other than it is now,
+        // with no later call setting it, did not happen (a DeleteTrail and two CreateTrails
+        // of one second, validation off then on, kept "maybe off" for good, excusing every
+        // later file: session 33).
+        if Some(i) == last_setting
+            && let Some(now) = validation_now
+        {
+            let settled: BTreeSet<State> = states
+                .iter()
+                .filter(|s| s.validation == Some(now))
+                .copied()
+                .collect();
+            if !settled.is_empty() {
+                states = settled;
+            }
+        }
         from = next;
     }
     if off(&states) {
@@ -445,6 +467,15 @@ mod tests {
             call(102, "StartLogging", None),
         ];
         assert_eq!(maybe_off(&calls, Some(true)), [(0, 102)]);
+        // All in one second, validation on now: the re-creation with validation came last.
+        let calls = [
+            call(100, "CreateTrail", Some(false)),
+            call(100, "StartLogging", None),
+            call(100, "DeleteTrail", None),
+            call(100, "CreateTrail", Some(true)),
+            call(101, "StartLogging", None),
+        ];
+        assert_eq!(maybe_off(&calls, Some(true)), [(100, 101)]);
         // Deleted with validation on: its final digest lists its last file.
         let calls = [
             call(0, "CreateTrail", Some(true)),
