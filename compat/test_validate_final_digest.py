@@ -241,8 +241,10 @@ def test_a_deleted_closing_digest_is_reported_while_validation_stays_off(clocked
 
 
 def digest_keys(s3, bucket):
-    return sorted(o["Key"] for o in s3.list_objects_v2(
-        Bucket=bucket, Prefix="AWSLogs/123456789012/CloudTrail-Digest/").get("Contents", []))
+    """Every digest key in the bucket, under any key prefix."""
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return sorted(o["Key"] for page in pages for o in page.get("Contents", [])
+                  if "/CloudTrail-Digest/" in o["Key"])
 
 
 def new_digest(s3, bucket, seen, what):

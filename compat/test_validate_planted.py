@@ -9,15 +9,50 @@ while (digest7 G2), or listed by its digest in another prefix it moved to and ba
 (G3), are no tampering."""
 
 import gzip
+import json
 import time
 
 import pytest
 
-from conftest import Cairn, cairn_binary
+from conftest import Cairn, cairn_binary, cloudtrail_policy
 from test_validate_final_digest import digest_keys, new_digest
 from test_validate_logs import cairn_validate, make_trail
 
 FORGED = gzip.compress(b'{"Records":[{"eventName":"DeleteBucket"}]}')
+
+
+def plant_today(s3, bucket, tag):
+    """A forged log file in today's folder, named as CloudTrail names one; its key."""
+    now = time.gmtime()
+    key = (f"AWSLogs/123456789012/CloudTrail/us-east-1/{time.strftime('%Y/%m/%d', now)}/"
+           f"123456789012_CloudTrail_us-east-1_{time.strftime('%Y%m%dT%H%MZ', now)}_{tag}.json.gz")
+    s3.put_object(Bucket=bucket, Key=key, Body=FORGED)
+    return key
+
+
+def assert_unlisted(ours, bucket, key):
+    assert ours.returncode == 1, ours.stdout + ours.stderr
+    assert f"Log file\ts3://{bucket}/{key}\tINVALID: not listed in any digest" in ours.stderr, \
+        ours.stderr
+
+
+def log_keys(s3, bucket, prefix=""):
+    return {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+            if "/CloudTrail/" in o["Key"]}
+
+
+def new_log(s3, bucket, before, prefix=""):
+    """Waits (up to a minute) for a log file not in `before`."""
+    deadline = time.time() + 60
+    while not log_keys(s3, bucket, prefix) - before:
+        assert time.time() < deadline, "no log file came"
+        time.sleep(0.1)
+
+
+def wait_past(t):
+    """Waits until the clock is past `t` (object times are whole seconds of it)."""
+    while time.time() < t:
+        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -32,19 +67,12 @@ def test_a_range_starting_after_an_own_digest_still_reports_a_planted_file(serve
     ct.describe_trails()
     seen = new_digest(s3, bucket, [], "first digest")
     start = time.time() + 0.5
-    while time.time() < start + 1:
-        time.sleep(0.1)
-    now = time.gmtime()
-    forged = (f"AWSLogs/123456789012/CloudTrail/us-east-1/{time.strftime('%Y/%m/%d', now)}/"
-              f"123456789012_CloudTrail_us-east-1_{time.strftime('%Y%m%dT%H%MZ', now)}_FORGEDlateABCDE.json.gz")
-    s3.put_object(Bucket=bucket, Key=forged, Body=FORGED)
+    wait_past(start + 1)
+    forged = plant_today(s3, bucket, "FORGEDlateABCDE")
     ct.describe_trails()
     seen = new_digest(s3, bucket, seen, "digest after the planting")
     new_digest(s3, bucket, seen, "second digest after the planting")
-    ours = cairn_validate(server, arn, int(start), time.time() + 10)
-    assert ours.returncode == 1, ours.stdout + ours.stderr
-    assert f"Log file\ts3://{bucket}/{forged}\tINVALID: not listed in any digest" in ours.stderr, \
-        ours.stderr
+    assert_unlisted(cairn_validate(server, arn, int(start), time.time() + 10), bucket, forged)
 
 
 def test_a_file_planted_in_an_old_days_folder_is_reported(server):
@@ -58,10 +86,7 @@ def test_a_file_planted_in_an_old_days_folder_is_reported(server):
     ct.describe_trails()
     seen = new_digest(s3, bucket, seen, "digest after the planting")
     new_digest(s3, bucket, seen, "second digest after the planting")
-    ours = cairn_validate(server, arn, t0 - 60, time.time() + 10)
-    assert ours.returncode == 1, ours.stdout + ours.stderr
-    assert f"Log file\ts3://{bucket}/{forged}\tINVALID: not listed in any digest" in ours.stderr, \
-        ours.stderr
+    assert_unlisted(cairn_validate(server, arn, t0 - 60, time.time() + 10), bucket, forged)
     assert digest_keys(s3, bucket)
 
 
@@ -75,17 +100,10 @@ def test_another_trail_here_with_validation_off_for_a_while_is_no_tampering(serv
     ct.start_logging(Name="shared-off-b")
     ct.describe_trails()
     seen = new_digest(s3, bucket, [], "first digest")
-    def logs():
-        return {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])
-                if "/CloudTrail/" in o["Key"]}
-
     ct.update_trail(Name="shared-off-b", EnableLogFileValidation=False)
-    before = logs()
+    before = log_keys(s3, bucket)
     ct.describe_trails()
-    deadline = time.time() + 60
-    while not logs() - before:  # files delivered while B's validation is off
-        assert time.time() < deadline, "no log file came"
-        time.sleep(0.1)
+    new_log(s3, bucket, before)  # files delivered while B's validation is off
     ct.update_trail(Name="shared-off-b", EnableLogFileValidation=True)
     ct.describe_trails()
     seen = new_digest(s3, bucket, seen, "digest after validation came back")
@@ -100,8 +118,6 @@ def test_another_trail_here_that_moved_away_and_back_is_no_tampering(server):
     """digest7 G3: two validated trails share a bucket and prefix; B moves to another prefix
     and back. B's last file here is listed by its first digest in the other prefix, as on
     AWS, which the validator of A never read: reported as "not listed in any digest"."""
-    import json
-    from conftest import cloudtrail_policy
     s3, ct = server.client("s3"), server.client("cloudtrail")
     bucket = "shared-move-bucket"
     s3.create_bucket(Bucket=bucket)
@@ -115,35 +131,18 @@ def test_another_trail_here_that_moved_away_and_back_is_no_tampering(server):
                     EnableLogFileValidation=True)
     ct.start_logging(Name="shared-move-a")
     ct.start_logging(Name="shared-move-b")
-
-    def digests():
-        return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])
-                      if "/CloudTrail-Digest/" in o["Key"])
-
-    def next_digest(seen, what):
-        deadline = time.time() + 60
-        while not set(digests()) - set(seen):
-            assert time.time() < deadline, f"no {what} came"
-            time.sleep(0.2)
-        return digests()
-
     ct.describe_trails()
-    seen = next_digest([], "first digest")
-    logs = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="p/").get("Contents", [])
-            if "/CloudTrail/" in o["Key"]}
+    seen = new_digest(s3, bucket, [], "first digest")
+    before = log_keys(s3, bucket, "p/")
     ct.describe_trails()
-    deadline = time.time() + 60
-    while not {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="p/").get("Contents", [])
-               if "/CloudTrail/" in o["Key"]} - logs:  # a file delivered here before the move
-        assert time.time() < deadline, "no log file came"
-        time.sleep(0.1)
+    new_log(s3, bucket, before, "p/")  # a file delivered here before the move
     ct.update_trail(Name="shared-move-b", S3KeyPrefix="q")
-    seen = next_digest(seen, "digest after the move")
-    seen = next_digest(seen, "second digest after the move")
+    seen = new_digest(s3, bucket, seen, "digest after the move")
+    seen = new_digest(s3, bucket, seen, "second digest after the move")
     ct.update_trail(Name="shared-move-b", S3KeyPrefix="p")
     for what in ("digest after the move back", "second", "third"):
         ct.describe_trails()
-        seen = next_digest(seen, what)
+        seen = new_digest(s3, bucket, seen, what)
     ours = cairn_validate(server, arn_a, t0 - 60, time.time() - 3)
     assert ours.returncode == 0, ours.stdout + ours.stderr
     assert "not listed in any digest" not in ours.stderr, ours.stderr
@@ -159,7 +158,6 @@ def test_a_file_planted_after_a_same_second_re_creation_is_reported(server):
     s3, ct = server.client("s3"), server.client("cloudtrail")
     bucket = "recreated-bucket"
     s3.create_bucket(Bucket=bucket)
-    from conftest import cloudtrail_policy
     s3.put_bucket_policy(Bucket=bucket, Policy=cloudtrail_policy(bucket))
     t0 = time.time()
     ct.create_trail(Name="recreated", S3BucketName=bucket)
@@ -167,18 +165,10 @@ def test_a_file_planted_after_a_same_second_re_creation_is_reported(server):
     ct.delete_trail(Name="recreated")
     arn = ct.create_trail(Name="recreated", S3BucketName=bucket, EnableLogFileValidation=True)["TrailARN"]
     ct.start_logging(Name="recreated")
-    started = time.time()
-    while time.time() < started + 4:  # past the new chain's first seconds
-        time.sleep(0.1)
-    now = time.gmtime()
-    forged = (f"AWSLogs/123456789012/CloudTrail/us-east-1/{time.strftime('%Y/%m/%d', now)}/"
-              f"123456789012_CloudTrail_us-east-1_{time.strftime('%Y%m%dT%H%MZ', now)}_FORGEDafterdel1.json.gz")
-    s3.put_object(Bucket=bucket, Key=forged, Body=FORGED)
+    wait_past(time.time() + 4)  # past the new chain's first seconds
+    forged = plant_today(s3, bucket, "FORGEDafterdel1")
     ct.describe_trails()
     seen = new_digest(s3, bucket, [], "first digest")
     seen = new_digest(s3, bucket, seen, "second digest")
     new_digest(s3, bucket, seen, "third digest")
-    ours = cairn_validate(server, arn, t0 - 60, time.time() + 10)
-    assert ours.returncode == 1, ours.stdout + ours.stderr
-    assert f"Log file\ts3://{bucket}/{forged}\tINVALID: not listed in any digest" in ours.stderr, \
-        ours.stderr
+    assert_unlisted(cairn_validate(server, arn, t0 - 60, time.time() + 10), bucket, forged)

@@ -45,19 +45,23 @@ fn resolve(expr: &str) -> Result<Value, String> {
     first_output(&format!("{PRELUDE}Outputs:\n  Out:\n    Value: {expr}\n"))
 }
 
-/// The first output of a template `body` (parameters at their defaults).
-fn first_output(body: &str) -> Result<Value, String> {
-    let t = Template::parse(body).map_err(|e| e.to_string())?;
-    let values =
-        params::resolve(&t.parameters, &[], None, "us-east-1").map_err(|e| e.to_string())?;
-    let pseudo = Pseudo {
+/// The pseudo parameters of the stack `demo` in us-east-1.
+fn demo() -> Pseudo {
+    Pseudo {
         account_id: "123456789012".into(),
         region: "us-east-1".into(),
         stack_name: "demo".into(),
         stack_id: "arn:aws:cloudformation:us-east-1:123456789012:stack/demo/abc".into(),
         notification_arns: vec![],
-    };
-    let ev = Evaluator::new(&t, pseudo, &values).map_err(|e| e.to_string())?;
+    }
+}
+
+/// The first output of a template `body` (parameters at their defaults).
+fn first_output(body: &str) -> Result<Value, String> {
+    let t = Template::parse(body).map_err(|e| e.to_string())?;
+    let values =
+        params::resolve(&t.parameters, &[], None, "us-east-1").map_err(|e| e.to_string())?;
+    let ev = Evaluator::new(&t, demo(), &values).map_err(|e| e.to_string())?;
     let outs = ev.outputs(&Made).map_err(|e| e.to_string())?;
     Ok(outs
         .into_iter()
@@ -287,14 +291,7 @@ fn order_of(body: &str) -> Result<Vec<String>, String> {
     let t = Template::parse(body).map_err(|e| e.to_string())?;
     let values =
         params::resolve(&t.parameters, &[], None, "us-east-1").map_err(|e| e.to_string())?;
-    let pseudo = Pseudo {
-        account_id: "123456789012".into(),
-        region: "us-east-1".into(),
-        stack_name: "demo".into(),
-        stack_id: "id".into(),
-        notification_arns: vec![],
-    };
-    let ev = Evaluator::new(&t, pseudo, &values).map_err(|e| e.to_string())?;
+    let ev = Evaluator::new(&t, demo(), &values).map_err(|e| e.to_string())?;
     ev.order().map_err(|e| e.to_string())
 }
 
