@@ -24,7 +24,10 @@ mod verify_store;
 use clap::{Parser, Subcommand};
 
 /// mimalloc instead of the system allocator: a request's many short-lived allocations
-/// cost a fifth of the server's CPU under glibc's (BENCHMARKS.md, validate-logs).
+/// cost a fifth of the server's CPU under glibc's (BENCHMARKS.md, validate-logs). Built
+/// without transparent huge pages (`no_thp`): with them, its arenas were `MADV_HUGEPAGE`
+/// and each purge of 64 KiB split a huge page the kernel then cleared and compacted again,
+/// which made validate-logs' system time swing from 0.01 s to 0.5 s run to run.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -273,7 +273,8 @@ pub async fn list_logs(s3: &S3, layout: &Layout, to: i64) -> anyhow::Result<Vec<
         .await?;
     Ok(keys
         .into_iter()
-        .filter_map(|(key, delivered)| {
+        .filter_map(|(key, listed)| {
+            let delivered = listed.modified;
             // A name without CloudTrail's stamp (a forged `evil.json.gz`) is judged by its
             // delivery time: every object under the log folder is read by Athena and the
             // like, so one no digest lists is reported whatever its name.
@@ -283,6 +284,8 @@ pub async fn list_logs(s3: &S3, layout: &Layout, to: i64) -> anyhow::Result<Vec<
                 key,
                 minute,
                 delivered,
+                etag: listed.etag,
+                size: listed.size,
             })
         })
         .collect())
@@ -563,6 +566,8 @@ mod tests {
             key: "k".to_owned(),
             minute: 0,
             delivered,
+            etag: None,
+            size: None,
         };
         assert!(after_others_newest(&at(Some(1_000.0)), Some(990)));
         assert!(after_others_newest(&at(Some(990.0 + 4_200.0)), Some(990)));

@@ -245,6 +245,10 @@ pub struct LogKey {
     pub minute: i64,
     /// When it was delivered (`LastModified`, epoch seconds), when the listing said.
     pub delivered: Option<f64>,
+    /// Its `ETag`, when the listing said.
+    pub etag: Option<String>,
+    /// Its size in bytes, when the listing said.
+    pub size: Option<u64>,
 }
 
 /// What a digest should say of a log file.
@@ -324,6 +328,8 @@ mod tests {
                 key: String::new(),
                 minute,
                 delivered: None,
+                etag: None,
+                size: None,
             }) == Expect::Listed
         };
         assert!(named(0) && named(1140) && named(1800) && named(3540));
@@ -332,6 +338,8 @@ mod tests {
             key: key.to_owned(),
             minute,
             delivered,
+            etag: None,
+            size: None,
         };
         let keys = vec![
             log("a", 60, None),

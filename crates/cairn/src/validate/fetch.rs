@@ -1,10 +1,12 @@
 //! Fetching and checking digests and log files, many at a time. Digests are verified as
 //! they arrive and the log files of each valid one are queued at once, so log fetches
 //! start while other digests are still in flight. Log files are inflated and hashed as
-//! their bytes stream in; each digest's signature is checked once.
+//! their bytes stream in; each digest's signature is checked once. A log file the local
+//! cache holds, unchanged since, is not fetched (`cache.rs`).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cairn_logfile::verify::{
     DigestMetadata, DigestProblem, LogHasher, MAX_DIGEST_BYTES, verify_digest,
@@ -12,6 +14,7 @@ use cairn_logfile::verify::{
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
+use super::cache::{HashCache, Stamp};
 use super::s3::S3;
 use super::traverse::Outcome;
 
@@ -42,6 +45,12 @@ pub struct Fetcher {
     pub home_region: String,
     /// Most requests in flight.
     pub concurrency: usize,
+    /// The local cache of hashed log files.
+    pub cache: HashCache,
+    /// Hashes the cache holds for objects the listing shows unchanged.
+    pub known: HashMap<Object, String>,
+    /// How many log files were taken from the cache.
+    pub from_cache: AtomicUsize,
 }
 
 impl Fetcher {
@@ -83,12 +92,23 @@ impl Fetcher {
 
     /// Fetches one log file, inflating and hashing it as it streams in.
     pub async fn log(&self, bucket: &str, key: &str) -> anyhow::Result<LogOutcome> {
+        if let Some(hash) = self.known.get(&(bucket.to_owned(), key.to_owned())) {
+            self.from_cache.fetch_add(1, Ordering::Relaxed);
+            return Ok(LogOutcome::Hash(hash.clone()));
+        }
         let Some(resp) = self.s3.get(bucket, key).await? else {
             return Ok(LogOutcome::Missing);
         };
+        let headers = resp.headers().clone();
         // Inflating and hashing are most of the client's work: a task of their own lets
         // every runtime thread take a share, not only the one polling the fetches.
-        tokio::spawn(hash_log(resp)).await?
+        let (outcome, size) = tokio::spawn(hash_log(resp)).await??;
+        if let (LogOutcome::Hash(hash), Some(stamp)) =
+            (&outcome, Stamp::of_response(&headers, size))
+        {
+            self.cache.remember(bucket, key, stamp, hash);
+        }
+        Ok(outcome)
     }
 
     /// Fetches the digests `digests` and the log files `logs` into `into`, at most
@@ -157,22 +177,25 @@ impl Fetcher {
     }
 }
 
-/// Inflates and hashes a log file's body as it streams in.
-async fn hash_log(mut resp: reqwest::Response) -> anyhow::Result<LogOutcome> {
+/// Inflates and hashes a log file's body as it streams in; also gives the bytes read.
+async fn hash_log(mut resp: reqwest::Response) -> anyhow::Result<(LogOutcome, u64)> {
     let mut hasher = LogHasher::new();
     let mut bad = false;
+    let mut size = 0u64;
     while let Some(chunk) = resp.chunk().await? {
+        size += chunk.len() as u64;
         if !bad && hasher.update(&chunk).is_err() {
             bad = true; // read the rest so the connection can be reused
         }
     }
-    Ok(if bad {
+    let outcome = if bad {
         LogOutcome::InvalidFormat
     } else if hasher.trailing() {
         LogOutcome::Trailing(hasher.finish())
     } else {
         LogOutcome::Hash(hasher.finish())
-    })
+    };
+    Ok((outcome, size))
 }
 
 enum Job {

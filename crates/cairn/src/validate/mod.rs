@@ -15,6 +15,7 @@
 //! Its output lines follow the stock tool's; its own findings come after them, before the
 //! summary, and count in it.
 
+mod cache;
 mod checks;
 mod extra;
 mod fetch;
@@ -30,6 +31,7 @@ mod traverse;
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::sync::atomic::Ordering;
 
 use anyhow::{Context, bail};
 use base64::Engine;
@@ -92,6 +94,14 @@ pub struct ValidateArgs {
     /// Concurrent object fetches (1 to 1024).
     #[arg(long, allow_negative_numbers = true, default_value_t = 32, value_parser = crate::bounds::flag::concurrency)]
     concurrency: usize,
+    /// Folder of the cache of log files already hashed: a file whose ETag, Last-Modified
+    /// and size are unchanged since is not read again (default: $XDG_CACHE_HOME/cairn, else
+    /// ~/.cache/cairn).
+    #[arg(long)]
+    cache_dir: Option<std::path::PathBuf>,
+    /// Read every log file, and keep no cache.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 /// Runs the validator; returns the process exit code: 0 when everything is valid, 1 when
@@ -310,19 +320,26 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
             display(end + 7200)
         );
     }
-    let fetcher = Fetcher {
-        s3: s3::S3::new(
-            http,
-            args.s3_endpoint_url
-                .clone()
-                .or_else(|| env("AWS_ENDPOINT_URL_S3"))
-                .or(given_endpoint.clone()),
-            &region,
-            resolved.credentials,
-        ),
+    let s3_endpoint = args
+        .s3_endpoint_url
+        .clone()
+        .or_else(|| env("AWS_ENDPOINT_URL_S3"))
+        .or(given_endpoint.clone());
+    let cache = match cache::root(args.cache_dir.as_deref()).filter(|_| !args.no_cache) {
+        Some(root) => {
+            let at = s3_endpoint.clone().unwrap_or(format!("aws:{region}"));
+            cache::HashCache::open(&root, &at, &bucket, &layout.log_dir())
+        }
+        None => cache::HashCache::none(&bucket),
+    };
+    let mut fetcher = Fetcher {
+        s3: s3::S3::new(http, s3_endpoint, &region, resolved.credentials),
         public_keys: facts.public_keys.clone(),
         home_region: arn.region.clone(),
         concurrency,
+        cache,
+        known: HashMap::new(),
+        from_cache: Default::default(),
     };
 
     // The digests of every trail for this account and region, from a day before the start
@@ -366,13 +383,21 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
     let objects = |keys: &[String], b: &str| -> Vec<(String, String)> {
         keys.iter().map(|k| (b.to_owned(), k.clone())).collect()
     };
-    // Log files are listed (for the unlisted-file check) while the digests' are fetched.
-    let (log_keys, done) = tokio::join!(
-        checks::list_logs(&fetcher.s3, &layout, window_end + 7200),
-        fetcher.fetch_into(&mut fetched, objects(&own, &bucket), vec![], true),
-    );
-    let log_keys = log_keys?;
-    done?;
+    // Log files are listed (for the unlisted-file check) while the digests' are fetched;
+    // first, when the cache may hold some of them unchanged.
+    let log_keys = if fetcher.cache.holds_any() {
+        let log_keys = checks::list_logs(&fetcher.s3, &layout, window_end + 7200).await?;
+        fetcher.known = fetcher.cache.known(&log_keys);
+        (fetcher.fetch_into(&mut fetched, objects(&own, &bucket), vec![], true)).await?;
+        log_keys
+    } else {
+        let (log_keys, done) = tokio::join!(
+            checks::list_logs(&fetcher.s3, &layout, window_end + 7200),
+            fetcher.fetch_into(&mut fetched, objects(&own, &bucket), vec![], true),
+        );
+        done?;
+        log_keys?
+    };
     let mut listings = HashMap::from([(bucket.clone(), own.clone())]);
     let steps = loop {
         match traverse::walk(&listings, &bucket, start, &fetched.digests) {
@@ -582,10 +607,14 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         out.problem(n.clone())?;
     }
 
+    if let Err(e) = fetcher.cache.save(&log_keys) {
+        tracing::warn!("the cache of hashed log files was not written: {e:#}");
+    }
     let failed = summary.digests_invalid > 0 || summary.logs_invalid > 0;
     if args.json {
         let notice = notice.or_else(|| moved.1.first().cloned());
-        let report = json_report(&args.trail_arn, &summary, &gaps, &out.problems, notice);
+        let mut report = json_report(&args.trail_arn, &summary, &gaps, &out.problems, notice);
+        report["LogFilesFromCache"] = fetcher.from_cache.load(Ordering::Relaxed).into();
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         out.printer.summary(&summary)?;

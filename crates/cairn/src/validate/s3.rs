@@ -59,10 +59,21 @@ impl std::error::Error for S3Error {}
 pub struct Page {
     /// Keys, in key order.
     pub keys: Vec<String>,
-    /// Each key's `LastModified` (epoch seconds, fractions kept), when the listing gave it.
-    pub modified: Vec<Option<f64>>,
+    /// What the listing said of each key.
+    pub listed: Vec<Listed>,
     /// The token of the next page, when the listing is truncated.
     pub next: Option<String>,
+}
+
+/// What a listing says of one key, as far as it said it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Listed {
+    /// `LastModified`, epoch seconds, fractions kept.
+    pub modified: Option<f64>,
+    /// `ETag`, as listed (quoted).
+    pub etag: Option<String>,
+    /// `Size`, in bytes.
+    pub size: Option<u64>,
 }
 
 /// An S3 endpoint with credentials.
@@ -292,14 +303,14 @@ impl S3 {
         Ok(listed.into_iter().map(|(k, _)| k).collect())
     }
 
-    /// [`S3::list`], with each key's `LastModified` (epoch seconds).
+    /// [`S3::list`], with what the listing said of each key.
     pub async fn list_timed(
         &self,
         bucket: &str,
         prefix: &str,
         start_after: Option<&str>,
         enough: impl Fn(&[String]) -> bool,
-    ) -> anyhow::Result<Vec<(String, Option<f64>)>> {
+    ) -> anyhow::Result<Vec<(String, Listed)>> {
         let mut keys = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -307,7 +318,7 @@ impl S3 {
                 .list_page(bucket, prefix, start_after, token.as_deref())
                 .await?;
             let stop = enough(&page.keys);
-            keys.extend(page.keys.into_iter().zip(page.modified));
+            keys.extend(page.keys.into_iter().zip(page.listed));
             match page.next {
                 Some(t) if !stop => token = Some(t),
                 _ => return Ok(keys),
@@ -359,7 +370,7 @@ fn parse_list(xml: &str) -> anyhow::Result<Page> {
     let mut path: Vec<Vec<u8>> = Vec::new();
     let mut text = String::new();
     let mut truncated = false;
-    let mut modified: Option<f64> = None;
+    let mut listed = Listed::default();
     loop {
         match reader
             .read_event()
@@ -382,14 +393,16 @@ fn parse_list(xml: &str) -> anyhow::Result<Page> {
                 match parts.as_slice() {
                     [_, b"Contents", b"Key"] => page.keys.push(std::mem::take(&mut text)),
                     [_, b"Contents", b"LastModified"] => {
-                        modified = chrono::DateTime::parse_from_rfc3339(text.trim())
+                        listed.modified = chrono::DateTime::parse_from_rfc3339(text.trim())
                             .ok()
                             .map(|t| t.timestamp_millis() as f64 / 1000.0);
                     }
+                    [_, b"Contents", b"ETag"] => listed.etag = Some(std::mem::take(&mut text)),
+                    [_, b"Contents", b"Size"] => listed.size = text.trim().parse().ok(),
                     [_, b"Contents"] => {
-                        page.modified
-                            .resize(page.keys.len().saturating_sub(1), None);
-                        page.modified.push(modified.take());
+                        page.listed
+                            .resize(page.keys.len().saturating_sub(1), Listed::default());
+                        page.listed.push(std::mem::take(&mut listed));
                     }
                     [_, b"IsTruncated"] => truncated = text == "true",
                     [_, b"NextContinuationToken"] => page.next = Some(std::mem::take(&mut text)),
@@ -420,14 +433,24 @@ mod tests {
 <ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
   <Name>b</Name><Prefix>AWSLogs/</Prefix><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys>
   <IsTruncated>true</IsTruncated><NextContinuationToken>tok&amp;en</NextContinuationToken>
-  <Contents><Key>AWSLogs/a&amp;b.json.gz</Key><LastModified>2026-12-01T18:13:28.500Z</LastModified><Size>1</Size></Contents>
+  <Contents><Key>AWSLogs/a&amp;b.json.gz</Key><LastModified>2026-12-01T18:13:28.500Z</LastModified><ETag>&quot;e1&quot;</ETag><Size>1</Size></Contents>
   <Contents><Key>AWSLogs/c&#x20;d.json.gz</Key><Size>2</Size></Contents>
 </ListBucketResult>"#;
         assert_eq!(
             parse_list(xml).unwrap(),
             Page {
                 keys: vec!["AWSLogs/a&b.json.gz".into(), "AWSLogs/c d.json.gz".into()],
-                modified: vec![Some(1_796_148_808.5), None],
+                listed: vec![
+                    Listed {
+                        modified: Some(1_796_148_808.5),
+                        etag: Some("\"e1\"".into()),
+                        size: Some(1)
+                    },
+                    Listed {
+                        size: Some(2),
+                        ..Listed::default()
+                    }
+                ],
                 next: Some("tok&en".into())
             }
         );

@@ -1,0 +1,289 @@
+//! The validator's local cache of log files it has already inflated and hashed, so a second
+//! validation of the same bucket reads only the files that changed since.
+//!
+//! An entry binds a log file's SHA-256 (of its inflated bytes, as digests list it) to what
+//! the GetObject that returned those bytes said of the object: its `ETag`, `Last-Modified`
+//! (whole seconds) and byte count. A later run takes the hash without reading the file only
+//! when the bucket listing of that run shows the same three values for the key. Whoever
+//! rewrites an object through the S3 API (a bucket writer, the attacker validation is
+//! for) gets a new `Last-Modified` from the server, and a new `ETag` (an MD5 of the bytes,
+//! or an opaque value S3 draws anew for encrypted objects) unless the bytes are the same; so
+//! a rewritten file is read and hashed again. Only plain valid gzip files are cached: one
+//! with trailing data, or not gzip, is read every time.
+//!
+//! One file per S3 endpoint, bucket and log folder, under `--cache-dir` (default
+//! `$XDG_CACHE_HOME/cairn`, else `~/.cache/cairn`), written whole to a temporary file and
+//! renamed, mode 0600 in a 0700 folder. It keeps the keys the last listing showed; a file
+//! that cannot be read as a cache is ignored (the run reads everything).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use sha2::{Digest, Sha256};
+
+use super::extra::LogKey;
+
+/// The largest cache file read (a larger one is ignored).
+const MAX_CACHE_BYTES: u64 = 512 << 20;
+
+/// What S3 said of one object's bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    /// The ETag, without its quotes.
+    pub etag: String,
+    /// `Last-Modified`, whole epoch seconds.
+    pub modified: i64,
+    /// The object's length in bytes.
+    pub size: u64,
+}
+
+impl Stamp {
+    /// The stamp a listing gave a key, when it gave all three values.
+    pub fn listed(log: &LogKey) -> Option<Stamp> {
+        Some(Stamp {
+            etag: unquote(log.etag.as_deref()?),
+            modified: log.delivered?.floor() as i64,
+            size: log.size?,
+        })
+    }
+
+    /// The stamp of a GetObject answer's headers, with the body's length as read.
+    pub fn of_response(headers: &reqwest::header::HeaderMap, size: u64) -> Option<Stamp> {
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let modified = chrono::DateTime::parse_from_rfc2822(text("last-modified")?).ok()?;
+        Some(Stamp {
+            etag: unquote(text("etag")?),
+            modified: modified.timestamp(),
+            size,
+        })
+    }
+}
+
+fn unquote(etag: &str) -> String {
+    etag.trim().trim_matches('"').to_owned()
+}
+
+/// One cached hash.
+type Entry = (String, String, i64, u64, String); // key, etag, modified, size, hash
+
+/// The cache of one S3 endpoint, bucket and log folder.
+pub struct HashCache {
+    path: Option<PathBuf>,
+    bucket: String,
+    dir: String,
+    held: HashMap<String, (Stamp, String)>,
+    fresh: Mutex<HashMap<String, (Stamp, String)>>,
+}
+
+impl HashCache {
+    /// No cache: nothing is read or kept.
+    pub fn none(bucket: &str) -> HashCache {
+        HashCache {
+            path: None,
+            bucket: bucket.to_owned(),
+            dir: String::new(),
+            held: HashMap::new(),
+            fresh: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Opens the cache kept under `root` for `endpoint`'s `bucket` and log folder `dir`.
+    pub fn open(root: &Path, endpoint: &str, bucket: &str, dir: &str) -> HashCache {
+        let name = hex::encode(Sha256::digest(format!("{endpoint}\n{bucket}\n{dir}")));
+        let path = root
+            .join("validate-logs")
+            .join(format!("{}.json", &name[..32]));
+        let held = read(&path).unwrap_or_else(|e| {
+            tracing::debug!(path = %path.display(), "cache not read: {e:#}");
+            HashMap::new()
+        });
+        HashCache {
+            path: Some(path),
+            bucket: bucket.to_owned(),
+            dir: dir.to_owned(),
+            held,
+            fresh: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether it holds any entry (worth listing the folder before fetching for).
+    pub fn holds_any(&self) -> bool {
+        !self.held.is_empty()
+    }
+
+    /// The hashes it holds for the listed keys whose stamp is unchanged, by object.
+    pub fn known(&self, listed: &[LogKey]) -> HashMap<(String, String), String> {
+        listed
+            .iter()
+            .filter_map(|log| {
+                let (stamp, hash) = self.held.get(&log.key)?;
+                (Stamp::listed(log).as_ref() == Some(stamp))
+                    .then(|| ((self.bucket.clone(), log.key.clone()), hash.clone()))
+            })
+            .collect()
+    }
+
+    /// Keeps the hash of a file read in this run (only files of its bucket and folder).
+    pub fn remember(&self, bucket: &str, key: &str, stamp: Stamp, hash: &str) {
+        if self.path.is_some() && bucket == self.bucket && key.starts_with(&self.dir) {
+            let mut fresh = self.fresh.lock().unwrap_or_else(|e| e.into_inner());
+            fresh.insert(key.to_owned(), (stamp, hash.to_owned()));
+        }
+    }
+
+    /// Writes the entries of the keys `listed` shows, with the stamp it shows.
+    pub fn save(&self, listed: &[LogKey]) -> anyhow::Result<()> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        let fresh = self.fresh.lock().unwrap_or_else(|e| e.into_inner());
+        let entries: Vec<Entry> = listed
+            .iter()
+            .filter_map(|log| {
+                let stamp = Stamp::listed(log)?;
+                let (s, hash) = fresh.get(&log.key).or_else(|| self.held.get(&log.key))?;
+                (*s == stamp).then(|| {
+                    let Stamp {
+                        etag,
+                        modified,
+                        size,
+                    } = stamp;
+                    (log.key.clone(), etag, modified, size, hash.clone())
+                })
+            })
+            .collect();
+        write(path, &entries)
+    }
+}
+
+fn read(path: &Path) -> anyhow::Result<HashMap<String, (Stamp, String)>> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
+        Err(e) => return Err(e.into()),
+    };
+    if file.metadata()?.len() > MAX_CACHE_BYTES {
+        anyhow::bail!("larger than {MAX_CACHE_BYTES} bytes");
+    }
+    let entries: Vec<Entry> = serde_json::from_reader(std::io::BufReader::new(file))?;
+    Ok(entries
+        .into_iter()
+        .map(|(key, etag, modified, size, hash)| {
+            let stamp = Stamp {
+                etag,
+                modified,
+                size,
+            };
+            (key, (stamp, hash))
+        })
+        .collect())
+}
+
+fn write(path: &Path, entries: &[Entry]) -> anyhow::Result<()> {
+    let dir = path.parent().expect("a cache file has a folder");
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    // tempfile's files are 0600 on Unix.
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    serde_json::to_writer(std::io::BufWriter::new(tmp.as_file_mut()), entries)?;
+    tmp.as_file_mut().flush()?;
+    tmp.persist(path)?;
+    Ok(())
+}
+
+/// The cache folder: `given`, else `$XDG_CACHE_HOME/cairn`, else `$HOME/.cache/cairn`.
+pub fn root(given: Option<&Path>) -> Option<PathBuf> {
+    let var = |n: &str| {
+        std::env::var_os(n)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    given
+        .map(Path::to_path_buf)
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("cairn")))
+        .or_else(|| var("HOME").map(|h| h.join(".cache").join("cairn")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(key: &str, etag: &str, at: f64, size: u64) -> LogKey {
+        LogKey {
+            key: key.into(),
+            minute: 0,
+            delivered: Some(at),
+            etag: Some(format!("\"{etag}\"")),
+            size: Some(size),
+        }
+    }
+
+    #[test]
+    fn a_hash_is_taken_only_while_the_listing_shows_the_same_object() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = "AWSLogs/1/CloudTrail/us-east-1/";
+        let a = format!("{dir}2026/12/05/a.json.gz");
+        let b = format!("{dir}2026/12/05/b.json.gz");
+        let c = HashCache::open(root.path(), "http://e", "bkt", dir);
+        assert!(!c.holds_any());
+        let stamp = |etag: &str, modified, size| Stamp {
+            etag: etag.into(),
+            modified,
+            size,
+        };
+        c.remember("bkt", &a, stamp("e1", 100, 10), "h1");
+        c.remember("bkt", &b, stamp("e2", 100, 20), "h2");
+        c.remember("other", &a, stamp("e1", 100, 10), "hx"); // another bucket: not kept
+        let listed = vec![log(&a, "e1", 100.5, 10), log(&b, "e2", 100.0, 20)];
+        c.save(&listed).unwrap();
+
+        let again = HashCache::open(root.path(), "http://e", "bkt", dir);
+        let known = again.known(&listed);
+        assert_eq!(known[&("bkt".to_owned(), a.clone())], "h1");
+        assert_eq!(known.len(), 2);
+        // Rewritten: a new Last-Modified, a new ETag or a new size each drop the entry.
+        for changed in [
+            log(&a, "e1", 101.0, 10),
+            log(&a, "e9", 100.0, 10),
+            log(&a, "e1", 100.0, 11),
+        ] {
+            assert!(again.known(&[changed]).is_empty());
+        }
+        // Another endpoint, bucket or folder has a cache of its own.
+        assert!(!HashCache::open(root.path(), "http://f", "bkt", dir).holds_any());
+        // A file that is not a cache is ignored.
+        let path = again.path.clone().unwrap();
+        std::fs::write(&path, "not json").unwrap();
+        assert!(!HashCache::open(root.path(), "http://e", "bkt", dir).holds_any());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            again.save(&listed).unwrap();
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn response_stamps_read_http_dates_and_quoted_etags() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("etag", "\"abc\"".parse().unwrap());
+        h.insert(
+            "last-modified",
+            "Sat, 05 Dec 2026 18:30:00 GMT".parse().unwrap(),
+        );
+        let s = Stamp::of_response(&h, 7).unwrap();
+        assert_eq!(
+            (s.etag.as_str(), s.modified, s.size),
+            ("abc", 1_796_495_400, 7)
+        );
+        h.remove("etag");
+        assert!(Stamp::of_response(&h, 7).is_none());
+    }
+}
