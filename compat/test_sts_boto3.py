@@ -226,15 +226,24 @@ def test_refused_federation_attempts_are_recorded(cairn):
     claims = base64.urlsafe_b64encode(json.dumps(
         {"iss": "https://token.example.net", "aud": "ci-app", "sub": "repo:acme/x"}).encode())
     token = "eyJhbGciOiJSUzI1NiJ9." + claims.decode().rstrip("=") + ".c2ln"
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+        "Federated": "token.example.net"}, "Action": "sts:AssumeRoleWithWebIdentity"}]})
+    cairn.client("iam").create_role(RoleName="deploy", Path="/ci/", AssumeRolePolicyDocument=trust)
+    for made_up in ["role/deploy", "role/ci/nope", "role/other/deploy", "user/ci/deploy"]:
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            sts.assume_role_with_web_identity(
+                RoleArn=f"arn:aws:iam::{ACCOUNT}:{made_up}", RoleSessionName="made-up",
+                WebIdentityToken=token)
+        assert e.value.response["Error"]["Code"] == "InvalidIdentityToken"
     with pytest.raises(botocore.exceptions.ClientError) as e:
         sts.assume_role_with_web_identity(
-            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/deploy", RoleSessionName="forged",
+            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/ci/deploy", RoleSessionName="forged",
             WebIdentityToken=token, DurationSeconds=900)
     assert e.value.response["Error"]["Code"] == "InvalidIdentityToken"
     saml = base64.b64encode(b"<Response><Issuer>https://sso.example.org</Issuer>"
                             b"<NameID>mallory@example.org</NameID></Response>").decode()
     with pytest.raises(botocore.exceptions.ClientError):
-        sts.assume_role_with_saml(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/deploy",
+        sts.assume_role_with_saml(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/ci/deploy",
                                   PrincipalArn=f"arn:aws:iam::{ACCOUNT}:saml-provider/sso",
                                   SAMLAssertion=saml)
     # Another account's role: AWS records it there, not here.
@@ -255,7 +264,7 @@ def test_refused_federation_attempts_are_recorded(cairn):
         "userName": "repo:acme/x", "identityProvider": "token.example.net"}
     assert web[0]["errorCode"] == "InvalidIdentityToken"
     assert web[0]["requestParameters"] == {
-        "roleArn": f"arn:aws:iam::{ACCOUNT}:role/deploy", "roleSessionName": "forged",
+        "roleArn": f"arn:aws:iam::{ACCOUNT}:role/ci/deploy", "roleSessionName": "forged",
         "durationSeconds": 900}
     assert web[0]["eventSource"] == "sts.amazonaws.com" and web[0]["recipientAccountId"] == ACCOUNT
     assert token not in json.dumps(web[0])

@@ -356,6 +356,19 @@ async fn federated_refused(
     let Some(caller) = refused.caller else {
         return crate::query::error(XMLNS, &refused.error, &rid);
     };
+    // Unsigned: recorded only when the role it names exists, so no one can fill the store
+    // with calls naming made-up roles (hostile13).
+    let account = state.settings.account.as_str().to_owned();
+    let arn = params.get("RoleArn").unwrap_or_default().to_owned();
+    let exists = state
+        .store
+        .read(move |c| Ok(cairn_core::iam::role_arn_exists(c, &account, &arn)))
+        .await;
+    match exists {
+        Ok(true) => {}
+        Ok(false) => return crate::query::error(XMLNS, &refused.error, &rid),
+        Err(_) => return crate::query::error(XMLNS, &WireError::internal(Protocol::Query), &rid),
+    }
     let user_agent = req.header("user-agent").unwrap_or("").to_owned();
     let info = CallInfo {
         ctx: CallContext {

@@ -181,6 +181,20 @@ pub fn find_role(conn: &Connection, ctx: &CallContext, name: &str) -> ApiResult<
         .ok_or_else(|| not_found(EntityKind::Role, name))
 }
 
+/// Whether `arn` names a role of `account` that exists (its path and name as stored; the
+/// name matched as IAM matches it, case-insensitively). An unsigned federated call naming
+/// none is not recorded (hostile13: anyone could fill the event store with calls naming
+/// made-up roles).
+pub fn role_arn_exists(conn: &Connection, account: &str, arn: &str) -> bool {
+    let Some(rest) = arn.strip_prefix(&format!("arn:aws:iam::{account}:role")) else {
+        return false;
+    };
+    let Some((path, name)) = rest.rsplit_once('/') else {
+        return false;
+    };
+    matches!(rstore::get_role(conn, account, name), Ok(Some(r)) if r.path == format!("{path}/"))
+}
+
 /// The owner entity of that kind and name, or NoSuchEntity.
 pub fn find_owner(
     conn: &Connection,
