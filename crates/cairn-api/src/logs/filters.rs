@@ -168,7 +168,7 @@ pub fn start_query(conn: &Connection, env: &OpEnv, body: &Value) -> ApiResult<Op
         limit: super::wire::opt_i64(body, "limit")?,
     };
     for g in &input.groups {
-        if let Ok(name) = logs::identifier_name(&env.ctx, g) {
+        if let Ok(name) = logs::identifier_name(&env.ctx, g, "logGroupIdentifiers") {
             let key = logs::GroupKey::of(&env.ctx, &name);
             logs::kms_use::check_group_key(conn, env.evaluator.as_ref(), &env.ctx, &key)?;
         }

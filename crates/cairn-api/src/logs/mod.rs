@@ -201,7 +201,7 @@ async fn execute(
                 .get("resourceArn")
                 .and_then(Value::as_str)
                 .filter(|a| a.starts_with("arn:"))?;
-            let name = cairn_core::logs::identifier_name(&env.ctx, arn).ok()?;
+            let name = cairn_core::logs::identifier_name(&env.ctx, arn, "resourceArn").ok()?;
             Some(cairn_core::logs::GroupKey::of(&env.ctx, &name))
         };
         ops::group_of(&env, &body)

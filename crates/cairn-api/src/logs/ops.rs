@@ -294,7 +294,7 @@ pub fn group_of(env: &OpEnv, body: &Value) -> ApiResult<GroupKey> {
         }
         (None, Some(id)) => Ok(GroupKey::of(
             &env.ctx,
-            &logs::identifier_name(&env.ctx, &id)?,
+            &logs::identifier_name(&env.ctx, &id, "logGroupIdentifier")?,
         )),
         (Some(_), Some(_)) => Err(logs::invalid(
             "LogGroup name and LogGroup ARN are mutually exclusive parameters.",
@@ -371,7 +371,7 @@ fn put_deletion_protection(conn: &Connection, env: &OpEnv, body: &Value) -> ApiR
     let id = req_str(body, "logGroupIdentifier")?;
     let enabled = opt_bool(body, "deletionProtectionEnabled")?
         .ok_or_else(|| super::wire::missing("deletionProtectionEnabled"))?;
-    let name = logs::identifier_name(&env.ctx, &id)?;
+    let name = logs::identifier_name(&env.ctx, &id, "logGroupIdentifier")?;
     groups::set_deletion_protection(conn, &env.ctx, &name, enabled)?;
     out_group(json!({}), &GroupKey::of(&env.ctx, &name))
 }
@@ -393,7 +393,12 @@ fn kms_target(env: &OpEnv, body: &Value) -> ApiResult<String> {
         (None, Some(id)) if !id.starts_with("arn:") => Err(logs::invalid(format!(
             "The specified resource identifier is not a valid ARN: {id}"
         ))),
-        (None, Some(id)) => logs::identifier_name(&env.ctx, &id),
+        // Its pattern allows `*` (`…:query-result:*`): a group ARN's `:*` is taken.
+        (None, Some(id)) => logs::identifier_name(
+            &env.ctx,
+            id.strip_suffix(":*").unwrap_or(&id),
+            "resourceIdentifier",
+        ),
         (Some(_), Some(_)) => Err(logs::invalid(
             "LogGroup name and resource identifier are mutually exclusive parameters.",
         )),

@@ -201,7 +201,7 @@ pub fn describe(
     let names = match &input.identifiers {
         Some(ids) => Some(
             ids.iter()
-                .map(|id| super::identifier_name(ctx, id))
+                .map(|id| super::identifier_name(ctx, id, "logGroupIdentifiers"))
                 .collect::<ApiResult<Vec<_>>>()?,
         ),
         None => None,
@@ -347,7 +347,7 @@ pub fn for_tagging(
         if !name_or_arn.starts_with("arn:") || name_or_arn.ends_with(":*") {
             return Err(invalid_arn());
         }
-        super::identifier_name(ctx, name_or_arn).map_err(|e| match e.kind {
+        super::identifier_name(ctx, name_or_arn, "resourceArn").map_err(|e| match e.kind {
             ErrorKind::ResourceNotFound => e,
             _ => invalid_arn(),
         })?

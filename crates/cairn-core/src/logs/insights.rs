@@ -165,7 +165,7 @@ pub fn run(conn: &Connection, ctx: &CallContext, input: &StartQuery) -> ApiResul
     let query = cairn_logsql::parse(&input.query).map_err(malformed)?;
     let mut groups = Vec::new();
     for g in &input.groups {
-        let name = identifier_name(ctx, g)?;
+        let name = identifier_name(ctx, g, "logGroupIdentifiers")?;
         let group = load_group(conn, &GroupKey::of(ctx, &name))?;
         // A group named twice (by name and by ARN, or repeated) is read once.
         if !groups

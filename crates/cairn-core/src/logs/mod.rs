@@ -135,27 +135,34 @@ pub fn check_stream_name(name: &str, member: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// The group name an identifier names: a name, or a group ARN with or without `:*` in the
-/// caller's account and region.
-pub fn identifier_name(ctx: &CallContext, identifier: &str) -> ApiResult<String> {
+/// The group name an identifier (the request's `member`) names: a name, or a group ARN in
+/// the caller's account and region, without the `:*` DescribeLogGroups shows at the end of
+/// its `arn` (the model's pattern has no `*`, and AWS refuses it: sdk8, as Grafana found).
+pub fn identifier_name(ctx: &CallContext, identifier: &str, member: &str) -> ApiResult<String> {
     let Some(rest) = identifier.strip_prefix("arn:") else {
-        check_group_name(identifier, "logGroupIdentifier")?;
+        check_group_name(identifier, member)?;
         return Ok(identifier.to_owned());
     };
+    if identifier.contains('*') {
+        return Err(constraint(
+            identifier,
+            member,
+            r"Member must satisfy regular expression pattern: [\w#+=/:,.@-]*",
+        ));
+    }
     let parts: Vec<&str> = rest.splitn(5, ':').collect();
     if parts.len() != 5 || parts[1] != "logs" || !parts[4].starts_with("log-group:") {
         return Err(invalid(format!(
             "Invalid log group identifier: {identifier}"
         )));
     }
-    let resource = &parts[4]["log-group:".len()..];
-    let name = resource.strip_suffix(":*").unwrap_or(resource);
+    let name = &parts[4]["log-group:".len()..];
     // Another partition's ARN names no group here (hostile5: `arn:x:logs:…` reached the group
     // while a Deny on its `arn:aws:` ARN was judged against the ARN as written).
     if parts[0] != "aws" || parts[2] != ctx.region.as_str() || parts[3] != ctx.account().as_str() {
         return Err(group_missing());
     }
-    check_group_name(name, "logGroupIdentifier")?;
+    check_group_name(name, member)?;
     Ok(name.to_owned())
 }
 
