@@ -497,11 +497,41 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
     // A region digested only once it has log files (another region of a multi-region
     // trail) with none of its digests left: its files delivered before the trail's latest
     // digest were each listed by one, written in the same step.
-    let later = later.or_else(|| {
+    let mut later = later.or_else(|| {
         facts
             .latest_digest
             .filter(|l| !context.always_digested && own.is_empty() && *l >= start)
     });
+    // A region of a multi-region trail that never had a digest (recheck33b: no call was
+    // ever made there): a file delivered there a minute before the home region's latest
+    // digest would be listed by a digest of this region written in the same step.
+    let validating_everywhere = facts.trails.iter().any(|t| {
+        t["TrailARN"] == args.trail_arn.as_str()
+            && t["IsMultiRegionTrail"] == true
+            && t["LogFileValidationEnabled"] == true
+    });
+    if later.is_none()
+        && own.is_empty()
+        && facts.latest_digest.is_none()
+        && here
+        && layout.region != arn.region
+        && validating_everywhere
+    {
+        let home_ct = CloudTrail {
+            region: arn.region.clone(),
+            endpoint: given_endpoint
+                .clone()
+                .unwrap_or_else(|| format!("https://cloudtrail.{}.amazonaws.com", arn.region)),
+            ..ct.clone()
+        };
+        let status = home_ct
+            .call("GetTrailStatus", &json!({ "Name": args.trail_arn }))
+            .await;
+        later = status.ok().and_then(|v| {
+            let home_latest = v["LatestDigestDeliveryTime"].as_f64()?.floor() as i64;
+            Some(home_latest - 60).filter(|l| *l >= start)
+        });
+    }
     let listing = checks::Listing {
         steps: &steps,
         later,
@@ -613,7 +643,8 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
     let failed = summary.digests_invalid > 0 || summary.logs_invalid > 0;
     if args.json {
         let notice = notice.or_else(|| moved.1.first().cloned());
-        let mut report = json_report(&args.trail_arn, &summary, &gaps, &out.problems, notice);
+        let mut report =
+            report::json_report(&args.trail_arn, &summary, &gaps, &out.problems, notice);
         report["LogFilesFromCache"] = fetcher.from_cache.load(Ordering::Relaxed).into();
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -721,46 +752,6 @@ fn print_steps(
         }
     }
     Ok(())
-}
-
-fn json_report(
-    arn: &str,
-    s: &Summary,
-    gaps: &[extra::Finding],
-    problems: &[String],
-    notice: Option<String>,
-) -> Value {
-    let problems: Vec<Value> = problems
-        .iter()
-        .map(|p| {
-            let parts: Vec<&str> = p.splitn(3, '\t').collect();
-            match parts.as_slice() {
-                [kind, object, state] => json!({
-                    "Kind": kind,
-                    "Object": object,
-                    "Problem": state.strip_prefix("INVALID: ").unwrap_or(state),
-                }),
-                _ => json!({ "Kind": "Notice", "Problem": p }),
-            }
-        })
-        .collect();
-    let missing = problems
-        .iter()
-        .filter(|p| p["Kind"] == "Digest file" && p["Problem"] == "not found")
-        .count()
-        + gaps.iter().map(|g| g.digests).sum::<usize>();
-    json!({
-        "TrailARN": arn,
-        "StartTime": display(s.start),
-        "EndTime": display(s.end),
-        "ResultsFound": s.found.map(|(a, b)| json!({"StartTime": display(a), "EndTime": display(b)})),
-        "Digests": {"Valid": s.digests_valid, "Invalid": s.digests_invalid, "Total": s.digests_valid + s.digests_invalid},
-        "LogFiles": {"Valid": s.logs_valid, "Invalid": s.logs_invalid, "Total": s.logs_valid + s.logs_invalid},
-        "Gaps": gaps.iter().map(|g| g.line.clone()).collect::<Vec<_>>(),
-        "MissingDigests": missing,
-        "Notice": notice,
-        "Problems": problems,
-    })
 }
 
 #[cfg(test)]

@@ -4,6 +4,9 @@
 
 use std::io::Write;
 
+use serde_json::{Value, json};
+
+use super::extra;
 use super::time::display;
 
 /// Writes status lines with the stock tool's spacing.
@@ -122,6 +125,48 @@ pub struct Summary {
 /// `Digest file\ts3://bucket/key\tvalid` and the like.
 pub fn line(kind: &str, bucket: &str, key: &str, state: &str) -> String {
     format!("{kind}\ts3://{bucket}/{key}\t{state}")
+}
+
+/// The `--json` report: the summary's counts, the gaps and every problem line, split into
+/// kind, object and problem where it has them.
+pub fn json_report(
+    arn: &str,
+    s: &Summary,
+    gaps: &[extra::Finding],
+    problems: &[String],
+    notice: Option<String>,
+) -> Value {
+    let problems: Vec<Value> = problems
+        .iter()
+        .map(|p| {
+            let parts: Vec<&str> = p.splitn(3, '\t').collect();
+            match parts.as_slice() {
+                [kind, object, state] => json!({
+                    "Kind": kind,
+                    "Object": object,
+                    "Problem": state.strip_prefix("INVALID: ").unwrap_or(state),
+                }),
+                _ => json!({ "Kind": "Notice", "Problem": p }),
+            }
+        })
+        .collect();
+    let missing = problems
+        .iter()
+        .filter(|p| p["Kind"] == "Digest file" && p["Problem"] == "not found")
+        .count()
+        + gaps.iter().map(|g| g.digests).sum::<usize>();
+    json!({
+        "TrailARN": arn,
+        "StartTime": display(s.start),
+        "EndTime": display(s.end),
+        "ResultsFound": s.found.map(|(a, b)| json!({"StartTime": display(a), "EndTime": display(b)})),
+        "Digests": {"Valid": s.digests_valid, "Invalid": s.digests_invalid, "Total": s.digests_valid + s.digests_invalid},
+        "LogFiles": {"Valid": s.logs_valid, "Invalid": s.logs_invalid, "Total": s.logs_valid + s.logs_invalid},
+        "Gaps": gaps.iter().map(|g| g.line.clone()).collect::<Vec<_>>(),
+        "MissingDigests": missing,
+        "Notice": notice,
+        "Problems": problems,
+    })
 }
 
 #[cfg(test)]

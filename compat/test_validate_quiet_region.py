@@ -1,0 +1,36 @@
+"""A multi-region trail's region where the account never made a call has no digest at all
+(Cairn writes a region's digest once it has log files). A file planted there was let pass
+by the first validation of that region, "No digests found" and exit 0 (recheck33b F1): it
+is reported once the home region has a digest written a minute after its delivery, as the
+region's own digest would have been written in the same step."""
+
+import time
+
+from test_validate_logs import HOUR, cairn_validate, flush, server  # noqa: F401
+from test_validate_planted import FORGED, assert_unlisted
+from conftest import cloudtrail_policy
+
+
+def test_a_file_planted_in_a_region_never_used_is_reported(server):
+    t0 = time.time()
+    s3 = server.client("s3")
+    bucket = "quiet-region-bucket"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=cloudtrail_policy(bucket))
+    ct = server.client("cloudtrail")
+    arn = ct.create_trail(Name="quiet-region", S3BucketName=bucket, IsMultiRegionTrail=True,
+                          EnableLogFileValidation=True)["TrailARN"]
+    ct.start_logging(Name="quiet-region")
+    now = time.gmtime()
+    key = (f"AWSLogs/123456789012/CloudTrail/ap-south-1/{time.strftime('%Y/%m/%d', now)}/"
+           f"123456789012_CloudTrail_ap-south-1_{time.strftime('%Y%m%dT%H%MZ', now)}_quiet.json.gz")
+    s3.put_object(Bucket=bucket, Key=key, Body=FORGED)
+    ct.describe_trails()
+    flush(server, t0 + HOUR)  # the home region's digest, an hour on
+    ours = cairn_validate(server, arn, t0 - 60, t0 + 2 * HOUR, "--region", "ap-south-1")
+    assert_unlisted(ours, bucket, key)
+    # Nothing planted: the quiet region is valid (the home region's digest alone, no file).
+    s3.delete_object(Bucket=bucket, Key=key)
+    clean = cairn_validate(server, arn, t0 - 60, t0 + 2 * HOUR, "--region", "ap-south-1")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    ct.delete_trail(Name="quiet-region")
