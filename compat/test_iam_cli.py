@@ -135,3 +135,17 @@ def test_admin_commands_share_the_core(cairn):
                              capture_output=True, text=True)
     assert missing.returncode != 0 and "does not exist" in missing.stderr
     assert not os.path.exists("/nonexistent/cairn")
+
+
+def test_admin_list_users_pages_past_a_thousand(cairn):
+    """ops6 O4: `cairn iam list-users` printed the first 1,000 users and a Marker it has no
+    option to take; it reads every page into one list."""
+    from concurrent.futures import ThreadPoolExecutor
+    iam = cairn.client("iam")
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda i: iam.create_user(UserName=f"many-{i:04d}", Path="/many/"), range(1001)))
+    out = json.loads(cairn.admin("iam", "list-users"))
+    names = [u["UserName"] for u in out["Users"]]
+    assert sum(n.startswith("many-") for n in names) == 1001, len(names)
+    assert len(names) == len(set(names))
+    assert out["IsTruncated"] is False and "Marker" not in out, {k: v for k, v in out.items() if k != "Users"}

@@ -147,21 +147,60 @@ pub fn run(args: IamArgs) -> anyhow::Result<()> {
         IamCommand::ListUsers | IamCommand::ListAccessKeys { .. }
     );
     let now = chrono::Utc::now().timestamp() as f64;
-    // One savepoint: the change and its event commit together or not at all.
-    let out: ApiResult<Value> = store.write_blocking(move |c| {
-        cairn_store::with_savepoint(c, |c| {
-            admin::run(
-                c,
-                AdminCall {
-                    account,
-                    now,
-                    action,
-                    input,
-                    command: &words,
-                },
-            )
-        })
-    })??;
+    let call = |input: Value| -> anyhow::Result<ApiResult<Value>> {
+        let (account, words) = (account.clone(), words.clone());
+        // One savepoint: the change and its event commit together or not at all.
+        Ok(store.write_blocking(move |c| {
+            cairn_store::with_savepoint(c, |c| {
+                admin::run(
+                    c,
+                    AdminCall {
+                        account,
+                        now,
+                        action,
+                        input,
+                        command: &words,
+                    },
+                )
+            })
+        })??)
+    };
+    let mut out = call(input.clone())?;
+    // A list longer than a page (ops6: past 1,000 users): every page, one list.
+    while list {
+        let Ok(v) = &mut out else { break };
+        let Some(marker) = v
+            .get("Marker")
+            .and_then(Value::as_str)
+            .filter(|_| v.get("IsTruncated").and_then(Value::as_str) == Some("true"))
+        else {
+            break;
+        };
+        let mut next_input = input.clone();
+        next_input["Marker"] = json!(marker);
+        let next = match call(next_input)? {
+            Ok(n) => n,
+            Err(e) => {
+                out = Err(e);
+                break;
+            }
+        };
+        for key in ["Users", "AccessKeyMetadata"] {
+            if let (Some(all), Some(more)) = (
+                v.get_mut(key).and_then(Value::as_array_mut),
+                next.get(key).and_then(Value::as_array),
+            ) {
+                all.extend(more.iter().cloned());
+            }
+        }
+        v["IsTruncated"] = next.get("IsTruncated").cloned().unwrap_or(json!("false"));
+        match next.get("Marker") {
+            Some(m) => v["Marker"] = m.clone(),
+            None => {
+                v.as_object_mut().map(|o| o.remove("Marker"));
+            }
+        }
+    }
     match out {
         Ok(Value::Null) => Ok(()),
         Ok(mut v) => {
