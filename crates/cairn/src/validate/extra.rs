@@ -61,7 +61,13 @@ pub fn chain_mismatches(steps: &[Step]) -> Vec<Finding> {
             continue;
         };
         let mut problems = Vec::new();
-        if d.previous_digest_signature.as_deref() != Some(prev.signature.as_str()) {
+        // The same hex in either case is the same signature (digest7 G4: a re-cased
+        // `x-amz-meta-signature` had the next, untouched digest reported).
+        if !d
+            .previous_digest_signature
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case(&prev.signature))
+        {
             problems.push("previousDigestSignature does not match the previous digest");
         }
         if d.previous_digest_hash_value.as_deref() != Some(prev.sha256.as_str()) {
