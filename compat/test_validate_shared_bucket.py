@@ -145,3 +145,4 @@ def test_a_sharing_trail_without_validation_disables_the_check_with_a_notice(ser
         assert "trail share-c also delivered to" in gone.stderr, gone.stderr
     finally:
         s3.delete_object(Bucket=BUCKET, Key=theirs)
+

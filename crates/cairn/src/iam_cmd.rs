@@ -167,7 +167,7 @@ pub fn run(args: IamArgs) -> anyhow::Result<()> {
     };
     let mut out = call(input.clone())?;
     // A list longer than a page (ops6: past 1,000 users): every page, one list.
-    while list {
+    while list && out.is_ok() {
         let Ok(v) = &mut out else { break };
         let Some(marker) = v
             .get("Marker")

@@ -6,11 +6,14 @@
 //! - log files no digest lists. Log file keys carry no trail name, so with several trails
 //!   delivering to one bucket and prefix a file counts as listed when a valid digest of
 //!   any of them lists it. When one of them delivers without validation, its files cannot
-//!   be told from planted ones and this check is skipped with a notice.
+//!   be told from planted ones and this check is skipped with a notice (only for a trail
+//!   that logged in the range: [`drop_idle_sharers`]).
 
 use std::collections::HashSet;
 
-use serde_json::Value;
+use serde_json::{Value, json};
+
+use crate::client::CloudTrail;
 
 use super::extra::{Coverage, Finding, LogKey};
 use super::fetch::{Fetched, Fetcher, Object};
@@ -251,6 +254,40 @@ pub async fn vanished_digests(
         logs: 0,
     };
     Ok((vec![finding], Some(date)))
+}
+
+/// DescribeTrails' `trails` less those sharing this place without validation that cannot
+/// have delivered a file since `since`: never started, or stopped before it (GetTrailStatus;
+/// one whose status cannot be read is kept). recheck34: a trail created in the place
+/// without validation and never started turned the unlisted-file check off.
+pub async fn drop_idle_sharers(
+    ct: &CloudTrail,
+    trails: &[Value],
+    layout: &Layout,
+    arn: &str,
+    since: i64,
+) -> Vec<Value> {
+    let mut kept = Vec::new();
+    for t in trails {
+        let sharer = t["TrailARN"] != arn
+            && t["S3BucketName"] == layout.bucket.as_str()
+            && no_prefix(t["S3KeyPrefix"].as_str()) == no_prefix(layout.prefix.as_deref())
+            && t["LogFileValidationEnabled"] != true;
+        if sharer {
+            let status = ct
+                .call("GetTrailStatus", &json!({ "Name": t["TrailARN"] }))
+                .await;
+            if let Ok(v) = status {
+                let logging = v["IsLogging"] == true;
+                let stopped = v["StopLoggingTime"].as_f64().map(|s| s.floor() as i64);
+                if !logging && stopped.is_none_or(|s| s < since) {
+                    continue;
+                }
+            }
+        }
+        kept.push(t.clone());
+    }
+    kept
 }
 
 fn no_prefix(p: Option<&str>) -> Option<&str> {

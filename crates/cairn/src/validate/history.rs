@@ -183,7 +183,16 @@ pub async fn lookup(
     calls.sort_by_key(|c| c.time);
     // A trail pointed at the bucket that never started logging delivered nothing there: it
     // must not excuse the bucket's unlisted files.
-    unvalidated_sharers.retain(|s| started.iter().any(|n| n == trail_name(s)));
+    // recheck34: and one that logged only elsewhere (started after it moved away) did not.
+    for calls in others.values_mut() {
+        calls.sort_by_key(|c| c.time);
+    }
+    unvalidated_sharers.retain(|s| {
+        started.iter().any(|n| n == trail_name(s))
+            && others
+                .get(trail_name(s))
+                .is_some_and(|calls| logged_here_unvalidated(calls, place))
+    });
     let others_places = others_places(&others, place);
     let others_off = others_off(others, place, &started);
     Ok(History {
@@ -255,16 +264,17 @@ fn others_places(
     out
 }
 
-/// The spans in which other trails that delivered to `place` had validation off, from their
-/// calls: only trails a call put in that bucket and prefix, and only those whose validation
-/// was turned off at some point (a trail sharing the place without validation now is
-/// skipped with a notice instead).
+/// The spans in which other trails delivered to `place` with validation off, from their
+/// calls: only while their calls had them in that bucket and prefix (recheck34: a trail
+/// moved elsewhere, one only in the bucket's other prefix, or a deleted one re-created
+/// elsewhere under the same name, excused files planted here), and only trails whose
+/// validation was turned off at some point (a trail sharing the place without validation now
+/// is skipped with a notice instead).
 fn others_off(
     others: BTreeMap<String, Vec<Call>>,
     place: (&str, Option<&str>),
     started: &[String],
 ) -> Vec<(i64, i64)> {
-    let norm = |p: Option<&str>| p.filter(|p| !p.is_empty()).map(str::to_owned);
     let mut spans = Vec::new();
     for (name, mut calls) in others {
         // Only a trail that logged can have delivered a file (a trail pointed here without
@@ -273,15 +283,12 @@ fn others_off(
             continue;
         }
         calls.sort_by_key(|c| c.time);
-        let here = calls.iter().any(|c| {
-            c.bucket.as_deref() == Some(place.0)
-                && (c.prefix.is_none() || norm(c.prefix.as_deref()) == norm(place.1))
-        });
+        let here = here_spans(&calls, place);
         // Turned off for a while: a trail that never had validation is an unvalidated
         // sharer, for which the check is skipped with a notice instead.
         let toggled = calls.iter().any(|c| c.validation == Some(false))
             && calls.iter().any(|c| c.validation == Some(true));
-        if !here || !toggled {
+        if here.is_empty() || !toggled {
             continue;
         }
         // A deleted trail delivers nothing after its DeleteTrail.
@@ -297,10 +304,103 @@ fn others_off(
                 .map(|d| d + 1)
                 .min()
                 .unwrap_or(b);
-            spans.push((a, end));
+            for (h0, h1) in &here {
+                let (from, to) = (a.max(*h0), end.min(*h1));
+                if from < to {
+                    spans.push((from, to));
+                }
+            }
         }
     }
     spans
+}
+
+/// Whether a trail's calls (oldest first) had it logging at `place` without validation at
+/// some moment. Before its first call it exists; it was logging then only when its first
+/// StartLogging/StopLogging is a stop; validation it had then is unknown (taken as off).
+fn logged_here_unvalidated(calls: &[Call], place: (&str, Option<&str>)) -> bool {
+    let norm = |p: Option<&str>| p.filter(|p| !p.is_empty()).map(str::to_owned);
+    let want = (Some(place.0.to_owned()), norm(place.1));
+    let mut logging = calls
+        .iter()
+        .find(|c| {
+            matches!(
+                c.name.as_str(),
+                "StartLogging" | "StopLogging" | "CreateTrail"
+            )
+        })
+        .is_some_and(|c| c.name == "StopLogging");
+    let (mut bucket, mut prefix, mut validation) = (None::<String>, None::<String>, None);
+    let mut exists = true;
+    for c in calls {
+        match c.name.as_str() {
+            "CreateTrail" => {
+                (bucket, prefix) = (c.bucket.clone(), norm(c.prefix.as_deref()));
+                (validation, exists, logging) = (c.validation, true, false);
+            }
+            "UpdateTrail" => {
+                if c.bucket.is_some() {
+                    bucket = c.bucket.clone();
+                }
+                if c.prefix.is_some() {
+                    prefix = norm(c.prefix.as_deref());
+                }
+                validation = c.validation.or(validation);
+            }
+            "StartLogging" => logging = true,
+            "StopLogging" => logging = false,
+            "DeleteTrail" => (exists, logging) = (false, false),
+            _ => {}
+        }
+        if exists && logging && validation != Some(true) && (bucket.clone(), prefix.clone()) == want
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// The spans (epoch seconds, end exclusive) a trail's calls had it delivering to `place`:
+/// from the call that put it there to the second of the call that took it away (a file
+/// delivered in that second may precede the call). CreateTrail sets both bucket and prefix,
+/// UpdateTrail what it names, DeleteTrail ends the trail. A trail whose calls never name
+/// the place is never here.
+fn here_spans(calls: &[Call], place: (&str, Option<&str>)) -> Vec<(i64, i64)> {
+    let norm = |p: Option<&str>| p.filter(|p| !p.is_empty()).map(str::to_owned);
+    let want = (Some(place.0.to_owned()), norm(place.1));
+    let (mut bucket, mut prefix, mut exists) = (None::<String>, None::<String>, false);
+    let mut since: Option<i64> = None;
+    let mut out = Vec::new();
+    for c in calls {
+        match c.name.as_str() {
+            "CreateTrail" => {
+                (bucket, prefix, exists) = (c.bucket.clone(), norm(c.prefix.as_deref()), true);
+            }
+            "UpdateTrail" => {
+                if c.bucket.is_some() {
+                    bucket = c.bucket.clone();
+                }
+                if c.prefix.is_some() {
+                    prefix = norm(c.prefix.as_deref());
+                }
+            }
+            "DeleteTrail" => exists = false,
+            _ => continue,
+        }
+        let here = exists && (bucket.clone(), prefix.clone()) == want;
+        match (here, since) {
+            (true, None) => since = Some(c.time),
+            (false, Some(from)) => {
+                out.push((from, c.time + 1));
+                since = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(from) = since {
+        out.push((from, i64::MAX / 2));
+    }
+    out
 }
 
 /// LookupEvents, waited out when throttled (AWS allows two calls a second).
@@ -483,6 +583,24 @@ mod tests {
         }
     }
 
+    /// recheck34 `bucketonly`: created elsewhere, moved into the bucket with no prefix named
+    /// (it keeps none), then off and on: it never delivered under the validated prefix.
+    fn b_moved_in_bucket_only() -> Vec<Call> {
+        vec![
+            Call {
+                bucket: Some("other".to_owned()),
+                prefix: Some(String::new()),
+                ..call(0, "CreateTrail", Some(true))
+            },
+            Call {
+                bucket: Some("shared".to_owned()),
+                ..call(10, "UpdateTrail", None)
+            },
+            call(100, "UpdateTrail", Some(false)),
+            call(110, "UpdateTrail", Some(true)),
+        ]
+    }
+
     #[test]
     fn another_trail_here_with_validation_off_for_a_while_excuses_that_while() {
         // digest7 G2: B shares the place, turns validation off at 100 and on at 110.
@@ -515,6 +633,46 @@ mod tests {
         ];
         let others = BTreeMap::from([("d".to_owned(), d)]);
         assert_eq!(others_off(others, ("shared", None), &started), [(20, 61)]);
+        // recheck34: moved away before its validation went off; only in the bucket's other
+        // prefix; deleted and re-created elsewhere: nothing excused here.
+        let moved = vec![
+            placed(0, "shared"),
+            Call {
+                bucket: Some("elsewhere".to_owned()),
+                prefix: Some("b".to_owned()),
+                ..call(10, "UpdateTrail", None)
+            },
+            call(100, "UpdateTrail", Some(false)),
+            call(110, "UpdateTrail", Some(true)),
+        ];
+        let others = BTreeMap::from([("b".to_owned(), moved)]);
+        assert_eq!(others_off(others, ("shared", Some("a")), &started), []);
+        let others = BTreeMap::from([("b".to_owned(), b_moved_in_bucket_only())]);
+        assert_eq!(others_off(others, ("shared", Some("a")), &started), []);
+        let recreated = vec![
+            placed(0, "shared"),
+            call(20, "DeleteTrail", None),
+            Call {
+                validation: Some(false),
+                ..placed(30, "elsewhere")
+            },
+            call(40, "UpdateTrail", Some(true)),
+            call(50, "UpdateTrail", Some(false)),
+        ];
+        let others = BTreeMap::from([("b".to_owned(), recreated)]);
+        assert_eq!(others_off(others, ("shared", None), &started), []);
+        // Moved here at 105, while off: excused from the move on.
+        let moved_in = vec![
+            placed(0, "elsewhere"),
+            call(100, "UpdateTrail", Some(false)),
+            Call {
+                bucket: Some("shared".to_owned()),
+                ..call(105, "UpdateTrail", None)
+            },
+            call(110, "UpdateTrail", Some(true)),
+        ];
+        let others = BTreeMap::from([("b".to_owned(), moved_in)]);
+        assert_eq!(others_off(others, ("shared", None), &started), [(105, 111)]);
         // Never validated: the unvalidated-sharer notice covers it, not this.
         let e = vec![Call {
             validation: Some(false),

@@ -532,12 +532,14 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
             Some(home_latest - 60).filter(|l| *l >= start)
         });
     }
+    let sharers =
+        checks::drop_idle_sharers(&ct, &facts.trails, &layout, &args.trail_arn, list_from);
     let listing = checks::Listing {
         steps: &steps,
         later,
         log_keys: &log_keys,
         others: &others,
-        trails: &facts.trails,
+        trails: &sharers.await,
     };
     let mut unlisted = checks::unlisted_logs(&context, &listing, &mut fetched).await?;
     let walked = moved::Walked {

@@ -1,0 +1,77 @@
+"""Trails sharing a bucket and prefix without validation, or with it off for a while, that
+could not have delivered a file to the place in the range excuse nothing (recheck34): a
+file planted there is reported. Own server: the notice test of
+`test_validate_shared_bucket.py` leaves a legitimate unvalidated sharer in event history."""
+
+import gzip
+import time
+
+import pytest
+
+from conftest import cloudtrail_policy
+from test_validate_logs import HOUR, cairn_validate
+from test_validate_shared_bucket import BUCKET, PREFIX, log_keys, server, trails  # noqa: F401
+
+
+def plant(s3, t0, tag):
+    """A copy of a real log file under a new name in the shared place; its key."""
+    first = sorted(log_keys(s3))[0]
+    stamp = time.strftime("%Y%m%dT%H%MZ", time.gmtime(t0 + 30 * 60))
+    day = time.strftime("%Y/%m/%d", time.gmtime(t0 + 30 * 60))
+    key = (f"{PREFIX}/AWSLogs/123456789012/CloudTrail/us-east-1/{day}/"
+           f"123456789012_CloudTrail_us-east-1_{stamp}_{tag}.json.gz")
+    body = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=first)["Body"].read())
+    s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(body))
+    return key
+
+
+def assert_reported(server, arns, t0, planted, *quiet):
+    ours = cairn_validate(server, arns["share-a"], t0 - 60, t0 + 3 * HOUR)
+    assert ours.returncode == 1, ours.stdout + ours.stderr
+    assert f"Log file\ts3://{BUCKET}/{planted}\tINVALID: not listed in any digest" in ours.stderr
+    for name in quiet:
+        assert name not in ours.stderr, ours.stderr
+
+
+@pytest.fixture(scope="module")
+def elsewhere(server):
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="share-elsewhere")
+    s3.put_bucket_policy(Bucket="share-elsewhere", Policy=cloudtrail_policy("share-elsewhere"))
+    return "share-elsewhere"
+
+
+def test_an_unvalidated_sharer_that_never_logged_there_excuses_nothing(server, trails, elsewhere):
+    """recheck34 F3: a trail in the place without validation that never started (so
+    DescribeTrails shows it sharing), or started only after it moved away (event history),
+    delivered nothing here: neither turns the check for unlisted files off."""
+    t0, s3, ct, arns = trails
+    ct.create_trail(Name="share-idle", S3BucketName=BUCKET, S3KeyPrefix=PREFIX)
+    ct.create_trail(Name="share-away", S3BucketName=BUCKET, S3KeyPrefix=PREFIX)
+    ct.update_trail(Name="share-away", S3BucketName=elsewhere, S3KeyPrefix="")
+    ct.start_logging(Name="share-away")
+    planted = plant(s3, t0, "IDLESHARER000000")
+    try:
+        assert_reported(server, arns, t0, planted, "share-idle", "share-away")
+    finally:
+        s3.delete_object(Bucket=BUCKET, Key=planted)
+        ct.delete_trail(Name="share-idle")
+        ct.delete_trail(Name="share-away")
+
+
+def test_another_trails_validation_off_elsewhere_excuses_nothing(server, trails, elsewhere):
+    """recheck34 F1: trail b shared the place, moved to another bucket, then turned its
+    validation off for a while: it delivered nothing here meanwhile, so a file planted here
+    then is reported (it was excused, as any call of b's had once named the place)."""
+    t0, s3, ct, arns = trails
+    ct.update_trail(Name="share-b", S3BucketName=elsewhere, S3KeyPrefix="")
+    moved = int(time.time())
+    while int(time.time()) == moved:  # event history has whole seconds: off after the move's
+        time.sleep(0.05)
+    ct.update_trail(Name="share-b", EnableLogFileValidation=False)
+    planted = plant(s3, t0, "OFFELSEWHERE0000")
+    ct.update_trail(Name="share-b", EnableLogFileValidation=True)
+    try:
+        assert_reported(server, arns, t0, planted)
+    finally:
+        s3.delete_object(Bucket=BUCKET, Key=planted)
