@@ -67,7 +67,9 @@ pub fn check(document: &str) -> Result<(), String> {
             && (s.get("Action").is_some() || s.get("NotAction").is_some())
             && (s.get("Resource").is_some() || s.get("NotResource").is_some())
     };
-    if statements.into_iter().all(statement_ok) {
+    // An empty `Statement` list is refused by AWS (recheck34: taken, it then denied every
+    // update); `{}` is the way to say "no statement".
+    if !statements.is_empty() && statements.into_iter().all(statement_ok) {
         Ok(())
     } else {
         Err(invalid())
@@ -141,6 +143,7 @@ mod tests {
         // cfn11 F3: `{}` is taken; another principal, an unknown effect, a statement with no
         // action or resource are refused.
         assert!(check("{}").is_ok());
+        assert!(check(r#"{"Statement": []}"#).is_err()); // recheck34
         let ok = r#"{"Statement":[{"Effect":"Deny","Action":"Update:*","Principal":"*","Resource":"*"}]}"#;
         assert!(check(ok).is_ok());
         for bad in [

@@ -96,7 +96,10 @@ impl HashCache {
             .join("validate-logs")
             .join(format!("{}.json", &name[..32]));
         let held = read(&path).unwrap_or_else(|e| {
-            tracing::debug!(path = %path.display(), "cache not read: {e:#}");
+            eprintln!(
+                "cairn validate-logs: the cache {} was not used: {e:#}",
+                path.display()
+            );
             HashMap::new()
         });
         HashCache {
@@ -159,12 +162,27 @@ impl HashCache {
 }
 
 fn read(path: &Path) -> anyhow::Result<HashMap<String, (Stamp, String)>> {
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
+    let found = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
         Err(e) => return Err(e.into()),
     };
-    if file.metadata()?.len() > MAX_CACHE_BYTES {
+    // Only a regular file (a FIFO would block the open for good: cache34) that no one else
+    // could have written: ours, in a folder of ours, neither writable by others.
+    if !found.is_file() {
+        anyhow::bail!("not a regular file");
+    }
+    private(&found, "the file")?;
+    private(
+        &std::fs::symlink_metadata(path.parent().expect("a cache file has a folder"))?,
+        "its folder",
+    )?;
+    let file = std::fs::File::open(path)?;
+    let opened = file.metadata()?;
+    if !same_file(&found, &opened) {
+        anyhow::bail!("replaced while opened");
+    }
+    if opened.len() > MAX_CACHE_BYTES {
         anyhow::bail!("larger than {MAX_CACHE_BYTES} bytes");
     }
     let entries: Vec<Entry> = serde_json::from_reader(std::io::BufReader::new(file))?;
@@ -179,6 +197,40 @@ fn read(path: &Path) -> anyhow::Result<HashMap<String, (Stamp, String)>> {
             (key, (stamp, hash))
         })
         .collect())
+}
+
+/// Refuses what another user owns or could write (cache34: a cache planted by another
+/// local user in a shared folder passed tampered files).
+#[cfg(unix)]
+fn private(meta: &std::fs::Metadata, what: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        anyhow::bail!("{what} belongs to another user (uid {})", meta.uid());
+    }
+    if meta.mode() & 0o022 != 0 {
+        anyhow::bail!(
+            "{what} is writable by others (mode {:o})",
+            meta.mode() & 0o777
+        );
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private(_meta: &std::fs::Metadata, _what: &str) -> anyhow::Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
+}
+
+#[cfg(not(unix))]
+fn same_file(_a: &std::fs::Metadata, _b: &std::fs::Metadata) -> bool {
+    true
 }
 
 fn write(path: &Path, entries: &[Entry]) -> anyhow::Result<()> {
@@ -204,10 +256,16 @@ pub fn root(given: Option<&Path>) -> Option<PathBuf> {
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
     };
+    root_from(given, var("XDG_CACHE_HOME"), var("HOME"))
+}
+
+/// [`root`] from the values given. A relative XDG_CACHE_HOME is ignored, as the XDG Base
+/// Directory specification says (cache34: it was taken relative to the working folder).
+fn root_from(given: Option<&Path>, xdg: Option<PathBuf>, home: Option<PathBuf>) -> Option<PathBuf> {
     given
         .map(Path::to_path_buf)
-        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("cairn")))
-        .or_else(|| var("HOME").map(|h| h.join(".cache").join("cairn")))
+        .or_else(|| xdg.filter(|d| d.is_absolute()).map(|d| d.join("cairn")))
+        .or_else(|| home.map(|h| h.join(".cache").join("cairn")))
 }
 
 #[cfg(test)]
@@ -268,6 +326,65 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_cache_others_could_write_or_a_fifo_is_not_read() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let c = HashCache::open(root.path(), "http://e", "bkt", "d/");
+        let key = "d/a.json.gz";
+        let stamp = Stamp {
+            etag: "e".into(),
+            modified: 1,
+            size: 1,
+        };
+        c.remember("bkt", key, stamp, "h");
+        let listed = [LogKey {
+            key: key.into(),
+            minute: 0,
+            delivered: Some(1.0),
+            etag: Some("e".into()),
+            size: Some(1),
+        }];
+        c.save(&listed).unwrap();
+        let path = c.path.clone().unwrap();
+        let reopen = || HashCache::open(root.path(), "http://e", "bkt", "d/").holds_any();
+        assert!(reopen());
+        // cache34 F1: writable by others (the file, or its folder): not trusted.
+        let set =
+            |p: &Path, mode| std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode));
+        set(&path, 0o666).unwrap();
+        assert!(!reopen());
+        set(&path, 0o600).unwrap();
+        set(path.parent().unwrap(), 0o777).unwrap();
+        assert!(!reopen());
+        set(path.parent().unwrap(), 0o700).unwrap();
+        assert!(reopen());
+        // cache34 F2: a FIFO in its place is passed over, not opened (which would block).
+        std::fs::remove_file(&path).unwrap();
+        let made = std::process::Command::new("mkfifo").arg(&path).status();
+        if made.is_ok_and(|s| s.success()) {
+            assert!(!reopen());
+        }
+    }
+
+    #[test]
+    fn a_relative_xdg_cache_home_is_ignored() {
+        // cache34 F4 (the XDG Base Directory specification); `given` always wins.
+        let (given, home) = (Path::new("/given"), Some(PathBuf::from("/home/u")));
+        let xdg = |d: &str| Some(PathBuf::from(d));
+        assert_eq!(
+            root_from(Some(given), xdg("/x"), home.clone()).as_deref(),
+            Some(given)
+        );
+        assert_eq!(root_from(None, xdg("/x"), home.clone()), xdg("/x/cairn"));
+        assert_eq!(
+            root_from(None, xdg("rel/x"), home.clone()),
+            xdg("/home/u/.cache/cairn")
+        );
+        assert_eq!(root_from(None, None, None), None);
     }
 
     #[test]

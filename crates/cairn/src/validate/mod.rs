@@ -640,7 +640,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
     }
 
     if let Err(e) = fetcher.cache.save(&log_keys) {
-        tracing::warn!("the cache of hashed log files was not written: {e:#}");
+        eprintln!("cairn validate-logs: the cache of hashed log files was not written: {e:#}");
     }
     let failed = summary.digests_invalid > 0 || summary.logs_invalid > 0;
     if args.json {

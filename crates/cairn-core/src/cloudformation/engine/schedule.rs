@@ -154,7 +154,10 @@ impl Run<'_> {
             };
             let result = match op {
                 Op::Create => provider.create(&cx, &props).await,
-                Op::Update => provider.update(&cx, &current, &old, &props).await,
+                Op::Update => match missing_required(provider.required(), &props) {
+                    Some(f) => Err(f),
+                    None => provider.update(&cx, &current, &old, &props).await,
+                },
                 Op::Delete => provider
                     .delete(&cx, &current, &props)
                     .await
@@ -280,4 +283,17 @@ impl cairn_template::Lookup for Run<'_> {
         }
         v
     }
+}
+
+/// The schema failure of the first property in `required` that `props` lacks (or sets null).
+fn missing_required(
+    required: &[&str],
+    props: &serde_json::Value,
+) -> Option<crate::cloudformation::providers::Failure> {
+    let missing = required
+        .iter()
+        .find(|k| props.get(**k).is_none_or(serde_json::Value::is_null))?;
+    Some(crate::cloudformation::providers::Failure::schema(format!(
+        "#: required key [{missing}] not found"
+    )))
 }

@@ -176,6 +176,10 @@ fn made(name: &str, out: &Value, fallback_arn: Option<&str>) -> Made {
 }
 
 impl Provider for Trail {
+    fn required(&self) -> &'static [&'static str] {
+        &["S3BucketName", "IsLogging"]
+    }
+
     fn resource_type(&self) -> &'static str {
         TYPE
     }

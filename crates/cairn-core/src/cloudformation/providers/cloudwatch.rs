@@ -88,6 +88,10 @@ fn arn(cx: &Cx<'_>, name: &str) -> String {
 }
 
 impl Provider for Alarm {
+    fn required(&self) -> &'static [&'static str] {
+        &["ComparisonOperator", "EvaluationPeriods"]
+    }
+
     fn resource_type(&self) -> &'static str {
         ALARM
     }

@@ -326,6 +326,10 @@ const ROLE_PROPERTIES: &[&str] = &[
 ];
 
 impl Provider for Role {
+    fn required(&self) -> &'static [&'static str] {
+        &["AssumeRolePolicyDocument"]
+    }
+
     fn resource_type(&self) -> &'static str {
         "AWS::IAM::Role"
     }

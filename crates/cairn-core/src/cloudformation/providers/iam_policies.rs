@@ -155,6 +155,10 @@ async fn delete_inline(cx: &Cx<'_>, kind: Kind, target: &str, name: &str) -> Res
 }
 
 impl Provider for Policy {
+    fn required(&self) -> &'static [&'static str] {
+        &["PolicyDocument", "PolicyName"]
+    }
+
     fn resource_type(&self) -> &'static str {
         POLICY
     }
@@ -310,6 +314,10 @@ fn versions(out: &Value) -> Vec<(String, bool)> {
 }
 
 impl Provider for ManagedPolicy {
+    fn required(&self) -> &'static [&'static str] {
+        &["PolicyDocument"]
+    }
+
     fn resource_type(&self) -> &'static str {
         MANAGED
     }

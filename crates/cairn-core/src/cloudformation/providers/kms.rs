@@ -282,6 +282,10 @@ impl Provider for Key {
 pub struct Alias;
 
 impl Provider for Alias {
+    fn required(&self) -> &'static [&'static str] {
+        &["AliasName", "TargetKeyId"]
+    }
+
     fn resource_type(&self) -> &'static str {
         ALIAS
     }

@@ -259,6 +259,10 @@ async fn put_filter(cx: &Cx<'_>, name: &str, p: &Value) -> Result<(), Failure> {
 }
 
 impl Provider for MetricFilter {
+    fn required(&self) -> &'static [&'static str] {
+        &["FilterPattern", "LogGroupName", "MetricTransformations"]
+    }
+
     fn resource_type(&self) -> &'static str {
         FILTER
     }

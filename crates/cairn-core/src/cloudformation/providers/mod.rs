@@ -250,6 +250,12 @@ pub trait Provider: Send + Sync {
     fn name_property(&self) -> Option<&'static str> {
         None
     }
+    /// The properties the type's schema requires at the top level. Checked on every update
+    /// too (create checks them itself): cfn12, an update that dropped a trail's `IsLogging`
+    /// stopped the trail, and one that dropped its `S3BucketName` was taken.
+    fn required(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// Whether the resource carries the stack's tags (so a change of the stack's tags alone
     /// updates it, as CloudFormation propagates stack tags to every resource that takes tags).
     fn takes_stack_tags(&self) -> bool {

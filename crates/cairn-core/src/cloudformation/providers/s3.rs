@@ -465,6 +465,10 @@ impl Provider for Bucket {
 pub struct BucketPolicy;
 
 impl Provider for BucketPolicy {
+    fn required(&self) -> &'static [&'static str] {
+        &["Bucket", "PolicyDocument"]
+    }
+
     fn resource_type(&self) -> &'static str {
         POLICY
     }

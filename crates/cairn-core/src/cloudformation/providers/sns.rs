@@ -344,6 +344,10 @@ async fn set_policies(cx: &Cx<'_>, topics: &[String], policy: Option<&str>) -> R
 }
 
 impl Provider for TopicPolicy {
+    fn required(&self) -> &'static [&'static str] {
+        &["PolicyDocument", "Topics"]
+    }
+
     fn resource_type(&self) -> &'static str {
         POLICY
     }
@@ -505,6 +509,10 @@ async fn existing_subscription(
 }
 
 impl Provider for Subscription {
+    fn required(&self) -> &'static [&'static str] {
+        &["Protocol", "TopicArn"]
+    }
+
     fn resource_type(&self) -> &'static str {
         SUBSCRIPTION
     }
