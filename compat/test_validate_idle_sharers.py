@@ -4,6 +4,7 @@ file planted there is reported. Own server: the notice test of
 `test_validate_shared_bucket.py` leaves a legitimate unvalidated sharer in event history."""
 
 import gzip
+import json
 import time
 
 import pytest
@@ -59,6 +60,29 @@ def test_an_unvalidated_sharer_that_never_logged_there_excuses_nothing(server, t
         ct.delete_trail(Name="share-away")
 
 
+def test_another_trails_file_rewritten_is_reported(server, trails):
+    """digest8 H1: a file another trail's digest lists counted as listed by name alone: one
+    rewritten with a forged record passed the validation of the trail sharing the place."""
+    t0, s3, ct, arns = trails
+    digests = [o["Key"] for o in s3.list_objects_v2(
+        Bucket=BUCKET, Prefix=f"{PREFIX}/AWSLogs/123456789012/CloudTrail-Digest/")["Contents"]
+        if "_share-b_" in o["Key"]]
+    listed = []
+    for d in digests:
+        body = json.loads(gzip.decompress(s3.get_object(Bucket=BUCKET, Key=d)["Body"].read()))
+        listed += [f["s3Object"] for f in body["logFiles"]]
+    assert listed, digests
+    key = listed[0]
+    original = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    records = json.loads(gzip.decompress(original))
+    records["Records"].append({"eventName": "DeleteTrail", "eventSource": "cloudtrail.amazonaws.com"})
+    s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(json.dumps(records).encode()))
+    try:
+        assert_reported(server, arns, t0, key)
+    finally:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=original)
+
+
 def test_another_trails_validation_off_elsewhere_excuses_nothing(server, trails, elsewhere):
     """recheck34 F1: trail b shared the place, moved to another bucket, then turned its
     validation off for a while: it delivered nothing here meanwhile, so a file planted here
@@ -75,3 +99,4 @@ def test_another_trails_validation_off_elsewhere_excuses_nothing(server, trails,
         assert_reported(server, arns, t0, planted)
     finally:
         s3.delete_object(Bucket=BUCKET, Key=planted)
+

@@ -75,6 +75,31 @@ def test_a_range_starting_after_an_own_digest_still_reports_a_planted_file(serve
     assert_unlisted(cairn_validate(server, arn, int(start), time.time() + 10), bucket, forged)
 
 
+
+def test_an_own_file_from_before_the_range_rewritten_is_reported(server):
+    """digest8 H1: a file of this trail's, listed by a digest from before `--start-time`, was
+    taken as listed by name alone (a file copied onto itself keeps its bytes): rewritten
+    with a forged record inside the range, it passed."""
+    ct, s3, bucket, arn = make_trail(server, "rewritten-own")
+    ct.describe_trails()
+    seen = new_digest(s3, bucket, [], "first digest")
+    before = sorted(log_keys(s3, bucket))
+    assert before, "no log file before the first digest"
+    start = time.time() + 0.5
+    wait_past(start + 1)
+    original = s3.get_object(Bucket=bucket, Key=before[0])["Body"].read()
+    records = json.loads(gzip.decompress(original))
+    records["Records"].append({"eventName": "DeleteTrail", "eventSource": "cloudtrail.amazonaws.com"})
+    s3.put_object(Bucket=bucket, Key=before[0], Body=gzip.compress(json.dumps(records).encode()))
+    ct.describe_trails()
+    seen = new_digest(s3, bucket, seen, "digest after the rewrite")
+    new_digest(s3, bucket, seen, "second digest after the rewrite")
+    ours = cairn_validate(server, arn, int(start), time.time() + 10)
+    # Not listed with these bytes by any digest (or, had a digest in the range listed it,
+    # a hash that does not match): reported either way.
+    assert ours.returncode == 1, ours.stdout + ours.stderr
+    assert any(before[0] in line and "INVALID" in line for line in ours.stderr.splitlines()), ours.stderr
+
 def test_a_file_planted_in_an_old_days_folder_is_reported(server):
     t0 = time.time()
     ct, s3, bucket, arn = make_trail(server, "planted-old")

@@ -423,9 +423,14 @@ fn run(
     } else {
         input.resources.clone()
     };
+    let (range, marker) = page.range_of(input.actions.len().saturating_mul(resources.len()))?;
     let mut results = Vec::new();
-    for action in &input.actions {
-        for resource in &resources {
+    for at in range {
+        let (action, resource) = (
+            &input.actions[at / resources.len()],
+            &resources[at % resources.len()],
+        );
+        {
             let req = Request {
                 principal: &principal,
                 action,
@@ -459,5 +464,8 @@ fn run(
             });
         }
     }
-    page.apply_ordered(results)
+    Ok(Page {
+        items: results,
+        marker,
+    })
 }

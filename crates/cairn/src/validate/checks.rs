@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::client::CloudTrail;
 
 use super::extra::{Coverage, Finding, LogKey};
-use super::fetch::{Fetched, Fetcher, Object};
+use super::fetch::{Fetched, Fetcher, LogOutcome, Object};
 use super::layout::{Layout, day, is_backfill, log_stamp};
 use super::report::line;
 use super::s3::S3;
@@ -447,11 +447,16 @@ pub async fn unlisted_logs(
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
-        let theirs = listed_by(cx, fetched, &wanted).await?;
+        let asked: HashSet<String> = candidates
+            .iter()
+            .chain(&pending)
+            .map(|k| k.key.clone())
+            .collect();
+        let theirs = listed_by(cx, fetched, &wanted, &asked).await?;
         candidates.retain(|k| !theirs.contains(k.key.as_str()));
         pending.retain(|k| !theirs.contains(k.key.as_str()));
         if !candidates.is_empty() || !pending.is_empty() {
-            let elsewhere = listed_elsewhere(cx, fetched, first).await?;
+            let elsewhere = listed_elsewhere(cx, fetched, first, &asked).await?;
             candidates.retain(|k| !elsewhere.contains(&k.key));
             pending.retain(|k| !elsewhere.contains(&k.key));
         }
@@ -519,6 +524,7 @@ async fn listed_elsewhere(
     cx: &Context<'_>,
     fetched: &mut Fetched,
     first: i64,
+    asked: &HashSet<String>,
 ) -> anyhow::Result<HashSet<String>> {
     let mut wanted: Vec<Object> = Vec::new();
     for (b, prefix) in cx.other_places.iter().take(MAX_OTHER_PLACES) {
@@ -542,27 +548,46 @@ async fn listed_elsewhere(
     if wanted.is_empty() {
         return Ok(HashSet::new());
     }
-    listed_by(cx, fetched, &wanted).await
+    listed_by(cx, fetched, &wanted, asked).await
 }
 
-/// The log files of this place that the valid digests among `wanted` (fetched now) list.
+/// The log files among `asked` of this place that the valid digests among `wanted` (fetched
+/// now) list, with the bytes they list: each such file is read and its hash compared (digest8 H1: a
+/// file of another trail, or one of this trail's from before the range, rewritten with a
+/// forged record, passed because a digest named it).
 async fn listed_by(
     cx: &Context<'_>,
     fetched: &mut Fetched,
     wanted: &[Object],
+    asked: &HashSet<String>,
 ) -> anyhow::Result<HashSet<String>> {
     cx.fetcher
         .fetch_into(fetched, wanted.to_vec(), vec![], false)
         .await?;
-    Ok(wanted
+    let named: Vec<(String, String)> = wanted
         .iter()
         .filter_map(|o| match fetched.digests.get(o) {
             Some(Outcome::Valid(v)) => Some(v),
             _ => None,
         })
         .flat_map(|v| &v.digest.log_files)
-        .filter(|f| f.s3_bucket == cx.layout.bucket)
-        .map(|f| f.s3_object.clone())
+        .filter(|f| f.s3_bucket == cx.layout.bucket && asked.contains(&f.s3_object))
+        .map(|f| (f.s3_object.clone(), f.hash_value.clone()))
+        .collect();
+    let logs: Vec<Object> = named
+        .iter()
+        .map(|(k, _)| (cx.layout.bucket.clone(), k.clone()))
+        .collect();
+    cx.fetcher.fetch_into(fetched, vec![], logs, false).await?;
+    Ok(named
+        .into_iter()
+        .filter(|(k, hash)| {
+            matches!(
+                fetched.logs.get(&(cx.layout.bucket.clone(), k.clone())),
+                Some(LogOutcome::Hash(h)) if h == hash
+            )
+        })
+        .map(|(k, _)| k)
         .collect())
 }
 

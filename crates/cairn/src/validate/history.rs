@@ -204,6 +204,38 @@ pub async fn lookup(
     })
 }
 
+/// [`lookup`] in the trail's home region (`home`), with other trails' calls in the region
+/// validated (`local`, when another) too: a single-region trail sharing the place there
+/// records its UpdateTrail calls only in that region's event history (digest8 H4: its
+/// validation-off files were reported as unlisted on an untouched bucket).
+pub async fn lookup_with(
+    home: &CloudTrail,
+    local: Option<&CloudTrail>,
+    arn: &cairn_model::trail::TrailArn,
+    window: (i64, i64),
+    validation_now: Option<bool>,
+    place: (&str, Option<&str>),
+) -> Result<History, String> {
+    let (from, to) = window;
+    let mut h = lookup(home, arn, from, to, validation_now, place).await?;
+    if let Some(local) = local
+        && let Ok(there) = lookup(local, arn, from, to, validation_now, place).await
+    {
+        h.others_off.extend(there.others_off);
+        for s in there.unvalidated_sharers {
+            if !h.unvalidated_sharers.contains(&s) {
+                h.unvalidated_sharers.push(s);
+            }
+        }
+        for p in there.others_places {
+            if !h.others_places.contains(&p) {
+                h.others_places.push(p);
+            }
+        }
+    }
+    Ok(h)
+}
+
 /// A call on a trail as event history records it (`params`: its `requestParameters`).
 fn call_of(name: &str, time: i64, params: &Value) -> Call {
     let given = params["enableLogFileValidation"].as_bool();

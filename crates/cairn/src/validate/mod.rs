@@ -584,7 +584,9 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
             .find(|t| t["TrailARN"] == args.trail_arn.as_str())
             .and_then(|t| t["LogFileValidationEnabled"].as_bool());
         let place = (layout.bucket.as_str(), layout.prefix.as_deref());
-        match history::lookup(&home_ct, &arn, list_from, window_end, validation_now, place).await {
+        let local = (layout.region != arn.region).then_some(&ct);
+        let window = (list_from, window_end);
+        match history::lookup_with(&home_ct, local, &arn, window, validation_now, place).await {
             Ok(h) => {
                 let now = chrono::Utc::now().timestamp();
                 let (missing, stops) =
