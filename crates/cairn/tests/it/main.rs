@@ -2,6 +2,7 @@
 
 mod admin_commands;
 mod alarms;
+mod body_budget;
 mod connection_slots;
 mod console;
 mod console_actions;
