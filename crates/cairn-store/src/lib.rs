@@ -99,6 +99,21 @@ pub struct StoreOptions {
 /// Result alias.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Free space under which the store starts with a small WAL (as after a full disk).
+const LOW_SPACE_BYTES: u64 = 256 << 20;
+
+/// Whether `free` bytes are little room for the store (see [`LOW_SPACE_BYTES`]).
+fn low_space(free: u64) -> bool {
+    free < LOW_SPACE_BYTES
+}
+
+/// The bytes an unprivileged writer may still use on the filesystem holding `path`.
+fn free_bytes(path: &Path) -> Option<u64> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty())?;
+    let st = rustix::fs::statvfs(dir).ok()?;
+    Some(st.f_bavail.saturating_mul(st.f_frsize))
+}
+
 /// A migrated in-memory database, for tests of the layers above.
 pub fn in_memory() -> StoreResult<Connection> {
     let conn = Connection::open_in_memory()?;
@@ -254,6 +269,17 @@ impl Store {
             }
             conn.execute_batch(&format!("PRAGMA max_page_count = {pages}"))?;
             max_pages = Some(pages as i64);
+        }
+        // ops7: on a disk with little room the small-WAL mode a full disk turns on must hold
+        // from the start, or a restart after freeing space (the README's recovery) let the
+        // WAL grow back toward its 32 MiB checkpoint into the space freed.
+        if let Some(free) = free_bytes(path).filter(|f| low_space(*f)) {
+            full_disk::DISK_WAS_FULL.store(true, std::sync::atomic::Ordering::Release);
+            conn.execute_batch("PRAGMA wal_autocheckpoint = 1000;")?;
+            tracing::warn!(
+                free_mb = free >> 20,
+                "little room left on the data dir's disk: the store keeps its WAL small"
+            );
         }
         let writer = writer::WriterHandle::spawn(conn);
         Ok(Self {
@@ -470,6 +496,17 @@ mod tests {
         limit(1_000);
         *store.inner.last_probe.lock().unwrap() = None;
         assert!(!rt.block_on(store.full()));
+    }
+
+    /// ops7: the data dir's free space is read (a restart on a nearly full disk starts
+    /// with the small WAL); 256 MiB or less is little room.
+    #[test]
+    fn free_space_is_read_and_judged() {
+        let dir = tempfile::tempdir().unwrap();
+        let free = crate::free_bytes(&dir.path().join("cairn.db")).expect("statvfs");
+        assert!(free > 0);
+        assert!(crate::low_space(20 << 20) && !crate::low_space(1 << 30));
+        assert_eq!(crate::free_bytes(std::path::Path::new("cairn.db")), None);
     }
 
     /// ops6: the WAL grew toward its 32 MiB automatic checkpoint on a quiet server, eating
