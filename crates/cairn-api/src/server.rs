@@ -149,7 +149,7 @@ async fn health(State(state): State<AppState>) -> Response {
     } else if state.store.full().await {
         (
             http::StatusCode::SERVICE_UNAVAILABLE,
-            r#"{"status":"full","reason":"the store is full (disk or --max-store-mb); calls are refused with 503 until space is freed"}"#,
+            r#"{"status":"full","reason":"the store cannot be written (a full disk, --max-store-mb, or a read-only or failing disk); calls are refused with 503 until it can"}"#,
         )
     } else if state.store.files_gone_now() {
         (

@@ -80,7 +80,16 @@ impl StoreError {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+        // A filesystem that went read-only, or failing writes, refuse every call as a full
+        // disk does (503, `/health` not ok) rather than as a fault (ops7: 500 each, `/health` ok).
+        if matches!(
+            e.sqlite_error_code(),
+            Some(
+                rusqlite::ErrorCode::DiskFull
+                    | rusqlite::ErrorCode::ReadOnly
+                    | rusqlite::ErrorCode::SystemIoFailure
+            )
+        ) {
             StoreError::Full(e.to_string())
         } else {
             StoreError::Sqlite(e.to_string())
@@ -496,6 +505,21 @@ mod tests {
         limit(1_000);
         *store.inner.last_probe.lock().unwrap() = None;
         assert!(!rt.block_on(store.full()));
+    }
+
+    /// ops7: a read-only filesystem or failing writes are refused as a full disk is.
+    #[test]
+    fn read_only_and_io_failures_count_as_full() {
+        let sqlite = |code| {
+            crate::StoreError::from(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(code),
+                None,
+            ))
+        };
+        assert!(sqlite(rusqlite::ffi::SQLITE_READONLY).is_full());
+        assert!(sqlite(rusqlite::ffi::SQLITE_IOERR).is_full());
+        assert!(sqlite(rusqlite::ffi::SQLITE_FULL).is_full());
+        assert!(!sqlite(rusqlite::ffi::SQLITE_CONSTRAINT).is_full());
     }
 
     /// ops7: the data dir's free space is read (a restart on a nearly full disk starts
