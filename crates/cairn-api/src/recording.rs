@@ -87,6 +87,7 @@ impl CallInfo {
                     user_agent: req.header("user-agent").unwrap_or("").to_owned(),
                     secure_transport: req.secure_transport,
                     sigv2: false,
+                    console: false,
                 },
             },
             request_id: req.request_id.clone(),

@@ -27,6 +27,9 @@ pub struct Origin {
     /// Whether the request was signed with Signature Version 2 (S3's header or presigned
     /// SigV2): S3 refuses it anything under an SSE-KMS key.
     pub sigv2: bool,
+    /// Whether the console makes the call for a signed-in user: a console session is
+    /// temporary credentials, with `aws:MultiFactorAuthPresent` set.
+    pub console: bool,
 }
 
 impl CallContext {

@@ -39,6 +39,7 @@ fn info_for(caller: &Caller, now: chrono::DateTime<chrono::Utc>) -> CallInfo {
                 user_agent: CLOUDFORMATION.to_owned(),
                 secure_transport: true,
                 sigv2: false,
+                console: false,
             },
         },
         request_id: uuid::Uuid::new_v4().to_string(),

@@ -307,6 +307,7 @@ impl Signed {
                     user_agent: CONSOLE_USER_AGENT.to_owned(),
                     secure_transport: self.https,
                     sigv2: false,
+                    console: true,
                 },
             },
             request_id: uuid::Uuid::new_v4().to_string(),

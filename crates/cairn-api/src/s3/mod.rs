@@ -672,6 +672,7 @@ impl CairnS3 {
                         .unwrap_or_default(),
                     secure_transport: meta.secure_transport,
                     sigv2: signing.version == "SigV2",
+                    console: false,
                 },
             },
             request_id: meta.request_id,

@@ -48,6 +48,7 @@ pub(super) async fn confirm_by_token(
                 user_agent: req.header("user-agent").unwrap_or("").to_owned(),
                 secure_transport: false,
                 sigv2: false,
+                console: false,
             },
         },
         request_id: rid.clone(),

@@ -381,6 +381,7 @@ async fn federated_refused(
                 user_agent: user_agent.clone(),
                 secure_transport: req.secure_transport,
                 sigv2: false,
+                console: false,
             },
         },
         request_id: rid.clone(),

@@ -132,6 +132,11 @@ pub fn request_context(ctx: &CallContext, principal: &cairn_policy::Principal) -
         if let Some(source) = &session.source_identity {
             c.insert("aws:SourceIdentity", source.clone());
         }
+    } else if ctx.origin.console {
+        // A console session is temporary credentials: the key is present, `false` as Cairn's
+        // console signs in without MFA (console10: a Deny on `Bool
+        // aws:MultiFactorAuthPresent false`, AWS's way to require MFA, did not apply).
+        c.insert("aws:MultiFactorAuthPresent", "false");
     }
     c
 }

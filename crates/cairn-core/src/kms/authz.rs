@@ -55,6 +55,7 @@ impl ServiceCall {
                 user_agent: self.service.clone(),
                 secure_transport: true,
                 sigv2: false,
+                console: false,
             },
         }
     }

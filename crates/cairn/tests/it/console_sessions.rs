@@ -92,3 +92,46 @@ async fn a_rotated_root_secret_ends_the_sessions_signed_in_with_the_old_one() {
     assert_eq!(status, 303);
     assert!(signed_in(&mut fresh).await);
 }
+
+/// console10: a console session is temporary credentials, where
+/// `aws:MultiFactorAuthPresent` is present (`false`: Cairn's console signs in without MFA),
+/// so AWS's way to require MFA, a Deny on `Bool aws:MultiFactorAuthPresent false`, applies
+/// to console actions; it did not, and the console stopped the trail.
+#[tokio::test]
+async fn a_deny_without_mfa_applies_to_console_sessions() {
+    let server = Server::start();
+    server.bucket_for_trails("mfa-logs").await;
+    let (s, out) = server
+        .ct(
+            "CreateTrail",
+            serde_json::json!({"Name": "mfa", "S3BucketName": "mfa-logs"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{out}");
+    server
+        .ct("StartLogging", serde_json::json!({"Name": "mfa"}))
+        .await;
+    let policy = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":"cloudtrail:*","Resource":"*"},
+        {"Effect":"Deny","Action":"*","Resource":"*",
+         "Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}}]}"#;
+    let (id, secret) = crate::console_fixes::user_with(&server, "nomfa", policy).await;
+    let mut b = Browser::new(&server);
+    let (status, _, _) = b.sign_in(&id, &secret).await;
+    assert_eq!(status, 303);
+    b.get("/console/trails/mfa").await;
+    let (_, location, _) =
+        crate::console_actions::act(&mut b, "/console/trails/mfa/stop", &[]).await;
+    assert!(!location.contains("done=stopped"), "{location}");
+    let (_, st) = server
+        .ct("GetTrailStatus", serde_json::json!({"Name": "mfa"}))
+        .await;
+    assert_eq!(st["IsLogging"], true, "{st}");
+    let denied = crate::console::lookup(&server, "EventName", "StopLogging").await;
+    assert!(
+        denied
+            .iter()
+            .any(|r| r["errorCode"] == "AccessDenied" && r["userIdentity"]["userName"] == "nomfa"),
+        "{denied:?}"
+    );
+}
