@@ -657,7 +657,7 @@ async fn tags(
         .and_then(Value::as_str)
         .unwrap_or(name)
         .to_owned();
-    let key = f.str("key");
+    let key = f.exact("key");
     if f.get("op") == Some("remove") {
         caller
             .cloudtrail(
@@ -670,7 +670,7 @@ async fn tags(
         caller
             .cloudtrail(
                 "AddTags",
-                json!({"ResourceId": arn, "TagsList": [{"Key": key, "Value": f.str("value")}]}),
+                json!({"ResourceId": arn, "TagsList": [{"Key": key, "Value": f.exact("value")}]}),
             )
             .await?;
         Ok("tag-added")

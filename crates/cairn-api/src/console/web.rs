@@ -155,6 +155,18 @@ impl Form {
             .map(|(_, v)| v.trim())
     }
 
+    /// The first value of `name` exactly as sent, blanks kept, or "": for values where an
+    /// outer blank is part of the value (a tag key or value, a key prefix), which trimming
+    /// changed behind the user's back (console10: a tag could not be removed, a prefix was
+    /// changed by an unrelated save).
+    pub fn exact(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
     /// The first value of `name`, or "".
     pub fn str(&self, name: &str) -> String {
         self.get(name).unwrap_or("").to_owned()
@@ -227,6 +239,8 @@ mod tests {
         let f = Form::parse(b"attr=EventName&value=+x+&attr=Username&value=bob&box=on");
         assert_eq!(f.all("attr"), vec!["EventName", "Username"]);
         assert_eq!(f.get("value"), Some("x"));
+        assert_eq!(f.exact("value"), " x ");
+        assert_eq!(f.exact("missing"), "");
         assert!(f.checked("box"));
         assert!(!f.checked("other"));
     }

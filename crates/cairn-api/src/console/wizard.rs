@@ -162,7 +162,7 @@ pub fn read_state(f: &Form) -> WizardState {
         .to_owned(),
         new_bucket: f.str("new_bucket"),
         existing_bucket: f.str("existing_bucket"),
-        prefix: f.str("prefix"),
+        prefix: f.exact("prefix"),
         kms: f.checked("kms"),
         kms_mode: choice(f, "kms_mode"),
         kms_alias: f.str("kms_alias"),

@@ -394,3 +394,35 @@ async fn a_custom_range_that_is_not_a_time_is_an_error_and_lists_nothing() {
         .await;
     assert!(body.contains("InvalidTimeRangeException"), "{body}");
 }
+
+/// console10 F1: tag keys and values are sent as typed, outer blanks kept: a key with a
+/// trailing blank can be removed (the console asked to remove the trimmed key, which did not
+/// exist, and said "Tag removed.").
+#[tokio::test]
+async fn tags_keep_their_outer_blanks() {
+    let server = Server::start();
+    server.bucket_for_trails("blank-logs").await;
+    let (s, out) = server
+        .ct(
+            "CreateTrail",
+            json!({"Name": "blank", "S3BucketName": "blank-logs"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{out}");
+    let mut b = Browser::new(&server);
+    b.sign_in(ACCESS_KEY, SECRET).await;
+    b.get("/console/trails/blank").await;
+    let tags = || async {
+        let arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/blank";
+        let (_, out) = server
+            .ct("ListTags", json!({"ResourceIdList": [arn]}))
+            .await;
+        out["ResourceTagList"][0]["TagsList"].clone()
+    };
+    let add = [("op", "add"), ("key", "team "), ("value", " blue")];
+    crate::console_actions::act(&mut b, "/console/trails/blank/tags", &add).await;
+    assert_eq!(tags().await, json!([{"Key": "team ", "Value": " blue"}]));
+    let remove = [("op", "remove"), ("key", "team ")];
+    crate::console_actions::act(&mut b, "/console/trails/blank/tags", &remove).await;
+    assert_eq!(tags().await, json!([]));
+}
