@@ -48,3 +48,27 @@ def test_a_stack_policy_with_an_empty_statement_list_is_refused(cairn):
     assert e.value.response["Error"]["Code"] == "ValidationError"
     cfn.set_stack_policy(StackName=stack, StackPolicyBody="{}")
     cfn.delete_stack(StackName=stack)
+
+
+def test_resources_by_physical_id_are_authorized_on_their_stack(cairn):
+    """cfn12 F2: DescribeStackResources by PhysicalResourceId was authorized on `*`, so a
+    Deny on the stack did not apply (and an Allow on the stack alone did not either)."""
+    from conftest import user_with
+    cfn = cairn.client("cloudformation")
+    stack = cfn.create_stack(StackName="cfn12-phys", TemplateBody=json.dumps(
+        {"Resources": {"G": {"Type": "AWS::Logs::LogGroup",
+                             "Properties": {"LogGroupName": "cfn12-phys-group"}}}}))["StackId"]
+    assert settled_stack(cfn, stack) == "CREATE_COMPLETE"
+    on_stack = "arn:aws:cloudformation:us-east-1:123456789012:stack/cfn12-phys/*"
+    denied = user_with(cairn, "cfn12-denied", [
+        {"Effect": "Allow", "Action": "cloudformation:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "cloudformation:*", "Resource": on_stack}])("cloudformation")
+    with pytest.raises(ClientError) as e:
+        denied.describe_stack_resources(PhysicalResourceId="cfn12-phys-group")
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    allowed = user_with(cairn, "cfn12-allowed", [
+        {"Effect": "Allow", "Action": "cloudformation:DescribeStackResources",
+         "Resource": on_stack}])("cloudformation")
+    got = allowed.describe_stack_resources(PhysicalResourceId="cfn12-phys-group")["StackResources"]
+    assert [r["LogicalResourceId"] for r in got] == ["G"]
+    cfn.delete_stack(StackName=stack)

@@ -578,6 +578,12 @@ fn permissions_of(
                 ctx.account()
             )
         }
+        // By a resource's physical id: on the stack that holds it (cfn12: a Deny on that
+        // stack did not apply, and an Allow on it alone did not either).
+        (None, None) if action == "DescribeStackResources" => input
+            .opt("PhysicalResourceId")
+            .and_then(|pid| queries::stack_resources(conn, ctx, None, Some(&pid)).ok())
+            .map_or_else(|| "*".to_owned(), |(stack, _)| stack.stack_id),
         (None, None) => "*".to_owned(),
     };
     let mut own = Permission::new(format!("cloudformation:{action}"), resource);
