@@ -160,3 +160,20 @@ def test_a_simulation_computes_only_the_page_asked_for(cairn):
     assert (got[0]["EvalActionName"], got[0]["EvalResourceName"]) == (actions[0], resources[700])
     assert (got[300]["EvalActionName"], got[300]["EvalResourceName"]) == (actions[1], resources[0])
     assert got[300]["EvalDecision"] == "allowed" and got[0]["EvalDecision"] == "implicitDeny"
+
+
+def test_a_simulation_takes_one_permissions_boundary(cairn):
+    """iamapi7 F3: a second boundary was silently dropped (so a Deny in it did nothing); the
+    API reference allows only one."""
+    iam = cairn.client("iam")
+    allow = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    deny = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "*", "Resource": "*"}]})
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.simulate_custom_policy(PolicyInputList=[allow], ActionNames=["s3:GetObject"],
+                                   PermissionsBoundaryPolicyInputList=[allow, deny])
+    assert e.value.response["Error"]["Code"] == "InvalidInput"
+    one = iam.simulate_custom_policy(PolicyInputList=[allow], ActionNames=["s3:GetObject"],
+                                     PermissionsBoundaryPolicyInputList=[deny])
+    assert one["EvaluationResults"][0]["EvalDecision"] == "explicitDeny"

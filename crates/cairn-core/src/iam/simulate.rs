@@ -348,6 +348,14 @@ fn run(
             "IAM Policy",
         )?);
     }
+    // "You can input only one permissions boundary" (the API reference; iamapi7: a second
+    // one was silently dropped).
+    if input.boundaries.len() > 1 {
+        return Err(err(
+            ErrorKind::InvalidInput,
+            "Only one permissions boundary can be specified in PermissionsBoundaryPolicyInputList.",
+        ));
+    }
     if !input.boundaries.is_empty() {
         let mut list = Vec::new();
         for (i, text) in input.boundaries.iter().enumerate() {
