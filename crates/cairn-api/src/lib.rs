@@ -7,6 +7,7 @@
 //! one place that maps `cairn_core::ErrorKind` to AWS error codes and HTTP statuses.
 
 pub mod auth;
+pub mod body_budget;
 pub mod body_rate;
 pub mod cloudformation;
 pub mod cloudtrail;

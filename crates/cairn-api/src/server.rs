@@ -73,8 +73,7 @@ pub struct AppState {
     pub gate: Gate,
     /// Sends SNS notifications (alarm actions), under the outbound rules of SNS.
     pub notifier: cairn_delivery::Notifier,
-    /// Bytes (in KiB) of JSON and Query request bodies the server may hold at once, read
-    /// before their signature can be checked (ops7: 1,024 unsigned 8 MiB bodies held 8.5 GB).
+    /// Room (KiB) for JSON and Query request bodies held at once ([`crate::body_budget`]).
     pub body_budget: Arc<tokio::sync::Semaphore>,
 }
 
@@ -114,19 +113,10 @@ impl AppState {
             credentials,
             gate,
             notifier,
-            body_budget: Arc::new(tokio::sync::Semaphore::new(BODY_BUDGET_KIB)),
+            body_budget: crate::body_budget::budget(),
         })
     }
 }
-
-/// The request bodies held at once, in KiB: 128 MiB, sixteen bodies at the 8 MiB default limit.
-const BODY_BUDGET_KIB: usize = 128 << 10;
-
-/// Bodies up to this size do not count in the budget.
-const SMALL_BODY: usize = 64 << 10;
-
-/// How long a request waits for room in the body budget before it is answered 503.
-const BODY_BUDGET_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Builds the router: `/health` plus the AWS protocols on every other path.
 pub fn router(state: AppState) -> Router {
@@ -345,7 +335,7 @@ async fn refuse_declared(
 
 /// A body that stopped arriving at a usable rate ([`crate::body_rate`]): S3's `RequestTimeout`
 /// wording, in the request's protocol.
-/// The answer when the request bodies held at once fill [`BODY_BUDGET_KIB`]: 503, which
+/// The answer when the request bodies held at once fill the budget (`body_budget`): 503, which
 /// every SDK retries, and the connection closed without reading the body.
 fn budget_full(early: Early, request_id: &str) -> Response {
     let err = WireError {
@@ -605,28 +595,12 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
     if let Some(n) = declared_length(&parts.headers).filter(|n| *n > max) {
         return refuse_declared(body, n, max, early, &request_id).await;
     }
-    // Room for a body past [`SMALL_BODY`] in the budget: its declared length (the limit when
-    // undeclared). Small bodies, nearly every API call's, are bounded by the connection cap.
-    let declared = declared_length(&parts.headers);
-    let _room = match declared.filter(|n| *n <= SMALL_BODY) {
-        Some(_) => None,
-        None => {
-            let kib = declared
-                .unwrap_or(max)
-                .div_ceil(1024)
-                .clamp(1, BODY_BUDGET_KIB);
-            let wanted = u32::try_from(kib).unwrap_or(u32::MAX);
-            let room = state.body_budget.clone().acquire_many_owned(wanted);
-            match tokio::time::timeout(BODY_BUDGET_WAIT, room).await {
-                Ok(Ok(room)) => Some(room),
-                _ => return budget_full(early, &request_id),
-            }
-        }
-    };
-    let body = match axum::body::to_bytes(body, max).await {
-        Ok(b) => b,
-        Err(e) if is_too_slow(&e) => return too_slow(early, &request_id),
-        Err(_) => return too_large(max, early, &request_id),
+    // Held as long as the request: the bytes past a small body count in the budget.
+    let (body, _room) = match crate::body_budget::read(body, max, &state.body_budget).await {
+        Ok(read) => read,
+        Err(crate::body_budget::BodyError::TooSlow) => return too_slow(early, &request_id),
+        Err(crate::body_budget::BodyError::TooLarge) => return too_large(max, early, &request_id),
+        Err(crate::body_budget::BodyError::NoRoom) => return budget_full(early, &request_id),
     };
     // The signature covers the bytes as sent; the service reads them inflated.
     let body_sha256 = hex::encode(Sha256::digest(&body));
