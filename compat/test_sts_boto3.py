@@ -290,3 +290,31 @@ def test_federated_calls_check_their_input_first(cairn):
     error = e.value.response["Error"]
     assert error["Code"] == "ValidationError", error
     assert token not in error["Message"] and "webIdentityToken" in error["Message"], error
+
+
+def test_unsigned_federated_calls_naming_a_role_are_throttled(cairn):
+    """hostile14 F1: unsigned calls naming an existing role are recorded (as on AWS), and
+    role ARNs are no secret: without a bound anyone could fill the event store. They are
+    throttled as STS throttles (`Throttling`), and a throttled call is not recorded."""
+    import base64
+    from botocore import UNSIGNED
+    from botocore.config import Config
+    sts = boto3.client("sts", endpoint_url=cairn.endpoint, region_name="us-east-1",
+                       config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}))
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+        "Federated": "flood.example.net"}, "Action": "sts:AssumeRoleWithWebIdentity"}]})
+    cairn.client("iam").create_role(RoleName="flooded", AssumeRolePolicyDocument=trust)
+    claims = base64.urlsafe_b64encode(json.dumps({"iss": "https://flood.example.net", "sub": "x"}).encode())
+    token = "eyJhbGciOiJSUzI1NiJ9." + claims.decode().rstrip("=") + ".c2ln"
+    codes = []
+    for i in range(60):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            sts.assume_role_with_web_identity(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/flooded",
+                                              RoleSessionName=f"flood-{i}", WebIdentityToken=token)
+        codes.append(e.value.response["Error"]["Code"])
+    assert "Throttling" in codes and "InvalidIdentityToken" in codes, codes
+    ct = cairn.client("cloudtrail")
+    pages = ct.get_paginator("lookup_events").paginate(LookupAttributes=[
+        {"AttributeKey": "EventName", "AttributeValue": "AssumeRoleWithWebIdentity"}])
+    flood = [ev for p in pages for ev in p["Events"] if "flood-" in ev["CloudTrailEvent"]]
+    assert len(flood) == codes.count("InvalidIdentityToken") < 60, (len(flood), codes)

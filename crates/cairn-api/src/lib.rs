@@ -37,6 +37,7 @@ pub mod server;
 pub mod sns;
 pub mod sts;
 pub mod unserved;
+pub mod unsigned_rate;
 pub mod wire;
 
 pub use server::{AppState, Settings, router};

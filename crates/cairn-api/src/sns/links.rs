@@ -3,7 +3,7 @@
 //! gate like any call, with an anonymous identity and no permission to check (the token or
 //! ARN is the authorization), and are recorded, once they name a subscription or topic that
 //! exists (a link naming nothing is answered unrecorded: no one's store fills with made-up
-//! ARNs).
+//! ARNs), within [`crate::unsigned_rate`].
 
 use axum::response::Response;
 use cairn_core::error::ApiResult;
@@ -77,6 +77,16 @@ pub(super) async fn confirm_by_token(
         })
         .await;
     match exists {
+        // Throttled, as SNS throttles (`Throttled`, 429): answered without a record
+        // (hostile14: made-up tokens on an existing topic filled the store).
+        Ok(Ok(true)) if !crate::unsigned_rate::allow(&req.source_ip) => {
+            let e = WireError {
+                code: "Throttled",
+                status: http::StatusCode::TOO_MANY_REQUESTS,
+                message: "Rate exceeded".to_owned(),
+            };
+            return xml_error(&e, &rid);
+        }
         Ok(Ok(true)) => {}
         // Nothing to change: answered as SNS answers it, and not recorded.
         Ok(Ok(false)) => {

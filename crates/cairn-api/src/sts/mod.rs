@@ -365,6 +365,11 @@ async fn federated_refused(
         .read(move |c| Ok(cairn_core::iam::role_arn_exists(c, &account, &arn)))
         .await;
     match exists {
+        // Throttled as STS throttles: answered without a record (hostile14).
+        Ok(true) if !crate::unsigned_rate::allow(&req.source_ip) => {
+            let e = WireError::bad_request("Throttling", "Rate exceeded");
+            return crate::query::error(XMLNS, &e, &rid);
+        }
         Ok(true) => {}
         Ok(false) => return crate::query::error(XMLNS, &refused.error, &rid),
         Err(_) => return crate::query::error(XMLNS, &WireError::internal(Protocol::Query), &rid),
