@@ -7,7 +7,7 @@ region's own digest would have been written in the same step."""
 import time
 
 from test_validate_logs import HOUR, cairn_validate, flush, server  # noqa: F401
-from test_validate_planted import FORGED, assert_unlisted
+from test_validate_planted import FORGED, assert_unlisted, wait_past
 from conftest import cloudtrail_policy
 
 
@@ -34,3 +34,33 @@ def test_a_file_planted_in_a_region_never_used_is_reported(server):
     clean = cairn_validate(server, arn, t0 - 60, t0 + 2 * HOUR, "--region", "ap-south-1")
     assert clean.returncode == 0, clean.stdout + clean.stderr
     ct.delete_trail(Name="quiet-region")
+
+
+def test_another_regions_unvalidated_trail_excuses_nothing_here(server):
+    """recheck34b: a single-region us-east-1 trail without validation, pointed at the bucket
+    of a multi-region trail and started, turned the unlisted-file check off for every region
+    (event history named it a sharer); it only ever writes us-east-1's folder, so a file
+    planted in us-west-2's is reported."""
+    t0 = time.time()
+    s3 = server.client("s3")
+    bucket = "other-region-sharer-bucket"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=cloudtrail_policy(bucket))
+    ct = server.client("cloudtrail")
+    arn = ct.create_trail(Name="sharer-multi", S3BucketName=bucket, IsMultiRegionTrail=True,
+                          EnableLogFileValidation=True)["TrailARN"]
+    ct.start_logging(Name="sharer-multi")
+    ct.create_trail(Name="sharer-east-only", S3BucketName=bucket)
+    ct.start_logging(Name="sharer-east-only")
+    server.client("cloudtrail", region="us-west-2").describe_trails()  # activity there
+    wait_past(time.time() + 2)  # past the first second of the region's chain
+    now = time.gmtime()
+    key = (f"AWSLogs/123456789012/CloudTrail/us-west-2/{time.strftime('%Y/%m/%d', now)}/"
+           f"123456789012_CloudTrail_us-west-2_{time.strftime('%Y%m%dT%H%MZ', now)}_westplant.json.gz")
+    s3.put_object(Bucket=bucket, Key=key, Body=FORGED)
+    flush(server, t0 + HOUR)
+    ours = cairn_validate(server, arn, t0 - 60, t0 + 2 * HOUR, "--region", "us-west-2")
+    assert_unlisted(ours, bucket, key)
+    assert "sharer-east-only" not in ours.stderr, ours.stderr
+    ct.delete_trail(Name="sharer-east-only")
+    ct.delete_trail(Name="sharer-multi")

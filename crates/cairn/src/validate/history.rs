@@ -50,6 +50,10 @@ pub struct Call {
     pub bucket: Option<String>,
     /// `s3KeyPrefix` as the call set it (CreateTrail: none when absent; empty: none).
     pub prefix: Option<String>,
+    /// The region the call was made in (a trail's calls are made in its home region).
+    pub region: Option<String>,
+    /// `isMultiRegionTrail` as the call set it (CreateTrail: false when absent).
+    pub multi_region: Option<bool>,
 }
 
 /// The trail's calls, oldest first, and the validation state before the first of them.
@@ -110,6 +114,7 @@ pub async fn lookup(
     to: i64,
     validation_now: Option<bool>,
     place: (&str, Option<&str>),
+    validated: &str,
 ) -> Result<History, String> {
     let mut calls = Vec::new();
     let mut unvalidated_sharers: Vec<String> = Vec::new();
@@ -152,7 +157,7 @@ pub async fn lookup(
                     others
                         .entry(trail_name(other).to_owned())
                         .or_default()
-                        .push(call_of(name, time, params));
+                        .push(call_of(name, time, params, region));
                 }
                 if !names_trail(params, region, arn) {
                     if name == "StartLogging"
@@ -172,7 +177,7 @@ pub async fn lookup(
                 let Some(time) = record["eventTime"].as_str().and_then(parse_digest_time) else {
                     continue;
                 };
-                calls.push(call_of(name, time, params));
+                calls.push(call_of(name, time, params, region));
             }
             match page["NextToken"].as_str() {
                 Some(t) if !t.is_empty() => token = Some(t.to_owned()),
@@ -183,7 +188,9 @@ pub async fn lookup(
     calls.sort_by_key(|c| c.time);
     // A trail pointed at the bucket that never started logging delivered nothing there: it
     // must not excuse the bucket's unlisted files.
-    // recheck34: and one that logged only elsewhere (started after it moved away) did not.
+    // recheck34: and one that logged only elsewhere (started after it moved away) did not;
+    // nor one that never writes the validated region's folder (recheck34b).
+    others.retain(|_, calls| reaches(calls, validated));
     for calls in others.values_mut() {
         calls.sort_by_key(|c| c.time);
     }
@@ -217,9 +224,10 @@ pub async fn lookup_with(
     place: (&str, Option<&str>),
 ) -> Result<History, String> {
     let (from, to) = window;
-    let mut h = lookup(home, arn, from, to, validation_now, place).await?;
+    let validated = local.map_or(home.region.as_str(), |l| l.region.as_str());
+    let mut h = lookup(home, arn, from, to, validation_now, place, validated).await?;
     if let Some(local) = local
-        && let Ok(there) = lookup(local, arn, from, to, validation_now, place).await
+        && let Ok(there) = lookup(local, arn, from, to, validation_now, place, validated).await
     {
         h.others_off.extend(there.others_off);
         for s in there.unvalidated_sharers {
@@ -237,8 +245,9 @@ pub async fn lookup_with(
 }
 
 /// A call on a trail as event history records it (`params`: its `requestParameters`).
-fn call_of(name: &str, time: i64, params: &Value) -> Call {
+fn call_of(name: &str, time: i64, params: &Value, region: &str) -> Call {
     let given = params["enableLogFileValidation"].as_bool();
+    let multi = params["isMultiRegionTrail"].as_bool();
     let placed = matches!(name, "CreateTrail" | "UpdateTrail");
     let member = |m: &str| params[m].as_str().filter(|_| placed).map(str::to_owned);
     Call {
@@ -254,7 +263,22 @@ fn call_of(name: &str, time: i64, params: &Value) -> Call {
             "CreateTrail" => Some(member("s3KeyPrefix").unwrap_or_default()),
             _ => member("s3KeyPrefix"),
         },
+        region: Some(region.to_owned()).filter(|r| !r.is_empty()),
+        multi_region: match name {
+            "CreateTrail" => Some(multi.unwrap_or(false)),
+            "UpdateTrail" => multi,
+            _ => None,
+        },
     }
+}
+
+/// Whether a trail's calls say it can deliver to `region`'s folder: made there (its home
+/// region) or multi-region at some point. recheck34b: a single-region trail of another
+/// region sharing the bucket turned the check off for a region it never writes.
+fn reaches(calls: &[Call], region: &str) -> bool {
+    calls
+        .iter()
+        .any(|c| c.region.as_deref() == Some(region) || c.multi_region == Some(true))
 }
 
 /// The places (bucket, prefix) other trails that delivered to `place` delivered to besides,
@@ -602,192 +626,5 @@ pub fn missing_final_digests(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn call(time: i64, name: &str, validation: Option<bool>) -> Call {
-        Call {
-            time,
-            name: name.to_owned(),
-            validation,
-            bucket: None,
-            prefix: None,
-        }
-    }
-
-    /// recheck34 `bucketonly`: created elsewhere, moved into the bucket with no prefix named
-    /// (it keeps none), then off and on: it never delivered under the validated prefix.
-    fn b_moved_in_bucket_only() -> Vec<Call> {
-        vec![
-            Call {
-                bucket: Some("other".to_owned()),
-                prefix: Some(String::new()),
-                ..call(0, "CreateTrail", Some(true))
-            },
-            Call {
-                bucket: Some("shared".to_owned()),
-                ..call(10, "UpdateTrail", None)
-            },
-            call(100, "UpdateTrail", Some(false)),
-            call(110, "UpdateTrail", Some(true)),
-        ]
-    }
-
-    #[test]
-    fn another_trail_here_with_validation_off_for_a_while_excuses_that_while() {
-        // digest7 G2: B shares the place, turns validation off at 100 and on at 110.
-        let placed = |time: i64, bucket: &str| Call {
-            bucket: Some(bucket.to_owned()),
-            prefix: Some(String::new()),
-            ..call(time, "CreateTrail", Some(true))
-        };
-        let b = vec![
-            placed(0, "shared"),
-            call(100, "UpdateTrail", Some(false)),
-            call(110, "UpdateTrail", Some(true)),
-        ];
-        let started = ["b".to_owned(), "c".to_owned(), "d".to_owned()];
-        let others = BTreeMap::from([("b".to_owned(), b.clone())]);
-        assert_eq!(others_off(others, ("shared", None), &started), [(100, 111)]);
-        // Elsewhere, never started, or never turned off: nothing excused here.
-        let others = BTreeMap::from([("b".to_owned(), b.clone())]);
-        assert_eq!(others_off(others, ("mine", None), &started), []);
-        let others = BTreeMap::from([("b".to_owned(), b)]);
-        assert_eq!(others_off(others, ("shared", None), &[]), []);
-        let c = vec![placed(0, "shared"), call(50, "StopLogging", None)];
-        let others = BTreeMap::from([("c".to_owned(), c)]);
-        assert_eq!(others_off(others, ("shared", None), &started), []);
-        // Off from 20, deleted at 60: excused until its deletion only.
-        let d = vec![
-            placed(0, "shared"),
-            call(20, "UpdateTrail", Some(false)),
-            call(60, "DeleteTrail", None),
-        ];
-        let others = BTreeMap::from([("d".to_owned(), d)]);
-        assert_eq!(others_off(others, ("shared", None), &started), [(20, 61)]);
-        // recheck34: moved away before its validation went off; only in the bucket's other
-        // prefix; deleted and re-created elsewhere: nothing excused here.
-        let moved = vec![
-            placed(0, "shared"),
-            Call {
-                bucket: Some("elsewhere".to_owned()),
-                prefix: Some("b".to_owned()),
-                ..call(10, "UpdateTrail", None)
-            },
-            call(100, "UpdateTrail", Some(false)),
-            call(110, "UpdateTrail", Some(true)),
-        ];
-        let others = BTreeMap::from([("b".to_owned(), moved)]);
-        assert_eq!(others_off(others, ("shared", Some("a")), &started), []);
-        let others = BTreeMap::from([("b".to_owned(), b_moved_in_bucket_only())]);
-        assert_eq!(others_off(others, ("shared", Some("a")), &started), []);
-        let recreated = vec![
-            placed(0, "shared"),
-            call(20, "DeleteTrail", None),
-            Call {
-                validation: Some(false),
-                ..placed(30, "elsewhere")
-            },
-            call(40, "UpdateTrail", Some(true)),
-            call(50, "UpdateTrail", Some(false)),
-        ];
-        let others = BTreeMap::from([("b".to_owned(), recreated)]);
-        assert_eq!(others_off(others, ("shared", None), &started), []);
-        // Moved here at 105, while off: excused from the move on.
-        let moved_in = vec![
-            placed(0, "elsewhere"),
-            call(100, "UpdateTrail", Some(false)),
-            Call {
-                bucket: Some("shared".to_owned()),
-                ..call(105, "UpdateTrail", None)
-            },
-            call(110, "UpdateTrail", Some(true)),
-        ];
-        let others = BTreeMap::from([("b".to_owned(), moved_in)]);
-        assert_eq!(others_off(others, ("shared", None), &started), [(105, 111)]);
-        // Never validated: the unvalidated-sharer notice covers it, not this.
-        let e = vec![Call {
-            validation: Some(false),
-            ..placed(0, "shared")
-        }];
-        let others = BTreeMap::from([("d".to_owned(), e)]);
-        assert_eq!(others_off(others, ("shared", None), &started), []);
-    }
-
-    #[test]
-    fn a_stop_while_the_trail_delivered_elsewhere_is_not_judged_here() {
-        let placed = |time: i64, name: &str, prefix: &str| Call {
-            bucket: (name == "CreateTrail").then(|| "b".to_owned()),
-            prefix: Some(prefix.to_owned()),
-            ..call(time, name, None)
-        };
-        let h = History {
-            calls: vec![
-                placed(0, "CreateTrail", ""),
-                call(10, "StopLogging", None),
-                placed(20, "UpdateTrail", "a"),
-                call(30, "StopLogging", None),
-                placed(40, "UpdateTrail", "b/"),
-                call(50, "StopLogging", None),
-                placed(50, "UpdateTrail", "a"),
-            ],
-            ..History::default()
-        };
-        let at = |stop, prefix| h.may_deliver_to(stop, ("b", prefix));
-        assert!(at(10, None) && !at(10, Some("a")));
-        assert!(at(30, Some("a")) && !at(30, None) && !at(30, Some("b")));
-        // In the stop's own second the move may come first or after: both places count.
-        assert!(at(50, Some("b")) && at(50, Some("a")) && !at(50, None));
-        assert!(!h.may_deliver_to(10, ("other", None)));
-        // Without a CreateTrail in the history the place is unknown: judged everywhere.
-        let unknown = History {
-            calls: vec![call(10, "StopLogging", None)],
-            ..History::default()
-        };
-        assert!(unknown.may_deliver_to(10, ("x", Some("y"))));
-    }
-
-    #[test]
-    fn the_timeline_gives_validation_and_the_stops_that_owe_digests() {
-        let h = History {
-            calls: vec![
-                call(0, "CreateTrail", Some(true)),
-                call(10, "StartLogging", None),
-                call(20, "StopLogging", None),
-                call(25, "StopLogging", None),
-                call(30, "StartLogging", None),
-                call(40, "UpdateTrail", Some(false)),
-                call(50, "StopLogging", None),
-                call(60, "UpdateTrail", Some(true)),
-                call(70, "StartLogging", None),
-                call(80, "DeleteTrail", None),
-            ],
-            validation_now: None,
-            unvalidated_sharers: Vec::new(),
-            others_off: Vec::new(),
-            others_places: Vec::new(),
-        };
-        // Validation came back on somewhere in second 60.
-        assert_eq!(h.validation_off(), [(40, 61)]);
-        assert_eq!(
-            h.stops_owing_digests(0, 100),
-            [
-                (20, "StopLogging"),
-                (40, "UpdateTrail"),
-                (80, "DeleteTrail")
-            ],
-            "not a second stop, nor one while validation was off; validation off while \
-             logging ends the chain"
-        );
-        assert_eq!(h.stops_owing_digests(41, 100), [(80, "DeleteTrail")]);
-        let unknown = History {
-            calls: vec![call(5, "StopLogging", None)],
-            validation_now: Some(false),
-            unvalidated_sharers: Vec::new(),
-            others_off: Vec::new(),
-            others_places: Vec::new(),
-        };
-        assert!(unknown.stops_owing_digests(0, 10).is_empty());
-        assert_eq!(unknown.validation_off(), [(i64::MIN, i64::MAX)]);
-    }
-}
+#[path = "history_tests.rs"]
+mod tests;

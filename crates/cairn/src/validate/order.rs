@@ -332,6 +332,8 @@ mod tests {
             validation,
             bucket: None,
             prefix: None,
+            region: None,
+            multi_region: None,
         }
     }
 
