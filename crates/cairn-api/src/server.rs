@@ -615,7 +615,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
     };
     // The signature covers the bytes as sent; the service reads them inflated.
     let body_sha256 = hex::encode(Sha256::digest(&body));
-    let body = match crate::request_encoding::decoded_body(&headers, body, max) {
+    let body = match crate::request_encoding::decoded_body_off_thread(&headers, body, max).await {
         Ok(b) => b,
         Err(crate::request_encoding::BodyEncodingError::TooLarge) => {
             return too_large(max, early, &request_id);
