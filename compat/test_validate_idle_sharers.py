@@ -11,19 +11,7 @@ import pytest
 
 from conftest import cloudtrail_policy
 from test_validate_logs import HOUR, cairn_validate
-from test_validate_shared_bucket import BUCKET, PREFIX, log_keys, server, trails  # noqa: F401
-
-
-def plant(s3, t0, tag):
-    """A copy of a real log file under a new name in the shared place; its key."""
-    first = sorted(log_keys(s3))[0]
-    stamp = time.strftime("%Y%m%dT%H%MZ", time.gmtime(t0 + 30 * 60))
-    day = time.strftime("%Y/%m/%d", time.gmtime(t0 + 30 * 60))
-    key = (f"{PREFIX}/AWSLogs/123456789012/CloudTrail/us-east-1/{day}/"
-           f"123456789012_CloudTrail_us-east-1_{stamp}_{tag}.json.gz")
-    body = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=first)["Body"].read())
-    s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(body))
-    return key
+from test_validate_shared_bucket import BUCKET, PREFIX, plant, server, trails  # noqa: F401
 
 
 def assert_reported(server, arns, t0, planted, *quiet):

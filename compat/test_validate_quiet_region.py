@@ -11,19 +11,31 @@ from test_validate_planted import FORGED, assert_unlisted, wait_past
 from conftest import cloudtrail_policy
 
 
-def test_a_file_planted_in_a_region_never_used_is_reported(server):
-    t0 = time.time()
+def multi_region_trail(server, bucket, name):
+    """A bucket with CloudTrail's policy and a multi-region trail, validated, logging into
+    it: (s3, cloudtrail, the trail's ARN)."""
     s3 = server.client("s3")
-    bucket = "quiet-region-bucket"
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_policy(Bucket=bucket, Policy=cloudtrail_policy(bucket))
     ct = server.client("cloudtrail")
-    arn = ct.create_trail(Name="quiet-region", S3BucketName=bucket, IsMultiRegionTrail=True,
+    arn = ct.create_trail(Name=name, S3BucketName=bucket, IsMultiRegionTrail=True,
                           EnableLogFileValidation=True)["TrailARN"]
-    ct.start_logging(Name="quiet-region")
+    ct.start_logging(Name=name)
+    return s3, ct, arn
+
+
+def planted_key(region, tag):
+    """A log file key of `region`'s folder, named as CloudTrail names one now."""
     now = time.gmtime()
-    key = (f"AWSLogs/123456789012/CloudTrail/ap-south-1/{time.strftime('%Y/%m/%d', now)}/"
-           f"123456789012_CloudTrail_ap-south-1_{time.strftime('%Y%m%dT%H%MZ', now)}_quiet.json.gz")
+    return (f"AWSLogs/123456789012/CloudTrail/{region}/{time.strftime('%Y/%m/%d', now)}/"
+            f"123456789012_CloudTrail_{region}_{time.strftime('%Y%m%dT%H%MZ', now)}_{tag}.json.gz")
+
+
+def test_a_file_planted_in_a_region_never_used_is_reported(server):
+    t0 = time.time()
+    bucket = "quiet-region-bucket"
+    s3, ct, arn = multi_region_trail(server, bucket, "quiet-region")
+    key = planted_key("ap-south-1", "quiet")
     s3.put_object(Bucket=bucket, Key=key, Body=FORGED)
     ct.describe_trails()
     flush(server, t0 + HOUR)  # the home region's digest, an hour on
@@ -42,21 +54,13 @@ def test_another_regions_unvalidated_trail_excuses_nothing_here(server):
     (event history named it a sharer); it only ever writes us-east-1's folder, so a file
     planted in us-west-2's is reported."""
     t0 = time.time()
-    s3 = server.client("s3")
     bucket = "other-region-sharer-bucket"
-    s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_policy(Bucket=bucket, Policy=cloudtrail_policy(bucket))
-    ct = server.client("cloudtrail")
-    arn = ct.create_trail(Name="sharer-multi", S3BucketName=bucket, IsMultiRegionTrail=True,
-                          EnableLogFileValidation=True)["TrailARN"]
-    ct.start_logging(Name="sharer-multi")
+    s3, ct, arn = multi_region_trail(server, bucket, "sharer-multi")
     ct.create_trail(Name="sharer-east-only", S3BucketName=bucket)
     ct.start_logging(Name="sharer-east-only")
     server.client("cloudtrail", region="us-west-2").describe_trails()  # activity there
     wait_past(time.time() + 2)  # past the first second of the region's chain
-    now = time.gmtime()
-    key = (f"AWSLogs/123456789012/CloudTrail/us-west-2/{time.strftime('%Y/%m/%d', now)}/"
-           f"123456789012_CloudTrail_us-west-2_{time.strftime('%Y%m%dT%H%MZ', now)}_westplant.json.gz")
+    key = planted_key("us-west-2", "westplant")
     s3.put_object(Bucket=bucket, Key=key, Body=FORGED)
     flush(server, t0 + HOUR)
     ours = cairn_validate(server, arn, t0 - 60, t0 + 2 * HOUR, "--region", "us-west-2")

@@ -63,15 +63,23 @@ def test_the_other_trails_files_are_not_reported(server, trails):
         assert 0 < len(listed) < len(keys), "each trail lists only its own files"
 
 
+def plant(s3, t0, tag):
+    """A copy of a real log file under a new name in the shared place; its key."""
+    first = sorted(log_keys(s3))[0]
+    day = time.strftime("%Y/%m/%d", time.gmtime(t0 + 30 * 60))
+    stamp = time.strftime("%Y%m%dT%H%MZ", time.gmtime(t0 + 30 * 60))
+    key = (f"{PREFIX}/AWSLogs/123456789012/CloudTrail/us-east-1/{day}/"
+           f"123456789012_CloudTrail_us-east-1_{stamp}_{tag}.json.gz")
+    body = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=first)["Body"].read())
+    s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(body))
+    return key
+
+
 def test_a_file_no_trail_lists_is_reported(server, trails):
     t0, s3, ct, arns = trails
-    first = sorted(log_keys(s3))[0]
-    stamp = time.strftime("%Y%m%dT%H%MZ", time.gmtime(t0 + 30 * 60))
+    planted = plant(s3, t0, "PLANTEDPLANTED00")
     day = time.strftime("%Y/%m/%d", time.gmtime(t0 + 30 * 60))
-    planted = (f"{PREFIX}/AWSLogs/123456789012/CloudTrail/us-east-1/{day}/"
-               f"123456789012_CloudTrail_us-east-1_{stamp}_PLANTEDPLANTED00.json.gz")
-    body = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=first)["Body"].read())
-    s3.put_object(Bucket=BUCKET, Key=planted, Body=gzip.compress(body))
+    body = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=planted)["Body"].read())
     # A name without CloudTrail's stamp is judged by its delivery time (it was never
     # reported, though Athena reads every object under the folder).
     unnamed = f"{PREFIX}/AWSLogs/123456789012/CloudTrail/us-east-1/{day}/evil.json.gz"
@@ -98,13 +106,7 @@ def test_a_sharer_that_never_logged_excuses_nothing(server, trails):
     t0, s3, ct, arns = trails
     ct.create_trail(Name="share-never", S3BucketName=BUCKET, S3KeyPrefix=PREFIX)
     ct.delete_trail(Name="share-never")
-    first = sorted(log_keys(s3))[0]
-    stamp = time.strftime("%Y%m%dT%H%MZ", time.gmtime(t0 + 30 * 60))
-    day = time.strftime("%Y/%m/%d", time.gmtime(t0 + 30 * 60))
-    planted = (f"{PREFIX}/AWSLogs/123456789012/CloudTrail/us-east-1/{day}/"
-               f"123456789012_CloudTrail_us-east-1_{stamp}_NEVERLOGGED0000.json.gz")
-    body = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=first)["Body"].read())
-    s3.put_object(Bucket=BUCKET, Key=planted, Body=gzip.compress(body))
+    planted = plant(s3, t0, "NEVERLOGGED0000")
     try:
         ours = cairn_validate(server, arns["share-a"], t0 - 60, t0 + 3 * HOUR)
         assert ours.returncode == 1, ours.stdout + ours.stderr

@@ -37,8 +37,7 @@ pub async fn decoded_body_off_thread(
     let Ok(_turn) = INFLATING.clone().acquire_owned().await else {
         return Err(BodyEncodingError::Corrupt);
     };
-    let gzip = vec![("content-encoding".to_owned(), "gzip".to_owned())];
-    tokio::task::spawn_blocking(move || decoded_body(&gzip, body, max))
+    tokio::task::spawn_blocking(move || inflate(&body, max))
         .await
         .unwrap_or(Err(BodyEncodingError::Corrupt))
 }
@@ -59,8 +58,13 @@ pub fn decoded_body(
     if !is_gzip(headers) {
         return Ok(body);
     }
+    inflate(&body, max)
+}
+
+/// The gzip stream `body` inflated, at most `max` bytes.
+fn inflate(body: &[u8], max: usize) -> Result<Bytes, BodyEncodingError> {
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(&body[..])
+    flate2::read::GzDecoder::new(body)
         .take(max as u64 + 1)
         .read_to_end(&mut out)
         .map_err(|_| BodyEncodingError::Corrupt)?;

@@ -272,6 +272,20 @@ fn call_of(name: &str, time: i64, params: &Value, region: &str) -> Call {
     }
 }
 
+/// A call with only its time, name and validation (tests build the rest on it).
+#[cfg(test)]
+pub(crate) fn bare_call(time: i64, name: &str, validation: Option<bool>) -> Call {
+    Call {
+        time,
+        name: name.to_owned(),
+        validation,
+        bucket: None,
+        prefix: None,
+        region: None,
+        multi_region: None,
+    }
+}
+
 /// Whether a trail's calls say it can deliver to `region`'s folder: made there (its home
 /// region) or multi-region at some point. recheck34b: a single-region trail of another
 /// region sharing the bucket turned the check off for a region it never writes.

@@ -3,15 +3,7 @@
 use super::*;
 
 fn call(time: i64, name: &str, validation: Option<bool>) -> Call {
-    Call {
-        time,
-        name: name.to_owned(),
-        validation,
-        bucket: None,
-        prefix: None,
-        region: None,
-        multi_region: None,
-    }
+    crate::validate::history::bare_call(time, name, validation)
 }
 
 /// recheck34 `bucketonly`: created elsewhere, moved into the bucket with no prefix named

@@ -326,15 +326,7 @@ mod tests {
     use super::*;
 
     fn call(time: i64, name: &str, validation: Option<bool>) -> Call {
-        Call {
-            time,
-            name: name.to_owned(),
-            validation,
-            bucket: None,
-            prefix: None,
-            region: None,
-            multi_region: None,
-        }
+        crate::validate::history::bare_call(time, name, validation)
     }
 
     /// The reported sequence: validation off, stop; then in one second StartLogging,
