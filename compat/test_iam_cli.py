@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 
+from conftest import cairn_binary
+
 ACCOUNT = "123456789012"
 
 
@@ -149,3 +151,15 @@ def test_admin_list_users_pages_past_a_thousand(cairn):
     assert sum(n.startswith("many-") for n in names) == 1001, len(names)
     assert len(names) == len(set(names))
     assert out["IsTruncated"] is False and "Marker" not in out, {k: v for k, v in out.items() if k != "Users"}
+
+
+def test_install_cis_writes_no_credentials_into_a_dir_that_is_not_cairns(tmp_path):
+    """ops7 P3: `install-cis --data-dir <typo>` made a fresh root key in any directory and
+    signed with it; like `cairn env`, it now refuses a dir no server has started on."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CAIRN_ROOT"))}
+    out = subprocess.run([cairn_binary(), "monitoring", "install-cis", "--data-dir", str(tmp_path),
+                          "--log-group", "g", "--topic", "arn:aws:sns:us-east-1:123456789012:t",
+                          "--endpoint-url", "http://127.0.0.1:9"],
+                         env=env, capture_output=True, text=True)
+    assert out.returncode != 0 and "not a Cairn data dir" in out.stderr, out.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -127,6 +127,18 @@ pub fn record_source(
 /// server takes its keys from the environment and this command's environment lacks them,
 /// that is said, and no file is made.
 pub fn for_client(data_dir: &Path) -> anyhow::Result<RootCredentials> {
+    // Only a dir a server has started on (its store or its lock): credentials are never
+    // written into another (ops7: `install-cis --data-dir <typo>` made a fresh root key there).
+    if !["cairn.db", crate::datadir::LOCK_FILE]
+        .iter()
+        .any(|f| data_dir.join(f).exists())
+    {
+        bail!(
+            "{} is not a Cairn data dir (it holds no cairn.db); check the path, or start `cairn serve --data-dir {}` first",
+            data_dir.display(),
+            data_dir.display()
+        );
+    }
     let marker = std::fs::read_to_string(data_dir.join(ENV_MARKER)).ok();
     if let Some(root) = from_env()? {
         // The server named another key (from its environment, or, with no marker, in the data
