@@ -48,6 +48,22 @@ def test_an_unvalidated_sharer_that_never_logged_there_excuses_nothing(server, t
         ct.delete_trail(Name="share-away")
 
 
+
+def test_a_validated_trail_moved_in_without_the_flag_excuses_nothing(server, trails, elsewhere):
+    """digest8 H2: an UpdateTrail that names only the place (as `update-trail
+    --s3-bucket-name` sends it) leaves validation as it was; it was read as "off", and a
+    trail that always had validation, moved in that way, turned the check off."""
+    t0, s3, ct, arns = trails
+    ct.create_trail(Name="share-movein", S3BucketName=elsewhere, EnableLogFileValidation=True)
+    ct.start_logging(Name="share-movein")
+    ct.update_trail(Name="share-movein", S3BucketName=BUCKET, S3KeyPrefix=PREFIX)
+    planted = plant(s3, t0, "MOVEDINWITHVALID")
+    try:
+        assert_reported(server, arns, t0, planted, "share-movein")
+    finally:
+        s3.delete_object(Bucket=BUCKET, Key=planted)
+        ct.delete_trail(Name="share-movein")
+
 def test_another_trails_file_rewritten_is_reported(server, trails):
     """digest8 H1: a file another trail's digest lists counted as listed by name alone: one
     rewritten with a forged record passed the validation of the trail sharing the place."""
