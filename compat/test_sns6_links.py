@@ -1,7 +1,8 @@
 """Unsigned SNS links naming nothing (outside tester sns6, failed before the fix): anyone
 could send `?Action=Unsubscribe&SubscriptionArn=<30 KB>` or a ConfirmSubscription link for a
 made-up topic without credentials, and each was recorded with the ARN as sent, filling the
-event store (608 requests filled a 20 MiB store). Such a link is answered unrecorded."""
+event store (608 requests filled a 20 MiB store). Such a link is answered unrecorded, as is
+one with a made-up token for a topic that exists (hostile14: 4,000 in 6.5 s were recorded)."""
 
 import json
 import urllib.parse
@@ -24,10 +25,11 @@ def test_links_naming_nothing_are_not_recorded(cairn):
         assert got.status == 404 and b"<Code>NotFound</Code>" in got.data, got.data
     assert events(cairn, "Unsubscribe") == []
     assert events(cairn, "ConfirmSubscription") == []
-    # A link for a topic that exists still acts and is recorded (a wrong token is refused).
+    # A made-up token for a topic that exists is refused as the signed call refuses it, and
+    # not recorded either.
     topic = cairn.client("sns").create_topic(Name="links6")["TopicArn"]
-    got = http.request("GET", cairn.endpoint + "/?" + urllib.parse.urlencode(
-        {"Action": "ConfirmSubscription", "TopicArn": topic, "Token": "ab" * 64}))
-    assert got.status == 400, got.data
-    recorded = events(cairn, "ConfirmSubscription")
-    assert len(recorded) == 1 and recorded[0]["requestParameters"] == {"topicArn": topic}
+    for _ in range(30):
+        got = http.request("GET", cairn.endpoint + "/?" + urllib.parse.urlencode(
+            {"Action": "ConfirmSubscription", "TopicArn": topic, "Token": "ab" * 64}))
+        assert got.status == 400 and b"<Code>InvalidParameter</Code>" in got.data, got.data
+    assert events(cairn, "ConfirmSubscription") == []

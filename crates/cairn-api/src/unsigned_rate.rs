@@ -1,6 +1,5 @@
-//! A bound on the unsigned calls that are recorded: AssumeRoleWithWebIdentity and
-//! AssumeRoleWithSAML naming an existing role, SNS's subscribe and unsubscribe links naming
-//! an existing topic or subscription, and failed console sign-ins. Their ARNs are no secret, so without a bound
+//! A bound on the unsigned calls that are recorded though they fail: AssumeRoleWithWebIdentity
+//! and AssumeRoleWithSAML naming an existing role, and failed console sign-ins. Their ARNs are no secret, so without a bound
 //! anyone who can reach the port could fill the event store at the disk's speed, and a full
 //! store stops all recording (hostile14: 4,000 calls in 8 s, 65 MB). As AWS's STS does, such
 //! calls are throttled: per source (an IPv6 address by its /64) and in all, and a throttled

@@ -65,19 +65,30 @@ pub fn delete_expired(conn: &Connection, now: i64) -> ApiResult<usize> {
 }
 
 /// Whether an unsigned link names something that exists: the subscription an
-/// `UnsubscribeURL` names, or the topic a `SubscribeURL` confirms for. A link that names
-/// nothing is refused without a record (sns6: anyone could fill the event store with
-/// unsigned links naming made-up ARNs of any length).
+/// `UnsubscribeURL` names, or a subscription of the topic with the token a `SubscribeURL`
+/// confirms (or an UnsubscribeConfirmation's token, which restores one). A link that names nothing is refused without a record (sns6: anyone could
+/// fill the event store with unsigned links naming made-up ARNs of any length; hostile14:
+/// made-up tokens on an existing topic).
 pub fn link_names_something(
     conn: &Connection,
     subscription_arn: Option<&str>,
-    topic_arn: Option<&str>,
+    topic_and_token: Option<(&str, &str)>,
+    now: i64,
 ) -> ApiResult<bool> {
-    Ok(match (subscription_arn, topic_arn) {
+    Ok(match (subscription_arn, topic_and_token) {
         (Some(s), _) => sns::get_subscription(conn, s)?.is_some(),
-        (None, Some(t)) => sns::get_topic(conn, t)?.is_some(),
+        (None, Some((t, token))) => {
+            !token.is_empty()
+                && (sns::token_known(conn, t, token)?
+                    || crate::sns_resubscribe::is_restore_token(conn, t, token, now)?)
+        }
         (None, None) => false,
     })
+}
+
+/// Whether the topic exists (a link with an unknown token names an existing topic or none).
+pub fn topic_exists(conn: &Connection, topic_arn: &str) -> ApiResult<bool> {
+    Ok(sns::get_topic(conn, topic_arn)?.is_some())
 }
 
 #[cfg(test)]

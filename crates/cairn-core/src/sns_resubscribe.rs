@@ -48,6 +48,17 @@ pub struct Fresh<'a> {
     pub token: &'a str,
 }
 
+/// Whether `token` is an UnsubscribeConfirmation token of `topic_arn` still in its time.
+pub fn is_restore_token(
+    conn: &Connection,
+    topic_arn: &str,
+    token: &str,
+    now: i64,
+) -> ApiResult<bool> {
+    let key = TokenKey::stored(conn)?;
+    Ok(key.open_timed(&scope(topic_arn), token, now, TTL).is_ok())
+}
+
 /// Restores the subscription an UnsubscribeConfirmation token names, confirmed; returns its
 /// ARN. `None` when the token is not such a token, is older than [`TTL`], or its topic is
 /// gone. A subscription of the same endpoint made since is answered as it is.

@@ -274,6 +274,15 @@ pub fn subscribe(conn: &Connection, s: &Subscription) -> StoreResult<()> {
     Ok(())
 }
 
+/// Whether a subscription of `topic_arn` has the confirmation `token`.
+pub fn token_known(conn: &Connection, topic_arn: &str, token: &str) -> StoreResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM sns_subscriptions WHERE topic_arn = ?1 AND token = ?2")?
+        .query_row(params![topic_arn, token], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
 /// Confirms the subscription holding `token`; returns its ARN. `authenticated_unsubscribe`
 /// sets the subscription's flag (it is never cleared by a later confirmation).
 pub fn confirm(

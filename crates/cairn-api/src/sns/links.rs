@@ -3,7 +3,7 @@
 //! gate like any call, with an anonymous identity and no permission to check (the token or
 //! ARN is the authorization), and are recorded, once they name a subscription or topic that
 //! exists (a link naming nothing is answered unrecorded: no one's store fills with made-up
-//! ARNs), within [`crate::unsigned_rate`].
+//! ARNs or made-up tokens).
 
 use axum::response::Response;
 use cairn_core::error::ApiResult;
@@ -64,29 +64,21 @@ pub(super) async fn confirm_by_token(
     let (named_sub, named_topic) = if unsubscribing {
         (Some(subscription.clone()), None)
     } else {
-        (None, Some(topic.clone()))
+        (None, Some((topic.clone(), token.clone())))
     };
+    let now_secs = now.timestamp();
     let exists = state
         .store
         .read(move |c| {
             Ok(cairn_core::sns_pending::link_names_something(
                 c,
                 named_sub.as_deref(),
-                named_topic.as_deref(),
+                named_topic.as_ref().map(|(t, k)| (t.as_str(), k.as_str())),
+                now_secs,
             ))
         })
         .await;
     match exists {
-        // Throttled, as SNS throttles (`Throttled`, 429): answered without a record
-        // (hostile14: made-up tokens on an existing topic filled the store).
-        Ok(Ok(true)) if !crate::unsigned_rate::allow(&req.source_ip) => {
-            let e = WireError {
-                code: "Throttled",
-                status: http::StatusCode::TOO_MANY_REQUESTS,
-                message: "Rate exceeded".to_owned(),
-            };
-            return xml_error(&e, &rid);
-        }
         Ok(Ok(true)) => {}
         // Nothing to change: answered as SNS answers it, and not recorded.
         Ok(Ok(false)) => {
@@ -96,10 +88,23 @@ pub(super) async fn confirm_by_token(
                     "Subscription does not exist",
                 ))
             } else {
-                WireError::sns(&cairn_core::ApiError::new(
-                    cairn_core::ErrorKind::SnsNotFound,
-                    "Topic does not exist",
-                ))
+                let t = topic.clone();
+                let topic_there = state
+                    .store
+                    .read(move |c| Ok(cairn_core::sns_pending::topic_exists(c, &t)))
+                    .await;
+                match topic_there {
+                    // A token no subscription of the topic has: refused as the signed call
+                    // refuses it.
+                    Ok(Ok(true)) => WireError::sns(&cairn_core::ApiError::new(
+                        cairn_core::ErrorKind::SnsInvalidParameter,
+                        "Invalid parameter: Token",
+                    )),
+                    _ => WireError::sns(&cairn_core::ApiError::new(
+                        cairn_core::ErrorKind::SnsNotFound,
+                        "Topic does not exist",
+                    )),
+                }
             };
             return xml_error(&e, &rid);
         }

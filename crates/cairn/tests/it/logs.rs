@@ -134,7 +134,7 @@ async fn groups_streams_and_events_with_aws_errors() {
         again["nextForwardToken"], got["nextForwardToken"],
         "the end of the stream returns the token unchanged"
     );
-    let filtered = ok(&s, "FilterLogEvents", json!({"logGroupIdentifier": "arn:aws:logs:us-east-1:123456789012:log-group:CloudTrail/logs:*", "filterPattern": "ERROR"})).await;
+    let filtered = ok(&s, "FilterLogEvents", json!({"logGroupIdentifier": "arn:aws:logs:us-east-1:123456789012:log-group:CloudTrail/logs", "filterPattern": "ERROR"})).await;
     assert_eq!(filtered["events"].as_array().unwrap().len(), 1);
     assert_eq!(filtered["events"][0]["logStreamName"], "s");
     assert_eq!(filtered["searchedLogStreams"], json!([]));
