@@ -290,6 +290,14 @@ def test_federated_calls_check_their_input_first(cairn):
     error = e.value.response["Error"]
     assert error["Code"] == "ValidationError", error
     assert token not in error["Message"] and "webIdentityToken" in error["Message"], error
+    # recheck34b: more than 10 PolicyArns is a ValidationError, as for AssumeRole.
+    arns = [{"arn": f"arn:aws:iam::aws:policy/P{i}"} for i in range(11)]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sts.assume_role_with_web_identity(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/deploy",
+                                          RoleSessionName="many-arns", WebIdentityToken="t" * 40,
+                                          PolicyArns=arns)
+    error = e.value.response["Error"]
+    assert error["Code"] == "ValidationError" and "policyArns" in error["Message"], error
 
 
 def test_unsigned_federated_calls_naming_a_role_are_throttled(cairn):

@@ -75,6 +75,19 @@ pub fn refusal(params: &Params, account: &AccountId) -> Option<Refusal> {
         crate::model_check::Input::Query(params),
     ) {
         Err(p) => WireError::from(&p.into_error(cairn_core::ErrorKind::IamValidation)),
+        // The model bounds PolicyArns at 10, as AssumeRole checks it (recheck34b).
+        Ok(())
+            if crate::iam::input::Input::new(params)
+                .structs("PolicyArns")
+                .len()
+                > 10 =>
+        {
+            WireError::from(&cairn_core::iam::validate::violation(
+                "[…]",
+                "policyArns",
+                "Member must have length less than or equal to 10",
+            ))
+        }
         Ok(()) => WireError::bad_request("InvalidIdentityToken", message),
     };
     Some(Refusal {
