@@ -333,8 +333,17 @@ async fn refuse_declared(
     resp
 }
 
-/// A body that stopped arriving at a usable rate ([`crate::body_rate`]): S3's `RequestTimeout`
-/// wording, in the request's protocol.
+/// `err` as the request's protocol words it, with the connection closed: the body is not
+/// read on.
+fn closing(early: Early, err: &WireError, request_id: &str) -> Response {
+    let mut resp = early.render(err, request_id);
+    resp.headers_mut().insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    );
+    resp
+}
+
 /// The answer when the request bodies held at once fill the budget (`body_budget`): 503, which
 /// every SDK retries, and the connection closed without reading the body.
 fn budget_full(early: Early, request_id: &str) -> Response {
@@ -344,26 +353,32 @@ fn budget_full(early: Early, request_id: &str) -> Response {
         message: "The server is holding as many request bodies as it can; retry shortly."
             .to_owned(),
     };
-    let mut resp = early.render(&err, request_id);
-    resp.headers_mut().insert(
-        http::header::CONNECTION,
-        http::HeaderValue::from_static("close"),
-    );
-    resp
+    closing(early, &err, request_id)
 }
 
+/// A body that stopped arriving at a usable rate ([`crate::body_rate`]): S3's `RequestTimeout`
+/// wording, in the request's protocol.
 fn too_slow(early: Early, request_id: &str) -> Response {
     let err = WireError {
         code: "RequestTimeout",
         status: http::StatusCode::BAD_REQUEST,
         message: "Your socket connection to the server was not read from or written to within the timeout period.".to_owned(),
     };
-    let mut resp = early.render(&err, request_id);
-    resp.headers_mut().insert(
-        http::header::CONNECTION,
-        http::HeaderValue::from_static("close"),
-    );
-    resp
+    closing(early, &err, request_id)
+}
+
+/// The answer to a body [`crate::body_budget::read`] did not read.
+fn unread_body(
+    e: crate::body_budget::BodyError,
+    max: usize,
+    early: Early,
+    request_id: &str,
+) -> Response {
+    match e {
+        crate::body_budget::BodyError::TooSlow => too_slow(early, request_id),
+        crate::body_budget::BodyError::TooLarge => too_large(max, early, request_id),
+        crate::body_budget::BodyError::NoRoom => budget_full(early, request_id),
+    }
 }
 
 /// Whether reading a body failed because it arrived too slowly.
@@ -541,15 +556,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
                 _unsigned_room = room;
                 b
             }
-            Err(crate::body_budget::BodyError::TooSlow) => {
-                return too_slow(early, &crate::request_ids::uuid_request_id());
-            }
-            Err(crate::body_budget::BodyError::TooLarge) => {
-                return too_large(max, early, &crate::request_ids::uuid_request_id());
-            }
-            Err(crate::body_budget::BodyError::NoRoom) => {
-                return budget_full(early, &crate::request_ids::uuid_request_id());
-            }
+            Err(e) => return unread_body(e, max, early, &crate::request_ids::uuid_request_id()),
         };
         if let Some(query_route) = crate::protocol::unsigned_query_route(&body) {
             route = query_route;
@@ -609,9 +616,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
     // Held as long as the request: the bytes past a small body count in the budget.
     let (body, _room) = match crate::body_budget::read(body, max, &state.body_budget).await {
         Ok(read) => read,
-        Err(crate::body_budget::BodyError::TooSlow) => return too_slow(early, &request_id),
-        Err(crate::body_budget::BodyError::TooLarge) => return too_large(max, early, &request_id),
-        Err(crate::body_budget::BodyError::NoRoom) => return budget_full(early, &request_id),
+        Err(e) => return unread_body(e, max, early, &request_id),
     };
     // The signature covers the bytes as sent; the service reads them inflated.
     let body_sha256 = hex::encode(Sha256::digest(&body));
