@@ -401,7 +401,7 @@ CREATE INDEX IF NOT EXISTS events_unchained ON events (seq) WHERE chain IS NULL;
 
 /// The newest schema version this binary knows. A store stamped with a higher one was
 /// upgraded by a newer binary and is refused ([`check_before_upgrade`]).
-pub const LATEST: i64 = 33;
+pub const LATEST: i64 = 34;
 
 fn version_of(conn: &Connection) -> StoreResult<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
@@ -700,6 +700,9 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
         // `due_ms` column stamped data dirs 32 without it (ops6: every alarm call then
         // failed). The step adds only what is missing.
         crate::schema_v32::migrate(conn, 33)?;
+    }
+    if due(34) {
+        crate::sns_queue::migrate_v34(conn)?;
     }
     Ok(())
 }

@@ -172,11 +172,7 @@ pub fn delete_topic_tags(conn: &Connection, arn: &str, keys: &[String]) -> Store
 /// Deletes a topic and its subscriptions.
 pub fn delete_topic(conn: &Connection, arn: &str) -> StoreResult<()> {
     // What was queued for its subscriptions is never sent.
-    conn.prepare_cached(
-        "DELETE FROM sns_queue WHERE subscription_arn IN
-             (SELECT arn FROM sns_subscriptions WHERE topic_arn = ?1)",
-    )?
-    .execute([arn])?;
+    crate::sns_queue::forget_topic(conn, arn)?;
     conn.prepare_cached("DELETE FROM sns_topics WHERE arn = ?1")?
         .execute([arn])?;
     Ok(())

@@ -1,7 +1,9 @@
 //! SNS's per-subscription delivery queue, durable (schema v25): one row per message and
 //! subscription, written in the transaction that accepts the message (a `Publish`, an alarm's
 //! action, CloudTrail's file notification) and removed once the message is delivered or its
-//! delivery policy is exhausted. Each row keeps its retry state (attempts made, the time of
+//! delivery policy is exhausted. What every recipient of a message shares (its body, up to
+//! 256 KB) is kept once, in `sns_bodies` (schema v34), and each row names it; a body goes with
+//! the last row that names it. Rows queued before v34 carry the whole message themselves. Each row keeps its retry state (attempts made, the time of
 //! the next one), so a restart resumes where the last run stopped. A sender claims a row ([`claim_at`])
 //! before each attempt by moving its next attempt past the attempt's longest duration (a
 //! lease): two processes on one data dir (a server and `cairn alarms run`) never send one
@@ -26,28 +28,68 @@ pub struct Queued {
     pub message_id: String,
     /// What the sender needs to build the message (JSON, owned by `cairn_core::sns_queue`).
     pub payload: String,
+    /// The body the row names, shared by every recipient of the message (`None` in rows
+    /// queued before bodies were kept apart).
+    pub body: Option<String>,
     /// Failed attempts so far.
     pub attempts: i64,
     /// Earliest time of the next attempt, epoch ms (wall clock; 0 for at once).
     pub next_attempt_ms: i64,
 }
 
+/// Keeps the body every recipient of `message_id` shares, once; the rows that
+/// [`enqueue`] adds for it name the returned id. A body no row names is dropped with the
+/// last row that named it, so call this only just before those rows are queued, in the same
+/// transaction.
+pub fn add_body(conn: &Connection, message_id: &str, body: &str) -> StoreResult<i64> {
+    conn.prepare_cached("INSERT INTO sns_bodies (message_id, body) VALUES (?1, ?2)")?
+        .execute(params![message_id, body])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Drops the bodies among `ids` that no row names any more.
+fn drop_unnamed_bodies(conn: &Connection, ids: &[Option<i64>]) -> StoreResult<()> {
+    let mut ids: Vec<i64> = ids.iter().flatten().copied().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut stmt = conn.prepare_cached(
+        "DELETE FROM sns_bodies WHERE id = ?1
+             AND NOT EXISTS (SELECT 1 FROM sns_queue WHERE body_id = ?1)",
+    )?;
+    for id in ids {
+        stmt.execute(params![id])?;
+    }
+    Ok(())
+}
+
+/// Runs a `DELETE … RETURNING body_id` on the queue and drops the bodies it left unnamed;
+/// how many rows it deleted.
+fn delete_rows(conn: &Connection, sql: &str, args: impl rusqlite::Params) -> StoreResult<usize> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let bodies: Vec<Option<i64>> = stmt
+        .query_map(args, |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    drop_unnamed_bodies(conn, &bodies)?;
+    Ok(bodies.len())
+}
+
 /// Adds a message to `subscription_arn`'s queue, accepted at `now_ms` and due at `due_ms`
-/// (the wall clock: an alarm evaluated at a chosen time still sends now), and keeps the queue
-/// within `bound` messages by dropping its oldest. Returns how many were dropped.
+/// (the wall clock: an alarm evaluated at a chosen time still sends now), naming the shared
+/// body `body_id` ([`add_body`]) if any, and keeps the queue within `bound` messages by
+/// dropping its oldest. Returns how many were dropped.
 pub fn enqueue(
     conn: &Connection,
     subscription_arn: &str,
-    message_id: &str,
+    (message_id, body_id): (&str, Option<i64>),
     payload: &str,
     (now_ms, due_ms): (i64, i64),
     bound: usize,
 ) -> StoreResult<usize> {
     conn.prepare_cached(
-        "INSERT INTO sns_queue (subscription_arn, message_id, payload, attempts, next_attempt_ms, enqueued_ms)
-         VALUES (?1, ?2, ?3, 0, ?5, ?4)",
+        "INSERT INTO sns_queue (subscription_arn, message_id, payload, attempts, next_attempt_ms, enqueued_ms, body_id)
+         VALUES (?1, ?2, ?3, 0, ?5, ?4, ?6)",
     )?
-    .execute(params![subscription_arn, message_id, payload, now_ms, due_ms])?;
+    .execute(params![subscription_arn, message_id, payload, now_ms, due_ms, body_id])?;
     let count: i64 = conn
         .prepare_cached("SELECT COUNT(*) FROM sns_queue WHERE subscription_arn = ?1")?
         .query_row(params![subscription_arn], |r| r.get(0))?;
@@ -55,13 +97,13 @@ pub fn enqueue(
     if count <= bound {
         return Ok(0);
     }
-    let dropped = conn
-        .prepare_cached(
-            "DELETE FROM sns_queue WHERE id IN (
-                 SELECT id FROM sns_queue WHERE subscription_arn = ?1 ORDER BY id LIMIT ?2)",
-        )?
-        .execute(params![subscription_arn, count - bound])?;
-    Ok(dropped)
+    delete_rows(
+        conn,
+        "DELETE FROM sns_queue WHERE id IN (
+             SELECT id FROM sns_queue WHERE subscription_arn = ?1 ORDER BY id LIMIT ?2)
+         RETURNING body_id",
+        params![subscription_arn, count - bound],
+    )
 }
 
 /// One queued message without its payload.
@@ -99,8 +141,9 @@ pub fn entries(conn: &Connection, subscription_arn: &str) -> StoreResult<Vec<Ent
 pub fn get(conn: &Connection, id: i64) -> StoreResult<Option<Queued>> {
     Ok(conn
         .prepare_cached(
-            "SELECT id, subscription_arn, message_id, payload, attempts, next_attempt_ms
-             FROM sns_queue WHERE id = ?1",
+            "SELECT q.id, q.subscription_arn, q.message_id, q.payload, q.attempts,
+                    q.next_attempt_ms, b.body
+             FROM sns_queue q LEFT JOIN sns_bodies b ON b.id = q.body_id WHERE q.id = ?1",
         )?
         .query_row(params![id], |r| {
             Ok(Queued {
@@ -108,6 +151,7 @@ pub fn get(conn: &Connection, id: i64) -> StoreResult<Option<Queued>> {
                 subscription_arn: r.get(1)?,
                 message_id: r.get(2)?,
                 payload: r.get(3)?,
+                body: r.get(6)?,
                 attempts: r.get(4)?,
                 next_attempt_ms: r.get(5)?,
             })
@@ -127,9 +171,22 @@ fn head(conn: &Connection, subscription_arn: &str) -> StoreResult<Option<Queued>
 
 /// Drops every message queued for `subscription_arn` (unsubscribed, or its topic deleted).
 pub fn forget(conn: &Connection, subscription_arn: &str) -> StoreResult<usize> {
-    Ok(conn
-        .prepare_cached("DELETE FROM sns_queue WHERE subscription_arn = ?1")?
-        .execute(params![subscription_arn])?)
+    delete_rows(
+        conn,
+        "DELETE FROM sns_queue WHERE subscription_arn = ?1 RETURNING body_id",
+        params![subscription_arn],
+    )
+}
+
+/// Drops every message queued for the subscriptions of `topic_arn` (the topic is deleted).
+pub fn forget_topic(conn: &Connection, topic_arn: &str) -> StoreResult<usize> {
+    delete_rows(
+        conn,
+        "DELETE FROM sns_queue WHERE subscription_arn IN
+             (SELECT arn FROM sns_subscriptions WHERE topic_arn = ?1)
+         RETURNING body_id",
+        params![topic_arn],
+    )
 }
 
 /// Claims the row for one attempt: if its next attempt is still `expected_ms` (as the
@@ -169,8 +226,11 @@ pub fn retry_later(
 /// Removes a message (delivered, or its policy exhausted). Removing one already gone (dropped
 /// from a full queue meanwhile) is not an error.
 pub fn remove(conn: &Connection, id: i64, message_id: &str) -> StoreResult<()> {
-    conn.prepare_cached("DELETE FROM sns_queue WHERE id = ?1 AND message_id = ?2")?
-        .execute(params![id, message_id])?;
+    delete_rows(
+        conn,
+        "DELETE FROM sns_queue WHERE id = ?1 AND message_id = ?2 RETURNING body_id",
+        params![id, message_id],
+    )?;
     Ok(())
 }
 
@@ -198,6 +258,30 @@ CREATE TABLE IF NOT EXISTS sns_queue (
 CREATE INDEX IF NOT EXISTS sns_queue_by_subscription ON sns_queue (subscription_arn, id);
 ";
 
+/// Version 34: bodies kept once per message, named by their rows.
+pub(crate) fn migrate_v34(conn: &Connection) -> StoreResult<()> {
+    let has: bool = conn.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('sns_queue') WHERE name = 'body_id'",
+        [],
+        |r| r.get(0),
+    )?;
+    let column = if has {
+        ""
+    } else {
+        "ALTER TABLE sns_queue ADD COLUMN body_id INTEGER;"
+    };
+    conn.execute_batch(&format!(
+        "BEGIN; {column}
+         CREATE TABLE IF NOT EXISTS sns_bodies (
+             id INTEGER PRIMARY KEY,
+             message_id TEXT NOT NULL,
+             body TEXT NOT NULL);
+         CREATE INDEX IF NOT EXISTS sns_queue_by_body ON sns_queue (body_id);
+         PRAGMA user_version = 34; COMMIT;"
+    ))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,10 +297,10 @@ mod tests {
     fn a_queue_keeps_order_retry_state_and_its_bound() {
         let c = store();
         for (i, m) in ["m1", "m2", "m3"].iter().enumerate() {
-            let dropped = enqueue(&c, "sub", m, "{}", (10, 0), 2).unwrap();
+            let dropped = enqueue(&c, "sub", (m, None), "{}", (10, 0), 2).unwrap();
             assert_eq!(dropped, usize::from(i == 2));
         }
-        enqueue(&c, "other", "o1", "{}", (10, 0), 2).unwrap();
+        enqueue(&c, "other", ("o1", None), "{}", (10, 0), 2).unwrap();
         let h = head(&c, "sub").unwrap().unwrap();
         assert_eq!((h.message_id.as_str(), h.attempts), ("m2", 0));
         // Due at once, whatever time the message was accepted at.
@@ -225,7 +309,7 @@ mod tests {
         // Held by that lease: a second sender, which saw it due, does not take it.
         assert!(!claim_at(&c, h.id, "m2", 0, 120).unwrap());
         // A queue whose only message is held is not due before the lease ends.
-        enqueue(&c, "solo", "s1", "{}", (10, 0), 2).unwrap();
+        enqueue(&c, "solo", ("s1", None), "{}", (10, 0), 2).unwrap();
         let s1 = head(&c, "solo").unwrap().unwrap();
         assert!(claim_at(&c, s1.id, "s1", 0, 110).unwrap());
         let due = |at| -> Vec<String> {
@@ -251,6 +335,41 @@ mod tests {
         );
         assert_eq!(forget(&c, "sub").unwrap(), 1);
         assert!(entries(&c, "sub").unwrap().is_empty());
+    }
+
+    /// A body named by several rows stays until the last of them goes, whichever way it goes
+    /// (delivered, dropped past the bound, forgotten); a row queued before v34 names none.
+    #[test]
+    fn a_shared_body_goes_with_its_last_row() {
+        let c = store();
+        let bodies = |c: &Connection| -> i64 {
+            c.query_row("SELECT COUNT(*) FROM sns_bodies", [], |r| r.get(0))
+                .unwrap()
+        };
+        let b = add_body(&c, "m1", "BODY").unwrap();
+        for s in ["s1", "s2", "s3"] {
+            enqueue(&c, s, ("m1", Some(b)), "{}", (1, 0), 1).unwrap();
+        }
+        let first = entries(&c, "s1").unwrap()[0].id;
+        assert_eq!(
+            get(&c, first).unwrap().unwrap().body.as_deref(),
+            Some("BODY")
+        );
+        remove(&c, first, "m1").unwrap();
+        forget(&c, "s2").unwrap();
+        assert_eq!(bodies(&c), 1, "s3 still needs it");
+        // A second message pushes the first out of s3's queue of one.
+        let b2 = add_body(&c, "m2", "BODY2").unwrap();
+        assert_eq!(
+            enqueue(&c, "s3", ("m2", Some(b2)), "{}", (1, 0), 1).unwrap(),
+            1
+        );
+        assert_eq!(bodies(&c), 1);
+        enqueue(&c, "s4", ("old", None), "{\"v\":1}", (1, 0), 1).unwrap();
+        let old = entries(&c, "s4").unwrap()[0].id;
+        assert_eq!(get(&c, old).unwrap().unwrap().body, None);
+        forget(&c, "s3").unwrap();
+        assert_eq!(bodies(&c), 0);
     }
 
     /// Unsubscribing, or deleting the topic, drops what was queued: it is never sent.
@@ -285,7 +404,7 @@ mod tests {
         subscribe(&c, &sub("s2", "t1")).unwrap();
         subscribe(&c, &sub("s3", "t2")).unwrap();
         for s in ["s1", "s2", "s3"] {
-            enqueue(&c, s, "m", "{}", (1, 1), 10).unwrap();
+            enqueue(&c, s, ("m", None), "{}", (1, 1), 10).unwrap();
         }
         assert!(delete_subscription(&c, "s1").unwrap());
         assert!(entries(&c, "s1").unwrap().is_empty());

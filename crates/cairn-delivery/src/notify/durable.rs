@@ -303,8 +303,17 @@ async fn run(inner: Arc<Inner>, sub: String) {
                 return;
             }
         };
-        let opened = open_sealed(&inner, &store, row.payload.clone()).await;
-        let outcome = match opened.as_deref().map(cairn_core::sns_queue::decode) {
+        // The sealed part: the shared body, or a whole row queued before bodies were apart.
+        let (sealed, row_part) = match row.body.clone() {
+            Some(body) => (body, Some(row.payload.as_str())),
+            None => (row.payload.clone(), None),
+        };
+        let opened = open_sealed(&inner, &store, sealed).await;
+        let decoded = opened.as_deref().map(|o| match row_part {
+            Some(part) => cairn_core::sns_queue::decode(part, Some(o)),
+            None => cairn_core::sns_queue::decode(o, None),
+        });
+        let outcome = match decoded {
             // The topic's key is disabled or gone: retried as a failed delivery is.
             Err(why) => Err((format!("the message cannot be opened: {why}"), true)),
             Ok(Some(p)) => {
