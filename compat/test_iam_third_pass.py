@@ -177,3 +177,45 @@ def test_a_simulation_takes_one_permissions_boundary(cairn):
     one = iam.simulate_custom_policy(PolicyInputList=[allow], ActionNames=["s3:GetObject"],
                                      PermissionsBoundaryPolicyInputList=[deny])
     assert one["EvaluationResults"][0]["EvalDecision"] == "explicitDeny"
+
+
+def test_a_simulation_of_another_accounts_resource_needs_both_sides(cairn):
+    """iamapi7 F1: `ResourceOwner` was read nowhere, so a resource of another account was
+    allowed on the caller's identity policy alone. Across accounts "the request is allowed only
+    if both evaluations return true" (API reference, EvaluationResult), and EvalDecisionDetails
+    shows each side's decision."""
+    iam = cairn.client("iam")
+    me = cairn.client("sts").get_caller_identity()["Account"]
+    caller = f"arn:aws:iam::{me}:user/u2"
+    identity = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    bucket_policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": caller}, "Action": "s3:PutObject",
+         "Resource": "arn:aws:s3:::b/*"}]})
+
+    def simulate(action, owner=None, resource="arn:aws:s3:::b/k"):
+        extra = {"ResourceOwner": owner} if owner else {}
+        return iam.simulate_custom_policy(
+            PolicyInputList=[identity], ActionNames=[action], ResourceArns=[resource],
+            ResourcePolicy=bucket_policy, CallerArn=caller, **extra)["EvaluationResults"][0]
+
+    other = "arn:aws:iam::111111111111:root"
+    got = simulate("s3:GetObject", other)
+    assert got["EvalDecision"] == "implicitDeny"
+    assert got["EvalDecisionDetails"] == {"IAM Policy": "allowed", "resource": "implicitDeny"}
+    put = simulate("s3:PutObject", other)
+    assert put["EvalDecision"] == "allowed"
+    assert put["EvalDecisionDetails"] == {"IAM Policy": "allowed", "resource": "allowed"}
+    # The caller's own account: the identity policy alone allows, and the details are empty.
+    for owner in (None, f"arn:aws:iam::{me}:root"):
+        same = simulate("s3:GetObject", owner)
+        assert (same["EvalDecision"], same["EvalDecisionDetails"]) == ("allowed", {})
+    # An ARN that names its account owns the resource whatever ResourceOwner says.
+    queue = simulate("sqs:SendMessage", None, "arn:aws:sqs:us-east-1:111111111111:q")
+    assert queue["EvalDecision"] == "implicitDeny"
+    # All resources in one account: no details at all.
+    star = iam.simulate_custom_policy(PolicyInputList=[identity], ActionNames=["s3:GetObject"])
+    assert "EvalDecisionDetails" not in star["EvaluationResults"][0]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        simulate("s3:GetObject", "garbage-owner-value")
+    assert e.value.response["Error"]["Code"] == "InvalidInput"

@@ -36,10 +36,15 @@ fn result(r: &EvaluationResult) -> String {
         })
         .unwrap_or_default();
     // "If the simulation … specifies all resources (*), then the parameter is not returned."
-    let details = if r.resource == "*" {
-        ""
-    } else {
-        "<EvalDecisionDetails/>"
+    let details = match &r.details {
+        None => String::new(),
+        Some(d) if d.is_empty() => "<EvalDecisionDetails/>".to_owned(),
+        Some(d) => format!(
+            "<EvalDecisionDetails>{}</EvalDecisionDetails>",
+            d.iter()
+                .map(|(k, v)| format!("<entry>{}{}</entry>", el("key", k), el("value", v)))
+                .collect::<String>()
+        ),
     };
     format!(
         "{}{}{}{}{}{}{details}",
@@ -67,6 +72,7 @@ fn input(p: &Input) -> SimulateInput {
         resources: p.list("ResourceArns"),
         resource_policy: p.opt("ResourcePolicy"),
         caller_arn: p.opt("CallerArn"),
+        resource_owner: p.opt("ResourceOwner"),
         context: p
             .structs("ContextEntries")
             .into_iter()

@@ -42,6 +42,8 @@ pub struct SimulateInput {
     pub resource_policy: Option<String>,
     /// `CallerArn`.
     pub caller_arn: Option<String>,
+    /// `ResourceOwner` (`arn:aws:iam::<account>:root`).
+    pub resource_owner: Option<String>,
     /// `ContextEntries`.
     pub context: Vec<ContextEntry>,
 }
@@ -75,6 +77,10 @@ pub struct EvaluationResult {
     /// `PermissionsBoundaryDecisionDetail.AllowedByPermissionsBoundary`, when a boundary
     /// took part.
     pub allowed_by_boundary: Option<bool>,
+    /// `EvalDecisionDetails`: absent for `*` in one account, empty for a resource in the
+    /// caller's account, and for a resource another account owns, the decision of each side
+    /// (the caller's identity policies, and the resource's policy).
+    pub details: Option<Vec<(&'static str, &'static str)>>,
 }
 
 struct Parsed {
@@ -212,12 +218,55 @@ fn caller(ctx: &CallContext, arn: &str) -> cairn_policy::Principal {
             account: account.to_owned(),
         };
     }
+    // A CallerArn of another account is a user of that account (iamapi7: every caller was
+    // taken as one of this account's).
+    let account = arn
+        .split(':')
+        .nth(4)
+        .filter(|a| is_account_id(a))
+        .unwrap_or(account);
     cairn_policy::Principal::User {
         account: account.to_owned(),
         arn: arn.to_owned(),
         id: String::new(),
         name: arn.rsplit('/').next().unwrap_or_default().to_owned(),
     }
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The account a `ResourceOwner` names (`arn:<partition>:iam::<account>:root`), or
+/// InvalidInput.
+fn owner_account(arn: &str) -> ApiResult<String> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    match parts.as_slice() {
+        ["arn", partition, "iam", "", account, "root"]
+            if cairn_policy::is_partition(partition) && is_account_id(account) =>
+        {
+            Ok((*account).to_owned())
+        }
+        _ => Err(err(
+            ErrorKind::InvalidInput,
+            format!(
+                "ResourceOwner must be the ARN of an account (arn:aws:iam::<account-id>:root): {arn}."
+            ),
+        )),
+    }
+}
+
+/// The account that owns `resource`: the one its ARN names, else `ResourceOwner`'s, else the
+/// caller's ("If the ResourceOwner parameter is not specified, then the owner of the
+/// resources and the resource policy defaults to the account of the identity provided in
+/// CallerArn").
+fn resource_account<'a>(resource: &'a str, owner: Option<&'a str>, caller: &'a str) -> &'a str {
+    resource
+        .split(':')
+        .nth(4)
+        .filter(|a| resource.starts_with("arn:") && is_account_id(a))
+        .or(owner)
+        .unwrap_or(caller)
 }
 
 /// `arn:<partition>:iam::<account>:user/<path/name>`: the only callers a simulation takes.
@@ -338,6 +387,11 @@ fn run(
     for e in &input.context {
         check_context_entry(e)?;
     }
+    let owner = input
+        .resource_owner
+        .as_deref()
+        .map(owner_account)
+        .transpose()?;
     for (i, text) in input.policies.iter().enumerate() {
         validate::document_text(text, "policyInputList")?;
         identity.push(parse(
@@ -446,29 +500,65 @@ fn run(
                 context: &context,
             };
             let sim = cairn_policy::simulate(&req, &set);
-            let matched = sim
+            let caller_account = principal.account().unwrap_or(ctx.account().as_str());
+            let owned_by = resource_account(resource, owner.as_deref(), caller_account);
+            // Another account's resource: "The request is allowed only if both evaluations
+            // return true" (the caller's identity policies, and the resource's policy).
+            let cross = (owned_by != caller_account).then(|| {
+                let own = cairn_policy::simulate(
+                    &req,
+                    &PolicySet {
+                        resource: None,
+                        ..set
+                    },
+                )
                 .decision
-                .matched()
-                .iter()
-                .filter_map(|m| {
-                    let (p, st) = set.resolve(*m)?;
-                    Some(Matched {
-                        source_policy_id: p.id.to_owned(),
-                        source_policy_type: report_type(m.slot).to_owned(),
-                        start: st.start(),
-                        end: st.end(),
+                .eval_decision();
+                let theirs = match resource_policy.as_ref().map(|p| p.doc.evaluate(&req)) {
+                    Some(cairn_policy::PolicyEffect::Allow) => "allowed",
+                    Some(cairn_policy::PolicyEffect::Deny) => "explicitDeny",
+                    _ => "implicitDeny",
+                };
+                (own, theirs)
+            });
+            let decision = match cross {
+                None => sim.decision.eval_decision(),
+                Some((a, b)) if a == "explicitDeny" || b == "explicitDeny" => "explicitDeny",
+                Some(("allowed", "allowed")) => "allowed",
+                Some(_) => "implicitDeny",
+            };
+            let details = match cross {
+                Some((own, theirs)) => Some(vec![("IAM Policy", own), ("resource", theirs)]),
+                None if resource == "*" => None,
+                None => Some(Vec::new()),
+            };
+            let matched = if decision == "implicitDeny" {
+                Vec::new()
+            } else {
+                sim.decision
+                    .matched()
+                    .iter()
+                    .filter_map(|m| {
+                        let (p, st) = set.resolve(*m)?;
+                        Some(Matched {
+                            source_policy_id: p.id.to_owned(),
+                            source_policy_type: report_type(m.slot).to_owned(),
+                            start: st.start(),
+                            end: st.end(),
+                        })
                     })
-                })
-                .collect();
+                    .collect()
+            };
             let allowed_by_boundary =
                 boundary_parsed.map(|b| b.doc.evaluate(&req) == cairn_policy::PolicyEffect::Allow);
             results.push(EvaluationResult {
                 action: action.clone(),
                 resource: resource.clone(),
-                decision: sim.decision.eval_decision(),
+                decision,
                 matched,
                 missing: sim.missing_context_values,
                 allowed_by_boundary,
+                details,
             });
         }
     }
