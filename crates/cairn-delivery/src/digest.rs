@@ -367,8 +367,12 @@ impl Delivery {
                 ("signature-algorithm".to_owned(), "SHA256withRSA".to_owned()),
             ]),
             region: trail.home_region.clone(),
-            // Digest files are sealed with the trail's key too (spec iam-kms.md §11.3).
-            kms_key_arn: trail.kms_key_id.clone(),
+            // "Enabling server-side encryption encrypts the log files but not the digest
+            // files with SSE-KMS. Digest files are encrypted with Amazon S3-managed
+            // encryption keys (SSE-S3)" (CloudTrail User Guide; kms8): a digest never
+            // depends on the trail's key, so a disabled or deleted key neither holds the
+            // chain back nor makes it unreadable.
+            kms_key_arn: None,
         };
         let row = DigestRow {
             trail_arn: arn.clone(),
