@@ -85,7 +85,22 @@ pub fn of(_: &Connection, ctx: &CallContext, op: &str, body: &Value) -> ApiResul
                 _ => vec![Permission::new(action, group_resource())],
             }
         }
-        "CreateLogGroup" => vec![with_request_tags(on_group(&action), body)],
+        // "To assign tags when you create a log group, you must have either the
+        // logs:TagResource or logs:TagLogGroup permission" (the API reference; logs8: a Deny
+        // on both did not stop tagging at creation).
+        "CreateLogGroup" => {
+            let mut needed = vec![with_request_tags(on_group(&action), body)];
+            if body
+                .get("tags")
+                .and_then(Value::as_object)
+                .is_some_and(|t| !t.is_empty())
+            {
+                needed.push(
+                    with_request_tags(on_group("logs:TagResource"), body).or("logs:TagLogGroup"),
+                );
+            }
+            needed
+        }
         "TagLogGroup" => vec![with_request_tags(on_group(&action), body)],
         "DescribeLogStreams"
         | "FilterLogEvents"

@@ -52,6 +52,10 @@ pub struct Permission {
     /// `…:log-group:<g>` beside `…:log-group:<g>:log-stream:`): a `Deny` naming either
     /// applies, an `Allow` naming either allows.
     pub alias: Option<String>,
+    /// Another action that grants the same (CloudWatch Logs: tagging a new log group needs
+    /// "either the `logs:TagResource` or `logs:TagLogGroup` permission"): the permission is
+    /// held when `action` is allowed, or else when this one is.
+    pub or_action: Option<String>,
 }
 
 impl Permission {
@@ -63,7 +67,14 @@ impl Permission {
             context: Vec::new(),
             resource_policy: ResourcePolicy::None,
             alias: None,
+            or_action: None,
         }
+    }
+
+    /// Also held when `action` is allowed (see [`Permission::or_action`]).
+    pub fn or(mut self, action: impl Into<String>) -> Self {
+        self.or_action = Some(action.into());
+        self
     }
 
     /// The resource is also named `alias` (see [`Permission::alias`]).
@@ -121,14 +132,27 @@ pub trait Evaluator: Send + Sync + 'static {
     ) -> ApiResult<()>;
 }
 
-/// Checks every permission in order; the first denial ends the call.
+/// Checks every permission in order; the first denial ends the call. A permission with an
+/// [`Permission::or_action`] is held when either action is allowed; when neither is, the
+/// first action's denial is the answer.
 pub fn authorize_all(
     evaluator: &dyn Evaluator,
     conn: &Connection,
     ctx: &CallContext,
     permissions: &[Permission],
 ) -> ApiResult<()> {
-    permissions
-        .iter()
-        .try_for_each(|p| evaluator.authorize(conn, ctx, p))
+    permissions.iter().try_for_each(|p| {
+        let first = evaluator.authorize(conn, ctx, p);
+        match (&first, &p.or_action) {
+            (Err(_), Some(other)) => {
+                let alternative = Permission {
+                    action: other.clone(),
+                    or_action: None,
+                    ..p.clone()
+                };
+                evaluator.authorize(conn, ctx, &alternative).or(first)
+            }
+            _ => first,
+        }
+    })
 }
