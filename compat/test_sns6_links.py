@@ -33,3 +33,28 @@ def test_links_naming_nothing_are_not_recorded(cairn):
             {"Action": "ConfirmSubscription", "TopicArn": topic, "Token": "ab" * 64}))
         assert got.status == 400 and b"<Code>InvalidParameter</Code>" in got.data, got.data
     assert events(cairn, "ConfirmSubscription") == []
+
+
+def test_a_followed_confirmation_link_replayed_is_bounded(cairn):
+    """recheck35: a confirmation link stays valid once followed (SNS answers it again), and
+    each replay was recorded, without the bound of other unsigned calls: 6,000 records in 7 s.
+    Replays now share that bound (2 a second per source); past it they are answered
+    `Throttled` (429) and not recorded. The first confirmation is never throttled."""
+    from conftest import http_subscriber
+    sns = cairn.client("sns")
+    http = urllib3.PoolManager()
+    topic = sns.create_topic(Name="links-replay")["TopicArn"]
+    with http_subscriber() as (endpoint, received):
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint)
+        kind, confirmation = received.get(timeout=10)
+    url = confirmation["SubscribeURL"]
+    replies = [http.request("GET", url) for _ in range(60)]
+    statuses = [r.status for r in replies]
+    assert statuses[0] == 200
+    assert statuses.count(429) >= 20, statuses
+    assert set(statuses) <= {200, 429}, statuses
+    assert all(b"<Code>Throttled</Code>" in r.data for r in replies if r.status == 429)
+    recorded = events(cairn, "ConfirmSubscription")
+    assert len(recorded) == statuses.count(200), (len(recorded), statuses.count(200))
+    subs = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert subs[0]["SubscriptionArn"].startswith(topic + ":")

@@ -86,6 +86,13 @@ pub fn link_names_something(
     })
 }
 
+/// Whether a confirmation link repeats one already followed: its token is that of a
+/// subscription already confirmed (recheck35: such links could be replayed without end, each
+/// one recorded).
+pub fn link_repeats(conn: &Connection, topic_arn: &str, token: &str) -> ApiResult<bool> {
+    Ok(cairn_store::sns::token_confirmed(conn, topic_arn, token)? == Some(true))
+}
+
 /// Whether the topic exists (a link with an unknown token names an existing topic or none).
 pub fn topic_exists(conn: &Connection, topic_arn: &str) -> ApiResult<bool> {
     Ok(sns::get_topic(conn, topic_arn)?.is_some())

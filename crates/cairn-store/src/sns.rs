@@ -279,6 +279,21 @@ pub fn token_known(conn: &Connection, topic_arn: &str, token: &str) -> StoreResu
         .is_some())
 }
 
+/// Whether the subscription of `topic_arn` holding `token` is already confirmed (`None` when
+/// no subscription holds it).
+pub fn token_confirmed(
+    conn: &Connection,
+    topic_arn: &str,
+    token: &str,
+) -> StoreResult<Option<bool>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT confirmed FROM sns_subscriptions WHERE topic_arn = ?1 AND token = ?2",
+        )?
+        .query_row(params![topic_arn, token], |r| r.get(0))
+        .optional()?)
+}
+
 /// Confirms the subscription holding `token`; returns its ARN. `authenticated_unsubscribe`
 /// sets the subscription's flag (it is never cleared by a later confirmation).
 pub fn confirm(

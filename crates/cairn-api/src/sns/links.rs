@@ -110,6 +110,25 @@ pub(super) async fn confirm_by_token(
         }
         _ => return xml_error(&WireError::internal(Protocol::Query), &rid),
     }
+    // A confirmation link followed again (its subscription already confirmed) changes
+    // nothing: it is recorded within the bound of every unsigned call, and past it answered
+    // as SNS answers a throttled call, unrecorded (recheck35: 6,000 replays of one link were
+    // recorded in 7 s). A first confirmation is never throttled.
+    if !unsubscribing {
+        let (t, k) = (topic.clone(), token.clone());
+        let repeat = state
+            .store
+            .read(move |c| Ok(cairn_core::sns_pending::link_repeats(c, &t, &k)))
+            .await;
+        if matches!(repeat, Ok(Ok(true))) && !crate::unsigned_rate::allow(&req.source_ip) {
+            let e = WireError {
+                code: "Throttled",
+                status: http::StatusCode::TOO_MANY_REQUESTS,
+                message: "Rate exceeded".to_owned(),
+            };
+            return xml_error(&e, &rid);
+        }
+    }
     let request_parameters = if unsubscribing {
         json!({ "subscriptionArn": subscription })
     } else {
