@@ -568,7 +568,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
     let source_ip = source_ip(&headers, peer.ip(), &state.settings.trusted_proxies);
     let secure_transport = crate::console::session::is_https(
         req.headers(),
-        Some(peer.ip()),
+        Some(cairn_core::net::unmapped(peer.ip())),
         &state.settings.trusted_proxies,
     );
     let note = access_note(&route, &headers, req.method(), req.uri().path());

@@ -150,6 +150,10 @@ fn reaches_listener(ip: IpAddr, listen: IpAddr, is_local: &dyn Fn(IpAddr) -> boo
 /// not an address (`unknown`) ends the walk at the last trusted hop, never skipping to the
 /// hops before it, which the client wrote.
 pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[Cidr]) -> IpAddr {
+    // An IPv4 client of a dual-stack listener (`[::]:port`) arrives as `::ffff:a.b.c.d`: it
+    // is that IPv4 address, as CloudTrail records it and as every per-source bound must
+    // count it (recheck35: all IPv4 clients were one source, `::/64`).
+    let peer = unmapped(peer);
     let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
     if !is_trusted(peer) {
         return peer;
@@ -160,12 +164,20 @@ pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[Cidr]) ->
     let mut last_trusted = peer;
     for hop in chain.rsplit(',') {
         match hop_address(hop.trim()) {
-            Some(ip) if is_trusted(ip) => last_trusted = ip,
-            Some(ip) => return ip,
+            Some(ip) if is_trusted(unmapped(ip)) => last_trusted = unmapped(ip),
+            Some(ip) => return unmapped(ip),
             None => return last_trusted,
         }
     }
     last_trusted
+}
+
+/// `ip`, with an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) as its IPv4 address.
+pub fn unmapped(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        IpAddr::V4(_) => ip,
+    }
 }
 
 /// One `X-Forwarded-For` hop's address: `ip`, `ip:port`, `[ipv6]` or `[ipv6]:port`.
@@ -321,5 +333,21 @@ mod tests {
             stranger
         );
         assert_eq!(client_ip(proxy, Some("garbage"), &trusted), proxy);
+    }
+
+    /// An IPv4 client of a dual-stack listener is its IPv4 address (recheck35).
+    #[test]
+    fn ipv4_mapped_peers_are_their_ipv4_address() {
+        let mapped: IpAddr = "::ffff:127.0.0.2".parse().unwrap();
+        let v4: IpAddr = "127.0.0.2".parse().unwrap();
+        assert_eq!(client_ip(mapped, None, &[]), v4);
+        let trusted: Vec<Cidr> = vec!["10.0.0.1".parse().unwrap()];
+        let proxy: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+        assert_eq!(
+            client_ip(proxy, Some("::ffff:198.51.100.4"), &trusted),
+            "198.51.100.4".parse::<IpAddr>().unwrap()
+        );
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        assert_eq!(client_ip(v6, None, &[]), v6);
     }
 }
