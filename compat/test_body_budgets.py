@@ -102,3 +102,21 @@ def test_an_oversized_cbor_body_is_refused_in_cbor(cairn):
     assert resp.status == 413
     assert resp.headers["Content-Type"] == "application/cbor"
     assert b"RequestEntityTooLargeException" in resp.data and b"<" not in resp.data[:1]
+
+
+def test_a_gzip_body_is_inflated_only_for_a_valid_signature(cairn):
+    """recheck35: gzip bodies were inflated before the signature was checked, in one queue
+    with the signed ones, so unsigned bombs delayed a signed gzip'd PutMetricData by 35 s. A
+    body over the limit once inflated now gets the authentication error when it is unsigned
+    or wrongly signed (it is never inflated), and the size error only when signed."""
+    bomb = gzip.compress(b"\x00" * (9 * 1024 * 1024))
+    headers = {"Content-Type": "application/x-amz-json-1.1", "Content-Encoding": "gzip",
+               "X-Amz-Target": "GraniteServiceVersion20100801.ListMetrics"}
+    unsigned = HTTP.request("POST", cairn.endpoint + "/", body=bomb, headers=headers)
+    assert unsigned.status in (400, 403), (unsigned.status, unsigned.data)
+    assert b"TooLarge" not in unsigned.data, unsigned.data
+    req = AWSRequest("POST", cairn.endpoint + "/", data=bomb, headers=headers)
+    SigV4Auth(Credentials(ACCESS_KEY, "not-the-secret"), "monitoring", "us-east-1").add_auth(req)
+    forged = HTTP.request("POST", req.url, body=bomb, headers=dict(req.headers.items()))
+    assert forged.status in (400, 403) and b"Signature" in forged.data, forged.data
+    assert signed(cairn, "monitoring", "/", bomb, headers).status == 413

@@ -1,7 +1,10 @@
 //! Compressed request bodies. The AWS SDKs gzip the body of operations that carry the
 //! `requestcompression` trait (CloudWatch's PutMetricData) once it reaches 10 KiB, with
 //! `Content-Encoding: gzip`; the signature covers the compressed bytes. The body is inflated
-//! here, bounded by the same limit as any body, before a service reads it.
+//! here, bounded by the same limit as any body, before a service reads it, and only once
+//! its signature (over the compressed bytes) is verified: no unsigned or wrongly signed body
+//! takes a turn at inflating (recheck35: 800 unsigned 8 KiB bombs delayed a signed gzip'd
+//! PutMetricData by 35 s).
 
 use std::io::Read;
 
@@ -42,7 +45,8 @@ pub async fn decoded_body_off_thread(
         .unwrap_or(Err(BodyEncodingError::Corrupt))
 }
 
-fn is_gzip(headers: &[(String, String)]) -> bool {
+/// Whether the body is sent gzip'd (`Content-Encoding: gzip`).
+pub(crate) fn is_gzip(headers: &[(String, String)]) -> bool {
     headers.iter().any(|(n, v)| {
         n.eq_ignore_ascii_case("content-encoding") && v.trim().eq_ignore_ascii_case("gzip")
     })

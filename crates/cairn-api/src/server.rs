@@ -620,6 +620,24 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
     };
     // The signature covers the bytes as sent; the service reads them inflated.
     let body_sha256 = hex::encode(Sha256::digest(&body));
+    // A gzip'd body is inflated only for a caller whose signature, over the bytes as sent,
+    // holds: the service authenticates the call again, as every call.
+    if crate::request_encoding::is_gzip(&headers) {
+        let incoming = crate::auth::Incoming {
+            method: parts.method.as_str(),
+            raw_path: parts.uri.path(),
+            raw_query: parts.uri.query().unwrap_or(""),
+            headers: &headers,
+            body_sha256: &body_sha256,
+        };
+        if let Err(f) = crate::auth::authenticate(&state.credentials, &incoming, state.now()).await
+        {
+            tracing::debug!(request_id = %request_id, failure = ?f, "authentication of a gzip'd body failed");
+            let mut resp = early.render(&f.to_wire(protocol), &request_id);
+            resp.extensions_mut().insert(note);
+            return resp;
+        }
+    }
     let body = match crate::request_encoding::decoded_body_off_thread(&headers, body, max).await {
         Ok(b) => b,
         Err(crate::request_encoding::BodyEncodingError::TooLarge) => {
