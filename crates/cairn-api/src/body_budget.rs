@@ -22,7 +22,7 @@ pub const SMALL_BODY: usize = 64 << 10;
 const WAIT: Duration = Duration::from_secs(2);
 
 /// Why a body was not read.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum BodyError {
     /// It came too slowly (the body-rate floor).
     TooSlow,

@@ -586,7 +586,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
             &state.settings.s3_host,
             &state.credentials,
             req,
-            meta,
+            (meta, &state.body_budget),
         )
         .await;
         resp.extensions_mut().insert(note);

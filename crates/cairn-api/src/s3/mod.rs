@@ -147,17 +147,33 @@ pub async fn handle(
     host: &access::CairnHost,
     credentials: &CredentialCache,
     req: http::Request<axum::body::Body>,
-    meta: RequestMeta,
+    (meta, budget): (RequestMeta, &Arc<tokio::sync::Semaphore>),
 ) -> Response {
     let (mut parts, body) = req.into_parts();
     sigv2_path::add_bucket_slash(&mut parts, host, credentials).await;
-    let (body, small_body) = match xml_record::take_small_body(&parts, host, body).await {
-        Ok(read) => read,
-        // The body was cut short or too slow: nothing more is coming. The request goes on
-        // with a body that fails as it did, so s3s refuses it after the access check and the
-        // refusal (`IncompleteBody`) is authorized and recorded as any other.
-        Err(too_slow) => (failed_body(too_slow), None),
-    };
+    // `_room` is held until the answer: the body's bytes count in the budget meanwhile.
+    let (body, small_body, _room) =
+        match xml_record::take_small_body(&parts, host, body, budget).await {
+            Ok(read) => read,
+            Err(crate::body_budget::BodyError::NoRoom) => {
+                return crate::errors::s3_error_response(
+                    "SlowDown",
+                    http::StatusCode::SERVICE_UNAVAILABLE,
+                    "Please reduce your request rate.",
+                    &meta.request_id,
+                    None,
+                    parts.method == http::Method::HEAD,
+                );
+            }
+            // The body was cut short or too slow: nothing more is coming. The request goes
+            // on with a body that fails as it did, so s3s refuses it after the access check
+            // and the refusal (`IncompleteBody`) is authorized and recorded as any other.
+            Err(e) => (
+                failed_body(e == crate::body_budget::BodyError::TooSlow),
+                None,
+                Vec::new(),
+            ),
+        };
     let meta = RequestMeta { small_body, ..meta };
     let (body, leftover) = leftover::share(body, &parts.headers);
     let watch = leftover.watch();
