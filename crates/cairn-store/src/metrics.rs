@@ -1,7 +1,10 @@
 //! CloudWatch metric datapoints. A metric is (account, region, namespace, name, dimension set);
 //! the set is stored canonically (sorted by name, as JSON). Each point is a statistic set
 //! (sample count, sum, minimum, maximum) at a millisecond timestamp with its unit; a single
-//! value is a set with count 1, and identical values may share one row.
+//! value is a set with count 1, and identical values may share one row. A point that stands
+//! for several distinct values (a PutMetricData datum's `Values`/`Counts`, a metric filter's
+//! minute) also keeps them, with their counts, in its `vals` column (schema v35), so its
+//! percentiles stay exact in one row instead of one row a value.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -82,6 +85,31 @@ pub struct Point {
     pub unit: String,
     /// Storage resolution, seconds (1 or 60).
     pub resolution: i64,
+    /// The distinct values the point stands for, with their counts, when it keeps them.
+    pub values: Option<Vec<(f64, f64)>>,
+}
+
+/// `vals` as stored: each (value, count) as two little-endian `f64`s.
+fn encode_values(values: &[(f64, f64)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(values.len() * 16);
+    for (v, n) in values {
+        out.extend_from_slice(&v.to_le_bytes());
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+    out
+}
+
+fn decode_values(bytes: &[u8]) -> Vec<(f64, f64)> {
+    bytes
+        .chunks_exact(16)
+        .map(|c| {
+            let (v, n) = c.split_at(8);
+            (
+                f64::from_le_bytes(v.try_into().unwrap_or_default()),
+                f64::from_le_bytes(n.try_into().unwrap_or_default()),
+            )
+        })
+        .collect()
 }
 
 fn point_row(r: &Row<'_>) -> rusqlite::Result<Point> {
@@ -93,6 +121,7 @@ fn point_row(r: &Row<'_>) -> rusqlite::Result<Point> {
         max: r.get(4)?,
         unit: r.get(5)?,
         resolution: r.get(6)?,
+        values: r.get::<_, Option<Vec<u8>>>(7)?.map(|b| decode_values(&b)),
     })
 }
 
@@ -119,8 +148,8 @@ pub fn count_active(
 /// Stores a point.
 pub fn put_point(conn: &Connection, metric_id: i64, p: &Point) -> StoreResult<()> {
     conn.prepare_cached(
-        "INSERT INTO metric_points (metric_id, ts, sample_count, sum, min, max, unit, resolution)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO metric_points (metric_id, ts, sample_count, sum, min, max, unit, resolution, vals)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         metric_id,
@@ -130,7 +159,8 @@ pub fn put_point(conn: &Connection, metric_id: i64, p: &Point) -> StoreResult<()
         p.min,
         p.max,
         p.unit,
-        p.resolution
+        p.resolution,
+        p.values.as_deref().map(encode_values)
     ])?;
     Ok(())
 }
@@ -138,7 +168,7 @@ pub fn put_point(conn: &Connection, metric_id: i64, p: &Point) -> StoreResult<()
 /// Points of a metric with `start <= ts < end`, by time.
 pub fn points(conn: &Connection, metric_id: i64, start: i64, end: i64) -> StoreResult<Vec<Point>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT ts, sample_count, sum, min, max, unit, resolution FROM metric_points
+        "SELECT ts, sample_count, sum, min, max, unit, resolution, vals FROM metric_points
          WHERE metric_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts",
     )?;
     let rows = stmt.query_map(params![metric_id, start, end], point_row)?;
@@ -204,4 +234,22 @@ pub fn expire_points(conn: &Connection, cutoff: i64, batch: i64) -> StoreResult<
                (SELECT rowid FROM metric_points WHERE ts < ?1 LIMIT ?2)",
         )?
         .execute(params![cutoff, batch])?)
+}
+
+/// Version 35: a point keeps the distinct values it stands for.
+pub(crate) fn migrate_v35(conn: &Connection) -> StoreResult<()> {
+    let has: bool = conn.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('metric_points') WHERE name = 'vals'",
+        [],
+        |r| r.get(0),
+    )?;
+    let column = if has {
+        ""
+    } else {
+        "ALTER TABLE metric_points ADD COLUMN vals BLOB;"
+    };
+    conn.execute_batch(&format!(
+        "BEGIN; {column} PRAGMA user_version = 35; COMMIT;"
+    ))?;
+    Ok(())
 }

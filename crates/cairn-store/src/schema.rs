@@ -401,7 +401,7 @@ CREATE INDEX IF NOT EXISTS events_unchained ON events (seq) WHERE chain IS NULL;
 
 /// The newest schema version this binary knows. A store stamped with a higher one was
 /// upgraded by a newer binary and is refused ([`check_before_upgrade`]).
-pub const LATEST: i64 = 34;
+pub const LATEST: i64 = 35;
 
 fn version_of(conn: &Connection) -> StoreResult<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
@@ -703,6 +703,9 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
     }
     if due(34) {
         crate::sns_queue::migrate_v34(conn)?;
+    }
+    if due(35) {
+        crate::metrics::migrate_v35(conn)?;
     }
     Ok(())
 }

@@ -236,6 +236,8 @@ pub fn put_metric_data(
             ));
         }
         let mut sets: Vec<StatSet> = Vec::new();
+        // `Values`/`Counts`: one point that keeps them (see `put_values`).
+        let mut values: Vec<(f64, f64)> = Vec::new();
         if let Some(v) = d.value {
             check_value(v)?;
             sets.push(StatSet::repeated(v, 1.0));
@@ -276,7 +278,7 @@ pub fn put_metric_data(
                 if n == 0.0 {
                     continue;
                 }
-                sets.push(StatSet::repeated(*v, n));
+                values.push((*v, n));
             }
         } else {
             return Err(ApiError::new(
@@ -287,10 +289,10 @@ pub fn put_metric_data(
                 ),
             ));
         }
-        accepted.push((d, ts, sets, resolution));
+        accepted.push((d, ts, sets, values, resolution));
     }
     // Every datum is checked before any is stored, so a refused call stores nothing.
-    for (d, ts, sets, resolution) in accepted {
+    for (d, ts, sets, values, resolution) in accepted {
         let key = MetricKey {
             account: ctx.account().as_str(),
             region: ctx.region.as_str(),
@@ -301,6 +303,9 @@ pub fn put_metric_data(
         let unit = d.unit.as_deref().unwrap_or("None");
         for s in sets {
             put_stats(conn, &key, ts, s, unit, resolution)?;
+        }
+        if !values.is_empty() {
+            super::put_values(conn, &key, ts, &values, unit, resolution)?;
         }
     }
     Ok(())

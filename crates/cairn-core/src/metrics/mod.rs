@@ -82,6 +82,54 @@ pub fn put_stats(
             max: stats.max,
             unit: unit.to_owned(),
             resolution,
+            values: None,
+        },
+    )?;
+    Ok(())
+}
+
+/// Stores the samples `values` (value, count) of `metric` at `timestamp_ms` as one point:
+/// their statistic set, keeping the values themselves for the percentiles (hostile15: one
+/// row a value let one PutMetricData write 150,000 rows). Counts of zero are left out.
+pub fn put_values(
+    conn: &Connection,
+    metric: &MetricKey<'_>,
+    timestamp_ms: i64,
+    values: &[(f64, f64)],
+    unit: &str,
+    resolution: i64,
+) -> ApiResult<()> {
+    let kept: Vec<(f64, f64)> = values.iter().copied().filter(|(_, n)| *n > 0.0).collect();
+    let Some(&(first, _)) = kept.first() else {
+        return Ok(());
+    };
+    let mut stats = StatSet {
+        sample_count: 0.0,
+        sum: 0.0,
+        min: first,
+        max: first,
+    };
+    for (v, n) in &kept {
+        stats.sample_count += n;
+        stats.sum += v * n;
+        stats.min = stats.min.min(*v);
+        stats.max = stats.max.max(*v);
+    }
+    let id =
+        store::metric_id(conn, metric, timestamp_ms, true)?.expect("a metric just inserted exists");
+    store::put_point(
+        conn,
+        id,
+        &Point {
+            ts: timestamp_ms,
+            sample_count: stats.sample_count,
+            sum: stats.sum,
+            min: stats.min,
+            max: stats.max,
+            unit: unit.to_owned(),
+            resolution,
+            // One value needs no list: its set says it.
+            values: (kept.len() > 1).then_some(kept),
         },
     )?;
     Ok(())
@@ -262,7 +310,7 @@ pub fn query_counted(
     let mut out: std::collections::BTreeMap<(i64, String), PeriodStats> = Default::default();
     let points = store::points(conn, id, q.start_ms, q.end_ms)?;
     let read = points.len();
-    for p in points {
+    for mut p in points {
         if q.unit.is_some_and(|u| u != p.unit) {
             continue;
         }
@@ -273,11 +321,10 @@ pub fn query_counted(
             }
         }
         let start = q.start_ms + (p.ts - q.start_ms).div_euclid(period) * period;
-        let raw = is_raw(&p);
-        let values = if raw {
-            vec![(p.min, p.sample_count)]
-        } else {
-            Vec::new()
+        let (raw, values) = match p.values.take() {
+            Some(kept) => (true, kept),
+            None if is_raw(&p) => (true, vec![(p.min, p.sample_count)]),
+            None => (false, Vec::new()),
         };
         match out.get_mut(&(start, p.unit.clone())) {
             Some(last) => {
