@@ -100,6 +100,7 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
         SnsNotFound => ("NotFound", StatusCode::NOT_FOUND),
         SnsInvalidParameter => ("InvalidParameter", bad),
         SnsTopicLimitExceeded => ("TopicLimitExceeded", StatusCode::FORBIDDEN),
+        SnsFilterPolicyLimitExceeded => ("FilterPolicyLimitExceeded", StatusCode::FORBIDDEN),
         SnsParameterValueInvalid => ("ParameterValueInvalid", bad),
         SnsTooManyEntriesInBatchRequest => ("TooManyEntriesInBatchRequest", bad),
         SnsEmptyBatchRequest => ("EmptyBatchRequest", bad),

@@ -105,6 +105,8 @@ pub enum ErrorKind {
     SnsInvalidParameter,
     /// `TopicLimitExceeded`.
     SnsTopicLimitExceeded,
+    /// SNS `FilterPolicyLimitExceeded` (403).
+    SnsFilterPolicyLimitExceeded,
     InsufficientSnsTopicPolicy,
     /// `ParameterValueInvalid` (shape InvalidParameterValueException).
     SnsParameterValueInvalid,

@@ -544,6 +544,14 @@ pub fn subscribe(
             confirm,
         });
     }
+    if attrs.contains_key("FilterPolicy") {
+        crate::sns_subscription_checks::filter_policy_room(
+            conn,
+            topic_arn,
+            ctx.account().as_str(),
+            "",
+        )?;
+    }
     let sub = Subscription {
         arn: format!("{topic_arn}:{id}"),
         topic_arn: topic_arn.to_owned(),
@@ -689,8 +697,8 @@ pub fn filter_passes(sub: &Subscription, attributes: &[crate::sns_filter::Attrib
         .and_then(|v| v.as_str())
     {
         None => true,
-        Some(p) => crate::sns_filter::FilterPolicy::parse_stored(p)
-            .is_ok_and(|policy| policy.matches(attributes)),
+        Some(p) => crate::sns_filter::FilterPolicy::parse_cached(p)
+            .is_some_and(|policy| policy.matches(attributes)),
     }
 }
 

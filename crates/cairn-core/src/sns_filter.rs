@@ -213,6 +213,28 @@ impl FilterPolicy {
         Self::parse_with(text, false)
     }
 
+    /// [`Self::parse_stored`], remembered by its text: a Publish reads every filter policy
+    /// of its topic (up to 200, each up to 256 KB), which are parsed once, not per message
+    /// (sns7). `None` for a text that does not parse.
+    pub fn parse_cached(text: &str) -> Option<std::sync::Arc<Self>> {
+        type Parsed = std::collections::HashMap<String, Option<std::sync::Arc<FilterPolicy>>>;
+        static CACHE: std::sync::LazyLock<std::sync::Mutex<Parsed>> =
+            std::sync::LazyLock::new(Default::default);
+        /// Policies remembered at most (a topic's quota is 200); past it the cache starts over.
+        const HELD: usize = 1024;
+        if let Some(hit) = CACHE.lock().ok().and_then(|c| c.get(text).cloned()) {
+            return hit;
+        }
+        let parsed = Self::parse_stored(text).ok().map(std::sync::Arc::new);
+        if let Ok(mut c) = CACHE.lock() {
+            if c.len() >= HELD {
+                c.clear();
+            }
+            c.insert(text.to_owned(), parsed.clone());
+        }
+        parsed
+    }
+
     fn parse_with(text: &str, strict: bool) -> Result<Self, String> {
         if text.len() > MAX_BYTES {
             return Err(format!(

@@ -138,6 +138,33 @@ pub(crate) fn endpoint(protocol: &str, endpoint: &str) -> ApiResult<()> {
     }
 }
 
+/// Filter policies a topic holds at most ("Filter policies per topic: 200", Amazon SNS
+/// quotas).
+pub const FILTER_POLICIES_PER_TOPIC: i64 = 200;
+/// Filter policies an account holds at most ("Filter policies per account: 10,000").
+pub const FILTER_POLICIES_PER_ACCOUNT: i64 = 10_000;
+
+/// Refuses a filter policy for `subscription_arn` of `topic_arn` past SNS's quotas (sns7:
+/// a topic took any number, and every Publish reads them all).
+pub fn filter_policy_room(
+    conn: &Connection,
+    topic_arn: &str,
+    account: &str,
+    subscription_arn: &str,
+) -> ApiResult<()> {
+    let count =
+        |topic| cairn_store::sns::count_filter_policies(conn, topic, account, subscription_arn);
+    if count(Some(topic_arn))? >= FILTER_POLICIES_PER_TOPIC
+        || count(None)? >= FILTER_POLICIES_PER_ACCOUNT
+    {
+        return Err(crate::ApiError::new(
+            crate::ErrorKind::SnsFilterPolicyLimitExceeded,
+            "Filter policy limit exceeded",
+        ));
+    }
+    Ok(())
+}
+
 /// SetSubscriptionAttributes.
 pub fn set_subscription_attribute(
     conn: &Connection,
@@ -160,6 +187,9 @@ pub fn set_subscription_attribute(
     };
     if !removes {
         attribute(&sub.protocol, name, value, false)?;
+        if name == "FilterPolicy" {
+            filter_policy_room(conn, &sub.topic_arn, ctx.account().as_str(), arn)?;
+        }
     }
     let mut attrs = crate::sns::attr_map(&sub.attributes);
     if removes {

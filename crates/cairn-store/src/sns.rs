@@ -279,6 +279,25 @@ pub fn token_known(conn: &Connection, topic_arn: &str, token: &str) -> StoreResu
         .is_some())
 }
 
+/// How many subscriptions other than `except` hold a filter policy: of `topic_arn`, or, when
+/// `None`, of every topic of `account`.
+pub fn count_filter_policies(
+    conn: &Connection,
+    topic_arn: Option<&str>,
+    account: &str,
+    except: &str,
+) -> StoreResult<i64> {
+    // The attributes are a JSON object written by serde_json: a key is `"FilterPolicy":`,
+    // which no escaped string value can contain.
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM sns_subscriptions s JOIN sns_topics t ON t.arn = s.topic_arn
+             WHERE (?1 IS NULL OR s.topic_arn = ?1) AND t.account = ?2 AND s.arn <> ?3
+               AND s.attributes LIKE '%\"FilterPolicy\":%'",
+        )?
+        .query_row(params![topic_arn, account, except], |r| r.get(0))?)
+}
+
 /// Whether the subscription of `topic_arn` holding `token` is already confirmed (`None` when
 /// no subscription holds it).
 pub fn token_confirmed(
