@@ -23,7 +23,7 @@ use super::{EncryptionContext, Key, MasterKey, Scope, check_len, constraint, err
 use crate::error::{ApiError, ApiResult, ErrorKind};
 
 /// Every `GrantOperation` of the model.
-pub const OPERATIONS: [&str; 17] = [
+pub const OPERATIONS: [&str; 19] = [
     "Decrypt",
     "Encrypt",
     "GenerateDataKey",
@@ -41,6 +41,8 @@ pub const OPERATIONS: [&str; 17] = [
     "GenerateMac",
     "VerifyMac",
     "DeriveSharedSecret",
+    "Encapsulate",
+    "Decapsulate",
 ];
 
 /// Operations a grant on a symmetric encryption key may allow.

@@ -22,14 +22,15 @@ use crate::context::CallContext;
 use crate::error::{ApiResult, ErrorKind};
 
 /// `KeyUsage` values of the model.
-pub const KEY_USAGES: [&str; 4] = [
+pub const KEY_USAGES: [&str; 5] = [
     "SIGN_VERIFY",
     "ENCRYPT_DECRYPT",
     "GENERATE_VERIFY_MAC",
     "KEY_AGREEMENT",
+    "ENCAPSULATE_DECAPSULATE",
 ];
 /// `KeySpec` values of the model.
-pub const KEY_SPECS: [&str; 17] = [
+pub const KEY_SPECS: [&str; 20] = [
     "RSA_2048",
     "RSA_3072",
     "RSA_4096",
@@ -47,6 +48,9 @@ pub const KEY_SPECS: [&str; 17] = [
     "ML_DSA_65",
     "ML_DSA_87",
     "ECC_NIST_EDWARDS25519",
+    "ML_KEM_512",
+    "ML_KEM_768",
+    "ML_KEM_1024",
 ];
 /// `Origin` values of the model.
 pub const ORIGINS: [&str; 4] = ["AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"];

@@ -125,13 +125,14 @@ pub struct Op {
 }
 
 /// Every KMS 2014-11-01 operation name.
-pub const OPERATIONS: [&str; 54] = [
+pub const OPERATIONS: [&str; 56] = [
     "CancelKeyDeletion",
     "ConnectCustomKeyStore",
     "CreateAlias",
     "CreateCustomKeyStore",
     "CreateGrant",
     "CreateKey",
+    "Decapsulate",
     "Decrypt",
     "DeleteAlias",
     "DeleteCustomKeyStore",
@@ -144,6 +145,7 @@ pub const OPERATIONS: [&str; 54] = [
     "DisconnectCustomKeyStore",
     "EnableKey",
     "EnableKeyRotation",
+    "Encapsulate",
     "Encrypt",
     "GenerateDataKey",
     "GenerateDataKeyPair",
@@ -199,6 +201,8 @@ fn is_read_only(name: &str) -> bool {
             | "Sign"
             | "Verify"
             | "DeriveSharedSecret"
+            | "Encapsulate"
+            | "Decapsulate"
     ) || ["Describe", "List", "Get"]
         .iter()
         .any(|p| name.starts_with(p))
@@ -215,12 +219,14 @@ pub struct Unsupported {
 /// The operations of other key usages. On a symmetric encryption key, the only kind Cairn
 /// makes, AWS's answer is known (the key's state, then `InvalidKeyUsageException`), so they
 /// give it rather than `UnsupportedOperationException`, which they do not have.
-const OTHER_USAGES: [&str; 5] = [
+const OTHER_USAGES: [&str; 7] = [
     "Sign",
     "Verify",
     "GenerateMac",
     "VerifyMac",
     "DeriveSharedSecret",
+    "Encapsulate",
+    "Decapsulate",
 ];
 
 impl Unsupported {
