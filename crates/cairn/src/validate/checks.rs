@@ -259,15 +259,18 @@ pub async fn vanished_digests(
 /// DescribeTrails' `trails` less those sharing this place without validation that cannot
 /// have delivered a file since `since`: never started, or stopped before it (GetTrailStatus;
 /// one whose status cannot be read is kept). recheck34: a trail created in the place
-/// without validation and never started turned the unlisted-file check off.
+/// without validation and never started turned the unlisted-file check off. A sharer
+/// stopped since `since` is returned apart (second): its calls in event history decide
+/// whether it logged here (see `stopped_sharers`).
 pub async fn drop_idle_sharers(
     ct: &CloudTrail,
     trails: &[Value],
     layout: &Layout,
     arn: &str,
     since: i64,
-) -> Vec<Value> {
+) -> (Vec<Value>, Vec<Value>) {
     let mut kept = Vec::new();
+    let mut stopped_since = Vec::new();
     for t in trails {
         let sharer = t["TrailARN"] != arn
             && t["S3BucketName"] == layout.bucket.as_str()
@@ -283,11 +286,15 @@ pub async fn drop_idle_sharers(
                 if !logging && stopped.is_none_or(|s| s < since) {
                     continue;
                 }
+                if !logging {
+                    stopped_since.push(t.clone());
+                    continue;
+                }
             }
         }
         kept.push(t.clone());
     }
-    kept
+    (kept, stopped_since)
 }
 
 fn no_prefix(p: Option<&str>) -> Option<&str> {

@@ -73,6 +73,8 @@ pub struct History {
     pub others_off: Vec<(i64, i64)>,
     /// The other places (bucket, prefix) trails that delivered here moved to (digest7 G3).
     pub others_places: Vec<(String, Option<String>)>,
+    /// Other trails' calls in the window, oldest first, by trail name.
+    pub other_calls: BTreeMap<String, Vec<Call>>,
 }
 
 /// Whether a CreateTrail or UpdateTrail of another trail (`params`) delivers to `place`
@@ -110,11 +112,10 @@ fn names_trail(params: &Value, region: &str, arn: &cairn_model::trail::TrailArn)
 pub async fn lookup(
     ct: &CloudTrail,
     arn: &cairn_model::trail::TrailArn,
-    from: i64,
-    to: i64,
+    (from, to): (i64, i64),
     validation_now: Option<bool>,
     place: (&str, Option<&str>),
-    validated: &str,
+    (validated, stopped_now): (&str, &[String]),
 ) -> Result<History, String> {
     let mut calls = Vec::new();
     let mut unvalidated_sharers: Vec<String> = Vec::new();
@@ -185,6 +186,10 @@ pub async fn lookup(
             }
         }
     }
+    // Event history comes newest first: reversed, calls of one second keep their order once
+    // sorted by time (recheck35: a CreateTrail, StartLogging, StopLogging and UpdateTrail in
+    // one second were read backwards, as a trail logging when moved in).
+    calls.reverse();
     calls.sort_by_key(|c| c.time);
     // A trail pointed at the bucket that never started logging delivered nothing there: it
     // must not excuse the bucket's unlisted files.
@@ -192,6 +197,7 @@ pub async fn lookup(
     // nor one that never writes the validated region's folder (recheck34b).
     others.retain(|_, calls| reaches(calls, validated));
     for calls in others.values_mut() {
+        calls.reverse();
         calls.sort_by_key(|c| c.time);
     }
     unvalidated_sharers.retain(|s| {
@@ -201,13 +207,15 @@ pub async fn lookup(
                 .is_some_and(|calls| logged_here_unvalidated(calls, place))
     });
     let others_places = others_places(&others, place);
-    let others_off = others_off(others, place, &started);
+    let other_calls = others.clone();
+    let others_off = others_off(others, place, &started, stopped_now);
     Ok(History {
         calls,
         validation_now,
         unvalidated_sharers,
         others_off,
         others_places,
+        other_calls,
     })
 }
 
@@ -216,18 +224,18 @@ pub async fn lookup(
 /// records its UpdateTrail calls only in that region's event history (digest8 H4: its
 /// validation-off files were reported as unlisted on an untouched bucket).
 pub async fn lookup_with(
-    home: &CloudTrail,
-    local: Option<&CloudTrail>,
+    (home, local): (&CloudTrail, Option<&CloudTrail>),
     arn: &cairn_model::trail::TrailArn,
     window: (i64, i64),
     validation_now: Option<bool>,
     place: (&str, Option<&str>),
+    stopped_now: &[String],
 ) -> Result<History, String> {
-    let (from, to) = window;
     let validated = local.map_or(home.region.as_str(), |l| l.region.as_str());
-    let mut h = lookup(home, arn, from, to, validation_now, place, validated).await?;
+    let scope = (validated, stopped_now);
+    let mut h = lookup(home, arn, window, validation_now, place, scope).await?;
     if let Some(local) = local
-        && let Ok(there) = lookup(local, arn, from, to, validation_now, place, validated).await
+        && let Ok(there) = lookup(local, arn, window, validation_now, place, scope).await
     {
         h.others_off.extend(there.others_off);
         for s in there.unvalidated_sharers {
@@ -239,6 +247,15 @@ pub async fn lookup_with(
             if !h.others_places.contains(&p) {
                 h.others_places.push(p);
             }
+        }
+        for (name, calls) in there.other_calls {
+            let mine = h.other_calls.entry(name).or_default();
+            for c in calls {
+                if !mine.contains(&c) {
+                    mine.push(c);
+                }
+            }
+            mine.sort_by_key(|c| c.time);
         }
     }
     Ok(h)
@@ -344,6 +361,7 @@ fn others_off(
     others: BTreeMap<String, Vec<Call>>,
     place: (&str, Option<&str>),
     started: &[String],
+    stopped_now: &[String],
 ) -> Vec<(i64, i64)> {
     let mut spans = Vec::new();
     for (name, mut calls) in others {
@@ -367,6 +385,10 @@ fn others_off(
             .filter(|c| c.name == "DeleteTrail")
             .map(|c| c.time)
             .collect();
+        // Only while it may have been logging (recheck35: validation turned off once it had
+        // stopped excused every later file).
+        let logging_now = stopped_now.contains(&name).then_some(false);
+        let logging = super::order::maybe_logging(&calls, logging_now);
         for (a, b) in super::order::maybe_off(&calls, Some(true)) {
             let end = deletions
                 .iter()
@@ -375,9 +397,11 @@ fn others_off(
                 .min()
                 .unwrap_or(b);
             for (h0, h1) in &here {
-                let (from, to) = (a.max(*h0), end.min(*h1));
-                if from < to {
-                    spans.push((from, to));
+                for (l0, l1) in &logging {
+                    let (from, to) = (a.max(*h0).max(*l0), end.min(*h1).min(*l1));
+                    if from < to {
+                        spans.push((from, to));
+                    }
                 }
             }
         }
@@ -386,48 +410,20 @@ fn others_off(
 }
 
 /// Whether a trail's calls (oldest first) had it logging at `place` without validation at
-/// some moment. Before its first call it exists; it was logging then only when its first
-/// StartLogging/StopLogging is a stop; validation it had then is unknown (taken as off).
+/// the end of some second. Before its first call it exists, at an unknown place; it was
+/// logging then only when its first StartLogging/StopLogging is a stop; validation it had
+/// then is unknown (taken as off). Calls of one second are taken together
+/// ([`super::stopped_sharers::ever_delivering`]).
 fn logged_here_unvalidated(calls: &[Call], place: (&str, Option<&str>)) -> bool {
     let norm = |p: Option<&str>| p.filter(|p| !p.is_empty()).map(str::to_owned);
     let want = (Some(place.0.to_owned()), norm(place.1));
-    let mut logging = calls
-        .iter()
-        .find(|c| {
-            matches!(
-                c.name.as_str(),
-                "StartLogging" | "StopLogging" | "CreateTrail"
-            )
-        })
-        .is_some_and(|c| c.name == "StopLogging");
-    let (mut bucket, mut prefix, mut validation) = (None::<String>, None::<String>, None);
-    let mut exists = true;
-    for c in calls {
-        match c.name.as_str() {
-            "CreateTrail" => {
-                (bucket, prefix) = (c.bucket.clone(), norm(c.prefix.as_deref()));
-                (validation, exists, logging) = (c.validation, true, false);
-            }
-            "UpdateTrail" => {
-                if c.bucket.is_some() {
-                    bucket = c.bucket.clone();
-                }
-                if c.prefix.is_some() {
-                    prefix = norm(c.prefix.as_deref());
-                }
-                validation = c.validation.or(validation);
-            }
-            "StartLogging" => logging = true,
-            "StopLogging" => logging = false,
-            "DeleteTrail" => (exists, logging) = (false, false),
-            _ => {}
-        }
-        if exists && logging && validation != Some(true) && (bucket.clone(), prefix.clone()) == want
-        {
-            return true;
-        }
-    }
-    false
+    let start = super::stopped_sharers::State {
+        exists: true,
+        logging: false,
+        place: (None, None),
+        validation: None,
+    };
+    super::stopped_sharers::ever_delivering(calls, start, want, None)
 }
 
 /// The spans (epoch seconds, end exclusive) a trail's calls had it delivering to `place`:

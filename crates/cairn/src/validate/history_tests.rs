@@ -34,28 +34,57 @@ fn another_trail_here_with_validation_off_for_a_while_excuses_that_while() {
     };
     let b = vec![
         placed(0, "shared"),
+        call(1, "StartLogging", None),
         call(100, "UpdateTrail", Some(false)),
         call(110, "UpdateTrail", Some(true)),
     ];
     let started = ["b".to_owned(), "c".to_owned(), "d".to_owned()];
     let others = BTreeMap::from([("b".to_owned(), b.clone())]);
-    assert_eq!(others_off(others, ("shared", None), &started), [(100, 111)]);
+    assert_eq!(
+        others_off(others, ("shared", None), &started, &[]),
+        [(100, 111)]
+    );
     // Elsewhere, never started, or never turned off: nothing excused here.
     let others = BTreeMap::from([("b".to_owned(), b.clone())]);
-    assert_eq!(others_off(others, ("mine", None), &started), []);
+    assert_eq!(others_off(others, ("mine", None), &started, &[]), []);
     let others = BTreeMap::from([("b".to_owned(), b)]);
-    assert_eq!(others_off(others, ("shared", None), &[]), []);
+    assert_eq!(others_off(others, ("shared", None), &[], &[]), []);
     let c = vec![placed(0, "shared"), call(50, "StopLogging", None)];
     let others = BTreeMap::from([("c".to_owned(), c)]);
-    assert_eq!(others_off(others, ("shared", None), &started), []);
+    assert_eq!(others_off(others, ("shared", None), &started, &[]), []);
     // Off from 20, deleted at 60: excused until its deletion only.
     let d = vec![
         placed(0, "shared"),
+        call(1, "StartLogging", None),
         call(20, "UpdateTrail", Some(false)),
         call(60, "DeleteTrail", None),
     ];
     let others = BTreeMap::from([("d".to_owned(), d)]);
-    assert_eq!(others_off(others, ("shared", None), &started), [(20, 61)]);
+    assert_eq!(
+        others_off(others, ("shared", None), &started, &[]),
+        [(20, 61)]
+    );
+    // recheck35: validation turned off once it had stopped (it is stopped now): nothing it
+    // delivered is unlisted.
+    let off_when_stopped = vec![
+        placed(0, "shared"),
+        call(1, "StartLogging", None),
+        call(2, "StopLogging", None),
+        call(3, "UpdateTrail", Some(false)),
+    ];
+    let others = BTreeMap::from([("b".to_owned(), off_when_stopped.clone())]);
+    assert_eq!(
+        others_off(others, ("shared", None), &started, &["b".to_owned()]),
+        []
+    );
+    // Started and stopped in one second, stopped now: not logging after it.
+    let mut one_second = off_when_stopped;
+    one_second[2].time = 1;
+    let others = BTreeMap::from([("b".to_owned(), one_second)]);
+    assert_eq!(
+        others_off(others, ("shared", None), &started, &["b".to_owned()]),
+        []
+    );
     // recheck34: moved away before its validation went off; only in the bucket's other
     // prefix; deleted and re-created elsewhere: nothing excused here.
     let moved = vec![
@@ -69,9 +98,9 @@ fn another_trail_here_with_validation_off_for_a_while_excuses_that_while() {
         call(110, "UpdateTrail", Some(true)),
     ];
     let others = BTreeMap::from([("b".to_owned(), moved)]);
-    assert_eq!(others_off(others, ("shared", Some("a")), &started), []);
+    assert_eq!(others_off(others, ("shared", Some("a")), &started, &[]), []);
     let others = BTreeMap::from([("b".to_owned(), b_moved_in_bucket_only())]);
-    assert_eq!(others_off(others, ("shared", Some("a")), &started), []);
+    assert_eq!(others_off(others, ("shared", Some("a")), &started, &[]), []);
     let recreated = vec![
         placed(0, "shared"),
         call(20, "DeleteTrail", None),
@@ -83,10 +112,11 @@ fn another_trail_here_with_validation_off_for_a_while_excuses_that_while() {
         call(50, "UpdateTrail", Some(false)),
     ];
     let others = BTreeMap::from([("b".to_owned(), recreated)]);
-    assert_eq!(others_off(others, ("shared", None), &started), []);
+    assert_eq!(others_off(others, ("shared", None), &started, &[]), []);
     // Moved here at 105, while off: excused from the move on.
     let moved_in = vec![
         placed(0, "elsewhere"),
+        call(1, "StartLogging", None),
         call(100, "UpdateTrail", Some(false)),
         Call {
             bucket: Some("shared".to_owned()),
@@ -95,14 +125,17 @@ fn another_trail_here_with_validation_off_for_a_while_excuses_that_while() {
         call(110, "UpdateTrail", Some(true)),
     ];
     let others = BTreeMap::from([("b".to_owned(), moved_in)]);
-    assert_eq!(others_off(others, ("shared", None), &started), [(105, 111)]);
+    assert_eq!(
+        others_off(others, ("shared", None), &started, &[]),
+        [(105, 111)]
+    );
     // Never validated: the unvalidated-sharer notice covers it, not this.
     let e = vec![Call {
         validation: Some(false),
         ..placed(0, "shared")
     }];
     let others = BTreeMap::from([("d".to_owned(), e)]);
-    assert_eq!(others_off(others, ("shared", None), &started), []);
+    assert_eq!(others_off(others, ("shared", None), &started, &[]), []);
 }
 
 #[test]
@@ -157,6 +190,7 @@ fn the_timeline_gives_validation_and_the_stops_that_owe_digests() {
         unvalidated_sharers: Vec::new(),
         others_off: Vec::new(),
         others_places: Vec::new(),
+        other_calls: Default::default(),
     };
     // Validation came back on somewhere in second 60.
     assert_eq!(h.validation_off(), [(40, 61)]);
@@ -177,6 +211,7 @@ fn the_timeline_gives_validation_and_the_stops_that_owe_digests() {
         unvalidated_sharers: Vec::new(),
         others_off: Vec::new(),
         others_places: Vec::new(),
+        other_calls: Default::default(),
     };
     assert!(unknown.stops_owing_digests(0, 10).is_empty());
     assert_eq!(unknown.validation_off(), [(i64::MIN, i64::MAX)]);

@@ -26,6 +26,7 @@ mod order;
 mod profile;
 mod report;
 mod s3;
+mod stopped_sharers;
 pub mod time;
 mod traverse;
 
@@ -532,15 +533,16 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
             Some(home_latest - 60).filter(|l| *l >= start)
         });
     }
-    let sharers =
-        checks::drop_idle_sharers(&ct, &facts.trails, &layout, &args.trail_arn, list_from);
+    let (sharers, stopped_sharers) =
+        checks::drop_idle_sharers(&ct, &facts.trails, &layout, &args.trail_arn, list_from).await;
     let listing = checks::Listing {
         steps: &steps,
         later,
         log_keys: &log_keys,
         others: &others,
-        trails: &sharers.await,
+        trails: &sharers,
     };
+    let place_dir = format!("s3://{}/{}", layout.bucket, layout.log_dir());
     let mut unlisted = checks::unlisted_logs(&context, &listing, &mut fetched).await?;
     let walked = moved::Walked {
         steps: &steps,
@@ -586,7 +588,14 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         let place = (layout.bucket.as_str(), layout.prefix.as_deref());
         let local = (layout.region != arn.region).then_some(&ct);
         let window = (list_from, window_end);
-        match history::lookup_with(&home_ct, local, &arn, window, validation_now, place).await {
+        // Trails sharing the place that GetTrailStatus says are stopped now.
+        let stopped_now: Vec<String> = stopped_sharers
+            .iter()
+            .filter_map(|t| t["Name"].as_str().map(str::to_owned))
+            .collect();
+        let sources = (&home_ct, local);
+        match history::lookup_with(sources, &arn, window, validation_now, place, &stopped_now).await
+        {
             Ok(h) => {
                 let now = chrono::Utc::now().timestamp();
                 let (missing, stops) =
@@ -604,29 +613,49 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
                         .await?;
                 }
                 // As for a trail sharing the place now without validation (DescribeTrails),
-                // for one that did (a deleted one): its files are listed by no digest.
-                if let Some(other) = h.unvalidated_sharers.first()
+                // for one that did (a deleted one), or one stopped now that logged here
+                // without validation: its files are listed by no digest.
+                let stopped_here = stopped_sharers.iter().find_map(|t| {
+                    let name = t["Name"].as_str()?;
+                    stopped_sharers::may_have_logged_here(&h, name, place)
+                        .then(|| t["TrailARN"].as_str().unwrap_or(name).to_owned())
+                });
+                if let Some(other) = h.unvalidated_sharers.first().cloned().or(stopped_here)
                     && !unlisted.0.is_empty()
                 {
                     unlisted = (
                         Vec::new(),
                         Some(format!(
                             "Log files that no digest lists were not looked for: trail {other} \
-                             also delivered to s3://{}/{} without log file validation (event \
-                             history)",
-                            layout.bucket,
-                            layout.log_dir()
+                             also delivered to {place_dir} without log file validation (event \
+                             history)"
                         )),
                     );
                 }
             }
             // Not a finding about the files, but the user must know what was not checked.
-            Err(e) => out.problem(format!(
+            Err(e) => {
+                // Without event history a stopped trail sharing the place may have logged
+                // here: its files cannot be told from planted ones.
+                if let Some(other) = stopped_sharers.first()
+                    && !unlisted.0.is_empty()
+                {
+                    unlisted = (
+                        Vec::new(),
+                        Some(format!(
+                            "Log files that no digest lists were not looked for: trail {} \
+                             also delivers to {place_dir} without log file validation",
+                            other["TrailARN"].as_str().unwrap_or_default()
+                        )),
+                    );
+                }
+                out.problem(format!(
                 "Event history could not be read ({e}): the gaps and unlisted log files reported \
                  were not checked against the trail's StopLogging, DeleteTrail and UpdateTrail \
                  calls (a final digest deleted after a stop, files delivered while validation \
                  was off). Allow cloudtrail:LookupEvents to check them."
-            ))?,
+                ))?
+            }
         }
     }
     let (unlisted, notice) = unlisted;

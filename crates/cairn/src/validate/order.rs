@@ -297,6 +297,60 @@ pub fn maybe_off(calls: &[Call], validation_now: Option<bool>) -> Vec<(i64, i64)
     spans
 }
 
+/// Spans (epoch seconds, end exclusive) in which some order of `calls` (sorted by time) has
+/// the trail logging (or its logging unknown: before its first call, when that is not a
+/// StartLogging). `logging_now`, when known, settles what the last second with a switch left
+/// open (a StartLogging and a StopLogging in one second of a trail stopped now).
+pub fn maybe_logging(calls: &[Call], logging_now: Option<bool>) -> Vec<(i64, i64)> {
+    let mut states = BTreeSet::from([State {
+        logging: None,
+        validation: None,
+    }]);
+    let mut spans: Vec<(i64, i64)> = Vec::new();
+    let mut push = |a: i64, b: i64| {
+        if a >= b {
+            return;
+        }
+        match spans.last_mut() {
+            Some(last) if last.1 >= a => last.1 = last.1.max(b),
+            _ => spans.push((a, b)),
+        }
+    };
+    let on = |s: &BTreeSet<State>| s.iter().any(|s| s.logging != Some(false));
+    let seconds = Second::split(calls);
+    let last_switch = seconds
+        .iter()
+        .rposition(|s| s.calls.iter().any(|c| sets_logging(c).is_some()));
+    let mut from = i64::MIN;
+    for (i, second) in seconds.iter().enumerate() {
+        let next = second.time.saturating_add(1);
+        if on(&states) {
+            push(from, next);
+        }
+        states = second.states_after(&states);
+        if Some(i) == last_switch
+            && let Some(now) = logging_now
+        {
+            let settled: BTreeSet<State> = states
+                .iter()
+                .filter(|s| s.logging == Some(now))
+                .copied()
+                .collect();
+            if !settled.is_empty() {
+                states = settled;
+            }
+        }
+        if on(&states) {
+            push(second.time, next);
+        }
+        from = next;
+    }
+    if on(&states) {
+        push(from, i64::MAX);
+    }
+    spans
+}
+
 /// Seconds in `[start, end]` with a stop that owes a final digest under every order of
 /// `calls` (sorted by time): logging had not stopped before it and validation was on at it.
 /// Each second is named once, by its first stop (one final digest's period holds it).
