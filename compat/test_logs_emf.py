@@ -71,3 +71,23 @@ def test_emf_obeys_put_metric_data_rules_and_is_bounded(cairn):
                                      EndTime=now / 1000 + 120, Period=60,
                                      Statistics=["SampleCount", "Maximum"])["Datapoints"]
     assert [(d["SampleCount"], d["Maximum"]) for d in stats] == [(100.0, 99.0)], stats
+
+
+def test_emf_values_keep_their_percentiles(cairn):
+    """alarms7: EMF values were stored as one statistic set per series and time, so no
+    percentile had a value and a p90 alarm on EMF latency stayed INSUFFICIENT_DATA."""
+    logs, cw = emf_logs(cairn), cairn.client("cloudwatch")
+    logs.create_log_group(logGroupName="emf-pct")
+    logs.create_log_stream(logGroupName="emf-pct", logStreamName="s")
+    now = int(time.time() * 1000) // 60_000 * 60_000
+    events = []
+    for chunk in range(4):
+        event = {"_aws": {"Timestamp": now, "CloudWatchMetrics": [{
+            "Namespace": "EmfPct", "Dimensions": [[]], "Metrics": [{"Name": "Latency"}]}]},
+            "Latency": list(range(chunk * 25 + 1, chunk * 25 + 26))}
+        events.append({"timestamp": now + chunk, "message": json.dumps(event)})
+    logs.put_log_events(logGroupName="emf-pct", logStreamName="s", logEvents=events)
+    got = cw.get_metric_statistics(
+        Namespace="EmfPct", MetricName="Latency", StartTime=now / 1000, EndTime=now / 1000 + 60,
+        Period=60, ExtendedStatistics=["p50", "p90"])["Datapoints"]
+    assert [d["ExtendedStatistics"] for d in got] == [{"p50": 50.0, "p90": 90.0}], got
