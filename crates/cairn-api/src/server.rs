@@ -186,6 +186,8 @@ pub struct Received {
     pub headers: Vec<(String, String)>,
     /// Body.
     pub body: bytes::Bytes,
+    /// The body's size as sent (before any `Content-Encoding` was undone).
+    pub sent_len: usize,
     /// Hex SHA-256 of the body.
     pub body_sha256: String,
     /// Peer IP.
@@ -620,6 +622,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
     };
     // The signature covers the bytes as sent; the service reads them inflated.
     let body_sha256 = hex::encode(Sha256::digest(&body));
+    let sent_len = body.len();
     // A gzip'd body is inflated only for a caller whose signature, over the bytes as sent,
     // holds: the service authenticates the call again, as every call.
     if crate::request_encoding::is_gzip(&headers) {
@@ -654,6 +657,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         body_sha256,
         headers,
         body,
+        sent_len,
         source_ip,
         secure_transport,
         request_id,

@@ -85,6 +85,16 @@ pub fn validate(c: &AlarmConfig) -> ApiResult<()> {
         ));
     }
     if let Some(m) = c.datapoints_to_alarm
+        && m > c.evaluation_periods
+        && m >= 1
+    {
+        // CloudWatch's own answer (alarms7), a ValidationError.
+        return Err(ApiError::new(
+            ErrorKind::IamValidation,
+            "DatapointsToAlarm must be less than or equal to EvaluationPeriods",
+        ));
+    }
+    if let Some(m) = c.datapoints_to_alarm
         && !(1..=c.evaluation_periods).contains(&m)
     {
         return Err(invalid(
