@@ -273,6 +273,15 @@ impl ApiError {
                 ErrorKind::ServiceUnavailable,
                 "The service is temporarily unavailable: the server's disk is full. Retry later.",
             )
+        } else if matches!(e.kind(), Io::ReadOnlyFilesystem) || e.raw_os_error() == Some(5) {
+            // A disk gone read-only or failing (EROFS, EIO) is the server's trouble, not the
+            // client's mistake, and passes once it is fixed: 503, as the store answers it
+            // (recheck35: S3 answered 500 while every other service said 503).
+            tracing::error!(error = %e, "object file I/O failed: the disk is read-only or failing");
+            ApiError::new(
+                ErrorKind::ServiceUnavailable,
+                "The service is temporarily unavailable: the server cannot write to its disk. Retry later.",
+            )
         } else {
             tracing::error!(error = %e, "object file I/O failed");
             ApiError::new(ErrorKind::Internal, "object file I/O failed")
@@ -316,5 +325,10 @@ mod file_io_tests {
         );
         let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
         assert_eq!(ApiError::from_file_io(&missing).kind, ErrorKind::Internal);
+        // recheck35: a read-only or failing disk is 503 for S3 too.
+        for errno in [30, 5] {
+            let e = std::io::Error::from_raw_os_error(errno); // EROFS, EIO
+            assert_eq!(ApiError::from_file_io(&e).kind, ErrorKind::ServiceUnavailable);
+        }
     }
 }
