@@ -58,3 +58,25 @@ def test_a_followed_confirmation_link_replayed_is_bounded(cairn):
     assert len(recorded) == statuses.count(200), (len(recorded), statuses.count(200))
     subs = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
     assert subs[0]["SubscriptionArn"].startswith(topic + ":")
+
+
+def test_a_restore_link_replayed_is_bounded(cairn):
+    """recheck35b: the link of an UnsubscribeConfirmation, which restores the subscription,
+    was not bounded like a repeated confirmation: 2,000 replays were recorded in 11 s."""
+    from conftest import http_subscriber
+    sns = cairn.client("sns")
+    http = urllib3.PoolManager()
+    topic = sns.create_topic(Name="links-restore")["TopicArn"]
+    with http_subscriber() as (endpoint, received):
+        sub = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint,
+                            ReturnSubscriptionArn=True)["SubscriptionArn"]
+        kind, confirmation = received.get(timeout=10)
+        assert http.request("GET", confirmation["SubscribeURL"]).status == 200
+        sns.unsubscribe(SubscriptionArn=sub)
+        kind, gone = received.get(timeout=10)
+        assert kind == "UnsubscribeConfirmation"
+    before = len(events(cairn, "ConfirmSubscription"))
+    statuses = [http.request("GET", gone["SubscribeURL"]).status for _ in range(60)]
+    assert set(statuses) <= {200, 429} and statuses.count(429) >= 20, statuses
+    assert len(events(cairn, "ConfirmSubscription")) - before == statuses.count(200)
+    assert len(sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]) == 1

@@ -326,3 +326,37 @@ def test_a_file_planted_while_the_trail_was_stopped_stays_unlisted_after_a_resta
             ours.stderr
     finally:
         server.stop()
+
+
+def test_a_file_planted_between_a_deletion_and_the_re_creation_is_reported():
+    """digest9 E2: the same between a DeleteTrail (its final digest present) and the
+    StartLogging of a trail of the same name created again: a DeleteTrail ended the stopped
+    span instead of opening one, so the planted file passed."""
+    server = Cairn(cairn_binary(), ["--delivery-interval", "1", "--digest-interval", "2"])
+    try:
+        t0 = time.time()
+        ct, s3, bucket, arn = make_trail(server, "recreated")
+        ct.describe_trails()
+        seen = new_digest(s3, bucket, [], "first digest")
+        ct.delete_trail(Name="recreated")
+        # The deletion's final digest.
+        seen = new_digest(s3, bucket, seen, "final digest")
+        now = time.gmtime()
+        day, minute = time.strftime("%Y/%m/%d", now), time.strftime("%Y%m%dT%H%MZ", now)
+        forged = (f"AWSLogs/123456789012/CloudTrail/us-east-1/{day}/"
+                  f"123456789012_CloudTrail_us-east-1_{minute}_FORGEDrecreate1.json.gz")
+        s3.put_object(Bucket=bucket, Key=forged,
+                      Body=gzip.compress(b'{"Records":[{"eventName":"DeleteUser"}]}'))
+        planted = time.time()
+        while time.time() < planted + 1.1:
+            time.sleep(0.1)
+        ct.create_trail(Name="recreated", S3BucketName=bucket, EnableLogFileValidation=True)
+        ct.start_logging(Name="recreated")
+        ct.describe_trails()
+        new_digest(s3, bucket, seen, "digest of the new trail")
+        ours = cairn_validate(server, arn, t0 - 60, time.time() + 10)
+        assert ours.returncode == 1, ours.stdout + ours.stderr
+        assert f"Log file\ts3://{bucket}/{forged}\tINVALID: not listed in any digest" in ours.stderr, \
+            ours.stderr
+    finally:
+        server.stop()

@@ -86,11 +86,12 @@ pub fn link_names_something(
     })
 }
 
-/// Whether a confirmation link repeats one already followed: its token is that of a
-/// subscription already confirmed (recheck35: such links could be replayed without end, each
-/// one recorded).
+/// Whether a confirmation link is anything but the first confirmation of a pending
+/// subscription: its token is that of a subscription already confirmed, or an
+/// UnsubscribeConfirmation's (recheck35, recheck35b: such links could be replayed without
+/// end, each one recorded).
 pub fn link_repeats(conn: &Connection, topic_arn: &str, token: &str) -> ApiResult<bool> {
-    Ok(cairn_store::sns::token_confirmed(conn, topic_arn, token)? == Some(true))
+    Ok(cairn_store::sns::token_confirmed(conn, topic_arn, token)? != Some(false))
 }
 
 /// Whether the topic exists (a link with an unknown token names an existing topic or none).

@@ -391,6 +391,14 @@ pub async fn unlisted_logs(
             .iter()
             .any(|(s, e)| *s - STOP_SLACK <= *a && *b <= *e + STOP_SLACK)
     });
+    // Deleted for good, after the chain's end: no digest will ever list a later file.
+    if cx
+        .stopped
+        .iter()
+        .any(|(s, e)| *e >= i64::MAX / 2 && *s - STOP_SLACK <= coverage.to)
+    {
+        coverage.to = i64::MAX / 2;
+    }
     for stop in &cx.final_missing {
         // What the deleted final digest listed is unlisted now, up to the next chain.
         coverage

@@ -493,14 +493,16 @@ impl History {
     }
 
     /// Spans (epoch seconds) in which the trail was certainly not logging: from the second
-    /// after a StopLogging to the second of the next StartLogging, when no StartLogging
-    /// shares the stop's second.
+    /// after a StopLogging or DeleteTrail to the second of the next StartLogging (of the
+    /// trail, or of a trail of the same name created again), when no StartLogging shares the
+    /// stop's second; a trail deleted for good is stopped from its deletion on (digest9 E2:
+    /// a file planted between a DeleteTrail and the re-created trail's StartLogging passed).
     pub fn stopped_spans(&self) -> Vec<(i64, i64)> {
         let mut out = Vec::new();
         let mut stopped: Option<i64> = None;
         for call in &self.calls {
             match call.name.as_str() {
-                "StopLogging" => {
+                "StopLogging" | "DeleteTrail" => {
                     let same_second_start = self
                         .calls
                         .iter()
@@ -516,10 +518,14 @@ impl History {
                         out.push((s, call.time));
                     }
                 }
-                // A new trail of the same name starts stopped, and nothing before it counts.
-                "CreateTrail" | "DeleteTrail" => stopped = None,
+                // A new trail of the same name starts stopped.
                 _ => {}
             }
+        }
+        if let Some(s) = stopped
+            && self.calls.last().is_some_and(|c| c.name == "DeleteTrail")
+        {
+            out.push((s, i64::MAX / 2));
         }
         out
     }
