@@ -328,7 +328,10 @@ mod file_io_tests {
         // recheck35: a read-only or failing disk is 503 for S3 too.
         for errno in [30, 5] {
             let e = std::io::Error::from_raw_os_error(errno); // EROFS, EIO
-            assert_eq!(ApiError::from_file_io(&e).kind, ErrorKind::ServiceUnavailable);
+            assert_eq!(
+                ApiError::from_file_io(&e).kind,
+                ErrorKind::ServiceUnavailable
+            );
         }
     }
 }

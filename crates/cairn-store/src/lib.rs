@@ -452,6 +452,19 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    /// hostile16: a WAL grown while long reads held it kept its size for good; the writer
+    /// cuts it back to 64 MiB once a checkpoint restarts it.
+    #[test]
+    fn the_wal_is_cut_back_after_a_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Store::open(&dir.path().join("cairn.db")).unwrap();
+        let limit: i64 = store
+            .write_blocking(|c| c.query_row("PRAGMA journal_size_limit", [], |r| r.get(0)))
+            .unwrap()
+            .unwrap();
+        assert_eq!(limit, 64 << 20);
+    }
+
     /// A store marked full (a write transaction SQLite rolled back, as it does when the disk
     /// fills) is found to have space again by the next check's probe write, with no call
     /// needed: a load balancer's health check brings the server back by itself.

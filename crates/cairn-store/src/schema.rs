@@ -14,7 +14,9 @@ const STATEMENT_CACHE: usize = 512;
 /// commit writes no sub-journal pages to a temp file. The WAL is checkpointed every 8192
 /// pages (32 MiB) instead of SQLite's default 1000: fewer, larger checkpoints rewrite each hot
 /// index page fewer times. (A separate checkpoint thread was tried: under constant writes the
-/// WAL never fully drains and never restarts, so it grew without bound.)
+/// WAL never fully drains and never restarts, so it grew without bound.) Once a checkpoint
+/// lets the WAL restart, its file is cut back to 64 MiB (`journal_size_limit`): a WAL grown
+/// while long reads held it (hostile16: 508 MB) gives its space back instead of keeping it.
 pub(crate) fn configure(conn: &Connection) -> StoreResult<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -25,7 +27,8 @@ pub(crate) fn configure(conn: &Connection) -> StoreResult<()> {
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -8192;
-         PRAGMA wal_autocheckpoint = 8192;",
+         PRAGMA wal_autocheckpoint = 8192;
+         PRAGMA journal_size_limit = 67108864;",
     )?;
     Ok(())
 }

@@ -20,6 +20,10 @@ use crate::error::{ApiError, ApiResult, ErrorKind};
 pub const TIME_BUDGET: Duration = Duration::from_secs(60);
 /// Most records a query may examine.
 pub const RECORD_BUDGET: u64 = 20_000_000;
+/// The most bytes of field values a query's stored answer keeps; the rows past it are left
+/// out (hostile16: `fields @message` over a 1 GB group stored a 200 MB answer, and a larger
+/// one failed with SQLite's "string or blob too big").
+pub const MAX_ANSWER_BYTES: usize = 16 << 20;
 /// Most log groups one query may name.
 pub const MAX_GROUPS_PER_QUERY: usize = 50;
 
@@ -215,8 +219,21 @@ pub fn run(conn: &Connection, ctx: &CallContext, input: &StartQuery) -> ApiResul
         }
     }
     let out = ex.finish();
+    let mut rows = out.rows;
+    let mut kept_bytes = 0usize;
+    let within = rows
+        .iter()
+        .position(|row| {
+            kept_bytes += row
+                .iter()
+                .map(|(f, v)| f.len() + v.len() + 16)
+                .sum::<usize>();
+            kept_bytes > MAX_ANSWER_BYTES
+        })
+        .unwrap_or(rows.len());
+    rows.truncate(within);
     let answer = Answer {
-        rows: out.rows,
+        rows,
         records_matched: out.records_matched as f64,
         records_scanned: out.records_scanned as f64,
         bytes_scanned: out.bytes_scanned as f64,
@@ -234,6 +251,20 @@ pub fn run(conn: &Connection, ctx: &CallContext, input: &StartQuery) -> ApiResul
         result: serde_json::to_string(&answer)
             .map_err(|e| ApiError::new(ErrorKind::Internal, e.to_string()))?,
     })
+}
+
+/// The first `rows` whose fields and values come to at most `max` bytes.
+fn keep_within(mut rows: Vec<Vec<(String, String)>>, max: usize) -> Vec<Vec<(String, String)>> {
+    let mut kept = 0usize;
+    let within = rows
+        .iter()
+        .position(|row| {
+            kept += row.iter().map(|(f, v)| f.len() + v.len()).sum::<usize>();
+            kept > max
+        })
+        .unwrap_or(rows.len());
+    rows.truncate(within);
+    rows
 }
 
 /// Stores a query run by [`run`].
@@ -316,6 +347,16 @@ pub fn describe(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_keeps_the_rows_within_its_size() {
+        let row = |v: &str| vec![("@message".to_owned(), v.to_owned())];
+        let rows = vec![row("aaaa"), row("bbbb"), row("cccc")];
+        // Each row is 12 bytes: two fit in 30.
+        assert_eq!(keep_within(rows.clone(), 30), rows[..2].to_vec());
+        assert_eq!(keep_within(rows.clone(), 36), rows);
+        assert!(keep_within(rows, 5).is_empty());
+    }
 
     #[test]
     fn queries_past_the_concurrency_limit_are_refused_until_one_ends() {
