@@ -219,21 +219,8 @@ pub fn run(conn: &Connection, ctx: &CallContext, input: &StartQuery) -> ApiResul
         }
     }
     let out = ex.finish();
-    let mut rows = out.rows;
-    let mut kept_bytes = 0usize;
-    let within = rows
-        .iter()
-        .position(|row| {
-            kept_bytes += row
-                .iter()
-                .map(|(f, v)| f.len() + v.len() + 16)
-                .sum::<usize>();
-            kept_bytes > MAX_ANSWER_BYTES
-        })
-        .unwrap_or(rows.len());
-    rows.truncate(within);
     let answer = Answer {
-        rows,
+        rows: keep_within(out.rows, MAX_ANSWER_BYTES),
         records_matched: out.records_matched as f64,
         records_scanned: out.records_scanned as f64,
         bytes_scanned: out.bytes_scanned as f64,
