@@ -11,9 +11,9 @@ import urllib3
 
 
 def events(cairn, name):
-    out = cairn.client("cloudtrail").lookup_events(
-        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}])["Events"]
-    return [json.loads(e["CloudTrailEvent"]) for e in out]
+    pages = cairn.client("cloudtrail").get_paginator("lookup_events").paginate(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}])
+    return [json.loads(e["CloudTrailEvent"]) for p in pages for e in p["Events"]]
 
 
 def test_links_naming_nothing_are_not_recorded(cairn):

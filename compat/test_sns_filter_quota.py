@@ -43,3 +43,29 @@ def test_a_topic_holds_at_most_200_filter_policies(cairn):
     other = sns.create_topic(Name="quota-other")["TopicArn"]
     sns.subscribe(TopicArn=other, Protocol="email", Endpoint="o@example.com",
                   Attributes={"FilterPolicy": POLICY})
+
+
+def test_a_restored_subscription_counts_against_the_quota(cairn):
+    """recheck35b: following an UnsubscribeConfirmation's link brought a filter policy back
+    past the topic's 200."""
+    import urllib3
+
+    from conftest import http_subscriber
+    sns = cairn.client("sns")
+    http = urllib3.PoolManager()
+    topic = sns.create_topic(Name="quota-restore")["TopicArn"]
+    with http_subscriber() as (endpoint, received):
+        sub = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint,
+                            Attributes={"FilterPolicy": POLICY}, ReturnSubscriptionArn=True)["SubscriptionArn"]
+        kind, confirmation = received.get(timeout=10)
+        assert http.request("GET", confirmation["SubscribeURL"]).status == 200
+        sns.unsubscribe(SubscriptionArn=sub)
+        kind, gone = received.get(timeout=10)
+        assert kind == "UnsubscribeConfirmation"
+    for i in range(200):
+        sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=f"r{i}@example.com",
+                      Attributes={"FilterPolicy": POLICY})
+    restored = http.request("GET", gone["SubscribeURL"])
+    assert restored.status == 403 and b"FilterPolicyLimitExceeded" in restored.data, restored.data
+    pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic)
+    assert all(s["Protocol"] == "email" for p in pages for s in p["Subscriptions"])

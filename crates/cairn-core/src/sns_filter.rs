@@ -218,19 +218,24 @@ impl FilterPolicy {
     /// (sns7). `None` for a text that does not parse.
     pub fn parse_cached(text: &str) -> Option<std::sync::Arc<Self>> {
         type Parsed = std::collections::HashMap<String, Option<std::sync::Arc<FilterPolicy>>>;
-        static CACHE: std::sync::LazyLock<std::sync::Mutex<Parsed>> =
+        /// The cache and the bytes of policy text it holds.
+        static CACHE: std::sync::LazyLock<std::sync::Mutex<(Parsed, usize)>> =
             std::sync::LazyLock::new(Default::default);
-        /// Policies remembered at most (a topic's quota is 200); past it the cache starts over.
-        const HELD: usize = 1024;
-        if let Some(hit) = CACHE.lock().ok().and_then(|c| c.get(text).cloned()) {
+        /// Policy text remembered at most (recheck35b: 1,000 policies of 250 KB held 500 MB);
+        /// past it the cache starts over.
+        const HELD_BYTES: usize = 16 << 20;
+        if let Some(hit) = CACHE.lock().ok().and_then(|c| c.0.get(text).cloned()) {
             return hit;
         }
         let parsed = Self::parse_stored(text).ok().map(std::sync::Arc::new);
         if let Ok(mut c) = CACHE.lock() {
-            if c.len() >= HELD {
-                c.clear();
+            if c.1 + text.len() > HELD_BYTES {
+                *c = Default::default();
             }
-            c.insert(text.to_owned(), parsed.clone());
+            if text.len() <= HELD_BYTES {
+                c.1 += text.len();
+                c.0.insert(text.to_owned(), parsed.clone());
+            }
         }
         parsed
     }

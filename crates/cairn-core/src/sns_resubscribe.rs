@@ -85,6 +85,14 @@ pub fn restore(
     if let Some(existing) = sns::find_subscription(conn, topic_arn, protocol, endpoint)? {
         return Ok(Some(existing.arn));
     }
+    // A restored filter policy counts against the quotas as a new one does (recheck35b).
+    let attributes = text("attributes");
+    if serde_json::from_str::<serde_json::Map<String, Value>>(attributes)
+        .is_ok_and(|a| a.contains_key("FilterPolicy"))
+    {
+        let account = topic_arn.split(':').nth(4).unwrap_or_default();
+        crate::sns_subscription_checks::filter_policy_room(conn, topic_arn, account, "")?;
+    }
     let sub = Subscription {
         arn: format!("{topic_arn}:{}", fresh.id),
         topic_arn: topic_arn.to_owned(),

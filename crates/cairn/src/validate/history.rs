@@ -186,10 +186,8 @@ pub async fn lookup(
             }
         }
     }
-    // Event history comes newest first: reversed, calls of one second keep their order once
-    // sorted by time (recheck35: a CreateTrail, StartLogging, StopLogging and UpdateTrail in
-    // one second were read backwards, as a trail logging when moved in).
-    calls.reverse();
+    // Calls of one second keep the order of `NAMES` (their order within a second is unknown:
+    // `order` and `stopped_sharers` take each second's calls together).
     calls.sort_by_key(|c| c.time);
     // A trail pointed at the bucket that never started logging delivered nothing there: it
     // must not excuse the bucket's unlisted files.
@@ -197,7 +195,6 @@ pub async fn lookup(
     // nor one that never writes the validated region's folder (recheck34b).
     others.retain(|_, calls| reaches(calls, validated));
     for calls in others.values_mut() {
-        calls.reverse();
         calls.sort_by_key(|c| c.time);
     }
     unvalidated_sharers.retain(|s| {

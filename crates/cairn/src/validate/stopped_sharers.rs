@@ -108,10 +108,10 @@ pub(super) fn ever_delivering(
             s.exists = true;
             s.logging = false;
         }
-        for c in group
-            .iter()
-            .filter(|c| matches!(c.name.as_str(), "CreateTrail" | "UpdateTrail"))
-        {
+        // Nothing acts on a trail before its CreateTrail: in one second, it comes first.
+        let creates = group.iter().filter(|c| c.name == "CreateTrail");
+        let updates = group.iter().filter(|c| c.name == "UpdateTrail");
+        for c in creates.chain(updates) {
             if c.name == "CreateTrail" {
                 s.place = (c.bucket.clone(), norm(c.prefix.as_deref()));
                 s.validation = c.validation;
