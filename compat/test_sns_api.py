@@ -361,3 +361,17 @@ def test_subscribing_again_with_the_same_policy_in_other_words_is_idempotent(cai
     assert again == first
     assert error_of(sns.subscribe, TopicArn=topic, Protocol="http", Endpoint=url,
                     Attributes={"FilterPolicy": '{"a": ["z"]}'})[0] == "InvalidParameter"
+
+
+def test_an_unknown_subscription_attribute_is_refused_with_an_empty_value_too(cairn):
+    """sns7: SetSubscriptionAttributes with a name SNS does not have and an empty value was
+    answered 200 (and recorded as a success) though nothing changed."""
+    sns = cairn.client("sns")
+    topic = sns.create_topic(Name="unknown-attr")["TopicArn"]
+    sub = sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="a@example.com",
+                        ReturnSubscriptionArn=True)["SubscriptionArn"]
+    for name in ("Foo", "Endpoint", "Filterpolicy"):
+        code = error_of(sns.set_subscription_attributes, SubscriptionArn=sub,
+                        AttributeName=name, AttributeValue="")[0]
+        assert code == "InvalidParameter", name
+    sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="FilterPolicy", AttributeValue="")

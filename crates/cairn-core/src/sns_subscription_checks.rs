@@ -165,6 +165,17 @@ pub fn filter_policy_room(
     Ok(())
 }
 
+/// The attributes SetSubscriptionAttributes sets (the API reference's list).
+const SUBSCRIPTION_ATTRIBUTES: [&str; 7] = [
+    "DeliveryPolicy",
+    "FilterPolicy",
+    "FilterPolicyScope",
+    "RawMessageDelivery",
+    "RedrivePolicy",
+    "SubscriptionRoleArn",
+    "ReplayPolicy",
+];
+
 /// SetSubscriptionAttributes.
 pub fn set_subscription_attribute(
     conn: &Connection,
@@ -185,6 +196,13 @@ pub fn set_subscription_attribute(
         "RawMessageDelivery" => false,
         _ => value.is_empty(),
     };
+    // A name SNS does not have is refused, empty value or not (sns7: `Foo` with an empty
+    // value was answered 200 and recorded as a success).
+    if removes && !SUBSCRIPTION_ATTRIBUTES.contains(&name) {
+        return Err(invalid(format!(
+            "Invalid parameter: AttributeName Reason: Unknown attribute {name}"
+        )));
+    }
     if !removes {
         attribute(&sub.protocol, name, value, false)?;
         if name == "FilterPolicy" {
