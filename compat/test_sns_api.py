@@ -375,3 +375,17 @@ def test_an_unknown_subscription_attribute_is_refused_with_an_empty_value_too(ca
                         AttributeName=name, AttributeValue="")[0]
         assert code == "InvalidParameter", name
     sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="FilterPolicy", AttributeValue="")
+
+
+def test_a_malformed_anything_but_list_is_refused(cairn):
+    """sns7: anything-but lists holding an object, null, nothing, or strings and numbers
+    together were taken and then excluded nothing, so every message was delivered."""
+    sns = cairn.client("sns")
+    topic = sns.create_topic(Name="anything-but")["TopicArn"]
+    for values in ([{"prefix": "prod"}], [None], [], ["a", 1]):
+        policy = json.dumps({"env": [{"anything-but": values}]})
+        code = error_of(sns.subscribe, TopicArn=topic, Protocol="email", Endpoint="a@example.com",
+                        Attributes={"FilterPolicy": policy})[0]
+        assert code == "InvalidParameter", values
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="a@example.com",
+                  Attributes={"FilterPolicy": json.dumps({"env": [{"anything-but": ["prod", "dev"]}]})})

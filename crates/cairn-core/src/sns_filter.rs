@@ -77,7 +77,11 @@ fn condition(v: &Value, strict: bool) -> Result<Condition, String> {
                     .map(Condition::Exists)
                     .ok_or_else(|| "exists match pattern must be either true or false.".into()),
                 "anything-but" => match arg {
+                    Value::Array(a) if strict => anything_but_list(a),
                     Value::Array(a) => Ok(Condition::AnythingBut(a.clone())),
+                    Value::Bool(_) | Value::Null if strict => Err(
+                        "Inside anything but list, only strings and numbers are supported".into(),
+                    ),
                     Value::Object(p) => match p.get("prefix").and_then(Value::as_str) {
                         Some(x) => Ok(Condition::AnythingButPrefix(x.to_owned())),
                         None => Err("Unsupported anything-but pattern".into()),
@@ -90,6 +94,32 @@ fn condition(v: &Value, strict: bool) -> Result<Condition, String> {
         }
         _ => Err("Match value must be String, number, true, false, or null".into()),
     }
+}
+
+/// An `anything-but` list of a new policy: SNS's filter engine takes a non-empty list of
+/// strings or of numbers, never both, nor objects, `null` or booleans (sns7: such lists were
+/// taken and then excluded nothing).
+fn anything_but_list(a: &[Value]) -> Result<Condition, String> {
+    if a.is_empty() {
+        return Err("Empty arrays are not allowed".into());
+    }
+    let strings = a.iter().all(Value::is_string);
+    let numbers = a.iter().all(Value::is_number);
+    if let Some(bad) = a.iter().find(|v| !v.is_string() && !v.is_number()) {
+        let kind = match bad {
+            Value::Object(_) => "start of JSON object",
+            Value::Array(_) => "start of array",
+            Value::Null => "null",
+            _ => "boolean",
+        };
+        return Err(format!(
+            "Inside anything but list, {kind} is not supported."
+        ));
+    }
+    if !strings && !numbers {
+        return Err("Inside anything but list, all values must be strings or all numbers.".into());
+    }
+    Ok(Condition::AnythingBut(a.to_vec()))
 }
 
 /// A `cidr` block, refused in SNS's words: it needs its `/`, whole mask bits in range, and a
@@ -388,6 +418,15 @@ mod tests {
             let p = FilterPolicy::parse(policy).unwrap();
             assert!(!p.matches(&[attr("n", "Number", "1234")]), "{policy}");
             assert!(p.matches(&[attr("n", "String", "1234")]), "{policy}");
+        }
+        for bad in [
+            r#"{"n":[{"anything-but":[{"prefix":"p"}]}]}"#,
+            r#"{"n":[{"anything-but":[null]}]}"#,
+            r#"{"n":[{"anything-but":[]}]}"#,
+            r#"{"n":[{"anything-but":["a", 1]}]}"#,
+            r#"{"n":[{"anything-but":true}]}"#,
+        ] {
+            assert!(FilterPolicy::parse(bad).is_err(), "{bad}");
         }
         let anything_but = FilterPolicy::parse(r#"{"n":[{"anything-but":["5"]}]}"#).unwrap();
         assert!(anything_but.matches(&[attr("n", "Number", "5")]));
