@@ -615,21 +615,13 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
                 // As for a trail sharing the place now without validation (DescribeTrails),
                 // for one that did (a deleted one), or one stopped now that logged here
                 // without validation: its files are listed by no digest.
-                let stopped_here = stopped_sharers.iter().find_map(|t| {
-                    let name = t["Name"].as_str()?;
-                    stopped_sharers::may_have_logged_here(&h, name, place)
-                        .then(|| t["TrailARN"].as_str().unwrap_or(name).to_owned())
-                });
-                if let Some(other) = h.unvalidated_sharers.first().cloned().or(stopped_here)
+                let other = stopped_sharers::excusing(Some(&h), &stopped_sharers, place);
+                if let Some(other) = h.unvalidated_sharers.first().cloned().or(other)
                     && !unlisted.0.is_empty()
                 {
                     unlisted = (
                         Vec::new(),
-                        Some(format!(
-                            "Log files that no digest lists were not looked for: trail {other} \
-                             also delivered to {place_dir} without log file validation (event \
-                             history)"
-                        )),
+                        Some(stopped_sharers::notice(&other, &place_dir, true)),
                     );
                 }
             }
@@ -637,16 +629,12 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
             Err(e) => {
                 // Without event history a stopped trail sharing the place may have logged
                 // here: its files cannot be told from planted ones.
-                if let Some(other) = stopped_sharers.first()
+                if let Some(other) = stopped_sharers::excusing(None, &stopped_sharers, place)
                     && !unlisted.0.is_empty()
                 {
                     unlisted = (
                         Vec::new(),
-                        Some(format!(
-                            "Log files that no digest lists were not looked for: trail {} \
-                             also delivers to {place_dir} without log file validation",
-                            other["TrailARN"].as_str().unwrap_or_default()
-                        )),
+                        Some(stopped_sharers::notice(&other, &place_dir, false)),
                     );
                 }
                 out.problem(format!(

@@ -12,6 +12,32 @@
 
 use super::history::{Call, History};
 
+/// The first of the `stopped` sharers (DescribeTrails entries) that may have delivered
+/// files here without validation: by its calls in `history`, or, when event history could
+/// not be read, any of them.
+pub fn excusing(
+    history: Option<&History>,
+    stopped: &[serde_json::Value],
+    place: (&str, Option<&str>),
+) -> Option<String> {
+    stopped.iter().find_map(|t| {
+        let name = t["Name"].as_str()?;
+        history
+            .is_none_or(|h| may_have_logged_here(h, name, place))
+            .then(|| t["TrailARN"].as_str().unwrap_or(name).to_owned())
+    })
+}
+
+/// The notice that unlisted files were not looked for, because `other` delivered to
+/// `place_dir` without validation (as event history says, when `seen`).
+pub fn notice(other: &str, place_dir: &str, seen: bool) -> String {
+    let source = if seen { " (event history)" } else { "" };
+    format!(
+        "Log files that no digest lists were not looked for: trail {other} also delivered to \
+         {place_dir} without log file validation{source}"
+    )
+}
+
 /// Whether the stopped trail `name` sharing `place` (bucket, prefix) may have delivered
 /// files here without validation in the window `history` covers.
 pub fn may_have_logged_here(history: &History, name: &str, place: (&str, Option<&str>)) -> bool {
@@ -67,7 +93,8 @@ pub(super) struct State {
 }
 
 /// Whether a trail whose calls (oldest first) start from `start` was, at the end of some
-/// second of them (or before the first), logging at `want` without validation. Event
+/// second of them (before its DeleteTrail, which comes last), or before the first, logging
+/// at `want` without validation. Event
 /// history gives calls to the second only, and no order within one: the calls of one second
 /// are taken together, and when a second holds both a StartLogging and a StopLogging the
 /// trail is logging after it only if its next such call, in a later second, is a stop (or,
@@ -139,12 +166,14 @@ pub(super) fn ever_delivering(
             }
             (false, false) => {}
         }
+        // Nothing acts on a trail after its DeleteTrail: in one second, it comes last, and
+        // the trail may have delivered until then.
+        if delivering(&s) {
+            return true;
+        }
         if has("DeleteTrail") {
             s.exists = false;
             s.logging = false;
-        }
-        if delivering(&s) {
-            return true;
         }
     }
     false
@@ -253,5 +282,19 @@ mod tests {
         assert!(!logged_here(&one_second, HERE));
         one_second.reverse();
         assert!(!logged_here(&one_second, HERE));
+        // Created here, started and deleted in one second: it may have delivered.
+        let state = State {
+            exists: true,
+            logging: false,
+            place: (None, None),
+            validation: None,
+        };
+        let want = (Some("b".to_owned()), Some("p".to_owned()));
+        let brief = [
+            placed("CreateTrail", 7, "b", Some(false)),
+            call("StartLogging", 7),
+            call("DeleteTrail", 7),
+        ];
+        assert!(ever_delivering(&brief, state, want, None));
     }
 }
