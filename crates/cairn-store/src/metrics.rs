@@ -238,16 +238,7 @@ pub fn expire_points(conn: &Connection, cutoff: i64, batch: i64) -> StoreResult<
 
 /// Version 35: a point keeps the distinct values it stands for.
 pub(crate) fn migrate_v35(conn: &Connection) -> StoreResult<()> {
-    let has: bool = conn.query_row(
-        "SELECT COUNT(*) > 0 FROM pragma_table_info('metric_points') WHERE name = 'vals'",
-        [],
-        |r| r.get(0),
-    )?;
-    let column = if has {
-        ""
-    } else {
-        "ALTER TABLE metric_points ADD COLUMN vals BLOB;"
-    };
+    let column = crate::schema_v32::column_unless_there(conn, "metric_points", "vals", "BLOB")?;
     conn.execute_batch(&format!(
         "BEGIN; {column} PRAGMA user_version = 35; COMMIT;"
     ))?;

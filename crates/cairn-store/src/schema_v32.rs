@@ -1,6 +1,7 @@
 //! Schema version 32: each KMS key's last successful cryptographic operation
 //! (GetKeyLastUsage) and each alarm's next evaluation time; version 33 runs the same step
-//! again for data dirs stamped 32 before it added the alarms' column.
+//! again for data dirs stamped 32 before it added the alarms' column. Also the helper later
+//! steps add their columns with ([`column_unless_there`]).
 
 use rusqlite::Connection;
 
@@ -38,4 +39,25 @@ pub(crate) fn migrate(conn: &Connection, version: i64) -> StoreResult<()> {
         return Err(e);
     }
     Ok(())
+}
+
+/// `ALTER TABLE <table> ADD COLUMN <column> <kind>;`, or nothing when the column is there
+/// already (a store whose version was set back by hand): a step that adds a column is
+/// idempotent.
+pub(crate) fn column_unless_there(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    kind: &str,
+) -> StoreResult<String> {
+    let has: bool = conn.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2",
+        rusqlite::params![table, column],
+        |r| r.get(0),
+    )?;
+    Ok(if has {
+        String::new()
+    } else {
+        format!("ALTER TABLE {table} ADD COLUMN {column} {kind};")
+    })
 }

@@ -260,16 +260,7 @@ CREATE INDEX IF NOT EXISTS sns_queue_by_subscription ON sns_queue (subscription_
 
 /// Version 34: bodies kept once per message, named by their rows.
 pub(crate) fn migrate_v34(conn: &Connection) -> StoreResult<()> {
-    let has: bool = conn.query_row(
-        "SELECT COUNT(*) > 0 FROM pragma_table_info('sns_queue') WHERE name = 'body_id'",
-        [],
-        |r| r.get(0),
-    )?;
-    let column = if has {
-        ""
-    } else {
-        "ALTER TABLE sns_queue ADD COLUMN body_id INTEGER;"
-    };
+    let column = crate::schema_v32::column_unless_there(conn, "sns_queue", "body_id", "INTEGER")?;
     conn.execute_batch(&format!(
         "BEGIN; {column}
          CREATE TABLE IF NOT EXISTS sns_bodies (

@@ -69,6 +69,18 @@ pub fn put_stats(
     unit: &str,
     resolution: i64,
 ) -> ApiResult<()> {
+    put_point(conn, metric, (timestamp_ms, resolution), stats, unit, None)
+}
+
+/// Stores one point of `metric`, creating the metric, with the values it keeps, if any.
+fn put_point(
+    conn: &Connection,
+    metric: &MetricKey<'_>,
+    (timestamp_ms, resolution): (i64, i64),
+    stats: StatSet,
+    unit: &str,
+    values: Option<Vec<(f64, f64)>>,
+) -> ApiResult<()> {
     let id =
         store::metric_id(conn, metric, timestamp_ms, true)?.expect("a metric just inserted exists");
     store::put_point(
@@ -82,7 +94,7 @@ pub fn put_stats(
             max: stats.max,
             unit: unit.to_owned(),
             resolution,
-            values: None,
+            values,
         },
     )?;
     Ok(())
@@ -115,24 +127,16 @@ pub fn put_values(
         stats.min = stats.min.min(*v);
         stats.max = stats.max.max(*v);
     }
-    let id =
-        store::metric_id(conn, metric, timestamp_ms, true)?.expect("a metric just inserted exists");
-    store::put_point(
+    // One value needs no list: its set says it.
+    let values = (kept.len() > 1).then_some(kept);
+    put_point(
         conn,
-        id,
-        &Point {
-            ts: timestamp_ms,
-            sample_count: stats.sample_count,
-            sum: stats.sum,
-            min: stats.min,
-            max: stats.max,
-            unit: unit.to_owned(),
-            resolution,
-            // One value needs no list: its set says it.
-            values: (kept.len() > 1).then_some(kept),
-        },
-    )?;
-    Ok(())
+        metric,
+        (timestamp_ms, resolution),
+        stats,
+        unit,
+        values,
+    )
 }
 
 /// What to aggregate.

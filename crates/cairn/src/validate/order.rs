@@ -242,20 +242,23 @@ fn initial(calls: &[Call], validation_now: Option<bool>) -> BTreeSet<State> {
     }])
 }
 
+/// Adds `[a, b)` to `spans` (ordered), merged with the last span when they touch.
+fn push_span(spans: &mut Vec<(i64, i64)>, a: i64, b: i64) {
+    if a >= b {
+        return;
+    }
+    match spans.last_mut() {
+        Some(last) if last.1 >= a => last.1 = last.1.max(b),
+        _ => spans.push((a, b)),
+    }
+}
+
 /// Spans (epoch seconds, end exclusive) in which some order of `calls` (sorted by time) has
 /// validation off.
 pub fn maybe_off(calls: &[Call], validation_now: Option<bool>) -> Vec<(i64, i64)> {
     let mut states = initial(calls, validation_now);
     let mut spans: Vec<(i64, i64)> = Vec::new();
-    let mut push = |a: i64, b: i64| {
-        if a >= b {
-            return;
-        }
-        match spans.last_mut() {
-            Some(last) if last.1 >= a => last.1 = last.1.max(b),
-            _ => spans.push((a, b)),
-        }
-    };
+    let mut push = |a: i64, b: i64| push_span(&mut spans, a, b);
     let mut from = i64::MIN;
     let off = |s: &BTreeSet<State>| s.iter().any(|s| s.validation == Some(false));
     let seconds = Second::split(calls);
@@ -307,15 +310,7 @@ pub fn maybe_logging(calls: &[Call], logging_now: Option<bool>) -> Vec<(i64, i64
         validation: None,
     }]);
     let mut spans: Vec<(i64, i64)> = Vec::new();
-    let mut push = |a: i64, b: i64| {
-        if a >= b {
-            return;
-        }
-        match spans.last_mut() {
-            Some(last) if last.1 >= a => last.1 = last.1.max(b),
-            _ => spans.push((a, b)),
-        }
-    };
+    let mut push = |a: i64, b: i64| push_span(&mut spans, a, b);
     let on = |s: &BTreeSet<State>| s.iter().any(|s| s.logging != Some(false));
     let seconds = Second::split(calls);
     let last_switch = seconds
