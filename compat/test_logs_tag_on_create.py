@@ -4,25 +4,17 @@ permission" (CloudWatch Logs API reference, CreateLogGroup `tags`). Before, Crea
 asked only for logs:CreateLogGroup, so a user denied tagging gave a new group any tag, and
 tag-based access policies with it."""
 
-import json
 
 import pytest
 from botocore.exceptions import ClientError
 
-
-def user_with(cairn, name, statements):
-    iam = cairn.client("iam")
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": statements}))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return cairn.client_with(key["AccessKeyId"], key["SecretAccessKey"], "logs")
+from conftest import user_with
 
 
 def test_tags_at_creation_need_either_tag_action(cairn):
     create = {"Effect": "Allow", "Action": "logs:CreateLogGroup", "Resource": "*"}
     denied = user_with(cairn, "no-tags", [create, {
-        "Effect": "Deny", "Action": ["logs:TagResource", "logs:TagLogGroup"], "Resource": "*"}])
+        "Effect": "Deny", "Action": ["logs:TagResource", "logs:TagLogGroup"], "Resource": "*"}])("logs")
     with pytest.raises(ClientError) as e:
         denied.create_log_group(logGroupName="/tags/sneaky", tags={"team": "admin"})
     assert e.value.response["Error"]["Code"] == "AccessDeniedException"
@@ -34,7 +26,7 @@ def test_tags_at_creation_need_either_tag_action(cairn):
     for action in ("logs:TagResource", "logs:TagLogGroup"):
         user = user_with(cairn, action.split(":")[1].lower(), [create, {
             "Effect": "Allow", "Action": action, "Resource": "*",
-            "Condition": {"StringEquals": {"aws:RequestTag/team": "dev"}}}])
+            "Condition": {"StringEquals": {"aws:RequestTag/team": "dev"}}}])("logs")
         name = f"/tags/{action.split(':')[1]}"
         user.create_log_group(logGroupName=name, tags={"team": "dev"})
         assert root.list_tags_log_group(logGroupName=name)["tags"] == {"team": "dev"}
