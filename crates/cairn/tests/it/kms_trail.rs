@@ -1,8 +1,8 @@
 //! Trails with a KMS key (spec iam-kms.md §9.2): CreateTrail's checks of `KmsKeyId` with
-//! AWS's errors, log and digest files sealed at rest and opened by GetObject for a reader the
-//! key policy lets decrypt, CloudTrail's and S3's KMS calls recorded, and a disabled key that
-//! holds delivery back (with the error in GetTrailStatus) until it is enabled again, losing
-//! nothing.
+//! AWS's errors, log files sealed at rest (digest files SSE-S3, as CloudTrail writes them)
+//! and opened by GetObject for a reader the key policy lets decrypt, CloudTrail's and S3's
+//! KMS calls recorded, and a disabled key that holds delivery back (with the error in
+//! GetTrailStatus) until it is enabled again, losing nothing.
 
 use serde_json::{Value, json};
 
@@ -149,8 +149,20 @@ async fn a_trail_with_a_key_seals_its_files_and_readers_open_them() {
         !logs.is_empty() && !digests.is_empty(),
         "{logs:?} {digests:?}"
     );
+    // "Enabling server-side encryption encrypts the log files but not the digest files with
+    // SSE-KMS. Digest files are encrypted with Amazon S3-managed encryption keys (SSE-S3)"
+    // (CloudTrail User Guide; kms8).
+    for key in &digests {
+        let (s, h, _) = get(&server, &format!("/enc-logs/{key}"), "HEAD").await;
+        assert_eq!(s, 200);
+        assert_eq!(header(&h, "x-amz-server-side-encryption"), "AES256");
+        assert_eq!(
+            header(&h, "x-amz-server-side-encryption-aws-kms-key-id"),
+            ""
+        );
+    }
     let files = object_files(&server);
-    for key in logs.iter().chain(&digests) {
+    for key in &logs {
         let path = format!("/enc-logs/{key}");
         let (s, h, _) = get(&server, &path, "HEAD").await;
         assert_eq!(s, 200);
@@ -211,11 +223,8 @@ async fn a_trail_with_a_key_seals_its_files_and_readers_open_them() {
         .iter()
         .filter(|r| r["eventName"] == "GenerateDataKey")
         .collect();
-    // The check at CreateTrail, then one per delivered file (logs and digests).
-    assert!(
-        by_cloudtrail.len() > logs.len() + digests.len(),
-        "{by_cloudtrail:?}"
-    );
+    // The check at CreateTrail, then one per delivered log file (digests are SSE-S3).
+    assert_eq!(by_cloudtrail.len(), 1 + logs.len(), "{by_cloudtrail:?}");
     for r in &by_cloudtrail {
         assert_eq!(r["userIdentity"]["type"], "AWSService");
         assert_eq!(r["userIdentity"]["invokedBy"], "cloudtrail.amazonaws.com");
