@@ -9,21 +9,15 @@ import sqlite3
 import time
 import urllib.request
 
-import pytest
 
-from conftest import http_subscriber
+# Endpoints under `/gone` take their confirmation and refuse every message, so what was
+# published stays queued for retry; the others accept.
+from test_sns_sse import subscriber  # noqa: F401 (a fixture)
 
 SUBSCRIBERS = 30
 SIZE = 200_000
 
 
-@pytest.fixture()
-def subscriber():
-    # Endpoints under `/gone` take their confirmation and refuse every message, so what was
-    # published stays queued for retry; the others accept.
-    with http_subscriber(status=lambda path, h: (
-            500 if "gone" in path and h["x-amz-sns-message-type"] == "Notification" else 200)) as s:
-        yield s
 
 
 def stored(cairn):

@@ -308,22 +308,11 @@ def test_a_file_planted_while_the_trail_was_stopped_stays_unlisted_after_a_resta
             assert time.time() < deadline, "no final digest came"
             time.sleep(0.2)
         seen = digest_keys(s3, bucket)
-        now = time.gmtime()
-        day, minute = time.strftime("%Y/%m/%d", now), time.strftime("%Y%m%dT%H%MZ", now)
-        forged = (f"AWSLogs/123456789012/CloudTrail/us-east-1/{day}/"
-                  f"123456789012_CloudTrail_us-east-1_{minute}_FORGEDforgedABCD.json.gz")
-        s3.put_object(Bucket=bucket, Key=forged,
-                      Body=gzip.compress(b'{"Records":[{"eventName":"DeleteBucket"}]}'))
-        planted = time.time()
-        while time.time() < planted + 1.1:
-            time.sleep(0.1)
+        forged = plant_now(s3, bucket, "FORGEDforgedABCD", b'{"Records":[{"eventName":"DeleteBucket"}]}')
         ct.start_logging(Name="restarted")
         ct.describe_trails()
         new_digest(s3, bucket, seen, "digest of the new chain")
-        ours = cairn_validate(server, arn, t0 - 60, time.time() + 10)
-        assert ours.returncode == 1, ours.stdout + ours.stderr
-        assert f"Log file\ts3://{bucket}/{forged}\tINVALID: not listed in any digest" in ours.stderr, \
-            ours.stderr
+        assert_forged_reported(server, arn, t0, bucket, forged)
     finally:
         server.stop()
 
@@ -341,22 +330,32 @@ def test_a_file_planted_between_a_deletion_and_the_re_creation_is_reported():
         ct.delete_trail(Name="recreated")
         # The deletion's final digest.
         seen = new_digest(s3, bucket, seen, "final digest")
-        now = time.gmtime()
-        day, minute = time.strftime("%Y/%m/%d", now), time.strftime("%Y%m%dT%H%MZ", now)
-        forged = (f"AWSLogs/123456789012/CloudTrail/us-east-1/{day}/"
-                  f"123456789012_CloudTrail_us-east-1_{minute}_FORGEDrecreate1.json.gz")
-        s3.put_object(Bucket=bucket, Key=forged,
-                      Body=gzip.compress(b'{"Records":[{"eventName":"DeleteUser"}]}'))
-        planted = time.time()
-        while time.time() < planted + 1.1:
-            time.sleep(0.1)
+        forged = plant_now(s3, bucket, "FORGEDrecreate1", b'{"Records":[{"eventName":"DeleteUser"}]}')
         ct.create_trail(Name="recreated", S3BucketName=bucket, EnableLogFileValidation=True)
         ct.start_logging(Name="recreated")
         ct.describe_trails()
         new_digest(s3, bucket, seen, "digest of the new trail")
-        ours = cairn_validate(server, arn, t0 - 60, time.time() + 10)
-        assert ours.returncode == 1, ours.stdout + ours.stderr
-        assert f"Log file\ts3://{bucket}/{forged}\tINVALID: not listed in any digest" in ours.stderr, \
-            ours.stderr
+        assert_forged_reported(server, arn, t0, bucket, forged)
     finally:
         server.stop()
+
+
+def plant_now(s3, bucket, tag, body):
+    """A forged log file named as CloudTrail names one now; its key, once a second has
+    passed since it was written (a later call falls in a later second)."""
+    now = time.gmtime()
+    day, minute = time.strftime("%Y/%m/%d", now), time.strftime("%Y%m%dT%H%MZ", now)
+    forged = (f"AWSLogs/123456789012/CloudTrail/us-east-1/{day}/"
+              f"123456789012_CloudTrail_us-east-1_{minute}_{tag}.json.gz")
+    s3.put_object(Bucket=bucket, Key=forged, Body=gzip.compress(body))
+    planted = time.time()
+    while time.time() < planted + 1.1:
+        time.sleep(0.1)
+    return forged
+
+
+def assert_forged_reported(server, arn, t0, bucket, forged):
+    ours = cairn_validate(server, arn, t0 - 60, time.time() + 10)
+    assert ours.returncode == 1, ours.stdout + ours.stderr
+    assert f"Log file\ts3://{bucket}/{forged}\tINVALID: not listed in any digest" in ours.stderr, \
+        ours.stderr
