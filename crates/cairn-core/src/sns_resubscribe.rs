@@ -59,6 +59,31 @@ pub fn is_restore_token(
     Ok(key.open_timed(&scope(topic_arn), token, now, TTL).is_ok())
 }
 
+/// What an UnsubscribeConfirmation token of `topic_arn` still in its time names.
+fn named(conn: &Connection, topic_arn: &str, token: &str, now: i64) -> ApiResult<Option<Value>> {
+    let key = TokenKey::stored(conn)?;
+    Ok(key
+        .open_timed(&scope(topic_arn), token, now, TTL)
+        .ok()
+        .and_then(|n| serde_json::from_str::<Value>(&n).ok()))
+}
+
+/// Whether `token` is an UnsubscribeConfirmation token of `topic_arn` still in its time whose
+/// subscription is not there now (following it would restore something).
+pub fn restores_something(
+    conn: &Connection,
+    topic_arn: &str,
+    token: &str,
+    now: i64,
+) -> ApiResult<bool> {
+    let Some(named) = named(conn, topic_arn, token, now)? else {
+        return Ok(false);
+    };
+    let text = |k: &str| named.get(k).and_then(Value::as_str).unwrap_or_default();
+    Ok(sns::get_topic(conn, topic_arn)?.is_some()
+        && sns::find_subscription(conn, topic_arn, text("protocol"), text("endpoint"))?.is_none())
+}
+
 /// Restores the subscription an UnsubscribeConfirmation token names, confirmed; returns its
 /// ARN. `None` when the token is not such a token, is older than [`TTL`], or its topic is
 /// gone. A subscription of the same endpoint made since is answered as it is.
@@ -70,11 +95,7 @@ pub fn restore(
     now: i64,
     fresh: &Fresh<'_>,
 ) -> ApiResult<Option<String>> {
-    let key = TokenKey::stored(conn)?;
-    let Ok(named) = key.open_timed(&scope(topic_arn), token, now, TTL) else {
-        return Ok(None);
-    };
-    let Ok(named) = serde_json::from_str::<Value>(&named) else {
+    let Some(named) = named(conn, topic_arn, token, now)? else {
         return Ok(None);
     };
     let text = |k: &str| named.get(k).and_then(Value::as_str).unwrap_or_default();

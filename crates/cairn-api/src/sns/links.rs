@@ -118,7 +118,7 @@ pub(super) async fn confirm_by_token(
         let (t, k) = (topic.clone(), token.clone());
         let repeat = state
             .store
-            .read(move |c| Ok(cairn_core::sns_pending::link_repeats(c, &t, &k)))
+            .read(move |c| Ok(cairn_core::sns_pending::link_repeats(c, &t, &k, now_secs)))
             .await;
         if matches!(repeat, Ok(Ok(true))) && !crate::unsigned_rate::allow(&req.source_ip) {
             let e = WireError {
