@@ -404,7 +404,7 @@ CREATE INDEX IF NOT EXISTS events_unchained ON events (seq) WHERE chain IS NULL;
 
 /// The newest schema version this binary knows. A store stamped with a higher one was
 /// upgraded by a newer binary and is refused ([`check_before_upgrade`]).
-pub const LATEST: i64 = 35;
+pub const LATEST: i64 = 36;
 
 fn version_of(conn: &Connection) -> StoreResult<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
@@ -684,8 +684,7 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
         }
     }
     if due(30) {
-        // No table changes: marks data dirs whose stacks may keep a RollbackConfiguration,
-        // which a schema-29 build would drop on its next write of the stack (upgrade2).
+        // No table changes: stacks may keep a RollbackConfiguration (upgrade2).
         conn.execute_batch("BEGIN; PRAGMA user_version = 30; COMMIT;")?;
     }
     if due(31) {
@@ -699,9 +698,8 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
         crate::schema_v32::migrate(conn, 32)?;
     }
     if due(33) {
-        // Version 32's step again: a build released before the step gained the alarms'
-        // `due_ms` column stamped data dirs 32 without it (ops6: every alarm call then
-        // failed). The step adds only what is missing.
+        // Version 32's step again, adding only what is missing: a build released before the
+        // step gained the alarms' `due_ms` stamped data dirs 32 without it (ops6).
         crate::schema_v32::migrate(conn, 33)?;
     }
     if due(34) {
@@ -709,6 +707,9 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> StoreResult<()> {
     }
     if due(35) {
         crate::metrics::migrate_v35(conn)?;
+    }
+    if due(36) {
+        crate::logs::purge::migrate_v36(conn)?;
     }
     Ok(())
 }

@@ -137,6 +137,7 @@ const IN_GROUP_OLDEST_FIRST: &str = "SELECT id, stream_id, ts, ingested, message
      WHERE group_id = ?1 AND (?2 IS NULL OR ts >= ?2) AND (?3 IS NULL OR ts <= ?3)
        AND (ts, id) > (?4, ?5)
        AND (?6 IS NULL OR stream_id IN (SELECT value FROM json_each(?6)))
+       AND (?8 IS NULL OR stream_id NOT IN (SELECT value FROM json_each(?8)))
      ORDER BY ts, id LIMIT ?7";
 
 /// A group's events before a position, newest first ([`in_group_newest_first`]).
@@ -144,6 +145,7 @@ const IN_GROUP_NEWEST_FIRST: &str = "SELECT id, stream_id, ts, ingested, message
      WHERE group_id = ?1 AND (?2 IS NULL OR ts >= ?2) AND (?3 IS NULL OR ts <= ?3)
        AND (ts, id) < (?4, ?5)
        AND (?6 IS NULL OR stream_id IN (SELECT value FROM json_each(?6)))
+       AND (?8 IS NULL OR stream_id NOT IN (SELECT value FROM json_each(?8)))
      ORDER BY ts DESC, id DESC LIMIT ?7";
 
 fn read_group(
@@ -156,9 +158,20 @@ fn read_group(
     limit: i64,
 ) -> StoreResult<Vec<StoredEvent>> {
     let stream_list = streams.map(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
+    // Events of the group's deleted streams wait for their purge; they are not read.
+    let deleted = super::purge::deleted_streams(conn, group_id)?;
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(
-        params![group_id, start, end, at_ts, at_id, stream_list, limit],
+        params![
+            group_id,
+            start,
+            end,
+            at_ts,
+            at_id,
+            stream_list,
+            limit,
+            deleted
+        ],
         row,
     )?;
     Ok(rows.collect::<Result<_, _>>()?)

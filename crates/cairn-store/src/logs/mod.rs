@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod filters;
+pub mod purge;
 pub mod streams;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -77,8 +78,8 @@ pub struct NewGroup<'a> {
 pub fn create_group(conn: &Connection, g: &NewGroup<'_>) -> StoreResult<Option<i64>> {
     let n = conn
         .prepare_cached(
-            "INSERT OR IGNORE INTO log_groups (account, region, name, created, kms_key_id, class, deletion_protection)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT OR IGNORE INTO log_groups (id, account, region, name, created, kms_key_id, class, deletion_protection)
+             VALUES (?8, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
         .execute(params![
             g.account,
@@ -87,7 +88,8 @@ pub fn create_group(conn: &Connection, g: &NewGroup<'_>) -> StoreResult<Option<i
             g.created,
             g.kms_key_id,
             g.class,
-            g.deletion_protection
+            g.deletion_protection,
+            purge::next_group_id(conn)?
         ])?;
     Ok((n == 1).then(|| conn.last_insert_rowid()))
 }
@@ -168,10 +170,10 @@ pub fn list_groups(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Deletes a group with its streams, events, tags and metric filters.
+/// Deletes a group with its streams, tags and metric filters; its events are purged later
+/// ([`purge`]).
 pub fn delete_group(conn: &Connection, id: i64) -> StoreResult<()> {
-    conn.prepare_cached("DELETE FROM log_events WHERE group_id = ?1")?
-        .execute([id])?;
+    purge::note(conn, id, None)?;
     conn.prepare_cached("DELETE FROM log_groups WHERE id = ?1")?
         .execute([id])?;
     Ok(())

@@ -53,9 +53,14 @@ pub fn create(
 ) -> StoreResult<Option<i64>> {
     let n = conn
         .prepare_cached(
-            "INSERT OR IGNORE INTO log_streams (group_id, name, created) VALUES (?1, ?2, ?3)",
+            "INSERT OR IGNORE INTO log_streams (id, group_id, name, created) VALUES (?4, ?1, ?2, ?3)",
         )?
-        .execute(params![group_id, name, created])?;
+        .execute(params![
+            group_id,
+            name,
+            created,
+            super::purge::next_stream_id(conn)?
+        ])?;
     Ok((n == 1).then(|| conn.last_insert_rowid()))
 }
 
@@ -76,20 +81,25 @@ pub fn names(conn: &Connection, group_id: i64) -> StoreResult<Vec<(i64, String)>
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Deletes a stream and its events.
+/// Deletes a stream; its events are purged later ([`super::purge`]).
 pub fn delete(conn: &Connection, id: i64) -> StoreResult<()> {
     let bytes: i64 = conn
         .prepare_cached("SELECT stored_bytes FROM log_streams WHERE id = ?1")?
         .query_row([id], |r| r.get(0))
         .optional()?
         .unwrap_or(0);
-    conn.prepare_cached("DELETE FROM log_events WHERE stream_id = ?1")?
-        .execute([id])?;
     conn.prepare_cached(
         "UPDATE log_groups SET stored_bytes = MAX(0, stored_bytes - ?2)
          WHERE id = (SELECT group_id FROM log_streams WHERE id = ?1)",
     )?
     .execute(params![id, bytes])?;
+    if let Some(group_id) = conn
+        .prepare_cached("SELECT group_id FROM log_streams WHERE id = ?1")?
+        .query_row([id], |r| r.get::<_, i64>(0))
+        .optional()?
+    {
+        super::purge::note(conn, group_id, Some(id))?;
+    }
     conn.prepare_cached("DELETE FROM log_streams WHERE id = ?1")?
         .execute([id])?;
     Ok(())

@@ -1,7 +1,7 @@
 //! Store-level checks of the logs tables.
 
 use super::*;
-use crate::logs::{events, filters, streams};
+use crate::logs::{events, filters, purge, streams};
 
 fn db() -> Connection {
     let conn = Connection::open_in_memory().unwrap();
@@ -144,10 +144,64 @@ fn events_page_by_time_and_id_and_expire() {
         1
     );
     delete_group(&conn, g).unwrap();
+    assert_eq!(purge::step(&conn, 100).unwrap(), 2);
     assert!(
         events::in_group(&conn, g, None, None, None, None, 10)
             .unwrap()
             .is_empty()
     );
     assert!(filters::of_group(&conn, g).unwrap().is_empty());
+}
+
+/// hostile16 F2: deleting a group or stream removes it at once but leaves its events to the
+/// batched purge, and no new group or stream takes the id of one whose events are pending.
+#[test]
+fn deleted_groups_and_streams_are_purged_in_batches() {
+    let conn = db();
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let g = group(&conn, "big");
+    let (s1, s2) = (
+        streams::create(&conn, g, "one", 1).unwrap().unwrap(),
+        streams::create(&conn, g, "two", 1).unwrap().unwrap(),
+    );
+    let msgs: Vec<(i64, String)> = (0..10).map(|i| (i, format!("m{i}"))).collect();
+    let refs: Vec<(i64, &str)> = msgs.iter().map(|(t, m)| (*t, m.as_str())).collect();
+    events::append(&conn, g, s1, &refs, 5).unwrap();
+    events::append(&conn, g, s2, &refs, 5).unwrap();
+    // The stream goes at once; its events wait for the purge.
+    streams::delete(&conn, s2).unwrap();
+    assert_eq!(count("SELECT COUNT(*) FROM log_events"), 20);
+    let read = events::in_group(&conn, g, None, None, None, None, 100).unwrap();
+    assert_eq!(read.len(), 10);
+    assert!(read.iter().all(|e| e.stream_id == s1));
+    let again = streams::create(&conn, g, "two", 2).unwrap().unwrap();
+    assert!(
+        again > s2,
+        "a stream with events pending purge keeps its id"
+    );
+    assert!(
+        events::in_stream(&conn, again, None, None, events::From::Head, 100)
+            .unwrap()
+            .is_empty()
+    );
+    // The group goes at once too; a new group of its name starts empty under a new id.
+    delete_group(&conn, g).unwrap();
+    let g2 = group(&conn, "big");
+    assert!(g2 > g);
+    let s3 = streams::create(&conn, g2, "one", 3).unwrap().unwrap();
+    assert!(s3 > again);
+    assert!(
+        events::in_group(&conn, g2, None, None, None, None, 100)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(purge::pending(&conn).unwrap(), 2);
+    // Each step deletes at most its batch.
+    assert_eq!(purge::step(&conn, 7).unwrap(), 7);
+    assert_eq!(count("SELECT COUNT(*) FROM log_events"), 13);
+    assert_eq!(purge::step(&conn, 7).unwrap(), 7);
+    assert_eq!(purge::step(&conn, 7).unwrap(), 6);
+    assert_eq!(count("SELECT COUNT(*) FROM log_events"), 0);
+    assert_eq!(purge::pending(&conn).unwrap(), 0);
+    assert_eq!(purge::step(&conn, 7).unwrap(), 0);
 }
