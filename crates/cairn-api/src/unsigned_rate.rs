@@ -3,11 +3,11 @@
 //! anyone who can reach the port could fill the event store at the disk's speed, and a full
 //! store stops all recording (hostile14: 4,000 calls in 8 s, 65 MB). As AWS's STS does, such
 //! calls are throttled: per source (an IPv6 address by its /64) and in all, and a throttled
-//! call is answered without a record.
+//! call is answered without a record. Time is the server's clock ([`crate::AppState::now`]), so
+//! tests drive the refill with `--clock-file`.
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
-use std::time::Instant;
 
 /// Calls a second each source may make, and its burst.
 const PER_SOURCE: (f64, f64) = (2.0, 20.0);
@@ -19,11 +19,12 @@ const MAX_SOURCES: usize = 10_000;
 #[derive(Clone, Copy)]
 struct Bucket {
     tokens: f64,
-    at: Instant,
+    /// Epoch seconds of the last refill.
+    at: f64,
 }
 
 impl Bucket {
-    fn full(burst: f64, now: Instant) -> Self {
+    fn full(burst: f64, now: f64) -> Self {
         Bucket {
             tokens: burst,
             at: now,
@@ -31,10 +32,11 @@ impl Bucket {
     }
 
     /// Refills at `rate` up to `burst`; whether a token is there to take.
-    fn ready(&mut self, (rate, burst): (f64, f64), now: Instant) -> bool {
-        let secs = now.saturating_duration_since(self.at).as_secs_f64();
+    fn ready(&mut self, (rate, burst): (f64, f64), now: f64) -> bool {
+        // A clock set back refills nothing (and is not a refill later either).
+        let secs = (now - self.at).max(0.0);
         self.tokens = (self.tokens + secs * rate).min(burst);
-        self.at = now;
+        self.at = self.at.max(now);
         self.tokens >= 1.0
     }
 }
@@ -46,21 +48,21 @@ struct State {
 
 static STATE: LazyLock<Mutex<State>> = LazyLock::new(|| {
     Mutex::new(State {
-        all: Bucket::full(IN_ALL.1, Instant::now()),
+        all: Bucket::full(IN_ALL.1, f64::NEG_INFINITY),
         sources: HashMap::new(),
     })
 });
 
-/// Whether an unsigned call from `source_ip` may be recorded now (taking its token).
-pub fn allow(source_ip: &str) -> bool {
+/// Whether an unsigned call from `source_ip` may be recorded at `now` (taking its token).
+pub fn allow(source_ip: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
     allow_at(
         &mut STATE.lock().unwrap_or_else(|e| e.into_inner()),
         source_ip,
-        Instant::now(),
+        now.timestamp_millis() as f64 / 1000.0,
     )
 }
 
-fn allow_at(state: &mut State, source_ip: &str, now: Instant) -> bool {
+fn allow_at(state: &mut State, source_ip: &str, now: f64) -> bool {
     let key = source_key(source_ip);
     if state.sources.len() >= MAX_SOURCES && !state.sources.contains_key(&key) {
         state.sources.clear();
@@ -94,7 +96,7 @@ mod tests {
 
     #[test]
     fn sources_and_the_whole_are_throttled_and_refill() {
-        let t0 = Instant::now();
+        let t0 = 1_000.0;
         let mut st = State {
             all: Bucket::full(IN_ALL.1, t0),
             sources: HashMap::new(),
@@ -105,7 +107,7 @@ mod tests {
         assert_eq!(taken, 20, "a source's burst");
         assert!(allow_at(&mut st, "10.0.0.2", t0), "another source");
         // A second later a source has two more.
-        let t1 = t0 + std::time::Duration::from_secs(1);
+        let t1 = t0 + 1.0;
         assert_eq!(
             (0..5).filter(|_| allow_at(&mut st, "10.0.0.1", t1)).count(),
             2

@@ -159,7 +159,7 @@ pub async fn submit(state: &AppState, req: &Incoming<'_>) -> Response {
         // Within the bound on unsigned recorded calls too (hostile14: failures sent from a
         // thousand addresses were each recorded, 6,019 in 14 s).
         let recorded = (wait == 0 || throttle.record_waiting(source_ip, &key_id, now))
-            && crate::unsigned_rate::allow(source_ip);
+            && crate::unsigned_rate::allow(source_ip, state.now());
         if !recorded {
             tracing::debug!(%source_ip, "console sign-in refused during its wait; not recorded (one a minute is)");
         } else if let Err(e) = state

@@ -120,7 +120,7 @@ pub(super) async fn confirm_by_token(
             .store
             .read(move |c| Ok(cairn_core::sns_pending::link_repeats(c, &t, &k, now_secs)))
             .await;
-        if matches!(repeat, Ok(Ok(true))) && !crate::unsigned_rate::allow(&req.source_ip) {
+        if matches!(repeat, Ok(Ok(true))) && !crate::unsigned_rate::allow(&req.source_ip, now) {
             let e = WireError {
                 code: "Throttled",
                 status: http::StatusCode::TOO_MANY_REQUESTS,

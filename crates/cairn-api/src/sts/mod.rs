@@ -366,7 +366,7 @@ async fn federated_refused(
         .await;
     match exists {
         // Throttled as STS throttles: answered without a record (hostile14).
-        Ok(true) if !crate::unsigned_rate::allow(&req.source_ip) => {
+        Ok(true) if !crate::unsigned_rate::allow(&req.source_ip, now) => {
             let e = WireError::bad_request("Throttling", "Rate exceeded");
             return crate::query::error(XMLNS, &e, &rid);
         }
