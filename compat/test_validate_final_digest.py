@@ -14,7 +14,7 @@ import json
 import os
 import time
 
-from conftest import Cairn, cairn_binary
+from conftest import Cairn, cairn_binary, cloudtrail_policy
 from test_validate_history import clocked, digests  # noqa: F401 (a fixture)
 from test_validate_logs import cairn_validate, flush, make_trail, validate
 
@@ -359,3 +359,48 @@ def assert_forged_reported(server, arn, t0, bucket, forged):
     assert ours.returncode == 1, ours.stdout + ours.stderr
     assert f"Log file\ts3://{bucket}/{forged}\tINVALID: not listed in any digest" in ours.stderr, \
         ours.stderr
+
+
+def test_a_deleted_multi_region_trail_ends_every_regions_chain():
+    """digest9 E4: a multi-Region trail deleted (and made again) wrote its final digest in its
+    home Region only, when its other Region's files were all digested already; validating
+    that Region then reported "no final digest" on an untouched bucket."""
+    server = Cairn(cairn_binary(), ["--delivery-interval", "1", "--digest-interval", "2"])
+    try:
+        t0 = time.time()
+        s3 = server.client("s3")
+        bucket = "mr-final-bucket"
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_policy(Bucket=bucket, Policy=cloudtrail_policy(bucket))
+        home, eu = server.client("cloudtrail"), server.client("cloudtrail", region="eu-west-1")
+        make = lambda: home.create_trail(  # noqa: E731
+            Name="mr-final", S3BucketName=bucket, IsMultiRegionTrail=True,
+            EnableLogFileValidation=True)["TrailARN"]
+        arn = make()
+        home.start_logging(Name="mr-final")
+        eu.describe_trails()
+        in_eu = lambda: [k for k in digest_keys(s3, bucket) if "/eu-west-1/" in k]  # noqa: E731
+        seen_eu = new_digest_in(in_eu, [], "eu-west-1 digest")
+        home.delete_trail(Name="mr-final")
+        # The deletion ends the chain in eu-west-1 too, with an empty final digest.
+        seen_eu = new_digest_in(in_eu, seen_eu, "eu-west-1 final digest")
+        final = json.loads(gzip.decompress(s3.get_object(Bucket=bucket, Key=seen_eu[-1])["Body"].read()))
+        assert final["logFiles"] == [] and final["previousDigestSignature"], final
+        assert make() == arn
+        home.start_logging(Name="mr-final")
+        eu.describe_trails()
+        seen_eu = new_digest_in(in_eu, seen_eu, "eu-west-1 digest of the new trail")
+        for region in ("us-east-1", "eu-west-1"):
+            ours = cairn_validate(server, arn, t0 - 60, time.time() - 3, "--region", region)
+            assert ours.returncode == 0, region + ours.stdout + ours.stderr
+    finally:
+        server.stop()
+
+
+def new_digest_in(keys, seen, what):
+    """Waits (up to a minute) until `keys()` holds a key not in `seen`; returns them all."""
+    deadline = time.time() + 60
+    while not set(keys()) - set(seen):
+        assert time.time() < deadline, f"no {what} came"
+        time.sleep(0.2)
+    return keys()

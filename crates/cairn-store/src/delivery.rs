@@ -291,16 +291,47 @@ pub fn undigested(
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
+/// The event seqs a retired trail's life covered, `(first, planned through)`: the files of
+/// that life already digested when it was deleted stay with the live rows of its ARN (only its
+/// pending and undigested ones are retired), and name Regions its final digests are owed in
+/// (digest9 E4: a deleted multi-Region trail wrote its final digest in its home Region only).
+/// `None` for a live trail.
+fn retired_life(conn: &Connection, retired: Option<i64>) -> StoreResult<Option<(i64, i64)>> {
+    let Some(id) = retired else {
+        return Ok(None);
+    };
+    Ok(conn
+        .prepare_cached(
+            "SELECT json_extract(body, '$.status.windows[0].start_seq'), cursor
+             FROM retired_trails WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?))
+        })
+        .optional()?
+        .and_then(|(first, through)| Some((first?, through?))))
+}
+
+/// Matches the rows of a live (`?2` NULL) or retired (`?2`) trail, with a retired trail's
+/// files of its life digested before it was deleted (`?3`..`?4`: [`retired_life`]).
+const OWNED_FILES: &str = "(retired IS ?2 OR (?3 IS NOT NULL AND retired IS NULL
+    AND state = 'done' AND json_extract(seqs, '$[0]') BETWEEN ?3 AND ?4))";
+
 /// Regions a live (`retired: None`) or retired trail has planned files for.
 pub fn file_regions(
     conn: &Connection,
     trail_arn: &str,
     retired: Option<i64>,
 ) -> StoreResult<Vec<String>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT DISTINCT region FROM deliveries WHERE trail_arn = ?1 AND retired IS ?2 ORDER BY region",
+    let life = retired_life(conn, retired)?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT DISTINCT region FROM deliveries WHERE trail_arn = ?1 AND {OWNED_FILES}
+         ORDER BY region"
+    ))?;
+    let rows = stmt.query_map(
+        params![trail_arn, retired, life.map(|l| l.0), life.map(|l| l.1)],
+        |r| r.get(0),
     )?;
-    let rows = stmt.query_map(params![trail_arn, retired], |r| r.get(0))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
@@ -340,11 +371,21 @@ pub fn regions_through(
     retired: Option<i64>,
     end_seq: i64,
 ) -> StoreResult<Vec<String>> {
+    let life = retired_life(conn, retired)?;
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT DISTINCT region FROM deliveries WHERE trail_arn = ?1 AND retired IS ?2
-           AND NOT {INSIGHT_FILE} AND json_extract(seqs, '$[0]') <= ?3 ORDER BY region"
+        "SELECT DISTINCT region FROM deliveries WHERE trail_arn = ?1 AND {OWNED_FILES}
+           AND NOT {INSIGHT_FILE} AND json_extract(seqs, '$[0]') <= ?5 ORDER BY region"
     ))?;
-    let rows = stmt.query_map(params![trail_arn, retired, end_seq], |r| r.get(0))?;
+    let rows = stmt.query_map(
+        params![
+            trail_arn,
+            retired,
+            life.map(|l| l.0),
+            life.map(|l| l.1),
+            end_seq
+        ],
+        |r| r.get(0),
+    )?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
