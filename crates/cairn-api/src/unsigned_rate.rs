@@ -80,7 +80,7 @@ fn allow_at(state: &mut State, source_ip: &str, now: f64) -> bool {
 }
 
 /// An IPv4 address as it is; an IPv6 one by its /64 (one host has many).
-fn source_key(ip: &str) -> String {
+pub(crate) fn source_key(ip: &str) -> String {
     match ip.parse::<std::net::IpAddr>() {
         Ok(std::net::IpAddr::V6(v6)) => {
             let s = v6.segments();

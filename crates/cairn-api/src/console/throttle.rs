@@ -54,6 +54,8 @@ pub struct Throttle {
 }
 
 fn keys(source_ip: &str, access_key_id: &str) -> [String; 2] {
+    // An IPv6 address by its /64, as the bound on unsigned calls counts it (hostile17).
+    let source_ip = crate::unsigned_rate::source_key(source_ip);
     [
         format!("ip {source_ip}"),
         format!("key {access_key_id} from {source_ip}"),
