@@ -2,7 +2,8 @@
 //! trail's CloudWatch Logs delivery both call [`ingest`], which applies AWS's batch rules,
 //! stores the accepted events, and runs the group's metric filters into the metric store.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use cairn_store::Connection;
 use cairn_store::logs::{LogGroup, events as store_events, filters as store_filters};
@@ -245,6 +246,9 @@ fn apply_metric_filters(
             .push((f64::from_bits(*bits), *count));
     }
     let mut written = 0;
+    // Active dimension sets per metric, counted once a call and kept up to date as sets are
+    // added (hostile17: counting again for every refused set held the writer for minutes).
+    let mut active: HashMap<(&str, &str), i64> = HashMap::new();
     for ((index, dims, minute), values) in &grouped {
         let (index, minute) = (*index, *minute);
         let t = &compiled.transformations[index];
@@ -259,18 +263,23 @@ fn apply_metric_filters(
         // (the model: Logs "might disable a metric filter if it generates 1,000 different
         // name/value pairs for your specified dimensions within one hour"): beyond that a
         // new set is dropped, so log data cannot grow the store without bound (alarms4).
-        if !dims.is_empty()
-            && cairn_store::metrics::metric_id(conn, &key, minute, false)?.is_none()
-            && cairn_store::metrics::count_active(
-                conn,
-                &group.account,
-                &group.region,
-                &t.namespace,
-                &t.name,
-                minute - 3_600_000,
-            )? >= MAX_DIMENSION_SETS_PER_HOUR
+        if !dims.is_empty() && cairn_store::metrics::metric_id(conn, &key, minute, false)?.is_none()
         {
-            continue;
+            let count = match active.entry((t.namespace.as_str(), t.name.as_str())) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert(cairn_store::metrics::count_active(
+                    conn,
+                    &group.account,
+                    &group.region,
+                    &t.namespace,
+                    &t.name,
+                    minute - 3_600_000,
+                )?),
+            };
+            if *count >= MAX_DIMENSION_SETS_PER_HOUR {
+                continue;
+            }
+            *count += 1;
         }
         metrics::put_values(conn, &key, minute, values, &t.unit, 60)?;
         written += 1;

@@ -80,4 +80,11 @@ fn a_filters_dimensions_make_at_most_a_thousand_metrics_an_hour() {
     // A set that already exists still gets its data.
     ingest(&conn, &key, "s1", &[ev(NOW + 1, &messages[0])], NOW).unwrap();
     assert_eq!(sum(&conn, "c", &[("Id".into(), "i-0".into())]), (2.0, 2.0));
+    // A later call's new sets are still refused (the count is taken once a call, hostile17).
+    let more: Vec<String> = (0..50).map(|i| format!(r#"{{"id": "j-{i}"}}"#)).collect();
+    let events: Vec<_> = more.iter().map(|m| ev(NOW + 2, m)).collect();
+    ingest(&conn, &key, "s1", &events, NOW).unwrap();
+    let listed =
+        cairn_store::metrics::list(&conn, "123456789012", "us-east-1", None, Some("c"), 0).unwrap();
+    assert_eq!(listed.len(), 1000);
 }
