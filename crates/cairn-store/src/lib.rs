@@ -267,13 +267,15 @@ impl Store {
             let page = page.max(512) as u64;
             let pages = (max / page).max(1);
             let used: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
-            if used as u64 >= pages {
+            // Within 16 pages (64 KiB) of it counts too: a write that needs more pages than
+            // are left fails, so a store that filled up may stop a few pages short.
+            if used as u64 + 16 >= pages {
                 // ops2: a limit below the store's size refuses every call from the start, with
                 // nothing in the log to say why.
                 tracing::warn!(
                     store_mb = used as u64 * page / (1 << 20),
                     limit_mb = max / (1 << 20),
-                    "--max-store-mb is not above the store's current size: every call that records an event will be refused (503) until it is raised"
+                    "--max-store-mb is not above the store's current size (or leaves it under 64 KiB): calls that record an event will be refused (503) until it is raised"
                 );
             }
             conn.execute_batch(&format!("PRAGMA max_page_count = {pages}"))?;
