@@ -175,6 +175,21 @@ pub fn points(conn: &Connection, metric_id: i64, start: i64, end: i64) -> StoreR
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// [`points`] without the values they keep (`values` is `None`): totals only.
+pub fn point_totals(
+    conn: &Connection,
+    metric_id: i64,
+    start: i64,
+    end: i64,
+) -> StoreResult<Vec<Point>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT ts, sample_count, sum, min, max, unit, resolution, NULL FROM metric_points
+         WHERE metric_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts",
+    )?;
+    let rows = stmt.query_map(params![metric_id, start, end], point_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// A known metric.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MetricRow {

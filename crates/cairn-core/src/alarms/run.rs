@@ -75,6 +75,7 @@ fn range_key(alarm: &Alarm, end_ms: i64) -> String {
         end_ms,
         c.period,
         &c.unit,
+        c.extended_statistic.is_some(),
     ))
     .unwrap_or_default()
 }
@@ -105,6 +106,8 @@ fn datapoints_in(
                 end_ms,
                 period_secs: c.period.max(1),
                 unit: c.unit.as_deref(),
+                // Only percentiles and trimmed statistics need the values a point keeps.
+                values: c.extended_statistic.is_some(),
             },
             None,
         )?;

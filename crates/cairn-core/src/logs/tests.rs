@@ -207,6 +207,7 @@ pub(super) fn sum(conn: &Connection, name: &str, dims: &[(String, String)]) -> (
         end_ms: NOW + 3_600_000,
         period_secs: 7200,
         unit: None,
+        values: true,
     };
     query(conn, &q)
         .unwrap()

@@ -393,6 +393,7 @@ fn periods_counted(
             end_ms: r.end_ms,
             period_secs: r.period,
             unit: r.unit.as_deref(),
+            values: true,
         },
         Some(now_ms),
     )

@@ -42,6 +42,7 @@ fn periods_aggregate_and_percentiles_use_exact_values() {
         end_ms: 180_000,
         period_secs: 60,
         unit: None,
+        values: true,
     };
     let periods = query(&conn, &q).unwrap();
     assert_eq!(periods.len(), 2);
@@ -63,6 +64,7 @@ fn periods_aggregate_and_percentiles_use_exact_values() {
         &conn,
         &MetricQuery {
             unit: Some("Seconds"),
+            values: true,
             ..q.clone()
         },
     )
@@ -204,6 +206,7 @@ fn extended_statistics_follow_the_definitions() {
             end_ms: 1_200_000,
             period_secs: 1200,
             unit: None,
+            values: true,
         },
     )
     .unwrap()[0];
@@ -292,6 +295,7 @@ fn counts_must_be_non_negative_and_in_range() {
             end_ms: 2_000_000_000,
             period_secs: 60,
             unit: None,
+            values: true,
         },
     )
     .unwrap();
@@ -480,4 +484,30 @@ fn dimension_names_and_values_follow_the_models_character_rules() {
     }
     // A colon inside a name, or at the start of a value, is fine.
     assert!(one("a:b", ":v").is_ok());
+}
+
+/// hostile17 F3: a point keeping 150 values counts as 150 read, and a query without the
+/// values (what a Sum or Average alarm needs) reads the totals only, with the same totals.
+#[test]
+fn values_count_in_what_a_query_reads_and_totals_need_none() {
+    let conn = cairn_store::in_memory().unwrap();
+    let dims = vec![("A".to_owned(), "1".to_owned())];
+    let values: Vec<(f64, f64)> = (0..150).map(|v| (v as f64, 2.0)).collect();
+    super::put_values(&conn, &key(&dims), 60_000, &values, "Count", 60).unwrap();
+    let mut q = MetricQuery {
+        metric: key(&dims),
+        start_ms: 0,
+        end_ms: 120_000,
+        period_secs: 60,
+        unit: None,
+        values: true,
+    };
+    let (with, read) = super::query_counted(&conn, &q, None).unwrap();
+    assert_eq!(read, 150);
+    assert_eq!(with[0].values.len(), 150);
+    q.values = false;
+    let (totals, read) = super::query_counted(&conn, &q, None).unwrap();
+    assert_eq!(read, 1);
+    assert_eq!(totals[0].stats, with[0].stats);
+    assert_eq!(totals[0].stats.sample_count, 300.0);
 }

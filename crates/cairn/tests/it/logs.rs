@@ -324,6 +324,7 @@ async fn metric_filters_feed_the_datapoint_store_and_calls_are_recorded() {
                 end_ms: now + 300_000,
                 period_secs: 600,
                 unit: None,
+                values: true,
             };
             Ok(cairn_core::metrics::query(c, &q).unwrap())
         })
