@@ -392,6 +392,11 @@ where
     exec(conn, "SAVEPOINT op").map_err(StoreError::from)?;
     let out = body(conn);
     if out.is_err() {
+        // A full store can make SQLite roll the whole transaction back, savepoint and all:
+        // the body's error is then the one to report, not "no such savepoint" (ops8).
+        if conn.is_autocommit() {
+            return out;
+        }
         exec(conn, "ROLLBACK TO op").map_err(StoreError::from)?;
     }
     exec(conn, "RELEASE op").map_err(StoreError::from)?;
@@ -423,5 +428,18 @@ mod tests {
             std::thread::yield_now();
         }
         assert_eq!(state.load(Ordering::Acquire), super::CLOSED);
+    }
+
+    /// ops8: a body whose error came with SQLite's rollback of the whole transaction keeps
+    /// its own error ("no such savepoint" replaced it, logged as a store failure).
+    #[test]
+    fn a_body_rolled_back_by_sqlite_keeps_its_error() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x); BEGIN;").unwrap();
+        let out: Result<(), crate::StoreError> = super::with_savepoint(&conn, |c| {
+            c.execute_batch("ROLLBACK")?;
+            Err(crate::StoreError::Corrupt("the body's own".into()))
+        });
+        assert!(out.unwrap_err().to_string().contains("the body's own"));
     }
 }

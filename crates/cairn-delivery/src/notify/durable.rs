@@ -112,11 +112,19 @@ impl Notifier {
             }
         };
         let total: i64 = backlog.iter().map(|(_, n)| n).sum();
-        if total > 0 {
+        // At start-up what a previous run left is news; the periodic check finding a backlog
+        // (a failing subscriber, or one behind) is not, every few seconds (ops8).
+        if total > 0 && grace.is_zero() {
             tracing::info!(
                 messages = total,
                 subscriptions = backlog.len(),
                 "resuming queued SNS deliveries"
+            );
+        } else if total > 0 {
+            tracing::debug!(
+                messages = total,
+                subscriptions = backlog.len(),
+                "queued SNS deliveries pending"
             );
         }
         for (sub, _) in &backlog {
