@@ -418,10 +418,13 @@ pub fn entries(newest_first: &[Value]) -> Vec<TimelineEntry> {
             .and_then(Value::as_str)
             .unwrap_or("unknown")
             .to_owned();
+        // A read, or a refused or failed call, changes nothing (console11: a denied
+        // UpdateTrail was marked "Changed", and the real change after it was not).
         let read_only = record
             .get("readOnly")
             .and_then(Value::as_bool)
-            .unwrap_or(false);
+            .unwrap_or(false)
+            || record.get("errorCode").is_some_and(|c| !c.is_null());
         let params = flatten(record.get("requestParameters").unwrap_or(&Value::Null), 40)
             .into_iter()
             .filter(|(k, _)| !k.is_empty())
@@ -523,5 +526,40 @@ mod tests {
             .map(|p| p.key.as_str())
             .collect();
         assert_eq!(changed, vec!["s3BucketName"]);
+    }
+
+    /// console11 F1: a refused call changes nothing, and the real change after it is marked.
+    #[test]
+    fn a_refused_call_is_no_change() {
+        let mut denied = item(
+            "UpdateTrail",
+            "ro",
+            json!({"name": "t", "s3BucketName": "b2"}),
+        );
+        let mut record: Value =
+            serde_json::from_str(denied["CloudTrailEvent"].as_str().unwrap()).unwrap();
+        record["errorCode"] = json!("AccessDenied");
+        denied["CloudTrailEvent"] = json!(record.to_string());
+        let newest_first = [
+            item(
+                "UpdateTrail",
+                "u",
+                json!({"name": "t", "s3BucketName": "b2"}),
+            ),
+            denied,
+            item(
+                "CreateTrail",
+                "u",
+                json!({"name": "t", "s3BucketName": "b1"}),
+            ),
+        ];
+        let entries = entries(&newest_first);
+        assert!(entries[1].params.iter().all(|p| !p.changed));
+        assert!(
+            entries[2]
+                .params
+                .iter()
+                .any(|p| p.key == "s3BucketName" && p.changed)
+        );
     }
 }

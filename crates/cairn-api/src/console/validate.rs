@@ -79,6 +79,29 @@ fn key_end(key: &str) -> Option<i64> {
         .map(|t| t.and_utc().timestamp())
 }
 
+/// Whether digest file name `file` is the trail's: `names` (which ends with the trail's
+/// home region), then only the end time (`<stamp>.json.gz`). A trail named
+/// `<name>_<region>_…` has digest names that begin with `names` too (console11: its digests
+/// were counted as this trail's).
+fn own_digest(file: &str, names: &str) -> bool {
+    file.strip_prefix(names)
+        .is_some_and(|rest| !rest.contains('_'))
+}
+
+#[cfg(test)]
+#[test]
+fn another_trails_digests_are_not_the_trails() {
+    let names = "1_CloudTrail-Digest_us-east-1_t_us-east-1_";
+    assert!(own_digest(
+        "1_CloudTrail-Digest_us-east-1_t_us-east-1_20261206T010823Z.json.gz",
+        names
+    ));
+    assert!(!own_digest(
+        "1_CloudTrail-Digest_us-east-1_t_us-east-1_x_us-east-1_20261206T010823Z.json.gz",
+        names
+    ));
+}
+
 /// Digest keys of the trail (its digest file names begin with `names`) in the console's
 /// region whose period ends from `start` to an hour after `end` (the digest holding the
 /// range's last files), in the day folders that hold them. More than [`MAX_DIGESTS`] is
@@ -113,7 +136,7 @@ async fn digest_keys(
                     .objects
                     .into_iter()
                     .map(|(k, _, _)| k)
-                    .filter(|k| k.rsplit('/').next().is_some_and(|f| f.starts_with(names)))
+                    .filter(|k| k.rsplit('/').next().is_some_and(|f| own_digest(f, names)))
                     .filter(in_range),
             );
             match listed.next {
