@@ -18,6 +18,7 @@
 mod cache;
 mod checks;
 mod extra;
+mod facts;
 mod fetch;
 mod history;
 mod layout;
@@ -35,11 +36,11 @@ use std::io::Write;
 use std::sync::atomic::Ordering;
 
 use anyhow::{Context, bail};
-use base64::Engine;
 use clap::Args;
 use serde_json::{Value, json};
 
 use crate::client::CloudTrail;
+use facts::ask_cloudtrail;
 use fetch::{Fetched, Fetcher, LogOutcome};
 use layout::{Layout, is_backfill};
 use report::{Printer, Summary, line};
@@ -142,78 +143,6 @@ fn check_arn(arn: &str) -> anyhow::Result<()> {
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// What the CloudTrail API told us.
-struct TrailFacts {
-    trails: Vec<Value>,
-    latest_digest: Option<i64>,
-    /// GetTrailStatus's `StopLoggingTime` while the trail is not logging.
-    stopped_at: Option<i64>,
-    /// GetTrailStatus's `StartLoggingTime`: where the current chain can begin at the earliest.
-    started_at: Option<i64>,
-    public_keys: HashMap<String, Vec<u8>>,
-}
-
-async fn ask_cloudtrail(
-    ct: &CloudTrail,
-    arn: &str,
-    start: i64,
-    end: i64,
-    need_trails: bool,
-) -> anyhow::Result<TrailFacts> {
-    // Status before any listing: a digest it reports is in the bucket before we list.
-    let (describe, status_of, keys_in) = (
-        json!({}),
-        json!({ "Name": arn }),
-        json!({"StartTime": start, "EndTime": end + 7200}),
-    );
-    let (trails, status, keys) = tokio::join!(
-        ct.call("DescribeTrails", &describe),
-        ct.call("GetTrailStatus", &status_of),
-        ct.call("ListPublicKeys", &keys_in),
-    );
-    let trails = match trails {
-        Ok(v) => v["trailList"].as_array().cloned().unwrap_or_default(),
-        Err(e) if need_trails => return Err(e),
-        Err(e) => {
-            tracing::debug!("DescribeTrails: {e:#}");
-            Vec::new()
-        }
-    };
-    let (latest_digest, stopped_at, started_at) = match status {
-        Ok(v) => (
-            v["LatestDigestDeliveryTime"]
-                .as_f64()
-                .map(|t| t.floor() as i64),
-            (v["IsLogging"] == false)
-                .then(|| v["StopLoggingTime"].as_f64().map(|t| t.floor() as i64))
-                .flatten(),
-            v["StartLoggingTime"].as_f64().map(|t| t.floor() as i64),
-        ),
-        Err(e) => {
-            tracing::debug!("GetTrailStatus: {e:#}");
-            (None, None, None)
-        }
-    };
-    let public_keys = keys?["PublicKeyList"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|k| {
-            let der = base64::engine::general_purpose::STANDARD
-                .decode(k["Value"].as_str()?)
-                .ok()?;
-            Some((k["Fingerprint"].as_str()?.to_owned(), der))
-        })
-        .collect();
-    Ok(TrailFacts {
-        trails,
-        latest_digest,
-        stopped_at,
-        started_at,
-        public_keys,
-    })
 }
 
 /// Output: text through the printer (unless `--json`), and every problem kept for JSON.
@@ -657,7 +586,8 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         summary.logs_invalid += f.logs;
         out.problem(f.line.clone())?;
     }
-    for n in notice.iter().chain(&moved.1) {
+    let failing = facts.digest_failing_note(&args.trail_arn);
+    for n in notice.iter().chain(&moved.1).chain(&failing) {
         out.problem(n.clone())?;
     }
 
