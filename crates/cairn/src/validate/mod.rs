@@ -328,6 +328,11 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         done?;
         log_keys?
     };
+    let nested = moved::nested_places(&facts.trails, &bucket, &layout.log_dir());
+    let log_keys: Vec<_> = log_keys
+        .into_iter()
+        .filter(|k| !nested.iter().any(|p| k.key.starts_with(p.as_str())))
+        .collect();
     let mut listings = HashMap::from([(bucket.clone(), own.clone())]);
     let steps = loop {
         match traverse::walk(&listings, &bucket, start, &fetched.digests) {

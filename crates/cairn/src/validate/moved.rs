@@ -126,10 +126,31 @@ fn no_prefix(p: Option<&str>) -> Option<String> {
 
 /// The prefix of a digest key: what comes before `AWSLogs/` (none at the bucket's root).
 fn prefix_of(key: &str) -> Option<Option<String>> {
-    if key.starts_with("AWSLogs/") {
-        return Some(None);
-    }
-    key.split_once("/AWSLogs/").map(|(p, _)| no_prefix(Some(p)))
+    // The last `AWSLogs/` that begins a path segment: a prefix may hold `AWSLogs/` itself,
+    // even another trail's log folder (digest10 K2), the rest of a digest key never does.
+    let at = key
+        .rmatch_indices("AWSLogs/")
+        .map(|(i, _)| i)
+        .find(|&i| i == 0 || key.as_bytes()[i - 1] == b'/')?;
+    Some(if at == 0 {
+        None
+    } else {
+        no_prefix(Some(&key[..at - 1]))
+    })
+}
+
+/// Keys under the places of other trails (DescribeTrails) in the same bucket whose prefix
+/// lies inside the folder `dir` (digest10 K2: a trail with the prefix
+/// `AWSLogs/<acct>/CloudTrail/<region>/nest` delivers inside another's log folder, and its
+/// files were reported there as unlisted). Returns the key beginnings to leave out.
+pub fn nested_places(trails: &[serde_json::Value], bucket: &str, dir: &str) -> Vec<String> {
+    trails
+        .iter()
+        .filter(|t| t["S3BucketName"] == bucket)
+        .filter_map(|t| t["S3KeyPrefix"].as_str())
+        .map(|p| format!("{}/AWSLogs/", p.trim_end_matches('/')))
+        .filter(|p| p.starts_with(dir))
+        .collect()
 }
 
 /// Every place (bucket, prefix) the walk found this trail's digests in, and every bucket it
@@ -169,5 +190,15 @@ mod tests {
             Some(Some("a/b".to_owned()))
         );
         assert_eq!(prefix_of("elsewhere/x.json.gz"), None);
+        // digest10 K2: a prefix inside another trail's log folder.
+        let nest = "AWSLogs/1/CloudTrail/us-east-1/nest";
+        assert_eq!(
+            prefix_of(&format!("{nest}/{key}")),
+            Some(Some(nest.to_owned()))
+        );
+        assert_eq!(
+            prefix_of(&format!("xAWSLogs/{key}")),
+            Some(Some("xAWSLogs".to_owned()))
+        );
     }
 }
