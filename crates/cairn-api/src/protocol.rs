@@ -48,6 +48,10 @@ pub enum Route {
     },
 }
 
+/// Services Cairn does not serve that speak REST-XML, whose clients parse only an XML error
+/// (sdk9: S3's ListDirectoryBuckets, signed as `s3express`, got JSON no SDK could read).
+const REST_XML_SERVICES: &[&str] = &["s3express", "s3-outposts", "route53", "cloudfront"];
+
 /// Services Cairn knows speak AWS Query (and the EC2 dialect of it).
 const QUERY_SERVICES: &[&str] = &[
     "iam",
@@ -147,7 +151,9 @@ pub fn route(service: Option<&str>, headers: &[(String, String)], raw_query: &st
         Some("monitoring") => Route::Monitoring,
         Some(other) => Route::Unserved {
             service: other.to_owned(),
-            protocol: if json_shaped {
+            protocol: if REST_XML_SERVICES.contains(&other) {
+                Protocol::S3
+            } else if json_shaped {
                 Protocol::Json
             } else if QUERY_SERVICES.contains(&other) || looks_like_query(headers, raw_query) {
                 Protocol::Query

@@ -768,6 +768,12 @@ pub(crate) async fn unserved(
                 ),
             )
         }
+        // As S3 answers an operation it does not implement.
+        Protocol::S3 => WireError {
+            code: "NotImplemented",
+            status: http::StatusCode::NOT_IMPLEMENTED,
+            message: format!("Cairn does not serve the {service} service."),
+        },
         _ => WireError::bad_request(
             "UnknownOperationException",
             format!(
