@@ -32,3 +32,23 @@ def test_tags_at_creation_need_either_tag_action(cairn):
         assert root.list_tags_log_group(logGroupName=name)["tags"] == {"team": "dev"}
         with pytest.raises(ClientError):
             user.create_log_group(logGroupName=name + "-admin", tags={"team": "admin"})
+
+
+def test_unmask_needs_its_own_permission(cairn):
+    """sdk9: "If you specify true for unmask, you must have the logs:Unmask permission"
+    (GetLogEvents and FilterLogEvents API reference); a reader without it got the events."""
+    root = cairn.client("logs")
+    root.create_log_group(logGroupName="/unmask/g")
+    root.create_log_stream(logGroupName="/unmask/g", logStreamName="s")
+    reader = user_with(cairn, "no-unmask", [{
+        "Effect": "Allow", "Action": ["logs:GetLogEvents", "logs:FilterLogEvents"], "Resource": "*"}])("logs")
+    reader.get_log_events(logGroupName="/unmask/g", logStreamName="s")
+    reader.filter_log_events(logGroupName="/unmask/g")
+    for call in (lambda: reader.get_log_events(logGroupName="/unmask/g", logStreamName="s", unmask=True),
+                 lambda: reader.filter_log_events(logGroupName="/unmask/g", unmask=True)):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    unmasker = user_with(cairn, "unmasker", [{
+        "Effect": "Allow", "Action": ["logs:GetLogEvents", "logs:Unmask"], "Resource": "*"}])("logs")
+    unmasker.get_log_events(logGroupName="/unmask/g", logStreamName="s", unmask=True)

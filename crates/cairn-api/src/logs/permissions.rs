@@ -178,5 +178,13 @@ pub fn of(_: &Connection, ctx: &CallContext, op: &str, body: &Value) -> ApiResul
         _ if group.is_some() => vec![on_group(&action)],
         _ => vec![Permission::any(action)],
     };
+    // "If you specify true for unmask, you must have the logs:Unmask permission" (the API
+    // reference of GetLogEvents and FilterLogEvents; sdk9).
+    let mut needed = needed;
+    if matches!(op, "GetLogEvents" | "FilterLogEvents")
+        && body.get("unmask").and_then(Value::as_bool) == Some(true)
+    {
+        needed.push(on_group("logs:Unmask"));
+    }
     Ok(needed)
 }
