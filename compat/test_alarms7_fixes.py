@@ -42,3 +42,15 @@ def test_datapoints_to_alarm_above_evaluation_periods_is_a_validation_error(cair
     err = e.value.response["Error"]
     assert (err["Code"], err["Message"]) == (
         "ValidationError", "DatapointsToAlarm must be less than or equal to EvaluationPeriods")
+
+
+def test_evaluation_interval_on_a_metric_alarm_is_refused(cairn):
+    """alarms7: `EvaluationInterval` "cannot be specified for alarms configured with
+    MetricName or Metrics" (the model); it was taken and silently dropped."""
+    cw = cairn.client("cloudwatch")
+    with pytest.raises(ClientError) as e:
+        cw.put_metric_alarm(AlarmName="ei", Namespace="N", MetricName="M", Statistic="Sum",
+                            Period=60, EvaluationPeriods=1, Threshold=1, EvaluationInterval=60,
+                            ComparisonOperator="GreaterThanThreshold")
+    assert e.value.response["Error"]["Code"] == "InvalidParameterCombination"
+    assert cw.describe_alarms(AlarmNames=["ei"])["MetricAlarms"] == []

@@ -48,6 +48,14 @@ pub fn put_metric_alarm(c: &Connection, ctx: &CallContext, v: &Value) -> ApiResu
     if v.get("EvaluationCriteria").is_some_and(|x| !x.is_null()) {
         return Err(invalid("EvaluationCriteria is not supported by Cairn."));
     }
+    // "cannot be specified for alarms configured with MetricName or Metrics" (the model;
+    // alarms7: it was taken and dropped).
+    if v.get("EvaluationInterval").is_some_and(|x| !x.is_null()) {
+        return Err(cairn_core::ApiError::new(
+            cairn_core::ErrorKind::CwInvalidParameterCombination,
+            "EvaluationInterval can only be specified with EvaluationCriteria, which Cairn does not support.",
+        ));
+    }
     // Newer SDKs' members: a sliding window is how every alarm is evaluated; a wall-clock
     // window and tag propagation into notifications are refused, never silently ignored.
     if v.pointer("/EvaluationWindow/WallClockWindow")
