@@ -54,3 +54,26 @@ def test_evaluation_interval_on_a_metric_alarm_is_refused(cairn):
                             ComparisonOperator="GreaterThanThreshold")
     assert e.value.response["Error"]["Code"] == "InvalidParameterCombination"
     assert cw.describe_alarms(AlarmNames=["ei"])["MetricAlarms"] == []
+
+
+def test_alarm_actions_are_of_a_kind_cloudwatch_takes(cairn):
+    """alarms7: an EC2 action on an alarm that watches no EC2 instance, and an SQS queue or
+    S3 bucket as an action, were accepted; CloudWatch refuses them."""
+    cw = cairn.client("cloudwatch")
+    alarm = dict(Namespace="N", MetricName="M", Statistic="Sum", Period=60, EvaluationPeriods=1,
+                 Threshold=1, ComparisonOperator="GreaterThanThreshold")
+    for action in ("arn:aws:automate:us-east-1:ec2:stop",
+                   "arn:aws:swf:us-east-1:123456789012:action/actions/AWS_EC2.InstanceId.Stop/1.0"):
+        with pytest.raises(ClientError) as e:
+            cw.put_metric_alarm(AlarmName="ec2", AlarmActions=[action], **alarm)
+        err = e.value.response["Error"]
+        assert (err["Code"], err["Message"]) == ("ValidationError", "Invalid use of EC2 action. "
+                                                 "An EC2 action can only be used if the alarm is monitoring an EC2 instance.")
+    for action in ("arn:aws:sqs:us-east-1:123456789012:q", "arn:aws:s3:::bucket"):
+        with pytest.raises(ClientError) as e:
+            cw.put_metric_alarm(AlarmName="other", AlarmActions=[action], **alarm)
+        assert e.value.response["Error"]["Code"] == "ValidationError"
+    on_instance = dict(alarm, Namespace="AWS/EC2", MetricName="CPUUtilization", Statistic="Average",
+                       Dimensions=[{"Name": "InstanceId", "Value": "i-0123456789abcdef0"}])
+    cw.put_metric_alarm(AlarmName="ec2-ok", AlarmActions=["arn:aws:automate:us-east-1:ec2:stop"], **on_instance)
+    cw.put_metric_alarm(AlarmName="sns-ok", AlarmActions=["arn:aws:sns:us-east-1:123456789012:t"], **alarm)

@@ -47,6 +47,9 @@ pub fn validate(c: &AlarmConfig) -> ApiResult<()> {
         if let Some(bad) = list.iter().find(|a| !a.starts_with("arn:")) {
             return Err(invalid(format!("Invalid arn syntax: {bad}")));
         }
+        for action in list {
+            check_action_kind(action, &c.dimensions)?;
+        }
     }
     match (&c.statistic, &c.extended_statistic) {
         (Some(_), Some(_)) => {
@@ -576,4 +579,35 @@ pub fn untag(conn: &Connection, ctx: &CallContext, arn: &str, keys: &[String]) -
     let mut a = by_arn(conn, ctx, arn)?;
     a.tags.retain(|t| !keys.contains(&t.0));
     save(conn, &a)
+}
+
+/// An alarm action is of a kind PutMetricAlarm lists (alarms7): an SNS topic, an Auto
+/// Scaling policy, a Lambda function, a Systems Manager OpsItem or Incident Manager response
+/// plan, or an EC2 action, which only an alarm on an EC2 instance (an `InstanceId`
+/// dimension) may take, in CloudWatch's words.
+fn check_action_kind(action: &str, dimensions: &[(String, String)]) -> ApiResult<()> {
+    let service = action.split(':').nth(2).unwrap_or_default();
+    let ec2 = (service == "automate" && action.split(':').nth(4) == Some("ec2"))
+        || (service == "swf" && action.contains(":action/actions/AWS_EC2."));
+    if ec2 {
+        if dimensions.iter().any(|(n, _)| n == "InstanceId") {
+            return Ok(());
+        }
+        return Err(ApiError::new(
+            ErrorKind::IamValidation,
+            "Invalid use of EC2 action. An EC2 action can only be used if the alarm is monitoring an EC2 instance.",
+        ));
+    }
+    if matches!(
+        service,
+        "sns" | "autoscaling" | "lambda" | "ssm" | "ssm-incidents"
+    ) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorKind::IamValidation,
+        format!(
+            "Invalid alarm action {action}: an action is an SNS topic, an Auto Scaling policy, an EC2 action, a Lambda function, a Systems Manager OpsItem or an Incident Manager response plan."
+        ),
+    ))
 }
