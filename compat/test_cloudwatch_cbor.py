@@ -97,3 +97,16 @@ def test_an_unsigned_cbor_request_is_refused_in_cbor(cairn):
     assert e.value.headers["smithy-protocol"] == "rpc-v2-cbor"
     assert e.value.headers["Content-Type"] == "application/cbor"
     assert b"MissingAuthenticationToken" in e.value.read()
+
+
+def test_non_finite_numbers_are_the_operations_to_refuse(cw):
+    """alarms7: CBOR carries NaN and the infinities natively, so such a body is valid input;
+    it was a SerializationException, where JSON and Query answer InvalidParameterValue."""
+    for call in (lambda: cw.put_metric_alarm(
+                     AlarmName="nan", Namespace="N", MetricName="M", Statistic="Sum", Period=60,
+                     EvaluationPeriods=1, Threshold=float("nan"), ComparisonOperator="GreaterThanThreshold"),
+                 lambda: cw.put_metric_data(Namespace="N", MetricData=[
+                     {"MetricName": "M", "Value": float("inf")}])):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call()
+        assert e.value.response["Error"]["Code"] == "InvalidParameterValue", e.value.response

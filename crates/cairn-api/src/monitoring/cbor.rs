@@ -78,9 +78,24 @@ fn to_json(value: Cbor, depth: usize) -> Result<Value, String> {
                 .or_else(|_| u64::try_from(wide).map(Value::from))
                 .map_err(|_| "an integer is out of range".to_owned())?
         }
-        Cbor::Float(f) => Number::from_f64(f)
-            .map(Value::Number)
-            .ok_or("a number is not finite")?,
+        // CBOR carries NaN and the infinities natively; they reach the operation as the JSON
+        // protocols send them, strings it reads as numbers, so its own check answers
+        // (`InvalidParameterValue`), not a `SerializationException` (alarms7).
+        Cbor::Float(f) => Number::from_f64(f).map_or_else(
+            || {
+                Value::String(
+                    if f.is_nan() {
+                        "NaN"
+                    } else if f > 0.0 {
+                        "Infinity"
+                    } else {
+                        "-Infinity"
+                    }
+                    .to_owned(),
+                )
+            },
+            Value::Number,
+        ),
         Cbor::Text(s) => Value::String(s),
         // No CloudWatch input member is a blob (the model's only blob is GetMetricWidgetImage's
         // output): a byte string is refused, never read as its base64 text where the model
@@ -195,6 +210,15 @@ mod tests {
             serde_json::json!({"Namespace": "N", "MetricData": [{"Value": 1.5, "Timestamp": 1_704_067_200}]})
         );
         assert_eq!(request(&[]).unwrap(), serde_json::json!({}));
+        // NaN and the infinities arrive as the JSON protocols send them (alarms7).
+        let odd = cbor(&Cbor::Map(vec![
+            (Cbor::Text("a".into()), Cbor::Float(f64::NAN)),
+            (Cbor::Text("b".into()), Cbor::Float(f64::NEG_INFINITY)),
+        ]));
+        assert_eq!(
+            request(&odd).unwrap(),
+            serde_json::json!({"a": "NaN", "b": "-Infinity"})
+        );
     }
 
     #[test]
@@ -203,10 +227,6 @@ mod tests {
             &b"\xff\x00"[..],
             &cbor(&Cbor::Array(vec![])),
             &cbor(&Cbor::Map(vec![(Cbor::Integer(1.into()), Cbor::Null)])),
-            &cbor(&Cbor::Map(vec![(
-                Cbor::Text("x".into()),
-                Cbor::Float(f64::NAN),
-            )])),
             // A byte string where the model wants a string (AlarmNames' items).
             &cbor(&Cbor::Map(vec![(
                 Cbor::Text("AlarmNames".into()),
