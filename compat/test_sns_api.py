@@ -389,3 +389,19 @@ def test_a_malformed_anything_but_list_is_refused(cairn):
         assert code == "InvalidParameter", values
     sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="a@example.com",
                   Attributes={"FilterPolicy": json.dumps({"env": [{"anything-but": ["prod", "dev"]}]})})
+
+
+def test_a_message_attribute_named_twice_is_refused(cairn):
+    """sns7: a hand-built Publish naming `env` twice (dev, then prod) was filtered on the
+    first value and delivered with the last; MessageAttributes is a map."""
+    from botocore.credentials import Credentials
+    from conftest import ACCESS_KEY, SECRET
+    from test_hostile_fifth_pass import sns as send_sns
+    topic = cairn.client("sns").create_topic(Name="dup-attrs")["TopicArn"]
+    entry = lambda n, v: {f"MessageAttributes.entry.{n}.Name": "env",  # noqa: E731
+                          f"MessageAttributes.entry.{n}.Value.DataType": "String",
+                          f"MessageAttributes.entry.{n}.Value.StringValue": v}
+    status, body = send_sns(cairn, Credentials(ACCESS_KEY, SECRET), {
+        "Action": "Publish", "TopicArn": topic, "Message": "m", **entry(1, "dev"), **entry(2, "prod")})
+    assert status == 400 and "<Code>InvalidParameter</Code>" in body, body
+    assert "given more than once" in body, body

@@ -257,8 +257,16 @@ pub fn validate(input: &PublishInput) -> ApiResult<(String, Vec<(String, String)
             input.attributes.len()
         )));
     }
-    for a in &input.attributes {
+    for (i, a) in input.attributes.iter().enumerate() {
         check_attribute(a)?;
+        // A map on the wire: one value a name, or the filter policy would judge one value
+        // and the subscriber receive another (sns7).
+        if input.attributes[..i].iter().any(|b| b.name == a.name) {
+            return Err(invalid(format!(
+                "Invalid parameter: MessageAttributes Reason: The message attribute '{}' is given more than once.",
+                a.name
+            )));
+        }
     }
     if counted_size(input) > MAX_MESSAGE_BYTES {
         return Err(invalid("Invalid parameter: Message too long"));
