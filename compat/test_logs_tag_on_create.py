@@ -52,3 +52,14 @@ def test_unmask_needs_its_own_permission(cairn):
     unmasker = user_with(cairn, "unmasker", [{
         "Effect": "Allow", "Action": ["logs:GetLogEvents", "logs:Unmask"], "Resource": "*"}])("logs")
     unmasker.get_log_events(logGroupName="/unmask/g", logStreamName="s", unmask=True)
+
+
+def test_the_delivery_class_is_refused_not_run_as_standard(cairn):
+    """logs8: a DELIVERY group keeps events one day and offers no Insights (the model); it
+    was taken and kept everything as STANDARD. Cairn does not carry out that class."""
+    root = cairn.client("logs")
+    with pytest.raises(ClientError) as e:
+        root.create_log_group(logGroupName="/class/delivery", logGroupClass="DELIVERY")
+    assert e.value.response["Error"]["Code"] == "UnsupportedOperationException"
+    assert root.describe_log_groups(logGroupNamePrefix="/class/delivery")["logGroups"] == []
+    root.create_log_group(logGroupName="/class/ia", logGroupClass="INFREQUENT_ACCESS")
