@@ -101,10 +101,45 @@ pub fn masked_endpoint(endpoint: &str) -> String {
     }
 }
 
+/// Whether an HTTP(S) endpoint reaches the host it names as typed: a URL parser reads
+/// `http://127.0.0.1:8\.example.com/`, `http://127.0.0.01/` or `http://%31%32%37.0.0.1/`
+/// as 127.0.0.1, so a condition on the typed string (`sns:Endpoint` like
+/// `http://*.example.com/*`) judged one host and delivery went to another (sns8). The
+/// authority as typed must be the one the parser reads, and no control character, space or
+/// backslash may appear anywhere.
+fn canonical_authority(endpoint: &str) -> bool {
+    if endpoint
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    {
+        return false;
+    }
+    let Ok(url) = url::Url::parse(endpoint) else {
+        return false;
+    };
+    let Some((_, rest)) = endpoint.split_once("://") else {
+        return false;
+    };
+    let typed = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let typed_host = typed.rsplit_once('@').map_or(typed, |(_, h)| h);
+    let parsed = match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_owned(),
+        (None, _) => return false,
+    };
+    // The parser drops a scheme's default port and lower-cases the name.
+    let typed_host = typed_host.to_ascii_lowercase();
+    typed_host == parsed
+        || url.port().is_none()
+            && typed_host
+                .strip_suffix(&format!(":{}", url.port_or_known_default().unwrap_or(0)))
+                .is_some_and(|h| h == parsed)
+}
+
 pub(crate) fn endpoint(protocol: &str, endpoint: &str) -> ApiResult<()> {
     match protocol {
         "http" | "https" => {
-            if endpoint.starts_with(&format!("{protocol}://")) {
+            if endpoint.starts_with(&format!("{protocol}://")) && canonical_authority(endpoint) {
                 Ok(())
             } else {
                 Err(invalid("Invalid parameter: Endpoint"))
@@ -251,6 +286,31 @@ mod tests {
             "Name (c) <x@example.com>",
         ] {
             assert!(endpoint("email", bad).is_err(), "{bad}");
+        }
+    }
+
+    /// sns8: endpoints a URL parser reads as another host than the one typed are refused.
+    #[test]
+    fn an_endpoint_reaches_the_host_it_names() {
+        use super::endpoint;
+        for good in [
+            "http://127.0.0.1:8080/x",
+            "http://Example.com/a",
+            "http://user:pw@h.example.com:80/p?q=1#f",
+            "http://[::1]:9/",
+            "http://example.com",
+        ] {
+            assert!(endpoint("http", good).is_ok(), "{good}");
+        }
+        assert!(endpoint("https", "https://h.example.com:443/p").is_ok());
+        for bad in [
+            "http://127.0.0.1:22031\\.example.com/bs",
+            "http://127.0.0.01/",
+            "http://%31%32%37.0.0.1/",
+            "http://exa\tmple.com/",
+            "http://example.com/a b",
+        ] {
+            assert!(endpoint("http", bad).is_err(), "{bad}");
         }
     }
 }

@@ -117,11 +117,35 @@ fn link_base(host: &str, listen: Option<std::net::SocketAddr>) -> String {
                     .parse::<std::net::IpAddr>()
                     .is_ok_and(|ip| ip == addr.ip()))
     });
-    if own {
+    if own || !host_syntax(host) {
         String::new()
     } else {
         format!("http://{host}")
     }
+}
+
+/// Whether `host` is a host name or IP literal with an optional port 1 to 65535: anything
+/// else (quotes, spaces, a port of 99999) is no `Host` to build links on, and the links
+/// follow the listener (sns8: such a header was copied into every link verbatim).
+fn host_syntax(host: &str) -> bool {
+    let (name, port) = match host.rsplit_once(':') {
+        Some((n, p)) if !n.ends_with(':') && (!n.starts_with('[') || n.ends_with(']')) => {
+            (n, Some(p))
+        }
+        _ => (host, None),
+    };
+    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
+    let name_ok = match name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => {
+            !name.is_empty()
+                && name.len() <= 253
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        }
+    };
+    port_ok && name_ok
 }
 
 /// `GET /SimpleNotificationService-<id>.pem`: the signing certificate, unauthenticated.
@@ -746,12 +770,17 @@ mod tests {
             "cairn.internal:4599",
             "10.0.0.5:4599",
             "localhost",
+            "[fd00::1]:80",
         ] {
             assert_eq!(
                 link_base(other, listen),
                 format!("http://{other}"),
                 "{other}"
             );
+        }
+        // sns8: no host at all is copied into every link.
+        for junk in ["a\"b c", "h:99999", "h:0", "", "[::1", "h/x"] {
+            assert_eq!(link_base(junk, listen), "", "{junk}");
         }
     }
 }
