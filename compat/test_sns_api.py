@@ -405,3 +405,24 @@ def test_a_message_attribute_named_twice_is_refused(cairn):
         "Action": "Publish", "TopicArn": topic, "Message": "m", **entry(1, "dev"), **entry(2, "prod")})
     assert status == 400 and "<Code>InvalidParameter</Code>" in body, body
     assert "given more than once" in body, body
+
+
+def test_a_signed_confirmation_is_the_callers_call(cairn, endpoint):
+    """sns8: a signed ConfirmSubscription was never authorized, so a caller denied sns:*
+    confirmed with AuthenticateOnUnsubscribe (locking the unsubscribe link). It needs
+    sns:ConfirmSubscription on the topic, as on AWS; the unsigned link needs only the token."""
+    from conftest import user_with
+    url, received, _ = endpoint
+    sns = cairn.client("sns")
+    topic = sns.create_topic(Name="confirm-denied")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url)
+    token = next_of(received, "SubscriptionConfirmation")["Token"]
+    denied = user_with(cairn, "sns-denied", [{"Effect": "Deny", "Action": "sns:*", "Resource": "*"}])("sns")
+    code, _, status = error_of(denied.confirm_subscription, TopicArn=topic, Token=token,
+                               AuthenticateOnUnsubscribe="true")
+    assert (code, status) == ("AuthorizationError", 403)
+    subs = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert [s["SubscriptionArn"] for s in subs] == ["PendingConfirmation"]
+    allowed = user_with(cairn, "sns-confirmer", [
+        {"Effect": "Allow", "Action": "sns:ConfirmSubscription", "Resource": topic}])("sns")
+    assert allowed.confirm_subscription(TopicArn=topic, Token=token)["SubscriptionArn"].startswith(topic)

@@ -661,9 +661,11 @@ pub(crate) async fn call_internal(
             .or_else(|| get("TargetArn"))
             .or_else(|| get("ResourceArn"));
         match (sns_action.as_str(), topic_param.or(topic_of_subscription)) {
-            // The token authorizes a confirmation, signed or not (SNS: "requires an AWS
-            // signature only when the AuthenticateOnUnsubscribe flag is set").
-            ("sns:ConfirmSubscription", _) => Vec::new(),
+            // An unsigned confirmation (the link) is authorized by its token alone; a signed
+            // one is the caller's call, judged on the topic like any other (sns8: a caller
+            // denied sns:* confirmed with AuthenticateOnUnsubscribe set).
+            ("sns:ConfirmSubscription", Some(topic)) => vec![Permission::new(sns_action, topic)],
+            ("sns:ConfirmSubscription", None) => Vec::new(),
             ("sns:CreateTopic", _) => {
                 let arn = format!(
                     "arn:aws:sns:{}:{}:{}",
