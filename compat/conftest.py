@@ -5,6 +5,7 @@ import http.server
 import json
 import os
 import queue
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -72,6 +73,15 @@ class Cairn:
         if check and out.returncode != 0:
             raise AssertionError(f"aws {' '.join(args)} failed: {out.stderr}")
         return out
+
+    def store_rows(self, sql, *args):
+        """The rows `sql` selects from this server's store, read-only (tests that check what
+        the store holds: rows written, bodies kept, events purged)."""
+        db = sqlite3.connect(f"file:{self.dir.name}/cairn.db?mode=ro", uri=True)
+        try:
+            return db.execute(sql, args).fetchall()
+        finally:
+            db.close()
 
     def admin(self, *args):
         """Runs a `cairn` admin command on this server's data dir; returns stdout."""

@@ -3,7 +3,6 @@
 account for 16 s). The group or stream is gone at once for every reader; its events are
 deleted afterwards by the periodic sweep, a bounded batch per write."""
 
-import sqlite3
 import time
 
 import pytest
@@ -18,11 +17,7 @@ def server():
 
 
 def stored_events(server):
-    db = sqlite3.connect(f"file:{server.dir.name}/cairn.db?mode=ro", uri=True)
-    try:
-        return db.execute("SELECT COUNT(*) FROM log_events").fetchone()[0]
-    finally:
-        db.close()
+    return server.store_rows("SELECT COUNT(*) FROM log_events")[0][0]
 
 
 def put(logs, group, stream, n):

@@ -6,16 +6,11 @@ datum, and each filter's minute, is now one row that keeps its distinct values a
 counts, so the statistics, percentiles included, are as before."""
 
 import datetime
-import sqlite3
 import time
 
 
 def point_rows(cairn):
-    db = sqlite3.connect(f"file:{cairn.dir.name}/cairn.db?mode=ro", uri=True)
-    try:
-        return db.execute("SELECT COUNT(*) FROM metric_points").fetchone()[0]
-    finally:
-        db.close()
+    return cairn.store_rows("SELECT COUNT(*) FROM metric_points")[0][0]
 
 
 def test_a_datum_of_many_values_is_one_row_with_exact_statistics(cairn):

@@ -5,7 +5,6 @@ every other call of the account for 19 s. The body every recipient shares is now
 and each subscriber's queue row names it; it goes with the last row that names it."""
 
 import json
-import sqlite3
 import time
 import urllib.request
 
@@ -22,13 +21,8 @@ SIZE = 200_000
 
 def stored(cairn):
     """(bytes of queue rows, bytes of bodies, number of bodies) in the store."""
-    db = sqlite3.connect(f"file:{cairn.dir.name}/cairn.db?mode=ro", uri=True)
-    try:
-        rows = db.execute("SELECT COALESCE(SUM(LENGTH(payload)), 0) FROM sns_queue").fetchone()[0]
-        bodies = db.execute(
-            "SELECT COALESCE(SUM(LENGTH(body)), 0), COUNT(*) FROM sns_bodies").fetchone()
-    finally:
-        db.close()
+    [(rows,)] = cairn.store_rows("SELECT COALESCE(SUM(LENGTH(payload)), 0) FROM sns_queue")
+    [bodies] = cairn.store_rows("SELECT COALESCE(SUM(LENGTH(body)), 0), COUNT(*) FROM sns_bodies")
     return rows, bodies[0], bodies[1]
 
 

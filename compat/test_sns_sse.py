@@ -6,7 +6,6 @@ KMS errors. Before, the attribute was stored and shown but never used: messages 
 store in the clear and a disabled key changed nothing."""
 
 import json
-import sqlite3
 import urllib.request
 
 import pytest
@@ -70,13 +69,9 @@ def test_a_queued_message_is_never_stored_in_the_clear(cairn, subscriber):
         sns.publish(TopicArn=arn, Message="never-queued")
     kms.enable_key(KeyId=key)
     sns.publish(TopicArn=arn, Message="SEALED-MARKER-2")
-    db = sqlite3.connect(f"file:{cairn.dir.name}/cairn.db?mode=ro", uri=True)
-    try:
-        rows = db.execute(
-            "SELECT q.payload, b.body FROM sns_queue q JOIN sns_bodies b ON b.id = q.body_id"
-            " WHERE q.subscription_arn LIKE ?", (arn + ":%",)).fetchall()
-    finally:
-        db.close()
+    rows = cairn.store_rows(
+        "SELECT q.payload, b.body FROM sns_queue q JOIN sns_bodies b ON b.id = q.body_id"
+        " WHERE q.subscription_arn LIKE ?", arn + ":%")
     assert rows, "the message is queued"
     # The body, which holds the message, is sealed; the row names only its recipient.
     assert all(b.startswith('{"v":2,') and "SEALED-MARKER-2" not in b + p for p, b in rows), rows

@@ -167,12 +167,7 @@ pub fn put_point(conn: &Connection, metric_id: i64, p: &Point) -> StoreResult<()
 
 /// Points of a metric with `start <= ts < end`, by time.
 pub fn points(conn: &Connection, metric_id: i64, start: i64, end: i64) -> StoreResult<Vec<Point>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT ts, sample_count, sum, min, max, unit, resolution, vals FROM metric_points
-         WHERE metric_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts",
-    )?;
-    let rows = stmt.query_map(params![metric_id, start, end], point_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    read_points(conn, "vals", (metric_id, start, end))
 }
 
 /// [`points`] without the values they keep (`values` is `None`): totals only.
@@ -182,10 +177,18 @@ pub fn point_totals(
     start: i64,
     end: i64,
 ) -> StoreResult<Vec<Point>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT ts, sample_count, sum, min, max, unit, resolution, NULL FROM metric_points
-         WHERE metric_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts",
-    )?;
+    read_points(conn, "NULL", (metric_id, start, end))
+}
+
+fn read_points(
+    conn: &Connection,
+    vals: &str,
+    (metric_id, start, end): (i64, i64, i64),
+) -> StoreResult<Vec<Point>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT ts, sample_count, sum, min, max, unit, resolution, {vals} FROM metric_points
+         WHERE metric_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts"
+    ))?;
     let rows = stmt.query_map(params![metric_id, start, end], point_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

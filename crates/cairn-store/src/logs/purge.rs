@@ -43,21 +43,20 @@ pub(crate) fn note(conn: &Connection, group_id: i64, stream_id: Option<i64>) -> 
 /// The id a new group gets: past every group's and every pending purge's, so orphaned events
 /// never show in a new group.
 pub(crate) fn next_group_id(conn: &Connection) -> StoreResult<i64> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT MAX(n) + 1 FROM (SELECT COALESCE(MAX(id), 0) AS n FROM log_groups
-             UNION ALL SELECT COALESCE(MAX(group_id), 0) FROM log_purges) AS ids",
-        )?
-        .query_row([], |r| r.get(0))?)
+    next_id(conn, "log_groups", "group_id")
 }
 
 /// The id a new stream gets, likewise past every pending purge's streams.
 pub(crate) fn next_stream_id(conn: &Connection) -> StoreResult<i64> {
+    next_id(conn, "log_streams", "top_stream")
+}
+
+fn next_id(conn: &Connection, table: &str, purged: &str) -> StoreResult<i64> {
     Ok(conn
-        .prepare_cached(
-            "SELECT MAX(n) + 1 FROM (SELECT COALESCE(MAX(id), 0) AS n FROM log_streams
-             UNION ALL SELECT COALESCE(MAX(top_stream), 0) FROM log_purges) AS ids",
-        )?
+        .prepare_cached(&format!(
+            "SELECT MAX(n) + 1 FROM (SELECT COALESCE(MAX(id), 0) AS n FROM {table}
+             UNION ALL SELECT COALESCE(MAX({purged}), 0) FROM log_purges) AS ids"
+        ))?
         .query_row([], |r| r.get(0))?)
 }
 
