@@ -60,42 +60,60 @@ def test_a_followed_confirmation_link_replayed_is_bounded(cairn):
     assert subs[0]["SubscriptionArn"].startswith(topic + ":")
 
 
-def test_a_restore_link_replayed_is_bounded(cairn):
+def test_restore_and_unsubscribe_links_are_bounded():
     """recheck35b: the link of an UnsubscribeConfirmation, which restores the subscription,
-    was not bounded like a repeated confirmation: 2,000 replays were recorded in 11 s. Its
-    first use is never throttled, even from a source that has spent its budget (CI: the test
-    before this one spent it, and the restore was refused)."""
-    from conftest import http_subscriber
-    sns = cairn.client("sns")
-    http = urllib3.PoolManager()
-    topic = sns.create_topic(Name="links-restore")["TopicArn"]
-    with http_subscriber() as (endpoint, received):
-        sub = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint,
-                            ReturnSubscriptionArn=True)["SubscriptionArn"]
-        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint + "other")
-        links = {}
-        for _ in range(2):
-            kind, confirmation = received.get(timeout=10)
-            links[confirmation["SubscribeURL"]] = True
-            assert http.request("GET", confirmation["SubscribeURL"]).status == 200
-        sns.unsubscribe(SubscriptionArn=sub)
-        kind, gone = received.get(timeout=10)
-        assert kind == "UnsubscribeConfirmation"
-    # Spend this source's budget of unsigned calls with replays of the other link.
-    spent = [u for u in links if http.request("GET", u).status != 400]
-    assert len(spent) == 1
-    for _ in range(1000):
-        if http.request("GET", spent[0]).status == 429:
-            break
-    else:
-        raise AssertionError("1,000 replays were never throttled")
-    before = len(events(cairn, "ConfirmSubscription"))
-    assert http.request("GET", gone["SubscribeURL"]).status == 200
-    assert len(sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]) == 2
-    # Sent 20 at a time: the bound is a rate, so a slow machine must not keep under it.
+    was not bounded like a repeated confirmation (2,000 replays recorded in 11 s); recheck36:
+    a restore link and an UnsubscribeURL replayed in turn were each recorded (200 in 12 s).
+    Both are within the bound of unsigned calls; only a pending subscription's first
+    confirmation never is. The server's clock stands still (a clock file), so the bound
+    refills only when the test moves it."""
     from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(20) as pool:
-        statuses = list(pool.map(lambda _: http.request("GET", gone["SubscribeURL"]).status, range(60)))
-    assert set(statuses) <= {200, 429} and statuses.count(429) >= 20, statuses
-    assert len(events(cairn, "ConfirmSubscription")) - before == 1 + statuses.count(200)
-    assert len(sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]) == 2
+
+    from conftest import Cairn, cairn_binary, http_subscriber
+    from test_page_tokens import Clock
+    clock = Clock()
+    server = Cairn(cairn_binary(), ["--clock-file", clock.path])
+    try:
+        sns = server.client("sns")
+        http = urllib3.PoolManager()
+        topic = sns.create_topic(Name="links-restore")["TopicArn"]
+        with http_subscriber() as (endpoint, received):
+            sub = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint,
+                                ReturnSubscriptionArn=True)["SubscriptionArn"]
+            sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint + "other")
+            for _ in range(2):
+                kind, confirmation = received.get(timeout=10)
+                assert http.request("GET", confirmation["SubscribeURL"]).status == 200
+            sns.publish(TopicArn=topic, Message="m")
+            notes = [received.get(timeout=10)[1] for _ in range(2)]
+            arn_of = lambda url: urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["SubscriptionArn"][0]  # noqa: E731
+            unsubscribe_other = next(n["UnsubscribeURL"] for n in notes if arn_of(n["UnsubscribeURL"]) != sub)
+            sns.unsubscribe(SubscriptionArn=sub)
+            while True:
+                kind, gone = received.get(timeout=10)
+                if kind == "UnsubscribeConfirmation":
+                    break
+        subscriptions = lambda: sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]  # noqa: E731
+        # Spend this source's budget with replays of the restore link: the first restores.
+        statuses = [http.request("GET", gone["SubscribeURL"]).status for _ in range(30)]
+        assert statuses[0] == 200 and statuses.count(200) == 20 and statuses.count(429) == 10, statuses
+        assert len(subscriptions()) == 2
+        # Past the bound the unsubscribe link is throttled too, and changes nothing.
+        got = http.request("GET", unsubscribe_other)
+        assert got.status == 429 and b"<Code>Throttled</Code>" in got.data, got.data
+        assert len(subscriptions()) == 2
+        recorded = lambda name: len(events(server, name))  # noqa: E731
+        assert (recorded("ConfirmSubscription"), recorded("Unsubscribe")) == (2 + 20, 1)
+        # Two seconds on, the source may make four more.
+        clock.set(clock_now(clock.path) + 2)
+        with ThreadPoolExecutor(10) as pool:
+            later = list(pool.map(lambda _: http.request("GET", gone["SubscribeURL"]).status, range(10)))
+        assert later.count(200) == 4 and later.count(429) == 6, later
+        assert recorded("ConfirmSubscription") == 2 + 20 + 4
+    finally:
+        server.stop()
+
+
+def clock_now(path):
+    with open(path) as f:
+        return float(f.read())

@@ -86,19 +86,12 @@ pub fn link_names_something(
     })
 }
 
-/// Whether a confirmation link at `now` (epoch seconds) is anything but a first use: the
-/// first confirmation of a pending subscription, or an UnsubscribeConfirmation's link whose
-/// subscription is not back yet. A link of a subscription already confirmed, a restore link
-/// whose subscription exists, and an unknown token repeat (recheck35, recheck35b: such links
-/// could be replayed without end, each one recorded). A first use is never throttled, so a
-/// source that spent its unsigned-call budget can still restore its subscription.
-pub fn link_repeats(conn: &Connection, topic_arn: &str, token: &str, now: i64) -> ApiResult<bool> {
-    match cairn_store::sns::token_confirmed(conn, topic_arn, token)? {
-        Some(confirmed) => Ok(confirmed),
-        None => Ok(!crate::sns_resubscribe::restores_something(
-            conn, topic_arn, token, now,
-        )?),
-    }
+/// Whether a confirmation link is anything but the first confirmation of a pending
+/// subscription: its token is that of a subscription already confirmed, an
+/// UnsubscribeConfirmation's, or no subscription's (recheck35, recheck35b: such links could be
+/// replayed without end, each one recorded).
+pub fn link_repeats(conn: &Connection, topic_arn: &str, token: &str) -> ApiResult<bool> {
+    Ok(cairn_store::sns::token_confirmed(conn, topic_arn, token)? != Some(false))
 }
 
 /// Whether the topic exists (a link with an unknown token names an existing topic or none).

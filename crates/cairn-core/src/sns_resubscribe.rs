@@ -68,22 +68,6 @@ fn named(conn: &Connection, topic_arn: &str, token: &str, now: i64) -> ApiResult
         .and_then(|n| serde_json::from_str::<Value>(&n).ok()))
 }
 
-/// Whether `token` is an UnsubscribeConfirmation token of `topic_arn` still in its time whose
-/// subscription is not there now (following it would restore something).
-pub fn restores_something(
-    conn: &Connection,
-    topic_arn: &str,
-    token: &str,
-    now: i64,
-) -> ApiResult<bool> {
-    let Some(named) = named(conn, topic_arn, token, now)? else {
-        return Ok(false);
-    };
-    let text = |k: &str| named.get(k).and_then(Value::as_str).unwrap_or_default();
-    Ok(sns::get_topic(conn, topic_arn)?.is_some()
-        && sns::find_subscription(conn, topic_arn, text("protocol"), text("endpoint"))?.is_none())
-}
-
 /// Restores the subscription an UnsubscribeConfirmation token names, confirmed; returns its
 /// ARN. `None` when the token is not such a token, is older than [`TTL`], or its topic is
 /// gone. A subscription of the same endpoint made since is answered as it is.

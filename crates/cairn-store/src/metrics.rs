@@ -125,24 +125,23 @@ fn point_row(r: &Row<'_>) -> rusqlite::Result<Point> {
     })
 }
 
-/// How many metrics of `namespace` and `name` (any dimensions) have data at or after
-/// `since` (ms).
+/// How many metrics of `namespace` and `name` (any dimensions) last had data from `since`
+/// to before `until` (ms): a range of the `metrics_by_last_ts` index, so the count reads only
+/// the series active then.
 pub fn count_active(
     conn: &Connection,
-    account: &str,
-    region: &str,
-    namespace: &str,
-    name: &str,
-    since: i64,
+    (account, region, namespace, name): (&str, &str, &str, &str),
+    (since, until): (i64, i64),
 ) -> StoreResult<i64> {
     Ok(conn
         .prepare_cached(
             "SELECT COUNT(*) FROM metrics WHERE account = ?1 AND region = ?2 AND namespace = ?3
-               AND name = ?4 AND last_ts >= ?5",
+               AND name = ?4 AND last_ts >= ?5 AND last_ts < ?6",
         )?
-        .query_row(params![account, region, namespace, name, since], |r| {
-            r.get(0)
-        })?)
+        .query_row(
+            params![account, region, namespace, name, since, until],
+            |r| r.get(0),
+        )?)
 }
 
 /// Stores a point.

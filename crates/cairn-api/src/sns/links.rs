@@ -110,24 +110,27 @@ pub(super) async fn confirm_by_token(
         }
         _ => return xml_error(&WireError::internal(Protocol::Query), &rid),
     }
-    // A confirmation link followed again (its subscription already confirmed) changes
-    // nothing: it is recorded within the bound of every unsigned call, and past it answered
-    // as SNS answers a throttled call, unrecorded (recheck35: 6,000 replays of one link were
-    // recorded in 7 s). A first confirmation is never throttled.
-    if !unsubscribing {
+    // Every link call is recorded within the bound of unsigned calls, and past it answered as
+    // SNS answers a throttled call, unrecorded: a confirmation followed again (recheck35:
+    // 6,000 replays of one link were recorded in 7 s), a restore link, and an unsubscribe
+    // link (recheck36: a restore link and the UnsubscribeURL replayed in turn were each a
+    // first use, 200 records in 12 s). Only the first confirmation of a pending
+    // subscription is never throttled.
+    let first_confirmation = !unsubscribing && {
         let (t, k) = (topic.clone(), token.clone());
         let repeat = state
             .store
-            .read(move |c| Ok(cairn_core::sns_pending::link_repeats(c, &t, &k, now_secs)))
+            .read(move |c| Ok(cairn_core::sns_pending::link_repeats(c, &t, &k)))
             .await;
-        if matches!(repeat, Ok(Ok(true))) && !crate::unsigned_rate::allow(&req.source_ip, now) {
-            let e = WireError {
-                code: "Throttled",
-                status: http::StatusCode::TOO_MANY_REQUESTS,
-                message: "Rate exceeded".to_owned(),
-            };
-            return xml_error(&e, &rid);
-        }
+        matches!(repeat, Ok(Ok(false)))
+    };
+    if !first_confirmation && !crate::unsigned_rate::allow(&req.source_ip, now) {
+        let e = WireError {
+            code: "Throttled",
+            status: http::StatusCode::TOO_MANY_REQUESTS,
+            message: "Rate exceeded".to_owned(),
+        };
+        return xml_error(&e, &rid);
     }
     let request_parameters = if unsubscribing {
         json!({ "subscriptionArn": subscription })

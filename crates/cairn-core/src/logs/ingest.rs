@@ -248,7 +248,7 @@ fn apply_metric_filters(
     let mut written = 0;
     // Active dimension sets per metric, counted once a call and kept up to date as sets are
     // added (hostile17: counting again for every refused set held the writer for minutes).
-    let mut active: HashMap<(&str, &str), i64> = HashMap::new();
+    let mut active: HashMap<(&str, &str, i64), i64> = HashMap::new();
     for ((index, dims, minute), values) in &grouped {
         let (index, minute) = (*index, *minute);
         let t = &compiled.transformations[index];
@@ -265,15 +265,16 @@ fn apply_metric_filters(
         // new set is dropped, so log data cannot grow the store without bound (alarms4).
         if !dims.is_empty() && cairn_store::metrics::metric_id(conn, &key, minute, false)?.is_none()
         {
-            let count = match active.entry((t.namespace.as_str(), t.name.as_str())) {
+            // Counted per hour of data: the sets active from the hour before the set's hour
+            // to the end of its hour (recheck36: one count for the whole call let an event
+            // dated ahead open 1,000 more sets a call, and one dated back refuse fresh ones).
+            let hour = minute - minute.rem_euclid(3_600_000);
+            let count = match active.entry((t.namespace.as_str(), t.name.as_str(), hour)) {
                 Entry::Occupied(e) => e.into_mut(),
                 Entry::Vacant(e) => e.insert(cairn_store::metrics::count_active(
                     conn,
-                    &group.account,
-                    &group.region,
-                    &t.namespace,
-                    &t.name,
-                    minute - 3_600_000,
+                    (&group.account, &group.region, &t.namespace, &t.name),
+                    (hour - 3_600_000, hour + 3_600_000),
                 )?),
             };
             if *count >= MAX_DIMENSION_SETS_PER_HOUR {

@@ -205,9 +205,17 @@ pub fn bytes_before(conn: &Connection, group_id: i64, cutoff: i64) -> StoreResul
     Ok(conn
         .prepare_cached(
             "SELECT COALESCE(SUM(length(CAST(message AS BLOB))), 0) FROM log_events
-             WHERE group_id = ?1 AND ts < ?2",
+             WHERE group_id = ?1 AND ts < ?2
+               AND (?3 IS NULL OR stream_id NOT IN (SELECT value FROM json_each(?3)))",
         )?
-        .query_row(params![group_id, cutoff], |r| r.get(0))?)
+        .query_row(
+            params![
+                group_id,
+                cutoff,
+                super::purge::deleted_streams(conn, group_id)?
+            ],
+            |r| r.get(0),
+        )?)
 }
 
 /// Deletes up to `batch` events of a group older than `cutoff` (ms), keeping the size counters
@@ -216,11 +224,19 @@ pub fn expire(conn: &Connection, group_id: i64, cutoff: i64, batch: i64) -> Stor
     let doomed: Vec<(i64, i64, i64)> = conn
         .prepare_cached(
             "SELECT id, stream_id, length(CAST(message AS BLOB)) FROM log_events
-             WHERE group_id = ?1 AND ts < ?2 ORDER BY ts, id LIMIT ?3",
+             WHERE group_id = ?1 AND ts < ?2
+               AND (?4 IS NULL OR stream_id NOT IN (SELECT value FROM json_each(?4)))
+             ORDER BY ts, id LIMIT ?3",
         )?
-        .query_map(params![group_id, cutoff, batch], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?
+        .query_map(
+            params![
+                group_id,
+                cutoff,
+                batch,
+                super::purge::deleted_streams(conn, group_id)?
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?
         .collect::<Result<_, _>>()?;
     let mut delete = conn.prepare_cached("DELETE FROM log_events WHERE id = ?1")?;
     let mut shrink = conn.prepare_cached(

@@ -11,13 +11,16 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::StoreResult;
 
-/// Version 36: the purge queue.
+/// Version 36: the purge queue, and the metrics' index by last data time (the metric
+/// filters' count of active dimension sets reads a range of it).
 pub(crate) fn migrate_v36(conn: &Connection) -> StoreResult<()> {
     conn.execute_batch(
         "BEGIN;
          CREATE TABLE IF NOT EXISTS log_purges (
              id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL, stream_id INTEGER,
              top_stream INTEGER NOT NULL);
+         CREATE INDEX IF NOT EXISTS metrics_by_last_ts
+             ON metrics (account, region, namespace, name, last_ts);
          PRAGMA user_version = 36;
          COMMIT;",
     )?;
