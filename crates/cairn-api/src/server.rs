@@ -696,7 +696,7 @@ async fn dispatch(state: &AppState, peer: SocketAddr, req: Request) -> Response 
         Route::Kms => crate::kms::handle(state, received).await,
         Route::Monitoring => crate::monitoring::handle(state, received).await,
         Route::Unserved { service, protocol } => {
-            unserved(state, &received, &service, protocol).await
+            crate::unserved::service(state, &received, &service, protocol).await
         }
         Route::S3 => unreachable!("S3 requests were handed to s3s above"),
     };
@@ -743,46 +743,6 @@ fn access_note(
         }
         Route::Unserved { service, .. } => format!("{service} {target}"),
     })
-}
-
-/// Answers a request for a service Cairn does not serve, in that service's protocol, after
-/// checking its signature (so a bad signature still gets the authentication error).
-pub(crate) async fn unserved(
-    state: &AppState,
-    req: &Received,
-    service: &str,
-    protocol: Protocol,
-) -> Response {
-    let rid = &req.request_id;
-    if let Err(e) = authenticate(state, req, protocol, state.now()).await {
-        return crate::errors::render(protocol, service, &e, rid);
-    }
-    let err = match protocol {
-        Protocol::Query => {
-            let params = crate::query::Params::parse(&req.raw_query, &req.body);
-            WireError::bad_request(
-                "InvalidAction",
-                format!(
-                    "Cairn does not serve the {service} service (action {}).",
-                    params.action()
-                ),
-            )
-        }
-        // As S3 answers an operation it does not implement.
-        Protocol::S3 => WireError {
-            code: "NotImplemented",
-            status: http::StatusCode::NOT_IMPLEMENTED,
-            message: format!("Cairn does not serve the {service} service."),
-        },
-        _ => WireError::bad_request(
-            "UnknownOperationException",
-            format!(
-                "Cairn does not serve the {service} service (target {}).",
-                req.header("x-amz-target").unwrap_or("none")
-            ),
-        ),
-    };
-    crate::errors::render(protocol, service, &err, rid)
 }
 
 /// A request's client address ([`cairn_core::net::client_ip`]) from every `X-Forwarded-For`

@@ -5,7 +5,8 @@
 //! permission learns no more than that it was denied. A name that is no operation of the
 //! service's AWS model is answered `InvalidAction` by each service without a record, as AWS
 //! does. The names are those of botocore's models (`model_rules.json`, "operations").
-//! S3 has its own form of this in `s3::unserved` (its actions and resources differ).
+//! S3 has its own form of this in `s3::unserved` (its actions and resources differ). A
+//! service Cairn does not serve at all is answered in its own protocol ([`service`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
@@ -130,6 +131,46 @@ pub async fn refuse(
         Ok(()) => ApiError::new(ErrorKind::InvalidAction, "The action is not carried out."),
         Err(e) => e,
     }
+}
+
+/// Answers a request for a service Cairn does not serve, in that service's protocol, after
+/// checking its signature (so a bad signature still gets the authentication error).
+pub(crate) async fn service(
+    state: &crate::server::AppState,
+    req: &crate::server::Received,
+    service: &str,
+    protocol: crate::protocol::Protocol,
+) -> axum::response::Response {
+    let rid = &req.request_id;
+    if let Err(e) = crate::server::authenticate(state, req, protocol, state.now()).await {
+        return crate::errors::render(protocol, service, &e, rid);
+    }
+    let err = match protocol {
+        crate::protocol::Protocol::Query => {
+            let params = crate::query::Params::parse(&req.raw_query, &req.body);
+            WireError::bad_request(
+                "InvalidAction",
+                format!(
+                    "Cairn does not serve the {service} service (action {}).",
+                    params.action()
+                ),
+            )
+        }
+        // As S3 answers an operation it does not implement.
+        crate::protocol::Protocol::S3 => WireError {
+            code: "NotImplemented",
+            status: http::StatusCode::NOT_IMPLEMENTED,
+            message: format!("Cairn does not serve the {service} service."),
+        },
+        _ => WireError::bad_request(
+            "UnknownOperationException",
+            format!(
+                "Cairn does not serve the {service} service (target {}).",
+                req.header("x-amz-target").unwrap_or("none")
+            ),
+        ),
+    };
+    crate::errors::render(protocol, service, &err, rid)
 }
 
 #[cfg(test)]

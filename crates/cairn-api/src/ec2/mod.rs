@@ -162,7 +162,7 @@ pub async fn handle(state: &AppState, req: Arc<Received>) -> Response {
     let rid = req.request_id.clone();
     let params = Params::parse(&req.raw_query, &req.body);
     if params.action() != "DescribeRegions" {
-        return crate::server::unserved(state, &req, "ec2", Protocol::Query).await;
+        return crate::unserved::service(state, &req, "ec2", Protocol::Query).await;
     }
     let now = state.now();
     let authed = match authenticate(state, &req, Protocol::Query, now).await {
