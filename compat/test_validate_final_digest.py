@@ -404,23 +404,3 @@ def new_digest_in(keys, seen, what):
         assert time.time() < deadline, f"no {what} came"
         time.sleep(0.2)
     return keys()
-
-
-def test_a_whole_earlier_chain_deleted_is_reported_from_event_history(clocked):
-    """console11 F6, digest10 K4: every digest and log file of a logging span before a
-    StopLogging deleted, the trail logging again since: the chain found is whole and lists
-    every file, and the validator read no event history, so it answered all valid."""
-    server, clock = clocked
-    c0, s3, bucket, arn = stopped_and_restarted(server, clock)
-    chain = digests(s3, bucket)
-    assert len(chain) == 4, [k for k, _ in chain]
-    assert cairn_validate(server, arn, c0 - 60, c0 + 240).returncode == 0
-    for key, digest in chain[:3]:
-        for f in digest["logFiles"]:
-            s3.delete_object(Bucket=bucket, Key=f["s3Object"])
-        s3.delete_object(Bucket=bucket, Key=key)
-    ours = cairn_validate(server, arn, c0 - 60, c0 + 240)
-    assert ours.returncode == 1, ours.stdout + ours.stderr
-    assert "INVALID: no final digest for trail " + arn in ours.stderr, ours.stderr
-    # A range that starts after the deleted span is still judged as before.
-    assert cairn_validate(server, arn, c0 + 190, c0 + 240).returncode == 0

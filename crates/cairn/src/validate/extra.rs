@@ -316,23 +316,6 @@ pub fn planted_backfills(
         .collect()
 }
 
-/// Whether the oldest chain found starts inside the range (after `start`): an earlier chain
-/// of the range may have been deleted whole, final digest and log files included (console11
-/// F6, digest10 K4: all valid), so event history must say whether the trail logged with
-/// validation before it.
-pub fn starts_late(steps: &[Step], start: i64) -> bool {
-    steps
-        .iter()
-        .filter_map(|s| match s {
-            Step::Valid { digest, .. } => {
-                super::time::parse_digest_time(&digest.digest.digest_start_time)
-            }
-            _ => None,
-        })
-        .min()
-        .is_some_and(|first| first > start)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

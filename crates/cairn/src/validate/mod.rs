@@ -427,8 +427,6 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
     // files: a single unbroken chain that lists every file needs none of it, so an account
     // with much history pays for those reads only when there is something to explain.
     let has_gap = steps.iter().any(|s| matches!(s, Step::Gap { .. }));
-    // An earlier chain of the range may be gone whole ([`extra::starts_late`]).
-    let starts_late = extra::starts_late(&steps, start);
     let (tail, later) = checks::vanished_digests(&context, &mut fetched).await?;
     findings.extend(tail);
     // A region digested only once it has log files (another region of a multi-region
@@ -503,7 +501,6 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<std::process::ExitCode> 
         .iter()
         .any(|t| t["TrailARN"] == args.trail_arn.as_str());
     if has_gap
-        || starts_late
         || stop_unexplained
         || validation_off_now
         || !listed_now
