@@ -39,6 +39,7 @@ class Clock:
     def set(self, t):
         with open(self.path, "w") as f:
             f.write(str(t))
+        self.now = t
         self.offset = t - time.time()
 
 
